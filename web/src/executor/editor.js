@@ -13,7 +13,7 @@
 
 import { backoffDelay, wsProtocols, wsUrl } from "../connection.js";
 import { applyPatch } from "./commands.js";
-import { workflowSignature } from "./graphops.js";
+import { keepProvenance, workflowSignature } from "./graphops.js";
 import { inUndoStep } from "./transaction.js";
 
 /** The bridge closes a replaced attachment with 1000: another attachment of
@@ -341,6 +341,7 @@ export class EditorClient {
         return this.enqueue(() => this.handleLoad(m));
       case "report_ack":
         if (Number.isFinite(Number(m.revision))) this.revision = Number(m.revision);
+        if (m.provenance_json) keepProvenance(this.graph(), m.provenance_json);
         return;
       case "error":
         this.log("warn", `comfyd: ${m.code ?? "error"}: ${m.message ?? ""}`);

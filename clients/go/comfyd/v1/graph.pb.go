@@ -183,6 +183,70 @@ func (BatchMode) EnumDescriptor() ([]byte, []int) {
 	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{1}
 }
 
+// ActorKind says what kind of caller made a change.
+type ActorKind int32
+
+const (
+	ActorKind_ACTOR_KIND_UNSPECIFIED ActorKind = 0
+	// A skill of a session (the core's agent tools).
+	ActorKind_ACTOR_KIND_SKILL ActorKind = 1
+	// An MCP client through the bridge (its clientInfo name).
+	ActorKind_ACTOR_KIND_MCP ActorKind = 2
+	// A gRPC caller (the name it sent in comfyd-caller metadata, if any).
+	ActorKind_ACTOR_KIND_GRPC ActorKind = 3
+	// The person at the tab.
+	ActorKind_ACTOR_KIND_USER ActorKind = 4
+	// A workflow loaded or attached without recorded provenance.
+	ActorKind_ACTOR_KIND_LOAD ActorKind = 5
+)
+
+// Enum value maps for ActorKind.
+var (
+	ActorKind_name = map[int32]string{
+		0: "ACTOR_KIND_UNSPECIFIED",
+		1: "ACTOR_KIND_SKILL",
+		2: "ACTOR_KIND_MCP",
+		3: "ACTOR_KIND_GRPC",
+		4: "ACTOR_KIND_USER",
+		5: "ACTOR_KIND_LOAD",
+	}
+	ActorKind_value = map[string]int32{
+		"ACTOR_KIND_UNSPECIFIED": 0,
+		"ACTOR_KIND_SKILL":       1,
+		"ACTOR_KIND_MCP":         2,
+		"ACTOR_KIND_GRPC":        3,
+		"ACTOR_KIND_USER":        4,
+		"ACTOR_KIND_LOAD":        5,
+	}
+)
+
+func (x ActorKind) Enum() *ActorKind {
+	p := new(ActorKind)
+	*p = x
+	return p
+}
+
+func (x ActorKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ActorKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_graph_proto_enumTypes[2].Descriptor()
+}
+
+func (ActorKind) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_graph_proto_enumTypes[2]
+}
+
+func (x ActorKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ActorKind.Descriptor instead.
+func (ActorKind) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{2}
+}
+
 // GraphOrigin says who made a change.
 type GraphOrigin int32
 
@@ -223,11 +287,11 @@ func (x GraphOrigin) String() string {
 }
 
 func (GraphOrigin) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_graph_proto_enumTypes[2].Descriptor()
+	return file_comfyd_v1_graph_proto_enumTypes[3].Descriptor()
 }
 
 func (GraphOrigin) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_graph_proto_enumTypes[2]
+	return &file_comfyd_v1_graph_proto_enumTypes[3]
 }
 
 func (x GraphOrigin) Number() protoreflect.EnumNumber {
@@ -236,7 +300,7 @@ func (x GraphOrigin) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use GraphOrigin.Descriptor instead.
 func (GraphOrigin) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{2}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{3}
 }
 
 // NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -1694,9 +1758,11 @@ func (x *NodeOutput) GetLinks() []int64 {
 
 // Widget is a named widget value.
 type Widget struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Value         *Value                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value *Value                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// Who last set the value (absent when nobody is known to have).
+	Provenance    *Provenance `protobuf:"bytes,16,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1745,6 +1811,145 @@ func (x *Widget) GetValue() *Value {
 	return nil
 }
 
+func (x *Widget) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
+}
+
+// Actor is who made a change: never a secret (no tokens, no addresses).
+type Actor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  ActorKind              `protobuf:"varint,1,opt,name=kind,proto3,enum=comfyd.v1.ActorKind" json:"kind,omitempty"`
+	// SKILL: the session and the skill.
+	SessionId string `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	Skill     string `protobuf:"bytes,3,opt,name=skill,proto3" json:"skill,omitempty"`
+	// MCP: the client's clientInfo name; GRPC: the comfyd-caller name.
+	Name          string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Actor) Reset() {
+	*x = Actor{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Actor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Actor) ProtoMessage() {}
+
+func (x *Actor) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Actor.ProtoReflect.Descriptor instead.
+func (*Actor) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Actor) GetKind() ActorKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ActorKind_ACTOR_KIND_UNSPECIFIED
+}
+
+func (x *Actor) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *Actor) GetSkill() string {
+	if x != nil {
+		return x.Skill
+	}
+	return ""
+}
+
+func (x *Actor) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Provenance is who last changed a node, link or widget value, and when.
+type Provenance struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Actor         *Actor                 `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
+	Revision      uint64                 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	TimeMs        int64                  `protobuf:"varint,3,opt,name=time_ms,json=timeMs,proto3" json:"time_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Provenance) Reset() {
+	*x = Provenance{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Provenance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Provenance) ProtoMessage() {}
+
+func (x *Provenance) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Provenance.ProtoReflect.Descriptor instead.
+func (*Provenance) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Provenance) GetActor() *Actor {
+	if x != nil {
+		return x.Actor
+	}
+	return nil
+}
+
+func (x *Provenance) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *Provenance) GetTimeMs() int64 {
+	if x != nil {
+		return x.TimeMs
+	}
+	return 0
+}
+
 // Node is a node on the canvas.
 type Node struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1757,14 +1962,17 @@ type Node struct {
 	Outputs []*NodeOutput          `protobuf:"bytes,7,rep,name=outputs,proto3" json:"outputs,omitempty"`
 	Widgets []*Widget              `protobuf:"bytes,8,rep,name=widgets,proto3" json:"widgets,omitempty"`
 	// LiteGraph mode: 0 always, 2 muted, 4 bypassed.
-	Mode          int32 `protobuf:"varint,9,opt,name=mode,proto3" json:"mode,omitempty"`
+	Mode int32 `protobuf:"varint,9,opt,name=mode,proto3" json:"mode,omitempty"`
+	// Who last changed the node itself (created, moved, renamed, its mode or
+	// a widget); absent when nobody is known to have.
+	Provenance    *Provenance `protobuf:"bytes,16,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1776,7 +1984,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1789,7 +1997,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Node) GetId() int64 {
@@ -1855,22 +2063,31 @@ func (x *Node) GetMode() int32 {
 	return 0
 }
 
+func (x *Node) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
+}
+
 // Link connects an output slot to an input slot.
 type Link struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	FromId        int64                  `protobuf:"varint,2,opt,name=from_id,json=fromId,proto3" json:"from_id,omitempty"`
-	FromSlot      uint32                 `protobuf:"varint,3,opt,name=from_slot,json=fromSlot,proto3" json:"from_slot,omitempty"`
-	ToId          int64                  `protobuf:"varint,4,opt,name=to_id,json=toId,proto3" json:"to_id,omitempty"`
-	ToSlot        uint32                 `protobuf:"varint,5,opt,name=to_slot,json=toSlot,proto3" json:"to_slot,omitempty"`
-	Type          string                 `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	FromId   int64                  `protobuf:"varint,2,opt,name=from_id,json=fromId,proto3" json:"from_id,omitempty"`
+	FromSlot uint32                 `protobuf:"varint,3,opt,name=from_slot,json=fromSlot,proto3" json:"from_slot,omitempty"`
+	ToId     int64                  `protobuf:"varint,4,opt,name=to_id,json=toId,proto3" json:"to_id,omitempty"`
+	ToSlot   uint32                 `protobuf:"varint,5,opt,name=to_slot,json=toSlot,proto3" json:"to_slot,omitempty"`
+	Type     string                 `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	// Who made the link.
+	Provenance    *Provenance `protobuf:"bytes,16,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2099,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2112,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Link) GetId() int64 {
@@ -1940,6 +2157,13 @@ func (x *Link) GetType() string {
 	return ""
 }
 
+func (x *Link) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
+}
+
 // Graph is the mirror of a canvas.
 type Graph struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -1959,7 +2183,7 @@ type Graph struct {
 
 func (x *Graph) Reset() {
 	*x = Graph{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +2195,7 @@ func (x *Graph) String() string {
 func (*Graph) ProtoMessage() {}
 
 func (x *Graph) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +2208,7 @@ func (x *Graph) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Graph.ProtoReflect.Descriptor instead.
 func (*Graph) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Graph) GetCanvasId() string {
@@ -2055,7 +2279,7 @@ type ExecuteRequest struct {
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2291,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2304,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ExecuteRequest) GetCanvasId() string {
@@ -2142,7 +2366,7 @@ type ExecuteResponse struct {
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2378,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2391,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ExecuteResponse) GetOk() bool {
@@ -2228,7 +2452,7 @@ type ExecuteBatchRequest struct {
 
 func (x *ExecuteBatchRequest) Reset() {
 	*x = ExecuteBatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2240,7 +2464,7 @@ func (x *ExecuteBatchRequest) String() string {
 func (*ExecuteBatchRequest) ProtoMessage() {}
 
 func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2253,7 +2477,7 @@ func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ExecuteBatchRequest) GetCanvasId() string {
@@ -2324,7 +2548,7 @@ type ExecuteBatchResponse struct {
 
 func (x *ExecuteBatchResponse) Reset() {
 	*x = ExecuteBatchResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2336,7 +2560,7 @@ func (x *ExecuteBatchResponse) String() string {
 func (*ExecuteBatchResponse) ProtoMessage() {}
 
 func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2349,7 +2573,7 @@ func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ExecuteBatchResponse) GetOk() bool {
@@ -2413,7 +2637,7 @@ type GetGraphRequest struct {
 
 func (x *GetGraphRequest) Reset() {
 	*x = GetGraphRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2425,7 +2649,7 @@ func (x *GetGraphRequest) String() string {
 func (*GetGraphRequest) ProtoMessage() {}
 
 func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2438,7 +2662,7 @@ func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetGraphRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetGraphRequest) GetCanvasId() string {
@@ -2466,7 +2690,7 @@ type GetGraphResponse struct {
 
 func (x *GetGraphResponse) Reset() {
 	*x = GetGraphResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2478,7 +2702,7 @@ func (x *GetGraphResponse) String() string {
 func (*GetGraphResponse) ProtoMessage() {}
 
 func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2491,7 +2715,7 @@ func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetGraphResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetGraphResponse) GetGraph() *Graph {
@@ -2516,15 +2740,24 @@ type GraphOp struct {
 	// The change expressed as a command.
 	Command *Command `protobuf:"bytes,3,opt,name=command,proto3" json:"command,omitempty"`
 	// One line for people and models, e.g. "user moved #3 KSampler".
-	Summary       string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
-	TimeMs        int64  `protobuf:"varint,5,opt,name=time_ms,json=timeMs,proto3" json:"time_ms,omitempty"`
+	Summary string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	TimeMs  int64  `protobuf:"varint,5,opt,name=time_ms,json=timeMs,proto3" json:"time_ms,omitempty"`
+	// Who made the change (the revision's actor).
+	Actor *Actor `protobuf:"bytes,16,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The node the change is about (for a link: its target), the link, and
+	// the widget of a set_widget; 0 or empty when there is none.
+	NodeId int64 `protobuf:"varint,17,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	LinkId int64 `protobuf:"varint,18,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
+	// For a link: its source node.
+	FromNodeId    int64  `protobuf:"varint,19,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
+	Widget        string `protobuf:"bytes,20,opt,name=widget,proto3" json:"widget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GraphOp) Reset() {
 	*x = GraphOp{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2769,7 @@ func (x *GraphOp) String() string {
 func (*GraphOp) ProtoMessage() {}
 
 func (x *GraphOp) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2782,7 @@ func (x *GraphOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphOp.ProtoReflect.Descriptor instead.
 func (*GraphOp) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GraphOp) GetRevision() uint64 {
@@ -2587,6 +2820,194 @@ func (x *GraphOp) GetTimeMs() int64 {
 	return 0
 }
 
+func (x *GraphOp) GetActor() *Actor {
+	if x != nil {
+		return x.Actor
+	}
+	return nil
+}
+
+func (x *GraphOp) GetNodeId() int64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *GraphOp) GetLinkId() int64 {
+	if x != nil {
+		return x.LinkId
+	}
+	return 0
+}
+
+func (x *GraphOp) GetFromNodeId() int64 {
+	if x != nil {
+		return x.FromNodeId
+	}
+	return 0
+}
+
+func (x *GraphOp) GetWidget() string {
+	if x != nil {
+		return x.Widget
+	}
+	return ""
+}
+
+// GetNodeHistoryRequest asks who changed a node, or the whole canvas.
+type GetNodeHistoryRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CanvasId string                 `protobuf:"bytes,1,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	// 0: every change of the canvas.
+	NodeId int64 `protobuf:"varint,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// The most entries to answer, newest first (0: 100, at most 1000).
+	Limit         uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNodeHistoryRequest) Reset() {
+	*x = GetNodeHistoryRequest{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNodeHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNodeHistoryRequest) ProtoMessage() {}
+
+func (x *GetNodeHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNodeHistoryRequest.ProtoReflect.Descriptor instead.
+func (*GetNodeHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetNodeHistoryRequest) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *GetNodeHistoryRequest) GetNodeId() int64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *GetNodeHistoryRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// GetNodeHistoryResponse lists the changes, newest first.
+type GetNodeHistoryResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CanvasId string                 `protobuf:"bytes,1,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	Revision uint64                 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The oldest revision the operation log still reaches: changes before it
+	// are not listed.
+	FromRevision uint64     `protobuf:"varint,3,opt,name=from_revision,json=fromRevision,proto3" json:"from_revision,omitempty"`
+	Ops          []*GraphOp `protobuf:"bytes,4,rep,name=ops,proto3" json:"ops,omitempty"`
+	// True when more changes matched than limit.
+	Truncated bool `protobuf:"varint,5,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	// The node's current provenance (absent for node_id 0 or a node that is
+	// gone).
+	Provenance    *Provenance `protobuf:"bytes,6,opt,name=provenance,proto3" json:"provenance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNodeHistoryResponse) Reset() {
+	*x = GetNodeHistoryResponse{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNodeHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNodeHistoryResponse) ProtoMessage() {}
+
+func (x *GetNodeHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNodeHistoryResponse.ProtoReflect.Descriptor instead.
+func (*GetNodeHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetNodeHistoryResponse) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *GetNodeHistoryResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *GetNodeHistoryResponse) GetFromRevision() uint64 {
+	if x != nil {
+		return x.FromRevision
+	}
+	return 0
+}
+
+func (x *GetNodeHistoryResponse) GetOps() []*GraphOp {
+	if x != nil {
+		return x.Ops
+	}
+	return nil
+}
+
+func (x *GetNodeHistoryResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+func (x *GetNodeHistoryResponse) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
+}
+
 // GetDiffRequest asks what changed since a revision.
 type GetDiffRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2598,7 +3019,7 @@ type GetDiffRequest struct {
 
 func (x *GetDiffRequest) Reset() {
 	*x = GetDiffRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2610,7 +3031,7 @@ func (x *GetDiffRequest) String() string {
 func (*GetDiffRequest) ProtoMessage() {}
 
 func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2623,7 +3044,7 @@ func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetDiffRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetDiffRequest) GetCanvasId() string {
@@ -2656,7 +3077,7 @@ type GetDiffResponse struct {
 
 func (x *GetDiffResponse) Reset() {
 	*x = GetDiffResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2668,7 +3089,7 @@ func (x *GetDiffResponse) String() string {
 func (*GetDiffResponse) ProtoMessage() {}
 
 func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2681,7 +3102,7 @@ func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetDiffResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetDiffResponse) GetCanvasId() string {
@@ -2748,7 +3169,7 @@ type InputSpec struct {
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2760,7 +3181,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2773,7 +3194,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *InputSpec) GetName() string {
@@ -2865,7 +3286,7 @@ type OutputSpec struct {
 
 func (x *OutputSpec) Reset() {
 	*x = OutputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2877,7 +3298,7 @@ func (x *OutputSpec) String() string {
 func (*OutputSpec) ProtoMessage() {}
 
 func (x *OutputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2890,7 +3311,7 @@ func (x *OutputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputSpec.ProtoReflect.Descriptor instead.
 func (*OutputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *OutputSpec) GetName() string {
@@ -2930,7 +3351,7 @@ type NodeType struct {
 
 func (x *NodeType) Reset() {
 	*x = NodeType{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2942,7 +3363,7 @@ func (x *NodeType) String() string {
 func (*NodeType) ProtoMessage() {}
 
 func (x *NodeType) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2955,7 +3376,7 @@ func (x *NodeType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeType.ProtoReflect.Descriptor instead.
 func (*NodeType) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *NodeType) GetName() string {
@@ -3025,7 +3446,7 @@ type ListNodeTypesRequest struct {
 
 func (x *ListNodeTypesRequest) Reset() {
 	*x = ListNodeTypesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3037,7 +3458,7 @@ func (x *ListNodeTypesRequest) String() string {
 func (*ListNodeTypesRequest) ProtoMessage() {}
 
 func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3050,7 +3471,7 @@ func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListNodeTypesRequest) GetCanvasId() string {
@@ -3099,7 +3520,7 @@ type ListNodeTypesResponse struct {
 
 func (x *ListNodeTypesResponse) Reset() {
 	*x = ListNodeTypesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3111,7 +3532,7 @@ func (x *ListNodeTypesResponse) String() string {
 func (*ListNodeTypesResponse) ProtoMessage() {}
 
 func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3124,7 +3545,7 @@ func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListNodeTypesResponse) GetNodeTypes() []*NodeType {
@@ -3157,7 +3578,7 @@ type Canvas struct {
 
 func (x *Canvas) Reset() {
 	*x = Canvas{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3169,7 +3590,7 @@ func (x *Canvas) String() string {
 func (*Canvas) ProtoMessage() {}
 
 func (x *Canvas) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3182,7 +3603,7 @@ func (x *Canvas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canvas.ProtoReflect.Descriptor instead.
 func (*Canvas) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Canvas) GetCanvasId() string {
@@ -3243,7 +3664,7 @@ type ListCanvasesRequest struct {
 
 func (x *ListCanvasesRequest) Reset() {
 	*x = ListCanvasesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3255,7 +3676,7 @@ func (x *ListCanvasesRequest) String() string {
 func (*ListCanvasesRequest) ProtoMessage() {}
 
 func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3268,7 +3689,7 @@ func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCanvasesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
 }
 
 // ListCanvasesResponse lists canvases, most recently focused first.
@@ -3281,7 +3702,7 @@ type ListCanvasesResponse struct {
 
 func (x *ListCanvasesResponse) Reset() {
 	*x = ListCanvasesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3293,7 +3714,7 @@ func (x *ListCanvasesResponse) String() string {
 func (*ListCanvasesResponse) ProtoMessage() {}
 
 func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3306,7 +3727,7 @@ func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCanvasesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListCanvasesResponse) GetCanvases() []*Canvas {
@@ -3336,7 +3757,7 @@ type QueueRequest struct {
 
 func (x *QueueRequest) Reset() {
 	*x = QueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3348,7 +3769,7 @@ func (x *QueueRequest) String() string {
 func (*QueueRequest) ProtoMessage() {}
 
 func (x *QueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3361,7 +3782,7 @@ func (x *QueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRequest.ProtoReflect.Descriptor instead.
 func (*QueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *QueueRequest) GetCanvasId() string {
@@ -3432,7 +3853,7 @@ type QueueResponse struct {
 
 func (x *QueueResponse) Reset() {
 	*x = QueueResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3444,7 +3865,7 @@ func (x *QueueResponse) String() string {
 func (*QueueResponse) ProtoMessage() {}
 
 func (x *QueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3457,7 +3878,7 @@ func (x *QueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueResponse.ProtoReflect.Descriptor instead.
 func (*QueueResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *QueueResponse) GetPromptId() string {
@@ -3522,7 +3943,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3534,7 +3955,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3547,7 +3968,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *SaveRequest) GetCanvasId() string {
@@ -3583,7 +4004,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3595,7 +4016,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3608,7 +4029,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SaveResponse) GetName() string {
@@ -3647,7 +4068,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3659,7 +4080,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3672,7 +4093,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *LoadRequest) GetCanvasId() string {
@@ -3723,7 +4144,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3735,7 +4156,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3748,7 +4169,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *LoadResponse) GetCanvasId() string {
@@ -3788,7 +4209,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3800,7 +4221,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3813,7 +4234,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
 }
 
 // StoredWorkflow is an entry of the workflow store.
@@ -3828,7 +4249,7 @@ type StoredWorkflow struct {
 
 func (x *StoredWorkflow) Reset() {
 	*x = StoredWorkflow{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3840,7 +4261,7 @@ func (x *StoredWorkflow) String() string {
 func (*StoredWorkflow) ProtoMessage() {}
 
 func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3853,7 +4274,7 @@ func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredWorkflow.ProtoReflect.Descriptor instead.
 func (*StoredWorkflow) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *StoredWorkflow) GetName() string {
@@ -3887,7 +4308,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3899,7 +4320,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3912,7 +4333,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ListWorkflowsResponse) GetWorkflows() []*StoredWorkflow {
@@ -3942,7 +4363,7 @@ type AttachCanvasRequest struct {
 
 func (x *AttachCanvasRequest) Reset() {
 	*x = AttachCanvasRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3954,7 +4375,7 @@ func (x *AttachCanvasRequest) String() string {
 func (*AttachCanvasRequest) ProtoMessage() {}
 
 func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3967,7 +4388,7 @@ func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasRequest.ProtoReflect.Descriptor instead.
 func (*AttachCanvasRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *AttachCanvasRequest) GetCanvasId() string {
@@ -4028,7 +4449,7 @@ type PatchRequest struct {
 
 func (x *PatchRequest) Reset() {
 	*x = PatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4040,7 +4461,7 @@ func (x *PatchRequest) String() string {
 func (*PatchRequest) ProtoMessage() {}
 
 func (x *PatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4053,7 +4474,7 @@ func (x *PatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchRequest.ProtoReflect.Descriptor instead.
 func (*PatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *PatchRequest) GetRequestId() uint64 {
@@ -4107,7 +4528,7 @@ type EditorQueueRequest struct {
 
 func (x *EditorQueueRequest) Reset() {
 	*x = EditorQueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4119,7 +4540,7 @@ func (x *EditorQueueRequest) String() string {
 func (*EditorQueueRequest) ProtoMessage() {}
 
 func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4132,7 +4553,7 @@ func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueRequest.ProtoReflect.Descriptor instead.
 func (*EditorQueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *EditorQueueRequest) GetRequestId() uint64 {
@@ -4175,7 +4596,7 @@ type EditorLoadRequest struct {
 
 func (x *EditorLoadRequest) Reset() {
 	*x = EditorLoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4187,7 +4608,7 @@ func (x *EditorLoadRequest) String() string {
 func (*EditorLoadRequest) ProtoMessage() {}
 
 func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4200,7 +4621,7 @@ func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadRequest.ProtoReflect.Descriptor instead.
 func (*EditorLoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *EditorLoadRequest) GetRequestId() uint64 {
@@ -4235,7 +4656,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4247,7 +4668,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4260,7 +4681,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *Attached) GetCanvasId() string {
@@ -4294,7 +4715,7 @@ type AttachCanvasResponse struct {
 
 func (x *AttachCanvasResponse) Reset() {
 	*x = AttachCanvasResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4306,7 +4727,7 @@ func (x *AttachCanvasResponse) String() string {
 func (*AttachCanvasResponse) ProtoMessage() {}
 
 func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4319,7 +4740,7 @@ func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasResponse.ProtoReflect.Descriptor instead.
 func (*AttachCanvasResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *AttachCanvasResponse) GetKind() isAttachCanvasResponse_Kind {
@@ -4422,7 +4843,7 @@ type ResyncRequest struct {
 
 func (x *ResyncRequest) Reset() {
 	*x = ResyncRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4434,7 +4855,7 @@ func (x *ResyncRequest) String() string {
 func (*ResyncRequest) ProtoMessage() {}
 
 func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4447,7 +4868,7 @@ func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncRequest.ProtoReflect.Descriptor instead.
 func (*ResyncRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ResyncRequest) GetRequestId() uint64 {
@@ -4485,7 +4906,7 @@ type GraphDelta struct {
 
 func (x *GraphDelta) Reset() {
 	*x = GraphDelta{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4497,7 +4918,7 @@ func (x *GraphDelta) String() string {
 func (*GraphDelta) ProtoMessage() {}
 
 func (x *GraphDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4510,7 +4931,7 @@ func (x *GraphDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphDelta.ProtoReflect.Descriptor instead.
 func (*GraphDelta) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *GraphDelta) GetNodesJson() []string {
@@ -4580,7 +5001,7 @@ type PatchResult struct {
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4592,7 +5013,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4605,7 +5026,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -4676,7 +5097,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4688,7 +5109,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4701,7 +5122,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -4767,7 +5188,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4779,7 +5200,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4792,7 +5213,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -4843,7 +5264,7 @@ type UserEdit struct {
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4855,7 +5276,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4868,7 +5289,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -4902,7 +5323,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4914,7 +5335,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4927,7 +5348,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -4955,7 +5376,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4967,7 +5388,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4980,7 +5401,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -5078,15 +5499,21 @@ func (*ReportEditorRequest_Focus) isReportEditorRequest_Report() {}
 
 // ReportEditorResponse tells the tab the canvas's revision.
 type ReportEditorResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Revision      uint64                 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Revision uint64                 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	// When the report changed the canvas: its provenance, for the tab to keep
+	// in the workflow's extra.comfyd.provenance (docs/provenance.md), so that
+	// it survives a save in ComfyUI and a core restart (the tab re-attaches
+	// with it). Storing it is not an edit. Empty when unchanged or larger
+	// than the core passes on.
+	ProvenanceJson string `protobuf:"bytes,16,opt,name=provenance_json,json=provenanceJson,proto3" json:"provenance_json,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5098,7 +5525,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5111,7 +5538,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -5119,6 +5546,13 @@ func (x *ReportEditorResponse) GetRevision() uint64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *ReportEditorResponse) GetProvenanceJson() string {
+	if x != nil {
+		return x.ProvenanceJson
+	}
+	return ""
 }
 
 var File_comfyd_v1_graph_proto protoreflect.FileDescriptor
@@ -5224,10 +5658,24 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"NodeOutput\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
-	"\x05links\x18\x03 \x03(\x03R\x05links\"D\n" +
+	"\x05links\x18\x03 \x03(\x03R\x05links\"{\n" +
 	"\x06Widget\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12&\n" +
-	"\x05value\x18\x02 \x01(\v2\x10.comfyd.v1.ValueR\x05value\"\xb0\x02\n" +
+	"\x05value\x18\x02 \x01(\v2\x10.comfyd.v1.ValueR\x05value\x125\n" +
+	"\n" +
+	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
+	"provenance\"z\n" +
+	"\x05Actor\x12(\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x14.comfyd.v1.ActorKindR\x04kind\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x02 \x01(\tR\tsessionId\x12\x14\n" +
+	"\x05skill\x18\x03 \x01(\tR\x05skill\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"i\n" +
+	"\n" +
+	"Provenance\x12&\n" +
+	"\x05actor\x18\x01 \x01(\v2\x10.comfyd.v1.ActorR\x05actor\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\x12\x17\n" +
+	"\atime_ms\x18\x03 \x01(\x03R\x06timeMs\"\xe7\x02\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
@@ -5237,14 +5685,20 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x06inputs\x18\x06 \x03(\v2\x14.comfyd.v1.NodeInputR\x06inputs\x12/\n" +
 	"\aoutputs\x18\a \x03(\v2\x15.comfyd.v1.NodeOutputR\aoutputs\x12+\n" +
 	"\awidgets\x18\b \x03(\v2\x11.comfyd.v1.WidgetR\awidgets\x12\x12\n" +
-	"\x04mode\x18\t \x01(\x05R\x04mode\"\x8e\x01\n" +
+	"\x04mode\x18\t \x01(\x05R\x04mode\x125\n" +
+	"\n" +
+	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
+	"provenance\"\xc5\x01\n" +
 	"\x04Link\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\afrom_id\x18\x02 \x01(\x03R\x06fromId\x12\x1b\n" +
 	"\tfrom_slot\x18\x03 \x01(\rR\bfromSlot\x12\x13\n" +
 	"\x05to_id\x18\x04 \x01(\x03R\x04toId\x12\x17\n" +
 	"\ato_slot\x18\x05 \x01(\rR\x06toSlot\x12\x12\n" +
-	"\x04type\x18\x06 \x01(\tR\x04type\"\xd8\x01\n" +
+	"\x04type\x18\x06 \x01(\tR\x04type\x125\n" +
+	"\n" +
+	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
+	"provenance\"\xd8\x01\n" +
 	"\x05Graph\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x04R\brevision\x12%\n" +
@@ -5293,13 +5747,32 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x10include_workflow\x18\x02 \x01(\bR\x0fincludeWorkflow\"_\n" +
 	"\x10GetGraphResponse\x12&\n" +
 	"\x05graph\x18\x01 \x01(\v2\x10.comfyd.v1.GraphR\x05graph\x12#\n" +
-	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\"\xb6\x01\n" +
+	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\"\xca\x02\n" +
 	"\aGraphOp\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x12.\n" +
 	"\x06origin\x18\x02 \x01(\x0e2\x16.comfyd.v1.GraphOriginR\x06origin\x12,\n" +
 	"\acommand\x18\x03 \x01(\v2\x12.comfyd.v1.CommandR\acommand\x12\x18\n" +
 	"\asummary\x18\x04 \x01(\tR\asummary\x12\x17\n" +
-	"\atime_ms\x18\x05 \x01(\x03R\x06timeMs\"T\n" +
+	"\atime_ms\x18\x05 \x01(\x03R\x06timeMs\x12&\n" +
+	"\x05actor\x18\x10 \x01(\v2\x10.comfyd.v1.ActorR\x05actor\x12\x17\n" +
+	"\anode_id\x18\x11 \x01(\x03R\x06nodeId\x12\x17\n" +
+	"\alink_id\x18\x12 \x01(\x03R\x06linkId\x12 \n" +
+	"\ffrom_node_id\x18\x13 \x01(\x03R\n" +
+	"fromNodeId\x12\x16\n" +
+	"\x06widget\x18\x14 \x01(\tR\x06widget\"c\n" +
+	"\x15GetNodeHistoryRequest\x12\x1b\n" +
+	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\"\xf1\x01\n" +
+	"\x16GetNodeHistoryResponse\x12\x1b\n" +
+	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\x12#\n" +
+	"\rfrom_revision\x18\x03 \x01(\x04R\ffromRevision\x12$\n" +
+	"\x03ops\x18\x04 \x03(\v2\x12.comfyd.v1.GraphOpR\x03ops\x12\x1c\n" +
+	"\ttruncated\x18\x05 \x01(\bR\ttruncated\x125\n" +
+	"\n" +
+	"provenance\x18\x06 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
+	"provenance\"T\n" +
 	"\x0eGetDiffRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12%\n" +
 	"\x0esince_revision\x18\x02 \x01(\x04R\rsinceRevision\"\xe0\x01\n" +
@@ -5504,9 +5977,10 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"loadResult\x122\n" +
 	"\tuser_edit\x18\x05 \x01(\v2\x13.comfyd.v1.UserEditH\x00R\buserEdit\x12(\n" +
 	"\x05focus\x18\x06 \x01(\v2\x10.comfyd.v1.FocusH\x00R\x05focusB\b\n" +
-	"\x06report\"2\n" +
+	"\x06report\"[\n" +
 	"\x14ReportEditorResponse\x12\x1a\n" +
-	"\brevision\x18\x01 \x01(\x04R\brevision*\xf7\x05\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\x12'\n" +
+	"\x0fprovenance_json\x18\x10 \x01(\tR\x0eprovenanceJson*\xf7\x05\n" +
 	"\x0eGraphErrorCode\x12 \n" +
 	"\x1cGRAPH_ERROR_CODE_UNSPECIFIED\x10\x00\x12$\n" +
 	" GRAPH_ERROR_CODE_INVALID_COMMAND\x10\x01\x12&\n" +
@@ -5532,12 +6006,19 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\tBatchMode\x12\x1a\n" +
 	"\x16BATCH_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11BATCH_MODE_ATOMIC\x10\x01\x12\x16\n" +
-	"\x12BATCH_MODE_PARTIAL\x10\x02*q\n" +
+	"\x12BATCH_MODE_PARTIAL\x10\x02*\x90\x01\n" +
+	"\tActorKind\x12\x1a\n" +
+	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10ACTOR_KIND_SKILL\x10\x01\x12\x12\n" +
+	"\x0eACTOR_KIND_MCP\x10\x02\x12\x13\n" +
+	"\x0fACTOR_KIND_GRPC\x10\x03\x12\x13\n" +
+	"\x0fACTOR_KIND_USER\x10\x04\x12\x13\n" +
+	"\x0fACTOR_KIND_LOAD\x10\x05*q\n" +
 	"\vGraphOrigin\x12\x1c\n" +
 	"\x18GRAPH_ORIGIN_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12GRAPH_ORIGIN_AGENT\x10\x01\x12\x15\n" +
 	"\x11GRAPH_ORIGIN_USER\x10\x02\x12\x15\n" +
-	"\x11GRAPH_ORIGIN_LOAD\x10\x032\xf3\x06\n" +
+	"\x11GRAPH_ORIGIN_LOAD\x10\x032\xca\a\n" +
 	"\fGraphService\x12@\n" +
 	"\aExecute\x12\x19.comfyd.v1.ExecuteRequest\x1a\x1a.comfyd.v1.ExecuteResponse\x12O\n" +
 	"\fExecuteBatch\x12\x1e.comfyd.v1.ExecuteBatchRequest\x1a\x1f.comfyd.v1.ExecuteBatchResponse\x12C\n" +
@@ -5548,7 +6029,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05Queue\x12\x17.comfyd.v1.QueueRequest\x1a\x18.comfyd.v1.QueueResponse\x127\n" +
 	"\x04Save\x12\x16.comfyd.v1.SaveRequest\x1a\x17.comfyd.v1.SaveResponse\x127\n" +
 	"\x04Load\x12\x16.comfyd.v1.LoadRequest\x1a\x17.comfyd.v1.LoadResponse\x12R\n" +
-	"\rListWorkflows\x12\x1f.comfyd.v1.ListWorkflowsRequest\x1a .comfyd.v1.ListWorkflowsResponse\x12Q\n" +
+	"\rListWorkflows\x12\x1f.comfyd.v1.ListWorkflowsRequest\x1a .comfyd.v1.ListWorkflowsResponse\x12U\n" +
+	"\x0eGetNodeHistory\x12 .comfyd.v1.GetNodeHistoryRequest\x1a!.comfyd.v1.GetNodeHistoryResponse\x12Q\n" +
 	"\fAttachCanvas\x12\x1e.comfyd.v1.AttachCanvasRequest\x1a\x1f.comfyd.v1.AttachCanvasResponse0\x01\x12O\n" +
 	"\fReportEditor\x12\x1e.comfyd.v1.ReportEditorRequest\x1a\x1f.comfyd.v1.ReportEditorResponseb\x06proto3"
 
@@ -5564,195 +6046,210 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 	return file_comfyd_v1_graph_proto_rawDescData
 }
 
-var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
+var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
-	(GraphOrigin)(0),               // 2: comfyd.v1.GraphOrigin
-	(*NodeRef)(nil),                // 3: comfyd.v1.NodeRef
-	(*SlotRef)(nil),                // 4: comfyd.v1.SlotRef
-	(*Value)(nil),                  // 5: comfyd.v1.Value
-	(*Position)(nil),               // 6: comfyd.v1.Position
-	(*CreateNodeCommand)(nil),      // 7: comfyd.v1.CreateNodeCommand
-	(*RemoveNodeCommand)(nil),      // 8: comfyd.v1.RemoveNodeCommand
-	(*ConnectCommand)(nil),         // 9: comfyd.v1.ConnectCommand
-	(*DisconnectCommand)(nil),      // 10: comfyd.v1.DisconnectCommand
-	(*SetWidgetCommand)(nil),       // 11: comfyd.v1.SetWidgetCommand
-	(*MoveNodeCommand)(nil),        // 12: comfyd.v1.MoveNodeCommand
-	(*ClearGraphCommand)(nil),      // 13: comfyd.v1.ClearGraphCommand
-	(*GetGraphCommand)(nil),        // 14: comfyd.v1.GetGraphCommand
-	(*ArrangeCommand)(nil),         // 15: comfyd.v1.ArrangeCommand
-	(*SetNodeModeCommand)(nil),     // 16: comfyd.v1.SetNodeModeCommand
-	(*Command)(nil),                // 17: comfyd.v1.Command
-	(*GraphError)(nil),             // 18: comfyd.v1.GraphError
-	(*CommandResult)(nil),          // 19: comfyd.v1.CommandResult
-	(*NodeInput)(nil),              // 20: comfyd.v1.NodeInput
-	(*NodeOutput)(nil),             // 21: comfyd.v1.NodeOutput
-	(*Widget)(nil),                 // 22: comfyd.v1.Widget
-	(*Node)(nil),                   // 23: comfyd.v1.Node
-	(*Link)(nil),                   // 24: comfyd.v1.Link
-	(*Graph)(nil),                  // 25: comfyd.v1.Graph
-	(*ExecuteRequest)(nil),         // 26: comfyd.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 27: comfyd.v1.ExecuteResponse
-	(*ExecuteBatchRequest)(nil),    // 28: comfyd.v1.ExecuteBatchRequest
-	(*ExecuteBatchResponse)(nil),   // 29: comfyd.v1.ExecuteBatchResponse
-	(*GetGraphRequest)(nil),        // 30: comfyd.v1.GetGraphRequest
-	(*GetGraphResponse)(nil),       // 31: comfyd.v1.GetGraphResponse
-	(*GraphOp)(nil),                // 32: comfyd.v1.GraphOp
-	(*GetDiffRequest)(nil),         // 33: comfyd.v1.GetDiffRequest
-	(*GetDiffResponse)(nil),        // 34: comfyd.v1.GetDiffResponse
-	(*InputSpec)(nil),              // 35: comfyd.v1.InputSpec
-	(*OutputSpec)(nil),             // 36: comfyd.v1.OutputSpec
-	(*NodeType)(nil),               // 37: comfyd.v1.NodeType
-	(*ListNodeTypesRequest)(nil),   // 38: comfyd.v1.ListNodeTypesRequest
-	(*ListNodeTypesResponse)(nil),  // 39: comfyd.v1.ListNodeTypesResponse
-	(*Canvas)(nil),                 // 40: comfyd.v1.Canvas
-	(*ListCanvasesRequest)(nil),    // 41: comfyd.v1.ListCanvasesRequest
-	(*ListCanvasesResponse)(nil),   // 42: comfyd.v1.ListCanvasesResponse
-	(*QueueRequest)(nil),           // 43: comfyd.v1.QueueRequest
-	(*QueueResponse)(nil),          // 44: comfyd.v1.QueueResponse
-	(*SaveRequest)(nil),            // 45: comfyd.v1.SaveRequest
-	(*SaveResponse)(nil),           // 46: comfyd.v1.SaveResponse
-	(*LoadRequest)(nil),            // 47: comfyd.v1.LoadRequest
-	(*LoadResponse)(nil),           // 48: comfyd.v1.LoadResponse
-	(*ListWorkflowsRequest)(nil),   // 49: comfyd.v1.ListWorkflowsRequest
-	(*StoredWorkflow)(nil),         // 50: comfyd.v1.StoredWorkflow
-	(*ListWorkflowsResponse)(nil),  // 51: comfyd.v1.ListWorkflowsResponse
-	(*AttachCanvasRequest)(nil),    // 52: comfyd.v1.AttachCanvasRequest
-	(*PatchRequest)(nil),           // 53: comfyd.v1.PatchRequest
-	(*EditorQueueRequest)(nil),     // 54: comfyd.v1.EditorQueueRequest
-	(*EditorLoadRequest)(nil),      // 55: comfyd.v1.EditorLoadRequest
-	(*Attached)(nil),               // 56: comfyd.v1.Attached
-	(*AttachCanvasResponse)(nil),   // 57: comfyd.v1.AttachCanvasResponse
-	(*ResyncRequest)(nil),          // 58: comfyd.v1.ResyncRequest
-	(*GraphDelta)(nil),             // 59: comfyd.v1.GraphDelta
-	(*PatchResult)(nil),            // 60: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 61: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 62: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 63: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 64: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 65: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 66: comfyd.v1.ReportEditorResponse
-	nil,                            // 67: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 68: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 69: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 70: google.protobuf.UInt64Value
-	(RunOrigin)(0),                 // 71: comfyd.v1.RunOrigin
-	(*Run)(nil),                    // 72: comfyd.v1.Run
+	(ActorKind)(0),                 // 2: comfyd.v1.ActorKind
+	(GraphOrigin)(0),               // 3: comfyd.v1.GraphOrigin
+	(*NodeRef)(nil),                // 4: comfyd.v1.NodeRef
+	(*SlotRef)(nil),                // 5: comfyd.v1.SlotRef
+	(*Value)(nil),                  // 6: comfyd.v1.Value
+	(*Position)(nil),               // 7: comfyd.v1.Position
+	(*CreateNodeCommand)(nil),      // 8: comfyd.v1.CreateNodeCommand
+	(*RemoveNodeCommand)(nil),      // 9: comfyd.v1.RemoveNodeCommand
+	(*ConnectCommand)(nil),         // 10: comfyd.v1.ConnectCommand
+	(*DisconnectCommand)(nil),      // 11: comfyd.v1.DisconnectCommand
+	(*SetWidgetCommand)(nil),       // 12: comfyd.v1.SetWidgetCommand
+	(*MoveNodeCommand)(nil),        // 13: comfyd.v1.MoveNodeCommand
+	(*ClearGraphCommand)(nil),      // 14: comfyd.v1.ClearGraphCommand
+	(*GetGraphCommand)(nil),        // 15: comfyd.v1.GetGraphCommand
+	(*ArrangeCommand)(nil),         // 16: comfyd.v1.ArrangeCommand
+	(*SetNodeModeCommand)(nil),     // 17: comfyd.v1.SetNodeModeCommand
+	(*Command)(nil),                // 18: comfyd.v1.Command
+	(*GraphError)(nil),             // 19: comfyd.v1.GraphError
+	(*CommandResult)(nil),          // 20: comfyd.v1.CommandResult
+	(*NodeInput)(nil),              // 21: comfyd.v1.NodeInput
+	(*NodeOutput)(nil),             // 22: comfyd.v1.NodeOutput
+	(*Widget)(nil),                 // 23: comfyd.v1.Widget
+	(*Actor)(nil),                  // 24: comfyd.v1.Actor
+	(*Provenance)(nil),             // 25: comfyd.v1.Provenance
+	(*Node)(nil),                   // 26: comfyd.v1.Node
+	(*Link)(nil),                   // 27: comfyd.v1.Link
+	(*Graph)(nil),                  // 28: comfyd.v1.Graph
+	(*ExecuteRequest)(nil),         // 29: comfyd.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),        // 30: comfyd.v1.ExecuteResponse
+	(*ExecuteBatchRequest)(nil),    // 31: comfyd.v1.ExecuteBatchRequest
+	(*ExecuteBatchResponse)(nil),   // 32: comfyd.v1.ExecuteBatchResponse
+	(*GetGraphRequest)(nil),        // 33: comfyd.v1.GetGraphRequest
+	(*GetGraphResponse)(nil),       // 34: comfyd.v1.GetGraphResponse
+	(*GraphOp)(nil),                // 35: comfyd.v1.GraphOp
+	(*GetNodeHistoryRequest)(nil),  // 36: comfyd.v1.GetNodeHistoryRequest
+	(*GetNodeHistoryResponse)(nil), // 37: comfyd.v1.GetNodeHistoryResponse
+	(*GetDiffRequest)(nil),         // 38: comfyd.v1.GetDiffRequest
+	(*GetDiffResponse)(nil),        // 39: comfyd.v1.GetDiffResponse
+	(*InputSpec)(nil),              // 40: comfyd.v1.InputSpec
+	(*OutputSpec)(nil),             // 41: comfyd.v1.OutputSpec
+	(*NodeType)(nil),               // 42: comfyd.v1.NodeType
+	(*ListNodeTypesRequest)(nil),   // 43: comfyd.v1.ListNodeTypesRequest
+	(*ListNodeTypesResponse)(nil),  // 44: comfyd.v1.ListNodeTypesResponse
+	(*Canvas)(nil),                 // 45: comfyd.v1.Canvas
+	(*ListCanvasesRequest)(nil),    // 46: comfyd.v1.ListCanvasesRequest
+	(*ListCanvasesResponse)(nil),   // 47: comfyd.v1.ListCanvasesResponse
+	(*QueueRequest)(nil),           // 48: comfyd.v1.QueueRequest
+	(*QueueResponse)(nil),          // 49: comfyd.v1.QueueResponse
+	(*SaveRequest)(nil),            // 50: comfyd.v1.SaveRequest
+	(*SaveResponse)(nil),           // 51: comfyd.v1.SaveResponse
+	(*LoadRequest)(nil),            // 52: comfyd.v1.LoadRequest
+	(*LoadResponse)(nil),           // 53: comfyd.v1.LoadResponse
+	(*ListWorkflowsRequest)(nil),   // 54: comfyd.v1.ListWorkflowsRequest
+	(*StoredWorkflow)(nil),         // 55: comfyd.v1.StoredWorkflow
+	(*ListWorkflowsResponse)(nil),  // 56: comfyd.v1.ListWorkflowsResponse
+	(*AttachCanvasRequest)(nil),    // 57: comfyd.v1.AttachCanvasRequest
+	(*PatchRequest)(nil),           // 58: comfyd.v1.PatchRequest
+	(*EditorQueueRequest)(nil),     // 59: comfyd.v1.EditorQueueRequest
+	(*EditorLoadRequest)(nil),      // 60: comfyd.v1.EditorLoadRequest
+	(*Attached)(nil),               // 61: comfyd.v1.Attached
+	(*AttachCanvasResponse)(nil),   // 62: comfyd.v1.AttachCanvasResponse
+	(*ResyncRequest)(nil),          // 63: comfyd.v1.ResyncRequest
+	(*GraphDelta)(nil),             // 64: comfyd.v1.GraphDelta
+	(*PatchResult)(nil),            // 65: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 66: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 67: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 68: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 69: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 70: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 71: comfyd.v1.ReportEditorResponse
+	nil,                            // 72: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 73: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 74: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 75: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 76: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 77: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	69, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	69, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	67, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
-	3,  // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	3,  // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
-	4,  // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
-	3,  // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
-	4,  // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
-	3,  // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
-	4,  // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
-	3,  // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
-	5,  // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
-	3,  // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	3,  // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
-	69, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
-	69, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
-	69, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
-	3,  // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	7,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
-	8,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
-	9,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
-	10, // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
-	11, // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
-	12, // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
-	13, // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
-	14, // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
-	15, // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
-	16, // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
-	0,  // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
-	18, // 29: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	5,  // 30: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	23, // 31: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	5,  // 32: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	6,  // 33: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	6,  // 34: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	20, // 35: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	21, // 36: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	22, // 37: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	23, // 38: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	24, // 39: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	17, // 40: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	70, // 41: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	19, // 42: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	25, // 43: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	17, // 44: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	70, // 45: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,  // 46: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	19, // 47: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	18, // 48: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	68, // 49: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	25, // 50: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	2,  // 51: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	17, // 52: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	32, // 53: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	25, // 54: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	5,  // 55: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	69, // 56: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	69, // 57: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	69, // 58: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	35, // 59: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	36, // 60: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	37, // 61: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	40, // 62: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	71, // 63: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	72, // 64: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
-	50, // 65: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	17, // 66: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,  // 67: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	56, // 68: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	53, // 69: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	54, // 70: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	55, // 71: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	58, // 72: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
-	19, // 73: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	59, // 74: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
-	59, // 75: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
-	60, // 76: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	61, // 77: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	62, // 78: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	63, // 79: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	64, // 80: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	5,  // 81: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	26, // 82: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	28, // 83: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	30, // 84: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	33, // 85: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	38, // 86: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	41, // 87: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	43, // 88: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	45, // 89: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	47, // 90: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	49, // 91: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	52, // 92: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	65, // 93: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	27, // 94: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	29, // 95: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	31, // 96: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	34, // 97: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	39, // 98: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	42, // 99: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	44, // 100: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	46, // 101: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	48, // 102: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	51, // 103: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	57, // 104: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	66, // 105: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	94, // [94:106] is the sub-list for method output_type
-	82, // [82:94] is the sub-list for method input_type
-	82, // [82:82] is the sub-list for extension type_name
-	82, // [82:82] is the sub-list for extension extendee
-	0,  // [0:82] is the sub-list for field type_name
+	74,  // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	74,  // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	72,  // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	4,   // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	4,   // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
+	5,   // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
+	4,   // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
+	5,   // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
+	4,   // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
+	5,   // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
+	4,   // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
+	6,   // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
+	4,   // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	4,   // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
+	74,  // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	74,  // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	74,  // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	4,   // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	8,   // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
+	9,   // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
+	10,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
+	11,  // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
+	12,  // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
+	13,  // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
+	14,  // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
+	15,  // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
+	16,  // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
+	17,  // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
+	0,   // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
+	19,  // 29: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	6,   // 30: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	26,  // 31: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	6,   // 32: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	25,  // 33: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
+	2,   // 34: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
+	24,  // 35: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
+	7,   // 36: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	7,   // 37: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	21,  // 38: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	22,  // 39: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	23,  // 40: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	25,  // 41: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
+	25,  // 42: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
+	26,  // 43: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	27,  // 44: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	18,  // 45: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	75,  // 46: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	20,  // 47: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	28,  // 48: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	18,  // 49: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	75,  // 50: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,   // 51: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	20,  // 52: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	19,  // 53: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	73,  // 54: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	28,  // 55: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	3,   // 56: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	18,  // 57: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	24,  // 58: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
+	35,  // 59: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
+	25,  // 60: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
+	35,  // 61: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	28,  // 62: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	6,   // 63: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	74,  // 64: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	74,  // 65: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	74,  // 66: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	40,  // 67: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	41,  // 68: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	42,  // 69: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	45,  // 70: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	76,  // 71: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	77,  // 72: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	55,  // 73: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	18,  // 74: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,   // 75: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	61,  // 76: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	58,  // 77: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	59,  // 78: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	60,  // 79: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	63,  // 80: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
+	20,  // 81: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	64,  // 82: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
+	64,  // 83: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
+	65,  // 84: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	66,  // 85: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	67,  // 86: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	68,  // 87: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	69,  // 88: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	6,   // 89: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	29,  // 90: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	31,  // 91: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	33,  // 92: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	38,  // 93: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	43,  // 94: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	46,  // 95: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	48,  // 96: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	50,  // 97: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	52,  // 98: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	54,  // 99: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	36,  // 100: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
+	57,  // 101: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	70,  // 102: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	30,  // 103: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	32,  // 104: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	34,  // 105: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	39,  // 106: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	44,  // 107: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	47,  // 108: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	49,  // 109: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	51,  // 110: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	53,  // 111: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	56,  // 112: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	37,  // 113: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
+	62,  // 114: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	71,  // 115: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	103, // [103:116] is the sub-list for method output_type
+	90,  // [90:103] is the sub-list for method input_type
+	90,  // [90:90] is the sub-list for extension type_name
+	90,  // [90:90] is the sub-list for extension extendee
+	0,   // [0:90] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -5787,14 +6284,14 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Command_Arrange)(nil),
 		(*Command_SetNodeMode)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[54].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[58].OneofWrappers = []any{
 		(*AttachCanvasResponse_Attached)(nil),
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
 		(*AttachCanvasResponse_Resync)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[62].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[66].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
@@ -5806,8 +6303,8 @@ func file_comfyd_v1_graph_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   66,
+			NumEnums:      4,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file comfyd/v1/graph.proto.
  */
 export const file_comfyd_v1_graph: GenFile = /*@__PURE__*/
-  fileDesc("ChVjb21meWQvdjEvZ3JhcGgucHJvdG8SCWNvbWZ5ZC52MSIuCgdOb2RlUmVmEgwKAmlkGAEgASgDSAASDQoDcmVmGAIgASgJSABCBgoEbm9kZSIyCgdTbG90UmVmEg8KBWluZGV4GAEgASgNSAASDgoEbmFtZRgCIAEoCUgAQgYKBHNsb3QiVwoFVmFsdWUSEAoGbnVtYmVyGAEgASgBSAASDgoEdGV4dBgCIAEoCUgAEhEKB2Jvb2xlYW4YAyABKAhIABIRCgdpbnRlZ2VyGAQgASgDSABCBgoEa2luZCIgCghQb3NpdGlvbhIJCgF4GAEgASgBEgkKAXkYAiABKAEikgIKEUNyZWF0ZU5vZGVDb21tYW5kEhEKCW5vZGVfdHlwZRgBIAEoCRInCgF4GAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEicKAXkYAyABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSCwoDcmVmGAQgASgJEg0KBXRpdGxlGAUgASgJEjoKB3dpZGdldHMYBiADKAsyKS5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmQuV2lkZ2V0c0VudHJ5GkAKDFdpZGdldHNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5jb21meWQudjEuVmFsdWU6AjgBIjgKEVJlbW92ZU5vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZiKkAQoOQ29ubmVjdENvbW1hbmQSIwoHZnJvbV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEiUKCWZyb21fc2xvdBgCIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmEiEKBXRvX2lkGAMgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSIwoHdG9fc2xvdBgEIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmIloKEURpc2Nvbm5lY3RDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIgCgRzbG90GAIgASgLMhIuY29tZnlkLnYxLlNsb3RSZWYiZgoQU2V0V2lkZ2V0Q29tbWFuZBIjCgdub2RlX2lkGAEgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSDAoEbmFtZRgCIAEoCRIfCgV2YWx1ZRgDIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZSJMCg9Nb3ZlTm9kZUNvbW1hbmQSIwoHbm9kZV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEgkKAXgYAiABKAESCQoBeRgDIAEoASITChFDbGVhckdyYXBoQ29tbWFuZCIpCg9HZXRHcmFwaENvbW1hbmQSFgoOa25vd25fcmV2aXNpb24YASABKAQitwEKDkFycmFuZ2VDb21tYW5kEiQKCG5vZGVfaWRzGAEgAygLMhIuY29tZnlkLnYxLk5vZGVSZWYSJwoBeBgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRInCgF5GAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEi0KB3NwYWNpbmcYBCABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUiRwoSU2V0Tm9kZU1vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIMCgRtb2RlGAIgASgJIpAECgdDb21tYW5kEjMKC2NyZWF0ZV9ub2RlGAEgASgLMhwuY29tZnlkLnYxLkNyZWF0ZU5vZGVDb21tYW5kSAASMwoLcmVtb3ZlX25vZGUYAiABKAsyHC5jb21meWQudjEuUmVtb3ZlTm9kZUNvbW1hbmRIABIsCgdjb25uZWN0GAMgASgLMhkuY29tZnlkLnYxLkNvbm5lY3RDb21tYW5kSAASMgoKZGlzY29ubmVjdBgEIAEoCzIcLmNvbWZ5ZC52MS5EaXNjb25uZWN0Q29tbWFuZEgAEjEKCnNldF93aWRnZXQYBSABKAsyGy5jb21meWQudjEuU2V0V2lkZ2V0Q29tbWFuZEgAEi8KCW1vdmVfbm9kZRgGIAEoCzIaLmNvbWZ5ZC52MS5Nb3ZlTm9kZUNvbW1hbmRIABIzCgtjbGVhcl9ncmFwaBgHIAEoCzIcLmNvbWZ5ZC52MS5DbGVhckdyYXBoQ29tbWFuZEgAEi8KCWdldF9ncmFwaBgIIAEoCzIaLmNvbWZ5ZC52MS5HZXRHcmFwaENvbW1hbmRIABIsCgdhcnJhbmdlGAkgASgLMhkuY29tZnlkLnYxLkFycmFuZ2VDb21tYW5kSAASNgoNc2V0X25vZGVfbW9kZRgKIAEoCzIdLmNvbWZ5ZC52MS5TZXROb2RlTW9kZUNvbW1hbmRIAEIJCgdjb21tYW5kImoKCkdyYXBoRXJyb3ISJwoEY29kZRgBIAEoDjIZLmNvbWZ5ZC52MS5HcmFwaEVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJEg0KBWluZGV4GAMgASgFEhMKC3N1Z2dlc3Rpb25zGAQgAygJIrIBCg1Db21tYW5kUmVzdWx0Eg0KBWluZGV4GAEgASgFEgoKAm9rGAIgASgIEiQKBWVycm9yGAMgASgLMhUuY29tZnlkLnYxLkdyYXBoRXJyb3ISDwoHbm9kZV9pZBgEIAEoAxIPCgdsaW5rX2lkGAUgASgDEh8KBXZhbHVlGAYgASgLMhAuY29tZnlkLnYxLlZhbHVlEh0KBG5vZGUYByABKAsyDy5jb21meWQudjEuTm9kZSJFCglOb2RlSW5wdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEgwKBGxpbmsYAyABKAMSDgoGd2lkZ2V0GAQgASgJIjcKCk5vZGVPdXRwdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBWxpbmtzGAMgAygDIjcKBldpZGdldBIMCgRuYW1lGAEgASgJEh8KBXZhbHVlGAIgASgLMhAuY29tZnlkLnYxLlZhbHVlIvQBCgROb2RlEgoKAmlkGAEgASgDEgwKBHR5cGUYAiABKAkSDQoFdGl0bGUYAyABKAkSIAoDcG9zGAQgASgLMhMuY29tZnlkLnYxLlBvc2l0aW9uEiEKBHNpemUYBSABKAsyEy5jb21meWQudjEuUG9zaXRpb24SJAoGaW5wdXRzGAYgAygLMhQuY29tZnlkLnYxLk5vZGVJbnB1dBImCgdvdXRwdXRzGAcgAygLMhUuY29tZnlkLnYxLk5vZGVPdXRwdXQSIgoHd2lkZ2V0cxgIIAMoCzIRLmNvbWZ5ZC52MS5XaWRnZXQSDAoEbW9kZRgJIAEoBSJkCgRMaW5rEgoKAmlkGAEgASgDEg8KB2Zyb21faWQYAiABKAMSEQoJZnJvbV9zbG90GAMgASgNEg0KBXRvX2lkGAQgASgDEg8KB3RvX3Nsb3QYBSABKA0SDAoEdHlwZRgGIAEoCSKdAQoFR3JhcGgSEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEh4KBW5vZGVzGAMgAygLMg8uY29tZnlkLnYxLk5vZGUSHgoFbGlua3MYBCADKAsyDy5jb21meWQudjEuTGluaxINCgVzdGFsZRgFIAEoCBINCgV0aXRsZRgGIAEoCRIRCgl1bmNoYW5nZWQYByABKAgiwQEKDkV4ZWN1dGVSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIjCgdjb21tYW5kGAIgASgLMhIuY29tZnlkLnYxLkNvbW1hbmQSMwoNYmFzZV9yZXZpc2lvbhgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50NjRWYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSFQoNdmFsaWRhdGVfb25seRgFIAEoCBISCgp0aW1lb3V0X21zGAYgASgNIp8BCg9FeGVjdXRlUmVzcG9uc2USCgoCb2sYASABKAgSKAoGcmVzdWx0GAIgASgLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSEQoJY2FudmFzX2lkGAMgASgJEhAKCHJldmlzaW9uGAQgASgEEh8KBWdyYXBoGAUgASgLMhAuY29tZnlkLnYxLkdyYXBoEhAKCHJlcGxheWVkGAYgASgIIusBChNFeGVjdXRlQmF0Y2hSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIkCghjb21tYW5kcxgCIAMoCzISLmNvbWZ5ZC52MS5Db21tYW5kEjMKDWJhc2VfcmV2aXNpb24YAyABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJEhUKDXZhbGlkYXRlX29ubHkYBSABKAgSIgoEbW9kZRgGIAEoDjIULmNvbWZ5ZC52MS5CYXRjaE1vZGUSEgoKdGltZW91dF9tcxgHIAEoDSKRAgoURXhlY3V0ZUJhdGNoUmVzcG9uc2USCgoCb2sYASABKAgSKQoHcmVzdWx0cxgCIAMoCzIYLmNvbWZ5ZC52MS5Db21tYW5kUmVzdWx0EiUKBmVycm9ycxgDIAMoCzIVLmNvbWZ5ZC52MS5HcmFwaEVycm9yEhEKCWNhbnZhc19pZBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoBBIQCghyZXBsYXllZBgGIAEoCBI3CgRyZWZzGAcgAygLMikuY29tZnlkLnYxLkV4ZWN1dGVCYXRjaFJlc3BvbnNlLlJlZnNFbnRyeRorCglSZWZzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASI+Cg9HZXRHcmFwaFJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhgKEGluY2x1ZGVfd29ya2Zsb3cYAiABKAgiSgoQR2V0R3JhcGhSZXNwb25zZRIfCgVncmFwaBgBIAEoCzIQLmNvbWZ5ZC52MS5HcmFwaBIVCg13b3JrZmxvd19qc29uGAIgASgJIooBCgdHcmFwaE9wEhAKCHJldmlzaW9uGAEgASgEEiYKBm9yaWdpbhgCIAEoDjIWLmNvbWZ5ZC52MS5HcmFwaE9yaWdpbhIjCgdjb21tYW5kGAMgASgLMhIuY29tZnlkLnYxLkNvbW1hbmQSDwoHc3VtbWFyeRgEIAEoCRIPCgd0aW1lX21zGAUgASgDIjsKDkdldERpZmZSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIWCg5zaW5jZV9yZXZpc2lvbhgCIAEoBCKlAQoPR2V0RGlmZlJlc3BvbnNlEhEKCWNhbnZhc19pZBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgEEhMKC3RvX3JldmlzaW9uGAMgASgEEh8KA29wcxgEIAMoCzISLmNvbWZ5ZC52MS5HcmFwaE9wEhEKCXRydW5jYXRlZBgFIAEoCBIfCgVncmFwaBgGIAEoCzIQLmNvbWZ5ZC52MS5HcmFwaCKsAgoJSW5wdXRTcGVjEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIQCghyZXF1aXJlZBgDIAEoCBIRCglpc193aWRnZXQYBCABKAgSJwoNZGVmYXVsdF92YWx1ZRgFIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZRIpCgNtaW4YBiABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSKQoDbWF4GAcgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEioKBHN0ZXAYCCABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSDwoHb3B0aW9ucxgJIAMoCRIRCgltdWx0aWxpbmUYCiABKAgSDwoHdG9vbHRpcBgLIAEoCSI5CgpPdXRwdXRTcGVjEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIPCgdpc19saXN0GAMgASgIIrgBCghOb2RlVHlwZRIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIkCgZpbnB1dHMYBSADKAsyFC5jb21meWQudjEuSW5wdXRTcGVjEiYKB291dHB1dHMYBiADKAsyFS5jb21meWQudjEuT3V0cHV0U3BlYxITCgtvdXRwdXRfbm9kZRgHIAEoCCJoChRMaXN0Tm9kZVR5cGVzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDQoFcXVlcnkYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSDQoFbGltaXQYBCABKA0SDQoFbmFtZXMYBSADKAkiTwoVTGlzdE5vZGVUeXBlc1Jlc3BvbnNlEicKCm5vZGVfdHlwZXMYASADKAsyEy5jb21meWQudjEuTm9kZVR5cGUSDQoFdG90YWwYAiABKA0iigEKBkNhbnZhcxIRCgljYW52YXNfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEAoIcmV2aXNpb24YAyABKAQSEAoIYXR0YWNoZWQYBCABKAgSDwoHZm9jdXNlZBgFIAEoCBIVCg1mb2N1c2VkX2F0X21zGAYgASgDEhIKCm5vZGVfY291bnQYByABKA0iFQoTTGlzdENhbnZhc2VzUmVxdWVzdCI7ChRMaXN0Q2FudmFzZXNSZXNwb25zZRIjCghjYW52YXNlcxgBIAMoCzIRLmNvbWZ5ZC52MS5DYW52YXMisAEKDFF1ZXVlUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SEwoLYmF0Y2hfY291bnQYBCABKA0SJAoGb3JpZ2luGAUgASgOMhQuY29tZnlkLnYxLlJ1bk9yaWdpbhISCgpzZXNzaW9uX2lkGAYgASgJEhEKCXF1ZXVlZF9ieRgHIAEoCSKaAQoNUXVldWVSZXNwb25zZRIRCglwcm9tcHRfaWQYASABKAkSDgoGbnVtYmVyGAIgASgDEhEKCWNhbnZhc19pZBgDIAEoCRIQCghyZXZpc2lvbhgEIAEoBBIQCghyZXBsYXllZBgFIAEoCBIbCgNydW4YBiABKAsyDi5jb21meWQudjEuUnVuEhIKCnByb21wdF9pZHMYByADKAkiQQoLU2F2ZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJb3ZlcndyaXRlGAMgASgIIj0KDFNhdmVSZXNwb25zZRIMCgRuYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEg0KBWJ5dGVzGAMgASgEInIKC0xvYWRSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKDXdvcmtmbG93X2pzb24YAyABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJEhIKCnRpbWVvdXRfbXMYBSABKA0iWQoMTG9hZFJlc3BvbnNlEhEKCWNhbnZhc19pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBBISCgpub2RlX2NvdW50GAMgASgNEhAKCHJlcGxheWVkGAQgASgIIhYKFExpc3RXb3JrZmxvd3NSZXF1ZXN0IkUKDlN0b3JlZFdvcmtmbG93EgwKBG5hbWUYASABKAkSDQoFYnl0ZXMYAiABKAQSFgoObW9kaWZpZWRfYXRfbXMYAyABKAMiRQoVTGlzdFdvcmtmbG93c1Jlc3BvbnNlEiwKCXdvcmtmbG93cxgBIAMoCzIZLmNvbWZ5ZC52MS5TdG9yZWRXb3JrZmxvdyKPAQoTQXR0YWNoQ2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSFQoNd29ya2Zsb3dfanNvbhgDIAEoCRIYChBvYmplY3RfaW5mb19qc29uGAQgASgJEg8KB2ZvY3VzZWQYBSABKAgSFAoMdGFiX3JldmlzaW9uGAYgASgEIpwBCgxQYXRjaFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBBIkCghjb21tYW5kcxgCIAMoCzISLmNvbWZ5ZC52MS5Db21tYW5kEhkKEWV4cGVjdGVkX25vZGVfaWRzGAMgAygDEhMKC2RlYWRsaW5lX21zGAQgASgDEiIKBG1vZGUYBSABKA4yFC5jb21meWQudjEuQmF0Y2hNb2RlImcKEkVkaXRvclF1ZXVlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEhMKC2JhdGNoX2NvdW50GAIgASgNEhMKC2RlYWRsaW5lX21zGAMgASgDEhMKC3Byb21wdF9vbmx5GAQgASgIIlMKEUVkaXRvckxvYWRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSFQoNd29ya2Zsb3dfanNvbhgCIAEoCRITCgtkZWFkbGluZV9tcxgDIAEoAyIvCghBdHRhY2hlZBIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQi+wEKFEF0dGFjaENhbnZhc1Jlc3BvbnNlEicKCGF0dGFjaGVkGAEgASgLMhMuY29tZnlkLnYxLkF0dGFjaGVkSAASKAoFcGF0Y2gYAiABKAsyFy5jb21meWQudjEuUGF0Y2hSZXF1ZXN0SAASLgoFcXVldWUYAyABKAsyHS5jb21meWQudjEuRWRpdG9yUXVldWVSZXF1ZXN0SAASLAoEbG9hZBgEIAEoCzIcLmNvbWZ5ZC52MS5FZGl0b3JMb2FkUmVxdWVzdEgAEioKBnJlc3luYxgFIAEoCzIYLmNvbWZ5ZC52MS5SZXN5bmNSZXF1ZXN0SABCBgoEa2luZCIjCg1SZXN5bmNSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQipAEKCkdyYXBoRGVsdGESEgoKbm9kZXNfanNvbhgBIAMoCRIYChByZW1vdmVkX25vZGVfaWRzGAIgAygDEhIKCmxpbmtzX2pzb24YAyADKAkSGAoQcmVtb3ZlZF9saW5rX2lkcxgEIAMoAxIUCgxsYXN0X25vZGVfaWQYBSABKAMSFAoMbGFzdF9saW5rX2lkGAYgASgDEg4KBmRpZ2VzdBgHIAEoCSK6AQoLUGF0Y2hSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIpCgdyZXN1bHRzGAQgAygLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSFQoNd29ya2Zsb3dfanNvbhgFIAEoCRIUCgx0YWJfcmV2aXNpb24YBiABKAQSJAoFZGVsdGEYByABKAsyFS5jb21meWQudjEuR3JhcGhEZWx0YSKRAQoRRWRpdG9yUXVldWVSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIRCglwcm9tcHRfaWQYBCABKAkSDgoGbnVtYmVyGAUgASgDEhMKC3Byb21wdF9qc29uGAYgASgJEhUKDXdvcmtmbG93X2pzb24YByABKAkibgoQRWRpdG9yTG9hZFJlc3VsdBISCgpyZXF1ZXN0X2lkGAEgASgEEgoKAm9rGAIgASgIEg0KBWVycm9yGAMgASgJEhUKDXdvcmtmbG93X2pzb24YBCABKAkSFAoMdGFiX3JldmlzaW9uGAUgASgEIl0KCFVzZXJFZGl0EhUKDXdvcmtmbG93X2pzb24YASABKAkSFAoMdGFiX3JldmlzaW9uGAIgASgEEiQKBWRlbHRhGAMgASgLMhUuY29tZnlkLnYxLkdyYXBoRGVsdGEiGAoFRm9jdXMSDwoHZm9jdXNlZBgBIAEoCCKZAgoTUmVwb3J0RWRpdG9yUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSLgoMcGF0Y2hfcmVzdWx0GAIgASgLMhYuY29tZnlkLnYxLlBhdGNoUmVzdWx0SAASNAoMcXVldWVfcmVzdWx0GAMgASgLMhwuY29tZnlkLnYxLkVkaXRvclF1ZXVlUmVzdWx0SAASMgoLbG9hZF9yZXN1bHQYBCABKAsyGy5jb21meWQudjEuRWRpdG9yTG9hZFJlc3VsdEgAEigKCXVzZXJfZWRpdBgFIAEoCzITLmNvbWZ5ZC52MS5Vc2VyRWRpdEgAEiEKBWZvY3VzGAYgASgLMhAuY29tZnlkLnYxLkZvY3VzSABCCAoGcmVwb3J0IigKFFJlcG9ydEVkaXRvclJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEKvcFCg5HcmFwaEVycm9yQ29kZRIgChxHUkFQSF9FUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASJAogR1JBUEhfRVJST1JfQ09ERV9JTlZBTElEX0NPTU1BTkQQARImCiJHUkFQSF9FUlJPUl9DT0RFX1VOS05PV05fTk9ERV9UWVBFEAISIwofR1JBUEhfRVJST1JfQ09ERV9OT0RFX05PVF9GT1VORBADEiMKH0dSQVBIX0VSUk9SX0NPREVfU0xPVF9OT1RfRk9VTkQQBBIiCh5HUkFQSF9FUlJPUl9DT0RFX1RZUEVfTUlTTUFUQ0gQBRIlCiFHUkFQSF9FUlJPUl9DT0RFX1dJREdFVF9OT1RfRk9VTkQQBhIiCh5HUkFQSF9FUlJPUl9DT0RFX1ZBTFVFX0lOVkFMSUQQBxIiCh5HUkFQSF9FUlJPUl9DT0RFX1JFRl9OT1RfRk9VTkQQCBIjCh9HUkFQSF9FUlJPUl9DT0RFX1NUQUxFX1JFVklTSU9OEAkSIwofR1JBUEhfRVJST1JfQ09ERV9OT19MSVZFX0NBTlZBUxAKEiUKIUdSQVBIX0VSUk9SX0NPREVfQU1CSUdVT1VTX0NBTlZBUxALEiUKIUdSQVBIX0VSUk9SX0NPREVfQ0FOVkFTX05PVF9GT1VORBAMEiMKH0dSQVBIX0VSUk9SX0NPREVfRURJVE9SX1RJTUVPVVQQDRIgChxHUkFQSF9FUlJPUl9DT0RFX0VESVRPUl9HT05FEA4SIgoeR1JBUEhfRVJST1JfQ09ERV9FRElUT1JfRkFJTEVEEA8SHAoYR1JBUEhfRVJST1JfQ09ERV9TS0lQUEVEEBASJwojR1JBUEhfRVJST1JfQ09ERV9XT1JLRkxPV19OT1RfRk9VTkQQERIhCh1HUkFQSF9FUlJPUl9DT0RFX0lOVkFMSURfTkFNRRASEisKJ0dSQVBIX0VSUk9SX0NPREVfSURFTVBPVEVOQ1lfS0VZX1JFVVNFRBATKlYKCUJhdGNoTW9kZRIaChZCQVRDSF9NT0RFX1VOU1BFQ0lGSUVEEAASFQoRQkFUQ0hfTU9ERV9BVE9NSUMQARIWChJCQVRDSF9NT0RFX1BBUlRJQUwQAipxCgtHcmFwaE9yaWdpbhIcChhHUkFQSF9PUklHSU5fVU5TUEVDSUZJRUQQABIWChJHUkFQSF9PUklHSU5fQUdFTlQQARIVChFHUkFQSF9PUklHSU5fVVNFUhACEhUKEUdSQVBIX09SSUdJTl9MT0FEEAMy8wYKDEdyYXBoU2VydmljZRJACgdFeGVjdXRlEhkuY29tZnlkLnYxLkV4ZWN1dGVSZXF1ZXN0GhouY29tZnlkLnYxLkV4ZWN1dGVSZXNwb25zZRJPCgxFeGVjdXRlQmF0Y2gSHi5jb21meWQudjEuRXhlY3V0ZUJhdGNoUmVxdWVzdBofLmNvbWZ5ZC52MS5FeGVjdXRlQmF0Y2hSZXNwb25zZRJDCghHZXRHcmFwaBIaLmNvbWZ5ZC52MS5HZXRHcmFwaFJlcXVlc3QaGy5jb21meWQudjEuR2V0R3JhcGhSZXNwb25zZRJACgdHZXREaWZmEhkuY29tZnlkLnYxLkdldERpZmZSZXF1ZXN0GhouY29tZnlkLnYxLkdldERpZmZSZXNwb25zZRJSCg1MaXN0Tm9kZVR5cGVzEh8uY29tZnlkLnYxLkxpc3ROb2RlVHlwZXNSZXF1ZXN0GiAuY29tZnlkLnYxLkxpc3ROb2RlVHlwZXNSZXNwb25zZRJPCgxMaXN0Q2FudmFzZXMSHi5jb21meWQudjEuTGlzdENhbnZhc2VzUmVxdWVzdBofLmNvbWZ5ZC52MS5MaXN0Q2FudmFzZXNSZXNwb25zZRI6CgVRdWV1ZRIXLmNvbWZ5ZC52MS5RdWV1ZVJlcXVlc3QaGC5jb21meWQudjEuUXVldWVSZXNwb25zZRI3CgRTYXZlEhYuY29tZnlkLnYxLlNhdmVSZXF1ZXN0GhcuY29tZnlkLnYxLlNhdmVSZXNwb25zZRI3CgRMb2FkEhYuY29tZnlkLnYxLkxvYWRSZXF1ZXN0GhcuY29tZnlkLnYxLkxvYWRSZXNwb25zZRJSCg1MaXN0V29ya2Zsb3dzEh8uY29tZnlkLnYxLkxpc3RXb3JrZmxvd3NSZXF1ZXN0GiAuY29tZnlkLnYxLkxpc3RXb3JrZmxvd3NSZXNwb25zZRJRCgxBdHRhY2hDYW52YXMSHi5jb21meWQudjEuQXR0YWNoQ2FudmFzUmVxdWVzdBofLmNvbWZ5ZC52MS5BdHRhY2hDYW52YXNSZXNwb25zZTABEk8KDFJlcG9ydEVkaXRvchIeLmNvbWZ5ZC52MS5SZXBvcnRFZGl0b3JSZXF1ZXN0Gh8uY29tZnlkLnYxLlJlcG9ydEVkaXRvclJlc3BvbnNlYgZwcm90bzM", [file_comfyd_v1_run, file_google_protobuf_wrappers]);
+  fileDesc("ChVjb21meWQvdjEvZ3JhcGgucHJvdG8SCWNvbWZ5ZC52MSIuCgdOb2RlUmVmEgwKAmlkGAEgASgDSAASDQoDcmVmGAIgASgJSABCBgoEbm9kZSIyCgdTbG90UmVmEg8KBWluZGV4GAEgASgNSAASDgoEbmFtZRgCIAEoCUgAQgYKBHNsb3QiVwoFVmFsdWUSEAoGbnVtYmVyGAEgASgBSAASDgoEdGV4dBgCIAEoCUgAEhEKB2Jvb2xlYW4YAyABKAhIABIRCgdpbnRlZ2VyGAQgASgDSABCBgoEa2luZCIgCghQb3NpdGlvbhIJCgF4GAEgASgBEgkKAXkYAiABKAEikgIKEUNyZWF0ZU5vZGVDb21tYW5kEhEKCW5vZGVfdHlwZRgBIAEoCRInCgF4GAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEicKAXkYAyABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSCwoDcmVmGAQgASgJEg0KBXRpdGxlGAUgASgJEjoKB3dpZGdldHMYBiADKAsyKS5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmQuV2lkZ2V0c0VudHJ5GkAKDFdpZGdldHNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5jb21meWQudjEuVmFsdWU6AjgBIjgKEVJlbW92ZU5vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZiKkAQoOQ29ubmVjdENvbW1hbmQSIwoHZnJvbV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEiUKCWZyb21fc2xvdBgCIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmEiEKBXRvX2lkGAMgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSIwoHdG9fc2xvdBgEIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmIloKEURpc2Nvbm5lY3RDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIgCgRzbG90GAIgASgLMhIuY29tZnlkLnYxLlNsb3RSZWYiZgoQU2V0V2lkZ2V0Q29tbWFuZBIjCgdub2RlX2lkGAEgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSDAoEbmFtZRgCIAEoCRIfCgV2YWx1ZRgDIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZSJMCg9Nb3ZlTm9kZUNvbW1hbmQSIwoHbm9kZV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEgkKAXgYAiABKAESCQoBeRgDIAEoASITChFDbGVhckdyYXBoQ29tbWFuZCIpCg9HZXRHcmFwaENvbW1hbmQSFgoOa25vd25fcmV2aXNpb24YASABKAQitwEKDkFycmFuZ2VDb21tYW5kEiQKCG5vZGVfaWRzGAEgAygLMhIuY29tZnlkLnYxLk5vZGVSZWYSJwoBeBgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRInCgF5GAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEi0KB3NwYWNpbmcYBCABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUiRwoSU2V0Tm9kZU1vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIMCgRtb2RlGAIgASgJIpAECgdDb21tYW5kEjMKC2NyZWF0ZV9ub2RlGAEgASgLMhwuY29tZnlkLnYxLkNyZWF0ZU5vZGVDb21tYW5kSAASMwoLcmVtb3ZlX25vZGUYAiABKAsyHC5jb21meWQudjEuUmVtb3ZlTm9kZUNvbW1hbmRIABIsCgdjb25uZWN0GAMgASgLMhkuY29tZnlkLnYxLkNvbm5lY3RDb21tYW5kSAASMgoKZGlzY29ubmVjdBgEIAEoCzIcLmNvbWZ5ZC52MS5EaXNjb25uZWN0Q29tbWFuZEgAEjEKCnNldF93aWRnZXQYBSABKAsyGy5jb21meWQudjEuU2V0V2lkZ2V0Q29tbWFuZEgAEi8KCW1vdmVfbm9kZRgGIAEoCzIaLmNvbWZ5ZC52MS5Nb3ZlTm9kZUNvbW1hbmRIABIzCgtjbGVhcl9ncmFwaBgHIAEoCzIcLmNvbWZ5ZC52MS5DbGVhckdyYXBoQ29tbWFuZEgAEi8KCWdldF9ncmFwaBgIIAEoCzIaLmNvbWZ5ZC52MS5HZXRHcmFwaENvbW1hbmRIABIsCgdhcnJhbmdlGAkgASgLMhkuY29tZnlkLnYxLkFycmFuZ2VDb21tYW5kSAASNgoNc2V0X25vZGVfbW9kZRgKIAEoCzIdLmNvbWZ5ZC52MS5TZXROb2RlTW9kZUNvbW1hbmRIAEIJCgdjb21tYW5kImoKCkdyYXBoRXJyb3ISJwoEY29kZRgBIAEoDjIZLmNvbWZ5ZC52MS5HcmFwaEVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJEg0KBWluZGV4GAMgASgFEhMKC3N1Z2dlc3Rpb25zGAQgAygJIrIBCg1Db21tYW5kUmVzdWx0Eg0KBWluZGV4GAEgASgFEgoKAm9rGAIgASgIEiQKBWVycm9yGAMgASgLMhUuY29tZnlkLnYxLkdyYXBoRXJyb3ISDwoHbm9kZV9pZBgEIAEoAxIPCgdsaW5rX2lkGAUgASgDEh8KBXZhbHVlGAYgASgLMhAuY29tZnlkLnYxLlZhbHVlEh0KBG5vZGUYByABKAsyDy5jb21meWQudjEuTm9kZSJFCglOb2RlSW5wdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEgwKBGxpbmsYAyABKAMSDgoGd2lkZ2V0GAQgASgJIjcKCk5vZGVPdXRwdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBWxpbmtzGAMgAygDImIKBldpZGdldBIMCgRuYW1lGAEgASgJEh8KBXZhbHVlGAIgASgLMhAuY29tZnlkLnYxLlZhbHVlEikKCnByb3ZlbmFuY2UYECABKAsyFS5jb21meWQudjEuUHJvdmVuYW5jZSJcCgVBY3RvchIiCgRraW5kGAEgASgOMhQuY29tZnlkLnYxLkFjdG9yS2luZBISCgpzZXNzaW9uX2lkGAIgASgJEg0KBXNraWxsGAMgASgJEgwKBG5hbWUYBCABKAkiUAoKUHJvdmVuYW5jZRIfCgVhY3RvchgBIAEoCzIQLmNvbWZ5ZC52MS5BY3RvchIQCghyZXZpc2lvbhgCIAEoBBIPCgd0aW1lX21zGAMgASgDIp8CCgROb2RlEgoKAmlkGAEgASgDEgwKBHR5cGUYAiABKAkSDQoFdGl0bGUYAyABKAkSIAoDcG9zGAQgASgLMhMuY29tZnlkLnYxLlBvc2l0aW9uEiEKBHNpemUYBSABKAsyEy5jb21meWQudjEuUG9zaXRpb24SJAoGaW5wdXRzGAYgAygLMhQuY29tZnlkLnYxLk5vZGVJbnB1dBImCgdvdXRwdXRzGAcgAygLMhUuY29tZnlkLnYxLk5vZGVPdXRwdXQSIgoHd2lkZ2V0cxgIIAMoCzIRLmNvbWZ5ZC52MS5XaWRnZXQSDAoEbW9kZRgJIAEoBRIpCgpwcm92ZW5hbmNlGBAgASgLMhUuY29tZnlkLnYxLlByb3ZlbmFuY2UijwEKBExpbmsSCgoCaWQYASABKAMSDwoHZnJvbV9pZBgCIAEoAxIRCglmcm9tX3Nsb3QYAyABKA0SDQoFdG9faWQYBCABKAMSDwoHdG9fc2xvdBgFIAEoDRIMCgR0eXBlGAYgASgJEikKCnByb3ZlbmFuY2UYECABKAsyFS5jb21meWQudjEuUHJvdmVuYW5jZSKdAQoFR3JhcGgSEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEh4KBW5vZGVzGAMgAygLMg8uY29tZnlkLnYxLk5vZGUSHgoFbGlua3MYBCADKAsyDy5jb21meWQudjEuTGluaxINCgVzdGFsZRgFIAEoCBINCgV0aXRsZRgGIAEoCRIRCgl1bmNoYW5nZWQYByABKAgiwQEKDkV4ZWN1dGVSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIjCgdjb21tYW5kGAIgASgLMhIuY29tZnlkLnYxLkNvbW1hbmQSMwoNYmFzZV9yZXZpc2lvbhgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50NjRWYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSFQoNdmFsaWRhdGVfb25seRgFIAEoCBISCgp0aW1lb3V0X21zGAYgASgNIp8BCg9FeGVjdXRlUmVzcG9uc2USCgoCb2sYASABKAgSKAoGcmVzdWx0GAIgASgLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSEQoJY2FudmFzX2lkGAMgASgJEhAKCHJldmlzaW9uGAQgASgEEh8KBWdyYXBoGAUgASgLMhAuY29tZnlkLnYxLkdyYXBoEhAKCHJlcGxheWVkGAYgASgIIusBChNFeGVjdXRlQmF0Y2hSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIkCghjb21tYW5kcxgCIAMoCzISLmNvbWZ5ZC52MS5Db21tYW5kEjMKDWJhc2VfcmV2aXNpb24YAyABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJEhUKDXZhbGlkYXRlX29ubHkYBSABKAgSIgoEbW9kZRgGIAEoDjIULmNvbWZ5ZC52MS5CYXRjaE1vZGUSEgoKdGltZW91dF9tcxgHIAEoDSKRAgoURXhlY3V0ZUJhdGNoUmVzcG9uc2USCgoCb2sYASABKAgSKQoHcmVzdWx0cxgCIAMoCzIYLmNvbWZ5ZC52MS5Db21tYW5kUmVzdWx0EiUKBmVycm9ycxgDIAMoCzIVLmNvbWZ5ZC52MS5HcmFwaEVycm9yEhEKCWNhbnZhc19pZBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoBBIQCghyZXBsYXllZBgGIAEoCBI3CgRyZWZzGAcgAygLMikuY29tZnlkLnYxLkV4ZWN1dGVCYXRjaFJlc3BvbnNlLlJlZnNFbnRyeRorCglSZWZzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASI+Cg9HZXRHcmFwaFJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhgKEGluY2x1ZGVfd29ya2Zsb3cYAiABKAgiSgoQR2V0R3JhcGhSZXNwb25zZRIfCgVncmFwaBgBIAEoCzIQLmNvbWZ5ZC52MS5HcmFwaBIVCg13b3JrZmxvd19qc29uGAIgASgJIvMBCgdHcmFwaE9wEhAKCHJldmlzaW9uGAEgASgEEiYKBm9yaWdpbhgCIAEoDjIWLmNvbWZ5ZC52MS5HcmFwaE9yaWdpbhIjCgdjb21tYW5kGAMgASgLMhIuY29tZnlkLnYxLkNvbW1hbmQSDwoHc3VtbWFyeRgEIAEoCRIPCgd0aW1lX21zGAUgASgDEh8KBWFjdG9yGBAgASgLMhAuY29tZnlkLnYxLkFjdG9yEg8KB25vZGVfaWQYESABKAMSDwoHbGlua19pZBgSIAEoAxIUCgxmcm9tX25vZGVfaWQYEyABKAMSDgoGd2lkZ2V0GBQgASgJIkoKFUdldE5vZGVIaXN0b3J5UmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDwoHbm9kZV9pZBgCIAEoAxINCgVsaW1pdBgDIAEoDSKzAQoWR2V0Tm9kZUhpc3RvcnlSZXNwb25zZRIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQSFQoNZnJvbV9yZXZpc2lvbhgDIAEoBBIfCgNvcHMYBCADKAsyEi5jb21meWQudjEuR3JhcGhPcBIRCgl0cnVuY2F0ZWQYBSABKAgSKQoKcHJvdmVuYW5jZRgGIAEoCzIVLmNvbWZ5ZC52MS5Qcm92ZW5hbmNlIjsKDkdldERpZmZSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIWCg5zaW5jZV9yZXZpc2lvbhgCIAEoBCKlAQoPR2V0RGlmZlJlc3BvbnNlEhEKCWNhbnZhc19pZBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgEEhMKC3RvX3JldmlzaW9uGAMgASgEEh8KA29wcxgEIAMoCzISLmNvbWZ5ZC52MS5HcmFwaE9wEhEKCXRydW5jYXRlZBgFIAEoCBIfCgVncmFwaBgGIAEoCzIQLmNvbWZ5ZC52MS5HcmFwaCKsAgoJSW5wdXRTcGVjEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIQCghyZXF1aXJlZBgDIAEoCBIRCglpc193aWRnZXQYBCABKAgSJwoNZGVmYXVsdF92YWx1ZRgFIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZRIpCgNtaW4YBiABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSKQoDbWF4GAcgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEioKBHN0ZXAYCCABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSDwoHb3B0aW9ucxgJIAMoCRIRCgltdWx0aWxpbmUYCiABKAgSDwoHdG9vbHRpcBgLIAEoCSI5CgpPdXRwdXRTcGVjEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIPCgdpc19saXN0GAMgASgIIrgBCghOb2RlVHlwZRIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIkCgZpbnB1dHMYBSADKAsyFC5jb21meWQudjEuSW5wdXRTcGVjEiYKB291dHB1dHMYBiADKAsyFS5jb21meWQudjEuT3V0cHV0U3BlYxITCgtvdXRwdXRfbm9kZRgHIAEoCCJoChRMaXN0Tm9kZVR5cGVzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDQoFcXVlcnkYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSDQoFbGltaXQYBCABKA0SDQoFbmFtZXMYBSADKAkiTwoVTGlzdE5vZGVUeXBlc1Jlc3BvbnNlEicKCm5vZGVfdHlwZXMYASADKAsyEy5jb21meWQudjEuTm9kZVR5cGUSDQoFdG90YWwYAiABKA0iigEKBkNhbnZhcxIRCgljYW52YXNfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEAoIcmV2aXNpb24YAyABKAQSEAoIYXR0YWNoZWQYBCABKAgSDwoHZm9jdXNlZBgFIAEoCBIVCg1mb2N1c2VkX2F0X21zGAYgASgDEhIKCm5vZGVfY291bnQYByABKA0iFQoTTGlzdENhbnZhc2VzUmVxdWVzdCI7ChRMaXN0Q2FudmFzZXNSZXNwb25zZRIjCghjYW52YXNlcxgBIAMoCzIRLmNvbWZ5ZC52MS5DYW52YXMisAEKDFF1ZXVlUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SEwoLYmF0Y2hfY291bnQYBCABKA0SJAoGb3JpZ2luGAUgASgOMhQuY29tZnlkLnYxLlJ1bk9yaWdpbhISCgpzZXNzaW9uX2lkGAYgASgJEhEKCXF1ZXVlZF9ieRgHIAEoCSKaAQoNUXVldWVSZXNwb25zZRIRCglwcm9tcHRfaWQYASABKAkSDgoGbnVtYmVyGAIgASgDEhEKCWNhbnZhc19pZBgDIAEoCRIQCghyZXZpc2lvbhgEIAEoBBIQCghyZXBsYXllZBgFIAEoCBIbCgNydW4YBiABKAsyDi5jb21meWQudjEuUnVuEhIKCnByb21wdF9pZHMYByADKAkiQQoLU2F2ZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJb3ZlcndyaXRlGAMgASgIIj0KDFNhdmVSZXNwb25zZRIMCgRuYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEg0KBWJ5dGVzGAMgASgEInIKC0xvYWRSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKDXdvcmtmbG93X2pzb24YAyABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJEhIKCnRpbWVvdXRfbXMYBSABKA0iWQoMTG9hZFJlc3BvbnNlEhEKCWNhbnZhc19pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBBISCgpub2RlX2NvdW50GAMgASgNEhAKCHJlcGxheWVkGAQgASgIIhYKFExpc3RXb3JrZmxvd3NSZXF1ZXN0IkUKDlN0b3JlZFdvcmtmbG93EgwKBG5hbWUYASABKAkSDQoFYnl0ZXMYAiABKAQSFgoObW9kaWZpZWRfYXRfbXMYAyABKAMiRQoVTGlzdFdvcmtmbG93c1Jlc3BvbnNlEiwKCXdvcmtmbG93cxgBIAMoCzIZLmNvbWZ5ZC52MS5TdG9yZWRXb3JrZmxvdyKPAQoTQXR0YWNoQ2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSFQoNd29ya2Zsb3dfanNvbhgDIAEoCRIYChBvYmplY3RfaW5mb19qc29uGAQgASgJEg8KB2ZvY3VzZWQYBSABKAgSFAoMdGFiX3JldmlzaW9uGAYgASgEIpwBCgxQYXRjaFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBBIkCghjb21tYW5kcxgCIAMoCzISLmNvbWZ5ZC52MS5Db21tYW5kEhkKEWV4cGVjdGVkX25vZGVfaWRzGAMgAygDEhMKC2RlYWRsaW5lX21zGAQgASgDEiIKBG1vZGUYBSABKA4yFC5jb21meWQudjEuQmF0Y2hNb2RlImcKEkVkaXRvclF1ZXVlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEhMKC2JhdGNoX2NvdW50GAIgASgNEhMKC2RlYWRsaW5lX21zGAMgASgDEhMKC3Byb21wdF9vbmx5GAQgASgIIlMKEUVkaXRvckxvYWRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSFQoNd29ya2Zsb3dfanNvbhgCIAEoCRITCgtkZWFkbGluZV9tcxgDIAEoAyIvCghBdHRhY2hlZBIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQi+wEKFEF0dGFjaENhbnZhc1Jlc3BvbnNlEicKCGF0dGFjaGVkGAEgASgLMhMuY29tZnlkLnYxLkF0dGFjaGVkSAASKAoFcGF0Y2gYAiABKAsyFy5jb21meWQudjEuUGF0Y2hSZXF1ZXN0SAASLgoFcXVldWUYAyABKAsyHS5jb21meWQudjEuRWRpdG9yUXVldWVSZXF1ZXN0SAASLAoEbG9hZBgEIAEoCzIcLmNvbWZ5ZC52MS5FZGl0b3JMb2FkUmVxdWVzdEgAEioKBnJlc3luYxgFIAEoCzIYLmNvbWZ5ZC52MS5SZXN5bmNSZXF1ZXN0SABCBgoEa2luZCIjCg1SZXN5bmNSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQipAEKCkdyYXBoRGVsdGESEgoKbm9kZXNfanNvbhgBIAMoCRIYChByZW1vdmVkX25vZGVfaWRzGAIgAygDEhIKCmxpbmtzX2pzb24YAyADKAkSGAoQcmVtb3ZlZF9saW5rX2lkcxgEIAMoAxIUCgxsYXN0X25vZGVfaWQYBSABKAMSFAoMbGFzdF9saW5rX2lkGAYgASgDEg4KBmRpZ2VzdBgHIAEoCSK6AQoLUGF0Y2hSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIpCgdyZXN1bHRzGAQgAygLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSFQoNd29ya2Zsb3dfanNvbhgFIAEoCRIUCgx0YWJfcmV2aXNpb24YBiABKAQSJAoFZGVsdGEYByABKAsyFS5jb21meWQudjEuR3JhcGhEZWx0YSKRAQoRRWRpdG9yUXVldWVSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIRCglwcm9tcHRfaWQYBCABKAkSDgoGbnVtYmVyGAUgASgDEhMKC3Byb21wdF9qc29uGAYgASgJEhUKDXdvcmtmbG93X2pzb24YByABKAkibgoQRWRpdG9yTG9hZFJlc3VsdBISCgpyZXF1ZXN0X2lkGAEgASgEEgoKAm9rGAIgASgIEg0KBWVycm9yGAMgASgJEhUKDXdvcmtmbG93X2pzb24YBCABKAkSFAoMdGFiX3JldmlzaW9uGAUgASgEIl0KCFVzZXJFZGl0EhUKDXdvcmtmbG93X2pzb24YASABKAkSFAoMdGFiX3JldmlzaW9uGAIgASgEEiQKBWRlbHRhGAMgASgLMhUuY29tZnlkLnYxLkdyYXBoRGVsdGEiGAoFRm9jdXMSDwoHZm9jdXNlZBgBIAEoCCKZAgoTUmVwb3J0RWRpdG9yUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSLgoMcGF0Y2hfcmVzdWx0GAIgASgLMhYuY29tZnlkLnYxLlBhdGNoUmVzdWx0SAASNAoMcXVldWVfcmVzdWx0GAMgASgLMhwuY29tZnlkLnYxLkVkaXRvclF1ZXVlUmVzdWx0SAASMgoLbG9hZF9yZXN1bHQYBCABKAsyGy5jb21meWQudjEuRWRpdG9yTG9hZFJlc3VsdEgAEigKCXVzZXJfZWRpdBgFIAEoCzITLmNvbWZ5ZC52MS5Vc2VyRWRpdEgAEiEKBWZvY3VzGAYgASgLMhAuY29tZnlkLnYxLkZvY3VzSABCCAoGcmVwb3J0IkEKFFJlcG9ydEVkaXRvclJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEEhcKD3Byb3ZlbmFuY2VfanNvbhgQIAEoCSr3BQoOR3JhcGhFcnJvckNvZGUSIAocR1JBUEhfRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEiQKIEdSQVBIX0VSUk9SX0NPREVfSU5WQUxJRF9DT01NQU5EEAESJgoiR1JBUEhfRVJST1JfQ09ERV9VTktOT1dOX05PREVfVFlQRRACEiMKH0dSQVBIX0VSUk9SX0NPREVfTk9ERV9OT1RfRk9VTkQQAxIjCh9HUkFQSF9FUlJPUl9DT0RFX1NMT1RfTk9UX0ZPVU5EEAQSIgoeR1JBUEhfRVJST1JfQ09ERV9UWVBFX01JU01BVENIEAUSJQohR1JBUEhfRVJST1JfQ09ERV9XSURHRVRfTk9UX0ZPVU5EEAYSIgoeR1JBUEhfRVJST1JfQ09ERV9WQUxVRV9JTlZBTElEEAcSIgoeR1JBUEhfRVJST1JfQ09ERV9SRUZfTk9UX0ZPVU5EEAgSIwofR1JBUEhfRVJST1JfQ09ERV9TVEFMRV9SRVZJU0lPThAJEiMKH0dSQVBIX0VSUk9SX0NPREVfTk9fTElWRV9DQU5WQVMQChIlCiFHUkFQSF9FUlJPUl9DT0RFX0FNQklHVU9VU19DQU5WQVMQCxIlCiFHUkFQSF9FUlJPUl9DT0RFX0NBTlZBU19OT1RfRk9VTkQQDBIjCh9HUkFQSF9FUlJPUl9DT0RFX0VESVRPUl9USU1FT1VUEA0SIAocR1JBUEhfRVJST1JfQ09ERV9FRElUT1JfR09ORRAOEiIKHkdSQVBIX0VSUk9SX0NPREVfRURJVE9SX0ZBSUxFRBAPEhwKGEdSQVBIX0VSUk9SX0NPREVfU0tJUFBFRBAQEicKI0dSQVBIX0VSUk9SX0NPREVfV09SS0ZMT1dfTk9UX0ZPVU5EEBESIQodR1JBUEhfRVJST1JfQ09ERV9JTlZBTElEX05BTUUQEhIrCidHUkFQSF9FUlJPUl9DT0RFX0lERU1QT1RFTkNZX0tFWV9SRVVTRUQQEypWCglCYXRjaE1vZGUSGgoWQkFUQ0hfTU9ERV9VTlNQRUNJRklFRBAAEhUKEUJBVENIX01PREVfQVRPTUlDEAESFgoSQkFUQ0hfTU9ERV9QQVJUSUFMEAIqkAEKCUFjdG9yS2luZBIaChZBQ1RPUl9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQQUNUT1JfS0lORF9TS0lMTBABEhIKDkFDVE9SX0tJTkRfTUNQEAISEwoPQUNUT1JfS0lORF9HUlBDEAMSEwoPQUNUT1JfS0lORF9VU0VSEAQSEwoPQUNUT1JfS0lORF9MT0FEEAUqcQoLR3JhcGhPcmlnaW4SHAoYR1JBUEhfT1JJR0lOX1VOU1BFQ0lGSUVEEAASFgoSR1JBUEhfT1JJR0lOX0FHRU5UEAESFQoRR1JBUEhfT1JJR0lOX1VTRVIQAhIVChFHUkFQSF9PUklHSU5fTE9BRBADMsoHCgxHcmFwaFNlcnZpY2USQAoHRXhlY3V0ZRIZLmNvbWZ5ZC52MS5FeGVjdXRlUmVxdWVzdBoaLmNvbWZ5ZC52MS5FeGVjdXRlUmVzcG9uc2USTwoMRXhlY3V0ZUJhdGNoEh4uY29tZnlkLnYxLkV4ZWN1dGVCYXRjaFJlcXVlc3QaHy5jb21meWQudjEuRXhlY3V0ZUJhdGNoUmVzcG9uc2USQwoIR2V0R3JhcGgSGi5jb21meWQudjEuR2V0R3JhcGhSZXF1ZXN0GhsuY29tZnlkLnYxLkdldEdyYXBoUmVzcG9uc2USQAoHR2V0RGlmZhIZLmNvbWZ5ZC52MS5HZXREaWZmUmVxdWVzdBoaLmNvbWZ5ZC52MS5HZXREaWZmUmVzcG9uc2USUgoNTGlzdE5vZGVUeXBlcxIfLmNvbWZ5ZC52MS5MaXN0Tm9kZVR5cGVzUmVxdWVzdBogLmNvbWZ5ZC52MS5MaXN0Tm9kZVR5cGVzUmVzcG9uc2USTwoMTGlzdENhbnZhc2VzEh4uY29tZnlkLnYxLkxpc3RDYW52YXNlc1JlcXVlc3QaHy5jb21meWQudjEuTGlzdENhbnZhc2VzUmVzcG9uc2USOgoFUXVldWUSFy5jb21meWQudjEuUXVldWVSZXF1ZXN0GhguY29tZnlkLnYxLlF1ZXVlUmVzcG9uc2USNwoEU2F2ZRIWLmNvbWZ5ZC52MS5TYXZlUmVxdWVzdBoXLmNvbWZ5ZC52MS5TYXZlUmVzcG9uc2USNwoETG9hZBIWLmNvbWZ5ZC52MS5Mb2FkUmVxdWVzdBoXLmNvbWZ5ZC52MS5Mb2FkUmVzcG9uc2USUgoNTGlzdFdvcmtmbG93cxIfLmNvbWZ5ZC52MS5MaXN0V29ya2Zsb3dzUmVxdWVzdBogLmNvbWZ5ZC52MS5MaXN0V29ya2Zsb3dzUmVzcG9uc2USVQoOR2V0Tm9kZUhpc3RvcnkSIC5jb21meWQudjEuR2V0Tm9kZUhpc3RvcnlSZXF1ZXN0GiEuY29tZnlkLnYxLkdldE5vZGVIaXN0b3J5UmVzcG9uc2USUQoMQXR0YWNoQ2FudmFzEh4uY29tZnlkLnYxLkF0dGFjaENhbnZhc1JlcXVlc3QaHy5jb21meWQudjEuQXR0YWNoQ2FudmFzUmVzcG9uc2UwARJPCgxSZXBvcnRFZGl0b3ISHi5jb21meWQudjEuUmVwb3J0RWRpdG9yUmVxdWVzdBofLmNvbWZ5ZC52MS5SZXBvcnRFZGl0b3JSZXNwb25zZWIGcHJvdG8z", [file_comfyd_v1_run, file_google_protobuf_wrappers]);
 
 /**
  * NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -715,6 +715,13 @@ export type Widget = Message<"comfyd.v1.Widget"> & {
    * @generated from field: comfyd.v1.Value value = 2;
    */
   value?: Value | undefined;
+
+  /**
+   * Who last set the value (absent when nobody is known to have).
+   *
+   * @generated from field: comfyd.v1.Provenance provenance = 16;
+   */
+  provenance?: Provenance | undefined;
 };
 
 /**
@@ -723,6 +730,73 @@ export type Widget = Message<"comfyd.v1.Widget"> & {
  */
 export const WidgetSchema: GenMessage<Widget> = /*@__PURE__*/
   messageDesc(file_comfyd_v1_graph, 19);
+
+/**
+ * Actor is who made a change: never a secret (no tokens, no addresses).
+ *
+ * @generated from message comfyd.v1.Actor
+ */
+export type Actor = Message<"comfyd.v1.Actor"> & {
+  /**
+   * @generated from field: comfyd.v1.ActorKind kind = 1;
+   */
+  kind: ActorKind;
+
+  /**
+   * SKILL: the session and the skill.
+   *
+   * @generated from field: string session_id = 2;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string skill = 3;
+   */
+  skill: string;
+
+  /**
+   * MCP: the client's clientInfo name; GRPC: the comfyd-caller name.
+   *
+   * @generated from field: string name = 4;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message comfyd.v1.Actor.
+ * Use `create(ActorSchema)` to create a new message.
+ */
+export const ActorSchema: GenMessage<Actor> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_graph, 20);
+
+/**
+ * Provenance is who last changed a node, link or widget value, and when.
+ *
+ * @generated from message comfyd.v1.Provenance
+ */
+export type Provenance = Message<"comfyd.v1.Provenance"> & {
+  /**
+   * @generated from field: comfyd.v1.Actor actor = 1;
+   */
+  actor?: Actor | undefined;
+
+  /**
+   * @generated from field: uint64 revision = 2;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: int64 time_ms = 3;
+   */
+  timeMs: bigint;
+};
+
+/**
+ * Describes the message comfyd.v1.Provenance.
+ * Use `create(ProvenanceSchema)` to create a new message.
+ */
+export const ProvenanceSchema: GenMessage<Provenance> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_graph, 21);
 
 /**
  * Node is a node on the canvas.
@@ -776,6 +850,14 @@ export type Node = Message<"comfyd.v1.Node"> & {
    * @generated from field: int32 mode = 9;
    */
   mode: number;
+
+  /**
+   * Who last changed the node itself (created, moved, renamed, its mode or
+   * a widget); absent when nobody is known to have.
+   *
+   * @generated from field: comfyd.v1.Provenance provenance = 16;
+   */
+  provenance?: Provenance | undefined;
 };
 
 /**
@@ -783,7 +865,7 @@ export type Node = Message<"comfyd.v1.Node"> & {
  * Use `create(NodeSchema)` to create a new message.
  */
 export const NodeSchema: GenMessage<Node> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 20);
+  messageDesc(file_comfyd_v1_graph, 22);
 
 /**
  * Link connects an output slot to an input slot.
@@ -820,6 +902,13 @@ export type Link = Message<"comfyd.v1.Link"> & {
    * @generated from field: string type = 6;
    */
   type: string;
+
+  /**
+   * Who made the link.
+   *
+   * @generated from field: comfyd.v1.Provenance provenance = 16;
+   */
+  provenance?: Provenance | undefined;
 };
 
 /**
@@ -827,7 +916,7 @@ export type Link = Message<"comfyd.v1.Link"> & {
  * Use `create(LinkSchema)` to create a new message.
  */
 export const LinkSchema: GenMessage<Link> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 21);
+  messageDesc(file_comfyd_v1_graph, 23);
 
 /**
  * Graph is the mirror of a canvas.
@@ -881,7 +970,7 @@ export type Graph = Message<"comfyd.v1.Graph"> & {
  * Use `create(GraphSchema)` to create a new message.
  */
 export const GraphSchema: GenMessage<Graph> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 22);
+  messageDesc(file_comfyd_v1_graph, 24);
 
 /**
  * ExecuteRequest runs one command.
@@ -933,7 +1022,7 @@ export type ExecuteRequest = Message<"comfyd.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 23);
+  messageDesc(file_comfyd_v1_graph, 25);
 
 /**
  * ExecuteResponse is the verified result.
@@ -981,7 +1070,7 @@ export type ExecuteResponse = Message<"comfyd.v1.ExecuteResponse"> & {
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 24);
+  messageDesc(file_comfyd_v1_graph, 26);
 
 /**
  * ExecuteBatchRequest runs a patch.
@@ -1030,7 +1119,7 @@ export type ExecuteBatchRequest = Message<"comfyd.v1.ExecuteBatchRequest"> & {
  * Use `create(ExecuteBatchRequestSchema)` to create a new message.
  */
 export const ExecuteBatchRequestSchema: GenMessage<ExecuteBatchRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 25);
+  messageDesc(file_comfyd_v1_graph, 27);
 
 /**
  * ExecuteBatchResponse is the verified result of a patch.
@@ -1085,7 +1174,7 @@ export type ExecuteBatchResponse = Message<"comfyd.v1.ExecuteBatchResponse"> & {
  * Use `create(ExecuteBatchResponseSchema)` to create a new message.
  */
 export const ExecuteBatchResponseSchema: GenMessage<ExecuteBatchResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 26);
+  messageDesc(file_comfyd_v1_graph, 28);
 
 /**
  * GetGraphRequest reads a canvas's mirror.
@@ -1111,7 +1200,7 @@ export type GetGraphRequest = Message<"comfyd.v1.GetGraphRequest"> & {
  * Use `create(GetGraphRequestSchema)` to create a new message.
  */
 export const GetGraphRequestSchema: GenMessage<GetGraphRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 27);
+  messageDesc(file_comfyd_v1_graph, 29);
 
 /**
  * GetGraphResponse is the mirror.
@@ -1135,7 +1224,7 @@ export type GetGraphResponse = Message<"comfyd.v1.GetGraphResponse"> & {
  * Use `create(GetGraphResponseSchema)` to create a new message.
  */
 export const GetGraphResponseSchema: GenMessage<GetGraphResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 28);
+  messageDesc(file_comfyd_v1_graph, 30);
 
 /**
  * GraphOp is one entry of the operation log.
@@ -1171,6 +1260,38 @@ export type GraphOp = Message<"comfyd.v1.GraphOp"> & {
    * @generated from field: int64 time_ms = 5;
    */
   timeMs: bigint;
+
+  /**
+   * Who made the change (the revision's actor).
+   *
+   * @generated from field: comfyd.v1.Actor actor = 16;
+   */
+  actor?: Actor | undefined;
+
+  /**
+   * The node the change is about (for a link: its target), the link, and
+   * the widget of a set_widget; 0 or empty when there is none.
+   *
+   * @generated from field: int64 node_id = 17;
+   */
+  nodeId: bigint;
+
+  /**
+   * @generated from field: int64 link_id = 18;
+   */
+  linkId: bigint;
+
+  /**
+   * For a link: its source node.
+   *
+   * @generated from field: int64 from_node_id = 19;
+   */
+  fromNodeId: bigint;
+
+  /**
+   * @generated from field: string widget = 20;
+   */
+  widget: string;
 };
 
 /**
@@ -1178,7 +1299,92 @@ export type GraphOp = Message<"comfyd.v1.GraphOp"> & {
  * Use `create(GraphOpSchema)` to create a new message.
  */
 export const GraphOpSchema: GenMessage<GraphOp> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 29);
+  messageDesc(file_comfyd_v1_graph, 31);
+
+/**
+ * GetNodeHistoryRequest asks who changed a node, or the whole canvas.
+ *
+ * @generated from message comfyd.v1.GetNodeHistoryRequest
+ */
+export type GetNodeHistoryRequest = Message<"comfyd.v1.GetNodeHistoryRequest"> & {
+  /**
+   * @generated from field: string canvas_id = 1;
+   */
+  canvasId: string;
+
+  /**
+   * 0: every change of the canvas.
+   *
+   * @generated from field: int64 node_id = 2;
+   */
+  nodeId: bigint;
+
+  /**
+   * The most entries to answer, newest first (0: 100, at most 1000).
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message comfyd.v1.GetNodeHistoryRequest.
+ * Use `create(GetNodeHistoryRequestSchema)` to create a new message.
+ */
+export const GetNodeHistoryRequestSchema: GenMessage<GetNodeHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_graph, 32);
+
+/**
+ * GetNodeHistoryResponse lists the changes, newest first.
+ *
+ * @generated from message comfyd.v1.GetNodeHistoryResponse
+ */
+export type GetNodeHistoryResponse = Message<"comfyd.v1.GetNodeHistoryResponse"> & {
+  /**
+   * @generated from field: string canvas_id = 1;
+   */
+  canvasId: string;
+
+  /**
+   * @generated from field: uint64 revision = 2;
+   */
+  revision: bigint;
+
+  /**
+   * The oldest revision the operation log still reaches: changes before it
+   * are not listed.
+   *
+   * @generated from field: uint64 from_revision = 3;
+   */
+  fromRevision: bigint;
+
+  /**
+   * @generated from field: repeated comfyd.v1.GraphOp ops = 4;
+   */
+  ops: GraphOp[];
+
+  /**
+   * True when more changes matched than limit.
+   *
+   * @generated from field: bool truncated = 5;
+   */
+  truncated: boolean;
+
+  /**
+   * The node's current provenance (absent for node_id 0 or a node that is
+   * gone).
+   *
+   * @generated from field: comfyd.v1.Provenance provenance = 6;
+   */
+  provenance?: Provenance | undefined;
+};
+
+/**
+ * Describes the message comfyd.v1.GetNodeHistoryResponse.
+ * Use `create(GetNodeHistoryResponseSchema)` to create a new message.
+ */
+export const GetNodeHistoryResponseSchema: GenMessage<GetNodeHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_graph, 33);
 
 /**
  * GetDiffRequest asks what changed since a revision.
@@ -1202,7 +1408,7 @@ export type GetDiffRequest = Message<"comfyd.v1.GetDiffRequest"> & {
  * Use `create(GetDiffRequestSchema)` to create a new message.
  */
 export const GetDiffRequestSchema: GenMessage<GetDiffRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 30);
+  messageDesc(file_comfyd_v1_graph, 34);
 
 /**
  * GetDiffResponse lists the operations after since_revision.
@@ -1248,7 +1454,7 @@ export type GetDiffResponse = Message<"comfyd.v1.GetDiffResponse"> & {
  * Use `create(GetDiffResponseSchema)` to create a new message.
  */
 export const GetDiffResponseSchema: GenMessage<GetDiffResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 31);
+  messageDesc(file_comfyd_v1_graph, 35);
 
 /**
  * InputSpec is one input of a node type (from /object_info).
@@ -1321,7 +1527,7 @@ export type InputSpec = Message<"comfyd.v1.InputSpec"> & {
  * Use `create(InputSpecSchema)` to create a new message.
  */
 export const InputSpecSchema: GenMessage<InputSpec> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 32);
+  messageDesc(file_comfyd_v1_graph, 36);
 
 /**
  * OutputSpec is one output of a node type.
@@ -1350,7 +1556,7 @@ export type OutputSpec = Message<"comfyd.v1.OutputSpec"> & {
  * Use `create(OutputSpecSchema)` to create a new message.
  */
 export const OutputSpecSchema: GenMessage<OutputSpec> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 33);
+  messageDesc(file_comfyd_v1_graph, 37);
 
 /**
  * NodeType is one node class.
@@ -1399,7 +1605,7 @@ export type NodeType = Message<"comfyd.v1.NodeType"> & {
  * Use `create(NodeTypeSchema)` to create a new message.
  */
 export const NodeTypeSchema: GenMessage<NodeType> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 34);
+  messageDesc(file_comfyd_v1_graph, 38);
 
 /**
  * ListNodeTypesRequest searches node types.
@@ -1446,7 +1652,7 @@ export type ListNodeTypesRequest = Message<"comfyd.v1.ListNodeTypesRequest"> & {
  * Use `create(ListNodeTypesRequestSchema)` to create a new message.
  */
 export const ListNodeTypesRequestSchema: GenMessage<ListNodeTypesRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 35);
+  messageDesc(file_comfyd_v1_graph, 39);
 
 /**
  * ListNodeTypesResponse holds the matching node types.
@@ -1470,7 +1676,7 @@ export type ListNodeTypesResponse = Message<"comfyd.v1.ListNodeTypesResponse"> &
  * Use `create(ListNodeTypesResponseSchema)` to create a new message.
  */
 export const ListNodeTypesResponseSchema: GenMessage<ListNodeTypesResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 36);
+  messageDesc(file_comfyd_v1_graph, 40);
 
 /**
  * Canvas describes an attached or detached canvas.
@@ -1519,7 +1725,7 @@ export type Canvas = Message<"comfyd.v1.Canvas"> & {
  * Use `create(CanvasSchema)` to create a new message.
  */
 export const CanvasSchema: GenMessage<Canvas> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 37);
+  messageDesc(file_comfyd_v1_graph, 41);
 
 /**
  * ListCanvasesRequest lists canvases.
@@ -1534,7 +1740,7 @@ export type ListCanvasesRequest = Message<"comfyd.v1.ListCanvasesRequest"> & {
  * Use `create(ListCanvasesRequestSchema)` to create a new message.
  */
 export const ListCanvasesRequestSchema: GenMessage<ListCanvasesRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 38);
+  messageDesc(file_comfyd_v1_graph, 42);
 
 /**
  * ListCanvasesResponse lists canvases, most recently focused first.
@@ -1553,7 +1759,7 @@ export type ListCanvasesResponse = Message<"comfyd.v1.ListCanvasesResponse"> & {
  * Use `create(ListCanvasesResponseSchema)` to create a new message.
  */
 export const ListCanvasesResponseSchema: GenMessage<ListCanvasesResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 39);
+  messageDesc(file_comfyd_v1_graph, 43);
 
 /**
  * QueueRequest queues a canvas's workflow in ComfyUI.
@@ -1610,7 +1816,7 @@ export type QueueRequest = Message<"comfyd.v1.QueueRequest"> & {
  * Use `create(QueueRequestSchema)` to create a new message.
  */
 export const QueueRequestSchema: GenMessage<QueueRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 40);
+  messageDesc(file_comfyd_v1_graph, 44);
 
 /**
  * QueueResponse returns ComfyUI's prompt id.
@@ -1664,7 +1870,7 @@ export type QueueResponse = Message<"comfyd.v1.QueueResponse"> & {
  * Use `create(QueueResponseSchema)` to create a new message.
  */
 export const QueueResponseSchema: GenMessage<QueueResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 41);
+  messageDesc(file_comfyd_v1_graph, 45);
 
 /**
  * SaveRequest stores a canvas's workflow.
@@ -1695,7 +1901,7 @@ export type SaveRequest = Message<"comfyd.v1.SaveRequest"> & {
  * Use `create(SaveRequestSchema)` to create a new message.
  */
 export const SaveRequestSchema: GenMessage<SaveRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 42);
+  messageDesc(file_comfyd_v1_graph, 46);
 
 /**
  * SaveResponse confirms what was stored.
@@ -1724,7 +1930,7 @@ export type SaveResponse = Message<"comfyd.v1.SaveResponse"> & {
  * Use `create(SaveResponseSchema)` to create a new message.
  */
 export const SaveResponseSchema: GenMessage<SaveResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 43);
+  messageDesc(file_comfyd_v1_graph, 47);
 
 /**
  * LoadRequest loads a stored workflow (or the given JSON) into a canvas.
@@ -1765,7 +1971,7 @@ export type LoadRequest = Message<"comfyd.v1.LoadRequest"> & {
  * Use `create(LoadRequestSchema)` to create a new message.
  */
 export const LoadRequestSchema: GenMessage<LoadRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 44);
+  messageDesc(file_comfyd_v1_graph, 48);
 
 /**
  * LoadResponse is the canvas after loading.
@@ -1799,7 +2005,7 @@ export type LoadResponse = Message<"comfyd.v1.LoadResponse"> & {
  * Use `create(LoadResponseSchema)` to create a new message.
  */
 export const LoadResponseSchema: GenMessage<LoadResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 45);
+  messageDesc(file_comfyd_v1_graph, 49);
 
 /**
  * ListWorkflowsRequest lists stored workflows.
@@ -1814,7 +2020,7 @@ export type ListWorkflowsRequest = Message<"comfyd.v1.ListWorkflowsRequest"> & {
  * Use `create(ListWorkflowsRequestSchema)` to create a new message.
  */
 export const ListWorkflowsRequestSchema: GenMessage<ListWorkflowsRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 46);
+  messageDesc(file_comfyd_v1_graph, 50);
 
 /**
  * StoredWorkflow is an entry of the workflow store.
@@ -1843,7 +2049,7 @@ export type StoredWorkflow = Message<"comfyd.v1.StoredWorkflow"> & {
  * Use `create(StoredWorkflowSchema)` to create a new message.
  */
 export const StoredWorkflowSchema: GenMessage<StoredWorkflow> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 47);
+  messageDesc(file_comfyd_v1_graph, 51);
 
 /**
  * ListWorkflowsResponse lists stored workflows by name.
@@ -1862,7 +2068,7 @@ export type ListWorkflowsResponse = Message<"comfyd.v1.ListWorkflowsResponse"> &
  * Use `create(ListWorkflowsResponseSchema)` to create a new message.
  */
 export const ListWorkflowsResponseSchema: GenMessage<ListWorkflowsResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 48);
+  messageDesc(file_comfyd_v1_graph, 52);
 
 /**
  * AttachCanvasRequest opens a tab's canvas stream.
@@ -1915,7 +2121,7 @@ export type AttachCanvasRequest = Message<"comfyd.v1.AttachCanvasRequest"> & {
  * Use `create(AttachCanvasRequestSchema)` to create a new message.
  */
 export const AttachCanvasRequestSchema: GenMessage<AttachCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 49);
+  messageDesc(file_comfyd_v1_graph, 53);
 
 /**
  * PatchRequest asks the tab to apply validated commands as one undo step.
@@ -1957,7 +2163,7 @@ export type PatchRequest = Message<"comfyd.v1.PatchRequest"> & {
  * Use `create(PatchRequestSchema)` to create a new message.
  */
 export const PatchRequestSchema: GenMessage<PatchRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 50);
+  messageDesc(file_comfyd_v1_graph, 54);
 
 /**
  * EditorQueueRequest asks the tab to queue its workflow.
@@ -1995,7 +2201,7 @@ export type EditorQueueRequest = Message<"comfyd.v1.EditorQueueRequest"> & {
  * Use `create(EditorQueueRequestSchema)` to create a new message.
  */
 export const EditorQueueRequestSchema: GenMessage<EditorQueueRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 51);
+  messageDesc(file_comfyd_v1_graph, 55);
 
 /**
  * EditorLoadRequest asks the tab to load a workflow.
@@ -2024,7 +2230,7 @@ export type EditorLoadRequest = Message<"comfyd.v1.EditorLoadRequest"> & {
  * Use `create(EditorLoadRequestSchema)` to create a new message.
  */
 export const EditorLoadRequestSchema: GenMessage<EditorLoadRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 52);
+  messageDesc(file_comfyd_v1_graph, 56);
 
 /**
  * Attached confirms the attachment.
@@ -2048,7 +2254,7 @@ export type Attached = Message<"comfyd.v1.Attached"> & {
  * Use `create(AttachedSchema)` to create a new message.
  */
 export const AttachedSchema: GenMessage<Attached> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 53);
+  messageDesc(file_comfyd_v1_graph, 57);
 
 /**
  * AttachCanvasResponse is a message from the core to the tab.
@@ -2097,7 +2303,7 @@ export type AttachCanvasResponse = Message<"comfyd.v1.AttachCanvasResponse"> & {
  * Use `create(AttachCanvasResponseSchema)` to create a new message.
  */
 export const AttachCanvasResponseSchema: GenMessage<AttachCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 54);
+  messageDesc(file_comfyd_v1_graph, 58);
 
 /**
  * ResyncRequest: a delta the tab reported did not give the graph its
@@ -2120,7 +2326,7 @@ export type ResyncRequest = Message<"comfyd.v1.ResyncRequest"> & {
  * Use `create(ResyncRequestSchema)` to create a new message.
  */
 export const ResyncRequestSchema: GenMessage<ResyncRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 55);
+  messageDesc(file_comfyd_v1_graph, 59);
 
 /**
  * GraphDelta is what a patch or a user edit changed, sent instead of the
@@ -2185,7 +2391,7 @@ export type GraphDelta = Message<"comfyd.v1.GraphDelta"> & {
  * Use `create(GraphDeltaSchema)` to create a new message.
  */
 export const GraphDeltaSchema: GenMessage<GraphDelta> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 56);
+  messageDesc(file_comfyd_v1_graph, 60);
 
 /**
  * PatchResult is the tab's answer to a PatchRequest.
@@ -2238,7 +2444,7 @@ export type PatchResult = Message<"comfyd.v1.PatchResult"> & {
  * Use `create(PatchResultSchema)` to create a new message.
  */
 export const PatchResultSchema: GenMessage<PatchResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 57);
+  messageDesc(file_comfyd_v1_graph, 61);
 
 /**
  * EditorQueueResult is the tab's answer to an EditorQueueRequest.
@@ -2292,7 +2498,7 @@ export type EditorQueueResult = Message<"comfyd.v1.EditorQueueResult"> & {
  * Use `create(EditorQueueResultSchema)` to create a new message.
  */
 export const EditorQueueResultSchema: GenMessage<EditorQueueResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 58);
+  messageDesc(file_comfyd_v1_graph, 62);
 
 /**
  * EditorLoadResult is the tab's answer to an EditorLoadRequest.
@@ -2331,7 +2537,7 @@ export type EditorLoadResult = Message<"comfyd.v1.EditorLoadResult"> & {
  * Use `create(EditorLoadResultSchema)` to create a new message.
  */
 export const EditorLoadResultSchema: GenMessage<EditorLoadResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 59);
+  messageDesc(file_comfyd_v1_graph, 63);
 
 /**
  * UserEdit reports the tab's workflow after the user changed it.
@@ -2362,7 +2568,7 @@ export type UserEdit = Message<"comfyd.v1.UserEdit"> & {
  * Use `create(UserEditSchema)` to create a new message.
  */
 export const UserEditSchema: GenMessage<UserEdit> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 60);
+  messageDesc(file_comfyd_v1_graph, 64);
 
 /**
  * Focus reports that the tab gained or lost focus.
@@ -2381,7 +2587,7 @@ export type Focus = Message<"comfyd.v1.Focus"> & {
  * Use `create(FocusSchema)` to create a new message.
  */
 export const FocusSchema: GenMessage<Focus> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 61);
+  messageDesc(file_comfyd_v1_graph, 65);
 
 /**
  * ReportEditorRequest carries one report from a tab.
@@ -2435,7 +2641,7 @@ export type ReportEditorRequest = Message<"comfyd.v1.ReportEditorRequest"> & {
  * Use `create(ReportEditorRequestSchema)` to create a new message.
  */
 export const ReportEditorRequestSchema: GenMessage<ReportEditorRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 62);
+  messageDesc(file_comfyd_v1_graph, 66);
 
 /**
  * ReportEditorResponse tells the tab the canvas's revision.
@@ -2447,6 +2653,17 @@ export type ReportEditorResponse = Message<"comfyd.v1.ReportEditorResponse"> & {
    * @generated from field: uint64 revision = 1;
    */
   revision: bigint;
+
+  /**
+   * When the report changed the canvas: its provenance, for the tab to keep
+   * in the workflow's extra.comfyd.provenance (docs/provenance.md), so that
+   * it survives a save in ComfyUI and a core restart (the tab re-attaches
+   * with it). Storing it is not an edit. Empty when unchanged or larger
+   * than the core passes on.
+   *
+   * @generated from field: string provenance_json = 16;
+   */
+  provenanceJson: string;
 };
 
 /**
@@ -2454,7 +2671,7 @@ export type ReportEditorResponse = Message<"comfyd.v1.ReportEditorResponse"> & {
  * Use `create(ReportEditorResponseSchema)` to create a new message.
  */
 export const ReportEditorResponseSchema: GenMessage<ReportEditorResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 63);
+  messageDesc(file_comfyd_v1_graph, 67);
 
 /**
  * GraphErrorCode is a stable machine-readable error of a graph command.
@@ -2605,6 +2822,59 @@ export const BatchModeSchema: GenEnum<BatchMode> = /*@__PURE__*/
   enumDesc(file_comfyd_v1_graph, 1);
 
 /**
+ * ActorKind says what kind of caller made a change.
+ *
+ * @generated from enum comfyd.v1.ActorKind
+ */
+export enum ActorKind {
+  /**
+   * @generated from enum value: ACTOR_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A skill of a session (the core's agent tools).
+   *
+   * @generated from enum value: ACTOR_KIND_SKILL = 1;
+   */
+  SKILL = 1,
+
+  /**
+   * An MCP client through the bridge (its clientInfo name).
+   *
+   * @generated from enum value: ACTOR_KIND_MCP = 2;
+   */
+  MCP = 2,
+
+  /**
+   * A gRPC caller (the name it sent in comfyd-caller metadata, if any).
+   *
+   * @generated from enum value: ACTOR_KIND_GRPC = 3;
+   */
+  GRPC = 3,
+
+  /**
+   * The person at the tab.
+   *
+   * @generated from enum value: ACTOR_KIND_USER = 4;
+   */
+  USER = 4,
+
+  /**
+   * A workflow loaded or attached without recorded provenance.
+   *
+   * @generated from enum value: ACTOR_KIND_LOAD = 5;
+   */
+  LOAD = 5,
+}
+
+/**
+ * Describes the enum comfyd.v1.ActorKind.
+ */
+export const ActorKindSchema: GenEnum<ActorKind> = /*@__PURE__*/
+  enumDesc(file_comfyd_v1_graph, 2);
+
+/**
  * GraphOrigin says who made a change.
  *
  * @generated from enum comfyd.v1.GraphOrigin
@@ -2641,7 +2911,7 @@ export enum GraphOrigin {
  * Describes the enum comfyd.v1.GraphOrigin.
  */
 export const GraphOriginSchema: GenEnum<GraphOrigin> = /*@__PURE__*/
-  enumDesc(file_comfyd_v1_graph, 2);
+  enumDesc(file_comfyd_v1_graph, 3);
 
 /**
  * GraphService reads and edits the workflows open in ComfyUI tabs. The core
@@ -2751,6 +3021,17 @@ export const GraphService: GenService<{
     methodKind: "unary";
     input: typeof ListWorkflowsRequestSchema;
     output: typeof ListWorkflowsResponseSchema;
+  },
+  /**
+   * GetNodeHistory answers who changed a node (or a canvas) in the
+   * revisions still in the operation log (docs/provenance.md).
+   *
+   * @generated from rpc comfyd.v1.GraphService.GetNodeHistory
+   */
+  getNodeHistory: {
+    methodKind: "unary";
+    input: typeof GetNodeHistoryRequestSchema;
+    output: typeof GetNodeHistoryResponseSchema;
   },
   /**
    * AttachCanvas is the editor's long-lived stream: the tab sends its
