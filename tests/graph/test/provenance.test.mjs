@@ -34,6 +34,25 @@ async function grpc(stack, method, req, caller) {
   return JSON.parse(stdout);
 }
 
+// A widget value and the bridge's flat commands (lib/graph.mjs) in the
+// proto3 JSON of GraphService, as a gRPC client writes them.
+function value(v) {
+  if (typeof v === "string") return { text: v };
+  if (typeof v === "boolean") return { boolean: v };
+  return Number.isInteger(v) ? { integer: String(v) } : { number: v };
+}
+const nref = (v) => (typeof v === "number" ? { id: String(v) } : { ref: v });
+const sref = (v) => (typeof v === "number" ? { index: v } : { name: v });
+function protoCommand(c) {
+  if (c.type === "create_node") {
+    const widgets = Object.fromEntries(Object.entries(c.widgets ?? {}).map(([k, v]) => [k, value(v)]));
+    return { create_node: { node_type: c.node_type, ref: c.ref, x: c.x, y: c.y, title: c.title ?? "", widgets } };
+  }
+  if (c.type === "connect")
+    return { connect: { from_id: nref(c.from_id), from_slot: sref(c.from_slot), to_id: nref(c.to_id), to_slot: sref(c.to_slot) } };
+  throw new Error(`no proto form for ${c.type}`);
+}
+
 async function graphOf(stack) {
   return expectGraphOk(await post(stack, "/comfy/graph/command", { type: "get_graph", canvas_id: CANVAS })).graph;
 }
@@ -51,7 +70,7 @@ describe("provenance of nodes, links and widget values", () => {
   it("a named gRPC caller, an unnamed HTTP caller and the user are told apart", async () => {
     const s = h.stack;
     ed = await s.editor({ canvasId: CANVAS, reconnect: true });
-    const r = await grpc(s, "ExecuteBatch", { canvas_id: CANVAS, commands: txt2imgCommands() }, CALLER);
+    const r = await grpc(s, "ExecuteBatch", { canvas_id: CANVAS, commands: txt2imgCommands().map(protoCommand) }, CALLER);
     assert.equal(r.ok, true, JSON.stringify(r));
     assert.equal(r.response.ok, true, JSON.stringify(r.response));
     refs = r.response.refs;
@@ -72,7 +91,7 @@ describe("provenance of nodes, links and widget values", () => {
     // The bridge's HTTP routes carry no caller name: an unnamed gRPC caller.
     const ks = Number(refs.sampler);
     expectGraphOk(
-      await post(s, "/comfy/graph/command", { type: "set_widget", canvas_id: CANVAS, node_id: ks, name: "cfg", value: 6.5 }),
+      await post(s, "/comfy/graph/command", { type: "set_widget", canvas_id: CANVAS, node_id: ks, name: "cfg", value: 7.5 }),
     );
     // The user sets steps in the tab.
     const acked = Number(
