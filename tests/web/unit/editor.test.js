@@ -423,6 +423,33 @@ describe("user edits and focus", () => {
     expect(JSON.parse(edits[1].workflow_json).nodes[0].pos).toEqual([90, 90]);
   });
 
+  it("keeps the provenance of a report_ack in extra.comfyd.provenance, which is not an edit", async () => {
+    const env = setup();
+    const s = await attached(env);
+    inUndoStep(env.app, () => env.graph.add(LiteGraph.createNode("VAEDecode")));
+    env.timers.advance(1600);
+    expect(s.ofType("user_edit")).toHaveLength(1);
+    const prov = { v: 1, revision: 2, actors: [{ kind: "user" }], nodes: { 1: { by: 0, rev: 2, at: 5 } }, links: {} };
+    s.receive({ type: "report_ack", report: "user_edit", revision: 2, provenance_json: JSON.stringify(prov) });
+    await flush();
+    expect(env.graph.serialize().extra.comfyd.provenance).toEqual(prov);
+    // Storing it changes nothing the core is told about.
+    env.client.graphChanged();
+    env.timers.advance(5000);
+    expect(s.ofType("user_edit")).toHaveLength(1);
+    // A later full report carries it with the workflow (a save keeps it).
+    nodesOf(env.graph)[0].pos = [300, 300];
+    env.client.graphChanged();
+    env.timers.advance(200);
+    const edits = s.ofType("user_edit");
+    expect(edits).toHaveLength(2);
+    expect(JSON.parse(edits[1].workflow_json).extra.comfyd.provenance).toEqual(prov);
+    // Malformed provenance is ignored.
+    s.receive({ type: "report_ack", report: "user_edit", revision: 3, provenance_json: "{nope" });
+    await flush();
+    expect(env.graph.serialize().extra.comfyd.provenance).toEqual(prov);
+  });
+
   it("finds edits that raised no event by polling", async () => {
     const env = setup();
     const s = await attached(env);

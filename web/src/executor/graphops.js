@@ -80,7 +80,8 @@ export function workflowSignature(wf) {
   // The provenance the core hands back is kept, not edited (keepProvenance).
   if (e && typeof e === "object" && e.comfyd && typeof e.comfyd === "object" && "provenance" in e.comfyd) {
     const { provenance, ...others } = e.comfyd; // eslint-disable-line no-unused-vars
-    e = { ...e, comfyd: others };
+    const { comfyd, ...rest } = e; // eslint-disable-line no-unused-vars
+    e = Object.keys(others).length ? { ...rest, comfyd: others } : rest;
   }
   const n = Array.isArray(nodes)
     ? nodes.map((x) => {
