@@ -1874,7 +1874,12 @@ int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, 
     }
     cv->report_rid = 0;
     *revision = graph_revision(cv->g);
-    if (provenance_json && *revision != rev_before) {
+    /* Each node and link record takes more than CANVAS_PROV_MIN_RECORD
+     * bytes: a graph that surely gives more than CANVAS_MAX_PROV_REPLY is
+     * not even written. */
+    size_t objects = graph_node_count(cv->g) + graph_link_count(cv->g);
+    if (provenance_json && *revision != rev_before &&
+        objects <= CANVAS_MAX_PROV_REPLY / CANVAS_PROV_MIN_RECORD) {
         size_t plen = 0;
         char *pj = provn_to_json(cv->provn, cv->g, *revision, &plen, NULL);
         if (pj && plen <= CANVAS_MAX_PROV_REPLY)

@@ -166,6 +166,9 @@ struct store; /* store.h */
  * (graphs of thousands of nodes) the tab keeps none, and Save still
  * stores it (docs/provenance.md). */
 #define CANVAS_MAX_PROV_REPLY (512u << 10)
+/* The fewest bytes one node's or link's record takes in it
+ * ("N":{"by":0,"rev":1,"at":1}). */
+#define CANVAS_PROV_MIN_RECORD 24
 /* Size of a canvas_error message. */
 #define CANVAS_ERRLEN 1024
 
