@@ -1493,6 +1493,9 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
             return EINVALF(err, "workflow_json: %s", e);
         }
         canvas *fresh = canvas_new(m, req->canvas_id, g);
+        /* Before anyone can read it: the provenance the tab kept (e.g.
+         * across a restart of the core) belongs to this revision. */
+        cv_prov_restore(fresh, wf, wf_len);
         pthread_mutex_lock(&m->mu);
         if (m->shutdown) {
             rc = fail(err, CANVAS_ESHUTDOWN, 0, "server shutting down");
