@@ -7,7 +7,7 @@ import { describe } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { useStack, itWithLogs } from "../../graph/lib/harness.mjs";
-import { rawPost, rawSession, mcpUrl } from "../lib/mcp.mjs";
+import { TOOL_NAMES, rawPost, rawSession, mcpUrl } from "../lib/mcp.mjs";
 
 function rpcError(r, status, code) {
   assert.equal(r.status, status, `HTTP ${r.status}: ${r.text}`);
@@ -114,7 +114,7 @@ describe("MCP transport rules", () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.length, 3);
     assert.deepEqual(r.json[0], { jsonrpc: "2.0", id: 1, result: {} });
-    assert.equal(r.json[1].result.tools.length, 19);
+    assert.equal(r.json[1].result.tools.length, TOOL_NAMES.length);
     // 2025-03-26 has no titles and no structuredContent.
     assert.equal(r.json[1].result.tools[0].title, undefined);
     assert.equal(r.json[2].error.code, -32600);
