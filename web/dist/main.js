@@ -1,26 +1,26 @@
 // @__NO_SIDE_EFFECTS__
-function mo(e) {
+function _o(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
 const Se = {}, Cn = [], Sn = () => {
-}, Kc = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, Yc = (e, t) => {
+}, Xc = () => !1, Oi = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Mi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, Zc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, yf = Object.prototype.hasOwnProperty, we = (e, t) => yf.call(e, t), ce = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", Xc = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), Zc = Object.prototype.toString, zr = (e) => Zc.call(e), wf = (e) => zr(e).slice(8, -1), Qc = (e) => zr(e) === "[object Object]", _o = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ mo(
+}, kf = Object.prototype.hasOwnProperty, we = (e, t) => kf.call(e, t), ce = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", Qc = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), ea = Object.prototype.toString, zr = (e) => ea.call(e), xf = (e) => zr(e).slice(8, -1), ta = (e) => zr(e) === "[object Object]", yo = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Mi = (e) => {
+), Ni = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, kf = /-\w/g, _t = /* @__PURE__ */ Mi((e) => e.replace(kf, (t) => t.slice(1).toUpperCase())), xf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Mi(
-  (e) => e.replace(xf, "-$1").toLowerCase()
-), ea = /* @__PURE__ */ Mi((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Mi((e) => e ? `on${ea(e)}` : ""), Ct = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
+}, Af = /-\w/g, _t = /* @__PURE__ */ Ni((e) => e.replace(Af, (t) => t.slice(1).toUpperCase())), vf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Ni(
+  (e) => e.replace(vf, "-$1").toLowerCase()
+), na = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), as = /* @__PURE__ */ Ni((e) => e ? `on${na(e)}` : ""), Ct = (e, t) => !Object.is(e, t), di = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, ta = (e, t, n, r = !1) => {
+}, ra = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -31,13 +31,13 @@ const Se = {}, Cn = [], Sn = () => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let al;
-const Ni = () => al || (al = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let ul;
+const Li = () => ul || (ul = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Dr(e) {
   if (ce(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? Ef(r) : Dr(r);
+      const r = e[n], i = Me(r) ? Df(r) : Dr(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
@@ -46,12 +46,12 @@ function Dr(e) {
   } else if (Me(e) || Te(e))
     return e;
 }
-const Af = /;(?![^(]*\))/g, vf = /:([^]+)/, Rf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Ef(e) {
+const Rf = /;(?![^(]*\))/g, Ef = /:([^]+)/, Cf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Df(e) {
   const t = {};
-  return e.replace(Rf, (n) => n.startsWith("/*") ? "" : n).split(Af).forEach((n) => {
+  return e.replace(Cf, (n) => n.startsWith("/*") ? "" : n).split(Rf).forEach((n) => {
     if (n) {
-      const r = n.split(vf);
+      const r = n.split(Ef);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -70,18 +70,18 @@ function nt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Cf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Df = /* @__PURE__ */ mo(Cf);
-function na(e) {
+const Sf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Tf = /* @__PURE__ */ _o(Sf);
+function ia(e) {
   return !!e || e === "";
 }
-function Sf(e, t, n) {
+function Ff(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
     r = ln(e[i], t[i], n);
   return r;
 }
-function ul(e, t, n) {
+function fl(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), i = new Uint8Array(r.length);
   for (const s of e) {
@@ -96,10 +96,10 @@ function ul(e, t, n) {
   }
   return !0;
 }
-function Tf(e, t, n) {
+function If(e, t, n) {
   let r = rn(e), i = rn(t);
   if (r || i || (r = Mn(e), i = Mn(t), r || i))
-    return r && i ? ul(e, t, n) : !1;
+    return r && i ? fl(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
@@ -110,7 +110,7 @@ function Tf(e, t, n) {
   }
   return String(e) === String(t);
 }
-function fl(e, t, n, r) {
+function dl(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [i, s] = n;
   if (i.has(e) || s.has(t))
@@ -121,20 +121,20 @@ function fl(e, t, n, r) {
 }
 function ln(e, t, n) {
   if (e === t) return !0;
-  let r = cl(e), i = cl(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? fl(e, t, n, Sf) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : fl(e, t, n, Tf) : String(e) === String(t))));
+  let r = al(e), i = al(t);
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? dl(e, t, n, Ff) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : dl(e, t, n, If) : String(e) === String(t))));
 }
-function Ff(e, t) {
+function Of(e, t) {
   return e.findIndex((n) => ln(n, t));
 }
-const ra = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === Zc || !ve(e.toString)) ? ra(e) ? oe(e.value) : JSON.stringify(e, ia, 2) : String(e), ia = (e, t) => ra(t) ? ia(e, t.value) : rn(t) ? {
+const sa = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === ea || !ve(e.toString)) ? sa(e) ? oe(e.value) : JSON.stringify(e, oa, 2) : String(e), oa = (e, t) => sa(t) ? oa(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [r, i], s) => (n[as(r, s) + " =>"] = i, n),
+    (n, [r, i], s) => (n[us(r, s) + " =>"] = i, n),
     {}
   )
 } : Mn(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => as(n))
-} : Tt(t) ? as(t) : Te(t) && !ce(t) && !Qc(t) ? String(t) : t, as = (e, t = "") => {
+  [`Set(${t.size})`]: [...t.values()].map((n) => us(n))
+} : Tt(t) ? us(t) : Te(t) && !ce(t) && !ta(t) ? String(t) : t, us = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const ra = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null
   );
 };
 let Je;
-class If {
+class Mf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
@@ -243,12 +243,12 @@ class If {
     }
   }
 }
-function Of() {
+function Nf() {
   return Je;
 }
 let Re;
-const us = /* @__PURE__ */ new WeakSet();
-class sa {
+const fs = /* @__PURE__ */ new WeakSet();
+class la {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
   }
@@ -256,48 +256,48 @@ class sa {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, us.has(this) && (us.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, fs.has(this) && (fs.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || la(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || aa(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, dl(this), ca(this);
-    const t = Re, n = bt;
-    Re = this, bt = !0;
+    this.flags |= 2, hl(this), ua(this);
+    const t = Re, n = yt;
+    Re = this, yt = !0;
     try {
       return this.fn();
     } finally {
-      aa(this), Re = t, bt = n, this.flags &= -3;
+      fa(this), Re = t, yt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        wo(t);
-      this.deps = this.depsTail = void 0, dl(this), this.onStop && this.onStop(), this.flags &= -2;
+        ko(t);
+      this.deps = this.depsTail = void 0, hl(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? us.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? fs.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Gs(this) && this.run();
+    Ks(this) && this.run();
   }
   get dirty() {
-    return Gs(this);
+    return Ks(this);
   }
 }
-let oa = 0, wr, kr;
-function la(e, t = !1) {
+let ca = 0, wr, kr;
+function aa(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = kr, kr = e;
     return;
@@ -305,10 +305,10 @@ function la(e, t = !1) {
   e.next = wr, wr = e;
 }
 function bo() {
-  oa++;
+  ca++;
 }
-function yo() {
-  if (--oa > 0)
+function wo() {
+  if (--ca > 0)
     return;
   if (kr) {
     let t = kr;
@@ -333,63 +333,63 @@ function yo() {
   }
   if (e) throw e;
 }
-function ca(e) {
+function ua(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function aa(e) {
+function fa(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), wo(r), Mf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), ko(r), Lf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
-function Gs(e) {
+function Ks(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ua(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (da(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ua(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Sr) || (e.globalVersion = Sr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
+function da(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Sr) || (e.globalVersion = Sr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ks(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Re, r = bt;
-  Re = e, bt = !0;
+  const t = e.dep, n = Re, r = yt;
+  Re = e, yt = !0;
   try {
-    ca(e);
+    ua(e);
     const i = e.fn(e._value);
     (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    Re = n, bt = r, aa(e), e.flags &= -3;
+    Re = n, yt = r, fa(e), e.flags &= -3;
   }
 }
-function wo(e, t = !1) {
+function ko(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: i } = e;
   if (r && (r.nextSub = i, e.prevSub = void 0), i && (i.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let s = n.computed.deps; s; s = s.nextDep)
-      wo(s, !0);
+      ko(s, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Mf(e) {
+function Lf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let bt = !0;
-const fa = [];
+let yt = !0;
+const ha = [];
 function cn() {
-  fa.push(bt), bt = !1;
+  ha.push(yt), yt = !1;
 }
 function an() {
-  const e = fa.pop();
-  bt = e === void 0 ? !0 : e;
+  const e = ha.pop();
+  yt = e === void 0 ? !0 : e;
 }
-function dl(e) {
+function hl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = Re;
@@ -402,22 +402,22 @@ function dl(e) {
   }
 }
 let Sr = 0;
-class Nf {
+class Pf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class ko {
+class xo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!Re || !bt || Re === this.computed)
+    if (!Re || !yt || Re === this.computed)
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Re)
-      n = this.activeLink = new Nf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, da(n);
+      n = this.activeLink = new Pf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, pa(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Re.depsTail, n.nextDep = void 0, Re.depsTail.nextDep = n, Re.depsTail = n, Re.deps === n && (Re.deps = r);
@@ -433,39 +433,39 @@ class ko {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      yo();
+      wo();
     }
   }
 }
-function da(e) {
+function pa(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        da(r);
+        pa(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Ks = /* @__PURE__ */ new WeakMap(), Tn = /* @__PURE__ */ Symbol(
+const Ys = /* @__PURE__ */ new WeakMap(), Tn = /* @__PURE__ */ Symbol(
   ""
-), Ys = /* @__PURE__ */ Symbol(
+), Xs = /* @__PURE__ */ Symbol(
   ""
 ), Tr = /* @__PURE__ */ Symbol(
   ""
 );
 function Ge(e, t, n) {
-  if (bt && Re) {
-    let r = Ks.get(e);
-    r || Ks.set(e, r = /* @__PURE__ */ new Map());
+  if (yt && Re) {
+    let r = Ys.get(e);
+    r || Ys.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
-    i || (r.set(n, i = new ko()), i.map = r, i.key = n), i.track();
+    i || (r.set(n, i = new xo()), i.map = r, i.key = n), i.track();
   }
 }
 function zt(e, t, n, r, i, s) {
-  const o = Ks.get(e);
+  const o = Ys.get(e);
   if (!o) {
     Sr++;
     return;
@@ -476,7 +476,7 @@ function zt(e, t, n, r, i, s) {
   if (bo(), t === "clear")
     o.forEach(l);
   else {
-    const c = ce(e), a = c && _o(n);
+    const c = ce(e), a = c && yo(n);
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((d, m) => {
@@ -485,32 +485,32 @@ function zt(e, t, n, r, i, s) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
+          c ? a && l(o.get("length")) : (l(o.get(Tn)), rn(e) && l(o.get(Xs)));
           break;
         case "delete":
-          c || (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
+          c || (l(o.get(Tn)), rn(e) && l(o.get(Xs)));
           break;
         case "set":
           rn(e) && l(o.get(Tn));
           break;
       }
   }
-  yo();
+  wo();
 }
 function zn(e) {
-  const t = /* @__PURE__ */ be(e);
+  const t = /* @__PURE__ */ ye(e);
   return t === e || (Ge(t, "iterate", Tr), /* @__PURE__ */ ut(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(dt(n))) : t.map(un) : t.map(dt);
 }
-function Li(e) {
-  return Ge(e = /* @__PURE__ */ be(e), "iterate", Tr), e;
+function Pi(e) {
+  return Ge(e = /* @__PURE__ */ ye(e), "iterate", Tr), e;
 }
 function vt(e, t) {
   return /* @__PURE__ */ Ft(e) ? un(/* @__PURE__ */ sn(e) ? dt(t) : t) : dt(t);
 }
-const Lf = {
+const jf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return fs(this, Symbol.iterator, (e) => vt(this, e));
+    return ds(this, Symbol.iterator, (e) => vt(this, e));
   },
   concat(...e) {
     return zn(this).concat(
@@ -518,7 +518,7 @@ const Lf = {
     );
   },
   entries() {
-    return fs(this, "entries", (e) => (e[1] = vt(this, e[1]), e));
+    return ds(this, "entries", (e) => (e[1] = vt(this, e[1]), e));
   },
   every(e, t) {
     return Lt(this, "every", e, t, void 0, arguments);
@@ -564,17 +564,17 @@ const Lf = {
     return Lt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return ds(this, "includes", e);
+    return hs(this, "includes", e);
   },
   indexOf(...e) {
-    return ds(this, "indexOf", e);
+    return hs(this, "indexOf", e);
   },
   join(e) {
     return zn(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return ds(this, "lastIndexOf", e);
+    return hs(this, "lastIndexOf", e);
   },
   map(e, t) {
     return Lt(this, "map", e, t, void 0, arguments);
@@ -586,10 +586,10 @@ const Lf = {
     return cr(this, "push", e);
   },
   reduce(e, ...t) {
-    return pl(this, "reduce", e, t);
+    return gl(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return pl(this, "reduceRight", e, t);
+    return gl(this, "reduceRight", e, t);
   },
   shift() {
     return cr(this, "shift");
@@ -614,15 +614,15 @@ const Lf = {
     return cr(this, "unshift", e);
   },
   values() {
-    return fs(this, "values", (e) => vt(this, e));
+    return ds(this, "values", (e) => vt(this, e));
   }
 };
-function fs(e, t, n) {
-  const r = Li(e), i = r[t], s = i.call(r);
+function ds(e, t, n) {
+  const r = Pi(e), i = r[t], s = i.call(r);
   if (r !== e && !/* @__PURE__ */ ut(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => hl(s.next(), n), i !== ha[t] && Object.defineProperties(o, {
+      return o.next = () => pl(s.next(), n), i !== ga[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -637,17 +637,17 @@ function fs(e, t, n) {
         }
       }), o;
     }
-    s._next = s.next, s.next = () => hl(s._next(), n);
+    s._next = s.next, s.next = () => pl(s._next(), n);
   }
   return s;
 }
-function hl(e, t) {
+function pl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const ha = Array.prototype;
+const ga = Array.prototype;
 function Lt(e, t, n, r, i, s) {
-  const o = Li(e), l = o !== e && !/* @__PURE__ */ ut(e), c = o[t];
-  if (c !== ha[t]) {
+  const o = Pi(e), l = o !== e && !/* @__PURE__ */ ut(e), c = o[t];
+  if (c !== ga[t]) {
     const d = c.apply(e, s);
     return l ? dt(d) : d;
   }
@@ -660,8 +660,8 @@ function Lt(e, t, n, r, i, s) {
   const u = c.call(o, a, r);
   return l && i ? i(u) : u;
 }
-function pl(e, t, n, r) {
-  const i = Li(e), s = i !== e && !/* @__PURE__ */ ut(e);
+function gl(e, t, n, r) {
+  const i = Pi(e), s = i !== e && !/* @__PURE__ */ ut(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
     return l && (l = !1, a = vt(e, a)), n.call(this, a, vt(e, u), d, e);
@@ -671,26 +671,26 @@ function pl(e, t, n, r) {
   const c = i[t](o, ...r);
   return l ? vt(e, c) : c;
 }
-function ds(e, t, n) {
-  const r = /* @__PURE__ */ be(e);
+function hs(e, t, n) {
+  const r = /* @__PURE__ */ ye(e);
   Ge(r, "iterate", Tr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ Ro(n[0]) ? (n[0] = /* @__PURE__ */ be(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ Eo(n[0]) ? (n[0] = /* @__PURE__ */ ye(n[0]), r[t](...n)) : i;
 }
 function cr(e, t, n = []) {
   cn(), bo();
-  const r = (/* @__PURE__ */ be(e))[t].apply(e, n);
-  return yo(), an(), r;
+  const r = (/* @__PURE__ */ ye(e))[t].apply(e, n);
+  return wo(), an(), r;
 }
-const Pf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), pa = /* @__PURE__ */ new Set(
+const Bf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), ma = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
 );
-function jf(e) {
+function $f(e) {
   Tt(e) || (e = String(e));
-  const t = /* @__PURE__ */ be(this);
+  const t = /* @__PURE__ */ ye(this);
   return Ge(t, "has", e), t.hasOwnProperty(e);
 }
-class ga {
+class _a {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class ga {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Gf : ya : s ? ba : _a).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Yf : ka : s ? wa : ba).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ce(t);
     if (!i) {
       let c;
-      if (o && (c = Lf[n]))
+      if (o && (c = jf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return jf;
+        return $f;
     }
     const l = Reflect.get(
       t,
@@ -723,25 +723,25 @@ class ga {
       // its class methods
       /* @__PURE__ */ Qe(t) ? t : r
     );
-    if ((Tt(n) ? pa.has(n) : Pf(n)) || (i || Ge(t, "get", n), s))
+    if ((Tt(n) ? ma.has(n) : Bf(n)) || (i || Ge(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Qe(l)) {
-      const c = o && _o(n) ? l : l.value;
-      return i && Te(c) ? /* @__PURE__ */ Zs(c) : c;
+      const c = o && yo(n) ? l : l.value;
+      return i && Te(c) ? /* @__PURE__ */ Qs(c) : c;
     }
-    return Te(l) ? i ? /* @__PURE__ */ Zs(l) : /* @__PURE__ */ Ao(l) : l;
+    return Te(l) ? i ? /* @__PURE__ */ Qs(l) : /* @__PURE__ */ vo(l) : l;
   }
 }
-class ma extends ga {
+class ya extends _a {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, i) {
     let s = t[n];
-    const o = ce(t) && _o(n);
+    const o = ce(t) && yo(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ Ft(s);
-      if (!/* @__PURE__ */ ut(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ be(s), r = /* @__PURE__ */ be(r)), !o && /* @__PURE__ */ Qe(s) && !/* @__PURE__ */ Qe(r))
+      if (!/* @__PURE__ */ ut(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ ye(s), r = /* @__PURE__ */ ye(r)), !o && /* @__PURE__ */ Qe(s) && !/* @__PURE__ */ Qe(r))
         return a || (s.value = r), !0;
     }
     const l = o ? Number(n) < t.length : we(t, n), c = Reflect.set(
@@ -750,7 +750,7 @@ class ma extends ga {
       r,
       /* @__PURE__ */ Qe(t) ? t : i
     );
-    return t === /* @__PURE__ */ be(i) && c && (l ? Ct(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ ye(i) && c && (l ? Ct(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
     const r = we(t, n);
@@ -760,7 +760,7 @@ class ma extends ga {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Tt(n) || !pa.has(n)) && Ge(t, "has", n), r;
+    return (!Tt(n) || !ma.has(n)) && Ge(t, "has", n), r;
   }
   ownKeys(t) {
     return Ge(
@@ -770,7 +770,7 @@ class ma extends ga {
     ), Reflect.ownKeys(t);
   }
 }
-class Bf extends ga {
+class zf extends _a {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class Bf extends ga {
     return !0;
   }
 }
-const $f = /* @__PURE__ */ new ma(), zf = /* @__PURE__ */ new Bf(), Uf = /* @__PURE__ */ new ma(!0);
-const Xs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function Wf(e, t, n) {
+const Uf = /* @__PURE__ */ new ya(), Wf = /* @__PURE__ */ new zf(), Jf = /* @__PURE__ */ new ya(!0);
+const Zs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
+function qf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ be(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? un : dt;
+    const i = this.__v_raw, s = /* @__PURE__ */ ye(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Zs : t ? un : dt;
     return !t && Ge(
       s,
       "iterate",
-      c ? Ys : Tn
+      c ? Xs : Tn
     ), ft(
       // inheriting all iterator properties
       Object.create(a),
@@ -811,12 +811,12 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Jf(e, t) {
+function Hf(e, t) {
   const n = {
     get(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ be(s), l = /* @__PURE__ */ be(i);
+      const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
       e || (Ct(i, l) && Ge(o, "get", i), Ge(o, "get", l));
-      const { has: c } = Zr(o), a = t ? Xs : e ? un : dt;
+      const { has: c } = Zr(o), a = t ? Zs : e ? un : dt;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -825,14 +825,14 @@ function Jf(e, t) {
     },
     get size() {
       const i = this.__v_raw;
-      return !e && Ge(/* @__PURE__ */ be(i), "iterate", Tn), i.size;
+      return !e && Ge(/* @__PURE__ */ ye(i), "iterate", Tn), i.size;
     },
     has(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ be(s), l = /* @__PURE__ */ be(i);
+      const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
       return e || (Ct(i, l) && Ge(o, "has", i), Ge(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ be(l), a = t ? Xs : e ? un : dt;
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ye(l), a = t ? Zs : e ? un : dt;
       return !e && Ge(c, "iterate", Tn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
@@ -845,26 +845,26 @@ function Jf(e, t) {
       clear: Qr("clear")
     } : {
       add(i) {
-        const s = /* @__PURE__ */ be(this), o = Zr(s), l = /* @__PURE__ */ be(i), c = !t && !/* @__PURE__ */ ut(i) && !/* @__PURE__ */ Ft(i) ? l : i;
+        const s = /* @__PURE__ */ ye(this), o = Zr(s), l = /* @__PURE__ */ ye(i), c = !t && !/* @__PURE__ */ ut(i) && !/* @__PURE__ */ Ft(i) ? l : i;
         return o.has.call(s, c) || Ct(i, c) && o.has.call(s, i) || Ct(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
       },
       set(i, s) {
-        !t && !/* @__PURE__ */ ut(s) && !/* @__PURE__ */ Ft(s) && (s = /* @__PURE__ */ be(s));
-        const o = /* @__PURE__ */ be(this), { has: l, get: c } = Zr(o);
+        !t && !/* @__PURE__ */ ut(s) && !/* @__PURE__ */ Ft(s) && (s = /* @__PURE__ */ ye(s));
+        const o = /* @__PURE__ */ ye(this), { has: l, get: c } = Zr(o);
         let a = l.call(o, i);
-        a || (i = /* @__PURE__ */ be(i), a = l.call(o, i));
+        a || (i = /* @__PURE__ */ ye(i), a = l.call(o, i));
         const u = c.call(o, i);
         return o.set(i, s), a ? Ct(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
       },
       delete(i) {
-        const s = /* @__PURE__ */ be(this), { has: o, get: l } = Zr(s);
+        const s = /* @__PURE__ */ ye(this), { has: o, get: l } = Zr(s);
         let c = o.call(s, i);
-        c || (i = /* @__PURE__ */ be(i), c = o.call(s, i)), l && l.call(s, i);
+        c || (i = /* @__PURE__ */ ye(i), c = o.call(s, i)), l && l.call(s, i);
         const a = s.delete(i);
         return c && zt(s, "delete", i, void 0), a;
       },
       clear() {
-        const i = /* @__PURE__ */ be(this), s = i.size !== 0, o = i.clear();
+        const i = /* @__PURE__ */ ye(this), s = i.size !== 0, o = i.clear();
         return s && zt(
           i,
           "clear",
@@ -879,26 +879,26 @@ function Jf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Wf(i, e, t);
+    n[i] = qf(i, e, t);
   }), n;
 }
-function xo(e, t) {
-  const n = Jf(e, t);
+function Ao(e, t) {
+  const n = Hf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     we(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const qf = {
-  get: /* @__PURE__ */ xo(!1, !1)
-}, Hf = {
-  get: /* @__PURE__ */ xo(!1, !0)
-}, Vf = {
-  get: /* @__PURE__ */ xo(!0, !1)
+const Vf = {
+  get: /* @__PURE__ */ Ao(!1, !1)
+}, Gf = {
+  get: /* @__PURE__ */ Ao(!1, !0)
+}, Kf = {
+  get: /* @__PURE__ */ Ao(!0, !1)
 };
-const _a = /* @__PURE__ */ new WeakMap(), ba = /* @__PURE__ */ new WeakMap(), ya = /* @__PURE__ */ new WeakMap(), Gf = /* @__PURE__ */ new WeakMap();
-function Kf(e) {
+const ba = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ new WeakMap(), ka = /* @__PURE__ */ new WeakMap(), Yf = /* @__PURE__ */ new WeakMap();
+function Xf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function Kf(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Ao(e) {
-  return /* @__PURE__ */ Ft(e) ? e : vo(
-    e,
-    !1,
-    $f,
-    qf,
-    _a
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function Yf(e) {
-  return vo(
+function vo(e) {
+  return /* @__PURE__ */ Ft(e) ? e : Ro(
     e,
     !1,
     Uf,
-    Hf,
+    Vf,
     ba
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Zs(e) {
-  return vo(
+function Zf(e) {
+  return Ro(
     e,
-    !0,
-    zf,
-    Vf,
-    ya
+    !1,
+    Jf,
+    Gf,
+    wa
   );
 }
-function vo(e, t, n, r, i) {
+// @__NO_SIDE_EFFECTS__
+function Qs(e) {
+  return Ro(
+    e,
+    !0,
+    Wf,
+    Kf,
+    ka
+  );
+}
+function Ro(e, t, n, r, i) {
   if (!Te(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = i.get(e);
   if (s)
     return s;
-  const o = Kf(wf(e));
+  const o = Xf(xf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -970,57 +970,57 @@ function ut(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function Ro(e) {
+function Eo(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function be(e) {
+function ye(e) {
   const t = e && e.__v_raw;
-  return t ? /* @__PURE__ */ be(t) : e;
+  return t ? /* @__PURE__ */ ye(t) : e;
 }
-function Xf(e) {
-  return !we(e, "__v_skip") && Object.isExtensible(e) && ta(e, "__v_skip", !0), e;
+function Qf(e) {
+  return !we(e, "__v_skip") && Object.isExtensible(e) && ra(e, "__v_skip", !0), e;
 }
-const dt = (e) => Te(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Te(e) ? /* @__PURE__ */ Zs(e) : e;
+const dt = (e) => Te(e) ? /* @__PURE__ */ vo(e) : e, un = (e) => Te(e) ? /* @__PURE__ */ Qs(e) : e;
 // @__NO_SIDE_EFFECTS__
 function Qe(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
 function ei(e) {
-  return Zf(e, !1);
+  return ed(e, !1);
 }
-function Zf(e, t) {
-  return /* @__PURE__ */ Qe(e) ? e : new Qf(e, t);
+function ed(e, t) {
+  return /* @__PURE__ */ Qe(e) ? e : new td(e, t);
 }
-class Qf {
+class td {
   constructor(t, n) {
-    this.dep = new ko(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ be(t), this._value = n ? t : dt(t), this.__v_isShallow = n;
+    this.dep = new xo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ye(t), this._value = n ? t : dt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
     const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ut(t) || /* @__PURE__ */ Ft(t);
-    t = r ? t : /* @__PURE__ */ be(t), Ct(t, n) && (this._rawValue = t, this._value = r ? t : dt(t), this.dep.trigger());
+    t = r ? t : /* @__PURE__ */ ye(t), Ct(t, n) && (this._rawValue = t, this._value = r ? t : dt(t), this.dep.trigger());
   }
 }
 function G(e) {
   return /* @__PURE__ */ Qe(e) ? e.value : e;
 }
-const ed = {
+const nd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ Qe(i) && !/* @__PURE__ */ Qe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function wa(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, ed);
+function xa(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, nd);
 }
-class td {
+class rd {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new ko(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Sr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new xo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Sr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
@@ -1028,39 +1028,39 @@ class td {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Re !== this)
-      return la(this, !0), !0;
+      return aa(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ua(this), t && (t.version = this.dep.version), this._value;
+    return da(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function nd(e, t, n = !1) {
+function id(e, t, n = !1) {
   let r, i;
-  return ve(e) ? r = e : (r = e.get, i = e.set), new td(r, i, n);
+  return ve(e) ? r = e : (r = e.get, i = e.set), new rd(r, i, n);
 }
-const ti = {}, _i = /* @__PURE__ */ new WeakMap();
+const ti = {}, yi = /* @__PURE__ */ new WeakMap();
 let An;
-function rd(e, t = !1, n = An) {
+function sd(e, t = !1, n = An) {
   if (n) {
-    let r = _i.get(n);
-    r || _i.set(n, r = []), r.push(e);
+    let r = yi.get(n);
+    r || yi.set(n, r = []), r.push(e);
   }
 }
-function id(e, t, n = Se) {
-  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ut(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
-  let u, d, m, g, p = !1, x = !1;
-  if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, p = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : ce(e) ? (x = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ut(y)), d = () => e.map((y) => {
-    if (/* @__PURE__ */ Qe(y))
-      return y.value;
-    if (/* @__PURE__ */ sn(y))
-      return a(y);
-    if (ve(y))
-      return c ? c(y, 2) : y();
+function od(e, t, n = Se) {
+  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ ut(b) || i === !1 || i === 0 ? Ut(b, 1) : Ut(b);
+  let u, d, m, g, h = !1, x = !1;
+  if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, h = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ce(e) ? (x = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ ut(b)), d = () => e.map((b) => {
+    if (/* @__PURE__ */ Qe(b))
+      return b.value;
+    if (/* @__PURE__ */ sn(b))
+      return a(b);
+    if (ve(b))
+      return c ? c(b, 2) : b();
   })) : ve(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
     if (m) {
       cn();
@@ -1070,36 +1070,36 @@ function id(e, t, n = Se) {
         an();
       }
     }
-    const y = An;
+    const b = An;
     An = u;
     try {
       return c ? c(e, 3, [g]) : e(g);
     } finally {
-      An = y;
+      An = b;
     }
   } : d = Sn, t && i) {
-    const y = d, F = i === !0 ? 1 / 0 : i;
-    d = () => Ut(y(), F);
+    const b = d, F = i === !0 ? 1 / 0 : i;
+    d = () => Ut(b(), F);
   }
-  const v = Of(), D = () => {
-    u.stop(), v && v.active && Yc(v.effects, u);
+  const v = Nf(), D = () => {
+    u.stop(), v && v.active && Zc(v.effects, u);
   };
   if (s && t) {
-    const y = t;
+    const b = t;
     t = (...F) => {
       try {
-        return y(...F);
+        return b(...F);
       } finally {
         D();
       }
     };
   }
   let k = x ? new Array(e.length).fill(ti) : ti;
-  const w = (y) => {
-    if (!(!(u.flags & 1) || !u.dirty && !y))
+  const w = (b) => {
+    if (!(!(u.flags & 1) || !u.dirty && !b))
       if (t) {
         const F = u.run();
-        if (y || i || p || (x ? F.some((z, B) => Ct(z, k[B])) : Ct(F, k))) {
+        if (b || i || h || (x ? F.some((z, B) => Ct(z, k[B])) : Ct(F, k))) {
           const z = An;
           cn();
           try {
@@ -1121,14 +1121,14 @@ function id(e, t, n = Se) {
       } else
         u.run();
   };
-  return l && l(w), u = new sa(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => rd(y, !1, u), m = u.onStop = () => {
-    const y = _i.get(u);
-    if (y) {
+  return l && l(w), u = new la(d), u.scheduler = o ? () => o(w, !1) : w, g = (b) => sd(b, !1, u), m = u.onStop = () => {
+    const b = yi.get(u);
+    if (b) {
       if (c)
-        c(y, 4);
+        c(b, 4);
       else
-        for (const F of y) F();
-      _i.delete(u);
+        for (const F of b) F();
+      yi.delete(u);
     }
   }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
 }
@@ -1144,7 +1144,7 @@ function Ut(e, t = 1 / 0, n) {
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (Qc(e)) {
+  else if (ta(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1156,14 +1156,14 @@ function Wr(e, t, n, r) {
   try {
     return r ? e(...r) : e();
   } catch (i) {
-    Pi(i, t, n);
+    ji(i, t, n);
   }
 }
 function Ht(e, t, n, r) {
   if (ve(e)) {
     const i = Wr(e, t, n, r);
-    return i && Xc(i) && i.catch((s) => {
-      Pi(s, t, n, void 0, !0);
+    return i && Qc(i) && i.catch((s) => {
+      ji(s, t, n, void 0, !0);
     }), i;
   }
   if (ce(e)) {
@@ -1173,7 +1173,7 @@ function Ht(e, t, n, r) {
     return i;
   }
 }
-function Pi(e, t, n, r = !0, i = !1) {
+function ji(e, t, n, r = !0, i = !1) {
   const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Se;
   if (t) {
     let c = t.parent;
@@ -1198,9 +1198,9 @@ function Pi(e, t, n, r = !0, i = !1) {
       return;
     }
   }
-  sd(e, n, s, r, l);
+  ld(e, n, s, r, l);
 }
-function sd(e, t, n, r = !0, i = !1) {
+function ld(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1209,13 +1209,13 @@ const Ye = [];
 let mt = -1;
 const Rt = [];
 let Qt = null, qn = 0;
-const ka = /* @__PURE__ */ Promise.resolve();
+const Aa = /* @__PURE__ */ Promise.resolve();
 let bi = null;
 function xr(e) {
-  const t = bi || ka;
+  const t = bi || Aa;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function od(e) {
+function cd(e) {
   let t = mt + 1, n = Ye.length;
   for (; t < n; ) {
     const r = t + n >>> 1, i = Ye[r], s = Fr(i);
@@ -1223,25 +1223,25 @@ function od(e) {
   }
   return t;
 }
-function Eo(e) {
+function Co(e) {
   if (!(e.flags & 1)) {
     const t = Fr(e), n = Ye[Ye.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(od(t), 0, e), e.flags |= 1, xa();
+    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(cd(t), 0, e), e.flags |= 1, va();
   }
 }
-function xa() {
-  bi || (bi = ka.then(Ra));
+function va() {
+  bi || (bi = Aa.then(Ca));
 }
-function ld(e) {
+function ad(e) {
   if (!ce(e))
     Qt && e.id === -1 ? Qt.splice(qn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Rt.push(e[t]);
-  xa();
+  va();
 }
-function Aa(e, t, n, r = mt + 1) {
+function Ra(e, t, n, r = mt + 1) {
   for (; r < Ye.length; r++) {
     const i = Ye[r];
     if (i && i.flags & 2) {
@@ -1251,7 +1251,7 @@ function Aa(e, t, n, r = mt + 1) {
     }
   }
 }
-function va(e, t, n = 0) {
+function Ea(e, t, n = 0) {
   if (Rt.length) {
     let r = Rt, i = 0;
     if (t) {
@@ -1274,22 +1274,22 @@ function va(e, t, n = 0) {
     Qt = null, qn = 0;
   }
 }
-let hs = !1;
-function cd(e, t) {
-  if (hs) {
+let ps = !1;
+function ud(e, t) {
+  if (ps) {
     e();
     return;
   }
   const n = t === void 0 ? void 0 : new Set(Rt);
-  e(), hs = !0;
+  e(), ps = !0;
   try {
-    Aa(void 0, t), va(void 0, n, t);
+    Ra(void 0, t), Ea(void 0, n, t);
   } finally {
-    hs = !1;
+    ps = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Ra(e) {
+function Ca(e) {
   try {
     for (mt = 0; mt < Ye.length; mt++) {
       const t = Ye[mt];
@@ -1304,35 +1304,35 @@ function Ra(e) {
       const t = Ye[mt];
       t && (t.flags &= -2);
     }
-    mt = -1, Ye.length = 0, va(), bi = null, (Ye.length || Rt.length) && Ra();
+    mt = -1, Ye.length = 0, Ea(), bi = null, (Ye.length || Rt.length) && Ca();
   }
 }
-let at = null, Ea = null;
-function yi(e) {
+let at = null, Da = null;
+function wi(e) {
   const t = at;
-  return at = e, Ea = e && e.type.__scopeId || null, t;
+  return at = e, Da = e && e.type.__scopeId || null, t;
 }
-function ad(e, t = at, n) {
+function fd(e, t = at, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
-    r._d && Al(-1);
-    const s = yi(t), o = Fn.length;
+    r._d && vl(-1);
+    const s = wi(t), o = Fn.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = Fn.length; c > o; c--) Ua();
-      yi(s), r._d && Al(1);
+      for (let c = Fn.length; c > o; c--) Ja();
+      wi(s), r._d && vl(1);
     }
     return l;
   };
   return r._n = !0, r._c = !0, r._d = !0, r;
 }
-function bn(e, t) {
+function yn(e, t) {
   if (at === null)
     return e;
-  const n = zi(at), r = e.dirs || (e.dirs = []);
+  const n = Ui(at), r = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
     let [s, o, l, c = Se] = t[i];
     s && (ve(s) && (s = {
@@ -1349,7 +1349,7 @@ function bn(e, t) {
   }
   return e;
 }
-function yn(e, t, n, r) {
+function bn(e, t, n, r) {
   let i = e;
   if (r === "beforeMount")
     e._mount = e;
@@ -1373,8 +1373,8 @@ function yn(e, t, n, r) {
     ]), an());
   }
 }
-function ud(e, t, n = !1) {
-  const r = Kd();
+function dd(e, t, n = !1) {
+  const r = Xd();
   if (r || Gn) {
     let i = Gn ? Gn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
@@ -1383,16 +1383,16 @@ function ud(e, t, n = !1) {
       return n && ve(t) ? t.call(r && r.proxy) : t;
   }
 }
-const fd = /* @__PURE__ */ Symbol.for("v-scx"), dd = () => ud(fd);
-function ps(e, t, n) {
-  return hd(e, t, n);
+const hd = /* @__PURE__ */ Symbol.for("v-scx"), pd = () => dd(hd);
+function gs(e, t, n) {
+  return gd(e, t, n);
 }
-function hd(e, t, n = Se) {
+function gd(e, t, n = Se) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = ft({}, n), c = t && r || !t && s !== "post";
   let a;
-  if (Ai) {
+  if (vi) {
     if (s === "sync") {
-      const g = dd();
+      const g = pd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
@@ -1401,22 +1401,22 @@ function hd(e, t, n = Se) {
     }
   }
   const u = Qn;
-  l.call = (g, p, x) => Ht(g, u, p, x);
+  l.call = (g, h, x) => Ht(g, u, h, x);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
     g.i = u, He(g, u && u.suspense);
-  } : s !== "sync" && (d = !0, l.scheduler = (g, p) => {
-    p ? g() : Eo(g);
+  } : s !== "sync" && (d = !0, l.scheduler = (g, h) => {
+    h ? g() : Co(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const m = id(e, t, l);
-  return Ai && (a ? a.push(m) : c && m()), m;
+  const m = od(e, t, l);
+  return vi && (a ? a.push(m) : c && m()), m;
 }
-const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), pd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), Bi = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), md = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
   const n = e && e.to;
   return Me(n) ? t ? t(n) : null : n;
-}, gd = {
+}, _d = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1424,10 +1424,10 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
       mc: u,
       pc: d,
       pbc: m,
-      o: { insert: g, querySelector: p, createText: x, createComment: v, parentNode: D }
+      o: { insert: g, querySelector: h, createText: x, createComment: v, parentNode: D }
     } = a, k = Rn(t.props);
     let { dynamicChildren: w } = t;
-    const y = (B, ee, Q) => {
+    const b = (B, ee, Q) => {
       B.shapeFlag & 16 && u(
         B.children,
         ee,
@@ -1439,14 +1439,14 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
         c
       );
     }, F = (B = t) => {
-      const ee = Rn(B.props), Q = B.target = Qs(B.props, p), ae = eo(Q, B, x, g);
-      Q && (o !== "svg" && gl(Q) ? o = "svg" : o !== "mathml" && ml(Q) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Q), ee || (y(B, Q, ae), mr(B, !1)));
+      const ee = Rn(B.props), Q = B.target = eo(B.props, h), ae = to(Q, B, x, g);
+      Q && (o !== "svg" && ml(Q) ? o = "svg" : o !== "mathml" && _l(Q) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Q), ee || (b(B, Q, ae), mr(B, !1)));
     }, z = (B) => {
       const ee = () => {
         if (Zt.get(B) === ee) {
           if (Zt.delete(B), Rn(B.props)) {
             const Q = D(B.el) || n;
-            y(B, Q, B.anchor), mr(B, !0);
+            b(B, Q, B.anchor), mr(B, !0);
           }
           F(B);
         }
@@ -1455,11 +1455,11 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
     };
     if (e == null) {
       const B = t.el = x(""), ee = t.anchor = x("");
-      if (g(B, n, r), g(ee, n, r), pd(t.props) || s && s.pendingBranch) {
+      if (g(B, n, r), g(ee, n, r), md(t.props) || s && s.pendingBranch) {
         z(t);
         return;
       }
-      k && (y(t, n, ee), mr(t, !0)), F();
+      k && (b(t, n, ee), mr(t, !0)), F();
     } else {
       t.el = e.el;
       const B = t.anchor = e.anchor, ee = Zt.get(e);
@@ -1469,7 +1469,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
       }
       t.targetStart = e.targetStart;
       const Q = t.target = e.target, ae = t.targetAnchor = e.targetAnchor, ne = Rn(e.props), fe = ne ? n : Q, Ce = ne ? B : ae;
-      if (o === "svg" || gl(Q) ? o = "svg" : (o === "mathml" || ml(Q)) && (o = "mathml"), w ? (m(
+      if (o === "svg" || ml(Q) ? o = "svg" : (o === "mathml" || _l(Q)) && (o = "mathml"), w ? (m(
         e.dynamicChildren,
         w,
         fe,
@@ -1477,7 +1477,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
         s,
         o,
         l
-      ), So(e, t, !0)) : c || d(
+      ), To(e, t, !0)) : c || d(
         e,
         t,
         fe,
@@ -1496,10 +1496,10 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const ye = Qs(t.props, p);
-        ye && (t.target = ye, ni(
+        const be = eo(t.props, h);
+        be && (t.target = be, ni(
           t,
-          ye,
+          be,
           null,
           a,
           0
@@ -1523,7 +1523,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
       targetAnchor: u,
       target: d,
       props: m
-    } = e, g = Rn(m), p = s || !g, x = Zt.get(e);
+    } = e, g = Rn(m), h = s || !g, x = Zt.get(e);
     if (x && (x.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
       for (let v = 0; v < l.length; v++) {
         const D = l[v];
@@ -1531,13 +1531,13 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
           D,
           t,
           n,
-          p,
+          h,
           !!D.dynamicChildren
         );
       }
   },
   move: ni,
-  hydrate: md
+  hydrate: yd
 };
 function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
@@ -1552,7 +1552,7 @@ function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function md(e, t, n, r, i, s, {
+function yd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
   function m(v, D) {
@@ -1580,24 +1580,24 @@ function md(e, t, n, r, i, s, {
       s
     );
   }
-  const p = t.target = Qs(
+  const h = t.target = eo(
     t.props,
     c
   ), x = Rn(t.props);
-  if (p) {
-    const v = p._lpa || p.firstChild;
-    t.shapeFlag & 16 && (x ? (g(e, t), m(p, v), t.targetAnchor || eo(
-      p,
+  if (h) {
+    const v = h._lpa || h.firstChild;
+    t.shapeFlag & 16 && (x ? (g(e, t), m(h, v), t.targetAnchor || to(
+      h,
       t,
       u,
       a,
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
-      l(e) === p ? e : null
-    )) : (t.anchor = o(e), m(p, v), t.targetAnchor || eo(p, t, u, a), d(
+      l(e) === h ? e : null
+    )) : (t.anchor = o(e), m(h, v), t.targetAnchor || to(h, t, u, a), d(
       v && o(v),
       t,
-      p,
+      h,
       n,
       r,
       i,
@@ -1606,7 +1606,7 @@ function md(e, t, n, r, i, s, {
   } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const _d = gd;
+const bd = _d;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1616,25 +1616,25 @@ function mr(e, t) {
     n.ut();
   }
 }
-function eo(e, t, n, r, i = null) {
+function to(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Ca] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Sa] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
-const gs = /* @__PURE__ */ Symbol("_leaveCb");
-function bd(e) {
+const ms = /* @__PURE__ */ Symbol("_leaveCb");
+function wd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== yt) {
+      if (n.type !== bt) {
         t = n;
         break;
       }
   }
   return t;
 }
-function Da(e) {
-  if (!Sa(e))
-    return ji(e.type) && e.children ? bd(e.children) : e;
+function Ta(e) {
+  if (!Fa(e))
+    return Bi(e.type) && e.children ? wd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function Ar(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     Ar(
-      ji(n.type) && Da(n) || n,
+      Bi(n.type) && Ta(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1661,28 +1661,28 @@ function Ar(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === se && ce(e.children)) {
-    const n = Fa(e.children, !1);
+    const n = Oa(e.children, !1);
     n && Ar(n, t);
   }
 }
-function to(e) {
+function no(e) {
   if (e.component)
-    return to(e.component.subTree);
+    return no(e.component.subTree);
   if (e.type === se) {
-    const t = ce(e.children) && Fa(e.children, !1);
-    return t ? to(t) : void 0;
+    const t = ce(e.children) && Oa(e.children, !1);
+    return t ? no(t) : void 0;
   }
-  if (e.type !== yt)
+  if (e.type !== bt)
     return e;
 }
-function yd(e) {
+function kd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function _l(e, t) {
+function yl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const wi = /* @__PURE__ */ new WeakMap();
+const ki = /* @__PURE__ */ new WeakMap();
 function vr(e, t, n, r, i = !1) {
   if (ce(e)) {
     e.forEach(
@@ -1700,13 +1700,13 @@ function vr(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ be(d), g = d === Se ? Kc : (x) => _l(u, x) ? !1 : we(m, x), p = (x, v) => !(v && _l(u, v));
+  const s = r.shapeFlag & 4 ? Ui(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ye(d), g = d === Se ? Xc : (x) => yl(u, x) ? !1 : we(m, x), h = (x, v) => !(v && yl(u, v));
   if (a != null && a !== c) {
     if (bl(t), Me(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ Qe(a)) {
       const x = t;
-      p(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
+      h(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
     }
   }
   if (ve(c))
@@ -1716,43 +1716,43 @@ function vr(e, t, n, r, i = !1) {
     if (x || v) {
       const D = () => {
         if (e.f) {
-          const k = x ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
+          const k = x ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (i)
-            ce(k) && Yc(k, s);
+            ce(k) && Zc(k, s);
           else if (ce(k))
             k.includes(s) || k.push(s);
           else if (x)
             u[c] = [s], g(c) && (d[c] = u[c]);
           else {
             const w = [s];
-            p(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
+            h(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else x ? (u[c] = o, g(c) && (d[c] = o)) : v && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else x ? (u[c] = o, g(c) && (d[c] = o)) : v && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const k = () => {
-          D(), wi.delete(e);
+          D(), ki.delete(e);
         };
-        k.id = -1, wi.set(e, k), He(k, n);
+        k.id = -1, ki.set(e, k), He(k, n);
       } else
         bl(e), D();
     }
   }
 }
 function bl(e) {
-  const t = wi.get(e);
-  t && (t.flags |= 8, wi.delete(e));
+  const t = ki.get(e);
+  t && (t.flags |= 8, ki.delete(e));
 }
-Ni().requestIdleCallback;
-Ni().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Sa = (e) => e.type.__isKeepAlive, wd = /* @__PURE__ */ Symbol.for("v-ndc");
+Li().requestIdleCallback;
+Li().cancelIdleCallback;
+const Rr = (e) => !!e.type.__asyncLoader, Fa = (e) => e.type.__isKeepAlive, xd = /* @__PURE__ */ Symbol.for("v-ndc");
 function qe(e, t, n, r) {
   let i;
   const s = n, o = ce(e);
   if (o || Me(e)) {
     const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ ut(e), a = /* @__PURE__ */ Ft(e), e = Li(e)), i = new Array(e.length);
+    l && (c = !/* @__PURE__ */ ut(e), a = /* @__PURE__ */ Ft(e), e = Pi(e)), i = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       i[u] = t(
         c ? a ? un(dt(e[u])) : dt(e[u]) : e[u],
@@ -1786,7 +1786,7 @@ function qe(e, t, n, r) {
     i = [];
   return i;
 }
-const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
+const ro = (e) => e ? Ka(e) ? Ui(e) : ro(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ft(/* @__PURE__ */ Object.create(null), {
@@ -1797,18 +1797,18 @@ const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => no(e.parent),
-    $root: (e) => no(e.root),
+    $parent: (e) => ro(e.parent),
+    $root: (e) => ro(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Eo(e.update);
+      Co(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
     $watch: (e) => Sn
   })
-), ms = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), kd = {
+), _s = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), Ad = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1827,7 +1827,7 @@ const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
             return s[t];
         }
       else {
-        if (ms(r, t))
+        if (_s(r, t))
           return o[t] = 1, r[t];
         if (we(s, t))
           return o[t] = 3, s[t];
@@ -1855,23 +1855,23 @@ const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: i, ctx: s } = e;
-    return ms(i, t) ? (i[t] = n, !0) : we(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    return _s(i, t) ? (i[t] = n, !0) : we(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
   }, l) {
     let c;
-    return !!(n[l] || ms(t, l) || we(s, l) || we(r, l) || we(Er, l) || we(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || _s(t, l) || we(s, l) || we(r, l) || we(Er, l) || we(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : we(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Ta() {
+function Ia() {
   return {
     app: null,
     config: {
-      isNativeTag: Kc,
+      isNativeTag: Xc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Ta() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let xd = 0;
-function Ad(e, t) {
+let vd = 0;
+function Rd(e, t) {
   return function(r, i = null) {
     ve(r) || (r = ft({}, r)), i != null && !Te(i) && (i = null);
-    const s = Ta(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = Ia(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: xd++,
+      _uid: vd++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: th,
+      version: rh,
       get config() {
         return s.config;
       },
@@ -1922,7 +1922,7 @@ function Ad(e, t) {
       mount(u, d, m) {
         if (!c) {
           const g = a._ceVNode || Jt(r, i);
-          return g.appContext = s, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, zi(g.component);
+          return g.appContext = s, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, Ui(g.component);
         }
       },
       onUnmount(u) {
@@ -1952,16 +1952,16 @@ function Ad(e, t) {
   };
 }
 let Gn = null;
-const vd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
-function Rd(e, t, ...n) {
+const Ed = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
+function Cd(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Se;
   let i = n;
-  const s = t.startsWith("update:"), o = s && vd(r, t.slice(7));
+  const s = t.startsWith("update:"), o = s && Ed(r, t.slice(7));
   o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
-  let l, c = r[l = cs(t)] || // also try camelCase event handler (#2249)
-  r[l = cs(_t(t))];
-  !c && s && (c = r[l = cs(Nn(t))]), c && Ht(
+  let l, c = r[l = as(t)] || // also try camelCase event handler (#2249)
+  r[l = as(_t(t))];
+  !c && s && (c = r[l = as(Nn(t))]), c && Ht(
     c,
     e,
     6,
@@ -1981,7 +1981,7 @@ function Rd(e, t, ...n) {
     );
   }
 }
-function Ed(e, t, n = !1) {
+function Dd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
@@ -1989,10 +1989,10 @@ function Ed(e, t, n = !1) {
   let o = {};
   return s ? (ce(s) ? s.forEach((l) => o[l] = null) : ft(o, s), Te(e) && r.set(e, o), o) : (Te(e) && r.set(e, null), null);
 }
-function Bi(e, t) {
-  return !e || !Ii(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Nn(t)) || we(e, t));
+function $i(e, t) {
+  return !e || !Oi(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Nn(t)) || we(e, t));
 }
-function yl(e) {
+function wl(e) {
   const {
     type: t,
     vnode: n,
@@ -2007,59 +2007,59 @@ function yl(e) {
     props: d,
     data: m,
     setupState: g,
-    ctx: p,
+    ctx: h,
     inheritAttrs: x
-  } = e, v = yi(e);
+  } = e, v = wi(e);
   let D, k;
   try {
     if (n.shapeFlag & 4) {
-      const y = i || r, F = y;
+      const b = i || r, F = b;
       D = Et(
         a.call(
           F,
-          y,
+          b,
           u,
           d,
           g,
           m,
-          p
+          h
         )
       ), k = l;
     } else {
-      const y = t;
+      const b = t;
       D = Et(
-        y.length > 1 ? y(
+        b.length > 1 ? b(
           d,
           { attrs: l, slots: o, emit: c }
-        ) : y(
+        ) : b(
           d,
           null
         )
-      ), k = t.props ? l : Cd(l);
+      ), k = t.props ? l : Sd(l);
     }
-  } catch (y) {
-    Fn.length = 0, Pi(y, e, 1), D = Jt(yt);
+  } catch (b) {
+    Fn.length = 0, ji(b, e, 1), D = Jt(bt);
   }
   let w = D;
   if (k && x !== !1) {
-    const y = Object.keys(k), { shapeFlag: F } = w;
-    y.length && F & 7 && (s && y.some(Oi) && (k = Dd(
+    const b = Object.keys(k), { shapeFlag: F } = w;
+    b.length && F & 7 && (s && b.some(Mi) && (k = Td(
       k,
       s
     )), w = Zn(w, k, !1, !0));
   }
   if (n.dirs && (w = Zn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = ji(w.type) && Da(w) || w;
-    Ar(y, n.transition);
+    const b = Bi(w.type) && Ta(w) || w;
+    Ar(b, n.transition);
   }
-  return D = w, yi(v), D;
+  return D = w, wi(v), D;
 }
-function Fa(e, t = !0) {
+function Oa(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
-    if (To(i)) {
-      if (i.type !== yt || i.children === "v-if") {
+    if (Fo(i)) {
+      if (i.type !== bt || i.children === "v-if") {
         if (n)
           return;
         n = i;
@@ -2069,18 +2069,18 @@ function Fa(e, t = !0) {
   }
   return n;
 }
-const Cd = (e) => {
+const Sd = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Ii(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Oi(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Dd = (e, t) => {
+}, Td = (e, t) => {
   const n = {};
   for (const r in e)
-    (!Oi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+    (!Mi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Sd(e, t, n) {
+function Fd(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2088,35 +2088,35 @@ function Sd(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? wl(r, o, a) : !!o;
+      return r ? kl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const m = u[d];
-        if (Ia(o, r, m) && !Bi(a, m))
+        if (Ma(o, r, m) && !$i(a, m))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? wl(r, o, a) : !0 : !!o;
+    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? kl(r, o, a) : !0 : !!o;
   return !1;
 }
-function wl(e, t, n) {
+function kl(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!we(e, s) || Ia(t, e, s) && !Bi(n, s))
+    if (!we(e, s) || Ma(t, e, s) && !$i(n, s))
       return !0;
   }
   return !1;
 }
-function Ia(e, t, n) {
+function Ma(e, t, n) {
   const r = e[n], i = t[n];
   return n === "style" && Te(r) && Te(i) ? !ln(r, i) : r !== i;
 }
-function Td({ vnode: e, parent: t, suspense: n }, r) {
+function Id({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,20 +2126,20 @@ function Td({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Oa = {}, Ma = () => Object.create(Oa), Na = (e) => Object.getPrototypeOf(e) === Oa;
-function Fd(e, t, n, r = !1) {
-  const i = {}, s = Ma();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), La(e, t, i, s);
+const Na = {}, La = () => Object.create(Na), Pa = (e) => Object.getPrototypeOf(e) === Na;
+function Od(e, t, n, r = !1) {
+  const i = {}, s = La();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), ja(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ Yf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ Zf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Id(e, t, n, r) {
+function Md(e, t, n, r) {
   const {
     props: i,
     attrs: s,
     vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ be(i), [c] = e.propsOptions;
+  } = e, l = /* @__PURE__ */ ye(i), [c] = e.propsOptions;
   let a = !1;
   if (
     // always force full diff in dev
@@ -2151,18 +2151,18 @@ function Id(e, t, n, r) {
       const u = e.vnode.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         let m = u[d];
-        if (Bi(e.emitsOptions, m))
+        if ($i(e.emitsOptions, m))
           continue;
         const g = t[m];
         if (c)
           if (we(s, m))
             g !== s[m] && (s[m] = g, a = !0);
           else {
-            const p = _t(m);
-            i[p] = ro(
+            const h = _t(m);
+            i[h] = io(
               c,
               l,
-              p,
+              h,
               g,
               e,
               !1
@@ -2173,7 +2173,7 @@ function Id(e, t, n, r) {
       }
     }
   } else {
-    La(e, t, i, s) && (a = !0);
+    ja(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
@@ -2181,7 +2181,7 @@ function Id(e, t, n, r) {
       // and converted to camelCase (#955)
       ((u = Nn(d)) === d || !we(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (i[d] = ro(
+      n[u] !== void 0) && (i[d] = io(
         c,
         l,
         d,
@@ -2195,22 +2195,22 @@ function Id(e, t, n, r) {
   }
   a && zt(e.attrs, "set", "");
 }
-function La(e, t, n, r) {
+function ja(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
     for (let c in t) {
-      if (yr(c))
+      if (br(c))
         continue;
       const a = t[c];
       let u;
-      i && we(i, u = _t(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      i && we(i, u = _t(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : $i(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
-    const c = /* @__PURE__ */ be(n), a = l || Se;
+    const c = /* @__PURE__ */ ye(n), a = l || Se;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
-      n[d] = ro(
+      n[d] = io(
         i,
         c,
         d,
@@ -2222,7 +2222,7 @@ function La(e, t, n, r) {
   }
   return o;
 }
-function ro(e, t, n, r, i, s) {
+function io(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
     const l = we(o, "default");
@@ -2233,7 +2233,7 @@ function ro(e, t, n, r, i, s) {
         if (n in a)
           r = a[n];
         else {
-          const u = Ha(i);
+          const u = Ga(i);
           r = a[n] = c.call(
             null,
             t
@@ -2253,7 +2253,7 @@ function ro(e, t, n, r, i, s) {
   }
   return r;
 }
-function Od(e, t, n = !1) {
+function Nd(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
@@ -2263,84 +2263,84 @@ function Od(e, t, n = !1) {
   if (ce(s))
     for (let a = 0; a < s.length; a++) {
       const u = _t(s[a]);
-      kl(u) && (o[u] = Se);
+      xl(u) && (o[u] = Se);
     }
   else if (s)
     for (const a in s) {
       const u = _t(a);
-      if (kl(u)) {
+      if (xl(u)) {
         const d = s[a], m = o[u] = ce(d) || ve(d) ? { type: d } : ft({}, d), g = m.type;
-        let p = !1, x = !0;
+        let h = !1, x = !0;
         if (ce(g))
           for (let v = 0; v < g.length; ++v) {
             const D = g[v], k = ve(D) && D.name;
             if (k === "Boolean") {
-              p = !0;
+              h = !0;
               break;
             } else k === "String" && (x = !1);
           }
         else
-          p = ve(g) && g.name === "Boolean";
+          h = ve(g) && g.name === "Boolean";
         m[
           0
           /* shouldCast */
-        ] = p, m[
+        ] = h, m[
           1
           /* shouldCastTrue */
-        ] = x, (p || we(m, "default")) && l.push(u);
+        ] = x, (h || we(m, "default")) && l.push(u);
       }
     }
   const c = [o, l];
   return Te(e) && r.set(e, c), c;
 }
-function kl(e) {
-  return e[0] !== "$" && !yr(e);
+function xl(e) {
+  return e[0] !== "$" && !br(e);
 }
-const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ce(e) ? e.map(Et) : [Et(e)], Md = (e, t, n) => {
+const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", So = (e) => ce(e) ? e.map(Et) : [Et(e)], Ld = (e, t, n) => {
   if (t._n)
     return t;
-  const r = ad((...i) => Do(t(...i)), n);
+  const r = fd((...i) => So(t(...i)), n);
   return r._c = !1, r;
-}, Pa = (e, t, n) => {
+}, Ba = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
-    if (Co(i)) continue;
+    if (Do(i)) continue;
     const s = e[i];
     if (ve(s))
-      t[i] = Md(i, s, r);
+      t[i] = Ld(i, s, r);
     else if (s != null) {
-      const o = Do(s);
+      const o = So(s);
       t[i] = () => o;
     }
   }
-}, ja = (e, t) => {
-  const n = Do(t);
+}, $a = (e, t) => {
+  const n = So(t);
   e.slots.default = () => n;
-}, Ba = (e, t, n) => {
+}, za = (e, t, n) => {
   for (const r in t)
-    (n || !Co(r)) && (e[r] = t[r]);
-}, Nd = (e, t, n) => {
-  const r = e.slots = Ma();
+    (n || !Do(r)) && (e[r] = t[r]);
+}, Pd = (e, t, n) => {
+  const r = e.slots = La();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (Ba(r, t, n), n && ta(r, "_", i, !0)) : Pa(t, r);
-  } else t && ja(e, t);
-}, Ld = (e, t, n) => {
+    i ? (za(r, t, n), n && ra(r, "_", i, !0)) : Ba(t, r);
+  } else t && $a(e, t);
+}, jd = (e, t, n) => {
   const { vnode: r, slots: i } = e;
   let s = !0, o = Se;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : Ba(i, t, n) : (s = !t.$stable, Pa(t, i)), o = t;
-  } else t && (ja(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : za(i, t, n) : (s = !t.$stable, Ba(t, i)), o = t;
+  } else t && ($a(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
-      !Co(l) && o[l] == null && delete i[l];
-}, He = Ud;
-function Pd(e) {
-  return jd(e);
+      !Do(l) && o[l] == null && delete i[l];
+}, He = Jd;
+function Bd(e) {
+  return $d(e);
 }
-function jd(e, t) {
-  const n = Ni();
+function $d(e, t) {
+  const n = Li();
   n.__VUE__ = !0;
   const {
     insert: r,
@@ -2354,25 +2354,25 @@ function jd(e, t) {
     parentNode: d,
     nextSibling: m,
     setScopeId: g = Sn,
-    insertStaticContent: p
-  } = e, x = (h, _, A, P = null, S = null, I = null, N = void 0, $ = null, M = !!_.dynamicChildren) => {
-    if (h === _)
+    insertStaticContent: h
+  } = e, x = (p, _, A, P = null, S = null, I = null, N = void 0, $ = null, M = !!_.dynamicChildren) => {
+    if (p === _)
       return;
-    h && !ar(h, _) && (P = xe(h), H(h, S, I, !0), h = null), _.patchFlag === -2 && (M = !1, _.dynamicChildren = null), _.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    p && !ar(p, _) && (P = xe(p), H(p, S, I, !0), p = null), _.patchFlag === -2 && (M = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
     const { type: T, ref: V, shapeFlag: U } = _;
     switch (T) {
-      case $i:
-        v(h, _, A, P);
+      case zi:
+        v(p, _, A, P);
         break;
-      case yt:
-        D(h, _, A, P);
+      case bt:
+        D(p, _, A, P);
         break;
       case bs:
-        h == null && k(_, A, P, N);
+        p == null && k(_, A, P, N);
         break;
       case se:
         fe(
-          h,
+          p,
           _,
           A,
           P,
@@ -2385,7 +2385,7 @@ function jd(e, t) {
         break;
       default:
         U & 1 ? F(
-          h,
+          p,
           _,
           A,
           P,
@@ -2395,7 +2395,7 @@ function jd(e, t) {
           $,
           M
         ) : U & 6 ? Ce(
-          h,
+          p,
           _,
           A,
           P,
@@ -2405,7 +2405,7 @@ function jd(e, t) {
           $,
           M
         ) : (U & 64 || U & 128) && T.process(
-          h,
+          p,
           _,
           A,
           P,
@@ -2417,45 +2417,45 @@ function jd(e, t) {
           hn
         );
     }
-    V != null && S ? vr(V, h && h.ref, I, _ || h, !_) : V == null && h && h.ref != null && vr(h.ref, null, I, h, !0);
-  }, v = (h, _, A, P) => {
-    if (h == null)
+    V != null && S ? vr(V, p && p.ref, I, _ || p, !_) : V == null && p && p.ref != null && vr(p.ref, null, I, p, !0);
+  }, v = (p, _, A, P) => {
+    if (p == null)
       r(
         _.el = l(_.children),
         A,
         P
       );
     else {
-      const S = _.el = h.el;
-      _.children !== h.children && a(S, _.children);
+      const S = _.el = p.el;
+      _.children !== p.children && a(S, _.children);
     }
-  }, D = (h, _, A, P) => {
-    h == null ? r(
+  }, D = (p, _, A, P) => {
+    p == null ? r(
       _.el = c(_.children || ""),
       A,
       P
-    ) : _.el = h.el;
-  }, k = (h, _, A, P) => {
-    [h.el, h.anchor] = p(
-      h.children,
+    ) : _.el = p.el;
+  }, k = (p, _, A, P) => {
+    [p.el, p.anchor] = h(
+      p.children,
       _,
       A,
       P,
-      h.el,
-      h.anchor
+      p.el,
+      p.anchor
     );
-  }, w = ({ el: h, anchor: _ }, A, P) => {
+  }, w = ({ el: p, anchor: _ }, A, P) => {
     let S;
-    for (; h && h !== _; )
-      S = m(h), r(h, A, P), h = S;
+    for (; p && p !== _; )
+      S = m(p), r(p, A, P), p = S;
     r(_, A, P);
-  }, y = ({ el: h, anchor: _ }) => {
+  }, b = ({ el: p, anchor: _ }) => {
     let A;
-    for (; h && h !== _; )
-      A = m(h), i(h), h = A;
+    for (; p && p !== _; )
+      A = m(p), i(p), p = A;
     i(_);
-  }, F = (h, _, A, P, S, I, N, $, M) => {
-    if (_.type === "svg" ? N = "svg" : _.type === "math" && (N = "mathml"), h == null)
+  }, F = (p, _, A, P, S, I, N, $, M) => {
+    if (_.type === "svg" ? N = "svg" : _.type === "math" && (N = "mathml"), p == null)
       z(
         _,
         A,
@@ -2467,10 +2467,10 @@ function jd(e, t) {
         M
       );
     else {
-      const T = h.el && h.el._isVueCE ? h.el : null;
+      const T = p.el && p.el._isVueCE ? p.el : null;
       try {
         T && T._beginPatch(), Q(
-          h,
+          p,
           _,
           S,
           I,
@@ -2482,43 +2482,43 @@ function jd(e, t) {
         T && T._endPatch();
       }
     }
-  }, z = (h, _, A, P, S, I, N, $) => {
+  }, z = (p, _, A, P, S, I, N, $) => {
     let M, T;
-    const { props: V, shapeFlag: U, transition: X, dirs: te } = h;
-    if (M = h.el = o(
-      h.type,
+    const { props: V, shapeFlag: U, transition: X, dirs: te } = p;
+    if (M = p.el = o(
+      p.type,
       I,
       V && V.is,
       V
-    ), U & 8 ? u(M, h.children) : U & 16 && ee(
-      h.children,
+    ), U & 8 ? u(M, p.children) : U & 16 && ee(
+      p.children,
       M,
       null,
       P,
       S,
-      _s(h, I),
+      ys(p, I),
       N,
       $
-    ), te && yn(h, null, P, "created"), B(M, h, h.scopeId, N, P), V) {
+    ), te && bn(p, null, P, "created"), B(M, p, p.scopeId, N, P), V) {
       for (const ge in V)
-        ge !== "value" && !yr(ge) && s(M, ge, null, V[ge], I, P);
-      "value" in V && s(M, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, h);
+        ge !== "value" && !br(ge) && s(M, ge, null, V[ge], I, P);
+      "value" in V && s(M, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, p);
     }
-    te && yn(h, null, P, "beforeMount");
-    const de = Bd(S, X);
-    de ? X.beforeEnter(M) : X && !X.persisted && (M[zd] = !0), r(M, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
-      T && At(T, P, h), de && X.enter(M), te && yn(h, null, P, "mounted");
+    te && bn(p, null, P, "beforeMount");
+    const de = zd(S, X);
+    de ? X.beforeEnter(M) : X && !X.persisted && (M[Wd] = !0), r(M, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
+      T && At(T, P, p), de && X.enter(M), te && bn(p, null, P, "mounted");
     }, S);
-  }, B = (h, _, A, P, S) => {
-    if (A && g(h, A), P)
+  }, B = (p, _, A, P, S) => {
+    if (A && g(p, A), P)
       for (let I = 0; I < P.length; I++)
-        g(h, P[I]);
+        g(p, P[I]);
     if (S) {
       let I = S.subTree;
-      if (_ === I || za(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+      if (_ === I || Wa(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
         const N = S.vnode;
         B(
-          h,
+          p,
           N,
           N.scopeId,
           N.slotScopeIds,
@@ -2526,9 +2526,9 @@ function jd(e, t) {
         );
       }
     }
-  }, ee = (h, _, A, P, S, I, N, $, M = 0) => {
-    for (let T = M; T < h.length; T++) {
-      const V = h[T] = $ ? $t(h[T]) : Et(h[T]);
+  }, ee = (p, _, A, P, S, I, N, $, M = 0) => {
+    for (let T = M; T < p.length; T++) {
+      const V = p[T] = $ ? $t(p[T]) : Et(p[T]);
       x(
         null,
         V,
@@ -2541,30 +2541,30 @@ function jd(e, t) {
         $
       );
     }
-  }, Q = (h, _, A, P, S, I, N) => {
-    const $ = _.el = h.el;
+  }, Q = (p, _, A, P, S, I, N) => {
+    const $ = _.el = p.el;
     let { patchFlag: M, dynamicChildren: T, dirs: V } = _;
-    M |= h.patchFlag & 16;
-    const U = h.props || Se, X = _.props || Se;
+    M |= p.patchFlag & 16;
+    const U = p.props || Se, X = _.props || Se;
     let te;
-    if (A && wn(A, !1), (te = X.onVnodeBeforeUpdate) && At(te, A, _, h), V && yn(_, h, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (A && wn(A, !1), (te = X.onVnodeBeforeUpdate) && At(te, A, _, p), V && bn(_, p, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (M = 0, N = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
-      h.dynamicChildren,
+    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (M = 0, N = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
+      p.dynamicChildren,
       T,
       $,
       A,
       P,
-      _s(_, S),
+      ys(_, S),
       I
     ) : N || ie(
-      h,
+      p,
       _,
       $,
       null,
       A,
       P,
-      _s(_, S),
+      ys(_, S),
       I,
       !1
     ), M > 0) {
@@ -2577,14 +2577,14 @@ function jd(e, t) {
           (Ae !== De || me === "value") && s($, me, De, Ae, S, A);
         }
       }
-      M & 1 && h.children !== _.children && u($, _.children);
+      M & 1 && p.children !== _.children && u($, _.children);
     } else !N && T == null && ne($, U, X, A, S);
     ((te = X.onVnodeUpdated) || V) && He(() => {
-      te && At(te, A, _, h), V && yn(_, h, A, "updated");
+      te && At(te, A, _, p), V && bn(_, p, A, "updated");
     }, P);
-  }, ae = (h, _, A, P, S, I, N) => {
+  }, ae = (p, _, A, P, S, I, N) => {
     for (let $ = 0; $ < _.length; $++) {
-      const M = h[$], T = _[$], V = M.el || Cr(M), U = (
+      const M = p[$], T = _[$], V = M.el || Cr(M), U = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
@@ -2610,12 +2610,12 @@ function jd(e, t) {
         !0
       );
     }
-  }, ne = (h, _, A, P, S) => {
+  }, ne = (p, _, A, P, S) => {
     if (_ !== A) {
       if (_ !== Se)
         for (const I in _)
-          !yr(I) && !(I in A) && s(
-            h,
+          !br(I) && !(I in A) && s(
+            p,
             I,
             _[I],
             null,
@@ -2623,16 +2623,16 @@ function jd(e, t) {
             P
           );
       for (const I in A) {
-        if (yr(I)) continue;
+        if (br(I)) continue;
         const N = A[I], $ = _[I];
-        N !== $ && I !== "value" && s(h, I, $, N, S, P);
+        N !== $ && I !== "value" && s(p, I, $, N, S, P);
       }
-      "value" in A && s(h, "value", _.value, A.value, S);
+      "value" in A && s(p, "value", _.value, A.value, S);
     }
-  }, fe = (h, _, A, P, S, I, N, $, M) => {
-    const T = _.el = h ? h.el : l(""), V = _.anchor = h ? h.anchor : l("");
+  }, fe = (p, _, A, P, S, I, N, $, M) => {
+    const T = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
     let { patchFlag: U, dynamicChildren: X, slotScopeIds: te } = _;
-    te && ($ = $ ? $.concat(te) : te), h == null ? (r(T, A, P), r(V, A, P), ee(
+    te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, A, P), r(V, A, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
@@ -2647,8 +2647,8 @@ function jd(e, t) {
       M
     )) : U > 0 && U & 64 && X && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    h.dynamicChildren && h.dynamicChildren.length === X.length ? (ae(
-      h.dynamicChildren,
+    p.dynamicChildren && p.dynamicChildren.length === X.length ? (ae(
+      p.dynamicChildren,
       X,
       A,
       S,
@@ -2659,13 +2659,13 @@ function jd(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || S && _ === S.subTree) && So(
-      h,
+    (_.key != null || S && _ === S.subTree) && To(
+      p,
       _,
       !0
       /* shallow */
     )) : ie(
-      h,
+      p,
       _,
       A,
       V,
@@ -2675,14 +2675,14 @@ function jd(e, t) {
       $,
       M
     );
-  }, Ce = (h, _, A, P, S, I, N, $, M) => {
-    _.slotScopeIds = $, h == null ? _.shapeFlag & 512 ? S.ctx.activate(
+  }, Ce = (p, _, A, P, S, I, N, $, M) => {
+    _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? S.ctx.activate(
       _,
       A,
       P,
       N,
       M
-    ) : ye(
+    ) : be(
       _,
       A,
       P,
@@ -2690,53 +2690,53 @@ function jd(e, t) {
       I,
       N,
       M
-    ) : ke(h, _, M);
-  }, ye = (h, _, A, P, S, I, N) => {
-    const $ = h.component = Gd(
-      h,
+    ) : ke(p, _, M);
+  }, be = (p, _, A, P, S, I, N) => {
+    const $ = p.component = Yd(
+      p,
       P,
       S
     );
-    if (Sa(h) && ($.ctx.renderer = hn), Yd($, !1, N), $.asyncDep) {
+    if (Fa(p) && ($.ctx.renderer = hn), Zd($, !1, N), $.asyncDep) {
       if (S && S.registerDep(
         $,
         lt,
         N,
         I
-      ), !h.el) {
-        const M = $.subTree = Jt(yt);
-        D(null, M, _, A), h.placeholder = M.el;
+      ), !p.el) {
+        const M = $.subTree = Jt(bt);
+        D(null, M, _, A), p.placeholder = M.el;
       }
     } else
       lt(
         $,
-        h,
+        p,
         _,
         A,
         S,
         I,
         N
       );
-  }, ke = (h, _, A) => {
-    const P = _.component = h.component;
-    if (Sd(h, _, A))
+  }, ke = (p, _, A) => {
+    const P = _.component = p.component;
+    if (Fd(p, _, A))
       if (P.asyncDep && !P.asyncResolved) {
-        _.el = h.el, _.placeholder = h.placeholder, W(P, _, A);
+        _.el = p.el, _.placeholder = p.placeholder, W(P, _, A);
         return;
       } else
         P.next = _, P.update();
     else
-      _.el = h.el, _.placeholder = h.placeholder, P.vnode = _;
-  }, lt = (h, _, A, P, S, I, N) => {
+      _.el = p.el, _.placeholder = p.placeholder, P.vnode = _;
+  }, lt = (p, _, A, P, S, I, N) => {
     const $ = () => {
-      if (h.isMounted) {
-        let { next: U, bu: X, u: te, parent: de, vnode: ge } = h;
+      if (p.isMounted) {
+        let { next: U, bu: X, u: te, parent: de, vnode: ge } = p;
         {
-          const je = $a(h);
+          const je = Ua(p);
           if (je) {
-            U && (U.el = ge.el, W(h, U, N)), je.asyncDep.then(() => {
+            U && (U.el = ge.el, W(p, U, N)), je.asyncDep.then(() => {
               const it = () => {
-                h.job.flags & 8 || (S && S.pendingBranch ? He(it, S) : T());
+                p.job.flags & 8 || (S && S.pendingBranch ? He(it, S) : T());
               };
               it.flags = 48, He(it, S);
             });
@@ -2744,9 +2744,9 @@ function jd(e, t) {
           }
         }
         let me = U, De;
-        wn(h, !1), U ? (U.el = ge.el, W(h, U, N)) : U = ge, X && fi(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), wn(h, !0);
-        const Ae = yl(h), Le = h.subTree;
-        h.subTree = Ae, x(
+        wn(p, !1), U ? (U.el = ge.el, W(p, U, N)) : U = ge, X && di(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), wn(p, !0);
+        const Ae = wl(p), Le = p.subTree;
+        p.subTree = Ae, x(
           Le,
           Ae,
           // parent may have changed if it's in a teleport. a root that is a
@@ -2756,29 +2756,29 @@ function jd(e, t) {
           ),
           // anchor may have changed if it's in a fragment
           xe(Le),
-          h,
+          p,
           S,
           I
-        ), U.el = Ae.el, me === null && Td(h, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
+        ), U.el = Ae.el, me === null && Id(p, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
           () => At(De, de, U, ge),
           S
         );
       } else {
         let U;
-        const { el: X, props: te } = _, { bm: de, m: ge, parent: me, root: De, type: Ae } = h, Le = Rr(_);
-        wn(h, !1), de && fi(de), !Le && (U = te && te.onVnodeBeforeMount) && At(U, me, _), wn(h, !0);
+        const { el: X, props: te } = _, { bm: de, m: ge, parent: me, root: De, type: Ae } = p, Le = Rr(_);
+        wn(p, !1), de && di(de), !Le && (U = te && te.onVnodeBeforeMount) && At(U, me, _), wn(p, !0);
         {
           De.ce && De.ce._hasShadowRoot() && De.ce._injectChildStyle(
             Ae,
-            h.parent ? h.parent.type : void 0
+            p.parent ? p.parent.type : void 0
           );
-          const je = h.subTree = yl(h);
+          const je = p.subTree = wl(p);
           x(
             null,
             je,
             A,
             P,
-            h,
+            p,
             S,
             I
           ), _.el = je.el;
@@ -2790,20 +2790,20 @@ function jd(e, t) {
             S
           );
         }
-        (_.shapeFlag & 256 || me && Rr(me.vnode) && me.vnode.shapeFlag & 256) && h.a && He(h.a, S), h.isMounted = !0, _ = A = P = null;
+        (_.shapeFlag & 256 || me && Rr(me.vnode) && me.vnode.shapeFlag & 256) && p.a && He(p.a, S), p.isMounted = !0, _ = A = P = null;
       }
     };
-    h.scope.on();
-    const M = h.effect = new sa($);
-    h.scope.off();
-    const T = h.update = M.run.bind(M), V = h.job = M.runIfDirty.bind(M);
-    V.i = h, V.id = h.uid, M.scheduler = () => Eo(V), wn(h, !0), T();
-  }, W = (h, _, A) => {
-    _.component = h;
-    const P = h.vnode.props;
-    h.vnode = _, h.next = null, Id(h, _.props, P, A), Ld(h, _.children, A), cn(), Aa(h), an();
-  }, ie = (h, _, A, P, S, I, N, $, M = !1) => {
-    const T = h && h.children, V = h ? h.shapeFlag : 0, U = _.children, { patchFlag: X, shapeFlag: te } = _;
+    p.scope.on();
+    const M = p.effect = new la($);
+    p.scope.off();
+    const T = p.update = M.run.bind(M), V = p.job = M.runIfDirty.bind(M);
+    V.i = p, V.id = p.uid, M.scheduler = () => Co(V), wn(p, !0), T();
+  }, W = (p, _, A) => {
+    _.component = p;
+    const P = p.vnode.props;
+    p.vnode = _, p.next = null, Md(p, _.props, P, A), jd(p, _.children, A), cn(), Ra(p), an();
+  }, ie = (p, _, A, P, S, I, N, $, M = !1) => {
+    const T = p && p.children, V = p ? p.shapeFlag : 0, U = _.children, { patchFlag: X, shapeFlag: te } = _;
     if (X > 0) {
       if (X & 128) {
         C(
@@ -2853,14 +2853,14 @@ function jd(e, t) {
       $,
       M
     ));
-  }, j = (h, _, A, P, S, I, N, $, M) => {
-    h = h || Cn, _ = _ || Cn;
-    const T = h.length, V = _.length, U = Math.min(T, V);
+  }, j = (p, _, A, P, S, I, N, $, M) => {
+    p = p || Cn, _ = _ || Cn;
+    const T = p.length, V = _.length, U = Math.min(T, V);
     let X;
     for (X = 0; X < U; X++) {
       const te = _[X] = M ? $t(_[X]) : Et(_[X]);
       x(
-        h[X],
+        p[X],
         te,
         A,
         null,
@@ -2872,7 +2872,7 @@ function jd(e, t) {
       );
     }
     T > V ? dn(
-      h,
+      p,
       S,
       I,
       !0,
@@ -2889,12 +2889,12 @@ function jd(e, t) {
       M,
       U
     );
-  }, C = (h, _, A, P, S, I, N, $, M) => {
+  }, C = (p, _, A, P, S, I, N, $, M) => {
     let T = 0;
     const V = _.length;
-    let U = h.length - 1, X = V - 1;
+    let U = p.length - 1, X = V - 1;
     for (; T <= U && T <= X; ) {
-      const te = h[T], de = _[T] = M ? $t(_[T]) : Et(_[T]);
+      const te = p[T], de = _[T] = M ? $t(_[T]) : Et(_[T]);
       if (ar(te, de))
         x(
           te,
@@ -2912,7 +2912,7 @@ function jd(e, t) {
       T++;
     }
     for (; T <= U && T <= X; ) {
-      const te = h[U], de = _[X] = M ? $t(_[X]) : Et(_[X]);
+      const te = p[U], de = _[X] = M ? $t(_[X]) : Et(_[X]);
       if (ar(te, de))
         x(
           te,
@@ -2947,7 +2947,7 @@ function jd(e, t) {
       }
     } else if (T > X)
       for (; T <= U; )
-        H(h[T], S, I, !0), T++;
+        H(p[T], S, I, !0), T++;
     else {
       const te = T, de = T, ge = /* @__PURE__ */ new Map();
       for (T = de; T <= X; T++) {
@@ -2960,7 +2960,7 @@ function jd(e, t) {
       const it = new Array(Ae);
       for (T = 0; T < Ae; T++) it[T] = 0;
       for (T = te; T <= U; T++) {
-        const Be = h[T];
+        const Be = p[T];
         if (De >= Ae) {
           H(Be, S, I, !0);
           continue;
@@ -2986,7 +2986,7 @@ function jd(e, t) {
           M
         ), De++);
       }
-      const pn = Le ? $d(it) : Cn;
+      const pn = Le ? Ud(it) : Cn;
       for (me = pn.length - 1, T = Ae - 1; T >= 0; T--) {
         const Be = de + T, et = _[Be], Mt = _[Be + 1], gn = Be + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
@@ -3005,40 +3005,40 @@ function jd(e, t) {
         ) : Le && (me < 0 || T !== pn[me] ? R(et, A, gn, 2) : me--);
       }
     }
-  }, R = (h, _, A, P, S = null) => {
-    const { el: I, type: N, transition: $, children: M, shapeFlag: T } = h;
+  }, R = (p, _, A, P, S = null) => {
+    const { el: I, type: N, transition: $, children: M, shapeFlag: T } = p;
     if (T & 6) {
-      R(h.component.subTree, _, A, P);
+      R(p.component.subTree, _, A, P);
       return;
     }
     if (T & 128) {
-      h.suspense.move(_, A, P);
+      p.suspense.move(_, A, P);
       return;
     }
     if (T & 64) {
-      N.move(h, _, A, hn);
+      N.move(p, _, A, hn);
       return;
     }
     if (N === se) {
       r(I, _, A);
       for (let U = 0; U < M.length; U++)
         R(M[U], _, A, P);
-      r(h.anchor, _, A);
+      r(p.anchor, _, A);
       return;
     }
     if (N === bs) {
-      w(h, _, A);
+      w(p, _, A);
       return;
     }
     if (P !== 2 && T & 1 && $)
       if (P === 0)
-        $.persisted && !I[gs] ? r(I, _, A) : ($.beforeEnter(I), r(I, _, A), He(() => $.enter(I), S));
+        $.persisted && !I[ms] ? r(I, _, A) : ($.beforeEnter(I), r(I, _, A), He(() => $.enter(I), S));
       else {
         const { leave: U, delayLeave: X, afterLeave: te } = $, de = () => {
-          h.ctx.isUnmounted ? i(I) : r(I, _, A);
+          p.ctx.isUnmounted ? i(I) : r(I, _, A);
         }, ge = () => {
-          const me = I._isLeaving || !!I[gs];
-          I._isLeaving && I[gs](
+          const me = I._isLeaving || !!I[ms];
+          I._isLeaving && I[ms](
             !0
             /* cancelled */
           ), $.persisted && !me ? de() : U(I, () => {
@@ -3049,7 +3049,7 @@ function jd(e, t) {
       }
     else
       r(I, _, A);
-  }, H = (h, _, A, P = !1, S = !1) => {
+  }, H = (p, _, A, P = !1, S = !1) => {
     const {
       type: I,
       props: N,
@@ -3061,20 +3061,20 @@ function jd(e, t) {
       dirs: X,
       cacheIndex: te,
       memo: de
-    } = h;
-    if ((U === -2 || T && T.hasOnce) && (S = !1), $ != null && (cn(), vr($, null, A, h, !0), an()), te != null && (!h.ctx || h.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(h))
+    } = p;
+    if ((U === -2 || T && T.hasOnce) && (S = !1), $ != null && (cn(), vr($, null, A, p, !0), an()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
       return;
-    const ge = V & 1 && X, me = !Rr(h);
+    const ge = V & 1 && X, me = !Rr(p);
     let De;
-    if (me && (De = N && N.onVnodeBeforeUnmount) && At(De, _, h), V & 6)
-      sr(h.component, A, P);
+    if (me && (De = N && N.onVnodeBeforeUnmount) && At(De, _, p), V & 6)
+      sr(p.component, A, P);
     else {
       if (V & 128) {
-        h.suspense.unmount(A, P);
+        p.suspense.unmount(A, P);
         return;
       }
-      ge && yn(h, null, _, "beforeUnmount"), V & 64 ? h.type.remove(
-        h,
+      ge && bn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
+        p,
         _,
         A,
         hn,
@@ -3091,23 +3091,23 @@ function jd(e, t) {
         A,
         !1,
         !0
-      ) : (I === se && U & 384 || !S && V & 16) && dn(M, _, A), P && Ke(h);
+      ) : (I === se && U & 384 || !S && V & 16) && dn(M, _, A), P && Ke(p);
     }
     const Ae = de != null && te == null;
     (me && (De = N && N.onVnodeUnmounted) || ge || Ae) && He(() => {
-      De && At(De, _, h), ge && yn(h, null, _, "unmounted"), Ae && (h.el = null);
+      De && At(De, _, p), ge && bn(p, null, _, "unmounted"), Ae && (p.el = null);
     }, A);
-  }, Ke = (h) => {
-    const { type: _, el: A, anchor: P, transition: S } = h, I = _ === se;
+  }, Ke = (p) => {
+    const { type: _, el: A, anchor: P, transition: S } = p, I = _ === se;
     if (I && !S) {
       wt(A, P);
       return;
     }
     if (_ === bs) {
-      y(h), S && !S.persisted && S.afterLeave && S.afterLeave();
+      b(p), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const N = I ? to(h) : h, $ = () => {
+    const N = I ? no(p) : p, $ = () => {
       I ? d(A) && wt(A, P) : i(A), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
     if (N && N.shapeFlag & 1 && S && !S.persisted) {
@@ -3115,47 +3115,47 @@ function jd(e, t) {
       T ? T(V, $, U) : U();
     } else
       $();
-  }, wt = (h, _) => {
+  }, wt = (p, _) => {
     let A;
-    for (; h !== _; )
-      A = m(h), i(h), h = A;
+    for (; p !== _; )
+      A = m(p), i(p), p = A;
     i(_);
-  }, sr = (h, _, A) => {
-    const { bum: P, scope: S, job: I, subTree: N, um: $, m: M, a: T } = h;
-    xl(M), xl(T), P && fi(P), S.stop(), I ? (I.flags |= 8, H(N, h, _, A)) : N && (N.transition = h.vnode.transition, H(N, h, _, A)), $ && He($, _);
+  }, sr = (p, _, A) => {
+    const { bum: P, scope: S, job: I, subTree: N, um: $, m: M, a: T } = p;
+    Al(M), Al(T), P && di(P), S.stop(), I ? (I.flags |= 8, H(N, p, _, A)) : N && (N.transition = p.vnode.transition, H(N, p, _, A)), $ && He($, _);
     const V = () => {
-      h.isUnmounted = !0;
+      p.isUnmounted = !0;
     };
     V.flags = 16, He(V, _);
-  }, dn = (h, _, A, P = !1, S = !1, I = 0) => {
-    for (let N = I; N < h.length; N++)
-      H(h[N], _, A, P, S);
-  }, xe = (h) => {
-    if (h.shapeFlag & 6)
-      return xe(h.component.subTree);
-    if (h.shapeFlag & 128)
-      return h.suspense.next();
-    const _ = m(h.anchor || h.el), A = _ && _[Ca];
+  }, dn = (p, _, A, P = !1, S = !1, I = 0) => {
+    for (let N = I; N < p.length; N++)
+      H(p[N], _, A, P, S);
+  }, xe = (p) => {
+    if (p.shapeFlag & 6)
+      return xe(p.component.subTree);
+    if (p.shapeFlag & 128)
+      return p.suspense.next();
+    const _ = m(p.anchor || p.el), A = _ && _[Sa];
     return A ? m(A) : _;
-  }, qr = (h, _, A) => {
-    const P = h && _._vnode ? void 0 : h && h.component ? h.component.uid : Vd();
-    cd(() => {
-      h == null ? _._vnode && H(_._vnode, null, null, !0) : x(
+  }, qr = (p, _, A) => {
+    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : Kd();
+    ud(() => {
+      p == null ? _._vnode && H(_._vnode, null, null, !0) : x(
         _._vnode || null,
-        h,
+        p,
         _,
         null,
         null,
         null,
         A
-      ), _._vnode = h;
+      ), _._vnode = p;
     }, P);
   }, hn = {
     p: x,
     um: H,
     m: R,
     r: Ke,
-    mt: ye,
+    mt: be,
     mc: ee,
     pc: ie,
     pbc: ae,
@@ -3165,28 +3165,28 @@ function jd(e, t) {
   return {
     render: qr,
     hydrate: void 0,
-    createApp: Ad(qr)
+    createApp: Rd(qr)
   };
 }
-function _s({ type: e, props: t }, n) {
+function ys({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
 function wn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Bd(e, t) {
+function zd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function So(e, t, n = !1) {
+function To(e, t, n = !1) {
   const r = e.children, i = t.children;
   if (ce(r) && ce(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && So(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === yt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && To(o, l)), l.type === zi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
     }
 }
-function $d(e) {
+function Ud(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,12 +3206,12 @@ function $d(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function $a(e) {
+function Ua(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : $a(t);
+    return t.asyncDep && !t.asyncResolved ? t : Ua(t);
 }
-function xl(e) {
+function Al(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3225,27 +3225,27 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const za = (e) => e.__isSuspense, zd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Ud(e, t) {
-  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : ld(e);
+const Wa = (e) => e.__isSuspense, Wd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Jd(e, t) {
+  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : ad(e);
 }
-const se = /* @__PURE__ */ Symbol.for("v-fgt"), $i = /* @__PURE__ */ Symbol.for("v-txt"), yt = /* @__PURE__ */ Symbol.for("v-cmt"), bs = /* @__PURE__ */ Symbol.for("v-stc"), Fn = [];
+const se = /* @__PURE__ */ Symbol.for("v-fgt"), zi = /* @__PURE__ */ Symbol.for("v-txt"), bt = /* @__PURE__ */ Symbol.for("v-cmt"), bs = /* @__PURE__ */ Symbol.for("v-stc"), Fn = [];
 let ot = null;
 function J(e = !1) {
   Fn.push(ot = e ? null : []);
 }
-function Ua() {
+function Ja() {
   Fn.pop(), ot = Fn[Fn.length - 1] || null;
 }
 let Ir = 1;
-function Al(e, t = !1) {
+function vl(e, t = !1) {
   Ir += e, e < 0 && ot && t && (ot.hasOnce = !0);
 }
-function Wa(e) {
-  return e.dynamicChildren = Ir > 0 ? ot || Cn : null, Ua(), Ir > 0 && ot && ot.push(e), e;
+function qa(e) {
+  return e.dynamicChildren = Ir > 0 ? ot || Cn : null, Ja(), Ir > 0 && ot && ot.push(e), e;
 }
 function q(e, t, n, r, i, s) {
-  return Wa(
+  return qa(
     Y(
       e,
       t,
@@ -3257,8 +3257,8 @@ function q(e, t, n, r, i, s) {
     )
   );
 }
-function di(e, t, n, r, i) {
-  return Wa(
+function hi(e, t, n, r, i) {
+  return qa(
     Jt(
       e,
       t,
@@ -3269,13 +3269,13 @@ function di(e, t, n, r, i) {
     )
   );
 }
-function To(e) {
+function Fo(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
 function ar(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Ja = ({ key: e }) => e ?? null, hi = ({
+const Ha = ({ key: e }) => e ?? null, pi = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3286,9 +3286,9 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Ja(t),
-    ref: t && hi(t),
-    scopeId: Ea,
+    key: t && Ha(t),
+    ref: t && pi(t),
+    scopeId: Da,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3310,7 +3310,7 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
     appContext: null,
     ctx: at
   };
-  return l ? (ki(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (xi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   ot && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3320,23 +3320,23 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && ot.push(c), c;
 }
-const Jt = Wd;
-function Wd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === wd) && (e = yt), To(e)) {
+const Jt = qd;
+function qd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === xd) && (e = bt), Fo(e)) {
     const l = Zn(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && ki(l, n), Ir > 0 && !s && ot && (l.shapeFlag & 6 ? ot[ot.indexOf(e)] = l : ot.push(l)), l.patchFlag = -2, l;
+    return n && xi(l, n), Ir > 0 && !s && ot && (l.shapeFlag & 6 ? ot[ot.indexOf(e)] = l : ot.push(l)), l.patchFlag = -2, l;
   }
-  if (eh(e) && (e = e.__vccOpts), t) {
-    t = Jd(t);
+  if (nh(e) && (e = e.__vccOpts), t) {
+    t = Hd(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Ro(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
+    l && !Me(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Eo(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
   }
-  const o = Me(e) ? 1 : za(e) ? 128 : ji(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
+  const o = Me(e) ? 1 : Wa(e) ? 128 : Bi(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
   return Y(
     e,
     t,
@@ -3348,21 +3348,21 @@ function Wd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Jd(e) {
-  return e ? /* @__PURE__ */ Ro(e) ? ft({}, e) : Na(e) ? ft({}, e[Ka] || e) : e : null;
+function Hd(e) {
+  return e ? /* @__PURE__ */ Eo(e) ? ft({}, e) : Pa(e) ? ft({}, e[Xa] || e) : e : null;
 }
 function Zn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? qd(i || {}, t) : i, u = {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Vd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Ja(a),
+    key: a && Ha(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? ce(s) ? s.concat(hi(t)) : [s, hi(t)] : hi(t)
+      n && s ? ce(s) ? s.concat(pi(t)) : [s, pi(t)] : pi(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3403,23 +3403,23 @@ function Zn(e, t, n = !1, r = !1) {
   ), u;
 }
 function he(e = " ", t = 0) {
-  return Jt($i, null, e, t);
+  return Jt(zi, null, e, t);
 }
 function pe(e = "", t = !1) {
-  return t ? (J(), di(yt, null, e)) : Jt(yt, null, e);
+  return t ? (J(), hi(bt, null, e)) : Jt(bt, null, e);
 }
 function Et(e) {
-  return e == null || typeof e == "boolean" ? Jt(yt) : ce(e) ? Jt(
+  return e == null || typeof e == "boolean" ? Jt(bt) : ce(e) ? Jt(
     se,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : To(e) ? $t(e) : Jt($i, null, String(e));
+  ) : Fo(e) ? $t(e) : Jt(zi, null, String(e));
 }
 function $t(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : Zn(e);
 }
-function ki(e, t) {
+function xi(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
@@ -3429,16 +3429,16 @@ function ki(e, t) {
   else if (typeof t == "object")
     if (r & 65) {
       const i = t.default;
-      i && (i._c && (i._d = !1), ki(e, i()), i._c && (i._d = !0));
+      i && (i._c && (i._d = !1), xi(e, i()), i._c && (i._d = !0));
       return;
     } else {
       n = 32;
       const i = t._;
-      !i && !Na(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Pa(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (ve(t)) {
     if (r & 65) {
-      ki(e, { default: t });
+      xi(e, { default: t });
       return;
     }
     t = { default: t, _ctx: at }, n = 32;
@@ -3446,7 +3446,7 @@ function ki(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [he(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function qd(...e) {
+function Vd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3455,11 +3455,11 @@ function qd(...e) {
         t.class !== r.class && (t.class = nt([t.class, r.class]));
       else if (i === "style")
         t.style = Dr([t.style, r.style]);
-      else if (Ii(i)) {
+      else if (Oi(i)) {
         const s = t[i], o = r[i];
         o && s !== o && !(ce(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Oi(i) && (t[i] = o);
+        !Mi(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
   }
   return t;
@@ -3470,14 +3470,14 @@ function At(e, t, n, r = null) {
     r
   ]);
 }
-const Hd = /* @__PURE__ */ Ta();
-let qa = 0;
-function Vd() {
-  return qa;
+const Gd = /* @__PURE__ */ Ia();
+let Va = 0;
+function Kd() {
+  return Va;
 }
-function Gd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || Hd, s = {
-    uid: qa++,
+function Yd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || Gd, s = {
+    uid: Va++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Gd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new If(
+    scope: new Mf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function Gd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Od(r, i),
-    emitsOptions: Ed(r, i),
+    propsOptions: Nd(r, i),
+    emitsOptions: Dd(r, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,52 +3552,52 @@ function Gd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Rd.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Cd.bind(null, s), e.ce && e.ce(s), s;
 }
 let Qn = null;
-const Kd = () => Qn || at;
-let xi, Or;
+const Xd = () => Qn || at;
+let Ai, Or;
 {
-  const e = Ni(), t = (n, r) => {
+  const e = Li(), t = (n, r) => {
     let i;
     return (i = e[n]) || (i = e[n] = []), i.push(r), (s) => {
       i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
     };
   };
-  xi = t(
+  Ai = t(
     "__VUE_INSTANCE_SETTERS__",
     (n) => Qn = n
   ), Or = t(
     "__VUE_SSR_SETTERS__",
-    (n) => Ai = n
+    (n) => vi = n
   );
 }
-const Ha = (e) => {
+const Ga = (e) => {
   const t = Qn;
-  return xi(e), e.scope.on(), () => {
-    e.scope.off(), xi(t);
+  return Ai(e), e.scope.on(), () => {
+    e.scope.off(), Ai(t);
   };
-}, vl = () => {
-  Qn && Qn.scope.off(), xi(null);
+}, Rl = () => {
+  Qn && Qn.scope.off(), Ai(null);
 };
-function Va(e) {
+function Ka(e) {
   return e.vnode.shapeFlag & 4;
 }
-let Ai = !1;
-function Yd(e, t = !1, n = !1) {
+let vi = !1;
+function Zd(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: i } = e.vnode, s = Va(e);
-  Fd(e, r, s, t), Nd(e, i, n || t);
-  const o = s ? Xd(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Ka(e);
+  Od(e, r, s, t), Pd(e, i, n || t);
+  const o = s ? Qd(e, t) : void 0;
   return t && Or(!1), o;
 }
-function Xd(e, t) {
+function Qd(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, kd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Ad);
   const { setup: r } = n;
   if (r) {
     cn();
-    const i = e.setupContext = r.length > 1 ? Qd(e) : null, s = Ha(e), o = Wr(
+    const i = e.setupContext = r.length > 1 ? th(e) : null, s = Ga(e), o = Wr(
       r,
       e,
       0,
@@ -3605,50 +3605,50 @@ function Xd(e, t) {
         e.props,
         i
       ]
-    ), l = Xc(o);
-    if (an(), s(), (l || e.sp) && !Rr(e) && yd(e), l) {
-      if (o.then(vl, vl), t)
+    ), l = Qc(o);
+    if (an(), s(), (l || e.sp) && !Rr(e) && kd(e), l) {
+      if (o.then(Rl, Rl), t)
         return o.then((c) => {
           Or(!0);
           try {
-            Rl(e, c, t);
+            El(e, c, t);
           } finally {
             Or(!1);
           }
         }).catch((c) => {
-          Pi(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          ji(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      Rl(e, o);
+      El(e, o);
   } else
-    Ga(e);
+    Ya(e);
 }
-function Rl(e, t, n) {
-  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = wa(t)), Ga(e);
+function El(e, t, n) {
+  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = xa(t)), Ya(e);
 }
-function Ga(e, t, n) {
+function Ya(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Sn);
 }
-const Ka = /* @__PURE__ */ Symbol(), Zd = {
+const Xa = /* @__PURE__ */ Symbol(), eh = {
   get(e, t) {
-    return Ge(e, "get", ""), t === Ka ? e : e[t];
+    return Ge(e, "get", ""), t === Xa ? e : e[t];
   }
 };
-function Qd(e) {
+function th(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, Zd),
+    attrs: new Proxy(e.attrs, eh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function zi(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(wa(Xf(e.exposed)), {
+function Ui(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(xa(Qf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,20 +3660,20 @@ function zi(e) {
     }
   })) : e.proxy;
 }
-function eh(e) {
+function nh(e) {
   return ve(e) && "__vccOpts" in e;
 }
-const tt = (e, t) => /* @__PURE__ */ nd(e, t, Ai), th = "3.5.45";
-let io;
-const El = typeof window < "u" && window.trustedTypes;
-if (El)
+const tt = (e, t) => /* @__PURE__ */ id(e, t, vi), rh = "3.5.45";
+let so;
+const Cl = typeof window < "u" && window.trustedTypes;
+if (Cl)
   try {
-    io = /* @__PURE__ */ El.createPolicy("vue", {
+    so = /* @__PURE__ */ Cl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000/svg", rh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Cl = Bt && /* @__PURE__ */ Bt.createElement("template"), ih = {
+const Za = so ? (e) => so.createHTML(e) : (e) => e, ih = "http://www.w3.org/2000/svg", sh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Dl = Bt && /* @__PURE__ */ Bt.createElement("template"), oh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? Bt.createElementNS(nh, e) : t === "mathml" ? Bt.createElementNS(rh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const i = t === "svg" ? Bt.createElementNS(ih, e) : t === "mathml" ? Bt.createElementNS(sh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => Bt.createTextNode(e),
@@ -3709,10 +3709,10 @@ const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Cl.innerHTML = Ya(
+      Dl.innerHTML = Za(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Cl.content;
+      const l = Dl.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,13 +3728,13 @@ const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, sh = /* @__PURE__ */ Symbol("_vtc");
-function oh(e, t, n) {
-  const r = e[sh];
+}, lh = /* @__PURE__ */ Symbol("_vtc");
+function ch(e, t, n) {
+  const r = e[lh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Dl = /* @__PURE__ */ Symbol("_vod"), lh = /* @__PURE__ */ Symbol("_vsh"), ch = /* @__PURE__ */ Symbol(""), ah = /(?:^|;)\s*display\s*:/;
-function uh(e, t, n) {
+const Sl = /* @__PURE__ */ Symbol("_vod"), ah = /* @__PURE__ */ Symbol("_vsh"), uh = /* @__PURE__ */ Symbol(""), fh = /(?:^|;)\s*display\s*:/;
+function dh(e, t, n) {
   const r = e.style, i = Me(n);
   let s = !1;
   if (n && !i) {
@@ -3750,7 +3750,7 @@ function uh(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? dh(
+      l != null ? ph(
         e,
         o,
         !Me(t) && t ? t[o] : void 0,
@@ -3759,11 +3759,11 @@ function uh(e, t, n) {
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[ch];
-      o && (n += ";" + o), r.cssText = n, s = ah.test(n);
+      const o = r[uh];
+      o && (n += ";" + o), r.cssText = n, s = fh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Dl in e && ((!i || t !== n) && (e[Dl] = s ? r.display : ""), e[lh] && (r.display = "none"));
+  Sl in e && ((!i || t !== n) && (e[Sl] = s ? r.display : ""), e[ah] && (r.display = "none"));
 }
 const ri = /\s*!important$/;
 function _r(e, t, n) {
@@ -3772,7 +3772,7 @@ function _r(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     ri.test(n) ? e.setProperty(t, n.replace(ri, ""), "important") : e.setProperty(t, n);
   else {
-    const r = fh(e, t);
+    const r = hh(e, t);
     ri.test(n) ? e.setProperty(
       Nn(r),
       n.replace(ri, ""),
@@ -3780,35 +3780,35 @@ function _r(e, t, n) {
     ) : e[r] = n;
   }
 }
-const Sl = ["Webkit", "Moz", "ms"], ys = {};
-function fh(e, t) {
-  const n = ys[t];
+const Tl = ["Webkit", "Moz", "ms"], ws = {};
+function hh(e, t) {
+  const n = ws[t];
   if (n)
     return n;
   let r = _t(t);
   if (r !== "filter" && r in e)
-    return ys[t] = r;
-  r = ea(r);
-  for (let i = 0; i < Sl.length; i++) {
-    const s = Sl[i] + r;
+    return ws[t] = r;
+  r = na(r);
+  for (let i = 0; i < Tl.length; i++) {
+    const s = Tl[i] + r;
     if (s in e)
-      return ys[t] = s;
+      return ws[t] = s;
   }
   return t;
 }
-function dh(e, t, n, r) {
+function ph(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
 }
-const Tl = "http://www.w3.org/1999/xlink";
-function Fl(e, t, n, r, i, s = Df(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !na(n) ? e.removeAttribute(t) : e.setAttribute(
+const Fl = "http://www.w3.org/1999/xlink";
+function Il(e, t, n, r, i, s = Tf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || s && !ia(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : Tt(n) ? String(n) : n
   );
 }
-function Il(e, t, n, r, i) {
+function Ol(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Ya(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Za(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Il(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = na(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = ia(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,35 +3836,35 @@ function Il(e, t, n, r, i) {
 function En(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function hh(e, t, n, r) {
+function gh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Ol = /* @__PURE__ */ Symbol("_vei");
-function ph(e, t, n, r, i = null) {
-  const s = e[Ol] || (e[Ol] = {}), o = s[t];
+const Ml = /* @__PURE__ */ Symbol("_vei");
+function mh(e, t, n, r, i = null) {
+  const s = e[Ml] || (e[Ml] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = _h(t);
+    const [l, c] = bh(t);
     if (r) {
-      const a = s[t] = wh(
+      const a = s[t] = xh(
         r,
         i
       );
       En(e, l, a, c);
-    } else o && (hh(e, l, o, c), s[t] = void 0);
+    } else o && (gh(e, l, o, c), s[t] = void 0);
   }
 }
-const gh = /(Once|Passive|Capture)$/, mh = /^on:?(?:Once|Passive|Capture)$/;
-function _h(e) {
+const _h = /(Once|Passive|Capture)$/, yh = /^on:?(?:Once|Passive|Capture)$/;
+function bh(e) {
   let t, n;
-  for (; (n = e.match(gh)) && !mh.test(e); )
+  for (; (n = e.match(_h)) && !yh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Nn(e.slice(2)), t];
 }
-let ws = 0;
-const bh = /* @__PURE__ */ Promise.resolve(), yh = () => ws || (bh.then(() => ws = 0), ws = Date.now());
-function wh(e, t) {
+let ks = 0;
+const wh = /* @__PURE__ */ Promise.resolve(), kh = () => ks || (wh.then(() => ks = 0), ks = Date.now());
+function xh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3894,18 +3894,18 @@ function wh(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = yh(), n;
+  return n.value = e, n.attached = kh(), n;
 }
-const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, kh = (e, t, n, r, i, s) => {
+const Nl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Ah = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? oh(e, r, o) : t === "style" ? uh(e, n, r) : Ii(t) ? Oi(t) || ph(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : xh(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Ah(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Il(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
+  t === "class" ? ch(e, r, o) : t === "style" ? dh(e, n, r) : Oi(t) ? Mi(t) || mh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : vh(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Rh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Ol(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
 };
-function xh(e, t, n, r) {
+function vh(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && ve(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Nl(t) && ve(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,9 +3913,9 @@ function xh(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Ml(t) && Me(n) ? !1 : t in e;
+  return Nl(t) && Me(n) ? !1 : t in e;
 }
-function Ah(e, t) {
+function Rh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3925,52 +3925,52 @@ function Ah(e, t) {
   const r = _t(t);
   return Array.isArray(n) ? n.some((i) => _t(i) === r) : Object.keys(n).some((i) => _t(i) === r);
 }
-const vi = (e) => {
+const Ri = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ce(t) ? (n) => fi(t, n) : t;
+  return ce(t) ? (n) => di(t, n) : t;
 };
-function vh(e) {
+function Eh(e) {
   e.target.composing = !0;
 }
-function Nl(e) {
+function Ll(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
 const Dn = /* @__PURE__ */ Symbol("_assign"), ii = /* @__PURE__ */ Symbol("_initialValue");
-function ks(e, t, n) {
+function xs(e, t, n) {
   return t && (e = e.trim()), n && (e = Ur(e)), e;
 }
 const Un = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
     e.parentNode && (e.type === "text" ? e[ii] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ii] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Dn] = vi(i);
+`))), e[Dn] = Ri(i);
     const s = r || i.props && i.props.type === "number";
     En(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Dn](ks(e.value, n, s));
+      o.target.composing || e[Dn](xs(e.value, n, s));
     }), (n || s) && En(e, "change", () => {
-      e.value = ks(e.value, n, s);
-    }), t || (En(e, "compositionstart", vh), En(e, "compositionend", Nl), En(e, "change", Nl));
+      e.value = xs(e.value, n, s);
+    }), t || (En(e, "compositionstart", Eh), En(e, "compositionend", Ll), En(e, "change", Ll));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
     const i = t ?? "", s = e[ii];
-    delete e[ii], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Dn](ks(e.value, n, r)) : e.value = i;
+    delete e[ii], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Dn](xs(e.value, n, r)) : e.value = i;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
-    if (e[Dn] = vi(o), e.composing) return;
+    if (e[Dn] = Ri(o), e.composing) return;
     const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Rh = {
+}, Ch = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
     e._modelValue = t, En(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Ur(Ri(c)) : Ri(c)
+        (c) => n ? Ur(Ei(c)) : Ei(c)
       ), s = e.multiple, o = s ? Mn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
         s ? ce(o) ? i.slice() : i : o
@@ -3982,22 +3982,22 @@ const Un = {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Dn] = vi(r);
+    }), e[Dn] = Ri(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Ll(e, t, n);
+    Pl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Dn] = vi(n);
+    e._modelValue = t, e[Dn] = Ri(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Eh(t, r[1], r[0])) && Ll(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Dh(t, r[1], r[0])) && Pl(e, t, n);
   }
 };
-function Eh(e, t, n) {
+function Dh(e, t, n) {
   if (!n || ce(e)) return ln(e, t);
   if (Mn(e)) {
     if (e.size !== t.length) return !1;
@@ -4007,18 +4007,18 @@ function Eh(e, t, n) {
   }
   return !1;
 }
-function Ll(e, t, n = !1) {
+function Pl(e, t, n = !1) {
   const r = e.multiple, i = ce(t);
   if (!(r && !i && !Mn(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
-      const l = e.options[s], c = Ri(l);
+      const l = e.options[s], c = Ei(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Ff(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Of(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
-      else if (ln(Ri(l), t)) {
+      else if (ln(Ei(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -4026,10 +4026,10 @@ function Ll(e, t, n = !1) {
     !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function Ri(e) {
+function Ei(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Ch = ["ctrl", "shift", "alt", "meta"], Dh = {
+const Sh = ["ctrl", "shift", "alt", "meta"], Th = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Ch = ["ctrl", "shift", "alt", "meta"], Dh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Ch.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => Sh.some((n) => e[`${n}Key`] && !t.includes(n))
 }, Hn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Dh[t[o]];
+      const l = Th[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Sh = /* @__PURE__ */ ft({ patchProp: kh }, ih);
-let Pl;
-function Th() {
-  return Pl || (Pl = Pd(Sh));
+}, Fh = /* @__PURE__ */ ft({ patchProp: Ah }, oh);
+let jl;
+function Ih() {
+  return jl || (jl = Bd(Fh));
 }
-const Fh = ((...e) => {
-  const t = Th().createApp(...e), { mount: n } = t;
+const Oh = ((...e) => {
+  const t = Ih().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Oh(r);
+    const i = Nh(r);
     if (!i) return;
     const s = t._component;
     !ve(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Ih(i));
+    const o = n(i, !1, Mh(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Ih(e) {
+function Mh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Oh(e) {
+function Nh(e) {
   return Me(e) ? document.querySelector(e) : e;
 }
-const Mh = "/comfyd/connection";
-function Nh(e, t) {
+const Lh = "/comfyd/connection";
+function Ph(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Nh(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Lh = "comfyd", Ph = "comfyd.token.", jh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Xa(e) {
-  return jh.test(e.token);
-}
-function Za(e, t) {
-  return Xa(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
-}
+const jh = "comfyd", Bh = "comfyd.token.", $h = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function Qa(e) {
-  return Xa(e) ? [Lh, Ph + e.token] : [];
+  return $h.test(e.token);
 }
-class Bh {
+function eu(e, t) {
+  return Qa(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+}
+function tu(e) {
+  return Qa(e) ? [jh, Bh + e.token] : [];
+}
+class zh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Mh).then(
-      (t) => Nh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Lh).then(
+      (t) => Ph(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4120,7 +4120,7 @@ class Bh {
     this.pending = null;
   }
 }
-function so(e, t = Math.random) {
+function oo(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
@@ -4130,26 +4130,26 @@ function qt(e, t) {
   const n = e.getNodeById?.(t);
   return n || (In(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function $h(e, t) {
+function Uh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function jl(e, t) {
+function Bl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function zh(e, t) {
+function Wh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Uh(e, t) {
+function Jh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Wh(e) {
+function qh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Jh(e, t) {
+function Hh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4178,7 +4178,7 @@ function nn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function qh(e, t) {
+function Vh(e, t) {
   if (!e || typeof t != "string" || !t) return !1;
   let n;
   try {
@@ -4195,14 +4195,14 @@ function Vn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = Hh(r, o);
+    let l = Gh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
-const Bl = 128;
-function Hh(e, t) {
-  if (e.length > Bl || t.length > Bl) return 1 / 0;
+const $l = 128;
+function Gh(e, t) {
+  if (e.length > $l || t.length > $l) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
     const i = [r];
@@ -4224,8 +4224,8 @@ const Vt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Ei = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function eu(e, t, n = {}) {
+}), Ci = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function nu(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, ie) => l.set(W.id, ie));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
@@ -4249,7 +4249,7 @@ function eu(e, t, n = {}) {
         d[C] = 2, ie.pop();
     }
   }
-  const g = (W, ie) => !m.has(W * o + ie), p = a.map((W, ie) => W.filter((j) => g(j, ie))), x = c.map((W, ie) => W.filter((j) => g(ie, j))), v = p.map((W) => W.length), D = [], k = [];
+  const g = (W, ie) => !m.has(W * o + ie), h = a.map((W, ie) => W.filter((j) => g(j, ie))), x = c.map((W, ie) => W.filter((j) => g(ie, j))), v = h.map((W) => W.length), D = [], k = [];
   for (let W = 0; W < o; W++) v[W] || k.push(W);
   for (let W = 0; W < k.length; W++) {
     const ie = k[W];
@@ -4259,14 +4259,14 @@ function eu(e, t, n = {}) {
   const w = new Int32Array(o);
   for (const W of D) for (const ie of x[W]) w[ie] = Math.max(w[ie], w[W] + 1);
   for (const W of D) {
-    if (p[W].length || !x[W].length) continue;
+    if (h[W].length || !x[W].length) continue;
     let ie = 1 / 0;
     for (const j of x[W]) ie = Math.min(ie, w[j]);
     w[W] = Math.max(0, ie - 1);
   }
-  let y = 0;
-  for (let W = 0; W < o; W++) y = Math.max(y, w[W] + 1);
-  const F = Array.from({ length: y }, () => []);
+  let b = 0;
+  for (let W = 0; W < o; W++) b = Math.max(b, w[W] + 1);
+  const F = Array.from({ length: b }, () => []);
   for (let W = 0; W < o; W++) F[w[W]].push(W);
   const z = new Float64Array(o), B = () => {
     for (const W of F) W.forEach((ie, j) => z[ie] = W.length > 1 ? j / (W.length - 1) : 0.5);
@@ -4283,39 +4283,39 @@ function eu(e, t, n = {}) {
       }
       return [Ke, R, C];
     });
-    return j.sort((C, R) => Ei(C[0], R[0]) || C[1] - R[1]), j.map((C) => C[2]);
+    return j.sort((C, R) => Ci(C[0], R[0]) || C[1] - R[1]), j.map((C) => C[2]);
   };
-  let Q = F.map((W) => W.slice()), ae = $l(F, x, w, o);
+  let Q = F.map((W) => W.slice()), ae = zl(F, x, w, o);
   for (let W = 0; W < Vt.sweeps && ae > 0; W++) {
-    for (let j = 1; j < y; j++)
-      F[j] = ee(F[j], p), B();
-    for (let j = y - 2; j >= 0; j--)
+    for (let j = 1; j < b; j++)
+      F[j] = ee(F[j], h), B();
+    for (let j = b - 2; j >= 0; j--)
       F[j] = ee(F[j], x), B();
-    const ie = $l(F, x, w, o);
+    const ie = zl(F, x, w, o);
     ie < ae && (ae = ie, Q = F.map((j) => j.slice()));
   }
   const ne = new Float64Array(o), fe = new Float64Array(o);
-  let Ce = r, ye = i;
-  for (let W = 0; W < y; W++) {
+  let Ce = r, be = i;
+  for (let W = 0; W < b; W++) {
     let ie = 0, j = i;
     for (const C of Q[W]) {
       const R = e[C];
       let H = j;
-      if (p[C].length) {
+      if (h[C].length) {
         let Ke = 0;
-        for (const wt of p[C]) Ke += fe[wt] + e[wt].h / 2;
-        H = Math.max(j, Ke / p[C].length - R.h / 2);
+        for (const wt of h[C]) Ke += fe[wt] + e[wt].h / 2;
+        H = Math.max(j, Ke / h[C].length - R.h / 2);
       }
-      ne[C] = Ce, fe[C] = H, j = H + R.h + s, ie = Math.max(ie, R.w), ye = Math.max(ye, H + R.h);
+      ne[C] = Ce, fe[C] = H, j = H + R.h + s, ie = Math.max(ie, R.w), be = Math.max(be, H + R.h);
     }
     Ce += ie + s;
   }
   const ke = /* @__PURE__ */ new Map(), lt = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
     ke.set(e[W].id, [ne[W], fe[W]]), lt.set(e[W].id, w[W]);
-  return { pos: ke, layer: lt, width: y ? Ce - s - r : 0, height: ye - i };
+  return { pos: ke, layer: lt, width: b ? Ce - s - r : 0, height: be - i };
 }
-function $l(e, t, n, r) {
+function zl(e, t, n, r) {
   const i = new Float64Array(r);
   for (const l of e) l.forEach((c, a) => i[c] = a);
   const s = /* @__PURE__ */ new Map();
@@ -4327,35 +4327,35 @@ function $l(e, t, n, r) {
     }
   let o = 0;
   for (const l of s.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += oo(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += lo(l.map((c) => c[1]));
   return o;
 }
-function oo(e) {
+function lo(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let i = oo(n) + oo(r), s = 0, o = 0, l = 0;
+  let i = lo(n) + lo(r), s = 0, o = 0, l = 0;
   for (; s < n.length && o < r.length; )
     n[s] <= r[o] ? e[l++] = n[s++] : (e[l++] = r[o++], i += n.length - s);
   for (; s < n.length; ) e[l++] = n[s++];
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function Vh(e, t, n = 0) {
+function Kh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function tu(e, t, n = Vt.spacing) {
+function ru(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
   for (const o of i) s < o.y + o.h + r && o.y < s + e.h + r && (s = o.y + o.h + n);
   return s;
 }
-function Fo(e) {
+function Io(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Vt.titleHeight;
 }
-function Ci(e, t) {
-  const n = Fo(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
+function Di(e, t) {
+  const n = Io(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4364,67 +4364,67 @@ function Ci(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function nu(e) {
+function iu(e) {
   const t = [];
   for (const n of In(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = $h(e, r.link);
+      const i = Uh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
-  return t.sort((n, r) => Ei(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
+  return t.sort((n, r) => Ci(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Gh = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
-function ru(e, t, n, r) {
+const Yh = (e, t) => Ci(Number(e.id), Number(t.id)) || Ci(String(e.id), String(t.id));
+function su(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Kh(e, t, n = {}) {
-  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
+function Xh(e, t, n = {}) {
+  const r = n.LiteGraph, i = Io(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
-    l = In(e).filter((y) => w.has(String(y.id)));
+    l = In(e).filter((b) => w.has(String(b.id)));
   } else l = In(e).filter((w) => !o(w));
   if (!l.length) return [];
-  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ci(w, r));
-  a.sort((w, y) => w.y - y.y || w.x - y.x || Gh(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = nu(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = eu(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Di(w, r));
+  a.sort((w, b) => w.y - b.y || w.x - b.x || Yh(w, b));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = iu(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: h } = nu(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Di(w, r)), D = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), k = [];
   for (const w of D) {
-    const [y, F] = g.get(w.id), z = { ...w, x: y, y: F };
-    v.length && (z.y = tu(z, v.concat(k), s)), k.push(z), ru(qt(e, w.id), z.x, z.y, i);
+    const [b, F] = g.get(w.id), z = { ...w, x: b, y: F };
+    v.length && (z.y = ru(z, v.concat(k), s)), k.push(z), su(qt(e, w.id), z.x, z.y, i);
   }
   return D.map((w) => w.id);
 }
-function Yh(e, t, n = {}) {
-  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
+function Zh(e, t, n = {}) {
+  const r = n.LiteGraph, i = Io(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Ci(k, r)), a = In(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = nu(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = eu(c, m, { x: 0, y: 0, spacing: s });
-  let p = -1 / 0, x = 1 / 0;
+  const c = l.map((k) => Di(k, r)), a = In(e).filter((k) => !o.has(String(k.id))).map((k) => Di(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = iu(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = nu(c, m, { x: 0, y: 0, spacing: s });
+  let h = -1 / 0, x = 1 / 0;
   for (const [k, w] of d) {
-    const y = u.get(String(k));
-    !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), x = Math.min(x, y.y));
+    const b = u.get(String(k));
+    !b || !o.has(String(w)) || (h = Math.max(h, b.x + b.w + s - g.pos.get(w)[0]), x = Math.min(x, b.y));
   }
-  if (p === -1 / 0) {
-    const k = Xh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
-    let y = null;
+  if (h === -1 / 0) {
+    const k = Qh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    let b = null;
     if (w) {
-      y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
-      const F = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some((z) => Vh(F, z, s / 2)) && (y = null);
+      b = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
+      const F = { x: b[0], y: b[1], w: g.width, h: g.height };
+      a.some((z) => Kh(F, z, s / 2)) && (b = null);
     }
-    y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, x] = y;
+    b || (b = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [h, x] = b;
   }
   const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
   for (const k of v) {
-    const [w, y] = g.pos.get(k.id), F = { ...k, x: p + w, y: x + y };
-    F.y = tu(F, D, s), D.push(F), ru(qt(e, k.id), F.x, F.y, i);
+    const [w, b] = g.pos.get(k.id), F = { ...k, x: h + w, y: x + b };
+    F.y = ru(F, D, s), D.push(F), su(qt(e, k.id), F.x, F.y, i);
   }
   return v.map((k) => k.id);
 }
-function Xh(e) {
+function Qh(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
@@ -4446,14 +4446,14 @@ const Xe = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-}), xs = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class lo extends Error {
+}), As = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+class co extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
 const le = (e, t, n) => {
-  throw new lo(e, t, n);
+  throw new co(e, t, n);
 }, er = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
 function Wn(e, t, n = Xe.name, { optional: r = !1 } = {}) {
   if (e == null) {
@@ -4468,7 +4468,7 @@ function kn(e, t, { optional: n = !1 } = {}) {
 function Kt(e, t) {
   return er(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Xe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : le("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function As(e, t) {
+function vs(e, t) {
   if (e == null) return 0;
   if (er(e))
     if ("index" in e) e = e.index;
@@ -4476,14 +4476,14 @@ function As(e, t) {
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Xe.name ? e : le("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function zl(e, t) {
+function Ul(e, t) {
   if (er(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
     n.length !== 1 && le("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
   return typeof e == "number" ? (Number.isFinite(e) || le("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Xe.text && le("VALUE_INVALID", `${t} is longer than ${Xe.text} characters`), e) : le("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const pi = {
+const gi = {
   create_node(e) {
     const t = {
       node_type: Wn(e.node_type, "node_type"),
@@ -4497,22 +4497,22 @@ const pi = {
       er(e.widgets) || le("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Xe.widgets && le("INVALID_COMMAND", `more than ${Xe.widgets} widgets`);
-      for (const r of n) t.widgets.push([Wn(r, "widget name"), zl(e.widgets[r], `widgets.${r}`)]);
+      for (const r of n) t.widgets.push([Wn(r, "widget name"), Ul(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
   remove_node: (e) => ({ node_id: Kt(e.node_id, "node_id") }),
   connect: (e) => ({
     from_id: Kt(e.from_id, "from_id"),
-    from_slot: As(e.from_slot, "from_slot"),
+    from_slot: vs(e.from_slot, "from_slot"),
     to_id: Kt(e.to_id, "to_id"),
-    to_slot: As(e.to_slot, "to_slot")
+    to_slot: vs(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: As(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: vs(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: Kt(e.node_id, "node_id"),
     name: Wn(e.name, "name"),
-    value: zl(e.value, "value")
+    value: Ul(e.value, "value")
   }),
   move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: kn(e.x, "x"), y: kn(e.y, "y") }),
   clear_graph: () => ({}),
@@ -4530,42 +4530,42 @@ const pi = {
   },
   set_node_mode(e) {
     const t = Wn(e.mode, "mode");
-    return Object.hasOwn(xs, t) || le("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(xs).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: xs[t] };
+    return Object.hasOwn(As, t) || le("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(As).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: As[t] };
   }
-}, iu = Object.freeze(Object.keys(pi)), Ul = new Set(iu.filter((e) => e !== "get_graph"));
-function Zh(e) {
+}, ou = Object.freeze(Object.keys(gi)), Wl = new Set(ou.filter((e) => e !== "get_graph"));
+function ep(e) {
   er(e) || le("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((i) => Object.hasOwn(pi, i));
+    const r = Object.keys(e).filter((i) => Object.hasOwn(gi, i));
     r.length !== 1 && le("INVALID_COMMAND", "missing field: type"), t = r[0], n = er(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(pi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${iu.join(", ")}`), { type: t, ...pi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(gi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${ou.join(", ")}`), { type: t, ...gi[t](n) };
 }
-const Qh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), ep = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function tp(e, t, n) {
+const tp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), np = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function rp(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Jh(e, t);
+    const s = Hh(e, t);
     return s && !s.some((o) => o === n) && le("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Vn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Qh.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : ep.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return tp.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : np.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function np(e) {
+function ip(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Wl(e, t, n, r) {
-  const i = Uh(t, n);
-  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, Wh(t)));
-  const s = tp(i, t, r), o = i.value;
+function Jl(e, t, n, r) {
+  const i = Jh(t, n);
+  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, qh(t)));
+  const s = rp(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return np(i);
+  return ip(i);
 }
 function Yt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
@@ -4576,15 +4576,15 @@ function Yt(e, t, n) {
   }
   return le("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function rp(e) {
+function sp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function ip(e) {
+function op(e) {
   const t = [...e.pending].filter((n) => qt(e.graph, n));
-  e.pending.clear(), t.length && Yh(e.graph, t, { LiteGraph: e.LiteGraph, view: rp(e) });
+  e.pending.clear(), t.length && Zh(e.graph, t, { LiteGraph: e.LiteGraph, view: sp(e) });
 }
-const sp = {
+const lp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
@@ -4597,7 +4597,7 @@ const sp = {
     const o = e.expectedId;
     Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || le("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Wl(e, i, l, c);
+      for (const [l, c] of t.widgets) Jl(e, i, l, c);
     } catch (l) {
       throw n.remove(i), l;
     }
@@ -4608,13 +4608,13 @@ const sp = {
     return e.graph.remove(n), qt(e.graph, r) && le("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = zh(n, t.from_slot);
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Wh(n, t.from_slot);
     i < 0 && le(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
       typeof t.from_slot == "string" ? Vn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = jl(r, t.to_slot);
+    const s = Bl(r, t.to_slot);
     s < 0 && le(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
@@ -4626,7 +4626,7 @@ const sp = {
     return c || le("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = jl(n, t.slot);
+    const n = Yt(e, t.node_id, "node_id"), r = Bl(n, t.slot);
     r < 0 && le(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
@@ -4636,7 +4636,7 @@ const sp = {
     return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && le("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = Wl(e, n, t.name, t.value);
+    const n = Yt(e, t.node_id, "node_id"), r = Jl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
@@ -4653,7 +4653,7 @@ const sp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Kh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Xh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4668,53 +4668,53 @@ const sp = {
     const n = Yt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && le("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, op = "BATCH_MODE_PARTIAL";
-function lp(e) {
-  return e === op || e === 2 || String(e).toLowerCase() === "partial";
+}, cp = "BATCH_MODE_PARTIAL";
+function ap(e) {
+  return e === cp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function Jl(e, t) {
-  const n = t instanceof lo ? t.code : "EDITOR_FAILED", r = t instanceof lo ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
+function ql(e, t) {
+  const n = t instanceof co ? t.code : "EDITOR_FAILED", r = t instanceof co ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function cp(e, t) {
+function up(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Xe.commands)
     return { ok: !1, error: `more than ${Xe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = lp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  const r = e.graph, i = ap(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
-  for (let p = 0; p < n.length; p++) {
+  for (let h = 0; h < n.length; h++) {
     let x;
     try {
-      x = Zh(n[p]);
+      x = ep(n[h]);
     } catch (D) {
-      if (c[p] = Jl(p, D), !i) {
-        u = p;
+      if (c[h] = ql(h, D), !i) {
+        u = h;
         break;
       }
       continue;
     }
     o.expectedId = x.type === "create_node" ? s[a++] : void 0;
-    const v = i && Ul.has(x.type) && p > 0 ? r.serialize() : null;
+    const v = i && Wl.has(x.type) && h > 0 ? r.serialize() : null;
     try {
-      c[p] = { index: p, ok: !0, ...sp[x.type](o, x) }, Ul.has(x.type) && (d = !0);
+      c[h] = { index: h, ok: !0, ...lp[x.type](o, x) }, Wl.has(x.type) && (d = !0);
     } catch (D) {
-      if (c[p] = Jl(p, D), !i) {
-        u = p;
+      if (c[h] = ql(h, D), !i) {
+        u = h;
         break;
       }
       const k = v ?? l;
-      nn(r.serialize()) !== nn(k) && ql(r, k);
+      nn(r.serialize()) !== nn(k) && Hl(r, k);
     }
   }
   if (u >= 0) {
-    nn(r.serialize()) !== nn(l) && ql(r, l);
-    const p = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
+    nn(r.serialize()) !== nn(l) && Hl(r, l);
+    const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let x = 0; x < n.length; x++)
-      x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
+      x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: h, index: x } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  ip(o), r.setDirtyCanvas?.(!0, !0);
-  const m = c.every((p) => p.ok), g = c.find((p) => !p.ok);
+  op(o), r.setDirtyCanvas?.(!0, !0);
+  const m = c.every((h) => h.ok), g = c.find((h) => !h.ok);
   return {
     ok: m,
     error: m ? "" : g.error.message,
@@ -4722,10 +4722,10 @@ function cp(e, t) {
     applied: d
   };
 }
-function ql(e, t) {
+function Hl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function ap(e) {
+function fp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4734,8 +4734,8 @@ function ap(e) {
   }, end() {
   } };
 }
-function up(e, t) {
-  const n = ap(e);
+function dp(e, t) {
+  const n = fp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4747,18 +4747,18 @@ function up(e, t) {
     }
   }
 }
-const fp = 1e3, dp = 1500, hp = 120, pp = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", gp = 200, mp = 50, _p = 1e4, bp = 1e3, yp = 128, Rs = 1024 * 1024 - 1024;
-function wp(e) {
+const hp = 1e3, pp = 1500, gp = 120, mp = 480 * 1024, Rs = "the tab has switched to another workflow; this canvas is no longer open in it", _p = 200, yp = 50, bp = 1e4, wp = 1e3, kp = 128, Es = 1024 * 1024 - 1024;
+function xp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Es(e, t) {
+function Cs(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${wp(n)}`.slice(0, yp);
+  return `${e}:${r}~${xp(n)}`.slice(0, kp);
 }
-function kp(e, t = pp) {
+function Ap(e, t = mp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4771,7 +4771,7 @@ function kp(e, t = pp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function xp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function vp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4788,7 +4788,7 @@ function xp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class Ap {
+class Rp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4826,7 +4826,7 @@ class Ap {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), dp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), pp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4846,7 +4846,7 @@ class Ap {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = so(this.attempt++);
+    const t = oo(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4856,20 +4856,20 @@ class Ap {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > mp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > yp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, gp);
+      }, _p);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = kp(await this.d.objectInfo?.());
+        this.objectInfoJson = Ap(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4882,7 +4882,7 @@ class Ap {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Za(t, "/comfy/editor/ws"), Qa(t));
+      n = new this.d.WebSocket(eu(t, "/comfy/editor/ws"), tu(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4890,7 +4890,7 @@ class Ap {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === fp) {
+        if (r?.code === hp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4900,7 +4900,7 @@ class Ap {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Es(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
+    this.canvasId = Cs(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4916,7 +4916,7 @@ class Ap {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const r = JSON.stringify(t);
-    return r.length > Rs && new TextEncoder().encode(r).length > Rs ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
+    return r.length > Es && new TextEncoder().encode(r).length > Es ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
   }
   onMessage(t) {
     let n;
@@ -4938,7 +4938,7 @@ class Ap {
         case "load":
           return this.enqueue(() => this.handleLoad(n));
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && qh(this.graph(), n.provenance_json);
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && Vh(this.graph(), n.provenance_json);
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);
@@ -4955,11 +4955,11 @@ class Ap {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Es(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Cs(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: vs, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Rs, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -4971,7 +4971,7 @@ class Ap {
     let r;
     this.busy++;
     try {
-      r = up(this.d.app, () => cp(n, t));
+      r = dp(this.d.app, () => up(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -4983,7 +4983,7 @@ class Ap {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(vp),
+      results: (r.results ?? []).filter(Boolean).map(Ep),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -5000,7 +5000,7 @@ class Ap {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: vs, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Rs, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: r } = this.d, i = [];
     let s = "";
@@ -5010,14 +5010,14 @@ class Ap {
         const u = await o.apply(this, a);
         return i.push(u), u;
       } catch (u) {
-        throw s = Vl(u), u;
+        throw s = Gl(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || Vl(a);
+      s = s || Gl(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5042,20 +5042,20 @@ class Ap {
       return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      Hl(r, "beforeQueued");
+      Vl(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Hl(r, "afterQueued");
+      Vl(r, "afterQueued");
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (s.prompt_json.length + s.workflow_json.length > Rs)
+    if (s.prompt_json.length + s.workflow_json.length > Es)
       return this.send({ ...i, ok: !1, error: "the workflow is too large to hand over" });
     this.send({ ...i, ok: !0, error: "", ...s });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: vs, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Rs, workflow_json: "", tab_revision: this.tabRevision });
     let n, r = !1, i = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -5087,13 +5087,13 @@ class Ap {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, hp);
+    }, gp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < _p || this.d.app.configuringGraph) return;
-    if (Es(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < bp || this.d.app.configuringGraph) return;
+    if (Cs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5129,7 +5129,7 @@ class Ap {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < bp)) {
+    if (!(this.focused && t - this.focusSentAt < wp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5138,11 +5138,11 @@ class Ap {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Hl(e, t) {
+function Vl(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function Vl(e) {
+function Gl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5150,11 +5150,85 @@ function Vl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function vp(e) {
+function Ep(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const co = 200, Rp = 16, Ep = 256, Cp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Cp.has(e);
+const Cp = 600, Kl = 64;
+function si(e) {
+  const t = String(e ?? "");
+  return t.length > Kl ? `${t.slice(0, Kl - 1)}…` : t;
+}
+function Dp(e) {
+  switch (e?.kind) {
+    case "skill":
+      return `skill ${si(e.skill)} (session ${si(e.session_id).slice(0, 8)})`;
+    case "mcp":
+      return e.name ? `MCP client ${si(e.name)}` : "an MCP client";
+    case "grpc":
+      return e.name ? `caller ${si(e.name)}` : "an unnamed caller";
+    case "user":
+      return "the user";
+    case "load":
+      return "a loaded workflow";
+    default:
+      return "someone unknown";
+  }
+}
+function Sp(e) {
+  const t = Math.max(0, Math.round(Number(e) / 1e3));
+  return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
+}
+function Tp(e, t, n = Date.now()) {
+  if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
+  const r = e.nodes[String(t)];
+  if (!r || typeof r != "object") return null;
+  const i = Array.isArray(e.actors) ? e.actors : [], s = (c) => `${Dp(i[c.by])}, ${Sp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${s(r)}`], l = r.created;
+  return l && typeof l == "object" && (l.by !== r.by || l.rev !== r.rev) && o.push(`Created by ${s(l)}`), o;
+}
+function Fp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
+  const i = t.createElement("div");
+  i.className = "comfyd-provenance-tip", Object.assign(i.style, {
+    position: "fixed",
+    zIndex: "10000",
+    pointerEvents: "none",
+    display: "none",
+    maxWidth: "420px",
+    padding: "4px 8px",
+    borderRadius: "4px",
+    font: "12px sans-serif",
+    whiteSpace: "pre-line",
+    background: "rgba(20, 20, 20, 0.92)",
+    color: "#ddd",
+    border: "1px solid #555"
+  }), t.body.appendChild(i);
+  let s = null, o = null;
+  const l = () => {
+    s && n.clearTimeout(s), s = null, o = null, i.style.display = "none";
+  }, c = () => {
+    const u = e.canvas, d = e.rootGraph ?? e.graph, m = u?.graph ?? d;
+    if (m !== d) return null;
+    const g = u?.graph_mouse;
+    return !m || !g || typeof m.getNodeOnPos != "function" ? null : m.getNodeOnPos(g[0], g[1]) ?? null;
+  }, a = (u) => {
+    if (!e.canvas || u.target !== e.canvas.canvas) return l();
+    const d = c();
+    if (!d) return l();
+    if (d.id === o) return;
+    l(), o = d.id;
+    const m = u.clientX, g = u.clientY;
+    s = n.setTimeout(() => {
+      s = null;
+      const h = e.rootGraph ?? e.graph, x = Tp(h?.extra?.comfyd?.provenance, o, r());
+      x && (i.textContent = x.join(`
+`), i.style.left = `${m + 14}px`, i.style.top = `${g + 14}px`, i.style.display = "block");
+    }, Cp);
+  };
+  return t.addEventListener("pointermove", a, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
+    l(), t.removeEventListener("pointermove", a), t.removeEventListener("pointerdown", l, !0), i.remove();
+  };
+}
+const ao = 200, Ip = 16, Op = 256, Mp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Mp.has(e);
 function nr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5163,24 +5237,24 @@ const Ze = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Dp(e, t) {
+function Np(e, t) {
   if (!e) return !0;
   const n = Ze(e.seq), r = Ze(t.seq);
   return n && r ? r > n : !(tr(nr(e.status)) && !tr(nr(t.status)));
 }
-function Sp(e) {
+function Lp(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= co) return;
+  if (t.length <= ao) return;
   const n = t.map((r) => e.runs[r]).sort((r, i) => Number(tr(nr(i.status))) - Number(tr(nr(r.status))) || Ze(r.queued_at_ms) - Ze(i.queued_at_ms));
-  for (const r of n.slice(0, t.length - co))
+  for (const r of n.slice(0, t.length - ao))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function su(e, t, { workingTurn: n = 0 } = {}) {
+function lu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return Dp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), Sp(e), !0) : !1;
+  return Np(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), Lp(e), !0) : !1;
 }
-function Tp(e) {
+function Pp(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5191,11 +5265,11 @@ function Tp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Fp(e, t, n) {
-  const r = Tp(n), i = Number(t) || 0;
+function jp(e, t, n) {
+  const r = Pp(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function Ip(e, t) {
+function Bp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = Ze(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
@@ -5210,15 +5284,15 @@ function Ip(e, t) {
   }
   return s || i[0].id;
 }
-function Op(e) {
+function $p(e) {
   const t = {}, n = Object.values(e.runs).sort((r, i) => Ze(r.queued_at_ms) - Ze(i.queued_at_ms) || Ze(r.number) - Ze(i.number));
   for (const r of n) {
-    const i = Ip(e, r);
+    const i = Bp(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function Mp(e, t = () => "") {
+function zp(e, t = () => "") {
   const n = nr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5263,22 +5337,22 @@ function Mp(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= Rp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= Ip || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = Ze(e.started_at_ms), c = Ze(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
 }
-function Gl(e, t, n, r = 0) {
+function Yl(e, t, n, r = 0) {
   const i = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
 }
-const Kl = 500, Yl = 200;
+const Xl = 500, Zl = 200;
 function on(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function ou() {
+function cu() {
   return {
     sessionId: "",
     session: null,
@@ -5307,35 +5381,35 @@ function ou() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function Np(e) {
+function Up(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function lu(e, t = "") {
-  Object.assign(e, ou(), { sessionId: t });
+function au(e, t = "") {
+  Object.assign(e, cu(), { sessionId: t });
 }
-function Xl(e, t) {
+function Ql(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
 function Kn(e, t) {
-  let n = Xl(e, t);
+  let n = Ql(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > Yl && e.turns.splice(0, e.turns.length - Yl), Xl(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > Zl && e.turns.splice(0, e.turns.length - Zl), Ql(e, n.id) ?? n;
 }
-function gi(e, t) {
+function mi(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function ur(e, t) {
-  e.logs.push(t), e.logs.length > Kl && e.logs.splice(0, e.logs.length - Kl);
+  e.logs.push(t), e.logs.length > Xl && e.logs.splice(0, e.logs.length - Xl);
 }
-function Io(e) {
+function Oo(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5345,7 +5419,7 @@ function Io(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function Zl(e, t) {
+function ec(e, t) {
   if (!t || typeof t != "object") return;
   const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
   if (on(t.kind, "MESSAGE_KIND_") === "summary") {
@@ -5355,40 +5429,40 @@ function Zl(e, t) {
   }
   if (n === "user") {
     const i = Kn(e, t.id);
-    i.content = String(t.content ?? ""), i.attachments = Io(t.attachments), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
+    i.content = String(t.content ?? ""), i.attachments = Oo(t.attachments), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Kn(e, t.turn_id), s = gi(i, t.skill);
+    const i = Kn(e, t.turn_id), s = mi(i, t.skill);
     s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function Ql(e, t) {
+function tc(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function cu(e) {
+function uu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Lp(e, t) {
+function Wp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = cu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = uu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    lu(e, c), e.logs = s;
+    au(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    Ql(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) Zl(e, a);
+    tc(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) ec(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = gi(Kn(e, a.turn_id), a.skill);
+      const u = mi(Kn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return su(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return lu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && Ql(e, r.session), !1;
+    return n === "configured" && r.session && tc(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
@@ -5401,7 +5475,7 @@ function Lp(e, t) {
       return !0;
     }
     case "stream_delta": {
-      const s = Kn(e, r.turn_id), o = gi(s, r.skill), l = Number(r.index);
+      const s = Kn(e, r.turn_id), o = mi(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5411,7 +5485,7 @@ function Lp(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Zl(e, r.message), !0;
+      return ec(e, r.message), !0;
     case "debug_log":
       return ur(e, {
         seq: i,
@@ -5424,7 +5498,7 @@ function Lp(e, t) {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
         const s = Kn(e, r.turn_id);
         if (r.skill) {
-          const o = gi(s, r.skill);
+          const o = mi(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
@@ -5435,46 +5509,46 @@ function Lp(e, t) {
     case "tool_call":
       return ur(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Fp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return jp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
       return ur(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Pp(e, t, n, r = []) {
-  const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Io(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+function Jp(e, t, n, r = []) {
+  const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Oo(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(i), i;
 }
-function jp(e, t, n) {
+function qp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const s = Kn(e, n.id);
-  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = Io(n.attachments ?? i?.attachments)), s.state || (s.state = on(n.state, "MESSAGE_STATE_"));
+  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = Oo(n.attachments ?? i?.attachments)), s.state || (s.state = on(n.state, "MESSAGE_STATE_"));
 }
-function ec(e, t) {
+function nc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Bp(e, t, n) {
+function Hp(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function si(e, t = []) {
+function oi(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const $p = 15e3, zp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Up = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function mi(e) {
-  return Up.has(String(e?.code ?? ""));
+const Vp = 15e3, Gp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Kp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function _i(e) {
+  return Kp.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Wp {
+class Yp {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5514,7 +5588,7 @@ class Wp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Za(t, "/comfy/session/ws"), Qa(t));
+      n = new this.d.WebSocket(eu(t, "/comfy/session/ws"), tu(t));
     } catch {
       return this.retry();
     }
@@ -5528,7 +5602,7 @@ class Wp {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, so(this.attempt++)));
+    }, oo(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5545,13 +5619,13 @@ class Wp {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, $p);
+      }, Vp);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && lu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && au(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5568,7 +5642,7 @@ class Wp {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (zp.has(i)) {
+      if (Gp.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5579,12 +5653,12 @@ class Wp {
       const i = this.pending.get(r);
       if (this.pending.delete(r), this.t.clearTimeout(i.timer), n.event === "error") {
         const s = fr(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        mi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
+        _i(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
       } else
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    cu(n) && n.event !== "error" && this.coreBack(), Lp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    uu(n) && n.event !== "error" && this.coreBack(), Wp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5592,7 +5666,7 @@ class Wp {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? so(this.probeAttempt++);
+    const n = t ?? oo(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5609,30 +5683,30 @@ class Wp {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const au = Object.freeze([
+const fu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Jp = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", tc = 64 * 1024, Ds = 4096, qp = 64 * 1024, nc = 8, rc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Hp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function Vp(e) {
+]), Xp = Object.freeze(["echo", "openai"]), Ds = "workflow-builder", rc = 64 * 1024, Ss = 4096, Zp = 64 * 1024, ic = 8, sc = 3 << 20, Mo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Qp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function eg(e) {
   const t = String(e?.type ?? "").toLowerCase();
-  if (Oo.includes(t)) return t;
+  if (Mo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return Hp[n] ?? t;
+  return Qp[n] ?? t;
 }
-let Gp = 0;
-function Kp(e) {
+let tg = 0;
+function ng(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let ic = 0;
-function Yp() {
+let oc = 0;
+function rg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return ic += 1, `panel-${e}-${ic}`;
+  return oc += 1, `panel-${e}-${oc}`;
 }
-class Xp {
+class ig {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5643,7 +5717,7 @@ class Xp {
   constructor(t) {
     this.d = t;
     const n = t.reactive ?? ((r) => r);
-    this.state = n(ou()), this.ui = n({
+    this.state = n(cu()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5667,7 +5741,7 @@ class Xp {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new Wp({
+    }), this.outbox = [], this.client = new Yp({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5696,7 +5770,7 @@ class Xp {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: Kp(n.skills)
+      skills: ng(n.skills)
     };
   }
   start() {
@@ -5729,9 +5803,9 @@ class Xp {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && jp(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && qp(this.state, t.cid, r.message);
     } catch (n) {
-      mi(n) && !this.client.stopped ? (ec(this.state, t.cid), this.outbox.push(t)) : Bp(this.state, t.cid, n.message);
+      _i(n) && !this.client.stopped ? (nc(this.state, t.cid), this.outbox.push(t)) : Hp(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -5747,30 +5821,30 @@ class Xp {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      mi(t) || (this.ui.notice = `skills: ${t.message}`);
+      _i(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Cs) && (t.skills = [Cs], this.d.writeConfig("skills", Cs));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Ds) && (t.skills = [Ds], this.d.writeConfig("skills", Ds));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      mi(t) || (this.ui.notice = `sessions: ${t.message}`);
+      _i(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Ds),
-      model: t.model.slice(0, Ds),
-      base_url: t.base_url.slice(0, Ds),
-      system_prompt: t.system_prompt.slice(0, qp)
+      provider: t.provider.slice(0, Ss),
+      model: t.model.slice(0, Ss),
+      base_url: t.base_url.slice(0, Ss),
+      system_prompt: t.system_prompt.slice(0, Zp)
     };
   }
   async createSession(t = "") {
@@ -5860,15 +5934,15 @@ class Xp {
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const i of n) {
-      const s = Vp(i), o = { key: `att-${++Gp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= nc) {
-        this.ui.notice = `at most ${nc} files per message`;
+      const s = eg(i), o = { key: `att-${++tg}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= ic) {
+        this.ui.notice = `at most ${ic} files per message`;
         break;
       }
-      if (!Oo.includes(s))
+      if (!Mo.includes(s))
         o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > rc)
-        o.state = "failed", o.error = `larger than ${rc >> 20} MiB`;
+      else if (o.size > sc)
+        o.state = "failed", o.error = `larger than ${sc >> 20} MiB`;
       else if (s.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(i);
@@ -5909,8 +5983,8 @@ class Xp {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > tc) {
-      this.ui.notice = `a message is at most ${tc} characters`;
+    if (t.length > rc) {
+      this.ui.notice = `a message is at most ${rc} characters`;
       return;
     }
     this.ui.form.session_id || await this.createSession();
@@ -5919,9 +5993,9 @@ class Xp {
     this.ui.draft = "";
     const i = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const s = { cid: Yp(), sid: r, content: t, attachments: i };
-    if (Pp(this.state, s.cid, t, i), this.client.outage) {
-      ec(this.state, s.cid), this.outbox.push(s);
+    const s = { cid: rg(), sid: r, content: t, attachments: i };
+    if (Jp(this.state, s.cid, t, i), this.client.outage) {
+      nc(this.state, s.cid), this.outbox.push(s);
       return;
     }
     await this.deliver(s);
@@ -5931,9 +6005,9 @@ class Xp {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, co)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, ao)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) su(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) lu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -5976,43 +6050,43 @@ class Xp {
       }
   }
 }
-const ao = "ComfydAgentPanel", sc = "comfyd-panel-style", oc = Object.freeze([440, 560]), Zp = 320, lc = (e) => e?.comfyClass === ao || e?.type === ao;
-function Qp(e, t) {
-  if (e.getElementById(sc)) return;
+const uo = "ComfydAgentPanel", lc = "comfyd-panel-style", cc = Object.freeze([440, 560]), sg = 320, ac = (e) => e?.comfyClass === uo || e?.type === uo;
+function og(e, t) {
+  if (e.getElementById(lc)) return;
   const n = e.createElement("style");
-  n.id = sc, n.textContent = t, e.head.appendChild(n);
+  n.id = lc, n.textContent = t, e.head.appendChild(n);
 }
-function eg(e) {
+function lg(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function tg(e) {
-  for (const [t, n] of au) {
+function cg(e) {
+  for (const [t, n] of fu) {
     let r = (e.widgets ?? []).find((i) => i.name === t);
     r || (r = e.addWidget("text", t, n, () => {
-    }, {})), eg(r);
+    }, {})), lg(r);
   }
 }
-function ng(e) {
+function ag(e) {
   const t = {};
-  for (const [n, r] of au) {
+  for (const [n, r] of fu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function rg(e, t) {
+function ug(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Qp(r, t.css), tg(e);
+  og(r, t.css), cg(e);
   const i = (m, g) => {
-    const p = (e.widgets ?? []).find((x) => x.name === m);
-    !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new Xp({
+    const h = (e.widgets ?? []).find((x) => x.name === m);
+    !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
+  }, s = new ig({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => ng(e),
+    readConfig: () => ag(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
@@ -6025,7 +6099,7 @@ function rg(e, t) {
     const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Zp,
+      getMinHeight: () => sg,
       getValue: () => {
       },
       setValue: () => {
@@ -6035,7 +6109,7 @@ function rg(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], oc[0]), Math.max(e.size[1], oc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], cc[0]), Math.max(e.size[1], cc[1])]);
   };
   c();
   let a = !1;
@@ -6057,15 +6131,15 @@ function rg(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function cc(e, t) {
+function uc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function ig(e) {
+function fg(e) {
   if (Array.isArray(e)) return e;
 }
-function sg(e, t) {
+function dg(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -6083,96 +6157,96 @@ function sg(e, t) {
     return l;
   }
 }
-function og() {
+function hg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function lg(e, t) {
-  return ig(e) || sg(e, t) || cg(e, t) || og();
+function pg(e, t) {
+  return fg(e) || dg(e, t) || gg(e, t) || hg();
 }
-function cg(e, t) {
+function gg(e, t) {
   if (e) {
-    if (typeof e == "string") return cc(e, t);
+    if (typeof e == "string") return uc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? cc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? uc(e, t) : void 0;
   }
 }
-const uu = Object.entries, ag = Object.keys, ac = Object.setPrototypeOf, ug = Object.isFrozen, fu = Object.getPrototypeOf, du = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Ne = Object.seal, en = Object.create, hu = typeof Reflect < "u" && Reflect, Di = hu.apply, uo = hu.construct;
+const du = Object.entries, mg = Object.keys, fc = Object.setPrototypeOf, _g = Object.isFrozen, hu = Object.getPrototypeOf, pu = Object.getOwnPropertyDescriptor;
+let Ue = Object.freeze, Ne = Object.seal, en = Object.create, gu = typeof Reflect < "u" && Reflect, Si = gu.apply, fo = gu.construct;
 Ue || (Ue = function(t) {
   return t;
 });
 Ne || (Ne = function(t) {
   return t;
 });
-Di || (Di = function(t, n) {
+Si || (Si = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
-uo || (uo = function(t) {
+fo || (fo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), fg = Fe(Array.prototype.lastIndexOf), uc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), dg = Fe(Array.prototype.slice), hg = Fe(Array.prototype.splice), Yn = Array.isArray, Ss = pu(Set), Ts = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), vn = Fe(String.prototype.toLowerCase), Fs = Fe(String.prototype.toString), pg = Fe(String.prototype.match), oi = Fe(String.prototype.replace), Is = Fe(String.prototype.indexOf), gg = Fe(String.prototype.trim), mg = Fe(Number.prototype.toString), _g = Fe(Boolean.prototype.toString), fc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), dc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), bg = RegExp.prototype.test, $e = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Di(bg, t, [n]);
-}, jt = pu(TypeError);
+const Pt = Fe(Array.prototype.forEach), yg = Fe(Array.prototype.lastIndexOf), dc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), bg = Fe(Array.prototype.slice), wg = Fe(Array.prototype.splice), Yn = Array.isArray, Ts = mu(Set), Fs = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), vn = Fe(String.prototype.toLowerCase), Is = Fe(String.prototype.toString), kg = Fe(String.prototype.match), li = Fe(String.prototype.replace), Os = Fe(String.prototype.indexOf), xg = Fe(String.prototype.trim), Ag = Fe(Number.prototype.toString), vg = Fe(Boolean.prototype.toString), hc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), pc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), Rg = RegExp.prototype.test, $e = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Si(Rg, t, [n]);
+}, jt = mu(TypeError);
 function Fe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
-    return Di(e, t, r);
+    return Si(e, t, r);
   };
 }
-function pu(e) {
+function mu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return uo(e, n);
+    return fo(e, n);
   };
 }
 function _e(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : vn;
-  if (ac && ac(e, null), !Yn(t)) return e;
+  if (fc && fc(e, null), !Yn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (ug(t) || (t[r] = s), i = s);
+      s !== i && (_g(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function yg(e) {
+function Eg(e) {
   for (let t = 0; t < e.length; t++) Ve(e, t) || (e[t] = null);
   return e;
 }
-function Si(e) {
+function Ti(e) {
   const t = en(null);
-  for (const r of uu(e)) {
-    var n = lg(r, 2);
+  for (const r of du(e)) {
+    var n = pg(r, 2);
     const i = n[0], s = n[1];
-    Ve(e, i) && (Yn(s) ? t[i] = yg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Si(s) : t[i] = s);
+    Ve(e, i) && (Yn(s) ? t[i] = Eg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ti(s) : t[i] = s);
   }
   return t;
 }
-function br(e) {
-  const t = en(null), n = ag(e);
+function yr(e) {
+  const t = en(null), n = mg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function wg(e) {
+function Cg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return mg(e);
+      return Ag(e);
     case "boolean":
-      return _g(e);
+      return vg(e);
     case "bigint":
-      return fc ? fc(e) : "0";
+      return hc ? hc(e) : "0";
     case "symbol":
-      return dc ? dc(e) : "Symbol()";
+      return pc ? pc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
@@ -6191,27 +6265,27 @@ function wg(e) {
 }
 function ct(e, t) {
   for (; e !== null; ) {
-    const r = du(e, t);
+    const r = pu(e, t);
     if (r) {
       if (r.get) return Fe(r.get);
       if (typeof r.value == "function") return Fe(r.value);
     }
-    e = fu(e);
+    e = hu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function kg(e, t) {
+function Dg(e, t) {
   for (; e !== null; ) {
-    const n = du(e, t);
+    const n = pu(e, t);
     if (n) return n.get ? Fe(n.get) : null;
-    e = fu(e);
+    e = hu(e);
   }
   return null;
 }
-function xg(e) {
+function Sg(e) {
   if (!e) return !1;
   try {
     return $e(e, ""), !0;
@@ -6219,7 +6293,7 @@ function xg(e) {
     return !1;
   }
 }
-const hc = Ue([
+const gc = Ue([
   "a",
   "abbr",
   "acronym",
@@ -6339,7 +6413,7 @@ const hc = Ue([
   "var",
   "video",
   "wbr"
-]), Os = Ue([
+]), Ms = Ue([
   "svg",
   "a",
   "altglyph",
@@ -6383,7 +6457,7 @@ const hc = Ue([
   "tspan",
   "view",
   "vkern"
-]), Ms = Ue([
+]), Ns = Ue([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6409,7 +6483,7 @@ const hc = Ue([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Ag = Ue([
+]), Tg = Ue([
   "animate",
   "color-profile",
   "cursor",
@@ -6432,7 +6506,7 @@ const hc = Ue([
   "solidcolor",
   "unknown",
   "use"
-]), Ns = Ue([
+]), Ls = Ue([
   "math",
   "menclose",
   "merror",
@@ -6463,7 +6537,7 @@ const hc = Ue([
   "munder",
   "munderover",
   "mprescripts"
-]), vg = Ue([
+]), Fg = Ue([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6479,7 +6553,7 @@ const hc = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), pc = Ue(["#text"]), gc = Ue([
+]), mc = Ue(["#text"]), _c = Ue([
   "accept",
   "action",
   "align",
@@ -6598,7 +6672,7 @@ const hc = Ue([
   "width",
   "wrap",
   "xmlns"
-]), Ls = Ue([
+]), Ps = Ue([
   "accent-height",
   "accumulate",
   "additive",
@@ -6791,7 +6865,7 @@ const hc = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), mc = Ue([
+]), yc = Ue([
   "accent",
   "accentunder",
   "align",
@@ -6846,20 +6920,20 @@ const hc = Ue([
   "voffset",
   "width",
   "xmlns"
-]), li = Ue([
+]), ci = Ue([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), Rg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), Eg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), Cg = Ne(/\${[\w\W]*/g), Dg = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Sg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), Tg = Ne(/^aria-[\-\w]+$/), _c = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Fg = Ne(/^(?:\w+script|data):/i), Ig = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Og = Ne(/^html$/i), Mg = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Ne(/<[/\w!]/g), bc = Ne(/<[/\w]/g), Ng = Ne(/<\/no(script|embed|frames)/i), yc = Ne(/\/>/i), Lg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Pg = Ne(/^[\r\n\t ]+/), Oe = {
+]), Ig = Ne(/{{[\w\W]*|^[\w\W]*}}/g), Og = Ne(/<%[\w\W]*|^[\w\W]*%>/g), Mg = Ne(/\${[\w\W]*/g), Ng = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Lg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), Pg = Ne(/^aria-[\-\w]+$/), bc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), jg = Ne(/^(?:\w+script|data):/i), Bg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), $g = Ne(/^html$/i), zg = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), js = Ne(/<[/\w!]/g), wc = Ne(/<[/\w]/g), Ug = Ne(/<\/no(script|embed|frames)/i), kc = Ne(/\/>/i), Wg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Jg = Ne(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, jg = Ue(_e({}, [
+}, qg = Ue(_e({}, [
   "style",
   "script",
   "xmp",
@@ -6868,9 +6942,9 @@ const hc = Ue([
   "noframes",
   "plaintext",
   "noscript"
-])), Bg = function() {
+])), Hg = function() {
   return typeof window > "u" ? null : window;
-}, $g = function(t, n) {
+}, Vg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6888,7 +6962,7 @@ const hc = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, wc = function() {
+}, xc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6901,29 +6975,29 @@ const hc = Ue([
     uponSanitizeShadowNode: []
   };
 }, Xt = function(t, n, r, i) {
-  return Ve(t, n) && Yn(t[n]) ? _e(i.base ? br(i.base) : {}, t[n], i.transform) : r;
-}, js = function(t, n, r) {
+  return Ve(t, n) && Yn(t[n]) ? _e(i.base ? yr(i.base) : {}, t[n], i.transform) : r;
+}, Bs = function(t, n, r) {
   const i = Ve(t, n) ? t[n] : void 0;
-  return i && typeof i == "object" ? Si(i) : r;
+  return i && typeof i == "object" ? Ti(i) : r;
 };
-function gu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Bg();
-  const t = (O) => gu(O);
+function _u() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Hg();
+  const t = (O) => _u(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), p = ct(d, "removeAttributeNode"), x = ct(d, "nextSibling"), v = ct(d, "childNodes"), D = ct(d, "parentNode"), k = ct(d, "shadowRoot"), w = ct(d, "attributes"), y = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
-    return y ? y(f) : f.nodeType;
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), h = ct(d, "removeAttributeNode"), x = ct(d, "nextSibling"), v = ct(d, "childNodes"), D = ct(d, "parentNode"), k = ct(d, "shadowRoot"), w = ct(d, "attributes"), b = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
+    return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, Q = kg(d, "namespaceURI"), ae = function(f) {
+  }, Q = Dg(d, "namespaceURI"), ae = function(f) {
     return Q ? Q(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
     const O = n.createElement("template");
     O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
   }
-  let ne, fe = "", Ce, ye = !1, ke = 0;
+  let ne, fe = "", Ce, be = !1, ke = 0;
   const lt = function() {
     if (ke > 0) throw jt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
   }, W = function(f) {
@@ -6934,7 +7008,7 @@ function gu() {
       ke--;
     }
   }, ie = function(f) {
-    return ne && Ji ? W(f) : f;
+    return ne && qi ? W(f) : f;
   }, j = function(f) {
     lt(), ke++;
     try {
@@ -6943,25 +7017,25 @@ function gu() {
       ke--;
     }
   }, C = function() {
-    return ye || (Ce = $g(u, i), ye = !0), Ce;
+    return be || (Ce = Vg(u, i), be = !0), Ce;
   }, R = n, H = R.implementation, Ke = R.createNodeIterator, wt = R.createDocumentFragment, sr = R.getElementsByTagName, dn = r.importNode;
-  let xe = wc();
-  t.isSupported = typeof uu == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
-  const qr = Rg, hn = Eg, Bo = Cg, h = Sg, _ = Tg, A = Fg, P = Ig, S = Mg;
-  let I = _c, N = null;
+  let xe = xc();
+  t.isSupported = typeof du == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
+  const qr = Ig, hn = Og, $o = Mg, p = Lg, _ = Pg, A = jg, P = Bg, S = zg;
+  let I = bc, N = null;
   const $ = _e({}, [
-    ...hc,
-    ...Os,
+    ...gc,
     ...Ms,
     ...Ns,
-    ...pc
+    ...Ls,
+    ...mc
   ]);
   let M = null;
   const T = _e({}, [
-    ...gc,
-    ...Ls,
-    ...mc,
-    ...li
+    ..._c,
+    ...Ps,
+    ...yc,
+    ...ci
   ]);
   let V = null, U = null, X = null;
   const te = Object.seal(en(null, {
@@ -6978,10 +7052,10 @@ function gu() {
       value: null
     }
   }));
-  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, pn = null, Be = null, et = !1, Mt = !1, gn = !1, Ji = !1, $o = !0, zo = !1;
-  const Uo = "user-content-";
-  let qi = !0, Hi = !1, mn = null, Ln = !1, _n = null;
-  const Wo = _e({}, [
+  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, pn = null, Be = null, et = !1, Mt = !1, gn = !1, qi = !1, zo = !0, Uo = !1;
+  const Wo = "user-content-";
+  let Hi = !0, Vi = !1, mn = null, Ln = !1, _n = null;
+  const Jo = _e({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7009,8 +7083,8 @@ function gu() {
     "video",
     "xmp"
   ]);
-  let Jo = null;
-  const qo = _e({}, [
+  let qo = null;
+  const Ho = _e({}, [
     "audio",
     "video",
     "img",
@@ -7018,8 +7092,8 @@ function gu() {
     "image",
     "track"
   ]);
-  let Ho = null;
-  const Vo = _e({}, [
+  let Vo = null;
+  const Go = _e({}, [
     "alt",
     "class",
     "for",
@@ -7035,22 +7109,22 @@ function gu() {
     "style",
     "xmlns"
   ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
-  let Pn = kt, Vi = !1, Go = null;
-  const Vu = _e({}, [
+  let Pn = kt, Gi = !1, Ko = null;
+  const Ku = _e({}, [
     Hr,
     Vr,
     kt
-  ], Fs), Gu = Ue(_e({}, [
+  ], Is), Yu = Ue(_e({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Gi = null;
-  const Ku = Ue(_e({}, ["annotation-xml"]));
   let Ki = null;
-  const Yu = Ue(en(null)), Xu = _e({}, [
+  const Xu = Ue(_e({}, ["annotation-xml"]));
+  let Yi = null;
+  const Zu = Ue(en(null)), Qu = _e({}, [
     "title",
     "style",
     "font",
@@ -7058,21 +7132,21 @@ function gu() {
     "script"
   ]);
   let or = null;
-  const Zu = ["application/xhtml+xml", "text/html"], Qu = "text/html";
+  const ef = ["application/xhtml+xml", "text/html"], tf = "text/html";
   let Ie = null, Gr = null;
-  const ef = n.createElement("form"), Ko = function(f) {
+  const nf = n.createElement("form"), Yo = function(f) {
     return f instanceof RegExp || f instanceof Function;
-  }, Yi = function() {
+  }, Xi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Si(f), or = Zu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Qu : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Fs : vn, N = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), M = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Go = Xt(f, "ALLOWED_NAMESPACES", Vu, { transform: Fs }), Ho = Xt(f, "ADD_URI_SAFE_ATTR", Vo, {
+    (!f || typeof f != "object") && (f = {}), f = Ti(f), or = ef.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? tf : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Is : vn, N = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), M = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Ko = Xt(f, "ALLOWED_NAMESPACES", Ku, { transform: Is }), Vo = Xt(f, "ADD_URI_SAFE_ATTR", Go, {
       transform: Ie,
-      base: Vo
-    }), Jo = Xt(f, "ADD_DATA_URI_TAGS", qo, {
+      base: Go
+    }), qo = Xt(f, "ADD_DATA_URI_TAGS", Ho, {
       transform: Ie,
-      base: qo
-    }), _n = Xt(f, "FORBID_CONTENTS", Wo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Ln = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Si(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = xg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : _c, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", Gu), Ki = js(f, "HTML_INTEGRATION_POINTS", Ku);
-    const b = js(f, "CUSTOM_ELEMENT_HANDLING", Yu);
-    if (V = en(null), Ve(b, "tagNameCheck") && Ko(b.tagNameCheck) && (V.tagNameCheck = b.tagNameCheck), Ve(b, "attributeNameCheck") && Ko(b.attributeNameCheck) && (V.attributeNameCheck = b.attributeNameCheck), Ve(b, "allowCustomizedBuiltInElements") && typeof b.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = b.allowCustomizedBuiltInElements), Ne(V), Ae && (ge = !1), gn && (Mt = !0), Ln && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = _e({}, pc), M = en(null), Ln.html === !0 && (_e(N, hc), _e(M, gc)), Ln.svg === !0 && (_e(N, Os), _e(M, Ls), _e(M, li)), Ln.svgFilters === !0 && (_e(N, Ms), _e(M, Ls), _e(M, li)), Ln.mathMl === !0 && (_e(N, Ns), _e(M, mc), _e(M, li))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (N === $ && (N = br(N)), _e(N, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (M === T && (M = br(M)), _e(M, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (_n === Wo && (_n = br(_n)), _e(_n, f.ADD_FORBID_CONTENTS, Ie)), qi && (N["#text"] = !0), je && _e(N, [
+      base: Ho
+    }), _n = Xt(f, "FORBID_CONTENTS", Jo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Ln = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ti(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qi = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hi = f.KEEP_CONTENT !== !1, Vi = f.IN_PLACE || !1, I = Sg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : bc, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Ki = Bs(f, "MATHML_TEXT_INTEGRATION_POINTS", Yu), Yi = Bs(f, "HTML_INTEGRATION_POINTS", Xu);
+    const y = Bs(f, "CUSTOM_ELEMENT_HANDLING", Zu);
+    if (V = en(null), Ve(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ve(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ve(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Ne(V), Ae && (ge = !1), gn && (Mt = !0), Ln && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = _e({}, mc), M = en(null), Ln.html === !0 && (_e(N, gc), _e(M, _c)), Ln.svg === !0 && (_e(N, Ms), _e(M, Ps), _e(M, ci)), Ln.svgFilters === !0 && (_e(N, Ns), _e(M, Ps), _e(M, ci)), Ln.mathMl === !0 && (_e(N, Ls), _e(M, yc), _e(M, ci))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (N === $ && (N = yr(N)), _e(N, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (M === T && (M = yr(M)), _e(M, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), _e(_n, f.ADD_FORBID_CONTENTS, Ie)), Hi && (N["#text"] = !0), je && _e(N, [
       "html",
       "head",
       "body"
@@ -7088,20 +7162,20 @@ function gu() {
       }
     } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, fe = "") : (ne === void 0 && (ne = C()), ne && typeof fe == "string" && (fe = W("")));
     Gr = Ue(f);
-  }, Yo = _e({}, [
-    ...Os,
+  }, Xo = _e({}, [
     ...Ms,
-    ...Ag
-  ]), Xo = _e({}, [...Ns, ...vg]), tf = function(f, b, E) {
-    return b === kt ? f === "svg" : b === Hr ? f === "svg" && (E === "annotation-xml" || Gi[E]) : !!Yo[f];
-  }, nf = function(f, b, E) {
-    return b === kt ? f === "math" : b === Vr ? f === "math" && Ki[E] : !!Xo[f];
-  }, rf = function(f, b, E) {
-    return b === Vr && !Ki[E] || b === Hr && !Gi[E] ? !1 : !Xo[f] && (Xu[f] || !Yo[f]);
-  }, sf = function(f) {
-    const b = ae(f), E = vn(ee(f)), L = D(f);
+    ...Ns,
+    ...Tg
+  ]), Zo = _e({}, [...Ls, ...Fg]), rf = function(f, y, E) {
+    return y === kt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ki[E]) : !!Xo[f];
+  }, sf = function(f, y, E) {
+    return y === kt ? f === "math" : y === Vr ? f === "math" && Yi[E] : !!Zo[f];
+  }, of = function(f, y, E) {
+    return y === Vr && !Yi[E] || y === Hr && !Ki[E] ? !1 : !Zo[f] && (Qu[f] || !Xo[f]);
+  }, lf = function(f) {
+    const y = ae(f), E = vn(ee(f)), L = D(f);
     let Z = Pn, re = "template";
-    return L && B(L) === Oe.element && (Z = ae(L), re = vn(ee(L))), Go[b] ? b === Vr ? tf(E, Z, re) : b === Hr ? nf(E, Z, re) : b === kt ? rf(E, Z, re) : or === "application/xhtml+xml" : !1;
+    return L && B(L) === Oe.element && (Z = ae(L), re = vn(ee(L))), Ko[y] ? y === Vr ? rf(E, Z, re) : y === Hr ? sf(E, Z, re) : y === kt ? of(E, Z, re) : or === "application/xhtml+xml" : !1;
   }, Gt = function(f) {
     dr(t.removed, { element: f });
     try {
@@ -7109,60 +7183,60 @@ function gu() {
     } catch {
       if (g(f), !D(f)) throw jt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Zo = function(f, b, E) {
+  }, Qo = function(f, y, E) {
     try {
-      p(f, b);
+      h(f, y);
     } catch {
       try {
         f.removeAttribute(E);
       } catch {
       }
     }
-  }, Xi = function(f) {
-    es(f);
-    const b = v(f);
-    b && Pt(dg(b), (E) => {
+  }, Zi = function(f) {
+    ts(f);
+    const y = v(f);
+    y && Pt(bg(y), (E) => {
       try {
         g(E);
       } catch {
       }
-    }), B(f) === Oe.element && Zi(f, !1);
-  }, jn = function(f, b, E) {
+    }), B(f) === Oe.element && Qi(f, !1);
+  }, jn = function(f, y, E) {
     if (!E) try {
-      E = b.getAttributeNode(f);
+      E = y.getAttributeNode(f);
     } catch {
       E = null;
     }
     if (dr(t.removed, {
       attribute: E || null,
-      from: b
-    }), E) Zo(b, E, f);
+      from: y
+    }), E) Qo(y, E, f);
     else try {
-      b.removeAttribute(f);
+      y.removeAttribute(f);
     } catch {
     }
     if (f === "is")
       if (Mt || gn) try {
-        Gt(b);
+        Gt(y);
       } catch {
       }
       else try {
-        b.setAttribute(f, "");
+        y.setAttribute(f, "");
       } catch {
       }
-  }, Zi = function(f, b) {
+  }, Qi = function(f, y) {
     const E = w(f);
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
         const Z = E[L], re = Z && Z.name;
-        typeof re == "string" && !(b && M[Ie(re)]) && Zo(f, Z, re);
+        typeof re == "string" && !(y && M[Ie(re)]) && Qo(f, Z, re);
       }
-  }, Qi = function(f, b) {
+  }, es = function(f, y) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [f];
     for (; L.length > 0; ) {
       const Z = L.pop();
-      if (b(Z) === !1) continue;
+      if (y(Z) === !1) continue;
       if (E && B(Z) === Oe.element) {
         const ue = k(Z);
         Bn(ue) && L.push(ue);
@@ -7170,146 +7244,146 @@ function gu() {
       const re = v(Z);
       if (re) for (let ue = re.length - 1; ue >= 0; --ue) L.push(re[ue]);
     }
-  }, es = function(f) {
-    Qi(f, (b) => {
-      B(b) === Oe.element && Zi(b, !0);
-    });
   }, ts = function(f) {
-    const b = [];
-    return Qi(f, (E) => {
-      b.push(E);
-    }, !0), b;
-  }, of = function(f, b) {
-    const E = Ss();
-    Pt(ts(f), (L) => {
-      B(L) === Oe.element && Ts(E, L);
-    }), Pt(b, (L) => {
-      B(L) === Oe.element && !hr(E, L) && Zi(L, !0);
+    es(f, (y) => {
+      B(y) === Oe.element && Qi(y, !0);
     });
-  }, Qo = function(f, b) {
+  }, ns = function(f) {
+    const y = [];
+    return es(f, (E) => {
+      y.push(E);
+    }, !0), y;
+  }, cf = function(f, y) {
+    const E = Ts();
+    Pt(ns(f), (L) => {
+      B(L) === Oe.element && Fs(E, L);
+    }), Pt(y, (L) => {
+      B(L) === Oe.element && !hr(E, L) && Qi(L, !0);
+    });
+  }, el = function(f, y) {
     let E = !1;
     return Pt(t.removed, (L) => {
-      L.element && (E = E || L.element === f, es(L.element));
-    }), of(f, b), E;
-  }, lf = 8, cf = function(f, b) {
+      L.element && (E = E || L.element === f, ts(L.element));
+    }), cf(f, y), E;
+  }, af = 8, uf = function(f, y) {
     const E = mn;
     let L = null;
-    const Z = () => (L || (L = Ss(), Pt(b, (re) => {
-      Ts(L, re);
+    const Z = () => (L || (L = Ts(), Pt(y, (re) => {
+      Fs(L, re);
     })), L);
     for (let re = 0; ; re++) {
-      const ue = ts(f), Pe = [f];
+      const ue = ns(f), Pe = [f];
       let Nt = !1;
       if (Pt(ue, (pt) => {
         B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Nt && !hr(E, pt) && (Nt = hr(Z(), pt));
       }), !Nt) return;
-      if (re >= lf) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
+      if (re >= af) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
       Pt(Pe, (pt, st) => {
-        af(pt, st > 0, f, Z());
+        ff(pt, st > 0, f, Z());
       });
     }
-  }, af = function(f, b, E, L) {
+  }, ff = function(f, y, E, L) {
     const Z = Kr(f);
     let re;
     for (; re = Z.nextNode(); )
-      !hr(L, re) || hr(mn, re) || (b && ht(xe.uponSanitizeShadowNode, re, null), ss(re, E));
-  }, uf = function(f) {
-    mn && Ts(mn, f);
-  }, el = function(f, b) {
-    return Le ? f === "patchsrc" ? !0 : f === "for" && b !== "label" && b !== "output" : !1;
-  }, ff = function(f) {
-    Le && Qi(f, (b) => {
-      const E = B(b);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(bc, b.data)) {
+      !hr(L, re) || hr(mn, re) || (y && ht(xe.uponSanitizeShadowNode, re, null), os(re, E));
+  }, df = function(f) {
+    mn && Fs(mn, f);
+  }, tl = function(f, y) {
+    return Le ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+  }, hf = function(f) {
+    Le && es(f, (y) => {
+      const E = B(y);
+      if (E === Oe.processingInstruction || E === Oe.comment && $e(wc, y.data)) {
         try {
-          g(b);
+          g(y);
         } catch {
         }
         return !1;
       }
       if (E === Oe.element) {
-        const L = b, Z = Ie(ee(b));
+        const L = y, Z = Ie(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && el("for", Z) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && tl("for", Z) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, tl = function(f) {
-    let b = null, E = null;
+  }, nl = function(f) {
+    let y = null, E = null;
     if (et) f = "<remove></remove>" + f;
     else {
-      const re = pg(f, Pg);
+      const re = kg(f, Jg);
       E = re && re[0];
     }
     or === "application/xhtml+xml" && Pn === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
     const L = ne ? W(f) : f;
     if (Pn === kt) try {
-      b = new a().parseFromString(L, or);
+      y = new a().parseFromString(L, or);
     } catch {
     }
-    if (!b || !b.documentElement) {
-      b = H.createDocument(Pn, "template", null);
+    if (!y || !y.documentElement) {
+      y = H.createDocument(Pn, "template", null);
       try {
-        b.documentElement.innerHTML = Vi ? fe : L;
+        y.documentElement.innerHTML = Gi ? fe : L;
       } catch {
       }
     }
-    const Z = b.body || b.documentElement;
-    return f && E && Z.insertBefore(n.createTextNode(E), Z.childNodes[0] || null), Pn === kt ? sr.call(b, je ? "html" : "body")[0] : je ? b.documentElement : Z;
+    const Z = y.body || y.documentElement;
+    return f && E && Z.insertBefore(n.createTextNode(E), Z.childNodes[0] || null), Pn === kt ? sr.call(y, je ? "html" : "body")[0] : je ? y.documentElement : Z;
   }, Kr = function(f) {
-    let b = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
+    let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
     const E = z ? z(f) : f.ownerDocument;
-    return Ke.call(E || f, f, (b ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, ns = function(f) {
-    return f = oi(f, qr, " "), f = oi(f, hn, " "), f = oi(f, Bo, " "), f;
+    return Ke.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, rs = function(f) {
-    var b;
-    is(f);
-    const E = (b = f.querySelectorAll) === null || b === void 0 ? void 0 : b.call(f, "template");
-    E && Pt(E, (L) => {
-      Bn(L.content) && rs(L.content);
-    });
+    return f = li(f, qr, " "), f = li(f, hn, " "), f = li(f, $o, " "), f;
   }, is = function(f) {
+    var y;
+    ss(f);
+    const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
+    E && Pt(E, (L) => {
+      Bn(L.content) && is(L.content);
+    });
+  }, ss = function(f) {
     f.normalize();
-    const b = Kr(f, !0);
-    let E = b.nextNode();
+    const y = Kr(f, !0);
+    let E = y.nextNode();
     for (; E; )
-      E.data = ns(E.data), E = b.nextNode();
+      E.data = rs(E.data), E = y.nextNode();
   }, Yr = function(f) {
-    const b = F ? F(f) : null;
-    return typeof b != "string" || Ie(b) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== y(f) || f.childNodes !== v(f);
-  }, nl = function(f) {
-    if (!y || typeof f != "object" || f === null) return null;
+    const y = F ? F(f) : null;
+    return typeof y != "string" || Ie(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== v(f);
+  }, rl = function(f) {
+    if (!b || typeof f != "object" || f === null) return null;
     try {
-      const b = y(f);
-      return typeof b == "number" ? b : null;
+      const y = b(f);
+      return typeof y == "number" ? y : null;
     } catch {
       return null;
     }
   }, Bn = function(f) {
-    return nl(f) === Oe.documentFragment;
+    return rl(f) === Oe.documentFragment;
   }, lr = function(f) {
-    return nl(f) !== null;
+    return rl(f) !== null;
   };
-  function ht(O, f, b) {
+  function ht(O, f, y) {
     O.length !== 0 && Pt(O, (E) => {
-      E.call(t, f, b, Gr);
+      E.call(t, f, y, Gr);
     });
   }
-  const df = function(f, b, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(Ps, f.textContent) && $e(Ps, f.innerHTML) || Le && jg[b] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ps, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(bc, f.data));
-  }, Xr = function(f, b) {
-    if (f instanceof RegExp) return $e(f, b);
+  const pf = function(f, y, E) {
+    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(js, f.textContent) && $e(js, f.innerHTML) || Le && qg[y] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(js, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(wc, f.data));
+  }, Xr = function(f, y) {
+    if (f instanceof RegExp) return $e(f, y);
     if (f instanceof Function) {
       for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Z = 2; Z < E; Z++) L[Z - 2] = arguments[Z];
-      return !!f(b, ...L);
+      return !!f(y, ...L);
     }
     return !1;
-  }, hf = function(f, b, E) {
-    if (!U[b] && sl(b) && Xr(V.tagNameCheck, b)) return !1;
-    if (qi && !_n[b] && !_n[vn(b)]) {
+  }, gf = function(f, y, E) {
+    if (!U[y] && ol(y) && Xr(V.tagNameCheck, y)) return !1;
+    if (Hi && !_n[y] && !_n[vn(y)]) {
       const L = D(f), Z = v(f);
       if (Z && L) {
         const re = Z.length;
@@ -7320,41 +7394,41 @@ function gu() {
       }
     }
     return Gt(f), !0;
-  }, rl = function(f, b, E, L) {
-    return f.length === 0 ? b : b === E || b === L ? br(b) : b;
-  }, $n = function(f, b) {
-    return f === b || D(f) !== null ? !1 : (Hi && es(f), !0);
-  }, pf = function(f, b) {
-    if (uf(f), ht(xe.beforeSanitizeElements, f, null), $n(f, b)) return !0;
+  }, il = function(f, y, E, L) {
+    return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
+  }, $n = function(f, y) {
+    return f === y || D(f) !== null ? !1 : (Vi && ts(f), !0);
+  }, mf = function(f, y) {
+    if (df(f), ht(xe.beforeSanitizeElements, f, null), $n(f, y)) return !0;
     if (Yr(f))
       return Gt(f), !0;
     const E = Ie(ee(f)), L = B(f);
-    if (N = rl(xe.uponSanitizeElement, N, $, pn), ht(xe.uponSanitizeElement, f, {
+    if (N = il(xe.uponSanitizeElement, N, $, pn), ht(xe.uponSanitizeElement, f, {
       tagName: E,
       allowedTags: N
-    }), $n(f, b)) return !0;
-    if (df(f, E, L))
+    }), $n(f, y)) return !0;
+    if (pf(f, E, L))
       return Gt(f), !0;
     if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !N[E]) {
-      const Z = hf(f, E, b);
-      return Z === !1 && (ht(xe.afterSanitizeElements, f, null), $n(f, b)) ? !0 : Z;
+      const Z = gf(f, E, y);
+      return Z === !1 && (ht(xe.afterSanitizeElements, f, null), $n(f, y)) ? !0 : Z;
     }
-    if (L === Oe.element && !sf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Ng, f.innerHTML))
+    if (L === Oe.element && !lf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Ug, f.innerHTML))
       return Gt(f), !0;
     if (Ae && L === Oe.text) {
-      const Z = f.textContent, re = ns(Z);
+      const Z = f.textContent, re = rs(Z);
       Z !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
     }
-    return ht(xe.afterSanitizeElements, f, null), $n(f, b);
-  }, il = function(f, b, E) {
-    if (X[b] || el(b, f) || $o && (b === "id" || b === "name") && (E in n || E in ef)) return !1;
-    const L = M[b] || te.attributeCheck instanceof Function && te.attributeCheck(b, f);
-    if (ge && $e(h, b) || de && $e(_, b)) return !0;
-    if (!L) return sl(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, b, f) || b === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
-    if (Ho[b]) return !0;
-    const Z = oi(E, P, "");
-    return $e(I, Z) || (b === "src" || b === "xlink:href" || b === "href") && f !== "script" && Is(E, "data:") === 0 && Jo[f] || me && !$e(A, Z) ? !0 : !E;
-  }, gf = _e({}, [
+    return ht(xe.afterSanitizeElements, f, null), $n(f, y);
+  }, sl = function(f, y, E) {
+    if (X[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in nf)) return !1;
+    const L = M[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
+    if (ge && $e(p, y) || de && $e(_, y)) return !0;
+    if (!L) return ol(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
+    if (Vo[y]) return !0;
+    const Z = li(E, P, "");
+    return $e(I, Z) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Os(E, "data:") === 0 && qo[f] || me && !$e(A, Z) ? !0 : !E;
+  }, _f = _e({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7363,29 +7437,29 @@ function gu() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), sl = function(f) {
-    return !gf[vn(f)] && $e(S, f);
-  }, mf = function(f, b, E, L) {
-    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, b)) {
+  ]), ol = function(f) {
+    return !_f[vn(f)] && $e(S, f);
+  }, yf = function(f, y, E, L) {
+    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
       case "TrustedScriptURL":
         return j(L);
     }
     return L;
-  }, _f = function(f, b, E, L) {
+  }, bf = function(f, y, E, L) {
     try {
-      return E ? f.setAttributeNS(E, b, L) : f.setAttribute(b, L), Yr(f) ? (Gt(f), !1) : !0;
+      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Gt(f), !1) : !0;
     } catch {
-      return jn(b, f), !1;
+      return jn(y, f), !1;
     }
-  }, ol = function(f, b) {
-    return Le && $e(Lg, b) ? !0 : vn(f) === "attributename" && Is(b, "href") !== -1;
-  }, bf = function(f, b) {
-    if (ht(xe.beforeSanitizeAttributes, f, null), $n(f, b)) return;
+  }, ll = function(f, y) {
+    return Le && $e(Wg, y) ? !0 : vn(f) === "attributename" && Os(y, "href") !== -1;
+  }, wf = function(f, y) {
+    if (ht(xe.beforeSanitizeAttributes, f, null), $n(f, y)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
-    M = rl(xe.uponSanitizeAttribute, M, T, Be);
+    M = il(xe.uponSanitizeAttribute, M, T, Be);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7397,8 +7471,8 @@ function gu() {
     const re = Ie(ee(f));
     for (; Z--; ) {
       const ue = E[Z], Pe = ue.name, Nt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
-      let We = Pe === "value" ? xt : gg(xt), ll = !1;
-      if (L.attrName = st, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ht(xe.uponSanitizeAttribute, f, L), We = L.attrValue, zo && (st === "id" || st === "name") && Is(We, Uo) !== 0 && (jn(Pe, f, ue), We = Uo + We, ll = !0), ol(Pe, We)) {
+      let We = Pe === "value" ? xt : xg(xt), cl = !1;
+      if (L.attrName = st, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ht(xe.uponSanitizeAttribute, f, L), We = L.attrValue, Uo && (st === "id" || st === "name") && Os(We, Wo) !== 0 && (jn(Pe, f, ue), We = Wo + We, cl = !0), ll(Pe, We)) {
         jn(Pe, f, ue);
         continue;
       }
@@ -7407,42 +7481,42 @@ function gu() {
           jn(Pe, f, ue);
           continue;
         }
-        if (!De && $e(yc, We)) {
+        if (!De && $e(kc, We)) {
           jn(Pe, f, ue);
           continue;
         }
-        if (Ae && (We = ns(We)), !il(re, st, We)) {
+        if (Ae && (We = rs(We)), !sl(re, st, We)) {
           jn(Pe, f, ue);
           continue;
         }
-        We = mf(re, st, Nt, We), We !== xt && _f(f, Pe, Nt, We) && ll && uc(t.removed);
+        We = yf(re, st, Nt, We), We !== xt && bf(f, Pe, Nt, We) && cl && dc(t.removed);
       }
     }
-    ht(xe.afterSanitizeAttributes, f, null), $n(f, b);
-  }, ss = function(f, b) {
-    pf(f, b), bf(f, b), Bn(f.content) && os(f.content);
-  }, os = function(f) {
-    let b = null;
-    const E = Kr(f);
-    for (ht(xe.beforeSanitizeShadowDOM, f, null); b = E.nextNode(); )
-      if (ht(xe.uponSanitizeShadowNode, b, null), ss(b, f), B(b) === Oe.element) {
-        const L = k(b);
-        Bn(L) && (ls(L), os(L));
-      }
-    Ae && is(f), ht(xe.afterSanitizeShadowDOM, f, null);
+    ht(xe.afterSanitizeAttributes, f, null), $n(f, y);
+  }, os = function(f, y) {
+    mf(f, y), wf(f, y), Bn(f.content) && ls(f.content);
   }, ls = function(f) {
-    const b = [{
+    let y = null;
+    const E = Kr(f);
+    for (ht(xe.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
+      if (ht(xe.uponSanitizeShadowNode, y, null), os(y, f), B(y) === Oe.element) {
+        const L = k(y);
+        Bn(L) && (cs(L), ls(L));
+      }
+    Ae && ss(f), ht(xe.afterSanitizeShadowDOM, f, null);
+  }, cs = function(f) {
+    const y = [{
       node: f,
       shadow: null
     }];
-    for (; b.length > 0; ) {
-      const E = b.pop();
+    for (; y.length > 0; ) {
+      const E = y.pop();
       if (E.shadow) {
-        os(E.shadow);
+        ls(E.shadow);
         continue;
       }
       const L = E.node, Z = B(L) === Oe.element, re = v(L);
-      if (re) for (let ue = re.length - 1; ue >= 0; --ue) b.push({
+      if (re) for (let ue = re.length - 1; ue >= 0; --ue) y.push({
         node: re[ue],
         shadow: null
       });
@@ -7450,7 +7524,7 @@ function gu() {
         const ue = F ? F(L) : null;
         if (typeof ue == "string" && Ie(ue) === "template") {
           const Pe = L.content;
-          Bn(Pe) && b.push({
+          Bn(Pe) && y.push({
             node: Pe,
             shadow: null
           });
@@ -7458,7 +7532,7 @@ function gu() {
       }
       if (Z) {
         const ue = k(L);
-        Bn(ue) && b.push({
+        Bn(ue) && y.push({
           node: null,
           shadow: ue
         }, {
@@ -7469,89 +7543,89 @@ function gu() {
     }
   };
   return t.sanitize = function(O) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, b = null, E = null, L = null, Z = null;
-    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = wg(O), typeof O != "string"))
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Z = null;
+    if (Gi = !O, Gi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = Cg(O), typeof O != "string"))
       throw jt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (N = pn, M = Be) : Yi(f), t.removed = [];
-    const re = Hi && typeof O != "string" && lr(O);
+    it ? (N = pn, M = Be) : Xi(f), t.removed = [];
+    const re = Vi && typeof O != "string" && lr(O);
     let ue = [];
     const Pe = mn;
     if (re) {
-      ff(O);
+      hf(O);
       const xt = ee(O);
       if (typeof xt == "string") {
         const We = Ie(xt);
         if (!N[We] || U[We])
-          throw Xi(O), jt("root node is forbidden and cannot be sanitized in-place");
+          throw Zi(O), jt("root node is forbidden and cannot be sanitized in-place");
       }
       if (Yr(O))
-        throw Xi(O), jt("root node is clobbered and cannot be sanitized in-place");
-      ue = ts(O), mn = Ss();
+        throw Zi(O), jt("root node is clobbered and cannot be sanitized in-place");
+      ue = ns(O), mn = Ts();
     } else if (lr(O))
-      b = tl("<!---->"), E = b.ownerDocument.importNode(O, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? b = E : b.appendChild(E), ls(b);
+      y = nl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), cs(y);
     else {
       if (!Mt && !Ae && !je && O.indexOf("<") === -1) return ie(O);
-      if (b = tl(O), !b) return Mt ? null : Ji ? fe : "";
+      if (y = nl(O), !y) return Mt ? null : qi ? fe : "";
     }
-    b && et && Gt(b.firstChild);
-    const Nt = re ? O : b;
+    y && et && Gt(y.firstChild);
+    const Nt = re ? O : y;
     try {
-      re && ls(O);
+      re && cs(O);
       const xt = Kr(Nt);
-      for (; L = xt.nextNode(); ) ss(L, Nt);
-      re && cf(O, ue);
+      for (; L = xt.nextNode(); ) os(L, Nt);
+      re && uf(O, ue);
     } catch (xt) {
-      throw re && (Xi(O), Qo(O, ue)), xt;
+      throw re && (Zi(O), el(O, ue)), xt;
     } finally {
       mn = Pe;
     }
     if (re) {
-      if (Qo(O, ue)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Ae && rs(O), O;
+      if (el(O, ue)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Ae && is(O), O;
     }
     if (Mt) {
-      if (Ae && rs(b), gn)
-        for (Z = wt.call(b.ownerDocument); b.firstChild; ) Z.appendChild(b.firstChild);
-      else Z = b;
+      if (Ae && is(y), gn)
+        for (Z = wt.call(y.ownerDocument); y.firstChild; ) Z.appendChild(y.firstChild);
+      else Z = y;
       return (M.shadowroot || M.shadowrootmode) && (Z = dn.call(r, Z, !0)), Z;
     }
-    const pt = () => je ? b.outerHTML : b.innerHTML;
+    const pt = () => je ? y.outerHTML : y.innerHTML;
     let st = pt();
-    return Ae && $e(Dg, st) && (is(b), st = pt()), je && N["!doctype"] && b.ownerDocument && b.ownerDocument.doctype && b.ownerDocument.doctype.name && $e(Og, b.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + b.ownerDocument.doctype.name + `>
+    return Ae && $e(Ng, st) && (ss(y), st = pt()), je && N["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && $e($g, y.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
 ` + st), ie(st);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Yi(O), it = !0, pn = N, Be = M;
+    Xi(O), it = !0, pn = N, Be = M;
   }, t.clearConfig = function() {
     Gr = null, it = !1, pn = null, Be = null, ne = Ce, fe = "";
-  }, t.isValidAttribute = function(O, f, b) {
-    Gr || Yi({});
+  }, t.isValidAttribute = function(O, f, y) {
+    Gr || Xi({});
     const E = Ie(O), L = Ie(f);
-    return typeof b == "string" && (ol(f, b) || !De && $e(yc, b)) ? !1 : il(E, L, b);
+    return typeof y == "string" && (ll(f, y) || !De && $e(kc, y)) ? !1 : sl(E, L, y);
   }, t.addHook = function(O, f) {
     typeof f == "function" && Ve(xe, O) && dr(xe[O], f);
   }, t.removeHook = function(O, f) {
     if (Ve(xe, O)) {
       if (f !== void 0) {
-        const b = fg(xe[O], f);
-        return b === -1 ? void 0 : hg(xe[O], b, 1)[0];
+        const y = yg(xe[O], f);
+        return y === -1 ? void 0 : wg(xe[O], y, 1)[0];
       }
-      return uc(xe[O]);
+      return dc(xe[O]);
     }
   }, t.removeHooks = function(O) {
     Ve(xe, O) && (xe[O] = []);
   }, t.removeAllHooks = function() {
-    xe = wc();
+    xe = xc();
   }, t;
 }
-var zg = gu();
-const kc = {};
-function Ug(e) {
-  let t = kc[e];
+var Gg = _u();
+const Ac = {};
+function Kg(e) {
+  let t = Ac[e];
   if (t)
     return t;
-  t = kc[e] = [];
+  t = Ac[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7564,7 +7638,7 @@ function Ug(e) {
 }
 function rr(e, t) {
   typeof t != "string" && (t = rr.defaultChars);
-  const n = Ug(t);
+  const n = Kg(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7604,12 +7678,12 @@ function rr(e, t) {
 }
 rr.defaultChars = ";/?:@&=+$,#";
 rr.componentChars = "";
-const xc = {};
-function Wg(e) {
-  let t = xc[e];
+const vc = {};
+function Yg(e) {
+  let t = vc[e];
   if (t)
     return t;
-  t = xc[e] = [];
+  t = vc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7620,7 +7694,7 @@ function Wg(e) {
 }
 function Wt(e, t, n) {
   typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Wg(t);
+  const r = Yg(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7649,18 +7723,18 @@ function Wt(e, t, n) {
 }
 Wt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 Wt.componentChars = "-_.!~*'()";
-function fo(e) {
+function ho(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Ti() {
+function Fi() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const Jg = /^([a-z0-9.+-]+:)/i, qg = /:[0-9]*$/, Hg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Vg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Gg = ["{", "}", "|", "\\", "^", "`"].concat(Vg), Kg = ["'"].concat(Gg), Ac = ["%", "/", "?", ";", "#"].concat(Kg), vc = ["/", "?", "#"], Yg = 255, Rc = /^[+a-z0-9A-Z_-]{0,63}$/, Xg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Ec = {
+const Xg = /^([a-z0-9.+-]+:)/i, Zg = /:[0-9]*$/, Qg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, em = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], tm = ["{", "}", "|", "\\", "^", "`"].concat(em), nm = ["'"].concat(tm), Rc = ["%", "/", "?", ";", "#"].concat(nm), Ec = ["/", "?", "#"], rm = 255, Cc = /^[+a-z0-9A-Z_-]{0,63}$/, im = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Dc = {
   javascript: !0,
   "javascript:": !0
-}, Cc = {
+}, Sc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7672,73 +7746,73 @@ const Jg = /^([a-z0-9.+-]+:)/i, qg = /:[0-9]*$/, Hg = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function ho(e, t) {
-  if (e && e instanceof Ti) return e;
-  const n = new Ti();
+function po(e, t) {
+  if (e && e instanceof Fi) return e;
+  const n = new Fi();
   return n.parse(e, t), n;
 }
-Ti.prototype.parse = function(e, t) {
+Fi.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = Hg.exec(s);
+    const a = Qg.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = Jg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Ec[o]) && (s = s.substr(2), this.slashes = !0)), !Ec[o] && (i || o && !Cc[o])) {
+  let o = Xg.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Dc[o]) && (s = s.substr(2), this.slashes = !0)), !Dc[o] && (i || o && !Sc[o])) {
     let a = -1;
-    for (let p = 0; p < vc.length; p++)
-      r = s.indexOf(vc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Ec.length; h++)
+      r = s.indexOf(Ec[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < Ac.length; p++)
-      r = s.indexOf(Ac[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Rc.length; h++)
+      r = s.indexOf(Rc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const m = s.slice(0, a);
     s = s.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
     const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!g) {
-      const p = this.hostname.split(/\./);
-      for (let x = 0, v = p.length; x < v; x++) {
-        const D = p[x];
-        if (D && !D.match(Rc)) {
+      const h = this.hostname.split(/\./);
+      for (let x = 0, v = h.length; x < v; x++) {
+        const D = h[x];
+        if (D && !D.match(Cc)) {
           let k = "";
-          for (let w = 0, y = D.length; w < y; w++)
+          for (let w = 0, b = D.length; w < b; w++)
             D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
-          if (!k.match(Rc)) {
-            const w = p.slice(0, x), y = p.slice(x + 1), F = D.match(Xg);
-            F && (w.push(F[1]), y.unshift(F[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
+          if (!k.match(Cc)) {
+            const w = h.slice(0, x), b = h.slice(x + 1), F = D.match(im);
+            F && (w.push(F[1]), b.unshift(F[2])), b.length && (s = b.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > Yg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > rm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Cc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Sc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Ti.prototype.parseHost = function(e) {
-  let t = qg.exec(e);
+Fi.prototype.parseHost = function(e) {
+  let t = Zg.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Zg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const sm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: rr,
   encode: Wt,
-  format: fo,
-  parse: ho
-}, Symbol.toStringTag, { value: "Module" })), mu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, _u = /[\0-\x1F\x7F-\x9F]/, Qg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, bu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, yu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, em = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  format: ho,
+  parse: po
+}, Symbol.toStringTag, { value: "Module" })), yu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, bu = /[\0-\x1F\x7F-\x9F]/, om = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, wu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, ku = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, lm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: mu,
-  Cc: _u,
-  Cf: Qg,
-  P: Mo,
-  S: bu,
-  Z: yu
-}, Symbol.toStringTag, { value: "Module" })), tm = [
+  Any: yu,
+  Cc: bu,
+  Cf: om,
+  P: No,
+  S: wu,
+  Z: ku
+}, Symbol.toStringTag, { value: "Module" })), cm = [
   8364,
   0,
   8218,
@@ -7772,14 +7846,14 @@ const Zg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function nm(e) {
+function am(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function rm(e) {
-  return nm(e) ? 65533 : e >= 128 && e <= 159 && tm[e - 128] || e;
+function um(e) {
+  return am(e) ? 65533 : e >= 128 && e <= 159 && cm[e - 128] || e;
 }
-function im(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(rm(e));
+function fm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(um(e));
 }
 const gt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -7788,7 +7862,7 @@ const gt = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function sm(e, t, n, r, i, s) {
+function dm(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
@@ -7796,15 +7870,15 @@ function sm(e, t, n, r, i, s) {
     return Q < s ? Q : Q * 91 - c + gt[e.charCodeAt(a++)];
   }, d = n - r, m = n + i, g = new Int32Array(m);
   g.fill(-1, r, s), g.fill(-1, s + d, m);
-  const p = new Int32Array(m), x = new Int32Array(m);
+  const h = new Int32Array(m), x = new Int32Array(m);
   function v(Q, ae) {
     let ne = 0, fe = ae;
     const Ce = ae + Q;
     for (; fe < Ce; ) {
-      const ye = gt[e.charCodeAt(a++)];
-      if (ye < 89)
-        ne += ye, g[fe++] = ne;
-      else if (ye === 89) {
+      const be = gt[e.charCodeAt(a++)];
+      if (be < 89)
+        ne += be, g[fe++] = ne;
+      else if (be === 89) {
         let ke = gt[e.charCodeAt(a++)] + 2;
         for (; ke--; )
           g[fe++] = ++ne;
@@ -7818,24 +7892,24 @@ function sm(e, t, n, r, i, s) {
   v(r, 0), v(d, s);
   const D = new Int32Array(i * 2);
   let k = 0, w = 0;
-  function y(Q, ae) {
+  function b(Q, ae) {
     for (let ne = 0; ne < Q; ne++) {
-      const fe = ae + ne, Ce = u(), ye = u();
-      D[w * 2] = Ce, D[w * 2 + 1] = ye, w += 1, p[fe] = k;
-      const ke = (g[Ce] < 0 ? x[Ce] : 1) + (g[ye] < 0 ? x[ye] : 1);
+      const fe = ae + ne, Ce = u(), be = u();
+      D[w * 2] = Ce, D[w * 2 + 1] = be, w += 1, h[fe] = k;
+      const ke = (g[Ce] < 0 ? x[Ce] : 1) + (g[be] < 0 ? x[be] : 1);
       x[fe] = ke, k += ke;
     }
   }
-  y(i - s + r, s + d), y(s - r, r);
+  b(i - s + r, s + d), b(s - r, r);
   const F = new Uint16Array(k);
   let z = 0;
   for (let Q = 0; Q < w; Q++)
     for (let ae = 0; ae < 2; ae++) {
       const ne = D[Q * 2 + ae], fe = g[ne];
       if (fe < 0) {
-        let Ce = p[ne];
-        const ye = Ce + x[ne];
-        for (; Ce < ye; )
+        let Ce = h[ne];
+        const be = Ce + x[ne];
+        for (; Ce < be; )
           F[z++] = F[Ce++];
       } else
         F[z++] = fe;
@@ -7847,7 +7921,7 @@ function sm(e, t, n, r, i, s) {
     Q >= s && (Q = Q * 91 - c + gt[e.charCodeAt(a++)]);
     const ae = g[Q];
     if (ae < 0) {
-      let ne = p[Q];
+      let ne = h[Q];
       const fe = ne + x[Q];
       for (; ne < fe; )
         B[ee++] = F[ne++];
@@ -7856,7 +7930,7 @@ function sm(e, t, n, r, i, s) {
   }
   return B;
 }
-const om = /* @__PURE__ */ sm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const hm = /* @__PURE__ */ dm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var ze;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -7865,30 +7939,30 @@ var rt;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(rt || (rt = {}));
-const Fi = 32, wu = 21, lm = 2097151, po = 2047;
-let ku = 0;
-function cm(e) {
-  const t = e >>> wu;
-  return t === po ? ku : t;
+const Ii = 32, xu = 21, pm = 2097151, go = 2047;
+let Au = 0;
+function gm(e) {
+  const t = e >>> xu;
+  return t === go ? Au : t;
 }
-function am(e) {
+function mm(e) {
   return e - rt.ZERO >>> 0 <= 9;
 }
-function um(e) {
-  return (e | Fi) - rt.LOWER_A >>> 0 <= 5;
+function _m(e) {
+  return (e | Ii) - rt.LOWER_A >>> 0 <= 5;
 }
-function fm(e) {
-  return (e | Fi) - rt.LOWER_A >>> 0 <= 25;
+function ym(e) {
+  return (e | Ii) - rt.LOWER_A >>> 0 <= 25;
 }
-var Dc;
+var Tc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Dc || (Dc = {}));
-var Sc;
+})(Tc || (Tc = {}));
+var Fc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Sc || (Sc = {}));
-function dm(e, t, n, r) {
+})(Fc || (Fc = {}));
+function bm(e, t, n, r) {
   const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
   if (s) {
     if (i === 0)
@@ -7913,18 +7987,18 @@ function dm(e, t, n, r) {
   }
   return -1;
 }
-function Tc(e, t, n) {
+function Ic(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function hm(e, t, n) {
+function wm(e, t, n) {
   let r = t + 1, i = 0, s = r;
-  if (r < n && (e.charCodeAt(r) | Fi) === rt.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Ii) === rt.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (am(l))
+      if (mm(l))
         i = i * 16 + (l - rt.ZERO);
-      else if (um(l))
-        i = i * 16 + ((l | Fi) - rt.LOWER_A + 10);
+      else if (_m(l))
+        i = i * 16 + ((l | Ii) - rt.LOWER_A + 10);
       else
         break;
       r += 1;
@@ -7940,10 +8014,10 @@ function hm(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === rt.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= po && (ku = o, o = po), o << wu | i;
+  return o >= go && (Au = o, o = go), o << xu | i;
 }
-function pm(e, t, n) {
-  const r = om;
+function km(e, t, n) {
+  const r = hm;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
@@ -7952,12 +8026,12 @@ function pm(e, t, n) {
   const c = r[0], a = c & ze.JUMP_TABLE, u = (c & ze.BRANCH_LENGTH) >> 7;
   do {
     const d = i + 1, m = e.charCodeAt(d);
-    let g, p;
+    let g, h;
     if (m === rt.NUM) {
-      const x = hm(e, d, s);
-      g = cm(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), p = g === 0 ? "" : im(x & lm);
-    } else if (fm(m)) {
-      g = 0, p = "";
+      const x = wm(e, d, s);
+      g = gm(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), h = g === 0 ? "" : fm(x & pm);
+    } else if (ym(m)) {
+      g = 0, h = "";
       const x = m - a;
       let v;
       if (x >>> 0 < u) {
@@ -7965,8 +8039,8 @@ function pm(e, t, n) {
         v = F === 0 ? -1 : u + F & 65535;
       } else
         v = -1;
-      let D = 0, k = 0, w = v < 0 ? 0 : r[v], y = d + 1;
-      e: for (; y < s; ) {
+      let D = 0, k = 0, w = v < 0 ? 0 : r[v], b = d + 1;
+      e: for (; b < s; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
@@ -7974,11 +8048,11 @@ function pm(e, t, n) {
         ) {
           const ee = w & ze.JUMP_TABLE, Q = (w & ze.BRANCH_LENGTH) >> 7;
           if (Q === 0) {
-            if (e.charCodeAt(y) !== ee)
+            if (e.charCodeAt(b) !== ee)
               break e;
             v += 1;
           } else {
-            const ae = e.charCodeAt(y) - ee;
+            const ae = e.charCodeAt(b) - ee;
             if (ae >>> 0 >= Q)
               break e;
             const ne = r[v + 1 + ae];
@@ -7986,59 +8060,59 @@ function pm(e, t, n) {
               break e;
             v = v + Q + ne & 65535;
           }
-          if (w = r[v], y += 1, y >= s)
+          if (w = r[v], b += 1, b >= s)
             break e;
         }
         if ((w & (ze.VALUE_LENGTH | ze.FLAG13)) === ze.FLAG13) {
           const ee = (w & ze.BRANCH_LENGTH) >> 7;
-          if (e.charCodeAt(y) !== (w & ze.JUMP_TABLE))
+          if (e.charCodeAt(b) !== (w & ze.JUMP_TABLE))
             break;
-          y += 1;
+          b += 1;
           const Q = ee - 1;
           let ae = v + 1, ne = 0;
           for (; ne + 1 < Q; ne += 2) {
             const fe = r[ae];
-            if (e.charCodeAt(y) !== (fe & 255) || (y += 1, e.charCodeAt(y) !== (fe >> 8 & 255)))
+            if (e.charCodeAt(b) !== (fe & 255) || (b += 1, e.charCodeAt(b) !== (fe >> 8 & 255)))
               break e;
-            y += 1, ae += 1;
+            b += 1, ae += 1;
           }
           if (ne < Q) {
-            if (e.charCodeAt(y) !== (r[ae] & 255))
+            if (e.charCodeAt(b) !== (r[ae] & 255))
               break;
-            y += 1;
+            b += 1;
           }
           v += 1 + (ee >> 1), w = r[v];
           continue;
         }
-        const F = w >>> 14, z = e.charCodeAt(y);
+        const F = w >>> 14, z = e.charCodeAt(b);
         if (F !== 0) {
           if (z === rt.SEMI) {
-            g = y - d + 1, p = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Tc(r, v, F);
+            g = b - d + 1, h = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Ic(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const B = dm(r, w, v + (F || 1), z);
+        const B = bm(r, w, v + (F || 1), z);
         if (B < 0)
           break;
-        v = B, w = r[v], y += 1;
+        v = B, w = r[v], b += 1;
       }
-      p === "" && g > 0 && (p = Tc(r, D, k));
+      h === "" && g > 0 && (h = Ic(r, D, k));
     } else
-      g = 0, p = "";
-    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== rt.AMP && (i = e.indexOf("&", i));
+      g = 0, h = "";
+    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += h, i = o = d + g), e.charCodeAt(i) !== rt.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function xu(e) {
-  return pm(e, !0, !1);
+function vu(e) {
+  return km(e, !0, !1);
 }
-var gm = class {
-  src_Any = mu.source;
-  src_Cc = _u.source;
-  src_Z = yu.source;
-  src_P = Mo.source;
+var xm = class {
+  src_Any = yu.source;
+  src_Cc = bu.source;
+  src_Z = ku.source;
+  src_P = No.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8165,7 +8239,7 @@ var gm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Bs = {
+}, $s = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8173,10 +8247,10 @@ var gm = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, mm = {
-  "http:": Bs,
-  "https:": Bs,
-  "ftp:": Bs,
+}, Am = {
+  "http:": $s,
+  "https:": $s,
+  "ftp:": $s,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8195,23 +8269,23 @@ var gm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, _m = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", bm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function ym() {
-  const e = bm.split("|");
-  return _m.split("|").forEach((t) => {
+}, vm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Rm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function Em() {
+  const e = Rm.split("|");
+  return vm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var wm = {
+var Cm = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: ym(),
+  tlds: Em(),
   urlAuth: !1,
   maxLength: 1e4
-}, Fc = class {
+}, Oc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8228,7 +8302,7 @@ var wm = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, km = class {
+}, Dm = class {
   __opts__;
   __schemas__;
   re;
@@ -8263,9 +8337,9 @@ var wm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...wm,
+      ...Cm,
       ...n
-    }, this.__schemas__ = { ...mm }, this.re = t || new gm(), this.re.set({
+    }, this.__schemas__ = { ...Am }, this.re = t || new xm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8388,28 +8462,28 @@ var wm = {
           }, o.index >= m) break;
           r.lastIndex < g && (r.lastIndex = g);
         }
-      let p = l;
-      (!p || o && (o.index < p.index || o.index === p.index && o.lastIndex > p.lastIndex)) && (p = o);
+      let h = l;
+      (!h || o && (o.index < h.index || o.index === h.index && o.lastIndex > h.lastIndex)) && (h = o);
       let x;
       if (!a) for (; ; ) {
         if (!c) {
           n.lastIndex < g && (n.lastIndex = g);
-          const y = n.exec(e);
-          if (!y) {
+          const b = n.exec(e);
+          if (!b) {
             a = !0;
             break;
           }
           c = {
-            schema: y[2],
-            index: y.index + y[1].length,
-            lastIndex: y.index + y[0].length
+            schema: b[2],
+            index: b.index + b[1].length,
+            lastIndex: b.index + b[0].length
           };
         }
         if (c.index < m) {
           c = void 0;
           continue;
         }
-        if (p && c.index > p.index) break;
+        if (h && c.index > h.index) break;
         const k = c;
         c = void 0;
         const w = this.testSchemaAt(e, k.schema, k.lastIndex);
@@ -8425,7 +8499,7 @@ var wm = {
       let v = x;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const D = new Fc(e, v.schema, v.index, v.lastIndex);
+      const D = new Oc(e, v.schema, v.index, v.lastIndex);
       D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), m = v.lastIndex;
     }
     return t.length ? t : null;
@@ -8442,7 +8516,7 @@ var wm = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Fc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Oc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8474,29 +8548,29 @@ var wm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Xn = 2147483647, Dt = 36, No = 1, Mr = 26, xm = 38, Am = 700, Au = 72, vu = 128, Ru = "-", vm = /^xn--/, Rm = /[^\0-\x7F]/, Em = /[\x2E\u3002\uFF0E\uFF61]/g, Cm = {
+const Xn = 2147483647, Dt = 36, Lo = 1, Mr = 26, Sm = 38, Tm = 700, Ru = 72, Eu = 128, Cu = "-", Fm = /^xn--/, Im = /[^\0-\x7F]/, Om = /[\x2E\u3002\uFF0E\uFF61]/g, Mm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, $s = Dt - No, St = Math.floor, zs = String.fromCharCode;
+}, zs = Dt - Lo, St = Math.floor, Us = String.fromCharCode;
 function tn(e) {
-  throw new RangeError(Cm[e]);
+  throw new RangeError(Mm[e]);
 }
-function Dm(e, t) {
+function Nm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Eu(e, t) {
+function Du(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Em, ".");
-  const i = e.split("."), s = Dm(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Om, ".");
+  const i = e.split("."), s = Nm(i, t).join(".");
   return r + s;
 }
-function Cu(e) {
+function Su(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8510,18 +8584,18 @@ function Cu(e) {
   }
   return t;
 }
-const Sm = (e) => String.fromCodePoint(...e), Tm = function(e) {
+const Lm = (e) => String.fromCodePoint(...e), Pm = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Ic = function(e, t) {
+}, Mc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Du = function(e, t, n) {
+}, Tu = function(e, t, n) {
   let r = 0;
-  for (e = n ? St(e / Am) : e >> 1, e += St(e / t); e > $s * Mr >> 1; r += Dt)
-    e = St(e / $s);
-  return St(r + ($s + 1) * e / (e + xm));
-}, Su = function(e) {
+  for (e = n ? St(e / Tm) : e >> 1, e += St(e / t); e > zs * Mr >> 1; r += Dt)
+    e = St(e / zs);
+  return St(r + (zs + 1) * e / (e + Sm));
+}, Fu = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = vu, s = Au, o = e.lastIndexOf(Ru);
+  let r = 0, i = Eu, s = Ru, o = e.lastIndexOf(Cu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
@@ -8529,28 +8603,28 @@ const Sm = (e) => String.fromCodePoint(...e), Tm = function(e) {
     const c = r;
     for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && tn("invalid-input");
-      const m = Tm(e.charCodeAt(l++));
+      const m = Pm(e.charCodeAt(l++));
       m >= Dt && tn("invalid-input"), m > St((Xn - r) / u) && tn("overflow"), r += m * u;
-      const g = d <= s ? No : d >= s + Mr ? Mr : d - s;
+      const g = d <= s ? Lo : d >= s + Mr ? Mr : d - s;
       if (m < g)
         break;
-      const p = Dt - g;
-      u > St(Xn / p) && tn("overflow"), u *= p;
+      const h = Dt - g;
+      u > St(Xn / h) && tn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    s = Du(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
+    s = Tu(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Tu = function(e) {
+}, Iu = function(e) {
   const t = [];
-  e = Cu(e);
+  e = Su(e);
   const n = e.length;
-  let r = vu, i = 0, s = Au;
+  let r = Eu, i = 0, s = Ru;
   for (const c of e)
-    c < 128 && t.push(zs(c));
+    c < 128 && t.push(Us(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Ru); l < n; ) {
+  for (o && t.push(Cu); l < n; ) {
     let c = Xn;
     for (const u of e)
       u >= r && u < c && (c = u);
@@ -8560,28 +8634,28 @@ const Sm = (e) => String.fromCodePoint(...e), Tm = function(e) {
       if (u < r && ++i > Xn && tn("overflow"), u === r) {
         let d = i;
         for (let m = Dt; ; m += Dt) {
-          const g = m <= s ? No : m >= s + Mr ? Mr : m - s;
+          const g = m <= s ? Lo : m >= s + Mr ? Mr : m - s;
           if (d < g)
             break;
-          const p = d - g, x = Dt - g;
+          const h = d - g, x = Dt - g;
           t.push(
-            zs(Ic(g + p % x, 0))
-          ), d = St(p / x);
+            Us(Mc(g + h % x, 0))
+          ), d = St(h / x);
         }
-        t.push(zs(Ic(d, 0))), s = Du(i, a, l === o), i = 0, ++l;
+        t.push(Us(Mc(d, 0))), s = Tu(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, Fm = function(e) {
-  return Eu(e, function(t) {
-    return vm.test(t) ? Su(t.slice(4).toLowerCase()) : t;
+}, jm = function(e) {
+  return Du(e, function(t) {
+    return Fm.test(t) ? Fu(t.slice(4).toLowerCase()) : t;
   });
-}, Im = function(e) {
-  return Eu(e, function(t) {
-    return Rm.test(t) ? "xn--" + Tu(t) : t;
+}, Bm = function(e) {
+  return Du(e, function(t) {
+    return Im.test(t) ? "xn--" + Iu(t) : t;
   });
-}, Oc = {
+}, Nc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8596,49 +8670,49 @@ const Sm = (e) => String.fromCodePoint(...e), Tm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Cu,
-    encode: Sm
+    decode: Su,
+    encode: Lm
   },
-  decode: Su,
-  encode: Tu,
-  toASCII: Im,
-  toUnicode: Fm
+  decode: Fu,
+  encode: Iu,
+  toASCII: Bm,
+  toUnicode: jm
 };
-var Mc = Object.defineProperty, Fu = (e, t) => {
+var Lc = Object.defineProperty, Ou = (e, t) => {
   let n = {};
-  for (var r in e) Mc(n, r, {
+  for (var r in e) Lc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Mc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Om = /* @__PURE__ */ Fu({
-  arrayReplaceAt: () => Mm,
-  asciiTrim: () => Wi,
-  callable: () => Iu,
+  return Lc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, $m = /* @__PURE__ */ Ou({
+  arrayReplaceAt: () => zm,
+  asciiTrim: () => Ji,
+  callable: () => Mu,
   escapeHtml: () => fn,
-  escapeRE: () => Jm,
+  escapeRE: () => Xm,
   fromCodePoint: () => Nr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => Mu,
+  isPunctChar: () => Lu,
   isPunctCharCode: () => Pr,
   isSpace: () => Ee,
-  isValidEntityCode: () => Lo,
+  isValidEntityCode: () => Po,
   isWhiteSpace: () => Lr,
-  lib: () => qm,
-  normalizeReference: () => Ui,
+  lib: () => Zm,
+  normalizeReference: () => Wi,
   unescapeAll: () => ir,
-  unescapeMd: () => jm
+  unescapeMd: () => qm
 });
-function Iu(e) {
+function Mu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Mm(e, t, n) {
+function zm(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Lo(e) {
+function Po(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
 function Nr(e) {
@@ -8649,38 +8723,38 @@ function Nr(e) {
   }
   return String.fromCharCode(e);
 }
-var Ou = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Nm = new RegExp(`${Ou.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Lm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Pm(e, t) {
-  if (t.charCodeAt(0) === 35 && Lm.test(t)) {
+var Nu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Um = new RegExp(`${Nu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Wm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Jm(e, t) {
+  if (t.charCodeAt(0) === 35 && Wm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Lo(r) ? Nr(r) : e;
+    return Po(r) ? Nr(r) : e;
   }
-  const n = xu(e);
+  const n = vu(e);
   return n !== e ? n : e;
 }
-function jm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Ou, "$1");
+function qm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Nu, "$1");
 }
 function ir(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Nm, function(t, n, r) {
-    return n || Pm(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Um, function(t, n, r) {
+    return n || Jm(t, r);
   });
 }
-var Bm = /[&<>"]/, $m = /[&<>"]/g, zm = {
+var Hm = /[&<>"]/, Vm = /[&<>"]/g, Gm = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function Um(e) {
-  return zm[e];
+function Km(e) {
+  return Gm[e];
 }
 function fn(e) {
-  return Bm.test(e) ? e.replace($m, Um) : e;
+  return Hm.test(e) ? e.replace(Vm, Km) : e;
 }
-var Wm = /[.?*+^$[\]\\(){}|-]/g;
-function Jm(e) {
-  return e.replace(Wm, "\\$&");
+var Ym = /[.?*+^$[\]\\(){}|-]/g;
+function Xm(e) {
+  return e.replace(Ym, "\\$&");
 }
 function Ee(e) {
   switch (e) {
@@ -8708,11 +8782,11 @@ function Lr(e) {
   }
   return !1;
 }
-function Mu(e) {
-  return Mo.test(e) || bu.test(e);
+function Lu(e) {
+  return No.test(e) || wu.test(e);
 }
 function Pr(e) {
-  return Mu(Nr(e));
+  return Lu(Nr(e));
 }
 function jr(e) {
   switch (e) {
@@ -8753,24 +8827,24 @@ function jr(e) {
       return !1;
   }
 }
-function Ui(e) {
+function Wi(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Nc(e) {
+function Pc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function Wi(e) {
+function Ji(e) {
   let t = 0;
-  for (; t < e.length && Nc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Pc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Nc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Pc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var qm = {
-  mdurl: Zg,
-  ucmicro: em
+var Zm = {
+  mdurl: sm,
+  ucmicro: lm
 };
-function Hm(e, t, n) {
+function Qm(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8787,7 +8861,7 @@ function Hm(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function Vm(e, t, n) {
+function e_(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8827,7 +8901,7 @@ function Vm(e, t, n) {
   }
   return t === i || o !== 0 || (s.str = ir(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function Gm(e, t, n, r) {
+function t_(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8852,10 +8926,10 @@ function Gm(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += ir(e.slice(t, s)), o;
 }
-var Km = /* @__PURE__ */ Fu({
-  parseLinkDestination: () => Vm,
-  parseLinkLabel: () => Hm,
-  parseLinkTitle: () => Gm
+var n_ = /* @__PURE__ */ Ou({
+  parseLinkDestination: () => e_,
+  parseLinkLabel: () => Qm,
+  parseLinkTitle: () => t_
 });
 function Br(e) {
   "@babel/helpers - typeof";
@@ -8865,7 +8939,7 @@ function Br(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Br(e);
 }
-function Ym(e, t) {
+function r_(e, t) {
   if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -8875,12 +8949,12 @@ function Ym(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function Xm(e) {
-  var t = Ym(e, "string");
+function i_(e) {
+  var t = r_(e, "string");
   return Br(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = Xm(t)) in e ? Object.defineProperty(e, t, {
+  return (t = i_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9230,7 +9304,7 @@ It.html_block = function(e, t) {
 It.html_inline = function(e, t) {
   return e[t].content;
 };
-var Nu = class {
+var Pu = class {
   constructor() {
     K(
       this,
@@ -9347,41 +9421,41 @@ var Nu = class {
     }
     return r;
   }
-}, Lu = class {
+}, ju = class {
   constructor(e, t, n) {
     K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", On), this.src = e, this.env = n, this.md = t;
   }
-}, Zm = /\r\n?/g, Qm = /\0/g;
-function e_(e) {
+}, s_ = /\r\n?/g, o_ = /\0/g;
+function l_(e) {
   let t;
-  t = e.src.replace(Zm, `
-`), t = t.replace(Qm, "�"), e.src = t;
+  t = e.src.replace(s_, `
+`), t = t.replace(o_, "�"), e.src = t;
 }
-function t_(e) {
+function c_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function n_(e) {
+function a_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function r_(e) {
+function u_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function i_(e) {
+function f_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function s_(e) {
+function d_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function o_(e) {
+function h_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9394,32 +9468,32 @@ function o_(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (i_(c.content) && o > 0 && o--, s_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (f_(c.content) && o > 0 && o--, d_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
           let m = c.level, g = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && i[l - 1].type === "text_special" && (u = u.slice(1));
-          for (let p = 0; p < u.length; p++) {
-            const x = u[p].url, v = e.md.normalizeLink(x);
+          for (let h = 0; h < u.length; h++) {
+            const x = u[h].url, v = e.md.normalizeLink(x);
             if (!e.md.validateLink(v)) continue;
-            let D = u[p].text;
-            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(D) ? D = e.md.normalizeLinkText(`mailto:${D}`).replace(/^mailto:/, "") : D = e.md.normalizeLinkText(D) : D = e.md.normalizeLinkText(`http://${D}`).replace(/^http:\/\//, "");
-            const k = u[p].index;
+            let D = u[h].text;
+            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(D) ? D = e.md.normalizeLinkText(`mailto:${D}`).replace(/^mailto:/, "") : D = e.md.normalizeLinkText(D) : D = e.md.normalizeLinkText(`http://${D}`).replace(/^http:\/\//, "");
+            const k = u[h].index;
             if (k > g) {
               const z = new e.Token("text", "", 0);
               z.content = a.slice(g, k), z.level = m, d.push(z);
             }
             const w = new e.Token("link_open", "a", 1);
             w.attrs = [["href", v]], w.level = m++, w.markup = "linkify", w.info = "auto", d.push(w);
-            const y = new e.Token("text", "", 0);
-            y.content = D, y.level = m, d.push(y);
+            const b = new e.Token("text", "", 0);
+            b.content = D, b.level = m, d.push(b);
             const F = new e.Token("link_close", "a", -1);
-            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[p].lastIndex;
+            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
           }
           if (g < a.length) {
-            const p = new e.Token("text", "", 0);
-            p.content = a.slice(g), p.level = m, d.push(p);
+            const h = new e.Token("text", "", 0);
+            h.content = a.slice(g), h.level = m, d.push(h);
           }
           s.push({
             index: l,
@@ -9444,48 +9518,48 @@ function o_(e) {
       }
     }
 }
-var Pu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, l_ = /\((c|tm|r)\)/i, c_ = /\((c|tm|r)\)/gi, a_ = {
+var Bu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, p_ = /\((c|tm|r)\)/i, g_ = /\((c|tm|r)\)/gi, m_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function u_(e, t) {
-  return a_[t.toLowerCase()];
+function __(e, t) {
+  return m_[t.toLowerCase()];
 }
-function f_(e) {
+function y_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(c_, u_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(g_, __)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function d_(e) {
+function b_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Pu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && Bu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function h_(e) {
+function w_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (l_.test(e.tokens[t].content) && f_(e.tokens[t].children), Pu.test(e.tokens[t].content) && d_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (p_.test(e.tokens[t].content) && y_(e.tokens[t].children), Bu.test(e.tokens[t].content) && b_(e.tokens[t].children));
 }
-var p_ = /['"]/, Lc = /['"]/g, Pc = "’", g_ = 1e3;
-function jc(e, t, n) {
+var k_ = /['"]/, jc = /['"]/g, Bc = "’", x_ = 1e3;
+function $c(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
   }
 }
-function ci(e, t, n, r) {
+function ai(e, t, n, r) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: r
   });
 }
-function m_(e, t) {
+function A_(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9494,7 +9568,7 @@ function m_(e, t) {
   }
   return n + e.slice(r);
 }
-function __(e, t) {
+function v_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9503,15 +9577,15 @@ function __(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (jc(r, i, n + 1), l.type !== "text") continue;
+    if ($c(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Lc.lastIndex = u;
-      const m = Lc.exec(a);
+      jc.lastIndex = u;
+      const m = jc.exec(a);
       if (!m) break;
-      let g = !0, p = !0;
+      let g = !0, h = !0;
       u = m.index + 1;
       const x = m[0] === "'";
       let v = 32;
@@ -9528,19 +9602,19 @@ function __(e, t) {
           D = e[n].content.charCodeAt(0);
           break;
         }
-      const k = jr(v) || Pr(v), w = jr(D) || Pr(D), y = Lr(v), F = Lr(D);
-      if (F ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (F || w || (p = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        x && ci(s, o, m.index, Pc);
+      const k = jr(v) || Pr(v), w = jr(D) || Pr(D), b = Lr(v), F = Lr(D);
+      if (F ? g = !1 : w && (b || k || (g = !1)), b ? h = !1 : k && (F || w || (h = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (h = g = !1), g && h && (g = k, h = w), !g && !h) {
+        x && ai(s, o, m.index, Bc);
         continue;
       }
-      if (p && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
+      if (h && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const z = r[n];
         let B, ee;
-        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, m.index, ee), ci(s, z.tokenIdx, z.contentPos, B), jc(r, i, n);
+        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ai(s, o, m.index, ee), ai(s, z.tokenIdx, z.contentPos, B), $c(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= g_) return;
+        if (r.length >= x_) return;
         r.push({
           tokenIdx: o,
           contentPos: m.index,
@@ -9548,48 +9622,48 @@ function __(e, t) {
           level: c,
           prevSameQuoteIdx: x ? i.single : i.double
         }), x ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && x && ci(s, o, m.index, Pc);
+      } else h && x && ai(s, o, m.index, Bc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = m_(e[l].content, s[o]);
+    e[l].content = A_(e[l].content, s[o]);
   });
 }
-function b_(e) {
+function R_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !p_.test(e.tokens[t].content) || __(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !k_.test(e.tokens[t].content) || v_(e.tokens[t].children, e);
 }
-function y_(e) {
+function E_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function w_(e) {
+function C_(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && y_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && E_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var Us = [
-  ["normalize", e_],
-  ["block", t_],
-  ["strip_references", n_],
-  ["inline", r_],
-  ["linkify", o_],
-  ["replacements", h_],
-  ["smartquotes", b_],
-  ["text_join", w_]
-], ju = class {
+var Ws = [
+  ["normalize", l_],
+  ["block", c_],
+  ["strip_references", a_],
+  ["inline", u_],
+  ["linkify", h_],
+  ["replacements", w_],
+  ["smartquotes", R_],
+  ["text_join", C_]
+], $u = class {
   constructor() {
     K(
       this,
@@ -9598,8 +9672,8 @@ var Us = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", Lu);
-    for (let e = 0; e < Us.length; e++) this.ruler.push(Us[e][0], Us[e][1]);
+    ), K(this, "State", ju);
+    for (let e = 0; e < Ws.length; e++) this.ruler.push(Ws[e][0], Ws[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9608,7 +9682,7 @@ var Us = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Bu = class {
+}, zu = class {
   constructor(e, t, n, r) {
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", On), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
@@ -9671,19 +9745,19 @@ var Us = [
     }
     return i.join("");
   }
-}, k_ = 65536;
-function Ws(e, t) {
+}, D_ = 65536;
+function Js(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Bc(e) {
+function zc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function x_(e, t, n, r) {
+function S_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9694,49 +9768,49 @@ function x_(e, t, n, r) {
   const l = e.src.charCodeAt(s++);
   if (l !== 124 && l !== 45 && l !== 58 && !Ee(l) || o === 45 && Ee(l)) return !1;
   for (; s < e.eMarks[i]; ) {
-    const y = e.src.charCodeAt(s);
-    if (y !== 124 && y !== 45 && y !== 58 && !Ee(y)) return !1;
+    const b = e.src.charCodeAt(s);
+    if (b !== 124 && b !== 45 && b !== 58 && !Ee(b)) return !1;
     s++;
   }
-  let c = Ws(e, t + 1), a = c.split("|");
+  let c = Js(e, t + 1), a = c.split("|");
   const u = [];
-  for (let y = 0; y < a.length; y++) {
-    const F = a[y].trim();
+  for (let b = 0; b < a.length; b++) {
+    const F = a[b].trim();
     if (!F) {
-      if (y === 0 || y === a.length - 1) continue;
+      if (b === 0 || b === a.length - 1) continue;
       return !1;
     }
     if (!/^:?-+:?$/.test(F)) return !1;
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Ws(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Bc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = Js(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = zc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
   const m = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), x = [t, 0];
-  p.map = x;
+  const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), x = [t, 0];
+  h.map = x;
   const v = e.push("thead_open", "thead", 1);
   v.map = [t, t + 1];
   const D = e.push("tr_open", "tr", 1);
   D.map = [t, t + 1];
-  for (let y = 0; y < a.length; y++) {
+  for (let b = 0; b < a.length; b++) {
     const F = e.push("th_open", "th", 1);
-    u[y] && (F.attrs = [["style", `text-align:${u[y]}`]]);
+    u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
     const z = e.push("inline", "", 0);
-    z.content = a[y].trim(), z.children = [], e.push("th_close", "th", -1);
+    z.content = a[b].trim(), z.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
   let k, w = 0;
   for (i = t + 2; i < n && !(e.sCount[i] < e.blkIndent); i++) {
-    let y = !1;
+    let b = !1;
     for (let z = 0, B = g.length; z < B; z++) if (g[z](e, i, n, !0)) {
-      y = !0;
+      b = !0;
       break;
     }
-    if (y || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Bc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > k_)) break;
+    if (b || (c = Js(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = zc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > D_)) break;
     if (i === t + 2) {
       const z = e.push("tbody_open", "tbody", 1);
       z.map = k = [t + 2, 0];
@@ -9753,7 +9827,7 @@ function x_(e, t, n, r) {
   }
   return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = m, e.line = i, !0;
 }
-function A_(e, t, n) {
+function T_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9772,7 +9846,7 @@ function A_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function v_(e, t, n, r) {
+function F_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9795,56 +9869,56 @@ function v_(e, t, n, r) {
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function R_(e, t, n, r) {
+function I_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
   if (r) return !0;
   const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
   e.parentType = "blockquote";
-  let g = !1, p;
-  for (p = t; p < n; p++) {
-    const w = e.sCount[p] < e.blkIndent;
-    if (i = e.bMarks[p] + e.tShift[p], s = e.eMarks[p], i >= s) break;
+  let g = !1, h;
+  for (h = t; h < n; h++) {
+    const w = e.sCount[h] < e.blkIndent;
+    if (i = e.bMarks[h] + e.tShift[h], s = e.eMarks[h], i >= s) break;
     if (e.src.charCodeAt(i++) === 62 && !w) {
-      let F = e.sCount[p] + 1, z, B;
-      e.src.charCodeAt(i) === 32 ? (i++, F++, B = !1, z = !0) : e.src.charCodeAt(i) === 9 ? (z = !0, (e.bsCount[p] + F) % 4 === 3 ? (i++, F++, B = !1) : B = !0) : z = !1;
+      let F = e.sCount[h] + 1, z, B;
+      e.src.charCodeAt(i) === 32 ? (i++, F++, B = !1, z = !0) : e.src.charCodeAt(i) === 9 ? (z = !0, (e.bsCount[h] + F) % 4 === 3 ? (i++, F++, B = !1) : B = !0) : z = !1;
       let ee = F;
-      for (l.push(e.bMarks[p]), e.bMarks[p] = i; i < s; ) {
+      for (l.push(e.bMarks[h]), e.bMarks[h] = i; i < s; ) {
         const Q = e.src.charCodeAt(i);
         if (Ee(Q))
-          Q === 9 ? ee += 4 - (ee + e.bsCount[p] + (B ? 1 : 0)) % 4 : ee++;
+          Q === 9 ? ee += 4 - (ee + e.bsCount[h] + (B ? 1 : 0)) % 4 : ee++;
         else break;
         i++;
       }
-      g = i >= s, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (z ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = ee - F, u.push(e.tShift[p]), e.tShift[p] = i - e.bMarks[p];
+      g = i >= s, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (z ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = i - e.bMarks[h];
       continue;
     }
     if (g) break;
-    let y = !1;
-    for (let F = 0, z = d.length; F < z; F++) if (d[F](e, p, n, !0)) {
-      y = !0;
+    let b = !1;
+    for (let F = 0, z = d.length; F < z; F++) if (d[F](e, h, n, !0)) {
+      b = !0;
       break;
     }
-    if (y) {
-      e.lineMax = p, e.blkIndent !== 0 && (l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] -= e.blkIndent);
+    if (b) {
+      e.lineMax = h, e.blkIndent !== 0 && (l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] -= e.blkIndent);
       break;
     }
-    l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] = -1;
+    l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] = -1;
   }
   const x = e.blkIndent;
   e.blkIndent = 0;
   const v = e.push("blockquote_open", "blockquote", 1);
   v.markup = ">";
   const D = [t, 0];
-  v.map = D, e.md.block.tokenize(e, t, p);
+  v.map = D, e.md.block.tokenize(e, t, h);
   const k = e.push("blockquote_close", "blockquote", -1);
   k.markup = ">", e.lineMax = o, e.parentType = m, D[1] = e.line;
   for (let w = 0; w < u.length; w++)
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = x, !0;
 }
-function E_(e, t, n, r) {
+function O_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9862,13 +9936,13 @@ function E_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function $c(e, t) {
+function Uc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
   return i !== 42 && i !== 45 && i !== 43 || r < n && !Ee(e.src.charCodeAt(r)) ? -1 : r;
 }
-function zc(e, t) {
+function Wc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9885,33 +9959,33 @@ function zc(e, t) {
   }
   return i < r && (s = e.src.charCodeAt(i), !Ee(s)) ? -1 : i;
 }
-function C_(e, t) {
+function M_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function D_(e, t, n, r) {
+function N_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, m, g;
-  if ((g = zc(e, c)) >= 0) {
+  if ((g = Wc(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = $c(e, c)) >= 0) d = !1;
+  } else if ((g = Uc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
   if (r) return !0;
-  const p = e.src.charCodeAt(g - 1), x = e.tokens.length;
+  const h = e.src.charCodeAt(g - 1), x = e.tokens.length;
   d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
   const v = [c, 0];
-  l.map = v, l.markup = String.fromCharCode(p);
+  l.map = v, l.markup = String.fromCharCode(h);
   let D = !1;
   const k = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     s = g, i = e.eMarks[c];
-    const y = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
-    let F = y;
+    const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
+    let F = b;
     for (; s < i; ) {
       const ke = e.src.charCodeAt(s);
       if (ke === 9) F += 4 - (F + e.bsCount[c]) % 4;
@@ -9921,29 +9995,29 @@ function D_(e, t, n, r) {
     }
     const z = s;
     let B;
-    z >= i ? B = 1 : B = F - y, B > 4 && (B = 1);
-    const ee = y + B;
-    l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
+    z >= i ? B = 1 : B = F - b, B > 4 && (B = 1);
+    const ee = b + B;
+    l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
     const Q = [c, 0];
     l.map = Q, d && (l.info = e.src.slice(o, g - 1));
     const ae = e.tight, ne = e.tShift[c], fe = e.sCount[c], Ce = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = F, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = ne, e.sCount[c] = fe, e.tight = ae, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, Q[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
-    let ye = !1;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = F, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = ne, e.sCount[c] = fe, e.tight = ae, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, Q[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    let be = !1;
     for (let ke = 0, lt = k.length; ke < lt; ke++) if (k[ke](e, c, n, !0)) {
-      ye = !0;
+      be = !0;
       break;
     }
-    if (ye) break;
+    if (be) break;
     if (d) {
-      if (g = zc(e, c), g < 0) break;
+      if (g = Wc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = $c(e, c), g < 0) break;
-    if (p !== e.src.charCodeAt(g - 1)) break;
+    } else if (g = Uc(e, c), g < 0) break;
+    if (h !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && C_(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = w, a && M_(e, x), !0;
 }
-var Js = 999;
-function S_(e) {
+var qs = 999;
+function L_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -9956,7 +10030,7 @@ function S_(e) {
 function gr(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function ai(e, t) {
+function ui(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let r = !1;
@@ -9972,13 +10046,13 @@ function ai(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function T_(e, t, n, r) {
+function P_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
   let l = gr(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
-    if (c.length + s - u > Js * 2) return !1;
+    if (c.length + s - u > qs * 2) return !1;
     let z = i.charCodeAt(s);
     if (z === 91) return !1;
     if (z === 93) {
@@ -9986,18 +10060,18 @@ function T_(e, t, n, r) {
       break;
     }
     if (z === 92 && (z = i.charCodeAt(++s)), z === 10 && s < l) {
-      const B = ai(e, o);
+      const B = ui(e, o);
       if (B < 0) return !1;
       c += i.slice(u, l), s = u = B, l = gr(e, o++);
       continue;
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Js && S_(c) > Js)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > qs && L_(c) > qs)) return !1;
   for (s = a + 2; s < l; ) {
     const z = i.charCodeAt(s);
     if (z === 10) {
-      const B = ai(e, o);
+      const B = ui(e, o);
       if (B < 0) break;
       s = B, l = gr(e, o++);
     } else if (Ee(z)) s++;
@@ -10008,11 +10082,11 @@ function T_(e, t, n, r) {
   const m = e.md.normalizeLink(d.str);
   if (!e.md.validateLink(m)) return !1;
   s = d.pos;
-  const g = s, p = l, x = o;
+  const g = s, h = l, x = o;
   for (; s < l; ) {
     const z = i.charCodeAt(s);
     if (z === 10) {
-      const B = ai(e, o);
+      const B = ui(e, o);
       if (B < 0) break;
       s = B, l = gr(e, o++);
     } else if (Ee(z)) s++;
@@ -10021,30 +10095,30 @@ function T_(e, t, n, r) {
   const v = s;
   let D = e.md.helpers.parseLinkTitle(i, s, l);
   for (; D.can_continue; ) {
-    const z = ai(e, o);
+    const z = ui(e, o);
     if (z < 0) break;
     s = z, l = gr(e, o++), D = e.md.helpers.parseLinkTitle(i, s, l, D);
   }
   let k;
-  for (v !== g && D.ok ? (k = D.str, s = D.pos) : (k = "", s = g, l = p, o = x); s < l && Ee(i.charCodeAt(s)); )
+  for (v !== g && D.ok ? (k = D.str, s = D.pos) : (k = "", s = g, l = h, o = x); s < l && Ee(i.charCodeAt(s)); )
     s++;
   if (s < l && i.charCodeAt(s) !== 10 && k)
-    for (k = "", s = g, l = p, o = x; s < l && Ee(i.charCodeAt(s)); )
+    for (k = "", s = g, l = h, o = x; s < l && Ee(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
-  const w = Ui(c);
+  const w = Wi(c);
   if (!w) return !1;
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
     title: k,
     href: m
   });
-  const y = e.push("reference_definition", "", 0);
-  y.map = [t, o], y.hidden = !0;
+  const b = e.push("reference_definition", "", 0);
+  b.map = [t, o], b.hidden = !0;
   const F = /* @__PURE__ */ Object.create(null);
-  return F.label = w, y.meta = F, e.line = o, !0;
+  return F.label = w, b.meta = F, e.line = o, !0;
 }
-var F_ = [
+var j_ = [
   "address",
   "article",
   "aside",
@@ -10107,7 +10181,7 @@ var F_ = [
   "tr",
   "track",
   "ul"
-], I_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, O_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", $u = new RegExp(`^(?:${I_}|${O_})`), xn = [
+], B_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, $_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Uu = new RegExp(`^(?:${B_}|${$_})`), xn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10134,17 +10208,17 @@ var F_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${F_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${j_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${$u.source}\\s*$`),
+    new RegExp(`${Uu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function M_(e, t, n, r) {
+function z_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
@@ -10164,7 +10238,7 @@ function M_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function N_(e, t, n, r) {
+function U_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10180,11 +10254,11 @@ function N_(e, t, n, r) {
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = Wi(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
+  u.content = Ji(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function L_(e, t, n) {
+function W_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10194,15 +10268,15 @@ function L_(e, t, n) {
     if (e.sCount[l] - e.blkIndent > 3) continue;
     if (e.sCount[l] >= e.blkIndent) {
       let g = e.bMarks[l] + e.tShift[l];
-      const p = e.eMarks[l];
-      if (g < p && (o = e.src.charCodeAt(g), (o === 45 || o === 61) && (g = e.skipChars(g, o), g = e.skipSpaces(g), g >= p))) {
+      const h = e.eMarks[l];
+      if (g < h && (o = e.src.charCodeAt(g), (o === 45 || o === 61) && (g = e.skipChars(g, o), g = e.skipSpaces(g), g >= h))) {
         s = o === 61 ? 1 : 2;
         break;
       }
     }
     if (e.sCount[l] < 0) continue;
     let m = !1;
-    for (let g = 0, p = r.length; g < p; g++) if (r[g](e, l, n, !0)) {
+    for (let g = 0, h = r.length; g < h; g++) if (r[g](e, l, n, !0)) {
       m = !0;
       break;
     }
@@ -10210,7 +10284,7 @@ function L_(e, t, n) {
   }
   if (!s)
     return e.parentType = i, !1;
-  const c = Wi(e.getLines(t, l, e.blkIndent, !1));
+  const c = Ji(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${s}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
@@ -10219,7 +10293,7 @@ function L_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function P_(e, t, n) {
+function J_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10231,23 +10305,23 @@ function P_(e, t, n) {
     }
     if (a) break;
   }
-  const o = Wi(e.getLines(t, s, e.blkIndent, !1));
+  const o = Ji(e.getLines(t, s, e.blkIndent, !1));
   e.line = s;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
   return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = i, !0;
 }
-var ui = [
+var fi = [
   [
     "table",
-    x_,
+    S_,
     ["paragraph", "reference"]
   ],
-  ["code", A_],
+  ["code", T_],
   [
     "fence",
-    v_,
+    F_,
     [
       "paragraph",
       "reference",
@@ -10257,7 +10331,7 @@ var ui = [
   ],
   [
     "blockquote",
-    R_,
+    I_,
     [
       "paragraph",
       "reference",
@@ -10267,7 +10341,7 @@ var ui = [
   ],
   [
     "hr",
-    E_,
+    O_,
     [
       "paragraph",
       "reference",
@@ -10277,17 +10351,17 @@ var ui = [
   ],
   [
     "list",
-    D_,
+    N_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", T_],
+  ["reference", P_],
   [
     "html_block",
-    M_,
+    z_,
     [
       "paragraph",
       "reference",
@@ -10296,16 +10370,16 @@ var ui = [
   ],
   [
     "heading",
-    N_,
+    U_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", L_],
-  ["paragraph", P_]
-], zu = class {
+  ["lheading", W_],
+  ["paragraph", J_]
+], Wu = class {
   constructor() {
     K(
       this,
@@ -10314,8 +10388,8 @@ var ui = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", Bu);
-    for (let e = 0; e < ui.length; e++) this.ruler.push(ui[e][0], ui[e][1], { alt: (ui[e][2] || []).slice() });
+    ), K(this, "State", zu);
+    for (let e = 0; e < fi.length; e++) this.ruler.push(fi[e][0], fi[e][1], { alt: (fi[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
     const r = this.ruler.getRules(""), i = r.length, s = e.md.options.maxNesting;
@@ -10344,7 +10418,7 @@ var ui = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Uu = class {
+}, Ju = class {
   constructor(e, t, n, r) {
     K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", On), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10365,16 +10439,16 @@ var ui = [
     else if (e === 1)
       i = this.src.charCodeAt(0), (i & 63488) === 55296 && (i = 65533);
     else if (i = this.src.charCodeAt(e - 1), (i & 64512) === 56320) {
-      const p = this.src.charCodeAt(e - 2);
-      i = (p & 64512) === 55296 ? 65536 + (p - 55296 << 10) + (i - 56320) : 65533;
+      const h = this.src.charCodeAt(e - 2);
+      i = (h & 64512) === 55296 ? 65536 + (h - 55296 << 10) + (i - 56320) : 65533;
     } else (i & 64512) === 55296 && (i = 65533);
     let s = e;
     for (; s < n && this.src.charCodeAt(s) === r; ) s++;
     const o = s - e;
     let l = s < n ? this.src.charCodeAt(s) : 32;
     if ((l & 64512) === 55296) {
-      const p = this.src.charCodeAt(s + 1);
-      l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
+      const h = this.src.charCodeAt(s + 1);
+      l = (h & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (h - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
     const c = jr(i) || Pr(i), a = jr(l) || Pr(l), u = Lr(i), d = Lr(l), m = !d && (!a || u || c), g = !u && (!c || d || a);
     return {
@@ -10384,7 +10458,7 @@ var ui = [
     };
   }
 };
-function j_(e) {
+function q_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10414,25 +10488,25 @@ function j_(e) {
       return !1;
   }
 }
-function B_(e, t) {
+function H_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !j_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !q_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function $_(e) {
+function V_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function z_(e) {
+function G_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function U_(e, t) {
+function K_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && z_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !$_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && G_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !V_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10453,7 +10527,7 @@ function U_(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function W_(e, t) {
+function Y_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10469,12 +10543,12 @@ function W_(e, t) {
   for (n++; n < i && Ee(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var Po = [];
-for (let e = 0; e < 256; e++) Po.push(0);
+var jo = [];
+for (let e = 0; e < 256; e++) jo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  Po[e.charCodeAt(0)] = 1;
+  jo[e.charCodeAt(0)] = 1;
 });
-function J_(e, t) {
+function X_(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10499,11 +10573,11 @@ function J_(e, t) {
   const o = "\\" + s;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    i < 256 && Po[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    i < 256 && jo[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function q_(e) {
+function Z_(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10513,7 +10587,7 @@ function q_(e) {
   }
   return t;
 }
-function H_(e, t) {
+function Q_(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10521,7 +10595,7 @@ function H_(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = q_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = Z_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10539,7 +10613,7 @@ function H_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function V_(e, t) {
+function e0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10559,7 +10633,7 @@ function V_(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Uc(e, t) {
+function Jc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10575,20 +10649,20 @@ function Uc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function G_(e) {
+function t0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Uc(e, e.delimiters);
+  Jc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Uc(e, s);
+    s && Jc(e, s);
   }
 }
-var Wu = {
-  tokenize: V_,
-  postProcess: G_
+var qu = {
+  tokenize: e0,
+  postProcess: t0
 };
-function K_(e, t) {
+function n0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const i = e.scanDelims(e.pos, r === 42);
@@ -10605,7 +10679,7 @@ function K_(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function Wc(e, t) {
+function qc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10616,41 +10690,41 @@ function Wc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function Y_(e) {
+function r0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Wc(e, e.delimiters);
+  qc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Wc(e, s);
+    s && qc(e, s);
   }
 }
-var Ju = {
-  tokenize: K_,
-  postProcess: Y_
+var Hu = {
+  tokenize: n0,
+  postProcess: r0
 };
-function X_(e, t) {
+function i0(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
   if (g < 0) return !1;
-  let p = g + 1;
-  if (p < d && e.src.charCodeAt(p) === 40) {
-    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
+  let h = g + 1;
+  if (h < d && e.src.charCodeAt(h) === 40) {
+    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Ee(n) && n !== 10)); h++)
       ;
-    if (p >= d) return !1;
-    if (c = p, i = e.md.helpers.parseLinkDestination(e.src, p, e.posMax), i.ok) {
-      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? p = i.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
+    if (h >= d) return !1;
+    if (c = h, i = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), i.ok) {
+      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? h = i.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Ee(n) && n !== 10)); h++)
         ;
-      if (i = e.md.helpers.parseLinkTitle(e.src, p, e.posMax), p < d && c !== p && i.ok)
-        for (l = i.str, p = i.pos; p < d && (n = e.src.charCodeAt(p), !(!Ee(n) && n !== 10)); p++)
+      if (i = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < d && c !== h && i.ok)
+        for (l = i.str, h = i.pos; h < d && (n = e.src.charCodeAt(h), !(!Ee(n) && n !== 10)); h++)
           ;
     }
-    (p >= d || e.src.charCodeAt(p) !== 41) && (a = !0), p++;
+    (h >= d || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = g + 1) : p = g + 1, r || (r = e.src.slice(m, g)), r = Ui(r), s = e.env.references[r], !s)
+    if (h < d && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? r = e.src.slice(c, h++) : h = g + 1) : h = g + 1, r || (r = e.src.slice(m, g)), r = Wi(r), s = e.env.references[r], !s)
       return e.pos = u, !1;
     o = s.href, l = s.title;
   }
@@ -10663,15 +10737,15 @@ function X_(e, t) {
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
-  return e.pos = p, e.posMax = d, !0;
+  return e.pos = h, e.posMax = d, !0;
 }
-function Z_(e, t) {
+function s0(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
   const d = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
-  const g = e.pos + 2, p = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
-  if (p < 0) return !1;
-  if (s = p + 1, s < m && e.src.charCodeAt(s) === 40) {
+  const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
+  if (h < 0) return !1;
+  if (s = h + 1, s < m && e.src.charCodeAt(s) === 40) {
     for (s++; s < m && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
       ;
     if (s >= m) return !1;
@@ -10686,12 +10760,12 @@ function Z_(e, t) {
     s++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (s < m && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = p + 1) : s = p + 1, i || (i = e.src.slice(g, p)), i = Ui(i), o = e.env.references[i], !o)
+    if (s < m && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = h + 1) : s = h + 1, i || (i = e.src.slice(g, h)), i = Wi(i), o = e.env.references[i], !o)
       return e.pos = d, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
-    r = e.src.slice(g, p);
+    r = e.src.slice(g, h);
     const x = [];
     e.md.inline.parse(r, e.md, e.env, x);
     const v = e.push("image", "img", 0), D = [["src", u], ["alt", ""]];
@@ -10702,8 +10776,8 @@ function Z_(e, t) {
   }
   return e.pos = s, e.posMax = m, !0;
 }
-var Q_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, e0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function t0(e, t) {
+var o0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, l0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function c0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10714,7 +10788,7 @@ function t0(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (e0.test(s)) {
+  if (l0.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10727,7 +10801,7 @@ function t0(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (Q_.test(s)) {
+  if (o0.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10742,17 +10816,17 @@ function t0(e, t) {
   }
   return !1;
 }
-function n0(e) {
+function a0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function r0(e) {
+function u0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function qu(e) {
+function Vu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function i0(e, t) {
+function f0(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10763,48 +10837,48 @@ function i0(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (qu(n.charCodeAt(t + 2)))
+  else if (Vu(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function s0(e, t) {
+function d0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = i0(e, r);
-  else if (s === 47 || qu(s)) {
-    const o = e.src.slice(r).match($u);
+  if (s === 33 || s === 63) i = f0(e, r);
+  else if (s === 47 || Vu(s)) {
+    const o = e.src.slice(r).match(Uu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), n0(o.content) && e.linkLevel++, r0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), a0(o.content) && e.linkLevel++, u0(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var o0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, l0 = /^&([a-z][a-z0-9]{1,31});/i;
-function c0(e, t) {
+var h0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, p0 = /^&([a-z][a-z0-9]{1,31});/i;
+function g0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(o0);
+    const i = e.src.slice(n).match(h0);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = Lo(s) ? Nr(s) : Nr(65533), o.markup = i[0], o.info = "entity";
+        o.content = Po(s) ? Nr(s) : Nr(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(l0);
+    const i = e.src.slice(n).match(p0);
     if (i) {
-      const s = xu(i[0]);
+      const s = vu(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10816,7 +10890,7 @@ function c0(e, t) {
   }
   return !1;
 }
-function Jc(e) {
+function Hc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10848,41 +10922,41 @@ function Jc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function a0(e) {
+function m0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Jc(e.delimiters);
+  Hc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Jc(s);
+    s && Hc(s);
   }
 }
-function u0(e) {
+function _0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
     i[t].nesting < 0 && r--, i[t].level = r, i[t].nesting > 0 && r++, i[t].type === "text" && t + 1 < s && i[t + 1].type === "text" ? i[t + 1].content = i[t].content + i[t + 1].content : (t !== n && (i[n] = i[t]), n++);
   t !== n && (i.length = n);
 }
-var qs = [
-  ["text", B_],
-  ["linkify", U_],
-  ["newline", W_],
-  ["escape", J_],
-  ["backticks", H_],
-  ["strikethrough", Wu.tokenize],
-  ["emphasis", Ju.tokenize],
-  ["link", X_],
-  ["image", Z_],
-  ["autolink", t0],
-  ["html_inline", s0],
-  ["entity", c0]
-], Hs = [
-  ["balance_pairs", a0],
-  ["strikethrough", Wu.postProcess],
-  ["emphasis", Ju.postProcess],
-  ["fragments_join", u0]
-], Hu = class {
+var Hs = [
+  ["text", H_],
+  ["linkify", K_],
+  ["newline", Y_],
+  ["escape", X_],
+  ["backticks", Q_],
+  ["strikethrough", qu.tokenize],
+  ["emphasis", Hu.tokenize],
+  ["link", i0],
+  ["image", s0],
+  ["autolink", c0],
+  ["html_inline", d0],
+  ["entity", g0]
+], Vs = [
+  ["balance_pairs", m0],
+  ["strikethrough", qu.postProcess],
+  ["emphasis", Hu.postProcess],
+  ["fragments_join", _0]
+], Gu = class {
   constructor() {
     K(
       this,
@@ -10899,9 +10973,9 @@ var qs = [
       */
       "ruler2",
       new $r()
-    ), K(this, "State", Uu);
-    for (let e = 0; e < qs.length; e++) this.ruler.push(qs[e][0], qs[e][1]);
-    for (let e = 0; e < Hs.length; e++) this.ruler2.push(Hs[e][0], Hs[e][1]);
+    ), K(this, "State", Ju);
+    for (let e = 0; e < Hs.length; e++) this.ruler.push(Hs[e][0], Hs[e][1]);
+    for (let e = 0; e < Vs.length; e++) this.ruler2.push(Vs[e][0], Vs[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), r = n.length, i = e.md.options.maxNesting, s = e.cache;
@@ -10948,7 +11022,7 @@ var qs = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, f0 = {
+}, y0 = {
   default: {
     options: {
       html: !1,
@@ -11047,7 +11121,7 @@ var qs = [
       }
     }
   }
-}, d0 = /^(vbscript|javascript|file|data):/, h0 = /^data:image\/(gif|png|jpeg|webp);/, qc = [
+}, b0 = /^(vbscript|javascript|file|data):/, w0 = /^data:image\/(gif|png|jpeg|webp);/, Vc = [
   "http:",
   "https:",
   "mailto:"
@@ -11070,32 +11144,32 @@ var qs = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return d0.test(t) ? h0.test(t) : !0;
+    return b0.test(t) ? w0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || qc.indexOf(t.protocol) >= 0))
+    const t = po(e, !0);
+    if (t.hostname && (!t.protocol || Vc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Oc.toASCII(t.hostname);
+        t.hostname = Nc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), fo(t);
+    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), ho(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || qc.indexOf(t.protocol) >= 0))
+    const t = po(e, !0);
+    if (t.hostname && (!t.protocol || Vc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Oc.toUnicode(t.hostname);
+        t.hostname = Nc.toUnicode(t.hostname);
       } catch {
       }
-    return rr(fo(t), rr.defaultChars + "%");
+    return rr(ho(t), rr.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11106,7 +11180,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new Hu()
+      new Gu()
     ), K(
       this,
       /**
@@ -11115,7 +11189,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new zu()
+      new Wu()
     ), K(
       this,
       /**
@@ -11124,7 +11198,7 @@ var qs = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new ju()
+      new $u()
     ), K(
       this,
       /**
@@ -11148,7 +11222,7 @@ var qs = [
       * ```
       */
       "renderer",
-      new Nu()
+      new Pu()
     ), K(
       this,
       /**
@@ -11157,7 +11231,7 @@ var qs = [
       * rule.
       */
       "linkify",
-      new km()
+      new Dm()
     ), K(
       this,
       /**
@@ -11165,7 +11239,7 @@ var qs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Om
+      $m
     ), K(
       this,
       /**
@@ -11173,7 +11247,7 @@ var qs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, Km)
+      Object.assign({}, n_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11211,7 +11285,7 @@ var qs = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = f0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = y0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11338,15 +11412,15 @@ var qs = [
 };
 K(Ot, "Token", On);
 K(Ot, "Ruler", $r);
-K(Ot, "Renderer", Nu);
-K(Ot, "ParserCore", ju);
-K(Ot, "StateCore", Lu);
-K(Ot, "ParserBlock", zu);
-K(Ot, "StateBlock", Bu);
-K(Ot, "ParserInline", Hu);
-K(Ot, "StateInline", Uu);
-var p0 = Iu(Ot);
-const g0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, m0 = [
+K(Ot, "Renderer", Pu);
+K(Ot, "ParserCore", $u);
+K(Ot, "StateCore", ju);
+K(Ot, "ParserBlock", Wu);
+K(Ot, "StateBlock", zu);
+K(Ot, "ParserInline", Gu);
+K(Ot, "StateInline", Ju);
+var k0 = Mu(Ot);
+const x0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, A0 = [
   "a",
   "blockquote",
   "br",
@@ -11373,70 +11447,70 @@ const g0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, m0 = [
   "thead",
   "tr",
   "ul"
-], _0 = ["href", "title", "target", "rel", "start", "class"], Jr = new p0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], v0 = ["href", "title", "target", "rel", "start", "class"], Jr = new k0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Jr.disable(["image"]);
-Jr.validateLink = (e) => jo.test(String(e).trim());
-const b0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), b0(e, t, n, r, i));
-function y0(e) {
+Jr.validateLink = (e) => Bo.test(String(e).trim());
+const R0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), R0(e, t, n, r, i));
+function E0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Hc = null;
-function w0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Hc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let Gc = null;
+function C0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Gc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !jo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Hc = e), e);
+    n !== null && !Bo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), Gc = e), e);
 }
-function k0(e, t = zg) {
-  const n = String(e ?? "").slice(0, g0), r = w0(t);
-  if (!r) return `<p>${y0(n)}</p>`;
+function D0(e, t = Gg) {
+  const n = String(e ?? "").slice(0, x0), r = C0(t);
+  if (!r) return `<p>${E0(n)}</p>`;
   const i = Jr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: m0,
-    ALLOWED_ATTR: _0,
-    ALLOWED_URI_REGEXP: jo,
+    ALLOWED_TAGS: A0,
+    ALLOWED_ATTR: v0,
+    ALLOWED_URI_REGEXP: Bo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const x0 = 300, Jn = /* @__PURE__ */ new Map();
-function Vs(e) {
+const S0 = 300, Jn = /* @__PURE__ */ new Map();
+function Gs(e) {
   const t = String(e ?? "");
   let n = Jn.get(t);
-  return n !== void 0 ? Jn.delete(t) : (n = k0(t), Jn.size >= x0 && Jn.delete(Jn.keys().next().value)), Jn.set(t, n), n;
+  return n !== void 0 ? Jn.delete(t) : (n = D0(t), Jn.size >= S0 && Jn.delete(Jn.keys().next().value)), Jn.set(t, n), n;
 }
-const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = { "data-test": "run-status" }, E0 = { class: "cd-hint" }, C0 = ["value"], D0 = {
+const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = { "data-test": "run-status" }, O0 = { class: "cd-hint" }, M0 = ["value"], N0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, S0 = {
+}, L0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, T0 = {
+}, P0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, F0 = ["data-node", "onClick"], I0 = { class: "cd-err" }, O0 = {
+}, j0 = ["data-node", "onClick"], B0 = { class: "cd-err" }, $0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, M0 = ["src", "alt", "title", "onClick"], Vc = {
+}, z0 = ["src", "alt", "title", "onClick"], Kc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Gl(s.id, o.nodeId, o.index, Ep)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Gl(s.id, o.nodeId, o.index));
+    const t = e, n = (s, o) => t.ctl.url(Yl(s.id, o.nodeId, o.index, Op)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Yl(s.id, o.nodeId, o.index));
     return (s, o) => (J(), q("div", {
       class: nt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      Y("div", v0, [
+      Y("div", F0, [
         o[0] || (o[0] = Y("span", { class: "cd-who" }, "run", -1)),
-        Y("b", R0, oe(e.run.status), 1),
-        Y("span", E0, [
+        Y("b", I0, oe(e.run.status), 1),
+        Y("span", O0, [
           he(oe(e.run.short), 1),
           e.run.queuedBy ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(e.run.queuedBy), 1)
@@ -11453,8 +11527,8 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, C0)) : (J(), q("progress", D0)),
-        Y("div", S0, [
+        }, null, 8, M0)) : (J(), q("progress", N0)),
+        Y("div", L0, [
           e.run.status === "queued" ? (J(), q(se, { key: 0 }, [
             o[1] || (o[1] = he("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (J(), q(se, { key: 0 }, [
@@ -11473,7 +11547,7 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", T0, oe(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", P0, oe(e.run.reason), 1)) : pe("", !0),
       (J(!0), q(se, null, qe(e.run.errors, (l, c) => (J(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11491,10 +11565,10 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           l.input ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, F0)) : pe("", !0),
-        Y("span", I0, oe((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, j0)) : pe("", !0),
+        Y("span", B0, oe((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (J(), q("div", O0, [
+      e.run.outputs.length ? (J(), q("div", $0, [
         (J(!0), q(se, null, qe(e.run.outputs, (l) => (J(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11503,71 +11577,71 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, M0))), 128))
+        }, null, 8, z0))), 128))
       ])) : pe("", !0)
-    ], 10, A0));
+    ], 10, T0));
   }
-}, N0 = { class: "cd-bar" }, L0 = ["title"], P0 = ["value", "disabled"], j0 = ["value"], B0 = ["disabled"], $0 = ["title"], z0 = ["disabled"], U0 = {
+}, U0 = { class: "cd-bar" }, W0 = ["title"], J0 = ["value", "disabled"], q0 = ["value"], H0 = ["disabled"], V0 = ["title"], G0 = ["disabled"], K0 = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, W0 = {
+}, Y0 = {
   key: 0,
   class: "cd-hint"
-}, J0 = ["onClick", "data-session"], q0 = { class: "cd-hint" }, H0 = { key: 0 }, V0 = {
+}, X0 = ["onClick", "data-session"], Z0 = { class: "cd-hint" }, Q0 = { key: 0 }, ey = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, G0 = ["value"], K0 = { class: "cd-wide" }, Y0 = { class: "cd-wide" }, X0 = { class: "cd-hint" }, Z0 = { class: "cd-row" }, Q0 = ["disabled"], eb = {
+}, ty = ["value"], ny = { class: "cd-wide" }, ry = { class: "cd-wide" }, iy = { class: "cd-hint" }, sy = { class: "cd-row" }, oy = ["disabled"], ly = {
   class: "cd-skills",
   "data-test": "skills"
-}, tb = ["title"], nb = ["checked", "onChange", "data-skill"], rb = {
+}, cy = ["title"], ay = ["checked", "onChange", "data-skill"], uy = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, ib = { class: "cd-main" }, sb = {
+}, fy = { class: "cd-main" }, dy = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, ob = { "data-test": "summary" }, lb = ["innerHTML"], cb = { class: "cd-user" }, ab = ["data-skill"], ub = { class: "cd-skill" }, fb = ["innerHTML"], db = {
+}, hy = { "data-test": "summary" }, py = ["innerHTML"], gy = { class: "cd-user" }, my = ["data-skill"], _y = { class: "cd-skill" }, yy = ["innerHTML"], by = {
   key: 0,
   class: "cd-atts",
   "data-test": "attachments"
-}, hb = ["src", "alt", "title", "onClick"], pb = ["href", "title"], gb = {
+}, wy = ["src", "alt", "title", "onClick"], ky = ["href", "title"], xy = {
   key: 1,
   class: "cd-hint",
   "data-test": "waiting"
-}, mb = {
+}, Ay = {
   key: 2,
   class: "cd-err"
-}, _b = ["data-skill"], bb = { class: "cd-skill" }, yb = {
+}, vy = ["data-skill"], Ry = { class: "cd-skill" }, Ey = {
   key: 0,
   class: "cd-typing"
-}, wb = ["innerHTML"], kb = {
+}, Cy = ["innerHTML"], Dy = {
   key: 0,
   class: "cd-err"
-}, xb = {
+}, Sy = {
   key: 1,
   class: "cd-empty"
-}, Ab = {
+}, Ty = {
   key: 0,
   class: "cd-hint"
-}, vb = ["src"], Rb = ["href"], Eb = {
+}, Fy = ["src"], Iy = ["href"], Oy = {
   key: 2,
   class: "cd-notice",
   "data-test": "notice"
-}, Cb = {
+}, My = {
   key: 3,
   class: "cd-chips",
   "data-test": "chips"
-}, Db = ["title", "data-state"], Sb = ["src"], Tb = ["onClick"], Fb = { class: "cd-input" }, Ib = ["disabled"], Ob = ["accept"], Mb = ["disabled"], Nb = ["disabled"], Lb = {
+}, Ny = ["title", "data-state"], Ly = ["src"], Py = ["onClick"], jy = { class: "cd-input" }, By = ["disabled"], $y = ["accept"], zy = ["disabled"], Uy = ["disabled"], Wy = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, r = t.ctl.ui, i = tt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = tt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = tt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = tt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = tt(() => r.connected && !r.outage && n.status === "working"), a = tt(() => r.form.skills), u = tt(() => !!n.config?.api_key_set), d = tt(() => {
       const j = [...r.sessions];
       return r.form.session_id && !j.some((C) => C.id === r.form.session_id) && j.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), j;
-    }), m = tt(() => Np(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), p = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
+    }), m = tt(() => Up(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), h = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
     function x(j) {
       return String(j).split(/(\[[^\]]*\])/).filter((C) => C).map((C) => C.startsWith("[") && C.endsWith("]") ? { mark: !0, text: C.slice(1, -1) } : { mark: !1, text: C });
     }
@@ -11576,24 +11650,24 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
     }
     const D = tt(() => {
       const j = {};
-      for (const [C, R] of Object.entries(Op(n))) j[C] = R.map((H) => Mp(H, (Ke) => t.ctl.titleOf(Ke)));
+      for (const [C, R] of Object.entries($p(n))) j[C] = R.map((H) => zp(H, (Ke) => t.ctl.titleOf(Ke)));
       return j;
     }), k = (j) => D.value[j] ?? [];
     function w(j) {
       (!j || j.type === "click" || j.key === "Escape") && t.ctl.showImage("");
     }
-    const y = /* @__PURE__ */ ei(null);
-    ps(
+    const b = /* @__PURE__ */ ei(null);
+    gs(
       () => r.image,
-      (j) => j && xr(() => y.value?.focus())
+      (j) => j && xr(() => b.value?.focus())
     );
     const F = /* @__PURE__ */ ei(null), z = /* @__PURE__ */ ei(null), B = (j) => {
       j && (j.scrollTop = j.scrollHeight);
     };
-    ps(
+    gs(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
       () => xr(() => B(F.value))
-    ), ps(
+    ), gs(
       () => n.logs.length,
       () => xr(() => B(z.value))
     );
@@ -11604,8 +11678,8 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
     function Q(j) {
       j.key === "Enter" && !j.shiftKey && !j.isComposing && (j.preventDefault(), t.ctl.send());
     }
-    const ae = /* @__PURE__ */ ei(null), ne = [...Oo, ".md", ".json", ".txt"].join(","), fe = tt(() => r.attachments.some((j) => j.state === "ready")), Ce = tt(() => r.connected && (r.draft.trim() || fe.value));
-    function ye(j) {
+    const ae = /* @__PURE__ */ ei(null), ne = [...Mo, ".md", ".json", ".txt"].join(","), fe = tt(() => r.attachments.some((j) => j.state === "ready")), Ce = tt(() => r.connected && (r.draft.trim() || fe.value));
+    function be(j) {
       t.ctl.addFiles(j.target.files), j.target.value = "";
     }
     function ke(j) {
@@ -11631,11 +11705,11 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
       }, ["prevent", "stop"])),
       onDrop: Hn(ke, ["prevent", "stop"])
     }, [
-      Y("div", N0, [
+      Y("div", U0, [
         Y("span", {
           class: nt(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, L0),
+        }, null, 10, W0),
         Y("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -11650,10 +11724,10 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           (J(!0), q(se, null, qe(d.value, (R) => (J(), q("option", {
             key: R.id,
             value: R.id
-          }, oe(R.title), 9, j0))), 128)),
+          }, oe(R.title), 9, q0))), 128)),
           C[22] || (C[22] = Y("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, P0),
-        bn(Y("input", {
+        ], 40, J0),
+        yn(Y("input", {
           class: "cd-search",
           "onUpdate:modelValue": C[0] || (C[0] = (R) => G(r).searchQuery = R),
           type: "search",
@@ -11662,7 +11736,7 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           onKeydown: v,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, B0), [
+        }, null, 40, H0), [
           [Un, G(r).searchQuery]
         ]),
         Y("span", {
@@ -11674,14 +11748,14 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           G(n).queuedTurns ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, $0),
+        ], 10, V0),
         Y("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: C[1] || (C[1] = (R) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, z0),
+        }, "■", 8, G0),
         Y("button", {
           class: nt(["cd-btn", { "cd-on": G(r).showSettings }]),
           onClick: C[2] || (C[2] = (R) => G(r).showSettings = !G(r).showSettings),
@@ -11695,8 +11769,8 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (J(), q("div", U0, [
-        G(r).searchHits.length ? pe("", !0) : (J(), q("div", W0, "nothing found")),
+      G(r).searchHits ? (J(), q("div", K0, [
+        G(r).searchHits.length ? pe("", !0) : (J(), q("div", Y0, "nothing found")),
         (J(!0), q(se, null, qe(G(r).searchHits, (R) => (J(), q("button", {
           key: R.key,
           class: "cd-hit",
@@ -11705,34 +11779,34 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
         }, [
           Y("b", null, oe(R.title), 1),
           C[23] || (C[23] = he()),
-          Y("span", q0, oe(R.kind), 1),
+          Y("span", Z0, oe(R.kind), 1),
           C[24] || (C[24] = Y("br", null, null, -1)),
           (J(!0), q(se, null, qe(x(R.snippet), (H, Ke) => (J(), q(se, { key: Ke }, [
-            H.mark ? (J(), q("mark", H0, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
+            H.mark ? (J(), q("mark", Q0, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
               he(oe(H.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, J0))), 128))
+        ], 8, X0))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (J(), q("div", V0, [
+      G(r).showSettings ? (J(), q("div", ey, [
         Y("label", null, [
           C[25] || (C[25] = he("Provider ", -1)),
-          bn(Y("select", {
+          yn(Y("select", {
             "onUpdate:modelValue": C[4] || (C[4] = (R) => G(r).form.provider = R),
             onChange: C[5] || (C[5] = (R) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (J(!0), q(se, null, qe(G(Jp), (R) => (J(), q("option", {
+            (J(!0), q(se, null, qe(G(Xp), (R) => (J(), q("option", {
               key: R,
               value: R
-            }, oe(R), 9, G0))), 128))
+            }, oe(R), 9, ty))), 128))
           ], 544), [
-            [Rh, G(r).form.provider]
+            [Ch, G(r).form.provider]
           ])
         ]),
         Y("label", null, [
           C[26] || (C[26] = he("Model ", -1)),
-          bn(Y("input", {
+          yn(Y("input", {
             "onUpdate:modelValue": C[6] || (C[6] = (R) => G(r).form.model = R),
             onChange: C[7] || (C[7] = (R) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
@@ -11743,7 +11817,7 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
         ]),
         Y("label", null, [
           C[27] || (C[27] = he("Base URL ", -1)),
-          bn(Y("input", {
+          yn(Y("input", {
             "onUpdate:modelValue": C[8] || (C[8] = (R) => G(r).form.base_url = R),
             onChange: C[9] || (C[9] = (R) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
@@ -11752,9 +11826,9 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
             [Un, G(r).form.base_url]
           ])
         ]),
-        Y("label", K0, [
+        Y("label", ny, [
           C[28] || (C[28] = he("System prompt ", -1)),
-          bn(Y("textarea", {
+          yn(Y("textarea", {
             "onUpdate:modelValue": C[10] || (C[10] = (R) => G(r).form.system_prompt = R),
             rows: "2",
             onChange: C[11] || (C[11] = (R) => e.ctl.saveConfig()),
@@ -11763,11 +11837,11 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
             [Un, G(r).form.system_prompt]
           ])
         ]),
-        Y("label", Y0, [
+        Y("label", ry, [
           C[29] || (C[29] = he("API key ", -1)),
-          Y("span", X0, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Y("span", Z0, [
-            bn(Y("input", {
+          Y("span", iy, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          Y("span", sy, [
+            yn(Y("input", {
               "onUpdate:modelValue": C[12] || (C[12] = (R) => G(r).apiKey = R),
               type: "password",
               autocomplete: "off",
@@ -11781,11 +11855,11 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
               onClick: C[13] || (C[13] = (R) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, Q0)
+            }, "set", 8, oy)
           ])
         ])
       ])) : pe("", !0),
-      Y("div", eb, [
+      Y("div", ly, [
         (J(!0), q(se, null, qe(G(r).skills, (R) => (J(), q("label", {
           key: R.name,
           class: nt(["cd-chip", { "cd-on": a.value.includes(R.name) }]),
@@ -11796,59 +11870,59 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
             checked: a.value.includes(R.name),
             onChange: (H) => e.ctl.toggleSkill(R.name, H.target.checked),
             "data-skill": R.name
-          }, null, 40, nb),
+          }, null, 40, ay),
           he(" " + oe(R.name), 1)
-        ], 10, tb))), 128)),
-        G(r).skills.length ? pe("", !0) : (J(), q("span", rb, [
+        ], 10, cy))), 128)),
+        G(r).skills.length ? pe("", !0) : (J(), q("span", uy, [
           he(oe(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (J(), q(se, { key: 0 }, [
             he(" (" + oe(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      Y("div", ib, [
+      Y("div", fy, [
         Y("div", {
           ref_key: "chat",
           ref: F,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          m.value ? (J(), q("details", sb, [
-            Y("summary", ob, [
+          m.value ? (J(), q("details", dy, [
+            Y("summary", hy, [
               C[30] || (C[30] = Y("b", null, "Summary", -1)),
               he(" of " + oe(g.value.length) + " earlier turn" + oe(g.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               Y("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Vs)(m.value.content)
-              }, null, 8, lb)
+                innerHTML: G(Gs)(m.value.content)
+              }, null, 8, py)
             ]),
             (J(!0), q(se, null, qe(g.value, (R) => (J(), q("div", {
               key: R.id,
               class: "cd-turn cd-old"
             }, [
-              Y("div", cb, [
+              Y("div", gy, [
                 C[31] || (C[31] = Y("span", { class: "cd-who" }, "you", -1)),
                 he(oe(R.content), 1)
               ]),
               Y("div", {
                 class: "cd-replies",
-                style: Dr({ "--cols": Math.max(1, G(si)(R, a.value).length) })
+                style: Dr({ "--cols": Math.max(1, G(oi)(R, a.value).length) })
               }, [
-                (J(!0), q(se, null, qe(G(si)(R, a.value), (H) => (J(), q("div", {
+                (J(!0), q(se, null, qe(G(oi)(R, a.value), (H) => (J(), q("div", {
                   key: H.skill,
                   class: nt(["cd-reply", "cd-" + H.state]),
                   "data-skill": H.skill
                 }, [
-                  Y("div", ub, oe(H.skill), 1),
+                  Y("div", _y, oe(H.skill), 1),
                   Y("div", {
                     class: "cd-text cd-md",
-                    innerHTML: G(Vs)(H.content)
-                  }, null, 8, fb)
-                ], 10, ab))), 128))
+                    innerHTML: G(Gs)(H.content)
+                  }, null, 8, yy)
+                ], 10, my))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
-          (J(!0), q(se, null, qe(p.value, (R) => (J(), q("div", {
+          (J(!0), q(se, null, qe(h.value, (R) => (J(), q("div", {
             key: R.pending ? R.clientId : R.id,
             class: "cd-turn"
           }, [
@@ -11857,7 +11931,7 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
             }, [
               C[32] || (C[32] = Y("span", { class: "cd-who" }, "you", -1)),
               he(oe(R.content) + " ", 1),
-              R.attachments?.length ? (J(), q("span", db, [
+              R.attachments?.length ? (J(), q("span", by, [
                 (J(!0), q(se, null, qe(R.attachments, (H) => (J(), q(se, {
                   key: H.sha256
                 }, [
@@ -11869,7 +11943,7 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
                     title: H.name + (H.width ? ` · ${H.width}×${H.height}` : ""),
                     onClick: (Ke) => e.ctl.showImage(e.ctl.attachmentUrl(H.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, hb)) : (J(), q("a", {
+                  }, null, 8, wy)) : (J(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(H.sha256),
@@ -11877,45 +11951,45 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
                     rel: "noopener",
                     title: H.mime,
                     "data-test": "attachment"
-                  }, oe(H.name || H.mime), 9, pb))
+                  }, oe(H.name || H.mime), 9, ky))
                 ], 64))), 128))
               ])) : pe("", !0),
-              R.state === "waiting" ? (J(), q("span", gb, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              R.error ? (J(), q("span", mb, " — " + oe(R.error), 1)) : pe("", !0)
+              R.state === "waiting" ? (J(), q("span", xy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              R.error ? (J(), q("span", Ay, " — " + oe(R.error), 1)) : pe("", !0)
             ], 2),
             Y("div", {
               class: "cd-replies",
-              style: Dr({ "--cols": Math.max(1, G(si)(R, a.value).length) })
+              style: Dr({ "--cols": Math.max(1, G(oi)(R, a.value).length) })
             }, [
-              (J(!0), q(se, null, qe(G(si)(R, a.value), (H) => (J(), q("div", {
+              (J(!0), q(se, null, qe(G(oi)(R, a.value), (H) => (J(), q("div", {
                 key: H.skill,
                 class: nt(["cd-reply", "cd-" + H.state]),
                 "data-skill": H.skill
               }, [
-                Y("div", bb, [
+                Y("div", Ry, [
                   he(oe(H.skill), 1),
-                  H.state === "streaming" ? (J(), q("span", yb, "…")) : pe("", !0)
+                  H.state === "streaming" ? (J(), q("span", Ey, "…")) : pe("", !0)
                 ]),
                 Y("div", {
                   class: "cd-text cd-md",
-                  innerHTML: G(Vs)(H.content)
-                }, null, 8, wb),
-                H.error ? (J(), q("div", kb, oe(H.error), 1)) : pe("", !0)
-              ], 10, _b))), 128))
+                  innerHTML: G(Gs)(H.content)
+                }, null, 8, Cy),
+                H.error ? (J(), q("div", Dy, oe(H.error), 1)) : pe("", !0)
+              ], 10, vy))), 128))
             ], 4),
-            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), di(Vc, {
+            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), hi(Kc, {
               key: H.id,
               run: H,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (J(!0), q(se, null, qe(k(0), (R) => (J(), di(Vc, {
+          (J(!0), q(se, null, qe(k(0), (R) => (J(), hi(Kc, {
             key: R.id,
             run: R,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (J(), q("div", xb, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (J(), q("div", Sy, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (J(), q("div", {
           key: 0,
@@ -11935,14 +12009,14 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
             ], 64)) : pe("", !0),
             he(": " + oe(R.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (J(), q("div", Ab, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (J(), q("div", Ty, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (J(), di(_d, { to: "body" }, [
+      (J(), hi(bd, { to: "body" }, [
         G(r).image ? (J(), q("div", {
           key: 0,
           ref_key: "overlay",
-          ref: y,
+          ref: b,
           class: "comfyd-image-overlay",
           tabindex: "0",
           onClick: w,
@@ -11952,18 +12026,18 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           Y("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, vb),
+          }, null, 8, Fy),
           Y("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: C[14] || (C[14] = Hn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Rb)
+          }, "open in a new tab", 8, Iy)
         ], 544)) : pe("", !0)
       ])),
-      l.value ? (J(), q("div", Eb, oe(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (J(), q("div", Cb, [
+      l.value ? (J(), q("div", Oy, oe(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (J(), q("div", My, [
         (J(!0), q(se, null, qe(G(r).attachments, (R) => (J(), q("span", {
           key: R.key,
           class: nt(["cd-chip cd-att", "cd-att-" + R.state]),
@@ -11975,7 +12049,7 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
             class: "cd-chip-thumb",
             src: R.preview,
             alt: ""
-          }, null, 8, Sb)) : pe("", !0),
+          }, null, 8, Ly)) : pe("", !0),
           he(" " + oe(R.name), 1),
           R.state === "uploading" ? (J(), q(se, { key: 1 }, [
             he(" …")
@@ -11987,17 +12061,17 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
             class: "cd-x",
             onClick: (H) => e.ctl.removeAttachment(R.key),
             title: "Remove"
-          }, "×", 8, Tb)
-        ], 10, Db))), 128))
+          }, "×", 8, Py)
+        ], 10, Ny))), 128))
       ])) : pe("", !0),
-      Y("div", Fb, [
+      Y("div", jy, [
         Y("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
           onClick: C[15] || (C[15] = (R) => ae.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, Ib),
+        }, "+", 8, By),
         Y("input", {
           ref_key: "picker",
           ref: ae,
@@ -12005,10 +12079,10 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           multiple: "",
           accept: G(ne),
           style: { display: "none" },
-          onChange: ye,
+          onChange: be,
           "data-test": "file"
-        }, null, 40, Ob),
-        bn(Y("textarea", {
+        }, null, 40, $y),
+        yn(Y("textarea", {
           "onUpdate:modelValue": C[16] || (C[16] = (R) => G(r).draft = R),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
@@ -12016,7 +12090,7 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           onKeydown: Q,
           onPaste: lt,
           "data-test": "input"
-        }, null, 40, Mb), [
+        }, null, 40, zy), [
           [Un, G(r).draft]
         ]),
         Y("button", {
@@ -12024,29 +12098,29 @@ const A0 = ["data-prompt", "data-status"], v0 = { class: "cd-run-head" }, R0 = {
           disabled: !Ce.value,
           onClick: C[17] || (C[17] = (R) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Nb)
+        }, "send", 8, Uy)
       ])
     ], 32));
   }
-}, Pb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", jb = "comfyd.canvas", Bb = 1500;
-function Gc() {
+}, Jy = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", qy = "comfyd.canvas", Hy = 1500;
+function Yc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function go(e, t) {
+function mo(e, t) {
   (console[e] ?? console.log)(t);
 }
-function $b(e) {
-  const t = Gc();
+function Vy(e) {
+  const t = Yc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Gc();
-    (i || ++n > Bb) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Yc();
+    (i || ++n > Hy) && (clearInterval(r), i ? e(i, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function zb({ app: e, api: t }, n) {
-  const r = new Bh({
+function Gy({ app: e, api: t }, n) {
+  const r = new zh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12059,30 +12133,30 @@ function zb({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new Ap({
+  }), i = new Rp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: xp(window.sessionStorage),
+    tabId: vp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: go,
-    isPanelNode: lc
+    log: mo,
+    isPanelNode: ac
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Fh,
-    reactive: Ao,
-    component: Lb,
-    css: Pb,
+    createApp: Oh,
+    reactive: vo,
+    component: Wy,
+    css: Jy,
     document,
-    log: go,
+    log: mo,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -12102,20 +12176,20 @@ function zb({ app: e, api: t }, n) {
   const l = () => {
     o || (o = !0, t.addEventListener("graphChanged", () => i.graphChanged()), window.addEventListener("focus", () => i.setFocus(!0)), window.addEventListener("blur", () => i.setFocus(!1)), document.addEventListener("visibilitychange", () => i.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
       i.touched(), i.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
+    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), Fp({ app: e, document }), i.start());
   };
   e.registerExtension({
-    name: jb,
+    name: qy,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === ao && (c.prototype.isVirtualNode = !0);
+      a?.name === uo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      lc(c) && rg(c, s);
+      ac(c) && ug(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-$b(zb);
+Vy(Gy);
