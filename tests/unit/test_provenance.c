@@ -329,7 +329,7 @@ static void malformed_provenance_is_refused_whole(void **state)
         "\"admin\"}],\"nodes\":{\"1\":{\"by\":0,\"rev\":1,\"at\":1}}}}}}",
         "{\"nodes\":[],\"extra\":{\"comfyd\":{\"provenance\":{\"v\":1,\"actors\":[{\"kind\":"
         "\"grpc\",\"name\":\"a\\u0001b\"}]}}}}",
-        "not json",
+        "{\"extra\":{\"comfyd\":{\"provenance\": not json",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = 0;
