@@ -129,6 +129,40 @@ describe("the canvas executor in the stock frontend", () => {
     expect(diff.ops.every((o) => o.origin === "GRAPH_ORIGIN_USER")).toBe(true);
   });
 
+  it("shows who last changed a node when the pointer rests on it; the workflow keeps it", async () => {
+    const g = await bridge("POST", "/comfy/graph/command", { type: "get_graph", canvas_id: await canvasIdOf(page) });
+    const sampler = g.body.graph.nodes.find((n) => n.type === "KSampler");
+    // The user moved it (the test before); the batch made it.
+    expect(sampler.provenance.actor.kind).toBe("ACTOR_KIND_USER");
+    const id = Number(sampler.id);
+    // The tab keeps what the core handed back with its acks.
+    await until(
+      async () => page.evaluate((nid) => window.comfyAPI.app.app.rootGraph.extra?.comfyd?.provenance?.nodes?.[String(nid)]?.rev, id),
+      "the tab to keep the provenance",
+    );
+    const at = await page.evaluate((nid) => {
+      const app = window.comfyAPI.app.app;
+      const n = app.rootGraph.getNodeById(nid);
+      const rect = app.canvas.canvas.getBoundingClientRect();
+      const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] + 40, n.pos[1] + 20]);
+      return { x: rect.left + x, y: rect.top + y };
+    }, id);
+    await page.mouse.move(at.x - 5, at.y - 5);
+    await page.mouse.move(at.x, at.y, { steps: 3 });
+    const tip = page.locator(".comfyd-provenance-tip");
+    await tip.waitFor({ state: "visible", timeout: 5000 });
+    const text = await tip.textContent();
+    expect(text).toMatch(/^Last changed by the user, just now \(revision \d+\)/);
+    expect(text).toMatch(/Created by an unnamed caller, just now/);
+    await page.screenshot({ path: join(env().artifacts, "canvas-provenance.png") });
+    // Off the node it goes away.
+    await page.mouse.click(700, 860);
+    await tip.waitFor({ state: "hidden", timeout: 5000 });
+    // What ComfyUI would save carries it; storing it was no edit.
+    const wf = await graphOf(page);
+    expect(wf.extra.comfyd.provenance.nodes[String(id)].rev).toBeGreaterThan(0);
+  });
+
   it("queues the workflow: the prompt reaches the host", async () => {
     const before = (await (await fetch(`${env().origin}/__test__/prompts`)).json()).length;
     const q = await bridge("POST", "/comfy/graph/queue", { batch_count: 1 });
