@@ -4813,6 +4813,16 @@ class Rp {
   activeWorkflow() {
     return this.d.app.extensionManager?.workflow?.activeWorkflow ?? null;
   }
+  /** ComfyUI's change tracker compares the workflow's extra (all but its
+   * view state) with its snapshot of the current state: the snapshot gets
+   * the provenance just stored too, so storing it is neither an undo step
+   * nor a modification. */
+  untrackProvenance() {
+    const t = this.activeWorkflow()?.changeTracker?.activeState, n = this.graph()?.extra?.comfyd?.provenance;
+    if (!t || typeof t != "object" || !n) return;
+    const r = t.extra && typeof t.extra == "object" ? t.extra : {}, i = r.comfyd && typeof r.comfyd == "object" ? r.comfyd : {};
+    t.extra = { ...r, comfyd: { ...i, provenance: JSON.parse(JSON.stringify(n)) } };
+  }
   workflowKey() {
     const t = this.activeWorkflow();
     return t?.path ?? t?.key ?? "workflow";
@@ -4938,7 +4948,7 @@ class Rp {
         case "load":
           return this.enqueue(() => this.handleLoad(n));
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && Vh(this.graph(), n.provenance_json);
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && Vh(this.graph(), n.provenance_json) && this.untrackProvenance();
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);

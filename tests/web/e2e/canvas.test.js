@@ -136,9 +136,10 @@ describe("the canvas executor in the stock frontend", () => {
     expect(sampler.provenance.actor.kind).toBe("ACTOR_KIND_USER");
     const id = Number(sampler.id);
     // The tab keeps what the core handed back with its acks.
+    const rev = Number(sampler.provenance.revision);
     await until(
-      async () => page.evaluate((nid) => window.comfyAPI.app.app.rootGraph.extra?.comfyd?.provenance?.nodes?.[String(nid)]?.rev, id),
-      "the tab to keep the provenance",
+      async () => (await page.evaluate((nid) => window.comfyAPI.app.app.rootGraph.extra?.comfyd?.provenance?.nodes?.[String(nid)]?.rev, id)) === rev,
+      `the tab to keep the provenance of revision ${rev}`,
     );
     const at = await page.evaluate((nid) => {
       const app = window.comfyAPI.app.app;

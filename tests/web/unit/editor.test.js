@@ -429,10 +429,15 @@ describe("user edits and focus", () => {
     inUndoStep(env.app, () => env.graph.add(LiteGraph.createNode("VAEDecode")));
     env.timers.advance(1600);
     expect(s.ofType("user_edit")).toHaveLength(1);
+    // ComfyUI's change tracker holds a snapshot of the current state.
+    const tracker = { activeState: { ...JSON.parse(JSON.stringify(env.graph.serialize())), extra: { ds: { scale: 2 }, other: 1 } } };
+    env.app.extensionManager.workflow.activeWorkflow.changeTracker = tracker;
     const prov = { v: 1, revision: 2, actors: [{ kind: "user" }], nodes: { 1: { by: 0, rev: 2, at: 5 } }, links: {} };
     s.receive({ type: "report_ack", report: "user_edit", revision: 2, provenance_json: JSON.stringify(prov) });
     await flush();
     expect(env.graph.serialize().extra.comfyd.provenance).toEqual(prov);
+    // The tracker's snapshot has it too (no undo step), and keeps the rest.
+    expect(tracker.activeState.extra).toEqual({ ds: { scale: 2 }, other: 1, comfyd: { provenance: prov } });
     // Storing it changes nothing the core is told about.
     env.client.graphChanged();
     env.timers.advance(5000);
