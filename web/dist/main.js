@@ -1053,8 +1053,8 @@ function sd(e, t = !1, n = An) {
 }
 function od(e, t, n = Se) {
   const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ ut(b) || i === !1 || i === 0 ? Ut(b, 1) : Ut(b);
-  let u, d, m, g, h = !1, x = !1;
-  if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, h = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ce(e) ? (x = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ ut(b)), d = () => e.map((b) => {
+  let u, d, m, g, h = !1, k = !1;
+  if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, h = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ce(e) ? (k = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ ut(b)), d = () => e.map((b) => {
     if (/* @__PURE__ */ Qe(b))
       return b.value;
     if (/* @__PURE__ */ sn(b))
@@ -1094,12 +1094,12 @@ function od(e, t, n = Se) {
       }
     };
   }
-  let k = x ? new Array(e.length).fill(ti) : ti;
+  let x = k ? new Array(e.length).fill(ti) : ti;
   const w = (b) => {
     if (!(!(u.flags & 1) || !u.dirty && !b))
       if (t) {
         const F = u.run();
-        if (b || i || h || (x ? F.some((z, B) => Ct(z, k[B])) : Ct(F, k))) {
+        if (b || i || h || (k ? F.some((z, B) => Ct(z, x[B])) : Ct(F, x))) {
           const z = An;
           cn();
           try {
@@ -1107,10 +1107,10 @@ function od(e, t, n = Se) {
             const B = [
               F,
               // pass undefined as the old value when it's changed for the first time
-              k === ti ? void 0 : x && k[0] === ti ? [] : k,
+              x === ti ? void 0 : k && x[0] === ti ? [] : x,
               g
             ];
-            k = F, c ? c(t, 3, B) : (
+            x = F, c ? c(t, 3, B) : (
               // @ts-expect-error
               t(...B)
             );
@@ -1130,7 +1130,7 @@ function od(e, t, n = Se) {
         for (const F of b) F();
       yi.delete(u);
     }
-  }, t ? r ? w(!0) : k = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
+  }, t ? r ? w(!0) : x = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
 }
 function Ut(e, t = 1 / 0, n) {
   if (t <= 0 || !Te(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
@@ -1401,7 +1401,7 @@ function gd(e, t, n = Se) {
     }
   }
   const u = Qn;
-  l.call = (g, h, x) => Ht(g, u, h, x);
+  l.call = (g, h, k) => Ht(g, u, h, k);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
     g.i = u, He(g, u && u.suspense);
@@ -1424,8 +1424,8 @@ const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), B
       mc: u,
       pc: d,
       pbc: m,
-      o: { insert: g, querySelector: h, createText: x, createComment: v, parentNode: D }
-    } = a, k = Rn(t.props);
+      o: { insert: g, querySelector: h, createText: k, createComment: v, parentNode: D }
+    } = a, x = Rn(t.props);
     let { dynamicChildren: w } = t;
     const b = (B, ee, Q) => {
       B.shapeFlag & 16 && u(
@@ -1439,7 +1439,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), B
         c
       );
     }, F = (B = t) => {
-      const ee = Rn(B.props), Q = B.target = eo(B.props, h), ae = to(Q, B, x, g);
+      const ee = Rn(B.props), Q = B.target = eo(B.props, h), ae = to(Q, B, k, g);
       Q && (o !== "svg" && ml(Q) ? o = "svg" : o !== "mathml" && _l(Q) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Q), ee || (b(B, Q, ae), mr(B, !1)));
     }, z = (B) => {
       const ee = () => {
@@ -1454,12 +1454,12 @@ const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), B
       Zt.set(B, ee), He(ee, s);
     };
     if (e == null) {
-      const B = t.el = x(""), ee = t.anchor = x("");
+      const B = t.el = k(""), ee = t.anchor = k("");
       if (g(B, n, r), g(ee, n, r), md(t.props) || s && s.pendingBranch) {
         z(t);
         return;
       }
-      k && (b(t, n, ee), mr(t, !0)), F();
+      x && (b(t, n, ee), mr(t, !0)), F();
     } else {
       t.el = e.el;
       const B = t.anchor = e.anchor, ee = Zt.get(e);
@@ -1487,7 +1487,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), B
         o,
         l,
         !1
-      ), k)
+      ), x)
         ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ni(
           t,
           n,
@@ -1511,7 +1511,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), B
         a,
         1
       );
-      mr(t, k);
+      mr(t, x);
     }
   },
   remove(e, t, n, { um: r, o: { remove: i } }, s) {
@@ -1523,8 +1523,8 @@ const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), B
       targetAnchor: u,
       target: d,
       props: m
-    } = e, g = Rn(m), h = s || !g, x = Zt.get(e);
-    if (x && (x.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
+    } = e, g = Rn(m), h = s || !g, k = Zt.get(e);
+    if (k && (k.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !k && (g || d) && o & 16)
       for (let v = 0; v < l.length; v++) {
         const D = l[v];
         r(
@@ -1556,17 +1556,17 @@ function yd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
   function m(v, D) {
-    let k = D;
-    for (; k; ) {
-      if (k && k.nodeType === 8) {
-        if (k.data === "teleport start anchor")
-          t.targetStart = k;
-        else if (k.data === "teleport anchor") {
-          t.targetAnchor = k, v._lpa = t.targetAnchor && o(t.targetAnchor);
+    let x = D;
+    for (; x; ) {
+      if (x && x.nodeType === 8) {
+        if (x.data === "teleport start anchor")
+          t.targetStart = x;
+        else if (x.data === "teleport anchor") {
+          t.targetAnchor = x, v._lpa = t.targetAnchor && o(t.targetAnchor);
           break;
         }
       }
-      k = o(k);
+      x = o(x);
     }
   }
   function g(v, D) {
@@ -1583,10 +1583,10 @@ function yd(e, t, n, r, i, s, {
   const h = t.target = eo(
     t.props,
     c
-  ), x = Rn(t.props);
+  ), k = Rn(t.props);
   if (h) {
     const v = h._lpa || h.firstChild;
-    t.shapeFlag & 16 && (x ? (g(e, t), m(h, v), t.targetAnchor || to(
+    t.shapeFlag & 16 && (k ? (g(e, t), m(h, v), t.targetAnchor || to(
       h,
       t,
       u,
@@ -1602,8 +1602,8 @@ function yd(e, t, n, r, i, s, {
       r,
       i,
       s
-    ))), mr(t, x);
-  } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
+    ))), mr(t, k);
+  } else k && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
 const bd = _d;
@@ -1686,8 +1686,8 @@ const ki = /* @__PURE__ */ new WeakMap();
 function vr(e, t, n, r, i = !1) {
   if (ce(e)) {
     e.forEach(
-      (x, v) => vr(
-        x,
+      (k, v) => vr(
+        k,
         t && (ce(t) ? t[v] : t),
         n,
         r,
@@ -1700,40 +1700,40 @@ function vr(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? Ui(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ye(d), g = d === Se ? Xc : (x) => yl(u, x) ? !1 : we(m, x), h = (x, v) => !(v && yl(u, v));
+  const s = r.shapeFlag & 4 ? Ui(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ye(d), g = d === Se ? Xc : (k) => yl(u, k) ? !1 : we(m, k), h = (k, v) => !(v && yl(u, v));
   if (a != null && a !== c) {
     if (bl(t), Me(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ Qe(a)) {
-      const x = t;
-      h(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
+      const k = t;
+      h(a, k.k) && (a.value = null), k.k && (u[k.k] = null);
     }
   }
   if (ve(c))
     Wr(c, l, 12, [o, u]);
   else {
-    const x = Me(c), v = /* @__PURE__ */ Qe(c);
-    if (x || v) {
+    const k = Me(c), v = /* @__PURE__ */ Qe(c);
+    if (k || v) {
       const D = () => {
         if (e.f) {
-          const k = x ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
+          const x = k ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (i)
-            ce(k) && Zc(k, s);
-          else if (ce(k))
-            k.includes(s) || k.push(s);
-          else if (x)
+            ce(x) && Zc(x, s);
+          else if (ce(x))
+            x.includes(s) || x.push(s);
+          else if (k)
             u[c] = [s], g(c) && (d[c] = u[c]);
           else {
             const w = [s];
             h(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else x ? (u[c] = o, g(c) && (d[c] = o)) : v && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else k ? (u[c] = o, g(c) && (d[c] = o)) : v && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
-        const k = () => {
+        const x = () => {
           D(), ki.delete(e);
         };
-        k.id = -1, ki.set(e, k), He(k, n);
+        x.id = -1, ki.set(e, x), He(x, n);
       } else
         bl(e), D();
     }
@@ -2008,9 +2008,9 @@ function wl(e) {
     data: m,
     setupState: g,
     ctx: h,
-    inheritAttrs: x
+    inheritAttrs: k
   } = e, v = wi(e);
-  let D, k;
+  let D, x;
   try {
     if (n.shapeFlag & 4) {
       const b = i || r, F = b;
@@ -2024,7 +2024,7 @@ function wl(e) {
           m,
           h
         )
-      ), k = l;
+      ), x = l;
     } else {
       const b = t;
       D = Et(
@@ -2035,18 +2035,18 @@ function wl(e) {
           d,
           null
         )
-      ), k = t.props ? l : Sd(l);
+      ), x = t.props ? l : Sd(l);
     }
   } catch (b) {
     Fn.length = 0, ji(b, e, 1), D = Jt(bt);
   }
   let w = D;
-  if (k && x !== !1) {
-    const b = Object.keys(k), { shapeFlag: F } = w;
-    b.length && F & 7 && (s && b.some(Mi) && (k = Td(
-      k,
+  if (x && k !== !1) {
+    const b = Object.keys(x), { shapeFlag: F } = w;
+    b.length && F & 7 && (s && b.some(Mi) && (x = Td(
+      x,
       s
-    )), w = Zn(w, k, !1, !0));
+    )), w = Zn(w, x, !1, !0));
   }
   if (n.dirs && (w = Zn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
     const b = Bi(w.type) && Ta(w) || w;
@@ -2270,14 +2270,14 @@ function Nd(e, t, n = !1) {
       const u = _t(a);
       if (xl(u)) {
         const d = s[a], m = o[u] = ce(d) || ve(d) ? { type: d } : ft({}, d), g = m.type;
-        let h = !1, x = !0;
+        let h = !1, k = !0;
         if (ce(g))
           for (let v = 0; v < g.length; ++v) {
-            const D = g[v], k = ve(D) && D.name;
-            if (k === "Boolean") {
+            const D = g[v], x = ve(D) && D.name;
+            if (x === "Boolean") {
               h = !0;
               break;
-            } else k === "String" && (x = !1);
+            } else x === "String" && (k = !1);
           }
         else
           h = ve(g) && g.name === "Boolean";
@@ -2287,7 +2287,7 @@ function Nd(e, t, n = !1) {
         ] = h, m[
           1
           /* shouldCastTrue */
-        ] = x, (h || we(m, "default")) && l.push(u);
+        ] = k, (h || we(m, "default")) && l.push(u);
       }
     }
   const c = [o, l];
@@ -2355,7 +2355,7 @@ function $d(e, t) {
     nextSibling: m,
     setScopeId: g = Sn,
     insertStaticContent: h
-  } = e, x = (p, _, A, P = null, S = null, I = null, N = void 0, $ = null, M = !!_.dynamicChildren) => {
+  } = e, k = (p, _, A, P = null, S = null, I = null, N = void 0, $ = null, M = !!_.dynamicChildren) => {
     if (p === _)
       return;
     p && !ar(p, _) && (P = xe(p), H(p, S, I, !0), p = null), _.patchFlag === -2 && (M = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
@@ -2368,7 +2368,7 @@ function $d(e, t) {
         D(p, _, A, P);
         break;
       case bs:
-        p == null && k(_, A, P, N);
+        p == null && x(_, A, P, N);
         break;
       case se:
         fe(
@@ -2435,7 +2435,7 @@ function $d(e, t) {
       A,
       P
     ) : _.el = p.el;
-  }, k = (p, _, A, P) => {
+  }, x = (p, _, A, P) => {
     [p.el, p.anchor] = h(
       p.children,
       _,
@@ -2529,7 +2529,7 @@ function $d(e, t) {
   }, ee = (p, _, A, P, S, I, N, $, M = 0) => {
     for (let T = M; T < p.length; T++) {
       const V = p[T] = $ ? $t(p[T]) : Et(p[T]);
-      x(
+      k(
         null,
         V,
         _,
@@ -2598,7 +2598,7 @@ function $d(e, t) {
           A
         )
       );
-      x(
+      k(
         M,
         T,
         U,
@@ -2746,7 +2746,7 @@ function $d(e, t) {
         let me = U, De;
         wn(p, !1), U ? (U.el = ge.el, W(p, U, N)) : U = ge, X && di(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), wn(p, !0);
         const Ae = wl(p), Le = p.subTree;
-        p.subTree = Ae, x(
+        p.subTree = Ae, k(
           Le,
           Ae,
           // parent may have changed if it's in a teleport. a root that is a
@@ -2773,7 +2773,7 @@ function $d(e, t) {
             p.parent ? p.parent.type : void 0
           );
           const je = p.subTree = wl(p);
-          x(
+          k(
             null,
             je,
             A,
@@ -2859,7 +2859,7 @@ function $d(e, t) {
     let X;
     for (X = 0; X < U; X++) {
       const te = _[X] = M ? $t(_[X]) : Et(_[X]);
-      x(
+      k(
         p[X],
         te,
         A,
@@ -2896,7 +2896,7 @@ function $d(e, t) {
     for (; T <= U && T <= X; ) {
       const te = p[T], de = _[T] = M ? $t(_[T]) : Et(_[T]);
       if (ar(te, de))
-        x(
+        k(
           te,
           de,
           A,
@@ -2914,7 +2914,7 @@ function $d(e, t) {
     for (; T <= U && T <= X; ) {
       const te = p[U], de = _[X] = M ? $t(_[X]) : Et(_[X]);
       if (ar(te, de))
-        x(
+        k(
           te,
           de,
           A,
@@ -2933,7 +2933,7 @@ function $d(e, t) {
       if (T <= X) {
         const te = X + 1, de = te < V ? _[te].el : P;
         for (; T <= X; )
-          x(
+          k(
             null,
             _[T] = M ? $t(_[T]) : Et(_[T]),
             A,
@@ -2974,7 +2974,7 @@ function $d(e, t) {
               et = me;
               break;
             }
-        et === void 0 ? H(Be, S, I, !0) : (it[et - de] = T + 1, et >= je ? je = et : Le = !0, x(
+        et === void 0 ? H(Be, S, I, !0) : (it[et - de] = T + 1, et >= je ? je = et : Le = !0, k(
           Be,
           _[et],
           A,
@@ -2992,7 +2992,7 @@ function $d(e, t) {
           // #13559, #14173 fallback to el placeholder for unresolved async component
           Mt.el || Cr(Mt)
         ) : P;
-        it[T] === 0 ? x(
+        it[T] === 0 ? k(
           null,
           et,
           A,
@@ -3140,7 +3140,7 @@ function $d(e, t) {
   }, qr = (p, _, A) => {
     const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : Kd();
     ud(() => {
-      p == null ? _._vnode && H(_._vnode, null, null, !0) : x(
+      p == null ? _._vnode && H(_._vnode, null, null, !0) : k(
         _._vnode || null,
         p,
         _,
@@ -3151,7 +3151,7 @@ function $d(e, t) {
       ), _._vnode = p;
     }, P);
   }, hn = {
-    p: x,
+    p: k,
     um: H,
     m: R,
     r: Ke,
@@ -4249,19 +4249,19 @@ function nu(e, t, n = {}) {
         d[C] = 2, ie.pop();
     }
   }
-  const g = (W, ie) => !m.has(W * o + ie), h = a.map((W, ie) => W.filter((j) => g(j, ie))), x = c.map((W, ie) => W.filter((j) => g(ie, j))), v = h.map((W) => W.length), D = [], k = [];
-  for (let W = 0; W < o; W++) v[W] || k.push(W);
-  for (let W = 0; W < k.length; W++) {
-    const ie = k[W];
+  const g = (W, ie) => !m.has(W * o + ie), h = a.map((W, ie) => W.filter((j) => g(j, ie))), k = c.map((W, ie) => W.filter((j) => g(ie, j))), v = h.map((W) => W.length), D = [], x = [];
+  for (let W = 0; W < o; W++) v[W] || x.push(W);
+  for (let W = 0; W < x.length; W++) {
+    const ie = x[W];
     D.push(ie);
-    for (const j of x[ie]) --v[j] === 0 && k.push(j);
+    for (const j of k[ie]) --v[j] === 0 && x.push(j);
   }
   const w = new Int32Array(o);
-  for (const W of D) for (const ie of x[W]) w[ie] = Math.max(w[ie], w[W] + 1);
+  for (const W of D) for (const ie of k[W]) w[ie] = Math.max(w[ie], w[W] + 1);
   for (const W of D) {
-    if (h[W].length || !x[W].length) continue;
+    if (h[W].length || !k[W].length) continue;
     let ie = 1 / 0;
-    for (const j of x[W]) ie = Math.min(ie, w[j]);
+    for (const j of k[W]) ie = Math.min(ie, w[j]);
     w[W] = Math.max(0, ie - 1);
   }
   let b = 0;
@@ -4285,13 +4285,13 @@ function nu(e, t, n = {}) {
     });
     return j.sort((C, R) => Ci(C[0], R[0]) || C[1] - R[1]), j.map((C) => C[2]);
   };
-  let Q = F.map((W) => W.slice()), ae = zl(F, x, w, o);
+  let Q = F.map((W) => W.slice()), ae = zl(F, k, w, o);
   for (let W = 0; W < Vt.sweeps && ae > 0; W++) {
     for (let j = 1; j < b; j++)
       F[j] = ee(F[j], h), B();
     for (let j = b - 2; j >= 0; j--)
-      F[j] = ee(F[j], x), B();
-    const ie = zl(F, x, w, o);
+      F[j] = ee(F[j], k), B();
+    const ie = zl(F, k, w, o);
     ie < ae && (ae = ie, Q = F.map((j) => j.slice()));
   }
   const ne = new Float64Array(o), fe = new Float64Array(o);
@@ -4391,38 +4391,38 @@ function Xh(e, t, n = {}) {
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Di(w, r));
   a.sort((w, b) => w.y - b.y || w.x - b.x || Yh(w, b));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = iu(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: h } = nu(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Di(w, r)), D = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), k = [];
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = iu(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: h } = nu(a, m, { x: u, y: d, spacing: s }), k = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !k.has(String(w.id))).map((w) => Di(w, r)), D = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), x = [];
   for (const w of D) {
     const [b, F] = g.get(w.id), z = { ...w, x: b, y: F };
-    v.length && (z.y = ru(z, v.concat(k), s)), k.push(z), su(qt(e, w.id), z.x, z.y, i);
+    v.length && (z.y = ru(z, v.concat(x), s)), x.push(z), su(qt(e, w.id), z.x, z.y, i);
   }
   return D.map((w) => w.id);
 }
 function Zh(e, t, n = {}) {
-  const r = n.LiteGraph, i = Io(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
+  const r = n.LiteGraph, i = Io(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((x) => qt(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Di(k, r)), a = In(e).filter((k) => !o.has(String(k.id))).map((k) => Di(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = iu(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = nu(c, m, { x: 0, y: 0, spacing: s });
-  let h = -1 / 0, x = 1 / 0;
-  for (const [k, w] of d) {
-    const b = u.get(String(k));
-    !b || !o.has(String(w)) || (h = Math.max(h, b.x + b.w + s - g.pos.get(w)[0]), x = Math.min(x, b.y));
+  const c = l.map((x) => Di(x, r)), a = In(e).filter((x) => !o.has(String(x.id))).map((x) => Di(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = iu(e), m = d.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = nu(c, m, { x: 0, y: 0, spacing: s });
+  let h = -1 / 0, k = 1 / 0;
+  for (const [x, w] of d) {
+    const b = u.get(String(x));
+    !b || !o.has(String(w)) || (h = Math.max(h, b.x + b.w + s - g.pos.get(w)[0]), k = Math.min(k, b.y));
   }
   if (h === -1 / 0) {
-    const k = Qh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const x = Qh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let b = null;
     if (w) {
       b = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
       const F = { x: b[0], y: b[1], w: g.width, h: g.height };
       a.some((z) => Kh(F, z, s / 2)) && (b = null);
     }
-    b || (b = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [h, x] = b;
+    b || (b = x ? [x.x + x.w + s, x.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [h, k] = b;
   }
-  const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
-  for (const k of v) {
-    const [w, b] = g.pos.get(k.id), F = { ...k, x: h + w, y: x + b };
-    F.y = ru(F, D, s), D.push(F), su(qt(e, k.id), F.x, F.y, i);
+  const v = c.slice().sort((x, w) => g.layer.get(x.id) - g.layer.get(w.id) || g.pos.get(x.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
+  for (const x of v) {
+    const [w, b] = g.pos.get(x.id), F = { ...x, x: h + w, y: k + b };
+    F.y = ru(F, D, s), D.push(F), su(qt(e, x.id), F.x, F.y, i);
   }
-  return v.map((k) => k.id);
+  return v.map((x) => x.id);
 }
 function Qh(e) {
   if (!e.length) return null;
@@ -4683,9 +4683,9 @@ function up(e, t) {
   const r = e.graph, i = ap(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let h = 0; h < n.length; h++) {
-    let x;
+    let k;
     try {
-      x = ep(n[h]);
+      k = ep(n[h]);
     } catch (D) {
       if (c[h] = ql(h, D), !i) {
         u = h;
@@ -4693,24 +4693,24 @@ function up(e, t) {
       }
       continue;
     }
-    o.expectedId = x.type === "create_node" ? s[a++] : void 0;
-    const v = i && Wl.has(x.type) && h > 0 ? r.serialize() : null;
+    o.expectedId = k.type === "create_node" ? s[a++] : void 0;
+    const v = i && Wl.has(k.type) && h > 0 ? r.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...lp[x.type](o, x) }, Wl.has(x.type) && (d = !0);
+      c[h] = { index: h, ok: !0, ...lp[k.type](o, k) }, Wl.has(k.type) && (d = !0);
     } catch (D) {
       if (c[h] = ql(h, D), !i) {
         u = h;
         break;
       }
-      const k = v ?? l;
-      nn(r.serialize()) !== nn(k) && Hl(r, k);
+      const x = v ?? l;
+      nn(r.serialize()) !== nn(x) && Hl(r, x);
     }
   }
   if (u >= 0) {
     nn(r.serialize()) !== nn(l) && Hl(r, l);
     const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
-    for (let x = 0; x < n.length; x++)
-      x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: h, index: x } });
+    for (let k = 0; k < n.length; k++)
+      k !== u && (c[k] = { index: k, ok: !1, error: { code: "SKIPPED", message: h, index: k } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
   op(o), r.setDirtyCanvas?.(!0, !0);
@@ -5215,27 +5215,38 @@ function Fp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
   let s = null, o = null;
   const l = () => {
     s && n.clearTimeout(s), s = null, o = null, i.style.display = "none";
-  }, c = () => {
-    const u = e.canvas, d = e.rootGraph ?? e.graph, m = u?.graph ?? d;
-    if (m !== d) return null;
-    const g = u?.graph_mouse;
-    return !m || !g || typeof m.getNodeOnPos != "function" ? null : m.getNodeOnPos(g[0], g[1]) ?? null;
-  }, a = (u) => {
-    if (!e.canvas || u.target !== e.canvas.canvas) return l();
-    const d = c();
-    if (!d) return l();
-    if (d.id === o) return;
-    l(), o = d.id;
-    const m = u.clientX, g = u.clientY;
+  }, c = (m, g) => {
+    const h = m.canvas?.getBoundingClientRect?.();
+    return h && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([g.clientX - h.left, g.clientY - h.top]) : m.graph_mouse ?? null;
+  }, a = (m) => {
+    const g = e.canvas, h = e.rootGraph ?? e.graph, k = g?.graph ?? h;
+    if (k !== h) return null;
+    const v = c(g, m);
+    return !k || !v || typeof k.getNodeOnPos != "function" ? null : k.getNodeOnPos(v[0], v[1]) ?? null;
+  }, u = (m, g) => {
+    const h = e.rootGraph ?? e.graph, k = Tp(h?.extra?.comfyd?.provenance, o, r());
+    if (!k) {
+      i.style.display = "none";
+      return;
+    }
+    i.textContent = k.join(`
+`), i.style.left = `${m + 14}px`, i.style.top = `${g + 14}px`, i.style.display = "block";
+  }, d = (m) => {
+    if (!e.canvas || m.target !== e.canvas.canvas || m.buttons) return l();
+    const g = a(m);
+    if (!g) return l();
+    if (g.id === o) {
+      s || u(m.clientX, m.clientY);
+      return;
+    }
+    l(), o = g.id;
+    const h = m.clientX, k = m.clientY;
     s = n.setTimeout(() => {
-      s = null;
-      const h = e.rootGraph ?? e.graph, x = Tp(h?.extra?.comfyd?.provenance, o, r());
-      x && (i.textContent = x.join(`
-`), i.style.left = `${m + 14}px`, i.style.top = `${g + 14}px`, i.style.display = "block");
+      s = null, u(h, k);
     }, Cp);
   };
-  return t.addEventListener("pointermove", a, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
-    l(), t.removeEventListener("pointermove", a), t.removeEventListener("pointerdown", l, !0), i.remove();
+  return t.addEventListener("pointermove", d, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
+    l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), i.remove();
   };
 }
 const ao = 200, Ip = 16, Op = 256, Mp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Mp.has(e);
@@ -6089,7 +6100,7 @@ function ug(e, t) {
   const { app: n, document: r } = t;
   og(r, t.css), cg(e);
   const i = (m, g) => {
-    const h = (e.widgets ?? []).find((x) => x.name === m);
+    const h = (e.widgets ?? []).find((k) => k.name === m);
     !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
   }, s = new ig({
     connection: t.connection,
@@ -6996,7 +7007,7 @@ function _u() {
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), h = ct(d, "removeAttributeNode"), x = ct(d, "nextSibling"), v = ct(d, "childNodes"), D = ct(d, "parentNode"), k = ct(d, "shadowRoot"), w = ct(d, "attributes"), b = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), h = ct(d, "removeAttributeNode"), k = ct(d, "nextSibling"), v = ct(d, "childNodes"), D = ct(d, "parentNode"), x = ct(d, "shadowRoot"), w = ct(d, "attributes"), b = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
     return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
@@ -7248,7 +7259,7 @@ function _u() {
       const Z = L.pop();
       if (y(Z) === !1) continue;
       if (E && B(Z) === Oe.element) {
-        const ue = k(Z);
+        const ue = x(Z);
         Bn(ue) && L.push(ue);
       }
       const re = v(Z);
@@ -7399,7 +7410,7 @@ function _u() {
         const re = Z.length;
         for (let ue = re - 1; ue >= 0; --ue) {
           const Pe = f === E ? m(Z[ue], !0) : Z[ue];
-          L.insertBefore(Pe, x(f));
+          L.insertBefore(Pe, k(f));
         }
       }
     }
@@ -7510,7 +7521,7 @@ function _u() {
     const E = Kr(f);
     for (ht(xe.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
       if (ht(xe.uponSanitizeShadowNode, y, null), os(y, f), B(y) === Oe.element) {
-        const L = k(y);
+        const L = x(y);
         Bn(L) && (cs(L), ls(L));
       }
     Ae && ss(f), ht(xe.afterSanitizeShadowDOM, f, null);
@@ -7541,7 +7552,7 @@ function _u() {
         }
       }
       if (Z) {
-        const ue = k(L);
+        const ue = x(L);
         Bn(ue) && y.push({
           node: null,
           shadow: ue
@@ -7783,14 +7794,14 @@ Fi.prototype.parse = function(e, t) {
     const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!g) {
       const h = this.hostname.split(/\./);
-      for (let x = 0, v = h.length; x < v; x++) {
-        const D = h[x];
+      for (let k = 0, v = h.length; k < v; k++) {
+        const D = h[k];
         if (D && !D.match(Cc)) {
-          let k = "";
+          let x = "";
           for (let w = 0, b = D.length; w < b; w++)
-            D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
-          if (!k.match(Cc)) {
-            const w = h.slice(0, x), b = h.slice(x + 1), F = D.match(im);
+            D.charCodeAt(w) > 127 ? x += "x" : x += D[w];
+          if (!x.match(Cc)) {
+            const w = h.slice(0, k), b = h.slice(k + 1), F = D.match(im);
             F && (w.push(F[1]), b.unshift(F[2])), b.length && (s = b.join(".") + s), this.hostname = w.join(".");
             break;
           }
@@ -7880,7 +7891,7 @@ function dm(e, t, n, r, i, s) {
     return Q < s ? Q : Q * 91 - c + gt[e.charCodeAt(a++)];
   }, d = n - r, m = n + i, g = new Int32Array(m);
   g.fill(-1, r, s), g.fill(-1, s + d, m);
-  const h = new Int32Array(m), x = new Int32Array(m);
+  const h = new Int32Array(m), k = new Int32Array(m);
   function v(Q, ae) {
     let ne = 0, fe = ae;
     const Ce = ae + Q;
@@ -7901,24 +7912,24 @@ function dm(e, t, n, r, i, s) {
   }
   v(r, 0), v(d, s);
   const D = new Int32Array(i * 2);
-  let k = 0, w = 0;
+  let x = 0, w = 0;
   function b(Q, ae) {
     for (let ne = 0; ne < Q; ne++) {
       const fe = ae + ne, Ce = u(), be = u();
-      D[w * 2] = Ce, D[w * 2 + 1] = be, w += 1, h[fe] = k;
-      const ke = (g[Ce] < 0 ? x[Ce] : 1) + (g[be] < 0 ? x[be] : 1);
-      x[fe] = ke, k += ke;
+      D[w * 2] = Ce, D[w * 2 + 1] = be, w += 1, h[fe] = x;
+      const ke = (g[Ce] < 0 ? k[Ce] : 1) + (g[be] < 0 ? k[be] : 1);
+      k[fe] = ke, x += ke;
     }
   }
   b(i - s + r, s + d), b(s - r, r);
-  const F = new Uint16Array(k);
+  const F = new Uint16Array(x);
   let z = 0;
   for (let Q = 0; Q < w; Q++)
     for (let ae = 0; ae < 2; ae++) {
       const ne = D[Q * 2 + ae], fe = g[ne];
       if (fe < 0) {
         let Ce = h[ne];
-        const be = Ce + x[ne];
+        const be = Ce + k[ne];
         for (; Ce < be; )
           F[z++] = F[Ce++];
       } else
@@ -7932,7 +7943,7 @@ function dm(e, t, n, r, i, s) {
     const ae = g[Q];
     if (ae < 0) {
       let ne = h[Q];
-      const fe = ne + x[Q];
+      const fe = ne + k[Q];
       for (; ne < fe; )
         B[ee++] = F[ne++];
     } else
@@ -8038,18 +8049,18 @@ function km(e, t, n) {
     const d = i + 1, m = e.charCodeAt(d);
     let g, h;
     if (m === rt.NUM) {
-      const x = wm(e, d, s);
-      g = gm(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), h = g === 0 ? "" : fm(x & pm);
+      const k = wm(e, d, s);
+      g = gm(k), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), h = g === 0 ? "" : fm(k & pm);
     } else if (ym(m)) {
       g = 0, h = "";
-      const x = m - a;
+      const k = m - a;
       let v;
-      if (x >>> 0 < u) {
-        const F = r[1 + x];
+      if (k >>> 0 < u) {
+        const F = r[1 + k];
         v = F === 0 ? -1 : u + F & 65535;
       } else
         v = -1;
-      let D = 0, k = 0, w = v < 0 ? 0 : r[v], b = d + 1;
+      let D = 0, x = 0, w = v < 0 ? 0 : r[v], b = d + 1;
       e: for (; b < s; ) {
         for (
           ;
@@ -8108,7 +8119,7 @@ function km(e, t, n) {
           break;
         v = B, w = r[v], b += 1;
       }
-      h === "" && g > 0 && (h = Ic(r, D, k));
+      h === "" && g > 0 && (h = Ic(r, D, x));
     } else
       g = 0, h = "";
     g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += h, i = o = d + g), e.charCodeAt(i) !== rt.AMP && (i = e.indexOf("&", i));
@@ -8443,38 +8454,38 @@ var Cm = {
       const g = Math.max(m - 1, 0);
       if (i && s && !d && (!l || l.index < m))
         for (i.lastIndex < g && (i.lastIndex = g); ; ) {
-          const k = i.exec(e);
-          if (!k) {
+          const x = i.exec(e);
+          if (!x) {
             d = !0, l = void 0;
             break;
           }
-          const w = s.exec(e.slice(Math.max(0, k.index - 65), k.index));
+          const w = s.exec(e.slice(Math.max(0, x.index - 65), x.index));
           if (w) {
             if (l = {
               schema: "mailto:",
-              index: k.index - w[1].length,
-              lastIndex: k.index + k[0].length
+              index: x.index - w[1].length,
+              lastIndex: x.index + x[0].length
             }, l.index >= m) break;
             i.lastIndex < g && (i.lastIndex = g);
           }
         }
       if (r && !u && (!o || o.index < m))
         for (r.lastIndex < g && (r.lastIndex = g); ; ) {
-          const k = r.exec(e);
-          if (!k) {
+          const x = r.exec(e);
+          if (!x) {
             u = !0, o = void 0;
             break;
           }
           if (o = {
             schema: "",
-            index: k.index + k[1].length,
-            lastIndex: k.index + k[0].length
+            index: x.index + x[1].length,
+            lastIndex: x.index + x[0].length
           }, o.index >= m) break;
           r.lastIndex < g && (r.lastIndex = g);
         }
       let h = l;
       (!h || o && (o.index < h.index || o.index === h.index && o.lastIndex > h.lastIndex)) && (h = o);
-      let x;
+      let k;
       if (!a) for (; ; ) {
         if (!c) {
           n.lastIndex < g && (n.lastIndex = g);
@@ -8494,19 +8505,19 @@ var Cm = {
           continue;
         }
         if (h && c.index > h.index) break;
-        const k = c;
+        const x = c;
         c = void 0;
-        const w = this.testSchemaAt(e, k.schema, k.lastIndex);
+        const w = this.testSchemaAt(e, x.schema, x.lastIndex);
         if (w) {
-          x = {
-            schema: k.schema,
-            index: k.index,
-            lastIndex: k.lastIndex + w
+          k = {
+            schema: x.schema,
+            index: x.index,
+            lastIndex: x.lastIndex + w
           };
           break;
         }
       }
-      let v = x;
+      let v = k;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
       const D = new Oc(e, v.schema, v.index, v.lastIndex);
@@ -8647,10 +8658,10 @@ const Lm = (e) => String.fromCodePoint(...e), Pm = function(e) {
           const g = m <= s ? Lo : m >= s + Mr ? Mr : m - s;
           if (d < g)
             break;
-          const h = d - g, x = Dt - g;
+          const h = d - g, k = Dt - g;
           t.push(
-            Us(Mc(g + h % x, 0))
-          ), d = St(h / x);
+            Us(Mc(g + h % k, 0))
+          ), d = St(h / k);
         }
         t.push(Us(Mc(d, 0))), s = Tu(i, a, l === o), i = 0, ++l;
       }
@@ -9485,14 +9496,14 @@ function h_(e) {
           let m = c.level, g = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && i[l - 1].type === "text_special" && (u = u.slice(1));
           for (let h = 0; h < u.length; h++) {
-            const x = u[h].url, v = e.md.normalizeLink(x);
+            const k = u[h].url, v = e.md.normalizeLink(k);
             if (!e.md.validateLink(v)) continue;
             let D = u[h].text;
             u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(D) ? D = e.md.normalizeLinkText(`mailto:${D}`).replace(/^mailto:/, "") : D = e.md.normalizeLinkText(D) : D = e.md.normalizeLinkText(`http://${D}`).replace(/^http:\/\//, "");
-            const k = u[h].index;
-            if (k > g) {
+            const x = u[h].index;
+            if (x > g) {
               const z = new e.Token("text", "", 0);
-              z.content = a.slice(g, k), z.level = m, d.push(z);
+              z.content = a.slice(g, x), z.level = m, d.push(z);
             }
             const w = new e.Token("link_open", "a", 1);
             w.attrs = [["href", v]], w.level = m++, w.markup = "linkify", w.info = "auto", d.push(w);
@@ -9597,7 +9608,7 @@ function v_(e, t) {
       if (!m) break;
       let g = !0, h = !0;
       u = m.index + 1;
-      const x = m[0] === "'";
+      const k = m[0] === "'";
       let v = 32;
       if (m.index - 1 >= 0) v = a.charCodeAt(m.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
@@ -9612,15 +9623,15 @@ function v_(e, t) {
           D = e[n].content.charCodeAt(0);
           break;
         }
-      const k = jr(v) || Pr(v), w = jr(D) || Pr(D), b = Lr(v), F = Lr(D);
-      if (F ? g = !1 : w && (b || k || (g = !1)), b ? h = !1 : k && (F || w || (h = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (h = g = !1), g && h && (g = k, h = w), !g && !h) {
-        x && ai(s, o, m.index, Bc);
+      const x = jr(v) || Pr(v), w = jr(D) || Pr(D), b = Lr(v), F = Lr(D);
+      if (F ? g = !1 : w && (b || x || (g = !1)), b ? h = !1 : x && (F || w || (h = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (h = g = !1), g && h && (g = x, h = w), !g && !h) {
+        k && ai(s, o, m.index, Bc);
         continue;
       }
-      if (h && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
+      if (h && (n = k ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const z = r[n];
         let B, ee;
-        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ai(s, o, m.index, ee), ai(s, z.tokenIdx, z.contentPos, B), $c(r, i, n);
+        k ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ai(s, o, m.index, ee), ai(s, z.tokenIdx, z.contentPos, B), $c(r, i, n);
         continue e;
       }
       if (g) {
@@ -9628,11 +9639,11 @@ function v_(e, t) {
         r.push({
           tokenIdx: o,
           contentPos: m.index,
-          isSingleQuote: x,
+          isSingleQuote: k,
           level: c,
-          prevSameQuoteIdx: x ? i.single : i.double
-        }), x ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else h && x && ai(s, o, m.index, Bc);
+          prevSameQuoteIdx: k ? i.single : i.double
+        }), k ? i.single = r.length - 1 : i.double = r.length - 1;
+      } else h && k && ai(s, o, m.index, Bc);
     }
   }
   Object.keys(s).forEach(function(o) {
@@ -9800,8 +9811,8 @@ function S_(e, t, n, r) {
   if (r) return !0;
   const m = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), x = [t, 0];
-  h.map = x;
+  const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), k = [t, 0];
+  h.map = k;
   const v = e.push("thead_open", "thead", 1);
   v.map = [t, t + 1];
   const D = e.push("tr_open", "tr", 1);
@@ -9813,7 +9824,7 @@ function S_(e, t, n, r) {
     z.content = a[b].trim(), z.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
-  let k, w = 0;
+  let x, w = 0;
   for (i = t + 2; i < n && !(e.sCount[i] < e.blkIndent); i++) {
     let b = !1;
     for (let z = 0, B = g.length; z < B; z++) if (g[z](e, i, n, !0)) {
@@ -9823,7 +9834,7 @@ function S_(e, t, n, r) {
     if (b || (c = Js(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = zc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > D_)) break;
     if (i === t + 2) {
       const z = e.push("tbody_open", "tbody", 1);
-      z.map = k = [t + 2, 0];
+      z.map = x = [t + 2, 0];
     }
     const F = e.push("tr_open", "tr", 1);
     F.map = [i, i + 1];
@@ -9835,7 +9846,7 @@ function S_(e, t, n, r) {
     }
     e.push("tr_close", "tr", -1);
   }
-  return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = m, e.line = i, !0;
+  return x && (e.push("tbody_close", "tbody", -1), x[1] = i), e.push("table_close", "table", -1), k[1] = i, e.parentType = m, e.line = i, !0;
 }
 function T_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
@@ -9916,17 +9927,17 @@ function I_(e, t, n, r) {
     }
     l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] = -1;
   }
-  const x = e.blkIndent;
+  const k = e.blkIndent;
   e.blkIndent = 0;
   const v = e.push("blockquote_open", "blockquote", 1);
   v.markup = ">";
   const D = [t, 0];
   v.map = D, e.md.block.tokenize(e, t, h);
-  const k = e.push("blockquote_close", "blockquote", -1);
-  k.markup = ">", e.lineMax = o, e.parentType = m, D[1] = e.line;
+  const x = e.push("blockquote_close", "blockquote", -1);
+  x.markup = ">", e.lineMax = o, e.parentType = m, D[1] = e.line;
   for (let w = 0; w < u.length; w++)
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
-  return e.blkIndent = x, !0;
+  return e.blkIndent = k, !0;
 }
 function O_(e, t, n, r) {
   const i = e.eMarks[t];
@@ -9986,12 +9997,12 @@ function N_(e, t, n, r) {
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
   if (r) return !0;
-  const h = e.src.charCodeAt(g - 1), x = e.tokens.length;
+  const h = e.src.charCodeAt(g - 1), k = e.tokens.length;
   d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
   const v = [c, 0];
   l.map = v, l.markup = String.fromCharCode(h);
   let D = !1;
-  const k = e.md.block.ruler.getRules("list"), w = e.parentType;
+  const x = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     s = g, i = e.eMarks[c];
     const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
@@ -10013,7 +10024,7 @@ function N_(e, t, n, r) {
     const ae = e.tight, ne = e.tShift[c], fe = e.sCount[c], Ce = e.listIndent;
     if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = F, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = ne, e.sCount[c] = fe, e.tight = ae, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, Q[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let be = !1;
-    for (let ke = 0, lt = k.length; ke < lt; ke++) if (k[ke](e, c, n, !0)) {
+    for (let ke = 0, lt = x.length; ke < lt; ke++) if (x[ke](e, c, n, !0)) {
       be = !0;
       break;
     }
@@ -10024,7 +10035,7 @@ function N_(e, t, n, r) {
     } else if (g = Uc(e, c), g < 0) break;
     if (h !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = w, a && M_(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = w, a && M_(e, k), !0;
 }
 var qs = 999;
 function L_(e) {
@@ -10092,7 +10103,7 @@ function P_(e, t, n, r) {
   const m = e.md.normalizeLink(d.str);
   if (!e.md.validateLink(m)) return !1;
   s = d.pos;
-  const g = s, h = l, x = o;
+  const g = s, h = l, k = o;
   for (; s < l; ) {
     const z = i.charCodeAt(s);
     if (z === 10) {
@@ -10109,18 +10120,18 @@ function P_(e, t, n, r) {
     if (z < 0) break;
     s = z, l = gr(e, o++), D = e.md.helpers.parseLinkTitle(i, s, l, D);
   }
-  let k;
-  for (v !== g && D.ok ? (k = D.str, s = D.pos) : (k = "", s = g, l = h, o = x); s < l && Ee(i.charCodeAt(s)); )
+  let x;
+  for (v !== g && D.ok ? (x = D.str, s = D.pos) : (x = "", s = g, l = h, o = k); s < l && Ee(i.charCodeAt(s)); )
     s++;
-  if (s < l && i.charCodeAt(s) !== 10 && k)
-    for (k = "", s = g, l = h, o = x; s < l && Ee(i.charCodeAt(s)); )
+  if (s < l && i.charCodeAt(s) !== 10 && x)
+    for (x = "", s = g, l = h, o = k; s < l && Ee(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
   const w = Wi(c);
   if (!w) return !1;
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
-    title: k,
+    title: x,
     href: m
   });
   const b = e.push("reference_definition", "", 0);
@@ -10740,10 +10751,10 @@ function i0(e, t) {
   }
   if (!t) {
     e.pos = m, e.posMax = g;
-    const x = e.push("link_open", "a", 1), v = [["href", o]];
-    if (x.attrs = v, l && v.push(["title", l]), r) {
+    const k = e.push("link_open", "a", 1), v = [["href", o]];
+    if (k.attrs = v, l && v.push(["title", l]), r) {
       const D = /* @__PURE__ */ Object.create(null);
-      D.label = r, x.meta = D;
+      D.label = r, k.meta = D;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
@@ -10776,12 +10787,12 @@ function s0(e, t) {
   }
   if (!t) {
     r = e.src.slice(g, h);
-    const x = [];
-    e.md.inline.parse(r, e.md, e.env, x);
+    const k = [];
+    e.md.inline.parse(r, e.md, e.env, k);
     const v = e.push("image", "img", 0), D = [["src", u], ["alt", ""]];
-    if (v.attrs = D, v.children = x, v.content = r, c && D.push(["title", c]), i) {
-      const k = /* @__PURE__ */ Object.create(null);
-      k.label = i, v.meta = k;
+    if (v.attrs = D, v.children = k, v.content = r, c && D.push(["title", c]), i) {
+      const x = /* @__PURE__ */ Object.create(null);
+      x.label = i, v.meta = x;
     }
   }
   return e.pos = s, e.posMax = m, !0;
@@ -11652,7 +11663,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
       const j = [...r.sessions];
       return r.form.session_id && !j.some((C) => C.id === r.form.session_id) && j.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), j;
     }), m = tt(() => Up(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), h = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
-    function x(j) {
+    function k(j) {
       return String(j).split(/(\[[^\]]*\])/).filter((C) => C).map((C) => C.startsWith("[") && C.endsWith("]") ? { mark: !0, text: C.slice(1, -1) } : { mark: !1, text: C });
     }
     function v(j) {
@@ -11662,7 +11673,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
       const j = {};
       for (const [C, R] of Object.entries($p(n))) j[C] = R.map((H) => zp(H, (Ke) => t.ctl.titleOf(Ke)));
       return j;
-    }), k = (j) => D.value[j] ?? [];
+    }), x = (j) => D.value[j] ?? [];
     function w(j) {
       (!j || j.type === "click" || j.key === "Escape") && t.ctl.showImage("");
     }
@@ -11791,7 +11802,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           C[23] || (C[23] = he()),
           Y("span", Z0, oe(R.kind), 1),
           C[24] || (C[24] = Y("br", null, null, -1)),
-          (J(!0), q(se, null, qe(x(R.snippet), (H, Ke) => (J(), q(se, { key: Ke }, [
+          (J(!0), q(se, null, qe(k(R.snippet), (H, Ke) => (J(), q(se, { key: Ke }, [
             H.mark ? (J(), q("mark", Q0, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
               he(oe(H.text), 1)
             ], 64))
@@ -11987,13 +11998,13 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
                 H.error ? (J(), q("div", Dy, oe(H.error), 1)) : pe("", !0)
               ], 10, vy))), 128))
             ], 4),
-            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), hi(Kc, {
+            (J(!0), q(se, null, qe(x(R.id), (H) => (J(), hi(Kc, {
               key: H.id,
               run: H,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (J(!0), q(se, null, qe(k(0), (R) => (J(), hi(Kc, {
+          (J(!0), q(se, null, qe(x(0), (R) => (J(), hi(Kc, {
             key: R.id,
             run: R,
             ctl: e.ctl,

@@ -141,18 +141,29 @@ describe("the canvas executor in the stock frontend", () => {
       async () => (await page.evaluate((nid) => window.comfyAPI.app.app.rootGraph.extra?.comfyd?.provenance?.nodes?.[String(nid)]?.rev, id)) === rev,
       `the tab to keep the provenance of revision ${rev}`,
     );
+    // A point of the sampler no other node covers.
     const at = await page.evaluate((nid) => {
       const app = window.comfyAPI.app.app;
-      const n = app.rootGraph.getNodeById(nid);
+      const g = app.rootGraph;
+      const n = g.getNodeById(nid);
       const rect = app.canvas.canvas.getBoundingClientRect();
-      const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] + 40, n.pos[1] + 20]);
-      return { x: rect.left + x, y: rect.top + y };
+      for (let dy = 10; dy < n.size[1]; dy += 10)
+        for (let dx = 10; dx < n.size[0]; dx += 10) {
+          if (g.getNodeOnPos(n.pos[0] + dx, n.pos[1] + dy)?.id !== nid) continue;
+          const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] + dx, n.pos[1] + dy]);
+          if (x > 0 && y > 0 && x < rect.width && y < rect.height) return { x: rect.left + x, y: rect.top + y };
+        }
+      return null;
     }, id);
+    expect(at).not.toBeNull();
     await page.mouse.move(at.x - 5, at.y - 5);
     await page.mouse.move(at.x, at.y, { steps: 3 });
     const tip = page.locator(".comfyd-provenance-tip");
     await tip.waitFor({ state: "visible", timeout: 5000 });
-    const text = await tip.textContent();
+    const text = await until(async () => {
+      const t = await tip.textContent();
+      return /^Last changed by the user/.test(t) ? t : null;
+    }, "the tooltip to name the user");
     expect(text).toMatch(/^Last changed by the user, just now \(revision \d+\)/);
     expect(text).toMatch(/Created by an unnamed caller, just now/);
     await page.screenshot({ path: join(env().artifacts, "canvas-provenance.png") });

@@ -59,11 +59,20 @@ describe("the hover tooltip", () => {
   it("shows who changed the node under the resting pointer, and hides on leaving it", () => {
     const doc = fakeDocument();
     const timers = new ManualTimers();
-    const canvasEl = {};
+    const canvasEl = { getBoundingClientRect: () => ({ left: 10, top: 20 }) };
     const nodes = { 3: { id: 3 }, 4: { id: 4 } };
     let under = null;
-    const root = { extra: { comfyd: { provenance: PROV } }, getNodeOnPos: () => under };
-    const app = { rootGraph: root, canvas: { canvas: canvasEl, graph: root, graph_mouse: [0, 0] } };
+    const asked = [];
+    const root = {
+      extra: { comfyd: { provenance: PROV } },
+      getNodeOnPos: (x, y) => {
+        asked.push([x, y]);
+        return under;
+      },
+    };
+    // The view is scaled by 2 and offset by (5, 5).
+    const ds = { convertCanvasToOffset: ([x, y]) => [x / 2 - 5, y / 2 - 5] };
+    const app = { rootGraph: root, canvas: { canvas: canvasEl, graph: root, ds, graph_mouse: [999, 999] } };
     const remove = installProvenanceHover({ app, document: doc, timers, now: () => 1_000_000 });
     const tip = doc.body.children[0];
     expect(tip.style.pointerEvents).toBe("none");
@@ -76,9 +85,21 @@ describe("the hover tooltip", () => {
     expect(tip.style.display).toBe("block");
     expect(tip.textContent).toMatch(/^Last changed by the user, just now \(revision 9\)\nCreated by skill workflow-builder/);
     expect(tip.style.left).toBe("114px");
-    // Moving on the same node keeps it; another node restarts the wait.
+    // Looked up where the pointer is, in graph coordinates.
+    expect(asked[0]).toEqual([40, 10]);
+    // Moving on the same node keeps it, with what is known now.
+    root.extra.comfyd.provenance = { ...PROV, nodes: { ...PROV.nodes, 3: { by: 0, rev: 10, at: 1_000_000 } } };
     doc.fire("pointermove", { target: canvasEl, clientX: 101, clientY: 51 });
     expect(tip.style.display).toBe("block");
+    expect(tip.textContent).toBe("Last changed by MCP client claude-code, just now (revision 10)");
+    expect(tip.style.left).toBe("115px");
+    root.extra.comfyd.provenance = PROV;
+    // Not while a button is held (a drag).
+    doc.fire("pointermove", { target: canvasEl, clientX: 101, clientY: 51, buttons: 1 });
+    expect(tip.style.display).toBe("none");
+    timers.advance(HOVER_DELAY_MS);
+    expect(tip.style.display).toBe("none");
+    // Another node restarts the wait.
     under = nodes[4];
     doc.fire("pointermove", { target: canvasEl, clientX: 300, clientY: 50 });
     expect(tip.style.display).toBe("none");

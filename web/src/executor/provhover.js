@@ -55,8 +55,9 @@ export function provenanceLines(prov, nodeId, now = Date.now()) {
 
 /**
  * Shows the tooltip over the ComfyUI canvas. deps: app (the frontend's app:
- * app.canvas is the LGraphCanvas, app.canvas.graph_mouse the pointer in
- * graph coordinates), document, timers ({setTimeout, clearTimeout}), now().
+ * app.canvas is the LGraphCanvas: its canvas element and its ds transform
+ * give the graph position under the pointer), document, timers
+ * ({setTimeout, clearTimeout}), now().
  * Returns a function that removes it.
  */
 export function installProvenanceHover({ app, document, timers = globalThis, now = () => Date.now() }) {
@@ -78,35 +79,57 @@ export function installProvenanceHover({ app, document, timers = globalThis, now
     tip.style.display = "none";
   };
 
-  const nodeUnder = () => {
+  // The graph position under the event: from the canvas's own transform
+  // (its graph_mouse may not have seen this event yet).
+  const graphPos = (c, e) => {
+    const r = c.canvas?.getBoundingClientRect?.();
+    if (r && typeof c.ds?.convertCanvasToOffset === "function")
+      return c.ds.convertCanvasToOffset([e.clientX - r.left, e.clientY - r.top]);
+    return c.graph_mouse ?? null;
+  };
+
+  const nodeUnder = (e) => {
     const c = app.canvas;
     const root = app.rootGraph ?? app.graph;
     const g = c?.graph ?? root;
     // Inside a subgraph the ids are the subgraph's own: nothing to show.
     if (g !== root) return null;
-    const m = c?.graph_mouse;
+    const m = graphPos(c, e);
     if (!g || !m || typeof g.getNodeOnPos !== "function") return null;
     return g.getNodeOnPos(m[0], m[1]) ?? null;
   };
 
+  // Written when shown and again at each move over the same node: the
+  // provenance may have changed meanwhile.
+  const render = (x, y) => {
+    const g = app.rootGraph ?? app.graph;
+    const lines = provenanceLines(g?.extra?.comfyd?.provenance, nodeId, now());
+    if (!lines) {
+      tip.style.display = "none";
+      return;
+    }
+    tip.textContent = lines.join("\n");
+    tip.style.left = `${x + 14}px`;
+    tip.style.top = `${y + 14}px`;
+    tip.style.display = "block";
+  };
+
   const onMove = (e) => {
-    if (!app.canvas || e.target !== app.canvas.canvas) return hide();
-    const node = nodeUnder();
+    // Not while dragging, and only over the canvas.
+    if (!app.canvas || e.target !== app.canvas.canvas || e.buttons) return hide();
+    const node = nodeUnder(e);
     if (!node) return hide();
-    if (node.id === nodeId) return; // pending or shown for this node
+    if (node.id === nodeId) {
+      if (!timer) render(e.clientX, e.clientY);
+      return;
+    }
     hide();
     nodeId = node.id;
     const x = e.clientX;
     const y = e.clientY;
     timer = timers.setTimeout(() => {
       timer = null;
-      const g = app.rootGraph ?? app.graph;
-      const lines = provenanceLines(g?.extra?.comfyd?.provenance, nodeId, now());
-      if (!lines) return;
-      tip.textContent = lines.join("\n");
-      tip.style.left = `${x + 14}px`;
-      tip.style.top = `${y + 14}px`;
-      tip.style.display = "block";
+      render(x, y);
     }, HOVER_DELAY_MS);
   };
 
