@@ -5,22 +5,22 @@ function _o(e) {
   return (n) => n in t;
 }
 const Se = {}, Cn = [], Sn = () => {
-}, Xc = () => !1, Oi = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Mi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, Zc = (e, t) => {
+}, Qc = () => !1, Oi = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ni = (e) => e.startsWith("onUpdate:"), ft = Object.assign, ea = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, kf = Object.prototype.hasOwnProperty, we = (e, t) => kf.call(e, t), ce = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", Qc = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), ea = Object.prototype.toString, zr = (e) => ea.call(e), xf = (e) => zr(e).slice(8, -1), ta = (e) => zr(e) === "[object Object]", yo = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
+}, Af = Object.prototype.hasOwnProperty, we = (e, t) => Af.call(e, t), ce = Array.isArray, rn = (e) => zr(e) === "[object Map]", Nn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Ne = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", ta = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), na = Object.prototype.toString, zr = (e) => na.call(e), vf = (e) => zr(e).slice(8, -1), ra = (e) => zr(e) === "[object Object]", yo = (e) => Ne(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Ni = (e) => {
+), Mi = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Af = /-\w/g, _t = /* @__PURE__ */ Ni((e) => e.replace(Af, (t) => t.slice(1).toUpperCase())), vf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Ni(
-  (e) => e.replace(vf, "-$1").toLowerCase()
-), na = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), as = /* @__PURE__ */ Ni((e) => e ? `on${na(e)}` : ""), Ct = (e, t) => !Object.is(e, t), di = (e, ...t) => {
+}, Rf = /-\w/g, _t = /* @__PURE__ */ Mi((e) => e.replace(Rf, (t) => t.slice(1).toUpperCase())), Ef = /\B([A-Z])/g, Mn = /* @__PURE__ */ Mi(
+  (e) => e.replace(Ef, "-$1").toLowerCase()
+), ia = /* @__PURE__ */ Mi((e) => e.charAt(0).toUpperCase() + e.slice(1)), as = /* @__PURE__ */ Mi((e) => e ? `on${ia(e)}` : ""), Ct = (e, t) => !Object.is(e, t), di = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, ra = (e, t, n, r = !1) => {
+}, sa = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -37,28 +37,28 @@ function Dr(e) {
   if (ce(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? Df(r) : Dr(r);
+      const r = e[n], i = Ne(r) ? Tf(r) : Dr(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
     }
     return t;
-  } else if (Me(e) || Te(e))
+  } else if (Ne(e) || Te(e))
     return e;
 }
-const Rf = /;(?![^(]*\))/g, Ef = /:([^]+)/, Cf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Df(e) {
+const Cf = /;(?![^(]*\))/g, Df = /:([^]+)/, Sf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Tf(e) {
   const t = {};
-  return e.replace(Cf, (n) => n.startsWith("/*") ? "" : n).split(Rf).forEach((n) => {
+  return e.replace(Sf, (n) => n.startsWith("/*") ? "" : n).split(Cf).forEach((n) => {
     if (n) {
-      const r = n.split(Ef);
+      const r = n.split(Df);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
 }
 function nt(e) {
   let t = "";
-  if (Me(e))
+  if (Ne(e))
     t = e;
   else if (ce(e))
     for (let n = 0; n < e.length; n++) {
@@ -70,11 +70,11 @@ function nt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Sf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Tf = /* @__PURE__ */ _o(Sf);
-function ia(e) {
+const Ff = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", If = /* @__PURE__ */ _o(Ff);
+function oa(e) {
   return !!e || e === "";
 }
-function Ff(e, t, n) {
+function Of(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
@@ -96,9 +96,9 @@ function fl(e, t, n) {
   }
   return !0;
 }
-function If(e, t, n) {
+function Nf(e, t, n) {
   let r = rn(e), i = rn(t);
-  if (r || i || (r = Mn(e), i = Mn(t), r || i))
+  if (r || i || (r = Nn(e), i = Nn(t), r || i))
     return r && i ? fl(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
@@ -122,19 +122,19 @@ function dl(e, t, n, r) {
 function ln(e, t, n) {
   if (e === t) return !0;
   let r = al(e), i = al(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? dl(e, t, n, Ff) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : dl(e, t, n, If) : String(e) === String(t))));
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? dl(e, t, n, Of) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : dl(e, t, n, Nf) : String(e) === String(t))));
 }
-function Of(e, t) {
+function Mf(e, t) {
   return e.findIndex((n) => ln(n, t));
 }
-const sa = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === ea || !ve(e.toString)) ? sa(e) ? oe(e.value) : JSON.stringify(e, oa, 2) : String(e), oa = (e, t) => sa(t) ? oa(e, t.value) : rn(t) ? {
+const la = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Ne(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === na || !ve(e.toString)) ? la(e) ? oe(e.value) : JSON.stringify(e, ca, 2) : String(e), ca = (e, t) => la(t) ? ca(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, i], s) => (n[us(r, s) + " =>"] = i, n),
     {}
   )
-} : Mn(t) ? {
+} : Nn(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => us(n))
-} : Tt(t) ? us(t) : Te(t) && !ce(t) && !ta(t) ? String(t) : t, us = (e, t = "") => {
+} : Tt(t) ? us(t) : Te(t) && !ce(t) && !ra(t) ? String(t) : t, us = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const sa = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null
   );
 };
 let Je;
-class Mf {
+class Lf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
@@ -243,12 +243,12 @@ class Mf {
     }
   }
 }
-function Nf() {
+function Pf() {
   return Je;
 }
 let Re;
 const fs = /* @__PURE__ */ new WeakSet();
-class la {
+class aa {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
   }
@@ -262,18 +262,18 @@ class la {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || aa(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || fa(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, hl(this), ua(this);
+    this.flags |= 2, hl(this), da(this);
     const t = Re, n = yt;
     Re = this, yt = !0;
     try {
       return this.fn();
     } finally {
-      fa(this), Re = t, yt = n, this.flags &= -3;
+      ha(this), Re = t, yt = n, this.flags &= -3;
     }
   }
   stop() {
@@ -296,8 +296,8 @@ class la {
     return Ks(this);
   }
 }
-let ca = 0, wr, kr;
-function aa(e, t = !1) {
+let ua = 0, wr, kr;
+function fa(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = kr, kr = e;
     return;
@@ -305,10 +305,10 @@ function aa(e, t = !1) {
   e.next = wr, wr = e;
 }
 function bo() {
-  ca++;
+  ua++;
 }
 function wo() {
-  if (--ca > 0)
+  if (--ua > 0)
     return;
   if (kr) {
     let t = kr;
@@ -333,38 +333,38 @@ function wo() {
   }
   if (e) throw e;
 }
-function ua(e) {
+function da(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function fa(e) {
+function ha(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), ko(r), Lf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), ko(r), jf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
 function Ks(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (da(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (pa(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function da(e) {
+function pa(e) {
   if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Sr) || (e.globalVersion = Sr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ks(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = Re, r = yt;
   Re = e, yt = !0;
   try {
-    ua(e);
+    da(e);
     const i = e.fn(e._value);
     (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    Re = n, yt = r, fa(e), e.flags &= -3;
+    Re = n, yt = r, ha(e), e.flags &= -3;
   }
 }
 function ko(e, t = !1) {
@@ -376,17 +376,17 @@ function ko(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Lf(e) {
+function jf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let yt = !0;
-const ha = [];
+const ga = [];
 function cn() {
-  ha.push(yt), yt = !1;
+  ga.push(yt), yt = !1;
 }
 function an() {
-  const e = ha.pop();
+  const e = ga.pop();
   yt = e === void 0 ? !0 : e;
 }
 function hl(e) {
@@ -402,7 +402,7 @@ function hl(e) {
   }
 }
 let Sr = 0;
-class Pf {
+class Bf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -417,7 +417,7 @@ class xo {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Re)
-      n = this.activeLink = new Pf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, pa(n);
+      n = this.activeLink = new Bf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, ma(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Re.depsTail, n.nextDep = void 0, Re.depsTail.nextDep = n, Re.depsTail = n, Re.deps === n && (Re.deps = r);
@@ -437,13 +437,13 @@ class xo {
     }
   }
 }
-function pa(e) {
+function ma(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        pa(r);
+        ma(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
@@ -507,7 +507,7 @@ function Pi(e) {
 function vt(e, t) {
   return /* @__PURE__ */ Ft(e) ? un(/* @__PURE__ */ sn(e) ? dt(t) : t) : dt(t);
 }
-const jf = {
+const $f = {
   __proto__: null,
   [Symbol.iterator]() {
     return ds(this, Symbol.iterator, (e) => vt(this, e));
@@ -622,7 +622,7 @@ function ds(e, t, n) {
   if (r !== e && !/* @__PURE__ */ ut(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => pl(s.next(), n), i !== ga[t] && Object.defineProperties(o, {
+      return o.next = () => pl(s.next(), n), i !== _a[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -644,10 +644,10 @@ function ds(e, t, n) {
 function pl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const ga = Array.prototype;
+const _a = Array.prototype;
 function Lt(e, t, n, r, i, s) {
   const o = Pi(e), l = o !== e && !/* @__PURE__ */ ut(e), c = o[t];
-  if (c !== ga[t]) {
+  if (c !== _a[t]) {
     const d = c.apply(e, s);
     return l ? dt(d) : d;
   }
@@ -682,15 +682,15 @@ function cr(e, t, n = []) {
   const r = (/* @__PURE__ */ ye(e))[t].apply(e, n);
   return wo(), an(), r;
 }
-const Bf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), ma = /* @__PURE__ */ new Set(
+const zf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), ya = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
 );
-function $f(e) {
+function Uf(e) {
   Tt(e) || (e = String(e));
   const t = /* @__PURE__ */ ye(this);
   return Ge(t, "has", e), t.hasOwnProperty(e);
 }
-class _a {
+class ba {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class _a {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Yf : ka : s ? wa : ba).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Zf : Aa : s ? xa : ka).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ce(t);
     if (!i) {
       let c;
-      if (o && (c = jf[n]))
+      if (o && (c = $f[n]))
         return c;
       if (n === "hasOwnProperty")
-        return $f;
+        return Uf;
     }
     const l = Reflect.get(
       t,
@@ -723,7 +723,7 @@ class _a {
       // its class methods
       /* @__PURE__ */ Qe(t) ? t : r
     );
-    if ((Tt(n) ? ma.has(n) : Bf(n)) || (i || Ge(t, "get", n), s))
+    if ((Tt(n) ? ya.has(n) : zf(n)) || (i || Ge(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Qe(l)) {
       const c = o && yo(n) ? l : l.value;
@@ -732,7 +732,7 @@ class _a {
     return Te(l) ? i ? /* @__PURE__ */ Qs(l) : /* @__PURE__ */ vo(l) : l;
   }
 }
-class ya extends _a {
+class wa extends ba {
   constructor(t = !1) {
     super(!1, t);
   }
@@ -760,7 +760,7 @@ class ya extends _a {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Tt(n) || !ma.has(n)) && Ge(t, "has", n), r;
+    return (!Tt(n) || !ya.has(n)) && Ge(t, "has", n), r;
   }
   ownKeys(t) {
     return Ge(
@@ -770,7 +770,7 @@ class ya extends _a {
     ), Reflect.ownKeys(t);
   }
 }
-class zf extends _a {
+class Wf extends ba {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,9 +781,9 @@ class zf extends _a {
     return !0;
   }
 }
-const Uf = /* @__PURE__ */ new ya(), Wf = /* @__PURE__ */ new zf(), Jf = /* @__PURE__ */ new ya(!0);
+const Jf = /* @__PURE__ */ new wa(), qf = /* @__PURE__ */ new Wf(), Hf = /* @__PURE__ */ new wa(!0);
 const Zs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function qf(e, t, n) {
+function Vf(e, t, n) {
   return function(...r) {
     const i = this.__v_raw, s = /* @__PURE__ */ ye(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Zs : t ? un : dt;
     return !t && Ge(
@@ -811,7 +811,7 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Hf(e, t) {
+function Gf(e, t) {
   const n = {
     get(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
@@ -879,26 +879,26 @@ function Hf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = qf(i, e, t);
+    n[i] = Vf(i, e, t);
   }), n;
 }
 function Ao(e, t) {
-  const n = Hf(e, t);
+  const n = Gf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     we(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const Vf = {
+const Kf = {
   get: /* @__PURE__ */ Ao(!1, !1)
-}, Gf = {
+}, Yf = {
   get: /* @__PURE__ */ Ao(!1, !0)
-}, Kf = {
+}, Xf = {
   get: /* @__PURE__ */ Ao(!0, !1)
 };
-const ba = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ new WeakMap(), ka = /* @__PURE__ */ new WeakMap(), Yf = /* @__PURE__ */ new WeakMap();
-function Xf(e) {
+const ka = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ new WeakMap(), Aa = /* @__PURE__ */ new WeakMap(), Zf = /* @__PURE__ */ new WeakMap();
+function Qf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -917,19 +917,19 @@ function vo(e) {
   return /* @__PURE__ */ Ft(e) ? e : Ro(
     e,
     !1,
-    Uf,
-    Vf,
-    ba
+    Jf,
+    Kf,
+    ka
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Zf(e) {
+function ed(e) {
   return Ro(
     e,
     !1,
-    Jf,
-    Gf,
-    wa
+    Hf,
+    Yf,
+    xa
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,9 +937,9 @@ function Qs(e) {
   return Ro(
     e,
     !0,
-    Wf,
-    Kf,
-    ka
+    qf,
+    Xf,
+    Aa
   );
 }
 function Ro(e, t, n, r, i) {
@@ -948,7 +948,7 @@ function Ro(e, t, n, r, i) {
   const s = i.get(e);
   if (s)
     return s;
-  const o = Xf(xf(e));
+  const o = Qf(vf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -978,8 +978,8 @@ function ye(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ ye(t) : e;
 }
-function Qf(e) {
-  return !we(e, "__v_skip") && Object.isExtensible(e) && ra(e, "__v_skip", !0), e;
+function td(e) {
+  return !we(e, "__v_skip") && Object.isExtensible(e) && sa(e, "__v_skip", !0), e;
 }
 const dt = (e) => Te(e) ? /* @__PURE__ */ vo(e) : e, un = (e) => Te(e) ? /* @__PURE__ */ Qs(e) : e;
 // @__NO_SIDE_EFFECTS__
@@ -988,12 +988,12 @@ function Qe(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function ei(e) {
-  return ed(e, !1);
+  return nd(e, !1);
 }
-function ed(e, t) {
-  return /* @__PURE__ */ Qe(e) ? e : new td(e, t);
+function nd(e, t) {
+  return /* @__PURE__ */ Qe(e) ? e : new rd(e, t);
 }
-class td {
+class rd {
   constructor(t, n) {
     this.dep = new xo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ye(t), this._value = n ? t : dt(t), this.__v_isShallow = n;
   }
@@ -1008,17 +1008,17 @@ class td {
 function G(e) {
   return /* @__PURE__ */ Qe(e) ? e.value : e;
 }
-const nd = {
+const id = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ Qe(i) && !/* @__PURE__ */ Qe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function xa(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, nd);
+function va(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, id);
 }
-class rd {
+class sd {
   constructor(t, n, r) {
     this.fn = t, this.setter = n, this._value = void 0, this.dep = new xo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Sr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
@@ -1028,30 +1028,30 @@ class rd {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Re !== this)
-      return aa(this, !0), !0;
+      return fa(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return da(this), t && (t.version = this.dep.version), this._value;
+    return pa(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function id(e, t, n = !1) {
+function od(e, t, n = !1) {
   let r, i;
-  return ve(e) ? r = e : (r = e.get, i = e.set), new rd(r, i, n);
+  return ve(e) ? r = e : (r = e.get, i = e.set), new sd(r, i, n);
 }
 const ti = {}, yi = /* @__PURE__ */ new WeakMap();
 let An;
-function sd(e, t = !1, n = An) {
+function ld(e, t = !1, n = An) {
   if (n) {
     let r = yi.get(n);
     r || yi.set(n, r = []), r.push(e);
   }
 }
-function od(e, t, n = Se) {
+function cd(e, t, n = Se) {
   const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ ut(b) || i === !1 || i === 0 ? Ut(b, 1) : Ut(b);
   let u, d, m, g, h = !1, k = !1;
   if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, h = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ce(e) ? (k = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ ut(b)), d = () => e.map((b) => {
@@ -1081,8 +1081,8 @@ function od(e, t, n = Se) {
     const b = d, F = i === !0 ? 1 / 0 : i;
     d = () => Ut(b(), F);
   }
-  const v = Nf(), D = () => {
-    u.stop(), v && v.active && Zc(v.effects, u);
+  const v = Pf(), D = () => {
+    u.stop(), v && v.active && ea(v.effects, u);
   };
   if (s && t) {
     const b = t;
@@ -1121,7 +1121,7 @@ function od(e, t, n = Se) {
       } else
         u.run();
   };
-  return l && l(w), u = new la(d), u.scheduler = o ? () => o(w, !1) : w, g = (b) => sd(b, !1, u), m = u.onStop = () => {
+  return l && l(w), u = new aa(d), u.scheduler = o ? () => o(w, !1) : w, g = (b) => ld(b, !1, u), m = u.onStop = () => {
     const b = yi.get(u);
     if (b) {
       if (c)
@@ -1140,11 +1140,11 @@ function Ut(e, t = 1 / 0, n) {
   else if (ce(e))
     for (let r = 0; r < e.length; r++)
       Ut(e[r], t, n);
-  else if (Mn(e) || rn(e))
+  else if (Nn(e) || rn(e))
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (ta(e)) {
+  else if (ra(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1162,7 +1162,7 @@ function Wr(e, t, n, r) {
 function Ht(e, t, n, r) {
   if (ve(e)) {
     const i = Wr(e, t, n, r);
-    return i && Qc(i) && i.catch((s) => {
+    return i && ta(i) && i.catch((s) => {
       ji(s, t, n, void 0, !0);
     }), i;
   }
@@ -1198,9 +1198,9 @@ function ji(e, t, n, r = !0, i = !1) {
       return;
     }
   }
-  ld(e, n, s, r, l);
+  ad(e, n, s, r, l);
 }
-function ld(e, t, n, r = !0, i = !1) {
+function ad(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1209,13 +1209,13 @@ const Ye = [];
 let mt = -1;
 const Rt = [];
 let Qt = null, qn = 0;
-const Aa = /* @__PURE__ */ Promise.resolve();
+const Ra = /* @__PURE__ */ Promise.resolve();
 let bi = null;
 function xr(e) {
-  const t = bi || Aa;
+  const t = bi || Ra;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function cd(e) {
+function ud(e) {
   let t = mt + 1, n = Ye.length;
   for (; t < n; ) {
     const r = t + n >>> 1, i = Ye[r], s = Fr(i);
@@ -1227,21 +1227,21 @@ function Co(e) {
   if (!(e.flags & 1)) {
     const t = Fr(e), n = Ye[Ye.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(cd(t), 0, e), e.flags |= 1, va();
+    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(ud(t), 0, e), e.flags |= 1, Ea();
   }
 }
-function va() {
-  bi || (bi = Aa.then(Ca));
+function Ea() {
+  bi || (bi = Ra.then(Sa));
 }
-function ad(e) {
+function fd(e) {
   if (!ce(e))
     Qt && e.id === -1 ? Qt.splice(qn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Rt.push(e[t]);
-  va();
+  Ea();
 }
-function Ra(e, t, n, r = mt + 1) {
+function Ca(e, t, n, r = mt + 1) {
   for (; r < Ye.length; r++) {
     const i = Ye[r];
     if (i && i.flags & 2) {
@@ -1251,7 +1251,7 @@ function Ra(e, t, n, r = mt + 1) {
     }
   }
 }
-function Ea(e, t, n = 0) {
+function Da(e, t, n = 0) {
   if (Rt.length) {
     let r = Rt, i = 0;
     if (t) {
@@ -1275,7 +1275,7 @@ function Ea(e, t, n = 0) {
   }
 }
 let ps = !1;
-function ud(e, t) {
+function dd(e, t) {
   if (ps) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function ud(e, t) {
   const n = t === void 0 ? void 0 : new Set(Rt);
   e(), ps = !0;
   try {
-    Ra(void 0, t), Ea(void 0, n, t);
+    Ca(void 0, t), Da(void 0, n, t);
   } finally {
     ps = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Ca(e) {
+function Sa(e) {
   try {
     for (mt = 0; mt < Ye.length; mt++) {
       const t = Ye[mt];
@@ -1304,15 +1304,15 @@ function Ca(e) {
       const t = Ye[mt];
       t && (t.flags &= -2);
     }
-    mt = -1, Ye.length = 0, Ea(), bi = null, (Ye.length || Rt.length) && Ca();
+    mt = -1, Ye.length = 0, Da(), bi = null, (Ye.length || Rt.length) && Sa();
   }
 }
-let at = null, Da = null;
+let at = null, Ta = null;
 function wi(e) {
   const t = at;
-  return at = e, Da = e && e.type.__scopeId || null, t;
+  return at = e, Ta = e && e.type.__scopeId || null, t;
 }
-function fd(e, t = at, n) {
+function hd(e, t = at, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
@@ -1322,7 +1322,7 @@ function fd(e, t = at, n) {
     try {
       l = e(...i);
     } finally {
-      for (let c = Fn.length; c > o; c--) Ja();
+      for (let c = Fn.length; c > o; c--) Ha();
       wi(s), r._d && vl(1);
     }
     return l;
@@ -1373,8 +1373,8 @@ function bn(e, t, n, r) {
     ]), an());
   }
 }
-function dd(e, t, n = !1) {
-  const r = Xd();
+function pd(e, t, n = !1) {
+  const r = Qd();
   if (r || Gn) {
     let i = Gn ? Gn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
@@ -1383,16 +1383,16 @@ function dd(e, t, n = !1) {
       return n && ve(t) ? t.call(r && r.proxy) : t;
   }
 }
-const hd = /* @__PURE__ */ Symbol.for("v-scx"), pd = () => dd(hd);
+const gd = /* @__PURE__ */ Symbol.for("v-scx"), md = () => pd(gd);
 function gs(e, t, n) {
-  return gd(e, t, n);
+  return _d(e, t, n);
 }
-function gd(e, t, n = Se) {
+function _d(e, t, n = Se) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = ft({}, n), c = t && r || !t && s !== "post";
   let a;
   if (vi) {
     if (s === "sync") {
-      const g = pd();
+      const g = md();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
@@ -1410,13 +1410,13 @@ function gd(e, t, n = Se) {
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const m = od(e, t, l);
+  const m = cd(e, t, l);
   return vi && (a ? a.push(m) : c && m()), m;
 }
-const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), Bi = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), md = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), Fa = /* @__PURE__ */ Symbol("_vte"), Bi = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), yd = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
   const n = e && e.to;
-  return Me(n) ? t ? t(n) : null : n;
-}, _d = {
+  return Ne(n) ? t ? t(n) : null : n;
+}, bd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1455,7 +1455,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), B
     };
     if (e == null) {
       const B = t.el = k(""), ee = t.anchor = k("");
-      if (g(B, n, r), g(ee, n, r), md(t.props) || s && s.pendingBranch) {
+      if (g(B, n, r), g(ee, n, r), yd(t.props) || s && s.pendingBranch) {
         z(t);
         return;
       }
@@ -1537,7 +1537,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), B
       }
   },
   move: ni,
-  hydrate: yd
+  hydrate: wd
 };
 function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
@@ -1552,7 +1552,7 @@ function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function yd(e, t, n, r, i, s, {
+function wd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
   function m(v, D) {
@@ -1606,7 +1606,7 @@ function yd(e, t, n, r, i, s, {
   } else k && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const bd = _d;
+const kd = bd;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1618,10 +1618,10 @@ function mr(e, t) {
 }
 function to(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Sa] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Fa] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const ms = /* @__PURE__ */ Symbol("_leaveCb");
-function wd(e) {
+function xd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function wd(e) {
   }
   return t;
 }
-function Ta(e) {
-  if (!Fa(e))
-    return Bi(e.type) && e.children ? wd(e.children) : e;
+function Ia(e) {
+  if (!Oa(e))
+    return Bi(e.type) && e.children ? xd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function Ar(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     Ar(
-      Bi(n.type) && Ta(n) || n,
+      Bi(n.type) && Ia(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1661,7 +1661,7 @@ function Ar(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === se && ce(e.children)) {
-    const n = Oa(e.children, !1);
+    const n = Ma(e.children, !1);
     n && Ar(n, t);
   }
 }
@@ -1669,13 +1669,13 @@ function no(e) {
   if (e.component)
     return no(e.component.subTree);
   if (e.type === se) {
-    const t = ce(e.children) && Oa(e.children, !1);
+    const t = ce(e.children) && Ma(e.children, !1);
     return t ? no(t) : void 0;
   }
   if (e.type !== bt)
     return e;
 }
-function kd(e) {
+function Ad(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function yl(e, t) {
@@ -1700,9 +1700,9 @@ function vr(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? Ui(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ye(d), g = d === Se ? Xc : (k) => yl(u, k) ? !1 : we(m, k), h = (k, v) => !(v && yl(u, v));
+  const s = r.shapeFlag & 4 ? Ui(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ye(d), g = d === Se ? Qc : (k) => yl(u, k) ? !1 : we(m, k), h = (k, v) => !(v && yl(u, v));
   if (a != null && a !== c) {
-    if (bl(t), Me(a))
+    if (bl(t), Ne(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ Qe(a)) {
       const k = t;
@@ -1712,13 +1712,13 @@ function vr(e, t, n, r, i = !1) {
   if (ve(c))
     Wr(c, l, 12, [o, u]);
   else {
-    const k = Me(c), v = /* @__PURE__ */ Qe(c);
+    const k = Ne(c), v = /* @__PURE__ */ Qe(c);
     if (k || v) {
       const D = () => {
         if (e.f) {
           const x = k ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (i)
-            ce(x) && Zc(x, s);
+            ce(x) && ea(x, s);
           else if (ce(x))
             x.includes(s) || x.push(s);
           else if (k)
@@ -1745,11 +1745,11 @@ function bl(e) {
 }
 Li().requestIdleCallback;
 Li().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Fa = (e) => e.type.__isKeepAlive, xd = /* @__PURE__ */ Symbol.for("v-ndc");
+const Rr = (e) => !!e.type.__asyncLoader, Oa = (e) => e.type.__isKeepAlive, vd = /* @__PURE__ */ Symbol.for("v-ndc");
 function qe(e, t, n, r) {
   let i;
   const s = n, o = ce(e);
-  if (o || Me(e)) {
+  if (o || Ne(e)) {
     const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
     l && (c = !/* @__PURE__ */ ut(e), a = /* @__PURE__ */ Ft(e), e = Pi(e)), i = new Array(e.length);
@@ -1786,7 +1786,7 @@ function qe(e, t, n, r) {
     i = [];
   return i;
 }
-const ro = (e) => e ? Ka(e) ? Ui(e) : ro(e.parent) : null, Er = (
+const ro = (e) => e ? Xa(e) ? Ui(e) : ro(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ft(/* @__PURE__ */ Object.create(null), {
@@ -1808,7 +1808,7 @@ const ro = (e) => e ? Ka(e) ? Ui(e) : ro(e.parent) : null, Er = (
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
     $watch: (e) => Sn
   })
-), _s = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), Ad = {
+), _s = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), Rd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1867,11 +1867,11 @@ const ro = (e) => e ? Ka(e) ? Ui(e) : ro(e.parent) : null, Er = (
     return n.get != null ? e._.accessCache[t] = 0 : we(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Ia() {
+function Na() {
   return {
     app: null,
     config: {
-      isNativeTag: Xc,
+      isNativeTag: Qc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Ia() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let vd = 0;
-function Rd(e, t) {
+let Ed = 0;
+function Cd(e, t) {
   return function(r, i = null) {
     ve(r) || (r = ft({}, r)), i != null && !Te(i) && (i = null);
-    const s = Ia(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = Na(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: vd++,
+      _uid: Ed++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: rh,
+      version: sh,
       get config() {
         return s.config;
       },
@@ -1952,16 +1952,16 @@ function Rd(e, t) {
   };
 }
 let Gn = null;
-const Ed = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
-function Cd(e, t, ...n) {
+const Dd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
+function Sd(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Se;
   let i = n;
-  const s = t.startsWith("update:"), o = s && Ed(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
+  const s = t.startsWith("update:"), o = s && Dd(r, t.slice(7));
+  o && (o.trim && (i = n.map((u) => Ne(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
   let l, c = r[l = as(t)] || // also try camelCase event handler (#2249)
   r[l = as(_t(t))];
-  !c && s && (c = r[l = as(Nn(t))]), c && Ht(
+  !c && s && (c = r[l = as(Mn(t))]), c && Ht(
     c,
     e,
     6,
@@ -1981,7 +1981,7 @@ function Cd(e, t, ...n) {
     );
   }
 }
-function Dd(e, t, n = !1) {
+function Td(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
@@ -1990,7 +1990,7 @@ function Dd(e, t, n = !1) {
   return s ? (ce(s) ? s.forEach((l) => o[l] = null) : ft(o, s), Te(e) && r.set(e, o), o) : (Te(e) && r.set(e, null), null);
 }
 function $i(e, t) {
-  return !e || !Oi(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Nn(t)) || we(e, t));
+  return !e || !Oi(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Mn(t)) || we(e, t));
 }
 function wl(e) {
   const {
@@ -2035,7 +2035,7 @@ function wl(e) {
           d,
           null
         )
-      ), x = t.props ? l : Sd(l);
+      ), x = t.props ? l : Fd(l);
     }
   } catch (b) {
     Fn.length = 0, ji(b, e, 1), D = Jt(bt);
@@ -2043,18 +2043,18 @@ function wl(e) {
   let w = D;
   if (x && k !== !1) {
     const b = Object.keys(x), { shapeFlag: F } = w;
-    b.length && F & 7 && (s && b.some(Mi) && (x = Td(
+    b.length && F & 7 && (s && b.some(Ni) && (x = Id(
       x,
       s
     )), w = Zn(w, x, !1, !0));
   }
   if (n.dirs && (w = Zn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = Bi(w.type) && Ta(w) || w;
+    const b = Bi(w.type) && Ia(w) || w;
     Ar(b, n.transition);
   }
   return D = w, wi(v), D;
 }
-function Oa(e, t = !0) {
+function Ma(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
@@ -2069,18 +2069,18 @@ function Oa(e, t = !0) {
   }
   return n;
 }
-const Sd = (e) => {
+const Fd = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Oi(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Td = (e, t) => {
+}, Id = (e, t) => {
   const n = {};
   for (const r in e)
-    (!Mi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+    (!Ni(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Fd(e, t, n) {
+function Od(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2093,7 +2093,7 @@ function Fd(e, t, n) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const m = u[d];
-        if (Ma(o, r, m) && !$i(a, m))
+        if (La(o, r, m) && !$i(a, m))
           return !0;
       }
     }
@@ -2107,16 +2107,16 @@ function kl(e, t, n) {
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!we(e, s) || Ma(t, e, s) && !$i(n, s))
+    if (!we(e, s) || La(t, e, s) && !$i(n, s))
       return !0;
   }
   return !1;
 }
-function Ma(e, t, n) {
+function La(e, t, n) {
   const r = e[n], i = t[n];
   return n === "style" && Te(r) && Te(i) ? !ln(r, i) : r !== i;
 }
-function Id({ vnode: e, parent: t, suspense: n }, r) {
+function Nd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,15 +2126,15 @@ function Id({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Na = {}, La = () => Object.create(Na), Pa = (e) => Object.getPrototypeOf(e) === Na;
-function Od(e, t, n, r = !1) {
-  const i = {}, s = La();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), ja(e, t, i, s);
+const Pa = {}, ja = () => Object.create(Pa), Ba = (e) => Object.getPrototypeOf(e) === Pa;
+function Md(e, t, n, r = !1) {
+  const i = {}, s = ja();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), $a(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ Zf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ ed(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Md(e, t, n, r) {
+function Ld(e, t, n, r) {
   const {
     props: i,
     attrs: s,
@@ -2173,13 +2173,13 @@ function Md(e, t, n, r) {
       }
     }
   } else {
-    ja(e, t, i, s) && (a = !0);
+    $a(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
       !we(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Nn(d)) === d || !we(t, u))) && (c ? n && // for camelCase
+      ((u = Mn(d)) === d || !we(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
       n[u] !== void 0) && (i[d] = io(
         c,
@@ -2195,7 +2195,7 @@ function Md(e, t, n, r) {
   }
   a && zt(e.attrs, "set", "");
 }
-function ja(e, t, n, r) {
+function $a(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2233,7 +2233,7 @@ function io(e, t, n, r, i, s) {
         if (n in a)
           r = a[n];
         else {
-          const u = Ga(i);
+          const u = Ya(i);
           r = a[n] = c.call(
             null,
             t
@@ -2249,11 +2249,11 @@ function io(e, t, n, r, i, s) {
     ] && (s && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Nn(n)) && (r = !0));
+    ] && (r === "" || r === Mn(n)) && (r = !0));
   }
   return r;
 }
-function Nd(e, t, n = !1) {
+function Pd(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
@@ -2296,50 +2296,50 @@ function Nd(e, t, n = !1) {
 function xl(e) {
   return e[0] !== "$" && !br(e);
 }
-const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", So = (e) => ce(e) ? e.map(Et) : [Et(e)], Ld = (e, t, n) => {
+const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", So = (e) => ce(e) ? e.map(Et) : [Et(e)], jd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = fd((...i) => So(t(...i)), n);
+  const r = hd((...i) => So(t(...i)), n);
   return r._c = !1, r;
-}, Ba = (e, t, n) => {
+}, za = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
     if (Do(i)) continue;
     const s = e[i];
     if (ve(s))
-      t[i] = Ld(i, s, r);
+      t[i] = jd(i, s, r);
     else if (s != null) {
       const o = So(s);
       t[i] = () => o;
     }
   }
-}, $a = (e, t) => {
+}, Ua = (e, t) => {
   const n = So(t);
   e.slots.default = () => n;
-}, za = (e, t, n) => {
+}, Wa = (e, t, n) => {
   for (const r in t)
     (n || !Do(r)) && (e[r] = t[r]);
-}, Pd = (e, t, n) => {
-  const r = e.slots = La();
+}, Bd = (e, t, n) => {
+  const r = e.slots = ja();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (za(r, t, n), n && ra(r, "_", i, !0)) : Ba(t, r);
-  } else t && $a(e, t);
-}, jd = (e, t, n) => {
+    i ? (Wa(r, t, n), n && sa(r, "_", i, !0)) : za(t, r);
+  } else t && Ua(e, t);
+}, $d = (e, t, n) => {
   const { vnode: r, slots: i } = e;
   let s = !0, o = Se;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : za(i, t, n) : (s = !t.$stable, Ba(t, i)), o = t;
-  } else t && ($a(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : Wa(i, t, n) : (s = !t.$stable, za(t, i)), o = t;
+  } else t && (Ua(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
       !Do(l) && o[l] == null && delete i[l];
-}, He = Jd;
-function Bd(e) {
-  return $d(e);
+}, He = Hd;
+function zd(e) {
+  return Ud(e);
 }
-function $d(e, t) {
+function Ud(e, t) {
   const n = Li();
   n.__VUE__ = !0;
   const {
@@ -2355,10 +2355,10 @@ function $d(e, t) {
     nextSibling: m,
     setScopeId: g = Sn,
     insertStaticContent: h
-  } = e, k = (p, _, A, P = null, S = null, I = null, N = void 0, $ = null, M = !!_.dynamicChildren) => {
+  } = e, k = (p, _, A, P = null, S = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
     if (p === _)
       return;
-    p && !ar(p, _) && (P = xe(p), H(p, S, I, !0), p = null), _.patchFlag === -2 && (M = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    p && !ar(p, _) && (P = xe(p), H(p, S, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
     const { type: T, ref: V, shapeFlag: U } = _;
     switch (T) {
       case zi:
@@ -2368,7 +2368,7 @@ function $d(e, t) {
         D(p, _, A, P);
         break;
       case bs:
-        p == null && x(_, A, P, N);
+        p == null && x(_, A, P, M);
         break;
       case se:
         fe(
@@ -2378,9 +2378,9 @@ function $d(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
         break;
       default:
@@ -2391,9 +2391,9 @@ function $d(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ) : U & 6 ? Ce(
           p,
           _,
@@ -2401,9 +2401,9 @@ function $d(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ) : (U & 64 || U & 128) && T.process(
           p,
           _,
@@ -2411,9 +2411,9 @@ function $d(e, t) {
           P,
           S,
           I,
-          N,
-          $,
           M,
+          $,
+          N,
           hn
         );
     }
@@ -2454,17 +2454,17 @@ function $d(e, t) {
     for (; p && p !== _; )
       A = m(p), i(p), p = A;
     i(_);
-  }, F = (p, _, A, P, S, I, N, $, M) => {
-    if (_.type === "svg" ? N = "svg" : _.type === "math" && (N = "mathml"), p == null)
+  }, F = (p, _, A, P, S, I, M, $, N) => {
+    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), p == null)
       z(
         _,
         A,
         P,
         S,
         I,
-        N,
+        M,
         $,
-        M
+        N
       );
     else {
       const T = p.el && p.el._isVueCE ? p.el : null;
@@ -2474,40 +2474,40 @@ function $d(e, t) {
           _,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
       } finally {
         T && T._endPatch();
       }
     }
-  }, z = (p, _, A, P, S, I, N, $) => {
-    let M, T;
+  }, z = (p, _, A, P, S, I, M, $) => {
+    let N, T;
     const { props: V, shapeFlag: U, transition: X, dirs: te } = p;
-    if (M = p.el = o(
+    if (N = p.el = o(
       p.type,
       I,
       V && V.is,
       V
-    ), U & 8 ? u(M, p.children) : U & 16 && ee(
+    ), U & 8 ? u(N, p.children) : U & 16 && ee(
       p.children,
-      M,
+      N,
       null,
       P,
       S,
       ys(p, I),
-      N,
+      M,
       $
-    ), te && bn(p, null, P, "created"), B(M, p, p.scopeId, N, P), V) {
+    ), te && bn(p, null, P, "created"), B(N, p, p.scopeId, M, P), V) {
       for (const ge in V)
-        ge !== "value" && !br(ge) && s(M, ge, null, V[ge], I, P);
-      "value" in V && s(M, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, p);
+        ge !== "value" && !br(ge) && s(N, ge, null, V[ge], I, P);
+      "value" in V && s(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, p);
     }
     te && bn(p, null, P, "beforeMount");
-    const de = zd(S, X);
-    de ? X.beforeEnter(M) : X && !X.persisted && (M[Wd] = !0), r(M, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
-      T && At(T, P, p), de && X.enter(M), te && bn(p, null, P, "mounted");
+    const de = Wd(S, X);
+    de ? X.beforeEnter(N) : X && !X.persisted && (N[qd] = !0), r(N, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
+      T && At(T, P, p), de && X.enter(N), te && bn(p, null, P, "mounted");
     }, S);
   }, B = (p, _, A, P, S) => {
     if (A && g(p, A), P)
@@ -2515,19 +2515,19 @@ function $d(e, t) {
         g(p, P[I]);
     if (S) {
       let I = S.subTree;
-      if (_ === I || Wa(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
-        const N = S.vnode;
+      if (_ === I || qa(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+        const M = S.vnode;
         B(
           p,
-          N,
-          N.scopeId,
-          N.slotScopeIds,
+          M,
+          M.scopeId,
+          M.slotScopeIds,
           S.parent
         );
       }
     }
-  }, ee = (p, _, A, P, S, I, N, $, M = 0) => {
-    for (let T = M; T < p.length; T++) {
+  }, ee = (p, _, A, P, S, I, M, $, N = 0) => {
+    for (let T = N; T < p.length; T++) {
       const V = p[T] = $ ? $t(p[T]) : Et(p[T]);
       k(
         null,
@@ -2537,19 +2537,19 @@ function $d(e, t) {
         P,
         S,
         I,
-        N,
+        M,
         $
       );
     }
-  }, Q = (p, _, A, P, S, I, N) => {
+  }, Q = (p, _, A, P, S, I, M) => {
     const $ = _.el = p.el;
-    let { patchFlag: M, dynamicChildren: T, dirs: V } = _;
-    M |= p.patchFlag & 16;
+    let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
+    N |= p.patchFlag & 16;
     const U = p.props || Se, X = _.props || Se;
     let te;
     if (A && wn(A, !1), (te = X.onVnodeBeforeUpdate) && At(te, A, _, p), V && bn(_, p, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (M = 0, N = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
+    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
       p.dynamicChildren,
       T,
       $,
@@ -2557,7 +2557,7 @@ function $d(e, t) {
       P,
       ys(_, S),
       I
-    ) : N || ie(
+    ) : M || ie(
       p,
       _,
       $,
@@ -2567,46 +2567,46 @@ function $d(e, t) {
       ys(_, S),
       I,
       !1
-    ), M > 0) {
-      if (M & 16)
+    ), N > 0) {
+      if (N & 16)
         ne($, U, X, A, S);
-      else if (M & 2 && U.class !== X.class && s($, "class", null, X.class, S), M & 4 && s($, "style", U.style, X.style, S), M & 8) {
+      else if (N & 2 && U.class !== X.class && s($, "class", null, X.class, S), N & 4 && s($, "style", U.style, X.style, S), N & 8) {
         const de = _.dynamicProps;
         for (let ge = 0; ge < de.length; ge++) {
           const me = de[ge], De = U[me], Ae = X[me];
           (Ae !== De || me === "value") && s($, me, De, Ae, S, A);
         }
       }
-      M & 1 && p.children !== _.children && u($, _.children);
-    } else !N && T == null && ne($, U, X, A, S);
+      N & 1 && p.children !== _.children && u($, _.children);
+    } else !M && T == null && ne($, U, X, A, S);
     ((te = X.onVnodeUpdated) || V) && He(() => {
       te && At(te, A, _, p), V && bn(_, p, A, "updated");
     }, P);
-  }, ae = (p, _, A, P, S, I, N) => {
+  }, ae = (p, _, A, P, S, I, M) => {
     for (let $ = 0; $ < _.length; $++) {
-      const M = p[$], T = _[$], V = M.el || Cr(M), U = (
+      const N = p[$], T = _[$], V = N.el || Cr(N), U = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (M.type === se || // - In the case of different nodes, there is going to be a replacement
+        (N.type === se || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !ar(M, T) || // - In the case of a component, it could contain anything.
-        M.shapeFlag & 198) ? d(V) : (
+        !ar(N, T) || // - In the case of a component, it could contain anything.
+        N.shapeFlag & 198) ? d(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
           A
         )
       );
       k(
-        M,
+        N,
         T,
         U,
         null,
         P,
         S,
         I,
-        N,
+        M,
         !0
       );
     }
@@ -2624,12 +2624,12 @@ function $d(e, t) {
           );
       for (const I in A) {
         if (br(I)) continue;
-        const N = A[I], $ = _[I];
-        N !== $ && I !== "value" && s(p, I, $, N, S, P);
+        const M = A[I], $ = _[I];
+        M !== $ && I !== "value" && s(p, I, $, M, S, P);
       }
       "value" in A && s(p, "value", _.value, A.value, S);
     }
-  }, fe = (p, _, A, P, S, I, N, $, M) => {
+  }, fe = (p, _, A, P, S, I, M, $, N) => {
     const T = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
     let { patchFlag: U, dynamicChildren: X, slotScopeIds: te } = _;
     te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, A, P), r(V, A, P), ee(
@@ -2642,9 +2642,9 @@ function $d(e, t) {
       V,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     )) : U > 0 && U & 64 && X && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
     p.dynamicChildren && p.dynamicChildren.length === X.length ? (ae(
@@ -2653,7 +2653,7 @@ function $d(e, t) {
       A,
       S,
       I,
-      N,
+      M,
       $
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
@@ -2671,41 +2671,41 @@ function $d(e, t) {
       V,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     );
-  }, Ce = (p, _, A, P, S, I, N, $, M) => {
+  }, Ce = (p, _, A, P, S, I, M, $, N) => {
     _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? S.ctx.activate(
       _,
       A,
       P,
-      N,
-      M
+      M,
+      N
     ) : be(
       _,
       A,
       P,
       S,
       I,
-      N,
-      M
-    ) : ke(p, _, M);
-  }, be = (p, _, A, P, S, I, N) => {
-    const $ = p.component = Yd(
+      M,
+      N
+    ) : ke(p, _, N);
+  }, be = (p, _, A, P, S, I, M) => {
+    const $ = p.component = Zd(
       p,
       P,
       S
     );
-    if (Fa(p) && ($.ctx.renderer = hn), Zd($, !1, N), $.asyncDep) {
+    if (Oa(p) && ($.ctx.renderer = hn), eh($, !1, M), $.asyncDep) {
       if (S && S.registerDep(
         $,
         lt,
-        N,
+        M,
         I
       ), !p.el) {
-        const M = $.subTree = Jt(bt);
-        D(null, M, _, A), p.placeholder = M.el;
+        const N = $.subTree = Jt(bt);
+        D(null, N, _, A), p.placeholder = N.el;
       }
     } else
       lt(
@@ -2715,11 +2715,11 @@ function $d(e, t) {
         A,
         S,
         I,
-        N
+        M
       );
   }, ke = (p, _, A) => {
     const P = _.component = p.component;
-    if (Fd(p, _, A))
+    if (Od(p, _, A))
       if (P.asyncDep && !P.asyncResolved) {
         _.el = p.el, _.placeholder = p.placeholder, W(P, _, A);
         return;
@@ -2727,14 +2727,14 @@ function $d(e, t) {
         P.next = _, P.update();
     else
       _.el = p.el, _.placeholder = p.placeholder, P.vnode = _;
-  }, lt = (p, _, A, P, S, I, N) => {
+  }, lt = (p, _, A, P, S, I, M) => {
     const $ = () => {
       if (p.isMounted) {
         let { next: U, bu: X, u: te, parent: de, vnode: ge } = p;
         {
-          const je = Ua(p);
+          const je = Ja(p);
           if (je) {
-            U && (U.el = ge.el, W(p, U, N)), je.asyncDep.then(() => {
+            U && (U.el = ge.el, W(p, U, M)), je.asyncDep.then(() => {
               const it = () => {
                 p.job.flags & 8 || (S && S.pendingBranch ? He(it, S) : T());
               };
@@ -2744,7 +2744,7 @@ function $d(e, t) {
           }
         }
         let me = U, De;
-        wn(p, !1), U ? (U.el = ge.el, W(p, U, N)) : U = ge, X && di(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), wn(p, !0);
+        wn(p, !1), U ? (U.el = ge.el, W(p, U, M)) : U = ge, X && di(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), wn(p, !0);
         const Ae = wl(p), Le = p.subTree;
         p.subTree = Ae, k(
           Le,
@@ -2759,7 +2759,7 @@ function $d(e, t) {
           p,
           S,
           I
-        ), U.el = Ae.el, me === null && Id(p, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
+        ), U.el = Ae.el, me === null && Nd(p, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
           () => At(De, de, U, ge),
           S
         );
@@ -2794,15 +2794,15 @@ function $d(e, t) {
       }
     };
     p.scope.on();
-    const M = p.effect = new la($);
+    const N = p.effect = new aa($);
     p.scope.off();
-    const T = p.update = M.run.bind(M), V = p.job = M.runIfDirty.bind(M);
-    V.i = p, V.id = p.uid, M.scheduler = () => Co(V), wn(p, !0), T();
+    const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
+    V.i = p, V.id = p.uid, N.scheduler = () => Co(V), wn(p, !0), T();
   }, W = (p, _, A) => {
     _.component = p;
     const P = p.vnode.props;
-    p.vnode = _, p.next = null, Md(p, _.props, P, A), jd(p, _.children, A), cn(), Ra(p), an();
-  }, ie = (p, _, A, P, S, I, N, $, M = !1) => {
+    p.vnode = _, p.next = null, Ld(p, _.props, P, A), $d(p, _.children, A), cn(), Ca(p), an();
+  }, ie = (p, _, A, P, S, I, M, $, N = !1) => {
     const T = p && p.children, V = p ? p.shapeFlag : 0, U = _.children, { patchFlag: X, shapeFlag: te } = _;
     if (X > 0) {
       if (X & 128) {
@@ -2813,9 +2813,9 @@ function $d(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
         return;
       } else if (X & 256) {
@@ -2826,9 +2826,9 @@ function $d(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
         return;
       }
@@ -2840,25 +2840,25 @@ function $d(e, t) {
       P,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     ) : dn(T, S, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
       U,
       A,
       P,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     ));
-  }, j = (p, _, A, P, S, I, N, $, M) => {
+  }, j = (p, _, A, P, S, I, M, $, N) => {
     p = p || Cn, _ = _ || Cn;
     const T = p.length, V = _.length, U = Math.min(T, V);
     let X;
     for (X = 0; X < U; X++) {
-      const te = _[X] = M ? $t(_[X]) : Et(_[X]);
+      const te = _[X] = N ? $t(_[X]) : Et(_[X]);
       k(
         p[X],
         te,
@@ -2866,9 +2866,9 @@ function $d(e, t) {
         null,
         S,
         I,
-        N,
+        M,
         $,
-        M
+        N
       );
     }
     T > V ? dn(
@@ -2884,17 +2884,17 @@ function $d(e, t) {
       P,
       S,
       I,
-      N,
-      $,
       M,
+      $,
+      N,
       U
     );
-  }, C = (p, _, A, P, S, I, N, $, M) => {
+  }, C = (p, _, A, P, S, I, M, $, N) => {
     let T = 0;
     const V = _.length;
     let U = p.length - 1, X = V - 1;
     for (; T <= U && T <= X; ) {
-      const te = p[T], de = _[T] = M ? $t(_[T]) : Et(_[T]);
+      const te = p[T], de = _[T] = N ? $t(_[T]) : Et(_[T]);
       if (ar(te, de))
         k(
           te,
@@ -2903,16 +2903,16 @@ function $d(e, t) {
           null,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
       else
         break;
       T++;
     }
     for (; T <= U && T <= X; ) {
-      const te = p[U], de = _[X] = M ? $t(_[X]) : Et(_[X]);
+      const te = p[U], de = _[X] = N ? $t(_[X]) : Et(_[X]);
       if (ar(te, de))
         k(
           te,
@@ -2921,9 +2921,9 @@ function $d(e, t) {
           null,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
       else
         break;
@@ -2935,14 +2935,14 @@ function $d(e, t) {
         for (; T <= X; )
           k(
             null,
-            _[T] = M ? $t(_[T]) : Et(_[T]),
+            _[T] = N ? $t(_[T]) : Et(_[T]),
             A,
             de,
             S,
             I,
-            N,
+            M,
             $,
-            M
+            N
           ), T++;
       }
     } else if (T > X)
@@ -2951,7 +2951,7 @@ function $d(e, t) {
     else {
       const te = T, de = T, ge = /* @__PURE__ */ new Map();
       for (T = de; T <= X; T++) {
-        const Be = _[T] = M ? $t(_[T]) : Et(_[T]);
+        const Be = _[T] = N ? $t(_[T]) : Et(_[T]);
         Be.key != null && ge.set(Be.key, T);
       }
       let me, De = 0;
@@ -2981,16 +2981,16 @@ function $d(e, t) {
           null,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ), De++);
       }
-      const pn = Le ? Ud(it) : Cn;
+      const pn = Le ? Jd(it) : Cn;
       for (me = pn.length - 1, T = Ae - 1; T >= 0; T--) {
-        const Be = de + T, et = _[Be], Mt = _[Be + 1], gn = Be + 1 < V ? (
+        const Be = de + T, et = _[Be], Nt = _[Be + 1], gn = Be + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Mt.el || Cr(Mt)
+          Nt.el || Cr(Nt)
         ) : P;
         it[T] === 0 ? k(
           null,
@@ -2999,14 +2999,14 @@ function $d(e, t) {
           gn,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ) : Le && (me < 0 || T !== pn[me] ? R(et, A, gn, 2) : me--);
       }
     }
   }, R = (p, _, A, P, S = null) => {
-    const { el: I, type: N, transition: $, children: M, shapeFlag: T } = p;
+    const { el: I, type: M, transition: $, children: N, shapeFlag: T } = p;
     if (T & 6) {
       R(p.component.subTree, _, A, P);
       return;
@@ -3016,17 +3016,17 @@ function $d(e, t) {
       return;
     }
     if (T & 64) {
-      N.move(p, _, A, hn);
+      M.move(p, _, A, hn);
       return;
     }
-    if (N === se) {
+    if (M === se) {
       r(I, _, A);
-      for (let U = 0; U < M.length; U++)
-        R(M[U], _, A, P);
+      for (let U = 0; U < N.length; U++)
+        R(N[U], _, A, P);
       r(p.anchor, _, A);
       return;
     }
-    if (N === bs) {
+    if (M === bs) {
       w(p, _, A);
       return;
     }
@@ -3052,9 +3052,9 @@ function $d(e, t) {
   }, H = (p, _, A, P = !1, S = !1) => {
     const {
       type: I,
-      props: N,
+      props: M,
       ref: $,
-      children: M,
+      children: N,
       dynamicChildren: T,
       shapeFlag: V,
       patchFlag: U,
@@ -3066,7 +3066,7 @@ function $d(e, t) {
       return;
     const ge = V & 1 && X, me = !Rr(p);
     let De;
-    if (me && (De = N && N.onVnodeBeforeUnmount) && At(De, _, p), V & 6)
+    if (me && (De = M && M.onVnodeBeforeUnmount) && At(De, _, p), V & 6)
       sr(p.component, A, P);
     else {
       if (V & 128) {
@@ -3091,10 +3091,10 @@ function $d(e, t) {
         A,
         !1,
         !0
-      ) : (I === se && U & 384 || !S && V & 16) && dn(M, _, A), P && Ke(p);
+      ) : (I === se && U & 384 || !S && V & 16) && dn(N, _, A), P && Ke(p);
     }
     const Ae = de != null && te == null;
-    (me && (De = N && N.onVnodeUnmounted) || ge || Ae) && He(() => {
+    (me && (De = M && M.onVnodeUnmounted) || ge || Ae) && He(() => {
       De && At(De, _, p), ge && bn(p, null, _, "unmounted"), Ae && (p.el = null);
     }, A);
   }, Ke = (p) => {
@@ -3107,11 +3107,11 @@ function $d(e, t) {
       b(p), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const N = I ? no(p) : p, $ = () => {
+    const M = I ? no(p) : p, $ = () => {
       I ? d(A) && wt(A, P) : i(A), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
-    if (N && N.shapeFlag & 1 && S && !S.persisted) {
-      const { leave: M, delayLeave: T } = S, V = N.el, U = () => M(V, $);
+    if (M && M.shapeFlag & 1 && S && !S.persisted) {
+      const { leave: N, delayLeave: T } = S, V = M.el, U = () => N(V, $);
       T ? T(V, $, U) : U();
     } else
       $();
@@ -3121,25 +3121,25 @@ function $d(e, t) {
       A = m(p), i(p), p = A;
     i(_);
   }, sr = (p, _, A) => {
-    const { bum: P, scope: S, job: I, subTree: N, um: $, m: M, a: T } = p;
-    Al(M), Al(T), P && di(P), S.stop(), I ? (I.flags |= 8, H(N, p, _, A)) : N && (N.transition = p.vnode.transition, H(N, p, _, A)), $ && He($, _);
+    const { bum: P, scope: S, job: I, subTree: M, um: $, m: N, a: T } = p;
+    Al(N), Al(T), P && di(P), S.stop(), I ? (I.flags |= 8, H(M, p, _, A)) : M && (M.transition = p.vnode.transition, H(M, p, _, A)), $ && He($, _);
     const V = () => {
       p.isUnmounted = !0;
     };
     V.flags = 16, He(V, _);
   }, dn = (p, _, A, P = !1, S = !1, I = 0) => {
-    for (let N = I; N < p.length; N++)
-      H(p[N], _, A, P, S);
+    for (let M = I; M < p.length; M++)
+      H(p[M], _, A, P, S);
   }, xe = (p) => {
     if (p.shapeFlag & 6)
       return xe(p.component.subTree);
     if (p.shapeFlag & 128)
       return p.suspense.next();
-    const _ = m(p.anchor || p.el), A = _ && _[Sa];
+    const _ = m(p.anchor || p.el), A = _ && _[Fa];
     return A ? m(A) : _;
   }, qr = (p, _, A) => {
-    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : Kd();
-    ud(() => {
+    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : Xd();
+    dd(() => {
       p == null ? _._vnode && H(_._vnode, null, null, !0) : k(
         _._vnode || null,
         p,
@@ -3165,7 +3165,7 @@ function $d(e, t) {
   return {
     render: qr,
     hydrate: void 0,
-    createApp: Rd(qr)
+    createApp: Cd(qr)
   };
 }
 function ys({ type: e, props: t }, n) {
@@ -3174,7 +3174,7 @@ function ys({ type: e, props: t }, n) {
 function wn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function zd(e, t) {
+function Wd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function To(e, t, n = !1) {
@@ -3186,7 +3186,7 @@ function To(e, t, n = !1) {
       l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && To(o, l)), l.type === zi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
     }
 }
-function Ud(e) {
+function Jd(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,10 +3206,10 @@ function Ud(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function Ua(e) {
+function Ja(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Ua(t);
+    return t.asyncDep && !t.asyncResolved ? t : Ja(t);
 }
 function Al(e) {
   if (e)
@@ -3225,27 +3225,27 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const Wa = (e) => e.__isSuspense, Wd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Jd(e, t) {
-  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : ad(e);
+const qa = (e) => e.__isSuspense, qd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Hd(e, t) {
+  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : fd(e);
 }
 const se = /* @__PURE__ */ Symbol.for("v-fgt"), zi = /* @__PURE__ */ Symbol.for("v-txt"), bt = /* @__PURE__ */ Symbol.for("v-cmt"), bs = /* @__PURE__ */ Symbol.for("v-stc"), Fn = [];
 let ot = null;
 function J(e = !1) {
   Fn.push(ot = e ? null : []);
 }
-function Ja() {
+function Ha() {
   Fn.pop(), ot = Fn[Fn.length - 1] || null;
 }
 let Ir = 1;
 function vl(e, t = !1) {
   Ir += e, e < 0 && ot && t && (ot.hasOnce = !0);
 }
-function qa(e) {
-  return e.dynamicChildren = Ir > 0 ? ot || Cn : null, Ja(), Ir > 0 && ot && ot.push(e), e;
+function Va(e) {
+  return e.dynamicChildren = Ir > 0 ? ot || Cn : null, Ha(), Ir > 0 && ot && ot.push(e), e;
 }
 function q(e, t, n, r, i, s) {
-  return qa(
+  return Va(
     Y(
       e,
       t,
@@ -3258,7 +3258,7 @@ function q(e, t, n, r, i, s) {
   );
 }
 function hi(e, t, n, r, i) {
-  return qa(
+  return Va(
     Jt(
       e,
       t,
@@ -3275,20 +3275,20 @@ function Fo(e) {
 function ar(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Ha = ({ key: e }) => e ?? null, pi = ({
+const Ga = ({ key: e }) => e ?? null, pi = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Me(e) || /* @__PURE__ */ Qe(e) || ve(e) ? { i: at, r: e, k: t, f: !!n } : e : null);
+}) => (typeof e == "number" && (e = "" + e), e != null ? Ne(e) || /* @__PURE__ */ Qe(e) || ve(e) ? { i: at, r: e, k: t, f: !!n } : e : null);
 function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Ha(t),
+    key: t && Ga(t),
     ref: t && pi(t),
-    scopeId: Da,
+    scopeId: Ta,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3310,7 +3310,7 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
     appContext: null,
     ctx: at
   };
-  return l ? (xi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (xi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Ne(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   ot && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3320,9 +3320,9 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && ot.push(c), c;
 }
-const Jt = qd;
-function qd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === xd) && (e = bt), Fo(e)) {
+const Jt = Vd;
+function Vd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === vd) && (e = bt), Fo(e)) {
     const l = Zn(
       e,
       t,
@@ -3331,12 +3331,12 @@ function qd(e, t = null, n = null, r = 0, i = null, s = !1) {
     );
     return n && xi(l, n), Ir > 0 && !s && ot && (l.shapeFlag & 6 ? ot[ot.indexOf(e)] = l : ot.push(l)), l.patchFlag = -2, l;
   }
-  if (nh(e) && (e = e.__vccOpts), t) {
-    t = Hd(t);
+  if (ih(e) && (e = e.__vccOpts), t) {
+    t = Gd(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Eo(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
+    l && !Ne(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Eo(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
   }
-  const o = Me(e) ? 1 : Wa(e) ? 128 : Bi(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
+  const o = Ne(e) ? 1 : qa(e) ? 128 : Bi(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
   return Y(
     e,
     t,
@@ -3348,16 +3348,16 @@ function qd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Hd(e) {
-  return e ? /* @__PURE__ */ Eo(e) ? ft({}, e) : Pa(e) ? ft({}, e[Xa] || e) : e : null;
+function Gd(e) {
+  return e ? /* @__PURE__ */ Eo(e) ? ft({}, e) : Ba(e) ? ft({}, e[Qa] || e) : e : null;
 }
 function Zn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Vd(i || {}, t) : i, u = {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Kd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Ha(a),
+    key: a && Ga(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
@@ -3434,7 +3434,7 @@ function xi(e, t) {
     } else {
       n = 32;
       const i = t._;
-      !i && !Pa(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Ba(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (ve(t)) {
     if (r & 65) {
@@ -3446,7 +3446,7 @@ function xi(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [he(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function Vd(...e) {
+function Kd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3459,7 +3459,7 @@ function Vd(...e) {
         const s = t[i], o = r[i];
         o && s !== o && !(ce(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Mi(i) && (t[i] = o);
+        !Ni(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
   }
   return t;
@@ -3470,14 +3470,14 @@ function At(e, t, n, r = null) {
     r
   ]);
 }
-const Gd = /* @__PURE__ */ Ia();
-let Va = 0;
-function Kd() {
-  return Va;
+const Yd = /* @__PURE__ */ Na();
+let Ka = 0;
+function Xd() {
+  return Ka;
 }
-function Yd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || Gd, s = {
-    uid: Va++,
+function Zd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || Yd, s = {
+    uid: Ka++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Yd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Mf(
+    scope: new Lf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function Yd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Nd(r, i),
-    emitsOptions: Dd(r, i),
+    propsOptions: Pd(r, i),
+    emitsOptions: Td(r, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,10 +3552,10 @@ function Yd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Cd.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Sd.bind(null, s), e.ce && e.ce(s), s;
 }
 let Qn = null;
-const Xd = () => Qn || at;
+const Qd = () => Qn || at;
 let Ai, Or;
 {
   const e = Li(), t = (n, r) => {
@@ -3572,7 +3572,7 @@ let Ai, Or;
     (n) => vi = n
   );
 }
-const Ga = (e) => {
+const Ya = (e) => {
   const t = Qn;
   return Ai(e), e.scope.on(), () => {
     e.scope.off(), Ai(t);
@@ -3580,24 +3580,24 @@ const Ga = (e) => {
 }, Rl = () => {
   Qn && Qn.scope.off(), Ai(null);
 };
-function Ka(e) {
+function Xa(e) {
   return e.vnode.shapeFlag & 4;
 }
 let vi = !1;
-function Zd(e, t = !1, n = !1) {
+function eh(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: i } = e.vnode, s = Ka(e);
-  Od(e, r, s, t), Pd(e, i, n || t);
-  const o = s ? Qd(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Xa(e);
+  Md(e, r, s, t), Bd(e, i, n || t);
+  const o = s ? th(e, t) : void 0;
   return t && Or(!1), o;
 }
-function Qd(e, t) {
+function th(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Ad);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Rd);
   const { setup: r } = n;
   if (r) {
     cn();
-    const i = e.setupContext = r.length > 1 ? th(e) : null, s = Ga(e), o = Wr(
+    const i = e.setupContext = r.length > 1 ? rh(e) : null, s = Ya(e), o = Wr(
       r,
       e,
       0,
@@ -3605,8 +3605,8 @@ function Qd(e, t) {
         e.props,
         i
       ]
-    ), l = Qc(o);
-    if (an(), s(), (l || e.sp) && !Rr(e) && kd(e), l) {
+    ), l = ta(o);
+    if (an(), s(), (l || e.sp) && !Rr(e) && Ad(e), l) {
       if (o.then(Rl, Rl), t)
         return o.then((c) => {
           Or(!0);
@@ -3622,33 +3622,33 @@ function Qd(e, t) {
     } else
       El(e, o);
   } else
-    Ya(e);
+    Za(e);
 }
 function El(e, t, n) {
-  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = xa(t)), Ya(e);
+  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = va(t)), Za(e);
 }
-function Ya(e, t, n) {
+function Za(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Sn);
 }
-const Xa = /* @__PURE__ */ Symbol(), eh = {
+const Qa = /* @__PURE__ */ Symbol(), nh = {
   get(e, t) {
-    return Ge(e, "get", ""), t === Xa ? e : e[t];
+    return Ge(e, "get", ""), t === Qa ? e : e[t];
   }
 };
-function th(e) {
+function rh(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, eh),
+    attrs: new Proxy(e.attrs, nh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function Ui(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(xa(Qf(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(va(td(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,10 +3660,10 @@ function Ui(e) {
     }
   })) : e.proxy;
 }
-function nh(e) {
+function ih(e) {
   return ve(e) && "__vccOpts" in e;
 }
-const tt = (e, t) => /* @__PURE__ */ id(e, t, vi), rh = "3.5.45";
+const tt = (e, t) => /* @__PURE__ */ od(e, t, vi), sh = "3.5.45";
 let so;
 const Cl = typeof window < "u" && window.trustedTypes;
 if (Cl)
@@ -3673,7 +3673,7 @@ if (Cl)
     });
   } catch {
   }
-const Za = so ? (e) => so.createHTML(e) : (e) => e, ih = "http://www.w3.org/2000/svg", sh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Dl = Bt && /* @__PURE__ */ Bt.createElement("template"), oh = {
+const eu = so ? (e) => so.createHTML(e) : (e) => e, oh = "http://www.w3.org/2000/svg", lh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Dl = Bt && /* @__PURE__ */ Bt.createElement("template"), ch = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const Za = so ? (e) => so.createHTML(e) : (e) => e, ih = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? Bt.createElementNS(ih, e) : t === "mathml" ? Bt.createElementNS(sh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const i = t === "svg" ? Bt.createElementNS(oh, e) : t === "mathml" ? Bt.createElementNS(lh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => Bt.createTextNode(e),
@@ -3709,7 +3709,7 @@ const Za = so ? (e) => so.createHTML(e) : (e) => e, ih = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Dl.innerHTML = Za(
+      Dl.innerHTML = eu(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
       const l = Dl.content;
@@ -3728,18 +3728,18 @@ const Za = so ? (e) => so.createHTML(e) : (e) => e, ih = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, lh = /* @__PURE__ */ Symbol("_vtc");
-function ch(e, t, n) {
-  const r = e[lh];
+}, ah = /* @__PURE__ */ Symbol("_vtc");
+function uh(e, t, n) {
+  const r = e[ah];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Sl = /* @__PURE__ */ Symbol("_vod"), ah = /* @__PURE__ */ Symbol("_vsh"), uh = /* @__PURE__ */ Symbol(""), fh = /(?:^|;)\s*display\s*:/;
-function dh(e, t, n) {
-  const r = e.style, i = Me(n);
+const Sl = /* @__PURE__ */ Symbol("_vod"), fh = /* @__PURE__ */ Symbol("_vsh"), dh = /* @__PURE__ */ Symbol(""), hh = /(?:^|;)\s*display\s*:/;
+function ph(e, t, n) {
+  const r = e.style, i = Ne(n);
   let s = !1;
   if (n && !i) {
     if (t)
-      if (Me(t))
+      if (Ne(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
           n[l] == null && _r(r, l, "");
@@ -3750,20 +3750,20 @@ function dh(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? ph(
+      l != null ? mh(
         e,
         o,
-        !Me(t) && t ? t[o] : void 0,
+        !Ne(t) && t ? t[o] : void 0,
         l
       ) || _r(r, o, l) : _r(r, o, "");
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[uh];
-      o && (n += ";" + o), r.cssText = n, s = fh.test(n);
+      const o = r[dh];
+      o && (n += ";" + o), r.cssText = n, s = hh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Sl in e && ((!i || t !== n) && (e[Sl] = s ? r.display : ""), e[ah] && (r.display = "none"));
+  Sl in e && ((!i || t !== n) && (e[Sl] = s ? r.display : ""), e[fh] && (r.display = "none"));
 }
 const ri = /\s*!important$/;
 function _r(e, t, n) {
@@ -3772,23 +3772,23 @@ function _r(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     ri.test(n) ? e.setProperty(t, n.replace(ri, ""), "important") : e.setProperty(t, n);
   else {
-    const r = hh(e, t);
+    const r = gh(e, t);
     ri.test(n) ? e.setProperty(
-      Nn(r),
+      Mn(r),
       n.replace(ri, ""),
       "important"
     ) : e[r] = n;
   }
 }
 const Tl = ["Webkit", "Moz", "ms"], ws = {};
-function hh(e, t) {
+function gh(e, t) {
   const n = ws[t];
   if (n)
     return n;
   let r = _t(t);
   if (r !== "filter" && r in e)
     return ws[t] = r;
-  r = na(r);
+  r = ia(r);
   for (let i = 0; i < Tl.length; i++) {
     const s = Tl[i] + r;
     if (s in e)
@@ -3796,19 +3796,19 @@ function hh(e, t) {
   }
   return t;
 }
-function ph(e, t, n, r) {
-  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
+function mh(e, t, n, r) {
+  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Ne(r) && n === r;
 }
 const Fl = "http://www.w3.org/1999/xlink";
-function Il(e, t, n, r, i, s = Tf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || s && !ia(n) ? e.removeAttribute(t) : e.setAttribute(
+function Il(e, t, n, r, i, s = If(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || s && !oa(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : Tt(n) ? String(n) : n
   );
 }
 function Ol(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Za(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? eu(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Ol(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = ia(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = oa(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,35 +3836,35 @@ function Ol(e, t, n, r, i) {
 function En(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function gh(e, t, n, r) {
+function _h(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Ml = /* @__PURE__ */ Symbol("_vei");
-function mh(e, t, n, r, i = null) {
-  const s = e[Ml] || (e[Ml] = {}), o = s[t];
+const Nl = /* @__PURE__ */ Symbol("_vei");
+function yh(e, t, n, r, i = null) {
+  const s = e[Nl] || (e[Nl] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = bh(t);
+    const [l, c] = kh(t);
     if (r) {
-      const a = s[t] = xh(
+      const a = s[t] = vh(
         r,
         i
       );
       En(e, l, a, c);
-    } else o && (gh(e, l, o, c), s[t] = void 0);
+    } else o && (_h(e, l, o, c), s[t] = void 0);
   }
 }
-const _h = /(Once|Passive|Capture)$/, yh = /^on:?(?:Once|Passive|Capture)$/;
-function bh(e) {
+const bh = /(Once|Passive|Capture)$/, wh = /^on:?(?:Once|Passive|Capture)$/;
+function kh(e) {
   let t, n;
-  for (; (n = e.match(_h)) && !yh.test(e); )
+  for (; (n = e.match(bh)) && !wh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Nn(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
 }
 let ks = 0;
-const wh = /* @__PURE__ */ Promise.resolve(), kh = () => ks || (wh.then(() => ks = 0), ks = Date.now());
-function xh(e, t) {
+const xh = /* @__PURE__ */ Promise.resolve(), Ah = () => ks || (xh.then(() => ks = 0), ks = Date.now());
+function vh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3894,18 +3894,18 @@ function xh(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = kh(), n;
+  return n.value = e, n.attached = Ah(), n;
 }
-const Nl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Ah = (e, t, n, r, i, s) => {
+const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Rh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? ch(e, r, o) : t === "style" ? dh(e, n, r) : Oi(t) ? Mi(t) || mh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : vh(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Rh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Ol(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
+  t === "class" ? uh(e, r, o) : t === "style" ? ph(e, n, r) : Oi(t) ? Ni(t) || yh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Eh(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Ch(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Ne(r))) ? Ol(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
 };
-function vh(e, t, n, r) {
+function Eh(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Nl(t) && ve(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && ve(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,9 +3913,9 @@ function vh(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Nl(t) && Me(n) ? !1 : t in e;
+  return Ml(t) && Ne(n) ? !1 : t in e;
 }
-function Rh(e, t) {
+function Ch(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3929,7 +3929,7 @@ const Ri = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return ce(t) ? (n) => di(t, n) : t;
 };
-function Eh(e) {
+function Dh(e) {
   e.target.composing = !0;
 }
 function Ll(e) {
@@ -3949,7 +3949,7 @@ const Un = {
       o.target.composing || e[Dn](xs(e.value, n, s));
     }), (n || s) && En(e, "change", () => {
       e.value = xs(e.value, n, s);
-    }), t || (En(e, "compositionstart", Eh), En(e, "compositionend", Ll), En(e, "change", Ll));
+    }), t || (En(e, "compositionstart", Dh), En(e, "compositionend", Ll), En(e, "change", Ll));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
@@ -3964,14 +3964,14 @@ const Un = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Ch = {
+}, Sh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
     e._modelValue = t, En(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
         (c) => n ? Ur(Ei(c)) : Ei(c)
-      ), s = e.multiple, o = s ? Mn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
+      ), s = e.multiple, o = s ? Nn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
         s ? ce(o) ? i.slice() : i : o
       ];
@@ -3994,12 +3994,12 @@ const Un = {
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Dh(t, r[1], r[0])) && Pl(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Th(t, r[1], r[0])) && Pl(e, t, n);
   }
 };
-function Dh(e, t, n) {
+function Th(e, t, n) {
   if (!n || ce(e)) return ln(e, t);
-  if (Mn(e)) {
+  if (Nn(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4009,13 +4009,13 @@ function Dh(e, t, n) {
 }
 function Pl(e, t, n = !1) {
   const r = e.multiple, i = ce(t);
-  if (!(r && !i && !Mn(t))) {
+  if (!(r && !i && !Nn(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
       const l = e.options[s], c = Ei(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Of(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Mf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
       else if (ln(Ei(l), t)) {
@@ -4029,7 +4029,7 @@ function Pl(e, t, n = !1) {
 function Ei(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Sh = ["ctrl", "shift", "alt", "meta"], Th = {
+const Fh = ["ctrl", "shift", "alt", "meta"], Ih = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Sh = ["ctrl", "shift", "alt", "meta"], Th = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Sh.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => Fh.some((n) => e[`${n}Key`] && !t.includes(n))
 }, Hn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Th[t[o]];
+      const l = Ih[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Fh = /* @__PURE__ */ ft({ patchProp: Ah }, oh);
+}, Oh = /* @__PURE__ */ ft({ patchProp: Rh }, ch);
 let jl;
-function Ih() {
-  return jl || (jl = Bd(Fh));
+function Nh() {
+  return jl || (jl = zd(Oh));
 }
-const Oh = ((...e) => {
-  const t = Ih().createApp(...e), { mount: n } = t;
+const Mh = ((...e) => {
+  const t = Nh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Nh(r);
+    const i = Ph(r);
     if (!i) return;
     const s = t._component;
     !ve(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Mh(i));
+    const o = n(i, !1, Lh(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Mh(e) {
+function Lh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Nh(e) {
-  return Me(e) ? document.querySelector(e) : e;
+function Ph(e) {
+  return Ne(e) ? document.querySelector(e) : e;
 }
-const Lh = "/comfyd/connection";
-function Ph(e, t) {
+const jh = "/comfyd/connection";
+function Bh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Ph(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const jh = "comfyd", Bh = "comfyd.token.", $h = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Qa(e) {
-  return $h.test(e.token);
-}
-function eu(e, t) {
-  return Qa(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
-}
+const $h = "comfyd", zh = "comfyd.token.", Uh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function tu(e) {
-  return Qa(e) ? [jh, Bh + e.token] : [];
+  return Uh.test(e.token);
 }
-class zh {
+function nu(e, t) {
+  return tu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+}
+function ru(e) {
+  return tu(e) ? [$h, zh + e.token] : [];
+}
+class Wh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Lh).then(
-      (t) => Ph(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(jh).then(
+      (t) => Bh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4130,7 +4130,7 @@ function qt(e, t) {
   const n = e.getNodeById?.(t);
   return n || (In(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Uh(e, t) {
+function Jh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
@@ -4139,17 +4139,17 @@ function Bl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Wh(e, t) {
+function qh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Jh(e, t) {
+function Hh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function qh(e) {
+function Vh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Hh(e, t) {
+function Gh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4178,7 +4178,7 @@ function nn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function Vh(e, t) {
+function Kh(e, t) {
   if (!e || typeof t != "string" || !t) return !1;
   let n;
   try {
@@ -4195,13 +4195,13 @@ function Vn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = Gh(r, o);
+    let l = Yh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
 const $l = 128;
-function Gh(e, t) {
+function Yh(e, t) {
   if (e.length > $l || t.length > $l) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
@@ -4225,7 +4225,7 @@ const Vt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ci = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function nu(e, t, n = {}) {
+function iu(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, ie) => l.set(W.id, ie));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
@@ -4340,10 +4340,10 @@ function lo(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function Kh(e, t, n = 0) {
+function Xh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function ru(e, t, n = Vt.spacing) {
+function su(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
@@ -4364,24 +4364,24 @@ function Di(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function iu(e) {
+function ou(e) {
   const t = [];
   for (const n of In(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = Uh(e, r.link);
+      const i = Jh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
   return t.sort((n, r) => Ci(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Yh = (e, t) => Ci(Number(e.id), Number(t.id)) || Ci(String(e.id), String(t.id));
-function su(e, t, n, r) {
+const Zh = (e, t) => Ci(Number(e.id), Number(t.id)) || Ci(String(e.id), String(t.id));
+function lu(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Xh(e, t, n = {}) {
+function Qh(e, t, n = {}) {
   const r = n.LiteGraph, i = Io(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
@@ -4390,41 +4390,41 @@ function Xh(e, t, n = {}) {
   } else l = In(e).filter((w) => !o(w));
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Di(w, r));
-  a.sort((w, b) => w.y - b.y || w.x - b.x || Yh(w, b));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = iu(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: h } = nu(a, m, { x: u, y: d, spacing: s }), k = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !k.has(String(w.id))).map((w) => Di(w, r)), D = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), x = [];
+  a.sort((w, b) => w.y - b.y || w.x - b.x || Zh(w, b));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = ou(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: h } = iu(a, m, { x: u, y: d, spacing: s }), k = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !k.has(String(w.id))).map((w) => Di(w, r)), D = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), x = [];
   for (const w of D) {
     const [b, F] = g.get(w.id), z = { ...w, x: b, y: F };
-    v.length && (z.y = ru(z, v.concat(x), s)), x.push(z), su(qt(e, w.id), z.x, z.y, i);
+    v.length && (z.y = su(z, v.concat(x), s)), x.push(z), lu(qt(e, w.id), z.x, z.y, i);
   }
   return D.map((w) => w.id);
 }
-function Zh(e, t, n = {}) {
+function ep(e, t, n = {}) {
   const r = n.LiteGraph, i = Io(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((x) => qt(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Di(x, r)), a = In(e).filter((x) => !o.has(String(x.id))).map((x) => Di(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = iu(e), m = d.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = nu(c, m, { x: 0, y: 0, spacing: s });
+  const c = l.map((x) => Di(x, r)), a = In(e).filter((x) => !o.has(String(x.id))).map((x) => Di(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = ou(e), m = d.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = iu(c, m, { x: 0, y: 0, spacing: s });
   let h = -1 / 0, k = 1 / 0;
   for (const [x, w] of d) {
     const b = u.get(String(x));
     !b || !o.has(String(w)) || (h = Math.max(h, b.x + b.w + s - g.pos.get(w)[0]), k = Math.min(k, b.y));
   }
   if (h === -1 / 0) {
-    const x = Qh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const x = tp(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let b = null;
     if (w) {
       b = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
       const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some((z) => Kh(F, z, s / 2)) && (b = null);
+      a.some((z) => Xh(F, z, s / 2)) && (b = null);
     }
     b || (b = x ? [x.x + x.w + s, x.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [h, k] = b;
   }
   const v = c.slice().sort((x, w) => g.layer.get(x.id) - g.layer.get(w.id) || g.pos.get(x.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
   for (const x of v) {
     const [w, b] = g.pos.get(x.id), F = { ...x, x: h + w, y: k + b };
-    F.y = ru(F, D, s), D.push(F), su(qt(e, x.id), F.x, F.y, i);
+    F.y = su(F, D, s), D.push(F), lu(qt(e, x.id), F.x, F.y, i);
   }
   return v.map((x) => x.id);
 }
-function Qh(e) {
+function tp(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
@@ -4532,40 +4532,40 @@ const gi = {
     const t = Wn(e.mode, "mode");
     return Object.hasOwn(As, t) || le("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(As).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: As[t] };
   }
-}, ou = Object.freeze(Object.keys(gi)), Wl = new Set(ou.filter((e) => e !== "get_graph"));
-function ep(e) {
+}, cu = Object.freeze(Object.keys(gi)), Wl = new Set(cu.filter((e) => e !== "get_graph"));
+function np(e) {
   er(e) || le("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((i) => Object.hasOwn(gi, i));
     r.length !== 1 && le("INVALID_COMMAND", "missing field: type"), t = r[0], n = er(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(gi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${ou.join(", ")}`), { type: t, ...gi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(gi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${cu.join(", ")}`), { type: t, ...gi[t](n) };
 }
-const tp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), np = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function rp(e, t, n) {
+const rp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), ip = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function sp(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Hh(e, t);
+    const s = Gh(e, t);
     return s && !s.some((o) => o === n) && le("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Vn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return tp.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : np.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return rp.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : ip.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function ip(e) {
+function op(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function Jl(e, t, n, r) {
-  const i = Jh(t, n);
-  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, qh(t)));
-  const s = rp(i, t, r), o = i.value;
+  const i = Hh(t, n);
+  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, Vh(t)));
+  const s = sp(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return ip(i);
+  return op(i);
 }
 function Yt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
@@ -4576,15 +4576,15 @@ function Yt(e, t, n) {
   }
   return le("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function sp(e) {
+function lp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function op(e) {
+function cp(e) {
   const t = [...e.pending].filter((n) => qt(e.graph, n));
-  e.pending.clear(), t.length && Zh(e.graph, t, { LiteGraph: e.LiteGraph, view: sp(e) });
+  e.pending.clear(), t.length && ep(e.graph, t, { LiteGraph: e.LiteGraph, view: lp(e) });
 }
-const lp = {
+const ap = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
@@ -4608,7 +4608,7 @@ const lp = {
     return e.graph.remove(n), qt(e.graph, r) && le("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Wh(n, t.from_slot);
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = qh(n, t.from_slot);
     i < 0 && le(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4653,7 +4653,7 @@ const lp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Xh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Qh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4668,24 +4668,24 @@ const lp = {
     const n = Yt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && le("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, cp = "BATCH_MODE_PARTIAL";
-function ap(e) {
-  return e === cp || e === 2 || String(e).toLowerCase() === "partial";
+}, up = "BATCH_MODE_PARTIAL";
+function fp(e) {
+  return e === up || e === 2 || String(e).toLowerCase() === "partial";
 }
 function ql(e, t) {
   const n = t instanceof co ? t.code : "EDITOR_FAILED", r = t instanceof co ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function up(e, t) {
+function dp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Xe.commands)
     return { ok: !1, error: `more than ${Xe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = ap(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  const r = e.graph, i = fp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let h = 0; h < n.length; h++) {
     let k;
     try {
-      k = ep(n[h]);
+      k = np(n[h]);
     } catch (D) {
       if (c[h] = ql(h, D), !i) {
         u = h;
@@ -4696,7 +4696,7 @@ function up(e, t) {
     o.expectedId = k.type === "create_node" ? s[a++] : void 0;
     const v = i && Wl.has(k.type) && h > 0 ? r.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...lp[k.type](o, k) }, Wl.has(k.type) && (d = !0);
+      c[h] = { index: h, ok: !0, ...ap[k.type](o, k) }, Wl.has(k.type) && (d = !0);
     } catch (D) {
       if (c[h] = ql(h, D), !i) {
         u = h;
@@ -4713,7 +4713,7 @@ function up(e, t) {
       k !== u && (c[k] = { index: k, ok: !1, error: { code: "SKIPPED", message: h, index: k } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  op(o), r.setDirtyCanvas?.(!0, !0);
+  cp(o), r.setDirtyCanvas?.(!0, !0);
   const m = c.every((h) => h.ok), g = c.find((h) => !h.ok);
   return {
     ok: m,
@@ -4725,7 +4725,7 @@ function up(e, t) {
 function Hl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function fp(e) {
+function hp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4734,8 +4734,8 @@ function fp(e) {
   }, end() {
   } };
 }
-function dp(e, t) {
-  const n = fp(e);
+function pp(e, t) {
+  const n = hp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4747,8 +4747,8 @@ function dp(e, t) {
     }
   }
 }
-const hp = 1e3, pp = 1500, gp = 120, mp = 480 * 1024, Rs = "the tab has switched to another workflow; this canvas is no longer open in it", _p = 200, yp = 50, bp = 1e4, wp = 1e3, kp = 128, Es = 1024 * 1024 - 1024;
-function xp(e) {
+const gp = 1e3, mp = 1500, _p = 120, yp = 480 * 1024, Rs = "the tab has switched to another workflow; this canvas is no longer open in it", bp = 200, wp = 50, kp = 1e4, xp = 1e3, Ap = 128, Es = 1024 * 1024 - 1024;
+function vp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4756,9 +4756,9 @@ function xp(e) {
 }
 function Cs(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${xp(n)}`.slice(0, kp);
+  return `${e}:${r}~${vp(n)}`.slice(0, Ap);
 }
-function Ap(e, t = mp) {
+function Rp(e, t = yp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4771,7 +4771,7 @@ function Ap(e, t = mp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function vp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Ep(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4788,7 +4788,7 @@ function vp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class Rp {
+class Cp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4836,7 +4836,7 @@ class Rp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), pp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), mp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4866,20 +4866,20 @@ class Rp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > yp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > wp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, _p);
+      }, bp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Ap(await this.d.objectInfo?.());
+        this.objectInfoJson = Rp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4892,7 +4892,7 @@ class Rp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(eu(t, "/comfy/editor/ws"), tu(t));
+      n = new this.d.WebSocket(nu(t, "/comfy/editor/ws"), ru(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4900,7 +4900,7 @@ class Rp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === hp) {
+        if (r?.code === gp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4948,7 +4948,7 @@ class Rp {
         case "load":
           return this.enqueue(() => this.handleLoad(n));
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && Vh(this.graph(), n.provenance_json) && this.untrackProvenance();
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && Kh(this.graph(), n.provenance_json) && this.untrackProvenance();
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);
@@ -4981,7 +4981,7 @@ class Rp {
     let r;
     this.busy++;
     try {
-      r = dp(this.d.app, () => up(n, t));
+      r = pp(this.d.app, () => dp(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -4993,7 +4993,7 @@ class Rp {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(Ep),
+      results: (r.results ?? []).filter(Boolean).map(Dp),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -5097,12 +5097,12 @@ class Rp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, gp);
+    }, _p);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < bp || this.d.app.configuringGraph) return;
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < kp || this.d.app.configuringGraph) return;
     if (Cs(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
@@ -5139,7 +5139,7 @@ class Rp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < wp)) {
+    if (!(this.focused && t - this.focusSentAt < xp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5160,16 +5160,16 @@ function Gl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Ep(e) {
+function Dp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Cp = 600, Kl = 64;
+const Sp = 600, Kl = 64;
 function si(e) {
   const t = String(e ?? "");
   return t.length > Kl ? `${t.slice(0, Kl - 1)}…` : t;
 }
-function Dp(e) {
+function Tp(e) {
   switch (e?.kind) {
     case "skill":
       return `skill ${si(e.skill)} (session ${si(e.session_id).slice(0, 8)})`;
@@ -5185,18 +5185,18 @@ function Dp(e) {
       return "someone unknown";
   }
 }
-function Sp(e) {
+function Fp(e) {
   const t = Math.max(0, Math.round(Number(e) / 1e3));
   return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
 }
-function Tp(e, t, n = Date.now()) {
+function Ip(e, t, n = Date.now()) {
   if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
   const r = e.nodes[String(t)];
   if (!r || typeof r != "object") return null;
-  const i = Array.isArray(e.actors) ? e.actors : [], s = (c) => `${Dp(i[c.by])}, ${Sp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${s(r)}`], l = r.created;
+  const i = Array.isArray(e.actors) ? e.actors : [], s = (c) => `${Tp(i[c.by])}, ${Fp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${s(r)}`], l = r.created;
   return l && typeof l == "object" && (l.by !== r.by || l.rev !== r.rev) && o.push(`Created by ${s(l)}`), o;
 }
-function Fp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
+function Op({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
   const i = t.createElement("div");
   i.className = "comfyd-provenance-tip", Object.assign(i.style, {
     position: "fixed",
@@ -5224,7 +5224,7 @@ function Fp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
     const v = c(g, m);
     return !k || !v || typeof k.getNodeOnPos != "function" ? null : k.getNodeOnPos(v[0], v[1]) ?? null;
   }, u = (m, g) => {
-    const h = e.rootGraph ?? e.graph, k = Tp(h?.extra?.comfyd?.provenance, o, r());
+    const h = e.rootGraph ?? e.graph, k = Ip(h?.extra?.comfyd?.provenance, o, r());
     if (!k) {
       i.style.display = "none";
       return;
@@ -5243,13 +5243,13 @@ function Fp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
     const h = m.clientX, k = m.clientY;
     s = n.setTimeout(() => {
       s = null, u(h, k);
-    }, Cp);
+    }, Sp);
   };
   return t.addEventListener("pointermove", d, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
     l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), i.remove();
   };
 }
-const ao = 200, Ip = 16, Op = 256, Mp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Mp.has(e);
+const ao = 200, Np = 16, Mp = 256, Lp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Lp.has(e);
 function nr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5258,24 +5258,24 @@ const Ze = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Np(e, t) {
+function Pp(e, t) {
   if (!e) return !0;
   const n = Ze(e.seq), r = Ze(t.seq);
   return n && r ? r > n : !(tr(nr(e.status)) && !tr(nr(t.status)));
 }
-function Lp(e) {
+function jp(e) {
   const t = Object.keys(e.runs);
   if (t.length <= ao) return;
   const n = t.map((r) => e.runs[r]).sort((r, i) => Number(tr(nr(i.status))) - Number(tr(nr(r.status))) || Ze(r.queued_at_ms) - Ze(i.queued_at_ms));
   for (const r of n.slice(0, t.length - ao))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function lu(e, t, { workingTurn: n = 0 } = {}) {
+function au(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return Np(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), Lp(e), !0) : !1;
+  return Pp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), jp(e), !0) : !1;
 }
-function Pp(e) {
+function Bp(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5286,11 +5286,11 @@ function Pp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function jp(e, t, n) {
-  const r = Pp(n), i = Number(t) || 0;
+function $p(e, t, n) {
+  const r = Bp(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function Bp(e, t) {
+function zp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = Ze(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
@@ -5305,15 +5305,15 @@ function Bp(e, t) {
   }
   return s || i[0].id;
 }
-function $p(e) {
+function Up(e) {
   const t = {}, n = Object.values(e.runs).sort((r, i) => Ze(r.queued_at_ms) - Ze(i.queued_at_ms) || Ze(r.number) - Ze(i.number));
   for (const r of n) {
-    const i = Bp(e, r);
+    const i = zp(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function zp(e, t = () => "") {
+function Wp(e, t = () => "") {
   const n = nr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5358,7 +5358,7 @@ function zp(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= Ip || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= Np || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = Ze(e.started_at_ms), c = Ze(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
@@ -5373,7 +5373,7 @@ function on(e, t) {
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function cu() {
+function uu() {
   return {
     sessionId: "",
     session: null,
@@ -5402,13 +5402,13 @@ function cu() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function Up(e) {
+function Jp(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function au(e, t = "") {
-  Object.assign(e, cu(), { sessionId: t });
+function fu(e, t = "") {
+  Object.assign(e, uu(), { sessionId: t });
 }
 function Ql(e, t) {
   const n = Number(t) || 0;
@@ -5459,18 +5459,18 @@ function ec(e, t) {
 function tc(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function uu(e) {
+function du(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Wp(e, t) {
+function qp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = uu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = du(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    au(e, c), e.logs = s;
+    fu(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
     tc(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
@@ -5481,7 +5481,7 @@ function Wp(e, t) {
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return lu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return au(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
     return n === "configured" && r.session && tc(e, r.session), !1;
   if (i) {
@@ -5530,18 +5530,18 @@ function Wp(e, t) {
     case "tool_call":
       return ur(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return jp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return $p(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
       return ur(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Jp(e, t, n, r = []) {
+function Hp(e, t, n, r = []) {
   const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Oo(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(i), i;
 }
-function qp(e, t, n) {
+function Vp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const s = Kn(e, n.id);
@@ -5551,7 +5551,7 @@ function nc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Hp(e, t, n) {
+function Gp(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
@@ -5561,15 +5561,15 @@ function oi(e, t = []) {
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Vp = 15e3, Gp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Kp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const Kp = 15e3, Yp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Xp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function _i(e) {
-  return Kp.has(String(e?.code ?? ""));
+  return Xp.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Yp {
+class Zp {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5609,7 +5609,7 @@ class Yp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(eu(t, "/comfy/session/ws"), tu(t));
+      n = new this.d.WebSocket(nu(t, "/comfy/session/ws"), ru(t));
     } catch {
       return this.retry();
     }
@@ -5640,13 +5640,13 @@ class Yp {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Vp);
+      }, Kp);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && au(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && fu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5663,7 +5663,7 @@ class Yp {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (Gp.has(i)) {
+      if (Yp.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5679,7 +5679,7 @@ class Yp {
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    uu(n) && n.event !== "error" && this.coreBack(), Wp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    du(n) && n.event !== "error" && this.coreBack(), qp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5704,30 +5704,42 @@ class Yp {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const fu = Object.freeze([
+const hu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Xp = Object.freeze(["echo", "openai"]), Ds = "workflow-builder", rc = 64 * 1024, Ss = 4096, Zp = 64 * 1024, ic = 8, sc = 3 << 20, Mo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Qp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function eg(e) {
-  const t = String(e?.type ?? "").toLowerCase();
-  if (Mo.includes(t)) return t;
-  const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return Qp[n] ?? t;
-}
-let tg = 0;
+]), Qp = Object.freeze(["echo", "openai"]), Ds = "workflow-builder", rc = 64 * 1024, Ss = 4096, eg = 64 * 1024, ic = 8, sc = 3 << 20, No = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), tg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
 function ng(e) {
+  const t = String(e?.type ?? "").toLowerCase();
+  if (No.includes(t)) return t;
+  const n = String(e?.name ?? "").toLowerCase().split(".").pop();
+  return tg[n] ?? t;
+}
+let rg = 0;
+function ig(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
 let oc = 0;
-function rg() {
+function sg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   return oc += 1, `panel-${e}-${oc}`;
 }
-class ig {
+function lc(e) {
+  const t = {
+    provider: String(e.provider || "echo"),
+    model: String(e.model ?? ""),
+    base_url: String(e.base_url ?? ""),
+    system_prompt: String(e.system_prompt ?? "")
+  };
+  return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
+}
+function cc(e, t) {
+  return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
+}
+class og {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5736,9 +5748,9 @@ class ig {
    *        apiUrl?(path) (the URL of such a path, for <img>)}
    */
   constructor(t) {
-    this.d = t;
+    this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(cu()), this.ui = n({
+    this.state = n(uu()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5762,7 +5774,7 @@ class ig {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new Yp({
+    }), this.outbox = [], this.client = new Zp({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5791,7 +5803,7 @@ class ig {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: ng(n.skills)
+      skills: ig(n.skills)
     };
   }
   start() {
@@ -5824,18 +5836,18 @@ class ig {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && qp(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && Vp(this.state, t.cid, r.message);
     } catch (n) {
-      _i(n) && !this.client.stopped ? (nc(this.state, t.cid), this.outbox.push(t)) : Hp(this.state, t.cid, n.message);
+      _i(n) && !this.client.stopped ? (nc(this.state, t.cid), this.outbox.push(t)) : Gp(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = this.ui.form, r = (i, s) => {
-      s !== void 0 && n[i] !== s && (n[i] = s, this.d.writeConfig(i, i === "skills" ? s.join(",") : s));
-    };
-    r("provider", t.provider || "echo"), r("model", t.model ?? ""), r("base_url", t.base_url ?? ""), r("system_prompt", t.system_prompt ?? ""), Array.isArray(t.active_skills) && r("skills", t.active_skills.map(String));
+    const n = lc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, i = this.ui.form;
+    for (const [s, o] of Object.entries(n))
+      !(r && !cc(i[s], r[s])) && !cc(i[s], o) && (i[s] = o, this.d.writeConfig(s, s === "skills" ? o.join(",") : o));
+    this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
     try {
@@ -5865,10 +5877,22 @@ class ig {
       provider: t.provider.slice(0, Ss),
       model: t.model.slice(0, Ss),
       base_url: t.base_url.slice(0, Ss),
-      system_prompt: t.system_prompt.slice(0, Zp)
+      system_prompt: t.system_prompt.slice(0, eg)
     };
   }
-  async createSession(t = "") {
+  /** Creates a session and selects it. Settings changed while the core is
+   * creating it wait for it (creating() below), or they would go to the
+   * session shown before, and the new one would keep the old settings. */
+  createSession(t = "") {
+    return this.creatingSession || (this.creatingSession = this.createSessionNow(t).finally(() => {
+      this.creatingSession = null;
+    })), this.creatingSession;
+  }
+  /** Resolves once no session is being created (never rejects). */
+  async creating() {
+    this.creatingSession && await this.creatingSession;
+  }
+  async createSessionNow(t) {
     this.ui.busy = !0;
     try {
       const n = {
@@ -5880,7 +5904,7 @@ class ig {
       this.ui.apiKey = "";
       const i = r.session?.id;
       if (!i) throw new Error("the core answered without a session id");
-      this.selectSession(String(i)), await this.refreshSessions();
+      this.coreConfig = { sid: String(i), values: lc(n.config) }, this.selectSession(String(i)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -5914,53 +5938,68 @@ class ig {
   selectSession(t) {
     this.ui.form.session_id = t, this.d.writeConfig("session_id", t), this.client.join(t);
   }
+  /** Runs a settings change after the ones before it and after a pending
+   * session creation. The bridge may apply requests that are in flight
+   * together in any order, so one at a time, each reading the form when it
+   * goes out: an older value never wins over a newer one, and a change made
+   * while a session is being created reaches the new session. */
+  settingsStep(t) {
+    const n = this.settingsQueue.then(async () => (await this.creating(), t()));
+    return this.settingsQueue = n.catch(() => {
+    }), n;
+  }
   /** Saves provider, model, base URL and system prompt (workflow + core). */
-  async saveConfig() {
-    const t = this.configFields();
-    for (const [n, r] of Object.entries(t)) this.d.writeConfig(n, r);
-    if (this.ui.form.session_id)
-      try {
-        await this.client.request("configure", { session_id: this.ui.form.session_id, ...t }), this.ui.notice = "";
-      } catch (n) {
-        this.ui.notice = `configure: ${n.message}`;
-      }
+  saveConfig() {
+    for (const [t, n] of Object.entries(this.configFields())) this.d.writeConfig(t, n);
+    return this.settingsStep(async () => {
+      if (this.ui.form.session_id)
+        try {
+          await this.client.request("configure", { session_id: this.ui.form.session_id, ...this.configFields() }), this.ui.notice = "";
+        } catch (t) {
+          this.ui.notice = `configure: ${t.message}`;
+        }
+    });
   }
   /** Sends the API key to the core and forgets it. */
-  async setApiKey() {
+  setApiKey() {
     const t = this.ui.apiKey;
-    if (this.ui.apiKey = "", !this.ui.form.session_id) {
-      this.ui.notice = "create or choose a session first";
-      return;
-    }
-    try {
-      await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: t }), this.ui.notice = t ? "API key stored in comfyd" : "API key removed";
-    } catch (n) {
-      this.ui.notice = `API key: ${n.message}`;
-    }
+    return this.ui.apiKey = "", this.settingsStep(async () => {
+      if (!this.ui.form.session_id) {
+        this.ui.notice = "create or choose a session first";
+        return;
+      }
+      try {
+        await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: t }), this.ui.notice = t ? "API key stored in comfyd" : "API key removed";
+      } catch (n) {
+        this.ui.notice = `API key: ${n.message}`;
+      }
+    });
   }
-  async toggleSkill(t, n) {
+  toggleSkill(t, n) {
     this.skillsChosen = !0;
     const r = new Set(this.ui.form.skills);
     n ? r.add(t) : r.delete(t);
     const i = this.ui.skills.map((o) => o.name), s = [...i.filter((o) => r.has(o)), ...[...r].filter((o) => !i.includes(o))];
-    if (this.ui.form.skills = s, this.d.writeConfig("skills", s.join(",")), !!this.ui.form.session_id)
-      try {
-        await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: s });
-      } catch (o) {
-        this.ui.notice = `skills: ${o.message}`;
-      }
+    return this.ui.form.skills = s, this.d.writeConfig("skills", s.join(",")), this.settingsStep(async () => {
+      if (this.ui.form.session_id)
+        try {
+          await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: [...this.ui.form.skills] });
+        } catch (o) {
+          this.ui.notice = `skills: ${o.message}`;
+        }
+    });
   }
   /** Adds files for the next message: each is checked, then uploaded at
    * once (the core stores it by its hash); its chip says how it went. */
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const i of n) {
-      const s = eg(i), o = { key: `att-${++tg}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      const s = ng(i), o = { key: `att-${++rg}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
       if (this.ui.attachments.length >= ic) {
         this.ui.notice = `at most ${ic} files per message`;
         break;
       }
-      if (!Mo.includes(s))
+      if (!No.includes(s))
         o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
       else if (o.size > sc)
         o.state = "failed", o.error = `larger than ${sc >> 20} MiB`;
@@ -6008,14 +6047,15 @@ class ig {
       this.ui.notice = `a message is at most ${rc} characters`;
       return;
     }
-    this.ui.form.session_id || await this.createSession();
+    await this.settingsStep(() => {
+    }), this.ui.form.session_id || await this.createSession();
     const r = this.ui.form.session_id;
     if (!r) return;
     this.ui.draft = "";
     const i = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const s = { cid: rg(), sid: r, content: t, attachments: i };
-    if (Jp(this.state, s.cid, t, i), this.client.outage) {
+    const s = { cid: sg(), sid: r, content: t, attachments: i };
+    if (Hp(this.state, s.cid, t, i), this.client.outage) {
       nc(this.state, s.cid), this.outbox.push(s);
       return;
     }
@@ -6028,7 +6068,7 @@ class ig {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, ao)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) lu(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) au(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6071,43 +6111,43 @@ class ig {
       }
   }
 }
-const uo = "ComfydAgentPanel", lc = "comfyd-panel-style", cc = Object.freeze([440, 560]), sg = 320, ac = (e) => e?.comfyClass === uo || e?.type === uo;
-function og(e, t) {
-  if (e.getElementById(lc)) return;
+const uo = "ComfydAgentPanel", ac = "comfyd-panel-style", uc = Object.freeze([440, 560]), lg = 320, fc = (e) => e?.comfyClass === uo || e?.type === uo;
+function cg(e, t) {
+  if (e.getElementById(ac)) return;
   const n = e.createElement("style");
-  n.id = lc, n.textContent = t, e.head.appendChild(n);
-}
-function lg(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
-}
-function cg(e) {
-  for (const [t, n] of fu) {
-    let r = (e.widgets ?? []).find((i) => i.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), lg(r);
-  }
+  n.id = ac, n.textContent = t, e.head.appendChild(n);
 }
 function ag(e) {
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+}
+function ug(e) {
+  for (const [t, n] of hu) {
+    let r = (e.widgets ?? []).find((i) => i.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), ag(r);
+  }
+}
+function fg(e) {
   const t = {};
-  for (const [n, r] of fu) {
+  for (const [n, r] of hu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function ug(e, t) {
+function dg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  og(r, t.css), cg(e);
+  cg(r, t.css), ug(e);
   const i = (m, g) => {
     const h = (e.widgets ?? []).find((k) => k.name === m);
     !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new ig({
+  }, s = new og({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => ag(e),
+    readConfig: () => fg(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
@@ -6120,7 +6160,7 @@ function ug(e, t) {
     const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => sg,
+      getMinHeight: () => lg,
       getValue: () => {
       },
       setValue: () => {
@@ -6130,7 +6170,7 @@ function ug(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], cc[0]), Math.max(e.size[1], cc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], uc[0]), Math.max(e.size[1], uc[1])]);
   };
   c();
   let a = !1;
@@ -6152,15 +6192,15 @@ function ug(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function uc(e, t) {
+function dc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function fg(e) {
+function hg(e) {
   if (Array.isArray(e)) return e;
 }
-function dg(e, t) {
+function pg(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -6178,26 +6218,26 @@ function dg(e, t) {
     return l;
   }
 }
-function hg() {
+function gg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function pg(e, t) {
-  return fg(e) || dg(e, t) || gg(e, t) || hg();
+function mg(e, t) {
+  return hg(e) || pg(e, t) || _g(e, t) || gg();
 }
-function gg(e, t) {
+function _g(e, t) {
   if (e) {
-    if (typeof e == "string") return uc(e, t);
+    if (typeof e == "string") return dc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? uc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? dc(e, t) : void 0;
   }
 }
-const du = Object.entries, mg = Object.keys, fc = Object.setPrototypeOf, _g = Object.isFrozen, hu = Object.getPrototypeOf, pu = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Ne = Object.seal, en = Object.create, gu = typeof Reflect < "u" && Reflect, Si = gu.apply, fo = gu.construct;
+const pu = Object.entries, yg = Object.keys, hc = Object.setPrototypeOf, bg = Object.isFrozen, gu = Object.getPrototypeOf, mu = Object.getOwnPropertyDescriptor;
+let Ue = Object.freeze, Me = Object.seal, en = Object.create, _u = typeof Reflect < "u" && Reflect, Si = _u.apply, fo = _u.construct;
 Ue || (Ue = function(t) {
   return t;
 });
-Ne || (Ne = function(t) {
+Me || (Me = function(t) {
   return t;
 });
 Si || (Si = function(t, n) {
@@ -6208,16 +6248,16 @@ fo || (fo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), yg = Fe(Array.prototype.lastIndexOf), dc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), bg = Fe(Array.prototype.slice), wg = Fe(Array.prototype.splice), Yn = Array.isArray, Ts = mu(Set), Fs = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), vn = Fe(String.prototype.toLowerCase), Is = Fe(String.prototype.toString), kg = Fe(String.prototype.match), li = Fe(String.prototype.replace), Os = Fe(String.prototype.indexOf), xg = Fe(String.prototype.trim), Ag = Fe(Number.prototype.toString), vg = Fe(Boolean.prototype.toString), hc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), pc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), Rg = RegExp.prototype.test, $e = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Si(Rg, t, [n]);
-}, jt = mu(TypeError);
+const Pt = Fe(Array.prototype.forEach), wg = Fe(Array.prototype.lastIndexOf), pc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), kg = Fe(Array.prototype.slice), xg = Fe(Array.prototype.splice), Yn = Array.isArray, Ts = yu(Set), Fs = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), vn = Fe(String.prototype.toLowerCase), Is = Fe(String.prototype.toString), Ag = Fe(String.prototype.match), li = Fe(String.prototype.replace), Os = Fe(String.prototype.indexOf), vg = Fe(String.prototype.trim), Rg = Fe(Number.prototype.toString), Eg = Fe(Boolean.prototype.toString), gc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), mc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), Cg = RegExp.prototype.test, $e = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Si(Cg, t, [n]);
+}, jt = yu(TypeError);
 function Fe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
     return Si(e, t, r);
   };
 }
-function mu(e) {
+function yu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return fo(e, n);
@@ -6225,49 +6265,49 @@ function mu(e) {
 }
 function _e(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : vn;
-  if (fc && fc(e, null), !Yn(t)) return e;
+  if (hc && hc(e, null), !Yn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (_g(t) || (t[r] = s), i = s);
+      s !== i && (bg(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function Eg(e) {
+function Dg(e) {
   for (let t = 0; t < e.length; t++) Ve(e, t) || (e[t] = null);
   return e;
 }
 function Ti(e) {
   const t = en(null);
-  for (const r of du(e)) {
-    var n = pg(r, 2);
+  for (const r of pu(e)) {
+    var n = mg(r, 2);
     const i = n[0], s = n[1];
-    Ve(e, i) && (Yn(s) ? t[i] = Eg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ti(s) : t[i] = s);
+    Ve(e, i) && (Yn(s) ? t[i] = Dg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ti(s) : t[i] = s);
   }
   return t;
 }
 function yr(e) {
-  const t = en(null), n = mg(e);
+  const t = en(null), n = yg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function Cg(e) {
+function Sg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Ag(e);
+      return Rg(e);
     case "boolean":
-      return vg(e);
+      return Eg(e);
     case "bigint":
-      return hc ? hc(e) : "0";
+      return gc ? gc(e) : "0";
     case "symbol":
-      return pc ? pc(e) : "Symbol()";
+      return mc ? mc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
@@ -6286,27 +6326,27 @@ function Cg(e) {
 }
 function ct(e, t) {
   for (; e !== null; ) {
-    const r = pu(e, t);
+    const r = mu(e, t);
     if (r) {
       if (r.get) return Fe(r.get);
       if (typeof r.value == "function") return Fe(r.value);
     }
-    e = hu(e);
+    e = gu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function Dg(e, t) {
+function Tg(e, t) {
   for (; e !== null; ) {
-    const n = pu(e, t);
+    const n = mu(e, t);
     if (n) return n.get ? Fe(n.get) : null;
-    e = hu(e);
+    e = gu(e);
   }
   return null;
 }
-function Sg(e) {
+function Fg(e) {
   if (!e) return !1;
   try {
     return $e(e, ""), !0;
@@ -6314,7 +6354,7 @@ function Sg(e) {
     return !1;
   }
 }
-const gc = Ue([
+const _c = Ue([
   "a",
   "abbr",
   "acronym",
@@ -6434,7 +6474,7 @@ const gc = Ue([
   "var",
   "video",
   "wbr"
-]), Ms = Ue([
+]), Ns = Ue([
   "svg",
   "a",
   "altglyph",
@@ -6478,7 +6518,7 @@ const gc = Ue([
   "tspan",
   "view",
   "vkern"
-]), Ns = Ue([
+]), Ms = Ue([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6504,7 +6544,7 @@ const gc = Ue([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Tg = Ue([
+]), Ig = Ue([
   "animate",
   "color-profile",
   "cursor",
@@ -6558,7 +6598,7 @@ const gc = Ue([
   "munder",
   "munderover",
   "mprescripts"
-]), Fg = Ue([
+]), Og = Ue([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6574,7 +6614,7 @@ const gc = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), mc = Ue(["#text"]), _c = Ue([
+]), yc = Ue(["#text"]), bc = Ue([
   "accept",
   "action",
   "align",
@@ -6886,7 +6926,7 @@ const gc = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), yc = Ue([
+]), wc = Ue([
   "accent",
   "accentunder",
   "align",
@@ -6947,14 +6987,14 @@ const gc = Ue([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), Ig = Ne(/{{[\w\W]*|^[\w\W]*}}/g), Og = Ne(/<%[\w\W]*|^[\w\W]*%>/g), Mg = Ne(/\${[\w\W]*/g), Ng = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Lg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), Pg = Ne(/^aria-[\-\w]+$/), bc = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), jg = Ne(/^(?:\w+script|data):/i), Bg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), $g = Ne(/^html$/i), zg = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), js = Ne(/<[/\w!]/g), wc = Ne(/<[/\w]/g), Ug = Ne(/<\/no(script|embed|frames)/i), kc = Ne(/\/>/i), Wg = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Jg = Ne(/^[\r\n\t ]+/), Oe = {
+]), Ng = Me(/{{[\w\W]*|^[\w\W]*}}/g), Mg = Me(/<%[\w\W]*|^[\w\W]*%>/g), Lg = Me(/\${[\w\W]*/g), Pg = Me(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), jg = Me(/^data-[\-\w.\u00B7-\uFFFF]+$/), Bg = Me(/^aria-[\-\w]+$/), kc = Me(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), $g = Me(/^(?:\w+script|data):/i), zg = Me(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ug = Me(/^html$/i), Wg = Me(/^[a-z][.\w]*(-[.\w]+)+$/i), js = Me(/<[/\w!]/g), xc = Me(/<[/\w]/g), Jg = Me(/<\/no(script|embed|frames)/i), Ac = Me(/\/>/i), qg = Me(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Hg = Me(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, qg = Ue(_e({}, [
+}, Vg = Ue(_e({}, [
   "style",
   "script",
   "xmp",
@@ -6963,9 +7003,9 @@ const gc = Ue([
   "noframes",
   "plaintext",
   "noscript"
-])), Hg = function() {
+])), Gg = function() {
   return typeof window > "u" ? null : window;
-}, Vg = function(t, n) {
+}, Kg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6983,7 +7023,7 @@ const gc = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, xc = function() {
+}, vc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7001,9 +7041,9 @@ const gc = Ue([
   const i = Ve(t, n) ? t[n] : void 0;
   return i && typeof i == "object" ? Ti(i) : r;
 };
-function _u() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Hg();
-  const t = (O) => _u(O);
+function bu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Gg();
+  const t = (O) => bu(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
@@ -7011,7 +7051,7 @@ function _u() {
     return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, Q = Dg(d, "namespaceURI"), ae = function(f) {
+  }, Q = Tg(d, "namespaceURI"), ae = function(f) {
     return Q ? Q(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
@@ -7038,24 +7078,24 @@ function _u() {
       ke--;
     }
   }, C = function() {
-    return be || (Ce = Vg(u, i), be = !0), Ce;
+    return be || (Ce = Kg(u, i), be = !0), Ce;
   }, R = n, H = R.implementation, Ke = R.createNodeIterator, wt = R.createDocumentFragment, sr = R.getElementsByTagName, dn = r.importNode;
-  let xe = xc();
-  t.isSupported = typeof du == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
-  const qr = Ig, hn = Og, $o = Mg, p = Lg, _ = Pg, A = jg, P = Bg, S = zg;
-  let I = bc, N = null;
+  let xe = vc();
+  t.isSupported = typeof pu == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
+  const qr = Ng, hn = Mg, $o = Lg, p = jg, _ = Bg, A = $g, P = zg, S = Wg;
+  let I = kc, M = null;
   const $ = _e({}, [
-    ...gc,
-    ...Ms,
-    ...Ns,
-    ...Ls,
-    ...mc
-  ]);
-  let M = null;
-  const T = _e({}, [
     ..._c,
+    ...Ns,
+    ...Ms,
+    ...Ls,
+    ...yc
+  ]);
+  let N = null;
+  const T = _e({}, [
+    ...bc,
     ...Ps,
-    ...yc,
+    ...wc,
     ...ci
   ]);
   let V = null, U = null, X = null;
@@ -7073,7 +7113,7 @@ function _u() {
       value: null
     }
   }));
-  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, pn = null, Be = null, et = !1, Mt = !1, gn = !1, qi = !1, zo = !0, Uo = !1;
+  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, pn = null, Be = null, et = !1, Nt = !1, gn = !1, qi = !1, zo = !0, Uo = !1;
   const Wo = "user-content-";
   let Hi = !0, Vi = !1, mn = null, Ln = !1, _n = null;
   const Jo = _e({}, [
@@ -7131,11 +7171,11 @@ function _u() {
     "xmlns"
   ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
   let Pn = kt, Gi = !1, Ko = null;
-  const Ku = _e({}, [
+  const Xu = _e({}, [
     Hr,
     Vr,
     kt
-  ], Is), Yu = Ue(_e({}, [
+  ], Is), Zu = Ue(_e({}, [
     "mi",
     "mo",
     "mn",
@@ -7143,9 +7183,9 @@ function _u() {
     "mtext"
   ]));
   let Ki = null;
-  const Xu = Ue(_e({}, ["annotation-xml"]));
+  const Qu = Ue(_e({}, ["annotation-xml"]));
   let Yi = null;
-  const Zu = Ue(en(null)), Qu = _e({}, [
+  const ef = Ue(en(null)), tf = _e({}, [
     "title",
     "style",
     "font",
@@ -7153,25 +7193,25 @@ function _u() {
     "script"
   ]);
   let or = null;
-  const ef = ["application/xhtml+xml", "text/html"], tf = "text/html";
+  const nf = ["application/xhtml+xml", "text/html"], rf = "text/html";
   let Ie = null, Gr = null;
-  const nf = n.createElement("form"), Yo = function(f) {
+  const sf = n.createElement("form"), Yo = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Xi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ti(f), or = ef.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? tf : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Is : vn, N = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), M = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Ko = Xt(f, "ALLOWED_NAMESPACES", Ku, { transform: Is }), Vo = Xt(f, "ADD_URI_SAFE_ATTR", Go, {
+    (!f || typeof f != "object") && (f = {}), f = Ti(f), or = nf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? rf : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Is : vn, M = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Ko = Xt(f, "ALLOWED_NAMESPACES", Xu, { transform: Is }), Vo = Xt(f, "ADD_URI_SAFE_ATTR", Go, {
       transform: Ie,
       base: Go
     }), qo = Xt(f, "ADD_DATA_URI_TAGS", Ho, {
       transform: Ie,
       base: Ho
-    }), _n = Xt(f, "FORBID_CONTENTS", Jo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Ln = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ti(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qi = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hi = f.KEEP_CONTENT !== !1, Vi = f.IN_PLACE || !1, I = Sg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : bc, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Ki = Bs(f, "MATHML_TEXT_INTEGRATION_POINTS", Yu), Yi = Bs(f, "HTML_INTEGRATION_POINTS", Xu);
-    const y = Bs(f, "CUSTOM_ELEMENT_HANDLING", Zu);
-    if (V = en(null), Ve(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ve(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ve(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Ne(V), Ae && (ge = !1), gn && (Mt = !0), Ln && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = _e({}, mc), M = en(null), Ln.html === !0 && (_e(N, gc), _e(M, _c)), Ln.svg === !0 && (_e(N, Ms), _e(M, Ps), _e(M, ci)), Ln.svgFilters === !0 && (_e(N, Ns), _e(M, Ps), _e(M, ci)), Ln.mathMl === !0 && (_e(N, Ls), _e(M, yc), _e(M, ci))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (N === $ && (N = yr(N)), _e(N, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (M === T && (M = yr(M)), _e(M, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), _e(_n, f.ADD_FORBID_CONTENTS, Ie)), Hi && (N["#text"] = !0), je && _e(N, [
+    }), _n = Xt(f, "FORBID_CONTENTS", Jo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Ln = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ti(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qi = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hi = f.KEEP_CONTENT !== !1, Vi = f.IN_PLACE || !1, I = Fg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : kc, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Ki = Bs(f, "MATHML_TEXT_INTEGRATION_POINTS", Zu), Yi = Bs(f, "HTML_INTEGRATION_POINTS", Qu);
+    const y = Bs(f, "CUSTOM_ELEMENT_HANDLING", ef);
+    if (V = en(null), Ve(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ve(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ve(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Me(V), Ae && (ge = !1), gn && (Nt = !0), Ln && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = _e({}, yc), N = en(null), Ln.html === !0 && (_e(M, _c), _e(N, bc)), Ln.svg === !0 && (_e(M, Ns), _e(N, Ps), _e(N, ci)), Ln.svgFilters === !0 && (_e(M, Ms), _e(N, Ps), _e(N, ci)), Ln.mathMl === !0 && (_e(M, Ls), _e(N, wc), _e(N, ci))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (M === $ && (M = yr(M)), _e(M, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (N === T && (N = yr(N)), _e(N, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), _e(_n, f.ADD_FORBID_CONTENTS, Ie)), Hi && (M["#text"] = !0), je && _e(M, [
       "html",
       "head",
       "body"
-    ]), N.table && (N.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
+    ]), M.table && (M.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
       if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
       if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
       const E = ne;
@@ -7184,19 +7224,19 @@ function _u() {
     } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, fe = "") : (ne === void 0 && (ne = C()), ne && typeof fe == "string" && (fe = W("")));
     Gr = Ue(f);
   }, Xo = _e({}, [
-    ...Ms,
     ...Ns,
-    ...Tg
-  ]), Zo = _e({}, [...Ls, ...Fg]), rf = function(f, y, E) {
+    ...Ms,
+    ...Ig
+  ]), Zo = _e({}, [...Ls, ...Og]), of = function(f, y, E) {
     return y === kt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ki[E]) : !!Xo[f];
-  }, sf = function(f, y, E) {
+  }, lf = function(f, y, E) {
     return y === kt ? f === "math" : y === Vr ? f === "math" && Yi[E] : !!Zo[f];
-  }, of = function(f, y, E) {
-    return y === Vr && !Yi[E] || y === Hr && !Ki[E] ? !1 : !Zo[f] && (Qu[f] || !Xo[f]);
-  }, lf = function(f) {
+  }, cf = function(f, y, E) {
+    return y === Vr && !Yi[E] || y === Hr && !Ki[E] ? !1 : !Zo[f] && (tf[f] || !Xo[f]);
+  }, af = function(f) {
     const y = ae(f), E = vn(ee(f)), L = D(f);
     let Z = Pn, re = "template";
-    return L && B(L) === Oe.element && (Z = ae(L), re = vn(ee(L))), Ko[y] ? y === Vr ? rf(E, Z, re) : y === Hr ? sf(E, Z, re) : y === kt ? of(E, Z, re) : or === "application/xhtml+xml" : !1;
+    return L && B(L) === Oe.element && (Z = ae(L), re = vn(ee(L))), Ko[y] ? y === Vr ? of(E, Z, re) : y === Hr ? lf(E, Z, re) : y === kt ? cf(E, Z, re) : or === "application/xhtml+xml" : !1;
   }, Gt = function(f) {
     dr(t.removed, { element: f });
     try {
@@ -7216,7 +7256,7 @@ function _u() {
   }, Zi = function(f) {
     ts(f);
     const y = v(f);
-    y && Pt(bg(y), (E) => {
+    y && Pt(kg(y), (E) => {
       try {
         g(E);
       } catch {
@@ -7237,7 +7277,7 @@ function _u() {
     } catch {
     }
     if (f === "is")
-      if (Mt || gn) try {
+      if (Nt || gn) try {
         Gt(y);
       } catch {
       }
@@ -7250,7 +7290,7 @@ function _u() {
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
         const Z = E[L], re = Z && Z.name;
-        typeof re == "string" && !(y && M[Ie(re)]) && Qo(f, Z, re);
+        typeof re == "string" && !(y && N[Ie(re)]) && Qo(f, Z, re);
       }
   }, es = function(f, y) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
@@ -7274,7 +7314,7 @@ function _u() {
     return es(f, (E) => {
       y.push(E);
     }, !0), y;
-  }, cf = function(f, y) {
+  }, uf = function(f, y) {
     const E = Ts();
     Pt(ns(f), (L) => {
       B(L) === Oe.element && Fs(E, L);
@@ -7285,8 +7325,8 @@ function _u() {
     let E = !1;
     return Pt(t.removed, (L) => {
       L.element && (E = E || L.element === f, ts(L.element));
-    }), cf(f, y), E;
-  }, af = 8, uf = function(f, y) {
+    }), uf(f, y), E;
+  }, ff = 8, df = function(f, y) {
     const E = mn;
     let L = null;
     const Z = () => (L || (L = Ts(), Pt(y, (re) => {
@@ -7294,28 +7334,28 @@ function _u() {
     })), L);
     for (let re = 0; ; re++) {
       const ue = ns(f), Pe = [f];
-      let Nt = !1;
+      let Mt = !1;
       if (Pt(ue, (pt) => {
-        B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Nt && !hr(E, pt) && (Nt = hr(Z(), pt));
-      }), !Nt) return;
-      if (re >= af) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
+        B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Mt && !hr(E, pt) && (Mt = hr(Z(), pt));
+      }), !Mt) return;
+      if (re >= ff) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
       Pt(Pe, (pt, st) => {
-        ff(pt, st > 0, f, Z());
+        hf(pt, st > 0, f, Z());
       });
     }
-  }, ff = function(f, y, E, L) {
+  }, hf = function(f, y, E, L) {
     const Z = Kr(f);
     let re;
     for (; re = Z.nextNode(); )
       !hr(L, re) || hr(mn, re) || (y && ht(xe.uponSanitizeShadowNode, re, null), os(re, E));
-  }, df = function(f) {
+  }, pf = function(f) {
     mn && Fs(mn, f);
   }, tl = function(f, y) {
     return Le ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
-  }, hf = function(f) {
+  }, gf = function(f) {
     Le && es(f, (y) => {
       const E = B(y);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(wc, y.data)) {
+      if (E === Oe.processingInstruction || E === Oe.comment && $e(xc, y.data)) {
         try {
           g(y);
         } catch {
@@ -7335,7 +7375,7 @@ function _u() {
     let y = null, E = null;
     if (et) f = "<remove></remove>" + f;
     else {
-      const re = kg(f, Jg);
+      const re = Ag(f, Hg);
       E = re && re[0];
     }
     or === "application/xhtml+xml" && Pn === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
@@ -7393,8 +7433,8 @@ function _u() {
       E.call(t, f, y, Gr);
     });
   }
-  const pf = function(f, y, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(js, f.textContent) && $e(js, f.innerHTML) || Le && qg[y] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(js, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(wc, f.data));
+  const mf = function(f, y, E) {
+    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(js, f.textContent) && $e(js, f.innerHTML) || Le && Vg[y] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(js, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(xc, f.data));
   }, Xr = function(f, y) {
     if (f instanceof RegExp) return $e(f, y);
     if (f instanceof Function) {
@@ -7402,7 +7442,7 @@ function _u() {
       return !!f(y, ...L);
     }
     return !1;
-  }, gf = function(f, y, E) {
+  }, _f = function(f, y, E) {
     if (!U[y] && ol(y) && Xr(V.tagNameCheck, y)) return !1;
     if (Hi && !_n[y] && !_n[vn(y)]) {
       const L = D(f), Z = v(f);
@@ -7419,22 +7459,22 @@ function _u() {
     return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
   }, $n = function(f, y) {
     return f === y || D(f) !== null ? !1 : (Vi && ts(f), !0);
-  }, mf = function(f, y) {
-    if (df(f), ht(xe.beforeSanitizeElements, f, null), $n(f, y)) return !0;
+  }, yf = function(f, y) {
+    if (pf(f), ht(xe.beforeSanitizeElements, f, null), $n(f, y)) return !0;
     if (Yr(f))
       return Gt(f), !0;
     const E = Ie(ee(f)), L = B(f);
-    if (N = il(xe.uponSanitizeElement, N, $, pn), ht(xe.uponSanitizeElement, f, {
+    if (M = il(xe.uponSanitizeElement, M, $, pn), ht(xe.uponSanitizeElement, f, {
       tagName: E,
-      allowedTags: N
+      allowedTags: M
     }), $n(f, y)) return !0;
-    if (pf(f, E, L))
+    if (mf(f, E, L))
       return Gt(f), !0;
-    if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !N[E]) {
-      const Z = gf(f, E, y);
+    if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
+      const Z = _f(f, E, y);
       return Z === !1 && (ht(xe.afterSanitizeElements, f, null), $n(f, y)) ? !0 : Z;
     }
-    if (L === Oe.element && !lf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Ug, f.innerHTML))
+    if (L === Oe.element && !af(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Jg, f.innerHTML))
       return Gt(f), !0;
     if (Ae && L === Oe.text) {
       const Z = f.textContent, re = rs(Z);
@@ -7442,14 +7482,14 @@ function _u() {
     }
     return ht(xe.afterSanitizeElements, f, null), $n(f, y);
   }, sl = function(f, y, E) {
-    if (X[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in nf)) return !1;
-    const L = M[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
+    if (X[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in sf)) return !1;
+    const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
     if (ge && $e(p, y) || de && $e(_, y)) return !0;
     if (!L) return ol(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
     if (Vo[y]) return !0;
     const Z = li(E, P, "");
     return $e(I, Z) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Os(E, "data:") === 0 && qo[f] || me && !$e(A, Z) ? !0 : !E;
-  }, _f = _e({}, [
+  }, bf = _e({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7459,8 +7499,8 @@ function _u() {
     "font-face-uri",
     "missing-glyph"
   ]), ol = function(f) {
-    return !_f[vn(f)] && $e(S, f);
-  }, yf = function(f, y, E, L) {
+    return !bf[vn(f)] && $e(S, f);
+  }, wf = function(f, y, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
@@ -7468,31 +7508,31 @@ function _u() {
         return j(L);
     }
     return L;
-  }, bf = function(f, y, E, L) {
+  }, kf = function(f, y, E, L) {
     try {
       return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Gt(f), !1) : !0;
     } catch {
       return jn(y, f), !1;
     }
   }, ll = function(f, y) {
-    return Le && $e(Wg, y) ? !0 : vn(f) === "attributename" && Os(y, "href") !== -1;
-  }, wf = function(f, y) {
+    return Le && $e(qg, y) ? !0 : vn(f) === "attributename" && Os(y, "href") !== -1;
+  }, xf = function(f, y) {
     if (ht(xe.beforeSanitizeAttributes, f, null), $n(f, y)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
-    M = il(xe.uponSanitizeAttribute, M, T, Be);
+    N = il(xe.uponSanitizeAttribute, N, T, Be);
     const L = {
       attrName: "",
       attrValue: "",
       keepAttr: !0,
-      allowedAttributes: M,
+      allowedAttributes: N,
       forceKeepAttr: void 0
     };
     let Z = E.length;
     const re = Ie(ee(f));
     for (; Z--; ) {
-      const ue = E[Z], Pe = ue.name, Nt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
-      let We = Pe === "value" ? xt : xg(xt), cl = !1;
+      const ue = E[Z], Pe = ue.name, Mt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
+      let We = Pe === "value" ? xt : vg(xt), cl = !1;
       if (L.attrName = st, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ht(xe.uponSanitizeAttribute, f, L), We = L.attrValue, Uo && (st === "id" || st === "name") && Os(We, Wo) !== 0 && (jn(Pe, f, ue), We = Wo + We, cl = !0), ll(Pe, We)) {
         jn(Pe, f, ue);
         continue;
@@ -7502,7 +7542,7 @@ function _u() {
           jn(Pe, f, ue);
           continue;
         }
-        if (!De && $e(kc, We)) {
+        if (!De && $e(Ac, We)) {
           jn(Pe, f, ue);
           continue;
         }
@@ -7510,12 +7550,12 @@ function _u() {
           jn(Pe, f, ue);
           continue;
         }
-        We = yf(re, st, Nt, We), We !== xt && bf(f, Pe, Nt, We) && cl && dc(t.removed);
+        We = wf(re, st, Mt, We), We !== xt && kf(f, Pe, Mt, We) && cl && pc(t.removed);
       }
     }
     ht(xe.afterSanitizeAttributes, f, null), $n(f, y);
   }, os = function(f, y) {
-    mf(f, y), wf(f, y), Bn(f.content) && ls(f.content);
+    yf(f, y), xf(f, y), Bn(f.content) && ls(f.content);
   }, ls = function(f) {
     let y = null;
     const E = Kr(f);
@@ -7565,19 +7605,19 @@ function _u() {
   };
   return t.sanitize = function(O) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Z = null;
-    if (Gi = !O, Gi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = Cg(O), typeof O != "string"))
+    if (Gi = !O, Gi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = Sg(O), typeof O != "string"))
       throw jt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (N = pn, M = Be) : Xi(f), t.removed = [];
+    it ? (M = pn, N = Be) : Xi(f), t.removed = [];
     const re = Vi && typeof O != "string" && lr(O);
     let ue = [];
     const Pe = mn;
     if (re) {
-      hf(O);
+      gf(O);
       const xt = ee(O);
       if (typeof xt == "string") {
         const We = Ie(xt);
-        if (!N[We] || U[We])
+        if (!M[We] || U[We])
           throw Zi(O), jt("root node is forbidden and cannot be sanitized in-place");
       }
       if (Yr(O))
@@ -7586,16 +7626,16 @@ function _u() {
     } else if (lr(O))
       y = nl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), cs(y);
     else {
-      if (!Mt && !Ae && !je && O.indexOf("<") === -1) return ie(O);
-      if (y = nl(O), !y) return Mt ? null : qi ? fe : "";
+      if (!Nt && !Ae && !je && O.indexOf("<") === -1) return ie(O);
+      if (y = nl(O), !y) return Nt ? null : qi ? fe : "";
     }
     y && et && Gt(y.firstChild);
-    const Nt = re ? O : y;
+    const Mt = re ? O : y;
     try {
       re && cs(O);
-      const xt = Kr(Nt);
-      for (; L = xt.nextNode(); ) os(L, Nt);
-      re && uf(O, ue);
+      const xt = Kr(Mt);
+      for (; L = xt.nextNode(); ) os(L, Mt);
+      re && df(O, ue);
     } catch (xt) {
       throw re && (Zi(O), el(O, ue)), xt;
     } finally {
@@ -7605,48 +7645,48 @@ function _u() {
       if (el(O, ue)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
       return Ae && is(O), O;
     }
-    if (Mt) {
+    if (Nt) {
       if (Ae && is(y), gn)
         for (Z = wt.call(y.ownerDocument); y.firstChild; ) Z.appendChild(y.firstChild);
       else Z = y;
-      return (M.shadowroot || M.shadowrootmode) && (Z = dn.call(r, Z, !0)), Z;
+      return (N.shadowroot || N.shadowrootmode) && (Z = dn.call(r, Z, !0)), Z;
     }
     const pt = () => je ? y.outerHTML : y.innerHTML;
     let st = pt();
-    return Ae && $e(Ng, st) && (ss(y), st = pt()), je && N["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && $e($g, y.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+    return Ae && $e(Pg, st) && (ss(y), st = pt()), je && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && $e(Ug, y.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
 ` + st), ie(st);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Xi(O), it = !0, pn = N, Be = M;
+    Xi(O), it = !0, pn = M, Be = N;
   }, t.clearConfig = function() {
     Gr = null, it = !1, pn = null, Be = null, ne = Ce, fe = "";
   }, t.isValidAttribute = function(O, f, y) {
     Gr || Xi({});
     const E = Ie(O), L = Ie(f);
-    return typeof y == "string" && (ll(f, y) || !De && $e(kc, y)) ? !1 : sl(E, L, y);
+    return typeof y == "string" && (ll(f, y) || !De && $e(Ac, y)) ? !1 : sl(E, L, y);
   }, t.addHook = function(O, f) {
     typeof f == "function" && Ve(xe, O) && dr(xe[O], f);
   }, t.removeHook = function(O, f) {
     if (Ve(xe, O)) {
       if (f !== void 0) {
-        const y = yg(xe[O], f);
-        return y === -1 ? void 0 : wg(xe[O], y, 1)[0];
+        const y = wg(xe[O], f);
+        return y === -1 ? void 0 : xg(xe[O], y, 1)[0];
       }
-      return dc(xe[O]);
+      return pc(xe[O]);
     }
   }, t.removeHooks = function(O) {
     Ve(xe, O) && (xe[O] = []);
   }, t.removeAllHooks = function() {
-    xe = xc();
+    xe = vc();
   }, t;
 }
-var Gg = _u();
-const Ac = {};
-function Kg(e) {
-  let t = Ac[e];
+var Yg = bu();
+const Rc = {};
+function Xg(e) {
+  let t = Rc[e];
   if (t)
     return t;
-  t = Ac[e] = [];
+  t = Rc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7659,7 +7699,7 @@ function Kg(e) {
 }
 function rr(e, t) {
   typeof t != "string" && (t = rr.defaultChars);
-  const n = Kg(t);
+  const n = Xg(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7699,12 +7739,12 @@ function rr(e, t) {
 }
 rr.defaultChars = ";/?:@&=+$,#";
 rr.componentChars = "";
-const vc = {};
-function Yg(e) {
-  let t = vc[e];
+const Ec = {};
+function Zg(e) {
+  let t = Ec[e];
   if (t)
     return t;
-  t = vc[e] = [];
+  t = Ec[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7715,7 +7755,7 @@ function Yg(e) {
 }
 function Wt(e, t, n) {
   typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Yg(t);
+  const r = Zg(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7751,11 +7791,11 @@ function ho(e) {
 function Fi() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const Xg = /^([a-z0-9.+-]+:)/i, Zg = /:[0-9]*$/, Qg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, em = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], tm = ["{", "}", "|", "\\", "^", "`"].concat(em), nm = ["'"].concat(tm), Rc = ["%", "/", "?", ";", "#"].concat(nm), Ec = ["/", "?", "#"], rm = 255, Cc = /^[+a-z0-9A-Z_-]{0,63}$/, im = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Dc = {
+const Qg = /^([a-z0-9.+-]+:)/i, em = /:[0-9]*$/, tm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, nm = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], rm = ["{", "}", "|", "\\", "^", "`"].concat(nm), im = ["'"].concat(rm), Cc = ["%", "/", "?", ";", "#"].concat(im), Dc = ["/", "?", "#"], sm = 255, Sc = /^[+a-z0-9A-Z_-]{0,63}$/, om = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Tc = {
   javascript: !0,
   "javascript:": !0
-}, Sc = {
+}, Fc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7775,19 +7815,19 @@ function po(e, t) {
 Fi.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = Qg.exec(s);
+    const a = tm.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = Xg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Dc[o]) && (s = s.substr(2), this.slashes = !0)), !Dc[o] && (i || o && !Sc[o])) {
+  let o = Qg.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Tc[o]) && (s = s.substr(2), this.slashes = !0)), !Tc[o] && (i || o && !Fc[o])) {
     let a = -1;
-    for (let h = 0; h < Ec.length; h++)
-      r = s.indexOf(Ec[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Dc.length; h++)
+      r = s.indexOf(Dc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let h = 0; h < Rc.length; h++)
-      r = s.indexOf(Rc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Cc.length; h++)
+      r = s.indexOf(Cc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const m = s.slice(0, a);
     s = s.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
@@ -7796,44 +7836,44 @@ Fi.prototype.parse = function(e, t) {
       const h = this.hostname.split(/\./);
       for (let k = 0, v = h.length; k < v; k++) {
         const D = h[k];
-        if (D && !D.match(Cc)) {
+        if (D && !D.match(Sc)) {
           let x = "";
           for (let w = 0, b = D.length; w < b; w++)
             D.charCodeAt(w) > 127 ? x += "x" : x += D[w];
-          if (!x.match(Cc)) {
-            const w = h.slice(0, k), b = h.slice(k + 1), F = D.match(im);
+          if (!x.match(Sc)) {
+            const w = h.slice(0, k), b = h.slice(k + 1), F = D.match(om);
             F && (w.push(F[1]), b.unshift(F[2])), b.length && (s = b.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > rm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > sm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Sc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Fc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Fi.prototype.parseHost = function(e) {
-  let t = Zg.exec(e);
+  let t = em.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const sm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const lm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: rr,
   encode: Wt,
   format: ho,
   parse: po
-}, Symbol.toStringTag, { value: "Module" })), yu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, bu = /[\0-\x1F\x7F-\x9F]/, om = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, wu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, ku = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, lm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), wu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, ku = /[\0-\x1F\x7F-\x9F]/, cm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, xu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Au = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, am = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: yu,
-  Cc: bu,
-  Cf: om,
-  P: No,
-  S: wu,
-  Z: ku
-}, Symbol.toStringTag, { value: "Module" })), cm = [
+  Any: wu,
+  Cc: ku,
+  Cf: cm,
+  P: Mo,
+  S: xu,
+  Z: Au
+}, Symbol.toStringTag, { value: "Module" })), um = [
   8364,
   0,
   8218,
@@ -7867,14 +7907,14 @@ const sm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function am(e) {
+function fm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function um(e) {
-  return am(e) ? 65533 : e >= 128 && e <= 159 && cm[e - 128] || e;
+function dm(e) {
+  return fm(e) ? 65533 : e >= 128 && e <= 159 && um[e - 128] || e;
 }
-function fm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(um(e));
+function hm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(dm(e));
 }
 const gt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -7883,7 +7923,7 @@ const gt = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function dm(e, t, n, r, i, s) {
+function pm(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
@@ -7951,7 +7991,7 @@ function dm(e, t, n, r, i, s) {
   }
   return B;
 }
-const hm = /* @__PURE__ */ dm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const gm = /* @__PURE__ */ pm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var ze;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -7960,30 +8000,30 @@ var rt;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(rt || (rt = {}));
-const Ii = 32, xu = 21, pm = 2097151, go = 2047;
-let Au = 0;
-function gm(e) {
-  const t = e >>> xu;
-  return t === go ? Au : t;
-}
-function mm(e) {
-  return e - rt.ZERO >>> 0 <= 9;
-}
+const Ii = 32, vu = 21, mm = 2097151, go = 2047;
+let Ru = 0;
 function _m(e) {
-  return (e | Ii) - rt.LOWER_A >>> 0 <= 5;
+  const t = e >>> vu;
+  return t === go ? Ru : t;
 }
 function ym(e) {
+  return e - rt.ZERO >>> 0 <= 9;
+}
+function bm(e) {
+  return (e | Ii) - rt.LOWER_A >>> 0 <= 5;
+}
+function wm(e) {
   return (e | Ii) - rt.LOWER_A >>> 0 <= 25;
 }
-var Tc;
+var Ic;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Tc || (Tc = {}));
-var Fc;
+})(Ic || (Ic = {}));
+var Oc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Fc || (Fc = {}));
-function bm(e, t, n, r) {
+})(Oc || (Oc = {}));
+function km(e, t, n, r) {
   const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
   if (s) {
     if (i === 0)
@@ -8008,17 +8048,17 @@ function bm(e, t, n, r) {
   }
   return -1;
 }
-function Ic(e, t, n) {
+function Nc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function wm(e, t, n) {
+function xm(e, t, n) {
   let r = t + 1, i = 0, s = r;
   if (r < n && (e.charCodeAt(r) | Ii) === rt.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (mm(l))
+      if (ym(l))
         i = i * 16 + (l - rt.ZERO);
-      else if (_m(l))
+      else if (bm(l))
         i = i * 16 + ((l | Ii) - rt.LOWER_A + 10);
       else
         break;
@@ -8035,10 +8075,10 @@ function wm(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === rt.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= go && (Au = o, o = go), o << xu | i;
+  return o >= go && (Ru = o, o = go), o << vu | i;
 }
-function km(e, t, n) {
-  const r = hm;
+function Am(e, t, n) {
+  const r = gm;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
@@ -8049,9 +8089,9 @@ function km(e, t, n) {
     const d = i + 1, m = e.charCodeAt(d);
     let g, h;
     if (m === rt.NUM) {
-      const k = wm(e, d, s);
-      g = gm(k), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), h = g === 0 ? "" : fm(k & pm);
-    } else if (ym(m)) {
+      const k = xm(e, d, s);
+      g = _m(k), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), h = g === 0 ? "" : hm(k & mm);
+    } else if (wm(m)) {
       g = 0, h = "";
       const k = m - a;
       let v;
@@ -8108,32 +8148,32 @@ function km(e, t, n) {
         const F = w >>> 14, z = e.charCodeAt(b);
         if (F !== 0) {
           if (z === rt.SEMI) {
-            g = b - d + 1, h = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Ic(r, v, F);
+            g = b - d + 1, h = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Nc(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const B = bm(r, w, v + (F || 1), z);
+        const B = km(r, w, v + (F || 1), z);
         if (B < 0)
           break;
         v = B, w = r[v], b += 1;
       }
-      h === "" && g > 0 && (h = Ic(r, D, x));
+      h === "" && g > 0 && (h = Nc(r, D, x));
     } else
       g = 0, h = "";
     g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += h, i = o = d + g), e.charCodeAt(i) !== rt.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function vu(e) {
-  return km(e, !0, !1);
+function Eu(e) {
+  return Am(e, !0, !1);
 }
-var xm = class {
-  src_Any = yu.source;
-  src_Cc = bu.source;
-  src_Z = ku.source;
-  src_P = No.source;
+var vm = class {
+  src_Any = wu.source;
+  src_Cc = ku.source;
+  src_Z = Au.source;
+  src_P = Mo.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8268,7 +8308,7 @@ var xm = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Am = {
+}, Rm = {
   "http:": $s,
   "https:": $s,
   "ftp:": $s,
@@ -8290,23 +8330,23 @@ var xm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, vm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Rm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function Em() {
-  const e = Rm.split("|");
-  return vm.split("|").forEach((t) => {
+}, Em = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Cm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function Dm() {
+  const e = Cm.split("|");
+  return Em.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var Cm = {
+var Sm = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: Em(),
+  tlds: Dm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Oc = class {
+}, Mc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8323,7 +8363,7 @@ var Cm = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, Dm = class {
+}, Tm = class {
   __opts__;
   __schemas__;
   re;
@@ -8358,9 +8398,9 @@ var Cm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Cm,
+      ...Sm,
       ...n
-    }, this.__schemas__ = { ...Am }, this.re = t || new xm(), this.re.set({
+    }, this.__schemas__ = { ...Rm }, this.re = t || new vm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8520,7 +8560,7 @@ var Cm = {
       let v = k;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const D = new Oc(e, v.schema, v.index, v.lastIndex);
+      const D = new Mc(e, v.schema, v.index, v.lastIndex);
       D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), m = v.lastIndex;
     }
     return t.length ? t : null;
@@ -8537,7 +8577,7 @@ var Cm = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Oc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Mc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8569,29 +8609,29 @@ var Cm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Xn = 2147483647, Dt = 36, Lo = 1, Mr = 26, Sm = 38, Tm = 700, Ru = 72, Eu = 128, Cu = "-", Fm = /^xn--/, Im = /[^\0-\x7F]/, Om = /[\x2E\u3002\uFF0E\uFF61]/g, Mm = {
+const Xn = 2147483647, Dt = 36, Lo = 1, Nr = 26, Fm = 38, Im = 700, Cu = 72, Du = 128, Su = "-", Om = /^xn--/, Nm = /[^\0-\x7F]/, Mm = /[\x2E\u3002\uFF0E\uFF61]/g, Lm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
 }, zs = Dt - Lo, St = Math.floor, Us = String.fromCharCode;
 function tn(e) {
-  throw new RangeError(Mm[e]);
+  throw new RangeError(Lm[e]);
 }
-function Nm(e, t) {
+function Pm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Du(e, t) {
+function Tu(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Om, ".");
-  const i = e.split("."), s = Nm(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Mm, ".");
+  const i = e.split("."), s = Pm(i, t).join(".");
   return r + s;
 }
-function Su(e) {
+function Fu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8605,18 +8645,18 @@ function Su(e) {
   }
   return t;
 }
-const Lm = (e) => String.fromCodePoint(...e), Pm = function(e) {
+const jm = (e) => String.fromCodePoint(...e), Bm = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Mc = function(e, t) {
+}, Lc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Tu = function(e, t, n) {
+}, Iu = function(e, t, n) {
   let r = 0;
-  for (e = n ? St(e / Tm) : e >> 1, e += St(e / t); e > zs * Mr >> 1; r += Dt)
+  for (e = n ? St(e / Im) : e >> 1, e += St(e / t); e > zs * Nr >> 1; r += Dt)
     e = St(e / zs);
-  return St(r + (zs + 1) * e / (e + Sm));
-}, Fu = function(e) {
+  return St(r + (zs + 1) * e / (e + Fm));
+}, Ou = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = Eu, s = Ru, o = e.lastIndexOf(Cu);
+  let r = 0, i = Du, s = Cu, o = e.lastIndexOf(Su);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
@@ -8624,28 +8664,28 @@ const Lm = (e) => String.fromCodePoint(...e), Pm = function(e) {
     const c = r;
     for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && tn("invalid-input");
-      const m = Pm(e.charCodeAt(l++));
+      const m = Bm(e.charCodeAt(l++));
       m >= Dt && tn("invalid-input"), m > St((Xn - r) / u) && tn("overflow"), r += m * u;
-      const g = d <= s ? Lo : d >= s + Mr ? Mr : d - s;
+      const g = d <= s ? Lo : d >= s + Nr ? Nr : d - s;
       if (m < g)
         break;
       const h = Dt - g;
       u > St(Xn / h) && tn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    s = Tu(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
+    s = Iu(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Iu = function(e) {
+}, Nu = function(e) {
   const t = [];
-  e = Su(e);
+  e = Fu(e);
   const n = e.length;
-  let r = Eu, i = 0, s = Ru;
+  let r = Du, i = 0, s = Cu;
   for (const c of e)
     c < 128 && t.push(Us(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Cu); l < n; ) {
+  for (o && t.push(Su); l < n; ) {
     let c = Xn;
     for (const u of e)
       u >= r && u < c && (c = u);
@@ -8655,28 +8695,28 @@ const Lm = (e) => String.fromCodePoint(...e), Pm = function(e) {
       if (u < r && ++i > Xn && tn("overflow"), u === r) {
         let d = i;
         for (let m = Dt; ; m += Dt) {
-          const g = m <= s ? Lo : m >= s + Mr ? Mr : m - s;
+          const g = m <= s ? Lo : m >= s + Nr ? Nr : m - s;
           if (d < g)
             break;
           const h = d - g, k = Dt - g;
           t.push(
-            Us(Mc(g + h % k, 0))
+            Us(Lc(g + h % k, 0))
           ), d = St(h / k);
         }
-        t.push(Us(Mc(d, 0))), s = Tu(i, a, l === o), i = 0, ++l;
+        t.push(Us(Lc(d, 0))), s = Iu(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, jm = function(e) {
-  return Du(e, function(t) {
-    return Fm.test(t) ? Fu(t.slice(4).toLowerCase()) : t;
+}, $m = function(e) {
+  return Tu(e, function(t) {
+    return Om.test(t) ? Ou(t.slice(4).toLowerCase()) : t;
   });
-}, Bm = function(e) {
-  return Du(e, function(t) {
-    return Im.test(t) ? "xn--" + Iu(t) : t;
+}, zm = function(e) {
+  return Tu(e, function(t) {
+    return Nm.test(t) ? "xn--" + Nu(t) : t;
   });
-}, Nc = {
+}, Pc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8691,52 +8731,52 @@ const Lm = (e) => String.fromCodePoint(...e), Pm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Su,
-    encode: Lm
+    decode: Fu,
+    encode: jm
   },
-  decode: Fu,
-  encode: Iu,
-  toASCII: Bm,
-  toUnicode: jm
+  decode: Ou,
+  encode: Nu,
+  toASCII: zm,
+  toUnicode: $m
 };
-var Lc = Object.defineProperty, Ou = (e, t) => {
+var jc = Object.defineProperty, Mu = (e, t) => {
   let n = {};
-  for (var r in e) Lc(n, r, {
+  for (var r in e) jc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Lc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, $m = /* @__PURE__ */ Ou({
-  arrayReplaceAt: () => zm,
+  return jc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Um = /* @__PURE__ */ Mu({
+  arrayReplaceAt: () => Wm,
   asciiTrim: () => Ji,
-  callable: () => Mu,
+  callable: () => Lu,
   escapeHtml: () => fn,
-  escapeRE: () => Xm,
-  fromCodePoint: () => Nr,
+  escapeRE: () => Qm,
+  fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => Lu,
+  isPunctChar: () => ju,
   isPunctCharCode: () => Pr,
   isSpace: () => Ee,
   isValidEntityCode: () => Po,
   isWhiteSpace: () => Lr,
-  lib: () => Zm,
+  lib: () => e_,
   normalizeReference: () => Wi,
   unescapeAll: () => ir,
-  unescapeMd: () => qm
+  unescapeMd: () => Vm
 });
-function Mu(e) {
+function Lu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function zm(e, t, n) {
+function Wm(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
 function Po(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function Nr(e) {
+function Mr(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -8744,38 +8784,38 @@ function Nr(e) {
   }
   return String.fromCharCode(e);
 }
-var Nu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Um = new RegExp(`${Nu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Wm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Jm(e, t) {
-  if (t.charCodeAt(0) === 35 && Wm.test(t)) {
+var Pu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Jm = new RegExp(`${Pu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), qm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function Hm(e, t) {
+  if (t.charCodeAt(0) === 35 && qm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Po(r) ? Nr(r) : e;
+    return Po(r) ? Mr(r) : e;
   }
-  const n = vu(e);
+  const n = Eu(e);
   return n !== e ? n : e;
 }
-function qm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Nu, "$1");
+function Vm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Pu, "$1");
 }
 function ir(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Um, function(t, n, r) {
-    return n || Jm(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Jm, function(t, n, r) {
+    return n || Hm(t, r);
   });
 }
-var Hm = /[&<>"]/, Vm = /[&<>"]/g, Gm = {
+var Gm = /[&<>"]/, Km = /[&<>"]/g, Ym = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function Km(e) {
-  return Gm[e];
+function Xm(e) {
+  return Ym[e];
 }
 function fn(e) {
-  return Hm.test(e) ? e.replace(Vm, Km) : e;
+  return Gm.test(e) ? e.replace(Km, Xm) : e;
 }
-var Ym = /[.?*+^$[\]\\(){}|-]/g;
-function Xm(e) {
-  return e.replace(Ym, "\\$&");
+var Zm = /[.?*+^$[\]\\(){}|-]/g;
+function Qm(e) {
+  return e.replace(Zm, "\\$&");
 }
 function Ee(e) {
   switch (e) {
@@ -8803,11 +8843,11 @@ function Lr(e) {
   }
   return !1;
 }
-function Lu(e) {
-  return No.test(e) || wu.test(e);
+function ju(e) {
+  return Mo.test(e) || xu.test(e);
 }
 function Pr(e) {
-  return Lu(Nr(e));
+  return ju(Mr(e));
 }
 function jr(e) {
   switch (e) {
@@ -8851,21 +8891,21 @@ function jr(e) {
 function Wi(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Pc(e) {
+function Bc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function Ji(e) {
   let t = 0;
-  for (; t < e.length && Pc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Bc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Pc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Bc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var Zm = {
-  mdurl: sm,
-  ucmicro: lm
+var e_ = {
+  mdurl: lm,
+  ucmicro: am
 };
-function Qm(e, t, n) {
+function t_(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8882,7 +8922,7 @@ function Qm(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function e_(e, t, n) {
+function n_(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8922,7 +8962,7 @@ function e_(e, t, n) {
   }
   return t === i || o !== 0 || (s.str = ir(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function t_(e, t, n, r) {
+function r_(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8947,10 +8987,10 @@ function t_(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += ir(e.slice(t, s)), o;
 }
-var n_ = /* @__PURE__ */ Ou({
-  parseLinkDestination: () => e_,
-  parseLinkLabel: () => Qm,
-  parseLinkTitle: () => t_
+var i_ = /* @__PURE__ */ Mu({
+  parseLinkDestination: () => n_,
+  parseLinkLabel: () => t_,
+  parseLinkTitle: () => r_
 });
 function Br(e) {
   "@babel/helpers - typeof";
@@ -8960,7 +9000,7 @@ function Br(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Br(e);
 }
-function r_(e, t) {
+function s_(e, t) {
   if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -8970,12 +9010,12 @@ function r_(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function i_(e) {
-  var t = r_(e, "string");
+function o_(e) {
+  var t = s_(e, "string");
   return Br(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = i_(t)) in e ? Object.defineProperty(e, t, {
+  return (t = o_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9325,7 +9365,7 @@ It.html_block = function(e, t) {
 It.html_inline = function(e, t) {
   return e[t].content;
 };
-var Pu = class {
+var Bu = class {
   constructor() {
     K(
       this,
@@ -9442,41 +9482,41 @@ var Pu = class {
     }
     return r;
   }
-}, ju = class {
+}, $u = class {
   constructor(e, t, n) {
     K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", On), this.src = e, this.env = n, this.md = t;
   }
-}, s_ = /\r\n?/g, o_ = /\0/g;
-function l_(e) {
+}, l_ = /\r\n?/g, c_ = /\0/g;
+function a_(e) {
   let t;
-  t = e.src.replace(s_, `
-`), t = t.replace(o_, "�"), e.src = t;
+  t = e.src.replace(l_, `
+`), t = t.replace(c_, "�"), e.src = t;
 }
-function c_(e) {
+function u_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function a_(e) {
+function f_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function u_(e) {
+function d_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function f_(e) {
+function h_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function d_(e) {
+function p_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function h_(e) {
+function g_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9489,7 +9529,7 @@ function h_(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (f_(c.content) && o > 0 && o--, d_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (h_(c.content) && o > 0 && o--, p_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
@@ -9539,36 +9579,36 @@ function h_(e) {
       }
     }
 }
-var Bu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, p_ = /\((c|tm|r)\)/i, g_ = /\((c|tm|r)\)/gi, m_ = {
+var zu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, m_ = /\((c|tm|r)\)/i, __ = /\((c|tm|r)\)/gi, y_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function __(e, t) {
-  return m_[t.toLowerCase()];
-}
-function y_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(g_, __)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
-}
-function b_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && Bu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function b_(e, t) {
+  return y_[t.toLowerCase()];
 }
 function w_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && (r.content = r.content.replace(__, b_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function k_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && zu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function x_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (p_.test(e.tokens[t].content) && y_(e.tokens[t].children), Bu.test(e.tokens[t].content) && b_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (m_.test(e.tokens[t].content) && w_(e.tokens[t].children), zu.test(e.tokens[t].content) && k_(e.tokens[t].children));
 }
-var k_ = /['"]/, jc = /['"]/g, Bc = "’", x_ = 1e3;
-function $c(e, t, n) {
+var A_ = /['"]/, $c = /['"]/g, zc = "’", v_ = 1e3;
+function Uc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9580,7 +9620,7 @@ function ai(e, t, n, r) {
     ch: r
   });
 }
-function A_(e, t) {
+function R_(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9589,7 +9629,7 @@ function A_(e, t) {
   }
   return n + e.slice(r);
 }
-function v_(e, t) {
+function E_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9598,13 +9638,13 @@ function v_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if ($c(r, i, n + 1), l.type !== "text") continue;
+    if (Uc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      jc.lastIndex = u;
-      const m = jc.exec(a);
+      $c.lastIndex = u;
+      const m = $c.exec(a);
       if (!m) break;
       let g = !0, h = !0;
       u = m.index + 1;
@@ -9625,17 +9665,17 @@ function v_(e, t) {
         }
       const x = jr(v) || Pr(v), w = jr(D) || Pr(D), b = Lr(v), F = Lr(D);
       if (F ? g = !1 : w && (b || x || (g = !1)), b ? h = !1 : x && (F || w || (h = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (h = g = !1), g && h && (g = x, h = w), !g && !h) {
-        k && ai(s, o, m.index, Bc);
+        k && ai(s, o, m.index, zc);
         continue;
       }
       if (h && (n = k ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const z = r[n];
         let B, ee;
-        k ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ai(s, o, m.index, ee), ai(s, z.tokenIdx, z.contentPos, B), $c(r, i, n);
+        k ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ai(s, o, m.index, ee), ai(s, z.tokenIdx, z.contentPos, B), Uc(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= x_) return;
+        if (r.length >= v_) return;
         r.push({
           tokenIdx: o,
           contentPos: m.index,
@@ -9643,48 +9683,48 @@ function v_(e, t) {
           level: c,
           prevSameQuoteIdx: k ? i.single : i.double
         }), k ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else h && k && ai(s, o, m.index, Bc);
+      } else h && k && ai(s, o, m.index, zc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = A_(e[l].content, s[o]);
+    e[l].content = R_(e[l].content, s[o]);
   });
 }
-function R_(e) {
+function C_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !k_.test(e.tokens[t].content) || v_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !A_.test(e.tokens[t].content) || E_(e.tokens[t].children, e);
 }
-function E_(e) {
+function D_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function C_(e) {
+function S_(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && E_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && D_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
 var Ws = [
-  ["normalize", l_],
-  ["block", c_],
-  ["strip_references", a_],
-  ["inline", u_],
-  ["linkify", h_],
-  ["replacements", w_],
-  ["smartquotes", R_],
-  ["text_join", C_]
-], $u = class {
+  ["normalize", a_],
+  ["block", u_],
+  ["strip_references", f_],
+  ["inline", d_],
+  ["linkify", g_],
+  ["replacements", x_],
+  ["smartquotes", C_],
+  ["text_join", S_]
+], Uu = class {
   constructor() {
     K(
       this,
@@ -9693,7 +9733,7 @@ var Ws = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", ju);
+    ), K(this, "State", $u);
     for (let e = 0; e < Ws.length; e++) this.ruler.push(Ws[e][0], Ws[e][1]);
   }
   /**
@@ -9703,7 +9743,7 @@ var Ws = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, zu = class {
+}, Wu = class {
   constructor(e, t, n, r) {
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", On), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
@@ -9766,19 +9806,19 @@ var Ws = [
     }
     return i.join("");
   }
-}, D_ = 65536;
+}, T_ = 65536;
 function Js(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function zc(e) {
+function Wc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function S_(e, t, n, r) {
+function F_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9805,7 +9845,7 @@ function S_(e, t, n, r) {
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = Js(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = zc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = Wc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
@@ -9831,7 +9871,7 @@ function S_(e, t, n, r) {
       b = !0;
       break;
     }
-    if (b || (c = Js(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = zc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > D_)) break;
+    if (b || (c = Js(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Wc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > T_)) break;
     if (i === t + 2) {
       const z = e.push("tbody_open", "tbody", 1);
       z.map = x = [t + 2, 0];
@@ -9848,7 +9888,7 @@ function S_(e, t, n, r) {
   }
   return x && (e.push("tbody_close", "tbody", -1), x[1] = i), e.push("table_close", "table", -1), k[1] = i, e.parentType = m, e.line = i, !0;
 }
-function T_(e, t, n) {
+function I_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9867,7 +9907,7 @@ function T_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function F_(e, t, n, r) {
+function O_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9890,7 +9930,7 @@ function F_(e, t, n, r) {
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function I_(e, t, n, r) {
+function N_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
@@ -9939,7 +9979,7 @@ function I_(e, t, n, r) {
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = k, !0;
 }
-function O_(e, t, n, r) {
+function M_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9957,13 +9997,13 @@ function O_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Uc(e, t) {
+function Jc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
   return i !== 42 && i !== 45 && i !== 43 || r < n && !Ee(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Wc(e, t) {
+function qc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9980,19 +10020,19 @@ function Wc(e, t) {
   }
   return i < r && (s = e.src.charCodeAt(i), !Ee(s)) ? -1 : i;
 }
-function M_(e, t) {
+function L_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function N_(e, t, n, r) {
+function P_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, m, g;
-  if ((g = Wc(e, c)) >= 0) {
+  if ((g = qc(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = Uc(e, c)) >= 0) d = !1;
+  } else if ((g = Jc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
@@ -10030,15 +10070,15 @@ function N_(e, t, n, r) {
     }
     if (be) break;
     if (d) {
-      if (g = Wc(e, c), g < 0) break;
+      if (g = qc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Uc(e, c), g < 0) break;
+    } else if (g = Jc(e, c), g < 0) break;
     if (h !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = w, a && M_(e, k), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = w, a && L_(e, k), !0;
 }
 var qs = 999;
-function L_(e) {
+function j_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -10067,7 +10107,7 @@ function ui(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function P_(e, t, n, r) {
+function B_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
@@ -10088,7 +10128,7 @@ function P_(e, t, n, r) {
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > qs && L_(c) > qs)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > qs && j_(c) > qs)) return !1;
   for (s = a + 2; s < l; ) {
     const z = i.charCodeAt(s);
     if (z === 10) {
@@ -10139,7 +10179,7 @@ function P_(e, t, n, r) {
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = w, b.meta = F, e.line = o, !0;
 }
-var j_ = [
+var $_ = [
   "address",
   "article",
   "aside",
@@ -10202,7 +10242,7 @@ var j_ = [
   "tr",
   "track",
   "ul"
-], B_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, $_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Uu = new RegExp(`^(?:${B_}|${$_})`), xn = [
+], z_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, U_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Ju = new RegExp(`^(?:${z_}|${U_})`), xn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10229,17 +10269,17 @@ var j_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${j_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${$_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Uu.source}\\s*$`),
+    new RegExp(`${Ju.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function z_(e, t, n, r) {
+function W_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
@@ -10259,7 +10299,7 @@ function z_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function U_(e, t, n, r) {
+function J_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10279,7 +10319,7 @@ function U_(e, t, n, r) {
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function W_(e, t, n) {
+function q_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10314,7 +10354,7 @@ function W_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function J_(e, t, n) {
+function H_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10336,32 +10376,12 @@ function J_(e, t, n) {
 var fi = [
   [
     "table",
-    S_,
+    F_,
     ["paragraph", "reference"]
   ],
-  ["code", T_],
+  ["code", I_],
   [
     "fence",
-    F_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
-    I_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "hr",
     O_,
     [
       "paragraph",
@@ -10371,18 +10391,38 @@ var fi = [
     ]
   ],
   [
-    "list",
+    "blockquote",
     N_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "hr",
+    M_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "list",
+    P_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", P_],
+  ["reference", B_],
   [
     "html_block",
-    z_,
+    W_,
     [
       "paragraph",
       "reference",
@@ -10391,16 +10431,16 @@ var fi = [
   ],
   [
     "heading",
-    U_,
+    J_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", W_],
-  ["paragraph", J_]
-], Wu = class {
+  ["lheading", q_],
+  ["paragraph", H_]
+], qu = class {
   constructor() {
     K(
       this,
@@ -10409,7 +10449,7 @@ var fi = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", zu);
+    ), K(this, "State", Wu);
     for (let e = 0; e < fi.length; e++) this.ruler.push(fi[e][0], fi[e][1], { alt: (fi[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10439,7 +10479,7 @@ var fi = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Ju = class {
+}, Hu = class {
   constructor(e, t, n, r) {
     K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", On), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10479,7 +10519,7 @@ var fi = [
     };
   }
 };
-function q_(e) {
+function V_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10509,25 +10549,25 @@ function q_(e) {
       return !1;
   }
 }
-function H_(e, t) {
+function G_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !q_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !V_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function V_(e) {
+function K_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function G_(e) {
+function Y_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function K_(e, t) {
+function X_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && G_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !V_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && Y_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !K_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10548,7 +10588,7 @@ function K_(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function Y_(e, t) {
+function Z_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10569,7 +10609,7 @@ for (let e = 0; e < 256; e++) jo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
   jo[e.charCodeAt(0)] = 1;
 });
-function X_(e, t) {
+function Q_(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10598,7 +10638,7 @@ function X_(e, t) {
   }
   return e.pos = n + 1, !0;
 }
-function Z_(e) {
+function e0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10608,7 +10648,7 @@ function Z_(e) {
   }
   return t;
 }
-function Q_(e, t) {
+function t0(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10616,7 +10656,7 @@ function Q_(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = Z_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = e0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10634,7 +10674,7 @@ function Q_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function e0(e, t) {
+function n0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10654,7 +10694,7 @@ function e0(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Jc(e, t) {
+function Hc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10670,20 +10710,20 @@ function Jc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function t0(e) {
+function r0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Jc(e, e.delimiters);
+  Hc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Jc(e, s);
+    s && Hc(e, s);
   }
 }
-var qu = {
-  tokenize: e0,
-  postProcess: t0
+var Vu = {
+  tokenize: n0,
+  postProcess: r0
 };
-function n0(e, t) {
+function i0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const i = e.scanDelims(e.pos, r === 42);
@@ -10700,7 +10740,7 @@ function n0(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function qc(e, t) {
+function Vc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10711,20 +10751,20 @@ function qc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function r0(e) {
+function s0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  qc(e, e.delimiters);
+  Vc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && qc(e, s);
+    s && Vc(e, s);
   }
 }
-var Hu = {
-  tokenize: n0,
-  postProcess: r0
+var Gu = {
+  tokenize: i0,
+  postProcess: s0
 };
-function i0(e, t) {
+function o0(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
@@ -10760,7 +10800,7 @@ function i0(e, t) {
   }
   return e.pos = h, e.posMax = d, !0;
 }
-function s0(e, t) {
+function l0(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
   const d = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
@@ -10797,8 +10837,8 @@ function s0(e, t) {
   }
   return e.pos = s, e.posMax = m, !0;
 }
-var o0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, l0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function c0(e, t) {
+var c0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, a0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function u0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10809,7 +10849,7 @@ function c0(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (l0.test(s)) {
+  if (a0.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10822,7 +10862,7 @@ function c0(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (o0.test(s)) {
+  if (c0.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10837,17 +10877,17 @@ function c0(e, t) {
   }
   return !1;
 }
-function a0(e) {
+function f0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function u0(e) {
+function d0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Vu(e) {
+function Ku(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function f0(e, t) {
+function h0(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10858,48 +10898,48 @@ function f0(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (Vu(n.charCodeAt(t + 2)))
+  else if (Ku(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function d0(e, t) {
+function p0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = f0(e, r);
-  else if (s === 47 || Vu(s)) {
-    const o = e.src.slice(r).match(Uu);
+  if (s === 33 || s === 63) i = h0(e, r);
+  else if (s === 47 || Ku(s)) {
+    const o = e.src.slice(r).match(Ju);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), a0(o.content) && e.linkLevel++, u0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), f0(o.content) && e.linkLevel++, d0(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var h0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, p0 = /^&([a-z][a-z0-9]{1,31});/i;
-function g0(e, t) {
+var g0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, m0 = /^&([a-z][a-z0-9]{1,31});/i;
+function _0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(h0);
+    const i = e.src.slice(n).match(g0);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = Po(s) ? Nr(s) : Nr(65533), o.markup = i[0], o.info = "entity";
+        o.content = Po(s) ? Mr(s) : Mr(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(p0);
+    const i = e.src.slice(n).match(m0);
     if (i) {
-      const s = vu(i[0]);
+      const s = Eu(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10911,7 +10951,7 @@ function g0(e, t) {
   }
   return !1;
 }
-function Hc(e) {
+function Gc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10943,16 +10983,16 @@ function Hc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function m0(e) {
+function y0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Hc(e.delimiters);
+  Gc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Hc(s);
+    s && Gc(s);
   }
 }
-function _0(e) {
+function b0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
@@ -10960,24 +11000,24 @@ function _0(e) {
   t !== n && (i.length = n);
 }
 var Hs = [
-  ["text", H_],
-  ["linkify", K_],
-  ["newline", Y_],
-  ["escape", X_],
-  ["backticks", Q_],
-  ["strikethrough", qu.tokenize],
-  ["emphasis", Hu.tokenize],
-  ["link", i0],
-  ["image", s0],
-  ["autolink", c0],
-  ["html_inline", d0],
-  ["entity", g0]
+  ["text", G_],
+  ["linkify", X_],
+  ["newline", Z_],
+  ["escape", Q_],
+  ["backticks", t0],
+  ["strikethrough", Vu.tokenize],
+  ["emphasis", Gu.tokenize],
+  ["link", o0],
+  ["image", l0],
+  ["autolink", u0],
+  ["html_inline", p0],
+  ["entity", _0]
 ], Vs = [
-  ["balance_pairs", m0],
-  ["strikethrough", qu.postProcess],
-  ["emphasis", Hu.postProcess],
-  ["fragments_join", _0]
-], Gu = class {
+  ["balance_pairs", y0],
+  ["strikethrough", Vu.postProcess],
+  ["emphasis", Gu.postProcess],
+  ["fragments_join", b0]
+], Yu = class {
   constructor() {
     K(
       this,
@@ -10994,7 +11034,7 @@ var Hs = [
       */
       "ruler2",
       new $r()
-    ), K(this, "State", Ju);
+    ), K(this, "State", Hu);
     for (let e = 0; e < Hs.length; e++) this.ruler.push(Hs[e][0], Hs[e][1]);
     for (let e = 0; e < Vs.length; e++) this.ruler2.push(Vs[e][0], Vs[e][1]);
   }
@@ -11043,7 +11083,7 @@ var Hs = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, y0 = {
+}, w0 = {
   default: {
     options: {
       html: !1,
@@ -11142,7 +11182,7 @@ var Hs = [
       }
     }
   }
-}, b0 = /^(vbscript|javascript|file|data):/, w0 = /^data:image\/(gif|png|jpeg|webp);/, Vc = [
+}, k0 = /^(vbscript|javascript|file|data):/, x0 = /^data:image\/(gif|png|jpeg|webp);/, Kc = [
   "http:",
   "https:",
   "mailto:"
@@ -11165,7 +11205,7 @@ var Hs = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return b0.test(t) ? w0.test(t) : !0;
+    return k0.test(t) ? x0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
@@ -11173,9 +11213,9 @@ var Hs = [
   */
   normalizeLink(e) {
     const t = po(e, !0);
-    if (t.hostname && (!t.protocol || Vc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Kc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Nc.toASCII(t.hostname);
+        t.hostname = Pc.toASCII(t.hostname);
       } catch {
       }
     return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), ho(t);
@@ -11185,9 +11225,9 @@ var Hs = [
   */
   normalizeLinkText(e) {
     const t = po(e, !0);
-    if (t.hostname && (!t.protocol || Vc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Kc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Nc.toUnicode(t.hostname);
+        t.hostname = Pc.toUnicode(t.hostname);
       } catch {
       }
     return rr(ho(t), rr.defaultChars + "%");
@@ -11201,7 +11241,7 @@ var Hs = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new Gu()
+      new Yu()
     ), K(
       this,
       /**
@@ -11210,7 +11250,7 @@ var Hs = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Wu()
+      new qu()
     ), K(
       this,
       /**
@@ -11219,7 +11259,7 @@ var Hs = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new $u()
+      new Uu()
     ), K(
       this,
       /**
@@ -11243,7 +11283,7 @@ var Hs = [
       * ```
       */
       "renderer",
-      new Pu()
+      new Bu()
     ), K(
       this,
       /**
@@ -11252,7 +11292,7 @@ var Hs = [
       * rule.
       */
       "linkify",
-      new Dm()
+      new Tm()
     ), K(
       this,
       /**
@@ -11260,7 +11300,7 @@ var Hs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      $m
+      Um
     ), K(
       this,
       /**
@@ -11268,7 +11308,7 @@ var Hs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, n_)
+      Object.assign({}, i_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11306,7 +11346,7 @@ var Hs = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = y0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = w0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11433,15 +11473,15 @@ var Hs = [
 };
 K(Ot, "Token", On);
 K(Ot, "Ruler", $r);
-K(Ot, "Renderer", Pu);
-K(Ot, "ParserCore", $u);
-K(Ot, "StateCore", ju);
-K(Ot, "ParserBlock", Wu);
-K(Ot, "StateBlock", zu);
-K(Ot, "ParserInline", Gu);
-K(Ot, "StateInline", Ju);
-var k0 = Mu(Ot);
-const x0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, A0 = [
+K(Ot, "Renderer", Bu);
+K(Ot, "ParserCore", Uu);
+K(Ot, "StateCore", $u);
+K(Ot, "ParserBlock", qu);
+K(Ot, "StateBlock", Wu);
+K(Ot, "ParserInline", Yu);
+K(Ot, "StateInline", Hu);
+var A0 = Lu(Ot);
+const v0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, R0 = [
   "a",
   "blockquote",
   "br",
@@ -11468,70 +11508,70 @@ const x0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, A0 = [
   "thead",
   "tr",
   "ul"
-], v0 = ["href", "title", "target", "rel", "start", "class"], Jr = new k0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], E0 = ["href", "title", "target", "rel", "start", "class"], Jr = new A0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Jr.disable(["image"]);
 Jr.validateLink = (e) => Bo.test(String(e).trim());
-const R0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), R0(e, t, n, r, i));
-function E0(e) {
+const C0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), C0(e, t, n, r, i));
+function D0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Gc = null;
-function C0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Gc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let Yc = null;
+function S0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Yc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
     n !== null && !Bo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Gc = e), e);
+  }), Yc = e), e);
 }
-function D0(e, t = Gg) {
-  const n = String(e ?? "").slice(0, x0), r = C0(t);
-  if (!r) return `<p>${E0(n)}</p>`;
+function T0(e, t = Yg) {
+  const n = String(e ?? "").slice(0, v0), r = S0(t);
+  if (!r) return `<p>${D0(n)}</p>`;
   const i = Jr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: A0,
-    ALLOWED_ATTR: v0,
+    ALLOWED_TAGS: R0,
+    ALLOWED_ATTR: E0,
     ALLOWED_URI_REGEXP: Bo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const S0 = 300, Jn = /* @__PURE__ */ new Map();
+const F0 = 300, Jn = /* @__PURE__ */ new Map();
 function Gs(e) {
   const t = String(e ?? "");
   let n = Jn.get(t);
-  return n !== void 0 ? Jn.delete(t) : (n = D0(t), Jn.size >= S0 && Jn.delete(Jn.keys().next().value)), Jn.set(t, n), n;
+  return n !== void 0 ? Jn.delete(t) : (n = T0(t), Jn.size >= F0 && Jn.delete(Jn.keys().next().value)), Jn.set(t, n), n;
 }
-const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = { "data-test": "run-status" }, O0 = { class: "cd-hint" }, M0 = ["value"], N0 = {
+const I0 = ["data-prompt", "data-status"], O0 = { class: "cd-run-head" }, N0 = { "data-test": "run-status" }, M0 = { class: "cd-hint" }, L0 = ["value"], P0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, L0 = {
+}, j0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, P0 = {
+}, B0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, j0 = ["data-node", "onClick"], B0 = { class: "cd-err" }, $0 = {
+}, $0 = ["data-node", "onClick"], z0 = { class: "cd-err" }, U0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, z0 = ["src", "alt", "title", "onClick"], Kc = {
+}, W0 = ["src", "alt", "title", "onClick"], Xc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Yl(s.id, o.nodeId, o.index, Op)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Yl(s.id, o.nodeId, o.index));
+    const t = e, n = (s, o) => t.ctl.url(Yl(s.id, o.nodeId, o.index, Mp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Yl(s.id, o.nodeId, o.index));
     return (s, o) => (J(), q("div", {
       class: nt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      Y("div", F0, [
+      Y("div", O0, [
         o[0] || (o[0] = Y("span", { class: "cd-who" }, "run", -1)),
-        Y("b", I0, oe(e.run.status), 1),
-        Y("span", O0, [
+        Y("b", N0, oe(e.run.status), 1),
+        Y("span", M0, [
           he(oe(e.run.short), 1),
           e.run.queuedBy ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(e.run.queuedBy), 1)
@@ -11548,8 +11588,8 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, M0)) : (J(), q("progress", N0)),
-        Y("div", L0, [
+        }, null, 8, L0)) : (J(), q("progress", P0)),
+        Y("div", j0, [
           e.run.status === "queued" ? (J(), q(se, { key: 0 }, [
             o[1] || (o[1] = he("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (J(), q(se, { key: 0 }, [
@@ -11568,7 +11608,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", P0, oe(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", B0, oe(e.run.reason), 1)) : pe("", !0),
       (J(!0), q(se, null, qe(e.run.errors, (l, c) => (J(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11586,10 +11626,10 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           l.input ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, j0)) : pe("", !0),
-        Y("span", B0, oe((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, $0)) : pe("", !0),
+        Y("span", z0, oe((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (J(), q("div", $0, [
+      e.run.outputs.length ? (J(), q("div", U0, [
         (J(!0), q(se, null, qe(e.run.outputs, (l) => (J(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11598,71 +11638,71 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, z0))), 128))
+        }, null, 8, W0))), 128))
       ])) : pe("", !0)
-    ], 10, T0));
+    ], 10, I0));
   }
-}, U0 = { class: "cd-bar" }, W0 = ["title"], J0 = ["value", "disabled"], q0 = ["value"], H0 = ["disabled"], V0 = ["title"], G0 = ["disabled"], K0 = {
+}, J0 = { class: "cd-bar" }, q0 = ["title"], H0 = ["value", "disabled"], V0 = ["value"], G0 = ["disabled"], K0 = ["title"], Y0 = ["disabled"], X0 = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, Y0 = {
+}, Z0 = {
   key: 0,
   class: "cd-hint"
-}, X0 = ["onClick", "data-session"], Z0 = { class: "cd-hint" }, Q0 = { key: 0 }, ey = {
+}, Q0 = ["onClick", "data-session"], ey = { class: "cd-hint" }, ty = { key: 0 }, ny = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, ty = ["value"], ny = { class: "cd-wide" }, ry = { class: "cd-wide" }, iy = { class: "cd-hint" }, sy = { class: "cd-row" }, oy = ["disabled"], ly = {
+}, ry = ["value"], iy = { class: "cd-wide" }, sy = { class: "cd-wide" }, oy = { class: "cd-hint" }, ly = { class: "cd-row" }, cy = ["disabled"], ay = {
   class: "cd-skills",
   "data-test": "skills"
-}, cy = ["title"], ay = ["checked", "onChange", "data-skill"], uy = {
+}, uy = ["title"], fy = ["checked", "onChange", "data-skill"], dy = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, fy = { class: "cd-main" }, dy = {
+}, hy = { class: "cd-main" }, py = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, hy = { "data-test": "summary" }, py = ["innerHTML"], gy = { class: "cd-user" }, my = ["data-skill"], _y = { class: "cd-skill" }, yy = ["innerHTML"], by = {
+}, gy = { "data-test": "summary" }, my = ["innerHTML"], _y = { class: "cd-user" }, yy = ["data-skill"], by = { class: "cd-skill" }, wy = ["innerHTML"], ky = {
   key: 0,
   class: "cd-atts",
   "data-test": "attachments"
-}, wy = ["src", "alt", "title", "onClick"], ky = ["href", "title"], xy = {
+}, xy = ["src", "alt", "title", "onClick"], Ay = ["href", "title"], vy = {
   key: 1,
   class: "cd-hint",
   "data-test": "waiting"
-}, Ay = {
+}, Ry = {
   key: 2,
   class: "cd-err"
-}, vy = ["data-skill"], Ry = { class: "cd-skill" }, Ey = {
+}, Ey = ["data-skill"], Cy = { class: "cd-skill" }, Dy = {
   key: 0,
   class: "cd-typing"
-}, Cy = ["innerHTML"], Dy = {
+}, Sy = ["innerHTML"], Ty = {
   key: 0,
   class: "cd-err"
-}, Sy = {
+}, Fy = {
   key: 1,
   class: "cd-empty"
-}, Ty = {
+}, Iy = {
   key: 0,
   class: "cd-hint"
-}, Fy = ["src"], Iy = ["href"], Oy = {
+}, Oy = ["src"], Ny = ["href"], My = {
   key: 2,
   class: "cd-notice",
   "data-test": "notice"
-}, My = {
+}, Ly = {
   key: 3,
   class: "cd-chips",
   "data-test": "chips"
-}, Ny = ["title", "data-state"], Ly = ["src"], Py = ["onClick"], jy = { class: "cd-input" }, By = ["disabled"], $y = ["accept"], zy = ["disabled"], Uy = ["disabled"], Wy = {
+}, Py = ["title", "data-state"], jy = ["src"], By = ["onClick"], $y = { class: "cd-input" }, zy = ["disabled"], Uy = ["accept"], Wy = ["disabled"], Jy = ["disabled"], qy = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, r = t.ctl.ui, i = tt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = tt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = tt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = tt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = tt(() => r.connected && !r.outage && n.status === "working"), a = tt(() => r.form.skills), u = tt(() => !!n.config?.api_key_set), d = tt(() => {
       const j = [...r.sessions];
       return r.form.session_id && !j.some((C) => C.id === r.form.session_id) && j.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), j;
-    }), m = tt(() => Up(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), h = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
+    }), m = tt(() => Jp(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), h = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
     function k(j) {
       return String(j).split(/(\[[^\]]*\])/).filter((C) => C).map((C) => C.startsWith("[") && C.endsWith("]") ? { mark: !0, text: C.slice(1, -1) } : { mark: !1, text: C });
     }
@@ -11671,7 +11711,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
     }
     const D = tt(() => {
       const j = {};
-      for (const [C, R] of Object.entries($p(n))) j[C] = R.map((H) => zp(H, (Ke) => t.ctl.titleOf(Ke)));
+      for (const [C, R] of Object.entries(Up(n))) j[C] = R.map((H) => Wp(H, (Ke) => t.ctl.titleOf(Ke)));
       return j;
     }), x = (j) => D.value[j] ?? [];
     function w(j) {
@@ -11699,7 +11739,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
     function Q(j) {
       j.key === "Enter" && !j.shiftKey && !j.isComposing && (j.preventDefault(), t.ctl.send());
     }
-    const ae = /* @__PURE__ */ ei(null), ne = [...Mo, ".md", ".json", ".txt"].join(","), fe = tt(() => r.attachments.some((j) => j.state === "ready")), Ce = tt(() => r.connected && (r.draft.trim() || fe.value));
+    const ae = /* @__PURE__ */ ei(null), ne = [...No, ".md", ".json", ".txt"].join(","), fe = tt(() => r.attachments.some((j) => j.state === "ready")), Ce = tt(() => r.connected && (r.draft.trim() || fe.value));
     function be(j) {
       t.ctl.addFiles(j.target.files), j.target.value = "";
     }
@@ -11726,11 +11766,11 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
       }, ["prevent", "stop"])),
       onDrop: Hn(ke, ["prevent", "stop"])
     }, [
-      Y("div", U0, [
+      Y("div", J0, [
         Y("span", {
           class: nt(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, W0),
+        }, null, 10, q0),
         Y("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -11745,9 +11785,9 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           (J(!0), q(se, null, qe(d.value, (R) => (J(), q("option", {
             key: R.id,
             value: R.id
-          }, oe(R.title), 9, q0))), 128)),
+          }, oe(R.title), 9, V0))), 128)),
           C[22] || (C[22] = Y("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, J0),
+        ], 40, H0),
         yn(Y("input", {
           class: "cd-search",
           "onUpdate:modelValue": C[0] || (C[0] = (R) => G(r).searchQuery = R),
@@ -11757,7 +11797,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           onKeydown: v,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, H0), [
+        }, null, 40, G0), [
           [Un, G(r).searchQuery]
         ]),
         Y("span", {
@@ -11769,14 +11809,14 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           G(n).queuedTurns ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, V0),
+        ], 10, K0),
         Y("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: C[1] || (C[1] = (R) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, G0),
+        }, "■", 8, Y0),
         Y("button", {
           class: nt(["cd-btn", { "cd-on": G(r).showSettings }]),
           onClick: C[2] || (C[2] = (R) => G(r).showSettings = !G(r).showSettings),
@@ -11790,8 +11830,8 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (J(), q("div", K0, [
-        G(r).searchHits.length ? pe("", !0) : (J(), q("div", Y0, "nothing found")),
+      G(r).searchHits ? (J(), q("div", X0, [
+        G(r).searchHits.length ? pe("", !0) : (J(), q("div", Z0, "nothing found")),
         (J(!0), q(se, null, qe(G(r).searchHits, (R) => (J(), q("button", {
           key: R.key,
           class: "cd-hit",
@@ -11800,16 +11840,16 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
         }, [
           Y("b", null, oe(R.title), 1),
           C[23] || (C[23] = he()),
-          Y("span", Z0, oe(R.kind), 1),
+          Y("span", ey, oe(R.kind), 1),
           C[24] || (C[24] = Y("br", null, null, -1)),
           (J(!0), q(se, null, qe(k(R.snippet), (H, Ke) => (J(), q(se, { key: Ke }, [
-            H.mark ? (J(), q("mark", Q0, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
+            H.mark ? (J(), q("mark", ty, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
               he(oe(H.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, X0))), 128))
+        ], 8, Q0))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (J(), q("div", ey, [
+      G(r).showSettings ? (J(), q("div", ny, [
         Y("label", null, [
           C[25] || (C[25] = he("Provider ", -1)),
           yn(Y("select", {
@@ -11817,12 +11857,12 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
             onChange: C[5] || (C[5] = (R) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (J(!0), q(se, null, qe(G(Xp), (R) => (J(), q("option", {
+            (J(!0), q(se, null, qe(G(Qp), (R) => (J(), q("option", {
               key: R,
               value: R
-            }, oe(R), 9, ty))), 128))
+            }, oe(R), 9, ry))), 128))
           ], 544), [
-            [Ch, G(r).form.provider]
+            [Sh, G(r).form.provider]
           ])
         ]),
         Y("label", null, [
@@ -11847,7 +11887,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
             [Un, G(r).form.base_url]
           ])
         ]),
-        Y("label", ny, [
+        Y("label", iy, [
           C[28] || (C[28] = he("System prompt ", -1)),
           yn(Y("textarea", {
             "onUpdate:modelValue": C[10] || (C[10] = (R) => G(r).form.system_prompt = R),
@@ -11858,10 +11898,10 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
             [Un, G(r).form.system_prompt]
           ])
         ]),
-        Y("label", ry, [
+        Y("label", sy, [
           C[29] || (C[29] = he("API key ", -1)),
-          Y("span", iy, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Y("span", sy, [
+          Y("span", oy, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          Y("span", ly, [
             yn(Y("input", {
               "onUpdate:modelValue": C[12] || (C[12] = (R) => G(r).apiKey = R),
               type: "password",
@@ -11876,11 +11916,11 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
               onClick: C[13] || (C[13] = (R) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, oy)
+            }, "set", 8, cy)
           ])
         ])
       ])) : pe("", !0),
-      Y("div", ly, [
+      Y("div", ay, [
         (J(!0), q(se, null, qe(G(r).skills, (R) => (J(), q("label", {
           key: R.name,
           class: nt(["cd-chip", { "cd-on": a.value.includes(R.name) }]),
@@ -11891,37 +11931,37 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
             checked: a.value.includes(R.name),
             onChange: (H) => e.ctl.toggleSkill(R.name, H.target.checked),
             "data-skill": R.name
-          }, null, 40, ay),
+          }, null, 40, fy),
           he(" " + oe(R.name), 1)
-        ], 10, cy))), 128)),
-        G(r).skills.length ? pe("", !0) : (J(), q("span", uy, [
+        ], 10, uy))), 128)),
+        G(r).skills.length ? pe("", !0) : (J(), q("span", dy, [
           he(oe(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (J(), q(se, { key: 0 }, [
             he(" (" + oe(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      Y("div", fy, [
+      Y("div", hy, [
         Y("div", {
           ref_key: "chat",
           ref: F,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          m.value ? (J(), q("details", dy, [
-            Y("summary", hy, [
+          m.value ? (J(), q("details", py, [
+            Y("summary", gy, [
               C[30] || (C[30] = Y("b", null, "Summary", -1)),
               he(" of " + oe(g.value.length) + " earlier turn" + oe(g.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               Y("div", {
                 class: "cd-text cd-md",
                 innerHTML: G(Gs)(m.value.content)
-              }, null, 8, py)
+              }, null, 8, my)
             ]),
             (J(!0), q(se, null, qe(g.value, (R) => (J(), q("div", {
               key: R.id,
               class: "cd-turn cd-old"
             }, [
-              Y("div", gy, [
+              Y("div", _y, [
                 C[31] || (C[31] = Y("span", { class: "cd-who" }, "you", -1)),
                 he(oe(R.content), 1)
               ]),
@@ -11934,12 +11974,12 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
                   class: nt(["cd-reply", "cd-" + H.state]),
                   "data-skill": H.skill
                 }, [
-                  Y("div", _y, oe(H.skill), 1),
+                  Y("div", by, oe(H.skill), 1),
                   Y("div", {
                     class: "cd-text cd-md",
                     innerHTML: G(Gs)(H.content)
-                  }, null, 8, yy)
-                ], 10, my))), 128))
+                  }, null, 8, wy)
+                ], 10, yy))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
@@ -11952,7 +11992,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
             }, [
               C[32] || (C[32] = Y("span", { class: "cd-who" }, "you", -1)),
               he(oe(R.content) + " ", 1),
-              R.attachments?.length ? (J(), q("span", by, [
+              R.attachments?.length ? (J(), q("span", ky, [
                 (J(!0), q(se, null, qe(R.attachments, (H) => (J(), q(se, {
                   key: H.sha256
                 }, [
@@ -11964,7 +12004,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
                     title: H.name + (H.width ? ` · ${H.width}×${H.height}` : ""),
                     onClick: (Ke) => e.ctl.showImage(e.ctl.attachmentUrl(H.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, wy)) : (J(), q("a", {
+                  }, null, 8, xy)) : (J(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(H.sha256),
@@ -11972,11 +12012,11 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
                     rel: "noopener",
                     title: H.mime,
                     "data-test": "attachment"
-                  }, oe(H.name || H.mime), 9, ky))
+                  }, oe(H.name || H.mime), 9, Ay))
                 ], 64))), 128))
               ])) : pe("", !0),
-              R.state === "waiting" ? (J(), q("span", xy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              R.error ? (J(), q("span", Ay, " — " + oe(R.error), 1)) : pe("", !0)
+              R.state === "waiting" ? (J(), q("span", vy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              R.error ? (J(), q("span", Ry, " — " + oe(R.error), 1)) : pe("", !0)
             ], 2),
             Y("div", {
               class: "cd-replies",
@@ -11987,30 +12027,30 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
                 class: nt(["cd-reply", "cd-" + H.state]),
                 "data-skill": H.skill
               }, [
-                Y("div", Ry, [
+                Y("div", Cy, [
                   he(oe(H.skill), 1),
-                  H.state === "streaming" ? (J(), q("span", Ey, "…")) : pe("", !0)
+                  H.state === "streaming" ? (J(), q("span", Dy, "…")) : pe("", !0)
                 ]),
                 Y("div", {
                   class: "cd-text cd-md",
                   innerHTML: G(Gs)(H.content)
-                }, null, 8, Cy),
-                H.error ? (J(), q("div", Dy, oe(H.error), 1)) : pe("", !0)
-              ], 10, vy))), 128))
+                }, null, 8, Sy),
+                H.error ? (J(), q("div", Ty, oe(H.error), 1)) : pe("", !0)
+              ], 10, Ey))), 128))
             ], 4),
-            (J(!0), q(se, null, qe(x(R.id), (H) => (J(), hi(Kc, {
+            (J(!0), q(se, null, qe(x(R.id), (H) => (J(), hi(Xc, {
               key: H.id,
               run: H,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (J(!0), q(se, null, qe(x(0), (R) => (J(), hi(Kc, {
+          (J(!0), q(se, null, qe(x(0), (R) => (J(), hi(Xc, {
             key: R.id,
             run: R,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (J(), q("div", Sy, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (J(), q("div", Fy, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (J(), q("div", {
           key: 0,
@@ -12030,10 +12070,10 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
             ], 64)) : pe("", !0),
             he(": " + oe(R.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (J(), q("div", Ty, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (J(), q("div", Iy, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (J(), hi(bd, { to: "body" }, [
+      (J(), hi(kd, { to: "body" }, [
         G(r).image ? (J(), q("div", {
           key: 0,
           ref_key: "overlay",
@@ -12047,18 +12087,18 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           Y("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Fy),
+          }, null, 8, Oy),
           Y("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: C[14] || (C[14] = Hn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Iy)
+          }, "open in a new tab", 8, Ny)
         ], 544)) : pe("", !0)
       ])),
-      l.value ? (J(), q("div", Oy, oe(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (J(), q("div", My, [
+      l.value ? (J(), q("div", My, oe(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (J(), q("div", Ly, [
         (J(!0), q(se, null, qe(G(r).attachments, (R) => (J(), q("span", {
           key: R.key,
           class: nt(["cd-chip cd-att", "cd-att-" + R.state]),
@@ -12070,7 +12110,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
             class: "cd-chip-thumb",
             src: R.preview,
             alt: ""
-          }, null, 8, Ly)) : pe("", !0),
+          }, null, 8, jy)) : pe("", !0),
           he(" " + oe(R.name), 1),
           R.state === "uploading" ? (J(), q(se, { key: 1 }, [
             he(" …")
@@ -12082,17 +12122,17 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
             class: "cd-x",
             onClick: (H) => e.ctl.removeAttachment(R.key),
             title: "Remove"
-          }, "×", 8, Py)
-        ], 10, Ny))), 128))
+          }, "×", 8, By)
+        ], 10, Py))), 128))
       ])) : pe("", !0),
-      Y("div", jy, [
+      Y("div", $y, [
         Y("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
           onClick: C[15] || (C[15] = (R) => ae.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, By),
+        }, "+", 8, zy),
         Y("input", {
           ref_key: "picker",
           ref: ae,
@@ -12102,7 +12142,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           style: { display: "none" },
           onChange: be,
           "data-test": "file"
-        }, null, 40, $y),
+        }, null, 40, Uy),
         yn(Y("textarea", {
           "onUpdate:modelValue": C[16] || (C[16] = (R) => G(r).draft = R),
           rows: "2",
@@ -12111,7 +12151,7 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           onKeydown: Q,
           onPaste: lt,
           "data-test": "input"
-        }, null, 40, zy), [
+        }, null, 40, Wy), [
           [Un, G(r).draft]
         ]),
         Y("button", {
@@ -12119,29 +12159,29 @@ const T0 = ["data-prompt", "data-status"], F0 = { class: "cd-run-head" }, I0 = {
           disabled: !Ce.value,
           onClick: C[17] || (C[17] = (R) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Uy)
+        }, "send", 8, Jy)
       ])
     ], 32));
   }
-}, Jy = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", qy = "comfyd.canvas", Hy = 1500;
-function Yc() {
+}, Hy = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", Vy = "comfyd.canvas", Gy = 1500;
+function Zc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
 function mo(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Vy(e) {
-  const t = Yc();
+function Ky(e) {
+  const t = Zc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Yc();
-    (i || ++n > Hy) && (clearInterval(r), i ? e(i, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Zc();
+    (i || ++n > Gy) && (clearInterval(r), i ? e(i, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Gy({ app: e, api: t }, n) {
-  const r = new zh({
+function Yy({ app: e, api: t }, n) {
+  const r = new Wh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12154,28 +12194,28 @@ function Gy({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new Rp({
+  }), i = new Cp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: vp(window.sessionStorage),
+    tabId: Ep(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
     log: mo,
-    isPanelNode: ac
+    isPanelNode: fc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Oh,
+    createApp: Mh,
     reactive: vo,
-    component: Wy,
-    css: Jy,
+    component: qy,
+    css: Hy,
     document,
     log: mo,
     // Runs and their outputs come through the package's routes on
@@ -12197,10 +12237,10 @@ function Gy({ app: e, api: t }, n) {
   const l = () => {
     o || (o = !0, t.addEventListener("graphChanged", () => i.graphChanged()), window.addEventListener("focus", () => i.setFocus(!0)), window.addEventListener("blur", () => i.setFocus(!1)), document.addEventListener("visibilitychange", () => i.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
       i.touched(), i.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), Fp({ app: e, document }), i.start());
+    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), Op({ app: e, document }), i.start());
   };
   e.registerExtension({
-    name: qy,
+    name: Vy,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
@@ -12209,8 +12249,8 @@ function Gy({ app: e, api: t }, n) {
       a?.name === uo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      ac(c) && ug(c, s);
+      fc(c) && dg(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Vy(Gy);
+Ky(Yy);

@@ -183,6 +183,61 @@ func (BatchMode) EnumDescriptor() ([]byte, []int) {
 	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{1}
 }
 
+// OnStale says what happens to a patch whose base_revision is behind the
+// canvas.
+type OnStale int32
+
+const (
+	// The default: rebase.
+	OnStale_ON_STALE_UNSPECIFIED OnStale = 0
+	// Apply it on the current revision when it commutes with every revision
+	// committed since its base; otherwise STALE_REVISION with the conflicts.
+	OnStale_ON_STALE_REBASE OnStale = 1
+	// Refuse it whole with STALE_REVISION (the behaviour before rebasing).
+	OnStale_ON_STALE_REJECT OnStale = 2
+)
+
+// Enum value maps for OnStale.
+var (
+	OnStale_name = map[int32]string{
+		0: "ON_STALE_UNSPECIFIED",
+		1: "ON_STALE_REBASE",
+		2: "ON_STALE_REJECT",
+	}
+	OnStale_value = map[string]int32{
+		"ON_STALE_UNSPECIFIED": 0,
+		"ON_STALE_REBASE":      1,
+		"ON_STALE_REJECT":      2,
+	}
+)
+
+func (x OnStale) Enum() *OnStale {
+	p := new(OnStale)
+	*p = x
+	return p
+}
+
+func (x OnStale) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OnStale) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_graph_proto_enumTypes[2].Descriptor()
+}
+
+func (OnStale) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_graph_proto_enumTypes[2]
+}
+
+func (x OnStale) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OnStale.Descriptor instead.
+func (OnStale) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{2}
+}
+
 // ActorKind says what kind of caller made a change.
 type ActorKind int32
 
@@ -231,11 +286,11 @@ func (x ActorKind) String() string {
 }
 
 func (ActorKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_graph_proto_enumTypes[2].Descriptor()
+	return file_comfyd_v1_graph_proto_enumTypes[3].Descriptor()
 }
 
 func (ActorKind) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_graph_proto_enumTypes[2]
+	return &file_comfyd_v1_graph_proto_enumTypes[3]
 }
 
 func (x ActorKind) Number() protoreflect.EnumNumber {
@@ -244,7 +299,7 @@ func (x ActorKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActorKind.Descriptor instead.
 func (ActorKind) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{2}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{3}
 }
 
 // GraphOrigin says who made a change.
@@ -287,11 +342,11 @@ func (x GraphOrigin) String() string {
 }
 
 func (GraphOrigin) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_graph_proto_enumTypes[3].Descriptor()
+	return file_comfyd_v1_graph_proto_enumTypes[4].Descriptor()
 }
 
 func (GraphOrigin) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_graph_proto_enumTypes[3]
+	return &file_comfyd_v1_graph_proto_enumTypes[4]
 }
 
 func (x GraphOrigin) Number() protoreflect.EnumNumber {
@@ -300,7 +355,7 @@ func (x GraphOrigin) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use GraphOrigin.Descriptor instead.
 func (GraphOrigin) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{3}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{4}
 }
 
 // NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -1464,7 +1519,10 @@ type GraphError struct {
 	// Index of the command in its batch (-1 for the whole request).
 	Index int32 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
 	// Close matches for an unknown node type, widget or slot name.
-	Suggestions   []string `protobuf:"bytes,4,rep,name=suggestions,proto3" json:"suggestions,omitempty"`
+	Suggestions []string `protobuf:"bytes,4,rep,name=suggestions,proto3" json:"suggestions,omitempty"`
+	// STALE_REVISION of a patch that could not be rebased: what this command
+	// touches that a later revision changed (docs/concurrent-editing.md).
+	Conflicts     []*RevisionConflict `protobuf:"bytes,5,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1527,6 +1585,151 @@ func (x *GraphError) GetSuggestions() []string {
 	return nil
 }
 
+func (x *GraphError) GetConflicts() []*RevisionConflict {
+	if x != nil {
+		return x.Conflicts
+	}
+	return nil
+}
+
+// RevisionConflict is one reason a stale patch does not commute with a
+// revision committed after its base_revision.
+type RevisionConflict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The command of the patch.
+	Index int32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// The node both touch.
+	NodeId int64 `protobuf:"varint,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// The input both touch (its name on the canvas now, or "input N"), if any.
+	Input string `protobuf:"bytes,3,opt,name=input,proto3" json:"input,omitempty"`
+	// The widget both touch, if any.
+	Widget string `protobuf:"bytes,4,opt,name=widget,proto3" json:"widget,omitempty"`
+	// What the later revision did, as the command it is logged as
+	// ("set_widget", "remove_node", "connect", ...; "edit" for a change that
+	// has no command, such as a title).
+	Change string `protobuf:"bytes,5,opt,name=change,proto3" json:"change,omitempty"`
+	// The revision that made the change, who made it and its log line.
+	Revision uint64      `protobuf:"varint,6,opt,name=revision,proto3" json:"revision,omitempty"`
+	Origin   GraphOrigin `protobuf:"varint,7,opt,name=origin,proto3,enum=comfyd.v1.GraphOrigin" json:"origin,omitempty"`
+	Summary  string      `protobuf:"bytes,8,opt,name=summary,proto3" json:"summary,omitempty"`
+	// The widget's value now (absent when it has none or the node is gone).
+	CurrentValue *Value `protobuf:"bytes,9,opt,name=current_value,json=currentValue,proto3" json:"current_value,omitempty"`
+	// The input's link now: "#4.MODEL" (node and output), or "" when
+	// unconnected.
+	CurrentLink string `protobuf:"bytes,10,opt,name=current_link,json=currentLink,proto3" json:"current_link,omitempty"`
+	// The node is no longer on the canvas (or its id is now another node's).
+	NodeGone      bool `protobuf:"varint,11,opt,name=node_gone,json=nodeGone,proto3" json:"node_gone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevisionConflict) Reset() {
+	*x = RevisionConflict{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevisionConflict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevisionConflict) ProtoMessage() {}
+
+func (x *RevisionConflict) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevisionConflict.ProtoReflect.Descriptor instead.
+func (*RevisionConflict) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RevisionConflict) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *RevisionConflict) GetNodeId() int64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *RevisionConflict) GetInput() string {
+	if x != nil {
+		return x.Input
+	}
+	return ""
+}
+
+func (x *RevisionConflict) GetWidget() string {
+	if x != nil {
+		return x.Widget
+	}
+	return ""
+}
+
+func (x *RevisionConflict) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *RevisionConflict) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *RevisionConflict) GetOrigin() GraphOrigin {
+	if x != nil {
+		return x.Origin
+	}
+	return GraphOrigin_GRAPH_ORIGIN_UNSPECIFIED
+}
+
+func (x *RevisionConflict) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *RevisionConflict) GetCurrentValue() *Value {
+	if x != nil {
+		return x.CurrentValue
+	}
+	return nil
+}
+
+func (x *RevisionConflict) GetCurrentLink() string {
+	if x != nil {
+		return x.CurrentLink
+	}
+	return ""
+}
+
+func (x *RevisionConflict) GetNodeGone() bool {
+	if x != nil {
+		return x.NodeGone
+	}
+	return false
+}
+
 // CommandResult is the verified outcome of one command.
 type CommandResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1547,7 +1750,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1559,7 +1762,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1572,7 +1775,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{16}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CommandResult) GetIndex() int32 {
@@ -1639,7 +1842,7 @@ type NodeInput struct {
 
 func (x *NodeInput) Reset() {
 	*x = NodeInput{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1854,7 @@ func (x *NodeInput) String() string {
 func (*NodeInput) ProtoMessage() {}
 
 func (x *NodeInput) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1867,7 @@ func (x *NodeInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInput.ProtoReflect.Descriptor instead.
 func (*NodeInput) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{17}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *NodeInput) GetName() string {
@@ -1707,7 +1910,7 @@ type NodeOutput struct {
 
 func (x *NodeOutput) Reset() {
 	*x = NodeOutput{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1719,7 +1922,7 @@ func (x *NodeOutput) String() string {
 func (*NodeOutput) ProtoMessage() {}
 
 func (x *NodeOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1732,7 +1935,7 @@ func (x *NodeOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeOutput.ProtoReflect.Descriptor instead.
 func (*NodeOutput) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{18}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *NodeOutput) GetName() string {
@@ -1769,7 +1972,7 @@ type Widget struct {
 
 func (x *Widget) Reset() {
 	*x = Widget{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1781,7 +1984,7 @@ func (x *Widget) String() string {
 func (*Widget) ProtoMessage() {}
 
 func (x *Widget) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1794,7 +1997,7 @@ func (x *Widget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Widget.ProtoReflect.Descriptor instead.
 func (*Widget) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{19}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Widget) GetName() string {
@@ -1833,7 +2036,7 @@ type Actor struct {
 
 func (x *Actor) Reset() {
 	*x = Actor{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1845,7 +2048,7 @@ func (x *Actor) String() string {
 func (*Actor) ProtoMessage() {}
 
 func (x *Actor) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1858,7 +2061,7 @@ func (x *Actor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Actor.ProtoReflect.Descriptor instead.
 func (*Actor) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Actor) GetKind() ActorKind {
@@ -1901,7 +2104,7 @@ type Provenance struct {
 
 func (x *Provenance) Reset() {
 	*x = Provenance{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1913,7 +2116,7 @@ func (x *Provenance) String() string {
 func (*Provenance) ProtoMessage() {}
 
 func (x *Provenance) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1926,7 +2129,7 @@ func (x *Provenance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Provenance.ProtoReflect.Descriptor instead.
 func (*Provenance) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Provenance) GetActor() *Actor {
@@ -1972,7 +2175,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1984,7 +2187,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1997,7 +2200,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Node) GetId() int64 {
@@ -2087,7 +2290,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2099,7 +2302,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2112,7 +2315,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Link) GetId() int64 {
@@ -2183,7 +2386,7 @@ type Graph struct {
 
 func (x *Graph) Reset() {
 	*x = Graph{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2195,7 +2398,7 @@ func (x *Graph) String() string {
 func (*Graph) ProtoMessage() {}
 
 func (x *Graph) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2208,7 +2411,7 @@ func (x *Graph) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Graph.ProtoReflect.Descriptor instead.
 func (*Graph) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Graph) GetCanvasId() string {
@@ -2266,20 +2469,23 @@ type ExecuteRequest struct {
 	// Empty: the most recently focused canvas.
 	CanvasId string   `protobuf:"bytes,1,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
 	Command  *Command `protobuf:"bytes,2,opt,name=command,proto3" json:"command,omitempty"`
-	// Refuse when the canvas is no longer at this revision (absent: no check).
+	// The revision the command was built on (absent: no check). When the
+	// canvas has moved on, on_stale decides: rebase (the default) or refuse.
 	BaseRevision *wrapperspb.UInt64Value `protobuf:"bytes,3,opt,name=base_revision,json=baseRevision,proto3" json:"base_revision,omitempty"`
 	// A retry with the same key returns the stored outcome.
 	IdempotencyKey string `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	ValidateOnly   bool   `protobuf:"varint,5,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	// How long to wait for the tab (0 = the service's default).
-	TimeoutMs     uint32 `protobuf:"varint,6,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	TimeoutMs uint32 `protobuf:"varint,6,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	// What a base_revision behind the canvas does (default: rebase).
+	OnStale       OnStale `protobuf:"varint,7,opt,name=on_stale,json=onStale,proto3,enum=comfyd.v1.OnStale" json:"on_stale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2291,7 +2497,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2304,7 +2510,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ExecuteRequest) GetCanvasId() string {
@@ -2349,6 +2555,13 @@ func (x *ExecuteRequest) GetTimeoutMs() uint32 {
 	return 0
 }
 
+func (x *ExecuteRequest) GetOnStale() OnStale {
+	if x != nil {
+		return x.OnStale
+	}
+	return OnStale_ON_STALE_UNSPECIFIED
+}
+
 // ExecuteResponse is the verified result.
 type ExecuteResponse struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2359,14 +2572,18 @@ type ExecuteResponse struct {
 	// For get_graph.
 	Graph *Graph `protobuf:"bytes,5,opt,name=graph,proto3" json:"graph,omitempty"`
 	// True when the outcome came from the idempotency store.
-	Replayed      bool `protobuf:"varint,6,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	Replayed bool `protobuf:"varint,6,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// True when base_revision was behind and the command was rebased onto
+	// the canvas's revision; rebased_from is that base_revision.
+	Rebased       bool   `protobuf:"varint,7,opt,name=rebased,proto3" json:"rebased,omitempty"`
+	RebasedFrom   uint64 `protobuf:"varint,8,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2378,7 +2595,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2391,7 +2608,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ExecuteResponse) GetOk() bool {
@@ -2436,6 +2653,20 @@ func (x *ExecuteResponse) GetReplayed() bool {
 	return false
 }
 
+func (x *ExecuteResponse) GetRebased() bool {
+	if x != nil {
+		return x.Rebased
+	}
+	return false
+}
+
+func (x *ExecuteResponse) GetRebasedFrom() uint64 {
+	if x != nil {
+		return x.RebasedFrom
+	}
+	return 0
+}
+
 // ExecuteBatchRequest runs a patch.
 type ExecuteBatchRequest struct {
 	state          protoimpl.MessageState  `protogen:"open.v1"`
@@ -2446,13 +2677,15 @@ type ExecuteBatchRequest struct {
 	ValidateOnly   bool                    `protobuf:"varint,5,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	Mode           BatchMode               `protobuf:"varint,6,opt,name=mode,proto3,enum=comfyd.v1.BatchMode" json:"mode,omitempty"`
 	TimeoutMs      uint32                  `protobuf:"varint,7,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// What a base_revision behind the canvas does (default: rebase).
+	OnStale       OnStale `protobuf:"varint,8,opt,name=on_stale,json=onStale,proto3,enum=comfyd.v1.OnStale" json:"on_stale,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteBatchRequest) Reset() {
 	*x = ExecuteBatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2464,7 +2697,7 @@ func (x *ExecuteBatchRequest) String() string {
 func (*ExecuteBatchRequest) ProtoMessage() {}
 
 func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2477,7 +2710,7 @@ func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ExecuteBatchRequest) GetCanvasId() string {
@@ -2529,6 +2762,13 @@ func (x *ExecuteBatchRequest) GetTimeoutMs() uint32 {
 	return 0
 }
 
+func (x *ExecuteBatchRequest) GetOnStale() OnStale {
+	if x != nil {
+		return x.OnStale
+	}
+	return OnStale_ON_STALE_UNSPECIFIED
+}
+
 // ExecuteBatchResponse is the verified result of a patch.
 type ExecuteBatchResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2541,14 +2781,18 @@ type ExecuteBatchResponse struct {
 	Revision uint64        `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
 	Replayed bool          `protobuf:"varint,6,opt,name=replayed,proto3" json:"replayed,omitempty"`
 	// ref -> node id for nodes created by this batch.
-	Refs          map[string]int64 `protobuf:"bytes,7,rep,name=refs,proto3" json:"refs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	Refs map[string]int64 `protobuf:"bytes,7,rep,name=refs,proto3" json:"refs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// True when base_revision was behind and the patch was rebased onto the
+	// canvas's revision; rebased_from is that base_revision.
+	Rebased       bool   `protobuf:"varint,8,opt,name=rebased,proto3" json:"rebased,omitempty"`
+	RebasedFrom   uint64 `protobuf:"varint,9,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteBatchResponse) Reset() {
 	*x = ExecuteBatchResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2560,7 +2804,7 @@ func (x *ExecuteBatchResponse) String() string {
 func (*ExecuteBatchResponse) ProtoMessage() {}
 
 func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2573,7 +2817,7 @@ func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExecuteBatchResponse) GetOk() bool {
@@ -2625,6 +2869,20 @@ func (x *ExecuteBatchResponse) GetRefs() map[string]int64 {
 	return nil
 }
 
+func (x *ExecuteBatchResponse) GetRebased() bool {
+	if x != nil {
+		return x.Rebased
+	}
+	return false
+}
+
+func (x *ExecuteBatchResponse) GetRebasedFrom() uint64 {
+	if x != nil {
+		return x.RebasedFrom
+	}
+	return 0
+}
+
 // GetGraphRequest reads a canvas's mirror.
 type GetGraphRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2637,7 +2895,7 @@ type GetGraphRequest struct {
 
 func (x *GetGraphRequest) Reset() {
 	*x = GetGraphRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2649,7 +2907,7 @@ func (x *GetGraphRequest) String() string {
 func (*GetGraphRequest) ProtoMessage() {}
 
 func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2662,7 +2920,7 @@ func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetGraphRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetGraphRequest) GetCanvasId() string {
@@ -2690,7 +2948,7 @@ type GetGraphResponse struct {
 
 func (x *GetGraphResponse) Reset() {
 	*x = GetGraphResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2702,7 +2960,7 @@ func (x *GetGraphResponse) String() string {
 func (*GetGraphResponse) ProtoMessage() {}
 
 func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2715,7 +2973,7 @@ func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetGraphResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetGraphResponse) GetGraph() *Graph {
@@ -2757,7 +3015,7 @@ type GraphOp struct {
 
 func (x *GraphOp) Reset() {
 	*x = GraphOp{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +3027,7 @@ func (x *GraphOp) String() string {
 func (*GraphOp) ProtoMessage() {}
 
 func (x *GraphOp) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +3040,7 @@ func (x *GraphOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphOp.ProtoReflect.Descriptor instead.
 func (*GraphOp) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GraphOp) GetRevision() uint64 {
@@ -2869,7 +3127,7 @@ type GetNodeHistoryRequest struct {
 
 func (x *GetNodeHistoryRequest) Reset() {
 	*x = GetNodeHistoryRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2881,7 +3139,7 @@ func (x *GetNodeHistoryRequest) String() string {
 func (*GetNodeHistoryRequest) ProtoMessage() {}
 
 func (x *GetNodeHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2894,7 +3152,7 @@ func (x *GetNodeHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetNodeHistoryRequest) GetCanvasId() string {
@@ -2938,7 +3196,7 @@ type GetNodeHistoryResponse struct {
 
 func (x *GetNodeHistoryResponse) Reset() {
 	*x = GetNodeHistoryResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2950,7 +3208,7 @@ func (x *GetNodeHistoryResponse) String() string {
 func (*GetNodeHistoryResponse) ProtoMessage() {}
 
 func (x *GetNodeHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2963,7 +3221,7 @@ func (x *GetNodeHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetNodeHistoryResponse) GetCanvasId() string {
@@ -3019,7 +3277,7 @@ type GetDiffRequest struct {
 
 func (x *GetDiffRequest) Reset() {
 	*x = GetDiffRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3031,7 +3289,7 @@ func (x *GetDiffRequest) String() string {
 func (*GetDiffRequest) ProtoMessage() {}
 
 func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3044,7 +3302,7 @@ func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetDiffRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetDiffRequest) GetCanvasId() string {
@@ -3077,7 +3335,7 @@ type GetDiffResponse struct {
 
 func (x *GetDiffResponse) Reset() {
 	*x = GetDiffResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3089,7 +3347,7 @@ func (x *GetDiffResponse) String() string {
 func (*GetDiffResponse) ProtoMessage() {}
 
 func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3102,7 +3360,7 @@ func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetDiffResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetDiffResponse) GetCanvasId() string {
@@ -3169,7 +3427,7 @@ type InputSpec struct {
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3181,7 +3439,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3194,7 +3452,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *InputSpec) GetName() string {
@@ -3286,7 +3544,7 @@ type OutputSpec struct {
 
 func (x *OutputSpec) Reset() {
 	*x = OutputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3298,7 +3556,7 @@ func (x *OutputSpec) String() string {
 func (*OutputSpec) ProtoMessage() {}
 
 func (x *OutputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3311,7 +3569,7 @@ func (x *OutputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputSpec.ProtoReflect.Descriptor instead.
 func (*OutputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *OutputSpec) GetName() string {
@@ -3351,7 +3609,7 @@ type NodeType struct {
 
 func (x *NodeType) Reset() {
 	*x = NodeType{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3363,7 +3621,7 @@ func (x *NodeType) String() string {
 func (*NodeType) ProtoMessage() {}
 
 func (x *NodeType) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3376,7 +3634,7 @@ func (x *NodeType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeType.ProtoReflect.Descriptor instead.
 func (*NodeType) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *NodeType) GetName() string {
@@ -3446,7 +3704,7 @@ type ListNodeTypesRequest struct {
 
 func (x *ListNodeTypesRequest) Reset() {
 	*x = ListNodeTypesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3458,7 +3716,7 @@ func (x *ListNodeTypesRequest) String() string {
 func (*ListNodeTypesRequest) ProtoMessage() {}
 
 func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3471,7 +3729,7 @@ func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListNodeTypesRequest) GetCanvasId() string {
@@ -3520,7 +3778,7 @@ type ListNodeTypesResponse struct {
 
 func (x *ListNodeTypesResponse) Reset() {
 	*x = ListNodeTypesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3532,7 +3790,7 @@ func (x *ListNodeTypesResponse) String() string {
 func (*ListNodeTypesResponse) ProtoMessage() {}
 
 func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3545,7 +3803,7 @@ func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListNodeTypesResponse) GetNodeTypes() []*NodeType {
@@ -3578,7 +3836,7 @@ type Canvas struct {
 
 func (x *Canvas) Reset() {
 	*x = Canvas{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3590,7 +3848,7 @@ func (x *Canvas) String() string {
 func (*Canvas) ProtoMessage() {}
 
 func (x *Canvas) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3603,7 +3861,7 @@ func (x *Canvas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canvas.ProtoReflect.Descriptor instead.
 func (*Canvas) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Canvas) GetCanvasId() string {
@@ -3664,7 +3922,7 @@ type ListCanvasesRequest struct {
 
 func (x *ListCanvasesRequest) Reset() {
 	*x = ListCanvasesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3676,7 +3934,7 @@ func (x *ListCanvasesRequest) String() string {
 func (*ListCanvasesRequest) ProtoMessage() {}
 
 func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3689,7 +3947,7 @@ func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCanvasesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
 }
 
 // ListCanvasesResponse lists canvases, most recently focused first.
@@ -3702,7 +3960,7 @@ type ListCanvasesResponse struct {
 
 func (x *ListCanvasesResponse) Reset() {
 	*x = ListCanvasesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3714,7 +3972,7 @@ func (x *ListCanvasesResponse) String() string {
 func (*ListCanvasesResponse) ProtoMessage() {}
 
 func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3727,7 +3985,7 @@ func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCanvasesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListCanvasesResponse) GetCanvases() []*Canvas {
@@ -3757,7 +4015,7 @@ type QueueRequest struct {
 
 func (x *QueueRequest) Reset() {
 	*x = QueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3769,7 +4027,7 @@ func (x *QueueRequest) String() string {
 func (*QueueRequest) ProtoMessage() {}
 
 func (x *QueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3782,7 +4040,7 @@ func (x *QueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRequest.ProtoReflect.Descriptor instead.
 func (*QueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *QueueRequest) GetCanvasId() string {
@@ -3853,7 +4111,7 @@ type QueueResponse struct {
 
 func (x *QueueResponse) Reset() {
 	*x = QueueResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3865,7 +4123,7 @@ func (x *QueueResponse) String() string {
 func (*QueueResponse) ProtoMessage() {}
 
 func (x *QueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3878,7 +4136,7 @@ func (x *QueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueResponse.ProtoReflect.Descriptor instead.
 func (*QueueResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *QueueResponse) GetPromptId() string {
@@ -3943,7 +4201,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3955,7 +4213,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3968,7 +4226,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SaveRequest) GetCanvasId() string {
@@ -4004,7 +4262,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4016,7 +4274,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4029,7 +4287,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SaveResponse) GetName() string {
@@ -4068,7 +4326,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4080,7 +4338,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4093,7 +4351,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *LoadRequest) GetCanvasId() string {
@@ -4144,7 +4402,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4156,7 +4414,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4169,7 +4427,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *LoadResponse) GetCanvasId() string {
@@ -4209,7 +4467,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4221,7 +4479,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4234,7 +4492,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
 }
 
 // StoredWorkflow is an entry of the workflow store.
@@ -4249,7 +4507,7 @@ type StoredWorkflow struct {
 
 func (x *StoredWorkflow) Reset() {
 	*x = StoredWorkflow{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4261,7 +4519,7 @@ func (x *StoredWorkflow) String() string {
 func (*StoredWorkflow) ProtoMessage() {}
 
 func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4274,7 +4532,7 @@ func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredWorkflow.ProtoReflect.Descriptor instead.
 func (*StoredWorkflow) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *StoredWorkflow) GetName() string {
@@ -4308,7 +4566,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4320,7 +4578,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4333,7 +4591,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ListWorkflowsResponse) GetWorkflows() []*StoredWorkflow {
@@ -4363,7 +4621,7 @@ type AttachCanvasRequest struct {
 
 func (x *AttachCanvasRequest) Reset() {
 	*x = AttachCanvasRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4375,7 +4633,7 @@ func (x *AttachCanvasRequest) String() string {
 func (*AttachCanvasRequest) ProtoMessage() {}
 
 func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4388,7 +4646,7 @@ func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasRequest.ProtoReflect.Descriptor instead.
 func (*AttachCanvasRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AttachCanvasRequest) GetCanvasId() string {
@@ -4449,7 +4707,7 @@ type PatchRequest struct {
 
 func (x *PatchRequest) Reset() {
 	*x = PatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4461,7 +4719,7 @@ func (x *PatchRequest) String() string {
 func (*PatchRequest) ProtoMessage() {}
 
 func (x *PatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4474,7 +4732,7 @@ func (x *PatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchRequest.ProtoReflect.Descriptor instead.
 func (*PatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *PatchRequest) GetRequestId() uint64 {
@@ -4528,7 +4786,7 @@ type EditorQueueRequest struct {
 
 func (x *EditorQueueRequest) Reset() {
 	*x = EditorQueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4540,7 +4798,7 @@ func (x *EditorQueueRequest) String() string {
 func (*EditorQueueRequest) ProtoMessage() {}
 
 func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4553,7 +4811,7 @@ func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueRequest.ProtoReflect.Descriptor instead.
 func (*EditorQueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *EditorQueueRequest) GetRequestId() uint64 {
@@ -4596,7 +4854,7 @@ type EditorLoadRequest struct {
 
 func (x *EditorLoadRequest) Reset() {
 	*x = EditorLoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4608,7 +4866,7 @@ func (x *EditorLoadRequest) String() string {
 func (*EditorLoadRequest) ProtoMessage() {}
 
 func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4621,7 +4879,7 @@ func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadRequest.ProtoReflect.Descriptor instead.
 func (*EditorLoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *EditorLoadRequest) GetRequestId() uint64 {
@@ -4656,7 +4914,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4668,7 +4926,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4681,7 +4939,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *Attached) GetCanvasId() string {
@@ -4715,7 +4973,7 @@ type AttachCanvasResponse struct {
 
 func (x *AttachCanvasResponse) Reset() {
 	*x = AttachCanvasResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4727,7 +4985,7 @@ func (x *AttachCanvasResponse) String() string {
 func (*AttachCanvasResponse) ProtoMessage() {}
 
 func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4740,7 +4998,7 @@ func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasResponse.ProtoReflect.Descriptor instead.
 func (*AttachCanvasResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AttachCanvasResponse) GetKind() isAttachCanvasResponse_Kind {
@@ -4843,7 +5101,7 @@ type ResyncRequest struct {
 
 func (x *ResyncRequest) Reset() {
 	*x = ResyncRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4855,7 +5113,7 @@ func (x *ResyncRequest) String() string {
 func (*ResyncRequest) ProtoMessage() {}
 
 func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4868,7 +5126,7 @@ func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncRequest.ProtoReflect.Descriptor instead.
 func (*ResyncRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ResyncRequest) GetRequestId() uint64 {
@@ -4906,7 +5164,7 @@ type GraphDelta struct {
 
 func (x *GraphDelta) Reset() {
 	*x = GraphDelta{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4918,7 +5176,7 @@ func (x *GraphDelta) String() string {
 func (*GraphDelta) ProtoMessage() {}
 
 func (x *GraphDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4931,7 +5189,7 @@ func (x *GraphDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphDelta.ProtoReflect.Descriptor instead.
 func (*GraphDelta) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *GraphDelta) GetNodesJson() []string {
@@ -5001,7 +5259,7 @@ type PatchResult struct {
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5013,7 +5271,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5026,7 +5284,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -5097,7 +5355,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5109,7 +5367,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5122,7 +5380,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -5188,7 +5446,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5200,7 +5458,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5213,7 +5471,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -5264,7 +5522,7 @@ type UserEdit struct {
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5276,7 +5534,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5289,7 +5547,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -5323,7 +5581,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5335,7 +5593,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5348,7 +5606,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{65}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -5376,7 +5634,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5388,7 +5646,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5401,7 +5659,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{66}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -5513,7 +5771,7 @@ type ReportEditorResponse struct {
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5525,7 +5783,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5538,7 +5796,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{67}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -5634,13 +5892,27 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\aarrange\x18\t \x01(\v2\x19.comfyd.v1.ArrangeCommandH\x00R\aarrange\x12C\n" +
 	"\rset_node_mode\x18\n" +
 	" \x01(\v2\x1d.comfyd.v1.SetNodeModeCommandH\x00R\vsetNodeModeB\t\n" +
-	"\acommand\"\x8d\x01\n" +
+	"\acommand\"\xc8\x01\n" +
 	"\n" +
 	"GraphError\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.comfyd.v1.GraphErrorCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12 \n" +
-	"\vsuggestions\x18\x04 \x03(\tR\vsuggestions\"\xe1\x01\n" +
+	"\vsuggestions\x18\x04 \x03(\tR\vsuggestions\x129\n" +
+	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\"\xe4\x02\n" +
+	"\x10RevisionConflict\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
+	"\x05input\x18\x03 \x01(\tR\x05input\x12\x16\n" +
+	"\x06widget\x18\x04 \x01(\tR\x06widget\x12\x16\n" +
+	"\x06change\x18\x05 \x01(\tR\x06change\x12\x1a\n" +
+	"\brevision\x18\x06 \x01(\x04R\brevision\x12.\n" +
+	"\x06origin\x18\a \x01(\x0e2\x16.comfyd.v1.GraphOriginR\x06origin\x12\x18\n" +
+	"\asummary\x18\b \x01(\tR\asummary\x125\n" +
+	"\rcurrent_value\x18\t \x01(\v2\x10.comfyd.v1.ValueR\fcurrentValue\x12!\n" +
+	"\fcurrent_link\x18\n" +
+	" \x01(\tR\vcurrentLink\x12\x1b\n" +
+	"\tnode_gone\x18\v \x01(\bR\bnodeGone\"\xe1\x01\n" +
 	"\rCommandResult\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12+\n" +
@@ -5706,7 +5978,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05links\x18\x04 \x03(\v2\x0f.comfyd.v1.LinkR\x05links\x12\x14\n" +
 	"\x05stale\x18\x05 \x01(\bR\x05stale\x12\x14\n" +
 	"\x05title\x18\x06 \x01(\tR\x05title\x12\x1c\n" +
-	"\tunchanged\x18\a \x01(\bR\tunchanged\"\x8b\x02\n" +
+	"\tunchanged\x18\a \x01(\bR\tunchanged\"\xba\x02\n" +
 	"\x0eExecuteRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12,\n" +
 	"\acommand\x18\x02 \x01(\v2\x12.comfyd.v1.CommandR\acommand\x12A\n" +
@@ -5714,14 +5986,17 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\x12#\n" +
 	"\rvalidate_only\x18\x05 \x01(\bR\fvalidateOnly\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\x06 \x01(\rR\ttimeoutMs\"\xd0\x01\n" +
+	"timeout_ms\x18\x06 \x01(\rR\ttimeoutMs\x12-\n" +
+	"\bon_stale\x18\a \x01(\x0e2\x12.comfyd.v1.OnStaleR\aonStale\"\x8d\x02\n" +
 	"\x0fExecuteResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x120\n" +
 	"\x06result\x18\x02 \x01(\v2\x18.comfyd.v1.CommandResultR\x06result\x12\x1b\n" +
 	"\tcanvas_id\x18\x03 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\x04R\brevision\x12&\n" +
 	"\x05graph\x18\x05 \x01(\v2\x10.comfyd.v1.GraphR\x05graph\x12\x1a\n" +
-	"\breplayed\x18\x06 \x01(\bR\breplayed\"\xbc\x02\n" +
+	"\breplayed\x18\x06 \x01(\bR\breplayed\x12\x18\n" +
+	"\arebased\x18\a \x01(\bR\arebased\x12!\n" +
+	"\frebased_from\x18\b \x01(\x04R\vrebasedFrom\"\xeb\x02\n" +
 	"\x13ExecuteBatchRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12.\n" +
 	"\bcommands\x18\x02 \x03(\v2\x12.comfyd.v1.CommandR\bcommands\x12A\n" +
@@ -5730,7 +6005,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\rvalidate_only\x18\x05 \x01(\bR\fvalidateOnly\x12(\n" +
 	"\x04mode\x18\x06 \x01(\x0e2\x14.comfyd.v1.BatchModeR\x04mode\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\a \x01(\rR\ttimeoutMs\"\xd6\x02\n" +
+	"timeout_ms\x18\a \x01(\rR\ttimeoutMs\x12-\n" +
+	"\bon_stale\x18\b \x01(\x0e2\x12.comfyd.v1.OnStaleR\aonStale\"\x93\x03\n" +
 	"\x14ExecuteBatchResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x122\n" +
 	"\aresults\x18\x02 \x03(\v2\x18.comfyd.v1.CommandResultR\aresults\x12-\n" +
@@ -5738,7 +6014,9 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\tcanvas_id\x18\x04 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x05 \x01(\x04R\brevision\x12\x1a\n" +
 	"\breplayed\x18\x06 \x01(\bR\breplayed\x12=\n" +
-	"\x04refs\x18\a \x03(\v2).comfyd.v1.ExecuteBatchResponse.RefsEntryR\x04refs\x1a7\n" +
+	"\x04refs\x18\a \x03(\v2).comfyd.v1.ExecuteBatchResponse.RefsEntryR\x04refs\x12\x18\n" +
+	"\arebased\x18\b \x01(\bR\arebased\x12!\n" +
+	"\frebased_from\x18\t \x01(\x04R\vrebasedFrom\x1a7\n" +
 	"\tRefsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"Y\n" +
@@ -6006,7 +6284,11 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\tBatchMode\x12\x1a\n" +
 	"\x16BATCH_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11BATCH_MODE_ATOMIC\x10\x01\x12\x16\n" +
-	"\x12BATCH_MODE_PARTIAL\x10\x02*\x90\x01\n" +
+	"\x12BATCH_MODE_PARTIAL\x10\x02*M\n" +
+	"\aOnStale\x12\x18\n" +
+	"\x14ON_STALE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fON_STALE_REBASE\x10\x01\x12\x13\n" +
+	"\x0fON_STALE_REJECT\x10\x02*\x90\x01\n" +
 	"\tActorKind\x12\x1a\n" +
 	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ACTOR_KIND_SKILL\x10\x01\x12\x12\n" +
@@ -6046,210 +6328,217 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 	return file_comfyd_v1_graph_proto_rawDescData
 }
 
-var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
+var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
-	(ActorKind)(0),                 // 2: comfyd.v1.ActorKind
-	(GraphOrigin)(0),               // 3: comfyd.v1.GraphOrigin
-	(*NodeRef)(nil),                // 4: comfyd.v1.NodeRef
-	(*SlotRef)(nil),                // 5: comfyd.v1.SlotRef
-	(*Value)(nil),                  // 6: comfyd.v1.Value
-	(*Position)(nil),               // 7: comfyd.v1.Position
-	(*CreateNodeCommand)(nil),      // 8: comfyd.v1.CreateNodeCommand
-	(*RemoveNodeCommand)(nil),      // 9: comfyd.v1.RemoveNodeCommand
-	(*ConnectCommand)(nil),         // 10: comfyd.v1.ConnectCommand
-	(*DisconnectCommand)(nil),      // 11: comfyd.v1.DisconnectCommand
-	(*SetWidgetCommand)(nil),       // 12: comfyd.v1.SetWidgetCommand
-	(*MoveNodeCommand)(nil),        // 13: comfyd.v1.MoveNodeCommand
-	(*ClearGraphCommand)(nil),      // 14: comfyd.v1.ClearGraphCommand
-	(*GetGraphCommand)(nil),        // 15: comfyd.v1.GetGraphCommand
-	(*ArrangeCommand)(nil),         // 16: comfyd.v1.ArrangeCommand
-	(*SetNodeModeCommand)(nil),     // 17: comfyd.v1.SetNodeModeCommand
-	(*Command)(nil),                // 18: comfyd.v1.Command
-	(*GraphError)(nil),             // 19: comfyd.v1.GraphError
-	(*CommandResult)(nil),          // 20: comfyd.v1.CommandResult
-	(*NodeInput)(nil),              // 21: comfyd.v1.NodeInput
-	(*NodeOutput)(nil),             // 22: comfyd.v1.NodeOutput
-	(*Widget)(nil),                 // 23: comfyd.v1.Widget
-	(*Actor)(nil),                  // 24: comfyd.v1.Actor
-	(*Provenance)(nil),             // 25: comfyd.v1.Provenance
-	(*Node)(nil),                   // 26: comfyd.v1.Node
-	(*Link)(nil),                   // 27: comfyd.v1.Link
-	(*Graph)(nil),                  // 28: comfyd.v1.Graph
-	(*ExecuteRequest)(nil),         // 29: comfyd.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 30: comfyd.v1.ExecuteResponse
-	(*ExecuteBatchRequest)(nil),    // 31: comfyd.v1.ExecuteBatchRequest
-	(*ExecuteBatchResponse)(nil),   // 32: comfyd.v1.ExecuteBatchResponse
-	(*GetGraphRequest)(nil),        // 33: comfyd.v1.GetGraphRequest
-	(*GetGraphResponse)(nil),       // 34: comfyd.v1.GetGraphResponse
-	(*GraphOp)(nil),                // 35: comfyd.v1.GraphOp
-	(*GetNodeHistoryRequest)(nil),  // 36: comfyd.v1.GetNodeHistoryRequest
-	(*GetNodeHistoryResponse)(nil), // 37: comfyd.v1.GetNodeHistoryResponse
-	(*GetDiffRequest)(nil),         // 38: comfyd.v1.GetDiffRequest
-	(*GetDiffResponse)(nil),        // 39: comfyd.v1.GetDiffResponse
-	(*InputSpec)(nil),              // 40: comfyd.v1.InputSpec
-	(*OutputSpec)(nil),             // 41: comfyd.v1.OutputSpec
-	(*NodeType)(nil),               // 42: comfyd.v1.NodeType
-	(*ListNodeTypesRequest)(nil),   // 43: comfyd.v1.ListNodeTypesRequest
-	(*ListNodeTypesResponse)(nil),  // 44: comfyd.v1.ListNodeTypesResponse
-	(*Canvas)(nil),                 // 45: comfyd.v1.Canvas
-	(*ListCanvasesRequest)(nil),    // 46: comfyd.v1.ListCanvasesRequest
-	(*ListCanvasesResponse)(nil),   // 47: comfyd.v1.ListCanvasesResponse
-	(*QueueRequest)(nil),           // 48: comfyd.v1.QueueRequest
-	(*QueueResponse)(nil),          // 49: comfyd.v1.QueueResponse
-	(*SaveRequest)(nil),            // 50: comfyd.v1.SaveRequest
-	(*SaveResponse)(nil),           // 51: comfyd.v1.SaveResponse
-	(*LoadRequest)(nil),            // 52: comfyd.v1.LoadRequest
-	(*LoadResponse)(nil),           // 53: comfyd.v1.LoadResponse
-	(*ListWorkflowsRequest)(nil),   // 54: comfyd.v1.ListWorkflowsRequest
-	(*StoredWorkflow)(nil),         // 55: comfyd.v1.StoredWorkflow
-	(*ListWorkflowsResponse)(nil),  // 56: comfyd.v1.ListWorkflowsResponse
-	(*AttachCanvasRequest)(nil),    // 57: comfyd.v1.AttachCanvasRequest
-	(*PatchRequest)(nil),           // 58: comfyd.v1.PatchRequest
-	(*EditorQueueRequest)(nil),     // 59: comfyd.v1.EditorQueueRequest
-	(*EditorLoadRequest)(nil),      // 60: comfyd.v1.EditorLoadRequest
-	(*Attached)(nil),               // 61: comfyd.v1.Attached
-	(*AttachCanvasResponse)(nil),   // 62: comfyd.v1.AttachCanvasResponse
-	(*ResyncRequest)(nil),          // 63: comfyd.v1.ResyncRequest
-	(*GraphDelta)(nil),             // 64: comfyd.v1.GraphDelta
-	(*PatchResult)(nil),            // 65: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 66: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 67: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 68: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 69: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 70: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 71: comfyd.v1.ReportEditorResponse
-	nil,                            // 72: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 73: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 74: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 75: google.protobuf.UInt64Value
-	(RunOrigin)(0),                 // 76: comfyd.v1.RunOrigin
-	(*Run)(nil),                    // 77: comfyd.v1.Run
+	(OnStale)(0),                   // 2: comfyd.v1.OnStale
+	(ActorKind)(0),                 // 3: comfyd.v1.ActorKind
+	(GraphOrigin)(0),               // 4: comfyd.v1.GraphOrigin
+	(*NodeRef)(nil),                // 5: comfyd.v1.NodeRef
+	(*SlotRef)(nil),                // 6: comfyd.v1.SlotRef
+	(*Value)(nil),                  // 7: comfyd.v1.Value
+	(*Position)(nil),               // 8: comfyd.v1.Position
+	(*CreateNodeCommand)(nil),      // 9: comfyd.v1.CreateNodeCommand
+	(*RemoveNodeCommand)(nil),      // 10: comfyd.v1.RemoveNodeCommand
+	(*ConnectCommand)(nil),         // 11: comfyd.v1.ConnectCommand
+	(*DisconnectCommand)(nil),      // 12: comfyd.v1.DisconnectCommand
+	(*SetWidgetCommand)(nil),       // 13: comfyd.v1.SetWidgetCommand
+	(*MoveNodeCommand)(nil),        // 14: comfyd.v1.MoveNodeCommand
+	(*ClearGraphCommand)(nil),      // 15: comfyd.v1.ClearGraphCommand
+	(*GetGraphCommand)(nil),        // 16: comfyd.v1.GetGraphCommand
+	(*ArrangeCommand)(nil),         // 17: comfyd.v1.ArrangeCommand
+	(*SetNodeModeCommand)(nil),     // 18: comfyd.v1.SetNodeModeCommand
+	(*Command)(nil),                // 19: comfyd.v1.Command
+	(*GraphError)(nil),             // 20: comfyd.v1.GraphError
+	(*RevisionConflict)(nil),       // 21: comfyd.v1.RevisionConflict
+	(*CommandResult)(nil),          // 22: comfyd.v1.CommandResult
+	(*NodeInput)(nil),              // 23: comfyd.v1.NodeInput
+	(*NodeOutput)(nil),             // 24: comfyd.v1.NodeOutput
+	(*Widget)(nil),                 // 25: comfyd.v1.Widget
+	(*Actor)(nil),                  // 26: comfyd.v1.Actor
+	(*Provenance)(nil),             // 27: comfyd.v1.Provenance
+	(*Node)(nil),                   // 28: comfyd.v1.Node
+	(*Link)(nil),                   // 29: comfyd.v1.Link
+	(*Graph)(nil),                  // 30: comfyd.v1.Graph
+	(*ExecuteRequest)(nil),         // 31: comfyd.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),        // 32: comfyd.v1.ExecuteResponse
+	(*ExecuteBatchRequest)(nil),    // 33: comfyd.v1.ExecuteBatchRequest
+	(*ExecuteBatchResponse)(nil),   // 34: comfyd.v1.ExecuteBatchResponse
+	(*GetGraphRequest)(nil),        // 35: comfyd.v1.GetGraphRequest
+	(*GetGraphResponse)(nil),       // 36: comfyd.v1.GetGraphResponse
+	(*GraphOp)(nil),                // 37: comfyd.v1.GraphOp
+	(*GetNodeHistoryRequest)(nil),  // 38: comfyd.v1.GetNodeHistoryRequest
+	(*GetNodeHistoryResponse)(nil), // 39: comfyd.v1.GetNodeHistoryResponse
+	(*GetDiffRequest)(nil),         // 40: comfyd.v1.GetDiffRequest
+	(*GetDiffResponse)(nil),        // 41: comfyd.v1.GetDiffResponse
+	(*InputSpec)(nil),              // 42: comfyd.v1.InputSpec
+	(*OutputSpec)(nil),             // 43: comfyd.v1.OutputSpec
+	(*NodeType)(nil),               // 44: comfyd.v1.NodeType
+	(*ListNodeTypesRequest)(nil),   // 45: comfyd.v1.ListNodeTypesRequest
+	(*ListNodeTypesResponse)(nil),  // 46: comfyd.v1.ListNodeTypesResponse
+	(*Canvas)(nil),                 // 47: comfyd.v1.Canvas
+	(*ListCanvasesRequest)(nil),    // 48: comfyd.v1.ListCanvasesRequest
+	(*ListCanvasesResponse)(nil),   // 49: comfyd.v1.ListCanvasesResponse
+	(*QueueRequest)(nil),           // 50: comfyd.v1.QueueRequest
+	(*QueueResponse)(nil),          // 51: comfyd.v1.QueueResponse
+	(*SaveRequest)(nil),            // 52: comfyd.v1.SaveRequest
+	(*SaveResponse)(nil),           // 53: comfyd.v1.SaveResponse
+	(*LoadRequest)(nil),            // 54: comfyd.v1.LoadRequest
+	(*LoadResponse)(nil),           // 55: comfyd.v1.LoadResponse
+	(*ListWorkflowsRequest)(nil),   // 56: comfyd.v1.ListWorkflowsRequest
+	(*StoredWorkflow)(nil),         // 57: comfyd.v1.StoredWorkflow
+	(*ListWorkflowsResponse)(nil),  // 58: comfyd.v1.ListWorkflowsResponse
+	(*AttachCanvasRequest)(nil),    // 59: comfyd.v1.AttachCanvasRequest
+	(*PatchRequest)(nil),           // 60: comfyd.v1.PatchRequest
+	(*EditorQueueRequest)(nil),     // 61: comfyd.v1.EditorQueueRequest
+	(*EditorLoadRequest)(nil),      // 62: comfyd.v1.EditorLoadRequest
+	(*Attached)(nil),               // 63: comfyd.v1.Attached
+	(*AttachCanvasResponse)(nil),   // 64: comfyd.v1.AttachCanvasResponse
+	(*ResyncRequest)(nil),          // 65: comfyd.v1.ResyncRequest
+	(*GraphDelta)(nil),             // 66: comfyd.v1.GraphDelta
+	(*PatchResult)(nil),            // 67: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 68: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 69: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 70: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 71: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 72: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 73: comfyd.v1.ReportEditorResponse
+	nil,                            // 74: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 75: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 76: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 77: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 78: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 79: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	74,  // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	74,  // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	72,  // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
-	4,   // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	4,   // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
-	5,   // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
-	4,   // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
-	5,   // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
-	4,   // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
-	5,   // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
-	4,   // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
-	6,   // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
-	4,   // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	4,   // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
-	74,  // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
-	74,  // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
-	74,  // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
-	4,   // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	8,   // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
-	9,   // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
-	10,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
-	11,  // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
-	12,  // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
-	13,  // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
-	14,  // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
-	15,  // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
-	16,  // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
-	17,  // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
+	76,  // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	76,  // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	74,  // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	5,   // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	5,   // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
+	6,   // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
+	5,   // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
+	6,   // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
+	5,   // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
+	6,   // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
+	5,   // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
+	7,   // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
+	5,   // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	5,   // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
+	76,  // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	76,  // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	76,  // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	5,   // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	9,   // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
+	10,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
+	11,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
+	12,  // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
+	13,  // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
+	14,  // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
+	15,  // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
+	16,  // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
+	17,  // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
+	18,  // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
 	0,   // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
-	19,  // 29: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	6,   // 30: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	26,  // 31: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	6,   // 32: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	25,  // 33: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
-	2,   // 34: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
-	24,  // 35: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
-	7,   // 36: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	7,   // 37: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	21,  // 38: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	22,  // 39: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	23,  // 40: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	25,  // 41: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
-	25,  // 42: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
-	26,  // 43: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	27,  // 44: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	18,  // 45: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	75,  // 46: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	20,  // 47: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	28,  // 48: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	18,  // 49: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	75,  // 50: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,   // 51: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	20,  // 52: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	19,  // 53: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	73,  // 54: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	28,  // 55: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	3,   // 56: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	18,  // 57: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	24,  // 58: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
-	35,  // 59: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
-	25,  // 60: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
-	35,  // 61: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	28,  // 62: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	6,   // 63: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	74,  // 64: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	74,  // 65: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	74,  // 66: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	40,  // 67: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	41,  // 68: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	42,  // 69: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	45,  // 70: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	76,  // 71: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	77,  // 72: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
-	55,  // 73: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	18,  // 74: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,   // 75: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	61,  // 76: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	58,  // 77: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	59,  // 78: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	60,  // 79: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	63,  // 80: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
-	20,  // 81: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	64,  // 82: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
-	64,  // 83: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
-	65,  // 84: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	66,  // 85: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	67,  // 86: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	68,  // 87: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	69,  // 88: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	6,   // 89: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	29,  // 90: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	31,  // 91: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	33,  // 92: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	38,  // 93: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	43,  // 94: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	46,  // 95: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	48,  // 96: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	50,  // 97: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	52,  // 98: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	54,  // 99: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	36,  // 100: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
-	57,  // 101: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	70,  // 102: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	30,  // 103: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	32,  // 104: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	34,  // 105: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	39,  // 106: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	44,  // 107: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	47,  // 108: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	49,  // 109: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	51,  // 110: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	53,  // 111: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	56,  // 112: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	37,  // 113: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
-	62,  // 114: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	71,  // 115: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	103, // [103:116] is the sub-list for method output_type
-	90,  // [90:103] is the sub-list for method input_type
-	90,  // [90:90] is the sub-list for extension type_name
-	90,  // [90:90] is the sub-list for extension extendee
-	0,   // [0:90] is the sub-list for field type_name
+	21,  // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
+	4,   // 30: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
+	7,   // 31: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
+	20,  // 32: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	7,   // 33: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	28,  // 34: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	7,   // 35: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	27,  // 36: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
+	3,   // 37: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
+	26,  // 38: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
+	8,   // 39: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	8,   // 40: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	23,  // 41: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	24,  // 42: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	25,  // 43: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	27,  // 44: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
+	27,  // 45: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
+	28,  // 46: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	29,  // 47: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	19,  // 48: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	77,  // 49: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	2,   // 50: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
+	22,  // 51: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	30,  // 52: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	19,  // 53: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	77,  // 54: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,   // 55: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	2,   // 56: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
+	22,  // 57: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	20,  // 58: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	75,  // 59: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	30,  // 60: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	4,   // 61: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	19,  // 62: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	26,  // 63: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
+	37,  // 64: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
+	27,  // 65: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
+	37,  // 66: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	30,  // 67: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	7,   // 68: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	76,  // 69: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	76,  // 70: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	76,  // 71: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	42,  // 72: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	43,  // 73: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	44,  // 74: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	47,  // 75: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	78,  // 76: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	79,  // 77: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	57,  // 78: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	19,  // 79: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,   // 80: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	63,  // 81: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	60,  // 82: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	61,  // 83: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	62,  // 84: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	65,  // 85: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
+	22,  // 86: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	66,  // 87: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
+	66,  // 88: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
+	67,  // 89: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	68,  // 90: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	69,  // 91: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	70,  // 92: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	71,  // 93: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	7,   // 94: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	31,  // 95: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	33,  // 96: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	35,  // 97: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	40,  // 98: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	45,  // 99: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	48,  // 100: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	50,  // 101: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	52,  // 102: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	54,  // 103: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	56,  // 104: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	38,  // 105: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
+	59,  // 106: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	72,  // 107: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	32,  // 108: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	34,  // 109: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	36,  // 110: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	41,  // 111: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	46,  // 112: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	49,  // 113: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	51,  // 114: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	53,  // 115: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	55,  // 116: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	58,  // 117: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	39,  // 118: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
+	64,  // 119: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	73,  // 120: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	108, // [108:121] is the sub-list for method output_type
+	95,  // [95:108] is the sub-list for method input_type
+	95,  // [95:95] is the sub-list for extension type_name
+	95,  // [95:95] is the sub-list for extension extendee
+	0,   // [0:95] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -6284,14 +6573,14 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Command_Arrange)(nil),
 		(*Command_SetNodeMode)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[58].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[59].OneofWrappers = []any{
 		(*AttachCanvasResponse_Attached)(nil),
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
 		(*AttachCanvasResponse_Resync)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[66].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[67].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
@@ -6303,8 +6592,8 @@ func file_comfyd_v1_graph_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   70,
+			NumEnums:      5,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
