@@ -145,10 +145,13 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.equal(full.isError, false, full.text);
     const node = full.data.nodes[0];
     const prov = (name) => node.widgets.find((w) => w.name === name).provenance;
+    // This client set steps (rebased) and last cfg, after the user's cfg.
     assert.equal(prov("steps").actor.kind, "ACTOR_KIND_MCP", full.text);
     assert.equal(prov("steps").actor.name, "comfyd-mcp-tests");
-    assert.equal(Number(prov("steps").revision), built.revision);
-    assert.equal(prov("cfg").actor.kind, "ACTOR_KIND_USER");
+    assert.ok(Number(prov("steps").revision) < built.revision);
+    assert.equal(prov("cfg").actor.name, "comfyd-mcp-tests");
+    assert.equal(Number(prov("cfg").revision), built.revision);
+    assert.equal(prov("seed").actor.name, "comfyd-mcp-tests", "made with the node");
     assert.equal(node.provenance.actor.kind, "ACTOR_KIND_MCP", "the node's latest change");
     // Nothing secret: the bridge's token is in no answer.
     assert.ok(!full.text.includes(h.stack.token));
@@ -157,10 +160,11 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.equal(hist.isError, false, hist.text);
     const who = hist.data.ops.map((o) => [o.actor.kind, o.actor.name, o.widget]);
     assert.deepEqual(who, [
-      ["ACTOR_KIND_MCP", "comfyd-mcp-tests", "steps"],
+      ["ACTOR_KIND_MCP", "comfyd-mcp-tests", "cfg"],
       ["ACTOR_KIND_USER", "", "cfg"],
       ["ACTOR_KIND_MCP", "comfyd-mcp-tests", "steps"],
     ]);
+    assert.equal(Number(hist.data.ops[0].revision), built.revision);
     assert.equal(hist.data.truncated, true);
     assert.equal(hist.data.provenance.actor.kind, "ACTOR_KIND_MCP");
     // Another client is told apart by its clientInfo name.
