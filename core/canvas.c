@@ -1200,6 +1200,11 @@ static void patch_conflicts(canvas *cv, job *j, graph_conflicts *gc, jlist *fin)
         for (size_t x = 0; x < e->n_conflicts; x++) {
             e->conflicts[x] = gc->v[first + x];
             gc->v[first + x] = NULL;
+            /* Who made the conflicting change (provenance.h). */
+            const provn_actor *who = provn_revision_actor(cv->provn, e->conflicts[x]->revision);
+            if (who && !e->conflicts[x]->actor &&
+                !(e->conflicts[x]->actor = provn_actor_to_proto(who)))
+                abort();
         }
         r->results[i]->ok = 0;
         r->results[i]->error = (Comfyd__V1__GraphError *)pb_dup(&e->base);

@@ -164,6 +164,23 @@ describe("provenance of nodes, links and widget values", () => {
     assert.equal(nodeOf(await graphOf(s), refs.ckpt).provenance.actor.name, "x".repeat(128));
   });
 
+  it("the conflicts of a stale patch name who made the change", async () => {
+    const s = h.stack;
+    const ks = Number(refs.sampler);
+    const base = Number((await graphOf(s)).revision);
+    await ed.userEdit((graph, applier) => {
+      applier.setWidget(graph.getNodeById(ks), "denoise", 0.5);
+    });
+    const set = { set_widget: { node_id: { id: String(ks) }, name: "denoise", value: { number: 0.6 } } };
+    const r = await grpc(s, "ExecuteBatch", { canvas_id: CANVAS, base_revision: String(base), commands: [set] }, CALLER);
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(r.response.ok ?? false, false, JSON.stringify(r.response));
+    const c = r.response.errors.flatMap((e) => e.conflicts ?? [])[0];
+    assert.equal(c?.widget, "denoise", JSON.stringify(r.response));
+    assert.equal(c.actor?.kind, "ACTOR_KIND_USER");
+    assert.equal(widgetOf(nodeOf(await graphOf(s), ks), "denoise").provenance.actor.kind, "ACTOR_KIND_USER");
+  });
+
   it("survives a save and a load: the stored workflow carries it where ComfyUI ignores it", async () => {
     const s = h.stack;
     const g0 = await graphOf(s);

@@ -1618,7 +1618,10 @@ type RevisionConflict struct {
 	// unconnected.
 	CurrentLink string `protobuf:"bytes,10,opt,name=current_link,json=currentLink,proto3" json:"current_link,omitempty"`
 	// The node is no longer on the canvas (or its id is now another node's).
-	NodeGone      bool `protobuf:"varint,11,opt,name=node_gone,json=nodeGone,proto3" json:"node_gone,omitempty"`
+	NodeGone bool `protobuf:"varint,11,opt,name=node_gone,json=nodeGone,proto3" json:"node_gone,omitempty"`
+	// Who made the change (docs/provenance.md); absent when the revision is
+	// no longer remembered.
+	Actor         *Actor `protobuf:"bytes,12,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1728,6 +1731,13 @@ func (x *RevisionConflict) GetNodeGone() bool {
 		return x.NodeGone
 	}
 	return false
+}
+
+func (x *RevisionConflict) GetActor() *Actor {
+	if x != nil {
+		return x.Actor
+	}
+	return nil
 }
 
 // CommandResult is the verified outcome of one command.
@@ -5899,7 +5909,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12 \n" +
 	"\vsuggestions\x18\x04 \x03(\tR\vsuggestions\x129\n" +
-	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\"\xe4\x02\n" +
+	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\"\x8c\x03\n" +
 	"\x10RevisionConflict\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
@@ -5912,7 +5922,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\rcurrent_value\x18\t \x01(\v2\x10.comfyd.v1.ValueR\fcurrentValue\x12!\n" +
 	"\fcurrent_link\x18\n" +
 	" \x01(\tR\vcurrentLink\x12\x1b\n" +
-	"\tnode_gone\x18\v \x01(\bR\bnodeGone\"\xe1\x01\n" +
+	"\tnode_gone\x18\v \x01(\bR\bnodeGone\x12&\n" +
+	"\x05actor\x18\f \x01(\v2\x10.comfyd.v1.ActorR\x05actor\"\xe1\x01\n" +
 	"\rCommandResult\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12+\n" +
@@ -6445,100 +6456,101 @@ var file_comfyd_v1_graph_proto_depIdxs = []int32{
 	21,  // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
 	4,   // 30: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
 	7,   // 31: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
-	20,  // 32: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	7,   // 33: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	28,  // 34: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	7,   // 35: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	27,  // 36: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
-	3,   // 37: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
-	26,  // 38: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
-	8,   // 39: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	8,   // 40: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	23,  // 41: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	24,  // 42: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	25,  // 43: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	27,  // 44: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
-	27,  // 45: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
-	28,  // 46: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	29,  // 47: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	19,  // 48: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	77,  // 49: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	2,   // 50: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
-	22,  // 51: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	30,  // 52: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	19,  // 53: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	77,  // 54: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,   // 55: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	2,   // 56: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
-	22,  // 57: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	20,  // 58: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	75,  // 59: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	30,  // 60: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	4,   // 61: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	19,  // 62: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	26,  // 63: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
-	37,  // 64: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
-	27,  // 65: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
-	37,  // 66: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	30,  // 67: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	7,   // 68: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	76,  // 69: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	76,  // 70: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	76,  // 71: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	42,  // 72: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	43,  // 73: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	44,  // 74: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	47,  // 75: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	78,  // 76: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	79,  // 77: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
-	57,  // 78: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	19,  // 79: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,   // 80: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	63,  // 81: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	60,  // 82: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	61,  // 83: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	62,  // 84: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	65,  // 85: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
-	22,  // 86: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	66,  // 87: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
-	66,  // 88: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
-	67,  // 89: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	68,  // 90: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	69,  // 91: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	70,  // 92: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	71,  // 93: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	7,   // 94: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	31,  // 95: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	33,  // 96: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	35,  // 97: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	40,  // 98: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	45,  // 99: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	48,  // 100: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	50,  // 101: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	52,  // 102: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	54,  // 103: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	56,  // 104: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	38,  // 105: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
-	59,  // 106: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	72,  // 107: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	32,  // 108: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	34,  // 109: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	36,  // 110: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	41,  // 111: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	46,  // 112: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	49,  // 113: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	51,  // 114: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	53,  // 115: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	55,  // 116: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	58,  // 117: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	39,  // 118: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
-	64,  // 119: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	73,  // 120: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	108, // [108:121] is the sub-list for method output_type
-	95,  // [95:108] is the sub-list for method input_type
-	95,  // [95:95] is the sub-list for extension type_name
-	95,  // [95:95] is the sub-list for extension extendee
-	0,   // [0:95] is the sub-list for field type_name
+	26,  // 32: comfyd.v1.RevisionConflict.actor:type_name -> comfyd.v1.Actor
+	20,  // 33: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	7,   // 34: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	28,  // 35: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	7,   // 36: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	27,  // 37: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
+	3,   // 38: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
+	26,  // 39: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
+	8,   // 40: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	8,   // 41: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	23,  // 42: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	24,  // 43: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	25,  // 44: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	27,  // 45: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
+	27,  // 46: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
+	28,  // 47: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	29,  // 48: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	19,  // 49: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	77,  // 50: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	2,   // 51: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
+	22,  // 52: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	30,  // 53: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	19,  // 54: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	77,  // 55: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,   // 56: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	2,   // 57: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
+	22,  // 58: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	20,  // 59: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	75,  // 60: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	30,  // 61: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	4,   // 62: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	19,  // 63: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	26,  // 64: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
+	37,  // 65: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
+	27,  // 66: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
+	37,  // 67: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	30,  // 68: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	7,   // 69: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	76,  // 70: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	76,  // 71: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	76,  // 72: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	42,  // 73: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	43,  // 74: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	44,  // 75: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	47,  // 76: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	78,  // 77: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	79,  // 78: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	57,  // 79: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	19,  // 80: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,   // 81: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	63,  // 82: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	60,  // 83: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	61,  // 84: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	62,  // 85: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	65,  // 86: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
+	22,  // 87: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	66,  // 88: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
+	66,  // 89: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
+	67,  // 90: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	68,  // 91: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	69,  // 92: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	70,  // 93: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	71,  // 94: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	7,   // 95: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	31,  // 96: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	33,  // 97: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	35,  // 98: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	40,  // 99: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	45,  // 100: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	48,  // 101: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	50,  // 102: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	52,  // 103: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	54,  // 104: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	56,  // 105: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	38,  // 106: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
+	59,  // 107: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	72,  // 108: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	32,  // 109: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	34,  // 110: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	36,  // 111: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	41,  // 112: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	46,  // 113: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	49,  // 114: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	51,  // 115: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	53,  // 116: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	55,  // 117: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	58,  // 118: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	39,  // 119: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
+	64,  // 120: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	73,  // 121: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	109, // [109:122] is the sub-list for method output_type
+	96,  // [96:109] is the sub-list for method input_type
+	96,  // [96:96] is the sub-list for extension type_name
+	96,  // [96:96] is the sub-list for extension extendee
+	0,   // [0:96] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }

@@ -833,7 +833,8 @@ class ResyncRequest(_message.Message):
     def __init__(self, request_id: _Optional[int] = ...) -> None: ...
 
 class RevisionConflict(_message.Message):
-    __slots__ = ["change", "current_link", "current_value", "index", "input", "node_gone", "node_id", "origin", "revision", "summary", "widget"]
+    __slots__ = ["actor", "change", "current_link", "current_value", "index", "input", "node_gone", "node_id", "origin", "revision", "summary", "widget"]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
     CHANGE_FIELD_NUMBER: _ClassVar[int]
     CURRENT_LINK_FIELD_NUMBER: _ClassVar[int]
     CURRENT_VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -845,6 +846,7 @@ class RevisionConflict(_message.Message):
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     WIDGET_FIELD_NUMBER: _ClassVar[int]
+    actor: Actor
     change: str
     current_link: str
     current_value: Value
@@ -856,7 +858,7 @@ class RevisionConflict(_message.Message):
     revision: int
     summary: str
     widget: str
-    def __init__(self, index: _Optional[int] = ..., node_id: _Optional[int] = ..., input: _Optional[str] = ..., widget: _Optional[str] = ..., change: _Optional[str] = ..., revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., summary: _Optional[str] = ..., current_value: _Optional[_Union[Value, _Mapping]] = ..., current_link: _Optional[str] = ..., node_gone: bool = ...) -> None: ...
+    def __init__(self, index: _Optional[int] = ..., node_id: _Optional[int] = ..., input: _Optional[str] = ..., widget: _Optional[str] = ..., change: _Optional[str] = ..., revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., summary: _Optional[str] = ..., current_value: _Optional[_Union[Value, _Mapping]] = ..., current_link: _Optional[str] = ..., node_gone: bool = ..., actor: _Optional[_Union[Actor, _Mapping]] = ...) -> None: ...
 
 class SaveRequest(_message.Message):
     __slots__ = ["canvas_id", "name", "overwrite"]
