@@ -257,6 +257,8 @@ typedef enum {
     APP_SESS_CANCEL,
     APP_SESS_COMPACT,
     APP_SESS_SEARCH,
+    APP_SESS_FORK,
+    APP_SESS_REVERT,
     APP_SESS__COUNT,
 } app_sess_kind;
 
@@ -373,6 +375,9 @@ typedef enum {
     APP_M_COMPACT_SESSION,
     APP_M_SEARCH_SESSIONS,
     APP_M_EXPORT_SESSION,
+    APP_M_FORK_SESSION,
+    APP_M_REVERT_SESSION,
+    APP_M_LIST_CHECKPOINTS,
     APP_M_GET_NODE_HISTORY,
     APP_M__COUNT,
 } app_method;

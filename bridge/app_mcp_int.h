@@ -67,6 +67,9 @@ typedef enum {
     T_SEARCH_SESSIONS,
     T_COMPACT_SESSION,
     T_EXPORT_SESSION,
+    T_FORK_SESSION,
+    T_REVERT_SESSION,
+    T_LIST_CHECKPOINTS,
     T_NODE_HISTORY,
     T__COUNT,
 } tool_id;

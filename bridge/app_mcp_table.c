@@ -32,6 +32,22 @@ static const mcp_field_doc docs_one_session[] = {
     {"format", "EXPORT_FORMAT_MARKDOWN (the default) or EXPORT_FORMAT_JSON."},
 };
 static const char *const req_one_session[] = {"session_id"};
+static const mcp_field_doc docs_fork[] = {
+    {"session_id", "The session to fork (create_session or list_sessions)."},
+    {"message_id", "A message of that session: the fork holds the history up to and including it."},
+    {"title", "The new session's title; omitted: the parent's with \" (fork)\"."},
+};
+static const mcp_field_doc docs_revert[] = {
+    {"session_id", "The session to revert."},
+    {"message_id", "A message of that session: it stays, every later one is hidden (kept stored)."},
+    {"restore_canvas", "Also put each canvas the later turns changed back to its checkpoint."},
+    {"force", "Restore even when the canvas was changed since the session's last change to it "
+              "(refused with STALE_REVISION and the list of changes otherwise)."},
+};
+static const char *const req_fork[] = {"session_id", "message_id"};
+static const mcp_field_doc docs_checkpoints[] = {
+    {"session_id", "The session (create_session or list_sessions)."},
+};
 
 static const mcp_field_doc docs_sessions[] = {
     {"page_size", "Sessions per page (0: the service's default)."},
@@ -201,6 +217,42 @@ const tool_info mx_tools[T__COUNT] = {
                           0,
                           &comfyd__v1__export_session_request__descriptor,
                           {DOCS(docs_one_session), NULL, 0, req_one_session, 1, NULL}},
+    [T_FORK_SESSION] = {"fork_session",
+                        "Fork a session",
+                        "Makes a new session from a message of an existing one: the history up "
+                        "to and including that message, the configuration, active skills and "
+                        "session memories. The new session records its parent and fork point.",
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        &comfyd__v1__fork_session_request__descriptor,
+                        {DOCS(docs_fork), NULL, 0, req_fork, 2, NULL}},
+    [T_REVERT_SESSION] = {"revert_session",
+                          "Revert a session",
+                          "Takes a session back to a message: later messages are hidden (kept "
+                          "stored, out of the history and the model's context) and, with "
+                          "restore_canvas, each canvas the later turns changed is restored to "
+                          "the checkpoint taken before them. Refused while a turn runs.",
+                          0,
+                          1,
+                          0,
+                          0,
+                          0,
+                          &comfyd__v1__revert_session_request__descriptor,
+                          {DOCS(docs_revert), NULL, 0, req_fork, 2, NULL}},
+    [T_LIST_CHECKPOINTS] = {"list_checkpoints",
+                            "List a session's canvas checkpoints",
+                            "Lists the canvas checkpoints of a session's turns (the workflow "
+                            "before each turn's first change to a canvas), oldest turn first.",
+                            1,
+                            0,
+                            1,
+                            0,
+                            0,
+                            &comfyd__v1__list_checkpoints_request__descriptor,
+                            {DOCS(docs_checkpoints), NULL, 0, req_one_session, 1, NULL}},
     [T_NODE_HISTORY] = {"node_history",
                         "Who changed a node",
                         "Lists who changed a node (or the canvas) in the revisions still in the "
@@ -236,6 +288,9 @@ const toolspec_id mx_spec_of[T__COUNT] = {
     [T_SEARCH_SESSIONS] = TOOLSPEC__COUNT,
     [T_COMPACT_SESSION] = TOOLSPEC__COUNT,
     [T_EXPORT_SESSION] = TOOLSPEC__COUNT,
+    [T_FORK_SESSION] = TOOLSPEC__COUNT,
+    [T_REVERT_SESSION] = TOOLSPEC__COUNT,
+    [T_LIST_CHECKPOINTS] = TOOLSPEC__COUNT,
     [T_NODE_HISTORY] = TOOLSPEC__COUNT,
 };
 

@@ -35,6 +35,9 @@ static const struct {
     [APP_M_COMPACT_SESSION] = {&comfyd__v1__session_service__descriptor, "CompactSession"},
     [APP_M_SEARCH_SESSIONS] = {&comfyd__v1__session_service__descriptor, "SearchSessions"},
     [APP_M_EXPORT_SESSION] = {&comfyd__v1__session_service__descriptor, "ExportSession"},
+    [APP_M_FORK_SESSION] = {&comfyd__v1__session_service__descriptor, "ForkSession"},
+    [APP_M_REVERT_SESSION] = {&comfyd__v1__session_service__descriptor, "RevertSession"},
+    [APP_M_LIST_CHECKPOINTS] = {&comfyd__v1__session_service__descriptor, "ListCheckpoints"},
     [APP_M_GET_NODE_HISTORY] = {&comfyd__v1__graph_service__descriptor, "GetNodeHistory"},
 };
 

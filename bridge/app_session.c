@@ -60,6 +60,10 @@ static const struct {
     [APP_SESS_SEARCH] = {"search", APP_M_SEARCH_SESSIONS,
                          &comfyd__v1__search_sessions_request__descriptor, "search_results", NULL,
                          0},
+    [APP_SESS_FORK] = {"fork", APP_M_FORK_SESSION, &comfyd__v1__fork_session_request__descriptor,
+                       "forked", NULL, 0},
+    [APP_SESS_REVERT] = {"revert", APP_M_REVERT_SESSION,
+                         &comfyd__v1__revert_session_request__descriptor, "revert_result", NULL, 0},
 };
 
 /* The seed's other spellings of the same events. */

@@ -1,8 +1,12 @@
-/* HTTP /comfy/sessions: session search, export and compaction over
- * HTTP/JSON (docs/bridge-protocol.md):
+/* HTTP /comfy/sessions: session search, export, compaction, fork, revert
+ * and checkpoints over HTTP/JSON (docs/bridge-protocol.md, docs/sessions.md):
  *   GET  /comfy/sessions/search?q=&session_id=&limit=   SearchSessions
  *   GET  /comfy/sessions/{id}/export?format=md|json     ExportSession
  *   POST /comfy/sessions/{id}/compact                   CompactSession
+ *   POST /comfy/sessions/{id}/fork    {message_id, title}       ForkSession
+ *   POST /comfy/sessions/{id}/revert  {message_id, restore_canvas, force}
+ *                                                       RevertSession
+ *   GET  /comfy/sessions/{id}/checkpoints               ListCheckpoints
  * Search and compaction answer JSON like the graph endpoints; an export is
  * answered with the document itself and a download file name. A malformed
  * query is the core's INVALID_ARGUMENT, so a 400 with its sentence. */
@@ -78,7 +82,47 @@ static void h_search(bnet_req *r, app_ctx *a)
     app__call_start(c, &m.base, APP_UNARY_TIMEOUT_MS);
 }
 
-/* GET /comfy/sessions/search, GET .../{id}/export, POST .../{id}/compact. */
+/* POST .../{id}/fork and .../{id}/revert: the body is the request as JSON
+ * (an empty body is {}); the session is the path's. Unknown fields and bad
+ * values are a 400 naming the field. */
+static void post_json(bnet_req *r, app_ctx *a, const char *id, app_method method,
+                      const ProtobufCMessageDescriptor *d)
+{
+    const app_route route = APP_ROUTE_SESSIONS;
+    size_t len = 0;
+    const char *body = bnet_req_body(r, &len);
+    if (!body || !len) {
+        body = "{}";
+        len = 2;
+    }
+    ProtobufCMessage *m = NULL;
+    char err[512] = "";
+    jsonpb_opts o = {0};
+    if (jsonpb_decode(d, body, len, &o, &m, err, sizeof err) != JSONPB_OK || !m) {
+        app__respond_error(a, r, route, 400, err[0] ? err : "the body is not a JSON object", NULL);
+        return;
+    }
+    /* Both requests have session_id as their field 1 (a string). */
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(d, "session_id");
+    char **sid = (char **)((char *)m + f->offset);
+    if (*sid && **sid && strcmp(*sid, id) != 0) {
+        app__respond_error(a, r, route, 400,
+                           "session_id: the body names another session than the path", NULL);
+        protobuf_c_message_free_unpacked(m, NULL);
+        return;
+    }
+    if (*sid != protobuf_c_empty_string) free(*sid);
+    *sid = text_dup(id);
+    app_call *c = app__call_new(a, method, http_done);
+    c->req_id = bnet_req_id(r);
+    c->route = route;
+    app__call_start(c, m, APP_UNARY_TIMEOUT_MS);
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* GET /comfy/sessions/search, GET .../{id}/export, POST .../{id}/compact,
+ * POST .../{id}/fork, POST .../{id}/revert, GET .../{id}/checkpoints. */
 static void h_sessions(bnet_req *r, void *ud)
 {
     app_ctx *a = ud;
@@ -125,11 +169,30 @@ static void h_sessions(bnet_req *r, void *ud)
             app__call_start(c, &m.base, APP_UNARY_TIMEOUT_MS);
             return;
         }
+        if (is_post && !strcmp(what, "fork")) {
+            post_json(r, a, id, APP_M_FORK_SESSION, &comfyd__v1__fork_session_request__descriptor);
+            return;
+        }
+        if (is_post && !strcmp(what, "revert")) {
+            post_json(r, a, id, APP_M_REVERT_SESSION,
+                      &comfyd__v1__revert_session_request__descriptor);
+            return;
+        }
+        if (!is_post && !strcmp(what, "checkpoints")) {
+            Comfyd__V1__ListCheckpointsRequest m = COMFYD__V1__LIST_CHECKPOINTS_REQUEST__INIT;
+            m.session_id = id;
+            app_call *c = app__call_new(a, APP_M_LIST_CHECKPOINTS, http_done);
+            c->req_id = bnet_req_id(r);
+            c->route = route;
+            app__call_start(c, &m.base, APP_UNARY_TIMEOUT_MS);
+            return;
+        }
     }
     app__respond_error(a, r, route, 404,
                        "no such sessions endpoint: GET /comfy/sessions/search?q=, GET "
                        "/comfy/sessions/{id}/export?format=md|json, POST "
-                       "/comfy/sessions/{id}/compact",
+                       "/comfy/sessions/{id}/compact, POST /comfy/sessions/{id}/fork, POST "
+                       "/comfy/sessions/{id}/revert, GET /comfy/sessions/{id}/checkpoints",
                        NULL);
 }
 

@@ -222,6 +222,7 @@ struct job {
     const char *json;
     size_t json_len;
     char *json_owned;
+    int undo_step; /* the tab applies it as one undo step (LoadRequest.undo_step) */
     /* Outcome. */
     int err;
     Comfyd__V1__GraphErrorCode code;
@@ -1322,6 +1323,7 @@ static void dispatch(canvas *cv, job *j, jlist *fin)
         l.request_id = j->request_id;
         l.workflow_json = (char *)j->json;
         l.deadline_ms = j->deadline_wall;
+        l.undo_step = j->undo_step;
         msg.kind_case = COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_LOAD;
         msg.load = &l;
     }
@@ -2272,6 +2274,7 @@ int canvas_load_as(canvas_mgr *m, const Comfyd__V1__LoadRequest *req, const prov
     int rc = shutting_down(m, err);
     if (rc) return rc;
     job *j = job_new(m, JOB_LOAD, RK_LOAD, req->canvas_id, req->timeout_ms, limit_ms, done, ud);
+    j->undo_step = req->undo_step;
     if (who) j->who = *who;
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
     if (req->idempotency_key && *req->idempotency_key) idem_hash_load(req, hash);
@@ -2578,6 +2581,24 @@ int canvas_save(canvas_mgr *m, const Comfyd__V1__SaveRequest *req, Comfyd__V1__S
     r->revision = rev;
     r->bytes = len;
     *out = r;
+    return CANVAS_OK;
+}
+
+int canvas_workflow(canvas_mgr *m, const char *canvas_id, char **json, size_t *len,
+                    uint64_t *revision, char *resolved, canvas_error *err)
+{
+    *json = NULL;
+    if (check_canvas_id(canvas_id, 0, err)) return CANVAS_EINVAL;
+    int rc = CANVAS_OK;
+    canvas *cv = resolve(m, canvas_id, &rc, err);
+    if (!cv) return rc;
+    pthread_mutex_lock(&cv->mu);
+    const char *cur = graph_workflow_json(cv->g, len);
+    *json = text_dupn(cur, *len);
+    *revision = graph_revision(cv->g);
+    if (resolved) snprintf(resolved, CANVAS_MAX_ID + 1, "%s", cv->id);
+    pthread_mutex_unlock(&cv->mu);
+    canvas_unref(cv);
     return CANVAS_OK;
 }
 

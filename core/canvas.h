@@ -427,6 +427,12 @@ int canvas_list(canvas_mgr *m, Comfyd__V1__ListCanvasesResponse **out, canvas_er
  * CANVAS_NOT_FOUND, CANVAS_EEXIST, CANVAS_EIO. */
 int canvas_save(canvas_mgr *m, const Comfyd__V1__SaveRequest *req, Comfyd__V1__SaveResponse **out,
                 canvas_error *err);
+/* The canvas's current workflow JSON (*json malloc'd, caller frees; *len
+ * bytes) and revision, attached or not; resolved (may be NULL; at least
+ * CANVAS_MAX_ID + 1 bytes) gets the canvas id the request resolved to
+ * (canvas_id empty: the focused one). Errors as GetGraph. */
+int canvas_workflow(canvas_mgr *m, const char *canvas_id, char **json, size_t *len,
+                    uint64_t *revision, char *resolved, canvas_error *err);
 /* ListWorkflows: the workflow store, by name. CANVAS_EIO. */
 int canvas_list_workflows(canvas_mgr *m, Comfyd__V1__ListWorkflowsResponse **out,
                           canvas_error *err);

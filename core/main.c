@@ -146,6 +146,7 @@ int main(int argc, char **argv)
     wfstore *wfs = NULL;
     canvas_mgr *cm = NULL;
     tools *tl = NULL;
+    ckpt *ck = NULL;
     svc_objinfo *oi = NULL;
     runs *rn = NULL;
     rpcs *server = NULL;
@@ -229,7 +230,11 @@ int main(int argc, char **argv)
     }
     /* The skills' graph tools and the canvas note go through the canvas
      * manager like any GraphService caller. */
-    tools_opts to = {.cm = cm, .runs = rn};
+    if (ckpt_create(&ck, st, cm) != CKPT_OK) {
+        LOG_E(MOD, "cannot set up canvas checkpoints: out of memory");
+        goto out;
+    }
+    tools_opts to = {.cm = cm, .runs = rn, .ck = ck};
     size_t n_tools = 0;
     const agent_tool *tool_table = tools_table(&n_tools);
     if (tools_create(&tl, &to) != TOOLS_OK ||
@@ -249,11 +254,13 @@ int main(int argc, char **argv)
     ctx.n_roots = n_roots;
     ctx.cm = cm;
     ctx.runs = rn;
+    ctx.ck = ck;
     rpcs_method methods[64];
     size_t nm = svc_session_methods(&ctx, methods, 64);
     nm += svc_skill_methods(&ctx, methods + nm, 64 - nm);
     nm += svc_graph_methods(&ctx, methods + nm, 64 - nm);
     nm += svc_run_methods(&ctx, methods + nm, 64 - nm);
+    nm += svc_fork_methods(&ctx, methods + nm, 64 - nm);
     rpcs_opts ro = {.listen = (const char *const *)c.listen,
                     .n_listen = c.n_listen,
                     .cq_threads = c.cq_threads,
@@ -300,6 +307,7 @@ out:
     sess_mgr_destroy(sm);
     /* After the session manager: no turn calls a tool any more. */
     tools_destroy(tl);
+    ckpt_destroy(ck);
     skills_unref(reg);
     blobstore_destroy(blobs);
     store_close(st);

@@ -246,6 +246,33 @@ int sess_remember(sess_mgr *m, const char *session_id, int global, const char *c
  * else Markdown. *out is malloc'd (caller frees). */
 int sess_export(sess_mgr *m, const char *id, int format, char **out, char *err, size_t errlen);
 
+/* Forks session id at message_id (ForkSession): a new session with the
+ * history up to and including that message, the configuration, active
+ * skills and session memories (store_session_fork). title NULL or "": the
+ * parent's with " (fork)". *copied gets the number of messages copied.
+ * SESS_NOT_FOUND for an unknown session or message (or one a revert hid),
+ * SESS_EINVAL for a message of another session (err says which). */
+int sess_fork(sess_mgr *m, const char *id, uint64_t message_id, const char *title, sess_info *out,
+              uint32_t *copied, char *err, size_t errlen);
+
+/* Reverts in two steps, so that the caller can restore canvases between
+ * them with no turn starting: sess_revert_begin checks the message as
+ * sess_fork does and that the session is idle (SESS_EBUSY while a turn
+ * runs or waits), then holds the session's runner (messages sent meanwhile
+ * are queued); sess_revert_end, called exactly once after a successful
+ * begin, hides the later messages when apply is 1 (publishing a
+ * SessionReverted event with restored[], borrowed), releases the runner
+ * and fills out (may be NULL). *hidden gets the number hidden. */
+int sess_revert_begin(sess_mgr *m, const char *id, uint64_t message_id, char *err, size_t errlen);
+int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
+                    Comfyd__V1__CanvasRestore **restored, size_t n_restored, sess_info *out,
+                    uint32_t *hidden, char *err, size_t errlen);
+
+/* The session's canvas checkpoints of visible turns, without workflows
+ * (store_checkpoints_list). */
+int sess_checkpoints(sess_mgr *m, const char *id, store_checkpoint **out, size_t *n, char *err,
+                     size_t errlen);
+
 /* The memory tools (remember, recall) every turn offers besides the table
  * of sess_mgr_set_tools; a skill lists them in allowed-tools like others.
  * Their ud is set per turn; the table is static. */

@@ -94,6 +94,11 @@ typedef struct store_session {
     uint32_t context_window;
     int archived;          /* 1: hidden from the default session list */
     uint64_t compacted_to; /* output only: newest message id a summary replaces (0: none) */
+    /* Output only: the session this one was forked from ("" when none, also
+     * once that session is deleted the id stays as a record) and the
+     * message of it the fork was made at. */
+    char parent_id[40];
+    uint64_t fork_point;
 } store_session;
 
 /* What a message is: an entry of the conversation, or a summary that
@@ -112,7 +117,8 @@ typedef struct store_message {
     int64_t created_ms;
     char *client_id; /* user messages: client_message_id, may be NULL */
     store_msg_kind kind;
-    uint64_t covers_to; /* summaries: the newest message id they replace */
+    uint64_t covers_to;  /* summaries: the newest message id they replace */
+    int64_t reverted_ms; /* output only: when a revert hid it (0: visible) */
 } store_message;
 
 typedef struct store store;
@@ -292,6 +298,71 @@ void store_hits_free(store_hit *list, size_t n);
  * tsquery and refuses any other FTS5 syntax). */
 int store_search(store *st, const char *match, const char *session_id, unsigned kind_mask,
                  size_t limit, store_hit **out, size_t *n);
+
+/* ---- fork, revert and canvas checkpoints ----
+ *
+ * A revert hides the messages after a point: they stay stored (with the
+ * time of the revert in reverted_ms) but every other call of this header
+ * leaves them out (history, counts, summaries, search, queued turns). */
+
+/* One message by id, whatever its session, hidden or not (reverted_ms
+ * tells). STORE_NOT_FOUND when no message has that id. */
+int store_message_get(store *st, uint64_t id, store_message *out);
+
+/* Forks src_id at upto_id in one transaction: a new session dst->id
+ * (dst->title, created_ms and updated_ms from dst; provider, model,
+ * base_url, system prompt, API key, skills, delay, vision and context
+ * window from src; parent_id src_id, fork_point upto_id) with copies of
+ * src's visible messages up to and including upto_id (new ids, turn ids
+ * and covers_to mapped to the copies; a QUEUED or RUNNING one is copied
+ * as INTERRUPTED, since its turn belongs to the source), their
+ * attachments, and src's session memories. *copied (may be NULL) gets the
+ * number of messages copied. STORE_NOT_FOUND when src_id is absent or
+ * upto_id is not a visible message of it; STORE_CONFLICT when dst->id
+ * exists. */
+int store_session_fork(store *st, const char *src_id, uint64_t upto_id, const store_session *dst,
+                       size_t *copied);
+/* Hides the session's visible messages with an id above to_id and, when
+ * through_id is not 0, at most through_id (messages stored after the
+ * caller looked stay: a revert never hides a message sent meanwhile), with
+ * reverted_ms = now_ms. *hidden (may be NULL) gets their number.
+ * STORE_NOT_FOUND when the session is absent or to_id is not a visible
+ * message of it. */
+int store_session_revert(store *st, const char *id, uint64_t to_id, uint64_t through_id,
+                         int64_t now_ms, size_t *hidden);
+
+/* A canvas checkpoint: the workflow of canvas_id before the first change a
+ * turn (message_id, the user message) made to it, with the revision it had
+ * then and the revision after the turn's latest change. Bounded per
+ * session: the oldest go first beyond either limit. */
+#define STORE_CKPT_MAX 64                      /* checkpoints per session */
+#define STORE_CKPT_BYTES (64u << 20)           /* bytes of workflows per session */
+#define STORE_CKPT_WORKFLOW_MAX STORE_TEXT_MAX /* one workflow; a larger one is not kept */
+#define STORE_CKPT_CANVAS_MAX 128              /* CANVAS_MAX_ID */
+typedef struct store_checkpoint {
+    uint64_t id; /* assigned by store_checkpoint_put */
+    char session_id[40];
+    uint64_t message_id;
+    char *canvas_id;
+    uint64_t rev_before;
+    uint64_t rev_after;
+    char *workflow; /* NULL in a list without workflows */
+    uint64_t bytes; /* of the workflow */
+    int64_t created_ms;
+} store_checkpoint;
+/* Stores a checkpoint, or, when the session already has one for this
+ * message and canvas, only raises its rev_after (the workflow before the
+ * turn's first change stays); then drops the session's oldest beyond
+ * STORE_CKPT_MAX and STORE_CKPT_BYTES. STORE_NOT_FOUND when the session
+ * is absent. */
+int store_checkpoint_put(store *st, const store_checkpoint *c);
+/* The session's checkpoints whose message is visible, oldest turn first;
+ * with_workflow 0 leaves workflow NULL. *out as for store_messages_load
+ * (free with store_checkpoints_free). */
+int store_checkpoints_list(store *st, const char *session_id, int with_workflow,
+                           store_checkpoint **out, size_t *n);
+void store_checkpoint_clear(store_checkpoint *c);
+void store_checkpoints_free(store_checkpoint *list, size_t n);
 
 /* ---- the graph service's state ----
  *

@@ -300,3 +300,44 @@ int store_search(store *st, const char *match, const char *session_id, unsigned 
     }
     return st->ops->search(st, match, session_id, kind_mask, limit, out, n);
 }
+
+int store_message_get(store *st, uint64_t id, store_message *out)
+{
+    if (!st) {
+        if (out) memset(out, 0, sizeof *out);
+        return STORE_EINVAL;
+    }
+    return st->ops->message_get(st, id, out);
+}
+
+int store_session_fork(store *st, const char *src_id, uint64_t upto_id, const store_session *dst,
+                       size_t *copied)
+{
+    if (copied) *copied = 0;
+    if (!st) return STORE_EINVAL;
+    return st->ops->session_fork(st, src_id, upto_id, dst, copied);
+}
+
+int store_session_revert(store *st, const char *id, uint64_t to_id, uint64_t through_id,
+                         int64_t now_ms, size_t *hidden)
+{
+    if (hidden) *hidden = 0;
+    if (!st) return STORE_EINVAL;
+    return st->ops->session_revert(st, id, to_id, through_id, now_ms, hidden);
+}
+
+int store_checkpoint_put(store *st, const store_checkpoint *c)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->checkpoint_put(st, c);
+}
+
+int store_checkpoints_list(store *st, const char *session_id, int with_workflow,
+                           store_checkpoint **out, size_t *n)
+{
+    if (!st) {
+        RESET_LIST(out, n);
+        return STORE_EINVAL;
+    }
+    return st->ops->checkpoints_list(st, session_id, with_workflow, out, n);
+}

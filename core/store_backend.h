@@ -60,6 +60,15 @@ typedef struct store_ops {
     int (*memory_add)(store *st, const char *session_id, const char *content, uint64_t *id);
     int (*search)(store *st, const char *match, const char *session_id, unsigned kind_mask,
                   size_t limit, store_hit **out, size_t *n);
+    /* fork, revert and canvas checkpoints */
+    int (*message_get)(store *st, uint64_t id, store_message *out);
+    int (*session_fork)(store *st, const char *src_id, uint64_t upto_id, const store_session *dst,
+                        size_t *copied);
+    int (*session_revert)(store *st, const char *id, uint64_t to_id, uint64_t through_id,
+                          int64_t now_ms, size_t *hidden);
+    int (*checkpoint_put)(store *st, const store_checkpoint *c);
+    int (*checkpoints_list)(store *st, const char *session_id, int with_workflow,
+                            store_checkpoint **out, size_t *n);
 } store_ops;
 
 /* The head of every engine's handle. */
@@ -88,6 +97,9 @@ int store_memory_ok(const char *session_id, const char *content);
 /* store_search's arguments (kind_mask is any value: unknown bits are
  * ignored). */
 int store_search_ok(const char *match, const char *session_id, size_t limit);
+/* store_checkpoint_put's argument: ids, canvas 1..STORE_CKPT_CANVAS_MAX
+ * bytes, a workflow of 1..STORE_CKPT_WORKFLOW_MAX bytes of UTF-8. */
+int store_checkpoint_ok(const store_checkpoint *c);
 /* Skill names are stored joined by '\n' (they never contain one). *out is
  * malloc'd and owned by the caller. */
 int store_skills_join(const store_session *s, char **out);

@@ -189,3 +189,29 @@ void store_hits_free(store_hit *list, size_t n)
     }
     free(list);
 }
+
+int store_checkpoint_ok(const store_checkpoint *c)
+{
+    if (!c || !store_id_ok(c->session_id) || !c->message_id || !store_u63_ok(c->message_id) ||
+        !store_u63_ok(c->rev_before) || !store_u63_ok(c->rev_after))
+        return 0;
+    if (!c->canvas_id || !*c->canvas_id || strlen(c->canvas_id) > STORE_CKPT_CANVAS_MAX ||
+        !store_text_ok(c->canvas_id, STORE_CKPT_CANVAS_MAX))
+        return 0;
+    return c->workflow && *c->workflow && store_text_ok(c->workflow, STORE_CKPT_WORKFLOW_MAX);
+}
+
+void store_checkpoint_clear(store_checkpoint *c)
+{
+    if (!c) return;
+    free(c->canvas_id);
+    free(c->workflow);
+    memset(c, 0, sizeof *c);
+}
+
+void store_checkpoints_free(store_checkpoint *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        store_checkpoint_clear(&list[i]);
+    free(list);
+}

@@ -32,7 +32,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to pg_migrations[]. */
-#define PG_SCHEMA_VERSION 5
+#define PG_SCHEMA_VERSION 6
 /* pg_advisory_xact_lock's key while migrating ("cmfd" as in SQLite's
  * application_id): cores starting at once take turns. */
 #define PG_MIGRATE_LOCK_KEY "1668113764"
@@ -143,19 +143,38 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
     " height INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(message_id, idx));"
     "CREATE INDEX message_attachments_by_sha ON message_attachments(sha256);",
+    /* 5 -> 6: fork, revert and canvas checkpoints, as SQLite's 5 -> 6 (a
+     * fork's parent and fork point; reverted_ms, the time a revert hid a
+     * message, 0: visible; the workflow of a canvas before a turn's first
+     * change to it). */
+    "ALTER TABLE sessions ADD COLUMN parent_id TEXT COLLATE \"C\" NOT NULL DEFAULT '';"
+    "ALTER TABLE sessions ADD COLUMN fork_point BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN reverted_ms BIGINT NOT NULL DEFAULT 0;"
+    "CREATE TABLE canvas_checkpoints("
+    " id BIGSERIAL PRIMARY KEY,"
+    " session_id TEXT COLLATE \"C\" NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+    " message_id BIGINT NOT NULL,"
+    " canvas_id TEXT NOT NULL,"
+    " rev_before BIGINT NOT NULL,"
+    " rev_after BIGINT NOT NULL,"
+    " workflow TEXT NOT NULL,"
+    " created_ms BIGINT NOT NULL,"
+    " UNIQUE(session_id, message_id, canvas_id));",
 };
 
 #define SESSION_COLS                                                                               \
     "SELECT id, title, provider, model, base_url, system_prompt, skills, token_delay_ms,"          \
     " (api_key IS NOT NULL)::int, created_ms, updated_ms, seq_reserved, prompt_tokens,"            \
-    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id), vision,"     \
+    " completion_tokens,"                                                                          \
+    " (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.reverted_ms = 0), vision,"  \
     " context_window, archived,"                                                                   \
-    " (SELECT coalesce(max(covers_to), 0) FROM messages m WHERE m.session_id = s.id AND kind = 1)" \
+    " (SELECT coalesce(max(covers_to), 0) FROM messages m WHERE m.session_id = s.id AND kind = 1"  \
+    " AND m.reverted_ms = 0), parent_id, fork_point"                                               \
     " FROM sessions s "
 #define SESSION_ORDER " ORDER BY updated_ms DESC, id DESC"
 #define MESSAGE_COLS                                                                               \
     "SELECT id, session_id, role, skill, content, state, error, turn_id, created_ms, client_id,"   \
-    " kind, covers_to FROM messages "
+    " kind, covers_to, reverted_ms FROM messages "
 #define I64_MAX_SQL "9223372036854775807"
 
 typedef struct pg {
@@ -417,6 +436,12 @@ static int read_session(const PGresult *r, int row, store_session *s)
     s->context_window = win < 0 ? 0 : win > UINT32_MAX ? UINT32_MAX : (uint32_t)win;
     s->archived = col_i64(r, row, 17) != 0;
     s->compacted_to = (uint64_t)col_i64(r, row, 18);
+    int plen = PQgetlength(r, row, 19);
+    if (!PQgetisnull(r, row, 19) && plen > 0 && plen <= STORE_ID_MAX) {
+        memcpy(s->parent_id, PQgetvalue(r, row, 19), (size_t)plen);
+        s->parent_id[plen] = '\0';
+    }
+    s->fork_point = (uint64_t)col_i64(r, row, 20);
     return STORE_OK;
 }
 
@@ -443,6 +468,7 @@ static int read_message(const PGresult *r, int row, store_message *m)
     m->created_ms = col_i64(r, row, 8);
     m->kind = col_i64(r, row, 10) == STORE_KIND_SUMMARY ? STORE_KIND_SUMMARY : STORE_KIND_MESSAGE;
     m->covers_to = (uint64_t)col_i64(r, row, 11);
+    m->reverted_ms = col_i64(r, row, 12);
     return STORE_OK;
 }
 
@@ -1089,7 +1115,9 @@ static int pg_messages_load(store *base, const char *session_id, size_t limit, s
     store_message *list = NULL;
     size_t len = 0;
     int err = run(p, "load messages",
-                  MESSAGE_COLS "WHERE session_id = $1 ORDER BY id DESC LIMIT $2::bigint", &ps, &r);
+                  MESSAGE_COLS "WHERE session_id = $1 AND reverted_ms = 0"
+                               " ORDER BY id DESC LIMIT $2::bigint",
+                  &ps, &r);
     if (err == STORE_OK) err = collect_messages(r, "load messages", &list, &len);
     PQclear(r);
     pthread_mutex_unlock(&p->mu);
@@ -1322,9 +1350,10 @@ static int pg_summary_latest(store *base, const char *session_id, store_message 
     p_text(&ps, session_id);
     pthread_mutex_lock(&p->mu);
     PGresult *r = NULL;
-    int err =
-        run(p, "latest summary",
-            MESSAGE_COLS "WHERE session_id = $1 AND kind = 1 ORDER BY id DESC LIMIT 1", &ps, &r);
+    int err = run(p, "latest summary",
+                  MESSAGE_COLS "WHERE session_id = $1 AND kind = 1 AND reverted_ms = 0"
+                               " ORDER BY id DESC LIMIT 1",
+                  &ps, &r);
     if (err == STORE_OK) {
         err = PQntuples(r) == 1 ? read_message(r, 0, out) : STORE_NOT_FOUND;
         if (err == STORE_EIO) LOG_E(MOD, "session %s: malformed summary row", session_id);
@@ -1354,7 +1383,7 @@ static int pg_messages_after(store *base, const char *session_id, uint64_t after
     store_message *list = NULL;
     size_t len = 0;
     int err = run(p, "load messages after",
-                  MESSAGE_COLS "WHERE session_id = $1 AND id > $2::bigint"
+                  MESSAGE_COLS "WHERE session_id = $1 AND id > $2::bigint AND reverted_ms = 0"
                                " ORDER BY id DESC LIMIT $3::bigint",
                   &ps, &r);
     if (err == STORE_OK) err = collect_messages(r, "load messages after", &list, &len);
@@ -1488,6 +1517,7 @@ bad:
     " hits AS ("                                                                                   \
     "  SELECT m.kind, m.id, m.session_id, m.content, m.created_ms, m.role FROM messages m, q"      \
     "  WHERE " PG_FTS_MESSAGE_M " @@ q.q AND ($2::text IS NULL OR m.session_id = $2)"              \
+    "  AND m.reverted_ms = 0"                                                                      \
     "  AND (($3::int >> m.kind) & 1) = 1"                                                          \
     "  UNION ALL"                                                                                  \
     "  SELECT 2, mm.id, mm.session_id, mm.content, mm.created_ms, 0 FROM memories mm, q"           \
@@ -1568,6 +1598,8 @@ static int pg_search(store *base, const char *match, const char *session_id, uns
     return STORE_OK;
 }
 
+#include "store_pg_fork.inc"
+
 static const store_ops pg_ops = {
     .name = "postgres",
     .close = pg_close,
@@ -1599,4 +1631,9 @@ static const store_ops pg_ops = {
     .messages_after = pg_messages_after,
     .memory_add = pg_memory_add,
     .search = pg_search,
+    .message_get = pg_message_get,
+    .session_fork = pg_session_fork,
+    .session_revert = pg_session_revert,
+    .checkpoint_put = pg_checkpoint_put,
+    .checkpoints_list = pg_checkpoints_list,
 };

@@ -23,7 +23,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to migrations[]. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 /* PRAGMA application_id ("cmfd"): tells our files from other SQLite files. */
 #define STORE_APP_ID 0x636d6664
 
@@ -151,19 +151,39 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " SELECT id * 2, content, replace(session_id, '-', '') || ' kindmessage', session_id, 0"
     " FROM messages"
     " WHERE content <> '';",
+    /* 5 -> 6: fork, revert and canvas checkpoints. A fork records its
+     * parent session and the message it was made at; a revert hides the
+     * messages after a point (reverted_ms, the time of the revert; 0:
+     * visible) without deleting them; a checkpoint is the workflow of a
+     * canvas before a turn's first change to it (store_checkpoint). */
+    "ALTER TABLE sessions ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sessions ADD COLUMN fork_point INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN reverted_ms INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE canvas_checkpoints("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+    " message_id INTEGER NOT NULL,"
+    " canvas_id TEXT NOT NULL,"
+    " rev_before INTEGER NOT NULL,"
+    " rev_after INTEGER NOT NULL,"
+    " workflow TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL,"
+    " UNIQUE(session_id, message_id, canvas_id));",
 };
 
 #define SESSION_COLS                                                                               \
     "SELECT id, title, provider, model, base_url, system_prompt, skills, token_delay_ms,"          \
     " api_key IS NOT NULL, created_ms, updated_ms, seq_reserved, prompt_tokens,"                   \
-    " completion_tokens, (SELECT count(*) FROM messages m WHERE m.session_id = s.id), vision,"     \
+    " completion_tokens,"                                                                          \
+    " (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.reverted_ms = 0), vision,"  \
     " context_window, archived,"                                                                   \
-    " (SELECT coalesce(max(covers_to), 0) FROM messages m WHERE m.session_id = s.id AND kind = 1)" \
+    " (SELECT coalesce(max(covers_to), 0) FROM messages m WHERE m.session_id = s.id AND kind = 1"  \
+    " AND m.reverted_ms = 0), parent_id, fork_point"                                               \
     " FROM sessions s "
 #define SESSION_ORDER " ORDER BY updated_ms DESC, id DESC"
 #define MESSAGE_COLS                                                                               \
     "SELECT id, session_id, role, skill, content, state, error, turn_id, created_ms, client_id,"   \
-    " kind, covers_to FROM messages "
+    " kind, covers_to, reverted_ms FROM messages "
 #define I64_MAX_SQL "9223372036854775807"
 
 enum {
@@ -240,10 +260,12 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_M_FINISH] = "UPDATE messages SET state = ?2, content = coalesce(?3, content),"
                    " error = coalesce(?4, error) WHERE id = ?1",
     [Q_M_FIND_CLIENT] = MESSAGE_COLS "WHERE session_id = ?1 AND client_id = ?2",
-    [Q_M_NEWEST] = MESSAGE_COLS "WHERE session_id = ?1 ORDER BY id DESC LIMIT ?2",
+    [Q_M_NEWEST] =
+        MESSAGE_COLS "WHERE session_id = ?1 AND reverted_ms = 0 ORDER BY id DESC LIMIT ?2",
     [Q_M_RECOVER] = "UPDATE messages SET state = 6, error = ?1"
                     " WHERE state IN (1, 2) AND state = 2",
-    [Q_M_QUEUED] = MESSAGE_COLS "WHERE state IN (1, 2) AND state = 1 AND role = 1 ORDER BY id",
+    [Q_M_QUEUED] = MESSAGE_COLS "WHERE state IN (1, 2) AND state = 1 AND role = 1"
+                                " AND reverted_ms = 0 ORDER BY id",
     [Q_C_GET] = "SELECT value FROM counters WHERE name = ?1",
     [Q_C_RAISE] = "INSERT INTO counters(name, value) VALUES(?1, ?2)"
                   " ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)",
@@ -257,9 +279,10 @@ static const char *const query_sql[Q_COUNT] = {
                  " ORDER BY created_ms DESC, rowid DESC",
     [Q_S_SET_MEMORY_FIELDS] =
         "UPDATE sessions SET context_window = ?2, archived = ?3 WHERE id = ?1",
-    [Q_M_SUMMARY_LATEST] =
-        MESSAGE_COLS "WHERE session_id = ?1 AND kind = 1 ORDER BY id DESC LIMIT 1",
-    [Q_M_AFTER] = MESSAGE_COLS "WHERE session_id = ?1 AND id > ?2 ORDER BY id DESC LIMIT ?3",
+    [Q_M_SUMMARY_LATEST] = MESSAGE_COLS
+    "WHERE session_id = ?1 AND kind = 1 AND reverted_ms = 0 ORDER BY id DESC LIMIT 1",
+    [Q_M_AFTER] = MESSAGE_COLS "WHERE session_id = ?1 AND id > ?2 AND reverted_ms = 0"
+                               " ORDER BY id DESC LIMIT ?3",
     [Q_MEM_INSERT] = "INSERT INTO memories(session_id, content, created_ms) VALUES(?1, ?2, ?3)",
     /* Ranked ids first, and details only for the rows returned. BM25 needs
      * a lookup per scored row, so only the STORE_SEARCH_RANK_WINDOW newest
@@ -451,6 +474,13 @@ static int read_session(sqlite3_stmt *q, store_session *s)
     s->context_window = win < 0 ? 0 : win > UINT32_MAX ? UINT32_MAX : (uint32_t)win;
     s->archived = sqlite3_column_int(q, 17) != 0;
     s->compacted_to = (uint64_t)sqlite3_column_int64(q, 18);
+    const unsigned char *parent = sqlite3_column_text(q, 19);
+    int plen = sqlite3_column_bytes(q, 19);
+    if (parent && plen > 0 && plen <= STORE_ID_MAX) {
+        memcpy(s->parent_id, parent, (size_t)plen);
+        s->parent_id[plen] = '\0';
+    }
+    s->fork_point = (uint64_t)sqlite3_column_int64(q, 20);
     return STORE_OK;
 }
 
@@ -478,6 +508,7 @@ static int read_message(sqlite3_stmt *q, store_message *m)
     m->kind =
         sqlite3_column_int(q, 10) == STORE_KIND_SUMMARY ? STORE_KIND_SUMMARY : STORE_KIND_MESSAGE;
     m->covers_to = (uint64_t)sqlite3_column_int64(q, 11);
+    m->reverted_ms = sqlite3_column_int64(q, 12);
     return STORE_OK;
 }
 
@@ -1681,6 +1712,8 @@ static int sq_search(store *base, const char *match, const char *session_id, uns
     return STORE_OK;
 }
 
+#include "store_sqlite_fork.inc"
+
 static const store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1712,4 +1745,9 @@ static const store_ops sqlite_ops = {
     .messages_after = sq_messages_after,
     .memory_add = sq_memory_add,
     .search = sq_search,
+    .message_get = sq_message_get,
+    .session_fork = sq_session_fork,
+    .session_revert = sq_session_revert,
+    .checkpoint_put = sq_checkpoint_put,
+    .checkpoints_list = sq_checkpoints_list,
 };

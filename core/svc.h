@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "canvas.h"
+#include "checkpoint.h"
 #include "rpcs.h"
 #include "runs.h"
 #include "session.h"
@@ -23,6 +24,7 @@ typedef struct svc_ctx {
     pthread_mutex_t reload_mu;
     canvas_mgr *cm; /* borrowed: GraphService */
     runs *runs;     /* borrowed: RunService and Queue; NULL without --comfyui */
+    ckpt *ck;       /* borrowed: canvas checkpoints (RevertSession, ListCheckpoints) */
 } svc_ctx;
 
 /* Fills out[0..max) with the method table (handlers get ctx as ud) and
@@ -33,6 +35,9 @@ size_t svc_graph_methods(svc_ctx *ctx, rpcs_method *out, size_t max);
 /* RunService: without --comfyui every method answers FAILED_PRECONDITION
  * saying so. */
 size_t svc_run_methods(svc_ctx *ctx, rpcs_method *out, size_t max);
+/* SessionService's ForkSession, RevertSession and ListCheckpoints
+ * (svc_fork.c). */
+size_t svc_fork_methods(svc_ctx *ctx, rpcs_method *out, size_t max);
 
 /* Node types from --object-info (svc_graph.c). A file is read now. A URL
  * (http:// or https://) is loaded now from the cache DATA/object_info.json

@@ -37,6 +37,7 @@ _Static_assert(TOOLSPEC_MAX_SUGGESTIONS == NODEINFO_MAX_SUGGESTIONS, "suggestion
 struct tools {
     canvas_mgr *cm;
     runs *runs; /* NULL without --comfyui */
+    ckpt *ck;   /* NULL: no checkpoints */
     uint32_t wait_ms;
     pthread_mutex_t mu;      /* the state below */
     pthread_mutex_t wait_mu; /* every waiter's condition variable */
@@ -711,9 +712,18 @@ static int tool_patch(tools *t, const agent_call_ctx *ctx, const char *args, int
     int has_base = req->base_revision != NULL;
     uint64_t base = has_base ? req->base_revision->value : 0;
 
+    /* The canvas before the turn's first change is kept (checkpoint.h). */
+    char ck_canvas[CANVAS_MAX_ID + 1] = "";
+    if (!validate_only)
+        ckpt_before_change(t->ck, ctx->session_id, ctx->turn_id, req->canvas_id, ck_canvas);
     outcome o;
-    if (submit_wait(t, ctx, &req->base, &o, res) != 0) return AGENT_TOOL_ERROR;
+    if (submit_wait(t, ctx, &req->base, &o, res) != 0) {
+        ckpt_after_change(t->ck, ctx->session_id, ctx->turn_id, ck_canvas, 0);
+        return AGENT_TOOL_ERROR;
+    }
     const Comfyd__V1__ExecuteBatchResponse *r = (const Comfyd__V1__ExecuteBatchResponse *)o.resp;
+    ckpt_after_change(t->ck, ctx->session_id, ctx->turn_id, ck_canvas,
+                      r->canvas_id && !strcmp(r->canvas_id, ck_canvas) ? r->revision : 0);
     *res = toolspec_patch_result(r, validate_only, has_base, base);
     /* The skill knows the state after its own patch; the session's mark
      * moves only when it also knew the state before. */
@@ -1236,6 +1246,7 @@ int tools_create(tools **out, const tools_opts *opts)
     if (!t) return TOOLS_ENOMEM;
     t->cm = opts->cm;
     t->runs = opts->runs;
+    t->ck = opts->ck;
     t->wait_ms = opts->wait_ms;
     pthread_mutex_init(&t->mu, NULL);
     pthread_mutex_init(&t->wait_mu, NULL);

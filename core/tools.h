@@ -62,6 +62,7 @@
 
 #include "agent.h"
 #include "canvas.h"
+#include "checkpoint.h"
 #include "runs.h"
 #include "toolspec.h"
 
@@ -105,6 +106,9 @@ typedef struct tools_opts {
      * run, get_run, cancel_run and view_output answer that runs are not
      * followed. */
     runs *runs;
+    /* Canvas checkpoints of the turns' patches (checkpoint.h), borrowed;
+     * NULL: none are kept. */
+    ckpt *ck;
 } tools_opts;
 
 /* Creates the module. Returns TOOLS_OK and *out, TOOLS_EINVAL or

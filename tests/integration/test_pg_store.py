@@ -125,8 +125,8 @@ def test_two_cores_starting_at_once_one_serves_and_the_schema_is_made_once(comfy
     winner = cores[1] if loser is cores[0] else cores[0]
     assert loser.proc.returncode != 0
     assert b"served by another comfyd" in loser.log_bytes(), loser.log_tail()
-    assert psql(uri, "SELECT version || '/' || count(*) FROM comfyd_schema GROUP BY version") == "5/1"
-    assert b"schema version 0 -> 5" in winner.log_bytes()
+    assert psql(uri, "SELECT version || '/' || count(*) FROM comfyd_schema GROUP BY version") == "6/1"
+    assert b"schema version 0 -> 6" in winner.log_bytes()
 
     # Once the first stops, the other serves the same database.
     s = new_session(winner.sessions(), title="shared")

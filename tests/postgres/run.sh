@@ -28,6 +28,10 @@ echo "postgres: server on $PG_DIR port $PG_PORT"
 psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
     -c "CREATE DATABASE unit_store TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'" >/dev/null
 COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_store/') "$build/tests/test_store_pg"
+# Fork, revert and canvas checkpoints: the same contract as on SQLite.
+psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
+    -c "CREATE DATABASE unit_store_fork" >/dev/null
+COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_store_fork/') "$build/tests/test_store_fork"
 
 # tests/integration/test_pg_*.py (two cores, a server restart) run only
 # here; they restart the server through pg_ctl as PG_OWNER.

@@ -4,23 +4,23 @@ function _o(e) {
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Se = {}, Cn = [], Sn = () => {
-}, Qc = () => !1, Oi = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ni = (e) => e.startsWith("onUpdate:"), ft = Object.assign, ea = (e, t) => {
+const Fe = {}, Sn = [], Tn = () => {
+}, ea = () => !1, Oi = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ni = (e) => e.startsWith("onUpdate:"), ht = Object.assign, ta = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Af = Object.prototype.hasOwnProperty, we = (e, t) => Af.call(e, t), ce = Array.isArray, rn = (e) => zr(e) === "[object Map]", Nn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Ne = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", ta = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), na = Object.prototype.toString, zr = (e) => na.call(e), vf = (e) => zr(e).slice(8, -1), ra = (e) => zr(e) === "[object Object]", yo = (e) => Ne(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
+}, Af = Object.prototype.hasOwnProperty, xe = (e, t) => Af.call(e, t), ae = Array.isArray, sn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", na = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), ra = Object.prototype.toString, zr = (e) => ra.call(e), Rf = (e) => zr(e).slice(8, -1), ia = (e) => zr(e) === "[object Object]", yo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Mi = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Rf = /-\w/g, _t = /* @__PURE__ */ Mi((e) => e.replace(Rf, (t) => t.slice(1).toUpperCase())), Ef = /\B([A-Z])/g, Mn = /* @__PURE__ */ Mi(
-  (e) => e.replace(Ef, "-$1").toLowerCase()
-), ia = /* @__PURE__ */ Mi((e) => e.charAt(0).toUpperCase() + e.slice(1)), as = /* @__PURE__ */ Mi((e) => e ? `on${ia(e)}` : ""), Ct = (e, t) => !Object.is(e, t), di = (e, ...t) => {
+}, Ef = /-\w/g, bt = /* @__PURE__ */ Mi((e) => e.replace(Ef, (t) => t.slice(1).toUpperCase())), Cf = /\B([A-Z])/g, Ln = /* @__PURE__ */ Mi(
+  (e) => e.replace(Cf, "-$1").toLowerCase()
+), sa = /* @__PURE__ */ Mi((e) => e.charAt(0).toUpperCase() + e.slice(1)), as = /* @__PURE__ */ Mi((e) => e ? `on${sa(e)}` : ""), St = (e, t) => !Object.is(e, t), di = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, sa = (e, t, n, r = !1) => {
+}, oa = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -33,52 +33,52 @@ const Se = {}, Cn = [], Sn = () => {
 };
 let ul;
 const Li = () => ul || (ul = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Dr(e) {
-  if (ce(e)) {
+function Sr(e) {
+  if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Ne(r) ? Tf(r) : Dr(r);
+      const r = e[n], i = Le(r) ? Ff(r) : Sr(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
     }
     return t;
-  } else if (Ne(e) || Te(e))
+  } else if (Le(e) || Ie(e))
     return e;
 }
-const Cf = /;(?![^(]*\))/g, Df = /:([^]+)/, Sf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Tf(e) {
+const Sf = /;(?![^(]*\))/g, Df = /:([^]+)/, Tf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Ff(e) {
   const t = {};
-  return e.replace(Sf, (n) => n.startsWith("/*") ? "" : n).split(Cf).forEach((n) => {
+  return e.replace(Tf, (n) => n.startsWith("/*") ? "" : n).split(Sf).forEach((n) => {
     if (n) {
       const r = n.split(Df);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
 }
-function nt(e) {
+function rt(e) {
   let t = "";
-  if (Ne(e))
+  if (Le(e))
     t = e;
-  else if (ce(e))
+  else if (ae(e))
     for (let n = 0; n < e.length; n++) {
-      const r = nt(e[n]);
+      const r = rt(e[n]);
       r && (t += r + " ");
     }
-  else if (Te(e))
+  else if (Ie(e))
     for (const n in e)
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Ff = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", If = /* @__PURE__ */ _o(Ff);
-function oa(e) {
+const If = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Of = /* @__PURE__ */ _o(If);
+function la(e) {
   return !!e || e === "";
 }
-function Of(e, t, n) {
+function Nf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
-    r = ln(e[i], t[i], n);
+    r = cn(e[i], t[i], n);
   return r;
 }
 function fl(e, t, n) {
@@ -87,7 +87,7 @@ function fl(e, t, n) {
   for (const s of e) {
     let o = -1;
     for (let l = 0; l < r.length; l++)
-      if (!i[l] && ln(s, r[l], n)) {
+      if (!i[l] && cn(s, r[l], n)) {
         o = l;
         break;
       }
@@ -96,16 +96,16 @@ function fl(e, t, n) {
   }
   return !0;
 }
-function Nf(e, t, n) {
-  let r = rn(e), i = rn(t);
-  if (r || i || (r = Nn(e), i = Nn(t), r || i))
+function Mf(e, t, n) {
+  let r = sn(e), i = sn(t);
+  if (r || i || (r = Mn(e), i = Mn(t), r || i))
     return r && i ? fl(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !ln(e[l], t[l], n))
+    if (c && !a || !c && a || !cn(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
@@ -119,34 +119,34 @@ function dl(e, t, n, r) {
   const o = r(e, t, n);
   return i.delete(e), s.delete(t), o;
 }
-function ln(e, t, n) {
+function cn(e, t, n) {
   if (e === t) return !0;
   let r = al(e), i = al(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? dl(e, t, n, Of) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : dl(e, t, n, Nf) : String(e) === String(t))));
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Ft(e), i = Ft(t), r || i ? e === t : (r = ae(e), i = ae(t), r || i ? r && i ? dl(e, t, n, Nf) : !1 : (r = Ie(e), i = Ie(t), r || i ? !r || !i ? !1 : dl(e, t, n, Mf) : String(e) === String(t))));
 }
-function Mf(e, t) {
-  return e.findIndex((n) => ln(n, t));
+function Lf(e, t) {
+  return e.findIndex((n) => cn(n, t));
 }
-const la = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Ne(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === na || !ve(e.toString)) ? la(e) ? oe(e.value) : JSON.stringify(e, ca, 2) : String(e), ca = (e, t) => la(t) ? ca(e, t.value) : rn(t) ? {
+const ca = (e) => !!(e && e.__v_isRef === !0), se = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === ra || !Ee(e.toString)) ? ca(e) ? se(e.value) : JSON.stringify(e, aa, 2) : String(e), aa = (e, t) => ca(t) ? aa(e, t.value) : sn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, i], s) => (n[us(r, s) + " =>"] = i, n),
     {}
   )
-} : Nn(t) ? {
+} : Mn(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => us(n))
-} : Tt(t) ? us(t) : Te(t) && !ce(t) && !ra(t) ? String(t) : t, us = (e, t = "") => {
+} : Ft(t) ? us(t) : Ie(t) && !ae(t) && !ia(t) ? String(t) : t, us = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
     // the lib: es2016 check
-    Tt(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
+    Ft(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
-let Je;
-class Lf {
+let He;
+class Pf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
-    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
+    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
       this
     ) - 1) : (this._active = !1, this._warnOnRun = !1));
   }
@@ -185,11 +185,11 @@ class Lf {
   }
   run(t) {
     if (this._active) {
-      const n = Je;
+      const n = He;
       try {
-        return Je = this, t();
+        return He = this, t();
       } finally {
-        Je = n;
+        He = n;
       }
     }
   }
@@ -198,7 +198,7 @@ class Lf {
    * @internal
    */
   on() {
-    ++this._on === 1 && (this.prevScope = Je, Je = this);
+    ++this._on === 1 && (this.prevScope = He, He = this);
   }
   /**
    * This should only be called on non-detached scopes
@@ -206,10 +206,10 @@ class Lf {
    */
   off() {
     if (this._on > 0 && --this._on === 0) {
-      if (Je === this)
-        Je = this.prevScope;
+      if (He === this)
+        He = this.prevScope;
       else {
-        let t = Je;
+        let t = He;
         for (; t; ) {
           if (t.prevScope === this) {
             t.prevScope = this.prevScope;
@@ -243,14 +243,14 @@ class Lf {
     }
   }
 }
-function Pf() {
-  return Je;
+function jf() {
+  return He;
 }
-let Re;
+let Ce;
 const fs = /* @__PURE__ */ new WeakSet();
-class aa {
+class ua {
   constructor(t) {
-    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
+    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
   }
   pause() {
     this.flags |= 64;
@@ -262,18 +262,18 @@ class aa {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || fa(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || da(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, hl(this), da(this);
-    const t = Re, n = yt;
-    Re = this, yt = !0;
+    this.flags |= 2, hl(this), ha(this);
+    const t = Ce, n = wt;
+    Ce = this, wt = !0;
     try {
       return this.fn();
     } finally {
-      ha(this), Re = t, yt = n, this.flags &= -3;
+      pa(this), Ce = t, wt = n, this.flags &= -3;
     }
   }
   stop() {
@@ -296,8 +296,8 @@ class aa {
     return Ks(this);
   }
 }
-let ua = 0, wr, kr;
-function fa(e, t = !1) {
+let fa = 0, wr, kr;
+function da(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = kr, kr = e;
     return;
@@ -305,10 +305,10 @@ function fa(e, t = !1) {
   e.next = wr, wr = e;
 }
 function bo() {
-  ua++;
+  fa++;
 }
 function wo() {
-  if (--ua > 0)
+  if (--fa > 0)
     return;
   if (kr) {
     let t = kr;
@@ -333,38 +333,38 @@ function wo() {
   }
   if (e) throw e;
 }
-function da(e) {
+function ha(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function ha(e) {
+function pa(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), ko(r), jf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), ko(r), $f(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
 function Ks(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (pa(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (ga(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function pa(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Sr) || (e.globalVersion = Sr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ks(e))))
+function ga(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ks(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Re, r = yt;
-  Re = e, yt = !0;
+  const t = e.dep, n = Ce, r = wt;
+  Ce = e, wt = !0;
   try {
-    da(e);
+    ha(e);
     const i = e.fn(e._value);
-    (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
+    (t.version === 0 || St(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    Re = n, yt = r, ha(e), e.flags &= -3;
+    Ce = n, wt = r, pa(e), e.flags &= -3;
   }
 }
 function ko(e, t = !1) {
@@ -376,32 +376,32 @@ function ko(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function jf(e) {
+function $f(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let yt = !0;
-const ga = [];
-function cn() {
-  ga.push(yt), yt = !1;
-}
+let wt = !0;
+const ma = [];
 function an() {
-  const e = ga.pop();
-  yt = e === void 0 ? !0 : e;
+  ma.push(wt), wt = !1;
+}
+function un() {
+  const e = ma.pop();
+  wt = e === void 0 ? !0 : e;
 }
 function hl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = Re;
-    Re = void 0;
+    const n = Ce;
+    Ce = void 0;
     try {
       t();
     } finally {
-      Re = n;
+      Ce = n;
     }
   }
 }
-let Sr = 0;
+let Dr = 0;
 class Bf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
@@ -413,19 +413,19 @@ class xo {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!Re || !yt || Re === this.computed)
+    if (!Ce || !wt || Ce === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== Re)
-      n = this.activeLink = new Bf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, ma(n);
+    if (n === void 0 || n.sub !== Ce)
+      n = this.activeLink = new Bf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, _a(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
-      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Re.depsTail, n.nextDep = void 0, Re.depsTail.nextDep = n, Re.depsTail = n, Re.deps === n && (Re.deps = r);
+      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = r);
     }
     return n;
   }
   trigger(t) {
-    this.version++, Sr++, this.notify(t);
+    this.version++, Dr++, this.notify(t);
   }
   notify(t) {
     bo();
@@ -437,37 +437,37 @@ class xo {
     }
   }
 }
-function ma(e) {
+function _a(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        ma(r);
+        _a(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Ys = /* @__PURE__ */ new WeakMap(), Tn = /* @__PURE__ */ Symbol(
+const Ys = /* @__PURE__ */ new WeakMap(), Fn = /* @__PURE__ */ Symbol(
   ""
 ), Xs = /* @__PURE__ */ Symbol(
   ""
 ), Tr = /* @__PURE__ */ Symbol(
   ""
 );
-function Ge(e, t, n) {
-  if (yt && Re) {
+function Xe(e, t, n) {
+  if (wt && Ce) {
     let r = Ys.get(e);
     r || Ys.set(e, r = /* @__PURE__ */ new Map());
     let i = r.get(n);
     i || (r.set(n, i = new xo()), i.map = r, i.key = n), i.track();
   }
 }
-function zt(e, t, n, r, i, s) {
+function Ut(e, t, n, r, i, s) {
   const o = Ys.get(e);
   if (!o) {
-    Sr++;
+    Dr++;
     return;
   }
   const l = (c) => {
@@ -476,92 +476,92 @@ function zt(e, t, n, r, i, s) {
   if (bo(), t === "clear")
     o.forEach(l);
   else {
-    const c = ce(e), a = c && yo(n);
+    const c = ae(e), a = c && yo(n);
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((d, m) => {
-        (m === "length" || m === Tr || !Tt(m) && m >= u) && l(d);
+        (m === "length" || m === Tr || !Ft(m) && m >= u) && l(d);
       });
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Tn)), rn(e) && l(o.get(Xs)));
+          c ? a && l(o.get("length")) : (l(o.get(Fn)), sn(e) && l(o.get(Xs)));
           break;
         case "delete":
-          c || (l(o.get(Tn)), rn(e) && l(o.get(Xs)));
+          c || (l(o.get(Fn)), sn(e) && l(o.get(Xs)));
           break;
         case "set":
-          rn(e) && l(o.get(Tn));
+          sn(e) && l(o.get(Fn));
           break;
       }
   }
   wo();
 }
-function zn(e) {
-  const t = /* @__PURE__ */ ye(e);
-  return t === e || (Ge(t, "iterate", Tr), /* @__PURE__ */ ut(e)) ? t : /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(dt(n))) : t.map(un) : t.map(dt);
+function Un(e) {
+  const t = /* @__PURE__ */ we(e);
+  return t === e || (Xe(t, "iterate", Tr), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ It(e) ? /* @__PURE__ */ on(e) ? t.map((n) => fn(pt(n))) : t.map(fn) : t.map(pt);
 }
 function Pi(e) {
-  return Ge(e = /* @__PURE__ */ ye(e), "iterate", Tr), e;
+  return Xe(e = /* @__PURE__ */ we(e), "iterate", Tr), e;
 }
-function vt(e, t) {
-  return /* @__PURE__ */ Ft(e) ? un(/* @__PURE__ */ sn(e) ? dt(t) : t) : dt(t);
+function Rt(e, t) {
+  return /* @__PURE__ */ It(e) ? fn(/* @__PURE__ */ on(e) ? pt(t) : t) : pt(t);
 }
-const $f = {
+const zf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return ds(this, Symbol.iterator, (e) => vt(this, e));
+    return ds(this, Symbol.iterator, (e) => Rt(this, e));
   },
   concat(...e) {
-    return zn(this).concat(
-      ...e.map((t) => ce(t) ? zn(t) : t)
+    return Un(this).concat(
+      ...e.map((t) => ae(t) ? Un(t) : t)
     );
   },
   entries() {
-    return ds(this, "entries", (e) => (e[1] = vt(this, e[1]), e));
+    return ds(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
   },
   every(e, t) {
-    return Lt(this, "every", e, t, void 0, arguments);
+    return Pt(this, "every", e, t, void 0, arguments);
   },
   filter(e, t) {
-    return Lt(
+    return Pt(
       this,
       "filter",
       e,
       t,
-      (n) => n.map((r) => vt(this, r)),
+      (n) => n.map((r) => Rt(this, r)),
       arguments
     );
   },
   find(e, t) {
-    return Lt(
+    return Pt(
       this,
       "find",
       e,
       t,
-      (n) => vt(this, n),
+      (n) => Rt(this, n),
       arguments
     );
   },
   findIndex(e, t) {
-    return Lt(this, "findIndex", e, t, void 0, arguments);
+    return Pt(this, "findIndex", e, t, void 0, arguments);
   },
   findLast(e, t) {
-    return Lt(
+    return Pt(
       this,
       "findLast",
       e,
       t,
-      (n) => vt(this, n),
+      (n) => Rt(this, n),
       arguments
     );
   },
   findLastIndex(e, t) {
-    return Lt(this, "findLastIndex", e, t, void 0, arguments);
+    return Pt(this, "findLastIndex", e, t, void 0, arguments);
   },
   // flat, flatMap could benefit from ARRAY_ITERATE but are not straight-forward to implement
   forEach(e, t) {
-    return Lt(this, "forEach", e, t, void 0, arguments);
+    return Pt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
     return hs(this, "includes", e);
@@ -570,20 +570,20 @@ const $f = {
     return hs(this, "indexOf", e);
   },
   join(e) {
-    return zn(this).join(e);
+    return Un(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
     return hs(this, "lastIndexOf", e);
   },
   map(e, t) {
-    return Lt(this, "map", e, t, void 0, arguments);
+    return Pt(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return cr(this, "pop");
+    return ar(this, "pop");
   },
   push(...e) {
-    return cr(this, "push", e);
+    return ar(this, "push", e);
   },
   reduce(e, ...t) {
     return gl(this, "reduce", e, t);
@@ -592,37 +592,37 @@ const $f = {
     return gl(this, "reduceRight", e, t);
   },
   shift() {
-    return cr(this, "shift");
+    return ar(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
-    return Lt(this, "some", e, t, void 0, arguments);
+    return Pt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return cr(this, "splice", e);
+    return ar(this, "splice", e);
   },
   toReversed() {
-    return zn(this).toReversed();
+    return Un(this).toReversed();
   },
   toSorted(e) {
-    return zn(this).toSorted(e);
+    return Un(this).toSorted(e);
   },
   toSpliced(...e) {
-    return zn(this).toSpliced(...e);
+    return Un(this).toSpliced(...e);
   },
   unshift(...e) {
-    return cr(this, "unshift", e);
+    return ar(this, "unshift", e);
   },
   values() {
-    return ds(this, "values", (e) => vt(this, e));
+    return ds(this, "values", (e) => Rt(this, e));
   }
 };
 function ds(e, t, n) {
   const r = Pi(e), i = r[t], s = i.call(r);
-  if (r !== e && !/* @__PURE__ */ ut(e)) {
+  if (r !== e && !/* @__PURE__ */ dt(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => pl(s.next(), n), i !== _a[t] && Object.defineProperties(o, {
+      return o.next = () => pl(s.next(), n), i !== ya[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -644,16 +644,16 @@ function ds(e, t, n) {
 function pl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const _a = Array.prototype;
-function Lt(e, t, n, r, i, s) {
-  const o = Pi(e), l = o !== e && !/* @__PURE__ */ ut(e), c = o[t];
-  if (c !== _a[t]) {
+const ya = Array.prototype;
+function Pt(e, t, n, r, i, s) {
+  const o = Pi(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
+  if (c !== ya[t]) {
     const d = c.apply(e, s);
-    return l ? dt(d) : d;
+    return l ? pt(d) : d;
   }
   let a = n;
   o !== e && (l ? a = function(d, m) {
-    return n.call(this, vt(e, d), m, e);
+    return n.call(this, Rt(e, d), m, e);
   } : n.length > 2 && (a = function(d, m) {
     return n.call(this, d, m, e);
   }));
@@ -661,36 +661,36 @@ function Lt(e, t, n, r, i, s) {
   return l && i ? i(u) : u;
 }
 function gl(e, t, n, r) {
-  const i = Pi(e), s = i !== e && !/* @__PURE__ */ ut(e);
+  const i = Pi(e), s = i !== e && !/* @__PURE__ */ dt(e);
   let o = n, l = !1;
   i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
-    return l && (l = !1, a = vt(e, a)), n.call(this, a, vt(e, u), d, e);
+    return l && (l = !1, a = Rt(e, a)), n.call(this, a, Rt(e, u), d, e);
   }) : n.length > 3 && (o = function(a, u, d) {
     return n.call(this, a, u, d, e);
   }));
   const c = i[t](o, ...r);
-  return l ? vt(e, c) : c;
+  return l ? Rt(e, c) : c;
 }
 function hs(e, t, n) {
-  const r = /* @__PURE__ */ ye(e);
-  Ge(r, "iterate", Tr);
+  const r = /* @__PURE__ */ we(e);
+  Xe(r, "iterate", Tr);
   const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ Eo(n[0]) ? (n[0] = /* @__PURE__ */ ye(n[0]), r[t](...n)) : i;
+  return (i === -1 || i === !1) && /* @__PURE__ */ Eo(n[0]) ? (n[0] = /* @__PURE__ */ we(n[0]), r[t](...n)) : i;
 }
-function cr(e, t, n = []) {
-  cn(), bo();
-  const r = (/* @__PURE__ */ ye(e))[t].apply(e, n);
-  return wo(), an(), r;
+function ar(e, t, n = []) {
+  an(), bo();
+  const r = (/* @__PURE__ */ we(e))[t].apply(e, n);
+  return wo(), un(), r;
 }
-const zf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), ya = /* @__PURE__ */ new Set(
-  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
+const Uf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), ba = /* @__PURE__ */ new Set(
+  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ft)
 );
-function Uf(e) {
-  Tt(e) || (e = String(e));
-  const t = /* @__PURE__ */ ye(this);
-  return Ge(t, "has", e), t.hasOwnProperty(e);
+function Wf(e) {
+  Ft(e) || (e = String(e));
+  const t = /* @__PURE__ */ we(this);
+  return Xe(t, "has", e), t.hasOwnProperty(e);
 }
-class ba {
+class wa {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class ba {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Zf : Aa : s ? xa : ka).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Qf : Aa : s ? va : xa).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
-    const o = ce(t);
+    const o = ae(t);
     if (!i) {
       let c;
-      if (o && (c = $f[n]))
+      if (o && (c = zf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Uf;
+        return Wf;
     }
     const l = Reflect.get(
       t,
@@ -721,56 +721,56 @@ class ba {
       // if this is a proxy wrapping a ref, return methods using the raw ref
       // as receiver so that we don't have to call `toRaw` on the ref in all
       // its class methods
-      /* @__PURE__ */ Qe(t) ? t : r
+      /* @__PURE__ */ tt(t) ? t : r
     );
-    if ((Tt(n) ? ya.has(n) : zf(n)) || (i || Ge(t, "get", n), s))
+    if ((Ft(n) ? ba.has(n) : Uf(n)) || (i || Xe(t, "get", n), s))
       return l;
-    if (/* @__PURE__ */ Qe(l)) {
+    if (/* @__PURE__ */ tt(l)) {
       const c = o && yo(n) ? l : l.value;
-      return i && Te(c) ? /* @__PURE__ */ Qs(c) : c;
+      return i && Ie(c) ? /* @__PURE__ */ Qs(c) : c;
     }
-    return Te(l) ? i ? /* @__PURE__ */ Qs(l) : /* @__PURE__ */ vo(l) : l;
+    return Ie(l) ? i ? /* @__PURE__ */ Qs(l) : /* @__PURE__ */ Ao(l) : l;
   }
 }
-class wa extends ba {
+class ka extends wa {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, i) {
     let s = t[n];
-    const o = ce(t) && yo(n);
+    const o = ae(t) && yo(n);
     if (!this._isShallow) {
-      const a = /* @__PURE__ */ Ft(s);
-      if (!/* @__PURE__ */ ut(r) && !/* @__PURE__ */ Ft(r) && (s = /* @__PURE__ */ ye(s), r = /* @__PURE__ */ ye(r)), !o && /* @__PURE__ */ Qe(s) && !/* @__PURE__ */ Qe(r))
+      const a = /* @__PURE__ */ It(s);
+      if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ It(r) && (s = /* @__PURE__ */ we(s), r = /* @__PURE__ */ we(r)), !o && /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(r))
         return a || (s.value = r), !0;
     }
-    const l = o ? Number(n) < t.length : we(t, n), c = Reflect.set(
+    const l = o ? Number(n) < t.length : xe(t, n), c = Reflect.set(
       t,
       n,
       r,
-      /* @__PURE__ */ Qe(t) ? t : i
+      /* @__PURE__ */ tt(t) ? t : i
     );
-    return t === /* @__PURE__ */ ye(i) && c && (l ? Ct(r, s) && zt(t, "set", n, r) : zt(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ we(i) && c && (l ? St(r, s) && Ut(t, "set", n, r) : Ut(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
-    const r = we(t, n);
+    const r = xe(t, n);
     t[n];
     const i = Reflect.deleteProperty(t, n);
-    return i && r && zt(t, "delete", n, void 0), i;
+    return i && r && Ut(t, "delete", n, void 0), i;
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Tt(n) || !ya.has(n)) && Ge(t, "has", n), r;
+    return (!Ft(n) || !ba.has(n)) && Xe(t, "has", n), r;
   }
   ownKeys(t) {
-    return Ge(
+    return Xe(
       t,
       "iterate",
-      ce(t) ? "length" : Tn
+      ae(t) ? "length" : Fn
     ), Reflect.ownKeys(t);
   }
 }
-class Wf extends ba {
+class Jf extends wa {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,16 +781,16 @@ class Wf extends ba {
     return !0;
   }
 }
-const Jf = /* @__PURE__ */ new wa(), qf = /* @__PURE__ */ new Wf(), Hf = /* @__PURE__ */ new wa(!0);
+const qf = /* @__PURE__ */ new ka(), Hf = /* @__PURE__ */ new Jf(), Vf = /* @__PURE__ */ new ka(!0);
 const Zs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function Vf(e, t, n) {
+function Gf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ ye(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Zs : t ? un : dt;
-    return !t && Ge(
+    const i = this.__v_raw, s = /* @__PURE__ */ we(i), o = sn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Zs : t ? fn : pt;
+    return !t && Xe(
       s,
       "iterate",
-      c ? Xs : Tn
-    ), ft(
+      c ? Xs : Fn
+    ), ht(
       // inheriting all iterator properties
       Object.create(a),
       {
@@ -811,12 +811,12 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Gf(e, t) {
+function Kf(e, t) {
   const n = {
     get(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
-      e || (Ct(i, l) && Ge(o, "get", i), Ge(o, "get", l));
-      const { has: c } = Zr(o), a = t ? Zs : e ? un : dt;
+      const s = this.__v_raw, o = /* @__PURE__ */ we(s), l = /* @__PURE__ */ we(i);
+      e || (St(i, l) && Xe(o, "get", i), Xe(o, "get", l));
+      const { has: c } = Zr(o), a = t ? Zs : e ? fn : pt;
       if (c.call(o, i))
         return a(s.get(i));
       if (c.call(o, l))
@@ -825,18 +825,18 @@ function Gf(e, t) {
     },
     get size() {
       const i = this.__v_raw;
-      return !e && Ge(/* @__PURE__ */ ye(i), "iterate", Tn), i.size;
+      return !e && Xe(/* @__PURE__ */ we(i), "iterate", Fn), i.size;
     },
     has(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ ye(s), l = /* @__PURE__ */ ye(i);
-      return e || (Ct(i, l) && Ge(o, "has", i), Ge(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
+      const s = this.__v_raw, o = /* @__PURE__ */ we(s), l = /* @__PURE__ */ we(i);
+      return e || (St(i, l) && Xe(o, "has", i), Xe(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
     },
     forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ye(l), a = t ? Zs : e ? un : dt;
-      return !e && Ge(c, "iterate", Tn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ we(l), a = t ? Zs : e ? fn : pt;
+      return !e && Xe(c, "iterate", Fn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
     }
   };
-  return ft(
+  return ht(
     n,
     e ? {
       add: Qr("add"),
@@ -845,27 +845,27 @@ function Gf(e, t) {
       clear: Qr("clear")
     } : {
       add(i) {
-        const s = /* @__PURE__ */ ye(this), o = Zr(s), l = /* @__PURE__ */ ye(i), c = !t && !/* @__PURE__ */ ut(i) && !/* @__PURE__ */ Ft(i) ? l : i;
-        return o.has.call(s, c) || Ct(i, c) && o.has.call(s, i) || Ct(l, c) && o.has.call(s, l) || (s.add(c), zt(s, "add", c, c)), this;
+        const s = /* @__PURE__ */ we(this), o = Zr(s), l = /* @__PURE__ */ we(i), c = !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ It(i) ? l : i;
+        return o.has.call(s, c) || St(i, c) && o.has.call(s, i) || St(l, c) && o.has.call(s, l) || (s.add(c), Ut(s, "add", c, c)), this;
       },
       set(i, s) {
-        !t && !/* @__PURE__ */ ut(s) && !/* @__PURE__ */ Ft(s) && (s = /* @__PURE__ */ ye(s));
-        const o = /* @__PURE__ */ ye(this), { has: l, get: c } = Zr(o);
+        !t && !/* @__PURE__ */ dt(s) && !/* @__PURE__ */ It(s) && (s = /* @__PURE__ */ we(s));
+        const o = /* @__PURE__ */ we(this), { has: l, get: c } = Zr(o);
         let a = l.call(o, i);
-        a || (i = /* @__PURE__ */ ye(i), a = l.call(o, i));
+        a || (i = /* @__PURE__ */ we(i), a = l.call(o, i));
         const u = c.call(o, i);
-        return o.set(i, s), a ? Ct(s, u) && zt(o, "set", i, s) : zt(o, "add", i, s), this;
+        return o.set(i, s), a ? St(s, u) && Ut(o, "set", i, s) : Ut(o, "add", i, s), this;
       },
       delete(i) {
-        const s = /* @__PURE__ */ ye(this), { has: o, get: l } = Zr(s);
+        const s = /* @__PURE__ */ we(this), { has: o, get: l } = Zr(s);
         let c = o.call(s, i);
-        c || (i = /* @__PURE__ */ ye(i), c = o.call(s, i)), l && l.call(s, i);
+        c || (i = /* @__PURE__ */ we(i), c = o.call(s, i)), l && l.call(s, i);
         const a = s.delete(i);
-        return c && zt(s, "delete", i, void 0), a;
+        return c && Ut(s, "delete", i, void 0), a;
       },
       clear() {
-        const i = /* @__PURE__ */ ye(this), s = i.size !== 0, o = i.clear();
-        return s && zt(
+        const i = /* @__PURE__ */ we(this), s = i.size !== 0, o = i.clear();
+        return s && Ut(
           i,
           "clear",
           void 0,
@@ -879,26 +879,26 @@ function Gf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Vf(i, e, t);
+    n[i] = Gf(i, e, t);
   }), n;
 }
-function Ao(e, t) {
-  const n = Gf(e, t);
+function vo(e, t) {
+  const n = Kf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
-    we(n, i) && i in r ? n : r,
+    xe(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const Kf = {
-  get: /* @__PURE__ */ Ao(!1, !1)
-}, Yf = {
-  get: /* @__PURE__ */ Ao(!1, !0)
+const Yf = {
+  get: /* @__PURE__ */ vo(!1, !1)
 }, Xf = {
-  get: /* @__PURE__ */ Ao(!0, !1)
+  get: /* @__PURE__ */ vo(!1, !0)
+}, Zf = {
+  get: /* @__PURE__ */ vo(!0, !1)
 };
-const ka = /* @__PURE__ */ new WeakMap(), xa = /* @__PURE__ */ new WeakMap(), Aa = /* @__PURE__ */ new WeakMap(), Zf = /* @__PURE__ */ new WeakMap();
-function Qf(e) {
+const xa = /* @__PURE__ */ new WeakMap(), va = /* @__PURE__ */ new WeakMap(), Aa = /* @__PURE__ */ new WeakMap(), Qf = /* @__PURE__ */ new WeakMap();
+function ed(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,23 +913,23 @@ function Qf(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function vo(e) {
-  return /* @__PURE__ */ Ft(e) ? e : Ro(
+function Ao(e) {
+  return /* @__PURE__ */ It(e) ? e : Ro(
     e,
     !1,
-    Jf,
-    Kf,
-    ka
+    qf,
+    Yf,
+    xa
   );
 }
 // @__NO_SIDE_EFFECTS__
-function ed(e) {
+function td(e) {
   return Ro(
     e,
     !1,
-    Hf,
-    Yf,
-    xa
+    Vf,
+    Xf,
+    va
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,18 +937,18 @@ function Qs(e) {
   return Ro(
     e,
     !0,
-    qf,
-    Xf,
+    Hf,
+    Zf,
     Aa
   );
 }
 function Ro(e, t, n, r, i) {
-  if (!Te(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
+  if (!Ie(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const s = i.get(e);
   if (s)
     return s;
-  const o = Qf(vf(e));
+  const o = ed(Rf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -958,15 +958,15 @@ function Ro(e, t, n, r, i) {
   return i.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function sn(e) {
-  return /* @__PURE__ */ Ft(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
+function on(e) {
+  return /* @__PURE__ */ It(e) ? /* @__PURE__ */ on(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
-function Ft(e) {
+function It(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
-function ut(e) {
+function dt(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
@@ -974,100 +974,100 @@ function Eo(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function ye(e) {
+function we(e) {
   const t = e && e.__v_raw;
-  return t ? /* @__PURE__ */ ye(t) : e;
+  return t ? /* @__PURE__ */ we(t) : e;
 }
-function td(e) {
-  return !we(e, "__v_skip") && Object.isExtensible(e) && sa(e, "__v_skip", !0), e;
+function nd(e) {
+  return !xe(e, "__v_skip") && Object.isExtensible(e) && oa(e, "__v_skip", !0), e;
 }
-const dt = (e) => Te(e) ? /* @__PURE__ */ vo(e) : e, un = (e) => Te(e) ? /* @__PURE__ */ Qs(e) : e;
+const pt = (e) => Ie(e) ? /* @__PURE__ */ Ao(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ Qs(e) : e;
 // @__NO_SIDE_EFFECTS__
-function Qe(e) {
+function tt(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
 function ei(e) {
-  return nd(e, !1);
+  return rd(e, !1);
 }
-function nd(e, t) {
-  return /* @__PURE__ */ Qe(e) ? e : new rd(e, t);
+function rd(e, t) {
+  return /* @__PURE__ */ tt(e) ? e : new id(e, t);
 }
-class rd {
+class id {
   constructor(t, n) {
-    this.dep = new xo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ye(t), this._value = n ? t : dt(t), this.__v_isShallow = n;
+    this.dep = new xo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ we(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ut(t) || /* @__PURE__ */ Ft(t);
-    t = r ? t : /* @__PURE__ */ ye(t), Ct(t, n) && (this._rawValue = t, this._value = r ? t : dt(t), this.dep.trigger());
+    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ dt(t) || /* @__PURE__ */ It(t);
+    t = r ? t : /* @__PURE__ */ we(t), St(t, n) && (this._rawValue = t, this._value = r ? t : pt(t), this.dep.trigger());
   }
 }
 function G(e) {
-  return /* @__PURE__ */ Qe(e) ? e.value : e;
+  return /* @__PURE__ */ tt(e) ? e.value : e;
 }
-const id = {
+const sd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
-    return /* @__PURE__ */ Qe(i) && !/* @__PURE__ */ Qe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
+    return /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function va(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, id);
+function Ra(e) {
+  return /* @__PURE__ */ on(e) ? e : new Proxy(e, sd);
 }
-class sd {
+class od {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new xo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Sr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new xo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    Re !== this)
-      return fa(this, !0), !0;
+    Ce !== this)
+      return da(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return pa(this), t && (t.version = this.dep.version), this._value;
+    return ga(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function od(e, t, n = !1) {
+function ld(e, t, n = !1) {
   let r, i;
-  return ve(e) ? r = e : (r = e.get, i = e.set), new sd(r, i, n);
+  return Ee(e) ? r = e : (r = e.get, i = e.set), new od(r, i, n);
 }
 const ti = {}, yi = /* @__PURE__ */ new WeakMap();
 let An;
-function ld(e, t = !1, n = An) {
+function cd(e, t = !1, n = An) {
   if (n) {
     let r = yi.get(n);
     r || yi.set(n, r = []), r.push(e);
   }
 }
-function cd(e, t, n = Se) {
-  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ ut(b) || i === !1 || i === 0 ? Ut(b, 1) : Ut(b);
+function ad(e, t, n = Fe) {
+  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ dt(b) || i === !1 || i === 0 ? Wt(b, 1) : Wt(b);
   let u, d, m, g, h = !1, k = !1;
-  if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, h = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ce(e) ? (k = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ ut(b)), d = () => e.map((b) => {
-    if (/* @__PURE__ */ Qe(b))
+  if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ on(e) ? (d = () => a(e), h = !0) : ae(e) ? (k = !0, h = e.some((b) => /* @__PURE__ */ on(b) || /* @__PURE__ */ dt(b)), d = () => e.map((b) => {
+    if (/* @__PURE__ */ tt(b))
       return b.value;
-    if (/* @__PURE__ */ sn(b))
+    if (/* @__PURE__ */ on(b))
       return a(b);
-    if (ve(b))
+    if (Ee(b))
       return c ? c(b, 2) : b();
-  })) : ve(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
+  })) : Ee(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
     if (m) {
-      cn();
+      an();
       try {
         m();
       } finally {
-        an();
+        un();
       }
     }
     const b = An;
@@ -1077,12 +1077,12 @@ function cd(e, t, n = Se) {
     } finally {
       An = b;
     }
-  } : d = Sn, t && i) {
+  } : d = Tn, t && i) {
     const b = d, F = i === !0 ? 1 / 0 : i;
-    d = () => Ut(b(), F);
+    d = () => Wt(b(), F);
   }
-  const v = Pf(), D = () => {
-    u.stop(), v && v.active && ea(v.effects, u);
+  const A = jf(), C = () => {
+    u.stop(), A && A.active && ta(A.effects, u);
   };
   if (s && t) {
     const b = t;
@@ -1090,7 +1090,7 @@ function cd(e, t, n = Se) {
       try {
         return b(...F);
       } finally {
-        D();
+        C();
       }
     };
   }
@@ -1099,29 +1099,29 @@ function cd(e, t, n = Se) {
     if (!(!(u.flags & 1) || !u.dirty && !b))
       if (t) {
         const F = u.run();
-        if (b || i || h || (k ? F.some((z, B) => Ct(z, x[B])) : Ct(F, x))) {
-          const z = An;
-          cn();
+        if (b || i || h || (k ? F.some((B, j) => St(B, x[j])) : St(F, x))) {
+          const B = An;
+          an();
           try {
             m && m(), An = u;
-            const B = [
+            const j = [
               F,
               // pass undefined as the old value when it's changed for the first time
               x === ti ? void 0 : k && x[0] === ti ? [] : x,
               g
             ];
-            x = F, c ? c(t, 3, B) : (
+            x = F, c ? c(t, 3, j) : (
               // @ts-expect-error
-              t(...B)
+              t(...j)
             );
           } finally {
-            An = z, an();
+            An = B, un();
           }
         }
       } else
         u.run();
   };
-  return l && l(w), u = new aa(d), u.scheduler = o ? () => o(w, !1) : w, g = (b) => ld(b, !1, u), m = u.onStop = () => {
+  return l && l(w), u = new ua(d), u.scheduler = o ? () => o(w, !1) : w, g = (b) => cd(b, !1, u), m = u.onStop = () => {
     const b = yi.get(u);
     if (b) {
       if (c)
@@ -1130,25 +1130,25 @@ function cd(e, t, n = Se) {
         for (const F of b) F();
       yi.delete(u);
     }
-  }, t ? r ? w(!0) : x = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), D.pause = u.pause.bind(u), D.resume = u.resume.bind(u), D.stop = D, D;
+  }, t ? r ? w(!0) : x = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
 }
-function Ut(e, t = 1 / 0, n) {
-  if (t <= 0 || !Te(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
+function Wt(e, t = 1 / 0, n) {
+  if (t <= 0 || !Ie(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
-  if (n.set(e, t), t--, /* @__PURE__ */ Qe(e))
-    Ut(e.value, t, n);
-  else if (ce(e))
+  if (n.set(e, t), t--, /* @__PURE__ */ tt(e))
+    Wt(e.value, t, n);
+  else if (ae(e))
     for (let r = 0; r < e.length; r++)
-      Ut(e[r], t, n);
-  else if (Nn(e) || rn(e))
+      Wt(e[r], t, n);
+  else if (Mn(e) || sn(e))
     e.forEach((r) => {
-      Ut(r, t, n);
+      Wt(r, t, n);
     });
-  else if (ra(e)) {
+  else if (ia(e)) {
     for (const r in e)
-      Ut(e[r], t, n);
+      Wt(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
-      Object.prototype.propertyIsEnumerable.call(e, r) && Ut(e[r], t, n);
+      Object.prototype.propertyIsEnumerable.call(e, r) && Wt(e[r], t, n);
   }
   return e;
 }
@@ -1159,22 +1159,22 @@ function Wr(e, t, n, r) {
     ji(i, t, n);
   }
 }
-function Ht(e, t, n, r) {
-  if (ve(e)) {
+function Vt(e, t, n, r) {
+  if (Ee(e)) {
     const i = Wr(e, t, n, r);
-    return i && ta(i) && i.catch((s) => {
+    return i && na(i) && i.catch((s) => {
       ji(s, t, n, void 0, !0);
     }), i;
   }
-  if (ce(e)) {
+  if (ae(e)) {
     const i = [];
     for (let s = 0; s < e.length; s++)
-      i.push(Ht(e[s], t, n, r));
+      i.push(Vt(e[s], t, n, r));
     return i;
   }
 }
 function ji(e, t, n, r = !0, i = !1) {
-  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Se;
+  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Fe;
   if (t) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
@@ -1190,109 +1190,109 @@ function ji(e, t, n, r = !0, i = !1) {
       c = c.parent;
     }
     if (o) {
-      cn(), Wr(o, null, 10, [
+      an(), Wr(o, null, 10, [
         e,
         a,
         u
-      ]), an();
+      ]), un();
       return;
     }
   }
-  ad(e, n, s, r, l);
+  ud(e, n, s, r, l);
 }
-function ad(e, t, n, r = !0, i = !1) {
+function ud(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
 }
-const Ye = [];
-let mt = -1;
-const Rt = [];
-let Qt = null, qn = 0;
-const Ra = /* @__PURE__ */ Promise.resolve();
+const Ze = [];
+let yt = -1;
+const Et = [];
+let en = null, Vn = 0;
+const Ea = /* @__PURE__ */ Promise.resolve();
 let bi = null;
 function xr(e) {
-  const t = bi || Ra;
+  const t = bi || Ea;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function ud(e) {
-  let t = mt + 1, n = Ye.length;
+function fd(e) {
+  let t = yt + 1, n = Ze.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, i = Ye[r], s = Fr(i);
+    const r = t + n >>> 1, i = Ze[r], s = Fr(i);
     s < e || s === e && i.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
 function Co(e) {
   if (!(e.flags & 1)) {
-    const t = Fr(e), n = Ye[Ye.length - 1];
+    const t = Fr(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(ud(t), 0, e), e.flags |= 1, Ea();
+    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(fd(t), 0, e), e.flags |= 1, Ca();
   }
 }
-function Ea() {
-  bi || (bi = Ra.then(Sa));
+function Ca() {
+  bi || (bi = Ea.then(Ta));
 }
-function fd(e) {
-  if (!ce(e))
-    Qt && e.id === -1 ? Qt.splice(qn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
+function dd(e) {
+  if (!ae(e))
+    en && e.id === -1 ? en.splice(Vn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Rt.push(e[t]);
-  Ea();
+      Et.push(e[t]);
+  Ca();
 }
-function Ca(e, t, n, r = mt + 1) {
-  for (; r < Ye.length; r++) {
-    const i = Ye[r];
+function Sa(e, t, n, r = yt + 1) {
+  for (; r < Ze.length; r++) {
+    const i = Ze[r];
     if (i && i.flags & 2) {
       if (e && i.id !== e.uid || t !== void 0 && !(i.id >= t))
         continue;
-      Ye.splice(r, 1), r = e ? r - 1 : mt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
+      Ze.splice(r, 1), r = e ? r - 1 : yt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
     }
   }
 }
 function Da(e, t, n = 0) {
-  if (Rt.length) {
-    let r = Rt, i = 0;
+  if (Et.length) {
+    let r = Et, i = 0;
     if (t) {
       r = [];
-      for (let o = 0; o < Rt.length; o++) {
-        const l = Rt[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Rt[i++] = l : r.push(l);
+      for (let o = 0; o < Et.length; o++) {
+        const l = Et[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Et[i++] = l : r.push(l);
       }
     }
     const s = [...new Set(r)].sort((o, l) => Fr(o) - Fr(l));
-    if (Rt.length = i, Qt) {
+    if (Et.length = i, en) {
       for (let o = 0; o < s.length; o++)
-        Qt.push(s[o]);
+        en.push(s[o]);
       return;
     }
-    for (Qt = s, qn = 0; qn < Qt.length; qn++) {
-      const o = Qt[qn];
+    for (en = s, Vn = 0; Vn < en.length; Vn++) {
+      const o = en[Vn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    Qt = null, qn = 0;
+    en = null, Vn = 0;
   }
 }
 let ps = !1;
-function dd(e, t) {
+function hd(e, t) {
   if (ps) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Rt);
+  const n = t === void 0 ? void 0 : new Set(Et);
   e(), ps = !0;
   try {
-    Ca(void 0, t), Da(void 0, n, t);
+    Sa(void 0, t), Da(void 0, n, t);
   } finally {
     ps = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Sa(e) {
+function Ta(e) {
   try {
-    for (mt = 0; mt < Ye.length; mt++) {
-      const t = Ye[mt];
+    for (yt = 0; yt < Ze.length; yt++) {
+      const t = Ze[yt];
       t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Wr(
         t,
         t.i,
@@ -1300,45 +1300,45 @@ function Sa(e) {
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; mt < Ye.length; mt++) {
-      const t = Ye[mt];
+    for (; yt < Ze.length; yt++) {
+      const t = Ze[yt];
       t && (t.flags &= -2);
     }
-    mt = -1, Ye.length = 0, Da(), bi = null, (Ye.length || Rt.length) && Sa();
+    yt = -1, Ze.length = 0, Da(), bi = null, (Ze.length || Et.length) && Ta();
   }
 }
-let at = null, Ta = null;
+let ft = null, Fa = null;
 function wi(e) {
-  const t = at;
-  return at = e, Ta = e && e.type.__scopeId || null, t;
+  const t = ft;
+  return ft = e, Fa = e && e.type.__scopeId || null, t;
 }
-function hd(e, t = at, n) {
+function pd(e, t = ft, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
-    r._d && vl(-1);
-    const s = wi(t), o = Fn.length;
+    r._d && Al(-1);
+    const s = wi(t), o = In.length;
     let l;
     try {
       l = e(...i);
     } finally {
-      for (let c = Fn.length; c > o; c--) Ha();
-      wi(s), r._d && vl(1);
+      for (let c = In.length; c > o; c--) Va();
+      wi(s), r._d && Al(1);
     }
     return l;
   };
   return r._n = !0, r._c = !0, r._d = !0, r;
 }
-function yn(e, t) {
-  if (at === null)
+function bn(e, t) {
+  if (ft === null)
     return e;
-  const n = Ui(at), r = e.dirs || (e.dirs = []);
+  const n = Ui(ft), r = e.dirs || (e.dirs = []);
   for (let i = 0; i < t.length; i++) {
-    let [s, o, l, c = Se] = t[i];
-    s && (ve(s) && (s = {
+    let [s, o, l, c = Fe] = t[i];
+    s && (Ee(s) && (s = {
       mounted: s,
       updated: s
-    }), s.deep && Ut(o), r.push({
+    }), s.deep && Wt(o), r.push({
       dir: s,
       instance: n,
       value: o,
@@ -1349,7 +1349,7 @@ function yn(e, t) {
   }
   return e;
 }
-function bn(e, t, n, r) {
+function wn(e, t, n, r) {
   let i = e;
   if (r === "beforeMount")
     e._mount = e;
@@ -1363,60 +1363,60 @@ function bn(e, t, n, r) {
   const s = i.dirs, o = t && t.dirs;
   for (let l = 0; l < s.length; l++) {
     let c = s[l];
-    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ft({}, c, { oldValue: void 0 }));
+    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ht({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
-    a && (cn(), Ht(a, n, 8, [
+    a && (an(), Vt(a, n, 8, [
       e.el,
       c,
       i,
       t
-    ]), an());
+    ]), un());
   }
 }
-function pd(e, t, n = !1) {
-  const r = Qd();
-  if (r || Gn) {
-    let i = Gn ? Gn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+function gd(e, t, n = !1) {
+  const r = eh();
+  if (r || Yn) {
+    let i = Yn ? Yn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
       return i[e];
     if (arguments.length > 1)
-      return n && ve(t) ? t.call(r && r.proxy) : t;
+      return n && Ee(t) ? t.call(r && r.proxy) : t;
   }
 }
-const gd = /* @__PURE__ */ Symbol.for("v-scx"), md = () => pd(gd);
+const md = /* @__PURE__ */ Symbol.for("v-scx"), _d = () => gd(md);
 function gs(e, t, n) {
-  return _d(e, t, n);
+  return yd(e, t, n);
 }
-function _d(e, t, n = Se) {
-  const { immediate: r, deep: i, flush: s, once: o } = n, l = ft({}, n), c = t && r || !t && s !== "post";
+function yd(e, t, n = Fe) {
+  const { immediate: r, deep: i, flush: s, once: o } = n, l = ht({}, n), c = t && r || !t && s !== "post";
   let a;
-  if (vi) {
+  if (Ai) {
     if (s === "sync") {
-      const g = md();
+      const g = _d();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
       };
-      return g.stop = Sn, g.resume = Sn, g.pause = Sn, g;
+      return g.stop = Tn, g.resume = Tn, g.pause = Tn, g;
     }
   }
-  const u = Qn;
-  l.call = (g, h, k) => Ht(g, u, h, k);
+  const u = tr;
+  l.call = (g, h, k) => Vt(g, u, h, k);
   let d = !1;
   s === "post" ? l.scheduler = (g) => {
-    g.i = u, He(g, u && u.suspense);
+    g.i = u, Ke(g, u && u.suspense);
   } : s !== "sync" && (d = !0, l.scheduler = (g, h) => {
     h ? g() : Co(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const m = cd(e, t, l);
-  return vi && (a ? a.push(m) : c && m()), m;
+  const m = ad(e, t, l);
+  return Ai && (a ? a.push(m) : c && m()), m;
 }
-const Zt = /* @__PURE__ */ new WeakMap(), Fa = /* @__PURE__ */ Symbol("_vte"), Bi = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), yd = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
+const Qt = /* @__PURE__ */ new WeakMap(), Ia = /* @__PURE__ */ Symbol("_vte"), $i = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), bd = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
   const n = e && e.to;
-  return Ne(n) ? t ? t(n) : null : n;
-}, bd = {
+  return Le(n) ? t ? t(n) : null : n;
+}, wd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1424,55 +1424,55 @@ const Zt = /* @__PURE__ */ new WeakMap(), Fa = /* @__PURE__ */ Symbol("_vte"), B
       mc: u,
       pc: d,
       pbc: m,
-      o: { insert: g, querySelector: h, createText: k, createComment: v, parentNode: D }
-    } = a, x = Rn(t.props);
+      o: { insert: g, querySelector: h, createText: k, createComment: A, parentNode: C }
+    } = a, x = En(t.props);
     let { dynamicChildren: w } = t;
-    const b = (B, ee, Q) => {
-      B.shapeFlag & 16 && u(
-        B.children,
+    const b = (j, ee, X) => {
+      j.shapeFlag & 16 && u(
+        j.children,
         ee,
-        Q,
+        X,
         i,
         s,
         o,
         l,
         c
       );
-    }, F = (B = t) => {
-      const ee = Rn(B.props), Q = B.target = eo(B.props, h), ae = to(Q, B, k, g);
-      Q && (o !== "svg" && ml(Q) ? o = "svg" : o !== "mathml" && _l(Q) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Q), ee || (b(B, Q, ae), mr(B, !1)));
-    }, z = (B) => {
+    }, F = (j = t) => {
+      const ee = En(j.props), X = j.target = eo(j.props, h), ue = to(X, j, k, g);
+      X && (o !== "svg" && ml(X) ? o = "svg" : o !== "mathml" && _l(X) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
+    }, B = (j) => {
       const ee = () => {
-        if (Zt.get(B) === ee) {
-          if (Zt.delete(B), Rn(B.props)) {
-            const Q = D(B.el) || n;
-            b(B, Q, B.anchor), mr(B, !0);
+        if (Qt.get(j) === ee) {
+          if (Qt.delete(j), En(j.props)) {
+            const X = C(j.el) || n;
+            b(j, X, j.anchor), mr(j, !0);
           }
-          F(B);
+          F(j);
         }
       };
-      Zt.set(B, ee), He(ee, s);
+      Qt.set(j, ee), Ke(ee, s);
     };
     if (e == null) {
-      const B = t.el = k(""), ee = t.anchor = k("");
-      if (g(B, n, r), g(ee, n, r), yd(t.props) || s && s.pendingBranch) {
-        z(t);
+      const j = t.el = k(""), ee = t.anchor = k("");
+      if (g(j, n, r), g(ee, n, r), bd(t.props) || s && s.pendingBranch) {
+        B(t);
         return;
       }
       x && (b(t, n, ee), mr(t, !0)), F();
     } else {
       t.el = e.el;
-      const B = t.anchor = e.anchor, ee = Zt.get(e);
+      const j = t.anchor = e.anchor, ee = Qt.get(e);
       if (ee) {
-        ee.flags |= 8, Zt.delete(e), z(t);
+        ee.flags |= 8, Qt.delete(e), B(t);
         return;
       }
       t.targetStart = e.targetStart;
-      const Q = t.target = e.target, ae = t.targetAnchor = e.targetAnchor, ne = Rn(e.props), fe = ne ? n : Q, Ce = ne ? B : ae;
-      if (o === "svg" || ml(Q) ? o = "svg" : (o === "mathml" || _l(Q)) && (o = "mathml"), w ? (m(
+      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = En(e.props), de = ne ? n : X, De = ne ? j : ue;
+      if (o === "svg" || ml(X) ? o = "svg" : (o === "mathml" || _l(X)) && (o = "mathml"), w ? (m(
         e.dynamicChildren,
         w,
-        fe,
+        de,
         i,
         s,
         o,
@@ -1480,8 +1480,8 @@ const Zt = /* @__PURE__ */ new WeakMap(), Fa = /* @__PURE__ */ Symbol("_vte"), B
       ), To(e, t, !0)) : c || d(
         e,
         t,
-        fe,
-        Ce,
+        de,
+        De,
         i,
         s,
         o,
@@ -1491,23 +1491,23 @@ const Zt = /* @__PURE__ */ new WeakMap(), Fa = /* @__PURE__ */ Symbol("_vte"), B
         ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ni(
           t,
           n,
-          B,
+          j,
           a,
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const be = eo(t.props, h);
-        be && (t.target = be, ni(
+        const ke = eo(t.props, h);
+        ke && (t.target = ke, ni(
           t,
-          be,
+          ke,
           null,
           a,
           0
         ));
       } else ne && ni(
         t,
-        Q,
-        ae,
+        X,
+        ue,
         a,
         1
       );
@@ -1523,26 +1523,26 @@ const Zt = /* @__PURE__ */ new WeakMap(), Fa = /* @__PURE__ */ Symbol("_vte"), B
       targetAnchor: u,
       target: d,
       props: m
-    } = e, g = Rn(m), h = s || !g, k = Zt.get(e);
-    if (k && (k.flags |= 8, Zt.delete(e)), d && (i(a), i(u)), s && i(c), !k && (g || d) && o & 16)
-      for (let v = 0; v < l.length; v++) {
-        const D = l[v];
+    } = e, g = En(m), h = s || !g, k = Qt.get(e);
+    if (k && (k.flags |= 8, Qt.delete(e)), d && (i(a), i(u)), s && i(c), !k && (g || d) && o & 16)
+      for (let A = 0; A < l.length; A++) {
+        const C = l[A];
         r(
-          D,
+          C,
           t,
           n,
           h,
-          !!D.dynamicChildren
+          !!C.dynamicChildren
         );
       }
   },
   move: ni,
-  hydrate: wd
+  hydrate: kd
 };
 function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
-  if (d && r(o, t, n), !Zt.has(e) && (!d || Rn(u)) && c & 16)
+  if (d && r(o, t, n), !Qt.has(e) && (!d || En(u)) && c & 16)
     for (let m = 0; m < a.length; m++)
       i(
         a[m],
@@ -1552,28 +1552,28 @@ function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function wd(e, t, n, r, i, s, {
+function kd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function m(v, D) {
-    let x = D;
+  function m(A, C) {
+    let x = C;
     for (; x; ) {
       if (x && x.nodeType === 8) {
         if (x.data === "teleport start anchor")
           t.targetStart = x;
         else if (x.data === "teleport anchor") {
-          t.targetAnchor = x, v._lpa = t.targetAnchor && o(t.targetAnchor);
+          t.targetAnchor = x, A._lpa = t.targetAnchor && o(t.targetAnchor);
           break;
         }
       }
       x = o(x);
     }
   }
-  function g(v, D) {
-    D.anchor = d(
-      o(v),
-      D,
-      l(v),
+  function g(A, C) {
+    C.anchor = d(
+      o(A),
+      C,
+      l(A),
       n,
       r,
       i,
@@ -1583,10 +1583,10 @@ function wd(e, t, n, r, i, s, {
   const h = t.target = eo(
     t.props,
     c
-  ), k = Rn(t.props);
+  ), k = En(t.props);
   if (h) {
-    const v = h._lpa || h.firstChild;
-    t.shapeFlag & 16 && (k ? (g(e, t), m(h, v), t.targetAnchor || to(
+    const A = h._lpa || h.firstChild;
+    t.shapeFlag & 16 && (k ? (g(e, t), m(h, A), t.targetAnchor || to(
       h,
       t,
       u,
@@ -1594,8 +1594,8 @@ function wd(e, t, n, r, i, s, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === h ? e : null
-    )) : (t.anchor = o(e), m(h, v), t.targetAnchor || to(h, t, u, a), d(
-      v && o(v),
+    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || to(h, t, u, a), d(
+      A && o(A),
       t,
       h,
       n,
@@ -1606,7 +1606,7 @@ function wd(e, t, n, r, i, s, {
   } else k && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const kd = bd;
+const xd = wd;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1618,61 +1618,61 @@ function mr(e, t) {
 }
 function to(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Fa] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Ia] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const ms = /* @__PURE__ */ Symbol("_leaveCb");
-function xd(e) {
+function vd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== bt) {
+      if (n.type !== kt) {
         t = n;
         break;
       }
   }
   return t;
 }
-function Ia(e) {
-  if (!Oa(e))
-    return Bi(e.type) && e.children ? xd(e.children) : e;
+function Oa(e) {
+  if (!Na(e))
+    return $i(e.type) && e.children ? vd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && ve(n.default))
+    if (t & 32 && Ee(n.default))
       return n.default();
   }
 }
-function Ar(e, t) {
+function vr(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    Ar(
-      Bi(n.type) && Ia(n) || n,
+    vr(
+      $i(n.type) && Oa(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
     const n = e.suspense;
     if (n) {
       const r = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      r && Ar(r, t.clone(r));
+      r && vr(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
-  } else if (e.transition = t, e.type === se && ce(e.children)) {
-    const n = Ma(e.children, !1);
-    n && Ar(n, t);
+  } else if (e.transition = t, e.type === oe && ae(e.children)) {
+    const n = La(e.children, !1);
+    n && vr(n, t);
   }
 }
 function no(e) {
   if (e.component)
     return no(e.component.subTree);
-  if (e.type === se) {
-    const t = ce(e.children) && Ma(e.children, !1);
+  if (e.type === oe) {
+    const t = ae(e.children) && La(e.children, !1);
     return t ? no(t) : void 0;
   }
-  if (e.type !== bt)
+  if (e.type !== kt)
     return e;
 }
 function Ad(e) {
@@ -1683,12 +1683,12 @@ function yl(e, t) {
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
 const ki = /* @__PURE__ */ new WeakMap();
-function vr(e, t, n, r, i = !1) {
-  if (ce(e)) {
+function Ar(e, t, n, r, i = !1) {
+  if (ae(e)) {
     e.forEach(
-      (k, v) => vr(
+      (k, A) => Ar(
         k,
-        t && (ce(t) ? t[v] : t),
+        t && (ae(t) ? t[A] : t),
         n,
         r,
         i
@@ -1697,29 +1697,29 @@ function vr(e, t, n, r, i = !1) {
     return;
   }
   if (Rr(r) && !i) {
-    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
+    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? Ui(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ye(d), g = d === Se ? Qc : (k) => yl(u, k) ? !1 : we(m, k), h = (k, v) => !(v && yl(u, v));
+  const s = r.shapeFlag & 4 ? Ui(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ we(d), g = d === Fe ? ea : (k) => yl(u, k) ? !1 : xe(m, k), h = (k, A) => !(A && yl(u, A));
   if (a != null && a !== c) {
-    if (bl(t), Ne(a))
+    if (bl(t), Le(a))
       u[a] = null, g(a) && (d[a] = null);
-    else if (/* @__PURE__ */ Qe(a)) {
+    else if (/* @__PURE__ */ tt(a)) {
       const k = t;
       h(a, k.k) && (a.value = null), k.k && (u[k.k] = null);
     }
   }
-  if (ve(c))
+  if (Ee(c))
     Wr(c, l, 12, [o, u]);
   else {
-    const k = Ne(c), v = /* @__PURE__ */ Qe(c);
-    if (k || v) {
-      const D = () => {
+    const k = Le(c), A = /* @__PURE__ */ tt(c);
+    if (k || A) {
+      const C = () => {
         if (e.f) {
           const x = k ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (i)
-            ce(x) && ea(x, s);
-          else if (ce(x))
+            ae(x) && ta(x, s);
+          else if (ae(x))
             x.includes(s) || x.push(s);
           else if (k)
             u[c] = [s], g(c) && (d[c] = u[c]);
@@ -1727,15 +1727,15 @@ function vr(e, t, n, r, i = !1) {
             const w = [s];
             h(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else k ? (u[c] = o, g(c) && (d[c] = o)) : v && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else k ? (u[c] = o, g(c) && (d[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const x = () => {
-          D(), ki.delete(e);
+          C(), ki.delete(e);
         };
-        x.id = -1, ki.set(e, x), He(x, n);
+        x.id = -1, ki.set(e, x), Ke(x, n);
       } else
-        bl(e), D();
+        bl(e), C();
     }
   }
 }
@@ -1745,17 +1745,17 @@ function bl(e) {
 }
 Li().requestIdleCallback;
 Li().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Oa = (e) => e.type.__isKeepAlive, vd = /* @__PURE__ */ Symbol.for("v-ndc");
-function qe(e, t, n, r) {
+const Rr = (e) => !!e.type.__asyncLoader, Na = (e) => e.type.__isKeepAlive, Rd = /* @__PURE__ */ Symbol.for("v-ndc");
+function Ge(e, t, n, r) {
   let i;
-  const s = n, o = ce(e);
-  if (o || Ne(e)) {
-    const l = o && /* @__PURE__ */ sn(e);
+  const s = n, o = ae(e);
+  if (o || Le(e)) {
+    const l = o && /* @__PURE__ */ on(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ ut(e), a = /* @__PURE__ */ Ft(e), e = Pi(e)), i = new Array(e.length);
+    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ It(e), e = Pi(e)), i = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       i[u] = t(
-        c ? a ? un(dt(e[u])) : dt(e[u]) : e[u],
+        c ? a ? fn(pt(e[u])) : pt(e[u]) : e[u],
         u,
         void 0,
         s
@@ -1768,7 +1768,7 @@ function qe(e, t, n, r) {
       for (let l = 0; l < e; l++)
         i[l] = t(l + 1, l, void 0, s);
     }
-  else if (Te(e))
+  else if (Ie(e))
     if (e[Symbol.iterator])
       i = Array.from(
         e,
@@ -1786,10 +1786,10 @@ function qe(e, t, n, r) {
     i = [];
   return i;
 }
-const ro = (e) => e ? Xa(e) ? Ui(e) : ro(e.parent) : null, Er = (
+const ro = (e) => e ? Za(e) ? Ui(e) : ro(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
-  /* @__PURE__ */ ft(/* @__PURE__ */ Object.create(null), {
+  /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
     $: (e) => e,
     $el: (e) => e.vnode.el,
     $data: (e) => e.data,
@@ -1806,9 +1806,9 @@ const ro = (e) => e ? Xa(e) ? Ui(e) : ro(e.parent) : null, Er = (
       Co(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
-    $watch: (e) => Sn
+    $watch: (e) => Tn
   })
-), _s = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), Rd = {
+), _s = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Ed = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1829,9 +1829,9 @@ const ro = (e) => e ? Xa(e) ? Ui(e) : ro(e.parent) : null, Er = (
       else {
         if (_s(r, t))
           return o[t] = 1, r[t];
-        if (we(s, t))
+        if (xe(s, t))
           return o[t] = 3, s[t];
-        if (n !== Se && we(n, t))
+        if (n !== Fe && xe(n, t))
           return o[t] = 4, n[t];
         o[t] = 0;
       }
@@ -1839,39 +1839,39 @@ const ro = (e) => e ? Xa(e) ? Ui(e) : ro(e.parent) : null, Er = (
     const a = Er[t];
     let u, d;
     if (a)
-      return t === "$attrs" && Ge(e.attrs, "get", ""), a(e);
+      return t === "$attrs" && Xe(e.attrs, "get", ""), a(e);
     if (
       // css module (injected by vue-loader)
       (u = l.__cssModules) && (u = u[t])
     )
       return u;
-    if (n !== Se && we(n, t))
+    if (n !== Fe && xe(n, t))
       return o[t] = 4, n[t];
     if (
       // global properties
-      d = c.config.globalProperties, we(d, t)
+      d = c.config.globalProperties, xe(d, t)
     )
       return d[t];
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: i, ctx: s } = e;
-    return _s(i, t) ? (i[t] = n, !0) : we(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    return _s(i, t) ? (i[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
   }, l) {
     let c;
-    return !!(n[l] || _s(t, l) || we(s, l) || we(r, l) || we(Er, l) || we(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || _s(t, l) || xe(s, l) || xe(r, l) || xe(Er, l) || xe(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
-    return n.get != null ? e._.accessCache[t] = 0 : we(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
+    return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Na() {
+function Ma() {
   return {
     app: null,
     config: {
-      isNativeTag: Qc,
+      isNativeTag: ea,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,27 +1888,27 @@ function Na() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Ed = 0;
-function Cd(e, t) {
+let Cd = 0;
+function Sd(e, t) {
   return function(r, i = null) {
-    ve(r) || (r = ft({}, r)), i != null && !Te(i) && (i = null);
-    const s = Na(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    Ee(r) || (r = ht({}, r)), i != null && !Ie(i) && (i = null);
+    const s = Ma(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: Ed++,
+      _uid: Cd++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: sh,
+      version: oh,
       get config() {
         return s.config;
       },
       set config(u) {
       },
       use(u, ...d) {
-        return o.has(u) || (u && ve(u.install) ? (o.add(u), u.install(a, ...d)) : ve(u) && (o.add(u), u(a, ...d))), a;
+        return o.has(u) || (u && Ee(u.install) ? (o.add(u), u.install(a, ...d)) : Ee(u) && (o.add(u), u(a, ...d))), a;
       },
       mixin(u) {
         return a;
@@ -1921,7 +1921,7 @@ function Cd(e, t) {
       },
       mount(u, d, m) {
         if (!c) {
-          const g = a._ceVNode || Jt(r, i);
+          const g = a._ceVNode || qt(r, i);
           return g.appContext = s, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, Ui(g.component);
         }
       },
@@ -1929,7 +1929,7 @@ function Cd(e, t) {
         l.push(u);
       },
       unmount() {
-        c && (Ht(
+        c && (Vt(
           l,
           a._instance,
           16
@@ -1939,29 +1939,29 @@ function Cd(e, t) {
         return s.provides[u] = d, a;
       },
       runWithContext(u) {
-        const d = Gn;
-        Gn = a;
+        const d = Yn;
+        Yn = a;
         try {
           return u();
         } finally {
-          Gn = d;
+          Yn = d;
         }
       }
     };
     return a;
   };
 }
-let Gn = null;
-const Dd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
-function Sd(e, t, ...n) {
+let Yn = null;
+const Dd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
+function Td(e, t, ...n) {
   if (e.isUnmounted) return;
-  const r = e.vnode.props || Se;
+  const r = e.vnode.props || Fe;
   let i = n;
   const s = t.startsWith("update:"), o = s && Dd(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => Ne(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
+  o && (o.trim && (i = n.map((u) => Le(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
   let l, c = r[l = as(t)] || // also try camelCase event handler (#2249)
-  r[l = as(_t(t))];
-  !c && s && (c = r[l = as(Mn(t))]), c && Ht(
+  r[l = as(bt(t))];
+  !c && s && (c = r[l = as(Ln(t))]), c && Vt(
     c,
     e,
     6,
@@ -1973,7 +1973,7 @@ function Sd(e, t, ...n) {
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Ht(
+    e.emitted[l] = !0, Vt(
       a,
       e,
       6,
@@ -1981,16 +1981,16 @@ function Sd(e, t, ...n) {
     );
   }
 }
-function Td(e, t, n = !1) {
+function Fd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
   const s = e.emits;
   let o = {};
-  return s ? (ce(s) ? s.forEach((l) => o[l] = null) : ft(o, s), Te(e) && r.set(e, o), o) : (Te(e) && r.set(e, null), null);
+  return s ? (ae(s) ? s.forEach((l) => o[l] = null) : ht(o, s), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
 }
-function $i(e, t) {
-  return !e || !Oi(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Mn(t)) || we(e, t));
+function Bi(e, t) {
+  return !e || !Oi(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Ln(t)) || xe(e, t));
 }
 function wl(e) {
   const {
@@ -2009,12 +2009,12 @@ function wl(e) {
     setupState: g,
     ctx: h,
     inheritAttrs: k
-  } = e, v = wi(e);
-  let D, x;
+  } = e, A = wi(e);
+  let C, x;
   try {
     if (n.shapeFlag & 4) {
       const b = i || r, F = b;
-      D = Et(
+      C = Ct(
         a.call(
           F,
           b,
@@ -2027,7 +2027,7 @@ function wl(e) {
       ), x = l;
     } else {
       const b = t;
-      D = Et(
+      C = Ct(
         b.length > 1 ? b(
           d,
           { attrs: l, slots: o, emit: c }
@@ -2035,31 +2035,31 @@ function wl(e) {
           d,
           null
         )
-      ), x = t.props ? l : Fd(l);
+      ), x = t.props ? l : Id(l);
     }
   } catch (b) {
-    Fn.length = 0, ji(b, e, 1), D = Jt(bt);
+    In.length = 0, ji(b, e, 1), C = qt(kt);
   }
-  let w = D;
+  let w = C;
   if (x && k !== !1) {
     const b = Object.keys(x), { shapeFlag: F } = w;
-    b.length && F & 7 && (s && b.some(Ni) && (x = Id(
+    b.length && F & 7 && (s && b.some(Ni) && (x = Od(
       x,
       s
-    )), w = Zn(w, x, !1, !0));
+    )), w = er(w, x, !1, !0));
   }
-  if (n.dirs && (w = Zn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = Bi(w.type) && Ia(w) || w;
-    Ar(b, n.transition);
+  if (n.dirs && (w = er(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const b = $i(w.type) && Oa(w) || w;
+    vr(b, n.transition);
   }
-  return D = w, wi(v), D;
+  return C = w, wi(A), C;
 }
-function Ma(e, t = !0) {
+function La(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
     if (Fo(i)) {
-      if (i.type !== bt || i.children === "v-if") {
+      if (i.type !== kt || i.children === "v-if") {
         if (n)
           return;
         n = i;
@@ -2069,18 +2069,18 @@ function Ma(e, t = !0) {
   }
   return n;
 }
-const Fd = (e) => {
+const Id = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Oi(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Id = (e, t) => {
+}, Od = (e, t) => {
   const n = {};
   for (const r in e)
     (!Ni(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Od(e, t, n) {
+function Nd(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2093,7 +2093,7 @@ function Od(e, t, n) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const m = u[d];
-        if (La(o, r, m) && !$i(a, m))
+        if (Pa(o, r, m) && !Bi(a, m))
           return !0;
       }
     }
@@ -2107,16 +2107,16 @@ function kl(e, t, n) {
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!we(e, s) || La(t, e, s) && !$i(n, s))
+    if (!xe(e, s) || Pa(t, e, s) && !Bi(n, s))
       return !0;
   }
   return !1;
 }
-function La(e, t, n) {
+function Pa(e, t, n) {
   const r = e[n], i = t[n];
-  return n === "style" && Te(r) && Te(i) ? !ln(r, i) : r !== i;
+  return n === "style" && Ie(r) && Ie(i) ? !cn(r, i) : r !== i;
 }
-function Nd({ vnode: e, parent: t, suspense: n }, r) {
+function Md({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,20 +2126,20 @@ function Nd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Pa = {}, ja = () => Object.create(Pa), Ba = (e) => Object.getPrototypeOf(e) === Pa;
-function Md(e, t, n, r = !1) {
-  const i = {}, s = ja();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), $a(e, t, i, s);
+const ja = {}, $a = () => Object.create(ja), Ba = (e) => Object.getPrototypeOf(e) === ja;
+function Ld(e, t, n, r = !1) {
+  const i = {}, s = $a();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), za(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ ed(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ td(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Ld(e, t, n, r) {
+function Pd(e, t, n, r) {
   const {
     props: i,
     attrs: s,
     vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ ye(i), [c] = e.propsOptions;
+  } = e, l = /* @__PURE__ */ we(i), [c] = e.propsOptions;
   let a = !1;
   if (
     // always force full diff in dev
@@ -2151,14 +2151,14 @@ function Ld(e, t, n, r) {
       const u = e.vnode.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         let m = u[d];
-        if ($i(e.emitsOptions, m))
+        if (Bi(e.emitsOptions, m))
           continue;
         const g = t[m];
         if (c)
-          if (we(s, m))
+          if (xe(s, m))
             g !== s[m] && (s[m] = g, a = !0);
           else {
-            const h = _t(m);
+            const h = bt(m);
             i[h] = io(
               c,
               l,
@@ -2173,13 +2173,13 @@ function Ld(e, t, n, r) {
       }
     }
   } else {
-    $a(e, t, i, s) && (a = !0);
+    za(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
-      !we(t, d) && // it's possible the original props was passed in as kebab-case
+      !xe(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Mn(d)) === d || !we(t, u))) && (c ? n && // for camelCase
+      ((u = Ln(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
       n[u] !== void 0) && (i[d] = io(
         c,
@@ -2191,11 +2191,11 @@ function Ld(e, t, n, r) {
       )) : delete i[d]);
     if (s !== l)
       for (const d in s)
-        (!t || !we(t, d)) && (delete s[d], a = !0);
+        (!t || !xe(t, d)) && (delete s[d], a = !0);
   }
-  a && zt(e.attrs, "set", "");
+  a && Ut(e.attrs, "set", "");
 }
-function $a(e, t, n, r) {
+function za(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2204,10 +2204,10 @@ function $a(e, t, n, r) {
         continue;
       const a = t[c];
       let u;
-      i && we(i, u = _t(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : $i(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      i && xe(i, u = bt(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (s) {
-    const c = /* @__PURE__ */ ye(n), a = l || Se;
+    const c = /* @__PURE__ */ we(n), a = l || Fe;
     for (let u = 0; u < s.length; u++) {
       const d = s[u];
       n[d] = io(
@@ -2216,7 +2216,7 @@ function $a(e, t, n, r) {
         d,
         a[d],
         e,
-        !we(a, d)
+        !xe(a, d)
       );
     }
   }
@@ -2225,15 +2225,15 @@ function $a(e, t, n, r) {
 function io(e, t, n, r, i, s) {
   const o = e[n];
   if (o != null) {
-    const l = we(o, "default");
+    const l = xe(o, "default");
     if (l && r === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && ve(c)) {
+      if (o.type !== Function && !o.skipFactory && Ee(c)) {
         const { propsDefaults: a } = i;
         if (n in a)
           r = a[n];
         else {
-          const u = Ya(i);
+          const u = Xa(i);
           r = a[n] = c.call(
             null,
             t
@@ -2249,97 +2249,97 @@ function io(e, t, n, r, i, s) {
     ] && (s && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Mn(n)) && (r = !0));
+    ] && (r === "" || r === Ln(n)) && (r = !0));
   }
   return r;
 }
-function Pd(e, t, n = !1) {
+function jd(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
   const s = e.props, o = {}, l = [];
   if (!s)
-    return Te(e) && r.set(e, Cn), Cn;
-  if (ce(s))
+    return Ie(e) && r.set(e, Sn), Sn;
+  if (ae(s))
     for (let a = 0; a < s.length; a++) {
-      const u = _t(s[a]);
-      xl(u) && (o[u] = Se);
+      const u = bt(s[a]);
+      xl(u) && (o[u] = Fe);
     }
   else if (s)
     for (const a in s) {
-      const u = _t(a);
+      const u = bt(a);
       if (xl(u)) {
-        const d = s[a], m = o[u] = ce(d) || ve(d) ? { type: d } : ft({}, d), g = m.type;
+        const d = s[a], m = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), g = m.type;
         let h = !1, k = !0;
-        if (ce(g))
-          for (let v = 0; v < g.length; ++v) {
-            const D = g[v], x = ve(D) && D.name;
+        if (ae(g))
+          for (let A = 0; A < g.length; ++A) {
+            const C = g[A], x = Ee(C) && C.name;
             if (x === "Boolean") {
               h = !0;
               break;
             } else x === "String" && (k = !1);
           }
         else
-          h = ve(g) && g.name === "Boolean";
+          h = Ee(g) && g.name === "Boolean";
         m[
           0
           /* shouldCast */
         ] = h, m[
           1
           /* shouldCastTrue */
-        ] = k, (h || we(m, "default")) && l.push(u);
+        ] = k, (h || xe(m, "default")) && l.push(u);
       }
     }
   const c = [o, l];
-  return Te(e) && r.set(e, c), c;
+  return Ie(e) && r.set(e, c), c;
 }
 function xl(e) {
   return e[0] !== "$" && !br(e);
 }
-const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", So = (e) => ce(e) ? e.map(Et) : [Et(e)], jd = (e, t, n) => {
+const So = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ae(e) ? e.map(Ct) : [Ct(e)], $d = (e, t, n) => {
   if (t._n)
     return t;
-  const r = hd((...i) => So(t(...i)), n);
+  const r = pd((...i) => Do(t(...i)), n);
   return r._c = !1, r;
-}, za = (e, t, n) => {
+}, Ua = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
-    if (Do(i)) continue;
+    if (So(i)) continue;
     const s = e[i];
-    if (ve(s))
-      t[i] = jd(i, s, r);
+    if (Ee(s))
+      t[i] = $d(i, s, r);
     else if (s != null) {
-      const o = So(s);
+      const o = Do(s);
       t[i] = () => o;
     }
   }
-}, Ua = (e, t) => {
-  const n = So(t);
+}, Wa = (e, t) => {
+  const n = Do(t);
   e.slots.default = () => n;
-}, Wa = (e, t, n) => {
+}, Ja = (e, t, n) => {
   for (const r in t)
-    (n || !Do(r)) && (e[r] = t[r]);
+    (n || !So(r)) && (e[r] = t[r]);
 }, Bd = (e, t, n) => {
-  const r = e.slots = ja();
+  const r = e.slots = $a();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (Wa(r, t, n), n && sa(r, "_", i, !0)) : za(t, r);
-  } else t && Ua(e, t);
-}, $d = (e, t, n) => {
+    i ? (Ja(r, t, n), n && oa(r, "_", i, !0)) : Ua(t, r);
+  } else t && Wa(e, t);
+}, zd = (e, t, n) => {
   const { vnode: r, slots: i } = e;
-  let s = !0, o = Se;
+  let s = !0, o = Fe;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : Wa(i, t, n) : (s = !t.$stable, za(t, i)), o = t;
-  } else t && (Ua(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : Ja(i, t, n) : (s = !t.$stable, Ua(t, i)), o = t;
+  } else t && (Wa(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
-      !Do(l) && o[l] == null && delete i[l];
-}, He = Hd;
-function zd(e) {
-  return Ud(e);
+      !So(l) && o[l] == null && delete i[l];
+}, Ke = Vd;
+function Ud(e) {
+  return Wd(e);
 }
-function Ud(e, t) {
+function Wd(e, t) {
   const n = Li();
   n.__VUE__ = !0;
   const {
@@ -2353,30 +2353,30 @@ function Ud(e, t) {
     setElementText: u,
     parentNode: d,
     nextSibling: m,
-    setScopeId: g = Sn,
+    setScopeId: g = Tn,
     insertStaticContent: h
-  } = e, k = (p, _, A, P = null, S = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
+  } = e, k = (p, _, v, P = null, D = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
     if (p === _)
       return;
-    p && !ar(p, _) && (P = xe(p), H(p, S, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
-    const { type: T, ref: V, shapeFlag: U } = _;
+    p && !ur(p, _) && (P = Ae(p), R(p, D, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Sn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    const { type: T, ref: V, shapeFlag: z } = _;
     switch (T) {
       case zi:
-        v(p, _, A, P);
+        A(p, _, v, P);
         break;
-      case bt:
-        D(p, _, A, P);
+      case kt:
+        C(p, _, v, P);
         break;
       case bs:
-        p == null && x(_, A, P, M);
+        p == null && x(_, v, P, M);
         break;
-      case se:
-        fe(
+      case oe:
+        de(
           p,
           _,
-          A,
+          v,
           P,
-          S,
+          D,
           I,
           M,
           $,
@@ -2384,83 +2384,83 @@ function Ud(e, t) {
         );
         break;
       default:
-        U & 1 ? F(
+        z & 1 ? F(
           p,
           _,
-          A,
+          v,
           P,
-          S,
+          D,
           I,
           M,
           $,
           N
-        ) : U & 6 ? Ce(
+        ) : z & 6 ? De(
           p,
           _,
-          A,
+          v,
           P,
-          S,
+          D,
           I,
           M,
           $,
           N
-        ) : (U & 64 || U & 128) && T.process(
+        ) : (z & 64 || z & 128) && T.process(
           p,
           _,
-          A,
+          v,
           P,
-          S,
+          D,
           I,
           M,
           $,
           N,
-          hn
+          pn
         );
     }
-    V != null && S ? vr(V, p && p.ref, I, _ || p, !_) : V == null && p && p.ref != null && vr(p.ref, null, I, p, !0);
-  }, v = (p, _, A, P) => {
+    V != null && D ? Ar(V, p && p.ref, I, _ || p, !_) : V == null && p && p.ref != null && Ar(p.ref, null, I, p, !0);
+  }, A = (p, _, v, P) => {
     if (p == null)
       r(
         _.el = l(_.children),
-        A,
+        v,
         P
       );
     else {
-      const S = _.el = p.el;
-      _.children !== p.children && a(S, _.children);
+      const D = _.el = p.el;
+      _.children !== p.children && a(D, _.children);
     }
-  }, D = (p, _, A, P) => {
+  }, C = (p, _, v, P) => {
     p == null ? r(
       _.el = c(_.children || ""),
-      A,
+      v,
       P
     ) : _.el = p.el;
-  }, x = (p, _, A, P) => {
+  }, x = (p, _, v, P) => {
     [p.el, p.anchor] = h(
       p.children,
       _,
-      A,
+      v,
       P,
       p.el,
       p.anchor
     );
-  }, w = ({ el: p, anchor: _ }, A, P) => {
-    let S;
+  }, w = ({ el: p, anchor: _ }, v, P) => {
+    let D;
     for (; p && p !== _; )
-      S = m(p), r(p, A, P), p = S;
-    r(_, A, P);
+      D = m(p), r(p, v, P), p = D;
+    r(_, v, P);
   }, b = ({ el: p, anchor: _ }) => {
-    let A;
+    let v;
     for (; p && p !== _; )
-      A = m(p), i(p), p = A;
+      v = m(p), i(p), p = v;
     i(_);
-  }, F = (p, _, A, P, S, I, M, $, N) => {
+  }, F = (p, _, v, P, D, I, M, $, N) => {
     if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), p == null)
-      z(
+      B(
         _,
-        A,
+        v,
         P,
-        S,
+        D,
         I,
         M,
         $,
@@ -2469,10 +2469,10 @@ function Ud(e, t) {
     else {
       const T = p.el && p.el._isVueCE ? p.el : null;
       try {
-        T && T._beginPatch(), Q(
+        T && T._beginPatch(), X(
           p,
           _,
-          S,
+          D,
           I,
           M,
           $,
@@ -2482,176 +2482,176 @@ function Ud(e, t) {
         T && T._endPatch();
       }
     }
-  }, z = (p, _, A, P, S, I, M, $) => {
+  }, B = (p, _, v, P, D, I, M, $) => {
     let N, T;
-    const { props: V, shapeFlag: U, transition: X, dirs: te } = p;
+    const { props: V, shapeFlag: z, transition: Z, dirs: te } = p;
     if (N = p.el = o(
       p.type,
       I,
       V && V.is,
       V
-    ), U & 8 ? u(N, p.children) : U & 16 && ee(
+    ), z & 8 ? u(N, p.children) : z & 16 && ee(
       p.children,
       N,
       null,
       P,
-      S,
+      D,
       ys(p, I),
       M,
       $
-    ), te && bn(p, null, P, "created"), B(N, p, p.scopeId, M, P), V) {
-      for (const ge in V)
-        ge !== "value" && !br(ge) && s(N, ge, null, V[ge], I, P);
+    ), te && wn(p, null, P, "created"), j(N, p, p.scopeId, M, P), V) {
+      for (const _e in V)
+        _e !== "value" && !br(_e) && s(N, _e, null, V[_e], I, P);
       "value" in V && s(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, p);
     }
-    te && bn(p, null, P, "beforeMount");
-    const de = Wd(S, X);
-    de ? X.beforeEnter(N) : X && !X.persisted && (N[qd] = !0), r(N, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
-      T && At(T, P, p), de && X.enter(N), te && bn(p, null, P, "mounted");
-    }, S);
-  }, B = (p, _, A, P, S) => {
-    if (A && g(p, A), P)
+    te && wn(p, null, P, "beforeMount");
+    const he = Jd(D, Z);
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Hd] = !0), r(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
+      T && At(T, P, p), he && Z.enter(N), te && wn(p, null, P, "mounted");
+    }, D);
+  }, j = (p, _, v, P, D) => {
+    if (v && g(p, v), P)
       for (let I = 0; I < P.length; I++)
         g(p, P[I]);
-    if (S) {
-      let I = S.subTree;
-      if (_ === I || qa(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
-        const M = S.vnode;
-        B(
+    if (D) {
+      let I = D.subTree;
+      if (_ === I || Ha(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+        const M = D.vnode;
+        j(
           p,
           M,
           M.scopeId,
           M.slotScopeIds,
-          S.parent
+          D.parent
         );
       }
     }
-  }, ee = (p, _, A, P, S, I, M, $, N = 0) => {
+  }, ee = (p, _, v, P, D, I, M, $, N = 0) => {
     for (let T = N; T < p.length; T++) {
-      const V = p[T] = $ ? $t(p[T]) : Et(p[T]);
+      const V = p[T] = $ ? zt(p[T]) : Ct(p[T]);
       k(
         null,
         V,
         _,
-        A,
+        v,
         P,
-        S,
+        D,
         I,
         M,
         $
       );
     }
-  }, Q = (p, _, A, P, S, I, M) => {
+  }, X = (p, _, v, P, D, I, M) => {
     const $ = _.el = p.el;
     let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
     N |= p.patchFlag & 16;
-    const U = p.props || Se, X = _.props || Se;
+    const z = p.props || Fe, Z = _.props || Fe;
     let te;
-    if (A && wn(A, !1), (te = X.onVnodeBeforeUpdate) && At(te, A, _, p), V && bn(_, p, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && At(te, v, _, p), V && wn(_, p, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
+    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u($, ""), T ? ue(
       p.dynamicChildren,
       T,
       $,
-      A,
+      v,
       P,
-      ys(_, S),
+      ys(_, D),
       I
     ) : M || ie(
       p,
       _,
       $,
       null,
-      A,
+      v,
       P,
-      ys(_, S),
+      ys(_, D),
       I,
       !1
     ), N > 0) {
       if (N & 16)
-        ne($, U, X, A, S);
-      else if (N & 2 && U.class !== X.class && s($, "class", null, X.class, S), N & 4 && s($, "style", U.style, X.style, S), N & 8) {
-        const de = _.dynamicProps;
-        for (let ge = 0; ge < de.length; ge++) {
-          const me = de[ge], De = U[me], Ae = X[me];
-          (Ae !== De || me === "value") && s($, me, De, Ae, S, A);
+        ne($, z, Z, v, D);
+      else if (N & 2 && z.class !== Z.class && s($, "class", null, Z.class, D), N & 4 && s($, "style", z.style, Z.style, D), N & 8) {
+        const he = _.dynamicProps;
+        for (let _e = 0; _e < he.length; _e++) {
+          const ye = he[_e], Te = z[ye], Re = Z[ye];
+          (Re !== Te || ye === "value") && s($, ye, Te, Re, D, v);
         }
       }
       N & 1 && p.children !== _.children && u($, _.children);
-    } else !M && T == null && ne($, U, X, A, S);
-    ((te = X.onVnodeUpdated) || V) && He(() => {
-      te && At(te, A, _, p), V && bn(_, p, A, "updated");
+    } else !M && T == null && ne($, z, Z, v, D);
+    ((te = Z.onVnodeUpdated) || V) && Ke(() => {
+      te && At(te, v, _, p), V && wn(_, p, v, "updated");
     }, P);
-  }, ae = (p, _, A, P, S, I, M) => {
+  }, ue = (p, _, v, P, D, I, M) => {
     for (let $ = 0; $ < _.length; $++) {
-      const N = p[$], T = _[$], V = N.el || Cr(N), U = (
+      const N = p[$], T = _[$], V = N.el || Cr(N), z = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (N.type === se || // - In the case of different nodes, there is going to be a replacement
+        (N.type === oe || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !ar(N, T) || // - In the case of a component, it could contain anything.
+        !ur(N, T) || // - In the case of a component, it could contain anything.
         N.shapeFlag & 198) ? d(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
-          A
+          v
         )
       );
       k(
         N,
         T,
-        U,
+        z,
         null,
         P,
-        S,
+        D,
         I,
         M,
         !0
       );
     }
-  }, ne = (p, _, A, P, S) => {
-    if (_ !== A) {
-      if (_ !== Se)
+  }, ne = (p, _, v, P, D) => {
+    if (_ !== v) {
+      if (_ !== Fe)
         for (const I in _)
-          !br(I) && !(I in A) && s(
+          !br(I) && !(I in v) && s(
             p,
             I,
             _[I],
             null,
-            S,
+            D,
             P
           );
-      for (const I in A) {
+      for (const I in v) {
         if (br(I)) continue;
-        const M = A[I], $ = _[I];
-        M !== $ && I !== "value" && s(p, I, $, M, S, P);
+        const M = v[I], $ = _[I];
+        M !== $ && I !== "value" && s(p, I, $, M, D, P);
       }
-      "value" in A && s(p, "value", _.value, A.value, S);
+      "value" in v && s(p, "value", _.value, v.value, D);
     }
-  }, fe = (p, _, A, P, S, I, M, $, N) => {
+  }, de = (p, _, v, P, D, I, M, $, N) => {
     const T = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
-    let { patchFlag: U, dynamicChildren: X, slotScopeIds: te } = _;
-    te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, A, P), r(V, A, P), ee(
+    let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = _;
+    te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, v, P), r(V, v, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
       _.children || [],
-      A,
+      v,
       V,
-      S,
+      D,
       I,
       M,
       $,
       N
-    )) : U > 0 && U & 64 && X && // #2715 the previous fragment could've been a BAILed one as a result
+    )) : z > 0 && z & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    p.dynamicChildren && p.dynamicChildren.length === X.length ? (ae(
+    p.dynamicChildren && p.dynamicChildren.length === Z.length ? (ue(
       p.dynamicChildren,
-      X,
-      A,
-      S,
+      Z,
+      v,
+      D,
       I,
       M,
       $
@@ -2659,7 +2659,7 @@ function Ud(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || S && _ === S.subTree) && To(
+    (_.key != null || D && _ === D.subTree) && To(
       p,
       _,
       !0
@@ -2667,164 +2667,164 @@ function Ud(e, t) {
     )) : ie(
       p,
       _,
-      A,
+      v,
       V,
-      S,
+      D,
       I,
       M,
       $,
       N
     );
-  }, Ce = (p, _, A, P, S, I, M, $, N) => {
-    _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? S.ctx.activate(
+  }, De = (p, _, v, P, D, I, M, $, N) => {
+    _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? D.ctx.activate(
       _,
-      A,
+      v,
       P,
       M,
       N
-    ) : be(
+    ) : ke(
       _,
-      A,
+      v,
       P,
-      S,
+      D,
       I,
       M,
       N
-    ) : ke(p, _, N);
-  }, be = (p, _, A, P, S, I, M) => {
-    const $ = p.component = Zd(
+    ) : ve(p, _, N);
+  }, ke = (p, _, v, P, D, I, M) => {
+    const $ = p.component = Qd(
       p,
       P,
-      S
+      D
     );
-    if (Oa(p) && ($.ctx.renderer = hn), eh($, !1, M), $.asyncDep) {
-      if (S && S.registerDep(
+    if (Na(p) && ($.ctx.renderer = pn), th($, !1, M), $.asyncDep) {
+      if (D && D.registerDep(
         $,
-        lt,
+        ct,
         M,
         I
       ), !p.el) {
-        const N = $.subTree = Jt(bt);
-        D(null, N, _, A), p.placeholder = N.el;
+        const N = $.subTree = qt(kt);
+        C(null, N, _, v), p.placeholder = N.el;
       }
     } else
-      lt(
+      ct(
         $,
         p,
         _,
-        A,
-        S,
+        v,
+        D,
         I,
         M
       );
-  }, ke = (p, _, A) => {
+  }, ve = (p, _, v) => {
     const P = _.component = p.component;
-    if (Od(p, _, A))
+    if (Nd(p, _, v))
       if (P.asyncDep && !P.asyncResolved) {
-        _.el = p.el, _.placeholder = p.placeholder, W(P, _, A);
+        _.el = p.el, _.placeholder = p.placeholder, W(P, _, v);
         return;
       } else
         P.next = _, P.update();
     else
       _.el = p.el, _.placeholder = p.placeholder, P.vnode = _;
-  }, lt = (p, _, A, P, S, I, M) => {
+  }, ct = (p, _, v, P, D, I, M) => {
     const $ = () => {
       if (p.isMounted) {
-        let { next: U, bu: X, u: te, parent: de, vnode: ge } = p;
+        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
         {
-          const je = Ja(p);
-          if (je) {
-            U && (U.el = ge.el, W(p, U, M)), je.asyncDep.then(() => {
-              const it = () => {
-                p.job.flags & 8 || (S && S.pendingBranch ? He(it, S) : T());
+          const Be = qa(p);
+          if (Be) {
+            z && (z.el = _e.el, W(p, z, M)), Be.asyncDep.then(() => {
+              const st = () => {
+                p.job.flags & 8 || (D && D.pendingBranch ? Ke(st, D) : T());
               };
-              it.flags = 48, He(it, S);
+              st.flags = 48, Ke(st, D);
             });
             return;
           }
         }
-        let me = U, De;
-        wn(p, !1), U ? (U.el = ge.el, W(p, U, M)) : U = ge, X && di(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), wn(p, !0);
-        const Ae = wl(p), Le = p.subTree;
-        p.subTree = Ae, k(
-          Le,
-          Ae,
+        let ye = z, Te;
+        kn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && di(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && At(Te, he, z, _e), kn(p, !0);
+        const Re = wl(p), je = p.subTree;
+        p.subTree = Re, k(
+          je,
+          Re,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           d(
-            Le.el || Cr(Le)
+            je.el || Cr(je)
           ),
           // anchor may have changed if it's in a fragment
-          xe(Le),
+          Ae(je),
           p,
-          S,
+          D,
           I
-        ), U.el = Ae.el, me === null && Nd(p, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
-          () => At(De, de, U, ge),
-          S
+        ), z.el = Re.el, ye === null && Md(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+          () => At(Te, he, z, _e),
+          D
         );
       } else {
-        let U;
-        const { el: X, props: te } = _, { bm: de, m: ge, parent: me, root: De, type: Ae } = p, Le = Rr(_);
-        wn(p, !1), de && di(de), !Le && (U = te && te.onVnodeBeforeMount) && At(U, me, _), wn(p, !0);
+        let z;
+        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, je = Rr(_);
+        kn(p, !1), he && di(he), !je && (z = te && te.onVnodeBeforeMount) && At(z, ye, _), kn(p, !0);
         {
-          De.ce && De.ce._hasShadowRoot() && De.ce._injectChildStyle(
-            Ae,
+          Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
+            Re,
             p.parent ? p.parent.type : void 0
           );
-          const je = p.subTree = wl(p);
+          const Be = p.subTree = wl(p);
           k(
             null,
-            je,
-            A,
+            Be,
+            v,
             P,
             p,
-            S,
+            D,
             I
-          ), _.el = je.el;
+          ), _.el = Be.el;
         }
-        if (ge && He(ge, S), !Le && (U = te && te.onVnodeMounted)) {
-          const je = _;
-          He(
-            () => At(U, me, je),
-            S
+        if (_e && Ke(_e, D), !je && (z = te && te.onVnodeMounted)) {
+          const Be = _;
+          Ke(
+            () => At(z, ye, Be),
+            D
           );
         }
-        (_.shapeFlag & 256 || me && Rr(me.vnode) && me.vnode.shapeFlag & 256) && p.a && He(p.a, S), p.isMounted = !0, _ = A = P = null;
+        (_.shapeFlag & 256 || ye && Rr(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, _ = v = P = null;
       }
     };
     p.scope.on();
-    const N = p.effect = new aa($);
+    const N = p.effect = new ua($);
     p.scope.off();
     const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
-    V.i = p, V.id = p.uid, N.scheduler = () => Co(V), wn(p, !0), T();
-  }, W = (p, _, A) => {
+    V.i = p, V.id = p.uid, N.scheduler = () => Co(V), kn(p, !0), T();
+  }, W = (p, _, v) => {
     _.component = p;
     const P = p.vnode.props;
-    p.vnode = _, p.next = null, Ld(p, _.props, P, A), $d(p, _.children, A), cn(), Ca(p), an();
-  }, ie = (p, _, A, P, S, I, M, $, N = !1) => {
-    const T = p && p.children, V = p ? p.shapeFlag : 0, U = _.children, { patchFlag: X, shapeFlag: te } = _;
-    if (X > 0) {
-      if (X & 128) {
-        C(
+    p.vnode = _, p.next = null, Pd(p, _.props, P, v), zd(p, _.children, v), an(), Sa(p), un();
+  }, ie = (p, _, v, P, D, I, M, $, N = !1) => {
+    const T = p && p.children, V = p ? p.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
+    if (Z > 0) {
+      if (Z & 128) {
+        me(
           T,
-          U,
-          A,
+          z,
+          v,
           P,
-          S,
+          D,
           I,
           M,
           $,
           N
         );
         return;
-      } else if (X & 256) {
-        j(
+      } else if (Z & 256) {
+        le(
           T,
-          U,
-          A,
+          z,
+          v,
           P,
-          S,
+          D,
           I,
           M,
           $,
@@ -2833,75 +2833,75 @@ function Ud(e, t) {
         return;
       }
     }
-    te & 8 ? (V & 16 && dn(T, S, I), U !== T && u(A, U)) : V & 16 ? te & 16 ? C(
+    te & 8 ? (V & 16 && hn(T, D, I), z !== T && u(v, z)) : V & 16 ? te & 16 ? me(
       T,
-      U,
-      A,
+      z,
+      v,
       P,
-      S,
+      D,
       I,
       M,
       $,
       N
-    ) : dn(T, S, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
-      U,
-      A,
+    ) : hn(T, D, I, !0) : (V & 8 && u(v, ""), te & 16 && ee(
+      z,
+      v,
       P,
-      S,
+      D,
       I,
       M,
       $,
       N
     ));
-  }, j = (p, _, A, P, S, I, M, $, N) => {
-    p = p || Cn, _ = _ || Cn;
-    const T = p.length, V = _.length, U = Math.min(T, V);
-    let X;
-    for (X = 0; X < U; X++) {
-      const te = _[X] = N ? $t(_[X]) : Et(_[X]);
+  }, le = (p, _, v, P, D, I, M, $, N) => {
+    p = p || Sn, _ = _ || Sn;
+    const T = p.length, V = _.length, z = Math.min(T, V);
+    let Z;
+    for (Z = 0; Z < z; Z++) {
+      const te = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
       k(
-        p[X],
+        p[Z],
         te,
-        A,
+        v,
         null,
-        S,
+        D,
         I,
         M,
         $,
         N
       );
     }
-    T > V ? dn(
+    T > V ? hn(
       p,
-      S,
+      D,
       I,
       !0,
       !1,
-      U
+      z
     ) : ee(
       _,
-      A,
+      v,
       P,
-      S,
+      D,
       I,
       M,
       $,
       N,
-      U
+      z
     );
-  }, C = (p, _, A, P, S, I, M, $, N) => {
+  }, me = (p, _, v, P, D, I, M, $, N) => {
     let T = 0;
     const V = _.length;
-    let U = p.length - 1, X = V - 1;
-    for (; T <= U && T <= X; ) {
-      const te = p[T], de = _[T] = N ? $t(_[T]) : Et(_[T]);
-      if (ar(te, de))
+    let z = p.length - 1, Z = V - 1;
+    for (; T <= z && T <= Z; ) {
+      const te = p[T], he = _[T] = N ? zt(_[T]) : Ct(_[T]);
+      if (ur(te, he))
         k(
           te,
-          de,
-          A,
+          he,
+          v,
           null,
-          S,
+          D,
           I,
           M,
           $,
@@ -2911,15 +2911,15 @@ function Ud(e, t) {
         break;
       T++;
     }
-    for (; T <= U && T <= X; ) {
-      const te = p[U], de = _[X] = N ? $t(_[X]) : Et(_[X]);
-      if (ar(te, de))
+    for (; T <= z && T <= Z; ) {
+      const te = p[z], he = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
+      if (ur(te, he))
         k(
           te,
-          de,
-          A,
+          he,
+          v,
           null,
-          S,
+          D,
           I,
           M,
           $,
@@ -2927,129 +2927,129 @@ function Ud(e, t) {
         );
       else
         break;
-      U--, X--;
+      z--, Z--;
     }
-    if (T > U) {
-      if (T <= X) {
-        const te = X + 1, de = te < V ? _[te].el : P;
-        for (; T <= X; )
+    if (T > z) {
+      if (T <= Z) {
+        const te = Z + 1, he = te < V ? _[te].el : P;
+        for (; T <= Z; )
           k(
             null,
-            _[T] = N ? $t(_[T]) : Et(_[T]),
-            A,
-            de,
-            S,
+            _[T] = N ? zt(_[T]) : Ct(_[T]),
+            v,
+            he,
+            D,
             I,
             M,
             $,
             N
           ), T++;
       }
-    } else if (T > X)
-      for (; T <= U; )
-        H(p[T], S, I, !0), T++;
+    } else if (T > Z)
+      for (; T <= z; )
+        R(p[T], D, I, !0), T++;
     else {
-      const te = T, de = T, ge = /* @__PURE__ */ new Map();
-      for (T = de; T <= X; T++) {
-        const Be = _[T] = N ? $t(_[T]) : Et(_[T]);
-        Be.key != null && ge.set(Be.key, T);
+      const te = T, he = T, _e = /* @__PURE__ */ new Map();
+      for (T = he; T <= Z; T++) {
+        const ze = _[T] = N ? zt(_[T]) : Ct(_[T]);
+        ze.key != null && _e.set(ze.key, T);
       }
-      let me, De = 0;
-      const Ae = X - de + 1;
-      let Le = !1, je = 0;
-      const it = new Array(Ae);
-      for (T = 0; T < Ae; T++) it[T] = 0;
-      for (T = te; T <= U; T++) {
-        const Be = p[T];
-        if (De >= Ae) {
-          H(Be, S, I, !0);
+      let ye, Te = 0;
+      const Re = Z - he + 1;
+      let je = !1, Be = 0;
+      const st = new Array(Re);
+      for (T = 0; T < Re; T++) st[T] = 0;
+      for (T = te; T <= z; T++) {
+        const ze = p[T];
+        if (Te >= Re) {
+          R(ze, D, I, !0);
           continue;
         }
-        let et;
-        if (Be.key != null)
-          et = ge.get(Be.key);
+        let nt;
+        if (ze.key != null)
+          nt = _e.get(ze.key);
         else
-          for (me = de; me <= X; me++)
-            if (it[me - de] === 0 && ar(Be, _[me])) {
-              et = me;
+          for (ye = he; ye <= Z; ye++)
+            if (st[ye - he] === 0 && ur(ze, _[ye])) {
+              nt = ye;
               break;
             }
-        et === void 0 ? H(Be, S, I, !0) : (it[et - de] = T + 1, et >= je ? je = et : Le = !0, k(
-          Be,
-          _[et],
-          A,
+        nt === void 0 ? R(ze, D, I, !0) : (st[nt - he] = T + 1, nt >= Be ? Be = nt : je = !0, k(
+          ze,
+          _[nt],
+          v,
           null,
-          S,
+          D,
           I,
           M,
           $,
           N
-        ), De++);
+        ), Te++);
       }
-      const pn = Le ? Jd(it) : Cn;
-      for (me = pn.length - 1, T = Ae - 1; T >= 0; T--) {
-        const Be = de + T, et = _[Be], Nt = _[Be + 1], gn = Be + 1 < V ? (
+      const gn = je ? qd(st) : Sn;
+      for (ye = gn.length - 1, T = Re - 1; T >= 0; T--) {
+        const ze = he + T, nt = _[ze], Mt = _[ze + 1], mn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Nt.el || Cr(Nt)
+          Mt.el || Cr(Mt)
         ) : P;
-        it[T] === 0 ? k(
+        st[T] === 0 ? k(
           null,
-          et,
-          A,
-          gn,
-          S,
+          nt,
+          v,
+          mn,
+          D,
           I,
           M,
           $,
           N
-        ) : Le && (me < 0 || T !== pn[me] ? R(et, A, gn, 2) : me--);
+        ) : je && (ye < 0 || T !== gn[ye] ? J(nt, v, mn, 2) : ye--);
       }
     }
-  }, R = (p, _, A, P, S = null) => {
+  }, J = (p, _, v, P, D = null) => {
     const { el: I, type: M, transition: $, children: N, shapeFlag: T } = p;
     if (T & 6) {
-      R(p.component.subTree, _, A, P);
+      J(p.component.subTree, _, v, P);
       return;
     }
     if (T & 128) {
-      p.suspense.move(_, A, P);
+      p.suspense.move(_, v, P);
       return;
     }
     if (T & 64) {
-      M.move(p, _, A, hn);
+      M.move(p, _, v, pn);
       return;
     }
-    if (M === se) {
-      r(I, _, A);
-      for (let U = 0; U < N.length; U++)
-        R(N[U], _, A, P);
-      r(p.anchor, _, A);
+    if (M === oe) {
+      r(I, _, v);
+      for (let z = 0; z < N.length; z++)
+        J(N[z], _, v, P);
+      r(p.anchor, _, v);
       return;
     }
     if (M === bs) {
-      w(p, _, A);
+      w(p, _, v);
       return;
     }
     if (P !== 2 && T & 1 && $)
       if (P === 0)
-        $.persisted && !I[ms] ? r(I, _, A) : ($.beforeEnter(I), r(I, _, A), He(() => $.enter(I), S));
+        $.persisted && !I[ms] ? r(I, _, v) : ($.beforeEnter(I), r(I, _, v), Ke(() => $.enter(I), D));
       else {
-        const { leave: U, delayLeave: X, afterLeave: te } = $, de = () => {
-          p.ctx.isUnmounted ? i(I) : r(I, _, A);
-        }, ge = () => {
-          const me = I._isLeaving || !!I[ms];
+        const { leave: z, delayLeave: Z, afterLeave: te } = $, he = () => {
+          p.ctx.isUnmounted ? i(I) : r(I, _, v);
+        }, _e = () => {
+          const ye = I._isLeaving || !!I[ms];
           I._isLeaving && I[ms](
             !0
             /* cancelled */
-          ), $.persisted && !me ? de() : U(I, () => {
-            de(), te && te();
+          ), $.persisted && !ye ? he() : z(I, () => {
+            he(), te && te();
           });
         };
-        X ? X(I, de, ge) : ge();
+        Z ? Z(I, he, _e) : _e();
       }
     else
-      r(I, _, A);
-  }, H = (p, _, A, P = !1, S = !1) => {
+      r(I, _, v);
+  }, R = (p, _, v, P = !1, D = !1) => {
     const {
       type: I,
       props: M,
@@ -3057,27 +3057,27 @@ function Ud(e, t) {
       children: N,
       dynamicChildren: T,
       shapeFlag: V,
-      patchFlag: U,
-      dirs: X,
+      patchFlag: z,
+      dirs: Z,
       cacheIndex: te,
-      memo: de
+      memo: he
     } = p;
-    if ((U === -2 || T && T.hasOnce) && (S = !1), $ != null && (cn(), vr($, null, A, p, !0), an()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
+    if ((z === -2 || T && T.hasOnce) && (D = !1), $ != null && (an(), Ar($, null, v, p, !0), un()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
       return;
-    const ge = V & 1 && X, me = !Rr(p);
-    let De;
-    if (me && (De = M && M.onVnodeBeforeUnmount) && At(De, _, p), V & 6)
-      sr(p.component, A, P);
+    const _e = V & 1 && Z, ye = !Rr(p);
+    let Te;
+    if (ye && (Te = M && M.onVnodeBeforeUnmount) && At(Te, _, p), V & 6)
+      at(p.component, v, P);
     else {
       if (V & 128) {
-        p.suspense.unmount(A, P);
+        p.suspense.unmount(v, P);
         return;
       }
-      ge && bn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
+      _e && wn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
         p,
         _,
-        A,
-        hn,
+        v,
+        pn,
         P
       ) : T && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
@@ -3085,108 +3085,108 @@ function Ud(e, t) {
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
       !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (I !== se || U > 0 && U & 64) ? dn(
+      (I !== oe || z > 0 && z & 64) ? hn(
         T,
         _,
-        A,
+        v,
         !1,
         !0
-      ) : (I === se && U & 384 || !S && V & 16) && dn(N, _, A), P && Ke(p);
+      ) : (I === oe && z & 384 || !D && V & 16) && hn(N, _, v), P && S(p);
     }
-    const Ae = de != null && te == null;
-    (me && (De = M && M.onVnodeUnmounted) || ge || Ae) && He(() => {
-      De && At(De, _, p), ge && bn(p, null, _, "unmounted"), Ae && (p.el = null);
-    }, A);
-  }, Ke = (p) => {
-    const { type: _, el: A, anchor: P, transition: S } = p, I = _ === se;
-    if (I && !S) {
-      wt(A, P);
+    const Re = he != null && te == null;
+    (ye && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
+      Te && At(Te, _, p), _e && wn(p, null, _, "unmounted"), Re && (p.el = null);
+    }, v);
+  }, S = (p) => {
+    const { type: _, el: v, anchor: P, transition: D } = p, I = _ === oe;
+    if (I && !D) {
+      Y(v, P);
       return;
     }
     if (_ === bs) {
-      b(p), S && !S.persisted && S.afterLeave && S.afterLeave();
+      b(p), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
     const M = I ? no(p) : p, $ = () => {
-      I ? d(A) && wt(A, P) : i(A), S && !S.persisted && S.afterLeave && S.afterLeave();
+      I ? d(v) && Y(v, P) : i(v), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
-    if (M && M.shapeFlag & 1 && S && !S.persisted) {
-      const { leave: N, delayLeave: T } = S, V = M.el, U = () => N(V, $);
-      T ? T(V, $, U) : U();
+    if (M && M.shapeFlag & 1 && D && !D.persisted) {
+      const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, $);
+      T ? T(V, $, z) : z();
     } else
       $();
-  }, wt = (p, _) => {
-    let A;
+  }, Y = (p, _) => {
+    let v;
     for (; p !== _; )
-      A = m(p), i(p), p = A;
+      v = m(p), i(p), p = v;
     i(_);
-  }, sr = (p, _, A) => {
-    const { bum: P, scope: S, job: I, subTree: M, um: $, m: N, a: T } = p;
-    Al(N), Al(T), P && di(P), S.stop(), I ? (I.flags |= 8, H(M, p, _, A)) : M && (M.transition = p.vnode.transition, H(M, p, _, A)), $ && He($, _);
+  }, at = (p, _, v) => {
+    const { bum: P, scope: D, job: I, subTree: M, um: $, m: N, a: T } = p;
+    vl(N), vl(T), P && di(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), $ && Ke($, _);
     const V = () => {
       p.isUnmounted = !0;
     };
-    V.flags = 16, He(V, _);
-  }, dn = (p, _, A, P = !1, S = !1, I = 0) => {
+    V.flags = 16, Ke(V, _);
+  }, hn = (p, _, v, P = !1, D = !1, I = 0) => {
     for (let M = I; M < p.length; M++)
-      H(p[M], _, A, P, S);
-  }, xe = (p) => {
+      R(p[M], _, v, P, D);
+  }, Ae = (p) => {
     if (p.shapeFlag & 6)
-      return xe(p.component.subTree);
+      return Ae(p.component.subTree);
     if (p.shapeFlag & 128)
       return p.suspense.next();
-    const _ = m(p.anchor || p.el), A = _ && _[Fa];
-    return A ? m(A) : _;
-  }, qr = (p, _, A) => {
-    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : Xd();
-    dd(() => {
-      p == null ? _._vnode && H(_._vnode, null, null, !0) : k(
+    const _ = m(p.anchor || p.el), v = _ && _[Ia];
+    return v ? m(v) : _;
+  }, qr = (p, _, v) => {
+    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : Zd();
+    hd(() => {
+      p == null ? _._vnode && R(_._vnode, null, null, !0) : k(
         _._vnode || null,
         p,
         _,
         null,
         null,
         null,
-        A
+        v
       ), _._vnode = p;
     }, P);
-  }, hn = {
+  }, pn = {
     p: k,
-    um: H,
-    m: R,
-    r: Ke,
-    mt: be,
+    um: R,
+    m: J,
+    r: S,
+    mt: ke,
     mc: ee,
     pc: ie,
-    pbc: ae,
-    n: xe,
+    pbc: ue,
+    n: Ae,
     o: e
   };
   return {
     render: qr,
     hydrate: void 0,
-    createApp: Cd(qr)
+    createApp: Sd(qr)
   };
 }
 function ys({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function wn({ effect: e, job: t }, n) {
+function kn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Wd(e, t) {
+function Jd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function To(e, t, n = !1) {
   const r = e.children, i = t.children;
-  if (ce(r) && ce(i))
+  if (ae(r) && ae(i))
     for (let s = 0; s < r.length; s++) {
       const o = r[s];
       let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && To(o, l)), l.type === zi && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === bt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = zt(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && To(o, l)), l.type === zi && (l.patchFlag === -1 && (l = i[s] = zt(l)), l.el = o.el), l.type === kt && !l.el && (l.el = o.el);
     }
 }
-function Jd(e) {
+function qd(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,12 +3206,12 @@ function Jd(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function Ja(e) {
+function qa(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Ja(t);
+    return t.asyncDep && !t.asyncResolved ? t : qa(t);
 }
-function Al(e) {
+function vl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3225,28 +3225,28 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const qa = (e) => e.__isSuspense, qd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Hd(e, t) {
-  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : fd(e);
+const Ha = (e) => e.__isSuspense, Hd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Vd(e, t) {
+  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : dd(e);
 }
-const se = /* @__PURE__ */ Symbol.for("v-fgt"), zi = /* @__PURE__ */ Symbol.for("v-txt"), bt = /* @__PURE__ */ Symbol.for("v-cmt"), bs = /* @__PURE__ */ Symbol.for("v-stc"), Fn = [];
-let ot = null;
-function J(e = !1) {
-  Fn.push(ot = e ? null : []);
+const oe = /* @__PURE__ */ Symbol.for("v-fgt"), zi = /* @__PURE__ */ Symbol.for("v-txt"), kt = /* @__PURE__ */ Symbol.for("v-cmt"), bs = /* @__PURE__ */ Symbol.for("v-stc"), In = [];
+let lt = null;
+function U(e = !1) {
+  In.push(lt = e ? null : []);
 }
-function Ha() {
-  Fn.pop(), ot = Fn[Fn.length - 1] || null;
+function Va() {
+  In.pop(), lt = In[In.length - 1] || null;
 }
 let Ir = 1;
-function vl(e, t = !1) {
-  Ir += e, e < 0 && ot && t && (ot.hasOnce = !0);
+function Al(e, t = !1) {
+  Ir += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
-function Va(e) {
-  return e.dynamicChildren = Ir > 0 ? ot || Cn : null, Ha(), Ir > 0 && ot && ot.push(e), e;
+function Ga(e) {
+  return e.dynamicChildren = Ir > 0 ? lt || Sn : null, Va(), Ir > 0 && lt && lt.push(e), e;
 }
 function q(e, t, n, r, i, s) {
-  return Va(
-    Y(
+  return Ga(
+    H(
       e,
       t,
       n,
@@ -3258,8 +3258,8 @@ function q(e, t, n, r, i, s) {
   );
 }
 function hi(e, t, n, r, i) {
-  return Va(
-    Jt(
+  return Ga(
+    qt(
       e,
       t,
       n,
@@ -3272,23 +3272,23 @@ function hi(e, t, n, r, i) {
 function Fo(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function ar(e, t) {
+function ur(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Ga = ({ key: e }) => e ?? null, pi = ({
+const Ka = ({ key: e }) => e ?? null, pi = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Ne(e) || /* @__PURE__ */ Qe(e) || ve(e) ? { i: at, r: e, k: t, f: !!n } : e : null);
-function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1, l = !1) {
+}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ee(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
+function H(e, t = null, n = null, r = 0, i = null, s = e === oe ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Ga(t),
+    key: t && Ka(t),
     ref: t && pi(t),
-    scopeId: Ta,
+    scopeId: Fa,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3308,36 +3308,36 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
     dynamicProps: i,
     dynamicChildren: null,
     appContext: null,
-    ctx: at
+    ctx: ft
   };
-  return l ? (xi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Ne(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (xi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
-  ot && // presence of a patch flag indicates this node needs patching on updates.
+  lt && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
   (c.patchFlag > 0 || s & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
-  c.patchFlag !== 32 && ot.push(c), c;
+  c.patchFlag !== 32 && lt.push(c), c;
 }
-const Jt = Vd;
-function Vd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === vd) && (e = bt), Fo(e)) {
-    const l = Zn(
+const qt = Gd;
+function Gd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === Rd) && (e = kt), Fo(e)) {
+    const l = er(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && xi(l, n), Ir > 0 && !s && ot && (l.shapeFlag & 6 ? ot[ot.indexOf(e)] = l : ot.push(l)), l.patchFlag = -2, l;
+    return n && xi(l, n), Ir > 0 && !s && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
   }
-  if (ih(e) && (e = e.__vccOpts), t) {
-    t = Gd(t);
+  if (sh(e) && (e = e.__vccOpts), t) {
+    t = Kd(t);
     let { class: l, style: c } = t;
-    l && !Ne(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Eo(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
+    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Eo(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
   }
-  const o = Ne(e) ? 1 : qa(e) ? 128 : Bi(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
-  return Y(
+  const o = Le(e) ? 1 : Ha(e) ? 128 : $i(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
+  return H(
     e,
     t,
     n,
@@ -3348,21 +3348,21 @@ function Vd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Gd(e) {
-  return e ? /* @__PURE__ */ Eo(e) ? ft({}, e) : Ba(e) ? ft({}, e[Qa] || e) : e : null;
+function Kd(e) {
+  return e ? /* @__PURE__ */ Eo(e) ? ht({}, e) : Ba(e) ? ht({}, e[eu] || e) : e : null;
 }
-function Zn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Kd(i || {}, t) : i, u = {
+function er(e, t, n = !1, r = !1) {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Yd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Ga(a),
+    key: a && Ka(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? ce(s) ? s.concat(pi(t)) : [s, pi(t)] : pi(t)
+      n && s ? ae(s) ? s.concat(pi(t)) : [s, pi(t)] : pi(t)
     ) : s,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3376,7 +3376,7 @@ function Zn(e, t, n = !1, r = !1) {
     // existing patch flag to be reliable and need to add the FULL_PROPS flag.
     // note: preserve flag for fragments since they use the flag for children
     // fast paths only.
-    patchFlag: t && e.type !== se ? o === -1 ? 16 : o | 16 : o,
+    patchFlag: t && e.type !== oe ? o === -1 ? 16 : o | 16 : o,
     dynamicProps: e.dynamicProps,
     dynamicChildren: e.dynamicChildren,
     appContext: e.appContext,
@@ -3388,8 +3388,8 @@ function Zn(e, t, n = !1, r = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && Zn(e.ssContent),
-    ssFallback: e.ssFallback && Zn(e.ssFallback),
+    ssContent: e.ssContent && er(e.ssContent),
+    ssFallback: e.ssFallback && er(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3397,34 +3397,34 @@ function Zn(e, t, n = !1, r = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return c && r && Ar(
+  return c && r && vr(
     u,
     c.clone(u)
   ), u;
 }
-function he(e = " ", t = 0) {
-  return Jt(zi, null, e, t);
+function ge(e = " ", t = 0) {
+  return qt(zi, null, e, t);
 }
 function pe(e = "", t = !1) {
-  return t ? (J(), hi(bt, null, e)) : Jt(bt, null, e);
+  return t ? (U(), hi(kt, null, e)) : qt(kt, null, e);
 }
-function Et(e) {
-  return e == null || typeof e == "boolean" ? Jt(bt) : ce(e) ? Jt(
-    se,
+function Ct(e) {
+  return e == null || typeof e == "boolean" ? qt(kt) : ae(e) ? qt(
+    oe,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Fo(e) ? $t(e) : Jt(zi, null, String(e));
+  ) : Fo(e) ? zt(e) : qt(zi, null, String(e));
 }
-function $t(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : Zn(e);
+function zt(e) {
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : er(e);
 }
 function xi(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
     t = null;
-  else if (ce(t))
+  else if (ae(t))
     n = 16;
   else if (typeof t == "object")
     if (r & 65) {
@@ -3434,30 +3434,30 @@ function xi(e, t) {
     } else {
       n = 32;
       const i = t._;
-      !i && !Ba(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Ba(t) ? t._ctx = ft : i === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (ve(t)) {
+  else if (Ee(t)) {
     if (r & 65) {
       xi(e, { default: t });
       return;
     }
-    t = { default: t, _ctx: at }, n = 32;
+    t = { default: t, _ctx: ft }, n = 32;
   } else
-    t = String(t), r & 64 ? (n = 16, t = [he(t)]) : n = 8;
+    t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function Kd(...e) {
+function Yd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
     for (const i in r)
       if (i === "class")
-        t.class !== r.class && (t.class = nt([t.class, r.class]));
+        t.class !== r.class && (t.class = rt([t.class, r.class]));
       else if (i === "style")
-        t.style = Dr([t.style, r.style]);
+        t.style = Sr([t.style, r.style]);
       else if (Oi(i)) {
         const s = t[i], o = r[i];
-        o && s !== o && !(ce(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+        o && s !== o && !(ae(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
         !Ni(i) && (t[i] = o);
       } else i !== "" && (t[i] = r[i]);
@@ -3465,19 +3465,19 @@ function Kd(...e) {
   return t;
 }
 function At(e, t, n, r = null) {
-  Ht(e, t, 7, [
+  Vt(e, t, 7, [
     n,
     r
   ]);
 }
-const Yd = /* @__PURE__ */ Na();
-let Ka = 0;
-function Xd() {
-  return Ka;
+const Xd = /* @__PURE__ */ Ma();
+let Ya = 0;
+function Zd() {
+  return Ya;
 }
-function Zd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || Yd, s = {
-    uid: Ka++,
+function Qd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || Xd, s = {
+    uid: Ya++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Zd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Lf(
+    scope: new Pf(
       !0
       /* detached */
     ),
@@ -3508,24 +3508,24 @@ function Zd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Pd(r, i),
-    emitsOptions: Td(r, i),
+    propsOptions: jd(r, i),
+    emitsOptions: Fd(r, i),
     // emit
     emit: null,
     // to be set immediately
     emitted: null,
     // props default value
-    propsDefaults: Se,
+    propsDefaults: Fe,
     // inheritAttrs
     inheritAttrs: r.inheritAttrs,
     // state
-    ctx: Se,
-    data: Se,
-    props: Se,
-    attrs: Se,
-    slots: Se,
-    refs: Se,
-    setupState: Se,
+    ctx: Fe,
+    data: Fe,
+    props: Fe,
+    attrs: Fe,
+    slots: Fe,
+    refs: Fe,
+    setupState: Fe,
     setupContext: null,
     // suspense related
     suspense: n,
@@ -3552,11 +3552,11 @@ function Zd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Sd.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Td.bind(null, s), e.ce && e.ce(s), s;
 }
-let Qn = null;
-const Qd = () => Qn || at;
-let Ai, Or;
+let tr = null;
+const eh = () => tr || ft;
+let vi, Or;
 {
   const e = Li(), t = (n, r) => {
     let i;
@@ -3564,40 +3564,40 @@ let Ai, Or;
       i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
     };
   };
-  Ai = t(
+  vi = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => Qn = n
+    (n) => tr = n
   ), Or = t(
     "__VUE_SSR_SETTERS__",
-    (n) => vi = n
+    (n) => Ai = n
   );
 }
-const Ya = (e) => {
-  const t = Qn;
-  return Ai(e), e.scope.on(), () => {
-    e.scope.off(), Ai(t);
+const Xa = (e) => {
+  const t = tr;
+  return vi(e), e.scope.on(), () => {
+    e.scope.off(), vi(t);
   };
 }, Rl = () => {
-  Qn && Qn.scope.off(), Ai(null);
+  tr && tr.scope.off(), vi(null);
 };
-function Xa(e) {
+function Za(e) {
   return e.vnode.shapeFlag & 4;
 }
-let vi = !1;
-function eh(e, t = !1, n = !1) {
+let Ai = !1;
+function th(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: i } = e.vnode, s = Xa(e);
-  Md(e, r, s, t), Bd(e, i, n || t);
-  const o = s ? th(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Za(e);
+  Ld(e, r, s, t), Bd(e, i, n || t);
+  const o = s ? nh(e, t) : void 0;
   return t && Or(!1), o;
 }
-function th(e, t) {
+function nh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Rd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Ed);
   const { setup: r } = n;
   if (r) {
-    cn();
-    const i = e.setupContext = r.length > 1 ? rh(e) : null, s = Ya(e), o = Wr(
+    an();
+    const i = e.setupContext = r.length > 1 ? ih(e) : null, s = Xa(e), o = Wr(
       r,
       e,
       0,
@@ -3605,8 +3605,8 @@ function th(e, t) {
         e.props,
         i
       ]
-    ), l = ta(o);
-    if (an(), s(), (l || e.sp) && !Rr(e) && Ad(e), l) {
+    ), l = na(o);
+    if (un(), s(), (l || e.sp) && !Rr(e) && Ad(e), l) {
       if (o.then(Rl, Rl), t)
         return o.then((c) => {
           Or(!0);
@@ -3622,33 +3622,33 @@ function th(e, t) {
     } else
       El(e, o);
   } else
-    Za(e);
+    Qa(e);
 }
 function El(e, t, n) {
-  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = va(t)), Za(e);
+  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Ra(t)), Qa(e);
 }
-function Za(e, t, n) {
+function Qa(e, t, n) {
   const r = e.type;
-  e.render || (e.render = r.render || Sn);
+  e.render || (e.render = r.render || Tn);
 }
-const Qa = /* @__PURE__ */ Symbol(), nh = {
+const eu = /* @__PURE__ */ Symbol(), rh = {
   get(e, t) {
-    return Ge(e, "get", ""), t === Qa ? e : e[t];
+    return Xe(e, "get", ""), t === eu ? e : e[t];
   }
 };
-function rh(e) {
+function ih(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, nh),
+    attrs: new Proxy(e.attrs, rh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function Ui(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(va(td(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Ra(nd(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,10 +3660,10 @@ function Ui(e) {
     }
   })) : e.proxy;
 }
-function ih(e) {
-  return ve(e) && "__vccOpts" in e;
+function sh(e) {
+  return Ee(e) && "__vccOpts" in e;
 }
-const tt = (e, t) => /* @__PURE__ */ od(e, t, vi), sh = "3.5.45";
+const Ve = (e, t) => /* @__PURE__ */ ld(e, t, Ai), oh = "3.5.45";
 let so;
 const Cl = typeof window < "u" && window.trustedTypes;
 if (Cl)
@@ -3673,7 +3673,7 @@ if (Cl)
     });
   } catch {
   }
-const eu = so ? (e) => so.createHTML(e) : (e) => e, oh = "http://www.w3.org/2000/svg", lh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Dl = Bt && /* @__PURE__ */ Bt.createElement("template"), ch = {
+const tu = so ? (e) => so.createHTML(e) : (e) => e, lh = "http://www.w3.org/2000/svg", ch = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Sl = Bt && /* @__PURE__ */ Bt.createElement("template"), ah = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const eu = so ? (e) => so.createHTML(e) : (e) => e, oh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? Bt.createElementNS(oh, e) : t === "mathml" ? Bt.createElementNS(lh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const i = t === "svg" ? Bt.createElementNS(lh, e) : t === "mathml" ? Bt.createElementNS(ch, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => Bt.createTextNode(e),
@@ -3709,10 +3709,10 @@ const eu = so ? (e) => so.createHTML(e) : (e) => e, oh = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Dl.innerHTML = eu(
+      Sl.innerHTML = tu(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Dl.content;
+      const l = Sl.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,18 +3728,18 @@ const eu = so ? (e) => so.createHTML(e) : (e) => e, oh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, ah = /* @__PURE__ */ Symbol("_vtc");
-function uh(e, t, n) {
-  const r = e[ah];
+}, uh = /* @__PURE__ */ Symbol("_vtc");
+function fh(e, t, n) {
+  const r = e[uh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Sl = /* @__PURE__ */ Symbol("_vod"), fh = /* @__PURE__ */ Symbol("_vsh"), dh = /* @__PURE__ */ Symbol(""), hh = /(?:^|;)\s*display\s*:/;
-function ph(e, t, n) {
-  const r = e.style, i = Ne(n);
+const Dl = /* @__PURE__ */ Symbol("_vod"), dh = /* @__PURE__ */ Symbol("_vsh"), hh = /* @__PURE__ */ Symbol(""), ph = /(?:^|;)\s*display\s*:/;
+function gh(e, t, n) {
+  const r = e.style, i = Le(n);
   let s = !1;
   if (n && !i) {
     if (t)
-      if (Ne(t))
+      if (Le(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
           n[l] == null && _r(r, l, "");
@@ -3750,45 +3750,45 @@ function ph(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? mh(
+      l != null ? _h(
         e,
         o,
-        !Ne(t) && t ? t[o] : void 0,
+        !Le(t) && t ? t[o] : void 0,
         l
       ) || _r(r, o, l) : _r(r, o, "");
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[dh];
-      o && (n += ";" + o), r.cssText = n, s = hh.test(n);
+      const o = r[hh];
+      o && (n += ";" + o), r.cssText = n, s = ph.test(n);
     }
   } else t && e.removeAttribute("style");
-  Sl in e && ((!i || t !== n) && (e[Sl] = s ? r.display : ""), e[fh] && (r.display = "none"));
+  Dl in e && ((!i || t !== n) && (e[Dl] = s ? r.display : ""), e[dh] && (r.display = "none"));
 }
 const ri = /\s*!important$/;
 function _r(e, t, n) {
-  if (ce(n))
+  if (ae(n))
     n.forEach((r) => _r(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
     ri.test(n) ? e.setProperty(t, n.replace(ri, ""), "important") : e.setProperty(t, n);
   else {
-    const r = gh(e, t);
+    const r = mh(e, t);
     ri.test(n) ? e.setProperty(
-      Mn(r),
+      Ln(r),
       n.replace(ri, ""),
       "important"
     ) : e[r] = n;
   }
 }
 const Tl = ["Webkit", "Moz", "ms"], ws = {};
-function gh(e, t) {
+function mh(e, t) {
   const n = ws[t];
   if (n)
     return n;
-  let r = _t(t);
+  let r = bt(t);
   if (r !== "filter" && r in e)
     return ws[t] = r;
-  r = ia(r);
+  r = sa(r);
   for (let i = 0; i < Tl.length; i++) {
     const s = Tl[i] + r;
     if (s in e)
@@ -3796,19 +3796,19 @@ function gh(e, t) {
   }
   return t;
 }
-function mh(e, t, n, r) {
-  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Ne(r) && n === r;
+function _h(e, t, n, r) {
+  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
 }
 const Fl = "http://www.w3.org/1999/xlink";
-function Il(e, t, n, r, i, s = If(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || s && !oa(n) ? e.removeAttribute(t) : e.setAttribute(
+function Il(e, t, n, r, i, s = Of(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || s && !la(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    s ? "" : Tt(n) ? String(n) : n
+    s ? "" : Ft(n) ? String(n) : n
   );
 }
 function Ol(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? eu(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? tu(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Ol(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = oa(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = la(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3833,45 +3833,45 @@ function Ol(e, t, n, r, i) {
   }
   o && e.removeAttribute(i || t);
 }
-function En(e, t, n, r) {
+function Cn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function _h(e, t, n, r) {
+function yh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
 const Nl = /* @__PURE__ */ Symbol("_vei");
-function yh(e, t, n, r, i = null) {
+function bh(e, t, n, r, i = null) {
   const s = e[Nl] || (e[Nl] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = kh(t);
+    const [l, c] = xh(t);
     if (r) {
-      const a = s[t] = vh(
+      const a = s[t] = Rh(
         r,
         i
       );
-      En(e, l, a, c);
-    } else o && (_h(e, l, o, c), s[t] = void 0);
+      Cn(e, l, a, c);
+    } else o && (yh(e, l, o, c), s[t] = void 0);
   }
 }
-const bh = /(Once|Passive|Capture)$/, wh = /^on:?(?:Once|Passive|Capture)$/;
-function kh(e) {
+const wh = /(Once|Passive|Capture)$/, kh = /^on:?(?:Once|Passive|Capture)$/;
+function xh(e) {
   let t, n;
-  for (; (n = e.match(bh)) && !wh.test(e); )
+  for (; (n = e.match(wh)) && !kh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Ln(e.slice(2)), t];
 }
 let ks = 0;
-const xh = /* @__PURE__ */ Promise.resolve(), Ah = () => ks || (xh.then(() => ks = 0), ks = Date.now());
-function vh(e, t) {
+const vh = /* @__PURE__ */ Promise.resolve(), Ah = () => ks || (vh.then(() => ks = 0), ks = Date.now());
+function Rh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
     else if (r._vts <= n.attached)
       return;
     const i = n.value;
-    if (ce(i)) {
+    if (ae(i)) {
       const s = r.stopImmediatePropagation;
       r.stopImmediatePropagation = () => {
         s.call(r), r._stopped = !0;
@@ -3879,7 +3879,7 @@ function vh(e, t) {
       const o = i.slice(), l = [r];
       for (let c = 0; c < o.length && !r._stopped; c++) {
         const a = o[c];
-        a && Ht(
+        a && Vt(
           a,
           t,
           5,
@@ -3887,7 +3887,7 @@ function vh(e, t) {
         );
       }
     } else
-      Ht(
+      Vt(
         i,
         t,
         5,
@@ -3897,15 +3897,15 @@ function vh(e, t) {
   return n.value = e, n.attached = Ah(), n;
 }
 const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Rh = (e, t, n, r, i, s) => {
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Eh = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? uh(e, r, o) : t === "style" ? ph(e, n, r) : Oi(t) ? Ni(t) || yh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Eh(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Ch(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Ne(r))) ? Ol(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
+  t === "class" ? fh(e, r, o) : t === "style" ? gh(e, n, r) : Oi(t) ? Ni(t) || bh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ch(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Sh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Ol(e, bt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
 };
-function Eh(e, t, n, r) {
+function Ch(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && ve(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && Ee(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,21 +3913,21 @@ function Eh(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Ml(t) && Ne(n) ? !1 : t in e;
+  return Ml(t) && Le(n) ? !1 : t in e;
 }
-function Ch(e, t) {
+function Sh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
   );
   if (!n)
     return !1;
-  const r = _t(t);
-  return Array.isArray(n) ? n.some((i) => _t(i) === r) : Object.keys(n).some((i) => _t(i) === r);
+  const r = bt(t);
+  return Array.isArray(n) ? n.some((i) => bt(i) === r) : Object.keys(n).some((i) => bt(i) === r);
 }
 const Ri = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ce(t) ? (n) => di(t, n) : t;
+  return ae(t) ? (n) => di(t, n) : t;
 };
 function Dh(e) {
   e.target.composing = !0;
@@ -3940,16 +3940,16 @@ const Dn = /* @__PURE__ */ Symbol("_assign"), ii = /* @__PURE__ */ Symbol("_init
 function xs(e, t, n) {
   return t && (e = e.trim()), n && (e = Ur(e)), e;
 }
-const Un = {
+const Wn = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
     e.parentNode && (e.type === "text" ? e[ii] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ii] = e.defaultValue.replace(/\r\n?/g, `
 `))), e[Dn] = Ri(i);
     const s = r || i.props && i.props.type === "number";
-    En(e, t ? "change" : "input", (o) => {
+    Cn(e, t ? "change" : "input", (o) => {
       o.target.composing || e[Dn](xs(e.value, n, s));
-    }), (n || s) && En(e, "change", () => {
+    }), (n || s) && Cn(e, "change", () => {
       e.value = xs(e.value, n, s);
-    }), t || (En(e, "compositionstart", Dh), En(e, "compositionend", Ll), En(e, "change", Ll));
+    }), t || (Cn(e, "compositionstart", Dh), Cn(e, "compositionend", Ll), Cn(e, "change", Ll));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
@@ -3964,16 +3964,16 @@ const Un = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Sh = {
+}, Th = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
-    e._modelValue = t, En(e, "change", () => {
+    e._modelValue = t, Cn(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
         (c) => n ? Ur(Ei(c)) : Ei(c)
-      ), s = e.multiple, o = s ? Nn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
+      ), s = e.multiple, o = s ? Mn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
-        s ? ce(o) ? i.slice() : i : o
+        s ? ae(o) ? i.slice() : i : o
       ];
       try {
         e[Dn](o);
@@ -3994,12 +3994,12 @@ const Un = {
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Th(t, r[1], r[0])) && Pl(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Fh(t, r[1], r[0])) && Pl(e, t, n);
   }
 };
-function Th(e, t, n) {
-  if (!n || ce(e)) return ln(e, t);
-  if (Nn(e)) {
+function Fh(e, t, n) {
+  if (!n || ae(e)) return cn(e, t);
+  if (Mn(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4008,17 +4008,17 @@ function Th(e, t, n) {
   return !1;
 }
 function Pl(e, t, n = !1) {
-  const r = e.multiple, i = ce(t);
-  if (!(r && !i && !Nn(t))) {
+  const r = e.multiple, i = ae(t);
+  if (!(r && !i && !Mn(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
       const l = e.options[s], c = Ei(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Mf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Lf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
-      else if (ln(Ei(l), t)) {
+      else if (cn(Ei(l), t)) {
         e.selectedIndex !== s && (e.selectedIndex = s);
         return;
       }
@@ -4029,7 +4029,7 @@ function Pl(e, t, n = !1) {
 function Ei(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Fh = ["ctrl", "shift", "alt", "meta"], Ih = {
+const Ih = ["ctrl", "shift", "alt", "meta"], Oh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,43 +4040,43 @@ const Fh = ["ctrl", "shift", "alt", "meta"], Ih = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Fh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, Hn = (e, t) => {
+  exact: (e, t) => Ih.some((n) => e[`${n}Key`] && !t.includes(n))
+}, Gn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Ih[t[o]];
+      const l = Oh[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Oh = /* @__PURE__ */ ft({ patchProp: Rh }, ch);
+}, Nh = /* @__PURE__ */ ht({ patchProp: Eh }, ah);
 let jl;
-function Nh() {
-  return jl || (jl = zd(Oh));
+function Mh() {
+  return jl || (jl = Ud(Nh));
 }
-const Mh = ((...e) => {
-  const t = Nh().createApp(...e), { mount: n } = t;
+const Lh = ((...e) => {
+  const t = Mh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Ph(r);
+    const i = jh(r);
     if (!i) return;
     const s = t._component;
-    !ve(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Lh(i));
+    !Ee(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
+    const o = n(i, !1, Ph(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Lh(e) {
+function Ph(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Ph(e) {
-  return Ne(e) ? document.querySelector(e) : e;
+function jh(e) {
+  return Le(e) ? document.querySelector(e) : e;
 }
-const jh = "/comfyd/connection";
+const $h = "/comfyd/connection";
 function Bh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
@@ -4092,22 +4092,22 @@ function Bh(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const $h = "comfyd", zh = "comfyd.token.", Uh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function tu(e) {
-  return Uh.test(e.token);
+const zh = "comfyd", Uh = "comfyd.token.", Wh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function nu(e) {
+  return Wh.test(e.token);
 }
-function nu(e, t) {
-  return tu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function ru(e, t) {
+  return nu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function ru(e) {
-  return tu(e) ? [$h, zh + e.token] : [];
+function iu(e) {
+  return nu(e) ? [zh, Uh + e.token] : [];
 }
-class Wh {
+class Jh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(jh).then(
+    return this.pending || (this.pending = this.fetchJson($h).then(
       (t) => Bh(t, this.location),
       (t) => {
         throw this.pending = null, t;
@@ -4124,32 +4124,32 @@ function oo(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const In = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function qt(e, t) {
+const On = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+function Ht(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (In(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (On(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Jh(e, t) {
+function qh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function Bl(e, t) {
+function $l(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function qh(e, t) {
+function Hh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Hh(e, t) {
+function Vh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Vh(e) {
+function Gh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Gh(e, t) {
+function Kh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4159,7 +4159,7 @@ function Gh(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function nn(e) {
+function rn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...r } = e;
   let i = t;
@@ -4178,7 +4178,7 @@ function nn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
 }
-function Kh(e, t) {
+function Yh(e, t) {
   if (!e || typeof t != "string" || !t) return !1;
   let n;
   try {
@@ -4191,18 +4191,18 @@ function Kh(e, t) {
   const r = e.extra.comfyd && typeof e.extra.comfyd == "object" ? e.extra.comfyd : {};
   return e.extra.comfyd = { ...r, provenance: n }, !0;
 }
-function Vn(e, t, n = 3) {
+function Kn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = Yh(r, o);
+    let l = Xh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
-const $l = 128;
-function Yh(e, t) {
-  if (e.length > $l || t.length > $l) return 1 / 0;
+const Bl = 128;
+function Xh(e, t) {
+  if (e.length > Bl || t.length > Bl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
     const i = [r];
@@ -4212,7 +4212,7 @@ function Yh(e, t) {
   }
   return n[t.length];
 }
-const Vt = Object.freeze({
+const Gt = Object.freeze({
   // Gap between columns and between the nodes of a column.
   spacing: 60,
   // The largest spacing a command may ask for (ArrangeCommand.spacing).
@@ -4225,95 +4225,95 @@ const Vt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ci = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function iu(e, t, n = {}) {
-  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+function su(e, t, n = {}) {
+  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, ie) => l.set(W.id, ie));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
   for (const [W, ie] of t) {
-    const j = l.get(W), C = l.get(ie);
-    if (j === void 0 || C === void 0 || j === C) continue;
-    const R = j * o + C;
-    u.has(R) || (u.add(R), c[j].push(C), a[C].push(j));
+    const le = l.get(W), me = l.get(ie);
+    if (le === void 0 || me === void 0 || le === me) continue;
+    const J = le * o + me;
+    u.has(J) || (u.add(J), c[le].push(me), a[me].push(le));
   }
   const d = new Uint8Array(o), m = /* @__PURE__ */ new Set();
   for (let W = 0; W < o; W++) {
     if (d[W]) continue;
     const ie = [[W, 0]];
     for (d[W] = 1; ie.length; ) {
-      const j = ie[ie.length - 1], [C, R] = j;
-      if (R < c[C].length) {
-        j[1]++;
-        const H = c[C][R];
-        d[H] === 1 ? m.add(C * o + H) : d[H] === 0 && (d[H] = 1, ie.push([H, 0]));
+      const le = ie[ie.length - 1], [me, J] = le;
+      if (J < c[me].length) {
+        le[1]++;
+        const R = c[me][J];
+        d[R] === 1 ? m.add(me * o + R) : d[R] === 0 && (d[R] = 1, ie.push([R, 0]));
       } else
-        d[C] = 2, ie.pop();
+        d[me] = 2, ie.pop();
     }
   }
-  const g = (W, ie) => !m.has(W * o + ie), h = a.map((W, ie) => W.filter((j) => g(j, ie))), k = c.map((W, ie) => W.filter((j) => g(ie, j))), v = h.map((W) => W.length), D = [], x = [];
-  for (let W = 0; W < o; W++) v[W] || x.push(W);
+  const g = (W, ie) => !m.has(W * o + ie), h = a.map((W, ie) => W.filter((le) => g(le, ie))), k = c.map((W, ie) => W.filter((le) => g(ie, le))), A = h.map((W) => W.length), C = [], x = [];
+  for (let W = 0; W < o; W++) A[W] || x.push(W);
   for (let W = 0; W < x.length; W++) {
     const ie = x[W];
-    D.push(ie);
-    for (const j of k[ie]) --v[j] === 0 && x.push(j);
+    C.push(ie);
+    for (const le of k[ie]) --A[le] === 0 && x.push(le);
   }
   const w = new Int32Array(o);
-  for (const W of D) for (const ie of k[W]) w[ie] = Math.max(w[ie], w[W] + 1);
-  for (const W of D) {
+  for (const W of C) for (const ie of k[W]) w[ie] = Math.max(w[ie], w[W] + 1);
+  for (const W of C) {
     if (h[W].length || !k[W].length) continue;
     let ie = 1 / 0;
-    for (const j of k[W]) ie = Math.min(ie, w[j]);
+    for (const le of k[W]) ie = Math.min(ie, w[le]);
     w[W] = Math.max(0, ie - 1);
   }
   let b = 0;
   for (let W = 0; W < o; W++) b = Math.max(b, w[W] + 1);
   const F = Array.from({ length: b }, () => []);
   for (let W = 0; W < o; W++) F[w[W]].push(W);
-  const z = new Float64Array(o), B = () => {
-    for (const W of F) W.forEach((ie, j) => z[ie] = W.length > 1 ? j / (W.length - 1) : 0.5);
+  const B = new Float64Array(o), j = () => {
+    for (const W of F) W.forEach((ie, le) => B[ie] = W.length > 1 ? le / (W.length - 1) : 0.5);
   };
-  B();
+  j();
   const ee = (W, ie) => {
-    const j = W.map((C, R) => {
-      const H = ie[C];
-      let Ke = z[C];
-      if (H.length) {
-        let wt = 0;
-        for (const sr of H) wt += z[sr];
-        Ke = wt / H.length;
+    const le = W.map((me, J) => {
+      const R = ie[me];
+      let S = B[me];
+      if (R.length) {
+        let Y = 0;
+        for (const at of R) Y += B[at];
+        S = Y / R.length;
       }
-      return [Ke, R, C];
+      return [S, J, me];
     });
-    return j.sort((C, R) => Ci(C[0], R[0]) || C[1] - R[1]), j.map((C) => C[2]);
+    return le.sort((me, J) => Ci(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
   };
-  let Q = F.map((W) => W.slice()), ae = zl(F, k, w, o);
-  for (let W = 0; W < Vt.sweeps && ae > 0; W++) {
-    for (let j = 1; j < b; j++)
-      F[j] = ee(F[j], h), B();
-    for (let j = b - 2; j >= 0; j--)
-      F[j] = ee(F[j], k), B();
+  let X = F.map((W) => W.slice()), ue = zl(F, k, w, o);
+  for (let W = 0; W < Gt.sweeps && ue > 0; W++) {
+    for (let le = 1; le < b; le++)
+      F[le] = ee(F[le], h), j();
+    for (let le = b - 2; le >= 0; le--)
+      F[le] = ee(F[le], k), j();
     const ie = zl(F, k, w, o);
-    ie < ae && (ae = ie, Q = F.map((j) => j.slice()));
+    ie < ue && (ue = ie, X = F.map((le) => le.slice()));
   }
-  const ne = new Float64Array(o), fe = new Float64Array(o);
-  let Ce = r, be = i;
+  const ne = new Float64Array(o), de = new Float64Array(o);
+  let De = r, ke = i;
   for (let W = 0; W < b; W++) {
-    let ie = 0, j = i;
-    for (const C of Q[W]) {
-      const R = e[C];
-      let H = j;
-      if (h[C].length) {
-        let Ke = 0;
-        for (const wt of h[C]) Ke += fe[wt] + e[wt].h / 2;
-        H = Math.max(j, Ke / h[C].length - R.h / 2);
+    let ie = 0, le = i;
+    for (const me of X[W]) {
+      const J = e[me];
+      let R = le;
+      if (h[me].length) {
+        let S = 0;
+        for (const Y of h[me]) S += de[Y] + e[Y].h / 2;
+        R = Math.max(le, S / h[me].length - J.h / 2);
       }
-      ne[C] = Ce, fe[C] = H, j = H + R.h + s, ie = Math.max(ie, R.w), be = Math.max(be, H + R.h);
+      ne[me] = De, de[me] = R, le = R + J.h + s, ie = Math.max(ie, J.w), ke = Math.max(ke, R + J.h);
     }
-    Ce += ie + s;
+    De += ie + s;
   }
-  const ke = /* @__PURE__ */ new Map(), lt = /* @__PURE__ */ new Map();
+  const ve = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
-    ke.set(e[W].id, [ne[W], fe[W]]), lt.set(e[W].id, w[W]);
-  return { pos: ke, layer: lt, width: b ? Ce - s - r : 0, height: be - i };
+    ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, w[W]);
+  return { pos: ve, layer: ct, width: b ? De - s - r : 0, height: ke - i };
 }
 function zl(e, t, n, r) {
   const i = new Float64Array(r);
@@ -4340,10 +4340,10 @@ function lo(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function Xh(e, t, n = 0) {
+function Zh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function su(e, t, n = Vt.spacing) {
+function ou(e, t, n = Gt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
@@ -4352,9 +4352,9 @@ function su(e, t, n = Vt.spacing) {
 }
 function Io(e) {
   const t = e?.NODE_TITLE_HEIGHT;
-  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Vt.titleHeight;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
 }
-function Di(e, t) {
+function Si(e, t) {
   const n = Io(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
   return {
     id: e.id,
@@ -4364,74 +4364,74 @@ function Di(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function ou(e) {
+function lu(e) {
   const t = [];
-  for (const n of In(e))
+  for (const n of On(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = Jh(e, r.link);
+      const i = qh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
   return t.sort((n, r) => Ci(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Zh = (e, t) => Ci(Number(e.id), Number(t.id)) || Ci(String(e.id), String(t.id));
-function lu(e, t, n, r) {
+const Qh = (e, t) => Ci(Number(e.id), Number(t.id)) || Ci(String(e.id), String(t.id));
+function cu(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Qh(e, t, n = {}) {
-  const r = n.LiteGraph, i = Io(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
+function ep(e, t, n = {}) {
+  const r = n.LiteGraph, i = Io(r), s = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
-    l = In(e).filter((b) => w.has(String(b.id)));
-  } else l = In(e).filter((w) => !o(w));
+    l = On(e).filter((b) => w.has(String(b.id)));
+  } else l = On(e).filter((w) => !o(w));
   if (!l.length) return [];
-  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Di(w, r));
-  a.sort((w, b) => w.y - b.y || w.x - b.x || Zh(w, b));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = ou(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: h } = iu(a, m, { x: u, y: d, spacing: s }), k = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !k.has(String(w.id))).map((w) => Di(w, r)), D = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), x = [];
-  for (const w of D) {
-    const [b, F] = g.get(w.id), z = { ...w, x: b, y: F };
-    v.length && (z.y = su(z, v.concat(x), s)), x.push(z), lu(qt(e, w.id), z.x, z.y, i);
+  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Si(w, r));
+  a.sort((w, b) => w.y - b.y || w.x - b.x || Qh(w, b));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = lu(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: h } = su(a, m, { x: u, y: d, spacing: s }), k = new Set([...n.ignore ?? []].map(String)), A = On(e).filter((w) => !c.has(String(w.id)) && !k.has(String(w.id))).map((w) => Si(w, r)), C = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), x = [];
+  for (const w of C) {
+    const [b, F] = g.get(w.id), B = { ...w, x: b, y: F };
+    A.length && (B.y = ou(B, A.concat(x), s)), x.push(B), cu(Ht(e, w.id), B.x, B.y, i);
   }
-  return D.map((w) => w.id);
+  return C.map((w) => w.id);
 }
-function ep(e, t, n = {}) {
-  const r = n.LiteGraph, i = Io(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((x) => qt(e, x)).filter(Boolean);
+function tp(e, t, n = {}) {
+  const r = n.LiteGraph, i = Io(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Di(x, r)), a = In(e).filter((x) => !o.has(String(x.id))).map((x) => Di(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = ou(e), m = d.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = iu(c, m, { x: 0, y: 0, spacing: s });
+  const c = l.map((x) => Si(x, r)), a = On(e).filter((x) => !o.has(String(x.id))).map((x) => Si(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = lu(e), m = d.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = su(c, m, { x: 0, y: 0, spacing: s });
   let h = -1 / 0, k = 1 / 0;
   for (const [x, w] of d) {
     const b = u.get(String(x));
     !b || !o.has(String(w)) || (h = Math.max(h, b.x + b.w + s - g.pos.get(w)[0]), k = Math.min(k, b.y));
   }
   if (h === -1 / 0) {
-    const x = tp(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const x = np(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let b = null;
     if (w) {
       b = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
       const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some((z) => Xh(F, z, s / 2)) && (b = null);
+      a.some((B) => Zh(F, B, s / 2)) && (b = null);
     }
-    b || (b = x ? [x.x + x.w + s, x.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [h, k] = b;
+    b || (b = x ? [x.x + x.w + s, x.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Gt.origin), [h, k] = b;
   }
-  const v = c.slice().sort((x, w) => g.layer.get(x.id) - g.layer.get(w.id) || g.pos.get(x.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
-  for (const x of v) {
+  const A = c.slice().sort((x, w) => g.layer.get(x.id) - g.layer.get(w.id) || g.pos.get(x.id)[1] - g.pos.get(w.id)[1]), C = a.slice();
+  for (const x of A) {
     const [w, b] = g.pos.get(x.id), F = { ...x, x: h + w, y: k + b };
-    F.y = su(F, D, s), D.push(F), lu(qt(e, x.id), F.x, F.y, i);
+    F.y = ou(F, C, s), C.push(F), cu(Ht(e, x.id), F.x, F.y, i);
   }
-  return v.map((x) => x.id);
+  return A.map((x) => x.id);
 }
-function tp(e) {
+function np(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
     t = Math.min(t, s.x), n = Math.min(n, s.y), r = Math.max(r, s.x + s.w), i = Math.max(i, s.y + s.h);
   return { x: t, y: n, w: r - t, h: i - n };
 }
-const Xe = Object.freeze({
+const Qe = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
   commands: 1e3,
   // GRAPH_MAX_NAME: type, slot, widget names and titles.
@@ -4446,156 +4446,156 @@ const Xe = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-}), As = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+}), vs = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
 class co extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
-const le = (e, t, n) => {
+const ce = (e, t, n) => {
   throw new co(e, t, n);
-}, er = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Wn(e, t, n = Xe.name, { optional: r = !1 } = {}) {
+}, nr = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function Jn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
-    le("INVALID_COMMAND", `${t} is required`);
+    ce("INVALID_COMMAND", `${t} is required`);
   }
-  return typeof e != "string" && le("INVALID_COMMAND", `${t} must be a string`), e.length > n && le("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
+  return typeof e != "string" && ce("INVALID_COMMAND", `${t} must be a string`), e.length > n && ce("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function kn(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Xe.coord) && le("INVALID_COMMAND", `${t} must be a number within ±${Xe.coord}`), e);
+function xn(e, t, { optional: n = !1 } = {}) {
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Qe.coord) && ce("INVALID_COMMAND", `${t} must be a number within ±${Qe.coord}`), e);
 }
-function Kt(e, t) {
-  return er(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Xe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : le("INVALID_COMMAND", `${t} must be a node id or a ref`);
+function Yt(e, t) {
+  return nr(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Qe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function vs(e, t) {
+function As(e, t) {
   if (e == null) return 0;
-  if (er(e))
+  if (nr(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Xe.name ? e : le("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
 function Ul(e, t) {
-  if (er(e)) {
+  if (nr(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
-    n.length !== 1 && le("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
+    n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || le("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Xe.text && le("VALUE_INVALID", `${t} is longer than ${Xe.text} characters`), e) : le("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || ce("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Qe.text && ce("VALUE_INVALID", `${t} is longer than ${Qe.text} characters`), e) : ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
 const gi = {
   create_node(e) {
     const t = {
-      node_type: Wn(e.node_type, "node_type"),
-      x: kn(e.x, "x", { optional: !0 }),
-      y: kn(e.y, "y", { optional: !0 }),
-      ref: Wn(e.ref, "ref", Xe.ref, { optional: !0 }),
-      title: Wn(e.title, "title", Xe.name, { optional: !0 }),
+      node_type: Jn(e.node_type, "node_type"),
+      x: xn(e.x, "x", { optional: !0 }),
+      y: xn(e.y, "y", { optional: !0 }),
+      ref: Jn(e.ref, "ref", Qe.ref, { optional: !0 }),
+      title: Jn(e.title, "title", Qe.name, { optional: !0 }),
       widgets: []
     };
-    if (t.node_type || le("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      er(e.widgets) || le("INVALID_COMMAND", "widgets must be an object of name: value");
+    if (t.node_type || ce("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
+      nr(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > Xe.widgets && le("INVALID_COMMAND", `more than ${Xe.widgets} widgets`);
-      for (const r of n) t.widgets.push([Wn(r, "widget name"), Ul(e.widgets[r], `widgets.${r}`)]);
+      n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
+      for (const r of n) t.widgets.push([Jn(r, "widget name"), Ul(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: Kt(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: Yt(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: Kt(e.from_id, "from_id"),
-    from_slot: vs(e.from_slot, "from_slot"),
-    to_id: Kt(e.to_id, "to_id"),
-    to_slot: vs(e.to_slot, "to_slot")
+    from_id: Yt(e.from_id, "from_id"),
+    from_slot: As(e.from_slot, "from_slot"),
+    to_id: Yt(e.to_id, "to_id"),
+    to_slot: As(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Kt(e.node_id, "node_id"), slot: vs(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: As(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: Kt(e.node_id, "node_id"),
-    name: Wn(e.name, "name"),
+    node_id: Yt(e.node_id, "node_id"),
+    name: Jn(e.name, "name"),
     value: Ul(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Kt(e.node_id, "node_id"), x: kn(e.x, "x"), y: kn(e.y, "y") }),
+  move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: xn(e.x, "x"), y: xn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || le("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Xe.nodes && le("INVALID_COMMAND", `node_ids: more than ${Xe.nodes}`);
-    const n = kn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Vt.maxSpacing) && le("INVALID_COMMAND", `spacing must be between 0 and ${Vt.maxSpacing}`), {
-      node_ids: t.map((r, i) => Kt(r, `node_ids[${i}]`)),
-      x: kn(e.x, "x", { optional: !0 }),
-      y: kn(e.y, "y", { optional: !0 }),
+    Array.isArray(t) || ce("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Qe.nodes && ce("INVALID_COMMAND", `node_ids: more than ${Qe.nodes}`);
+    const n = xn(e.spacing, "spacing", { optional: !0 });
+    return n !== null && (n < 0 || n > Gt.maxSpacing) && ce("INVALID_COMMAND", `spacing must be between 0 and ${Gt.maxSpacing}`), {
+      node_ids: t.map((r, i) => Yt(r, `node_ids[${i}]`)),
+      x: xn(e.x, "x", { optional: !0 }),
+      y: xn(e.y, "y", { optional: !0 }),
       spacing: n
     };
   },
   set_node_mode(e) {
-    const t = Wn(e.mode, "mode");
-    return Object.hasOwn(As, t) || le("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(As).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: As[t] };
+    const t = Jn(e.mode, "mode");
+    return Object.hasOwn(vs, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(vs).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: vs[t] };
   }
-}, cu = Object.freeze(Object.keys(gi)), Wl = new Set(cu.filter((e) => e !== "get_graph"));
-function np(e) {
-  er(e) || le("INVALID_COMMAND", "a command must be an object");
+}, au = Object.freeze(Object.keys(gi)), Wl = new Set(au.filter((e) => e !== "get_graph"));
+function rp(e) {
+  nr(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((i) => Object.hasOwn(gi, i));
-    r.length !== 1 && le("INVALID_COMMAND", "missing field: type"), t = r[0], n = er(e[t]) ? e[t] : {};
+    r.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = r[0], n = nr(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(gi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${cu.join(", ")}`), { type: t, ...gi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(gi, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${au.join(", ")}`), { type: t, ...gi[t](n) };
 }
-const rp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), ip = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function sp(e, t, n) {
+const ip = /* @__PURE__ */ new Set(["number", "slider", "knob"]), sp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function op(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Gh(e, t);
-    return s && !s.some((o) => o === n) && le("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Vn(n, s.filter((o) => typeof o == "string"))), n;
+    const s = Kh(e, t);
+    return s && !s.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Kn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return rp.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : ip.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return ip.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : sp.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function op(e) {
+function lp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function Jl(e, t, n, r) {
-  const i = Hh(t, n);
-  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, Vh(t)));
-  const s = sp(i, t, r), o = i.value;
+  const i = Vh(t, n);
+  i || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, Gh(t)));
+  const s = op(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return op(i);
+  return lp(i);
 }
-function Yt(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
+function Xt(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const r = qt(e.graph, t.id);
+    const r = Ht(e.graph, t.id);
     if (r) return r;
-    le("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
+    ce("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
-  return le("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
+  return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function lp(e) {
+function cp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function cp(e) {
-  const t = [...e.pending].filter((n) => qt(e.graph, n));
-  e.pending.clear(), t.length && ep(e.graph, t, { LiteGraph: e.LiteGraph, view: lp(e) });
+function ap(e) {
+  const t = [...e.pending].filter((n) => Ht(e.graph, n));
+  e.pending.clear(), t.length && tp(e.graph, t, { LiteGraph: e.LiteGraph, view: cp(e) });
 }
-const ap = {
+const up = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
       const l = Object.keys(r.registered_node_types ?? {});
-      le("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Vn(t.node_type, l));
+      ce("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Kn(t.node_type, l));
     }
     t.title && (i.title = t.title);
     const s = t.x === null || t.y === null;
     i.pos = s ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !qt(n, o) && (i.id = o), n.add(i), qt(n, i.id) || le("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (i.id = o), n.add(i), Ht(n, i.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
       for (const [l, c] of t.widgets) Jl(e, i, l, c);
     } catch (l) {
@@ -4604,48 +4604,48 @@ const ap = {
     return t.ref && e.refs.set(t.ref, i.id), s && e.pending.add(i.id), { node_id: i.id };
   },
   remove_node(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), qt(e.graph, r) && le("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    const n = Xt(e, t.node_id, "node_id"), r = n.id;
+    return e.graph.remove(n), Ht(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = qh(n, t.from_slot);
-    i < 0 && le(
+    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), i = Hh(n, t.from_slot);
+    i < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? Vn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? Kn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = Bl(r, t.to_slot);
-    s < 0 && le(
+    const s = $l(r, t.to_slot);
+    s < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? Vn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
-    ), n === r && le("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
+      typeof t.to_slot == "string" ? Kn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
+    ), n === r && ce("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[i].type, l = r.inputs[s].type;
-    e.LiteGraph.isValidConnection(o, l) || le("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
+    e.LiteGraph.isValidConnection(o, l) || ce("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
     const c = n.connect(i, r, s);
-    return c || le("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
+    return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = Bl(n, t.slot);
-    r < 0 && le(
+    const n = Xt(e, t.node_id, "node_id"), r = $l(n, t.slot);
+    r < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? Vn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
+      typeof t.slot == "string" ? Kn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
     );
     const i = n.inputs[r].link;
-    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && le("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
+    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ce("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
   },
   set_widget(e, t) {
-    const n = Yt(e, t.node_id, "node_id"), r = Jl(e, n, t.name, t.value);
+    const n = Xt(e, t.node_id, "node_id"), r = Jl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
-    const n = Yt(e, t.node_id, "node_id");
+    const n = Xt(e, t.node_id, "node_id");
     return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of In(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of On(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4653,7 +4653,7 @@ const ap = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Qh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Xt(e, i, `node_ids[${s}]`).id), r = ep(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4665,55 +4665,55 @@ const ap = {
     return {};
   },
   set_node_mode(e, t) {
-    const n = Yt(e, t.node_id, "node_id");
-    return n.mode = t.mode, n.mode !== t.mode && le("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
+    const n = Xt(e, t.node_id, "node_id");
+    return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, up = "BATCH_MODE_PARTIAL";
-function fp(e) {
-  return e === up || e === 2 || String(e).toLowerCase() === "partial";
+}, fp = "BATCH_MODE_PARTIAL";
+function dp(e) {
+  return e === fp || e === 2 || String(e).toLowerCase() === "partial";
 }
 function ql(e, t) {
   const n = t instanceof co ? t.code : "EDITOR_FAILED", r = t instanceof co ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function dp(e, t) {
+function hp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
-  if (n.length > Xe.commands)
-    return { ok: !1, error: `more than ${Xe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = fp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  if (n.length > Qe.commands)
+    return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
+  const r = e.graph, i = dp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let h = 0; h < n.length; h++) {
     let k;
     try {
-      k = np(n[h]);
-    } catch (D) {
-      if (c[h] = ql(h, D), !i) {
+      k = rp(n[h]);
+    } catch (C) {
+      if (c[h] = ql(h, C), !i) {
         u = h;
         break;
       }
       continue;
     }
     o.expectedId = k.type === "create_node" ? s[a++] : void 0;
-    const v = i && Wl.has(k.type) && h > 0 ? r.serialize() : null;
+    const A = i && Wl.has(k.type) && h > 0 ? r.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...ap[k.type](o, k) }, Wl.has(k.type) && (d = !0);
-    } catch (D) {
-      if (c[h] = ql(h, D), !i) {
+      c[h] = { index: h, ok: !0, ...up[k.type](o, k) }, Wl.has(k.type) && (d = !0);
+    } catch (C) {
+      if (c[h] = ql(h, C), !i) {
         u = h;
         break;
       }
-      const x = v ?? l;
-      nn(r.serialize()) !== nn(x) && Hl(r, x);
+      const x = A ?? l;
+      rn(r.serialize()) !== rn(x) && Hl(r, x);
     }
   }
   if (u >= 0) {
-    nn(r.serialize()) !== nn(l) && Hl(r, l);
+    rn(r.serialize()) !== rn(l) && Hl(r, l);
     const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let k = 0; k < n.length; k++)
       k !== u && (c[k] = { index: k, ok: !1, error: { code: "SKIPPED", message: h, index: k } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  cp(o), r.setDirtyCanvas?.(!0, !0);
+  ap(o), r.setDirtyCanvas?.(!0, !0);
   const m = c.every((h) => h.ok), g = c.find((h) => !h.ok);
   return {
     ok: m,
@@ -4725,7 +4725,7 @@ function dp(e, t) {
 function Hl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function hp(e) {
+function pp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4734,8 +4734,8 @@ function hp(e) {
   }, end() {
   } };
 }
-function pp(e, t) {
-  const n = hp(e);
+function Vl(e, t) {
+  const n = pp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4747,8 +4747,8 @@ function pp(e, t) {
     }
   }
 }
-const gp = 1e3, mp = 1500, _p = 120, yp = 480 * 1024, Rs = "the tab has switched to another workflow; this canvas is no longer open in it", bp = 200, wp = 50, kp = 1e4, xp = 1e3, Ap = 128, Es = 1024 * 1024 - 1024;
-function vp(e) {
+const gp = 1e3, mp = 1500, _p = 120, yp = 480 * 1024, Rs = "the tab has switched to another workflow; this canvas is no longer open in it", bp = 200, wp = 50, kp = 1e4, xp = 1e3, vp = 128, Es = 1024 * 1024 - 1024;
+function Ap(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4756,7 +4756,7 @@ function vp(e) {
 }
 function Cs(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${vp(n)}`.slice(0, Ap);
+  return `${e}:${r}~${Ap(n)}`.slice(0, vp);
 }
 function Rp(e, t = yp) {
   if (!e || typeof e != "object") return "";
@@ -4892,7 +4892,7 @@ class Cp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(nu(t, "/comfy/editor/ws"), ru(t));
+      n = new this.d.WebSocket(ru(t, "/comfy/editor/ws"), iu(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4910,7 +4910,7 @@ class Cp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Cs(this.d.tabId, this.workflowKey()), this.lastSig = nn(t), this.tabRevision += 1;
+    this.canvasId = Cs(this.d.tabId, this.workflowKey()), this.lastSig = rn(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4948,7 +4948,7 @@ class Cp {
         case "load":
           return this.enqueue(() => this.handleLoad(n));
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && Kh(this.graph(), n.provenance_json) && this.untrackProvenance();
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && Yh(this.graph(), n.provenance_json) && this.untrackProvenance();
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);
@@ -4981,19 +4981,19 @@ class Cp {
     let r;
     this.busy++;
     try {
-      r = pp(this.d.app, () => dp(n, t));
+      r = Vl(this.d.app, () => hp(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
       this.busy--;
     }
     const i = this.serialize();
-    this.lastSig = nn(i), this.tabRevision += 1, this.send({
+    this.lastSig = rn(i), this.tabRevision += 1, this.send({
       type: "patch_result",
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(Dp),
+      results: (r.results ?? []).filter(Boolean).map(Sp),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -5020,14 +5020,14 @@ class Cp {
         const u = await o.apply(this, a);
         return i.push(u), u;
       } catch (u) {
-        throw s = Gl(u), u;
+        throw s = Kl(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || Gl(a);
+      s = s || Kl(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5052,10 +5052,10 @@ class Cp {
       return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
     let s;
     try {
-      Vl(r, "beforeQueued");
+      Gl(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Vl(r, "afterQueued");
+      Gl(r, "afterQueued");
     } catch (o) {
       return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
@@ -5075,7 +5075,12 @@ class Cp {
     if (!i) {
       this.busy++;
       try {
-        await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0), r = !0;
+        if (t.undo_step) {
+          const o = this.d.app.rootGraph ?? this.d.app.graph;
+          Vl(this.d.app, () => o.configure(n));
+        } else
+          await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
+        r = !0;
       } catch (o) {
         i = `loading failed: ${o?.message ?? o}`;
       } finally {
@@ -5083,7 +5088,7 @@ class Cp {
       }
     }
     const s = this.serialize();
-    this.lastSig = nn(s), this.tabRevision += 1, this.send({
+    this.lastSig = rn(s), this.tabRevision += 1, this.send({
       type: "load_result",
       request_id: t.request_id,
       ok: r,
@@ -5113,7 +5118,7 @@ class Cp {
     } catch {
       return;
     }
-    const r = nn(n);
+    const r = rn(n);
     r !== this.lastSig && (this.lastSig = r, this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision }));
   }
   /** The open workflow changed: attach it on a new socket. */
@@ -5148,11 +5153,11 @@ class Cp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Vl(e, t) {
+function Gl(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
 }
-function Gl(e) {
+function Kl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5160,14 +5165,14 @@ function Gl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Dp(e) {
+function Sp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Sp = 600, Kl = 64;
+const Dp = 600, Yl = 64;
 function si(e) {
   const t = String(e ?? "");
-  return t.length > Kl ? `${t.slice(0, Kl - 1)}…` : t;
+  return t.length > Yl ? `${t.slice(0, Yl - 1)}…` : t;
 }
 function Tp(e) {
   switch (e?.kind) {
@@ -5221,8 +5226,8 @@ function Op({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
   }, a = (m) => {
     const g = e.canvas, h = e.rootGraph ?? e.graph, k = g?.graph ?? h;
     if (k !== h) return null;
-    const v = c(g, m);
-    return !k || !v || typeof k.getNodeOnPos != "function" ? null : k.getNodeOnPos(v[0], v[1]) ?? null;
+    const A = c(g, m);
+    return !k || !A || typeof k.getNodeOnPos != "function" ? null : k.getNodeOnPos(A[0], A[1]) ?? null;
   }, u = (m, g) => {
     const h = e.rootGraph ?? e.graph, k = Ip(h?.extra?.comfyd?.provenance, o, r());
     if (!k) {
@@ -5243,39 +5248,39 @@ function Op({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
     const h = m.clientX, k = m.clientY;
     s = n.setTimeout(() => {
       s = null, u(h, k);
-    }, Sp);
+    }, Dp);
   };
   return t.addEventListener("pointermove", d, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
     l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), i.remove();
   };
 }
-const ao = 200, Np = 16, Mp = 256, Lp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Lp.has(e);
-function nr(e) {
+const ao = 200, Np = 16, Mp = 256, Lp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Lp.has(e);
+function ir(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
-const Ze = (e) => {
+const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
 function Pp(e, t) {
   if (!e) return !0;
-  const n = Ze(e.seq), r = Ze(t.seq);
-  return n && r ? r > n : !(tr(nr(e.status)) && !tr(nr(t.status)));
+  const n = et(e.seq), r = et(t.seq);
+  return n && r ? r > n : !(rr(ir(e.status)) && !rr(ir(t.status)));
 }
 function jp(e) {
   const t = Object.keys(e.runs);
   if (t.length <= ao) return;
-  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(tr(nr(i.status))) - Number(tr(nr(r.status))) || Ze(r.queued_at_ms) - Ze(i.queued_at_ms));
+  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(rr(ir(i.status))) - Number(rr(ir(r.status))) || et(r.queued_at_ms) - et(i.queued_at_ms));
   for (const r of n.slice(0, t.length - ao))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function au(e, t, { workingTurn: n = 0 } = {}) {
+function uu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return Pp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), jp(e), !0) : !1;
+  return Pp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(ir(t.status)) && (e.runTurns[r] = n), jp(e), !0) : !1;
 }
-function Bp(e) {
+function $p(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5286,14 +5291,14 @@ function Bp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function $p(e, t, n) {
-  const r = Bp(n), i = Number(t) || 0;
+function Bp(e, t, n) {
+  const r = $p(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
 function zp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
-  const r = Ze(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
+  const r = et(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
   if (!i.length) return 0;
   if (!r) return i.at(-1).id;
   let s = 0;
@@ -5306,7 +5311,7 @@ function zp(e, t) {
   return s || i[0].id;
 }
 function Up(e) {
-  const t = {}, n = Object.values(e.runs).sort((r, i) => Ze(r.queued_at_ms) - Ze(i.queued_at_ms) || Ze(r.number) - Ze(i.number));
+  const t = {}, n = Object.values(e.runs).sort((r, i) => et(r.queued_at_ms) - et(i.queued_at_ms) || et(r.number) - et(i.number));
   for (const r of n) {
     const i = zp(e, r);
     (t[i] ??= []).push(r);
@@ -5314,14 +5319,14 @@ function Up(e) {
   return t;
 }
 function Wp(e, t = () => "") {
-  const n = nr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
+  const n = ir(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
-    final: tr(n),
+    final: rr(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
-    queuePosition: Ze(e.queue_position),
+    queuePosition: et(e.queue_position),
     node: null,
     // {id, title} running now
     value: 0,
@@ -5340,7 +5345,7 @@ function Wp(e, t = () => "") {
     const a = String(e.executing_node);
     i.node = { id: a, title: r(a) };
     const u = (e.progress ?? []).find((d) => String(d.node_id) === a);
-    u && Ze(u.max) > 0 && (i.value = Ze(u.value), i.max = Ze(u.max), i.percent = Math.max(0, Math.min(100, Math.round(100 * i.value / i.max))));
+    u && et(u.max) > 0 && (i.value = et(u.value), i.max = et(u.max), i.percent = Math.max(0, Math.min(100, Math.round(100 * i.value / i.max))));
   }
   for (const a of e.node_errors ?? [])
     i.errors.push({
@@ -5360,20 +5365,20 @@ function Wp(e, t = () => "") {
     (a.files ?? []).forEach((u, d) => {
       i.outputs.length >= Np || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
-  const l = Ze(e.started_at_ms), c = Ze(e.ended_at_ms);
+  const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
 }
-function Yl(e, t, n, r = 0) {
+function Xl(e, t, n, r = 0) {
   const i = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
 }
-const Xl = 500, Zl = 200;
-function on(e, t) {
+const Zl = 500, Ql = 200;
+function ln(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function uu() {
+function fu() {
   return {
     sessionId: "",
     session: null,
@@ -5407,28 +5412,28 @@ function Jp(e) {
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function fu(e, t = "") {
-  Object.assign(e, uu(), { sessionId: t });
+function du(e, t = "") {
+  Object.assign(e, fu(), { sessionId: t });
 }
-function Ql(e, t) {
+function ec(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
-function Kn(e, t) {
-  let n = Ql(e, t);
+function Xn(e, t) {
+  let n = ec(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > Zl && e.turns.splice(0, e.turns.length - Zl), Ql(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > Ql && e.turns.splice(0, e.turns.length - Ql), ec(e, n.id) ?? n;
 }
 function mi(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function ur(e, t) {
-  e.logs.push(t), e.logs.length > Xl && e.logs.splice(0, e.logs.length - Xl);
+function qn(e, t) {
+  e.logs.push(t), e.logs.length > Zl && e.logs.splice(0, e.logs.length - Zl);
 }
 function Oo(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
@@ -5440,63 +5445,63 @@ function Oo(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function ec(e, t) {
+function tc(e, t) {
   if (!t || typeof t != "object") return;
-  const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
-  if (on(t.kind, "MESSAGE_KIND_") === "summary") {
+  const n = ln(t.role, "ROLE_"), r = ln(t.state, "MESSAGE_STATE_");
+  if (ln(t.kind, "MESSAGE_KIND_") === "summary") {
     const i = Number(t.id) || 0;
     e.summaries.some((s) => s.id === i) || e.summaries.push({ id: i, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
     return;
   }
   if (n === "user") {
-    const i = Kn(e, t.id);
+    const i = Xn(e, t.id);
     i.content = String(t.content ?? ""), i.attachments = Oo(t.attachments), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Kn(e, t.turn_id), s = mi(i, t.skill);
-    s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
+    const i = Xn(e, t.turn_id), s = mi(i, t.skill);
+    s.id = Number(t.id) || s.id || 0, s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
   }
 }
-function tc(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+function nc(e, t) {
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = ln(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function du(e) {
+function hu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 function qp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = du(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = hu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    fu(e, c), e.logs = s;
+    du(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    tc(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) ec(e, a);
+    nc(e, r.session), r.status !== void 0 && (e.status = ln(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) tc(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = mi(Kn(e, a.turn_id), a.skill);
+      const u = mi(Xn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return au(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
-  if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
-    return n === "configured" && r.session && tc(e, r.session), !1;
+  if (n === "run_update") return uu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
+    return n === "configured" && r.session && nc(e, r.session), !1;
   if (i) {
     if (i <= e.lastSeq) return !1;
     e.lastSeq = i;
   }
   switch (n) {
     case "status_update": {
-      if (e.status = on(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
+      if (e.status = ln(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
         for (const s of e.turns)
           for (const o of s.order) s.replies[o].state === "streaming" && (s.replies[o].state = "done");
       return !0;
     }
     case "stream_delta": {
-      const s = Kn(e, r.turn_id), o = mi(s, r.skill), l = Number(r.index);
+      const s = Xn(e, r.turn_id), o = mi(s, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5506,33 +5511,44 @@ function qp(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return ec(e, r.message), !0;
+      return tc(e, r.message), !0;
     case "debug_log":
-      return ur(e, {
+      return qn(e, {
         seq: i,
-        level: on(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        level: ln(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
         skill: String(r.skill ?? ""),
         message: String(r.message ?? "")
       }), !0;
     case "error": {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const s = Kn(e, r.turn_id);
+        const s = Xn(e, r.turn_id);
         if (r.skill) {
           const o = mi(s, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return ur(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return qn(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
       return r.config && (e.config = r.config), typeof r.title == "string" && (e.title = r.title), !0;
     case "tool_call":
-      return ur(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return qn(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return $p(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Bp(e, r.turn_id, r.result_json), qn(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+    case "reverted": {
+      const s = Number(r.to_message_id) || 0;
+      if (!s) return !1;
+      e.turns = e.turns.filter((l) => l.pending || l.id <= s);
+      for (const l of e.turns)
+        for (const c of [...l.order])
+          (l.replies[c].id || 0) > s && (delete l.replies[c], l.order.splice(l.order.indexOf(c), 1));
+      e.summaries = e.summaries.filter((l) => l.id <= s);
+      const o = Array.isArray(r.restored) ? r.restored.map((l) => l.canvas_id).join(", ") : "";
+      return qn(e, { seq: i, level: "INFO", module: "session", skill: "", message: `reverted to message ${s}: ${Number(r.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
+    }
     case "graph_changed":
-      return ur(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
+      return qn(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
@@ -5544,10 +5560,10 @@ function Hp(e, t, n, r = []) {
 function Vp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const s = Kn(e, n.id);
-  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = Oo(n.attachments ?? i?.attachments)), s.state || (s.state = on(n.state, "MESSAGE_STATE_"));
+  const s = Xn(e, n.id);
+  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = Oo(n.attachments ?? i?.attachments)), s.state || (s.state = ln(n.state, "MESSAGE_STATE_"));
 }
-function nc(e, t) {
+function rc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
@@ -5609,7 +5625,7 @@ class Zp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(nu(t, "/comfy/session/ws"), ru(t));
+      n = new this.d.WebSocket(ru(t, "/comfy/session/ws"), iu(t));
     } catch {
       return this.retry();
     }
@@ -5646,7 +5662,7 @@ class Zp {
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && fu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && du(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5679,7 +5695,7 @@ class Zp {
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    du(n) && n.event !== "error" && this.coreBack(), qp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    hu(n) && n.event !== "error" && this.coreBack(), qp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5704,14 +5720,14 @@ class Zp {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const hu = Object.freeze([
+const pu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Qp = Object.freeze(["echo", "openai"]), Ds = "workflow-builder", rc = 64 * 1024, Ss = 4096, eg = 64 * 1024, ic = 8, sc = 3 << 20, No = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), tg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+]), Qp = Object.freeze(["echo", "openai"]), Ss = "workflow-builder", ic = 64 * 1024, Ds = 4096, eg = 64 * 1024, sc = 8, oc = 3 << 20, No = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), tg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
 function ng(e) {
   const t = String(e?.type ?? "").toLowerCase();
   if (No.includes(t)) return t;
@@ -5722,12 +5738,12 @@ let rg = 0;
 function ig(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let oc = 0;
+let lc = 0;
 function sg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return oc += 1, `panel-${e}-${oc}`;
+  return lc += 1, `panel-${e}-${lc}`;
 }
-function lc(e) {
+function cc(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -5736,7 +5752,7 @@ function lc(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function cc(e, t) {
+function ac(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
 class og {
@@ -5750,7 +5766,7 @@ class og {
   constructor(t) {
     this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(uu()), this.ui = n({
+    this.state = n(fu()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5763,6 +5779,10 @@ class og {
       showSettings: !1,
       showLog: !1,
       notice: "",
+      // A revert with the canvas refused because the canvas changed since
+      // the agent's change: {messageId, message} (the core's sentence,
+      // listing those changes), offering to restore anyway.
+      staleRevert: null,
       draft: "",
       busy: !1,
       offlineReason: "",
@@ -5838,15 +5858,15 @@ class og {
       const r = await this.client.request("user_message", n);
       t.sid === this.state.sessionId && Vp(this.state, t.cid, r.message);
     } catch (n) {
-      _i(n) && !this.client.stopped ? (nc(this.state, t.cid), this.outbox.push(t)) : Gp(this.state, t.cid, n.message);
+      _i(n) && !this.client.stopped ? (rc(this.state, t.cid), this.outbox.push(t)) : Gp(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = lc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, i = this.ui.form;
+    const n = cc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, i = this.ui.form;
     for (const [s, o] of Object.entries(n))
-      !(r && !cc(i[s], r[s])) && !cc(i[s], o) && (i[s] = o, this.d.writeConfig(s, s === "skills" ? o.join(",") : o));
+      !(r && !ac(i[s], r[s])) && !ac(i[s], o) && (i[s] = o, this.d.writeConfig(s, s === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -5861,7 +5881,7 @@ class og {
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Ds) && (t.skills = [Ds], this.d.writeConfig("skills", Ds));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Ss) && (t.skills = [Ss], this.d.writeConfig("skills", Ss));
   }
   async refreshSessions() {
     try {
@@ -5874,9 +5894,9 @@ class og {
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Ss),
-      model: t.model.slice(0, Ss),
-      base_url: t.base_url.slice(0, Ss),
+      provider: t.provider.slice(0, Ds),
+      model: t.model.slice(0, Ds),
+      base_url: t.base_url.slice(0, Ds),
       system_prompt: t.system_prompt.slice(0, eg)
     };
   }
@@ -5904,7 +5924,7 @@ class og {
       this.ui.apiKey = "";
       const i = r.session?.id;
       if (!i) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(i), values: lc(n.config) }, this.selectSession(String(i)), await this.refreshSessions();
+      this.coreConfig = { sid: String(i), values: cc(n.config) }, this.selectSession(String(i)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -5995,14 +6015,14 @@ class og {
     const n = Array.from(t ?? []), r = [];
     for (const i of n) {
       const s = ng(i), o = { key: `att-${++rg}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= ic) {
-        this.ui.notice = `at most ${ic} files per message`;
+      if (this.ui.attachments.length >= sc) {
+        this.ui.notice = `at most ${sc} files per message`;
         break;
       }
       if (!No.includes(s))
         o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > sc)
-        o.state = "failed", o.error = `larger than ${sc >> 20} MiB`;
+      else if (o.size > oc)
+        o.state = "failed", o.error = `larger than ${oc >> 20} MiB`;
       else if (s.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(i);
@@ -6043,8 +6063,8 @@ class og {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > rc) {
-      this.ui.notice = `a message is at most ${rc} characters`;
+    if (t.length > ic) {
+      this.ui.notice = `a message is at most ${ic} characters`;
       return;
     }
     await this.settingsStep(() => {
@@ -6056,7 +6076,7 @@ class og {
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
     const s = { cid: sg(), sid: r, content: t, attachments: i };
     if (Hp(this.state, s.cid, t, i), this.client.outage) {
-      nc(this.state, s.cid), this.outbox.push(s);
+      rc(this.state, s.cid), this.outbox.push(s);
       return;
     }
     await this.deliver(s);
@@ -6068,7 +6088,7 @@ class og {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, ao)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) au(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) uu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6102,6 +6122,36 @@ class og {
   url(t) {
     return this.d.apiUrl ? this.d.apiUrl(t) : `/api${t}`;
   }
+  /** A new session from this message on (ForkSession), then opens it. */
+  async forkFrom(t) {
+    const n = this.ui.form.session_id;
+    if (!(!n || !t))
+      try {
+        const r = await this.client.request("fork", { session_id: n, message_id: t }), i = r.session?.id;
+        if (!i) throw new Error("the core answered without a session id");
+        this.selectSession(String(i)), await this.refreshSessions(), this.ui.notice = `forked into "${r.session.title}" (${Number(r.messages_copied) || 0} message(s) copied)`;
+      } catch (r) {
+        this.ui.notice = `fork: ${r.message}`;
+      }
+  }
+  /**
+   * Takes the session back to this message (RevertSession): later
+   * messages are hidden; with canvas, the canvas goes back to its
+   * checkpoint too. A canvas the user changed since is refused with the
+   * list of changes (staleRevert) until asked again with force.
+   */
+  async revertTo(t, { canvas: n = !1, force: r = !1 } = {}) {
+    const i = this.ui.form.session_id;
+    if (!(!i || !t)) {
+      this.ui.staleRevert = null;
+      try {
+        const s = await this.client.request("revert", { session_id: i, message_id: t, restore_canvas: n, force: r });
+        this.ui.notice = String(s.notice ?? "");
+      } catch (s) {
+        n && /^STALE_REVISION/.test(s.message) ? this.ui.staleRevert = { messageId: t, message: s.message } : this.ui.notice = `revert: ${s.message}`;
+      }
+    }
+  }
   async cancel() {
     if (this.ui.form.session_id)
       try {
@@ -6111,17 +6161,17 @@ class og {
       }
   }
 }
-const uo = "ComfydAgentPanel", ac = "comfyd-panel-style", uc = Object.freeze([440, 560]), lg = 320, fc = (e) => e?.comfyClass === uo || e?.type === uo;
+const uo = "ComfydAgentPanel", uc = "comfyd-panel-style", fc = Object.freeze([440, 560]), lg = 320, dc = (e) => e?.comfyClass === uo || e?.type === uo;
 function cg(e, t) {
-  if (e.getElementById(ac)) return;
+  if (e.getElementById(uc)) return;
   const n = e.createElement("style");
-  n.id = ac, n.textContent = t, e.head.appendChild(n);
+  n.id = uc, n.textContent = t, e.head.appendChild(n);
 }
 function ag(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
 function ug(e) {
-  for (const [t, n] of hu) {
+  for (const [t, n] of pu) {
     let r = (e.widgets ?? []).find((i) => i.name === t);
     r || (r = e.addWidget("text", t, n, () => {
     }, {})), ag(r);
@@ -6129,7 +6179,7 @@ function ug(e) {
 }
 function fg(e) {
   const t = {};
-  for (const [n, r] of hu) {
+  for (const [n, r] of pu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
@@ -6170,7 +6220,7 @@ function dg(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], uc[0]), Math.max(e.size[1], uc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], fc[0]), Math.max(e.size[1], fc[1])]);
   };
   c();
   let a = !1;
@@ -6192,7 +6242,7 @@ function dg(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function dc(e, t) {
+function hc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
@@ -6227,20 +6277,20 @@ function mg(e, t) {
 }
 function _g(e, t) {
   if (e) {
-    if (typeof e == "string") return dc(e, t);
+    if (typeof e == "string") return hc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? dc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? hc(e, t) : void 0;
   }
 }
-const pu = Object.entries, yg = Object.keys, hc = Object.setPrototypeOf, bg = Object.isFrozen, gu = Object.getPrototypeOf, mu = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Me = Object.seal, en = Object.create, _u = typeof Reflect < "u" && Reflect, Si = _u.apply, fo = _u.construct;
-Ue || (Ue = function(t) {
+const gu = Object.entries, yg = Object.keys, pc = Object.setPrototypeOf, bg = Object.isFrozen, mu = Object.getPrototypeOf, _u = Object.getOwnPropertyDescriptor;
+let Je = Object.freeze, Pe = Object.seal, tn = Object.create, yu = typeof Reflect < "u" && Reflect, Di = yu.apply, fo = yu.construct;
+Je || (Je = function(t) {
   return t;
 });
-Me || (Me = function(t) {
+Pe || (Pe = function(t) {
   return t;
 });
-Si || (Si = function(t, n) {
+Di || (Di = function(t, n) {
   for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
   return t.apply(n, i);
 });
@@ -6248,24 +6298,24 @@ fo || (fo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), wg = Fe(Array.prototype.lastIndexOf), pc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), kg = Fe(Array.prototype.slice), xg = Fe(Array.prototype.splice), Yn = Array.isArray, Ts = yu(Set), Fs = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), vn = Fe(String.prototype.toLowerCase), Is = Fe(String.prototype.toString), Ag = Fe(String.prototype.match), li = Fe(String.prototype.replace), Os = Fe(String.prototype.indexOf), vg = Fe(String.prototype.trim), Rg = Fe(Number.prototype.toString), Eg = Fe(Boolean.prototype.toString), gc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), mc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), Cg = RegExp.prototype.test, $e = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Si(Cg, t, [n]);
-}, jt = yu(TypeError);
-function Fe(e) {
+const jt = Oe(Array.prototype.forEach), wg = Oe(Array.prototype.lastIndexOf), gc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), kg = Oe(Array.prototype.slice), xg = Oe(Array.prototype.splice), Zn = Array.isArray, Ts = bu(Set), Fs = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Is = Oe(String.prototype.toString), vg = Oe(String.prototype.match), li = Oe(String.prototype.replace), Os = Oe(String.prototype.indexOf), Ag = Oe(String.prototype.trim), Rg = Oe(Number.prototype.toString), Eg = Oe(Boolean.prototype.toString), mc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), _c = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), Cg = RegExp.prototype.test, Ue = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Di(Cg, t, [n]);
+}, $t = bu(TypeError);
+function Oe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
-    return Si(e, t, r);
+    return Di(e, t, r);
   };
 }
-function yu(e) {
+function bu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return fo(e, n);
   };
 }
-function _e(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : vn;
-  if (hc && hc(e, null), !Yn(t)) return e;
+function be(e, t) {
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Rn;
+  if (pc && pc(e, null), !Zn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
@@ -6277,26 +6327,26 @@ function _e(e, t) {
   }
   return e;
 }
-function Dg(e) {
-  for (let t = 0; t < e.length; t++) Ve(e, t) || (e[t] = null);
+function Sg(e) {
+  for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
   return e;
 }
 function Ti(e) {
-  const t = en(null);
-  for (const r of pu(e)) {
+  const t = tn(null);
+  for (const r of gu(e)) {
     var n = mg(r, 2);
     const i = n[0], s = n[1];
-    Ve(e, i) && (Yn(s) ? t[i] = Dg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ti(s) : t[i] = s);
+    Ye(e, i) && (Zn(s) ? t[i] = Sg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Ti(s) : t[i] = s);
   }
   return t;
 }
 function yr(e) {
-  const t = en(null), n = yg(e);
+  const t = tn(null), n = yg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function Sg(e) {
+function Dg(e) {
   switch (typeof e) {
     case "string":
       return e;
@@ -6305,15 +6355,15 @@ function Sg(e) {
     case "boolean":
       return Eg(e);
     case "bigint":
-      return gc ? gc(e) : "0";
+      return mc ? mc(e) : "0";
     case "symbol":
-      return mc ? mc(e) : "Symbol()";
+      return _c ? _c(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
     case "object": {
       if (e === null) return pr(e);
-      const t = e, n = ct(t, "toString");
+      const t = e, n = ut(t, "toString");
       if (typeof n == "function") {
         const r = n(t);
         return typeof r == "string" ? r : pr(r);
@@ -6324,14 +6374,14 @@ function Sg(e) {
       return pr(e);
   }
 }
-function ct(e, t) {
+function ut(e, t) {
   for (; e !== null; ) {
-    const r = mu(e, t);
+    const r = _u(e, t);
     if (r) {
-      if (r.get) return Fe(r.get);
-      if (typeof r.value == "function") return Fe(r.value);
+      if (r.get) return Oe(r.get);
+      if (typeof r.value == "function") return Oe(r.value);
     }
-    e = gu(e);
+    e = mu(e);
   }
   function n() {
     return null;
@@ -6340,21 +6390,21 @@ function ct(e, t) {
 }
 function Tg(e, t) {
   for (; e !== null; ) {
-    const n = mu(e, t);
-    if (n) return n.get ? Fe(n.get) : null;
-    e = gu(e);
+    const n = _u(e, t);
+    if (n) return n.get ? Oe(n.get) : null;
+    e = mu(e);
   }
   return null;
 }
 function Fg(e) {
   if (!e) return !1;
   try {
-    return $e(e, ""), !0;
+    return Ue(e, ""), !0;
   } catch {
     return !1;
   }
 }
-const _c = Ue([
+const yc = Je([
   "a",
   "abbr",
   "acronym",
@@ -6474,7 +6524,7 @@ const _c = Ue([
   "var",
   "video",
   "wbr"
-]), Ns = Ue([
+]), Ns = Je([
   "svg",
   "a",
   "altglyph",
@@ -6518,7 +6568,7 @@ const _c = Ue([
   "tspan",
   "view",
   "vkern"
-]), Ms = Ue([
+]), Ms = Je([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6544,7 +6594,7 @@ const _c = Ue([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Ig = Ue([
+]), Ig = Je([
   "animate",
   "color-profile",
   "cursor",
@@ -6567,7 +6617,7 @@ const _c = Ue([
   "solidcolor",
   "unknown",
   "use"
-]), Ls = Ue([
+]), Ls = Je([
   "math",
   "menclose",
   "merror",
@@ -6598,7 +6648,7 @@ const _c = Ue([
   "munder",
   "munderover",
   "mprescripts"
-]), Og = Ue([
+]), Og = Je([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6614,7 +6664,7 @@ const _c = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), yc = Ue(["#text"]), bc = Ue([
+]), bc = Je(["#text"]), wc = Je([
   "accept",
   "action",
   "align",
@@ -6733,7 +6783,7 @@ const _c = Ue([
   "width",
   "wrap",
   "xmlns"
-]), Ps = Ue([
+]), Ps = Je([
   "accent-height",
   "accumulate",
   "additive",
@@ -6926,7 +6976,7 @@ const _c = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), wc = Ue([
+]), kc = Je([
   "accent",
   "accentunder",
   "align",
@@ -6981,20 +7031,20 @@ const _c = Ue([
   "voffset",
   "width",
   "xmlns"
-]), ci = Ue([
+]), ci = Je([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), Ng = Me(/{{[\w\W]*|^[\w\W]*}}/g), Mg = Me(/<%[\w\W]*|^[\w\W]*%>/g), Lg = Me(/\${[\w\W]*/g), Pg = Me(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), jg = Me(/^data-[\-\w.\u00B7-\uFFFF]+$/), Bg = Me(/^aria-[\-\w]+$/), kc = Me(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), $g = Me(/^(?:\w+script|data):/i), zg = Me(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ug = Me(/^html$/i), Wg = Me(/^[a-z][.\w]*(-[.\w]+)+$/i), js = Me(/<[/\w!]/g), xc = Me(/<[/\w]/g), Jg = Me(/<\/no(script|embed|frames)/i), Ac = Me(/\/>/i), qg = Me(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Hg = Me(/^[\r\n\t ]+/), Oe = {
+]), Ng = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Mg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Lg = Pe(/\${[\w\W]*/g), Pg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), jg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), $g = Pe(/^aria-[\-\w]+$/), xc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Bg = Pe(/^(?:\w+script|data):/i), zg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ug = Pe(/^html$/i), Wg = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), js = Pe(/<[/\w!]/g), vc = Pe(/<[/\w]/g), Jg = Pe(/<\/no(script|embed|frames)/i), Ac = Pe(/\/>/i), qg = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Hg = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Vg = Ue(_e({}, [
+}, Vg = Je(be({}, [
   "style",
   "script",
   "xmp",
@@ -7023,7 +7073,7 @@ const _c = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, vc = function() {
+}, Rc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7035,71 +7085,71 @@ const _c = Ue([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Xt = function(t, n, r, i) {
-  return Ve(t, n) && Yn(t[n]) ? _e(i.base ? yr(i.base) : {}, t[n], i.transform) : r;
-}, Bs = function(t, n, r) {
-  const i = Ve(t, n) ? t[n] : void 0;
+}, Zt = function(t, n, r, i) {
+  return Ye(t, n) && Zn(t[n]) ? be(i.base ? yr(i.base) : {}, t[n], i.transform) : r;
+}, $s = function(t, n, r) {
+  const i = Ye(t, n) ? t[n] : void 0;
   return i && typeof i == "object" ? Ti(i) : r;
 };
-function bu() {
+function wu() {
   let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Gg();
-  const t = (O) => bu(O);
-  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
+  const t = (O) => wu(O);
+  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ct(d, "cloneNode"), g = ct(d, "remove"), h = ct(d, "removeAttributeNode"), k = ct(d, "nextSibling"), v = ct(d, "childNodes"), D = ct(d, "parentNode"), x = ct(d, "shadowRoot"), w = ct(d, "attributes"), b = o && o.prototype ? ct(o.prototype, "nodeType") : null, F = o && o.prototype ? ct(o.prototype, "nodeName") : null, z = o && o.prototype ? ct(o.prototype, "ownerDocument") : null, B = function(f) {
+  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), k = ut(d, "nextSibling"), A = ut(d, "childNodes"), C = ut(d, "parentNode"), x = ut(d, "shadowRoot"), w = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
     return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, Q = Tg(d, "namespaceURI"), ae = function(f) {
-    return Q ? Q(f) : f.namespaceURI;
+  }, X = Tg(d, "namespaceURI"), ue = function(f) {
+    return X ? X(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
     const O = n.createElement("template");
     O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
   }
-  let ne, fe = "", Ce, be = !1, ke = 0;
-  const lt = function() {
-    if (ke > 0) throw jt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+  let ne, de = "", De, ke = !1, ve = 0;
+  const ct = function() {
+    if (ve > 0) throw $t('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
   }, W = function(f) {
-    lt(), ke++;
+    ct(), ve++;
     try {
       return ne.createHTML(f);
     } finally {
-      ke--;
+      ve--;
     }
   }, ie = function(f) {
     return ne && qi ? W(f) : f;
-  }, j = function(f) {
-    lt(), ke++;
+  }, le = function(f) {
+    ct(), ve++;
     try {
       return ne.createScriptURL(f);
     } finally {
-      ke--;
+      ve--;
     }
-  }, C = function() {
-    return be || (Ce = Kg(u, i), be = !0), Ce;
-  }, R = n, H = R.implementation, Ke = R.createNodeIterator, wt = R.createDocumentFragment, sr = R.getElementsByTagName, dn = r.importNode;
-  let xe = vc();
-  t.isSupported = typeof pu == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
-  const qr = Ng, hn = Mg, $o = Lg, p = jg, _ = Bg, A = $g, P = zg, S = Wg;
-  let I = kc, M = null;
-  const $ = _e({}, [
-    ..._c,
+  }, me = function() {
+    return ke || (De = Kg(u, i), ke = !0), De;
+  }, J = n, R = J.implementation, S = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, hn = r.importNode;
+  let Ae = Rc();
+  t.isSupported = typeof gu == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
+  const qr = Ng, pn = Mg, Bo = Lg, p = jg, _ = $g, v = Bg, P = zg, D = Wg;
+  let I = xc, M = null;
+  const $ = be({}, [
+    ...yc,
     ...Ns,
     ...Ms,
     ...Ls,
-    ...yc
+    ...bc
   ]);
   let N = null;
-  const T = _e({}, [
-    ...bc,
-    ...Ps,
+  const T = be({}, [
     ...wc,
+    ...Ps,
+    ...kc,
     ...ci
   ]);
-  let V = null, U = null, X = null;
-  const te = Object.seal(en(null, {
+  let V = null, z = null, Z = null;
+  const te = Object.seal(tn(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -7113,10 +7163,10 @@ function bu() {
       value: null
     }
   }));
-  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, pn = null, Be = null, et = !1, Nt = !1, gn = !1, qi = !1, zo = !0, Uo = !1;
+  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, st = !1, gn = null, ze = null, nt = !1, Mt = !1, mn = !1, qi = !1, zo = !0, Uo = !1;
   const Wo = "user-content-";
-  let Hi = !0, Vi = !1, mn = null, Ln = !1, _n = null;
-  const Jo = _e({}, [
+  let Hi = !0, Vi = !1, _n = null, Pn = !1, yn = null;
+  const Jo = be({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7145,7 +7195,7 @@ function bu() {
     "xmp"
   ]);
   let qo = null;
-  const Ho = _e({}, [
+  const Ho = be({}, [
     "audio",
     "video",
     "img",
@@ -7154,7 +7204,7 @@ function bu() {
     "track"
   ]);
   let Vo = null;
-  const Go = _e({}, [
+  const Go = be({}, [
     "alt",
     "class",
     "for",
@@ -7169,13 +7219,13 @@ function bu() {
     "value",
     "style",
     "xmlns"
-  ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
-  let Pn = kt, Gi = !1, Ko = null;
-  const Xu = _e({}, [
+  ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", xt = "http://www.w3.org/1999/xhtml";
+  let jn = xt, Gi = !1, Ko = null;
+  const Zu = be({}, [
     Hr,
     Vr,
-    kt
-  ], Is), Zu = Ue(_e({}, [
+    xt
+  ], Is), Qu = Je(be({}, [
     "mi",
     "mo",
     "mn",
@@ -7183,66 +7233,66 @@ function bu() {
     "mtext"
   ]));
   let Ki = null;
-  const Qu = Ue(_e({}, ["annotation-xml"]));
+  const ef = Je(be({}, ["annotation-xml"]));
   let Yi = null;
-  const ef = Ue(en(null)), tf = _e({}, [
+  const tf = Je(tn(null)), nf = be({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let or = null;
-  const nf = ["application/xhtml+xml", "text/html"], rf = "text/html";
-  let Ie = null, Gr = null;
-  const sf = n.createElement("form"), Yo = function(f) {
+  let lr = null;
+  const rf = ["application/xhtml+xml", "text/html"], sf = "text/html";
+  let Ne = null, Gr = null;
+  const of = n.createElement("form"), Yo = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Xi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ti(f), or = nf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? rf : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Is : vn, M = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Ko = Xt(f, "ALLOWED_NAMESPACES", Xu, { transform: Is }), Vo = Xt(f, "ADD_URI_SAFE_ATTR", Go, {
-      transform: Ie,
+    (!f || typeof f != "object") && (f = {}), f = Ti(f), lr = rf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? sf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Is : Rn, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Ko = Zt(f, "ALLOWED_NAMESPACES", Zu, { transform: Is }), Vo = Zt(f, "ADD_URI_SAFE_ATTR", Go, {
+      transform: Ne,
       base: Go
-    }), qo = Xt(f, "ADD_DATA_URI_TAGS", Ho, {
-      transform: Ie,
+    }), qo = Zt(f, "ADD_DATA_URI_TAGS", Ho, {
+      transform: Ne,
       base: Ho
-    }), _n = Xt(f, "FORBID_CONTENTS", Jo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Ln = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ti(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qi = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hi = f.KEEP_CONTENT !== !1, Vi = f.IN_PLACE || !1, I = Fg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : kc, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Ki = Bs(f, "MATHML_TEXT_INTEGRATION_POINTS", Zu), Yi = Bs(f, "HTML_INTEGRATION_POINTS", Qu);
-    const y = Bs(f, "CUSTOM_ELEMENT_HANDLING", ef);
-    if (V = en(null), Ve(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ve(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ve(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Me(V), Ae && (ge = !1), gn && (Nt = !0), Ln && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = _e({}, yc), N = en(null), Ln.html === !0 && (_e(M, _c), _e(N, bc)), Ln.svg === !0 && (_e(M, Ns), _e(N, Ps), _e(N, ci)), Ln.svgFilters === !0 && (_e(M, Ms), _e(N, Ps), _e(N, ci)), Ln.mathMl === !0 && (_e(M, Ls), _e(N, wc), _e(N, ci))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (M === $ && (M = yr(M)), _e(M, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (N === T && (N = yr(N)), _e(N, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), _e(_n, f.ADD_FORBID_CONTENTS, Ie)), Hi && (M["#text"] = !0), je && _e(M, [
+    }), yn = Zt(f, "FORBID_CONTENTS", Jo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ti(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, mn = f.RETURN_DOM_FRAGMENT || !1, qi = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hi = f.KEEP_CONTENT !== !1, Vi = f.IN_PLACE || !1, I = Fg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : xc, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ki = $s(f, "MATHML_TEXT_INTEGRATION_POINTS", Qu), Yi = $s(f, "HTML_INTEGRATION_POINTS", ef);
+    const y = $s(f, "CUSTOM_ELEMENT_HANDLING", tf);
+    if (V = tn(null), Ye(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, bc), N = tn(null), Pn.html === !0 && (be(M, yc), be(N, wc)), Pn.svg === !0 && (be(M, Ns), be(N, Ps), be(N, ci)), Pn.svgFilters === !0 && (be(M, Ms), be(N, Ps), be(N, ci)), Pn.mathMl === !0 && (be(M, Ls), be(N, kc), be(N, ci))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (yn === Jo && (yn = yr(yn)), be(yn, f.ADD_FORBID_CONTENTS, Ne)), Hi && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
-    ]), M.table && (M.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
-      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+    ]), M.table && (M.tbody = !0, delete z.tbody), f.TRUSTED_TYPES_POLICY) {
+      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
       const E = ne;
       ne = f.TRUSTED_TYPES_POLICY;
       try {
-        fe = W("");
+        de = W("");
       } catch (L) {
         throw ne = E, L;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, fe = "") : (ne === void 0 && (ne = C()), ne && typeof fe == "string" && (fe = W("")));
-    Gr = Ue(f);
-  }, Xo = _e({}, [
+    } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
+    Gr = Je(f);
+  }, Xo = be({}, [
     ...Ns,
     ...Ms,
     ...Ig
-  ]), Zo = _e({}, [...Ls, ...Og]), of = function(f, y, E) {
-    return y === kt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ki[E]) : !!Xo[f];
-  }, lf = function(f, y, E) {
-    return y === kt ? f === "math" : y === Vr ? f === "math" && Yi[E] : !!Zo[f];
+  ]), Zo = be({}, [...Ls, ...Og]), lf = function(f, y, E) {
+    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ki[E]) : !!Xo[f];
   }, cf = function(f, y, E) {
-    return y === Vr && !Yi[E] || y === Hr && !Ki[E] ? !1 : !Zo[f] && (tf[f] || !Xo[f]);
-  }, af = function(f) {
-    const y = ae(f), E = vn(ee(f)), L = D(f);
-    let Z = Pn, re = "template";
-    return L && B(L) === Oe.element && (Z = ae(L), re = vn(ee(L))), Ko[y] ? y === Vr ? of(E, Z, re) : y === Hr ? lf(E, Z, re) : y === kt ? cf(E, Z, re) : or === "application/xhtml+xml" : !1;
-  }, Gt = function(f) {
+    return y === xt ? f === "math" : y === Vr ? f === "math" && Yi[E] : !!Zo[f];
+  }, af = function(f, y, E) {
+    return y === Vr && !Yi[E] || y === Hr && !Ki[E] ? !1 : !Zo[f] && (nf[f] || !Xo[f]);
+  }, uf = function(f) {
+    const y = ue(f), E = Rn(ee(f)), L = C(f);
+    let Q = jn, re = "template";
+    return L && j(L) === Me.element && (Q = ue(L), re = Rn(ee(L))), Ko[y] ? y === Vr ? lf(E, Q, re) : y === Hr ? cf(E, Q, re) : y === xt ? af(E, Q, re) : lr === "application/xhtml+xml" : !1;
+  }, Kt = function(f) {
     dr(t.removed, { element: f });
     try {
-      D(f).removeChild(f);
+      C(f).removeChild(f);
     } catch {
-      if (g(f), !D(f)) throw jt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !C(f)) throw $t("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
   }, Qo = function(f, y, E) {
     try {
@@ -7255,14 +7305,14 @@ function bu() {
     }
   }, Zi = function(f) {
     ts(f);
-    const y = v(f);
-    y && Pt(kg(y), (E) => {
+    const y = A(f);
+    y && jt(kg(y), (E) => {
       try {
         g(E);
       } catch {
       }
-    }), B(f) === Oe.element && Qi(f, !1);
-  }, jn = function(f, y, E) {
+    }), j(f) === Me.element && Qi(f, !1);
+  }, $n = function(f, y, E) {
     if (!E) try {
       E = y.getAttributeNode(f);
     } catch {
@@ -7277,8 +7327,8 @@ function bu() {
     } catch {
     }
     if (f === "is")
-      if (Nt || gn) try {
-        Gt(y);
+      if (Mt || mn) try {
+        Kt(y);
       } catch {
       }
       else try {
@@ -7289,83 +7339,83 @@ function bu() {
     const E = w(f);
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
-        const Z = E[L], re = Z && Z.name;
-        typeof re == "string" && !(y && N[Ie(re)]) && Qo(f, Z, re);
+        const Q = E[L], re = Q && Q.name;
+        typeof re == "string" && !(y && N[Ne(re)]) && Qo(f, Q, re);
       }
   }, es = function(f, y) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [f];
     for (; L.length > 0; ) {
-      const Z = L.pop();
-      if (y(Z) === !1) continue;
-      if (E && B(Z) === Oe.element) {
-        const ue = x(Z);
-        Bn(ue) && L.push(ue);
+      const Q = L.pop();
+      if (y(Q) === !1) continue;
+      if (E && j(Q) === Me.element) {
+        const fe = x(Q);
+        Bn(fe) && L.push(fe);
       }
-      const re = v(Z);
-      if (re) for (let ue = re.length - 1; ue >= 0; --ue) L.push(re[ue]);
+      const re = A(Q);
+      if (re) for (let fe = re.length - 1; fe >= 0; --fe) L.push(re[fe]);
     }
   }, ts = function(f) {
     es(f, (y) => {
-      B(y) === Oe.element && Qi(y, !0);
+      j(y) === Me.element && Qi(y, !0);
     });
   }, ns = function(f) {
     const y = [];
     return es(f, (E) => {
       y.push(E);
     }, !0), y;
-  }, uf = function(f, y) {
+  }, ff = function(f, y) {
     const E = Ts();
-    Pt(ns(f), (L) => {
-      B(L) === Oe.element && Fs(E, L);
-    }), Pt(y, (L) => {
-      B(L) === Oe.element && !hr(E, L) && Qi(L, !0);
+    jt(ns(f), (L) => {
+      j(L) === Me.element && Fs(E, L);
+    }), jt(y, (L) => {
+      j(L) === Me.element && !hr(E, L) && Qi(L, !0);
     });
   }, el = function(f, y) {
     let E = !1;
-    return Pt(t.removed, (L) => {
+    return jt(t.removed, (L) => {
       L.element && (E = E || L.element === f, ts(L.element));
-    }), uf(f, y), E;
-  }, ff = 8, df = function(f, y) {
-    const E = mn;
+    }), ff(f, y), E;
+  }, df = 8, hf = function(f, y) {
+    const E = _n;
     let L = null;
-    const Z = () => (L || (L = Ts(), Pt(y, (re) => {
+    const Q = () => (L || (L = Ts(), jt(y, (re) => {
       Fs(L, re);
     })), L);
     for (let re = 0; ; re++) {
-      const ue = ns(f), Pe = [f];
-      let Mt = !1;
-      if (Pt(ue, (pt) => {
-        B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Mt && !hr(E, pt) && (Mt = hr(Z(), pt));
-      }), !Mt) return;
-      if (re >= ff) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
-      Pt(Pe, (pt, st) => {
-        hf(pt, st > 0, f, Z());
+      const fe = ns(f), $e = [f];
+      let Lt = !1;
+      if (jt(fe, (mt) => {
+        j(mt) === Me.documentFragment ? dr($e, mt) : !Lt && !hr(E, mt) && (Lt = hr(Q(), mt));
+      }), !Lt) return;
+      if (re >= df) throw $t("the tree kept changing during in-place sanitization; refusing to return it");
+      jt($e, (mt, ot) => {
+        pf(mt, ot > 0, f, Q());
       });
     }
-  }, hf = function(f, y, E, L) {
-    const Z = Kr(f);
+  }, pf = function(f, y, E, L) {
+    const Q = Kr(f);
     let re;
-    for (; re = Z.nextNode(); )
-      !hr(L, re) || hr(mn, re) || (y && ht(xe.uponSanitizeShadowNode, re, null), os(re, E));
-  }, pf = function(f) {
-    mn && Fs(mn, f);
-  }, tl = function(f, y) {
-    return Le ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+    for (; re = Q.nextNode(); )
+      !hr(L, re) || hr(_n, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), os(re, E));
   }, gf = function(f) {
-    Le && es(f, (y) => {
-      const E = B(y);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(xc, y.data)) {
+    _n && Fs(_n, f);
+  }, tl = function(f, y) {
+    return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+  }, mf = function(f) {
+    je && es(f, (y) => {
+      const E = j(y);
+      if (E === Me.processingInstruction || E === Me.comment && Ue(vc, y.data)) {
         try {
           g(y);
         } catch {
         }
         return !1;
       }
-      if (E === Oe.element) {
-        const L = y, Z = Ie(ee(y));
+      if (E === Me.element) {
+        const L = y, Q = Ne(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && tl("for", Z) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && tl("for", Q) && L.removeAttribute("for");
         } catch {
         }
       }
@@ -7373,37 +7423,37 @@ function bu() {
     });
   }, nl = function(f) {
     let y = null, E = null;
-    if (et) f = "<remove></remove>" + f;
+    if (nt) f = "<remove></remove>" + f;
     else {
-      const re = Ag(f, Hg);
+      const re = vg(f, Hg);
       E = re && re[0];
     }
-    or === "application/xhtml+xml" && Pn === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    lr === "application/xhtml+xml" && jn === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
     const L = ne ? W(f) : f;
-    if (Pn === kt) try {
-      y = new a().parseFromString(L, or);
+    if (jn === xt) try {
+      y = new a().parseFromString(L, lr);
     } catch {
     }
     if (!y || !y.documentElement) {
-      y = H.createDocument(Pn, "template", null);
+      y = R.createDocument(jn, "template", null);
       try {
-        y.documentElement.innerHTML = Gi ? fe : L;
+        y.documentElement.innerHTML = Gi ? de : L;
       } catch {
       }
     }
-    const Z = y.body || y.documentElement;
-    return f && E && Z.insertBefore(n.createTextNode(E), Z.childNodes[0] || null), Pn === kt ? sr.call(y, je ? "html" : "body")[0] : je ? y.documentElement : Z;
+    const Q = y.body || y.documentElement;
+    return f && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), jn === xt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
   }, Kr = function(f) {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const E = z ? z(f) : f.ownerDocument;
-    return Ke.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+    const E = B ? B(f) : f.ownerDocument;
+    return S.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, rs = function(f) {
-    return f = li(f, qr, " "), f = li(f, hn, " "), f = li(f, $o, " "), f;
+    return f = li(f, qr, " "), f = li(f, pn, " "), f = li(f, Bo, " "), f;
   }, is = function(f) {
     var y;
     ss(f);
     const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
-    E && Pt(E, (L) => {
+    E && jt(E, (L) => {
       Bn(L.content) && is(L.content);
     });
   }, ss = function(f) {
@@ -7414,7 +7464,7 @@ function bu() {
       E.data = rs(E.data), E = y.nextNode();
   }, Yr = function(f) {
     const y = F ? F(f) : null;
-    return typeof y != "string" || Ie(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== v(f);
+    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== A(f);
   }, rl = function(f) {
     if (!b || typeof f != "object" || f === null) return null;
     try {
@@ -7424,72 +7474,72 @@ function bu() {
       return null;
     }
   }, Bn = function(f) {
-    return rl(f) === Oe.documentFragment;
-  }, lr = function(f) {
+    return rl(f) === Me.documentFragment;
+  }, cr = function(f) {
     return rl(f) !== null;
   };
-  function ht(O, f, y) {
-    O.length !== 0 && Pt(O, (E) => {
+  function gt(O, f, y) {
+    O.length !== 0 && jt(O, (E) => {
       E.call(t, f, y, Gr);
     });
   }
-  const mf = function(f, y, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(js, f.textContent) && $e(js, f.innerHTML) || Le && Vg[y] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(js, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(xc, f.data));
+  const _f = function(f, y, E) {
+    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(js, f.textContent) && Ue(js, f.innerHTML) || je && Vg[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(js, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(vc, f.data));
   }, Xr = function(f, y) {
-    if (f instanceof RegExp) return $e(f, y);
+    if (f instanceof RegExp) return Ue(f, y);
     if (f instanceof Function) {
-      for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Z = 2; Z < E; Z++) L[Z - 2] = arguments[Z];
+      for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Q = 2; Q < E; Q++) L[Q - 2] = arguments[Q];
       return !!f(y, ...L);
     }
     return !1;
-  }, _f = function(f, y, E) {
-    if (!U[y] && ol(y) && Xr(V.tagNameCheck, y)) return !1;
-    if (Hi && !_n[y] && !_n[vn(y)]) {
-      const L = D(f), Z = v(f);
-      if (Z && L) {
-        const re = Z.length;
-        for (let ue = re - 1; ue >= 0; --ue) {
-          const Pe = f === E ? m(Z[ue], !0) : Z[ue];
-          L.insertBefore(Pe, k(f));
+  }, yf = function(f, y, E) {
+    if (!z[y] && ol(y) && Xr(V.tagNameCheck, y)) return !1;
+    if (Hi && !yn[y] && !yn[Rn(y)]) {
+      const L = C(f), Q = A(f);
+      if (Q && L) {
+        const re = Q.length;
+        for (let fe = re - 1; fe >= 0; --fe) {
+          const $e = f === E ? m(Q[fe], !0) : Q[fe];
+          L.insertBefore($e, k(f));
         }
       }
     }
-    return Gt(f), !0;
+    return Kt(f), !0;
   }, il = function(f, y, E, L) {
     return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
-  }, $n = function(f, y) {
-    return f === y || D(f) !== null ? !1 : (Vi && ts(f), !0);
-  }, yf = function(f, y) {
-    if (pf(f), ht(xe.beforeSanitizeElements, f, null), $n(f, y)) return !0;
+  }, zn = function(f, y) {
+    return f === y || C(f) !== null ? !1 : (Vi && ts(f), !0);
+  }, bf = function(f, y) {
+    if (gf(f), gt(Ae.beforeSanitizeElements, f, null), zn(f, y)) return !0;
     if (Yr(f))
-      return Gt(f), !0;
-    const E = Ie(ee(f)), L = B(f);
-    if (M = il(xe.uponSanitizeElement, M, $, pn), ht(xe.uponSanitizeElement, f, {
+      return Kt(f), !0;
+    const E = Ne(ee(f)), L = j(f);
+    if (M = il(Ae.uponSanitizeElement, M, $, gn), gt(Ae.uponSanitizeElement, f, {
       tagName: E,
       allowedTags: M
-    }), $n(f, y)) return !0;
-    if (mf(f, E, L))
-      return Gt(f), !0;
-    if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Z = _f(f, E, y);
-      return Z === !1 && (ht(xe.afterSanitizeElements, f, null), $n(f, y)) ? !0 : Z;
+    }), zn(f, y)) return !0;
+    if (_f(f, E, L))
+      return Kt(f), !0;
+    if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
+      const Q = yf(f, E, y);
+      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), zn(f, y)) ? !0 : Q;
     }
-    if (L === Oe.element && !af(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Jg, f.innerHTML))
-      return Gt(f), !0;
-    if (Ae && L === Oe.text) {
-      const Z = f.textContent, re = rs(Z);
-      Z !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
+    if (L === Me.element && !uf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(Jg, f.innerHTML))
+      return Kt(f), !0;
+    if (Re && L === Me.text) {
+      const Q = f.textContent, re = rs(Q);
+      Q !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
     }
-    return ht(xe.afterSanitizeElements, f, null), $n(f, y);
+    return gt(Ae.afterSanitizeElements, f, null), zn(f, y);
   }, sl = function(f, y, E) {
-    if (X[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in sf)) return !1;
+    if (Z[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in of)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
-    if (ge && $e(p, y) || de && $e(_, y)) return !0;
+    if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
     if (!L) return ol(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
     if (Vo[y]) return !0;
-    const Z = li(E, P, "");
-    return $e(I, Z) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Os(E, "data:") === 0 && qo[f] || me && !$e(A, Z) ? !0 : !E;
-  }, bf = _e({}, [
+    const Q = li(E, P, "");
+    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Os(E, "data:") === 0 && qo[f] || ye && !Ue(v, Q) ? !0 : !E;
+  }, wf = be({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7499,28 +7549,28 @@ function bu() {
     "font-face-uri",
     "missing-glyph"
   ]), ol = function(f) {
-    return !bf[vn(f)] && $e(S, f);
-  }, wf = function(f, y, E, L) {
+    return !wf[Rn(f)] && Ue(D, f);
+  }, kf = function(f, y, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
       case "TrustedScriptURL":
-        return j(L);
+        return le(L);
     }
     return L;
-  }, kf = function(f, y, E, L) {
+  }, xf = function(f, y, E, L) {
     try {
-      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Gt(f), !1) : !0;
+      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Kt(f), !1) : !0;
     } catch {
-      return jn(y, f), !1;
+      return $n(y, f), !1;
     }
   }, ll = function(f, y) {
-    return Le && $e(qg, y) ? !0 : vn(f) === "attributename" && Os(y, "href") !== -1;
-  }, xf = function(f, y) {
-    if (ht(xe.beforeSanitizeAttributes, f, null), $n(f, y)) return;
+    return je && Ue(qg, y) ? !0 : Rn(f) === "attributename" && Os(y, "href") !== -1;
+  }, vf = function(f, y) {
+    if (gt(Ae.beforeSanitizeAttributes, f, null), zn(f, y)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
-    N = il(xe.uponSanitizeAttribute, N, T, Be);
+    N = il(Ae.uponSanitizeAttribute, N, T, ze);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7528,43 +7578,43 @@ function bu() {
       allowedAttributes: N,
       forceKeepAttr: void 0
     };
-    let Z = E.length;
-    const re = Ie(ee(f));
-    for (; Z--; ) {
-      const ue = E[Z], Pe = ue.name, Mt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
-      let We = Pe === "value" ? xt : vg(xt), cl = !1;
-      if (L.attrName = st, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ht(xe.uponSanitizeAttribute, f, L), We = L.attrValue, Uo && (st === "id" || st === "name") && Os(We, Wo) !== 0 && (jn(Pe, f, ue), We = Wo + We, cl = !0), ll(Pe, We)) {
-        jn(Pe, f, ue);
+    let Q = E.length;
+    const re = Ne(ee(f));
+    for (; Q--; ) {
+      const fe = E[Q], $e = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne($e), vt = mt;
+      let qe = $e === "value" ? vt : Ag(vt), cl = !1;
+      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Uo && (ot === "id" || ot === "name") && Os(qe, Wo) !== 0 && ($n($e, f, fe), qe = Wo + qe, cl = !0), ll($e, qe)) {
+        $n($e, f, fe);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          jn(Pe, f, ue);
+          $n($e, f, fe);
           continue;
         }
-        if (!De && $e(Ac, We)) {
-          jn(Pe, f, ue);
+        if (!Te && Ue(Ac, qe)) {
+          $n($e, f, fe);
           continue;
         }
-        if (Ae && (We = rs(We)), !sl(re, st, We)) {
-          jn(Pe, f, ue);
+        if (Re && (qe = rs(qe)), !sl(re, ot, qe)) {
+          $n($e, f, fe);
           continue;
         }
-        We = wf(re, st, Mt, We), We !== xt && kf(f, Pe, Mt, We) && cl && pc(t.removed);
+        qe = kf(re, ot, Lt, qe), qe !== vt && xf(f, $e, Lt, qe) && cl && gc(t.removed);
       }
     }
-    ht(xe.afterSanitizeAttributes, f, null), $n(f, y);
+    gt(Ae.afterSanitizeAttributes, f, null), zn(f, y);
   }, os = function(f, y) {
-    yf(f, y), xf(f, y), Bn(f.content) && ls(f.content);
+    bf(f, y), vf(f, y), Bn(f.content) && ls(f.content);
   }, ls = function(f) {
     let y = null;
     const E = Kr(f);
-    for (ht(xe.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
-      if (ht(xe.uponSanitizeShadowNode, y, null), os(y, f), B(y) === Oe.element) {
+    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
+      if (gt(Ae.uponSanitizeShadowNode, y, null), os(y, f), j(y) === Me.element) {
         const L = x(y);
         Bn(L) && (cs(L), ls(L));
       }
-    Ae && ss(f), ht(xe.afterSanitizeShadowDOM, f, null);
+    Re && ss(f), gt(Ae.afterSanitizeShadowDOM, f, null);
   }, cs = function(f) {
     const y = [{
       node: f,
@@ -7576,117 +7626,117 @@ function bu() {
         ls(E.shadow);
         continue;
       }
-      const L = E.node, Z = B(L) === Oe.element, re = v(L);
-      if (re) for (let ue = re.length - 1; ue >= 0; --ue) y.push({
-        node: re[ue],
+      const L = E.node, Q = j(L) === Me.element, re = A(L);
+      if (re) for (let fe = re.length - 1; fe >= 0; --fe) y.push({
+        node: re[fe],
         shadow: null
       });
-      if (Z) {
-        const ue = F ? F(L) : null;
-        if (typeof ue == "string" && Ie(ue) === "template") {
-          const Pe = L.content;
-          Bn(Pe) && y.push({
-            node: Pe,
+      if (Q) {
+        const fe = F ? F(L) : null;
+        if (typeof fe == "string" && Ne(fe) === "template") {
+          const $e = L.content;
+          Bn($e) && y.push({
+            node: $e,
             shadow: null
           });
         }
       }
-      if (Z) {
-        const ue = x(L);
-        Bn(ue) && y.push({
+      if (Q) {
+        const fe = x(L);
+        Bn(fe) && y.push({
           node: null,
-          shadow: ue
+          shadow: fe
         }, {
-          node: ue,
+          node: fe,
           shadow: null
         });
       }
     }
   };
   return t.sanitize = function(O) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Z = null;
-    if (Gi = !O, Gi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = Sg(O), typeof O != "string"))
-      throw jt("dirty is not a string, aborting");
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
+    if (Gi = !O, Gi && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = Dg(O), typeof O != "string"))
+      throw $t("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (M = pn, N = Be) : Xi(f), t.removed = [];
-    const re = Vi && typeof O != "string" && lr(O);
-    let ue = [];
-    const Pe = mn;
+    st ? (M = gn, N = ze) : Xi(f), t.removed = [];
+    const re = Vi && typeof O != "string" && cr(O);
+    let fe = [];
+    const $e = _n;
     if (re) {
-      gf(O);
-      const xt = ee(O);
-      if (typeof xt == "string") {
-        const We = Ie(xt);
-        if (!M[We] || U[We])
-          throw Zi(O), jt("root node is forbidden and cannot be sanitized in-place");
+      mf(O);
+      const vt = ee(O);
+      if (typeof vt == "string") {
+        const qe = Ne(vt);
+        if (!M[qe] || z[qe])
+          throw Zi(O), $t("root node is forbidden and cannot be sanitized in-place");
       }
       if (Yr(O))
-        throw Zi(O), jt("root node is clobbered and cannot be sanitized in-place");
-      ue = ns(O), mn = Ts();
-    } else if (lr(O))
-      y = nl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), cs(y);
+        throw Zi(O), $t("root node is clobbered and cannot be sanitized in-place");
+      fe = ns(O), _n = Ts();
+    } else if (cr(O))
+      y = nl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), cs(y);
     else {
-      if (!Nt && !Ae && !je && O.indexOf("<") === -1) return ie(O);
-      if (y = nl(O), !y) return Nt ? null : qi ? fe : "";
+      if (!Mt && !Re && !Be && O.indexOf("<") === -1) return ie(O);
+      if (y = nl(O), !y) return Mt ? null : qi ? de : "";
     }
-    y && et && Gt(y.firstChild);
-    const Mt = re ? O : y;
+    y && nt && Kt(y.firstChild);
+    const Lt = re ? O : y;
     try {
       re && cs(O);
-      const xt = Kr(Mt);
-      for (; L = xt.nextNode(); ) os(L, Mt);
-      re && df(O, ue);
-    } catch (xt) {
-      throw re && (Zi(O), el(O, ue)), xt;
+      const vt = Kr(Lt);
+      for (; L = vt.nextNode(); ) os(L, Lt);
+      re && hf(O, fe);
+    } catch (vt) {
+      throw re && (Zi(O), el(O, fe)), vt;
     } finally {
-      mn = Pe;
+      _n = $e;
     }
     if (re) {
-      if (el(O, ue)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Ae && is(O), O;
+      if (el(O, fe)) throw $t("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Re && is(O), O;
     }
-    if (Nt) {
-      if (Ae && is(y), gn)
-        for (Z = wt.call(y.ownerDocument); y.firstChild; ) Z.appendChild(y.firstChild);
-      else Z = y;
-      return (N.shadowroot || N.shadowrootmode) && (Z = dn.call(r, Z, !0)), Z;
+    if (Mt) {
+      if (Re && is(y), mn)
+        for (Q = Y.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
+      else Q = y;
+      return (N.shadowroot || N.shadowrootmode) && (Q = hn.call(r, Q, !0)), Q;
     }
-    const pt = () => je ? y.outerHTML : y.innerHTML;
-    let st = pt();
-    return Ae && $e(Pg, st) && (ss(y), st = pt()), je && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && $e(Ug, y.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
-` + st), ie(st);
+    const mt = () => Be ? y.outerHTML : y.innerHTML;
+    let ot = mt();
+    return Re && Ue(Pg, ot) && (ss(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(Ug, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+` + ot), ie(ot);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Xi(O), it = !0, pn = M, Be = N;
+    Xi(O), st = !0, gn = M, ze = N;
   }, t.clearConfig = function() {
-    Gr = null, it = !1, pn = null, Be = null, ne = Ce, fe = "";
+    Gr = null, st = !1, gn = null, ze = null, ne = De, de = "";
   }, t.isValidAttribute = function(O, f, y) {
     Gr || Xi({});
-    const E = Ie(O), L = Ie(f);
-    return typeof y == "string" && (ll(f, y) || !De && $e(Ac, y)) ? !1 : sl(E, L, y);
+    const E = Ne(O), L = Ne(f);
+    return typeof y == "string" && (ll(f, y) || !Te && Ue(Ac, y)) ? !1 : sl(E, L, y);
   }, t.addHook = function(O, f) {
-    typeof f == "function" && Ve(xe, O) && dr(xe[O], f);
+    typeof f == "function" && Ye(Ae, O) && dr(Ae[O], f);
   }, t.removeHook = function(O, f) {
-    if (Ve(xe, O)) {
+    if (Ye(Ae, O)) {
       if (f !== void 0) {
-        const y = wg(xe[O], f);
-        return y === -1 ? void 0 : xg(xe[O], y, 1)[0];
+        const y = wg(Ae[O], f);
+        return y === -1 ? void 0 : xg(Ae[O], y, 1)[0];
       }
-      return pc(xe[O]);
+      return gc(Ae[O]);
     }
   }, t.removeHooks = function(O) {
-    Ve(xe, O) && (xe[O] = []);
+    Ye(Ae, O) && (Ae[O] = []);
   }, t.removeAllHooks = function() {
-    xe = vc();
+    Ae = Rc();
   }, t;
 }
-var Yg = bu();
-const Rc = {};
+var Yg = wu();
+const Ec = {};
 function Xg(e) {
-  let t = Rc[e];
+  let t = Ec[e];
   if (t)
     return t;
-  t = Rc[e] = [];
+  t = Ec[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7697,8 +7747,8 @@ function Xg(e) {
   }
   return t;
 }
-function rr(e, t) {
-  typeof t != "string" && (t = rr.defaultChars);
+function sr(e, t) {
+  typeof t != "string" && (t = sr.defaultChars);
   const n = Xg(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
@@ -7737,14 +7787,14 @@ function rr(e, t) {
     return i;
   });
 }
-rr.defaultChars = ";/?:@&=+$,#";
-rr.componentChars = "";
-const Ec = {};
+sr.defaultChars = ";/?:@&=+$,#";
+sr.componentChars = "";
+const Cc = {};
 function Zg(e) {
-  let t = Ec[e];
+  let t = Cc[e];
   if (t)
     return t;
-  t = Ec[e] = [];
+  t = Cc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7753,8 +7803,8 @@ function Zg(e) {
     t[e.charCodeAt(n)] = e[n];
   return t;
 }
-function Wt(e, t, n) {
-  typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
+function Jt(e, t, n) {
+  typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
   const r = Zg(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
@@ -7782,8 +7832,8 @@ function Wt(e, t, n) {
   }
   return i;
 }
-Wt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
-Wt.componentChars = "-_.!~*'()";
+Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
+Jt.componentChars = "-_.!~*'()";
 function ho(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
@@ -7792,10 +7842,10 @@ function Fi() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
 const Qg = /^([a-z0-9.+-]+:)/i, em = /:[0-9]*$/, tm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, nm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], rm = ["{", "}", "|", "\\", "^", "`"].concat(nm), im = ["'"].concat(rm), Cc = ["%", "/", "?", ";", "#"].concat(im), Dc = ["/", "?", "#"], sm = 255, Sc = /^[+a-z0-9A-Z_-]{0,63}$/, om = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Tc = {
+`, "	"], rm = ["{", "}", "|", "\\", "^", "`"].concat(nm), im = ["'"].concat(rm), Sc = ["%", "/", "?", ";", "#"].concat(im), Dc = ["/", "?", "#"], sm = 255, Tc = /^[+a-z0-9A-Z_-]{0,63}$/, om = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Fc = {
   javascript: !0,
   "javascript:": !0
-}, Fc = {
+}, Ic = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7820,28 +7870,28 @@ Fi.prototype.parse = function(e, t) {
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
   let o = Qg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Tc[o]) && (s = s.substr(2), this.slashes = !0)), !Tc[o] && (i || o && !Fc[o])) {
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Fc[o]) && (s = s.substr(2), this.slashes = !0)), !Fc[o] && (i || o && !Ic[o])) {
     let a = -1;
     for (let h = 0; h < Dc.length; h++)
       r = s.indexOf(Dc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let h = 0; h < Cc.length; h++)
-      r = s.indexOf(Cc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Sc.length; h++)
+      r = s.indexOf(Sc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const m = s.slice(0, a);
     s = s.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
     const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!g) {
       const h = this.hostname.split(/\./);
-      for (let k = 0, v = h.length; k < v; k++) {
-        const D = h[k];
-        if (D && !D.match(Sc)) {
+      for (let k = 0, A = h.length; k < A; k++) {
+        const C = h[k];
+        if (C && !C.match(Tc)) {
           let x = "";
-          for (let w = 0, b = D.length; w < b; w++)
-            D.charCodeAt(w) > 127 ? x += "x" : x += D[w];
-          if (!x.match(Sc)) {
-            const w = h.slice(0, k), b = h.slice(k + 1), F = D.match(om);
+          for (let w = 0, b = C.length; w < b; w++)
+            C.charCodeAt(w) > 127 ? x += "x" : x += C[w];
+          if (!x.match(Tc)) {
+            const w = h.slice(0, k), b = h.slice(k + 1), F = C.match(om);
             F && (w.push(F[1]), b.unshift(F[2])), b.length && (s = b.join(".") + s), this.hostname = w.join(".");
             break;
           }
@@ -7853,7 +7903,7 @@ Fi.prototype.parse = function(e, t) {
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Fc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Ic[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Fi.prototype.parseHost = function(e) {
   let t = em.exec(e);
@@ -7861,17 +7911,17 @@ Fi.prototype.parseHost = function(e) {
 };
 const lm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: rr,
-  encode: Wt,
+  decode: sr,
+  encode: Jt,
   format: ho,
   parse: po
-}, Symbol.toStringTag, { value: "Module" })), wu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, ku = /[\0-\x1F\x7F-\x9F]/, cm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, xu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Au = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, am = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), ku = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, xu = /[\0-\x1F\x7F-\x9F]/, cm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, vu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Au = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, am = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: wu,
-  Cc: ku,
+  Any: ku,
+  Cc: xu,
   Cf: cm,
   P: Mo,
-  S: xu,
+  S: vu,
   Z: Au
 }, Symbol.toStringTag, { value: "Module" })), um = [
   8364,
@@ -7916,7 +7966,7 @@ function dm(e) {
 function hm(e) {
   return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(dm(e));
 }
-const gt = /* @__PURE__ */ (() => {
+const _t = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
   let t = 0;
   for (let n = 33; n <= 126; n++)
@@ -7927,104 +7977,104 @@ function pm(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
-    const Q = gt[e.charCodeAt(a++)];
-    return Q < s ? Q : Q * 91 - c + gt[e.charCodeAt(a++)];
+    const X = _t[e.charCodeAt(a++)];
+    return X < s ? X : X * 91 - c + _t[e.charCodeAt(a++)];
   }, d = n - r, m = n + i, g = new Int32Array(m);
   g.fill(-1, r, s), g.fill(-1, s + d, m);
   const h = new Int32Array(m), k = new Int32Array(m);
-  function v(Q, ae) {
-    let ne = 0, fe = ae;
-    const Ce = ae + Q;
-    for (; fe < Ce; ) {
-      const be = gt[e.charCodeAt(a++)];
-      if (be < 89)
-        ne += be, g[fe++] = ne;
-      else if (be === 89) {
-        let ke = gt[e.charCodeAt(a++)] + 2;
-        for (; ke--; )
-          g[fe++] = ++ne;
+  function A(X, ue) {
+    let ne = 0, de = ue;
+    const De = ue + X;
+    for (; de < De; ) {
+      const ke = _t[e.charCodeAt(a++)];
+      if (ke < 89)
+        ne += ke, g[de++] = ne;
+      else if (ke === 89) {
+        let ve = _t[e.charCodeAt(a++)] + 2;
+        for (; ve--; )
+          g[de++] = ++ne;
       } else {
-        const ke = gt[e.charCodeAt(a++)];
+        const ve = _t[e.charCodeAt(a++)];
         ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (ke < 90 ? ke * 91 + gt[e.charCodeAt(a++)] : gt[e.charCodeAt(a++)] * 8281 + gt[e.charCodeAt(a++)] * 91 + gt[e.charCodeAt(a++)]), g[fe++] = ne;
+        (ve < 90 ? ve * 91 + _t[e.charCodeAt(a++)] : _t[e.charCodeAt(a++)] * 8281 + _t[e.charCodeAt(a++)] * 91 + _t[e.charCodeAt(a++)]), g[de++] = ne;
       }
     }
   }
-  v(r, 0), v(d, s);
-  const D = new Int32Array(i * 2);
+  A(r, 0), A(d, s);
+  const C = new Int32Array(i * 2);
   let x = 0, w = 0;
-  function b(Q, ae) {
-    for (let ne = 0; ne < Q; ne++) {
-      const fe = ae + ne, Ce = u(), be = u();
-      D[w * 2] = Ce, D[w * 2 + 1] = be, w += 1, h[fe] = x;
-      const ke = (g[Ce] < 0 ? k[Ce] : 1) + (g[be] < 0 ? k[be] : 1);
-      k[fe] = ke, x += ke;
+  function b(X, ue) {
+    for (let ne = 0; ne < X; ne++) {
+      const de = ue + ne, De = u(), ke = u();
+      C[w * 2] = De, C[w * 2 + 1] = ke, w += 1, h[de] = x;
+      const ve = (g[De] < 0 ? k[De] : 1) + (g[ke] < 0 ? k[ke] : 1);
+      k[de] = ve, x += ve;
     }
   }
   b(i - s + r, s + d), b(s - r, r);
   const F = new Uint16Array(x);
-  let z = 0;
-  for (let Q = 0; Q < w; Q++)
-    for (let ae = 0; ae < 2; ae++) {
-      const ne = D[Q * 2 + ae], fe = g[ne];
-      if (fe < 0) {
-        let Ce = h[ne];
-        const be = Ce + k[ne];
-        for (; Ce < be; )
-          F[z++] = F[Ce++];
+  let B = 0;
+  for (let X = 0; X < w; X++)
+    for (let ue = 0; ue < 2; ue++) {
+      const ne = C[X * 2 + ue], de = g[ne];
+      if (de < 0) {
+        let De = h[ne];
+        const ke = De + k[ne];
+        for (; De < ke; )
+          F[B++] = F[De++];
       } else
-        F[z++] = fe;
+        F[B++] = de;
     }
-  const B = new Uint16Array(t);
+  const j = new Uint16Array(t);
   let ee = 0;
   for (; a < l; ) {
-    let Q = gt[e.charCodeAt(a++)];
-    Q >= s && (Q = Q * 91 - c + gt[e.charCodeAt(a++)]);
-    const ae = g[Q];
-    if (ae < 0) {
-      let ne = h[Q];
-      const fe = ne + k[Q];
-      for (; ne < fe; )
-        B[ee++] = F[ne++];
+    let X = _t[e.charCodeAt(a++)];
+    X >= s && (X = X * 91 - c + _t[e.charCodeAt(a++)]);
+    const ue = g[X];
+    if (ue < 0) {
+      let ne = h[X];
+      const de = ne + k[X];
+      for (; ne < de; )
+        j[ee++] = F[ne++];
     } else
-      B[ee++] = ae;
+      j[ee++] = ue;
   }
-  return B;
+  return j;
 }
 const gm = /* @__PURE__ */ pm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
-var ze;
+var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
-})(ze || (ze = {}));
-var rt;
+})(We || (We = {}));
+var it;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(rt || (rt = {}));
-const Ii = 32, vu = 21, mm = 2097151, go = 2047;
-let Ru = 0;
+})(it || (it = {}));
+const Ii = 32, Ru = 21, mm = 2097151, go = 2047;
+let Eu = 0;
 function _m(e) {
-  const t = e >>> vu;
-  return t === go ? Ru : t;
+  const t = e >>> Ru;
+  return t === go ? Eu : t;
 }
 function ym(e) {
-  return e - rt.ZERO >>> 0 <= 9;
+  return e - it.ZERO >>> 0 <= 9;
 }
 function bm(e) {
-  return (e | Ii) - rt.LOWER_A >>> 0 <= 5;
+  return (e | Ii) - it.LOWER_A >>> 0 <= 5;
 }
 function wm(e) {
-  return (e | Ii) - rt.LOWER_A >>> 0 <= 25;
+  return (e | Ii) - it.LOWER_A >>> 0 <= 25;
 }
-var Ic;
-(function(e) {
-  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Ic || (Ic = {}));
 var Oc;
 (function(e) {
-  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
 })(Oc || (Oc = {}));
+var Nc;
+(function(e) {
+  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+})(Nc || (Nc = {}));
 function km(e, t, n, r) {
-  const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
+  const i = (t & We.BRANCH_LENGTH) >> 7, s = t & We.JUMP_TABLE;
   if (s) {
     if (i === 0)
       return r === s ? n : -1;
@@ -8048,130 +8098,130 @@ function km(e, t, n, r) {
   }
   return -1;
 }
-function Nc(e, t, n) {
-  return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
+function Mc(e, t, n) {
+  return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
 function xm(e, t, n) {
   let r = t + 1, i = 0, s = r;
-  if (r < n && (e.charCodeAt(r) | Ii) === rt.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Ii) === it.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
       if (ym(l))
-        i = i * 16 + (l - rt.ZERO);
+        i = i * 16 + (l - it.ZERO);
       else if (bm(l))
-        i = i * 16 + ((l | Ii) - rt.LOWER_A + 10);
+        i = i * 16 + ((l | Ii) - it.LOWER_A + 10);
       else
         break;
       r += 1;
     }
   else
     for (; r < n; ) {
-      const l = e.charCodeAt(r) - rt.ZERO;
+      const l = e.charCodeAt(r) - it.ZERO;
       if (l >>> 0 > 9)
         break;
       i = i * 10 + l, r += 1;
     }
   if (r === s)
     return 0;
-  r < n && e.charCodeAt(r) === rt.SEMI && (r += 1), i > 1114111 && (i = 1114112);
+  r < n && e.charCodeAt(r) === it.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= go && (Ru = o, o = go), o << vu | i;
+  return o >= go && (Eu = o, o = go), o << Ru | i;
 }
-function Am(e, t, n) {
+function vm(e, t, n) {
   const r = gm;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
   const s = e.length;
   let o = 0, l = "";
-  const c = r[0], a = c & ze.JUMP_TABLE, u = (c & ze.BRANCH_LENGTH) >> 7;
+  const c = r[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
   do {
     const d = i + 1, m = e.charCodeAt(d);
     let g, h;
-    if (m === rt.NUM) {
+    if (m === it.NUM) {
       const k = xm(e, d, s);
-      g = _m(k), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), h = g === 0 ? "" : hm(k & mm);
+      g = _m(k), g > 0 && e.charCodeAt(d + g - 1) !== it.SEMI && (g = 0), h = g === 0 ? "" : hm(k & mm);
     } else if (wm(m)) {
       g = 0, h = "";
       const k = m - a;
-      let v;
+      let A;
       if (k >>> 0 < u) {
         const F = r[1 + k];
-        v = F === 0 ? -1 : u + F & 65535;
+        A = F === 0 ? -1 : u + F & 65535;
       } else
-        v = -1;
-      let D = 0, x = 0, w = v < 0 ? 0 : r[v], b = d + 1;
+        A = -1;
+      let C = 0, x = 0, w = A < 0 ? 0 : r[A], b = d + 1;
       e: for (; b < s; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
-          (w & (ze.VALUE_LENGTH | ze.FLAG13)) === 0 && (w & ze.JUMP_TABLE) !== 0;
+          (w & (We.VALUE_LENGTH | We.FLAG13)) === 0 && (w & We.JUMP_TABLE) !== 0;
         ) {
-          const ee = w & ze.JUMP_TABLE, Q = (w & ze.BRANCH_LENGTH) >> 7;
-          if (Q === 0) {
+          const ee = w & We.JUMP_TABLE, X = (w & We.BRANCH_LENGTH) >> 7;
+          if (X === 0) {
             if (e.charCodeAt(b) !== ee)
               break e;
-            v += 1;
+            A += 1;
           } else {
-            const ae = e.charCodeAt(b) - ee;
-            if (ae >>> 0 >= Q)
+            const ue = e.charCodeAt(b) - ee;
+            if (ue >>> 0 >= X)
               break e;
-            const ne = r[v + 1 + ae];
+            const ne = r[A + 1 + ue];
             if (ne === 0)
               break e;
-            v = v + Q + ne & 65535;
+            A = A + X + ne & 65535;
           }
-          if (w = r[v], b += 1, b >= s)
+          if (w = r[A], b += 1, b >= s)
             break e;
         }
-        if ((w & (ze.VALUE_LENGTH | ze.FLAG13)) === ze.FLAG13) {
-          const ee = (w & ze.BRANCH_LENGTH) >> 7;
-          if (e.charCodeAt(b) !== (w & ze.JUMP_TABLE))
+        if ((w & (We.VALUE_LENGTH | We.FLAG13)) === We.FLAG13) {
+          const ee = (w & We.BRANCH_LENGTH) >> 7;
+          if (e.charCodeAt(b) !== (w & We.JUMP_TABLE))
             break;
           b += 1;
-          const Q = ee - 1;
-          let ae = v + 1, ne = 0;
-          for (; ne + 1 < Q; ne += 2) {
-            const fe = r[ae];
-            if (e.charCodeAt(b) !== (fe & 255) || (b += 1, e.charCodeAt(b) !== (fe >> 8 & 255)))
+          const X = ee - 1;
+          let ue = A + 1, ne = 0;
+          for (; ne + 1 < X; ne += 2) {
+            const de = r[ue];
+            if (e.charCodeAt(b) !== (de & 255) || (b += 1, e.charCodeAt(b) !== (de >> 8 & 255)))
               break e;
-            b += 1, ae += 1;
+            b += 1, ue += 1;
           }
-          if (ne < Q) {
-            if (e.charCodeAt(b) !== (r[ae] & 255))
+          if (ne < X) {
+            if (e.charCodeAt(b) !== (r[ue] & 255))
               break;
             b += 1;
           }
-          v += 1 + (ee >> 1), w = r[v];
+          A += 1 + (ee >> 1), w = r[A];
           continue;
         }
-        const F = w >>> 14, z = e.charCodeAt(b);
+        const F = w >>> 14, B = e.charCodeAt(b);
         if (F !== 0) {
-          if (z === rt.SEMI) {
-            g = b - d + 1, h = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Nc(r, v, F);
+          if (B === it.SEMI) {
+            g = b - d + 1, h = F === 1 ? String.fromCharCode(w & We.VALUE_MASK) : Mc(r, A, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const B = km(r, w, v + (F || 1), z);
-        if (B < 0)
+        const j = km(r, w, A + (F || 1), B);
+        if (j < 0)
           break;
-        v = B, w = r[v], b += 1;
+        A = j, w = r[A], b += 1;
       }
-      h === "" && g > 0 && (h = Nc(r, D, x));
+      h === "" && g > 0 && (h = Mc(r, C, x));
     } else
       g = 0, h = "";
-    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += h, i = o = d + g), e.charCodeAt(i) !== rt.AMP && (i = e.indexOf("&", i));
+    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += h, i = o = d + g), e.charCodeAt(i) !== it.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function Eu(e) {
-  return Am(e, !0, !1);
+function Cu(e) {
+  return vm(e, !0, !1);
 }
-var vm = class {
-  src_Any = wu.source;
-  src_Cc = ku.source;
+var Am = class {
+  src_Any = ku.source;
+  src_Cc = xu.source;
   src_Z = Au.source;
   src_P = Mo.source;
   src_ZPCc = [
@@ -8300,7 +8350,7 @@ var vm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, $s = {
+}, Bs = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8309,9 +8359,9 @@ var vm = class {
   },
   normalize: (e, t) => t.normalize(e)
 }, Rm = {
-  "http:": $s,
-  "https:": $s,
-  "ftp:": $s,
+  "http:": Bs,
+  "https:": Bs,
+  "ftp:": Bs,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8331,22 +8381,22 @@ var vm = class {
     normalize: (e, t) => t.normalize(e)
   }
 }, Em = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Cm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function Dm() {
+function Sm() {
   const e = Cm.split("|");
   return Em.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var Sm = {
+var Dm = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: Dm(),
+  tlds: Sm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Mc = class {
+}, Lc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8398,9 +8448,9 @@ var Sm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Sm,
+      ...Dm,
       ...n
-    }, this.__schemas__ = { ...Rm }, this.re = t || new vm(), this.re.set({
+    }, this.__schemas__ = { ...Rm }, this.re = t || new Am(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8557,11 +8607,11 @@ var Sm = {
           break;
         }
       }
-      let v = k;
-      if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
-      v === l ? l = void 0 : v === o && (o = void 0);
-      const D = new Mc(e, v.schema, v.index, v.lastIndex);
-      D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), m = v.lastIndex;
+      let A = k;
+      if ((!A || l && (l.index < A.index || l.index === A.index && l.lastIndex > A.lastIndex)) && (A = l), (!A || o && (o.index < A.index || o.index === A.index && o.lastIndex > A.lastIndex)) && (A = o), !A) break;
+      A === l ? l = void 0 : A === o && (o = void 0);
+      const C = new Lc(e, A.schema, A.index, A.lastIndex);
+      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = A.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8577,7 +8627,7 @@ var Sm = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Mc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Lc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8609,12 +8659,12 @@ var Sm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Xn = 2147483647, Dt = 36, Lo = 1, Nr = 26, Fm = 38, Im = 700, Cu = 72, Du = 128, Su = "-", Om = /^xn--/, Nm = /[^\0-\x7F]/, Mm = /[\x2E\u3002\uFF0E\uFF61]/g, Lm = {
+const Qn = 2147483647, Dt = 36, Lo = 1, Nr = 26, Fm = 38, Im = 700, Su = 72, Du = 128, Tu = "-", Om = /^xn--/, Nm = /[^\0-\x7F]/, Mm = /[\x2E\u3002\uFF0E\uFF61]/g, Lm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, zs = Dt - Lo, St = Math.floor, Us = String.fromCharCode;
-function tn(e) {
+}, zs = Dt - Lo, Tt = Math.floor, Us = String.fromCharCode;
+function nn(e) {
   throw new RangeError(Lm[e]);
 }
 function Pm(e, t) {
@@ -8624,14 +8674,14 @@ function Pm(e, t) {
     n[r] = t(e[r]);
   return n;
 }
-function Tu(e, t) {
+function Fu(e, t) {
   const n = e.split("@");
   let r = "";
   n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Mm, ".");
   const i = e.split("."), s = Pm(i, t).join(".");
   return r + s;
 }
-function Fu(e) {
+function Iu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8645,54 +8695,54 @@ function Fu(e) {
   }
   return t;
 }
-const jm = (e) => String.fromCodePoint(...e), Bm = function(e) {
+const jm = (e) => String.fromCodePoint(...e), $m = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Lc = function(e, t) {
+}, Pc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Iu = function(e, t, n) {
+}, Ou = function(e, t, n) {
   let r = 0;
-  for (e = n ? St(e / Im) : e >> 1, e += St(e / t); e > zs * Nr >> 1; r += Dt)
-    e = St(e / zs);
-  return St(r + (zs + 1) * e / (e + Fm));
-}, Ou = function(e) {
+  for (e = n ? Tt(e / Im) : e >> 1, e += Tt(e / t); e > zs * Nr >> 1; r += Dt)
+    e = Tt(e / zs);
+  return Tt(r + (zs + 1) * e / (e + Fm));
+}, Nu = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = Du, s = Cu, o = e.lastIndexOf(Su);
+  let r = 0, i = Du, s = Su, o = e.lastIndexOf(Tu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
-    e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
+    e.charCodeAt(l) >= 128 && nn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
     for (let u = 1, d = Dt; ; d += Dt) {
-      l >= n && tn("invalid-input");
-      const m = Bm(e.charCodeAt(l++));
-      m >= Dt && tn("invalid-input"), m > St((Xn - r) / u) && tn("overflow"), r += m * u;
+      l >= n && nn("invalid-input");
+      const m = $m(e.charCodeAt(l++));
+      m >= Dt && nn("invalid-input"), m > Tt((Qn - r) / u) && nn("overflow"), r += m * u;
       const g = d <= s ? Lo : d >= s + Nr ? Nr : d - s;
       if (m < g)
         break;
       const h = Dt - g;
-      u > St(Xn / h) && tn("overflow"), u *= h;
+      u > Tt(Qn / h) && nn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    s = Iu(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
+    s = Ou(r - c, a, c == 0), Tt(r / a) > Qn - i && nn("overflow"), i += Tt(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Nu = function(e) {
+}, Mu = function(e) {
   const t = [];
-  e = Fu(e);
+  e = Iu(e);
   const n = e.length;
-  let r = Du, i = 0, s = Cu;
+  let r = Du, i = 0, s = Su;
   for (const c of e)
     c < 128 && t.push(Us(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Su); l < n; ) {
-    let c = Xn;
+  for (o && t.push(Tu); l < n; ) {
+    let c = Qn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > St((Xn - i) / a) && tn("overflow"), i += (c - r) * a, r = c;
+    c - r > Tt((Qn - i) / a) && nn("overflow"), i += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++i > Xn && tn("overflow"), u === r) {
+      if (u < r && ++i > Qn && nn("overflow"), u === r) {
         let d = i;
         for (let m = Dt; ; m += Dt) {
           const g = m <= s ? Lo : m >= s + Nr ? Nr : m - s;
@@ -8700,23 +8750,23 @@ const jm = (e) => String.fromCodePoint(...e), Bm = function(e) {
             break;
           const h = d - g, k = Dt - g;
           t.push(
-            Us(Lc(g + h % k, 0))
-          ), d = St(h / k);
+            Us(Pc(g + h % k, 0))
+          ), d = Tt(h / k);
         }
-        t.push(Us(Lc(d, 0))), s = Iu(i, a, l === o), i = 0, ++l;
+        t.push(Us(Pc(d, 0))), s = Ou(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, $m = function(e) {
-  return Tu(e, function(t) {
-    return Om.test(t) ? Ou(t.slice(4).toLowerCase()) : t;
+}, Bm = function(e) {
+  return Fu(e, function(t) {
+    return Om.test(t) ? Nu(t.slice(4).toLowerCase()) : t;
   });
 }, zm = function(e) {
-  return Tu(e, function(t) {
-    return Nm.test(t) ? "xn--" + Nu(t) : t;
+  return Fu(e, function(t) {
+    return Nm.test(t) ? "xn--" + Mu(t) : t;
   });
-}, Pc = {
+}, jc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8731,40 +8781,40 @@ const jm = (e) => String.fromCodePoint(...e), Bm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Fu,
+    decode: Iu,
     encode: jm
   },
-  decode: Ou,
-  encode: Nu,
+  decode: Nu,
+  encode: Mu,
   toASCII: zm,
-  toUnicode: $m
+  toUnicode: Bm
 };
-var jc = Object.defineProperty, Mu = (e, t) => {
+var $c = Object.defineProperty, Lu = (e, t) => {
   let n = {};
-  for (var r in e) jc(n, r, {
+  for (var r in e) $c(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return jc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Um = /* @__PURE__ */ Mu({
+  return $c(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Um = /* @__PURE__ */ Lu({
   arrayReplaceAt: () => Wm,
   asciiTrim: () => Ji,
-  callable: () => Lu,
-  escapeHtml: () => fn,
+  callable: () => Pu,
+  escapeHtml: () => dn,
   escapeRE: () => Qm,
   fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => ju,
+  isPunctChar: () => $u,
   isPunctCharCode: () => Pr,
-  isSpace: () => Ee,
+  isSpace: () => Se,
   isValidEntityCode: () => Po,
   isWhiteSpace: () => Lr,
   lib: () => e_,
   normalizeReference: () => Wi,
-  unescapeAll: () => ir,
+  unescapeAll: () => or,
   unescapeMd: () => Vm
 });
-function Lu(e) {
+function Pu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
@@ -8784,19 +8834,19 @@ function Mr(e) {
   }
   return String.fromCharCode(e);
 }
-var Pu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Jm = new RegExp(`${Pu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), qm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+var ju = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Jm = new RegExp(`${ju.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), qm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
 function Hm(e, t) {
   if (t.charCodeAt(0) === 35 && qm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
     return Po(r) ? Mr(r) : e;
   }
-  const n = Eu(e);
+  const n = Cu(e);
   return n !== e ? n : e;
 }
 function Vm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Pu, "$1");
+  return e.indexOf("\\") < 0 ? e : e.replace(ju, "$1");
 }
-function ir(e) {
+function or(e) {
   return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Jm, function(t, n, r) {
     return n || Hm(t, r);
   });
@@ -8810,14 +8860,14 @@ var Gm = /[&<>"]/, Km = /[&<>"]/g, Ym = {
 function Xm(e) {
   return Ym[e];
 }
-function fn(e) {
+function dn(e) {
   return Gm.test(e) ? e.replace(Km, Xm) : e;
 }
 var Zm = /[.?*+^$[\]\\(){}|-]/g;
 function Qm(e) {
   return e.replace(Zm, "\\$&");
 }
-function Ee(e) {
+function Se(e) {
   switch (e) {
     case 9:
     case 32:
@@ -8843,11 +8893,11 @@ function Lr(e) {
   }
   return !1;
 }
-function ju(e) {
-  return Mo.test(e) || xu.test(e);
+function $u(e) {
+  return Mo.test(e) || vu.test(e);
 }
 function Pr(e) {
-  return ju(Mr(e));
+  return $u(Mr(e));
 }
 function jr(e) {
   switch (e) {
@@ -8933,7 +8983,7 @@ function n_(e, t, n) {
     for (i++; i < n; ) {
       if (r = e.charCodeAt(i), r === 10 || r === 60) return s;
       if (r === 62)
-        return s.pos = i + 1, s.str = ir(e.slice(t + 1, i)), s.ok = !0, s;
+        return s.pos = i + 1, s.str = or(e.slice(t + 1, i)), s.ok = !0, s;
       if (r === 92 && i + 1 < n) {
         i += 2;
         continue;
@@ -8960,7 +9010,7 @@ function n_(e, t, n) {
     }
     i++;
   }
-  return t === i || o !== 0 || (s.str = ir(e.slice(t, i)), s.pos = i, s.ok = !0), s;
+  return t === i || o !== 0 || (s.str = or(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
 function r_(e, t, n, r) {
   let i, s = t;
@@ -8981,38 +9031,38 @@ function r_(e, t, n, r) {
   }
   for (; s < n; ) {
     if (i = e.charCodeAt(s), i === o.marker)
-      return o.pos = s + 1, o.str += ir(e.slice(t, s)), o.ok = !0, o;
+      return o.pos = s + 1, o.str += or(e.slice(t, s)), o.ok = !0, o;
     if (i === 40 && o.marker === 41) return o;
     i === 92 && s + 1 < n && s++, s++;
   }
-  return o.can_continue = !0, o.str += ir(e.slice(t, s)), o;
+  return o.can_continue = !0, o.str += or(e.slice(t, s)), o;
 }
-var i_ = /* @__PURE__ */ Mu({
+var i_ = /* @__PURE__ */ Lu({
   parseLinkDestination: () => n_,
   parseLinkLabel: () => t_,
   parseLinkTitle: () => r_
 });
-function Br(e) {
+function $r(e) {
   "@babel/helpers - typeof";
-  return Br = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return $r = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, Br(e);
+  }, $r(e);
 }
 function s_(e, t) {
-  if (Br(e) != "object" || !e) return e;
+  if ($r(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
     var r = n.call(e, t);
-    if (Br(r) != "object") return r;
+    if ($r(r) != "object") return r;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
 function o_(e) {
   var t = s_(e, "string");
-  return Br(t) == "symbol" ? t : t + "";
+  return $r(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
   return (t = o_(t)) in e ? Object.defineProperty(e, t, {
@@ -9022,7 +9072,7 @@ function K(e, t, n) {
     writable: !0
   }) : e[t] = n, e;
 }
-var On = class {
+var Nn = class {
   constructor(e, t, n) {
     K(
       this,
@@ -9127,7 +9177,7 @@ var On = class {
     const n = this.attrIndex(e);
     n < 0 ? this.attrPush([e, t]) : this.attrs[n][1] = `${this.attrs[n][1]} ${t}`;
   }
-}, $r = class {
+}, Br = class {
   constructor() {
     K(
       this,
@@ -9311,25 +9361,25 @@ var On = class {
   getRules(e) {
     return this.__cache__ || this.__compile__(), this.__cache__[e] || [];
   }
-}, It = {};
-It.code_inline = function(e, t, n, r, i) {
+}, Ot = {};
+Ot.code_inline = function(e, t, n, r, i) {
   const s = e[t];
-  return `<code${i.renderAttrs(s)}>${fn(s.content)}</code>`;
+  return `<code${i.renderAttrs(s)}>${dn(s.content)}</code>`;
 };
-It.code_block = function(e, t, n, r, i) {
+Ot.code_block = function(e, t, n, r, i) {
   const s = e[t];
-  return `<pre${i.renderAttrs(s)}><code>${fn(e[t].content)}</code></pre>
+  return `<pre${i.renderAttrs(s)}><code>${dn(e[t].content)}</code></pre>
 `;
 };
-It.fence = function(e, t, n, r, i) {
-  const s = e[t], o = s.info ? ir(s.info).trim() : "";
+Ot.fence = function(e, t, n, r, i) {
+  const s = e[t], o = s.info ? or(s.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(s.content, l, c) || fn(s.content) : a = fn(s.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(s.content, l, c) || dn(s.content) : a = dn(s.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
     const u = s.attrIndex("class"), d = s.attrs ? s.attrs.slice() : [];
@@ -9341,28 +9391,28 @@ It.fence = function(e, t, n, r, i) {
   return `<pre><code${i.renderAttrs(s)}>${a}</code></pre>
 `;
 };
-It.image = function(e, t, n, r, i) {
+Ot.image = function(e, t, n, r, i) {
   const s = e[t];
   return s.attrs[s.attrIndex("alt")][1] = i.renderInlineAsText(s.children, n, r), i.renderToken(e, t, n);
 };
-It.hardbreak = function(e, t, n) {
+Ot.hardbreak = function(e, t, n) {
   return n.xhtmlOut ? `<br />
 ` : `<br>
 `;
 };
-It.softbreak = function(e, t, n) {
+Ot.softbreak = function(e, t, n) {
   return n.breaks ? n.xhtmlOut ? `<br />
 ` : `<br>
 ` : `
 `;
 };
-It.text = function(e, t) {
-  return fn(e[t].content);
+Ot.text = function(e, t) {
+  return dn(e[t].content);
 };
-It.html_block = function(e, t) {
+Ot.html_block = function(e, t) {
   return e[t].content;
 };
-It.html_inline = function(e, t) {
+Ot.html_inline = function(e, t) {
   return e[t].content;
 };
 var Bu = class {
@@ -9395,7 +9445,7 @@ var Bu = class {
       * ```
       */
       "rules",
-      Object.assign({}, It)
+      Object.assign({}, Ot)
     );
   }
   /**
@@ -9404,7 +9454,7 @@ var Bu = class {
   renderAttrs(e) {
     let t, n, r;
     if (!e.attrs) return "";
-    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${fn(e.attrs[t][0])}="${fn(String(e.attrs[t][1]))}"`;
+    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${dn(e.attrs[t][0])}="${dn(String(e.attrs[t][1]))}"`;
     return r;
   }
   /**
@@ -9482,9 +9532,9 @@ var Bu = class {
     }
     return r;
   }
-}, $u = class {
+}, zu = class {
   constructor(e, t, n) {
-    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", On), this.src = e, this.env = n, this.md = t;
+    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t;
   }
 }, l_ = /\r\n?/g, c_ = /\0/g;
 function a_(e) {
@@ -9536,19 +9586,19 @@ function g_(e) {
           let m = c.level, g = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && i[l - 1].type === "text_special" && (u = u.slice(1));
           for (let h = 0; h < u.length; h++) {
-            const k = u[h].url, v = e.md.normalizeLink(k);
-            if (!e.md.validateLink(v)) continue;
-            let D = u[h].text;
-            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(D) ? D = e.md.normalizeLinkText(`mailto:${D}`).replace(/^mailto:/, "") : D = e.md.normalizeLinkText(D) : D = e.md.normalizeLinkText(`http://${D}`).replace(/^http:\/\//, "");
+            const k = u[h].url, A = e.md.normalizeLink(k);
+            if (!e.md.validateLink(A)) continue;
+            let C = u[h].text;
+            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
             const x = u[h].index;
             if (x > g) {
-              const z = new e.Token("text", "", 0);
-              z.content = a.slice(g, x), z.level = m, d.push(z);
+              const B = new e.Token("text", "", 0);
+              B.content = a.slice(g, x), B.level = m, d.push(B);
             }
             const w = new e.Token("link_open", "a", 1);
-            w.attrs = [["href", v]], w.level = m++, w.markup = "linkify", w.info = "auto", d.push(w);
+            w.attrs = [["href", A]], w.level = m++, w.markup = "linkify", w.info = "auto", d.push(w);
             const b = new e.Token("text", "", 0);
-            b.content = D, b.level = m, d.push(b);
+            b.content = C, b.level = m, d.push(b);
             const F = new e.Token("link_close", "a", -1);
             F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
           }
@@ -9579,7 +9629,7 @@ function g_(e) {
       }
     }
 }
-var zu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, m_ = /\((c|tm|r)\)/i, __ = /\((c|tm|r)\)/gi, y_ = {
+var Uu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, m_ = /\((c|tm|r)\)/i, __ = /\((c|tm|r)\)/gi, y_ = {
   c: "©",
   r: "®",
   tm: "™"
@@ -9598,17 +9648,17 @@ function k_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && zu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && Uu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
 function x_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (m_.test(e.tokens[t].content) && w_(e.tokens[t].children), zu.test(e.tokens[t].content) && k_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (m_.test(e.tokens[t].content) && w_(e.tokens[t].children), Uu.test(e.tokens[t].content) && k_(e.tokens[t].children));
 }
-var A_ = /['"]/, $c = /['"]/g, zc = "’", v_ = 1e3;
-function Uc(e, t, n) {
+var v_ = /['"]/, zc = /['"]/g, Uc = "’", A_ = 1e3;
+function Wc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9638,44 +9688,44 @@ function E_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Uc(r, i, n + 1), l.type !== "text") continue;
+    if (Wc(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      $c.lastIndex = u;
-      const m = $c.exec(a);
+      zc.lastIndex = u;
+      const m = zc.exec(a);
       if (!m) break;
       let g = !0, h = !0;
       u = m.index + 1;
       const k = m[0] === "'";
-      let v = 32;
-      if (m.index - 1 >= 0) v = a.charCodeAt(m.index - 1);
+      let A = 32;
+      if (m.index - 1 >= 0) A = a.charCodeAt(m.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
-          v = e[n].content.charCodeAt(e[n].content.length - 1);
+          A = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let D = 32;
-      if (u < d) D = a.charCodeAt(u);
+      let C = 32;
+      if (u < d) C = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          D = e[n].content.charCodeAt(0);
+          C = e[n].content.charCodeAt(0);
           break;
         }
-      const x = jr(v) || Pr(v), w = jr(D) || Pr(D), b = Lr(v), F = Lr(D);
-      if (F ? g = !1 : w && (b || x || (g = !1)), b ? h = !1 : x && (F || w || (h = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (h = g = !1), g && h && (g = x, h = w), !g && !h) {
-        k && ai(s, o, m.index, zc);
+      const x = jr(A) || Pr(A), w = jr(C) || Pr(C), b = Lr(A), F = Lr(C);
+      if (F ? g = !1 : w && (b || x || (g = !1)), b ? h = !1 : x && (F || w || (h = !1)), C === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = w), !g && !h) {
+        k && ai(s, o, m.index, Uc);
         continue;
       }
       if (h && (n = k ? i.single : i.double, n >= 0 && r[n].level === c)) {
-        const z = r[n];
-        let B, ee;
-        k ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ai(s, o, m.index, ee), ai(s, z.tokenIdx, z.contentPos, B), Uc(r, i, n);
+        const B = r[n];
+        let j, ee;
+        k ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ai(s, o, m.index, ee), ai(s, B.tokenIdx, B.contentPos, j), Wc(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= v_) return;
+        if (r.length >= A_) return;
         r.push({
           tokenIdx: o,
           contentPos: m.index,
@@ -9683,7 +9733,7 @@ function E_(e, t) {
           level: c,
           prevSameQuoteIdx: k ? i.single : i.double
         }), k ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else h && k && ai(s, o, m.index, zc);
+      } else h && k && ai(s, o, m.index, Uc);
     }
   }
   Object.keys(s).forEach(function(o) {
@@ -9694,23 +9744,23 @@ function E_(e, t) {
 function C_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !A_.test(e.tokens[t].content) || E_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !v_.test(e.tokens[t].content) || E_(e.tokens[t].children, e);
 }
-function D_(e) {
+function S_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function S_(e) {
+function D_(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && D_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && S_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
@@ -9723,8 +9773,8 @@ var Ws = [
   ["linkify", g_],
   ["replacements", x_],
   ["smartquotes", C_],
-  ["text_join", S_]
-], Uu = class {
+  ["text_join", D_]
+], Wu = class {
   constructor() {
     K(
       this,
@@ -9732,8 +9782,8 @@ var Ws = [
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
-      new $r()
-    ), K(this, "State", $u);
+      new Br()
+    ), K(this, "State", zu);
     for (let e = 0; e < Ws.length; e++) this.ruler.push(Ws[e][0], Ws[e][1]);
   }
   /**
@@ -9743,14 +9793,14 @@ var Ws = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Wu = class {
+}, Ju = class {
   constructor(e, t, n, r) {
-    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", On), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Nn), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
     for (let s = 0, o = 0, l = 0, c = 0, a = i.length, u = !1; o < a; o++) {
       const d = i.charCodeAt(o);
       if (!u)
-        if (Ee(d)) {
+        if (Se(d)) {
           l++, d === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
@@ -9759,7 +9809,7 @@ var Ws = [
     this.bMarks.push(i.length), this.eMarks.push(i.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const r = new On(e, t, n);
+    const r = new Nn(e, t, n);
     return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
   }
   isEmpty(e) {
@@ -9770,12 +9820,12 @@ var Ws = [
     return e;
   }
   skipSpaces(e) {
-    for (let t = this.src.length; e < t && Ee(this.src.charCodeAt(e)); e++) ;
+    for (let t = this.src.length; e < t && Se(this.src.charCodeAt(e)); e++) ;
     return e;
   }
   skipSpacesBack(e, t) {
     if (e <= t) return e;
-    for (; e > t; ) if (!Ee(this.src.charCodeAt(--e))) return e + 1;
+    for (; e > t; ) if (!Se(this.src.charCodeAt(--e))) return e + 1;
     return e;
   }
   skipChars(e, t) {
@@ -9796,7 +9846,7 @@ var Ws = [
       let a = c, u;
       for (o + 1 < t || r ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
         const d = this.src.charCodeAt(a);
-        if (Ee(d))
+        if (Se(d))
           d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
@@ -9811,7 +9861,7 @@ function Js(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Wc(e) {
+function Jc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
@@ -9827,10 +9877,10 @@ function F_(e, t, n, r) {
   const o = e.src.charCodeAt(s++);
   if (o !== 124 && o !== 45 && o !== 58 || s >= e.eMarks[i]) return !1;
   const l = e.src.charCodeAt(s++);
-  if (l !== 124 && l !== 45 && l !== 58 && !Ee(l) || o === 45 && Ee(l)) return !1;
+  if (l !== 124 && l !== 45 && l !== 58 && !Se(l) || o === 45 && Se(l)) return !1;
   for (; s < e.eMarks[i]; ) {
     const b = e.src.charCodeAt(s);
-    if (b !== 124 && b !== 45 && b !== 58 && !Ee(b)) return !1;
+    if (b !== 124 && b !== 45 && b !== 58 && !Se(b)) return !1;
     s++;
   }
   let c = Js(e, t + 1), a = c.split("|");
@@ -9845,7 +9895,7 @@ function F_(e, t, n, r) {
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = Js(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Wc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = Jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
@@ -9853,36 +9903,36 @@ function F_(e, t, n, r) {
   e.parentType = "table";
   const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), k = [t, 0];
   h.map = k;
-  const v = e.push("thead_open", "thead", 1);
-  v.map = [t, t + 1];
-  const D = e.push("tr_open", "tr", 1);
-  D.map = [t, t + 1];
+  const A = e.push("thead_open", "thead", 1);
+  A.map = [t, t + 1];
+  const C = e.push("tr_open", "tr", 1);
+  C.map = [t, t + 1];
   for (let b = 0; b < a.length; b++) {
     const F = e.push("th_open", "th", 1);
     u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
-    const z = e.push("inline", "", 0);
-    z.content = a[b].trim(), z.children = [], e.push("th_close", "th", -1);
+    const B = e.push("inline", "", 0);
+    B.content = a[b].trim(), B.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
   let x, w = 0;
   for (i = t + 2; i < n && !(e.sCount[i] < e.blkIndent); i++) {
     let b = !1;
-    for (let z = 0, B = g.length; z < B; z++) if (g[z](e, i, n, !0)) {
+    for (let B = 0, j = g.length; B < j; B++) if (g[B](e, i, n, !0)) {
       b = !0;
       break;
     }
-    if (b || (c = Js(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Wc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > T_)) break;
+    if (b || (c = Js(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Jc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > T_)) break;
     if (i === t + 2) {
-      const z = e.push("tbody_open", "tbody", 1);
-      z.map = x = [t + 2, 0];
+      const B = e.push("tbody_open", "tbody", 1);
+      B.map = x = [t + 2, 0];
     }
     const F = e.push("tr_open", "tr", 1);
     F.map = [i, i + 1];
-    for (let z = 0; z < d; z++) {
-      const B = e.push("td_open", "td", 1);
-      u[z] && (B.attrs = [["style", `text-align:${u[z]}`]]);
+    for (let B = 0; B < d; B++) {
+      const j = e.push("td_open", "td", 1);
+      u[B] && (j.attrs = [["style", `text-align:${u[B]}`]]);
       const ee = e.push("inline", "", 0);
-      ee.content = a[z] ? a[z].trim() : "", ee.children = [], e.push("td_close", "td", -1);
+      ee.content = a[B] ? a[B].trim() : "", ee.children = [], e.push("td_close", "td", -1);
     }
     e.push("tr_close", "tr", -1);
   }
@@ -9942,22 +9992,22 @@ function N_(e, t, n, r) {
     const w = e.sCount[h] < e.blkIndent;
     if (i = e.bMarks[h] + e.tShift[h], s = e.eMarks[h], i >= s) break;
     if (e.src.charCodeAt(i++) === 62 && !w) {
-      let F = e.sCount[h] + 1, z, B;
-      e.src.charCodeAt(i) === 32 ? (i++, F++, B = !1, z = !0) : e.src.charCodeAt(i) === 9 ? (z = !0, (e.bsCount[h] + F) % 4 === 3 ? (i++, F++, B = !1) : B = !0) : z = !1;
+      let F = e.sCount[h] + 1, B, j;
+      e.src.charCodeAt(i) === 32 ? (i++, F++, j = !1, B = !0) : e.src.charCodeAt(i) === 9 ? (B = !0, (e.bsCount[h] + F) % 4 === 3 ? (i++, F++, j = !1) : j = !0) : B = !1;
       let ee = F;
       for (l.push(e.bMarks[h]), e.bMarks[h] = i; i < s; ) {
-        const Q = e.src.charCodeAt(i);
-        if (Ee(Q))
-          Q === 9 ? ee += 4 - (ee + e.bsCount[h] + (B ? 1 : 0)) % 4 : ee++;
+        const X = e.src.charCodeAt(i);
+        if (Se(X))
+          X === 9 ? ee += 4 - (ee + e.bsCount[h] + (j ? 1 : 0)) % 4 : ee++;
         else break;
         i++;
       }
-      g = i >= s, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (z ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = i - e.bMarks[h];
+      g = i >= s, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = i - e.bMarks[h];
       continue;
     }
     if (g) break;
     let b = !1;
-    for (let F = 0, z = d.length; F < z; F++) if (d[F](e, h, n, !0)) {
+    for (let F = 0, B = d.length; F < B; F++) if (d[F](e, h, n, !0)) {
       b = !0;
       break;
     }
@@ -9969,12 +10019,12 @@ function N_(e, t, n, r) {
   }
   const k = e.blkIndent;
   e.blkIndent = 0;
-  const v = e.push("blockquote_open", "blockquote", 1);
-  v.markup = ">";
-  const D = [t, 0];
-  v.map = D, e.md.block.tokenize(e, t, h);
+  const A = e.push("blockquote_open", "blockquote", 1);
+  A.markup = ">";
+  const C = [t, 0];
+  A.map = C, e.md.block.tokenize(e, t, h);
   const x = e.push("blockquote_close", "blockquote", -1);
-  x.markup = ">", e.lineMax = o, e.parentType = m, D[1] = e.line;
+  x.markup = ">", e.lineMax = o, e.parentType = m, C[1] = e.line;
   for (let w = 0; w < u.length; w++)
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = k, !0;
@@ -9988,7 +10038,7 @@ function M_(e, t, n, r) {
   let l = 1;
   for (; s < i; ) {
     const a = e.src.charCodeAt(s++);
-    if (a !== o && !Ee(a)) return !1;
+    if (a !== o && !Se(a)) return !1;
     a === o && l++;
   }
   if (l < 3) return !1;
@@ -9997,13 +10047,13 @@ function M_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Jc(e, t) {
+function qc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
-  return i !== 42 && i !== 45 && i !== 43 || r < n && !Ee(e.src.charCodeAt(r)) ? -1 : r;
+  return i !== 42 && i !== 45 && i !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
 }
-function qc(e, t) {
+function Hc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -10018,7 +10068,7 @@ function qc(e, t) {
     if (s === 41 || s === 46) break;
     return -1;
   }
-  return i < r && (s = e.src.charCodeAt(i), !Ee(s)) ? -1 : i;
+  return i < r && (s = e.src.charCodeAt(i), !Se(s)) ? -1 : i;
 }
 function L_(e, t) {
   const n = e.level + 2;
@@ -10030,52 +10080,52 @@ function P_(e, t, n, r) {
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, m, g;
-  if ((g = qc(e, c)) >= 0) {
+  if ((g = Hc(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = Jc(e, c)) >= 0) d = !1;
+  } else if ((g = qc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
   if (r) return !0;
   const h = e.src.charCodeAt(g - 1), k = e.tokens.length;
   d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
-  const v = [c, 0];
-  l.map = v, l.markup = String.fromCharCode(h);
-  let D = !1;
+  const A = [c, 0];
+  l.map = A, l.markup = String.fromCharCode(h);
+  let C = !1;
   const x = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     s = g, i = e.eMarks[c];
     const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
     let F = b;
     for (; s < i; ) {
-      const ke = e.src.charCodeAt(s);
-      if (ke === 9) F += 4 - (F + e.bsCount[c]) % 4;
-      else if (ke === 32) F++;
+      const ve = e.src.charCodeAt(s);
+      if (ve === 9) F += 4 - (F + e.bsCount[c]) % 4;
+      else if (ve === 32) F++;
       else break;
       s++;
     }
-    const z = s;
-    let B;
-    z >= i ? B = 1 : B = F - b, B > 4 && (B = 1);
-    const ee = b + B;
+    const B = s;
+    let j;
+    B >= i ? j = 1 : j = F - b, j > 4 && (j = 1);
+    const ee = b + j;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
-    const Q = [c, 0];
-    l.map = Q, d && (l.info = e.src.slice(o, g - 1));
-    const ae = e.tight, ne = e.tShift[c], fe = e.sCount[c], Ce = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = F, z >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || D) && (a = !1), D = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ce, e.tShift[c] = ne, e.sCount[c] = fe, e.tight = ae, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, Q[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
-    let be = !1;
-    for (let ke = 0, lt = x.length; ke < lt; ke++) if (x[ke](e, c, n, !0)) {
-      be = !0;
+    const X = [c, 0];
+    l.map = X, d && (l.info = e.src.slice(o, g - 1));
+    const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    let ke = !1;
+    for (let ve = 0, ct = x.length; ve < ct; ve++) if (x[ve](e, c, n, !0)) {
+      ke = !0;
       break;
     }
-    if (be) break;
+    if (ke) break;
     if (d) {
-      if (g = qc(e, c), g < 0) break;
+      if (g = Hc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Jc(e, c), g < 0) break;
+    } else if (g = qc(e, c), g < 0) break;
     if (h !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = w, a && L_(e, k), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = w, a && L_(e, k), !0;
 }
 var qs = 999;
 function j_(e) {
@@ -10107,35 +10157,35 @@ function ui(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function B_(e, t, n, r) {
+function $_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
   let l = gr(e, t), c = "", a = -1, u = ++s;
   for (; s < l; ) {
     if (c.length + s - u > qs * 2) return !1;
-    let z = i.charCodeAt(s);
-    if (z === 91) return !1;
-    if (z === 93) {
+    let B = i.charCodeAt(s);
+    if (B === 91) return !1;
+    if (B === 93) {
       a = s;
       break;
     }
-    if (z === 92 && (z = i.charCodeAt(++s)), z === 10 && s < l) {
-      const B = ui(e, o);
-      if (B < 0) return !1;
-      c += i.slice(u, l), s = u = B, l = gr(e, o++);
+    if (B === 92 && (B = i.charCodeAt(++s)), B === 10 && s < l) {
+      const j = ui(e, o);
+      if (j < 0) return !1;
+      c += i.slice(u, l), s = u = j, l = gr(e, o++);
       continue;
     }
     s++;
   }
   if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > qs && j_(c) > qs)) return !1;
   for (s = a + 2; s < l; ) {
-    const z = i.charCodeAt(s);
-    if (z === 10) {
-      const B = ui(e, o);
-      if (B < 0) break;
-      s = B, l = gr(e, o++);
-    } else if (Ee(z)) s++;
+    const B = i.charCodeAt(s);
+    if (B === 10) {
+      const j = ui(e, o);
+      if (j < 0) break;
+      s = j, l = gr(e, o++);
+    } else if (Se(B)) s++;
     else break;
   }
   const d = e.md.helpers.parseLinkDestination(i, s, l);
@@ -10145,26 +10195,26 @@ function B_(e, t, n, r) {
   s = d.pos;
   const g = s, h = l, k = o;
   for (; s < l; ) {
-    const z = i.charCodeAt(s);
-    if (z === 10) {
-      const B = ui(e, o);
-      if (B < 0) break;
-      s = B, l = gr(e, o++);
-    } else if (Ee(z)) s++;
+    const B = i.charCodeAt(s);
+    if (B === 10) {
+      const j = ui(e, o);
+      if (j < 0) break;
+      s = j, l = gr(e, o++);
+    } else if (Se(B)) s++;
     else break;
   }
-  const v = s;
-  let D = e.md.helpers.parseLinkTitle(i, s, l);
-  for (; D.can_continue; ) {
-    const z = ui(e, o);
-    if (z < 0) break;
-    s = z, l = gr(e, o++), D = e.md.helpers.parseLinkTitle(i, s, l, D);
+  const A = s;
+  let C = e.md.helpers.parseLinkTitle(i, s, l);
+  for (; C.can_continue; ) {
+    const B = ui(e, o);
+    if (B < 0) break;
+    s = B, l = gr(e, o++), C = e.md.helpers.parseLinkTitle(i, s, l, C);
   }
   let x;
-  for (v !== g && D.ok ? (x = D.str, s = D.pos) : (x = "", s = g, l = h, o = k); s < l && Ee(i.charCodeAt(s)); )
+  for (A !== g && C.ok ? (x = C.str, s = C.pos) : (x = "", s = g, l = h, o = k); s < l && Se(i.charCodeAt(s)); )
     s++;
   if (s < l && i.charCodeAt(s) !== 10 && x)
-    for (x = "", s = g, l = h, o = k; s < l && Ee(i.charCodeAt(s)); )
+    for (x = "", s = g, l = h, o = k; s < l && Se(i.charCodeAt(s)); )
       s++;
   if (s < l && i.charCodeAt(s) !== 10) return !1;
   const w = Wi(c);
@@ -10179,7 +10229,7 @@ function B_(e, t, n, r) {
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = w, b.meta = F, e.line = o, !0;
 }
-var $_ = [
+var B_ = [
   "address",
   "article",
   "aside",
@@ -10242,7 +10292,7 @@ var $_ = [
   "tr",
   "track",
   "ul"
-], z_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, U_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Ju = new RegExp(`^(?:${z_}|${U_})`), xn = [
+], z_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, U_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", qu = new RegExp(`^(?:${z_}|${U_})`), vn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10269,12 +10319,12 @@ var $_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${$_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${B_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Ju.source}\\s*$`),
+    new RegExp(`${qu.source}\\s*$`),
     /^$/,
     !1
   ]
@@ -10283,14 +10333,14 @@ function W_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
-  for (; l < xn.length && !xn[l][0].test(o); l++) ;
-  if (l === xn.length) return !1;
-  if (r) return xn[l][2];
+  for (; l < vn.length && !vn[l][0].test(o); l++) ;
+  if (l === vn.length) return !1;
+  if (r) return vn[l][2];
   let c = t + 1;
-  const a = xn[l][1].test("");
-  if (!xn[l][1].test(o)) {
+  const a = vn[l][1].test("");
+  if (!vn[l][1].test(o)) {
     for (; c < n && !(e.sCount[c] < e.blkIndent && (a || !e.isEmpty(c))); c++)
-      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), xn[l][1].test(o)) {
+      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), vn[l][1].test(o)) {
         o.length !== 0 && c++;
         break;
       }
@@ -10307,11 +10357,11 @@ function J_(e, t, n, r) {
   let l = 1;
   for (o = e.src.charCodeAt(++i); o === 35 && i < s && l <= 6; )
     l++, o = e.src.charCodeAt(++i);
-  if (l > 6 || i < s && !Ee(o)) return !1;
+  if (l > 6 || i < s && !Se(o)) return !1;
   if (r) return !0;
   s = e.skipSpacesBack(s, i);
   const c = e.skipCharsBack(s, 35, i);
-  c > i && Ee(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
+  c > i && Se(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
@@ -10419,7 +10469,7 @@ var fi = [
       "blockquote"
     ]
   ],
-  ["reference", B_],
+  ["reference", $_],
   [
     "html_block",
     W_,
@@ -10440,7 +10490,7 @@ var fi = [
   ],
   ["lheading", q_],
   ["paragraph", H_]
-], qu = class {
+], Hu = class {
   constructor() {
     K(
       this,
@@ -10448,8 +10498,8 @@ var fi = [
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
-      new $r()
-    ), K(this, "State", Wu);
+      new Br()
+    ), K(this, "State", Ju);
     for (let e = 0; e < fi.length; e++) this.ruler.push(fi[e][0], fi[e][1], { alt: (fi[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10479,17 +10529,17 @@ var fi = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Hu = class {
+}, Vu = class {
   constructor(e, t, n, r) {
-    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", On), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new On("text", "", 0);
+    const e = new Nn("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const r = new On(e, t, n);
+    const r = new Nn(e, t, n);
     let i;
     return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], i = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(i), r;
   }
@@ -10601,7 +10651,7 @@ function Z_(e, t) {
       } else
         e.pending = e.pending.slice(0, -1), e.push("softbreak", "br", 0);
     else e.push("softbreak", "br", 0);
-  for (n++; n < i && Ee(e.src.charCodeAt(n)); ) n++;
+  for (n++; n < i && Se(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
 var jo = [];
@@ -10615,7 +10665,7 @@ function Q_(e, t) {
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
   let i = e.src.charCodeAt(n);
   if (i === 10) {
-    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Ee(i)); )
+    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Se(i)); )
       n++;
     return e.pos = n, !0;
   }
@@ -10694,7 +10744,7 @@ function n0(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Hc(e, t) {
+function Vc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10712,14 +10762,14 @@ function Hc(e, t) {
 }
 function r0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Hc(e, e.delimiters);
+  Vc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Hc(e, s);
+    s && Vc(e, s);
   }
 }
-var Vu = {
+var Gu = {
   tokenize: n0,
   postProcess: r0
 };
@@ -10740,7 +10790,7 @@ function i0(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function Vc(e, t) {
+function Gc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10753,14 +10803,14 @@ function Vc(e, t) {
 }
 function s0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Vc(e, e.delimiters);
+  Gc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Vc(e, s);
+    s && Gc(e, s);
   }
 }
-var Gu = {
+var Ku = {
   tokenize: i0,
   postProcess: s0
 };
@@ -10771,14 +10821,14 @@ function o0(e, t) {
   if (g < 0) return !1;
   let h = g + 1;
   if (h < d && e.src.charCodeAt(h) === 40) {
-    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Ee(n) && n !== 10)); h++)
+    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
       ;
     if (h >= d) return !1;
     if (c = h, i = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), i.ok) {
-      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? h = i.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Ee(n) && n !== 10)); h++)
+      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? h = i.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
         ;
       if (i = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < d && c !== h && i.ok)
-        for (l = i.str, h = i.pos; h < d && (n = e.src.charCodeAt(h), !(!Ee(n) && n !== 10)); h++)
+        for (l = i.str, h = i.pos; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
           ;
     }
     (h >= d || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
@@ -10791,10 +10841,10 @@ function o0(e, t) {
   }
   if (!t) {
     e.pos = m, e.posMax = g;
-    const k = e.push("link_open", "a", 1), v = [["href", o]];
-    if (k.attrs = v, l && v.push(["title", l]), r) {
-      const D = /* @__PURE__ */ Object.create(null);
-      D.label = r, k.meta = D;
+    const k = e.push("link_open", "a", 1), A = [["href", o]];
+    if (k.attrs = A, l && A.push(["title", l]), r) {
+      const C = /* @__PURE__ */ Object.create(null);
+      C.label = r, k.meta = C;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
@@ -10807,13 +10857,13 @@ function l0(e, t) {
   const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (h < 0) return !1;
   if (s = h + 1, s < m && e.src.charCodeAt(s) === 40) {
-    for (s++; s < m && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
+    for (s++; s < m && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
       ;
     if (s >= m) return !1;
-    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < m && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
+    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < m && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
       ;
     if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < m && a !== s && l.ok)
-      for (c = l.str, s = l.pos; s < m && (n = e.src.charCodeAt(s), !(!Ee(n) && n !== 10)); s++)
+      for (c = l.str, s = l.pos; s < m && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
         ;
     else c = "";
     if (s >= m || e.src.charCodeAt(s) !== 41)
@@ -10829,10 +10879,10 @@ function l0(e, t) {
     r = e.src.slice(g, h);
     const k = [];
     e.md.inline.parse(r, e.md, e.env, k);
-    const v = e.push("image", "img", 0), D = [["src", u], ["alt", ""]];
-    if (v.attrs = D, v.children = k, v.content = r, c && D.push(["title", c]), i) {
+    const A = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
+    if (A.attrs = C, A.children = k, A.content = r, c && C.push(["title", c]), i) {
       const x = /* @__PURE__ */ Object.create(null);
-      x.label = i, v.meta = x;
+      x.label = i, A.meta = x;
     }
   }
   return e.pos = s, e.posMax = m, !0;
@@ -10883,7 +10933,7 @@ function f0(e) {
 function d0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Ku(e) {
+function Yu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
@@ -10898,7 +10948,7 @@ function h0(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (Ku(n.charCodeAt(t + 2)))
+  else if (Yu(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
@@ -10912,8 +10962,8 @@ function p0(e, t) {
   let i;
   const s = e.src.charCodeAt(r + 1);
   if (s === 33 || s === 63) i = h0(e, r);
-  else if (s === 47 || Ku(s)) {
-    const o = e.src.slice(r).match(Ju);
+  else if (s === 47 || Yu(s)) {
+    const o = e.src.slice(r).match(qu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
@@ -10939,7 +10989,7 @@ function _0(e, t) {
   } else {
     const i = e.src.slice(n).match(m0);
     if (i) {
-      const s = Eu(i[0]);
+      const s = Cu(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10951,7 +11001,7 @@ function _0(e, t) {
   }
   return !1;
 }
-function Gc(e) {
+function Kc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10985,11 +11035,11 @@ function Gc(e) {
 }
 function y0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Gc(e.delimiters);
+  Kc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Gc(s);
+    s && Kc(s);
   }
 }
 function b0(e) {
@@ -11005,8 +11055,8 @@ var Hs = [
   ["newline", Z_],
   ["escape", Q_],
   ["backticks", t0],
-  ["strikethrough", Vu.tokenize],
-  ["emphasis", Gu.tokenize],
+  ["strikethrough", Gu.tokenize],
+  ["emphasis", Ku.tokenize],
   ["link", o0],
   ["image", l0],
   ["autolink", u0],
@@ -11014,10 +11064,10 @@ var Hs = [
   ["entity", _0]
 ], Vs = [
   ["balance_pairs", y0],
-  ["strikethrough", Vu.postProcess],
-  ["emphasis", Gu.postProcess],
+  ["strikethrough", Gu.postProcess],
+  ["emphasis", Ku.postProcess],
   ["fragments_join", b0]
-], Yu = class {
+], Xu = class {
   constructor() {
     K(
       this,
@@ -11025,7 +11075,7 @@ var Hs = [
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
-      new $r()
+      new Br()
     ), K(
       this,
       /**
@@ -11033,8 +11083,8 @@ var Hs = [
       * (e.g. in emphasis-like rules).
       */
       "ruler2",
-      new $r()
-    ), K(this, "State", Hu);
+      new Br()
+    ), K(this, "State", Vu);
     for (let e = 0; e < Hs.length; e++) this.ruler.push(Hs[e][0], Hs[e][1]);
     for (let e = 0; e < Vs.length; e++) this.ruler2.push(Vs[e][0], Vs[e][1]);
   }
@@ -11182,11 +11232,11 @@ var Hs = [
       }
     }
   }
-}, k0 = /^(vbscript|javascript|file|data):/, x0 = /^data:image\/(gif|png|jpeg|webp);/, Kc = [
+}, k0 = /^(vbscript|javascript|file|data):/, x0 = /^data:image\/(gif|png|jpeg|webp);/, Yc = [
   "http:",
   "https:",
   "mailto:"
-], Ot = class {
+], Nt = class {
   /**
   * Link validation function. CommonMark allows too much in links. By default
   * we disable `javascript:`, `vbscript:`, `file:` schemas, and almost all `data:...` schemas
@@ -11213,24 +11263,24 @@ var Hs = [
   */
   normalizeLink(e) {
     const t = po(e, !0);
-    if (t.hostname && (!t.protocol || Kc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Yc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Pc.toASCII(t.hostname);
+        t.hostname = jc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), ho(t);
+    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), ho(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
     const t = po(e, !0);
-    if (t.hostname && (!t.protocol || Kc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Yc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Pc.toUnicode(t.hostname);
+        t.hostname = jc.toUnicode(t.hostname);
       } catch {
       }
-    return rr(ho(t), rr.defaultChars + "%");
+    return sr(ho(t), sr.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11241,7 +11291,7 @@ var Hs = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new Yu()
+      new Xu()
     ), K(
       this,
       /**
@@ -11250,7 +11300,7 @@ var Hs = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new qu()
+      new Hu()
     ), K(
       this,
       /**
@@ -11259,7 +11309,7 @@ var Hs = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Uu()
+      new Wu()
     ), K(
       this,
       /**
@@ -11471,17 +11521,17 @@ var Hs = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-K(Ot, "Token", On);
-K(Ot, "Ruler", $r);
-K(Ot, "Renderer", Bu);
-K(Ot, "ParserCore", Uu);
-K(Ot, "StateCore", $u);
-K(Ot, "ParserBlock", qu);
-K(Ot, "StateBlock", Wu);
-K(Ot, "ParserInline", Yu);
-K(Ot, "StateInline", Hu);
-var A0 = Lu(Ot);
-const v0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, R0 = [
+K(Nt, "Token", Nn);
+K(Nt, "Ruler", Br);
+K(Nt, "Renderer", Bu);
+K(Nt, "ParserCore", Wu);
+K(Nt, "StateCore", zu);
+K(Nt, "ParserBlock", Hu);
+K(Nt, "StateBlock", Ju);
+K(Nt, "ParserInline", Xu);
+K(Nt, "StateInline", Vu);
+var v0 = Pu(Nt);
+const A0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, R0 = [
   "a",
   "blockquote",
   "br",
@@ -11508,39 +11558,39 @@ const v0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, R0 = [
   "thead",
   "tr",
   "ul"
-], E0 = ["href", "title", "target", "rel", "start", "class"], Jr = new A0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], E0 = ["href", "title", "target", "rel", "start", "class"], Jr = new v0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Jr.disable(["image"]);
-Jr.validateLink = (e) => Bo.test(String(e).trim());
+Jr.validateLink = (e) => $o.test(String(e).trim());
 const C0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
 Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), C0(e, t, n, r, i));
-function D0(e) {
+function S0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Yc = null;
-function S0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Yc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let Xc = null;
+function D0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Xc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !Bo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Yc = e), e);
+    n !== null && !$o.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), Xc = e), e);
 }
 function T0(e, t = Yg) {
-  const n = String(e ?? "").slice(0, v0), r = S0(t);
-  if (!r) return `<p>${D0(n)}</p>`;
+  const n = String(e ?? "").slice(0, A0), r = D0(t);
+  if (!r) return `<p>${S0(n)}</p>`;
   const i = Jr.render(n);
   return r.sanitize(i, {
     ALLOWED_TAGS: R0,
     ALLOWED_ATTR: E0,
-    ALLOWED_URI_REGEXP: Bo,
+    ALLOWED_URI_REGEXP: $o,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const F0 = 300, Jn = /* @__PURE__ */ new Map();
+const F0 = 300, Hn = /* @__PURE__ */ new Map();
 function Gs(e) {
   const t = String(e ?? "");
-  let n = Jn.get(t);
-  return n !== void 0 ? Jn.delete(t) : (n = T0(t), Jn.size >= F0 && Jn.delete(Jn.keys().next().value)), Jn.set(t, n), n;
+  let n = Hn.get(t);
+  return n !== void 0 ? Hn.delete(t) : (n = T0(t), Hn.size >= F0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
 }
 const I0 = ["data-prompt", "data-status"], O0 = { class: "cd-run-head" }, N0 = { "data-test": "run-status" }, M0 = { class: "cd-hint" }, L0 = ["value"], P0 = {
   key: 1,
@@ -11549,88 +11599,88 @@ const I0 = ["data-prompt", "data-status"], O0 = { class: "cd-run-head" }, N0 = {
 }, j0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, B0 = {
+}, $0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, $0 = ["data-node", "onClick"], z0 = { class: "cd-err" }, U0 = {
+}, B0 = ["data-node", "onClick"], z0 = { class: "cd-err" }, U0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, W0 = ["src", "alt", "title", "onClick"], Xc = {
+}, W0 = ["src", "alt", "title", "onClick"], Zc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Yl(s.id, o.nodeId, o.index, Mp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Yl(s.id, o.nodeId, o.index));
-    return (s, o) => (J(), q("div", {
-      class: nt(["cd-run", "cd-run-" + e.run.status]),
+    const t = e, n = (s, o) => t.ctl.url(Xl(s.id, o.nodeId, o.index, Mp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Xl(s.id, o.nodeId, o.index));
+    return (s, o) => (U(), q("div", {
+      class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      Y("div", O0, [
-        o[0] || (o[0] = Y("span", { class: "cd-who" }, "run", -1)),
-        Y("b", N0, oe(e.run.status), 1),
-        Y("span", M0, [
-          he(oe(e.run.short), 1),
-          e.run.queuedBy ? (J(), q(se, { key: 0 }, [
-            he(" · " + oe(e.run.queuedBy), 1)
+      H("div", O0, [
+        o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
+        H("b", N0, se(e.run.status), 1),
+        H("span", M0, [
+          ge(se(e.run.short), 1),
+          e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
+            ge(" · " + se(e.run.queuedBy), 1)
           ], 64)) : pe("", !0),
-          e.run.seconds !== null ? (J(), q(se, { key: 1 }, [
-            he(" · " + oe(r(e.run.seconds)), 1)
+          e.run.seconds !== null ? (U(), q(oe, { key: 1 }, [
+            ge(" · " + se(r(e.run.seconds)), 1)
           ], 64)) : pe("", !0)
         ])
       ]),
-      e.run.final ? pe("", !0) : (J(), q(se, { key: 0 }, [
-        e.run.percent !== null ? (J(), q("progress", {
+      e.run.final ? pe("", !0) : (U(), q(oe, { key: 0 }, [
+        e.run.percent !== null ? (U(), q("progress", {
           key: 0,
           class: "cd-progress",
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, L0)) : (J(), q("progress", P0)),
-        Y("div", j0, [
-          e.run.status === "queued" ? (J(), q(se, { key: 0 }, [
-            o[1] || (o[1] = he("waiting in ComfyUI's queue", -1)),
-            e.run.queuePosition ? (J(), q(se, { key: 0 }, [
-              he(" (position " + oe(e.run.queuePosition) + ")", 1)
+        }, null, 8, L0)) : (U(), q("progress", P0)),
+        H("div", j0, [
+          e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
+            o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
+            e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
+              ge(" (position " + se(e.run.queuePosition) + ")", 1)
             ], 64)) : pe("", !0)
-          ], 64)) : e.run.node ? (J(), q(se, { key: 1 }, [
-            he(oe(e.run.node.title), 1),
-            e.run.max ? (J(), q(se, { key: 0 }, [
-              he(" · " + oe(e.run.value) + "/" + oe(e.run.max), 1)
+          ], 64)) : e.run.node ? (U(), q(oe, { key: 1 }, [
+            ge(se(e.run.node.title), 1),
+            e.run.max ? (U(), q(oe, { key: 0 }, [
+              ge(" · " + se(e.run.value) + "/" + se(e.run.max), 1)
             ], 64)) : pe("", !0)
-          ], 64)) : (J(), q(se, { key: 2 }, [
-            he("starting…")
+          ], 64)) : (U(), q(oe, { key: 2 }, [
+            ge("starting…")
           ], 64)),
-          e.run.done ? (J(), q(se, { key: 3 }, [
-            he(" · " + oe(e.run.done) + " node" + oe(e.run.done === 1 ? "" : "s") + " done", 1)
+          e.run.done ? (U(), q(oe, { key: 3 }, [
+            ge(" · " + se(e.run.done) + " node" + se(e.run.done === 1 ? "" : "s") + " done", 1)
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", B0, oe(e.run.reason), 1)) : pe("", !0),
-      (J(!0), q(se, null, qe(e.run.errors, (l, c) => (J(), q("div", {
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", $0, se(e.run.reason), 1)) : pe("", !0),
+      (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
         key: c,
         class: "cd-run-error",
         "data-test": "run-error"
       }, [
-        l.nodeId ? (J(), q("button", {
+        l.nodeId ? (U(), q("button", {
           key: 0,
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: Hn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: Gn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
-          he(oe(l.title), 1),
-          l.input ? (J(), q(se, { key: 0 }, [
-            he(" · " + oe(l.input), 1)
+          ge(se(l.title), 1),
+          l.input ? (U(), q(oe, { key: 0 }, [
+            ge(" · " + se(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, $0)) : pe("", !0),
-        Y("span", z0, oe((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, B0)) : pe("", !0),
+        H("span", z0, se((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (J(), q("div", U0, [
-        (J(!0), q(se, null, qe(e.run.outputs, (l) => (J(), q("img", {
+      e.run.outputs.length ? (U(), q("div", U0, [
+        (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
           alt: l.filename,
@@ -11664,524 +11714,597 @@ const I0 = ["data-prompt", "data-status"], O0 = { class: "cd-run-head" }, N0 = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, gy = { "data-test": "summary" }, my = ["innerHTML"], _y = { class: "cd-user" }, yy = ["data-skill"], by = { class: "cd-skill" }, wy = ["innerHTML"], ky = {
-  key: 0,
+}, gy = { "data-test": "summary" }, my = ["innerHTML"], _y = { class: "cd-user" }, yy = ["data-skill"], by = { class: "cd-skill" }, wy = ["innerHTML"], ky = ["data-message"], xy = ["disabled", "onClick"], vy = ["disabled", "onClick"], Ay = ["disabled", "onClick"], Ry = {
+  key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, xy = ["src", "alt", "title", "onClick"], Ay = ["href", "title"], vy = {
-  key: 1,
+}, Ey = ["src", "alt", "title", "onClick"], Cy = ["href", "title"], Sy = {
+  key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, Ry = {
-  key: 2,
+}, Dy = {
+  key: 3,
   class: "cd-err"
-}, Ey = ["data-skill"], Cy = { class: "cd-skill" }, Dy = {
+}, Ty = ["data-skill"], Fy = { class: "cd-skill" }, Iy = {
   key: 0,
   class: "cd-typing"
-}, Sy = ["innerHTML"], Ty = {
+}, Oy = ["data-message"], Ny = ["disabled", "onClick"], My = ["disabled", "onClick"], Ly = ["innerHTML"], Py = {
   key: 0,
   class: "cd-err"
-}, Fy = {
+}, jy = {
   key: 1,
   class: "cd-empty"
-}, Iy = {
+}, $y = {
   key: 0,
   class: "cd-hint"
-}, Oy = ["src"], Ny = ["href"], My = {
+}, By = ["src"], zy = ["href"], Uy = {
   key: 2,
+  class: "cd-notice cd-stale",
+  "data-test": "stale-revert"
+}, Wy = { class: "cd-row" }, Jy = {
+  key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, Ly = {
-  key: 3,
+}, qy = {
+  key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, Py = ["title", "data-state"], jy = ["src"], By = ["onClick"], $y = { class: "cd-input" }, zy = ["disabled"], Uy = ["accept"], Wy = ["disabled"], Jy = ["disabled"], qy = {
+}, Hy = ["title", "data-state"], Vy = ["src"], Gy = ["onClick"], Ky = { class: "cd-input" }, Yy = ["disabled"], Xy = ["accept"], Zy = ["disabled"], Qy = ["disabled"], eb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, i = tt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = tt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = tt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = tt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = tt(() => r.connected && !r.outage && n.status === "working"), a = tt(() => r.form.skills), u = tt(() => !!n.config?.api_key_set), d = tt(() => {
-      const j = [...r.sessions];
-      return r.form.session_id && !j.some((C) => C.id === r.form.session_id) && j.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), j;
-    }), m = tt(() => Jp(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), h = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
-    function k(j) {
-      return String(j).split(/(\[[^\]]*\])/).filter((C) => C).map((C) => C.startsWith("[") && C.endsWith("]") ? { mark: !0, text: C.slice(1, -1) } : { mark: !1, text: C });
+    const t = e, n = t.ctl.state, r = t.ctl.ui, i = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), m = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
+      const J = [...r.sessions];
+      return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
+    }), h = Ve(() => Jp(n)), k = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
+    function C(J) {
+      return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
-    function v(j) {
-      j.key === "Enter" && t.ctl.search(), j.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
+    function x(J) {
+      J.key === "Enter" && t.ctl.search(), J.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
     }
-    const D = tt(() => {
-      const j = {};
-      for (const [C, R] of Object.entries(Up(n))) j[C] = R.map((H) => Wp(H, (Ke) => t.ctl.titleOf(Ke)));
-      return j;
-    }), x = (j) => D.value[j] ?? [];
-    function w(j) {
-      (!j || j.type === "click" || j.key === "Escape") && t.ctl.showImage("");
+    const w = Ve(() => {
+      const J = {};
+      for (const [R, S] of Object.entries(Up(n))) J[R] = S.map((Y) => Wp(Y, (at) => t.ctl.titleOf(at)));
+      return J;
+    }), b = (J) => w.value[J] ?? [];
+    function F(J) {
+      (!J || J.type === "click" || J.key === "Escape") && t.ctl.showImage("");
     }
-    const b = /* @__PURE__ */ ei(null);
+    const B = /* @__PURE__ */ ei(null);
     gs(
       () => r.image,
-      (j) => j && xr(() => b.value?.focus())
+      (J) => J && xr(() => B.value?.focus())
     );
-    const F = /* @__PURE__ */ ei(null), z = /* @__PURE__ */ ei(null), B = (j) => {
-      j && (j.scrollTop = j.scrollHeight);
+    const j = /* @__PURE__ */ ei(null), ee = /* @__PURE__ */ ei(null), X = (J) => {
+      J && (J.scrollTop = J.scrollHeight);
     };
     gs(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => xr(() => B(F.value))
+      () => xr(() => X(j.value))
     ), gs(
       () => n.logs.length,
-      () => xr(() => B(z.value))
+      () => xr(() => X(ee.value))
     );
-    function ee(j) {
-      const C = j.target.value;
-      C === "__new__" ? t.ctl.createSession() : C && t.ctl.selectSession(C);
+    function ue(J) {
+      const R = J.target.value;
+      R === "__new__" ? t.ctl.createSession() : R && t.ctl.selectSession(R);
     }
-    function Q(j) {
-      j.key === "Enter" && !j.shiftKey && !j.isComposing && (j.preventDefault(), t.ctl.send());
+    function ne(J) {
+      J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
     }
-    const ae = /* @__PURE__ */ ei(null), ne = [...No, ".md", ".json", ".txt"].join(","), fe = tt(() => r.attachments.some((j) => j.state === "ready")), Ce = tt(() => r.connected && (r.draft.trim() || fe.value));
-    function be(j) {
-      t.ctl.addFiles(j.target.files), j.target.value = "";
+    const de = /* @__PURE__ */ ei(null), De = [...No, ".md", ".json", ".txt"].join(","), ke = Ve(() => r.attachments.some((J) => J.state === "ready")), ve = Ve(() => r.connected && (r.draft.trim() || ke.value));
+    function ct(J) {
+      t.ctl.addFiles(J.target.files), J.target.value = "";
     }
-    function ke(j) {
-      j.dataTransfer?.files?.length && t.ctl.addFiles(j.dataTransfer.files);
+    function W(J) {
+      J.dataTransfer?.files?.length && t.ctl.addFiles(J.dataTransfer.files);
     }
-    function lt(j) {
-      const C = Array.from(j.clipboardData?.files ?? []);
-      C.length && (j.preventDefault(), t.ctl.addFiles(C));
+    function ie(J) {
+      const R = Array.from(J.clipboardData?.files ?? []);
+      R.length && (J.preventDefault(), t.ctl.addFiles(R));
     }
-    const W = (j) => String(j.mime).startsWith("image/");
-    function ie(j) {
-      j.stopPropagation();
+    const le = (J) => String(J.mime).startsWith("image/");
+    function me(J) {
+      J.stopPropagation();
     }
-    return (j, C) => (J(), q("div", {
+    return (J, R) => (U(), q("div", {
       class: "comfyd-panel",
-      onKeydown: ie,
-      onKeyup: ie,
-      onWheel: C[18] || (C[18] = Hn(() => {
+      onKeydown: me,
+      onKeyup: me,
+      onWheel: R[21] || (R[21] = Gn(() => {
       }, ["stop"])),
-      onContextmenu: C[19] || (C[19] = Hn(() => {
+      onContextmenu: R[22] || (R[22] = Gn(() => {
       }, ["stop"])),
-      onDragover: C[20] || (C[20] = Hn(() => {
+      onDragover: R[23] || (R[23] = Gn(() => {
       }, ["prevent", "stop"])),
-      onDrop: Hn(ke, ["prevent", "stop"])
+      onDrop: Gn(W, ["prevent", "stop"])
     }, [
-      Y("div", J0, [
-        Y("span", {
-          class: nt(["cd-dot", s.value]),
+      H("div", J0, [
+        H("span", {
+          class: rt(["cd-dot", s.value]),
           title: o.value
         }, null, 10, q0),
-        Y("select", {
+        H("select", {
           class: "cd-session",
           value: G(r).form.session_id,
           disabled: !G(r).connected || G(r).busy,
-          onChange: ee,
+          onChange: ue,
           "data-test": "session"
         }, [
-          C[21] || (C[21] = Y("option", {
+          R[24] || (R[24] = H("option", {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (J(!0), q(se, null, qe(d.value, (R) => (J(), q("option", {
-            key: R.id,
-            value: R.id
-          }, oe(R.title), 9, V0))), 128)),
-          C[22] || (C[22] = Y("option", { value: "__new__" }, "+ new session", -1))
+          (U(!0), q(oe, null, Ge(g.value, (S) => (U(), q("option", {
+            key: S.id,
+            value: S.id
+          }, se(S.title), 9, V0))), 128)),
+          R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
         ], 40, H0),
-        yn(Y("input", {
+        bn(H("input", {
           class: "cd-search",
-          "onUpdate:modelValue": C[0] || (C[0] = (R) => G(r).searchQuery = R),
+          "onUpdate:modelValue": R[0] || (R[0] = (S) => G(r).searchQuery = S),
           type: "search",
           placeholder: "search sessions…",
           disabled: !G(r).connected,
-          onKeydown: v,
+          onKeydown: x,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
         }, null, 40, G0), [
-          [Un, G(r).searchQuery]
+          [Wn, G(r).searchQuery]
         ]),
-        Y("span", {
-          class: nt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
+        H("span", {
+          class: rt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
-          he(oe(i.value), 1),
-          G(n).queuedTurns ? (J(), q(se, { key: 0 }, [
-            he(" · " + oe(G(n).queuedTurns) + " queued", 1)
+          ge(se(i.value), 1),
+          G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
+            ge(" · " + se(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
         ], 10, K0),
-        Y("button", {
+        H("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: C[1] || (C[1] = (R) => e.ctl.cancel()),
+          onClick: R[1] || (R[1] = (S) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
         }, "■", 8, Y0),
-        Y("button", {
-          class: nt(["cd-btn", { "cd-on": G(r).showSettings }]),
-          onClick: C[2] || (C[2] = (R) => G(r).showSettings = !G(r).showSettings),
+        H("button", {
+          class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
+          onClick: R[2] || (R[2] = (S) => G(r).showSettings = !G(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
-        Y("button", {
-          class: nt(["cd-btn", { "cd-on": G(r).showLog }]),
-          onClick: C[3] || (C[3] = (R) => G(r).showLog = !G(r).showLog),
+        H("button", {
+          class: rt(["cd-btn", { "cd-on": G(r).showLog }]),
+          onClick: R[3] || (R[3] = (S) => G(r).showLog = !G(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (J(), q("div", X0, [
-        G(r).searchHits.length ? pe("", !0) : (J(), q("div", Z0, "nothing found")),
-        (J(!0), q(se, null, qe(G(r).searchHits, (R) => (J(), q("button", {
-          key: R.key,
+      G(r).searchHits ? (U(), q("div", X0, [
+        G(r).searchHits.length ? pe("", !0) : (U(), q("div", Z0, "nothing found")),
+        (U(!0), q(oe, null, Ge(G(r).searchHits, (S) => (U(), q("button", {
+          key: S.key,
           class: "cd-hit",
-          onClick: (H) => e.ctl.openHit(R),
-          "data-session": R.sessionId
+          onClick: (Y) => e.ctl.openHit(S),
+          "data-session": S.sessionId
         }, [
-          Y("b", null, oe(R.title), 1),
-          C[23] || (C[23] = he()),
-          Y("span", ey, oe(R.kind), 1),
-          C[24] || (C[24] = Y("br", null, null, -1)),
-          (J(!0), q(se, null, qe(k(R.snippet), (H, Ke) => (J(), q(se, { key: Ke }, [
-            H.mark ? (J(), q("mark", ty, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
-              he(oe(H.text), 1)
+          H("b", null, se(S.title), 1),
+          R[26] || (R[26] = ge()),
+          H("span", ey, se(S.kind), 1),
+          R[27] || (R[27] = H("br", null, null, -1)),
+          (U(!0), q(oe, null, Ge(C(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
+            Y.mark ? (U(), q("mark", ty, se(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
+              ge(se(Y.text), 1)
             ], 64))
           ], 64))), 128))
         ], 8, Q0))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (J(), q("div", ny, [
-        Y("label", null, [
-          C[25] || (C[25] = he("Provider ", -1)),
-          yn(Y("select", {
-            "onUpdate:modelValue": C[4] || (C[4] = (R) => G(r).form.provider = R),
-            onChange: C[5] || (C[5] = (R) => e.ctl.saveConfig()),
+      G(r).showSettings ? (U(), q("div", ny, [
+        H("label", null, [
+          R[28] || (R[28] = ge("Provider ", -1)),
+          bn(H("select", {
+            "onUpdate:modelValue": R[4] || (R[4] = (S) => G(r).form.provider = S),
+            onChange: R[5] || (R[5] = (S) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (J(!0), q(se, null, qe(G(Qp), (R) => (J(), q("option", {
-              key: R,
-              value: R
-            }, oe(R), 9, ry))), 128))
+            (U(!0), q(oe, null, Ge(G(Qp), (S) => (U(), q("option", {
+              key: S,
+              value: S
+            }, se(S), 9, ry))), 128))
           ], 544), [
-            [Sh, G(r).form.provider]
+            [Th, G(r).form.provider]
           ])
         ]),
-        Y("label", null, [
-          C[26] || (C[26] = he("Model ", -1)),
-          yn(Y("input", {
-            "onUpdate:modelValue": C[6] || (C[6] = (R) => G(r).form.model = R),
-            onChange: C[7] || (C[7] = (R) => e.ctl.saveConfig()),
+        H("label", null, [
+          R[29] || (R[29] = ge("Model ", -1)),
+          bn(H("input", {
+            "onUpdate:modelValue": R[6] || (R[6] = (S) => G(r).form.model = S),
+            onChange: R[7] || (R[7] = (S) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [Un, G(r).form.model]
+            [Wn, G(r).form.model]
           ])
         ]),
-        Y("label", null, [
-          C[27] || (C[27] = he("Base URL ", -1)),
-          yn(Y("input", {
-            "onUpdate:modelValue": C[8] || (C[8] = (R) => G(r).form.base_url = R),
-            onChange: C[9] || (C[9] = (R) => e.ctl.saveConfig()),
+        H("label", null, [
+          R[30] || (R[30] = ge("Base URL ", -1)),
+          bn(H("input", {
+            "onUpdate:modelValue": R[8] || (R[8] = (S) => G(r).form.base_url = S),
+            onChange: R[9] || (R[9] = (S) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [Un, G(r).form.base_url]
+            [Wn, G(r).form.base_url]
           ])
         ]),
-        Y("label", iy, [
-          C[28] || (C[28] = he("System prompt ", -1)),
-          yn(Y("textarea", {
-            "onUpdate:modelValue": C[10] || (C[10] = (R) => G(r).form.system_prompt = R),
+        H("label", iy, [
+          R[31] || (R[31] = ge("System prompt ", -1)),
+          bn(H("textarea", {
+            "onUpdate:modelValue": R[10] || (R[10] = (S) => G(r).form.system_prompt = S),
             rows: "2",
-            onChange: C[11] || (C[11] = (R) => e.ctl.saveConfig()),
+            onChange: R[11] || (R[11] = (S) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [Un, G(r).form.system_prompt]
+            [Wn, G(r).form.system_prompt]
           ])
         ]),
-        Y("label", sy, [
-          C[29] || (C[29] = he("API key ", -1)),
-          Y("span", oy, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Y("span", ly, [
-            yn(Y("input", {
-              "onUpdate:modelValue": C[12] || (C[12] = (R) => G(r).apiKey = R),
+        H("label", sy, [
+          R[32] || (R[32] = ge("API key ", -1)),
+          H("span", oy, se(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", ly, [
+            bn(H("input", {
+              "onUpdate:modelValue": R[12] || (R[12] = (S) => G(r).apiKey = S),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [Un, G(r).apiKey]
+              [Wn, G(r).apiKey]
             ]),
-            Y("button", {
+            H("button", {
               class: "cd-btn",
-              onClick: C[13] || (C[13] = (R) => e.ctl.setApiKey()),
+              onClick: R[13] || (R[13] = (S) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
             }, "set", 8, cy)
           ])
         ])
       ])) : pe("", !0),
-      Y("div", ay, [
-        (J(!0), q(se, null, qe(G(r).skills, (R) => (J(), q("label", {
-          key: R.name,
-          class: nt(["cd-chip", { "cd-on": a.value.includes(R.name) }]),
-          title: R.description
+      H("div", ay, [
+        (U(!0), q(oe, null, Ge(G(r).skills, (S) => (U(), q("label", {
+          key: S.name,
+          class: rt(["cd-chip", { "cd-on": d.value.includes(S.name) }]),
+          title: S.description
         }, [
-          Y("input", {
+          H("input", {
             type: "checkbox",
-            checked: a.value.includes(R.name),
-            onChange: (H) => e.ctl.toggleSkill(R.name, H.target.checked),
-            "data-skill": R.name
+            checked: d.value.includes(S.name),
+            onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
+            "data-skill": S.name
           }, null, 40, fy),
-          he(" " + oe(R.name), 1)
+          ge(" " + se(S.name), 1)
         ], 10, uy))), 128)),
-        G(r).skills.length ? pe("", !0) : (J(), q("span", dy, [
-          he(oe(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
-          !G(r).connected && G(r).offlineReason ? (J(), q(se, { key: 0 }, [
-            he(" (" + oe(G(r).offlineReason) + ")", 1)
+        G(r).skills.length ? pe("", !0) : (U(), q("span", dy, [
+          ge(se(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
+          !G(r).connected && G(r).offlineReason ? (U(), q(oe, { key: 0 }, [
+            ge(" (" + se(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      Y("div", hy, [
-        Y("div", {
+      H("div", hy, [
+        H("div", {
           ref_key: "chat",
-          ref: F,
+          ref: j,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          m.value ? (J(), q("details", py, [
-            Y("summary", gy, [
-              C[30] || (C[30] = Y("b", null, "Summary", -1)),
-              he(" of " + oe(g.value.length) + " earlier turn" + oe(g.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
-              Y("div", {
+          h.value ? (U(), q("details", py, [
+            H("summary", gy, [
+              R[33] || (R[33] = H("b", null, "Summary", -1)),
+              ge(" of " + se(k.value.length) + " earlier turn" + se(k.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
+              H("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Gs)(m.value.content)
+                innerHTML: G(Gs)(h.value.content)
               }, null, 8, my)
             ]),
-            (J(!0), q(se, null, qe(g.value, (R) => (J(), q("div", {
-              key: R.id,
+            (U(!0), q(oe, null, Ge(k.value, (S) => (U(), q("div", {
+              key: S.id,
               class: "cd-turn cd-old"
             }, [
-              Y("div", _y, [
-                C[31] || (C[31] = Y("span", { class: "cd-who" }, "you", -1)),
-                he(oe(R.content), 1)
+              H("div", _y, [
+                R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
+                ge(se(S.content), 1)
               ]),
-              Y("div", {
+              H("div", {
                 class: "cd-replies",
-                style: Dr({ "--cols": Math.max(1, G(oi)(R, a.value).length) })
+                style: Sr({ "--cols": Math.max(1, G(oi)(S, d.value).length) })
               }, [
-                (J(!0), q(se, null, qe(G(oi)(R, a.value), (H) => (J(), q("div", {
-                  key: H.skill,
-                  class: nt(["cd-reply", "cd-" + H.state]),
-                  "data-skill": H.skill
+                (U(!0), q(oe, null, Ge(G(oi)(S, d.value), (Y) => (U(), q("div", {
+                  key: Y.skill,
+                  class: rt(["cd-reply", "cd-" + Y.state]),
+                  "data-skill": Y.skill
                 }, [
-                  Y("div", by, oe(H.skill), 1),
-                  Y("div", {
+                  H("div", by, se(Y.skill), 1),
+                  H("div", {
                     class: "cd-text cd-md",
-                    innerHTML: G(Gs)(H.content)
+                    innerHTML: G(Gs)(Y.content)
                   }, null, 8, wy)
                 ], 10, yy))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
-          (J(!0), q(se, null, qe(h.value, (R) => (J(), q("div", {
-            key: R.pending ? R.clientId : R.id,
+          (U(!0), q(oe, null, Ge(A.value, (S) => (U(), q("div", {
+            key: S.pending ? S.clientId : S.id,
             class: "cd-turn"
           }, [
-            Y("div", {
-              class: nt(["cd-user", { "cd-failed": R.state === "failed", "cd-waiting": R.state === "waiting" }])
+            H("div", {
+              class: rt(["cd-user", { "cd-failed": S.state === "failed", "cd-waiting": S.state === "waiting" }])
             }, [
-              C[32] || (C[32] = Y("span", { class: "cd-who" }, "you", -1)),
-              he(oe(R.content) + " ", 1),
-              R.attachments?.length ? (J(), q("span", ky, [
-                (J(!0), q(se, null, qe(R.attachments, (H) => (J(), q(se, {
-                  key: H.sha256
+              S.pending ? pe("", !0) : (U(), q("span", {
+                key: 0,
+                class: "cd-acts",
+                "data-test": "message-actions",
+                "data-message": S.id
+              }, [
+                H("button", {
+                  class: "cd-act",
+                  disabled: !a.value,
+                  onClick: (Y) => e.ctl.forkFrom(S.id),
+                  "data-test": "fork",
+                  title: "Fork from here: a new session with the history up to this message"
+                }, "fork", 8, xy),
+                H("button", {
+                  class: "cd-act",
+                  disabled: !u.value,
+                  onClick: (Y) => e.ctl.revertTo(S.id),
+                  "data-test": "revert",
+                  title: "Revert to here: hide the later messages (kept in comfyd)"
+                }, "revert", 8, vy),
+                H("button", {
+                  class: "cd-act",
+                  disabled: !u.value,
+                  onClick: (Y) => e.ctl.revertTo(S.id, { canvas: !0 }),
+                  "data-test": "revert-canvas",
+                  title: "Revert to here and put the canvas back as it was before this turn's changes"
+                }, "revert + canvas", 8, Ay)
+              ], 8, ky)),
+              R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
+              ge(se(S.content) + " ", 1),
+              S.attachments?.length ? (U(), q("span", Ry, [
+                (U(!0), q(oe, null, Ge(S.attachments, (Y) => (U(), q(oe, {
+                  key: Y.sha256
                 }, [
-                  W(H) ? (J(), q("img", {
+                  le(Y) ? (U(), q("img", {
                     key: 0,
                     class: "cd-thumb",
-                    src: e.ctl.attachmentUrl(H.sha256),
-                    alt: H.name,
-                    title: H.name + (H.width ? ` · ${H.width}×${H.height}` : ""),
-                    onClick: (Ke) => e.ctl.showImage(e.ctl.attachmentUrl(H.sha256)),
+                    src: e.ctl.attachmentUrl(Y.sha256),
+                    alt: Y.name,
+                    title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
+                    onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, xy)) : (J(), q("a", {
+                  }, null, 8, Ey)) : (U(), q("a", {
                     key: 1,
                     class: "cd-file",
-                    href: e.ctl.attachmentUrl(H.sha256),
+                    href: e.ctl.attachmentUrl(Y.sha256),
                     target: "_blank",
                     rel: "noopener",
-                    title: H.mime,
+                    title: Y.mime,
                     "data-test": "attachment"
-                  }, oe(H.name || H.mime), 9, Ay))
+                  }, se(Y.name || Y.mime), 9, Cy))
                 ], 64))), 128))
               ])) : pe("", !0),
-              R.state === "waiting" ? (J(), q("span", vy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              R.error ? (J(), q("span", Ry, " — " + oe(R.error), 1)) : pe("", !0)
+              S.state === "waiting" ? (U(), q("span", Sy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              S.error ? (U(), q("span", Dy, " — " + se(S.error), 1)) : pe("", !0)
             ], 2),
-            Y("div", {
+            H("div", {
               class: "cd-replies",
-              style: Dr({ "--cols": Math.max(1, G(oi)(R, a.value).length) })
+              style: Sr({ "--cols": Math.max(1, G(oi)(S, d.value).length) })
             }, [
-              (J(!0), q(se, null, qe(G(oi)(R, a.value), (H) => (J(), q("div", {
-                key: H.skill,
-                class: nt(["cd-reply", "cd-" + H.state]),
-                "data-skill": H.skill
+              (U(!0), q(oe, null, Ge(G(oi)(S, d.value), (Y) => (U(), q("div", {
+                key: Y.skill,
+                class: rt(["cd-reply", "cd-" + Y.state]),
+                "data-skill": Y.skill
               }, [
-                Y("div", Cy, [
-                  he(oe(H.skill), 1),
-                  H.state === "streaming" ? (J(), q("span", Dy, "…")) : pe("", !0)
+                H("div", Fy, [
+                  ge(se(Y.skill), 1),
+                  Y.state === "streaming" ? (U(), q("span", Iy, "…")) : pe("", !0),
+                  Y.id ? (U(), q("span", {
+                    key: 1,
+                    class: "cd-acts",
+                    "data-test": "reply-actions",
+                    "data-message": Y.id
+                  }, [
+                    H("button", {
+                      class: "cd-act",
+                      disabled: !a.value,
+                      onClick: (at) => e.ctl.forkFrom(Y.id),
+                      "data-test": "fork",
+                      title: "Fork from here: a new session with the history up to this reply"
+                    }, "fork", 8, Ny),
+                    H("button", {
+                      class: "cd-act",
+                      disabled: !u.value,
+                      onClick: (at) => e.ctl.revertTo(Y.id),
+                      "data-test": "revert",
+                      title: "Revert to here: hide the later messages (kept in comfyd)"
+                    }, "revert", 8, My)
+                  ], 8, Oy)) : pe("", !0)
                 ]),
-                Y("div", {
+                H("div", {
                   class: "cd-text cd-md",
-                  innerHTML: G(Gs)(H.content)
-                }, null, 8, Sy),
-                H.error ? (J(), q("div", Ty, oe(H.error), 1)) : pe("", !0)
-              ], 10, Ey))), 128))
+                  innerHTML: G(Gs)(Y.content)
+                }, null, 8, Ly),
+                Y.error ? (U(), q("div", Py, se(Y.error), 1)) : pe("", !0)
+              ], 10, Ty))), 128))
             ], 4),
-            (J(!0), q(se, null, qe(x(R.id), (H) => (J(), hi(Xc, {
-              key: H.id,
-              run: H,
+            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), hi(Zc, {
+              key: Y.id,
+              run: Y,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (J(!0), q(se, null, qe(x(0), (R) => (J(), hi(Xc, {
-            key: R.id,
-            run: R,
+          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), hi(Zc, {
+            key: S.id,
+            run: S,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (J(), q("div", Fy, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), q("div", jy, se(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        G(r).showLog ? (J(), q("div", {
+        G(r).showLog ? (U(), q("div", {
           key: 0,
           ref_key: "logBox",
-          ref: z,
+          ref: ee,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (J(!0), q(se, null, qe(G(n).logs, (R, H) => (J(), q("div", {
-            key: R.seq + ":" + H,
-            class: nt("cd-l-" + R.level)
+          (U(!0), q(oe, null, Ge(G(n).logs, (S, Y) => (U(), q("div", {
+            key: S.seq + ":" + Y,
+            class: rt("cd-l-" + S.level)
           }, [
-            Y("b", null, oe(R.level), 1),
-            he(" " + oe(R.module), 1),
-            R.skill ? (J(), q(se, { key: 0 }, [
-              he(" [" + oe(R.skill) + "]", 1)
+            H("b", null, se(S.level), 1),
+            ge(" " + se(S.module), 1),
+            S.skill ? (U(), q(oe, { key: 0 }, [
+              ge(" [" + se(S.skill) + "]", 1)
             ], 64)) : pe("", !0),
-            he(": " + oe(R.message), 1)
+            ge(": " + se(S.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (J(), q("div", Iy, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), q("div", $y, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (J(), hi(kd, { to: "body" }, [
-        G(r).image ? (J(), q("div", {
+      (U(), hi(xd, { to: "body" }, [
+        G(r).image ? (U(), q("div", {
           key: 0,
           ref_key: "overlay",
-          ref: b,
+          ref: B,
           class: "comfyd-image-overlay",
           tabindex: "0",
-          onClick: w,
-          onKeydown: w,
+          onClick: F,
+          onKeydown: F,
           "data-test": "image-overlay"
         }, [
-          Y("img", {
+          H("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Oy),
-          Y("a", {
+          }, null, 8, By),
+          H("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: C[14] || (C[14] = Hn(() => {
+            onClick: R[14] || (R[14] = Gn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Ny)
+          }, "open in a new tab", 8, zy)
         ], 544)) : pe("", !0)
       ])),
-      l.value ? (J(), q("div", My, oe(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (J(), q("div", Ly, [
-        (J(!0), q(se, null, qe(G(r).attachments, (R) => (J(), q("span", {
-          key: R.key,
-          class: nt(["cd-chip cd-att", "cd-att-" + R.state]),
-          title: R.error || R.mime,
-          "data-state": R.state
+      G(r).staleRevert ? (U(), q("div", Uy, [
+        ge(se(G(r).staleRevert.message) + " ", 1),
+        H("span", Wy, [
+          H("button", {
+            class: "cd-btn",
+            onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
+            "data-test": "revert-force"
+          }, "restore the canvas anyway"),
+          H("button", {
+            class: "cd-btn",
+            onClick: R[16] || (R[16] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId)),
+            "data-test": "revert-keep-canvas"
+          }, "revert, keep the canvas"),
+          H("button", {
+            class: "cd-btn",
+            onClick: R[17] || (R[17] = (S) => G(r).staleRevert = null),
+            "data-test": "revert-dismiss"
+          }, "dismiss")
+        ])
+      ])) : pe("", !0),
+      l.value ? (U(), q("div", Jy, se(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (U(), q("div", qy, [
+        (U(!0), q(oe, null, Ge(G(r).attachments, (S) => (U(), q("span", {
+          key: S.key,
+          class: rt(["cd-chip cd-att", "cd-att-" + S.state]),
+          title: S.error || S.mime,
+          "data-state": S.state
         }, [
-          R.preview ? (J(), q("img", {
+          S.preview ? (U(), q("img", {
             key: 0,
             class: "cd-chip-thumb",
-            src: R.preview,
+            src: S.preview,
             alt: ""
-          }, null, 8, jy)) : pe("", !0),
-          he(" " + oe(R.name), 1),
-          R.state === "uploading" ? (J(), q(se, { key: 1 }, [
-            he(" …")
+          }, null, 8, Vy)) : pe("", !0),
+          ge(" " + se(S.name), 1),
+          S.state === "uploading" ? (U(), q(oe, { key: 1 }, [
+            ge(" …")
           ], 64)) : pe("", !0),
-          R.error ? (J(), q(se, { key: 2 }, [
-            he(" — " + oe(R.error), 1)
+          S.error ? (U(), q(oe, { key: 2 }, [
+            ge(" — " + se(S.error), 1)
           ], 64)) : pe("", !0),
-          Y("button", {
+          H("button", {
             class: "cd-x",
-            onClick: (H) => e.ctl.removeAttachment(R.key),
+            onClick: (Y) => e.ctl.removeAttachment(S.key),
             title: "Remove"
-          }, "×", 8, By)
-        ], 10, Py))), 128))
+          }, "×", 8, Gy)
+        ], 10, Hy))), 128))
       ])) : pe("", !0),
-      Y("div", $y, [
-        Y("button", {
+      H("div", Ky, [
+        H("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
-          onClick: C[15] || (C[15] = (R) => ae.value?.click()),
+          onClick: R[18] || (R[18] = (S) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, zy),
-        Y("input", {
+        }, "+", 8, Yy),
+        H("input", {
           ref_key: "picker",
-          ref: ae,
+          ref: de,
           type: "file",
           multiple: "",
-          accept: G(ne),
+          accept: G(De),
           style: { display: "none" },
-          onChange: be,
+          onChange: ct,
           "data-test": "file"
-        }, null, 40, Uy),
-        yn(Y("textarea", {
-          "onUpdate:modelValue": C[16] || (C[16] = (R) => G(r).draft = R),
+        }, null, 40, Xy),
+        bn(H("textarea", {
+          "onUpdate:modelValue": R[19] || (R[19] = (S) => G(r).draft = S),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
           disabled: !G(r).connected,
-          onKeydown: Q,
-          onPaste: lt,
+          onKeydown: ne,
+          onPaste: ie,
           "data-test": "input"
-        }, null, 40, Wy), [
-          [Un, G(r).draft]
+        }, null, 40, Zy), [
+          [Wn, G(r).draft]
         ]),
-        Y("button", {
+        H("button", {
           class: "cd-btn cd-send",
-          disabled: !Ce.value,
-          onClick: C[17] || (C[17] = (R) => e.ctl.send()),
+          disabled: !ve.value,
+          onClick: R[20] || (R[20] = (S) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Jy)
+        }, "send", 8, Qy)
       ])
     ], 32));
   }
-}, Hy = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", Vy = "comfyd.canvas", Gy = 1500;
-function Zc() {
+}, tb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", nb = "comfyd.canvas", rb = 1500;
+function Qc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
 function mo(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Ky(e) {
-  const t = Zc();
+function ib(e) {
+  const t = Qc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Zc();
-    (i || ++n > Gy) && (clearInterval(r), i ? e(i, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Qc();
+    (i || ++n > rb) && (clearInterval(r), i ? e(i, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Yy({ app: e, api: t }, n) {
-  const r = new Wh({
+function sb({ app: e, api: t }, n) {
+  const r = new Jh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12207,15 +12330,15 @@ function Yy({ app: e, api: t }, n) {
     },
     hasFocus: () => document.hasFocus(),
     log: mo,
-    isPanelNode: fc
+    isPanelNode: dc
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Mh,
-    reactive: vo,
-    component: qy,
-    css: Hy,
+    createApp: Lh,
+    reactive: Ao,
+    component: eb,
+    css: tb,
     document,
     log: mo,
     // Runs and their outputs come through the package's routes on
@@ -12240,7 +12363,7 @@ function Yy({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), Op({ app: e, document }), i.start());
   };
   e.registerExtension({
-    name: Vy,
+    name: nb,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
@@ -12249,8 +12372,8 @@ function Yy({ app: e, api: t }, n) {
       a?.name === uo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      fc(c) && dg(c, s);
+      dc(c) && dg(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Ky(Yy);
+ib(sb);

@@ -326,6 +326,38 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.match(ex.data.content, /\*\*Summary\*\*/);
   });
 
+  it("forks and reverts sessions, lists checkpoints, with clear errors", async () => {
+    const cs = await call(client, "create_session", { title: "gull study", config: { provider: "echo", active_skills: ["graph-doctor"] } });
+    const sid = cs.data.session.id;
+    for (const text of ["a gull on a post", "a tern over the dunes"]) {
+      const r = await call(client, "send_message", { session_id: sid, content: text });
+      assert.equal(r.isError, false, r.text);
+    }
+    const ex = JSON.parse((await call(client, "export_session", { session_id: sid, format: "EXPORT_FORMAT_JSON" })).data.content);
+    const ids = ex.messages.map((m) => m.id);
+    assert.equal(ids.length, 4);
+    const fk = await call(client, "fork_session", { session_id: sid, message_id: ids[1] });
+    assert.equal(fk.isError, false, fk.text);
+    assert.equal(fk.data.messages_copied, 2);
+    assert.equal(fk.data.session.parent_id, sid);
+    assert.equal(fk.data.session.title, "gull study (fork)");
+    const rv = await call(client, "revert_session", { session_id: sid, message_id: ids[1], restore_canvas: true });
+    assert.equal(rv.isError, false, rv.text);
+    assert.equal(rv.data.messages_hidden, 2);
+    assert.equal(rv.data.session.message_count, 2);
+    const cps = await call(client, "list_checkpoints", { session_id: sid });
+    assert.equal(cps.isError, false, cps.text);
+    assert.deepEqual(cps.data.checkpoints ?? [], []);
+    const other = await call(client, "revert_session", { session_id: fk.data.session.id, message_id: ids[0] });
+    assert.equal(other.isError, true);
+    assert.equal(other.data.code, "INVALID_ARGUMENT", other.text);
+    assert.match(other.text, /belongs to another session/);
+    const gone = await call(client, "fork_session", { session_id: sid, message_id: ids[3] });
+    assert.equal(gone.isError, true);
+    assert.equal(gone.data.code, "NOT_FOUND", gone.text);
+    assert.match(gone.text, /hidden by a revert/);
+  });
+
   it("closing ends the session: the bridge forgets it (404)", async () => {
     const id = transport.sessionId;
     await transport.terminateSession();

@@ -91,6 +91,29 @@ describe("the canvas executor in the stock frontend", () => {
     await until(async () => (await graphOf(page)).nodes.length === 7, "the patch to be redone");
   });
 
+  it("applies a load with undo_step (a session revert's canvas restore) into the open workflow as one Ctrl+Z", async () => {
+    await batch([{ type: "clear_graph" }]);
+    const r = await batch(txt2imgCommands());
+    expect(r.body.ok).toBe(true);
+    const checkpoint = await graphOf(page);
+    const path = await page.evaluate(() => window.comfyAPI.app.app.extensionManager.workflow.activeWorkflow?.path ?? "");
+    const removed = await batch([{ type: "remove_node", node_id: r.body.refs.save }, { type: "remove_node", node_id: r.body.refs.decode }]);
+    expect(removed.body.ok).toBe(true);
+    expect((await graphOf(page)).nodes).toHaveLength(5);
+    const l = await bridge("POST", "/comfy/graph/load", { canvas_id: await canvasIdOf(page), workflow_json: JSON.stringify(checkpoint), undo_step: true });
+    expect(l.status, JSON.stringify(l.body)).toBe(200);
+    const wf = await graphOf(page);
+    expect(nodeTypes(wf)).toEqual(TXT2IMG_TYPES);
+    expect(linkShapes(wf)).toEqual(linkShapes(checkpoint));
+    // Still the same open workflow, and one undo step takes the restore back.
+    expect(await page.evaluate(() => window.comfyAPI.app.app.extensionManager.workflow.activeWorkflow?.path ?? "")).toBe(path);
+    await page.mouse.click(700, 860);
+    await page.keyboard.press("Control+z");
+    await until(async () => (await graphOf(page)).nodes.length === 5, "the restore to be undone");
+    await page.keyboard.press("Control+y");
+    await until(async () => (await graphOf(page)).nodes.length === 7, "the restore to be redone");
+  });
+
   it("two callers on one base revision: the rebased patch is one undo step of its own", async () => {
     await batch([{ type: "clear_graph" }]);
     const built = await batch(txt2imgCommands());

@@ -291,4 +291,36 @@ describe("the agent panel node", () => {
     await page.reload({ waitUntil: "domcontentloaded" });
     await until(async () => (await panel().locator("img[data-test=attachment]").count()) === 1, "the attachment after a reload", 30000);
   });
+
+  it("reverts to a reply (later turns go) and forks from a message into a new session", async () => {
+    const turns = () => panel().locator(".cd-turn");
+    await until(async () => (await status()).startsWith("idle"), "an idle session");
+    const before = (await replies()).length;
+    await send("one more turn, to be reverted");
+    await waitIdleWithReplies(before + 1);
+    const sid = (await panelWidgets()).session_id;
+
+    // Revert to the last reply of the turn before: the new turn goes.
+    const reply = turns().nth(before - 1).locator(".cd-reply").last();
+    await reply.hover();
+    await reply.locator("[data-test=reply-actions] [data-test=revert]").click();
+    await until(async () => (await replies()).length === before, "the reverted turn to go");
+    expect((await replies()).at(-1)).toHaveLength(SKILLS.length);
+    expect(await panel().locator("[data-test=notice]").innerText()).toMatch(/later message\(s\) hidden/);
+    // The core agrees, and says so after a reload too.
+    await page.reload({ waitUntil: "domcontentloaded" });
+    await until(async () => (await replies()).length === before && (await status()).startsWith("idle"), "the reverted history after a reload", 30000);
+
+    // Fork from the first user message: a new session holding just it.
+    const first = turns().first().locator(".cd-user");
+    await first.hover();
+    await first.locator("[data-test=fork]").click();
+    await until(async () => {
+      const w = await panelWidgets();
+      return w.session_id && w.session_id !== sid ? w.session_id : null;
+    }, "the panel to open the fork");
+    await until(async () => (await turns().count()) === 1 && (await replies())[0].length === 0, "the fork's one message");
+    expect(await panel().locator("[data-test=session] option:checked").innerText()).toMatch(/\(fork\)$/);
+    await page.screenshot({ path: join(env().artifacts, "panel-fork.png") });
+  });
 });

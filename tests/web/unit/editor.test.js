@@ -378,6 +378,37 @@ describe("queue and load", () => {
     await flush();
     expect(s.ofType("load_result")[1]).toMatchObject({ ok: false, workflow_json: "" });
   });
+
+  it("applies a load with undo_step (a revert's checkpoint) into the open graph as one undo step", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 3, commands: txt2imgBatch(), mode: "BATCH_MODE_ATOMIC" });
+    await flush();
+    expect(nodesOf(env.graph)).toHaveLength(7);
+    const checkpoint = { ...env.graph.serialize() };
+    s.receive({ type: "patch", request_id: 4, commands: [{ type: "remove_node", node_id: 7 }, { type: "remove_node", node_id: 6 }], mode: "BATCH_MODE_ATOMIC" });
+    await flush();
+    expect(nodesOf(env.graph)).toHaveLength(5);
+    let loaded = 0;
+    env.app.loadGraphData = async () => {
+      loaded++;
+    };
+    const before = env.app.tracker.undoQueue.length;
+    s.receive({ type: "load", request_id: 13, workflow_json: JSON.stringify(checkpoint), undo_step: true });
+    await flush();
+    const r = s.ofType("load_result").at(-1);
+    expect(r).toMatchObject({ request_id: 13, ok: true });
+    expect(JSON.parse(r.workflow_json).nodes).toHaveLength(7);
+    expect(nodesOf(env.graph)).toHaveLength(7);
+    // Not a workflow load: the open workflow's graph, one more undo step.
+    expect(loaded).toBe(0);
+    expect(env.app.tracker.undoQueue).toHaveLength(before + 1);
+    // The restore is the core's, not reported back as the user's edit.
+    env.timers.advance(5000);
+    expect(s.ofType("user_edit")).toHaveLength(0);
+    env.app.tracker.undo();
+    expect(nodesOf(env.graph)).toHaveLength(5);
+  });
 });
 
 describe("user edits and focus", () => {

@@ -168,6 +168,27 @@ describe("session store", () => {
     expect(s.turns.map((t) => t.id)).toEqual([10, 12]);
   });
 
+  it("drops what a revert hid: later turns, later replies of a kept turn, later summaries", () => {
+    applyEvent(s, sync(1, {
+      history: [
+        { id: 10, role: "ROLE_USER", content: "first", state: "MESSAGE_STATE_DONE" },
+        { id: 11, role: "ROLE_ASSISTANT", turn_id: 10, skill: "a", content: "A1", state: "MESSAGE_STATE_DONE" },
+        { id: 12, role: "ROLE_ASSISTANT", turn_id: 10, skill: "b", content: "B1", state: "MESSAGE_STATE_DONE" },
+        { id: 13, role: "ROLE_SYSTEM", kind: "MESSAGE_KIND_SUMMARY", covers_to: 12, content: "sum" },
+        { id: 14, role: "ROLE_USER", content: "second", state: "MESSAGE_STATE_DONE" },
+        { id: 15, role: "ROLE_ASSISTANT", turn_id: 14, skill: "a", content: "A2", state: "MESSAGE_STATE_DONE" },
+      ],
+    }));
+    expect(s.turns.map((t) => t.id)).toEqual([10, 14]);
+    expect(applyEvent(s, ev("reverted", 2, { to_message_id: 11, messages_hidden: 4, restored: [{ canvas_id: "tab-1" }] }))).toBe(true);
+    expect(s.turns.map((t) => t.id)).toEqual([10]);
+    expect(columnsOf(s.turns[0], ["a", "b"]).map((r) => r.content)).toEqual(["A1"]);
+    expect(s.summaries).toEqual([]);
+    expect(s.logs.at(-1).message).toMatch(/reverted to message 11: 4 later message\(s\) hidden; canvas tab-1 restored/);
+    // A replay of the same event changes nothing.
+    expect(applyEvent(s, ev("reverted", 2, { to_message_id: 11 }))).toBe(false);
+  });
+
   it("normalises enum spellings", () => {
     expect(shortEnum("SESSION_STATUS_WORKING", "SESSION_STATUS_")).toBe("working");
     expect(shortEnum("idle", "SESSION_STATUS_")).toBe("idle");
@@ -277,6 +298,47 @@ describe("panel controller", () => {
     await p2;
     expect(env.ctl.ui.searchHits).toBe(null);
     expect(env.ctl.ui.notice).toMatch(/^search: .*unbalanced quote/);
+  });
+
+  it("forks from a message into a new session it opens, and reverts with the canvas, offering to force after STALE_REVISION", async () => {
+    const env = setup({ session_id: "s1" });
+    const s = await opened(env);
+    const p = env.ctl.forkFrom(11);
+    await flush();
+    const fk = s.sent.filter((m) => m.event === "fork").at(-1);
+    expect(fk.data).toEqual({ session_id: "s1", message_id: 11 });
+    s.receive({ event: "forked", request_id: fk.request_id, data: { session: { id: "s2", title: "t (fork)" }, messages_copied: 2 } });
+    await flush();
+    answer(s, "list", { sessions: [{ id: "s2", title: "t (fork)" }, { id: "s1", title: "t" }] });
+    await p;
+    expect(env.ctl.ui.form.session_id).toBe("s2");
+    expect(env.saved.session_id).toBe("s2");
+    expect(s.sent.filter((m) => m.event === "join").at(-1).data.session_id).toBe("s2");
+    expect(env.ctl.ui.notice).toMatch(/forked into "t \(fork\)" \(2 message/);
+
+    const r1 = env.ctl.revertTo(14, { canvas: true });
+    await flush();
+    const rv = s.sent.filter((m) => m.event === "revert").at(-1);
+    expect(rv.data).toEqual({ session_id: "s2", message_id: 14, restore_canvas: true, force: false });
+    s.receive({ event: "error", request_id: rv.request_id, data: { code: "FAILED_PRECONDITION", message: "STALE_REVISION: canvas tab-1 is at revision 9, not 7 (the session's last change) since: user moved #3 KSampler. Revert with force ..." } });
+    await r1;
+    expect(env.ctl.ui.staleRevert).toEqual({ messageId: 14, message: expect.stringMatching(/user moved #3 KSampler/) });
+    const r2 = env.ctl.revertTo(14, { canvas: true, force: true });
+    await flush();
+    const rv2 = s.sent.filter((m) => m.event === "revert").at(-1);
+    expect(rv2.data).toMatchObject({ message_id: 14, restore_canvas: true, force: true });
+    s.receive({ event: "revert_result", request_id: rv2.request_id, data: { messages_hidden: 3, notice: "3 later message(s) hidden (kept stored); canvas restored to its checkpoint" } });
+    await r2;
+    expect(env.ctl.ui.staleRevert).toBe(null);
+    expect(env.ctl.ui.notice).toMatch(/canvas restored/);
+    // Any other refusal is a notice, not an offer to force.
+    const r3 = env.ctl.revertTo(99);
+    await flush();
+    const rv3 = s.sent.filter((m) => m.event === "revert").at(-1);
+    s.receive({ event: "error", request_id: rv3.request_id, data: { code: "NOT_FOUND", message: "message 99 not found" } });
+    await r3;
+    expect(env.ctl.ui.staleRevert).toBe(null);
+    expect(env.ctl.ui.notice).toBe("revert: message 99 not found");
   });
 
   it("lists skills and sessions when connected", async () => {

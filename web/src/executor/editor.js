@@ -519,8 +519,15 @@ export class EditorClient {
     if (!error) {
       this.busy++;
       try {
-        // Into the open workflow, so the tab keeps this canvas.
-        await this.d.app.loadGraphData(wf, true, true, this.activeWorkflow() ?? undefined);
+        if (m.undo_step) {
+          // A session revert restoring a checkpoint: the open workflow's
+          // graph takes it as one undo step (Ctrl+Z brings the canvas back).
+          const graph = this.d.app.rootGraph ?? this.d.app.graph;
+          inUndoStep(this.d.app, () => graph.configure(wf));
+        } else {
+          // Into the open workflow, so the tab keeps this canvas.
+          await this.d.app.loadGraphData(wf, true, true, this.activeWorkflow() ?? undefined);
+        }
         ok = true;
       } catch (e) {
         error = `loading failed: ${e?.message ?? e}`;

@@ -104,6 +104,10 @@ export class PanelController {
       showSettings: false,
       showLog: false,
       notice: "",
+      // A revert with the canvas refused because the canvas changed since
+      // the agent's change: {messageId, message} (the core's sentence,
+      // listing those changes), offering to restore anyway.
+      staleRevert: null,
       draft: "",
       busy: false,
       offlineReason: "", // why the bridge cannot be reached (the supervisor's word)
@@ -562,6 +566,41 @@ export class PanelController {
   /** The URL of a bridge path reached through ComfyUI's server. */
   url(path) {
     return this.d.apiUrl ? this.d.apiUrl(path) : `/api${path}`;
+  }
+
+  /** A new session from this message on (ForkSession), then opens it. */
+  async forkFrom(messageId) {
+    const sid = this.ui.form.session_id;
+    if (!sid || !messageId) return;
+    try {
+      const r = await this.client.request("fork", { session_id: sid, message_id: messageId });
+      const id = r.session?.id;
+      if (!id) throw new Error("the core answered without a session id");
+      this.selectSession(String(id));
+      await this.refreshSessions();
+      this.ui.notice = `forked into "${r.session.title}" (${Number(r.messages_copied) || 0} message(s) copied)`;
+    } catch (e) {
+      this.ui.notice = `fork: ${e.message}`;
+    }
+  }
+
+  /**
+   * Takes the session back to this message (RevertSession): later
+   * messages are hidden; with canvas, the canvas goes back to its
+   * checkpoint too. A canvas the user changed since is refused with the
+   * list of changes (staleRevert) until asked again with force.
+   */
+  async revertTo(messageId, { canvas = false, force = false } = {}) {
+    const sid = this.ui.form.session_id;
+    if (!sid || !messageId) return;
+    this.ui.staleRevert = null;
+    try {
+      const r = await this.client.request("revert", { session_id: sid, message_id: messageId, restore_canvas: canvas, force });
+      this.ui.notice = String(r.notice ?? "");
+    } catch (e) {
+      if (canvas && /^STALE_REVISION/.test(e.message)) this.ui.staleRevert = { messageId, message: e.message };
+      else this.ui.notice = `revert: ${e.message}`;
+    }
   }
 
   async cancel() {

@@ -129,6 +129,7 @@ function applyMessage(s, m) {
   } else if (role === "assistant" || role === "tool") {
     const t = ensureTurn(s, m.turn_id);
     const r = ensureReply(t, m.skill);
+    r.id = Number(m.id) || r.id || 0;
     r.content = String(m.content ?? "");
     r.state = state || "done";
     r.error = String(m.error ?? "");
@@ -203,7 +204,7 @@ export function applyEvent(s, ev) {
 
   if (name === "run_update") return applyRun(s, d.run, { workingTurn: s.status === "working" ? s.workingTurn : 0 });
 
-  if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(name)) {
+  if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(name)) {
     if (name === "configured" && d.session) applySession(s, d.session);
     return false;
   }
@@ -281,6 +282,25 @@ export function applyEvent(s, ev) {
       noteToolResult(s, d.turn_id, d.result_json);
       pushLog(s, { seq, level: d.ok ? "INFO" : "WARN", module: "tool", skill: String(d.skill ?? ""), message: `${d.call_id ?? ""} -> ${String(d.result_json ?? "").slice(0, 300)}` });
       return true;
+    case "reverted": {
+      // RevertSession: the messages after to_message_id are hidden (kept in
+      // the core, out of the history); their turns and replies go.
+      const to = Number(d.to_message_id) || 0;
+      if (!to) return false;
+      s.turns = s.turns.filter((t) => t.pending || t.id <= to);
+      for (const t of s.turns) {
+        for (const k of [...t.order]) {
+          if ((t.replies[k].id || 0) > to) {
+            delete t.replies[k];
+            t.order.splice(t.order.indexOf(k), 1);
+          }
+        }
+      }
+      s.summaries = s.summaries.filter((x) => x.id <= to);
+      const restored = Array.isArray(d.restored) ? d.restored.map((r) => r.canvas_id).join(", ") : "";
+      pushLog(s, { seq, level: "INFO", module: "session", skill: "", message: `reverted to message ${to}: ${Number(d.messages_hidden) || 0} later message(s) hidden${restored ? `; canvas ${restored} restored` : ""}` });
+      return true;
+    }
     case "graph_changed":
       pushLog(s, { seq, level: "INFO", module: "graph", skill: "", message: `${d.canvas_id ?? ""} r${d.revision ?? ""}: ${d.summary ?? ""}` });
       return true;

@@ -4330,8 +4330,12 @@ type LoadRequest struct {
 	WorkflowJson   string `protobuf:"bytes,3,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
 	IdempotencyKey string `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	TimeoutMs      uint32 `protobuf:"varint,5,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Apply the workflow into the tab's open workflow as one undo step (a
+	// session revert restoring a canvas checkpoint), instead of loading it
+	// as a workflow (which starts the tab's undo history anew).
+	UndoStep      bool `protobuf:"varint,6,opt,name=undo_step,json=undoStep,proto3" json:"undo_step,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LoadRequest) Reset() {
@@ -4397,6 +4401,13 @@ func (x *LoadRequest) GetTimeoutMs() uint32 {
 		return x.TimeoutMs
 	}
 	return 0
+}
+
+func (x *LoadRequest) GetUndoStep() bool {
+	if x != nil {
+		return x.UndoStep
+	}
+	return false
 }
 
 // LoadResponse is the canvas after loading.
@@ -4854,10 +4865,13 @@ func (x *EditorQueueRequest) GetPromptOnly() bool {
 
 // EditorLoadRequest asks the tab to load a workflow.
 type EditorLoadRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	WorkflowJson  string                 `protobuf:"bytes,2,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
-	DeadlineMs    int64                  `protobuf:"varint,3,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	RequestId    uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	WorkflowJson string                 `protobuf:"bytes,2,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
+	DeadlineMs   int64                  `protobuf:"varint,3,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	// LoadRequest.undo_step: configure the open workflow's graph as one undo
+	// step rather than load a workflow.
+	UndoStep      bool `protobuf:"varint,4,opt,name=undo_step,json=undoStep,proto3" json:"undo_step,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4911,6 +4925,13 @@ func (x *EditorLoadRequest) GetDeadlineMs() int64 {
 		return x.DeadlineMs
 	}
 	return 0
+}
+
+func (x *EditorLoadRequest) GetUndoStep() bool {
+	if x != nil {
+		return x.UndoStep
+	}
+	return false
 }
 
 // Attached confirms the attachment.
@@ -6149,14 +6170,15 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\fSaveResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x04R\brevision\x12\x14\n" +
-	"\x05bytes\x18\x03 \x01(\x04R\x05bytes\"\xab\x01\n" +
+	"\x05bytes\x18\x03 \x01(\x04R\x05bytes\"\xc8\x01\n" +
 	"\vLoadRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12#\n" +
 	"\rworkflow_json\x18\x03 \x01(\tR\fworkflowJson\x12'\n" +
 	"\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\x05 \x01(\rR\ttimeoutMs\"\x82\x01\n" +
+	"timeout_ms\x18\x05 \x01(\rR\ttimeoutMs\x12\x1b\n" +
+	"\tundo_step\x18\x06 \x01(\bR\bundoStep\"\x82\x01\n" +
 	"\fLoadResponse\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x04R\brevision\x12\x1d\n" +
@@ -6193,13 +6215,14 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\vdeadline_ms\x18\x03 \x01(\x03R\n" +
 	"deadlineMs\x12\x1f\n" +
 	"\vprompt_only\x18\x04 \x01(\bR\n" +
-	"promptOnly\"x\n" +
+	"promptOnly\"\x95\x01\n" +
 	"\x11EditorLoadRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12#\n" +
 	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\x12\x1f\n" +
 	"\vdeadline_ms\x18\x03 \x01(\x03R\n" +
-	"deadlineMs\"C\n" +
+	"deadlineMs\x12\x1b\n" +
+	"\tundo_step\x18\x04 \x01(\bR\bundoStep\"C\n" +
 	"\bAttached\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x04R\brevision\"\xa1\x02\n" +

@@ -615,7 +615,11 @@ type Session struct {
 	Archived bool `protobuf:"varint,12,opt,name=archived,proto3" json:"archived,omitempty"`
 	// Messages with an id up to this one are compacted: a summary stands for
 	// them in the model's context (0: none).
-	CompactedTo   uint64 `protobuf:"varint,13,opt,name=compacted_to,json=compactedTo,proto3" json:"compacted_to,omitempty"`
+	CompactedTo uint64 `protobuf:"varint,13,opt,name=compacted_to,json=compactedTo,proto3" json:"compacted_to,omitempty"`
+	// A fork: the session it was made from (empty: not a fork) and the
+	// message of it the fork was made at.
+	ParentId      string `protobuf:"bytes,14,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
+	ForkPoint     uint64 `protobuf:"varint,15,opt,name=fork_point,json=forkPoint,proto3" json:"fork_point,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -737,6 +741,20 @@ func (x *Session) GetArchived() bool {
 func (x *Session) GetCompactedTo() uint64 {
 	if x != nil {
 		return x.CompactedTo
+	}
+	return 0
+}
+
+func (x *Session) GetParentId() string {
+	if x != nil {
+		return x.ParentId
+	}
+	return ""
+}
+
+func (x *Session) GetForkPoint() uint64 {
+	if x != nil {
+		return x.ForkPoint
 	}
 	return 0
 }
@@ -2297,6 +2315,7 @@ type SessionEvent struct {
 	//	*SessionEvent_ToolCall
 	//	*SessionEvent_ToolResult
 	//	*SessionEvent_GraphChanged
+	//	*SessionEvent_Reverted
 	Kind          isSessionEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2450,6 +2469,15 @@ func (x *SessionEvent) GetGraphChanged() *GraphChanged {
 	return nil
 }
 
+func (x *SessionEvent) GetReverted() *SessionReverted {
+	if x != nil {
+		if x, ok := x.Kind.(*SessionEvent_Reverted); ok {
+			return x.Reverted
+		}
+	}
+	return nil
+}
+
 type isSessionEvent_Kind interface {
 	isSessionEvent_Kind()
 }
@@ -2494,6 +2522,10 @@ type SessionEvent_GraphChanged struct {
 	GraphChanged *GraphChanged `protobuf:"bytes,19,opt,name=graph_changed,json=graphChanged,proto3,oneof"`
 }
 
+type SessionEvent_Reverted struct {
+	Reverted *SessionReverted `protobuf:"bytes,20,opt,name=reverted,proto3,oneof"`
+}
+
 func (*SessionEvent_SyncState) isSessionEvent_Kind() {}
 
 func (*SessionEvent_StatusUpdate) isSessionEvent_Kind() {}
@@ -2513,6 +2545,8 @@ func (*SessionEvent_ToolCall) isSessionEvent_Kind() {}
 func (*SessionEvent_ToolResult) isSessionEvent_Kind() {}
 
 func (*SessionEvent_GraphChanged) isSessionEvent_Kind() {}
+
+func (*SessionEvent_Reverted) isSessionEvent_Kind() {}
 
 // SyncState is a full snapshot; later events continue from its seq.
 type SyncState struct {
@@ -3206,6 +3240,69 @@ func (x *GraphChanged) GetSummary() string {
 	return ""
 }
 
+// SessionReverted tells that the messages after to_message_id were hidden
+// (RevertSession): a client drops them from its view.
+type SessionReverted struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ToMessageId    uint64                 `protobuf:"varint,1,opt,name=to_message_id,json=toMessageId,proto3" json:"to_message_id,omitempty"`
+	MessagesHidden uint32                 `protobuf:"varint,2,opt,name=messages_hidden,json=messagesHidden,proto3" json:"messages_hidden,omitempty"`
+	// The canvases restored to a checkpoint with the revert.
+	Restored      []*CanvasRestore `protobuf:"bytes,3,rep,name=restored,proto3" json:"restored,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionReverted) Reset() {
+	*x = SessionReverted{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionReverted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionReverted) ProtoMessage() {}
+
+func (x *SessionReverted) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionReverted.ProtoReflect.Descriptor instead.
+func (*SessionReverted) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *SessionReverted) GetToMessageId() uint64 {
+	if x != nil {
+		return x.ToMessageId
+	}
+	return 0
+}
+
+func (x *SessionReverted) GetMessagesHidden() uint32 {
+	if x != nil {
+		return x.MessagesHidden
+	}
+	return 0
+}
+
+func (x *SessionReverted) GetRestored() []*CanvasRestore {
+	if x != nil {
+		return x.Restored
+	}
+	return nil
+}
+
 // CancelRequest stops the current turn.
 type CancelRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -3218,7 +3315,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[37]
+	mi := &file_comfyd_v1_session_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3230,7 +3327,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[37]
+	mi := &file_comfyd_v1_session_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3243,7 +3340,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CancelRequest) GetSessionId() string {
@@ -3273,7 +3370,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[38]
+	mi := &file_comfyd_v1_session_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3285,7 +3382,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[38]
+	mi := &file_comfyd_v1_session_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3298,7 +3395,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CancelResponse) GetCancelled() bool {
@@ -3325,7 +3422,7 @@ type CompactSessionRequest struct {
 
 func (x *CompactSessionRequest) Reset() {
 	*x = CompactSessionRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[39]
+	mi := &file_comfyd_v1_session_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3337,7 +3434,7 @@ func (x *CompactSessionRequest) String() string {
 func (*CompactSessionRequest) ProtoMessage() {}
 
 func (x *CompactSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[39]
+	mi := &file_comfyd_v1_session_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3350,7 +3447,7 @@ func (x *CompactSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompactSessionRequest.ProtoReflect.Descriptor instead.
 func (*CompactSessionRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CompactSessionRequest) GetSessionId() string {
@@ -3377,7 +3474,7 @@ type CompactSessionResponse struct {
 
 func (x *CompactSessionResponse) Reset() {
 	*x = CompactSessionResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[40]
+	mi := &file_comfyd_v1_session_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3389,7 +3486,7 @@ func (x *CompactSessionResponse) String() string {
 func (*CompactSessionResponse) ProtoMessage() {}
 
 func (x *CompactSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[40]
+	mi := &file_comfyd_v1_session_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3402,7 +3499,7 @@ func (x *CompactSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompactSessionResponse.ProtoReflect.Descriptor instead.
 func (*CompactSessionResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CompactSessionResponse) GetCompacted() bool {
@@ -3451,7 +3548,7 @@ type SearchSessionsRequest struct {
 
 func (x *SearchSessionsRequest) Reset() {
 	*x = SearchSessionsRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[41]
+	mi := &file_comfyd_v1_session_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3463,7 +3560,7 @@ func (x *SearchSessionsRequest) String() string {
 func (*SearchSessionsRequest) ProtoMessage() {}
 
 func (x *SearchSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[41]
+	mi := &file_comfyd_v1_session_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3476,7 +3573,7 @@ func (x *SearchSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchSessionsRequest.ProtoReflect.Descriptor instead.
 func (*SearchSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SearchSessionsRequest) GetQuery() string {
@@ -3528,7 +3625,7 @@ type SearchHit struct {
 
 func (x *SearchHit) Reset() {
 	*x = SearchHit{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[42]
+	mi := &file_comfyd_v1_session_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3540,7 +3637,7 @@ func (x *SearchHit) String() string {
 func (*SearchHit) ProtoMessage() {}
 
 func (x *SearchHit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[42]
+	mi := &file_comfyd_v1_session_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3553,7 +3650,7 @@ func (x *SearchHit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchHit.ProtoReflect.Descriptor instead.
 func (*SearchHit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SearchHit) GetKind() SearchHitKind {
@@ -3622,7 +3719,7 @@ type SearchSessionsResponse struct {
 
 func (x *SearchSessionsResponse) Reset() {
 	*x = SearchSessionsResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[43]
+	mi := &file_comfyd_v1_session_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3634,7 +3731,7 @@ func (x *SearchSessionsResponse) String() string {
 func (*SearchSessionsResponse) ProtoMessage() {}
 
 func (x *SearchSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[43]
+	mi := &file_comfyd_v1_session_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3647,7 +3744,7 @@ func (x *SearchSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchSessionsResponse.ProtoReflect.Descriptor instead.
 func (*SearchSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SearchSessionsResponse) GetHits() []*SearchHit {
@@ -3669,7 +3766,7 @@ type ExportSessionRequest struct {
 
 func (x *ExportSessionRequest) Reset() {
 	*x = ExportSessionRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[44]
+	mi := &file_comfyd_v1_session_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3681,7 +3778,7 @@ func (x *ExportSessionRequest) String() string {
 func (*ExportSessionRequest) ProtoMessage() {}
 
 func (x *ExportSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[44]
+	mi := &file_comfyd_v1_session_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3694,7 +3791,7 @@ func (x *ExportSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSessionRequest.ProtoReflect.Descriptor instead.
 func (*ExportSessionRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ExportSessionRequest) GetSessionId() string {
@@ -3725,7 +3822,7 @@ type ExportSessionResponse struct {
 
 func (x *ExportSessionResponse) Reset() {
 	*x = ExportSessionResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[45]
+	mi := &file_comfyd_v1_session_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3737,7 +3834,7 @@ func (x *ExportSessionResponse) String() string {
 func (*ExportSessionResponse) ProtoMessage() {}
 
 func (x *ExportSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[45]
+	mi := &file_comfyd_v1_session_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3750,7 +3847,7 @@ func (x *ExportSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSessionResponse.ProtoReflect.Descriptor instead.
 func (*ExportSessionResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ExportSessionResponse) GetContentType() string {
@@ -3774,6 +3871,536 @@ func (x *ExportSessionResponse) GetContent() string {
 	return ""
 }
 
+// ForkSessionRequest forks a session at a message.
+type ForkSessionRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	SessionId string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// A message of session_id (any kind and role); the fork holds the
+	// history up to and including it.
+	MessageId uint64 `protobuf:"varint,2,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// The new session's title (at most 200 bytes); empty: the parent's title
+	// with " (fork)".
+	Title         string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForkSessionRequest) Reset() {
+	*x = ForkSessionRequest{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForkSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForkSessionRequest) ProtoMessage() {}
+
+func (x *ForkSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForkSessionRequest.ProtoReflect.Descriptor instead.
+func (*ForkSessionRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ForkSessionRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *ForkSessionRequest) GetMessageId() uint64 {
+	if x != nil {
+		return x.MessageId
+	}
+	return 0
+}
+
+func (x *ForkSessionRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+// ForkSessionResponse returns the new session.
+type ForkSessionResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Session *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	// Messages copied into it.
+	MessagesCopied uint32 `protobuf:"varint,2,opt,name=messages_copied,json=messagesCopied,proto3" json:"messages_copied,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ForkSessionResponse) Reset() {
+	*x = ForkSessionResponse{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForkSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForkSessionResponse) ProtoMessage() {}
+
+func (x *ForkSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForkSessionResponse.ProtoReflect.Descriptor instead.
+func (*ForkSessionResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ForkSessionResponse) GetSession() *Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *ForkSessionResponse) GetMessagesCopied() uint32 {
+	if x != nil {
+		return x.MessagesCopied
+	}
+	return 0
+}
+
+// RevertSessionRequest takes a session back to a message.
+type RevertSessionRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	SessionId string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// A visible message of session_id: it stays, every later one is hidden.
+	MessageId uint64 `protobuf:"varint,2,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// Also restore each canvas that the hidden turns changed to the
+	// checkpoint taken before the first of them changed it.
+	RestoreCanvas bool `protobuf:"varint,3,opt,name=restore_canvas,json=restoreCanvas,proto3" json:"restore_canvas,omitempty"`
+	// Restore even when a canvas changed since the session's last change to
+	// it (those changes are then undone too).
+	Force         bool `protobuf:"varint,4,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevertSessionRequest) Reset() {
+	*x = RevertSessionRequest{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevertSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevertSessionRequest) ProtoMessage() {}
+
+func (x *RevertSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevertSessionRequest.ProtoReflect.Descriptor instead.
+func (*RevertSessionRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *RevertSessionRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *RevertSessionRequest) GetMessageId() uint64 {
+	if x != nil {
+		return x.MessageId
+	}
+	return 0
+}
+
+func (x *RevertSessionRequest) GetRestoreCanvas() bool {
+	if x != nil {
+		return x.RestoreCanvas
+	}
+	return false
+}
+
+func (x *RevertSessionRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+// CanvasRestore is one canvas put back to a checkpoint.
+type CanvasRestore struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	CanvasId     string                 `protobuf:"bytes,1,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	CheckpointId uint64                 `protobuf:"varint,2,opt,name=checkpoint_id,json=checkpointId,proto3" json:"checkpoint_id,omitempty"`
+	// The canvas revision the checkpoint was taken at.
+	CheckpointRevision uint64 `protobuf:"varint,3,opt,name=checkpoint_revision,json=checkpointRevision,proto3" json:"checkpoint_revision,omitempty"`
+	// The canvas revision before and after the restore.
+	FromRevision  uint64 `protobuf:"varint,4,opt,name=from_revision,json=fromRevision,proto3" json:"from_revision,omitempty"`
+	ToRevision    uint64 `protobuf:"varint,5,opt,name=to_revision,json=toRevision,proto3" json:"to_revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CanvasRestore) Reset() {
+	*x = CanvasRestore{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CanvasRestore) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CanvasRestore) ProtoMessage() {}
+
+func (x *CanvasRestore) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CanvasRestore.ProtoReflect.Descriptor instead.
+func (*CanvasRestore) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *CanvasRestore) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *CanvasRestore) GetCheckpointId() uint64 {
+	if x != nil {
+		return x.CheckpointId
+	}
+	return 0
+}
+
+func (x *CanvasRestore) GetCheckpointRevision() uint64 {
+	if x != nil {
+		return x.CheckpointRevision
+	}
+	return 0
+}
+
+func (x *CanvasRestore) GetFromRevision() uint64 {
+	if x != nil {
+		return x.FromRevision
+	}
+	return 0
+}
+
+func (x *CanvasRestore) GetToRevision() uint64 {
+	if x != nil {
+		return x.ToRevision
+	}
+	return 0
+}
+
+// RevertSessionResponse tells what was hidden and restored.
+type RevertSessionResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Session        *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	MessagesHidden uint32                 `protobuf:"varint,2,opt,name=messages_hidden,json=messagesHidden,proto3" json:"messages_hidden,omitempty"`
+	Restored       []*CanvasRestore       `protobuf:"bytes,3,rep,name=restored,proto3" json:"restored,omitempty"`
+	// A sentence for a person about what happened.
+	Notice        string `protobuf:"bytes,4,opt,name=notice,proto3" json:"notice,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevertSessionResponse) Reset() {
+	*x = RevertSessionResponse{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevertSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevertSessionResponse) ProtoMessage() {}
+
+func (x *RevertSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevertSessionResponse.ProtoReflect.Descriptor instead.
+func (*RevertSessionResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *RevertSessionResponse) GetSession() *Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *RevertSessionResponse) GetMessagesHidden() uint32 {
+	if x != nil {
+		return x.MessagesHidden
+	}
+	return 0
+}
+
+func (x *RevertSessionResponse) GetRestored() []*CanvasRestore {
+	if x != nil {
+		return x.Restored
+	}
+	return nil
+}
+
+func (x *RevertSessionResponse) GetNotice() string {
+	if x != nil {
+		return x.Notice
+	}
+	return ""
+}
+
+// ListCheckpointsRequest lists a session's checkpoints.
+type ListCheckpointsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCheckpointsRequest) Reset() {
+	*x = ListCheckpointsRequest{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCheckpointsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCheckpointsRequest) ProtoMessage() {}
+
+func (x *ListCheckpointsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCheckpointsRequest.ProtoReflect.Descriptor instead.
+func (*ListCheckpointsRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *ListCheckpointsRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+// Checkpoint is the workflow of a canvas before a turn's first change to
+// it (the workflow itself is not listed).
+type Checkpoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The user message that started the turn.
+	MessageId uint64 `protobuf:"varint,2,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	CanvasId  string `protobuf:"bytes,3,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	// The canvas revision before the turn's first change, and after its
+	// latest one.
+	RevisionBefore uint64 `protobuf:"varint,4,opt,name=revision_before,json=revisionBefore,proto3" json:"revision_before,omitempty"`
+	RevisionAfter  uint64 `protobuf:"varint,5,opt,name=revision_after,json=revisionAfter,proto3" json:"revision_after,omitempty"`
+	// Bytes of the stored workflow.
+	Bytes         uint64 `protobuf:"varint,6,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	CreatedAtMs   int64  `protobuf:"varint,7,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Checkpoint) Reset() {
+	*x = Checkpoint{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Checkpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Checkpoint) ProtoMessage() {}
+
+func (x *Checkpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
+func (*Checkpoint) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *Checkpoint) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Checkpoint) GetMessageId() uint64 {
+	if x != nil {
+		return x.MessageId
+	}
+	return 0
+}
+
+func (x *Checkpoint) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *Checkpoint) GetRevisionBefore() uint64 {
+	if x != nil {
+		return x.RevisionBefore
+	}
+	return 0
+}
+
+func (x *Checkpoint) GetRevisionAfter() uint64 {
+	if x != nil {
+		return x.RevisionAfter
+	}
+	return 0
+}
+
+func (x *Checkpoint) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Checkpoint) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+// ListCheckpointsResponse lists checkpoints, oldest turn first.
+type ListCheckpointsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Checkpoints   []*Checkpoint          `protobuf:"bytes,1,rep,name=checkpoints,proto3" json:"checkpoints,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCheckpointsResponse) Reset() {
+	*x = ListCheckpointsResponse{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCheckpointsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCheckpointsResponse) ProtoMessage() {}
+
+func (x *ListCheckpointsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCheckpointsResponse.ProtoReflect.Descriptor instead.
+func (*ListCheckpointsResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ListCheckpointsResponse) GetCheckpoints() []*Checkpoint {
+	if x != nil {
+		return x.Checkpoints
+	}
+	return nil
+}
+
 var File_comfyd_v1_session_proto protoreflect.FileDescriptor
 
 const file_comfyd_v1_session_proto_rawDesc = "" +
@@ -3791,7 +4418,7 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\x0econtext_window\x18\t \x01(\rR\rcontextWindow\"Y\n" +
 	"\x05Usage\x12#\n" +
 	"\rprompt_tokens\x18\x01 \x01(\x04R\fpromptTokens\x12+\n" +
-	"\x11completion_tokens\x18\x02 \x01(\x04R\x10completionTokens\"\xcc\x03\n" +
+	"\x11completion_tokens\x18\x02 \x01(\x04R\x10completionTokens\"\x88\x04\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x120\n" +
@@ -3806,7 +4433,10 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	" \x01(\v2\x10.comfyd.v1.UsageR\x05usage\x12%\n" +
 	"\x0econtext_window\x18\v \x01(\rR\rcontextWindow\x12\x1a\n" +
 	"\barchived\x18\f \x01(\bR\barchived\x12!\n" +
-	"\fcompacted_to\x18\r \x01(\x04R\vcompactedTo\"\xf6\x02\n" +
+	"\fcompacted_to\x18\r \x01(\x04R\vcompactedTo\x12\x1b\n" +
+	"\tparent_id\x18\x0e \x01(\tR\bparentId\x12\x1d\n" +
+	"\n" +
+	"fork_point\x18\x0f \x01(\x04R\tforkPoint\"\xf6\x02\n" +
 	"\vChatMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12#\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x0f.comfyd.v1.RoleR\x04role\x12\x14\n" +
@@ -3923,7 +4553,7 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\"B\n" +
 	"\x11SubscribeResponse\x12-\n" +
-	"\x05event\x18\x01 \x01(\v2\x17.comfyd.v1.SessionEventR\x05event\"\xa8\x05\n" +
+	"\x05event\x18\x01 \x01(\v2\x17.comfyd.v1.SessionEventR\x05event\"\xe2\x05\n" +
 	"\fSessionEvent\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x17\n" +
 	"\atime_ms\x18\x02 \x01(\x03R\x06timeMs\x12\x1d\n" +
@@ -3941,7 +4571,8 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\ttool_call\x18\x11 \x01(\v2\x13.comfyd.v1.ToolCallH\x00R\btoolCall\x128\n" +
 	"\vtool_result\x18\x12 \x01(\v2\x15.comfyd.v1.ToolResultH\x00R\n" +
 	"toolResult\x12>\n" +
-	"\rgraph_changed\x18\x13 \x01(\v2\x17.comfyd.v1.GraphChangedH\x00R\fgraphChangedB\x06\n" +
+	"\rgraph_changed\x18\x13 \x01(\v2\x17.comfyd.v1.GraphChangedH\x00R\fgraphChanged\x128\n" +
+	"\breverted\x18\x14 \x01(\v2\x1a.comfyd.v1.SessionRevertedH\x00R\brevertedB\x06\n" +
 	"\x04kind\"\xe5\x01\n" +
 	"\tSyncState\x12,\n" +
 	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x120\n" +
@@ -3994,7 +4625,11 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\fGraphChanged\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x04R\brevision\x12\x18\n" +
-	"\asummary\x18\x03 \x01(\tR\asummary\"O\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\"\x94\x01\n" +
+	"\x0fSessionReverted\x12\"\n" +
+	"\rto_message_id\x18\x01 \x01(\x04R\vtoMessageId\x12'\n" +
+	"\x0fmessages_hidden\x18\x02 \x01(\rR\x0emessagesHidden\x124\n" +
+	"\brestored\x18\x03 \x03(\v2\x18.comfyd.v1.CanvasRestoreR\brestored\"O\n" +
 	"\rCancelRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1f\n" +
@@ -4036,7 +4671,50 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\x15ExportSessionResponse\x12!\n" +
 	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x1a\n" +
 	"\bfilename\x18\x02 \x01(\tR\bfilename\x12\x18\n" +
-	"\acontent\x18\x03 \x01(\tR\acontent*~\n" +
+	"\acontent\x18\x03 \x01(\tR\acontent\"h\n" +
+	"\x12ForkSessionRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x02 \x01(\x04R\tmessageId\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\"l\n" +
+	"\x13ForkSessionResponse\x12,\n" +
+	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x12'\n" +
+	"\x0fmessages_copied\x18\x02 \x01(\rR\x0emessagesCopied\"\x91\x01\n" +
+	"\x14RevertSessionRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x02 \x01(\x04R\tmessageId\x12%\n" +
+	"\x0erestore_canvas\x18\x03 \x01(\bR\rrestoreCanvas\x12\x14\n" +
+	"\x05force\x18\x04 \x01(\bR\x05force\"\xc8\x01\n" +
+	"\rCanvasRestore\x12\x1b\n" +
+	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12#\n" +
+	"\rcheckpoint_id\x18\x02 \x01(\x04R\fcheckpointId\x12/\n" +
+	"\x13checkpoint_revision\x18\x03 \x01(\x04R\x12checkpointRevision\x12#\n" +
+	"\rfrom_revision\x18\x04 \x01(\x04R\ffromRevision\x12\x1f\n" +
+	"\vto_revision\x18\x05 \x01(\x04R\n" +
+	"toRevision\"\xbc\x01\n" +
+	"\x15RevertSessionResponse\x12,\n" +
+	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x12'\n" +
+	"\x0fmessages_hidden\x18\x02 \x01(\rR\x0emessagesHidden\x124\n" +
+	"\brestored\x18\x03 \x03(\v2\x18.comfyd.v1.CanvasRestoreR\brestored\x12\x16\n" +
+	"\x06notice\x18\x04 \x01(\tR\x06notice\"7\n" +
+	"\x16ListCheckpointsRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\"\xe2\x01\n" +
+	"\n" +
+	"Checkpoint\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x02 \x01(\x04R\tmessageId\x12\x1b\n" +
+	"\tcanvas_id\x18\x03 \x01(\tR\bcanvasId\x12'\n" +
+	"\x0frevision_before\x18\x04 \x01(\x04R\x0erevisionBefore\x12%\n" +
+	"\x0erevision_after\x18\x05 \x01(\x04R\rrevisionAfter\x12\x14\n" +
+	"\x05bytes\x18\x06 \x01(\x04R\x05bytes\x12\"\n" +
+	"\rcreated_at_ms\x18\a \x01(\x03R\vcreatedAtMs\"R\n" +
+	"\x17ListCheckpointsResponse\x127\n" +
+	"\vcheckpoints\x18\x01 \x03(\v2\x15.comfyd.v1.CheckpointR\vcheckpoints*~\n" +
 	"\rSessionStatus\x12\x1e\n" +
 	"\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13SESSION_STATUS_IDLE\x10\x01\x12\x1a\n" +
@@ -4073,7 +4751,8 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\fExportFormat\x12\x1d\n" +
 	"\x19EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16EXPORT_FORMAT_MARKDOWN\x10\x01\x12\x16\n" +
-	"\x12EXPORT_FORMAT_JSON\x10\x022\xbb\b\n" +
+	"\x12EXPORT_FORMAT_JSON\x10\x022\xb7\n" +
+	"\n" +
 	"\x0eSessionService\x12R\n" +
 	"\rCreateSession\x12\x1f.comfyd.v1.CreateSessionRequest\x1a .comfyd.v1.CreateSessionResponse\x12I\n" +
 	"\n" +
@@ -4088,7 +4767,10 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\rGetAttachment\x12\x1f.comfyd.v1.GetAttachmentRequest\x1a .comfyd.v1.GetAttachmentResponse\x12U\n" +
 	"\x0eCompactSession\x12 .comfyd.v1.CompactSessionRequest\x1a!.comfyd.v1.CompactSessionResponse\x12U\n" +
 	"\x0eSearchSessions\x12 .comfyd.v1.SearchSessionsRequest\x1a!.comfyd.v1.SearchSessionsResponse\x12R\n" +
-	"\rExportSession\x12\x1f.comfyd.v1.ExportSessionRequest\x1a .comfyd.v1.ExportSessionResponseb\x06proto3"
+	"\rExportSession\x12\x1f.comfyd.v1.ExportSessionRequest\x1a .comfyd.v1.ExportSessionResponse\x12L\n" +
+	"\vForkSession\x12\x1d.comfyd.v1.ForkSessionRequest\x1a\x1e.comfyd.v1.ForkSessionResponse\x12R\n" +
+	"\rRevertSession\x12\x1f.comfyd.v1.RevertSessionRequest\x1a .comfyd.v1.RevertSessionResponse\x12X\n" +
+	"\x0fListCheckpoints\x12!.comfyd.v1.ListCheckpointsRequest\x1a\".comfyd.v1.ListCheckpointsResponseb\x06proto3"
 
 var (
 	file_comfyd_v1_session_proto_rawDescOnce sync.Once
@@ -4103,7 +4785,7 @@ func file_comfyd_v1_session_proto_rawDescGZIP() []byte {
 }
 
 var file_comfyd_v1_session_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_comfyd_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_comfyd_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_comfyd_v1_session_proto_goTypes = []any{
 	(SessionStatus)(0),               // 0: comfyd.v1.SessionStatus
 	(Role)(0),                        // 1: comfyd.v1.Role
@@ -4149,18 +4831,27 @@ var file_comfyd_v1_session_proto_goTypes = []any{
 	(*ToolCall)(nil),                 // 41: comfyd.v1.ToolCall
 	(*ToolResult)(nil),               // 42: comfyd.v1.ToolResult
 	(*GraphChanged)(nil),             // 43: comfyd.v1.GraphChanged
-	(*CancelRequest)(nil),            // 44: comfyd.v1.CancelRequest
-	(*CancelResponse)(nil),           // 45: comfyd.v1.CancelResponse
-	(*CompactSessionRequest)(nil),    // 46: comfyd.v1.CompactSessionRequest
-	(*CompactSessionResponse)(nil),   // 47: comfyd.v1.CompactSessionResponse
-	(*SearchSessionsRequest)(nil),    // 48: comfyd.v1.SearchSessionsRequest
-	(*SearchHit)(nil),                // 49: comfyd.v1.SearchHit
-	(*SearchSessionsResponse)(nil),   // 50: comfyd.v1.SearchSessionsResponse
-	(*ExportSessionRequest)(nil),     // 51: comfyd.v1.ExportSessionRequest
-	(*ExportSessionResponse)(nil),    // 52: comfyd.v1.ExportSessionResponse
-	(*wrapperspb.StringValue)(nil),   // 53: google.protobuf.StringValue
-	(*wrapperspb.UInt32Value)(nil),   // 54: google.protobuf.UInt32Value
-	(*wrapperspb.BoolValue)(nil),     // 55: google.protobuf.BoolValue
+	(*SessionReverted)(nil),          // 44: comfyd.v1.SessionReverted
+	(*CancelRequest)(nil),            // 45: comfyd.v1.CancelRequest
+	(*CancelResponse)(nil),           // 46: comfyd.v1.CancelResponse
+	(*CompactSessionRequest)(nil),    // 47: comfyd.v1.CompactSessionRequest
+	(*CompactSessionResponse)(nil),   // 48: comfyd.v1.CompactSessionResponse
+	(*SearchSessionsRequest)(nil),    // 49: comfyd.v1.SearchSessionsRequest
+	(*SearchHit)(nil),                // 50: comfyd.v1.SearchHit
+	(*SearchSessionsResponse)(nil),   // 51: comfyd.v1.SearchSessionsResponse
+	(*ExportSessionRequest)(nil),     // 52: comfyd.v1.ExportSessionRequest
+	(*ExportSessionResponse)(nil),    // 53: comfyd.v1.ExportSessionResponse
+	(*ForkSessionRequest)(nil),       // 54: comfyd.v1.ForkSessionRequest
+	(*ForkSessionResponse)(nil),      // 55: comfyd.v1.ForkSessionResponse
+	(*RevertSessionRequest)(nil),     // 56: comfyd.v1.RevertSessionRequest
+	(*CanvasRestore)(nil),            // 57: comfyd.v1.CanvasRestore
+	(*RevertSessionResponse)(nil),    // 58: comfyd.v1.RevertSessionResponse
+	(*ListCheckpointsRequest)(nil),   // 59: comfyd.v1.ListCheckpointsRequest
+	(*Checkpoint)(nil),               // 60: comfyd.v1.Checkpoint
+	(*ListCheckpointsResponse)(nil),  // 61: comfyd.v1.ListCheckpointsResponse
+	(*wrapperspb.StringValue)(nil),   // 62: google.protobuf.StringValue
+	(*wrapperspb.UInt32Value)(nil),   // 63: google.protobuf.UInt32Value
+	(*wrapperspb.BoolValue)(nil),     // 64: google.protobuf.BoolValue
 }
 var file_comfyd_v1_session_proto_depIdxs = []int32{
 	7,  // 0: comfyd.v1.Session.config:type_name -> comfyd.v1.SessionConfig
@@ -4178,17 +4869,17 @@ var file_comfyd_v1_session_proto_depIdxs = []int32{
 	9,  // 12: comfyd.v1.GetSessionResponse.session:type_name -> comfyd.v1.Session
 	10, // 13: comfyd.v1.GetSessionResponse.history:type_name -> comfyd.v1.ChatMessage
 	9,  // 14: comfyd.v1.ListSessionsResponse.sessions:type_name -> comfyd.v1.Session
-	53, // 15: comfyd.v1.ConfigureSessionRequest.title:type_name -> google.protobuf.StringValue
-	53, // 16: comfyd.v1.ConfigureSessionRequest.provider:type_name -> google.protobuf.StringValue
-	53, // 17: comfyd.v1.ConfigureSessionRequest.model:type_name -> google.protobuf.StringValue
-	53, // 18: comfyd.v1.ConfigureSessionRequest.base_url:type_name -> google.protobuf.StringValue
-	53, // 19: comfyd.v1.ConfigureSessionRequest.system_prompt:type_name -> google.protobuf.StringValue
-	53, // 20: comfyd.v1.ConfigureSessionRequest.api_key:type_name -> google.protobuf.StringValue
+	62, // 15: comfyd.v1.ConfigureSessionRequest.title:type_name -> google.protobuf.StringValue
+	62, // 16: comfyd.v1.ConfigureSessionRequest.provider:type_name -> google.protobuf.StringValue
+	62, // 17: comfyd.v1.ConfigureSessionRequest.model:type_name -> google.protobuf.StringValue
+	62, // 18: comfyd.v1.ConfigureSessionRequest.base_url:type_name -> google.protobuf.StringValue
+	62, // 19: comfyd.v1.ConfigureSessionRequest.system_prompt:type_name -> google.protobuf.StringValue
+	62, // 20: comfyd.v1.ConfigureSessionRequest.api_key:type_name -> google.protobuf.StringValue
 	26, // 21: comfyd.v1.ConfigureSessionRequest.active_skills:type_name -> comfyd.v1.SkillList
-	54, // 22: comfyd.v1.ConfigureSessionRequest.token_delay_ms:type_name -> google.protobuf.UInt32Value
-	53, // 23: comfyd.v1.ConfigureSessionRequest.vision:type_name -> google.protobuf.StringValue
-	54, // 24: comfyd.v1.ConfigureSessionRequest.context_window:type_name -> google.protobuf.UInt32Value
-	55, // 25: comfyd.v1.ConfigureSessionRequest.archived:type_name -> google.protobuf.BoolValue
+	63, // 22: comfyd.v1.ConfigureSessionRequest.token_delay_ms:type_name -> google.protobuf.UInt32Value
+	62, // 23: comfyd.v1.ConfigureSessionRequest.vision:type_name -> google.protobuf.StringValue
+	63, // 24: comfyd.v1.ConfigureSessionRequest.context_window:type_name -> google.protobuf.UInt32Value
+	64, // 25: comfyd.v1.ConfigureSessionRequest.archived:type_name -> google.protobuf.BoolValue
 	9,  // 26: comfyd.v1.ConfigureSessionResponse.session:type_name -> comfyd.v1.Session
 	12, // 27: comfyd.v1.SendMessageRequest.attachments:type_name -> comfyd.v1.Attachment
 	10, // 28: comfyd.v1.SendMessageResponse.message:type_name -> comfyd.v1.ChatMessage
@@ -4203,50 +4894,62 @@ var file_comfyd_v1_session_proto_depIdxs = []int32{
 	41, // 37: comfyd.v1.SessionEvent.tool_call:type_name -> comfyd.v1.ToolCall
 	42, // 38: comfyd.v1.SessionEvent.tool_result:type_name -> comfyd.v1.ToolResult
 	43, // 39: comfyd.v1.SessionEvent.graph_changed:type_name -> comfyd.v1.GraphChanged
-	9,  // 40: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
-	10, // 41: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
-	17, // 42: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
-	0,  // 43: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
-	4,  // 44: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
-	10, // 45: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
-	7,  // 46: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
-	10, // 47: comfyd.v1.CompactSessionResponse.summary:type_name -> comfyd.v1.ChatMessage
-	5,  // 48: comfyd.v1.SearchSessionsRequest.kinds:type_name -> comfyd.v1.SearchHitKind
-	5,  // 49: comfyd.v1.SearchHit.kind:type_name -> comfyd.v1.SearchHitKind
-	1,  // 50: comfyd.v1.SearchHit.role:type_name -> comfyd.v1.Role
-	49, // 51: comfyd.v1.SearchSessionsResponse.hits:type_name -> comfyd.v1.SearchHit
-	6,  // 52: comfyd.v1.ExportSessionRequest.format:type_name -> comfyd.v1.ExportFormat
-	18, // 53: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
-	20, // 54: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
-	22, // 55: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
-	24, // 56: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
-	27, // 57: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
-	29, // 58: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
-	31, // 59: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
-	44, // 60: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
-	13, // 61: comfyd.v1.SessionService.UploadAttachment:input_type -> comfyd.v1.UploadAttachmentRequest
-	15, // 62: comfyd.v1.SessionService.GetAttachment:input_type -> comfyd.v1.GetAttachmentRequest
-	46, // 63: comfyd.v1.SessionService.CompactSession:input_type -> comfyd.v1.CompactSessionRequest
-	48, // 64: comfyd.v1.SessionService.SearchSessions:input_type -> comfyd.v1.SearchSessionsRequest
-	51, // 65: comfyd.v1.SessionService.ExportSession:input_type -> comfyd.v1.ExportSessionRequest
-	19, // 66: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
-	21, // 67: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
-	23, // 68: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
-	25, // 69: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
-	28, // 70: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
-	30, // 71: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
-	32, // 72: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
-	45, // 73: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
-	14, // 74: comfyd.v1.SessionService.UploadAttachment:output_type -> comfyd.v1.UploadAttachmentResponse
-	16, // 75: comfyd.v1.SessionService.GetAttachment:output_type -> comfyd.v1.GetAttachmentResponse
-	47, // 76: comfyd.v1.SessionService.CompactSession:output_type -> comfyd.v1.CompactSessionResponse
-	50, // 77: comfyd.v1.SessionService.SearchSessions:output_type -> comfyd.v1.SearchSessionsResponse
-	52, // 78: comfyd.v1.SessionService.ExportSession:output_type -> comfyd.v1.ExportSessionResponse
-	66, // [66:79] is the sub-list for method output_type
-	53, // [53:66] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	44, // 40: comfyd.v1.SessionEvent.reverted:type_name -> comfyd.v1.SessionReverted
+	9,  // 41: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
+	10, // 42: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
+	17, // 43: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
+	0,  // 44: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
+	4,  // 45: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
+	10, // 46: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
+	7,  // 47: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
+	57, // 48: comfyd.v1.SessionReverted.restored:type_name -> comfyd.v1.CanvasRestore
+	10, // 49: comfyd.v1.CompactSessionResponse.summary:type_name -> comfyd.v1.ChatMessage
+	5,  // 50: comfyd.v1.SearchSessionsRequest.kinds:type_name -> comfyd.v1.SearchHitKind
+	5,  // 51: comfyd.v1.SearchHit.kind:type_name -> comfyd.v1.SearchHitKind
+	1,  // 52: comfyd.v1.SearchHit.role:type_name -> comfyd.v1.Role
+	50, // 53: comfyd.v1.SearchSessionsResponse.hits:type_name -> comfyd.v1.SearchHit
+	6,  // 54: comfyd.v1.ExportSessionRequest.format:type_name -> comfyd.v1.ExportFormat
+	9,  // 55: comfyd.v1.ForkSessionResponse.session:type_name -> comfyd.v1.Session
+	9,  // 56: comfyd.v1.RevertSessionResponse.session:type_name -> comfyd.v1.Session
+	57, // 57: comfyd.v1.RevertSessionResponse.restored:type_name -> comfyd.v1.CanvasRestore
+	60, // 58: comfyd.v1.ListCheckpointsResponse.checkpoints:type_name -> comfyd.v1.Checkpoint
+	18, // 59: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
+	20, // 60: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
+	22, // 61: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
+	24, // 62: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
+	27, // 63: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
+	29, // 64: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
+	31, // 65: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
+	45, // 66: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
+	13, // 67: comfyd.v1.SessionService.UploadAttachment:input_type -> comfyd.v1.UploadAttachmentRequest
+	15, // 68: comfyd.v1.SessionService.GetAttachment:input_type -> comfyd.v1.GetAttachmentRequest
+	47, // 69: comfyd.v1.SessionService.CompactSession:input_type -> comfyd.v1.CompactSessionRequest
+	49, // 70: comfyd.v1.SessionService.SearchSessions:input_type -> comfyd.v1.SearchSessionsRequest
+	52, // 71: comfyd.v1.SessionService.ExportSession:input_type -> comfyd.v1.ExportSessionRequest
+	54, // 72: comfyd.v1.SessionService.ForkSession:input_type -> comfyd.v1.ForkSessionRequest
+	56, // 73: comfyd.v1.SessionService.RevertSession:input_type -> comfyd.v1.RevertSessionRequest
+	59, // 74: comfyd.v1.SessionService.ListCheckpoints:input_type -> comfyd.v1.ListCheckpointsRequest
+	19, // 75: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
+	21, // 76: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
+	23, // 77: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
+	25, // 78: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
+	28, // 79: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
+	30, // 80: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
+	32, // 81: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
+	46, // 82: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
+	14, // 83: comfyd.v1.SessionService.UploadAttachment:output_type -> comfyd.v1.UploadAttachmentResponse
+	16, // 84: comfyd.v1.SessionService.GetAttachment:output_type -> comfyd.v1.GetAttachmentResponse
+	48, // 85: comfyd.v1.SessionService.CompactSession:output_type -> comfyd.v1.CompactSessionResponse
+	51, // 86: comfyd.v1.SessionService.SearchSessions:output_type -> comfyd.v1.SearchSessionsResponse
+	53, // 87: comfyd.v1.SessionService.ExportSession:output_type -> comfyd.v1.ExportSessionResponse
+	55, // 88: comfyd.v1.SessionService.ForkSession:output_type -> comfyd.v1.ForkSessionResponse
+	58, // 89: comfyd.v1.SessionService.RevertSession:output_type -> comfyd.v1.RevertSessionResponse
+	61, // 90: comfyd.v1.SessionService.ListCheckpoints:output_type -> comfyd.v1.ListCheckpointsResponse
+	75, // [75:91] is the sub-list for method output_type
+	59, // [59:75] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_session_proto_init() }
@@ -4265,6 +4968,7 @@ func file_comfyd_v1_session_proto_init() {
 		(*SessionEvent_ToolCall)(nil),
 		(*SessionEvent_ToolResult)(nil),
 		(*SessionEvent_GraphChanged)(nil),
+		(*SessionEvent_Reverted)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4272,7 +4976,7 @@ func file_comfyd_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_session_proto_rawDesc), len(file_comfyd_v1_session_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   46,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

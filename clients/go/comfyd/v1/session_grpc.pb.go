@@ -37,6 +37,9 @@ const (
 	SessionService_CompactSession_FullMethodName   = "/comfyd.v1.SessionService/CompactSession"
 	SessionService_SearchSessions_FullMethodName   = "/comfyd.v1.SessionService/SearchSessions"
 	SessionService_ExportSession_FullMethodName    = "/comfyd.v1.SessionService/ExportSession"
+	SessionService_ForkSession_FullMethodName      = "/comfyd.v1.SessionService/ForkSession"
+	SessionService_RevertSession_FullMethodName    = "/comfyd.v1.SessionService/RevertSession"
+	SessionService_ListCheckpoints_FullMethodName  = "/comfyd.v1.SessionService/ListCheckpoints"
 )
 
 // SessionServiceClient is the client API for SessionService service.
@@ -81,6 +84,22 @@ type SessionServiceClient interface {
 	// ExportSession renders a session with its whole history as Markdown or
 	// JSON.
 	ExportSession(ctx context.Context, in *ExportSessionRequest, opts ...grpc.CallOption) (*ExportSessionResponse, error)
+	// ForkSession makes a new session from a message of an existing one: its
+	// history up to and including that message, its configuration, active
+	// skills and session memories. The new session records its parent and
+	// fork point. NOT_FOUND for an unknown session or message,
+	// INVALID_ARGUMENT for a message of another session.
+	ForkSession(ctx context.Context, in *ForkSessionRequest, opts ...grpc.CallOption) (*ForkSessionResponse, error)
+	// RevertSession takes a session back to a message: the later messages are
+	// hidden (kept stored, left out of the history, the model's context and
+	// search) and, with restore_canvas, each canvas the later turns changed
+	// is restored to its checkpoint. FAILED_PRECONDITION while a turn runs or
+	// is queued, and (without force) when a canvas changed since the
+	// session's last change to it; nothing is changed then.
+	RevertSession(ctx context.Context, in *RevertSessionRequest, opts ...grpc.CallOption) (*RevertSessionResponse, error)
+	// ListCheckpoints lists a session's canvas checkpoints (of its visible
+	// turns), oldest turn first.
+	ListCheckpoints(ctx context.Context, in *ListCheckpointsRequest, opts ...grpc.CallOption) (*ListCheckpointsResponse, error)
 }
 
 type sessionServiceClient struct {
@@ -230,6 +249,36 @@ func (c *sessionServiceClient) ExportSession(ctx context.Context, in *ExportSess
 	return out, nil
 }
 
+func (c *sessionServiceClient) ForkSession(ctx context.Context, in *ForkSessionRequest, opts ...grpc.CallOption) (*ForkSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ForkSessionResponse)
+	err := c.cc.Invoke(ctx, SessionService_ForkSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) RevertSession(ctx context.Context, in *RevertSessionRequest, opts ...grpc.CallOption) (*RevertSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevertSessionResponse)
+	err := c.cc.Invoke(ctx, SessionService_RevertSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) ListCheckpoints(ctx context.Context, in *ListCheckpointsRequest, opts ...grpc.CallOption) (*ListCheckpointsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCheckpointsResponse)
+	err := c.cc.Invoke(ctx, SessionService_ListCheckpoints_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SessionServiceServer is the server API for SessionService service.
 // All implementations must embed UnimplementedSessionServiceServer
 // for forward compatibility.
@@ -272,6 +321,22 @@ type SessionServiceServer interface {
 	// ExportSession renders a session with its whole history as Markdown or
 	// JSON.
 	ExportSession(context.Context, *ExportSessionRequest) (*ExportSessionResponse, error)
+	// ForkSession makes a new session from a message of an existing one: its
+	// history up to and including that message, its configuration, active
+	// skills and session memories. The new session records its parent and
+	// fork point. NOT_FOUND for an unknown session or message,
+	// INVALID_ARGUMENT for a message of another session.
+	ForkSession(context.Context, *ForkSessionRequest) (*ForkSessionResponse, error)
+	// RevertSession takes a session back to a message: the later messages are
+	// hidden (kept stored, left out of the history, the model's context and
+	// search) and, with restore_canvas, each canvas the later turns changed
+	// is restored to its checkpoint. FAILED_PRECONDITION while a turn runs or
+	// is queued, and (without force) when a canvas changed since the
+	// session's last change to it; nothing is changed then.
+	RevertSession(context.Context, *RevertSessionRequest) (*RevertSessionResponse, error)
+	// ListCheckpoints lists a session's canvas checkpoints (of its visible
+	// turns), oldest turn first.
+	ListCheckpoints(context.Context, *ListCheckpointsRequest) (*ListCheckpointsResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }
 
@@ -320,6 +385,15 @@ func (UnimplementedSessionServiceServer) SearchSessions(context.Context, *Search
 }
 func (UnimplementedSessionServiceServer) ExportSession(context.Context, *ExportSessionRequest) (*ExportSessionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportSession not implemented")
+}
+func (UnimplementedSessionServiceServer) ForkSession(context.Context, *ForkSessionRequest) (*ForkSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ForkSession not implemented")
+}
+func (UnimplementedSessionServiceServer) RevertSession(context.Context, *RevertSessionRequest) (*RevertSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevertSession not implemented")
+}
+func (UnimplementedSessionServiceServer) ListCheckpoints(context.Context, *ListCheckpointsRequest) (*ListCheckpointsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCheckpoints not implemented")
 }
 func (UnimplementedSessionServiceServer) mustEmbedUnimplementedSessionServiceServer() {}
 func (UnimplementedSessionServiceServer) testEmbeddedByValue()                        {}
@@ -569,6 +643,60 @@ func _SessionService_ExportSession_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_ForkSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ForkSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ForkSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_ForkSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ForkSession(ctx, req.(*ForkSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_RevertSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevertSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).RevertSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_RevertSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).RevertSession(ctx, req.(*RevertSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_ListCheckpoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCheckpointsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ListCheckpoints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_ListCheckpoints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ListCheckpoints(ctx, req.(*ListCheckpointsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SessionService_ServiceDesc is the grpc.ServiceDesc for SessionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -623,6 +751,18 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExportSession",
 			Handler:    _SessionService_ExportSession_Handler,
+		},
+		{
+			MethodName: "ForkSession",
+			Handler:    _SessionService_ForkSession_Handler,
+		},
+		{
+			MethodName: "RevertSession",
+			Handler:    _SessionService_RevertSession_Handler,
+		},
+		{
+			MethodName: "ListCheckpoints",
+			Handler:    _SessionService_ListCheckpoints_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

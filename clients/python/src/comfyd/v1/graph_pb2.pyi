@@ -214,14 +214,16 @@ class DisconnectCommand(_message.Message):
     def __init__(self, node_id: _Optional[_Union[NodeRef, _Mapping]] = ..., slot: _Optional[_Union[SlotRef, _Mapping]] = ...) -> None: ...
 
 class EditorLoadRequest(_message.Message):
-    __slots__ = ["deadline_ms", "request_id", "workflow_json"]
+    __slots__ = ["deadline_ms", "request_id", "undo_step", "workflow_json"]
     DEADLINE_MS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    UNDO_STEP_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_JSON_FIELD_NUMBER: _ClassVar[int]
     deadline_ms: int
     request_id: int
+    undo_step: bool
     workflow_json: str
-    def __init__(self, request_id: _Optional[int] = ..., workflow_json: _Optional[str] = ..., deadline_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[int] = ..., workflow_json: _Optional[str] = ..., deadline_ms: _Optional[int] = ..., undo_step: bool = ...) -> None: ...
 
 class EditorLoadResult(_message.Message):
     __slots__ = ["error", "ok", "request_id", "tab_revision", "workflow_json"]
@@ -593,18 +595,20 @@ class ListWorkflowsResponse(_message.Message):
     def __init__(self, workflows: _Optional[_Iterable[_Union[StoredWorkflow, _Mapping]]] = ...) -> None: ...
 
 class LoadRequest(_message.Message):
-    __slots__ = ["canvas_id", "idempotency_key", "name", "timeout_ms", "workflow_json"]
+    __slots__ = ["canvas_id", "idempotency_key", "name", "timeout_ms", "undo_step", "workflow_json"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    UNDO_STEP_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_JSON_FIELD_NUMBER: _ClassVar[int]
     canvas_id: str
     idempotency_key: str
     name: str
     timeout_ms: int
+    undo_step: bool
     workflow_json: str
-    def __init__(self, canvas_id: _Optional[str] = ..., name: _Optional[str] = ..., workflow_json: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., name: _Optional[str] = ..., workflow_json: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., undo_step: bool = ...) -> None: ...
 
 class LoadResponse(_message.Message):
     __slots__ = ["canvas_id", "node_count", "replayed", "revision"]

@@ -73,6 +73,20 @@ class CancelResponse(_message.Message):
     dropped_queued: int
     def __init__(self, cancelled: bool = ..., dropped_queued: _Optional[int] = ...) -> None: ...
 
+class CanvasRestore(_message.Message):
+    __slots__ = ["canvas_id", "checkpoint_id", "checkpoint_revision", "from_revision", "to_revision"]
+    CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_REVISION_FIELD_NUMBER: _ClassVar[int]
+    FROM_REVISION_FIELD_NUMBER: _ClassVar[int]
+    TO_REVISION_FIELD_NUMBER: _ClassVar[int]
+    canvas_id: str
+    checkpoint_id: int
+    checkpoint_revision: int
+    from_revision: int
+    to_revision: int
+    def __init__(self, canvas_id: _Optional[str] = ..., checkpoint_id: _Optional[int] = ..., checkpoint_revision: _Optional[int] = ..., from_revision: _Optional[int] = ..., to_revision: _Optional[int] = ...) -> None: ...
+
 class ChatMessage(_message.Message):
     __slots__ = ["attachments", "content", "covers_to", "created_at_ms", "error", "id", "kind", "role", "skill", "state", "turn_id"]
     ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +112,24 @@ class ChatMessage(_message.Message):
     state: MessageState
     turn_id: int
     def __init__(self, id: _Optional[int] = ..., role: _Optional[_Union[Role, str]] = ..., skill: _Optional[str] = ..., content: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., turn_id: _Optional[int] = ..., state: _Optional[_Union[MessageState, str]] = ..., error: _Optional[str] = ..., attachments: _Optional[_Iterable[_Union[Attachment, _Mapping]]] = ..., kind: _Optional[_Union[MessageKind, str]] = ..., covers_to: _Optional[int] = ...) -> None: ...
+
+class Checkpoint(_message.Message):
+    __slots__ = ["bytes", "canvas_id", "created_at_ms", "id", "message_id", "revision_after", "revision_before"]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_AFTER_FIELD_NUMBER: _ClassVar[int]
+    REVISION_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    bytes: int
+    canvas_id: str
+    created_at_ms: int
+    id: int
+    message_id: int
+    revision_after: int
+    revision_before: int
+    def __init__(self, id: _Optional[int] = ..., message_id: _Optional[int] = ..., canvas_id: _Optional[str] = ..., revision_before: _Optional[int] = ..., revision_after: _Optional[int] = ..., bytes: _Optional[int] = ..., created_at_ms: _Optional[int] = ...) -> None: ...
 
 class CompactSessionRequest(_message.Message):
     __slots__ = ["session_id"]
@@ -235,6 +267,24 @@ class ExportSessionResponse(_message.Message):
     filename: str
     def __init__(self, content_type: _Optional[str] = ..., filename: _Optional[str] = ..., content: _Optional[str] = ...) -> None: ...
 
+class ForkSessionRequest(_message.Message):
+    __slots__ = ["message_id", "session_id", "title"]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    message_id: int
+    session_id: str
+    title: str
+    def __init__(self, session_id: _Optional[str] = ..., message_id: _Optional[int] = ..., title: _Optional[str] = ...) -> None: ...
+
+class ForkSessionResponse(_message.Message):
+    __slots__ = ["messages_copied", "session"]
+    MESSAGES_COPIED_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    messages_copied: int
+    session: Session
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ..., messages_copied: _Optional[int] = ...) -> None: ...
+
 class GetAttachmentRequest(_message.Message):
     __slots__ = ["sha256"]
     SHA256_FIELD_NUMBER: _ClassVar[int]
@@ -279,6 +329,18 @@ class GraphChanged(_message.Message):
     summary: str
     def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., summary: _Optional[str] = ...) -> None: ...
 
+class ListCheckpointsRequest(_message.Message):
+    __slots__ = ["session_id"]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+
+class ListCheckpointsResponse(_message.Message):
+    __slots__ = ["checkpoints"]
+    CHECKPOINTS_FIELD_NUMBER: _ClassVar[int]
+    checkpoints: _containers.RepeatedCompositeFieldContainer[Checkpoint]
+    def __init__(self, checkpoints: _Optional[_Iterable[_Union[Checkpoint, _Mapping]]] = ...) -> None: ...
+
 class ListSessionsRequest(_message.Message):
     __slots__ = ["include_archived", "page_size", "page_token"]
     INCLUDE_ARCHIVED_FIELD_NUMBER: _ClassVar[int]
@@ -314,6 +376,30 @@ class PartialReply(_message.Message):
     skill: str
     turn_id: int
     def __init__(self, turn_id: _Optional[int] = ..., skill: _Optional[str] = ..., content: _Optional[str] = ..., delta_count: _Optional[int] = ...) -> None: ...
+
+class RevertSessionRequest(_message.Message):
+    __slots__ = ["force", "message_id", "restore_canvas", "session_id"]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_CANVAS_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    force: bool
+    message_id: int
+    restore_canvas: bool
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ..., message_id: _Optional[int] = ..., restore_canvas: bool = ..., force: bool = ...) -> None: ...
+
+class RevertSessionResponse(_message.Message):
+    __slots__ = ["messages_hidden", "notice", "restored", "session"]
+    MESSAGES_HIDDEN_FIELD_NUMBER: _ClassVar[int]
+    NOTICE_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    messages_hidden: int
+    notice: str
+    restored: _containers.RepeatedCompositeFieldContainer[CanvasRestore]
+    session: Session
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ..., messages_hidden: _Optional[int] = ..., restored: _Optional[_Iterable[_Union[CanvasRestore, _Mapping]]] = ..., notice: _Optional[str] = ...) -> None: ...
 
 class RunOutputRef(_message.Message):
     __slots__ = ["index", "node_id", "prompt_id"]
@@ -390,15 +476,17 @@ class SendMessageResponse(_message.Message):
     def __init__(self, message: _Optional[_Union[ChatMessage, _Mapping]] = ..., queued: bool = ..., queue_position: _Optional[int] = ..., duplicate: bool = ...) -> None: ...
 
 class Session(_message.Message):
-    __slots__ = ["archived", "compacted_to", "config", "context_window", "created_at_ms", "id", "last_seq", "message_count", "queued_turns", "status", "title", "updated_at_ms", "usage"]
+    __slots__ = ["archived", "compacted_to", "config", "context_window", "created_at_ms", "fork_point", "id", "last_seq", "message_count", "parent_id", "queued_turns", "status", "title", "updated_at_ms", "usage"]
     ARCHIVED_FIELD_NUMBER: _ClassVar[int]
     COMPACTED_TO_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_WINDOW_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    FORK_POINT_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUED_TURNS_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -409,15 +497,17 @@ class Session(_message.Message):
     config: SessionConfig
     context_window: int
     created_at_ms: int
+    fork_point: int
     id: str
     last_seq: int
     message_count: int
+    parent_id: str
     queued_turns: int
     status: SessionStatus
     title: str
     updated_at_ms: int
     usage: Usage
-    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., config: _Optional[_Union[SessionConfig, _Mapping]] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., last_seq: _Optional[int] = ..., message_count: _Optional[int] = ..., queued_turns: _Optional[int] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., context_window: _Optional[int] = ..., archived: bool = ..., compacted_to: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., config: _Optional[_Union[SessionConfig, _Mapping]] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., last_seq: _Optional[int] = ..., message_count: _Optional[int] = ..., queued_turns: _Optional[int] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., context_window: _Optional[int] = ..., archived: bool = ..., compacted_to: _Optional[int] = ..., parent_id: _Optional[str] = ..., fork_point: _Optional[int] = ...) -> None: ...
 
 class SessionConfig(_message.Message):
     __slots__ = ["active_skills", "api_key_set", "base_url", "context_window", "model", "provider", "system_prompt", "token_delay_ms", "vision"]
@@ -442,12 +532,13 @@ class SessionConfig(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., base_url: _Optional[str] = ..., system_prompt: _Optional[str] = ..., active_skills: _Optional[_Iterable[str]] = ..., api_key_set: bool = ..., token_delay_ms: _Optional[int] = ..., vision: _Optional[str] = ..., context_window: _Optional[int] = ...) -> None: ...
 
 class SessionEvent(_message.Message):
-    __slots__ = ["config_updated", "debug_log", "error", "graph_changed", "message_added", "seq", "session_id", "status_update", "stream_delta", "sync_state", "time_ms", "tool_call", "tool_result"]
+    __slots__ = ["config_updated", "debug_log", "error", "graph_changed", "message_added", "reverted", "seq", "session_id", "status_update", "stream_delta", "sync_state", "time_ms", "tool_call", "tool_result"]
     CONFIG_UPDATED_FIELD_NUMBER: _ClassVar[int]
     DEBUG_LOG_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     GRAPH_CHANGED_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ADDED_FIELD_NUMBER: _ClassVar[int]
+    REVERTED_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_UPDATE_FIELD_NUMBER: _ClassVar[int]
@@ -461,6 +552,7 @@ class SessionEvent(_message.Message):
     error: ErrorEvent
     graph_changed: GraphChanged
     message_added: MessageAdded
+    reverted: SessionReverted
     seq: int
     session_id: str
     status_update: StatusUpdate
@@ -469,7 +561,17 @@ class SessionEvent(_message.Message):
     time_ms: int
     tool_call: ToolCall
     tool_result: ToolResult
-    def __init__(self, seq: _Optional[int] = ..., time_ms: _Optional[int] = ..., session_id: _Optional[str] = ..., sync_state: _Optional[_Union[SyncState, _Mapping]] = ..., status_update: _Optional[_Union[StatusUpdate, _Mapping]] = ..., stream_delta: _Optional[_Union[StreamDelta, _Mapping]] = ..., debug_log: _Optional[_Union[DebugLog, _Mapping]] = ..., message_added: _Optional[_Union[MessageAdded, _Mapping]] = ..., error: _Optional[_Union[ErrorEvent, _Mapping]] = ..., config_updated: _Optional[_Union[ConfigUpdated, _Mapping]] = ..., tool_call: _Optional[_Union[ToolCall, _Mapping]] = ..., tool_result: _Optional[_Union[ToolResult, _Mapping]] = ..., graph_changed: _Optional[_Union[GraphChanged, _Mapping]] = ...) -> None: ...
+    def __init__(self, seq: _Optional[int] = ..., time_ms: _Optional[int] = ..., session_id: _Optional[str] = ..., sync_state: _Optional[_Union[SyncState, _Mapping]] = ..., status_update: _Optional[_Union[StatusUpdate, _Mapping]] = ..., stream_delta: _Optional[_Union[StreamDelta, _Mapping]] = ..., debug_log: _Optional[_Union[DebugLog, _Mapping]] = ..., message_added: _Optional[_Union[MessageAdded, _Mapping]] = ..., error: _Optional[_Union[ErrorEvent, _Mapping]] = ..., config_updated: _Optional[_Union[ConfigUpdated, _Mapping]] = ..., tool_call: _Optional[_Union[ToolCall, _Mapping]] = ..., tool_result: _Optional[_Union[ToolResult, _Mapping]] = ..., graph_changed: _Optional[_Union[GraphChanged, _Mapping]] = ..., reverted: _Optional[_Union[SessionReverted, _Mapping]] = ...) -> None: ...
+
+class SessionReverted(_message.Message):
+    __slots__ = ["messages_hidden", "restored", "to_message_id"]
+    MESSAGES_HIDDEN_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_FIELD_NUMBER: _ClassVar[int]
+    TO_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    messages_hidden: int
+    restored: _containers.RepeatedCompositeFieldContainer[CanvasRestore]
+    to_message_id: int
+    def __init__(self, to_message_id: _Optional[int] = ..., messages_hidden: _Optional[int] = ..., restored: _Optional[_Iterable[_Union[CanvasRestore, _Mapping]]] = ...) -> None: ...
 
 class SkillList(_message.Message):
     __slots__ = ["names"]

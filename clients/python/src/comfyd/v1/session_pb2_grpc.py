@@ -81,6 +81,21 @@ class SessionServiceStub(object):
                 request_serializer=comfyd_dot_v1_dot_session__pb2.ExportSessionRequest.SerializeToString,
                 response_deserializer=comfyd_dot_v1_dot_session__pb2.ExportSessionResponse.FromString,
                 )
+        self.ForkSession = channel.unary_unary(
+                '/comfyd.v1.SessionService/ForkSession',
+                request_serializer=comfyd_dot_v1_dot_session__pb2.ForkSessionRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_session__pb2.ForkSessionResponse.FromString,
+                )
+        self.RevertSession = channel.unary_unary(
+                '/comfyd.v1.SessionService/RevertSession',
+                request_serializer=comfyd_dot_v1_dot_session__pb2.RevertSessionRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_session__pb2.RevertSessionResponse.FromString,
+                )
+        self.ListCheckpoints = channel.unary_unary(
+                '/comfyd.v1.SessionService/ListCheckpoints',
+                request_serializer=comfyd_dot_v1_dot_session__pb2.ListCheckpointsRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_session__pb2.ListCheckpointsResponse.FromString,
+                )
 
 
 class SessionServiceServicer(object):
@@ -188,6 +203,37 @@ class SessionServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ForkSession(self, request, context):
+        """ForkSession makes a new session from a message of an existing one: its
+        history up to and including that message, its configuration, active
+        skills and session memories. The new session records its parent and
+        fork point. NOT_FOUND for an unknown session or message,
+        INVALID_ARGUMENT for a message of another session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevertSession(self, request, context):
+        """RevertSession takes a session back to a message: the later messages are
+        hidden (kept stored, left out of the history, the model's context and
+        search) and, with restore_canvas, each canvas the later turns changed
+        is restored to its checkpoint. FAILED_PRECONDITION while a turn runs or
+        is queued, and (without force) when a canvas changed since the
+        session's last change to it; nothing is changed then.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCheckpoints(self, request, context):
+        """ListCheckpoints lists a session's canvas checkpoints (of its visible
+        turns), oldest turn first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -255,6 +301,21 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     servicer.ExportSession,
                     request_deserializer=comfyd_dot_v1_dot_session__pb2.ExportSessionRequest.FromString,
                     response_serializer=comfyd_dot_v1_dot_session__pb2.ExportSessionResponse.SerializeToString,
+            ),
+            'ForkSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ForkSession,
+                    request_deserializer=comfyd_dot_v1_dot_session__pb2.ForkSessionRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_session__pb2.ForkSessionResponse.SerializeToString,
+            ),
+            'RevertSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevertSession,
+                    request_deserializer=comfyd_dot_v1_dot_session__pb2.RevertSessionRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_session__pb2.RevertSessionResponse.SerializeToString,
+            ),
+            'ListCheckpoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCheckpoints,
+                    request_deserializer=comfyd_dot_v1_dot_session__pb2.ListCheckpointsRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_session__pb2.ListCheckpointsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -486,5 +547,56 @@ class SessionService(object):
         return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/ExportSession',
             comfyd_dot_v1_dot_session__pb2.ExportSessionRequest.SerializeToString,
             comfyd_dot_v1_dot_session__pb2.ExportSessionResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ForkSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/ForkSession',
+            comfyd_dot_v1_dot_session__pb2.ForkSessionRequest.SerializeToString,
+            comfyd_dot_v1_dot_session__pb2.ForkSessionResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RevertSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/RevertSession',
+            comfyd_dot_v1_dot_session__pb2.RevertSessionRequest.SerializeToString,
+            comfyd_dot_v1_dot_session__pb2.RevertSessionResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListCheckpoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/ListCheckpoints',
+            comfyd_dot_v1_dot_session__pb2.ListCheckpointsRequest.SerializeToString,
+            comfyd_dot_v1_dot_session__pb2.ListCheckpointsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

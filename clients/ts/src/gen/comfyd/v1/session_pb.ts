@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file comfyd/v1/session.proto.
  */
 export const file_comfyd_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("Chdjb21meWQvdjEvc2Vzc2lvbi5wcm90bxIJY29tZnlkLnYxIsUBCg1TZXNzaW9uQ29uZmlnEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEhAKCGJhc2VfdXJsGAMgASgJEhUKDXN5c3RlbV9wcm9tcHQYBCABKAkSFQoNYWN0aXZlX3NraWxscxgFIAMoCRITCgthcGlfa2V5X3NldBgGIAEoCBIWCg50b2tlbl9kZWxheV9tcxgHIAEoDRIOCgZ2aXNpb24YCCABKAkSFgoOY29udGV4dF93aW5kb3cYCSABKA0iOQoFVXNhZ2USFQoNcHJvbXB0X3Rva2VucxgBIAEoBBIZChFjb21wbGV0aW9uX3Rva2VucxgCIAEoBCLGAgoHU2Vzc2lvbhIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxIoCgZzdGF0dXMYBCABKA4yGC5jb21meWQudjEuU2Vzc2lvblN0YXR1cxIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDXVwZGF0ZWRfYXRfbXMYBiABKAMSEAoIbGFzdF9zZXEYByABKAQSFQoNbWVzc2FnZV9jb3VudBgIIAEoDRIUCgxxdWV1ZWRfdHVybnMYCSABKA0SHwoFdXNhZ2UYCiABKAsyEC5jb21meWQudjEuVXNhZ2USFgoOY29udGV4dF93aW5kb3cYCyABKA0SEAoIYXJjaGl2ZWQYDCABKAgSFAoMY29tcGFjdGVkX3RvGA0gASgEIpwCCgtDaGF0TWVzc2FnZRIKCgJpZBgBIAEoBBIdCgRyb2xlGAIgASgOMg8uY29tZnlkLnYxLlJvbGUSDQoFc2tpbGwYAyABKAkSDwoHY29udGVudBgEIAEoCRIVCg1jcmVhdGVkX2F0X21zGAUgASgDEg8KB3R1cm5faWQYBiABKAQSJgoFc3RhdGUYByABKA4yFy5jb21meWQudjEuTWVzc2FnZVN0YXRlEg0KBWVycm9yGAggASgJEioKC2F0dGFjaG1lbnRzGAkgAygLMhUuY29tZnlkLnYxLkF0dGFjaG1lbnQSJAoEa2luZBgKIAEoDjIWLmNvbWZ5ZC52MS5NZXNzYWdlS2luZBIRCgljb3ZlcnNfdG8YCyABKAQiQQoMUnVuT3V0cHV0UmVmEhEKCXByb21wdF9pZBgBIAEoCRIPCgdub2RlX2lkGAIgASgJEg0KBWluZGV4GAMgASgNIqUBCgpBdHRhY2htZW50Eg4KBnNoYTI1NhgBIAEoCRIRCgltaW1lX3R5cGUYAiABKAkSDAoEbmFtZRgDIAEoCRIMCgRzaXplGAQgASgEEg0KBXdpZHRoGAUgASgNEg4KBmhlaWdodBgGIAEoDRIrCgpydW5fb3V0cHV0GAcgASgLMhcuY29tZnlkLnYxLlJ1bk91dHB1dFJlZhIMCgRkYXRhGAggASgMIkgKF1VwbG9hZEF0dGFjaG1lbnRSZXF1ZXN0EgwKBGRhdGEYASABKAwSEQoJbWltZV90eXBlGAIgASgJEgwKBG5hbWUYAyABKAkiRQoYVXBsb2FkQXR0YWNobWVudFJlc3BvbnNlEikKCmF0dGFjaG1lbnQYASABKAsyFS5jb21meWQudjEuQXR0YWNobWVudCImChRHZXRBdHRhY2htZW50UmVxdWVzdBIOCgZzaGEyNTYYASABKAkiUAoVR2V0QXR0YWNobWVudFJlc3BvbnNlEikKCmF0dGFjaG1lbnQYASABKAsyFS5jb21meWQudjEuQXR0YWNobWVudBIMCgRkYXRhGAIgASgMIlQKDFBhcnRpYWxSZXBseRIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg8KB2NvbnRlbnQYAyABKAkSEwoLZGVsdGFfY291bnQYBCABKA0idAoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSDQoFdGl0bGUYASABKAkSKAoGY29uZmlnGAIgASgLMhguY29tZnlkLnYxLlNlc3Npb25Db25maWcSDwoHYXBpX2tleRgDIAEoCRISCgpzZXNzaW9uX2lkGAQgASgJIjwKFUNyZWF0ZVNlc3Npb25SZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24iVwoRR2V0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIXCg9pbmNsdWRlX2hpc3RvcnkYAiABKAgSFQoNaGlzdG9yeV9saW1pdBgDIAEoDSJ9ChJHZXRTZXNzaW9uUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uEicKB2hpc3RvcnkYAiADKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2USGQoRaGlzdG9yeV90cnVuY2F0ZWQYAyABKAgiVgoTTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCRIYChBpbmNsdWRlX2FyY2hpdmVkGAMgASgIIlUKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiQKCHNlc3Npb25zGAEgAygLMhIuY29tZnlkLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlIhoKCVNraWxsTGlzdBINCgVuYW1lcxgBIAMoCSLABAoXQ29uZmlndXJlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIrCgV0aXRsZRgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghwcm92aWRlchgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIrCgVtb2RlbBgEIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghiYXNlX3VybBgFIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIzCg1zeXN0ZW1fcHJvbXB0GAYgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEi0KB2FwaV9rZXkYByABKAsyHC5nb29nbGUucHJvdG9idWYuU3RyaW5nVmFsdWUSKwoNYWN0aXZlX3NraWxscxgIIAEoCzIULmNvbWZ5ZC52MS5Ta2lsbExpc3QSNAoOdG9rZW5fZGVsYXlfbXMYCSABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDMyVmFsdWUSLAoGdmlzaW9uGAogASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEjQKDmNvbnRleHRfd2luZG93GAsgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQzMlZhbHVlEiwKCGFyY2hpdmVkGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLkJvb2xWYWx1ZSJoChhDb25maWd1cmVTZXNzaW9uUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uEhcKD2FwaV9rZXlfY2xlYXJlZBgCIAEoCBIOCgZub3RpY2UYAyABKAkikAEKElNlbmRNZXNzYWdlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg8KB2NvbnRlbnQYAiABKAkSDgoGc2tpbGxzGAMgAygJEhkKEWNsaWVudF9tZXNzYWdlX2lkGAQgASgJEioKC2F0dGFjaG1lbnRzGAUgAygLMhUuY29tZnlkLnYxLkF0dGFjaG1lbnQieQoTU2VuZE1lc3NhZ2VSZXNwb25zZRInCgdtZXNzYWdlGAEgASgLMhYuY29tZnlkLnYxLkNoYXRNZXNzYWdlEg4KBnF1ZXVlZBgCIAEoCBIWCg5xdWV1ZV9wb3NpdGlvbhgDIAEoDRIRCglkdXBsaWNhdGUYBCABKAgiOQoQU3Vic2NyaWJlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBCI7ChFTdWJzY3JpYmVSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLmNvbWZ5ZC52MS5TZXNzaW9uRXZlbnQimAQKDFNlc3Npb25FdmVudBILCgNzZXEYASABKAQSDwoHdGltZV9tcxgCIAEoAxISCgpzZXNzaW9uX2lkGAMgASgJEioKCnN5bmNfc3RhdGUYCiABKAsyFC5jb21meWQudjEuU3luY1N0YXRlSAASMAoNc3RhdHVzX3VwZGF0ZRgLIAEoCzIXLmNvbWZ5ZC52MS5TdGF0dXNVcGRhdGVIABIuCgxzdHJlYW1fZGVsdGEYDCABKAsyFi5jb21meWQudjEuU3RyZWFtRGVsdGFIABIoCglkZWJ1Z19sb2cYDSABKAsyEy5jb21meWQudjEuRGVidWdMb2dIABIwCg1tZXNzYWdlX2FkZGVkGA4gASgLMhcuY29tZnlkLnYxLk1lc3NhZ2VBZGRlZEgAEiYKBWVycm9yGA8gASgLMhUuY29tZnlkLnYxLkVycm9yRXZlbnRIABIyCg5jb25maWdfdXBkYXRlZBgQIAEoCzIYLmNvbWZ5ZC52MS5Db25maWdVcGRhdGVkSAASKAoJdG9vbF9jYWxsGBEgASgLMhMuY29tZnlkLnYxLlRvb2xDYWxsSAASLAoLdG9vbF9yZXN1bHQYEiABKAsyFS5jb21meWQudjEuVG9vbFJlc3VsdEgAEjAKDWdyYXBoX2NoYW5nZWQYEyABKAsyFy5jb21meWQudjEuR3JhcGhDaGFuZ2VkSABCBgoEa2luZCKvAQoJU3luY1N0YXRlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbhInCgdoaXN0b3J5GAIgAygLMhYuY29tZnlkLnYxLkNoYXRNZXNzYWdlEhkKEWhpc3RvcnlfdHJ1bmNhdGVkGAMgASgIEikKCHBhcnRpYWxzGAQgAygLMhcuY29tZnlkLnYxLlBhcnRpYWxSZXBseRIOCgZyZWFzb24YBSABKAkifgoMU3RhdHVzVXBkYXRlEigKBnN0YXR1cxgBIAEoDjIYLmNvbWZ5ZC52MS5TZXNzaW9uU3RhdHVzEg8KB3R1cm5faWQYAiABKAQSFAoMcXVldWVkX3R1cm5zGAMgASgNEg4KBmRldGFpbBgEIAEoCRINCgVza2lsbBgFIAEoCSJLCgtTdHJlYW1EZWx0YRIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg0KBWRlbHRhGAMgASgJEg0KBWluZGV4GAQgASgNIm8KCERlYnVnTG9nEiIKBWxldmVsGAEgASgOMhMuY29tZnlkLnYxLkxvZ0xldmVsEg4KBm1vZHVsZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEg8KB3R1cm5faWQYBCABKAQSDQoFc2tpbGwYBSABKAkiNwoMTWVzc2FnZUFkZGVkEicKB21lc3NhZ2UYASABKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2UiSwoKRXJyb3JFdmVudBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDwoHdHVybl9pZBgDIAEoBBINCgVza2lsbBgEIAEoCSJICg1Db25maWdVcGRhdGVkEigKBmNvbmZpZxgBIAEoCzIYLmNvbWZ5ZC52MS5TZXNzaW9uQ29uZmlnEg0KBXRpdGxlGAIgASgJImEKCFRvb2xDYWxsEg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDwoHY2FsbF9pZBgDIAEoCRIMCgRuYW1lGAQgASgJEhYKDmFyZ3VtZW50c19qc29uGAUgASgJIl4KClRvb2xSZXN1bHQSDwoHdHVybl9pZBgBIAEoBBINCgVza2lsbBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJEgoKAm9rGAQgASgIEhMKC3Jlc3VsdF9qc29uGAUgASgJIkQKDEdyYXBoQ2hhbmdlZBIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQSDwoHc3VtbWFyeRgDIAEoCSI4Cg1DYW5jZWxSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEwoLY2xlYXJfcXVldWUYAiABKAgiOwoOQ2FuY2VsUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIEhYKDmRyb3BwZWRfcXVldWVkGAIgASgNIisKFUNvbXBhY3RTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIoABChZDb21wYWN0U2Vzc2lvblJlc3BvbnNlEhEKCWNvbXBhY3RlZBgBIAEoCBIaChJtZXNzYWdlc19jb21wYWN0ZWQYAiABKA0SJwoHc3VtbWFyeRgDIAEoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZRIOCgZub3RpY2UYBCABKAkicgoVU2VhcmNoU2Vzc2lvbnNSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSDQoFbGltaXQYAyABKA0SJwoFa2luZHMYBCADKA4yGC5jb21meWQudjEuU2VhcmNoSGl0S2luZCLAAQoJU2VhcmNoSGl0EiYKBGtpbmQYASABKA4yGC5jb21meWQudjEuU2VhcmNoSGl0S2luZBIKCgJpZBgCIAEoBBISCgpzZXNzaW9uX2lkGAMgASgJEhUKDXNlc3Npb25fdGl0bGUYBCABKAkSDwoHc25pcHBldBgFIAEoCRINCgVzY29yZRgGIAEoARIVCg1jcmVhdGVkX2F0X21zGAcgASgDEh0KBHJvbGUYCCABKA4yDy5jb21meWQudjEuUm9sZSI8ChZTZWFyY2hTZXNzaW9uc1Jlc3BvbnNlEiIKBGhpdHMYASADKAsyFC5jb21meWQudjEuU2VhcmNoSGl0IlMKFEV4cG9ydFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSJwoGZm9ybWF0GAIgASgOMhcuY29tZnlkLnYxLkV4cG9ydEZvcm1hdCJQChVFeHBvcnRTZXNzaW9uUmVzcG9uc2USFAoMY29udGVudF90eXBlGAEgASgJEhAKCGZpbGVuYW1lGAIgASgJEg8KB2NvbnRlbnQYAyABKAkqfgoNU2Vzc2lvblN0YXR1cxIeChpTRVNTSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NFU1NJT05fU1RBVFVTX0lETEUQARIaChZTRVNTSU9OX1NUQVRVU19XT1JLSU5HEAISGAoUU0VTU0lPTl9TVEFUVVNfRVJST1IQAypfCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARISCg5ST0xFX0FTU0lTVEFOVBACEg8KC1JPTEVfU1lTVEVNEAMSDQoJUk9MRV9UT09MEAQq0AEKDE1lc3NhZ2VTdGF0ZRIdChlNRVNTQUdFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUTUVTU0FHRV9TVEFURV9RVUVVRUQQARIZChVNRVNTQUdFX1NUQVRFX1JVTk5JTkcQAhIWChJNRVNTQUdFX1NUQVRFX0RPTkUQAxIbChdNRVNTQUdFX1NUQVRFX0NBTkNFTExFRBAEEhgKFE1FU1NBR0VfU1RBVEVfRkFJTEVEEAUSHQoZTUVTU0FHRV9TVEFURV9JTlRFUlJVUFRFRBAGKkUKC01lc3NhZ2VLaW5kEhwKGE1FU1NBR0VfS0lORF9VTlNQRUNJRklFRBAAEhgKFE1FU1NBR0VfS0lORF9TVU1NQVJZEAEqdwoITG9nTGV2ZWwSGQoVTE9HX0xFVkVMX1VOU1BFQ0lGSUVEEAASEwoPTE9HX0xFVkVMX0RFQlVHEAESEgoOTE9HX0xFVkVMX0lORk8QAhISCg5MT0dfTEVWRUxfV0FSThADEhMKD0xPR19MRVZFTF9FUlJPUhAEKoYBCg1TZWFyY2hIaXRLaW5kEh8KG1NFQVJDSF9ISVRfS0lORF9VTlNQRUNJRklFRBAAEhsKF1NFQVJDSF9ISVRfS0lORF9NRVNTQUdFEAESGwoXU0VBUkNIX0hJVF9LSU5EX1NVTU1BUlkQAhIaChZTRUFSQ0hfSElUX0tJTkRfTUVNT1JZEAMqYQoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIaChZFWFBPUlRfRk9STUFUX01BUktET1dOEAESFgoSRVhQT1JUX0ZPUk1BVF9KU09OEAIyuwgKDlNlc3Npb25TZXJ2aWNlElIKDUNyZWF0ZVNlc3Npb24SHy5jb21meWQudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaIC5jb21meWQudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEkkKCkdldFNlc3Npb24SHC5jb21meWQudjEuR2V0U2Vzc2lvblJlcXVlc3QaHS5jb21meWQudjEuR2V0U2Vzc2lvblJlc3BvbnNlEk8KDExpc3RTZXNzaW9ucxIeLmNvbWZ5ZC52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0Gh8uY29tZnlkLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlElIKDURlbGV0ZVNlc3Npb24SHy5jb21meWQudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaIC5jb21meWQudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlElsKEENvbmZpZ3VyZVNlc3Npb24SIi5jb21meWQudjEuQ29uZmlndXJlU2Vzc2lvblJlcXVlc3QaIy5jb21meWQudjEuQ29uZmlndXJlU2Vzc2lvblJlc3BvbnNlEkwKC1NlbmRNZXNzYWdlEh0uY29tZnlkLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBoeLmNvbWZ5ZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkgKCVN1YnNjcmliZRIbLmNvbWZ5ZC52MS5TdWJzY3JpYmVSZXF1ZXN0GhwuY29tZnlkLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESPQoGQ2FuY2VsEhguY29tZnlkLnYxLkNhbmNlbFJlcXVlc3QaGS5jb21meWQudjEuQ2FuY2VsUmVzcG9uc2USWwoQVXBsb2FkQXR0YWNobWVudBIiLmNvbWZ5ZC52MS5VcGxvYWRBdHRhY2htZW50UmVxdWVzdBojLmNvbWZ5ZC52MS5VcGxvYWRBdHRhY2htZW50UmVzcG9uc2USUgoNR2V0QXR0YWNobWVudBIfLmNvbWZ5ZC52MS5HZXRBdHRhY2htZW50UmVxdWVzdBogLmNvbWZ5ZC52MS5HZXRBdHRhY2htZW50UmVzcG9uc2USVQoOQ29tcGFjdFNlc3Npb24SIC5jb21meWQudjEuQ29tcGFjdFNlc3Npb25SZXF1ZXN0GiEuY29tZnlkLnYxLkNvbXBhY3RTZXNzaW9uUmVzcG9uc2USVQoOU2VhcmNoU2Vzc2lvbnMSIC5jb21meWQudjEuU2VhcmNoU2Vzc2lvbnNSZXF1ZXN0GiEuY29tZnlkLnYxLlNlYXJjaFNlc3Npb25zUmVzcG9uc2USUgoNRXhwb3J0U2Vzc2lvbhIfLmNvbWZ5ZC52MS5FeHBvcnRTZXNzaW9uUmVxdWVzdBogLmNvbWZ5ZC52MS5FeHBvcnRTZXNzaW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_wrappers]);
+  fileDesc("Chdjb21meWQvdjEvc2Vzc2lvbi5wcm90bxIJY29tZnlkLnYxIsUBCg1TZXNzaW9uQ29uZmlnEhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEhAKCGJhc2VfdXJsGAMgASgJEhUKDXN5c3RlbV9wcm9tcHQYBCABKAkSFQoNYWN0aXZlX3NraWxscxgFIAMoCRITCgthcGlfa2V5X3NldBgGIAEoCBIWCg50b2tlbl9kZWxheV9tcxgHIAEoDRIOCgZ2aXNpb24YCCABKAkSFgoOY29udGV4dF93aW5kb3cYCSABKA0iOQoFVXNhZ2USFQoNcHJvbXB0X3Rva2VucxgBIAEoBBIZChFjb21wbGV0aW9uX3Rva2VucxgCIAEoBCLtAgoHU2Vzc2lvbhIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5jb21meWQudjEuU2Vzc2lvbkNvbmZpZxIoCgZzdGF0dXMYBCABKA4yGC5jb21meWQudjEuU2Vzc2lvblN0YXR1cxIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDXVwZGF0ZWRfYXRfbXMYBiABKAMSEAoIbGFzdF9zZXEYByABKAQSFQoNbWVzc2FnZV9jb3VudBgIIAEoDRIUCgxxdWV1ZWRfdHVybnMYCSABKA0SHwoFdXNhZ2UYCiABKAsyEC5jb21meWQudjEuVXNhZ2USFgoOY29udGV4dF93aW5kb3cYCyABKA0SEAoIYXJjaGl2ZWQYDCABKAgSFAoMY29tcGFjdGVkX3RvGA0gASgEEhEKCXBhcmVudF9pZBgOIAEoCRISCgpmb3JrX3BvaW50GA8gASgEIpwCCgtDaGF0TWVzc2FnZRIKCgJpZBgBIAEoBBIdCgRyb2xlGAIgASgOMg8uY29tZnlkLnYxLlJvbGUSDQoFc2tpbGwYAyABKAkSDwoHY29udGVudBgEIAEoCRIVCg1jcmVhdGVkX2F0X21zGAUgASgDEg8KB3R1cm5faWQYBiABKAQSJgoFc3RhdGUYByABKA4yFy5jb21meWQudjEuTWVzc2FnZVN0YXRlEg0KBWVycm9yGAggASgJEioKC2F0dGFjaG1lbnRzGAkgAygLMhUuY29tZnlkLnYxLkF0dGFjaG1lbnQSJAoEa2luZBgKIAEoDjIWLmNvbWZ5ZC52MS5NZXNzYWdlS2luZBIRCgljb3ZlcnNfdG8YCyABKAQiQQoMUnVuT3V0cHV0UmVmEhEKCXByb21wdF9pZBgBIAEoCRIPCgdub2RlX2lkGAIgASgJEg0KBWluZGV4GAMgASgNIqUBCgpBdHRhY2htZW50Eg4KBnNoYTI1NhgBIAEoCRIRCgltaW1lX3R5cGUYAiABKAkSDAoEbmFtZRgDIAEoCRIMCgRzaXplGAQgASgEEg0KBXdpZHRoGAUgASgNEg4KBmhlaWdodBgGIAEoDRIrCgpydW5fb3V0cHV0GAcgASgLMhcuY29tZnlkLnYxLlJ1bk91dHB1dFJlZhIMCgRkYXRhGAggASgMIkgKF1VwbG9hZEF0dGFjaG1lbnRSZXF1ZXN0EgwKBGRhdGEYASABKAwSEQoJbWltZV90eXBlGAIgASgJEgwKBG5hbWUYAyABKAkiRQoYVXBsb2FkQXR0YWNobWVudFJlc3BvbnNlEikKCmF0dGFjaG1lbnQYASABKAsyFS5jb21meWQudjEuQXR0YWNobWVudCImChRHZXRBdHRhY2htZW50UmVxdWVzdBIOCgZzaGEyNTYYASABKAkiUAoVR2V0QXR0YWNobWVudFJlc3BvbnNlEikKCmF0dGFjaG1lbnQYASABKAsyFS5jb21meWQudjEuQXR0YWNobWVudBIMCgRkYXRhGAIgASgMIlQKDFBhcnRpYWxSZXBseRIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg8KB2NvbnRlbnQYAyABKAkSEwoLZGVsdGFfY291bnQYBCABKA0idAoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSDQoFdGl0bGUYASABKAkSKAoGY29uZmlnGAIgASgLMhguY29tZnlkLnYxLlNlc3Npb25Db25maWcSDwoHYXBpX2tleRgDIAEoCRISCgpzZXNzaW9uX2lkGAQgASgJIjwKFUNyZWF0ZVNlc3Npb25SZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhIuY29tZnlkLnYxLlNlc3Npb24iVwoRR2V0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIXCg9pbmNsdWRlX2hpc3RvcnkYAiABKAgSFQoNaGlzdG9yeV9saW1pdBgDIAEoDSJ9ChJHZXRTZXNzaW9uUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uEicKB2hpc3RvcnkYAiADKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2USGQoRaGlzdG9yeV90cnVuY2F0ZWQYAyABKAgiVgoTTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCRIYChBpbmNsdWRlX2FyY2hpdmVkGAMgASgIIlUKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiQKCHNlc3Npb25zGAEgAygLMhIuY29tZnlkLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiFwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlIhoKCVNraWxsTGlzdBINCgVuYW1lcxgBIAMoCSLABAoXQ29uZmlndXJlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIrCgV0aXRsZRgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghwcm92aWRlchgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIrCgVtb2RlbBgEIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIuCghiYXNlX3VybBgFIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIzCg1zeXN0ZW1fcHJvbXB0GAYgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEi0KB2FwaV9rZXkYByABKAsyHC5nb29nbGUucHJvdG9idWYuU3RyaW5nVmFsdWUSKwoNYWN0aXZlX3NraWxscxgIIAEoCzIULmNvbWZ5ZC52MS5Ta2lsbExpc3QSNAoOdG9rZW5fZGVsYXlfbXMYCSABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDMyVmFsdWUSLAoGdmlzaW9uGAogASgLMhwuZ29vZ2xlLnByb3RvYnVmLlN0cmluZ1ZhbHVlEjQKDmNvbnRleHRfd2luZG93GAsgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQzMlZhbHVlEiwKCGFyY2hpdmVkGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLkJvb2xWYWx1ZSJoChhDb25maWd1cmVTZXNzaW9uUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzISLmNvbWZ5ZC52MS5TZXNzaW9uEhcKD2FwaV9rZXlfY2xlYXJlZBgCIAEoCBIOCgZub3RpY2UYAyABKAkikAEKElNlbmRNZXNzYWdlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg8KB2NvbnRlbnQYAiABKAkSDgoGc2tpbGxzGAMgAygJEhkKEWNsaWVudF9tZXNzYWdlX2lkGAQgASgJEioKC2F0dGFjaG1lbnRzGAUgAygLMhUuY29tZnlkLnYxLkF0dGFjaG1lbnQieQoTU2VuZE1lc3NhZ2VSZXNwb25zZRInCgdtZXNzYWdlGAEgASgLMhYuY29tZnlkLnYxLkNoYXRNZXNzYWdlEg4KBnF1ZXVlZBgCIAEoCBIWCg5xdWV1ZV9wb3NpdGlvbhgDIAEoDRIRCglkdXBsaWNhdGUYBCABKAgiOQoQU3Vic2NyaWJlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBCI7ChFTdWJzY3JpYmVSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLmNvbWZ5ZC52MS5TZXNzaW9uRXZlbnQiyAQKDFNlc3Npb25FdmVudBILCgNzZXEYASABKAQSDwoHdGltZV9tcxgCIAEoAxISCgpzZXNzaW9uX2lkGAMgASgJEioKCnN5bmNfc3RhdGUYCiABKAsyFC5jb21meWQudjEuU3luY1N0YXRlSAASMAoNc3RhdHVzX3VwZGF0ZRgLIAEoCzIXLmNvbWZ5ZC52MS5TdGF0dXNVcGRhdGVIABIuCgxzdHJlYW1fZGVsdGEYDCABKAsyFi5jb21meWQudjEuU3RyZWFtRGVsdGFIABIoCglkZWJ1Z19sb2cYDSABKAsyEy5jb21meWQudjEuRGVidWdMb2dIABIwCg1tZXNzYWdlX2FkZGVkGA4gASgLMhcuY29tZnlkLnYxLk1lc3NhZ2VBZGRlZEgAEiYKBWVycm9yGA8gASgLMhUuY29tZnlkLnYxLkVycm9yRXZlbnRIABIyCg5jb25maWdfdXBkYXRlZBgQIAEoCzIYLmNvbWZ5ZC52MS5Db25maWdVcGRhdGVkSAASKAoJdG9vbF9jYWxsGBEgASgLMhMuY29tZnlkLnYxLlRvb2xDYWxsSAASLAoLdG9vbF9yZXN1bHQYEiABKAsyFS5jb21meWQudjEuVG9vbFJlc3VsdEgAEjAKDWdyYXBoX2NoYW5nZWQYEyABKAsyFy5jb21meWQudjEuR3JhcGhDaGFuZ2VkSAASLgoIcmV2ZXJ0ZWQYFCABKAsyGi5jb21meWQudjEuU2Vzc2lvblJldmVydGVkSABCBgoEa2luZCKvAQoJU3luY1N0YXRlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbhInCgdoaXN0b3J5GAIgAygLMhYuY29tZnlkLnYxLkNoYXRNZXNzYWdlEhkKEWhpc3RvcnlfdHJ1bmNhdGVkGAMgASgIEikKCHBhcnRpYWxzGAQgAygLMhcuY29tZnlkLnYxLlBhcnRpYWxSZXBseRIOCgZyZWFzb24YBSABKAkifgoMU3RhdHVzVXBkYXRlEigKBnN0YXR1cxgBIAEoDjIYLmNvbWZ5ZC52MS5TZXNzaW9uU3RhdHVzEg8KB3R1cm5faWQYAiABKAQSFAoMcXVldWVkX3R1cm5zGAMgASgNEg4KBmRldGFpbBgEIAEoCRINCgVza2lsbBgFIAEoCSJLCgtTdHJlYW1EZWx0YRIPCgd0dXJuX2lkGAEgASgEEg0KBXNraWxsGAIgASgJEg0KBWRlbHRhGAMgASgJEg0KBWluZGV4GAQgASgNIm8KCERlYnVnTG9nEiIKBWxldmVsGAEgASgOMhMuY29tZnlkLnYxLkxvZ0xldmVsEg4KBm1vZHVsZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEg8KB3R1cm5faWQYBCABKAQSDQoFc2tpbGwYBSABKAkiNwoMTWVzc2FnZUFkZGVkEicKB21lc3NhZ2UYASABKAsyFi5jb21meWQudjEuQ2hhdE1lc3NhZ2UiSwoKRXJyb3JFdmVudBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSDwoHdHVybl9pZBgDIAEoBBINCgVza2lsbBgEIAEoCSJICg1Db25maWdVcGRhdGVkEigKBmNvbmZpZxgBIAEoCzIYLmNvbWZ5ZC52MS5TZXNzaW9uQ29uZmlnEg0KBXRpdGxlGAIgASgJImEKCFRvb2xDYWxsEg8KB3R1cm5faWQYASABKAQSDQoFc2tpbGwYAiABKAkSDwoHY2FsbF9pZBgDIAEoCRIMCgRuYW1lGAQgASgJEhYKDmFyZ3VtZW50c19qc29uGAUgASgJIl4KClRvb2xSZXN1bHQSDwoHdHVybl9pZBgBIAEoBBINCgVza2lsbBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJEgoKAm9rGAQgASgIEhMKC3Jlc3VsdF9qc29uGAUgASgJIkQKDEdyYXBoQ2hhbmdlZBIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQSDwoHc3VtbWFyeRgDIAEoCSJtCg9TZXNzaW9uUmV2ZXJ0ZWQSFQoNdG9fbWVzc2FnZV9pZBgBIAEoBBIXCg9tZXNzYWdlc19oaWRkZW4YAiABKA0SKgoIcmVzdG9yZWQYAyADKAsyGC5jb21meWQudjEuQ2FudmFzUmVzdG9yZSI4Cg1DYW5jZWxSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEwoLY2xlYXJfcXVldWUYAiABKAgiOwoOQ2FuY2VsUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIEhYKDmRyb3BwZWRfcXVldWVkGAIgASgNIisKFUNvbXBhY3RTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIoABChZDb21wYWN0U2Vzc2lvblJlc3BvbnNlEhEKCWNvbXBhY3RlZBgBIAEoCBIaChJtZXNzYWdlc19jb21wYWN0ZWQYAiABKA0SJwoHc3VtbWFyeRgDIAEoCzIWLmNvbWZ5ZC52MS5DaGF0TWVzc2FnZRIOCgZub3RpY2UYBCABKAkicgoVU2VhcmNoU2Vzc2lvbnNSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSDQoFbGltaXQYAyABKA0SJwoFa2luZHMYBCADKA4yGC5jb21meWQudjEuU2VhcmNoSGl0S2luZCLAAQoJU2VhcmNoSGl0EiYKBGtpbmQYASABKA4yGC5jb21meWQudjEuU2VhcmNoSGl0S2luZBIKCgJpZBgCIAEoBBISCgpzZXNzaW9uX2lkGAMgASgJEhUKDXNlc3Npb25fdGl0bGUYBCABKAkSDwoHc25pcHBldBgFIAEoCRINCgVzY29yZRgGIAEoARIVCg1jcmVhdGVkX2F0X21zGAcgASgDEh0KBHJvbGUYCCABKA4yDy5jb21meWQudjEuUm9sZSI8ChZTZWFyY2hTZXNzaW9uc1Jlc3BvbnNlEiIKBGhpdHMYASADKAsyFC5jb21meWQudjEuU2VhcmNoSGl0IlMKFEV4cG9ydFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSJwoGZm9ybWF0GAIgASgOMhcuY29tZnlkLnYxLkV4cG9ydEZvcm1hdCJQChVFeHBvcnRTZXNzaW9uUmVzcG9uc2USFAoMY29udGVudF90eXBlGAEgASgJEhAKCGZpbGVuYW1lGAIgASgJEg8KB2NvbnRlbnQYAyABKAkiSwoSRm9ya1Nlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoBBINCgV0aXRsZRgDIAEoCSJTChNGb3JrU2Vzc2lvblJlc3BvbnNlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbhIXCg9tZXNzYWdlc19jb3BpZWQYAiABKA0iZQoUUmV2ZXJ0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgptZXNzYWdlX2lkGAIgASgEEhYKDnJlc3RvcmVfY2FudmFzGAMgASgIEg0KBWZvcmNlGAQgASgIIoIBCg1DYW52YXNSZXN0b3JlEhEKCWNhbnZhc19pZBgBIAEoCRIVCg1jaGVja3BvaW50X2lkGAIgASgEEhsKE2NoZWNrcG9pbnRfcmV2aXNpb24YAyABKAQSFQoNZnJvbV9yZXZpc2lvbhgEIAEoBBITCgt0b19yZXZpc2lvbhgFIAEoBCKRAQoVUmV2ZXJ0U2Vzc2lvblJlc3BvbnNlEiMKB3Nlc3Npb24YASABKAsyEi5jb21meWQudjEuU2Vzc2lvbhIXCg9tZXNzYWdlc19oaWRkZW4YAiABKA0SKgoIcmVzdG9yZWQYAyADKAsyGC5jb21meWQudjEuQ2FudmFzUmVzdG9yZRIOCgZub3RpY2UYBCABKAkiLAoWTGlzdENoZWNrcG9pbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIpYBCgpDaGVja3BvaW50EgoKAmlkGAEgASgEEhIKCm1lc3NhZ2VfaWQYAiABKAQSEQoJY2FudmFzX2lkGAMgASgJEhcKD3JldmlzaW9uX2JlZm9yZRgEIAEoBBIWCg5yZXZpc2lvbl9hZnRlchgFIAEoBBINCgVieXRlcxgGIAEoBBIVCg1jcmVhdGVkX2F0X21zGAcgASgDIkUKF0xpc3RDaGVja3BvaW50c1Jlc3BvbnNlEioKC2NoZWNrcG9pbnRzGAEgAygLMhUuY29tZnlkLnYxLkNoZWNrcG9pbnQqfgoNU2Vzc2lvblN0YXR1cxIeChpTRVNTSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NFU1NJT05fU1RBVFVTX0lETEUQARIaChZTRVNTSU9OX1NUQVRVU19XT1JLSU5HEAISGAoUU0VTU0lPTl9TVEFUVVNfRVJST1IQAypfCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARISCg5ST0xFX0FTU0lTVEFOVBACEg8KC1JPTEVfU1lTVEVNEAMSDQoJUk9MRV9UT09MEAQq0AEKDE1lc3NhZ2VTdGF0ZRIdChlNRVNTQUdFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUTUVTU0FHRV9TVEFURV9RVUVVRUQQARIZChVNRVNTQUdFX1NUQVRFX1JVTk5JTkcQAhIWChJNRVNTQUdFX1NUQVRFX0RPTkUQAxIbChdNRVNTQUdFX1NUQVRFX0NBTkNFTExFRBAEEhgKFE1FU1NBR0VfU1RBVEVfRkFJTEVEEAUSHQoZTUVTU0FHRV9TVEFURV9JTlRFUlJVUFRFRBAGKkUKC01lc3NhZ2VLaW5kEhwKGE1FU1NBR0VfS0lORF9VTlNQRUNJRklFRBAAEhgKFE1FU1NBR0VfS0lORF9TVU1NQVJZEAEqdwoITG9nTGV2ZWwSGQoVTE9HX0xFVkVMX1VOU1BFQ0lGSUVEEAASEwoPTE9HX0xFVkVMX0RFQlVHEAESEgoOTE9HX0xFVkVMX0lORk8QAhISCg5MT0dfTEVWRUxfV0FSThADEhMKD0xPR19MRVZFTF9FUlJPUhAEKoYBCg1TZWFyY2hIaXRLaW5kEh8KG1NFQVJDSF9ISVRfS0lORF9VTlNQRUNJRklFRBAAEhsKF1NFQVJDSF9ISVRfS0lORF9NRVNTQUdFEAESGwoXU0VBUkNIX0hJVF9LSU5EX1NVTU1BUlkQAhIaChZTRUFSQ0hfSElUX0tJTkRfTUVNT1JZEAMqYQoMRXhwb3J0Rm9ybWF0Eh0KGUVYUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIaChZFWFBPUlRfRk9STUFUX01BUktET1dOEAESFgoSRVhQT1JUX0ZPUk1BVF9KU09OEAIytwoKDlNlc3Npb25TZXJ2aWNlElIKDUNyZWF0ZVNlc3Npb24SHy5jb21meWQudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaIC5jb21meWQudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEkkKCkdldFNlc3Npb24SHC5jb21meWQudjEuR2V0U2Vzc2lvblJlcXVlc3QaHS5jb21meWQudjEuR2V0U2Vzc2lvblJlc3BvbnNlEk8KDExpc3RTZXNzaW9ucxIeLmNvbWZ5ZC52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0Gh8uY29tZnlkLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlElIKDURlbGV0ZVNlc3Npb24SHy5jb21meWQudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaIC5jb21meWQudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlElsKEENvbmZpZ3VyZVNlc3Npb24SIi5jb21meWQudjEuQ29uZmlndXJlU2Vzc2lvblJlcXVlc3QaIy5jb21meWQudjEuQ29uZmlndXJlU2Vzc2lvblJlc3BvbnNlEkwKC1NlbmRNZXNzYWdlEh0uY29tZnlkLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBoeLmNvbWZ5ZC52MS5TZW5kTWVzc2FnZVJlc3BvbnNlEkgKCVN1YnNjcmliZRIbLmNvbWZ5ZC52MS5TdWJzY3JpYmVSZXF1ZXN0GhwuY29tZnlkLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESPQoGQ2FuY2VsEhguY29tZnlkLnYxLkNhbmNlbFJlcXVlc3QaGS5jb21meWQudjEuQ2FuY2VsUmVzcG9uc2USWwoQVXBsb2FkQXR0YWNobWVudBIiLmNvbWZ5ZC52MS5VcGxvYWRBdHRhY2htZW50UmVxdWVzdBojLmNvbWZ5ZC52MS5VcGxvYWRBdHRhY2htZW50UmVzcG9uc2USUgoNR2V0QXR0YWNobWVudBIfLmNvbWZ5ZC52MS5HZXRBdHRhY2htZW50UmVxdWVzdBogLmNvbWZ5ZC52MS5HZXRBdHRhY2htZW50UmVzcG9uc2USVQoOQ29tcGFjdFNlc3Npb24SIC5jb21meWQudjEuQ29tcGFjdFNlc3Npb25SZXF1ZXN0GiEuY29tZnlkLnYxLkNvbXBhY3RTZXNzaW9uUmVzcG9uc2USVQoOU2VhcmNoU2Vzc2lvbnMSIC5jb21meWQudjEuU2VhcmNoU2Vzc2lvbnNSZXF1ZXN0GiEuY29tZnlkLnYxLlNlYXJjaFNlc3Npb25zUmVzcG9uc2USUgoNRXhwb3J0U2Vzc2lvbhIfLmNvbWZ5ZC52MS5FeHBvcnRTZXNzaW9uUmVxdWVzdBogLmNvbWZ5ZC52MS5FeHBvcnRTZXNzaW9uUmVzcG9uc2USTAoLRm9ya1Nlc3Npb24SHS5jb21meWQudjEuRm9ya1Nlc3Npb25SZXF1ZXN0Gh4uY29tZnlkLnYxLkZvcmtTZXNzaW9uUmVzcG9uc2USUgoNUmV2ZXJ0U2Vzc2lvbhIfLmNvbWZ5ZC52MS5SZXZlcnRTZXNzaW9uUmVxdWVzdBogLmNvbWZ5ZC52MS5SZXZlcnRTZXNzaW9uUmVzcG9uc2USWAoPTGlzdENoZWNrcG9pbnRzEiEuY29tZnlkLnYxLkxpc3RDaGVja3BvaW50c1JlcXVlc3QaIi5jb21meWQudjEuTGlzdENoZWNrcG9pbnRzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_wrappers]);
 
 /**
  * SessionConfig is what a session runs with. The API key is write-only: it
@@ -207,6 +207,19 @@ export type Session = Message<"comfyd.v1.Session"> & {
    * @generated from field: uint64 compacted_to = 13;
    */
   compactedTo: bigint;
+
+  /**
+   * A fork: the session it was made from (empty: not a fork) and the
+   * message of it the fork was made at.
+   *
+   * @generated from field: string parent_id = 14;
+   */
+  parentId: string;
+
+  /**
+   * @generated from field: uint64 fork_point = 15;
+   */
+  forkPoint: bigint;
 };
 
 /**
@@ -1118,6 +1131,12 @@ export type SessionEvent = Message<"comfyd.v1.SessionEvent"> & {
      */
     value: GraphChanged;
     case: "graphChanged";
+  } | {
+    /**
+     * @generated from field: comfyd.v1.SessionReverted reverted = 20;
+     */
+    value: SessionReverted;
+    case: "reverted";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1484,6 +1503,38 @@ export const GraphChangedSchema: GenMessage<GraphChanged> = /*@__PURE__*/
   messageDesc(file_comfyd_v1_session, 36);
 
 /**
+ * SessionReverted tells that the messages after to_message_id were hidden
+ * (RevertSession): a client drops them from its view.
+ *
+ * @generated from message comfyd.v1.SessionReverted
+ */
+export type SessionReverted = Message<"comfyd.v1.SessionReverted"> & {
+  /**
+   * @generated from field: uint64 to_message_id = 1;
+   */
+  toMessageId: bigint;
+
+  /**
+   * @generated from field: uint32 messages_hidden = 2;
+   */
+  messagesHidden: number;
+
+  /**
+   * The canvases restored to a checkpoint with the revert.
+   *
+   * @generated from field: repeated comfyd.v1.CanvasRestore restored = 3;
+   */
+  restored: CanvasRestore[];
+};
+
+/**
+ * Describes the message comfyd.v1.SessionReverted.
+ * Use `create(SessionRevertedSchema)` to create a new message.
+ */
+export const SessionRevertedSchema: GenMessage<SessionReverted> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 37);
+
+/**
  * CancelRequest stops the current turn.
  *
  * @generated from message comfyd.v1.CancelRequest
@@ -1507,7 +1558,7 @@ export type CancelRequest = Message<"comfyd.v1.CancelRequest"> & {
  * Use `create(CancelRequestSchema)` to create a new message.
  */
 export const CancelRequestSchema: GenMessage<CancelRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 37);
+  messageDesc(file_comfyd_v1_session, 38);
 
 /**
  * CancelResponse tells what was stopped.
@@ -1535,7 +1586,7 @@ export type CancelResponse = Message<"comfyd.v1.CancelResponse"> & {
  * Use `create(CancelResponseSchema)` to create a new message.
  */
 export const CancelResponseSchema: GenMessage<CancelResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 38);
+  messageDesc(file_comfyd_v1_session, 39);
 
 /**
  * CompactSessionRequest asks for a compaction now.
@@ -1554,7 +1605,7 @@ export type CompactSessionRequest = Message<"comfyd.v1.CompactSessionRequest"> &
  * Use `create(CompactSessionRequestSchema)` to create a new message.
  */
 export const CompactSessionRequestSchema: GenMessage<CompactSessionRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 39);
+  messageDesc(file_comfyd_v1_session, 40);
 
 /**
  * CompactSessionResponse tells what was compacted.
@@ -1596,7 +1647,7 @@ export type CompactSessionResponse = Message<"comfyd.v1.CompactSessionResponse">
  * Use `create(CompactSessionResponseSchema)` to create a new message.
  */
 export const CompactSessionResponseSchema: GenMessage<CompactSessionResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 40);
+  messageDesc(file_comfyd_v1_session, 41);
 
 /**
  * SearchSessionsRequest is a full-text search. Syntax: words (all must
@@ -1639,7 +1690,7 @@ export type SearchSessionsRequest = Message<"comfyd.v1.SearchSessionsRequest"> &
  * Use `create(SearchSessionsRequestSchema)` to create a new message.
  */
 export const SearchSessionsRequestSchema: GenMessage<SearchSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 41);
+  messageDesc(file_comfyd_v1_session, 42);
 
 /**
  * SearchHit is one result.
@@ -1701,7 +1752,7 @@ export type SearchHit = Message<"comfyd.v1.SearchHit"> & {
  * Use `create(SearchHitSchema)` to create a new message.
  */
 export const SearchHitSchema: GenMessage<SearchHit> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 42);
+  messageDesc(file_comfyd_v1_session, 43);
 
 /**
  * SearchSessionsResponse lists hits, best first.
@@ -1720,7 +1771,7 @@ export type SearchSessionsResponse = Message<"comfyd.v1.SearchSessionsResponse">
  * Use `create(SearchSessionsResponseSchema)` to create a new message.
  */
 export const SearchSessionsResponseSchema: GenMessage<SearchSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 43);
+  messageDesc(file_comfyd_v1_session, 44);
 
 /**
  * ExportSessionRequest exports one session.
@@ -1746,7 +1797,7 @@ export type ExportSessionRequest = Message<"comfyd.v1.ExportSessionRequest"> & {
  * Use `create(ExportSessionRequestSchema)` to create a new message.
  */
 export const ExportSessionRequestSchema: GenMessage<ExportSessionRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 44);
+  messageDesc(file_comfyd_v1_session, 45);
 
 /**
  * ExportSessionResponse holds the document.
@@ -1779,7 +1830,284 @@ export type ExportSessionResponse = Message<"comfyd.v1.ExportSessionResponse"> &
  * Use `create(ExportSessionResponseSchema)` to create a new message.
  */
 export const ExportSessionResponseSchema: GenMessage<ExportSessionResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_session, 45);
+  messageDesc(file_comfyd_v1_session, 46);
+
+/**
+ * ForkSessionRequest forks a session at a message.
+ *
+ * @generated from message comfyd.v1.ForkSessionRequest
+ */
+export type ForkSessionRequest = Message<"comfyd.v1.ForkSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * A message of session_id (any kind and role); the fork holds the
+   * history up to and including it.
+   *
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * The new session's title (at most 200 bytes); empty: the parent's title
+   * with " (fork)".
+   *
+   * @generated from field: string title = 3;
+   */
+  title: string;
+};
+
+/**
+ * Describes the message comfyd.v1.ForkSessionRequest.
+ * Use `create(ForkSessionRequestSchema)` to create a new message.
+ */
+export const ForkSessionRequestSchema: GenMessage<ForkSessionRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 47);
+
+/**
+ * ForkSessionResponse returns the new session.
+ *
+ * @generated from message comfyd.v1.ForkSessionResponse
+ */
+export type ForkSessionResponse = Message<"comfyd.v1.ForkSessionResponse"> & {
+  /**
+   * @generated from field: comfyd.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+
+  /**
+   * Messages copied into it.
+   *
+   * @generated from field: uint32 messages_copied = 2;
+   */
+  messagesCopied: number;
+};
+
+/**
+ * Describes the message comfyd.v1.ForkSessionResponse.
+ * Use `create(ForkSessionResponseSchema)` to create a new message.
+ */
+export const ForkSessionResponseSchema: GenMessage<ForkSessionResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 48);
+
+/**
+ * RevertSessionRequest takes a session back to a message.
+ *
+ * @generated from message comfyd.v1.RevertSessionRequest
+ */
+export type RevertSessionRequest = Message<"comfyd.v1.RevertSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * A visible message of session_id: it stays, every later one is hidden.
+   *
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * Also restore each canvas that the hidden turns changed to the
+   * checkpoint taken before the first of them changed it.
+   *
+   * @generated from field: bool restore_canvas = 3;
+   */
+  restoreCanvas: boolean;
+
+  /**
+   * Restore even when a canvas changed since the session's last change to
+   * it (those changes are then undone too).
+   *
+   * @generated from field: bool force = 4;
+   */
+  force: boolean;
+};
+
+/**
+ * Describes the message comfyd.v1.RevertSessionRequest.
+ * Use `create(RevertSessionRequestSchema)` to create a new message.
+ */
+export const RevertSessionRequestSchema: GenMessage<RevertSessionRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 49);
+
+/**
+ * CanvasRestore is one canvas put back to a checkpoint.
+ *
+ * @generated from message comfyd.v1.CanvasRestore
+ */
+export type CanvasRestore = Message<"comfyd.v1.CanvasRestore"> & {
+  /**
+   * @generated from field: string canvas_id = 1;
+   */
+  canvasId: string;
+
+  /**
+   * @generated from field: uint64 checkpoint_id = 2;
+   */
+  checkpointId: bigint;
+
+  /**
+   * The canvas revision the checkpoint was taken at.
+   *
+   * @generated from field: uint64 checkpoint_revision = 3;
+   */
+  checkpointRevision: bigint;
+
+  /**
+   * The canvas revision before and after the restore.
+   *
+   * @generated from field: uint64 from_revision = 4;
+   */
+  fromRevision: bigint;
+
+  /**
+   * @generated from field: uint64 to_revision = 5;
+   */
+  toRevision: bigint;
+};
+
+/**
+ * Describes the message comfyd.v1.CanvasRestore.
+ * Use `create(CanvasRestoreSchema)` to create a new message.
+ */
+export const CanvasRestoreSchema: GenMessage<CanvasRestore> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 50);
+
+/**
+ * RevertSessionResponse tells what was hidden and restored.
+ *
+ * @generated from message comfyd.v1.RevertSessionResponse
+ */
+export type RevertSessionResponse = Message<"comfyd.v1.RevertSessionResponse"> & {
+  /**
+   * @generated from field: comfyd.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+
+  /**
+   * @generated from field: uint32 messages_hidden = 2;
+   */
+  messagesHidden: number;
+
+  /**
+   * @generated from field: repeated comfyd.v1.CanvasRestore restored = 3;
+   */
+  restored: CanvasRestore[];
+
+  /**
+   * A sentence for a person about what happened.
+   *
+   * @generated from field: string notice = 4;
+   */
+  notice: string;
+};
+
+/**
+ * Describes the message comfyd.v1.RevertSessionResponse.
+ * Use `create(RevertSessionResponseSchema)` to create a new message.
+ */
+export const RevertSessionResponseSchema: GenMessage<RevertSessionResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 51);
+
+/**
+ * ListCheckpointsRequest lists a session's checkpoints.
+ *
+ * @generated from message comfyd.v1.ListCheckpointsRequest
+ */
+export type ListCheckpointsRequest = Message<"comfyd.v1.ListCheckpointsRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message comfyd.v1.ListCheckpointsRequest.
+ * Use `create(ListCheckpointsRequestSchema)` to create a new message.
+ */
+export const ListCheckpointsRequestSchema: GenMessage<ListCheckpointsRequest> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 52);
+
+/**
+ * Checkpoint is the workflow of a canvas before a turn's first change to
+ * it (the workflow itself is not listed).
+ *
+ * @generated from message comfyd.v1.Checkpoint
+ */
+export type Checkpoint = Message<"comfyd.v1.Checkpoint"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * The user message that started the turn.
+   *
+   * @generated from field: uint64 message_id = 2;
+   */
+  messageId: bigint;
+
+  /**
+   * @generated from field: string canvas_id = 3;
+   */
+  canvasId: string;
+
+  /**
+   * The canvas revision before the turn's first change, and after its
+   * latest one.
+   *
+   * @generated from field: uint64 revision_before = 4;
+   */
+  revisionBefore: bigint;
+
+  /**
+   * @generated from field: uint64 revision_after = 5;
+   */
+  revisionAfter: bigint;
+
+  /**
+   * Bytes of the stored workflow.
+   *
+   * @generated from field: uint64 bytes = 6;
+   */
+  bytes: bigint;
+
+  /**
+   * @generated from field: int64 created_at_ms = 7;
+   */
+  createdAtMs: bigint;
+};
+
+/**
+ * Describes the message comfyd.v1.Checkpoint.
+ * Use `create(CheckpointSchema)` to create a new message.
+ */
+export const CheckpointSchema: GenMessage<Checkpoint> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 53);
+
+/**
+ * ListCheckpointsResponse lists checkpoints, oldest turn first.
+ *
+ * @generated from message comfyd.v1.ListCheckpointsResponse
+ */
+export type ListCheckpointsResponse = Message<"comfyd.v1.ListCheckpointsResponse"> & {
+  /**
+   * @generated from field: repeated comfyd.v1.Checkpoint checkpoints = 1;
+   */
+  checkpoints: Checkpoint[];
+};
+
+/**
+ * Describes the message comfyd.v1.ListCheckpointsResponse.
+ * Use `create(ListCheckpointsResponseSchema)` to create a new message.
+ */
+export const ListCheckpointsResponseSchema: GenMessage<ListCheckpointsResponse> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_session, 54);
 
 /**
  * SessionStatus is the state machine of a session.
@@ -2190,6 +2518,46 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof ExportSessionRequestSchema;
     output: typeof ExportSessionResponseSchema;
+  },
+  /**
+   * ForkSession makes a new session from a message of an existing one: its
+   * history up to and including that message, its configuration, active
+   * skills and session memories. The new session records its parent and
+   * fork point. NOT_FOUND for an unknown session or message,
+   * INVALID_ARGUMENT for a message of another session.
+   *
+   * @generated from rpc comfyd.v1.SessionService.ForkSession
+   */
+  forkSession: {
+    methodKind: "unary";
+    input: typeof ForkSessionRequestSchema;
+    output: typeof ForkSessionResponseSchema;
+  },
+  /**
+   * RevertSession takes a session back to a message: the later messages are
+   * hidden (kept stored, left out of the history, the model's context and
+   * search) and, with restore_canvas, each canvas the later turns changed
+   * is restored to its checkpoint. FAILED_PRECONDITION while a turn runs or
+   * is queued, and (without force) when a canvas changed since the
+   * session's last change to it; nothing is changed then.
+   *
+   * @generated from rpc comfyd.v1.SessionService.RevertSession
+   */
+  revertSession: {
+    methodKind: "unary";
+    input: typeof RevertSessionRequestSchema;
+    output: typeof RevertSessionResponseSchema;
+  },
+  /**
+   * ListCheckpoints lists a session's canvas checkpoints (of its visible
+   * turns), oldest turn first.
+   *
+   * @generated from rpc comfyd.v1.SessionService.ListCheckpoints
+   */
+  listCheckpoints: {
+    methodKind: "unary";
+    input: typeof ListCheckpointsRequestSchema;
+    output: typeof ListCheckpointsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_comfyd_v1_session, 0);
