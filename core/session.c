@@ -2760,7 +2760,8 @@ int sess_subscribe(sess_mgr *m, const char *id, uint64_t after_seq, const sess_s
     if (s->deleted) {
         rc = SESS_NOT_FOUND;
         seterr(err, errlen, "session %s not found", id);
-    } else if (after_seq > 0 && after_seq <= s->seq && evring_covers(s->ring, after_seq)) {
+    } else if (after_seq > 0 && after_seq <= s->seq && evring_covers(s->ring, after_seq) &&
+               (!m->lease || evring_has(s->ring, after_seq))) {
         replay_ctx rc_ctx = {ops, ud};
         int r = evring_replay(s->ring, after_seq, replay_one, &rc_ctx);
         rc = r == EVRING_OK ? SESS_OK : SESS_EFULL;

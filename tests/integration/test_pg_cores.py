@@ -5,6 +5,7 @@ bridges, and a core killed in the middle of a turn (docs/scale-out.md)."""
 import asyncio
 import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -191,3 +192,69 @@ def test_core_killed_mid_turn_another_takes_the_session_and_nothing_acknowledged
             m.turn_id for m in get_session(sa, s.id, history=True).history if m.role == spb.ROLE_ASSISTANT]:
         assert time.monotonic() < end, "the turn after the takeover did not finish"
         time.sleep(0.05)
+
+
+def bridge_on(cores, monkeypatch):
+    """A bridge given several cores (--core repeated, in this order)."""
+    real_popen = subprocess.Popen
+
+    def popen(args, **kw):
+        args = list(args)
+        k = args.index("--core")
+        args[k:k + 2] = [x for c in cores for x in ("--core", c.unix_target)]
+        return real_popen(args, **kw)
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    try:
+        return Bridge(cores[0])
+    finally:
+        monkeypatch.setattr(subprocess, "Popen", real_popen)
+
+
+def test_bridge_with_two_cores_moves_to_the_other_when_one_goes(comfyd_factory, monkeypatch):
+    a = comfyd_factory(start=False, extra=["--lease-ttl-ms", str(LEASE_MS)])
+    uri = pg_store_for(a.data)
+    b = comfyd_factory(start=False, extra=["--store", uri, "--lease-ttl-ms", str(LEASE_MS)])
+    a.start()  # core B is not up yet: the bridge must use A, the first
+    br = bridge_on([a, b], monkeypatch)
+    s = new_session(a.sessions(), skills=[PW], title="failover")
+
+    async def turn(content, last_seq=0):
+        import websockets
+
+        url = "ws://127.0.0.1:%d/comfy/session/ws?token=%s" % (br.port, br.token)
+        async with websockets.connect(url, max_size=None) as ws:
+            await ws.send(json.dumps({"event": "join", "data": {"session_id": s.id, "last_seq": last_seq}}))
+            await ws.send(json.dumps({"event": "user_message", "request_id": "m",
+                                      "data": {"session_id": s.id, "content": content}}))
+            got = []
+            ack = await ws_until(ws, lambda m: m.get("event") in ("ack", "error") and m.get("request_id") == "m",
+                                 got)
+            assert ack["event"] == "ack", ack
+            await ws_until(ws, is_reply_to(int(ack["data"]["message"]["id"])), got)
+            return max([m.get("seq", 0) for m in got] + [0])
+
+    try:
+        seq = asyncio.run(turn("through the first core"))
+        b.start()
+        a.kill9()
+        # The next socket (a client reconnecting after the 1012 close) is
+        # served through core B, with the whole history.
+        end = time.monotonic() + GUARD_S
+        while True:
+            try:
+                asyncio.run(turn("through the second core", last_seq=seq))
+                break
+            except Exception as e:  # noqa: BLE001
+                # Until gRPC has moved on: UNAVAILABLE, or the socket closed.
+                import websockets
+
+                if time.monotonic() > end or not (
+                        "UNAVAILABLE" in str(e) or isinstance(e, (websockets.ConnectionClosed, OSError))):
+                    raise
+                time.sleep(0.2)
+        hist = get_session(b.sessions(), s.id, history=True).history
+        assert [m.content for m in hist if m.role == spb.ROLE_USER] == ["through the first core",
+                                                                         "through the second core"]
+    finally:
+        stop_bridge(br)
