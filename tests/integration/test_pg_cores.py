@@ -21,16 +21,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 PW = "prompt-writer"
-# Short leases: a killed core's session is taken over within a few seconds.
+# Short leases: a killed core's session is taken over within a few seconds
+# (through the flag's environment twin).
 LEASE_MS = 2000
+LEASE_ENV = {"COMFYD_LEASE_TTL_MS": str(LEASE_MS)}
 
 
 def two_cores(comfyd_factory, echo_delay_ms=0):
-    a = comfyd_factory(start=False, echo_delay_ms=echo_delay_ms, extra=["--lease-ttl-ms", str(LEASE_MS)])
+    a = comfyd_factory(start=False, echo_delay_ms=echo_delay_ms, env=LEASE_ENV)
     uri = pg_store_for(a.data)
-    a.extra = ["--store", uri, "--lease-ttl-ms", str(LEASE_MS)]
-    b = comfyd_factory(start=False, echo_delay_ms=echo_delay_ms, extra=["--store", uri, "--lease-ttl-ms",
-                                                                         str(LEASE_MS)])
+    b = comfyd_factory(start=False, echo_delay_ms=echo_delay_ms, extra=["--store", uri], env=LEASE_ENV)
     a.start()
     b.start()
     return a, b
@@ -212,9 +212,9 @@ def bridge_on(cores, monkeypatch):
 
 
 def test_bridge_with_two_cores_moves_to_the_other_when_one_goes(comfyd_factory, monkeypatch):
-    a = comfyd_factory(start=False, extra=["--lease-ttl-ms", str(LEASE_MS)])
+    a = comfyd_factory(start=False, env=LEASE_ENV)
     uri = pg_store_for(a.data)
-    b = comfyd_factory(start=False, extra=["--store", uri, "--lease-ttl-ms", str(LEASE_MS)])
+    b = comfyd_factory(start=False, extra=["--store", uri], env=LEASE_ENV)
     a.start()  # core B is not up yet: the bridge must use A, the first
     br = bridge_on([a, b], monkeypatch)
     s = new_session(a.sessions(), skills=[PW], title="failover")
