@@ -29,7 +29,8 @@ PGconn *pgconn_open(const char *uri, const char *app, char *err, size_t errlen)
         PQfinish(c);
         return NULL;
     }
-    PGresult *r = PQexec(c, "SET synchronous_commit = on");
+    /* NOTICEs (a table that already exists) are not for the log. */
+    PGresult *r = PQexec(c, "SET synchronous_commit = on; SET client_min_messages = warning");
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok) pgconn_msg(c, r, err, errlen);
     PQclear(r);

@@ -37,6 +37,7 @@ typedef struct pending {
     char *content;
     char **skills; /* explicit skills for this message (skill_execute), or NULL */
     size_t n_skills;
+    int claimed; /* several cores: stored RUNNING under this core's lease already */
 } pending;
 
 typedef struct session session;
@@ -1903,11 +1904,18 @@ static void *runner_main(void *arg)
         if (!s->qhead) s->qtail = NULL;
         s->qlen--;
         s->starting = 1;
+        /* Several cores: the lease may take a while; the session works. */
+        if (s->m->lease) s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
         pthread_mutex_unlock(&s->mu);
         if (s->m->lease && !runner_lease(s, p, &held)) {
             pending_free(p);
             pthread_mutex_lock(&s->mu);
             s->starting = 0;
+            if (!s->qhead && !s->cur &&
+                s->status == COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING) {
+                s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
+                publish_status_locked(s, 0, NULL, "nothing left to run here");
+            }
             pthread_mutex_unlock(&s->mu);
             continue;
         }
@@ -2573,7 +2581,14 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     msg->state = STORE_MSG_QUEUED;
     msg->created_ms = text_now_ms();
     msg->client_id = cid ? text_dup(cid) : NULL;
+    /* Several cores: a turn that starts now is stored RUNNING under this
+     * core's lease, so the acknowledged state is the stored one (a crash
+     * right after the answer interrupts it; it is not run twice). */
+    int claimed = m->lease && !(s->cur || s->starting || s->qlen > 0) &&
+                  lease_acquire(m->lease, s->meta.id) == LEASE_OK;
+    if (claimed) msg->state = STORE_MSG_RUNNING;
     rc = store_message_insert_with(m->st, msg, atts, n_atts);
+    if (rc != STORE_OK && claimed) lease_release(m->lease, s->meta.id);
     if (rc != STORE_OK) {
         seterr(err, errlen, "cannot store the message: %s", store_strerror(rc));
         rc = store_io_err(rc);
@@ -2590,6 +2605,7 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     if (!p) abort();
     p->msg_id = msg->id;
     p->content = text_dup(req->content);
+    p->claimed = claimed;
     if (req->n_skills) {
         p->skills = calloc(req->n_skills, sizeof(char *));
         if (!p->skills) abort();
@@ -2761,7 +2777,7 @@ int sess_subscribe(sess_mgr *m, const char *id, uint64_t after_seq, const sess_s
         rc = SESS_NOT_FOUND;
         seterr(err, errlen, "session %s not found", id);
     } else if (after_seq > 0 && after_seq <= s->seq && evring_covers(s->ring, after_seq) &&
-               (!m->lease || evring_has(s->ring, after_seq))) {
+               (!m->lease || after_seq == s->seq || evring_has(s->ring, after_seq))) {
         replay_ctx rc_ctx = {ops, ud};
         int r = evring_replay(s->ring, after_seq, replay_one, &rc_ctx);
         rc = r == EVRING_OK ? SESS_OK : SESS_EFULL;
@@ -3482,6 +3498,7 @@ static int runner_lease(session *s, pending *p, int *held)
     *held = 1;
     /* Configured through another core meanwhile? */
     if (refresh_shared(s) == STORE_NOT_FOUND) return 0;
+    if (p->claimed) return 1; /* stored RUNNING by sess_send */
     int rc = lease_claim(m->lease, p->msg_id);
     if (rc == LEASE_OK) return 1;
     if (rc == LEASE_GONE)

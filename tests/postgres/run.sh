@@ -28,8 +28,12 @@ echo "postgres: server on $PG_DIR port $PG_PORT"
 psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
     -c "CREATE DATABASE unit_store TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'" >/dev/null
 COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_store/') "$build/tests/test_store_pg"
+# Session leases (core/lease.c): two handles play two cores.
+psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
+    -c "CREATE DATABASE unit_lease" >/dev/null
+COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_lease/') "$build/tests/test_lease"
 
-# tests/integration/test_pg_*.py (two cores, a server restart) run only
-# here; they restart the server through pg_ctl as PG_OWNER.
+# tests/integration/test_pg_*.py (several cores and bridges on one
+# database, a core killed mid-turn, a server restart) run only here; they restart the server through pg_ctl as PG_OWNER.
 export PG_BIN PG_DIR PG_PORT PG_OWNER
 COMFYD_IT_PG=$PG_URI_FMT "$here/../integration/run.sh" "$build" "$@"
