@@ -439,16 +439,21 @@ int lease_start(lease *l, const lease_hooks *hooks)
     return LEASE_OK;
 }
 
+void lease_stop(lease *l)
+{
+    if (!l || !l->started) return;
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->thread, NULL);
+    l->started = 0;
+}
+
 void lease_close(lease *l)
 {
     if (!l) return;
-    if (l->started) {
-        pthread_mutex_lock(&l->mu);
-        l->stop = 1;
-        pthread_cond_signal(&l->cv);
-        pthread_mutex_unlock(&l->mu);
-        pthread_join(l->thread, NULL);
-    }
+    lease_stop(l);
     PQfinish(l->conn);
     free(l->uri);
     free(l->held);

@@ -77,6 +77,9 @@ int lease_open(lease **out, const char *conninfo, const char *core_id, uint32_t 
  * before leases existed) are marked interrupted and every orphaned QUEUED
  * turn is offered. */
 int lease_start(lease *l, const lease_hooks *hooks);
+/* Stops the thread (no hook runs after it returns); the calls below still
+ * work. NULL or a second call is a no-op. */
+void lease_stop(lease *l);
 /* Stops the thread and frees everything; leases still held are left to
  * expire (their turns were interrupted by the shutdown). NULL is a no-op. */
 void lease_close(lease *l);

@@ -83,6 +83,34 @@ static int fetch_output(void *ud, const char *prompt_id, const char *node_id, ui
 }
 
 /* Attachment GC: at start, then every BLOB_GC_PERIOD_MS until stopped. */
+/* A SQLite store named by --store sqlite:PATH may lie outside the data
+ * directory, so its lock does not cover it: PATH.lock does. SQLite serves
+ * one core; two would interrupt and rerun each other's turns at start.
+ * Returns the descriptor (kept open for the life of the process) or -1. */
+static int lock_sqlite_store(const char *path)
+{
+    char lp[4096];
+    if ((size_t)snprintf(lp, sizeof lp, "%s.lock", path) >= sizeof lp) {
+        LOG_E(MOD, "--store: the SQLite path is too long");
+        return -1;
+    }
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        LOG_E(MOD, "cannot open %s: %s", lp, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        LOG_E(MOD,
+              "SQLite store %s is in use by another comfyd: a SQLite store serves one core; "
+              "several cores share a PostgreSQL database (--store postgres://..., "
+              "docs/scale-out.md)",
+              path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* A core's name in the lease rows and event notifications: its host and
  * data directory, unique among live cores (the directory's lock file
  * refuses a second core on it) and the same after a restart, so a
@@ -184,7 +212,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int exit_code = 1;
-    int lock_fd = -1;
+    int lock_fd = -1, store_lock_fd = -1;
     store *st = NULL;
     lease *ls = NULL;
     pgnotify *nt = NULL;
@@ -210,6 +238,9 @@ int main(int argc, char **argv)
 
     char dbpath[4096];
     snprintf(dbpath, sizeof dbpath, "%s/comfyd.db", c.data_dir);
+    if (c.store && strncmp(c.store, STORE_SPEC_SQLITE, strlen(STORE_SPEC_SQLITE)) == 0 &&
+        (store_lock_fd = lock_sqlite_store(c.store + strlen(STORE_SPEC_SQLITE))) < 0)
+        goto out;
     /* --store names the engine; a PostgreSQL URI may hold a password, so
      * only the engine is logged (the engine logs its host and database). */
     if ((rc = store_open(&st, c.store ? c.store : dbpath)) != STORE_OK) {
@@ -367,6 +398,8 @@ out:
         pthread_mutex_unlock(&gc_mu);
         pthread_join(gc_thread, NULL);
     }
+    /* No sweep queues a turn while the runners are being joined. */
+    lease_stop(ls);
     if (sm) sess_mgr_shutdown(sm);
     /* The runners are joined: no lease call is left; both threads call
      * into the session manager, so they stop before it is freed. */
@@ -385,6 +418,7 @@ out:
     skills_unref(reg);
     blobstore_destroy(blobs);
     store_close(st);
+    if (store_lock_fd >= 0) close(store_lock_fd);
     if (lock_fd >= 0) close(lock_fd);
     pthread_mutex_destroy(&ctx.reload_mu);
     if (exit_code == 0) LOG_N(MOD, "stopped");

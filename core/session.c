@@ -3601,6 +3601,9 @@ void sess_turn_interrupted(sess_mgr *m, const char *session_id, uint64_t turn_id
 
 void sess_requeue(sess_mgr *m, const char *session_id, uint64_t msg_id, const char *content)
 {
+    /* No runner may start once the shutdown has joined them: the message
+     * stays QUEUED for a live core. */
+    if (shutting_down(m, NULL, 0)) return;
     session *s = acquire(m, session_id);
     if (!s) return;
     pthread_mutex_lock(&s->mu);
