@@ -118,6 +118,16 @@ static int sleep_or_stop(pgnotify *n, uint32_t ms)
     return stop;
 }
 
+static void count_sent(pgnotify *n, const item *it)
+{
+    pthread_mutex_lock(&n->mu);
+    n->stats.sent++;
+    if (it->len > PGNOTIFY_INLINE_MAX) n->stats.spilled++;
+    int64_t lag = text_now_ms() - it->queued_ms;
+    n->stats.last_send_lag_ms = lag > 0 ? (uint64_t)lag : 0;
+    pthread_mutex_unlock(&n->mu);
+}
+
 /* Sends one event; 0, or -1 when the connection broke (it is closed). */
 static int send_one(pgnotify *n, PGconn **conn, const item *it)
 {
@@ -144,12 +154,7 @@ static int send_one(pgnotify *n, PGconn **conn, const item *it)
     text_buf_free(&b);
     if (PQresultStatus(r) == PGRES_TUPLES_OK) {
         PQclear(r);
-        pthread_mutex_lock(&n->mu);
-        n->stats.sent++;
-        if (it->len > PGNOTIFY_INLINE_MAX) n->stats.spilled++;
-        int64_t lag = text_now_ms() - it->queued_ms;
-        n->stats.last_send_lag_ms = lag > 0 ? (uint64_t)lag : 0;
-        pthread_mutex_unlock(&n->mu);
+        count_sent(n, it);
         return 0;
     }
     char msg[256];
@@ -164,6 +169,73 @@ static int send_one(pgnotify *n, PGconn **conn, const item *it)
     PQfinish(*conn);
     *conn = NULL;
     return -1;
+}
+
+/* The inline events first..end as one simple-protocol string of NOTIFYs
+ * (one implicit transaction: delivered together, in order). Returns 0, or
+ * -1 when the connection broke (it is closed). */
+static int send_inline_run(pgnotify *n, PGconn **conn, const item *first, const item *end)
+{
+    text_buf sql = {0}, pay = {0};
+    for (const item *it = first; it != end; it = it->next) {
+        text_buf_reset(&pay);
+        text_buf_add(&pay, it->sid);
+        text_buf_add(&pay, " ");
+        text_buf_add_base64(&pay, it->data, it->len);
+        text_buf_add(&pay, " ");
+        text_buf_add(&pay, n->core_id);
+        char *lit = pay.oom ? NULL : PQescapeLiteral(*conn, pay.p, pay.n);
+        if (lit) {
+            text_buf_add(&sql, "NOTIFY " PGNOTIFY_CHANNEL ", ");
+            text_buf_add(&sql, lit);
+            text_buf_add(&sql, ";");
+            PQfreemem(lit);
+        }
+    }
+    text_buf_free(&pay);
+    if (sql.oom || !sql.p) {
+        text_buf_free(&sql);
+        return 0;
+    }
+    PGresult *r = PQexec(*conn, sql.p);
+    text_buf_free(&sql);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        PQclear(r);
+        for (const item *it = first; it != end; it = it->next)
+            count_sent(n, it);
+        return 0;
+    }
+    char msg[256];
+    LOG_E(MOD, "cannot send events to the other cores: %s", pgconn_msg(*conn, r, msg, sizeof msg));
+    int broken = pgconn_broken(*conn, r);
+    PQclear(r);
+    pthread_mutex_lock(&n->mu);
+    for (const item *it = first; it != end; it = it->next)
+        n->stats.dropped++;
+    pthread_mutex_unlock(&n->mu);
+    if (!broken) return 0;
+    PQfinish(*conn);
+    *conn = NULL;
+    return -1;
+}
+
+/* Sends a list in order: runs of inline events in one round trip each,
+ * a spilled event on its own. */
+static void send_batch(pgnotify *n, PGconn **conn, const item *list)
+{
+    const item *it = list;
+    while (it && *conn) {
+        if (it->len > PGNOTIFY_INLINE_MAX) {
+            send_one(n, conn, it);
+            it = it->next;
+            continue;
+        }
+        const item *end = it;
+        while (end && end->len <= PGNOTIFY_INLINE_MAX)
+            end = end->next;
+        send_inline_run(n, conn, it, end);
+        it = end;
+    }
 }
 
 static void *sender_main(void *arg)
@@ -189,17 +261,28 @@ static void *sender_main(void *arg)
                 continue;
             }
         }
+        /* Everything waiting, up to a batch: a burst of tokens costs one
+         * round trip, not one per token. */
         pthread_mutex_lock(&n->mu);
-        item *it = n->head;
-        if (it) {
-            n->head = it->next;
+        item *batch = n->head, *last = NULL;
+        size_t nb = 0;
+        for (item *it = n->head; it && nb < PGNOTIFY_BATCH_MAX; it = it->next) {
+            last = it;
+            nb++;
+        }
+        if (last) {
+            n->head = last->next;
             if (!n->head) n->tail = NULL;
-            n->qlen--;
+            last->next = NULL;
+            n->qlen -= nb;
         }
         pthread_mutex_unlock(&n->mu);
-        if (!it) continue;
-        send_one(n, &conn, it);
-        free(it);
+        send_batch(n, &conn, batch);
+        while (batch) {
+            item *next = batch->next;
+            free(batch);
+            batch = next;
+        }
         int64_t now = text_now_ms();
         if (conn && now - last_sweep > PGNOTIFY_SPILL_SWEEP_S * 1000) {
             last_sweep = now;

@@ -30,6 +30,7 @@
 #define PGNOTIFY_EVENT_MAX (4 << 20) /* an event larger than this is not forwarded */
 #define PGNOTIFY_SPILL_KEEP_S 600    /* spilled events outlive any listener's delay */
 #define PGNOTIFY_RETRY_MS 1000       /* between two connection attempts */
+#define PGNOTIFY_BATCH_MAX 64        /* events sent in one round trip (about 450 KB at most) */
 
 typedef struct pgnotify pgnotify;
 
