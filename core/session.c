@@ -1896,6 +1896,9 @@ static void *runner_main(void *arg)
         pthread_mutex_unlock(&s->m->mu);
         pending *p = (stop || s->deleted || s->compacting) ? NULL : s->qhead;
         if (!p) {
+            /* Under the lock: a message sent from now on starts a new
+             * runner, which takes the lease again. */
+            if (held) runner_release(s, &held);
             s->runner_active = 0;
             pthread_mutex_unlock(&s->mu);
             break;
@@ -1925,7 +1928,6 @@ static void *runner_main(void *arg)
         s->starting = 0; /* run_turn clears it once cur is set; this covers its early ends */
         pthread_mutex_unlock(&s->mu);
     }
-    if (held) runner_release(s, &held);
     session_unref(s);
     return NULL;
 }
@@ -3510,8 +3512,9 @@ static int runner_lease(session *s, pending *p, int *held)
     return 0;
 }
 
-/* The runner has no turn left: the lease goes back, so another core may
- * run the session's next turn at once. A stopping core keeps it: a turn
+/* The runner has no turn left (called with s->mu held): the lease goes
+ * back, so another core may run the session's next turn at once. A
+ * stopping core keeps it: a turn
  * the shutdown interrupted stays RUNNING until the lease expires (or this
  * core starts again) and the sweeper marks it, as after a crash. */
 static void runner_release(session *s, int *held)
