@@ -137,6 +137,18 @@ static void fanout_event(void *ud, const char *session_id, const void *event, si
     pgnotify_publish(ud, session_id, event, len);
 }
 
+/* A Cancel of a turn running on another core ("cancel", "cancel-clear"). */
+static void fanout_cancel(void *ud, const char *session_id, int clear_queue)
+{
+    pgnotify_send_control(ud, session_id, clear_queue ? "cancel-clear" : "cancel");
+}
+
+static void remote_control(void *ud, const char *session_id, const char *word)
+{
+    if (!strcmp(word, "cancel") || !strcmp(word, "cancel-clear"))
+        sess_remote_cancel(ud, session_id, !strcmp(word, "cancel-clear"));
+}
+
 static void remote_event(void *ud, const char *session_id, const uint8_t *event, size_t len)
 {
     sess_remote_event(ud, session_id, event, len);
@@ -299,7 +311,8 @@ int main(int argc, char **argv)
             LOG_E(MOD, "cannot share session events with the other cores: %s", nerr);
             goto out;
         }
-        sess_mgr_set_fanout(sm, fanout_event, nt);
+        pgnotify_set_control(nt, remote_control);
+        sess_mgr_set_fanout(sm, fanout_event, fanout_cancel, nt);
     }
 
     char wfdir[4096], werr[512] = "";

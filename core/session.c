@@ -126,6 +126,7 @@ struct sess_mgr {
      * demand, and local events go to fanout for the other cores. */
     lease *lease;
     sess_fanout_fn fanout;
+    sess_cancel_fanout_fn cancel_fanout;
     void *fanout_ud;
 };
 
@@ -2631,8 +2632,10 @@ out_unlock:
     return rc;
 }
 
-int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, uint32_t *dropped,
-                char *err, size_t errlen)
+/* forward: several cores, and no turn of the session runs here: ask the
+ * other cores (the one running it cancels it). */
+static int cancel_impl(sess_mgr *m, const char *id, int clear_queue, int forward, int *cancelled,
+                       uint32_t *dropped, char *err, size_t errlen)
 {
     int rc;
     *cancelled = 0;
@@ -2645,6 +2648,13 @@ int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, ui
         *cancelled = 1;
         publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, s->cur->msg_id, NULL,
                            "session", "cancel requested");
+    } else if (forward && m->lease && m->cancel_fanout && !s->cur &&
+               s->status == COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING) {
+        /* The status came from another core: the turn runs there. */
+        m->cancel_fanout(m->fanout_ud, s->meta.id, clear_queue);
+        *cancelled = 1;
+        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, 0, NULL, "session",
+                           "cancel requested from the core running the turn");
     }
     if (clear_queue) {
         while (s->qhead) {
@@ -2673,6 +2683,12 @@ int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, ui
     pthread_mutex_unlock(&s->mu);
     session_unref(s);
     return SESS_OK;
+}
+
+int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, uint32_t *dropped,
+                char *err, size_t errlen)
+{
+    return cancel_impl(m, id, clear_queue, 1, cancelled, dropped, err, errlen);
 }
 
 /* ---- subscribe ------------------------------------------------------------ */
@@ -3396,10 +3412,23 @@ const agent_tool *sess_memory_tools(size_t *n)
  * waits at most this long after the other core's turn ends. */
 #define SESS_LEASE_WAIT_MS 100
 
-void sess_mgr_set_fanout(sess_mgr *m, sess_fanout_fn fn, void *ud)
+void sess_mgr_set_fanout(sess_mgr *m, sess_fanout_fn fn, sess_cancel_fanout_fn cancel, void *ud)
 {
     m->fanout = fn;
+    m->cancel_fanout = cancel;
     m->fanout_ud = ud;
+}
+
+void sess_remote_cancel(sess_mgr *m, const char *session_id, int clear_queue)
+{
+    int cancelled = 0;
+    uint32_t dropped = 0;
+    char err[128];
+    /* Not forwarded again: only a core running the turn acts. */
+    cancel_impl(m, session_id, clear_queue, 0, &cancelled, &dropped, err, sizeof err);
+    if (cancelled || dropped)
+        LOG_I(MOD, "session %s: cancel from another core (%s, %u queued dropped)", session_id,
+              cancelled ? "turn stopped" : "no turn here", dropped);
 }
 
 /* A session another core made: loaded from the store into the map.

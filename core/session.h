@@ -270,7 +270,13 @@ void sess_message_pb_release(Comfyd__V1__ChatMessage *pb);
  * session's mutex held, so it must only queue). Set it before
  * sess_mgr_start. */
 typedef void (*sess_fanout_fn)(void *ud, const char *session_id, const void *event, size_t len);
-void sess_mgr_set_fanout(sess_mgr *m, sess_fanout_fn fn, void *ud);
+/* A Cancel for a session whose turn runs on another core (this core only
+ * knows it from that core's status events): to be sent to every core. */
+typedef void (*sess_cancel_fanout_fn)(void *ud, const char *session_id, int clear_queue);
+void sess_mgr_set_fanout(sess_mgr *m, sess_fanout_fn fn, sess_cancel_fanout_fn cancel, void *ud);
+/* A Cancel another core forwarded: the running turn stops if it runs
+ * here (and with clear_queue the turns queued here are dropped). */
+void sess_remote_cancel(sess_mgr *m, const char *session_id, int clear_queue);
 /* An event another core published (its packed SubscribeResponse): given
  * this core's next sequence number and pushed to the subscribers here, if
  * the session is loaded here. */

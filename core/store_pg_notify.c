@@ -39,6 +39,7 @@ static const char SQL_SPILL_SWEEP[] =
 typedef struct item {
     struct item *next;
     char sid[PGNOTIFY_SID_MAX + 1];
+    char word[PGNOTIFY_WORD_MAX + 1]; /* a control word instead of an event ("" for events) */
     int64_t queued_ms;
     size_t len;
     uint8_t data[]; /* the packed event */
@@ -48,6 +49,7 @@ struct pgnotify {
     char *uri; /* may hold a password: never logged */
     char core_id[PGNOTIFY_CORE_MAX + 1];
     pgnotify_fn fn;
+    pgnotify_control_fn control; /* guarded by mu */
     void *ud;
     pthread_mutex_t mu; /* the queue, stop, stats */
     pthread_cond_t cv;
@@ -181,7 +183,12 @@ static int send_inline_run(pgnotify *n, PGconn **conn, const item *first, const 
         text_buf_reset(&pay);
         text_buf_add(&pay, it->sid);
         text_buf_add(&pay, " ");
-        text_buf_add_base64(&pay, it->data, it->len);
+        if (it->word[0]) {
+            text_buf_add(&pay, "!");
+            text_buf_add(&pay, it->word);
+        } else {
+            text_buf_add_base64(&pay, it->data, it->len);
+        }
         text_buf_add(&pay, " ");
         text_buf_add(&pay, n->core_id);
         char *lit = pay.oom ? NULL : PQescapeLiteral(*conn, pay.p, pay.n);
@@ -296,14 +303,18 @@ static void *sender_main(void *arg)
     return NULL;
 }
 
-int pgnotify_publish(pgnotify *n, const char *session_id, const void *event, size_t len)
+static int enqueue(pgnotify *n, const char *session_id, const char *word, const void *event,
+                   size_t len)
 {
-    size_t sl = session_id ? strlen(session_id) : 0;
-    if (!n || sl == 0 || sl > PGNOTIFY_SID_MAX || len > PGNOTIFY_EVENT_MAX) return -1;
+    size_t sl = session_id ? strlen(session_id) : 0, wl = strlen(word);
+    if (!n || sl == 0 || sl > PGNOTIFY_SID_MAX || len > PGNOTIFY_EVENT_MAX ||
+        wl > PGNOTIFY_WORD_MAX || strchr(word, ' '))
+        return -1;
     item *it = malloc(sizeof *it + len);
     if (!it) return -1;
     it->next = NULL;
     memcpy(it->sid, session_id, sl + 1);
+    memcpy(it->word, word, wl + 1);
     it->queued_ms = text_now_ms();
     it->len = len;
     memcpy(it->data, event, len);
@@ -325,6 +336,23 @@ int pgnotify_publish(pgnotify *n, const char *session_id, const void *event, siz
     return 0;
 }
 
+int pgnotify_publish(pgnotify *n, const char *session_id, const void *event, size_t len)
+{
+    return enqueue(n, session_id, "", event, len);
+}
+
+int pgnotify_send_control(pgnotify *n, const char *session_id, const char *word)
+{
+    return word && *word ? enqueue(n, session_id, word, NULL, 0) : -1;
+}
+
+void pgnotify_set_control(pgnotify *n, pgnotify_control_fn fn)
+{
+    pthread_mutex_lock(&n->mu);
+    n->control = fn;
+    pthread_mutex_unlock(&n->mu);
+}
+
 /* ---- the listener ------------------------------------------------------------- */
 
 static void deliver(pgnotify *n, PGconn *conn, const char *payload)
@@ -341,7 +369,16 @@ static void deliver(pgnotify *n, PGconn *conn, const char *payload)
     sid[sp1 - payload] = 0;
     const char *data = sp1 + 1;
     size_t dlen = (size_t)(sp2 - data);
-    if (dlen > 1 && data[0] == '@') {
+    if (dlen > 1 && data[0] == '!') {
+        char word[PGNOTIFY_WORD_MAX + 1];
+        if (dlen - 1 > PGNOTIFY_WORD_MAX) return;
+        memcpy(word, data + 1, dlen - 1);
+        word[dlen - 1] = 0;
+        pthread_mutex_lock(&n->mu);
+        pgnotify_control_fn fn = n->control;
+        pthread_mutex_unlock(&n->mu);
+        if (fn) fn(n->ud, sid, word);
+    } else if (dlen > 1 && data[0] == '@') {
         char id[24];
         if (dlen - 1 >= sizeof id) return;
         memcpy(id, data + 1, dlen - 1);

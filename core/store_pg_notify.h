@@ -47,6 +47,16 @@ int pgnotify_open(pgnotify **out, const char *conninfo, const char *core_id, pgn
 int pgnotify_publish(pgnotify *n, const char *session_id, const void *event, size_t len);
 void pgnotify_close(pgnotify *n);
 
+/* Control words between cores (e.g. "cancel"): 1..PGNOTIFY_WORD_MAX bytes,
+ * no space, sent as "SESSION !WORD CORE" in the events' order. */
+#define PGNOTIFY_WORD_MAX 31
+typedef void (*pgnotify_control_fn)(void *ud, const char *session_id, const char *word);
+/* Queues a control word for the other cores; 0 or -1 as pgnotify_publish. */
+int pgnotify_send_control(pgnotify *n, const char *session_id, const char *word);
+/* Sets the callback for the other cores' control words (the ud of
+ * pgnotify_open); NULL ignores them. Runs on the listener thread. */
+void pgnotify_set_control(pgnotify *n, pgnotify_control_fn fn);
+
 typedef struct pgnotify_stats {
     uint64_t sent, received, dropped, spilled;
     /* Time from queueing to a NOTIFY committed, the last one (ms). */

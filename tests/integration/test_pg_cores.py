@@ -194,6 +194,31 @@ def test_core_killed_mid_turn_another_takes_the_session_and_nothing_acknowledged
         time.sleep(0.05)
 
 
+def test_cancel_through_another_core_stops_the_turn_where_it_runs(comfyd_factory):
+    a, b = two_cores(comfyd_factory)
+    sa, sb = a.sessions(), b.sessions()
+    s = new_session(sa, skills=[PW], token_delay_ms=50, title="cancel")
+    sub_b = Sub(sb, s.id)
+    sub_b.next()
+    turn = send(sa, s.id, words(200)).message.id
+    sub_b.until(lambda e: kind(e) == "stream_delta" and e.stream_delta.turn_id == turn)
+    # Core B runs nothing: its Cancel goes to the core running the turn.
+    r = sb.Cancel(spb.CancelRequest(session_id=s.id), timeout=10)
+    assert r.cancelled
+    evs = sub_b.until(lambda e: kind(e) == "error" and e.error.turn_id == turn and e.error.code == "cancelled")
+    sub_b.until(lambda e: kind(e) == "status_update" and e.status_update.status == IDLE)
+    sub_b.cancel()
+    hist = {m.id: m for m in get_session(sb, s.id, history=True).history}
+    assert hist[turn].state == spb.MESSAGE_STATE_CANCELLED
+    reply = [m for m in hist.values() if m.role == spb.ROLE_ASSISTANT and m.turn_id == turn]
+    assert len(reply) == 1 and reply[0].state == spb.MESSAGE_STATE_CANCELLED
+    assert len(deltas_of(evs, turn)) < 200, "the turn ran to its end"
+
+
+def deltas_of(evs, turn):
+    return [e for e in evs if kind(e) == "stream_delta" and e.stream_delta.turn_id == turn]
+
+
 def bridge_on(cores, monkeypatch):
     """A bridge given several cores (--core repeated, in this order)."""
     real_popen = subprocess.Popen
