@@ -317,7 +317,7 @@ static int enqueue(pgnotify *n, const char *session_id, const char *word, const 
     memcpy(it->word, word, wl + 1);
     it->queued_ms = text_now_ms();
     it->len = len;
-    memcpy(it->data, event, len);
+    if (len) memcpy(it->data, event, len);
     pthread_mutex_lock(&n->mu);
     if (n->qlen >= PGNOTIFY_QUEUE_MAX || n->stop) {
         n->stats.dropped++;
