@@ -36,7 +36,8 @@ static const mcp_server_info server_info = {
     "get_node_schema, validate_patch, apply_patch with refs and base_revision, queue, "
     "save_workflow, load_workflow, list_canvases) and to talk to comfyd's agent sessions "
     "(list_sessions, create_session, send_message). Read the graph before patching it; a "
-    "patch on a canvas that changed since is refused with STALE_REVISION.",
+    "patch on a canvas that changed since is rebased when it touches nothing that changed, "
+    "and refused with STALE_REVISION and the conflicts when it does.",
 };
 
 /* Handles one request of an exchange (op o). */

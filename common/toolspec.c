@@ -521,6 +521,9 @@ static char *patch_json(const Comfyd__V1__ExecuteBatchResponse *r, int validate_
     bad =
         bad || g_kv(g, "canvas_id", r->canvas_id) || g_str(g, "revision") || g_u64(g, r->revision);
     if (!bad && r->replayed) bad = g_str(g, "replayed") || g_bool(g, 1);
+    if (!bad && r->rebased)
+        bad = g_str(g, "rebased") || g_bool(g, 1) || g_str(g, "rebased_from") ||
+              g_u64(g, r->rebased_from);
     if (!bad && r->n_refs) {
         bad = g_str(g, "refs") || yajl_gen_map_open(g) != yajl_gen_status_ok;
         for (size_t i = 0; !bad && i < r->n_refs; i++)
@@ -553,6 +556,19 @@ static char *patch_json(const Comfyd__V1__ExecuteBatchResponse *r, int validate_
                 bad = g_str(g, "suggestions") || yajl_gen_array_open(g) != yajl_gen_status_ok;
                 for (size_t k = 0; !bad && k < e->n_suggestions; k++)
                     bad = g_str(g, e->suggestions[k]);
+                bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
+            }
+            if (!bad && e->n_conflicts) {
+                /* What a stale command touches that changed since its base
+                 * (RevisionConflict; origin as "user", "agent", "load"). */
+                static const jsonpb_enum_override lower[] = {
+                    {&comfyd__v1__graph_origin__descriptor, JSONPB_ENUM_LOWER}};
+                jsonpb_opts o = {0};
+                o.enum_overrides = lower;
+                o.n_enum_overrides = 1;
+                bad = g_str(g, "conflicts") || yajl_gen_array_open(g) != yajl_gen_status_ok;
+                for (size_t k = 0; !bad && k < e->n_conflicts; k++)
+                    bad = jsonpb_encode_gen(g, &e->conflicts[k]->base, &o, NULL, 0) != 0;
                 bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
             }
             bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
@@ -631,8 +647,13 @@ static const jsonpb_field_doc patch_docs[] = {
     {"canvas_id", "The canvas; omit it for the one you last read (or the focused one)."},
     {"commands", "Graph commands, applied in order as one step."},
     {"base_revision",
-     "Refuse the patch when the canvas is no longer at this revision. Default: the revision of "
-     "the state you last saw (your last get_graph or applied patch)."},
+     "The revision the patch was built on. Default: the revision of the state you last saw "
+     "(your last get_graph or applied patch). When the canvas moved on since, the patch is "
+     "rebased when it touches nothing that changed (the answer says rebased) and refused with "
+     "STALE_REVISION and the conflicts otherwise."},
+    {"on_stale",
+     "rebase (default): apply a patch whose base_revision is behind when it touches nothing "
+     "that changed since; reject: refuse it whenever the canvas moved on."},
     {"mode",
      "atomic (default): nothing is applied when any command is invalid; partial: the valid ones "
      "are."},
@@ -692,8 +713,10 @@ static toolspec_def defs[TOOLSPEC__COUNT] = {
      NULL, 1},
     {"apply_patch",
      "Applies a patch to the live canvas as one undoable step and returns what the tab "
-     "confirmed: node ids for refs, link ids, values read back and the new revision. Refused "
-     "with STALE_REVISION when the canvas changed since you read it.",
+     "confirmed: node ids for refs, link ids, values read back and the new revision. When "
+     "the canvas changed since you read it, the patch is rebased if it touches nothing that "
+     "changed (rebased: true), else refused with STALE_REVISION and the conflicts (which "
+     "command, node, input or widget, who changed it in which revision, its value now).",
      NULL, 0},
     {
         "queue",
@@ -735,7 +758,8 @@ static toolspec_def defs[TOOLSPEC__COUNT] = {
 static const char *const keys_get_graph[] = {"canvas_id", "detail", "node_ids"};
 static const char *const keys_search[] = {"query", "category", "limit"};
 static const char *const keys_schema[] = {"node_type"};
-static const char *const keys_patch[] = {"commands", "base_revision", "mode", "canvas_id"};
+static const char *const keys_patch[] = {"commands", "base_revision", "mode", "canvas_id",
+                                         "on_stale"};
 static const char *const keys_queue[] = {"canvas_id"};
 static const char *const keys_run[] = {"canvas_id", "wait_ms"};
 static const char *const keys_run_id[] = {"prompt_id"};
@@ -745,7 +769,7 @@ static const struct {
     const char *const *keys;
     size_t n;
 } arg_keys[TOOLSPEC__COUNT] = {
-    {keys_get_graph, 3}, {keys_search, 3}, {keys_schema, 1}, {keys_patch, 4},  {keys_patch, 4},
+    {keys_get_graph, 3}, {keys_search, 3}, {keys_schema, 1}, {keys_patch, 5},  {keys_patch, 5},
     {keys_queue, 1},     {keys_run, 2},    {keys_run_id, 1}, {keys_run_id, 1}, {keys_output, 3},
 };
 
@@ -945,7 +969,19 @@ char *toolspec_patch_result(const Comfyd__V1__ExecuteBatchResponse *r, int valid
     char stale[320];
     if (!r->ok) {
         Comfyd__V1__GraphErrorCode code = first_code(r);
-        if (code == COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_STALE_REVISION) {
+        int conflicts = 0;
+        for (size_t i = 0; i < r->n_errors; i++)
+            conflicts |= r->errors[i]->n_conflicts != 0;
+        if (code == COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_STALE_REVISION && conflicts) {
+            snprintf(stale, sizeof stale,
+                     "The canvas changed after the state this patch was built on (base revision "
+                     "%llu, now %llu) and the commands with conflicts touch what changed. "
+                     "Nothing was %s. Call get_graph, rebuild those commands on the current "
+                     "graph, then send the patch again.",
+                     (unsigned long long)base, (unsigned long long)r->revision,
+                     validate_only ? "checked" : "applied");
+            hint = stale;
+        } else if (code == COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_STALE_REVISION) {
             if (has_base)
                 snprintf(stale, sizeof stale,
                          "The canvas changed after the state this patch was built on (base "

@@ -12,6 +12,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "canvas_idem.h"
+#include "graph_rebase.h"
 #include "log.h"
 #include "store.h"
 #include "text.h"
@@ -204,6 +205,8 @@ struct job {
     size_t n;
     int has_base;
     uint64_t base;
+    int stale_reject;      /* on_stale REJECT: no rebase */
+    uint64_t rebased_from; /* the base it was rebased from (0: not rebased) */
     Comfyd__V1__BatchMode mode;
     graph_check check;
     int checked;
@@ -780,6 +783,8 @@ static Comfyd__V1__ExecuteBatchResponse *batch_new(canvas *cv, const job *j)
     comfyd__v1__execute_batch_response__init(r);
     r->canvas_id = xstrdup(cv ? cv->id : j->req_canvas);
     r->revision = cv ? graph_revision(cv->g) : 0;
+    r->rebased = j->rebased_from != 0;
+    r->rebased_from = j->rebased_from;
     return r;
 }
 
@@ -820,6 +825,8 @@ static void patch_end(canvas *cv, job *j, Comfyd__V1__ExecuteBatchResponse *b, j
     e->canvas_id = b->canvas_id;
     b->canvas_id = NULL;
     e->revision = b->revision;
+    e->rebased = b->rebased;
+    e->rebased_from = b->rebased_from;
     if (b->n_results) {
         e->result = b->results[0];
         b->results[0] = NULL;
@@ -1084,13 +1091,104 @@ static int validate(canvas *cv, job *j, jlist *fin)
     return 0;
 }
 
+/* STALE_REVISION with the conflicts of a patch that does not commute with
+ * the revisions after its base (graph_rebase.h): an error for the patch
+ * (index -1), then one per conflicting command with its conflicts, also
+ * set on that command's result (Execute answers with the result alone);
+ * the other commands are SKIPPED. Nothing reaches the tab. */
+static void patch_conflicts(canvas *cv, job *j, graph_conflicts *gc, jlist *fin)
+{
+    Comfyd__V1__ExecuteBatchResponse *r = batch_new(cv, j);
+    r->n_results = j->n;
+    r->results = xcalloc(j->n, sizeof *r->results);
+    r->errors = xcalloc(1 + gc->n_cmds, sizeof *r->errors);
+    char *msg = xprintf("base_revision %llu is behind the canvas's revision %llu and %zu "
+                        "command(s) touch what changed since: nothing was applied (each "
+                        "command's error lists its conflicts%s; GetDiff shows the changes)",
+                        (unsigned long long)j->base, (unsigned long long)graph_revision(cv->g),
+                        gc->n_cmds, gc->more ? ", the first ones only" : "");
+    r->errors[r->n_errors++] = mk_gerr(GE(STALE_REVISION), msg, -1);
+    size_t k = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        r->results[i] = mk_result(i);
+        size_t first = k;
+        while (k < gc->n && (size_t)gc->v[k]->index == i)
+            k++;
+        if (k == first) {
+            if (!is_get_graph(j->cmds[i]))
+                set_result_error(r->results[i], GE(SKIPPED),
+                                 "not applied: other commands of this stale patch conflict");
+            continue;
+        }
+        char text[1024];
+        graph_conflict_text(gc->v[first], graph_cmd_name(j->cmds[i]), text, sizeof text);
+        char *m = k - first > 1 ? xprintf("%s (and %zu more conflicts)", text, k - first - 1)
+                                : xstrdup(text);
+        Comfyd__V1__GraphError *e = mk_gerr(GE(STALE_REVISION), m, (long)i);
+        free(m);
+        e->n_conflicts = k - first;
+        e->conflicts = xcalloc(e->n_conflicts, sizeof *e->conflicts);
+        for (size_t x = 0; x < e->n_conflicts; x++) {
+            e->conflicts[x] = gc->v[first + x];
+            gc->v[first + x] = NULL;
+        }
+        r->results[i]->ok = 0;
+        r->results[i]->error = (Comfyd__V1__GraphError *)pb_dup(&e->base);
+        r->errors[r->n_errors++] = e; /* room: one per conflicting command */
+    }
+    free(msg);
+    r->ok = 0;
+    patch_end(cv, j, r, fin);
+}
+
+/* A base_revision that is not the canvas's: a patch asking for the old
+ * behaviour (on_stale REJECT), a base ahead of the canvas (from before a
+ * restart) or one the operation log no longer reaches is refused whole;
+ * otherwise it is rebased when it commutes with every change since
+ * (j->rebased_from) and refused with its conflicts when not. Returns 0 to
+ * go on, -1 when j was answered. */
+static int stale_base(canvas *cv, job *j, jlist *fin)
+{
+    uint64_t now = graph_revision(cv->g);
+    if (!j->has_base || j->base == now) return 0;
+    const char *why = NULL;
+    Comfyd__V1__GraphOp **ops = NULL;
+    size_t n_ops = 0;
+    if (j->stale_reject)
+        why = "on_stale is reject";
+    else if (j->base > now)
+        why = "the base is ahead of the canvas";
+    else if (graph_diff_since(cv->g, j->base, &ops, &n_ops) != GRAPH_OK)
+        why = "the operation log no longer reaches the base";
+    if (why) {
+        job_refuse(cv, j, GE(STALE_REVISION), fin,
+                   "base_revision %llu is not the canvas's revision %llu (%s; GetDiff shows what "
+                   "changed)",
+                   (unsigned long long)j->base, (unsigned long long)now, why);
+        return -1;
+    }
+    graph_conflicts gc;
+    int rc = graph_rebase_check(cv->g, (const Comfyd__V1__GraphOp *const *)ops, n_ops, j->cmds,
+                                j->n, &gc);
+    graph_ops_free(ops, n_ops);
+    if (rc != GRAPH_OK) {
+        job_end_err(j, CANVAS_ENOMEM, 0, "out of memory rebasing the patch", fin);
+        return -1;
+    }
+    if (gc.n || gc.more) {
+        LOG_I(MOD, "canvas %s: a patch on revision %llu conflicts with %zu change(s) since",
+              LOG_ESC(cv->id), (unsigned long long)j->base, gc.n + gc.more);
+        patch_conflicts(cv, j, &gc, fin);
+        graph_conflicts_clear(&gc);
+        return -1;
+    }
+    j->rebased_from = j->base;
+    return 0;
+}
+
 static void dispatch_patch(canvas *cv, job *j, jlist *fin)
 {
-    if (j->has_base && j->base != graph_revision(cv->g))
-        return job_refuse(cv, j, GE(STALE_REVISION), fin,
-                          "base_revision %llu is not the canvas's revision %llu (GetDiff shows "
-                          "what changed)",
-                          (unsigned long long)j->base, (unsigned long long)graph_revision(cv->g));
+    if (stale_base(cv, j, fin)) return;
     if (validate(cv, j, fin)) return;
     if (!j->check.ok && j->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_PARTIAL)
         return patch_from_check(cv, j, 0, fin);
@@ -1883,11 +1981,7 @@ static void submit(canvas_mgr *m, job *j, int read_only, int validate_only)
     if (cv->closed) {
         job_end_err(j, CANVAS_ESHUTDOWN, 0, "server shutting down", &fin);
     } else if (read_only) {
-        if (j->has_base && j->base != graph_revision(cv->g))
-            job_refuse(cv, j, GE(STALE_REVISION), &fin,
-                       "base_revision %llu is not the canvas's revision %llu",
-                       (unsigned long long)j->base, (unsigned long long)graph_revision(cv->g));
-        else if (!validate(cv, j, &fin))
+        if (!stale_base(cv, j, &fin) && !validate(cv, j, &fin))
             patch_from_check(cv, j, validate_only, &fin);
     } else if (!cv->ops) {
         job_refuse(cv, j, GE(NO_LIVE_CANVAS), &fin,
@@ -1937,12 +2031,21 @@ static int submit_patch(canvas_mgr *m, job *j, const char *key, const uint8_t *h
     return CANVAS_OK;
 }
 
+static int check_on_stale(Comfyd__V1__OnStale v, canvas_error *err)
+{
+    if (v == COMFYD__V1__ON_STALE__ON_STALE_UNSPECIFIED ||
+        v == COMFYD__V1__ON_STALE__ON_STALE_REBASE || v == COMFYD__V1__ON_STALE__ON_STALE_REJECT)
+        return 0;
+    return EINVALF(err, "on_stale %d is not REBASE or REJECT", (int)v);
+}
+
 int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_t limit_ms,
                    canvas_done_fn done, void *ud, canvas_error *err)
 {
     if (check_canvas_id(req->canvas_id, 0, err) || check_key(req->idempotency_key, err))
         return CANVAS_EINVAL;
     if (!req->command) return EINVALF(err, "command is required");
+    if (check_on_stale(req->on_stale, err)) return CANVAS_EINVAL;
     const Comfyd__V1__Command *const one[1] = {req->command};
     if (check_cmds(one, 1, err)) {
         /* Name the field as Execute has it. */
@@ -1960,6 +2063,7 @@ int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_
     j->n = 1;
     j->has_base = req->base_revision != NULL;
     j->base = req->base_revision ? req->base_revision->value : 0;
+    j->stale_reject = req->on_stale == COMFYD__V1__ON_STALE__ON_STALE_REJECT;
     j->mode = COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC;
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
     if (req->idempotency_key && *req->idempotency_key) idem_hash_execute(req, hash);
@@ -1970,7 +2074,8 @@ int canvas_execute_batch(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *r
                          uint32_t limit_ms, canvas_done_fn done, void *ud, canvas_error *err)
 {
     if (check_canvas_id(req->canvas_id, 0, err) || check_key(req->idempotency_key, err) ||
-        check_cmds((const Comfyd__V1__Command *const *)req->commands, req->n_commands, err))
+        check_cmds((const Comfyd__V1__Command *const *)req->commands, req->n_commands, err) ||
+        check_on_stale(req->on_stale, err))
         return CANVAS_EINVAL;
     if (req->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_UNSPECIFIED &&
         req->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC &&
@@ -1981,6 +2086,7 @@ int canvas_execute_batch(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *r
     j->n = req->n_commands;
     j->has_base = req->base_revision != NULL;
     j->base = req->base_revision ? req->base_revision->value : 0;
+    j->stale_reject = req->on_stale == COMFYD__V1__ON_STALE__ON_STALE_REJECT;
     j->mode = req->mode;
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
     if (req->idempotency_key && *req->idempotency_key) idem_hash_batch(req, hash);

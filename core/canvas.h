@@ -36,7 +36,11 @@
  * wait in a FIFO per canvas with one in flight, and each is validated
  * against the mirror when it reaches the head of the queue, so two agents
  * never overwrite each other: a base_revision that went stale while
- * waiting is refused (STALE_REVISION). Validation (graph_validate) happens
+ * waiting is rebased onto the current revision when the patch commutes
+ * with every revision since (graph_rebase.h; the answer has rebased and
+ * rebased_from) and refused with STALE_REVISION and the conflicts when it
+ * does not, or whenever on_stale is REJECT, the base is ahead of the canvas
+ * or the operation log no longer reaches it. Validation (graph_validate) happens
  * before anything reaches the tab; ATOMIC mode (the default) sends nothing
  * when any command is invalid; PARTIAL mode sends only the valid commands.
  * The tab gets a PatchRequest and must answer with a PatchResult carrying

@@ -365,6 +365,7 @@ void idem_hash_execute(const Comfyd__V1__ExecuteRequest *req, uint8_t *out)
     h.idempotency_key = (char *)"";
     h.timeout_ms = 0;
     h.base_revision = NULL;
+    h.on_stale = COMFYD__V1__ON_STALE__ON_STALE_UNSPECIFIED; /* a precondition, as the base */
     h.command = NULL;
     const Comfyd__V1__Command *const one[1] = {req->command};
     req_hash(RK_EXECUTE, &h.base, one, req->command ? 1 : 0, out);
@@ -376,6 +377,7 @@ void idem_hash_batch(const Comfyd__V1__ExecuteBatchRequest *req, uint8_t *out)
     h.idempotency_key = (char *)"";
     h.timeout_ms = 0;
     h.base_revision = NULL;
+    h.on_stale = COMFYD__V1__ON_STALE__ON_STALE_UNSPECIFIED; /* a precondition, as the base */
     h.n_commands = 0;
     h.commands = NULL;
     if (h.mode == COMFYD__V1__BATCH_MODE__BATCH_MODE_UNSPECIFIED)

@@ -232,7 +232,8 @@ int graph_validate(const graph *g, const nodeinfo *schema, const Comfyd__V1__Com
  * (graph_validate's simulation), its diff op (how a change made in the tab
  * is logged as that command, when it can be) and its flags. The canvas
  * manager and graph_validate iterate the table; no other C code lists the
- * commands. docs/adding-a-graph-command.md is the recipe. */
+ * commands but graph_rebase.c (what each touches when a stale patch is
+ * rebased). docs/adding-a-graph-command.md is the recipe. */
 
 /* The command changes nothing: it is answered from the mirror and never
  * sent to the tab (get_graph). */

@@ -4,14 +4,18 @@
 // about speed.
 //
 //   node bench/graph/bench.mjs [--commands N] [--concurrency C]
-//        [--concurrent-commands N] [--graph-nodes N] [--get-graph N]
-//        [--subscribers N] [--messages N] [--words N]
+//        [--concurrent-commands N] [--same-base-rounds N] [--graph-nodes N]
+//        [--get-graph N] [--subscribers N] [--messages N] [--words N]
+//        [--only seq,conc,same-base,get-graph,fanout]
 //
 // Measured:
 //  1. command round trip caller -> bridge -> core -> editor -> back,
 //     sequential (set_widget and move_node alternating) over HTTP/1.1
 //     keep-alive and over WS /comfy/graph/ws: p50, p99, commands/s;
 //  2. the same with C concurrent callers (own connections): commands/s;
+//     and C callers that each send a patch built on the same revision,
+//     round after round, each on its own node (docs/concurrent-editing.md):
+//     patches committed per second and the share that committed;
 //  3. get_graph of a canvas with --graph-nodes nodes (answered from the
 //     core's mirror): p50, p99;
 //  4. stream_delta fan-out of one session to --subscribers WebSockets of
@@ -33,11 +37,13 @@ function args() {
     commands: 2000,
     concurrency: 16,
     concurrentCommands: 4000,
+    sameBaseRounds: 20,
     graphNodes: 500,
     getGraph: 300,
     subscribers: 100,
     messages: 5,
     words: 200,
+    only: "seq,conc,same-base,get-graph,fanout",
   };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
@@ -46,7 +52,7 @@ function args() {
       console.error(`bench: unknown or incomplete argument ${argv[i]}`);
       process.exit(2);
     }
-    a[key] = Number(argv[i + 1]);
+    a[key] = key === "only" ? argv[i + 1] : Number(argv[i + 1]);
   }
   return a;
 }
@@ -95,6 +101,32 @@ function httpClient(stack) {
     });
 }
 
+// The same, answering every status with { status, json }.
+function httpClientAny(stack) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return (p, body) =>
+    new Promise((resolve, reject) => {
+      const data = Buffer.from(JSON.stringify(body));
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port: stack.port,
+          path: p,
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", "content-length": data.length, authorization: `Bearer ${stack.token}` },
+        },
+        (res) => {
+          const chunks = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("end", () => resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString()) }));
+        },
+      );
+      req.on("error", reject);
+      req.end(data);
+    });
+}
+
 function commandFor(i, ks, latent) {
   return i % 2 === 0
     ? { type: "set_widget", node_id: ks, name: "steps", value: 1 + (i % 1000) }
@@ -107,6 +139,7 @@ async function main() {
   const a = args();
   const stack = await new Stack({ echoDelayMs: 0, logLevel: "info" }).start();
   const rows = [];
+  const run = new Set(a.only.split(","));
   try {
     // The editor of the command benchmarks, in its own process.
     await stack.editorProcess(["--canvas-id", "bench:txt2img"]);
@@ -119,7 +152,7 @@ async function main() {
     for (let i = 0; i < 50; i++) await call("/comfy/graph/command", { ...commandFor(i, ks, latent), canvas_id: "bench:txt2img" });
 
     // 1a. Sequential over HTTP/1.1 keep-alive.
-    {
+    if (run.has("seq")) {
       const lat = [];
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < a.commands; i++) {
@@ -133,7 +166,7 @@ async function main() {
     }
 
     // 1b. Sequential over WS /comfy/graph/ws.
-    {
+    if (run.has("seq")) {
       const gws = await GraphWs.open(stack);
       const lat = [];
       const t0 = process.hrtime.bigint();
@@ -149,7 +182,7 @@ async function main() {
     }
 
     // 2. Concurrent callers, each on its own keep-alive connection.
-    {
+    if (run.has("conc")) {
       const lat = [];
       let next = 0;
       const t0 = process.hrtime.bigint();
@@ -174,8 +207,53 @@ async function main() {
       });
     }
 
+    // 2b. Concurrent callers on one base revision: each round, every
+    // caller sends a patch on its own node built on the revision read at
+    // the start of the round. Refused patches (STALE_REVISION) count as
+    // not committed.
+    if (run.has("same-base")) {
+      const mine = [];
+      for (let i = 0; i < a.concurrency; i++) mine.push({ type: "create_node", node_type: "EmptyLatentImage", ref: `c${i}`, x: 3000, y: 150 * i });
+      const made = await call("/comfy/graph/batch", { canvas_id: "bench:txt2img", commands: mine });
+      const clients = Array.from({ length: a.concurrency }, () => httpClientAny(stack));
+      let committed = 0;
+      let refused = 0;
+      const lat = [];
+      const t0 = process.hrtime.bigint();
+      for (let round = 0; round < a.sameBaseRounds; round++) {
+        const g = await call("/comfy/graph/command", { type: "get_graph", canvas_id: "bench:txt2img" });
+        const base = Number(g.revision);
+        await Promise.all(
+          clients.map(async (c, i) => {
+            const t = process.hrtime.bigint();
+            const r = await c("/comfy/graph/batch", {
+              canvas_id: "bench:txt2img",
+              base_revision: base,
+              commands: [
+                { type: "set_widget", node_id: Number(made.refs[`c${i}`]), name: "width", value: 512 + 8 * ((round + i) % 64) },
+                { type: "move_node", node_id: Number(made.refs[`c${i}`]), x: 3000 + round, y: 150 * i },
+              ],
+            });
+            if (r.status === 200 && r.json.ok) {
+              committed++;
+              lat.push(ms(t));
+            } else if (r.status === 409) refused++;
+            else throw new Error(`same-base patch: HTTP ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
+          }),
+        );
+      }
+      const total = ms(t0);
+      rows.push({
+        name: `${a.concurrency} callers on one base revision, ${a.sameBaseRounds} rounds`,
+        ...summary(lat),
+        rate: (committed / total) * 1000,
+        unit: "commits/s",
+        note: `${committed} of ${committed + refused} patches committed, ${refused} refused STALE_REVISION, ${total.toFixed(0)} ms`,
+      });
+    }
+
     // 3. get_graph of a large canvas (answered from the mirror).
-    {
+    if (run.has("get-graph")) {
       await stack.editorProcess(["--canvas-id", "bench:large", "--unfocused"]);
       let nodes = 0;
       for (let g = 0; nodes < a.graphNodes; g++) {
@@ -211,7 +289,7 @@ async function main() {
     }
 
     // 4. Session fan-out to many WebSocket subscribers.
-    rows.push(await fanout(stack, a));
+    if (run.has("fanout")) rows.push(await fanout(stack, a));
   } finally {
     const codes = await stack.stop();
     const bad = codes.filter(([, c]) => c !== 0);

@@ -698,10 +698,13 @@ test("the panel's agent runs, reads the failure, fixes, runs again and looks at 
   await frame();
   await page.waitForTimeout(300);
   try {
-    // As a user does: a new session, then the settings: an OpenAI-compatible
-    // endpoint and a model whose name says it sees images (vision "auto").
-    await panel().locator("[data-test=session]").selectOption("__new__");
-    await until(async () => (await status()) === "idle", "a new session");
+    // As a quick user does: a new session, and at once (while the core is
+    // still creating it) the settings: an OpenAI-compatible endpoint and a
+    // model whose name says it sees images (vision "auto"). They must land
+    // on the new session, not on the one shown before.
+    const picker = panel().locator("[data-test=session]");
+    const before = await picker.inputValue();
+    await picker.selectOption("__new__");
     await settings.click();
     const field = async (sel, value) => {
       const el = panel().locator(sel);
@@ -715,15 +718,29 @@ test("the panel's agent runs, reads the failure, fixes, runs again and looks at 
     await field("[data-test=model]", "agent-loop-gpt-4o");
     await field("[data-test=base-url]", llm.baseUrl);
     await settings.click();
+    const sid = await until(async () => {
+      const v = await picker.inputValue();
+      return v && v !== before && v !== "__new__" && (await status()) === "idle" ? v : null;
+    }, "the new session to be selected");
+    await until(async () => {
+      const e = await bridge("GET", `/comfy/sessions/${sid}/export?format=json`);
+      return e.body.provider === "openai" && e.body.model === "agent-loop-gpt-4o";
+    }, "the settings to reach the new session");
     if (await panel().locator("input[data-skill=prompt-writer]").isChecked()) await panel().locator("input[data-skill=prompt-writer]").uncheck();
     assert.equal(await panel().locator("input[data-skill=workflow-builder]").isChecked(), true);
     const asked = "Make me a 1280×720 picture of an inverted colour and show it to me.";
     await send(asked);
+    let seen = null;
     const done = await until(async () => {
-      const t = (await turns()).at(-1);
+      const t = (seen = (await turns()).at(-1));
       const r = t?.user.includes("1280×720") && t.replies.find((x) => x.text.includes("The first run failed") && !x.state.includes("cd-streaming"));
       return r && !(await status()).startsWith("working") ? r : null;
-    }, "the agent's turn to end with its answer", 180000, 200);
+    }, "the agent's turn to end with its answer", 180000, 200).catch(async (e) => {
+      // What the panel and the model saw, for a failure in CI.
+      const exp = await bridge("GET", `/comfy/sessions/${sid}/export?format=json`).catch((x) => ({ body: String(x) }));
+      const got = existsSync(record) ? llm.requests().map((r) => r.model) : [];
+      throw new Error(`${e.message}\nstatus: ${await status().catch(() => "?")}\nlast turn: ${JSON.stringify(seen)?.slice(0, 1500)}\nmodel requests: ${JSON.stringify(got)}\nsession: ${JSON.stringify(exp.body)?.slice(0, 3000)}`);
+    });
     assert.equal(done.skill, "workflow-builder");
 
     // What the scripted server received: the failure report after the

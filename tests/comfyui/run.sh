@@ -16,6 +16,9 @@
 #       panel connects afterwards without a ComfyUI restart (unbuilt.test.mjs;
 #       a few minutes: the build is a real one). BUILD_DIR is not used.
 #
+# COMFYD_E2E_ONLY=REGEX runs only the tests whose names match (node's
+# --test-name-pattern; the first two set up the page and the panel).
+#
 # Logs and screenshots: tests/artifacts/comfyui/. Everything started here is
 # stopped on exit (trap), whatever happens.
 set -euo pipefail
@@ -190,4 +193,5 @@ tests="$here/e2e.test.mjs"
 COMFYD_E2E_CHECKOUT="$checkout" COMFYD_E2E_GATE="$work/gate" COMFYD_E2E_BUILD_TIMEOUT_S="$BUILD_TIMEOUT_S" \
   COMFYUI_URL="http://127.0.0.1:$port" COMFYUI_PID="$comfy_pid" COMFYD_E2E_DATA="$work/data" \
   COMFYD_E2E_ARTIFACTS="$artifacts" COMFYD_E2E_SCREENSHOTS="$shots" COMFYD_E2E_DOCS="$repo/docs/images" \
-  timeout --kill-after=10 "$SUITE_TIMEOUT_S" node --test --test-concurrency=1 "$tests"
+  timeout --kill-after=10 "$SUITE_TIMEOUT_S" node --test --test-concurrency=1 \
+  ${COMFYD_E2E_ONLY:+"--test-name-pattern=$COMFYD_E2E_ONLY"} "$tests"

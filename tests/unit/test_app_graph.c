@@ -270,11 +270,13 @@ static void error_body_carries_the_whole_response_with_short_codes(void **state)
     assert_int_equal(
         app_error_body("TYPE_MISMATCH: MODEL into CLIP", "TYPE_MISMATCH", &r->base, &out, &len),
         APP_OK);
-    assert_string_equal(out, "{\"error\":\"TYPE_MISMATCH: MODEL into CLIP\",\"code\":"
-                             "\"TYPE_MISMATCH\",\"ok\":false,\"result\":{\"index\":0,\"ok\":false,"
-                             "\"error\":{\"code\":\"TYPE_MISMATCH\",\"message\":\"MODEL into "
-                             "CLIP\",\"index\":0,\"suggestions\":[]},\"node_id\":0,\"link_id\":0},"
-                             "\"canvas_id\":\"c\",\"revision\":7,\"replayed\":false}");
+    assert_string_equal(out,
+                        "{\"error\":\"TYPE_MISMATCH: MODEL into CLIP\",\"code\":"
+                        "\"TYPE_MISMATCH\",\"ok\":false,\"result\":{\"index\":0,\"ok\":false,"
+                        "\"error\":{\"code\":\"TYPE_MISMATCH\",\"message\":\"MODEL into "
+                        "CLIP\",\"index\":0,\"suggestions\":[],\"conflicts\":[]},\"node_id\":0,"
+                        "\"link_id\":0},\"canvas_id\":\"c\",\"revision\":7,\"replayed\":false,"
+                        "\"rebased\":false,\"rebased_from\":0}");
     free(out);
     r->ok = 1;
     assert_null(app_first_graph_error(&r->base));

@@ -1415,8 +1415,8 @@ static void two_patches_on_one_canvas_are_dispatched_one_after_the_other(void **
     uint64_t r0 = attach(m, t, "c1", txt2img);
     exec x1, x2, x3;
     exec_init(&x1, "c1", c_move(nid(3), 100, 100));
-    exec_init(&x2, "c1", c_move(nid(4), 50, 50));
-    x2.base.value = r0; /* fresh now, stale once x1 is in */
+    exec_init(&x2, "c1", c_move(nid(3), 50, 50));
+    x2.base.value = r0; /* fresh now, stale once x1 is in, and x1 moved #3 too */
     x2.req.base_revision = &x2.base;
     exec_init(&x3, "c1", c_move(nid(4), 60, 60));
     reply *p1 = reply_new(), *p2 = reply_new(), *p3 = reply_new();
@@ -1432,8 +1432,16 @@ static void two_patches_on_one_canvas_are_dispatched_one_after_the_other(void **
     result_add(&rs, 3, 0);
     assert_int_equal(report_patch(m, "c1", a->request_id, 1, NULL, wf1, &rs, 0, NULL), CANVAS_OK);
     assert_int_equal(exec_resp(p1)->revision, r0 + 1);
-    /* x2 was checked when its turn came: stale, never sent. */
-    assert_int_equal(exec_resp(p2)->result->error->code, GE(STALE_REVISION));
+    /* x2 was checked when its turn came: stale and not commuting with x1
+     * (both move #3), never sent; the conflict names x1's revision. */
+    Comfyd__V1__CommandResult *c2 = exec_resp(p2)->result;
+    assert_int_equal(c2->error->code, GE(STALE_REVISION));
+    assert_int_equal(c2->error->n_conflicts, 1);
+    assert_int_equal(c2->error->conflicts[0]->node_id, 3);
+    assert_int_equal(c2->error->conflicts[0]->revision, r0 + 1);
+    assert_string_equal(c2->error->conflicts[0]->change, "move_node");
+    assert_int_equal(c2->error->conflicts[0]->origin, COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_AGENT);
+    assert_false(exec_resp(p2)->rebased);
     Comfyd__V1__PatchRequest *b = tab_next_patch(t);
     assert_int_equal(b->commands[0]->move_node->node_id->id, 4);
     assert_true(b->request_id > a->request_id);
@@ -1446,6 +1454,65 @@ static void two_patches_on_one_canvas_are_dispatched_one_after_the_other(void **
     assert_true(r3->ok);
     assert_int_equal(r3->revision, r0 + 2);
     assert_true(r3->result->node->pos->x == 60);
+    free(wf1);
+    free(wf2);
+    reply_free(p1);
+    reply_free(p2);
+    reply_free(p3);
+    exec_clear(&x1);
+    exec_clear(&x2);
+    exec_clear(&x3);
+    canvas_mgr_shutdown(m);
+    tab_free(t);
+}
+
+/* Two callers with the same base: the second patch, commuting with the
+ * first (another node), is rebased onto the first's revision and sent;
+ * a third asking on_stale REJECT is refused whole as before. */
+static void a_stale_patch_that_commutes_is_rebased(void **state)
+{
+    canvas_mgr *m = ((fx *)*state)->m;
+    tab *t = tab_new();
+    uint64_t r0 = attach(m, t, "c1", txt2img);
+    exec x1, x2, x3;
+    exec_init(&x1, "c1", c_move(nid(3), 100, 100));
+    exec_init(&x2, "c1", c_move(nid(4), 60, 60));
+    exec_init(&x3, "c1", c_move(nid(5), 70, 70));
+    exec *all[3] = {&x1, &x2, &x3};
+    for (int i = 0; i < 3; i++) {
+        all[i]->base.value = r0;
+        all[i]->req.base_revision = &all[i]->base;
+    }
+    x3.req.on_stale = COMFYD__V1__ON_STALE__ON_STALE_REJECT;
+    reply *p1 = reply_new(), *p2 = reply_new(), *p3 = reply_new();
+    canvas_error e = {0};
+    assert_int_equal(canvas_execute(m, &x1.req, 0, on_done, p1, &e), CANVAS_OK);
+    assert_int_equal(canvas_execute(m, &x2.req, 0, on_done, p2, &e), CANVAS_OK);
+    assert_int_equal(canvas_execute(m, &x3.req, 0, on_done, p3, &e), CANVAS_OK);
+    Comfyd__V1__PatchRequest *a = tab_next_patch(t);
+    char *wf1 = replace_once(txt2img, "[863, 186]", "[100, 100]");
+    results rs = {0};
+    result_add(&rs, 3, 0);
+    assert_int_equal(report_patch(m, "c1", a->request_id, 1, NULL, wf1, &rs, 0, NULL), CANVAS_OK);
+    assert_false(exec_resp(p1)->rebased);
+    /* x2 reaches the tab as it is. */
+    Comfyd__V1__PatchRequest *b = tab_next_patch(t);
+    assert_int_equal(b->commands[0]->move_node->node_id->id, 4);
+    char *wf2 = replace_once(wf1, "[26, 474]", "[60, 60]");
+    results rs2 = {0};
+    result_add(&rs2, 4, 0);
+    assert_int_equal(report_patch(m, "c1", b->request_id, 1, NULL, wf2, &rs2, 0, NULL), CANVAS_OK);
+    Comfyd__V1__ExecuteResponse *r2 = exec_resp(p2);
+    assert_true(r2->ok);
+    assert_true(r2->rebased);
+    assert_int_equal(r2->rebased_from, r0);
+    assert_int_equal(r2->revision, r0 + 2);
+    Comfyd__V1__ExecuteResponse *r3 = exec_resp(p3);
+    assert_false(r3->ok);
+    assert_false(r3->rebased);
+    assert_int_equal(r3->result->error->code, GE(STALE_REVISION));
+    assert_non_null(strstr(r3->result->error->message, "on_stale is reject"));
+    assert_int_equal(tab_pending(t), 0);
     free(wf1);
     free(wf2);
     reply_free(p1);
@@ -1901,6 +1968,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             two_patches_on_one_canvas_are_dispatched_one_after_the_other, each_setup,
             each_teardown),
+        cmocka_unit_test_setup_teardown(a_stale_patch_that_commutes_is_rebased, each_setup,
+                                        each_teardown),
         cmocka_unit_test_setup_teardown(queue_save_and_load_go_through_the_tab_and_the_store,
                                         each_setup, each_teardown),
         cmocka_unit_test_setup_teardown(malformed_requests_and_limits_are_refused, each_setup,

@@ -613,7 +613,7 @@ static void emit_defaults_writes_every_field(void **state)
     jsonpb_opts o = {.emit_defaults = 1};
     expect_json(&r.base, &o,
                 "{\"ok\":false,\"results\":[],\"errors\":[],\"canvas_id\":\"\",\"revision\":0,"
-                "\"replayed\":false,\"refs\":{}}");
+                "\"replayed\":false,\"refs\":{},\"rebased\":false,\"rebased_from\":0}");
     assert_round_trip(&r.base, &o);
 
     /* Unset messages and wrappers stay absent. */
@@ -645,7 +645,8 @@ static void encode_gen_embeds_message_in_envelope(void **state)
     yajl_gen_get_buf(g, &buf, &len);
     const char *want = "{\"request_id\":\"abc\",\"status\":\"ok\",\"data\":{\"ok\":false,"
                        "\"result\":{\"index\":0,\"ok\":false,\"node_id\":7,\"link_id\":0},"
-                       "\"canvas_id\":\"\",\"revision\":3,\"replayed\":false}}";
+                       "\"canvas_id\":\"\",\"revision\":3,\"replayed\":false,\"rebased\":false,"
+                       "\"rebased_from\":0}}";
     assert_int_equal(len, strlen(want));
     assert_memory_equal(buf, want, len);
     yajl_gen_free(g);

@@ -970,11 +970,22 @@ a_patch_without_base_uses_what_the_skill_read_and_goes_stale_after_a_user_edit(v
     uint64_t r1 = user_edit(tb, moved);
     assert_int_equal(r1, seen_rev + 1);
 
+    /* A patch moving the same node does not commute with the user's move:
+     * refused with the conflict (who, which revision, what). */
     c.call_id = "call_2";
     char *text;
-    assert_int_equal(call(f, &c, "apply_patch", set_steps_30, &v, &text), AGENT_TOOL_ERROR);
+    assert_int_equal(call(f, &c, "apply_patch",
+                          "{\"commands\":[{\"type\":\"move_node\",\"node_id\":3,\"x\":5,"
+                          "\"y\":5}]}",
+                          &v, &text),
+                     AGENT_TOOL_ERROR);
     assert_false(get_bool(v, "ok"));
     assert_string_equal(get_str(get(v, "errors")->u.array.values[0], "code"), "STALE_REVISION");
+    yajl_val conflict = get(get(v, "errors")->u.array.values[1], "conflicts")->u.array.values[0];
+    assert_int_equal(get_int(conflict, "node_id"), 3);
+    assert_int_equal(get_int(conflict, "revision"), r1);
+    assert_string_equal(get_str(conflict, "origin"), "user");
+    assert_string_equal(get_str(conflict, "change"), "move_node");
     assert_int_equal(get_int(v, "revision"), r1);
     assert_non_null(strstr(get_str(v, "hint"), "Call get_graph"));
     assert_int_equal(tab_patches(tb), 0);
@@ -1030,27 +1041,37 @@ static void two_skills_that_read_the_same_revision_never_overwrite_each_other(vo
     assert_int_equal(get_int(v, "revision"), r0 + 1);
     yajl_tree_free(v);
 
-    /* Same call id as the other skill's first call: the key includes the
-     * skill, so this is not taken for a retry. */
-    b.call_id = "call_2";
-    assert_int_equal(call(f, &b, "apply_patch", set_pos_text, &v, NULL), AGENT_TOOL_ERROR);
+    /* A third skill read r0 too and sets the same widget: it does not
+     * commute with the first skill's patch, and is told what is there now. */
+    agent_call_ctx d = ctx_of("s1", 3, "graph-doctor", "call_1", NULL);
+    char steps_40[256];
+    snprintf(steps_40, sizeof steps_40,
+             "{\"commands\":[{\"type\":\"set_widget\",\"node_id\":3,\"name\":\"steps\","
+             "\"value\":40}],\"base_revision\":%llu}",
+             (unsigned long long)r0);
+    assert_int_equal(call(f, &d, "apply_patch", steps_40, &v, NULL), AGENT_TOOL_ERROR);
     assert_string_equal(get_str(get(v, "errors")->u.array.values[0], "code"), "STALE_REVISION");
-    assert_null(get(v, "replayed"));
+    yajl_val conflict = get(get(v, "errors")->u.array.values[1], "conflicts")->u.array.values[0];
+    assert_string_equal(get_str(conflict, "widget"), "steps");
+    assert_string_equal(get_str(conflict, "origin"), "agent");
+    assert_int_equal(get_int(conflict, "revision"), r0 + 1);
+    assert_int_equal(get_int(conflict, "current_value"), 30);
     yajl_tree_free(v);
     assert_int_equal(tab_patches(tb), 1);
 
-    /* The second skill rebases on the fresh state. */
-    b.call_id = "call_3";
-    assert_int_equal(call(f, &b, "get_graph", "{}", &v, NULL), AGENT_TOOL_OK);
-    assert_non_null(strstr(outline_line(v, 3), "steps=30"));
-    yajl_tree_free(v);
+    /* Same call id as the other skill's first call: the key includes the
+     * skill, so this is not taken for a retry. Its patch touches another
+     * node: rebased onto the first skill's revision, nothing overwritten. */
     char *post_b = replace_once(post_a,
                                 "beautiful scenery nature glass bottle landscape, , purple "
                                 "galaxy bottle,",
                                 "a red fox");
     tab_expect(tb, post_b, NULL, 0, NULL, 0);
-    b.call_id = "call_4";
+    b.call_id = "call_2";
     assert_int_equal(call(f, &b, "apply_patch", set_pos_text, &v, NULL), AGENT_TOOL_OK);
+    assert_null(get(v, "replayed"));
+    assert_true(get_bool(v, "rebased"));
+    assert_int_equal(get_int(v, "rebased_from"), r0);
     assert_int_equal(get_int(v, "revision"), r0 + 2);
     yajl_tree_free(v);
     assert_int_equal(call(f, &a, "get_graph", "{}", &v, NULL), AGENT_TOOL_OK);

@@ -5,22 +5,22 @@ function mo(e) {
   return (n) => n in t;
 }
 const Se = {}, Cn = [], Sn = () => {
-}, Kc = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, Yc = (e, t) => {
+}, Xc = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ft = Object.assign, Zc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, yf = Object.prototype.hasOwnProperty, we = (e, t) => yf.call(e, t), ce = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Me = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", Xc = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), Zc = Object.prototype.toString, zr = (e) => Zc.call(e), wf = (e) => zr(e).slice(8, -1), Qc = (e) => zr(e) === "[object Object]", _o = (e) => Me(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ mo(
+}, kf = Object.prototype.hasOwnProperty, we = (e, t) => kf.call(e, t), ce = Array.isArray, rn = (e) => zr(e) === "[object Map]", Nn = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", ve = (e) => typeof e == "function", Ne = (e) => typeof e == "string", Tt = (e) => typeof e == "symbol", Te = (e) => e !== null && typeof e == "object", Qc = (e) => (Te(e) || ve(e)) && ve(e.then) && ve(e.catch), ea = Object.prototype.toString, zr = (e) => ea.call(e), xf = (e) => zr(e).slice(8, -1), ta = (e) => zr(e) === "[object Object]", _o = (e) => Ne(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, yr = /* @__PURE__ */ mo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Mi = (e) => {
+), Ni = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, kf = /-\w/g, _t = /* @__PURE__ */ Mi((e) => e.replace(kf, (t) => t.slice(1).toUpperCase())), xf = /\B([A-Z])/g, Nn = /* @__PURE__ */ Mi(
-  (e) => e.replace(xf, "-$1").toLowerCase()
-), ea = /* @__PURE__ */ Mi((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Mi((e) => e ? `on${ea(e)}` : ""), Ct = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
+}, Af = /-\w/g, _t = /* @__PURE__ */ Ni((e) => e.replace(Af, (t) => t.slice(1).toUpperCase())), vf = /\B([A-Z])/g, Mn = /* @__PURE__ */ Ni(
+  (e) => e.replace(vf, "-$1").toLowerCase()
+), na = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Ni((e) => e ? `on${na(e)}` : ""), Ct = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, ta = (e, t, n, r = !1) => {
+}, ra = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -32,33 +32,33 @@ const Se = {}, Cn = [], Sn = () => {
   return isNaN(t) ? e : t;
 };
 let al;
-const Ni = () => al || (al = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+const Mi = () => al || (al = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Dr(e) {
   if (ce(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Me(r) ? Ef(r) : Dr(r);
+      const r = e[n], i = Ne(r) ? Df(r) : Dr(r);
       if (i)
         for (const s in i)
           t[s] = i[s];
     }
     return t;
-  } else if (Me(e) || Te(e))
+  } else if (Ne(e) || Te(e))
     return e;
 }
-const Af = /;(?![^(]*\))/g, vf = /:([^]+)/, Rf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Ef(e) {
+const Rf = /;(?![^(]*\))/g, Ef = /:([^]+)/, Cf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Df(e) {
   const t = {};
-  return e.replace(Rf, (n) => n.startsWith("/*") ? "" : n).split(Af).forEach((n) => {
+  return e.replace(Cf, (n) => n.startsWith("/*") ? "" : n).split(Rf).forEach((n) => {
     if (n) {
-      const r = n.split(vf);
+      const r = n.split(Ef);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
 }
 function nt(e) {
   let t = "";
-  if (Me(e))
+  if (Ne(e))
     t = e;
   else if (ce(e))
     for (let n = 0; n < e.length; n++) {
@@ -70,11 +70,11 @@ function nt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Cf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Df = /* @__PURE__ */ mo(Cf);
-function na(e) {
+const Sf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Tf = /* @__PURE__ */ mo(Sf);
+function ia(e) {
   return !!e || e === "";
 }
-function Sf(e, t, n) {
+function Ff(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let i = 0; r && i < e.length; i++)
@@ -96,9 +96,9 @@ function ul(e, t, n) {
   }
   return !0;
 }
-function Tf(e, t, n) {
+function If(e, t, n) {
   let r = rn(e), i = rn(t);
-  if (r || i || (r = Mn(e), i = Mn(t), r || i))
+  if (r || i || (r = Nn(e), i = Nn(t), r || i))
     return r && i ? ul(e, t, n) : !1;
   const s = Object.keys(e).length, o = Object.keys(t).length;
   if (s !== o)
@@ -122,19 +122,19 @@ function fl(e, t, n, r) {
 function ln(e, t, n) {
   if (e === t) return !0;
   let r = cl(e), i = cl(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? fl(e, t, n, Sf) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : fl(e, t, n, Tf) : String(e) === String(t))));
+  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Tt(e), i = Tt(t), r || i ? e === t : (r = ce(e), i = ce(t), r || i ? r && i ? fl(e, t, n, Ff) : !1 : (r = Te(e), i = Te(t), r || i ? !r || !i ? !1 : fl(e, t, n, If) : String(e) === String(t))));
 }
-function Ff(e, t) {
+function Of(e, t) {
   return e.findIndex((n) => ln(n, t));
 }
-const ra = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === Zc || !ve(e.toString)) ? ra(e) ? oe(e.value) : JSON.stringify(e, ia, 2) : String(e), ia = (e, t) => ra(t) ? ia(e, t.value) : rn(t) ? {
+const sa = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Ne(e) ? e : e == null ? "" : ce(e) || Te(e) && (e.toString === ea || !ve(e.toString)) ? sa(e) ? oe(e.value) : JSON.stringify(e, oa, 2) : String(e), oa = (e, t) => sa(t) ? oa(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, i], s) => (n[as(r, s) + " =>"] = i, n),
     {}
   )
-} : Mn(t) ? {
+} : Nn(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => as(n))
-} : Tt(t) ? as(t) : Te(t) && !ce(t) && !Qc(t) ? String(t) : t, as = (e, t = "") => {
+} : Tt(t) ? as(t) : Te(t) && !ce(t) && !ta(t) ? String(t) : t, as = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const ra = (e) => !!(e && e.__v_isRef === !0), oe = (e) => Me(e) ? e : e == null
   );
 };
 let Je;
-class If {
+class Nf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Je && (Je.active ? (this.parent = Je, this.index = (Je.scopes || (Je.scopes = [])).push(
@@ -243,12 +243,12 @@ class If {
     }
   }
 }
-function Of() {
+function Mf() {
   return Je;
 }
 let Re;
 const us = /* @__PURE__ */ new WeakSet();
-class sa {
+class la {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Je && (Je.active ? Je.effects.push(this) : this.flags &= -2);
   }
@@ -262,18 +262,18 @@ class sa {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || la(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || aa(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, dl(this), ca(this);
+    this.flags |= 2, dl(this), ua(this);
     const t = Re, n = bt;
     Re = this, bt = !0;
     try {
       return this.fn();
     } finally {
-      aa(this), Re = t, bt = n, this.flags &= -3;
+      fa(this), Re = t, bt = n, this.flags &= -3;
     }
   }
   stop() {
@@ -296,8 +296,8 @@ class sa {
     return Gs(this);
   }
 }
-let oa = 0, wr, kr;
-function la(e, t = !1) {
+let ca = 0, wr, kr;
+function aa(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = kr, kr = e;
     return;
@@ -305,10 +305,10 @@ function la(e, t = !1) {
   e.next = wr, wr = e;
 }
 function bo() {
-  oa++;
+  ca++;
 }
 function yo() {
-  if (--oa > 0)
+  if (--ca > 0)
     return;
   if (kr) {
     let t = kr;
@@ -333,38 +333,38 @@ function yo() {
   }
   if (e) throw e;
 }
-function ca(e) {
+function ua(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function aa(e) {
+function fa(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), wo(r), Mf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    r.version === -1 ? (r === n && (n = i), wo(r), Lf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
   }
   e.deps = t, e.depsTail = n;
 }
 function Gs(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ua(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (da(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ua(e) {
+function da(e) {
   if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Sr) || (e.globalVersion = Sr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = Re, r = bt;
   Re = e, bt = !0;
   try {
-    ca(e);
+    ua(e);
     const i = e.fn(e._value);
     (t.version === 0 || Ct(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
   } catch (i) {
     throw t.version++, i;
   } finally {
-    Re = n, bt = r, aa(e), e.flags &= -3;
+    Re = n, bt = r, fa(e), e.flags &= -3;
   }
 }
 function wo(e, t = !1) {
@@ -376,17 +376,17 @@ function wo(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Mf(e) {
+function Lf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let bt = !0;
-const fa = [];
+const ha = [];
 function cn() {
-  fa.push(bt), bt = !1;
+  ha.push(bt), bt = !1;
 }
 function an() {
-  const e = fa.pop();
+  const e = ha.pop();
   bt = e === void 0 ? !0 : e;
 }
 function dl(e) {
@@ -402,7 +402,7 @@ function dl(e) {
   }
 }
 let Sr = 0;
-class Nf {
+class Pf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -417,7 +417,7 @@ class ko {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Re)
-      n = this.activeLink = new Nf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, da(n);
+      n = this.activeLink = new Pf(Re, this), Re.deps ? (n.prevDep = Re.depsTail, Re.depsTail.nextDep = n, Re.depsTail = n) : Re.deps = Re.depsTail = n, pa(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Re.depsTail, n.nextDep = void 0, Re.depsTail.nextDep = n, Re.depsTail = n, Re.deps === n && (Re.deps = r);
@@ -437,13 +437,13 @@ class ko {
     }
   }
 }
-function da(e) {
+function pa(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        da(r);
+        pa(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
@@ -507,7 +507,7 @@ function Li(e) {
 function vt(e, t) {
   return /* @__PURE__ */ Ft(e) ? un(/* @__PURE__ */ sn(e) ? dt(t) : t) : dt(t);
 }
-const Lf = {
+const jf = {
   __proto__: null,
   [Symbol.iterator]() {
     return fs(this, Symbol.iterator, (e) => vt(this, e));
@@ -622,7 +622,7 @@ function fs(e, t, n) {
   if (r !== e && !/* @__PURE__ */ ut(e)) {
     if (s[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => hl(s.next(), n), i !== ha[t] && Object.defineProperties(o, {
+      return o.next = () => hl(s.next(), n), i !== ga[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = s.return;
@@ -644,10 +644,10 @@ function fs(e, t, n) {
 function hl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const ha = Array.prototype;
+const ga = Array.prototype;
 function Lt(e, t, n, r, i, s) {
   const o = Li(e), l = o !== e && !/* @__PURE__ */ ut(e), c = o[t];
-  if (c !== ha[t]) {
+  if (c !== ga[t]) {
     const d = c.apply(e, s);
     return l ? dt(d) : d;
   }
@@ -682,15 +682,15 @@ function cr(e, t, n = []) {
   const r = (/* @__PURE__ */ be(e))[t].apply(e, n);
   return yo(), an(), r;
 }
-const Pf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), pa = /* @__PURE__ */ new Set(
+const Bf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), ma = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Tt)
 );
-function jf(e) {
+function $f(e) {
   Tt(e) || (e = String(e));
   const t = /* @__PURE__ */ be(this);
   return Ge(t, "has", e), t.hasOwnProperty(e);
 }
-class ga {
+class _a {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class ga {
     if (n === "__v_isShallow")
       return s;
     if (n === "__v_raw")
-      return r === (i ? s ? Gf : ya : s ? ba : _a).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (i ? s ? Yf : ka : s ? wa : ya).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ce(t);
     if (!i) {
       let c;
-      if (o && (c = Lf[n]))
+      if (o && (c = jf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return jf;
+        return $f;
     }
     const l = Reflect.get(
       t,
@@ -723,7 +723,7 @@ class ga {
       // its class methods
       /* @__PURE__ */ Qe(t) ? t : r
     );
-    if ((Tt(n) ? pa.has(n) : Pf(n)) || (i || Ge(t, "get", n), s))
+    if ((Tt(n) ? ma.has(n) : Bf(n)) || (i || Ge(t, "get", n), s))
       return l;
     if (/* @__PURE__ */ Qe(l)) {
       const c = o && _o(n) ? l : l.value;
@@ -732,7 +732,7 @@ class ga {
     return Te(l) ? i ? /* @__PURE__ */ Zs(l) : /* @__PURE__ */ Ao(l) : l;
   }
 }
-class ma extends ga {
+class ba extends _a {
   constructor(t = !1) {
     super(!1, t);
   }
@@ -760,7 +760,7 @@ class ma extends ga {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Tt(n) || !pa.has(n)) && Ge(t, "has", n), r;
+    return (!Tt(n) || !ma.has(n)) && Ge(t, "has", n), r;
   }
   ownKeys(t) {
     return Ge(
@@ -770,7 +770,7 @@ class ma extends ga {
     ), Reflect.ownKeys(t);
   }
 }
-class Bf extends ga {
+class zf extends _a {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,9 +781,9 @@ class Bf extends ga {
     return !0;
   }
 }
-const $f = /* @__PURE__ */ new ma(), zf = /* @__PURE__ */ new Bf(), Uf = /* @__PURE__ */ new ma(!0);
+const Uf = /* @__PURE__ */ new ba(), Wf = /* @__PURE__ */ new zf(), Jf = /* @__PURE__ */ new ba(!0);
 const Xs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function Wf(e, t, n) {
+function qf(e, t, n) {
   return function(...r) {
     const i = this.__v_raw, s = /* @__PURE__ */ be(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? un : dt;
     return !t && Ge(
@@ -811,7 +811,7 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Jf(e, t) {
+function Hf(e, t) {
   const n = {
     get(i) {
       const s = this.__v_raw, o = /* @__PURE__ */ be(s), l = /* @__PURE__ */ be(i);
@@ -879,26 +879,26 @@ function Jf(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((i) => {
-    n[i] = Wf(i, e, t);
+    n[i] = qf(i, e, t);
   }), n;
 }
 function xo(e, t) {
-  const n = Jf(e, t);
+  const n = Hf(e, t);
   return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
     we(n, i) && i in r ? n : r,
     i,
     s
   );
 }
-const qf = {
+const Vf = {
   get: /* @__PURE__ */ xo(!1, !1)
-}, Hf = {
+}, Gf = {
   get: /* @__PURE__ */ xo(!1, !0)
-}, Vf = {
+}, Kf = {
   get: /* @__PURE__ */ xo(!0, !1)
 };
-const _a = /* @__PURE__ */ new WeakMap(), ba = /* @__PURE__ */ new WeakMap(), ya = /* @__PURE__ */ new WeakMap(), Gf = /* @__PURE__ */ new WeakMap();
-function Kf(e) {
+const ya = /* @__PURE__ */ new WeakMap(), wa = /* @__PURE__ */ new WeakMap(), ka = /* @__PURE__ */ new WeakMap(), Yf = /* @__PURE__ */ new WeakMap();
+function Xf(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -917,19 +917,19 @@ function Ao(e) {
   return /* @__PURE__ */ Ft(e) ? e : vo(
     e,
     !1,
-    $f,
-    qf,
-    _a
+    Uf,
+    Vf,
+    ya
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Yf(e) {
+function Zf(e) {
   return vo(
     e,
     !1,
-    Uf,
-    Hf,
-    ba
+    Jf,
+    Gf,
+    wa
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,9 +937,9 @@ function Zs(e) {
   return vo(
     e,
     !0,
-    zf,
-    Vf,
-    ya
+    Wf,
+    Kf,
+    ka
   );
 }
 function vo(e, t, n, r, i) {
@@ -948,7 +948,7 @@ function vo(e, t, n, r, i) {
   const s = i.get(e);
   if (s)
     return s;
-  const o = Kf(wf(e));
+  const o = Xf(xf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -978,8 +978,8 @@ function be(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ be(t) : e;
 }
-function Xf(e) {
-  return !we(e, "__v_skip") && Object.isExtensible(e) && ta(e, "__v_skip", !0), e;
+function Qf(e) {
+  return !we(e, "__v_skip") && Object.isExtensible(e) && ra(e, "__v_skip", !0), e;
 }
 const dt = (e) => Te(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Te(e) ? /* @__PURE__ */ Zs(e) : e;
 // @__NO_SIDE_EFFECTS__
@@ -988,12 +988,12 @@ function Qe(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function ei(e) {
-  return Zf(e, !1);
+  return ed(e, !1);
 }
-function Zf(e, t) {
-  return /* @__PURE__ */ Qe(e) ? e : new Qf(e, t);
+function ed(e, t) {
+  return /* @__PURE__ */ Qe(e) ? e : new td(e, t);
 }
-class Qf {
+class td {
   constructor(t, n) {
     this.dep = new ko(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ be(t), this._value = n ? t : dt(t), this.__v_isShallow = n;
   }
@@ -1008,17 +1008,17 @@ class Qf {
 function G(e) {
   return /* @__PURE__ */ Qe(e) ? e.value : e;
 }
-const ed = {
+const nd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const i = e[t];
     return /* @__PURE__ */ Qe(i) && !/* @__PURE__ */ Qe(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function wa(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, ed);
+function xa(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, nd);
 }
-class td {
+class rd {
   constructor(t, n, r) {
     this.fn = t, this.setter = n, this._value = void 0, this.dep = new ko(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Sr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
@@ -1028,30 +1028,30 @@ class td {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Re !== this)
-      return la(this, !0), !0;
+      return aa(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ua(this), t && (t.version = this.dep.version), this._value;
+    return da(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function nd(e, t, n = !1) {
+function id(e, t, n = !1) {
   let r, i;
-  return ve(e) ? r = e : (r = e.get, i = e.set), new td(r, i, n);
+  return ve(e) ? r = e : (r = e.get, i = e.set), new rd(r, i, n);
 }
 const ti = {}, _i = /* @__PURE__ */ new WeakMap();
 let An;
-function rd(e, t = !1, n = An) {
+function sd(e, t = !1, n = An) {
   if (n) {
     let r = _i.get(n);
     r || _i.set(n, r = []), r.push(e);
   }
 }
-function id(e, t, n = Se) {
+function od(e, t, n = Se) {
   const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (y) => i ? y : /* @__PURE__ */ ut(y) || i === !1 || i === 0 ? Ut(y, 1) : Ut(y);
   let u, d, m, g, p = !1, x = !1;
   if (/* @__PURE__ */ Qe(e) ? (d = () => e.value, p = /* @__PURE__ */ ut(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), p = !0) : ce(e) ? (x = !0, p = e.some((y) => /* @__PURE__ */ sn(y) || /* @__PURE__ */ ut(y)), d = () => e.map((y) => {
@@ -1081,8 +1081,8 @@ function id(e, t, n = Se) {
     const y = d, F = i === !0 ? 1 / 0 : i;
     d = () => Ut(y(), F);
   }
-  const v = Of(), D = () => {
-    u.stop(), v && v.active && Yc(v.effects, u);
+  const v = Mf(), D = () => {
+    u.stop(), v && v.active && Zc(v.effects, u);
   };
   if (s && t) {
     const y = t;
@@ -1121,7 +1121,7 @@ function id(e, t, n = Se) {
       } else
         u.run();
   };
-  return l && l(w), u = new sa(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => rd(y, !1, u), m = u.onStop = () => {
+  return l && l(w), u = new la(d), u.scheduler = o ? () => o(w, !1) : w, g = (y) => sd(y, !1, u), m = u.onStop = () => {
     const y = _i.get(u);
     if (y) {
       if (c)
@@ -1140,11 +1140,11 @@ function Ut(e, t = 1 / 0, n) {
   else if (ce(e))
     for (let r = 0; r < e.length; r++)
       Ut(e[r], t, n);
-  else if (Mn(e) || rn(e))
+  else if (Nn(e) || rn(e))
     e.forEach((r) => {
       Ut(r, t, n);
     });
-  else if (Qc(e)) {
+  else if (ta(e)) {
     for (const r in e)
       Ut(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1162,7 +1162,7 @@ function Wr(e, t, n, r) {
 function Ht(e, t, n, r) {
   if (ve(e)) {
     const i = Wr(e, t, n, r);
-    return i && Xc(i) && i.catch((s) => {
+    return i && Qc(i) && i.catch((s) => {
       Pi(s, t, n, void 0, !0);
     }), i;
   }
@@ -1198,9 +1198,9 @@ function Pi(e, t, n, r = !0, i = !1) {
       return;
     }
   }
-  sd(e, n, s, r, l);
+  ld(e, n, s, r, l);
 }
-function sd(e, t, n, r = !0, i = !1) {
+function ld(e, t, n, r = !0, i = !1) {
   if (i)
     throw e;
   console.error(e);
@@ -1209,13 +1209,13 @@ const Ye = [];
 let mt = -1;
 const Rt = [];
 let Qt = null, qn = 0;
-const ka = /* @__PURE__ */ Promise.resolve();
+const Aa = /* @__PURE__ */ Promise.resolve();
 let bi = null;
 function xr(e) {
-  const t = bi || ka;
+  const t = bi || Aa;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function od(e) {
+function cd(e) {
   let t = mt + 1, n = Ye.length;
   for (; t < n; ) {
     const r = t + n >>> 1, i = Ye[r], s = Fr(i);
@@ -1227,21 +1227,21 @@ function Eo(e) {
   if (!(e.flags & 1)) {
     const t = Fr(e), n = Ye[Ye.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(od(t), 0, e), e.flags |= 1, xa();
+    !(e.flags & 2) && t >= Fr(n) ? Ye.push(e) : Ye.splice(cd(t), 0, e), e.flags |= 1, va();
   }
 }
-function xa() {
-  bi || (bi = ka.then(Ra));
+function va() {
+  bi || (bi = Aa.then(Ca));
 }
-function ld(e) {
+function ad(e) {
   if (!ce(e))
     Qt && e.id === -1 ? Qt.splice(qn + 1, 0, e) : e.flags & 1 || (Rt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Rt.push(e[t]);
-  xa();
+  va();
 }
-function Aa(e, t, n, r = mt + 1) {
+function Ra(e, t, n, r = mt + 1) {
   for (; r < Ye.length; r++) {
     const i = Ye[r];
     if (i && i.flags & 2) {
@@ -1251,7 +1251,7 @@ function Aa(e, t, n, r = mt + 1) {
     }
   }
 }
-function va(e, t, n = 0) {
+function Ea(e, t, n = 0) {
   if (Rt.length) {
     let r = Rt, i = 0;
     if (t) {
@@ -1275,7 +1275,7 @@ function va(e, t, n = 0) {
   }
 }
 let hs = !1;
-function cd(e, t) {
+function ud(e, t) {
   if (hs) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function cd(e, t) {
   const n = t === void 0 ? void 0 : new Set(Rt);
   e(), hs = !0;
   try {
-    Aa(void 0, t), va(void 0, n, t);
+    Ra(void 0, t), Ea(void 0, n, t);
   } finally {
     hs = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Ra(e) {
+function Ca(e) {
   try {
     for (mt = 0; mt < Ye.length; mt++) {
       const t = Ye[mt];
@@ -1304,15 +1304,15 @@ function Ra(e) {
       const t = Ye[mt];
       t && (t.flags &= -2);
     }
-    mt = -1, Ye.length = 0, va(), bi = null, (Ye.length || Rt.length) && Ra();
+    mt = -1, Ye.length = 0, Ea(), bi = null, (Ye.length || Rt.length) && Ca();
   }
 }
-let at = null, Ea = null;
+let at = null, Da = null;
 function yi(e) {
   const t = at;
-  return at = e, Ea = e && e.type.__scopeId || null, t;
+  return at = e, Da = e && e.type.__scopeId || null, t;
 }
-function ad(e, t = at, n) {
+function fd(e, t = at, n) {
   if (!t || e._n)
     return e;
   const r = (...i) => {
@@ -1322,7 +1322,7 @@ function ad(e, t = at, n) {
     try {
       l = e(...i);
     } finally {
-      for (let c = Fn.length; c > o; c--) Ua();
+      for (let c = Fn.length; c > o; c--) Ja();
       yi(s), r._d && Al(1);
     }
     return l;
@@ -1373,8 +1373,8 @@ function yn(e, t, n, r) {
     ]), an());
   }
 }
-function ud(e, t, n = !1) {
-  const r = Kd();
+function dd(e, t, n = !1) {
+  const r = Xd();
   if (r || Gn) {
     let i = Gn ? Gn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (i && e in i)
@@ -1383,16 +1383,16 @@ function ud(e, t, n = !1) {
       return n && ve(t) ? t.call(r && r.proxy) : t;
   }
 }
-const fd = /* @__PURE__ */ Symbol.for("v-scx"), dd = () => ud(fd);
+const hd = /* @__PURE__ */ Symbol.for("v-scx"), pd = () => dd(hd);
 function ps(e, t, n) {
-  return hd(e, t, n);
+  return gd(e, t, n);
 }
-function hd(e, t, n = Se) {
+function gd(e, t, n = Se) {
   const { immediate: r, deep: i, flush: s, once: o } = n, l = ft({}, n), c = t && r || !t && s !== "post";
   let a;
   if (Ai) {
     if (s === "sync") {
-      const g = dd();
+      const g = pd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
@@ -1410,13 +1410,13 @@ function hd(e, t, n = Se) {
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const m = id(e, t, l);
+  const m = od(e, t, l);
   return Ai && (a ? a.push(m) : c && m()), m;
 }
-const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), pd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
+const Zt = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), md = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
   const n = e && e.to;
-  return Me(n) ? t ? t(n) : null : n;
-}, gd = {
+  return Ne(n) ? t ? t(n) : null : n;
+}, _d = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, i, s, o, l, c, a) {
@@ -1455,7 +1455,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
     };
     if (e == null) {
       const B = t.el = x(""), ee = t.anchor = x("");
-      if (g(B, n, r), g(ee, n, r), pd(t.props) || s && s.pendingBranch) {
+      if (g(B, n, r), g(ee, n, r), md(t.props) || s && s.pendingBranch) {
         z(t);
         return;
       }
@@ -1537,7 +1537,7 @@ const Zt = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ Symbol("_vte"), j
       }
   },
   move: ni,
-  hydrate: md
+  hydrate: bd
 };
 function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
   s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
@@ -1552,7 +1552,7 @@ function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
       );
   d && r(l, t, n);
 }
-function md(e, t, n, r, i, s, {
+function bd(e, t, n, r, i, s, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
   function m(v, D) {
@@ -1606,7 +1606,7 @@ function md(e, t, n, r, i, s, {
   } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const _d = gd;
+const yd = _d;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1618,10 +1618,10 @@ function mr(e, t) {
 }
 function eo(e, t, n, r, i = null) {
   const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Ca] = o, e && (r(s, e, i), r(o, e, i)), o;
+  return s[Sa] = o, e && (r(s, e, i), r(o, e, i)), o;
 }
 const gs = /* @__PURE__ */ Symbol("_leaveCb");
-function bd(e) {
+function wd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function bd(e) {
   }
   return t;
 }
-function Da(e) {
-  if (!Sa(e))
-    return ji(e.type) && e.children ? bd(e.children) : e;
+function Ta(e) {
+  if (!Fa(e))
+    return ji(e.type) && e.children ? wd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function Ar(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     Ar(
-      ji(n.type) && Da(n) || n,
+      ji(n.type) && Ta(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1661,7 +1661,7 @@ function Ar(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === se && ce(e.children)) {
-    const n = Fa(e.children, !1);
+    const n = Oa(e.children, !1);
     n && Ar(n, t);
   }
 }
@@ -1669,13 +1669,13 @@ function to(e) {
   if (e.component)
     return to(e.component.subTree);
   if (e.type === se) {
-    const t = ce(e.children) && Fa(e.children, !1);
+    const t = ce(e.children) && Oa(e.children, !1);
     return t ? to(t) : void 0;
   }
   if (e.type !== yt)
     return e;
 }
-function yd(e) {
+function kd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function _l(e, t) {
@@ -1700,9 +1700,9 @@ function vr(e, t, n, r, i = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ be(d), g = d === Se ? Kc : (x) => _l(u, x) ? !1 : we(m, x), p = (x, v) => !(v && _l(u, v));
+  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Se ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ be(d), g = d === Se ? Xc : (x) => _l(u, x) ? !1 : we(m, x), p = (x, v) => !(v && _l(u, v));
   if (a != null && a !== c) {
-    if (bl(t), Me(a))
+    if (bl(t), Ne(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ Qe(a)) {
       const x = t;
@@ -1712,13 +1712,13 @@ function vr(e, t, n, r, i = !1) {
   if (ve(c))
     Wr(c, l, 12, [o, u]);
   else {
-    const x = Me(c), v = /* @__PURE__ */ Qe(c);
+    const x = Ne(c), v = /* @__PURE__ */ Qe(c);
     if (x || v) {
       const D = () => {
         if (e.f) {
           const k = x ? g(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (i)
-            ce(k) && Yc(k, s);
+            ce(k) && Zc(k, s);
           else if (ce(k))
             k.includes(s) || k.push(s);
           else if (x)
@@ -1743,13 +1743,13 @@ function bl(e) {
   const t = wi.get(e);
   t && (t.flags |= 8, wi.delete(e));
 }
-Ni().requestIdleCallback;
-Ni().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Sa = (e) => e.type.__isKeepAlive, wd = /* @__PURE__ */ Symbol.for("v-ndc");
+Mi().requestIdleCallback;
+Mi().cancelIdleCallback;
+const Rr = (e) => !!e.type.__asyncLoader, Fa = (e) => e.type.__isKeepAlive, xd = /* @__PURE__ */ Symbol.for("v-ndc");
 function qe(e, t, n, r) {
   let i;
   const s = n, o = ce(e);
-  if (o || Me(e)) {
+  if (o || Ne(e)) {
     const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
     l && (c = !/* @__PURE__ */ ut(e), a = /* @__PURE__ */ Ft(e), e = Li(e)), i = new Array(e.length);
@@ -1786,7 +1786,7 @@ function qe(e, t, n, r) {
     i = [];
   return i;
 }
-const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
+const no = (e) => e ? Ka(e) ? zi(e) : no(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ft(/* @__PURE__ */ Object.create(null), {
@@ -1808,7 +1808,7 @@ const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
     $watch: (e) => Sn
   })
-), ms = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), kd = {
+), ms = (e, t) => e !== Se && !e.__isScriptSetup && we(e, t), Ad = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1867,11 +1867,11 @@ const no = (e) => e ? Va(e) ? zi(e) : no(e.parent) : null, Er = (
     return n.get != null ? e._.accessCache[t] = 0 : we(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Ta() {
+function Ia() {
   return {
     app: null,
     config: {
-      isNativeTag: Kc,
+      isNativeTag: Xc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Ta() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let xd = 0;
-function Ad(e, t) {
+let vd = 0;
+function Rd(e, t) {
   return function(r, i = null) {
     ve(r) || (r = ft({}, r)), i != null && !Te(i) && (i = null);
-    const s = Ta(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const s = Ia(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = s.app = {
-      _uid: xd++,
+      _uid: vd++,
       _component: r,
       _props: i,
       _container: null,
       _context: s,
       _instance: null,
-      version: th,
+      version: rh,
       get config() {
         return s.config;
       },
@@ -1952,16 +1952,16 @@ function Ad(e, t) {
   };
 }
 let Gn = null;
-const vd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Nn(t)}Modifiers`];
-function Rd(e, t, ...n) {
+const Ed = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${_t(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
+function Cd(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Se;
   let i = n;
-  const s = t.startsWith("update:"), o = s && vd(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => Me(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
+  const s = t.startsWith("update:"), o = s && Ed(r, t.slice(7));
+  o && (o.trim && (i = n.map((u) => Ne(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
   let l, c = r[l = cs(t)] || // also try camelCase event handler (#2249)
   r[l = cs(_t(t))];
-  !c && s && (c = r[l = cs(Nn(t))]), c && Ht(
+  !c && s && (c = r[l = cs(Mn(t))]), c && Ht(
     c,
     e,
     6,
@@ -1981,7 +1981,7 @@ function Rd(e, t, ...n) {
     );
   }
 }
-function Ed(e, t, n = !1) {
+function Dd(e, t, n = !1) {
   const r = t.emitsCache, i = r.get(e);
   if (i !== void 0)
     return i;
@@ -1990,7 +1990,7 @@ function Ed(e, t, n = !1) {
   return s ? (ce(s) ? s.forEach((l) => o[l] = null) : ft(o, s), Te(e) && r.set(e, o), o) : (Te(e) && r.set(e, null), null);
 }
 function Bi(e, t) {
-  return !e || !Ii(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Nn(t)) || we(e, t));
+  return !e || !Ii(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), we(e, t[0].toLowerCase() + t.slice(1)) || we(e, Mn(t)) || we(e, t));
 }
 function yl(e) {
   const {
@@ -2035,7 +2035,7 @@ function yl(e) {
           d,
           null
         )
-      ), k = t.props ? l : Cd(l);
+      ), k = t.props ? l : Sd(l);
     }
   } catch (y) {
     Fn.length = 0, Pi(y, e, 1), D = Jt(yt);
@@ -2043,18 +2043,18 @@ function yl(e) {
   let w = D;
   if (k && x !== !1) {
     const y = Object.keys(k), { shapeFlag: F } = w;
-    y.length && F & 7 && (s && y.some(Oi) && (k = Dd(
+    y.length && F & 7 && (s && y.some(Oi) && (k = Td(
       k,
       s
     )), w = Zn(w, k, !1, !0));
   }
   if (n.dirs && (w = Zn(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const y = ji(w.type) && Da(w) || w;
+    const y = ji(w.type) && Ta(w) || w;
     Ar(y, n.transition);
   }
   return D = w, yi(v), D;
 }
-function Fa(e, t = !0) {
+function Oa(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const i = e[r];
@@ -2069,18 +2069,18 @@ function Fa(e, t = !0) {
   }
   return n;
 }
-const Cd = (e) => {
+const Sd = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Ii(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Dd = (e, t) => {
+}, Td = (e, t) => {
   const n = {};
   for (const r in e)
     (!Oi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Sd(e, t, n) {
+function Fd(e, t, n) {
   const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2093,7 +2093,7 @@ function Sd(e, t, n) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const m = u[d];
-        if (Ia(o, r, m) && !Bi(a, m))
+        if (Na(o, r, m) && !Bi(a, m))
           return !0;
       }
     }
@@ -2107,16 +2107,16 @@ function wl(e, t, n) {
     return !0;
   for (let i = 0; i < r.length; i++) {
     const s = r[i];
-    if (!we(e, s) || Ia(t, e, s) && !Bi(n, s))
+    if (!we(e, s) || Na(t, e, s) && !Bi(n, s))
       return !0;
   }
   return !1;
 }
-function Ia(e, t, n) {
+function Na(e, t, n) {
   const r = e[n], i = t[n];
   return n === "style" && Te(r) && Te(i) ? !ln(r, i) : r !== i;
 }
-function Td({ vnode: e, parent: t, suspense: n }, r) {
+function Id({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const i = t.subTree;
     if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
@@ -2126,15 +2126,15 @@ function Td({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Oa = {}, Ma = () => Object.create(Oa), Na = (e) => Object.getPrototypeOf(e) === Oa;
-function Fd(e, t, n, r = !1) {
-  const i = {}, s = Ma();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), La(e, t, i, s);
+const Ma = {}, La = () => Object.create(Ma), Pa = (e) => Object.getPrototypeOf(e) === Ma;
+function Od(e, t, n, r = !1) {
+  const i = {}, s = La();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), ja(e, t, i, s);
   for (const o in e.propsOptions[0])
     o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ Yf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+  n ? e.props = r ? i : /* @__PURE__ */ Zf(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
 }
-function Id(e, t, n, r) {
+function Nd(e, t, n, r) {
   const {
     props: i,
     attrs: s,
@@ -2173,13 +2173,13 @@ function Id(e, t, n, r) {
       }
     }
   } else {
-    La(e, t, i, s) && (a = !0);
+    ja(e, t, i, s) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
       !we(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Nn(d)) === d || !we(t, u))) && (c ? n && // for camelCase
+      ((u = Mn(d)) === d || !we(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
       n[u] !== void 0) && (i[d] = ro(
         c,
@@ -2195,7 +2195,7 @@ function Id(e, t, n, r) {
   }
   a && zt(e.attrs, "set", "");
 }
-function La(e, t, n, r) {
+function ja(e, t, n, r) {
   const [i, s] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2233,7 +2233,7 @@ function ro(e, t, n, r, i, s) {
         if (n in a)
           r = a[n];
         else {
-          const u = Ha(i);
+          const u = Ga(i);
           r = a[n] = c.call(
             null,
             t
@@ -2249,11 +2249,11 @@ function ro(e, t, n, r, i, s) {
     ] && (s && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Nn(n)) && (r = !0));
+    ] && (r === "" || r === Mn(n)) && (r = !0));
   }
   return r;
 }
-function Od(e, t, n = !1) {
+function Md(e, t, n = !1) {
   const r = t.propsCache, i = r.get(e);
   if (i)
     return i;
@@ -2296,51 +2296,51 @@ function Od(e, t, n = !1) {
 function kl(e) {
   return e[0] !== "$" && !yr(e);
 }
-const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ce(e) ? e.map(Et) : [Et(e)], Md = (e, t, n) => {
+const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ce(e) ? e.map(Et) : [Et(e)], Ld = (e, t, n) => {
   if (t._n)
     return t;
-  const r = ad((...i) => Do(t(...i)), n);
+  const r = fd((...i) => Do(t(...i)), n);
   return r._c = !1, r;
-}, Pa = (e, t, n) => {
+}, Ba = (e, t, n) => {
   const r = e._ctx;
   for (const i in e) {
     if (Co(i)) continue;
     const s = e[i];
     if (ve(s))
-      t[i] = Md(i, s, r);
+      t[i] = Ld(i, s, r);
     else if (s != null) {
       const o = Do(s);
       t[i] = () => o;
     }
   }
-}, ja = (e, t) => {
+}, $a = (e, t) => {
   const n = Do(t);
   e.slots.default = () => n;
-}, Ba = (e, t, n) => {
+}, za = (e, t, n) => {
   for (const r in t)
     (n || !Co(r)) && (e[r] = t[r]);
-}, Nd = (e, t, n) => {
-  const r = e.slots = Ma();
+}, Pd = (e, t, n) => {
+  const r = e.slots = La();
   if (e.vnode.shapeFlag & 32) {
     const i = t._;
-    i ? (Ba(r, t, n), n && ta(r, "_", i, !0)) : Pa(t, r);
-  } else t && ja(e, t);
-}, Ld = (e, t, n) => {
+    i ? (za(r, t, n), n && ra(r, "_", i, !0)) : Ba(t, r);
+  } else t && $a(e, t);
+}, jd = (e, t, n) => {
   const { vnode: r, slots: i } = e;
   let s = !0, o = Se;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : Ba(i, t, n) : (s = !t.$stable, Pa(t, i)), o = t;
-  } else t && (ja(e, t), o = { default: 1 });
+    l ? n && l === 1 ? s = !1 : za(i, t, n) : (s = !t.$stable, Ba(t, i)), o = t;
+  } else t && ($a(e, t), o = { default: 1 });
   if (s)
     for (const l in i)
       !Co(l) && o[l] == null && delete i[l];
-}, He = Ud;
-function Pd(e) {
-  return jd(e);
+}, He = Jd;
+function Bd(e) {
+  return $d(e);
 }
-function jd(e, t) {
-  const n = Ni();
+function $d(e, t) {
+  const n = Mi();
   n.__VUE__ = !0;
   const {
     insert: r,
@@ -2355,10 +2355,10 @@ function jd(e, t) {
     nextSibling: m,
     setScopeId: g = Sn,
     insertStaticContent: p
-  } = e, x = (h, _, A, P = null, S = null, I = null, N = void 0, $ = null, M = !!_.dynamicChildren) => {
+  } = e, x = (h, _, A, P = null, S = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
     if (h === _)
       return;
-    h && !ar(h, _) && (P = xe(h), H(h, S, I, !0), h = null), _.patchFlag === -2 && (M = !1, _.dynamicChildren = null), _.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    h && !ar(h, _) && (P = xe(h), H(h, S, I, !0), h = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && h && h.dynamicChildren && h.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
     const { type: T, ref: V, shapeFlag: U } = _;
     switch (T) {
       case $i:
@@ -2368,7 +2368,7 @@ function jd(e, t) {
         D(h, _, A, P);
         break;
       case bs:
-        h == null && k(_, A, P, N);
+        h == null && k(_, A, P, M);
         break;
       case se:
         fe(
@@ -2378,9 +2378,9 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
         break;
       default:
@@ -2391,9 +2391,9 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ) : U & 6 ? Ce(
           h,
           _,
@@ -2401,9 +2401,9 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ) : (U & 64 || U & 128) && T.process(
           h,
           _,
@@ -2411,9 +2411,9 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
-          $,
           M,
+          $,
+          N,
           hn
         );
     }
@@ -2454,17 +2454,17 @@ function jd(e, t) {
     for (; h && h !== _; )
       A = m(h), i(h), h = A;
     i(_);
-  }, F = (h, _, A, P, S, I, N, $, M) => {
-    if (_.type === "svg" ? N = "svg" : _.type === "math" && (N = "mathml"), h == null)
+  }, F = (h, _, A, P, S, I, M, $, N) => {
+    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), h == null)
       z(
         _,
         A,
         P,
         S,
         I,
-        N,
+        M,
         $,
-        M
+        N
       );
     else {
       const T = h.el && h.el._isVueCE ? h.el : null;
@@ -2474,40 +2474,40 @@ function jd(e, t) {
           _,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
       } finally {
         T && T._endPatch();
       }
     }
-  }, z = (h, _, A, P, S, I, N, $) => {
-    let M, T;
+  }, z = (h, _, A, P, S, I, M, $) => {
+    let N, T;
     const { props: V, shapeFlag: U, transition: X, dirs: te } = h;
-    if (M = h.el = o(
+    if (N = h.el = o(
       h.type,
       I,
       V && V.is,
       V
-    ), U & 8 ? u(M, h.children) : U & 16 && ee(
+    ), U & 8 ? u(N, h.children) : U & 16 && ee(
       h.children,
-      M,
+      N,
       null,
       P,
       S,
       _s(h, I),
-      N,
+      M,
       $
-    ), te && yn(h, null, P, "created"), B(M, h, h.scopeId, N, P), V) {
+    ), te && yn(h, null, P, "created"), B(N, h, h.scopeId, M, P), V) {
       for (const ge in V)
-        ge !== "value" && !yr(ge) && s(M, ge, null, V[ge], I, P);
-      "value" in V && s(M, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, h);
+        ge !== "value" && !yr(ge) && s(N, ge, null, V[ge], I, P);
+      "value" in V && s(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, h);
     }
     te && yn(h, null, P, "beforeMount");
-    const de = Bd(S, X);
-    de ? X.beforeEnter(M) : X && !X.persisted && (M[zd] = !0), r(M, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
-      T && At(T, P, h), de && X.enter(M), te && yn(h, null, P, "mounted");
+    const de = zd(S, X);
+    de ? X.beforeEnter(N) : X && !X.persisted && (N[Wd] = !0), r(N, _, A), ((T = V && V.onVnodeMounted) || de || te) && He(() => {
+      T && At(T, P, h), de && X.enter(N), te && yn(h, null, P, "mounted");
     }, S);
   }, B = (h, _, A, P, S) => {
     if (A && g(h, A), P)
@@ -2515,19 +2515,19 @@ function jd(e, t) {
         g(h, P[I]);
     if (S) {
       let I = S.subTree;
-      if (_ === I || za(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
-        const N = S.vnode;
+      if (_ === I || Wa(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+        const M = S.vnode;
         B(
           h,
-          N,
-          N.scopeId,
-          N.slotScopeIds,
+          M,
+          M.scopeId,
+          M.slotScopeIds,
           S.parent
         );
       }
     }
-  }, ee = (h, _, A, P, S, I, N, $, M = 0) => {
-    for (let T = M; T < h.length; T++) {
+  }, ee = (h, _, A, P, S, I, M, $, N = 0) => {
+    for (let T = N; T < h.length; T++) {
       const V = h[T] = $ ? $t(h[T]) : Et(h[T]);
       x(
         null,
@@ -2537,19 +2537,19 @@ function jd(e, t) {
         P,
         S,
         I,
-        N,
+        M,
         $
       );
     }
-  }, Q = (h, _, A, P, S, I, N) => {
+  }, Q = (h, _, A, P, S, I, M) => {
     const $ = _.el = h.el;
-    let { patchFlag: M, dynamicChildren: T, dirs: V } = _;
-    M |= h.patchFlag & 16;
+    let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
+    N |= h.patchFlag & 16;
     const U = h.props || Se, X = _.props || Se;
     let te;
     if (A && wn(A, !1), (te = X.onVnodeBeforeUpdate) && At(te, A, _, h), V && yn(_, h, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (M = 0, N = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
+    T && (!h.dynamicChildren || h.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (U.innerHTML && X.innerHTML == null || U.textContent && X.textContent == null) && u($, ""), T ? ae(
       h.dynamicChildren,
       T,
       $,
@@ -2557,7 +2557,7 @@ function jd(e, t) {
       P,
       _s(_, S),
       I
-    ) : N || ie(
+    ) : M || ie(
       h,
       _,
       $,
@@ -2567,46 +2567,46 @@ function jd(e, t) {
       _s(_, S),
       I,
       !1
-    ), M > 0) {
-      if (M & 16)
+    ), N > 0) {
+      if (N & 16)
         ne($, U, X, A, S);
-      else if (M & 2 && U.class !== X.class && s($, "class", null, X.class, S), M & 4 && s($, "style", U.style, X.style, S), M & 8) {
+      else if (N & 2 && U.class !== X.class && s($, "class", null, X.class, S), N & 4 && s($, "style", U.style, X.style, S), N & 8) {
         const de = _.dynamicProps;
         for (let ge = 0; ge < de.length; ge++) {
           const me = de[ge], De = U[me], Ae = X[me];
           (Ae !== De || me === "value") && s($, me, De, Ae, S, A);
         }
       }
-      M & 1 && h.children !== _.children && u($, _.children);
-    } else !N && T == null && ne($, U, X, A, S);
+      N & 1 && h.children !== _.children && u($, _.children);
+    } else !M && T == null && ne($, U, X, A, S);
     ((te = X.onVnodeUpdated) || V) && He(() => {
       te && At(te, A, _, h), V && yn(_, h, A, "updated");
     }, P);
-  }, ae = (h, _, A, P, S, I, N) => {
+  }, ae = (h, _, A, P, S, I, M) => {
     for (let $ = 0; $ < _.length; $++) {
-      const M = h[$], T = _[$], V = M.el || Cr(M), U = (
+      const N = h[$], T = _[$], V = N.el || Cr(N), U = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (M.type === se || // - In the case of different nodes, there is going to be a replacement
+        (N.type === se || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !ar(M, T) || // - In the case of a component, it could contain anything.
-        M.shapeFlag & 198) ? d(V) : (
+        !ar(N, T) || // - In the case of a component, it could contain anything.
+        N.shapeFlag & 198) ? d(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
           A
         )
       );
       x(
-        M,
+        N,
         T,
         U,
         null,
         P,
         S,
         I,
-        N,
+        M,
         !0
       );
     }
@@ -2624,12 +2624,12 @@ function jd(e, t) {
           );
       for (const I in A) {
         if (yr(I)) continue;
-        const N = A[I], $ = _[I];
-        N !== $ && I !== "value" && s(h, I, $, N, S, P);
+        const M = A[I], $ = _[I];
+        M !== $ && I !== "value" && s(h, I, $, M, S, P);
       }
       "value" in A && s(h, "value", _.value, A.value, S);
     }
-  }, fe = (h, _, A, P, S, I, N, $, M) => {
+  }, fe = (h, _, A, P, S, I, M, $, N) => {
     const T = _.el = h ? h.el : l(""), V = _.anchor = h ? h.anchor : l("");
     let { patchFlag: U, dynamicChildren: X, slotScopeIds: te } = _;
     te && ($ = $ ? $.concat(te) : te), h == null ? (r(T, A, P), r(V, A, P), ee(
@@ -2642,9 +2642,9 @@ function jd(e, t) {
       V,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     )) : U > 0 && U & 64 && X && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
     h.dynamicChildren && h.dynamicChildren.length === X.length ? (ae(
@@ -2653,7 +2653,7 @@ function jd(e, t) {
       A,
       S,
       I,
-      N,
+      M,
       $
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
@@ -2671,41 +2671,41 @@ function jd(e, t) {
       V,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     );
-  }, Ce = (h, _, A, P, S, I, N, $, M) => {
+  }, Ce = (h, _, A, P, S, I, M, $, N) => {
     _.slotScopeIds = $, h == null ? _.shapeFlag & 512 ? S.ctx.activate(
       _,
       A,
       P,
-      N,
-      M
+      M,
+      N
     ) : ye(
       _,
       A,
       P,
       S,
       I,
-      N,
-      M
-    ) : ke(h, _, M);
-  }, ye = (h, _, A, P, S, I, N) => {
-    const $ = h.component = Gd(
+      M,
+      N
+    ) : ke(h, _, N);
+  }, ye = (h, _, A, P, S, I, M) => {
+    const $ = h.component = Yd(
       h,
       P,
       S
     );
-    if (Sa(h) && ($.ctx.renderer = hn), Yd($, !1, N), $.asyncDep) {
+    if (Fa(h) && ($.ctx.renderer = hn), Zd($, !1, M), $.asyncDep) {
       if (S && S.registerDep(
         $,
         lt,
-        N,
+        M,
         I
       ), !h.el) {
-        const M = $.subTree = Jt(yt);
-        D(null, M, _, A), h.placeholder = M.el;
+        const N = $.subTree = Jt(yt);
+        D(null, N, _, A), h.placeholder = N.el;
       }
     } else
       lt(
@@ -2715,11 +2715,11 @@ function jd(e, t) {
         A,
         S,
         I,
-        N
+        M
       );
   }, ke = (h, _, A) => {
     const P = _.component = h.component;
-    if (Sd(h, _, A))
+    if (Fd(h, _, A))
       if (P.asyncDep && !P.asyncResolved) {
         _.el = h.el, _.placeholder = h.placeholder, W(P, _, A);
         return;
@@ -2727,14 +2727,14 @@ function jd(e, t) {
         P.next = _, P.update();
     else
       _.el = h.el, _.placeholder = h.placeholder, P.vnode = _;
-  }, lt = (h, _, A, P, S, I, N) => {
+  }, lt = (h, _, A, P, S, I, M) => {
     const $ = () => {
       if (h.isMounted) {
         let { next: U, bu: X, u: te, parent: de, vnode: ge } = h;
         {
-          const je = $a(h);
+          const je = Ua(h);
           if (je) {
-            U && (U.el = ge.el, W(h, U, N)), je.asyncDep.then(() => {
+            U && (U.el = ge.el, W(h, U, M)), je.asyncDep.then(() => {
               const it = () => {
                 h.job.flags & 8 || (S && S.pendingBranch ? He(it, S) : T());
               };
@@ -2744,7 +2744,7 @@ function jd(e, t) {
           }
         }
         let me = U, De;
-        wn(h, !1), U ? (U.el = ge.el, W(h, U, N)) : U = ge, X && fi(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), wn(h, !0);
+        wn(h, !1), U ? (U.el = ge.el, W(h, U, M)) : U = ge, X && fi(X), (De = U.props && U.props.onVnodeBeforeUpdate) && At(De, de, U, ge), wn(h, !0);
         const Ae = yl(h), Le = h.subTree;
         h.subTree = Ae, x(
           Le,
@@ -2759,7 +2759,7 @@ function jd(e, t) {
           h,
           S,
           I
-        ), U.el = Ae.el, me === null && Td(h, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
+        ), U.el = Ae.el, me === null && Id(h, Ae.el), te && He(te, S), (De = U.props && U.props.onVnodeUpdated) && He(
           () => At(De, de, U, ge),
           S
         );
@@ -2794,15 +2794,15 @@ function jd(e, t) {
       }
     };
     h.scope.on();
-    const M = h.effect = new sa($);
+    const N = h.effect = new la($);
     h.scope.off();
-    const T = h.update = M.run.bind(M), V = h.job = M.runIfDirty.bind(M);
-    V.i = h, V.id = h.uid, M.scheduler = () => Eo(V), wn(h, !0), T();
+    const T = h.update = N.run.bind(N), V = h.job = N.runIfDirty.bind(N);
+    V.i = h, V.id = h.uid, N.scheduler = () => Eo(V), wn(h, !0), T();
   }, W = (h, _, A) => {
     _.component = h;
     const P = h.vnode.props;
-    h.vnode = _, h.next = null, Id(h, _.props, P, A), Ld(h, _.children, A), cn(), Aa(h), an();
-  }, ie = (h, _, A, P, S, I, N, $, M = !1) => {
+    h.vnode = _, h.next = null, Nd(h, _.props, P, A), jd(h, _.children, A), cn(), Ra(h), an();
+  }, ie = (h, _, A, P, S, I, M, $, N = !1) => {
     const T = h && h.children, V = h ? h.shapeFlag : 0, U = _.children, { patchFlag: X, shapeFlag: te } = _;
     if (X > 0) {
       if (X & 128) {
@@ -2813,9 +2813,9 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
         return;
       } else if (X & 256) {
@@ -2826,9 +2826,9 @@ function jd(e, t) {
           P,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
         return;
       }
@@ -2840,25 +2840,25 @@ function jd(e, t) {
       P,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     ) : dn(T, S, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
       U,
       A,
       P,
       S,
       I,
-      N,
+      M,
       $,
-      M
+      N
     ));
-  }, j = (h, _, A, P, S, I, N, $, M) => {
+  }, j = (h, _, A, P, S, I, M, $, N) => {
     h = h || Cn, _ = _ || Cn;
     const T = h.length, V = _.length, U = Math.min(T, V);
     let X;
     for (X = 0; X < U; X++) {
-      const te = _[X] = M ? $t(_[X]) : Et(_[X]);
+      const te = _[X] = N ? $t(_[X]) : Et(_[X]);
       x(
         h[X],
         te,
@@ -2866,9 +2866,9 @@ function jd(e, t) {
         null,
         S,
         I,
-        N,
+        M,
         $,
-        M
+        N
       );
     }
     T > V ? dn(
@@ -2884,17 +2884,17 @@ function jd(e, t) {
       P,
       S,
       I,
-      N,
-      $,
       M,
+      $,
+      N,
       U
     );
-  }, C = (h, _, A, P, S, I, N, $, M) => {
+  }, C = (h, _, A, P, S, I, M, $, N) => {
     let T = 0;
     const V = _.length;
     let U = h.length - 1, X = V - 1;
     for (; T <= U && T <= X; ) {
-      const te = h[T], de = _[T] = M ? $t(_[T]) : Et(_[T]);
+      const te = h[T], de = _[T] = N ? $t(_[T]) : Et(_[T]);
       if (ar(te, de))
         x(
           te,
@@ -2903,16 +2903,16 @@ function jd(e, t) {
           null,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
       else
         break;
       T++;
     }
     for (; T <= U && T <= X; ) {
-      const te = h[U], de = _[X] = M ? $t(_[X]) : Et(_[X]);
+      const te = h[U], de = _[X] = N ? $t(_[X]) : Et(_[X]);
       if (ar(te, de))
         x(
           te,
@@ -2921,9 +2921,9 @@ function jd(e, t) {
           null,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         );
       else
         break;
@@ -2935,14 +2935,14 @@ function jd(e, t) {
         for (; T <= X; )
           x(
             null,
-            _[T] = M ? $t(_[T]) : Et(_[T]),
+            _[T] = N ? $t(_[T]) : Et(_[T]),
             A,
             de,
             S,
             I,
-            N,
+            M,
             $,
-            M
+            N
           ), T++;
       }
     } else if (T > X)
@@ -2951,7 +2951,7 @@ function jd(e, t) {
     else {
       const te = T, de = T, ge = /* @__PURE__ */ new Map();
       for (T = de; T <= X; T++) {
-        const Be = _[T] = M ? $t(_[T]) : Et(_[T]);
+        const Be = _[T] = N ? $t(_[T]) : Et(_[T]);
         Be.key != null && ge.set(Be.key, T);
       }
       let me, De = 0;
@@ -2981,16 +2981,16 @@ function jd(e, t) {
           null,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ), De++);
       }
-      const pn = Le ? $d(it) : Cn;
+      const pn = Le ? Ud(it) : Cn;
       for (me = pn.length - 1, T = Ae - 1; T >= 0; T--) {
-        const Be = de + T, et = _[Be], Mt = _[Be + 1], gn = Be + 1 < V ? (
+        const Be = de + T, et = _[Be], Nt = _[Be + 1], gn = Be + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Mt.el || Cr(Mt)
+          Nt.el || Cr(Nt)
         ) : P;
         it[T] === 0 ? x(
           null,
@@ -2999,14 +2999,14 @@ function jd(e, t) {
           gn,
           S,
           I,
-          N,
+          M,
           $,
-          M
+          N
         ) : Le && (me < 0 || T !== pn[me] ? R(et, A, gn, 2) : me--);
       }
     }
   }, R = (h, _, A, P, S = null) => {
-    const { el: I, type: N, transition: $, children: M, shapeFlag: T } = h;
+    const { el: I, type: M, transition: $, children: N, shapeFlag: T } = h;
     if (T & 6) {
       R(h.component.subTree, _, A, P);
       return;
@@ -3016,17 +3016,17 @@ function jd(e, t) {
       return;
     }
     if (T & 64) {
-      N.move(h, _, A, hn);
+      M.move(h, _, A, hn);
       return;
     }
-    if (N === se) {
+    if (M === se) {
       r(I, _, A);
-      for (let U = 0; U < M.length; U++)
-        R(M[U], _, A, P);
+      for (let U = 0; U < N.length; U++)
+        R(N[U], _, A, P);
       r(h.anchor, _, A);
       return;
     }
-    if (N === bs) {
+    if (M === bs) {
       w(h, _, A);
       return;
     }
@@ -3052,9 +3052,9 @@ function jd(e, t) {
   }, H = (h, _, A, P = !1, S = !1) => {
     const {
       type: I,
-      props: N,
+      props: M,
       ref: $,
-      children: M,
+      children: N,
       dynamicChildren: T,
       shapeFlag: V,
       patchFlag: U,
@@ -3066,7 +3066,7 @@ function jd(e, t) {
       return;
     const ge = V & 1 && X, me = !Rr(h);
     let De;
-    if (me && (De = N && N.onVnodeBeforeUnmount) && At(De, _, h), V & 6)
+    if (me && (De = M && M.onVnodeBeforeUnmount) && At(De, _, h), V & 6)
       sr(h.component, A, P);
     else {
       if (V & 128) {
@@ -3091,10 +3091,10 @@ function jd(e, t) {
         A,
         !1,
         !0
-      ) : (I === se && U & 384 || !S && V & 16) && dn(M, _, A), P && Ke(h);
+      ) : (I === se && U & 384 || !S && V & 16) && dn(N, _, A), P && Ke(h);
     }
     const Ae = de != null && te == null;
-    (me && (De = N && N.onVnodeUnmounted) || ge || Ae) && He(() => {
+    (me && (De = M && M.onVnodeUnmounted) || ge || Ae) && He(() => {
       De && At(De, _, h), ge && yn(h, null, _, "unmounted"), Ae && (h.el = null);
     }, A);
   }, Ke = (h) => {
@@ -3107,11 +3107,11 @@ function jd(e, t) {
       y(h), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const N = I ? to(h) : h, $ = () => {
+    const M = I ? to(h) : h, $ = () => {
       I ? d(A) && wt(A, P) : i(A), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
-    if (N && N.shapeFlag & 1 && S && !S.persisted) {
-      const { leave: M, delayLeave: T } = S, V = N.el, U = () => M(V, $);
+    if (M && M.shapeFlag & 1 && S && !S.persisted) {
+      const { leave: N, delayLeave: T } = S, V = M.el, U = () => N(V, $);
       T ? T(V, $, U) : U();
     } else
       $();
@@ -3121,25 +3121,25 @@ function jd(e, t) {
       A = m(h), i(h), h = A;
     i(_);
   }, sr = (h, _, A) => {
-    const { bum: P, scope: S, job: I, subTree: N, um: $, m: M, a: T } = h;
-    xl(M), xl(T), P && fi(P), S.stop(), I ? (I.flags |= 8, H(N, h, _, A)) : N && (N.transition = h.vnode.transition, H(N, h, _, A)), $ && He($, _);
+    const { bum: P, scope: S, job: I, subTree: M, um: $, m: N, a: T } = h;
+    xl(N), xl(T), P && fi(P), S.stop(), I ? (I.flags |= 8, H(M, h, _, A)) : M && (M.transition = h.vnode.transition, H(M, h, _, A)), $ && He($, _);
     const V = () => {
       h.isUnmounted = !0;
     };
     V.flags = 16, He(V, _);
   }, dn = (h, _, A, P = !1, S = !1, I = 0) => {
-    for (let N = I; N < h.length; N++)
-      H(h[N], _, A, P, S);
+    for (let M = I; M < h.length; M++)
+      H(h[M], _, A, P, S);
   }, xe = (h) => {
     if (h.shapeFlag & 6)
       return xe(h.component.subTree);
     if (h.shapeFlag & 128)
       return h.suspense.next();
-    const _ = m(h.anchor || h.el), A = _ && _[Ca];
+    const _ = m(h.anchor || h.el), A = _ && _[Sa];
     return A ? m(A) : _;
   }, qr = (h, _, A) => {
-    const P = h && _._vnode ? void 0 : h && h.component ? h.component.uid : Vd();
-    cd(() => {
+    const P = h && _._vnode ? void 0 : h && h.component ? h.component.uid : Kd();
+    ud(() => {
       h == null ? _._vnode && H(_._vnode, null, null, !0) : x(
         _._vnode || null,
         h,
@@ -3165,7 +3165,7 @@ function jd(e, t) {
   return {
     render: qr,
     hydrate: void 0,
-    createApp: Ad(qr)
+    createApp: Rd(qr)
   };
 }
 function _s({ type: e, props: t }, n) {
@@ -3174,7 +3174,7 @@ function _s({ type: e, props: t }, n) {
 function wn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Bd(e, t) {
+function zd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function So(e, t, n = !1) {
@@ -3186,7 +3186,7 @@ function So(e, t, n = !1) {
       l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = $t(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && So(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = $t(l)), l.el = o.el), l.type === yt && !l.el && (l.el = o.el);
     }
 }
-function $d(e) {
+function Ud(e) {
   const t = e.slice(), n = [0];
   let r, i, s, o, l;
   const c = e.length;
@@ -3206,10 +3206,10 @@ function $d(e) {
     n[s] = o, o = t[o];
   return n;
 }
-function $a(e) {
+function Ua(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : $a(t);
+    return t.asyncDep && !t.asyncResolved ? t : Ua(t);
 }
 function xl(e) {
   if (e)
@@ -3225,27 +3225,27 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const za = (e) => e.__isSuspense, zd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Ud(e, t) {
-  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : ld(e);
+const Wa = (e) => e.__isSuspense, Wd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Jd(e, t) {
+  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : ad(e);
 }
 const se = /* @__PURE__ */ Symbol.for("v-fgt"), $i = /* @__PURE__ */ Symbol.for("v-txt"), yt = /* @__PURE__ */ Symbol.for("v-cmt"), bs = /* @__PURE__ */ Symbol.for("v-stc"), Fn = [];
 let ot = null;
 function J(e = !1) {
   Fn.push(ot = e ? null : []);
 }
-function Ua() {
+function Ja() {
   Fn.pop(), ot = Fn[Fn.length - 1] || null;
 }
 let Ir = 1;
 function Al(e, t = !1) {
   Ir += e, e < 0 && ot && t && (ot.hasOnce = !0);
 }
-function Wa(e) {
-  return e.dynamicChildren = Ir > 0 ? ot || Cn : null, Ua(), Ir > 0 && ot && ot.push(e), e;
+function qa(e) {
+  return e.dynamicChildren = Ir > 0 ? ot || Cn : null, Ja(), Ir > 0 && ot && ot.push(e), e;
 }
 function q(e, t, n, r, i, s) {
-  return Wa(
+  return qa(
     Y(
       e,
       t,
@@ -3258,7 +3258,7 @@ function q(e, t, n, r, i, s) {
   );
 }
 function di(e, t, n, r, i) {
-  return Wa(
+  return qa(
     Jt(
       e,
       t,
@@ -3275,20 +3275,20 @@ function To(e) {
 function ar(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Ja = ({ key: e }) => e ?? null, hi = ({
+const Ha = ({ key: e }) => e ?? null, hi = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Me(e) || /* @__PURE__ */ Qe(e) || ve(e) ? { i: at, r: e, k: t, f: !!n } : e : null);
+}) => (typeof e == "number" && (e = "" + e), e != null ? Ne(e) || /* @__PURE__ */ Qe(e) || ve(e) ? { i: at, r: e, k: t, f: !!n } : e : null);
 function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Ja(t),
+    key: t && Ha(t),
     ref: t && hi(t),
-    scopeId: Ea,
+    scopeId: Da,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3310,7 +3310,7 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
     appContext: null,
     ctx: at
   };
-  return l ? (ki(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Me(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (ki(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Ne(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   ot && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3320,9 +3320,9 @@ function Y(e, t = null, n = null, r = 0, i = null, s = e === se ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && ot.push(c), c;
 }
-const Jt = Wd;
-function Wd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === wd) && (e = yt), To(e)) {
+const Jt = qd;
+function qd(e, t = null, n = null, r = 0, i = null, s = !1) {
+  if ((!e || e === xd) && (e = yt), To(e)) {
     const l = Zn(
       e,
       t,
@@ -3331,12 +3331,12 @@ function Wd(e, t = null, n = null, r = 0, i = null, s = !1) {
     );
     return n && ki(l, n), Ir > 0 && !s && ot && (l.shapeFlag & 6 ? ot[ot.indexOf(e)] = l : ot.push(l)), l.patchFlag = -2, l;
   }
-  if (eh(e) && (e = e.__vccOpts), t) {
-    t = Jd(t);
+  if (nh(e) && (e = e.__vccOpts), t) {
+    t = Hd(t);
     let { class: l, style: c } = t;
-    l && !Me(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Ro(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
+    l && !Ne(l) && (t.class = nt(l)), Te(c) && (/* @__PURE__ */ Ro(c) && !ce(c) && (c = ft({}, c)), t.style = Dr(c));
   }
-  const o = Me(e) ? 1 : za(e) ? 128 : ji(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
+  const o = Ne(e) ? 1 : Wa(e) ? 128 : ji(e) ? 64 : Te(e) ? 4 : ve(e) ? 2 : 0;
   return Y(
     e,
     t,
@@ -3348,16 +3348,16 @@ function Wd(e, t = null, n = null, r = 0, i = null, s = !1) {
     !0
   );
 }
-function Jd(e) {
-  return e ? /* @__PURE__ */ Ro(e) ? ft({}, e) : Na(e) ? ft({}, e[Ka] || e) : e : null;
+function Hd(e) {
+  return e ? /* @__PURE__ */ Ro(e) ? ft({}, e) : Pa(e) ? ft({}, e[Xa] || e) : e : null;
 }
 function Zn(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? qd(i || {}, t) : i, u = {
+  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Vd(i || {}, t) : i, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Ja(a),
+    key: a && Ha(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
@@ -3434,7 +3434,7 @@ function ki(e, t) {
     } else {
       n = 32;
       const i = t._;
-      !i && !Na(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !i && !Pa(t) ? t._ctx = at : i === 3 && at && (at.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (ve(t)) {
     if (r & 65) {
@@ -3446,7 +3446,7 @@ function ki(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [he(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function qd(...e) {
+function Vd(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3470,14 +3470,14 @@ function At(e, t, n, r = null) {
     r
   ]);
 }
-const Hd = /* @__PURE__ */ Ta();
-let qa = 0;
-function Vd() {
-  return qa;
+const Gd = /* @__PURE__ */ Ia();
+let Va = 0;
+function Kd() {
+  return Va;
 }
-function Gd(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || Hd, s = {
-    uid: qa++,
+function Yd(e, t, n) {
+  const r = e.type, i = (t ? t.appContext : e.appContext) || Gd, s = {
+    uid: Va++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function Gd(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new If(
+    scope: new Nf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function Gd(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Od(r, i),
-    emitsOptions: Ed(r, i),
+    propsOptions: Md(r, i),
+    emitsOptions: Dd(r, i),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,13 +3552,13 @@ function Gd(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Rd.bind(null, s), e.ce && e.ce(s), s;
+  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Cd.bind(null, s), e.ce && e.ce(s), s;
 }
 let Qn = null;
-const Kd = () => Qn || at;
+const Xd = () => Qn || at;
 let xi, Or;
 {
-  const e = Ni(), t = (n, r) => {
+  const e = Mi(), t = (n, r) => {
     let i;
     return (i = e[n]) || (i = e[n] = []), i.push(r), (s) => {
       i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
@@ -3572,7 +3572,7 @@ let xi, Or;
     (n) => Ai = n
   );
 }
-const Ha = (e) => {
+const Ga = (e) => {
   const t = Qn;
   return xi(e), e.scope.on(), () => {
     e.scope.off(), xi(t);
@@ -3580,24 +3580,24 @@ const Ha = (e) => {
 }, vl = () => {
   Qn && Qn.scope.off(), xi(null);
 };
-function Va(e) {
+function Ka(e) {
   return e.vnode.shapeFlag & 4;
 }
 let Ai = !1;
-function Yd(e, t = !1, n = !1) {
+function Zd(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: i } = e.vnode, s = Va(e);
-  Fd(e, r, s, t), Nd(e, i, n || t);
-  const o = s ? Xd(e, t) : void 0;
+  const { props: r, children: i } = e.vnode, s = Ka(e);
+  Od(e, r, s, t), Pd(e, i, n || t);
+  const o = s ? Qd(e, t) : void 0;
   return t && Or(!1), o;
 }
-function Xd(e, t) {
+function Qd(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, kd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Ad);
   const { setup: r } = n;
   if (r) {
     cn();
-    const i = e.setupContext = r.length > 1 ? Qd(e) : null, s = Ha(e), o = Wr(
+    const i = e.setupContext = r.length > 1 ? th(e) : null, s = Ga(e), o = Wr(
       r,
       e,
       0,
@@ -3605,8 +3605,8 @@ function Xd(e, t) {
         e.props,
         i
       ]
-    ), l = Xc(o);
-    if (an(), s(), (l || e.sp) && !Rr(e) && yd(e), l) {
+    ), l = Qc(o);
+    if (an(), s(), (l || e.sp) && !Rr(e) && kd(e), l) {
       if (o.then(vl, vl), t)
         return o.then((c) => {
           Or(!0);
@@ -3622,33 +3622,33 @@ function Xd(e, t) {
     } else
       Rl(e, o);
   } else
-    Ga(e);
+    Ya(e);
 }
 function Rl(e, t, n) {
-  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = wa(t)), Ga(e);
+  ve(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Te(t) && (e.setupState = xa(t)), Ya(e);
 }
-function Ga(e, t, n) {
+function Ya(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Sn);
 }
-const Ka = /* @__PURE__ */ Symbol(), Zd = {
+const Xa = /* @__PURE__ */ Symbol(), eh = {
   get(e, t) {
-    return Ge(e, "get", ""), t === Ka ? e : e[t];
+    return Ge(e, "get", ""), t === Xa ? e : e[t];
   }
 };
-function Qd(e) {
+function th(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, Zd),
+    attrs: new Proxy(e.attrs, eh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function zi(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(wa(Xf(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(xa(Qf(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,10 +3660,10 @@ function zi(e) {
     }
   })) : e.proxy;
 }
-function eh(e) {
+function nh(e) {
   return ve(e) && "__vccOpts" in e;
 }
-const tt = (e, t) => /* @__PURE__ */ nd(e, t, Ai), th = "3.5.45";
+const tt = (e, t) => /* @__PURE__ */ id(e, t, Ai), rh = "3.5.45";
 let io;
 const El = typeof window < "u" && window.trustedTypes;
 if (El)
@@ -3673,7 +3673,7 @@ if (El)
     });
   } catch {
   }
-const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000/svg", rh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Cl = Bt && /* @__PURE__ */ Bt.createElement("template"), ih = {
+const Za = io ? (e) => io.createHTML(e) : (e) => e, ih = "http://www.w3.org/2000/svg", sh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Cl = Bt && /* @__PURE__ */ Bt.createElement("template"), oh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? Bt.createElementNS(nh, e) : t === "mathml" ? Bt.createElementNS(rh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const i = t === "svg" ? Bt.createElementNS(ih, e) : t === "mathml" ? Bt.createElementNS(sh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
   },
   createText: (e) => Bt.createTextNode(e),
@@ -3709,7 +3709,7 @@ const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000
       for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
         ;
     else {
-      Cl.innerHTML = Ya(
+      Cl.innerHTML = Za(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
       const l = Cl.content;
@@ -3728,18 +3728,18 @@ const Ya = io ? (e) => io.createHTML(e) : (e) => e, nh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, sh = /* @__PURE__ */ Symbol("_vtc");
-function oh(e, t, n) {
-  const r = e[sh];
+}, lh = /* @__PURE__ */ Symbol("_vtc");
+function ch(e, t, n) {
+  const r = e[lh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Dl = /* @__PURE__ */ Symbol("_vod"), lh = /* @__PURE__ */ Symbol("_vsh"), ch = /* @__PURE__ */ Symbol(""), ah = /(?:^|;)\s*display\s*:/;
-function uh(e, t, n) {
-  const r = e.style, i = Me(n);
+const Dl = /* @__PURE__ */ Symbol("_vod"), ah = /* @__PURE__ */ Symbol("_vsh"), uh = /* @__PURE__ */ Symbol(""), fh = /(?:^|;)\s*display\s*:/;
+function dh(e, t, n) {
+  const r = e.style, i = Ne(n);
   let s = !1;
   if (n && !i) {
     if (t)
-      if (Me(t))
+      if (Ne(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
           n[l] == null && _r(r, l, "");
@@ -3750,20 +3750,20 @@ function uh(e, t, n) {
     for (const o in n) {
       o === "display" && (s = !0);
       const l = n[o];
-      l != null ? dh(
+      l != null ? ph(
         e,
         o,
-        !Me(t) && t ? t[o] : void 0,
+        !Ne(t) && t ? t[o] : void 0,
         l
       ) || _r(r, o, l) : _r(r, o, "");
     }
   } else if (i) {
     if (t !== n) {
-      const o = r[ch];
-      o && (n += ";" + o), r.cssText = n, s = ah.test(n);
+      const o = r[uh];
+      o && (n += ";" + o), r.cssText = n, s = fh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Dl in e && ((!i || t !== n) && (e[Dl] = s ? r.display : ""), e[lh] && (r.display = "none"));
+  Dl in e && ((!i || t !== n) && (e[Dl] = s ? r.display : ""), e[ah] && (r.display = "none"));
 }
 const ri = /\s*!important$/;
 function _r(e, t, n) {
@@ -3772,23 +3772,23 @@ function _r(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     ri.test(n) ? e.setProperty(t, n.replace(ri, ""), "important") : e.setProperty(t, n);
   else {
-    const r = fh(e, t);
+    const r = hh(e, t);
     ri.test(n) ? e.setProperty(
-      Nn(r),
+      Mn(r),
       n.replace(ri, ""),
       "important"
     ) : e[r] = n;
   }
 }
 const Sl = ["Webkit", "Moz", "ms"], ys = {};
-function fh(e, t) {
+function hh(e, t) {
   const n = ys[t];
   if (n)
     return n;
   let r = _t(t);
   if (r !== "filter" && r in e)
     return ys[t] = r;
-  r = ea(r);
+  r = na(r);
   for (let i = 0; i < Sl.length; i++) {
     const s = Sl[i] + r;
     if (s in e)
@@ -3796,19 +3796,19 @@ function fh(e, t) {
   }
   return t;
 }
-function dh(e, t, n, r) {
-  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Me(r) && n === r;
+function ph(e, t, n, r) {
+  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Ne(r) && n === r;
 }
 const Tl = "http://www.w3.org/1999/xlink";
-function Fl(e, t, n, r, i, s = Df(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !na(n) ? e.removeAttribute(t) : e.setAttribute(
+function Fl(e, t, n, r, i, s = Tf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !ia(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     s ? "" : Tt(n) ? String(n) : n
   );
 }
 function Il(e, t, n, r, i) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? Ya(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? Za(n) : n);
     return;
   }
   const s = e.tagName;
@@ -3825,7 +3825,7 @@ function Il(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = na(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = ia(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,35 +3836,35 @@ function Il(e, t, n, r, i) {
 function En(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function hh(e, t, n, r) {
+function gh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
 const Ol = /* @__PURE__ */ Symbol("_vei");
-function ph(e, t, n, r, i = null) {
+function mh(e, t, n, r, i = null) {
   const s = e[Ol] || (e[Ol] = {}), o = s[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = _h(t);
+    const [l, c] = yh(t);
     if (r) {
-      const a = s[t] = wh(
+      const a = s[t] = xh(
         r,
         i
       );
       En(e, l, a, c);
-    } else o && (hh(e, l, o, c), s[t] = void 0);
+    } else o && (gh(e, l, o, c), s[t] = void 0);
   }
 }
-const gh = /(Once|Passive|Capture)$/, mh = /^on:?(?:Once|Passive|Capture)$/;
-function _h(e) {
+const _h = /(Once|Passive|Capture)$/, bh = /^on:?(?:Once|Passive|Capture)$/;
+function yh(e) {
   let t, n;
-  for (; (n = e.match(gh)) && !mh.test(e); )
+  for (; (n = e.match(_h)) && !bh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Nn(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
 }
 let ws = 0;
-const bh = /* @__PURE__ */ Promise.resolve(), yh = () => ws || (bh.then(() => ws = 0), ws = Date.now());
-function wh(e, t) {
+const wh = /* @__PURE__ */ Promise.resolve(), kh = () => ws || (wh.then(() => ws = 0), ws = Date.now());
+function xh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3894,18 +3894,18 @@ function wh(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = yh(), n;
+  return n.value = e, n.attached = kh(), n;
 }
-const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, kh = (e, t, n, r, i, s) => {
+const Nl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Ah = (e, t, n, r, i, s) => {
   const o = i === "svg";
-  t === "class" ? oh(e, r, o) : t === "style" ? uh(e, n, r) : Ii(t) ? Oi(t) || ph(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : xh(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Ah(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Me(r))) ? Il(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
+  t === "class" ? ch(e, r, o) : t === "style" ? dh(e, n, r) : Ii(t) ? Oi(t) || mh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : vh(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Rh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Ne(r))) ? Il(e, _t(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
 };
-function xh(e, t, n, r) {
+function vh(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && ve(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Nl(t) && ve(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,9 +3913,9 @@ function xh(e, t, n, r) {
     if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
       return !1;
   }
-  return Ml(t) && Me(n) ? !1 : t in e;
+  return Nl(t) && Ne(n) ? !1 : t in e;
 }
-function Ah(e, t) {
+function Rh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3929,10 +3929,10 @@ const vi = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return ce(t) ? (n) => fi(t, n) : t;
 };
-function vh(e) {
+function Eh(e) {
   e.target.composing = !0;
 }
-function Nl(e) {
+function Ml(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
@@ -3949,7 +3949,7 @@ const Un = {
       o.target.composing || e[Dn](ks(e.value, n, s));
     }), (n || s) && En(e, "change", () => {
       e.value = ks(e.value, n, s);
-    }), t || (En(e, "compositionstart", vh), En(e, "compositionend", Nl), En(e, "change", Nl));
+    }), t || (En(e, "compositionstart", Eh), En(e, "compositionend", Ml), En(e, "change", Ml));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
@@ -3964,14 +3964,14 @@ const Un = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
   }
-}, Rh = {
+}, Ch = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
     e._modelValue = t, En(e, "change", () => {
       const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
         (c) => n ? Ur(Ri(c)) : Ri(c)
-      ), s = e.multiple, o = s ? Mn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
+      ), s = e.multiple, o = s ? Nn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
         s,
         s ? ce(o) ? i.slice() : i : o
       ];
@@ -3994,12 +3994,12 @@ const Un = {
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Eh(t, r[1], r[0])) && Ll(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Dh(t, r[1], r[0])) && Ll(e, t, n);
   }
 };
-function Eh(e, t, n) {
+function Dh(e, t, n) {
   if (!n || ce(e)) return ln(e, t);
-  if (Mn(e)) {
+  if (Nn(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4009,13 +4009,13 @@ function Eh(e, t, n) {
 }
 function Ll(e, t, n = !1) {
   const r = e.multiple, i = ce(t);
-  if (!(r && !i && !Mn(t))) {
+  if (!(r && !i && !Nn(t))) {
     for (let s = 0, o = e.options.length; s < o; s++) {
       const l = e.options[s], c = Ri(l);
       if (r)
         if (i) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Ff(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Of(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
       else if (ln(Ri(l), t)) {
@@ -4029,7 +4029,7 @@ function Ll(e, t, n = !1) {
 function Ri(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Ch = ["ctrl", "shift", "alt", "meta"], Dh = {
+const Sh = ["ctrl", "shift", "alt", "meta"], Th = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Ch = ["ctrl", "shift", "alt", "meta"], Dh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Ch.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => Sh.some((n) => e[`${n}Key`] && !t.includes(n))
 }, Hn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((i, ...s) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Dh[t[o]];
+      const l = Th[t[o]];
       if (l && l(i, t)) return;
     }
     return e(i, ...s);
   }));
-}, Sh = /* @__PURE__ */ ft({ patchProp: kh }, ih);
+}, Fh = /* @__PURE__ */ ft({ patchProp: Ah }, oh);
 let Pl;
-function Th() {
-  return Pl || (Pl = Pd(Sh));
+function Ih() {
+  return Pl || (Pl = Bd(Fh));
 }
-const Fh = ((...e) => {
-  const t = Th().createApp(...e), { mount: n } = t;
+const Oh = ((...e) => {
+  const t = Ih().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = Oh(r);
+    const i = Mh(r);
     if (!i) return;
     const s = t._component;
     !ve(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, Ih(i));
+    const o = n(i, !1, Nh(i));
     return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Ih(e) {
+function Nh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Oh(e) {
-  return Me(e) ? document.querySelector(e) : e;
+function Mh(e) {
+  return Ne(e) ? document.querySelector(e) : e;
 }
-const Mh = "/comfyd/connection";
-function Nh(e, t) {
+const Lh = "/comfyd/connection";
+function Ph(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Nh(e, t) {
   const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Lh = "comfyd", Ph = "comfyd.token.", jh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function Xa(e) {
-  return jh.test(e.token);
-}
-function Za(e, t) {
-  return Xa(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
-}
+const jh = "comfyd", Bh = "comfyd.token.", $h = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function Qa(e) {
-  return Xa(e) ? [Lh, Ph + e.token] : [];
+  return $h.test(e.token);
 }
-class Bh {
+function eu(e, t) {
+  return Qa(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+}
+function tu(e) {
+  return Qa(e) ? [jh, Bh + e.token] : [];
+}
+class zh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Mh).then(
-      (t) => Nh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Lh).then(
+      (t) => Ph(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4130,7 +4130,7 @@ function qt(e, t) {
   const n = e.getNodeById?.(t);
   return n || (In(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function $h(e, t) {
+function Uh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
@@ -4139,17 +4139,17 @@ function jl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function zh(e, t) {
+function Wh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Uh(e, t) {
+function Jh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Wh(e) {
+function qh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Jh(e, t) {
+function Hh(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4178,13 +4178,13 @@ function Vn(e, t, n = 3) {
   const r = String(e).toLowerCase(), i = [];
   for (const s of t) {
     const o = String(s).toLowerCase();
-    let l = qh(r, o);
+    let l = Vh(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
   }
   return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
 }
 const Bl = 128;
-function qh(e, t) {
+function Vh(e, t) {
   if (e.length > Bl || t.length > Bl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, i) => i);
   for (let r = 1; r <= e.length; r++) {
@@ -4208,7 +4208,7 @@ const Vt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ei = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function eu(e, t, n = {}) {
+function nu(e, t, n = {}) {
   const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Vt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, ie) => l.set(W.id, ie));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
@@ -4323,10 +4323,10 @@ function oo(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return i;
 }
-function Hh(e, t, n = 0) {
+function Gh(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function tu(e, t, n = Vt.spacing) {
+function ru(e, t, n = Vt.spacing) {
   const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   i.sort((o, l) => o.y - l.y || o.x - l.x);
   let s = e.y;
@@ -4347,24 +4347,24 @@ function Ci(e, t) {
     h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
   };
 }
-function nu(e) {
+function iu(e) {
   const t = [];
   for (const n of In(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = $h(e, r.link);
+      const i = Uh(e, r.link);
       if (!i) continue;
       const s = i.origin_id ?? i[1];
       s != null && t.push([i.id ?? i[0], s, n.id]);
     }
   return t.sort((n, r) => Ei(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const Vh = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
-function ru(e, t, n, r) {
+const Kh = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
+function su(e, t, n, r) {
   const i = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
 }
-function Gh(e, t, n = {}) {
+function Yh(e, t, n = {}) {
   const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
@@ -4373,41 +4373,41 @@ function Gh(e, t, n = {}) {
   } else l = In(e).filter((w) => !o(w));
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Ci(w, r));
-  a.sort((w, y) => w.y - y.y || w.x - y.x || Vh(w, y));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = nu(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = eu(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
+  a.sort((w, y) => w.y - y.y || w.x - y.x || Kh(w, y));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = iu(e).filter(([w, y]) => c.has(String(w)) && c.has(String(y))), { pos: g, layer: p } = nu(a, m, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((w) => !c.has(String(w.id)) && !x.has(String(w.id))).map((w) => Ci(w, r)), D = a.slice().sort((w, y) => p.get(w.id) - p.get(y.id) || g.get(w.id)[1] - g.get(y.id)[1]), k = [];
   for (const w of D) {
     const [y, F] = g.get(w.id), z = { ...w, x: y, y: F };
-    v.length && (z.y = tu(z, v.concat(k), s)), k.push(z), ru(qt(e, w.id), z.x, z.y, i);
+    v.length && (z.y = ru(z, v.concat(k), s)), k.push(z), su(qt(e, w.id), z.x, z.y, i);
   }
   return D.map((w) => w.id);
 }
-function Kh(e, t, n = {}) {
+function Xh(e, t, n = {}) {
   const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Vt.spacing, o = new Set(t.map(String)), l = t.map((k) => qt(e, k)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((k) => Ci(k, r)), a = In(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = nu(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = eu(c, m, { x: 0, y: 0, spacing: s });
+  const c = l.map((k) => Ci(k, r)), a = In(e).filter((k) => !o.has(String(k.id))).map((k) => Ci(k, r)), u = new Map(a.map((k) => [String(k.id), k])), d = iu(e), m = d.filter(([k, w]) => o.has(String(k)) && o.has(String(w))), g = nu(c, m, { x: 0, y: 0, spacing: s });
   let p = -1 / 0, x = 1 / 0;
   for (const [k, w] of d) {
     const y = u.get(String(k));
     !y || !o.has(String(w)) || (p = Math.max(p, y.x + y.w + s - g.pos.get(w)[0]), x = Math.min(x, y.y));
   }
   if (p === -1 / 0) {
-    const k = Yh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const k = Zh(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let y = null;
     if (w) {
       y = [w[0] + Math.max(s, (w[2] - g.width) / 2), w[1] + Math.max(s, (w[3] - g.height) / 2)];
       const F = { x: y[0], y: y[1], w: g.width, h: g.height };
-      a.some((z) => Hh(F, z, s / 2)) && (y = null);
+      a.some((z) => Gh(F, z, s / 2)) && (y = null);
     }
     y || (y = k ? [k.x + k.w + s, k.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Vt.origin), [p, x] = y;
   }
   const v = c.slice().sort((k, w) => g.layer.get(k.id) - g.layer.get(w.id) || g.pos.get(k.id)[1] - g.pos.get(w.id)[1]), D = a.slice();
   for (const k of v) {
     const [w, y] = g.pos.get(k.id), F = { ...k, x: p + w, y: x + y };
-    F.y = tu(F, D, s), D.push(F), ru(qt(e, k.id), F.x, F.y, i);
+    F.y = ru(F, D, s), D.push(F), su(qt(e, k.id), F.x, F.y, i);
   }
   return v.map((k) => k.id);
 }
-function Yh(e) {
+function Zh(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
   for (const s of e)
@@ -4515,40 +4515,40 @@ const pi = {
     const t = Wn(e.mode, "mode");
     return Object.hasOwn(xs, t) || le("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(xs).join(", ")}`), { node_id: Kt(e.node_id, "node_id"), mode: xs[t] };
   }
-}, iu = Object.freeze(Object.keys(pi)), Ul = new Set(iu.filter((e) => e !== "get_graph"));
-function Xh(e) {
+}, ou = Object.freeze(Object.keys(pi)), Ul = new Set(ou.filter((e) => e !== "get_graph"));
+function Qh(e) {
   er(e) || le("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((i) => Object.hasOwn(pi, i));
     r.length !== 1 && le("INVALID_COMMAND", "missing field: type"), t = r[0], n = er(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(pi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${iu.join(", ")}`), { type: t, ...pi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(pi, t)) && le("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${ou.join(", ")}`), { type: t, ...pi[t](n) };
 }
-const Zh = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Qh = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function ep(e, t, n) {
+const ep = /* @__PURE__ */ new Set(["number", "slider", "knob"]), tp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function np(e, t, n) {
   const r = String(e.type ?? ""), i = e.options ?? {};
   if (r === "combo") {
-    const s = Jh(e, t);
+    const s = Hh(e, t);
     return s && !s.some((o) => o === n) && le("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Vn(n, s.filter((o) => typeof o == "string"))), n;
   }
-  return Zh.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : Qh.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return ep.has(r) ? (typeof n != "number" && le("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && le("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && le("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && le("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && le("VALUE_INVALID", `${e.name} takes true or false`), n) : tp.has(r) ? (typeof n != "string" && le("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && le("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function tp(e) {
+function rp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function Wl(e, t, n, r) {
-  const i = Uh(t, n);
-  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, Wh(t)));
-  const s = ep(i, t, r), o = i.value;
+  const i = Jh(t, n);
+  i || le("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Vn(n, qh(t)));
+  const s = np(i, t, r), o = i.value;
   i.value = s;
   try {
     i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return tp(i);
+  return rp(i);
 }
 function Yt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return qt(e.graph, e.refs.get(t.ref));
@@ -4559,15 +4559,15 @@ function Yt(e, t, n) {
   }
   return le("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function np(e) {
+function ip(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function rp(e) {
+function sp(e) {
   const t = [...e.pending].filter((n) => qt(e.graph, n));
-  e.pending.clear(), t.length && Kh(e.graph, t, { LiteGraph: e.LiteGraph, view: np(e) });
+  e.pending.clear(), t.length && Xh(e.graph, t, { LiteGraph: e.LiteGraph, view: ip(e) });
 }
-const ip = {
+const op = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
     if (!i) {
@@ -4591,7 +4591,7 @@ const ip = {
     return e.graph.remove(n), qt(e.graph, r) && le("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = zh(n, t.from_slot);
+    const n = Yt(e, t.from_id, "from_id"), r = Yt(e, t.to_id, "to_id"), i = Wh(n, t.from_slot);
     i < 0 && le(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4636,7 +4636,7 @@ const ip = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Gh(e.graph, n, {
+    const n = t.node_ids.map((i, s) => Yt(e, i, `node_ids[${s}]`).id), r = Yh(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4651,24 +4651,24 @@ const ip = {
     const n = Yt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && le("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, sp = "BATCH_MODE_PARTIAL";
-function op(e) {
-  return e === sp || e === 2 || String(e).toLowerCase() === "partial";
+}, lp = "BATCH_MODE_PARTIAL";
+function cp(e) {
+  return e === lp || e === 2 || String(e).toLowerCase() === "partial";
 }
 function Jl(e, t) {
   const n = t instanceof lo ? t.code : "EDITOR_FAILED", r = t instanceof lo ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
 }
-function lp(e, t) {
+function ap(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Xe.commands)
     return { ok: !1, error: `more than ${Xe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = op(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  const r = e.graph, i = cp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let p = 0; p < n.length; p++) {
     let x;
     try {
-      x = Xh(n[p]);
+      x = Qh(n[p]);
     } catch (D) {
       if (c[p] = Jl(p, D), !i) {
         u = p;
@@ -4679,7 +4679,7 @@ function lp(e, t) {
     o.expectedId = x.type === "create_node" ? s[a++] : void 0;
     const v = i && Ul.has(x.type) && p > 0 ? r.serialize() : null;
     try {
-      c[p] = { index: p, ok: !0, ...ip[x.type](o, x) }, Ul.has(x.type) && (d = !0);
+      c[p] = { index: p, ok: !0, ...op[x.type](o, x) }, Ul.has(x.type) && (d = !0);
     } catch (D) {
       if (c[p] = Jl(p, D), !i) {
         u = p;
@@ -4696,7 +4696,7 @@ function lp(e, t) {
       x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: p, index: x } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  rp(o), r.setDirtyCanvas?.(!0, !0);
+  sp(o), r.setDirtyCanvas?.(!0, !0);
   const m = c.every((p) => p.ok), g = c.find((p) => !p.ok);
   return {
     ok: m,
@@ -4708,7 +4708,7 @@ function lp(e, t) {
 function ql(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-function cp(e) {
+function up(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4717,8 +4717,8 @@ function cp(e) {
   }, end() {
   } };
 }
-function ap(e, t) {
-  const n = cp(e);
+function fp(e, t) {
+  const n = up(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4730,8 +4730,8 @@ function ap(e, t) {
     }
   }
 }
-const up = 1e3, fp = 1500, dp = 120, hp = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", pp = 200, gp = 50, mp = 1e4, _p = 1e3, bp = 128, Rs = 1024 * 1024 - 1024;
-function yp(e) {
+const dp = 1e3, hp = 1500, pp = 120, gp = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", mp = 200, _p = 50, bp = 1e4, yp = 1e3, wp = 128, Rs = 1024 * 1024 - 1024;
+function kp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4739,9 +4739,9 @@ function yp(e) {
 }
 function Es(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${yp(n)}`.slice(0, bp);
+  return `${e}:${r}~${kp(n)}`.slice(0, wp);
 }
-function wp(e, t = hp) {
+function xp(e, t = gp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
     if (Array.isArray(s)) return s.map(r);
@@ -4754,7 +4754,7 @@ function wp(e, t = hp) {
   }, i = JSON.stringify(r(e));
   return new TextEncoder().encode(i).length <= t ? i : "";
 }
-function kp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Ap(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4771,7 +4771,7 @@ function kp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class xp {
+class vp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4809,7 +4809,7 @@ class xp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), fp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), hp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4839,20 +4839,20 @@ class xp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > gp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > _p : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, pp);
+      }, mp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = wp(await this.d.objectInfo?.());
+        this.objectInfoJson = xp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4865,7 +4865,7 @@ class xp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Za(t, "/comfy/editor/ws"), Qa(t));
+      n = new this.d.WebSocket(eu(t, "/comfy/editor/ws"), tu(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4873,7 +4873,7 @@ class xp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === up) {
+        if (r?.code === dp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4954,7 +4954,7 @@ class xp {
     let r;
     this.busy++;
     try {
-      r = ap(this.d.app, () => lp(n, t));
+      r = fp(this.d.app, () => ap(n, t));
     } catch (s) {
       r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
     } finally {
@@ -4966,7 +4966,7 @@ class xp {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(Ap),
+      results: (r.results ?? []).filter(Boolean).map(Rp),
       workflow_json: JSON.stringify(i),
       tab_revision: this.tabRevision
     });
@@ -5070,12 +5070,12 @@ class xp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, dp);
+    }, pp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < mp || this.d.app.configuringGraph) return;
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < bp || this.d.app.configuringGraph) return;
     if (Es(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
@@ -5112,7 +5112,7 @@ class xp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < _p)) {
+    if (!(this.focused && t - this.focusSentAt < yp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5133,11 +5133,11 @@ function Vl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Ap(e) {
+function Rp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const co = 200, vp = 16, Rp = 256, Ep = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Ep.has(e);
+const co = 200, Ep = 16, Cp = 256, Dp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), tr = (e) => Dp.has(e);
 function nr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5146,24 +5146,24 @@ const Ze = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Cp(e, t) {
+function Sp(e, t) {
   if (!e) return !0;
   const n = Ze(e.seq), r = Ze(t.seq);
   return n && r ? r > n : !(tr(nr(e.status)) && !tr(nr(t.status)));
 }
-function Dp(e) {
+function Tp(e) {
   const t = Object.keys(e.runs);
   if (t.length <= co) return;
   const n = t.map((r) => e.runs[r]).sort((r, i) => Number(tr(nr(i.status))) - Number(tr(nr(r.status))) || Ze(r.queued_at_ms) - Ze(i.queued_at_ms));
   for (const r of n.slice(0, t.length - co))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function su(e, t, { workingTurn: n = 0 } = {}) {
+function lu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return Cp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), Dp(e), !0) : !1;
+  return Sp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !tr(nr(t.status)) && (e.runTurns[r] = n), Tp(e), !0) : !1;
 }
-function Sp(e) {
+function Fp(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5174,11 +5174,11 @@ function Sp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Tp(e, t, n) {
-  const r = Sp(n), i = Number(t) || 0;
+function Ip(e, t, n) {
+  const r = Fp(n), i = Number(t) || 0;
   return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
 }
-function Fp(e, t) {
+function Op(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = Ze(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
@@ -5193,15 +5193,15 @@ function Fp(e, t) {
   }
   return s || i[0].id;
 }
-function Ip(e) {
+function Np(e) {
   const t = {}, n = Object.values(e.runs).sort((r, i) => Ze(r.queued_at_ms) - Ze(i.queued_at_ms) || Ze(r.number) - Ze(i.number));
   for (const r of n) {
-    const i = Fp(e, r);
+    const i = Op(e, r);
     (t[i] ??= []).push(r);
   }
   return t;
 }
-function Op(e, t = () => "") {
+function Mp(e, t = () => "") {
   const n = nr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5246,7 +5246,7 @@ function Op(e, t = () => "") {
   }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= vp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      i.outputs.length >= Ep || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = Ze(e.started_at_ms), c = Ze(e.ended_at_ms);
   return l && c >= l && (i.seconds = (c - l) / 1e3), i;
@@ -5261,7 +5261,7 @@ function on(e, t) {
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function ou() {
+function cu() {
   return {
     sessionId: "",
     session: null,
@@ -5290,13 +5290,13 @@ function ou() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function Mp(e) {
+function Lp(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function lu(e, t = "") {
-  Object.assign(e, ou(), { sessionId: t });
+function au(e, t = "") {
+  Object.assign(e, cu(), { sessionId: t });
 }
 function Xl(e, t) {
   const n = Number(t) || 0;
@@ -5347,18 +5347,18 @@ function Zl(e, t) {
 function Ql(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function cu(e) {
+function uu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Np(e, t) {
+function Pp(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = cu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = uu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (i && i < e.lastSeq) return !1;
     const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    lu(e, c), e.logs = s;
+    au(e, c), e.logs = s;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
     Ql(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
@@ -5369,7 +5369,7 @@ function Np(e, t) {
     }
     return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return su(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return lu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled"].includes(n))
     return n === "configured" && r.session && Ql(e, r.session), !1;
   if (i) {
@@ -5418,18 +5418,18 @@ function Np(e, t) {
     case "tool_call":
       return ur(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Tp(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Ip(e, r.turn_id, r.result_json), ur(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "graph_changed":
       return ur(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Lp(e, t, n, r = []) {
+function jp(e, t, n, r = []) {
   const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Io(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(i), i;
 }
-function Pp(e, t, n) {
+function Bp(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const s = Kn(e, n.id);
@@ -5439,7 +5439,7 @@ function ec(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function jp(e, t, n) {
+function $p(e, t, n) {
   const r = e.turns.find((i) => i.pending && i.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
@@ -5449,15 +5449,15 @@ function si(e, t = []) {
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Bp = 15e3, $p = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), zp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const zp = 15e3, Up = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Wp = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function mi(e) {
-  return zp.has(String(e?.code ?? ""));
+  return Wp.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Up {
+class Jp {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5497,7 +5497,7 @@ class Up {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(Za(t, "/comfy/session/ws"), Qa(t));
+      n = new this.d.WebSocket(eu(t, "/comfy/session/ws"), tu(t));
     } catch {
       return this.retry();
     }
@@ -5528,13 +5528,13 @@ class Up {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), s(l);
-      }, Bp);
+      }, zp);
       this.pending.set(r, { resolve: i, reject: s, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && lu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && au(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5551,7 +5551,7 @@ class Up {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if ($p.has(i)) {
+      if (Up.has(i)) {
         this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5567,7 +5567,7 @@ class Up {
         this.coreBack(), i.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    cu(n) && n.event !== "error" && this.coreBack(), Np(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    uu(n) && n.event !== "error" && this.coreBack(), Pp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5592,30 +5592,42 @@ class Up {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const au = Object.freeze([
+const fu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Wp = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", tc = 64 * 1024, Ds = 4096, Jp = 64 * 1024, nc = 8, rc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), qp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function Hp(e) {
+]), qp = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", tc = 64 * 1024, Ds = 4096, Hp = 64 * 1024, nc = 8, rc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Vp = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function Gp(e) {
   const t = String(e?.type ?? "").toLowerCase();
   if (Oo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return qp[n] ?? t;
+  return Vp[n] ?? t;
 }
-let Vp = 0;
-function Gp(e) {
+let Kp = 0;
+function Yp(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
 let ic = 0;
-function Kp() {
+function Xp() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   return ic += 1, `panel-${e}-${ic}`;
 }
-class Yp {
+function sc(e) {
+  const t = {
+    provider: String(e.provider || "echo"),
+    model: String(e.model ?? ""),
+    base_url: String(e.base_url ?? ""),
+    system_prompt: String(e.system_prompt ?? "")
+  };
+  return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
+}
+function oc(e, t) {
+  return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
+}
+class Zp {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5624,9 +5636,9 @@ class Yp {
    *        apiUrl?(path) (the URL of such a path, for <img>)}
    */
   constructor(t) {
-    this.d = t;
+    this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(ou()), this.ui = n({
+    this.state = n(cu()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5650,7 +5662,7 @@ class Yp {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new Up({
+    }), this.outbox = [], this.client = new Jp({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5679,7 +5691,7 @@ class Yp {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: Gp(n.skills)
+      skills: Yp(n.skills)
     };
   }
   start() {
@@ -5712,18 +5724,18 @@ class Yp {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && Pp(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && Bp(this.state, t.cid, r.message);
     } catch (n) {
-      mi(n) && !this.client.stopped ? (ec(this.state, t.cid), this.outbox.push(t)) : jp(this.state, t.cid, n.message);
+      mi(n) && !this.client.stopped ? (ec(this.state, t.cid), this.outbox.push(t)) : $p(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = this.ui.form, r = (i, s) => {
-      s !== void 0 && n[i] !== s && (n[i] = s, this.d.writeConfig(i, i === "skills" ? s.join(",") : s));
-    };
-    r("provider", t.provider || "echo"), r("model", t.model ?? ""), r("base_url", t.base_url ?? ""), r("system_prompt", t.system_prompt ?? ""), Array.isArray(t.active_skills) && r("skills", t.active_skills.map(String));
+    const n = sc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, i = this.ui.form;
+    for (const [s, o] of Object.entries(n))
+      !(r && !oc(i[s], r[s])) && !oc(i[s], o) && (i[s] = o, this.d.writeConfig(s, s === "skills" ? o.join(",") : o));
+    this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
     try {
@@ -5753,10 +5765,22 @@ class Yp {
       provider: t.provider.slice(0, Ds),
       model: t.model.slice(0, Ds),
       base_url: t.base_url.slice(0, Ds),
-      system_prompt: t.system_prompt.slice(0, Jp)
+      system_prompt: t.system_prompt.slice(0, Hp)
     };
   }
-  async createSession(t = "") {
+  /** Creates a session and selects it. Settings changed while the core is
+   * creating it wait for it (creating() below), or they would go to the
+   * session shown before, and the new one would keep the old settings. */
+  createSession(t = "") {
+    return this.creatingSession || (this.creatingSession = this.createSessionNow(t).finally(() => {
+      this.creatingSession = null;
+    })), this.creatingSession;
+  }
+  /** Resolves once no session is being created (never rejects). */
+  async creating() {
+    this.creatingSession && await this.creatingSession;
+  }
+  async createSessionNow(t) {
     this.ui.busy = !0;
     try {
       const n = {
@@ -5768,7 +5792,7 @@ class Yp {
       this.ui.apiKey = "";
       const i = r.session?.id;
       if (!i) throw new Error("the core answered without a session id");
-      this.selectSession(String(i)), await this.refreshSessions();
+      this.coreConfig = { sid: String(i), values: sc(n.config) }, this.selectSession(String(i)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -5802,48 +5826,63 @@ class Yp {
   selectSession(t) {
     this.ui.form.session_id = t, this.d.writeConfig("session_id", t), this.client.join(t);
   }
+  /** Runs a settings change after the ones before it and after a pending
+   * session creation. The bridge may apply requests that are in flight
+   * together in any order, so one at a time, each reading the form when it
+   * goes out: an older value never wins over a newer one, and a change made
+   * while a session is being created reaches the new session. */
+  settingsStep(t) {
+    const n = this.settingsQueue.then(async () => (await this.creating(), t()));
+    return this.settingsQueue = n.catch(() => {
+    }), n;
+  }
   /** Saves provider, model, base URL and system prompt (workflow + core). */
-  async saveConfig() {
-    const t = this.configFields();
-    for (const [n, r] of Object.entries(t)) this.d.writeConfig(n, r);
-    if (this.ui.form.session_id)
-      try {
-        await this.client.request("configure", { session_id: this.ui.form.session_id, ...t }), this.ui.notice = "";
-      } catch (n) {
-        this.ui.notice = `configure: ${n.message}`;
-      }
+  saveConfig() {
+    for (const [t, n] of Object.entries(this.configFields())) this.d.writeConfig(t, n);
+    return this.settingsStep(async () => {
+      if (this.ui.form.session_id)
+        try {
+          await this.client.request("configure", { session_id: this.ui.form.session_id, ...this.configFields() }), this.ui.notice = "";
+        } catch (t) {
+          this.ui.notice = `configure: ${t.message}`;
+        }
+    });
   }
   /** Sends the API key to the core and forgets it. */
-  async setApiKey() {
+  setApiKey() {
     const t = this.ui.apiKey;
-    if (this.ui.apiKey = "", !this.ui.form.session_id) {
-      this.ui.notice = "create or choose a session first";
-      return;
-    }
-    try {
-      await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: t }), this.ui.notice = t ? "API key stored in comfyd" : "API key removed";
-    } catch (n) {
-      this.ui.notice = `API key: ${n.message}`;
-    }
+    return this.ui.apiKey = "", this.settingsStep(async () => {
+      if (!this.ui.form.session_id) {
+        this.ui.notice = "create or choose a session first";
+        return;
+      }
+      try {
+        await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: t }), this.ui.notice = t ? "API key stored in comfyd" : "API key removed";
+      } catch (n) {
+        this.ui.notice = `API key: ${n.message}`;
+      }
+    });
   }
-  async toggleSkill(t, n) {
+  toggleSkill(t, n) {
     this.skillsChosen = !0;
     const r = new Set(this.ui.form.skills);
     n ? r.add(t) : r.delete(t);
     const i = this.ui.skills.map((o) => o.name), s = [...i.filter((o) => r.has(o)), ...[...r].filter((o) => !i.includes(o))];
-    if (this.ui.form.skills = s, this.d.writeConfig("skills", s.join(",")), !!this.ui.form.session_id)
-      try {
-        await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: s });
-      } catch (o) {
-        this.ui.notice = `skills: ${o.message}`;
-      }
+    return this.ui.form.skills = s, this.d.writeConfig("skills", s.join(",")), this.settingsStep(async () => {
+      if (this.ui.form.session_id)
+        try {
+          await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: [...this.ui.form.skills] });
+        } catch (o) {
+          this.ui.notice = `skills: ${o.message}`;
+        }
+    });
   }
   /** Adds files for the next message: each is checked, then uploaded at
    * once (the core stores it by its hash); its chip says how it went. */
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const i of n) {
-      const s = Hp(i), o = { key: `att-${++Vp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      const s = Gp(i), o = { key: `att-${++Kp}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
       if (this.ui.attachments.length >= nc) {
         this.ui.notice = `at most ${nc} files per message`;
         break;
@@ -5896,14 +5935,15 @@ class Yp {
       this.ui.notice = `a message is at most ${tc} characters`;
       return;
     }
-    this.ui.form.session_id || await this.createSession();
+    await this.settingsStep(() => {
+    }), this.ui.form.session_id || await this.createSession();
     const r = this.ui.form.session_id;
     if (!r) return;
     this.ui.draft = "";
     const i = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const s = { cid: Kp(), sid: r, content: t, attachments: i };
-    if (Lp(this.state, s.cid, t, i), this.client.outage) {
+    const s = { cid: Xp(), sid: r, content: t, attachments: i };
+    if (jp(this.state, s.cid, t, i), this.client.outage) {
       ec(this.state, s.cid), this.outbox.push(s);
       return;
     }
@@ -5916,7 +5956,7 @@ class Yp {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, co)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) su(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) lu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -5959,43 +5999,43 @@ class Yp {
       }
   }
 }
-const ao = "ComfydAgentPanel", sc = "comfyd-panel-style", oc = Object.freeze([440, 560]), Xp = 320, lc = (e) => e?.comfyClass === ao || e?.type === ao;
-function Zp(e, t) {
-  if (e.getElementById(sc)) return;
+const ao = "ComfydAgentPanel", lc = "comfyd-panel-style", cc = Object.freeze([440, 560]), Qp = 320, ac = (e) => e?.comfyClass === ao || e?.type === ao;
+function eg(e, t) {
+  if (e.getElementById(lc)) return;
   const n = e.createElement("style");
-  n.id = sc, n.textContent = t, e.head.appendChild(n);
-}
-function Qp(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
-}
-function eg(e) {
-  for (const [t, n] of au) {
-    let r = (e.widgets ?? []).find((i) => i.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Qp(r);
-  }
+  n.id = lc, n.textContent = t, e.head.appendChild(n);
 }
 function tg(e) {
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+}
+function ng(e) {
+  for (const [t, n] of fu) {
+    let r = (e.widgets ?? []).find((i) => i.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), tg(r);
+  }
+}
+function rg(e) {
   const t = {};
-  for (const [n, r] of au) {
+  for (const [n, r] of fu) {
     const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof s == "string" ? s : r;
   }
   return t;
 }
-function ng(e, t) {
+function ig(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Zp(r, t.css), eg(e);
+  eg(r, t.css), ng(e);
   const i = (m, g) => {
     const p = (e.widgets ?? []).find((x) => x.name === m);
     !p || p.value === g || (p.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new Yp({
+  }, s = new Zp({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => tg(e),
+    readConfig: () => rg(e),
     writeConfig: i,
     app: n,
     getJson: t.getJson,
@@ -6008,7 +6048,7 @@ function ng(e, t) {
     const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Xp,
+      getMinHeight: () => Qp,
       getValue: () => {
       },
       setValue: () => {
@@ -6018,7 +6058,7 @@ function ng(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], oc[0]), Math.max(e.size[1], oc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], cc[0]), Math.max(e.size[1], cc[1])]);
   };
   c();
   let a = !1;
@@ -6040,15 +6080,15 @@ function ng(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
   }, 0), e.__comfydPanel = s, s;
 }
-function cc(e, t) {
+function uc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function rg(e) {
+function sg(e) {
   if (Array.isArray(e)) return e;
 }
-function ig(e, t) {
+function og(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, i, s, o, l = [], c = !0, a = !1;
@@ -6066,26 +6106,26 @@ function ig(e, t) {
     return l;
   }
 }
-function sg() {
+function lg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function og(e, t) {
-  return rg(e) || ig(e, t) || lg(e, t) || sg();
+function cg(e, t) {
+  return sg(e) || og(e, t) || ag(e, t) || lg();
 }
-function lg(e, t) {
+function ag(e, t) {
   if (e) {
-    if (typeof e == "string") return cc(e, t);
+    if (typeof e == "string") return uc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? cc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? uc(e, t) : void 0;
   }
 }
-const uu = Object.entries, cg = Object.keys, ac = Object.setPrototypeOf, ag = Object.isFrozen, fu = Object.getPrototypeOf, du = Object.getOwnPropertyDescriptor;
-let Ue = Object.freeze, Ne = Object.seal, en = Object.create, hu = typeof Reflect < "u" && Reflect, Di = hu.apply, uo = hu.construct;
+const du = Object.entries, ug = Object.keys, fc = Object.setPrototypeOf, fg = Object.isFrozen, hu = Object.getPrototypeOf, pu = Object.getOwnPropertyDescriptor;
+let Ue = Object.freeze, Me = Object.seal, en = Object.create, gu = typeof Reflect < "u" && Reflect, Di = gu.apply, uo = gu.construct;
 Ue || (Ue = function(t) {
   return t;
 });
-Ne || (Ne = function(t) {
+Me || (Me = function(t) {
   return t;
 });
 Di || (Di = function(t, n) {
@@ -6096,16 +6136,16 @@ uo || (uo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
   return new t(...r);
 });
-const Pt = Fe(Array.prototype.forEach), ug = Fe(Array.prototype.lastIndexOf), uc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), fg = Fe(Array.prototype.slice), dg = Fe(Array.prototype.splice), Yn = Array.isArray, Ss = pu(Set), Ts = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), vn = Fe(String.prototype.toLowerCase), Fs = Fe(String.prototype.toString), hg = Fe(String.prototype.match), oi = Fe(String.prototype.replace), Is = Fe(String.prototype.indexOf), pg = Fe(String.prototype.trim), gg = Fe(Number.prototype.toString), mg = Fe(Boolean.prototype.toString), fc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), dc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), _g = RegExp.prototype.test, $e = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Di(_g, t, [n]);
-}, jt = pu(TypeError);
+const Pt = Fe(Array.prototype.forEach), dg = Fe(Array.prototype.lastIndexOf), dc = Fe(Array.prototype.pop), dr = Fe(Array.prototype.push), hg = Fe(Array.prototype.slice), pg = Fe(Array.prototype.splice), Yn = Array.isArray, Ss = mu(Set), Ts = Fe(Set.prototype.add), hr = Fe(Set.prototype.has), vn = Fe(String.prototype.toLowerCase), Fs = Fe(String.prototype.toString), gg = Fe(String.prototype.match), oi = Fe(String.prototype.replace), Is = Fe(String.prototype.indexOf), mg = Fe(String.prototype.trim), _g = Fe(Number.prototype.toString), bg = Fe(Boolean.prototype.toString), hc = typeof BigInt > "u" ? null : Fe(BigInt.prototype.toString), pc = typeof Symbol > "u" ? null : Fe(Symbol.prototype.toString), Ve = Fe(Object.prototype.hasOwnProperty), pr = Fe(Object.prototype.toString), yg = RegExp.prototype.test, $e = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Di(yg, t, [n]);
+}, jt = mu(TypeError);
 function Fe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
     return Di(e, t, r);
   };
 }
-function pu(e) {
+function mu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return uo(e, n);
@@ -6113,49 +6153,49 @@ function pu(e) {
 }
 function _e(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : vn;
-  if (ac && ac(e, null), !Yn(t)) return e;
+  if (fc && fc(e, null), !Yn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let i = t[r];
     if (typeof i == "string") {
       const s = n(i);
-      s !== i && (ag(t) || (t[r] = s), i = s);
+      s !== i && (fg(t) || (t[r] = s), i = s);
     }
     e[i] = !0;
   }
   return e;
 }
-function bg(e) {
+function wg(e) {
   for (let t = 0; t < e.length; t++) Ve(e, t) || (e[t] = null);
   return e;
 }
 function Si(e) {
   const t = en(null);
-  for (const r of uu(e)) {
-    var n = og(r, 2);
+  for (const r of du(e)) {
+    var n = cg(r, 2);
     const i = n[0], s = n[1];
-    Ve(e, i) && (Yn(s) ? t[i] = bg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Si(s) : t[i] = s);
+    Ve(e, i) && (Yn(s) ? t[i] = wg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Si(s) : t[i] = s);
   }
   return t;
 }
 function br(e) {
-  const t = en(null), n = cg(e);
+  const t = en(null), n = ug(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function yg(e) {
+function kg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return gg(e);
+      return _g(e);
     case "boolean":
-      return mg(e);
+      return bg(e);
     case "bigint":
-      return fc ? fc(e) : "0";
+      return hc ? hc(e) : "0";
     case "symbol":
-      return dc ? dc(e) : "Symbol()";
+      return pc ? pc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
@@ -6174,27 +6214,27 @@ function yg(e) {
 }
 function ct(e, t) {
   for (; e !== null; ) {
-    const r = du(e, t);
+    const r = pu(e, t);
     if (r) {
       if (r.get) return Fe(r.get);
       if (typeof r.value == "function") return Fe(r.value);
     }
-    e = fu(e);
+    e = hu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function wg(e, t) {
+function xg(e, t) {
   for (; e !== null; ) {
-    const n = du(e, t);
+    const n = pu(e, t);
     if (n) return n.get ? Fe(n.get) : null;
-    e = fu(e);
+    e = hu(e);
   }
   return null;
 }
-function kg(e) {
+function Ag(e) {
   if (!e) return !1;
   try {
     return $e(e, ""), !0;
@@ -6202,7 +6242,7 @@ function kg(e) {
     return !1;
   }
 }
-const hc = Ue([
+const gc = Ue([
   "a",
   "abbr",
   "acronym",
@@ -6366,7 +6406,7 @@ const hc = Ue([
   "tspan",
   "view",
   "vkern"
-]), Ms = Ue([
+]), Ns = Ue([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6392,7 +6432,7 @@ const hc = Ue([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), xg = Ue([
+]), vg = Ue([
   "animate",
   "color-profile",
   "cursor",
@@ -6415,7 +6455,7 @@ const hc = Ue([
   "solidcolor",
   "unknown",
   "use"
-]), Ns = Ue([
+]), Ms = Ue([
   "math",
   "menclose",
   "merror",
@@ -6446,7 +6486,7 @@ const hc = Ue([
   "munder",
   "munderover",
   "mprescripts"
-]), Ag = Ue([
+]), Rg = Ue([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6462,7 +6502,7 @@ const hc = Ue([
   "annotation-xml",
   "mprescripts",
   "none"
-]), pc = Ue(["#text"]), gc = Ue([
+]), mc = Ue(["#text"]), _c = Ue([
   "accept",
   "action",
   "align",
@@ -6774,7 +6814,7 @@ const hc = Ue([
   "y2",
   "z",
   "zoomandpan"
-]), mc = Ue([
+]), bc = Ue([
   "accent",
   "accentunder",
   "align",
@@ -6835,14 +6875,14 @@ const hc = Ue([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), vg = Ne(/{{[\w\W]*|^[\w\W]*}}/g), Rg = Ne(/<%[\w\W]*|^[\w\W]*%>/g), Eg = Ne(/\${[\w\W]*/g), Cg = Ne(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Dg = Ne(/^data-[\-\w.\u00B7-\uFFFF]+$/), Sg = Ne(/^aria-[\-\w]+$/), _c = Ne(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Tg = Ne(/^(?:\w+script|data):/i), Fg = Ne(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ig = Ne(/^html$/i), Og = Ne(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Ne(/<[/\w!]/g), bc = Ne(/<[/\w]/g), Mg = Ne(/<\/no(script|embed|frames)/i), yc = Ne(/\/>/i), Ng = Ne(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Lg = Ne(/^[\r\n\t ]+/), Oe = {
+]), Eg = Me(/{{[\w\W]*|^[\w\W]*}}/g), Cg = Me(/<%[\w\W]*|^[\w\W]*%>/g), Dg = Me(/\${[\w\W]*/g), Sg = Me(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Tg = Me(/^data-[\-\w.\u00B7-\uFFFF]+$/), Fg = Me(/^aria-[\-\w]+$/), yc = Me(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Ig = Me(/^(?:\w+script|data):/i), Og = Me(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Ng = Me(/^html$/i), Mg = Me(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Me(/<[/\w!]/g), wc = Me(/<[/\w]/g), Lg = Me(/<\/no(script|embed|frames)/i), kc = Me(/\/>/i), Pg = Me(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), jg = Me(/^[\r\n\t ]+/), Oe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Pg = Ue(_e({}, [
+}, Bg = Ue(_e({}, [
   "style",
   "script",
   "xmp",
@@ -6851,9 +6891,9 @@ const hc = Ue([
   "noframes",
   "plaintext",
   "noscript"
-])), jg = function() {
+])), $g = function() {
   return typeof window > "u" ? null : window;
-}, Bg = function(t, n) {
+}, zg = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const i = "data-tt-policy-suffix";
@@ -6871,7 +6911,7 @@ const hc = Ue([
   } catch {
     return console.warn("TrustedTypes policy " + s + " could not be created."), null;
   }
-}, wc = function() {
+}, xc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -6889,9 +6929,9 @@ const hc = Ue([
   const i = Ve(t, n) ? t[n] : void 0;
   return i && typeof i == "object" ? Si(i) : r;
 };
-function gu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : jg();
-  const t = (O) => gu(O);
+function _u() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : $g();
+  const t = (O) => _u(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Oe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
@@ -6899,7 +6939,7 @@ function gu() {
     return y ? y(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, Q = wg(d, "namespaceURI"), ae = function(f) {
+  }, Q = xg(d, "namespaceURI"), ae = function(f) {
     return Q ? Q(f) : f.namespaceURI;
   };
   if (typeof s == "function") {
@@ -6926,24 +6966,24 @@ function gu() {
       ke--;
     }
   }, C = function() {
-    return ye || (Ce = Bg(u, i), ye = !0), Ce;
+    return ye || (Ce = zg(u, i), ye = !0), Ce;
   }, R = n, H = R.implementation, Ke = R.createNodeIterator, wt = R.createDocumentFragment, sr = R.getElementsByTagName, dn = r.importNode;
-  let xe = wc();
-  t.isSupported = typeof uu == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
-  const qr = vg, hn = Rg, Bo = Eg, h = Dg, _ = Sg, A = Tg, P = Fg, S = Og;
-  let I = _c, N = null;
+  let xe = xc();
+  t.isSupported = typeof du == "function" && typeof D == "function" && H && H.createHTMLDocument !== void 0;
+  const qr = Eg, hn = Cg, Bo = Dg, h = Tg, _ = Fg, A = Ig, P = Og, S = Mg;
+  let I = yc, M = null;
   const $ = _e({}, [
-    ...hc,
-    ...Os,
-    ...Ms,
-    ...Ns,
-    ...pc
-  ]);
-  let M = null;
-  const T = _e({}, [
     ...gc,
+    ...Os,
+    ...Ns,
+    ...Ms,
+    ...mc
+  ]);
+  let N = null;
+  const T = _e({}, [
+    ..._c,
     ...Ls,
-    ...mc,
+    ...bc,
     ...li
   ]);
   let V = null, U = null, X = null;
@@ -6961,7 +7001,7 @@ function gu() {
       value: null
     }
   }));
-  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, pn = null, Be = null, et = !1, Mt = !1, gn = !1, Ji = !1, $o = !0, zo = !1;
+  let de = !0, ge = !0, me = !1, De = !0, Ae = !1, Le = !0, je = !1, it = !1, pn = null, Be = null, et = !1, Nt = !1, gn = !1, Ji = !1, $o = !0, zo = !1;
   const Uo = "user-content-";
   let qi = !0, Hi = !1, mn = null, Ln = !1, _n = null;
   const Wo = _e({}, [
@@ -7019,11 +7059,11 @@ function gu() {
     "xmlns"
   ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", kt = "http://www.w3.org/1999/xhtml";
   let Pn = kt, Vi = !1, Go = null;
-  const Vu = _e({}, [
+  const Ku = _e({}, [
     Hr,
     Vr,
     kt
-  ], Fs), Gu = Ue(_e({}, [
+  ], Fs), Yu = Ue(_e({}, [
     "mi",
     "mo",
     "mn",
@@ -7031,9 +7071,9 @@ function gu() {
     "mtext"
   ]));
   let Gi = null;
-  const Ku = Ue(_e({}, ["annotation-xml"]));
+  const Xu = Ue(_e({}, ["annotation-xml"]));
   let Ki = null;
-  const Yu = Ue(en(null)), Xu = _e({}, [
+  const Zu = Ue(en(null)), Qu = _e({}, [
     "title",
     "style",
     "font",
@@ -7041,25 +7081,25 @@ function gu() {
     "script"
   ]);
   let or = null;
-  const Zu = ["application/xhtml+xml", "text/html"], Qu = "text/html";
+  const ef = ["application/xhtml+xml", "text/html"], tf = "text/html";
   let Ie = null, Gr = null;
-  const ef = n.createElement("form"), Ko = function(f) {
+  const nf = n.createElement("form"), Ko = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Yi = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Si(f), or = Zu.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? Qu : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Fs : vn, N = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), M = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Go = Xt(f, "ALLOWED_NAMESPACES", Vu, { transform: Fs }), Ho = Xt(f, "ADD_URI_SAFE_ATTR", Vo, {
+    (!f || typeof f != "object") && (f = {}), f = Si(f), or = ef.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? tf : f.PARSER_MEDIA_TYPE, Ie = or === "application/xhtml+xml" ? Fs : vn, M = Xt(f, "ALLOWED_TAGS", $, { transform: Ie }), N = Xt(f, "ALLOWED_ATTR", T, { transform: Ie }), Go = Xt(f, "ALLOWED_NAMESPACES", Ku, { transform: Fs }), Ho = Xt(f, "ADD_URI_SAFE_ATTR", Vo, {
       transform: Ie,
       base: Vo
     }), Jo = Xt(f, "ADD_DATA_URI_TAGS", qo, {
       transform: Ie,
       base: qo
-    }), _n = Xt(f, "FORBID_CONTENTS", Wo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Ln = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Si(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = kg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : _c, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", Gu), Ki = js(f, "HTML_INTEGRATION_POINTS", Ku);
-    const b = js(f, "CUSTOM_ELEMENT_HANDLING", Yu);
-    if (V = en(null), Ve(b, "tagNameCheck") && Ko(b.tagNameCheck) && (V.tagNameCheck = b.tagNameCheck), Ve(b, "attributeNameCheck") && Ko(b.attributeNameCheck) && (V.attributeNameCheck = b.attributeNameCheck), Ve(b, "allowCustomizedBuiltInElements") && typeof b.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = b.allowCustomizedBuiltInElements), Ne(V), Ae && (ge = !1), gn && (Mt = !0), Ln && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), N = _e({}, pc), M = en(null), Ln.html === !0 && (_e(N, hc), _e(M, gc)), Ln.svg === !0 && (_e(N, Os), _e(M, Ls), _e(M, li)), Ln.svgFilters === !0 && (_e(N, Ms), _e(M, Ls), _e(M, li)), Ln.mathMl === !0 && (_e(N, Ns), _e(M, mc), _e(M, li))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (N === $ && (N = br(N)), _e(N, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (M === T && (M = br(M)), _e(M, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (_n === Wo && (_n = br(_n)), _e(_n, f.ADD_FORBID_CONTENTS, Ie)), qi && (N["#text"] = !0), je && _e(N, [
+    }), _n = Xt(f, "FORBID_CONTENTS", Wo, { transform: Ie }), U = Xt(f, "FORBID_TAGS", en(null), { transform: Ie }), X = Xt(f, "FORBID_ATTR", en(null), { transform: Ie }), Ln = Ve(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Si(f.USE_PROFILES) : f.USE_PROFILES : !1, de = f.ALLOW_ARIA_ATTR !== !1, ge = f.ALLOW_DATA_ATTR !== !1, me = f.ALLOW_UNKNOWN_PROTOCOLS || !1, De = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ae = f.SAFE_FOR_TEMPLATES || !1, Le = f.SAFE_FOR_XML !== !1, je = f.WHOLE_DOCUMENT || !1, Nt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, et = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = Ag(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : yc, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : kt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", Yu), Ki = js(f, "HTML_INTEGRATION_POINTS", Xu);
+    const b = js(f, "CUSTOM_ELEMENT_HANDLING", Zu);
+    if (V = en(null), Ve(b, "tagNameCheck") && Ko(b.tagNameCheck) && (V.tagNameCheck = b.tagNameCheck), Ve(b, "attributeNameCheck") && Ko(b.attributeNameCheck) && (V.attributeNameCheck = b.attributeNameCheck), Ve(b, "allowCustomizedBuiltInElements") && typeof b.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = b.allowCustomizedBuiltInElements), Me(V), Ae && (ge = !1), gn && (Nt = !0), Ln && ((Ve(f, "ALLOWED_TAGS") || Ve(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = _e({}, mc), N = en(null), Ln.html === !0 && (_e(M, gc), _e(N, _c)), Ln.svg === !0 && (_e(M, Os), _e(N, Ls), _e(N, li)), Ln.svgFilters === !0 && (_e(M, Ns), _e(N, Ls), _e(N, li)), Ln.mathMl === !0 && (_e(M, Ms), _e(N, bc), _e(N, li))), te.tagCheck = null, te.attributeCheck = null, Ve(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Yn(f.ADD_TAGS) && (M === $ && (M = br(M)), _e(M, f.ADD_TAGS, Ie))), Ve(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Yn(f.ADD_ATTR) && (N === T && (N = br(N)), _e(N, f.ADD_ATTR, Ie))), Ve(f, "ADD_FORBID_CONTENTS") && Yn(f.ADD_FORBID_CONTENTS) && (_n === Wo && (_n = br(_n)), _e(_n, f.ADD_FORBID_CONTENTS, Ie)), qi && (M["#text"] = !0), je && _e(M, [
       "html",
       "head",
       "body"
-    ]), N.table && (N.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
+    ]), M.table && (M.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
       if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
       if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw jt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
       const E = ne;
@@ -7073,18 +7113,18 @@ function gu() {
     Gr = Ue(f);
   }, Yo = _e({}, [
     ...Os,
-    ...Ms,
-    ...xg
-  ]), Xo = _e({}, [...Ns, ...Ag]), tf = function(f, b, E) {
+    ...Ns,
+    ...vg
+  ]), Xo = _e({}, [...Ms, ...Rg]), rf = function(f, b, E) {
     return b === kt ? f === "svg" : b === Hr ? f === "svg" && (E === "annotation-xml" || Gi[E]) : !!Yo[f];
-  }, nf = function(f, b, E) {
+  }, sf = function(f, b, E) {
     return b === kt ? f === "math" : b === Vr ? f === "math" && Ki[E] : !!Xo[f];
-  }, rf = function(f, b, E) {
-    return b === Vr && !Ki[E] || b === Hr && !Gi[E] ? !1 : !Xo[f] && (Xu[f] || !Yo[f]);
-  }, sf = function(f) {
+  }, of = function(f, b, E) {
+    return b === Vr && !Ki[E] || b === Hr && !Gi[E] ? !1 : !Xo[f] && (Qu[f] || !Yo[f]);
+  }, lf = function(f) {
     const b = ae(f), E = vn(ee(f)), L = D(f);
     let Z = Pn, re = "template";
-    return L && B(L) === Oe.element && (Z = ae(L), re = vn(ee(L))), Go[b] ? b === Vr ? tf(E, Z, re) : b === Hr ? nf(E, Z, re) : b === kt ? rf(E, Z, re) : or === "application/xhtml+xml" : !1;
+    return L && B(L) === Oe.element && (Z = ae(L), re = vn(ee(L))), Go[b] ? b === Vr ? rf(E, Z, re) : b === Hr ? sf(E, Z, re) : b === kt ? of(E, Z, re) : or === "application/xhtml+xml" : !1;
   }, Gt = function(f) {
     dr(t.removed, { element: f });
     try {
@@ -7104,7 +7144,7 @@ function gu() {
   }, Xi = function(f) {
     es(f);
     const b = v(f);
-    b && Pt(fg(b), (E) => {
+    b && Pt(hg(b), (E) => {
       try {
         g(E);
       } catch {
@@ -7125,7 +7165,7 @@ function gu() {
     } catch {
     }
     if (f === "is")
-      if (Mt || gn) try {
+      if (Nt || gn) try {
         Gt(b);
       } catch {
       }
@@ -7138,7 +7178,7 @@ function gu() {
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
         const Z = E[L], re = Z && Z.name;
-        typeof re == "string" && !(b && M[Ie(re)]) && Zo(f, Z, re);
+        typeof re == "string" && !(b && N[Ie(re)]) && Zo(f, Z, re);
       }
   }, Qi = function(f, b) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
@@ -7162,7 +7202,7 @@ function gu() {
     return Qi(f, (E) => {
       b.push(E);
     }, !0), b;
-  }, of = function(f, b) {
+  }, cf = function(f, b) {
     const E = Ss();
     Pt(ts(f), (L) => {
       B(L) === Oe.element && Ts(E, L);
@@ -7173,8 +7213,8 @@ function gu() {
     let E = !1;
     return Pt(t.removed, (L) => {
       L.element && (E = E || L.element === f, es(L.element));
-    }), of(f, b), E;
-  }, lf = 8, cf = function(f, b) {
+    }), cf(f, b), E;
+  }, af = 8, uf = function(f, b) {
     const E = mn;
     let L = null;
     const Z = () => (L || (L = Ss(), Pt(b, (re) => {
@@ -7182,28 +7222,28 @@ function gu() {
     })), L);
     for (let re = 0; ; re++) {
       const ue = ts(f), Pe = [f];
-      let Nt = !1;
+      let Mt = !1;
       if (Pt(ue, (pt) => {
-        B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Nt && !hr(E, pt) && (Nt = hr(Z(), pt));
-      }), !Nt) return;
-      if (re >= lf) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
+        B(pt) === Oe.documentFragment ? dr(Pe, pt) : !Mt && !hr(E, pt) && (Mt = hr(Z(), pt));
+      }), !Mt) return;
+      if (re >= af) throw jt("the tree kept changing during in-place sanitization; refusing to return it");
       Pt(Pe, (pt, st) => {
-        af(pt, st > 0, f, Z());
+        ff(pt, st > 0, f, Z());
       });
     }
-  }, af = function(f, b, E, L) {
+  }, ff = function(f, b, E, L) {
     const Z = Kr(f);
     let re;
     for (; re = Z.nextNode(); )
       !hr(L, re) || hr(mn, re) || (b && ht(xe.uponSanitizeShadowNode, re, null), ss(re, E));
-  }, uf = function(f) {
+  }, df = function(f) {
     mn && Ts(mn, f);
   }, el = function(f, b) {
     return Le ? f === "patchsrc" ? !0 : f === "for" && b !== "label" && b !== "output" : !1;
-  }, ff = function(f) {
+  }, hf = function(f) {
     Le && Qi(f, (b) => {
       const E = B(b);
-      if (E === Oe.processingInstruction || E === Oe.comment && $e(bc, b.data)) {
+      if (E === Oe.processingInstruction || E === Oe.comment && $e(wc, b.data)) {
         try {
           g(b);
         } catch {
@@ -7223,7 +7263,7 @@ function gu() {
     let b = null, E = null;
     if (et) f = "<remove></remove>" + f;
     else {
-      const re = hg(f, Lg);
+      const re = gg(f, jg);
       E = re && re[0];
     }
     or === "application/xhtml+xml" && Pn === kt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
@@ -7281,8 +7321,8 @@ function gu() {
       E.call(t, f, b, Gr);
     });
   }
-  const df = function(f, b, E) {
-    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(Ps, f.textContent) && $e(Ps, f.innerHTML) || Le && Pg[b] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ps, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(bc, f.data));
+  const pf = function(f, b, E) {
+    return !!(Le && E === Oe.element && f.hasChildNodes() && !lr(f.firstElementChild) && $e(Ps, f.textContent) && $e(Ps, f.innerHTML) || Le && Bg[b] && E === Oe.element && ae(f) === kt && (lr(f.firstElementChild) || typeof f.textContent == "string" && $e(Ps, f.textContent)) || E === Oe.processingInstruction || Le && E === Oe.comment && $e(wc, f.data));
   }, Xr = function(f, b) {
     if (f instanceof RegExp) return $e(f, b);
     if (f instanceof Function) {
@@ -7290,7 +7330,7 @@ function gu() {
       return !!f(b, ...L);
     }
     return !1;
-  }, hf = function(f, b, E) {
+  }, gf = function(f, b, E) {
     if (!U[b] && sl(b) && Xr(V.tagNameCheck, b)) return !1;
     if (qi && !_n[b] && !_n[vn(b)]) {
       const L = D(f), Z = v(f);
@@ -7307,22 +7347,22 @@ function gu() {
     return f.length === 0 ? b : b === E || b === L ? br(b) : b;
   }, $n = function(f, b) {
     return f === b || D(f) !== null ? !1 : (Hi && es(f), !0);
-  }, pf = function(f, b) {
-    if (uf(f), ht(xe.beforeSanitizeElements, f, null), $n(f, b)) return !0;
+  }, mf = function(f, b) {
+    if (df(f), ht(xe.beforeSanitizeElements, f, null), $n(f, b)) return !0;
     if (Yr(f))
       return Gt(f), !0;
     const E = Ie(ee(f)), L = B(f);
-    if (N = rl(xe.uponSanitizeElement, N, $, pn), ht(xe.uponSanitizeElement, f, {
+    if (M = rl(xe.uponSanitizeElement, M, $, pn), ht(xe.uponSanitizeElement, f, {
       tagName: E,
-      allowedTags: N
+      allowedTags: M
     }), $n(f, b)) return !0;
-    if (df(f, E, L))
+    if (pf(f, E, L))
       return Gt(f), !0;
-    if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !N[E]) {
-      const Z = hf(f, E, b);
+    if (U[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
+      const Z = gf(f, E, b);
       return Z === !1 && (ht(xe.afterSanitizeElements, f, null), $n(f, b)) ? !0 : Z;
     }
-    if (L === Oe.element && !sf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Mg, f.innerHTML))
+    if (L === Oe.element && !lf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && $e(Lg, f.innerHTML))
       return Gt(f), !0;
     if (Ae && L === Oe.text) {
       const Z = f.textContent, re = ns(Z);
@@ -7330,14 +7370,14 @@ function gu() {
     }
     return ht(xe.afterSanitizeElements, f, null), $n(f, b);
   }, il = function(f, b, E) {
-    if (X[b] || el(b, f) || $o && (b === "id" || b === "name") && (E in n || E in ef)) return !1;
-    const L = M[b] || te.attributeCheck instanceof Function && te.attributeCheck(b, f);
+    if (X[b] || el(b, f) || $o && (b === "id" || b === "name") && (E in n || E in nf)) return !1;
+    const L = N[b] || te.attributeCheck instanceof Function && te.attributeCheck(b, f);
     if (ge && $e(h, b) || de && $e(_, b)) return !0;
     if (!L) return sl(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, b, f) || b === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
     if (Ho[b]) return !0;
     const Z = oi(E, P, "");
     return $e(I, Z) || (b === "src" || b === "xlink:href" || b === "href") && f !== "script" && Is(E, "data:") === 0 && Jo[f] || me && !$e(A, Z) ? !0 : !E;
-  }, gf = _e({}, [
+  }, _f = _e({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7347,8 +7387,8 @@ function gu() {
     "font-face-uri",
     "missing-glyph"
   ]), sl = function(f) {
-    return !gf[vn(f)] && $e(S, f);
-  }, mf = function(f, b, E, L) {
+    return !_f[vn(f)] && $e(S, f);
+  }, bf = function(f, b, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, b)) {
       case "TrustedHTML":
         return W(L);
@@ -7356,31 +7396,31 @@ function gu() {
         return j(L);
     }
     return L;
-  }, _f = function(f, b, E, L) {
+  }, yf = function(f, b, E, L) {
     try {
       return E ? f.setAttributeNS(E, b, L) : f.setAttribute(b, L), Yr(f) ? (Gt(f), !1) : !0;
     } catch {
       return jn(b, f), !1;
     }
   }, ol = function(f, b) {
-    return Le && $e(Ng, b) ? !0 : vn(f) === "attributename" && Is(b, "href") !== -1;
-  }, bf = function(f, b) {
+    return Le && $e(Pg, b) ? !0 : vn(f) === "attributename" && Is(b, "href") !== -1;
+  }, wf = function(f, b) {
     if (ht(xe.beforeSanitizeAttributes, f, null), $n(f, b)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
-    M = rl(xe.uponSanitizeAttribute, M, T, Be);
+    N = rl(xe.uponSanitizeAttribute, N, T, Be);
     const L = {
       attrName: "",
       attrValue: "",
       keepAttr: !0,
-      allowedAttributes: M,
+      allowedAttributes: N,
       forceKeepAttr: void 0
     };
     let Z = E.length;
     const re = Ie(ee(f));
     for (; Z--; ) {
-      const ue = E[Z], Pe = ue.name, Nt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
-      let We = Pe === "value" ? xt : pg(xt), ll = !1;
+      const ue = E[Z], Pe = ue.name, Mt = ue.namespaceURI, pt = ue.value, st = Ie(Pe), xt = pt;
+      let We = Pe === "value" ? xt : mg(xt), ll = !1;
       if (L.attrName = st, L.attrValue = We, L.keepAttr = !0, L.forceKeepAttr = void 0, ht(xe.uponSanitizeAttribute, f, L), We = L.attrValue, zo && (st === "id" || st === "name") && Is(We, Uo) !== 0 && (jn(Pe, f, ue), We = Uo + We, ll = !0), ol(Pe, We)) {
         jn(Pe, f, ue);
         continue;
@@ -7390,7 +7430,7 @@ function gu() {
           jn(Pe, f, ue);
           continue;
         }
-        if (!De && $e(yc, We)) {
+        if (!De && $e(kc, We)) {
           jn(Pe, f, ue);
           continue;
         }
@@ -7398,12 +7438,12 @@ function gu() {
           jn(Pe, f, ue);
           continue;
         }
-        We = mf(re, st, Nt, We), We !== xt && _f(f, Pe, Nt, We) && ll && uc(t.removed);
+        We = bf(re, st, Mt, We), We !== xt && yf(f, Pe, Mt, We) && ll && dc(t.removed);
       }
     }
     ht(xe.afterSanitizeAttributes, f, null), $n(f, b);
   }, ss = function(f, b) {
-    pf(f, b), bf(f, b), Bn(f.content) && os(f.content);
+    mf(f, b), wf(f, b), Bn(f.content) && os(f.content);
   }, os = function(f) {
     let b = null;
     const E = Kr(f);
@@ -7453,19 +7493,19 @@ function gu() {
   };
   return t.sanitize = function(O) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, b = null, E = null, L = null, Z = null;
-    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = yg(O), typeof O != "string"))
+    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !lr(O) && (O = kg(O), typeof O != "string"))
       throw jt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (N = pn, M = Be) : Yi(f), t.removed = [];
+    it ? (M = pn, N = Be) : Yi(f), t.removed = [];
     const re = Hi && typeof O != "string" && lr(O);
     let ue = [];
     const Pe = mn;
     if (re) {
-      ff(O);
+      hf(O);
       const xt = ee(O);
       if (typeof xt == "string") {
         const We = Ie(xt);
-        if (!N[We] || U[We])
+        if (!M[We] || U[We])
           throw Xi(O), jt("root node is forbidden and cannot be sanitized in-place");
       }
       if (Yr(O))
@@ -7474,16 +7514,16 @@ function gu() {
     } else if (lr(O))
       b = tl("<!---->"), E = b.ownerDocument.importNode(O, !0), E.nodeType === Oe.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? b = E : b.appendChild(E), ls(b);
     else {
-      if (!Mt && !Ae && !je && O.indexOf("<") === -1) return ie(O);
-      if (b = tl(O), !b) return Mt ? null : Ji ? fe : "";
+      if (!Nt && !Ae && !je && O.indexOf("<") === -1) return ie(O);
+      if (b = tl(O), !b) return Nt ? null : Ji ? fe : "";
     }
     b && et && Gt(b.firstChild);
-    const Nt = re ? O : b;
+    const Mt = re ? O : b;
     try {
       re && ls(O);
-      const xt = Kr(Nt);
-      for (; L = xt.nextNode(); ) ss(L, Nt);
-      re && cf(O, ue);
+      const xt = Kr(Mt);
+      for (; L = xt.nextNode(); ) ss(L, Mt);
+      re && uf(O, ue);
     } catch (xt) {
       throw re && (Xi(O), Qo(O, ue)), xt;
     } finally {
@@ -7493,48 +7533,48 @@ function gu() {
       if (Qo(O, ue)) throw jt("a node selected for removal could not be safely returned; refusing to sanitize in place");
       return Ae && rs(O), O;
     }
-    if (Mt) {
+    if (Nt) {
       if (Ae && rs(b), gn)
         for (Z = wt.call(b.ownerDocument); b.firstChild; ) Z.appendChild(b.firstChild);
       else Z = b;
-      return (M.shadowroot || M.shadowrootmode) && (Z = dn.call(r, Z, !0)), Z;
+      return (N.shadowroot || N.shadowrootmode) && (Z = dn.call(r, Z, !0)), Z;
     }
     const pt = () => je ? b.outerHTML : b.innerHTML;
     let st = pt();
-    return Ae && $e(Cg, st) && (is(b), st = pt()), je && N["!doctype"] && b.ownerDocument && b.ownerDocument.doctype && b.ownerDocument.doctype.name && $e(Ig, b.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + b.ownerDocument.doctype.name + `>
+    return Ae && $e(Sg, st) && (is(b), st = pt()), je && M["!doctype"] && b.ownerDocument && b.ownerDocument.doctype && b.ownerDocument.doctype.name && $e(Ng, b.ownerDocument.doctype.name) && (st = "<!DOCTYPE " + b.ownerDocument.doctype.name + `>
 ` + st), ie(st);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Yi(O), it = !0, pn = N, Be = M;
+    Yi(O), it = !0, pn = M, Be = N;
   }, t.clearConfig = function() {
     Gr = null, it = !1, pn = null, Be = null, ne = Ce, fe = "";
   }, t.isValidAttribute = function(O, f, b) {
     Gr || Yi({});
     const E = Ie(O), L = Ie(f);
-    return typeof b == "string" && (ol(f, b) || !De && $e(yc, b)) ? !1 : il(E, L, b);
+    return typeof b == "string" && (ol(f, b) || !De && $e(kc, b)) ? !1 : il(E, L, b);
   }, t.addHook = function(O, f) {
     typeof f == "function" && Ve(xe, O) && dr(xe[O], f);
   }, t.removeHook = function(O, f) {
     if (Ve(xe, O)) {
       if (f !== void 0) {
-        const b = ug(xe[O], f);
-        return b === -1 ? void 0 : dg(xe[O], b, 1)[0];
+        const b = dg(xe[O], f);
+        return b === -1 ? void 0 : pg(xe[O], b, 1)[0];
       }
-      return uc(xe[O]);
+      return dc(xe[O]);
     }
   }, t.removeHooks = function(O) {
     Ve(xe, O) && (xe[O] = []);
   }, t.removeAllHooks = function() {
-    xe = wc();
+    xe = xc();
   }, t;
 }
-var $g = gu();
-const kc = {};
-function zg(e) {
-  let t = kc[e];
+var Ug = _u();
+const Ac = {};
+function Wg(e) {
+  let t = Ac[e];
   if (t)
     return t;
-  t = kc[e] = [];
+  t = Ac[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7547,7 +7587,7 @@ function zg(e) {
 }
 function rr(e, t) {
   typeof t != "string" && (t = rr.defaultChars);
-  const n = zg(t);
+  const n = Wg(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let i = "";
     for (let s = 0, o = r.length; s < o; s += 3) {
@@ -7587,12 +7627,12 @@ function rr(e, t) {
 }
 rr.defaultChars = ";/?:@&=+$,#";
 rr.componentChars = "";
-const xc = {};
-function Ug(e) {
-  let t = xc[e];
+const vc = {};
+function Jg(e) {
+  let t = vc[e];
   if (t)
     return t;
-  t = xc[e] = [];
+  t = vc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7603,7 +7643,7 @@ function Ug(e) {
 }
 function Wt(e, t, n) {
   typeof t != "string" && (n = t, t = Wt.defaultChars), typeof n > "u" && (n = !0);
-  const r = Ug(t);
+  const r = Jg(t);
   let i = "";
   for (let s = 0, o = e.length; s < o; s++) {
     const l = e.charCodeAt(s);
@@ -7639,11 +7679,11 @@ function fo(e) {
 function Ti() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const Wg = /^([a-z0-9.+-]+:)/i, Jg = /:[0-9]*$/, qg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Hg = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Vg = ["{", "}", "|", "\\", "^", "`"].concat(Hg), Gg = ["'"].concat(Vg), Ac = ["%", "/", "?", ";", "#"].concat(Gg), vc = ["/", "?", "#"], Kg = 255, Rc = /^[+a-z0-9A-Z_-]{0,63}$/, Yg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Ec = {
+const qg = /^([a-z0-9.+-]+:)/i, Hg = /:[0-9]*$/, Vg = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Gg = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], Kg = ["{", "}", "|", "\\", "^", "`"].concat(Gg), Yg = ["'"].concat(Kg), Rc = ["%", "/", "?", ";", "#"].concat(Yg), Ec = ["/", "?", "#"], Xg = 255, Cc = /^[+a-z0-9A-Z_-]{0,63}$/, Zg = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Dc = {
   javascript: !0,
   "javascript:": !0
-}, Cc = {
+}, Sc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7663,19 +7703,19 @@ function ho(e, t) {
 Ti.prototype.parse = function(e, t) {
   let n, r, i, s = e;
   if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = qg.exec(s);
+    const a = Vg.exec(s);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = Wg.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Ec[o]) && (s = s.substr(2), this.slashes = !0)), !Ec[o] && (i || o && !Cc[o])) {
+  let o = qg.exec(s);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Dc[o]) && (s = s.substr(2), this.slashes = !0)), !Dc[o] && (i || o && !Sc[o])) {
     let a = -1;
-    for (let p = 0; p < vc.length; p++)
-      r = s.indexOf(vc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Ec.length; p++)
+      r = s.indexOf(Ec[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < Ac.length; p++)
-      r = s.indexOf(Ac[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Rc.length; p++)
+      r = s.indexOf(Rc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = s.length), s[a - 1] === ":" && a--;
     const m = s.slice(0, a);
     s = s.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
@@ -7684,44 +7724,44 @@ Ti.prototype.parse = function(e, t) {
       const p = this.hostname.split(/\./);
       for (let x = 0, v = p.length; x < v; x++) {
         const D = p[x];
-        if (D && !D.match(Rc)) {
+        if (D && !D.match(Cc)) {
           let k = "";
           for (let w = 0, y = D.length; w < y; w++)
             D.charCodeAt(w) > 127 ? k += "x" : k += D[w];
-          if (!k.match(Rc)) {
-            const w = p.slice(0, x), y = p.slice(x + 1), F = D.match(Yg);
+          if (!k.match(Cc)) {
+            const w = p.slice(0, x), y = p.slice(x + 1), F = D.match(Zg);
             F && (w.push(F[1]), y.unshift(F[2])), y.length && (s = y.join(".") + s), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > Kg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Xg && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = s.indexOf("#");
   l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
   const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Cc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Sc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Ti.prototype.parseHost = function(e) {
-  let t = Jg.exec(e);
+  let t = Hg.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Xg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Qg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: rr,
   encode: Wt,
   format: fo,
   parse: ho
-}, Symbol.toStringTag, { value: "Module" })), mu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, _u = /[\0-\x1F\x7F-\x9F]/, Zg = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, bu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, yu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Qg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), bu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, yu = /[\0-\x1F\x7F-\x9F]/, em = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, wu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, ku = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, tm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: mu,
-  Cc: _u,
-  Cf: Zg,
-  P: Mo,
-  S: bu,
-  Z: yu
-}, Symbol.toStringTag, { value: "Module" })), em = [
+  Any: bu,
+  Cc: yu,
+  Cf: em,
+  P: No,
+  S: wu,
+  Z: ku
+}, Symbol.toStringTag, { value: "Module" })), nm = [
   8364,
   0,
   8218,
@@ -7755,14 +7795,14 @@ const Xg = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function tm(e) {
+function rm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function nm(e) {
-  return tm(e) ? 65533 : e >= 128 && e <= 159 && em[e - 128] || e;
+function im(e) {
+  return rm(e) ? 65533 : e >= 128 && e <= 159 && nm[e - 128] || e;
 }
-function rm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(nm(e));
+function sm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(im(e));
 }
 const gt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -7771,7 +7811,7 @@ const gt = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function im(e, t, n, r, i, s) {
+function om(e, t, n, r, i, s) {
   const l = e.length, c = s * 90;
   let a = 0;
   const u = () => {
@@ -7839,7 +7879,7 @@ function im(e, t, n, r, i, s) {
   }
   return B;
 }
-const sm = /* @__PURE__ */ im("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const lm = /* @__PURE__ */ om("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var ze;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -7848,30 +7888,30 @@ var rt;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(rt || (rt = {}));
-const Fi = 32, wu = 21, om = 2097151, po = 2047;
-let ku = 0;
-function lm(e) {
-  const t = e >>> wu;
-  return t === po ? ku : t;
-}
-function cm(e) {
-  return e - rt.ZERO >>> 0 <= 9;
-}
+const Fi = 32, xu = 21, cm = 2097151, po = 2047;
+let Au = 0;
 function am(e) {
-  return (e | Fi) - rt.LOWER_A >>> 0 <= 5;
+  const t = e >>> xu;
+  return t === po ? Au : t;
 }
 function um(e) {
+  return e - rt.ZERO >>> 0 <= 9;
+}
+function fm(e) {
+  return (e | Fi) - rt.LOWER_A >>> 0 <= 5;
+}
+function dm(e) {
   return (e | Fi) - rt.LOWER_A >>> 0 <= 25;
 }
-var Dc;
+var Tc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Dc || (Dc = {}));
-var Sc;
+})(Tc || (Tc = {}));
+var Fc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Sc || (Sc = {}));
-function fm(e, t, n, r) {
+})(Fc || (Fc = {}));
+function hm(e, t, n, r) {
   const i = (t & ze.BRANCH_LENGTH) >> 7, s = t & ze.JUMP_TABLE;
   if (s) {
     if (i === 0)
@@ -7896,17 +7936,17 @@ function fm(e, t, n, r) {
   }
   return -1;
 }
-function Tc(e, t, n) {
+function Ic(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & ze.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function dm(e, t, n) {
+function pm(e, t, n) {
   let r = t + 1, i = 0, s = r;
   if (r < n && (e.charCodeAt(r) | Fi) === rt.LOWER_X)
     for (r += 1, s = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (cm(l))
+      if (um(l))
         i = i * 16 + (l - rt.ZERO);
-      else if (am(l))
+      else if (fm(l))
         i = i * 16 + ((l | Fi) - rt.LOWER_A + 10);
       else
         break;
@@ -7923,10 +7963,10 @@ function dm(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === rt.SEMI && (r += 1), i > 1114111 && (i = 1114112);
   let o = r - t;
-  return o >= po && (ku = o, o = po), o << wu | i;
+  return o >= po && (Au = o, o = po), o << xu | i;
 }
-function hm(e, t, n) {
-  const r = sm;
+function gm(e, t, n) {
+  const r = lm;
   let i = e.indexOf("&");
   if (i < 0)
     return e;
@@ -7937,9 +7977,9 @@ function hm(e, t, n) {
     const d = i + 1, m = e.charCodeAt(d);
     let g, p;
     if (m === rt.NUM) {
-      const x = dm(e, d, s);
-      g = lm(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), p = g === 0 ? "" : rm(x & om);
-    } else if (um(m)) {
+      const x = pm(e, d, s);
+      g = am(x), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), p = g === 0 ? "" : sm(x & cm);
+    } else if (dm(m)) {
       g = 0, p = "";
       const x = m - a;
       let v;
@@ -7996,32 +8036,32 @@ function hm(e, t, n) {
         const F = w >>> 14, z = e.charCodeAt(y);
         if (F !== 0) {
           if (z === rt.SEMI) {
-            g = y - d + 1, p = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Tc(r, v, F);
+            g = y - d + 1, p = F === 1 ? String.fromCharCode(w & ze.VALUE_MASK) : Ic(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const B = fm(r, w, v + (F || 1), z);
+        const B = hm(r, w, v + (F || 1), z);
         if (B < 0)
           break;
         v = B, w = r[v], y += 1;
       }
-      p === "" && g > 0 && (p = Tc(r, D, k));
+      p === "" && g > 0 && (p = Ic(r, D, k));
     } else
       g = 0, p = "";
     g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += p, i = o = d + g), e.charCodeAt(i) !== rt.AMP && (i = e.indexOf("&", i));
   } while (i >= 0);
   return l + e.slice(o);
 }
-function xu(e) {
-  return hm(e, !0, !1);
+function vu(e) {
+  return gm(e, !0, !1);
 }
-var pm = class {
-  src_Any = mu.source;
-  src_Cc = _u.source;
-  src_Z = yu.source;
-  src_P = Mo.source;
+var mm = class {
+  src_Any = bu.source;
+  src_Cc = yu.source;
+  src_Z = ku.source;
+  src_P = No.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8156,7 +8196,7 @@ var pm = class {
     return i ? i[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, gm = {
+}, _m = {
   "http:": Bs,
   "https:": Bs,
   "ftp:": Bs,
@@ -8178,23 +8218,23 @@ var pm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, mm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", _m = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function bm() {
-  const e = _m.split("|");
-  return mm.split("|").forEach((t) => {
+}, bm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", ym = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function wm() {
+  const e = ym.split("|");
+  return bm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const i of t.slice(n + 1)) e.push(r + i);
   }), e;
 }
-var ym = {
+var km = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: bm(),
+  tlds: wm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Fc = class {
+}, Oc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8211,7 +8251,7 @@ var ym = {
     const i = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
   }
-}, wm = class {
+}, xm = class {
   __opts__;
   __schemas__;
   re;
@@ -8246,9 +8286,9 @@ var ym = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...ym,
+      ...km,
       ...n
-    }, this.__schemas__ = { ...gm }, this.re = t || new pm(), this.re.set({
+    }, this.__schemas__ = { ..._m }, this.re = t || new mm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8408,7 +8448,7 @@ var ym = {
       let v = x;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const D = new Fc(e, v.schema, v.index, v.lastIndex);
+      const D = new Oc(e, v.schema, v.index, v.lastIndex);
       D.schema ? this.__schemas__[D.schema].normalize(D, this) : this.normalize(D), t.push(D), m = v.lastIndex;
     }
     return t.length ? t : null;
@@ -8425,7 +8465,7 @@ var ym = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Fc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Oc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8457,29 +8497,29 @@ var ym = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Xn = 2147483647, Dt = 36, No = 1, Mr = 26, km = 38, xm = 700, Au = 72, vu = 128, Ru = "-", Am = /^xn--/, vm = /[^\0-\x7F]/, Rm = /[\x2E\u3002\uFF0E\uFF61]/g, Em = {
+const Xn = 2147483647, Dt = 36, Mo = 1, Nr = 26, Am = 38, vm = 700, Ru = 72, Eu = 128, Cu = "-", Rm = /^xn--/, Em = /[^\0-\x7F]/, Cm = /[\x2E\u3002\uFF0E\uFF61]/g, Dm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, $s = Dt - No, St = Math.floor, zs = String.fromCharCode;
+}, $s = Dt - Mo, St = Math.floor, zs = String.fromCharCode;
 function tn(e) {
-  throw new RangeError(Em[e]);
+  throw new RangeError(Dm[e]);
 }
-function Cm(e, t) {
+function Sm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Eu(e, t) {
+function Du(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Rm, ".");
-  const i = e.split("."), s = Cm(i, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Cm, ".");
+  const i = e.split("."), s = Sm(i, t).join(".");
   return r + s;
 }
-function Cu(e) {
+function Su(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8493,18 +8533,18 @@ function Cu(e) {
   }
   return t;
 }
-const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
+const Tm = (e) => String.fromCodePoint(...e), Fm = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Ic = function(e, t) {
+}, Nc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Du = function(e, t, n) {
+}, Tu = function(e, t, n) {
   let r = 0;
-  for (e = n ? St(e / xm) : e >> 1, e += St(e / t); e > $s * Mr >> 1; r += Dt)
+  for (e = n ? St(e / vm) : e >> 1, e += St(e / t); e > $s * Nr >> 1; r += Dt)
     e = St(e / $s);
-  return St(r + ($s + 1) * e / (e + km));
-}, Su = function(e) {
+  return St(r + ($s + 1) * e / (e + Am));
+}, Fu = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = vu, s = Au, o = e.lastIndexOf(Ru);
+  let r = 0, i = Eu, s = Ru, o = e.lastIndexOf(Cu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && tn("not-basic"), t.push(e.charCodeAt(l));
@@ -8512,28 +8552,28 @@ const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
     const c = r;
     for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && tn("invalid-input");
-      const m = Sm(e.charCodeAt(l++));
+      const m = Fm(e.charCodeAt(l++));
       m >= Dt && tn("invalid-input"), m > St((Xn - r) / u) && tn("overflow"), r += m * u;
-      const g = d <= s ? No : d >= s + Mr ? Mr : d - s;
+      const g = d <= s ? Mo : d >= s + Nr ? Nr : d - s;
       if (m < g)
         break;
       const p = Dt - g;
       u > St(Xn / p) && tn("overflow"), u *= p;
     }
     const a = t.length + 1;
-    s = Du(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
+    s = Tu(r - c, a, c == 0), St(r / a) > Xn - i && tn("overflow"), i += St(r / a), r %= a, t.splice(r++, 0, i);
   }
   return String.fromCodePoint(...t);
-}, Tu = function(e) {
+}, Iu = function(e) {
   const t = [];
-  e = Cu(e);
+  e = Su(e);
   const n = e.length;
-  let r = vu, i = 0, s = Au;
+  let r = Eu, i = 0, s = Ru;
   for (const c of e)
     c < 128 && t.push(zs(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Ru); l < n; ) {
+  for (o && t.push(Cu); l < n; ) {
     let c = Xn;
     for (const u of e)
       u >= r && u < c && (c = u);
@@ -8543,28 +8583,28 @@ const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
       if (u < r && ++i > Xn && tn("overflow"), u === r) {
         let d = i;
         for (let m = Dt; ; m += Dt) {
-          const g = m <= s ? No : m >= s + Mr ? Mr : m - s;
+          const g = m <= s ? Mo : m >= s + Nr ? Nr : m - s;
           if (d < g)
             break;
           const p = d - g, x = Dt - g;
           t.push(
-            zs(Ic(g + p % x, 0))
+            zs(Nc(g + p % x, 0))
           ), d = St(p / x);
         }
-        t.push(zs(Ic(d, 0))), s = Du(i, a, l === o), i = 0, ++l;
+        t.push(zs(Nc(d, 0))), s = Tu(i, a, l === o), i = 0, ++l;
       }
     ++i, ++r;
   }
   return t.join("");
-}, Tm = function(e) {
-  return Eu(e, function(t) {
-    return Am.test(t) ? Su(t.slice(4).toLowerCase()) : t;
+}, Im = function(e) {
+  return Du(e, function(t) {
+    return Rm.test(t) ? Fu(t.slice(4).toLowerCase()) : t;
   });
-}, Fm = function(e) {
-  return Eu(e, function(t) {
-    return vm.test(t) ? "xn--" + Tu(t) : t;
+}, Om = function(e) {
+  return Du(e, function(t) {
+    return Em.test(t) ? "xn--" + Iu(t) : t;
   });
-}, Oc = {
+}, Mc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8579,52 +8619,52 @@ const Dm = (e) => String.fromCodePoint(...e), Sm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Cu,
-    encode: Dm
+    decode: Su,
+    encode: Tm
   },
-  decode: Su,
-  encode: Tu,
-  toASCII: Fm,
-  toUnicode: Tm
+  decode: Fu,
+  encode: Iu,
+  toASCII: Om,
+  toUnicode: Im
 };
-var Mc = Object.defineProperty, Fu = (e, t) => {
+var Lc = Object.defineProperty, Ou = (e, t) => {
   let n = {};
-  for (var r in e) Mc(n, r, {
+  for (var r in e) Lc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Mc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Im = /* @__PURE__ */ Fu({
-  arrayReplaceAt: () => Om,
+  return Lc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Nm = /* @__PURE__ */ Ou({
+  arrayReplaceAt: () => Mm,
   asciiTrim: () => Wi,
-  callable: () => Iu,
+  callable: () => Nu,
   escapeHtml: () => fn,
-  escapeRE: () => Wm,
-  fromCodePoint: () => Nr,
+  escapeRE: () => qm,
+  fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => Mu,
+  isPunctChar: () => Lu,
   isPunctCharCode: () => Pr,
   isSpace: () => Ee,
   isValidEntityCode: () => Lo,
   isWhiteSpace: () => Lr,
-  lib: () => Jm,
+  lib: () => Hm,
   normalizeReference: () => Ui,
   unescapeAll: () => ir,
-  unescapeMd: () => Pm
+  unescapeMd: () => Bm
 });
-function Iu(e) {
+function Nu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Om(e, t, n) {
+function Mm(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
 function Lo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function Nr(e) {
+function Mr(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -8632,38 +8672,38 @@ function Nr(e) {
   }
   return String.fromCharCode(e);
 }
-var Ou = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Mm = new RegExp(`${Ou.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Nm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Lm(e, t) {
-  if (t.charCodeAt(0) === 35 && Nm.test(t)) {
+var Mu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Lm = new RegExp(`${Mu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Pm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function jm(e, t) {
+  if (t.charCodeAt(0) === 35 && Pm.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Lo(r) ? Nr(r) : e;
+    return Lo(r) ? Mr(r) : e;
   }
-  const n = xu(e);
+  const n = vu(e);
   return n !== e ? n : e;
 }
-function Pm(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Ou, "$1");
+function Bm(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Mu, "$1");
 }
 function ir(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Mm, function(t, n, r) {
-    return n || Lm(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Lm, function(t, n, r) {
+    return n || jm(t, r);
   });
 }
-var jm = /[&<>"]/, Bm = /[&<>"]/g, $m = {
+var $m = /[&<>"]/, zm = /[&<>"]/g, Um = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function zm(e) {
-  return $m[e];
+function Wm(e) {
+  return Um[e];
 }
 function fn(e) {
-  return jm.test(e) ? e.replace(Bm, zm) : e;
+  return $m.test(e) ? e.replace(zm, Wm) : e;
 }
-var Um = /[.?*+^$[\]\\(){}|-]/g;
-function Wm(e) {
-  return e.replace(Um, "\\$&");
+var Jm = /[.?*+^$[\]\\(){}|-]/g;
+function qm(e) {
+  return e.replace(Jm, "\\$&");
 }
 function Ee(e) {
   switch (e) {
@@ -8691,11 +8731,11 @@ function Lr(e) {
   }
   return !1;
 }
-function Mu(e) {
-  return Mo.test(e) || bu.test(e);
+function Lu(e) {
+  return No.test(e) || wu.test(e);
 }
 function Pr(e) {
-  return Mu(Nr(e));
+  return Lu(Mr(e));
 }
 function jr(e) {
   switch (e) {
@@ -8739,21 +8779,21 @@ function jr(e) {
 function Ui(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Nc(e) {
+function Pc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function Wi(e) {
   let t = 0;
-  for (; t < e.length && Nc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Pc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Nc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Pc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var Jm = {
-  mdurl: Xg,
-  ucmicro: Qg
+var Hm = {
+  mdurl: Qg,
+  ucmicro: tm
 };
-function qm(e, t, n) {
+function Vm(e, t, n) {
   let r, i, s, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -8770,7 +8810,7 @@ function qm(e, t, n) {
   let a = -1;
   return i && (a = e.pos), e.pos = c, a;
 }
-function Hm(e, t, n) {
+function Gm(e, t, n) {
   let r, i = t;
   const s = {
     ok: !1,
@@ -8810,7 +8850,7 @@ function Hm(e, t, n) {
   }
   return t === i || o !== 0 || (s.str = ir(e.slice(t, i)), s.pos = i, s.ok = !0), s;
 }
-function Vm(e, t, n, r) {
+function Km(e, t, n, r) {
   let i, s = t;
   const o = {
     ok: !1,
@@ -8835,10 +8875,10 @@ function Vm(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += ir(e.slice(t, s)), o;
 }
-var Gm = /* @__PURE__ */ Fu({
-  parseLinkDestination: () => Hm,
-  parseLinkLabel: () => qm,
-  parseLinkTitle: () => Vm
+var Ym = /* @__PURE__ */ Ou({
+  parseLinkDestination: () => Gm,
+  parseLinkLabel: () => Vm,
+  parseLinkTitle: () => Km
 });
 function Br(e) {
   "@babel/helpers - typeof";
@@ -8848,7 +8888,7 @@ function Br(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Br(e);
 }
-function Km(e, t) {
+function Xm(e, t) {
   if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -8858,12 +8898,12 @@ function Km(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function Ym(e) {
-  var t = Km(e, "string");
+function Zm(e) {
+  var t = Xm(e, "string");
   return Br(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = Ym(t)) in e ? Object.defineProperty(e, t, {
+  return (t = Zm(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9213,7 +9253,7 @@ It.html_block = function(e, t) {
 It.html_inline = function(e, t) {
   return e[t].content;
 };
-var Nu = class {
+var Pu = class {
   constructor() {
     K(
       this,
@@ -9330,41 +9370,41 @@ var Nu = class {
     }
     return r;
   }
-}, Lu = class {
+}, ju = class {
   constructor(e, t, n) {
     K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", On), this.src = e, this.env = n, this.md = t;
   }
-}, Xm = /\r\n?/g, Zm = /\0/g;
-function Qm(e) {
+}, Qm = /\r\n?/g, e_ = /\0/g;
+function t_(e) {
   let t;
-  t = e.src.replace(Xm, `
-`), t = t.replace(Zm, "�"), e.src = t;
+  t = e.src.replace(Qm, `
+`), t = t.replace(e_, "�"), e.src = t;
 }
-function e_(e) {
+function n_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function t_(e) {
+function r_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function n_(e) {
+function i_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const i = t[n];
     i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
   }
 }
-function r_(e) {
+function s_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function i_(e) {
+function o_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function s_(e) {
+function l_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9377,7 +9417,7 @@ function s_(e) {
           for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (r_(c.content) && o > 0 && o--, i_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (s_(c.content) && o > 0 && o--, o_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
@@ -9427,36 +9467,36 @@ function s_(e) {
       }
     }
 }
-var Pu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, o_ = /\((c|tm|r)\)/i, l_ = /\((c|tm|r)\)/gi, c_ = {
+var Bu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, c_ = /\((c|tm|r)\)/i, a_ = /\((c|tm|r)\)/gi, u_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function a_(e, t) {
-  return c_[t.toLowerCase()];
-}
-function u_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(l_, a_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
-}
-function f_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && Pu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function f_(e, t) {
+  return u_[t.toLowerCase()];
 }
 function d_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && (r.content = r.content.replace(a_, f_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function h_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && Bu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function p_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (o_.test(e.tokens[t].content) && u_(e.tokens[t].children), Pu.test(e.tokens[t].content) && f_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (c_.test(e.tokens[t].content) && d_(e.tokens[t].children), Bu.test(e.tokens[t].content) && h_(e.tokens[t].children));
 }
-var h_ = /['"]/, Lc = /['"]/g, Pc = "’", p_ = 1e3;
-function jc(e, t, n) {
+var g_ = /['"]/, jc = /['"]/g, Bc = "’", m_ = 1e3;
+function $c(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9468,7 +9508,7 @@ function ci(e, t, n, r) {
     ch: r
   });
 }
-function g_(e, t) {
+function __(e, t) {
   let n = "", r = 0;
   t.sort((i, s) => i.pos - s.pos);
   for (let i = 0; i < t.length; i++) {
@@ -9477,7 +9517,7 @@ function g_(e, t) {
   }
   return n + e.slice(r);
 }
-function m_(e, t) {
+function b_(e, t) {
   let n;
   const r = [], i = {
     single: -1,
@@ -9486,13 +9526,13 @@ function m_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (jc(r, i, n + 1), l.type !== "text") continue;
+    if ($c(r, i, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Lc.lastIndex = u;
-      const m = Lc.exec(a);
+      jc.lastIndex = u;
+      const m = jc.exec(a);
       if (!m) break;
       let g = !0, p = !0;
       u = m.index + 1;
@@ -9513,17 +9553,17 @@ function m_(e, t) {
         }
       const k = jr(v) || Pr(v), w = jr(D) || Pr(D), y = Lr(v), F = Lr(D);
       if (F ? g = !1 : w && (y || k || (g = !1)), y ? p = !1 : k && (F || w || (p = !1)), D === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = g = !1), g && p && (g = k, p = w), !g && !p) {
-        x && ci(s, o, m.index, Pc);
+        x && ci(s, o, m.index, Bc);
         continue;
       }
       if (p && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
         const z = r[n];
         let B, ee;
-        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, m.index, ee), ci(s, z.tokenIdx, z.contentPos, B), jc(r, i, n);
+        x ? (B = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (B = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, m.index, ee), ci(s, z.tokenIdx, z.contentPos, B), $c(r, i, n);
         continue e;
       }
       if (g) {
-        if (r.length >= p_) return;
+        if (r.length >= m_) return;
         r.push({
           tokenIdx: o,
           contentPos: m.index,
@@ -9531,48 +9571,48 @@ function m_(e, t) {
           level: c,
           prevSameQuoteIdx: x ? i.single : i.double
         }), x ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else p && x && ci(s, o, m.index, Pc);
+      } else p && x && ci(s, o, m.index, Bc);
     }
   }
   Object.keys(s).forEach(function(o) {
     const l = Number(o);
-    e[l].content = g_(e[l].content, s[o]);
+    e[l].content = __(e[l].content, s[o]);
   });
 }
-function __(e) {
+function y_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !h_.test(e.tokens[t].content) || m_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !g_.test(e.tokens[t].content) || b_(e.tokens[t].children, e);
 }
-function b_(e) {
+function w_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function y_(e) {
+function k_(e) {
   let t, n;
   const r = e.tokens, i = r.length;
   for (let s = 0; s < i; s++) {
     if (r[s].type !== "inline") continue;
     const o = r[s].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && b_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && w_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
 var Us = [
-  ["normalize", Qm],
-  ["block", e_],
-  ["strip_references", t_],
-  ["inline", n_],
-  ["linkify", s_],
-  ["replacements", d_],
-  ["smartquotes", __],
-  ["text_join", y_]
-], ju = class {
+  ["normalize", t_],
+  ["block", n_],
+  ["strip_references", r_],
+  ["inline", i_],
+  ["linkify", l_],
+  ["replacements", p_],
+  ["smartquotes", y_],
+  ["text_join", k_]
+], $u = class {
   constructor() {
     K(
       this,
@@ -9581,7 +9621,7 @@ var Us = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", Lu);
+    ), K(this, "State", ju);
     for (let e = 0; e < Us.length; e++) this.ruler.push(Us[e][0], Us[e][1]);
   }
   /**
@@ -9591,7 +9631,7 @@ var Us = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Bu = class {
+}, zu = class {
   constructor(e, t, n, r) {
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", On), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const i = this.src;
@@ -9654,19 +9694,19 @@ var Us = [
     }
     return i.join("");
   }
-}, w_ = 65536;
+}, x_ = 65536;
 function Ws(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Bc(e) {
+function zc(e) {
   const t = [], n = e.length;
   let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
   for (; r < n; )
     i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function k_(e, t, n, r) {
+function A_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let i = t + 1;
   if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
@@ -9693,7 +9733,7 @@ function k_(e, t, n, r) {
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = Ws(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Bc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = zc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
@@ -9719,7 +9759,7 @@ function k_(e, t, n, r) {
       y = !0;
       break;
     }
-    if (y || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = Bc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > w_)) break;
+    if (y || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = zc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > x_)) break;
     if (i === t + 2) {
       const z = e.push("tbody_open", "tbody", 1);
       z.map = k = [t + 2, 0];
@@ -9736,7 +9776,7 @@ function k_(e, t, n, r) {
   }
   return k && (e.push("tbody_close", "tbody", -1), k[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = m, e.line = i, !0;
 }
-function x_(e, t, n) {
+function v_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, i = r;
   for (; r < n; ) {
@@ -9755,7 +9795,7 @@ function x_(e, t, n) {
   return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
 `, s.map = [t, e.line], !0;
 }
-function A_(e, t, n, r) {
+function R_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
   const o = e.src.charCodeAt(i);
@@ -9778,7 +9818,7 @@ function A_(e, t, n, r) {
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function v_(e, t, n, r) {
+function E_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
@@ -9827,7 +9867,7 @@ function v_(e, t, n, r) {
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = x, !0;
 }
-function R_(e, t, n, r) {
+function C_(e, t, n, r) {
   const i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let s = e.bMarks[t] + e.tShift[t];
@@ -9845,13 +9885,13 @@ function R_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function $c(e, t) {
+function Uc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const i = e.src.charCodeAt(r++);
   return i !== 42 && i !== 45 && i !== 43 || r < n && !Ee(e.src.charCodeAt(r)) ? -1 : r;
 }
-function zc(e, t) {
+function Wc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let i = n;
   if (i + 1 >= r) return -1;
@@ -9868,19 +9908,19 @@ function zc(e, t) {
   }
   return i < r && (s = e.src.charCodeAt(i), !Ee(s)) ? -1 : i;
 }
-function E_(e, t) {
+function D_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function C_(e, t, n, r) {
+function S_(e, t, n, r) {
   let i, s, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, m, g;
-  if ((g = zc(e, c)) >= 0) {
+  if ((g = Wc(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = $c(e, c)) >= 0) d = !1;
+  } else if ((g = Uc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
@@ -9918,15 +9958,15 @@ function C_(e, t, n, r) {
     }
     if (ye) break;
     if (d) {
-      if (g = zc(e, c), g < 0) break;
+      if (g = Wc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = $c(e, c), g < 0) break;
+    } else if (g = Uc(e, c), g < 0) break;
     if (p !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && E_(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = w, a && D_(e, x), !0;
 }
 var Js = 999;
-function D_(e) {
+function T_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -9955,7 +9995,7 @@ function ai(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function S_(e, t, n, r) {
+function F_(e, t, n, r) {
   const i = e.src;
   let s = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
@@ -9976,7 +10016,7 @@ function S_(e, t, n, r) {
     }
     s++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Js && D_(c) > Js)) return !1;
+  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Js && T_(c) > Js)) return !1;
   for (s = a + 2; s < l; ) {
     const z = i.charCodeAt(s);
     if (z === 10) {
@@ -10027,7 +10067,7 @@ function S_(e, t, n, r) {
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = w, y.meta = F, e.line = o, !0;
 }
-var T_ = [
+var I_ = [
   "address",
   "article",
   "aside",
@@ -10090,7 +10130,7 @@ var T_ = [
   "tr",
   "track",
   "ul"
-], F_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, I_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", $u = new RegExp(`^(?:${F_}|${I_})`), xn = [
+], O_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, N_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Uu = new RegExp(`^(?:${O_}|${N_})`), xn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10117,17 +10157,17 @@ var T_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${T_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${I_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${$u.source}\\s*$`),
+    new RegExp(`${Uu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function O_(e, t, n, r) {
+function M_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
   let o = e.src.slice(i, s), l = 0;
@@ -10147,7 +10187,7 @@ function O_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function M_(e, t, n, r) {
+function L_(e, t, n, r) {
   let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(i);
@@ -10167,7 +10207,7 @@ function M_(e, t, n, r) {
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function N_(e, t, n) {
+function P_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const i = e.parentType;
@@ -10202,7 +10242,7 @@ function N_(e, t, n) {
   const d = e.push("heading_close", `h${s}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = i, !0;
 }
-function L_(e, t, n) {
+function j_(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
   let s = t + 1;
   for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
@@ -10224,32 +10264,12 @@ function L_(e, t, n) {
 var ui = [
   [
     "table",
-    k_,
+    A_,
     ["paragraph", "reference"]
   ],
-  ["code", x_],
+  ["code", v_],
   [
     "fence",
-    A_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
-    v_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "hr",
     R_,
     [
       "paragraph",
@@ -10259,18 +10279,38 @@ var ui = [
     ]
   ],
   [
-    "list",
+    "blockquote",
+    E_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "hr",
     C_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "list",
+    S_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", S_],
+  ["reference", F_],
   [
     "html_block",
-    O_,
+    M_,
     [
       "paragraph",
       "reference",
@@ -10279,16 +10319,16 @@ var ui = [
   ],
   [
     "heading",
-    M_,
+    L_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", N_],
-  ["paragraph", L_]
-], zu = class {
+  ["lheading", P_],
+  ["paragraph", j_]
+], Wu = class {
   constructor() {
     K(
       this,
@@ -10297,7 +10337,7 @@ var ui = [
       */
       "ruler",
       new $r()
-    ), K(this, "State", Bu);
+    ), K(this, "State", zu);
     for (let e = 0; e < ui.length; e++) this.ruler.push(ui[e][0], ui[e][1], { alt: (ui[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10327,7 +10367,7 @@ var ui = [
     const i = new this.State(e, t, n, r);
     this.tokenize(i, i.line, i.lineMax);
   }
-}, Uu = class {
+}, Ju = class {
   constructor(e, t, n, r) {
     K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", On), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10367,7 +10407,7 @@ var ui = [
     };
   }
 };
-function P_(e) {
+function B_(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10397,25 +10437,25 @@ function P_(e) {
       return !1;
   }
 }
-function j_(e, t) {
+function $_(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !P_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !B_(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function B_(e) {
+function z_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function $_(e) {
+function U_(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function z_(e, t) {
+function W_(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const i = n - Math.min(10, e.pending.length, n);
   let s = n;
-  for (; s > i && $_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !B_(e.src.charCodeAt(s))) return !1;
+  for (; s > i && U_(e.src.charCodeAt(s - 1)); ) s--;
+  if (s === n || !z_(e.src.charCodeAt(s))) return !1;
   const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
   if (!l) return !1;
   let c = l.url;
@@ -10436,7 +10476,7 @@ function z_(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function U_(e, t) {
+function J_(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, i = e.posMax;
@@ -10457,7 +10497,7 @@ for (let e = 0; e < 256; e++) Po.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
   Po[e.charCodeAt(0)] = 1;
 });
-function W_(e, t) {
+function q_(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10486,7 +10526,7 @@ function W_(e, t) {
   }
   return e.pos = n + 1, !0;
 }
-function J_(e) {
+function H_(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10496,7 +10536,7 @@ function J_(e) {
   }
   return t;
 }
-function q_(e, t) {
+function V_(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10504,7 +10544,7 @@ function q_(e, t) {
   let s = r + 1;
   for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
   const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = J_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
+  if (e.backticksScanned || (e.backticks = H_(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
     let c = s, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10522,7 +10562,7 @@ function q_(e, t) {
   }
   return t || (e.pending += o), e.pos = s, !0;
 }
-function H_(e, t) {
+function G_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const i = e.scanDelims(e.pos, !0);
@@ -10542,7 +10582,7 @@ function H_(e, t) {
     });
   return e.pos += i.length, !0;
 }
-function Uc(e, t) {
+function Jc(e, t) {
   let n;
   const r = [], i = t.length;
   for (let s = 0; s < i; s++) {
@@ -10558,20 +10598,20 @@ function Uc(e, t) {
     o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
   }
 }
-function V_(e) {
+function K_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Uc(e, e.delimiters);
+  Jc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Uc(e, s);
+    s && Jc(e, s);
   }
 }
-var Wu = {
-  tokenize: H_,
-  postProcess: V_
+var qu = {
+  tokenize: G_,
+  postProcess: K_
 };
-function G_(e, t) {
+function Y_(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const i = e.scanDelims(e.pos, r === 42);
@@ -10588,7 +10628,7 @@ function G_(e, t) {
   }
   return e.pos += i.length, !0;
 }
-function Wc(e, t) {
+function qc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const i = t[r];
@@ -10599,20 +10639,20 @@ function Wc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
   }
 }
-function K_(e) {
+function X_(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Wc(e, e.delimiters);
+  qc(e, e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Wc(e, s);
+    s && qc(e, s);
   }
 }
-var Ju = {
-  tokenize: G_,
-  postProcess: K_
+var Hu = {
+  tokenize: Y_,
+  postProcess: X_
 };
-function Y_(e, t) {
+function Z_(e, t) {
   let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
@@ -10648,7 +10688,7 @@ function Y_(e, t) {
   }
   return e.pos = p, e.posMax = d, !0;
 }
-function X_(e, t) {
+function Q_(e, t) {
   let n, r, i, s, o, l, c, a, u = "";
   const d = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
@@ -10685,8 +10725,8 @@ function X_(e, t) {
   }
   return e.pos = s, e.posMax = m, !0;
 }
-var Z_ = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, Q_ = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function e0(e, t) {
+var e0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, t0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function n0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, i = e.posMax;
@@ -10697,7 +10737,7 @@ function e0(e, t) {
     if (o === 62) break;
   }
   const s = e.src.slice(r + 1, n);
-  if (Q_.test(s)) {
+  if (t0.test(s)) {
     const o = e.md.normalizeLink(s);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10710,7 +10750,7 @@ function e0(e, t) {
     }
     return e.pos += s.length + 2, !0;
   }
-  if (Z_.test(s)) {
+  if (e0.test(s)) {
     const o = e.md.normalizeLink(`mailto:${s}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -10725,17 +10765,17 @@ function e0(e, t) {
   }
   return !1;
 }
-function t0(e) {
+function r0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function n0(e) {
+function i0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function qu(e) {
+function Vu(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function r0(e, t) {
+function s0(e, t) {
   const n = e.src;
   let r, i;
   if (n.startsWith("<!--", t)) {
@@ -10746,48 +10786,48 @@ function r0(e, t) {
     r = t + 9, i = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, i = "?>";
-  else if (qu(n.charCodeAt(t + 2)))
+  else if (Vu(n.charCodeAt(t + 2)))
     r = t + 3, i = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const s = n.indexOf(i, r);
   return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
 }
-function i0(e, t) {
+function o0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let i;
   const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = r0(e, r);
-  else if (s === 47 || qu(s)) {
-    const o = e.src.slice(r).match($u);
+  if (s === 33 || s === 63) i = s0(e, r);
+  else if (s === 47 || Vu(s)) {
+    const o = e.src.slice(r).match(Uu);
     i = o ? r + o[0].length : -1;
   } else return !1;
   if (i < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), t0(o.content) && e.linkLevel++, n0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, i), r0(o.content) && e.linkLevel++, i0(o.content) && e.linkLevel--;
   }
   return e.pos = i, !0;
 }
-var s0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, o0 = /^&([a-z][a-z0-9]{1,31});/i;
-function l0(e, t) {
+var l0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, c0 = /^&([a-z][a-z0-9]{1,31});/i;
+function a0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(s0);
+    const i = e.src.slice(n).match(l0);
     if (i) {
       if (!t) {
         const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = Lo(s) ? Nr(s) : Nr(65533), o.markup = i[0], o.info = "entity";
+        o.content = Lo(s) ? Mr(s) : Mr(65533), o.markup = i[0], o.info = "entity";
       }
       return e.pos += i[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(o0);
+    const i = e.src.slice(n).match(c0);
     if (i) {
-      const s = xu(i[0]);
+      const s = vu(i[0]);
       if (s !== i[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -10799,7 +10839,7 @@ function l0(e, t) {
   }
   return !1;
 }
-function Jc(e) {
+function Hc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, i = -2;
@@ -10831,16 +10871,16 @@ function Jc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function c0(e) {
+function u0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Jc(e.delimiters);
+  Hc(e.delimiters);
   for (let i = 0; i < n; i++) {
     var r;
     const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Jc(s);
+    s && Hc(s);
   }
 }
-function a0(e) {
+function f0(e) {
   let t, n, r = 0;
   const i = e.tokens, s = e.tokens.length;
   for (t = n = 0; t < s; t++)
@@ -10848,24 +10888,24 @@ function a0(e) {
   t !== n && (i.length = n);
 }
 var qs = [
-  ["text", j_],
-  ["linkify", z_],
-  ["newline", U_],
-  ["escape", W_],
-  ["backticks", q_],
-  ["strikethrough", Wu.tokenize],
-  ["emphasis", Ju.tokenize],
-  ["link", Y_],
-  ["image", X_],
-  ["autolink", e0],
-  ["html_inline", i0],
-  ["entity", l0]
+  ["text", $_],
+  ["linkify", W_],
+  ["newline", J_],
+  ["escape", q_],
+  ["backticks", V_],
+  ["strikethrough", qu.tokenize],
+  ["emphasis", Hu.tokenize],
+  ["link", Z_],
+  ["image", Q_],
+  ["autolink", n0],
+  ["html_inline", o0],
+  ["entity", a0]
 ], Hs = [
-  ["balance_pairs", c0],
-  ["strikethrough", Wu.postProcess],
-  ["emphasis", Ju.postProcess],
-  ["fragments_join", a0]
-], Hu = class {
+  ["balance_pairs", u0],
+  ["strikethrough", qu.postProcess],
+  ["emphasis", Hu.postProcess],
+  ["fragments_join", f0]
+], Gu = class {
   constructor() {
     K(
       this,
@@ -10882,7 +10922,7 @@ var qs = [
       */
       "ruler2",
       new $r()
-    ), K(this, "State", Uu);
+    ), K(this, "State", Ju);
     for (let e = 0; e < qs.length; e++) this.ruler.push(qs[e][0], qs[e][1]);
     for (let e = 0; e < Hs.length; e++) this.ruler2.push(Hs[e][0], Hs[e][1]);
   }
@@ -10931,7 +10971,7 @@ var qs = [
     const s = this.ruler2.getRules(""), o = s.length;
     for (let l = 0; l < o; l++) s[l](i);
   }
-}, u0 = {
+}, d0 = {
   default: {
     options: {
       html: !1,
@@ -11030,7 +11070,7 @@ var qs = [
       }
     }
   }
-}, f0 = /^(vbscript|javascript|file|data):/, d0 = /^data:image\/(gif|png|jpeg|webp);/, qc = [
+}, h0 = /^(vbscript|javascript|file|data):/, p0 = /^data:image\/(gif|png|jpeg|webp);/, Vc = [
   "http:",
   "https:",
   "mailto:"
@@ -11053,7 +11093,7 @@ var qs = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return f0.test(t) ? d0.test(t) : !0;
+    return h0.test(t) ? p0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
@@ -11061,9 +11101,9 @@ var qs = [
   */
   normalizeLink(e) {
     const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || qc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Vc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Oc.toASCII(t.hostname);
+        t.hostname = Mc.toASCII(t.hostname);
       } catch {
       }
     return t.auth && (t.auth = Wt(t.auth)), t.hostname && (t.hostname = Wt(t.hostname)), t.pathname && (t.pathname = Wt(t.pathname)), t.search && (t.search = Wt(t.search)), t.hash && (t.hash = Wt(t.hash)), fo(t);
@@ -11073,9 +11113,9 @@ var qs = [
   */
   normalizeLinkText(e) {
     const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || qc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || Vc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Oc.toUnicode(t.hostname);
+        t.hostname = Mc.toUnicode(t.hostname);
       } catch {
       }
     return rr(fo(t), rr.defaultChars + "%");
@@ -11089,7 +11129,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new Hu()
+      new Gu()
     ), K(
       this,
       /**
@@ -11098,7 +11138,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new zu()
+      new Wu()
     ), K(
       this,
       /**
@@ -11107,7 +11147,7 @@ var qs = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new ju()
+      new $u()
     ), K(
       this,
       /**
@@ -11131,7 +11171,7 @@ var qs = [
       * ```
       */
       "renderer",
-      new Nu()
+      new Pu()
     ), K(
       this,
       /**
@@ -11140,7 +11180,7 @@ var qs = [
       * rule.
       */
       "linkify",
-      new wm()
+      new xm()
     ), K(
       this,
       /**
@@ -11148,7 +11188,7 @@ var qs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Im
+      Nm
     ), K(
       this,
       /**
@@ -11156,7 +11196,7 @@ var qs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, Gm)
+      Object.assign({}, Ym)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11194,7 +11234,7 @@ var qs = [
     let t;
     if (typeof e == "string") {
       const i = e;
-      if (t = u0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      if (t = d0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11321,15 +11361,15 @@ var qs = [
 };
 K(Ot, "Token", On);
 K(Ot, "Ruler", $r);
-K(Ot, "Renderer", Nu);
-K(Ot, "ParserCore", ju);
-K(Ot, "StateCore", Lu);
-K(Ot, "ParserBlock", zu);
-K(Ot, "StateBlock", Bu);
-K(Ot, "ParserInline", Hu);
-K(Ot, "StateInline", Uu);
-var h0 = Iu(Ot);
-const p0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, g0 = [
+K(Ot, "Renderer", Pu);
+K(Ot, "ParserCore", $u);
+K(Ot, "StateCore", ju);
+K(Ot, "ParserBlock", Wu);
+K(Ot, "StateBlock", zu);
+K(Ot, "ParserInline", Gu);
+K(Ot, "StateInline", Ju);
+var g0 = Nu(Ot);
+const m0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, _0 = [
   "a",
   "blockquote",
   "br",
@@ -11356,70 +11396,70 @@ const p0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, g0 = [
   "thead",
   "tr",
   "ul"
-], m0 = ["href", "title", "target", "rel", "start", "class"], Jr = new h0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], b0 = ["href", "title", "target", "rel", "start", "class"], Jr = new g0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Jr.disable(["image"]);
 Jr.validateLink = (e) => jo.test(String(e).trim());
-const _0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), _0(e, t, n, r, i));
-function b0(e) {
+const y0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
+Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), y0(e, t, n, r, i));
+function w0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Hc = null;
-function y0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Hc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let Gc = null;
+function k0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Gc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
     n !== null && !jo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Hc = e), e);
+  }), Gc = e), e);
 }
-function w0(e, t = $g) {
-  const n = String(e ?? "").slice(0, p0), r = y0(t);
-  if (!r) return `<p>${b0(n)}</p>`;
+function x0(e, t = Ug) {
+  const n = String(e ?? "").slice(0, m0), r = k0(t);
+  if (!r) return `<p>${w0(n)}</p>`;
   const i = Jr.render(n);
   return r.sanitize(i, {
-    ALLOWED_TAGS: g0,
-    ALLOWED_ATTR: m0,
+    ALLOWED_TAGS: _0,
+    ALLOWED_ATTR: b0,
     ALLOWED_URI_REGEXP: jo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const k0 = 300, Jn = /* @__PURE__ */ new Map();
+const A0 = 300, Jn = /* @__PURE__ */ new Map();
 function Vs(e) {
   const t = String(e ?? "");
   let n = Jn.get(t);
-  return n !== void 0 ? Jn.delete(t) : (n = w0(t), Jn.size >= k0 && Jn.delete(Jn.keys().next().value)), Jn.set(t, n), n;
+  return n !== void 0 ? Jn.delete(t) : (n = x0(t), Jn.size >= A0 && Jn.delete(Jn.keys().next().value)), Jn.set(t, n), n;
 }
-const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = { "data-test": "run-status" }, R0 = { class: "cd-hint" }, E0 = ["value"], C0 = {
+const v0 = ["data-prompt", "data-status"], R0 = { class: "cd-run-head" }, E0 = { "data-test": "run-status" }, C0 = { class: "cd-hint" }, D0 = ["value"], S0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, D0 = {
+}, T0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, S0 = {
+}, F0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, T0 = ["data-node", "onClick"], F0 = { class: "cd-err" }, I0 = {
+}, I0 = ["data-node", "onClick"], O0 = { class: "cd-err" }, N0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, O0 = ["src", "alt", "title", "onClick"], Vc = {
+}, M0 = ["src", "alt", "title", "onClick"], Kc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Gl(s.id, o.nodeId, o.index, Rp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Gl(s.id, o.nodeId, o.index));
+    const t = e, n = (s, o) => t.ctl.url(Gl(s.id, o.nodeId, o.index, Cp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Gl(s.id, o.nodeId, o.index));
     return (s, o) => (J(), q("div", {
       class: nt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      Y("div", A0, [
+      Y("div", R0, [
         o[0] || (o[0] = Y("span", { class: "cd-who" }, "run", -1)),
-        Y("b", v0, oe(e.run.status), 1),
-        Y("span", R0, [
+        Y("b", E0, oe(e.run.status), 1),
+        Y("span", C0, [
           he(oe(e.run.short), 1),
           e.run.queuedBy ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(e.run.queuedBy), 1)
@@ -11436,8 +11476,8 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, E0)) : (J(), q("progress", C0)),
-        Y("div", D0, [
+        }, null, 8, D0)) : (J(), q("progress", S0)),
+        Y("div", T0, [
           e.run.status === "queued" ? (J(), q(se, { key: 0 }, [
             o[1] || (o[1] = he("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (J(), q(se, { key: 0 }, [
@@ -11456,7 +11496,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", S0, oe(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (J(), q("div", F0, oe(e.run.reason), 1)) : pe("", !0),
       (J(!0), q(se, null, qe(e.run.errors, (l, c) => (J(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11474,10 +11514,10 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           l.input ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, T0)) : pe("", !0),
-        Y("span", F0, oe((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, I0)) : pe("", !0),
+        Y("span", O0, oe((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (J(), q("div", I0, [
+      e.run.outputs.length ? (J(), q("div", N0, [
         (J(!0), q(se, null, qe(e.run.outputs, (l) => (J(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11486,71 +11526,71 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(i(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, O0))), 128))
+        }, null, 8, M0))), 128))
       ])) : pe("", !0)
-    ], 10, x0));
+    ], 10, v0));
   }
-}, M0 = { class: "cd-bar" }, N0 = ["title"], L0 = ["value", "disabled"], P0 = ["value"], j0 = ["disabled"], B0 = ["title"], $0 = ["disabled"], z0 = {
+}, L0 = { class: "cd-bar" }, P0 = ["title"], j0 = ["value", "disabled"], B0 = ["value"], $0 = ["disabled"], z0 = ["title"], U0 = ["disabled"], W0 = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, U0 = {
+}, J0 = {
   key: 0,
   class: "cd-hint"
-}, W0 = ["onClick", "data-session"], J0 = { class: "cd-hint" }, q0 = { key: 0 }, H0 = {
+}, q0 = ["onClick", "data-session"], H0 = { class: "cd-hint" }, V0 = { key: 0 }, G0 = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, V0 = ["value"], G0 = { class: "cd-wide" }, K0 = { class: "cd-wide" }, Y0 = { class: "cd-hint" }, X0 = { class: "cd-row" }, Z0 = ["disabled"], Q0 = {
+}, K0 = ["value"], Y0 = { class: "cd-wide" }, X0 = { class: "cd-wide" }, Z0 = { class: "cd-hint" }, Q0 = { class: "cd-row" }, eb = ["disabled"], tb = {
   class: "cd-skills",
   "data-test": "skills"
-}, eb = ["title"], tb = ["checked", "onChange", "data-skill"], nb = {
+}, nb = ["title"], rb = ["checked", "onChange", "data-skill"], ib = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, rb = { class: "cd-main" }, ib = {
+}, sb = { class: "cd-main" }, ob = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, sb = { "data-test": "summary" }, ob = ["innerHTML"], lb = { class: "cd-user" }, cb = ["data-skill"], ab = { class: "cd-skill" }, ub = ["innerHTML"], fb = {
+}, lb = { "data-test": "summary" }, cb = ["innerHTML"], ab = { class: "cd-user" }, ub = ["data-skill"], fb = { class: "cd-skill" }, db = ["innerHTML"], hb = {
   key: 0,
   class: "cd-atts",
   "data-test": "attachments"
-}, db = ["src", "alt", "title", "onClick"], hb = ["href", "title"], pb = {
+}, pb = ["src", "alt", "title", "onClick"], gb = ["href", "title"], mb = {
   key: 1,
   class: "cd-hint",
   "data-test": "waiting"
-}, gb = {
+}, _b = {
   key: 2,
   class: "cd-err"
-}, mb = ["data-skill"], _b = { class: "cd-skill" }, bb = {
+}, bb = ["data-skill"], yb = { class: "cd-skill" }, wb = {
   key: 0,
   class: "cd-typing"
-}, yb = ["innerHTML"], wb = {
+}, kb = ["innerHTML"], xb = {
   key: 0,
   class: "cd-err"
-}, kb = {
+}, Ab = {
   key: 1,
   class: "cd-empty"
-}, xb = {
+}, vb = {
   key: 0,
   class: "cd-hint"
-}, Ab = ["src"], vb = ["href"], Rb = {
+}, Rb = ["src"], Eb = ["href"], Cb = {
   key: 2,
   class: "cd-notice",
   "data-test": "notice"
-}, Eb = {
+}, Db = {
   key: 3,
   class: "cd-chips",
   "data-test": "chips"
-}, Cb = ["title", "data-state"], Db = ["src"], Sb = ["onClick"], Tb = { class: "cd-input" }, Fb = ["disabled"], Ib = ["accept"], Ob = ["disabled"], Mb = ["disabled"], Nb = {
+}, Sb = ["title", "data-state"], Tb = ["src"], Fb = ["onClick"], Ib = { class: "cd-input" }, Ob = ["disabled"], Nb = ["accept"], Mb = ["disabled"], Lb = ["disabled"], Pb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, r = t.ctl.ui, i = tt(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = tt(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = tt(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = tt(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = tt(() => r.connected && !r.outage && n.status === "working"), a = tt(() => r.form.skills), u = tt(() => !!n.config?.api_key_set), d = tt(() => {
       const j = [...r.sessions];
       return r.form.session_id && !j.some((C) => C.id === r.form.session_id) && j.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), j;
-    }), m = tt(() => Mp(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), p = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
+    }), m = tt(() => Lp(n)), g = tt(() => m.value ? n.turns.filter((j) => !j.pending && j.id <= m.value.coversTo) : []), p = tt(() => m.value ? n.turns.filter((j) => j.pending || j.id > m.value.coversTo) : n.turns);
     function x(j) {
       return String(j).split(/(\[[^\]]*\])/).filter((C) => C).map((C) => C.startsWith("[") && C.endsWith("]") ? { mark: !0, text: C.slice(1, -1) } : { mark: !1, text: C });
     }
@@ -11559,7 +11599,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
     }
     const D = tt(() => {
       const j = {};
-      for (const [C, R] of Object.entries(Ip(n))) j[C] = R.map((H) => Op(H, (Ke) => t.ctl.titleOf(Ke)));
+      for (const [C, R] of Object.entries(Np(n))) j[C] = R.map((H) => Mp(H, (Ke) => t.ctl.titleOf(Ke)));
       return j;
     }), k = (j) => D.value[j] ?? [];
     function w(j) {
@@ -11614,11 +11654,11 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
       }, ["prevent", "stop"])),
       onDrop: Hn(ke, ["prevent", "stop"])
     }, [
-      Y("div", M0, [
+      Y("div", L0, [
         Y("span", {
           class: nt(["cd-dot", s.value]),
           title: o.value
-        }, null, 10, N0),
+        }, null, 10, P0),
         Y("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -11633,9 +11673,9 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           (J(!0), q(se, null, qe(d.value, (R) => (J(), q("option", {
             key: R.id,
             value: R.id
-          }, oe(R.title), 9, P0))), 128)),
+          }, oe(R.title), 9, B0))), 128)),
           C[22] || (C[22] = Y("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, L0),
+        ], 40, j0),
         bn(Y("input", {
           class: "cd-search",
           "onUpdate:modelValue": C[0] || (C[0] = (R) => G(r).searchQuery = R),
@@ -11645,7 +11685,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           onKeydown: v,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, j0), [
+        }, null, 40, $0), [
           [Un, G(r).searchQuery]
         ]),
         Y("span", {
@@ -11657,14 +11697,14 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           G(n).queuedTurns ? (J(), q(se, { key: 0 }, [
             he(" · " + oe(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, B0),
+        ], 10, z0),
         Y("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: C[1] || (C[1] = (R) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, $0),
+        }, "■", 8, U0),
         Y("button", {
           class: nt(["cd-btn", { "cd-on": G(r).showSettings }]),
           onClick: C[2] || (C[2] = (R) => G(r).showSettings = !G(r).showSettings),
@@ -11678,8 +11718,8 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (J(), q("div", z0, [
-        G(r).searchHits.length ? pe("", !0) : (J(), q("div", U0, "nothing found")),
+      G(r).searchHits ? (J(), q("div", W0, [
+        G(r).searchHits.length ? pe("", !0) : (J(), q("div", J0, "nothing found")),
         (J(!0), q(se, null, qe(G(r).searchHits, (R) => (J(), q("button", {
           key: R.key,
           class: "cd-hit",
@@ -11688,16 +11728,16 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
         }, [
           Y("b", null, oe(R.title), 1),
           C[23] || (C[23] = he()),
-          Y("span", J0, oe(R.kind), 1),
+          Y("span", H0, oe(R.kind), 1),
           C[24] || (C[24] = Y("br", null, null, -1)),
           (J(!0), q(se, null, qe(x(R.snippet), (H, Ke) => (J(), q(se, { key: Ke }, [
-            H.mark ? (J(), q("mark", q0, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
+            H.mark ? (J(), q("mark", V0, oe(H.text), 1)) : (J(), q(se, { key: 1 }, [
               he(oe(H.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, W0))), 128))
+        ], 8, q0))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (J(), q("div", H0, [
+      G(r).showSettings ? (J(), q("div", G0, [
         Y("label", null, [
           C[25] || (C[25] = he("Provider ", -1)),
           bn(Y("select", {
@@ -11705,12 +11745,12 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             onChange: C[5] || (C[5] = (R) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (J(!0), q(se, null, qe(G(Wp), (R) => (J(), q("option", {
+            (J(!0), q(se, null, qe(G(qp), (R) => (J(), q("option", {
               key: R,
               value: R
-            }, oe(R), 9, V0))), 128))
+            }, oe(R), 9, K0))), 128))
           ], 544), [
-            [Rh, G(r).form.provider]
+            [Ch, G(r).form.provider]
           ])
         ]),
         Y("label", null, [
@@ -11735,7 +11775,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             [Un, G(r).form.base_url]
           ])
         ]),
-        Y("label", G0, [
+        Y("label", Y0, [
           C[28] || (C[28] = he("System prompt ", -1)),
           bn(Y("textarea", {
             "onUpdate:modelValue": C[10] || (C[10] = (R) => G(r).form.system_prompt = R),
@@ -11746,10 +11786,10 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             [Un, G(r).form.system_prompt]
           ])
         ]),
-        Y("label", K0, [
+        Y("label", X0, [
           C[29] || (C[29] = he("API key ", -1)),
-          Y("span", Y0, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          Y("span", X0, [
+          Y("span", Z0, oe(u.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          Y("span", Q0, [
             bn(Y("input", {
               "onUpdate:modelValue": C[12] || (C[12] = (R) => G(r).apiKey = R),
               type: "password",
@@ -11764,11 +11804,11 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
               onClick: C[13] || (C[13] = (R) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, Z0)
+            }, "set", 8, eb)
           ])
         ])
       ])) : pe("", !0),
-      Y("div", Q0, [
+      Y("div", tb, [
         (J(!0), q(se, null, qe(G(r).skills, (R) => (J(), q("label", {
           key: R.name,
           class: nt(["cd-chip", { "cd-on": a.value.includes(R.name) }]),
@@ -11779,37 +11819,37 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             checked: a.value.includes(R.name),
             onChange: (H) => e.ctl.toggleSkill(R.name, H.target.checked),
             "data-skill": R.name
-          }, null, 40, tb),
+          }, null, 40, rb),
           he(" " + oe(R.name), 1)
-        ], 10, eb))), 128)),
-        G(r).skills.length ? pe("", !0) : (J(), q("span", nb, [
+        ], 10, nb))), 128)),
+        G(r).skills.length ? pe("", !0) : (J(), q("span", ib, [
           he(oe(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (J(), q(se, { key: 0 }, [
             he(" (" + oe(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      Y("div", rb, [
+      Y("div", sb, [
         Y("div", {
           ref_key: "chat",
           ref: F,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          m.value ? (J(), q("details", ib, [
-            Y("summary", sb, [
+          m.value ? (J(), q("details", ob, [
+            Y("summary", lb, [
               C[30] || (C[30] = Y("b", null, "Summary", -1)),
               he(" of " + oe(g.value.length) + " earlier turn" + oe(g.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               Y("div", {
                 class: "cd-text cd-md",
                 innerHTML: G(Vs)(m.value.content)
-              }, null, 8, ob)
+              }, null, 8, cb)
             ]),
             (J(!0), q(se, null, qe(g.value, (R) => (J(), q("div", {
               key: R.id,
               class: "cd-turn cd-old"
             }, [
-              Y("div", lb, [
+              Y("div", ab, [
                 C[31] || (C[31] = Y("span", { class: "cd-who" }, "you", -1)),
                 he(oe(R.content), 1)
               ]),
@@ -11822,12 +11862,12 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                   class: nt(["cd-reply", "cd-" + H.state]),
                   "data-skill": H.skill
                 }, [
-                  Y("div", ab, oe(H.skill), 1),
+                  Y("div", fb, oe(H.skill), 1),
                   Y("div", {
                     class: "cd-text cd-md",
                     innerHTML: G(Vs)(H.content)
-                  }, null, 8, ub)
-                ], 10, cb))), 128))
+                  }, null, 8, db)
+                ], 10, ub))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
@@ -11840,7 +11880,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             }, [
               C[32] || (C[32] = Y("span", { class: "cd-who" }, "you", -1)),
               he(oe(R.content) + " ", 1),
-              R.attachments?.length ? (J(), q("span", fb, [
+              R.attachments?.length ? (J(), q("span", hb, [
                 (J(!0), q(se, null, qe(R.attachments, (H) => (J(), q(se, {
                   key: H.sha256
                 }, [
@@ -11852,7 +11892,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                     title: H.name + (H.width ? ` · ${H.width}×${H.height}` : ""),
                     onClick: (Ke) => e.ctl.showImage(e.ctl.attachmentUrl(H.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, db)) : (J(), q("a", {
+                  }, null, 8, pb)) : (J(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(H.sha256),
@@ -11860,11 +11900,11 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                     rel: "noopener",
                     title: H.mime,
                     "data-test": "attachment"
-                  }, oe(H.name || H.mime), 9, hb))
+                  }, oe(H.name || H.mime), 9, gb))
                 ], 64))), 128))
               ])) : pe("", !0),
-              R.state === "waiting" ? (J(), q("span", pb, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              R.error ? (J(), q("span", gb, " — " + oe(R.error), 1)) : pe("", !0)
+              R.state === "waiting" ? (J(), q("span", mb, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              R.error ? (J(), q("span", _b, " — " + oe(R.error), 1)) : pe("", !0)
             ], 2),
             Y("div", {
               class: "cd-replies",
@@ -11875,30 +11915,30 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
                 class: nt(["cd-reply", "cd-" + H.state]),
                 "data-skill": H.skill
               }, [
-                Y("div", _b, [
+                Y("div", yb, [
                   he(oe(H.skill), 1),
-                  H.state === "streaming" ? (J(), q("span", bb, "…")) : pe("", !0)
+                  H.state === "streaming" ? (J(), q("span", wb, "…")) : pe("", !0)
                 ]),
                 Y("div", {
                   class: "cd-text cd-md",
                   innerHTML: G(Vs)(H.content)
-                }, null, 8, yb),
-                H.error ? (J(), q("div", wb, oe(H.error), 1)) : pe("", !0)
-              ], 10, mb))), 128))
+                }, null, 8, kb),
+                H.error ? (J(), q("div", xb, oe(H.error), 1)) : pe("", !0)
+              ], 10, bb))), 128))
             ], 4),
-            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), di(Vc, {
+            (J(!0), q(se, null, qe(k(R.id), (H) => (J(), di(Kc, {
               key: H.id,
               run: H,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (J(!0), q(se, null, qe(k(0), (R) => (J(), di(Vc, {
+          (J(!0), q(se, null, qe(k(0), (R) => (J(), di(Kc, {
             key: R.id,
             run: R,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (J(), q("div", kb, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (J(), q("div", Ab, oe(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (J(), q("div", {
           key: 0,
@@ -11918,10 +11958,10 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             ], 64)) : pe("", !0),
             he(": " + oe(R.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (J(), q("div", xb, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (J(), q("div", vb, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (J(), di(_d, { to: "body" }, [
+      (J(), di(yd, { to: "body" }, [
         G(r).image ? (J(), q("div", {
           key: 0,
           ref_key: "overlay",
@@ -11935,18 +11975,18 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           Y("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Ab),
+          }, null, 8, Rb),
           Y("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: C[14] || (C[14] = Hn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, vb)
+          }, "open in a new tab", 8, Eb)
         ], 544)) : pe("", !0)
       ])),
-      l.value ? (J(), q("div", Rb, oe(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (J(), q("div", Eb, [
+      l.value ? (J(), q("div", Cb, oe(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (J(), q("div", Db, [
         (J(!0), q(se, null, qe(G(r).attachments, (R) => (J(), q("span", {
           key: R.key,
           class: nt(["cd-chip cd-att", "cd-att-" + R.state]),
@@ -11958,7 +11998,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             class: "cd-chip-thumb",
             src: R.preview,
             alt: ""
-          }, null, 8, Db)) : pe("", !0),
+          }, null, 8, Tb)) : pe("", !0),
           he(" " + oe(R.name), 1),
           R.state === "uploading" ? (J(), q(se, { key: 1 }, [
             he(" …")
@@ -11970,17 +12010,17 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
             class: "cd-x",
             onClick: (H) => e.ctl.removeAttachment(R.key),
             title: "Remove"
-          }, "×", 8, Sb)
-        ], 10, Cb))), 128))
+          }, "×", 8, Fb)
+        ], 10, Sb))), 128))
       ])) : pe("", !0),
-      Y("div", Tb, [
+      Y("div", Ib, [
         Y("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
           onClick: C[15] || (C[15] = (R) => ae.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, Fb),
+        }, "+", 8, Ob),
         Y("input", {
           ref_key: "picker",
           ref: ae,
@@ -11990,7 +12030,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           style: { display: "none" },
           onChange: ye,
           "data-test": "file"
-        }, null, 40, Ib),
+        }, null, 40, Nb),
         bn(Y("textarea", {
           "onUpdate:modelValue": C[16] || (C[16] = (R) => G(r).draft = R),
           rows: "2",
@@ -11999,7 +12039,7 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           onKeydown: Q,
           onPaste: lt,
           "data-test": "input"
-        }, null, 40, Ob), [
+        }, null, 40, Mb), [
           [Un, G(r).draft]
         ]),
         Y("button", {
@@ -12007,29 +12047,29 @@ const x0 = ["data-prompt", "data-status"], A0 = { class: "cd-run-head" }, v0 = {
           disabled: !Ce.value,
           onClick: C[17] || (C[17] = (R) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Mb)
+        }, "send", 8, Lb)
       ])
     ], 32));
   }
-}, Lb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", Pb = "comfyd.canvas", jb = 1500;
-function Gc() {
+}, jb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}", Bb = "comfyd.canvas", $b = 1500;
+function Yc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
 function go(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Bb(e) {
-  const t = Gc();
+function zb(e) {
+  const t = Yc();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = Gc();
-    (i || ++n > jb) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const i = Yc();
+    (i || ++n > $b) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function $b({ app: e, api: t }, n) {
-  const r = new Bh({
+function Ub({ app: e, api: t }, n) {
+  const r = new zh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12042,28 +12082,28 @@ function $b({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new xp({
+  }), i = new vp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: kp(window.sessionStorage),
+    tabId: Ap(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
     log: go,
-    isPanelNode: lc
+    isPanelNode: ac
   }), s = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Fh,
+    createApp: Oh,
     reactive: Ao,
-    component: Nb,
-    css: Lb,
+    component: Pb,
+    css: jb,
     document,
     log: go,
     // Runs and their outputs come through the package's routes on
@@ -12088,7 +12128,7 @@ function $b({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
   };
   e.registerExtension({
-    name: Pb,
+    name: Bb,
     setup: l,
     afterConfigureGraph() {
       i.graphChanged();
@@ -12097,8 +12137,8 @@ function $b({ app: e, api: t }, n) {
       a?.name === ao && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      lc(c) && ng(c, s);
+      ac(c) && ig(c, s);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-Bb($b);
+zb(Ub);

@@ -89,6 +89,11 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.equal(r.isError, true);
     assert.equal(r.data.ok, false);
     assert.equal(r.data.errors[0].code, "STALE_REVISION");
+    // The sampler did not exist at r0: the conflict is its creation.
+    const c = r.data.errors[1].conflicts[0];
+    assert.equal(c.change, "create_node");
+    assert.equal(Number(c.node_id), Number(built.refs.sampler));
+    assert.equal(c.origin, "agent");
     assert.match(r.data.hint, /get_graph/);
   });
 
@@ -99,19 +104,36 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     });
     assert.equal(ok.isError, false, ok.text);
     assert.equal(ed.widgetsOf(Number(built.refs.sampler)).steps, 30);
-    // The user edits the canvas: the next patch on the old view is refused.
+    // The user edits the canvas: a patch on the old view that touches
+    // something else is rebased; one on the same widget is refused with
+    // the conflict (the user's revision and the value now).
     await ed.userEdit((g) => {
       g.getNodeById(Number(built.refs.sampler)).widgets.find((w) => w.name === "cfg").value = 7;
     });
-    const stale = await call(client, "apply_patch", {
+    const rebased = await call(client, "apply_patch", {
       canvas_id: CANVAS, commands: [{ type: "set_widget", node_id: built.refs.sampler, name: "steps", value: 31 }],
+    });
+    assert.equal(rebased.isError, false, rebased.text);
+    assert.equal(rebased.data.rebased, true);
+    assert.equal(rebased.data.rebased_from, ok.data.revision);
+    assert.equal(ed.widgetsOf(Number(built.refs.sampler)).steps, 31);
+    await ed.userEdit((g) => {
+      g.getNodeById(Number(built.refs.sampler)).widgets.find((w) => w.name === "cfg").value = 6;
+    });
+    const stale = await call(client, "apply_patch", {
+      canvas_id: CANVAS, commands: [{ type: "set_widget", node_id: built.refs.sampler, name: "cfg", value: 5 }],
     });
     assert.equal(stale.isError, true, stale.text);
     assert.equal(stale.data.errors[0].code, "STALE_REVISION");
+    const c = stale.data.errors[1].conflicts[0];
+    assert.equal(c.origin, "user");
+    assert.equal(c.widget, "cfg");
+    assert.equal(c.current_value, 6);
+    assert.equal(ed.widgetsOf(Number(built.refs.sampler)).cfg, 6);
     // After reading the graph again it applies.
     await call(client, "get_graph", { canvas_id: CANVAS });
     const again = await call(client, "apply_patch", {
-      canvas_id: CANVAS, commands: [{ type: "set_widget", node_id: built.refs.sampler, name: "steps", value: 31 }],
+      canvas_id: CANVAS, commands: [{ type: "set_widget", node_id: built.refs.sampler, name: "cfg", value: 5 }],
     });
     assert.equal(again.isError, false, again.text);
     built.revision = again.data.revision;

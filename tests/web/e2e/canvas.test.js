@@ -91,6 +91,48 @@ describe("the canvas executor in the stock frontend", () => {
     await until(async () => (await graphOf(page)).nodes.length === 7, "the patch to be redone");
   });
 
+  it("two callers on one base revision: the rebased patch is one undo step of its own", async () => {
+    await batch([{ type: "clear_graph" }]);
+    const built = await batch(txt2imgCommands());
+    expect(built.body.ok).toBe(true);
+    const { sampler, pos, latent } = built.body.refs;
+    const base = await revisionOf(await canvasIdOf(page));
+    const patches = {
+      steps: [
+        { type: "set_widget", node_id: sampler, name: "steps", value: 33 },
+        { type: "move_node", node_id: sampler, x: 900, y: 220 },
+      ],
+      text: [
+        { type: "set_widget", node_id: pos, name: "text", value: "a red fox" },
+        { type: "move_node", node_id: latent, x: 40, y: 520 },
+      ],
+    };
+    const [a, b] = await Promise.all([batch(patches.steps, { base_revision: base }), batch(patches.text, { base_revision: base })]);
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    expect(b.status, JSON.stringify(b.body)).toBe(200);
+    expect([a.body.rebased, b.body.rebased].sort()).toEqual([false, true]);
+    const rebased = a.body.rebased ? "steps" : "text";
+    expect(Number((a.body.rebased ? a.body : b.body).rebased_from)).toBe(base);
+    const state = async () => {
+      const wf = await graphOf(page);
+      return {
+        steps: wf.nodes.find((n) => n.id === sampler).widgets_values[2],
+        text: wf.nodes.find((n) => n.id === pos).widgets_values[0],
+      };
+    };
+    expect(await state()).toEqual({ steps: 33, text: "a red fox" });
+    // The rebased patch came last: one Ctrl+Z takes back all of it and
+    // nothing of the other; a second one takes back the other.
+    await page.mouse.click(700, 860);
+    await page.keyboard.press("Control+z");
+    const before = { steps: 20, text: "beautiful scenery nature glass bottle landscape, purple galaxy bottle" };
+    const afterOne = rebased === "steps" ? { steps: before.steps, text: "a red fox" } : { steps: 33, text: before.text };
+    const is = (want) => async () => JSON.stringify(await state()) === JSON.stringify(want) || null;
+    await until(is(afterOne), "the rebased patch to be undone");
+    await page.keyboard.press("Control+z");
+    await until(is(before), "the first patch to be undone");
+  });
+
   it("reports the user's own edit: the revision goes up and the core's diff shows it", async () => {
     await batch([{ type: "clear_graph" }]);
     const r = await batch(txt2imgCommands());

@@ -308,6 +308,100 @@ describe("panel controller", () => {
     expect(s.ofType("join").at(-1).data).toEqual({ session_id: "s1", last_seq: 0 });
   });
 
+  it("sends settings and messages made while a session is being created to the new session", async () => {
+    const env = setup({ session_id: "s0" });
+    const s = await opened(env);
+    env.ctl.ui.skills = [{ name: "a" }, { name: "b" }];
+    const p = env.ctl.createSession("new");
+    await flush();
+    // The user picks a provider and a skill, and sends, before the core answers.
+    env.ctl.ui.form.provider = "openai";
+    env.ctl.ui.form.model = "m2";
+    env.ctl.saveConfig();
+    env.ctl.toggleSkill("b", true);
+    env.ctl.ui.draft = "hello";
+    env.ctl.send();
+    await flush();
+    expect(s.ofType("configure")).toEqual([]);
+    expect(s.ofType("update_skills")).toEqual([]);
+    expect(s.ofType("user_message")).toEqual([]);
+    answer(s, "create", { session: { id: "s1" } });
+    await flush();
+    answer(s, "list", { sessions: [] });
+    await p;
+    await flush();
+    expect(s.ofType("configure").at(-1).data).toMatchObject({ session_id: "s1", provider: "openai", model: "m2" });
+    answer(s, "configure", {});
+    await flush();
+    expect(s.ofType("update_skills").at(-1).data).toEqual({ session_id: "s1", skills: ["b"] });
+    answer(s, "update_skills", {});
+    await flush();
+    expect(s.ofType("user_message").at(-1).data).toMatchObject({ session_id: "s1", content: "hello" });
+  });
+
+  it("sends settings changes one at a time, each with the form as it is then", async () => {
+    const env = setup({ session_id: "s1" });
+    const s = await opened(env);
+    // Three quick edits: the bridge may apply requests in flight together
+    // in any order, so the second waits for the first's answer and carries
+    // every edit made meanwhile.
+    env.ctl.ui.form.provider = "openai";
+    env.ctl.saveConfig();
+    await flush();
+    env.ctl.ui.form.model = "m";
+    env.ctl.saveConfig();
+    env.ctl.ui.form.base_url = "http://127.0.0.1:9/v1";
+    env.ctl.saveConfig();
+    await flush();
+    expect(s.ofType("configure").map((m) => [m.data.provider, m.data.model])).toEqual([["openai", ""]]);
+    answer(s, "configure", {});
+    await flush();
+    expect(s.ofType("configure")).toHaveLength(2);
+    expect(s.ofType("configure").at(-1).data).toMatchObject({ provider: "openai", model: "m", base_url: "http://127.0.0.1:9/v1" });
+  });
+
+  it("keeps a field the user is editing when the core echoes an older configure", async () => {
+    const env = setup({ session_id: "s1" });
+    const s = await opened(env);
+    s.receive(sync(1));
+    await flush();
+    env.ctl.ui.form.model = "m";
+    env.ctl.saveConfig();
+    await flush();
+    // The user types a URL (not saved yet: no change event) while the
+    // model's configure is answered with the session as it is then.
+    env.ctl.ui.form.base_url = "http://127.0.0.1:9/v1";
+    s.receive(ev("config_updated", 2, { config: { provider: "echo", model: "m", base_url: "", active_skills: ["a", "b"] } }));
+    answer(s, "configure", {});
+    await flush();
+    expect(env.ctl.ui.form.base_url).toBe("http://127.0.0.1:9/v1");
+    env.ctl.saveConfig();
+    await flush();
+    expect(s.ofType("configure").at(-1).data).toMatchObject({ model: "m", base_url: "http://127.0.0.1:9/v1" });
+    // Another tab's change of a field not being edited still shows.
+    s.receive(ev("config_updated", 3, { config: { provider: "echo", model: "m", base_url: "http://127.0.0.1:9/v1", system_prompt: "be brief", active_skills: ["a", "b"] } }));
+    await flush();
+    expect(env.ctl.ui.form.system_prompt).toBe("be brief");
+  });
+
+  it("keeps settings typed while a session is being created over the new session's first snapshot", async () => {
+    const env = setup({ session_id: "s0" });
+    const s = await opened(env);
+    const p = env.ctl.createSession("new");
+    await flush();
+    env.ctl.ui.form.provider = "openai";
+    env.ctl.saveConfig();
+    answer(s, "create", { session: { id: "s1" } });
+    await flush();
+    // The new session's snapshot: the config it was created with.
+    s.receive({ event: "sync_state", seq: 1, data: { session_id: "s1", session: { id: "s1", title: "t", status: "idle", config: { provider: "echo", active_skills: [] } }, history: [], partials: [], status: "idle" } });
+    answer(s, "list", { sessions: [] });
+    await p;
+    await flush();
+    expect(env.ctl.ui.form.provider).toBe("openai");
+    expect(s.ofType("configure").at(-1).data).toMatchObject({ session_id: "s1", provider: "openai" });
+  });
+
   it("saves config and skills into the widgets and the core", async () => {
     const env = setup({ session_id: "s1" });
     const s = await opened(env);
@@ -316,12 +410,16 @@ describe("panel controller", () => {
     env.ctl.toggleSkill("a", true);
     await flush();
     expect(env.saved.skills).toBe("a,c");
+    answer(s, "update_skills", {});
+    await flush();
     expect(s.ofType("update_skills").at(-1).data).toEqual({ session_id: "s1", skills: ["a", "c"] });
+    answer(s, "update_skills", {});
     env.ctl.ui.form.model = "llama3";
     env.ctl.saveConfig();
     await flush();
     expect(env.saved.model).toBe("llama3");
     expect(s.ofType("configure").at(-1).data).toMatchObject({ session_id: "s1", model: "llama3", provider: "echo" });
+    answer(s, "configure", {});
     env.ctl.ui.apiKey = "sk-2";
     env.ctl.setApiKey();
     await flush();

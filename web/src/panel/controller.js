@@ -62,6 +62,22 @@ function clientMessageId() {
   return `panel-${rnd}-${counter}`;
 }
 
+/** The form's view of a session config (the core's or one sent). */
+function configOf(c) {
+  const out = {
+    provider: String(c.provider || "echo"),
+    model: String(c.model ?? ""),
+    base_url: String(c.base_url ?? ""),
+    system_prompt: String(c.system_prompt ?? ""),
+  };
+  if (Array.isArray(c.active_skills)) out.skills = c.active_skills.map(String);
+  return out;
+}
+
+function sameValue(a, b) {
+  return Array.isArray(a) || Array.isArray(b) ? JSON.stringify(a) === JSON.stringify(b) : a === b;
+}
+
 export class PanelController {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
@@ -72,6 +88,8 @@ export class PanelController {
    */
   constructor(deps) {
     this.d = deps;
+    this.creatingSession = null; // the pending createSession(), or null
+    this.settingsQueue = Promise.resolve(); // settings changes, one at a time (settingsStep)
     const reactive = deps.reactive ?? ((x) => x);
     this.state = reactive(createState());
     this.ui = reactive({
@@ -190,21 +208,24 @@ export class PanelController {
   }
 
   onChange() {
-    // The core's configuration wins over the form for what it knows.
+    // The core's configuration wins over the form for what it knows, except
+    // for a field the user changed since the core last said it: that change
+    // is on its way (saveConfig, toggleSkill) and an echo of an older
+    // configure must not undo it (a URL typed while the model's configure
+    // was answered was lost that way).
     const c = this.state.config;
     if (!c) return;
+    const core = configOf(c);
+    const prev = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null;
     const f = this.ui.form;
-    const set = (k, v) => {
-      if (v !== undefined && f[k] !== v) {
+    for (const [k, v] of Object.entries(core)) {
+      const edited = prev && !sameValue(f[k], prev[k]);
+      if (!edited && !sameValue(f[k], v)) {
         f[k] = v;
         this.d.writeConfig(k, k === "skills" ? v.join(",") : v);
       }
-    };
-    set("provider", c.provider || "echo");
-    set("model", c.model ?? "");
-    set("base_url", c.base_url ?? "");
-    set("system_prompt", c.system_prompt ?? "");
-    if (Array.isArray(c.active_skills)) set("skills", c.active_skills.map(String));
+    }
+    this.coreConfig = { sid: this.state.sessionId, values: core };
   }
 
   async refreshSkills() {
@@ -247,7 +268,24 @@ export class PanelController {
     };
   }
 
-  async createSession(title = "") {
+  /** Creates a session and selects it. Settings changed while the core is
+   * creating it wait for it (creating() below), or they would go to the
+   * session shown before, and the new one would keep the old settings. */
+  createSession(title = "") {
+    if (!this.creatingSession) {
+      this.creatingSession = this.createSessionNow(title).finally(() => {
+        this.creatingSession = null;
+      });
+    }
+    return this.creatingSession;
+  }
+
+  /** Resolves once no session is being created (never rejects). */
+  async creating() {
+    if (this.creatingSession) await this.creatingSession;
+  }
+
+  async createSessionNow(title) {
     this.ui.busy = true;
     try {
       const data = {
@@ -259,6 +297,9 @@ export class PanelController {
       this.ui.apiKey = "";
       const id = r.session?.id;
       if (!id) throw new Error("the core answered without a session id");
+      // What the session starts with: edits made while it was being
+      // created differ from it and are kept (onChange), then sent.
+      this.coreConfig = { sid: String(id), values: configOf(data.config) };
       this.selectSession(String(id));
       await this.refreshSessions();
     } catch (e) {
@@ -302,36 +343,53 @@ export class PanelController {
     this.client.join(id);
   }
 
+  /** Runs a settings change after the ones before it and after a pending
+   * session creation. The bridge may apply requests that are in flight
+   * together in any order, so one at a time, each reading the form when it
+   * goes out: an older value never wins over a newer one, and a change made
+   * while a session is being created reaches the new session. */
+  settingsStep(fn) {
+    const run = this.settingsQueue.then(async () => {
+      await this.creating();
+      return fn();
+    });
+    this.settingsQueue = run.catch(() => {});
+    return run;
+  }
+
   /** Saves provider, model, base URL and system prompt (workflow + core). */
-  async saveConfig() {
-    const fields = this.configFields();
-    for (const [k, v] of Object.entries(fields)) this.d.writeConfig(k, v);
-    if (!this.ui.form.session_id) return;
-    try {
-      await this.client.request("configure", { session_id: this.ui.form.session_id, ...fields });
-      this.ui.notice = "";
-    } catch (e) {
-      this.ui.notice = `configure: ${e.message}`;
-    }
+  saveConfig() {
+    for (const [k, v] of Object.entries(this.configFields())) this.d.writeConfig(k, v);
+    return this.settingsStep(async () => {
+      if (!this.ui.form.session_id) return;
+      try {
+        await this.client.request("configure", { session_id: this.ui.form.session_id, ...this.configFields() });
+        this.ui.notice = "";
+      } catch (e) {
+        this.ui.notice = `configure: ${e.message}`;
+      }
+    });
   }
 
   /** Sends the API key to the core and forgets it. */
-  async setApiKey() {
+  setApiKey() {
     const key = this.ui.apiKey;
     this.ui.apiKey = "";
-    if (!this.ui.form.session_id) {
-      this.ui.notice = "create or choose a session first";
-      return;
-    }
-    try {
-      await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: key });
-      this.ui.notice = key ? "API key stored in comfyd" : "API key removed";
-    } catch (e) {
-      this.ui.notice = `API key: ${e.message}`;
-    }
+    return this.settingsStep(async () => {
+      if (!this.ui.form.session_id) {
+        this.ui.notice = "create or choose a session first";
+        return;
+      }
+      try {
+        await this.client.request("configure", { session_id: this.ui.form.session_id, api_key: key });
+        this.ui.notice = key ? "API key stored in comfyd" : "API key removed";
+      } catch (e) {
+        this.ui.notice = `API key: ${e.message}`;
+      }
+    });
   }
 
-  async toggleSkill(name, on) {
+  toggleSkill(name, on) {
     this.skillsChosen = true; // the user's choice, even none, wins over the default
     const set = new Set(this.ui.form.skills);
     if (on) set.add(name);
@@ -341,12 +399,14 @@ export class PanelController {
     const list = [...known.filter((n) => set.has(n)), ...[...set].filter((n) => !known.includes(n))];
     this.ui.form.skills = list;
     this.d.writeConfig("skills", list.join(","));
-    if (!this.ui.form.session_id) return;
-    try {
-      await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: list });
-    } catch (e) {
-      this.ui.notice = `skills: ${e.message}`;
-    }
+    return this.settingsStep(async () => {
+      if (!this.ui.form.session_id) return;
+      try {
+        await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: [...this.ui.form.skills] });
+      } catch (e) {
+        this.ui.notice = `skills: ${e.message}`;
+      }
+    });
   }
 
   /** Adds files for the next message: each is checked, then uploaded at
@@ -426,6 +486,8 @@ export class PanelController {
       this.ui.notice = `a message is at most ${MAX_MESSAGE} characters`;
       return;
     }
+    // After the settings changed before it (and a session being created).
+    await this.settingsStep(() => {});
     if (!this.ui.form.session_id) await this.createSession();
     const sid = this.ui.form.session_id;
     if (!sid) return;

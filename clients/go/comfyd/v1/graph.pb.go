@@ -183,6 +183,61 @@ func (BatchMode) EnumDescriptor() ([]byte, []int) {
 	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{1}
 }
 
+// OnStale says what happens to a patch whose base_revision is behind the
+// canvas.
+type OnStale int32
+
+const (
+	// The default: rebase.
+	OnStale_ON_STALE_UNSPECIFIED OnStale = 0
+	// Apply it on the current revision when it commutes with every revision
+	// committed since its base; otherwise STALE_REVISION with the conflicts.
+	OnStale_ON_STALE_REBASE OnStale = 1
+	// Refuse it whole with STALE_REVISION (the behaviour before rebasing).
+	OnStale_ON_STALE_REJECT OnStale = 2
+)
+
+// Enum value maps for OnStale.
+var (
+	OnStale_name = map[int32]string{
+		0: "ON_STALE_UNSPECIFIED",
+		1: "ON_STALE_REBASE",
+		2: "ON_STALE_REJECT",
+	}
+	OnStale_value = map[string]int32{
+		"ON_STALE_UNSPECIFIED": 0,
+		"ON_STALE_REBASE":      1,
+		"ON_STALE_REJECT":      2,
+	}
+)
+
+func (x OnStale) Enum() *OnStale {
+	p := new(OnStale)
+	*p = x
+	return p
+}
+
+func (x OnStale) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OnStale) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_graph_proto_enumTypes[2].Descriptor()
+}
+
+func (OnStale) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_graph_proto_enumTypes[2]
+}
+
+func (x OnStale) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OnStale.Descriptor instead.
+func (OnStale) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{2}
+}
+
 // GraphOrigin says who made a change.
 type GraphOrigin int32
 
@@ -223,11 +278,11 @@ func (x GraphOrigin) String() string {
 }
 
 func (GraphOrigin) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_graph_proto_enumTypes[2].Descriptor()
+	return file_comfyd_v1_graph_proto_enumTypes[3].Descriptor()
 }
 
 func (GraphOrigin) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_graph_proto_enumTypes[2]
+	return &file_comfyd_v1_graph_proto_enumTypes[3]
 }
 
 func (x GraphOrigin) Number() protoreflect.EnumNumber {
@@ -236,7 +291,7 @@ func (x GraphOrigin) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use GraphOrigin.Descriptor instead.
 func (GraphOrigin) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{2}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{3}
 }
 
 // NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -1400,7 +1455,10 @@ type GraphError struct {
 	// Index of the command in its batch (-1 for the whole request).
 	Index int32 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
 	// Close matches for an unknown node type, widget or slot name.
-	Suggestions   []string `protobuf:"bytes,4,rep,name=suggestions,proto3" json:"suggestions,omitempty"`
+	Suggestions []string `protobuf:"bytes,4,rep,name=suggestions,proto3" json:"suggestions,omitempty"`
+	// STALE_REVISION of a patch that could not be rebased: what this command
+	// touches that a later revision changed (docs/concurrent-editing.md).
+	Conflicts     []*RevisionConflict `protobuf:"bytes,5,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1463,6 +1521,151 @@ func (x *GraphError) GetSuggestions() []string {
 	return nil
 }
 
+func (x *GraphError) GetConflicts() []*RevisionConflict {
+	if x != nil {
+		return x.Conflicts
+	}
+	return nil
+}
+
+// RevisionConflict is one reason a stale patch does not commute with a
+// revision committed after its base_revision.
+type RevisionConflict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The command of the patch.
+	Index int32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// The node both touch.
+	NodeId int64 `protobuf:"varint,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// The input both touch (its name on the canvas now, or "input N"), if any.
+	Input string `protobuf:"bytes,3,opt,name=input,proto3" json:"input,omitempty"`
+	// The widget both touch, if any.
+	Widget string `protobuf:"bytes,4,opt,name=widget,proto3" json:"widget,omitempty"`
+	// What the later revision did, as the command it is logged as
+	// ("set_widget", "remove_node", "connect", ...; "edit" for a change that
+	// has no command, such as a title).
+	Change string `protobuf:"bytes,5,opt,name=change,proto3" json:"change,omitempty"`
+	// The revision that made the change, who made it and its log line.
+	Revision uint64      `protobuf:"varint,6,opt,name=revision,proto3" json:"revision,omitempty"`
+	Origin   GraphOrigin `protobuf:"varint,7,opt,name=origin,proto3,enum=comfyd.v1.GraphOrigin" json:"origin,omitempty"`
+	Summary  string      `protobuf:"bytes,8,opt,name=summary,proto3" json:"summary,omitempty"`
+	// The widget's value now (absent when it has none or the node is gone).
+	CurrentValue *Value `protobuf:"bytes,9,opt,name=current_value,json=currentValue,proto3" json:"current_value,omitempty"`
+	// The input's link now: "#4.MODEL" (node and output), or "" when
+	// unconnected.
+	CurrentLink string `protobuf:"bytes,10,opt,name=current_link,json=currentLink,proto3" json:"current_link,omitempty"`
+	// The node is no longer on the canvas (or its id is now another node's).
+	NodeGone      bool `protobuf:"varint,11,opt,name=node_gone,json=nodeGone,proto3" json:"node_gone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevisionConflict) Reset() {
+	*x = RevisionConflict{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevisionConflict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevisionConflict) ProtoMessage() {}
+
+func (x *RevisionConflict) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevisionConflict.ProtoReflect.Descriptor instead.
+func (*RevisionConflict) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RevisionConflict) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *RevisionConflict) GetNodeId() int64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *RevisionConflict) GetInput() string {
+	if x != nil {
+		return x.Input
+	}
+	return ""
+}
+
+func (x *RevisionConflict) GetWidget() string {
+	if x != nil {
+		return x.Widget
+	}
+	return ""
+}
+
+func (x *RevisionConflict) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *RevisionConflict) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *RevisionConflict) GetOrigin() GraphOrigin {
+	if x != nil {
+		return x.Origin
+	}
+	return GraphOrigin_GRAPH_ORIGIN_UNSPECIFIED
+}
+
+func (x *RevisionConflict) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *RevisionConflict) GetCurrentValue() *Value {
+	if x != nil {
+		return x.CurrentValue
+	}
+	return nil
+}
+
+func (x *RevisionConflict) GetCurrentLink() string {
+	if x != nil {
+		return x.CurrentLink
+	}
+	return ""
+}
+
+func (x *RevisionConflict) GetNodeGone() bool {
+	if x != nil {
+		return x.NodeGone
+	}
+	return false
+}
+
 // CommandResult is the verified outcome of one command.
 type CommandResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1483,7 +1686,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1698,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[16]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1711,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{16}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CommandResult) GetIndex() int32 {
@@ -1575,7 +1778,7 @@ type NodeInput struct {
 
 func (x *NodeInput) Reset() {
 	*x = NodeInput{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1790,7 @@ func (x *NodeInput) String() string {
 func (*NodeInput) ProtoMessage() {}
 
 func (x *NodeInput) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[17]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1803,7 @@ func (x *NodeInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInput.ProtoReflect.Descriptor instead.
 func (*NodeInput) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{17}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *NodeInput) GetName() string {
@@ -1643,7 +1846,7 @@ type NodeOutput struct {
 
 func (x *NodeOutput) Reset() {
 	*x = NodeOutput{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1655,7 +1858,7 @@ func (x *NodeOutput) String() string {
 func (*NodeOutput) ProtoMessage() {}
 
 func (x *NodeOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[18]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1668,7 +1871,7 @@ func (x *NodeOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeOutput.ProtoReflect.Descriptor instead.
 func (*NodeOutput) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{18}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *NodeOutput) GetName() string {
@@ -1703,7 +1906,7 @@ type Widget struct {
 
 func (x *Widget) Reset() {
 	*x = Widget{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1715,7 +1918,7 @@ func (x *Widget) String() string {
 func (*Widget) ProtoMessage() {}
 
 func (x *Widget) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[19]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1728,7 +1931,7 @@ func (x *Widget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Widget.ProtoReflect.Descriptor instead.
 func (*Widget) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{19}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Widget) GetName() string {
@@ -1764,7 +1967,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1776,7 +1979,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[20]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1789,7 +1992,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{20}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Node) GetId() int64 {
@@ -1870,7 +2073,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2085,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2098,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Link) GetId() int64 {
@@ -1959,7 +2162,7 @@ type Graph struct {
 
 func (x *Graph) Reset() {
 	*x = Graph{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +2174,7 @@ func (x *Graph) String() string {
 func (*Graph) ProtoMessage() {}
 
 func (x *Graph) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +2187,7 @@ func (x *Graph) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Graph.ProtoReflect.Descriptor instead.
 func (*Graph) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Graph) GetCanvasId() string {
@@ -2042,20 +2245,23 @@ type ExecuteRequest struct {
 	// Empty: the most recently focused canvas.
 	CanvasId string   `protobuf:"bytes,1,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
 	Command  *Command `protobuf:"bytes,2,opt,name=command,proto3" json:"command,omitempty"`
-	// Refuse when the canvas is no longer at this revision (absent: no check).
+	// The revision the command was built on (absent: no check). When the
+	// canvas has moved on, on_stale decides: rebase (the default) or refuse.
 	BaseRevision *wrapperspb.UInt64Value `protobuf:"bytes,3,opt,name=base_revision,json=baseRevision,proto3" json:"base_revision,omitempty"`
 	// A retry with the same key returns the stored outcome.
 	IdempotencyKey string `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	ValidateOnly   bool   `protobuf:"varint,5,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	// How long to wait for the tab (0 = the service's default).
-	TimeoutMs     uint32 `protobuf:"varint,6,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	TimeoutMs uint32 `protobuf:"varint,6,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	// What a base_revision behind the canvas does (default: rebase).
+	OnStale       OnStale `protobuf:"varint,7,opt,name=on_stale,json=onStale,proto3,enum=comfyd.v1.OnStale" json:"on_stale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2273,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2286,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ExecuteRequest) GetCanvasId() string {
@@ -2125,6 +2331,13 @@ func (x *ExecuteRequest) GetTimeoutMs() uint32 {
 	return 0
 }
 
+func (x *ExecuteRequest) GetOnStale() OnStale {
+	if x != nil {
+		return x.OnStale
+	}
+	return OnStale_ON_STALE_UNSPECIFIED
+}
+
 // ExecuteResponse is the verified result.
 type ExecuteResponse struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2135,14 +2348,18 @@ type ExecuteResponse struct {
 	// For get_graph.
 	Graph *Graph `protobuf:"bytes,5,opt,name=graph,proto3" json:"graph,omitempty"`
 	// True when the outcome came from the idempotency store.
-	Replayed      bool `protobuf:"varint,6,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	Replayed bool `protobuf:"varint,6,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// True when base_revision was behind and the command was rebased onto
+	// the canvas's revision; rebased_from is that base_revision.
+	Rebased       bool   `protobuf:"varint,7,opt,name=rebased,proto3" json:"rebased,omitempty"`
+	RebasedFrom   uint64 `protobuf:"varint,8,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2371,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2384,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ExecuteResponse) GetOk() bool {
@@ -2212,6 +2429,20 @@ func (x *ExecuteResponse) GetReplayed() bool {
 	return false
 }
 
+func (x *ExecuteResponse) GetRebased() bool {
+	if x != nil {
+		return x.Rebased
+	}
+	return false
+}
+
+func (x *ExecuteResponse) GetRebasedFrom() uint64 {
+	if x != nil {
+		return x.RebasedFrom
+	}
+	return 0
+}
+
 // ExecuteBatchRequest runs a patch.
 type ExecuteBatchRequest struct {
 	state          protoimpl.MessageState  `protogen:"open.v1"`
@@ -2222,13 +2453,15 @@ type ExecuteBatchRequest struct {
 	ValidateOnly   bool                    `protobuf:"varint,5,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	Mode           BatchMode               `protobuf:"varint,6,opt,name=mode,proto3,enum=comfyd.v1.BatchMode" json:"mode,omitempty"`
 	TimeoutMs      uint32                  `protobuf:"varint,7,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// What a base_revision behind the canvas does (default: rebase).
+	OnStale       OnStale `protobuf:"varint,8,opt,name=on_stale,json=onStale,proto3,enum=comfyd.v1.OnStale" json:"on_stale,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteBatchRequest) Reset() {
 	*x = ExecuteBatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2240,7 +2473,7 @@ func (x *ExecuteBatchRequest) String() string {
 func (*ExecuteBatchRequest) ProtoMessage() {}
 
 func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2253,7 +2486,7 @@ func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ExecuteBatchRequest) GetCanvasId() string {
@@ -2305,6 +2538,13 @@ func (x *ExecuteBatchRequest) GetTimeoutMs() uint32 {
 	return 0
 }
 
+func (x *ExecuteBatchRequest) GetOnStale() OnStale {
+	if x != nil {
+		return x.OnStale
+	}
+	return OnStale_ON_STALE_UNSPECIFIED
+}
+
 // ExecuteBatchResponse is the verified result of a patch.
 type ExecuteBatchResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2317,14 +2557,18 @@ type ExecuteBatchResponse struct {
 	Revision uint64        `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
 	Replayed bool          `protobuf:"varint,6,opt,name=replayed,proto3" json:"replayed,omitempty"`
 	// ref -> node id for nodes created by this batch.
-	Refs          map[string]int64 `protobuf:"bytes,7,rep,name=refs,proto3" json:"refs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	Refs map[string]int64 `protobuf:"bytes,7,rep,name=refs,proto3" json:"refs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// True when base_revision was behind and the patch was rebased onto the
+	// canvas's revision; rebased_from is that base_revision.
+	Rebased       bool   `protobuf:"varint,8,opt,name=rebased,proto3" json:"rebased,omitempty"`
+	RebasedFrom   uint64 `protobuf:"varint,9,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteBatchResponse) Reset() {
 	*x = ExecuteBatchResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2336,7 +2580,7 @@ func (x *ExecuteBatchResponse) String() string {
 func (*ExecuteBatchResponse) ProtoMessage() {}
 
 func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2349,7 +2593,7 @@ func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ExecuteBatchResponse) GetOk() bool {
@@ -2401,6 +2645,20 @@ func (x *ExecuteBatchResponse) GetRefs() map[string]int64 {
 	return nil
 }
 
+func (x *ExecuteBatchResponse) GetRebased() bool {
+	if x != nil {
+		return x.Rebased
+	}
+	return false
+}
+
+func (x *ExecuteBatchResponse) GetRebasedFrom() uint64 {
+	if x != nil {
+		return x.RebasedFrom
+	}
+	return 0
+}
+
 // GetGraphRequest reads a canvas's mirror.
 type GetGraphRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2413,7 +2671,7 @@ type GetGraphRequest struct {
 
 func (x *GetGraphRequest) Reset() {
 	*x = GetGraphRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2425,7 +2683,7 @@ func (x *GetGraphRequest) String() string {
 func (*GetGraphRequest) ProtoMessage() {}
 
 func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2438,7 +2696,7 @@ func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetGraphRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetGraphRequest) GetCanvasId() string {
@@ -2466,7 +2724,7 @@ type GetGraphResponse struct {
 
 func (x *GetGraphResponse) Reset() {
 	*x = GetGraphResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2478,7 +2736,7 @@ func (x *GetGraphResponse) String() string {
 func (*GetGraphResponse) ProtoMessage() {}
 
 func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2491,7 +2749,7 @@ func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetGraphResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetGraphResponse) GetGraph() *Graph {
@@ -2524,7 +2782,7 @@ type GraphOp struct {
 
 func (x *GraphOp) Reset() {
 	*x = GraphOp{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2794,7 @@ func (x *GraphOp) String() string {
 func (*GraphOp) ProtoMessage() {}
 
 func (x *GraphOp) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2807,7 @@ func (x *GraphOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphOp.ProtoReflect.Descriptor instead.
 func (*GraphOp) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GraphOp) GetRevision() uint64 {
@@ -2598,7 +2856,7 @@ type GetDiffRequest struct {
 
 func (x *GetDiffRequest) Reset() {
 	*x = GetDiffRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2610,7 +2868,7 @@ func (x *GetDiffRequest) String() string {
 func (*GetDiffRequest) ProtoMessage() {}
 
 func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2623,7 +2881,7 @@ func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetDiffRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetDiffRequest) GetCanvasId() string {
@@ -2656,7 +2914,7 @@ type GetDiffResponse struct {
 
 func (x *GetDiffResponse) Reset() {
 	*x = GetDiffResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2668,7 +2926,7 @@ func (x *GetDiffResponse) String() string {
 func (*GetDiffResponse) ProtoMessage() {}
 
 func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2681,7 +2939,7 @@ func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetDiffResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetDiffResponse) GetCanvasId() string {
@@ -2748,7 +3006,7 @@ type InputSpec struct {
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2760,7 +3018,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2773,7 +3031,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *InputSpec) GetName() string {
@@ -2865,7 +3123,7 @@ type OutputSpec struct {
 
 func (x *OutputSpec) Reset() {
 	*x = OutputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2877,7 +3135,7 @@ func (x *OutputSpec) String() string {
 func (*OutputSpec) ProtoMessage() {}
 
 func (x *OutputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2890,7 +3148,7 @@ func (x *OutputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputSpec.ProtoReflect.Descriptor instead.
 func (*OutputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *OutputSpec) GetName() string {
@@ -2930,7 +3188,7 @@ type NodeType struct {
 
 func (x *NodeType) Reset() {
 	*x = NodeType{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2942,7 +3200,7 @@ func (x *NodeType) String() string {
 func (*NodeType) ProtoMessage() {}
 
 func (x *NodeType) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2955,7 +3213,7 @@ func (x *NodeType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeType.ProtoReflect.Descriptor instead.
 func (*NodeType) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *NodeType) GetName() string {
@@ -3025,7 +3283,7 @@ type ListNodeTypesRequest struct {
 
 func (x *ListNodeTypesRequest) Reset() {
 	*x = ListNodeTypesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3037,7 +3295,7 @@ func (x *ListNodeTypesRequest) String() string {
 func (*ListNodeTypesRequest) ProtoMessage() {}
 
 func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3050,7 +3308,7 @@ func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListNodeTypesRequest) GetCanvasId() string {
@@ -3099,7 +3357,7 @@ type ListNodeTypesResponse struct {
 
 func (x *ListNodeTypesResponse) Reset() {
 	*x = ListNodeTypesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3111,7 +3369,7 @@ func (x *ListNodeTypesResponse) String() string {
 func (*ListNodeTypesResponse) ProtoMessage() {}
 
 func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3124,7 +3382,7 @@ func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListNodeTypesResponse) GetNodeTypes() []*NodeType {
@@ -3157,7 +3415,7 @@ type Canvas struct {
 
 func (x *Canvas) Reset() {
 	*x = Canvas{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3169,7 +3427,7 @@ func (x *Canvas) String() string {
 func (*Canvas) ProtoMessage() {}
 
 func (x *Canvas) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3182,7 +3440,7 @@ func (x *Canvas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canvas.ProtoReflect.Descriptor instead.
 func (*Canvas) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Canvas) GetCanvasId() string {
@@ -3243,7 +3501,7 @@ type ListCanvasesRequest struct {
 
 func (x *ListCanvasesRequest) Reset() {
 	*x = ListCanvasesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3255,7 +3513,7 @@ func (x *ListCanvasesRequest) String() string {
 func (*ListCanvasesRequest) ProtoMessage() {}
 
 func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3268,7 +3526,7 @@ func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCanvasesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
 }
 
 // ListCanvasesResponse lists canvases, most recently focused first.
@@ -3281,7 +3539,7 @@ type ListCanvasesResponse struct {
 
 func (x *ListCanvasesResponse) Reset() {
 	*x = ListCanvasesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3293,7 +3551,7 @@ func (x *ListCanvasesResponse) String() string {
 func (*ListCanvasesResponse) ProtoMessage() {}
 
 func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3306,7 +3564,7 @@ func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCanvasesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListCanvasesResponse) GetCanvases() []*Canvas {
@@ -3336,7 +3594,7 @@ type QueueRequest struct {
 
 func (x *QueueRequest) Reset() {
 	*x = QueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3348,7 +3606,7 @@ func (x *QueueRequest) String() string {
 func (*QueueRequest) ProtoMessage() {}
 
 func (x *QueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3361,7 +3619,7 @@ func (x *QueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRequest.ProtoReflect.Descriptor instead.
 func (*QueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *QueueRequest) GetCanvasId() string {
@@ -3432,7 +3690,7 @@ type QueueResponse struct {
 
 func (x *QueueResponse) Reset() {
 	*x = QueueResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3444,7 +3702,7 @@ func (x *QueueResponse) String() string {
 func (*QueueResponse) ProtoMessage() {}
 
 func (x *QueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3457,7 +3715,7 @@ func (x *QueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueResponse.ProtoReflect.Descriptor instead.
 func (*QueueResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *QueueResponse) GetPromptId() string {
@@ -3522,7 +3780,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3534,7 +3792,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3547,7 +3805,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SaveRequest) GetCanvasId() string {
@@ -3583,7 +3841,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3595,7 +3853,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3608,7 +3866,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SaveResponse) GetName() string {
@@ -3647,7 +3905,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3659,7 +3917,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3672,7 +3930,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *LoadRequest) GetCanvasId() string {
@@ -3723,7 +3981,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3735,7 +3993,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3748,7 +4006,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *LoadResponse) GetCanvasId() string {
@@ -3788,7 +4046,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3800,7 +4058,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3813,7 +4071,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
 }
 
 // StoredWorkflow is an entry of the workflow store.
@@ -3828,7 +4086,7 @@ type StoredWorkflow struct {
 
 func (x *StoredWorkflow) Reset() {
 	*x = StoredWorkflow{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3840,7 +4098,7 @@ func (x *StoredWorkflow) String() string {
 func (*StoredWorkflow) ProtoMessage() {}
 
 func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3853,7 +4111,7 @@ func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredWorkflow.ProtoReflect.Descriptor instead.
 func (*StoredWorkflow) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *StoredWorkflow) GetName() string {
@@ -3887,7 +4145,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3899,7 +4157,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3912,7 +4170,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListWorkflowsResponse) GetWorkflows() []*StoredWorkflow {
@@ -3942,7 +4200,7 @@ type AttachCanvasRequest struct {
 
 func (x *AttachCanvasRequest) Reset() {
 	*x = AttachCanvasRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3954,7 +4212,7 @@ func (x *AttachCanvasRequest) String() string {
 func (*AttachCanvasRequest) ProtoMessage() {}
 
 func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3967,7 +4225,7 @@ func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasRequest.ProtoReflect.Descriptor instead.
 func (*AttachCanvasRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *AttachCanvasRequest) GetCanvasId() string {
@@ -4028,7 +4286,7 @@ type PatchRequest struct {
 
 func (x *PatchRequest) Reset() {
 	*x = PatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4040,7 +4298,7 @@ func (x *PatchRequest) String() string {
 func (*PatchRequest) ProtoMessage() {}
 
 func (x *PatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4053,7 +4311,7 @@ func (x *PatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchRequest.ProtoReflect.Descriptor instead.
 func (*PatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *PatchRequest) GetRequestId() uint64 {
@@ -4107,7 +4365,7 @@ type EditorQueueRequest struct {
 
 func (x *EditorQueueRequest) Reset() {
 	*x = EditorQueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4119,7 +4377,7 @@ func (x *EditorQueueRequest) String() string {
 func (*EditorQueueRequest) ProtoMessage() {}
 
 func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4132,7 +4390,7 @@ func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueRequest.ProtoReflect.Descriptor instead.
 func (*EditorQueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *EditorQueueRequest) GetRequestId() uint64 {
@@ -4175,7 +4433,7 @@ type EditorLoadRequest struct {
 
 func (x *EditorLoadRequest) Reset() {
 	*x = EditorLoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4187,7 +4445,7 @@ func (x *EditorLoadRequest) String() string {
 func (*EditorLoadRequest) ProtoMessage() {}
 
 func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4200,7 +4458,7 @@ func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadRequest.ProtoReflect.Descriptor instead.
 func (*EditorLoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *EditorLoadRequest) GetRequestId() uint64 {
@@ -4235,7 +4493,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4247,7 +4505,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4260,7 +4518,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Attached) GetCanvasId() string {
@@ -4294,7 +4552,7 @@ type AttachCanvasResponse struct {
 
 func (x *AttachCanvasResponse) Reset() {
 	*x = AttachCanvasResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4306,7 +4564,7 @@ func (x *AttachCanvasResponse) String() string {
 func (*AttachCanvasResponse) ProtoMessage() {}
 
 func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4319,7 +4577,7 @@ func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasResponse.ProtoReflect.Descriptor instead.
 func (*AttachCanvasResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *AttachCanvasResponse) GetKind() isAttachCanvasResponse_Kind {
@@ -4422,7 +4680,7 @@ type ResyncRequest struct {
 
 func (x *ResyncRequest) Reset() {
 	*x = ResyncRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4434,7 +4692,7 @@ func (x *ResyncRequest) String() string {
 func (*ResyncRequest) ProtoMessage() {}
 
 func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4447,7 +4705,7 @@ func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncRequest.ProtoReflect.Descriptor instead.
 func (*ResyncRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ResyncRequest) GetRequestId() uint64 {
@@ -4485,7 +4743,7 @@ type GraphDelta struct {
 
 func (x *GraphDelta) Reset() {
 	*x = GraphDelta{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4497,7 +4755,7 @@ func (x *GraphDelta) String() string {
 func (*GraphDelta) ProtoMessage() {}
 
 func (x *GraphDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4510,7 +4768,7 @@ func (x *GraphDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphDelta.ProtoReflect.Descriptor instead.
 func (*GraphDelta) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *GraphDelta) GetNodesJson() []string {
@@ -4580,7 +4838,7 @@ type PatchResult struct {
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4592,7 +4850,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4605,7 +4863,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -4676,7 +4934,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4688,7 +4946,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4701,7 +4959,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -4767,7 +5025,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4779,7 +5037,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4792,7 +5050,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -4843,7 +5101,7 @@ type UserEdit struct {
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4855,7 +5113,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4868,7 +5126,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -4902,7 +5160,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4914,7 +5172,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4927,7 +5185,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -4955,7 +5213,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4967,7 +5225,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4980,7 +5238,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -5086,7 +5344,7 @@ type ReportEditorResponse struct {
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5098,7 +5356,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5111,7 +5369,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -5200,13 +5458,27 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\aarrange\x18\t \x01(\v2\x19.comfyd.v1.ArrangeCommandH\x00R\aarrange\x12C\n" +
 	"\rset_node_mode\x18\n" +
 	" \x01(\v2\x1d.comfyd.v1.SetNodeModeCommandH\x00R\vsetNodeModeB\t\n" +
-	"\acommand\"\x8d\x01\n" +
+	"\acommand\"\xc8\x01\n" +
 	"\n" +
 	"GraphError\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.comfyd.v1.GraphErrorCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12 \n" +
-	"\vsuggestions\x18\x04 \x03(\tR\vsuggestions\"\xe1\x01\n" +
+	"\vsuggestions\x18\x04 \x03(\tR\vsuggestions\x129\n" +
+	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\"\xe4\x02\n" +
+	"\x10RevisionConflict\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
+	"\x05input\x18\x03 \x01(\tR\x05input\x12\x16\n" +
+	"\x06widget\x18\x04 \x01(\tR\x06widget\x12\x16\n" +
+	"\x06change\x18\x05 \x01(\tR\x06change\x12\x1a\n" +
+	"\brevision\x18\x06 \x01(\x04R\brevision\x12.\n" +
+	"\x06origin\x18\a \x01(\x0e2\x16.comfyd.v1.GraphOriginR\x06origin\x12\x18\n" +
+	"\asummary\x18\b \x01(\tR\asummary\x125\n" +
+	"\rcurrent_value\x18\t \x01(\v2\x10.comfyd.v1.ValueR\fcurrentValue\x12!\n" +
+	"\fcurrent_link\x18\n" +
+	" \x01(\tR\vcurrentLink\x12\x1b\n" +
+	"\tnode_gone\x18\v \x01(\bR\bnodeGone\"\xe1\x01\n" +
 	"\rCommandResult\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12+\n" +
@@ -5252,7 +5524,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05links\x18\x04 \x03(\v2\x0f.comfyd.v1.LinkR\x05links\x12\x14\n" +
 	"\x05stale\x18\x05 \x01(\bR\x05stale\x12\x14\n" +
 	"\x05title\x18\x06 \x01(\tR\x05title\x12\x1c\n" +
-	"\tunchanged\x18\a \x01(\bR\tunchanged\"\x8b\x02\n" +
+	"\tunchanged\x18\a \x01(\bR\tunchanged\"\xba\x02\n" +
 	"\x0eExecuteRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12,\n" +
 	"\acommand\x18\x02 \x01(\v2\x12.comfyd.v1.CommandR\acommand\x12A\n" +
@@ -5260,14 +5532,17 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\x12#\n" +
 	"\rvalidate_only\x18\x05 \x01(\bR\fvalidateOnly\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\x06 \x01(\rR\ttimeoutMs\"\xd0\x01\n" +
+	"timeout_ms\x18\x06 \x01(\rR\ttimeoutMs\x12-\n" +
+	"\bon_stale\x18\a \x01(\x0e2\x12.comfyd.v1.OnStaleR\aonStale\"\x8d\x02\n" +
 	"\x0fExecuteResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x120\n" +
 	"\x06result\x18\x02 \x01(\v2\x18.comfyd.v1.CommandResultR\x06result\x12\x1b\n" +
 	"\tcanvas_id\x18\x03 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\x04R\brevision\x12&\n" +
 	"\x05graph\x18\x05 \x01(\v2\x10.comfyd.v1.GraphR\x05graph\x12\x1a\n" +
-	"\breplayed\x18\x06 \x01(\bR\breplayed\"\xbc\x02\n" +
+	"\breplayed\x18\x06 \x01(\bR\breplayed\x12\x18\n" +
+	"\arebased\x18\a \x01(\bR\arebased\x12!\n" +
+	"\frebased_from\x18\b \x01(\x04R\vrebasedFrom\"\xeb\x02\n" +
 	"\x13ExecuteBatchRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12.\n" +
 	"\bcommands\x18\x02 \x03(\v2\x12.comfyd.v1.CommandR\bcommands\x12A\n" +
@@ -5276,7 +5551,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\rvalidate_only\x18\x05 \x01(\bR\fvalidateOnly\x12(\n" +
 	"\x04mode\x18\x06 \x01(\x0e2\x14.comfyd.v1.BatchModeR\x04mode\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\a \x01(\rR\ttimeoutMs\"\xd6\x02\n" +
+	"timeout_ms\x18\a \x01(\rR\ttimeoutMs\x12-\n" +
+	"\bon_stale\x18\b \x01(\x0e2\x12.comfyd.v1.OnStaleR\aonStale\"\x93\x03\n" +
 	"\x14ExecuteBatchResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x122\n" +
 	"\aresults\x18\x02 \x03(\v2\x18.comfyd.v1.CommandResultR\aresults\x12-\n" +
@@ -5284,7 +5560,9 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\tcanvas_id\x18\x04 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x05 \x01(\x04R\brevision\x12\x1a\n" +
 	"\breplayed\x18\x06 \x01(\bR\breplayed\x12=\n" +
-	"\x04refs\x18\a \x03(\v2).comfyd.v1.ExecuteBatchResponse.RefsEntryR\x04refs\x1a7\n" +
+	"\x04refs\x18\a \x03(\v2).comfyd.v1.ExecuteBatchResponse.RefsEntryR\x04refs\x12\x18\n" +
+	"\arebased\x18\b \x01(\bR\arebased\x12!\n" +
+	"\frebased_from\x18\t \x01(\x04R\vrebasedFrom\x1a7\n" +
 	"\tRefsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"Y\n" +
@@ -5532,7 +5810,11 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\tBatchMode\x12\x1a\n" +
 	"\x16BATCH_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11BATCH_MODE_ATOMIC\x10\x01\x12\x16\n" +
-	"\x12BATCH_MODE_PARTIAL\x10\x02*q\n" +
+	"\x12BATCH_MODE_PARTIAL\x10\x02*M\n" +
+	"\aOnStale\x12\x18\n" +
+	"\x14ON_STALE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fON_STALE_REBASE\x10\x01\x12\x13\n" +
+	"\x0fON_STALE_REJECT\x10\x02*q\n" +
 	"\vGraphOrigin\x12\x1c\n" +
 	"\x18GRAPH_ORIGIN_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12GRAPH_ORIGIN_AGENT\x10\x01\x12\x15\n" +
@@ -5564,195 +5846,202 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 	return file_comfyd_v1_graph_proto_rawDescData
 }
 
-var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
+var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
-	(GraphOrigin)(0),               // 2: comfyd.v1.GraphOrigin
-	(*NodeRef)(nil),                // 3: comfyd.v1.NodeRef
-	(*SlotRef)(nil),                // 4: comfyd.v1.SlotRef
-	(*Value)(nil),                  // 5: comfyd.v1.Value
-	(*Position)(nil),               // 6: comfyd.v1.Position
-	(*CreateNodeCommand)(nil),      // 7: comfyd.v1.CreateNodeCommand
-	(*RemoveNodeCommand)(nil),      // 8: comfyd.v1.RemoveNodeCommand
-	(*ConnectCommand)(nil),         // 9: comfyd.v1.ConnectCommand
-	(*DisconnectCommand)(nil),      // 10: comfyd.v1.DisconnectCommand
-	(*SetWidgetCommand)(nil),       // 11: comfyd.v1.SetWidgetCommand
-	(*MoveNodeCommand)(nil),        // 12: comfyd.v1.MoveNodeCommand
-	(*ClearGraphCommand)(nil),      // 13: comfyd.v1.ClearGraphCommand
-	(*GetGraphCommand)(nil),        // 14: comfyd.v1.GetGraphCommand
-	(*ArrangeCommand)(nil),         // 15: comfyd.v1.ArrangeCommand
-	(*SetNodeModeCommand)(nil),     // 16: comfyd.v1.SetNodeModeCommand
-	(*Command)(nil),                // 17: comfyd.v1.Command
-	(*GraphError)(nil),             // 18: comfyd.v1.GraphError
-	(*CommandResult)(nil),          // 19: comfyd.v1.CommandResult
-	(*NodeInput)(nil),              // 20: comfyd.v1.NodeInput
-	(*NodeOutput)(nil),             // 21: comfyd.v1.NodeOutput
-	(*Widget)(nil),                 // 22: comfyd.v1.Widget
-	(*Node)(nil),                   // 23: comfyd.v1.Node
-	(*Link)(nil),                   // 24: comfyd.v1.Link
-	(*Graph)(nil),                  // 25: comfyd.v1.Graph
-	(*ExecuteRequest)(nil),         // 26: comfyd.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 27: comfyd.v1.ExecuteResponse
-	(*ExecuteBatchRequest)(nil),    // 28: comfyd.v1.ExecuteBatchRequest
-	(*ExecuteBatchResponse)(nil),   // 29: comfyd.v1.ExecuteBatchResponse
-	(*GetGraphRequest)(nil),        // 30: comfyd.v1.GetGraphRequest
-	(*GetGraphResponse)(nil),       // 31: comfyd.v1.GetGraphResponse
-	(*GraphOp)(nil),                // 32: comfyd.v1.GraphOp
-	(*GetDiffRequest)(nil),         // 33: comfyd.v1.GetDiffRequest
-	(*GetDiffResponse)(nil),        // 34: comfyd.v1.GetDiffResponse
-	(*InputSpec)(nil),              // 35: comfyd.v1.InputSpec
-	(*OutputSpec)(nil),             // 36: comfyd.v1.OutputSpec
-	(*NodeType)(nil),               // 37: comfyd.v1.NodeType
-	(*ListNodeTypesRequest)(nil),   // 38: comfyd.v1.ListNodeTypesRequest
-	(*ListNodeTypesResponse)(nil),  // 39: comfyd.v1.ListNodeTypesResponse
-	(*Canvas)(nil),                 // 40: comfyd.v1.Canvas
-	(*ListCanvasesRequest)(nil),    // 41: comfyd.v1.ListCanvasesRequest
-	(*ListCanvasesResponse)(nil),   // 42: comfyd.v1.ListCanvasesResponse
-	(*QueueRequest)(nil),           // 43: comfyd.v1.QueueRequest
-	(*QueueResponse)(nil),          // 44: comfyd.v1.QueueResponse
-	(*SaveRequest)(nil),            // 45: comfyd.v1.SaveRequest
-	(*SaveResponse)(nil),           // 46: comfyd.v1.SaveResponse
-	(*LoadRequest)(nil),            // 47: comfyd.v1.LoadRequest
-	(*LoadResponse)(nil),           // 48: comfyd.v1.LoadResponse
-	(*ListWorkflowsRequest)(nil),   // 49: comfyd.v1.ListWorkflowsRequest
-	(*StoredWorkflow)(nil),         // 50: comfyd.v1.StoredWorkflow
-	(*ListWorkflowsResponse)(nil),  // 51: comfyd.v1.ListWorkflowsResponse
-	(*AttachCanvasRequest)(nil),    // 52: comfyd.v1.AttachCanvasRequest
-	(*PatchRequest)(nil),           // 53: comfyd.v1.PatchRequest
-	(*EditorQueueRequest)(nil),     // 54: comfyd.v1.EditorQueueRequest
-	(*EditorLoadRequest)(nil),      // 55: comfyd.v1.EditorLoadRequest
-	(*Attached)(nil),               // 56: comfyd.v1.Attached
-	(*AttachCanvasResponse)(nil),   // 57: comfyd.v1.AttachCanvasResponse
-	(*ResyncRequest)(nil),          // 58: comfyd.v1.ResyncRequest
-	(*GraphDelta)(nil),             // 59: comfyd.v1.GraphDelta
-	(*PatchResult)(nil),            // 60: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 61: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 62: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 63: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 64: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 65: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 66: comfyd.v1.ReportEditorResponse
-	nil,                            // 67: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 68: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 69: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 70: google.protobuf.UInt64Value
-	(RunOrigin)(0),                 // 71: comfyd.v1.RunOrigin
-	(*Run)(nil),                    // 72: comfyd.v1.Run
+	(OnStale)(0),                   // 2: comfyd.v1.OnStale
+	(GraphOrigin)(0),               // 3: comfyd.v1.GraphOrigin
+	(*NodeRef)(nil),                // 4: comfyd.v1.NodeRef
+	(*SlotRef)(nil),                // 5: comfyd.v1.SlotRef
+	(*Value)(nil),                  // 6: comfyd.v1.Value
+	(*Position)(nil),               // 7: comfyd.v1.Position
+	(*CreateNodeCommand)(nil),      // 8: comfyd.v1.CreateNodeCommand
+	(*RemoveNodeCommand)(nil),      // 9: comfyd.v1.RemoveNodeCommand
+	(*ConnectCommand)(nil),         // 10: comfyd.v1.ConnectCommand
+	(*DisconnectCommand)(nil),      // 11: comfyd.v1.DisconnectCommand
+	(*SetWidgetCommand)(nil),       // 12: comfyd.v1.SetWidgetCommand
+	(*MoveNodeCommand)(nil),        // 13: comfyd.v1.MoveNodeCommand
+	(*ClearGraphCommand)(nil),      // 14: comfyd.v1.ClearGraphCommand
+	(*GetGraphCommand)(nil),        // 15: comfyd.v1.GetGraphCommand
+	(*ArrangeCommand)(nil),         // 16: comfyd.v1.ArrangeCommand
+	(*SetNodeModeCommand)(nil),     // 17: comfyd.v1.SetNodeModeCommand
+	(*Command)(nil),                // 18: comfyd.v1.Command
+	(*GraphError)(nil),             // 19: comfyd.v1.GraphError
+	(*RevisionConflict)(nil),       // 20: comfyd.v1.RevisionConflict
+	(*CommandResult)(nil),          // 21: comfyd.v1.CommandResult
+	(*NodeInput)(nil),              // 22: comfyd.v1.NodeInput
+	(*NodeOutput)(nil),             // 23: comfyd.v1.NodeOutput
+	(*Widget)(nil),                 // 24: comfyd.v1.Widget
+	(*Node)(nil),                   // 25: comfyd.v1.Node
+	(*Link)(nil),                   // 26: comfyd.v1.Link
+	(*Graph)(nil),                  // 27: comfyd.v1.Graph
+	(*ExecuteRequest)(nil),         // 28: comfyd.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),        // 29: comfyd.v1.ExecuteResponse
+	(*ExecuteBatchRequest)(nil),    // 30: comfyd.v1.ExecuteBatchRequest
+	(*ExecuteBatchResponse)(nil),   // 31: comfyd.v1.ExecuteBatchResponse
+	(*GetGraphRequest)(nil),        // 32: comfyd.v1.GetGraphRequest
+	(*GetGraphResponse)(nil),       // 33: comfyd.v1.GetGraphResponse
+	(*GraphOp)(nil),                // 34: comfyd.v1.GraphOp
+	(*GetDiffRequest)(nil),         // 35: comfyd.v1.GetDiffRequest
+	(*GetDiffResponse)(nil),        // 36: comfyd.v1.GetDiffResponse
+	(*InputSpec)(nil),              // 37: comfyd.v1.InputSpec
+	(*OutputSpec)(nil),             // 38: comfyd.v1.OutputSpec
+	(*NodeType)(nil),               // 39: comfyd.v1.NodeType
+	(*ListNodeTypesRequest)(nil),   // 40: comfyd.v1.ListNodeTypesRequest
+	(*ListNodeTypesResponse)(nil),  // 41: comfyd.v1.ListNodeTypesResponse
+	(*Canvas)(nil),                 // 42: comfyd.v1.Canvas
+	(*ListCanvasesRequest)(nil),    // 43: comfyd.v1.ListCanvasesRequest
+	(*ListCanvasesResponse)(nil),   // 44: comfyd.v1.ListCanvasesResponse
+	(*QueueRequest)(nil),           // 45: comfyd.v1.QueueRequest
+	(*QueueResponse)(nil),          // 46: comfyd.v1.QueueResponse
+	(*SaveRequest)(nil),            // 47: comfyd.v1.SaveRequest
+	(*SaveResponse)(nil),           // 48: comfyd.v1.SaveResponse
+	(*LoadRequest)(nil),            // 49: comfyd.v1.LoadRequest
+	(*LoadResponse)(nil),           // 50: comfyd.v1.LoadResponse
+	(*ListWorkflowsRequest)(nil),   // 51: comfyd.v1.ListWorkflowsRequest
+	(*StoredWorkflow)(nil),         // 52: comfyd.v1.StoredWorkflow
+	(*ListWorkflowsResponse)(nil),  // 53: comfyd.v1.ListWorkflowsResponse
+	(*AttachCanvasRequest)(nil),    // 54: comfyd.v1.AttachCanvasRequest
+	(*PatchRequest)(nil),           // 55: comfyd.v1.PatchRequest
+	(*EditorQueueRequest)(nil),     // 56: comfyd.v1.EditorQueueRequest
+	(*EditorLoadRequest)(nil),      // 57: comfyd.v1.EditorLoadRequest
+	(*Attached)(nil),               // 58: comfyd.v1.Attached
+	(*AttachCanvasResponse)(nil),   // 59: comfyd.v1.AttachCanvasResponse
+	(*ResyncRequest)(nil),          // 60: comfyd.v1.ResyncRequest
+	(*GraphDelta)(nil),             // 61: comfyd.v1.GraphDelta
+	(*PatchResult)(nil),            // 62: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 63: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 64: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 65: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 66: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 67: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 68: comfyd.v1.ReportEditorResponse
+	nil,                            // 69: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 70: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 71: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 72: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 73: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 74: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	69, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	69, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	67, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
-	3,  // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	3,  // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
-	4,  // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
-	3,  // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
-	4,  // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
-	3,  // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
-	4,  // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
-	3,  // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
-	5,  // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
-	3,  // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	3,  // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
-	69, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
-	69, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
-	69, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
-	3,  // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	7,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
-	8,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
-	9,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
-	10, // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
-	11, // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
-	12, // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
-	13, // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
-	14, // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
-	15, // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
-	16, // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
+	71, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	71, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	69, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	4,  // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	4,  // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
+	5,  // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
+	4,  // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
+	5,  // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
+	4,  // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
+	5,  // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
+	4,  // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
+	6,  // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
+	4,  // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	4,  // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
+	71, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	71, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	71, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	4,  // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	8,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
+	9,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
+	10, // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
+	11, // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
+	12, // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
+	13, // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
+	14, // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
+	15, // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
+	16, // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
+	17, // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
 	0,  // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
-	18, // 29: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	5,  // 30: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	23, // 31: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	5,  // 32: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	6,  // 33: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	6,  // 34: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	20, // 35: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	21, // 36: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	22, // 37: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	23, // 38: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	24, // 39: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	17, // 40: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	70, // 41: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	19, // 42: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	25, // 43: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	17, // 44: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	70, // 45: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,  // 46: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	19, // 47: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	18, // 48: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	68, // 49: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	25, // 50: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	2,  // 51: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	17, // 52: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	32, // 53: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	25, // 54: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	5,  // 55: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	69, // 56: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	69, // 57: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	69, // 58: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	35, // 59: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	36, // 60: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	37, // 61: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	40, // 62: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	71, // 63: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	72, // 64: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
-	50, // 65: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	17, // 66: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,  // 67: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	56, // 68: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	53, // 69: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	54, // 70: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	55, // 71: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	58, // 72: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
-	19, // 73: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	59, // 74: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
-	59, // 75: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
-	60, // 76: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	61, // 77: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	62, // 78: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	63, // 79: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	64, // 80: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	5,  // 81: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	26, // 82: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	28, // 83: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	30, // 84: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	33, // 85: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	38, // 86: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	41, // 87: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	43, // 88: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	45, // 89: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	47, // 90: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	49, // 91: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	52, // 92: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	65, // 93: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	27, // 94: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	29, // 95: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	31, // 96: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	34, // 97: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	39, // 98: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	42, // 99: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	44, // 100: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	46, // 101: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	48, // 102: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	51, // 103: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	57, // 104: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	66, // 105: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	94, // [94:106] is the sub-list for method output_type
-	82, // [82:94] is the sub-list for method input_type
-	82, // [82:82] is the sub-list for extension type_name
-	82, // [82:82] is the sub-list for extension extendee
-	0,  // [0:82] is the sub-list for field type_name
+	20, // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
+	3,  // 30: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
+	6,  // 31: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
+	19, // 32: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	6,  // 33: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	25, // 34: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	6,  // 35: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	7,  // 36: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	7,  // 37: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	22, // 38: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	23, // 39: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	24, // 40: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	25, // 41: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	26, // 42: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	18, // 43: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	72, // 44: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	2,  // 45: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
+	21, // 46: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	27, // 47: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	18, // 48: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	72, // 49: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,  // 50: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	2,  // 51: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
+	21, // 52: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	19, // 53: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	70, // 54: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	27, // 55: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	3,  // 56: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	18, // 57: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	34, // 58: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	27, // 59: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	6,  // 60: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	71, // 61: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	71, // 62: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	71, // 63: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	37, // 64: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	38, // 65: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	39, // 66: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	42, // 67: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	73, // 68: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	74, // 69: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	52, // 70: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	18, // 71: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,  // 72: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	58, // 73: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	55, // 74: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	56, // 75: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	57, // 76: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	60, // 77: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
+	21, // 78: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	61, // 79: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
+	61, // 80: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
+	62, // 81: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	63, // 82: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	64, // 83: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	65, // 84: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	66, // 85: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	6,  // 86: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	28, // 87: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	30, // 88: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	32, // 89: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	35, // 90: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	40, // 91: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	43, // 92: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	45, // 93: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	47, // 94: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	49, // 95: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	51, // 96: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	54, // 97: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	67, // 98: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	29, // 99: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	31, // 100: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	33, // 101: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	36, // 102: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	41, // 103: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	44, // 104: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	46, // 105: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	48, // 106: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	50, // 107: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	53, // 108: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	59, // 109: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	68, // 110: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	99, // [99:111] is the sub-list for method output_type
+	87, // [87:99] is the sub-list for method input_type
+	87, // [87:87] is the sub-list for extension type_name
+	87, // [87:87] is the sub-list for extension extendee
+	0,  // [0:87] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -5787,14 +6076,14 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Command_Arrange)(nil),
 		(*Command_SetNodeMode)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[54].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[55].OneofWrappers = []any{
 		(*AttachCanvasResponse_Attached)(nil),
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
 		(*AttachCanvasResponse_Resync)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[62].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[63].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
@@ -5806,8 +6095,8 @@ func file_comfyd_v1_graph_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   66,
+			NumEnums:      4,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

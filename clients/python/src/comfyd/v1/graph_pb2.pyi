@@ -34,6 +34,9 @@ GRAPH_ORIGIN_AGENT: GraphOrigin
 GRAPH_ORIGIN_LOAD: GraphOrigin
 GRAPH_ORIGIN_UNSPECIFIED: GraphOrigin
 GRAPH_ORIGIN_USER: GraphOrigin
+ON_STALE_REBASE: OnStale
+ON_STALE_REJECT: OnStale
+ON_STALE_UNSPECIFIED: OnStale
 
 class ArrangeCommand(_message.Message):
     __slots__ = ["node_ids", "spacing", "x", "y"]
@@ -247,12 +250,13 @@ class EditorQueueResult(_message.Message):
     def __init__(self, request_id: _Optional[int] = ..., ok: bool = ..., error: _Optional[str] = ..., prompt_id: _Optional[str] = ..., number: _Optional[int] = ..., prompt_json: _Optional[str] = ..., workflow_json: _Optional[str] = ...) -> None: ...
 
 class ExecuteBatchRequest(_message.Message):
-    __slots__ = ["base_revision", "canvas_id", "commands", "idempotency_key", "mode", "timeout_ms", "validate_only"]
+    __slots__ = ["base_revision", "canvas_id", "commands", "idempotency_key", "mode", "on_stale", "timeout_ms", "validate_only"]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     COMMANDS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
+    ON_STALE_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     base_revision: _wrappers_pb2.UInt64Value
@@ -260,12 +264,13 @@ class ExecuteBatchRequest(_message.Message):
     commands: _containers.RepeatedCompositeFieldContainer[Command]
     idempotency_key: str
     mode: BatchMode
+    on_stale: OnStale
     timeout_ms: int
     validate_only: bool
-    def __init__(self, canvas_id: _Optional[str] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., mode: _Optional[_Union[BatchMode, str]] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., mode: _Optional[_Union[BatchMode, str]] = ..., timeout_ms: _Optional[int] = ..., on_stale: _Optional[_Union[OnStale, str]] = ...) -> None: ...
 
 class ExecuteBatchResponse(_message.Message):
-    __slots__ = ["canvas_id", "errors", "ok", "refs", "replayed", "results", "revision"]
+    __slots__ = ["canvas_id", "errors", "ok", "rebased", "rebased_from", "refs", "replayed", "results", "revision"]
     class RefsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -276,6 +281,8 @@ class ExecuteBatchResponse(_message.Message):
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
+    REBASED_FIELD_NUMBER: _ClassVar[int]
+    REBASED_FROM_FIELD_NUMBER: _ClassVar[int]
     REFS_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
@@ -283,43 +290,51 @@ class ExecuteBatchResponse(_message.Message):
     canvas_id: str
     errors: _containers.RepeatedCompositeFieldContainer[GraphError]
     ok: bool
+    rebased: bool
+    rebased_from: int
     refs: _containers.ScalarMap[str, int]
     replayed: bool
     results: _containers.RepeatedCompositeFieldContainer[CommandResult]
     revision: int
-    def __init__(self, ok: bool = ..., results: _Optional[_Iterable[_Union[CommandResult, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[GraphError, _Mapping]]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., replayed: bool = ..., refs: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    def __init__(self, ok: bool = ..., results: _Optional[_Iterable[_Union[CommandResult, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[GraphError, _Mapping]]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., replayed: bool = ..., refs: _Optional[_Mapping[str, int]] = ..., rebased: bool = ..., rebased_from: _Optional[int] = ...) -> None: ...
 
 class ExecuteRequest(_message.Message):
-    __slots__ = ["base_revision", "canvas_id", "command", "idempotency_key", "timeout_ms", "validate_only"]
+    __slots__ = ["base_revision", "canvas_id", "command", "idempotency_key", "on_stale", "timeout_ms", "validate_only"]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ON_STALE_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     base_revision: _wrappers_pb2.UInt64Value
     canvas_id: str
     command: Command
     idempotency_key: str
+    on_stale: OnStale
     timeout_ms: int
     validate_only: bool
-    def __init__(self, canvas_id: _Optional[str] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., timeout_ms: _Optional[int] = ..., on_stale: _Optional[_Union[OnStale, str]] = ...) -> None: ...
 
 class ExecuteResponse(_message.Message):
-    __slots__ = ["canvas_id", "graph", "ok", "replayed", "result", "revision"]
+    __slots__ = ["canvas_id", "graph", "ok", "rebased", "rebased_from", "replayed", "result", "revision"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     GRAPH_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
+    REBASED_FIELD_NUMBER: _ClassVar[int]
+    REBASED_FROM_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     canvas_id: str
     graph: Graph
     ok: bool
+    rebased: bool
+    rebased_from: int
     replayed: bool
     result: CommandResult
     revision: int
-    def __init__(self, ok: bool = ..., result: _Optional[_Union[CommandResult, _Mapping]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., graph: _Optional[_Union[Graph, _Mapping]] = ..., replayed: bool = ...) -> None: ...
+    def __init__(self, ok: bool = ..., result: _Optional[_Union[CommandResult, _Mapping]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., graph: _Optional[_Union[Graph, _Mapping]] = ..., replayed: bool = ..., rebased: bool = ..., rebased_from: _Optional[int] = ...) -> None: ...
 
 class Focus(_message.Message):
     __slots__ = ["focused"]
@@ -410,16 +425,18 @@ class GraphDelta(_message.Message):
     def __init__(self, nodes_json: _Optional[_Iterable[str]] = ..., removed_node_ids: _Optional[_Iterable[int]] = ..., links_json: _Optional[_Iterable[str]] = ..., removed_link_ids: _Optional[_Iterable[int]] = ..., last_node_id: _Optional[int] = ..., last_link_id: _Optional[int] = ..., digest: _Optional[str] = ...) -> None: ...
 
 class GraphError(_message.Message):
-    __slots__ = ["code", "index", "message", "suggestions"]
+    __slots__ = ["code", "conflicts", "index", "message", "suggestions"]
     CODE_FIELD_NUMBER: _ClassVar[int]
+    CONFLICTS_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     SUGGESTIONS_FIELD_NUMBER: _ClassVar[int]
     code: GraphErrorCode
+    conflicts: _containers.RepeatedCompositeFieldContainer[RevisionConflict]
     index: int
     message: str
     suggestions: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, code: _Optional[_Union[GraphErrorCode, str]] = ..., message: _Optional[str] = ..., index: _Optional[int] = ..., suggestions: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, code: _Optional[_Union[GraphErrorCode, str]] = ..., message: _Optional[str] = ..., index: _Optional[int] = ..., suggestions: _Optional[_Iterable[str]] = ..., conflicts: _Optional[_Iterable[_Union[RevisionConflict, _Mapping]]] = ...) -> None: ...
 
 class GraphOp(_message.Message):
     __slots__ = ["command", "origin", "revision", "summary", "time_ms"]
@@ -745,6 +762,32 @@ class ResyncRequest(_message.Message):
     request_id: int
     def __init__(self, request_id: _Optional[int] = ...) -> None: ...
 
+class RevisionConflict(_message.Message):
+    __slots__ = ["change", "current_link", "current_value", "index", "input", "node_gone", "node_id", "origin", "revision", "summary", "widget"]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_LINK_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    NODE_GONE_FIELD_NUMBER: _ClassVar[int]
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    WIDGET_FIELD_NUMBER: _ClassVar[int]
+    change: str
+    current_link: str
+    current_value: Value
+    index: int
+    input: str
+    node_gone: bool
+    node_id: int
+    origin: GraphOrigin
+    revision: int
+    summary: str
+    widget: str
+    def __init__(self, index: _Optional[int] = ..., node_id: _Optional[int] = ..., input: _Optional[str] = ..., widget: _Optional[str] = ..., change: _Optional[str] = ..., revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., summary: _Optional[str] = ..., current_value: _Optional[_Union[Value, _Mapping]] = ..., current_link: _Optional[str] = ..., node_gone: bool = ...) -> None: ...
+
 class SaveRequest(_message.Message):
     __slots__ = ["canvas_id", "name", "overwrite"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
@@ -835,6 +878,9 @@ class GraphErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class BatchMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class OnStale(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class GraphOrigin(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

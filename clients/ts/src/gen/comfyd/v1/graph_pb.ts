@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file comfyd/v1/graph.proto.
  */
 export const file_comfyd_v1_graph: GenFile = /*@__PURE__*/
-  fileDesc("ChVjb21meWQvdjEvZ3JhcGgucHJvdG8SCWNvbWZ5ZC52MSIuCgdOb2RlUmVmEgwKAmlkGAEgASgDSAASDQoDcmVmGAIgASgJSABCBgoEbm9kZSIyCgdTbG90UmVmEg8KBWluZGV4GAEgASgNSAASDgoEbmFtZRgCIAEoCUgAQgYKBHNsb3QiVwoFVmFsdWUSEAoGbnVtYmVyGAEgASgBSAASDgoEdGV4dBgCIAEoCUgAEhEKB2Jvb2xlYW4YAyABKAhIABIRCgdpbnRlZ2VyGAQgASgDSABCBgoEa2luZCIgCghQb3NpdGlvbhIJCgF4GAEgASgBEgkKAXkYAiABKAEikgIKEUNyZWF0ZU5vZGVDb21tYW5kEhEKCW5vZGVfdHlwZRgBIAEoCRInCgF4GAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEicKAXkYAyABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSCwoDcmVmGAQgASgJEg0KBXRpdGxlGAUgASgJEjoKB3dpZGdldHMYBiADKAsyKS5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmQuV2lkZ2V0c0VudHJ5GkAKDFdpZGdldHNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5jb21meWQudjEuVmFsdWU6AjgBIjgKEVJlbW92ZU5vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZiKkAQoOQ29ubmVjdENvbW1hbmQSIwoHZnJvbV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEiUKCWZyb21fc2xvdBgCIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmEiEKBXRvX2lkGAMgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSIwoHdG9fc2xvdBgEIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmIloKEURpc2Nvbm5lY3RDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIgCgRzbG90GAIgASgLMhIuY29tZnlkLnYxLlNsb3RSZWYiZgoQU2V0V2lkZ2V0Q29tbWFuZBIjCgdub2RlX2lkGAEgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSDAoEbmFtZRgCIAEoCRIfCgV2YWx1ZRgDIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZSJMCg9Nb3ZlTm9kZUNvbW1hbmQSIwoHbm9kZV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEgkKAXgYAiABKAESCQoBeRgDIAEoASITChFDbGVhckdyYXBoQ29tbWFuZCIpCg9HZXRHcmFwaENvbW1hbmQSFgoOa25vd25fcmV2aXNpb24YASABKAQitwEKDkFycmFuZ2VDb21tYW5kEiQKCG5vZGVfaWRzGAEgAygLMhIuY29tZnlkLnYxLk5vZGVSZWYSJwoBeBgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRInCgF5GAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEi0KB3NwYWNpbmcYBCABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUiRwoSU2V0Tm9kZU1vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIMCgRtb2RlGAIgASgJIpAECgdDb21tYW5kEjMKC2NyZWF0ZV9ub2RlGAEgASgLMhwuY29tZnlkLnYxLkNyZWF0ZU5vZGVDb21tYW5kSAASMwoLcmVtb3ZlX25vZGUYAiABKAsyHC5jb21meWQudjEuUmVtb3ZlTm9kZUNvbW1hbmRIABIsCgdjb25uZWN0GAMgASgLMhkuY29tZnlkLnYxLkNvbm5lY3RDb21tYW5kSAASMgoKZGlzY29ubmVjdBgEIAEoCzIcLmNvbWZ5ZC52MS5EaXNjb25uZWN0Q29tbWFuZEgAEjEKCnNldF93aWRnZXQYBSABKAsyGy5jb21meWQudjEuU2V0V2lkZ2V0Q29tbWFuZEgAEi8KCW1vdmVfbm9kZRgGIAEoCzIaLmNvbWZ5ZC52MS5Nb3ZlTm9kZUNvbW1hbmRIABIzCgtjbGVhcl9ncmFwaBgHIAEoCzIcLmNvbWZ5ZC52MS5DbGVhckdyYXBoQ29tbWFuZEgAEi8KCWdldF9ncmFwaBgIIAEoCzIaLmNvbWZ5ZC52MS5HZXRHcmFwaENvbW1hbmRIABIsCgdhcnJhbmdlGAkgASgLMhkuY29tZnlkLnYxLkFycmFuZ2VDb21tYW5kSAASNgoNc2V0X25vZGVfbW9kZRgKIAEoCzIdLmNvbWZ5ZC52MS5TZXROb2RlTW9kZUNvbW1hbmRIAEIJCgdjb21tYW5kImoKCkdyYXBoRXJyb3ISJwoEY29kZRgBIAEoDjIZLmNvbWZ5ZC52MS5HcmFwaEVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJEg0KBWluZGV4GAMgASgFEhMKC3N1Z2dlc3Rpb25zGAQgAygJIrIBCg1Db21tYW5kUmVzdWx0Eg0KBWluZGV4GAEgASgFEgoKAm9rGAIgASgIEiQKBWVycm9yGAMgASgLMhUuY29tZnlkLnYxLkdyYXBoRXJyb3ISDwoHbm9kZV9pZBgEIAEoAxIPCgdsaW5rX2lkGAUgASgDEh8KBXZhbHVlGAYgASgLMhAuY29tZnlkLnYxLlZhbHVlEh0KBG5vZGUYByABKAsyDy5jb21meWQudjEuTm9kZSJFCglOb2RlSW5wdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEgwKBGxpbmsYAyABKAMSDgoGd2lkZ2V0GAQgASgJIjcKCk5vZGVPdXRwdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBWxpbmtzGAMgAygDIjcKBldpZGdldBIMCgRuYW1lGAEgASgJEh8KBXZhbHVlGAIgASgLMhAuY29tZnlkLnYxLlZhbHVlIvQBCgROb2RlEgoKAmlkGAEgASgDEgwKBHR5cGUYAiABKAkSDQoFdGl0bGUYAyABKAkSIAoDcG9zGAQgASgLMhMuY29tZnlkLnYxLlBvc2l0aW9uEiEKBHNpemUYBSABKAsyEy5jb21meWQudjEuUG9zaXRpb24SJAoGaW5wdXRzGAYgAygLMhQuY29tZnlkLnYxLk5vZGVJbnB1dBImCgdvdXRwdXRzGAcgAygLMhUuY29tZnlkLnYxLk5vZGVPdXRwdXQSIgoHd2lkZ2V0cxgIIAMoCzIRLmNvbWZ5ZC52MS5XaWRnZXQSDAoEbW9kZRgJIAEoBSJkCgRMaW5rEgoKAmlkGAEgASgDEg8KB2Zyb21faWQYAiABKAMSEQoJZnJvbV9zbG90GAMgASgNEg0KBXRvX2lkGAQgASgDEg8KB3RvX3Nsb3QYBSABKA0SDAoEdHlwZRgGIAEoCSKdAQoFR3JhcGgSEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEh4KBW5vZGVzGAMgAygLMg8uY29tZnlkLnYxLk5vZGUSHgoFbGlua3MYBCADKAsyDy5jb21meWQudjEuTGluaxINCgVzdGFsZRgFIAEoCBINCgV0aXRsZRgGIAEoCRIRCgl1bmNoYW5nZWQYByABKAgiwQEKDkV4ZWN1dGVSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIjCgdjb21tYW5kGAIgASgLMhIuY29tZnlkLnYxLkNvbW1hbmQSMwoNYmFzZV9yZXZpc2lvbhgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50NjRWYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSFQoNdmFsaWRhdGVfb25seRgFIAEoCBISCgp0aW1lb3V0X21zGAYgASgNIp8BCg9FeGVjdXRlUmVzcG9uc2USCgoCb2sYASABKAgSKAoGcmVzdWx0GAIgASgLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSEQoJY2FudmFzX2lkGAMgASgJEhAKCHJldmlzaW9uGAQgASgEEh8KBWdyYXBoGAUgASgLMhAuY29tZnlkLnYxLkdyYXBoEhAKCHJlcGxheWVkGAYgASgIIusBChNFeGVjdXRlQmF0Y2hSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIkCghjb21tYW5kcxgCIAMoCzISLmNvbWZ5ZC52MS5Db21tYW5kEjMKDWJhc2VfcmV2aXNpb24YAyABKAsyHC5nb29nbGUucHJvdG9idWYuVUludDY0VmFsdWUSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJEhUKDXZhbGlkYXRlX29ubHkYBSABKAgSIgoEbW9kZRgGIAEoDjIULmNvbWZ5ZC52MS5CYXRjaE1vZGUSEgoKdGltZW91dF9tcxgHIAEoDSKRAgoURXhlY3V0ZUJhdGNoUmVzcG9uc2USCgoCb2sYASABKAgSKQoHcmVzdWx0cxgCIAMoCzIYLmNvbWZ5ZC52MS5Db21tYW5kUmVzdWx0EiUKBmVycm9ycxgDIAMoCzIVLmNvbWZ5ZC52MS5HcmFwaEVycm9yEhEKCWNhbnZhc19pZBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoBBIQCghyZXBsYXllZBgGIAEoCBI3CgRyZWZzGAcgAygLMikuY29tZnlkLnYxLkV4ZWN1dGVCYXRjaFJlc3BvbnNlLlJlZnNFbnRyeRorCglSZWZzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASI+Cg9HZXRHcmFwaFJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhgKEGluY2x1ZGVfd29ya2Zsb3cYAiABKAgiSgoQR2V0R3JhcGhSZXNwb25zZRIfCgVncmFwaBgBIAEoCzIQLmNvbWZ5ZC52MS5HcmFwaBIVCg13b3JrZmxvd19qc29uGAIgASgJIooBCgdHcmFwaE9wEhAKCHJldmlzaW9uGAEgASgEEiYKBm9yaWdpbhgCIAEoDjIWLmNvbWZ5ZC52MS5HcmFwaE9yaWdpbhIjCgdjb21tYW5kGAMgASgLMhIuY29tZnlkLnYxLkNvbW1hbmQSDwoHc3VtbWFyeRgEIAEoCRIPCgd0aW1lX21zGAUgASgDIjsKDkdldERpZmZSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIWCg5zaW5jZV9yZXZpc2lvbhgCIAEoBCKlAQoPR2V0RGlmZlJlc3BvbnNlEhEKCWNhbnZhc19pZBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgEEhMKC3RvX3JldmlzaW9uGAMgASgEEh8KA29wcxgEIAMoCzISLmNvbWZ5ZC52MS5HcmFwaE9wEhEKCXRydW5jYXRlZBgFIAEoCBIfCgVncmFwaBgGIAEoCzIQLmNvbWZ5ZC52MS5HcmFwaCKsAgoJSW5wdXRTcGVjEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIQCghyZXF1aXJlZBgDIAEoCBIRCglpc193aWRnZXQYBCABKAgSJwoNZGVmYXVsdF92YWx1ZRgFIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZRIpCgNtaW4YBiABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSKQoDbWF4GAcgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEioKBHN0ZXAYCCABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSDwoHb3B0aW9ucxgJIAMoCRIRCgltdWx0aWxpbmUYCiABKAgSDwoHdG9vbHRpcBgLIAEoCSI5CgpPdXRwdXRTcGVjEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIPCgdpc19saXN0GAMgASgIIrgBCghOb2RlVHlwZRIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIkCgZpbnB1dHMYBSADKAsyFC5jb21meWQudjEuSW5wdXRTcGVjEiYKB291dHB1dHMYBiADKAsyFS5jb21meWQudjEuT3V0cHV0U3BlYxITCgtvdXRwdXRfbm9kZRgHIAEoCCJoChRMaXN0Tm9kZVR5cGVzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDQoFcXVlcnkYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSDQoFbGltaXQYBCABKA0SDQoFbmFtZXMYBSADKAkiTwoVTGlzdE5vZGVUeXBlc1Jlc3BvbnNlEicKCm5vZGVfdHlwZXMYASADKAsyEy5jb21meWQudjEuTm9kZVR5cGUSDQoFdG90YWwYAiABKA0iigEKBkNhbnZhcxIRCgljYW52YXNfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEAoIcmV2aXNpb24YAyABKAQSEAoIYXR0YWNoZWQYBCABKAgSDwoHZm9jdXNlZBgFIAEoCBIVCg1mb2N1c2VkX2F0X21zGAYgASgDEhIKCm5vZGVfY291bnQYByABKA0iFQoTTGlzdENhbnZhc2VzUmVxdWVzdCI7ChRMaXN0Q2FudmFzZXNSZXNwb25zZRIjCghjYW52YXNlcxgBIAMoCzIRLmNvbWZ5ZC52MS5DYW52YXMisAEKDFF1ZXVlUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAIgASgJEhIKCnRpbWVvdXRfbXMYAyABKA0SEwoLYmF0Y2hfY291bnQYBCABKA0SJAoGb3JpZ2luGAUgASgOMhQuY29tZnlkLnYxLlJ1bk9yaWdpbhISCgpzZXNzaW9uX2lkGAYgASgJEhEKCXF1ZXVlZF9ieRgHIAEoCSKaAQoNUXVldWVSZXNwb25zZRIRCglwcm9tcHRfaWQYASABKAkSDgoGbnVtYmVyGAIgASgDEhEKCWNhbnZhc19pZBgDIAEoCRIQCghyZXZpc2lvbhgEIAEoBBIQCghyZXBsYXllZBgFIAEoCBIbCgNydW4YBiABKAsyDi5jb21meWQudjEuUnVuEhIKCnByb21wdF9pZHMYByADKAkiQQoLU2F2ZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEQoJb3ZlcndyaXRlGAMgASgIIj0KDFNhdmVSZXNwb25zZRIMCgRuYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEg0KBWJ5dGVzGAMgASgEInIKC0xvYWRSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKDXdvcmtmbG93X2pzb24YAyABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAQgASgJEhIKCnRpbWVvdXRfbXMYBSABKA0iWQoMTG9hZFJlc3BvbnNlEhEKCWNhbnZhc19pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBBISCgpub2RlX2NvdW50GAMgASgNEhAKCHJlcGxheWVkGAQgASgIIhYKFExpc3RXb3JrZmxvd3NSZXF1ZXN0IkUKDlN0b3JlZFdvcmtmbG93EgwKBG5hbWUYASABKAkSDQoFYnl0ZXMYAiABKAQSFgoObW9kaWZpZWRfYXRfbXMYAyABKAMiRQoVTGlzdFdvcmtmbG93c1Jlc3BvbnNlEiwKCXdvcmtmbG93cxgBIAMoCzIZLmNvbWZ5ZC52MS5TdG9yZWRXb3JrZmxvdyKPAQoTQXR0YWNoQ2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSFQoNd29ya2Zsb3dfanNvbhgDIAEoCRIYChBvYmplY3RfaW5mb19qc29uGAQgASgJEg8KB2ZvY3VzZWQYBSABKAgSFAoMdGFiX3JldmlzaW9uGAYgASgEIpwBCgxQYXRjaFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBBIkCghjb21tYW5kcxgCIAMoCzISLmNvbWZ5ZC52MS5Db21tYW5kEhkKEWV4cGVjdGVkX25vZGVfaWRzGAMgAygDEhMKC2RlYWRsaW5lX21zGAQgASgDEiIKBG1vZGUYBSABKA4yFC5jb21meWQudjEuQmF0Y2hNb2RlImcKEkVkaXRvclF1ZXVlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEhMKC2JhdGNoX2NvdW50GAIgASgNEhMKC2RlYWRsaW5lX21zGAMgASgDEhMKC3Byb21wdF9vbmx5GAQgASgIIlMKEUVkaXRvckxvYWRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSFQoNd29ya2Zsb3dfanNvbhgCIAEoCRITCgtkZWFkbGluZV9tcxgDIAEoAyIvCghBdHRhY2hlZBIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQi+wEKFEF0dGFjaENhbnZhc1Jlc3BvbnNlEicKCGF0dGFjaGVkGAEgASgLMhMuY29tZnlkLnYxLkF0dGFjaGVkSAASKAoFcGF0Y2gYAiABKAsyFy5jb21meWQudjEuUGF0Y2hSZXF1ZXN0SAASLgoFcXVldWUYAyABKAsyHS5jb21meWQudjEuRWRpdG9yUXVldWVSZXF1ZXN0SAASLAoEbG9hZBgEIAEoCzIcLmNvbWZ5ZC52MS5FZGl0b3JMb2FkUmVxdWVzdEgAEioKBnJlc3luYxgFIAEoCzIYLmNvbWZ5ZC52MS5SZXN5bmNSZXF1ZXN0SABCBgoEa2luZCIjCg1SZXN5bmNSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQipAEKCkdyYXBoRGVsdGESEgoKbm9kZXNfanNvbhgBIAMoCRIYChByZW1vdmVkX25vZGVfaWRzGAIgAygDEhIKCmxpbmtzX2pzb24YAyADKAkSGAoQcmVtb3ZlZF9saW5rX2lkcxgEIAMoAxIUCgxsYXN0X25vZGVfaWQYBSABKAMSFAoMbGFzdF9saW5rX2lkGAYgASgDEg4KBmRpZ2VzdBgHIAEoCSK6AQoLUGF0Y2hSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIpCgdyZXN1bHRzGAQgAygLMhguY29tZnlkLnYxLkNvbW1hbmRSZXN1bHQSFQoNd29ya2Zsb3dfanNvbhgFIAEoCRIUCgx0YWJfcmV2aXNpb24YBiABKAQSJAoFZGVsdGEYByABKAsyFS5jb21meWQudjEuR3JhcGhEZWx0YSKRAQoRRWRpdG9yUXVldWVSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIRCglwcm9tcHRfaWQYBCABKAkSDgoGbnVtYmVyGAUgASgDEhMKC3Byb21wdF9qc29uGAYgASgJEhUKDXdvcmtmbG93X2pzb24YByABKAkibgoQRWRpdG9yTG9hZFJlc3VsdBISCgpyZXF1ZXN0X2lkGAEgASgEEgoKAm9rGAIgASgIEg0KBWVycm9yGAMgASgJEhUKDXdvcmtmbG93X2pzb24YBCABKAkSFAoMdGFiX3JldmlzaW9uGAUgASgEIl0KCFVzZXJFZGl0EhUKDXdvcmtmbG93X2pzb24YASABKAkSFAoMdGFiX3JldmlzaW9uGAIgASgEEiQKBWRlbHRhGAMgASgLMhUuY29tZnlkLnYxLkdyYXBoRGVsdGEiGAoFRm9jdXMSDwoHZm9jdXNlZBgBIAEoCCKZAgoTUmVwb3J0RWRpdG9yUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSLgoMcGF0Y2hfcmVzdWx0GAIgASgLMhYuY29tZnlkLnYxLlBhdGNoUmVzdWx0SAASNAoMcXVldWVfcmVzdWx0GAMgASgLMhwuY29tZnlkLnYxLkVkaXRvclF1ZXVlUmVzdWx0SAASMgoLbG9hZF9yZXN1bHQYBCABKAsyGy5jb21meWQudjEuRWRpdG9yTG9hZFJlc3VsdEgAEigKCXVzZXJfZWRpdBgFIAEoCzITLmNvbWZ5ZC52MS5Vc2VyRWRpdEgAEiEKBWZvY3VzGAYgASgLMhAuY29tZnlkLnYxLkZvY3VzSABCCAoGcmVwb3J0IigKFFJlcG9ydEVkaXRvclJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEKvcFCg5HcmFwaEVycm9yQ29kZRIgChxHUkFQSF9FUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASJAogR1JBUEhfRVJST1JfQ09ERV9JTlZBTElEX0NPTU1BTkQQARImCiJHUkFQSF9FUlJPUl9DT0RFX1VOS05PV05fTk9ERV9UWVBFEAISIwofR1JBUEhfRVJST1JfQ09ERV9OT0RFX05PVF9GT1VORBADEiMKH0dSQVBIX0VSUk9SX0NPREVfU0xPVF9OT1RfRk9VTkQQBBIiCh5HUkFQSF9FUlJPUl9DT0RFX1RZUEVfTUlTTUFUQ0gQBRIlCiFHUkFQSF9FUlJPUl9DT0RFX1dJREdFVF9OT1RfRk9VTkQQBhIiCh5HUkFQSF9FUlJPUl9DT0RFX1ZBTFVFX0lOVkFMSUQQBxIiCh5HUkFQSF9FUlJPUl9DT0RFX1JFRl9OT1RfRk9VTkQQCBIjCh9HUkFQSF9FUlJPUl9DT0RFX1NUQUxFX1JFVklTSU9OEAkSIwofR1JBUEhfRVJST1JfQ09ERV9OT19MSVZFX0NBTlZBUxAKEiUKIUdSQVBIX0VSUk9SX0NPREVfQU1CSUdVT1VTX0NBTlZBUxALEiUKIUdSQVBIX0VSUk9SX0NPREVfQ0FOVkFTX05PVF9GT1VORBAMEiMKH0dSQVBIX0VSUk9SX0NPREVfRURJVE9SX1RJTUVPVVQQDRIgChxHUkFQSF9FUlJPUl9DT0RFX0VESVRPUl9HT05FEA4SIgoeR1JBUEhfRVJST1JfQ09ERV9FRElUT1JfRkFJTEVEEA8SHAoYR1JBUEhfRVJST1JfQ09ERV9TS0lQUEVEEBASJwojR1JBUEhfRVJST1JfQ09ERV9XT1JLRkxPV19OT1RfRk9VTkQQERIhCh1HUkFQSF9FUlJPUl9DT0RFX0lOVkFMSURfTkFNRRASEisKJ0dSQVBIX0VSUk9SX0NPREVfSURFTVBPVEVOQ1lfS0VZX1JFVVNFRBATKlYKCUJhdGNoTW9kZRIaChZCQVRDSF9NT0RFX1VOU1BFQ0lGSUVEEAASFQoRQkFUQ0hfTU9ERV9BVE9NSUMQARIWChJCQVRDSF9NT0RFX1BBUlRJQUwQAipxCgtHcmFwaE9yaWdpbhIcChhHUkFQSF9PUklHSU5fVU5TUEVDSUZJRUQQABIWChJHUkFQSF9PUklHSU5fQUdFTlQQARIVChFHUkFQSF9PUklHSU5fVVNFUhACEhUKEUdSQVBIX09SSUdJTl9MT0FEEAMy8wYKDEdyYXBoU2VydmljZRJACgdFeGVjdXRlEhkuY29tZnlkLnYxLkV4ZWN1dGVSZXF1ZXN0GhouY29tZnlkLnYxLkV4ZWN1dGVSZXNwb25zZRJPCgxFeGVjdXRlQmF0Y2gSHi5jb21meWQudjEuRXhlY3V0ZUJhdGNoUmVxdWVzdBofLmNvbWZ5ZC52MS5FeGVjdXRlQmF0Y2hSZXNwb25zZRJDCghHZXRHcmFwaBIaLmNvbWZ5ZC52MS5HZXRHcmFwaFJlcXVlc3QaGy5jb21meWQudjEuR2V0R3JhcGhSZXNwb25zZRJACgdHZXREaWZmEhkuY29tZnlkLnYxLkdldERpZmZSZXF1ZXN0GhouY29tZnlkLnYxLkdldERpZmZSZXNwb25zZRJSCg1MaXN0Tm9kZVR5cGVzEh8uY29tZnlkLnYxLkxpc3ROb2RlVHlwZXNSZXF1ZXN0GiAuY29tZnlkLnYxLkxpc3ROb2RlVHlwZXNSZXNwb25zZRJPCgxMaXN0Q2FudmFzZXMSHi5jb21meWQudjEuTGlzdENhbnZhc2VzUmVxdWVzdBofLmNvbWZ5ZC52MS5MaXN0Q2FudmFzZXNSZXNwb25zZRI6CgVRdWV1ZRIXLmNvbWZ5ZC52MS5RdWV1ZVJlcXVlc3QaGC5jb21meWQudjEuUXVldWVSZXNwb25zZRI3CgRTYXZlEhYuY29tZnlkLnYxLlNhdmVSZXF1ZXN0GhcuY29tZnlkLnYxLlNhdmVSZXNwb25zZRI3CgRMb2FkEhYuY29tZnlkLnYxLkxvYWRSZXF1ZXN0GhcuY29tZnlkLnYxLkxvYWRSZXNwb25zZRJSCg1MaXN0V29ya2Zsb3dzEh8uY29tZnlkLnYxLkxpc3RXb3JrZmxvd3NSZXF1ZXN0GiAuY29tZnlkLnYxLkxpc3RXb3JrZmxvd3NSZXNwb25zZRJRCgxBdHRhY2hDYW52YXMSHi5jb21meWQudjEuQXR0YWNoQ2FudmFzUmVxdWVzdBofLmNvbWZ5ZC52MS5BdHRhY2hDYW52YXNSZXNwb25zZTABEk8KDFJlcG9ydEVkaXRvchIeLmNvbWZ5ZC52MS5SZXBvcnRFZGl0b3JSZXF1ZXN0Gh8uY29tZnlkLnYxLlJlcG9ydEVkaXRvclJlc3BvbnNlYgZwcm90bzM", [file_comfyd_v1_run, file_google_protobuf_wrappers]);
+  fileDesc("ChVjb21meWQvdjEvZ3JhcGgucHJvdG8SCWNvbWZ5ZC52MSIuCgdOb2RlUmVmEgwKAmlkGAEgASgDSAASDQoDcmVmGAIgASgJSABCBgoEbm9kZSIyCgdTbG90UmVmEg8KBWluZGV4GAEgASgNSAASDgoEbmFtZRgCIAEoCUgAQgYKBHNsb3QiVwoFVmFsdWUSEAoGbnVtYmVyGAEgASgBSAASDgoEdGV4dBgCIAEoCUgAEhEKB2Jvb2xlYW4YAyABKAhIABIRCgdpbnRlZ2VyGAQgASgDSABCBgoEa2luZCIgCghQb3NpdGlvbhIJCgF4GAEgASgBEgkKAXkYAiABKAEikgIKEUNyZWF0ZU5vZGVDb21tYW5kEhEKCW5vZGVfdHlwZRgBIAEoCRInCgF4GAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEicKAXkYAyABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUSCwoDcmVmGAQgASgJEg0KBXRpdGxlGAUgASgJEjoKB3dpZGdldHMYBiADKAsyKS5jb21meWQudjEuQ3JlYXRlTm9kZUNvbW1hbmQuV2lkZ2V0c0VudHJ5GkAKDFdpZGdldHNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5jb21meWQudjEuVmFsdWU6AjgBIjgKEVJlbW92ZU5vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZiKkAQoOQ29ubmVjdENvbW1hbmQSIwoHZnJvbV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEiUKCWZyb21fc2xvdBgCIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmEiEKBXRvX2lkGAMgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSIwoHdG9fc2xvdBgEIAEoCzISLmNvbWZ5ZC52MS5TbG90UmVmIloKEURpc2Nvbm5lY3RDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIgCgRzbG90GAIgASgLMhIuY29tZnlkLnYxLlNsb3RSZWYiZgoQU2V0V2lkZ2V0Q29tbWFuZBIjCgdub2RlX2lkGAEgASgLMhIuY29tZnlkLnYxLk5vZGVSZWYSDAoEbmFtZRgCIAEoCRIfCgV2YWx1ZRgDIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZSJMCg9Nb3ZlTm9kZUNvbW1hbmQSIwoHbm9kZV9pZBgBIAEoCzISLmNvbWZ5ZC52MS5Ob2RlUmVmEgkKAXgYAiABKAESCQoBeRgDIAEoASITChFDbGVhckdyYXBoQ29tbWFuZCIpCg9HZXRHcmFwaENvbW1hbmQSFgoOa25vd25fcmV2aXNpb24YASABKAQitwEKDkFycmFuZ2VDb21tYW5kEiQKCG5vZGVfaWRzGAEgAygLMhIuY29tZnlkLnYxLk5vZGVSZWYSJwoBeBgCIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRInCgF5GAMgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEi0KB3NwYWNpbmcYBCABKAsyHC5nb29nbGUucHJvdG9idWYuRG91YmxlVmFsdWUiRwoSU2V0Tm9kZU1vZGVDb21tYW5kEiMKB25vZGVfaWQYASABKAsyEi5jb21meWQudjEuTm9kZVJlZhIMCgRtb2RlGAIgASgJIpAECgdDb21tYW5kEjMKC2NyZWF0ZV9ub2RlGAEgASgLMhwuY29tZnlkLnYxLkNyZWF0ZU5vZGVDb21tYW5kSAASMwoLcmVtb3ZlX25vZGUYAiABKAsyHC5jb21meWQudjEuUmVtb3ZlTm9kZUNvbW1hbmRIABIsCgdjb25uZWN0GAMgASgLMhkuY29tZnlkLnYxLkNvbm5lY3RDb21tYW5kSAASMgoKZGlzY29ubmVjdBgEIAEoCzIcLmNvbWZ5ZC52MS5EaXNjb25uZWN0Q29tbWFuZEgAEjEKCnNldF93aWRnZXQYBSABKAsyGy5jb21meWQudjEuU2V0V2lkZ2V0Q29tbWFuZEgAEi8KCW1vdmVfbm9kZRgGIAEoCzIaLmNvbWZ5ZC52MS5Nb3ZlTm9kZUNvbW1hbmRIABIzCgtjbGVhcl9ncmFwaBgHIAEoCzIcLmNvbWZ5ZC52MS5DbGVhckdyYXBoQ29tbWFuZEgAEi8KCWdldF9ncmFwaBgIIAEoCzIaLmNvbWZ5ZC52MS5HZXRHcmFwaENvbW1hbmRIABIsCgdhcnJhbmdlGAkgASgLMhkuY29tZnlkLnYxLkFycmFuZ2VDb21tYW5kSAASNgoNc2V0X25vZGVfbW9kZRgKIAEoCzIdLmNvbWZ5ZC52MS5TZXROb2RlTW9kZUNvbW1hbmRIAEIJCgdjb21tYW5kIpoBCgpHcmFwaEVycm9yEicKBGNvZGUYASABKA4yGS5jb21meWQudjEuR3JhcGhFcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRINCgVpbmRleBgDIAEoBRITCgtzdWdnZXN0aW9ucxgEIAMoCRIuCgljb25mbGljdHMYBSADKAsyGy5jb21meWQudjEuUmV2aXNpb25Db25mbGljdCL+AQoQUmV2aXNpb25Db25mbGljdBINCgVpbmRleBgBIAEoBRIPCgdub2RlX2lkGAIgASgDEg0KBWlucHV0GAMgASgJEg4KBndpZGdldBgEIAEoCRIOCgZjaGFuZ2UYBSABKAkSEAoIcmV2aXNpb24YBiABKAQSJgoGb3JpZ2luGAcgASgOMhYuY29tZnlkLnYxLkdyYXBoT3JpZ2luEg8KB3N1bW1hcnkYCCABKAkSJwoNY3VycmVudF92YWx1ZRgJIAEoCzIQLmNvbWZ5ZC52MS5WYWx1ZRIUCgxjdXJyZW50X2xpbmsYCiABKAkSEQoJbm9kZV9nb25lGAsgASgIIrIBCg1Db21tYW5kUmVzdWx0Eg0KBWluZGV4GAEgASgFEgoKAm9rGAIgASgIEiQKBWVycm9yGAMgASgLMhUuY29tZnlkLnYxLkdyYXBoRXJyb3ISDwoHbm9kZV9pZBgEIAEoAxIPCgdsaW5rX2lkGAUgASgDEh8KBXZhbHVlGAYgASgLMhAuY29tZnlkLnYxLlZhbHVlEh0KBG5vZGUYByABKAsyDy5jb21meWQudjEuTm9kZSJFCglOb2RlSW5wdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEgwKBGxpbmsYAyABKAMSDgoGd2lkZ2V0GAQgASgJIjcKCk5vZGVPdXRwdXQSDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBWxpbmtzGAMgAygDIjcKBldpZGdldBIMCgRuYW1lGAEgASgJEh8KBXZhbHVlGAIgASgLMhAuY29tZnlkLnYxLlZhbHVlIvQBCgROb2RlEgoKAmlkGAEgASgDEgwKBHR5cGUYAiABKAkSDQoFdGl0bGUYAyABKAkSIAoDcG9zGAQgASgLMhMuY29tZnlkLnYxLlBvc2l0aW9uEiEKBHNpemUYBSABKAsyEy5jb21meWQudjEuUG9zaXRpb24SJAoGaW5wdXRzGAYgAygLMhQuY29tZnlkLnYxLk5vZGVJbnB1dBImCgdvdXRwdXRzGAcgAygLMhUuY29tZnlkLnYxLk5vZGVPdXRwdXQSIgoHd2lkZ2V0cxgIIAMoCzIRLmNvbWZ5ZC52MS5XaWRnZXQSDAoEbW9kZRgJIAEoBSJkCgRMaW5rEgoKAmlkGAEgASgDEg8KB2Zyb21faWQYAiABKAMSEQoJZnJvbV9zbG90GAMgASgNEg0KBXRvX2lkGAQgASgDEg8KB3RvX3Nsb3QYBSABKA0SDAoEdHlwZRgGIAEoCSKdAQoFR3JhcGgSEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEEh4KBW5vZGVzGAMgAygLMg8uY29tZnlkLnYxLk5vZGUSHgoFbGlua3MYBCADKAsyDy5jb21meWQudjEuTGluaxINCgVzdGFsZRgFIAEoCBINCgV0aXRsZRgGIAEoCRIRCgl1bmNoYW5nZWQYByABKAgi5wEKDkV4ZWN1dGVSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIjCgdjb21tYW5kGAIgASgLMhIuY29tZnlkLnYxLkNvbW1hbmQSMwoNYmFzZV9yZXZpc2lvbhgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50NjRWYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSFQoNdmFsaWRhdGVfb25seRgFIAEoCBISCgp0aW1lb3V0X21zGAYgASgNEiQKCG9uX3N0YWxlGAcgASgOMhIuY29tZnlkLnYxLk9uU3RhbGUixgEKD0V4ZWN1dGVSZXNwb25zZRIKCgJvaxgBIAEoCBIoCgZyZXN1bHQYAiABKAsyGC5jb21meWQudjEuQ29tbWFuZFJlc3VsdBIRCgljYW52YXNfaWQYAyABKAkSEAoIcmV2aXNpb24YBCABKAQSHwoFZ3JhcGgYBSABKAsyEC5jb21meWQudjEuR3JhcGgSEAoIcmVwbGF5ZWQYBiABKAgSDwoHcmViYXNlZBgHIAEoCBIUCgxyZWJhc2VkX2Zyb20YCCABKAQikQIKE0V4ZWN1dGVCYXRjaFJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEiQKCGNvbW1hbmRzGAIgAygLMhIuY29tZnlkLnYxLkNvbW1hbmQSMwoNYmFzZV9yZXZpc2lvbhgDIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5VSW50NjRWYWx1ZRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSFQoNdmFsaWRhdGVfb25seRgFIAEoCBIiCgRtb2RlGAYgASgOMhQuY29tZnlkLnYxLkJhdGNoTW9kZRISCgp0aW1lb3V0X21zGAcgASgNEiQKCG9uX3N0YWxlGAggASgOMhIuY29tZnlkLnYxLk9uU3RhbGUiuAIKFEV4ZWN1dGVCYXRjaFJlc3BvbnNlEgoKAm9rGAEgASgIEikKB3Jlc3VsdHMYAiADKAsyGC5jb21meWQudjEuQ29tbWFuZFJlc3VsdBIlCgZlcnJvcnMYAyADKAsyFS5jb21meWQudjEuR3JhcGhFcnJvchIRCgljYW52YXNfaWQYBCABKAkSEAoIcmV2aXNpb24YBSABKAQSEAoIcmVwbGF5ZWQYBiABKAgSNwoEcmVmcxgHIAMoCzIpLmNvbWZ5ZC52MS5FeGVjdXRlQmF0Y2hSZXNwb25zZS5SZWZzRW50cnkSDwoHcmViYXNlZBgIIAEoCBIUCgxyZWJhc2VkX2Zyb20YCSABKAQaKwoJUmVmc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEiPgoPR2V0R3JhcGhSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIYChBpbmNsdWRlX3dvcmtmbG93GAIgASgIIkoKEEdldEdyYXBoUmVzcG9uc2USHwoFZ3JhcGgYASABKAsyEC5jb21meWQudjEuR3JhcGgSFQoNd29ya2Zsb3dfanNvbhgCIAEoCSKKAQoHR3JhcGhPcBIQCghyZXZpc2lvbhgBIAEoBBImCgZvcmlnaW4YAiABKA4yFi5jb21meWQudjEuR3JhcGhPcmlnaW4SIwoHY29tbWFuZBgDIAEoCzISLmNvbWZ5ZC52MS5Db21tYW5kEg8KB3N1bW1hcnkYBCABKAkSDwoHdGltZV9tcxgFIAEoAyI7Cg5HZXREaWZmUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSFgoOc2luY2VfcmV2aXNpb24YAiABKAQipQEKD0dldERpZmZSZXNwb25zZRIRCgljYW52YXNfaWQYASABKAkSFQoNZnJvbV9yZXZpc2lvbhgCIAEoBBITCgt0b19yZXZpc2lvbhgDIAEoBBIfCgNvcHMYBCADKAsyEi5jb21meWQudjEuR3JhcGhPcBIRCgl0cnVuY2F0ZWQYBSABKAgSHwoFZ3JhcGgYBiABKAsyEC5jb21meWQudjEuR3JhcGgirAIKCUlucHV0U3BlYxIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEAoIcmVxdWlyZWQYAyABKAgSEQoJaXNfd2lkZ2V0GAQgASgIEicKDWRlZmF1bHRfdmFsdWUYBSABKAsyEC5jb21meWQudjEuVmFsdWUSKQoDbWluGAYgASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEikKA21heBgHIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5Eb3VibGVWYWx1ZRIqCgRzdGVwGAggASgLMhwuZ29vZ2xlLnByb3RvYnVmLkRvdWJsZVZhbHVlEg8KB29wdGlvbnMYCSADKAkSEQoJbXVsdGlsaW5lGAogASgIEg8KB3Rvb2x0aXAYCyABKAkiOQoKT3V0cHV0U3BlYxIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSDwoHaXNfbGlzdBgDIAEoCCK4AQoITm9kZVR5cGUSDAoEbmFtZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSJAoGaW5wdXRzGAUgAygLMhQuY29tZnlkLnYxLklucHV0U3BlYxImCgdvdXRwdXRzGAYgAygLMhUuY29tZnlkLnYxLk91dHB1dFNwZWMSEwoLb3V0cHV0X25vZGUYByABKAgiaAoUTGlzdE5vZGVUeXBlc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEg0KBXF1ZXJ5GAIgASgJEhAKCGNhdGVnb3J5GAMgASgJEg0KBWxpbWl0GAQgASgNEg0KBW5hbWVzGAUgAygJIk8KFUxpc3ROb2RlVHlwZXNSZXNwb25zZRInCgpub2RlX3R5cGVzGAEgAygLMhMuY29tZnlkLnYxLk5vZGVUeXBlEg0KBXRvdGFsGAIgASgNIooBCgZDYW52YXMSEQoJY2FudmFzX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEhAKCHJldmlzaW9uGAMgASgEEhAKCGF0dGFjaGVkGAQgASgIEg8KB2ZvY3VzZWQYBSABKAgSFQoNZm9jdXNlZF9hdF9tcxgGIAEoAxISCgpub2RlX2NvdW50GAcgASgNIhUKE0xpc3RDYW52YXNlc1JlcXVlc3QiOwoUTGlzdENhbnZhc2VzUmVzcG9uc2USIwoIY2FudmFzZXMYASADKAsyES5jb21meWQudjEuQ2FudmFzIrABCgxRdWV1ZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgCIAEoCRISCgp0aW1lb3V0X21zGAMgASgNEhMKC2JhdGNoX2NvdW50GAQgASgNEiQKBm9yaWdpbhgFIAEoDjIULmNvbWZ5ZC52MS5SdW5PcmlnaW4SEgoKc2Vzc2lvbl9pZBgGIAEoCRIRCglxdWV1ZWRfYnkYByABKAkimgEKDVF1ZXVlUmVzcG9uc2USEQoJcHJvbXB0X2lkGAEgASgJEg4KBm51bWJlchgCIAEoAxIRCgljYW52YXNfaWQYAyABKAkSEAoIcmV2aXNpb24YBCABKAQSEAoIcmVwbGF5ZWQYBSABKAgSGwoDcnVuGAYgASgLMg4uY29tZnlkLnYxLlJ1bhISCgpwcm9tcHRfaWRzGAcgAygJIkEKC1NhdmVSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCW92ZXJ3cml0ZRgDIAEoCCI9CgxTYXZlUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBBINCgVieXRlcxgDIAEoBCJyCgtMb2FkUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIVCg13b3JrZmxvd19qc29uGAMgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRISCgp0aW1lb3V0X21zGAUgASgNIlkKDExvYWRSZXNwb25zZRIRCgljYW52YXNfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAQSEgoKbm9kZV9jb3VudBgDIAEoDRIQCghyZXBsYXllZBgEIAEoCCIWChRMaXN0V29ya2Zsb3dzUmVxdWVzdCJFCg5TdG9yZWRXb3JrZmxvdxIMCgRuYW1lGAEgASgJEg0KBWJ5dGVzGAIgASgEEhYKDm1vZGlmaWVkX2F0X21zGAMgASgDIkUKFUxpc3RXb3JrZmxvd3NSZXNwb25zZRIsCgl3b3JrZmxvd3MYASADKAsyGS5jb21meWQudjEuU3RvcmVkV29ya2Zsb3cijwEKE0F0dGFjaENhbnZhc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEhUKDXdvcmtmbG93X2pzb24YAyABKAkSGAoQb2JqZWN0X2luZm9fanNvbhgEIAEoCRIPCgdmb2N1c2VkGAUgASgIEhQKDHRhYl9yZXZpc2lvbhgGIAEoBCKcAQoMUGF0Y2hSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSJAoIY29tbWFuZHMYAiADKAsyEi5jb21meWQudjEuQ29tbWFuZBIZChFleHBlY3RlZF9ub2RlX2lkcxgDIAMoAxITCgtkZWFkbGluZV9tcxgEIAEoAxIiCgRtb2RlGAUgASgOMhQuY29tZnlkLnYxLkJhdGNoTW9kZSJnChJFZGl0b3JRdWV1ZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBBITCgtiYXRjaF9jb3VudBgCIAEoDRITCgtkZWFkbGluZV9tcxgDIAEoAxITCgtwcm9tcHRfb25seRgEIAEoCCJTChFFZGl0b3JMb2FkUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEhUKDXdvcmtmbG93X2pzb24YAiABKAkSEwoLZGVhZGxpbmVfbXMYAyABKAMiLwoIQXR0YWNoZWQSEQoJY2FudmFzX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgEIvsBChRBdHRhY2hDYW52YXNSZXNwb25zZRInCghhdHRhY2hlZBgBIAEoCzITLmNvbWZ5ZC52MS5BdHRhY2hlZEgAEigKBXBhdGNoGAIgASgLMhcuY29tZnlkLnYxLlBhdGNoUmVxdWVzdEgAEi4KBXF1ZXVlGAMgASgLMh0uY29tZnlkLnYxLkVkaXRvclF1ZXVlUmVxdWVzdEgAEiwKBGxvYWQYBCABKAsyHC5jb21meWQudjEuRWRpdG9yTG9hZFJlcXVlc3RIABIqCgZyZXN5bmMYBSABKAsyGC5jb21meWQudjEuUmVzeW5jUmVxdWVzdEgAQgYKBGtpbmQiIwoNUmVzeW5jUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEIqQBCgpHcmFwaERlbHRhEhIKCm5vZGVzX2pzb24YASADKAkSGAoQcmVtb3ZlZF9ub2RlX2lkcxgCIAMoAxISCgpsaW5rc19qc29uGAMgAygJEhgKEHJlbW92ZWRfbGlua19pZHMYBCADKAMSFAoMbGFzdF9ub2RlX2lkGAUgASgDEhQKDGxhc3RfbGlua19pZBgGIAEoAxIOCgZkaWdlc3QYByABKAkiugEKC1BhdGNoUmVzdWx0EhIKCnJlcXVlc3RfaWQYASABKAQSCgoCb2sYAiABKAgSDQoFZXJyb3IYAyABKAkSKQoHcmVzdWx0cxgEIAMoCzIYLmNvbWZ5ZC52MS5Db21tYW5kUmVzdWx0EhUKDXdvcmtmbG93X2pzb24YBSABKAkSFAoMdGFiX3JldmlzaW9uGAYgASgEEiQKBWRlbHRhGAcgASgLMhUuY29tZnlkLnYxLkdyYXBoRGVsdGEikQEKEUVkaXRvclF1ZXVlUmVzdWx0EhIKCnJlcXVlc3RfaWQYASABKAQSCgoCb2sYAiABKAgSDQoFZXJyb3IYAyABKAkSEQoJcHJvbXB0X2lkGAQgASgJEg4KBm51bWJlchgFIAEoAxITCgtwcm9tcHRfanNvbhgGIAEoCRIVCg13b3JrZmxvd19qc29uGAcgASgJIm4KEEVkaXRvckxvYWRSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoBBIKCgJvaxgCIAEoCBINCgVlcnJvchgDIAEoCRIVCg13b3JrZmxvd19qc29uGAQgASgJEhQKDHRhYl9yZXZpc2lvbhgFIAEoBCJdCghVc2VyRWRpdBIVCg13b3JrZmxvd19qc29uGAEgASgJEhQKDHRhYl9yZXZpc2lvbhgCIAEoBBIkCgVkZWx0YRgDIAEoCzIVLmNvbWZ5ZC52MS5HcmFwaERlbHRhIhgKBUZvY3VzEg8KB2ZvY3VzZWQYASABKAgimQIKE1JlcG9ydEVkaXRvclJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEi4KDHBhdGNoX3Jlc3VsdBgCIAEoCzIWLmNvbWZ5ZC52MS5QYXRjaFJlc3VsdEgAEjQKDHF1ZXVlX3Jlc3VsdBgDIAEoCzIcLmNvbWZ5ZC52MS5FZGl0b3JRdWV1ZVJlc3VsdEgAEjIKC2xvYWRfcmVzdWx0GAQgASgLMhsuY29tZnlkLnYxLkVkaXRvckxvYWRSZXN1bHRIABIoCgl1c2VyX2VkaXQYBSABKAsyEy5jb21meWQudjEuVXNlckVkaXRIABIhCgVmb2N1cxgGIAEoCzIQLmNvbWZ5ZC52MS5Gb2N1c0gAQggKBnJlcG9ydCIoChRSZXBvcnRFZGl0b3JSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCr3BQoOR3JhcGhFcnJvckNvZGUSIAocR1JBUEhfRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEiQKIEdSQVBIX0VSUk9SX0NPREVfSU5WQUxJRF9DT01NQU5EEAESJgoiR1JBUEhfRVJST1JfQ09ERV9VTktOT1dOX05PREVfVFlQRRACEiMKH0dSQVBIX0VSUk9SX0NPREVfTk9ERV9OT1RfRk9VTkQQAxIjCh9HUkFQSF9FUlJPUl9DT0RFX1NMT1RfTk9UX0ZPVU5EEAQSIgoeR1JBUEhfRVJST1JfQ09ERV9UWVBFX01JU01BVENIEAUSJQohR1JBUEhfRVJST1JfQ09ERV9XSURHRVRfTk9UX0ZPVU5EEAYSIgoeR1JBUEhfRVJST1JfQ09ERV9WQUxVRV9JTlZBTElEEAcSIgoeR1JBUEhfRVJST1JfQ09ERV9SRUZfTk9UX0ZPVU5EEAgSIwofR1JBUEhfRVJST1JfQ09ERV9TVEFMRV9SRVZJU0lPThAJEiMKH0dSQVBIX0VSUk9SX0NPREVfTk9fTElWRV9DQU5WQVMQChIlCiFHUkFQSF9FUlJPUl9DT0RFX0FNQklHVU9VU19DQU5WQVMQCxIlCiFHUkFQSF9FUlJPUl9DT0RFX0NBTlZBU19OT1RfRk9VTkQQDBIjCh9HUkFQSF9FUlJPUl9DT0RFX0VESVRPUl9USU1FT1VUEA0SIAocR1JBUEhfRVJST1JfQ09ERV9FRElUT1JfR09ORRAOEiIKHkdSQVBIX0VSUk9SX0NPREVfRURJVE9SX0ZBSUxFRBAPEhwKGEdSQVBIX0VSUk9SX0NPREVfU0tJUFBFRBAQEicKI0dSQVBIX0VSUk9SX0NPREVfV09SS0ZMT1dfTk9UX0ZPVU5EEBESIQodR1JBUEhfRVJST1JfQ09ERV9JTlZBTElEX05BTUUQEhIrCidHUkFQSF9FUlJPUl9DT0RFX0lERU1QT1RFTkNZX0tFWV9SRVVTRUQQEypWCglCYXRjaE1vZGUSGgoWQkFUQ0hfTU9ERV9VTlNQRUNJRklFRBAAEhUKEUJBVENIX01PREVfQVRPTUlDEAESFgoSQkFUQ0hfTU9ERV9QQVJUSUFMEAIqTQoHT25TdGFsZRIYChRPTl9TVEFMRV9VTlNQRUNJRklFRBAAEhMKD09OX1NUQUxFX1JFQkFTRRABEhMKD09OX1NUQUxFX1JFSkVDVBACKnEKC0dyYXBoT3JpZ2luEhwKGEdSQVBIX09SSUdJTl9VTlNQRUNJRklFRBAAEhYKEkdSQVBIX09SSUdJTl9BR0VOVBABEhUKEUdSQVBIX09SSUdJTl9VU0VSEAISFQoRR1JBUEhfT1JJR0lOX0xPQUQQAzLzBgoMR3JhcGhTZXJ2aWNlEkAKB0V4ZWN1dGUSGS5jb21meWQudjEuRXhlY3V0ZVJlcXVlc3QaGi5jb21meWQudjEuRXhlY3V0ZVJlc3BvbnNlEk8KDEV4ZWN1dGVCYXRjaBIeLmNvbWZ5ZC52MS5FeGVjdXRlQmF0Y2hSZXF1ZXN0Gh8uY29tZnlkLnYxLkV4ZWN1dGVCYXRjaFJlc3BvbnNlEkMKCEdldEdyYXBoEhouY29tZnlkLnYxLkdldEdyYXBoUmVxdWVzdBobLmNvbWZ5ZC52MS5HZXRHcmFwaFJlc3BvbnNlEkAKB0dldERpZmYSGS5jb21meWQudjEuR2V0RGlmZlJlcXVlc3QaGi5jb21meWQudjEuR2V0RGlmZlJlc3BvbnNlElIKDUxpc3ROb2RlVHlwZXMSHy5jb21meWQudjEuTGlzdE5vZGVUeXBlc1JlcXVlc3QaIC5jb21meWQudjEuTGlzdE5vZGVUeXBlc1Jlc3BvbnNlEk8KDExpc3RDYW52YXNlcxIeLmNvbWZ5ZC52MS5MaXN0Q2FudmFzZXNSZXF1ZXN0Gh8uY29tZnlkLnYxLkxpc3RDYW52YXNlc1Jlc3BvbnNlEjoKBVF1ZXVlEhcuY29tZnlkLnYxLlF1ZXVlUmVxdWVzdBoYLmNvbWZ5ZC52MS5RdWV1ZVJlc3BvbnNlEjcKBFNhdmUSFi5jb21meWQudjEuU2F2ZVJlcXVlc3QaFy5jb21meWQudjEuU2F2ZVJlc3BvbnNlEjcKBExvYWQSFi5jb21meWQudjEuTG9hZFJlcXVlc3QaFy5jb21meWQudjEuTG9hZFJlc3BvbnNlElIKDUxpc3RXb3JrZmxvd3MSHy5jb21meWQudjEuTGlzdFdvcmtmbG93c1JlcXVlc3QaIC5jb21meWQudjEuTGlzdFdvcmtmbG93c1Jlc3BvbnNlElEKDEF0dGFjaENhbnZhcxIeLmNvbWZ5ZC52MS5BdHRhY2hDYW52YXNSZXF1ZXN0Gh8uY29tZnlkLnYxLkF0dGFjaENhbnZhc1Jlc3BvbnNlMAESTwoMUmVwb3J0RWRpdG9yEh4uY29tZnlkLnYxLlJlcG9ydEVkaXRvclJlcXVlc3QaHy5jb21meWQudjEuUmVwb3J0RWRpdG9yUmVzcG9uc2ViBnByb3RvMw", [file_comfyd_v1_run, file_google_protobuf_wrappers]);
 
 /**
  * NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -567,6 +567,14 @@ export type GraphError = Message<"comfyd.v1.GraphError"> & {
    * @generated from field: repeated string suggestions = 4;
    */
   suggestions: string[];
+
+  /**
+   * STALE_REVISION of a patch that could not be rebased: what this command
+   * touches that a later revision changed (docs/concurrent-editing.md).
+   *
+   * @generated from field: repeated comfyd.v1.RevisionConflict conflicts = 5;
+   */
+  conflicts: RevisionConflict[];
 };
 
 /**
@@ -575,6 +583,97 @@ export type GraphError = Message<"comfyd.v1.GraphError"> & {
  */
 export const GraphErrorSchema: GenMessage<GraphError> = /*@__PURE__*/
   messageDesc(file_comfyd_v1_graph, 15);
+
+/**
+ * RevisionConflict is one reason a stale patch does not commute with a
+ * revision committed after its base_revision.
+ *
+ * @generated from message comfyd.v1.RevisionConflict
+ */
+export type RevisionConflict = Message<"comfyd.v1.RevisionConflict"> & {
+  /**
+   * The command of the patch.
+   *
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * The node both touch.
+   *
+   * @generated from field: int64 node_id = 2;
+   */
+  nodeId: bigint;
+
+  /**
+   * The input both touch (its name on the canvas now, or "input N"), if any.
+   *
+   * @generated from field: string input = 3;
+   */
+  input: string;
+
+  /**
+   * The widget both touch, if any.
+   *
+   * @generated from field: string widget = 4;
+   */
+  widget: string;
+
+  /**
+   * What the later revision did, as the command it is logged as
+   * ("set_widget", "remove_node", "connect", ...; "edit" for a change that
+   * has no command, such as a title).
+   *
+   * @generated from field: string change = 5;
+   */
+  change: string;
+
+  /**
+   * The revision that made the change, who made it and its log line.
+   *
+   * @generated from field: uint64 revision = 6;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: comfyd.v1.GraphOrigin origin = 7;
+   */
+  origin: GraphOrigin;
+
+  /**
+   * @generated from field: string summary = 8;
+   */
+  summary: string;
+
+  /**
+   * The widget's value now (absent when it has none or the node is gone).
+   *
+   * @generated from field: comfyd.v1.Value current_value = 9;
+   */
+  currentValue?: Value | undefined;
+
+  /**
+   * The input's link now: "#4.MODEL" (node and output), or "" when
+   * unconnected.
+   *
+   * @generated from field: string current_link = 10;
+   */
+  currentLink: string;
+
+  /**
+   * The node is no longer on the canvas (or its id is now another node's).
+   *
+   * @generated from field: bool node_gone = 11;
+   */
+  nodeGone: boolean;
+};
+
+/**
+ * Describes the message comfyd.v1.RevisionConflict.
+ * Use `create(RevisionConflictSchema)` to create a new message.
+ */
+export const RevisionConflictSchema: GenMessage<RevisionConflict> = /*@__PURE__*/
+  messageDesc(file_comfyd_v1_graph, 16);
 
 /**
  * CommandResult is the verified outcome of one command.
@@ -631,7 +730,7 @@ export type CommandResult = Message<"comfyd.v1.CommandResult"> & {
  * Use `create(CommandResultSchema)` to create a new message.
  */
 export const CommandResultSchema: GenMessage<CommandResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 16);
+  messageDesc(file_comfyd_v1_graph, 17);
 
 /**
  * NodeInput is an input slot of a node on the canvas.
@@ -669,7 +768,7 @@ export type NodeInput = Message<"comfyd.v1.NodeInput"> & {
  * Use `create(NodeInputSchema)` to create a new message.
  */
 export const NodeInputSchema: GenMessage<NodeInput> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 17);
+  messageDesc(file_comfyd_v1_graph, 18);
 
 /**
  * NodeOutput is an output slot of a node on the canvas.
@@ -698,7 +797,7 @@ export type NodeOutput = Message<"comfyd.v1.NodeOutput"> & {
  * Use `create(NodeOutputSchema)` to create a new message.
  */
 export const NodeOutputSchema: GenMessage<NodeOutput> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 18);
+  messageDesc(file_comfyd_v1_graph, 19);
 
 /**
  * Widget is a named widget value.
@@ -722,7 +821,7 @@ export type Widget = Message<"comfyd.v1.Widget"> & {
  * Use `create(WidgetSchema)` to create a new message.
  */
 export const WidgetSchema: GenMessage<Widget> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 19);
+  messageDesc(file_comfyd_v1_graph, 20);
 
 /**
  * Node is a node on the canvas.
@@ -783,7 +882,7 @@ export type Node = Message<"comfyd.v1.Node"> & {
  * Use `create(NodeSchema)` to create a new message.
  */
 export const NodeSchema: GenMessage<Node> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 20);
+  messageDesc(file_comfyd_v1_graph, 21);
 
 /**
  * Link connects an output slot to an input slot.
@@ -827,7 +926,7 @@ export type Link = Message<"comfyd.v1.Link"> & {
  * Use `create(LinkSchema)` to create a new message.
  */
 export const LinkSchema: GenMessage<Link> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 21);
+  messageDesc(file_comfyd_v1_graph, 22);
 
 /**
  * Graph is the mirror of a canvas.
@@ -881,7 +980,7 @@ export type Graph = Message<"comfyd.v1.Graph"> & {
  * Use `create(GraphSchema)` to create a new message.
  */
 export const GraphSchema: GenMessage<Graph> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 22);
+  messageDesc(file_comfyd_v1_graph, 23);
 
 /**
  * ExecuteRequest runs one command.
@@ -902,7 +1001,8 @@ export type ExecuteRequest = Message<"comfyd.v1.ExecuteRequest"> & {
   command?: Command | undefined;
 
   /**
-   * Refuse when the canvas is no longer at this revision (absent: no check).
+   * The revision the command was built on (absent: no check). When the
+   * canvas has moved on, on_stale decides: rebase (the default) or refuse.
    *
    * @generated from field: google.protobuf.UInt64Value base_revision = 3;
    */
@@ -926,6 +1026,13 @@ export type ExecuteRequest = Message<"comfyd.v1.ExecuteRequest"> & {
    * @generated from field: uint32 timeout_ms = 6;
    */
   timeoutMs: number;
+
+  /**
+   * What a base_revision behind the canvas does (default: rebase).
+   *
+   * @generated from field: comfyd.v1.OnStale on_stale = 7;
+   */
+  onStale: OnStale;
 };
 
 /**
@@ -933,7 +1040,7 @@ export type ExecuteRequest = Message<"comfyd.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 23);
+  messageDesc(file_comfyd_v1_graph, 24);
 
 /**
  * ExecuteResponse is the verified result.
@@ -974,6 +1081,19 @@ export type ExecuteResponse = Message<"comfyd.v1.ExecuteResponse"> & {
    * @generated from field: bool replayed = 6;
    */
   replayed: boolean;
+
+  /**
+   * True when base_revision was behind and the command was rebased onto
+   * the canvas's revision; rebased_from is that base_revision.
+   *
+   * @generated from field: bool rebased = 7;
+   */
+  rebased: boolean;
+
+  /**
+   * @generated from field: uint64 rebased_from = 8;
+   */
+  rebasedFrom: bigint;
 };
 
 /**
@@ -981,7 +1101,7 @@ export type ExecuteResponse = Message<"comfyd.v1.ExecuteResponse"> & {
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 24);
+  messageDesc(file_comfyd_v1_graph, 25);
 
 /**
  * ExecuteBatchRequest runs a patch.
@@ -1023,6 +1143,13 @@ export type ExecuteBatchRequest = Message<"comfyd.v1.ExecuteBatchRequest"> & {
    * @generated from field: uint32 timeout_ms = 7;
    */
   timeoutMs: number;
+
+  /**
+   * What a base_revision behind the canvas does (default: rebase).
+   *
+   * @generated from field: comfyd.v1.OnStale on_stale = 8;
+   */
+  onStale: OnStale;
 };
 
 /**
@@ -1030,7 +1157,7 @@ export type ExecuteBatchRequest = Message<"comfyd.v1.ExecuteBatchRequest"> & {
  * Use `create(ExecuteBatchRequestSchema)` to create a new message.
  */
 export const ExecuteBatchRequestSchema: GenMessage<ExecuteBatchRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 25);
+  messageDesc(file_comfyd_v1_graph, 26);
 
 /**
  * ExecuteBatchResponse is the verified result of a patch.
@@ -1078,6 +1205,19 @@ export type ExecuteBatchResponse = Message<"comfyd.v1.ExecuteBatchResponse"> & {
    * @generated from field: map<string, int64> refs = 7;
    */
   refs: { [key: string]: bigint };
+
+  /**
+   * True when base_revision was behind and the patch was rebased onto the
+   * canvas's revision; rebased_from is that base_revision.
+   *
+   * @generated from field: bool rebased = 8;
+   */
+  rebased: boolean;
+
+  /**
+   * @generated from field: uint64 rebased_from = 9;
+   */
+  rebasedFrom: bigint;
 };
 
 /**
@@ -1085,7 +1225,7 @@ export type ExecuteBatchResponse = Message<"comfyd.v1.ExecuteBatchResponse"> & {
  * Use `create(ExecuteBatchResponseSchema)` to create a new message.
  */
 export const ExecuteBatchResponseSchema: GenMessage<ExecuteBatchResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 26);
+  messageDesc(file_comfyd_v1_graph, 27);
 
 /**
  * GetGraphRequest reads a canvas's mirror.
@@ -1111,7 +1251,7 @@ export type GetGraphRequest = Message<"comfyd.v1.GetGraphRequest"> & {
  * Use `create(GetGraphRequestSchema)` to create a new message.
  */
 export const GetGraphRequestSchema: GenMessage<GetGraphRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 27);
+  messageDesc(file_comfyd_v1_graph, 28);
 
 /**
  * GetGraphResponse is the mirror.
@@ -1135,7 +1275,7 @@ export type GetGraphResponse = Message<"comfyd.v1.GetGraphResponse"> & {
  * Use `create(GetGraphResponseSchema)` to create a new message.
  */
 export const GetGraphResponseSchema: GenMessage<GetGraphResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 28);
+  messageDesc(file_comfyd_v1_graph, 29);
 
 /**
  * GraphOp is one entry of the operation log.
@@ -1178,7 +1318,7 @@ export type GraphOp = Message<"comfyd.v1.GraphOp"> & {
  * Use `create(GraphOpSchema)` to create a new message.
  */
 export const GraphOpSchema: GenMessage<GraphOp> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 29);
+  messageDesc(file_comfyd_v1_graph, 30);
 
 /**
  * GetDiffRequest asks what changed since a revision.
@@ -1202,7 +1342,7 @@ export type GetDiffRequest = Message<"comfyd.v1.GetDiffRequest"> & {
  * Use `create(GetDiffRequestSchema)` to create a new message.
  */
 export const GetDiffRequestSchema: GenMessage<GetDiffRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 30);
+  messageDesc(file_comfyd_v1_graph, 31);
 
 /**
  * GetDiffResponse lists the operations after since_revision.
@@ -1248,7 +1388,7 @@ export type GetDiffResponse = Message<"comfyd.v1.GetDiffResponse"> & {
  * Use `create(GetDiffResponseSchema)` to create a new message.
  */
 export const GetDiffResponseSchema: GenMessage<GetDiffResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 31);
+  messageDesc(file_comfyd_v1_graph, 32);
 
 /**
  * InputSpec is one input of a node type (from /object_info).
@@ -1321,7 +1461,7 @@ export type InputSpec = Message<"comfyd.v1.InputSpec"> & {
  * Use `create(InputSpecSchema)` to create a new message.
  */
 export const InputSpecSchema: GenMessage<InputSpec> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 32);
+  messageDesc(file_comfyd_v1_graph, 33);
 
 /**
  * OutputSpec is one output of a node type.
@@ -1350,7 +1490,7 @@ export type OutputSpec = Message<"comfyd.v1.OutputSpec"> & {
  * Use `create(OutputSpecSchema)` to create a new message.
  */
 export const OutputSpecSchema: GenMessage<OutputSpec> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 33);
+  messageDesc(file_comfyd_v1_graph, 34);
 
 /**
  * NodeType is one node class.
@@ -1399,7 +1539,7 @@ export type NodeType = Message<"comfyd.v1.NodeType"> & {
  * Use `create(NodeTypeSchema)` to create a new message.
  */
 export const NodeTypeSchema: GenMessage<NodeType> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 34);
+  messageDesc(file_comfyd_v1_graph, 35);
 
 /**
  * ListNodeTypesRequest searches node types.
@@ -1446,7 +1586,7 @@ export type ListNodeTypesRequest = Message<"comfyd.v1.ListNodeTypesRequest"> & {
  * Use `create(ListNodeTypesRequestSchema)` to create a new message.
  */
 export const ListNodeTypesRequestSchema: GenMessage<ListNodeTypesRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 35);
+  messageDesc(file_comfyd_v1_graph, 36);
 
 /**
  * ListNodeTypesResponse holds the matching node types.
@@ -1470,7 +1610,7 @@ export type ListNodeTypesResponse = Message<"comfyd.v1.ListNodeTypesResponse"> &
  * Use `create(ListNodeTypesResponseSchema)` to create a new message.
  */
 export const ListNodeTypesResponseSchema: GenMessage<ListNodeTypesResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 36);
+  messageDesc(file_comfyd_v1_graph, 37);
 
 /**
  * Canvas describes an attached or detached canvas.
@@ -1519,7 +1659,7 @@ export type Canvas = Message<"comfyd.v1.Canvas"> & {
  * Use `create(CanvasSchema)` to create a new message.
  */
 export const CanvasSchema: GenMessage<Canvas> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 37);
+  messageDesc(file_comfyd_v1_graph, 38);
 
 /**
  * ListCanvasesRequest lists canvases.
@@ -1534,7 +1674,7 @@ export type ListCanvasesRequest = Message<"comfyd.v1.ListCanvasesRequest"> & {
  * Use `create(ListCanvasesRequestSchema)` to create a new message.
  */
 export const ListCanvasesRequestSchema: GenMessage<ListCanvasesRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 38);
+  messageDesc(file_comfyd_v1_graph, 39);
 
 /**
  * ListCanvasesResponse lists canvases, most recently focused first.
@@ -1553,7 +1693,7 @@ export type ListCanvasesResponse = Message<"comfyd.v1.ListCanvasesResponse"> & {
  * Use `create(ListCanvasesResponseSchema)` to create a new message.
  */
 export const ListCanvasesResponseSchema: GenMessage<ListCanvasesResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 39);
+  messageDesc(file_comfyd_v1_graph, 40);
 
 /**
  * QueueRequest queues a canvas's workflow in ComfyUI.
@@ -1610,7 +1750,7 @@ export type QueueRequest = Message<"comfyd.v1.QueueRequest"> & {
  * Use `create(QueueRequestSchema)` to create a new message.
  */
 export const QueueRequestSchema: GenMessage<QueueRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 40);
+  messageDesc(file_comfyd_v1_graph, 41);
 
 /**
  * QueueResponse returns ComfyUI's prompt id.
@@ -1664,7 +1804,7 @@ export type QueueResponse = Message<"comfyd.v1.QueueResponse"> & {
  * Use `create(QueueResponseSchema)` to create a new message.
  */
 export const QueueResponseSchema: GenMessage<QueueResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 41);
+  messageDesc(file_comfyd_v1_graph, 42);
 
 /**
  * SaveRequest stores a canvas's workflow.
@@ -1695,7 +1835,7 @@ export type SaveRequest = Message<"comfyd.v1.SaveRequest"> & {
  * Use `create(SaveRequestSchema)` to create a new message.
  */
 export const SaveRequestSchema: GenMessage<SaveRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 42);
+  messageDesc(file_comfyd_v1_graph, 43);
 
 /**
  * SaveResponse confirms what was stored.
@@ -1724,7 +1864,7 @@ export type SaveResponse = Message<"comfyd.v1.SaveResponse"> & {
  * Use `create(SaveResponseSchema)` to create a new message.
  */
 export const SaveResponseSchema: GenMessage<SaveResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 43);
+  messageDesc(file_comfyd_v1_graph, 44);
 
 /**
  * LoadRequest loads a stored workflow (or the given JSON) into a canvas.
@@ -1765,7 +1905,7 @@ export type LoadRequest = Message<"comfyd.v1.LoadRequest"> & {
  * Use `create(LoadRequestSchema)` to create a new message.
  */
 export const LoadRequestSchema: GenMessage<LoadRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 44);
+  messageDesc(file_comfyd_v1_graph, 45);
 
 /**
  * LoadResponse is the canvas after loading.
@@ -1799,7 +1939,7 @@ export type LoadResponse = Message<"comfyd.v1.LoadResponse"> & {
  * Use `create(LoadResponseSchema)` to create a new message.
  */
 export const LoadResponseSchema: GenMessage<LoadResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 45);
+  messageDesc(file_comfyd_v1_graph, 46);
 
 /**
  * ListWorkflowsRequest lists stored workflows.
@@ -1814,7 +1954,7 @@ export type ListWorkflowsRequest = Message<"comfyd.v1.ListWorkflowsRequest"> & {
  * Use `create(ListWorkflowsRequestSchema)` to create a new message.
  */
 export const ListWorkflowsRequestSchema: GenMessage<ListWorkflowsRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 46);
+  messageDesc(file_comfyd_v1_graph, 47);
 
 /**
  * StoredWorkflow is an entry of the workflow store.
@@ -1843,7 +1983,7 @@ export type StoredWorkflow = Message<"comfyd.v1.StoredWorkflow"> & {
  * Use `create(StoredWorkflowSchema)` to create a new message.
  */
 export const StoredWorkflowSchema: GenMessage<StoredWorkflow> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 47);
+  messageDesc(file_comfyd_v1_graph, 48);
 
 /**
  * ListWorkflowsResponse lists stored workflows by name.
@@ -1862,7 +2002,7 @@ export type ListWorkflowsResponse = Message<"comfyd.v1.ListWorkflowsResponse"> &
  * Use `create(ListWorkflowsResponseSchema)` to create a new message.
  */
 export const ListWorkflowsResponseSchema: GenMessage<ListWorkflowsResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 48);
+  messageDesc(file_comfyd_v1_graph, 49);
 
 /**
  * AttachCanvasRequest opens a tab's canvas stream.
@@ -1915,7 +2055,7 @@ export type AttachCanvasRequest = Message<"comfyd.v1.AttachCanvasRequest"> & {
  * Use `create(AttachCanvasRequestSchema)` to create a new message.
  */
 export const AttachCanvasRequestSchema: GenMessage<AttachCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 49);
+  messageDesc(file_comfyd_v1_graph, 50);
 
 /**
  * PatchRequest asks the tab to apply validated commands as one undo step.
@@ -1957,7 +2097,7 @@ export type PatchRequest = Message<"comfyd.v1.PatchRequest"> & {
  * Use `create(PatchRequestSchema)` to create a new message.
  */
 export const PatchRequestSchema: GenMessage<PatchRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 50);
+  messageDesc(file_comfyd_v1_graph, 51);
 
 /**
  * EditorQueueRequest asks the tab to queue its workflow.
@@ -1995,7 +2135,7 @@ export type EditorQueueRequest = Message<"comfyd.v1.EditorQueueRequest"> & {
  * Use `create(EditorQueueRequestSchema)` to create a new message.
  */
 export const EditorQueueRequestSchema: GenMessage<EditorQueueRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 51);
+  messageDesc(file_comfyd_v1_graph, 52);
 
 /**
  * EditorLoadRequest asks the tab to load a workflow.
@@ -2024,7 +2164,7 @@ export type EditorLoadRequest = Message<"comfyd.v1.EditorLoadRequest"> & {
  * Use `create(EditorLoadRequestSchema)` to create a new message.
  */
 export const EditorLoadRequestSchema: GenMessage<EditorLoadRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 52);
+  messageDesc(file_comfyd_v1_graph, 53);
 
 /**
  * Attached confirms the attachment.
@@ -2048,7 +2188,7 @@ export type Attached = Message<"comfyd.v1.Attached"> & {
  * Use `create(AttachedSchema)` to create a new message.
  */
 export const AttachedSchema: GenMessage<Attached> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 53);
+  messageDesc(file_comfyd_v1_graph, 54);
 
 /**
  * AttachCanvasResponse is a message from the core to the tab.
@@ -2097,7 +2237,7 @@ export type AttachCanvasResponse = Message<"comfyd.v1.AttachCanvasResponse"> & {
  * Use `create(AttachCanvasResponseSchema)` to create a new message.
  */
 export const AttachCanvasResponseSchema: GenMessage<AttachCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 54);
+  messageDesc(file_comfyd_v1_graph, 55);
 
 /**
  * ResyncRequest: a delta the tab reported did not give the graph its
@@ -2120,7 +2260,7 @@ export type ResyncRequest = Message<"comfyd.v1.ResyncRequest"> & {
  * Use `create(ResyncRequestSchema)` to create a new message.
  */
 export const ResyncRequestSchema: GenMessage<ResyncRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 55);
+  messageDesc(file_comfyd_v1_graph, 56);
 
 /**
  * GraphDelta is what a patch or a user edit changed, sent instead of the
@@ -2185,7 +2325,7 @@ export type GraphDelta = Message<"comfyd.v1.GraphDelta"> & {
  * Use `create(GraphDeltaSchema)` to create a new message.
  */
 export const GraphDeltaSchema: GenMessage<GraphDelta> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 56);
+  messageDesc(file_comfyd_v1_graph, 57);
 
 /**
  * PatchResult is the tab's answer to a PatchRequest.
@@ -2238,7 +2378,7 @@ export type PatchResult = Message<"comfyd.v1.PatchResult"> & {
  * Use `create(PatchResultSchema)` to create a new message.
  */
 export const PatchResultSchema: GenMessage<PatchResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 57);
+  messageDesc(file_comfyd_v1_graph, 58);
 
 /**
  * EditorQueueResult is the tab's answer to an EditorQueueRequest.
@@ -2292,7 +2432,7 @@ export type EditorQueueResult = Message<"comfyd.v1.EditorQueueResult"> & {
  * Use `create(EditorQueueResultSchema)` to create a new message.
  */
 export const EditorQueueResultSchema: GenMessage<EditorQueueResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 58);
+  messageDesc(file_comfyd_v1_graph, 59);
 
 /**
  * EditorLoadResult is the tab's answer to an EditorLoadRequest.
@@ -2331,7 +2471,7 @@ export type EditorLoadResult = Message<"comfyd.v1.EditorLoadResult"> & {
  * Use `create(EditorLoadResultSchema)` to create a new message.
  */
 export const EditorLoadResultSchema: GenMessage<EditorLoadResult> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 59);
+  messageDesc(file_comfyd_v1_graph, 60);
 
 /**
  * UserEdit reports the tab's workflow after the user changed it.
@@ -2362,7 +2502,7 @@ export type UserEdit = Message<"comfyd.v1.UserEdit"> & {
  * Use `create(UserEditSchema)` to create a new message.
  */
 export const UserEditSchema: GenMessage<UserEdit> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 60);
+  messageDesc(file_comfyd_v1_graph, 61);
 
 /**
  * Focus reports that the tab gained or lost focus.
@@ -2381,7 +2521,7 @@ export type Focus = Message<"comfyd.v1.Focus"> & {
  * Use `create(FocusSchema)` to create a new message.
  */
 export const FocusSchema: GenMessage<Focus> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 61);
+  messageDesc(file_comfyd_v1_graph, 62);
 
 /**
  * ReportEditorRequest carries one report from a tab.
@@ -2435,7 +2575,7 @@ export type ReportEditorRequest = Message<"comfyd.v1.ReportEditorRequest"> & {
  * Use `create(ReportEditorRequestSchema)` to create a new message.
  */
 export const ReportEditorRequestSchema: GenMessage<ReportEditorRequest> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 62);
+  messageDesc(file_comfyd_v1_graph, 63);
 
 /**
  * ReportEditorResponse tells the tab the canvas's revision.
@@ -2454,7 +2594,7 @@ export type ReportEditorResponse = Message<"comfyd.v1.ReportEditorResponse"> & {
  * Use `create(ReportEditorResponseSchema)` to create a new message.
  */
 export const ReportEditorResponseSchema: GenMessage<ReportEditorResponse> = /*@__PURE__*/
-  messageDesc(file_comfyd_v1_graph, 63);
+  messageDesc(file_comfyd_v1_graph, 64);
 
 /**
  * GraphErrorCode is a stable machine-readable error of a graph command.
@@ -2605,6 +2745,42 @@ export const BatchModeSchema: GenEnum<BatchMode> = /*@__PURE__*/
   enumDesc(file_comfyd_v1_graph, 1);
 
 /**
+ * OnStale says what happens to a patch whose base_revision is behind the
+ * canvas.
+ *
+ * @generated from enum comfyd.v1.OnStale
+ */
+export enum OnStale {
+  /**
+   * The default: rebase.
+   *
+   * @generated from enum value: ON_STALE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Apply it on the current revision when it commutes with every revision
+   * committed since its base; otherwise STALE_REVISION with the conflicts.
+   *
+   * @generated from enum value: ON_STALE_REBASE = 1;
+   */
+  REBASE = 1,
+
+  /**
+   * Refuse it whole with STALE_REVISION (the behaviour before rebasing).
+   *
+   * @generated from enum value: ON_STALE_REJECT = 2;
+   */
+  REJECT = 2,
+}
+
+/**
+ * Describes the enum comfyd.v1.OnStale.
+ */
+export const OnStaleSchema: GenEnum<OnStale> = /*@__PURE__*/
+  enumDesc(file_comfyd_v1_graph, 2);
+
+/**
  * GraphOrigin says who made a change.
  *
  * @generated from enum comfyd.v1.GraphOrigin
@@ -2641,7 +2817,7 @@ export enum GraphOrigin {
  * Describes the enum comfyd.v1.GraphOrigin.
  */
 export const GraphOriginSchema: GenEnum<GraphOrigin> = /*@__PURE__*/
-  enumDesc(file_comfyd_v1_graph, 2);
+  enumDesc(file_comfyd_v1_graph, 3);
 
 /**
  * GraphService reads and edits the workflows open in ComfyUI tabs. The core
