@@ -226,6 +226,11 @@ int app_editor_parse_report(const char *json, size_t len, const char *canvas_id,
 int app_editor_message_json(const Comfyd__V1__AttachCanvasResponse *m, char **out, size_t *len);
 /* {"type":"report_ack","report":kind,"revision":N}. */
 int app_editor_ack_json(const char *kind, uint64_t revision, char **out, size_t *len);
+/* The same with "provenance_json" (the core's JSON text of the canvas's
+ * extra.comfyd.provenance, as a string) when provenance_json is not NULL
+ * or empty: the tab keeps it in its workflow (docs/provenance.md). */
+int app_editor_ack_prov_json(const char *kind, uint64_t revision, const char *provenance_json,
+                             char **out, size_t *len);
 /* {"type":type,"report":kind (omitted when NULL),"code":code,"message":message}. */
 int app_editor_error_json(const char *type, const char *kind, const char *code, const char *message,
                           char **out, size_t *len);
@@ -329,6 +334,7 @@ typedef enum {
     APP_ROUTE_RUN_OUTPUT,
     APP_ROUTE_ATTACHMENTS,
     APP_ROUTE_SESSIONS,
+    APP_ROUTE_AUDIT,
     APP_ROUTE__HTTP,
 } app_route;
 
@@ -372,6 +378,7 @@ typedef enum {
     APP_M_FORK_SESSION,
     APP_M_REVERT_SESSION,
     APP_M_LIST_CHECKPOINTS,
+    APP_M_GET_NODE_HISTORY,
     APP_M__COUNT,
 } app_method;
 

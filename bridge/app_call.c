@@ -72,8 +72,9 @@ void app__call_start(app_call *c, const ProtobufCMessage *req, int64_t timeout_m
         call_deliver(c);
         return;
     }
-    int rc = rpcc_unary(a->core, app__method_service(c->method), app_method_name(c->method), req,
-                        timeout_ms, 0, call_cb, c);
+    int rc =
+        rpcc_unary_md(a->core, app__method_service(c->method), app_method_name(c->method), req,
+                      timeout_ms, 0, c->caller_key, c->caller_key ? c->caller : NULL, call_cb, c);
     if (rc == RPCC_OK) return;
     switch (rc) {
     case RPCC_EBUSY:

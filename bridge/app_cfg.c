@@ -90,7 +90,9 @@ void app_cfg_usage(FILE *f, const char *prog)
             "Options (each has an environment twin; a flag wins over its twin):\n"
             "  --listen HOST:PORT     address to serve on (IPv4/IPv6 literal or localhost)\n"
             "                         [COMFYD_BRIDGE_LISTEN, default %s:%d]\n"
-            "  --core ADDR            the core: unix:PATH or HOST:PORT\n"
+            "  --core ADDR            the core: unix:PATH or HOST:PORT; repeatable: several\n"
+            "                         cores on one database, the first reachable is used and\n"
+            "                         the next when it goes away (docs/scale-out.md)\n"
             "                         [COMFYD_BRIDGE_CORE, default unix:DATA/comfyd.sock]\n"
             "  --data DIR             data directory (the token file lives here)\n"
             "                         [COMFYD_BRIDGE_DATA, default %s]\n"
@@ -191,6 +193,66 @@ static int check_core(const char *v, char *err, size_t errlen)
     return APP_OK;
 }
 
+/* The gRPC target for the --core values: one as it is; several as one
+ * address list (gRPC's pick_first policy uses the first that answers and
+ * moves on when it goes away), which gRPC takes for unix sockets or for
+ * numeric addresses of one family only. */
+static int join_cores(app_cfg *c, char *err, size_t errlen)
+{
+    if (c->n_cores == 1) {
+        c->core = text_dup(c->cores[0]);
+        return APP_OK;
+    }
+    const char *scheme = NULL;
+    char buf[RPCC_MAX_TARGET_BYTES + 1];
+    size_t len = 0;
+    for (size_t i = 0; i < c->n_cores; i++) {
+        const char *v = c->cores[i], *addr = v, *kind;
+        char host[64];
+        if (!strncmp(v, "unix:", 5)) {
+            kind = "unix:";
+            addr = v + 5;
+        } else {
+            const char *colon = strrchr(v, ':');
+            size_t hl = (size_t)(colon - v);
+            unsigned char bin[16];
+            if (hl >= sizeof host) hl = sizeof host - 1;
+            memcpy(host, v, hl);
+            host[hl] = 0;
+            if (!strcmp(host, "localhost")) {
+                kind = "ipv4:";
+                snprintf(host, sizeof host, "127.0.0.1:%s", colon + 1);
+                addr = host;
+            } else if (inet_pton(AF_INET, host, bin) == 1) {
+                kind = "ipv4:";
+            } else if (hl > 2 && host[0] == '[' && host[hl - 1] == ']' &&
+                       (host[hl - 1] = 0, inet_pton(AF_INET6, host + 1, bin) == 1)) {
+                kind = "ipv6:";
+            } else {
+                return cfg_fail(err, errlen,
+                                "--core '%s': with several cores each must be unix:PATH or a "
+                                "numeric IPv4 or [IPv6] HOST:PORT (a DNS name with several "
+                                "addresses goes in one --core as dns:///NAME:PORT)",
+                                v);
+            }
+        }
+        if (strchr(addr, ','))
+            return cfg_fail(err, errlen, "--core '%s': a comma cannot be part of a list", v);
+        if (scheme && strcmp(scheme, kind))
+            return cfg_fail(err, errlen,
+                            "--core: several cores must all be unix sockets, or all IPv4, or all "
+                            "IPv6 addresses (gRPC lists one kind)");
+        scheme = kind;
+        int n = snprintf(buf + len, sizeof buf - len, "%s%s", i ? "," : kind, addr);
+        if (n < 0 || (size_t)n >= sizeof buf - len)
+            return cfg_fail(err, errlen, "--core: the cores' addresses are longer than %d bytes",
+                            RPCC_MAX_TARGET_BYTES);
+        len += (size_t)n;
+    }
+    c->core = text_dup(buf);
+    return APP_OK;
+}
+
 static int add_name(char **arr, size_t *n, const char *v, const char *flag, char *err,
                     size_t errlen)
 {
@@ -241,8 +303,9 @@ static int cfg_apply(app_cfg *c, int opt, const char *v, char *err, size_t errle
         return parse_listen(c, v, err, errlen);
     case OPT_CORE:
         if (check_core(v, err, errlen)) return APP_E_ARG;
-        free(c->core);
-        c->core = text_dup(v);
+        if (c->n_cores >= APP_MAX_CORES)
+            return cfg_fail(err, errlen, "--core: at most %d cores", APP_MAX_CORES);
+        c->cores[c->n_cores++] = text_dup(v);
         return APP_OK;
     case OPT_DATA:
         if (!*v) return cfg_fail(err, errlen, "--data must not be empty");
@@ -314,6 +377,7 @@ int app_cfg_parse(app_cfg *c, int argc, char **argv, char *err, size_t errlen)
                         c->max_unauth_connections, c->max_connections);
     if (!c->data_dir) c->data_dir = text_dup(DEFAULT_DATA);
     char path[MAX_PATH];
+    if (c->n_cores && join_cores(c, err, errlen) != APP_OK) return APP_E_ARG;
     if (!c->core) {
         snprintf(path, sizeof path, "unix:%s/comfyd.sock", c->data_dir);
         if (check_core(path, err, errlen)) return APP_E_ARG;
@@ -330,6 +394,8 @@ void app_cfg_clear(app_cfg *c)
 {
     free(c->listen_host);
     free(c->core);
+    for (size_t i = 0; i < c->n_cores; i++)
+        free(c->cores[i]);
     free(c->data_dir);
     free(c->token_file);
     for (size_t i = 0; i < c->n_allow_origins; i++)

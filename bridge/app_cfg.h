@@ -21,12 +21,18 @@
 #define APP_MIN_HANDSHAKE_TIMEOUT_MS 100
 #define APP_MAX_HANDSHAKE_TIMEOUT_MS 600000
 
+/* Cores one bridge may be given (--core repeated): it talks to the first
+ * reachable one and moves to the next when that one goes away. */
+#define APP_MAX_CORES 8
+
 /* ---- configuration ---- */
 
 typedef struct app_cfg {
     char *listen_host; /* IPv4 or IPv6 literal, no brackets */
     int listen_port;   /* 0 picks a free port */
-    char *core;        /* gRPC target: unix:PATH or HOST:PORT */
+    char *core;        /* gRPC target: unix:PATH or HOST:PORT, or a list (--core repeated) */
+    char *cores[APP_MAX_CORES]; /* each --core as given */
+    size_t n_cores;
     char *data_dir;
     char *token_file;
     char *allow_origins[APP_MAX_NAMES];

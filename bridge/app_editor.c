@@ -83,6 +83,12 @@ int app_editor_message_json(const Comfyd__V1__AttachCanvasResponse *m, char **ou
 
 int app_editor_ack_json(const char *kind, uint64_t revision, char **out, size_t *len)
 {
+    return app_editor_ack_prov_json(kind, revision, NULL, out, len);
+}
+
+int app_editor_ack_prov_json(const char *kind, uint64_t revision, const char *provenance_json,
+                             char **out, size_t *len)
+{
     yajl_gen g = app__gen();
     if (!g) return APP_E_NOMEM;
     char num[24];
@@ -90,8 +96,10 @@ int app_editor_ack_json(const char *kind, uint64_t revision, char **out, size_t 
     int bad = yajl_gen_map_open(g) != yajl_gen_status_ok || app__gen_cstr(g, "type") ||
               app__gen_cstr(g, "report_ack") || app__gen_cstr(g, "report") ||
               app__gen_str(g, kind) || app__gen_cstr(g, "revision") ||
-              yajl_gen_number(g, num, (size_t)n) != yajl_gen_status_ok ||
-              yajl_gen_map_close(g) != yajl_gen_status_ok;
+              yajl_gen_number(g, num, (size_t)n) != yajl_gen_status_ok;
+    if (!bad && provenance_json && *provenance_json)
+        bad = app__gen_cstr(g, "provenance_json") || app__gen_str(g, provenance_json);
+    bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
     if (bad) {
         yajl_gen_free(g);
         return APP_E_NOMEM;
@@ -183,7 +191,8 @@ static void report_done(app_call *c)
             (const Comfyd__V1__ReportEditorResponse *)c->resp;
         char *json = NULL;
         size_t len = 0;
-        if (app_editor_ack_json(c->text, r->revision, &json, &len) == APP_OK)
+        if (app_editor_ack_prov_json(c->text, r->revision, r->provenance_json, &json, &len) ==
+            APP_OK)
             app__ws_send(&w->base, json, len);
     } else {
         const char *code;

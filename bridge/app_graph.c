@@ -225,6 +225,29 @@ static void h_diff(bnet_req *r, void *ud)
     free(canvas);
 }
 
+/* The most entries GetNodeHistory answers (the core's CANVAS_MAX_HISTORY). */
+#define AUDIT_MAX_LIMIT 1000
+
+/* GET /comfy/graph/audit?node_id=&canvas_id=&limit=: who changed a node
+ * (or, without node_id, the canvas) in the revisions still in the log. */
+static void h_audit(bnet_req *r, void *ud)
+{
+    app_ctx *a = ud;
+    const app_route route = APP_ROUTE_AUDIT;
+    if (!app__admit(a, r, route)) return;
+    Comfyd__V1__GetNodeHistoryRequest q = COMFYD__V1__GET_NODE_HISTORY_REQUEST__INIT;
+    char *canvas = NULL;
+    uint64_t node_id, limit;
+    if (query_uint(a, r, route, "node_id", INT64_MAX, &node_id)) return;
+    if (query_uint(a, r, route, "limit", AUDIT_MAX_LIMIT, &limit)) return;
+    if (query_str(a, r, route, "canvas_id", &canvas)) return;
+    q.node_id = (int64_t)node_id;
+    q.limit = (uint32_t)limit;
+    if (canvas) q.canvas_id = canvas;
+    app__call_http(a, r, route, APP_M_GET_NODE_HISTORY, &q.base, APP_UNARY_TIMEOUT_MS);
+    free(canvas);
+}
+
 /* ==== WS /comfy/graph/ws ==== */
 
 typedef struct graph_ws {
@@ -495,6 +518,7 @@ int app__graph_routes(app_ctx *a)
         {"GET", "/comfy/graph/node_types", h_node_types},
         {"GET", "/comfy/graph/canvases", h_canvases},
         {"GET", "/comfy/graph/diff", h_diff},
+        {"GET", "/comfy/graph/audit", h_audit},
         {"GET", "/comfy/graph/workflows", h_workflows},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)

@@ -135,6 +135,8 @@ extern const app_enum_style app__style_session;
 
 /* -- calls to the core (app.c) -- */
 
+/* A caller name passed to the core (the core's PROVN_MAX_NAME). */
+#define APP_MAX_CALLER 128
 typedef struct app_call app_call;
 /* Runs on the loop once the call is finished (or failed to start). */
 typedef void (*app_call_done)(app_call *c);
@@ -156,6 +158,11 @@ struct app_call {
     Comfyd__V1__GraphErrorCode graph_code;
     ProtobufCMessage *resp;         /* owned by the call; NULL unless OK */
     struct app_gcache_ent *gc_held; /* get_graph: the text it named (a reference) */
+    /* Who the call is made for, sent as metadata (the core records it as
+     * the provenance of what the call changes): caller_key NULL for none,
+     * else a static key such as "comfyd-mcp-client" with its value. */
+    const char *caller_key;
+    char caller[APP_MAX_CALLER + 1];
 };
 
 /* A zeroed call for method; aborts on out-of-memory (a small control

@@ -207,6 +207,10 @@ void mx_call_begin(op *o, app_call *c)
 {
     mcp_session *s = mx_session_of(o->x->a, o->x->session);
     if (s) s->inflight++;
+    /* What the call changes is this MCP client's (provenance): its
+     * clientInfo name from initialize, printable ASCII already. */
+    c->caller_key = "comfyd-mcp-client";
+    snprintf(c->caller, sizeof c->caller, "%s", s ? s->client : "");
     c->req_id = o->x->req_id;
     c->route = APP_ROUTE_MCP;
     c->tag = (int)o->index;

@@ -70,6 +70,7 @@ typedef enum {
     T_FORK_SESSION,
     T_REVERT_SESSION,
     T_LIST_CHECKPOINTS,
+    T_NODE_HISTORY,
     T__COUNT,
 } tool_id;
 

@@ -92,6 +92,12 @@ static const char *const req_send[] = {"session_id", "content"};
     "\"How long to wait for the replies (default 120000). The turn goes on after a timeout; "      \
     "list_sessions shows it.\"}"
 
+static const mcp_field_doc docs_history[] = {
+    {"canvas_id", "The canvas; omit it for the one you last read (or the focused one)."},
+    {"node_id", "The node; 0 or omitted: every change of the canvas."},
+    {"limit", "Changes to return, newest first (0: 100; at most 1000)."},
+};
+
 #define DOCS(d) d, sizeof d / sizeof d[0]
 const tool_info mx_tools[T__COUNT] = {
     [T_GET_GRAPH] = {NULL, "Read the canvas", NULL, 1, 0, 1, 0, 0, NULL, {0}},
@@ -247,6 +253,19 @@ const tool_info mx_tools[T__COUNT] = {
                             0,
                             &comfyd__v1__list_checkpoints_request__descriptor,
                             {DOCS(docs_checkpoints), NULL, 0, req_one_session, 1, NULL}},
+    [T_NODE_HISTORY] = {"node_history",
+                        "Who changed a node",
+                        "Lists who changed a node (or the canvas) in the revisions still in the "
+                        "canvas's operation log, newest first: each change's revision, time, "
+                        "summary and actor (a session's skill, an MCP client, a gRPC caller, "
+                        "the user or a load), plus the node's current provenance.",
+                        1,
+                        0,
+                        1,
+                        0,
+                        0,
+                        &comfyd__v1__get_node_history_request__descriptor,
+                        {DOCS(docs_history), NULL, 0, NULL, 0, NULL}},
 };
 
 const toolspec_id mx_spec_of[T__COUNT] = {
@@ -272,6 +291,7 @@ const toolspec_id mx_spec_of[T__COUNT] = {
     [T_FORK_SESSION] = TOOLSPEC__COUNT,
     [T_REVERT_SESSION] = TOOLSPEC__COUNT,
     [T_LIST_CHECKPOINTS] = TOOLSPEC__COUNT,
+    [T_NODE_HISTORY] = TOOLSPEC__COUNT,
 };
 
 const char *mx_tool_name(tool_id t)

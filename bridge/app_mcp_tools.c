@@ -376,6 +376,8 @@ void mx_tool_message(op *o, mcp_session *s)
                               -1},
         [T_LIST_CHECKPOINTS] = {&comfyd__v1__list_checkpoints_request__descriptor,
                                 APP_M_LIST_CHECKPOINTS, -1},
+        [T_NODE_HISTORY] = {&comfyd__v1__get_node_history_request__descriptor,
+                            APP_M_GET_NODE_HISTORY, -1},
     };
     const tool_info *ti = &mx_tools[o->tool];
     ProtobufCMessage *req = mx_decode_args(o, how[o->tool].d, ti->opts.skip, ti->opts.n_skip);

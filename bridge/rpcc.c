@@ -76,6 +76,9 @@ typedef struct ucall {
     grpc_metadata_array imd, tmd;
     grpc_status_code status;
     grpc_slice details;
+    /* One metadata entry sent with the request (rpcc_unary_md). */
+    grpc_metadata smd;
+    int has_smd;
 } ucall;
 
 struct rpcc_stream {
@@ -284,6 +287,10 @@ static void ucall_free(ucall *u)
     grpc_metadata_array_destroy(&u->imd);
     grpc_metadata_array_destroy(&u->tmd);
     grpc_slice_unref(u->details);
+    if (u->has_smd) {
+        grpc_slice_unref(u->smd.key);
+        grpc_slice_unref(u->smd.value);
+    }
     free(u);
 }
 
@@ -344,7 +351,38 @@ int rpcc_unary(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *metho
                const ProtobufCMessage *req, int64_t timeout_ms, unsigned flags, rpcc_unary_cb cb,
                void *ud)
 {
+    return rpcc_unary_md(c, svc, method, req, timeout_ms, flags, NULL, NULL, cb, ud);
+}
+
+/* A metadata key a client may send: lower-case letters, digits, '-', '_'
+ * and '.', not reserved ("grpc-") and not binary ("-bin"). */
+static int md_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (!n || n > RPCC_MAX_MD_BYTES || !strncmp(k, "grpc-", 5) ||
+        (n >= 4 && !strcmp(k + n - 4, "-bin")))
+        return 0;
+    for (const char *p = k; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+              *p == '.'))
+            return 0;
+    return 1;
+}
+
+static int md_value_ok(const char *v)
+{
+    size_t n = 0;
+    for (const char *p = v; *p; p++, n++)
+        if (*p < 0x20 || *p > 0x7e) return 0;
+    return n <= RPCC_MAX_MD_BYTES;
+}
+
+int rpcc_unary_md(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *method,
+                  const ProtobufCMessage *req, int64_t timeout_ms, unsigned flags,
+                  const char *md_key, const char *md_value, rpcc_unary_cb cb, void *ud)
+{
     if (!cb) return RPCC_EINVAL;
+    if (md_key && (!md_key_ok(md_key) || !md_value || !md_value_ok(md_value))) return RPCC_EINVAL;
     const method_ent *m = NULL;
     grpc_byte_buffer *bb = NULL;
     int rc = prepare(c, svc, method, req, timeout_ms, flags, RPCC_WAIT_FOR_READY, &m, &bb);
@@ -363,6 +401,11 @@ int rpcc_unary(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *metho
     u->details = grpc_empty_slice();
     grpc_metadata_array_init(&u->imd);
     grpc_metadata_array_init(&u->tmd);
+    if (md_key) {
+        u->smd.key = grpc_slice_from_copied_string(md_key);
+        u->smd.value = grpc_slice_from_copied_string(md_value);
+        u->has_smd = 1;
+    }
     rc = call_begin(c, m, deadline_after(timeout_ms ? timeout_ms : RPCC_DEFAULT_UNARY_TIMEOUT_MS),
                     &u->l);
     if (rc != RPCC_OK) {
@@ -376,6 +419,10 @@ int rpcc_unary(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *metho
     if (flags & RPCC_WAIT_FOR_READY)
         ops[0].flags = GRPC_INITIAL_METADATA_WAIT_FOR_READY |
                        GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET;
+    if (u->has_smd) {
+        ops[0].data.send_initial_metadata.count = 1;
+        ops[0].data.send_initial_metadata.metadata = &u->smd;
+    }
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = u->send_bb;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;

@@ -39,6 +39,7 @@
 #define RPCC_MAX_MESSAGE_BYTES (4 * 1024 * 1024) /* both ways; equals the core's limit */
 #define RPCC_MAX_DETAILS_BYTES 1024              /* status text handed to callbacks is cut here */
 #define RPCC_MAX_GRAPH_ERROR_BYTES 64            /* a GraphErrorCode name in trailing metadata */
+#define RPCC_MAX_MD_BYTES 256     /* key or value of a metadata entry sent (rpcc_unary_md) */
 #define RPCC_MAX_TARGET_BYTES 512 /* "unix:" paths are at most 108 bytes; host:port less */
 #define RPCC_MAX_METHODS 128      /* registered paths per client: the contract has ~20 */
 /* Calls in flight per client; the core takes 1024 streams per connection,
@@ -161,6 +162,15 @@ rpcc_state_t rpcc_state(rpcc *c);
 int rpcc_unary(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *method,
                const ProtobufCMessage *req, int64_t timeout_ms, unsigned flags, rpcc_unary_cb cb,
                void *ud);
+
+/* rpcc_unary with one metadata entry sent with the request (md_key NULL:
+ * none), e.g. the name of the client the bridge calls for. md_key: lower-case
+ * letters, digits, '-', '_', '.', not "grpc-..." nor "...-bin"; md_value:
+ * printable ASCII (may be empty); each at most RPCC_MAX_MD_BYTES, else
+ * RPCC_EINVAL. */
+int rpcc_unary_md(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *method,
+                  const ProtobufCMessage *req, int64_t timeout_ms, unsigned flags,
+                  const char *md_key, const char *md_value, rpcc_unary_cb cb, void *ud);
 
 /* Starts a server-streaming call; arguments as for rpcc_unary, except:
  * timeout_ms 0 means no deadline; flags may add RPCC_MANUAL_FLOW. on_msg

@@ -14,6 +14,7 @@
 #include "canvas_idem.h"
 #include "graph_rebase.h"
 #include "log.h"
+#include "provenance.h"
 #include "store.h"
 #include "text.h"
 
@@ -198,7 +199,8 @@ struct job {
     int64_t deadline_wall;  /* epoch ms, told to the tab */
     uint32_t timeout_ms;
     uint64_t request_id;
-    int sent; /* the tab got it: the outcome is kept for retries */
+    int sent;        /* the tab got it: the outcome is kept for retries */
+    provn_actor who; /* who asked (provenance of what it changes) */
     /* Patches. */
     const Comfyd__V1__Command *const *cmds;
     const Comfyd__V1__Command *one[1];
@@ -248,6 +250,12 @@ struct canvas {
     job *inflight;
     job *q_head, *q_tail;
     size_t n_queued;
+    /* Provenance (provenance.h): the records, who the request last sent
+     * to the tab was from (its request_id), and the request_id of the
+     * report being handled (0: none, e.g. a user edit or an attach). */
+    provn *provn;
+    provn_actor sent_who;
+    uint64_t sent_rid, report_rid;
     int closed; /* shut down */
     /* Under m->mu (attached and att_id are written with mu held too). */
     int attached;
@@ -484,6 +492,52 @@ static void cv_sync_schema(canvas *cv, nodeinfo *ni)
     cv->g = g2;
 }
 
+/* ---- provenance ---- */
+
+/* Who made a commit of this origin on cv: the person at the tab, the
+ * request whose tab report is being handled, or (an attach, a late or
+ * unknown report) a load or an unnamed caller. */
+static void cv_actor(const canvas *cv, Comfyd__V1__GraphOrigin origin, provn_actor *a)
+{
+    if (origin == COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_USER) {
+        provn_actor_make(a, COMFYD__V1__ACTOR_KIND__ACTOR_KIND_USER, NULL, NULL, NULL, NULL, 0);
+    } else if (cv->report_rid && cv->report_rid == cv->sent_rid) {
+        *a = cv->sent_who;
+    } else {
+        provn_actor_make(a,
+                         origin == COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_LOAD
+                             ? COMFYD__V1__ACTOR_KIND__ACTOR_KIND_LOAD
+                             : COMFYD__V1__ACTOR_KIND__ACTOR_KIND_GRPC,
+                         NULL, NULL, NULL, NULL, 0);
+    }
+}
+
+/* Records the ops of the commit that made rev. */
+static void cv_prov_commit(canvas *cv, uint64_t rev, Comfyd__V1__GraphOrigin origin,
+                           Comfyd__V1__GraphOp *const *ops, size_t n)
+{
+    provn_actor a;
+    cv_actor(cv, origin, &a);
+    if (provn_record(cv->provn, ops, n, &a, rev, n ? ops[0]->time_ms : text_now_ms()))
+        LOG_W(MOD, "canvas %s: out of memory recording provenance of revision %llu",
+              LOG_ESC(cv->id), (unsigned long long)rev);
+    /* Links that went with a removed node leave no op of their own. */
+    int removed = origin == COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_LOAD;
+    for (size_t i = 0; i < n && !removed; i++)
+        removed = ops[i]->command &&
+                  ops[i]->command->command_case == COMFYD__V1__COMMAND__COMMAND_REMOVE_NODE;
+    if (removed) provn_prune(cv->provn, cv->g);
+}
+
+/* Takes the provenance a loaded or attached workflow carries. */
+static void cv_prov_restore(canvas *cv, const char *json, size_t len)
+{
+    char e[256] = "";
+    if (provn_load_json(cv->provn, cv->g, json, len, graph_revision(cv->g), e, sizeof e))
+        LOG_W(MOD, "canvas %s: the workflow's provenance is not used: %s", LOG_ESC(cv->id),
+              e[0] ? e : "out of memory");
+}
+
 /* Commits json as cv's state (origin as given). *changed is 0 when it is
  * byte-identical to the mirror. Returns a graph_err. */
 static int cv_commit(canvas *cv, const char *json, size_t len, Comfyd__V1__GraphOrigin origin,
@@ -495,14 +549,22 @@ static int cv_commit(canvas *cv, const char *json, size_t len, Comfyd__V1__Graph
     nodeinfo_unref(ni);
     size_t cur_len;
     const char *cur = graph_workflow_json(cv->g, &cur_len);
-    if (cur_len == len && memcmp(cur, json, len) == 0) return GRAPH_OK;
+    if (cur_len == len && memcmp(cur, json, len) == 0) {
+        if (origin == COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_LOAD) cv_prov_restore(cv, json, len);
+        return GRAPH_OK;
+    }
     uint64_t rev = graph_revision(cv->g) + 1;
     rev_reserve(cv->m, rev);
+    Comfyd__V1__GraphOp **ops = NULL;
+    size_t n_ops = 0;
     int rc =
-        graph_apply_workflow(cv->g, json, len, rev, origin, text_now_ms(), NULL, NULL, e, elen);
+        graph_apply_workflow(cv->g, json, len, rev, origin, text_now_ms(), &ops, &n_ops, e, elen);
     if (rc == GRAPH_OK) {
         note_rev(cv->m, rev);
         *changed = 1;
+        cv_prov_commit(cv, rev, origin, ops, n_ops);
+        graph_ops_free(ops, n_ops);
+        if (origin == COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_LOAD) cv_prov_restore(cv, json, len);
     }
     return rc;
 }
@@ -561,6 +623,11 @@ static int cv_commit_delta(canvas *cv, const Comfyd__V1__GraphDelta *d,
     if (rc == GRAPH_OK) {
         note_rev(cv->m, rev);
         *changed = 1;
+        Comfyd__V1__GraphOp **ops = NULL;
+        size_t n_ops = 0;
+        if (graph_diff_since(cv->g, rev - 1, &ops, &n_ops) == GRAPH_OK)
+            cv_prov_commit(cv, rev, origin, ops, n_ops);
+        graph_ops_free(ops, n_ops);
     }
     return rc;
 }
@@ -571,6 +638,7 @@ static void canvas_unref(canvas *cv)
 {
     if (!cv || atomic_fetch_sub(&cv->refs, 1) != 1) return;
     graph_destroy(cv->g);
+    provn_destroy(cv->provn);
     nodeinfo_unref(cv->tab_ni);
     free(cv->id);
     free(cv->title);
@@ -677,7 +745,7 @@ static Comfyd__V1__Graph *cv_graph_as(canvas *cv, int head_only)
         comfyd__v1__graph__init(g);
         g->revision = graph_revision(cv->g);
         g->unchanged = 1;
-    } else if (!(g = graph_to_proto(cv->g))) {
+    } else if (!(g = graph_to_proto(cv->g)) || provn_fill_graph(cv->provn, g)) {
         abort();
     }
     g->canvas_id = xstrdup(cv->id);
@@ -964,7 +1032,8 @@ static void fill_result(canvas *cv, Comfyd__V1__CommandResult *res,
     const graph_node *n = graph_find_node(cv->g, res->node_id);
     if (!n) return;
     pb_free(res->node);
-    if (!(res->node = graph_node_to_proto(cv->g, n))) abort();
+    if (!(res->node = graph_node_to_proto(cv->g, n)) || provn_fill_node(cv->provn, res->node))
+        abort();
     if (cmd->command_case == COMFYD__V1__COMMAND__COMMAND_SET_WIDGET && cmd->set_widget) {
         const graph_widget *w = node_widget(n, cmd->set_widget->name);
         Comfyd__V1__Value *v = w ? nodeinfo_value_to_proto(&w->value) : NULL;
@@ -1132,6 +1201,11 @@ static void patch_conflicts(canvas *cv, job *j, graph_conflicts *gc, jlist *fin)
         for (size_t x = 0; x < e->n_conflicts; x++) {
             e->conflicts[x] = gc->v[first + x];
             gc->v[first + x] = NULL;
+            /* Who made the conflicting change (provenance.h). */
+            const provn_actor *who = provn_revision_actor(cv->provn, e->conflicts[x]->revision);
+            if (who && !e->conflicts[x]->actor &&
+                !(e->conflicts[x]->actor = provn_actor_to_proto(who)))
+                abort();
         }
         r->results[i]->ok = 0;
         r->results[i]->error = (Comfyd__V1__GraphError *)pb_dup(&e->base);
@@ -1220,6 +1294,8 @@ static void dispatch_patch(canvas *cv, job *j, jlist *fin)
                           "the tab of canvas \"%s\" is not reading its stream", cv->id);
     j->sent = 1;
     cv->inflight = j;
+    cv->sent_who = j->who;
+    cv->sent_rid = j->request_id;
 }
 
 static void dispatch(canvas *cv, job *j, jlist *fin)
@@ -1256,6 +1332,8 @@ static void dispatch(canvas *cv, job *j, jlist *fin)
                           "the tab of canvas \"%s\" is not reading its stream", cv->id);
     j->sent = 1;
     cv->inflight = j;
+    cv->sent_who = j->who;
+    cv->sent_rid = j->request_id;
 }
 
 /* Under cv->mu: sends the next waiting requests until one is in flight. */
@@ -1453,6 +1531,7 @@ static canvas *canvas_new(canvas_mgr *m, const char *id, graph *g)
     cv->id = xstrdup(id);
     cv->title = xstrdup("");
     cv->g = g;
+    if (provn_create(&cv->provn)) abort();
     pthread_mutex_init(&cv->mu, NULL);
     return cv;
 }
@@ -1519,6 +1598,9 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
             return EINVALF(err, "workflow_json: %s", e);
         }
         canvas *fresh = canvas_new(m, req->canvas_id, g);
+        /* Before anyone can read it: the provenance the tab kept (e.g.
+         * across a restart of the core) belongs to this revision. */
+        cv_prov_restore(fresh, wf, wf_len);
         pthread_mutex_lock(&m->mu);
         if (m->shutdown) {
             rc = fail(err, CANVAS_ESHUTDOWN, 0, "server shutting down");
@@ -1782,7 +1864,14 @@ static int report_load(canvas *cv, const Comfyd__V1__EditorLoadResult *r, jlist 
 int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uint64_t *revision,
                   canvas_error *err)
 {
+    return canvas_report_ex(m, req, revision, NULL, err);
+}
+
+int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uint64_t *revision,
+                     char **provenance_json, canvas_error *err)
+{
     *revision = 0;
+    if (provenance_json) *provenance_json = NULL;
     if (check_canvas_id(req->canvas_id, 1, err)) return CANVAS_EINVAL;
     int rc = CANVAS_OK;
     switch (req->report_case) {
@@ -1804,6 +1893,12 @@ int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uin
     char e[256] = "";
     int changed = 0;
     pthread_mutex_lock(&cv->mu);
+    uint64_t rev_before = graph_revision(cv->g);
+    cv->report_rid = req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PATCH_RESULT
+                         ? req->patch_result->request_id
+                     : req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_LOAD_RESULT
+                         ? req->load_result->request_id
+                         : 0;
     if (cv->closed) {
         rc = fail(err, CANVAS_ESHUTDOWN, 0, "server shutting down");
     } else {
@@ -1885,7 +1980,21 @@ int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uin
         }
         pump(cv, &fin);
     }
+    cv->report_rid = 0;
     *revision = graph_revision(cv->g);
+    /* Each node and link record takes more than CANVAS_PROV_MIN_RECORD
+     * bytes: a graph that surely gives more than CANVAS_MAX_PROV_REPLY is
+     * not even written. */
+    size_t objects = graph_node_count(cv->g) + graph_link_count(cv->g);
+    if (provenance_json && *revision != rev_before &&
+        objects <= CANVAS_MAX_PROV_REPLY / CANVAS_PROV_MIN_RECORD) {
+        size_t plen = 0;
+        char *pj = provn_to_json(cv->provn, cv->g, *revision, &plen, NULL);
+        if (pj && plen <= CANVAS_MAX_PROV_REPLY)
+            *provenance_json = pj;
+        else
+            free(pj);
+    }
     pthread_mutex_unlock(&cv->mu);
     fin_run(m, &fin);
     canvas_unref(cv);
@@ -1929,6 +2038,7 @@ static job *job_new(canvas_mgr *m, job_kind kind, req_kind rk, const char *canva
     j->timeout_ms = wait_ms(m, req_ms, limit_ms);
     j->deadline = mono() + j->timeout_ms;
     j->deadline_wall = text_now_ms() + j->timeout_ms;
+    provn_actor_make(&j->who, COMFYD__V1__ACTOR_KIND__ACTOR_KIND_GRPC, NULL, NULL, NULL, NULL, 0);
     return j;
 }
 
@@ -2044,6 +2154,12 @@ static int check_on_stale(Comfyd__V1__OnStale v, canvas_error *err)
 int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_t limit_ms,
                    canvas_done_fn done, void *ud, canvas_error *err)
 {
+    return canvas_execute_as(m, req, NULL, limit_ms, done, ud, err);
+}
+
+int canvas_execute_as(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, const provn_actor *who,
+                      uint32_t limit_ms, canvas_done_fn done, void *ud, canvas_error *err)
+{
     if (check_canvas_id(req->canvas_id, 0, err) || check_key(req->idempotency_key, err))
         return CANVAS_EINVAL;
     if (!req->command) return EINVALF(err, "command is required");
@@ -2060,6 +2176,7 @@ int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_
     }
     job *j = job_new(m, JOB_PATCH, RK_EXECUTE, req->canvas_id, req->timeout_ms, limit_ms, done, ud);
     j->single = 1;
+    if (who) j->who = *who;
     j->one[0] = req->command;
     j->cmds = j->one;
     j->n = 1;
@@ -2075,6 +2192,13 @@ int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_
 int canvas_execute_batch(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *req,
                          uint32_t limit_ms, canvas_done_fn done, void *ud, canvas_error *err)
 {
+    return canvas_execute_batch_as(m, req, NULL, limit_ms, done, ud, err);
+}
+
+int canvas_execute_batch_as(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *req,
+                            const provn_actor *who, uint32_t limit_ms, canvas_done_fn done,
+                            void *ud, canvas_error *err)
+{
     if (check_canvas_id(req->canvas_id, 0, err) || check_key(req->idempotency_key, err) ||
         check_cmds((const Comfyd__V1__Command *const *)req->commands, req->n_commands, err) ||
         check_on_stale(req->on_stale, err))
@@ -2084,6 +2208,7 @@ int canvas_execute_batch(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *r
         req->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_PARTIAL)
         return EINVALF(err, "mode %d is not ATOMIC or PARTIAL", (int)req->mode);
     job *j = job_new(m, JOB_PATCH, RK_BATCH, req->canvas_id, req->timeout_ms, limit_ms, done, ud);
+    if (who) j->who = *who;
     j->cmds = (const Comfyd__V1__Command *const *)req->commands;
     j->n = req->n_commands;
     j->has_base = req->base_revision != NULL;
@@ -2129,6 +2254,12 @@ int canvas_queue_prompt(canvas_mgr *m, const Comfyd__V1__QueueRequest *req, uint
 int canvas_load(canvas_mgr *m, const Comfyd__V1__LoadRequest *req, uint32_t limit_ms,
                 canvas_done_fn done, void *ud, canvas_error *err)
 {
+    return canvas_load_as(m, req, NULL, limit_ms, done, ud, err);
+}
+
+int canvas_load_as(canvas_mgr *m, const Comfyd__V1__LoadRequest *req, const provn_actor *who,
+                   uint32_t limit_ms, canvas_done_fn done, void *ud, canvas_error *err)
+{
     if (check_canvas_id(req->canvas_id, 0, err) || check_key(req->idempotency_key, err))
         return CANVAS_EINVAL;
     int direct = req->workflow_json && *req->workflow_json;
@@ -2144,6 +2275,7 @@ int canvas_load(canvas_mgr *m, const Comfyd__V1__LoadRequest *req, uint32_t limi
     if (rc) return rc;
     job *j = job_new(m, JOB_LOAD, RK_LOAD, req->canvas_id, req->timeout_ms, limit_ms, done, ud);
     j->undo_step = req->undo_step;
+    if (who) j->who = *who;
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
     if (req->idempotency_key && *req->idempotency_key) idem_hash_load(req, hash);
     if ((rc = begin_key(m, j, req->idempotency_key, hash, err))) return rc < 0 ? rc : CANVAS_OK;
@@ -2227,6 +2359,7 @@ int canvas_get_diff(canvas_mgr *m, const Comfyd__V1__GetDiffRequest *req,
     int grc = req->since_revision > rev
                   ? GRAPH_ETRUNCATED
                   : graph_diff_since(cv->g, req->since_revision, &r->ops, &r->n_ops);
+    if (grc == GRAPH_OK && provn_fill_ops(cv->provn, r->ops, r->n_ops)) grc = GRAPH_ENOMEM;
     if (grc == GRAPH_ETRUNCATED) {
         r->truncated = 1;
         r->graph = cv_graph(cv);
@@ -2234,6 +2367,55 @@ int canvas_get_diff(canvas_mgr *m, const Comfyd__V1__GetDiffRequest *req,
     pthread_mutex_unlock(&cv->mu);
     canvas_unref(cv);
     if (grc == GRAPH_ENOMEM) {
+        pb_free(r);
+        return fail(err, CANVAS_ENOMEM, 0, "out of memory");
+    }
+    *out = r;
+    return CANVAS_OK;
+}
+
+int canvas_node_history(canvas_mgr *m, const Comfyd__V1__GetNodeHistoryRequest *req,
+                        Comfyd__V1__GetNodeHistoryResponse **out, canvas_error *err)
+{
+    *out = NULL;
+    if (check_canvas_id(req->canvas_id, 0, err)) return CANVAS_EINVAL;
+    if (req->node_id < 0) return EINVALF(err, "node_id must not be negative");
+    if (req->limit > CANVAS_MAX_HISTORY)
+        return EINVALF(err, "limit is at most %d", CANVAS_MAX_HISTORY);
+    size_t limit = req->limit ? req->limit : CANVAS_DEFAULT_HISTORY;
+    int rc = CANVAS_OK;
+    canvas *cv = resolve(m, req->canvas_id, &rc, err);
+    if (!cv) return rc;
+    Comfyd__V1__GetNodeHistoryResponse *r = xcalloc(1, sizeof *r);
+    comfyd__v1__get_node_history_response__init(r);
+    r->canvas_id = xstrdup(cv->id);
+    Comfyd__V1__GraphOp **ops = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&cv->mu);
+    r->revision = graph_revision(cv->g);
+    r->from_revision = graph_log_floor(cv->g);
+    int grc = graph_diff_since(cv->g, r->from_revision, &ops, &n);
+    if (grc == GRAPH_OK) {
+        r->ops = xcalloc(limit, sizeof *r->ops);
+        /* Newest first; the ops not answered are freed below. */
+        for (size_t i = n; i-- > 0;) {
+            const Comfyd__V1__GraphOp *op = ops[i];
+            if (req->node_id && op->node_id != req->node_id && op->from_node_id != req->node_id)
+                continue;
+            if (r->n_ops == limit) {
+                r->truncated = 1;
+                break;
+            }
+            r->ops[r->n_ops++] = ops[i];
+            ops[i] = NULL;
+        }
+        if (provn_fill_ops(cv->provn, r->ops, r->n_ops)) grc = GRAPH_ENOMEM;
+        if (req->node_id) r->provenance = provn_node_provenance(cv->provn, req->node_id);
+    }
+    pthread_mutex_unlock(&cv->mu);
+    canvas_unref(cv);
+    graph_ops_free(ops, n);
+    if (grc != GRAPH_OK) {
         pb_free(r);
         return fail(err, CANVAS_ENOMEM, 0, "out of memory");
     }
@@ -2366,8 +2548,25 @@ int canvas_save(canvas_mgr *m, const Comfyd__V1__SaveRequest *req, Comfyd__V1__S
     pthread_mutex_lock(&cv->mu);
     size_t len;
     const char *cur = graph_workflow_json(cv->g, &len);
-    char *json = text_dupn(cur, len);
     uint64_t rev = graph_revision(cv->g);
+    /* The stored workflow carries its provenance where ComfyUI keeps but
+     * ignores it (extra.comfyd.provenance). */
+    char *json = NULL;
+    size_t plen = 0, n_records = 0;
+    char *pj = provn_to_json(cv->provn, cv->g, rev, &plen, &n_records);
+    /* Nothing known: the workflow is stored as the tab has it. */
+    int prc = !pj         ? PROVN_ENOMEM
+              : n_records ? provn_inject_json(cur, len, pj, plen, &json, &len, e, sizeof e)
+                          : PROVN_EINVAL;
+    free(pj);
+    if (prc == PROVN_EINVAL) {
+        if (n_records) LOG_W(MOD, "canvas %s: saved without provenance: %s", LOG_ESC(cv->id), e);
+        json = text_dupn(cur, len);
+    } else if (prc) {
+        pthread_mutex_unlock(&cv->mu);
+        canvas_unref(cv);
+        return fail(err, CANVAS_ENOMEM, 0, "out of memory");
+    }
     pthread_mutex_unlock(&cv->mu);
     canvas_unref(cv);
     rc = wfstore_save(m->o.store, req->name, json, len, req->overwrite, e, sizeof e);

@@ -116,6 +116,7 @@
 #include "comfyd/v1/graph.pb-c.h"
 #include "graph.h"
 #include "nodeinfo.h"
+#include "provenance.h"
 #include "wfstore.h"
 
 struct store; /* store.h */
@@ -162,6 +163,16 @@ struct store; /* store.h */
 #define CANVAS_MAX_BATCH_COUNT 100
 /* Canvas ids named in an AMBIGUOUS_CANVAS message. */
 #define CANVAS_MAX_LISTED_IDS 8
+/* GetNodeHistory: entries answered by default and at most. */
+#define CANVAS_DEFAULT_HISTORY 100
+#define CANVAS_MAX_HISTORY 1000
+/* Provenance handed back to a tab in a ReportEditorResponse: beyond this
+ * (graphs of thousands of nodes) the tab keeps none, and Save still
+ * stores it (docs/provenance.md). */
+#define CANVAS_MAX_PROV_REPLY (512u << 10)
+/* The fewest bytes one node's or link's record takes in it
+ * ("N":{"by":0,"rev":1,"at":1}). */
+#define CANVAS_PROV_MIN_RECORD 24
 /* Size of a canvas_error message. */
 #define CANVAS_ERRLEN 1024
 
@@ -291,6 +302,12 @@ void canvas_tab_gone(canvas_mgr *m, uint64_t tab_id);
  * (CANVAS_NOT_FOUND); CANVAS_ESHUTDOWN. */
 int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uint64_t *revision,
                   canvas_error *err);
+/* canvas_report that also hands back, when the report changed the canvas,
+ * its provenance as the JSON of extra.comfyd.provenance for the tab to
+ * keep (*provenance_json malloc'd, or NULL: unchanged, or larger than
+ * CANVAS_MAX_PROV_REPLY). provenance_json may be NULL. */
+int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uint64_t *revision,
+                     char **provenance_json, canvas_error *err);
 
 /* ---- requests answered later ---- */
 
@@ -332,6 +349,19 @@ typedef void (*canvas_done_fn)(void *ud, const canvas_result *r);
  * get_graph). */
 int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_t limit_ms,
                    canvas_done_fn done, void *ud, canvas_error *err);
+/* Provenance. The _as forms say who asks (copied; NULL: an unnamed gRPC
+ * caller, which is what the forms without it record): what the request
+ * changes is recorded as theirs (provenance.h). Changes the tab reports
+ * for a request that is no longer the last one sent (a late result) are
+ * recorded as an unnamed caller's; user edits as the user's; attached
+ * workflows as loads, or with the provenance they carry. */
+int canvas_execute_as(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, const provn_actor *who,
+                      uint32_t limit_ms, canvas_done_fn done, void *ud, canvas_error *err);
+int canvas_execute_batch_as(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *req,
+                            const provn_actor *who, uint32_t limit_ms, canvas_done_fn done,
+                            void *ud, canvas_error *err);
+int canvas_load_as(canvas_mgr *m, const Comfyd__V1__LoadRequest *req, const provn_actor *who,
+                   uint32_t limit_ms, canvas_done_fn done, void *ud, canvas_error *err);
 /* ExecuteBatch: answered with an ExecuteBatchResponse. An empty batch
  * answers ok with the canvas's revision. */
 int canvas_execute_batch(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest *req,
@@ -372,6 +402,15 @@ int canvas_get_graph(canvas_mgr *m, const Comfyd__V1__GetGraphRequest *req,
  * ahead of the canvas, e.g. from before a restart). Errors as GetGraph. */
 int canvas_get_diff(canvas_mgr *m, const Comfyd__V1__GetDiffRequest *req,
                     Comfyd__V1__GetDiffResponse **out, canvas_error *err);
+/* GetNodeHistory: the ops still in the canvas's log that are about node_id
+ * (the node itself, its widgets, links into or out of it; node_id 0: every
+ * op), newest first, each with its actor; at most limit (0:
+ * CANVAS_DEFAULT_HISTORY, above CANVAS_MAX_HISTORY CANVAS_EINVAL),
+ * truncated when more matched; from_revision is graph_log_floor (older
+ * changes are gone from the log); provenance is the node's current one.
+ * Errors as GetGraph, CANVAS_EINVAL for a negative node_id. */
+int canvas_node_history(canvas_mgr *m, const Comfyd__V1__GetNodeHistoryRequest *req,
+                        Comfyd__V1__GetNodeHistoryResponse **out, canvas_error *err);
 /* ListNodeTypes from the canvas's schema (canvas_id given) or the global
  * one: by names (exact, in the order asked; query and category ignored),
  * or by query and category ranked as nodeinfo_search; limit 0 means all,

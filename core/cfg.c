@@ -31,6 +31,7 @@ enum {
     OPT_EDITOR_TIMEOUT,
     OPT_IDEM_KEYS,
     OPT_IDEM_TTL,
+    OPT_LEASE_TTL,
     OPT_COMFYUI,
     OPT_STORE,
     OPT_CONTEXT_WINDOW,
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
     {"editor-timeout-ms", required_argument, NULL, OPT_EDITOR_TIMEOUT},
     {"idempotency-keys", required_argument, NULL, OPT_IDEM_KEYS},
     {"idempotency-ttl-s", required_argument, NULL, OPT_IDEM_TTL},
+    {"lease-ttl-ms", required_argument, NULL, OPT_LEASE_TTL},
     {"comfyui", required_argument, NULL, OPT_COMFYUI},
     {"store", required_argument, NULL, OPT_STORE},
     {"context-window", required_argument, NULL, OPT_CONTEXT_WINDOW},
@@ -97,6 +99,9 @@ void cfg_usage(FILE *f, const char *prog)
         "                         [COMFYD_IDEMPOTENCY_KEYS, default %d]\n"
         "  --idempotency-ttl-s N  how long a key is kept, in seconds, 1..%d\n"
         "                         [COMFYD_IDEMPOTENCY_TTL_S, default %d]\n"
+        "  --lease-ttl-ms N       PostgreSQL only: lifetime of a core's session lease; a\n"
+        "                         core that dies gives its sessions up after this long,\n"
+        "                         1000..600000 [COMFYD_LEASE_TTL_MS, default 10000]\n"
         "  --comfyui URL          ComfyUI's base URL, e.g. http://127.0.0.1:8188: the core\n"
         "                         posts queued prompts there and follows their runs\n"
         "                         (docs/runs.md) [COMFYD_COMFYUI; default: none, the tab\n"
@@ -239,6 +244,13 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
                         v, CFG_MAX_IDEM_TTL_S);
         c->idem_ttl_s = (uint32_t)n;
         return CFG_OK;
+    case OPT_LEASE_TTL:
+        if (parse_uint("--lease-ttl-ms", v, CFG_MAX_LEASE_TTL_MS, &n, err, errlen) ||
+            n < CFG_MIN_LEASE_TTL_MS)
+            return fail(err, errlen, "--lease-ttl-ms: '%s' is not a number between %d and %d", v,
+                        CFG_MIN_LEASE_TTL_MS, CFG_MAX_LEASE_TTL_MS);
+        c->lease_ttl_ms = (uint32_t)n;
+        return CFG_OK;
     case OPT_STORE:
         if (strlen(v) > CFG_MAX_STORE)
             return fail(err, errlen, "--store: longer than %d bytes", CFG_MAX_STORE);
@@ -276,6 +288,7 @@ static const opts_env twins[] = {
     {"COMFYD_EDITOR_TIMEOUT_MS", OPT_EDITOR_TIMEOUT},
     {"COMFYD_IDEMPOTENCY_KEYS", OPT_IDEM_KEYS},
     {"COMFYD_IDEMPOTENCY_TTL_S", OPT_IDEM_TTL},
+    {"COMFYD_LEASE_TTL_MS", OPT_LEASE_TTL},
     {"COMFYD_COMFYUI", OPT_COMFYUI},
     {"COMFYD_STORE", OPT_STORE},
     {"COMFYD_CONTEXT_WINDOW", OPT_CONTEXT_WINDOW},
@@ -319,6 +332,14 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
     if (rc == OPTS_VERSION) return CFG_VERSION;
     if (rc != OPTS_OK) return CFG_EINVAL;
 
+    /* Several cores share only a PostgreSQL database: SQLite is one file
+     * for one core (the data directory's lock refuses a second one). */
+    if (c->lease_ttl_ms && (!c->store || strncmp(c->store, "sqlite:", 7) == 0)) {
+        fail(err, errlen,
+             "--lease-ttl-ms: session leases are for several cores on one PostgreSQL database "
+             "(--store postgres://...); a SQLite store serves one core");
+        return CFG_EINVAL;
+    }
     if (!c->data_dir) c->data_dir = text_dup(CFG_DEFAULT_DATA);
     if (!c->builtin_skills) c->builtin_skills = text_dup(COMFYD_BUILTIN_SKILLS_DIR);
     if (c->n_listen == 0) {

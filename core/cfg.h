@@ -24,6 +24,10 @@
 #define CFG_MAX_IDEM_TTL_S (30 * 86400)
 /* --store: a SQLite path or a PostgreSQL URI (bounds what we keep and log). */
 #define CFG_MAX_STORE 4096
+/* --lease-ttl-ms: a session lease's lifetime when several cores share a
+ * PostgreSQL database (lease.h's LEASE_TTL_MIN_MS..LEASE_TTL_MAX_MS). */
+#define CFG_MIN_LEASE_TTL_MS 1000
+#define CFG_MAX_LEASE_TTL_MS 600000
 /* --comfyui: a base URL (the run client's limit, COMFY_HTTP_MAX_URL). */
 #define CFG_MAX_COMFYUI_URL 2048
 
@@ -54,6 +58,7 @@ typedef struct cfg {
     uint32_t editor_timeout_ms;
     uint32_t idem_max_keys; /* --idempotency-keys */
     uint32_t idem_ttl_s;    /* --idempotency-ttl-s */
+    uint32_t lease_ttl_ms;  /* --lease-ttl-ms; 0: not given (lease.h's default) */
 } cfg;
 
 /* Parses argv (and the environment through getenv). Fills defaults. On

@@ -103,6 +103,21 @@ int evring_covers(const evring *r, uint64_t after_seq)
     return after_seq >= r->floor && after_seq <= r->last;
 }
 
+int evring_has(const evring *r, uint64_t seq)
+{
+    size_t lo = 0, hi = r->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t s = at(r, mid)->seq;
+        if (s == seq) return 1;
+        if (s < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
 int evring_replay(const evring *r, uint64_t after_seq, evring_visit_fn fn, void *ud)
 {
     if (!evring_covers(r, after_seq)) return EVRING_GAP;

@@ -61,6 +61,11 @@ int evring_replay(const evring *r, uint64_t after_seq, evring_visit_fn fn, void 
  * ring existed, e.g. before a restart), and after_seq <= evring_last_seq();
  * else 0. */
 int evring_covers(const evring *r, uint64_t after_seq);
+/* 1 when an event with exactly this seq is held. With several cores a
+ * session's numbers are not contiguous on one core (each reserves its own
+ * blocks), so a client's last seq is only a replay point here if this
+ * core handed it out. */
+int evring_has(const evring *r, uint64_t seq);
 /* Declares that the ring's history begins after base_seq (default 0):
  * replay from below it is a gap, later pushes need seq > base_seq, and
  * last_seq becomes at least base_seq. Held events with seq <= base_seq are

@@ -1830,8 +1830,20 @@ typedef struct {
     uint64_t rev;
     Comfyd__V1__GraphOrigin origin;
     int64_t time_ms;
+    /* What the next op is about (GraphOp.node_id, link_id, from_node_id,
+     * widget): set by each op_* before op_push, for provenance and audit. */
+    int64_t node, link, from;
+    const char *widget;
     int oom;
 } oplist;
+
+static void op_about(oplist *l, int64_t node, int64_t link, int64_t from, const char *widget)
+{
+    l->node = node;
+    l->link = link;
+    l->from = from;
+    l->widget = widget;
+}
 
 static void op_push(oplist *l, Comfyd__V1__Command *cmd, int want_cmd, char *summary)
 {
@@ -1850,8 +1862,12 @@ static void op_push(oplist *l, Comfyd__V1__Command *cmd, int want_cmd, char *sum
     op->origin = l->origin;
     op->time_ms = l->time_ms;
     op->command = cmd;
+    op->node_id = l->node;
+    op->link_id = l->link;
+    op->from_node_id = l->from;
     one_line(summary);
-    if (!(op->summary = strdup(summary))) {
+    if (!(op->summary = strdup(summary)) || (l->widget && !(op->widget = strdup(l->widget)))) {
+        free(op->summary);
         op->command = NULL;
         free(op);
         goto oom;
@@ -1941,6 +1957,7 @@ static void op_remove(oplist *l, const graph_node *n)
     strbuf b = {sum, sizeof sum, 0};
     sb_add(&b, "removed ");
     node_ref_text(&b, n);
+    op_about(l, n->id, 0, 0, NULL);
     Comfyd__V1__RemoveNodeCommand *p = malloc(sizeof *p);
     if (p) comfyd__v1__remove_node_command__init(p);
     Comfyd__V1__Command *c = mk_cmd(COMFYD__V1__COMMAND__COMMAND_REMOVE_NODE, p);
@@ -1964,6 +1981,7 @@ static void op_add(oplist *l, const graph_node *n)
     strbuf b = {sum, sizeof sum, 0};
     sb_add(&b, "added ");
     node_ref_text(&b, n);
+    op_about(l, n->id, 0, 0, NULL);
     sb_add(&b, " at ");
     coords_text(&b, n->x, n->y);
     Comfyd__V1__CreateNodeCommand *p = malloc(sizeof *p);
@@ -2001,6 +2019,7 @@ static void op_move(oplist *l, const graph_node *n)
     strbuf b = {sum, sizeof sum, 0};
     sb_add(&b, "moved ");
     node_ref_text(&b, n);
+    op_about(l, n->id, 0, 0, NULL);
     sb_add(&b, " to ");
     coords_text(&b, n->x, n->y);
     Comfyd__V1__MoveNodeCommand *p = malloc(sizeof *p);
@@ -2023,6 +2042,7 @@ static void op_widget(oplist *l, const graph_node *n, const graph_widget *w)
     strbuf b = {sum, sizeof sum, 0};
     sb_add(&b, "set ");
     node_ref_text(&b, n);
+    op_about(l, n->id, 0, 0, w->name);
     sb_add(&b, ".%.100s to ", w->name);
     sb_nvalue(&b, &w->value);
     if (w->value.kind == NODEINFO_V_NONE) {
@@ -2045,6 +2065,7 @@ static void op_title(oplist *l, const graph_node *n)
 {
     char sum[512];
     strbuf b = {sum, sizeof sum, 0};
+    op_about(l, n->id, 0, 0, NULL);
     if (n->title) {
         sb_add(&b, "renamed ");
         node_ref_text(&b, n);
@@ -2061,6 +2082,7 @@ static void op_mode(oplist *l, const graph_node *n)
 {
     char sum[512];
     strbuf b = {sum, sizeof sum, 0};
+    op_about(l, n->id, 0, 0, NULL);
     switch (n->mode) {
     case 0:
         sb_add(&b, "enabled ");
@@ -2121,6 +2143,7 @@ static void op_link(oplist *l, const mirror *m, const graph_link *k, int added)
     strbuf b = {sum, sizeof sum, 0};
     const graph_node *from = m_find_node(m, k->from_id), *to = m_find_node(m, k->to_id);
     Comfyd__V1__Command *c;
+    op_about(l, k->to_id, k->id, k->from_id, NULL);
     if (added) {
         sb_add(&b, "connected ");
         if (from)
@@ -2324,6 +2347,11 @@ oom:
     free(copy);
     mirror_free(&m);
     return text_err(err, errlen, GRAPH_ENOMEM, "out of memory");
+}
+
+uint64_t graph_log_floor(const graph *g)
+{
+    return g->log_floor;
 }
 
 int graph_diff_since(const graph *g, uint64_t since, Comfyd__V1__GraphOp ***ops, size_t *n_ops)

@@ -266,7 +266,9 @@ int graph_cmd_check_shape(const Comfyd__V1__Command *c, size_t i, char *err, siz
  * widgets), removed, moved, widget changed (set_widget), link added
  * (connect) and removed (disconnect; links that go with a removed node or
  * are replaced by a new link into the same input are implied), mode
- * changed (set_node_mode; modes 1 and 3 have no name there). Title
+ * changed (set_node_mode; modes 1 and 3 have no name there). Each op names
+ * what it is about (node_id; link_id and from_node_id for links; widget for
+ * set_widget), whether or not it has a command. Title
  * changes have no command in the contract: their ops carry only the
  * summary, and so do mode 1 and 3. Each op has a one-line summary such as
  * "moved #3 KSampler to (400, 200)".
@@ -317,5 +319,8 @@ int graph_apply_delta(graph *g, const graph_delta *d, uint64_t revision,
  * the log (send the whole graph instead), or GRAPH_ENOMEM. */
 int graph_diff_since(const graph *g, uint64_t since, Comfyd__V1__GraphOp ***ops, size_t *n_ops);
 void graph_ops_free(Comfyd__V1__GraphOp **ops, size_t n_ops);
+/* The oldest revision graph_diff_since still answers from (the whole log:
+ * graph_diff_since(g, graph_log_floor(g), ...)). */
+uint64_t graph_log_floor(const graph *g);
 
 #endif

@@ -24,7 +24,9 @@
 #include "session.h"
 #include "skills.h"
 #include "store.h"
+#include "store_pg_notify.h"
 #include "svc.h"
+#include "text.h"
 #include "tools.h"
 #include "wfstore.h"
 
@@ -81,6 +83,92 @@ static int fetch_output(void *ud, const char *prompt_id, const char *node_id, ui
 }
 
 /* Attachment GC: at start, then every BLOB_GC_PERIOD_MS until stopped. */
+/* A SQLite store named by --store sqlite:PATH may lie outside the data
+ * directory, so its lock does not cover it: PATH.lock does. SQLite serves
+ * one core; two would interrupt and rerun each other's turns at start.
+ * Returns the descriptor (kept open for the life of the process) or -1. */
+static int lock_sqlite_store(const char *path)
+{
+    char lp[4096];
+    if ((size_t)snprintf(lp, sizeof lp, "%s.lock", path) >= sizeof lp) {
+        LOG_E(MOD, "--store: the SQLite path is too long");
+        return -1;
+    }
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        LOG_E(MOD, "cannot open %s: %s", lp, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        LOG_E(MOD,
+              "SQLite store %s is in use by another comfyd: a SQLite store serves one core; "
+              "several cores share a PostgreSQL database (--store postgres://..., "
+              "docs/scale-out.md)",
+              path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A core's name in the lease rows and event notifications: its host and
+ * data directory, unique among live cores (the directory's lock file
+ * refuses a second core on it) and the same after a restart, so a
+ * restarted core takes its own leases back at once. */
+static void core_name(const char *data_dir, char *out, size_t n)
+{
+    char host[64] = "localhost", path[4096];
+    if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = 0;
+    if (!realpath(data_dir, path)) snprintf(path, sizeof path, "%s", data_dir);
+    size_t hl = strlen(host), pl = strlen(path);
+    /* The end of a long path tells the folders apart. */
+    const char *tail = path;
+    if (hl + 1 + pl > n - 1) tail = path + (hl + 1 + pl - (n - 1));
+    text_buf b = {0};
+    text_buf_addf(&b, "%s:%s", host, tail);
+    snprintf(out, n, "%.*s", (int)(n - 1), b.p ? b.p : "comfyd");
+    text_buf_free(&b);
+}
+
+/* The session manager's events to the other cores (sess_fanout_fn). */
+static void fanout_event(void *ud, const char *session_id, const void *event, size_t len)
+{
+    pgnotify_publish(ud, session_id, event, len);
+}
+
+/* A Cancel of a turn running on another core ("cancel", "cancel-clear"). */
+static void fanout_cancel(void *ud, const char *session_id, int clear_queue)
+{
+    pgnotify_send_control(ud, session_id, clear_queue ? "cancel-clear" : "cancel");
+}
+
+static void remote_control(void *ud, const char *session_id, const char *word)
+{
+    if (!strcmp(word, "cancel") || !strcmp(word, "cancel-clear"))
+        sess_remote_cancel(ud, session_id, !strcmp(word, "cancel-clear"));
+}
+
+static void remote_event(void *ud, const char *session_id, const uint8_t *event, size_t len)
+{
+    sess_remote_event(ud, session_id, event, len);
+}
+
+static void hook_lost(void *ud, const char *session_id)
+{
+    sess_lease_lost(ud, session_id);
+}
+
+static void hook_interrupted(void *ud, const char *session_id, uint64_t msg_id)
+{
+    sess_turn_interrupted(ud, session_id, msg_id);
+}
+
+static void hook_orphan(void *ud, const char *session_id, uint64_t msg_id, const char *content)
+{
+    sess_requeue(ud, session_id, msg_id, content);
+}
+
 static pthread_mutex_t gc_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gc_cv = PTHREAD_COND_INITIALIZER;
 static int gc_stop;
@@ -136,8 +224,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int exit_code = 1;
-    int lock_fd = -1;
+    int lock_fd = -1, store_lock_fd = -1;
     store *st = NULL;
+    lease *ls = NULL;
+    pgnotify *nt = NULL;
     skills *reg = NULL;
     sess_mgr *sm = NULL;
     blobstore *blobs = NULL;
@@ -161,12 +251,28 @@ int main(int argc, char **argv)
 
     char dbpath[4096];
     snprintf(dbpath, sizeof dbpath, "%s/comfyd.db", c.data_dir);
+    if (c.store && strncmp(c.store, STORE_SPEC_SQLITE, strlen(STORE_SPEC_SQLITE)) == 0 &&
+        (store_lock_fd = lock_sqlite_store(c.store + strlen(STORE_SPEC_SQLITE))) < 0)
+        goto out;
     /* --store names the engine; a PostgreSQL URI may hold a password, so
      * only the engine is logged (the engine logs its host and database). */
     if ((rc = store_open(&st, c.store ? c.store : dbpath)) != STORE_OK) {
         LOG_E(MOD, "cannot open the store %s: %s", c.store ? "given by --store" : dbpath,
               store_strerror(rc));
         goto out;
+    }
+    char core_id[LEASE_CORE_ID_MAX + 1];
+    core_name(c.data_dir, core_id, sizeof core_id);
+    if (strcmp(store_engine(st), "postgres") == 0) {
+        /* Several cores may share the database: turns run under session
+         * leases and events reach the other cores (docs/scale-out.md). */
+        char lerr[256] = "";
+        uint32_t ttl = c.lease_ttl_ms ? c.lease_ttl_ms : LEASE_TTL_DEFAULT_MS;
+        if (lease_open(&ls, c.store, core_id, ttl, lerr, sizeof lerr) != LEASE_OK) {
+            LOG_E(MOD, "cannot use session leases: %s", lerr);
+            goto out;
+        }
+        LOG_I(MOD, "core %s: session leases of %u ms on the shared database", core_id, ttl);
     }
 
     skills_root roots[1 + CFG_MAX_SKILL_DIRS];
@@ -194,10 +300,20 @@ int main(int argc, char **argv)
                         .skills = reg,
                         .default_delay_ms = c.echo_delay_ms,
                         .blobs = blobs,
-                        .context_window = c.context_window};
+                        .context_window = c.context_window,
+                        .lease = ls};
     if ((rc = sess_mgr_create(&sm, &so)) != SESS_OK) {
         LOG_E(MOD, "cannot start the session manager");
         goto out;
+    }
+    if (ls) {
+        char nerr[256] = "";
+        if (pgnotify_open(&nt, c.store, core_id, remote_event, sm, nerr, sizeof nerr) != 0) {
+            LOG_E(MOD, "cannot share session events with the other cores: %s", nerr);
+            goto out;
+        }
+        pgnotify_set_control(nt, remote_control);
+        sess_mgr_set_fanout(sm, fanout_event, fanout_cancel, nt);
     }
 
     char wfdir[4096], werr[512] = "";
@@ -245,6 +361,12 @@ int main(int argc, char **argv)
     sess_mgr_set_note(sm, tools_note, tl);
     if (rn) sess_mgr_set_output(sm, fetch_output, rn);
     sess_mgr_start(sm);
+    lease_hooks lh = {
+        .lost = hook_lost, .interrupted = hook_interrupted, .orphan = hook_orphan, .ud = sm};
+    if (ls && lease_start(ls, &lh) != LEASE_OK) {
+        LOG_E(MOD, "cannot start the lease thread");
+        goto out;
+    }
     /* Attachment files no message refers to: now, then periodically. */
     gc_sm = sm;
     if (pthread_create(&gc_thread, NULL, gc_main, NULL) == 0) gc_started = 1;
@@ -296,7 +418,13 @@ out:
         pthread_mutex_unlock(&gc_mu);
         pthread_join(gc_thread, NULL);
     }
+    /* No sweep queues a turn while the runners are being joined. */
+    lease_stop(ls);
     if (sm) sess_mgr_shutdown(sm);
+    /* The runners are joined: no lease call is left; both threads call
+     * into the session manager, so they stop before it is freed. */
+    lease_close(ls);
+    pgnotify_close(nt);
     if (cm) canvas_mgr_shutdown(cm);
     /* Ends the WatchRun streams before the server waits for them. */
     runs_shutdown(rn);
@@ -311,6 +439,7 @@ out:
     skills_unref(reg);
     blobstore_destroy(blobs);
     store_close(st);
+    if (store_lock_fd >= 0) close(store_lock_fd);
     if (lock_fd >= 0) close(lock_fd);
     pthread_mutex_destroy(&ctx.reload_mu);
     if (exit_code == 0) LOG_N(MOD, "stopped");

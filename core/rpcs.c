@@ -12,6 +12,7 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -624,6 +625,29 @@ void rpcs_call_peer(rpcs_call *c, char *buf, size_t len)
 {
     if (!buf || len == 0) return;
     snprintf(buf, len, "%s", c->peer ? c->peer : "");
+}
+
+long rpcs_call_metadata(rpcs_call *c, const char *key, char *buf, size_t len)
+{
+    if (buf && len) buf[0] = 0;
+    long found = -1;
+    size_t klen = strlen(key);
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->req_md.count && found < 0; i++) {
+        const grpc_metadata *md = &c->req_md.metadata[i];
+        if (GRPC_SLICE_LENGTH(md->key) != klen ||
+            memcmp(GRPC_SLICE_START_PTR(md->key), key, klen) != 0)
+            continue;
+        size_t vlen = GRPC_SLICE_LENGTH(md->value);
+        found = vlen > LONG_MAX ? LONG_MAX : (long)vlen;
+        if (buf && len) {
+            size_t n = vlen < len - 1 ? vlen : len - 1;
+            memcpy(buf, GRPC_SLICE_START_PTR(md->value), n);
+            buf[n] = 0;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return found;
 }
 
 size_t rpcs_call_queued(rpcs_call *c)

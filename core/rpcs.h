@@ -189,6 +189,11 @@ int64_t rpcs_call_deadline_ms(rpcs_call *c);
 /* The peer's address as gRPC reported it at accept, e.g. "ipv4:127.0.0.1:5"
  * (copied into buf, cut to len - 1 bytes). */
 void rpcs_call_peer(rpcs_call *c, char *buf, size_t len);
+/* The value of the request's metadata entry key (lower-case, as gRPC
+ * delivers keys), copied into buf and cut to len - 1 bytes (terminated
+ * when len > 0). Returns the value's full length, or -1 when the client
+ * sent no such entry. */
+long rpcs_call_metadata(rpcs_call *c, const char *key, char *buf, size_t len);
 /* Number of messages queued or in flight. */
 size_t rpcs_call_queued(rpcs_call *c);
 /* The full method path, e.g. "/comfyd.v1.SessionService/Subscribe"; valid

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yajl/yajl_tree.h>
 
@@ -38,6 +39,7 @@ typedef struct pending {
     size_t n_skills;
     int no_attachments; /* known to have none: the store need not be asked */
     int stored_running; /* stored RUNNING with the message: no mark to write */
+    int claimed;        /* several cores: stored RUNNING under this core's lease already */
 } pending;
 
 typedef struct session session;
@@ -125,6 +127,13 @@ struct sess_mgr {
     blobstore *blobs; /* borrowed; NULL: no attachments */
     sess_output_fn output;
     void *output_ud;
+    /* Several cores on one database (lease.h; NULL: this core alone): turns
+     * run under the session's lease, sessions made elsewhere are loaded on
+     * demand, and local events go to fanout for the other cores. */
+    lease *lease;
+    sess_fanout_fn fanout;
+    sess_cancel_fanout_fn cancel_fanout;
+    void *fanout_ud;
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -272,6 +281,8 @@ static session *session_new(sess_mgr *m, const store_session *meta)
     return s;
 }
 
+static session *load_shared(sess_mgr *m, const char *id);
+
 /* Looks a session up and returns it with a reference. */
 static session *acquire(sess_mgr *m, const char *id)
 {
@@ -279,6 +290,7 @@ static session *acquire(sess_mgr *m, const char *id)
     session *s = map_find_locked(m, id);
     if (s) session_ref(s);
     pthread_mutex_unlock(&m->mu);
+    if (!s && m->lease) s = load_shared(m, id);
     return s;
 }
 
@@ -290,10 +302,34 @@ static void sub_drop(sub *u)
     free(u);
 }
 
+/* Reserves the next block of sequence numbers on a shared database: the
+ * block is this core's alone, above every number any core handed out. */
+static int reserve_shared_locked(session *s)
+{
+    uint64_t hi = 0;
+    if (lease_reserve_seq(s->m->lease, s->meta.id, s->seq, SESS_SEQ_BLOCK, &hi) != LEASE_OK)
+        return -1;
+    if (hi - SESS_SEQ_BLOCK > s->seq) s->seq = hi - SESS_SEQ_BLOCK;
+    s->seq_reserved = hi;
+    return 0;
+}
+
+static void publish_ev_locked(session *s, Comfyd__V1__SessionEvent *ev, int remote);
+
 /* Assigns the next seq, keeps the event for replay and pushes it to every
  * subscriber. Called with s->mu held. ev->seq and ev->time_ms are set here. */
 static void publish_locked(session *s, Comfyd__V1__SessionEvent *ev)
 {
+    publish_ev_locked(s, ev, 0);
+}
+
+/* remote: the event came from another core (sess_remote_event), so it is
+ * not sent back out. */
+static void publish_ev_locked(session *s, Comfyd__V1__SessionEvent *ev, int remote)
+{
+    if (s->m->lease && s->seq + 1 > s->seq_reserved && reserve_shared_locked(s) != 0)
+        LOG_E(MOD, "session %s: cannot reserve event numbers in the database; continuing in memory",
+              s->meta.id);
     uint64_t seq = s->seq + 1;
     if (seq > s->seq_reserved) {
         /* Reserve the next block before handing out any number of it, so a
@@ -319,6 +355,7 @@ static void publish_locked(session *s, Comfyd__V1__SessionEvent *ev)
         return;
     }
     comfyd__v1__subscribe_response__pack(&resp, buf);
+    if (!remote && s->m->fanout) s->m->fanout(s->m->fanout_ud, s->meta.id, buf, len);
     if (evring_push(s->ring, seq, buf, len) != EVRING_OK) {
         /* The event is too big for the ring: a replay cannot cover it. */
         evring_set_base(s->ring, seq);
@@ -722,6 +759,7 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
     m->llm_idle_timeout_ms = opts->llm_idle_timeout_ms;
     m->blobs = opts->blobs;
     m->default_window = opts->context_window;
+    m->lease = opts->lease;
     m->ring_events = opts->ring_events ? opts->ring_events : SESS_RING_EVENTS;
     m->ring_bytes = opts->ring_bytes ? opts->ring_bytes : SESS_RING_BYTES;
     m->nbuckets = 64;
@@ -732,8 +770,11 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
     }
 
     size_t changed = 0;
-    int rc = store_recover_interrupted(m->st, "interrupted: the service stopped during this turn",
-                                       &changed);
+    /* Several cores: the lease sweeper recovers the turns of stopped cores
+     * (this one's before a restart included), never a live core's. */
+    int rc = m->lease ? STORE_OK
+                      : store_recover_interrupted(
+                            m->st, "interrupted: the service stopped during this turn", &changed);
     if (rc != STORE_OK) {
         LOG_E(MOD, "cannot recover interrupted turns: %s", store_strerror(rc));
         sess_mgr_destroy(m);
@@ -765,7 +806,7 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
 
     store_message *queued = NULL;
     size_t nq = 0;
-    rc = store_messages_queued(m->st, &queued, &nq);
+    rc = m->lease ? STORE_OK : store_messages_queued(m->st, &queued, &nq);
     if (rc != STORE_OK) {
         LOG_E(MOD, "cannot load queued turns: %s", store_strerror(rc));
         sess_mgr_destroy(m);
@@ -1894,9 +1935,13 @@ static void run_turn(session *s, pending *p)
     free(system_prompt);
 }
 
+static int runner_lease(session *s, pending *p, int *held);
+static void runner_release(session *s, int *held);
+
 static void *runner_main(void *arg)
 {
     session *s = arg;
+    int held = 0; /* this runner holds the session's lease (several cores) */
     for (;;) {
         pthread_mutex_lock(&s->mu);
         pthread_mutex_lock(&s->m->mu);
@@ -1904,6 +1949,9 @@ static void *runner_main(void *arg)
         pthread_mutex_unlock(&s->m->mu);
         pending *p = (stop || s->deleted || s->compacting) ? NULL : s->qhead;
         if (!p) {
+            /* Under the lock: a message sent from now on starts a new
+             * runner, which takes the lease again. */
+            if (held) runner_release(s, &held);
             s->runner_active = 0;
             pthread_mutex_unlock(&s->mu);
             break;
@@ -1912,7 +1960,21 @@ static void *runner_main(void *arg)
         if (!s->qhead) s->qtail = NULL;
         s->qlen--;
         s->starting = 1;
+        /* Several cores: the lease may take a while; the session works. */
+        if (s->m->lease) s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
         pthread_mutex_unlock(&s->mu);
+        if (s->m->lease && !runner_lease(s, p, &held)) {
+            pending_free(p);
+            pthread_mutex_lock(&s->mu);
+            s->starting = 0;
+            if (!s->qhead && !s->cur &&
+                s->status == COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING) {
+                s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
+                publish_status_locked(s, 0, NULL, "nothing left to run here");
+            }
+            pthread_mutex_unlock(&s->mu);
+            continue;
+        }
         run_turn(s, p);
         pending_free(p);
         pthread_mutex_lock(&s->mu);
@@ -2038,10 +2100,16 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
     return SESS_OK;
 }
 
+static int refresh_shared(session *s);
+
 static session *find_or_err(sess_mgr *m, const char *id, int *rc, char *err, size_t errlen)
 {
     if ((*rc = check_session_id(id, err, errlen)) != SESS_OK) return NULL;
     session *s = acquire(m, id);
+    if (s && m->lease && refresh_shared(s) == STORE_NOT_FOUND) {
+        session_unref(s);
+        s = NULL;
+    }
     if (!s) {
         seterr(err, errlen, "session %s not found", id);
         *rc = SESS_NOT_FOUND;
@@ -2202,6 +2270,11 @@ int sess_delete(sess_mgr *m, const char *id, char *err, size_t errlen)
 {
     int rc;
     if ((rc = check_session_id(id, err, errlen)) != SESS_OK) return rc;
+    if (m->lease) {
+        /* Made on another core: load it here first. */
+        session *t = acquire(m, id);
+        if (t) session_unref(t);
+    }
     pthread_mutex_lock(&m->mu);
     session *s = map_find_locked(m, id);
     if (!s) {
@@ -2563,7 +2636,15 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
      * compaction, a service not started yet) is stored QUEUED: the runner
      * marks it when it starts, and a crash before that reruns it. */
     int busy = s->cur != NULL || s->starting;
-    int run_now = !busy && s->qlen == 0 && !s->compacting && atomic_load(&m->started_flag);
+    /* Several cores: a turn that starts now is stored RUNNING under this
+     * core's lease, so the acknowledged state is the stored one (a crash
+     * right after the answer interrupts it; it is not run twice); without
+     * the lease (another core runs the session) it waits QUEUED. */
+    int claimed = m->lease && !(s->cur || s->starting || s->qlen > 0) &&
+                  lease_acquire(m->lease, s->meta.id) == LEASE_OK;
+    int run_now = m->lease
+                      ? claimed
+                      : !busy && s->qlen == 0 && !s->compacting && atomic_load(&m->started_flag);
     store_message *msg = &out->message;
     memcpy(msg->session_id, s->meta.id, sizeof msg->session_id);
     msg->role = STORE_ROLE_USER;
@@ -2572,6 +2653,7 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     msg->created_ms = text_now_ms();
     msg->client_id = cid ? text_dup(cid) : NULL;
     rc = store_message_insert_with(m->st, msg, atts, n_atts);
+    if (rc != STORE_OK && claimed) lease_release(m->lease, s->meta.id);
     if (rc != STORE_OK) {
         seterr(err, errlen, "cannot store the message: %s", store_strerror(rc));
         rc = store_io_err(rc);
@@ -2589,6 +2671,7 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     p->content = text_dup(req->content);
     p->no_attachments = n_atts == 0;
     p->stored_running = run_now;
+    p->claimed = claimed;
     if (req->n_skills) {
         p->skills = calloc(req->n_skills, sizeof(char *));
         if (!p->skills) abort();
@@ -2613,8 +2696,10 @@ out_unlock:
     return rc;
 }
 
-int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, uint32_t *dropped,
-                char *err, size_t errlen)
+/* forward: several cores, and no turn of the session runs here: ask the
+ * other cores (the one running it cancels it). */
+static int cancel_impl(sess_mgr *m, const char *id, int clear_queue, int forward, int *cancelled,
+                       uint32_t *dropped, char *err, size_t errlen)
 {
     int rc;
     *cancelled = 0;
@@ -2627,6 +2712,13 @@ int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, ui
         *cancelled = 1;
         publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, s->cur->msg_id, NULL,
                            "session", "cancel requested");
+    } else if (forward && m->lease && m->cancel_fanout && !s->cur &&
+               s->status == COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING) {
+        /* The status came from another core: the turn runs there. */
+        m->cancel_fanout(m->fanout_ud, s->meta.id, clear_queue);
+        *cancelled = 1;
+        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, 0, NULL, "session",
+                           "cancel requested from the core running the turn");
     }
     if (clear_queue) {
         while (s->qhead) {
@@ -2655,6 +2747,12 @@ int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, ui
     pthread_mutex_unlock(&s->mu);
     session_unref(s);
     return SESS_OK;
+}
+
+int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, uint32_t *dropped,
+                char *err, size_t errlen)
+{
+    return cancel_impl(m, id, clear_queue, 1, cancelled, dropped, err, errlen);
 }
 
 /* ---- subscribe ------------------------------------------------------------ */
@@ -2760,7 +2858,8 @@ int sess_subscribe(sess_mgr *m, const char *id, uint64_t after_seq, const sess_s
     if (s->deleted) {
         rc = SESS_NOT_FOUND;
         seterr(err, errlen, "session %s not found", id);
-    } else if (after_seq > 0 && after_seq <= s->seq && evring_covers(s->ring, after_seq)) {
+    } else if (after_seq > 0 && after_seq <= s->seq && evring_covers(s->ring, after_seq) &&
+               (!m->lease || after_seq == s->seq || evring_has(s->ring, after_seq))) {
         replay_ctx rc_ctx = {ops, ud};
         int r = evring_replay(s->ring, after_seq, replay_one, &rc_ctx);
         rc = r == EVRING_OK ? SESS_OK : SESS_EFULL;
@@ -3595,4 +3694,255 @@ int sess_checkpoints(sess_mgr *m, const char *id, store_checkpoint **out, size_t
     if (rc == STORE_OK) return SESS_OK;
     seterr(err, errlen, "cannot read the checkpoints: %s", store_strerror(rc));
     return store_to_sess(rc) == SESS_NOT_FOUND ? SESS_EIO : store_io_err(rc);
+}
+
+/* ---- several cores on one database (lease.h, docs/scale-out.md) ----------- */
+
+/* How often a runner asks again for a lease another core holds: a turn
+ * waits at most this long after the other core's turn ends. */
+#define SESS_LEASE_WAIT_MS 100
+
+void sess_mgr_set_fanout(sess_mgr *m, sess_fanout_fn fn, sess_cancel_fanout_fn cancel, void *ud)
+{
+    m->fanout = fn;
+    m->cancel_fanout = cancel;
+    m->fanout_ud = ud;
+}
+
+void sess_remote_cancel(sess_mgr *m, const char *session_id, int clear_queue)
+{
+    int cancelled = 0;
+    uint32_t dropped = 0;
+    char err[128];
+    /* Not forwarded again: only a core running the turn acts. */
+    cancel_impl(m, session_id, clear_queue, 0, &cancelled, &dropped, err, sizeof err);
+    if (cancelled || dropped)
+        LOG_I(MOD, "session %s: cancel from another core (%s, %u queued dropped)", session_id,
+              cancelled ? "turn stopped" : "no turn here", dropped);
+}
+
+/* A session another core made: loaded from the store into the map.
+ * Returns it with a reference, or NULL when the store does not have it. */
+static session *load_shared(sess_mgr *m, const char *id)
+{
+    store_session meta = {0};
+    if (store_session_get(m->st, id, &meta) != STORE_OK) return NULL;
+    session *s = session_new(m, &meta); /* takes the strings */
+    if (!s) {
+        store_session_clear(&meta);
+        return NULL;
+    }
+    pthread_mutex_lock(&m->mu);
+    session *have = map_find_locked(m, id);
+    if (have || m->shutting_down) {
+        if (have) session_ref(have);
+        pthread_mutex_unlock(&m->mu);
+        session_unref(s);
+        return have;
+    }
+    map_insert_locked(m, s); /* the map's reference */
+    session_ref(s);
+    pthread_mutex_unlock(&m->mu);
+    LOG_D(MOD, "session %s loaded from the shared store", id);
+    return s;
+}
+
+/* A session deleted through another core: gone here too. */
+static void forget_locally(sess_mgr *m, session *s)
+{
+    pthread_mutex_lock(&m->mu);
+    int mapped = map_find_locked(m, s->meta.id) == s;
+    if (mapped) map_remove_locked(m, s);
+    pthread_mutex_unlock(&m->mu);
+    if (!mapped) return;
+    pthread_mutex_lock(&s->mu);
+    s->deleted = 1;
+    if (s->cur) atomic_store(&s->cur->cancel, 1);
+    while (s->subs) {
+        sub *u = s->subs;
+        s->subs = u->next;
+        u->ops->end(u->ud, 5 /* NOT_FOUND */, "session deleted");
+        sub_drop(u);
+    }
+    pthread_mutex_unlock(&s->mu);
+    session_unref(s); /* the map's reference */
+}
+
+/* The database is the truth when several cores share it: the session's
+ * configuration and counters as stored (another core may have changed
+ * them). This core's event numbers stay its own. STORE_NOT_FOUND: it was
+ * deleted (and is forgotten here); another error keeps the copy. */
+static int refresh_shared(session *s)
+{
+    store_session meta = {0};
+    int rc = store_session_get(s->m->st, s->meta.id, &meta);
+    if (rc == STORE_NOT_FOUND) forget_locally(s->m, s);
+    if (rc != STORE_OK) return rc;
+    pthread_mutex_lock(&s->mu);
+    meta.seq_reserved = s->meta.seq_reserved;
+    store_session_clear(&s->meta);
+    s->meta = meta;
+    pthread_mutex_unlock(&s->mu);
+    return STORE_OK;
+}
+
+/* Takes the session's lease for p (waiting while another core runs a turn
+ * of it) and claims p's message. 1: run it here; 0: do not (another core
+ * ran it, it was cancelled, or this core is stopping: a QUEUED message
+ * stays in the store for a live core). */
+static int runner_lease(session *s, pending *p, int *held)
+{
+    sess_mgr *m = s->m;
+    int told = 0;
+    for (;;) {
+        pthread_mutex_lock(&m->mu);
+        int stop = m->shutting_down;
+        pthread_mutex_unlock(&m->mu);
+        pthread_mutex_lock(&s->mu);
+        int gone = s->deleted;
+        pthread_mutex_unlock(&s->mu);
+        if (stop || gone) return 0;
+        int rc = lease_acquire(m->lease, s->meta.id);
+        if (rc == LEASE_OK) break;
+        *held = 0;
+        if (rc != LEASE_HELD && rc != LEASE_EUNAVAIL) {
+            LOG_E(MOD, "session %s: cannot take its lease; turn %" PRIu64 " stays queued",
+                  s->meta.id, p->msg_id);
+            return 0;
+        }
+        if (!told)
+            LOG_I(MOD, "session %s: turn %" PRIu64 " waits for %s", s->meta.id, p->msg_id,
+                  rc == LEASE_HELD ? "the core running its current turn" : "the database");
+        told = 1;
+        usleep(SESS_LEASE_WAIT_MS * 1000);
+    }
+    *held = 1;
+    /* Configured through another core meanwhile? */
+    if (refresh_shared(s) == STORE_NOT_FOUND) return 0;
+    if (p->claimed) return 1; /* stored RUNNING by sess_send */
+    int rc = lease_claim(m->lease, p->msg_id);
+    if (rc == LEASE_OK) return 1;
+    if (rc == LEASE_GONE)
+        LOG_D(MOD, "session %s: turn %" PRIu64 " is no longer queued (run elsewhere)", s->meta.id,
+              p->msg_id);
+    else
+        LOG_E(MOD, "session %s: cannot claim turn %" PRIu64 "; it stays queued", s->meta.id,
+              p->msg_id);
+    return 0;
+}
+
+/* The runner has no turn left (called with s->mu held): the lease goes
+ * back, so another core may run the session's next turn at once. A
+ * stopping core keeps it: a turn
+ * the shutdown interrupted stays RUNNING until the lease expires (or this
+ * core starts again) and the sweeper marks it, as after a crash. */
+static void runner_release(session *s, int *held)
+{
+    pthread_mutex_lock(&s->m->mu);
+    int stop = s->m->shutting_down;
+    pthread_mutex_unlock(&s->m->mu);
+    if (!stop) lease_release(s->m->lease, s->meta.id);
+    *held = 0;
+}
+
+void sess_remote_event(sess_mgr *m, const char *session_id, const uint8_t *data, size_t len)
+{
+    Comfyd__V1__SubscribeResponse *resp = comfyd__v1__subscribe_response__unpack(NULL, len, data);
+    if (!resp || !resp->event ||
+        resp->event->kind_case == COMFYD__V1__SESSION_EVENT__KIND_SYNC_STATE ||
+        resp->event->kind_case == COMFYD__V1__SESSION_EVENT__KIND__NOT_SET) {
+        if (!resp)
+            LOG_W(MOD, "session %s: ignored an undecodable event of another core", session_id);
+        comfyd__v1__subscribe_response__free_unpacked(resp, NULL);
+        return;
+    }
+    Comfyd__V1__SessionEvent *ev = resp->event;
+    /* Only a session loaded here can have subscribers here. */
+    pthread_mutex_lock(&m->mu);
+    session *s = map_find_locked(m, session_id);
+    if (s) session_ref(s);
+    pthread_mutex_unlock(&m->mu);
+    if (!s) {
+        comfyd__v1__subscribe_response__free_unpacked(resp, NULL);
+        return;
+    }
+    if (ev->kind_case == COMFYD__V1__SESSION_EVENT__KIND_CONFIG_UPDATED) refresh_shared(s);
+    pthread_mutex_lock(&s->mu);
+    if (!s->deleted) {
+        if (ev->kind_case == COMFYD__V1__SESSION_EVENT__KIND_MESSAGE_ADDED) {
+            s->meta.message_count++;
+            s->meta.updated_ms = text_now_ms();
+        }
+        /* Another core runs the turn: this one reports its status. */
+        if (ev->kind_case == COMFYD__V1__SESSION_EVENT__KIND_STATUS_UPDATE && ev->status_update &&
+            !s->cur && !s->starting)
+            s->status = ev->status_update->status;
+        char *own = ev->session_id; /* publish points it at s->meta.id */
+        publish_ev_locked(s, ev, 1);
+        ev->session_id = own;
+    }
+    pthread_mutex_unlock(&s->mu);
+    session_unref(s);
+    comfyd__v1__subscribe_response__free_unpacked(resp, NULL);
+}
+
+void sess_lease_lost(sess_mgr *m, const char *session_id)
+{
+    pthread_mutex_lock(&m->mu);
+    session *s = map_find_locked(m, session_id);
+    if (s) session_ref(s);
+    pthread_mutex_unlock(&m->mu);
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    if (s->cur) {
+        /* Another core has marked it interrupted: store nothing more. */
+        s->cur->interrupted = 1;
+        atomic_store(&s->cur->cancel, 1);
+    }
+    pthread_mutex_unlock(&s->mu);
+    session_unref(s);
+}
+
+void sess_turn_interrupted(sess_mgr *m, const char *session_id, uint64_t turn_id)
+{
+    session *s = acquire(m, session_id);
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    if (!s->deleted) {
+        publish_error_locked(s, "interrupted",
+                             "the core running this turn stopped; the turn was marked interrupted",
+                             turn_id, NULL);
+        if (!s->cur && !s->starting) {
+            s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
+            publish_status_locked(s, 0, NULL, "turn interrupted");
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    session_unref(s);
+}
+
+void sess_requeue(sess_mgr *m, const char *session_id, uint64_t msg_id, const char *content)
+{
+    /* No runner may start once the shutdown has joined them: the message
+     * stays QUEUED for a live core. */
+    if (shutting_down(m, NULL, 0)) return;
+    session *s = acquire(m, session_id);
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    int have = s->deleted || (s->cur && s->cur->msg_id == msg_id) || s->qlen >= SESS_MAX_QUEUED;
+    for (pending *q = s->qhead; q && !have; q = q->next)
+        have = q->msg_id == msg_id;
+    if (!have) {
+        pending *p = calloc(1, sizeof *p);
+        if (p && (p->content = text_dup(content ? content : ""))) {
+            p->msg_id = msg_id;
+            enqueue_locked(s, p);
+            publish_status_locked(s, s->cur ? s->cur->msg_id : 0, NULL, "message queued");
+            start_runner_locked(s);
+        } else {
+            free(p);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    session_unref(s);
 }

@@ -22,6 +22,7 @@
 
 #include "agent.h"
 #include "blobstore.h"
+#include "lease.h"
 #include "comfyd/v1/session.pb-c.h"
 #include "skills.h"
 #include "store.h"
@@ -93,6 +94,10 @@ typedef struct sess_mgr_opts {
     /* Context window for sessions that set none (0: by provider and model,
      * ctx_default_window). */
     uint32_t context_window;
+    /* Several cores on one PostgreSQL database (borrowed; NULL: this core
+     * alone). Turns then run under the session's lease (lease.h), and the
+     * recovery at start is the lease sweeper's, not sess_mgr_create's. */
+    lease *lease;
 } sess_mgr_opts;
 
 /* Fetches a run's output file for an attachment (runs_output): 0 with
@@ -284,5 +289,31 @@ void sess_message_to_pb(const store_message *m, Comfyd__V1__ChatMessage *pb);
  * owns: release it with sess_message_pb_release. */
 void sess_message_pb_attach(sess_mgr *m, const store_message *msg, Comfyd__V1__ChatMessage *pb);
 void sess_message_pb_release(Comfyd__V1__ChatMessage *pb);
+
+/* ---- several cores on one database (docs/scale-out.md) ----
+ *
+ * Each event this core publishes is handed to the fan-out callback (packed
+ * SubscribeResponse bytes, borrowed for the call; called with the
+ * session's mutex held, so it must only queue). Set it before
+ * sess_mgr_start. */
+typedef void (*sess_fanout_fn)(void *ud, const char *session_id, const void *event, size_t len);
+/* A Cancel for a session whose turn runs on another core (this core only
+ * knows it from that core's status events): to be sent to every core. */
+typedef void (*sess_cancel_fanout_fn)(void *ud, const char *session_id, int clear_queue);
+void sess_mgr_set_fanout(sess_mgr *m, sess_fanout_fn fn, sess_cancel_fanout_fn cancel, void *ud);
+/* A Cancel another core forwarded: the running turn stops if it runs
+ * here (and with clear_queue the turns queued here are dropped). */
+void sess_remote_cancel(sess_mgr *m, const char *session_id, int clear_queue);
+/* An event another core published (its packed SubscribeResponse): given
+ * this core's next sequence number and pushed to the subscribers here, if
+ * the session is loaded here. */
+void sess_remote_event(sess_mgr *m, const char *session_id, const uint8_t *event, size_t len);
+/* The lease hooks (lease.h): this core lost a session's lease (its running
+ * turn stops, storing nothing more); a stopped core's turn was marked
+ * interrupted (the subscribers are told and the session is idle); an
+ * acknowledged turn no live core holds is queued here. */
+void sess_lease_lost(sess_mgr *m, const char *session_id);
+void sess_turn_interrupted(sess_mgr *m, const char *session_id, uint64_t turn_id);
+void sess_requeue(sess_mgr *m, const char *session_id, uint64_t msg_id, const char *content);
 
 #endif

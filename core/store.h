@@ -46,8 +46,8 @@ typedef enum {
     STORE_EINVAL = -6,
     /* The database server is unreachable (PostgreSQL); retry later. */
     STORE_EUNAVAIL = -7,
-    /* Another comfyd serves this PostgreSQL database (one core per
-     * database until scale-out, docs/scale-out.md). */
+    /* Kept for callers' switches: no engine returns it since several
+     * cores may share a PostgreSQL database (lease.h, docs/scale-out.md). */
     STORE_EBUSY = -8,
 } store_err;
 
@@ -139,9 +139,8 @@ typedef struct store store;
  * STORE_ESCHEMA (not a SQLite file, another application's database, or a
  * newer schema; the database is left untouched), STORE_EIO (cannot open or
  * create), STORE_EUNAVAIL (the PostgreSQL server cannot be reached),
- * STORE_EBUSY (another comfyd holds the PostgreSQL database: each core
- * holds an advisory lock on it for as long as it runs, as the data
- * directory's lock file does for SQLite), STORE_EINVAL, STORE_ENOMEM. */
+ * STORE_EINVAL, STORE_ENOMEM. Several cores may open one PostgreSQL
+ * database; who runs which turn is lease.h's. */
 int store_open(store **out, const char *spec);
 /* The engine's name, "sqlite" or "postgres" ("none" for NULL). */
 const char *store_engine(const store *st);

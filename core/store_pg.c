@@ -36,10 +36,6 @@
 /* pg_advisory_xact_lock's key while migrating ("cmfd" as in SQLite's
  * application_id): cores starting at once take turns. */
 #define PG_MIGRATE_LOCK_KEY "1668113764"
-/* The advisory lock a core holds on its database for as long as it runs
- * ("cmfe"): two cores on one database would each re-queue and interrupt
- * the other's turns at start. Scale-out replaces it with turn leases. */
-#define PG_CORE_LOCK_KEY "1668113765"
 /* Seconds libpq waits for a connection (each attempt). */
 #define PG_CONNECT_TIMEOUT_S "5"
 /* Longest parameter list of any statement below. */
@@ -254,26 +250,6 @@ static int connect_locked(pg *p)
         PQfinish(p->conn);
         p->conn = NULL;
         return STORE_EUNAVAIL;
-    }
-    /* The core's lock, taken again on every connection (a session lock
-     * dies with its connection): if another core took the database while
-     * we were cut off, this one stops writing to it. */
-    r = PQexec(p->conn, "SELECT pg_try_advisory_lock(" PG_CORE_LOCK_KEY ")");
-    int got = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-              strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-    PQclear(r);
-    if (!got) {
-        if (ok)
-            LOG_E(MOD,
-                  "PostgreSQL database %s is served by another comfyd (its advisory lock is"
-                  " held); one core per database",
-                  PQdb(p->conn));
-        else
-            LOG_E(MOD, "PostgreSQL: cannot take the core's lock: %s", PQerrorMessage(p->conn));
-        PQfinish(p->conn);
-        p->conn = NULL;
-        return ok ? STORE_EBUSY : STORE_EUNAVAIL;
     }
     LOG_I(MOD, "connected to PostgreSQL %s:%s database %s (server %d)", PQhost(p->conn),
           PQport(p->conn), PQdb(p->conn), PQserverVersion(p->conn));

@@ -136,13 +136,41 @@ static void submitted(rpcs_call *call, int rc, const canvas_error *e)
     rpcs_call_unref(call);
 }
 
+/* Who a call is from (provenance.h): an MCP client the bridge names in
+ * PROVN_MD_MCP_CLIENT, else a caller naming itself in PROVN_MD_CALLER, else
+ * an unnamed gRPC caller. 0, or -1 with the call failed (INVALID_ARGUMENT:
+ * a name too long or not printable ASCII). */
+static int caller_of(rpcs_call *call, provn_actor *a)
+{
+    char name[PROVN_MAX_NAME + 2];
+    Comfyd__V1__ActorKind kind = COMFYD__V1__ACTOR_KIND__ACTOR_KIND_MCP;
+    const char *key = PROVN_MD_MCP_CLIENT;
+    long n = rpcs_call_metadata(call, key, name, sizeof name);
+    if (n < 0) {
+        kind = COMFYD__V1__ACTOR_KIND__ACTOR_KIND_GRPC;
+        key = PROVN_MD_CALLER;
+        n = rpcs_call_metadata(call, key, name, sizeof name);
+    }
+    char e[160];
+    if (n > PROVN_MAX_NAME ||
+        provn_actor_make(a, kind, NULL, NULL, n < 0 ? NULL : name, e, sizeof e)) {
+        rpcs_call_finishf(call, GRPC_STATUS_INVALID_ARGUMENT,
+                          "metadata %s must be 1..%d printable ASCII characters", key,
+                          PROVN_MAX_NAME);
+        return -1;
+    }
+    return 0;
+}
+
 static void h_execute(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
     canvas_error e = {0};
+    provn_actor who;
+    if (caller_of(call, &who)) return;
     rpcs_call_ref(call);
-    int rc = canvas_execute(ctx->cm, (const Comfyd__V1__ExecuteRequest *)msg, limit_of(call),
-                            on_result, call, &e);
+    int rc = canvas_execute_as(ctx->cm, (const Comfyd__V1__ExecuteRequest *)msg, &who,
+                               limit_of(call), on_result, call, &e);
     submitted(call, rc, &e);
 }
 
@@ -150,9 +178,11 @@ static void h_execute_batch(rpcs_call *call, const ProtobufCMessage *msg, void *
 {
     svc_ctx *ctx = ud;
     canvas_error e = {0};
+    provn_actor who;
+    if (caller_of(call, &who)) return;
     rpcs_call_ref(call);
-    int rc = canvas_execute_batch(ctx->cm, (const Comfyd__V1__ExecuteBatchRequest *)msg,
-                                  limit_of(call), on_result, call, &e);
+    int rc = canvas_execute_batch_as(ctx->cm, (const Comfyd__V1__ExecuteBatchRequest *)msg, &who,
+                                     limit_of(call), on_result, call, &e);
     submitted(call, rc, &e);
 }
 
@@ -172,9 +202,11 @@ static void h_load(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
     canvas_error e = {0};
+    provn_actor who;
+    if (caller_of(call, &who)) return;
     rpcs_call_ref(call);
-    int rc = canvas_load(ctx->cm, (const Comfyd__V1__LoadRequest *)msg, limit_of(call), on_result,
-                         call, &e);
+    int rc = canvas_load_as(ctx->cm, (const Comfyd__V1__LoadRequest *)msg, &who, limit_of(call),
+                            on_result, call, &e);
     submitted(call, rc, &e);
 }
 
@@ -204,6 +236,15 @@ static void h_get_diff(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     canvas_error e = {0};
     Comfyd__V1__GetDiffResponse *r = NULL;
     int rc = canvas_get_diff(ctx->cm, (const Comfyd__V1__GetDiffRequest *)msg, &r, &e);
+    answer(call, rc, r, &e);
+}
+
+static void h_node_history(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
+{
+    svc_ctx *ctx = ud;
+    canvas_error e = {0};
+    Comfyd__V1__GetNodeHistoryResponse *r = NULL;
+    int rc = canvas_node_history(ctx->cm, (const Comfyd__V1__GetNodeHistoryRequest *)msg, &r, &e);
     answer(call, rc, r, &e);
 }
 
@@ -304,14 +345,18 @@ static void h_report(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     svc_ctx *ctx = ud;
     canvas_error e = {0};
     uint64_t rev = 0;
-    int rc = canvas_report(ctx->cm, (const Comfyd__V1__ReportEditorRequest *)msg, &rev, &e);
+    char *provn_json = NULL;
+    int rc = canvas_report_ex(ctx->cm, (const Comfyd__V1__ReportEditorRequest *)msg, &rev,
+                              &provn_json, &e);
     if (rc != CANVAS_OK) {
         fail(call, rc, e.code, e.message);
         return;
     }
     Comfyd__V1__ReportEditorResponse r = COMFYD__V1__REPORT_EDITOR_RESPONSE__INIT;
     r.revision = rev;
+    if (provn_json) r.provenance_json = provn_json;
     reply(call, &r.base);
+    free(provn_json);
 }
 
 size_t svc_graph_methods(svc_ctx *ctx, rpcs_method *out, size_t max)
@@ -333,6 +378,7 @@ size_t svc_graph_methods(svc_ctx *ctx, rpcs_method *out, size_t max)
         {d, "Save", RPCS_UNARY, h_save, ctx},
         {d, "Load", RPCS_UNARY, h_load, ctx},
         {d, "ListWorkflows", RPCS_UNARY, h_list_workflows, ctx},
+        {d, "GetNodeHistory", RPCS_UNARY, h_node_history, ctx},
         {d, "AttachCanvas", RPCS_SERVER_STREAM, h_attach, ctx},
         {d, "ReportEditor", RPCS_UNARY, h_report, ctx},
     };

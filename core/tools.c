@@ -479,14 +479,19 @@ static int submit_wait(tools *t, const agent_call_ctx *ctx, ProtobufCMessage *re
         return -1;
     }
     canvas_error e = {0};
+    /* What the patch changes is the skill's (an unnamed caller outside a
+     * session: provn_actor_make leaves that on refusal). */
+    provn_actor who;
+    provn_actor_make(&who, COMFYD__V1__ACTOR_KIND__ACTOR_KIND_SKILL, ctx->session_id, ctx->skill,
+                     NULL, NULL, 0);
     int is_queue = req->descriptor == &comfyd__v1__queue_request__descriptor;
     /* With --comfyui a queue is a run the core posts and follows. */
     int crc = is_queue && t->runs
                   ? runs_queue(t->runs, (Comfyd__V1__QueueRequest *)req, t->wait_ms, on_done, w, &e)
               : is_queue
                   ? canvas_queue(t->cm, (Comfyd__V1__QueueRequest *)req, t->wait_ms, on_done, w, &e)
-                  : canvas_execute_batch(t->cm, (Comfyd__V1__ExecuteBatchRequest *)req, t->wait_ms,
-                                         on_done, w, &e);
+                  : canvas_execute_batch_as(t->cm, (Comfyd__V1__ExecuteBatchRequest *)req, &who,
+                                            t->wait_ms, on_done, w, &e);
     if (crc != CANVAS_OK) {
         pthread_mutex_lock(w->mu);
         w->refs = 1; /* no completion will come */

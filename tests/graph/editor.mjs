@@ -25,6 +25,8 @@ import WebSocket from "ws";
 import { applyPatch, setWidget } from "../../web/src/executor/commands.js";
 // What a patch changed, reported instead of the whole workflow.
 import { graphIds, graphDelta } from "../../web/src/executor/delta.js";
+// The provenance the core hands back, kept in extra.comfyd.provenance.
+import { keepProvenance } from "../../web/src/executor/graphops.js";
 
 // ---------------------------------------------------------------- LiteGraph
 
@@ -465,6 +467,7 @@ export class HeadlessEditor extends EventEmitter {
         break;
       case "report_ack":
         this.revision = Number(msg.revision ?? this.revision);
+        if (msg.provenance_json) keepProvenance(this.graph, msg.provenance_json);
         this.emit("ack", this.revision, msg.report);
         break;
       default:

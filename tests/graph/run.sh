@@ -5,7 +5,9 @@
 #   tests/graph/run.sh BUILD_DIR [node --test args: --test-name-pattern=queue,
 #                                 or test files such as test/live.test.mjs]
 # Needs node (>= 18) with npm, curl with HTTP/2 and /usr/bin/python3 with
-# python3-h2. Installs the Node packages from package-lock.json when they
+# python3-h2, python3-grpcio and python3-protobuf (the generated Python
+# client of clients/python as a gRPC caller). Installs the Node packages
+# from package-lock.json when they
 # are missing. Exits non-zero on any failure.
 set -eu
 
@@ -21,6 +23,7 @@ command -v node >/dev/null || { echo "run.sh: node not found (apt-get install no
 command -v curl >/dev/null || { echo "run.sh: curl not found" >&2; exit 2; }
 curl --version | grep -q HTTP2 || { echo "run.sh: curl lacks HTTP/2" >&2; exit 2; }
 /usr/bin/python3 -c 'import h2' 2>/dev/null || { echo "run.sh: python3-h2 missing (apt-get install python3-h2)" >&2; exit 2; }
+/usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null || { echo "run.sh: python3-grpcio or python3-protobuf missing (apt-get install python3-grpcio python3-protobuf)" >&2; exit 2; }
 
 COMFYD_BIN="$build/core/comfyd"
 COMFYD_BRIDGE_BIN="$build/bridge/comfyd-bridge"

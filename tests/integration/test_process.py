@@ -22,6 +22,7 @@ FLAGS = {
     "--log-level": "COMFYD_LOG_LEVEL",
     "--echo-delay-ms": "COMFYD_ECHO_DELAY_MS",
     "--store": "COMFYD_STORE",
+    "--lease-ttl-ms": "COMFYD_LEASE_TTL_MS",
 }
 
 
@@ -52,6 +53,11 @@ def test_bad_command_lines_exit_non_zero_with_a_message(tmp_path):
         (["--data"], r"data"),
         (base + ["--store", "mysql://db"], r"store"),
         (base + ["--store", "sqlite:"], r"store"),
+        # Session leases are for several cores on PostgreSQL; SQLite is one core.
+        (base + ["--lease-ttl-ms", "5000"], r"PostgreSQL.*SQLite store serves one core"),
+        (base + ["--store", "sqlite:" + os.path.join(d, "x.db"), "--lease-ttl-ms", "5000"],
+         r"SQLite store serves one core"),
+        (base + ["--store", "postgresql://u@/db", "--lease-ttl-ms", "10"], r"lease-ttl-ms"),
         # A URI that names no reachable server: a clear error, not a hang.
         (base + ["--store", "postgresql://u@/db?host=" + d + "&port=1&connect_timeout=2"],
          r"PostgreSQL|store"),
@@ -100,6 +106,23 @@ def test_store_flag_and_its_twin_choose_the_sqlite_file(comfyd_factory):
     c.env = {"COMFYD_STORE": "sqlite:" + path}
     c.start()
     assert get_session(c.sessions(), s.id).session.title == "flag"
+
+
+def test_one_sqlite_store_serves_one_core(comfyd_factory):
+    # Two data directories, one SQLite file: the second core is refused with
+    # the reason (several cores share a PostgreSQL database instead).
+    first = comfyd_factory(start=False)
+    path = os.path.join(first.root, "shared.db")
+    first.extra = ["--store", "sqlite:" + path]
+    first.start()
+    other = comfyd_factory(start=False, extra=["--store", "sqlite:" + path])
+    r = subprocess.run(other.argv(), capture_output=True, timeout=30)
+    msg = (r.stdout + r.stderr).decode()
+    assert r.returncode != 0, "a second core on one SQLite file exited 0: %s" % msg
+    assert re.search(r"SQLite store .*in use by another comfyd.*serves one core.*postgres", msg), msg
+    assert first.alive()
+    s = new_session(first.sessions(), title="one core")
+    assert get_session(first.sessions(), s.id).session.title == "one core"
 
 
 def test_ready_line_is_printed_whatever_the_log_level(comfyd_factory):

@@ -32,8 +32,12 @@ COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_store/') "$build/tests/te
 psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
     -c "CREATE DATABASE unit_store_fork" >/dev/null
 COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_store_fork/') "$build/tests/test_store_fork"
+# Session leases (core/lease.c): two handles play two cores.
+psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
+    -c "CREATE DATABASE unit_lease" >/dev/null
+COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_lease/') "$build/tests/test_lease"
 
-# tests/integration/test_pg_*.py (two cores, a server restart) run only
-# here; they restart the server through pg_ctl as PG_OWNER.
+# tests/integration/test_pg_*.py (several cores and bridges on one
+# database, a core killed mid-turn, a server restart) run only here; they restart the server through pg_ctl as PG_OWNER.
 export PG_BIN PG_DIR PG_PORT PG_OWNER
 COMFYD_IT_PG=$PG_URI_FMT "$here/../integration/run.sh" "$build" "$@"

@@ -158,6 +158,48 @@ static void cfg_bad_values_are_refused_with_the_flag_named(void **state)
     app_cfg_clear(&c);
 }
 
+/* Several cores (one PostgreSQL database): --core repeated becomes one
+ * gRPC address list, of one kind only. */
+static void cfg_several_cores_make_one_address_list(void **state)
+{
+    (void)state;
+    clear_env();
+    app_cfg c;
+    char err[256];
+    char *unix2[] = {"b", "--core", "unix:/run/a.sock", "--core", "unix:/run/b.sock", NULL};
+    assert_int_equal(parse(&c, unix2, err), APP_OK);
+    assert_string_equal(c.core, "unix:/run/a.sock,/run/b.sock");
+    app_cfg_clear(&c);
+    char *ip[] = {"b", "--core", "10.0.0.1:50051", "--core", "localhost:50052", NULL};
+    assert_int_equal(parse(&c, ip, err), APP_OK);
+    assert_string_equal(c.core, "ipv4:10.0.0.1:50051,127.0.0.1:50052");
+    app_cfg_clear(&c);
+    char *ip6[] = {"b", "--core", "[::1]:50051", "--core", "[fd00::2]:50051", NULL};
+    assert_int_equal(parse(&c, ip6, err), APP_OK);
+    assert_string_equal(c.core, "ipv6:[::1]:50051,[fd00::2]:50051");
+    app_cfg_clear(&c);
+    char *bad[][6] = {
+        {"b", "--core", "unix:/a.sock", "--core", "10.0.0.1:1", NULL}, /* two kinds */
+        {"b", "--core", "db.example:1", "--core", "10.0.0.1:1", NULL}, /* a name */
+        {"b", "--core", "unix:/a,b.sock", "--core", "unix:/c.sock", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse(&c, bad[i], err), APP_E_ARG);
+        assert_non_null(strstr(err, "--core"));
+        app_cfg_clear(&c);
+    }
+    char *many[2 + 2 * (APP_MAX_CORES + 1)];
+    many[0] = "b";
+    for (int i = 0; i <= APP_MAX_CORES; i++) {
+        many[1 + 2 * i] = "--core";
+        many[2 + 2 * i] = "unix:/x.sock";
+    }
+    many[1 + 2 * (APP_MAX_CORES + 1)] = NULL;
+    assert_int_equal(parse(&c, many, err), APP_E_ARG);
+    assert_non_null(strstr(err, "at most"));
+    app_cfg_clear(&c);
+}
+
 static void cfg_connection_limits_have_flags_and_twins(void **state)
 {
     (void)state;
@@ -377,6 +419,7 @@ int main(void)
         cmocka_unit_test(cfg_flags_are_parsed_and_repeatable),
         cmocka_unit_test(cfg_env_twins_apply_and_flags_win),
         cmocka_unit_test(cfg_bad_values_are_refused_with_the_flag_named),
+        cmocka_unit_test(cfg_several_cores_make_one_address_list),
         cmocka_unit_test(cfg_connection_limits_have_flags_and_twins),
         cmocka_unit_test(grpc_codes_map_to_http_statuses),
         cmocka_unit_test(graph_codes_map_to_http_statuses),

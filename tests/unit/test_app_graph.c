@@ -368,6 +368,10 @@ static void graph_responses_flatten_commands(void **state)
     op.origin = COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_USER;
     op.command = &cmd;
     op.summary = "user moved #3";
+    op.node_id = 3;
+    Comfyd__V1__Actor actor = COMFYD__V1__ACTOR__INIT;
+    actor.kind = COMFYD__V1__ACTOR_KIND__ACTOR_KIND_USER;
+    op.actor = &actor;
     Comfyd__V1__GraphOp *ops[] = {&op};
     Comfyd__V1__GetDiffResponse d = COMFYD__V1__GET_DIFF_RESPONSE__INIT;
     d.n_ops = 1;
@@ -379,7 +383,9 @@ static void graph_responses_flatten_commands(void **state)
                         "{\"canvas_id\":\"\",\"from_revision\":0,\"to_revision\":0,\"ops\":[{"
                         "\"revision\":4,\"origin\":\"GRAPH_ORIGIN_USER\",\"command\":{\"type\":"
                         "\"move_node\",\"node_id\":3,\"x\":1,\"y\":2.5},\"summary\":\"user "
-                        "moved #3\",\"time_ms\":0}],\"truncated\":false}");
+                        "moved #3\",\"time_ms\":0,\"actor\":{\"kind\":\"ACTOR_KIND_USER\","
+                        "\"session_id\":\"\",\"skill\":\"\",\"name\":\"\"},\"node_id\":3,\"link_"
+                        "id\":0,\"from_node_id\":0,\"widget\":\"\"}],\"truncated\":false}");
     free(out);
 }
 

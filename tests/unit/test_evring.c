@@ -214,6 +214,26 @@ static void skipped_numbers_replay_from_between(void **state)
     evring_destroy(r);
 }
 
+/* With several cores a session's numbers on one core skip the other
+ * cores' blocks: only a number this ring holds is a replay point. */
+static void has_tells_held_numbers_from_skipped_ones(void **state)
+{
+    (void)state;
+    evring *r;
+    assert_int_equal(evring_create(&r, 8, 64), EVRING_OK);
+    assert_false(evring_has(r, 10));
+    push_str(r, 10, "ten");
+    push_str(r, 20, "twenty");
+    push_str(r, 30, "thirty");
+    assert_true(evring_has(r, 10));
+    assert_true(evring_has(r, 20));
+    assert_true(evring_has(r, 30));
+    assert_false(evring_has(r, 15));
+    assert_false(evring_has(r, 31));
+    assert_false(evring_has(r, 0));
+    evring_destroy(r);
+}
+
 static void replay_stops_when_visitor_returns_non_zero(void **state)
 {
     (void)state;
@@ -333,6 +353,7 @@ int main(void)
         cmocka_unit_test(push_rejects_oversized_event_and_leaves_ring_unchanged),
         cmocka_unit_test(push_rejects_non_increasing_seq),
         cmocka_unit_test(skipped_numbers_replay_from_between),
+        cmocka_unit_test(has_tells_held_numbers_from_skipped_ones),
         cmocka_unit_test(replay_stops_when_visitor_returns_non_zero),
         cmocka_unit_test(push_copies_the_payload),
         cmocka_unit_test(empty_events_are_kept),

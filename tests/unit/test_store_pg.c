@@ -278,9 +278,11 @@ static void test_open_errors(void **state)
     store *st = *state;
     NEED_PG(st);
     store *other = NULL;
-    /* The database is held by this test's handle. */
-    assert_int_equal(store_open(&other, uri()), STORE_EBUSY);
-    assert_null(other);
+    /* Several handles (cores) may share the database (lease.h decides who
+     * runs a turn); the schema is already there, so nothing migrates. */
+    assert_int_equal(store_open(&other, uri()), STORE_OK);
+    store_close(other);
+    other = NULL;
     /* No server behind the socket: unreachable, quickly. */
     assert_int_equal(store_open(&other, "postgresql://u@/db?host=/nonexistent&connect_timeout=2"),
                      STORE_EUNAVAIL);

@@ -1,26 +1,26 @@
 // @__NO_SIDE_EFFECTS__
-function mo(e) {
+function _o(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Fe = {}, Cn = [], Dn = () => {
-}, ta = () => !1, Ii = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Oi = (e) => e.startsWith("onUpdate:"), ht = Object.assign, na = (e, t) => {
+const Fe = {}, Cn = [], Tn = () => {
+}, ra = () => !1, Os = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ns = (e) => e.startsWith("onUpdate:"), ht = Object.assign, sa = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Cf = Object.prototype.hasOwnProperty, xe = (e, t) => Cf.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Nn = (e) => zr(e) === "[object Set]", cl = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ra = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), ia = Object.prototype.toString, zr = (e) => ia.call(e), Sf = (e) => zr(e).slice(8, -1), sa = (e) => zr(e) === "[object Object]", _o = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ mo(
+}, Df = Object.prototype.hasOwnProperty, xe = (e, t) => Df.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ia = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), oa = Object.prototype.toString, zr = (e) => oa.call(e), Tf = (e) => zr(e).slice(8, -1), la = (e) => zr(e) === "[object Object]", yo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Ni = (e) => {
+), Ms = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Df = /-\w/g, bt = /* @__PURE__ */ Ni((e) => e.replace(Df, (t) => t.slice(1).toUpperCase())), Tf = /\B([A-Z])/g, Mn = /* @__PURE__ */ Ni(
-  (e) => e.replace(Tf, "-$1").toLowerCase()
-), oa = /* @__PURE__ */ Ni((e) => e.charAt(0).toUpperCase() + e.slice(1)), cs = /* @__PURE__ */ Ni((e) => e ? `on${oa(e)}` : ""), St = (e, t) => !Object.is(e, t), fi = (e, ...t) => {
+}, Ff = /-\w/g, bt = /* @__PURE__ */ Ms((e) => e.replace(Ff, (t) => t.slice(1).toUpperCase())), If = /\B([A-Z])/g, Ln = /* @__PURE__ */ Ms(
+  (e) => e.replace(If, "-$1").toLowerCase()
+), ca = /* @__PURE__ */ Ms((e) => e.charAt(0).toUpperCase() + e.slice(1)), ai = /* @__PURE__ */ Ms((e) => e ? `on${ca(e)}` : ""), St = (e, t) => !Object.is(e, t), ds = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, la = (e, t, n, r = !1) => {
+}, aa = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -31,27 +31,27 @@ const Fe = {}, Cn = [], Dn = () => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let al;
-const Mi = () => al || (al = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let ul;
+const Ls = () => ul || (ul = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Sr(e) {
   if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], i = Le(r) ? Nf(r) : Sr(r);
-      if (i)
-        for (const s in i)
-          t[s] = i[s];
+      const r = e[n], s = Le(r) ? Lf(r) : Sr(r);
+      if (s)
+        for (const i in s)
+          t[i] = s[i];
     }
     return t;
   } else if (Le(e) || Ie(e))
     return e;
 }
-const Ff = /;(?![^(]*\))/g, If = /:([^]+)/, Of = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Nf(e) {
+const Of = /;(?![^(]*\))/g, Nf = /:([^]+)/, Mf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Lf(e) {
   const t = {};
-  return e.replace(Of, (n) => n.startsWith("/*") ? "" : n).split(Ff).forEach((n) => {
+  return e.replace(Mf, (n) => n.startsWith("/*") ? "" : n).split(Of).forEach((n) => {
     if (n) {
-      const r = n.split(If);
+      const r = n.split(Nf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -70,38 +70,38 @@ function rt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Mf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Lf = /* @__PURE__ */ mo(Mf);
-function ca(e) {
+const Pf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", jf = /* @__PURE__ */ _o(Pf);
+function ua(e) {
   return !!e || e === "";
 }
-function Pf(e, t, n) {
+function $f(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
-  for (let i = 0; r && i < e.length; i++)
-    r = ln(e[i], t[i], n);
+  for (let s = 0; r && s < e.length; s++)
+    r = ln(e[s], t[s], n);
   return r;
 }
-function ul(e, t, n) {
+function fl(e, t, n) {
   if (e.size !== t.size) return !1;
-  const r = Array.from(t), i = new Uint8Array(r.length);
-  for (const s of e) {
+  const r = Array.from(t), s = new Uint8Array(r.length);
+  for (const i of e) {
     let o = -1;
     for (let l = 0; l < r.length; l++)
-      if (!i[l] && ln(s, r[l], n)) {
+      if (!s[l] && ln(i, r[l], n)) {
         o = l;
         break;
       }
     if (o < 0) return !1;
-    i[o] = 1;
+    s[o] = 1;
   }
   return !0;
 }
-function jf(e, t, n) {
-  let r = rn(e), i = rn(t);
-  if (r || i || (r = Nn(e), i = Nn(t), r || i))
-    return r && i ? ul(e, t, n) : !1;
-  const s = Object.keys(e).length, o = Object.keys(t).length;
-  if (s !== o)
+function Bf(e, t, n) {
+  let r = rn(e), s = rn(t);
+  if (r || s || (r = Mn(e), s = Mn(t), r || s))
+    return r && s ? fl(e, t, n) : !1;
+  const i = Object.keys(e).length, o = Object.keys(t).length;
+  if (i !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
@@ -110,31 +110,31 @@ function jf(e, t, n) {
   }
   return String(e) === String(t);
 }
-function fl(e, t, n, r) {
+function dl(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
-  const [i, s] = n;
-  if (i.has(e) || s.has(t))
-    return i.get(e) === t && s.get(t) === e;
-  i.set(e, t), s.set(t, e);
+  const [s, i] = n;
+  if (s.has(e) || i.has(t))
+    return s.get(e) === t && i.get(t) === e;
+  s.set(e, t), i.set(t, e);
   const o = r(e, t, n);
-  return i.delete(e), s.delete(t), o;
+  return s.delete(e), i.delete(t), o;
 }
 function ln(e, t, n) {
   if (e === t) return !0;
-  let r = cl(e), i = cl(t);
-  return r || i ? r && i ? e.getTime() === t.getTime() : !1 : (r = Ft(e), i = Ft(t), r || i ? e === t : (r = ae(e), i = ae(t), r || i ? r && i ? fl(e, t, n, Pf) : !1 : (r = Ie(e), i = Ie(t), r || i ? !r || !i ? !1 : fl(e, t, n, jf) : String(e) === String(t))));
+  let r = al(e), s = al(t);
+  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = Ft(e), s = Ft(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? dl(e, t, n, $f) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : dl(e, t, n, Bf) : String(e) === String(t))));
 }
-function Bf(e, t) {
+function zf(e, t) {
   return e.findIndex((n) => ln(n, t));
 }
-const aa = (e) => !!(e && e.__v_isRef === !0), se = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === ia || !Ee(e.toString)) ? aa(e) ? se(e.value) : JSON.stringify(e, ua, 2) : String(e), ua = (e, t) => aa(t) ? ua(e, t.value) : rn(t) ? {
+const fa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === oa || !Ee(e.toString)) ? fa(e) ? ie(e.value) : JSON.stringify(e, da, 2) : String(e), da = (e, t) => fa(t) ? da(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [r, i], s) => (n[as(r, s) + " =>"] = i, n),
+    (n, [r, s], i) => (n[ui(r, i) + " =>"] = s, n),
     {}
   )
-} : Nn(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => as(n))
-} : Ft(t) ? as(t) : Ie(t) && !ae(t) && !sa(t) ? String(t) : t, as = (e, t = "") => {
+} : Mn(t) ? {
+  [`Set(${t.size})`]: [...t.values()].map((n) => ui(n))
+} : Ft(t) ? ui(t) : Ie(t) && !ae(t) && !la(t) ? String(t) : t, ui = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const aa = (e) => !!(e && e.__v_isRef === !0), se = (e) => Le(e) ? e : e == null
   );
 };
 let He;
-class $f {
+class Uf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
@@ -174,9 +174,9 @@ class $f {
       this._isPaused = !1;
       let t, n;
       if (this.scopes) {
-        const i = this.scopes.slice();
-        for (t = 0, n = i.length; t < n; t++)
-          i[t].resume();
+        const s = this.scopes.slice();
+        for (t = 0, n = s.length; t < n; t++)
+          s[t].resume();
       }
       const r = this.effects.slice();
       for (t = 0, n = r.length; t < n; t++)
@@ -230,25 +230,25 @@ class $f {
       for (this.effects.length = 0, n = 0, r = this.cleanups.length; n < r; n++)
         this.cleanups[n]();
       if (this.cleanups.length = 0, this.scopes) {
-        const i = this.scopes.slice();
-        for (n = 0, r = i.length; n < r; n++)
-          i[n].stop(!0);
+        const s = this.scopes.slice();
+        for (n = 0, r = s.length; n < r; n++)
+          s[n].stop(!0);
         this.scopes.length = 0;
       }
       if (!this.detached && this.parent && !t) {
-        const i = this.parent.scopes.pop();
-        i && i !== this && (this.parent.scopes[this.index] = i, i.index = this.index);
+        const s = this.parent.scopes.pop();
+        s && s !== this && (this.parent.scopes[this.index] = s, s.index = this.index);
       }
       this.parent = void 0;
     }
   }
 }
-function zf() {
+function Wf() {
   return He;
 }
 let Ce;
-const us = /* @__PURE__ */ new WeakSet();
-class fa {
+const fi = /* @__PURE__ */ new WeakSet();
+class ha {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
   }
@@ -256,59 +256,59 @@ class fa {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, us.has(this) && (us.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, fi.has(this) && (fi.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ha(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ga(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, dl(this), pa(this);
+    this.flags |= 2, hl(this), ma(this);
     const t = Ce, n = kt;
     Ce = this, kt = !0;
     try {
       return this.fn();
     } finally {
-      ga(this), Ce = t, kt = n, this.flags &= -3;
+      _a(this), Ce = t, kt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        ko(t);
-      this.deps = this.depsTail = void 0, dl(this), this.onStop && this.onStop(), this.flags &= -2;
+        wo(t);
+      this.deps = this.depsTail = void 0, hl(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? us.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? fi.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Gs(this) && this.run();
+    Ki(this) && this.run();
   }
   get dirty() {
-    return Gs(this);
+    return Ki(this);
   }
 }
-let da = 0, kr, wr;
-function ha(e, t = !1) {
+let pa = 0, kr, wr;
+function ga(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = wr, wr = e;
     return;
   }
   e.next = kr, kr = e;
 }
-function yo() {
-  da++;
-}
 function bo() {
-  if (--da > 0)
+  pa++;
+}
+function ko() {
+  if (--pa > 0)
     return;
   if (wr) {
     let t = wr;
@@ -333,63 +333,63 @@ function bo() {
   }
   if (e) throw e;
 }
-function pa(e) {
+function ma(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function ga(e) {
+function _a(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
-    const i = r.prevDep;
-    r.version === -1 ? (r === n && (n = i), ko(r), Uf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = i;
+    const s = r.prevDep;
+    r.version === -1 ? (r === n && (n = s), wo(r), Jf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
   }
   e.deps = t, e.depsTail = n;
 }
-function Gs(e) {
+function Ki(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ma(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (ya(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ma(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Gs(e))))
+function ya(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ki(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = Ce, r = kt;
   Ce = e, kt = !0;
   try {
-    pa(e);
-    const i = e.fn(e._value);
-    (t.version === 0 || St(i, e._value)) && (e.flags |= 128, e._value = i, t.version++);
-  } catch (i) {
-    throw t.version++, i;
+    ma(e);
+    const s = e.fn(e._value);
+    (t.version === 0 || St(s, e._value)) && (e.flags |= 128, e._value = s, t.version++);
+  } catch (s) {
+    throw t.version++, s;
   } finally {
-    Ce = n, kt = r, ga(e), e.flags &= -3;
+    Ce = n, kt = r, _a(e), e.flags &= -3;
   }
 }
-function ko(e, t = !1) {
-  const { dep: n, prevSub: r, nextSub: i } = e;
-  if (r && (r.nextSub = i, e.prevSub = void 0), i && (i.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
+function wo(e, t = !1) {
+  const { dep: n, prevSub: r, nextSub: s } = e;
+  if (r && (r.nextSub = s, e.prevSub = void 0), s && (s.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
-    for (let s = n.computed.deps; s; s = s.nextDep)
-      ko(s, !0);
+    for (let i = n.computed.deps; i; i = i.nextDep)
+      wo(i, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Uf(e) {
+function Jf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let kt = !0;
-const _a = [];
+const ba = [];
 function cn() {
-  _a.push(kt), kt = !1;
+  ba.push(kt), kt = !1;
 }
 function an() {
-  const e = _a.pop();
+  const e = ba.pop();
   kt = e === void 0 ? !0 : e;
 }
-function dl(e) {
+function hl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = Ce;
@@ -402,12 +402,12 @@ function dl(e) {
   }
 }
 let Dr = 0;
-class Wf {
+class qf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class wo {
+class xo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
@@ -417,7 +417,7 @@ class wo {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Ce)
-      n = this.activeLink = new Wf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, ya(n);
+      n = this.activeLink = new qf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, ka(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = r);
@@ -428,44 +428,44 @@ class wo {
     this.version++, Dr++, this.notify(t);
   }
   notify(t) {
-    yo();
+    bo();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      bo();
+      ko();
     }
   }
 }
-function ya(e) {
+function ka(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        ya(r);
+        ka(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Ks = /* @__PURE__ */ new WeakMap(), Tn = /* @__PURE__ */ Symbol(
+const Yi = /* @__PURE__ */ new WeakMap(), Fn = /* @__PURE__ */ Symbol(
   ""
-), Ys = /* @__PURE__ */ Symbol(
+), Xi = /* @__PURE__ */ Symbol(
   ""
 ), Tr = /* @__PURE__ */ Symbol(
   ""
 );
 function Xe(e, t, n) {
   if (kt && Ce) {
-    let r = Ks.get(e);
-    r || Ks.set(e, r = /* @__PURE__ */ new Map());
-    let i = r.get(n);
-    i || (r.set(n, i = new wo()), i.map = r, i.key = n), i.track();
+    let r = Yi.get(e);
+    r || Yi.set(e, r = /* @__PURE__ */ new Map());
+    let s = r.get(n);
+    s || (r.set(n, s = new xo()), s.map = r, s.key = n), s.track();
   }
 }
-function Ut(e, t, n, r, i, s) {
-  const o = Ks.get(e);
+function Ut(e, t, n, r, s, i) {
+  const o = Yi.get(e);
   if (!o) {
     Dr++;
     return;
@@ -473,52 +473,52 @@ function Ut(e, t, n, r, i, s) {
   const l = (c) => {
     c && c.trigger();
   };
-  if (yo(), t === "clear")
+  if (bo(), t === "clear")
     o.forEach(l);
   else {
-    const c = ae(e), a = c && _o(n);
+    const c = ae(e), a = c && yo(n);
     if (c && n === "length") {
       const u = Number(r);
-      o.forEach((d, _) => {
-        (_ === "length" || _ === Tr || !Ft(_) && _ >= u) && l(d);
+      o.forEach((d, m) => {
+        (m === "length" || m === Tr || !Ft(m) && m >= u) && l(d);
       });
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
+          c ? a && l(o.get("length")) : (l(o.get(Fn)), rn(e) && l(o.get(Xi)));
           break;
         case "delete":
-          c || (l(o.get(Tn)), rn(e) && l(o.get(Ys)));
+          c || (l(o.get(Fn)), rn(e) && l(o.get(Xi)));
           break;
         case "set":
-          rn(e) && l(o.get(Tn));
+          rn(e) && l(o.get(Fn));
           break;
       }
   }
-  bo();
+  ko();
 }
-function zn(e) {
+function Un(e) {
   const t = /* @__PURE__ */ ke(e);
   return t === e || (Xe(t, "iterate", Tr), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(pt(n))) : t.map(un) : t.map(pt);
 }
-function Li(e) {
+function Ps(e) {
   return Xe(e = /* @__PURE__ */ ke(e), "iterate", Tr), e;
 }
 function Rt(e, t) {
   return /* @__PURE__ */ It(e) ? un(/* @__PURE__ */ sn(e) ? pt(t) : t) : pt(t);
 }
-const Jf = {
+const Hf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return fs(this, Symbol.iterator, (e) => Rt(this, e));
+    return di(this, Symbol.iterator, (e) => Rt(this, e));
   },
   concat(...e) {
-    return zn(this).concat(
-      ...e.map((t) => ae(t) ? zn(t) : t)
+    return Un(this).concat(
+      ...e.map((t) => ae(t) ? Un(t) : t)
     );
   },
   entries() {
-    return fs(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
+    return di(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
   },
   every(e, t) {
     return Pt(this, "every", e, t, void 0, arguments);
@@ -564,17 +564,17 @@ const Jf = {
     return Pt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return ds(this, "includes", e);
+    return hi(this, "includes", e);
   },
   indexOf(...e) {
-    return ds(this, "indexOf", e);
+    return hi(this, "indexOf", e);
   },
   join(e) {
-    return zn(this).join(e);
+    return Un(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return ds(this, "lastIndexOf", e);
+    return hi(this, "lastIndexOf", e);
   },
   map(e, t) {
     return Pt(this, "map", e, t, void 0, arguments);
@@ -586,10 +586,10 @@ const Jf = {
     return ar(this, "push", e);
   },
   reduce(e, ...t) {
-    return pl(this, "reduce", e, t);
+    return gl(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return pl(this, "reduceRight", e, t);
+    return gl(this, "reduceRight", e, t);
   },
   shift() {
     return ar(this, "shift");
@@ -602,118 +602,118 @@ const Jf = {
     return ar(this, "splice", e);
   },
   toReversed() {
-    return zn(this).toReversed();
+    return Un(this).toReversed();
   },
   toSorted(e) {
-    return zn(this).toSorted(e);
+    return Un(this).toSorted(e);
   },
   toSpliced(...e) {
-    return zn(this).toSpliced(...e);
+    return Un(this).toSpliced(...e);
   },
   unshift(...e) {
     return ar(this, "unshift", e);
   },
   values() {
-    return fs(this, "values", (e) => Rt(this, e));
+    return di(this, "values", (e) => Rt(this, e));
   }
 };
-function fs(e, t, n) {
-  const r = Li(e), i = r[t], s = i.call(r);
+function di(e, t, n) {
+  const r = Ps(e), s = r[t], i = s.call(r);
   if (r !== e && !/* @__PURE__ */ dt(e)) {
-    if (s[Symbol.toStringTag] === "Array Iterator") {
-      const o = Object.create(Object.getPrototypeOf(s));
-      return o.next = () => hl(s.next(), n), i !== ba[t] && Object.defineProperties(o, {
+    if (i[Symbol.toStringTag] === "Array Iterator") {
+      const o = Object.create(Object.getPrototypeOf(i));
+      return o.next = () => pl(i.next(), n), s !== wa[t] && Object.defineProperties(o, {
         return: {
           get() {
-            const l = s.return;
-            return typeof l == "function" ? l.bind(s) : l;
+            const l = i.return;
+            return typeof l == "function" ? l.bind(i) : l;
           }
         },
         throw: {
           get() {
-            const l = s.throw;
-            return typeof l == "function" ? l.bind(s) : l;
+            const l = i.throw;
+            return typeof l == "function" ? l.bind(i) : l;
           }
         }
       }), o;
     }
-    s._next = s.next, s.next = () => hl(s._next(), n);
+    i._next = i.next, i.next = () => pl(i._next(), n);
   }
-  return s;
+  return i;
 }
-function hl(e, t) {
+function pl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const ba = Array.prototype;
-function Pt(e, t, n, r, i, s) {
-  const o = Li(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
-  if (c !== ba[t]) {
-    const d = c.apply(e, s);
+const wa = Array.prototype;
+function Pt(e, t, n, r, s, i) {
+  const o = Ps(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
+  if (c !== wa[t]) {
+    const d = c.apply(e, i);
     return l ? pt(d) : d;
   }
   let a = n;
-  o !== e && (l ? a = function(d, _) {
-    return n.call(this, Rt(e, d), _, e);
-  } : n.length > 2 && (a = function(d, _) {
-    return n.call(this, d, _, e);
+  o !== e && (l ? a = function(d, m) {
+    return n.call(this, Rt(e, d), m, e);
+  } : n.length > 2 && (a = function(d, m) {
+    return n.call(this, d, m, e);
   }));
   const u = c.call(o, a, r);
-  return l && i ? i(u) : u;
+  return l && s ? s(u) : u;
 }
-function pl(e, t, n, r) {
-  const i = Li(e), s = i !== e && !/* @__PURE__ */ dt(e);
+function gl(e, t, n, r) {
+  const s = Ps(e), i = s !== e && !/* @__PURE__ */ dt(e);
   let o = n, l = !1;
-  i !== e && (s ? (l = r.length === 0, o = function(a, u, d) {
+  s !== e && (i ? (l = r.length === 0, o = function(a, u, d) {
     return l && (l = !1, a = Rt(e, a)), n.call(this, a, Rt(e, u), d, e);
   }) : n.length > 3 && (o = function(a, u, d) {
     return n.call(this, a, u, d, e);
   }));
-  const c = i[t](o, ...r);
+  const c = s[t](o, ...r);
   return l ? Rt(e, c) : c;
 }
-function ds(e, t, n) {
+function hi(e, t, n) {
   const r = /* @__PURE__ */ ke(e);
   Xe(r, "iterate", Tr);
-  const i = r[t](...n);
-  return (i === -1 || i === !1) && /* @__PURE__ */ Ro(n[0]) ? (n[0] = /* @__PURE__ */ ke(n[0]), r[t](...n)) : i;
+  const s = r[t](...n);
+  return (s === -1 || s === !1) && /* @__PURE__ */ Eo(n[0]) ? (n[0] = /* @__PURE__ */ ke(n[0]), r[t](...n)) : s;
 }
 function ar(e, t, n = []) {
-  cn(), yo();
+  cn(), bo();
   const r = (/* @__PURE__ */ ke(e))[t].apply(e, n);
-  return bo(), an(), r;
+  return ko(), an(), r;
 }
-const qf = /* @__PURE__ */ mo("__proto__,__v_isRef,__isVue"), ka = /* @__PURE__ */ new Set(
+const Vf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), xa = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ft)
 );
-function Hf(e) {
+function Gf(e) {
   Ft(e) || (e = String(e));
   const t = /* @__PURE__ */ ke(this);
   return Xe(t, "has", e), t.hasOwnProperty(e);
 }
-class wa {
+class va {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
   get(t, n, r) {
     if (n === "__v_skip") return t.__v_skip;
-    const i = this._isReadonly, s = this._isShallow;
+    const s = this._isReadonly, i = this._isShallow;
     if (n === "__v_isReactive")
-      return !i;
+      return !s;
     if (n === "__v_isReadonly")
-      return i;
-    if (n === "__v_isShallow")
       return s;
+    if (n === "__v_isShallow")
+      return i;
     if (n === "__v_raw")
-      return r === (i ? s ? nd : Ra : s ? va : Aa).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (s ? i ? sd : Ca : i ? Ea : Ra).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ae(t);
-    if (!i) {
+    if (!s) {
       let c;
-      if (o && (c = Jf[n]))
+      if (o && (c = Hf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Hf;
+        return Gf;
     }
     const l = Reflect.get(
       t,
@@ -723,54 +723,54 @@ class wa {
       // its class methods
       /* @__PURE__ */ tt(t) ? t : r
     );
-    if ((Ft(n) ? ka.has(n) : qf(n)) || (i || Xe(t, "get", n), s))
+    if ((Ft(n) ? xa.has(n) : Vf(n)) || (s || Xe(t, "get", n), i))
       return l;
     if (/* @__PURE__ */ tt(l)) {
-      const c = o && _o(n) ? l : l.value;
-      return i && Ie(c) ? /* @__PURE__ */ Zs(c) : c;
+      const c = o && yo(n) ? l : l.value;
+      return s && Ie(c) ? /* @__PURE__ */ Qi(c) : c;
     }
-    return Ie(l) ? i ? /* @__PURE__ */ Zs(l) : /* @__PURE__ */ Ao(l) : l;
+    return Ie(l) ? s ? /* @__PURE__ */ Qi(l) : /* @__PURE__ */ Ao(l) : l;
   }
 }
-class xa extends wa {
+class Aa extends va {
   constructor(t = !1) {
     super(!1, t);
   }
-  set(t, n, r, i) {
-    let s = t[n];
-    const o = ae(t) && _o(n);
+  set(t, n, r, s) {
+    let i = t[n];
+    const o = ae(t) && yo(n);
     if (!this._isShallow) {
-      const a = /* @__PURE__ */ It(s);
-      if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ It(r) && (s = /* @__PURE__ */ ke(s), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(r))
-        return a || (s.value = r), !0;
+      const a = /* @__PURE__ */ It(i);
+      if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ It(r) && (i = /* @__PURE__ */ ke(i), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(r))
+        return a || (i.value = r), !0;
     }
     const l = o ? Number(n) < t.length : xe(t, n), c = Reflect.set(
       t,
       n,
       r,
-      /* @__PURE__ */ tt(t) ? t : i
+      /* @__PURE__ */ tt(t) ? t : s
     );
-    return t === /* @__PURE__ */ ke(i) && c && (l ? St(r, s) && Ut(t, "set", n, r) : Ut(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ ke(s) && c && (l ? St(r, i) && Ut(t, "set", n, r) : Ut(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
     const r = xe(t, n);
     t[n];
-    const i = Reflect.deleteProperty(t, n);
-    return i && r && Ut(t, "delete", n, void 0), i;
+    const s = Reflect.deleteProperty(t, n);
+    return s && r && Ut(t, "delete", n, void 0), s;
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Ft(n) || !ka.has(n)) && Xe(t, "has", n), r;
+    return (!Ft(n) || !xa.has(n)) && Xe(t, "has", n), r;
   }
   ownKeys(t) {
     return Xe(
       t,
       "iterate",
-      ae(t) ? "length" : Tn
+      ae(t) ? "length" : Fn
     ), Reflect.ownKeys(t);
   }
 }
-class Vf extends wa {
+class Kf extends va {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,25 +781,25 @@ class Vf extends wa {
     return !0;
   }
 }
-const Gf = /* @__PURE__ */ new xa(), Kf = /* @__PURE__ */ new Vf(), Yf = /* @__PURE__ */ new xa(!0);
-const Xs = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function Xf(e, t, n) {
+const Yf = /* @__PURE__ */ new Aa(), Xf = /* @__PURE__ */ new Kf(), Zf = /* @__PURE__ */ new Aa(!0);
+const Zi = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
+function Qf(e, t, n) {
   return function(...r) {
-    const i = this.__v_raw, s = /* @__PURE__ */ ke(i), o = rn(s), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = i[e](...r), u = n ? Xs : t ? un : pt;
+    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Zi : t ? un : pt;
     return !t && Xe(
-      s,
+      i,
       "iterate",
-      c ? Ys : Tn
+      c ? Xi : Fn
     ), ht(
       // inheriting all iterator properties
       Object.create(a),
       {
         // iterator protocol
         next() {
-          const { value: d, done: _ } = a.next();
-          return _ ? { value: d, done: _ } : {
+          const { value: d, done: m } = a.next();
+          return m ? { value: d, done: m } : {
             value: l ? [u(d[0]), u(d[1])] : u(d),
-            done: _
+            done: m
           };
         }
       }
@@ -811,29 +811,29 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function Zf(e, t) {
+function ed(e, t) {
   const n = {
-    get(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ ke(s), l = /* @__PURE__ */ ke(i);
-      e || (St(i, l) && Xe(o, "get", i), Xe(o, "get", l));
-      const { has: c } = Zr(o), a = t ? Xs : e ? un : pt;
-      if (c.call(o, i))
-        return a(s.get(i));
+    get(s) {
+      const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
+      e || (St(s, l) && Xe(o, "get", s), Xe(o, "get", l));
+      const { has: c } = Zr(o), a = t ? Zi : e ? un : pt;
+      if (c.call(o, s))
+        return a(i.get(s));
       if (c.call(o, l))
-        return a(s.get(l));
-      s !== o && s.get(i);
+        return a(i.get(l));
+      i !== o && i.get(s);
     },
     get size() {
-      const i = this.__v_raw;
-      return !e && Xe(/* @__PURE__ */ ke(i), "iterate", Tn), i.size;
+      const s = this.__v_raw;
+      return !e && Xe(/* @__PURE__ */ ke(s), "iterate", Fn), s.size;
     },
-    has(i) {
-      const s = this.__v_raw, o = /* @__PURE__ */ ke(s), l = /* @__PURE__ */ ke(i);
-      return e || (St(i, l) && Xe(o, "has", i), Xe(o, "has", l)), i === l ? s.has(i) : s.has(i) || s.has(l);
+    has(s) {
+      const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
+      return e || (St(s, l) && Xe(o, "has", s), Xe(o, "has", l)), s === l ? i.has(s) : i.has(s) || i.has(l);
     },
-    forEach(i, s) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Xs : e ? un : pt;
-      return !e && Xe(c, "iterate", Tn), l.forEach((u, d) => i.call(s, a(u), a(d), o));
+    forEach(s, i) {
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Zi : e ? un : pt;
+      return !e && Xe(c, "iterate", Fn), l.forEach((u, d) => s.call(i, a(u), a(d), o));
     }
   };
   return ht(
@@ -844,29 +844,29 @@ function Zf(e, t) {
       delete: Qr("delete"),
       clear: Qr("clear")
     } : {
-      add(i) {
-        const s = /* @__PURE__ */ ke(this), o = Zr(s), l = /* @__PURE__ */ ke(i), c = !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ It(i) ? l : i;
-        return o.has.call(s, c) || St(i, c) && o.has.call(s, i) || St(l, c) && o.has.call(s, l) || (s.add(c), Ut(s, "add", c, c)), this;
+      add(s) {
+        const i = /* @__PURE__ */ ke(this), o = Zr(i), l = /* @__PURE__ */ ke(s), c = !t && !/* @__PURE__ */ dt(s) && !/* @__PURE__ */ It(s) ? l : s;
+        return o.has.call(i, c) || St(s, c) && o.has.call(i, s) || St(l, c) && o.has.call(i, l) || (i.add(c), Ut(i, "add", c, c)), this;
       },
-      set(i, s) {
-        !t && !/* @__PURE__ */ dt(s) && !/* @__PURE__ */ It(s) && (s = /* @__PURE__ */ ke(s));
+      set(s, i) {
+        !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ It(i) && (i = /* @__PURE__ */ ke(i));
         const o = /* @__PURE__ */ ke(this), { has: l, get: c } = Zr(o);
-        let a = l.call(o, i);
-        a || (i = /* @__PURE__ */ ke(i), a = l.call(o, i));
-        const u = c.call(o, i);
-        return o.set(i, s), a ? St(s, u) && Ut(o, "set", i, s) : Ut(o, "add", i, s), this;
+        let a = l.call(o, s);
+        a || (s = /* @__PURE__ */ ke(s), a = l.call(o, s));
+        const u = c.call(o, s);
+        return o.set(s, i), a ? St(i, u) && Ut(o, "set", s, i) : Ut(o, "add", s, i), this;
       },
-      delete(i) {
-        const s = /* @__PURE__ */ ke(this), { has: o, get: l } = Zr(s);
-        let c = o.call(s, i);
-        c || (i = /* @__PURE__ */ ke(i), c = o.call(s, i)), l && l.call(s, i);
-        const a = s.delete(i);
-        return c && Ut(s, "delete", i, void 0), a;
+      delete(s) {
+        const i = /* @__PURE__ */ ke(this), { has: o, get: l } = Zr(i);
+        let c = o.call(i, s);
+        c || (s = /* @__PURE__ */ ke(s), c = o.call(i, s)), l && l.call(i, s);
+        const a = i.delete(s);
+        return c && Ut(i, "delete", s, void 0), a;
       },
       clear() {
-        const i = /* @__PURE__ */ ke(this), s = i.size !== 0, o = i.clear();
-        return s && Ut(
-          i,
+        const s = /* @__PURE__ */ ke(this), i = s.size !== 0, o = s.clear();
+        return i && Ut(
+          s,
           "clear",
           void 0,
           void 0
@@ -878,27 +878,27 @@ function Zf(e, t) {
     "values",
     "entries",
     Symbol.iterator
-  ].forEach((i) => {
-    n[i] = Xf(i, e, t);
+  ].forEach((s) => {
+    n[s] = Qf(s, e, t);
   }), n;
 }
-function xo(e, t) {
-  const n = Zf(e, t);
-  return (r, i, s) => i === "__v_isReactive" ? !e : i === "__v_isReadonly" ? e : i === "__v_isShallow" ? t : i === "__v_raw" ? r : Reflect.get(
-    xe(n, i) && i in r ? n : r,
-    i,
-    s
+function vo(e, t) {
+  const n = ed(e, t);
+  return (r, s, i) => s === "__v_isReactive" ? !e : s === "__v_isReadonly" ? e : s === "__v_isShallow" ? t : s === "__v_raw" ? r : Reflect.get(
+    xe(n, s) && s in r ? n : r,
+    s,
+    i
   );
 }
-const Qf = {
-  get: /* @__PURE__ */ xo(!1, !1)
-}, ed = {
-  get: /* @__PURE__ */ xo(!1, !0)
-}, td = {
-  get: /* @__PURE__ */ xo(!0, !1)
+const td = {
+  get: /* @__PURE__ */ vo(!1, !1)
+}, nd = {
+  get: /* @__PURE__ */ vo(!1, !0)
+}, rd = {
+  get: /* @__PURE__ */ vo(!0, !1)
 };
-const Aa = /* @__PURE__ */ new WeakMap(), va = /* @__PURE__ */ new WeakMap(), Ra = /* @__PURE__ */ new WeakMap(), nd = /* @__PURE__ */ new WeakMap();
-function rd(e) {
+const Ra = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ new WeakMap(), sd = /* @__PURE__ */ new WeakMap();
+function id(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -914,48 +914,48 @@ function rd(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function Ao(e) {
-  return /* @__PURE__ */ It(e) ? e : vo(
-    e,
-    !1,
-    Gf,
-    Qf,
-    Aa
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function id(e) {
-  return vo(
+  return /* @__PURE__ */ It(e) ? e : Ro(
     e,
     !1,
     Yf,
-    ed,
-    va
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function Zs(e) {
-  return vo(
-    e,
-    !0,
-    Kf,
     td,
     Ra
   );
 }
-function vo(e, t, n, r, i) {
+// @__NO_SIDE_EFFECTS__
+function od(e) {
+  return Ro(
+    e,
+    !1,
+    Zf,
+    nd,
+    Ea
+  );
+}
+// @__NO_SIDE_EFFECTS__
+function Qi(e) {
+  return Ro(
+    e,
+    !0,
+    Xf,
+    rd,
+    Ca
+  );
+}
+function Ro(e, t, n, r, s) {
   if (!Ie(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
-  const s = i.get(e);
-  if (s)
-    return s;
-  const o = rd(Sf(e));
+  const i = s.get(e);
+  if (i)
+    return i;
+  const o = id(Tf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
     e,
     o === 2 ? r : n
   );
-  return i.set(e, l), l;
+  return s.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
 function sn(e) {
@@ -970,7 +970,7 @@ function dt(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function Ro(e) {
+function Eo(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,24 +978,24 @@ function ke(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ ke(t) : e;
 }
-function sd(e) {
-  return !xe(e, "__v_skip") && Object.isExtensible(e) && la(e, "__v_skip", !0), e;
+function ld(e) {
+  return !xe(e, "__v_skip") && Object.isExtensible(e) && aa(e, "__v_skip", !0), e;
 }
-const pt = (e) => Ie(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ Zs(e) : e;
+const pt = (e) => Ie(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ Qi(e) : e;
 // @__NO_SIDE_EFFECTS__
 function tt(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function ei(e) {
-  return od(e, !1);
+function es(e) {
+  return cd(e, !1);
 }
-function od(e, t) {
-  return /* @__PURE__ */ tt(e) ? e : new ld(e, t);
+function cd(e, t) {
+  return /* @__PURE__ */ tt(e) ? e : new ad(e, t);
 }
-class ld {
+class ad {
   constructor(t, n) {
-    this.dep = new wo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
+    this.dep = new xo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
@@ -1008,19 +1008,19 @@ class ld {
 function G(e) {
   return /* @__PURE__ */ tt(e) ? e.value : e;
 }
-const cd = {
+const ud = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
-    const i = e[t];
-    return /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(n) ? (i.value = n, !0) : Reflect.set(e, t, n, r);
+    const s = e[t];
+    return /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(n) ? (s.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function Ea(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, cd);
+function Sa(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, ud);
 }
-class ad {
+class fd {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new wo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new xo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
@@ -1028,33 +1028,33 @@ class ad {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Ce !== this)
-      return ha(this, !0), !0;
+      return ga(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ma(this), t && (t.version = this.dep.version), this._value;
+    return ya(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function ud(e, t, n = !1) {
-  let r, i;
-  return Ee(e) ? r = e : (r = e.get, i = e.set), new ad(r, i, n);
+function dd(e, t, n = !1) {
+  let r, s;
+  return Ee(e) ? r = e : (r = e.get, s = e.set), new fd(r, s, n);
 }
-const ti = {}, _i = /* @__PURE__ */ new WeakMap();
-let An;
-function fd(e, t = !1, n = An) {
+const ts = {}, ys = /* @__PURE__ */ new WeakMap();
+let vn;
+function hd(e, t = !1, n = vn) {
   if (n) {
-    let r = _i.get(n);
-    r || _i.set(n, r = []), r.push(e);
+    let r = ys.get(n);
+    r || ys.set(n, r = []), r.push(e);
   }
 }
-function dd(e, t, n = Fe) {
-  const { immediate: r, deep: i, once: s, scheduler: o, augmentJob: l, call: c } = n, a = (b) => i ? b : /* @__PURE__ */ dt(b) || i === !1 || i === 0 ? Wt(b, 1) : Wt(b);
-  let u, d, _, g, h = !1, x = !1;
-  if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ae(e) ? (x = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ dt(b)), d = () => e.map((b) => {
+function pd(e, t, n = Fe) {
+  const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (b) => s ? b : /* @__PURE__ */ dt(b) || s === !1 || s === 0 ? Wt(b, 1) : Wt(b);
+  let u, d, m, g, h = !1, w = !1;
+  if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ae(e) ? (w = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ dt(b)), d = () => e.map((b) => {
     if (/* @__PURE__ */ tt(b))
       return b.value;
     if (/* @__PURE__ */ sn(b))
@@ -1062,29 +1062,29 @@ function dd(e, t, n = Fe) {
     if (Ee(b))
       return c ? c(b, 2) : b();
   })) : Ee(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
-    if (_) {
+    if (m) {
       cn();
       try {
-        _();
+        m();
       } finally {
         an();
       }
     }
-    const b = An;
-    An = u;
+    const b = vn;
+    vn = u;
     try {
       return c ? c(e, 3, [g]) : e(g);
     } finally {
-      An = b;
+      vn = b;
     }
-  } : d = Dn, t && i) {
-    const b = d, F = i === !0 ? 1 / 0 : i;
+  } : d = Tn, t && s) {
+    const b = d, F = s === !0 ? 1 / 0 : s;
     d = () => Wt(b(), F);
   }
-  const v = zf(), C = () => {
-    u.stop(), v && v.active && na(v.effects, u);
+  const A = Wf(), C = () => {
+    u.stop(), A && A.active && sa(A.effects, u);
   };
-  if (s && t) {
+  if (i && t) {
     const b = t;
     t = (...F) => {
       try {
@@ -1094,43 +1094,43 @@ function dd(e, t, n = Fe) {
       }
     };
   }
-  let w = x ? new Array(e.length).fill(ti) : ti;
+  let x = w ? new Array(e.length).fill(ts) : ts;
   const k = (b) => {
     if (!(!(u.flags & 1) || !u.dirty && !b))
       if (t) {
         const F = u.run();
-        if (b || i || h || (x ? F.some(($, j) => St($, w[j])) : St(F, w))) {
-          const $ = An;
+        if (b || s || h || (w ? F.some((B, j) => St(B, x[j])) : St(F, x))) {
+          const B = vn;
           cn();
           try {
-            _ && _(), An = u;
+            m && m(), vn = u;
             const j = [
               F,
               // pass undefined as the old value when it's changed for the first time
-              w === ti ? void 0 : x && w[0] === ti ? [] : w,
+              x === ts ? void 0 : w && x[0] === ts ? [] : x,
               g
             ];
-            w = F, c ? c(t, 3, j) : (
+            x = F, c ? c(t, 3, j) : (
               // @ts-expect-error
               t(...j)
             );
           } finally {
-            An = $, an();
+            vn = B, an();
           }
         }
       } else
         u.run();
   };
-  return l && l(k), u = new fa(d), u.scheduler = o ? () => o(k, !1) : k, g = (b) => fd(b, !1, u), _ = u.onStop = () => {
-    const b = _i.get(u);
+  return l && l(k), u = new ha(d), u.scheduler = o ? () => o(k, !1) : k, g = (b) => hd(b, !1, u), m = u.onStop = () => {
+    const b = ys.get(u);
     if (b) {
       if (c)
         c(b, 4);
       else
         for (const F of b) F();
-      _i.delete(u);
+      ys.delete(u);
     }
-  }, t ? r ? k(!0) : w = u.run() : o ? o(k.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
+  }, t ? r ? k(!0) : x = u.run() : o ? o(k.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
 }
 function Wt(e, t = 1 / 0, n) {
   if (t <= 0 || !Ie(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
@@ -1140,11 +1140,11 @@ function Wt(e, t = 1 / 0, n) {
   else if (ae(e))
     for (let r = 0; r < e.length; r++)
       Wt(e[r], t, n);
-  else if (Nn(e) || rn(e))
+  else if (Mn(e) || rn(e))
     e.forEach((r) => {
       Wt(r, t, n);
     });
-  else if (sa(e)) {
+  else if (la(e)) {
     for (const r in e)
       Wt(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1155,26 +1155,26 @@ function Wt(e, t = 1 / 0, n) {
 function Wr(e, t, n, r) {
   try {
     return r ? e(...r) : e();
-  } catch (i) {
-    Pi(i, t, n);
+  } catch (s) {
+    js(s, t, n);
   }
 }
 function Vt(e, t, n, r) {
   if (Ee(e)) {
-    const i = Wr(e, t, n, r);
-    return i && ra(i) && i.catch((s) => {
-      Pi(s, t, n, void 0, !0);
-    }), i;
+    const s = Wr(e, t, n, r);
+    return s && ia(s) && s.catch((i) => {
+      js(i, t, n, void 0, !0);
+    }), s;
   }
   if (ae(e)) {
-    const i = [];
-    for (let s = 0; s < e.length; s++)
-      i.push(Vt(e[s], t, n, r));
-    return i;
+    const s = [];
+    for (let i = 0; i < e.length; i++)
+      s.push(Vt(e[i], t, n, r));
+    return s;
   }
 }
-function Pi(e, t, n, r = !0, i = !1) {
-  const s = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Fe;
+function js(e, t, n, r = !0, s = !1) {
+  const i = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Fe;
   if (t) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
@@ -1182,9 +1182,9 @@ function Pi(e, t, n, r = !0, i = !1) {
       const d = c.ec;
       if (d && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
       // are deferred or discarded by Suspense.
-      (!i || c.scope.active)) {
-        for (let _ = 0; _ < d.length; _++)
-          if (d[_](e, a, u) === !1)
+      (!s || c.scope.active)) {
+        for (let m = 0; m < d.length; m++)
+          if (d[m](e, a, u) === !1)
             return;
       }
       c = c.parent;
@@ -1198,98 +1198,98 @@ function Pi(e, t, n, r = !0, i = !1) {
       return;
     }
   }
-  hd(e, n, s, r, l);
+  gd(e, n, i, r, l);
 }
-function hd(e, t, n, r = !0, i = !1) {
-  if (i)
+function gd(e, t, n, r = !0, s = !1) {
+  if (s)
     throw e;
   console.error(e);
 }
 const Ze = [];
 let yt = -1;
 const Et = [];
-let en = null, Hn = 0;
-const Ca = /* @__PURE__ */ Promise.resolve();
-let yi = null;
+let en = null, Vn = 0;
+const Da = /* @__PURE__ */ Promise.resolve();
+let bs = null;
 function xr(e) {
-  const t = yi || Ca;
+  const t = bs || Da;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function pd(e) {
+function md(e) {
   let t = yt + 1, n = Ze.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, i = Ze[r], s = Fr(i);
-    s < e || s === e && i.flags & 2 ? t = r + 1 : n = r;
+    const r = t + n >>> 1, s = Ze[r], i = Fr(s);
+    i < e || i === e && s.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
-function Eo(e) {
+function Co(e) {
   if (!(e.flags & 1)) {
     const t = Fr(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(pd(t), 0, e), e.flags |= 1, Sa();
+    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(md(t), 0, e), e.flags |= 1, Ta();
   }
 }
-function Sa() {
-  yi || (yi = Ca.then(Fa));
+function Ta() {
+  bs || (bs = Da.then(Oa));
 }
-function gd(e) {
+function _d(e) {
   if (!ae(e))
-    en && e.id === -1 ? en.splice(Hn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
+    en && e.id === -1 ? en.splice(Vn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Et.push(e[t]);
-  Sa();
+  Ta();
 }
-function Da(e, t, n, r = yt + 1) {
+function Fa(e, t, n, r = yt + 1) {
   for (; r < Ze.length; r++) {
-    const i = Ze[r];
-    if (i && i.flags & 2) {
-      if (e && i.id !== e.uid || t !== void 0 && !(i.id >= t))
+    const s = Ze[r];
+    if (s && s.flags & 2) {
+      if (e && s.id !== e.uid || t !== void 0 && !(s.id >= t))
         continue;
-      Ze.splice(r, 1), r = e ? r - 1 : yt, i.flags & 4 && (i.flags &= -2), i(), i.flags & 4 || (i.flags &= -2);
+      Ze.splice(r, 1), r = e ? r - 1 : yt, s.flags & 4 && (s.flags &= -2), s(), s.flags & 4 || (s.flags &= -2);
     }
   }
 }
-function Ta(e, t, n = 0) {
+function Ia(e, t, n = 0) {
   if (Et.length) {
-    let r = Et, i = 0;
+    let r = Et, s = 0;
     if (t) {
       r = [];
       for (let o = 0; o < Et.length; o++) {
         const l = Et[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Et[i++] = l : r.push(l);
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Et[s++] = l : r.push(l);
       }
     }
-    const s = [...new Set(r)].sort((o, l) => Fr(o) - Fr(l));
-    if (Et.length = i, en) {
-      for (let o = 0; o < s.length; o++)
-        en.push(s[o]);
+    const i = [...new Set(r)].sort((o, l) => Fr(o) - Fr(l));
+    if (Et.length = s, en) {
+      for (let o = 0; o < i.length; o++)
+        en.push(i[o]);
       return;
     }
-    for (en = s, Hn = 0; Hn < en.length; Hn++) {
-      const o = en[Hn];
+    for (en = i, Vn = 0; Vn < en.length; Vn++) {
+      const o = en[Vn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    en = null, Hn = 0;
+    en = null, Vn = 0;
   }
 }
-let hs = !1;
-function md(e, t) {
-  if (hs) {
+let pi = !1;
+function yd(e, t) {
+  if (pi) {
     e();
     return;
   }
   const n = t === void 0 ? void 0 : new Set(Et);
-  e(), hs = !0;
+  e(), pi = !0;
   try {
-    Da(void 0, t), Ta(void 0, n, t);
+    Fa(void 0, t), Ia(void 0, n, t);
   } finally {
-    hs = !1;
+    pi = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Fa(e) {
+function Oa(e) {
   try {
     for (yt = 0; yt < Ze.length; yt++) {
       const t = Ze[yt];
@@ -1304,26 +1304,26 @@ function Fa(e) {
       const t = Ze[yt];
       t && (t.flags &= -2);
     }
-    yt = -1, Ze.length = 0, Ta(), yi = null, (Ze.length || Et.length) && Fa();
+    yt = -1, Ze.length = 0, Ia(), bs = null, (Ze.length || Et.length) && Oa();
   }
 }
-let ft = null, Ia = null;
-function bi(e) {
+let ft = null, Na = null;
+function ks(e) {
   const t = ft;
-  return ft = e, Ia = e && e.type.__scopeId || null, t;
+  return ft = e, Na = e && e.type.__scopeId || null, t;
 }
-function _d(e, t = ft, n) {
+function bd(e, t = ft, n) {
   if (!t || e._n)
     return e;
-  const r = (...i) => {
+  const r = (...s) => {
     r._d && Al(-1);
-    const s = bi(t), o = Fn.length;
+    const i = ks(t), o = In.length;
     let l;
     try {
-      l = e(...i);
+      l = e(...s);
     } finally {
-      for (let c = Fn.length; c > o; c--) Ga();
-      bi(s), r._d && Al(1);
+      for (let c = In.length; c > o; c--) Ya();
+      ks(i), r._d && Al(1);
     }
     return l;
   };
@@ -1332,14 +1332,14 @@ function _d(e, t = ft, n) {
 function yn(e, t) {
   if (ft === null)
     return e;
-  const n = zi(ft), r = e.dirs || (e.dirs = []);
-  for (let i = 0; i < t.length; i++) {
-    let [s, o, l, c = Fe] = t[i];
-    s && (Ee(s) && (s = {
-      mounted: s,
-      updated: s
-    }), s.deep && Wt(o), r.push({
-      dir: s,
+  const n = Us(ft), r = e.dirs || (e.dirs = []);
+  for (let s = 0; s < t.length; s++) {
+    let [i, o, l, c = Fe] = t[s];
+    i && (Ee(i) && (i = {
+      mounted: i,
+      updated: i
+    }), i.deep && Wt(o), r.push({
+      dir: i,
       instance: n,
       value: o,
       oldValue: void 0,
@@ -1350,7 +1350,7 @@ function yn(e, t) {
   return e;
 }
 function bn(e, t, n, r) {
-  let i = e;
+  let s = e;
   if (r === "beforeMount")
     e._mount = e;
   else if (r === "beforeUpdate") {
@@ -1358,90 +1358,90 @@ function bn(e, t, n, r) {
     l && (l._latest = e, e._mount = l);
   } else if (r === "mounted") {
     const l = e._latest;
-    e._mount = e._latest = void 0, l && (i = l, l._mount = void 0);
+    e._mount = e._latest = void 0, l && (s = l, l._mount = void 0);
   }
-  const s = i.dirs, o = t && t.dirs;
-  for (let l = 0; l < s.length; l++) {
-    let c = s[l];
+  const i = s.dirs, o = t && t.dirs;
+  for (let l = 0; l < i.length; l++) {
+    let c = i[l];
     o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ht({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
     a && (cn(), Vt(a, n, 8, [
       e.el,
       c,
-      i,
+      s,
       t
     ]), an());
   }
 }
-function yd(e, t, n = !1) {
-  const r = rh();
+function kd(e, t, n = !1) {
+  const r = ih();
   if (r || Yn) {
-    let i = Yn ? Yn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
-    if (i && e in i)
-      return i[e];
+    let s = Yn ? Yn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+    if (s && e in s)
+      return s[e];
     if (arguments.length > 1)
       return n && Ee(t) ? t.call(r && r.proxy) : t;
   }
 }
-const bd = /* @__PURE__ */ Symbol.for("v-scx"), kd = () => yd(bd);
-function ps(e, t, n) {
-  return wd(e, t, n);
+const wd = /* @__PURE__ */ Symbol.for("v-scx"), xd = () => kd(wd);
+function gi(e, t, n) {
+  return vd(e, t, n);
 }
-function wd(e, t, n = Fe) {
-  const { immediate: r, deep: i, flush: s, once: o } = n, l = ht({}, n), c = t && r || !t && s !== "post";
+function vd(e, t, n = Fe) {
+  const { immediate: r, deep: s, flush: i, once: o } = n, l = ht({}, n), c = t && r || !t && i !== "post";
   let a;
-  if (Ai) {
-    if (s === "sync") {
-      const g = kd();
+  if (As) {
+    if (i === "sync") {
+      const g = xd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
       };
-      return g.stop = Dn, g.resume = Dn, g.pause = Dn, g;
+      return g.stop = Tn, g.resume = Tn, g.pause = Tn, g;
     }
   }
   const u = tr;
-  l.call = (g, h, x) => Vt(g, u, h, x);
+  l.call = (g, h, w) => Vt(g, u, h, w);
   let d = !1;
-  s === "post" ? l.scheduler = (g) => {
+  i === "post" ? l.scheduler = (g) => {
     g.i = u, Ke(g, u && u.suspense);
-  } : s !== "sync" && (d = !0, l.scheduler = (g, h) => {
-    h ? g() : Eo(g);
+  } : i !== "sync" && (d = !0, l.scheduler = (g, h) => {
+    h ? g() : Co(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const _ = dd(e, t, l);
-  return Ai && (a ? a.push(_) : c && _()), _;
+  const m = pd(e, t, l);
+  return As && (a ? a.push(m) : c && m()), m;
 }
-const Qt = /* @__PURE__ */ new WeakMap(), Oa = /* @__PURE__ */ Symbol("_vte"), ji = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), xd = (e) => e && (e.defer || e.defer === ""), gl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, ml = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, Qs = (e, t) => {
+const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $s = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), Ad = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
   const n = e && e.to;
   return Le(n) ? t ? t(n) : null : n;
-}, Ad = {
+}, Rd = {
   name: "Teleport",
   __isTeleport: !0,
-  process(e, t, n, r, i, s, o, l, c, a) {
+  process(e, t, n, r, s, i, o, l, c, a) {
     const {
       mc: u,
       pc: d,
-      pbc: _,
-      o: { insert: g, querySelector: h, createText: x, createComment: v, parentNode: C }
-    } = a, w = Rn(t.props);
+      pbc: m,
+      o: { insert: g, querySelector: h, createText: w, createComment: A, parentNode: C }
+    } = a, x = Rn(t.props);
     let { dynamicChildren: k } = t;
     const b = (j, ee, X) => {
       j.shapeFlag & 16 && u(
         j.children,
         ee,
         X,
-        i,
         s,
+        i,
         o,
         l,
         c
       );
     }, F = (j = t) => {
-      const ee = Rn(j.props), X = j.target = Qs(j.props, h), ue = eo(X, j, x, g);
-      X && (o !== "svg" && gl(X) ? o = "svg" : o !== "mathml" && ml(X) && (o = "mathml"), i && i.isCE && (i.ce._teleportTargets || (i.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
-    }, $ = (j) => {
+      const ee = Rn(j.props), X = j.target = eo(j.props, h), ue = to(X, j, w, g);
+      X && (o !== "svg" && ml(X) ? o = "svg" : o !== "mathml" && _l(X) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
+    }, B = (j) => {
       const ee = () => {
         if (Qt.get(j) === ee) {
           if (Qt.delete(j), Rn(j.props)) {
@@ -1451,44 +1451,44 @@ const Qt = /* @__PURE__ */ new WeakMap(), Oa = /* @__PURE__ */ Symbol("_vte"), j
           F(j);
         }
       };
-      Qt.set(j, ee), Ke(ee, s);
+      Qt.set(j, ee), Ke(ee, i);
     };
     if (e == null) {
-      const j = t.el = x(""), ee = t.anchor = x("");
-      if (g(j, n, r), g(ee, n, r), xd(t.props) || s && s.pendingBranch) {
-        $(t);
+      const j = t.el = w(""), ee = t.anchor = w("");
+      if (g(j, n, r), g(ee, n, r), Ad(t.props) || i && i.pendingBranch) {
+        B(t);
         return;
       }
-      w && (b(t, n, ee), mr(t, !0)), F();
+      x && (b(t, n, ee), mr(t, !0)), F();
     } else {
       t.el = e.el;
       const j = t.anchor = e.anchor, ee = Qt.get(e);
       if (ee) {
-        ee.flags |= 8, Qt.delete(e), $(t);
+        ee.flags |= 8, Qt.delete(e), B(t);
         return;
       }
       t.targetStart = e.targetStart;
       const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Rn(e.props), de = ne ? n : X, De = ne ? j : ue;
-      if (o === "svg" || gl(X) ? o = "svg" : (o === "mathml" || ml(X)) && (o = "mathml"), k ? (_(
+      if (o === "svg" || ml(X) ? o = "svg" : (o === "mathml" || _l(X)) && (o = "mathml"), k ? (m(
         e.dynamicChildren,
         k,
         de,
-        i,
         s,
+        i,
         o,
         l
-      ), Do(e, t, !0)) : c || d(
+      ), To(e, t, !0)) : c || d(
         e,
         t,
         de,
         De,
-        i,
         s,
+        i,
         o,
         l,
         !1
-      ), w)
-        ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ni(
+      ), x)
+        ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ns(
           t,
           n,
           j,
@@ -1496,25 +1496,25 @@ const Qt = /* @__PURE__ */ new WeakMap(), Oa = /* @__PURE__ */ Symbol("_vte"), j
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const we = Qs(t.props, h);
-        we && (t.target = we, ni(
+        const we = eo(t.props, h);
+        we && (t.target = we, ns(
           t,
           we,
           null,
           a,
           0
         ));
-      } else ne && ni(
+      } else ne && ns(
         t,
         X,
         ue,
         a,
         1
       );
-      mr(t, w);
+      mr(t, x);
     }
   },
-  remove(e, t, n, { um: r, o: { remove: i } }, s) {
+  remove(e, t, n, { um: r, o: { remove: s } }, i) {
     const {
       shapeFlag: o,
       children: l,
@@ -1522,11 +1522,11 @@ const Qt = /* @__PURE__ */ new WeakMap(), Oa = /* @__PURE__ */ Symbol("_vte"), j
       targetStart: a,
       targetAnchor: u,
       target: d,
-      props: _
-    } = e, g = Rn(_), h = s || !g, x = Qt.get(e);
-    if (x && (x.flags |= 8, Qt.delete(e)), d && (i(a), i(u)), s && i(c), !x && (g || d) && o & 16)
-      for (let v = 0; v < l.length; v++) {
-        const C = l[v];
+      props: m
+    } = e, g = Rn(m), h = i || !g, w = Qt.get(e);
+    if (w && (w.flags |= 8, Qt.delete(e)), d && (s(a), s(u)), i && s(c), !w && (g || d) && o & 16)
+      for (let A = 0; A < l.length; A++) {
+        const C = l[A];
         r(
           C,
           t,
@@ -1536,57 +1536,57 @@ const Qt = /* @__PURE__ */ new WeakMap(), Oa = /* @__PURE__ */ Symbol("_vte"), j
         );
       }
   },
-  move: ni,
-  hydrate: vd
+  move: ns,
+  hydrate: Ed
 };
-function ni(e, t, n, { o: { insert: r }, m: i }, s = 2) {
-  s === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
-  const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = s === 2;
+function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
+  i === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
+  const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = i === 2;
   if (d && r(o, t, n), !Qt.has(e) && (!d || Rn(u)) && c & 16)
-    for (let _ = 0; _ < a.length; _++)
-      i(
-        a[_],
+    for (let m = 0; m < a.length; m++)
+      s(
+        a[m],
         t,
         n,
         2
       );
   d && r(l, t, n);
 }
-function vd(e, t, n, r, i, s, {
+function Ed(e, t, n, r, s, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function _(v, C) {
-    let w = C;
-    for (; w; ) {
-      if (w && w.nodeType === 8) {
-        if (w.data === "teleport start anchor")
-          t.targetStart = w;
-        else if (w.data === "teleport anchor") {
-          t.targetAnchor = w, v._lpa = t.targetAnchor && o(t.targetAnchor);
+  function m(A, C) {
+    let x = C;
+    for (; x; ) {
+      if (x && x.nodeType === 8) {
+        if (x.data === "teleport start anchor")
+          t.targetStart = x;
+        else if (x.data === "teleport anchor") {
+          t.targetAnchor = x, A._lpa = t.targetAnchor && o(t.targetAnchor);
           break;
         }
       }
-      w = o(w);
+      x = o(x);
     }
   }
-  function g(v, C) {
+  function g(A, C) {
     C.anchor = d(
-      o(v),
+      o(A),
       C,
-      l(v),
+      l(A),
       n,
       r,
-      i,
-      s
+      s,
+      i
     );
   }
-  const h = t.target = Qs(
+  const h = t.target = eo(
     t.props,
     c
-  ), x = Rn(t.props);
+  ), w = Rn(t.props);
   if (h) {
-    const v = h._lpa || h.firstChild;
-    t.shapeFlag & 16 && (x ? (g(e, t), _(h, v), t.targetAnchor || eo(
+    const A = h._lpa || h.firstChild;
+    t.shapeFlag & 16 && (w ? (g(e, t), m(h, A), t.targetAnchor || to(
       h,
       t,
       u,
@@ -1594,34 +1594,34 @@ function vd(e, t, n, r, i, s, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === h ? e : null
-    )) : (t.anchor = o(e), _(h, v), t.targetAnchor || eo(h, t, u, a), d(
-      v && o(v),
+    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || to(h, t, u, a), d(
+      A && o(A),
       t,
       h,
       n,
       r,
-      i,
-      s
-    ))), mr(t, x);
-  } else x && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
+      s,
+      i
+    ))), mr(t, w);
+  } else w && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const Rd = Ad;
+const Cd = Rd;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
-    let r, i;
-    for (t ? (r = e.el, i = e.anchor) : (r = e.targetStart, i = e.targetAnchor); r && r !== i; )
+    let r, s;
+    for (t ? (r = e.el, s = e.anchor) : (r = e.targetStart, s = e.targetAnchor); r && r !== s; )
       r.nodeType === 1 && r.setAttribute("data-v-owner", n.uid), r = r.nextSibling;
     n.ut();
   }
 }
-function eo(e, t, n, r, i = null) {
-  const s = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return s[Oa] = o, e && (r(s, e, i), r(o, e, i)), o;
+function to(e, t, n, r, s = null) {
+  const i = t.targetStart = n(""), o = t.targetAnchor = n("");
+  return i[Ma] = o, e && (r(i, e, s), r(o, e, s)), o;
 }
-const gs = /* @__PURE__ */ Symbol("_leaveCb");
-function Ed(e) {
+const mi = /* @__PURE__ */ Symbol("_leaveCb");
+function Sd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function Ed(e) {
   }
   return t;
 }
-function Na(e) {
-  if (!Ma(e))
-    return ji(e.type) && e.children ? Ed(e.children) : e;
+function La(e) {
+  if (!Pa(e))
+    return $s(e.type) && e.children ? Sd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1645,148 +1645,148 @@ function Na(e) {
       return n.default();
   }
 }
-function Ar(e, t) {
+function vr(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    Ar(
-      ji(n.type) && Na(n) || n,
+    vr(
+      $s(n.type) && La(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
     const n = e.suspense;
     if (n) {
       const r = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      r && Ar(r, t.clone(r));
+      r && vr(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === oe && ae(e.children)) {
-    const n = Pa(e.children, !1);
-    n && Ar(n, t);
+    const n = $a(e.children, !1);
+    n && vr(n, t);
   }
 }
-function to(e) {
+function no(e) {
   if (e.component)
-    return to(e.component.subTree);
+    return no(e.component.subTree);
   if (e.type === oe) {
-    const t = ae(e.children) && Pa(e.children, !1);
-    return t ? to(t) : void 0;
+    const t = ae(e.children) && $a(e.children, !1);
+    return t ? no(t) : void 0;
   }
   if (e.type !== wt)
     return e;
 }
-function Cd(e) {
+function Dd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function _l(e, t) {
+function yl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const ki = /* @__PURE__ */ new WeakMap();
-function vr(e, t, n, r, i = !1) {
+const ws = /* @__PURE__ */ new WeakMap();
+function Ar(e, t, n, r, s = !1) {
   if (ae(e)) {
     e.forEach(
-      (x, v) => vr(
-        x,
-        t && (ae(t) ? t[v] : t),
+      (w, A) => Ar(
+        w,
+        t && (ae(t) ? t[A] : t),
         n,
         r,
-        i
+        s
       )
     );
     return;
   }
-  if (Rr(r) && !i) {
-    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
+  if (Rr(r) && !s) {
+    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
     return;
   }
-  const s = r.shapeFlag & 4 ? zi(r.component) : r.el, o = i ? null : s, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, _ = /* @__PURE__ */ ke(d), g = d === Fe ? ta : (x) => _l(u, x) ? !1 : xe(_, x), h = (x, v) => !(v && _l(u, v));
+  const i = r.shapeFlag & 4 ? Us(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), g = d === Fe ? ra : (w) => yl(u, w) ? !1 : xe(m, w), h = (w, A) => !(A && yl(u, A));
   if (a != null && a !== c) {
-    if (yl(t), Le(a))
+    if (bl(t), Le(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ tt(a)) {
-      const x = t;
-      h(a, x.k) && (a.value = null), x.k && (u[x.k] = null);
+      const w = t;
+      h(a, w.k) && (a.value = null), w.k && (u[w.k] = null);
     }
   }
   if (Ee(c))
     Wr(c, l, 12, [o, u]);
   else {
-    const x = Le(c), v = /* @__PURE__ */ tt(c);
-    if (x || v) {
+    const w = Le(c), A = /* @__PURE__ */ tt(c);
+    if (w || A) {
       const C = () => {
         if (e.f) {
-          const w = x ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
-          if (i)
-            ae(w) && na(w, s);
-          else if (ae(w))
-            w.includes(s) || w.push(s);
-          else if (x)
-            u[c] = [s], g(c) && (d[c] = u[c]);
+          const x = w ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
+          if (s)
+            ae(x) && sa(x, i);
+          else if (ae(x))
+            x.includes(i) || x.push(i);
+          else if (w)
+            u[c] = [i], g(c) && (d[c] = u[c]);
           else {
-            const k = [s];
+            const k = [i];
             h(c, e.k) && (c.value = k), e.k && (u[e.k] = k);
           }
-        } else x ? (u[c] = o, g(c) && (d[c] = o)) : v && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else w ? (u[c] = o, g(c) && (d[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
-        const w = () => {
-          C(), ki.delete(e);
+        const x = () => {
+          C(), ws.delete(e);
         };
-        w.id = -1, ki.set(e, w), Ke(w, n);
+        x.id = -1, ws.set(e, x), Ke(x, n);
       } else
-        yl(e), C();
+        bl(e), C();
     }
   }
 }
-function yl(e) {
-  const t = ki.get(e);
-  t && (t.flags |= 8, ki.delete(e));
+function bl(e) {
+  const t = ws.get(e);
+  t && (t.flags |= 8, ws.delete(e));
 }
-Mi().requestIdleCallback;
-Mi().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Ma = (e) => e.type.__isKeepAlive, Sd = /* @__PURE__ */ Symbol.for("v-ndc");
+Ls().requestIdleCallback;
+Ls().cancelIdleCallback;
+const Rr = (e) => !!e.type.__asyncLoader, Pa = (e) => e.type.__isKeepAlive, Td = /* @__PURE__ */ Symbol.for("v-ndc");
 function Ge(e, t, n, r) {
-  let i;
-  const s = n, o = ae(e);
+  let s;
+  const i = n, o = ae(e);
   if (o || Le(e)) {
     const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ It(e), e = Li(e)), i = new Array(e.length);
+    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ It(e), e = Ps(e)), s = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
-      i[u] = t(
+      s[u] = t(
         c ? a ? un(pt(e[u])) : pt(e[u]) : e[u],
         u,
         void 0,
-        s
+        i
       );
   } else if (typeof e == "number")
     if (!Number.isInteger(e) || e < 0)
-      i = [];
+      s = [];
     else {
-      i = new Array(e);
+      s = new Array(e);
       for (let l = 0; l < e; l++)
-        i[l] = t(l + 1, l, void 0, s);
+        s[l] = t(l + 1, l, void 0, i);
     }
   else if (Ie(e))
     if (e[Symbol.iterator])
-      i = Array.from(
+      s = Array.from(
         e,
-        (l, c) => t(l, c, void 0, s)
+        (l, c) => t(l, c, void 0, i)
       );
     else {
       const l = Object.keys(e);
-      i = new Array(l.length);
+      s = new Array(l.length);
       for (let c = 0, a = l.length; c < a; c++) {
         const u = l[c];
-        i[c] = t(e[u], u, c, s);
+        s[c] = t(e[u], u, c, i);
       }
     }
   else
-    i = [];
-  return i;
+    s = [];
+  return s;
 }
-const no = (e) => e ? Qa(e) ? zi(e) : no(e.parent) : null, Er = (
+const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
@@ -1797,40 +1797,40 @@ const no = (e) => e ? Qa(e) ? zi(e) : no(e.parent) : null, Er = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => no(e.parent),
-    $root: (e) => no(e.root),
+    $parent: (e) => ro(e.parent),
+    $root: (e) => ro(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Eo(e.update);
+      Co(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
-    $watch: (e) => Dn
+    $watch: (e) => Tn
   })
-), ms = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Dd = {
+), _i = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Fd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
-    const { ctx: n, setupState: r, data: i, props: s, accessCache: o, type: l, appContext: c } = e;
+    const { ctx: n, setupState: r, data: s, props: i, accessCache: o, type: l, appContext: c } = e;
     if (t[0] !== "$") {
-      const _ = o[t];
-      if (_ !== void 0)
-        switch (_) {
+      const m = o[t];
+      if (m !== void 0)
+        switch (m) {
           case 1:
             return r[t];
           case 2:
-            return i[t];
+            return s[t];
           case 4:
             return n[t];
           case 3:
-            return s[t];
+            return i[t];
         }
       else {
-        if (ms(r, t))
+        if (_i(r, t))
           return o[t] = 1, r[t];
-        if (xe(s, t))
-          return o[t] = 3, s[t];
+        if (xe(i, t))
+          return o[t] = 3, i[t];
         if (n !== Fe && xe(n, t))
           return o[t] = 4, n[t];
         o[t] = 0;
@@ -1854,24 +1854,24 @@ const no = (e) => e ? Qa(e) ? zi(e) : no(e.parent) : null, Er = (
       return d[t];
   },
   set({ _: e }, t, n) {
-    const { data: r, setupState: i, ctx: s } = e;
-    return ms(i, t) ? (i[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (s[t] = n, !0);
+    const { data: r, setupState: s, ctx: i } = e;
+    return _i(s, t) ? (s[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
   },
   has({
-    _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: i, props: s, type: o }
+    _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: s, props: i, type: o }
   }, l) {
     let c;
-    return !!(n[l] || ms(t, l) || xe(s, l) || xe(r, l) || xe(Er, l) || xe(i.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || _i(t, l) || xe(i, l) || xe(r, l) || xe(Er, l) || xe(s.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function La() {
+function ja() {
   return {
     app: null,
     config: {
-      isNativeTag: ta,
+      isNativeTag: ra,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,22 +1888,22 @@ function La() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Td = 0;
-function Fd(e, t) {
-  return function(r, i = null) {
-    Ee(r) || (r = ht({}, r)), i != null && !Ie(i) && (i = null);
-    const s = La(), o = /* @__PURE__ */ new WeakSet(), l = [];
+let Id = 0;
+function Od(e, t) {
+  return function(r, s = null) {
+    Ee(r) || (r = ht({}, r)), s != null && !Ie(s) && (s = null);
+    const i = ja(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
-    const a = s.app = {
-      _uid: Td++,
+    const a = i.app = {
+      _uid: Id++,
       _component: r,
-      _props: i,
+      _props: s,
       _container: null,
-      _context: s,
+      _context: i,
       _instance: null,
-      version: ah,
+      version: fh,
       get config() {
-        return s.config;
+        return i.config;
       },
       set config(u) {
       },
@@ -1914,15 +1914,15 @@ function Fd(e, t) {
         return a;
       },
       component(u, d) {
-        return d ? (s.components[u] = d, a) : s.components[u];
+        return d ? (i.components[u] = d, a) : i.components[u];
       },
       directive(u, d) {
-        return d ? (s.directives[u] = d, a) : s.directives[u];
+        return d ? (i.directives[u] = d, a) : i.directives[u];
       },
-      mount(u, d, _) {
+      mount(u, d, m) {
         if (!c) {
-          const g = a._ceVNode || qt(r, i);
-          return g.appContext = s, _ === !0 ? _ = "svg" : _ === !1 && (_ = void 0), e(g, u, _), c = !0, a._container = u, u.__vue_app__ = a, zi(g.component);
+          const g = a._ceVNode || qt(r, s);
+          return g.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, Us(g.component);
         }
       },
       onUnmount(u) {
@@ -1936,7 +1936,7 @@ function Fd(e, t) {
         ), e(null, a._container), delete a._container.__vue_app__);
       },
       provide(u, d) {
-        return s.provides[u] = d, a;
+        return i.provides[u] = d, a;
       },
       runWithContext(u) {
         const d = Yn;
@@ -1952,20 +1952,20 @@ function Fd(e, t) {
   };
 }
 let Yn = null;
-const Id = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Mn(t)}Modifiers`];
-function Od(e, t, ...n) {
+const Nd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
+function Md(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Fe;
-  let i = n;
-  const s = t.startsWith("update:"), o = s && Id(r, t.slice(7));
-  o && (o.trim && (i = n.map((u) => Le(u) ? u.trim() : u)), o.number && (i = i.map(Ur)));
-  let l, c = r[l = cs(t)] || // also try camelCase event handler (#2249)
-  r[l = cs(bt(t))];
-  !c && s && (c = r[l = cs(Mn(t))]), c && Vt(
+  let s = n;
+  const i = t.startsWith("update:"), o = i && Nd(r, t.slice(7));
+  o && (o.trim && (s = n.map((u) => Le(u) ? u.trim() : u)), o.number && (s = s.map(Ur)));
+  let l, c = r[l = ai(t)] || // also try camelCase event handler (#2249)
+  r[l = ai(bt(t))];
+  !c && i && (c = r[l = ai(Ln(t))]), c && Vt(
     c,
     e,
     6,
-    i
+    s
   );
   const a = r[l + "Once"];
   if (a) {
@@ -1977,43 +1977,43 @@ function Od(e, t, ...n) {
       a,
       e,
       6,
-      i
+      s
     );
   }
 }
-function Nd(e, t, n = !1) {
-  const r = t.emitsCache, i = r.get(e);
-  if (i !== void 0)
-    return i;
-  const s = e.emits;
+function Ld(e, t, n = !1) {
+  const r = t.emitsCache, s = r.get(e);
+  if (s !== void 0)
+    return s;
+  const i = e.emits;
   let o = {};
-  return s ? (ae(s) ? s.forEach((l) => o[l] = null) : ht(o, s), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
+  return i ? (ae(i) ? i.forEach((l) => o[l] = null) : ht(o, i), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
 }
-function Bi(e, t) {
-  return !e || !Ii(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Mn(t)) || xe(e, t));
+function Bs(e, t) {
+  return !e || !Os(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Ln(t)) || xe(e, t));
 }
-function bl(e) {
+function kl(e) {
   const {
     type: t,
     vnode: n,
     proxy: r,
-    withProxy: i,
-    propsOptions: [s],
+    withProxy: s,
+    propsOptions: [i],
     slots: o,
     attrs: l,
     emit: c,
     render: a,
     renderCache: u,
     props: d,
-    data: _,
+    data: m,
     setupState: g,
     ctx: h,
-    inheritAttrs: x
-  } = e, v = bi(e);
-  let C, w;
+    inheritAttrs: w
+  } = e, A = ks(e);
+  let C, x;
   try {
     if (n.shapeFlag & 4) {
-      const b = i || r, F = b;
+      const b = s || r, F = b;
       C = Ct(
         a.call(
           F,
@@ -2021,10 +2021,10 @@ function bl(e) {
           u,
           d,
           g,
-          _,
+          m,
           h
         )
-      ), w = l;
+      ), x = l;
     } else {
       const b = t;
       C = Ct(
@@ -2035,111 +2035,111 @@ function bl(e) {
           d,
           null
         )
-      ), w = t.props ? l : Md(l);
+      ), x = t.props ? l : Pd(l);
     }
   } catch (b) {
-    Fn.length = 0, Pi(b, e, 1), C = qt(wt);
+    In.length = 0, js(b, e, 1), C = qt(wt);
   }
   let k = C;
-  if (w && x !== !1) {
-    const b = Object.keys(w), { shapeFlag: F } = k;
-    b.length && F & 7 && (s && b.some(Oi) && (w = Ld(
-      w,
-      s
-    )), k = er(k, w, !1, !0));
+  if (x && w !== !1) {
+    const b = Object.keys(x), { shapeFlag: F } = k;
+    b.length && F & 7 && (i && b.some(Ns) && (x = jd(
+      x,
+      i
+    )), k = er(k, x, !1, !0));
   }
   if (n.dirs && (k = er(k, null, !1, !0), k.dirs = k.dirs ? k.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = ji(k.type) && Na(k) || k;
-    Ar(b, n.transition);
+    const b = $s(k.type) && La(k) || k;
+    vr(b, n.transition);
   }
-  return C = k, bi(v), C;
+  return C = k, ks(A), C;
 }
-function Pa(e, t = !0) {
+function $a(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
-    const i = e[r];
-    if (To(i)) {
-      if (i.type !== wt || i.children === "v-if") {
+    const s = e[r];
+    if (Fo(s)) {
+      if (s.type !== wt || s.children === "v-if") {
         if (n)
           return;
-        n = i;
+        n = s;
       }
     } else
       return;
   }
   return n;
 }
-const Md = (e) => {
+const Pd = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Ii(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Os(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Ld = (e, t) => {
+}, jd = (e, t) => {
   const n = {};
   for (const r in e)
-    (!Oi(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+    (!Ns(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Pd(e, t, n) {
-  const { props: r, children: i, component: s } = e, { props: o, children: l, patchFlag: c } = t, a = s.emitsOptions;
+function $d(e, t, n) {
+  const { props: r, children: s, component: i } = e, { props: o, children: l, patchFlag: c } = t, a = i.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
   if (n && c >= 0) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? kl(r, o, a) : !!o;
+      return r ? wl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
-        const _ = u[d];
-        if (ja(o, r, _) && !Bi(a, _))
+        const m = u[d];
+        if (Ba(o, r, m) && !Bs(a, m))
           return !0;
       }
     }
   } else
-    return (i || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? kl(r, o, a) : !0 : !!o;
+    return (s || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? wl(r, o, a) : !0 : !!o;
   return !1;
 }
-function kl(e, t, n) {
+function wl(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
-  for (let i = 0; i < r.length; i++) {
-    const s = r[i];
-    if (!xe(e, s) || ja(t, e, s) && !Bi(n, s))
+  for (let s = 0; s < r.length; s++) {
+    const i = r[s];
+    if (!xe(e, i) || Ba(t, e, i) && !Bs(n, i))
       return !0;
   }
   return !1;
 }
-function ja(e, t, n) {
-  const r = e[n], i = t[n];
-  return n === "style" && Ie(r) && Ie(i) ? !ln(r, i) : r !== i;
+function Ba(e, t, n) {
+  const r = e[n], s = t[n];
+  return n === "style" && Ie(r) && Ie(s) ? !ln(r, s) : r !== s;
 }
-function jd({ vnode: e, parent: t, suspense: n }, r) {
+function Bd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
-    const i = t.subTree;
-    if (i.suspense && i.suspense.activeBranch === e && (i.suspense.vnode.el = i.el = r, e = i), i === e)
+    const s = t.subTree;
+    if (s.suspense && s.suspense.activeBranch === e && (s.suspense.vnode.el = s.el = r, e = s), s === e)
       (e = t.vnode).el = r, t = t.parent;
     else
       break;
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Ba = {}, $a = () => Object.create(Ba), za = (e) => Object.getPrototypeOf(e) === Ba;
-function Bd(e, t, n, r = !1) {
-  const i = {}, s = $a();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ua(e, t, i, s);
+const za = {}, Ua = () => Object.create(za), Wa = (e) => Object.getPrototypeOf(e) === za;
+function zd(e, t, n, r = !1) {
+  const s = {}, i = Ua();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ja(e, t, s, i);
   for (const o in e.propsOptions[0])
-    o in i || (i[o] = void 0);
-  n ? e.props = r ? i : /* @__PURE__ */ id(i) : e.type.props ? e.props = i : e.props = s, e.attrs = s;
+    o in s || (s[o] = void 0);
+  n ? e.props = r ? s : /* @__PURE__ */ od(s) : e.type.props ? e.props = s : e.props = i, e.attrs = i;
 }
-function $d(e, t, n, r) {
+function Ud(e, t, n, r) {
   const {
-    props: i,
-    attrs: s,
+    props: s,
+    attrs: i,
     vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ ke(i), [c] = e.propsOptions;
+  } = e, l = /* @__PURE__ */ ke(s), [c] = e.propsOptions;
   let a = !1;
   if (
     // always force full diff in dev
@@ -2150,16 +2150,16 @@ function $d(e, t, n, r) {
     if (o & 8) {
       const u = e.vnode.dynamicProps;
       for (let d = 0; d < u.length; d++) {
-        let _ = u[d];
-        if (Bi(e.emitsOptions, _))
+        let m = u[d];
+        if (Bs(e.emitsOptions, m))
           continue;
-        const g = t[_];
+        const g = t[m];
         if (c)
-          if (xe(s, _))
-            g !== s[_] && (s[_] = g, a = !0);
+          if (xe(i, m))
+            g !== i[m] && (i[m] = g, a = !0);
           else {
-            const h = bt(_);
-            i[h] = ro(
+            const h = bt(m);
+            s[h] = so(
               c,
               l,
               h,
@@ -2169,34 +2169,34 @@ function $d(e, t, n, r) {
             );
           }
         else
-          g !== s[_] && (s[_] = g, a = !0);
+          g !== i[m] && (i[m] = g, a = !0);
       }
     }
   } else {
-    Ua(e, t, i, s) && (a = !0);
+    Ja(e, t, s, i) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
       !xe(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Mn(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
+      ((u = Ln(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (i[d] = ro(
+      n[u] !== void 0) && (s[d] = so(
         c,
         l,
         d,
         void 0,
         e,
         !0
-      )) : delete i[d]);
-    if (s !== l)
-      for (const d in s)
-        (!t || !xe(t, d)) && (delete s[d], a = !0);
+      )) : delete s[d]);
+    if (i !== l)
+      for (const d in i)
+        (!t || !xe(t, d)) && (delete i[d], a = !0);
   }
   a && Ut(e.attrs, "set", "");
 }
-function Ua(e, t, n, r) {
-  const [i, s] = e.propsOptions;
+function Ja(e, t, n, r) {
+  const [s, i] = e.propsOptions;
   let o = !1, l;
   if (t)
     for (let c in t) {
@@ -2204,14 +2204,14 @@ function Ua(e, t, n, r) {
         continue;
       const a = t[c];
       let u;
-      i && xe(i, u = bt(c)) ? !s || !s.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bi(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      s && xe(s, u = bt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bs(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
-  if (s) {
+  if (i) {
     const c = /* @__PURE__ */ ke(n), a = l || Fe;
-    for (let u = 0; u < s.length; u++) {
-      const d = s[u];
-      n[d] = ro(
-        i,
+    for (let u = 0; u < i.length; u++) {
+      const d = i[u];
+      n[d] = so(
+        s,
         c,
         d,
         a[d],
@@ -2222,18 +2222,18 @@ function Ua(e, t, n, r) {
   }
   return o;
 }
-function ro(e, t, n, r, i, s) {
+function so(e, t, n, r, s, i) {
   const o = e[n];
   if (o != null) {
     const l = xe(o, "default");
     if (l && r === void 0) {
       const c = o.default;
       if (o.type !== Function && !o.skipFactory && Ee(c)) {
-        const { propsDefaults: a } = i;
+        const { propsDefaults: a } = s;
         if (n in a)
           r = a[n];
         else {
-          const u = Za(i);
+          const u = eu(s);
           r = a[n] = c.call(
             null,
             t
@@ -2241,229 +2241,229 @@ function ro(e, t, n, r, i, s) {
         }
       } else
         r = c;
-      i.ce && i.ce._setProp(n, r);
+      s.ce && s.ce._setProp(n, r);
     }
     o[
       0
       /* shouldCast */
-    ] && (s && !l ? r = !1 : o[
+    ] && (i && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Mn(n)) && (r = !0));
+    ] && (r === "" || r === Ln(n)) && (r = !0));
   }
   return r;
 }
-function zd(e, t, n = !1) {
-  const r = t.propsCache, i = r.get(e);
-  if (i)
-    return i;
-  const s = e.props, o = {}, l = [];
-  if (!s)
+function Wd(e, t, n = !1) {
+  const r = t.propsCache, s = r.get(e);
+  if (s)
+    return s;
+  const i = e.props, o = {}, l = [];
+  if (!i)
     return Ie(e) && r.set(e, Cn), Cn;
-  if (ae(s))
-    for (let a = 0; a < s.length; a++) {
-      const u = bt(s[a]);
-      wl(u) && (o[u] = Fe);
+  if (ae(i))
+    for (let a = 0; a < i.length; a++) {
+      const u = bt(i[a]);
+      xl(u) && (o[u] = Fe);
     }
-  else if (s)
-    for (const a in s) {
+  else if (i)
+    for (const a in i) {
       const u = bt(a);
-      if (wl(u)) {
-        const d = s[a], _ = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), g = _.type;
-        let h = !1, x = !0;
+      if (xl(u)) {
+        const d = i[a], m = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), g = m.type;
+        let h = !1, w = !0;
         if (ae(g))
-          for (let v = 0; v < g.length; ++v) {
-            const C = g[v], w = Ee(C) && C.name;
-            if (w === "Boolean") {
+          for (let A = 0; A < g.length; ++A) {
+            const C = g[A], x = Ee(C) && C.name;
+            if (x === "Boolean") {
               h = !0;
               break;
-            } else w === "String" && (x = !1);
+            } else x === "String" && (w = !1);
           }
         else
           h = Ee(g) && g.name === "Boolean";
-        _[
+        m[
           0
           /* shouldCast */
-        ] = h, _[
+        ] = h, m[
           1
           /* shouldCastTrue */
-        ] = x, (h || xe(_, "default")) && l.push(u);
+        ] = w, (h || xe(m, "default")) && l.push(u);
       }
     }
   const c = [o, l];
   return Ie(e) && r.set(e, c), c;
 }
-function wl(e) {
+function xl(e) {
   return e[0] !== "$" && !br(e);
 }
-const Co = (e) => e === "_" || e === "_ctx" || e === "$stable", So = (e) => ae(e) ? e.map(Ct) : [Ct(e)], Ud = (e, t, n) => {
+const So = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ae(e) ? e.map(Ct) : [Ct(e)], Jd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = _d((...i) => So(t(...i)), n);
+  const r = bd((...s) => Do(t(...s)), n);
   return r._c = !1, r;
-}, Wa = (e, t, n) => {
+}, qa = (e, t, n) => {
   const r = e._ctx;
-  for (const i in e) {
-    if (Co(i)) continue;
-    const s = e[i];
-    if (Ee(s))
-      t[i] = Ud(i, s, r);
-    else if (s != null) {
-      const o = So(s);
-      t[i] = () => o;
+  for (const s in e) {
+    if (So(s)) continue;
+    const i = e[s];
+    if (Ee(i))
+      t[s] = Jd(s, i, r);
+    else if (i != null) {
+      const o = Do(i);
+      t[s] = () => o;
     }
   }
-}, Ja = (e, t) => {
-  const n = So(t);
+}, Ha = (e, t) => {
+  const n = Do(t);
   e.slots.default = () => n;
-}, qa = (e, t, n) => {
+}, Va = (e, t, n) => {
   for (const r in t)
-    (n || !Co(r)) && (e[r] = t[r]);
-}, Wd = (e, t, n) => {
-  const r = e.slots = $a();
+    (n || !So(r)) && (e[r] = t[r]);
+}, qd = (e, t, n) => {
+  const r = e.slots = Ua();
   if (e.vnode.shapeFlag & 32) {
-    const i = t._;
-    i ? (qa(r, t, n), n && la(r, "_", i, !0)) : Wa(t, r);
-  } else t && Ja(e, t);
-}, Jd = (e, t, n) => {
-  const { vnode: r, slots: i } = e;
-  let s = !0, o = Fe;
+    const s = t._;
+    s ? (Va(r, t, n), n && aa(r, "_", s, !0)) : qa(t, r);
+  } else t && Ha(e, t);
+}, Hd = (e, t, n) => {
+  const { vnode: r, slots: s } = e;
+  let i = !0, o = Fe;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? s = !1 : qa(i, t, n) : (s = !t.$stable, Wa(t, i)), o = t;
-  } else t && (Ja(e, t), o = { default: 1 });
-  if (s)
-    for (const l in i)
-      !Co(l) && o[l] == null && delete i[l];
-}, Ke = Yd;
-function qd(e) {
-  return Hd(e);
+    l ? n && l === 1 ? i = !1 : Va(s, t, n) : (i = !t.$stable, qa(t, s)), o = t;
+  } else t && (Ha(e, t), o = { default: 1 });
+  if (i)
+    for (const l in s)
+      !So(l) && o[l] == null && delete s[l];
+}, Ke = Zd;
+function Vd(e) {
+  return Gd(e);
 }
-function Hd(e, t) {
-  const n = Mi();
+function Gd(e, t) {
+  const n = Ls();
   n.__VUE__ = !0;
   const {
     insert: r,
-    remove: i,
-    patchProp: s,
+    remove: s,
+    patchProp: i,
     createElement: o,
     createText: l,
     createComment: c,
     setText: a,
     setElementText: u,
     parentNode: d,
-    nextSibling: _,
-    setScopeId: g = Dn,
+    nextSibling: m,
+    setScopeId: g = Tn,
     insertStaticContent: h
-  } = e, x = (p, m, A, P = null, D = null, I = null, M = void 0, B = null, N = !!m.dynamicChildren) => {
-    if (p === m)
+  } = e, w = (p, _, v, P = null, D = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
+    if (p === _)
       return;
-    p && !ur(p, m) && (P = ve(p), R(p, D, I, !0), p = null), m.patchFlag === -2 && (N = !1, m.dynamicChildren = null), m.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (m.dynamicChildren === Cn && (m.dynamicChildren = []), m.dynamicChildren.hasOnce = !0);
-    const { type: T, ref: V, shapeFlag: z } = m;
+    p && !ur(p, _) && (P = Ae(p), R(p, D, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    const { type: T, ref: V, shapeFlag: z } = _;
     switch (T) {
-      case $i:
-        v(p, m, A, P);
+      case zs:
+        A(p, _, v, P);
         break;
       case wt:
-        C(p, m, A, P);
+        C(p, _, v, P);
         break;
-      case ys:
-        p == null && w(m, A, P, M);
+      case bi:
+        p == null && x(_, v, P, M);
         break;
       case oe:
         de(
           p,
-          m,
-          A,
+          _,
+          v,
           P,
           D,
           I,
           M,
-          B,
+          $,
           N
         );
         break;
       default:
         z & 1 ? F(
           p,
-          m,
-          A,
+          _,
+          v,
           P,
           D,
           I,
           M,
-          B,
+          $,
           N
         ) : z & 6 ? De(
           p,
-          m,
-          A,
+          _,
+          v,
           P,
           D,
           I,
           M,
-          B,
+          $,
           N
         ) : (z & 64 || z & 128) && T.process(
           p,
-          m,
-          A,
+          _,
+          v,
           P,
           D,
           I,
           M,
-          B,
+          $,
           N,
           hn
         );
     }
-    V != null && D ? vr(V, p && p.ref, I, m || p, !m) : V == null && p && p.ref != null && vr(p.ref, null, I, p, !0);
-  }, v = (p, m, A, P) => {
+    V != null && D ? Ar(V, p && p.ref, I, _ || p, !_) : V == null && p && p.ref != null && Ar(p.ref, null, I, p, !0);
+  }, A = (p, _, v, P) => {
     if (p == null)
       r(
-        m.el = l(m.children),
-        A,
+        _.el = l(_.children),
+        v,
         P
       );
     else {
-      const D = m.el = p.el;
-      m.children !== p.children && a(D, m.children);
+      const D = _.el = p.el;
+      _.children !== p.children && a(D, _.children);
     }
-  }, C = (p, m, A, P) => {
+  }, C = (p, _, v, P) => {
     p == null ? r(
-      m.el = c(m.children || ""),
-      A,
+      _.el = c(_.children || ""),
+      v,
       P
-    ) : m.el = p.el;
-  }, w = (p, m, A, P) => {
+    ) : _.el = p.el;
+  }, x = (p, _, v, P) => {
     [p.el, p.anchor] = h(
       p.children,
-      m,
-      A,
+      _,
+      v,
       P,
       p.el,
       p.anchor
     );
-  }, k = ({ el: p, anchor: m }, A, P) => {
+  }, k = ({ el: p, anchor: _ }, v, P) => {
     let D;
-    for (; p && p !== m; )
-      D = _(p), r(p, A, P), p = D;
-    r(m, A, P);
-  }, b = ({ el: p, anchor: m }) => {
-    let A;
-    for (; p && p !== m; )
-      A = _(p), i(p), p = A;
-    i(m);
-  }, F = (p, m, A, P, D, I, M, B, N) => {
-    if (m.type === "svg" ? M = "svg" : m.type === "math" && (M = "mathml"), p == null)
-      $(
-        m,
-        A,
+    for (; p && p !== _; )
+      D = m(p), r(p, v, P), p = D;
+    r(_, v, P);
+  }, b = ({ el: p, anchor: _ }) => {
+    let v;
+    for (; p && p !== _; )
+      v = m(p), s(p), p = v;
+    s(_);
+  }, F = (p, _, v, P, D, I, M, $, N) => {
+    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), p == null)
+      B(
+        _,
+        v,
         P,
         D,
         I,
         M,
-        B,
+        $,
         N
       );
     else {
@@ -2471,18 +2471,18 @@ function Hd(e, t) {
       try {
         T && T._beginPatch(), X(
           p,
-          m,
+          _,
           D,
           I,
           M,
-          B,
+          $,
           N
         );
       } finally {
         T && T._endPatch();
       }
     }
-  }, $ = (p, m, A, P, D, I, M, B) => {
+  }, B = (p, _, v, P, D, I, M, $) => {
     let N, T;
     const { props: V, shapeFlag: z, transition: Z, dirs: te } = p;
     if (N = p.el = o(
@@ -2496,26 +2496,26 @@ function Hd(e, t) {
       null,
       P,
       D,
-      _s(p, I),
+      yi(p, I),
       M,
-      B
+      $
     ), te && bn(p, null, P, "created"), j(N, p, p.scopeId, M, P), V) {
       for (const _e in V)
-        _e !== "value" && !br(_e) && s(N, _e, null, V[_e], I, P);
-      "value" in V && s(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && vt(T, P, p);
+        _e !== "value" && !br(_e) && i(N, _e, null, V[_e], I, P);
+      "value" in V && i(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, p);
     }
     te && bn(p, null, P, "beforeMount");
-    const he = Vd(D, Z);
-    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Kd] = !0), r(N, m, A), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
-      T && vt(T, P, p), he && Z.enter(N), te && bn(p, null, P, "mounted");
+    const he = Kd(D, Z);
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Xd] = !0), r(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
+      T && At(T, P, p), he && Z.enter(N), te && bn(p, null, P, "mounted");
     }, D);
-  }, j = (p, m, A, P, D) => {
-    if (A && g(p, A), P)
+  }, j = (p, _, v, P, D) => {
+    if (v && g(p, v), P)
       for (let I = 0; I < P.length; I++)
         g(p, P[I]);
     if (D) {
       let I = D.subTree;
-      if (m === I || Va(I.type) && (I.ssContent === m || I.ssFallback === m)) {
+      if (_ === I || Ka(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
         const M = D.vnode;
         j(
           p,
@@ -2526,65 +2526,65 @@ function Hd(e, t) {
         );
       }
     }
-  }, ee = (p, m, A, P, D, I, M, B, N = 0) => {
+  }, ee = (p, _, v, P, D, I, M, $, N = 0) => {
     for (let T = N; T < p.length; T++) {
-      const V = p[T] = B ? zt(p[T]) : Ct(p[T]);
-      x(
+      const V = p[T] = $ ? zt(p[T]) : Ct(p[T]);
+      w(
         null,
         V,
-        m,
-        A,
+        _,
+        v,
         P,
         D,
         I,
         M,
-        B
+        $
       );
     }
-  }, X = (p, m, A, P, D, I, M) => {
-    const B = m.el = p.el;
-    let { patchFlag: N, dynamicChildren: T, dirs: V } = m;
+  }, X = (p, _, v, P, D, I, M) => {
+    const $ = _.el = p.el;
+    let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
     N |= p.patchFlag & 16;
-    const z = p.props || Fe, Z = m.props || Fe;
+    const z = p.props || Fe, Z = _.props || Fe;
     let te;
-    if (A && kn(A, !1), (te = Z.onVnodeBeforeUpdate) && vt(te, A, m, p), V && bn(m, p, A, "beforeUpdate"), A && kn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && At(te, v, _, p), V && bn(_, p, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u(B, ""), T ? ue(
+    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u($, ""), T ? ue(
       p.dynamicChildren,
       T,
-      B,
-      A,
+      $,
+      v,
       P,
-      _s(m, D),
+      yi(_, D),
       I
-    ) : M || ie(
+    ) : M || se(
       p,
-      m,
-      B,
+      _,
+      $,
       null,
-      A,
+      v,
       P,
-      _s(m, D),
+      yi(_, D),
       I,
       !1
     ), N > 0) {
       if (N & 16)
-        ne(B, z, Z, A, D);
-      else if (N & 2 && z.class !== Z.class && s(B, "class", null, Z.class, D), N & 4 && s(B, "style", z.style, Z.style, D), N & 8) {
-        const he = m.dynamicProps;
+        ne($, z, Z, v, D);
+      else if (N & 2 && z.class !== Z.class && i($, "class", null, Z.class, D), N & 4 && i($, "style", z.style, Z.style, D), N & 8) {
+        const he = _.dynamicProps;
         for (let _e = 0; _e < he.length; _e++) {
           const ye = he[_e], Te = z[ye], Re = Z[ye];
-          (Re !== Te || ye === "value") && s(B, ye, Te, Re, D, A);
+          (Re !== Te || ye === "value") && i($, ye, Te, Re, D, v);
         }
       }
-      N & 1 && p.children !== m.children && u(B, m.children);
-    } else !M && T == null && ne(B, z, Z, A, D);
+      N & 1 && p.children !== _.children && u($, _.children);
+    } else !M && T == null && ne($, z, Z, v, D);
     ((te = Z.onVnodeUpdated) || V) && Ke(() => {
-      te && vt(te, A, m, p), V && bn(m, p, A, "updated");
+      te && At(te, v, _, p), V && bn(_, p, v, "updated");
     }, P);
-  }, ue = (p, m, A, P, D, I, M) => {
-    for (let B = 0; B < m.length; B++) {
-      const N = p[B], T = m[B], V = N.el || Cr(N), z = (
+  }, ue = (p, _, v, P, D, I, M) => {
+    for (let $ = 0; $ < _.length; $++) {
+      const N = p[$], T = _[$], V = N.el || Cr(N), z = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
@@ -2595,10 +2595,10 @@ function Hd(e, t) {
         N.shapeFlag & 198) ? d(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
-          A
+          v
         )
       );
-      x(
+      w(
         N,
         T,
         z,
@@ -2610,143 +2610,143 @@ function Hd(e, t) {
         !0
       );
     }
-  }, ne = (p, m, A, P, D) => {
-    if (m !== A) {
-      if (m !== Fe)
-        for (const I in m)
-          !br(I) && !(I in A) && s(
+  }, ne = (p, _, v, P, D) => {
+    if (_ !== v) {
+      if (_ !== Fe)
+        for (const I in _)
+          !br(I) && !(I in v) && i(
             p,
             I,
-            m[I],
+            _[I],
             null,
             D,
             P
           );
-      for (const I in A) {
+      for (const I in v) {
         if (br(I)) continue;
-        const M = A[I], B = m[I];
-        M !== B && I !== "value" && s(p, I, B, M, D, P);
+        const M = v[I], $ = _[I];
+        M !== $ && I !== "value" && i(p, I, $, M, D, P);
       }
-      "value" in A && s(p, "value", m.value, A.value, D);
+      "value" in v && i(p, "value", _.value, v.value, D);
     }
-  }, de = (p, m, A, P, D, I, M, B, N) => {
-    const T = m.el = p ? p.el : l(""), V = m.anchor = p ? p.anchor : l("");
-    let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = m;
-    te && (B = B ? B.concat(te) : te), p == null ? (r(T, A, P), r(V, A, P), ee(
+  }, de = (p, _, v, P, D, I, M, $, N) => {
+    const T = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
+    let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = _;
+    te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, v, P), r(V, v, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
-      m.children || [],
-      A,
+      _.children || [],
+      v,
       V,
       D,
       I,
       M,
-      B,
+      $,
       N
     )) : z > 0 && z & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
     p.dynamicChildren && p.dynamicChildren.length === Z.length ? (ue(
       p.dynamicChildren,
       Z,
-      A,
+      v,
       D,
       I,
       M,
-      B
+      $
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (m.key != null || D && m === D.subTree) && Do(
+    (_.key != null || D && _ === D.subTree) && To(
       p,
-      m,
+      _,
       !0
       /* shallow */
-    )) : ie(
+    )) : se(
       p,
-      m,
-      A,
+      _,
+      v,
       V,
       D,
       I,
       M,
-      B,
+      $,
       N
     );
-  }, De = (p, m, A, P, D, I, M, B, N) => {
-    m.slotScopeIds = B, p == null ? m.shapeFlag & 512 ? D.ctx.activate(
-      m,
-      A,
+  }, De = (p, _, v, P, D, I, M, $, N) => {
+    _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? D.ctx.activate(
+      _,
+      v,
       P,
       M,
       N
     ) : we(
-      m,
-      A,
+      _,
+      v,
       P,
       D,
       I,
       M,
       N
-    ) : Ae(p, m, N);
-  }, we = (p, m, A, P, D, I, M) => {
-    const B = p.component = nh(
+    ) : ve(p, _, N);
+  }, we = (p, _, v, P, D, I, M) => {
+    const $ = p.component = sh(
       p,
       P,
       D
     );
-    if (Ma(p) && (B.ctx.renderer = hn), ih(B, !1, M), B.asyncDep) {
+    if (Pa(p) && ($.ctx.renderer = hn), oh($, !1, M), $.asyncDep) {
       if (D && D.registerDep(
-        B,
+        $,
         ct,
         M,
         I
       ), !p.el) {
-        const N = B.subTree = qt(wt);
-        C(null, N, m, A), p.placeholder = N.el;
+        const N = $.subTree = qt(wt);
+        C(null, N, _, v), p.placeholder = N.el;
       }
     } else
       ct(
-        B,
+        $,
         p,
-        m,
-        A,
+        _,
+        v,
         D,
         I,
         M
       );
-  }, Ae = (p, m, A) => {
-    const P = m.component = p.component;
-    if (Pd(p, m, A))
+  }, ve = (p, _, v) => {
+    const P = _.component = p.component;
+    if ($d(p, _, v))
       if (P.asyncDep && !P.asyncResolved) {
-        m.el = p.el, m.placeholder = p.placeholder, W(P, m, A);
+        _.el = p.el, _.placeholder = p.placeholder, W(P, _, v);
         return;
       } else
-        P.next = m, P.update();
+        P.next = _, P.update();
     else
-      m.el = p.el, m.placeholder = p.placeholder, P.vnode = m;
-  }, ct = (p, m, A, P, D, I, M) => {
-    const B = () => {
+      _.el = p.el, _.placeholder = p.placeholder, P.vnode = _;
+  }, ct = (p, _, v, P, D, I, M) => {
+    const $ = () => {
       if (p.isMounted) {
         let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
         {
-          const $e = Ha(p);
-          if ($e) {
-            z && (z.el = _e.el, W(p, z, M)), $e.asyncDep.then(() => {
-              const st = () => {
-                p.job.flags & 8 || (D && D.pendingBranch ? Ke(st, D) : T());
+          const Be = Ga(p);
+          if (Be) {
+            z && (z.el = _e.el, W(p, z, M)), Be.asyncDep.then(() => {
+              const it = () => {
+                p.job.flags & 8 || (D && D.pendingBranch ? Ke(it, D) : T());
               };
-              st.flags = 48, Ke(st, D);
+              it.flags = 48, Ke(it, D);
             });
             return;
           }
         }
         let ye = z, Te;
-        kn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && fi(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && vt(Te, he, z, _e), kn(p, !0);
-        const Re = bl(p), je = p.subTree;
-        p.subTree = Re, x(
+        kn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && ds(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && At(Te, he, z, _e), kn(p, !0);
+        const Re = kl(p), je = p.subTree;
+        p.subTree = Re, w(
           je,
           Re,
           // parent may have changed if it's in a teleport. a root that is a
@@ -2755,66 +2755,66 @@ function Hd(e, t) {
             je.el || Cr(je)
           ),
           // anchor may have changed if it's in a fragment
-          ve(je),
+          Ae(je),
           p,
           D,
           I
-        ), z.el = Re.el, ye === null && jd(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
-          () => vt(Te, he, z, _e),
+        ), z.el = Re.el, ye === null && Bd(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+          () => At(Te, he, z, _e),
           D
         );
       } else {
         let z;
-        const { el: Z, props: te } = m, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, je = Rr(m);
-        kn(p, !1), he && fi(he), !je && (z = te && te.onVnodeBeforeMount) && vt(z, ye, m), kn(p, !0);
+        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, je = Rr(_);
+        kn(p, !1), he && ds(he), !je && (z = te && te.onVnodeBeforeMount) && At(z, ye, _), kn(p, !0);
         {
           Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
             Re,
             p.parent ? p.parent.type : void 0
           );
-          const $e = p.subTree = bl(p);
-          x(
+          const Be = p.subTree = kl(p);
+          w(
             null,
-            $e,
-            A,
+            Be,
+            v,
             P,
             p,
             D,
             I
-          ), m.el = $e.el;
+          ), _.el = Be.el;
         }
         if (_e && Ke(_e, D), !je && (z = te && te.onVnodeMounted)) {
-          const $e = m;
+          const Be = _;
           Ke(
-            () => vt(z, ye, $e),
+            () => At(z, ye, Be),
             D
           );
         }
-        (m.shapeFlag & 256 || ye && Rr(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, m = A = P = null;
+        (_.shapeFlag & 256 || ye && Rr(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, _ = v = P = null;
       }
     };
     p.scope.on();
-    const N = p.effect = new fa(B);
+    const N = p.effect = new ha($);
     p.scope.off();
     const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
-    V.i = p, V.id = p.uid, N.scheduler = () => Eo(V), kn(p, !0), T();
-  }, W = (p, m, A) => {
-    m.component = p;
+    V.i = p, V.id = p.uid, N.scheduler = () => Co(V), kn(p, !0), T();
+  }, W = (p, _, v) => {
+    _.component = p;
     const P = p.vnode.props;
-    p.vnode = m, p.next = null, $d(p, m.props, P, A), Jd(p, m.children, A), cn(), Da(p), an();
-  }, ie = (p, m, A, P, D, I, M, B, N = !1) => {
-    const T = p && p.children, V = p ? p.shapeFlag : 0, z = m.children, { patchFlag: Z, shapeFlag: te } = m;
+    p.vnode = _, p.next = null, Ud(p, _.props, P, v), Hd(p, _.children, v), cn(), Fa(p), an();
+  }, se = (p, _, v, P, D, I, M, $, N = !1) => {
+    const T = p && p.children, V = p ? p.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
       if (Z & 128) {
         me(
           T,
           z,
-          A,
+          v,
           P,
           D,
           I,
           M,
-          B,
+          $,
           N
         );
         return;
@@ -2822,52 +2822,52 @@ function Hd(e, t) {
         le(
           T,
           z,
-          A,
+          v,
           P,
           D,
           I,
           M,
-          B,
+          $,
           N
         );
         return;
       }
     }
-    te & 8 ? (V & 16 && dn(T, D, I), z !== T && u(A, z)) : V & 16 ? te & 16 ? me(
+    te & 8 ? (V & 16 && dn(T, D, I), z !== T && u(v, z)) : V & 16 ? te & 16 ? me(
       T,
       z,
-      A,
+      v,
       P,
       D,
       I,
       M,
-      B,
+      $,
       N
-    ) : dn(T, D, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
+    ) : dn(T, D, I, !0) : (V & 8 && u(v, ""), te & 16 && ee(
       z,
-      A,
+      v,
       P,
       D,
       I,
       M,
-      B,
+      $,
       N
     ));
-  }, le = (p, m, A, P, D, I, M, B, N) => {
-    p = p || Cn, m = m || Cn;
-    const T = p.length, V = m.length, z = Math.min(T, V);
+  }, le = (p, _, v, P, D, I, M, $, N) => {
+    p = p || Cn, _ = _ || Cn;
+    const T = p.length, V = _.length, z = Math.min(T, V);
     let Z;
     for (Z = 0; Z < z; Z++) {
-      const te = m[Z] = N ? zt(m[Z]) : Ct(m[Z]);
-      x(
+      const te = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
+      w(
         p[Z],
         te,
-        A,
+        v,
         null,
         D,
         I,
         M,
-        B,
+        $,
         N
       );
     }
@@ -2879,32 +2879,32 @@ function Hd(e, t) {
       !1,
       z
     ) : ee(
-      m,
-      A,
+      _,
+      v,
       P,
       D,
       I,
       M,
-      B,
+      $,
       N,
       z
     );
-  }, me = (p, m, A, P, D, I, M, B, N) => {
+  }, me = (p, _, v, P, D, I, M, $, N) => {
     let T = 0;
-    const V = m.length;
+    const V = _.length;
     let z = p.length - 1, Z = V - 1;
     for (; T <= z && T <= Z; ) {
-      const te = p[T], he = m[T] = N ? zt(m[T]) : Ct(m[T]);
+      const te = p[T], he = _[T] = N ? zt(_[T]) : Ct(_[T]);
       if (ur(te, he))
-        x(
+        w(
           te,
           he,
-          A,
+          v,
           null,
           D,
           I,
           M,
-          B,
+          $,
           N
         );
       else
@@ -2912,17 +2912,17 @@ function Hd(e, t) {
       T++;
     }
     for (; T <= z && T <= Z; ) {
-      const te = p[z], he = m[Z] = N ? zt(m[Z]) : Ct(m[Z]);
+      const te = p[z], he = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
       if (ur(te, he))
-        x(
+        w(
           te,
           he,
-          A,
+          v,
           null,
           D,
           I,
           M,
-          B,
+          $,
           N
         );
       else
@@ -2931,17 +2931,17 @@ function Hd(e, t) {
     }
     if (T > z) {
       if (T <= Z) {
-        const te = Z + 1, he = te < V ? m[te].el : P;
+        const te = Z + 1, he = te < V ? _[te].el : P;
         for (; T <= Z; )
-          x(
+          w(
             null,
-            m[T] = N ? zt(m[T]) : Ct(m[T]),
-            A,
+            _[T] = N ? zt(_[T]) : Ct(_[T]),
+            v,
             he,
             D,
             I,
             M,
-            B,
+            $,
             N
           ), T++;
       }
@@ -2951,14 +2951,14 @@ function Hd(e, t) {
     else {
       const te = T, he = T, _e = /* @__PURE__ */ new Map();
       for (T = he; T <= Z; T++) {
-        const ze = m[T] = N ? zt(m[T]) : Ct(m[T]);
+        const ze = _[T] = N ? zt(_[T]) : Ct(_[T]);
         ze.key != null && _e.set(ze.key, T);
       }
       let ye, Te = 0;
       const Re = Z - he + 1;
-      let je = !1, $e = 0;
-      const st = new Array(Re);
-      for (T = 0; T < Re; T++) st[T] = 0;
+      let je = !1, Be = 0;
+      const it = new Array(Re);
+      for (T = 0; T < Re; T++) it[T] = 0;
       for (T = te; T <= z; T++) {
         const ze = p[T];
         if (Te >= Re) {
@@ -2970,90 +2970,90 @@ function Hd(e, t) {
           nt = _e.get(ze.key);
         else
           for (ye = he; ye <= Z; ye++)
-            if (st[ye - he] === 0 && ur(ze, m[ye])) {
+            if (it[ye - he] === 0 && ur(ze, _[ye])) {
               nt = ye;
               break;
             }
-        nt === void 0 ? R(ze, D, I, !0) : (st[nt - he] = T + 1, nt >= $e ? $e = nt : je = !0, x(
+        nt === void 0 ? R(ze, D, I, !0) : (it[nt - he] = T + 1, nt >= Be ? Be = nt : je = !0, w(
           ze,
-          m[nt],
-          A,
+          _[nt],
+          v,
           null,
           D,
           I,
           M,
-          B,
+          $,
           N
         ), Te++);
       }
-      const pn = je ? Gd(st) : Cn;
+      const pn = je ? Yd(it) : Cn;
       for (ye = pn.length - 1, T = Re - 1; T >= 0; T--) {
-        const ze = he + T, nt = m[ze], Mt = m[ze + 1], gn = ze + 1 < V ? (
+        const ze = he + T, nt = _[ze], Mt = _[ze + 1], gn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
           Mt.el || Cr(Mt)
         ) : P;
-        st[T] === 0 ? x(
+        it[T] === 0 ? w(
           null,
           nt,
-          A,
+          v,
           gn,
           D,
           I,
           M,
-          B,
+          $,
           N
-        ) : je && (ye < 0 || T !== pn[ye] ? J(nt, A, gn, 2) : ye--);
+        ) : je && (ye < 0 || T !== pn[ye] ? J(nt, v, gn, 2) : ye--);
       }
     }
-  }, J = (p, m, A, P, D = null) => {
-    const { el: I, type: M, transition: B, children: N, shapeFlag: T } = p;
+  }, J = (p, _, v, P, D = null) => {
+    const { el: I, type: M, transition: $, children: N, shapeFlag: T } = p;
     if (T & 6) {
-      J(p.component.subTree, m, A, P);
+      J(p.component.subTree, _, v, P);
       return;
     }
     if (T & 128) {
-      p.suspense.move(m, A, P);
+      p.suspense.move(_, v, P);
       return;
     }
     if (T & 64) {
-      M.move(p, m, A, hn);
+      M.move(p, _, v, hn);
       return;
     }
     if (M === oe) {
-      r(I, m, A);
+      r(I, _, v);
       for (let z = 0; z < N.length; z++)
-        J(N[z], m, A, P);
-      r(p.anchor, m, A);
+        J(N[z], _, v, P);
+      r(p.anchor, _, v);
       return;
     }
-    if (M === ys) {
-      k(p, m, A);
+    if (M === bi) {
+      k(p, _, v);
       return;
     }
-    if (P !== 2 && T & 1 && B)
+    if (P !== 2 && T & 1 && $)
       if (P === 0)
-        B.persisted && !I[gs] ? r(I, m, A) : (B.beforeEnter(I), r(I, m, A), Ke(() => B.enter(I), D));
+        $.persisted && !I[mi] ? r(I, _, v) : ($.beforeEnter(I), r(I, _, v), Ke(() => $.enter(I), D));
       else {
-        const { leave: z, delayLeave: Z, afterLeave: te } = B, he = () => {
-          p.ctx.isUnmounted ? i(I) : r(I, m, A);
+        const { leave: z, delayLeave: Z, afterLeave: te } = $, he = () => {
+          p.ctx.isUnmounted ? s(I) : r(I, _, v);
         }, _e = () => {
-          const ye = I._isLeaving || !!I[gs];
-          I._isLeaving && I[gs](
+          const ye = I._isLeaving || !!I[mi];
+          I._isLeaving && I[mi](
             !0
             /* cancelled */
-          ), B.persisted && !ye ? he() : z(I, () => {
+          ), $.persisted && !ye ? he() : z(I, () => {
             he(), te && te();
           });
         };
         Z ? Z(I, he, _e) : _e();
       }
     else
-      r(I, m, A);
-  }, R = (p, m, A, P = !1, D = !1) => {
+      r(I, _, v);
+  }, R = (p, _, v, P = !1, D = !1) => {
     const {
       type: I,
       props: M,
-      ref: B,
+      ref: $,
       children: N,
       dynamicChildren: T,
       shapeFlag: V,
@@ -3062,21 +3062,21 @@ function Hd(e, t) {
       cacheIndex: te,
       memo: he
     } = p;
-    if ((z === -2 || T && T.hasOnce) && (D = !1), B != null && (cn(), vr(B, null, A, p, !0), an()), te != null && (!p.ctx || p.ctx === m) && (m.renderCache[te] = void 0), V & 256 && m.ctx.deactivate(p))
+    if ((z === -2 || T && T.hasOnce) && (D = !1), $ != null && (cn(), Ar($, null, v, p, !0), an()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
       return;
     const _e = V & 1 && Z, ye = !Rr(p);
     let Te;
-    if (ye && (Te = M && M.onVnodeBeforeUnmount) && vt(Te, m, p), V & 6)
-      at(p.component, A, P);
+    if (ye && (Te = M && M.onVnodeBeforeUnmount) && At(Te, _, p), V & 6)
+      at(p.component, v, P);
     else {
       if (V & 128) {
-        p.suspense.unmount(A, P);
+        p.suspense.unmount(v, P);
         return;
       }
-      _e && bn(p, null, m, "beforeUnmount"), V & 64 ? p.type.remove(
+      _e && bn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
         p,
-        m,
-        A,
+        _,
+        v,
         hn,
         P
       ) : T && // #5154
@@ -3087,131 +3087,131 @@ function Hd(e, t) {
       !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
       (I !== oe || z > 0 && z & 64) ? dn(
         T,
-        m,
-        A,
+        _,
+        v,
         !1,
         !0
-      ) : (I === oe && z & 384 || !D && V & 16) && dn(N, m, A), P && S(p);
+      ) : (I === oe && z & 384 || !D && V & 16) && dn(N, _, v), P && S(p);
     }
     const Re = he != null && te == null;
     (ye && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
-      Te && vt(Te, m, p), _e && bn(p, null, m, "unmounted"), Re && (p.el = null);
-    }, A);
+      Te && At(Te, _, p), _e && bn(p, null, _, "unmounted"), Re && (p.el = null);
+    }, v);
   }, S = (p) => {
-    const { type: m, el: A, anchor: P, transition: D } = p, I = m === oe;
+    const { type: _, el: v, anchor: P, transition: D } = p, I = _ === oe;
     if (I && !D) {
-      Y(A, P);
+      Y(v, P);
       return;
     }
-    if (m === ys) {
+    if (_ === bi) {
       b(p), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
-    const M = I ? to(p) : p, B = () => {
-      I ? d(A) && Y(A, P) : i(A), D && !D.persisted && D.afterLeave && D.afterLeave();
+    const M = I ? no(p) : p, $ = () => {
+      I ? d(v) && Y(v, P) : s(v), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
     if (M && M.shapeFlag & 1 && D && !D.persisted) {
-      const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, B);
-      T ? T(V, B, z) : z();
+      const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, $);
+      T ? T(V, $, z) : z();
     } else
-      B();
-  }, Y = (p, m) => {
-    let A;
-    for (; p !== m; )
-      A = _(p), i(p), p = A;
-    i(m);
-  }, at = (p, m, A) => {
-    const { bum: P, scope: D, job: I, subTree: M, um: B, m: N, a: T } = p;
-    xl(N), xl(T), P && fi(P), D.stop(), I ? (I.flags |= 8, R(M, p, m, A)) : M && (M.transition = p.vnode.transition, R(M, p, m, A)), B && Ke(B, m);
+      $();
+  }, Y = (p, _) => {
+    let v;
+    for (; p !== _; )
+      v = m(p), s(p), p = v;
+    s(_);
+  }, at = (p, _, v) => {
+    const { bum: P, scope: D, job: I, subTree: M, um: $, m: N, a: T } = p;
+    vl(N), vl(T), P && ds(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), $ && Ke($, _);
     const V = () => {
       p.isUnmounted = !0;
     };
-    V.flags = 16, Ke(V, m);
-  }, dn = (p, m, A, P = !1, D = !1, I = 0) => {
+    V.flags = 16, Ke(V, _);
+  }, dn = (p, _, v, P = !1, D = !1, I = 0) => {
     for (let M = I; M < p.length; M++)
-      R(p[M], m, A, P, D);
-  }, ve = (p) => {
+      R(p[M], _, v, P, D);
+  }, Ae = (p) => {
     if (p.shapeFlag & 6)
-      return ve(p.component.subTree);
+      return Ae(p.component.subTree);
     if (p.shapeFlag & 128)
       return p.suspense.next();
-    const m = _(p.anchor || p.el), A = m && m[Oa];
-    return A ? _(A) : m;
-  }, qr = (p, m, A) => {
-    const P = p && m._vnode ? void 0 : p && p.component ? p.component.uid : th();
-    md(() => {
-      p == null ? m._vnode && R(m._vnode, null, null, !0) : x(
-        m._vnode || null,
+    const _ = m(p.anchor || p.el), v = _ && _[Ma];
+    return v ? m(v) : _;
+  }, qr = (p, _, v) => {
+    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : rh();
+    yd(() => {
+      p == null ? _._vnode && R(_._vnode, null, null, !0) : w(
+        _._vnode || null,
         p,
-        m,
+        _,
         null,
         null,
         null,
-        A
-      ), m._vnode = p;
+        v
+      ), _._vnode = p;
     }, P);
   }, hn = {
-    p: x,
+    p: w,
     um: R,
     m: J,
     r: S,
     mt: we,
     mc: ee,
-    pc: ie,
+    pc: se,
     pbc: ue,
-    n: ve,
+    n: Ae,
     o: e
   };
   return {
     render: qr,
     hydrate: void 0,
-    createApp: Fd(qr)
+    createApp: Od(qr)
   };
 }
-function _s({ type: e, props: t }, n) {
+function yi({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
 function kn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Vd(e, t) {
+function Kd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function Do(e, t, n = !1) {
-  const r = e.children, i = t.children;
-  if (ae(r) && ae(i))
-    for (let s = 0; s < r.length; s++) {
-      const o = r[s];
-      let l = i[s];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = i[s] = zt(i[s]), l.el = o.el), !n && l.patchFlag !== -2 && Do(o, l)), l.type === $i && (l.patchFlag === -1 && (l = i[s] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
+function To(e, t, n = !1) {
+  const r = e.children, s = t.children;
+  if (ae(r) && ae(s))
+    for (let i = 0; i < r.length; i++) {
+      const o = r[i];
+      let l = s[i];
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = zt(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && To(o, l)), l.type === zs && (l.patchFlag === -1 && (l = s[i] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
     }
 }
-function Gd(e) {
+function Yd(e) {
   const t = e.slice(), n = [0];
-  let r, i, s, o, l;
+  let r, s, i, o, l;
   const c = e.length;
   for (r = 0; r < c; r++) {
     const a = e[r];
     if (a !== 0) {
-      if (i = n[n.length - 1], e[i] < a) {
-        t[r] = i, n.push(r);
+      if (s = n[n.length - 1], e[s] < a) {
+        t[r] = s, n.push(r);
         continue;
       }
-      for (s = 0, o = n.length - 1; s < o; )
-        l = s + o >> 1, e[n[l]] < a ? s = l + 1 : o = l;
-      a < e[n[s]] && (s > 0 && (t[r] = n[s - 1]), n[s] = r);
+      for (i = 0, o = n.length - 1; i < o; )
+        l = i + o >> 1, e[n[l]] < a ? i = l + 1 : o = l;
+      a < e[n[i]] && (i > 0 && (t[r] = n[i - 1]), n[i] = r);
     }
   }
-  for (s = n.length, o = n[s - 1]; s-- > 0; )
-    n[s] = o, o = t[o];
+  for (i = n.length, o = n[i - 1]; i-- > 0; )
+    n[i] = o, o = t[o];
   return n;
 }
-function Ha(e) {
+function Ga(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Ha(t);
+    return t.asyncDep && !t.asyncResolved ? t : Ga(t);
 }
-function xl(e) {
+function vl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3225,70 +3225,70 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const Va = (e) => e.__isSuspense, Kd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Yd(e, t) {
-  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : gd(e);
+const Ka = (e) => e.__isSuspense, Xd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Zd(e, t) {
+  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : _d(e);
 }
-const oe = /* @__PURE__ */ Symbol.for("v-fgt"), $i = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), ys = /* @__PURE__ */ Symbol.for("v-stc"), Fn = [];
+const oe = /* @__PURE__ */ Symbol.for("v-fgt"), zs = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), bi = /* @__PURE__ */ Symbol.for("v-stc"), In = [];
 let lt = null;
 function U(e = !1) {
-  Fn.push(lt = e ? null : []);
+  In.push(lt = e ? null : []);
 }
-function Ga() {
-  Fn.pop(), lt = Fn[Fn.length - 1] || null;
+function Ya() {
+  In.pop(), lt = In[In.length - 1] || null;
 }
 let Ir = 1;
 function Al(e, t = !1) {
   Ir += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
-function Ka(e) {
-  return e.dynamicChildren = Ir > 0 ? lt || Cn : null, Ga(), Ir > 0 && lt && lt.push(e), e;
+function Xa(e) {
+  return e.dynamicChildren = Ir > 0 ? lt || Cn : null, Ya(), Ir > 0 && lt && lt.push(e), e;
 }
-function q(e, t, n, r, i, s) {
-  return Ka(
+function q(e, t, n, r, s, i) {
+  return Xa(
     H(
       e,
       t,
       n,
       r,
-      i,
       s,
+      i,
       !0
     )
   );
 }
-function di(e, t, n, r, i) {
-  return Ka(
+function hs(e, t, n, r, s) {
+  return Xa(
     qt(
       e,
       t,
       n,
       r,
-      i,
+      s,
       !0
     )
   );
 }
-function To(e) {
+function Fo(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
 function ur(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Ya = ({ key: e }) => e ?? null, hi = ({
+const Za = ({ key: e }) => e ?? null, ps = ({
   ref: e,
   ref_key: t,
   ref_for: n
 }) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ee(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
-function H(e, t = null, n = null, r = 0, i = null, s = e === oe ? 0 : 1, o = !1, l = !1) {
+function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Ya(t),
-    ref: t && hi(t),
-    scopeId: Ia,
+    key: t && Za(t),
+    ref: t && ps(t),
+    scopeId: Na,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3303,67 +3303,67 @@ function H(e, t = null, n = null, r = 0, i = null, s = e === oe ? 0 : 1, o = !1,
     targetStart: null,
     targetAnchor: null,
     staticCount: 0,
-    shapeFlag: s,
+    shapeFlag: i,
     patchFlag: r,
-    dynamicProps: i,
+    dynamicProps: s,
     dynamicChildren: null,
     appContext: null,
     ctx: ft
   };
-  return l ? (wi(c, n), s & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (xs(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   lt && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
-  (c.patchFlag > 0 || s & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
+  (c.patchFlag > 0 || i & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && lt.push(c), c;
 }
-const qt = Xd;
-function Xd(e, t = null, n = null, r = 0, i = null, s = !1) {
-  if ((!e || e === Sd) && (e = wt), To(e)) {
+const qt = Qd;
+function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
+  if ((!e || e === Td) && (e = wt), Fo(e)) {
     const l = er(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && wi(l, n), Ir > 0 && !s && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
+    return n && xs(l, n), Ir > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
   }
-  if (ch(e) && (e = e.__vccOpts), t) {
-    t = Zd(t);
+  if (uh(e) && (e = e.__vccOpts), t) {
+    t = eh(t);
     let { class: l, style: c } = t;
-    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Ro(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
+    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Eo(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
   }
-  const o = Le(e) ? 1 : Va(e) ? 128 : ji(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
+  const o = Le(e) ? 1 : Ka(e) ? 128 : $s(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
   return H(
     e,
     t,
     n,
     r,
-    i,
-    o,
     s,
+    o,
+    i,
     !0
   );
 }
-function Zd(e) {
-  return e ? /* @__PURE__ */ Ro(e) ? ht({}, e) : za(e) ? ht({}, e[tu] || e) : e : null;
+function eh(e) {
+  return e ? /* @__PURE__ */ Eo(e) ? ht({}, e) : Wa(e) ? ht({}, e[ru] || e) : e : null;
 }
 function er(e, t, n = !1, r = !1) {
-  const { props: i, ref: s, patchFlag: o, children: l, transition: c } = e, a = t ? Qd(i || {}, t) : i, u = {
+  const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? th(s || {}, t) : s, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Ya(a),
+    key: a && Za(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && s ? ae(s) ? s.concat(hi(t)) : [s, hi(t)] : hi(t)
-    ) : s,
+      n && i ? ae(i) ? i.concat(ps(t)) : [i, ps(t)] : ps(t)
+    ) : i,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
     children: l,
@@ -3397,16 +3397,16 @@ function er(e, t, n = !1, r = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return c && r && Ar(
+  return c && r && vr(
     u,
     c.clone(u)
   ), u;
 }
 function ge(e = " ", t = 0) {
-  return qt($i, null, e, t);
+  return qt(zs, null, e, t);
 }
 function pe(e = "", t = !1) {
-  return t ? (U(), di(wt, null, e)) : qt(wt, null, e);
+  return t ? (U(), hs(wt, null, e)) : qt(wt, null, e);
 }
 function Ct(e) {
   return e == null || typeof e == "boolean" ? qt(wt) : ae(e) ? qt(
@@ -3414,12 +3414,12 @@ function Ct(e) {
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : To(e) ? zt(e) : qt($i, null, String(e));
+  ) : Fo(e) ? zt(e) : qt(zs, null, String(e));
 }
 function zt(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : er(e);
 }
-function wi(e, t) {
+function xs(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
@@ -3428,17 +3428,17 @@ function wi(e, t) {
     n = 16;
   else if (typeof t == "object")
     if (r & 65) {
-      const i = t.default;
-      i && (i._c && (i._d = !1), wi(e, i()), i._c && (i._d = !0));
+      const s = t.default;
+      s && (s._c && (s._d = !1), xs(e, s()), s._c && (s._d = !0));
       return;
     } else {
       n = 32;
-      const i = t._;
-      !i && !za(t) ? t._ctx = ft : i === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      const s = t._;
+      !s && !Wa(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (Ee(t)) {
     if (r & 65) {
-      wi(e, { default: t });
+      xs(e, { default: t });
       return;
     }
     t = { default: t, _ctx: ft }, n = 32;
@@ -3446,42 +3446,42 @@ function wi(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function Qd(...e) {
+function th(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
-    for (const i in r)
-      if (i === "class")
+    for (const s in r)
+      if (s === "class")
         t.class !== r.class && (t.class = rt([t.class, r.class]));
-      else if (i === "style")
+      else if (s === "style")
         t.style = Sr([t.style, r.style]);
-      else if (Ii(i)) {
-        const s = t[i], o = r[i];
-        o && s !== o && !(ae(s) && s.includes(o)) ? t[i] = s ? [].concat(s, o) : o : o == null && s == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+      else if (Os(s)) {
+        const i = t[s], o = r[s];
+        o && i !== o && !(ae(i) && i.includes(o)) ? t[s] = i ? [].concat(i, o) : o : o == null && i == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Oi(i) && (t[i] = o);
-      } else i !== "" && (t[i] = r[i]);
+        !Ns(s) && (t[s] = o);
+      } else s !== "" && (t[s] = r[s]);
   }
   return t;
 }
-function vt(e, t, n, r = null) {
+function At(e, t, n, r = null) {
   Vt(e, t, 7, [
     n,
     r
   ]);
 }
-const eh = /* @__PURE__ */ La();
-let Xa = 0;
-function th() {
-  return Xa;
+const nh = /* @__PURE__ */ ja();
+let Qa = 0;
+function rh() {
+  return Qa;
 }
-function nh(e, t, n) {
-  const r = e.type, i = (t ? t.appContext : e.appContext) || eh, s = {
-    uid: Xa++,
+function sh(e, t, n) {
+  const r = e.type, s = (t ? t.appContext : e.appContext) || nh, i = {
+    uid: Qa++,
     vnode: e,
     type: r,
     parent: t,
-    appContext: i,
+    appContext: s,
     root: null,
     // to be immediately set
     next: null,
@@ -3491,7 +3491,7 @@ function nh(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new $f(
+    scope: new Uf(
       !0
       /* detached */
     ),
@@ -3500,7 +3500,7 @@ function nh(e, t, n) {
     exposed: null,
     exposeProxy: null,
     withProxy: null,
-    provides: t ? t.provides : Object.create(i.provides),
+    provides: t ? t.provides : Object.create(s.provides),
     ids: t ? t.ids : ["", 0, 0],
     accessCache: null,
     renderCache: [],
@@ -3508,8 +3508,8 @@ function nh(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: zd(r, i),
-    emitsOptions: Nd(r, i),
+    propsOptions: Wd(r, s),
+    emitsOptions: Ld(r, s),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,103 +3552,103 @@ function nh(e, t, n) {
     ec: null,
     sp: null
   };
-  return s.ctx = { _: s }, s.root = t ? t.root : s, s.emit = Od.bind(null, s), e.ce && e.ce(s), s;
+  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Md.bind(null, i), e.ce && e.ce(i), i;
 }
 let tr = null;
-const rh = () => tr || ft;
-let xi, Or;
+const ih = () => tr || ft;
+let vs, Or;
 {
-  const e = Mi(), t = (n, r) => {
-    let i;
-    return (i = e[n]) || (i = e[n] = []), i.push(r), (s) => {
-      i.length > 1 ? i.forEach((o) => o(s)) : i[0](s);
+  const e = Ls(), t = (n, r) => {
+    let s;
+    return (s = e[n]) || (s = e[n] = []), s.push(r), (i) => {
+      s.length > 1 ? s.forEach((o) => o(i)) : s[0](i);
     };
   };
-  xi = t(
+  vs = t(
     "__VUE_INSTANCE_SETTERS__",
     (n) => tr = n
   ), Or = t(
     "__VUE_SSR_SETTERS__",
-    (n) => Ai = n
+    (n) => As = n
   );
 }
-const Za = (e) => {
+const eu = (e) => {
   const t = tr;
-  return xi(e), e.scope.on(), () => {
-    e.scope.off(), xi(t);
+  return vs(e), e.scope.on(), () => {
+    e.scope.off(), vs(t);
   };
-}, vl = () => {
-  tr && tr.scope.off(), xi(null);
+}, Rl = () => {
+  tr && tr.scope.off(), vs(null);
 };
-function Qa(e) {
+function tu(e) {
   return e.vnode.shapeFlag & 4;
 }
-let Ai = !1;
-function ih(e, t = !1, n = !1) {
+let As = !1;
+function oh(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: i } = e.vnode, s = Qa(e);
-  Bd(e, r, s, t), Wd(e, i, n || t);
-  const o = s ? sh(e, t) : void 0;
+  const { props: r, children: s } = e.vnode, i = tu(e);
+  zd(e, r, i, t), qd(e, s, n || t);
+  const o = i ? lh(e, t) : void 0;
   return t && Or(!1), o;
 }
-function sh(e, t) {
+function lh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Dd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Fd);
   const { setup: r } = n;
   if (r) {
     cn();
-    const i = e.setupContext = r.length > 1 ? lh(e) : null, s = Za(e), o = Wr(
+    const s = e.setupContext = r.length > 1 ? ah(e) : null, i = eu(e), o = Wr(
       r,
       e,
       0,
       [
         e.props,
-        i
+        s
       ]
-    ), l = ra(o);
-    if (an(), s(), (l || e.sp) && !Rr(e) && Cd(e), l) {
-      if (o.then(vl, vl), t)
+    ), l = ia(o);
+    if (an(), i(), (l || e.sp) && !Rr(e) && Dd(e), l) {
+      if (o.then(Rl, Rl), t)
         return o.then((c) => {
           Or(!0);
           try {
-            Rl(e, c, t);
+            El(e, c, t);
           } finally {
             Or(!1);
           }
         }).catch((c) => {
-          Pi(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          js(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      Rl(e, o);
+      El(e, o);
   } else
-    eu(e);
+    nu(e);
 }
-function Rl(e, t, n) {
-  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Ea(t)), eu(e);
+function El(e, t, n) {
+  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Sa(t)), nu(e);
 }
-function eu(e, t, n) {
+function nu(e, t, n) {
   const r = e.type;
-  e.render || (e.render = r.render || Dn);
+  e.render || (e.render = r.render || Tn);
 }
-const tu = /* @__PURE__ */ Symbol(), oh = {
+const ru = /* @__PURE__ */ Symbol(), ch = {
   get(e, t) {
-    return Xe(e, "get", ""), t === tu ? e : e[t];
+    return Xe(e, "get", ""), t === ru ? e : e[t];
   }
 };
-function lh(e) {
+function ah(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, oh),
+    attrs: new Proxy(e.attrs, ch),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function zi(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Ea(sd(e.exposed)), {
+function Us(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Sa(ld(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,20 +3660,20 @@ function zi(e) {
     }
   })) : e.proxy;
 }
-function ch(e) {
+function uh(e) {
   return Ee(e) && "__vccOpts" in e;
 }
-const Ve = (e, t) => /* @__PURE__ */ ud(e, t, Ai), ah = "3.5.45";
+const Ve = (e, t) => /* @__PURE__ */ dd(e, t, As), fh = "3.5.45";
 let io;
-const El = typeof window < "u" && window.trustedTypes;
-if (El)
+const Cl = typeof window < "u" && window.trustedTypes;
+if (Cl)
   try {
-    io = /* @__PURE__ */ El.createPolicy("vue", {
+    io = /* @__PURE__ */ Cl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const nu = io ? (e) => io.createHTML(e) : (e) => e, uh = "http://www.w3.org/2000/svg", fh = "http://www.w3.org/1998/Math/MathML", $t = typeof document < "u" ? document : null, Cl = $t && /* @__PURE__ */ $t.createElement("template"), dh = {
+const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000/svg", hh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Sl = Bt && /* @__PURE__ */ Bt.createElement("template"), ph = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,11 +3682,11 @@ const nu = io ? (e) => io.createHTML(e) : (e) => e, uh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const i = t === "svg" ? $t.createElementNS(uh, e) : t === "mathml" ? $t.createElementNS(fh, e) : n ? $t.createElement(e, { is: n }) : $t.createElement(e);
-    return e === "select" && r && r.multiple != null && i.setAttribute("multiple", r.multiple), i;
+    const s = t === "svg" ? Bt.createElementNS(dh, e) : t === "mathml" ? Bt.createElementNS(hh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    return e === "select" && r && r.multiple != null && s.setAttribute("multiple", r.multiple), s;
   },
-  createText: (e) => $t.createTextNode(e),
-  createComment: (e) => $t.createComment(e),
+  createText: (e) => Bt.createTextNode(e),
+  createComment: (e) => Bt.createComment(e),
   setText: (e, t) => {
     e.nodeValue = t;
   },
@@ -3695,7 +3695,7 @@ const nu = io ? (e) => io.createHTML(e) : (e) => e, uh = "http://www.w3.org/2000
   },
   parentNode: (e) => e.parentNode,
   nextSibling: (e) => e.nextSibling,
-  querySelector: (e) => $t.querySelector(e),
+  querySelector: (e) => Bt.querySelector(e),
   setScopeId(e, t) {
     e.setAttribute(t, "");
   },
@@ -3703,16 +3703,16 @@ const nu = io ? (e) => io.createHTML(e) : (e) => e, uh = "http://www.w3.org/2000
   // Reason: innerHTML.
   // Static content here can only come from compiled templates.
   // As long as the user only uses trusted templates, this is safe.
-  insertStaticContent(e, t, n, r, i, s) {
+  insertStaticContent(e, t, n, r, s, i) {
     const o = n ? n.previousSibling : t.lastChild;
-    if (i && (i === s || i.nextSibling))
-      for (; t.insertBefore(i.cloneNode(!0), n), !(i === s || !(i = i.nextSibling)); )
+    if (s && (s === i || s.nextSibling))
+      for (; t.insertBefore(s.cloneNode(!0), n), !(s === i || !(s = s.nextSibling)); )
         ;
     else {
-      Cl.innerHTML = nu(
+      Sl.innerHTML = su(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Cl.content;
+      const l = Sl.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,16 +3728,16 @@ const nu = io ? (e) => io.createHTML(e) : (e) => e, uh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, hh = /* @__PURE__ */ Symbol("_vtc");
-function ph(e, t, n) {
-  const r = e[hh];
+}, gh = /* @__PURE__ */ Symbol("_vtc");
+function mh(e, t, n) {
+  const r = e[gh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Sl = /* @__PURE__ */ Symbol("_vod"), gh = /* @__PURE__ */ Symbol("_vsh"), mh = /* @__PURE__ */ Symbol(""), _h = /(?:^|;)\s*display\s*:/;
-function yh(e, t, n) {
-  const r = e.style, i = Le(n);
-  let s = !1;
-  if (n && !i) {
+const Dl = /* @__PURE__ */ Symbol("_vod"), _h = /* @__PURE__ */ Symbol("_vsh"), yh = /* @__PURE__ */ Symbol(""), bh = /(?:^|;)\s*display\s*:/;
+function kh(e, t, n) {
+  const r = e.style, s = Le(n);
+  let i = !1;
+  if (n && !s) {
     if (t)
       if (Le(t))
         for (const o of t.split(";")) {
@@ -3748,73 +3748,73 @@ function yh(e, t, n) {
         for (const o in t)
           n[o] == null && _r(r, o, "");
     for (const o in n) {
-      o === "display" && (s = !0);
+      o === "display" && (i = !0);
       const l = n[o];
-      l != null ? kh(
+      l != null ? xh(
         e,
         o,
         !Le(t) && t ? t[o] : void 0,
         l
       ) || _r(r, o, l) : _r(r, o, "");
     }
-  } else if (i) {
+  } else if (s) {
     if (t !== n) {
-      const o = r[mh];
-      o && (n += ";" + o), r.cssText = n, s = _h.test(n);
+      const o = r[yh];
+      o && (n += ";" + o), r.cssText = n, i = bh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Sl in e && ((!i || t !== n) && (e[Sl] = s ? r.display : ""), e[gh] && (r.display = "none"));
+  Dl in e && ((!s || t !== n) && (e[Dl] = i ? r.display : ""), e[_h] && (r.display = "none"));
 }
-const ri = /\s*!important$/;
+const rs = /\s*!important$/;
 function _r(e, t, n) {
   if (ae(n))
     n.forEach((r) => _r(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
-    ri.test(n) ? e.setProperty(t, n.replace(ri, ""), "important") : e.setProperty(t, n);
+    rs.test(n) ? e.setProperty(t, n.replace(rs, ""), "important") : e.setProperty(t, n);
   else {
-    const r = bh(e, t);
-    ri.test(n) ? e.setProperty(
-      Mn(r),
-      n.replace(ri, ""),
+    const r = wh(e, t);
+    rs.test(n) ? e.setProperty(
+      Ln(r),
+      n.replace(rs, ""),
       "important"
     ) : e[r] = n;
   }
 }
-const Dl = ["Webkit", "Moz", "ms"], bs = {};
-function bh(e, t) {
-  const n = bs[t];
+const Tl = ["Webkit", "Moz", "ms"], ki = {};
+function wh(e, t) {
+  const n = ki[t];
   if (n)
     return n;
   let r = bt(t);
   if (r !== "filter" && r in e)
-    return bs[t] = r;
-  r = oa(r);
-  for (let i = 0; i < Dl.length; i++) {
-    const s = Dl[i] + r;
-    if (s in e)
-      return bs[t] = s;
+    return ki[t] = r;
+  r = ca(r);
+  for (let s = 0; s < Tl.length; s++) {
+    const i = Tl[s] + r;
+    if (i in e)
+      return ki[t] = i;
   }
   return t;
 }
-function kh(e, t, n, r) {
+function xh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
 }
-const Tl = "http://www.w3.org/1999/xlink";
-function Fl(e, t, n, r, i, s = Lf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Tl, t.slice(6, t.length)) : e.setAttributeNS(Tl, t, n) : n == null || s && !ca(n) ? e.removeAttribute(t) : e.setAttribute(
+const Fl = "http://www.w3.org/1999/xlink";
+function Il(e, t, n, r, s, i = jf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || i && !ua(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    s ? "" : Ft(n) ? String(n) : n
+    i ? "" : Ft(n) ? String(n) : n
   );
 }
-function Il(e, t, n, r, i) {
+function Ol(e, t, n, r, s) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? nu(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? su(n) : n);
     return;
   }
-  const s = e.tagName;
-  if (t === "value" && s !== "PROGRESS" && // custom elements may use _value internally
-  !s.includes("-")) {
-    const l = s === "OPTION" ? e.getAttribute("value") || "" : e.value, c = n == null ? (
+  const i = e.tagName;
+  if (t === "value" && i !== "PROGRESS" && // custom elements may use _value internally
+  !i.includes("-")) {
+    const l = i === "OPTION" ? e.getAttribute("value") || "" : e.value, c = n == null ? (
       // #11647: value should be set as empty string for null and undefined,
       // but <input type="checkbox"> should be set as 'on'.
       e.type === "checkbox" ? "on" : ""
@@ -3825,58 +3825,58 @@ function Il(e, t, n, r, i) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = ca(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = ua(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
   } catch {
   }
-  o && e.removeAttribute(i || t);
+  o && e.removeAttribute(s || t);
 }
 function En(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function wh(e, t, n, r) {
+function vh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Ol = /* @__PURE__ */ Symbol("_vei");
-function xh(e, t, n, r, i = null) {
-  const s = e[Ol] || (e[Ol] = {}), o = s[t];
+const Nl = /* @__PURE__ */ Symbol("_vei");
+function Ah(e, t, n, r, s = null) {
+  const i = e[Nl] || (e[Nl] = {}), o = i[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = Rh(t);
+    const [l, c] = Ch(t);
     if (r) {
-      const a = s[t] = Sh(
+      const a = i[t] = Th(
         r,
-        i
+        s
       );
       En(e, l, a, c);
-    } else o && (wh(e, l, o, c), s[t] = void 0);
+    } else o && (vh(e, l, o, c), i[t] = void 0);
   }
 }
-const Ah = /(Once|Passive|Capture)$/, vh = /^on:?(?:Once|Passive|Capture)$/;
-function Rh(e) {
+const Rh = /(Once|Passive|Capture)$/, Eh = /^on:?(?:Once|Passive|Capture)$/;
+function Ch(e) {
   let t, n;
-  for (; (n = e.match(Ah)) && !vh.test(e); )
+  for (; (n = e.match(Rh)) && !Eh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Mn(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Ln(e.slice(2)), t];
 }
-let ks = 0;
-const Eh = /* @__PURE__ */ Promise.resolve(), Ch = () => ks || (Eh.then(() => ks = 0), ks = Date.now());
-function Sh(e, t) {
+let wi = 0;
+const Sh = /* @__PURE__ */ Promise.resolve(), Dh = () => wi || (Sh.then(() => wi = 0), wi = Date.now());
+function Th(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
     else if (r._vts <= n.attached)
       return;
-    const i = n.value;
-    if (ae(i)) {
-      const s = r.stopImmediatePropagation;
+    const s = n.value;
+    if (ae(s)) {
+      const i = r.stopImmediatePropagation;
       r.stopImmediatePropagation = () => {
-        s.call(r), r._stopped = !0;
+        i.call(r), r._stopped = !0;
       };
-      const o = i.slice(), l = [r];
+      const o = s.slice(), l = [r];
       for (let c = 0; c < o.length && !r._stopped; c++) {
         const a = o[c];
         a && Vt(
@@ -3888,34 +3888,34 @@ function Sh(e, t) {
       }
     } else
       Vt(
-        i,
+        s,
         t,
         5,
         [r]
       );
   };
-  return n.value = e, n.attached = Ch(), n;
+  return n.value = e, n.attached = Dh(), n;
 }
-const Nl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Dh = (e, t, n, r, i, s) => {
-  const o = i === "svg";
-  t === "class" ? ph(e, r, o) : t === "style" ? yh(e, n, r) : Ii(t) ? Oi(t) || xh(e, t, n, r, s) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Th(e, t, r, o)) ? (Il(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Fl(e, t, r, o, s, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Fh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Il(e, bt(t), r, s, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Fl(e, t, r, o));
+const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Fh = (e, t, n, r, s, i) => {
+  const o = s === "svg";
+  t === "class" ? mh(e, r, o) : t === "style" ? kh(e, n, r) : Os(t) ? Ns(t) || Ah(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ih(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Oh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Ol(e, bt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
 };
-function Th(e, t, n, r) {
+function Ih(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Nl(t) && Ee(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && Ee(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
-    const i = e.tagName;
-    if (i === "IMG" || i === "VIDEO" || i === "CANVAS" || i === "SOURCE")
+    const s = e.tagName;
+    if (s === "IMG" || s === "VIDEO" || s === "CANVAS" || s === "SOURCE")
       return !1;
   }
-  return Nl(t) && Le(n) ? !1 : t in e;
+  return Ml(t) && Le(n) ? !1 : t in e;
 }
-function Fh(e, t) {
+function Oh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3923,57 +3923,57 @@ function Fh(e, t) {
   if (!n)
     return !1;
   const r = bt(t);
-  return Array.isArray(n) ? n.some((i) => bt(i) === r) : Object.keys(n).some((i) => bt(i) === r);
+  return Array.isArray(n) ? n.some((s) => bt(s) === r) : Object.keys(n).some((s) => bt(s) === r);
 }
-const vi = (e) => {
+const Rs = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ae(t) ? (n) => fi(t, n) : t;
+  return ae(t) ? (n) => ds(t, n) : t;
 };
-function Ih(e) {
+function Nh(e) {
   e.target.composing = !0;
 }
-function Ml(e) {
+function Ll(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const Sn = /* @__PURE__ */ Symbol("_assign"), ii = /* @__PURE__ */ Symbol("_initialValue");
-function ws(e, t, n) {
+const Sn = /* @__PURE__ */ Symbol("_assign"), ss = /* @__PURE__ */ Symbol("_initialValue");
+function xi(e, t, n) {
   return t && (e = e.trim()), n && (e = Ur(e)), e;
 }
-const Un = {
-  created(e, { modifiers: { lazy: t, trim: n, number: r } }, i) {
-    e.parentNode && (e.type === "text" ? e[ii] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ii] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Sn] = vi(i);
-    const s = r || i.props && i.props.type === "number";
+const Wn = {
+  created(e, { modifiers: { lazy: t, trim: n, number: r } }, s) {
+    e.parentNode && (e.type === "text" ? e[ss] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ss] = e.defaultValue.replace(/\r\n?/g, `
+`))), e[Sn] = Rs(s);
+    const i = r || s.props && s.props.type === "number";
     En(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Sn](ws(e.value, n, s));
-    }), (n || s) && En(e, "change", () => {
-      e.value = ws(e.value, n, s);
-    }), t || (En(e, "compositionstart", Ih), En(e, "compositionend", Ml), En(e, "change", Ml));
+      o.target.composing || e[Sn](xi(e.value, n, i));
+    }), (n || i) && En(e, "change", () => {
+      e.value = xi(e.value, n, i);
+    }), t || (En(e, "compositionstart", Nh), En(e, "compositionend", Ll), En(e, "change", Ll));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
-    const i = t ?? "", s = e[ii];
-    delete e[ii], s !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== s ? e[Sn](ws(e.value, n, r)) : e.value = i;
+    const s = t ?? "", i = e[ss];
+    delete e[ss], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Sn](xi(e.value, n, r)) : e.value = s;
   },
-  beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: i, number: s } }, o) {
-    if (e[Sn] = vi(o), e.composing) return;
-    const l = (s || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
+  beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: s, number: i } }, o) {
+    if (e[Sn] = Rs(o), e.composing) return;
+    const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
-    (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || i && e.value.trim() === c) || (e.value = c);
+    (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || s && e.value.trim() === c) || (e.value = c);
   }
-}, Oh = {
+}, Mh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
     e._modelValue = t, En(e, "change", () => {
-      const i = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Ur(Ri(c)) : Ri(c)
-      ), s = e.multiple, o = s ? Nn(e._modelValue) ? new Set(i) : i : i[0], l = e._pendingValue = [
-        s,
-        s ? ae(o) ? i.slice() : i : o
+      const s = Array.prototype.filter.call(e.options, (c) => c.selected).map(
+        (c) => n ? Ur(Es(c)) : Es(c)
+      ), i = e.multiple, o = i ? Mn(e._modelValue) ? new Set(s) : s : s[0], l = e._pendingValue = [
+        i,
+        i ? ae(o) ? s.slice() : s : o
       ];
       try {
         e[Sn](o);
@@ -3982,24 +3982,24 @@ const Un = {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Sn] = vi(r);
+    }), e[Sn] = Rs(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Ll(e, t, n);
+    Pl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Sn] = vi(n);
+    e._modelValue = t, e[Sn] = Rs(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Nh(t, r[1], r[0])) && Ll(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Lh(t, r[1], r[0])) && Pl(e, t, n);
   }
 };
-function Nh(e, t, n) {
+function Lh(e, t, n) {
   if (!n || ae(e)) return ln(e, t);
-  if (Nn(e)) {
+  if (Mn(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4007,29 +4007,29 @@ function Nh(e, t, n) {
   }
   return !1;
 }
-function Ll(e, t, n = !1) {
-  const r = e.multiple, i = ae(t);
-  if (!(r && !i && !Nn(t))) {
-    for (let s = 0, o = e.options.length; s < o; s++) {
-      const l = e.options[s], c = Ri(l);
+function Pl(e, t, n = !1) {
+  const r = e.multiple, s = ae(t);
+  if (!(r && !s && !Mn(t))) {
+    for (let i = 0, o = e.options.length; i < o; i++) {
+      const l = e.options[i], c = Es(l);
       if (r)
-        if (i) {
+        if (s) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Bf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = zf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
-      else if (ln(Ri(l), t)) {
-        e.selectedIndex !== s && (e.selectedIndex = s);
+      else if (ln(Es(l), t)) {
+        e.selectedIndex !== i && (e.selectedIndex = i);
         return;
       }
     }
     !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function Ri(e) {
+function Es(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Mh = ["ctrl", "shift", "alt", "meta"], Lh = {
+const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Mh = ["ctrl", "shift", "alt", "meta"], Lh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Mh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, Vn = (e, t) => {
+  exact: (e, t) => Ph.some((n) => e[`${n}Key`] && !t.includes(n))
+}, Gn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
-  return n[r] || (n[r] = ((i, ...s) => {
+  return n[r] || (n[r] = ((s, ...i) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Lh[t[o]];
-      if (l && l(i, t)) return;
+      const l = jh[t[o]];
+      if (l && l(s, t)) return;
     }
-    return e(i, ...s);
+    return e(s, ...i);
   }));
-}, Ph = /* @__PURE__ */ ht({ patchProp: Dh }, dh);
-let Pl;
-function jh() {
-  return Pl || (Pl = qd(Ph));
+}, $h = /* @__PURE__ */ ht({ patchProp: Fh }, ph);
+let jl;
+function Bh() {
+  return jl || (jl = Vd($h));
 }
-const Bh = ((...e) => {
-  const t = jh().createApp(...e), { mount: n } = t;
+const zh = ((...e) => {
+  const t = Bh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const i = zh(r);
-    if (!i) return;
-    const s = t._component;
-    !Ee(s) && !s.render && !s.template && (s.template = i.innerHTML), i.nodeType === 1 && (i.textContent = "");
-    const o = n(i, !1, $h(i));
-    return i instanceof Element && (i.removeAttribute("v-cloak"), i.setAttribute("data-v-app", "")), o;
+    const s = Wh(r);
+    if (!s) return;
+    const i = t._component;
+    !Ee(i) && !i.render && !i.template && (i.template = s.innerHTML), s.nodeType === 1 && (s.textContent = "");
+    const o = n(s, !1, Uh(s));
+    return s instanceof Element && (s.removeAttribute("v-cloak"), s.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function $h(e) {
+function Uh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function zh(e) {
+function Wh(e) {
   return Le(e) ? document.querySelector(e) : e;
 }
-const Uh = "/comfyd/connection";
-function Wh(e, t) {
+const Jh = "/comfyd/connection";
+function qh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4089,26 +4089,26 @@ function Wh(e, t) {
     throw new Error("bad bridge_url");
   }
   if (r.protocol !== "http:" && r.protocol !== "https:") throw new Error("bad bridge_url scheme");
-  const i = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
-  return t && i.has(r.hostname) && i.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
+  const s = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
+  return t && s.has(r.hostname) && s.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Jh = "comfyd", qh = "comfyd.token.", Hh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function ru(e) {
-  return Hh.test(e.token);
+const Hh = "comfyd", Vh = "comfyd.token.", Gh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function iu(e) {
+  return Gh.test(e.token);
 }
-function iu(e, t) {
-  return ru(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function ou(e, t) {
+  return iu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function su(e) {
-  return ru(e) ? [Jh, qh + e.token] : [];
+function lu(e) {
+  return iu(e) ? [Hh, Vh + e.token] : [];
 }
-class Vh {
+class Kh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Uh).then(
-      (t) => Wh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Jh).then(
+      (t) => qh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4120,36 +4120,36 @@ class Vh {
     this.pending = null;
   }
 }
-function so(e, t = Math.random) {
+function oo(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const In = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+const On = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
 function Ht(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (In(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (On(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Gh(e, t) {
+function Yh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function jl(e, t) {
+function $l(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Kh(e, t) {
+function Xh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Yh(e, t) {
+function Zh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Xh(e) {
+function Qh(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function Zh(e, t) {
+function ep(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4159,39 +4159,56 @@ function Zh(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function Gn(e) {
+function Dn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...r } = e;
-  let i = t;
-  if (i && typeof i == "object" && "ds" in i) {
-    const { ds: o, ...l } = i;
-    i = l;
+  let s = t;
+  if (s && typeof s == "object" && "ds" in s) {
+    const { ds: o, ...l } = s;
+    s = l;
   }
-  const s = Array.isArray(n) ? n.map((o) => {
+  if (s && typeof s == "object" && s.comfyd && typeof s.comfyd == "object" && "provenance" in s.comfyd) {
+    const { provenance: o, ...l } = s.comfyd, { comfyd: c, ...a } = s;
+    s = Object.keys(l).length ? { ...a, comfyd: l } : a;
+  }
+  const i = Array.isArray(n) ? n.map((o) => {
     if (!o || typeof o != "object") return o;
     const { order: l, ...c } = o;
     return c;
   }) : n;
-  return JSON.stringify({ ...r, nodes: s, extra: i ?? null });
+  return JSON.stringify({ ...r, nodes: i, extra: s ?? null });
+}
+function tp(e, t) {
+  if (!e || typeof t != "string" || !t) return !1;
+  let n;
+  try {
+    n = JSON.parse(t);
+  } catch {
+    return !1;
+  }
+  if (!n || typeof n != "object" || Array.isArray(n)) return !1;
+  (!e.extra || typeof e.extra != "object") && (e.extra = {});
+  const r = e.extra.comfyd && typeof e.extra.comfyd == "object" ? e.extra.comfyd : {};
+  return e.extra.comfyd = { ...r, provenance: n }, !0;
 }
 function Kn(e, t, n = 3) {
-  const r = String(e).toLowerCase(), i = [];
-  for (const s of t) {
-    const o = String(s).toLowerCase();
-    let l = Qh(r, o);
-    (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && i.push([l, s]);
+  const r = String(e).toLowerCase(), s = [];
+  for (const i of t) {
+    const o = String(i).toLowerCase();
+    let l = np(r, o);
+    (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && s.push([l, i]);
   }
-  return i.sort((s, o) => s[0] - o[0] || String(s[1]).localeCompare(String(o[1]))), i.slice(0, n).map((s) => s[1]);
+  return s.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), s.slice(0, n).map((i) => i[1]);
 }
 const Bl = 128;
-function Qh(e, t) {
+function np(e, t) {
   if (e.length > Bl || t.length > Bl) return 1 / 0;
-  let n = Array.from({ length: t.length + 1 }, (r, i) => i);
+  let n = Array.from({ length: t.length + 1 }, (r, s) => s);
   for (let r = 1; r <= e.length; r++) {
-    const i = [r];
-    for (let s = 1; s <= t.length; s++)
-      i[s] = Math.min(n[s] + 1, i[s - 1] + 1, n[s - 1] + (e[r - 1] === t[s - 1] ? 0 : 1));
-    n = i;
+    const s = [r];
+    for (let i = 1; i <= t.length; i++)
+      s[i] = Math.min(n[i] + 1, s[i - 1] + 1, n[i - 1] + (e[r - 1] === t[i - 1] ? 0 : 1));
+    n = s;
   }
   return n[t.length];
 }
@@ -4207,80 +4224,80 @@ const Gt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Ei = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function ou(e, t, n = {}) {
-  const r = n.x ?? 0, i = n.y ?? 0, s = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
-  e.forEach((W, ie) => l.set(W.id, ie));
+}), Cs = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function cu(e, t, n = {}) {
+  const r = n.x ?? 0, s = n.y ?? 0, i = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+  e.forEach((W, se) => l.set(W.id, se));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
-  for (const [W, ie] of t) {
-    const le = l.get(W), me = l.get(ie);
+  for (const [W, se] of t) {
+    const le = l.get(W), me = l.get(se);
     if (le === void 0 || me === void 0 || le === me) continue;
     const J = le * o + me;
     u.has(J) || (u.add(J), c[le].push(me), a[me].push(le));
   }
-  const d = new Uint8Array(o), _ = /* @__PURE__ */ new Set();
+  const d = new Uint8Array(o), m = /* @__PURE__ */ new Set();
   for (let W = 0; W < o; W++) {
     if (d[W]) continue;
-    const ie = [[W, 0]];
-    for (d[W] = 1; ie.length; ) {
-      const le = ie[ie.length - 1], [me, J] = le;
+    const se = [[W, 0]];
+    for (d[W] = 1; se.length; ) {
+      const le = se[se.length - 1], [me, J] = le;
       if (J < c[me].length) {
         le[1]++;
         const R = c[me][J];
-        d[R] === 1 ? _.add(me * o + R) : d[R] === 0 && (d[R] = 1, ie.push([R, 0]));
+        d[R] === 1 ? m.add(me * o + R) : d[R] === 0 && (d[R] = 1, se.push([R, 0]));
       } else
-        d[me] = 2, ie.pop();
+        d[me] = 2, se.pop();
     }
   }
-  const g = (W, ie) => !_.has(W * o + ie), h = a.map((W, ie) => W.filter((le) => g(le, ie))), x = c.map((W, ie) => W.filter((le) => g(ie, le))), v = h.map((W) => W.length), C = [], w = [];
-  for (let W = 0; W < o; W++) v[W] || w.push(W);
-  for (let W = 0; W < w.length; W++) {
-    const ie = w[W];
-    C.push(ie);
-    for (const le of x[ie]) --v[le] === 0 && w.push(le);
+  const g = (W, se) => !m.has(W * o + se), h = a.map((W, se) => W.filter((le) => g(le, se))), w = c.map((W, se) => W.filter((le) => g(se, le))), A = h.map((W) => W.length), C = [], x = [];
+  for (let W = 0; W < o; W++) A[W] || x.push(W);
+  for (let W = 0; W < x.length; W++) {
+    const se = x[W];
+    C.push(se);
+    for (const le of w[se]) --A[le] === 0 && x.push(le);
   }
   const k = new Int32Array(o);
-  for (const W of C) for (const ie of x[W]) k[ie] = Math.max(k[ie], k[W] + 1);
+  for (const W of C) for (const se of w[W]) k[se] = Math.max(k[se], k[W] + 1);
   for (const W of C) {
-    if (h[W].length || !x[W].length) continue;
-    let ie = 1 / 0;
-    for (const le of x[W]) ie = Math.min(ie, k[le]);
-    k[W] = Math.max(0, ie - 1);
+    if (h[W].length || !w[W].length) continue;
+    let se = 1 / 0;
+    for (const le of w[W]) se = Math.min(se, k[le]);
+    k[W] = Math.max(0, se - 1);
   }
   let b = 0;
   for (let W = 0; W < o; W++) b = Math.max(b, k[W] + 1);
   const F = Array.from({ length: b }, () => []);
   for (let W = 0; W < o; W++) F[k[W]].push(W);
-  const $ = new Float64Array(o), j = () => {
-    for (const W of F) W.forEach((ie, le) => $[ie] = W.length > 1 ? le / (W.length - 1) : 0.5);
+  const B = new Float64Array(o), j = () => {
+    for (const W of F) W.forEach((se, le) => B[se] = W.length > 1 ? le / (W.length - 1) : 0.5);
   };
   j();
-  const ee = (W, ie) => {
+  const ee = (W, se) => {
     const le = W.map((me, J) => {
-      const R = ie[me];
-      let S = $[me];
+      const R = se[me];
+      let S = B[me];
       if (R.length) {
         let Y = 0;
-        for (const at of R) Y += $[at];
+        for (const at of R) Y += B[at];
         S = Y / R.length;
       }
       return [S, J, me];
     });
-    return le.sort((me, J) => Ei(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
+    return le.sort((me, J) => Cs(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
   };
-  let X = F.map((W) => W.slice()), ue = $l(F, x, k, o);
+  let X = F.map((W) => W.slice()), ue = zl(F, w, k, o);
   for (let W = 0; W < Gt.sweeps && ue > 0; W++) {
     for (let le = 1; le < b; le++)
       F[le] = ee(F[le], h), j();
     for (let le = b - 2; le >= 0; le--)
-      F[le] = ee(F[le], x), j();
-    const ie = $l(F, x, k, o);
-    ie < ue && (ue = ie, X = F.map((le) => le.slice()));
+      F[le] = ee(F[le], w), j();
+    const se = zl(F, w, k, o);
+    se < ue && (ue = se, X = F.map((le) => le.slice()));
   }
   const ne = new Float64Array(o), de = new Float64Array(o);
-  let De = r, we = i;
+  let De = r, we = s;
   for (let W = 0; W < b; W++) {
-    let ie = 0, le = i;
+    let se = 0, le = s;
     for (const me of X[W]) {
       const J = e[me];
       let R = le;
@@ -4289,130 +4306,130 @@ function ou(e, t, n = {}) {
         for (const Y of h[me]) S += de[Y] + e[Y].h / 2;
         R = Math.max(le, S / h[me].length - J.h / 2);
       }
-      ne[me] = De, de[me] = R, le = R + J.h + s, ie = Math.max(ie, J.w), we = Math.max(we, R + J.h);
+      ne[me] = De, de[me] = R, le = R + J.h + i, se = Math.max(se, J.w), we = Math.max(we, R + J.h);
     }
-    De += ie + s;
+    De += se + i;
   }
-  const Ae = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
+  const ve = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
-    Ae.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, k[W]);
-  return { pos: Ae, layer: ct, width: b ? De - s - r : 0, height: we - i };
+    ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, k[W]);
+  return { pos: ve, layer: ct, width: b ? De - i - r : 0, height: we - s };
 }
-function $l(e, t, n, r) {
-  const i = new Float64Array(r);
-  for (const l of e) l.forEach((c, a) => i[c] = a);
-  const s = /* @__PURE__ */ new Map();
+function zl(e, t, n, r) {
+  const s = new Float64Array(r);
+  for (const l of e) l.forEach((c, a) => s[c] = a);
+  const i = /* @__PURE__ */ new Map();
   for (let l = 0; l < r; l++)
     for (const c of t[l]) {
       const a = n[l] * 65536 + n[c];
-      let u = s.get(a);
-      u || s.set(a, u = []), u.push([i[l], i[c]]);
+      let u = i.get(a);
+      u || i.set(a, u = []), u.push([s[l], s[c]]);
     }
   let o = 0;
-  for (const l of s.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += oo(l.map((c) => c[1]));
+  for (const l of i.values())
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += lo(l.map((c) => c[1]));
   return o;
 }
-function oo(e) {
+function lo(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let i = oo(n) + oo(r), s = 0, o = 0, l = 0;
-  for (; s < n.length && o < r.length; )
-    n[s] <= r[o] ? e[l++] = n[s++] : (e[l++] = r[o++], i += n.length - s);
-  for (; s < n.length; ) e[l++] = n[s++];
+  let s = lo(n) + lo(r), i = 0, o = 0, l = 0;
+  for (; i < n.length && o < r.length; )
+    n[i] <= r[o] ? e[l++] = n[i++] : (e[l++] = r[o++], s += n.length - i);
+  for (; i < n.length; ) e[l++] = n[i++];
   for (; o < r.length; ) e[l++] = r[o++];
-  return i;
-}
-function ep(e, t, n = 0) {
-  return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
-}
-function lu(e, t, n = Gt.spacing) {
-  const r = n / 2, i = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
-  i.sort((o, l) => o.y - l.y || o.x - l.x);
-  let s = e.y;
-  for (const o of i) s < o.y + o.h + r && o.y < s + e.h + r && (s = o.y + o.h + n);
   return s;
 }
-function Fo(e) {
+function rp(e, t, n = 0) {
+  return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
+}
+function au(e, t, n = Gt.spacing) {
+  const r = n / 2, s = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
+  s.sort((o, l) => o.y - l.y || o.x - l.x);
+  let i = e.y;
+  for (const o of s) i < o.y + o.h + r && o.y < i + e.h + r && (i = o.y + o.h + n);
+  return i;
+}
+function Io(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
 }
-function Ci(e, t) {
-  const n = Fo(t), r = Number(e.size?.[0]), i = Number(e.size?.[1]), s = !!e.flags?.collapsed;
+function Ss(e, t) {
+  const n = Io(t), r = Number(e.size?.[0]), s = Number(e.size?.[1]), i = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
     y: (Number(e.pos?.[1]) || 0) - n,
     w: Number.isFinite(r) && r > 0 ? r : 200,
-    h: s ? n : (Number.isFinite(i) && i > 0 ? i : 100) + n
+    h: i ? n : (Number.isFinite(s) && s > 0 ? s : 100) + n
   };
 }
-function cu(e) {
+function uu(e) {
   const t = [];
-  for (const n of In(e))
+  for (const n of On(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const i = Gh(e, r.link);
-      if (!i) continue;
-      const s = i.origin_id ?? i[1];
-      s != null && t.push([i.id ?? i[0], s, n.id]);
+      const s = Yh(e, r.link);
+      if (!s) continue;
+      const i = s.origin_id ?? s[1];
+      i != null && t.push([s.id ?? s[0], i, n.id]);
     }
-  return t.sort((n, r) => Ei(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
+  return t.sort((n, r) => Cs(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const tp = (e, t) => Ei(Number(e.id), Number(t.id)) || Ei(String(e.id), String(t.id));
-function au(e, t, n, r) {
-  const i = [Math.round(t), Math.round(n + r)];
-  e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = i[0], e.pos[1] = i[1]) : e.pos = i;
+const sp = (e, t) => Cs(Number(e.id), Number(t.id)) || Cs(String(e.id), String(t.id));
+function fu(e, t, n, r) {
+  const s = [Math.round(t), Math.round(n + r)];
+  e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = s[0], e.pos[1] = s[1]) : e.pos = s;
 }
-function np(e, t, n = {}) {
-  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
+function ip(e, t, n = {}) {
+  const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const k = new Set(t.map(String));
-    l = In(e).filter((b) => k.has(String(b.id)));
-  } else l = In(e).filter((k) => !o(k));
+    l = On(e).filter((b) => k.has(String(b.id)));
+  } else l = On(e).filter((k) => !o(k));
   if (!l.length) return [];
-  const c = new Set(l.map((k) => String(k.id))), a = l.map((k) => Ci(k, r));
-  a.sort((k, b) => k.y - b.y || k.x - b.x || tp(k, b));
-  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), _ = cu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = ou(a, _, { x: u, y: d, spacing: s }), x = new Set([...n.ignore ?? []].map(String)), v = In(e).filter((k) => !c.has(String(k.id)) && !x.has(String(k.id))).map((k) => Ci(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), w = [];
+  const c = new Set(l.map((k) => String(k.id))), a = l.map((k) => Ss(k, r));
+  a.sort((k, b) => k.y - b.y || k.x - b.x || sp(k, b));
+  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = uu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = cu(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), A = On(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ss(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), x = [];
   for (const k of C) {
-    const [b, F] = g.get(k.id), $ = { ...k, x: b, y: F };
-    v.length && ($.y = lu($, v.concat(w), s)), w.push($), au(Ht(e, k.id), $.x, $.y, i);
+    const [b, F] = g.get(k.id), B = { ...k, x: b, y: F };
+    A.length && (B.y = au(B, A.concat(x), i)), x.push(B), fu(Ht(e, k.id), B.x, B.y, s);
   }
   return C.map((k) => k.id);
 }
-function rp(e, t, n = {}) {
-  const r = n.LiteGraph, i = Fo(r), s = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((w) => Ht(e, w)).filter(Boolean);
+function op(e, t, n = {}) {
+  const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((w) => Ci(w, r)), a = In(e).filter((w) => !o.has(String(w.id))).map((w) => Ci(w, r)), u = new Map(a.map((w) => [String(w.id), w])), d = cu(e), _ = d.filter(([w, k]) => o.has(String(w)) && o.has(String(k))), g = ou(c, _, { x: 0, y: 0, spacing: s });
-  let h = -1 / 0, x = 1 / 0;
-  for (const [w, k] of d) {
-    const b = u.get(String(w));
-    !b || !o.has(String(k)) || (h = Math.max(h, b.x + b.w + s - g.pos.get(k)[0]), x = Math.min(x, b.y));
+  const c = l.map((x) => Ss(x, r)), a = On(e).filter((x) => !o.has(String(x.id))).map((x) => Ss(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = uu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), g = cu(c, m, { x: 0, y: 0, spacing: i });
+  let h = -1 / 0, w = 1 / 0;
+  for (const [x, k] of d) {
+    const b = u.get(String(x));
+    !b || !o.has(String(k)) || (h = Math.max(h, b.x + b.w + i - g.pos.get(k)[0]), w = Math.min(w, b.y));
   }
   if (h === -1 / 0) {
-    const w = ip(a), k = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const x = lp(a), k = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let b = null;
     if (k) {
-      b = [k[0] + Math.max(s, (k[2] - g.width) / 2), k[1] + Math.max(s, (k[3] - g.height) / 2)];
+      b = [k[0] + Math.max(i, (k[2] - g.width) / 2), k[1] + Math.max(i, (k[3] - g.height) / 2)];
       const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some(($) => ep(F, $, s / 2)) && (b = null);
+      a.some((B) => rp(F, B, i / 2)) && (b = null);
     }
-    b || (b = w ? [w.x + w.w + s, w.y] : k ? [k[0] + k[2] / 4, k[1] + k[3] / 4] : Gt.origin), [h, x] = b;
+    b || (b = x ? [x.x + x.w + i, x.y] : k ? [k[0] + k[2] / 4, k[1] + k[3] / 4] : Gt.origin), [h, w] = b;
   }
-  const v = c.slice().sort((w, k) => g.layer.get(w.id) - g.layer.get(k.id) || g.pos.get(w.id)[1] - g.pos.get(k.id)[1]), C = a.slice();
-  for (const w of v) {
-    const [k, b] = g.pos.get(w.id), F = { ...w, x: h + k, y: x + b };
-    F.y = lu(F, C, s), C.push(F), au(Ht(e, w.id), F.x, F.y, i);
+  const A = c.slice().sort((x, k) => g.layer.get(x.id) - g.layer.get(k.id) || g.pos.get(x.id)[1] - g.pos.get(k.id)[1]), C = a.slice();
+  for (const x of A) {
+    const [k, b] = g.pos.get(x.id), F = { ...x, x: h + k, y: w + b };
+    F.y = au(F, C, i), C.push(F), fu(Ht(e, x.id), F.x, F.y, s);
   }
-  return v.map((w) => w.id);
+  return A.map((x) => x.id);
 }
-function ip(e) {
+function lp(e) {
   if (!e.length) return null;
-  let t = 1 / 0, n = 1 / 0, r = -1 / 0, i = -1 / 0;
-  for (const s of e)
-    t = Math.min(t, s.x), n = Math.min(n, s.y), r = Math.max(r, s.x + s.w), i = Math.max(i, s.y + s.h);
-  return { x: t, y: n, w: r - t, h: i - n };
+  let t = 1 / 0, n = 1 / 0, r = -1 / 0, s = -1 / 0;
+  for (const i of e)
+    t = Math.min(t, i.x), n = Math.min(n, i.y), r = Math.max(r, i.x + i.w), s = Math.max(s, i.y + i.h);
+  return { x: t, y: n, w: r - t, h: s - n };
 }
 const Qe = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
@@ -4429,16 +4446,16 @@ const Qe = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-}), xs = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class lo extends Error {
+}), vi = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+class co extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
 const ce = (e, t, n) => {
-  throw new lo(e, t, n);
+  throw new co(e, t, n);
 }, nr = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Wn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
+function Jn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
     ce("INVALID_COMMAND", `${t} is required`);
@@ -4451,7 +4468,7 @@ function wn(e, t, { optional: n = !1 } = {}) {
 function Yt(e, t) {
   return nr(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Qe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function As(e, t) {
+function Ai(e, t) {
   if (e == null) return 0;
   if (nr(e))
     if ("index" in e) e = e.index;
@@ -4459,43 +4476,43 @@ function As(e, t) {
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function zl(e, t) {
+function Ul(e, t) {
   if (nr(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
     n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
   return typeof e == "number" ? (Number.isFinite(e) || ce("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Qe.text && ce("VALUE_INVALID", `${t} is longer than ${Qe.text} characters`), e) : ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const pi = {
+const gs = {
   create_node(e) {
     const t = {
-      node_type: Wn(e.node_type, "node_type"),
+      node_type: Jn(e.node_type, "node_type"),
       x: wn(e.x, "x", { optional: !0 }),
       y: wn(e.y, "y", { optional: !0 }),
-      ref: Wn(e.ref, "ref", Qe.ref, { optional: !0 }),
-      title: Wn(e.title, "title", Qe.name, { optional: !0 }),
+      ref: Jn(e.ref, "ref", Qe.ref, { optional: !0 }),
+      title: Jn(e.title, "title", Qe.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || ce("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
       nr(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
-      for (const r of n) t.widgets.push([Wn(r, "widget name"), zl(e.widgets[r], `widgets.${r}`)]);
+      for (const r of n) t.widgets.push([Jn(r, "widget name"), Ul(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
   remove_node: (e) => ({ node_id: Yt(e.node_id, "node_id") }),
   connect: (e) => ({
     from_id: Yt(e.from_id, "from_id"),
-    from_slot: As(e.from_slot, "from_slot"),
+    from_slot: Ai(e.from_slot, "from_slot"),
     to_id: Yt(e.to_id, "to_id"),
-    to_slot: As(e.to_slot, "to_slot")
+    to_slot: Ai(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: As(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: Ai(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: Yt(e.node_id, "node_id"),
-    name: Wn(e.name, "name"),
-    value: zl(e.value, "value")
+    name: Jn(e.name, "name"),
+    value: Ul(e.value, "value")
   }),
   move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: wn(e.x, "x"), y: wn(e.y, "y") }),
   clear_graph: () => ({}),
@@ -4505,50 +4522,50 @@ const pi = {
     Array.isArray(t) || ce("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Qe.nodes && ce("INVALID_COMMAND", `node_ids: more than ${Qe.nodes}`);
     const n = wn(e.spacing, "spacing", { optional: !0 });
     return n !== null && (n < 0 || n > Gt.maxSpacing) && ce("INVALID_COMMAND", `spacing must be between 0 and ${Gt.maxSpacing}`), {
-      node_ids: t.map((r, i) => Yt(r, `node_ids[${i}]`)),
+      node_ids: t.map((r, s) => Yt(r, `node_ids[${s}]`)),
       x: wn(e.x, "x", { optional: !0 }),
       y: wn(e.y, "y", { optional: !0 }),
       spacing: n
     };
   },
   set_node_mode(e) {
-    const t = Wn(e.mode, "mode");
-    return Object.hasOwn(xs, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(xs).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: xs[t] };
+    const t = Jn(e.mode, "mode");
+    return Object.hasOwn(vi, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(vi).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: vi[t] };
   }
-}, uu = Object.freeze(Object.keys(pi)), Ul = new Set(uu.filter((e) => e !== "get_graph"));
-function sp(e) {
+}, du = Object.freeze(Object.keys(gs)), Wl = new Set(du.filter((e) => e !== "get_graph"));
+function cp(e) {
   nr(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((i) => Object.hasOwn(pi, i));
+    const r = Object.keys(e).filter((s) => Object.hasOwn(gs, s));
     r.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = r[0], n = nr(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(pi, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${uu.join(", ")}`), { type: t, ...pi[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(gs, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${du.join(", ")}`), { type: t, ...gs[t](n) };
 }
-const op = /* @__PURE__ */ new Set(["number", "slider", "knob"]), lp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function cp(e, t, n) {
-  const r = String(e.type ?? ""), i = e.options ?? {};
+const ap = /* @__PURE__ */ new Set(["number", "slider", "knob"]), up = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function fp(e, t, n) {
+  const r = String(e.type ?? ""), s = e.options ?? {};
   if (r === "combo") {
-    const s = Zh(e, t);
-    return s && !s.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${s.length} options of ${e.name}`, Kn(n, s.filter((o) => typeof o == "string"))), n;
+    const i = ep(e, t);
+    return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Kn(n, i.filter((o) => typeof o == "string"))), n;
   }
-  return op.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), i.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof i.min == "number" && n < i.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${i.min}`), typeof i.max == "number" && n > i.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${i.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : lp.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return ap.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : up.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function ap(e) {
+function dp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Wl(e, t, n, r) {
-  const i = Yh(t, n);
-  i || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, Xh(t)));
-  const s = cp(i, t, r), o = i.value;
-  i.value = s;
+function Jl(e, t, n, r) {
+  const s = Zh(t, n);
+  s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, Qh(t)));
+  const i = fp(s, t, r), o = s.value;
+  s.value = i;
   try {
-    i.callback?.call(i, i.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(i.name, i.value, o, i);
+    s.callback?.call(s, s.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(s.name, s.value, o, s);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return ap(i);
+  return dp(s);
 }
 function Xt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
@@ -4559,67 +4576,67 @@ function Xt(e, t, n) {
   }
   return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function up(e) {
+function hp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function fp(e) {
+function pp(e) {
   const t = [...e.pending].filter((n) => Ht(e.graph, n));
-  e.pending.clear(), t.length && rp(e.graph, t, { LiteGraph: e.LiteGraph, view: up(e) });
+  e.pending.clear(), t.length && op(e.graph, t, { LiteGraph: e.LiteGraph, view: hp(e) });
 }
-const dp = {
+const gp = {
   create_node(e, t) {
-    const { graph: n, LiteGraph: r } = e, i = r.createNode(t.node_type);
-    if (!i) {
+    const { graph: n, LiteGraph: r } = e, s = r.createNode(t.node_type);
+    if (!s) {
       const l = Object.keys(r.registered_node_types ?? {});
       ce("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Kn(t.node_type, l));
     }
-    t.title && (i.title = t.title);
-    const s = t.x === null || t.y === null;
-    i.pos = s ? [0, 0] : [t.x, t.y];
+    t.title && (s.title = t.title);
+    const i = t.x === null || t.y === null;
+    s.pos = i ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (i.id = o), n.add(i), Ht(n, i.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (s.id = o), n.add(s), Ht(n, s.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Wl(e, i, l, c);
+      for (const [l, c] of t.widgets) Jl(e, s, l, c);
     } catch (l) {
-      throw n.remove(i), l;
+      throw n.remove(s), l;
     }
-    return t.ref && e.refs.set(t.ref, i.id), s && e.pending.add(i.id), { node_id: i.id };
+    return t.ref && e.refs.set(t.ref, s.id), i && e.pending.add(s.id), { node_id: s.id };
   },
   remove_node(e, t) {
     const n = Xt(e, t.node_id, "node_id"), r = n.id;
     return e.graph.remove(n), Ht(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), i = Kh(n, t.from_slot);
-    i < 0 && ce(
+    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), s = Xh(n, t.from_slot);
+    s < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
       typeof t.from_slot == "string" ? Kn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = jl(r, t.to_slot);
-    s < 0 && ce(
+    const i = $l(r, t.to_slot);
+    i < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
       typeof t.to_slot == "string" ? Kn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
     ), n === r && ce("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
-    const o = n.outputs[i].type, l = r.inputs[s].type;
-    e.LiteGraph.isValidConnection(o, l) || ce("TYPE_MISMATCH", `output ${i} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[s].name)} of #${r.id} takes ${l}`);
-    const c = n.connect(i, r, s);
-    return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${i} -> #${r.id}:${s}`), { node_id: r.id, link_id: c.id };
+    const o = n.outputs[s].type, l = r.inputs[i].type;
+    e.LiteGraph.isValidConnection(o, l) || ce("TYPE_MISMATCH", `output ${s} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[i].name)} of #${r.id} takes ${l}`);
+    const c = n.connect(s, r, i);
+    return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${s} -> #${r.id}:${i}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = jl(n, t.slot);
+    const n = Xt(e, t.node_id, "node_id"), r = $l(n, t.slot);
     r < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? Kn(t.slot, (n.inputs ?? []).map((s) => s.name)) : []
+      typeof t.slot == "string" ? Kn(t.slot, (n.inputs ?? []).map((i) => i.name)) : []
     );
-    const i = n.inputs[r].link;
-    return i == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ce("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: i });
+    const s = n.inputs[r].link;
+    return s == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ce("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: s });
   },
   set_widget(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = Wl(e, n, t.name, t.value);
+    const n = Xt(e, t.node_id, "node_id"), r = Jl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
@@ -4628,7 +4645,7 @@ const dp = {
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of In(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of On(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4636,7 +4653,7 @@ const dp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((i, s) => Xt(e, i, `node_ids[${s}]`).id), r = np(e.graph, n, {
+    const n = t.node_ids.map((s, i) => Xt(e, s, `node_ids[${i}]`).id), r = ip(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4644,147 +4661,142 @@ const dp = {
       exclude: e.keepOnClear,
       ignore: e.pending
     });
-    for (const i of r) e.pending.delete(i);
+    for (const s of r) e.pending.delete(s);
     return {};
   },
   set_node_mode(e, t) {
     const n = Xt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, hp = "BATCH_MODE_PARTIAL";
-function pp(e) {
-  return e === hp || e === 2 || String(e).toLowerCase() === "partial";
+}, mp = "BATCH_MODE_PARTIAL";
+function _p(e) {
+  return e === mp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function Jl(e, t) {
-  const n = t instanceof lo ? t.code : "EDITOR_FAILED", r = t instanceof lo ? t.message : `command failed: ${t?.message ?? String(t)}`, i = { code: n, message: r.slice(0, 1e3), index: e };
-  return t?.suggestions?.length && (i.suggestions = t.suggestions), { index: e, ok: !1, error: i };
+function ql(e, t) {
+  const n = t instanceof co ? t.code : "EDITOR_FAILED", r = t instanceof co ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
+  return t?.suggestions?.length && (s.suggestions = t.suggestions), { index: e, ok: !1, error: s };
 }
-function gp(e, t) {
+function yp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Qe.commands)
     return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, i = pp(t?.mode), s = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  const r = e.graph, s = _p(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let h = 0; h < n.length; h++) {
-    let x;
+    let w;
     try {
-      x = sp(n[h]);
+      w = cp(n[h]);
     } catch (C) {
-      if (c[h] = Jl(h, C), !i) {
+      if (c[h] = ql(h, C), !s) {
         u = h;
         break;
       }
       continue;
     }
-    o.expectedId = x.type === "create_node" ? s[a++] : void 0;
-    const v = i && Ul.has(x.type) && h > 0 ? r.serialize() : null;
+    o.expectedId = w.type === "create_node" ? i[a++] : void 0;
+    const A = s && Wl.has(w.type) && h > 0 ? r.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...dp[x.type](o, x) }, Ul.has(x.type) && (d = !0);
+      c[h] = { index: h, ok: !0, ...gp[w.type](o, w) }, Wl.has(w.type) && (d = !0);
     } catch (C) {
-      if (c[h] = Jl(h, C), !i) {
+      if (c[h] = ql(h, C), !s) {
         u = h;
         break;
       }
-      const w = v ?? l;
-      Gn(r.serialize()) !== Gn(w) && ql(r, w);
+      const x = A ?? l;
+      Dn(r.serialize()) !== Dn(x) && Hl(r, x);
     }
   }
   if (u >= 0) {
-    Gn(r.serialize()) !== Gn(l) && ql(r, l);
+    Dn(r.serialize()) !== Dn(l) && Hl(r, l);
     const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
-    for (let x = 0; x < n.length; x++)
-      x !== u && (c[x] = { index: x, ok: !1, error: { code: "SKIPPED", message: h, index: x } });
+    for (let w = 0; w < n.length; w++)
+      w !== u && (c[w] = { index: w, ok: !1, error: { code: "SKIPPED", message: h, index: w } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  fp(o), r.setDirtyCanvas?.(!0, !0);
-  const _ = c.every((h) => h.ok), g = c.find((h) => !h.ok);
+  pp(o), r.setDirtyCanvas?.(!0, !0);
+  const m = c.every((h) => h.ok), g = c.find((h) => !h.ok);
   return {
-    ok: _,
-    error: _ ? "" : g.error.message,
+    ok: m,
+    error: m ? "" : g.error.message,
     results: c,
     applied: d
   };
 }
-function ql(e, t) {
+function Hl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const fu = new Float64Array(1), Hl = new Uint32Array(fu.buffer), Vl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-function Gl(e) {
+const hu = new Float64Array(1), Vl = new Uint32Array(hu.buffer), Gl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+function Kl(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
   return e;
 }
-function mp(e) {
+function bp(e) {
   const t = e._links ?? e.links;
   return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((r) => r && r.id != null) : [];
 }
-function _p(e) {
+function kp(e) {
   let t = -2128831035;
   const n = (l) => {
     t = Math.imul(t ^ l, 16777619);
   }, r = (l) => {
     let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), fu[0] = c, n(Hl[Vl]), n(Hl[1 - Vl]);
-  }, i = (l) => {
+    (c === 0 || !Number.isFinite(c)) && (c = 0), hu[0] = c, n(Vl[Gl]), n(Vl[1 - Gl]);
+  }, s = (l) => {
     const c = String(l ?? "");
     r(c.length);
     for (let a = 0; a < c.length; a++) n(c.charCodeAt(a));
-  }, s = Gl(e._nodes ?? e.nodes ?? []);
-  r(s.length);
-  for (const l of s) {
-    r(l.id), i(l.type), r(l.pos?.[0] ?? 0), r(l.pos?.[1] ?? 0), r(l.mode ?? 0);
+  }, i = Kl(e._nodes ?? e.nodes ?? []);
+  r(i.length);
+  for (const l of i) {
+    r(l.id), s(l.type), r(l.pos?.[0] ?? 0), r(l.pos?.[1] ?? 0), r(l.mode ?? 0);
     const c = l.inputs ?? [];
     r(c.length);
     for (const u of c) r(u?.link > 0 ? u.link : 0);
     const a = l.outputs ?? [];
     r(a.length);
     for (const u of a) {
-      const d = (u?.links ?? []).filter((_) => _ > 0);
+      const d = (u?.links ?? []).filter((m) => m > 0);
       r(d.length);
-      for (const _ of d) r(_);
+      for (const m of d) r(m);
     }
   }
-  const o = Gl(mp(e));
+  const o = Kl(bp(e));
   r(o.length);
   for (const l of o)
     r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function yp(e) {
+function wp(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function bp(e) {
+function xp(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function kp(e) {
-  const { nodes: t, links: n, last_node_id: r, last_link_id: i, state: s, extra: o, ...l } = e;
-  let c = o;
-  if (c && typeof c == "object" && "ds" in c) {
-    const { ds: a, ...u } = c;
-    c = u;
-  }
-  return JSON.stringify({ ...l, extra: c ?? null });
+function vp(e) {
+  const { nodes: t, links: n, last_node_id: r, last_link_id: s, state: i, ...o } = e;
+  return Dn({ ...o, nodes: [] });
 }
-function du(e) {
+function pu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const r of e.nodes) r && r.id != null && t.set(r.id, bp(r));
+  for (const r of e.nodes) r && r.id != null && t.set(r.id, xp(r));
   const n = /* @__PURE__ */ new Map();
   for (const r of Array.isArray(e.links) ? e.links : []) {
-    const i = yp(r);
-    i && i[0] != null && n.set(i[0], JSON.stringify(i));
+    const s = wp(r);
+    s && s[0] != null && n.set(s[0], JSON.stringify(s));
   }
-  return { nodes: t, links: n, rest: kp(e) };
+  return { nodes: t, links: n, rest: vp(e) };
 }
-function wp(e, t, n) {
+function Ap(e, t, n) {
   if (!e) return null;
-  const r = du(t);
+  const r = pu(t);
   if (!r || r.rest !== e.rest) return null;
-  const i = [];
+  const s = [];
   for (const c of t.nodes)
-    !c || c.id == null || e.nodes.get(c.id) !== r.nodes.get(c.id) && i.push(JSON.stringify(c));
-  const s = [...e.nodes.keys()].filter((c) => !r.nodes.has(c)), o = [];
+    !c || c.id == null || e.nodes.get(c.id) !== r.nodes.get(c.id) && s.push(JSON.stringify(c));
+  const i = [...e.nodes.keys()].filter((c) => !r.nodes.has(c)), o = [];
   for (const [c, a] of r.links) {
     const u = e.links.get(c);
     if (u === void 0) o.push(a);
@@ -4792,16 +4804,16 @@ function wp(e, t, n) {
   }
   const l = [...e.links.keys()].filter((c) => !r.links.has(c));
   return {
-    nodes_json: i,
-    removed_node_ids: s,
+    nodes_json: s,
+    removed_node_ids: i,
     links_json: o,
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: _p(n)
+    digest: kp(n)
   };
 }
-function xp(e) {
+function Rp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4810,8 +4822,8 @@ function xp(e) {
   }, end() {
   } };
 }
-function Kl(e, t) {
-  const n = xp(e);
+function Yl(e, t) {
+  const n = Rp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4823,31 +4835,31 @@ function Kl(e, t) {
     }
   }
 }
-const Ap = 1e3, vp = 1500, Rp = 120, Ep = 480 * 1024, vs = "the tab has switched to another workflow; this canvas is no longer open in it", Cp = 200, Sp = 50, Dp = 1e4, Tp = 1e3, Fp = 128, Rs = 1024 * 1024 - 1024;
-function Ip(e) {
+const Ep = 1e3, Cp = 1500, Sp = 120, Dp = 480 * 1024, Ri = "the tab has switched to another workflow; this canvas is no longer open in it", Tp = 200, Fp = 50, Ip = 1e4, Op = 1e3, Np = 128, Ei = 1024 * 1024 - 1024;
+function Mp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Es(e, t) {
+function Ci(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${Ip(n)}`.slice(0, Fp);
+  return `${e}:${r}~${Mp(n)}`.slice(0, Np);
 }
-function Op(e, t = Ep) {
+function Lp(e, t = Dp) {
   if (!e || typeof e != "object") return "";
-  const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (s) => {
-    if (Array.isArray(s)) return s.map(r);
-    if (s && typeof s == "object") {
+  const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (i) => {
+    if (Array.isArray(i)) return i.map(r);
+    if (i && typeof i == "object") {
       const o = {};
-      for (const l of Object.keys(s)) n.has(l) || (o[l] = r(s[l]));
+      for (const l of Object.keys(i)) n.has(l) || (o[l] = r(i[l]));
       return o;
     }
-    return s;
-  }, i = JSON.stringify(r(e));
-  return new TextEncoder().encode(i).length <= t ? i : "";
+    return i;
+  }, s = JSON.stringify(r(e));
+  return new TextEncoder().encode(s).length <= t ? s : "";
 }
-function Np(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Pp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4864,7 +4876,7 @@ function Np(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class Mp {
+class jp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4889,6 +4901,16 @@ class Mp {
   activeWorkflow() {
     return this.d.app.extensionManager?.workflow?.activeWorkflow ?? null;
   }
+  /** ComfyUI's change tracker compares the workflow's extra (all but its
+   * view state) with its snapshot of the current state: the snapshot gets
+   * the provenance just stored too, so storing it is neither an undo step
+   * nor a modification. */
+  untrackProvenance() {
+    const t = this.activeWorkflow()?.changeTracker?.activeState, n = this.graph()?.extra?.comfyd?.provenance;
+    if (!t || typeof t != "object" || !n) return;
+    const r = t.extra && typeof t.extra == "object" ? t.extra : {}, s = r.comfyd && typeof r.comfyd == "object" ? r.comfyd : {};
+    t.extra = { ...r, comfyd: { ...s, provenance: JSON.parse(JSON.stringify(n)) } };
+  }
   workflowKey() {
     const t = this.activeWorkflow();
     return t?.path ?? t?.key ?? "workflow";
@@ -4902,7 +4924,7 @@ class Mp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), vp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Cp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4922,7 +4944,7 @@ class Mp {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = so(this.attempt++);
+    const t = oo(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4932,20 +4954,20 @@ class Mp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Sp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Fp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Cp);
+      }, Tp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Op(await this.d.objectInfo?.());
+        this.objectInfoJson = Lp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4958,7 +4980,7 @@ class Mp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(iu(t, "/comfy/editor/ws"), su(t));
+      n = new this.d.WebSocket(ou(t, "/comfy/editor/ws"), lu(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4966,7 +4988,7 @@ class Mp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === Ap) {
+        if (r?.code === Ep) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4976,7 +4998,7 @@ class Mp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Es(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
+    this.canvasId = Ci(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -4992,7 +5014,7 @@ class Mp {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const r = JSON.stringify(t);
-    return r.length > Rs && new TextEncoder().encode(r).length > Rs ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
+    return r.length > Ei && new TextEncoder().encode(r).length > Ei ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
   }
   onMessage(t) {
     let n;
@@ -5016,7 +5038,7 @@ class Mp {
         case "resync":
           return this.enqueue(() => this.resync(n));
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision));
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && tp(this.graph(), n.provenance_json) && this.untrackProvenance();
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);
@@ -5033,11 +5055,11 @@ class Mp {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Es(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Ci(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: vs, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Ri, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -5049,20 +5071,20 @@ class Mp {
     let r;
     this.busy++;
     try {
-      r = Kl(this.d.app, () => gp(n, t));
-    } catch (s) {
-      r = { ok: !1, error: `the patch failed: ${s?.message ?? s}`, results: [] };
+      r = Yl(this.d.app, () => yp(n, t));
+    } catch (i) {
+      r = { ok: !1, error: `the patch failed: ${i?.message ?? i}`, results: [] };
     } finally {
       this.busy--;
     }
-    const i = this.serialize();
-    this.reported(i), this.tabRevision += 1, this.send({
+    const s = this.serialize();
+    this.reported(s), this.tabRevision += 1, this.send({
       type: "patch_result",
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(Lp),
-      workflow_json: JSON.stringify(i),
+      results: (r.results ?? []).filter(Boolean).map($p),
+      workflow_json: JSON.stringify(s),
       tab_revision: this.tabRevision
     });
   }
@@ -5070,41 +5092,41 @@ class Mp {
    * nodes created without coordinates go when it is free; null when the
    * canvas has no size yet. */
   view() {
-    const t = this.d.app.canvas, n = t?.ds, r = t?.canvas, i = n?.visible_area;
-    if (i && i[2] > 0 && i[3] > 0) return [i[0], i[1], i[2], i[3]].map(Number);
+    const t = this.d.app.canvas, n = t?.ds, r = t?.canvas, s = n?.visible_area;
+    if (s && s[2] > 0 && s[3] > 0) return [s[0], s[1], s[2], s[3]].map(Number);
     if (!n || !r || !n.scale || !r.width || !r.height) return null;
-    const s = globalThis.devicePixelRatio || 1, o = (r.clientWidth || r.width / s) / n.scale, l = (r.clientHeight || r.height / s) / n.scale;
+    const i = globalThis.devicePixelRatio || 1, o = (r.clientWidth || r.width / i) / n.scale, l = (r.clientHeight || r.height / i) / n.scale;
     return [-n.offset[0], -n.offset[1], o, l];
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: vs, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Ri, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
-    const { app: n, api: r } = this.d, i = [];
-    let s = "";
+    const { app: n, api: r } = this.d, s = [];
+    let i = "";
     const o = r.queuePrompt;
     r.queuePrompt = async function(...a) {
       try {
         const u = await o.apply(this, a);
-        return i.push(u), u;
+        return s.push(u), u;
       } catch (u) {
-        throw s = Xl(u), u;
+        throw i = Zl(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      s = s || Xl(a);
+      i = i || Zl(a);
     } finally {
       r.queuePrompt = o;
     }
-    const l = i[i.length - 1], c = !!l?.prompt_id && !s;
+    const l = s[s.length - 1], c = !!l?.prompt_id && !i;
     this.send({
       type: "queue_result",
       request_id: t.request_id,
       ok: c,
-      error: c ? "" : s || "the frontend did not queue the workflow",
+      error: c ? "" : i || "the frontend did not queue the workflow",
       prompt_id: l?.prompt_id ? String(l.prompt_id) : "",
       number: Number.isSafeInteger(l?.number) ? l.number : 0
     });
@@ -5115,53 +5137,53 @@ class Mp {
    * the workflow. The widgets' beforeQueued/afterQueued callbacks run as
    * around app.queuePrompt (a seed set to "randomize" changes after). */
   async handlePromptOnly(t) {
-    const { app: n } = this.d, r = n.rootGraph ?? n.graph, i = { type: "queue_result", request_id: t.request_id, prompt_id: "", number: 0 };
+    const { app: n } = this.d, r = n.rootGraph ?? n.graph, s = { type: "queue_result", request_id: t.request_id, prompt_id: "", number: 0 };
     if (typeof n.graphToPrompt != "function")
-      return this.send({ ...i, ok: !1, error: "this frontend has no graphToPrompt" });
-    let s;
+      return this.send({ ...s, ok: !1, error: "this frontend has no graphToPrompt" });
+    let i;
     try {
-      Yl(r, "beforeQueued");
+      Xl(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
-      if (s = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Yl(r, "afterQueued");
+      if (i = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
+      Xl(r, "afterQueued");
     } catch (o) {
-      return this.send({ ...i, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
+      return this.send({ ...s, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (s.prompt_json.length + s.workflow_json.length > Rs)
-      return this.send({ ...i, ok: !1, error: "the workflow is too large to hand over" });
-    this.send({ ...i, ok: !0, error: "", ...s });
+    if (i.prompt_json.length + i.workflow_json.length > Ei)
+      return this.send({ ...s, ok: !1, error: "the workflow is too large to hand over" });
+    this.send({ ...s, ok: !0, error: "", ...i });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: vs, workflow_json: "", tab_revision: this.tabRevision });
-    let n, r = !1, i = "";
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Ri, workflow_json: "", tab_revision: this.tabRevision });
+    let n, r = !1, s = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
     } catch (o) {
-      i = `cannot load: ${o?.message ?? o}`;
+      s = `cannot load: ${o?.message ?? o}`;
     }
-    if (!i) {
+    if (!s) {
       this.busy++;
       try {
         if (t.undo_step) {
           const o = this.d.app.rootGraph ?? this.d.app.graph;
-          Kl(this.d.app, () => o.configure(n));
+          Yl(this.d.app, () => o.configure(n));
         } else
           await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
         r = !0;
       } catch (o) {
-        i = `loading failed: ${o?.message ?? o}`;
+        s = `loading failed: ${o?.message ?? o}`;
       } finally {
         this.busy--;
       }
     }
-    const s = this.serialize();
-    this.reported(s), this.tabRevision += 1, this.send({
+    const i = this.serialize();
+    this.reported(i), this.tabRevision += 1, this.send({
       type: "load_result",
       request_id: t.request_id,
       ok: r,
-      error: i,
-      workflow_json: r ? JSON.stringify(s) : "",
+      error: s,
+      workflow_json: r ? JSON.stringify(i) : "",
       tab_revision: this.tabRevision
     });
   }
@@ -5170,13 +5192,13 @@ class Mp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Rp);
+    }, Sp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Dp || this.d.app.configuringGraph) return;
-    if (Es(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Ip || this.d.app.configuringGraph) return;
+    if (Ci(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5186,20 +5208,20 @@ class Mp {
     } catch {
       return;
     }
-    const r = Gn(n);
+    const r = Dn(n);
     if (r === this.lastSig) return;
-    let i = null;
+    let s = null;
     try {
-      i = wp(this.baseline, n, this.graph());
+      s = Ap(this.baseline, n, this.graph());
     } catch {
-      i = null;
+      s = null;
     }
-    this.reported(n, r), this.tabRevision += 1, i && this.send({ type: "user_edit", delta: i, tab_revision: this.tabRevision }) ? this.deltasSent++ : i || this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
+    this.reported(n, r), this.tabRevision += 1, s && this.send({ type: "user_edit", delta: s, tab_revision: this.tabRevision }) ? this.deltasSent++ : s || this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
   }
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
-  reported(t, n = Gn(t)) {
-    this.lastSig = n, this.baseline = du(t);
+  reported(t, n = Dn(t)) {
+    this.lastSig = n, this.baseline = pu(t);
   }
   /** The core could not use a delta of a user edit: it gets the whole
    * workflow (the tab's patches always carry it). */
@@ -5240,7 +5262,7 @@ class Mp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Tp)) {
+    if (!(this.focused && t - this.focusSentAt < Op)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5249,11 +5271,11 @@ class Mp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Yl(e, t) {
+function Xl(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
-  for (const r of n) for (const i of r.widgets ?? []) i[t]?.();
+  for (const r of n) for (const s of r.widgets ?? []) s[t]?.();
 }
-function Xl(e) {
+function Zl(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5261,12 +5283,97 @@ function Xl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Lp(e) {
+function $p(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const co = 200, Pp = 16, jp = 256, Bp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Bp.has(e);
-function ir(e) {
+const Bp = 600, Ql = 64;
+function is(e) {
+  const t = String(e ?? "");
+  return t.length > Ql ? `${t.slice(0, Ql - 1)}…` : t;
+}
+function zp(e) {
+  switch (e?.kind) {
+    case "skill":
+      return `skill ${is(e.skill)} (session ${is(e.session_id).slice(0, 8)})`;
+    case "mcp":
+      return e.name ? `MCP client ${is(e.name)}` : "an MCP client";
+    case "grpc":
+      return e.name ? `caller ${is(e.name)}` : "an unnamed caller";
+    case "user":
+      return "the user";
+    case "load":
+      return "a loaded workflow";
+    default:
+      return "someone unknown";
+  }
+}
+function Up(e) {
+  const t = Math.max(0, Math.round(Number(e) / 1e3));
+  return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
+}
+function Wp(e, t, n = Date.now()) {
+  if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
+  const r = e.nodes[String(t)];
+  if (!r || typeof r != "object") return null;
+  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${zp(s[c.by])}, ${Up(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
+  return l && typeof l == "object" && (l.by !== r.by || l.rev !== r.rev) && o.push(`Created by ${i(l)}`), o;
+}
+function Jp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
+  const s = t.createElement("div");
+  s.className = "comfyd-provenance-tip", Object.assign(s.style, {
+    position: "fixed",
+    zIndex: "10000",
+    pointerEvents: "none",
+    display: "none",
+    maxWidth: "420px",
+    padding: "4px 8px",
+    borderRadius: "4px",
+    font: "12px sans-serif",
+    whiteSpace: "pre-line",
+    background: "rgba(20, 20, 20, 0.92)",
+    color: "#ddd",
+    border: "1px solid #555"
+  }), t.body.appendChild(s);
+  let i = null, o = null;
+  const l = () => {
+    i && n.clearTimeout(i), i = null, o = null, s.style.display = "none";
+  }, c = (m, g) => {
+    const h = m.canvas?.getBoundingClientRect?.();
+    return h && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([g.clientX - h.left, g.clientY - h.top]) : m.graph_mouse ?? null;
+  }, a = (m) => {
+    const g = e.canvas, h = e.rootGraph ?? e.graph, w = g?.graph ?? h;
+    if (w !== h) return null;
+    const A = c(g, m);
+    return !w || !A || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(A[0], A[1]) ?? null;
+  }, u = (m, g) => {
+    const h = e.rootGraph ?? e.graph, w = Wp(h?.extra?.comfyd?.provenance, o, r());
+    if (!w) {
+      s.style.display = "none";
+      return;
+    }
+    s.textContent = w.join(`
+`), s.style.left = `${m + 14}px`, s.style.top = `${g + 14}px`, s.style.display = "block";
+  }, d = (m) => {
+    if (!e.canvas || m.target !== e.canvas.canvas || m.buttons) return l();
+    const g = a(m);
+    if (!g) return l();
+    if (g.id === o) {
+      i || u(m.clientX, m.clientY);
+      return;
+    }
+    l(), o = g.id;
+    const h = m.clientX, w = m.clientY;
+    i = n.setTimeout(() => {
+      i = null, u(h, w);
+    }, Bp);
+  };
+  return t.addEventListener("pointermove", d, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
+    l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), s.remove();
+  };
+}
+const ao = 200, qp = 16, Hp = 256, Vp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Vp.has(e);
+function sr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
@@ -5274,24 +5381,24 @@ const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function $p(e, t) {
+function Gp(e, t) {
   if (!e) return !0;
   const n = et(e.seq), r = et(t.seq);
-  return n && r ? r > n : !(rr(ir(e.status)) && !rr(ir(t.status)));
+  return n && r ? r > n : !(rr(sr(e.status)) && !rr(sr(t.status)));
 }
-function zp(e) {
+function Kp(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= co) return;
-  const n = t.map((r) => e.runs[r]).sort((r, i) => Number(rr(ir(i.status))) - Number(rr(ir(r.status))) || et(r.queued_at_ms) - et(i.queued_at_ms));
-  for (const r of n.slice(0, t.length - co))
+  if (t.length <= ao) return;
+  const n = t.map((r) => e.runs[r]).sort((r, s) => Number(rr(sr(s.status))) - Number(rr(sr(r.status))) || et(r.queued_at_ms) - et(s.queued_at_ms));
+  for (const r of n.slice(0, t.length - ao))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function hu(e, t, { workingTurn: n = 0 } = {}) {
+function gu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return $p(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(ir(t.status)) && (e.runTurns[r] = n), zp(e), !0) : !1;
+  return Gp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(sr(t.status)) && (e.runTurns[r] = n), Kp(e), !0) : !1;
 }
-function Up(e) {
+function Yp(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5302,35 +5409,35 @@ function Up(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Wp(e, t, n) {
-  const r = Up(n), i = Number(t) || 0;
-  return !r || !i || e.runTurns[r] === i ? !1 : (e.runTurns[r] = i, !0);
+function Xp(e, t, n) {
+  const r = Yp(n), s = Number(t) || 0;
+  return !r || !s || e.runTurns[r] === s ? !1 : (e.runTurns[r] = s, !0);
 }
-function Jp(e, t) {
+function Zp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
-  const r = et(t.queued_at_ms), i = e.turns.filter((o) => !o.pending);
-  if (!i.length) return 0;
-  if (!r) return i.at(-1).id;
-  let s = 0;
-  for (const o of i) {
+  const r = et(t.queued_at_ms), s = e.turns.filter((o) => !o.pending);
+  if (!s.length) return 0;
+  if (!r) return s.at(-1).id;
+  let i = 0;
+  for (const o of s) {
     if (!o.createdAt || o.createdAt > r) continue;
-    s = o.id;
+    i = o.id;
     const l = o.order.map((a) => o.replies[a]).filter((a) => a.final && a.createdAt);
     if ((l.length === o.order.length && l.length > 0 ? Math.max(...l.map((a) => a.createdAt)) : 1 / 0) >= r) return o.id;
   }
-  return s || i[0].id;
+  return i || s[0].id;
 }
-function qp(e) {
-  const t = {}, n = Object.values(e.runs).sort((r, i) => et(r.queued_at_ms) - et(i.queued_at_ms) || et(r.number) - et(i.number));
+function Qp(e) {
+  const t = {}, n = Object.values(e.runs).sort((r, s) => et(r.queued_at_ms) - et(s.queued_at_ms) || et(r.number) - et(s.number));
   for (const r of n) {
-    const i = Jp(e, r);
-    (t[i] ??= []).push(r);
+    const s = Zp(e, r);
+    (t[s] ??= []).push(r);
   }
   return t;
 }
-function Hp(e, t = () => "") {
-  const n = ir(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), i = {
+function eg(e, t = () => "") {
+  const n = sr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), s = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
@@ -5351,45 +5458,45 @@ function Hp(e, t = () => "") {
     outputs: [],
     // [{nodeId, index, filename, kind}]
     seconds: null
-  }, s = new Set([...e.executed_nodes ?? [], ...e.cached_nodes ?? []].map(String));
-  if (i.done = s.size, e.executing_node && !i.final) {
+  }, i = new Set([...e.executed_nodes ?? [], ...e.cached_nodes ?? []].map(String));
+  if (s.done = i.size, e.executing_node && !s.final) {
     const a = String(e.executing_node);
-    i.node = { id: a, title: r(a) };
+    s.node = { id: a, title: r(a) };
     const u = (e.progress ?? []).find((d) => String(d.node_id) === a);
-    u && et(u.max) > 0 && (i.value = et(u.value), i.max = et(u.max), i.percent = Math.max(0, Math.min(100, Math.round(100 * i.value / i.max))));
+    u && et(u.max) > 0 && (s.value = et(u.value), s.max = et(u.max), s.percent = Math.max(0, Math.min(100, Math.round(100 * s.value / s.max))));
   }
   for (const a of e.node_errors ?? [])
-    i.errors.push({
+    s.errors.push({
       nodeId: String(a.node_id ?? ""),
       title: r(a.node_id, a.title),
       input: String(a.input_name ?? ""),
       message: [a.message, a.details].filter(Boolean).join(": ")
     });
   const o = e.execution_error;
-  o && (o.node_id || o.exception_message || o.exception_type) && i.errors.push({
+  o && (o.node_id || o.exception_message || o.exception_type) && s.errors.push({
     nodeId: String(o.node_id ?? ""),
     title: r(o.node_id, o.title),
     input: "",
     message: [o.exception_type, o.exception_message].filter(Boolean).join(": ")
-  }), !i.errors.length && (e.prompt_error || n === "failed" && e.reason) && i.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
+  }), !s.errors.length && (e.prompt_error || n === "failed" && e.reason) && s.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      i.outputs.length >= Pp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && i.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      s.outputs.length >= qp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
-  return l && c >= l && (i.seconds = (c - l) / 1e3), i;
+  return l && c >= l && (s.seconds = (c - l) / 1e3), s;
 }
-function Zl(e, t, n, r = 0) {
-  const i = r ? `?max_side=${r}` : "";
-  return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${i}`;
+function ec(e, t, n, r = 0) {
+  const s = r ? `?max_side=${r}` : "";
+  return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${s}`;
 }
-const Ql = 500, ec = 200;
+const tc = 500, nc = 200;
 function on(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function pu() {
+function mu() {
   return {
     sessionId: "",
     session: null,
@@ -5418,35 +5525,35 @@ function pu() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function Vp(e) {
+function tg(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function gu(e, t = "") {
-  Object.assign(e, pu(), { sessionId: t });
+function _u(e, t = "") {
+  Object.assign(e, mu(), { sessionId: t });
 }
-function tc(e, t) {
+function rc(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
 function Xn(e, t) {
-  let n = tc(e, t);
+  let n = rc(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > ec && e.turns.splice(0, e.turns.length - ec), tc(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > nc && e.turns.splice(0, e.turns.length - nc), rc(e, n.id) ?? n;
 }
-function gi(e, t) {
+function ms(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function Jn(e, t) {
-  e.logs.push(t), e.logs.length > Ql && e.logs.splice(0, e.logs.length - Ql);
+function qn(e, t) {
+  e.logs.push(t), e.logs.length > tc && e.logs.splice(0, e.logs.length - tc);
 }
-function Io(e) {
+function Oo(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5456,63 +5563,63 @@ function Io(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function nc(e, t) {
+function sc(e, t) {
   if (!t || typeof t != "object") return;
   const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
   if (on(t.kind, "MESSAGE_KIND_") === "summary") {
-    const i = Number(t.id) || 0;
-    e.summaries.some((s) => s.id === i) || e.summaries.push({ id: i, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
+    const s = Number(t.id) || 0;
+    e.summaries.some((i) => i.id === s) || e.summaries.push({ id: s, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
     return;
   }
   if (n === "user") {
-    const i = Xn(e, t.id);
-    i.content = String(t.content ?? ""), i.attachments = Io(t.attachments), i.state = r, i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.pending = !1;
+    const s = Xn(e, t.id);
+    s.content = String(t.content ?? ""), s.attachments = Oo(t.attachments), s.state = r, s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const i = Xn(e, t.turn_id), s = gi(i, t.skill);
-    s.id = Number(t.id) || s.id || 0, s.content = String(t.content ?? ""), s.state = r || "done", s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.final = !0;
+    const s = Xn(e, t.turn_id), i = ms(s, t.skill);
+    i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = r || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
   }
 }
-function rc(e, t) {
+function ic(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function mu(e) {
+function yu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Gp(e, t) {
+function ng(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, i = mu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = yu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
-    if (i && i < e.lastSeq) return !1;
-    const s = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    gu(e, c), e.logs = s;
+    if (s && s < e.lastSeq) return !1;
+    const i = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
+    _u(e, c), e.logs = i;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    rc(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) nc(e, a);
+    ic(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) sc(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = gi(Xn(e, a.turn_id), a.skill);
+      const u = ms(Xn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
-    return e.lastSeq = i || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
+    return e.lastSeq = s || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return hu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return gu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
-    return n === "configured" && r.session && rc(e, r.session), !1;
-  if (i) {
-    if (i <= e.lastSeq) return !1;
-    e.lastSeq = i;
+    return n === "configured" && r.session && ic(e, r.session), !1;
+  if (s) {
+    if (s <= e.lastSeq) return !1;
+    e.lastSeq = s;
   }
   switch (n) {
     case "status_update": {
       if (e.status = on(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
-        for (const s of e.turns)
-          for (const o of s.order) s.replies[o].state === "streaming" && (s.replies[o].state = "done");
+        for (const i of e.turns)
+          for (const o of i.order) i.replies[o].state === "streaming" && (i.replies[o].state = "done");
       return !0;
     }
     case "stream_delta": {
-      const s = Xn(e, r.turn_id), o = gi(s, r.skill), l = Number(r.index);
+      const i = Xn(e, r.turn_id), o = ms(i, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5522,10 +5629,10 @@ function Gp(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return nc(e, r.message), !0;
+      return sc(e, r.message), !0;
     case "debug_log":
-      return Jn(e, {
-        seq: i,
+      return qn(e, {
+        seq: s,
         level: on(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
         skill: String(r.skill ?? ""),
@@ -5533,70 +5640,70 @@ function Gp(e, t) {
       }), !0;
     case "error": {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const s = Xn(e, r.turn_id);
+        const i = Xn(e, r.turn_id);
         if (r.skill) {
-          const o = gi(s, r.skill);
+          const o = ms(i, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return Jn(e, { seq: i, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return qn(e, { seq: s, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
       return r.config && (e.config = r.config), typeof r.title == "string" && (e.title = r.title), !0;
     case "tool_call":
-      return Jn(e, { seq: i, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return qn(e, { seq: s, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Wp(e, r.turn_id, r.result_json), Jn(e, { seq: i, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Xp(e, r.turn_id, r.result_json), qn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
-      const s = Number(r.to_message_id) || 0;
-      if (!s) return !1;
-      e.turns = e.turns.filter((l) => l.pending || l.id <= s);
+      const i = Number(r.to_message_id) || 0;
+      if (!i) return !1;
+      e.turns = e.turns.filter((l) => l.pending || l.id <= i);
       for (const l of e.turns)
         for (const c of [...l.order])
-          (l.replies[c].id || 0) > s && (delete l.replies[c], l.order.splice(l.order.indexOf(c), 1));
-      e.summaries = e.summaries.filter((l) => l.id <= s);
+          (l.replies[c].id || 0) > i && (delete l.replies[c], l.order.splice(l.order.indexOf(c), 1));
+      e.summaries = e.summaries.filter((l) => l.id <= i);
       const o = Array.isArray(r.restored) ? r.restored.map((l) => l.canvas_id).join(", ") : "";
-      return Jn(e, { seq: i, level: "INFO", module: "session", skill: "", message: `reverted to message ${s}: ${Number(r.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
+      return qn(e, { seq: s, level: "INFO", module: "session", skill: "", message: `reverted to message ${i}: ${Number(r.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
     }
     case "graph_changed":
-      return Jn(e, { seq: i, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
+      return qn(e, { seq: s, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Kp(e, t, n, r = []) {
-  const i = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Io(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
-  return e.turns.push(i), i;
+function rg(e, t, n, r = []) {
+  const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Oo(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+  return e.turns.push(s), s;
 }
-function Yp(e, t, n) {
-  const r = e.turns.findIndex((o) => o.pending && o.clientId === t), i = r >= 0 ? e.turns.splice(r, 1)[0] : null;
+function sg(e, t, n) {
+  const r = e.turns.findIndex((o) => o.pending && o.clientId === t), s = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const s = Xn(e, n.id);
-  s.content || (s.content = String(n.content ?? i?.content ?? "")), s.attachments?.length || (s.attachments = Io(n.attachments ?? i?.attachments)), s.state || (s.state = on(n.state, "MESSAGE_STATE_"));
+  const i = Xn(e, n.id);
+  i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = Oo(n.attachments ?? s?.attachments)), i.state || (i.state = on(n.state, "MESSAGE_STATE_"));
 }
-function ic(e, t) {
+function oc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Xp(e, t, n) {
-  const r = e.turns.find((i) => i.pending && i.clientId === t);
+function ig(e, t, n) {
+  const r = e.turns.find((s) => s.pending && s.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function si(e, t = []) {
+function os(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const Zp = 15e3, Qp = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), eg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function mi(e) {
-  return eg.has(String(e?.code ?? ""));
+const og = 15e3, lg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), cg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function _s(e) {
+  return cg.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class tg {
+class ag {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5636,7 +5743,7 @@ class tg {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(iu(t, "/comfy/session/ws"), su(t));
+      n = new this.d.WebSocket(ou(t, "/comfy/session/ws"), lu(t));
     } catch {
       return this.retry();
     }
@@ -5650,7 +5757,7 @@ class tg {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, so(this.attempt++)));
+    }, oo(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5658,22 +5765,22 @@ class tg {
   /** Sends {event, data, request_id}; resolves with the answer's data. */
   request(t, n = {}) {
     const r = this.nextId++;
-    return new Promise((i, s) => {
+    return new Promise((s, i) => {
       if (!this.send({ event: t, data: n, request_id: r })) {
-        s(fr("not connected to comfyd", "DISCONNECTED"));
+        i(fr("not connected to comfyd", "DISCONNECTED"));
         return;
       }
       const o = this.t.setTimeout(() => {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
-        this.coreAway(l.message), s(l);
-      }, Zp);
-      this.pending.set(r, { resolve: i, reject: s, timer: o });
+        this.coreAway(l.message), i(l);
+      }, og);
+      this.pending.set(r, { resolve: s, reject: i, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && gu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && _u(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5689,24 +5796,24 @@ class tg {
     if (!n || typeof n != "object") return;
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
-      const i = String(n.data?.code ?? "join_failed"), s = String(n.data?.message ?? "");
-      if (Qp.has(i)) {
-        this.state.lastError = { code: i, message: s, skill: "" }, this.d.onChange?.();
+      const s = String(n.data?.code ?? "join_failed"), i = String(n.data?.message ?? "");
+      if (lg.has(s)) {
+        this.state.lastError = { code: s, message: i, skill: "" }, this.d.onChange?.();
         return;
       }
-      this.joinFailed = !0, this.coreAway(s || i);
+      this.joinFailed = !0, this.coreAway(i || s);
       return;
     }
     if (r !== void 0 && this.pending.has(r)) {
-      const i = this.pending.get(r);
-      if (this.pending.delete(r), this.t.clearTimeout(i.timer), n.event === "error") {
-        const s = fr(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        mi(s) ? this.coreAway(s.message) : this.coreBack(), i.reject(s);
+      const s = this.pending.get(r);
+      if (this.pending.delete(r), this.t.clearTimeout(s.timer), n.event === "error") {
+        const i = fr(n.data?.message ?? "request failed", n.data?.code ?? "error");
+        _s(i) ? this.coreAway(i.message) : this.coreBack(), s.reject(i);
       } else
-        this.coreBack(), i.resolve(n.data ?? {});
+        this.coreBack(), s.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    mu(n) && n.event !== "error" && this.coreBack(), Gp(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    yu(n) && n.event !== "error" && this.coreBack(), ng(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5714,7 +5821,7 @@ class tg {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? so(this.probeAttempt++);
+    const n = t ?? oo(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5731,30 +5838,30 @@ class tg {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const _u = Object.freeze([
+const bu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), ng = Object.freeze(["echo", "openai"]), Cs = "workflow-builder", sc = 64 * 1024, Ss = 4096, rg = 64 * 1024, oc = 8, lc = 3 << 20, Oo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), ig = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function sg(e) {
+]), ug = Object.freeze(["echo", "openai"]), Si = "workflow-builder", lc = 64 * 1024, Di = 4096, fg = 64 * 1024, cc = 8, ac = 3 << 20, No = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), dg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function hg(e) {
   const t = String(e?.type ?? "").toLowerCase();
-  if (Oo.includes(t)) return t;
+  if (No.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return ig[n] ?? t;
+  return dg[n] ?? t;
 }
-let og = 0;
-function lg(e) {
+let pg = 0;
+function gg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let cc = 0;
-function cg() {
+let uc = 0;
+function mg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return cc += 1, `panel-${e}-${cc}`;
+  return uc += 1, `panel-${e}-${uc}`;
 }
-function ac(e) {
+function fc(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -5763,10 +5870,10 @@ function ac(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function uc(e, t) {
+function dc(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
-class ag {
+class _g {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5777,7 +5884,7 @@ class ag {
   constructor(t) {
     this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(pu()), this.ui = n({
+    this.state = n(mu()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5805,7 +5912,7 @@ class ag {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new tg({
+    }), this.outbox = [], this.client = new ag({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5834,7 +5941,7 @@ class ag {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: lg(n.skills)
+      skills: gg(n.skills)
     };
   }
   start() {
@@ -5867,17 +5974,17 @@ class ag {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && Yp(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && sg(this.state, t.cid, r.message);
     } catch (n) {
-      mi(n) && !this.client.stopped ? (ic(this.state, t.cid), this.outbox.push(t)) : Xp(this.state, t.cid, n.message);
+      _s(n) && !this.client.stopped ? (oc(this.state, t.cid), this.outbox.push(t)) : ig(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = ac(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, i = this.ui.form;
-    for (const [s, o] of Object.entries(n))
-      !(r && !uc(i[s], r[s])) && !uc(i[s], o) && (i[s] = o, this.d.writeConfig(s, s === "skills" ? o.join(",") : o));
+    const n = fc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, s = this.ui.form;
+    for (const [i, o] of Object.entries(n))
+      !(r && !dc(s[i], r[i])) && !dc(s[i], o) && (s[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -5885,30 +5992,30 @@ class ag {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      mi(t) || (this.ui.notice = `skills: ${t.message}`);
+      _s(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Cs) && (t.skills = [Cs], this.d.writeConfig("skills", Cs));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Si) && (t.skills = [Si], this.d.writeConfig("skills", Si));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      mi(t) || (this.ui.notice = `sessions: ${t.message}`);
+      _s(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Ss),
-      model: t.model.slice(0, Ss),
-      base_url: t.base_url.slice(0, Ss),
-      system_prompt: t.system_prompt.slice(0, rg)
+      provider: t.provider.slice(0, Di),
+      model: t.model.slice(0, Di),
+      base_url: t.base_url.slice(0, Di),
+      system_prompt: t.system_prompt.slice(0, fg)
     };
   }
   /** Creates a session and selects it. Settings changed while the core is
@@ -5933,9 +6040,9 @@ class ag {
       this.ui.apiKey && (n.api_key = this.ui.apiKey);
       const r = await this.client.request("create", n);
       this.ui.apiKey = "";
-      const i = r.session?.id;
-      if (!i) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(i), values: ac(n.config) }, this.selectSession(String(i)), await this.refreshSessions();
+      const s = r.session?.id;
+      if (!s) throw new Error("the core answered without a session id");
+      this.coreConfig = { sid: String(s), values: fc(n.config) }, this.selectSession(String(s)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -6010,8 +6117,8 @@ class ag {
     this.skillsChosen = !0;
     const r = new Set(this.ui.form.skills);
     n ? r.add(t) : r.delete(t);
-    const i = this.ui.skills.map((o) => o.name), s = [...i.filter((o) => r.has(o)), ...[...r].filter((o) => !i.includes(o))];
-    return this.ui.form.skills = s, this.d.writeConfig("skills", s.join(",")), this.settingsStep(async () => {
+    const s = this.ui.skills.map((o) => o.name), i = [...s.filter((o) => r.has(o)), ...[...r].filter((o) => !s.includes(o))];
+    return this.ui.form.skills = i, this.d.writeConfig("skills", i.join(",")), this.settingsStep(async () => {
       if (this.ui.form.session_id)
         try {
           await this.client.request("update_skills", { session_id: this.ui.form.session_id, skills: [...this.ui.form.skills] });
@@ -6024,40 +6131,40 @@ class ag {
    * once (the core stores it by its hash); its chip says how it went. */
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
-    for (const i of n) {
-      const s = sg(i), o = { key: `att-${++og}`, name: String(i.name || (s.startsWith("image/") ? "pasted image" : "file")), mime: s, size: Number(i.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= oc) {
-        this.ui.notice = `at most ${oc} files per message`;
+    for (const s of n) {
+      const i = hg(s), o = { key: `att-${++pg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= cc) {
+        this.ui.notice = `at most ${cc} files per message`;
         break;
       }
-      if (!Oo.includes(s))
-        o.state = "failed", o.error = `${s || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > lc)
-        o.state = "failed", o.error = `larger than ${lc >> 20} MiB`;
-      else if (s.startsWith("image/") && globalThis.URL?.createObjectURL)
+      if (!No.includes(i))
+        o.state = "failed", o.error = `${i || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
+      else if (o.size > ac)
+        o.state = "failed", o.error = `larger than ${ac >> 20} MiB`;
+      else if (i.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
-          o.preview = URL.createObjectURL(i);
+          o.preview = URL.createObjectURL(s);
         } catch {
           o.preview = "";
         }
-      this.ui.attachments.push(o), o.state === "uploading" && r.push(this.upload(i, o.key));
+      this.ui.attachments.push(o), o.state === "uploading" && r.push(this.upload(s, o.key));
     }
     await Promise.all(r);
   }
   async upload(t, n) {
-    const r = () => this.ui.attachments.find((i) => i.key === n);
+    const r = () => this.ui.attachments.find((s) => s.key === n);
     try {
       if (!this.d.postBytes) throw new Error("uploads are not available here");
-      const i = r(), o = (await this.d.postBytes(`/comfyd/attachments?name=${encodeURIComponent(i?.name ?? "")}`, t, i?.mime ?? ""))?.attachment ?? {}, l = r();
+      const s = r(), o = (await this.d.postBytes(`/comfyd/attachments?name=${encodeURIComponent(s?.name ?? "")}`, t, s?.mime ?? ""))?.attachment ?? {}, l = r();
       if (!l) return;
       l.sha256 = String(o.sha256 ?? ""), l.mime = String(o.mime_type ?? l.mime), l.state = l.sha256 ? "ready" : "failed", l.sha256 || (l.error = "the upload gave no hash");
-    } catch (i) {
-      const s = r();
-      s && (s.state = "failed", s.error = i.message);
+    } catch (s) {
+      const i = r();
+      i && (i.state = "failed", i.error = s.message);
     }
   }
   removeAttachment(t) {
-    const n = this.ui.attachments.findIndex((i) => i.key === t);
+    const n = this.ui.attachments.findIndex((s) => s.key === t);
     if (n < 0) return;
     const [r] = this.ui.attachments.splice(n, 1);
     r.preview && globalThis.URL?.revokeObjectURL && URL.revokeObjectURL(r.preview);
@@ -6074,8 +6181,8 @@ class ag {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > sc) {
-      this.ui.notice = `a message is at most ${sc} characters`;
+    if (t.length > lc) {
+      this.ui.notice = `a message is at most ${lc} characters`;
       return;
     }
     await this.settingsStep(() => {
@@ -6083,23 +6190,23 @@ class ag {
     const r = this.ui.form.session_id;
     if (!r) return;
     this.ui.draft = "";
-    const i = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
+    const s = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const s = { cid: cg(), sid: r, content: t, attachments: i };
-    if (Kp(this.state, s.cid, t, i), this.client.outage) {
-      ic(this.state, s.cid), this.outbox.push(s);
+    const i = { cid: mg(), sid: r, content: t, attachments: s };
+    if (rg(this.state, i.cid, t, s), this.client.outage) {
+      oc(this.state, i.cid), this.outbox.push(i);
       return;
     }
-    await this.deliver(s);
+    await this.deliver(i);
   }
   /** The runs of the session as the core has them (after a join: run
    * updates are live only). A core without --comfyui has none. */
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, co)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, ao)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) hu(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) gu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6113,8 +6220,8 @@ class ag {
   nodeOf(t) {
     const n = this.graph();
     if (!n?.getNodeById || !t) return null;
-    const r = String(t), i = (s) => n.getNodeById(/^\d+$/.test(s) ? Number(s) : s) ?? null;
-    return i(r) ?? (r.includes(":") ? i(r.split(":")[0]) : null);
+    const r = String(t), s = (i) => n.getNodeById(/^\d+$/.test(i) ? Number(i) : i) ?? null;
+    return s(r) ?? (r.includes(":") ? s(r.split(":")[0]) : null);
   }
   titleOf(t) {
     const n = this.nodeOf(t);
@@ -6138,9 +6245,9 @@ class ag {
     const n = this.ui.form.session_id;
     if (!(!n || !t))
       try {
-        const r = await this.client.request("fork", { session_id: n, message_id: t }), i = r.session?.id;
-        if (!i) throw new Error("the core answered without a session id");
-        this.selectSession(String(i)), await this.refreshSessions(), this.ui.notice = `forked into "${r.session.title}" (${Number(r.messages_copied) || 0} message(s) copied)`;
+        const r = await this.client.request("fork", { session_id: n, message_id: t }), s = r.session?.id;
+        if (!s) throw new Error("the core answered without a session id");
+        this.selectSession(String(s)), await this.refreshSessions(), this.ui.notice = `forked into "${r.session.title}" (${Number(r.messages_copied) || 0} message(s) copied)`;
       } catch (r) {
         this.ui.notice = `fork: ${r.message}`;
       }
@@ -6152,14 +6259,14 @@ class ag {
    * list of changes (staleRevert) until asked again with force.
    */
   async revertTo(t, { canvas: n = !1, force: r = !1 } = {}) {
-    const i = this.ui.form.session_id;
-    if (!(!i || !t)) {
+    const s = this.ui.form.session_id;
+    if (!(!s || !t)) {
       this.ui.staleRevert = null;
       try {
-        const s = await this.client.request("revert", { session_id: i, message_id: t, restore_canvas: n, force: r });
-        this.ui.notice = String(s.notice ?? "");
-      } catch (s) {
-        n && /^STALE_REVISION/.test(s.message) ? this.ui.staleRevert = { messageId: t, message: s.message } : this.ui.notice = `revert: ${s.message}`;
+        const i = await this.client.request("revert", { session_id: s, message_id: t, restore_canvas: n, force: r });
+        this.ui.notice = String(i.notice ?? "");
+      } catch (i) {
+        n && /^STALE_REVISION/.test(i.message) ? this.ui.staleRevert = { messageId: t, message: i.message } : this.ui.notice = `revert: ${i.message}`;
       }
     }
   }
@@ -6172,203 +6279,203 @@ class ag {
       }
   }
 }
-const ao = "ComfydAgentPanel", fc = "comfyd-panel-style", dc = Object.freeze([440, 560]), ug = 320, hc = (e) => e?.comfyClass === ao || e?.type === ao;
-function fg(e, t) {
-  if (e.getElementById(fc)) return;
+const uo = "ComfydAgentPanel", hc = "comfyd-panel-style", pc = Object.freeze([440, 560]), yg = 320, gc = (e) => e?.comfyClass === uo || e?.type === uo;
+function bg(e, t) {
+  if (e.getElementById(hc)) return;
   const n = e.createElement("style");
-  n.id = fc, n.textContent = t, e.head.appendChild(n);
+  n.id = hc, n.textContent = t, e.head.appendChild(n);
 }
-function dg(e) {
+function kg(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function hg(e) {
-  for (const [t, n] of _u) {
-    let r = (e.widgets ?? []).find((i) => i.name === t);
+function wg(e) {
+  for (const [t, n] of bu) {
+    let r = (e.widgets ?? []).find((s) => s.name === t);
     r || (r = e.addWidget("text", t, n, () => {
-    }, {})), dg(r);
+    }, {})), kg(r);
   }
 }
-function pg(e) {
+function xg(e) {
   const t = {};
-  for (const [n, r] of _u) {
-    const s = (e.widgets ?? []).find((o) => o.name === n)?.value;
-    t[n] = typeof s == "string" ? s : r;
+  for (const [n, r] of bu) {
+    const i = (e.widgets ?? []).find((o) => o.name === n)?.value;
+    t[n] = typeof i == "string" ? i : r;
   }
   return t;
 }
-function gg(e, t) {
+function vg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  fg(r, t.css), hg(e);
-  const i = (_, g) => {
-    const h = (e.widgets ?? []).find((x) => x.name === _);
+  bg(r, t.css), wg(e);
+  const s = (m, g) => {
+    const h = (e.widgets ?? []).find((w) => w.name === m);
     !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, s = new ag({
+  }, i = new _g({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => pg(e),
-    writeConfig: i,
+    readConfig: () => xg(e),
+    writeConfig: s,
     app: n,
     getJson: t.getJson,
     apiUrl: t.apiUrl,
     postBytes: t.postBytes
   }), o = r.createElement("div");
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
-  const l = t.createApp(t.component, { ctl: s });
+  const l = t.createApp(t.component, { ctl: i });
   if (l.mount(o), typeof e.addDOMWidget == "function") {
-    const _ = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
+    const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => ug,
+      getMinHeight: () => yg,
       getValue: () => {
       },
       setValue: () => {
       }
     });
-    _.serialize = !1;
+    m.serialize = !1;
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], dc[0]), Math.max(e.size[1], dc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], pc[0]), Math.max(e.size[1], pc[1])]);
   };
   c();
   let a = !1;
   const u = e.onConfigure;
-  e.onConfigure = function(..._) {
+  e.onConfigure = function(...m) {
     a = !0;
-    const g = u?.apply(this, _);
-    return s.reloadConfig(), g;
+    const g = u?.apply(this, m);
+    return i.reloadConfig(), g;
   };
   const d = e.onRemoved;
-  return e.onRemoved = function(..._) {
-    s.stop();
+  return e.onRemoved = function(...m) {
+    i.stop();
     try {
       l.unmount();
     } catch {
     }
-    return e.__comfydPanel = null, d?.apply(this, _);
+    return e.__comfydPanel = null, d?.apply(this, m);
   }, setTimeout(() => {
-    e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), s.reloadConfig(), s.start());
-  }, 0), e.__comfydPanel = s, s;
+    e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), i.reloadConfig(), i.start());
+  }, 0), e.__comfydPanel = i, i;
 }
-function pc(e, t) {
+function mc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function mg(e) {
+function Ag(e) {
   if (Array.isArray(e)) return e;
 }
-function _g(e, t) {
+function Rg(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
-    var r, i, s, o, l = [], c = !0, a = !1;
+    var r, s, i, o, l = [], c = !0, a = !1;
     try {
-      if (s = (n = n.call(e)).next, t !== 0) for (; !(c = (r = s.call(n)).done) && (l.push(r.value), l.length !== t); c = !0) ;
+      if (i = (n = n.call(e)).next, t !== 0) for (; !(c = (r = i.call(n)).done) && (l.push(r.value), l.length !== t); c = !0) ;
     } catch (u) {
-      a = !0, i = u;
+      a = !0, s = u;
     } finally {
       try {
         if (!c && n.return != null && (o = n.return(), Object(o) !== o)) return;
       } finally {
-        if (a) throw i;
+        if (a) throw s;
       }
     }
     return l;
   }
 }
-function yg() {
+function Eg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function bg(e, t) {
-  return mg(e) || _g(e, t) || kg(e, t) || yg();
+function Cg(e, t) {
+  return Ag(e) || Rg(e, t) || Sg(e, t) || Eg();
 }
-function kg(e, t) {
+function Sg(e, t) {
   if (e) {
-    if (typeof e == "string") return pc(e, t);
+    if (typeof e == "string") return mc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? pc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? mc(e, t) : void 0;
   }
 }
-const yu = Object.entries, wg = Object.keys, gc = Object.setPrototypeOf, xg = Object.isFrozen, bu = Object.getPrototypeOf, ku = Object.getOwnPropertyDescriptor;
-let Je = Object.freeze, Pe = Object.seal, tn = Object.create, wu = typeof Reflect < "u" && Reflect, Si = wu.apply, uo = wu.construct;
+const ku = Object.entries, Dg = Object.keys, _c = Object.setPrototypeOf, Tg = Object.isFrozen, wu = Object.getPrototypeOf, xu = Object.getOwnPropertyDescriptor;
+let Je = Object.freeze, Pe = Object.seal, tn = Object.create, vu = typeof Reflect < "u" && Reflect, Ds = vu.apply, fo = vu.construct;
 Je || (Je = function(t) {
   return t;
 });
 Pe || (Pe = function(t) {
   return t;
 });
-Si || (Si = function(t, n) {
-  for (var r = arguments.length, i = new Array(r > 2 ? r - 2 : 0), s = 2; s < r; s++) i[s - 2] = arguments[s];
-  return t.apply(n, i);
+Ds || (Ds = function(t, n) {
+  for (var r = arguments.length, s = new Array(r > 2 ? r - 2 : 0), i = 2; i < r; i++) s[i - 2] = arguments[i];
+  return t.apply(n, s);
 });
-uo || (uo = function(t) {
-  for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
+fo || (fo = function(t) {
+  for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
   return new t(...r);
 });
-const jt = Oe(Array.prototype.forEach), Ag = Oe(Array.prototype.lastIndexOf), mc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), vg = Oe(Array.prototype.slice), Rg = Oe(Array.prototype.splice), Zn = Array.isArray, Ds = xu(Set), Ts = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), vn = Oe(String.prototype.toLowerCase), Fs = Oe(String.prototype.toString), Eg = Oe(String.prototype.match), oi = Oe(String.prototype.replace), Is = Oe(String.prototype.indexOf), Cg = Oe(String.prototype.trim), Sg = Oe(Number.prototype.toString), Dg = Oe(Boolean.prototype.toString), _c = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), yc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), Tg = RegExp.prototype.test, Ue = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Si(Tg, t, [n]);
-}, Bt = xu(TypeError);
+const jt = Oe(Array.prototype.forEach), Fg = Oe(Array.prototype.lastIndexOf), yc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), Ig = Oe(Array.prototype.slice), Og = Oe(Array.prototype.splice), Zn = Array.isArray, Ti = Au(Set), Fi = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), An = Oe(String.prototype.toLowerCase), Ii = Oe(String.prototype.toString), Ng = Oe(String.prototype.match), ls = Oe(String.prototype.replace), Oi = Oe(String.prototype.indexOf), Mg = Oe(String.prototype.trim), Lg = Oe(Number.prototype.toString), Pg = Oe(Boolean.prototype.toString), bc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), kc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), jg = RegExp.prototype.test, Ue = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Ds(jg, t, [n]);
+}, $t = Au(TypeError);
 function Oe(e) {
   return function(t) {
-    for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), i = 1; i < n; i++) r[i - 1] = arguments[i];
-    return Si(e, t, r);
+    for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
+    return Ds(e, t, r);
   };
 }
-function xu(e) {
+function Au(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return uo(e, n);
+    return fo(e, n);
   };
 }
 function be(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : vn;
-  if (gc && gc(e, null), !Zn(t)) return e;
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : An;
+  if (_c && _c(e, null), !Zn(t)) return e;
   let r = t.length;
   for (; r--; ) {
-    let i = t[r];
-    if (typeof i == "string") {
-      const s = n(i);
-      s !== i && (xg(t) || (t[r] = s), i = s);
+    let s = t[r];
+    if (typeof s == "string") {
+      const i = n(s);
+      i !== s && (Tg(t) || (t[r] = i), s = i);
     }
-    e[i] = !0;
+    e[s] = !0;
   }
   return e;
 }
-function Fg(e) {
+function $g(e) {
   for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
   return e;
 }
-function Di(e) {
+function Ts(e) {
   const t = tn(null);
-  for (const r of yu(e)) {
-    var n = bg(r, 2);
-    const i = n[0], s = n[1];
-    Ye(e, i) && (Zn(s) ? t[i] = Fg(s) : s && typeof s == "object" && s.constructor === Object ? t[i] = Di(s) : t[i] = s);
+  for (const r of ku(e)) {
+    var n = Cg(r, 2);
+    const s = n[0], i = n[1];
+    Ye(e, s) && (Zn(i) ? t[s] = $g(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Ts(i) : t[s] = i);
   }
   return t;
 }
 function yr(e) {
-  const t = tn(null), n = wg(e);
+  const t = tn(null), n = Dg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function Ig(e) {
+function Bg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Sg(e);
+      return Lg(e);
     case "boolean":
-      return Dg(e);
+      return Pg(e);
     case "bigint":
-      return _c ? _c(e) : "0";
+      return bc ? bc(e) : "0";
     case "symbol":
-      return yc ? yc(e) : "Symbol()";
+      return kc ? kc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
@@ -6387,27 +6494,27 @@ function Ig(e) {
 }
 function ut(e, t) {
   for (; e !== null; ) {
-    const r = ku(e, t);
+    const r = xu(e, t);
     if (r) {
       if (r.get) return Oe(r.get);
       if (typeof r.value == "function") return Oe(r.value);
     }
-    e = bu(e);
+    e = wu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function Og(e, t) {
+function zg(e, t) {
   for (; e !== null; ) {
-    const n = ku(e, t);
+    const n = xu(e, t);
     if (n) return n.get ? Oe(n.get) : null;
-    e = bu(e);
+    e = wu(e);
   }
   return null;
 }
-function Ng(e) {
+function Ug(e) {
   if (!e) return !1;
   try {
     return Ue(e, ""), !0;
@@ -6415,7 +6522,7 @@ function Ng(e) {
     return !1;
   }
 }
-const bc = Je([
+const wc = Je([
   "a",
   "abbr",
   "acronym",
@@ -6535,7 +6642,7 @@ const bc = Je([
   "var",
   "video",
   "wbr"
-]), Os = Je([
+]), Ni = Je([
   "svg",
   "a",
   "altglyph",
@@ -6579,7 +6686,7 @@ const bc = Je([
   "tspan",
   "view",
   "vkern"
-]), Ns = Je([
+]), Mi = Je([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6605,7 +6712,7 @@ const bc = Je([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Mg = Je([
+]), Wg = Je([
   "animate",
   "color-profile",
   "cursor",
@@ -6628,7 +6735,7 @@ const bc = Je([
   "solidcolor",
   "unknown",
   "use"
-]), Ms = Je([
+]), Li = Je([
   "math",
   "menclose",
   "merror",
@@ -6659,7 +6766,7 @@ const bc = Je([
   "munder",
   "munderover",
   "mprescripts"
-]), Lg = Je([
+]), Jg = Je([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6675,7 +6782,7 @@ const bc = Je([
   "annotation-xml",
   "mprescripts",
   "none"
-]), kc = Je(["#text"]), wc = Je([
+]), xc = Je(["#text"]), vc = Je([
   "accept",
   "action",
   "align",
@@ -6794,7 +6901,7 @@ const bc = Je([
   "width",
   "wrap",
   "xmlns"
-]), Ls = Je([
+]), Pi = Je([
   "accent-height",
   "accumulate",
   "additive",
@@ -6987,7 +7094,7 @@ const bc = Je([
   "y2",
   "z",
   "zoomandpan"
-]), xc = Je([
+]), Ac = Je([
   "accent",
   "accentunder",
   "align",
@@ -7042,20 +7149,20 @@ const bc = Je([
   "voffset",
   "width",
   "xmlns"
-]), li = Je([
+]), cs = Je([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), Pg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), jg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Bg = Pe(/\${[\w\W]*/g), $g = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), zg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Ug = Pe(/^aria-[\-\w]+$/), Ac = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Wg = Pe(/^(?:\w+script|data):/i), Jg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), qg = Pe(/^html$/i), Hg = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), Ps = Pe(/<[/\w!]/g), vc = Pe(/<[/\w]/g), Vg = Pe(/<\/no(script|embed|frames)/i), Rc = Pe(/\/>/i), Gg = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Kg = Pe(/^[\r\n\t ]+/), Me = {
+]), qg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Hg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Vg = Pe(/\${[\w\W]*/g), Gg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Kg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Yg = Pe(/^aria-[\-\w]+$/), Rc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Xg = Pe(/^(?:\w+script|data):/i), Zg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Qg = Pe(/^html$/i), em = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), ji = Pe(/<[/\w!]/g), Ec = Pe(/<[/\w]/g), tm = Pe(/<\/no(script|embed|frames)/i), Cc = Pe(/\/>/i), nm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), rm = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Yg = Je(be({}, [
+}, sm = Je(be({}, [
   "style",
   "script",
   "xmp",
@@ -7064,16 +7171,16 @@ const bc = Je([
   "noframes",
   "plaintext",
   "noscript"
-])), Xg = function() {
+])), im = function() {
   return typeof window > "u" ? null : window;
-}, Zg = function(t, n) {
+}, om = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
-  const i = "data-tt-policy-suffix";
-  n && n.hasAttribute(i) && (r = n.getAttribute(i));
-  const s = "dompurify" + (r ? "#" + r : "");
+  const s = "data-tt-policy-suffix";
+  n && n.hasAttribute(s) && (r = n.getAttribute(s));
+  const i = "dompurify" + (r ? "#" + r : "");
   try {
-    return t.createPolicy(s, {
+    return t.createPolicy(i, {
       createHTML(o) {
         return o;
       },
@@ -7082,9 +7189,9 @@ const bc = Je([
       }
     });
   } catch {
-    return console.warn("TrustedTypes policy " + s + " could not be created."), null;
+    return console.warn("TrustedTypes policy " + i + " could not be created."), null;
   }
-}, Ec = function() {
+}, Sc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7096,68 +7203,68 @@ const bc = Je([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Zt = function(t, n, r, i) {
-  return Ye(t, n) && Zn(t[n]) ? be(i.base ? yr(i.base) : {}, t[n], i.transform) : r;
-}, js = function(t, n, r) {
-  const i = Ye(t, n) ? t[n] : void 0;
-  return i && typeof i == "object" ? Di(i) : r;
+}, Zt = function(t, n, r, s) {
+  return Ye(t, n) && Zn(t[n]) ? be(s.base ? yr(s.base) : {}, t[n], s.transform) : r;
+}, $i = function(t, n, r) {
+  const s = Ye(t, n) ? t[n] : void 0;
+  return s && typeof s == "object" ? Ts(s) : r;
 };
-function Au() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Xg();
-  const t = (O) => Au(O);
+function Ru() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : im();
+  const t = (O) => Ru(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, i = r.currentScript, s = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, _ = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), x = ut(d, "nextSibling"), v = ut(d, "childNodes"), C = ut(d, "parentNode"), w = ut(d, "shadowRoot"), k = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, $ = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
+  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), w = ut(d, "nextSibling"), A = ut(d, "childNodes"), C = ut(d, "parentNode"), x = ut(d, "shadowRoot"), k = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
     return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, X = Og(d, "namespaceURI"), ue = function(f) {
+  }, X = zg(d, "namespaceURI"), ue = function(f) {
     return X ? X(f) : f.namespaceURI;
   };
-  if (typeof s == "function") {
+  if (typeof i == "function") {
     const O = n.createElement("template");
     O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
   }
-  let ne, de = "", De, we = !1, Ae = 0;
+  let ne, de = "", De, we = !1, ve = 0;
   const ct = function() {
-    if (Ae > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+    if (ve > 0) throw $t('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
   }, W = function(f) {
-    ct(), Ae++;
+    ct(), ve++;
     try {
       return ne.createHTML(f);
     } finally {
-      Ae--;
+      ve--;
     }
-  }, ie = function(f) {
-    return ne && Ji ? W(f) : f;
+  }, se = function(f) {
+    return ne && qs ? W(f) : f;
   }, le = function(f) {
-    ct(), Ae++;
+    ct(), ve++;
     try {
       return ne.createScriptURL(f);
     } finally {
-      Ae--;
+      ve--;
     }
   }, me = function() {
-    return we || (De = Zg(u, i), we = !0), De;
+    return we || (De = om(u, s), we = !0), De;
   }, J = n, R = J.implementation, S = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, dn = r.importNode;
-  let ve = Ec();
-  t.isSupported = typeof yu == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
-  const qr = Pg, hn = jg, Bo = Bg, p = zg, m = Ug, A = Wg, P = Jg, D = Hg;
-  let I = Ac, M = null;
-  const B = be({}, [
-    ...bc,
-    ...Os,
-    ...Ns,
-    ...Ms,
-    ...kc
+  let Ae = Sc();
+  t.isSupported = typeof ku == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
+  const qr = qg, hn = Hg, Bo = Vg, p = Kg, _ = Yg, v = Xg, P = Zg, D = em;
+  let I = Rc, M = null;
+  const $ = be({}, [
+    ...wc,
+    ...Ni,
+    ...Mi,
+    ...Li,
+    ...xc
   ]);
   let N = null;
   const T = be({}, [
-    ...wc,
-    ...Ls,
-    ...xc,
-    ...li
+    ...vc,
+    ...Pi,
+    ...Ac,
+    ...cs
   ]);
   let V = null, z = null, Z = null;
   const te = Object.seal(tn(null, {
@@ -7174,10 +7281,10 @@ function Au() {
       value: null
     }
   }));
-  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, $e = !1, st = !1, pn = null, ze = null, nt = !1, Mt = !1, gn = !1, Ji = !1, $o = !0, zo = !1;
-  const Uo = "user-content-";
-  let qi = !0, Hi = !1, mn = null, Ln = !1, _n = null;
-  const Wo = be({}, [
+  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, it = !1, pn = null, ze = null, nt = !1, Mt = !1, gn = !1, qs = !1, zo = !0, Uo = !1;
+  const Wo = "user-content-";
+  let Hs = !0, Vs = !1, mn = null, Pn = !1, _n = null;
+  const Jo = be({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7205,8 +7312,8 @@ function Au() {
     "video",
     "xmp"
   ]);
-  let Jo = null;
-  const qo = be({}, [
+  let qo = null;
+  const Ho = be({}, [
     "audio",
     "video",
     "img",
@@ -7214,8 +7321,8 @@ function Au() {
     "image",
     "track"
   ]);
-  let Ho = null;
-  const Vo = be({}, [
+  let Vo = null;
+  const Go = be({}, [
     "alt",
     "class",
     "for",
@@ -7231,22 +7338,22 @@ function Au() {
     "style",
     "xmlns"
   ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", xt = "http://www.w3.org/1999/xhtml";
-  let Pn = xt, Vi = !1, Go = null;
-  const tf = be({}, [
+  let jn = xt, Gs = !1, Ko = null;
+  const rf = be({}, [
     Hr,
     Vr,
     xt
-  ], Fs), nf = Je(be({}, [
+  ], Ii), sf = Je(be({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Gi = null;
-  const rf = Je(be({}, ["annotation-xml"]));
-  let Ki = null;
-  const sf = Je(tn(null)), of = be({}, [
+  let Ks = null;
+  const of = Je(be({}, ["annotation-xml"]));
+  let Ys = null;
+  const lf = Je(tn(null)), cf = be({}, [
     "title",
     "style",
     "font",
@@ -7254,27 +7361,27 @@ function Au() {
     "script"
   ]);
   let lr = null;
-  const lf = ["application/xhtml+xml", "text/html"], cf = "text/html";
+  const af = ["application/xhtml+xml", "text/html"], uf = "text/html";
   let Ne = null, Gr = null;
-  const af = n.createElement("form"), Ko = function(f) {
+  const ff = n.createElement("form"), Yo = function(f) {
     return f instanceof RegExp || f instanceof Function;
-  }, Yi = function() {
+  }, Xs = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Di(f), lr = lf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? cf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Fs : vn, M = Zt(f, "ALLOWED_TAGS", B, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Go = Zt(f, "ALLOWED_NAMESPACES", tf, { transform: Fs }), Ho = Zt(f, "ADD_URI_SAFE_ATTR", Vo, {
+    (!f || typeof f != "object") && (f = {}), f = Ts(f), lr = af.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? uf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Ii : An, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Ko = Zt(f, "ALLOWED_NAMESPACES", rf, { transform: Ii }), Vo = Zt(f, "ADD_URI_SAFE_ATTR", Go, {
       transform: Ne,
-      base: Vo
-    }), Jo = Zt(f, "ADD_DATA_URI_TAGS", qo, {
+      base: Go
+    }), qo = Zt(f, "ADD_DATA_URI_TAGS", Ho, {
       transform: Ne,
-      base: qo
-    }), _n = Zt(f, "FORBID_CONTENTS", Wo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Ln = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Di(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, $e = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, Ji = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, $o = f.SANITIZE_DOM !== !1, zo = f.SANITIZE_NAMED_PROPS || !1, qi = f.KEEP_CONTENT !== !1, Hi = f.IN_PLACE || !1, I = Ng(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Ac, Pn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Gi = js(f, "MATHML_TEXT_INTEGRATION_POINTS", nf), Ki = js(f, "HTML_INTEGRATION_POINTS", rf);
-    const y = js(f, "CUSTOM_ELEMENT_HANDLING", sf);
-    if (V = tn(null), Ye(y, "tagNameCheck") && Ko(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Ko(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), gn && (Mt = !0), Ln && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, kc), N = tn(null), Ln.html === !0 && (be(M, bc), be(N, wc)), Ln.svg === !0 && (be(M, Os), be(N, Ls), be(N, li)), Ln.svgFilters === !0 && (be(M, Ns), be(N, Ls), be(N, li)), Ln.mathMl === !0 && (be(M, Ms), be(N, xc), be(N, li))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === B && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === Wo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), qi && (M["#text"] = !0), $e && be(M, [
+      base: Ho
+    }), _n = Zt(f, "FORBID_CONTENTS", Jo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ts(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hs = f.KEEP_CONTENT !== !1, Vs = f.IN_PLACE || !1, I = Ug(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Rc, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ks = $i(f, "MATHML_TEXT_INTEGRATION_POINTS", sf), Ys = $i(f, "HTML_INTEGRATION_POINTS", of);
+    const y = $i(f, "CUSTOM_ELEMENT_HANDLING", lf);
+    if (V = tn(null), Ye(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), gn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, xc), N = tn(null), Pn.html === !0 && (be(M, wc), be(N, vc)), Pn.svg === !0 && (be(M, Ni), be(N, Pi), be(N, cs)), Pn.svgFilters === !0 && (be(M, Mi), be(N, Pi), be(N, cs)), Pn.mathMl === !0 && (be(M, Li), be(N, Ac), be(N, cs))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), Hs && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
     ]), M.table && (M.tbody = !0, delete z.tbody), f.TRUSTED_TYPES_POLICY) {
-      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
       const E = ne;
       ne = f.TRUSTED_TYPES_POLICY;
       try {
@@ -7284,28 +7391,28 @@ function Au() {
       }
     } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
     Gr = Je(f);
-  }, Yo = be({}, [
-    ...Os,
-    ...Ns,
-    ...Mg
-  ]), Xo = be({}, [...Ms, ...Lg]), uf = function(f, y, E) {
-    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Gi[E]) : !!Yo[f];
-  }, ff = function(f, y, E) {
-    return y === xt ? f === "math" : y === Vr ? f === "math" && Ki[E] : !!Xo[f];
-  }, df = function(f, y, E) {
-    return y === Vr && !Ki[E] || y === Hr && !Gi[E] ? !1 : !Xo[f] && (of[f] || !Yo[f]);
-  }, hf = function(f) {
-    const y = ue(f), E = vn(ee(f)), L = C(f);
-    let Q = Pn, re = "template";
-    return L && j(L) === Me.element && (Q = ue(L), re = vn(ee(L))), Go[y] ? y === Vr ? uf(E, Q, re) : y === Hr ? ff(E, Q, re) : y === xt ? df(E, Q, re) : lr === "application/xhtml+xml" : !1;
+  }, Xo = be({}, [
+    ...Ni,
+    ...Mi,
+    ...Wg
+  ]), Zo = be({}, [...Li, ...Jg]), df = function(f, y, E) {
+    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ks[E]) : !!Xo[f];
+  }, hf = function(f, y, E) {
+    return y === xt ? f === "math" : y === Vr ? f === "math" && Ys[E] : !!Zo[f];
+  }, pf = function(f, y, E) {
+    return y === Vr && !Ys[E] || y === Hr && !Ks[E] ? !1 : !Zo[f] && (cf[f] || !Xo[f]);
+  }, gf = function(f) {
+    const y = ue(f), E = An(ee(f)), L = C(f);
+    let Q = jn, re = "template";
+    return L && j(L) === Me.element && (Q = ue(L), re = An(ee(L))), Ko[y] ? y === Vr ? df(E, Q, re) : y === Hr ? hf(E, Q, re) : y === xt ? pf(E, Q, re) : lr === "application/xhtml+xml" : !1;
   }, Kt = function(f) {
     dr(t.removed, { element: f });
     try {
       C(f).removeChild(f);
     } catch {
-      if (g(f), !C(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !C(f)) throw $t("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Zo = function(f, y, E) {
+  }, Qo = function(f, y, E) {
     try {
       h(f, y);
     } catch {
@@ -7314,16 +7421,16 @@ function Au() {
       } catch {
       }
     }
-  }, Xi = function(f) {
-    es(f);
-    const y = v(f);
-    y && jt(vg(y), (E) => {
+  }, Zs = function(f) {
+    ti(f);
+    const y = A(f);
+    y && jt(Ig(y), (E) => {
       try {
         g(E);
       } catch {
       }
-    }), j(f) === Me.element && Zi(f, !1);
-  }, jn = function(f, y, E) {
+    }), j(f) === Me.element && Qs(f, !1);
+  }, $n = function(f, y, E) {
     if (!E) try {
       E = y.getAttributeNode(f);
     } catch {
@@ -7332,7 +7439,7 @@ function Au() {
     if (dr(t.removed, {
       attribute: E || null,
       from: y
-    }), E) Zo(y, E, f);
+    }), E) Qo(y, E, f);
     else try {
       y.removeAttribute(f);
     } catch {
@@ -7346,77 +7453,77 @@ function Au() {
         y.setAttribute(f, "");
       } catch {
       }
-  }, Zi = function(f, y) {
+  }, Qs = function(f, y) {
     const E = k(f);
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
         const Q = E[L], re = Q && Q.name;
-        typeof re == "string" && !(y && N[Ne(re)]) && Zo(f, Q, re);
+        typeof re == "string" && !(y && N[Ne(re)]) && Qo(f, Q, re);
       }
-  }, Qi = function(f, y) {
+  }, ei = function(f, y) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [f];
     for (; L.length > 0; ) {
       const Q = L.pop();
       if (y(Q) === !1) continue;
       if (E && j(Q) === Me.element) {
-        const fe = w(Q);
+        const fe = x(Q);
         Bn(fe) && L.push(fe);
       }
-      const re = v(Q);
+      const re = A(Q);
       if (re) for (let fe = re.length - 1; fe >= 0; --fe) L.push(re[fe]);
     }
-  }, es = function(f) {
-    Qi(f, (y) => {
-      j(y) === Me.element && Zi(y, !0);
+  }, ti = function(f) {
+    ei(f, (y) => {
+      j(y) === Me.element && Qs(y, !0);
     });
-  }, ts = function(f) {
+  }, ni = function(f) {
     const y = [];
-    return Qi(f, (E) => {
+    return ei(f, (E) => {
       y.push(E);
     }, !0), y;
-  }, pf = function(f, y) {
-    const E = Ds();
-    jt(ts(f), (L) => {
-      j(L) === Me.element && Ts(E, L);
+  }, mf = function(f, y) {
+    const E = Ti();
+    jt(ni(f), (L) => {
+      j(L) === Me.element && Fi(E, L);
     }), jt(y, (L) => {
-      j(L) === Me.element && !hr(E, L) && Zi(L, !0);
+      j(L) === Me.element && !hr(E, L) && Qs(L, !0);
     });
-  }, Qo = function(f, y) {
+  }, el = function(f, y) {
     let E = !1;
     return jt(t.removed, (L) => {
-      L.element && (E = E || L.element === f, es(L.element));
-    }), pf(f, y), E;
-  }, gf = 8, mf = function(f, y) {
+      L.element && (E = E || L.element === f, ti(L.element));
+    }), mf(f, y), E;
+  }, _f = 8, yf = function(f, y) {
     const E = mn;
     let L = null;
-    const Q = () => (L || (L = Ds(), jt(y, (re) => {
-      Ts(L, re);
+    const Q = () => (L || (L = Ti(), jt(y, (re) => {
+      Fi(L, re);
     })), L);
     for (let re = 0; ; re++) {
-      const fe = ts(f), Be = [f];
+      const fe = ni(f), $e = [f];
       let Lt = !1;
       if (jt(fe, (mt) => {
-        j(mt) === Me.documentFragment ? dr(Be, mt) : !Lt && !hr(E, mt) && (Lt = hr(Q(), mt));
+        j(mt) === Me.documentFragment ? dr($e, mt) : !Lt && !hr(E, mt) && (Lt = hr(Q(), mt));
       }), !Lt) return;
-      if (re >= gf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
-      jt(Be, (mt, ot) => {
-        _f(mt, ot > 0, f, Q());
+      if (re >= _f) throw $t("the tree kept changing during in-place sanitization; refusing to return it");
+      jt($e, (mt, ot) => {
+        bf(mt, ot > 0, f, Q());
       });
     }
-  }, _f = function(f, y, E, L) {
+  }, bf = function(f, y, E, L) {
     const Q = Kr(f);
     let re;
     for (; re = Q.nextNode(); )
-      !hr(L, re) || hr(mn, re) || (y && gt(ve.uponSanitizeShadowNode, re, null), ss(re, E));
-  }, yf = function(f) {
-    mn && Ts(mn, f);
-  }, el = function(f, y) {
+      !hr(L, re) || hr(mn, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), oi(re, E));
+  }, kf = function(f) {
+    mn && Fi(mn, f);
+  }, tl = function(f, y) {
     return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
-  }, bf = function(f) {
-    je && Qi(f, (y) => {
+  }, wf = function(f) {
+    je && ei(f, (y) => {
       const E = j(y);
-      if (E === Me.processingInstruction || E === Me.comment && Ue(vc, y.data)) {
+      if (E === Me.processingInstruction || E === Me.comment && Ue(Ec, y.data)) {
         try {
           g(y);
         } catch {
@@ -7426,57 +7533,57 @@ function Au() {
       if (E === Me.element) {
         const L = y, Q = Ne(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && el("for", Q) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && tl("for", Q) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, tl = function(f) {
+  }, nl = function(f) {
     let y = null, E = null;
     if (nt) f = "<remove></remove>" + f;
     else {
-      const re = Eg(f, Kg);
+      const re = Ng(f, rm);
       E = re && re[0];
     }
-    lr === "application/xhtml+xml" && Pn === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    lr === "application/xhtml+xml" && jn === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
     const L = ne ? W(f) : f;
-    if (Pn === xt) try {
+    if (jn === xt) try {
       y = new a().parseFromString(L, lr);
     } catch {
     }
     if (!y || !y.documentElement) {
-      y = R.createDocument(Pn, "template", null);
+      y = R.createDocument(jn, "template", null);
       try {
-        y.documentElement.innerHTML = Vi ? de : L;
+        y.documentElement.innerHTML = Gs ? de : L;
       } catch {
       }
     }
     const Q = y.body || y.documentElement;
-    return f && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), Pn === xt ? at.call(y, $e ? "html" : "body")[0] : $e ? y.documentElement : Q;
+    return f && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), jn === xt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
   }, Kr = function(f) {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const E = $ ? $(f) : f.ownerDocument;
+    const E = B ? B(f) : f.ownerDocument;
     return S.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, ns = function(f) {
-    return f = oi(f, qr, " "), f = oi(f, hn, " "), f = oi(f, Bo, " "), f;
-  }, rs = function(f) {
+  }, ri = function(f) {
+    return f = ls(f, qr, " "), f = ls(f, hn, " "), f = ls(f, Bo, " "), f;
+  }, si = function(f) {
     var y;
-    is(f);
+    ii(f);
     const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
     E && jt(E, (L) => {
-      Bn(L.content) && rs(L.content);
+      Bn(L.content) && si(L.content);
     });
-  }, is = function(f) {
+  }, ii = function(f) {
     f.normalize();
     const y = Kr(f, !0);
     let E = y.nextNode();
     for (; E; )
-      E.data = ns(E.data), E = y.nextNode();
+      E.data = ri(E.data), E = y.nextNode();
   }, Yr = function(f) {
     const y = F ? F(f) : null;
-    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== k(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== v(f);
-  }, nl = function(f) {
+    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== k(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== A(f);
+  }, rl = function(f) {
     if (!b || typeof f != "object" || f === null) return null;
     try {
       const y = b(f);
@@ -7485,17 +7592,17 @@ function Au() {
       return null;
     }
   }, Bn = function(f) {
-    return nl(f) === Me.documentFragment;
+    return rl(f) === Me.documentFragment;
   }, cr = function(f) {
-    return nl(f) !== null;
+    return rl(f) !== null;
   };
   function gt(O, f, y) {
     O.length !== 0 && jt(O, (E) => {
       E.call(t, f, y, Gr);
     });
   }
-  const kf = function(f, y, E) {
-    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(Ps, f.textContent) && Ue(Ps, f.innerHTML) || je && Yg[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(Ps, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(vc, f.data));
+  const xf = function(f, y, E) {
+    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(ji, f.textContent) && Ue(ji, f.innerHTML) || je && sm[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(ji, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Ec, f.data));
   }, Xr = function(f, y) {
     if (f instanceof RegExp) return Ue(f, y);
     if (f instanceof Function) {
@@ -7503,54 +7610,54 @@ function Au() {
       return !!f(y, ...L);
     }
     return !1;
-  }, wf = function(f, y, E) {
-    if (!z[y] && sl(y) && Xr(V.tagNameCheck, y)) return !1;
-    if (qi && !_n[y] && !_n[vn(y)]) {
-      const L = C(f), Q = v(f);
+  }, vf = function(f, y, E) {
+    if (!z[y] && ol(y) && Xr(V.tagNameCheck, y)) return !1;
+    if (Hs && !_n[y] && !_n[An(y)]) {
+      const L = C(f), Q = A(f);
       if (Q && L) {
         const re = Q.length;
         for (let fe = re - 1; fe >= 0; --fe) {
-          const Be = f === E ? _(Q[fe], !0) : Q[fe];
-          L.insertBefore(Be, x(f));
+          const $e = f === E ? m(Q[fe], !0) : Q[fe];
+          L.insertBefore($e, w(f));
         }
       }
     }
     return Kt(f), !0;
-  }, rl = function(f, y, E, L) {
+  }, sl = function(f, y, E, L) {
     return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
-  }, $n = function(f, y) {
-    return f === y || C(f) !== null ? !1 : (Hi && es(f), !0);
-  }, xf = function(f, y) {
-    if (yf(f), gt(ve.beforeSanitizeElements, f, null), $n(f, y)) return !0;
+  }, zn = function(f, y) {
+    return f === y || C(f) !== null ? !1 : (Vs && ti(f), !0);
+  }, Af = function(f, y) {
+    if (kf(f), gt(Ae.beforeSanitizeElements, f, null), zn(f, y)) return !0;
     if (Yr(f))
       return Kt(f), !0;
     const E = Ne(ee(f)), L = j(f);
-    if (M = rl(ve.uponSanitizeElement, M, B, pn), gt(ve.uponSanitizeElement, f, {
+    if (M = sl(Ae.uponSanitizeElement, M, $, pn), gt(Ae.uponSanitizeElement, f, {
       tagName: E,
       allowedTags: M
-    }), $n(f, y)) return !0;
-    if (kf(f, E, L))
+    }), zn(f, y)) return !0;
+    if (xf(f, E, L))
       return Kt(f), !0;
     if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Q = wf(f, E, y);
-      return Q === !1 && (gt(ve.afterSanitizeElements, f, null), $n(f, y)) ? !0 : Q;
+      const Q = vf(f, E, y);
+      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), zn(f, y)) ? !0 : Q;
     }
-    if (L === Me.element && !hf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(Vg, f.innerHTML))
+    if (L === Me.element && !gf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(tm, f.innerHTML))
       return Kt(f), !0;
     if (Re && L === Me.text) {
-      const Q = f.textContent, re = ns(Q);
+      const Q = f.textContent, re = ri(Q);
       Q !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
     }
-    return gt(ve.afterSanitizeElements, f, null), $n(f, y);
+    return gt(Ae.afterSanitizeElements, f, null), zn(f, y);
   }, il = function(f, y, E) {
-    if (Z[y] || el(y, f) || $o && (y === "id" || y === "name") && (E in n || E in af)) return !1;
+    if (Z[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in ff)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
-    if (_e && Ue(p, y) || he && Ue(m, y)) return !0;
-    if (!L) return sl(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
-    if (Ho[y]) return !0;
-    const Q = oi(E, P, "");
-    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Is(E, "data:") === 0 && Jo[f] || ye && !Ue(A, Q) ? !0 : !E;
-  }, Af = be({}, [
+    if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
+    if (!L) return ol(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
+    if (Vo[y]) return !0;
+    const Q = ls(E, P, "");
+    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Oi(E, "data:") === 0 && qo[f] || ye && !Ue(v, Q) ? !0 : !E;
+  }, Rf = be({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7559,9 +7666,9 @@ function Au() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), sl = function(f) {
-    return !Af[vn(f)] && Ue(D, f);
-  }, vf = function(f, y, E, L) {
+  ]), ol = function(f) {
+    return !Rf[An(f)] && Ue(D, f);
+  }, Ef = function(f, y, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
@@ -7569,19 +7676,19 @@ function Au() {
         return le(L);
     }
     return L;
-  }, Rf = function(f, y, E, L) {
+  }, Cf = function(f, y, E, L) {
     try {
       return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Kt(f), !1) : !0;
     } catch {
-      return jn(y, f), !1;
+      return $n(y, f), !1;
     }
-  }, ol = function(f, y) {
-    return je && Ue(Gg, y) ? !0 : vn(f) === "attributename" && Is(y, "href") !== -1;
-  }, Ef = function(f, y) {
-    if (gt(ve.beforeSanitizeAttributes, f, null), $n(f, y)) return;
+  }, ll = function(f, y) {
+    return je && Ue(nm, y) ? !0 : An(f) === "attributename" && Oi(y, "href") !== -1;
+  }, Sf = function(f, y) {
+    if (gt(Ae.beforeSanitizeAttributes, f, null), zn(f, y)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
-    N = rl(ve.uponSanitizeAttribute, N, T, ze);
+    N = sl(Ae.uponSanitizeAttribute, N, T, ze);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7592,41 +7699,41 @@ function Au() {
     let Q = E.length;
     const re = Ne(ee(f));
     for (; Q--; ) {
-      const fe = E[Q], Be = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne(Be), At = mt;
-      let qe = Be === "value" ? At : Cg(At), ll = !1;
-      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(ve.uponSanitizeAttribute, f, L), qe = L.attrValue, zo && (ot === "id" || ot === "name") && Is(qe, Uo) !== 0 && (jn(Be, f, fe), qe = Uo + qe, ll = !0), ol(Be, qe)) {
-        jn(Be, f, fe);
+      const fe = E[Q], $e = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne($e), vt = mt;
+      let qe = $e === "value" ? vt : Mg(vt), cl = !1;
+      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Uo && (ot === "id" || ot === "name") && Oi(qe, Wo) !== 0 && ($n($e, f, fe), qe = Wo + qe, cl = !0), ll($e, qe)) {
+        $n($e, f, fe);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          jn(Be, f, fe);
+          $n($e, f, fe);
           continue;
         }
-        if (!Te && Ue(Rc, qe)) {
-          jn(Be, f, fe);
+        if (!Te && Ue(Cc, qe)) {
+          $n($e, f, fe);
           continue;
         }
-        if (Re && (qe = ns(qe)), !il(re, ot, qe)) {
-          jn(Be, f, fe);
+        if (Re && (qe = ri(qe)), !il(re, ot, qe)) {
+          $n($e, f, fe);
           continue;
         }
-        qe = vf(re, ot, Lt, qe), qe !== At && Rf(f, Be, Lt, qe) && ll && mc(t.removed);
+        qe = Ef(re, ot, Lt, qe), qe !== vt && Cf(f, $e, Lt, qe) && cl && yc(t.removed);
       }
     }
-    gt(ve.afterSanitizeAttributes, f, null), $n(f, y);
-  }, ss = function(f, y) {
-    xf(f, y), Ef(f, y), Bn(f.content) && os(f.content);
-  }, os = function(f) {
+    gt(Ae.afterSanitizeAttributes, f, null), zn(f, y);
+  }, oi = function(f, y) {
+    Af(f, y), Sf(f, y), Bn(f.content) && li(f.content);
+  }, li = function(f) {
     let y = null;
     const E = Kr(f);
-    for (gt(ve.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
-      if (gt(ve.uponSanitizeShadowNode, y, null), ss(y, f), j(y) === Me.element) {
-        const L = w(y);
-        Bn(L) && (ls(L), os(L));
+    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
+      if (gt(Ae.uponSanitizeShadowNode, y, null), oi(y, f), j(y) === Me.element) {
+        const L = x(y);
+        Bn(L) && (ci(L), li(L));
       }
-    Re && is(f), gt(ve.afterSanitizeShadowDOM, f, null);
-  }, ls = function(f) {
+    Re && ii(f), gt(Ae.afterSanitizeShadowDOM, f, null);
+  }, ci = function(f) {
     const y = [{
       node: f,
       shadow: null
@@ -7634,10 +7741,10 @@ function Au() {
     for (; y.length > 0; ) {
       const E = y.pop();
       if (E.shadow) {
-        os(E.shadow);
+        li(E.shadow);
         continue;
       }
-      const L = E.node, Q = j(L) === Me.element, re = v(L);
+      const L = E.node, Q = j(L) === Me.element, re = A(L);
       if (re) for (let fe = re.length - 1; fe >= 0; --fe) y.push({
         node: re[fe],
         shadow: null
@@ -7645,15 +7752,15 @@ function Au() {
       if (Q) {
         const fe = F ? F(L) : null;
         if (typeof fe == "string" && Ne(fe) === "template") {
-          const Be = L.content;
-          Bn(Be) && y.push({
-            node: Be,
+          const $e = L.content;
+          Bn($e) && y.push({
+            node: $e,
             shadow: null
           });
         }
       }
       if (Q) {
-        const fe = w(L);
+        const fe = x(L);
         Bn(fe) && y.push({
           node: null,
           shadow: fe
@@ -7666,88 +7773,88 @@ function Au() {
   };
   return t.sanitize = function(O) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
-    if (Vi = !O, Vi && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = Ig(O), typeof O != "string"))
-      throw Bt("dirty is not a string, aborting");
+    if (Gs = !O, Gs && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = Bg(O), typeof O != "string"))
+      throw $t("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    st ? (M = pn, N = ze) : Yi(f), t.removed = [];
-    const re = Hi && typeof O != "string" && cr(O);
+    it ? (M = pn, N = ze) : Xs(f), t.removed = [];
+    const re = Vs && typeof O != "string" && cr(O);
     let fe = [];
-    const Be = mn;
+    const $e = mn;
     if (re) {
-      bf(O);
-      const At = ee(O);
-      if (typeof At == "string") {
-        const qe = Ne(At);
+      wf(O);
+      const vt = ee(O);
+      if (typeof vt == "string") {
+        const qe = Ne(vt);
         if (!M[qe] || z[qe])
-          throw Xi(O), Bt("root node is forbidden and cannot be sanitized in-place");
+          throw Zs(O), $t("root node is forbidden and cannot be sanitized in-place");
       }
       if (Yr(O))
-        throw Xi(O), Bt("root node is clobbered and cannot be sanitized in-place");
-      fe = ts(O), mn = Ds();
+        throw Zs(O), $t("root node is clobbered and cannot be sanitized in-place");
+      fe = ni(O), mn = Ti();
     } else if (cr(O))
-      y = tl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ls(y);
+      y = nl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ci(y);
     else {
-      if (!Mt && !Re && !$e && O.indexOf("<") === -1) return ie(O);
-      if (y = tl(O), !y) return Mt ? null : Ji ? de : "";
+      if (!Mt && !Re && !Be && O.indexOf("<") === -1) return se(O);
+      if (y = nl(O), !y) return Mt ? null : qs ? de : "";
     }
     y && nt && Kt(y.firstChild);
     const Lt = re ? O : y;
     try {
-      re && ls(O);
-      const At = Kr(Lt);
-      for (; L = At.nextNode(); ) ss(L, Lt);
-      re && mf(O, fe);
-    } catch (At) {
-      throw re && (Xi(O), Qo(O, fe)), At;
+      re && ci(O);
+      const vt = Kr(Lt);
+      for (; L = vt.nextNode(); ) oi(L, Lt);
+      re && yf(O, fe);
+    } catch (vt) {
+      throw re && (Zs(O), el(O, fe)), vt;
     } finally {
-      mn = Be;
+      mn = $e;
     }
     if (re) {
-      if (Qo(O, fe)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Re && rs(O), O;
+      if (el(O, fe)) throw $t("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Re && si(O), O;
     }
     if (Mt) {
-      if (Re && rs(y), gn)
+      if (Re && si(y), gn)
         for (Q = Y.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
       else Q = y;
       return (N.shadowroot || N.shadowrootmode) && (Q = dn.call(r, Q, !0)), Q;
     }
-    const mt = () => $e ? y.outerHTML : y.innerHTML;
+    const mt = () => Be ? y.outerHTML : y.innerHTML;
     let ot = mt();
-    return Re && Ue($g, ot) && (is(y), ot = mt()), $e && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(qg, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
-` + ot), ie(ot);
+    return Re && Ue(Gg, ot) && (ii(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(Qg, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+` + ot), se(ot);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Yi(O), st = !0, pn = M, ze = N;
+    Xs(O), it = !0, pn = M, ze = N;
   }, t.clearConfig = function() {
-    Gr = null, st = !1, pn = null, ze = null, ne = De, de = "";
+    Gr = null, it = !1, pn = null, ze = null, ne = De, de = "";
   }, t.isValidAttribute = function(O, f, y) {
-    Gr || Yi({});
+    Gr || Xs({});
     const E = Ne(O), L = Ne(f);
-    return typeof y == "string" && (ol(f, y) || !Te && Ue(Rc, y)) ? !1 : il(E, L, y);
+    return typeof y == "string" && (ll(f, y) || !Te && Ue(Cc, y)) ? !1 : il(E, L, y);
   }, t.addHook = function(O, f) {
-    typeof f == "function" && Ye(ve, O) && dr(ve[O], f);
+    typeof f == "function" && Ye(Ae, O) && dr(Ae[O], f);
   }, t.removeHook = function(O, f) {
-    if (Ye(ve, O)) {
+    if (Ye(Ae, O)) {
       if (f !== void 0) {
-        const y = Ag(ve[O], f);
-        return y === -1 ? void 0 : Rg(ve[O], y, 1)[0];
+        const y = Fg(Ae[O], f);
+        return y === -1 ? void 0 : Og(Ae[O], y, 1)[0];
       }
-      return mc(ve[O]);
+      return yc(Ae[O]);
     }
   }, t.removeHooks = function(O) {
-    Ye(ve, O) && (ve[O] = []);
+    Ye(Ae, O) && (Ae[O] = []);
   }, t.removeAllHooks = function() {
-    ve = Ec();
+    Ae = Sc();
   }, t;
 }
-var Qg = Au();
-const Cc = {};
-function em(e) {
-  let t = Cc[e];
+var lm = Ru();
+const Dc = {};
+function cm(e) {
+  let t = Dc[e];
   if (t)
     return t;
-  t = Cc[e] = [];
+  t = Dc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7758,54 +7865,54 @@ function em(e) {
   }
   return t;
 }
-function sr(e, t) {
-  typeof t != "string" && (t = sr.defaultChars);
-  const n = em(t);
+function ir(e, t) {
+  typeof t != "string" && (t = ir.defaultChars);
+  const n = cm(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
-    let i = "";
-    for (let s = 0, o = r.length; s < o; s += 3) {
-      const l = parseInt(r.slice(s + 1, s + 3), 16);
+    let s = "";
+    for (let i = 0, o = r.length; i < o; i += 3) {
+      const l = parseInt(r.slice(i + 1, i + 3), 16);
       if (l < 128) {
-        i += n[l];
+        s += n[l];
         continue;
       }
-      if ((l & 224) === 192 && s + 3 < o) {
-        const c = parseInt(r.slice(s + 4, s + 6), 16);
+      if ((l & 224) === 192 && i + 3 < o) {
+        const c = parseInt(r.slice(i + 4, i + 6), 16);
         if ((c & 192) === 128) {
           const a = l << 6 & 1984 | c & 63;
-          a < 128 ? i += "��" : i += String.fromCharCode(a), s += 3;
+          a < 128 ? s += "��" : s += String.fromCharCode(a), i += 3;
           continue;
         }
       }
-      if ((l & 240) === 224 && s + 6 < o) {
-        const c = parseInt(r.slice(s + 4, s + 6), 16), a = parseInt(r.slice(s + 7, s + 9), 16);
+      if ((l & 240) === 224 && i + 6 < o) {
+        const c = parseInt(r.slice(i + 4, i + 6), 16), a = parseInt(r.slice(i + 7, i + 9), 16);
         if ((c & 192) === 128 && (a & 192) === 128) {
           const u = l << 12 & 61440 | c << 6 & 4032 | a & 63;
-          u < 2048 || u >= 55296 && u <= 57343 ? i += "���" : i += String.fromCharCode(u), s += 6;
+          u < 2048 || u >= 55296 && u <= 57343 ? s += "���" : s += String.fromCharCode(u), i += 6;
           continue;
         }
       }
-      if ((l & 248) === 240 && s + 9 < o) {
-        const c = parseInt(r.slice(s + 4, s + 6), 16), a = parseInt(r.slice(s + 7, s + 9), 16), u = parseInt(r.slice(s + 10, s + 12), 16);
+      if ((l & 248) === 240 && i + 9 < o) {
+        const c = parseInt(r.slice(i + 4, i + 6), 16), a = parseInt(r.slice(i + 7, i + 9), 16), u = parseInt(r.slice(i + 10, i + 12), 16);
         if ((c & 192) === 128 && (a & 192) === 128 && (u & 192) === 128) {
           let d = l << 18 & 1835008 | c << 12 & 258048 | a << 6 & 4032 | u & 63;
-          d < 65536 || d > 1114111 ? i += "����" : (d -= 65536, i += String.fromCharCode(55296 + (d >> 10), 56320 + (d & 1023))), s += 9;
+          d < 65536 || d > 1114111 ? s += "����" : (d -= 65536, s += String.fromCharCode(55296 + (d >> 10), 56320 + (d & 1023))), i += 9;
           continue;
         }
       }
-      i += "�";
+      s += "�";
     }
-    return i;
+    return s;
   });
 }
-sr.defaultChars = ";/?:@&=+$,#";
-sr.componentChars = "";
-const Sc = {};
-function tm(e) {
-  let t = Sc[e];
+ir.defaultChars = ";/?:@&=+$,#";
+ir.componentChars = "";
+const Tc = {};
+function am(e) {
+  let t = Tc[e];
   if (t)
     return t;
-  t = Sc[e] = [];
+  t = Tc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7816,47 +7923,47 @@ function tm(e) {
 }
 function Jt(e, t, n) {
   typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
-  const r = tm(t);
-  let i = "";
-  for (let s = 0, o = e.length; s < o; s++) {
-    const l = e.charCodeAt(s);
-    if (n && l === 37 && s + 2 < o && /^[0-9a-f]{2}$/i.test(e.slice(s + 1, s + 3))) {
-      i += e.slice(s, s + 3), s += 2;
+  const r = am(t);
+  let s = "";
+  for (let i = 0, o = e.length; i < o; i++) {
+    const l = e.charCodeAt(i);
+    if (n && l === 37 && i + 2 < o && /^[0-9a-f]{2}$/i.test(e.slice(i + 1, i + 3))) {
+      s += e.slice(i, i + 3), i += 2;
       continue;
     }
     if (l < 128) {
-      i += r[l];
+      s += r[l];
       continue;
     }
     if (l >= 55296 && l <= 57343) {
-      if (l >= 55296 && l <= 56319 && s + 1 < o) {
-        const c = e.charCodeAt(s + 1);
+      if (l >= 55296 && l <= 56319 && i + 1 < o) {
+        const c = e.charCodeAt(i + 1);
         if (c >= 56320 && c <= 57343) {
-          i += encodeURIComponent(e[s] + e[s + 1]), s++;
+          s += encodeURIComponent(e[i] + e[i + 1]), i++;
           continue;
         }
       }
-      i += "%EF%BF%BD";
+      s += "%EF%BF%BD";
       continue;
     }
-    i += encodeURIComponent(e[s]);
+    s += encodeURIComponent(e[i]);
   }
-  return i;
+  return s;
 }
 Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 Jt.componentChars = "-_.!~*'()";
-function fo(e) {
+function ho(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Ti() {
+function Fs() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const nm = /^([a-z0-9.+-]+:)/i, rm = /:[0-9]*$/, im = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, sm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], om = ["{", "}", "|", "\\", "^", "`"].concat(sm), lm = ["'"].concat(om), Dc = ["%", "/", "?", ";", "#"].concat(lm), Tc = ["/", "?", "#"], cm = 255, Fc = /^[+a-z0-9A-Z_-]{0,63}$/, am = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Ic = {
+const um = /^([a-z0-9.+-]+:)/i, fm = /:[0-9]*$/, dm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, hm = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], pm = ["{", "}", "|", "\\", "^", "`"].concat(hm), gm = ["'"].concat(pm), Fc = ["%", "/", "?", ";", "#"].concat(gm), Ic = ["/", "?", "#"], mm = 255, Oc = /^[+a-z0-9A-Z_-]{0,63}$/, _m = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Nc = {
   javascript: !0,
   "javascript:": !0
-}, Oc = {
+}, Mc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7868,73 +7975,73 @@ const nm = /^([a-z0-9.+-]+:)/i, rm = /:[0-9]*$/, im = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function ho(e, t) {
-  if (e && e instanceof Ti) return e;
-  const n = new Ti();
+function po(e, t) {
+  if (e && e instanceof Fs) return e;
+  const n = new Fs();
   return n.parse(e, t), n;
 }
-Ti.prototype.parse = function(e, t) {
-  let n, r, i, s = e;
-  if (s = s.trim(), !t && e.split("#").length === 1) {
-    const a = im.exec(s);
+Fs.prototype.parse = function(e, t) {
+  let n, r, s, i = e;
+  if (i = i.trim(), !t && e.split("#").length === 1) {
+    const a = dm.exec(i);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = nm.exec(s);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, s = s.substr(o.length)), (t || o || s.match(/^\/\/[^@\/]+@[^@\/]+/)) && (i = s.substr(0, 2) === "//", i && !(o && Ic[o]) && (s = s.substr(2), this.slashes = !0)), !Ic[o] && (i || o && !Oc[o])) {
+  let o = um.exec(i);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && Nc[o]) && (i = i.substr(2), this.slashes = !0)), !Nc[o] && (s || o && !Mc[o])) {
     let a = -1;
-    for (let h = 0; h < Tc.length; h++)
-      r = s.indexOf(Tc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Ic.length; h++)
+      r = i.indexOf(Ic[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
-    a === -1 ? d = s.lastIndexOf("@") : d = s.lastIndexOf("@", a), d !== -1 && (u = s.slice(0, d), s = s.slice(d + 1), this.auth = u), a = -1;
-    for (let h = 0; h < Dc.length; h++)
-      r = s.indexOf(Dc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
-    a === -1 && (a = s.length), s[a - 1] === ":" && a--;
-    const _ = s.slice(0, a);
-    s = s.slice(a), this.parseHost(_), this.hostname = this.hostname || "";
+    a === -1 ? d = i.lastIndexOf("@") : d = i.lastIndexOf("@", a), d !== -1 && (u = i.slice(0, d), i = i.slice(d + 1), this.auth = u), a = -1;
+    for (let h = 0; h < Fc.length; h++)
+      r = i.indexOf(Fc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    a === -1 && (a = i.length), i[a - 1] === ":" && a--;
+    const m = i.slice(0, a);
+    i = i.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
     const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!g) {
       const h = this.hostname.split(/\./);
-      for (let x = 0, v = h.length; x < v; x++) {
-        const C = h[x];
-        if (C && !C.match(Fc)) {
-          let w = "";
+      for (let w = 0, A = h.length; w < A; w++) {
+        const C = h[w];
+        if (C && !C.match(Oc)) {
+          let x = "";
           for (let k = 0, b = C.length; k < b; k++)
-            C.charCodeAt(k) > 127 ? w += "x" : w += C[k];
-          if (!w.match(Fc)) {
-            const k = h.slice(0, x), b = h.slice(x + 1), F = C.match(am);
-            F && (k.push(F[1]), b.unshift(F[2])), b.length && (s = b.join(".") + s), this.hostname = k.join(".");
+            C.charCodeAt(k) > 127 ? x += "x" : x += C[k];
+          if (!x.match(Oc)) {
+            const k = h.slice(0, w), b = h.slice(w + 1), F = C.match(_m);
+            F && (k.push(F[1]), b.unshift(F[2])), b.length && (i = b.join(".") + i), this.hostname = k.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > cm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > mm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
-  const l = s.indexOf("#");
-  l !== -1 && (this.hash = s.substr(l), s = s.slice(0, l));
-  const c = s.indexOf("?");
-  return c !== -1 && (this.search = s.substr(c), s = s.slice(0, c)), s && (this.pathname = s), Oc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  const l = i.indexOf("#");
+  l !== -1 && (this.hash = i.substr(l), i = i.slice(0, l));
+  const c = i.indexOf("?");
+  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Mc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Ti.prototype.parseHost = function(e) {
-  let t = rm.exec(e);
+Fs.prototype.parseHost = function(e) {
+  let t = fm.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const um = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const ym = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: sr,
+  decode: ir,
   encode: Jt,
-  format: fo,
-  parse: ho
-}, Symbol.toStringTag, { value: "Module" })), vu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Ru = /[\0-\x1F\x7F-\x9F]/, fm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, No = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Eu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Cu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, dm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  format: ho,
+  parse: po
+}, Symbol.toStringTag, { value: "Module" })), Eu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Cu = /[\0-\x1F\x7F-\x9F]/, bm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Su = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, km = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: vu,
-  Cc: Ru,
-  Cf: fm,
-  P: No,
-  S: Eu,
-  Z: Cu
-}, Symbol.toStringTag, { value: "Module" })), hm = [
+  Any: Eu,
+  Cc: Cu,
+  Cf: bm,
+  P: Mo,
+  S: Su,
+  Z: Du
+}, Symbol.toStringTag, { value: "Module" })), wm = [
   8364,
   0,
   8218,
@@ -7968,14 +8075,14 @@ const um = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function pm(e) {
+function xm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function gm(e) {
-  return pm(e) ? 65533 : e >= 128 && e <= 159 && hm[e - 128] || e;
+function vm(e) {
+  return xm(e) ? 65533 : e >= 128 && e <= 159 && wm[e - 128] || e;
 }
-function mm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(gm(e));
+function Am(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(vm(e));
 }
 const _t = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -7984,16 +8091,16 @@ const _t = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function _m(e, t, n, r, i, s) {
-  const l = e.length, c = s * 90;
+function Rm(e, t, n, r, s, i) {
+  const l = e.length, c = i * 90;
   let a = 0;
   const u = () => {
     const X = _t[e.charCodeAt(a++)];
-    return X < s ? X : X * 91 - c + _t[e.charCodeAt(a++)];
-  }, d = n - r, _ = n + i, g = new Int32Array(_);
-  g.fill(-1, r, s), g.fill(-1, s + d, _);
-  const h = new Int32Array(_), x = new Int32Array(_);
-  function v(X, ue) {
+    return X < i ? X : X * 91 - c + _t[e.charCodeAt(a++)];
+  }, d = n - r, m = n + s, g = new Int32Array(m);
+  g.fill(-1, r, i), g.fill(-1, i + d, m);
+  const h = new Int32Array(m), w = new Int32Array(m);
+  function A(X, ue) {
     let ne = 0, de = ue;
     const De = ue + X;
     for (; de < De; ) {
@@ -8001,50 +8108,50 @@ function _m(e, t, n, r, i, s) {
       if (we < 89)
         ne += we, g[de++] = ne;
       else if (we === 89) {
-        let Ae = _t[e.charCodeAt(a++)] + 2;
-        for (; Ae--; )
+        let ve = _t[e.charCodeAt(a++)] + 2;
+        for (; ve--; )
           g[de++] = ++ne;
       } else {
-        const Ae = _t[e.charCodeAt(a++)];
+        const ve = _t[e.charCodeAt(a++)];
         ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (Ae < 90 ? Ae * 91 + _t[e.charCodeAt(a++)] : _t[e.charCodeAt(a++)] * 8281 + _t[e.charCodeAt(a++)] * 91 + _t[e.charCodeAt(a++)]), g[de++] = ne;
+        (ve < 90 ? ve * 91 + _t[e.charCodeAt(a++)] : _t[e.charCodeAt(a++)] * 8281 + _t[e.charCodeAt(a++)] * 91 + _t[e.charCodeAt(a++)]), g[de++] = ne;
       }
     }
   }
-  v(r, 0), v(d, s);
-  const C = new Int32Array(i * 2);
-  let w = 0, k = 0;
+  A(r, 0), A(d, i);
+  const C = new Int32Array(s * 2);
+  let x = 0, k = 0;
   function b(X, ue) {
     for (let ne = 0; ne < X; ne++) {
       const de = ue + ne, De = u(), we = u();
-      C[k * 2] = De, C[k * 2 + 1] = we, k += 1, h[de] = w;
-      const Ae = (g[De] < 0 ? x[De] : 1) + (g[we] < 0 ? x[we] : 1);
-      x[de] = Ae, w += Ae;
+      C[k * 2] = De, C[k * 2 + 1] = we, k += 1, h[de] = x;
+      const ve = (g[De] < 0 ? w[De] : 1) + (g[we] < 0 ? w[we] : 1);
+      w[de] = ve, x += ve;
     }
   }
-  b(i - s + r, s + d), b(s - r, r);
-  const F = new Uint16Array(w);
-  let $ = 0;
+  b(s - i + r, i + d), b(i - r, r);
+  const F = new Uint16Array(x);
+  let B = 0;
   for (let X = 0; X < k; X++)
     for (let ue = 0; ue < 2; ue++) {
       const ne = C[X * 2 + ue], de = g[ne];
       if (de < 0) {
         let De = h[ne];
-        const we = De + x[ne];
+        const we = De + w[ne];
         for (; De < we; )
-          F[$++] = F[De++];
+          F[B++] = F[De++];
       } else
-        F[$++] = de;
+        F[B++] = de;
     }
   const j = new Uint16Array(t);
   let ee = 0;
   for (; a < l; ) {
     let X = _t[e.charCodeAt(a++)];
-    X >= s && (X = X * 91 - c + _t[e.charCodeAt(a++)]);
+    X >= i && (X = X * 91 - c + _t[e.charCodeAt(a++)]);
     const ue = g[X];
     if (ue < 0) {
       let ne = h[X];
-      const de = ne + x[X];
+      const de = ne + w[X];
       for (; ne < de; )
         j[ee++] = F[ne++];
     } else
@@ -8052,53 +8159,53 @@ function _m(e, t, n, r, i, s) {
   }
   return j;
 }
-const ym = /* @__PURE__ */ _m("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const Em = /* @__PURE__ */ Rm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
 })(We || (We = {}));
-var it;
+var st;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(it || (it = {}));
-const Fi = 32, Su = 21, bm = 2097151, po = 2047;
-let Du = 0;
-function km(e) {
-  const t = e >>> Su;
-  return t === po ? Du : t;
+})(st || (st = {}));
+const Is = 32, Tu = 21, Cm = 2097151, go = 2047;
+let Fu = 0;
+function Sm(e) {
+  const t = e >>> Tu;
+  return t === go ? Fu : t;
 }
-function wm(e) {
-  return e - it.ZERO >>> 0 <= 9;
+function Dm(e) {
+  return e - st.ZERO >>> 0 <= 9;
 }
-function xm(e) {
-  return (e | Fi) - it.LOWER_A >>> 0 <= 5;
+function Tm(e) {
+  return (e | Is) - st.LOWER_A >>> 0 <= 5;
 }
-function Am(e) {
-  return (e | Fi) - it.LOWER_A >>> 0 <= 25;
+function Fm(e) {
+  return (e | Is) - st.LOWER_A >>> 0 <= 25;
 }
-var Nc;
+var Lc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Nc || (Nc = {}));
-var Mc;
+})(Lc || (Lc = {}));
+var Pc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Mc || (Mc = {}));
-function vm(e, t, n, r) {
-  const i = (t & We.BRANCH_LENGTH) >> 7, s = t & We.JUMP_TABLE;
-  if (s) {
-    if (i === 0)
-      return r === s ? n : -1;
-    const c = r - s;
-    if (c >>> 0 >= i)
+})(Pc || (Pc = {}));
+function Im(e, t, n, r) {
+  const s = (t & We.BRANCH_LENGTH) >> 7, i = t & We.JUMP_TABLE;
+  if (i) {
+    if (s === 0)
+      return r === i ? n : -1;
+    const c = r - i;
+    if (c >>> 0 >= s)
       return -1;
     const a = e[n + c];
-    return a === 0 ? -1 : n + i + a - 1 & 65535;
+    return a === 0 ? -1 : n + s + a - 1 & 65535;
   }
-  if (i === 0)
+  if (s === 0)
     return -1;
-  const o = i + 1 >> 1, l = n + o + i;
-  for (let c = 0; c < i; c++) {
+  const o = s + 1 >> 1, l = n + o + s;
+  for (let c = 0; c < s; c++) {
     const u = e[n + (c >> 1)] >> ((c & 1) << 3) & 255;
     if (u === r) {
       const d = n + o + c;
@@ -8109,60 +8216,60 @@ function vm(e, t, n, r) {
   }
   return -1;
 }
-function Lc(e, t, n) {
+function jc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function Rm(e, t, n) {
-  let r = t + 1, i = 0, s = r;
-  if (r < n && (e.charCodeAt(r) | Fi) === it.LOWER_X)
-    for (r += 1, s = r; r < n; ) {
+function Om(e, t, n) {
+  let r = t + 1, s = 0, i = r;
+  if (r < n && (e.charCodeAt(r) | Is) === st.LOWER_X)
+    for (r += 1, i = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (wm(l))
-        i = i * 16 + (l - it.ZERO);
-      else if (xm(l))
-        i = i * 16 + ((l | Fi) - it.LOWER_A + 10);
+      if (Dm(l))
+        s = s * 16 + (l - st.ZERO);
+      else if (Tm(l))
+        s = s * 16 + ((l | Is) - st.LOWER_A + 10);
       else
         break;
       r += 1;
     }
   else
     for (; r < n; ) {
-      const l = e.charCodeAt(r) - it.ZERO;
+      const l = e.charCodeAt(r) - st.ZERO;
       if (l >>> 0 > 9)
         break;
-      i = i * 10 + l, r += 1;
+      s = s * 10 + l, r += 1;
     }
-  if (r === s)
+  if (r === i)
     return 0;
-  r < n && e.charCodeAt(r) === it.SEMI && (r += 1), i > 1114111 && (i = 1114112);
+  r < n && e.charCodeAt(r) === st.SEMI && (r += 1), s > 1114111 && (s = 1114112);
   let o = r - t;
-  return o >= po && (Du = o, o = po), o << Su | i;
+  return o >= go && (Fu = o, o = go), o << Tu | s;
 }
-function Em(e, t, n) {
-  const r = ym;
-  let i = e.indexOf("&");
-  if (i < 0)
+function Nm(e, t, n) {
+  const r = Em;
+  let s = e.indexOf("&");
+  if (s < 0)
     return e;
-  const s = e.length;
+  const i = e.length;
   let o = 0, l = "";
   const c = r[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
   do {
-    const d = i + 1, _ = e.charCodeAt(d);
+    const d = s + 1, m = e.charCodeAt(d);
     let g, h;
-    if (_ === it.NUM) {
-      const x = Rm(e, d, s);
-      g = km(x), g > 0 && e.charCodeAt(d + g - 1) !== it.SEMI && (g = 0), h = g === 0 ? "" : mm(x & bm);
-    } else if (Am(_)) {
+    if (m === st.NUM) {
+      const w = Om(e, d, i);
+      g = Sm(w), g > 0 && e.charCodeAt(d + g - 1) !== st.SEMI && (g = 0), h = g === 0 ? "" : Am(w & Cm);
+    } else if (Fm(m)) {
       g = 0, h = "";
-      const x = _ - a;
-      let v;
-      if (x >>> 0 < u) {
-        const F = r[1 + x];
-        v = F === 0 ? -1 : u + F & 65535;
+      const w = m - a;
+      let A;
+      if (w >>> 0 < u) {
+        const F = r[1 + w];
+        A = F === 0 ? -1 : u + F & 65535;
       } else
-        v = -1;
-      let C = 0, w = 0, k = v < 0 ? 0 : r[v], b = d + 1;
-      e: for (; b < s; ) {
+        A = -1;
+      let C = 0, x = 0, k = A < 0 ? 0 : r[A], b = d + 1;
+      e: for (; b < i; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
@@ -8172,17 +8279,17 @@ function Em(e, t, n) {
           if (X === 0) {
             if (e.charCodeAt(b) !== ee)
               break e;
-            v += 1;
+            A += 1;
           } else {
             const ue = e.charCodeAt(b) - ee;
             if (ue >>> 0 >= X)
               break e;
-            const ne = r[v + 1 + ue];
+            const ne = r[A + 1 + ue];
             if (ne === 0)
               break e;
-            v = v + X + ne & 65535;
+            A = A + X + ne & 65535;
           }
-          if (k = r[v], b += 1, b >= s)
+          if (k = r[A], b += 1, b >= i)
             break e;
         }
         if ((k & (We.VALUE_LENGTH | We.FLAG13)) === We.FLAG13) {
@@ -8191,7 +8298,7 @@ function Em(e, t, n) {
             break;
           b += 1;
           const X = ee - 1;
-          let ue = v + 1, ne = 0;
+          let ue = A + 1, ne = 0;
           for (; ne + 1 < X; ne += 2) {
             const de = r[ue];
             if (e.charCodeAt(b) !== (de & 255) || (b += 1, e.charCodeAt(b) !== (de >> 8 & 255)))
@@ -8203,38 +8310,38 @@ function Em(e, t, n) {
               break;
             b += 1;
           }
-          v += 1 + (ee >> 1), k = r[v];
+          A += 1 + (ee >> 1), k = r[A];
           continue;
         }
-        const F = k >>> 14, $ = e.charCodeAt(b);
+        const F = k >>> 14, B = e.charCodeAt(b);
         if (F !== 0) {
-          if ($ === it.SEMI) {
-            g = b - d + 1, h = F === 1 ? String.fromCharCode(k & We.VALUE_MASK) : Lc(r, v, F);
+          if (B === st.SEMI) {
+            g = b - d + 1, h = F === 1 ? String.fromCharCode(k & We.VALUE_MASK) : jc(r, A, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const j = vm(r, k, v + (F || 1), $);
+        const j = Im(r, k, A + (F || 1), B);
         if (j < 0)
           break;
-        v = j, k = r[v], b += 1;
+        A = j, k = r[A], b += 1;
       }
-      h === "" && g > 0 && (h = Lc(r, C, w));
+      h === "" && g > 0 && (h = jc(r, C, x));
     } else
       g = 0, h = "";
-    g === 0 || n ? i = d : (o < i && (l += e.slice(o, i)), l += h, i = o = d + g), e.charCodeAt(i) !== it.AMP && (i = e.indexOf("&", i));
-  } while (i >= 0);
+    g === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += h, s = o = d + g), e.charCodeAt(s) !== st.AMP && (s = e.indexOf("&", s));
+  } while (s >= 0);
   return l + e.slice(o);
 }
-function Tu(e) {
-  return Em(e, !0, !1);
+function Iu(e) {
+  return Nm(e, !0, !1);
 }
-var Cm = class {
-  src_Any = vu.source;
-  src_Cc = Ru.source;
-  src_Z = Cu.source;
-  src_P = No.source;
+var Mm = class {
+  src_Any = Eu.source;
+  src_Cc = Cu.source;
+  src_Z = Du.source;
+  src_P = Mo.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8263,9 +8370,9 @@ var Cm = class {
     return e.replace(/[.?*+^$[\]\\(){}|-]/g, "\\$&");
   }
   nestedPairRE(e, t, n = 4) {
-    const r = this.escapeRE(e), i = this.escapeRE(t), s = `(?:(?!${this.src_ZCc}|${r}|${i}).)`;
-    let o = `${r}${s}{0,1000}${i}`;
-    for (let l = 2; l <= n; l++) o = `${r}(?:${s}|${o}){0,1000}${i}`;
+    const r = this.escapeRE(e), s = this.escapeRE(t), i = `(?:(?!${this.src_ZCc}|${r}|${s}).)`;
+    let o = `${r}${i}{0,1000}${s}`;
+    for (let l = 2; l <= n; l++) o = `${r}(?:${i}|${o}){0,1000}${s}`;
     return o;
   }
   get_text_separators() {
@@ -8361,24 +8468,24 @@ var Cm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Bs = {
+}, Bi = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
-    const i = r.exec(e);
-    return i ? i[0].length : 0;
+    const s = r.exec(e);
+    return s ? s[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Sm = {
-  "http:": Bs,
-  "https:": Bs,
-  "ftp:": Bs,
+}, Lm = {
+  "http:": Bi,
+  "https:": Bi,
+  "ftp:": Bi,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
       r.lastIndex = t;
-      const i = r.exec(e);
-      return i ? t >= 3 && e[t - 3] === ":" || t >= 3 && e[t - 3] === "/" ? 0 : i[0].length : 0;
+      const s = r.exec(e);
+      return s ? t >= 3 && e[t - 3] === ":" || t >= 3 && e[t - 3] === "/" ? 0 : s[0].length : 0;
     },
     normalize: (e, t) => t.normalize(e)
   },
@@ -8386,28 +8493,28 @@ var Cm = class {
     validate: function(e, t, n) {
       const r = n.re.get_mailto_validator();
       r.lastIndex = t;
-      const i = r.exec(e);
-      return i ? i[0].length : 0;
+      const s = r.exec(e);
+      return s ? s[0].length : 0;
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, Dm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Tm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function Fm() {
-  const e = Tm.split("|");
-  return Dm.split("|").forEach((t) => {
+}, Pm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", jm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function $m() {
+  const e = jm.split("|");
+  return Pm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
-    for (const i of t.slice(n + 1)) e.push(r + i);
+    for (const s of t.slice(n + 1)) e.push(r + s);
   }), e;
 }
-var Im = {
+var Bm = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: Fm(),
+  tlds: $m(),
   urlAuth: !1,
   maxLength: 1e4
-}, Pc = class {
+}, $c = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8421,10 +8528,10 @@ var Im = {
   /** Normalized URL of matched string. */
   url;
   constructor(e, t, n, r) {
-    const i = e.slice(n, r);
-    this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = i, this.text = i, this.url = i;
+    const s = e.slice(n, r);
+    this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = s, this.text = s, this.url = s;
   }
-}, Om = class {
+}, zm = class {
   __opts__;
   __schemas__;
   re;
@@ -8459,9 +8566,9 @@ var Im = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Im,
+      ...Bm,
       ...n
-    }, this.__schemas__ = { ...Sm }, this.re = t || new Cm(), this.re.set({
+    }, this.__schemas__ = { ...Lm }, this.re = t || new Mm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8486,7 +8593,7 @@ var Im = {
     if (!t) delete this.__schemas__[e];
     else {
       const n = {
-        normalize: (r, i) => i.normalize(r),
+        normalize: (r, s) => s.normalize(r),
         ...t
       };
       this.__schemas__[e] = n;
@@ -8522,10 +8629,10 @@ var Im = {
     if (this.__opts__.fuzzyLink && this.__schemas__["http:"] && (n = this.re.get_fuzzy_link_search(), n.lastIndex = 0, n.exec(e) !== null))
       return !0;
     if (this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && e.indexOf("@") >= 0) {
-      const r = this.re.get_fuzzy_mail_host_search(), i = this.re.get_mail_name_validator();
+      const r = this.re.get_fuzzy_mail_host_search(), s = this.re.get_mail_name_validator();
       for (r.lastIndex = 0; (t = r.exec(e)) !== null; ) {
-        const s = e.slice(Math.max(0, t.index - 65), t.index);
-        if (i.test(s)) return !0;
+        const i = e.slice(Math.max(0, t.index - 65), t.index);
+        if (s.test(i)) return !0;
       }
     }
     return !1;
@@ -8549,44 +8656,44 @@ var Im = {
   */
   match(e) {
     const t = [], n = this.re.get_schema_search();
-    let r, i, s, o, l, c, a = !1, u = !1, d = !1, _ = 0;
+    let r, s, i, o, l, c, a = !1, u = !1, d = !1, m = 0;
     if (!e.length) return null;
-    for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (r = this.re.get_fuzzy_link_search(), r.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (i = this.re.get_fuzzy_mail_host_search(), i.lastIndex = 0, s = this.re.get_mail_name_validator()); ; ) {
-      const g = Math.max(_ - 1, 0);
-      if (i && s && !d && (!l || l.index < _))
-        for (i.lastIndex < g && (i.lastIndex = g); ; ) {
-          const w = i.exec(e);
-          if (!w) {
+    for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (r = this.re.get_fuzzy_link_search(), r.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (s = this.re.get_fuzzy_mail_host_search(), s.lastIndex = 0, i = this.re.get_mail_name_validator()); ; ) {
+      const g = Math.max(m - 1, 0);
+      if (s && i && !d && (!l || l.index < m))
+        for (s.lastIndex < g && (s.lastIndex = g); ; ) {
+          const x = s.exec(e);
+          if (!x) {
             d = !0, l = void 0;
             break;
           }
-          const k = s.exec(e.slice(Math.max(0, w.index - 65), w.index));
+          const k = i.exec(e.slice(Math.max(0, x.index - 65), x.index));
           if (k) {
             if (l = {
               schema: "mailto:",
-              index: w.index - k[1].length,
-              lastIndex: w.index + w[0].length
-            }, l.index >= _) break;
-            i.lastIndex < g && (i.lastIndex = g);
+              index: x.index - k[1].length,
+              lastIndex: x.index + x[0].length
+            }, l.index >= m) break;
+            s.lastIndex < g && (s.lastIndex = g);
           }
         }
-      if (r && !u && (!o || o.index < _))
+      if (r && !u && (!o || o.index < m))
         for (r.lastIndex < g && (r.lastIndex = g); ; ) {
-          const w = r.exec(e);
-          if (!w) {
+          const x = r.exec(e);
+          if (!x) {
             u = !0, o = void 0;
             break;
           }
           if (o = {
             schema: "",
-            index: w.index + w[1].length,
-            lastIndex: w.index + w[0].length
-          }, o.index >= _) break;
+            index: x.index + x[1].length,
+            lastIndex: x.index + x[0].length
+          }, o.index >= m) break;
           r.lastIndex < g && (r.lastIndex = g);
         }
       let h = l;
       (!h || o && (o.index < h.index || o.index === h.index && o.lastIndex > h.lastIndex)) && (h = o);
-      let x;
+      let w;
       if (!a) for (; ; ) {
         if (!c) {
           n.lastIndex < g && (n.lastIndex = g);
@@ -8601,28 +8708,28 @@ var Im = {
             lastIndex: b.index + b[0].length
           };
         }
-        if (c.index < _) {
+        if (c.index < m) {
           c = void 0;
           continue;
         }
         if (h && c.index > h.index) break;
-        const w = c;
+        const x = c;
         c = void 0;
-        const k = this.testSchemaAt(e, w.schema, w.lastIndex);
+        const k = this.testSchemaAt(e, x.schema, x.lastIndex);
         if (k) {
-          x = {
-            schema: w.schema,
-            index: w.index,
-            lastIndex: w.lastIndex + k
+          w = {
+            schema: x.schema,
+            index: x.index,
+            lastIndex: x.lastIndex + k
           };
           break;
         }
       }
-      let v = x;
-      if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
-      v === l ? l = void 0 : v === o && (o = void 0);
-      const C = new Pc(e, v.schema, v.index, v.lastIndex);
-      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), _ = v.lastIndex;
+      let A = w;
+      if ((!A || l && (l.index < A.index || l.index === A.index && l.lastIndex > A.lastIndex)) && (A = l), (!A || o && (o.index < A.index || o.index === A.index && o.lastIndex > A.lastIndex)) && (A = o), !A) break;
+      A === l ? l = void 0 : A === o && (o = void 0);
+      const C = new $c(e, A.schema, A.index, A.lastIndex);
+      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = A.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8638,7 +8745,7 @@ var Im = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Pc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new $c(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8670,54 +8777,54 @@ var Im = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Qn = 2147483647, Dt = 36, Mo = 1, Nr = 26, Nm = 38, Mm = 700, Fu = 72, Iu = 128, Ou = "-", Lm = /^xn--/, Pm = /[^\0-\x7F]/, jm = /[\x2E\u3002\uFF0E\uFF61]/g, Bm = {
+const Qn = 2147483647, Dt = 36, Lo = 1, Nr = 26, Um = 38, Wm = 700, Ou = 72, Nu = 128, Mu = "-", Jm = /^xn--/, qm = /[^\0-\x7F]/, Hm = /[\x2E\u3002\uFF0E\uFF61]/g, Vm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, $s = Dt - Mo, Tt = Math.floor, zs = String.fromCharCode;
+}, zi = Dt - Lo, Tt = Math.floor, Ui = String.fromCharCode;
 function nn(e) {
-  throw new RangeError(Bm[e]);
+  throw new RangeError(Vm[e]);
 }
-function $m(e, t) {
+function Gm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Nu(e, t) {
+function Lu(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(jm, ".");
-  const i = e.split("."), s = $m(i, t).join(".");
-  return r + s;
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Hm, ".");
+  const s = e.split("."), i = Gm(s, t).join(".");
+  return r + i;
 }
-function Mu(e) {
+function Pu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
   for (; n < r; ) {
-    const i = e.charCodeAt(n++);
-    if (i >= 55296 && i <= 56319 && n < r) {
-      const s = e.charCodeAt(n++);
-      (s & 64512) == 56320 ? t.push(((i & 1023) << 10) + (s & 1023) + 65536) : (t.push(i), n--);
+    const s = e.charCodeAt(n++);
+    if (s >= 55296 && s <= 56319 && n < r) {
+      const i = e.charCodeAt(n++);
+      (i & 64512) == 56320 ? t.push(((s & 1023) << 10) + (i & 1023) + 65536) : (t.push(s), n--);
     } else
-      t.push(i);
+      t.push(s);
   }
   return t;
 }
-const zm = (e) => String.fromCodePoint(...e), Um = function(e) {
+const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, jc = function(e, t) {
+}, Bc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Lu = function(e, t, n) {
+}, ju = function(e, t, n) {
   let r = 0;
-  for (e = n ? Tt(e / Mm) : e >> 1, e += Tt(e / t); e > $s * Nr >> 1; r += Dt)
-    e = Tt(e / $s);
-  return Tt(r + ($s + 1) * e / (e + Nm));
-}, Pu = function(e) {
+  for (e = n ? Tt(e / Wm) : e >> 1, e += Tt(e / t); e > zi * Nr >> 1; r += Dt)
+    e = Tt(e / zi);
+  return Tt(r + (zi + 1) * e / (e + Um));
+}, $u = function(e) {
   const t = [], n = e.length;
-  let r = 0, i = Iu, s = Fu, o = e.lastIndexOf(Ou);
+  let r = 0, s = Nu, i = Ou, o = e.lastIndexOf(Mu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && nn("not-basic"), t.push(e.charCodeAt(l));
@@ -8725,59 +8832,59 @@ const zm = (e) => String.fromCodePoint(...e), Um = function(e) {
     const c = r;
     for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && nn("invalid-input");
-      const _ = Um(e.charCodeAt(l++));
-      _ >= Dt && nn("invalid-input"), _ > Tt((Qn - r) / u) && nn("overflow"), r += _ * u;
-      const g = d <= s ? Mo : d >= s + Nr ? Nr : d - s;
-      if (_ < g)
+      const m = Ym(e.charCodeAt(l++));
+      m >= Dt && nn("invalid-input"), m > Tt((Qn - r) / u) && nn("overflow"), r += m * u;
+      const g = d <= i ? Lo : d >= i + Nr ? Nr : d - i;
+      if (m < g)
         break;
       const h = Dt - g;
       u > Tt(Qn / h) && nn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    s = Lu(r - c, a, c == 0), Tt(r / a) > Qn - i && nn("overflow"), i += Tt(r / a), r %= a, t.splice(r++, 0, i);
+    i = ju(r - c, a, c == 0), Tt(r / a) > Qn - s && nn("overflow"), s += Tt(r / a), r %= a, t.splice(r++, 0, s);
   }
   return String.fromCodePoint(...t);
-}, ju = function(e) {
+}, Bu = function(e) {
   const t = [];
-  e = Mu(e);
+  e = Pu(e);
   const n = e.length;
-  let r = Iu, i = 0, s = Fu;
+  let r = Nu, s = 0, i = Ou;
   for (const c of e)
-    c < 128 && t.push(zs(c));
+    c < 128 && t.push(Ui(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Ou); l < n; ) {
+  for (o && t.push(Mu); l < n; ) {
     let c = Qn;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > Tt((Qn - i) / a) && nn("overflow"), i += (c - r) * a, r = c;
+    c - r > Tt((Qn - s) / a) && nn("overflow"), s += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++i > Qn && nn("overflow"), u === r) {
-        let d = i;
-        for (let _ = Dt; ; _ += Dt) {
-          const g = _ <= s ? Mo : _ >= s + Nr ? Nr : _ - s;
+      if (u < r && ++s > Qn && nn("overflow"), u === r) {
+        let d = s;
+        for (let m = Dt; ; m += Dt) {
+          const g = m <= i ? Lo : m >= i + Nr ? Nr : m - i;
           if (d < g)
             break;
-          const h = d - g, x = Dt - g;
+          const h = d - g, w = Dt - g;
           t.push(
-            zs(jc(g + h % x, 0))
-          ), d = Tt(h / x);
+            Ui(Bc(g + h % w, 0))
+          ), d = Tt(h / w);
         }
-        t.push(zs(jc(d, 0))), s = Lu(i, a, l === o), i = 0, ++l;
+        t.push(Ui(Bc(d, 0))), i = ju(s, a, l === o), s = 0, ++l;
       }
-    ++i, ++r;
+    ++s, ++r;
   }
   return t.join("");
-}, Wm = function(e) {
-  return Nu(e, function(t) {
-    return Lm.test(t) ? Pu(t.slice(4).toLowerCase()) : t;
+}, Xm = function(e) {
+  return Lu(e, function(t) {
+    return Jm.test(t) ? $u(t.slice(4).toLowerCase()) : t;
   });
-}, Jm = function(e) {
-  return Nu(e, function(t) {
-    return Pm.test(t) ? "xn--" + ju(t) : t;
+}, Zm = function(e) {
+  return Lu(e, function(t) {
+    return qm.test(t) ? "xn--" + Bu(t) : t;
   });
-}, Bc = {
+}, zc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8792,49 +8899,49 @@ const zm = (e) => String.fromCodePoint(...e), Um = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Mu,
-    encode: zm
+    decode: Pu,
+    encode: Km
   },
-  decode: Pu,
-  encode: ju,
-  toASCII: Jm,
-  toUnicode: Wm
+  decode: $u,
+  encode: Bu,
+  toASCII: Zm,
+  toUnicode: Xm
 };
-var $c = Object.defineProperty, Bu = (e, t) => {
+var Uc = Object.defineProperty, zu = (e, t) => {
   let n = {};
-  for (var r in e) $c(n, r, {
+  for (var r in e) Uc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return $c(n, Symbol.toStringTag, { value: "Module" }), n;
-}, qm = /* @__PURE__ */ Bu({
-  arrayReplaceAt: () => Hm,
-  asciiTrim: () => Wi,
-  callable: () => $u,
+  return Uc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, Qm = /* @__PURE__ */ zu({
+  arrayReplaceAt: () => e_,
+  asciiTrim: () => Js,
+  callable: () => Uu,
   escapeHtml: () => fn,
-  escapeRE: () => n_,
+  escapeRE: () => u_,
   fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => Uu,
+  isPunctChar: () => Ju,
   isPunctCharCode: () => Pr,
   isSpace: () => Se,
-  isValidEntityCode: () => Lo,
+  isValidEntityCode: () => Po,
   isWhiteSpace: () => Lr,
-  lib: () => r_,
-  normalizeReference: () => Ui,
+  lib: () => f_,
+  normalizeReference: () => Ws,
   unescapeAll: () => or,
-  unescapeMd: () => Ym
+  unescapeMd: () => s_
 });
-function $u(e) {
+function Uu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function Hm(e, t, n) {
+function e_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Lo(e) {
+function Po(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
 function Mr(e) {
@@ -8845,38 +8952,38 @@ function Mr(e) {
   }
   return String.fromCharCode(e);
 }
-var zu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, Vm = new RegExp(`${zu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), Gm = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function Km(e, t) {
-  if (t.charCodeAt(0) === 35 && Gm.test(t)) {
+var Wu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, t_ = new RegExp(`${Wu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), n_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function r_(e, t) {
+  if (t.charCodeAt(0) === 35 && n_.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Lo(r) ? Mr(r) : e;
+    return Po(r) ? Mr(r) : e;
   }
-  const n = Tu(e);
+  const n = Iu(e);
   return n !== e ? n : e;
 }
-function Ym(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(zu, "$1");
+function s_(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Wu, "$1");
 }
 function or(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(Vm, function(t, n, r) {
-    return n || Km(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(t_, function(t, n, r) {
+    return n || r_(t, r);
   });
 }
-var Xm = /[&<>"]/, Zm = /[&<>"]/g, Qm = {
+var i_ = /[&<>"]/, o_ = /[&<>"]/g, l_ = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function e_(e) {
-  return Qm[e];
+function c_(e) {
+  return l_[e];
 }
 function fn(e) {
-  return Xm.test(e) ? e.replace(Zm, e_) : e;
+  return i_.test(e) ? e.replace(o_, c_) : e;
 }
-var t_ = /[.?*+^$[\]\\(){}|-]/g;
-function n_(e) {
-  return e.replace(t_, "\\$&");
+var a_ = /[.?*+^$[\]\\(){}|-]/g;
+function u_(e) {
+  return e.replace(a_, "\\$&");
 }
 function Se(e) {
   switch (e) {
@@ -8904,11 +9011,11 @@ function Lr(e) {
   }
   return !1;
 }
-function Uu(e) {
-  return No.test(e) || Eu.test(e);
+function Ju(e) {
+  return Mo.test(e) || Su.test(e);
 }
 function Pr(e) {
-  return Uu(Mr(e));
+  return Ju(Mr(e));
 }
 function jr(e) {
   switch (e) {
@@ -8949,82 +9056,82 @@ function jr(e) {
       return !1;
   }
 }
-function Ui(e) {
+function Ws(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function zc(e) {
+function Wc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function Wi(e) {
+function Js(e) {
   let t = 0;
-  for (; t < e.length && zc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Wc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && zc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Wc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var r_ = {
-  mdurl: um,
-  ucmicro: dm
+var f_ = {
+  mdurl: ym,
+  ucmicro: km
 };
-function i_(e, t, n) {
-  let r, i, s, o;
+function d_(e, t, n) {
+  let r, s, i, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
-    if (s = e.src.charCodeAt(e.pos), s === 93 && (r--, r === 0)) {
-      i = !0;
+    if (i = e.src.charCodeAt(e.pos), i === 93 && (r--, r === 0)) {
+      s = !0;
       break;
     }
-    if (o = e.pos, e.md.inline.skipToken(e), s === 91) {
+    if (o = e.pos, e.md.inline.skipToken(e), i === 91) {
       if (o === e.pos - 1) r++;
       else if (n)
         return e.pos = c, -1;
     }
   }
   let a = -1;
-  return i && (a = e.pos), e.pos = c, a;
+  return s && (a = e.pos), e.pos = c, a;
 }
-function s_(e, t, n) {
-  let r, i = t;
-  const s = {
+function h_(e, t, n) {
+  let r, s = t;
+  const i = {
     ok: !1,
     pos: 0,
     str: ""
   };
-  if (e.charCodeAt(i) === 60) {
-    for (i++; i < n; ) {
-      if (r = e.charCodeAt(i), r === 10 || r === 60) return s;
+  if (e.charCodeAt(s) === 60) {
+    for (s++; s < n; ) {
+      if (r = e.charCodeAt(s), r === 10 || r === 60) return i;
       if (r === 62)
-        return s.pos = i + 1, s.str = or(e.slice(t + 1, i)), s.ok = !0, s;
-      if (r === 92 && i + 1 < n) {
-        i += 2;
+        return i.pos = s + 1, i.str = or(e.slice(t + 1, s)), i.ok = !0, i;
+      if (r === 92 && s + 1 < n) {
+        s += 2;
         continue;
       }
-      i++;
+      s++;
     }
-    return s;
+    return i;
   }
   let o = 0;
-  for (; i < n && (r = e.charCodeAt(i), !(r === 32 || r < 32 || r === 127)); ) {
-    if (r === 92 && i + 1 < n) {
-      if (e.charCodeAt(i + 1) === 32) {
-        i++;
+  for (; s < n && (r = e.charCodeAt(s), !(r === 32 || r < 32 || r === 127)); ) {
+    if (r === 92 && s + 1 < n) {
+      if (e.charCodeAt(s + 1) === 32) {
+        s++;
         continue;
       }
-      i += 2;
+      s += 2;
       continue;
     }
     if (r === 40 && (o++, o > 32))
-      return s;
+      return i;
     if (r === 41) {
       if (o === 0) break;
       o--;
     }
-    i++;
+    s++;
   }
-  return t === i || o !== 0 || (s.str = or(e.slice(t, i)), s.pos = i, s.ok = !0), s;
+  return t === s || o !== 0 || (i.str = or(e.slice(t, s)), i.pos = s, i.ok = !0), i;
 }
-function o_(e, t, n, r) {
-  let i, s = t;
+function p_(e, t, n, r) {
+  let s, i = t;
   const o = {
     ok: !1,
     can_continue: !1,
@@ -9035,55 +9142,55 @@ function o_(e, t, n, r) {
   if (r)
     o.str = r.str, o.marker = r.marker;
   else {
-    if (s >= n) return o;
-    let l = e.charCodeAt(s);
+    if (i >= n) return o;
+    let l = e.charCodeAt(i);
     if (l !== 34 && l !== 39 && l !== 40) return o;
-    t++, s++, l === 40 && (l = 41), o.marker = l;
+    t++, i++, l === 40 && (l = 41), o.marker = l;
   }
-  for (; s < n; ) {
-    if (i = e.charCodeAt(s), i === o.marker)
-      return o.pos = s + 1, o.str += or(e.slice(t, s)), o.ok = !0, o;
-    if (i === 40 && o.marker === 41) return o;
-    i === 92 && s + 1 < n && s++, s++;
+  for (; i < n; ) {
+    if (s = e.charCodeAt(i), s === o.marker)
+      return o.pos = i + 1, o.str += or(e.slice(t, i)), o.ok = !0, o;
+    if (s === 40 && o.marker === 41) return o;
+    s === 92 && i + 1 < n && i++, i++;
   }
-  return o.can_continue = !0, o.str += or(e.slice(t, s)), o;
+  return o.can_continue = !0, o.str += or(e.slice(t, i)), o;
 }
-var l_ = /* @__PURE__ */ Bu({
-  parseLinkDestination: () => s_,
-  parseLinkLabel: () => i_,
-  parseLinkTitle: () => o_
+var g_ = /* @__PURE__ */ zu({
+  parseLinkDestination: () => h_,
+  parseLinkLabel: () => d_,
+  parseLinkTitle: () => p_
 });
-function Br(e) {
+function $r(e) {
   "@babel/helpers - typeof";
-  return Br = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return $r = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, Br(e);
+  }, $r(e);
 }
-function c_(e, t) {
-  if (Br(e) != "object" || !e) return e;
+function m_(e, t) {
+  if ($r(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
     var r = n.call(e, t);
-    if (Br(r) != "object") return r;
+    if ($r(r) != "object") return r;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
-function a_(e) {
-  var t = c_(e, "string");
-  return Br(t) == "symbol" ? t : t + "";
+function __(e) {
+  var t = m_(e, "string");
+  return $r(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = a_(t)) in e ? Object.defineProperty(e, t, {
+  return (t = __(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
     writable: !0
   }) : e[t] = n, e;
 }
-var On = class {
+var Nn = class {
   constructor(e, t, n) {
     K(
       this,
@@ -9188,7 +9295,7 @@ var On = class {
     const n = this.attrIndex(e);
     n < 0 ? this.attrPush([e, t]) : this.attrs[n][1] = `${this.attrs[n][1]} ${t}`;
   }
-}, $r = class {
+}, Br = class {
   constructor() {
     K(
       this,
@@ -9256,9 +9363,9 @@ var On = class {
   * ```
   */
   before(e, t, n, r = {}) {
-    const i = this.__find__(e);
-    if (i === -1) throw new Error(`Parser rule not found: ${e}`);
-    this.__rules__.splice(i, 0, {
+    const s = this.__find__(e);
+    if (s === -1) throw new Error(`Parser rule not found: ${e}`);
+    this.__rules__.splice(s, 0, {
       name: t,
       enabled: !0,
       fn: n,
@@ -9280,9 +9387,9 @@ var On = class {
   * ```
   */
   after(e, t, n, r = {}) {
-    const i = this.__find__(e);
-    if (i === -1) throw new Error(`Parser rule not found: ${e}`);
-    this.__rules__.splice(i + 1, 0, {
+    const s = this.__find__(e);
+    if (s === -1) throw new Error(`Parser rule not found: ${e}`);
+    this.__rules__.splice(s + 1, 0, {
       name: t,
       enabled: !0,
       fn: n,
@@ -9323,12 +9430,12 @@ var On = class {
     Array.isArray(e) || (e = [e]);
     const n = [];
     return e.forEach((r) => {
-      const i = this.__find__(r);
-      if (i < 0) {
+      const s = this.__find__(r);
+      if (s < 0) {
         if (t) return;
         throw new Error(`Rules manager: invalid rule name ${r}`);
       }
-      this.__rules__[i].enabled = !0, n.push(r);
+      this.__rules__[s].enabled = !0, n.push(r);
     }), this.__cache__ = null, n;
   }
   /**
@@ -9354,12 +9461,12 @@ var On = class {
     Array.isArray(e) || (e = [e]);
     const n = [];
     return e.forEach((r) => {
-      const i = this.__find__(r);
-      if (i < 0) {
+      const s = this.__find__(r);
+      if (s < 0) {
         if (t) return;
         throw new Error(`Rules manager: invalid rule name ${r}`);
       }
-      this.__rules__[i].enabled = !1, n.push(r);
+      this.__rules__[s].enabled = !1, n.push(r);
     }), this.__cache__ = null, n;
   }
   /**
@@ -9373,38 +9480,38 @@ var On = class {
     return this.__cache__ || this.__compile__(), this.__cache__[e] || [];
   }
 }, Ot = {};
-Ot.code_inline = function(e, t, n, r, i) {
-  const s = e[t];
-  return `<code${i.renderAttrs(s)}>${fn(s.content)}</code>`;
+Ot.code_inline = function(e, t, n, r, s) {
+  const i = e[t];
+  return `<code${s.renderAttrs(i)}>${fn(i.content)}</code>`;
 };
-Ot.code_block = function(e, t, n, r, i) {
-  const s = e[t];
-  return `<pre${i.renderAttrs(s)}><code>${fn(e[t].content)}</code></pre>
+Ot.code_block = function(e, t, n, r, s) {
+  const i = e[t];
+  return `<pre${s.renderAttrs(i)}><code>${fn(e[t].content)}</code></pre>
 `;
 };
-Ot.fence = function(e, t, n, r, i) {
-  const s = e[t], o = s.info ? or(s.info).trim() : "";
+Ot.fence = function(e, t, n, r, s) {
+  const i = e[t], o = i.info ? or(i.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(s.content, l, c) || fn(s.content) : a = fn(s.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(i.content, l, c) || fn(i.content) : a = fn(i.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
-    const u = s.attrIndex("class"), d = s.attrs ? s.attrs.slice() : [];
+    const u = i.attrIndex("class"), d = i.attrs ? i.attrs.slice() : [];
     u < 0 ? d.push(["class", `${n.langPrefix}${l}`]) : (d[u] = [d[u][0], d[u][1]], d[u][1] += ` ${n.langPrefix}${l}`);
-    const _ = { attrs: d };
-    return `<pre><code${i.renderAttrs(_)}>${a}</code></pre>
+    const m = { attrs: d };
+    return `<pre><code${s.renderAttrs(m)}>${a}</code></pre>
 `;
   }
-  return `<pre><code${i.renderAttrs(s)}>${a}</code></pre>
+  return `<pre><code${s.renderAttrs(i)}>${a}</code></pre>
 `;
 };
-Ot.image = function(e, t, n, r, i) {
-  const s = e[t];
-  return s.attrs[s.attrIndex("alt")][1] = i.renderInlineAsText(s.children, n, r), i.renderToken(e, t, n);
+Ot.image = function(e, t, n, r, s) {
+  const i = e[t];
+  return i.attrs[i.attrIndex("alt")][1] = s.renderInlineAsText(i.children, n, r), s.renderToken(e, t, n);
 };
 Ot.hardbreak = function(e, t, n) {
   return n.xhtmlOut ? `<br />
@@ -9426,7 +9533,7 @@ Ot.html_block = function(e, t) {
 Ot.html_inline = function(e, t) {
   return e[t].content;
 };
-var Wu = class {
+var qu = class {
   constructor() {
     K(
       this,
@@ -9474,12 +9581,12 @@ var Wu = class {
   */
   renderToken(e, t, n) {
     const r = e[t];
-    let i = "";
+    let s = "";
     if (r.hidden) return "";
-    let s = t - 1;
-    for (; s >= 0 && e[s].hidden && e[s].nesting === 0; ) s--;
-    r.block && r.nesting !== -1 && s >= 0 && e[s].hidden && e[s].nesting === -1 && (i += `
-`), i += (r.nesting === -1 ? "</" : "<") + r.tag, i += this.renderAttrs(r), r.nesting === 0 && n.xhtmlOut && (i += " /");
+    let i = t - 1;
+    for (; i >= 0 && e[i].hidden && e[i].nesting === 0; ) i--;
+    r.block && r.nesting !== -1 && i >= 0 && e[i].hidden && e[i].nesting === -1 && (s += `
+`), s += (r.nesting === -1 ? "</" : "<") + r.tag, s += this.renderAttrs(r), r.nesting === 0 && n.xhtmlOut && (s += " /");
     let o = !1;
     if (r.block && (o = !0, r.nesting === 1)) {
       let l = t + 1;
@@ -9489,18 +9596,18 @@ var Wu = class {
         (c.type === "inline" || c.hidden || c.nesting === -1 && c.tag === r.tag) && (o = !1);
       }
     }
-    return i += o ? `>
-` : ">", i;
+    return s += o ? `>
+` : ">", s;
   }
   /**
   * The same as {@link Renderer.render}, but for single token of `inline` type.
   */
   renderInline(e, t, n) {
     let r = "";
-    const i = this.rules;
-    for (let s = 0, o = e.length; s < o; s++) {
-      const l = e[s].type;
-      typeof i[l] < "u" ? r += i[l](e, s, t, n, this) : r += this.renderToken(e, s, t);
+    const s = this.rules;
+    for (let i = 0, o = e.length; i < o; i++) {
+      const l = e[i].type;
+      typeof s[l] < "u" ? r += s[l](e, i, t, n, this) : r += this.renderToken(e, i, t);
     }
     return r;
   }
@@ -9511,17 +9618,17 @@ var Wu = class {
   */
   renderInlineAsText(e, t, n) {
     let r = "";
-    for (let i = 0, s = e.length; i < s; i++) switch (e[i].type) {
+    for (let s = 0, i = e.length; s < i; s++) switch (e[s].type) {
       case "text":
       case "code_inline":
-        r += e[i].content;
+        r += e[s].content;
         break;
       case "image":
-        r += this.renderInlineAsText(e[i].children, t, n);
+        r += this.renderInlineAsText(e[s].children, t, n);
         break;
       case "html_inline":
       case "html_block":
-        r += e[i].content;
+        r += e[s].content;
         break;
       case "softbreak":
       case "hardbreak":
@@ -9536,185 +9643,185 @@ var Wu = class {
   */
   render(e, t, n) {
     let r = "";
-    const i = this.rules;
-    for (let s = 0, o = e.length; s < o; s++) {
-      const l = e[s].type;
-      l === "inline" ? r += this.renderInline(e[s].children, t, n) : typeof i[l] < "u" ? r += i[l](e, s, t, n, this) : r += this.renderToken(e, s, t);
+    const s = this.rules;
+    for (let i = 0, o = e.length; i < o; i++) {
+      const l = e[i].type;
+      l === "inline" ? r += this.renderInline(e[i].children, t, n) : typeof s[l] < "u" ? r += s[l](e, i, t, n, this) : r += this.renderToken(e, i, t);
     }
     return r;
   }
-}, Ju = class {
+}, Hu = class {
   constructor(e, t, n) {
-    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", On), this.src = e, this.env = n, this.md = t;
+    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t;
   }
-}, u_ = /\r\n?/g, f_ = /\0/g;
-function d_(e) {
+}, y_ = /\r\n?/g, b_ = /\0/g;
+function k_(e) {
   let t;
-  t = e.src.replace(u_, `
-`), t = t.replace(f_, "�"), e.src = t;
+  t = e.src.replace(y_, `
+`), t = t.replace(b_, "�"), e.src = t;
 }
-function h_(e) {
+function w_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function p_(e) {
+function x_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function g_(e) {
+function v_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
-    const i = t[n];
-    i.type === "inline" && e.md.inline.parse(i.content, e.md, e.env, i.children);
+    const s = t[n];
+    s.type === "inline" && e.md.inline.parse(s.content, e.md, e.env, s.children);
   }
 }
-function m_(e) {
+function A_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function __(e) {
+function R_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function y_(e) {
+function E_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
       if (t[n].type !== "inline" || !e.md.linkify.test(t[n].content)) continue;
-      const i = t[n].children, s = [];
+      const s = t[n].children, i = [];
       let o = 0;
-      for (let l = i.length - 1; l >= 0; l--) {
-        const c = i[l];
+      for (let l = s.length - 1; l >= 0; l--) {
+        const c = s[l];
         if (c.type === "link_close") {
-          for (l--; i[l].level !== c.level && i[l].type !== "link_open"; ) l--;
+          for (l--; s[l].level !== c.level && s[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (m_(c.content) && o > 0 && o--, __(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (A_(c.content) && o > 0 && o--, R_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
-          let _ = c.level, g = 0;
-          u.length > 0 && u[0].index === 0 && l > 0 && i[l - 1].type === "text_special" && (u = u.slice(1));
+          let m = c.level, g = 0;
+          u.length > 0 && u[0].index === 0 && l > 0 && s[l - 1].type === "text_special" && (u = u.slice(1));
           for (let h = 0; h < u.length; h++) {
-            const x = u[h].url, v = e.md.normalizeLink(x);
-            if (!e.md.validateLink(v)) continue;
+            const w = u[h].url, A = e.md.normalizeLink(w);
+            if (!e.md.validateLink(A)) continue;
             let C = u[h].text;
             u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
-            const w = u[h].index;
-            if (w > g) {
-              const $ = new e.Token("text", "", 0);
-              $.content = a.slice(g, w), $.level = _, d.push($);
+            const x = u[h].index;
+            if (x > g) {
+              const B = new e.Token("text", "", 0);
+              B.content = a.slice(g, x), B.level = m, d.push(B);
             }
             const k = new e.Token("link_open", "a", 1);
-            k.attrs = [["href", v]], k.level = _++, k.markup = "linkify", k.info = "auto", d.push(k);
+            k.attrs = [["href", A]], k.level = m++, k.markup = "linkify", k.info = "auto", d.push(k);
             const b = new e.Token("text", "", 0);
-            b.content = C, b.level = _, d.push(b);
+            b.content = C, b.level = m, d.push(b);
             const F = new e.Token("link_close", "a", -1);
-            F.level = --_, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
+            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
           }
           if (g < a.length) {
             const h = new e.Token("text", "", 0);
-            h.content = a.slice(g), h.level = _, d.push(h);
+            h.content = a.slice(g), h.level = m, d.push(h);
           }
-          s.push({
+          i.push({
             index: l,
             nodes: d
           });
         }
       }
-      if (s.length > 0) {
-        let l = i.length;
-        for (const d of s) l += d.nodes.length - 1;
+      if (i.length > 0) {
+        let l = s.length;
+        for (const d of i) l += d.nodes.length - 1;
         const c = new Array(l);
         let a = 0, u = 0;
-        s.reverse();
-        for (let d = 0; d < i.length; d++) {
-          const _ = s[a];
-          if (_?.index === d) {
-            for (const g of _.nodes) c[u++] = g;
+        i.reverse();
+        for (let d = 0; d < s.length; d++) {
+          const m = i[a];
+          if (m?.index === d) {
+            for (const g of m.nodes) c[u++] = g;
             a++;
-          } else c[u++] = i[d];
+          } else c[u++] = s[d];
         }
         t[n].children = c;
       }
     }
 }
-var qu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, b_ = /\((c|tm|r)\)/i, k_ = /\((c|tm|r)\)/gi, w_ = {
+var Vu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, C_ = /\((c|tm|r)\)/i, S_ = /\((c|tm|r)\)/gi, D_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function x_(e, t) {
-  return w_[t.toLowerCase()];
+function T_(e, t) {
+  return D_[t.toLowerCase()];
 }
-function A_(e) {
+function F_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(k_, x_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(S_, T_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function v_(e) {
+function I_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && qu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && Vu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function R_(e) {
+function O_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (b_.test(e.tokens[t].content) && A_(e.tokens[t].children), qu.test(e.tokens[t].content) && v_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (C_.test(e.tokens[t].content) && F_(e.tokens[t].children), Vu.test(e.tokens[t].content) && I_(e.tokens[t].children));
 }
-var E_ = /['"]/, Uc = /['"]/g, Wc = "’", C_ = 1e3;
-function Jc(e, t, n) {
+var N_ = /['"]/, Jc = /['"]/g, qc = "’", M_ = 1e3;
+function Hc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
   }
 }
-function ci(e, t, n, r) {
+function as(e, t, n, r) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: r
   });
 }
-function S_(e, t) {
+function L_(e, t) {
   let n = "", r = 0;
-  t.sort((i, s) => i.pos - s.pos);
-  for (let i = 0; i < t.length; i++) {
-    const s = t[i];
-    n += e.slice(r, s.pos) + s.ch, r = s.pos + 1;
+  t.sort((s, i) => s.pos - i.pos);
+  for (let s = 0; s < t.length; s++) {
+    const i = t[s];
+    n += e.slice(r, i.pos) + i.ch, r = i.pos + 1;
   }
   return n + e.slice(r);
 }
-function D_(e, t) {
+function P_(e, t) {
   let n;
-  const r = [], i = {
+  const r = [], s = {
     single: -1,
     double: -1
-  }, s = {};
+  }, i = {};
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Jc(r, i, n + 1), l.type !== "text") continue;
+    if (Hc(r, s, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Uc.lastIndex = u;
-      const _ = Uc.exec(a);
-      if (!_) break;
+      Jc.lastIndex = u;
+      const m = Jc.exec(a);
+      if (!m) break;
       let g = !0, h = !0;
-      u = _.index + 1;
-      const x = _[0] === "'";
-      let v = 32;
-      if (_.index - 1 >= 0) v = a.charCodeAt(_.index - 1);
+      u = m.index + 1;
+      const w = m[0] === "'";
+      let A = 32;
+      if (m.index - 1 >= 0) A = a.charCodeAt(m.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
-          v = e[n].content.charCodeAt(e[n].content.length - 1);
+          A = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
       let C = 32;
@@ -9724,68 +9831,68 @@ function D_(e, t) {
           C = e[n].content.charCodeAt(0);
           break;
         }
-      const w = jr(v) || Pr(v), k = jr(C) || Pr(C), b = Lr(v), F = Lr(C);
-      if (F ? g = !1 : k && (b || w || (g = !1)), b ? h = !1 : w && (F || k || (h = !1)), C === 34 && _[0] === '"' && v >= 48 && v <= 57 && (h = g = !1), g && h && (g = w, h = k), !g && !h) {
-        x && ci(s, o, _.index, Wc);
+      const x = jr(A) || Pr(A), k = jr(C) || Pr(C), b = Lr(A), F = Lr(C);
+      if (F ? g = !1 : k && (b || x || (g = !1)), b ? h = !1 : x && (F || k || (h = !1)), C === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = k), !g && !h) {
+        w && as(i, o, m.index, qc);
         continue;
       }
-      if (h && (n = x ? i.single : i.double, n >= 0 && r[n].level === c)) {
-        const $ = r[n];
+      if (h && (n = w ? s.single : s.double, n >= 0 && r[n].level === c)) {
+        const B = r[n];
         let j, ee;
-        x ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ci(s, o, _.index, ee), ci(s, $.tokenIdx, $.contentPos, j), Jc(r, i, n);
+        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), as(i, o, m.index, ee), as(i, B.tokenIdx, B.contentPos, j), Hc(r, s, n);
         continue e;
       }
       if (g) {
-        if (r.length >= C_) return;
+        if (r.length >= M_) return;
         r.push({
           tokenIdx: o,
-          contentPos: _.index,
-          isSingleQuote: x,
+          contentPos: m.index,
+          isSingleQuote: w,
           level: c,
-          prevSameQuoteIdx: x ? i.single : i.double
-        }), x ? i.single = r.length - 1 : i.double = r.length - 1;
-      } else h && x && ci(s, o, _.index, Wc);
+          prevSameQuoteIdx: w ? s.single : s.double
+        }), w ? s.single = r.length - 1 : s.double = r.length - 1;
+      } else h && w && as(i, o, m.index, qc);
     }
   }
-  Object.keys(s).forEach(function(o) {
+  Object.keys(i).forEach(function(o) {
     const l = Number(o);
-    e[l].content = S_(e[l].content, s[o]);
+    e[l].content = L_(e[l].content, i[o]);
   });
 }
-function T_(e) {
+function j_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !E_.test(e.tokens[t].content) || D_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !N_.test(e.tokens[t].content) || P_(e.tokens[t].children, e);
 }
-function F_(e) {
+function $_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function I_(e) {
+function B_(e) {
   let t, n;
-  const r = e.tokens, i = r.length;
-  for (let s = 0; s < i; s++) {
-    if (r[s].type !== "inline") continue;
-    const o = r[s].children, l = o.length;
+  const r = e.tokens, s = r.length;
+  for (let i = 0; i < s; i++) {
+    if (r[i].type !== "inline") continue;
+    const o = r[i].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && F_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && $_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var Us = [
-  ["normalize", d_],
-  ["block", h_],
-  ["strip_references", p_],
-  ["inline", g_],
-  ["linkify", y_],
-  ["replacements", R_],
-  ["smartquotes", T_],
-  ["text_join", I_]
-], Hu = class {
+var Wi = [
+  ["normalize", k_],
+  ["block", w_],
+  ["strip_references", x_],
+  ["inline", v_],
+  ["linkify", E_],
+  ["replacements", O_],
+  ["smartquotes", j_],
+  ["text_join", B_]
+], Gu = class {
   constructor() {
     K(
       this,
@@ -9793,9 +9900,9 @@ var Us = [
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
-      new $r()
-    ), K(this, "State", Ju);
-    for (let e = 0; e < Us.length; e++) this.ruler.push(Us[e][0], Us[e][1]);
+      new Br()
+    ), K(this, "State", Hu);
+    for (let e = 0; e < Wi.length; e++) this.ruler.push(Wi[e][0], Wi[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9804,23 +9911,23 @@ var Us = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Vu = class {
+}, Ku = class {
   constructor(e, t, n, r) {
-    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", On), this.src = e, this.md = t, this.env = n, this.tokens = r;
-    const i = this.src;
-    for (let s = 0, o = 0, l = 0, c = 0, a = i.length, u = !1; o < a; o++) {
-      const d = i.charCodeAt(o);
+    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Nn), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    const s = this.src;
+    for (let i = 0, o = 0, l = 0, c = 0, a = s.length, u = !1; o < a; o++) {
+      const d = s.charCodeAt(o);
       if (!u)
         if (Se(d)) {
           l++, d === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
-      (d === 10 || o === a - 1) && (d !== 10 && o++, this.bMarks.push(s), this.eMarks.push(o), this.tShift.push(l), this.sCount.push(c), this.bsCount.push(0), u = !1, l = 0, c = 0, s = o + 1);
+      (d === 10 || o === a - 1) && (d !== 10 && o++, this.bMarks.push(i), this.eMarks.push(o), this.tShift.push(l), this.sCount.push(c), this.bsCount.push(0), u = !1, l = 0, c = 0, i = o + 1);
     }
-    this.bMarks.push(i.length), this.eMarks.push(i.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
+    this.bMarks.push(s.length), this.eMarks.push(s.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const r = new On(e, t, n);
+    const r = new Nn(e, t, n);
     return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
   }
   isEmpty(e) {
@@ -9850,8 +9957,8 @@ var Us = [
   }
   getLines(e, t, n, r) {
     if (e >= t) return "";
-    const i = new Array(t - e);
-    for (let s = 0, o = e; o < t; o++, s++) {
+    const s = new Array(t - e);
+    for (let i = 0, o = e; o < t; o++, i++) {
       let l = 0;
       const c = this.bMarks[o];
       let a = c, u;
@@ -9863,38 +9970,38 @@ var Us = [
         else break;
         a++;
       }
-      l > n ? i[s] = new Array(l - n + 1).join(" ") + this.src.slice(a, u) : i[s] = this.src.slice(a, u);
+      l > n ? s[i] = new Array(l - n + 1).join(" ") + this.src.slice(a, u) : s[i] = this.src.slice(a, u);
     }
-    return i.join("");
+    return s.join("");
   }
-}, O_ = 65536;
-function Ws(e, t) {
+}, z_ = 65536;
+function Ji(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function qc(e) {
+function Vc(e) {
   const t = [], n = e.length;
-  let r = 0, i = e.charCodeAt(r), s = !1, o = 0, l = "";
+  let r = 0, s = e.charCodeAt(r), i = !1, o = 0, l = "";
   for (; r < n; )
-    i === 124 && (s ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), s = i === 92, r++, i = e.charCodeAt(r);
+    s === 124 && (i ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), i = s === 92, r++, s = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function N_(e, t, n, r) {
+function U_(e, t, n, r) {
   if (t + 2 > n) return !1;
-  let i = t + 1;
-  if (e.sCount[i] < e.blkIndent || e.sCount[i] - e.blkIndent >= 4) return !1;
-  let s = e.bMarks[i] + e.tShift[i];
-  if (s >= e.eMarks[i]) return !1;
-  const o = e.src.charCodeAt(s++);
-  if (o !== 124 && o !== 45 && o !== 58 || s >= e.eMarks[i]) return !1;
-  const l = e.src.charCodeAt(s++);
+  let s = t + 1;
+  if (e.sCount[s] < e.blkIndent || e.sCount[s] - e.blkIndent >= 4) return !1;
+  let i = e.bMarks[s] + e.tShift[s];
+  if (i >= e.eMarks[s]) return !1;
+  const o = e.src.charCodeAt(i++);
+  if (o !== 124 && o !== 45 && o !== 58 || i >= e.eMarks[s]) return !1;
+  const l = e.src.charCodeAt(i++);
   if (l !== 124 && l !== 45 && l !== 58 && !Se(l) || o === 45 && Se(l)) return !1;
-  for (; s < e.eMarks[i]; ) {
-    const b = e.src.charCodeAt(s);
+  for (; i < e.eMarks[s]; ) {
+    const b = e.src.charCodeAt(i);
     if (b !== 124 && b !== 45 && b !== 58 && !Se(b)) return !1;
-    s++;
+    i++;
   }
-  let c = Ws(e, t + 1), a = c.split("|");
+  let c = Ji(e, t + 1), a = c.split("|");
   const u = [];
   for (let b = 0; b < a.length; b++) {
     const F = a[b].trim();
@@ -9905,120 +10012,120 @@ function N_(e, t, n, r) {
     if (!/^:?-+:?$/.test(F)) return !1;
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Ws(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = qc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = Ji(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
-  const _ = e.parentType;
+  const m = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), x = [t, 0];
-  h.map = x;
-  const v = e.push("thead_open", "thead", 1);
-  v.map = [t, t + 1];
+  const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), w = [t, 0];
+  h.map = w;
+  const A = e.push("thead_open", "thead", 1);
+  A.map = [t, t + 1];
   const C = e.push("tr_open", "tr", 1);
   C.map = [t, t + 1];
   for (let b = 0; b < a.length; b++) {
     const F = e.push("th_open", "th", 1);
     u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
-    const $ = e.push("inline", "", 0);
-    $.content = a[b].trim(), $.children = [], e.push("th_close", "th", -1);
+    const B = e.push("inline", "", 0);
+    B.content = a[b].trim(), B.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
-  let w, k = 0;
-  for (i = t + 2; i < n && !(e.sCount[i] < e.blkIndent); i++) {
+  let x, k = 0;
+  for (s = t + 2; s < n && !(e.sCount[s] < e.blkIndent); s++) {
     let b = !1;
-    for (let $ = 0, j = g.length; $ < j; $++) if (g[$](e, i, n, !0)) {
+    for (let B = 0, j = g.length; B < j; B++) if (g[B](e, s, n, !0)) {
       b = !0;
       break;
     }
-    if (b || (c = Ws(e, i).trim(), !c) || e.sCount[i] - e.blkIndent >= 4 || (a = qc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > O_)) break;
-    if (i === t + 2) {
-      const $ = e.push("tbody_open", "tbody", 1);
-      $.map = w = [t + 2, 0];
+    if (b || (c = Ji(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > z_)) break;
+    if (s === t + 2) {
+      const B = e.push("tbody_open", "tbody", 1);
+      B.map = x = [t + 2, 0];
     }
     const F = e.push("tr_open", "tr", 1);
-    F.map = [i, i + 1];
-    for (let $ = 0; $ < d; $++) {
+    F.map = [s, s + 1];
+    for (let B = 0; B < d; B++) {
       const j = e.push("td_open", "td", 1);
-      u[$] && (j.attrs = [["style", `text-align:${u[$]}`]]);
+      u[B] && (j.attrs = [["style", `text-align:${u[B]}`]]);
       const ee = e.push("inline", "", 0);
-      ee.content = a[$] ? a[$].trim() : "", ee.children = [], e.push("td_close", "td", -1);
+      ee.content = a[B] ? a[B].trim() : "", ee.children = [], e.push("td_close", "td", -1);
     }
     e.push("tr_close", "tr", -1);
   }
-  return w && (e.push("tbody_close", "tbody", -1), w[1] = i), e.push("table_close", "table", -1), x[1] = i, e.parentType = _, e.line = i, !0;
+  return x && (e.push("tbody_close", "tbody", -1), x[1] = s), e.push("table_close", "table", -1), w[1] = s, e.parentType = m, e.line = s, !0;
 }
-function M_(e, t, n) {
+function W_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
-  let r = t + 1, i = r;
+  let r = t + 1, s = r;
   for (; r < n; ) {
     if (e.isEmpty(r)) {
       r++;
       continue;
     }
     if (e.sCount[r] - e.blkIndent >= 4) {
-      r++, i = r;
+      r++, s = r;
       continue;
     }
     break;
   }
-  e.line = i;
-  const s = e.push("code_block", "code", 0);
-  return s.content = e.getLines(t, i, 4 + e.blkIndent, !1) + `
-`, s.map = [t, e.line], !0;
+  e.line = s;
+  const i = e.push("code_block", "code", 0);
+  return i.content = e.getLines(t, s, 4 + e.blkIndent, !1) + `
+`, i.map = [t, e.line], !0;
 }
-function L_(e, t, n, r) {
-  let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
-  if (e.sCount[t] - e.blkIndent >= 4 || i + 3 > s) return !1;
-  const o = e.src.charCodeAt(i);
+function J_(e, t, n, r) {
+  let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
+  if (e.sCount[t] - e.blkIndent >= 4 || s + 3 > i) return !1;
+  const o = e.src.charCodeAt(s);
   if (o !== 126 && o !== 96) return !1;
-  let l = i;
-  i = e.skipChars(i, o);
-  let c = i - l;
+  let l = s;
+  s = e.skipChars(s, o);
+  let c = s - l;
   if (c < 3) return !1;
-  const a = e.src.slice(l, i), u = e.src.slice(i, s);
+  const a = e.src.slice(l, s), u = e.src.slice(s, i);
   if (o === 96 && u.indexOf(String.fromCharCode(o)) >= 0)
     return !1;
   if (r) return !0;
-  let d = t, _ = !1;
-  for (; d++, !(d >= n || (i = l = e.bMarks[d] + e.tShift[d], s = e.eMarks[d], i < s && e.sCount[d] < e.blkIndent)); )
-    if (e.src.charCodeAt(i) === o && !(e.sCount[d] - e.blkIndent >= 4) && (i = e.skipChars(i, o), !(i - l < c) && (i = e.skipSpaces(i), !(i < s)))) {
-      _ = !0;
+  let d = t, m = !1;
+  for (; d++, !(d >= n || (s = l = e.bMarks[d] + e.tShift[d], i = e.eMarks[d], s < i && e.sCount[d] < e.blkIndent)); )
+    if (e.src.charCodeAt(s) === o && !(e.sCount[d] - e.blkIndent >= 4) && (s = e.skipChars(s, o), !(s - l < c) && (s = e.skipSpaces(s), !(s < i)))) {
+      m = !0;
       break;
     }
-  c = e.sCount[t], e.line = d + (_ ? 1 : 0);
+  c = e.sCount[t], e.line = d + (m ? 1 : 0);
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function P_(e, t, n, r) {
-  let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
+function q_(e, t, n, r) {
+  let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   const o = e.lineMax;
-  if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(i) !== 62) return !1;
+  if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(s) !== 62) return !1;
   if (r) return !0;
-  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), _ = e.parentType;
+  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
   e.parentType = "blockquote";
   let g = !1, h;
   for (h = t; h < n; h++) {
     const k = e.sCount[h] < e.blkIndent;
-    if (i = e.bMarks[h] + e.tShift[h], s = e.eMarks[h], i >= s) break;
-    if (e.src.charCodeAt(i++) === 62 && !k) {
-      let F = e.sCount[h] + 1, $, j;
-      e.src.charCodeAt(i) === 32 ? (i++, F++, j = !1, $ = !0) : e.src.charCodeAt(i) === 9 ? ($ = !0, (e.bsCount[h] + F) % 4 === 3 ? (i++, F++, j = !1) : j = !0) : $ = !1;
+    if (s = e.bMarks[h] + e.tShift[h], i = e.eMarks[h], s >= i) break;
+    if (e.src.charCodeAt(s++) === 62 && !k) {
+      let F = e.sCount[h] + 1, B, j;
+      e.src.charCodeAt(s) === 32 ? (s++, F++, j = !1, B = !0) : e.src.charCodeAt(s) === 9 ? (B = !0, (e.bsCount[h] + F) % 4 === 3 ? (s++, F++, j = !1) : j = !0) : B = !1;
       let ee = F;
-      for (l.push(e.bMarks[h]), e.bMarks[h] = i; i < s; ) {
-        const X = e.src.charCodeAt(i);
+      for (l.push(e.bMarks[h]), e.bMarks[h] = s; s < i; ) {
+        const X = e.src.charCodeAt(s);
         if (Se(X))
           X === 9 ? ee += 4 - (ee + e.bsCount[h] + (j ? 1 : 0)) % 4 : ee++;
         else break;
-        i++;
+        s++;
       }
-      g = i >= s, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + ($ ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = i - e.bMarks[h];
+      g = s >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = s - e.bMarks[h];
       continue;
     }
     if (g) break;
     let b = !1;
-    for (let F = 0, $ = d.length; F < $; F++) if (d[F](e, h, n, !0)) {
+    for (let F = 0, B = d.length; F < B; F++) if (d[F](e, h, n, !0)) {
       b = !0;
       break;
     }
@@ -10028,27 +10135,27 @@ function P_(e, t, n, r) {
     }
     l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] = -1;
   }
-  const x = e.blkIndent;
+  const w = e.blkIndent;
   e.blkIndent = 0;
-  const v = e.push("blockquote_open", "blockquote", 1);
-  v.markup = ">";
+  const A = e.push("blockquote_open", "blockquote", 1);
+  A.markup = ">";
   const C = [t, 0];
-  v.map = C, e.md.block.tokenize(e, t, h);
-  const w = e.push("blockquote_close", "blockquote", -1);
-  w.markup = ">", e.lineMax = o, e.parentType = _, C[1] = e.line;
+  A.map = C, e.md.block.tokenize(e, t, h);
+  const x = e.push("blockquote_close", "blockquote", -1);
+  x.markup = ">", e.lineMax = o, e.parentType = m, C[1] = e.line;
   for (let k = 0; k < u.length; k++)
     e.bMarks[k + t] = l[k], e.tShift[k + t] = u[k], e.sCount[k + t] = a[k], e.bsCount[k + t] = c[k];
-  return e.blkIndent = x, !0;
+  return e.blkIndent = w, !0;
 }
-function j_(e, t, n, r) {
-  const i = e.eMarks[t];
+function H_(e, t, n, r) {
+  const s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
-  let s = e.bMarks[t] + e.tShift[t];
-  const o = e.src.charCodeAt(s++);
+  let i = e.bMarks[t] + e.tShift[t];
+  const o = e.src.charCodeAt(i++);
   if (o !== 42 && o !== 45 && o !== 95) return !1;
   let l = 1;
-  for (; s < i; ) {
-    const a = e.src.charCodeAt(s++);
+  for (; i < s; ) {
+    const a = e.src.charCodeAt(i++);
     if (a !== o && !Se(a)) return !1;
     a === o && l++;
   }
@@ -10058,189 +10165,189 @@ function j_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Hc(e, t) {
+function Gc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
-  const i = e.src.charCodeAt(r++);
-  return i !== 42 && i !== 45 && i !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
+  const s = e.src.charCodeAt(r++);
+  return s !== 42 && s !== 45 && s !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Vc(e, t) {
+function Kc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
-  let i = n;
-  if (i + 1 >= r) return -1;
-  let s = e.src.charCodeAt(i++);
-  if (s < 48 || s > 57) return -1;
+  let s = n;
+  if (s + 1 >= r) return -1;
+  let i = e.src.charCodeAt(s++);
+  if (i < 48 || i > 57) return -1;
   for (; ; ) {
-    if (i >= r) return -1;
-    if (s = e.src.charCodeAt(i++), s >= 48 && s <= 57) {
-      if (i - n >= 10) return -1;
+    if (s >= r) return -1;
+    if (i = e.src.charCodeAt(s++), i >= 48 && i <= 57) {
+      if (s - n >= 10) return -1;
       continue;
     }
-    if (s === 41 || s === 46) break;
+    if (i === 41 || i === 46) break;
     return -1;
   }
-  return i < r && (s = e.src.charCodeAt(i), !Se(s)) ? -1 : i;
+  return s < r && (i = e.src.charCodeAt(s), !Se(i)) ? -1 : s;
 }
-function B_(e, t) {
+function V_(e, t) {
   const n = e.level + 2;
-  for (let r = t + 2, i = e.tokens.length - 2; r < i; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
+  for (let r = t + 2, s = e.tokens.length - 2; r < s; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function $_(e, t, n, r) {
-  let i, s, o, l, c = t, a = !0;
+function G_(e, t, n, r) {
+  let s, i, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let d, _, g;
-  if ((g = Vc(e, c)) >= 0) {
-    if (d = !0, o = e.bMarks[c] + e.tShift[c], _ = Number(e.src.slice(o, g - 1)), u && _ !== 1) return !1;
-  } else if ((g = Hc(e, c)) >= 0) d = !1;
+  let d, m, g;
+  if ((g = Kc(e, c)) >= 0) {
+    if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
+  } else if ((g = Gc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
   if (r) return !0;
-  const h = e.src.charCodeAt(g - 1), x = e.tokens.length;
-  d ? (l = e.push("ordered_list_open", "ol", 1), _ !== 1 && (l.attrs = [["start", _]])) : l = e.push("bullet_list_open", "ul", 1);
-  const v = [c, 0];
-  l.map = v, l.markup = String.fromCharCode(h);
+  const h = e.src.charCodeAt(g - 1), w = e.tokens.length;
+  d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
+  const A = [c, 0];
+  l.map = A, l.markup = String.fromCharCode(h);
   let C = !1;
-  const w = e.md.block.ruler.getRules("list"), k = e.parentType;
+  const x = e.md.block.ruler.getRules("list"), k = e.parentType;
   for (e.parentType = "list"; c < n; ) {
-    s = g, i = e.eMarks[c];
+    i = g, s = e.eMarks[c];
     const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
     let F = b;
-    for (; s < i; ) {
-      const Ae = e.src.charCodeAt(s);
-      if (Ae === 9) F += 4 - (F + e.bsCount[c]) % 4;
-      else if (Ae === 32) F++;
+    for (; i < s; ) {
+      const ve = e.src.charCodeAt(i);
+      if (ve === 9) F += 4 - (F + e.bsCount[c]) % 4;
+      else if (ve === 32) F++;
       else break;
-      s++;
+      i++;
     }
-    const $ = s;
+    const B = i;
     let j;
-    $ >= i ? j = 1 : j = F - b, j > 4 && (j = 1);
+    B >= s ? j = 1 : j = F - b, j > 4 && (j = 1);
     const ee = b + j;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
     const X = [c, 0];
     l.map = X, d && (l.info = e.src.slice(o, g - 1));
     const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = $ - e.bMarks[c], e.sCount[c] = F, $ >= i && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let we = !1;
-    for (let Ae = 0, ct = w.length; Ae < ct; Ae++) if (w[Ae](e, c, n, !0)) {
+    for (let ve = 0, ct = x.length; ve < ct; ve++) if (x[ve](e, c, n, !0)) {
       we = !0;
       break;
     }
     if (we) break;
     if (d) {
-      if (g = Vc(e, c), g < 0) break;
+      if (g = Kc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Hc(e, c), g < 0) break;
+    } else if (g = Gc(e, c), g < 0) break;
     if (h !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = k, a && B_(e, x), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = k, a && V_(e, w), !0;
 }
-var Js = 999;
-function z_(e) {
+var qi = 999;
+function K_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
     if (r < 55296 || r > 56319) continue;
-    const i = e.charCodeAt(n + 1);
-    i >= 56320 && i <= 57343 && (t--, n++);
+    const s = e.charCodeAt(n + 1);
+    s >= 56320 && s <= 57343 && (t--, n++);
   }
   return t;
 }
 function gr(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function ai(e, t) {
+function us(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let r = !1;
   if (e.sCount[t] - e.blkIndent > 3 && (r = !0), e.sCount[t] < 0 && (r = !0), !r) {
-    const i = e.md.block.ruler.getRules("reference"), s = e.parentType;
+    const s = e.md.block.ruler.getRules("reference"), i = e.parentType;
     e.parentType = "reference";
     let o = !1;
-    for (let l = 0, c = i.length; l < c; l++) if (i[l](e, t, n, !0)) {
+    for (let l = 0, c = s.length; l < c; l++) if (s[l](e, t, n, !0)) {
       o = !0;
       break;
     }
-    if (e.parentType = s, o) return -1;
+    if (e.parentType = i, o) return -1;
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function U_(e, t, n, r) {
-  const i = e.src;
-  let s = e.bMarks[t] + e.tShift[t], o = t + 1;
-  if (e.sCount[t] - e.blkIndent >= 4 || i.charCodeAt(s) !== 91) return !1;
-  let l = gr(e, t), c = "", a = -1, u = ++s;
-  for (; s < l; ) {
-    if (c.length + s - u > Js * 2) return !1;
-    let $ = i.charCodeAt(s);
-    if ($ === 91) return !1;
-    if ($ === 93) {
-      a = s;
+function Y_(e, t, n, r) {
+  const s = e.src;
+  let i = e.bMarks[t] + e.tShift[t], o = t + 1;
+  if (e.sCount[t] - e.blkIndent >= 4 || s.charCodeAt(i) !== 91) return !1;
+  let l = gr(e, t), c = "", a = -1, u = ++i;
+  for (; i < l; ) {
+    if (c.length + i - u > qi * 2) return !1;
+    let B = s.charCodeAt(i);
+    if (B === 91) return !1;
+    if (B === 93) {
+      a = i;
       break;
     }
-    if ($ === 92 && ($ = i.charCodeAt(++s)), $ === 10 && s < l) {
-      const j = ai(e, o);
+    if (B === 92 && (B = s.charCodeAt(++i)), B === 10 && i < l) {
+      const j = us(e, o);
       if (j < 0) return !1;
-      c += i.slice(u, l), s = u = j, l = gr(e, o++);
+      c += s.slice(u, l), i = u = j, l = gr(e, o++);
       continue;
     }
-    s++;
+    i++;
   }
-  if (a < 0 || i.charCodeAt(a + 1) !== 58 || (c += i.slice(u, a), c.length > Js && z_(c) > Js)) return !1;
-  for (s = a + 2; s < l; ) {
-    const $ = i.charCodeAt(s);
-    if ($ === 10) {
-      const j = ai(e, o);
+  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > qi && K_(c) > qi)) return !1;
+  for (i = a + 2; i < l; ) {
+    const B = s.charCodeAt(i);
+    if (B === 10) {
+      const j = us(e, o);
       if (j < 0) break;
-      s = j, l = gr(e, o++);
-    } else if (Se($)) s++;
+      i = j, l = gr(e, o++);
+    } else if (Se(B)) i++;
     else break;
   }
-  const d = e.md.helpers.parseLinkDestination(i, s, l);
+  const d = e.md.helpers.parseLinkDestination(s, i, l);
   if (!d.ok) return !1;
-  const _ = e.md.normalizeLink(d.str);
-  if (!e.md.validateLink(_)) return !1;
-  s = d.pos;
-  const g = s, h = l, x = o;
-  for (; s < l; ) {
-    const $ = i.charCodeAt(s);
-    if ($ === 10) {
-      const j = ai(e, o);
+  const m = e.md.normalizeLink(d.str);
+  if (!e.md.validateLink(m)) return !1;
+  i = d.pos;
+  const g = i, h = l, w = o;
+  for (; i < l; ) {
+    const B = s.charCodeAt(i);
+    if (B === 10) {
+      const j = us(e, o);
       if (j < 0) break;
-      s = j, l = gr(e, o++);
-    } else if (Se($)) s++;
+      i = j, l = gr(e, o++);
+    } else if (Se(B)) i++;
     else break;
   }
-  const v = s;
-  let C = e.md.helpers.parseLinkTitle(i, s, l);
+  const A = i;
+  let C = e.md.helpers.parseLinkTitle(s, i, l);
   for (; C.can_continue; ) {
-    const $ = ai(e, o);
-    if ($ < 0) break;
-    s = $, l = gr(e, o++), C = e.md.helpers.parseLinkTitle(i, s, l, C);
+    const B = us(e, o);
+    if (B < 0) break;
+    i = B, l = gr(e, o++), C = e.md.helpers.parseLinkTitle(s, i, l, C);
   }
-  let w;
-  for (v !== g && C.ok ? (w = C.str, s = C.pos) : (w = "", s = g, l = h, o = x); s < l && Se(i.charCodeAt(s)); )
-    s++;
-  if (s < l && i.charCodeAt(s) !== 10 && w)
-    for (w = "", s = g, l = h, o = x; s < l && Se(i.charCodeAt(s)); )
-      s++;
-  if (s < l && i.charCodeAt(s) !== 10) return !1;
-  const k = Ui(c);
+  let x;
+  for (A !== g && C.ok ? (x = C.str, i = C.pos) : (x = "", i = g, l = h, o = w); i < l && Se(s.charCodeAt(i)); )
+    i++;
+  if (i < l && s.charCodeAt(i) !== 10 && x)
+    for (x = "", i = g, l = h, o = w; i < l && Se(s.charCodeAt(i)); )
+      i++;
+  if (i < l && s.charCodeAt(i) !== 10) return !1;
+  const k = Ws(c);
   if (!k) return !1;
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[k] > "u" && (e.env.references[k] = {
-    title: w,
-    href: _
+    title: x,
+    href: m
   });
   const b = e.push("reference_definition", "", 0);
   b.map = [t, o], b.hidden = !0;
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = k, b.meta = F, e.line = o, !0;
 }
-var W_ = [
+var X_ = [
   "address",
   "article",
   "aside",
@@ -10303,7 +10410,7 @@ var W_ = [
   "tr",
   "track",
   "ul"
-], J_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, q_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Gu = new RegExp(`^(?:${J_}|${q_})`), xn = [
+], Z_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, Q_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Yu = new RegExp(`^(?:${Z_}|${Q_})`), xn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10330,20 +10437,20 @@ var W_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${W_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${X_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Gu.source}\\s*$`),
+    new RegExp(`${Yu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function H_(e, t, n, r) {
-  let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
-  if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(i) !== 60) return !1;
-  let o = e.src.slice(i, s), l = 0;
+function e0(e, t, n, r) {
+  let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
+  if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(s) !== 60) return !1;
+  let o = e.src.slice(s, i), l = 0;
   for (; l < xn.length && !xn[l][0].test(o); l++) ;
   if (l === xn.length) return !1;
   if (r) return xn[l][2];
@@ -10351,7 +10458,7 @@ function H_(e, t, n, r) {
   const a = xn[l][1].test("");
   if (!xn[l][1].test(o)) {
     for (; c < n && !(e.sCount[c] < e.blkIndent && (a || !e.isEmpty(c))); c++)
-      if (i = e.bMarks[c] + e.tShift[c], s = e.eMarks[c], o = e.src.slice(i, s), xn[l][1].test(o)) {
+      if (s = e.bMarks[c] + e.tShift[c], i = e.eMarks[c], o = e.src.slice(s, i), xn[l][1].test(o)) {
         o.length !== 0 && c++;
         break;
       }
@@ -10360,90 +10467,90 @@ function H_(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function V_(e, t, n, r) {
-  let i = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
+function t0(e, t, n, r) {
+  let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
-  let o = e.src.charCodeAt(i);
-  if (o !== 35 || i >= s) return !1;
+  let o = e.src.charCodeAt(s);
+  if (o !== 35 || s >= i) return !1;
   let l = 1;
-  for (o = e.src.charCodeAt(++i); o === 35 && i < s && l <= 6; )
-    l++, o = e.src.charCodeAt(++i);
-  if (l > 6 || i < s && !Se(o)) return !1;
+  for (o = e.src.charCodeAt(++s); o === 35 && s < i && l <= 6; )
+    l++, o = e.src.charCodeAt(++s);
+  if (l > 6 || s < i && !Se(o)) return !1;
   if (r) return !0;
-  s = e.skipSpacesBack(s, i);
-  const c = e.skipCharsBack(s, 35, i);
-  c > i && Se(e.src.charCodeAt(c - 1)) && (s = c), e.line = t + 1;
+  i = e.skipSpacesBack(i, s);
+  const c = e.skipCharsBack(i, 35, s);
+  c > s && Se(e.src.charCodeAt(c - 1)) && (i = c), e.line = t + 1;
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = Wi(e.src.slice(i, s)), u.map = [t, e.line], u.children = [];
+  u.content = Js(e.src.slice(s, i)), u.map = [t, e.line], u.children = [];
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function G_(e, t, n) {
+function n0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
-  const i = e.parentType;
+  const s = e.parentType;
   e.parentType = "paragraph";
-  let s = 0, o, l = t + 1;
+  let i = 0, o, l = t + 1;
   for (; l < n && !e.isEmpty(l); l++) {
     if (e.sCount[l] - e.blkIndent > 3) continue;
     if (e.sCount[l] >= e.blkIndent) {
       let g = e.bMarks[l] + e.tShift[l];
       const h = e.eMarks[l];
       if (g < h && (o = e.src.charCodeAt(g), (o === 45 || o === 61) && (g = e.skipChars(g, o), g = e.skipSpaces(g), g >= h))) {
-        s = o === 61 ? 1 : 2;
+        i = o === 61 ? 1 : 2;
         break;
       }
     }
     if (e.sCount[l] < 0) continue;
-    let _ = !1;
+    let m = !1;
     for (let g = 0, h = r.length; g < h; g++) if (r[g](e, l, n, !0)) {
-      _ = !0;
+      m = !0;
       break;
     }
-    if (_) break;
+    if (m) break;
   }
-  if (!s)
-    return e.parentType = i, !1;
-  const c = Wi(e.getLines(t, l, e.blkIndent, !1));
+  if (!i)
+    return e.parentType = s, !1;
+  const c = Js(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
-  const a = e.push("heading_open", `h${s}`, 1);
+  const a = e.push("heading_open", `h${i}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
   u.content = c, u.map = [t, e.line - 1], u.children = [];
-  const d = e.push("heading_close", `h${s}`, -1);
-  return d.markup = String.fromCharCode(o), e.parentType = i, !0;
+  const d = e.push("heading_close", `h${i}`, -1);
+  return d.markup = String.fromCharCode(o), e.parentType = s, !0;
 }
-function K_(e, t, n) {
-  const r = e.md.block.ruler.getRules("paragraph"), i = e.parentType;
-  let s = t + 1;
-  for (e.parentType = "paragraph"; s < n && !e.isEmpty(s); s++) {
-    if (e.sCount[s] - e.blkIndent > 3 || e.sCount[s] < 0) continue;
+function r0(e, t, n) {
+  const r = e.md.block.ruler.getRules("paragraph"), s = e.parentType;
+  let i = t + 1;
+  for (e.parentType = "paragraph"; i < n && !e.isEmpty(i); i++) {
+    if (e.sCount[i] - e.blkIndent > 3 || e.sCount[i] < 0) continue;
     let a = !1;
-    for (let u = 0, d = r.length; u < d; u++) if (r[u](e, s, n, !0)) {
+    for (let u = 0, d = r.length; u < d; u++) if (r[u](e, i, n, !0)) {
       a = !0;
       break;
     }
     if (a) break;
   }
-  const o = Wi(e.getLines(t, s, e.blkIndent, !1));
-  e.line = s;
+  const o = Js(e.getLines(t, i, e.blkIndent, !1));
+  e.line = i;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
-  return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = i, !0;
+  return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = s, !0;
 }
-var ui = [
+var fs = [
   [
     "table",
-    N_,
+    U_,
     ["paragraph", "reference"]
   ],
-  ["code", M_],
+  ["code", W_],
   [
     "fence",
-    L_,
+    J_,
     [
       "paragraph",
       "reference",
@@ -10453,7 +10560,7 @@ var ui = [
   ],
   [
     "blockquote",
-    P_,
+    q_,
     [
       "paragraph",
       "reference",
@@ -10463,7 +10570,7 @@ var ui = [
   ],
   [
     "hr",
-    j_,
+    H_,
     [
       "paragraph",
       "reference",
@@ -10473,17 +10580,17 @@ var ui = [
   ],
   [
     "list",
-    $_,
+    G_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", U_],
+  ["reference", Y_],
   [
     "html_block",
-    H_,
+    e0,
     [
       "paragraph",
       "reference",
@@ -10492,16 +10599,16 @@ var ui = [
   ],
   [
     "heading",
-    V_,
+    t0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", G_],
-  ["paragraph", K_]
-], Ku = class {
+  ["lheading", n0],
+  ["paragraph", r0]
+], Xu = class {
   constructor() {
     K(
       this,
@@ -10509,21 +10616,21 @@ var ui = [
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
-      new $r()
-    ), K(this, "State", Vu);
-    for (let e = 0; e < ui.length; e++) this.ruler.push(ui[e][0], ui[e][1], { alt: (ui[e][2] || []).slice() });
+      new Br()
+    ), K(this, "State", Ku);
+    for (let e = 0; e < fs.length; e++) this.ruler.push(fs[e][0], fs[e][1], { alt: (fs[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
-    const r = this.ruler.getRules(""), i = r.length, s = e.md.options.maxNesting;
+    const r = this.ruler.getRules(""), s = r.length, i = e.md.options.maxNesting;
     let o = t, l = !1;
     for (; o < n && (e.line = o = e.skipEmptyLines(o), !(o >= n || e.sCount[o] < e.blkIndent)); ) {
-      if (e.level >= s) {
+      if (e.level >= i) {
         e.line = n;
         break;
       }
       const c = e.line;
       let a = !1;
-      for (let u = 0; u < i; u++)
+      for (let u = 0; u < s; u++)
         if (a = r[u](e, o, n, !1), a) {
           if (c >= e.line) throw new Error("block rule didn't increment state.line");
           break;
@@ -10537,50 +10644,50 @@ var ui = [
   */
   parse(e, t, n, r) {
     if (!e) return;
-    const i = new this.State(e, t, n, r);
-    this.tokenize(i, i.line, i.lineMax);
+    const s = new this.State(e, t, n, r);
+    this.tokenize(s, s.line, s.lineMax);
   }
-}, Yu = class {
+}, Zu = class {
   constructor(e, t, n, r) {
-    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", On), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new On("text", "", 0);
+    const e = new Nn("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const r = new On(e, t, n);
-    let i;
-    return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], i = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(i), r;
+    const r = new Nn(e, t, n);
+    let s;
+    return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], s = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(s), r;
   }
   scanDelims(e, t) {
     const n = this.posMax, r = this.src.charCodeAt(e);
-    let i;
-    if (e === 0) i = 32;
+    let s;
+    if (e === 0) s = 32;
     else if (e === 1)
-      i = this.src.charCodeAt(0), (i & 63488) === 55296 && (i = 65533);
-    else if (i = this.src.charCodeAt(e - 1), (i & 64512) === 56320) {
+      s = this.src.charCodeAt(0), (s & 63488) === 55296 && (s = 65533);
+    else if (s = this.src.charCodeAt(e - 1), (s & 64512) === 56320) {
       const h = this.src.charCodeAt(e - 2);
-      i = (h & 64512) === 55296 ? 65536 + (h - 55296 << 10) + (i - 56320) : 65533;
-    } else (i & 64512) === 55296 && (i = 65533);
-    let s = e;
-    for (; s < n && this.src.charCodeAt(s) === r; ) s++;
-    const o = s - e;
-    let l = s < n ? this.src.charCodeAt(s) : 32;
+      s = (h & 64512) === 55296 ? 65536 + (h - 55296 << 10) + (s - 56320) : 65533;
+    } else (s & 64512) === 55296 && (s = 65533);
+    let i = e;
+    for (; i < n && this.src.charCodeAt(i) === r; ) i++;
+    const o = i - e;
+    let l = i < n ? this.src.charCodeAt(i) : 32;
     if ((l & 64512) === 55296) {
-      const h = this.src.charCodeAt(s + 1);
+      const h = this.src.charCodeAt(i + 1);
       l = (h & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (h - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = jr(i) || Pr(i), a = jr(l) || Pr(l), u = Lr(i), d = Lr(l), _ = !d && (!a || u || c), g = !u && (!c || d || a);
+    const c = jr(s) || Pr(s), a = jr(l) || Pr(l), u = Lr(s), d = Lr(l), m = !d && (!a || u || c), g = !u && (!c || d || a);
     return {
-      can_open: _ && (t || !g || c),
-      can_close: g && (t || !_ || a),
+      can_open: m && (t || !g || c),
+      can_close: g && (t || !m || a),
       length: o
     };
   }
 };
-function Y_(e) {
+function s0(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10610,26 +10717,26 @@ function Y_(e) {
       return !1;
   }
 }
-function X_(e, t) {
+function i0(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !Y_(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !s0(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function Z_(e) {
+function o0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function Q_(e) {
+function l0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function e0(e, t) {
+function c0(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
-  const i = n - Math.min(10, e.pending.length, n);
-  let s = n;
-  for (; s > i && Q_(e.src.charCodeAt(s - 1)); ) s--;
-  if (s === n || !Z_(e.src.charCodeAt(s))) return !1;
-  const o = n - s, l = e.md.linkify.matchAtStart(e.src.slice(s));
+  const s = n - Math.min(10, e.pending.length, n);
+  let i = n;
+  for (; i > s && l0(e.src.charCodeAt(i - 1)); ) i--;
+  if (i === n || !o0(e.src.charCodeAt(i))) return !1;
+  const o = n - i, l = e.md.linkify.matchAtStart(e.src.slice(i));
   if (!l) return !1;
   let c = l.url;
   if (c.length <= o) return !1;
@@ -10642,64 +10749,64 @@ function e0(e, t) {
     e.pending = e.pending.slice(0, -o);
     const d = e.push("link_open", "a", 1);
     d.attrs = [["href", u]], d.markup = "linkify", d.info = "auto";
-    const _ = e.push("text", "", 0);
-    _.content = e.md.normalizeLinkText(c);
+    const m = e.push("text", "", 0);
+    m.content = e.md.normalizeLinkText(c);
     const g = e.push("link_close", "a", -1);
     g.markup = "linkify", g.info = "auto";
   }
   return e.pos += c.length - o, !0;
 }
-function t0(e, t) {
+function a0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
-  const r = e.pending.length - 1, i = e.posMax;
+  const r = e.pending.length - 1, s = e.posMax;
   if (!t)
     if (r >= 0 && e.pending.charCodeAt(r) === 32)
       if (r >= 1 && e.pending.charCodeAt(r - 1) === 32) {
-        let s = r - 1;
-        for (; s >= 1 && e.pending.charCodeAt(s - 1) === 32; ) s--;
-        e.pending = e.pending.slice(0, s), e.push("hardbreak", "br", 0);
+        let i = r - 1;
+        for (; i >= 1 && e.pending.charCodeAt(i - 1) === 32; ) i--;
+        e.pending = e.pending.slice(0, i), e.push("hardbreak", "br", 0);
       } else
         e.pending = e.pending.slice(0, -1), e.push("softbreak", "br", 0);
     else e.push("softbreak", "br", 0);
-  for (n++; n < i && Se(e.src.charCodeAt(n)); ) n++;
+  for (n++; n < s && Se(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var Po = [];
-for (let e = 0; e < 256; e++) Po.push(0);
+var jo = [];
+for (let e = 0; e < 256; e++) jo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  Po[e.charCodeAt(0)] = 1;
+  jo[e.charCodeAt(0)] = 1;
 });
-function n0(e, t) {
+function u0(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
-  let i = e.src.charCodeAt(n);
-  if (i === 10) {
-    for (t || e.push("hardbreak", "br", 0), n++; n < r && (i = e.src.charCodeAt(n), !!Se(i)); )
+  let s = e.src.charCodeAt(n);
+  if (s === 10) {
+    for (t || e.push("hardbreak", "br", 0), n++; n < r && (s = e.src.charCodeAt(n), !!Se(s)); )
       n++;
     return e.pos = n, !0;
   }
-  if (i === 32) {
+  if (s === 32) {
     if (!t) {
       const l = e.push("text_special", "", 0);
       l.content = "\\", l.markup = "\\", l.info = "escape";
     }
     return e.pos = n, !0;
   }
-  let s = e.src[n];
-  if (i >= 55296 && i <= 56319 && n + 1 < r) {
+  let i = e.src[n];
+  if (s >= 55296 && s <= 56319 && n + 1 < r) {
     const l = e.src.charCodeAt(n + 1);
-    l >= 56320 && l <= 57343 && (s += e.src[n + 1], n++);
+    l >= 56320 && l <= 57343 && (i += e.src[n + 1], n++);
   }
-  const o = "\\" + s;
+  const o = "\\" + i;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    i < 256 && Po[i] !== 0 ? l.content = s : l.content = o, l.markup = o, l.info = "escape";
+    s < 256 && jo[s] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function r0(e) {
+function f0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10709,317 +10816,317 @@ function r0(e) {
   }
   return t;
 }
-function i0(e, t) {
+function d0(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
-  const i = e.posMax;
-  let s = r + 1;
-  for (; s < i && e.src.charCodeAt(s) === 96; ) s++;
-  const o = e.src.slice(r, s), l = o.length;
-  if (e.backticksScanned || (e.backticks = r0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= s) {
-    let c = s, a;
-    for (; (a = e.src.indexOf("`", c)) !== -1 && a < i; ) {
+  const s = e.posMax;
+  let i = r + 1;
+  for (; i < s && e.src.charCodeAt(i) === 96; ) i++;
+  const o = e.src.slice(r, i), l = o.length;
+  if (e.backticksScanned || (e.backticks = f0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
+    let c = i, a;
+    for (; (a = e.src.indexOf("`", c)) !== -1 && a < s; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
-      if (c > i) break;
+      if (c > s) break;
       if (c - a === l) {
         if (!t) {
           const u = e.push("code_inline", "code", 0);
           u.markup = o;
-          let d = e.src.slice(s, a).replace(/\n/g, " ");
+          let d = e.src.slice(i, a).replace(/\n/g, " ");
           d.startsWith(" ") && d.endsWith(" ") && /[^ ]/.test(d) && (d = d.slice(1, -1)), u.content = d;
         }
         return e.pos = c, !0;
       }
     }
   }
-  return t || (e.pending += o), e.pos = s, !0;
+  return t || (e.pending += o), e.pos = i, !0;
 }
-function s0(e, t) {
+function h0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
-  const i = e.scanDelims(e.pos, !0);
-  let s = i.length;
+  const s = e.scanDelims(e.pos, !0);
+  let i = s.length;
   const o = String.fromCharCode(r);
-  if (s < 2) return !1;
+  if (i < 2) return !1;
   let l;
-  s % 2 && (l = e.push("text", "", 0), l.content = o, s--);
-  for (let c = 0; c < s; c += 2)
+  i % 2 && (l = e.push("text", "", 0), l.content = o, i--);
+  for (let c = 0; c < i; c += 2)
     l = e.push("text", "", 0), l.content = o + o, e.delimiters.push({
       marker: r,
       length: 0,
       token: e.tokens.length - 1,
       end: -1,
-      open: i.can_open,
-      close: i.can_close
+      open: s.can_open,
+      close: s.can_close
     });
-  return e.pos += i.length, !0;
+  return e.pos += s.length, !0;
 }
-function Gc(e, t) {
+function Yc(e, t) {
   let n;
-  const r = [], i = t.length;
-  for (let s = 0; s < i; s++) {
-    const o = t[s];
+  const r = [], s = t.length;
+  for (let i = 0; i < s; i++) {
+    const o = t[i];
     if (o.marker !== 126 || o.end === -1) continue;
     const l = t[o.end];
     n = e.tokens[o.token], n.type = "s_open", n.tag = "s", n.nesting = 1, n.markup = "~~", n.content = "", n = e.tokens[l.token], n.type = "s_close", n.tag = "s", n.nesting = -1, n.markup = "~~", n.content = "", e.tokens[l.token - 1].type === "text" && e.tokens[l.token - 1].content === "~" && r.push(l.token - 1);
   }
   for (; r.length; ) {
-    const s = r.pop();
-    let o = s + 1;
+    const i = r.pop();
+    let o = i + 1;
     for (; o < e.tokens.length && e.tokens[o].type === "s_close"; ) o++;
-    o--, s !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[s], e.tokens[s] = n);
+    o--, i !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[i], e.tokens[i] = n);
   }
 }
-function o0(e) {
+function p0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Gc(e, e.delimiters);
-  for (let i = 0; i < n; i++) {
+  Yc(e, e.delimiters);
+  for (let s = 0; s < n; s++) {
     var r;
-    const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Gc(e, s);
+    const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
+    i && Yc(e, i);
   }
 }
-var Xu = {
-  tokenize: s0,
-  postProcess: o0
+var Qu = {
+  tokenize: h0,
+  postProcess: p0
 };
-function l0(e, t) {
+function g0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
-  const i = e.scanDelims(e.pos, r === 42);
-  for (let s = 0; s < i.length; s++) {
+  const s = e.scanDelims(e.pos, r === 42);
+  for (let i = 0; i < s.length; i++) {
     const o = e.push("text", "", 0);
     o.content = String.fromCharCode(r), e.delimiters.push({
       marker: r,
-      length: i.length,
+      length: s.length,
       token: e.tokens.length - 1,
       end: -1,
-      open: i.can_open,
-      close: i.can_close
+      open: s.can_open,
+      close: s.can_close
     });
   }
-  return e.pos += i.length, !0;
+  return e.pos += s.length, !0;
 }
-function Kc(e, t) {
+function Xc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
-    const i = t[r];
-    if (i.marker !== 95 && i.marker !== 42 || i.end === -1) continue;
-    const s = t[i.end], o = r > 0 && t[r - 1].end === i.end + 1 && t[r - 1].marker === i.marker && t[r - 1].token === i.token - 1 && t[i.end + 1].token === s.token + 1, l = String.fromCharCode(i.marker), c = e.tokens[i.token];
+    const s = t[r];
+    if (s.marker !== 95 && s.marker !== 42 || s.end === -1) continue;
+    const i = t[s.end], o = r > 0 && t[r - 1].end === s.end + 1 && t[r - 1].marker === s.marker && t[r - 1].token === s.token - 1 && t[s.end + 1].token === i.token + 1, l = String.fromCharCode(s.marker), c = e.tokens[s.token];
     c.type = o ? "strong_open" : "em_open", c.tag = o ? "strong" : "em", c.nesting = 1, c.markup = o ? l + l : l, c.content = "";
-    const a = e.tokens[s.token];
-    a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[i.end + 1].token].content = "", r--);
+    const a = e.tokens[i.token];
+    a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[s.end + 1].token].content = "", r--);
   }
 }
-function c0(e) {
+function m0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Kc(e, e.delimiters);
-  for (let i = 0; i < n; i++) {
+  Xc(e, e.delimiters);
+  for (let s = 0; s < n; s++) {
     var r;
-    const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Kc(e, s);
+    const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
+    i && Xc(e, i);
   }
 }
-var Zu = {
-  tokenize: l0,
-  postProcess: c0
+var ef = {
+  tokenize: g0,
+  postProcess: m0
 };
-function a0(e, t) {
-  let n, r, i, s, o = "", l = "", c = e.pos, a = !0;
+function _0(e, t) {
+  let n, r, s, i, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, d = e.posMax, _ = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
   if (g < 0) return !1;
   let h = g + 1;
   if (h < d && e.src.charCodeAt(h) === 40) {
     for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
       ;
     if (h >= d) return !1;
-    if (c = h, i = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), i.ok) {
-      for (o = e.md.normalizeLink(i.str), e.md.validateLink(o) ? h = i.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+    if (c = h, s = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), s.ok) {
+      for (o = e.md.normalizeLink(s.str), e.md.validateLink(o) ? h = s.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
         ;
-      if (i = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < d && c !== h && i.ok)
-        for (l = i.str, h = i.pos; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+      if (s = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < d && c !== h && s.ok)
+        for (l = s.str, h = s.pos; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
           ;
     }
     (h >= d || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (h < d && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? r = e.src.slice(c, h++) : h = g + 1) : h = g + 1, r || (r = e.src.slice(_, g)), r = Ui(r), s = e.env.references[r], !s)
+    if (h < d && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? r = e.src.slice(c, h++) : h = g + 1) : h = g + 1, r || (r = e.src.slice(m, g)), r = Ws(r), i = e.env.references[r], !i)
       return e.pos = u, !1;
-    o = s.href, l = s.title;
+    o = i.href, l = i.title;
   }
   if (!t) {
-    e.pos = _, e.posMax = g;
-    const x = e.push("link_open", "a", 1), v = [["href", o]];
-    if (x.attrs = v, l && v.push(["title", l]), r) {
+    e.pos = m, e.posMax = g;
+    const w = e.push("link_open", "a", 1), A = [["href", o]];
+    if (w.attrs = A, l && A.push(["title", l]), r) {
       const C = /* @__PURE__ */ Object.create(null);
-      C.label = r, x.meta = C;
+      C.label = r, w.meta = C;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
   return e.pos = h, e.posMax = d, !0;
 }
-function u0(e, t) {
-  let n, r, i, s, o, l, c, a, u = "";
-  const d = e.pos, _ = e.posMax;
+function y0(e, t) {
+  let n, r, s, i, o, l, c, a, u = "";
+  const d = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
   const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (h < 0) return !1;
-  if (s = h + 1, s < _ && e.src.charCodeAt(s) === 40) {
-    for (s++; s < _ && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
+  if (i = h + 1, i < m && e.src.charCodeAt(i) === 40) {
+    for (i++; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
       ;
-    if (s >= _) return !1;
-    for (a = s, l = e.md.helpers.parseLinkDestination(e.src, s, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? s = l.pos : u = ""), a = s; s < _ && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
+    if (i >= m) return !1;
+    for (a = i, l = e.md.helpers.parseLinkDestination(e.src, i, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? i = l.pos : u = ""), a = i; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
       ;
-    if (l = e.md.helpers.parseLinkTitle(e.src, s, e.posMax), s < _ && a !== s && l.ok)
-      for (c = l.str, s = l.pos; s < _ && (n = e.src.charCodeAt(s), !(!Se(n) && n !== 10)); s++)
+    if (l = e.md.helpers.parseLinkTitle(e.src, i, e.posMax), i < m && a !== i && l.ok)
+      for (c = l.str, i = l.pos; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
         ;
     else c = "";
-    if (s >= _ || e.src.charCodeAt(s) !== 41)
+    if (i >= m || e.src.charCodeAt(i) !== 41)
       return e.pos = d, !1;
-    s++;
+    i++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (s < _ && e.src.charCodeAt(s) === 91 ? (a = s + 1, s = e.md.helpers.parseLinkLabel(e, s), s >= 0 ? i = e.src.slice(a, s++) : s = h + 1) : s = h + 1, i || (i = e.src.slice(g, h)), i = Ui(i), o = e.env.references[i], !o)
+    if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? s = e.src.slice(a, i++) : i = h + 1) : i = h + 1, s || (s = e.src.slice(g, h)), s = Ws(s), o = e.env.references[s], !o)
       return e.pos = d, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
     r = e.src.slice(g, h);
-    const x = [];
-    e.md.inline.parse(r, e.md, e.env, x);
-    const v = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
-    if (v.attrs = C, v.children = x, v.content = r, c && C.push(["title", c]), i) {
-      const w = /* @__PURE__ */ Object.create(null);
-      w.label = i, v.meta = w;
+    const w = [];
+    e.md.inline.parse(r, e.md, e.env, w);
+    const A = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
+    if (A.attrs = C, A.children = w, A.content = r, c && C.push(["title", c]), s) {
+      const x = /* @__PURE__ */ Object.create(null);
+      x.label = s, A.meta = x;
     }
   }
-  return e.pos = s, e.posMax = _, !0;
+  return e.pos = i, e.posMax = m, !0;
 }
-var f0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, d0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function h0(e, t) {
+var b0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, k0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function w0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
-  const r = e.pos, i = e.posMax;
+  const r = e.pos, s = e.posMax;
   for (; ; ) {
-    if (++n >= i) return !1;
+    if (++n >= s) return !1;
     const o = e.src.charCodeAt(n);
     if (o === 60) return !1;
     if (o === 62) break;
   }
-  const s = e.src.slice(r + 1, n);
-  if (d0.test(s)) {
-    const o = e.md.normalizeLink(s);
+  const i = e.src.slice(r + 1, n);
+  if (k0.test(i)) {
+    const o = e.md.normalizeLink(i);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
       const l = e.push("link_open", "a", 1);
       l.attrs = [["href", o]], l.markup = "autolink", l.info = "auto";
       const c = e.push("text", "", 0);
-      c.content = e.md.normalizeLinkText(s);
+      c.content = e.md.normalizeLinkText(i);
       const a = e.push("link_close", "a", -1);
       a.markup = "autolink", a.info = "auto";
     }
-    return e.pos += s.length + 2, !0;
+    return e.pos += i.length + 2, !0;
   }
-  if (f0.test(s)) {
-    const o = e.md.normalizeLink(`mailto:${s}`);
+  if (b0.test(i)) {
+    const o = e.md.normalizeLink(`mailto:${i}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
       const l = e.push("link_open", "a", 1);
       l.attrs = [["href", o]], l.markup = "autolink", l.info = "auto";
       const c = e.push("text", "", 0);
-      c.content = e.md.normalizeLinkText(s);
+      c.content = e.md.normalizeLinkText(i);
       const a = e.push("link_close", "a", -1);
       a.markup = "autolink", a.info = "auto";
     }
-    return e.pos += s.length + 2, !0;
+    return e.pos += i.length + 2, !0;
   }
   return !1;
 }
-function p0(e) {
+function x0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function g0(e) {
+function v0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Qu(e) {
+function tf(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function m0(e, t) {
+function A0(e, t) {
   const n = e.src;
-  let r, i;
+  let r, s;
   if (n.startsWith("<!--", t)) {
     if (n.startsWith(">", t + 4)) return t + 5;
     if (n.startsWith("->", t + 4)) return t + 6;
-    r = t + 4, i = "-->";
+    r = t + 4, s = "-->";
   } else if (n.startsWith("<![CDATA[", t))
-    r = t + 9, i = "]]>";
+    r = t + 9, s = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
-    r = t + 2, i = "?>";
-  else if (Qu(n.charCodeAt(t + 2)))
-    r = t + 3, i = ">";
+    r = t + 2, s = "?>";
+  else if (tf(n.charCodeAt(t + 2)))
+    r = t + 3, s = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
-  const s = n.indexOf(i, r);
-  return s < 0 ? (e.skipHtmlSpecial = !0, -1) : s + i.length;
+  const i = n.indexOf(s, r);
+  return i < 0 ? (e.skipHtmlSpecial = !0, -1) : i + s.length;
 }
-function _0(e, t) {
+function R0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
-  let i;
-  const s = e.src.charCodeAt(r + 1);
-  if (s === 33 || s === 63) i = m0(e, r);
-  else if (s === 47 || Qu(s)) {
-    const o = e.src.slice(r).match(Gu);
-    i = o ? r + o[0].length : -1;
+  let s;
+  const i = e.src.charCodeAt(r + 1);
+  if (i === 33 || i === 63) s = A0(e, r);
+  else if (i === 47 || tf(i)) {
+    const o = e.src.slice(r).match(Yu);
+    s = o ? r + o[0].length : -1;
   } else return !1;
-  if (i < 0) return !1;
+  if (s < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, i), p0(o.content) && e.linkLevel++, g0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, s), x0(o.content) && e.linkLevel++, v0(o.content) && e.linkLevel--;
   }
-  return e.pos = i, !0;
+  return e.pos = s, !0;
 }
-var y0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, b0 = /^&([a-z][a-z0-9]{1,31});/i;
-function k0(e, t) {
+var E0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, C0 = /^&([a-z][a-z0-9]{1,31});/i;
+function S0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const i = e.src.slice(n).match(y0);
-    if (i) {
+    const s = e.src.slice(n).match(E0);
+    if (s) {
       if (!t) {
-        const s = i[1][0].toLowerCase() === "x" ? parseInt(i[1].slice(1), 16) : parseInt(i[1], 10), o = e.push("text_special", "", 0);
-        o.content = Lo(s) ? Mr(s) : Mr(65533), o.markup = i[0], o.info = "entity";
+        const i = s[1][0].toLowerCase() === "x" ? parseInt(s[1].slice(1), 16) : parseInt(s[1], 10), o = e.push("text_special", "", 0);
+        o.content = Po(i) ? Mr(i) : Mr(65533), o.markup = s[0], o.info = "entity";
       }
-      return e.pos += i[0].length, !0;
+      return e.pos += s[0].length, !0;
     }
   } else {
-    const i = e.src.slice(n).match(b0);
-    if (i) {
-      const s = Tu(i[0]);
-      if (s !== i[0]) {
+    const s = e.src.slice(n).match(C0);
+    if (s) {
+      const i = Iu(s[0]);
+      if (i !== s[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
-          o.content = s, o.markup = i[0], o.info = "entity";
+          o.content = i, o.markup = s[0], o.info = "entity";
         }
-        return e.pos += i[0].length, !0;
+        return e.pos += s[0].length, !0;
       }
     }
   }
   return !1;
 }
-function Yc(e) {
+function Zc(e) {
   const t = {}, n = e.length;
   if (!n) return;
-  let r = 0, i = -2;
-  const s = [];
+  let r = 0, s = -2;
+  const i = [];
   for (let o = 0; o < n; o++) {
     const l = e[o];
-    if (s.push(0), (e[r].marker !== l.marker || i !== l.token - 1) && (r = o), i = l.token, l.length = l.length || 0, !l.close) continue;
+    if (i.push(0), (e[r].marker !== l.marker || s !== l.token - 1) && (r = o), s = l.token, l.length = l.length || 0, !l.close) continue;
     t.hasOwnProperty(l.marker) || (t[l.marker] = [
       -1,
       -1,
@@ -11029,14 +11136,14 @@ function Yc(e) {
       -1
     ]);
     const c = t[l.marker][(l.open ? 3 : 0) + l.length % 3];
-    let a = r - s[r] - 1, u = a;
-    for (; a > c; a -= s[a] + 1) {
+    let a = r - i[r] - 1, u = a;
+    for (; a > c; a -= i[a] + 1) {
       const d = e[a];
       if (d.marker === l.marker && d.open && d.end < 0) {
-        let _ = !1;
-        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (_ = !0), !_) {
-          const g = a > 0 && !e[a - 1].open ? s[a - 1] + 1 : 0;
-          s[o] = o - a + g, s[a] = g, l.open = !1, d.end = o, d.close = !1, u = -1, i = -2;
+        let m = !1;
+        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
+          const g = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
+          i[o] = o - a + g, i[a] = g, l.open = !1, d.end = o, d.close = !1, u = -1, s = -2;
           break;
         }
       }
@@ -11044,41 +11151,41 @@ function Yc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function w0(e) {
+function D0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Yc(e.delimiters);
-  for (let i = 0; i < n; i++) {
+  Zc(e.delimiters);
+  for (let s = 0; s < n; s++) {
     var r;
-    const s = (r = t[i]) === null || r === void 0 ? void 0 : r.delimiters;
-    s && Yc(s);
+    const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
+    i && Zc(i);
   }
 }
-function x0(e) {
+function T0(e) {
   let t, n, r = 0;
-  const i = e.tokens, s = e.tokens.length;
-  for (t = n = 0; t < s; t++)
-    i[t].nesting < 0 && r--, i[t].level = r, i[t].nesting > 0 && r++, i[t].type === "text" && t + 1 < s && i[t + 1].type === "text" ? i[t + 1].content = i[t].content + i[t + 1].content : (t !== n && (i[n] = i[t]), n++);
-  t !== n && (i.length = n);
+  const s = e.tokens, i = e.tokens.length;
+  for (t = n = 0; t < i; t++)
+    s[t].nesting < 0 && r--, s[t].level = r, s[t].nesting > 0 && r++, s[t].type === "text" && t + 1 < i && s[t + 1].type === "text" ? s[t + 1].content = s[t].content + s[t + 1].content : (t !== n && (s[n] = s[t]), n++);
+  t !== n && (s.length = n);
 }
-var qs = [
-  ["text", X_],
-  ["linkify", e0],
-  ["newline", t0],
-  ["escape", n0],
-  ["backticks", i0],
-  ["strikethrough", Xu.tokenize],
-  ["emphasis", Zu.tokenize],
-  ["link", a0],
-  ["image", u0],
-  ["autolink", h0],
-  ["html_inline", _0],
-  ["entity", k0]
-], Hs = [
-  ["balance_pairs", w0],
-  ["strikethrough", Xu.postProcess],
-  ["emphasis", Zu.postProcess],
-  ["fragments_join", x0]
-], ef = class {
+var Hi = [
+  ["text", i0],
+  ["linkify", c0],
+  ["newline", a0],
+  ["escape", u0],
+  ["backticks", d0],
+  ["strikethrough", Qu.tokenize],
+  ["emphasis", ef.tokenize],
+  ["link", _0],
+  ["image", y0],
+  ["autolink", w0],
+  ["html_inline", R0],
+  ["entity", S0]
+], Vi = [
+  ["balance_pairs", D0],
+  ["strikethrough", Qu.postProcess],
+  ["emphasis", ef.postProcess],
+  ["fragments_join", T0]
+], nf = class {
   constructor() {
     K(
       this,
@@ -11086,7 +11193,7 @@ var qs = [
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
-      new $r()
+      new Br()
     ), K(
       this,
       /**
@@ -11094,36 +11201,36 @@ var qs = [
       * (e.g. in emphasis-like rules).
       */
       "ruler2",
-      new $r()
-    ), K(this, "State", Yu);
-    for (let e = 0; e < qs.length; e++) this.ruler.push(qs[e][0], qs[e][1]);
-    for (let e = 0; e < Hs.length; e++) this.ruler2.push(Hs[e][0], Hs[e][1]);
+      new Br()
+    ), K(this, "State", Zu);
+    for (let e = 0; e < Hi.length; e++) this.ruler.push(Hi[e][0], Hi[e][1]);
+    for (let e = 0; e < Vi.length; e++) this.ruler2.push(Vi[e][0], Vi[e][1]);
   }
   skipToken(e) {
-    const t = e.pos, n = this.ruler.getRules(""), r = n.length, i = e.md.options.maxNesting, s = e.cache;
-    if (typeof s[t] < "u") {
-      e.pos = s[t];
+    const t = e.pos, n = this.ruler.getRules(""), r = n.length, s = e.md.options.maxNesting, i = e.cache;
+    if (typeof i[t] < "u") {
+      e.pos = i[t];
       return;
     }
     let o = !1;
-    if (e.level < i) {
+    if (e.level < s) {
       for (let l = 0; l < r; l++)
         if (e.level++, o = n[l](e, !0), e.level--, o) {
           if (t >= e.pos) throw new Error("inline rule didn't increment state.pos");
           break;
         }
     } else e.pos = e.posMax;
-    o || e.pos++, s[t] = e.pos;
+    o || e.pos++, i[t] = e.pos;
   }
   tokenize(e) {
-    const t = this.ruler.getRules(""), n = t.length, r = e.posMax, i = e.md.options.maxNesting;
+    const t = this.ruler.getRules(""), n = t.length, r = e.posMax, s = e.md.options.maxNesting;
     for (; e.pos < r; ) {
-      const s = e.pos;
+      const i = e.pos;
       let o = !1;
-      if (e.level < i) {
+      if (e.level < s) {
         for (let l = 0; l < n; l++)
           if (o = t[l](e, !1), o) {
-            if (s >= e.pos) throw new Error("inline rule didn't increment state.pos");
+            if (i >= e.pos) throw new Error("inline rule didn't increment state.pos");
             break;
           }
       }
@@ -11139,12 +11246,12 @@ var qs = [
   * Process input string and push inline tokens into `outTokens`
   */
   parse(e, t, n, r) {
-    const i = new this.State(e, t, n, r);
-    this.tokenize(i);
-    const s = this.ruler2.getRules(""), o = s.length;
-    for (let l = 0; l < o; l++) s[l](i);
+    const s = new this.State(e, t, n, r);
+    this.tokenize(s);
+    const i = this.ruler2.getRules(""), o = i.length;
+    for (let l = 0; l < o; l++) i[l](s);
   }
-}, A0 = {
+}, F0 = {
   default: {
     options: {
       html: !1,
@@ -11243,7 +11350,7 @@ var qs = [
       }
     }
   }
-}, v0 = /^(vbscript|javascript|file|data):/, R0 = /^data:image\/(gif|png|jpeg|webp);/, Xc = [
+}, I0 = /^(vbscript|javascript|file|data):/, O0 = /^data:image\/(gif|png|jpeg|webp);/, Qc = [
   "http:",
   "https:",
   "mailto:"
@@ -11266,32 +11373,32 @@ var qs = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return v0.test(t) ? R0.test(t) : !0;
+    return I0.test(t) ? O0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || Xc.indexOf(t.protocol) >= 0))
+    const t = po(e, !0);
+    if (t.hostname && (!t.protocol || Qc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Bc.toASCII(t.hostname);
+        t.hostname = zc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), fo(t);
+    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), ho(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = ho(e, !0);
-    if (t.hostname && (!t.protocol || Xc.indexOf(t.protocol) >= 0))
+    const t = po(e, !0);
+    if (t.hostname && (!t.protocol || Qc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Bc.toUnicode(t.hostname);
+        t.hostname = zc.toUnicode(t.hostname);
       } catch {
       }
-    return sr(fo(t), sr.defaultChars + "%");
+    return ir(ho(t), ir.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11302,7 +11409,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new ef()
+      new nf()
     ), K(
       this,
       /**
@@ -11311,7 +11418,7 @@ var qs = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Ku()
+      new Xu()
     ), K(
       this,
       /**
@@ -11320,7 +11427,7 @@ var qs = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Hu()
+      new Gu()
     ), K(
       this,
       /**
@@ -11344,7 +11451,7 @@ var qs = [
       * ```
       */
       "renderer",
-      new Wu()
+      new qu()
     ), K(
       this,
       /**
@@ -11353,7 +11460,7 @@ var qs = [
       * rule.
       */
       "linkify",
-      new Om()
+      new zm()
     ), K(
       this,
       /**
@@ -11361,7 +11468,7 @@ var qs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      qm
+      Qm
     ), K(
       this,
       /**
@@ -11369,7 +11476,7 @@ var qs = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, l_)
+      Object.assign({}, g_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11406,8 +11513,8 @@ var qs = [
   configure(e) {
     let t;
     if (typeof e == "string") {
-      const i = e;
-      if (t = A0[i], !t) throw new Error(`Wrong 'markdown-it' preset "${i}", check name`);
+      const s = e;
+      if (t = F0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11418,13 +11525,13 @@ var qs = [
         "core",
         "block",
         "inline"
-      ].forEach((s) => {
+      ].forEach((i) => {
         var o;
-        const l = (o = n[s]) === null || o === void 0 ? void 0 : o.rules;
-        l && this[s].ruler.enableOnly(l);
+        const l = (o = n[i]) === null || o === void 0 ? void 0 : o.rules;
+        l && this[i].ruler.enableOnly(l);
       });
-      const i = (r = n.inline) === null || r === void 0 ? void 0 : r.rules2;
-      i && this.inline.ruler2.enableOnly(i);
+      const s = (r = n.inline) === null || r === void 0 ? void 0 : r.rules2;
+      s && this.inline.ruler2.enableOnly(s);
     }
     return this;
   }
@@ -11448,10 +11555,10 @@ var qs = [
       "core",
       "block",
       "inline"
-    ].forEach((i) => {
-      n = n.concat(this[i].ruler.enable(e, !0));
+    ].forEach((s) => {
+      n = n.concat(this[s].ruler.enable(e, !0));
     }), n = n.concat(this.inline.ruler2.enable(e, !0));
-    const r = e.filter((i) => n.indexOf(i) < 0);
+    const r = e.filter((s) => n.indexOf(s) < 0);
     if (r.length && !t) throw new Error(`MarkdownIt. Failed to enable unknown rule(s): ${r}`);
     return this;
   }
@@ -11464,10 +11571,10 @@ var qs = [
       "core",
       "block",
       "inline"
-    ].forEach((i) => {
-      n = n.concat(this[i].ruler.disable(e, !0));
+    ].forEach((s) => {
+      n = n.concat(this[s].ruler.disable(e, !0));
     }), n = n.concat(this.inline.ruler2.disable(e, !0));
-    const r = e.filter((i) => n.indexOf(i) < 0);
+    const r = e.filter((s) => n.indexOf(s) < 0);
     if (r.length && !t) throw new Error(`MarkdownIt. Failed to disable unknown rule(s): ${r}`);
     return this;
   }
@@ -11532,17 +11639,17 @@ var qs = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-K(Nt, "Token", On);
-K(Nt, "Ruler", $r);
-K(Nt, "Renderer", Wu);
-K(Nt, "ParserCore", Hu);
-K(Nt, "StateCore", Ju);
-K(Nt, "ParserBlock", Ku);
-K(Nt, "StateBlock", Vu);
-K(Nt, "ParserInline", ef);
-K(Nt, "StateInline", Yu);
-var E0 = $u(Nt);
-const C0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, S0 = [
+K(Nt, "Token", Nn);
+K(Nt, "Ruler", Br);
+K(Nt, "Renderer", qu);
+K(Nt, "ParserCore", Gu);
+K(Nt, "StateCore", Hu);
+K(Nt, "ParserBlock", Xu);
+K(Nt, "StateBlock", Ku);
+K(Nt, "ParserInline", nf);
+K(Nt, "StateInline", Zu);
+var N0 = Uu(Nt);
+const M0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, L0 = [
   "a",
   "blockquote",
   "br",
@@ -11569,76 +11676,76 @@ const C0 = 200 * 1024, jo = /^(?:https?:\/\/|mailto:)/i, S0 = [
   "thead",
   "tr",
   "ul"
-], D0 = ["href", "title", "target", "rel", "start", "class"], Jr = new E0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], P0 = ["href", "title", "target", "rel", "start", "class"], Jr = new N0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Jr.disable(["image"]);
-Jr.validateLink = (e) => jo.test(String(e).trim());
-const T0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, i) => i.renderToken(e, t, n));
-Jr.renderer.rules.link_open = (e, t, n, r, i) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), T0(e, t, n, r, i));
-function F0(e) {
+Jr.validateLink = (e) => $o.test(String(e).trim());
+const j0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
+Jr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), j0(e, t, n, r, s));
+function $0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let Zc = null;
-function I0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (Zc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let ea = null;
+function B0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (ea !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !jo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), Zc = e), e);
+    n !== null && !$o.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), ea = e), e);
 }
-function O0(e, t = Qg) {
-  const n = String(e ?? "").slice(0, C0), r = I0(t);
-  if (!r) return `<p>${F0(n)}</p>`;
-  const i = Jr.render(n);
-  return r.sanitize(i, {
-    ALLOWED_TAGS: S0,
-    ALLOWED_ATTR: D0,
-    ALLOWED_URI_REGEXP: jo,
+function z0(e, t = lm) {
+  const n = String(e ?? "").slice(0, M0), r = B0(t);
+  if (!r) return `<p>${$0(n)}</p>`;
+  const s = Jr.render(n);
+  return r.sanitize(s, {
+    ALLOWED_TAGS: L0,
+    ALLOWED_ATTR: P0,
+    ALLOWED_URI_REGEXP: $o,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const N0 = 300, qn = /* @__PURE__ */ new Map();
-function Vs(e) {
+const U0 = 300, Hn = /* @__PURE__ */ new Map();
+function Gi(e) {
   const t = String(e ?? "");
-  let n = qn.get(t);
-  return n !== void 0 ? qn.delete(t) : (n = O0(t), qn.size >= N0 && qn.delete(qn.keys().next().value)), qn.set(t, n), n;
+  let n = Hn.get(t);
+  return n !== void 0 ? Hn.delete(t) : (n = z0(t), Hn.size >= U0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
 }
-const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = { "data-test": "run-status" }, j0 = { class: "cd-hint" }, B0 = ["value"], $0 = {
+const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = { "data-test": "run-status" }, H0 = { class: "cd-hint" }, V0 = ["value"], G0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, z0 = {
+}, K0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, U0 = {
+}, Y0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, W0 = ["data-node", "onClick"], J0 = { class: "cd-err" }, q0 = {
+}, X0 = ["data-node", "onClick"], Z0 = { class: "cd-err" }, Q0 = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, H0 = ["src", "alt", "title", "onClick"], Qc = {
+}, ey = ["src", "alt", "title", "onClick"], ta = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (s, o) => t.ctl.url(Zl(s.id, o.nodeId, o.index, jp)), r = (s) => s < 1 ? `${Math.round(s * 1e3)} ms` : `${s.toFixed(1)} s`, i = (s, o) => t.ctl.url(Zl(s.id, o.nodeId, o.index));
-    return (s, o) => (U(), q("div", {
+    const t = e, n = (i, o) => t.ctl.url(ec(i.id, o.nodeId, o.index, Hp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(ec(i.id, o.nodeId, o.index));
+    return (i, o) => (U(), q("div", {
       class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      H("div", L0, [
+      H("div", J0, [
         o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
-        H("b", P0, se(e.run.status), 1),
-        H("span", j0, [
-          ge(se(e.run.short), 1),
+        H("b", q0, ie(e.run.status), 1),
+        H("span", H0, [
+          ge(ie(e.run.short), 1),
           e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
-            ge(" · " + se(e.run.queuedBy), 1)
+            ge(" · " + ie(e.run.queuedBy), 1)
           ], 64)) : pe("", !0),
           e.run.seconds !== null ? (U(), q(oe, { key: 1 }, [
-            ge(" · " + se(r(e.run.seconds)), 1)
+            ge(" · " + ie(r(e.run.seconds)), 1)
           ], 64)) : pe("", !0)
         ])
       ]),
@@ -11649,27 +11756,27 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, B0)) : (U(), q("progress", $0)),
-        H("div", z0, [
+        }, null, 8, V0)) : (U(), q("progress", G0)),
+        H("div", K0, [
           e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
             o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
-              ge(" (position " + se(e.run.queuePosition) + ")", 1)
+              ge(" (position " + ie(e.run.queuePosition) + ")", 1)
             ], 64)) : pe("", !0)
           ], 64)) : e.run.node ? (U(), q(oe, { key: 1 }, [
-            ge(se(e.run.node.title), 1),
+            ge(ie(e.run.node.title), 1),
             e.run.max ? (U(), q(oe, { key: 0 }, [
-              ge(" · " + se(e.run.value) + "/" + se(e.run.max), 1)
+              ge(" · " + ie(e.run.value) + "/" + ie(e.run.max), 1)
             ], 64)) : pe("", !0)
           ], 64)) : (U(), q(oe, { key: 2 }, [
             ge("starting…")
           ], 64)),
           e.run.done ? (U(), q(oe, { key: 3 }, [
-            ge(" · " + se(e.run.done) + " node" + se(e.run.done === 1 ? "" : "s") + " done", 1)
+            ge(" · " + ie(e.run.done) + " node" + ie(e.run.done === 1 ? "" : "s") + " done", 1)
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", U0, se(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", Y0, ie(e.run.reason), 1)) : pe("", !0),
       (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11680,120 +11787,120 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: Vn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: Gn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
-          ge(se(l.title), 1),
+          ge(ie(l.title), 1),
           l.input ? (U(), q(oe, { key: 0 }, [
-            ge(" · " + se(l.input), 1)
+            ge(" · " + ie(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, W0)) : pe("", !0),
-        H("span", J0, se((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, X0)) : pe("", !0),
+        H("span", Z0, ie((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (U(), q("div", q0, [
+      e.run.outputs.length ? (U(), q("div", Q0, [
         (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
           alt: l.filename,
           title: l.filename + " (click for full size)",
           loading: "lazy",
-          onClick: (c) => e.ctl.showImage(i(e.run, l)),
+          onClick: (c) => e.ctl.showImage(s(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, H0))), 128))
+        }, null, 8, ey))), 128))
       ])) : pe("", !0)
-    ], 10, M0));
+    ], 10, W0));
   }
-}, V0 = { class: "cd-bar" }, G0 = ["title"], K0 = ["value", "disabled"], Y0 = ["value"], X0 = ["disabled"], Z0 = ["title"], Q0 = ["disabled"], ey = {
+}, ty = { class: "cd-bar" }, ny = ["title"], ry = ["value", "disabled"], sy = ["value"], iy = ["disabled"], oy = ["title"], ly = ["disabled"], cy = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, ty = {
+}, ay = {
   key: 0,
   class: "cd-hint"
-}, ny = ["onClick", "data-session"], ry = { class: "cd-hint" }, iy = { key: 0 }, sy = {
+}, uy = ["onClick", "data-session"], fy = { class: "cd-hint" }, dy = { key: 0 }, hy = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, oy = ["value"], ly = { class: "cd-wide" }, cy = { class: "cd-wide" }, ay = { class: "cd-hint" }, uy = { class: "cd-row" }, fy = ["disabled"], dy = {
+}, py = ["value"], gy = { class: "cd-wide" }, my = { class: "cd-wide" }, _y = { class: "cd-hint" }, yy = { class: "cd-row" }, by = ["disabled"], ky = {
   class: "cd-skills",
   "data-test": "skills"
-}, hy = ["title"], py = ["checked", "onChange", "data-skill"], gy = {
+}, wy = ["title"], xy = ["checked", "onChange", "data-skill"], vy = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, my = { class: "cd-main" }, _y = {
+}, Ay = { class: "cd-main" }, Ry = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, yy = { "data-test": "summary" }, by = ["innerHTML"], ky = { class: "cd-user" }, wy = ["data-skill"], xy = { class: "cd-skill" }, Ay = ["innerHTML"], vy = ["data-message"], Ry = ["disabled", "onClick"], Ey = ["disabled", "onClick"], Cy = ["disabled", "onClick"], Sy = {
+}, Ey = { "data-test": "summary" }, Cy = ["innerHTML"], Sy = { class: "cd-user" }, Dy = ["data-skill"], Ty = { class: "cd-skill" }, Fy = ["innerHTML"], Iy = ["data-message"], Oy = ["disabled", "onClick"], Ny = ["disabled", "onClick"], My = ["disabled", "onClick"], Ly = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, Dy = ["src", "alt", "title", "onClick"], Ty = ["href", "title"], Fy = {
+}, Py = ["src", "alt", "title", "onClick"], jy = ["href", "title"], $y = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, Iy = {
+}, By = {
   key: 3,
   class: "cd-err"
-}, Oy = ["data-skill"], Ny = { class: "cd-skill" }, My = {
+}, zy = ["data-skill"], Uy = { class: "cd-skill" }, Wy = {
   key: 0,
   class: "cd-typing"
-}, Ly = ["data-message"], Py = ["disabled", "onClick"], jy = ["disabled", "onClick"], By = ["innerHTML"], $y = {
+}, Jy = ["data-message"], qy = ["disabled", "onClick"], Hy = ["disabled", "onClick"], Vy = ["innerHTML"], Gy = {
   key: 0,
   class: "cd-err"
-}, zy = {
+}, Ky = {
   key: 1,
   class: "cd-empty"
-}, Uy = {
+}, Yy = {
   key: 0,
   class: "cd-hint"
-}, Wy = ["src"], Jy = ["href"], qy = {
+}, Xy = ["src"], Zy = ["href"], Qy = {
   key: 2,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, Hy = { class: "cd-row" }, Vy = {
+}, eb = { class: "cd-row" }, tb = {
   key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, Gy = {
+}, nb = {
   key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, Ky = ["title", "data-state"], Yy = ["src"], Xy = ["onClick"], Zy = { class: "cd-input" }, Qy = ["disabled"], eb = ["accept"], tb = ["disabled"], nb = ["disabled"], rb = {
+}, rb = ["title", "data-state"], sb = ["src"], ib = ["onClick"], ob = { class: "cd-input" }, lb = ["disabled"], cb = ["accept"], ab = ["disabled"], ub = ["disabled"], fb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, i = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), s = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + i.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || i.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), _ = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
+    const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), m = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
       const J = [...r.sessions];
       return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
-    }), h = Ve(() => Vp(n)), x = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), v = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
+    }), h = Ve(() => tg(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
     function C(J) {
       return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
-    function w(J) {
+    function x(J) {
       J.key === "Enter" && t.ctl.search(), J.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
     }
     const k = Ve(() => {
       const J = {};
-      for (const [R, S] of Object.entries(qp(n))) J[R] = S.map((Y) => Hp(Y, (at) => t.ctl.titleOf(at)));
+      for (const [R, S] of Object.entries(Qp(n))) J[R] = S.map((Y) => eg(Y, (at) => t.ctl.titleOf(at)));
       return J;
     }), b = (J) => k.value[J] ?? [];
     function F(J) {
       (!J || J.type === "click" || J.key === "Escape") && t.ctl.showImage("");
     }
-    const $ = /* @__PURE__ */ ei(null);
-    ps(
+    const B = /* @__PURE__ */ es(null);
+    gi(
       () => r.image,
-      (J) => J && xr(() => $.value?.focus())
+      (J) => J && xr(() => B.value?.focus())
     );
-    const j = /* @__PURE__ */ ei(null), ee = /* @__PURE__ */ ei(null), X = (J) => {
+    const j = /* @__PURE__ */ es(null), ee = /* @__PURE__ */ es(null), X = (J) => {
       J && (J.scrollTop = J.scrollHeight);
     };
-    ps(
+    gi(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
       () => xr(() => X(j.value))
-    ), ps(
+    ), gi(
       () => n.logs.length,
       () => xr(() => X(ee.value))
     );
@@ -11804,14 +11911,14 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
     function ne(J) {
       J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
     }
-    const de = /* @__PURE__ */ ei(null), De = [...Oo, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), Ae = Ve(() => r.connected && (r.draft.trim() || we.value));
+    const de = /* @__PURE__ */ es(null), De = [...No, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), ve = Ve(() => r.connected && (r.draft.trim() || we.value));
     function ct(J) {
       t.ctl.addFiles(J.target.files), J.target.value = "";
     }
     function W(J) {
       J.dataTransfer?.files?.length && t.ctl.addFiles(J.dataTransfer.files);
     }
-    function ie(J) {
+    function se(J) {
       const R = Array.from(J.clipboardData?.files ?? []);
       R.length && (J.preventDefault(), t.ctl.addFiles(R));
     }
@@ -11823,19 +11930,19 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
       class: "comfyd-panel",
       onKeydown: me,
       onKeyup: me,
-      onWheel: R[21] || (R[21] = Vn(() => {
+      onWheel: R[21] || (R[21] = Gn(() => {
       }, ["stop"])),
-      onContextmenu: R[22] || (R[22] = Vn(() => {
+      onContextmenu: R[22] || (R[22] = Gn(() => {
       }, ["stop"])),
-      onDragover: R[23] || (R[23] = Vn(() => {
+      onDragover: R[23] || (R[23] = Gn(() => {
       }, ["prevent", "stop"])),
-      onDrop: Vn(W, ["prevent", "stop"])
+      onDrop: Gn(W, ["prevent", "stop"])
     }, [
-      H("div", V0, [
+      H("div", ty, [
         H("span", {
-          class: rt(["cd-dot", s.value]),
+          class: rt(["cd-dot", i.value]),
           title: o.value
-        }, null, 10, G0),
+        }, null, 10, ny),
         H("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -11850,38 +11957,38 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
           (U(!0), q(oe, null, Ge(g.value, (S) => (U(), q("option", {
             key: S.id,
             value: S.id
-          }, se(S.title), 9, Y0))), 128)),
+          }, ie(S.title), 9, sy))), 128)),
           R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, K0),
+        ], 40, ry),
         yn(H("input", {
           class: "cd-search",
           "onUpdate:modelValue": R[0] || (R[0] = (S) => G(r).searchQuery = S),
           type: "search",
           placeholder: "search sessions…",
           disabled: !G(r).connected,
-          onKeydown: w,
+          onKeydown: x,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, X0), [
-          [Un, G(r).searchQuery]
+        }, null, 40, iy), [
+          [Wn, G(r).searchQuery]
         ]),
         H("span", {
           class: rt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
-          ge(se(i.value), 1),
+          ge(ie(s.value), 1),
           G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
-            ge(" · " + se(G(n).queuedTurns) + " queued", 1)
+            ge(" · " + ie(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, Z0),
+        ], 10, oy),
         H("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: R[1] || (R[1] = (S) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, Q0),
+        }, "■", 8, ly),
         H("button", {
           class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
           onClick: R[2] || (R[2] = (S) => G(r).showSettings = !G(r).showSettings),
@@ -11895,26 +12002,26 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (U(), q("div", ey, [
-        G(r).searchHits.length ? pe("", !0) : (U(), q("div", ty, "nothing found")),
+      G(r).searchHits ? (U(), q("div", cy, [
+        G(r).searchHits.length ? pe("", !0) : (U(), q("div", ay, "nothing found")),
         (U(!0), q(oe, null, Ge(G(r).searchHits, (S) => (U(), q("button", {
           key: S.key,
           class: "cd-hit",
           onClick: (Y) => e.ctl.openHit(S),
           "data-session": S.sessionId
         }, [
-          H("b", null, se(S.title), 1),
+          H("b", null, ie(S.title), 1),
           R[26] || (R[26] = ge()),
-          H("span", ry, se(S.kind), 1),
+          H("span", fy, ie(S.kind), 1),
           R[27] || (R[27] = H("br", null, null, -1)),
           (U(!0), q(oe, null, Ge(C(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
-            Y.mark ? (U(), q("mark", iy, se(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
-              ge(se(Y.text), 1)
+            Y.mark ? (U(), q("mark", dy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
+              ge(ie(Y.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, ny))), 128))
+        ], 8, uy))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (U(), q("div", sy, [
+      G(r).showSettings ? (U(), q("div", hy, [
         H("label", null, [
           R[28] || (R[28] = ge("Provider ", -1)),
           yn(H("select", {
@@ -11922,12 +12029,12 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
             onChange: R[5] || (R[5] = (S) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (U(!0), q(oe, null, Ge(G(ng), (S) => (U(), q("option", {
+            (U(!0), q(oe, null, Ge(G(ug), (S) => (U(), q("option", {
               key: S,
               value: S
-            }, se(S), 9, oy))), 128))
+            }, ie(S), 9, py))), 128))
           ], 544), [
-            [Oh, G(r).form.provider]
+            [Mh, G(r).form.provider]
           ])
         ]),
         H("label", null, [
@@ -11938,7 +12045,7 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [Un, G(r).form.model]
+            [Wn, G(r).form.model]
           ])
         ]),
         H("label", null, [
@@ -11949,10 +12056,10 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [Un, G(r).form.base_url]
+            [Wn, G(r).form.base_url]
           ])
         ]),
-        H("label", ly, [
+        H("label", gy, [
           R[31] || (R[31] = ge("System prompt ", -1)),
           yn(H("textarea", {
             "onUpdate:modelValue": R[10] || (R[10] = (S) => G(r).form.system_prompt = S),
@@ -11960,13 +12067,13 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
             onChange: R[11] || (R[11] = (S) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [Un, G(r).form.system_prompt]
+            [Wn, G(r).form.system_prompt]
           ])
         ]),
-        H("label", cy, [
+        H("label", my, [
           R[32] || (R[32] = ge("API key ", -1)),
-          H("span", ay, se(_.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          H("span", uy, [
+          H("span", _y, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", yy, [
             yn(H("input", {
               "onUpdate:modelValue": R[12] || (R[12] = (S) => G(r).apiKey = S),
               type: "password",
@@ -11974,18 +12081,18 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [Un, G(r).apiKey]
+              [Wn, G(r).apiKey]
             ]),
             H("button", {
               class: "cd-btn",
               onClick: R[13] || (R[13] = (S) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, fy)
+            }, "set", 8, by)
           ])
         ])
       ])) : pe("", !0),
-      H("div", dy, [
+      H("div", ky, [
         (U(!0), q(oe, null, Ge(G(r).skills, (S) => (U(), q("label", {
           key: S.name,
           class: rt(["cd-chip", { "cd-on": d.value.includes(S.name) }]),
@@ -11996,59 +12103,59 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
             checked: d.value.includes(S.name),
             onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
             "data-skill": S.name
-          }, null, 40, py),
-          ge(" " + se(S.name), 1)
-        ], 10, hy))), 128)),
-        G(r).skills.length ? pe("", !0) : (U(), q("span", gy, [
-          ge(se(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
+          }, null, 40, xy),
+          ge(" " + ie(S.name), 1)
+        ], 10, wy))), 128)),
+        G(r).skills.length ? pe("", !0) : (U(), q("span", vy, [
+          ge(ie(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (U(), q(oe, { key: 0 }, [
-            ge(" (" + se(G(r).offlineReason) + ")", 1)
+            ge(" (" + ie(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      H("div", my, [
+      H("div", Ay, [
         H("div", {
           ref_key: "chat",
           ref: j,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          h.value ? (U(), q("details", _y, [
-            H("summary", yy, [
+          h.value ? (U(), q("details", Ry, [
+            H("summary", Ey, [
               R[33] || (R[33] = H("b", null, "Summary", -1)),
-              ge(" of " + se(x.value.length) + " earlier turn" + se(x.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
+              ge(" of " + ie(w.value.length) + " earlier turn" + ie(w.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               H("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Vs)(h.value.content)
-              }, null, 8, by)
+                innerHTML: G(Gi)(h.value.content)
+              }, null, 8, Cy)
             ]),
-            (U(!0), q(oe, null, Ge(x.value, (S) => (U(), q("div", {
+            (U(!0), q(oe, null, Ge(w.value, (S) => (U(), q("div", {
               key: S.id,
               class: "cd-turn cd-old"
             }, [
-              H("div", ky, [
+              H("div", Sy, [
                 R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
-                ge(se(S.content), 1)
+                ge(ie(S.content), 1)
               ]),
               H("div", {
                 class: "cd-replies",
-                style: Sr({ "--cols": Math.max(1, G(si)(S, d.value).length) })
+                style: Sr({ "--cols": Math.max(1, G(os)(S, d.value).length) })
               }, [
-                (U(!0), q(oe, null, Ge(G(si)(S, d.value), (Y) => (U(), q("div", {
+                (U(!0), q(oe, null, Ge(G(os)(S, d.value), (Y) => (U(), q("div", {
                   key: Y.skill,
                   class: rt(["cd-reply", "cd-" + Y.state]),
                   "data-skill": Y.skill
                 }, [
-                  H("div", xy, se(Y.skill), 1),
+                  H("div", Ty, ie(Y.skill), 1),
                   H("div", {
                     class: "cd-text cd-md",
-                    innerHTML: G(Vs)(Y.content)
-                  }, null, 8, Ay)
-                ], 10, wy))), 128))
+                    innerHTML: G(Gi)(Y.content)
+                  }, null, 8, Fy)
+                ], 10, Dy))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
-          (U(!0), q(oe, null, Ge(v.value, (S) => (U(), q("div", {
+          (U(!0), q(oe, null, Ge(A.value, (S) => (U(), q("div", {
             key: S.pending ? S.clientId : S.id,
             class: "cd-turn"
           }, [
@@ -12067,25 +12174,25 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
                   onClick: (Y) => e.ctl.forkFrom(S.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, Ry),
+                }, "fork", 8, Oy),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(S.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, Ey),
+                }, "revert", 8, Ny),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(S.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, Cy)
-              ], 8, vy)),
+                }, "revert + canvas", 8, My)
+              ], 8, Iy)),
               R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
-              ge(se(S.content) + " ", 1),
-              S.attachments?.length ? (U(), q("span", Sy, [
+              ge(ie(S.content) + " ", 1),
+              S.attachments?.length ? (U(), q("span", Ly, [
                 (U(!0), q(oe, null, Ge(S.attachments, (Y) => (U(), q(oe, {
                   key: Y.sha256
                 }, [
@@ -12097,7 +12204,7 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
                     title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
                     onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Dy)) : (U(), q("a", {
+                  }, null, 8, Py)) : (U(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(Y.sha256),
@@ -12105,24 +12212,24 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
                     rel: "noopener",
                     title: Y.mime,
                     "data-test": "attachment"
-                  }, se(Y.name || Y.mime), 9, Ty))
+                  }, ie(Y.name || Y.mime), 9, jy))
                 ], 64))), 128))
               ])) : pe("", !0),
-              S.state === "waiting" ? (U(), q("span", Fy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              S.error ? (U(), q("span", Iy, " — " + se(S.error), 1)) : pe("", !0)
+              S.state === "waiting" ? (U(), q("span", $y, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              S.error ? (U(), q("span", By, " — " + ie(S.error), 1)) : pe("", !0)
             ], 2),
             H("div", {
               class: "cd-replies",
-              style: Sr({ "--cols": Math.max(1, G(si)(S, d.value).length) })
+              style: Sr({ "--cols": Math.max(1, G(os)(S, d.value).length) })
             }, [
-              (U(!0), q(oe, null, Ge(G(si)(S, d.value), (Y) => (U(), q("div", {
+              (U(!0), q(oe, null, Ge(G(os)(S, d.value), (Y) => (U(), q("div", {
                 key: Y.skill,
                 class: rt(["cd-reply", "cd-" + Y.state]),
                 "data-skill": Y.skill
               }, [
-                H("div", Ny, [
-                  ge(se(Y.skill), 1),
-                  Y.state === "streaming" ? (U(), q("span", My, "…")) : pe("", !0),
+                H("div", Uy, [
+                  ge(ie(Y.skill), 1),
+                  Y.state === "streaming" ? (U(), q("span", Wy, "…")) : pe("", !0),
                   Y.id ? (U(), q("span", {
                     key: 1,
                     class: "cd-acts",
@@ -12135,36 +12242,36 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
                       onClick: (at) => e.ctl.forkFrom(Y.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, Py),
+                    }, "fork", 8, qy),
                     H("button", {
                       class: "cd-act",
                       disabled: !u.value,
                       onClick: (at) => e.ctl.revertTo(Y.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, jy)
-                  ], 8, Ly)) : pe("", !0)
+                    }, "revert", 8, Hy)
+                  ], 8, Jy)) : pe("", !0)
                 ]),
                 H("div", {
                   class: "cd-text cd-md",
-                  innerHTML: G(Vs)(Y.content)
-                }, null, 8, By),
-                Y.error ? (U(), q("div", $y, se(Y.error), 1)) : pe("", !0)
-              ], 10, Oy))), 128))
+                  innerHTML: G(Gi)(Y.content)
+                }, null, 8, Vy),
+                Y.error ? (U(), q("div", Gy, ie(Y.error), 1)) : pe("", !0)
+              ], 10, zy))), 128))
             ], 4),
-            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), di(Qc, {
+            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), hs(ta, {
               key: Y.id,
               run: Y,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), di(Qc, {
+          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), hs(ta, {
             key: S.id,
             run: S,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (U(), q("div", zy, se(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), q("div", Ky, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (U(), q("div", {
           key: 0,
@@ -12177,21 +12284,21 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
             key: S.seq + ":" + Y,
             class: rt("cd-l-" + S.level)
           }, [
-            H("b", null, se(S.level), 1),
-            ge(" " + se(S.module), 1),
+            H("b", null, ie(S.level), 1),
+            ge(" " + ie(S.module), 1),
             S.skill ? (U(), q(oe, { key: 0 }, [
-              ge(" [" + se(S.skill) + "]", 1)
+              ge(" [" + ie(S.skill) + "]", 1)
             ], 64)) : pe("", !0),
-            ge(": " + se(S.message), 1)
+            ge(": " + ie(S.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (U(), q("div", Uy, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), q("div", Yy, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (U(), di(Rd, { to: "body" }, [
+      (U(), hs(Cd, { to: "body" }, [
         G(r).image ? (U(), q("div", {
           key: 0,
           ref_key: "overlay",
-          ref: $,
+          ref: B,
           class: "comfyd-image-overlay",
           tabindex: "0",
           onClick: F,
@@ -12201,19 +12308,19 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
           H("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Wy),
+          }, null, 8, Xy),
           H("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: R[14] || (R[14] = Vn(() => {
+            onClick: R[14] || (R[14] = Gn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Jy)
+          }, "open in a new tab", 8, Zy)
         ], 544)) : pe("", !0)
       ])),
-      G(r).staleRevert ? (U(), q("div", qy, [
-        ge(se(G(r).staleRevert.message) + " ", 1),
-        H("span", Hy, [
+      G(r).staleRevert ? (U(), q("div", Qy, [
+        ge(ie(G(r).staleRevert.message) + " ", 1),
+        H("span", eb, [
           H("button", {
             class: "cd-btn",
             onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
@@ -12231,8 +12338,8 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
           }, "dismiss")
         ])
       ])) : pe("", !0),
-      l.value ? (U(), q("div", Vy, se(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (U(), q("div", Gy, [
+      l.value ? (U(), q("div", tb, ie(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (U(), q("div", nb, [
         (U(!0), q(oe, null, Ge(G(r).attachments, (S) => (U(), q("span", {
           key: S.key,
           class: rt(["cd-chip cd-att", "cd-att-" + S.state]),
@@ -12244,29 +12351,29 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
             class: "cd-chip-thumb",
             src: S.preview,
             alt: ""
-          }, null, 8, Yy)) : pe("", !0),
-          ge(" " + se(S.name), 1),
+          }, null, 8, sb)) : pe("", !0),
+          ge(" " + ie(S.name), 1),
           S.state === "uploading" ? (U(), q(oe, { key: 1 }, [
             ge(" …")
           ], 64)) : pe("", !0),
           S.error ? (U(), q(oe, { key: 2 }, [
-            ge(" — " + se(S.error), 1)
+            ge(" — " + ie(S.error), 1)
           ], 64)) : pe("", !0),
           H("button", {
             class: "cd-x",
             onClick: (Y) => e.ctl.removeAttachment(S.key),
             title: "Remove"
-          }, "×", 8, Xy)
-        ], 10, Ky))), 128))
+          }, "×", 8, ib)
+        ], 10, rb))), 128))
       ])) : pe("", !0),
-      H("div", Zy, [
+      H("div", ob, [
         H("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
           onClick: R[18] || (R[18] = (S) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, Qy),
+        }, "+", 8, lb),
         H("input", {
           ref_key: "picker",
           ref: de,
@@ -12276,46 +12383,46 @@ const M0 = ["data-prompt", "data-status"], L0 = { class: "cd-run-head" }, P0 = {
           style: { display: "none" },
           onChange: ct,
           "data-test": "file"
-        }, null, 40, eb),
+        }, null, 40, cb),
         yn(H("textarea", {
           "onUpdate:modelValue": R[19] || (R[19] = (S) => G(r).draft = S),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
           disabled: !G(r).connected,
           onKeydown: ne,
-          onPaste: ie,
+          onPaste: se,
           "data-test": "input"
-        }, null, 40, tb), [
-          [Un, G(r).draft]
+        }, null, 40, ab), [
+          [Wn, G(r).draft]
         ]),
         H("button", {
           class: "cd-btn cd-send",
-          disabled: !Ae.value,
+          disabled: !ve.value,
           onClick: R[20] || (R[20] = (S) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, nb)
+        }, "send", 8, ub)
       ])
     ], 32));
   }
-}, ib = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", sb = "comfyd.canvas", ob = 1500;
-function ea() {
+}, db = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", hb = "comfyd.canvas", pb = 1500;
+function na() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function go(e, t) {
+function mo(e, t) {
   (console[e] ?? console.log)(t);
 }
-function lb(e) {
-  const t = ea();
+function gb(e) {
+  const t = na();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const i = ea();
-    (i || ++n > ob) && (clearInterval(r), i ? e(i, !0) : go("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const s = na();
+    (s || ++n > pb) && (clearInterval(r), s ? e(s, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function cb({ app: e, api: t }, n) {
-  const r = new Vh({
+function mb({ app: e, api: t }, n) {
+  const r = new Kh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12328,30 +12435,30 @@ function cb({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), i = new Mp({
+  }), s = new jp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: Np(window.sessionStorage),
+    tabId: Pp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: go,
-    isPanelNode: hc
-  }), s = {
+    log: mo,
+    isPanelNode: gc
+  }), i = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Bh,
+    createApp: zh,
     reactive: Ao,
-    component: rb,
-    css: ib,
+    component: fb,
+    css: db,
     document,
-    log: go,
+    log: mo,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -12362,29 +12469,29 @@ function cb({ app: e, api: t }, n) {
     apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`,
     // Attachments are uploaded the same way (the package's POST route).
     postBytes: async (c, a, u) => {
-      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), _ = await d.json().catch(() => ({}));
-      if (!d.ok) throw new Error(_?.error || `HTTP ${d.status}`);
-      return _;
+      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), m = await d.json().catch(() => ({}));
+      if (!d.ok) throw new Error(m?.error || `HTTP ${d.status}`);
+      return m;
     }
   };
   let o = !1;
   const l = () => {
-    o || (o = !0, t.addEventListener("graphChanged", () => i.graphChanged()), window.addEventListener("focus", () => i.setFocus(!0)), window.addEventListener("blur", () => i.setFocus(!1)), document.addEventListener("visibilitychange", () => i.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
-      i.touched(), i.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), i.start());
+    o || (o = !0, t.addEventListener("graphChanged", () => s.graphChanged()), window.addEventListener("focus", () => s.setFocus(!0)), window.addEventListener("blur", () => s.setFocus(!1)), document.addEventListener("visibilitychange", () => s.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
+      s.touched(), s.setPointerDown(!0);
+    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Jp({ app: e, document }), s.start());
   };
   e.registerExtension({
-    name: sb,
+    name: hb,
     setup: l,
     afterConfigureGraph() {
-      i.graphChanged();
+      s.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === ao && (c.prototype.isVirtualNode = !0);
+      a?.name === uo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      hc(c) && gg(c, s);
+      gc(c) && vg(c, i);
     }
-  }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
+  }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: s, version: "0.1.0" });
 }
-lb(cb);
+gb(mb);

@@ -10,6 +10,7 @@
 import { createApp, reactive } from "vue";
 import { ConnectionProvider } from "./connection.js";
 import { EditorClient, tabId } from "./executor/editor.js";
+import { installProvenanceHover } from "./executor/provhover.js";
 import { isPanelNode, mountPanel, PANEL_TYPE } from "./panel/mount.js";
 import Panel from "./panel/Panel.vue";
 import panelCss from "./panel/panel.css?inline";
@@ -120,6 +121,8 @@ function register({ app, api }, late) {
     window.addEventListener("pointerup", () => editor.setPointerDown(false), true);
     window.addEventListener("pointercancel", () => editor.setPointerDown(false), true);
     window.addEventListener("keydown", () => editor.touched(), true);
+    // Who last changed the node under the pointer (docs/provenance.md).
+    installProvenanceHover({ app, document });
     editor.start();
   };
 

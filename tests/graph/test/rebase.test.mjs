@@ -113,6 +113,8 @@ describe("rebase instead of reject", () => {
         current_value: values[won],
         current_link: "",
         node_gone: false,
+        // The bridge's HTTP callers are unnamed gRPC callers (docs/provenance.md).
+        actor: { kind: "ACTOR_KIND_GRPC", session_id: "", skill: "", name: "" },
       },
     ]);
     // The command's result carries the same conflicts (an Execute answers
@@ -188,6 +190,7 @@ describe("rebase instead of reject", () => {
           current_value: patches[winner].value,
           current_link: "",
           node_gone: false,
+          actor: { kind: "ACTOR_KIND_GRPC", session_id: "", skill: "", name: "" },
         },
       ]);
       assert.equal(ed.widgetsOf(node).width, patches[winner].value);

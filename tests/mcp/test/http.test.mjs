@@ -27,7 +27,7 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.match(client.getInstructions(), /apply_patch/);
   });
 
-  it("lists the nineteen tools with schemas and annotations", async () => {
+  it("lists the twenty tools with schemas and annotations", async () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name), TOOL_NAMES);
     const by = Object.fromEntries(tools.map((t) => [t.name, t]));
@@ -137,6 +137,56 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     });
     assert.equal(again.isError, false, again.text);
     built.revision = again.data.revision;
+  });
+
+  it("the full get_graph and node_history say who changed what: this MCP client by name, the user", async () => {
+    const ks = built.refs.sampler;
+    const full = await call(client, "get_graph", { canvas_id: CANVAS, detail: "full", node_ids: [ks] });
+    assert.equal(full.isError, false, full.text);
+    const node = full.data.nodes[0];
+    const prov = (name) => node.widgets.find((w) => w.name === name).provenance;
+    // This client set steps (rebased) and last cfg, after the user's cfg.
+    assert.equal(prov("steps").actor.kind, "ACTOR_KIND_MCP", full.text);
+    assert.equal(prov("steps").actor.name, "comfyd-mcp-tests");
+    assert.ok(Number(prov("steps").revision) < built.revision);
+    assert.equal(prov("cfg").actor.name, "comfyd-mcp-tests");
+    assert.equal(Number(prov("cfg").revision), built.revision);
+    assert.equal(prov("seed").actor.name, "comfyd-mcp-tests", "made with the node");
+    assert.equal(node.provenance.actor.kind, "ACTOR_KIND_MCP", "the node's latest change");
+    // Nothing secret: the bridge's token is in no answer.
+    assert.ok(!full.text.includes(h.stack.token));
+
+    const hist = await call(client, "node_history", { canvas_id: CANVAS, node_id: ks, limit: 3 });
+    assert.equal(hist.isError, false, hist.text);
+    const who = hist.data.ops.map((o) => [o.actor.kind, o.actor.name, o.widget]);
+    assert.deepEqual(who, [
+      ["ACTOR_KIND_MCP", "comfyd-mcp-tests", "cfg"],
+      ["ACTOR_KIND_USER", "", "cfg"],
+      ["ACTOR_KIND_MCP", "comfyd-mcp-tests", "steps"],
+    ]);
+    assert.equal(Number(hist.data.ops[0].revision), built.revision);
+    assert.equal(hist.data.truncated, true);
+    assert.equal(hist.data.provenance.actor.kind, "ACTOR_KIND_MCP");
+    // Another client is told apart by its clientInfo name.
+    const other = await httpClient(h.stack, { name: "second-client" });
+    try {
+      const r = await call(other.client, "apply_patch", {
+        canvas_id: CANVAS, commands: [{ type: "move_node", node_id: ks, x: 1300, y: 10 }],
+      });
+      assert.equal(r.isError, false, r.text);
+      const last = await call(client, "node_history", { canvas_id: CANVAS, node_id: ks, limit: 1 });
+      assert.equal(last.data.ops[0].actor.name, "second-client");
+      assert.equal(last.data.ops[0].command.type, "move_node");
+      built.revision = r.data.revision;
+    } finally {
+      await other.client.close();
+    }
+    // This session reads the canvas again: what follows builds on it.
+    await call(client, "get_graph", { canvas_id: CANVAS });
+    // Bad arguments are tool errors.
+    const bad = await call(client, "node_history", { canvas_id: CANVAS, limit: 5000 });
+    assert.equal(bad.isError, true);
+    assert.match(bad.text, /limit/);
   });
 
   it("arrange in apply_patch lays the workflow out left to right, without overlaps", async () => {

@@ -199,6 +199,52 @@ describe("the canvas executor in the stock frontend", () => {
     expect(sent.resyncs).toBe(0);
   });
 
+  it("shows who last changed a node when the pointer rests on it; the workflow keeps it", async () => {
+    const g = await bridge("POST", "/comfy/graph/command", { type: "get_graph", canvas_id: await canvasIdOf(page) });
+    const sampler = g.body.graph.nodes.find((n) => n.type === "KSampler");
+    // The user moved it (the test before); the batch made it.
+    expect(sampler.provenance.actor.kind).toBe("ACTOR_KIND_USER");
+    const id = Number(sampler.id);
+    // The tab keeps what the core handed back with its acks.
+    const rev = Number(sampler.provenance.revision);
+    await until(
+      async () => (await page.evaluate((nid) => window.comfyAPI.app.app.rootGraph.extra?.comfyd?.provenance?.nodes?.[String(nid)]?.rev, id)) === rev,
+      `the tab to keep the provenance of revision ${rev}`,
+    );
+    // A point of the sampler no other node covers.
+    const at = await page.evaluate((nid) => {
+      const app = window.comfyAPI.app.app;
+      const g = app.rootGraph;
+      const n = g.getNodeById(nid);
+      const rect = app.canvas.canvas.getBoundingClientRect();
+      for (let dy = 10; dy < n.size[1]; dy += 10)
+        for (let dx = 10; dx < n.size[0]; dx += 10) {
+          if (g.getNodeOnPos(n.pos[0] + dx, n.pos[1] + dy)?.id !== nid) continue;
+          const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0] + dx, n.pos[1] + dy]);
+          if (x > 0 && y > 0 && x < rect.width && y < rect.height) return { x: rect.left + x, y: rect.top + y };
+        }
+      return null;
+    }, id);
+    expect(at).not.toBeNull();
+    await page.mouse.move(at.x - 5, at.y - 5);
+    await page.mouse.move(at.x, at.y, { steps: 3 });
+    const tip = page.locator(".comfyd-provenance-tip");
+    await tip.waitFor({ state: "visible", timeout: 5000 });
+    const text = await until(async () => {
+      const t = await tip.textContent();
+      return /^Last changed by the user/.test(t) ? t : null;
+    }, "the tooltip to name the user");
+    expect(text).toMatch(/^Last changed by the user, just now \(revision \d+\)/);
+    expect(text).toMatch(/Created by an unnamed caller, just now/);
+    await page.screenshot({ path: join(env().artifacts, "canvas-provenance.png") });
+    // Off the node it goes away.
+    await page.mouse.click(700, 860);
+    await tip.waitFor({ state: "hidden", timeout: 5000 });
+    // What ComfyUI would save carries it; storing it was no edit.
+    const wf = await graphOf(page);
+    expect(wf.extra.comfyd.provenance.nodes[String(id)].rev).toBeGreaterThan(0);
+  });
+
   it("queues the workflow: the prompt reaches the host", async () => {
     const before = (await (await fetch(`${env().origin}/__test__/prompts`)).json()).length;
     const q = await bridge("POST", "/comfy/graph/queue", { batch_count: 1 });

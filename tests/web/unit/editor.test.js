@@ -521,6 +521,44 @@ describe("user edits and focus", () => {
     expect(edits()[4].delta.nodes_json.map((t) => JSON.parse(t).id)).toEqual([dec.id]);
   });
 
+  it("keeps the provenance of a report_ack in extra.comfyd.provenance, which is not an edit", async () => {
+    const env = setup();
+    const s = await attached(env);
+    inUndoStep(env.app, () => env.graph.add(LiteGraph.createNode("VAEDecode")));
+    env.timers.advance(1600);
+    expect(s.ofType("user_edit")).toHaveLength(1);
+    // ComfyUI's change tracker holds a snapshot of the current state.
+    const tracker = { activeState: { ...JSON.parse(JSON.stringify(env.graph.serialize())), extra: { ds: { scale: 2 }, other: 1 } } };
+    env.app.extensionManager.workflow.activeWorkflow.changeTracker = tracker;
+    const prov = { v: 1, revision: 2, actors: [{ kind: "user" }], nodes: { 1: { by: 0, rev: 2, at: 5 } }, links: {} };
+    s.receive({ type: "report_ack", report: "user_edit", revision: 2, provenance_json: JSON.stringify(prov) });
+    await flush();
+    expect(env.graph.serialize().extra.comfyd.provenance).toEqual(prov);
+    // The tracker's snapshot has it too (no undo step), and keeps the rest.
+    expect(tracker.activeState.extra).toEqual({ ds: { scale: 2 }, other: 1, comfyd: { provenance: prov } });
+    // Storing it changes nothing the core is told about.
+    env.client.graphChanged();
+    env.timers.advance(5000);
+    expect(s.ofType("user_edit")).toHaveLength(1);
+    // A later edit goes as a delta (the provenance is the core's own); a
+    // full report carries it with the workflow (a save keeps it).
+    nodesOf(env.graph)[0].pos = [300, 300];
+    env.client.graphChanged();
+    env.timers.advance(200);
+    let edits = s.ofType("user_edit");
+    expect(edits).toHaveLength(2);
+    expect(edits[1].delta.nodes_json).toHaveLength(1);
+    s.receive({ type: "resync", request_id: 0 });
+    await flush();
+    edits = s.ofType("user_edit");
+    expect(edits).toHaveLength(3);
+    expect(JSON.parse(edits[2].workflow_json).extra.comfyd.provenance).toEqual(prov);
+    // Malformed provenance is ignored.
+    s.receive({ type: "report_ack", report: "user_edit", revision: 3, provenance_json: "{nope" });
+    await flush();
+    expect(env.graph.serialize().extra.comfyd.provenance).toEqual(prov);
+  });
+
   it("finds edits that raised no event by polling", async () => {
     const env = setup();
     const s = await attached(env);

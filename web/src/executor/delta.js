@@ -1,3 +1,5 @@
+import { workflowSignature } from "./graphops.js";
+
 // What a patch changed, for the core, instead of the whole workflow
 // (docs/graph-delta.md): the nodes and links it touched, the ones it
 // removed, LiteGraph's id counters and a digest of the whole graph. The
@@ -146,16 +148,13 @@ function nodeKey(n) {
   return JSON.stringify(keep);
 }
 
+// Everything but the nodes, the links and the id counters, as the edit
+// check sees it (the view and the provenance the core hands back aside).
 function restKey(wf) {
   // The id counters travel in the delta ("state" holds them in the newer
   // format).
-  const { nodes, links, last_node_id, last_link_id, state, extra, ...rest } = wf; // eslint-disable-line no-unused-vars
-  let e = extra;
-  if (e && typeof e === "object" && "ds" in e) {
-    const { ds, ...others } = e; // eslint-disable-line no-unused-vars
-    e = others;
-  }
-  return JSON.stringify({ ...rest, extra: e ?? null });
+  const { nodes, links, last_node_id, last_link_id, state, ...rest } = wf; // eslint-disable-line no-unused-vars
+  return workflowSignature({ ...rest, nodes: [] });
 }
 
 /** What a reported workflow was, for the next edit's delta. */

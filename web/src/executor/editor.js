@@ -14,7 +14,7 @@
 import { backoffDelay, wsProtocols, wsUrl } from "../connection.js";
 import { applyPatch } from "./commands.js";
 import { workflowBaseline, workflowDelta } from "./delta.js";
-import { workflowSignature } from "./graphops.js";
+import { keepProvenance, workflowSignature } from "./graphops.js";
 import { inUndoStep } from "./transaction.js";
 
 /** The bridge closes a replaced attachment with 1000: another attachment of
@@ -151,6 +151,19 @@ export class EditorClient {
 
   activeWorkflow() {
     return this.d.app.extensionManager?.workflow?.activeWorkflow ?? null;
+  }
+
+  /** ComfyUI's change tracker compares the workflow's extra (all but its
+   * view state) with its snapshot of the current state: the snapshot gets
+   * the provenance just stored too, so storing it is neither an undo step
+   * nor a modification. */
+  untrackProvenance() {
+    const s = this.activeWorkflow()?.changeTracker?.activeState;
+    const p = this.graph()?.extra?.comfyd?.provenance;
+    if (!s || typeof s !== "object" || !p) return;
+    const extra = s.extra && typeof s.extra === "object" ? s.extra : {};
+    const comfyd = extra.comfyd && typeof extra.comfyd === "object" ? extra.comfyd : {};
+    s.extra = { ...extra, comfyd: { ...comfyd, provenance: JSON.parse(JSON.stringify(p)) } };
   }
 
   workflowKey() {
@@ -347,6 +360,7 @@ export class EditorClient {
         return this.enqueue(() => this.resync(m));
       case "report_ack":
         if (Number.isFinite(Number(m.revision))) this.revision = Number(m.revision);
+        if (m.provenance_json && keepProvenance(this.graph(), m.provenance_json)) this.untrackProvenance();
         return;
       case "error":
         this.log("warn", `comfyd: ${m.code ?? "error"}: ${m.message ?? ""}`);

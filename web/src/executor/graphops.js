@@ -77,6 +77,12 @@ export function workflowSignature(wf) {
     const { ds, ...others } = e; // eslint-disable-line no-unused-vars
     e = others;
   }
+  // The provenance the core hands back is kept, not edited (keepProvenance).
+  if (e && typeof e === "object" && e.comfyd && typeof e.comfyd === "object" && "provenance" in e.comfyd) {
+    const { provenance, ...others } = e.comfyd; // eslint-disable-line no-unused-vars
+    const { comfyd, ...rest } = e; // eslint-disable-line no-unused-vars
+    e = Object.keys(others).length ? { ...rest, comfyd: others } : rest;
+  }
   const n = Array.isArray(nodes)
     ? nodes.map((x) => {
         if (!x || typeof x !== "object") return x;
@@ -85,6 +91,27 @@ export function workflowSignature(wf) {
       })
     : nodes;
   return JSON.stringify({ ...rest, nodes: n, extra: e ?? null });
+}
+
+/** Keeps the provenance the core handed back with a report_ack (its
+ * provenance_json, docs/provenance.md) in the workflow's
+ * extra.comfyd.provenance: ComfyUI saves it with the workflow and ignores
+ * it otherwise, and an attach after a core restart brings it back. Storing
+ * it is not an edit (workflowSignature leaves it out). Returns true when
+ * stored. */
+export function keepProvenance(graph, json) {
+  if (!graph || typeof json !== "string" || !json) return false;
+  let p;
+  try {
+    p = JSON.parse(json);
+  } catch {
+    return false;
+  }
+  if (!p || typeof p !== "object" || Array.isArray(p)) return false;
+  if (!graph.extra || typeof graph.extra !== "object") graph.extra = {};
+  const c = graph.extra.comfyd && typeof graph.extra.comfyd === "object" ? graph.extra.comfyd : {};
+  graph.extra.comfyd = { ...c, provenance: p };
+  return true;
 }
 
 /** Suggestions for a misspelt name: the closest few by edit distance. */

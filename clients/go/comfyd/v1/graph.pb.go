@@ -238,6 +238,70 @@ func (OnStale) EnumDescriptor() ([]byte, []int) {
 	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{2}
 }
 
+// ActorKind says what kind of caller made a change.
+type ActorKind int32
+
+const (
+	ActorKind_ACTOR_KIND_UNSPECIFIED ActorKind = 0
+	// A skill of a session (the core's agent tools).
+	ActorKind_ACTOR_KIND_SKILL ActorKind = 1
+	// An MCP client through the bridge (its clientInfo name).
+	ActorKind_ACTOR_KIND_MCP ActorKind = 2
+	// A gRPC caller (the name it sent in comfyd-caller metadata, if any).
+	ActorKind_ACTOR_KIND_GRPC ActorKind = 3
+	// The person at the tab.
+	ActorKind_ACTOR_KIND_USER ActorKind = 4
+	// A workflow loaded or attached without recorded provenance.
+	ActorKind_ACTOR_KIND_LOAD ActorKind = 5
+)
+
+// Enum value maps for ActorKind.
+var (
+	ActorKind_name = map[int32]string{
+		0: "ACTOR_KIND_UNSPECIFIED",
+		1: "ACTOR_KIND_SKILL",
+		2: "ACTOR_KIND_MCP",
+		3: "ACTOR_KIND_GRPC",
+		4: "ACTOR_KIND_USER",
+		5: "ACTOR_KIND_LOAD",
+	}
+	ActorKind_value = map[string]int32{
+		"ACTOR_KIND_UNSPECIFIED": 0,
+		"ACTOR_KIND_SKILL":       1,
+		"ACTOR_KIND_MCP":         2,
+		"ACTOR_KIND_GRPC":        3,
+		"ACTOR_KIND_USER":        4,
+		"ACTOR_KIND_LOAD":        5,
+	}
+)
+
+func (x ActorKind) Enum() *ActorKind {
+	p := new(ActorKind)
+	*p = x
+	return p
+}
+
+func (x ActorKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ActorKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_graph_proto_enumTypes[3].Descriptor()
+}
+
+func (ActorKind) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_graph_proto_enumTypes[3]
+}
+
+func (x ActorKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ActorKind.Descriptor instead.
+func (ActorKind) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{3}
+}
+
 // GraphOrigin says who made a change.
 type GraphOrigin int32
 
@@ -278,11 +342,11 @@ func (x GraphOrigin) String() string {
 }
 
 func (GraphOrigin) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_graph_proto_enumTypes[3].Descriptor()
+	return file_comfyd_v1_graph_proto_enumTypes[4].Descriptor()
 }
 
 func (GraphOrigin) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_graph_proto_enumTypes[3]
+	return &file_comfyd_v1_graph_proto_enumTypes[4]
 }
 
 func (x GraphOrigin) Number() protoreflect.EnumNumber {
@@ -291,7 +355,7 @@ func (x GraphOrigin) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use GraphOrigin.Descriptor instead.
 func (GraphOrigin) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{3}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{4}
 }
 
 // NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -1554,7 +1618,10 @@ type RevisionConflict struct {
 	// unconnected.
 	CurrentLink string `protobuf:"bytes,10,opt,name=current_link,json=currentLink,proto3" json:"current_link,omitempty"`
 	// The node is no longer on the canvas (or its id is now another node's).
-	NodeGone      bool `protobuf:"varint,11,opt,name=node_gone,json=nodeGone,proto3" json:"node_gone,omitempty"`
+	NodeGone bool `protobuf:"varint,11,opt,name=node_gone,json=nodeGone,proto3" json:"node_gone,omitempty"`
+	// Who made the change (docs/provenance.md); absent when the revision is
+	// no longer remembered.
+	Actor         *Actor `protobuf:"bytes,12,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1664,6 +1731,13 @@ func (x *RevisionConflict) GetNodeGone() bool {
 		return x.NodeGone
 	}
 	return false
+}
+
+func (x *RevisionConflict) GetActor() *Actor {
+	if x != nil {
+		return x.Actor
+	}
+	return nil
 }
 
 // CommandResult is the verified outcome of one command.
@@ -1897,9 +1971,11 @@ func (x *NodeOutput) GetLinks() []int64 {
 
 // Widget is a named widget value.
 type Widget struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Value         *Value                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value *Value                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// Who last set the value (absent when nobody is known to have).
+	Provenance    *Provenance `protobuf:"bytes,16,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1948,6 +2024,145 @@ func (x *Widget) GetValue() *Value {
 	return nil
 }
 
+func (x *Widget) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
+}
+
+// Actor is who made a change: never a secret (no tokens, no addresses).
+type Actor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  ActorKind              `protobuf:"varint,1,opt,name=kind,proto3,enum=comfyd.v1.ActorKind" json:"kind,omitempty"`
+	// SKILL: the session and the skill.
+	SessionId string `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	Skill     string `protobuf:"bytes,3,opt,name=skill,proto3" json:"skill,omitempty"`
+	// MCP: the client's clientInfo name; GRPC: the comfyd-caller name.
+	Name          string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Actor) Reset() {
+	*x = Actor{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Actor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Actor) ProtoMessage() {}
+
+func (x *Actor) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Actor.ProtoReflect.Descriptor instead.
+func (*Actor) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Actor) GetKind() ActorKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ActorKind_ACTOR_KIND_UNSPECIFIED
+}
+
+func (x *Actor) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *Actor) GetSkill() string {
+	if x != nil {
+		return x.Skill
+	}
+	return ""
+}
+
+func (x *Actor) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Provenance is who last changed a node, link or widget value, and when.
+type Provenance struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Actor         *Actor                 `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
+	Revision      uint64                 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	TimeMs        int64                  `protobuf:"varint,3,opt,name=time_ms,json=timeMs,proto3" json:"time_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Provenance) Reset() {
+	*x = Provenance{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Provenance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Provenance) ProtoMessage() {}
+
+func (x *Provenance) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Provenance.ProtoReflect.Descriptor instead.
+func (*Provenance) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *Provenance) GetActor() *Actor {
+	if x != nil {
+		return x.Actor
+	}
+	return nil
+}
+
+func (x *Provenance) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *Provenance) GetTimeMs() int64 {
+	if x != nil {
+		return x.TimeMs
+	}
+	return 0
+}
+
 // Node is a node on the canvas.
 type Node struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1960,14 +2175,17 @@ type Node struct {
 	Outputs []*NodeOutput          `protobuf:"bytes,7,rep,name=outputs,proto3" json:"outputs,omitempty"`
 	Widgets []*Widget              `protobuf:"bytes,8,rep,name=widgets,proto3" json:"widgets,omitempty"`
 	// LiteGraph mode: 0 always, 2 muted, 4 bypassed.
-	Mode          int32 `protobuf:"varint,9,opt,name=mode,proto3" json:"mode,omitempty"`
+	Mode int32 `protobuf:"varint,9,opt,name=mode,proto3" json:"mode,omitempty"`
+	// Who last changed the node itself (created, moved, renamed, its mode or
+	// a widget); absent when nobody is known to have.
+	Provenance    *Provenance `protobuf:"bytes,16,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1979,7 +2197,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[21]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1992,7 +2210,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{21}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Node) GetId() int64 {
@@ -2058,22 +2276,31 @@ func (x *Node) GetMode() int32 {
 	return 0
 }
 
+func (x *Node) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
+}
+
 // Link connects an output slot to an input slot.
 type Link struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	FromId        int64                  `protobuf:"varint,2,opt,name=from_id,json=fromId,proto3" json:"from_id,omitempty"`
-	FromSlot      uint32                 `protobuf:"varint,3,opt,name=from_slot,json=fromSlot,proto3" json:"from_slot,omitempty"`
-	ToId          int64                  `protobuf:"varint,4,opt,name=to_id,json=toId,proto3" json:"to_id,omitempty"`
-	ToSlot        uint32                 `protobuf:"varint,5,opt,name=to_slot,json=toSlot,proto3" json:"to_slot,omitempty"`
-	Type          string                 `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	FromId   int64                  `protobuf:"varint,2,opt,name=from_id,json=fromId,proto3" json:"from_id,omitempty"`
+	FromSlot uint32                 `protobuf:"varint,3,opt,name=from_slot,json=fromSlot,proto3" json:"from_slot,omitempty"`
+	ToId     int64                  `protobuf:"varint,4,opt,name=to_id,json=toId,proto3" json:"to_id,omitempty"`
+	ToSlot   uint32                 `protobuf:"varint,5,opt,name=to_slot,json=toSlot,proto3" json:"to_slot,omitempty"`
+	Type     string                 `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	// Who made the link.
+	Provenance    *Provenance `protobuf:"bytes,16,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2085,7 +2312,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[22]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2098,7 +2325,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{22}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Link) GetId() int64 {
@@ -2143,6 +2370,13 @@ func (x *Link) GetType() string {
 	return ""
 }
 
+func (x *Link) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
+}
+
 // Graph is the mirror of a canvas.
 type Graph struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2162,7 +2396,7 @@ type Graph struct {
 
 func (x *Graph) Reset() {
 	*x = Graph{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2174,7 +2408,7 @@ func (x *Graph) String() string {
 func (*Graph) ProtoMessage() {}
 
 func (x *Graph) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[23]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2187,7 +2421,7 @@ func (x *Graph) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Graph.ProtoReflect.Descriptor instead.
 func (*Graph) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{23}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Graph) GetCanvasId() string {
@@ -2261,7 +2495,7 @@ type ExecuteRequest struct {
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2273,7 +2507,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2286,7 +2520,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ExecuteRequest) GetCanvasId() string {
@@ -2359,7 +2593,7 @@ type ExecuteResponse struct {
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2371,7 +2605,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2384,7 +2618,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ExecuteResponse) GetOk() bool {
@@ -2461,7 +2695,7 @@ type ExecuteBatchRequest struct {
 
 func (x *ExecuteBatchRequest) Reset() {
 	*x = ExecuteBatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2473,7 +2707,7 @@ func (x *ExecuteBatchRequest) String() string {
 func (*ExecuteBatchRequest) ProtoMessage() {}
 
 func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2486,7 +2720,7 @@ func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ExecuteBatchRequest) GetCanvasId() string {
@@ -2568,7 +2802,7 @@ type ExecuteBatchResponse struct {
 
 func (x *ExecuteBatchResponse) Reset() {
 	*x = ExecuteBatchResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2580,7 +2814,7 @@ func (x *ExecuteBatchResponse) String() string {
 func (*ExecuteBatchResponse) ProtoMessage() {}
 
 func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2593,7 +2827,7 @@ func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExecuteBatchResponse) GetOk() bool {
@@ -2671,7 +2905,7 @@ type GetGraphRequest struct {
 
 func (x *GetGraphRequest) Reset() {
 	*x = GetGraphRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +2917,7 @@ func (x *GetGraphRequest) String() string {
 func (*GetGraphRequest) ProtoMessage() {}
 
 func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +2930,7 @@ func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetGraphRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetGraphRequest) GetCanvasId() string {
@@ -2724,7 +2958,7 @@ type GetGraphResponse struct {
 
 func (x *GetGraphResponse) Reset() {
 	*x = GetGraphResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2736,7 +2970,7 @@ func (x *GetGraphResponse) String() string {
 func (*GetGraphResponse) ProtoMessage() {}
 
 func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2749,7 +2983,7 @@ func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetGraphResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetGraphResponse) GetGraph() *Graph {
@@ -2774,15 +3008,24 @@ type GraphOp struct {
 	// The change expressed as a command.
 	Command *Command `protobuf:"bytes,3,opt,name=command,proto3" json:"command,omitempty"`
 	// One line for people and models, e.g. "user moved #3 KSampler".
-	Summary       string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
-	TimeMs        int64  `protobuf:"varint,5,opt,name=time_ms,json=timeMs,proto3" json:"time_ms,omitempty"`
+	Summary string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	TimeMs  int64  `protobuf:"varint,5,opt,name=time_ms,json=timeMs,proto3" json:"time_ms,omitempty"`
+	// Who made the change (the revision's actor).
+	Actor *Actor `protobuf:"bytes,16,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The node the change is about (for a link: its target), the link, and
+	// the widget of a set_widget; 0 or empty when there is none.
+	NodeId int64 `protobuf:"varint,17,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	LinkId int64 `protobuf:"varint,18,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
+	// For a link: its source node.
+	FromNodeId    int64  `protobuf:"varint,19,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
+	Widget        string `protobuf:"bytes,20,opt,name=widget,proto3" json:"widget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GraphOp) Reset() {
 	*x = GraphOp{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2794,7 +3037,7 @@ func (x *GraphOp) String() string {
 func (*GraphOp) ProtoMessage() {}
 
 func (x *GraphOp) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2807,7 +3050,7 @@ func (x *GraphOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphOp.ProtoReflect.Descriptor instead.
 func (*GraphOp) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GraphOp) GetRevision() uint64 {
@@ -2845,6 +3088,194 @@ func (x *GraphOp) GetTimeMs() int64 {
 	return 0
 }
 
+func (x *GraphOp) GetActor() *Actor {
+	if x != nil {
+		return x.Actor
+	}
+	return nil
+}
+
+func (x *GraphOp) GetNodeId() int64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *GraphOp) GetLinkId() int64 {
+	if x != nil {
+		return x.LinkId
+	}
+	return 0
+}
+
+func (x *GraphOp) GetFromNodeId() int64 {
+	if x != nil {
+		return x.FromNodeId
+	}
+	return 0
+}
+
+func (x *GraphOp) GetWidget() string {
+	if x != nil {
+		return x.Widget
+	}
+	return ""
+}
+
+// GetNodeHistoryRequest asks who changed a node, or the whole canvas.
+type GetNodeHistoryRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CanvasId string                 `protobuf:"bytes,1,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	// 0: every change of the canvas.
+	NodeId int64 `protobuf:"varint,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// The most entries to answer, newest first (0: 100, at most 1000).
+	Limit         uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNodeHistoryRequest) Reset() {
+	*x = GetNodeHistoryRequest{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNodeHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNodeHistoryRequest) ProtoMessage() {}
+
+func (x *GetNodeHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNodeHistoryRequest.ProtoReflect.Descriptor instead.
+func (*GetNodeHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetNodeHistoryRequest) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *GetNodeHistoryRequest) GetNodeId() int64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *GetNodeHistoryRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// GetNodeHistoryResponse lists the changes, newest first.
+type GetNodeHistoryResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CanvasId string                 `protobuf:"bytes,1,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	Revision uint64                 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The oldest revision the operation log still reaches: changes before it
+	// are not listed.
+	FromRevision uint64     `protobuf:"varint,3,opt,name=from_revision,json=fromRevision,proto3" json:"from_revision,omitempty"`
+	Ops          []*GraphOp `protobuf:"bytes,4,rep,name=ops,proto3" json:"ops,omitempty"`
+	// True when more changes matched than limit.
+	Truncated bool `protobuf:"varint,5,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	// The node's current provenance (absent for node_id 0 or a node that is
+	// gone).
+	Provenance    *Provenance `protobuf:"bytes,6,opt,name=provenance,proto3" json:"provenance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNodeHistoryResponse) Reset() {
+	*x = GetNodeHistoryResponse{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNodeHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNodeHistoryResponse) ProtoMessage() {}
+
+func (x *GetNodeHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNodeHistoryResponse.ProtoReflect.Descriptor instead.
+func (*GetNodeHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetNodeHistoryResponse) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *GetNodeHistoryResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *GetNodeHistoryResponse) GetFromRevision() uint64 {
+	if x != nil {
+		return x.FromRevision
+	}
+	return 0
+}
+
+func (x *GetNodeHistoryResponse) GetOps() []*GraphOp {
+	if x != nil {
+		return x.Ops
+	}
+	return nil
+}
+
+func (x *GetNodeHistoryResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+func (x *GetNodeHistoryResponse) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
+}
+
 // GetDiffRequest asks what changed since a revision.
 type GetDiffRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2856,7 +3287,7 @@ type GetDiffRequest struct {
 
 func (x *GetDiffRequest) Reset() {
 	*x = GetDiffRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2868,7 +3299,7 @@ func (x *GetDiffRequest) String() string {
 func (*GetDiffRequest) ProtoMessage() {}
 
 func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2881,7 +3312,7 @@ func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetDiffRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetDiffRequest) GetCanvasId() string {
@@ -2914,7 +3345,7 @@ type GetDiffResponse struct {
 
 func (x *GetDiffResponse) Reset() {
 	*x = GetDiffResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2926,7 +3357,7 @@ func (x *GetDiffResponse) String() string {
 func (*GetDiffResponse) ProtoMessage() {}
 
 func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2939,7 +3370,7 @@ func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetDiffResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetDiffResponse) GetCanvasId() string {
@@ -3006,7 +3437,7 @@ type InputSpec struct {
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3018,7 +3449,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3031,7 +3462,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *InputSpec) GetName() string {
@@ -3123,7 +3554,7 @@ type OutputSpec struct {
 
 func (x *OutputSpec) Reset() {
 	*x = OutputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3135,7 +3566,7 @@ func (x *OutputSpec) String() string {
 func (*OutputSpec) ProtoMessage() {}
 
 func (x *OutputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3148,7 +3579,7 @@ func (x *OutputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputSpec.ProtoReflect.Descriptor instead.
 func (*OutputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *OutputSpec) GetName() string {
@@ -3188,7 +3619,7 @@ type NodeType struct {
 
 func (x *NodeType) Reset() {
 	*x = NodeType{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3200,7 +3631,7 @@ func (x *NodeType) String() string {
 func (*NodeType) ProtoMessage() {}
 
 func (x *NodeType) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3213,7 +3644,7 @@ func (x *NodeType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeType.ProtoReflect.Descriptor instead.
 func (*NodeType) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *NodeType) GetName() string {
@@ -3283,7 +3714,7 @@ type ListNodeTypesRequest struct {
 
 func (x *ListNodeTypesRequest) Reset() {
 	*x = ListNodeTypesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3295,7 +3726,7 @@ func (x *ListNodeTypesRequest) String() string {
 func (*ListNodeTypesRequest) ProtoMessage() {}
 
 func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3308,7 +3739,7 @@ func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListNodeTypesRequest) GetCanvasId() string {
@@ -3357,7 +3788,7 @@ type ListNodeTypesResponse struct {
 
 func (x *ListNodeTypesResponse) Reset() {
 	*x = ListNodeTypesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3369,7 +3800,7 @@ func (x *ListNodeTypesResponse) String() string {
 func (*ListNodeTypesResponse) ProtoMessage() {}
 
 func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3382,7 +3813,7 @@ func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListNodeTypesResponse) GetNodeTypes() []*NodeType {
@@ -3415,7 +3846,7 @@ type Canvas struct {
 
 func (x *Canvas) Reset() {
 	*x = Canvas{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3427,7 +3858,7 @@ func (x *Canvas) String() string {
 func (*Canvas) ProtoMessage() {}
 
 func (x *Canvas) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3440,7 +3871,7 @@ func (x *Canvas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canvas.ProtoReflect.Descriptor instead.
 func (*Canvas) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Canvas) GetCanvasId() string {
@@ -3501,7 +3932,7 @@ type ListCanvasesRequest struct {
 
 func (x *ListCanvasesRequest) Reset() {
 	*x = ListCanvasesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3513,7 +3944,7 @@ func (x *ListCanvasesRequest) String() string {
 func (*ListCanvasesRequest) ProtoMessage() {}
 
 func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3526,7 +3957,7 @@ func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCanvasesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
 }
 
 // ListCanvasesResponse lists canvases, most recently focused first.
@@ -3539,7 +3970,7 @@ type ListCanvasesResponse struct {
 
 func (x *ListCanvasesResponse) Reset() {
 	*x = ListCanvasesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3551,7 +3982,7 @@ func (x *ListCanvasesResponse) String() string {
 func (*ListCanvasesResponse) ProtoMessage() {}
 
 func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3564,7 +3995,7 @@ func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCanvasesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListCanvasesResponse) GetCanvases() []*Canvas {
@@ -3594,7 +4025,7 @@ type QueueRequest struct {
 
 func (x *QueueRequest) Reset() {
 	*x = QueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3606,7 +4037,7 @@ func (x *QueueRequest) String() string {
 func (*QueueRequest) ProtoMessage() {}
 
 func (x *QueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3619,7 +4050,7 @@ func (x *QueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRequest.ProtoReflect.Descriptor instead.
 func (*QueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *QueueRequest) GetCanvasId() string {
@@ -3690,7 +4121,7 @@ type QueueResponse struct {
 
 func (x *QueueResponse) Reset() {
 	*x = QueueResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3702,7 +4133,7 @@ func (x *QueueResponse) String() string {
 func (*QueueResponse) ProtoMessage() {}
 
 func (x *QueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3715,7 +4146,7 @@ func (x *QueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueResponse.ProtoReflect.Descriptor instead.
 func (*QueueResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *QueueResponse) GetPromptId() string {
@@ -3780,7 +4211,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3792,7 +4223,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3805,7 +4236,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SaveRequest) GetCanvasId() string {
@@ -3841,7 +4272,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3853,7 +4284,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3866,7 +4297,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SaveResponse) GetName() string {
@@ -3909,7 +4340,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3921,7 +4352,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3934,7 +4365,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *LoadRequest) GetCanvasId() string {
@@ -3992,7 +4423,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4004,7 +4435,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4017,7 +4448,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *LoadResponse) GetCanvasId() string {
@@ -4057,7 +4488,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4069,7 +4500,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4082,7 +4513,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
 }
 
 // StoredWorkflow is an entry of the workflow store.
@@ -4097,7 +4528,7 @@ type StoredWorkflow struct {
 
 func (x *StoredWorkflow) Reset() {
 	*x = StoredWorkflow{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4109,7 +4540,7 @@ func (x *StoredWorkflow) String() string {
 func (*StoredWorkflow) ProtoMessage() {}
 
 func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4122,7 +4553,7 @@ func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredWorkflow.ProtoReflect.Descriptor instead.
 func (*StoredWorkflow) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *StoredWorkflow) GetName() string {
@@ -4156,7 +4587,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4168,7 +4599,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4181,7 +4612,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ListWorkflowsResponse) GetWorkflows() []*StoredWorkflow {
@@ -4211,7 +4642,7 @@ type AttachCanvasRequest struct {
 
 func (x *AttachCanvasRequest) Reset() {
 	*x = AttachCanvasRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4223,7 +4654,7 @@ func (x *AttachCanvasRequest) String() string {
 func (*AttachCanvasRequest) ProtoMessage() {}
 
 func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4236,7 +4667,7 @@ func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasRequest.ProtoReflect.Descriptor instead.
 func (*AttachCanvasRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AttachCanvasRequest) GetCanvasId() string {
@@ -4297,7 +4728,7 @@ type PatchRequest struct {
 
 func (x *PatchRequest) Reset() {
 	*x = PatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4309,7 +4740,7 @@ func (x *PatchRequest) String() string {
 func (*PatchRequest) ProtoMessage() {}
 
 func (x *PatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4322,7 +4753,7 @@ func (x *PatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchRequest.ProtoReflect.Descriptor instead.
 func (*PatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *PatchRequest) GetRequestId() uint64 {
@@ -4376,7 +4807,7 @@ type EditorQueueRequest struct {
 
 func (x *EditorQueueRequest) Reset() {
 	*x = EditorQueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4388,7 +4819,7 @@ func (x *EditorQueueRequest) String() string {
 func (*EditorQueueRequest) ProtoMessage() {}
 
 func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4401,7 +4832,7 @@ func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueRequest.ProtoReflect.Descriptor instead.
 func (*EditorQueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *EditorQueueRequest) GetRequestId() uint64 {
@@ -4447,7 +4878,7 @@ type EditorLoadRequest struct {
 
 func (x *EditorLoadRequest) Reset() {
 	*x = EditorLoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4459,7 +4890,7 @@ func (x *EditorLoadRequest) String() string {
 func (*EditorLoadRequest) ProtoMessage() {}
 
 func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4472,7 +4903,7 @@ func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadRequest.ProtoReflect.Descriptor instead.
 func (*EditorLoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *EditorLoadRequest) GetRequestId() uint64 {
@@ -4514,7 +4945,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4526,7 +4957,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4539,7 +4970,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *Attached) GetCanvasId() string {
@@ -4573,7 +5004,7 @@ type AttachCanvasResponse struct {
 
 func (x *AttachCanvasResponse) Reset() {
 	*x = AttachCanvasResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4585,7 +5016,7 @@ func (x *AttachCanvasResponse) String() string {
 func (*AttachCanvasResponse) ProtoMessage() {}
 
 func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4598,7 +5029,7 @@ func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasResponse.ProtoReflect.Descriptor instead.
 func (*AttachCanvasResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AttachCanvasResponse) GetKind() isAttachCanvasResponse_Kind {
@@ -4701,7 +5132,7 @@ type ResyncRequest struct {
 
 func (x *ResyncRequest) Reset() {
 	*x = ResyncRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4713,7 +5144,7 @@ func (x *ResyncRequest) String() string {
 func (*ResyncRequest) ProtoMessage() {}
 
 func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4726,7 +5157,7 @@ func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncRequest.ProtoReflect.Descriptor instead.
 func (*ResyncRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ResyncRequest) GetRequestId() uint64 {
@@ -4764,7 +5195,7 @@ type GraphDelta struct {
 
 func (x *GraphDelta) Reset() {
 	*x = GraphDelta{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4776,7 +5207,7 @@ func (x *GraphDelta) String() string {
 func (*GraphDelta) ProtoMessage() {}
 
 func (x *GraphDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4789,7 +5220,7 @@ func (x *GraphDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphDelta.ProtoReflect.Descriptor instead.
 func (*GraphDelta) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *GraphDelta) GetNodesJson() []string {
@@ -4859,7 +5290,7 @@ type PatchResult struct {
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4871,7 +5302,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4884,7 +5315,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -4955,7 +5386,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4967,7 +5398,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4980,7 +5411,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -5046,7 +5477,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5058,7 +5489,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5071,7 +5502,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -5122,7 +5553,7 @@ type UserEdit struct {
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5134,7 +5565,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5147,7 +5578,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -5181,7 +5612,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5193,7 +5624,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5206,7 +5637,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -5234,7 +5665,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5246,7 +5677,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5259,7 +5690,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -5357,15 +5788,21 @@ func (*ReportEditorRequest_Focus) isReportEditorRequest_Report() {}
 
 // ReportEditorResponse tells the tab the canvas's revision.
 type ReportEditorResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Revision      uint64                 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Revision uint64                 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	// When the report changed the canvas: its provenance, for the tab to keep
+	// in the workflow's extra.comfyd.provenance (docs/provenance.md), so that
+	// it survives a save in ComfyUI and a core restart (the tab re-attaches
+	// with it). Storing it is not an edit. Empty when unchanged or larger
+	// than the core passes on.
+	ProvenanceJson string `protobuf:"bytes,16,opt,name=provenance_json,json=provenanceJson,proto3" json:"provenance_json,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5377,7 +5814,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5390,7 +5827,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -5398,6 +5835,13 @@ func (x *ReportEditorResponse) GetRevision() uint64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *ReportEditorResponse) GetProvenanceJson() string {
+	if x != nil {
+		return x.ProvenanceJson
+	}
+	return ""
 }
 
 var File_comfyd_v1_graph_proto protoreflect.FileDescriptor
@@ -5486,7 +5930,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12 \n" +
 	"\vsuggestions\x18\x04 \x03(\tR\vsuggestions\x129\n" +
-	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\"\xe4\x02\n" +
+	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\"\x8c\x03\n" +
 	"\x10RevisionConflict\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
@@ -5499,7 +5943,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\rcurrent_value\x18\t \x01(\v2\x10.comfyd.v1.ValueR\fcurrentValue\x12!\n" +
 	"\fcurrent_link\x18\n" +
 	" \x01(\tR\vcurrentLink\x12\x1b\n" +
-	"\tnode_gone\x18\v \x01(\bR\bnodeGone\"\xe1\x01\n" +
+	"\tnode_gone\x18\v \x01(\bR\bnodeGone\x12&\n" +
+	"\x05actor\x18\f \x01(\v2\x10.comfyd.v1.ActorR\x05actor\"\xe1\x01\n" +
 	"\rCommandResult\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12+\n" +
@@ -5517,10 +5962,24 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"NodeOutput\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
-	"\x05links\x18\x03 \x03(\x03R\x05links\"D\n" +
+	"\x05links\x18\x03 \x03(\x03R\x05links\"{\n" +
 	"\x06Widget\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12&\n" +
-	"\x05value\x18\x02 \x01(\v2\x10.comfyd.v1.ValueR\x05value\"\xb0\x02\n" +
+	"\x05value\x18\x02 \x01(\v2\x10.comfyd.v1.ValueR\x05value\x125\n" +
+	"\n" +
+	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
+	"provenance\"z\n" +
+	"\x05Actor\x12(\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x14.comfyd.v1.ActorKindR\x04kind\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x02 \x01(\tR\tsessionId\x12\x14\n" +
+	"\x05skill\x18\x03 \x01(\tR\x05skill\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"i\n" +
+	"\n" +
+	"Provenance\x12&\n" +
+	"\x05actor\x18\x01 \x01(\v2\x10.comfyd.v1.ActorR\x05actor\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\x12\x17\n" +
+	"\atime_ms\x18\x03 \x01(\x03R\x06timeMs\"\xe7\x02\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
@@ -5530,14 +5989,20 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x06inputs\x18\x06 \x03(\v2\x14.comfyd.v1.NodeInputR\x06inputs\x12/\n" +
 	"\aoutputs\x18\a \x03(\v2\x15.comfyd.v1.NodeOutputR\aoutputs\x12+\n" +
 	"\awidgets\x18\b \x03(\v2\x11.comfyd.v1.WidgetR\awidgets\x12\x12\n" +
-	"\x04mode\x18\t \x01(\x05R\x04mode\"\x8e\x01\n" +
+	"\x04mode\x18\t \x01(\x05R\x04mode\x125\n" +
+	"\n" +
+	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
+	"provenance\"\xc5\x01\n" +
 	"\x04Link\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\afrom_id\x18\x02 \x01(\x03R\x06fromId\x12\x1b\n" +
 	"\tfrom_slot\x18\x03 \x01(\rR\bfromSlot\x12\x13\n" +
 	"\x05to_id\x18\x04 \x01(\x03R\x04toId\x12\x17\n" +
 	"\ato_slot\x18\x05 \x01(\rR\x06toSlot\x12\x12\n" +
-	"\x04type\x18\x06 \x01(\tR\x04type\"\xd8\x01\n" +
+	"\x04type\x18\x06 \x01(\tR\x04type\x125\n" +
+	"\n" +
+	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
+	"provenance\"\xd8\x01\n" +
 	"\x05Graph\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x04R\brevision\x12%\n" +
@@ -5592,13 +6057,32 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x10include_workflow\x18\x02 \x01(\bR\x0fincludeWorkflow\"_\n" +
 	"\x10GetGraphResponse\x12&\n" +
 	"\x05graph\x18\x01 \x01(\v2\x10.comfyd.v1.GraphR\x05graph\x12#\n" +
-	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\"\xb6\x01\n" +
+	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\"\xca\x02\n" +
 	"\aGraphOp\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x12.\n" +
 	"\x06origin\x18\x02 \x01(\x0e2\x16.comfyd.v1.GraphOriginR\x06origin\x12,\n" +
 	"\acommand\x18\x03 \x01(\v2\x12.comfyd.v1.CommandR\acommand\x12\x18\n" +
 	"\asummary\x18\x04 \x01(\tR\asummary\x12\x17\n" +
-	"\atime_ms\x18\x05 \x01(\x03R\x06timeMs\"T\n" +
+	"\atime_ms\x18\x05 \x01(\x03R\x06timeMs\x12&\n" +
+	"\x05actor\x18\x10 \x01(\v2\x10.comfyd.v1.ActorR\x05actor\x12\x17\n" +
+	"\anode_id\x18\x11 \x01(\x03R\x06nodeId\x12\x17\n" +
+	"\alink_id\x18\x12 \x01(\x03R\x06linkId\x12 \n" +
+	"\ffrom_node_id\x18\x13 \x01(\x03R\n" +
+	"fromNodeId\x12\x16\n" +
+	"\x06widget\x18\x14 \x01(\tR\x06widget\"c\n" +
+	"\x15GetNodeHistoryRequest\x12\x1b\n" +
+	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\"\xf1\x01\n" +
+	"\x16GetNodeHistoryResponse\x12\x1b\n" +
+	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\x12#\n" +
+	"\rfrom_revision\x18\x03 \x01(\x04R\ffromRevision\x12$\n" +
+	"\x03ops\x18\x04 \x03(\v2\x12.comfyd.v1.GraphOpR\x03ops\x12\x1c\n" +
+	"\ttruncated\x18\x05 \x01(\bR\ttruncated\x125\n" +
+	"\n" +
+	"provenance\x18\x06 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
+	"provenance\"T\n" +
 	"\x0eGetDiffRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12%\n" +
 	"\x0esince_revision\x18\x02 \x01(\x04R\rsinceRevision\"\xe0\x01\n" +
@@ -5805,9 +6289,10 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"loadResult\x122\n" +
 	"\tuser_edit\x18\x05 \x01(\v2\x13.comfyd.v1.UserEditH\x00R\buserEdit\x12(\n" +
 	"\x05focus\x18\x06 \x01(\v2\x10.comfyd.v1.FocusH\x00R\x05focusB\b\n" +
-	"\x06report\"2\n" +
+	"\x06report\"[\n" +
 	"\x14ReportEditorResponse\x12\x1a\n" +
-	"\brevision\x18\x01 \x01(\x04R\brevision*\xf7\x05\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\x12'\n" +
+	"\x0fprovenance_json\x18\x10 \x01(\tR\x0eprovenanceJson*\xf7\x05\n" +
 	"\x0eGraphErrorCode\x12 \n" +
 	"\x1cGRAPH_ERROR_CODE_UNSPECIFIED\x10\x00\x12$\n" +
 	" GRAPH_ERROR_CODE_INVALID_COMMAND\x10\x01\x12&\n" +
@@ -5837,12 +6322,19 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\aOnStale\x12\x18\n" +
 	"\x14ON_STALE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fON_STALE_REBASE\x10\x01\x12\x13\n" +
-	"\x0fON_STALE_REJECT\x10\x02*q\n" +
+	"\x0fON_STALE_REJECT\x10\x02*\x90\x01\n" +
+	"\tActorKind\x12\x1a\n" +
+	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10ACTOR_KIND_SKILL\x10\x01\x12\x12\n" +
+	"\x0eACTOR_KIND_MCP\x10\x02\x12\x13\n" +
+	"\x0fACTOR_KIND_GRPC\x10\x03\x12\x13\n" +
+	"\x0fACTOR_KIND_USER\x10\x04\x12\x13\n" +
+	"\x0fACTOR_KIND_LOAD\x10\x05*q\n" +
 	"\vGraphOrigin\x12\x1c\n" +
 	"\x18GRAPH_ORIGIN_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12GRAPH_ORIGIN_AGENT\x10\x01\x12\x15\n" +
 	"\x11GRAPH_ORIGIN_USER\x10\x02\x12\x15\n" +
-	"\x11GRAPH_ORIGIN_LOAD\x10\x032\xf3\x06\n" +
+	"\x11GRAPH_ORIGIN_LOAD\x10\x032\xca\a\n" +
 	"\fGraphService\x12@\n" +
 	"\aExecute\x12\x19.comfyd.v1.ExecuteRequest\x1a\x1a.comfyd.v1.ExecuteResponse\x12O\n" +
 	"\fExecuteBatch\x12\x1e.comfyd.v1.ExecuteBatchRequest\x1a\x1f.comfyd.v1.ExecuteBatchResponse\x12C\n" +
@@ -5853,7 +6345,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05Queue\x12\x17.comfyd.v1.QueueRequest\x1a\x18.comfyd.v1.QueueResponse\x127\n" +
 	"\x04Save\x12\x16.comfyd.v1.SaveRequest\x1a\x17.comfyd.v1.SaveResponse\x127\n" +
 	"\x04Load\x12\x16.comfyd.v1.LoadRequest\x1a\x17.comfyd.v1.LoadResponse\x12R\n" +
-	"\rListWorkflows\x12\x1f.comfyd.v1.ListWorkflowsRequest\x1a .comfyd.v1.ListWorkflowsResponse\x12Q\n" +
+	"\rListWorkflows\x12\x1f.comfyd.v1.ListWorkflowsRequest\x1a .comfyd.v1.ListWorkflowsResponse\x12U\n" +
+	"\x0eGetNodeHistory\x12 .comfyd.v1.GetNodeHistoryRequest\x1a!.comfyd.v1.GetNodeHistoryResponse\x12Q\n" +
 	"\fAttachCanvas\x12\x1e.comfyd.v1.AttachCanvasRequest\x1a\x1f.comfyd.v1.AttachCanvasResponse0\x01\x12O\n" +
 	"\fReportEditor\x12\x1e.comfyd.v1.ReportEditorRequest\x1a\x1f.comfyd.v1.ReportEditorResponseb\x06proto3"
 
@@ -5869,202 +6362,218 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 	return file_comfyd_v1_graph_proto_rawDescData
 }
 
-var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
 	(OnStale)(0),                   // 2: comfyd.v1.OnStale
-	(GraphOrigin)(0),               // 3: comfyd.v1.GraphOrigin
-	(*NodeRef)(nil),                // 4: comfyd.v1.NodeRef
-	(*SlotRef)(nil),                // 5: comfyd.v1.SlotRef
-	(*Value)(nil),                  // 6: comfyd.v1.Value
-	(*Position)(nil),               // 7: comfyd.v1.Position
-	(*CreateNodeCommand)(nil),      // 8: comfyd.v1.CreateNodeCommand
-	(*RemoveNodeCommand)(nil),      // 9: comfyd.v1.RemoveNodeCommand
-	(*ConnectCommand)(nil),         // 10: comfyd.v1.ConnectCommand
-	(*DisconnectCommand)(nil),      // 11: comfyd.v1.DisconnectCommand
-	(*SetWidgetCommand)(nil),       // 12: comfyd.v1.SetWidgetCommand
-	(*MoveNodeCommand)(nil),        // 13: comfyd.v1.MoveNodeCommand
-	(*ClearGraphCommand)(nil),      // 14: comfyd.v1.ClearGraphCommand
-	(*GetGraphCommand)(nil),        // 15: comfyd.v1.GetGraphCommand
-	(*ArrangeCommand)(nil),         // 16: comfyd.v1.ArrangeCommand
-	(*SetNodeModeCommand)(nil),     // 17: comfyd.v1.SetNodeModeCommand
-	(*Command)(nil),                // 18: comfyd.v1.Command
-	(*GraphError)(nil),             // 19: comfyd.v1.GraphError
-	(*RevisionConflict)(nil),       // 20: comfyd.v1.RevisionConflict
-	(*CommandResult)(nil),          // 21: comfyd.v1.CommandResult
-	(*NodeInput)(nil),              // 22: comfyd.v1.NodeInput
-	(*NodeOutput)(nil),             // 23: comfyd.v1.NodeOutput
-	(*Widget)(nil),                 // 24: comfyd.v1.Widget
-	(*Node)(nil),                   // 25: comfyd.v1.Node
-	(*Link)(nil),                   // 26: comfyd.v1.Link
-	(*Graph)(nil),                  // 27: comfyd.v1.Graph
-	(*ExecuteRequest)(nil),         // 28: comfyd.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 29: comfyd.v1.ExecuteResponse
-	(*ExecuteBatchRequest)(nil),    // 30: comfyd.v1.ExecuteBatchRequest
-	(*ExecuteBatchResponse)(nil),   // 31: comfyd.v1.ExecuteBatchResponse
-	(*GetGraphRequest)(nil),        // 32: comfyd.v1.GetGraphRequest
-	(*GetGraphResponse)(nil),       // 33: comfyd.v1.GetGraphResponse
-	(*GraphOp)(nil),                // 34: comfyd.v1.GraphOp
-	(*GetDiffRequest)(nil),         // 35: comfyd.v1.GetDiffRequest
-	(*GetDiffResponse)(nil),        // 36: comfyd.v1.GetDiffResponse
-	(*InputSpec)(nil),              // 37: comfyd.v1.InputSpec
-	(*OutputSpec)(nil),             // 38: comfyd.v1.OutputSpec
-	(*NodeType)(nil),               // 39: comfyd.v1.NodeType
-	(*ListNodeTypesRequest)(nil),   // 40: comfyd.v1.ListNodeTypesRequest
-	(*ListNodeTypesResponse)(nil),  // 41: comfyd.v1.ListNodeTypesResponse
-	(*Canvas)(nil),                 // 42: comfyd.v1.Canvas
-	(*ListCanvasesRequest)(nil),    // 43: comfyd.v1.ListCanvasesRequest
-	(*ListCanvasesResponse)(nil),   // 44: comfyd.v1.ListCanvasesResponse
-	(*QueueRequest)(nil),           // 45: comfyd.v1.QueueRequest
-	(*QueueResponse)(nil),          // 46: comfyd.v1.QueueResponse
-	(*SaveRequest)(nil),            // 47: comfyd.v1.SaveRequest
-	(*SaveResponse)(nil),           // 48: comfyd.v1.SaveResponse
-	(*LoadRequest)(nil),            // 49: comfyd.v1.LoadRequest
-	(*LoadResponse)(nil),           // 50: comfyd.v1.LoadResponse
-	(*ListWorkflowsRequest)(nil),   // 51: comfyd.v1.ListWorkflowsRequest
-	(*StoredWorkflow)(nil),         // 52: comfyd.v1.StoredWorkflow
-	(*ListWorkflowsResponse)(nil),  // 53: comfyd.v1.ListWorkflowsResponse
-	(*AttachCanvasRequest)(nil),    // 54: comfyd.v1.AttachCanvasRequest
-	(*PatchRequest)(nil),           // 55: comfyd.v1.PatchRequest
-	(*EditorQueueRequest)(nil),     // 56: comfyd.v1.EditorQueueRequest
-	(*EditorLoadRequest)(nil),      // 57: comfyd.v1.EditorLoadRequest
-	(*Attached)(nil),               // 58: comfyd.v1.Attached
-	(*AttachCanvasResponse)(nil),   // 59: comfyd.v1.AttachCanvasResponse
-	(*ResyncRequest)(nil),          // 60: comfyd.v1.ResyncRequest
-	(*GraphDelta)(nil),             // 61: comfyd.v1.GraphDelta
-	(*PatchResult)(nil),            // 62: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 63: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 64: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 65: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 66: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 67: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 68: comfyd.v1.ReportEditorResponse
-	nil,                            // 69: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 70: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 71: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 72: google.protobuf.UInt64Value
-	(RunOrigin)(0),                 // 73: comfyd.v1.RunOrigin
-	(*Run)(nil),                    // 74: comfyd.v1.Run
+	(ActorKind)(0),                 // 3: comfyd.v1.ActorKind
+	(GraphOrigin)(0),               // 4: comfyd.v1.GraphOrigin
+	(*NodeRef)(nil),                // 5: comfyd.v1.NodeRef
+	(*SlotRef)(nil),                // 6: comfyd.v1.SlotRef
+	(*Value)(nil),                  // 7: comfyd.v1.Value
+	(*Position)(nil),               // 8: comfyd.v1.Position
+	(*CreateNodeCommand)(nil),      // 9: comfyd.v1.CreateNodeCommand
+	(*RemoveNodeCommand)(nil),      // 10: comfyd.v1.RemoveNodeCommand
+	(*ConnectCommand)(nil),         // 11: comfyd.v1.ConnectCommand
+	(*DisconnectCommand)(nil),      // 12: comfyd.v1.DisconnectCommand
+	(*SetWidgetCommand)(nil),       // 13: comfyd.v1.SetWidgetCommand
+	(*MoveNodeCommand)(nil),        // 14: comfyd.v1.MoveNodeCommand
+	(*ClearGraphCommand)(nil),      // 15: comfyd.v1.ClearGraphCommand
+	(*GetGraphCommand)(nil),        // 16: comfyd.v1.GetGraphCommand
+	(*ArrangeCommand)(nil),         // 17: comfyd.v1.ArrangeCommand
+	(*SetNodeModeCommand)(nil),     // 18: comfyd.v1.SetNodeModeCommand
+	(*Command)(nil),                // 19: comfyd.v1.Command
+	(*GraphError)(nil),             // 20: comfyd.v1.GraphError
+	(*RevisionConflict)(nil),       // 21: comfyd.v1.RevisionConflict
+	(*CommandResult)(nil),          // 22: comfyd.v1.CommandResult
+	(*NodeInput)(nil),              // 23: comfyd.v1.NodeInput
+	(*NodeOutput)(nil),             // 24: comfyd.v1.NodeOutput
+	(*Widget)(nil),                 // 25: comfyd.v1.Widget
+	(*Actor)(nil),                  // 26: comfyd.v1.Actor
+	(*Provenance)(nil),             // 27: comfyd.v1.Provenance
+	(*Node)(nil),                   // 28: comfyd.v1.Node
+	(*Link)(nil),                   // 29: comfyd.v1.Link
+	(*Graph)(nil),                  // 30: comfyd.v1.Graph
+	(*ExecuteRequest)(nil),         // 31: comfyd.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),        // 32: comfyd.v1.ExecuteResponse
+	(*ExecuteBatchRequest)(nil),    // 33: comfyd.v1.ExecuteBatchRequest
+	(*ExecuteBatchResponse)(nil),   // 34: comfyd.v1.ExecuteBatchResponse
+	(*GetGraphRequest)(nil),        // 35: comfyd.v1.GetGraphRequest
+	(*GetGraphResponse)(nil),       // 36: comfyd.v1.GetGraphResponse
+	(*GraphOp)(nil),                // 37: comfyd.v1.GraphOp
+	(*GetNodeHistoryRequest)(nil),  // 38: comfyd.v1.GetNodeHistoryRequest
+	(*GetNodeHistoryResponse)(nil), // 39: comfyd.v1.GetNodeHistoryResponse
+	(*GetDiffRequest)(nil),         // 40: comfyd.v1.GetDiffRequest
+	(*GetDiffResponse)(nil),        // 41: comfyd.v1.GetDiffResponse
+	(*InputSpec)(nil),              // 42: comfyd.v1.InputSpec
+	(*OutputSpec)(nil),             // 43: comfyd.v1.OutputSpec
+	(*NodeType)(nil),               // 44: comfyd.v1.NodeType
+	(*ListNodeTypesRequest)(nil),   // 45: comfyd.v1.ListNodeTypesRequest
+	(*ListNodeTypesResponse)(nil),  // 46: comfyd.v1.ListNodeTypesResponse
+	(*Canvas)(nil),                 // 47: comfyd.v1.Canvas
+	(*ListCanvasesRequest)(nil),    // 48: comfyd.v1.ListCanvasesRequest
+	(*ListCanvasesResponse)(nil),   // 49: comfyd.v1.ListCanvasesResponse
+	(*QueueRequest)(nil),           // 50: comfyd.v1.QueueRequest
+	(*QueueResponse)(nil),          // 51: comfyd.v1.QueueResponse
+	(*SaveRequest)(nil),            // 52: comfyd.v1.SaveRequest
+	(*SaveResponse)(nil),           // 53: comfyd.v1.SaveResponse
+	(*LoadRequest)(nil),            // 54: comfyd.v1.LoadRequest
+	(*LoadResponse)(nil),           // 55: comfyd.v1.LoadResponse
+	(*ListWorkflowsRequest)(nil),   // 56: comfyd.v1.ListWorkflowsRequest
+	(*StoredWorkflow)(nil),         // 57: comfyd.v1.StoredWorkflow
+	(*ListWorkflowsResponse)(nil),  // 58: comfyd.v1.ListWorkflowsResponse
+	(*AttachCanvasRequest)(nil),    // 59: comfyd.v1.AttachCanvasRequest
+	(*PatchRequest)(nil),           // 60: comfyd.v1.PatchRequest
+	(*EditorQueueRequest)(nil),     // 61: comfyd.v1.EditorQueueRequest
+	(*EditorLoadRequest)(nil),      // 62: comfyd.v1.EditorLoadRequest
+	(*Attached)(nil),               // 63: comfyd.v1.Attached
+	(*AttachCanvasResponse)(nil),   // 64: comfyd.v1.AttachCanvasResponse
+	(*ResyncRequest)(nil),          // 65: comfyd.v1.ResyncRequest
+	(*GraphDelta)(nil),             // 66: comfyd.v1.GraphDelta
+	(*PatchResult)(nil),            // 67: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 68: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 69: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 70: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 71: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 72: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 73: comfyd.v1.ReportEditorResponse
+	nil,                            // 74: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 75: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 76: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 77: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 78: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 79: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	71, // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	71, // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	69, // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
-	4,  // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	4,  // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
-	5,  // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
-	4,  // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
-	5,  // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
-	4,  // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
-	5,  // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
-	4,  // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
-	6,  // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
-	4,  // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	4,  // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
-	71, // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
-	71, // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
-	71, // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
-	4,  // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	8,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
-	9,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
-	10, // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
-	11, // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
-	12, // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
-	13, // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
-	14, // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
-	15, // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
-	16, // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
-	17, // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
-	0,  // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
-	20, // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
-	3,  // 30: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
-	6,  // 31: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
-	19, // 32: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	6,  // 33: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	25, // 34: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	6,  // 35: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	7,  // 36: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	7,  // 37: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	22, // 38: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	23, // 39: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	24, // 40: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	25, // 41: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	26, // 42: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	18, // 43: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	72, // 44: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	2,  // 45: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
-	21, // 46: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	27, // 47: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	18, // 48: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	72, // 49: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,  // 50: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	2,  // 51: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
-	21, // 52: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	19, // 53: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	70, // 54: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	27, // 55: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	3,  // 56: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	18, // 57: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	34, // 58: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	27, // 59: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	6,  // 60: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	71, // 61: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	71, // 62: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	71, // 63: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	37, // 64: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	38, // 65: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	39, // 66: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	42, // 67: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	73, // 68: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	74, // 69: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
-	52, // 70: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	18, // 71: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,  // 72: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	58, // 73: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	55, // 74: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	56, // 75: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	57, // 76: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	60, // 77: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
-	21, // 78: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	61, // 79: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
-	61, // 80: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
-	62, // 81: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	63, // 82: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	64, // 83: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	65, // 84: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	66, // 85: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	6,  // 86: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	28, // 87: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	30, // 88: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	32, // 89: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	35, // 90: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	40, // 91: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	43, // 92: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	45, // 93: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	47, // 94: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	49, // 95: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	51, // 96: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	54, // 97: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	67, // 98: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	29, // 99: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	31, // 100: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	33, // 101: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	36, // 102: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	41, // 103: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	44, // 104: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	46, // 105: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	48, // 106: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	50, // 107: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	53, // 108: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	59, // 109: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	68, // 110: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	99, // [99:111] is the sub-list for method output_type
-	87, // [87:99] is the sub-list for method input_type
-	87, // [87:87] is the sub-list for extension type_name
-	87, // [87:87] is the sub-list for extension extendee
-	0,  // [0:87] is the sub-list for field type_name
+	76,  // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	76,  // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	74,  // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	5,   // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	5,   // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
+	6,   // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
+	5,   // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
+	6,   // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
+	5,   // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
+	6,   // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
+	5,   // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
+	7,   // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
+	5,   // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	5,   // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
+	76,  // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	76,  // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	76,  // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	5,   // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	9,   // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
+	10,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
+	11,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
+	12,  // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
+	13,  // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
+	14,  // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
+	15,  // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
+	16,  // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
+	17,  // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
+	18,  // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
+	0,   // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
+	21,  // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
+	4,   // 30: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
+	7,   // 31: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
+	26,  // 32: comfyd.v1.RevisionConflict.actor:type_name -> comfyd.v1.Actor
+	20,  // 33: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	7,   // 34: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	28,  // 35: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	7,   // 36: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	27,  // 37: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
+	3,   // 38: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
+	26,  // 39: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
+	8,   // 40: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	8,   // 41: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	23,  // 42: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	24,  // 43: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	25,  // 44: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	27,  // 45: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
+	27,  // 46: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
+	28,  // 47: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	29,  // 48: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	19,  // 49: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	77,  // 50: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	2,   // 51: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
+	22,  // 52: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	30,  // 53: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	19,  // 54: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	77,  // 55: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,   // 56: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	2,   // 57: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
+	22,  // 58: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	20,  // 59: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	75,  // 60: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	30,  // 61: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	4,   // 62: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	19,  // 63: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	26,  // 64: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
+	37,  // 65: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
+	27,  // 66: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
+	37,  // 67: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	30,  // 68: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	7,   // 69: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	76,  // 70: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	76,  // 71: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	76,  // 72: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	42,  // 73: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	43,  // 74: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	44,  // 75: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	47,  // 76: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	78,  // 77: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	79,  // 78: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	57,  // 79: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	19,  // 80: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,   // 81: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	63,  // 82: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	60,  // 83: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	61,  // 84: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	62,  // 85: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	65,  // 86: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
+	22,  // 87: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	66,  // 88: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
+	66,  // 89: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
+	67,  // 90: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	68,  // 91: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	69,  // 92: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	70,  // 93: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	71,  // 94: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	7,   // 95: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	31,  // 96: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	33,  // 97: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	35,  // 98: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	40,  // 99: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	45,  // 100: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	48,  // 101: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	50,  // 102: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	52,  // 103: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	54,  // 104: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	56,  // 105: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	38,  // 106: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
+	59,  // 107: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	72,  // 108: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	32,  // 109: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	34,  // 110: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	36,  // 111: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	41,  // 112: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	46,  // 113: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	49,  // 114: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	51,  // 115: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	53,  // 116: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	55,  // 117: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	58,  // 118: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	39,  // 119: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
+	64,  // 120: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	73,  // 121: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	109, // [109:122] is the sub-list for method output_type
+	96,  // [96:109] is the sub-list for method input_type
+	96,  // [96:96] is the sub-list for extension type_name
+	96,  // [96:96] is the sub-list for extension extendee
+	0,   // [0:96] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -6099,14 +6608,14 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Command_Arrange)(nil),
 		(*Command_SetNodeMode)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[55].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[59].OneofWrappers = []any{
 		(*AttachCanvasResponse_Attached)(nil),
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
 		(*AttachCanvasResponse_Resync)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[63].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[67].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
@@ -6118,8 +6627,8 @@ func file_comfyd_v1_graph_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   67,
+			NumEnums:      5,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

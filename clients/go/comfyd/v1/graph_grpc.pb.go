@@ -25,18 +25,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	GraphService_Execute_FullMethodName       = "/comfyd.v1.GraphService/Execute"
-	GraphService_ExecuteBatch_FullMethodName  = "/comfyd.v1.GraphService/ExecuteBatch"
-	GraphService_GetGraph_FullMethodName      = "/comfyd.v1.GraphService/GetGraph"
-	GraphService_GetDiff_FullMethodName       = "/comfyd.v1.GraphService/GetDiff"
-	GraphService_ListNodeTypes_FullMethodName = "/comfyd.v1.GraphService/ListNodeTypes"
-	GraphService_ListCanvases_FullMethodName  = "/comfyd.v1.GraphService/ListCanvases"
-	GraphService_Queue_FullMethodName         = "/comfyd.v1.GraphService/Queue"
-	GraphService_Save_FullMethodName          = "/comfyd.v1.GraphService/Save"
-	GraphService_Load_FullMethodName          = "/comfyd.v1.GraphService/Load"
-	GraphService_ListWorkflows_FullMethodName = "/comfyd.v1.GraphService/ListWorkflows"
-	GraphService_AttachCanvas_FullMethodName  = "/comfyd.v1.GraphService/AttachCanvas"
-	GraphService_ReportEditor_FullMethodName  = "/comfyd.v1.GraphService/ReportEditor"
+	GraphService_Execute_FullMethodName        = "/comfyd.v1.GraphService/Execute"
+	GraphService_ExecuteBatch_FullMethodName   = "/comfyd.v1.GraphService/ExecuteBatch"
+	GraphService_GetGraph_FullMethodName       = "/comfyd.v1.GraphService/GetGraph"
+	GraphService_GetDiff_FullMethodName        = "/comfyd.v1.GraphService/GetDiff"
+	GraphService_ListNodeTypes_FullMethodName  = "/comfyd.v1.GraphService/ListNodeTypes"
+	GraphService_ListCanvases_FullMethodName   = "/comfyd.v1.GraphService/ListCanvases"
+	GraphService_Queue_FullMethodName          = "/comfyd.v1.GraphService/Queue"
+	GraphService_Save_FullMethodName           = "/comfyd.v1.GraphService/Save"
+	GraphService_Load_FullMethodName           = "/comfyd.v1.GraphService/Load"
+	GraphService_ListWorkflows_FullMethodName  = "/comfyd.v1.GraphService/ListWorkflows"
+	GraphService_GetNodeHistory_FullMethodName = "/comfyd.v1.GraphService/GetNodeHistory"
+	GraphService_AttachCanvas_FullMethodName   = "/comfyd.v1.GraphService/AttachCanvas"
+	GraphService_ReportEditor_FullMethodName   = "/comfyd.v1.GraphService/ReportEditor"
 )
 
 // GraphServiceClient is the client API for GraphService service.
@@ -68,6 +69,9 @@ type GraphServiceClient interface {
 	Load(ctx context.Context, in *LoadRequest, opts ...grpc.CallOption) (*LoadResponse, error)
 	// ListWorkflows lists the workflow store.
 	ListWorkflows(ctx context.Context, in *ListWorkflowsRequest, opts ...grpc.CallOption) (*ListWorkflowsResponse, error)
+	// GetNodeHistory answers who changed a node (or a canvas) in the
+	// revisions still in the operation log (docs/provenance.md).
+	GetNodeHistory(ctx context.Context, in *GetNodeHistoryRequest, opts ...grpc.CallOption) (*GetNodeHistoryResponse, error)
 	// AttachCanvas is the editor's long-lived stream: the tab sends its
 	// workflow and node types, then receives requests to apply.
 	AttachCanvas(ctx context.Context, in *AttachCanvasRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AttachCanvasResponse], error)
@@ -183,6 +187,16 @@ func (c *graphServiceClient) ListWorkflows(ctx context.Context, in *ListWorkflow
 	return out, nil
 }
 
+func (c *graphServiceClient) GetNodeHistory(ctx context.Context, in *GetNodeHistoryRequest, opts ...grpc.CallOption) (*GetNodeHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetNodeHistoryResponse)
+	err := c.cc.Invoke(ctx, GraphService_GetNodeHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *graphServiceClient) AttachCanvas(ctx context.Context, in *AttachCanvasRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AttachCanvasResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &GraphService_ServiceDesc.Streams[0], GraphService_AttachCanvas_FullMethodName, cOpts...)
@@ -241,6 +255,9 @@ type GraphServiceServer interface {
 	Load(context.Context, *LoadRequest) (*LoadResponse, error)
 	// ListWorkflows lists the workflow store.
 	ListWorkflows(context.Context, *ListWorkflowsRequest) (*ListWorkflowsResponse, error)
+	// GetNodeHistory answers who changed a node (or a canvas) in the
+	// revisions still in the operation log (docs/provenance.md).
+	GetNodeHistory(context.Context, *GetNodeHistoryRequest) (*GetNodeHistoryResponse, error)
 	// AttachCanvas is the editor's long-lived stream: the tab sends its
 	// workflow and node types, then receives requests to apply.
 	AttachCanvas(*AttachCanvasRequest, grpc.ServerStreamingServer[AttachCanvasResponse]) error
@@ -285,6 +302,9 @@ func (UnimplementedGraphServiceServer) Load(context.Context, *LoadRequest) (*Loa
 }
 func (UnimplementedGraphServiceServer) ListWorkflows(context.Context, *ListWorkflowsRequest) (*ListWorkflowsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListWorkflows not implemented")
+}
+func (UnimplementedGraphServiceServer) GetNodeHistory(context.Context, *GetNodeHistoryRequest) (*GetNodeHistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetNodeHistory not implemented")
 }
 func (UnimplementedGraphServiceServer) AttachCanvas(*AttachCanvasRequest, grpc.ServerStreamingServer[AttachCanvasResponse]) error {
 	return status.Error(codes.Unimplemented, "method AttachCanvas not implemented")
@@ -493,6 +513,24 @@ func _GraphService_ListWorkflows_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GraphService_GetNodeHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetNodeHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GraphServiceServer).GetNodeHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GraphService_GetNodeHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GraphServiceServer).GetNodeHistory(ctx, req.(*GetNodeHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _GraphService_AttachCanvas_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(AttachCanvasRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -568,6 +606,10 @@ var GraphService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListWorkflows",
 			Handler:    _GraphService_ListWorkflows_Handler,
+		},
+		{
+			MethodName: "GetNodeHistory",
+			Handler:    _GraphService_GetNodeHistory_Handler,
 		},
 		{
 			MethodName: "ReportEditor",

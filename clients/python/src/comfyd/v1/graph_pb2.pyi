@@ -6,6 +6,12 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
+ACTOR_KIND_GRPC: ActorKind
+ACTOR_KIND_LOAD: ActorKind
+ACTOR_KIND_MCP: ActorKind
+ACTOR_KIND_SKILL: ActorKind
+ACTOR_KIND_UNSPECIFIED: ActorKind
+ACTOR_KIND_USER: ActorKind
 BATCH_MODE_ATOMIC: BatchMode
 BATCH_MODE_PARTIAL: BatchMode
 BATCH_MODE_UNSPECIFIED: BatchMode
@@ -37,6 +43,18 @@ GRAPH_ORIGIN_USER: GraphOrigin
 ON_STALE_REBASE: OnStale
 ON_STALE_REJECT: OnStale
 ON_STALE_UNSPECIFIED: OnStale
+
+class Actor(_message.Message):
+    __slots__ = ["kind", "name", "session_id", "skill"]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    SKILL_FIELD_NUMBER: _ClassVar[int]
+    kind: ActorKind
+    name: str
+    session_id: str
+    skill: str
+    def __init__(self, kind: _Optional[_Union[ActorKind, str]] = ..., session_id: _Optional[str] = ..., skill: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class ArrangeCommand(_message.Message):
     __slots__ = ["node_ids", "spacing", "x", "y"]
@@ -390,6 +408,32 @@ class GetGraphResponse(_message.Message):
     workflow_json: str
     def __init__(self, graph: _Optional[_Union[Graph, _Mapping]] = ..., workflow_json: _Optional[str] = ...) -> None: ...
 
+class GetNodeHistoryRequest(_message.Message):
+    __slots__ = ["canvas_id", "limit", "node_id"]
+    CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    canvas_id: str
+    limit: int
+    node_id: int
+    def __init__(self, canvas_id: _Optional[str] = ..., node_id: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class GetNodeHistoryResponse(_message.Message):
+    __slots__ = ["canvas_id", "from_revision", "ops", "provenance", "revision", "truncated"]
+    CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_REVISION_FIELD_NUMBER: _ClassVar[int]
+    OPS_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    canvas_id: str
+    from_revision: int
+    ops: _containers.RepeatedCompositeFieldContainer[GraphOp]
+    provenance: Provenance
+    revision: int
+    truncated: bool
+    def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., from_revision: _Optional[int] = ..., ops: _Optional[_Iterable[_Union[GraphOp, _Mapping]]] = ..., truncated: bool = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ...) -> None: ...
+
 class Graph(_message.Message):
     __slots__ = ["canvas_id", "links", "nodes", "revision", "stale", "title", "unchanged"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
@@ -441,18 +485,28 @@ class GraphError(_message.Message):
     def __init__(self, code: _Optional[_Union[GraphErrorCode, str]] = ..., message: _Optional[str] = ..., index: _Optional[int] = ..., suggestions: _Optional[_Iterable[str]] = ..., conflicts: _Optional[_Iterable[_Union[RevisionConflict, _Mapping]]] = ...) -> None: ...
 
 class GraphOp(_message.Message):
-    __slots__ = ["command", "origin", "revision", "summary", "time_ms"]
+    __slots__ = ["actor", "command", "from_node_id", "link_id", "node_id", "origin", "revision", "summary", "time_ms", "widget"]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
+    FROM_NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    LINK_ID_FIELD_NUMBER: _ClassVar[int]
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    WIDGET_FIELD_NUMBER: _ClassVar[int]
+    actor: Actor
     command: Command
+    from_node_id: int
+    link_id: int
+    node_id: int
     origin: GraphOrigin
     revision: int
     summary: str
     time_ms: int
-    def __init__(self, revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., summary: _Optional[str] = ..., time_ms: _Optional[int] = ...) -> None: ...
+    widget: str
+    def __init__(self, revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., summary: _Optional[str] = ..., time_ms: _Optional[int] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., node_id: _Optional[int] = ..., link_id: _Optional[int] = ..., from_node_id: _Optional[int] = ..., widget: _Optional[str] = ...) -> None: ...
 
 class InputSpec(_message.Message):
     __slots__ = ["default_value", "is_widget", "max", "min", "multiline", "name", "options", "required", "step", "tooltip", "type"]
@@ -481,20 +535,22 @@ class InputSpec(_message.Message):
     def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., required: bool = ..., is_widget: bool = ..., default_value: _Optional[_Union[Value, _Mapping]] = ..., min: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., max: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., step: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., options: _Optional[_Iterable[str]] = ..., multiline: bool = ..., tooltip: _Optional[str] = ...) -> None: ...
 
 class Link(_message.Message):
-    __slots__ = ["from_id", "from_slot", "id", "to_id", "to_slot", "type"]
+    __slots__ = ["from_id", "from_slot", "id", "provenance", "to_id", "to_slot", "type"]
     FROM_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_SLOT_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
     TO_ID_FIELD_NUMBER: _ClassVar[int]
     TO_SLOT_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     from_id: int
     from_slot: int
     id: int
+    provenance: Provenance
     to_id: int
     to_slot: int
     type: str
-    def __init__(self, id: _Optional[int] = ..., from_id: _Optional[int] = ..., from_slot: _Optional[int] = ..., to_id: _Optional[int] = ..., to_slot: _Optional[int] = ..., type: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[int] = ..., from_id: _Optional[int] = ..., from_slot: _Optional[int] = ..., to_id: _Optional[int] = ..., to_slot: _Optional[int] = ..., type: _Optional[str] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ...) -> None: ...
 
 class ListCanvasesRequest(_message.Message):
     __slots__ = []
@@ -577,12 +633,13 @@ class MoveNodeCommand(_message.Message):
     def __init__(self, node_id: _Optional[_Union[NodeRef, _Mapping]] = ..., x: _Optional[float] = ..., y: _Optional[float] = ...) -> None: ...
 
 class Node(_message.Message):
-    __slots__ = ["id", "inputs", "mode", "outputs", "pos", "size", "title", "type", "widgets"]
+    __slots__ = ["id", "inputs", "mode", "outputs", "pos", "provenance", "size", "title", "type", "widgets"]
     ID_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     POS_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -592,11 +649,12 @@ class Node(_message.Message):
     mode: int
     outputs: _containers.RepeatedCompositeFieldContainer[NodeOutput]
     pos: Position
+    provenance: Provenance
     size: Position
     title: str
     type: str
     widgets: _containers.RepeatedCompositeFieldContainer[Widget]
-    def __init__(self, id: _Optional[int] = ..., type: _Optional[str] = ..., title: _Optional[str] = ..., pos: _Optional[_Union[Position, _Mapping]] = ..., size: _Optional[_Union[Position, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[NodeInput, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[NodeOutput, _Mapping]]] = ..., widgets: _Optional[_Iterable[_Union[Widget, _Mapping]]] = ..., mode: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[int] = ..., type: _Optional[str] = ..., title: _Optional[str] = ..., pos: _Optional[_Union[Position, _Mapping]] = ..., size: _Optional[_Union[Position, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[NodeInput, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[NodeOutput, _Mapping]]] = ..., widgets: _Optional[_Iterable[_Union[Widget, _Mapping]]] = ..., mode: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ...) -> None: ...
 
 class NodeInput(_message.Message):
     __slots__ = ["link", "name", "type", "widget"]
@@ -696,6 +754,16 @@ class Position(_message.Message):
     y: float
     def __init__(self, x: _Optional[float] = ..., y: _Optional[float] = ...) -> None: ...
 
+class Provenance(_message.Message):
+    __slots__ = ["actor", "revision", "time_ms"]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    actor: Actor
+    revision: int
+    time_ms: int
+    def __init__(self, actor: _Optional[_Union[Actor, _Mapping]] = ..., revision: _Optional[int] = ..., time_ms: _Optional[int] = ...) -> None: ...
+
 class QueueRequest(_message.Message):
     __slots__ = ["batch_count", "canvas_id", "idempotency_key", "origin", "queued_by", "session_id", "timeout_ms"]
     BATCH_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -755,10 +823,12 @@ class ReportEditorRequest(_message.Message):
     def __init__(self, canvas_id: _Optional[str] = ..., patch_result: _Optional[_Union[PatchResult, _Mapping]] = ..., queue_result: _Optional[_Union[EditorQueueResult, _Mapping]] = ..., load_result: _Optional[_Union[EditorLoadResult, _Mapping]] = ..., user_edit: _Optional[_Union[UserEdit, _Mapping]] = ..., focus: _Optional[_Union[Focus, _Mapping]] = ...) -> None: ...
 
 class ReportEditorResponse(_message.Message):
-    __slots__ = ["revision"]
+    __slots__ = ["provenance_json", "revision"]
+    PROVENANCE_JSON_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    provenance_json: str
     revision: int
-    def __init__(self, revision: _Optional[int] = ...) -> None: ...
+    def __init__(self, revision: _Optional[int] = ..., provenance_json: _Optional[str] = ...) -> None: ...
 
 class ResyncRequest(_message.Message):
     __slots__ = ["request_id"]
@@ -767,7 +837,8 @@ class ResyncRequest(_message.Message):
     def __init__(self, request_id: _Optional[int] = ...) -> None: ...
 
 class RevisionConflict(_message.Message):
-    __slots__ = ["change", "current_link", "current_value", "index", "input", "node_gone", "node_id", "origin", "revision", "summary", "widget"]
+    __slots__ = ["actor", "change", "current_link", "current_value", "index", "input", "node_gone", "node_id", "origin", "revision", "summary", "widget"]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
     CHANGE_FIELD_NUMBER: _ClassVar[int]
     CURRENT_LINK_FIELD_NUMBER: _ClassVar[int]
     CURRENT_VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -779,6 +850,7 @@ class RevisionConflict(_message.Message):
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     WIDGET_FIELD_NUMBER: _ClassVar[int]
+    actor: Actor
     change: str
     current_link: str
     current_value: Value
@@ -790,7 +862,7 @@ class RevisionConflict(_message.Message):
     revision: int
     summary: str
     widget: str
-    def __init__(self, index: _Optional[int] = ..., node_id: _Optional[int] = ..., input: _Optional[str] = ..., widget: _Optional[str] = ..., change: _Optional[str] = ..., revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., summary: _Optional[str] = ..., current_value: _Optional[_Union[Value, _Mapping]] = ..., current_link: _Optional[str] = ..., node_gone: bool = ...) -> None: ...
+    def __init__(self, index: _Optional[int] = ..., node_id: _Optional[int] = ..., input: _Optional[str] = ..., widget: _Optional[str] = ..., change: _Optional[str] = ..., revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., summary: _Optional[str] = ..., current_value: _Optional[_Union[Value, _Mapping]] = ..., current_link: _Optional[str] = ..., node_gone: bool = ..., actor: _Optional[_Union[Actor, _Mapping]] = ...) -> None: ...
 
 class SaveRequest(_message.Message):
     __slots__ = ["canvas_id", "name", "overwrite"]
@@ -871,12 +943,14 @@ class Value(_message.Message):
     def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ..., boolean: bool = ..., integer: _Optional[int] = ...) -> None: ...
 
 class Widget(_message.Message):
-    __slots__ = ["name", "value"]
+    __slots__ = ["name", "provenance", "value"]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
     name: str
+    provenance: Provenance
     value: Value
-    def __init__(self, name: _Optional[str] = ..., value: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[_Union[Value, _Mapping]] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ...) -> None: ...
 
 class GraphErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
@@ -885,6 +959,9 @@ class BatchMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class OnStale(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ActorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class GraphOrigin(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

@@ -68,6 +68,11 @@ class GraphServiceStub(object):
                 request_serializer=comfyd_dot_v1_dot_graph__pb2.ListWorkflowsRequest.SerializeToString,
                 response_deserializer=comfyd_dot_v1_dot_graph__pb2.ListWorkflowsResponse.FromString,
                 )
+        self.GetNodeHistory = channel.unary_unary(
+                '/comfyd.v1.GraphService/GetNodeHistory',
+                request_serializer=comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryResponse.FromString,
+                )
         self.AttachCanvas = channel.unary_stream(
                 '/comfyd.v1.GraphService/AttachCanvas',
                 request_serializer=comfyd_dot_v1_dot_graph__pb2.AttachCanvasRequest.SerializeToString,
@@ -157,6 +162,14 @@ class GraphServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetNodeHistory(self, request, context):
+        """GetNodeHistory answers who changed a node (or a canvas) in the
+        revisions still in the operation log (docs/provenance.md).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AttachCanvas(self, request, context):
         """AttachCanvas is the editor's long-lived stream: the tab sends its
         workflow and node types, then receives requests to apply.
@@ -224,6 +237,11 @@ def add_GraphServiceServicer_to_server(servicer, server):
                     servicer.ListWorkflows,
                     request_deserializer=comfyd_dot_v1_dot_graph__pb2.ListWorkflowsRequest.FromString,
                     response_serializer=comfyd_dot_v1_dot_graph__pb2.ListWorkflowsResponse.SerializeToString,
+            ),
+            'GetNodeHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNodeHistory,
+                    request_deserializer=comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryResponse.SerializeToString,
             ),
             'AttachCanvas': grpc.unary_stream_rpc_method_handler(
                     servicer.AttachCanvas,
@@ -416,6 +434,23 @@ class GraphService(object):
         return grpc.experimental.unary_unary(request, target, '/comfyd.v1.GraphService/ListWorkflows',
             comfyd_dot_v1_dot_graph__pb2.ListWorkflowsRequest.SerializeToString,
             comfyd_dot_v1_dot_graph__pb2.ListWorkflowsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetNodeHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.GraphService/GetNodeHistory',
+            comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryRequest.SerializeToString,
+            comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
