@@ -115,5 +115,11 @@ int store_skills_join(const store_session *s, char **out);
 /* The reverse; empty names are skipped. *out (owned by the caller, each
  * name and the array) is NULL when *n is 0. */
 int store_skills_split(const char *text, size_t len, char ***out, size_t *n);
+/* Ends a page of messages read newest first with one row beyond limit
+ * (that row only tells whether older ones exist): drops it and sets
+ * *truncated, puts the rest oldest first and hands the list to *out (NULL
+ * when *n is 0). Takes ownership of list. */
+void store_messages_page(store_message *list, size_t len, size_t limit, int *truncated,
+                         store_message **out, size_t *n);
 
 #endif

@@ -231,3 +231,23 @@ void store_checkpoints_free(store_checkpoint *list, size_t n)
         store_checkpoint_clear(&list[i]);
     free(list);
 }
+
+void store_messages_page(store_message *list, size_t len, size_t limit, int *truncated,
+                         store_message **out, size_t *n)
+{
+    if (len > limit) {
+        *truncated = 1;
+        store_message_clear(&list[--len]); /* the oldest of them */
+    }
+    for (size_t i = 0; i < len / 2; i++) { /* newest first -> oldest first */
+        store_message t = list[i];
+        list[i] = list[len - 1 - i];
+        list[len - 1 - i] = t;
+    }
+    if (len == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *n = len;
+}

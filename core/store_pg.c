@@ -1141,21 +1141,7 @@ static int pg_messages_load(store *base, const char *session_id, size_t limit, s
     PQclear(r);
     pthread_mutex_unlock(&p->mu);
     if (err != STORE_OK) return err;
-    if (len > limit) {
-        *truncated = 1;
-        store_message_clear(&list[--len]); /* the oldest of them */
-    }
-    for (size_t i = 0; i < len / 2; i++) { /* newest first -> oldest first */
-        store_message t = list[i];
-        list[i] = list[len - 1 - i];
-        list[len - 1 - i] = t;
-    }
-    if (len == 0) {
-        free(list);
-        list = NULL;
-    }
-    *out = list;
-    *n = len;
+    store_messages_page(list, len, limit, truncated, out, n);
     return STORE_OK;
 }
 
@@ -1409,21 +1395,7 @@ static int pg_messages_after(store *base, const char *session_id, uint64_t after
     PQclear(r);
     pthread_mutex_unlock(&p->mu);
     if (err != STORE_OK) return err;
-    if (len > limit) {
-        *truncated = 1;
-        store_message_clear(&list[--len]); /* the oldest of them */
-    }
-    for (size_t i = 0; i < len / 2; i++) { /* newest first -> oldest first */
-        store_message t = list[i];
-        list[i] = list[len - 1 - i];
-        list[len - 1 - i] = t;
-    }
-    if (len == 0) {
-        free(list);
-        list = NULL;
-    }
-    *out = list;
-    *n = len;
+    store_messages_page(list, len, limit, truncated, out, n);
     return STORE_OK;
 }
 

@@ -1247,21 +1247,7 @@ static int sq_messages_load(store *base, const char *session_id, size_t limit, s
     int err = collect_messages(st, q, "load messages", &list, &len);
     pthread_mutex_unlock(&st->mu);
     if (err != STORE_OK) return err;
-    if (len > limit) {
-        *truncated = 1;
-        store_message_clear(&list[--len]); /* the oldest of them */
-    }
-    for (size_t i = 0; i < len / 2; i++) { /* newest first -> oldest first */
-        store_message t = list[i];
-        list[i] = list[len - 1 - i];
-        list[len - 1 - i] = t;
-    }
-    if (len == 0) {
-        free(list);
-        list = NULL;
-    }
-    *out = list;
-    *n = len;
+    store_messages_page(list, len, limit, truncated, out, n);
     return STORE_OK;
 }
 
@@ -1592,21 +1578,7 @@ static int sq_messages_after(store *base, const char *session_id, uint64_t after
     int err = collect_messages(st, q, "load messages after", &list, &len);
     pthread_mutex_unlock(&st->mu);
     if (err != STORE_OK) return err;
-    if (len > limit) {
-        *truncated = 1;
-        store_message_clear(&list[--len]);
-    }
-    for (size_t i = 0; i < len / 2; i++) {
-        store_message t = list[i];
-        list[i] = list[len - 1 - i];
-        list[len - 1 - i] = t;
-    }
-    if (len == 0) {
-        free(list);
-        list = NULL;
-    }
-    *out = list;
-    *n = len;
+    store_messages_page(list, len, limit, truncated, out, n);
     return STORE_OK;
 }
 
