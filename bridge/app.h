@@ -45,6 +45,10 @@
 #define APP_DEADLINE_SLACK_MS 2000
 #define APP_DEFAULT_TAB_TIMEOUT_MS 5000 /* the core's default tab wait */
 #define APP_MAX_TAB_TIMEOUT_MS 60000    /* the core's longest tab wait */
+/* A patch sent as a preview also waits for the user's decision: the core's
+ * CANVAS_DEFAULT_PREVIEW_MS and CANVAS_MAX_PREVIEW_MS. */
+#define APP_DEFAULT_PREVIEW_TIMEOUT_MS 60000
+#define APP_MAX_PREVIEW_TIMEOUT_MS 600000
 /* Every other unary call: the core answers from memory or SQLite. */
 #define APP_UNARY_TIMEOUT_MS 10000
 /* Graceful shutdown waits this long for calls in flight. */
@@ -190,6 +194,10 @@ int app_graph_set_idempotency_key(app_graph_req *r, const char *key, size_t len,
  * APP_MAX_TAB_TIMEOUT_MS) plus APP_DEADLINE_SLACK_MS, else
  * APP_UNARY_TIMEOUT_MS. */
 int64_t app_graph_deadline_ms(const app_graph_req *r);
+/* The preview part of that deadline: apply_mode PREVIEW or PREVIEW_IF_SHOWN
+ * waits preview_timeout_ms (0: APP_DEFAULT_PREVIEW_TIMEOUT_MS, at most
+ * APP_MAX_PREVIEW_TIMEOUT_MS) for the user; 0 for any other request. */
+int64_t app_graph_preview_ms(const ProtobufCMessage *msg);
 /* The gRPC method name of op ("Execute", ...). */
 const char *app_graph_method(app_op op);
 

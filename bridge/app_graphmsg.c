@@ -266,6 +266,25 @@ int app_graph_set_idempotency_key(app_graph_req *r, const char *key, size_t len,
     return APP_OK;
 }
 
+/* How long a patch sent as a preview may wait for the user's decision on
+ * top of the tab's round trip (0: not a preview). */
+int64_t app_graph_preview_ms(const ProtobufCMessage *msg)
+{
+    const ProtobufCFieldDescriptor *m =
+        protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, "apply_mode");
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, "preview_timeout_ms");
+    if (!m || !f) return 0;
+    int mode = *(const int *)((const char *)msg + m->offset);
+    if (mode != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW &&
+        mode != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW_IF_SHOWN)
+        return 0;
+    uint32_t t = *(const uint32_t *)((const char *)msg + f->offset);
+    if (t == 0) t = APP_DEFAULT_PREVIEW_TIMEOUT_MS;
+    if (t > APP_MAX_PREVIEW_TIMEOUT_MS) t = APP_MAX_PREVIEW_TIMEOUT_MS;
+    return t;
+}
+
 int64_t app_graph_deadline_ms(const app_graph_req *r)
 {
     if (!r->msg || !tab_op(r->op)) return APP_UNARY_TIMEOUT_MS;
@@ -274,7 +293,7 @@ int64_t app_graph_deadline_ms(const app_graph_req *r)
     uint32_t t = f ? *(const uint32_t *)((const char *)r->msg + f->offset) : 0;
     if (t == 0) t = APP_DEFAULT_TAB_TIMEOUT_MS;
     if (t > APP_MAX_TAB_TIMEOUT_MS) t = APP_MAX_TAB_TIMEOUT_MS;
-    return (int64_t)t + APP_DEADLINE_SLACK_MS;
+    return (int64_t)t + app_graph_preview_ms(r->msg) + APP_DEADLINE_SLACK_MS;
 }
 
 /* ---- answers ---- */

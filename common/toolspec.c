@@ -524,6 +524,19 @@ static char *patch_json(const Comfyd__V1__ExecuteBatchResponse *r, int validate_
     if (!bad && r->rebased)
         bad = g_str(g, "rebased") || g_bool(g, 1) || g_str(g, "rebased_from") ||
               g_u64(g, r->rebased_from);
+    if (!bad && r->preview && r->preview->outcome) {
+        /* Preview before apply: what the user decided (accepted, rejected,
+         * timed_out, unavailable). */
+        static const char *const outcomes[] = {"", "accepted", "rejected", "timed_out",
+                                               "unavailable"};
+        unsigned o = (unsigned)r->preview->outcome;
+        bad = g_str(g, "preview") || yajl_gen_map_open(g) != yajl_gen_status_ok ||
+              g_kv(g, "outcome", o < sizeof outcomes / sizeof outcomes[0] ? outcomes[o] : "") ||
+              (r->preview->decided_by && *r->preview->decided_by &&
+               g_kv(g, "decided_by", r->preview->decided_by)) ||
+              g_str(g, "waited_ms") || g_u64(g, r->preview->waited_ms) ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+    }
     if (!bad && r->n_refs) {
         bad = g_str(g, "refs") || yajl_gen_map_open(g) != yajl_gen_status_ok;
         for (size_t i = 0; !bad && i < r->n_refs; i++)
@@ -654,6 +667,14 @@ static const jsonpb_field_doc patch_docs[] = {
     {"on_stale",
      "rebase (default): apply a patch whose base_revision is behind when it touches nothing "
      "that changed since; reject: refuse it whenever the canvas moved on."},
+    {"apply_mode",
+     "apply (default): apply at once; preview: show the patch to the user (the canvas's tab, or "
+     "your MCP client when it supports elicitation) and apply it only when accepted, validated "
+     "again against the graph as it is then; preview_if_shown: preview only when a tab that can "
+     "show it is attached. The answer's preview.outcome says accepted, rejected or timed_out "
+     "(nothing was applied unless accepted)."},
+    {"preview_timeout_ms",
+     "How long a preview waits for the user's decision (default 60000, at most 600000)."},
     {"mode",
      "atomic (default): nothing is applied when any command is invalid; partial: the valid ones "
      "are."},
@@ -671,8 +692,10 @@ static const jsonpb_field_doc patch_docs[] = {
     {"commands.arrange.y", "Top edge."},
     {"commands.arrange.spacing", "Gap between columns and nodes (default 60)."},
 };
-/* The core's GRAPH_MAX_BATCH, GRAPH_MAX_NODES and GRAPH_MAX_SPACING. */
+/* The core's GRAPH_MAX_BATCH, GRAPH_MAX_NODES and GRAPH_MAX_SPACING, and
+ * CANVAS_MAX_PREVIEW_MS. */
 static const jsonpb_field_keywords patch_keywords[] = {
+    {"preview_timeout_ms", "\"maximum\":600000"},
     {"commands", "\"minItems\":1,\"maxItems\":1000"},
     {"commands.arrange.node_ids", "\"maxItems\":10000"},
     {"commands.arrange.spacing", "\"minimum\":0,\"maximum\":10000"},
@@ -758,8 +781,9 @@ static toolspec_def defs[TOOLSPEC__COUNT] = {
 static const char *const keys_get_graph[] = {"canvas_id", "detail", "node_ids"};
 static const char *const keys_search[] = {"query", "category", "limit"};
 static const char *const keys_schema[] = {"node_type"};
-static const char *const keys_patch[] = {"commands", "base_revision", "mode", "canvas_id",
-                                         "on_stale"};
+static const char *const keys_patch[] = {"commands",          "base_revision", "mode",
+                                         "canvas_id",         "on_stale",      "apply_mode",
+                                         "preview_timeout_ms"};
 static const char *const keys_queue[] = {"canvas_id"};
 static const char *const keys_run[] = {"canvas_id", "wait_ms"};
 static const char *const keys_run_id[] = {"prompt_id"};
@@ -769,7 +793,7 @@ static const struct {
     const char *const *keys;
     size_t n;
 } arg_keys[TOOLSPEC__COUNT] = {
-    {keys_get_graph, 3}, {keys_search, 3}, {keys_schema, 1}, {keys_patch, 5},  {keys_patch, 5},
+    {keys_get_graph, 3}, {keys_search, 3}, {keys_schema, 1}, {keys_patch, 7},  {keys_patch, 7},
     {keys_queue, 1},     {keys_run, 2},    {keys_run_id, 1}, {keys_run_id, 1}, {keys_output, 3},
 };
 

@@ -14,6 +14,7 @@
 #include "canvas_idem.h"
 #include "graph_rebase.h"
 #include "log.h"
+#include "preview_policy.h"
 #include "provenance.h"
 #include "store.h"
 #include "text.h"
@@ -223,6 +224,14 @@ struct job {
     size_t json_len;
     char *json_owned;
     int undo_step; /* the tab applies it as one undo step (LoadRequest.undo_step) */
+    /* Preview before apply (patches). */
+    Comfyd__V1__ApplyMode apply_mode;
+    uint32_t preview_ms;              /* the wait for the user's decision */
+    int64_t limit_end;                /* monotonic ms the caller's limit ends (INT64_MAX: none) */
+    int previewing;                   /* the PreviewRequest is out, no decision yet */
+    int64_t preview_at;               /* when it went out */
+    Comfyd__V1__PreviewOutcome outcome; /* UNSPECIFIED: not (yet) previewed */
+    uint32_t waited_ms;
     /* Outcome. */
     int err;
     Comfyd__V1__GraphErrorCode code;
@@ -247,6 +256,7 @@ struct canvas {
     void *ud;
     uint64_t tab_id;
     uint64_t tab_revision;
+    int can_preview; /* the tab shows PreviewRequests (AttachCanvasRequest.can_preview) */
     job *inflight;
     job *q_head, *q_tail;
     size_t n_queued;
@@ -854,6 +864,17 @@ static Comfyd__V1__ExecuteBatchResponse *batch_new(canvas *cv, const job *j)
     r->revision = cv ? graph_revision(cv->g) : 0;
     r->rebased = j->rebased_from != 0;
     r->rebased_from = j->rebased_from;
+    if (j->outcome) {
+        r->preview = xcalloc(1, sizeof *r->preview);
+        comfyd__v1__preview_result__init(r->preview);
+        r->preview->outcome = j->outcome;
+        r->preview->decided_by =
+            xstrdup(j->outcome == COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_ACCEPTED ||
+                            j->outcome == COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_REJECTED
+                        ? "tab"
+                        : "");
+        r->preview->waited_ms = j->waited_ms;
+    }
     return r;
 }
 
@@ -896,6 +917,8 @@ static void patch_end(canvas *cv, job *j, Comfyd__V1__ExecuteBatchResponse *b, j
     e->revision = b->revision;
     e->rebased = b->rebased;
     e->rebased_from = b->rebased_from;
+    e->preview = b->preview;
+    b->preview = NULL;
     if (b->n_results) {
         e->result = b->results[0];
         b->results[0] = NULL;
@@ -1261,8 +1284,12 @@ static int stale_base(canvas *cv, job *j, jlist *fin)
     return 0;
 }
 
+static int preview_gate(canvas *cv, job *j, jlist *fin);
+static int preview_send(canvas *cv, job *j, Comfyd__V1__Command **cmds, jlist *fin);
+
 static void dispatch_patch(canvas *cv, job *j, jlist *fin)
 {
+    if (preview_gate(cv, j, fin)) return;
     if (stale_base(cv, j, fin)) return;
     if (validate(cv, j, fin)) return;
     if (!j->check.ok && j->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_PARTIAL)
@@ -1274,6 +1301,11 @@ static void dispatch_patch(canvas *cv, job *j, jlist *fin)
     Comfyd__V1__Command **cmds = xcalloc(j->n_sent, sizeof *cmds);
     for (size_t k = 0; k < j->n_sent; k++)
         cmds[k] = (Comfyd__V1__Command *)j->cmds[j->sent_idx[k]];
+    if (j->apply_mode == COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW && !j->outcome) {
+        preview_send(cv, j, cmds, fin);
+        free(cmds);
+        return;
+    }
     Comfyd__V1__PatchRequest pr = COMFYD__V1__PATCH_REQUEST__INIT;
     pr.request_id = j->request_id;
     pr.commands = cmds;
@@ -1406,7 +1438,15 @@ static int64_t expire(canvas *cv, jlist *fin)
     pthread_mutex_lock(&cv->mu);
     int64_t now = mono();
     job *j = cv->inflight;
-    if (j && now >= j->deadline) {
+    if (j && now >= j->deadline && j->previewing) {
+        cv->inflight = NULL;
+        j->previewing = 0;
+        j->outcome = COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_TIMED_OUT;
+        j->waited_ms = (uint32_t)(now - j->preview_at);
+        job_refuse(cv, j, GE(SKIPPED), fin,
+                   "nobody accepted or rejected the preview within %u ms; nothing was applied",
+                   j->preview_ms);
+    } else if (j && now >= j->deadline) {
         cv->inflight = NULL;
         job_refuse(cv, j, GE(EDITOR_TIMEOUT), fin,
                    "the tab of canvas \"%s\" did not answer within %u ms (nothing was committed; "
@@ -1650,6 +1690,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     cv->ud = ud;
     cv->tab_id = id;
     cv->tab_revision = req->tab_revision;
+    cv->can_preview = req->can_preview;
     free(cv->title);
     cv->title = xstrdup(req->title);
     pthread_mutex_lock(&m->mu);
@@ -1861,6 +1902,8 @@ static int report_load(canvas *cv, const Comfyd__V1__EditorLoadResult *r, jlist 
     return CANVAS_OK;
 }
 
+static void preview_decided(canvas *cv, const Comfyd__V1__PreviewDecision *d, jlist *fin);
+
 int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uint64_t *revision,
                   canvas_error *err)
 {
@@ -1880,12 +1923,13 @@ int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, 
     case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_LOAD_RESULT:
     case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT:
     case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_FOCUS:
+    case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PREVIEW_DECISION:
         if (!req->patch_result) /* every member of the oneof shares the pointer slot */
             return EINVALF(err, "the report is empty");
         break;
     default:
         return EINVALF(err, "the report is empty: set patch_result, queue_result, load_result, "
-                            "user_edit or focus");
+                            "user_edit, focus or preview_decision");
     }
     canvas *cv = resolve(m, req->canvas_id, &rc, err);
     if (!cv) return rc;
@@ -1933,6 +1977,9 @@ int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, 
         }
         case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_LOAD_RESULT:
             rc = report_load(cv, req->load_result, &fin, err);
+            break;
+        case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PREVIEW_DECISION:
+            preview_decided(cv, req->preview_decision, &fin);
             break;
         case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT: {
             const Comfyd__V1__UserEdit *u = req->user_edit;
@@ -2036,6 +2083,7 @@ static job *job_new(canvas_mgr *m, job_kind kind, req_kind rk, const char *canva
     j->done = done;
     j->ud = ud;
     j->timeout_ms = wait_ms(m, req_ms, limit_ms);
+    j->limit_end = limit_ms ? mono() + limit_ms : INT64_MAX;
     j->deadline = mono() + j->timeout_ms;
     j->deadline_wall = text_now_ms() + j->timeout_ms;
     provn_actor_make(&j->who, COMFYD__V1__ACTOR_KIND__ACTOR_KIND_GRPC, NULL, NULL, NULL, NULL, 0);
@@ -2151,6 +2199,10 @@ static int check_on_stale(Comfyd__V1__OnStale v, canvas_error *err)
     return EINVALF(err, "on_stale %d is not REBASE or REJECT", (int)v);
 }
 
+static int check_apply_mode(Comfyd__V1__ApplyMode v, uint32_t preview_ms, canvas_error *err);
+static void job_preview(canvas_mgr *m, job *j, Comfyd__V1__ApplyMode mode, uint32_t preview_ms,
+                        uint32_t limit_ms);
+
 int canvas_execute(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, uint32_t limit_ms,
                    canvas_done_fn done, void *ud, canvas_error *err)
 {
@@ -2163,7 +2215,9 @@ int canvas_execute_as(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, cons
     if (check_canvas_id(req->canvas_id, 0, err) || check_key(req->idempotency_key, err))
         return CANVAS_EINVAL;
     if (!req->command) return EINVALF(err, "command is required");
-    if (check_on_stale(req->on_stale, err)) return CANVAS_EINVAL;
+    if (check_on_stale(req->on_stale, err) ||
+        check_apply_mode(req->apply_mode, req->preview_timeout_ms, err))
+        return CANVAS_EINVAL;
     const Comfyd__V1__Command *const one[1] = {req->command};
     if (check_cmds(one, 1, err)) {
         /* Name the field as Execute has it. */
@@ -2184,6 +2238,7 @@ int canvas_execute_as(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, cons
     j->base = req->base_revision ? req->base_revision->value : 0;
     j->stale_reject = req->on_stale == COMFYD__V1__ON_STALE__ON_STALE_REJECT;
     j->mode = COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC;
+    job_preview(m, j, req->apply_mode, req->preview_timeout_ms, limit_ms);
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
     if (req->idempotency_key && *req->idempotency_key) idem_hash_execute(req, hash);
     return submit_patch(m, j, req->idempotency_key, hash, req->validate_only, err);
@@ -2201,7 +2256,8 @@ int canvas_execute_batch_as(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest
 {
     if (check_canvas_id(req->canvas_id, 0, err) || check_key(req->idempotency_key, err) ||
         check_cmds((const Comfyd__V1__Command *const *)req->commands, req->n_commands, err) ||
-        check_on_stale(req->on_stale, err))
+        check_on_stale(req->on_stale, err) ||
+        check_apply_mode(req->apply_mode, req->preview_timeout_ms, err))
         return CANVAS_EINVAL;
     if (req->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_UNSPECIFIED &&
         req->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC &&
@@ -2215,6 +2271,7 @@ int canvas_execute_batch_as(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest
     j->base = req->base_revision ? req->base_revision->value : 0;
     j->stale_reject = req->on_stale == COMFYD__V1__ON_STALE__ON_STALE_REJECT;
     j->mode = req->mode;
+    job_preview(m, j, req->apply_mode, req->preview_timeout_ms, limit_ms);
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
     if (req->idempotency_key && *req->idempotency_key) idem_hash_batch(req, hash);
     return submit_patch(m, j, req->idempotency_key, hash, req->validate_only, err);
@@ -2731,4 +2788,159 @@ void canvas_mgr_destroy(canvas_mgr *m)
     pthread_mutex_destroy(&m->wmu);
     pthread_cond_destroy(&m->wcv);
     free(m);
+}
+
+/* ---- preview before apply (docs/concurrent-editing.md) ----
+ * A patch with apply_mode PREVIEW is validated as any patch when it reaches
+ * the head of its canvas's queue, then sent to the tab as a PreviewRequest
+ * (not applied) and stays in flight, its deadline the preview's, until the
+ * tab's PreviewDecision. Accepted, it is dispatched again from the start:
+ * rebased or refused against what changed meanwhile, validated against the
+ * current mirror, and sent as an ordinary PatchRequest with its own
+ * timeout (one undo step in the tab, committed from the tab's post-state).
+ * Rejected or timed out, it is answered ok=false with preview.outcome and
+ * nothing was applied. */
+
+static int check_apply_mode(Comfyd__V1__ApplyMode v, uint32_t preview_ms, canvas_error *err)
+{
+    if (v != COMFYD__V1__APPLY_MODE__APPLY_MODE_UNSPECIFIED &&
+        v != COMFYD__V1__APPLY_MODE__APPLY_MODE_APPLY &&
+        v != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW &&
+        v != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW_IF_SHOWN)
+        return EINVALF(err, "apply_mode %d is not APPLY, PREVIEW or PREVIEW_IF_SHOWN", (int)v);
+    if (preview_ms > CANVAS_MAX_PREVIEW_MS)
+        return EINVALF(err, "preview_timeout_ms %u is above the limit of %u ms", preview_ms,
+                       (unsigned)CANVAS_MAX_PREVIEW_MS);
+    return 0;
+}
+
+/* The job's preview settings. The caller's own limit (limit_ms) bounds
+ * the preview and the apply after it together. */
+static void job_preview(canvas_mgr *m, job *j, Comfyd__V1__ApplyMode mode, uint32_t preview_ms,
+                        uint32_t limit_ms)
+{
+    (void)m;
+    j->apply_mode = mode == COMFYD__V1__APPLY_MODE__APPLY_MODE_UNSPECIFIED
+                        ? COMFYD__V1__APPLY_MODE__APPLY_MODE_APPLY
+                        : mode;
+    if (j->apply_mode == COMFYD__V1__APPLY_MODE__APPLY_MODE_APPLY) return;
+    j->preview_ms = preview_ms ? preview_ms : CANVAS_DEFAULT_PREVIEW_MS;
+    if (limit_ms && limit_ms < j->preview_ms) j->preview_ms = limit_ms;
+    /* The wait in the queue keeps the request's timeout_ms; the request
+     * as a whole may take the preview on top of it. */
+    (void)limit_ms;
+}
+
+/* Before validation: a preview nobody can show. PREVIEW_IF_SHOWN becomes
+ * APPLY; PREVIEW is answered UNAVAILABLE (nothing applied). Returns 1 when
+ * j was answered. */
+static int preview_gate(canvas *cv, job *j, jlist *fin)
+{
+    if (j->outcome || j->apply_mode == COMFYD__V1__APPLY_MODE__APPLY_MODE_APPLY) return 0;
+    if (cv->can_preview) {
+        j->apply_mode = COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW;
+        return 0;
+    }
+    if (j->apply_mode == COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW_IF_SHOWN) {
+        j->apply_mode = COMFYD__V1__APPLY_MODE__APPLY_MODE_APPLY;
+        return 0;
+    }
+    j->outcome = COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_UNAVAILABLE;
+    job_refuse(cv, j, GE(SKIPPED), fin,
+               "the tab of canvas \"%s\" cannot show a preview; nothing was applied (send it "
+               "with apply_mode APPLY to apply it at once)",
+               cv->id);
+    return 1;
+}
+
+/* The requester as the overlay names it. */
+static void who_text(const provn_actor *a, char *out, size_t len)
+{
+    switch (a->kind) {
+    case COMFYD__V1__ACTOR_KIND__ACTOR_KIND_SKILL:
+        snprintf(out, len, "skill %s", a->skill);
+        break;
+    case COMFYD__V1__ACTOR_KIND__ACTOR_KIND_MCP:
+        snprintf(out, len, "MCP client %s", a->name[0] ? a->name : "(unnamed)");
+        break;
+    default:
+        snprintf(out, len, "%s", a->name[0] ? a->name : "a gRPC caller");
+        break;
+    }
+}
+
+/* Sends the validated commands (cmds, j->n_sent of them) as a
+ * PreviewRequest; j stays in flight until the decision or the preview's
+ * deadline. */
+static int preview_send(canvas *cv, job *j, Comfyd__V1__Command **cmds, jlist *fin)
+{
+    int64_t now = mono();
+    int64_t end = now + j->preview_ms;
+    if (end > j->limit_end) end = j->limit_end;
+    uint32_t *destructive = xcalloc(j->n_sent, sizeof *destructive);
+    size_t n_destructive = 0;
+    for (size_t k = 0; k < j->n_sent; k++)
+        if (preview_cmd_destructive(cmds[k])) destructive[n_destructive++] = (uint32_t)k;
+    char who[PROVN_MAX_NAME + 32];
+    who_text(&j->who, who, sizeof who);
+    Comfyd__V1__PreviewRequest pv = COMFYD__V1__PREVIEW_REQUEST__INIT;
+    pv.request_id = j->request_id;
+    pv.commands = cmds;
+    pv.n_commands = j->n_sent;
+    pv.expected_node_ids = j->check.expected_ids;
+    pv.n_expected_node_ids = j->check.n_expected_ids;
+    pv.deadline_ms = text_now_ms() + (end - now);
+    pv.requested_by = who;
+    pv.destructive = destructive;
+    pv.n_destructive = n_destructive;
+    Comfyd__V1__AttachCanvasResponse msg = COMFYD__V1__ATTACH_CANVAS_RESPONSE__INIT;
+    msg.kind_case = COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_PREVIEW;
+    msg.preview = &pv;
+    int rc = send_tab(cv, &msg);
+    free(destructive);
+    if (rc) {
+        job_refuse(cv, j, GE(EDITOR_GONE), fin, "the tab of canvas \"%s\" is not reading its stream",
+                   cv->id);
+        return -1;
+    }
+    j->previewing = 1;
+    j->preview_at = now;
+    j->deadline = end;
+    cv->inflight = j;
+    arm(cv->m, j->deadline);
+    LOG_I(MOD, "canvas %s: patch previewed for %s (%zu command(s), waiting up to %lld ms)",
+          LOG_ESC(cv->id), who, j->n_sent, (long long)(end - now));
+    return 0;
+}
+
+/* The tab's decision on the preview in flight (another request id: a late
+ * or foreign decision, ignored). */
+static void preview_decided(canvas *cv, const Comfyd__V1__PreviewDecision *d, jlist *fin)
+{
+    job *j = cv->inflight;
+    if (!j || !j->previewing || j->request_id != d->request_id) return;
+    cv->inflight = NULL;
+    j->previewing = 0;
+    int64_t now = mono();
+    j->waited_ms = (uint32_t)(now - j->preview_at);
+    if (!d->accepted) {
+        j->outcome = COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_REJECTED;
+        LOG_I(MOD, "canvas %s: the preview was rejected", LOG_ESC(cv->id));
+        return job_refuse(cv, j, GE(SKIPPED), fin, "the preview was rejected; nothing was applied");
+    }
+    j->outcome = COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_ACCEPTED;
+    /* From the start, against the mirror as it is now. */
+    graph_check_clear(&j->check);
+    memset(&j->check, 0, sizeof j->check);
+    j->checked = 0;
+    free(j->sent_idx);
+    j->sent_idx = NULL;
+    j->n_sent = 0;
+    j->rebased_from = 0;
+    j->deadline = now + j->timeout_ms;
+    if (j->deadline > j->limit_end) j->deadline = j->limit_end;
+    j->deadline_wall = text_now_ms() + (j->deadline - now);
+    j->request_id = atomic_fetch_add(&cv->m->next_request_id, 1) + 1;
+    arm(cv->m, j->deadline);
+    dispatch_patch(cv, j, fin);
 }

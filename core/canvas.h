@@ -147,6 +147,11 @@ struct store; /* store.h */
  * (a tab that needs longer is not applying a patch, it is stuck). */
 #define CANVAS_DEFAULT_TIMEOUT_MS 5000
 #define CANVAS_MAX_TIMEOUT_MS 60000
+/* Preview before apply: the default wait for the user's decision, and the
+ * most a request may ask for (a person reading a patch takes minutes, not
+ * hours; the request holds its canvas's queue meanwhile). */
+#define CANVAS_DEFAULT_PREVIEW_MS 60000
+#define CANVAS_MAX_PREVIEW_MS 600000
 /* Text widget values in commands (the command table's limit). */
 #define CANVAS_MAX_TEXT GRAPH_MAX_TEXT
 /* A tab's error message as passed on to the caller (cut there). */

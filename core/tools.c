@@ -15,6 +15,7 @@
 #include "jsonpb.h"
 #include "log.h"
 #include "nodeinfo.h"
+#include "preview_policy.h"
 #include "text.h"
 #include "toolspec.h"
 
@@ -466,6 +467,20 @@ static char *outcome_error(const outcome *o)
                           o->msg[0] ? o->msg : canvas_strerror(o->err));
 }
 
+/* The wait for a patch: t->wait_ms, plus the user's decision when it is
+ * previewed (a preview is bounded by its own preview_timeout_ms). */
+static uint32_t patch_limit(const tools *t, const ProtobufCMessage *req)
+{
+    const Comfyd__V1__ExecuteBatchRequest *b = (const Comfyd__V1__ExecuteBatchRequest *)req;
+    if (!t->wait_ms) return 0;
+    if (b->apply_mode != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW &&
+        b->apply_mode != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW_IF_SHOWN)
+        return t->wait_ms;
+    uint32_t p = b->preview_timeout_ms ? b->preview_timeout_ms : CANVAS_DEFAULT_PREVIEW_MS;
+    if (p > CANVAS_MAX_PREVIEW_MS) p = CANVAS_MAX_PREVIEW_MS;
+    return t->wait_ms + p;
+}
+
 /* Submits req (an ExecuteBatchRequest or a QueueRequest, owned from here
  * on) and waits for its outcome. Returns 0 with *o (free o->resp), or -1
  * with the error result in *res. */
@@ -491,7 +506,7 @@ static int submit_wait(tools *t, const agent_call_ctx *ctx, ProtobufCMessage *re
               : is_queue
                   ? canvas_queue(t->cm, (Comfyd__V1__QueueRequest *)req, t->wait_ms, on_done, w, &e)
                   : canvas_execute_batch_as(t->cm, (Comfyd__V1__ExecuteBatchRequest *)req, &who,
-                                            t->wait_ms, on_done, w, &e);
+                                            patch_limit(t, req), on_done, w, &e);
     if (crc != CANVAS_OK) {
         pthread_mutex_lock(w->mu);
         w->refs = 1; /* no completion will come */
@@ -709,6 +724,15 @@ static int tool_patch(tools *t, const agent_call_ctx *ctx, const char *args, int
     set_field_str(&req->idempotency_key, key);
     req->validate_only = validate_only;
     req->timeout_ms = 0;
+    /* The skill's preview policy wins over what the model asks: a skill
+     * that must confirm destructive patches cannot opt out per call. It
+     * asks for a preview only where a tab can show one (preview_policy.h). */
+    Comfyd__V1__ApplyMode pm =
+        preview_policy_mode((preview_policy)ctx->preview_policy,
+                            (const Comfyd__V1__Command *const *)req->commands, req->n_commands);
+    if (pm != COMFYD__V1__APPLY_MODE__APPLY_MODE_APPLY &&
+        req->apply_mode != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW)
+        req->apply_mode = pm;
     int has_base = req->base_revision != NULL;
     uint64_t base = has_base ? req->base_revision->value : 0;
 
