@@ -226,10 +226,10 @@ struct job {
     int undo_step; /* the tab applies it as one undo step (LoadRequest.undo_step) */
     /* Preview before apply (patches). */
     Comfyd__V1__ApplyMode apply_mode;
-    uint32_t preview_ms;              /* the wait for the user's decision */
-    int64_t limit_end;                /* monotonic ms the caller's limit ends (INT64_MAX: none) */
-    int previewing;                   /* the PreviewRequest is out, no decision yet */
-    int64_t preview_at;               /* when it went out */
+    uint32_t preview_ms;                /* the wait for the user's decision */
+    int64_t limit_end;                  /* monotonic ms the caller's limit ends (INT64_MAX: none) */
+    int previewing;                     /* the PreviewRequest is out, no decision yet */
+    int64_t preview_at;                 /* when it went out */
     Comfyd__V1__PreviewOutcome outcome; /* UNSPECIFIED: not (yet) previewed */
     uint32_t waited_ms;
     /* Outcome. */
@@ -2899,8 +2899,8 @@ static int preview_send(canvas *cv, job *j, Comfyd__V1__Command **cmds, jlist *f
     int rc = send_tab(cv, &msg);
     free(destructive);
     if (rc) {
-        job_refuse(cv, j, GE(EDITOR_GONE), fin, "the tab of canvas \"%s\" is not reading its stream",
-                   cv->id);
+        job_refuse(cv, j, GE(EDITOR_GONE), fin,
+                   "the tab of canvas \"%s\" is not reading its stream", cv->id);
         return -1;
     }
     j->previewing = 1;
