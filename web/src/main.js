@@ -10,6 +10,7 @@
 import { createApp, reactive } from "vue";
 import { ConnectionProvider } from "./connection.js";
 import { EditorClient, tabId } from "./executor/editor.js";
+import { PreviewOverlay } from "./executor/preview.js";
 import { installProvenanceHover } from "./executor/provhover.js";
 import { isPanelNode, mountPanel, PANEL_TYPE } from "./panel/mount.js";
 import Panel from "./panel/Panel.vue";
@@ -76,6 +77,8 @@ function register({ app, api }, late) {
     hasFocus: () => document.hasFocus(),
     log,
     isPanelNode,
+    // Previews of agents' patches with Accept / Reject (preview.js).
+    preview: new PreviewOverlay({ app, document }),
   });
 
   const panelDeps = {
