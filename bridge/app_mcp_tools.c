@@ -320,6 +320,10 @@ void mx_tool_patch(op *o, mcp_session *s)
     req->timeout_ms = 0;
     o->has_base = req->base_revision != NULL;
     o->base = o->has_base ? req->base_revision->value : 0;
+    if (mx_elicit_wanted(o, s, req)) {
+        mx_elicit_start(o, req);
+        return;
+    }
     mx_start(o, APP_M_EXECUTE_BATCH, done_patch, &req->base,
              mx_tab_deadline(APP_OP_BATCH, &req->base));
     protobuf_c_message_free_unpacked(&req->base, NULL);
