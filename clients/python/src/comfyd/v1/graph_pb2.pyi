@@ -12,6 +12,10 @@ ACTOR_KIND_MCP: ActorKind
 ACTOR_KIND_SKILL: ActorKind
 ACTOR_KIND_UNSPECIFIED: ActorKind
 ACTOR_KIND_USER: ActorKind
+APPLY_MODE_APPLY: ApplyMode
+APPLY_MODE_PREVIEW: ApplyMode
+APPLY_MODE_PREVIEW_IF_SHOWN: ApplyMode
+APPLY_MODE_UNSPECIFIED: ApplyMode
 BATCH_MODE_ATOMIC: BatchMode
 BATCH_MODE_PARTIAL: BatchMode
 BATCH_MODE_UNSPECIFIED: BatchMode
@@ -43,6 +47,11 @@ GRAPH_ORIGIN_USER: GraphOrigin
 ON_STALE_REBASE: OnStale
 ON_STALE_REJECT: OnStale
 ON_STALE_UNSPECIFIED: OnStale
+PREVIEW_OUTCOME_ACCEPTED: PreviewOutcome
+PREVIEW_OUTCOME_REJECTED: PreviewOutcome
+PREVIEW_OUTCOME_TIMED_OUT: PreviewOutcome
+PREVIEW_OUTCOME_UNAVAILABLE: PreviewOutcome
+PREVIEW_OUTCOME_UNSPECIFIED: PreviewOutcome
 
 class Actor(_message.Message):
     __slots__ = ["kind", "name", "session_id", "skill"]
@@ -69,34 +78,38 @@ class ArrangeCommand(_message.Message):
     def __init__(self, node_ids: _Optional[_Iterable[_Union[NodeRef, _Mapping]]] = ..., x: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., y: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., spacing: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ...) -> None: ...
 
 class AttachCanvasRequest(_message.Message):
-    __slots__ = ["canvas_id", "focused", "object_info_json", "tab_revision", "title", "workflow_json"]
+    __slots__ = ["can_preview", "canvas_id", "focused", "object_info_json", "tab_revision", "title", "workflow_json"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    CAN_PREVIEW_FIELD_NUMBER: _ClassVar[int]
     FOCUSED_FIELD_NUMBER: _ClassVar[int]
     OBJECT_INFO_JSON_FIELD_NUMBER: _ClassVar[int]
     TAB_REVISION_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_JSON_FIELD_NUMBER: _ClassVar[int]
+    can_preview: bool
     canvas_id: str
     focused: bool
     object_info_json: str
     tab_revision: int
     title: str
     workflow_json: str
-    def __init__(self, canvas_id: _Optional[str] = ..., title: _Optional[str] = ..., workflow_json: _Optional[str] = ..., object_info_json: _Optional[str] = ..., focused: bool = ..., tab_revision: _Optional[int] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., title: _Optional[str] = ..., workflow_json: _Optional[str] = ..., object_info_json: _Optional[str] = ..., focused: bool = ..., tab_revision: _Optional[int] = ..., can_preview: bool = ...) -> None: ...
 
 class AttachCanvasResponse(_message.Message):
-    __slots__ = ["attached", "load", "patch", "queue", "resync"]
+    __slots__ = ["attached", "load", "patch", "preview", "queue", "resync"]
     ATTACHED_FIELD_NUMBER: _ClassVar[int]
     LOAD_FIELD_NUMBER: _ClassVar[int]
     PATCH_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     RESYNC_FIELD_NUMBER: _ClassVar[int]
     attached: Attached
     load: EditorLoadRequest
     patch: PatchRequest
+    preview: PreviewRequest
     queue: EditorQueueRequest
     resync: ResyncRequest
-    def __init__(self, attached: _Optional[_Union[Attached, _Mapping]] = ..., patch: _Optional[_Union[PatchRequest, _Mapping]] = ..., queue: _Optional[_Union[EditorQueueRequest, _Mapping]] = ..., load: _Optional[_Union[EditorLoadRequest, _Mapping]] = ..., resync: _Optional[_Union[ResyncRequest, _Mapping]] = ...) -> None: ...
+    def __init__(self, attached: _Optional[_Union[Attached, _Mapping]] = ..., patch: _Optional[_Union[PatchRequest, _Mapping]] = ..., queue: _Optional[_Union[EditorQueueRequest, _Mapping]] = ..., load: _Optional[_Union[EditorLoadRequest, _Mapping]] = ..., resync: _Optional[_Union[ResyncRequest, _Mapping]] = ..., preview: _Optional[_Union[PreviewRequest, _Mapping]] = ...) -> None: ...
 
 class Attached(_message.Message):
     __slots__ = ["canvas_id", "revision"]
@@ -270,27 +283,31 @@ class EditorQueueResult(_message.Message):
     def __init__(self, request_id: _Optional[int] = ..., ok: bool = ..., error: _Optional[str] = ..., prompt_id: _Optional[str] = ..., number: _Optional[int] = ..., prompt_json: _Optional[str] = ..., workflow_json: _Optional[str] = ...) -> None: ...
 
 class ExecuteBatchRequest(_message.Message):
-    __slots__ = ["base_revision", "canvas_id", "commands", "idempotency_key", "mode", "on_stale", "timeout_ms", "validate_only"]
+    __slots__ = ["apply_mode", "base_revision", "canvas_id", "commands", "idempotency_key", "mode", "on_stale", "preview_timeout_ms", "timeout_ms", "validate_only"]
+    APPLY_MODE_FIELD_NUMBER: _ClassVar[int]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     COMMANDS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     ON_STALE_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    apply_mode: ApplyMode
     base_revision: _wrappers_pb2.UInt64Value
     canvas_id: str
     commands: _containers.RepeatedCompositeFieldContainer[Command]
     idempotency_key: str
     mode: BatchMode
     on_stale: OnStale
+    preview_timeout_ms: int
     timeout_ms: int
     validate_only: bool
-    def __init__(self, canvas_id: _Optional[str] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., mode: _Optional[_Union[BatchMode, str]] = ..., timeout_ms: _Optional[int] = ..., on_stale: _Optional[_Union[OnStale, str]] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., mode: _Optional[_Union[BatchMode, str]] = ..., timeout_ms: _Optional[int] = ..., on_stale: _Optional[_Union[OnStale, str]] = ..., apply_mode: _Optional[_Union[ApplyMode, str]] = ..., preview_timeout_ms: _Optional[int] = ...) -> None: ...
 
 class ExecuteBatchResponse(_message.Message):
-    __slots__ = ["canvas_id", "errors", "ok", "rebased", "rebased_from", "refs", "replayed", "results", "revision"]
+    __slots__ = ["canvas_id", "errors", "ok", "preview", "rebased", "rebased_from", "refs", "replayed", "results", "revision"]
     class RefsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -301,6 +318,7 @@ class ExecuteBatchResponse(_message.Message):
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
     REBASED_FIELD_NUMBER: _ClassVar[int]
     REBASED_FROM_FIELD_NUMBER: _ClassVar[int]
     REFS_FIELD_NUMBER: _ClassVar[int]
@@ -310,37 +328,43 @@ class ExecuteBatchResponse(_message.Message):
     canvas_id: str
     errors: _containers.RepeatedCompositeFieldContainer[GraphError]
     ok: bool
+    preview: PreviewResult
     rebased: bool
     rebased_from: int
     refs: _containers.ScalarMap[str, int]
     replayed: bool
     results: _containers.RepeatedCompositeFieldContainer[CommandResult]
     revision: int
-    def __init__(self, ok: bool = ..., results: _Optional[_Iterable[_Union[CommandResult, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[GraphError, _Mapping]]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., replayed: bool = ..., refs: _Optional[_Mapping[str, int]] = ..., rebased: bool = ..., rebased_from: _Optional[int] = ...) -> None: ...
+    def __init__(self, ok: bool = ..., results: _Optional[_Iterable[_Union[CommandResult, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[GraphError, _Mapping]]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., replayed: bool = ..., refs: _Optional[_Mapping[str, int]] = ..., rebased: bool = ..., rebased_from: _Optional[int] = ..., preview: _Optional[_Union[PreviewResult, _Mapping]] = ...) -> None: ...
 
 class ExecuteRequest(_message.Message):
-    __slots__ = ["base_revision", "canvas_id", "command", "idempotency_key", "on_stale", "timeout_ms", "validate_only"]
+    __slots__ = ["apply_mode", "base_revision", "canvas_id", "command", "idempotency_key", "on_stale", "preview_timeout_ms", "timeout_ms", "validate_only"]
+    APPLY_MODE_FIELD_NUMBER: _ClassVar[int]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ON_STALE_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    apply_mode: ApplyMode
     base_revision: _wrappers_pb2.UInt64Value
     canvas_id: str
     command: Command
     idempotency_key: str
     on_stale: OnStale
+    preview_timeout_ms: int
     timeout_ms: int
     validate_only: bool
-    def __init__(self, canvas_id: _Optional[str] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., timeout_ms: _Optional[int] = ..., on_stale: _Optional[_Union[OnStale, str]] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., timeout_ms: _Optional[int] = ..., on_stale: _Optional[_Union[OnStale, str]] = ..., apply_mode: _Optional[_Union[ApplyMode, str]] = ..., preview_timeout_ms: _Optional[int] = ...) -> None: ...
 
 class ExecuteResponse(_message.Message):
-    __slots__ = ["canvas_id", "graph", "ok", "rebased", "rebased_from", "replayed", "result", "revision"]
+    __slots__ = ["canvas_id", "graph", "ok", "preview", "rebased", "rebased_from", "replayed", "result", "revision"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     GRAPH_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
     REBASED_FIELD_NUMBER: _ClassVar[int]
     REBASED_FROM_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
@@ -349,12 +373,13 @@ class ExecuteResponse(_message.Message):
     canvas_id: str
     graph: Graph
     ok: bool
+    preview: PreviewResult
     rebased: bool
     rebased_from: int
     replayed: bool
     result: CommandResult
     revision: int
-    def __init__(self, ok: bool = ..., result: _Optional[_Union[CommandResult, _Mapping]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., graph: _Optional[_Union[Graph, _Mapping]] = ..., replayed: bool = ..., rebased: bool = ..., rebased_from: _Optional[int] = ...) -> None: ...
+    def __init__(self, ok: bool = ..., result: _Optional[_Union[CommandResult, _Mapping]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., graph: _Optional[_Union[Graph, _Mapping]] = ..., replayed: bool = ..., rebased: bool = ..., rebased_from: _Optional[int] = ..., preview: _Optional[_Union[PreviewResult, _Mapping]] = ...) -> None: ...
 
 class Focus(_message.Message):
     __slots__ = ["focused"]
@@ -754,6 +779,40 @@ class Position(_message.Message):
     y: float
     def __init__(self, x: _Optional[float] = ..., y: _Optional[float] = ...) -> None: ...
 
+class PreviewDecision(_message.Message):
+    __slots__ = ["accepted", "request_id"]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    accepted: bool
+    request_id: int
+    def __init__(self, request_id: _Optional[int] = ..., accepted: bool = ...) -> None: ...
+
+class PreviewRequest(_message.Message):
+    __slots__ = ["commands", "deadline_ms", "destructive", "expected_node_ids", "request_id", "requested_by"]
+    COMMANDS_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_MS_FIELD_NUMBER: _ClassVar[int]
+    DESTRUCTIVE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    commands: _containers.RepeatedCompositeFieldContainer[Command]
+    deadline_ms: int
+    destructive: _containers.RepeatedScalarFieldContainer[int]
+    expected_node_ids: _containers.RepeatedScalarFieldContainer[int]
+    request_id: int
+    requested_by: str
+    def __init__(self, request_id: _Optional[int] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ..., expected_node_ids: _Optional[_Iterable[int]] = ..., deadline_ms: _Optional[int] = ..., requested_by: _Optional[str] = ..., destructive: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class PreviewResult(_message.Message):
+    __slots__ = ["decided_by", "outcome", "waited_ms"]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    WAITED_MS_FIELD_NUMBER: _ClassVar[int]
+    decided_by: str
+    outcome: PreviewOutcome
+    waited_ms: int
+    def __init__(self, outcome: _Optional[_Union[PreviewOutcome, str]] = ..., decided_by: _Optional[str] = ..., waited_ms: _Optional[int] = ...) -> None: ...
+
 class Provenance(_message.Message):
     __slots__ = ["actor", "revision", "time_ms"]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
@@ -807,20 +866,22 @@ class RemoveNodeCommand(_message.Message):
     def __init__(self, node_id: _Optional[_Union[NodeRef, _Mapping]] = ...) -> None: ...
 
 class ReportEditorRequest(_message.Message):
-    __slots__ = ["canvas_id", "focus", "load_result", "patch_result", "queue_result", "user_edit"]
+    __slots__ = ["canvas_id", "focus", "load_result", "patch_result", "preview_decision", "queue_result", "user_edit"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     FOCUS_FIELD_NUMBER: _ClassVar[int]
     LOAD_RESULT_FIELD_NUMBER: _ClassVar[int]
     PATCH_RESULT_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_DECISION_FIELD_NUMBER: _ClassVar[int]
     QUEUE_RESULT_FIELD_NUMBER: _ClassVar[int]
     USER_EDIT_FIELD_NUMBER: _ClassVar[int]
     canvas_id: str
     focus: Focus
     load_result: EditorLoadResult
     patch_result: PatchResult
+    preview_decision: PreviewDecision
     queue_result: EditorQueueResult
     user_edit: UserEdit
-    def __init__(self, canvas_id: _Optional[str] = ..., patch_result: _Optional[_Union[PatchResult, _Mapping]] = ..., queue_result: _Optional[_Union[EditorQueueResult, _Mapping]] = ..., load_result: _Optional[_Union[EditorLoadResult, _Mapping]] = ..., user_edit: _Optional[_Union[UserEdit, _Mapping]] = ..., focus: _Optional[_Union[Focus, _Mapping]] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., patch_result: _Optional[_Union[PatchResult, _Mapping]] = ..., queue_result: _Optional[_Union[EditorQueueResult, _Mapping]] = ..., load_result: _Optional[_Union[EditorLoadResult, _Mapping]] = ..., user_edit: _Optional[_Union[UserEdit, _Mapping]] = ..., focus: _Optional[_Union[Focus, _Mapping]] = ..., preview_decision: _Optional[_Union[PreviewDecision, _Mapping]] = ...) -> None: ...
 
 class ReportEditorResponse(_message.Message):
     __slots__ = ["provenance_json", "revision"]
@@ -962,6 +1023,12 @@ class OnStale(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ActorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ApplyMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class PreviewOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class GraphOrigin(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
