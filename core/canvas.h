@@ -59,6 +59,18 @@
  * authoritative; a report whose tab_revision is below one already seen
  * from that tab is not committed (a newer state is in).
  *
+ * Previews (docs/concurrent-editing.md). A patch with apply_mode PREVIEW
+ * (or PREVIEW_IF_SHOWN on a tab that attached with can_preview) is
+ * validated as above, then sent as a PreviewRequest instead and stays in
+ * flight until the tab's PreviewDecision or preview_timeout_ms
+ * (CANVAS_DEFAULT_PREVIEW_MS, at most CANVAS_MAX_PREVIEW_MS, within the
+ * caller's limit). Accepted, it is dispatched again from the start
+ * (rebased or refused, validated against the mirror as it is then, sent as
+ * a PatchRequest with a new request_id and its own timeout_ms); rejected
+ * or timed out, it is answered ok=false with preview.outcome and a SKIPPED
+ * error, nothing applied. PREVIEW on a tab without can_preview is
+ * answered UNAVAILABLE; PREVIEW_IF_SHOWN there is applied at once.
+ *
  * How errors reach a caller. Graph-level outcomes of Execute and
  * ExecuteBatch are responses, not failures: ok=false with every error in
  * errors[] and the per-command results[] (a request-level error such as
