@@ -1,4 +1,6 @@
-#include "session.h"
+/* session: the session manager (core/session.h); the private structs are in
+ * session_int.h, shared by the files the module is being split into. */
+#include "session_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,129 +14,13 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "agent.h"
 #include "ctxwin.h"
-#include "evring.h"
 #include "imgscale.h"
 #include "ftsq.h"
 #include "log.h"
 #include "providers.h"
 #include "text.h"
 #include "vision.h"
-
-#define MOD "session"
-
-typedef struct sub {
-    struct sub *next;
-    const sess_sub_ops *ops;
-    void *ud;
-} sub;
-
-/* A user message waiting for its turn. */
-typedef struct pending {
-    struct pending *next;
-    uint64_t msg_id;
-    char *content;
-    char **skills; /* explicit skills for this message (skill_execute), or NULL */
-    size_t n_skills;
-    int no_attachments; /* known to have none: the store need not be asked */
-    int stored_running; /* stored RUNNING with the message: no mark to write */
-    int claimed;        /* several cores: stored RUNNING under this core's lease already */
-} pending;
-
-typedef struct session session;
-
-/* One skill's part of a running turn. */
-typedef struct skill_run {
-    session *s;
-    struct turn *t;
-    char *name;
-    char *instructions;
-    char **allowed_tools; /* the skill's allowed-tools, copied */
-    size_t n_allowed_tools;
-    text_buf reply; /* reply so far */
-    uint32_t deltas;
-    int rc; /* agent_err */
-    char err[256];
-    uint64_t prompt_tokens, completion_tokens;
-    agent_stats stats;
-    pthread_t thread;
-} skill_run;
-
-typedef struct turn {
-    uint64_t msg_id;
-    char *user_text;
-    atomic_int cancel;
-    int interrupted; /* stopped by shutdown rather than by Cancel */
-    skill_run *runs;
-    size_t n_runs;
-} turn;
-
-struct session {
-    sess_mgr *m;
-    atomic_int refs;
-    pthread_mutex_t mu;
-    store_session meta;
-    int status;
-    int deleted;
-    uint64_t seq;
-    uint64_t seq_reserved;
-    evring *ring;
-    sub *subs;
-    pending *qhead, *qtail;
-    uint32_t qlen;
-    turn *cur;
-    /* The runner has taken a message off the queue and is starting its
-     * turn, but cur is not set yet: a message sent meanwhile is queued
-     * behind it, not "running" (cur alone leaves that window open). */
-    int starting;
-    int runner_active;
-    int runner_joinable;
-    pthread_t runner;
-    /* A CompactSession is running on a request thread: the runner starts
-     * no turn meanwhile (it is restarted when the compaction ends). */
-    int compacting;
-    /* A revert holds the runner (as a compaction does) and hides the
-     * messages up to this id: the newest when it began, so that a message
-     * sent while the canvas is restored is not hidden with the rest. */
-    uint64_t revert_through;
-    /* Reported/estimated prompt tokens of the last model call, per mille
-     * (ctxwin.h); 0 until a provider reported its count. */
-    uint32_t ratio_milli;
-    session *next_in_map;
-};
-
-struct sess_mgr {
-    store *st;
-    pthread_mutex_t mu;
-    skills *skills;
-    session **buckets;
-    size_t nbuckets;
-    size_t count;
-    int shutting_down;
-    atomic_int started_flag; /* sess_mgr_start was called: runners may start */
-    uint32_t default_delay_ms;
-    size_t ring_events, ring_bytes;
-    uint32_t llm_connect_timeout_ms, llm_idle_timeout_ms;
-    uint32_t default_window; /* --context-window; 0: by provider and model */
-    /* Tools for the agent loop (a shallow copy of the caller's table) and
-     * the canvas note; guarded by mu, copied by each turn at its start. */
-    agent_tool *tools;
-    size_t n_tools;
-    void *tools_ud;
-    sess_note_fn note;
-    void *note_ud;
-    blobstore *blobs; /* borrowed; NULL: no attachments */
-    sess_output_fn output;
-    void *output_ud;
-    /* Several cores on one database (lease.h; NULL: this core alone): turns
-     * run under the session's lease, sessions made elsewhere are loaded on
-     * demand, and local events go to fanout for the other cores. */
-    lease *lease;
-    sess_fanout_fn fanout;
-    sess_cancel_fanout_fn cancel_fanout;
-    void *fanout_ud;
-};
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
