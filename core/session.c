@@ -1,5 +1,10 @@
-/* session: the session manager (core/session.h); the private structs are in
- * session_int.h, shared by the files the module is being split into. */
+/* session: the session manager (core/session.h): the in-memory map of
+ * sessions and their lifetime, the manager's create/start/shutdown, a
+ * session's info, the checks of client input and the list of sessions.
+ * The rest of the module is split by concern, each file over the private
+ * structs of session_int.h:
+ *
+ *   session_events.c   events to subscribers, and subscribe with its snapshot; */
 #include "session_int.h"
 
 #include <errno.h>
@@ -22,9 +27,7 @@
 #include "text.h"
 #include "vision.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
+void sess_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || !errlen) return;
     va_list ap;
@@ -53,7 +56,7 @@ static int store_to_sess(int rc)
 /* A failed write or read: UNAVAILABLE when the database server is away
  * or another core took it over (the client may retry, maybe elsewhere),
  * else an I/O error. */
-static int store_io_err(int rc)
+int sess_store_io_err(int rc)
 {
     return rc == STORE_EUNAVAIL || rc == STORE_EBUSY ? SESS_EUNAVAIL : SESS_EIO;
 }
@@ -133,7 +136,7 @@ static void session_ref(session *s)
     atomic_fetch_add(&s->refs, 1);
 }
 
-static void session_unref(session *s)
+void sess_unref(session *s)
 {
     if (atomic_fetch_sub(&s->refs, 1) != 1) return;
     while (s->qhead) {
@@ -180,234 +183,6 @@ static session *acquire(sess_mgr *m, const char *id)
     return s;
 }
 
-/* ---- events --------------------------------------------------------------- */
-
-static void sub_drop(sub *u)
-{
-    u->ops->release(u->ud);
-    free(u);
-}
-
-/* Reserves the next block of sequence numbers on a shared database: the
- * block is this core's alone, above every number any core handed out. */
-static int reserve_shared_locked(session *s)
-{
-    uint64_t hi = 0;
-    if (lease_reserve_seq(s->m->lease, s->meta.id, s->seq, SESS_SEQ_BLOCK, &hi) != LEASE_OK)
-        return -1;
-    if (hi - SESS_SEQ_BLOCK > s->seq) s->seq = hi - SESS_SEQ_BLOCK;
-    s->seq_reserved = hi;
-    return 0;
-}
-
-static void publish_ev_locked(session *s, Comfyd__V1__SessionEvent *ev, int remote);
-
-/* Assigns the next seq, keeps the event for replay and pushes it to every
- * subscriber. Called with s->mu held. ev->seq and ev->time_ms are set here. */
-static void publish_locked(session *s, Comfyd__V1__SessionEvent *ev)
-{
-    publish_ev_locked(s, ev, 0);
-}
-
-/* remote: the event came from another core (sess_remote_event), so it is
- * not sent back out. */
-static void publish_ev_locked(session *s, Comfyd__V1__SessionEvent *ev, int remote)
-{
-    if (s->m->lease && s->seq + 1 > s->seq_reserved && reserve_shared_locked(s) != 0)
-        LOG_E(MOD, "session %s: cannot reserve event numbers in the database; continuing in memory",
-              s->meta.id);
-    uint64_t seq = s->seq + 1;
-    if (seq > s->seq_reserved) {
-        /* Reserve the next block before handing out any number of it, so a
-         * restart continues above every number a client may have seen. */
-        uint64_t want = s->seq_reserved + SESS_SEQ_BLOCK;
-        if (store_session_set_seq_reserved(s->m->st, s->meta.id, want) != STORE_OK)
-            LOG_E(MOD, "session %s: cannot reserve event numbers; continuing in memory",
-                  s->meta.id);
-        s->seq_reserved = want;
-    }
-    s->seq = seq;
-    ev->seq = seq;
-    ev->time_ms = text_now_ms();
-    ev->session_id = s->meta.id;
-
-    Comfyd__V1__SubscribeResponse resp = COMFYD__V1__SUBSCRIBE_RESPONSE__INIT;
-    resp.event = ev;
-    size_t len = comfyd__v1__subscribe_response__get_packed_size(&resp);
-    uint8_t stackbuf[1024];
-    uint8_t *buf = len <= sizeof stackbuf ? stackbuf : malloc(len);
-    if (!buf) {
-        LOG_E(MOD, "session %s: out of memory packing event %" PRIu64, s->meta.id, seq);
-        return;
-    }
-    comfyd__v1__subscribe_response__pack(&resp, buf);
-    if (!remote && s->m->fanout) s->m->fanout(s->m->fanout_ud, s->meta.id, buf, len);
-    if (evring_push(s->ring, seq, buf, len) != EVRING_OK) {
-        /* The event is too big for the ring: a replay cannot cover it. */
-        evring_set_base(s->ring, seq);
-    }
-    sub **pp = &s->subs;
-    while (*pp) {
-        sub *u = *pp;
-        if (u->ops->gone(u->ud)) {
-            *pp = u->next;
-            sub_drop(u);
-            continue;
-        }
-        if (u->ops->push(u->ud, buf, len) != 0) {
-            u->ops->end(u->ud, 8 /* RESOURCE_EXHAUSTED */,
-                        "subscriber too slow: events were not read in time; resubscribe with "
-                        "after_seq set to the last seq received");
-            *pp = u->next;
-            sub_drop(u);
-            continue;
-        }
-        pp = &u->next;
-    }
-    if (buf != stackbuf) free(buf);
-}
-
-/* The status callers see. A session with turns waiting is working even
- * between two of them (the runner has not picked the next one up yet, or
- * the first has not started): reporting idle there makes a panel flicker
- * and tells a client it may go on while the queue still runs. A failed
- * turn stays ERROR on its own status_update; the next one reports working
- * when it starts. */
-static Comfyd__V1__SessionStatus reported_status_locked(const session *s)
-{
-    if (s->status == COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE && s->qlen > 0)
-        return COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING;
-    return s->status;
-}
-
-static void publish_status_locked(session *s, uint64_t turn_id, const char *skill,
-                                  const char *detail)
-{
-    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
-    Comfyd__V1__StatusUpdate su = COMFYD__V1__STATUS_UPDATE__INIT;
-    su.status = reported_status_locked(s);
-    su.turn_id = turn_id;
-    su.queued_turns = s->qlen;
-    su.detail = (char *)(detail ? detail : "");
-    su.skill = (char *)(skill ? skill : "");
-    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_STATUS_UPDATE;
-    ev.status_update = &su;
-    publish_locked(s, &ev);
-}
-
-static void publish_log_locked(session *s, int level, uint64_t turn_id, const char *skill,
-                               const char *module, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-static void publish_log_locked(session *s, int level, uint64_t turn_id, const char *skill,
-                               const char *module, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
-    Comfyd__V1__DebugLog dl = COMFYD__V1__DEBUG_LOG__INIT;
-    dl.level = level;
-    dl.module = (char *)module;
-    dl.message = msg;
-    dl.turn_id = turn_id;
-    dl.skill = (char *)(skill ? skill : "");
-    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_DEBUG_LOG;
-    ev.debug_log = &dl;
-    publish_locked(s, &ev);
-}
-
-void sess_message_to_pb(const store_message *m, Comfyd__V1__ChatMessage *pb)
-{
-    comfyd__v1__chat_message__init(pb);
-    pb->id = m->id;
-    pb->role = (Comfyd__V1__Role)m->role;
-    pb->skill = m->skill ? m->skill : "";
-    pb->content = m->content ? m->content : "";
-    pb->created_at_ms = m->created_ms;
-    pb->turn_id = m->turn_id;
-    pb->state = (Comfyd__V1__MessageState)m->state;
-    pb->error = m->error ? m->error : "";
-    pb->kind = m->kind == STORE_KIND_SUMMARY ? COMFYD__V1__MESSAGE_KIND__MESSAGE_KIND_SUMMARY
-                                             : COMFYD__V1__MESSAGE_KIND__MESSAGE_KIND_UNSPECIFIED;
-    pb->covers_to = m->covers_to;
-}
-
-void sess_message_pb_attach(sess_mgr *m, const store_message *msg, Comfyd__V1__ChatMessage *pb)
-{
-    if (msg->role != STORE_ROLE_USER || !msg->id) return;
-    store_attachment *a = NULL;
-    size_t n = 0;
-    if (store_attachments_load(m->st, msg->id, &a, &n) != STORE_OK || !n) return;
-    Comfyd__V1__Attachment **list = calloc(n, sizeof *list);
-    if (!list) abort();
-    for (size_t i = 0; i < n; i++) {
-        Comfyd__V1__Attachment *x = malloc(sizeof *x);
-        if (!x) abort();
-        comfyd__v1__attachment__init(x);
-        x->sha256 = text_dup(a[i].sha256);
-        x->mime_type = text_dup(a[i].mime);
-        x->name = a[i].name; /* ownership moves to pb */
-        a[i].name = NULL;
-        x->size = a[i].size;
-        x->width = a[i].width;
-        x->height = a[i].height;
-        list[i] = x;
-    }
-    store_attachments_free(a, n);
-    pb->attachments = list;
-    pb->n_attachments = n;
-}
-
-void sess_message_pb_release(Comfyd__V1__ChatMessage *pb)
-{
-    for (size_t i = 0; i < pb->n_attachments; i++) {
-        free(pb->attachments[i]->sha256);
-        free(pb->attachments[i]->mime_type);
-        free(pb->attachments[i]->name);
-        free(pb->attachments[i]);
-    }
-    free(pb->attachments);
-    pb->attachments = NULL;
-    pb->n_attachments = 0;
-}
-
-/* load_atts 0: the message is known to have no attachments (the store is
- * not asked). */
-static void publish_message_atts_locked(session *s, const store_message *m, int load_atts)
-{
-    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
-    Comfyd__V1__MessageAdded ma = COMFYD__V1__MESSAGE_ADDED__INIT;
-    Comfyd__V1__ChatMessage cm;
-    sess_message_to_pb(m, &cm);
-    if (load_atts) sess_message_pb_attach(s->m, m, &cm);
-    ma.message = &cm;
-    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_MESSAGE_ADDED;
-    ev.message_added = &ma;
-    publish_locked(s, &ev);
-    sess_message_pb_release(&cm);
-}
-
-static void publish_message_locked(session *s, const store_message *m)
-{
-    publish_message_atts_locked(s, m, 1);
-}
-
-static void publish_error_locked(session *s, const char *code, const char *message,
-                                 uint64_t turn_id, const char *skill)
-{
-    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
-    Comfyd__V1__ErrorEvent ee = COMFYD__V1__ERROR_EVENT__INIT;
-    ee.code = (char *)code;
-    ee.message = (char *)message;
-    ee.turn_id = turn_id;
-    ee.skill = (char *)(skill ? skill : "");
-    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_ERROR;
-    ev.error = &ee;
-    publish_locked(s, &ev);
-}
-
 /* ---- info ----------------------------------------------------------------- */
 
 static char *dup_or_empty(const char *s)
@@ -429,11 +204,11 @@ static void meta_copy(store_session *dst, const store_session *src)
         dst->skills[i] = text_dup(src->skills[i]);
 }
 
-static void info_fill_locked(session *s, sess_info *out)
+void sess_info_fill_locked(session *s, sess_info *out)
 {
     memset(out, 0, sizeof *out);
     meta_copy(&out->meta, &s->meta);
-    out->status = reported_status_locked(s);
+    out->status = sess_reported_status_locked(s);
     out->last_seq = s->seq;
     out->queued_turns = s->qlen;
     out->window = sess_window(s->m, &s->meta);
@@ -496,15 +271,15 @@ static int check_text(const char *field, const char *v, size_t max, int allow_em
 {
     size_t n = v ? strlen(v) : 0;
     if (!allow_empty && n == 0) {
-        seterr(err, errlen, "%s must not be empty", field);
+        sess_seterr(err, errlen, "%s must not be empty", field);
         return SESS_EINVAL;
     }
     if (n > max) {
-        seterr(err, errlen, "%s is too long (%zu bytes, at most %zu)", field, n, max);
+        sess_seterr(err, errlen, "%s is too long (%zu bytes, at most %zu)", field, n, max);
         return SESS_EINVAL;
     }
     if (n && !text_utf8_valid(v, n)) {
-        seterr(err, errlen, "%s is not valid UTF-8", field);
+        sess_seterr(err, errlen, "%s is not valid UTF-8", field);
         return SESS_EINVAL;
     }
     return SESS_OK;
@@ -513,11 +288,11 @@ static int check_text(const char *field, const char *v, size_t max, int allow_em
 static int check_session_id(const char *id, char *err, size_t errlen)
 {
     if (!id || !*id) {
-        seterr(err, errlen, "session_id must not be empty");
+        sess_seterr(err, errlen, "session_id must not be empty");
         return SESS_EINVAL;
     }
     if (!text_is_uuid(id)) {
-        seterr(err, errlen, "session_id is not a valid session id (expected a UUID)");
+        sess_seterr(err, errlen, "session_id is not a valid session id (expected a UUID)");
         return SESS_EINVAL;
     }
     return SESS_OK;
@@ -526,7 +301,7 @@ static int check_session_id(const char *id, char *err, size_t errlen)
 static int check_skills(sess_mgr *m, char **names, size_t n, char *err, size_t errlen)
 {
     if (n > SESS_MAX_SKILLS) {
-        seterr(err, errlen, "too many skills (%zu, at most %d)", n, SESS_MAX_SKILLS);
+        sess_seterr(err, errlen, "too many skills (%zu, at most %d)", n, SESS_MAX_SKILLS);
         return SESS_EINVAL;
     }
     skills *reg = sess_mgr_skills(m);
@@ -538,7 +313,7 @@ static int check_skills(sess_mgr *m, char **names, size_t n, char *err, size_t e
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(names[i], names[j]) == 0) {
-                seterr(err, errlen, "skill '%s' is listed twice", names[i]);
+                sess_seterr(err, errlen, "skill '%s' is listed twice", names[i]);
                 rc = SESS_EINVAL;
                 break;
             }
@@ -550,12 +325,12 @@ static int check_skills(sess_mgr *m, char **names, size_t n, char *err, size_t e
                 const char *base = strrchr(e->path, '/');
                 base = base ? base + 1 : e->path;
                 if (strcmp(base, names[i]) == 0) {
-                    seterr(err, errlen, "skill '%s' failed to load: %s", names[i], e->message);
+                    sess_seterr(err, errlen, "skill '%s' failed to load: %s", names[i], e->message);
                     loaderr = 1;
                     break;
                 }
             }
-            if (!loaderr) seterr(err, errlen, "unknown skill '%s' (see ListSkills)", names[i]);
+            if (!loaderr) sess_seterr(err, errlen, "unknown skill '%s' (see ListSkills)", names[i]);
             rc = SESS_EINVAL;
         }
     }
@@ -567,7 +342,7 @@ static int check_base_url(const char *url, char *err, size_t errlen)
 {
     if (check_text("base_url", url, SESS_MAX_URL, 1, err, errlen) != SESS_OK) return SESS_EINVAL;
     if (url && *url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-        seterr(err, errlen, "base_url must start with http:// or https://");
+        sess_seterr(err, errlen, "base_url must start with http:// or https://");
         return SESS_EINVAL;
     }
     return SESS_OK;
@@ -577,7 +352,7 @@ static int check_provider(const char *name, char *err, size_t errlen)
 {
     if (check_text("provider", name, SESS_MAX_SHORT, 1, err, errlen) != SESS_OK) return SESS_EINVAL;
     if (name && *name && !provider_find(name)) {
-        seterr(err, errlen, "unknown provider '%s' (known: %s)", name, provider_names());
+        sess_seterr(err, errlen, "unknown provider '%s' (known: %s)", name, provider_names());
         return SESS_EINVAL;
     }
     return SESS_OK;
@@ -587,7 +362,7 @@ static int check_vision(const char *v, char *err, size_t errlen)
 {
     if (vision_mode_parse(v) < 0) {
         (void)v;
-        seterr(err, errlen, "vision must be \"auto\", \"on\" or \"off\"");
+        sess_seterr(err, errlen, "vision must be \"auto\", \"on\" or \"off\"");
         return SESS_EINVAL;
     }
     return SESS_OK;
@@ -596,8 +371,8 @@ static int check_vision(const char *v, char *err, size_t errlen)
 static int check_window(uint32_t w, char *err, size_t errlen)
 {
     if (w == 0 || (w >= CTX_MIN_WINDOW && w <= CTX_MAX_WINDOW)) return SESS_OK;
-    seterr(err, errlen, "context_window must be 0 (the default) or %d..%d tokens", CTX_MIN_WINDOW,
-           CTX_MAX_WINDOW);
+    sess_seterr(err, errlen, "context_window must be 0 (the default) or %d..%d tokens",
+                CTX_MIN_WINDOW, CTX_MAX_WINDOW);
     return SESS_EINVAL;
 }
 
@@ -611,8 +386,8 @@ uint32_t sess_window(sess_mgr *m, const store_session *meta)
 static int check_delay(uint32_t ms, char *err, size_t errlen)
 {
     if (ms > SESS_MAX_TOKEN_DELAY_MS) {
-        seterr(err, errlen, "token_delay_ms is too large (%u, at most %d)", ms,
-               SESS_MAX_TOKEN_DELAY_MS);
+        sess_seterr(err, errlen, "token_delay_ms is too large (%u, at most %d)", ms,
+                    SESS_MAX_TOKEN_DELAY_MS);
         return SESS_EINVAL;
     }
     return SESS_OK;
@@ -763,7 +538,7 @@ void sess_mgr_start(sess_mgr *m)
         pthread_mutex_lock(&list[i]->mu);
         if (list[i]->qhead) start_runner_locked(list[i]);
         pthread_mutex_unlock(&list[i]->mu);
-        session_unref(list[i]);
+        sess_unref(list[i]);
     }
     free(list);
 }
@@ -789,7 +564,7 @@ void sess_mgr_shutdown(sess_mgr *m)
             sub *u = s->subs;
             s->subs = u->next;
             u->ops->end(u->ud, 14 /* UNAVAILABLE */, "server shutting down");
-            sub_drop(u);
+            sess_sub_drop(u);
         }
         pthread_mutex_unlock(&s->mu);
     }
@@ -801,7 +576,7 @@ void sess_mgr_shutdown(sess_mgr *m)
         s->runner_joinable = 0;
         pthread_mutex_unlock(&s->mu);
         if (join) pthread_join(th, NULL);
-        session_unref(s);
+        sess_unref(s);
     }
     free(list);
 }
@@ -815,7 +590,7 @@ void sess_mgr_destroy(sess_mgr *m)
             session *s = m->buckets[i];
             while (s) {
                 session *next = s->next_in_map;
-                session_unref(s);
+                sess_unref(s);
                 s = next;
             }
         }
@@ -880,7 +655,7 @@ static int run_delta(void *ud, const char *text, size_t len)
     sd.index = r->deltas++;
     ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_STREAM_DELTA;
     ev.stream_delta = &sd;
-    publish_locked(s, &ev);
+    sess_publish_locked(s, &ev);
     pthread_mutex_unlock(&s->mu);
     free(piece);
     return 0;
@@ -890,7 +665,7 @@ static void run_log(void *ud, int level, const char *message)
 {
     skill_run *r = ud;
     pthread_mutex_lock(&r->s->mu);
-    publish_log_locked(r->s, level, r->t->msg_id, r->name, "provider", "%s", message);
+    sess_publish_log_locked(r->s, level, r->t->msg_id, r->name, "provider", "%s", message);
     pthread_mutex_unlock(&r->s->mu);
 }
 
@@ -912,7 +687,7 @@ static void run_tool_call(void *ud, const char *call_id, const char *name, const
     tc.arguments_json = (char *)args;
     ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_TOOL_CALL;
     ev.tool_call = &tc;
-    publish_locked(s, &ev);
+    sess_publish_locked(s, &ev);
     size_t n = strlen(args);
     int cut = n > SESS_LOG_QUOTE;
     if (cut) {
@@ -920,8 +695,8 @@ static void run_tool_call(void *ud, const char *call_id, const char *name, const
         while (n > 0 && ((unsigned char)args[n] & 0xC0) == 0x80)
             n--;
     }
-    publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, r->t->msg_id, r->name, "agent",
-                       "tool call %s %.*s%s", name, (int)n, args, cut ? "..." : "");
+    sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, r->t->msg_id, r->name,
+                            "agent", "tool call %s %.*s%s", name, (int)n, args, cut ? "..." : "");
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -940,10 +715,10 @@ static void run_tool_result(void *ud, const char *call_id, const char *name, int
     tr.result_json = (char *)result;
     ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_TOOL_RESULT;
     ev.tool_result = &tr;
-    publish_locked(s, &ev);
+    sess_publish_locked(s, &ev);
     if (ok) {
-        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, r->t->msg_id, r->name, "agent",
-                           "tool %s ok (%zu bytes)", name, strlen(result));
+        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, r->t->msg_id, r->name,
+                                "agent", "tool %s ok (%zu bytes)", name, strlen(result));
     } else {
         size_t n = strlen(result);
         int cut = n > SESS_LOG_QUOTE;
@@ -952,8 +727,9 @@ static void run_tool_result(void *ud, const char *call_id, const char *name, int
             while (n > 0 && ((unsigned char)result[n] & 0xC0) == 0x80)
                 n--;
         }
-        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, r->t->msg_id, r->name, "agent",
-                           "tool %s failed: %.*s%s", name, (int)n, result, cut ? "..." : "");
+        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, r->t->msg_id, r->name,
+                                "agent", "tool %s failed: %.*s%s", name, (int)n, result,
+                                cut ? "..." : "");
     }
     pthread_mutex_unlock(&s->mu);
 }
@@ -1175,7 +951,7 @@ static char *summarise_with_model(const prov_cfg *pc, const char *prev, const st
         }
         if (!tr.buf) {
             free(summary);
-            seterr(err, errlen, "out of memory");
+            sess_seterr(err, errlen, "out of memory");
             return NULL;
         }
         prov_msg msgs[2] = {{.role = PROV_ROLE_SYSTEM, .content = sys},
@@ -1201,9 +977,9 @@ static char *summarise_with_model(const prov_cfg *pc, const char *prev, const st
         if (prc != PROV_OK || !out.buf || !*out.buf) {
             free(out.buf);
             free(summary);
-            seterr(err, errlen, "%s",
-                   prc != PROV_OK ? (perr[0] ? perr : "the model call failed")
-                                  : "the model returned an empty summary");
+            sess_seterr(err, errlen, "%s",
+                        prc != PROV_OK ? (perr[0] ? perr : "the model call failed")
+                                       : "the model returned an empty summary");
             return NULL;
         }
         free(summary);
@@ -1228,7 +1004,7 @@ static long compact_hist(session *s, const prov_cfg *pc, hist *h, uint64_t allow
     uint64_t keep_budget = allowance > cap ? (allowance - cap) / 2 : 0;
     ctx_item *items = calloc(h->n_sel ? h->n_sel : 1, sizeof *items);
     if (!items) {
-        seterr(err, errlen, "out of memory");
+        sess_seterr(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < h->n_sel; i++) {
@@ -1241,7 +1017,7 @@ static long compact_hist(session *s, const prov_cfg *pc, hist *h, uint64_t allow
 
     int64_t t0 = text_now_ms();
     pthread_mutex_lock(&s->mu);
-    publish_status_locked(s, 0, NULL, "compacting the earlier conversation");
+    sess_publish_status_locked(s, 0, NULL, "compacting the earlier conversation");
     pthread_mutex_unlock(&s->mu);
 
     const char *prev = h->summary.id ? h->summary.content : NULL;
@@ -1273,7 +1049,7 @@ static long compact_hist(session *s, const prov_cfg *pc, hist *h, uint64_t allow
     if (!text) {
         ctx_src *src = calloc(keep, sizeof *src);
         if (!src) {
-            seterr(err, errlen, "out of memory");
+            sess_seterr(err, errlen, "out of memory");
             return -1;
         }
         for (size_t i = 0; i < keep; i++) {
@@ -1284,7 +1060,7 @@ static long compact_hist(session *s, const prov_cfg *pc, hist *h, uint64_t allow
         text = ctx_echo_summary(src, keep, prev, cap);
         free(src);
         if (!text) {
-            seterr(err, errlen, "out of memory");
+            sess_seterr(err, errlen, "out of memory");
             return -1;
         }
     }
@@ -1303,26 +1079,27 @@ static long compact_hist(session *s, const prov_cfg *pc, hist *h, uint64_t allow
     if (rc != STORE_OK) {
         pthread_mutex_unlock(&s->mu);
         free(text);
-        seterr(err, errlen, "cannot store the summary: %s", store_strerror(rc));
+        sess_seterr(err, errlen, "cannot store the summary: %s", store_strerror(rc));
         return -1;
     }
     s->meta.message_count++;
     s->meta.compacted_to = sm.covers_to;
-    publish_message_locked(s, &sm);
+    sess_publish_message_locked(s, &sm);
     if (by_model && why[0])
-        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, 0, NULL, "context",
-                           "the model could not summarise (%s); an extract of the messages was "
-                           "stored as the summary instead",
-                           why);
+        sess_publish_log_locked(
+            s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, 0, NULL, "context",
+            "the model could not summarise (%s); an extract of the messages was "
+            "stored as the summary instead",
+            why);
     uint64_t before = 0;
     for (size_t i = 0; i < keep; i++)
         before += h->tokens[i];
-    publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, 0, NULL, "context",
-                       "compacted %zu messages (about %llu tokens) into a summary of about %llu "
-                       "tokens in %lld ms",
-                       keep, (unsigned long long)before,
-                       (unsigned long long)ctx_msg_tokens(strlen(text)),
-                       (long long)(text_now_ms() - t0));
+    sess_publish_log_locked(
+        s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, 0, NULL, "context",
+        "compacted %zu messages (about %llu tokens) into a summary of about %llu "
+        "tokens in %lld ms",
+        keep, (unsigned long long)before, (unsigned long long)ctx_msg_tokens(strlen(text)),
+        (long long)(text_now_ms() - t0));
     pthread_mutex_unlock(&s->mu);
 
     /* The new summary replaces the old one and the compacted entries. */
@@ -1511,7 +1288,7 @@ static void run_turn(session *s, pending *p)
     if (!p->stored_running) store_message_finish(m->st, t->msg_id, STORE_MSG_RUNNING, NULL, NULL);
     char detail[64];
     snprintf(detail, sizeof detail, "running %zu skill%s", t->n_runs, t->n_runs == 1 ? "" : "s");
-    publish_status_locked(s, t->msg_id, NULL, detail);
+    sess_publish_status_locked(s, t->msg_id, NULL, detail);
     /* The key is read under the same lock as base_url and provider: a
      * configure in between could otherwise pair a new key with the old
      * host (configure writes both with the lock held). */
@@ -1624,8 +1401,9 @@ static void run_turn(session *s, pending *p)
 
     if (t->n_runs == 0) {
         pthread_mutex_lock(&s->mu);
-        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, t->msg_id, NULL, "session",
-                           "no active skills: nothing to run (configure active_skills)");
+        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, t->msg_id, NULL,
+                                "session",
+                                "no active skills: nothing to run (configure active_skills)");
         pthread_mutex_unlock(&s->mu);
     }
     /* A lone skill runs on this thread: a thread of its own would only add
@@ -1641,8 +1419,8 @@ static void run_turn(session *s, pending *p)
             continue;
         }
         pthread_mutex_lock(&s->mu);
-        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, t->msg_id, r->name, "skill",
-                           "skill %s started (provider %s)", r->name, prov->name);
+        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, t->msg_id, r->name,
+                                "skill", "skill %s started (provider %s)", r->name, prov->name);
         pthread_mutex_unlock(&s->mu);
         run_arg *a = malloc(sizeof *a);
         if (!a) abort();
@@ -1752,8 +1530,8 @@ static void run_turn(session *s, pending *p)
         LOG_E(MOD, "session %s: cannot store the end of turn %" PRIu64 ": %s", s->meta.id,
               t->msg_id, store_strerror(src));
         for (size_t j = 0; j < n_am; j++) {
-            publish_error_locked(s, "store_error", "the reply could not be stored", t->msg_id,
-                                 ams[j].skill);
+            sess_publish_error_locked(s, "store_error", "the reply could not be stored", t->msg_id,
+                                      ams[j].skill);
             if (am_run[j] && ams[j].state != STORE_MSG_FAILED) failed++;
         }
         if (finish_user) {
@@ -1767,44 +1545,47 @@ static void run_turn(session *s, pending *p)
         store_message *am = &ams[j];
         skill_run *r = am_run[j];
         if (r && am->state == STORE_MSG_FAILED) {
-            publish_error_locked(s, am_code[j], am->error, t->msg_id, r->name);
-            publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_ERROR, t->msg_id, r->name,
-                               "skill", "skill %s failed: %s", r->name, am->error);
+            sess_publish_error_locked(s, am_code[j], am->error, t->msg_id, r->name);
+            sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_ERROR, t->msg_id, r->name,
+                                    "skill", "skill %s failed: %s", r->name, am->error);
         }
         if (r && r->stats.steps)
-            publish_log_locked(
+            sess_publish_log_locked(
                 s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_DEBUG, t->msg_id, r->name, "skill",
                 "skill %s: %u model call%s, %u tool call%s, %" PRIu64 " prompt + %" PRIu64
                 " completion tokens",
                 r->name, r->stats.steps, r->stats.steps == 1 ? "" : "s", r->stats.tool_calls,
                 r->stats.tool_calls == 1 ? "" : "s", r->prompt_tokens, r->completion_tokens);
         s->meta.message_count++;
-        publish_message_locked(s, am);
-        if (!r) publish_error_locked(s, "no_active_skills", SESS_NO_SKILLS_NOTICE, t->msg_id, NULL);
+        sess_publish_message_locked(s, am);
+        if (!r)
+            sess_publish_error_locked(s, "no_active_skills", SESS_NO_SKILLS_NOTICE, t->msg_id,
+                                      NULL);
     }
     if (t->n_runs == 0 && src != STORE_OK && !s->deleted && !cancelled && !t->interrupted)
-        publish_error_locked(s, "no_active_skills", SESS_NO_SKILLS_NOTICE, t->msg_id, NULL);
+        sess_publish_error_locked(s, "no_active_skills", SESS_NO_SKILLS_NOTICE, t->msg_id, NULL);
     free(ams);
     free(am_run);
     free(am_code);
     if (ptok || ctok) {
         s->meta.prompt_tokens += ptok;
         s->meta.completion_tokens += ctok;
-        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, t->msg_id, NULL, "session",
-                           "turn usage: %" PRIu64 " prompt + %" PRIu64
-                           " completion tokens (session total %" PRIu64 " + %" PRIu64 ")",
-                           ptok, ctok, s->meta.prompt_tokens, s->meta.completion_tokens);
+        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, t->msg_id, NULL,
+                                "session",
+                                "turn usage: %" PRIu64 " prompt + %" PRIu64
+                                " completion tokens (session total %" PRIu64 " + %" PRIu64 ")",
+                                ptok, ctok, s->meta.prompt_tokens, s->meta.completion_tokens);
     }
     if (cancelled && !t->interrupted)
-        publish_error_locked(s, "cancelled", "the turn was cancelled", t->msg_id, NULL);
+        sess_publish_error_locked(s, "cancelled", "the turn was cancelled", t->msg_id, NULL);
     s->cur = NULL;
     s->status = failed ? COMFYD__V1__SESSION_STATUS__SESSION_STATUS_ERROR
                        : COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
     if (!t->interrupted)
-        publish_status_locked(s, failed ? t->msg_id : 0, NULL,
-                              failed      ? "turn failed"
-                              : cancelled ? "turn cancelled"
-                                          : "turn finished");
+        sess_publish_status_locked(s, failed ? t->msg_id : 0, NULL,
+                                   failed      ? "turn failed"
+                                   : cancelled ? "turn cancelled"
+                                               : "turn finished");
     pthread_mutex_unlock(&s->mu);
 
     for (size_t i = 0; i < t->n_runs; i++) {
@@ -1856,7 +1637,7 @@ static void *runner_main(void *arg)
             if (!s->qhead && !s->cur &&
                 s->status == COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING) {
                 s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
-                publish_status_locked(s, 0, NULL, "nothing left to run here");
+                sess_publish_status_locked(s, 0, NULL, "nothing left to run here");
             }
             pthread_mutex_unlock(&s->mu);
             continue;
@@ -1867,7 +1648,7 @@ static void *runner_main(void *arg)
         s->starting = 0; /* run_turn clears it once cur is set; this covers its early ends */
         pthread_mutex_unlock(&s->mu);
     }
-    session_unref(s);
+    sess_unref(s);
     return NULL;
 }
 
@@ -1894,19 +1675,19 @@ static void start_runner_locked(session *s)
 
 /* ---- requests ------------------------------------------------------------- */
 
-static int shutting_down(sess_mgr *m, char *err, size_t errlen)
+int sess_shutting_down(sess_mgr *m, char *err, size_t errlen)
 {
     pthread_mutex_lock(&m->mu);
     int sd = m->shutting_down;
     pthread_mutex_unlock(&m->mu);
-    if (sd) seterr(err, errlen, "server shutting down");
+    if (sd) sess_seterr(err, errlen, "server shutting down");
     return sd;
 }
 
 int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_info *out, char *err,
                 size_t errlen)
 {
-    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
     const Comfyd__V1__SessionConfig *c = req->config;
     int rc;
     if ((rc = check_text("title", req->title, SESS_MAX_TITLE, 1, err, errlen))) return rc;
@@ -1930,7 +1711,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
         if ((rc = check_session_id(want, err, errlen))) return rc;
         memcpy(meta.id, want, TEXT_UUID_LEN);
     } else if (text_uuid(meta.id) != 0) {
-        seterr(err, errlen, "no randomness available for a session id");
+        sess_seterr(err, errlen, "no randomness available for a session id");
         return SESS_EIO;
     }
     meta.title = text_dup(req->title ? req->title : "");
@@ -1954,7 +1735,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
     pthread_mutex_lock(&m->mu);
     if (map_find_locked(m, meta.id)) {
         pthread_mutex_unlock(&m->mu);
-        seterr(err, errlen, "session %s already exists", meta.id);
+        sess_seterr(err, errlen, "session %s already exists", meta.id);
         store_session_clear(&meta);
         return SESS_EEXIST;
     }
@@ -1962,12 +1743,12 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
     if (rc != STORE_OK) {
         pthread_mutex_unlock(&m->mu);
         if (rc == STORE_CONFLICT) {
-            seterr(err, errlen, "session %s already exists", meta.id);
+            sess_seterr(err, errlen, "session %s already exists", meta.id);
             store_session_clear(&meta);
             return SESS_EEXIST;
         }
         store_session_clear(&meta);
-        seterr(err, errlen, "cannot store the session: %s", store_strerror(rc));
+        sess_seterr(err, errlen, "cannot store the session: %s", store_strerror(rc));
         return store_to_sess(rc) == SESS_NOT_FOUND ? SESS_EIO : store_to_sess(rc);
     }
     session *s = session_new(m, &meta);
@@ -1978,7 +1759,7 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
     }
     map_insert_locked(m, s);
     pthread_mutex_lock(&s->mu);
-    info_fill_locked(s, out);
+    sess_info_fill_locked(s, out);
     pthread_mutex_unlock(&s->mu);
     pthread_mutex_unlock(&m->mu);
     LOG_I(MOD, "session %s created (provider %s, %zu skill(s))", out->meta.id, out->meta.provider,
@@ -1988,16 +1769,16 @@ int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_i
 
 static int refresh_shared(session *s);
 
-static session *find_or_err(sess_mgr *m, const char *id, int *rc, char *err, size_t errlen)
+session *sess_find_or_err(sess_mgr *m, const char *id, int *rc, char *err, size_t errlen)
 {
     if ((*rc = check_session_id(id, err, errlen)) != SESS_OK) return NULL;
     session *s = acquire(m, id);
     if (s && m->lease && refresh_shared(s) == STORE_NOT_FOUND) {
-        session_unref(s);
+        sess_unref(s);
         s = NULL;
     }
     if (!s) {
-        seterr(err, errlen, "session %s not found", id);
+        sess_seterr(err, errlen, "session %s not found", id);
         *rc = SESS_NOT_FOUND;
     }
     return s;
@@ -2006,12 +1787,12 @@ static session *find_or_err(sess_mgr *m, const char *id, int *rc, char *err, siz
 int sess_get(sess_mgr *m, const char *id, sess_info *out, char *err, size_t errlen)
 {
     int rc;
-    session *s = find_or_err(m, id, &rc, err, errlen);
+    session *s = sess_find_or_err(m, id, &rc, err, errlen);
     if (!s) return rc;
     pthread_mutex_lock(&s->mu);
-    info_fill_locked(s, out);
+    sess_info_fill_locked(s, out);
     pthread_mutex_unlock(&s->mu);
-    session_unref(s);
+    sess_unref(s);
     return SESS_OK;
 }
 
@@ -2025,8 +1806,8 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
                    char *err, size_t errlen)
 {
     int rc;
-    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
-    session *s = find_or_err(m, req->session_id, &rc, err, errlen);
+    if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    session *s = sess_find_or_err(m, req->session_id, &rc, err, errlen);
     if (!s) return rc;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -2051,7 +1832,7 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     pthread_mutex_lock(&s->mu);
     if (s->deleted) {
         pthread_mutex_unlock(&s->mu);
-        seterr(err, errlen, "session %s not found", req->session_id);
+        sess_seterr(err, errlen, "session %s not found", req->session_id);
         rc = SESS_NOT_FOUND;
         goto done_unref;
     }
@@ -2097,8 +1878,8 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     if (rc != STORE_OK) {
         pthread_mutex_unlock(&s->mu);
         store_session_clear(&next);
-        seterr(err, errlen, "cannot store the configuration: %s", store_strerror(rc));
-        rc = store_io_err(rc);
+        sess_seterr(err, errlen, "cannot store the configuration: %s", store_strerror(rc));
+        rc = sess_store_io_err(rc);
         goto done_unref;
     }
     if (req->api_key)
@@ -2133,11 +1914,11 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
     cu.title = s->meta.title;
     ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_CONFIG_UPDATED;
     ev.config_updated = &cu;
-    publish_locked(s, &ev);
+    sess_publish_locked(s, &ev);
     if (cleared)
-        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, 0, NULL, "session", "%s",
-                           notice);
-    info_fill_locked(s, out);
+        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, 0, NULL, "session", "%s",
+                                notice);
+    sess_info_fill_locked(s, out);
     out->api_key_cleared = cleared;
     memcpy(out->notice, notice, sizeof notice);
     pthread_mutex_unlock(&s->mu);
@@ -2148,7 +1929,7 @@ int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, 
                        : "");
     rc = SESS_OK;
 done_unref:
-    session_unref(s);
+    sess_unref(s);
     return rc;
 }
 
@@ -2159,20 +1940,20 @@ int sess_delete(sess_mgr *m, const char *id, char *err, size_t errlen)
     if (m->lease) {
         /* Made on another core: load it here first. */
         session *t = acquire(m, id);
-        if (t) session_unref(t);
+        if (t) sess_unref(t);
     }
     pthread_mutex_lock(&m->mu);
     session *s = map_find_locked(m, id);
     if (!s) {
         pthread_mutex_unlock(&m->mu);
-        seterr(err, errlen, "session %s not found", id);
+        sess_seterr(err, errlen, "session %s not found", id);
         return SESS_NOT_FOUND;
     }
     rc = store_session_delete(m->st, id);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
         pthread_mutex_unlock(&m->mu);
-        seterr(err, errlen, "cannot delete the session: %s", store_strerror(rc));
-        return store_io_err(rc);
+        sess_seterr(err, errlen, "cannot delete the session: %s", store_strerror(rc));
+        return sess_store_io_err(rc);
     }
     map_remove_locked(m, s);
     pthread_mutex_unlock(&m->mu);
@@ -2184,11 +1965,11 @@ int sess_delete(sess_mgr *m, const char *id, char *err, size_t errlen)
         sub *u = s->subs;
         s->subs = u->next;
         u->ops->end(u->ud, 5 /* NOT_FOUND */, "session deleted");
-        sub_drop(u);
+        sess_sub_drop(u);
     }
     pthread_mutex_unlock(&s->mu);
     LOG_I(MOD, "session %s deleted", id);
-    session_unref(s); /* the map's reference; a running turn holds its own */
+    sess_unref(s); /* the map's reference; a running turn holds its own */
     return SESS_OK;
 }
 
@@ -2237,7 +2018,7 @@ static void title_from_first_locked(session *s, const char *content)
     cu.title = s->meta.title;
     ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_CONFIG_UPDATED;
     ev.config_updated = &cu;
-    publish_locked(s, &ev);
+    sess_publish_locked(s, &ev);
 }
 
 void sess_send_result_clear(sess_send_result *r)
@@ -2278,12 +2059,12 @@ static int check_att_name(const char *name, char *err, size_t errlen)
 {
     size_t len = name ? strlen(name) : 0;
     if (len > BLOB_MAX_NAME) {
-        seterr(err, errlen, "an attachment name has %zu bytes; the limit BLOB_MAX_NAME is %d", len,
-               BLOB_MAX_NAME);
+        sess_seterr(err, errlen, "an attachment name has %zu bytes; the limit BLOB_MAX_NAME is %d",
+                    len, BLOB_MAX_NAME);
         return SESS_EINVAL;
     }
     if (len && (!text_utf8_valid(name, len) || strpbrk(name, "\r\n"))) {
-        seterr(err, errlen, "an attachment name must be one line of UTF-8");
+        sess_seterr(err, errlen, "an attachment name must be one line of UTF-8");
         return SESS_EINVAL;
     }
     return SESS_OK;
@@ -2305,7 +2086,7 @@ int sess_upload(sess_mgr *m, const void *data, size_t len, const char *mime, con
 {
     memset(out, 0, sizeof *out);
     if (!m->blobs) {
-        seterr(err, errlen, "attachments are not enabled in this service");
+        sess_seterr(err, errlen, "attachments are not enabled in this service");
         return SESS_EINVAL;
     }
     int rc = check_att_name(name, err, errlen);
@@ -2326,12 +2107,13 @@ static int resolve_attachments(sess_mgr *m, const Comfyd__V1__SendMessageRequest
 {
     *n_out = 0;
     if (req->n_attachments > BLOB_MAX_PER_MESSAGE) {
-        seterr(err, errlen, "the message has %zu attachments; the limit BLOB_MAX_PER_MESSAGE is %d",
-               req->n_attachments, BLOB_MAX_PER_MESSAGE);
+        sess_seterr(err, errlen,
+                    "the message has %zu attachments; the limit BLOB_MAX_PER_MESSAGE is %d",
+                    req->n_attachments, BLOB_MAX_PER_MESSAGE);
         return SESS_EFULL;
     }
     if (!m->blobs) {
-        seterr(err, errlen, "attachments are not enabled in this service");
+        sess_seterr(err, errlen, "attachments are not enabled in this service");
         return SESS_EINVAL;
     }
     uint64_t total = 0;
@@ -2342,8 +2124,8 @@ static int resolve_attachments(sess_mgr *m, const Comfyd__V1__SendMessageRequest
         int has_hash = a->sha256 && *a->sha256, has_data = a->data.len > 0,
             has_out = a->run_output != NULL;
         if (has_hash + has_data + has_out != 1) {
-            seterr(err, errlen, "attachments[%zu]: give exactly one of sha256, data or run_output",
-                   i);
+            sess_seterr(err, errlen,
+                        "attachments[%zu]: give exactly one of sha256, data or run_output", i);
             rc = SESS_EINVAL;
             break;
         }
@@ -2389,14 +2171,16 @@ static int resolve_attachments(sess_mgr *m, const Comfyd__V1__SendMessageRequest
                 snprintf(bi.mime, sizeof bi.mime, "%s", want);
         }
         if (rc != SESS_OK) {
-            seterr(err, errlen, "attachments[%zu]: %s", i, berr[0] ? berr : "cannot be stored");
+            sess_seterr(err, errlen, "attachments[%zu]: %s", i,
+                        berr[0] ? berr : "cannot be stored");
             break;
         }
         total += bi.size;
         if (total > BLOB_MAX_TOTAL_PER_MESSAGE) {
-            seterr(err, errlen,
-                   "the attachments have more than %u bytes in all (BLOB_MAX_TOTAL_PER_MESSAGE)",
-                   BLOB_MAX_TOTAL_PER_MESSAGE);
+            sess_seterr(
+                err, errlen,
+                "the attachments have more than %u bytes in all (BLOB_MAX_TOTAL_PER_MESSAGE)",
+                BLOB_MAX_TOTAL_PER_MESSAGE);
             rc = SESS_EFULL;
             break;
         }
@@ -2418,11 +2202,11 @@ int sess_attachment_get(sess_mgr *m, const char *sha256, store_attachment *info,
     *data = NULL;
     *len = 0;
     if (!m->blobs) {
-        seterr(err, errlen, "attachments are not enabled in this service");
+        sess_seterr(err, errlen, "attachments are not enabled in this service");
         return SESS_EINVAL;
     }
     if (!blob_hash_ok(sha256)) {
-        seterr(err, errlen, "sha256 must be 64 lower-case hex digits");
+        sess_seterr(err, errlen, "sha256 must be 64 lower-case hex digits");
         return SESS_EINVAL;
     }
     int rc = blobstore_get(m->blobs, sha256, BLOB_MAX_BYTES, data, len);
@@ -2434,9 +2218,9 @@ int sess_attachment_get(sess_mgr *m, const char *sha256, store_attachment *info,
         *data = NULL;
         *len = 0;
         if (rc == BLOB_ENOTFOUND)
-            seterr(err, errlen, "no attachment has sha256 %s", sha256);
+            sess_seterr(err, errlen, "no attachment has sha256 %s", sha256);
         else
-            seterr(err, errlen, "the attachment cannot be read");
+            sess_seterr(err, errlen, "the attachment cannot be read");
         return rc == BLOB_ENOTFOUND ? SESS_NOT_FOUND : SESS_EIO;
     }
     memcpy(bi.sha256, sha256, sizeof bi.sha256);
@@ -2462,7 +2246,7 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
 {
     int rc;
     memset(out, 0, sizeof *out);
-    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
     if ((rc = check_session_id(req->session_id, err, errlen))) return rc;
     if ((rc = check_text("content", req->content, SESS_MAX_CONTENT, req->n_attachments > 0, err,
                          errlen)))
@@ -2471,19 +2255,19 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
                          errlen)))
         return rc;
     if (req->n_skills && (rc = check_skills(m, req->skills, req->n_skills, err, errlen))) return rc;
-    session *s = find_or_err(m, req->session_id, &rc, err, errlen);
+    session *s = sess_find_or_err(m, req->session_id, &rc, err, errlen);
     if (!s) return rc;
     store_attachment atts[BLOB_MAX_PER_MESSAGE];
     size_t n_atts = 0;
     if (req->n_attachments &&
         (rc = resolve_attachments(m, req, atts, &n_atts, err, errlen)) != SESS_OK) {
-        session_unref(s);
+        sess_unref(s);
         return rc;
     }
 
     pthread_mutex_lock(&s->mu);
     if (s->deleted) {
-        seterr(err, errlen, "session %s not found", req->session_id);
+        sess_seterr(err, errlen, "session %s not found", req->session_id);
         rc = SESS_NOT_FOUND;
         goto out_unlock;
     }
@@ -2496,8 +2280,9 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
         goto out_unlock;
     }
     if (s->qlen >= SESS_MAX_QUEUED) {
-        seterr(err, errlen, "too many queued messages (%d); wait for the current turns or cancel",
-               SESS_MAX_QUEUED);
+        sess_seterr(err, errlen,
+                    "too many queued messages (%d); wait for the current turns or cancel",
+                    SESS_MAX_QUEUED);
         rc = SESS_EFULL;
         goto out_unlock;
     }
@@ -2506,12 +2291,12 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     uint32_t window = sess_window(m, &s->meta);
     uint64_t need = ctx_scale(ctx_msg_tokens(strlen(req->content)), s->ratio_milli);
     if (need > ctx_prompt_budget(window)) {
-        seterr(err, errlen,
-               "the message is about %llu tokens, more than this session's prompt budget of "
-               "%llu (context window %u minus %u kept for the reply): shorten it or raise "
-               "context_window",
-               (unsigned long long)need, (unsigned long long)ctx_prompt_budget(window), window,
-               ctx_reply_reserve(window));
+        sess_seterr(err, errlen,
+                    "the message is about %llu tokens, more than this session's prompt budget of "
+                    "%llu (context window %u minus %u kept for the reply): shorten it or raise "
+                    "context_window",
+                    (unsigned long long)need, (unsigned long long)ctx_prompt_budget(window), window,
+                    ctx_reply_reserve(window));
         rc = SESS_EINVAL;
         goto out_unlock;
     }
@@ -2541,8 +2326,8 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
     rc = store_message_insert_with(m->st, msg, atts, n_atts);
     if (rc != STORE_OK && claimed) lease_release(m->lease, s->meta.id);
     if (rc != STORE_OK) {
-        seterr(err, errlen, "cannot store the message: %s", store_strerror(rc));
-        rc = store_io_err(rc);
+        sess_seterr(err, errlen, "cannot store the message: %s", store_strerror(rc));
+        rc = sess_store_io_err(rc);
         store_message_clear(msg); /* the caller reads out->message only on success */
         goto out_unlock;
     }
@@ -2569,14 +2354,15 @@ int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_
      * during a compaction or before the start, gets the mark when the
      * runner takes it). */
     if (!out->queued) msg->state = STORE_MSG_RUNNING;
-    publish_message_atts_locked(s, msg, n_atts > 0);
+    sess_publish_message_atts_locked(s, msg, n_atts > 0);
     enqueue_locked(s, p);
-    if (out->queued) publish_status_locked(s, s->cur ? s->cur->msg_id : 0, NULL, "message queued");
+    if (out->queued)
+        sess_publish_status_locked(s, s->cur ? s->cur->msg_id : 0, NULL, "message queued");
     start_runner_locked(s);
     rc = SESS_OK;
 out_unlock:
     pthread_mutex_unlock(&s->mu);
-    session_unref(s);
+    sess_unref(s);
     for (size_t i = 0; i < n_atts; i++)
         free(atts[i].name);
     return rc;
@@ -2590,21 +2376,21 @@ static int cancel_impl(sess_mgr *m, const char *id, int clear_queue, int forward
     int rc;
     *cancelled = 0;
     *dropped = 0;
-    session *s = find_or_err(m, id, &rc, err, errlen);
+    session *s = sess_find_or_err(m, id, &rc, err, errlen);
     if (!s) return rc;
     pthread_mutex_lock(&s->mu);
     if (s->cur && !atomic_load(&s->cur->cancel)) {
         atomic_store(&s->cur->cancel, 1);
         *cancelled = 1;
-        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, s->cur->msg_id, NULL,
-                           "session", "cancel requested");
+        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, s->cur->msg_id, NULL,
+                                "session", "cancel requested");
     } else if (forward && m->lease && m->cancel_fanout && !s->cur &&
                s->status == COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING) {
         /* The status came from another core: the turn runs there. */
         m->cancel_fanout(m->fanout_ud, s->meta.id, clear_queue);
         *cancelled = 1;
-        publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, 0, NULL, "session",
-                           "cancel requested from the core running the turn");
+        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, 0, NULL, "session",
+                                "cancel requested from the core running the turn");
     }
     if (clear_queue) {
         while (s->qhead) {
@@ -2620,7 +2406,7 @@ static int cancel_impl(sess_mgr *m, const char *id, int clear_queue, int forward
             msg.content = p->content;
             msg.state = STORE_MSG_CANCELLED;
             msg.error = "cancelled";
-            publish_message_locked(s, &msg);
+            sess_publish_message_locked(s, &msg);
             pending_free(p);
             (*dropped)++;
         }
@@ -2628,10 +2414,11 @@ static int cancel_impl(sess_mgr *m, const char *id, int clear_queue, int forward
         /* Between two turns the session was reported working for its queue
          * alone: say that it is idle now (a running turn says so itself
          * when it ends). */
-        if (*dropped && !s->cur && !s->starting) publish_status_locked(s, 0, NULL, "queue cleared");
+        if (*dropped && !s->cur && !s->starting)
+            sess_publish_status_locked(s, 0, NULL, "queue cleared");
     }
     pthread_mutex_unlock(&s->mu);
-    session_unref(s);
+    sess_unref(s);
     return SESS_OK;
 }
 
@@ -2639,143 +2426,6 @@ int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, ui
                 char *err, size_t errlen)
 {
     return cancel_impl(m, id, clear_queue, 1, cancelled, dropped, err, errlen);
-}
-
-/* ---- subscribe ------------------------------------------------------------ */
-
-typedef struct replay_ctx {
-    const sess_sub_ops *ops;
-    void *ud;
-} replay_ctx;
-
-static int replay_one(void *ud, uint64_t seq, const void *data, size_t len)
-{
-    (void)seq;
-    replay_ctx *c = ud;
-    return c->ops->push(c->ud, data, len);
-}
-
-/* Builds and pushes a sync_state snapshot. Called with s->mu held. */
-static int push_snapshot_locked(session *s, const sess_sub_ops *ops, void *ud, const char *reason)
-{
-    store_message *rows = NULL;
-    size_t n = 0;
-    int trunc = 0;
-    int rc = store_messages_load(s->m->st, s->meta.id, SESS_HISTORY_LIMIT, &rows, &n, &trunc);
-    if (rc != STORE_OK) return store_io_err(rc);
-    Comfyd__V1__ChatMessage *msgs = calloc(n ? n : 1, sizeof *msgs);
-    Comfyd__V1__ChatMessage **pm = calloc(n ? n : 1, sizeof *pm);
-    size_t np = s->cur ? s->cur->n_runs : 0;
-    Comfyd__V1__PartialReply *parts = calloc(np ? np : 1, sizeof *parts);
-    Comfyd__V1__PartialReply **pp = calloc(np ? np : 1, sizeof *pp);
-    if (!msgs || !pm || !parts || !pp) {
-        free(msgs), free(pm), free(parts), free(pp);
-        store_messages_free(rows, n);
-        return SESS_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        sess_message_to_pb(&rows[i], &msgs[i]);
-        sess_message_pb_attach(s->m, &rows[i], &msgs[i]);
-        pm[i] = &msgs[i];
-    }
-    for (size_t i = 0; i < np; i++) {
-        skill_run *r = &s->cur->runs[i];
-        comfyd__v1__partial_reply__init(&parts[i]);
-        parts[i].turn_id = s->cur->msg_id;
-        parts[i].skill = r->name;
-        parts[i].content = r->reply.p ? r->reply.p : "";
-        parts[i].delta_count = r->deltas;
-        pp[i] = &parts[i];
-    }
-    sess_info info;
-    info_fill_locked(s, &info);
-    Comfyd__V1__Session spb;
-    Comfyd__V1__SessionConfig cpb;
-    Comfyd__V1__Usage upb;
-    sess_info_to_pb(&info, &spb, &cpb, &upb);
-
-    Comfyd__V1__SyncState ss = COMFYD__V1__SYNC_STATE__INIT;
-    ss.session = &spb;
-    ss.history = pm;
-    ss.n_history = n;
-    ss.history_truncated = trunc;
-    ss.partials = pp;
-    ss.n_partials = np;
-    ss.reason = (char *)reason;
-    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
-    ev.seq = s->seq; /* a snapshot as of the newest event; live events follow */
-    ev.time_ms = text_now_ms();
-    ev.session_id = s->meta.id;
-    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_SYNC_STATE;
-    ev.sync_state = &ss;
-    Comfyd__V1__SubscribeResponse resp = COMFYD__V1__SUBSCRIBE_RESPONSE__INIT;
-    resp.event = &ev;
-    size_t len = comfyd__v1__subscribe_response__get_packed_size(&resp);
-    uint8_t *buf = malloc(len ? len : 1);
-    rc = SESS_ENOMEM;
-    if (buf) {
-        comfyd__v1__subscribe_response__pack(&resp, buf);
-        rc = ops->push(ud, buf, len) == 0 ? SESS_OK : SESS_EFULL;
-        free(buf);
-    }
-    sess_info_clear(&info);
-    for (size_t i = 0; i < n; i++)
-        sess_message_pb_release(&msgs[i]);
-    free(msgs), free(pm), free(parts), free(pp);
-    store_messages_free(rows, n);
-    return rc;
-}
-
-int sess_subscribe(sess_mgr *m, const char *id, uint64_t after_seq, const sess_sub_ops *ops,
-                   void *ud, char *err, size_t errlen)
-{
-    int rc;
-    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
-    session *s = find_or_err(m, id, &rc, err, errlen);
-    if (!s) return rc;
-    sub *u = calloc(1, sizeof *u);
-    if (!u) {
-        session_unref(s);
-        return SESS_ENOMEM;
-    }
-    u->ops = ops;
-    u->ud = ud;
-    pthread_mutex_lock(&s->mu);
-    if (s->deleted) {
-        rc = SESS_NOT_FOUND;
-        seterr(err, errlen, "session %s not found", id);
-    } else if (after_seq > 0 && after_seq <= s->seq && evring_covers(s->ring, after_seq) &&
-               (!m->lease || after_seq == s->seq || evring_has(s->ring, after_seq))) {
-        replay_ctx rc_ctx = {ops, ud};
-        int r = evring_replay(s->ring, after_seq, replay_one, &rc_ctx);
-        rc = r == EVRING_OK ? SESS_OK : SESS_EFULL;
-        if (rc == SESS_EFULL)
-            seterr(err, errlen,
-                   "too many missed events to replay at once; resubscribe with "
-                   "after_seq 0");
-    } else {
-        rc = push_snapshot_locked(s, ops, ud, after_seq == 0 ? "fresh" : "gap");
-        if (rc != SESS_OK) seterr(err, errlen, "cannot build the session snapshot");
-    }
-    if (rc == SESS_OK) {
-        /* Drop subscribers whose peers left, so reconnect loops stay bounded. */
-        sub **pp = &s->subs;
-        while (*pp) {
-            if ((*pp)->ops->gone((*pp)->ud)) {
-                sub *dead = *pp;
-                *pp = dead->next;
-                sub_drop(dead);
-            } else {
-                pp = &(*pp)->next;
-            }
-        }
-        u->next = s->subs;
-        s->subs = u;
-    }
-    pthread_mutex_unlock(&s->mu);
-    if (rc != SESS_OK) free(u);
-    session_unref(s);
-    return rc;
 }
 
 /* ---- list ----------------------------------------------------------------- */
@@ -2797,7 +2447,7 @@ int sess_list(sess_mgr *m, const char *token, size_t page_size, int include_arch
         errno = 0;
         long long v = strtoll(token, &end, 10);
         if (!colon || end != colon || errno || !text_is_uuid(colon + 1)) {
-            seterr(err, errlen, "page_token is not a token returned by ListSessions");
+            sess_seterr(err, errlen, "page_token is not a token returned by ListSessions");
             return SESS_EINVAL;
         }
         after_ms = v;
@@ -2840,8 +2490,8 @@ int sess_list(sess_mgr *m, const char *token, size_t page_size, int include_arch
     }
     if (rc != STORE_OK) {
         store_sessions_free(rows, nr);
-        seterr(err, errlen, "cannot list sessions: %s", store_strerror(rc));
-        return store_io_err(rc);
+        sess_seterr(err, errlen, "cannot list sessions: %s", store_strerror(rc));
+        return sess_store_io_err(rc);
     }
     size_t k = nr > page_size ? page_size : nr;
     sess_info *list = calloc(k ? k : 1, sizeof *list);
@@ -2853,9 +2503,9 @@ int sess_list(sess_mgr *m, const char *token, size_t page_size, int include_arch
         session *s = acquire(m, rows[i].id);
         if (s) {
             pthread_mutex_lock(&s->mu);
-            info_fill_locked(s, &list[i]);
+            sess_info_fill_locked(s, &list[i]);
             pthread_mutex_unlock(&s->mu);
-            session_unref(s);
+            sess_unref(s);
         } else {
             meta_copy(&list[i].meta, &rows[i]);
             list[i].status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
@@ -2888,20 +2538,20 @@ int sess_compact(sess_mgr *m, const char *id, uint32_t *compacted, store_message
     *compacted = 0;
     if (summary) memset(summary, 0, sizeof *summary);
     if (notice && noticelen) notice[0] = '\0';
-    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
-    session *s = find_or_err(m, id, &rc, err, errlen);
+    if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    session *s = sess_find_or_err(m, id, &rc, err, errlen);
     if (!s) return rc;
     pthread_mutex_lock(&s->mu);
     if (s->deleted) {
         pthread_mutex_unlock(&s->mu);
-        session_unref(s);
-        seterr(err, errlen, "session %s not found", id);
+        sess_unref(s);
+        sess_seterr(err, errlen, "session %s not found", id);
         return SESS_NOT_FOUND;
     }
     if (s->cur || s->starting || s->compacting || s->qhead) {
         pthread_mutex_unlock(&s->mu);
-        session_unref(s);
-        seterr(err, errlen, "session %s is running a turn; compact it when it is idle", id);
+        sess_unref(s);
+        sess_seterr(err, errlen, "session %s is running a turn; compact it when it is idle", id);
         return SESS_EBUSY;
     }
     s->compacting = 1;
@@ -2924,7 +2574,7 @@ int sess_compact(sess_mgr *m, const char *id, uint32_t *compacted, store_message
     uint64_t budget = ctx_prompt_budget(window);
     rc = hist_load(m, s->meta.id, UINT64_MAX, &h);
     if (rc != STORE_OK) {
-        seterr(err, errlen, "cannot read the history: %s", store_strerror(rc));
+        sess_seterr(err, errlen, "cannot read the history: %s", store_strerror(rc));
         rc = SESS_EIO;
     } else {
         size_t last_turn = 0;
@@ -2962,9 +2612,9 @@ int sess_compact(sess_mgr *m, const char *id, uint32_t *compacted, store_message
     pthread_mutex_lock(&s->mu);
     s->compacting = 0;
     if (s->qhead) start_runner_locked(s); /* messages sent meanwhile */
-    if (*compacted) publish_status_locked(s, 0, NULL, "compacted");
+    if (*compacted) sess_publish_status_locked(s, 0, NULL, "compacted");
     pthread_mutex_unlock(&s->mu);
-    session_unref(s);
+    sess_unref(s);
     return rc;
 }
 
@@ -2977,13 +2627,13 @@ int sess_search(sess_mgr *m, const char *query, const char *session_id, unsigned
     if (session_id && *session_id && (rc = check_session_id(session_id, err, errlen))) return rc;
     if (limit == 0) limit = SESS_SEARCH_DEFAULT;
     if (limit > STORE_SEARCH_MAX) {
-        seterr(err, errlen, "limit is too large (at most %d)", STORE_SEARCH_MAX);
+        sess_seterr(err, errlen, "limit is too large (at most %d)", STORE_SEARCH_MAX);
         return SESS_EINVAL;
     }
     char *match = NULL;
     char qerr[160] = "";
     if (ftsq_build(query, &match, qerr, sizeof qerr) != 0) {
-        seterr(err, errlen, "query: %s", qerr);
+        sess_seterr(err, errlen, "query: %s", qerr);
         return SESS_EINVAL;
     }
     rc = store_search(m->st, match, session_id && *session_id ? session_id : NULL,
@@ -2991,11 +2641,11 @@ int sess_search(sess_mgr *m, const char *query, const char *session_id, unsigned
     free(match);
     if (rc == STORE_EINVAL) {
         /* ftsq only builds valid expressions; say so without SQLite's words. */
-        seterr(err, errlen, "query: the search expression was not accepted");
+        sess_seterr(err, errlen, "query: the search expression was not accepted");
         return SESS_EINVAL;
     }
     if (rc != STORE_OK) {
-        seterr(err, errlen, "search failed: %s", store_strerror(rc));
+        sess_seterr(err, errlen, "search failed: %s", store_strerror(rc));
         return store_to_sess(rc);
     }
     return SESS_OK;
@@ -3010,11 +2660,11 @@ int sess_remember(sess_mgr *m, const char *session_id, int global, const char *c
     if (!global && (rc = check_session_id(session_id, err, errlen))) return rc;
     rc = store_memory_add(m->st, global ? NULL : session_id, content, id);
     if (rc == STORE_NOT_FOUND) {
-        seterr(err, errlen, "session %s not found", session_id);
+        sess_seterr(err, errlen, "session %s not found", session_id);
         return SESS_NOT_FOUND;
     }
     if (rc != STORE_OK) {
-        seterr(err, errlen, "cannot store the memory: %s", store_strerror(rc));
+        sess_seterr(err, errlen, "cannot store the memory: %s", store_strerror(rc));
         return store_to_sess(rc);
     }
     return SESS_OK;
@@ -3110,7 +2760,7 @@ int sess_export(sess_mgr *m, const char *id, int format, char **out, char *err, 
     rc = store_messages_load(m->st, id, SIZE_MAX / 2, &rows, &n, &trunc);
     if (rc != STORE_OK) {
         sess_info_clear(&info);
-        seterr(err, errlen, "cannot read the history: %s", store_strerror(rc));
+        sess_seterr(err, errlen, "cannot read the history: %s", store_strerror(rc));
         return store_to_sess(rc);
     }
     const store_session *meta = &info.meta;
@@ -3362,28 +3012,28 @@ const agent_tool *sess_memory_tools(size_t *n)
 static int check_message(sess_mgr *m, const char *sid, uint64_t mid, char *err, size_t errlen)
 {
     if (mid == 0 || mid > INT64_MAX) {
-        seterr(err, errlen, "message_id: missing or out of range");
+        sess_seterr(err, errlen, "message_id: missing or out of range");
         return SESS_EINVAL;
     }
     store_message msg;
     int rc = store_message_get(m->st, mid, &msg);
     if (rc == STORE_NOT_FOUND) {
-        seterr(err, errlen, "message %llu not found", (unsigned long long)mid);
+        sess_seterr(err, errlen, "message %llu not found", (unsigned long long)mid);
         return SESS_NOT_FOUND;
     }
     if (rc != STORE_OK) {
-        seterr(err, errlen, "cannot read message %llu: %s", (unsigned long long)mid,
-               store_strerror(rc));
-        return store_io_err(rc);
+        sess_seterr(err, errlen, "cannot read message %llu: %s", (unsigned long long)mid,
+                    store_strerror(rc));
+        return sess_store_io_err(rc);
     }
     if (strcmp(msg.session_id, sid) != 0) {
         rc = SESS_EINVAL;
-        seterr(err, errlen, "message_id: message %llu belongs to another session, not to %s",
-               (unsigned long long)mid, sid);
+        sess_seterr(err, errlen, "message_id: message %llu belongs to another session, not to %s",
+                    (unsigned long long)mid, sid);
     } else if (msg.reverted_ms) {
         rc = SESS_NOT_FOUND;
-        seterr(err, errlen, "message %llu of session %s was hidden by a revert",
-               (unsigned long long)mid, sid);
+        sess_seterr(err, errlen, "message %llu of session %s was hidden by a revert",
+                    (unsigned long long)mid, sid);
     }
     store_message_clear(&msg);
     return rc;
@@ -3395,18 +3045,18 @@ int sess_fork(sess_mgr *m, const char *id, uint64_t message_id, const char *titl
     int rc;
     *copied = 0;
     memset(out, 0, sizeof *out);
-    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
     if ((rc = check_text("title", title, SESS_MAX_TITLE, 1, err, errlen))) return rc;
-    session *src = find_or_err(m, id, &rc, err, errlen);
+    session *src = sess_find_or_err(m, id, &rc, err, errlen);
     if (!src) return rc;
     if ((rc = check_message(m, id, message_id, err, errlen)) != SESS_OK) {
-        session_unref(src);
+        sess_unref(src);
         return rc;
     }
     store_session dst = {0};
     if (text_uuid(dst.id) != 0) {
-        session_unref(src);
-        seterr(err, errlen, "no randomness available for a session id");
+        sess_unref(src);
+        sess_seterr(err, errlen, "no randomness available for a session id");
         return SESS_EIO;
     }
     if (title && *title) {
@@ -3438,28 +3088,28 @@ int sess_fork(sess_mgr *m, const char *id, uint64_t message_id, const char *titl
     pthread_mutex_lock(&m->mu);
     if (rc != STORE_OK) {
         pthread_mutex_unlock(&m->mu);
-        session_unref(src);
+        sess_unref(src);
         if (rc == STORE_NOT_FOUND) {
-            seterr(err, errlen, "message %llu is no longer a visible message of session %s",
-                   (unsigned long long)message_id, id);
+            sess_seterr(err, errlen, "message %llu is no longer a visible message of session %s",
+                        (unsigned long long)message_id, id);
             return SESS_NOT_FOUND;
         }
-        seterr(err, errlen, "cannot store the fork: %s", store_strerror(rc));
-        return store_io_err(rc);
+        sess_seterr(err, errlen, "cannot store the fork: %s", store_strerror(rc));
+        return sess_store_io_err(rc);
     }
     session *s = session_new(m, &meta);
     if (!s) {
         pthread_mutex_unlock(&m->mu);
         store_session_clear(&meta);
-        session_unref(src);
+        sess_unref(src);
         return SESS_ENOMEM;
     }
     map_insert_locked(m, s);
     pthread_mutex_lock(&s->mu);
-    info_fill_locked(s, out);
+    sess_info_fill_locked(s, out);
     pthread_mutex_unlock(&s->mu);
     pthread_mutex_unlock(&m->mu);
-    session_unref(src);
+    sess_unref(src);
     *copied = n_copied > UINT32_MAX ? UINT32_MAX : (uint32_t)n_copied;
     LOG_I(MOD, "session %s forked from %s at message %llu (%zu messages)", out->meta.id, id,
           (unsigned long long)message_id, n_copied);
@@ -3469,11 +3119,11 @@ int sess_fork(sess_mgr *m, const char *id, uint64_t message_id, const char *titl
 int sess_revert_begin(sess_mgr *m, const char *id, uint64_t message_id, char *err, size_t errlen)
 {
     int rc;
-    if (shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
-    session *s = find_or_err(m, id, &rc, err, errlen);
+    if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    session *s = sess_find_or_err(m, id, &rc, err, errlen);
     if (!s) return rc;
     if ((rc = check_message(m, id, message_id, err, errlen)) != SESS_OK) {
-        session_unref(s);
+        sess_unref(s);
         return rc;
     }
     /* The newest message before the runner is held: anything later is sent
@@ -3486,20 +3136,20 @@ int sess_revert_begin(sess_mgr *m, const char *id, uint64_t message_id, char *er
     uint64_t through = lrc == STORE_OK && nn ? newest[0].id : 0;
     store_messages_free(newest, nn);
     if (lrc != STORE_OK || !through) {
-        session_unref(s);
-        seterr(err, errlen, "cannot read the history: %s", store_strerror(lrc));
-        return store_io_err(lrc);
+        sess_unref(s);
+        sess_seterr(err, errlen, "cannot read the history: %s", store_strerror(lrc));
+        return sess_store_io_err(lrc);
     }
     pthread_mutex_lock(&s->mu);
     if (s->deleted) {
         rc = SESS_NOT_FOUND;
-        seterr(err, errlen, "session %s not found", id);
+        sess_seterr(err, errlen, "session %s not found", id);
     } else if (s->cur || s->starting || s->compacting || s->qhead) {
         rc = SESS_EBUSY;
-        seterr(err, errlen,
-               "session %s is running or has queued a turn; revert it when it is idle (or "
-               "cancel with clear_queue first)",
-               id);
+        sess_seterr(err, errlen,
+                    "session %s is running or has queued a turn; revert it when it is idle (or "
+                    "cancel with clear_queue first)",
+                    id);
     } else {
         /* As during a compaction: the runner starts no turn until
          * sess_revert_end. */
@@ -3507,7 +3157,7 @@ int sess_revert_begin(sess_mgr *m, const char *id, uint64_t message_id, char *er
         s->revert_through = through;
     }
     pthread_mutex_unlock(&s->mu);
-    session_unref(s);
+    sess_unref(s);
     return rc;
 }
 
@@ -3519,7 +3169,7 @@ int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
     if (out) memset(out, 0, sizeof *out);
     session *s = acquire(m, id);
     if (!s) {
-        seterr(err, errlen, "session %s not found", id);
+        sess_seterr(err, errlen, "session %s not found", id);
         return SESS_NOT_FOUND;
     }
     int rc = SESS_OK;
@@ -3531,11 +3181,11 @@ int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
         int src = store_session_revert(m->st, id, message_id, through, text_now_ms(), &n);
         if (src == STORE_NOT_FOUND) {
             rc = SESS_NOT_FOUND;
-            seterr(err, errlen, "message %llu is no longer a visible message of session %s",
-                   (unsigned long long)message_id, id);
+            sess_seterr(err, errlen, "message %llu is no longer a visible message of session %s",
+                        (unsigned long long)message_id, id);
         } else if (src != STORE_OK) {
-            rc = store_io_err(src);
-            seterr(err, errlen, "cannot store the revert: %s", store_strerror(src));
+            rc = sess_store_io_err(src);
+            sess_seterr(err, errlen, "cannot store the revert: %s", store_strerror(src));
         }
     }
     store_session meta = {0};
@@ -3556,15 +3206,15 @@ int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
         sr.n_restored = n_restored;
         ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_REVERTED;
         ev.reverted = &sr;
-        publish_locked(s, &ev);
+        sess_publish_locked(s, &ev);
     }
     s->compacting = 0;
     s->revert_through = 0;
     if (s->qhead) start_runner_locked(s); /* messages sent meanwhile */
-    if (out) info_fill_locked(s, out);
+    if (out) sess_info_fill_locked(s, out);
     pthread_mutex_unlock(&s->mu);
     store_session_clear(&meta);
-    session_unref(s);
+    sess_unref(s);
     if (rc == SESS_OK && apply) {
         *hidden = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
         LOG_I(MOD, "session %s reverted to message %llu (%zu hidden)", id,
@@ -3578,8 +3228,8 @@ int sess_checkpoints(sess_mgr *m, const char *id, store_checkpoint **out, size_t
 {
     int rc = store_checkpoints_list(m->st, id, 0, out, n);
     if (rc == STORE_OK) return SESS_OK;
-    seterr(err, errlen, "cannot read the checkpoints: %s", store_strerror(rc));
-    return store_to_sess(rc) == SESS_NOT_FOUND ? SESS_EIO : store_io_err(rc);
+    sess_seterr(err, errlen, "cannot read the checkpoints: %s", store_strerror(rc));
+    return store_to_sess(rc) == SESS_NOT_FOUND ? SESS_EIO : sess_store_io_err(rc);
 }
 
 /* ---- several cores on one database (lease.h, docs/scale-out.md) ----------- */
@@ -3623,7 +3273,7 @@ static session *load_shared(sess_mgr *m, const char *id)
     if (have || m->shutting_down) {
         if (have) session_ref(have);
         pthread_mutex_unlock(&m->mu);
-        session_unref(s);
+        sess_unref(s);
         return have;
     }
     map_insert_locked(m, s); /* the map's reference */
@@ -3648,10 +3298,10 @@ static void forget_locally(sess_mgr *m, session *s)
         sub *u = s->subs;
         s->subs = u->next;
         u->ops->end(u->ud, 5 /* NOT_FOUND */, "session deleted");
-        sub_drop(u);
+        sess_sub_drop(u);
     }
     pthread_mutex_unlock(&s->mu);
-    session_unref(s); /* the map's reference */
+    sess_unref(s); /* the map's reference */
 }
 
 /* The database is the truth when several cores share it: the session's
@@ -3764,11 +3414,11 @@ void sess_remote_event(sess_mgr *m, const char *session_id, const uint8_t *data,
             !s->cur && !s->starting)
             s->status = ev->status_update->status;
         char *own = ev->session_id; /* publish points it at s->meta.id */
-        publish_ev_locked(s, ev, 1);
+        sess_publish_ev_locked(s, ev, 1);
         ev->session_id = own;
     }
     pthread_mutex_unlock(&s->mu);
-    session_unref(s);
+    sess_unref(s);
     comfyd__v1__subscribe_response__free_unpacked(resp, NULL);
 }
 
@@ -3786,7 +3436,7 @@ void sess_lease_lost(sess_mgr *m, const char *session_id)
         atomic_store(&s->cur->cancel, 1);
     }
     pthread_mutex_unlock(&s->mu);
-    session_unref(s);
+    sess_unref(s);
 }
 
 void sess_turn_interrupted(sess_mgr *m, const char *session_id, uint64_t turn_id)
@@ -3795,23 +3445,23 @@ void sess_turn_interrupted(sess_mgr *m, const char *session_id, uint64_t turn_id
     if (!s) return;
     pthread_mutex_lock(&s->mu);
     if (!s->deleted) {
-        publish_error_locked(s, "interrupted",
-                             "the core running this turn stopped; the turn was marked interrupted",
-                             turn_id, NULL);
+        sess_publish_error_locked(
+            s, "interrupted", "the core running this turn stopped; the turn was marked interrupted",
+            turn_id, NULL);
         if (!s->cur && !s->starting) {
             s->status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
-            publish_status_locked(s, 0, NULL, "turn interrupted");
+            sess_publish_status_locked(s, 0, NULL, "turn interrupted");
         }
     }
     pthread_mutex_unlock(&s->mu);
-    session_unref(s);
+    sess_unref(s);
 }
 
 void sess_requeue(sess_mgr *m, const char *session_id, uint64_t msg_id, const char *content)
 {
     /* No runner may start once the shutdown has joined them: the message
      * stays QUEUED for a live core. */
-    if (shutting_down(m, NULL, 0)) return;
+    if (sess_shutting_down(m, NULL, 0)) return;
     session *s = acquire(m, session_id);
     if (!s) return;
     pthread_mutex_lock(&s->mu);
@@ -3823,12 +3473,12 @@ void sess_requeue(sess_mgr *m, const char *session_id, uint64_t msg_id, const ch
         if (p && (p->content = text_dup(content ? content : ""))) {
             p->msg_id = msg_id;
             enqueue_locked(s, p);
-            publish_status_locked(s, s->cur ? s->cur->msg_id : 0, NULL, "message queued");
+            sess_publish_status_locked(s, s->cur ? s->cur->msg_id : 0, NULL, "message queued");
             start_runner_locked(s);
         } else {
             free(p);
         }
     }
     pthread_mutex_unlock(&s->mu);
-    session_unref(s);
+    sess_unref(s);
 }

@@ -133,4 +133,45 @@ struct sess_mgr {
     void *fanout_ud;
 };
 
+/* ---- session.c ---- */
+
+/* Formats a message into err (NULL or errlen 0: nothing). */
+void sess_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A failed read or write: SESS_EUNAVAIL when the database is away or taken over, else SESS_EIO. */
+int sess_store_io_err(int rc);
+/* Drops a reference; the last one frees s. */
+void sess_unref(session *s);
+/* Fills out with the session as a client sees it; s->mu held. */
+void sess_info_fill_locked(session *s, sess_info *out);
+/* SESS_EUNAVAIL with err when the manager is shutting down, else 0. */
+int sess_shutting_down(sess_mgr *m, char *err, size_t errlen);
+/* The session with this id with a reference, or NULL with *rc and err. */
+session *sess_find_or_err(sess_mgr *m, const char *id, int *rc, char *err, size_t errlen);
+
+/* ---- session_events.c ---- */
+
+/* Tells a subscriber it is dropped and frees it. */
+void sess_sub_drop(sub *u);
+/* Numbers, stores in the ring and sends an event to subscribers and the other cores; s->mu held. */
+void sess_publish_locked(session *s, Comfyd__V1__SessionEvent *ev);
+/* As sess_publish_locked; remote: the event came from another core (not sent back); s->mu held. */
+void sess_publish_ev_locked(session *s, Comfyd__V1__SessionEvent *ev, int remote);
+/* The status a client sees; s->mu held. */
+Comfyd__V1__SessionStatus sess_reported_status_locked(const session *s);
+/* Publishes the session's status; s->mu held. */
+void sess_publish_status_locked(session *s, uint64_t turn_id, const char *skill,
+                                const char *detail);
+/* Publishes a log event (and logs it); s->mu held. */
+void sess_publish_log_locked(session *s, int level, uint64_t turn_id, const char *skill,
+                             const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Publishes a stored message, with its attachments when load_atts; s->mu held. */
+void sess_publish_message_atts_locked(session *s, const store_message *m, int load_atts);
+/* Publishes a stored message; s->mu held. */
+void sess_publish_message_locked(session *s, const store_message *m);
+/* Publishes an error event; s->mu held. */
+void sess_publish_error_locked(session *s, const char *code, const char *message, uint64_t turn_id,
+                               const char *skill);
+
 #endif
