@@ -133,6 +133,36 @@ struct sess_mgr {
     void *fanout_ud;
 };
 
+/* The provider settings a compaction runs with (copied, owned). */
+typedef struct prov_cfg {
+    const provider *prov;
+    char *provider_name, *model, *base_url, *api_key;
+    uint32_t connect_timeout_ms, idle_timeout_ms;
+} prov_cfg;
+
+/* A turn's history: the newest summary and the messages after it that a
+ * model may see (done replies and user messages of earlier turns). */
+typedef struct hist {
+    store_message summary; /* id 0: none */
+    store_message *rows;   /* loaded, oldest first */
+    size_t n_rows;
+    size_t *sel; /* indexes into rows of the sendable messages */
+    size_t n_sel;
+    uint64_t *tokens; /* estimated tokens of each sel entry (unscaled) */
+} hist;
+
+/* What a turn's attachments give the model: the user's text with the text
+ * attachments (and, without vision, a description of the images) after it,
+ * and the images as image parts. Owns everything. */
+typedef struct turn_att {
+    char *text; /* NULL: no attachments, the user's text as it is */
+    prov_image images[BLOB_MAX_PER_MESSAGE];
+    void *bytes[BLOB_MAX_PER_MESSAGE];
+    char *labels[BLOB_MAX_PER_MESSAGE];
+    char mimes[BLOB_MAX_PER_MESSAGE][BLOB_MIME_MAX];
+    size_t n_images;
+} turn_att;
+
 /* ---- session.c ---- */
 
 /* Formats a message into err (NULL or errlen 0: nothing). */
@@ -173,5 +203,28 @@ void sess_publish_message_locked(session *s, const store_message *m);
 /* Publishes an error event; s->mu held. */
 void sess_publish_error_locked(session *s, const char *code, const char *message, uint64_t turn_id,
                                const char *skill);
+
+/* ---- session_context.c ---- */
+
+/* Frees what a hist owns. */
+void sess_hist_clear(hist *h);
+/* Loads the sendable history of sid before before_id (0: all). */
+int sess_hist_load(sess_mgr *m, const char *sid, uint64_t before_id, hist *h);
+/* A stored role's name as the model and the export see it. */
+const char *sess_role_name(store_role r);
+/* Summarises the oldest part of h by the model until it fits allowance; the messages covered, or -1
+ * with err. */
+long sess_compact_hist(session *s, const prov_cfg *pc, hist *h, uint64_t allowance, size_t keep_max,
+                       uint32_t ratio, const atomic_int *cancel, uint64_t prompt_budget, char *err,
+                       size_t errlen);
+/* The estimated tokens of h, scaled by ratio (per mille). */
+uint64_t sess_hist_tokens(const hist *h, uint32_t ratio);
+/* Frees n strings and the array. */
+void sess_free_strv(char **v, size_t n);
+/* Frees what a turn_att owns. */
+void sess_turn_att_clear(turn_att *ta);
+/* Loads the attachments of message msg_id into ta for a turn. */
+void sess_turn_attachments(sess_mgr *m, uint64_t msg_id, const char *user_text, int vision,
+                           turn_att *ta);
 
 #endif
