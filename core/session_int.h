@@ -163,6 +163,10 @@ typedef struct turn_att {
     size_t n_images;
 } turn_att;
 
+/* The memory tools every turn offers (session_memory.c). */
+#define SESS_N_MEMORY_TOOLS 2
+extern const agent_tool sess_memory_tool_defs[SESS_N_MEMORY_TOOLS];
+
 /* ---- session.c ---- */
 
 /* Formats a message into err (NULL or errlen 0: nothing). */
@@ -170,6 +174,10 @@ void sess_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* A failed read or write: SESS_EUNAVAIL when the database is away or taken over, else SESS_EIO. */
 int sess_store_io_err(int rc);
+/* Frees a queued message and everything it owns. */
+void sess_pending_free(pending *p);
+/* Takes a reference on s. */
+void sess_ref(session *s);
 /* Drops a reference; the last one frees s. */
 void sess_unref(session *s);
 /* Fills out with the session as a client sees it; s->mu held. */
@@ -178,6 +186,10 @@ void sess_info_fill_locked(session *s, sess_info *out);
 int sess_shutting_down(sess_mgr *m, char *err, size_t errlen);
 /* The session with this id with a reference, or NULL with *rc and err. */
 session *sess_find_or_err(sess_mgr *m, const char *id, int *rc, char *err, size_t errlen);
+/* Takes or keeps the session's lease for p's turn (several cores); 0: go on. */
+int sess_runner_lease(session *s, pending *p, int *held);
+/* Gives the lease back when the runner stops. */
+void sess_runner_release(session *s, int *held);
 
 /* ---- session_events.c ---- */
 
@@ -226,5 +238,10 @@ void sess_turn_att_clear(turn_att *ta);
 /* Loads the attachments of message msg_id into ta for a turn. */
 void sess_turn_attachments(sess_mgr *m, uint64_t msg_id, const char *user_text, int vision,
                            turn_att *ta);
+
+/* ---- session_turn.c ---- */
+
+/* Starts the session's runner when it has work and none runs; s->mu held. */
+void sess_start_runner_locked(session *s);
 
 #endif
