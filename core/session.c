@@ -6,7 +6,8 @@
  *
  *   session_events.c   events to subscribers, and subscribe with its snapshot;
  *   session_turn.c     turns: the runner thread and the skills' agent loops;
- *   session_context.c  what a turn sends the model, and compaction; */
+ *   session_context.c  what a turn sends the model, and compaction;
+ *   session_request.c  create, get, configure, delete, send, cancel; */
 #include "session_int.h"
 
 #include <errno.h>
@@ -37,7 +38,7 @@ void sess_seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static int store_to_sess(int rc)
+int sess_from_store(int rc)
 {
     switch (rc) {
     case STORE_OK:
@@ -72,7 +73,7 @@ static size_t hash_id(const char *id)
     return h;
 }
 
-static session *map_find_locked(sess_mgr *m, const char *id)
+session *sess_map_find_locked(sess_mgr *m, const char *id)
 {
     for (session *s = m->buckets[hash_id(id) % m->nbuckets]; s; s = s->next_in_map)
         if (strcmp(s->meta.id, id) == 0) return s;
@@ -99,7 +100,7 @@ static void map_grow_locked(sess_mgr *m)
     m->nbuckets = nb;
 }
 
-static void map_insert_locked(sess_mgr *m, session *s)
+void sess_map_insert_locked(sess_mgr *m, session *s)
 {
     if (m->count + 1 > m->nbuckets) map_grow_locked(m);
     size_t k = hash_id(s->meta.id) % m->nbuckets;
@@ -108,7 +109,7 @@ static void map_insert_locked(sess_mgr *m, session *s)
     m->count++;
 }
 
-static void map_remove_locked(sess_mgr *m, session *s)
+void sess_map_remove_locked(sess_mgr *m, session *s)
 {
     session **pp = &m->buckets[hash_id(s->meta.id) % m->nbuckets];
     for (; *pp; pp = &(*pp)->next_in_map) {
@@ -151,7 +152,7 @@ void sess_unref(session *s)
     free(s);
 }
 
-static session *session_new(sess_mgr *m, const store_session *meta)
+session *sess_new(sess_mgr *m, const store_session *meta)
 {
     session *s = calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -174,10 +175,10 @@ static session *session_new(sess_mgr *m, const store_session *meta)
 static session *load_shared(sess_mgr *m, const char *id);
 
 /* Looks a session up and returns it with a reference. */
-static session *acquire(sess_mgr *m, const char *id)
+session *sess_acquire(sess_mgr *m, const char *id)
 {
     pthread_mutex_lock(&m->mu);
-    session *s = map_find_locked(m, id);
+    session *s = sess_map_find_locked(m, id);
     if (s) sess_ref(s);
     pthread_mutex_unlock(&m->mu);
     if (!s && m->lease) s = load_shared(m, id);
@@ -186,19 +187,19 @@ static session *acquire(sess_mgr *m, const char *id)
 
 /* ---- info ----------------------------------------------------------------- */
 
-static char *dup_or_empty(const char *s)
+char *sess_dup_or_empty(const char *s)
 {
     return text_dup(s ? s : "");
 }
 
-static void meta_copy(store_session *dst, const store_session *src)
+void sess_meta_copy(store_session *dst, const store_session *src)
 {
     *dst = *src;
-    dst->title = dup_or_empty(src->title);
-    dst->provider = dup_or_empty(src->provider);
-    dst->model = dup_or_empty(src->model);
-    dst->base_url = dup_or_empty(src->base_url);
-    dst->system_prompt = dup_or_empty(src->system_prompt);
+    dst->title = sess_dup_or_empty(src->title);
+    dst->provider = sess_dup_or_empty(src->provider);
+    dst->model = sess_dup_or_empty(src->model);
+    dst->base_url = sess_dup_or_empty(src->base_url);
+    dst->system_prompt = sess_dup_or_empty(src->system_prompt);
     dst->skills = src->n_skills ? calloc(src->n_skills, sizeof(char *)) : NULL;
     if (src->n_skills && !dst->skills) abort();
     for (size_t i = 0; i < src->n_skills; i++)
@@ -208,7 +209,7 @@ static void meta_copy(store_session *dst, const store_session *src)
 void sess_info_fill_locked(session *s, sess_info *out)
 {
     memset(out, 0, sizeof *out);
-    meta_copy(&out->meta, &s->meta);
+    sess_meta_copy(&out->meta, &s->meta);
     out->status = sess_reported_status_locked(s);
     out->last_seq = s->seq;
     out->queued_turns = s->qlen;
@@ -267,8 +268,8 @@ void sess_info_to_pb(const sess_info *info, Comfyd__V1__Session *pb, Comfyd__V1_
 
 /* ---- validation ----------------------------------------------------------- */
 
-static int check_text(const char *field, const char *v, size_t max, int allow_empty, char *err,
-                      size_t errlen)
+int sess_check_text(const char *field, const char *v, size_t max, int allow_empty, char *err,
+                    size_t errlen)
 {
     size_t n = v ? strlen(v) : 0;
     if (!allow_empty && n == 0) {
@@ -286,7 +287,7 @@ static int check_text(const char *field, const char *v, size_t max, int allow_em
     return SESS_OK;
 }
 
-static int check_session_id(const char *id, char *err, size_t errlen)
+int sess_check_session_id(const char *id, char *err, size_t errlen)
 {
     if (!id || !*id) {
         sess_seterr(err, errlen, "session_id must not be empty");
@@ -299,7 +300,7 @@ static int check_session_id(const char *id, char *err, size_t errlen)
     return SESS_OK;
 }
 
-static int check_skills(sess_mgr *m, char **names, size_t n, char *err, size_t errlen)
+int sess_check_skills(sess_mgr *m, char **names, size_t n, char *err, size_t errlen)
 {
     if (n > SESS_MAX_SKILLS) {
         sess_seterr(err, errlen, "too many skills (%zu, at most %d)", n, SESS_MAX_SKILLS);
@@ -308,7 +309,7 @@ static int check_skills(sess_mgr *m, char **names, size_t n, char *err, size_t e
     skills *reg = sess_mgr_skills(m);
     int rc = SESS_OK;
     for (size_t i = 0; i < n && rc == SESS_OK; i++) {
-        if (check_text("skill name", names[i], SKILLS_MAX_NAME, 0, err, errlen) != SESS_OK) {
+        if (sess_check_text("skill name", names[i], SKILLS_MAX_NAME, 0, err, errlen) != SESS_OK) {
             rc = SESS_EINVAL;
             break;
         }
@@ -339,9 +340,10 @@ static int check_skills(sess_mgr *m, char **names, size_t n, char *err, size_t e
     return rc;
 }
 
-static int check_base_url(const char *url, char *err, size_t errlen)
+int sess_check_base_url(const char *url, char *err, size_t errlen)
 {
-    if (check_text("base_url", url, SESS_MAX_URL, 1, err, errlen) != SESS_OK) return SESS_EINVAL;
+    if (sess_check_text("base_url", url, SESS_MAX_URL, 1, err, errlen) != SESS_OK)
+        return SESS_EINVAL;
     if (url && *url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
         sess_seterr(err, errlen, "base_url must start with http:// or https://");
         return SESS_EINVAL;
@@ -349,9 +351,10 @@ static int check_base_url(const char *url, char *err, size_t errlen)
     return SESS_OK;
 }
 
-static int check_provider(const char *name, char *err, size_t errlen)
+int sess_check_provider(const char *name, char *err, size_t errlen)
 {
-    if (check_text("provider", name, SESS_MAX_SHORT, 1, err, errlen) != SESS_OK) return SESS_EINVAL;
+    if (sess_check_text("provider", name, SESS_MAX_SHORT, 1, err, errlen) != SESS_OK)
+        return SESS_EINVAL;
     if (name && *name && !provider_find(name)) {
         sess_seterr(err, errlen, "unknown provider '%s' (known: %s)", name, provider_names());
         return SESS_EINVAL;
@@ -359,7 +362,7 @@ static int check_provider(const char *name, char *err, size_t errlen)
     return SESS_OK;
 }
 
-static int check_vision(const char *v, char *err, size_t errlen)
+int sess_check_vision(const char *v, char *err, size_t errlen)
 {
     if (vision_mode_parse(v) < 0) {
         (void)v;
@@ -369,7 +372,7 @@ static int check_vision(const char *v, char *err, size_t errlen)
     return SESS_OK;
 }
 
-static int check_window(uint32_t w, char *err, size_t errlen)
+int sess_check_window(uint32_t w, char *err, size_t errlen)
 {
     if (w == 0 || (w >= CTX_MIN_WINDOW && w <= CTX_MAX_WINDOW)) return SESS_OK;
     sess_seterr(err, errlen, "context_window must be 0 (the default) or %d..%d tokens",
@@ -384,7 +387,7 @@ uint32_t sess_window(sess_mgr *m, const store_session *meta)
     return ctx_default_window(meta->provider, meta->model, meta->base_url);
 }
 
-static int check_delay(uint32_t ms, char *err, size_t errlen)
+int sess_check_delay(uint32_t ms, char *err, size_t errlen)
 {
     if (ms > SESS_MAX_TOKEN_DELAY_MS) {
         sess_seterr(err, errlen, "token_delay_ms is too large (%u, at most %d)", ms,
@@ -396,7 +399,7 @@ static int check_delay(uint32_t ms, char *err, size_t errlen)
 
 /* ---- manager -------------------------------------------------------------- */
 
-static void enqueue_locked(session *s, pending *p)
+void sess_enqueue_locked(session *s, pending *p)
 {
     if (s->qtail)
         s->qtail->next = p;
@@ -452,7 +455,7 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
         return SESS_EIO;
     }
     for (size_t i = 0; i < n; i++) {
-        session *s = session_new(m, &all[i]);
+        session *s = sess_new(m, &all[i]);
         if (!s) {
             for (size_t j = i; j < n; j++)
                 store_session_clear(&all[j]);
@@ -460,7 +463,7 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
             sess_mgr_destroy(m);
             return SESS_ENOMEM;
         }
-        map_insert_locked(m, s);
+        sess_map_insert_locked(m, s);
     }
     free(all); /* the strings now belong to the sessions */
 
@@ -473,14 +476,14 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
         return SESS_EIO;
     }
     for (size_t i = 0; i < nq; i++) {
-        session *s = map_find_locked(m, queued[i].session_id);
+        session *s = sess_map_find_locked(m, queued[i].session_id);
         if (!s) continue;
         pending *p = calloc(1, sizeof *p);
         if (!p) break;
         p->msg_id = queued[i].id;
         p->content = text_dup(queued[i].content);
         pthread_mutex_lock(&s->mu);
-        enqueue_locked(s, p);
+        sess_enqueue_locked(s, p);
         sess_start_runner_locked(s);
         pthread_mutex_unlock(&s->mu);
     }
@@ -627,761 +630,6 @@ void sess_mgr_set_note(sess_mgr *m, sess_note_fn fn, void *ud)
     pthread_mutex_unlock(&m->mu);
 }
 
-/* ---- requests ------------------------------------------------------------- */
-
-int sess_shutting_down(sess_mgr *m, char *err, size_t errlen)
-{
-    pthread_mutex_lock(&m->mu);
-    int sd = m->shutting_down;
-    pthread_mutex_unlock(&m->mu);
-    if (sd) sess_seterr(err, errlen, "server shutting down");
-    return sd;
-}
-
-int sess_create(sess_mgr *m, const Comfyd__V1__CreateSessionRequest *req, sess_info *out, char *err,
-                size_t errlen)
-{
-    if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
-    const Comfyd__V1__SessionConfig *c = req->config;
-    int rc;
-    if ((rc = check_text("title", req->title, SESS_MAX_TITLE, 1, err, errlen))) return rc;
-    if ((rc = check_text("api_key", req->api_key, SESS_MAX_API_KEY, 1, err, errlen))) return rc;
-    if (c) {
-        if ((rc = check_provider(c->provider, err, errlen))) return rc;
-        if ((rc = check_text("model", c->model, SESS_MAX_SHORT, 1, err, errlen))) return rc;
-        if ((rc = check_base_url(c->base_url, err, errlen))) return rc;
-        if ((rc = check_text("system_prompt", c->system_prompt, SESS_MAX_SYSTEM_PROMPT, 1, err,
-                             errlen)))
-            return rc;
-        if ((rc = check_skills(m, c->active_skills, c->n_active_skills, err, errlen))) return rc;
-        if ((rc = check_delay(c->token_delay_ms, err, errlen))) return rc;
-        if ((rc = check_vision(c->vision, err, errlen))) return rc;
-        if ((rc = check_window(c->context_window, err, errlen))) return rc;
-    }
-    store_session meta = {0};
-    const char *want = req->session_id;
-    if (want && *want) {
-        /* A client-chosen id (seed 000's join): the same form as ours. */
-        if ((rc = check_session_id(want, err, errlen))) return rc;
-        memcpy(meta.id, want, TEXT_UUID_LEN);
-    } else if (text_uuid(meta.id) != 0) {
-        sess_seterr(err, errlen, "no randomness available for a session id");
-        return SESS_EIO;
-    }
-    meta.title = text_dup(req->title ? req->title : "");
-    meta.provider = text_dup(c && c->provider && *c->provider ? c->provider : "echo");
-    meta.model = dup_or_empty(c ? c->model : NULL);
-    meta.base_url = dup_or_empty(c ? c->base_url : NULL);
-    meta.system_prompt = dup_or_empty(c ? c->system_prompt : NULL);
-    if (c && c->n_active_skills) {
-        meta.skills = calloc(c->n_active_skills, sizeof(char *));
-        if (!meta.skills) abort();
-        for (size_t i = 0; i < c->n_active_skills; i++)
-            meta.skills[i] = text_dup(c->active_skills[i]);
-        meta.n_skills = c->n_active_skills;
-    }
-    meta.token_delay_ms = c ? c->token_delay_ms : 0;
-    meta.vision = c ? vision_mode_parse(c->vision) : VISION_AUTO;
-    meta.context_window = c ? c->context_window : 0;
-    meta.created_ms = meta.updated_ms = text_now_ms();
-    meta.api_key_set = req->api_key && *req->api_key;
-
-    pthread_mutex_lock(&m->mu);
-    if (map_find_locked(m, meta.id)) {
-        pthread_mutex_unlock(&m->mu);
-        sess_seterr(err, errlen, "session %s already exists", meta.id);
-        store_session_clear(&meta);
-        return SESS_EEXIST;
-    }
-    rc = store_session_insert(m->st, &meta, meta.api_key_set ? req->api_key : NULL);
-    if (rc != STORE_OK) {
-        pthread_mutex_unlock(&m->mu);
-        if (rc == STORE_CONFLICT) {
-            sess_seterr(err, errlen, "session %s already exists", meta.id);
-            store_session_clear(&meta);
-            return SESS_EEXIST;
-        }
-        store_session_clear(&meta);
-        sess_seterr(err, errlen, "cannot store the session: %s", store_strerror(rc));
-        return store_to_sess(rc) == SESS_NOT_FOUND ? SESS_EIO : store_to_sess(rc);
-    }
-    session *s = session_new(m, &meta);
-    if (!s) {
-        pthread_mutex_unlock(&m->mu);
-        store_session_clear(&meta);
-        return SESS_ENOMEM;
-    }
-    map_insert_locked(m, s);
-    pthread_mutex_lock(&s->mu);
-    sess_info_fill_locked(s, out);
-    pthread_mutex_unlock(&s->mu);
-    pthread_mutex_unlock(&m->mu);
-    LOG_I(MOD, "session %s created (provider %s, %zu skill(s))", out->meta.id, out->meta.provider,
-          out->meta.n_skills);
-    return SESS_OK;
-}
-
-static int refresh_shared(session *s);
-
-session *sess_find_or_err(sess_mgr *m, const char *id, int *rc, char *err, size_t errlen)
-{
-    if ((*rc = check_session_id(id, err, errlen)) != SESS_OK) return NULL;
-    session *s = acquire(m, id);
-    if (s && m->lease && refresh_shared(s) == STORE_NOT_FOUND) {
-        sess_unref(s);
-        s = NULL;
-    }
-    if (!s) {
-        sess_seterr(err, errlen, "session %s not found", id);
-        *rc = SESS_NOT_FOUND;
-    }
-    return s;
-}
-
-int sess_get(sess_mgr *m, const char *id, sess_info *out, char *err, size_t errlen)
-{
-    int rc;
-    session *s = sess_find_or_err(m, id, &rc, err, errlen);
-    if (!s) return rc;
-    pthread_mutex_lock(&s->mu);
-    sess_info_fill_locked(s, out);
-    pthread_mutex_unlock(&s->mu);
-    sess_unref(s);
-    return SESS_OK;
-}
-
-static void set_str(char **dst, const char *v)
-{
-    free(*dst);
-    *dst = text_dup(v);
-}
-
-int sess_configure(sess_mgr *m, const Comfyd__V1__ConfigureSessionRequest *req, sess_info *out,
-                   char *err, size_t errlen)
-{
-    int rc;
-    if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
-    session *s = sess_find_or_err(m, req->session_id, &rc, err, errlen);
-    if (!s) return rc;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if ((rc = (cond)) != SESS_OK) goto done_unref;                                             \
-    } while (0)
-    if (req->title) CHECK(check_text("title", req->title->value, SESS_MAX_TITLE, 1, err, errlen));
-    if (req->provider) CHECK(check_provider(req->provider->value, err, errlen));
-    if (req->model) CHECK(check_text("model", req->model->value, SESS_MAX_SHORT, 1, err, errlen));
-    if (req->base_url) CHECK(check_base_url(req->base_url->value, err, errlen));
-    if (req->system_prompt)
-        CHECK(check_text("system_prompt", req->system_prompt->value, SESS_MAX_SYSTEM_PROMPT, 1, err,
-                         errlen));
-    if (req->api_key)
-        CHECK(check_text("api_key", req->api_key->value, SESS_MAX_API_KEY, 1, err, errlen));
-    if (req->active_skills)
-        CHECK(check_skills(m, req->active_skills->names, req->active_skills->n_names, err, errlen));
-    if (req->token_delay_ms) CHECK(check_delay(req->token_delay_ms->value, err, errlen));
-    if (req->vision) CHECK(check_vision(req->vision->value, err, errlen));
-    if (req->context_window) CHECK(check_window(req->context_window->value, err, errlen));
-#undef CHECK
-
-    pthread_mutex_lock(&s->mu);
-    if (s->deleted) {
-        pthread_mutex_unlock(&s->mu);
-        sess_seterr(err, errlen, "session %s not found", req->session_id);
-        rc = SESS_NOT_FOUND;
-        goto done_unref;
-    }
-    store_session next;
-    meta_copy(&next, &s->meta);
-    if (req->title) set_str(&next.title, req->title->value);
-    if (req->provider)
-        set_str(&next.provider, *req->provider->value ? req->provider->value : "echo");
-    if (req->model) set_str(&next.model, req->model->value);
-    if (req->base_url) set_str(&next.base_url, req->base_url->value);
-    if (req->system_prompt) set_str(&next.system_prompt, req->system_prompt->value);
-    if (req->token_delay_ms) next.token_delay_ms = req->token_delay_ms->value;
-    if (req->vision) next.vision = vision_mode_parse(req->vision->value);
-    if (req->context_window) next.context_window = req->context_window->value;
-    if (req->archived) next.archived = req->archived->value != 0;
-    if (req->active_skills) {
-        for (size_t i = 0; i < next.n_skills; i++)
-            free(next.skills[i]);
-        free(next.skills);
-        next.n_skills = req->active_skills->n_names;
-        next.skills = next.n_skills ? calloc(next.n_skills, sizeof(char *)) : NULL;
-        for (size_t i = 0; i < next.n_skills; i++)
-            next.skills[i] = text_dup(req->active_skills->names[i]);
-    }
-    next.updated_ms = text_now_ms();
-    /* A key is bound to the provider and base URL it was given with: it
-     * never follows a change of either, or a configure of base_url alone
-     * would send the stored key to any host (the next turn's
-     * Authorization header). Without a new key in this request the stored
-     * one is dropped, and the answer says so. The old key goes first, in
-     * its own commit: a crash between the writes then leaves no key, never
-     * the old key beside the new host. */
-    int rebind =
-        strcmp(next.provider ? next.provider : "", s->meta.provider ? s->meta.provider : "") ||
-        strcmp(next.base_url ? next.base_url : "", s->meta.base_url ? s->meta.base_url : "");
-    int cleared = rebind && s->meta.api_key_set && !(req->api_key && *req->api_key->value);
-    rc = rebind && s->meta.api_key_set ? store_session_set_api_key(m->st, s->meta.id, NULL)
-                                       : STORE_OK;
-    if (rc == STORE_OK) rc = store_session_update(m->st, &next);
-    if (rc == STORE_OK && req->api_key)
-        rc = store_session_set_api_key(m->st, s->meta.id,
-                                       *req->api_key->value ? req->api_key->value : NULL);
-    if (rc != STORE_OK) {
-        pthread_mutex_unlock(&s->mu);
-        store_session_clear(&next);
-        sess_seterr(err, errlen, "cannot store the configuration: %s", store_strerror(rc));
-        rc = sess_store_io_err(rc);
-        goto done_unref;
-    }
-    if (req->api_key)
-        next.api_key_set = *req->api_key->value != 0;
-    else if (rebind)
-        next.api_key_set = 0;
-    char notice[SESS_NOTICE_MAX] = "";
-    if (cleared) {
-        const char *what =
-            strcmp(next.provider ? next.provider : "", s->meta.provider ? s->meta.provider : "")
-                ? (strcmp(next.base_url ? next.base_url : "",
-                          s->meta.base_url ? s->meta.base_url : "")
-                       ? "provider and base_url"
-                       : "provider")
-                : "base_url";
-        snprintf(notice, sizeof notice,
-                 "the stored API key was removed because %s changed without a new api_key; a key "
-                 "is only sent to the provider and base URL it was given with: set api_key again",
-                 what);
-    }
-    store_session_clear(&s->meta);
-    s->meta = next;
-
-    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
-    Comfyd__V1__ConfigUpdated cu = COMFYD__V1__CONFIG_UPDATED__INIT;
-    sess_info tmp = {.meta = s->meta};
-    Comfyd__V1__Session spb;
-    Comfyd__V1__SessionConfig cpb;
-    Comfyd__V1__Usage upb;
-    sess_info_to_pb(&tmp, &spb, &cpb, &upb);
-    cu.config = &cpb;
-    cu.title = s->meta.title;
-    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_CONFIG_UPDATED;
-    ev.config_updated = &cu;
-    sess_publish_locked(s, &ev);
-    if (cleared)
-        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_WARN, 0, NULL, "session", "%s",
-                                notice);
-    sess_info_fill_locked(s, out);
-    out->api_key_cleared = cleared;
-    memcpy(out->notice, notice, sizeof notice);
-    pthread_mutex_unlock(&s->mu);
-    /* Never log the key itself, only that it changed. */
-    LOG_I(MOD, "session %s configured%s", s->meta.id,
-          req->api_key ? " (api key changed)"
-          : cleared    ? " (api key removed: rebound)"
-                       : "");
-    rc = SESS_OK;
-done_unref:
-    sess_unref(s);
-    return rc;
-}
-
-int sess_delete(sess_mgr *m, const char *id, char *err, size_t errlen)
-{
-    int rc;
-    if ((rc = check_session_id(id, err, errlen)) != SESS_OK) return rc;
-    if (m->lease) {
-        /* Made on another core: load it here first. */
-        session *t = acquire(m, id);
-        if (t) sess_unref(t);
-    }
-    pthread_mutex_lock(&m->mu);
-    session *s = map_find_locked(m, id);
-    if (!s) {
-        pthread_mutex_unlock(&m->mu);
-        sess_seterr(err, errlen, "session %s not found", id);
-        return SESS_NOT_FOUND;
-    }
-    rc = store_session_delete(m->st, id);
-    if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
-        pthread_mutex_unlock(&m->mu);
-        sess_seterr(err, errlen, "cannot delete the session: %s", store_strerror(rc));
-        return sess_store_io_err(rc);
-    }
-    map_remove_locked(m, s);
-    pthread_mutex_unlock(&m->mu);
-
-    pthread_mutex_lock(&s->mu);
-    s->deleted = 1;
-    if (s->cur) atomic_store(&s->cur->cancel, 1);
-    while (s->subs) {
-        sub *u = s->subs;
-        s->subs = u->next;
-        u->ops->end(u->ud, 5 /* NOT_FOUND */, "session deleted");
-        sess_sub_drop(u);
-    }
-    pthread_mutex_unlock(&s->mu);
-    LOG_I(MOD, "session %s deleted", id);
-    sess_unref(s); /* the map's reference; a running turn holds its own */
-    return SESS_OK;
-}
-
-/* An untitled session is named after its first message: its first line,
- * cut at a word boundary (the user can rename it). Called with s->mu. */
-static void title_from_first_locked(session *s, const char *content)
-{
-    char t[SESS_AUTO_TITLE + 8];
-    size_t len = 0;
-    const char *p = content;
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    while (p[len] && p[len] != '\n' && p[len] != '\r' && len < SESS_AUTO_TITLE)
-        len++;
-    if (p[len] && p[len] != '\n' && p[len] != '\r') { /* cut: back to a word boundary */
-        size_t w = len;
-        while (w > SESS_AUTO_TITLE / 2 && p[w] != ' ')
-            w--;
-        if (p[w] == ' ') len = w;
-        while (len > 0 && ((unsigned char)p[len] & 0xC0) == 0x80)
-            len--;
-    }
-    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-        len--;
-    if (len == 0) return;
-    memcpy(t, p, len);
-    t[len] = '\0';
-    if (p[len] && p[len] != '\n' && p[len] != '\r') strcat(t, "…");
-    store_session next;
-    meta_copy(&next, &s->meta);
-    set_str(&next.title, t);
-    if (store_session_update(s->m->st, &next) != STORE_OK) {
-        store_session_clear(&next);
-        return; /* an untitled session is no failure */
-    }
-    store_session_clear(&s->meta);
-    s->meta = next;
-    Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
-    Comfyd__V1__ConfigUpdated cu = COMFYD__V1__CONFIG_UPDATED__INIT;
-    sess_info tmp = {.meta = s->meta, .window = sess_window(s->m, &s->meta)};
-    Comfyd__V1__Session spb;
-    Comfyd__V1__SessionConfig cpb;
-    Comfyd__V1__Usage upb;
-    sess_info_to_pb(&tmp, &spb, &cpb, &upb);
-    cu.config = &cpb;
-    cu.title = s->meta.title;
-    ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_CONFIG_UPDATED;
-    ev.config_updated = &cu;
-    sess_publish_locked(s, &ev);
-}
-
-void sess_send_result_clear(sess_send_result *r)
-{
-    if (!r) return;
-    store_message_clear(&r->message);
-    memset(r, 0, sizeof *r);
-}
-
-void sess_mgr_set_output(sess_mgr *m, sess_output_fn fn, void *ud)
-{
-    pthread_mutex_lock(&m->mu);
-    m->output = fn;
-    m->output_ud = ud;
-    pthread_mutex_unlock(&m->mu);
-}
-
-static int blob_to_sess(int rc)
-{
-    switch (rc) {
-    case BLOB_OK:
-        return SESS_OK;
-    case BLOB_ETOOBIG:
-        return SESS_EFULL;
-    case BLOB_ETYPE:
-    case BLOB_EINVAL:
-        return SESS_EINVAL;
-    case BLOB_ENOTFOUND:
-        return SESS_NOT_FOUND;
-    case BLOB_ENOMEM:
-        return SESS_ENOMEM;
-    default:
-        return SESS_EIO;
-    }
-}
-
-static int check_att_name(const char *name, char *err, size_t errlen)
-{
-    size_t len = name ? strlen(name) : 0;
-    if (len > BLOB_MAX_NAME) {
-        sess_seterr(err, errlen, "an attachment name has %zu bytes; the limit BLOB_MAX_NAME is %d",
-                    len, BLOB_MAX_NAME);
-        return SESS_EINVAL;
-    }
-    if (len && (!text_utf8_valid(name, len) || strpbrk(name, "\r\n"))) {
-        sess_seterr(err, errlen, "an attachment name must be one line of UTF-8");
-        return SESS_EINVAL;
-    }
-    return SESS_OK;
-}
-
-static void info_to_att(const blob_info *bi, const char *name, store_attachment *a)
-{
-    memset(a, 0, sizeof *a);
-    memcpy(a->sha256, bi->sha256, sizeof a->sha256);
-    snprintf(a->mime, sizeof a->mime, "%s", bi->mime);
-    a->name = text_dup(name ? name : "");
-    a->size = bi->size;
-    a->width = bi->width;
-    a->height = bi->height;
-}
-
-int sess_upload(sess_mgr *m, const void *data, size_t len, const char *mime, const char *name,
-                store_attachment *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    if (!m->blobs) {
-        sess_seterr(err, errlen, "attachments are not enabled in this service");
-        return SESS_EINVAL;
-    }
-    int rc = check_att_name(name, err, errlen);
-    if (rc != SESS_OK) return rc;
-    blob_info bi;
-    rc = blob_to_sess(blobstore_put(m->blobs, data, len, mime, &bi, err, errlen));
-    if (rc != SESS_OK) return rc;
-    info_to_att(&bi, name, out);
-    return SESS_OK;
-}
-
-/* Turns the request's attachments into stored references: inline bytes
- * and run outputs are stored first, stored hashes are checked and touched
- * (so GC keeps them while the reference is being written). On error
- * nothing is left in atts. */
-static int resolve_attachments(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req,
-                               store_attachment *atts, size_t *n_out, char *err, size_t errlen)
-{
-    *n_out = 0;
-    if (req->n_attachments > BLOB_MAX_PER_MESSAGE) {
-        sess_seterr(err, errlen,
-                    "the message has %zu attachments; the limit BLOB_MAX_PER_MESSAGE is %d",
-                    req->n_attachments, BLOB_MAX_PER_MESSAGE);
-        return SESS_EFULL;
-    }
-    if (!m->blobs) {
-        sess_seterr(err, errlen, "attachments are not enabled in this service");
-        return SESS_EINVAL;
-    }
-    uint64_t total = 0;
-    int rc = SESS_OK;
-    size_t n = 0;
-    for (size_t i = 0; i < req->n_attachments && rc == SESS_OK; i++) {
-        const Comfyd__V1__Attachment *a = req->attachments[i];
-        int has_hash = a->sha256 && *a->sha256, has_data = a->data.len > 0,
-            has_out = a->run_output != NULL;
-        if (has_hash + has_data + has_out != 1) {
-            sess_seterr(err, errlen,
-                        "attachments[%zu]: give exactly one of sha256, data or run_output", i);
-            rc = SESS_EINVAL;
-            break;
-        }
-        if ((rc = check_att_name(a->name, err, errlen)) != SESS_OK) break;
-        blob_info bi;
-        char berr[256] = "";
-        if (has_data) {
-            rc = blob_to_sess(blobstore_put(m->blobs, a->data.data, a->data.len, a->mime_type, &bi,
-                                            berr, sizeof berr));
-        } else if (has_out) {
-            pthread_mutex_lock(&m->mu);
-            sess_output_fn fn = m->output;
-            void *ud = m->output_ud;
-            pthread_mutex_unlock(&m->mu);
-            void *d = NULL;
-            size_t len = 0;
-            const Comfyd__V1__RunOutputRef *o = a->run_output;
-            if (!fn) {
-                snprintf(berr, sizeof berr, "run outputs cannot be fetched in this service");
-                rc = SESS_EINVAL;
-            } else {
-                rc = fn(ud, o->prompt_id ? o->prompt_id : "", o->node_id ? o->node_id : "",
-                        o->index, &d, &len, berr, sizeof berr);
-            }
-            if (rc == SESS_OK)
-                rc = blob_to_sess(blobstore_put(m->blobs, d, len, NULL, &bi, berr, sizeof berr));
-            free(d);
-        } else if (!blob_hash_ok(a->sha256)) {
-            snprintf(berr, sizeof berr, "sha256 must be 64 lower-case hex digits");
-            rc = SESS_EINVAL;
-        } else {
-            int b = blobstore_touch(m->blobs, a->sha256);
-            if (b == BLOB_OK) b = blobstore_stat(m->blobs, a->sha256, &bi);
-            if (b == BLOB_ENOTFOUND)
-                snprintf(berr, sizeof berr, "no uploaded attachment has sha256 %s", a->sha256);
-            rc = blob_to_sess(b);
-            if (rc == SESS_NOT_FOUND) rc = SESS_EINVAL;
-            /* A text keeps the text type it was declared with. */
-            char want[BLOB_MIME_MAX];
-            snprintf(want, sizeof want, "%s", a->mime_type ? a->mime_type : "");
-            if (rc == SESS_OK && !bi.width &&
-                (!strcmp(want, "text/markdown") || !strcmp(want, "application/json")))
-                snprintf(bi.mime, sizeof bi.mime, "%s", want);
-        }
-        if (rc != SESS_OK) {
-            sess_seterr(err, errlen, "attachments[%zu]: %s", i,
-                        berr[0] ? berr : "cannot be stored");
-            break;
-        }
-        total += bi.size;
-        if (total > BLOB_MAX_TOTAL_PER_MESSAGE) {
-            sess_seterr(
-                err, errlen,
-                "the attachments have more than %u bytes in all (BLOB_MAX_TOTAL_PER_MESSAGE)",
-                BLOB_MAX_TOTAL_PER_MESSAGE);
-            rc = SESS_EFULL;
-            break;
-        }
-        info_to_att(&bi, a->name, &atts[n++]);
-    }
-    if (rc != SESS_OK) {
-        for (size_t i = 0; i < n; i++)
-            free(atts[i].name);
-        return rc;
-    }
-    *n_out = n;
-    return SESS_OK;
-}
-
-int sess_attachment_get(sess_mgr *m, const char *sha256, store_attachment *info, void **data,
-                        size_t *len, char *err, size_t errlen)
-{
-    memset(info, 0, sizeof *info);
-    *data = NULL;
-    *len = 0;
-    if (!m->blobs) {
-        sess_seterr(err, errlen, "attachments are not enabled in this service");
-        return SESS_EINVAL;
-    }
-    if (!blob_hash_ok(sha256)) {
-        sess_seterr(err, errlen, "sha256 must be 64 lower-case hex digits");
-        return SESS_EINVAL;
-    }
-    int rc = blobstore_get(m->blobs, sha256, BLOB_MAX_BYTES, data, len);
-    blob_info bi;
-    char e[8];
-    if (rc == BLOB_OK) rc = blob_check(*data, *len, NULL, &bi, e, sizeof e) ? BLOB_EIO : BLOB_OK;
-    if (rc != BLOB_OK) {
-        free(*data);
-        *data = NULL;
-        *len = 0;
-        if (rc == BLOB_ENOTFOUND)
-            sess_seterr(err, errlen, "no attachment has sha256 %s", sha256);
-        else
-            sess_seterr(err, errlen, "the attachment cannot be read");
-        return rc == BLOB_ENOTFOUND ? SESS_NOT_FOUND : SESS_EIO;
-    }
-    memcpy(bi.sha256, sha256, sizeof bi.sha256);
-    info_to_att(&bi, "", info);
-    return SESS_OK;
-}
-
-long sess_gc_blobs(sess_mgr *m, int64_t ttl_ms)
-{
-    if (!m->blobs) return 0;
-    char **keep = NULL;
-    size_t n = 0;
-    if (store_attachment_hashes(m->st, &keep, &n) != STORE_OK) return -1;
-    long r = blobstore_gc(m->blobs, (const char *const *)keep, n, ttl_ms);
-    for (size_t i = 0; i < n; i++)
-        free(keep[i]);
-    free(keep);
-    return r;
-}
-
-int sess_send(sess_mgr *m, const Comfyd__V1__SendMessageRequest *req, sess_send_result *out,
-              char *err, size_t errlen)
-{
-    int rc;
-    memset(out, 0, sizeof *out);
-    if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
-    if ((rc = check_session_id(req->session_id, err, errlen))) return rc;
-    if ((rc = check_text("content", req->content, SESS_MAX_CONTENT, req->n_attachments > 0, err,
-                         errlen)))
-        return rc;
-    if ((rc = check_text("client_message_id", req->client_message_id, SESS_MAX_CLIENT_ID, 1, err,
-                         errlen)))
-        return rc;
-    if (req->n_skills && (rc = check_skills(m, req->skills, req->n_skills, err, errlen))) return rc;
-    session *s = sess_find_or_err(m, req->session_id, &rc, err, errlen);
-    if (!s) return rc;
-    store_attachment atts[BLOB_MAX_PER_MESSAGE];
-    size_t n_atts = 0;
-    if (req->n_attachments &&
-        (rc = resolve_attachments(m, req, atts, &n_atts, err, errlen)) != SESS_OK) {
-        sess_unref(s);
-        return rc;
-    }
-
-    pthread_mutex_lock(&s->mu);
-    if (s->deleted) {
-        sess_seterr(err, errlen, "session %s not found", req->session_id);
-        rc = SESS_NOT_FOUND;
-        goto out_unlock;
-    }
-    const char *cid =
-        req->client_message_id && *req->client_message_id ? req->client_message_id : NULL;
-    if (cid && store_message_find_client_id(m->st, s->meta.id, cid, &out->message) == STORE_OK) {
-        out->duplicate = 1;
-        out->queued = out->message.state == STORE_MSG_QUEUED;
-        rc = SESS_OK;
-        goto out_unlock;
-    }
-    if (s->qlen >= SESS_MAX_QUEUED) {
-        sess_seterr(err, errlen,
-                    "too many queued messages (%d); wait for the current turns or cancel",
-                    SESS_MAX_QUEUED);
-        rc = SESS_EFULL;
-        goto out_unlock;
-    }
-    /* A message that alone exceeds the prompt budget can never be sent
-     * whole: refuse it now rather than send it cut. */
-    uint32_t window = sess_window(m, &s->meta);
-    uint64_t need = ctx_scale(ctx_msg_tokens(strlen(req->content)), s->ratio_milli);
-    if (need > ctx_prompt_budget(window)) {
-        sess_seterr(err, errlen,
-                    "the message is about %llu tokens, more than this session's prompt budget of "
-                    "%llu (context window %u minus %u kept for the reply): shorten it or raise "
-                    "context_window",
-                    (unsigned long long)need, (unsigned long long)ctx_prompt_budget(window), window,
-                    ctx_reply_reserve(window));
-        rc = SESS_EINVAL;
-        goto out_unlock;
-    }
-    /* Nothing ahead: the turn starts now, and the message is stored RUNNING
-     * in the commit that acknowledges it, so the turn's first token waits
-     * for no second commit. A crash from here on marks it interrupted at the
-     * next start, never reruns it. A message that waits (a turn ahead, a
-     * compaction, a service not started yet) is stored QUEUED: the runner
-     * marks it when it starts, and a crash before that reruns it. */
-    int busy = s->cur != NULL || s->starting;
-    /* Several cores: a turn that starts now is stored RUNNING under this
-     * core's lease, so the acknowledged state is the stored one (a crash
-     * right after the answer interrupts it; it is not run twice); without
-     * the lease (another core runs the session) it waits QUEUED. */
-    int claimed = m->lease && !(s->cur || s->starting || s->qlen > 0) &&
-                  lease_acquire(m->lease, s->meta.id) == LEASE_OK;
-    int run_now = m->lease
-                      ? claimed
-                      : !busy && s->qlen == 0 && !s->compacting && atomic_load(&m->started_flag);
-    store_message *msg = &out->message;
-    memcpy(msg->session_id, s->meta.id, sizeof msg->session_id);
-    msg->role = STORE_ROLE_USER;
-    msg->content = text_dup(req->content);
-    msg->state = run_now ? STORE_MSG_RUNNING : STORE_MSG_QUEUED;
-    msg->created_ms = text_now_ms();
-    msg->client_id = cid ? text_dup(cid) : NULL;
-    rc = store_message_insert_with(m->st, msg, atts, n_atts);
-    if (rc != STORE_OK && claimed) lease_release(m->lease, s->meta.id);
-    if (rc != STORE_OK) {
-        sess_seterr(err, errlen, "cannot store the message: %s", store_strerror(rc));
-        rc = sess_store_io_err(rc);
-        store_message_clear(msg); /* the caller reads out->message only on success */
-        goto out_unlock;
-    }
-    s->meta.message_count++;
-    s->meta.updated_ms = msg->created_ms;
-    if (!s->meta.title || !*s->meta.title) title_from_first_locked(s, req->content);
-    out->queued = busy || s->qlen > 0;
-    out->queue_position = s->qlen + (busy ? 1 : 0);
-    pending *p = calloc(1, sizeof *p);
-    if (!p) abort();
-    p->msg_id = msg->id;
-    p->content = text_dup(req->content);
-    p->no_attachments = n_atts == 0;
-    p->stored_running = run_now;
-    p->claimed = claimed;
-    if (req->n_skills) {
-        p->skills = calloc(req->n_skills, sizeof(char *));
-        if (!p->skills) abort();
-        for (size_t i = 0; i < req->n_skills; i++)
-            p->skills[i] = text_dup(req->skills[i]);
-        p->n_skills = req->n_skills;
-    }
-    /* Not queued, the clients see it running (the store has it RUNNING or,
-     * during a compaction or before the start, gets the mark when the
-     * runner takes it). */
-    if (!out->queued) msg->state = STORE_MSG_RUNNING;
-    sess_publish_message_atts_locked(s, msg, n_atts > 0);
-    enqueue_locked(s, p);
-    if (out->queued)
-        sess_publish_status_locked(s, s->cur ? s->cur->msg_id : 0, NULL, "message queued");
-    sess_start_runner_locked(s);
-    rc = SESS_OK;
-out_unlock:
-    pthread_mutex_unlock(&s->mu);
-    sess_unref(s);
-    for (size_t i = 0; i < n_atts; i++)
-        free(atts[i].name);
-    return rc;
-}
-
-/* forward: several cores, and no turn of the session runs here: ask the
- * other cores (the one running it cancels it). */
-static int cancel_impl(sess_mgr *m, const char *id, int clear_queue, int forward, int *cancelled,
-                       uint32_t *dropped, char *err, size_t errlen)
-{
-    int rc;
-    *cancelled = 0;
-    *dropped = 0;
-    session *s = sess_find_or_err(m, id, &rc, err, errlen);
-    if (!s) return rc;
-    pthread_mutex_lock(&s->mu);
-    if (s->cur && !atomic_load(&s->cur->cancel)) {
-        atomic_store(&s->cur->cancel, 1);
-        *cancelled = 1;
-        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, s->cur->msg_id, NULL,
-                                "session", "cancel requested");
-    } else if (forward && m->lease && m->cancel_fanout && !s->cur &&
-               s->status == COMFYD__V1__SESSION_STATUS__SESSION_STATUS_WORKING) {
-        /* The status came from another core: the turn runs there. */
-        m->cancel_fanout(m->fanout_ud, s->meta.id, clear_queue);
-        *cancelled = 1;
-        sess_publish_log_locked(s, COMFYD__V1__LOG_LEVEL__LOG_LEVEL_INFO, 0, NULL, "session",
-                                "cancel requested from the core running the turn");
-    }
-    if (clear_queue) {
-        while (s->qhead) {
-            pending *p = s->qhead;
-            s->qhead = p->next;
-            s->qlen--;
-            store_message_finish(m->st, p->msg_id, STORE_MSG_CANCELLED, NULL, "cancelled");
-            store_message msg = {0};
-            /* Tell subscribers the queued message's new state. */
-            memcpy(msg.session_id, s->meta.id, sizeof msg.session_id);
-            msg.id = msg.turn_id = p->msg_id;
-            msg.role = STORE_ROLE_USER;
-            msg.content = p->content;
-            msg.state = STORE_MSG_CANCELLED;
-            msg.error = "cancelled";
-            sess_publish_message_locked(s, &msg);
-            sess_pending_free(p);
-            (*dropped)++;
-        }
-        s->qtail = NULL;
-        /* Between two turns the session was reported working for its queue
-         * alone: say that it is idle now (a running turn says so itself
-         * when it ends). */
-        if (*dropped && !s->cur && !s->starting)
-            sess_publish_status_locked(s, 0, NULL, "queue cleared");
-    }
-    pthread_mutex_unlock(&s->mu);
-    sess_unref(s);
-    return SESS_OK;
-}
-
-int sess_cancel(sess_mgr *m, const char *id, int clear_queue, int *cancelled, uint32_t *dropped,
-                char *err, size_t errlen)
-{
-    return cancel_impl(m, id, clear_queue, 1, cancelled, dropped, err, errlen);
-}
-
 /* ---- list ----------------------------------------------------------------- */
 
 /* Page tokens are "<updated_ms>:<id>" of the last session of the previous
@@ -1454,14 +702,14 @@ int sess_list(sess_mgr *m, const char *token, size_t page_size, int include_arch
         return SESS_ENOMEM;
     }
     for (size_t i = 0; i < k; i++) {
-        session *s = acquire(m, rows[i].id);
+        session *s = sess_acquire(m, rows[i].id);
         if (s) {
             pthread_mutex_lock(&s->mu);
             sess_info_fill_locked(s, &list[i]);
             pthread_mutex_unlock(&s->mu);
             sess_unref(s);
         } else {
-            meta_copy(&list[i].meta, &rows[i]);
+            sess_meta_copy(&list[i].meta, &rows[i]);
             list[i].status = COMFYD__V1__SESSION_STATUS__SESSION_STATUS_IDLE;
         }
     }
@@ -1480,7 +728,7 @@ int sess_history(sess_mgr *m, const char *id, size_t limit, store_message **out,
                  int *truncated)
 {
     int rc = store_messages_load(m->st, id, limit, out, n, truncated);
-    return store_to_sess(rc);
+    return sess_from_store(rc);
 }
 
 /* ---- memory: compact, search, remember, export ---------------------------- */
@@ -1578,7 +826,8 @@ int sess_search(sess_mgr *m, const char *query, const char *session_id, unsigned
     *out = NULL;
     *n = 0;
     int rc;
-    if (session_id && *session_id && (rc = check_session_id(session_id, err, errlen))) return rc;
+    if (session_id && *session_id && (rc = sess_check_session_id(session_id, err, errlen)))
+        return rc;
     if (limit == 0) limit = SESS_SEARCH_DEFAULT;
     if (limit > STORE_SEARCH_MAX) {
         sess_seterr(err, errlen, "limit is too large (at most %d)", STORE_SEARCH_MAX);
@@ -1600,7 +849,7 @@ int sess_search(sess_mgr *m, const char *query, const char *session_id, unsigned
     }
     if (rc != STORE_OK) {
         sess_seterr(err, errlen, "search failed: %s", store_strerror(rc));
-        return store_to_sess(rc);
+        return sess_from_store(rc);
     }
     return SESS_OK;
 }
@@ -1610,8 +859,8 @@ int sess_remember(sess_mgr *m, const char *session_id, int global, const char *c
 {
     int rc;
     if (id) *id = 0;
-    if ((rc = check_text("content", content, STORE_MEMORY_MAX, 0, err, errlen))) return rc;
-    if (!global && (rc = check_session_id(session_id, err, errlen))) return rc;
+    if ((rc = sess_check_text("content", content, STORE_MEMORY_MAX, 0, err, errlen))) return rc;
+    if (!global && (rc = sess_check_session_id(session_id, err, errlen))) return rc;
     rc = store_memory_add(m->st, global ? NULL : session_id, content, id);
     if (rc == STORE_NOT_FOUND) {
         sess_seterr(err, errlen, "session %s not found", session_id);
@@ -1619,7 +868,7 @@ int sess_remember(sess_mgr *m, const char *session_id, int global, const char *c
     }
     if (rc != STORE_OK) {
         sess_seterr(err, errlen, "cannot store the memory: %s", store_strerror(rc));
-        return store_to_sess(rc);
+        return sess_from_store(rc);
     }
     return SESS_OK;
 }
@@ -1715,7 +964,7 @@ int sess_export(sess_mgr *m, const char *id, int format, char **out, char *err, 
     if (rc != STORE_OK) {
         sess_info_clear(&info);
         sess_seterr(err, errlen, "cannot read the history: %s", store_strerror(rc));
-        return store_to_sess(rc);
+        return sess_from_store(rc);
     }
     const store_session *meta = &info.meta;
     xbuf b = {0};
@@ -2000,7 +1249,7 @@ int sess_fork(sess_mgr *m, const char *id, uint64_t message_id, const char *titl
     *copied = 0;
     memset(out, 0, sizeof *out);
     if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
-    if ((rc = check_text("title", title, SESS_MAX_TITLE, 1, err, errlen))) return rc;
+    if ((rc = sess_check_text("title", title, SESS_MAX_TITLE, 1, err, errlen))) return rc;
     session *src = sess_find_or_err(m, id, &rc, err, errlen);
     if (!src) return rc;
     if ((rc = check_message(m, id, message_id, err, errlen)) != SESS_OK) {
@@ -2051,14 +1300,14 @@ int sess_fork(sess_mgr *m, const char *id, uint64_t message_id, const char *titl
         sess_seterr(err, errlen, "cannot store the fork: %s", store_strerror(rc));
         return sess_store_io_err(rc);
     }
-    session *s = session_new(m, &meta);
+    session *s = sess_new(m, &meta);
     if (!s) {
         pthread_mutex_unlock(&m->mu);
         store_session_clear(&meta);
         sess_unref(src);
         return SESS_ENOMEM;
     }
-    map_insert_locked(m, s);
+    sess_map_insert_locked(m, s);
     pthread_mutex_lock(&s->mu);
     sess_info_fill_locked(s, out);
     pthread_mutex_unlock(&s->mu);
@@ -2121,7 +1370,7 @@ int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
 {
     *hidden = 0;
     if (out) memset(out, 0, sizeof *out);
-    session *s = acquire(m, id);
+    session *s = sess_acquire(m, id);
     if (!s) {
         sess_seterr(err, errlen, "session %s not found", id);
         return SESS_NOT_FOUND;
@@ -2183,7 +1432,7 @@ int sess_checkpoints(sess_mgr *m, const char *id, store_checkpoint **out, size_t
     int rc = store_checkpoints_list(m->st, id, 0, out, n);
     if (rc == STORE_OK) return SESS_OK;
     sess_seterr(err, errlen, "cannot read the checkpoints: %s", store_strerror(rc));
-    return store_to_sess(rc) == SESS_NOT_FOUND ? SESS_EIO : sess_store_io_err(rc);
+    return sess_from_store(rc) == SESS_NOT_FOUND ? SESS_EIO : sess_store_io_err(rc);
 }
 
 /* ---- several cores on one database (lease.h, docs/scale-out.md) ----------- */
@@ -2205,7 +1454,7 @@ void sess_remote_cancel(sess_mgr *m, const char *session_id, int clear_queue)
     uint32_t dropped = 0;
     char err[128];
     /* Not forwarded again: only a core running the turn acts. */
-    cancel_impl(m, session_id, clear_queue, 0, &cancelled, &dropped, err, sizeof err);
+    sess_cancel_impl(m, session_id, clear_queue, 0, &cancelled, &dropped, err, sizeof err);
     if (cancelled || dropped)
         LOG_I(MOD, "session %s: cancel from another core (%s, %u queued dropped)", session_id,
               cancelled ? "turn stopped" : "no turn here", dropped);
@@ -2217,20 +1466,20 @@ static session *load_shared(sess_mgr *m, const char *id)
 {
     store_session meta = {0};
     if (store_session_get(m->st, id, &meta) != STORE_OK) return NULL;
-    session *s = session_new(m, &meta); /* takes the strings */
+    session *s = sess_new(m, &meta); /* takes the strings */
     if (!s) {
         store_session_clear(&meta);
         return NULL;
     }
     pthread_mutex_lock(&m->mu);
-    session *have = map_find_locked(m, id);
+    session *have = sess_map_find_locked(m, id);
     if (have || m->shutting_down) {
         if (have) sess_ref(have);
         pthread_mutex_unlock(&m->mu);
         sess_unref(s);
         return have;
     }
-    map_insert_locked(m, s); /* the map's reference */
+    sess_map_insert_locked(m, s); /* the map's reference */
     sess_ref(s);
     pthread_mutex_unlock(&m->mu);
     LOG_D(MOD, "session %s loaded from the shared store", id);
@@ -2241,8 +1490,8 @@ static session *load_shared(sess_mgr *m, const char *id)
 static void forget_locally(sess_mgr *m, session *s)
 {
     pthread_mutex_lock(&m->mu);
-    int mapped = map_find_locked(m, s->meta.id) == s;
-    if (mapped) map_remove_locked(m, s);
+    int mapped = sess_map_find_locked(m, s->meta.id) == s;
+    if (mapped) sess_map_remove_locked(m, s);
     pthread_mutex_unlock(&m->mu);
     if (!mapped) return;
     pthread_mutex_lock(&s->mu);
@@ -2262,7 +1511,7 @@ static void forget_locally(sess_mgr *m, session *s)
  * configuration and counters as stored (another core may have changed
  * them). This core's event numbers stay its own. STORE_NOT_FOUND: it was
  * deleted (and is forgotten here); another error keeps the copy. */
-static int refresh_shared(session *s)
+int sess_refresh_shared(session *s)
 {
     store_session meta = {0};
     int rc = store_session_get(s->m->st, s->meta.id, &meta);
@@ -2308,7 +1557,7 @@ int sess_runner_lease(session *s, pending *p, int *held)
     }
     *held = 1;
     /* Configured through another core meanwhile? */
-    if (refresh_shared(s) == STORE_NOT_FOUND) return 0;
+    if (sess_refresh_shared(s) == STORE_NOT_FOUND) return 0;
     if (p->claimed) return 1; /* stored RUNNING by sess_send */
     int rc = lease_claim(m->lease, p->msg_id);
     if (rc == LEASE_OK) return 1;
@@ -2349,14 +1598,14 @@ void sess_remote_event(sess_mgr *m, const char *session_id, const uint8_t *data,
     Comfyd__V1__SessionEvent *ev = resp->event;
     /* Only a session loaded here can have subscribers here. */
     pthread_mutex_lock(&m->mu);
-    session *s = map_find_locked(m, session_id);
+    session *s = sess_map_find_locked(m, session_id);
     if (s) sess_ref(s);
     pthread_mutex_unlock(&m->mu);
     if (!s) {
         comfyd__v1__subscribe_response__free_unpacked(resp, NULL);
         return;
     }
-    if (ev->kind_case == COMFYD__V1__SESSION_EVENT__KIND_CONFIG_UPDATED) refresh_shared(s);
+    if (ev->kind_case == COMFYD__V1__SESSION_EVENT__KIND_CONFIG_UPDATED) sess_refresh_shared(s);
     pthread_mutex_lock(&s->mu);
     if (!s->deleted) {
         if (ev->kind_case == COMFYD__V1__SESSION_EVENT__KIND_MESSAGE_ADDED) {
@@ -2379,7 +1628,7 @@ void sess_remote_event(sess_mgr *m, const char *session_id, const uint8_t *data,
 void sess_lease_lost(sess_mgr *m, const char *session_id)
 {
     pthread_mutex_lock(&m->mu);
-    session *s = map_find_locked(m, session_id);
+    session *s = sess_map_find_locked(m, session_id);
     if (s) sess_ref(s);
     pthread_mutex_unlock(&m->mu);
     if (!s) return;
@@ -2395,7 +1644,7 @@ void sess_lease_lost(sess_mgr *m, const char *session_id)
 
 void sess_turn_interrupted(sess_mgr *m, const char *session_id, uint64_t turn_id)
 {
-    session *s = acquire(m, session_id);
+    session *s = sess_acquire(m, session_id);
     if (!s) return;
     pthread_mutex_lock(&s->mu);
     if (!s->deleted) {
@@ -2416,7 +1665,7 @@ void sess_requeue(sess_mgr *m, const char *session_id, uint64_t msg_id, const ch
     /* No runner may start once the shutdown has joined them: the message
      * stays QUEUED for a live core. */
     if (sess_shutting_down(m, NULL, 0)) return;
-    session *s = acquire(m, session_id);
+    session *s = sess_acquire(m, session_id);
     if (!s) return;
     pthread_mutex_lock(&s->mu);
     int have = s->deleted || (s->cur && s->cur->msg_id == msg_id) || s->qlen >= SESS_MAX_QUEUED;
@@ -2426,7 +1675,7 @@ void sess_requeue(sess_mgr *m, const char *session_id, uint64_t msg_id, const ch
         pending *p = calloc(1, sizeof *p);
         if (p && (p->content = text_dup(content ? content : ""))) {
             p->msg_id = msg_id;
-            enqueue_locked(s, p);
+            sess_enqueue_locked(s, p);
             sess_publish_status_locked(s, s->cur ? s->cur->msg_id : 0, NULL, "message queued");
             sess_start_runner_locked(s);
         } else {

@@ -172,20 +172,54 @@ extern const agent_tool sess_memory_tool_defs[SESS_N_MEMORY_TOOLS];
 /* Formats a message into err (NULL or errlen 0: nothing). */
 void sess_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A store_* code as the SESS_* code a caller gets. */
+int sess_from_store(int rc);
 /* A failed read or write: SESS_EUNAVAIL when the database is away or taken over, else SESS_EIO. */
 int sess_store_io_err(int rc);
+/* The session with this id in the map, or NULL; m->mu held. */
+session *sess_map_find_locked(sess_mgr *m, const char *id);
+/* Adds s to the map (the map holds a reference); m->mu held. */
+void sess_map_insert_locked(sess_mgr *m, session *s);
+/* Takes s out of the map; m->mu held. */
+void sess_map_remove_locked(sess_mgr *m, session *s);
 /* Frees a queued message and everything it owns. */
 void sess_pending_free(pending *p);
 /* Takes a reference on s. */
 void sess_ref(session *s);
 /* Drops a reference; the last one frees s. */
 void sess_unref(session *s);
+/* A new in-memory session for meta (copied), one reference, or NULL. */
+session *sess_new(sess_mgr *m, const store_session *meta);
+/* The session with this id with a reference taken (loaded from the store when another core made
+ * it), or NULL. */
+session *sess_acquire(sess_mgr *m, const char *id);
+/* A copy of s, "" for NULL; NULL only when out of memory. */
+char *sess_dup_or_empty(const char *s);
+/* Deep copy of a store_session into dst (dst owns its strings). */
+void sess_meta_copy(store_session *dst, const store_session *src);
 /* Fills out with the session as a client sees it; s->mu held. */
 void sess_info_fill_locked(session *s, sess_info *out);
-/* SESS_EUNAVAIL with err when the manager is shutting down, else 0. */
-int sess_shutting_down(sess_mgr *m, char *err, size_t errlen);
-/* The session with this id with a reference, or NULL with *rc and err. */
-session *sess_find_or_err(sess_mgr *m, const char *id, int *rc, char *err, size_t errlen);
+/* Checks a text field: UTF-8, at most max bytes, empty only if allowed. */
+int sess_check_text(const char *field, const char *v, size_t max, int allow_empty, char *err,
+                    size_t errlen);
+/* Checks a session id (a UUID). */
+int sess_check_session_id(const char *id, char *err, size_t errlen);
+/* Checks that every name is a known skill, none twice. */
+int sess_check_skills(sess_mgr *m, char **names, size_t n, char *err, size_t errlen);
+/* Checks a provider base URL (http or https). */
+int sess_check_base_url(const char *url, char *err, size_t errlen);
+/* Checks a provider name against the known providers. */
+int sess_check_provider(const char *name, char *err, size_t errlen);
+/* Checks a vision setting (auto, on, off). */
+int sess_check_vision(const char *v, char *err, size_t errlen);
+/* Checks a context window setting. */
+int sess_check_window(uint32_t w, char *err, size_t errlen);
+/* Checks a token delay setting. */
+int sess_check_delay(uint32_t ms, char *err, size_t errlen);
+/* Appends p to the session's queue; s->mu held. */
+void sess_enqueue_locked(session *s, pending *p);
+/* Rereads the session's row when another core may have changed it. */
+int sess_refresh_shared(session *s);
 /* Takes or keeps the session's lease for p's turn (several cores); 0: go on. */
 int sess_runner_lease(session *s, pending *p, int *held);
 /* Gives the lease back when the runner stops. */
@@ -243,5 +277,15 @@ void sess_turn_attachments(sess_mgr *m, uint64_t msg_id, const char *user_text, 
 
 /* Starts the session's runner when it has work and none runs; s->mu held. */
 void sess_start_runner_locked(session *s);
+
+/* ---- session_request.c ---- */
+
+/* SESS_EUNAVAIL with err when the manager is shutting down, else 0. */
+int sess_shutting_down(sess_mgr *m, char *err, size_t errlen);
+/* The session with this id with a reference, or NULL with *rc and err. */
+session *sess_find_or_err(sess_mgr *m, const char *id, int *rc, char *err, size_t errlen);
+/* Cancel; forward: also tell the other cores. */
+int sess_cancel_impl(sess_mgr *m, const char *id, int clear_queue, int forward, int *cancelled,
+                     uint32_t *dropped, char *err, size_t errlen);
 
 #endif
