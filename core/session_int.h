@@ -288,4 +288,6 @@ session *sess_find_or_err(sess_mgr *m, const char *id, int *rc, char *err, size_
 int sess_cancel_impl(sess_mgr *m, const char *id, int clear_queue, int forward, int *cancelled,
                      uint32_t *dropped, char *err, size_t errlen);
 
+/* ---- session_memory.c ---- */
+
 #endif
