@@ -218,12 +218,6 @@ int sess_check_window(uint32_t w, char *err, size_t errlen);
 int sess_check_delay(uint32_t ms, char *err, size_t errlen);
 /* Appends p to the session's queue; s->mu held. */
 void sess_enqueue_locked(session *s, pending *p);
-/* Rereads the session's row when another core may have changed it. */
-int sess_refresh_shared(session *s);
-/* Takes or keeps the session's lease for p's turn (several cores); 0: go on. */
-int sess_runner_lease(session *s, pending *p, int *held);
-/* Gives the lease back when the runner stops. */
-void sess_runner_release(session *s, int *held);
 
 /* ---- session_events.c ---- */
 
@@ -289,5 +283,16 @@ int sess_cancel_impl(sess_mgr *m, const char *id, int clear_queue, int forward, 
                      uint32_t *dropped, char *err, size_t errlen);
 
 /* ---- session_memory.c ---- */
+
+/* ---- session_cluster.c ---- */
+
+/* Loads a session another core made into the map, with a reference, or NULL. */
+session *sess_load_shared(sess_mgr *m, const char *id);
+/* Rereads the session's row when another core may have changed it. */
+int sess_refresh_shared(session *s);
+/* Takes or keeps the session's lease for p's turn (several cores); 0: go on. */
+int sess_runner_lease(session *s, pending *p, int *held);
+/* Gives the lease back when the runner stops. */
+void sess_runner_release(session *s, int *held);
 
 #endif
