@@ -49,7 +49,8 @@ typedef struct skill_run {
     char *instructions;
     char **allowed_tools; /* the skill's allowed-tools, copied */
     size_t n_allowed_tools;
-    text_buf reply; /* reply so far */
+    int preview_policy; /* the skill's preview policy (preview_policy.h) */
+    text_buf reply;     /* reply so far */
     uint32_t deltas;
     int rc; /* agent_err */
     char err[256];

@@ -151,6 +151,7 @@ static void *skill_thread(void *arg)
         .n_allowed_tools = r->n_allowed_tools,
         /* SKILL.md has no read-only key yet: allowed-tools is the bound. */
         .read_only = 0,
+        .preview_policy = r->preview_policy,
     };
     t.skill = &sk;
     t.cancel = &r->t->cancel;
@@ -226,6 +227,7 @@ static void run_turn(session *s, pending *p)
                 r->allowed_tools[j] = text_dup(sk->allowed_tools[j]);
             r->n_allowed_tools = sk->n_allowed_tools;
         }
+        r->preview_policy = sk ? (int)sk->preview : PREVIEW_POLICY_DEFAULT;
         if (!sk) snprintf(r->err, sizeof r->err, "skill '%s' is no longer loaded", names[i]);
         t->n_runs++;
     }

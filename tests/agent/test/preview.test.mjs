@@ -6,6 +6,9 @@
 // tests/llm/scripts/agent-preview.json.
 
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe } from "node:test";
 import { useStack, itWithLogs } from "../../graph/lib/harness.mjs";
 import { SessionWs, eventsOf, repliesOf, startFakeLlm } from "../lib.mjs";
@@ -58,6 +61,41 @@ describe("a skill's patches under confirm-destructive", () => {
     assert.equal(results[1].preview, undefined);
     assert.equal(ed.patches.length, 2);
     assert.equal(ed.previews.length, 0);
+    assert.equal(ed.serialize().nodes.length, 0);
+    s.close();
+  });
+});
+
+// A user skill whose SKILL.md says `preview: auto`: the same clear_graph is
+// applied at once on the tab that can show previews.
+const SKILLS = mkdtempSync(path.join(tmpdir(), "comfyd-preview-skills-"));
+mkdirSync(path.join(SKILLS, "careless-builder"));
+writeFileSync(
+  path.join(SKILLS, "careless-builder", "SKILL.md"),
+  "---\nname: careless-builder\ndescription: Edits the canvas without asking.\npreview: auto\n---\nEdit the canvas as asked.\n",
+);
+
+describe("a skill with preview: auto", () => {
+  const holder = useStack({ coreArgs: ["--skills", SKILLS] });
+  const it = itWithLogs(holder);
+  let llm;
+  before(async () => {
+    llm = await startFakeLlm(holder.stack.root);
+  });
+  after(() => llm?.stop());
+
+  it("clears at once on a tab that could show a preview", async () => {
+    const stack = holder.stack;
+    const ed = await stack.editor({ canvasId: "tab-1", title: "auto canvas", preview: "reject" });
+    const s = await SessionWs.open(stack);
+    const sid = await s.createSession({ model: "agent-preview", skills: ["careless-builder"], baseUrl: llm.baseUrl });
+    const { from } = await s.send(sid, "Add a latent, then clear the canvas.");
+    const evs = await s.turnEnd(from);
+    const results = eventsOf(evs, "tool_result", "careless-builder").map((e) => JSON.parse(e.data.result_json));
+    assert.equal(results.length, 2, JSON.stringify(evs.map((e) => e.kind)));
+    assert.equal(results[1].ok, true, JSON.stringify(results[1]));
+    assert.equal(ed.previews.length, 0);
+    assert.equal(ed.patches.length, 2);
     assert.equal(ed.serialize().nodes.length, 0);
     s.close();
   });
