@@ -13,8 +13,9 @@
 #define MOD "comfyd-bridge"
 
 /* Keys that travel beside a seed command and belong to its ExecuteRequest. */
-static const char *const envelope_keys[] = {"canvas_id",       "base_revision", "on_stale",
-                                            "idempotency_key", "validate_only", "timeout_ms"};
+static const char *const envelope_keys[] = {"canvas_id",       "base_revision",     "on_stale",
+                                            "idempotency_key", "validate_only",     "timeout_ms",
+                                            "apply_mode",      "preview_timeout_ms"};
 #define N_ENVELOPE (sizeof envelope_keys / sizeof envelope_keys[0])
 
 static const struct {

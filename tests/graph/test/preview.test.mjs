@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { useStack, itWithLogs, expectGraphOk, expectOk, expectStatus } from "../lib/harness.mjs";
-import { post } from "../lib/clients.mjs";
+import { post, GraphWs } from "../lib/clients.mjs";
 
 const CANVAS = "tab-1:preview";
 
@@ -187,6 +187,24 @@ describe("preview before apply", () => {
     assert.equal(r.preview, undefined);
     assert.equal(other.patches.length, 1);
     other.close();
+  });
+
+  it("over the graph WebSocket: a single command previewed, rejected, answered ok with the outcome", async () => {
+    const gws = await GraphWs.open(h.stack);
+    try {
+      const before = await graphOf();
+      const pending = gws.request({ type: "set_widget", canvas_id: CANVAS, node_id: Number(refs.ks), name: "steps", value: 3, apply_mode: "preview" });
+      const shown = await ed.nextPreview();
+      assert.equal(shown.view.widgets[0].to, 3);
+      ed.decidePreview(shown.msg.request_id, false);
+      const a = await pending;
+      assert.equal(a.status, "ok", JSON.stringify(a));
+      assert.equal(a.data.ok, false);
+      assert.equal(outcome(a.data), "rejected");
+      assert.equal(Number((await graphOf()).revision), Number(before.revision));
+    } finally {
+      gws.close();
+    }
   });
 
   it("bad preview settings are refused with a clear message", async () => {
