@@ -2814,8 +2814,8 @@ static int check_apply_mode(Comfyd__V1__ApplyMode v, uint32_t preview_ms, canvas
     return 0;
 }
 
-/* The job's preview settings. The caller's own limit (limit_ms) bounds
- * the preview and the apply after it together. */
+/* The job's preview settings. The caller's own limit (limit_ms, 0: none)
+ * bounds the preview and the apply after it together. */
 static void job_preview(canvas_mgr *m, job *j, Comfyd__V1__ApplyMode mode, uint32_t preview_ms,
                         uint32_t limit_ms)
 {
@@ -2826,9 +2826,6 @@ static void job_preview(canvas_mgr *m, job *j, Comfyd__V1__ApplyMode mode, uint3
     if (j->apply_mode == COMFYD__V1__APPLY_MODE__APPLY_MODE_APPLY) return;
     j->preview_ms = preview_ms ? preview_ms : CANVAS_DEFAULT_PREVIEW_MS;
     if (limit_ms && limit_ms < j->preview_ms) j->preview_ms = limit_ms;
-    /* The wait in the queue keeps the request's timeout_ms; the request
-     * as a whole may take the preview on top of it. */
-    (void)limit_ms;
 }
 
 /* Before validation: a preview nobody can show. PREVIEW_IF_SHOWN becomes
