@@ -1,5 +1,5 @@
 // @__NO_SIDE_EFFECTS__
-function yo(e) {
+function bo(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
@@ -9,7 +9,7 @@ const Fe = {}, Sn = [], Fn = () => {
 (e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Mr = (e) => e.startsWith("onUpdate:"), ht = Object.assign, la = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Of = Object.prototype.hasOwnProperty, xe = (e, t) => Of.call(e, t), ae = Array.isArray, rn = (e) => Us(e) === "[object Map]", Ln = (e) => Us(e) === "[object Set]", ul = (e) => Us(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", It = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ca = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), aa = Object.prototype.toString, Us = (e) => aa.call(e), Nf = (e) => Us(e).slice(8, -1), ua = (e) => Us(e) === "[object Object]", bo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, ws = /* @__PURE__ */ yo(
+}, Of = Object.prototype.hasOwnProperty, xe = (e, t) => Of.call(e, t), ae = Array.isArray, rn = (e) => Us(e) === "[object Map]", Ln = (e) => Us(e) === "[object Set]", fl = (e) => Us(e) === "[object Date]", Ce = (e) => typeof e == "function", Le = (e) => typeof e == "string", It = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ca = (e) => (Ie(e) || Ce(e)) && Ce(e.then) && Ce(e.catch), aa = Object.prototype.toString, Us = (e) => aa.call(e), Nf = (e) => Us(e).slice(8, -1), ua = (e) => Us(e) === "[object Object]", wo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, ws = /* @__PURE__ */ bo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Lr = (e) => {
@@ -31,8 +31,8 @@ const Fe = {}, Sn = [], Fn = () => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let fl;
-const Pr = () => fl || (fl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let dl;
+const Pr = () => dl || (dl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Ds(e) {
   if (ae(e)) {
     const t = {};
@@ -70,7 +70,7 @@ function st(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const zf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Uf = /* @__PURE__ */ yo(zf);
+const zf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Uf = /* @__PURE__ */ bo(zf);
 function ha(e) {
   return !!e || e === "";
 }
@@ -81,7 +81,7 @@ function Wf(e, t, n) {
     s = cn(e[r], t[r], n);
   return s;
 }
-function dl(e, t, n) {
+function hl(e, t, n) {
   if (e.size !== t.size) return !1;
   const s = Array.from(t), r = new Uint8Array(s.length);
   for (const i of e) {
@@ -99,7 +99,7 @@ function dl(e, t, n) {
 function Jf(e, t, n) {
   let s = rn(e), r = rn(t);
   if (s || r || (s = Ln(e), r = Ln(t), s || r))
-    return s && r ? dl(e, t, n) : !1;
+    return s && r ? hl(e, t, n) : !1;
   const i = Object.keys(e).length, o = Object.keys(t).length;
   if (i !== o)
     return !1;
@@ -110,7 +110,7 @@ function Jf(e, t, n) {
   }
   return String(e) === String(t);
 }
-function hl(e, t, n, s) {
+function pl(e, t, n, s) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [r, i] = n;
   if (r.has(e) || i.has(t))
@@ -121,13 +121,13 @@ function hl(e, t, n, s) {
 }
 function cn(e, t, n) {
   if (e === t) return !0;
-  let s = ul(e), r = ul(t);
-  return s || r ? s && r ? e.getTime() === t.getTime() : !1 : (s = It(e), r = It(t), s || r ? e === t : (s = ae(e), r = ae(t), s || r ? s && r ? hl(e, t, n, Wf) : !1 : (s = Ie(e), r = Ie(t), s || r ? !s || !r ? !1 : hl(e, t, n, Jf) : String(e) === String(t))));
+  let s = fl(e), r = fl(t);
+  return s || r ? s && r ? e.getTime() === t.getTime() : !1 : (s = It(e), r = It(t), s || r ? e === t : (s = ae(e), r = ae(t), s || r ? s && r ? pl(e, t, n, Wf) : !1 : (s = Ie(e), r = Ie(t), s || r ? !s || !r ? !1 : pl(e, t, n, Jf) : String(e) === String(t))));
 }
 function qf(e, t) {
   return e.findIndex((n) => cn(n, t));
 }
-const pa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === aa || !Ee(e.toString)) ? pa(e) ? ie(e.value) : JSON.stringify(e, ga, 2) : String(e), ga = (e, t) => pa(t) ? ga(e, t.value) : rn(t) ? {
+const pa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === aa || !Ce(e.toString)) ? pa(e) ? ie(e.value) : JSON.stringify(e, ga, 2) : String(e), ga = (e, t) => pa(t) ? ga(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [s, r], i) => (n[fi(s, i) + " =>"] = r, n),
     {}
@@ -246,7 +246,7 @@ class Hf {
 function Vf() {
   return He;
 }
-let Ce;
+let Ee;
 const di = /* @__PURE__ */ new WeakSet();
 class ma {
   constructor(t) {
@@ -267,20 +267,20 @@ class ma {
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, pl(this), ba(this);
-    const t = Ce, n = kt;
-    Ce = this, kt = !0;
+    this.flags |= 2, gl(this), ba(this);
+    const t = Ee, n = kt;
+    Ee = this, kt = !0;
     try {
       return this.fn();
     } finally {
-      wa(this), Ce = t, kt = n, this.flags &= -3;
+      wa(this), Ee = t, kt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        xo(t);
-      this.deps = this.depsTail = void 0, pl(this), this.onStop && this.onStop(), this.flags &= -2;
+        vo(t);
+      this.deps = this.depsTail = void 0, gl(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
@@ -290,10 +290,10 @@ class ma {
    * @internal
    */
   runIfDirty() {
-    Yi(this) && this.run();
+    Xi(this) && this.run();
   }
   get dirty() {
-    return Yi(this);
+    return Xi(this);
   }
 }
 let _a = 0, ks, xs;
@@ -304,10 +304,10 @@ function ya(e, t = !1) {
   }
   e.next = ks, ks = e;
 }
-function wo() {
+function ko() {
   _a++;
 }
-function ko() {
+function xo() {
   if (--_a > 0)
     return;
   if (xs) {
@@ -341,22 +341,22 @@ function wa(e) {
   let t, n = e.depsTail, s = n;
   for (; s; ) {
     const r = s.prevDep;
-    s.version === -1 ? (s === n && (n = r), xo(s), Gf(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = r;
+    s.version === -1 ? (s === n && (n = r), vo(s), Gf(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = r;
   }
   e.deps = t, e.depsTail = n;
 }
-function Yi(e) {
+function Xi(e) {
   for (let t = e.deps; t; t = t.nextDep)
     if (t.dep.version !== t.version || t.dep.computed && (ka(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
 function ka(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Ts) || (e.globalVersion = Ts, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Yi(e))))
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Ts) || (e.globalVersion = Ts, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Xi(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Ce, s = kt;
-  Ce = e, kt = !0;
+  const t = e.dep, n = Ee, s = kt;
+  Ee = e, kt = !0;
   try {
     ba(e);
     const r = e.fn(e._value);
@@ -364,15 +364,15 @@ function ka(e) {
   } catch (r) {
     throw t.version++, r;
   } finally {
-    Ce = n, kt = s, wa(e), e.flags &= -3;
+    Ee = n, kt = s, wa(e), e.flags &= -3;
   }
 }
-function xo(e, t = !1) {
+function vo(e, t = !1) {
   const { dep: n, prevSub: s, nextSub: r } = e;
   if (s && (s.nextSub = r, e.prevSub = void 0), r && (r.prevSub = s, e.nextSub = void 0), n.subs === e && (n.subs = s, !s && n.computed)) {
     n.computed.flags &= -5;
     for (let i = n.computed.deps; i; i = i.nextDep)
-      xo(i, !0);
+      vo(i, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
@@ -389,15 +389,15 @@ function un() {
   const e = xa.pop();
   kt = e === void 0 ? !0 : e;
 }
-function pl(e) {
+function gl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = Ce;
-    Ce = void 0;
+    const n = Ee;
+    Ee = void 0;
     try {
       t();
     } finally {
-      Ce = n;
+      Ee = n;
     }
   }
 }
@@ -407,20 +407,20 @@ class Kf {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class vo {
+class Ao {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!Ce || !kt || Ce === this.computed)
+    if (!Ee || !kt || Ee === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== Ce)
-      n = this.activeLink = new Kf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, va(n);
+    if (n === void 0 || n.sub !== Ee)
+      n = this.activeLink = new Kf(Ee, this), Ee.deps ? (n.prevDep = Ee.depsTail, Ee.depsTail.nextDep = n, Ee.depsTail = n) : Ee.deps = Ee.depsTail = n, va(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const s = n.nextDep;
-      s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = s);
+      s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = Ee.depsTail, n.nextDep = void 0, Ee.depsTail.nextDep = n, Ee.depsTail = n, Ee.deps === n && (Ee.deps = s);
     }
     return n;
   }
@@ -428,12 +428,12 @@ class vo {
     this.version++, Ts++, this.notify(t);
   }
   notify(t) {
-    wo();
+    ko();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      ko();
+      xo();
     }
   }
 }
@@ -449,23 +449,23 @@ function va(e) {
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Xi = /* @__PURE__ */ new WeakMap(), In = /* @__PURE__ */ Symbol(
+const Zi = /* @__PURE__ */ new WeakMap(), In = /* @__PURE__ */ Symbol(
   ""
-), Zi = /* @__PURE__ */ Symbol(
+), Qi = /* @__PURE__ */ Symbol(
   ""
 ), Fs = /* @__PURE__ */ Symbol(
   ""
 );
 function Xe(e, t, n) {
-  if (kt && Ce) {
-    let s = Xi.get(e);
-    s || Xi.set(e, s = /* @__PURE__ */ new Map());
+  if (kt && Ee) {
+    let s = Zi.get(e);
+    s || Zi.set(e, s = /* @__PURE__ */ new Map());
     let r = s.get(n);
-    r || (s.set(n, r = new vo()), r.map = s, r.key = n), r.track();
+    r || (s.set(n, r = new Ao()), r.map = s, r.key = n), r.track();
   }
 }
 function Wt(e, t, n, s, r, i) {
-  const o = Xi.get(e);
+  const o = Zi.get(e);
   if (!o) {
     Ts++;
     return;
@@ -473,29 +473,29 @@ function Wt(e, t, n, s, r, i) {
   const l = (c) => {
     c && c.trigger();
   };
-  if (wo(), t === "clear")
+  if (ko(), t === "clear")
     o.forEach(l);
   else {
-    const c = ae(e), a = c && bo(n);
+    const c = ae(e), a = c && wo(n);
     if (c && n === "length") {
       const u = Number(s);
-      o.forEach((d, m) => {
-        (m === "length" || m === Fs || !It(m) && m >= u) && l(d);
+      o.forEach((f, m) => {
+        (m === "length" || m === Fs || !It(m) && m >= u) && l(f);
       });
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Fs)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(In)), rn(e) && l(o.get(Zi)));
+          c ? a && l(o.get("length")) : (l(o.get(In)), rn(e) && l(o.get(Qi)));
           break;
         case "delete":
-          c || (l(o.get(In)), rn(e) && l(o.get(Zi)));
+          c || (l(o.get(In)), rn(e) && l(o.get(Qi)));
           break;
         case "set":
           rn(e) && l(o.get(In));
           break;
       }
   }
-  ko();
+  xo();
 }
 function Wn(e) {
   const t = /* @__PURE__ */ we(e);
@@ -504,13 +504,13 @@ function Wn(e) {
 function $r(e) {
   return Xe(e = /* @__PURE__ */ we(e), "iterate", Fs), e;
 }
-function Et(e, t) {
+function Ct(e, t) {
   return /* @__PURE__ */ Ot(e) ? fn(/* @__PURE__ */ on(e) ? pt(t) : t) : pt(t);
 }
 const Yf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return hi(this, Symbol.iterator, (e) => Et(this, e));
+    return hi(this, Symbol.iterator, (e) => Ct(this, e));
   },
   concat(...e) {
     return Wn(this).concat(
@@ -518,7 +518,7 @@ const Yf = {
     );
   },
   entries() {
-    return hi(this, "entries", (e) => (e[1] = Et(this, e[1]), e));
+    return hi(this, "entries", (e) => (e[1] = Ct(this, e[1]), e));
   },
   every(e, t) {
     return $t(this, "every", e, t, void 0, arguments);
@@ -529,7 +529,7 @@ const Yf = {
       "filter",
       e,
       t,
-      (n) => n.map((s) => Et(this, s)),
+      (n) => n.map((s) => Ct(this, s)),
       arguments
     );
   },
@@ -539,7 +539,7 @@ const Yf = {
       "find",
       e,
       t,
-      (n) => Et(this, n),
+      (n) => Ct(this, n),
       arguments
     );
   },
@@ -552,7 +552,7 @@ const Yf = {
       "findLast",
       e,
       t,
-      (n) => Et(this, n),
+      (n) => Ct(this, n),
       arguments
     );
   },
@@ -586,10 +586,10 @@ const Yf = {
     return us(this, "push", e);
   },
   reduce(e, ...t) {
-    return ml(this, "reduce", e, t);
+    return _l(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return ml(this, "reduceRight", e, t);
+    return _l(this, "reduceRight", e, t);
   },
   shift() {
     return us(this, "shift");
@@ -614,7 +614,7 @@ const Yf = {
     return us(this, "unshift", e);
   },
   values() {
-    return hi(this, "values", (e) => Et(this, e));
+    return hi(this, "values", (e) => Ct(this, e));
   }
 };
 function hi(e, t, n) {
@@ -622,7 +622,7 @@ function hi(e, t, n) {
   if (s !== e && !/* @__PURE__ */ dt(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
-      return o.next = () => gl(i.next(), n), r !== Aa[t] && Object.defineProperties(o, {
+      return o.next = () => ml(i.next(), n), r !== Aa[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = i.return;
@@ -637,52 +637,52 @@ function hi(e, t, n) {
         }
       }), o;
     }
-    i._next = i.next, i.next = () => gl(i._next(), n);
+    i._next = i.next, i.next = () => ml(i._next(), n);
   }
   return i;
 }
-function gl(e, t) {
+function ml(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
 const Aa = Array.prototype;
 function $t(e, t, n, s, r, i) {
   const o = $r(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
   if (c !== Aa[t]) {
-    const d = c.apply(e, i);
-    return l ? pt(d) : d;
+    const f = c.apply(e, i);
+    return l ? pt(f) : f;
   }
   let a = n;
-  o !== e && (l ? a = function(d, m) {
-    return n.call(this, Et(e, d), m, e);
-  } : n.length > 2 && (a = function(d, m) {
-    return n.call(this, d, m, e);
+  o !== e && (l ? a = function(f, m) {
+    return n.call(this, Ct(e, f), m, e);
+  } : n.length > 2 && (a = function(f, m) {
+    return n.call(this, f, m, e);
   }));
   const u = c.call(o, a, s);
   return l && r ? r(u) : u;
 }
-function ml(e, t, n, s) {
+function _l(e, t, n, s) {
   const r = $r(e), i = r !== e && !/* @__PURE__ */ dt(e);
   let o = n, l = !1;
-  r !== e && (i ? (l = s.length === 0, o = function(a, u, d) {
-    return l && (l = !1, a = Et(e, a)), n.call(this, a, Et(e, u), d, e);
-  }) : n.length > 3 && (o = function(a, u, d) {
-    return n.call(this, a, u, d, e);
+  r !== e && (i ? (l = s.length === 0, o = function(a, u, f) {
+    return l && (l = !1, a = Ct(e, a)), n.call(this, a, Ct(e, u), f, e);
+  }) : n.length > 3 && (o = function(a, u, f) {
+    return n.call(this, a, u, f, e);
   }));
   const c = r[t](o, ...s);
-  return l ? Et(e, c) : c;
+  return l ? Ct(e, c) : c;
 }
 function pi(e, t, n) {
   const s = /* @__PURE__ */ we(e);
   Xe(s, "iterate", Fs);
   const r = s[t](...n);
-  return (r === -1 || r === !1) && /* @__PURE__ */ Co(n[0]) ? (n[0] = /* @__PURE__ */ we(n[0]), s[t](...n)) : r;
+  return (r === -1 || r === !1) && /* @__PURE__ */ So(n[0]) ? (n[0] = /* @__PURE__ */ we(n[0]), s[t](...n)) : r;
 }
 function us(e, t, n = []) {
-  an(), wo();
+  an(), ko();
   const s = (/* @__PURE__ */ we(e))[t].apply(e, n);
-  return ko(), un(), s;
+  return xo(), un(), s;
 }
-const Xf = /* @__PURE__ */ yo("__proto__,__v_isRef,__isVue"), Ra = /* @__PURE__ */ new Set(
+const Xf = /* @__PURE__ */ bo("__proto__,__v_isRef,__isVue"), Ra = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(It)
 );
 function Zf(e) {
@@ -690,7 +690,7 @@ function Zf(e) {
   const t = /* @__PURE__ */ we(this);
   return Xe(t, "has", e), t.hasOwnProperty(e);
 }
-class Ea {
+class Ca {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -726,19 +726,19 @@ class Ea {
     if ((It(n) ? Ra.has(n) : Xf(n)) || (r || Xe(t, "get", n), i))
       return l;
     if (/* @__PURE__ */ tt(l)) {
-      const c = o && bo(n) ? l : l.value;
-      return r && Ie(c) ? /* @__PURE__ */ eo(c) : c;
+      const c = o && wo(n) ? l : l.value;
+      return r && Ie(c) ? /* @__PURE__ */ to(c) : c;
     }
-    return Ie(l) ? r ? /* @__PURE__ */ eo(l) : /* @__PURE__ */ Ro(l) : l;
+    return Ie(l) ? r ? /* @__PURE__ */ to(l) : /* @__PURE__ */ Co(l) : l;
   }
 }
-class Ca extends Ea {
+class Ea extends Ca {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, s, r) {
     let i = t[n];
-    const o = ae(t) && bo(n);
+    const o = ae(t) && wo(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ Ot(i);
       if (!/* @__PURE__ */ dt(s) && !/* @__PURE__ */ Ot(s) && (i = /* @__PURE__ */ we(i), s = /* @__PURE__ */ we(s)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(s))
@@ -770,7 +770,7 @@ class Ca extends Ea {
     ), Reflect.ownKeys(t);
   }
 }
-class Qf extends Ea {
+class Qf extends Ca {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,24 +781,24 @@ class Qf extends Ea {
     return !0;
   }
 }
-const ed = /* @__PURE__ */ new Ca(), td = /* @__PURE__ */ new Qf(), nd = /* @__PURE__ */ new Ca(!0);
-const Qi = (e) => e, Qs = (e) => Reflect.getPrototypeOf(e);
+const ed = /* @__PURE__ */ new Ea(), td = /* @__PURE__ */ new Qf(), nd = /* @__PURE__ */ new Ea(!0);
+const eo = (e) => e, Qs = (e) => Reflect.getPrototypeOf(e);
 function sd(e, t, n) {
   return function(...s) {
-    const r = this.__v_raw, i = /* @__PURE__ */ we(r), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = r[e](...s), u = n ? Qi : t ? fn : pt;
+    const r = this.__v_raw, i = /* @__PURE__ */ we(r), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = r[e](...s), u = n ? eo : t ? fn : pt;
     return !t && Xe(
       i,
       "iterate",
-      c ? Zi : In
+      c ? Qi : In
     ), ht(
       // inheriting all iterator properties
       Object.create(a),
       {
         // iterator protocol
         next() {
-          const { value: d, done: m } = a.next();
-          return m ? { value: d, done: m } : {
-            value: l ? [u(d[0]), u(d[1])] : u(d),
+          const { value: f, done: m } = a.next();
+          return m ? { value: f, done: m } : {
+            value: l ? [u(f[0]), u(f[1])] : u(f),
             done: m
           };
         }
@@ -816,7 +816,7 @@ function rd(e, t) {
     get(r) {
       const i = this.__v_raw, o = /* @__PURE__ */ we(i), l = /* @__PURE__ */ we(r);
       e || (Dt(r, l) && Xe(o, "get", r), Xe(o, "get", l));
-      const { has: c } = Qs(o), a = t ? Qi : e ? fn : pt;
+      const { has: c } = Qs(o), a = t ? eo : e ? fn : pt;
       if (c.call(o, r))
         return a(i.get(r));
       if (c.call(o, l))
@@ -832,8 +832,8 @@ function rd(e, t) {
       return e || (Dt(r, l) && Xe(o, "has", r), Xe(o, "has", l)), r === l ? i.has(r) : i.has(r) || i.has(l);
     },
     forEach(r, i) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ we(l), a = t ? Qi : e ? fn : pt;
-      return !e && Xe(c, "iterate", In), l.forEach((u, d) => r.call(i, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ we(l), a = t ? eo : e ? fn : pt;
+      return !e && Xe(c, "iterate", In), l.forEach((u, f) => r.call(i, a(u), a(f), o));
     }
   };
   return ht(
@@ -882,7 +882,7 @@ function rd(e, t) {
     n[r] = sd(r, e, t);
   }), n;
 }
-function Ao(e, t) {
+function Ro(e, t) {
   const n = rd(e, t);
   return (s, r, i) => r === "__v_isReactive" ? !e : r === "__v_isReadonly" ? e : r === "__v_isShallow" ? t : r === "__v_raw" ? s : Reflect.get(
     xe(n, r) && r in s ? n : s,
@@ -891,11 +891,11 @@ function Ao(e, t) {
   );
 }
 const id = {
-  get: /* @__PURE__ */ Ao(!1, !1)
+  get: /* @__PURE__ */ Ro(!1, !1)
 }, od = {
-  get: /* @__PURE__ */ Ao(!1, !0)
+  get: /* @__PURE__ */ Ro(!1, !0)
 }, ld = {
-  get: /* @__PURE__ */ Ao(!0, !1)
+  get: /* @__PURE__ */ Ro(!0, !1)
 };
 const Sa = /* @__PURE__ */ new WeakMap(), Da = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ new WeakMap(), cd = /* @__PURE__ */ new WeakMap();
 function ad(e) {
@@ -913,7 +913,7 @@ function ad(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Ro(e) {
+function Co(e) {
   return /* @__PURE__ */ Ot(e) ? e : Eo(
     e,
     !1,
@@ -933,7 +933,7 @@ function ud(e) {
   );
 }
 // @__NO_SIDE_EFFECTS__
-function eo(e) {
+function to(e) {
   return Eo(
     e,
     !0,
@@ -970,7 +970,7 @@ function dt(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function Co(e) {
+function So(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -981,7 +981,7 @@ function we(e) {
 function fd(e) {
   return !xe(e, "__v_skip") && Object.isExtensible(e) && da(e, "__v_skip", !0), e;
 }
-const pt = (e) => Ie(e) ? /* @__PURE__ */ Ro(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ eo(e) : e;
+const pt = (e) => Ie(e) ? /* @__PURE__ */ Co(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ to(e) : e;
 // @__NO_SIDE_EFFECTS__
 function tt(e) {
   return e ? e.__v_isRef === !0 : !1;
@@ -995,7 +995,7 @@ function dd(e, t) {
 }
 class hd {
   constructor(t, n) {
-    this.dep = new vo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ we(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
+    this.dep = new Ao(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ we(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
@@ -1020,14 +1020,14 @@ function Fa(e) {
 }
 class gd {
   constructor(t, n, s) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new vo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Ts - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new Ao(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Ts - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
   }
   /**
    * @internal
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    Ce !== this)
+    Ee !== this)
       return ya(this, !0), !0;
   }
   get value() {
@@ -1041,7 +1041,7 @@ class gd {
 // @__NO_SIDE_EFFECTS__
 function md(e, t, n = !1) {
   let s, r;
-  return Ee(e) ? s = e : (s = e.get, r = e.set), new gd(s, r, n);
+  return Ce(e) ? s = e : (s = e.get, r = e.set), new gd(s, r, n);
 }
 const nr = {}, br = /* @__PURE__ */ new WeakMap();
 let An;
@@ -1053,15 +1053,15 @@ function _d(e, t = !1, n = An) {
 }
 function yd(e, t, n = Fe) {
   const { immediate: s, deep: r, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (b) => r ? b : /* @__PURE__ */ dt(b) || r === !1 || r === 0 ? Jt(b, 1) : Jt(b);
-  let u, d, m, g, h = !1, k = !1;
-  if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ on(e) ? (d = () => a(e), h = !0) : ae(e) ? (k = !0, h = e.some((b) => /* @__PURE__ */ on(b) || /* @__PURE__ */ dt(b)), d = () => e.map((b) => {
+  let u, f, m, g, h = !1, k = !1;
+  if (/* @__PURE__ */ tt(e) ? (f = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ on(e) ? (f = () => a(e), h = !0) : ae(e) ? (k = !0, h = e.some((b) => /* @__PURE__ */ on(b) || /* @__PURE__ */ dt(b)), f = () => e.map((b) => {
     if (/* @__PURE__ */ tt(b))
       return b.value;
     if (/* @__PURE__ */ on(b))
       return a(b);
-    if (Ee(b))
+    if (Ce(b))
       return c ? c(b, 2) : b();
-  })) : Ee(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
+  })) : Ce(e) ? t ? f = c ? () => c(e, 2) : e : f = () => {
     if (m) {
       an();
       try {
@@ -1077,11 +1077,11 @@ function yd(e, t, n = Fe) {
     } finally {
       An = b;
     }
-  } : d = Fn, t && r) {
-    const b = d, F = r === !0 ? 1 / 0 : r;
-    d = () => Jt(b(), F);
+  } : f = Fn, t && r) {
+    const b = f, F = r === !0 ? 1 / 0 : r;
+    f = () => Jt(b(), F);
   }
-  const A = Vf(), C = () => {
+  const A = Vf(), E = () => {
     u.stop(), A && A.active && la(A.effects, u);
   };
   if (i && t) {
@@ -1090,7 +1090,7 @@ function yd(e, t, n = Fe) {
       try {
         return b(...F);
       } finally {
-        C();
+        E();
       }
     };
   }
@@ -1121,7 +1121,7 @@ function yd(e, t, n = Fe) {
       } else
         u.run();
   };
-  return l && l(w), u = new ma(d), u.scheduler = o ? () => o(w, !1) : w, g = (b) => _d(b, !1, u), m = u.onStop = () => {
+  return l && l(w), u = new ma(f), u.scheduler = o ? () => o(w, !1) : w, g = (b) => _d(b, !1, u), m = u.onStop = () => {
     const b = br.get(u);
     if (b) {
       if (c)
@@ -1130,7 +1130,7 @@ function yd(e, t, n = Fe) {
         for (const F of b) F();
       br.delete(u);
     }
-  }, t ? s ? w(!0) : x = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
+  }, t ? s ? w(!0) : x = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), E.pause = u.pause.bind(u), E.resume = u.resume.bind(u), E.stop = E, E;
 }
 function Jt(e, t = 1 / 0, n) {
   if (t <= 0 || !Ie(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
@@ -1160,7 +1160,7 @@ function Js(e, t, n, s) {
   }
 }
 function Gt(e, t, n, s) {
-  if (Ee(e)) {
+  if (Ce(e)) {
     const r = Js(e, t, n, s);
     return r && ca(r) && r.catch((i) => {
       jr(i, t, n, void 0, !0);
@@ -1179,12 +1179,12 @@ function jr(e, t, n, s = !0, r = !1) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
     for (; c; ) {
-      const d = c.ec;
-      if (d && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
+      const f = c.ec;
+      if (f && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
       // are deferred or discarded by Suspense.
       (!r || c.scope.active)) {
-        for (let m = 0; m < d.length; m++)
-          if (d[m](e, a, u) === !1)
+        for (let m = 0; m < f.length; m++)
+          if (f[m](e, a, u) === !1)
             return;
       }
       c = c.parent;
@@ -1207,7 +1207,7 @@ function bd(e, t, n, s = !0, r = !1) {
 }
 const Ze = [];
 let bt = -1;
-const Ct = [];
+const Et = [];
 let tn = null, Gn = 0;
 const Ia = /* @__PURE__ */ Promise.resolve();
 let wr = null;
@@ -1223,7 +1223,7 @@ function wd(e) {
   }
   return t;
 }
-function So(e) {
+function Do(e) {
   if (!(e.flags & 1)) {
     const t = Is(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
@@ -1235,10 +1235,10 @@ function Oa() {
 }
 function kd(e) {
   if (!ae(e))
-    tn && e.id === -1 ? tn.splice(Gn + 1, 0, e) : e.flags & 1 || (Ct.push(e), e.flags |= 1);
+    tn && e.id === -1 ? tn.splice(Gn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Ct.push(e[t]);
+      Et.push(e[t]);
   Oa();
 }
 function Na(e, t, n, s = bt + 1) {
@@ -1252,17 +1252,17 @@ function Na(e, t, n, s = bt + 1) {
   }
 }
 function Ma(e, t, n = 0) {
-  if (Ct.length) {
-    let s = Ct, r = 0;
+  if (Et.length) {
+    let s = Et, r = 0;
     if (t) {
       s = [];
-      for (let o = 0; o < Ct.length; o++) {
-        const l = Ct[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Ct[r++] = l : s.push(l);
+      for (let o = 0; o < Et.length; o++) {
+        const l = Et[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Et[r++] = l : s.push(l);
       }
     }
     const i = [...new Set(s)].sort((o, l) => Is(o) - Is(l));
-    if (Ct.length = r, tn) {
+    if (Et.length = r, tn) {
       for (let o = 0; o < i.length; o++)
         tn.push(i[o]);
       return;
@@ -1280,7 +1280,7 @@ function xd(e, t) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Ct);
+  const n = t === void 0 ? void 0 : new Set(Et);
   e(), gi = !0;
   try {
     Na(void 0, t), Ma(void 0, n, t);
@@ -1304,7 +1304,7 @@ function La(e) {
       const t = Ze[bt];
       t && (t.flags &= -2);
     }
-    bt = -1, Ze.length = 0, Ma(), wr = null, (Ze.length || Ct.length) && La();
+    bt = -1, Ze.length = 0, Ma(), wr = null, (Ze.length || Et.length) && La();
   }
 }
 let ft = null, Pa = null;
@@ -1316,14 +1316,14 @@ function vd(e, t = ft, n) {
   if (!t || e._n)
     return e;
   const s = (...r) => {
-    s._d && Rl(-1);
+    s._d && Cl(-1);
     const i = kr(t), o = On.length;
     let l;
     try {
       l = e(...r);
     } finally {
       for (let c = On.length; c > o; c--) Qa();
-      kr(i), s._d && Rl(1);
+      kr(i), s._d && Cl(1);
     }
     return l;
   };
@@ -1335,7 +1335,7 @@ function bn(e, t) {
   const n = Wr(ft), s = e.dirs || (e.dirs = []);
   for (let r = 0; r < t.length; r++) {
     let [i, o, l, c = Fe] = t[r];
-    i && (Ee(i) && (i = {
+    i && (Ce(i) && (i = {
       mounted: i,
       updated: i
     }), i.deep && Jt(o), s.push({
@@ -1380,19 +1380,19 @@ function Ad(e, t, n = !1) {
     if (r && e in r)
       return r[e];
     if (arguments.length > 1)
-      return n && Ee(t) ? t.call(s && s.proxy) : t;
+      return n && Ce(t) ? t.call(s && s.proxy) : t;
   }
 }
-const Rd = /* @__PURE__ */ Symbol.for("v-scx"), Ed = () => Ad(Rd);
+const Rd = /* @__PURE__ */ Symbol.for("v-scx"), Cd = () => Ad(Rd);
 function mi(e, t, n) {
-  return Cd(e, t, n);
+  return Ed(e, t, n);
 }
-function Cd(e, t, n = Fe) {
+function Ed(e, t, n = Fe) {
   const { immediate: s, deep: r, flush: i, once: o } = n, l = ht({}, n), c = t && s || !t && i !== "post";
   let a;
   if (Rr) {
     if (i === "sync") {
-      const g = Ed();
+      const g = Cd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
@@ -1402,18 +1402,18 @@ function Cd(e, t, n = Fe) {
   }
   const u = ns;
   l.call = (g, h, k) => Gt(g, u, h, k);
-  let d = !1;
+  let f = !1;
   i === "post" ? l.scheduler = (g) => {
     g.i = u, Ke(g, u && u.suspense);
-  } : i !== "sync" && (d = !0, l.scheduler = (g, h) => {
-    h ? g() : So(g);
+  } : i !== "sync" && (f = !0, l.scheduler = (g, h) => {
+    h ? g() : Do(g);
   }), l.augmentJob = (g) => {
-    t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
+    t && (g.flags |= 4), f && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
   const m = yd(e, t, l);
   return Rr && (a ? a.push(m) : c && m()), m;
 }
-const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), Br = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), Sd = (e) => e && (e.defer || e.defer === ""), _l = (e) => typeof SVGElement < "u" && e instanceof SVGElement, yl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, to = (e, t) => {
+const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), Br = (e) => e.__isTeleport, Cn = (e) => e && (e.disabled || e.disabled === ""), Sd = (e) => e && (e.defer || e.defer === ""), yl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, bl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, no = (e, t) => {
   const n = e && e.to;
   return Le(n) ? t ? t(n) : null : n;
 }, Dd = {
@@ -1422,10 +1422,10 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
   process(e, t, n, s, r, i, o, l, c, a) {
     const {
       mc: u,
-      pc: d,
+      pc: f,
       pbc: m,
-      o: { insert: g, querySelector: h, createText: k, createComment: A, parentNode: C }
-    } = a, x = En(t.props);
+      o: { insert: g, querySelector: h, createText: k, createComment: A, parentNode: E }
+    } = a, x = Cn(t.props);
     let { dynamicChildren: w } = t;
     const b = ($, ee, X) => {
       $.shapeFlag & 16 && u(
@@ -1439,13 +1439,13 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
         c
       );
     }, F = ($ = t) => {
-      const ee = En($.props), X = $.target = to($.props, h), ue = no(X, $, k, g);
-      X && (o !== "svg" && _l(X) ? o = "svg" : o !== "mathml" && yl(X) && (o = "mathml"), r && r.isCE && (r.ce._teleportTargets || (r.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b($, X, ue), _s($, !1)));
+      const ee = Cn($.props), X = $.target = no($.props, h), ue = so(X, $, k, g);
+      X && (o !== "svg" && yl(X) ? o = "svg" : o !== "mathml" && bl(X) && (o = "mathml"), r && r.isCE && (r.ce._teleportTargets || (r.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b($, X, ue), _s($, !1)));
     }, B = ($) => {
       const ee = () => {
         if (en.get($) === ee) {
-          if (en.delete($), En($.props)) {
-            const X = C($.el) || n;
+          if (en.delete($), Cn($.props)) {
+            const X = E($.el) || n;
             b($, X, $.anchor), _s($, !0);
           }
           F($);
@@ -1468,8 +1468,8 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
         return;
       }
       t.targetStart = e.targetStart;
-      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = En(e.props), de = ne ? n : X, De = ne ? $ : ue;
-      if (o === "svg" || _l(X) ? o = "svg" : (o === "mathml" || yl(X)) && (o = "mathml"), w ? (m(
+      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Cn(e.props), de = ne ? n : X, De = ne ? $ : ue;
+      if (o === "svg" || yl(X) ? o = "svg" : (o === "mathml" || bl(X)) && (o = "mathml"), w ? (m(
         e.dynamicChildren,
         w,
         de,
@@ -1477,7 +1477,7 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
         i,
         o,
         l
-      ), Fo(e, t, !0)) : c || d(
+      ), Io(e, t, !0)) : c || f(
         e,
         t,
         de,
@@ -1496,7 +1496,7 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const ke = to(t.props, h);
+        const ke = no(t.props, h);
         ke && (t.target = ke, sr(
           t,
           ke,
@@ -1521,18 +1521,18 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
       anchor: c,
       targetStart: a,
       targetAnchor: u,
-      target: d,
+      target: f,
       props: m
-    } = e, g = En(m), h = i || !g, k = en.get(e);
-    if (k && (k.flags |= 8, en.delete(e)), d && (r(a), r(u)), i && r(c), !k && (g || d) && o & 16)
+    } = e, g = Cn(m), h = i || !g, k = en.get(e);
+    if (k && (k.flags |= 8, en.delete(e)), f && (r(a), r(u)), i && r(c), !k && (g || f) && o & 16)
       for (let A = 0; A < l.length; A++) {
-        const C = l[A];
+        const E = l[A];
         s(
-          C,
+          E,
           t,
           n,
           h,
-          !!C.dynamicChildren
+          !!E.dynamicChildren
         );
       }
   },
@@ -1541,8 +1541,8 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
 };
 function sr(e, t, n, { o: { insert: s }, m: r }, i = 2) {
   i === 0 && (e.targetStart && s(e.targetStart, t, n), s(e.targetAnchor, t, n), n = e.targetAnchor);
-  const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = i === 2;
-  if (d && s(o, t, n), !en.has(e) && (!d || En(u)) && c & 16)
+  const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, f = i === 2;
+  if (f && s(o, t, n), !en.has(e) && (!f || Cn(u)) && c & 16)
     for (let m = 0; m < a.length; m++)
       r(
         a[m],
@@ -1550,13 +1550,13 @@ function sr(e, t, n, { o: { insert: s }, m: r }, i = 2) {
         n,
         2
       );
-  d && s(l, t, n);
+  f && s(l, t, n);
 }
 function Td(e, t, n, s, r, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
-}, d) {
-  function m(A, C) {
-    let x = C;
+}, f) {
+  function m(A, E) {
+    let x = E;
     for (; x; ) {
       if (x && x.nodeType === 8) {
         if (x.data === "teleport start anchor")
@@ -1569,10 +1569,10 @@ function Td(e, t, n, s, r, i, {
       x = o(x);
     }
   }
-  function g(A, C) {
-    C.anchor = d(
+  function g(A, E) {
+    E.anchor = f(
       o(A),
-      C,
+      E,
       l(A),
       n,
       s,
@@ -1580,13 +1580,13 @@ function Td(e, t, n, s, r, i, {
       i
     );
   }
-  const h = t.target = to(
+  const h = t.target = no(
     t.props,
     c
-  ), k = En(t.props);
+  ), k = Cn(t.props);
   if (h) {
     const A = h._lpa || h.firstChild;
-    t.shapeFlag & 16 && (k ? (g(e, t), m(h, A), t.targetAnchor || no(
+    t.shapeFlag & 16 && (k ? (g(e, t), m(h, A), t.targetAnchor || so(
       h,
       t,
       u,
@@ -1594,7 +1594,7 @@ function Td(e, t, n, s, r, i, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === h ? e : null
-    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || no(h, t, u, a), d(
+    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || so(h, t, u, a), f(
       A && o(A),
       t,
       h,
@@ -1616,7 +1616,7 @@ function _s(e, t) {
     n.ut();
   }
 }
-function no(e, t, n, s, r = null) {
+function so(e, t, n, s, r = null) {
   const i = t.targetStart = n(""), o = t.targetAnchor = n("");
   return i[$a] = o, e && (s(i, e, r), s(o, e, r)), o;
 }
@@ -1641,7 +1641,7 @@ function ja(e) {
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && Ee(n.default))
+    if (t & 32 && Ce(n.default))
       return n.default();
   }
 }
@@ -1665,12 +1665,12 @@ function As(e, t) {
     n && As(n, t);
   }
 }
-function so(e) {
+function ro(e) {
   if (e.component)
-    return so(e.component.subTree);
+    return ro(e.component.subTree);
   if (e.type === oe) {
     const t = ae(e.children) && Ua(e.children, !1);
-    return t ? so(t) : void 0;
+    return t ? ro(t) : void 0;
   }
   if (e.type !== xt)
     return e;
@@ -1678,7 +1678,7 @@ function so(e) {
 function Od(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function bl(e, t) {
+function wl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
@@ -1696,56 +1696,56 @@ function Rs(e, t, n, s, r = !1) {
     );
     return;
   }
-  if (Es(s) && !r) {
+  if (Cs(s) && !r) {
     s.shapeFlag & 512 && s.type.__asyncResolved && s.component.subTree.component && Rs(e, t, n, s.component.subTree);
     return;
   }
-  const i = s.shapeFlag & 4 ? Wr(s.component) : s.el, o = r ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ we(d), g = d === Fe ? oa : (k) => bl(u, k) ? !1 : xe(m, k), h = (k, A) => !(A && bl(u, A));
+  const i = s.shapeFlag & 4 ? Wr(s.component) : s.el, o = r ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, f = l.setupState, m = /* @__PURE__ */ we(f), g = f === Fe ? oa : (k) => wl(u, k) ? !1 : xe(m, k), h = (k, A) => !(A && wl(u, A));
   if (a != null && a !== c) {
-    if (wl(t), Le(a))
-      u[a] = null, g(a) && (d[a] = null);
+    if (kl(t), Le(a))
+      u[a] = null, g(a) && (f[a] = null);
     else if (/* @__PURE__ */ tt(a)) {
       const k = t;
       h(a, k.k) && (a.value = null), k.k && (u[k.k] = null);
     }
   }
-  if (Ee(c))
+  if (Ce(c))
     Js(c, l, 12, [o, u]);
   else {
     const k = Le(c), A = /* @__PURE__ */ tt(c);
     if (k || A) {
-      const C = () => {
+      const E = () => {
         if (e.f) {
-          const x = k ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
+          const x = k ? g(c) ? f[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (r)
             ae(x) && la(x, i);
           else if (ae(x))
             x.includes(i) || x.push(i);
           else if (k)
-            u[c] = [i], g(c) && (d[c] = u[c]);
+            u[c] = [i], g(c) && (f[c] = u[c]);
           else {
             const w = [i];
             h(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else k ? (u[c] = o, g(c) && (d[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else k ? (u[c] = o, g(c) && (f[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const x = () => {
-          C(), xr.delete(e);
+          E(), xr.delete(e);
         };
         x.id = -1, xr.set(e, x), Ke(x, n);
       } else
-        wl(e), C();
+        kl(e), E();
     }
   }
 }
-function wl(e) {
+function kl(e) {
   const t = xr.get(e);
   t && (t.flags |= 8, xr.delete(e));
 }
 Pr().requestIdleCallback;
 Pr().cancelIdleCallback;
-const Es = (e) => !!e.type.__asyncLoader, Ba = (e) => e.type.__isKeepAlive, Nd = /* @__PURE__ */ Symbol.for("v-ndc");
+const Cs = (e) => !!e.type.__asyncLoader, Ba = (e) => e.type.__isKeepAlive, Nd = /* @__PURE__ */ Symbol.for("v-ndc");
 function Ge(e, t, n, s) {
   let r;
   const i = n, o = ae(e);
@@ -1753,7 +1753,7 @@ function Ge(e, t, n, s) {
     const l = o && /* @__PURE__ */ on(e);
     let c = !1, a = !1;
     l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ Ot(e), e = $r(e)), r = new Array(e.length);
-    for (let u = 0, d = e.length; u < d; u++)
+    for (let u = 0, f = e.length; u < f; u++)
       r[u] = t(
         c ? a ? fn(pt(e[u])) : pt(e[u]) : e[u],
         u,
@@ -1786,7 +1786,7 @@ function Ge(e, t, n, s) {
     r = [];
   return r;
 }
-const ro = (e) => e ? ru(e) ? Wr(e) : ro(e.parent) : null, Cs = (
+const io = (e) => e ? ru(e) ? Wr(e) : io(e.parent) : null, Es = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
@@ -1797,13 +1797,13 @@ const ro = (e) => e ? ru(e) ? Wr(e) : ro(e.parent) : null, Cs = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => ro(e.parent),
-    $root: (e) => ro(e.root),
+    $parent: (e) => io(e.parent),
+    $root: (e) => io(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      So(e.update);
+      Do(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = vs.bind(e.proxy)),
     $watch: (e) => Fn
@@ -1836,8 +1836,8 @@ const ro = (e) => e ? ru(e) ? Wr(e) : ro(e.parent) : null, Cs = (
         o[t] = 0;
       }
     }
-    const a = Cs[t];
-    let u, d;
+    const a = Es[t];
+    let u, f;
     if (a)
       return t === "$attrs" && Xe(e.attrs, "get", ""), a(e);
     if (
@@ -1849,9 +1849,9 @@ const ro = (e) => e ? ru(e) ? Wr(e) : ro(e.parent) : null, Cs = (
       return o[t] = 4, n[t];
     if (
       // global properties
-      d = c.config.globalProperties, xe(d, t)
+      f = c.config.globalProperties, xe(f, t)
     )
-      return d[t];
+      return f[t];
   },
   set({ _: e }, t, n) {
     const { data: s, setupState: r, ctx: i } = e;
@@ -1861,7 +1861,7 @@ const ro = (e) => e ? ru(e) ? Wr(e) : ro(e.parent) : null, Cs = (
     _: { data: e, setupState: t, accessCache: n, ctx: s, appContext: r, props: i, type: o }
   }, l) {
     let c;
-    return !!(n[l] || yi(t, l) || xe(i, l) || xe(s, l) || xe(Cs, l) || xe(r.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || yi(t, l) || xe(i, l) || xe(s, l) || xe(Es, l) || xe(r.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
@@ -1891,7 +1891,7 @@ function za() {
 let Ld = 0;
 function Pd(e, t) {
   return function(s, r = null) {
-    Ee(s) || (s = ht({}, s)), r != null && !Ie(r) && (r = null);
+    Ce(s) || (s = ht({}, s)), r != null && !Ie(r) && (r = null);
     const i = za(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = i.app = {
@@ -1907,19 +1907,19 @@ function Pd(e, t) {
       },
       set config(u) {
       },
-      use(u, ...d) {
-        return o.has(u) || (u && Ee(u.install) ? (o.add(u), u.install(a, ...d)) : Ee(u) && (o.add(u), u(a, ...d))), a;
+      use(u, ...f) {
+        return o.has(u) || (u && Ce(u.install) ? (o.add(u), u.install(a, ...f)) : Ce(u) && (o.add(u), u(a, ...f))), a;
       },
       mixin(u) {
         return a;
       },
-      component(u, d) {
-        return d ? (i.components[u] = d, a) : i.components[u];
+      component(u, f) {
+        return f ? (i.components[u] = f, a) : i.components[u];
       },
-      directive(u, d) {
-        return d ? (i.directives[u] = d, a) : i.directives[u];
+      directive(u, f) {
+        return f ? (i.directives[u] = f, a) : i.directives[u];
       },
-      mount(u, d, m) {
+      mount(u, f, m) {
         if (!c) {
           const g = a._ceVNode || Ht(s, r);
           return g.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, Wr(g.component);
@@ -1935,16 +1935,16 @@ function Pd(e, t) {
           16
         ), e(null, a._container), delete a._container.__vue_app__);
       },
-      provide(u, d) {
-        return i.provides[u] = d, a;
+      provide(u, f) {
+        return i.provides[u] = f, a;
       },
       runWithContext(u) {
-        const d = Xn;
+        const f = Xn;
         Xn = a;
         try {
           return u();
         } finally {
-          Xn = d;
+          Xn = f;
         }
       }
     };
@@ -1992,7 +1992,7 @@ function Bd(e, t, n = !1) {
 function zr(e, t) {
   return !e || !Nr(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Pn(t)) || xe(e, t));
 }
-function kl(e) {
+function xl(e) {
   const {
     type: t,
     vnode: n,
@@ -2004,22 +2004,22 @@ function kl(e) {
     emit: c,
     render: a,
     renderCache: u,
-    props: d,
+    props: f,
     data: m,
     setupState: g,
     ctx: h,
     inheritAttrs: k
   } = e, A = kr(e);
-  let C, x;
+  let E, x;
   try {
     if (n.shapeFlag & 4) {
       const b = r || s, F = b;
-      C = St(
+      E = St(
         a.call(
           F,
           b,
           u,
-          d,
+          f,
           g,
           m,
           h
@@ -2027,20 +2027,20 @@ function kl(e) {
       ), x = l;
     } else {
       const b = t;
-      C = St(
+      E = St(
         b.length > 1 ? b(
-          d,
+          f,
           { attrs: l, slots: o, emit: c }
         ) : b(
-          d,
+          f,
           null
         )
       ), x = t.props ? l : zd(l);
     }
   } catch (b) {
-    On.length = 0, jr(b, e, 1), C = Ht(xt);
+    On.length = 0, jr(b, e, 1), E = Ht(xt);
   }
-  let w = C;
+  let w = E;
   if (x && k !== !1) {
     const b = Object.keys(x), { shapeFlag: F } = w;
     b.length && F & 7 && (i && b.some(Mr) && (x = Ud(
@@ -2052,13 +2052,13 @@ function kl(e) {
     const b = Br(w.type) && ja(w) || w;
     As(b, n.transition);
   }
-  return C = w, kr(A), C;
+  return E = w, kr(A), E;
 }
 function Ua(e, t = !0) {
   let n;
   for (let s = 0; s < e.length; s++) {
     const r = e[s];
-    if (Io(r)) {
+    if (Oo(r)) {
       if (r.type !== xt || r.children === "v-if") {
         if (n)
           return;
@@ -2088,20 +2088,20 @@ function Wd(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return s ? xl(s, o, a) : !!o;
+      return s ? vl(s, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
-      for (let d = 0; d < u.length; d++) {
-        const m = u[d];
+      for (let f = 0; f < u.length; f++) {
+        const m = u[f];
         if (Wa(o, s, m) && !zr(a, m))
           return !0;
       }
     }
   } else
-    return (r || l) && (!l || !l.$stable) ? !0 : s === o ? !1 : s ? o ? xl(s, o, a) : !0 : !!o;
+    return (r || l) && (!l || !l.$stable) ? !0 : s === o ? !1 : s ? o ? vl(s, o, a) : !0 : !!o;
   return !1;
 }
-function xl(e, t, n) {
+function vl(e, t, n) {
   const s = Object.keys(t);
   if (s.length !== Object.keys(e).length)
     return !0;
@@ -2149,8 +2149,8 @@ function Hd(e, t, n, s) {
   ) {
     if (o & 8) {
       const u = e.vnode.dynamicProps;
-      for (let d = 0; d < u.length; d++) {
-        let m = u[d];
+      for (let f = 0; f < u.length; f++) {
+        let m = u[f];
         if (zr(e.emitsOptions, m))
           continue;
         const g = t[m];
@@ -2159,7 +2159,7 @@ function Hd(e, t, n, s) {
             g !== i[m] && (i[m] = g, a = !0);
           else {
             const h = wt(m);
-            r[h] = io(
+            r[h] = oo(
               c,
               l,
               h,
@@ -2175,23 +2175,23 @@ function Hd(e, t, n, s) {
   } else {
     Va(e, t, r, i) && (a = !0);
     let u;
-    for (const d in l)
+    for (const f in l)
       (!t || // for camelCase
-      !xe(t, d) && // it's possible the original props was passed in as kebab-case
+      !xe(t, f) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Pn(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
-      (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (r[d] = io(
+      ((u = Pn(f)) === f || !xe(t, u))) && (c ? n && // for camelCase
+      (n[f] !== void 0 || // for kebab-case
+      n[u] !== void 0) && (r[f] = oo(
         c,
         l,
-        d,
+        f,
         void 0,
         e,
         !0
-      )) : delete r[d]);
+      )) : delete r[f]);
     if (i !== l)
-      for (const d in i)
-        (!t || !xe(t, d)) && (delete i[d], a = !0);
+      for (const f in i)
+        (!t || !xe(t, f)) && (delete i[f], a = !0);
   }
   a && Wt(e.attrs, "set", "");
 }
@@ -2209,26 +2209,26 @@ function Va(e, t, n, s) {
   if (i) {
     const c = /* @__PURE__ */ we(n), a = l || Fe;
     for (let u = 0; u < i.length; u++) {
-      const d = i[u];
-      n[d] = io(
+      const f = i[u];
+      n[f] = oo(
         r,
         c,
-        d,
-        a[d],
+        f,
+        a[f],
         e,
-        !xe(a, d)
+        !xe(a, f)
       );
     }
   }
   return o;
 }
-function io(e, t, n, s, r, i) {
+function oo(e, t, n, s, r, i) {
   const o = e[n];
   if (o != null) {
     const l = xe(o, "default");
     if (l && s === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && Ee(c)) {
+      if (o.type !== Function && !o.skipFactory && Ce(c)) {
         const { propsDefaults: a } = r;
         if (n in a)
           s = a[n];
@@ -2263,24 +2263,24 @@ function Vd(e, t, n = !1) {
   if (ae(i))
     for (let a = 0; a < i.length; a++) {
       const u = wt(i[a]);
-      vl(u) && (o[u] = Fe);
+      Al(u) && (o[u] = Fe);
     }
   else if (i)
     for (const a in i) {
       const u = wt(a);
-      if (vl(u)) {
-        const d = i[a], m = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), g = m.type;
+      if (Al(u)) {
+        const f = i[a], m = o[u] = ae(f) || Ce(f) ? { type: f } : ht({}, f), g = m.type;
         let h = !1, k = !0;
         if (ae(g))
           for (let A = 0; A < g.length; ++A) {
-            const C = g[A], x = Ee(C) && C.name;
+            const E = g[A], x = Ce(E) && E.name;
             if (x === "Boolean") {
               h = !0;
               break;
             } else x === "String" && (k = !1);
           }
         else
-          h = Ee(g) && g.name === "Boolean";
+          h = Ce(g) && g.name === "Boolean";
         m[
           0
           /* shouldCast */
@@ -2293,32 +2293,32 @@ function Vd(e, t, n = !1) {
   const c = [o, l];
   return Ie(e) && s.set(e, c), c;
 }
-function vl(e) {
+function Al(e) {
   return e[0] !== "$" && !ws(e);
 }
-const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e) ? e.map(St) : [St(e)], Gd = (e, t, n) => {
+const To = (e) => e === "_" || e === "_ctx" || e === "$stable", Fo = (e) => ae(e) ? e.map(St) : [St(e)], Gd = (e, t, n) => {
   if (t._n)
     return t;
-  const s = vd((...r) => To(t(...r)), n);
+  const s = vd((...r) => Fo(t(...r)), n);
   return s._c = !1, s;
 }, Ga = (e, t, n) => {
   const s = e._ctx;
   for (const r in e) {
-    if (Do(r)) continue;
+    if (To(r)) continue;
     const i = e[r];
-    if (Ee(i))
+    if (Ce(i))
       t[r] = Gd(r, i, s);
     else if (i != null) {
-      const o = To(i);
+      const o = Fo(i);
       t[r] = () => o;
     }
   }
 }, Ka = (e, t) => {
-  const n = To(t);
+  const n = Fo(t);
   e.slots.default = () => n;
 }, Ya = (e, t, n) => {
   for (const s in t)
-    (n || !Do(s)) && (e[s] = t[s]);
+    (n || !To(s)) && (e[s] = t[s]);
 }, Kd = (e, t, n) => {
   const s = e.slots = qa();
   if (e.vnode.shapeFlag & 32) {
@@ -2334,7 +2334,7 @@ const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e
   } else t && (Ka(e, t), o = { default: 1 });
   if (i)
     for (const l in r)
-      !Do(l) && o[l] == null && delete r[l];
+      !To(l) && o[l] == null && delete r[l];
 }, Ke = nh;
 function Xd(e) {
   return Zd(e);
@@ -2351,7 +2351,7 @@ function Zd(e, t) {
     createComment: c,
     setText: a,
     setElementText: u,
-    parentNode: d,
+    parentNode: f,
     nextSibling: m,
     setScopeId: g = Fn,
     insertStaticContent: h
@@ -2365,7 +2365,7 @@ function Zd(e, t) {
         A(p, _, v, P);
         break;
       case xt:
-        C(p, _, v, P);
+        E(p, _, v, P);
         break;
       case wi:
         p == null && x(_, v, P, M);
@@ -2429,7 +2429,7 @@ function Zd(e, t) {
       const D = _.el = p.el;
       _.children !== p.children && a(D, _.children);
     }
-  }, C = (p, _, v, P) => {
+  }, E = (p, _, v, P) => {
     p == null ? s(
       _.el = c(_.children || ""),
       v,
@@ -2592,7 +2592,7 @@ function Zd(e, t) {
         (N.type === oe || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
         !fs(N, T) || // - In the case of a component, it could contain anything.
-        N.shapeFlag & 198) ? d(V) : (
+        N.shapeFlag & 198) ? f(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
           v
@@ -2659,7 +2659,7 @@ function Zd(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || D && _ === D.subTree) && Fo(
+    (_.key != null || D && _ === D.subTree) && Io(
       p,
       _,
       !0
@@ -2705,7 +2705,7 @@ function Zd(e, t) {
         I
       ), !p.el) {
         const N = j.subTree = Ht(xt);
-        C(null, N, _, v), p.placeholder = N.el;
+        E(null, N, _, v), p.placeholder = N.el;
       }
     } else
       ct(
@@ -2745,13 +2745,13 @@ function Zd(e, t) {
         }
         let ye = z, Te;
         kn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && hr(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && Rt(Te, he, z, _e), kn(p, !0);
-        const Re = kl(p), $e = p.subTree;
+        const Re = xl(p), $e = p.subTree;
         p.subTree = Re, k(
           $e,
           Re,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
-          d(
+          f(
             $e.el || Ss($e)
           ),
           // anchor may have changed if it's in a fragment
@@ -2765,14 +2765,14 @@ function Zd(e, t) {
         );
       } else {
         let z;
-        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, $e = Es(_);
+        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, $e = Cs(_);
         kn(p, !1), he && hr(he), !$e && (z = te && te.onVnodeBeforeMount) && Rt(z, ye, _), kn(p, !0);
         {
           Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
             Re,
             p.parent ? p.parent.type : void 0
           );
-          const Be = p.subTree = kl(p);
+          const Be = p.subTree = xl(p);
           k(
             null,
             Be,
@@ -2790,14 +2790,14 @@ function Zd(e, t) {
             D
           );
         }
-        (_.shapeFlag & 256 || ye && Es(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, _ = v = P = null;
+        (_.shapeFlag & 256 || ye && Cs(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, _ = v = P = null;
       }
     };
     p.scope.on();
     const N = p.effect = new ma(j);
     p.scope.off();
     const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
-    V.i = p, V.id = p.uid, N.scheduler = () => So(V), kn(p, !0), T();
+    V.i = p, V.id = p.uid, N.scheduler = () => Do(V), kn(p, !0), T();
   }, W = (p, _, v) => {
     _.component = p;
     const P = p.vnode.props;
@@ -3064,7 +3064,7 @@ function Zd(e, t) {
     } = p;
     if ((z === -2 || T && T.hasOnce) && (D = !1), j != null && (an(), Rs(j, null, v, p, !0), un()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
       return;
-    const _e = V & 1 && Z, ye = !Es(p);
+    const _e = V & 1 && Z, ye = !Cs(p);
     let Te;
     if (ye && (Te = M && M.onVnodeBeforeUnmount) && Rt(Te, _, p), V & 6)
       at(p.component, v, P);
@@ -3107,8 +3107,8 @@ function Zd(e, t) {
       b(p), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
-    const M = I ? so(p) : p, j = () => {
-      I ? d(v) && Y(v, P) : r(v), D && !D.persisted && D.afterLeave && D.afterLeave();
+    const M = I ? ro(p) : p, j = () => {
+      I ? f(v) && Y(v, P) : r(v), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
     if (M && M.shapeFlag & 1 && D && !D.persisted) {
       const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, j);
@@ -3122,7 +3122,7 @@ function Zd(e, t) {
     r(_);
   }, at = (p, _, v) => {
     const { bum: P, scope: D, job: I, subTree: M, um: j, m: N, a: T } = p;
-    Al(N), Al(T), P && hr(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), j && Ke(j, _);
+    Rl(N), Rl(T), P && hr(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), j && Ke(j, _);
     const V = () => {
       p.isUnmounted = !0;
     };
@@ -3177,13 +3177,13 @@ function kn({ effect: e, job: t }, n) {
 function Qd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function Fo(e, t, n = !1) {
+function Io(e, t, n = !1) {
   const s = e.children, r = t.children;
   if (ae(s) && ae(r))
     for (let i = 0; i < s.length; i++) {
       const o = s[i];
       let l = r[i];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = r[i] = Ut(r[i]), l.el = o.el), !n && l.patchFlag !== -2 && Fo(o, l)), l.type === Ur && (l.patchFlag === -1 && (l = r[i] = Ut(l)), l.el = o.el), l.type === xt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = r[i] = Ut(r[i]), l.el = o.el), !n && l.patchFlag !== -2 && Io(o, l)), l.type === Ur && (l.patchFlag === -1 && (l = r[i] = Ut(l)), l.el = o.el), l.type === xt && !l.el && (l.el = o.el);
     }
 }
 function eh(e) {
@@ -3211,7 +3211,7 @@ function Xa(e) {
   if (t)
     return t.asyncDep && !t.asyncResolved ? t : Xa(t);
 }
-function Al(e) {
+function Rl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3238,7 +3238,7 @@ function Qa() {
   On.pop(), lt = On[On.length - 1] || null;
 }
 let Os = 1;
-function Rl(e, t = !1) {
+function Cl(e, t = !1) {
   Os += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
 function eu(e) {
@@ -3269,7 +3269,7 @@ function pr(e, t, n, s, r) {
     )
   );
 }
-function Io(e) {
+function Oo(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
 function fs(e, t) {
@@ -3279,7 +3279,7 @@ const tu = ({ key: e }) => e ?? null, gr = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ee(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
+}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ce(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
 function H(e, t = null, n = null, s = 0, r = null, i = e === oe ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
@@ -3322,7 +3322,7 @@ function H(e, t = null, n = null, s = 0, r = null, i = e === oe ? 0 : 1, o = !1,
 }
 const Ht = sh;
 function sh(e, t = null, n = null, s = 0, r = null, i = !1) {
-  if ((!e || e === Nd) && (e = xt), Io(e)) {
+  if ((!e || e === Nd) && (e = xt), Oo(e)) {
     const l = ts(
       e,
       t,
@@ -3334,9 +3334,9 @@ function sh(e, t = null, n = null, s = 0, r = null, i = !1) {
   if (ph(e) && (e = e.__vccOpts), t) {
     t = rh(t);
     let { class: l, style: c } = t;
-    l && !Le(l) && (t.class = st(l)), Ie(c) && (/* @__PURE__ */ Co(c) && !ae(c) && (c = ht({}, c)), t.style = Ds(c));
+    l && !Le(l) && (t.class = st(l)), Ie(c) && (/* @__PURE__ */ So(c) && !ae(c) && (c = ht({}, c)), t.style = Ds(c));
   }
-  const o = Le(e) ? 1 : Za(e) ? 128 : Br(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
+  const o = Le(e) ? 1 : Za(e) ? 128 : Br(e) ? 64 : Ie(e) ? 4 : Ce(e) ? 2 : 0;
   return H(
     e,
     t,
@@ -3349,7 +3349,7 @@ function sh(e, t = null, n = null, s = 0, r = null, i = !1) {
   );
 }
 function rh(e) {
-  return e ? /* @__PURE__ */ Co(e) ? ht({}, e) : Ha(e) ? ht({}, e[ou] || e) : e : null;
+  return e ? /* @__PURE__ */ So(e) ? ht({}, e) : Ha(e) ? ht({}, e[ou] || e) : e : null;
 }
 function ts(e, t, n = !1, s = !1) {
   const { props: r, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? ih(r || {}, t) : r, u = {
@@ -3414,7 +3414,7 @@ function St(e) {
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Io(e) ? Ut(e) : Ht(Ur, null, String(e));
+  ) : Oo(e) ? Ut(e) : Ht(Ur, null, String(e));
 }
 function Ut(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : ts(e);
@@ -3436,7 +3436,7 @@ function vr(e, t) {
       const r = t._;
       !r && !Ha(t) ? t._ctx = ft : r === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (Ee(t)) {
+  else if (Ce(t)) {
     if (s & 65) {
       vr(e, { default: t });
       return;
@@ -3606,12 +3606,12 @@ function fh(e, t) {
         r
       ]
     ), l = ca(o);
-    if (un(), i(), (l || e.sp) && !Es(e) && Od(e), l) {
+    if (un(), i(), (l || e.sp) && !Cs(e) && Od(e), l) {
       if (o.then(El, El), t)
         return o.then((c) => {
           Ns(!0);
           try {
-            Cl(e, c, t);
+            Sl(e, c, t);
           } finally {
             Ns(!1);
           }
@@ -3620,12 +3620,12 @@ function fh(e, t) {
         });
       e.asyncDep = o;
     } else
-      Cl(e, o);
+      Sl(e, o);
   } else
     iu(e);
 }
-function Cl(e, t, n) {
-  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Fa(t)), iu(e);
+function Sl(e, t, n) {
+  Ce(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Fa(t)), iu(e);
 }
 function iu(e, t, n) {
   const s = e.type;
@@ -3652,28 +3652,28 @@ function Wr(e) {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in Cs)
-        return Cs[n](e);
+      if (n in Es)
+        return Es[n](e);
     },
     has(t, n) {
-      return n in t || n in Cs;
+      return n in t || n in Es;
     }
   })) : e.proxy;
 }
 function ph(e) {
-  return Ee(e) && "__vccOpts" in e;
+  return Ce(e) && "__vccOpts" in e;
 }
 const Ve = (e, t) => /* @__PURE__ */ md(e, t, Rr), gh = "3.5.45";
-let oo;
-const Sl = typeof window < "u" && window.trustedTypes;
-if (Sl)
+let lo;
+const Dl = typeof window < "u" && window.trustedTypes;
+if (Dl)
   try {
-    oo = /* @__PURE__ */ Sl.createPolicy("vue", {
+    lo = /* @__PURE__ */ Dl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const lu = oo ? (e) => oo.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000/svg", _h = "http://www.w3.org/1998/Math/MathML", zt = typeof document < "u" ? document : null, Dl = zt && /* @__PURE__ */ zt.createElement("template"), yh = {
+const lu = lo ? (e) => lo.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000/svg", _h = "http://www.w3.org/1998/Math/MathML", zt = typeof document < "u" ? document : null, Tl = zt && /* @__PURE__ */ zt.createElement("template"), yh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3709,10 +3709,10 @@ const lu = oo ? (e) => oo.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000
       for (; t.insertBefore(r.cloneNode(!0), n), !(r === i || !(r = r.nextSibling)); )
         ;
     else {
-      Dl.innerHTML = lu(
+      Tl.innerHTML = lu(
         s === "svg" ? `<svg>${e}</svg>` : s === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Dl.content;
+      const l = Tl.content;
       if (s === "svg" || s === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3733,7 +3733,7 @@ function wh(e, t, n) {
   const s = e[bh];
   s && (t = (t ? [t, ...s] : [...s]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Tl = /* @__PURE__ */ Symbol("_vod"), kh = /* @__PURE__ */ Symbol("_vsh"), xh = /* @__PURE__ */ Symbol(""), vh = /(?:^|;)\s*display\s*:/;
+const Fl = /* @__PURE__ */ Symbol("_vod"), kh = /* @__PURE__ */ Symbol("_vsh"), xh = /* @__PURE__ */ Symbol(""), vh = /(?:^|;)\s*display\s*:/;
 function Ah(e, t, n) {
   const s = e.style, r = Le(n);
   let i = !1;
@@ -3750,7 +3750,7 @@ function Ah(e, t, n) {
     for (const o in n) {
       o === "display" && (i = !0);
       const l = n[o];
-      l != null ? Eh(
+      l != null ? Ch(
         e,
         o,
         !Le(t) && t ? t[o] : void 0,
@@ -3763,7 +3763,7 @@ function Ah(e, t, n) {
       o && (n += ";" + o), s.cssText = n, i = vh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Tl in e && ((!r || t !== n) && (e[Tl] = i ? s.display : ""), e[kh] && (s.display = "none"));
+  Fl in e && ((!r || t !== n) && (e[Fl] = i ? s.display : ""), e[kh] && (s.display = "none"));
 }
 const rr = /\s*!important$/;
 function ys(e, t, n) {
@@ -3780,7 +3780,7 @@ function ys(e, t, n) {
     ) : e[s] = n;
   }
 }
-const Fl = ["Webkit", "Moz", "ms"], ki = {};
+const Il = ["Webkit", "Moz", "ms"], ki = {};
 function Rh(e, t) {
   const n = ki[t];
   if (n)
@@ -3789,24 +3789,24 @@ function Rh(e, t) {
   if (s !== "filter" && s in e)
     return ki[t] = s;
   s = fa(s);
-  for (let r = 0; r < Fl.length; r++) {
-    const i = Fl[r] + s;
+  for (let r = 0; r < Il.length; r++) {
+    const i = Il[r] + s;
     if (i in e)
       return ki[t] = i;
   }
   return t;
 }
-function Eh(e, t, n, s) {
+function Ch(e, t, n, s) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(s) && n === s;
 }
-const Il = "http://www.w3.org/1999/xlink";
-function Ol(e, t, n, s, r, i = Uf(t)) {
-  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Il, t.slice(6, t.length)) : e.setAttributeNS(Il, t, n) : n == null || i && !ha(n) ? e.removeAttribute(t) : e.setAttribute(
+const Ol = "http://www.w3.org/1999/xlink";
+function Nl(e, t, n, s, r, i = Uf(t)) {
+  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Ol, t.slice(6, t.length)) : e.setAttributeNS(Ol, t, n) : n == null || i && !ha(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     i ? "" : It(n) ? String(n) : n
   );
 }
-function Nl(e, t, n, s, r) {
+function Ml(e, t, n, s, r) {
   if (t === "innerHTML" || t === "textContent") {
     n != null && (e[t] = t === "innerHTML" ? lu(n) : n);
     return;
@@ -3833,15 +3833,15 @@ function Nl(e, t, n, s, r) {
   }
   o && e.removeAttribute(r || t);
 }
-function Cn(e, t, n, s) {
+function En(e, t, n, s) {
   e.addEventListener(t, n, s);
 }
-function Ch(e, t, n, s) {
+function Eh(e, t, n, s) {
   e.removeEventListener(t, n, s);
 }
-const Ml = /* @__PURE__ */ Symbol("_vei");
+const Ll = /* @__PURE__ */ Symbol("_vei");
 function Sh(e, t, n, s, r = null) {
-  const i = e[Ml] || (e[Ml] = {}), o = i[t];
+  const i = e[Ll] || (e[Ll] = {}), o = i[t];
   if (s && o)
     o.value = s;
   else {
@@ -3851,8 +3851,8 @@ function Sh(e, t, n, s, r = null) {
         s,
         r
       );
-      Cn(e, l, a, c);
-    } else o && (Ch(e, l, o, c), i[t] = void 0);
+      En(e, l, a, c);
+    } else o && (Eh(e, l, o, c), i[t] = void 0);
   }
 }
 const Dh = /(Once|Passive|Capture)$/, Th = /^on:?(?:Once|Passive|Capture)$/;
@@ -3896,16 +3896,16 @@ function Nh(e, t) {
   };
   return n.value = e, n.attached = Oh(), n;
 }
-const Ll = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+const Pl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
 e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Mh = (e, t, n, s, r, i) => {
   const o = r === "svg";
-  t === "class" ? wh(e, s, o) : t === "style" ? Ah(e, n, s) : Nr(t) ? Mr(t) || Sh(e, t, n, s, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Lh(e, t, s, o)) ? (Nl(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Ol(e, t, s, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  t === "class" ? wh(e, s, o) : t === "style" ? Ah(e, n, s) : Nr(t) ? Mr(t) || Sh(e, t, n, s, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Lh(e, t, s, o)) ? (Ml(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Nl(e, t, s, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
   (Ph(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(s))) ? Nl(e, wt(t), s, i, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), Ol(e, t, s, o));
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(s))) ? Ml(e, wt(t), s, i, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), Nl(e, t, s, o));
 };
 function Lh(e, t, n, s) {
   if (s)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Ll(t) && Ee(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Pl(t) && Ce(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,7 +3913,7 @@ function Lh(e, t, n, s) {
     if (r === "IMG" || r === "VIDEO" || r === "CANVAS" || r === "SOURCE")
       return !1;
   }
-  return Ll(t) && Le(n) ? !1 : t in e;
+  return Pl(t) && Le(n) ? !1 : t in e;
 }
 function Ph(e, t) {
   const n = (
@@ -3925,14 +3925,14 @@ function Ph(e, t) {
   const s = wt(t);
   return Array.isArray(n) ? n.some((r) => wt(r) === s) : Object.keys(n).some((r) => wt(r) === s);
 }
-const Er = (e) => {
+const Cr = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return ae(t) ? (n) => hr(t, n) : t;
 };
 function $h(e) {
   e.target.composing = !0;
 }
-function Pl(e) {
+function $l(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
@@ -3943,13 +3943,13 @@ function vi(e, t, n) {
 const Jn = {
   created(e, { modifiers: { lazy: t, trim: n, number: s } }, r) {
     e.parentNode && (e.type === "text" ? e[ir] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ir] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Dn] = Er(r);
+`))), e[Dn] = Cr(r);
     const i = s || r.props && r.props.type === "number";
-    Cn(e, t ? "change" : "input", (o) => {
+    En(e, t ? "change" : "input", (o) => {
       o.target.composing || e[Dn](vi(e.value, n, i));
-    }), (n || i) && Cn(e, "change", () => {
+    }), (n || i) && En(e, "change", () => {
       e.value = vi(e.value, n, i);
-    }), t || (Cn(e, "compositionstart", $h), Cn(e, "compositionend", Pl), Cn(e, "change", Pl));
+    }), t || (En(e, "compositionstart", $h), En(e, "compositionend", $l), En(e, "change", $l));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: s } }) {
@@ -3957,7 +3957,7 @@ const Jn = {
     delete e[ir], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Dn](vi(e.value, n, s)) : e.value = r;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: s, trim: r, number: i } }, o) {
-    if (e[Dn] = Er(o), e.composing) return;
+    if (e[Dn] = Cr(o), e.composing) return;
     const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Ws(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
@@ -3968,9 +3968,9 @@ const Jn = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, s) {
-    e._modelValue = t, Cn(e, "change", () => {
+    e._modelValue = t, En(e, "change", () => {
       const r = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Ws(Cr(c)) : Cr(c)
+        (c) => n ? Ws(Er(c)) : Er(c)
       ), i = e.multiple, o = i ? Ln(e._modelValue) ? new Set(r) : r : r[0], l = e._pendingValue = [
         i,
         i ? ae(o) ? r.slice() : r : o
@@ -3982,19 +3982,19 @@ const Jn = {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Dn] = Er(s);
+    }), e[Dn] = Cr(s);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    $l(e, t, n);
+    jl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Dn] = Er(n);
+    e._modelValue = t, e[Dn] = Cr(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const s = e._pendingValue;
-    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Bh(t, s[1], s[0])) && $l(e, t, n);
+    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Bh(t, s[1], s[0])) && jl(e, t, n);
   }
 };
 function Bh(e, t, n) {
@@ -4007,18 +4007,18 @@ function Bh(e, t, n) {
   }
   return !1;
 }
-function $l(e, t, n = !1) {
+function jl(e, t, n = !1) {
   const s = e.multiple, r = ae(t);
   if (!(s && !r && !Ln(t))) {
     for (let i = 0, o = e.options.length; i < o; i++) {
-      const l = e.options[i], c = Cr(l);
+      const l = e.options[i], c = Er(l);
       if (s)
         if (r) {
           const a = typeof c;
           a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = qf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ws(c));
-      else if (cn(Cr(l), t)) {
+      else if (cn(Er(l), t)) {
         e.selectedIndex !== i && (e.selectedIndex = i);
         return;
       }
@@ -4026,7 +4026,7 @@ function $l(e, t, n = !1) {
     !s && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function Cr(e) {
+function Er(e) {
   return "_value" in e ? e._value : e.value;
 }
 const zh = ["ctrl", "shift", "alt", "meta"], Uh = {
@@ -4052,9 +4052,9 @@ const zh = ["ctrl", "shift", "alt", "meta"], Uh = {
     return e(r, ...i);
   }));
 }, Wh = /* @__PURE__ */ ht({ patchProp: Mh }, yh);
-let jl;
+let Bl;
 function Jh() {
-  return jl || (jl = Xd(Wh));
+  return Bl || (Bl = Xd(Wh));
 }
 const qh = ((...e) => {
   const t = Jh().createApp(...e), { mount: n } = t;
@@ -4062,7 +4062,7 @@ const qh = ((...e) => {
     const r = Vh(s);
     if (!r) return;
     const i = t._component;
-    !Ee(i) && !i.render && !i.template && (i.template = r.innerHTML), r.nodeType === 1 && (r.textContent = "");
+    !Ce(i) && !i.render && !i.template && (i.template = r.innerHTML), r.nodeType === 1 && (r.textContent = "");
     const o = n(r, !1, Hh(r));
     return r instanceof Element && (r.removeAttribute("v-cloak"), r.setAttribute("data-v-app", "")), o;
   }, t;
@@ -4120,7 +4120,7 @@ class Qh {
     this.pending = null;
   }
 }
-function lo(e, t = Math.random) {
+function co(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
@@ -4135,7 +4135,7 @@ function ep(e, t) {
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function Bl(e, t) {
+function zl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
@@ -4200,9 +4200,9 @@ function Yn(e, t, n = 3) {
   }
   return r.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), r.slice(0, n).map((i) => i[1]);
 }
-const zl = 128;
+const Ul = 128;
 function op(e, t) {
-  if (e.length > zl || t.length > zl) return 1 / 0;
+  if (e.length > Ul || t.length > Ul) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (s, r) => r);
   for (let s = 1; s <= e.length; s++) {
     const r = [s];
@@ -4235,30 +4235,30 @@ function fu(e, t, n = {}) {
     const J = le * o + me;
     u.has(J) || (u.add(J), c[le].push(me), a[me].push(le));
   }
-  const d = new Uint8Array(o), m = /* @__PURE__ */ new Set();
+  const f = new Uint8Array(o), m = /* @__PURE__ */ new Set();
   for (let W = 0; W < o; W++) {
-    if (d[W]) continue;
+    if (f[W]) continue;
     const re = [[W, 0]];
-    for (d[W] = 1; re.length; ) {
+    for (f[W] = 1; re.length; ) {
       const le = re[re.length - 1], [me, J] = le;
       if (J < c[me].length) {
         le[1]++;
         const R = c[me][J];
-        d[R] === 1 ? m.add(me * o + R) : d[R] === 0 && (d[R] = 1, re.push([R, 0]));
+        f[R] === 1 ? m.add(me * o + R) : f[R] === 0 && (f[R] = 1, re.push([R, 0]));
       } else
-        d[me] = 2, re.pop();
+        f[me] = 2, re.pop();
     }
   }
-  const g = (W, re) => !m.has(W * o + re), h = a.map((W, re) => W.filter((le) => g(le, re))), k = c.map((W, re) => W.filter((le) => g(re, le))), A = h.map((W) => W.length), C = [], x = [];
+  const g = (W, re) => !m.has(W * o + re), h = a.map((W, re) => W.filter((le) => g(le, re))), k = c.map((W, re) => W.filter((le) => g(re, le))), A = h.map((W) => W.length), E = [], x = [];
   for (let W = 0; W < o; W++) A[W] || x.push(W);
   for (let W = 0; W < x.length; W++) {
     const re = x[W];
-    C.push(re);
+    E.push(re);
     for (const le of k[re]) --A[le] === 0 && x.push(le);
   }
   const w = new Int32Array(o);
-  for (const W of C) for (const re of k[W]) w[re] = Math.max(w[re], w[W] + 1);
-  for (const W of C) {
+  for (const W of E) for (const re of k[W]) w[re] = Math.max(w[re], w[W] + 1);
+  for (const W of E) {
     if (h[W].length || !k[W].length) continue;
     let re = 1 / 0;
     for (const le of k[W]) re = Math.min(re, w[le]);
@@ -4285,13 +4285,13 @@ function fu(e, t, n = {}) {
     });
     return le.sort((me, J) => Sr(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
   };
-  let X = F.map((W) => W.slice()), ue = Ul(F, k, w, o);
+  let X = F.map((W) => W.slice()), ue = Wl(F, k, w, o);
   for (let W = 0; W < Kt.sweeps && ue > 0; W++) {
     for (let le = 1; le < b; le++)
       F[le] = ee(F[le], h), $();
     for (let le = b - 2; le >= 0; le--)
       F[le] = ee(F[le], k), $();
-    const re = Ul(F, k, w, o);
+    const re = Wl(F, k, w, o);
     re < ue && (ue = re, X = F.map((le) => le.slice()));
   }
   const ne = new Float64Array(o), de = new Float64Array(o);
@@ -4315,7 +4315,7 @@ function fu(e, t, n = {}) {
     ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, w[W]);
   return { pos: ve, layer: ct, width: b ? De - i - s : 0, height: ke - r };
 }
-function Ul(e, t, n, s) {
+function Wl(e, t, n, s) {
   const r = new Float64Array(s);
   for (const l of e) l.forEach((c, a) => r[c] = a);
   const i = /* @__PURE__ */ new Map();
@@ -4327,13 +4327,13 @@ function Ul(e, t, n, s) {
     }
   let o = 0;
   for (const l of i.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += co(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += ao(l.map((c) => c[1]));
   return o;
 }
-function co(e) {
+function ao(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), s = e.slice(t);
-  let r = co(n) + co(s), i = 0, o = 0, l = 0;
+  let r = ao(n) + ao(s), i = 0, o = 0, l = 0;
   for (; i < n.length && o < s.length; )
     n[i] <= s[o] ? e[l++] = n[i++] : (e[l++] = s[o++], r += n.length - i);
   for (; i < n.length; ) e[l++] = n[i++];
@@ -4350,12 +4350,12 @@ function du(e, t, n = Kt.spacing) {
   for (const o of r) i < o.y + o.h + s && o.y < i + e.h + s && (i = o.y + o.h + n);
   return i;
 }
-function Oo(e) {
+function No(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Kt.titleHeight;
 }
 function Dr(e, t) {
-  const n = Oo(t), s = Number(e.size?.[0]), r = Number(e.size?.[1]), i = !!e.flags?.collapsed;
+  const n = No(t), s = Number(e.size?.[0]), r = Number(e.size?.[1]), i = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4382,7 +4382,7 @@ function pu(e, t, n, s) {
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = r[0], e.pos[1] = r[1]) : e.pos = r;
 }
 function ap(e, t, n = {}) {
-  const s = n.LiteGraph, r = Oo(s), i = n.spacing ?? Kt.spacing, o = n.exclude ?? (() => !1);
+  const s = n.LiteGraph, r = No(s), i = n.spacing ?? Kt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
@@ -4391,19 +4391,19 @@ function ap(e, t, n = {}) {
   if (!l.length) return [];
   const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Dr(w, s));
   a.sort((w, b) => w.y - b.y || w.x - b.x || cp(w, b));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), d = n.y ?? Math.min(...a.map((w) => w.y)), m = hu(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: h } = fu(a, m, { x: u, y: d, spacing: i }), k = new Set([...n.ignore ?? []].map(String)), A = Nn(e).filter((w) => !c.has(String(w.id)) && !k.has(String(w.id))).map((w) => Dr(w, s)), C = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), x = [];
-  for (const w of C) {
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), f = n.y ?? Math.min(...a.map((w) => w.y)), m = hu(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: h } = fu(a, m, { x: u, y: f, spacing: i }), k = new Set([...n.ignore ?? []].map(String)), A = Nn(e).filter((w) => !c.has(String(w.id)) && !k.has(String(w.id))).map((w) => Dr(w, s)), E = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), x = [];
+  for (const w of E) {
     const [b, F] = g.get(w.id), B = { ...w, x: b, y: F };
     A.length && (B.y = du(B, A.concat(x), i)), x.push(B), pu(Vt(e, w.id), B.x, B.y, r);
   }
-  return C.map((w) => w.id);
+  return E.map((w) => w.id);
 }
 function up(e, t, n = {}) {
-  const s = n.LiteGraph, r = Oo(s), i = n.spacing ?? Kt.spacing, o = new Set(t.map(String)), l = t.map((x) => Vt(e, x)).filter(Boolean);
+  const s = n.LiteGraph, r = No(s), i = n.spacing ?? Kt.spacing, o = new Set(t.map(String)), l = t.map((x) => Vt(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Dr(x, s)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Dr(x, s)), u = new Map(a.map((x) => [String(x.id), x])), d = hu(e), m = d.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = fu(c, m, { x: 0, y: 0, spacing: i });
+  const c = l.map((x) => Dr(x, s)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Dr(x, s)), u = new Map(a.map((x) => [String(x.id), x])), f = hu(e), m = f.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = fu(c, m, { x: 0, y: 0, spacing: i });
   let h = -1 / 0, k = 1 / 0;
-  for (const [x, w] of d) {
+  for (const [x, w] of f) {
     const b = u.get(String(x));
     !b || !o.has(String(w)) || (h = Math.max(h, b.x + b.w + i - g.pos.get(w)[0]), k = Math.min(k, b.y));
   }
@@ -4417,10 +4417,10 @@ function up(e, t, n = {}) {
     }
     b || (b = x ? [x.x + x.w + i, x.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Kt.origin), [h, k] = b;
   }
-  const A = c.slice().sort((x, w) => g.layer.get(x.id) - g.layer.get(w.id) || g.pos.get(x.id)[1] - g.pos.get(w.id)[1]), C = a.slice();
+  const A = c.slice().sort((x, w) => g.layer.get(x.id) - g.layer.get(w.id) || g.pos.get(x.id)[1] - g.pos.get(w.id)[1]), E = a.slice();
   for (const x of A) {
     const [w, b] = g.pos.get(x.id), F = { ...x, x: h + w, y: k + b };
-    F.y = du(F, C, i), C.push(F), pu(Vt(e, x.id), F.x, F.y, r);
+    F.y = du(F, E, i), E.push(F), pu(Vt(e, x.id), F.x, F.y, r);
   }
   return A.map((x) => x.id);
 }
@@ -4447,13 +4447,13 @@ const Qe = Object.freeze({
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
 }), Ai = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class ao extends Error {
+class uo extends Error {
   constructor(t, n, s = []) {
     super(n), this.code = t, this.suggestions = s;
   }
 }
 const ce = (e, t, n) => {
-  throw new ao(e, t, n);
+  throw new uo(e, t, n);
 }, ss = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
 function qn(e, t, n = Qe.name, { optional: s = !1 } = {}) {
   if (e == null) {
@@ -4476,7 +4476,7 @@ function Ri(e, t) {
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Wl(e, t) {
+function Jl(e, t) {
   if (ss(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((s) => s in e);
     n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
@@ -4497,7 +4497,7 @@ const mr = {
       ss(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
-      for (const s of n) t.widgets.push([qn(s, "widget name"), Wl(e.widgets[s], `widgets.${s}`)]);
+      for (const s of n) t.widgets.push([qn(s, "widget name"), Jl(e.widgets[s], `widgets.${s}`)]);
     }
     return t;
   },
@@ -4512,7 +4512,7 @@ const mr = {
   set_widget: (e) => ({
     node_id: Xt(e.node_id, "node_id"),
     name: qn(e.name, "name"),
-    value: Wl(e.value, "value")
+    value: Jl(e.value, "value")
   }),
   move_node: (e) => ({ node_id: Xt(e.node_id, "node_id"), x: xn(e.x, "x"), y: xn(e.y, "y") }),
   clear_graph: () => ({}),
@@ -4532,7 +4532,7 @@ const mr = {
     const t = qn(e.mode, "mode");
     return Object.hasOwn(Ai, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(Ai).join(", ")}`), { node_id: Xt(e.node_id, "node_id"), mode: Ai[t] };
   }
-}, gu = Object.freeze(Object.keys(mr)), Jl = new Set(gu.filter((e) => e !== "get_graph"));
+}, gu = Object.freeze(Object.keys(mr)), ql = new Set(gu.filter((e) => e !== "get_graph"));
 function mu(e) {
   ss(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
@@ -4555,7 +4555,7 @@ function gp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function ql(e, t, n, s) {
+function Hl(e, t, n, s) {
   const r = np(t, n);
   r || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Yn(n, sp(t)));
   const i = pp(r, t, s), o = r.value;
@@ -4597,7 +4597,7 @@ const yp = {
     const o = e.expectedId;
     Number.isSafeInteger(o) && o > 0 && !Vt(n, o) && (r.id = o), n.add(r), Vt(n, r.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) ql(e, r, l, c);
+      for (const [l, c] of t.widgets) Hl(e, r, l, c);
     } catch (l) {
       throw n.remove(r), l;
     }
@@ -4614,7 +4614,7 @@ const yp = {
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
       typeof t.from_slot == "string" ? Yn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const i = Bl(s, t.to_slot);
+    const i = zl(s, t.to_slot);
     i < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${s.id} (${s.type}) has no input ${JSON.stringify(t.to_slot)}`,
@@ -4626,7 +4626,7 @@ const yp = {
     return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${r} -> #${s.id}:${i}`), { node_id: s.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Zt(e, t.node_id, "node_id"), s = Bl(n, t.slot);
+    const n = Zt(e, t.node_id, "node_id"), s = zl(n, t.slot);
     s < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
@@ -4636,7 +4636,7 @@ const yp = {
     return r == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(s), n.inputs[s].link !== null && n.inputs[s].link !== void 0 && ce("EDITOR_FAILED", `input ${s} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: r });
   },
   set_widget(e, t) {
-    const n = Zt(e, t.node_id, "node_id"), s = ql(e, n, t.name, t.value);
+    const n = Zt(e, t.node_id, "node_id"), s = Hl(e, n, t.name, t.value);
     return s === void 0 ? { node_id: n.id } : { node_id: n.id, value: s };
   },
   move_node(e, t) {
@@ -4672,8 +4672,8 @@ const yp = {
 function wp(e) {
   return e === bp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function Hl(e, t) {
-  const n = t instanceof ao ? t.code : "EDITOR_FAILED", s = t instanceof ao ? t.message : `command failed: ${t?.message ?? String(t)}`, r = { code: n, message: s.slice(0, 1e3), index: e };
+function Vl(e, t) {
+  const n = t instanceof uo ? t.code : "EDITOR_FAILED", s = t instanceof uo ? t.message : `command failed: ${t?.message ?? String(t)}`, r = { code: n, message: s.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (r.suggestions = t.suggestions), { index: e, ok: !1, error: r };
 }
 function kp(e, t) {
@@ -4681,33 +4681,33 @@ function kp(e, t) {
   if (n.length > Qe.commands)
     return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
   const s = e.graph, r = wp(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = s.serialize(), c = new Array(n.length);
-  let a = 0, u = -1, d = !1;
+  let a = 0, u = -1, f = !1;
   for (let h = 0; h < n.length; h++) {
     let k;
     try {
       k = mu(n[h]);
-    } catch (C) {
-      if (c[h] = Hl(h, C), !r) {
+    } catch (E) {
+      if (c[h] = Vl(h, E), !r) {
         u = h;
         break;
       }
       continue;
     }
     o.expectedId = k.type === "create_node" ? i[a++] : void 0;
-    const A = r && Jl.has(k.type) && h > 0 ? s.serialize() : null;
+    const A = r && ql.has(k.type) && h > 0 ? s.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...yp[k.type](o, k) }, Jl.has(k.type) && (d = !0);
-    } catch (C) {
-      if (c[h] = Hl(h, C), !r) {
+      c[h] = { index: h, ok: !0, ...yp[k.type](o, k) }, ql.has(k.type) && (f = !0);
+    } catch (E) {
+      if (c[h] = Vl(h, E), !r) {
         u = h;
         break;
       }
       const x = A ?? l;
-      Tn(s.serialize()) !== Tn(x) && Vl(s, x);
+      Tn(s.serialize()) !== Tn(x) && Gl(s, x);
     }
   }
   if (u >= 0) {
-    Tn(s.serialize()) !== Tn(l) && Vl(s, l);
+    Tn(s.serialize()) !== Tn(l) && Gl(s, l);
     const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let k = 0; k < n.length; k++)
       k !== u && (c[k] = { index: k, ok: !1, error: { code: "SKIPPED", message: h, index: k } });
@@ -4719,14 +4719,14 @@ function kp(e, t) {
     ok: m,
     error: m ? "" : g.error.message,
     results: c,
-    applied: d
+    applied: f
   };
 }
-function Vl(e, t) {
+function Gl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const _u = new Float64Array(1), Gl = new Uint32Array(_u.buffer), Kl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-function Yl(e) {
+const _u = new Float64Array(1), Kl = new Uint32Array(_u.buffer), Yl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+function Xl(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, s) => n.id - s.id);
   return e;
 }
@@ -4740,12 +4740,12 @@ function vp(e) {
     t = Math.imul(t ^ l, 16777619);
   }, s = (l) => {
     let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), _u[0] = c, n(Gl[Kl]), n(Gl[1 - Kl]);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), _u[0] = c, n(Kl[Yl]), n(Kl[1 - Yl]);
   }, r = (l) => {
     const c = String(l ?? "");
     s(c.length);
     for (let a = 0; a < c.length; a++) n(c.charCodeAt(a));
-  }, i = Yl(e._nodes ?? e.nodes ?? []);
+  }, i = Xl(e._nodes ?? e.nodes ?? []);
   s(i.length);
   for (const l of i) {
     s(l.id), r(l.type), s(l.pos?.[0] ?? 0), s(l.pos?.[1] ?? 0), s(l.mode ?? 0);
@@ -4755,12 +4755,12 @@ function vp(e) {
     const a = l.outputs ?? [];
     s(a.length);
     for (const u of a) {
-      const d = (u?.links ?? []).filter((m) => m > 0);
-      s(d.length);
-      for (const m of d) s(m);
+      const f = (u?.links ?? []).filter((m) => m > 0);
+      s(f.length);
+      for (const m of f) s(m);
     }
   }
-  const o = Yl(xp(e));
+  const o = Xl(xp(e));
   s(o.length);
   for (const l of o)
     s(l.id), s(l.origin_id), s(l.origin_slot), s(l.target_id), s(l.target_slot);
@@ -4774,7 +4774,7 @@ function Rp(e) {
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function Ep(e) {
+function Cp(e) {
   const { nodes: t, links: n, last_node_id: s, last_link_id: r, state: i, ...o } = e;
   return Tn({ ...o, nodes: [] });
 }
@@ -4787,9 +4787,9 @@ function yu(e) {
     const r = Ap(s);
     r && r[0] != null && n.set(r[0], JSON.stringify(r));
   }
-  return { nodes: t, links: n, rest: Ep(e) };
+  return { nodes: t, links: n, rest: Cp(e) };
 }
-function Cp(e, t, n) {
+function Ep(e, t, n) {
   if (!e) return null;
   const s = yu(t);
   if (!s || s.rest !== e.rest) return null;
@@ -4822,7 +4822,7 @@ function Sp(e) {
   }, end() {
   } };
 }
-function Xl(e, t) {
+function Zl(e, t) {
   const n = Sp(e);
   n.begin(), n.end(), n.begin();
   try {
@@ -4835,7 +4835,7 @@ function Xl(e, t) {
     }
   }
 }
-const Dp = 1e3, Tp = 1500, Fp = 120, Ip = 480 * 1024, Ei = "the tab has switched to another workflow; this canvas is no longer open in it", Op = 200, Np = 50, Mp = 1e4, Lp = 1e3, Pp = 128, Ci = 1024 * 1024 - 1024;
+const Dp = 1e3, Tp = 1500, Fp = 120, Ip = 480 * 1024, Ci = "the tab has switched to another workflow; this canvas is no longer open in it", Op = 200, Np = 50, Mp = 1e4, Lp = 1e3, Pp = 128, Ei = 1024 * 1024 - 1024;
 function $p(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
@@ -4944,7 +4944,7 @@ class zp {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = lo(this.attempt++);
+    const t = co(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -5014,7 +5014,7 @@ class zp {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const s = JSON.stringify(t);
-    return s.length > Ci && new TextEncoder().encode(s).length > Ci ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
+    return s.length > Ei && new TextEncoder().encode(s).length > Ei ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
   }
   onMessage(t) {
     let n;
@@ -5074,7 +5074,7 @@ class zp {
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Ei, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Ci, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -5086,7 +5086,7 @@ class zp {
     let s;
     this.busy++;
     try {
-      s = Xl(this.d.app, () => kp(n, t));
+      s = Zl(this.d.app, () => kp(n, t));
     } catch (i) {
       s = { ok: !1, error: `the patch failed: ${i?.message ?? i}`, results: [] };
     } finally {
@@ -5115,7 +5115,7 @@ class zp {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Ei, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Ci, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: s } = this.d, r = [];
     let i = "";
@@ -5125,14 +5125,14 @@ class zp {
         const u = await o.apply(this, a);
         return r.push(u), u;
       } catch (u) {
-        throw i = Ql(u), u;
+        throw i = ec(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      i = i || Ql(a);
+      i = i || ec(a);
     } finally {
       s.queuePrompt = o;
     }
@@ -5157,20 +5157,20 @@ class zp {
       return this.send({ ...r, ok: !1, error: "this frontend has no graphToPrompt" });
     let i;
     try {
-      Zl(s, "beforeQueued");
+      Ql(s, "beforeQueued");
       const o = await n.graphToPrompt(s);
       if (i = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Zl(s, "afterQueued");
+      Ql(s, "afterQueued");
     } catch (o) {
       return this.send({ ...r, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (i.prompt_json.length + i.workflow_json.length > Ci)
+    if (i.prompt_json.length + i.workflow_json.length > Ei)
       return this.send({ ...r, ok: !1, error: "the workflow is too large to hand over" });
     this.send({ ...r, ok: !0, error: "", ...i });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Ei, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Ci, workflow_json: "", tab_revision: this.tabRevision });
     let n, s = !1, r = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -5182,7 +5182,7 @@ class zp {
       try {
         if (t.undo_step) {
           const o = this.d.app.rootGraph ?? this.d.app.graph;
-          Xl(this.d.app, () => o.configure(n));
+          Zl(this.d.app, () => o.configure(n));
         } else
           await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
         s = !0;
@@ -5227,7 +5227,7 @@ class zp {
     if (s === this.lastSig) return;
     let r = null;
     try {
-      r = Cp(this.baseline, n, this.graph());
+      r = Ep(this.baseline, n, this.graph());
     } catch {
       r = null;
     }
@@ -5286,11 +5286,11 @@ class zp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Zl(e, t) {
+function Ql(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const s of n) for (const r of s.widgets ?? []) r[t]?.();
 }
-function Ql(e) {
+function ec(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, s = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5302,7 +5302,7 @@ function Up(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Wp = 80, Jp = 220, ec = 90, qp = 12;
+const Wp = 80, Jp = 220, tc = 90, qp = 12;
 function _t(e) {
   return e == null ? null : typeof e == "object" ? e.id !== void 0 ? `id:${Number(e.id)}` : e.ref !== void 0 ? `ref:${e.ref}` : null : typeof e == "string" && !/^\d+$/.test(e) ? `ref:${e}` : `id:${Number(e)}`;
 }
@@ -5312,70 +5312,70 @@ function Hp(e) {
     t = Math.max(t, Number(s.pos?.[0] ?? 0) + Number(s.size?.[0] ?? 0)), n = Math.min(n, Number(s.pos?.[1] ?? 0));
   return { right: t, top: Number.isFinite(n) ? n : 0 };
 }
-function Vp(e, t) {
-  const n = { ghosts: [], links: [], widgets: [], removed: [], unlinked: [], moved: [], other: [], lines: [] };
-  n.requested_by = String(t?.requested_by ?? ""), n.deadline_ms = Number(t?.deadline_ms ?? 0), n.destructive = Array.isArray(t?.destructive) && t.destructive.length > 0;
-  const s = (t?.expected_node_ids ?? []).map(Number), r = Hp(e);
-  let i = 0;
-  const o = (c) => c && c.startsWith("id:") ? e?.getNodeById?.(Number(c.slice(3))) : null, l = (c) => {
-    const a = o(c);
-    if (a) return `#${a.id} ${a.title ?? a.type}`;
-    const u = n.ghosts.find((d) => d.key === c || `id:${d.id}` === c);
-    return u ? `new ${u.type}` : String(c);
+function Vp(e, t, n = {}) {
+  const s = { ghosts: [], links: [], widgets: [], removed: [], unlinked: [], moved: [], other: [], lines: [] };
+  s.requested_by = String(t?.requested_by ?? ""), s.deadline_ms = Number(t?.deadline_ms ?? 0), s.destructive = Array.isArray(t?.destructive) && t.destructive.length > 0;
+  const r = (t?.expected_node_ids ?? []).map(Number), i = Hp(e);
+  let o = 0;
+  const l = (a) => a && a.startsWith("id:") ? e?.getNodeById?.(Number(a.slice(3))) : null, c = (a) => {
+    const u = l(a);
+    if (u) return `#${u.id} ${u.title ?? u.type}`;
+    const f = s.ghosts.find((m) => m.key === a || `id:${m.id}` === a);
+    return f ? `new ${f.type}` : String(a);
   };
-  for (const c of t?.commands ?? []) {
-    let a;
+  for (const a of t?.commands ?? []) {
+    let u;
     try {
-      a = mu(c);
+      u = mu(a);
     } catch {
-      n.other.push(c);
+      s.other.push(a);
       continue;
     }
-    switch (a.type) {
+    switch (u.type) {
       case "create_node": {
-        const u = s[i] ?? null, m = Number.isFinite(a.x) && Number.isFinite(a.y) ? [a.x, a.y] : [r.right + Wp, r.top + i * (ec + 40)];
-        n.ghosts.push({ key: a.ref !== void 0 && a.ref !== "" ? `ref:${a.ref}` : `id:${u}`, id: u, type: a.node_type, title: a.title || a.node_type, pos: m, size: [Jp, ec], widgets: a.widgets ?? {} }), n.lines.push(`+ ${a.node_type}${a.title ? ` "${a.title}"` : ""}`), i++;
+        const f = r[o] ?? null, g = Number.isFinite(u.x) && Number.isFinite(u.y) ? [u.x, u.y] : [i.right + Wp, i.top + o * (tc + 40)];
+        s.ghosts.push({ key: u.ref !== void 0 && u.ref !== "" ? `ref:${u.ref}` : `id:${f}`, id: f, type: u.node_type, title: u.title || u.node_type, pos: g, size: [Jp, tc], widgets: u.widgets ?? {} }), s.lines.push(`+ ${u.node_type}${u.title ? ` "${u.title}"` : ""}`), o++;
         break;
       }
       case "connect":
-        n.links.push({ from: _t(a.from_id), from_slot: a.from_slot, to: _t(a.to_id), to_slot: a.to_slot }), n.lines.push(`+ link ${l(_t(a.from_id))} → ${l(_t(a.to_id))}`);
+        s.links.push({ from: _t(u.from_id), from_slot: u.from_slot, to: _t(u.to_id), to_slot: u.to_slot }), s.lines.push(`+ link ${c(_t(u.from_id))} → ${c(_t(u.to_id))}`);
         break;
       case "set_widget": {
-        const u = _t(a.node_id), d = o(u), m = n.ghosts.find((h) => h.key === u);
-        if (m) {
-          m.widgets = { ...m.widgets, [a.name]: a.value };
+        const f = _t(u.node_id), m = l(f), g = s.ghosts.find((k) => k.key === f);
+        if (g) {
+          g.widgets = { ...g.widgets, [u.name]: u.value };
           break;
         }
-        const g = d?.widgets?.find((h) => h.name === a.name);
-        n.widgets.push({ node_id: d ? d.id : u, name: a.name, from: g ? g.value : void 0, to: a.value }), n.lines.push(`~ ${l(u)}.${a.name}: ${JSON.stringify(g ? g.value : null)} → ${JSON.stringify(a.value)}`);
+        const h = m?.widgets?.find((k) => k.name === u.name);
+        s.widgets.push({ node_id: m ? m.id : f, name: u.name, from: h ? h.value : void 0, to: u.value }), s.lines.push(`~ ${c(f)}.${u.name}: ${JSON.stringify(h ? h.value : null)} → ${JSON.stringify(u.value)}`);
         break;
       }
       case "remove_node": {
-        const u = o(_t(a.node_id));
-        u && n.removed.push(u.id), n.lines.push(`− ${l(_t(a.node_id))}`);
+        const f = l(_t(u.node_id));
+        f && s.removed.push(f.id), s.lines.push(`− ${c(_t(u.node_id))}`);
         break;
       }
       case "disconnect": {
-        const u = o(_t(a.node_id));
-        n.unlinked.push({ node_id: u ? u.id : null, slot: a.slot }), n.lines.push(`− link into ${l(_t(a.node_id))} (${JSON.stringify(a.slot)})`);
+        const f = l(_t(u.node_id));
+        s.unlinked.push({ node_id: f ? f.id : null, slot: u.slot }), s.lines.push(`− link into ${c(_t(u.node_id))} (${JSON.stringify(u.slot)})`);
         break;
       }
       case "clear_graph":
-        for (const u of e?._nodes ?? []) n.removed.push(u.id);
-        n.lines.push("− every node (clear)");
+        for (const f of e?._nodes ?? []) n.keepOnClear?.(f) || s.removed.push(f.id);
+        s.lines.push("− every node (clear)");
         break;
       case "move_node": {
-        const u = o(_t(a.node_id));
-        u && n.moved.push({ node_id: u.id, pos: [a.x, a.y] }), n.lines.push(`↦ ${l(_t(a.node_id))}`);
+        const f = l(_t(u.node_id));
+        f && s.moved.push({ node_id: f.id, pos: [u.x, u.y] }), s.lines.push(`↦ ${c(_t(u.node_id))}`);
         break;
       }
       default:
-        n.other.push(a), n.lines.push(`${a.type}`);
+        s.other.push(u), s.lines.push(`${u.type}`);
     }
   }
-  return n;
+  return s;
 }
-function tc(e, t, n) {
+function nc(e, t, n) {
   const s = typeof t == "number" ? t : Math.max(0, (n ? e.outputs : e.inputs)?.findIndex((i) => i.name === t) ?? 0);
   return [Number(e.pos[0]) + (n ? Number(e.size[0]) : 0), Number(e.pos[1]) + 14 + s * 20];
 }
@@ -5388,7 +5388,7 @@ class Gp {
   }
   show(t) {
     this.dismiss(!1);
-    const n = this.d.app?.graph ?? this.d.app?.canvas?.graph, s = Vp(n, t);
+    const n = this.d.app?.graph ?? this.d.app?.canvas?.graph, s = Vp(n, t, { keepOnClear: this.d.isPanelNode });
     return new Promise((r) => {
       const i = { msg: t, desc: s, resolve: r, el: null, timer: null, prevDraw: null };
       this.current = i;
@@ -5436,9 +5436,9 @@ class Gp {
     s.appendChild(i);
     const l = n.createElement("div");
     l.style.cssText = "display:flex;gap:8px;justify-content:flex-end";
-    const c = (a, u, d, m) => {
+    const c = (a, u, f, m) => {
       const g = n.createElement("button");
-      return g.type = "button", g.className = u, g.textContent = a, g.style.cssText = `background:${m};color:#fff;border:0;border-radius:5px;padding:5px 14px;cursor:pointer`, g.addEventListener("click", () => this.finish(t, d)), l.appendChild(g), g;
+      return g.type = "button", g.className = u, g.textContent = a, g.style.cssText = `background:${m};color:#fff;border:0;border-radius:5px;padding:5px 14px;cursor:pointer`, g.addEventListener("click", () => this.finish(t, f)), l.appendChild(g), g;
     };
     return c("Reject", "comfyd-preview-reject", !1, "#8a2c2c"), c("Accept", "comfyd-preview-accept", !0, "#2c7a3f"), s.appendChild(l), (n.body ?? n.documentElement)?.appendChild(s), s;
   }
@@ -5472,15 +5472,15 @@ function Kp(e, t, n) {
   for (const i of n.links) {
     const o = s(i.from), l = s(i.to);
     if (!o || !l) continue;
-    const c = o.node ? tc(o.node, i.from_slot, !0) : [o.ghost.pos[0] + o.ghost.size[0], o.ghost.pos[1] + 14], a = l.node ? tc(l.node, i.to_slot, !1) : [l.ghost.pos[0], l.ghost.pos[1] + 14];
+    const c = o.node ? nc(o.node, i.from_slot, !0) : [o.ghost.pos[0] + o.ghost.size[0], o.ghost.pos[1] + 14], a = l.node ? nc(l.node, i.to_slot, !1) : [l.ghost.pos[0], l.ghost.pos[1] + 14];
     e.beginPath(), e.moveTo(c[0], c[1]), e.bezierCurveTo(c[0] + 60, c[1], a[0] - 60, a[1], a[0], a[1]), e.stroke();
   }
   e.restore();
 }
-const Yp = 600, nc = 64;
+const Yp = 600, sc = 64;
 function or(e) {
   const t = String(e ?? "");
-  return t.length > nc ? `${t.slice(0, nc - 1)}…` : t;
+  return t.length > sc ? `${t.slice(0, sc - 1)}…` : t;
 }
 function Xp(e) {
   switch (e?.kind) {
@@ -5544,7 +5544,7 @@ function eg({ app: e, document: t, timers: n = globalThis, now: s = () => Date.n
     }
     r.textContent = k.join(`
 `), r.style.left = `${m + 14}px`, r.style.top = `${g + 14}px`, r.style.display = "block";
-  }, d = (m) => {
+  }, f = (m) => {
     if (!e.canvas || m.target !== e.canvas.canvas || m.buttons) return l();
     const g = a(m);
     if (!g) return l();
@@ -5558,11 +5558,11 @@ function eg({ app: e, document: t, timers: n = globalThis, now: s = () => Date.n
       i = null, u(h, k);
     }, Yp);
   };
-  return t.addEventListener("pointermove", d, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
-    l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), r.remove();
+  return t.addEventListener("pointermove", f, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
+    l(), t.removeEventListener("pointermove", f), t.removeEventListener("pointerdown", l, !0), r.remove();
   };
 }
-const uo = 200, tg = 16, ng = 256, sg = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rs = (e) => sg.has(e);
+const fo = 200, tg = 16, ng = 256, sg = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rs = (e) => sg.has(e);
 function is(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5578,9 +5578,9 @@ function rg(e, t) {
 }
 function ig(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= uo) return;
+  if (t.length <= fo) return;
   const n = t.map((s) => e.runs[s]).sort((s, r) => Number(rs(is(r.status))) - Number(rs(is(s.status))) || et(s.queued_at_ms) - et(r.queued_at_ms));
-  for (const s of n.slice(0, t.length - uo))
+  for (const s of n.slice(0, t.length - fo))
     delete e.runs[s.prompt_id], delete e.runTurns[s.prompt_id];
 }
 function bu(e, t, { workingTurn: n = 0 } = {}) {
@@ -5652,7 +5652,7 @@ function ug(e, t = () => "") {
   if (r.done = i.size, e.executing_node && !r.final) {
     const a = String(e.executing_node);
     r.node = { id: a, title: s(a) };
-    const u = (e.progress ?? []).find((d) => String(d.node_id) === a);
+    const u = (e.progress ?? []).find((f) => String(f.node_id) === a);
     u && et(u.max) > 0 && (r.value = et(u.value), r.max = et(u.max), r.percent = Math.max(0, Math.min(100, Math.round(100 * r.value / r.max))));
   }
   for (const a of e.node_errors ?? [])
@@ -5670,17 +5670,17 @@ function ug(e, t = () => "") {
     message: [o.exception_type, o.exception_message].filter(Boolean).join(": ")
   }), !r.errors.length && (e.prompt_error || n === "failed" && e.reason) && r.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
-    (a.files ?? []).forEach((u, d) => {
-      r.outputs.length >= tg || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && r.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+    (a.files ?? []).forEach((u, f) => {
+      r.outputs.length >= tg || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && r.outputs.push({ nodeId: String(a.node_id), index: f, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (r.seconds = (c - l) / 1e3), r;
 }
-function sc(e, t, n, s = 0) {
+function rc(e, t, n, s = 0) {
   const r = s ? `?max_side=${s}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${r}`;
 }
-const rc = 500, ic = 200;
+const ic = 500, oc = 200;
 function ln(e, t) {
   if (e == null) return "";
   let n = String(e);
@@ -5723,27 +5723,27 @@ function fg(e) {
 function ku(e, t = "") {
   Object.assign(e, wu(), { sessionId: t });
 }
-function oc(e, t) {
+function lc(e, t) {
   const n = Number(t) || 0;
   for (let s = e.turns.length - 1; s >= 0; s--) if (e.turns[s].id === n) return e.turns[s];
   return null;
 }
 function Zn(e, t) {
-  let n = oc(e, t);
+  let n = lc(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let s = e.turns.length;
   for (; s > 0 && e.turns[s - 1].id > n.id; ) s--;
-  return e.turns.splice(s, 0, n), e.turns.length > ic && e.turns.splice(0, e.turns.length - ic), oc(e, n.id) ?? n;
+  return e.turns.splice(s, 0, n), e.turns.length > oc && e.turns.splice(0, e.turns.length - oc), lc(e, n.id) ?? n;
 }
 function _r(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function Hn(e, t) {
-  e.logs.push(t), e.logs.length > rc && e.logs.splice(0, e.logs.length - rc);
+  e.logs.push(t), e.logs.length > ic && e.logs.splice(0, e.logs.length - ic);
 }
-function No(e) {
+function Mo(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5753,7 +5753,7 @@ function No(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function lc(e, t) {
+function cc(e, t) {
   if (!t || typeof t != "object") return;
   const n = ln(t.role, "ROLE_"), s = ln(t.state, "MESSAGE_STATE_");
   if (ln(t.kind, "MESSAGE_KIND_") === "summary") {
@@ -5763,13 +5763,13 @@ function lc(e, t) {
   }
   if (n === "user") {
     const r = Zn(e, t.id);
-    r.content = String(t.content ?? ""), r.attachments = No(t.attachments), r.state = s, r.error = String(t.error ?? ""), r.createdAt = Number(t.created_at_ms) || r.createdAt || 0, r.pending = !1;
+    r.content = String(t.content ?? ""), r.attachments = Mo(t.attachments), r.state = s, r.error = String(t.error ?? ""), r.createdAt = Number(t.created_at_ms) || r.createdAt || 0, r.pending = !1;
   } else if (n === "assistant" || n === "tool") {
     const r = Zn(e, t.turn_id), i = _r(r, t.skill);
     i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = s || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
   }
 }
-function cc(e, t) {
+function ac(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = ln(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
 function xu(e) {
@@ -5786,8 +5786,8 @@ function dg(e, t) {
     ku(e, c), e.logs = i;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    cc(e, s.session), s.status !== void 0 && (e.status = ln(s.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(s.history) ? s.history : []) lc(e, a);
+    ac(e, s.session), s.status !== void 0 && (e.status = ln(s.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(s.history) ? s.history : []) cc(e, a);
     for (const a of Array.isArray(s.partials) ? s.partials : []) {
       const u = _r(Zn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
@@ -5796,7 +5796,7 @@ function dg(e, t) {
   }
   if (n === "run_update") return bu(e, s.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
-    return n === "configured" && s.session && cc(e, s.session), !1;
+    return n === "configured" && s.session && ac(e, s.session), !1;
   if (r) {
     if (r <= e.lastSeq) return !1;
     e.lastSeq = r;
@@ -5819,7 +5819,7 @@ function dg(e, t) {
       return o.content += String(s.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return lc(e, s.message), !0;
+      return cc(e, s.message), !0;
     case "debug_log":
       return Hn(e, {
         seq: r,
@@ -5862,16 +5862,16 @@ function dg(e, t) {
   }
 }
 function hg(e, t, n, s = []) {
-  const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: No(s), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+  const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Mo(s), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(r), r;
 }
 function pg(e, t, n) {
   const s = e.turns.findIndex((o) => o.pending && o.clientId === t), r = s >= 0 ? e.turns.splice(s, 1)[0] : null;
   if (!n?.id) return;
   const i = Zn(e, n.id);
-  i.content || (i.content = String(n.content ?? r?.content ?? "")), i.attachments?.length || (i.attachments = No(n.attachments ?? r?.attachments)), i.state || (i.state = ln(n.state, "MESSAGE_STATE_"));
+  i.content || (i.content = String(n.content ?? r?.content ?? "")), i.attachments?.length || (i.attachments = Mo(n.attachments ?? r?.attachments)), i.state || (i.state = ln(n.state, "MESSAGE_STATE_"));
 }
-function ac(e, t) {
+function uc(e, t) {
   const n = e.turns.find((s) => s.pending && s.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
@@ -5947,7 +5947,7 @@ class bg {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, lo(this.attempt++)));
+    }, co(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -6011,7 +6011,7 @@ class bg {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? lo(this.probeAttempt++);
+    const n = t ?? co(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -6035,10 +6035,10 @@ const vu = Object.freeze([
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), wg = Object.freeze(["echo", "openai"]), Di = "workflow-builder", uc = 64 * 1024, Ti = 4096, kg = 64 * 1024, fc = 8, dc = 3 << 20, Mo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), xg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+]), wg = Object.freeze(["echo", "openai"]), Di = "workflow-builder", fc = 64 * 1024, Ti = 4096, kg = 64 * 1024, dc = 8, hc = 3 << 20, Lo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), xg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
 function vg(e) {
   const t = String(e?.type ?? "").toLowerCase();
-  if (Mo.includes(t)) return t;
+  if (Lo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
   return xg[n] ?? t;
 }
@@ -6046,12 +6046,12 @@ let Ag = 0;
 function Rg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let hc = 0;
-function Eg() {
+let pc = 0;
+function Cg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return hc += 1, `panel-${e}-${hc}`;
+  return pc += 1, `panel-${e}-${pc}`;
 }
-function pc(e) {
+function gc(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -6060,10 +6060,10 @@ function pc(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function gc(e, t) {
+function mc(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
-class Cg {
+class Eg {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -6166,15 +6166,15 @@ class Cg {
       const s = await this.client.request("user_message", n);
       t.sid === this.state.sessionId && pg(this.state, t.cid, s.message);
     } catch (n) {
-      yr(n) && !this.client.stopped ? (ac(this.state, t.cid), this.outbox.push(t)) : gg(this.state, t.cid, n.message);
+      yr(n) && !this.client.stopped ? (uc(this.state, t.cid), this.outbox.push(t)) : gg(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = pc(t), s = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, r = this.ui.form;
+    const n = gc(t), s = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, r = this.ui.form;
     for (const [i, o] of Object.entries(n))
-      !(s && !gc(r[i], s[i])) && !gc(r[i], o) && (r[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
+      !(s && !mc(r[i], s[i])) && !mc(r[i], o) && (r[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -6232,7 +6232,7 @@ class Cg {
       this.ui.apiKey = "";
       const r = s.session?.id;
       if (!r) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(r), values: pc(n.config) }, this.selectSession(String(r)), await this.refreshSessions();
+      this.coreConfig = { sid: String(r), values: gc(n.config) }, this.selectSession(String(r)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -6323,14 +6323,14 @@ class Cg {
     const n = Array.from(t ?? []), s = [];
     for (const r of n) {
       const i = vg(r), o = { key: `att-${++Ag}`, name: String(r.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(r.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= fc) {
-        this.ui.notice = `at most ${fc} files per message`;
+      if (this.ui.attachments.length >= dc) {
+        this.ui.notice = `at most ${dc} files per message`;
         break;
       }
-      if (!Mo.includes(i))
+      if (!Lo.includes(i))
         o.state = "failed", o.error = `${i || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > dc)
-        o.state = "failed", o.error = `larger than ${dc >> 20} MiB`;
+      else if (o.size > hc)
+        o.state = "failed", o.error = `larger than ${hc >> 20} MiB`;
       else if (i.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(r);
@@ -6371,8 +6371,8 @@ class Cg {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > uc) {
-      this.ui.notice = `a message is at most ${uc} characters`;
+    if (t.length > fc) {
+      this.ui.notice = `a message is at most ${fc} characters`;
       return;
     }
     await this.settingsStep(() => {
@@ -6382,9 +6382,9 @@ class Cg {
     this.ui.draft = "";
     const r = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const i = { cid: Eg(), sid: s, content: t, attachments: r };
+    const i = { cid: Cg(), sid: s, content: t, attachments: r };
     if (hg(this.state, i.cid, t, r), this.client.outage) {
-      ac(this.state, i.cid), this.outbox.push(i);
+      uc(this.state, i.cid), this.outbox.push(i);
       return;
     }
     await this.deliver(i);
@@ -6394,7 +6394,7 @@ class Cg {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, uo)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, fo)}`);
         if (t !== this.state.sessionId) return;
         for (const s of Array.isArray(n?.runs) ? n.runs : []) bu(this.state, s);
       } catch (n) {
@@ -6469,11 +6469,11 @@ class Cg {
       }
   }
 }
-const fo = "ComfydAgentPanel", mc = "comfyd-panel-style", _c = Object.freeze([440, 560]), Sg = 320, yc = (e) => e?.comfyClass === fo || e?.type === fo;
+const ho = "ComfydAgentPanel", _c = "comfyd-panel-style", yc = Object.freeze([440, 560]), Sg = 320, Fi = (e) => e?.comfyClass === ho || e?.type === ho;
 function Dg(e, t) {
-  if (e.getElementById(mc)) return;
+  if (e.getElementById(_c)) return;
   const n = e.createElement("style");
-  n.id = mc, n.textContent = t, e.head.appendChild(n);
+  n.id = _c, n.textContent = t, e.head.appendChild(n);
 }
 function Tg(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
@@ -6500,7 +6500,7 @@ function Og(e, t) {
   const r = (m, g) => {
     const h = (e.widgets ?? []).find((k) => k.name === m);
     !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, i = new Cg({
+  }, i = new Eg({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
@@ -6528,7 +6528,7 @@ function Og(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], _c[0]), Math.max(e.size[1], _c[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], yc[0]), Math.max(e.size[1], yc[1])]);
   };
   c();
   let a = !1;
@@ -6538,14 +6538,14 @@ function Og(e, t) {
     const g = u?.apply(this, m);
     return i.reloadConfig(), g;
   };
-  const d = e.onRemoved;
+  const f = e.onRemoved;
   return e.onRemoved = function(...m) {
     i.stop();
     try {
       l.unmount();
     } catch {
     }
-    return e.__comfydPanel = null, d?.apply(this, m);
+    return e.__comfydPanel = null, f?.apply(this, m);
   }, setTimeout(() => {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), i.reloadConfig(), i.start());
   }, 0), e.__comfydPanel = i, i;
@@ -6590,8 +6590,8 @@ function $g(e, t) {
     return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? bc(e, t) : void 0;
   }
 }
-const Au = Object.entries, jg = Object.keys, wc = Object.setPrototypeOf, Bg = Object.isFrozen, Ru = Object.getPrototypeOf, Eu = Object.getOwnPropertyDescriptor;
-let Je = Object.freeze, Pe = Object.seal, nn = Object.create, Cu = typeof Reflect < "u" && Reflect, Tr = Cu.apply, ho = Cu.construct;
+const Au = Object.entries, jg = Object.keys, wc = Object.setPrototypeOf, Bg = Object.isFrozen, Ru = Object.getPrototypeOf, Cu = Object.getOwnPropertyDescriptor;
+let Je = Object.freeze, Pe = Object.seal, nn = Object.create, Eu = typeof Reflect < "u" && Reflect, Tr = Eu.apply, po = Eu.construct;
 Je || (Je = function(t) {
   return t;
 });
@@ -6602,11 +6602,11 @@ Tr || (Tr = function(t, n) {
   for (var s = arguments.length, r = new Array(s > 2 ? s - 2 : 0), i = 2; i < s; i++) r[i - 2] = arguments[i];
   return t.apply(n, r);
 });
-ho || (ho = function(t) {
+po || (po = function(t) {
   for (var n = arguments.length, s = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) s[r - 1] = arguments[r];
   return new t(...s);
 });
-const jt = Oe(Array.prototype.forEach), zg = Oe(Array.prototype.lastIndexOf), kc = Oe(Array.prototype.pop), hs = Oe(Array.prototype.push), Ug = Oe(Array.prototype.slice), Wg = Oe(Array.prototype.splice), Qn = Array.isArray, Fi = Su(Set), Ii = Oe(Set.prototype.add), ps = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Oi = Oe(String.prototype.toString), Jg = Oe(String.prototype.match), cr = Oe(String.prototype.replace), Ni = Oe(String.prototype.indexOf), qg = Oe(String.prototype.trim), Hg = Oe(Number.prototype.toString), Vg = Oe(Boolean.prototype.toString), xc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), vc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), gs = Oe(Object.prototype.toString), Gg = RegExp.prototype.test, Ue = function(t, n) {
+const jt = Oe(Array.prototype.forEach), zg = Oe(Array.prototype.lastIndexOf), kc = Oe(Array.prototype.pop), hs = Oe(Array.prototype.push), Ug = Oe(Array.prototype.slice), Wg = Oe(Array.prototype.splice), Qn = Array.isArray, Ii = Su(Set), Oi = Oe(Set.prototype.add), ps = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Ni = Oe(String.prototype.toString), Jg = Oe(String.prototype.match), cr = Oe(String.prototype.replace), Mi = Oe(String.prototype.indexOf), qg = Oe(String.prototype.trim), Hg = Oe(Number.prototype.toString), Vg = Oe(Boolean.prototype.toString), xc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), vc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), gs = Oe(Object.prototype.toString), Gg = RegExp.prototype.test, Ue = function(t, n) {
   return t instanceof RegExp && (t.lastIndex = 0), Tr(Gg, t, [n]);
 }, Bt = Su(TypeError);
 function Oe(e) {
@@ -6618,7 +6618,7 @@ function Oe(e) {
 function Su(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), s = 0; s < t; s++) n[s] = arguments[s];
-    return ho(e, n);
+    return po(e, n);
   };
 }
 function be(e, t) {
@@ -6684,7 +6684,7 @@ function Yg(e) {
 }
 function ut(e, t) {
   for (; e !== null; ) {
-    const s = Eu(e, t);
+    const s = Cu(e, t);
     if (s) {
       if (s.get) return Oe(s.get);
       if (typeof s.value == "function") return Oe(s.value);
@@ -6698,7 +6698,7 @@ function ut(e, t) {
 }
 function Xg(e, t) {
   for (; e !== null; ) {
-    const n = Eu(e, t);
+    const n = Cu(e, t);
     if (n) return n.get ? Oe(n.get) : null;
     e = Ru(e);
   }
@@ -6832,7 +6832,7 @@ const Ac = Je([
   "var",
   "video",
   "wbr"
-]), Mi = Je([
+]), Li = Je([
   "svg",
   "a",
   "altglyph",
@@ -6876,7 +6876,7 @@ const Ac = Je([
   "tspan",
   "view",
   "vkern"
-]), Li = Je([
+]), Pi = Je([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6925,7 +6925,7 @@ const Ac = Je([
   "solidcolor",
   "unknown",
   "use"
-]), Pi = Je([
+]), $i = Je([
   "math",
   "menclose",
   "merror",
@@ -6972,7 +6972,7 @@ const Ac = Je([
   "annotation-xml",
   "mprescripts",
   "none"
-]), Rc = Je(["#text"]), Ec = Je([
+]), Rc = Je(["#text"]), Cc = Je([
   "accept",
   "action",
   "align",
@@ -7091,7 +7091,7 @@ const Ac = Je([
   "width",
   "wrap",
   "xmlns"
-]), $i = Je([
+]), ji = Je([
   "accent-height",
   "accumulate",
   "additive",
@@ -7284,7 +7284,7 @@ const Ac = Je([
   "y2",
   "z",
   "zoomandpan"
-]), Cc = Je([
+]), Ec = Je([
   "accent",
   "accentunder",
   "align",
@@ -7345,7 +7345,7 @@ const Ac = Je([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), tm = Pe(/{{[\w\W]*|^[\w\W]*}}/g), nm = Pe(/<%[\w\W]*|^[\w\W]*%>/g), sm = Pe(/\${[\w\W]*/g), rm = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), im = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), om = Pe(/^aria-[\-\w]+$/), Sc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), lm = Pe(/^(?:\w+script|data):/i), cm = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), am = Pe(/^html$/i), um = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), ji = Pe(/<[/\w!]/g), Dc = Pe(/<[/\w]/g), fm = Pe(/<\/no(script|embed|frames)/i), Tc = Pe(/\/>/i), dm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), hm = Pe(/^[\r\n\t ]+/), Me = {
+]), tm = Pe(/{{[\w\W]*|^[\w\W]*}}/g), nm = Pe(/<%[\w\W]*|^[\w\W]*%>/g), sm = Pe(/\${[\w\W]*/g), rm = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), im = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), om = Pe(/^aria-[\-\w]+$/), Sc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), lm = Pe(/^(?:\w+script|data):/i), cm = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), am = Pe(/^html$/i), um = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), Bi = Pe(/<[/\w!]/g), Dc = Pe(/<[/\w]/g), fm = Pe(/<\/no(script|embed|frames)/i), Tc = Pe(/\/>/i), dm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), hm = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
@@ -7395,7 +7395,7 @@ const Ac = Je([
   };
 }, Qt = function(t, n, s, r) {
   return Ye(t, n) && Qn(t[n]) ? be(r.base ? bs(r.base) : {}, t[n], r.transform) : s;
-}, Bi = function(t, n, s) {
+}, zi = function(t, n, s) {
   const r = Ye(t, n) ? t[n] : void 0;
   return r && typeof r == "object" ? Fr(r) : s;
 };
@@ -7405,12 +7405,12 @@ function Du() {
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const s = n, r = s.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), k = ut(d, "nextSibling"), A = ut(d, "childNodes"), C = ut(d, "parentNode"), x = ut(d, "shadowRoot"), w = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, $ = function(f) {
-    return b ? b(f) : f.nodeType;
-  }, ee = function(f) {
-    return F ? F(f) : f.nodeName;
-  }, X = Xg(d, "namespaceURI"), ue = function(f) {
-    return X ? X(f) : f.namespaceURI;
+  const s = n, r = s.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, f = l.prototype, m = ut(f, "cloneNode"), g = ut(f, "remove"), h = ut(f, "removeAttributeNode"), k = ut(f, "nextSibling"), A = ut(f, "childNodes"), E = ut(f, "parentNode"), x = ut(f, "shadowRoot"), w = ut(f, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, $ = function(d) {
+    return b ? b(d) : d.nodeType;
+  }, ee = function(d) {
+    return F ? F(d) : d.nodeName;
+  }, X = Xg(f, "namespaceURI"), ue = function(d) {
+    return X ? X(d) : d.namespaceURI;
   };
   if (typeof i == "function") {
     const O = n.createElement("template");
@@ -7419,19 +7419,19 @@ function Du() {
   let ne, de = "", De, ke = !1, ve = 0;
   const ct = function() {
     if (ve > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
-  }, W = function(f) {
+  }, W = function(d) {
     ct(), ve++;
     try {
-      return ne.createHTML(f);
+      return ne.createHTML(d);
     } finally {
       ve--;
     }
-  }, re = function(f) {
-    return ne && Hr ? W(f) : f;
-  }, le = function(f) {
+  }, re = function(d) {
+    return ne && Hr ? W(d) : d;
+  }, le = function(d) {
     ct(), ve++;
     try {
-      return ne.createScriptURL(f);
+      return ne.createScriptURL(d);
     } finally {
       ve--;
     }
@@ -7439,21 +7439,21 @@ function Du() {
     return ke || (De = mm(u, r), ke = !0), De;
   }, J = n, R = J.implementation, S = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, hn = s.importNode;
   let Ae = Fc();
-  t.isSupported = typeof Au == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
-  const Hs = tm, pn = nm, zo = sm, p = im, _ = om, v = lm, P = cm, D = um;
+  t.isSupported = typeof Au == "function" && typeof E == "function" && R && R.createHTMLDocument !== void 0;
+  const Hs = tm, pn = nm, Uo = sm, p = im, _ = om, v = lm, P = cm, D = um;
   let I = Sc, M = null;
   const j = be({}, [
     ...Ac,
-    ...Mi,
     ...Li,
     ...Pi,
+    ...$i,
     ...Rc
   ]);
   let N = null;
   const T = be({}, [
-    ...Ec,
-    ...$i,
     ...Cc,
+    ...ji,
+    ...Ec,
     ...ar
   ]);
   let V = null, z = null, Z = null;
@@ -7471,10 +7471,10 @@ function Du() {
       value: null
     }
   }));
-  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, $e = !0, Be = !1, it = !1, gn = null, ze = null, nt = !1, Lt = !1, mn = !1, Hr = !1, Uo = !0, Wo = !1;
-  const Jo = "user-content-";
+  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, $e = !0, Be = !1, it = !1, gn = null, ze = null, nt = !1, Lt = !1, mn = !1, Hr = !1, Wo = !0, Jo = !1;
+  const qo = "user-content-";
   let Vr = !0, Gr = !1, _n = null, $n = !1, yn = null;
-  const qo = be({}, [
+  const Ho = be({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7502,8 +7502,8 @@ function Du() {
     "video",
     "xmp"
   ]);
-  let Ho = null;
-  const Vo = be({}, [
+  let Vo = null;
+  const Go = be({}, [
     "audio",
     "video",
     "img",
@@ -7511,8 +7511,8 @@ function Du() {
     "image",
     "track"
   ]);
-  let Go = null;
-  const Ko = be({}, [
+  let Ko = null;
+  const Yo = be({}, [
     "alt",
     "class",
     "for",
@@ -7528,12 +7528,12 @@ function Du() {
     "style",
     "xmlns"
   ]), Vs = "http://www.w3.org/1998/Math/MathML", Gs = "http://www.w3.org/2000/svg", vt = "http://www.w3.org/1999/xhtml";
-  let jn = vt, Kr = !1, Yo = null;
+  let jn = vt, Kr = !1, Xo = null;
   const cf = be({}, [
     Vs,
     Gs,
     vt
-  ], Oi), af = Je(be({}, [
+  ], Ni), af = Je(be({}, [
     "mi",
     "mo",
     "mn",
@@ -7553,191 +7553,191 @@ function Du() {
   let cs = null;
   const hf = ["application/xhtml+xml", "text/html"], pf = "text/html";
   let Ne = null, Ks = null;
-  const gf = n.createElement("form"), Xo = function(f) {
-    return f instanceof RegExp || f instanceof Function;
+  const gf = n.createElement("form"), Zo = function(d) {
+    return d instanceof RegExp || d instanceof Function;
   }, Zr = function() {
-    let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Fr(f), cs = hf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? pf : f.PARSER_MEDIA_TYPE, Ne = cs === "application/xhtml+xml" ? Oi : Rn, M = Qt(f, "ALLOWED_TAGS", j, { transform: Ne }), N = Qt(f, "ALLOWED_ATTR", T, { transform: Ne }), Yo = Qt(f, "ALLOWED_NAMESPACES", cf, { transform: Oi }), Go = Qt(f, "ADD_URI_SAFE_ATTR", Ko, {
+    let d = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
+    (!d || typeof d != "object") && (d = {}), d = Fr(d), cs = hf.indexOf(d.PARSER_MEDIA_TYPE) === -1 ? pf : d.PARSER_MEDIA_TYPE, Ne = cs === "application/xhtml+xml" ? Ni : Rn, M = Qt(d, "ALLOWED_TAGS", j, { transform: Ne }), N = Qt(d, "ALLOWED_ATTR", T, { transform: Ne }), Xo = Qt(d, "ALLOWED_NAMESPACES", cf, { transform: Ni }), Ko = Qt(d, "ADD_URI_SAFE_ATTR", Yo, {
       transform: Ne,
-      base: Ko
-    }), Ho = Qt(f, "ADD_DATA_URI_TAGS", Vo, {
+      base: Yo
+    }), Vo = Qt(d, "ADD_DATA_URI_TAGS", Go, {
       transform: Ne,
-      base: Vo
-    }), yn = Qt(f, "FORBID_CONTENTS", qo, { transform: Ne }), z = Qt(f, "FORBID_TAGS", nn(null), { transform: Ne }), Z = Qt(f, "FORBID_ATTR", nn(null), { transform: Ne }), $n = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Fr(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, $e = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Lt = f.RETURN_DOM || !1, mn = f.RETURN_DOM_FRAGMENT || !1, Hr = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, Uo = f.SANITIZE_DOM !== !1, Wo = f.SANITIZE_NAMED_PROPS || !1, Vr = f.KEEP_CONTENT !== !1, Gr = f.IN_PLACE || !1, I = Zg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Sc, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : vt, Yr = Bi(f, "MATHML_TEXT_INTEGRATION_POINTS", af), Xr = Bi(f, "HTML_INTEGRATION_POINTS", uf);
-    const y = Bi(f, "CUSTOM_ELEMENT_HANDLING", ff);
-    if (V = nn(null), Ye(y, "tagNameCheck") && Xo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Xo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Lt = !0), $n && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Rc), N = nn(null), $n.html === !0 && (be(M, Ac), be(N, Ec)), $n.svg === !0 && (be(M, Mi), be(N, $i), be(N, ar)), $n.svgFilters === !0 && (be(M, Li), be(N, $i), be(N, ar)), $n.mathMl === !0 && (be(M, Pi), be(N, Cc), be(N, ar))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Qn(f.ADD_TAGS) && (M === j && (M = bs(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Qn(f.ADD_ATTR) && (N === T && (N = bs(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Qn(f.ADD_FORBID_CONTENTS) && (yn === qo && (yn = bs(yn)), be(yn, f.ADD_FORBID_CONTENTS, Ne)), Vr && (M["#text"] = !0), Be && be(M, [
+      base: Go
+    }), yn = Qt(d, "FORBID_CONTENTS", Ho, { transform: Ne }), z = Qt(d, "FORBID_TAGS", nn(null), { transform: Ne }), Z = Qt(d, "FORBID_ATTR", nn(null), { transform: Ne }), $n = Ye(d, "USE_PROFILES") ? d.USE_PROFILES && typeof d.USE_PROFILES == "object" ? Fr(d.USE_PROFILES) : d.USE_PROFILES : !1, he = d.ALLOW_ARIA_ATTR !== !1, _e = d.ALLOW_DATA_ATTR !== !1, ye = d.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = d.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = d.SAFE_FOR_TEMPLATES || !1, $e = d.SAFE_FOR_XML !== !1, Be = d.WHOLE_DOCUMENT || !1, Lt = d.RETURN_DOM || !1, mn = d.RETURN_DOM_FRAGMENT || !1, Hr = d.RETURN_TRUSTED_TYPE || !1, nt = d.FORCE_BODY || !1, Wo = d.SANITIZE_DOM !== !1, Jo = d.SANITIZE_NAMED_PROPS || !1, Vr = d.KEEP_CONTENT !== !1, Gr = d.IN_PLACE || !1, I = Zg(d.ALLOWED_URI_REGEXP) ? d.ALLOWED_URI_REGEXP : Sc, jn = typeof d.NAMESPACE == "string" ? d.NAMESPACE : vt, Yr = zi(d, "MATHML_TEXT_INTEGRATION_POINTS", af), Xr = zi(d, "HTML_INTEGRATION_POINTS", uf);
+    const y = zi(d, "CUSTOM_ELEMENT_HANDLING", ff);
+    if (V = nn(null), Ye(y, "tagNameCheck") && Zo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Zo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Lt = !0), $n && ((Ye(d, "ALLOWED_TAGS") || Ye(d, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Rc), N = nn(null), $n.html === !0 && (be(M, Ac), be(N, Cc)), $n.svg === !0 && (be(M, Li), be(N, ji), be(N, ar)), $n.svgFilters === !0 && (be(M, Pi), be(N, ji), be(N, ar)), $n.mathMl === !0 && (be(M, $i), be(N, Ec), be(N, ar))), te.tagCheck = null, te.attributeCheck = null, Ye(d, "ADD_TAGS") && (typeof d.ADD_TAGS == "function" ? te.tagCheck = d.ADD_TAGS : Qn(d.ADD_TAGS) && (M === j && (M = bs(M)), be(M, d.ADD_TAGS, Ne))), Ye(d, "ADD_ATTR") && (typeof d.ADD_ATTR == "function" ? te.attributeCheck = d.ADD_ATTR : Qn(d.ADD_ATTR) && (N === T && (N = bs(N)), be(N, d.ADD_ATTR, Ne))), Ye(d, "ADD_FORBID_CONTENTS") && Qn(d.ADD_FORBID_CONTENTS) && (yn === Ho && (yn = bs(yn)), be(yn, d.ADD_FORBID_CONTENTS, Ne)), Vr && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
-    ]), M.table && (M.tbody = !0, delete z.tbody), f.TRUSTED_TYPES_POLICY) {
-      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
-      const E = ne;
-      ne = f.TRUSTED_TYPES_POLICY;
+    ]), M.table && (M.tbody = !0, delete z.tbody), d.TRUSTED_TYPES_POLICY) {
+      if (typeof d.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof d.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+      const C = ne;
+      ne = d.TRUSTED_TYPES_POLICY;
       try {
         de = W("");
       } catch (L) {
-        throw ne = E, L;
+        throw ne = C, L;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
-    Ks = Je(f);
-  }, Zo = be({}, [
-    ...Mi,
+    } else d.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
+    Ks = Je(d);
+  }, Qo = be({}, [
     ...Li,
+    ...Pi,
     ...Qg
-  ]), Qo = be({}, [...Pi, ...em]), mf = function(f, y, E) {
-    return y === vt ? f === "svg" : y === Vs ? f === "svg" && (E === "annotation-xml" || Yr[E]) : !!Zo[f];
-  }, _f = function(f, y, E) {
-    return y === vt ? f === "math" : y === Gs ? f === "math" && Xr[E] : !!Qo[f];
-  }, yf = function(f, y, E) {
-    return y === Gs && !Xr[E] || y === Vs && !Yr[E] ? !1 : !Qo[f] && (df[f] || !Zo[f]);
-  }, bf = function(f) {
-    const y = ue(f), E = Rn(ee(f)), L = C(f);
+  ]), el = be({}, [...$i, ...em]), mf = function(d, y, C) {
+    return y === vt ? d === "svg" : y === Vs ? d === "svg" && (C === "annotation-xml" || Yr[C]) : !!Qo[d];
+  }, _f = function(d, y, C) {
+    return y === vt ? d === "math" : y === Gs ? d === "math" && Xr[C] : !!el[d];
+  }, yf = function(d, y, C) {
+    return y === Gs && !Xr[C] || y === Vs && !Yr[C] ? !1 : !el[d] && (df[d] || !Qo[d]);
+  }, bf = function(d) {
+    const y = ue(d), C = Rn(ee(d)), L = E(d);
     let Q = jn, se = "template";
-    return L && $(L) === Me.element && (Q = ue(L), se = Rn(ee(L))), Yo[y] ? y === Gs ? mf(E, Q, se) : y === Vs ? _f(E, Q, se) : y === vt ? yf(E, Q, se) : cs === "application/xhtml+xml" : !1;
-  }, Yt = function(f) {
-    hs(t.removed, { element: f });
+    return L && $(L) === Me.element && (Q = ue(L), se = Rn(ee(L))), Xo[y] ? y === Gs ? mf(C, Q, se) : y === Vs ? _f(C, Q, se) : y === vt ? yf(C, Q, se) : cs === "application/xhtml+xml" : !1;
+  }, Yt = function(d) {
+    hs(t.removed, { element: d });
     try {
-      C(f).removeChild(f);
+      E(d).removeChild(d);
     } catch {
-      if (g(f), !C(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(d), !E(d)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, el = function(f, y, E) {
+  }, tl = function(d, y, C) {
     try {
-      h(f, y);
+      h(d, y);
     } catch {
       try {
-        f.removeAttribute(E);
+        d.removeAttribute(C);
       } catch {
       }
     }
-  }, Qr = function(f) {
-    ni(f);
-    const y = A(f);
-    y && jt(Ug(y), (E) => {
+  }, Qr = function(d) {
+    ni(d);
+    const y = A(d);
+    y && jt(Ug(y), (C) => {
       try {
-        g(E);
+        g(C);
       } catch {
       }
-    }), $(f) === Me.element && ei(f, !1);
-  }, Bn = function(f, y, E) {
-    if (!E) try {
-      E = y.getAttributeNode(f);
+    }), $(d) === Me.element && ei(d, !1);
+  }, Bn = function(d, y, C) {
+    if (!C) try {
+      C = y.getAttributeNode(d);
     } catch {
-      E = null;
+      C = null;
     }
     if (hs(t.removed, {
-      attribute: E || null,
+      attribute: C || null,
       from: y
-    }), E) el(y, E, f);
+    }), C) tl(y, C, d);
     else try {
-      y.removeAttribute(f);
+      y.removeAttribute(d);
     } catch {
     }
-    if (f === "is")
+    if (d === "is")
       if (Lt || mn) try {
         Yt(y);
       } catch {
       }
       else try {
-        y.setAttribute(f, "");
+        y.setAttribute(d, "");
       } catch {
       }
-  }, ei = function(f, y) {
-    const E = w(f);
-    if (E)
-      for (let L = E.length - 1; L >= 0; --L) {
-        const Q = E[L], se = Q && Q.name;
-        typeof se == "string" && !(y && N[Ne(se)]) && el(f, Q, se);
+  }, ei = function(d, y) {
+    const C = w(d);
+    if (C)
+      for (let L = C.length - 1; L >= 0; --L) {
+        const Q = C[L], se = Q && Q.name;
+        typeof se == "string" && !(y && N[Ne(se)]) && tl(d, Q, se);
       }
-  }, ti = function(f, y) {
-    let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
-    const L = [f];
+  }, ti = function(d, y) {
+    let C = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
+    const L = [d];
     for (; L.length > 0; ) {
       const Q = L.pop();
       if (y(Q) === !1) continue;
-      if (E && $(Q) === Me.element) {
+      if (C && $(Q) === Me.element) {
         const fe = x(Q);
         zn(fe) && L.push(fe);
       }
       const se = A(Q);
       if (se) for (let fe = se.length - 1; fe >= 0; --fe) L.push(se[fe]);
     }
-  }, ni = function(f) {
-    ti(f, (y) => {
+  }, ni = function(d) {
+    ti(d, (y) => {
       $(y) === Me.element && ei(y, !0);
     });
-  }, si = function(f) {
+  }, si = function(d) {
     const y = [];
-    return ti(f, (E) => {
-      y.push(E);
+    return ti(d, (C) => {
+      y.push(C);
     }, !0), y;
-  }, wf = function(f, y) {
-    const E = Fi();
-    jt(si(f), (L) => {
-      $(L) === Me.element && Ii(E, L);
+  }, wf = function(d, y) {
+    const C = Ii();
+    jt(si(d), (L) => {
+      $(L) === Me.element && Oi(C, L);
     }), jt(y, (L) => {
-      $(L) === Me.element && !ps(E, L) && ei(L, !0);
+      $(L) === Me.element && !ps(C, L) && ei(L, !0);
     });
-  }, tl = function(f, y) {
-    let E = !1;
+  }, nl = function(d, y) {
+    let C = !1;
     return jt(t.removed, (L) => {
-      L.element && (E = E || L.element === f, ni(L.element));
-    }), wf(f, y), E;
-  }, kf = 8, xf = function(f, y) {
-    const E = _n;
+      L.element && (C = C || L.element === d, ni(L.element));
+    }), wf(d, y), C;
+  }, kf = 8, xf = function(d, y) {
+    const C = _n;
     let L = null;
-    const Q = () => (L || (L = Fi(), jt(y, (se) => {
-      Ii(L, se);
+    const Q = () => (L || (L = Ii(), jt(y, (se) => {
+      Oi(L, se);
     })), L);
     for (let se = 0; ; se++) {
-      const fe = si(f), je = [f];
+      const fe = si(d), je = [d];
       let Pt = !1;
       if (jt(fe, (mt) => {
-        $(mt) === Me.documentFragment ? hs(je, mt) : !Pt && !ps(E, mt) && (Pt = ps(Q(), mt));
+        $(mt) === Me.documentFragment ? hs(je, mt) : !Pt && !ps(C, mt) && (Pt = ps(Q(), mt));
       }), !Pt) return;
       if (se >= kf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
       jt(je, (mt, ot) => {
-        vf(mt, ot > 0, f, Q());
+        vf(mt, ot > 0, d, Q());
       });
     }
-  }, vf = function(f, y, E, L) {
-    const Q = Ys(f);
+  }, vf = function(d, y, C, L) {
+    const Q = Ys(d);
     let se;
     for (; se = Q.nextNode(); )
-      !ps(L, se) || ps(_n, se) || (y && gt(Ae.uponSanitizeShadowNode, se, null), li(se, E));
-  }, Af = function(f) {
-    _n && Ii(_n, f);
-  }, nl = function(f, y) {
-    return $e ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
-  }, Rf = function(f) {
-    $e && ti(f, (y) => {
-      const E = $(y);
-      if (E === Me.processingInstruction || E === Me.comment && Ue(Dc, y.data)) {
+      !ps(L, se) || ps(_n, se) || (y && gt(Ae.uponSanitizeShadowNode, se, null), li(se, C));
+  }, Af = function(d) {
+    _n && Oi(_n, d);
+  }, sl = function(d, y) {
+    return $e ? d === "patchsrc" ? !0 : d === "for" && y !== "label" && y !== "output" : !1;
+  }, Rf = function(d) {
+    $e && ti(d, (y) => {
+      const C = $(y);
+      if (C === Me.processingInstruction || C === Me.comment && Ue(Dc, y.data)) {
         try {
           g(y);
         } catch {
         }
         return !1;
       }
-      if (E === Me.element) {
+      if (C === Me.element) {
         const L = y, Q = Ne(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && nl("for", Q) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && sl("for", Q) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, sl = function(f) {
-    let y = null, E = null;
-    if (nt) f = "<remove></remove>" + f;
+  }, rl = function(d) {
+    let y = null, C = null;
+    if (nt) d = "<remove></remove>" + d;
     else {
-      const se = Jg(f, hm);
-      E = se && se[0];
+      const se = Jg(d, hm);
+      C = se && se[0];
     }
-    cs === "application/xhtml+xml" && jn === vt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
-    const L = ne ? W(f) : f;
+    cs === "application/xhtml+xml" && jn === vt && (d = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + d + "</body></html>");
+    const L = ne ? W(d) : d;
     if (jn === vt) try {
       y = new a().parseFromString(L, cs);
     } catch {
@@ -7750,103 +7750,103 @@ function Du() {
       }
     }
     const Q = y.body || y.documentElement;
-    return f && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), jn === vt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
-  }, Ys = function(f) {
+    return d && C && Q.insertBefore(n.createTextNode(C), Q.childNodes[0] || null), jn === vt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
+  }, Ys = function(d) {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const E = B ? B(f) : f.ownerDocument;
-    return S.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, ri = function(f) {
-    return f = cr(f, Hs, " "), f = cr(f, pn, " "), f = cr(f, zo, " "), f;
-  }, ii = function(f) {
+    const C = B ? B(d) : d.ownerDocument;
+    return S.call(C || d, d, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+  }, ri = function(d) {
+    return d = cr(d, Hs, " "), d = cr(d, pn, " "), d = cr(d, Uo, " "), d;
+  }, ii = function(d) {
     var y;
-    oi(f);
-    const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
-    E && jt(E, (L) => {
+    oi(d);
+    const C = (y = d.querySelectorAll) === null || y === void 0 ? void 0 : y.call(d, "template");
+    C && jt(C, (L) => {
       zn(L.content) && ii(L.content);
     });
-  }, oi = function(f) {
-    f.normalize();
-    const y = Ys(f, !0);
-    let E = y.nextNode();
-    for (; E; )
-      E.data = ri(E.data), E = y.nextNode();
-  }, Xs = function(f) {
-    const y = F ? F(f) : null;
-    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== w(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== A(f);
-  }, rl = function(f) {
-    if (!b || typeof f != "object" || f === null) return null;
+  }, oi = function(d) {
+    d.normalize();
+    const y = Ys(d, !0);
+    let C = y.nextNode();
+    for (; C; )
+      C.data = ri(C.data), C = y.nextNode();
+  }, Xs = function(d) {
+    const y = F ? F(d) : null;
+    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof d.nodeName != "string" || typeof d.textContent != "string" || typeof d.removeChild != "function" || d.attributes !== w(d) || typeof d.removeAttribute != "function" || typeof d.removeAttributeNode != "function" || typeof d.getAttributeNode != "function" || typeof d.setAttribute != "function" || typeof d.namespaceURI != "string" || typeof d.insertBefore != "function" || typeof d.hasChildNodes != "function" || d.nodeType !== b(d) || d.childNodes !== A(d);
+  }, il = function(d) {
+    if (!b || typeof d != "object" || d === null) return null;
     try {
-      const y = b(f);
+      const y = b(d);
       return typeof y == "number" ? y : null;
     } catch {
       return null;
     }
-  }, zn = function(f) {
-    return rl(f) === Me.documentFragment;
-  }, as = function(f) {
-    return rl(f) !== null;
+  }, zn = function(d) {
+    return il(d) === Me.documentFragment;
+  }, as = function(d) {
+    return il(d) !== null;
   };
-  function gt(O, f, y) {
-    O.length !== 0 && jt(O, (E) => {
-      E.call(t, f, y, Ks);
+  function gt(O, d, y) {
+    O.length !== 0 && jt(O, (C) => {
+      C.call(t, d, y, Ks);
     });
   }
-  const Ef = function(f, y, E) {
-    return !!($e && E === Me.element && f.hasChildNodes() && !as(f.firstElementChild) && Ue(ji, f.textContent) && Ue(ji, f.innerHTML) || $e && pm[y] && E === Me.element && ue(f) === vt && (as(f.firstElementChild) || typeof f.textContent == "string" && Ue(ji, f.textContent)) || E === Me.processingInstruction || $e && E === Me.comment && Ue(Dc, f.data));
-  }, Zs = function(f, y) {
-    if (f instanceof RegExp) return Ue(f, y);
-    if (f instanceof Function) {
-      for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Q = 2; Q < E; Q++) L[Q - 2] = arguments[Q];
-      return !!f(y, ...L);
+  const Cf = function(d, y, C) {
+    return !!($e && C === Me.element && d.hasChildNodes() && !as(d.firstElementChild) && Ue(Bi, d.textContent) && Ue(Bi, d.innerHTML) || $e && pm[y] && C === Me.element && ue(d) === vt && (as(d.firstElementChild) || typeof d.textContent == "string" && Ue(Bi, d.textContent)) || C === Me.processingInstruction || $e && C === Me.comment && Ue(Dc, d.data));
+  }, Zs = function(d, y) {
+    if (d instanceof RegExp) return Ue(d, y);
+    if (d instanceof Function) {
+      for (var C = arguments.length, L = new Array(C > 2 ? C - 2 : 0), Q = 2; Q < C; Q++) L[Q - 2] = arguments[Q];
+      return !!d(y, ...L);
     }
     return !1;
-  }, Cf = function(f, y, E) {
-    if (!z[y] && ll(y) && Zs(V.tagNameCheck, y)) return !1;
+  }, Ef = function(d, y, C) {
+    if (!z[y] && cl(y) && Zs(V.tagNameCheck, y)) return !1;
     if (Vr && !yn[y] && !yn[Rn(y)]) {
-      const L = C(f), Q = A(f);
+      const L = E(d), Q = A(d);
       if (Q && L) {
         const se = Q.length;
         for (let fe = se - 1; fe >= 0; --fe) {
-          const je = f === E ? m(Q[fe], !0) : Q[fe];
-          L.insertBefore(je, k(f));
+          const je = d === C ? m(Q[fe], !0) : Q[fe];
+          L.insertBefore(je, k(d));
         }
       }
     }
-    return Yt(f), !0;
-  }, il = function(f, y, E, L) {
-    return f.length === 0 ? y : y === E || y === L ? bs(y) : y;
-  }, Un = function(f, y) {
-    return f === y || C(f) !== null ? !1 : (Gr && ni(f), !0);
-  }, Sf = function(f, y) {
-    if (Af(f), gt(Ae.beforeSanitizeElements, f, null), Un(f, y)) return !0;
-    if (Xs(f))
-      return Yt(f), !0;
-    const E = Ne(ee(f)), L = $(f);
-    if (M = il(Ae.uponSanitizeElement, M, j, gn), gt(Ae.uponSanitizeElement, f, {
-      tagName: E,
+    return Yt(d), !0;
+  }, ol = function(d, y, C, L) {
+    return d.length === 0 ? y : y === C || y === L ? bs(y) : y;
+  }, Un = function(d, y) {
+    return d === y || E(d) !== null ? !1 : (Gr && ni(d), !0);
+  }, Sf = function(d, y) {
+    if (Af(d), gt(Ae.beforeSanitizeElements, d, null), Un(d, y)) return !0;
+    if (Xs(d))
+      return Yt(d), !0;
+    const C = Ne(ee(d)), L = $(d);
+    if (M = ol(Ae.uponSanitizeElement, M, j, gn), gt(Ae.uponSanitizeElement, d, {
+      tagName: C,
       allowedTags: M
-    }), Un(f, y)) return !0;
-    if (Ef(f, E, L))
-      return Yt(f), !0;
-    if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Q = Cf(f, E, y);
-      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), Un(f, y)) ? !0 : Q;
+    }), Un(d, y)) return !0;
+    if (Cf(d, C, L))
+      return Yt(d), !0;
+    if (z[C] || !(te.tagCheck instanceof Function && te.tagCheck(C)) && !M[C]) {
+      const Q = Ef(d, C, y);
+      return Q === !1 && (gt(Ae.afterSanitizeElements, d, null), Un(d, y)) ? !0 : Q;
     }
-    if (L === Me.element && !bf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(fm, f.innerHTML))
-      return Yt(f), !0;
+    if (L === Me.element && !bf(d) || (C === "noscript" || C === "noembed" || C === "noframes") && Ue(fm, d.innerHTML))
+      return Yt(d), !0;
     if (Re && L === Me.text) {
-      const Q = f.textContent, se = ri(Q);
-      Q !== se && (hs(t.removed, { element: f.cloneNode() }), f.textContent = se);
+      const Q = d.textContent, se = ri(Q);
+      Q !== se && (hs(t.removed, { element: d.cloneNode() }), d.textContent = se);
     }
-    return gt(Ae.afterSanitizeElements, f, null), Un(f, y);
-  }, ol = function(f, y, E) {
-    if (Z[y] || nl(y, f) || Uo && (y === "id" || y === "name") && (E in n || E in gf)) return !1;
-    const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
+    return gt(Ae.afterSanitizeElements, d, null), Un(d, y);
+  }, ll = function(d, y, C) {
+    if (Z[y] || sl(y, d) || Wo && (y === "id" || y === "name") && (C in n || C in gf)) return !1;
+    const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, d);
     if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
-    if (!L) return ll(f) && Zs(V.tagNameCheck, f) && Zs(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Zs(V.tagNameCheck, E);
-    if (Go[y]) return !0;
-    const Q = cr(E, P, "");
-    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Ni(E, "data:") === 0 && Ho[f] || ye && !Ue(v, Q) ? !0 : !E;
+    if (!L) return cl(d) && Zs(V.tagNameCheck, d) && Zs(V.attributeNameCheck, y, d) || y === "is" && V.allowCustomizedBuiltInElements && Zs(V.tagNameCheck, C);
+    if (Ko[y]) return !0;
+    const Q = cr(C, P, "");
+    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && d !== "script" && Mi(C, "data:") === 0 && Vo[d] || ye && !Ue(v, Q) ? !0 : !C;
   }, Df = be({}, [
     "annotation-xml",
     "color-profile",
@@ -7856,29 +7856,29 @@ function Du() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), ll = function(f) {
-    return !Df[Rn(f)] && Ue(D, f);
-  }, Tf = function(f, y, E, L) {
-    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
+  ]), cl = function(d) {
+    return !Df[Rn(d)] && Ue(D, d);
+  }, Tf = function(d, y, C, L) {
+    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !C) switch (u.getAttributeType(d, y)) {
       case "TrustedHTML":
         return W(L);
       case "TrustedScriptURL":
         return le(L);
     }
     return L;
-  }, Ff = function(f, y, E, L) {
+  }, Ff = function(d, y, C, L) {
     try {
-      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Xs(f) ? (Yt(f), !1) : !0;
+      return C ? d.setAttributeNS(C, y, L) : d.setAttribute(y, L), Xs(d) ? (Yt(d), !1) : !0;
     } catch {
-      return Bn(y, f), !1;
+      return Bn(y, d), !1;
     }
-  }, cl = function(f, y) {
-    return $e && Ue(dm, y) ? !0 : Rn(f) === "attributename" && Ni(y, "href") !== -1;
-  }, If = function(f, y) {
-    if (gt(Ae.beforeSanitizeAttributes, f, null), Un(f, y)) return;
-    const E = f.attributes;
-    if (!E || Xs(f)) return;
-    N = il(Ae.uponSanitizeAttribute, N, T, ze);
+  }, al = function(d, y) {
+    return $e && Ue(dm, y) ? !0 : Rn(d) === "attributename" && Mi(y, "href") !== -1;
+  }, If = function(d, y) {
+    if (gt(Ae.beforeSanitizeAttributes, d, null), Un(d, y)) return;
+    const C = d.attributes;
+    if (!C || Xs(d)) return;
+    N = ol(Ae.uponSanitizeAttribute, N, T, ze);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7886,55 +7886,55 @@ function Du() {
       allowedAttributes: N,
       forceKeepAttr: void 0
     };
-    let Q = E.length;
-    const se = Ne(ee(f));
+    let Q = C.length;
+    const se = Ne(ee(d));
     for (; Q--; ) {
-      const fe = E[Q], je = fe.name, Pt = fe.namespaceURI, mt = fe.value, ot = Ne(je), At = mt;
-      let qe = je === "value" ? At : qg(At), al = !1;
-      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Wo && (ot === "id" || ot === "name") && Ni(qe, Jo) !== 0 && (Bn(je, f, fe), qe = Jo + qe, al = !0), cl(je, qe)) {
-        Bn(je, f, fe);
+      const fe = C[Q], je = fe.name, Pt = fe.namespaceURI, mt = fe.value, ot = Ne(je), At = mt;
+      let qe = je === "value" ? At : qg(At), ul = !1;
+      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, d, L), qe = L.attrValue, Jo && (ot === "id" || ot === "name") && Mi(qe, qo) !== 0 && (Bn(je, d, fe), qe = qo + qe, ul = !0), al(je, qe)) {
+        Bn(je, d, fe);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          Bn(je, f, fe);
+          Bn(je, d, fe);
           continue;
         }
         if (!Te && Ue(Tc, qe)) {
-          Bn(je, f, fe);
+          Bn(je, d, fe);
           continue;
         }
-        if (Re && (qe = ri(qe)), !ol(se, ot, qe)) {
-          Bn(je, f, fe);
+        if (Re && (qe = ri(qe)), !ll(se, ot, qe)) {
+          Bn(je, d, fe);
           continue;
         }
-        qe = Tf(se, ot, Pt, qe), qe !== At && Ff(f, je, Pt, qe) && al && kc(t.removed);
+        qe = Tf(se, ot, Pt, qe), qe !== At && Ff(d, je, Pt, qe) && ul && kc(t.removed);
       }
     }
-    gt(Ae.afterSanitizeAttributes, f, null), Un(f, y);
-  }, li = function(f, y) {
-    Sf(f, y), If(f, y), zn(f.content) && ci(f.content);
-  }, ci = function(f) {
+    gt(Ae.afterSanitizeAttributes, d, null), Un(d, y);
+  }, li = function(d, y) {
+    Sf(d, y), If(d, y), zn(d.content) && ci(d.content);
+  }, ci = function(d) {
     let y = null;
-    const E = Ys(f);
-    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
-      if (gt(Ae.uponSanitizeShadowNode, y, null), li(y, f), $(y) === Me.element) {
+    const C = Ys(d);
+    for (gt(Ae.beforeSanitizeShadowDOM, d, null); y = C.nextNode(); )
+      if (gt(Ae.uponSanitizeShadowNode, y, null), li(y, d), $(y) === Me.element) {
         const L = x(y);
         zn(L) && (ai(L), ci(L));
       }
-    Re && oi(f), gt(Ae.afterSanitizeShadowDOM, f, null);
-  }, ai = function(f) {
+    Re && oi(d), gt(Ae.afterSanitizeShadowDOM, d, null);
+  }, ai = function(d) {
     const y = [{
-      node: f,
+      node: d,
       shadow: null
     }];
     for (; y.length > 0; ) {
-      const E = y.pop();
-      if (E.shadow) {
-        ci(E.shadow);
+      const C = y.pop();
+      if (C.shadow) {
+        ci(C.shadow);
         continue;
       }
-      const L = E.node, Q = $(L) === Me.element, se = A(L);
+      const L = C.node, Q = $(L) === Me.element, se = A(L);
       if (se) for (let fe = se.length - 1; fe >= 0; --fe) y.push({
         node: se[fe],
         shadow: null
@@ -7962,11 +7962,11 @@ function Du() {
     }
   };
   return t.sanitize = function(O) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
+    let d = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, C = null, L = null, Q = null;
     if (Kr = !O, Kr && (O = "<!-->"), typeof O != "string" && !as(O) && (O = Yg(O), typeof O != "string"))
       throw Bt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (M = gn, N = ze) : Zr(f), t.removed = [];
+    it ? (M = gn, N = ze) : Zr(d), t.removed = [];
     const se = Gr && typeof O != "string" && as(O);
     let fe = [];
     const je = _n;
@@ -7980,12 +7980,12 @@ function Du() {
       }
       if (Xs(O))
         throw Qr(O), Bt("root node is clobbered and cannot be sanitized in-place");
-      fe = si(O), _n = Fi();
+      fe = si(O), _n = Ii();
     } else if (as(O))
-      y = sl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ai(y);
+      y = rl("<!---->"), C = y.ownerDocument.importNode(O, !0), C.nodeType === Me.element && C.nodeName === "BODY" || C.nodeName === "HTML" ? y = C : y.appendChild(C), ai(y);
     else {
       if (!Lt && !Re && !Be && O.indexOf("<") === -1) return re(O);
-      if (y = sl(O), !y) return Lt ? null : Hr ? de : "";
+      if (y = rl(O), !y) return Lt ? null : Hr ? de : "";
     }
     y && nt && Yt(y.firstChild);
     const Pt = se ? O : y;
@@ -7995,12 +7995,12 @@ function Du() {
       for (; L = At.nextNode(); ) li(L, Pt);
       se && xf(O, fe);
     } catch (At) {
-      throw se && (Qr(O), tl(O, fe)), At;
+      throw se && (Qr(O), nl(O, fe)), At;
     } finally {
       _n = je;
     }
     if (se) {
-      if (tl(O, fe)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      if (nl(O, fe)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
       return Re && ii(O), O;
     }
     if (Lt) {
@@ -8018,16 +8018,16 @@ function Du() {
     Zr(O), it = !0, gn = M, ze = N;
   }, t.clearConfig = function() {
     Ks = null, it = !1, gn = null, ze = null, ne = De, de = "";
-  }, t.isValidAttribute = function(O, f, y) {
+  }, t.isValidAttribute = function(O, d, y) {
     Ks || Zr({});
-    const E = Ne(O), L = Ne(f);
-    return typeof y == "string" && (cl(f, y) || !Te && Ue(Tc, y)) ? !1 : ol(E, L, y);
-  }, t.addHook = function(O, f) {
-    typeof f == "function" && Ye(Ae, O) && hs(Ae[O], f);
-  }, t.removeHook = function(O, f) {
+    const C = Ne(O), L = Ne(d);
+    return typeof y == "string" && (al(d, y) || !Te && Ue(Tc, y)) ? !1 : ll(C, L, y);
+  }, t.addHook = function(O, d) {
+    typeof d == "function" && Ye(Ae, O) && hs(Ae[O], d);
+  }, t.removeHook = function(O, d) {
     if (Ye(Ae, O)) {
-      if (f !== void 0) {
-        const y = zg(Ae[O], f);
+      if (d !== void 0) {
+        const y = zg(Ae[O], d);
         return y === -1 ? void 0 : Wg(Ae[O], y, 1)[0];
       }
       return kc(Ae[O]);
@@ -8085,8 +8085,8 @@ function os(e, t) {
       if ((l & 248) === 240 && i + 9 < o) {
         const c = parseInt(s.slice(i + 4, i + 6), 16), a = parseInt(s.slice(i + 7, i + 9), 16), u = parseInt(s.slice(i + 10, i + 12), 16);
         if ((c & 192) === 128 && (a & 192) === 128 && (u & 192) === 128) {
-          let d = l << 18 & 1835008 | c << 12 & 258048 | a << 6 & 4032 | u & 63;
-          d < 65536 || d > 1114111 ? r += "����" : (d -= 65536, r += String.fromCharCode(55296 + (d >> 10), 56320 + (d & 1023))), i += 9;
+          let f = l << 18 & 1835008 | c << 12 & 258048 | a << 6 & 4032 | u & 63;
+          f < 65536 || f > 1114111 ? r += "����" : (f -= 65536, r += String.fromCharCode(55296 + (f >> 10), 56320 + (f & 1023))), i += 9;
           continue;
         }
       }
@@ -8142,7 +8142,7 @@ function qt(e, t, n) {
 }
 qt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 qt.componentChars = "-_.!~*'()";
-function po(e) {
+function go(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
@@ -8150,7 +8150,7 @@ function Ir() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
 const wm = /^([a-z0-9.+-]+:)/i, km = /:[0-9]*$/, xm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, vm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Am = ["{", "}", "|", "\\", "^", "`"].concat(vm), Rm = ["'"].concat(Am), Nc = ["%", "/", "?", ";", "#"].concat(Rm), Mc = ["/", "?", "#"], Em = 255, Lc = /^[+a-z0-9A-Z_-]{0,63}$/, Cm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Pc = {
+`, "	"], Am = ["{", "}", "|", "\\", "^", "`"].concat(vm), Rm = ["'"].concat(Am), Nc = ["%", "/", "?", ";", "#"].concat(Rm), Mc = ["/", "?", "#"], Cm = 255, Lc = /^[+a-z0-9A-Z_-]{0,63}$/, Em = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Pc = {
   javascript: !0,
   "javascript:": !0
 }, $c = {
@@ -8165,7 +8165,7 @@ const wm = /^([a-z0-9.+-]+:)/i, km = /:[0-9]*$/, xm = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function go(e, t) {
+function mo(e, t) {
   if (e && e instanceof Ir) return e;
   const n = new Ir();
   return n.parse(e, t), n;
@@ -8182,8 +8182,8 @@ Ir.prototype.parse = function(e, t) {
     let a = -1;
     for (let h = 0; h < Mc.length; h++)
       s = i.indexOf(Mc[h]), s !== -1 && (a === -1 || s < a) && (a = s);
-    let u, d;
-    a === -1 ? d = i.lastIndexOf("@") : d = i.lastIndexOf("@", a), d !== -1 && (u = i.slice(0, d), i = i.slice(d + 1), this.auth = u), a = -1;
+    let u, f;
+    a === -1 ? f = i.lastIndexOf("@") : f = i.lastIndexOf("@", a), f !== -1 && (u = i.slice(0, f), i = i.slice(f + 1), this.auth = u), a = -1;
     for (let h = 0; h < Nc.length; h++)
       s = i.indexOf(Nc[h]), s !== -1 && (a === -1 || s < a) && (a = s);
     a === -1 && (a = i.length), i[a - 1] === ":" && a--;
@@ -8193,20 +8193,20 @@ Ir.prototype.parse = function(e, t) {
     if (!g) {
       const h = this.hostname.split(/\./);
       for (let k = 0, A = h.length; k < A; k++) {
-        const C = h[k];
-        if (C && !C.match(Lc)) {
+        const E = h[k];
+        if (E && !E.match(Lc)) {
           let x = "";
-          for (let w = 0, b = C.length; w < b; w++)
-            C.charCodeAt(w) > 127 ? x += "x" : x += C[w];
+          for (let w = 0, b = E.length; w < b; w++)
+            E.charCodeAt(w) > 127 ? x += "x" : x += E[w];
           if (!x.match(Lc)) {
-            const w = h.slice(0, k), b = h.slice(k + 1), F = C.match(Cm);
+            const w = h.slice(0, k), b = h.slice(k + 1), F = E.match(Em);
             F && (w.push(F[1]), b.unshift(F[2])), b.length && (i = b.join(".") + i), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > Em && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Cm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = i.indexOf("#");
   l !== -1 && (this.hash = i.substr(l), i = i.slice(0, l));
@@ -8221,14 +8221,14 @@ const Sm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: os,
   encode: qt,
-  format: po,
-  parse: go
-}, Symbol.toStringTag, { value: "Module" })), Tu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Fu = /[\0-\x1F\x7F-\x9F]/, Dm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Lo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Iu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Ou = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Tm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  format: go,
+  parse: mo
+}, Symbol.toStringTag, { value: "Module" })), Tu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Fu = /[\0-\x1F\x7F-\x9F]/, Dm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Po = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Iu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Ou = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Tm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   Any: Tu,
   Cc: Fu,
   Cf: Dm,
-  P: Lo,
+  P: Po,
   S: Iu,
   Z: Ou
 }, Symbol.toStringTag, { value: "Module" })), Fm = [
@@ -8287,8 +8287,8 @@ function Mm(e, t, n, s, r, i) {
   const u = () => {
     const X = yt[e.charCodeAt(a++)];
     return X < i ? X : X * 91 - c + yt[e.charCodeAt(a++)];
-  }, d = n - s, m = n + r, g = new Int32Array(m);
-  g.fill(-1, s, i), g.fill(-1, i + d, m);
+  }, f = n - s, m = n + r, g = new Int32Array(m);
+  g.fill(-1, s, i), g.fill(-1, i + f, m);
   const h = new Int32Array(m), k = new Int32Array(m);
   function A(X, ue) {
     let ne = 0, de = ue;
@@ -8308,23 +8308,23 @@ function Mm(e, t, n, s, r, i) {
       }
     }
   }
-  A(s, 0), A(d, i);
-  const C = new Int32Array(r * 2);
+  A(s, 0), A(f, i);
+  const E = new Int32Array(r * 2);
   let x = 0, w = 0;
   function b(X, ue) {
     for (let ne = 0; ne < X; ne++) {
       const de = ue + ne, De = u(), ke = u();
-      C[w * 2] = De, C[w * 2 + 1] = ke, w += 1, h[de] = x;
+      E[w * 2] = De, E[w * 2 + 1] = ke, w += 1, h[de] = x;
       const ve = (g[De] < 0 ? k[De] : 1) + (g[ke] < 0 ? k[ke] : 1);
       k[de] = ve, x += ve;
     }
   }
-  b(r - i + s, i + d), b(i - s, s);
+  b(r - i + s, i + f), b(i - s, s);
   const F = new Uint16Array(x);
   let B = 0;
   for (let X = 0; X < w; X++)
     for (let ue = 0; ue < 2; ue++) {
-      const ne = C[X * 2 + ue], de = g[ne];
+      const ne = E[X * 2 + ue], de = g[ne];
       if (de < 0) {
         let De = h[ne];
         const ke = De + k[ne];
@@ -8358,11 +8358,11 @@ var rt;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(rt || (rt = {}));
-const Or = 32, Nu = 21, Pm = 2097151, mo = 2047;
+const Or = 32, Nu = 21, Pm = 2097151, _o = 2047;
 let Mu = 0;
 function $m(e) {
   const t = e >>> Nu;
-  return t === mo ? Mu : t;
+  return t === _o ? Mu : t;
 }
 function jm(e) {
   return e - rt.ZERO >>> 0 <= 9;
@@ -8398,8 +8398,8 @@ function Um(e, t, n, s) {
   for (let c = 0; c < r; c++) {
     const u = e[n + (c >> 1)] >> ((c & 1) << 3) & 255;
     if (u === s) {
-      const d = n + o + c;
-      return l + e[d] & 65535;
+      const f = n + o + c;
+      return l + e[f] & 65535;
     }
     if (u > s)
       return -1;
@@ -8433,7 +8433,7 @@ function Wm(e, t, n) {
     return 0;
   s < n && e.charCodeAt(s) === rt.SEMI && (s += 1), r > 1114111 && (r = 1114112);
   let o = s - t;
-  return o >= mo && (Mu = o, o = mo), o << Nu | r;
+  return o >= _o && (Mu = o, o = _o), o << Nu | r;
 }
 function Jm(e, t, n) {
   const s = Lm;
@@ -8444,11 +8444,11 @@ function Jm(e, t, n) {
   let o = 0, l = "";
   const c = s[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
   do {
-    const d = r + 1, m = e.charCodeAt(d);
+    const f = r + 1, m = e.charCodeAt(f);
     let g, h;
     if (m === rt.NUM) {
-      const k = Wm(e, d, i);
-      g = $m(k), g > 0 && e.charCodeAt(d + g - 1) !== rt.SEMI && (g = 0), h = g === 0 ? "" : Nm(k & Pm);
+      const k = Wm(e, f, i);
+      g = $m(k), g > 0 && e.charCodeAt(f + g - 1) !== rt.SEMI && (g = 0), h = g === 0 ? "" : Nm(k & Pm);
     } else if (zm(m)) {
       g = 0, h = "";
       const k = m - a;
@@ -8458,7 +8458,7 @@ function Jm(e, t, n) {
         A = F === 0 ? -1 : u + F & 65535;
       } else
         A = -1;
-      let C = 0, x = 0, w = A < 0 ? 0 : s[A], b = d + 1;
+      let E = 0, x = 0, w = A < 0 ? 0 : s[A], b = f + 1;
       e: for (; b < i; ) {
         for (
           ;
@@ -8506,7 +8506,7 @@ function Jm(e, t, n) {
         const F = w >>> 14, B = e.charCodeAt(b);
         if (F !== 0) {
           if (B === rt.SEMI) {
-            g = b - d + 1, h = F === 1 ? String.fromCharCode(w & We.VALUE_MASK) : zc(s, A, F);
+            g = b - f + 1, h = F === 1 ? String.fromCharCode(w & We.VALUE_MASK) : zc(s, A, F);
             break;
           }
           if (F === 1)
@@ -8517,10 +8517,10 @@ function Jm(e, t, n) {
           break;
         A = $, w = s[A], b += 1;
       }
-      h === "" && g > 0 && (h = zc(s, C, x));
+      h === "" && g > 0 && (h = zc(s, E, x));
     } else
       g = 0, h = "";
-    g === 0 || n ? r = d : (o < r && (l += e.slice(o, r)), l += h, r = o = d + g), e.charCodeAt(r) !== rt.AMP && (r = e.indexOf("&", r));
+    g === 0 || n ? r = f : (o < r && (l += e.slice(o, r)), l += h, r = o = f + g), e.charCodeAt(r) !== rt.AMP && (r = e.indexOf("&", r));
   } while (r >= 0);
   return l + e.slice(o);
 }
@@ -8531,7 +8531,7 @@ var qm = class {
   src_Any = Tu.source;
   src_Cc = Fu.source;
   src_Z = Ou.source;
-  src_P = Lo.source;
+  src_P = Po.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8658,7 +8658,7 @@ var qm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, zi = {
+}, Ui = {
   validate: (e, t, n) => {
     const s = n.re.get_http_validator();
     s.lastIndex = t;
@@ -8667,9 +8667,9 @@ var qm = class {
   },
   normalize: (e, t) => t.normalize(e)
 }, Hm = {
-  "http:": zi,
-  "https:": zi,
-  "ftp:": zi,
+  "http:": Ui,
+  "https:": Ui,
+  "ftp:": Ui,
   "//": {
     validate: function(e, t, n) {
       const s = n.re.get_relative_proto_validator();
@@ -8846,15 +8846,15 @@ var Ym = {
   */
   match(e) {
     const t = [], n = this.re.get_schema_search();
-    let s, r, i, o, l, c, a = !1, u = !1, d = !1, m = 0;
+    let s, r, i, o, l, c, a = !1, u = !1, f = !1, m = 0;
     if (!e.length) return null;
     for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (s = this.re.get_fuzzy_link_search(), s.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (r = this.re.get_fuzzy_mail_host_search(), r.lastIndex = 0, i = this.re.get_mail_name_validator()); ; ) {
       const g = Math.max(m - 1, 0);
-      if (r && i && !d && (!l || l.index < m))
+      if (r && i && !f && (!l || l.index < m))
         for (r.lastIndex < g && (r.lastIndex = g); ; ) {
           const x = r.exec(e);
           if (!x) {
-            d = !0, l = void 0;
+            f = !0, l = void 0;
             break;
           }
           const w = i.exec(e.slice(Math.max(0, x.index - 65), x.index));
@@ -8918,8 +8918,8 @@ var Ym = {
       let A = k;
       if ((!A || l && (l.index < A.index || l.index === A.index && l.lastIndex > A.lastIndex)) && (A = l), (!A || o && (o.index < A.index || o.index === A.index && o.lastIndex > A.lastIndex)) && (A = o), !A) break;
       A === l ? l = void 0 : A === o && (o = void 0);
-      const C = new Uc(e, A.schema, A.index, A.lastIndex);
-      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = A.lastIndex;
+      const E = new Uc(e, A.schema, A.index, A.lastIndex);
+      E.schema ? this.__schemas__[E.schema].normalize(E, this) : this.normalize(E), t.push(E), m = A.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8967,11 +8967,11 @@ var Ym = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const es = 2147483647, Tt = 36, Po = 1, Ms = 26, Zm = 38, Qm = 700, Pu = 72, $u = 128, ju = "-", e_ = /^xn--/, t_ = /[^\0-\x7F]/, n_ = /[\x2E\u3002\uFF0E\uFF61]/g, s_ = {
+const es = 2147483647, Tt = 36, $o = 1, Ms = 26, Zm = 38, Qm = 700, Pu = 72, $u = 128, ju = "-", e_ = /^xn--/, t_ = /[^\0-\x7F]/, n_ = /[\x2E\u3002\uFF0E\uFF61]/g, s_ = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, Ui = Tt - Po, Ft = Math.floor, Wi = String.fromCharCode;
+}, Wi = Tt - $o, Ft = Math.floor, Ji = String.fromCharCode;
 function sn(e) {
   throw new RangeError(s_[e]);
 }
@@ -9009,9 +9009,9 @@ const i_ = (e) => String.fromCodePoint(...e), o_ = function(e) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
 }, Uu = function(e, t, n) {
   let s = 0;
-  for (e = n ? Ft(e / Qm) : e >> 1, e += Ft(e / t); e > Ui * Ms >> 1; s += Tt)
-    e = Ft(e / Ui);
-  return Ft(s + (Ui + 1) * e / (e + Zm));
+  for (e = n ? Ft(e / Qm) : e >> 1, e += Ft(e / t); e > Wi * Ms >> 1; s += Tt)
+    e = Ft(e / Wi);
+  return Ft(s + (Wi + 1) * e / (e + Zm));
 }, Wu = function(e) {
   const t = [], n = e.length;
   let s = 0, r = $u, i = Pu, o = e.lastIndexOf(ju);
@@ -9020,11 +9020,11 @@ const i_ = (e) => String.fromCodePoint(...e), o_ = function(e) {
     e.charCodeAt(l) >= 128 && sn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = s;
-    for (let u = 1, d = Tt; ; d += Tt) {
+    for (let u = 1, f = Tt; ; f += Tt) {
       l >= n && sn("invalid-input");
       const m = o_(e.charCodeAt(l++));
       m >= Tt && sn("invalid-input"), m > Ft((es - s) / u) && sn("overflow"), s += m * u;
-      const g = d <= i ? Po : d >= i + Ms ? Ms : d - i;
+      const g = f <= i ? $o : f >= i + Ms ? Ms : f - i;
       if (m < g)
         break;
       const h = Tt - g;
@@ -9040,7 +9040,7 @@ const i_ = (e) => String.fromCodePoint(...e), o_ = function(e) {
   const n = e.length;
   let s = $u, r = 0, i = Pu;
   for (const c of e)
-    c < 128 && t.push(Wi(c));
+    c < 128 && t.push(Ji(c));
   const o = t.length;
   let l = o;
   for (o && t.push(ju); l < n; ) {
@@ -9051,17 +9051,17 @@ const i_ = (e) => String.fromCodePoint(...e), o_ = function(e) {
     c - s > Ft((es - r) / a) && sn("overflow"), r += (c - s) * a, s = c;
     for (const u of e)
       if (u < s && ++r > es && sn("overflow"), u === s) {
-        let d = r;
+        let f = r;
         for (let m = Tt; ; m += Tt) {
-          const g = m <= i ? Po : m >= i + Ms ? Ms : m - i;
-          if (d < g)
+          const g = m <= i ? $o : m >= i + Ms ? Ms : m - i;
+          if (f < g)
             break;
-          const h = d - g, k = Tt - g;
+          const h = f - g, k = Tt - g;
           t.push(
-            Wi(Wc(g + h % k, 0))
-          ), d = Ft(h / k);
+            Ji(Wc(g + h % k, 0))
+          ), f = Ft(h / k);
         }
-        t.push(Wi(Wc(d, 0))), i = Uu(r, a, l === o), r = 0, ++l;
+        t.push(Ji(Wc(f, 0))), i = Uu(r, a, l === o), r = 0, ++l;
       }
     ++r, ++s;
   }
@@ -9115,7 +9115,7 @@ var qc = Object.defineProperty, qu = (e, t) => {
   isPunctChar: () => Gu,
   isPunctCharCode: () => $s,
   isSpace: () => Se,
-  isValidEntityCode: () => $o,
+  isValidEntityCode: () => jo,
   isWhiteSpace: () => Ps,
   lib: () => k_,
   normalizeReference: () => Jr,
@@ -9131,7 +9131,7 @@ function Hu(e) {
 function u_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function $o(e) {
+function jo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
 function Ls(e) {
@@ -9146,7 +9146,7 @@ var Vu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, f_ = new RegExp(`${Vu.sou
 function h_(e, t) {
   if (t.charCodeAt(0) === 35 && d_.test(t)) {
     const s = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return $o(s) ? Ls(s) : e;
+    return jo(s) ? Ls(s) : e;
   }
   const n = Lu(e);
   return n !== e ? n : e;
@@ -9202,7 +9202,7 @@ function Ps(e) {
   return !1;
 }
 function Gu(e) {
-  return Lo.test(e) || Iu.test(e);
+  return Po.test(e) || Iu.test(e);
 }
 function $s(e) {
   return Gu(Ls(e));
@@ -9358,7 +9358,7 @@ function Bs(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Bs(e);
 }
-function E_(e, t) {
+function C_(e, t) {
   if (Bs(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -9368,12 +9368,12 @@ function E_(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function C_(e) {
-  var t = E_(e, "string");
+function E_(e) {
+  var t = C_(e, "string");
   return Bs(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = C_(t)) in e ? Object.defineProperty(e, t, {
+  return (t = E_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9690,9 +9690,9 @@ Nt.fence = function(e, t, n, s, r) {
   if (n.highlight ? a = n.highlight(i.content, l, c) || dn(i.content) : a = dn(i.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
-    const u = i.attrIndex("class"), d = i.attrs ? i.attrs.slice() : [];
-    u < 0 ? d.push(["class", `${n.langPrefix}${l}`]) : (d[u] = [d[u][0], d[u][1]], d[u][1] += ` ${n.langPrefix}${l}`);
-    const m = { attrs: d };
+    const u = i.attrIndex("class"), f = i.attrs ? i.attrs.slice() : [];
+    u < 0 ? f.push(["class", `${n.langPrefix}${l}`]) : (f[u] = [f[u][0], f[u][1]], f[u][1] += ` ${n.langPrefix}${l}`);
+    const m = { attrs: f };
     return `<pre><code${r.renderAttrs(m)}>${a}</code></pre>
 `;
   }
@@ -9890,48 +9890,48 @@ function L_(e) {
         if (c.type === "html_inline" && (N_(c.content) && o > 0 && o--, M_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
-          const d = [];
+          const f = [];
           let m = c.level, g = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && r[l - 1].type === "text_special" && (u = u.slice(1));
           for (let h = 0; h < u.length; h++) {
             const k = u[h].url, A = e.md.normalizeLink(k);
             if (!e.md.validateLink(A)) continue;
-            let C = u[h].text;
-            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
+            let E = u[h].text;
+            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(E) ? E = e.md.normalizeLinkText(`mailto:${E}`).replace(/^mailto:/, "") : E = e.md.normalizeLinkText(E) : E = e.md.normalizeLinkText(`http://${E}`).replace(/^http:\/\//, "");
             const x = u[h].index;
             if (x > g) {
               const B = new e.Token("text", "", 0);
-              B.content = a.slice(g, x), B.level = m, d.push(B);
+              B.content = a.slice(g, x), B.level = m, f.push(B);
             }
             const w = new e.Token("link_open", "a", 1);
-            w.attrs = [["href", A]], w.level = m++, w.markup = "linkify", w.info = "auto", d.push(w);
+            w.attrs = [["href", A]], w.level = m++, w.markup = "linkify", w.info = "auto", f.push(w);
             const b = new e.Token("text", "", 0);
-            b.content = C, b.level = m, d.push(b);
+            b.content = E, b.level = m, f.push(b);
             const F = new e.Token("link_close", "a", -1);
-            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
+            F.level = --m, F.markup = "linkify", F.info = "auto", f.push(F), g = u[h].lastIndex;
           }
           if (g < a.length) {
             const h = new e.Token("text", "", 0);
-            h.content = a.slice(g), h.level = m, d.push(h);
+            h.content = a.slice(g), h.level = m, f.push(h);
           }
           i.push({
             index: l,
-            nodes: d
+            nodes: f
           });
         }
       }
       if (i.length > 0) {
         let l = r.length;
-        for (const d of i) l += d.nodes.length - 1;
+        for (const f of i) l += f.nodes.length - 1;
         const c = new Array(l);
         let a = 0, u = 0;
         i.reverse();
-        for (let d = 0; d < r.length; d++) {
+        for (let f = 0; f < r.length; f++) {
           const m = i[a];
-          if (m?.index === d) {
+          if (m?.index === f) {
             for (const g of m.nodes) c[u++] = g;
             a++;
-          } else c[u++] = r[d];
+          } else c[u++] = r[f];
         }
         t[n].children = c;
       }
@@ -9999,8 +9999,8 @@ function V_(e, t) {
     if (Kc(s, r, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
-    const d = a.length;
-    e: for (; u < d; ) {
+    const f = a.length;
+    e: for (; u < f; ) {
       Vc.lastIndex = u;
       const m = Vc.exec(a);
       if (!m) break;
@@ -10014,15 +10014,15 @@ function V_(e, t) {
           A = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let C = 32;
-      if (u < d) C = a.charCodeAt(u);
+      let E = 32;
+      if (u < f) E = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          C = e[n].content.charCodeAt(0);
+          E = e[n].content.charCodeAt(0);
           break;
         }
-      const x = js(A) || $s(A), w = js(C) || $s(C), b = Ps(A), F = Ps(C);
-      if (F ? g = !1 : w && (b || x || (g = !1)), b ? h = !1 : x && (F || w || (h = !1)), C === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = w), !g && !h) {
+      const x = js(A) || $s(A), w = js(E) || $s(E), b = Ps(A), F = Ps(E);
+      if (F ? g = !1 : w && (b || x || (g = !1)), b ? h = !1 : x && (F || w || (h = !1)), E === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = w), !g && !h) {
         k && ur(i, o, m.index, Gc);
         continue;
       }
@@ -10073,7 +10073,7 @@ function Y_(e) {
     t !== n && (o.length = n);
   }
 }
-var Ji = [
+var qi = [
   ["normalize", T_],
   ["block", F_],
   ["strip_references", I_],
@@ -10092,7 +10092,7 @@ var Ji = [
       "ruler",
       new zs()
     ), K(this, "State", Yu);
-    for (let e = 0; e < Ji.length; e++) this.ruler.push(Ji[e][0], Ji[e][1]);
+    for (let e = 0; e < qi.length; e++) this.ruler.push(qi[e][0], qi[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -10106,13 +10106,13 @@ var Ji = [
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Mn), this.src = e, this.md = t, this.env = n, this.tokens = s;
     const r = this.src;
     for (let i = 0, o = 0, l = 0, c = 0, a = r.length, u = !1; o < a; o++) {
-      const d = r.charCodeAt(o);
+      const f = r.charCodeAt(o);
       if (!u)
-        if (Se(d)) {
-          l++, d === 9 ? c += 4 - c % 4 : c++;
+        if (Se(f)) {
+          l++, f === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
-      (d === 10 || o === a - 1) && (d !== 10 && o++, this.bMarks.push(i), this.eMarks.push(o), this.tShift.push(l), this.sCount.push(c), this.bsCount.push(0), u = !1, l = 0, c = 0, i = o + 1);
+      (f === 10 || o === a - 1) && (f !== 10 && o++, this.bMarks.push(i), this.eMarks.push(o), this.tShift.push(l), this.sCount.push(c), this.bsCount.push(0), u = !1, l = 0, c = 0, i = o + 1);
     }
     this.bMarks.push(r.length), this.eMarks.push(r.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
@@ -10153,9 +10153,9 @@ var Ji = [
       const c = this.bMarks[o];
       let a = c, u;
       for (o + 1 < t || s ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
-        const d = this.src.charCodeAt(a);
-        if (Se(d))
-          d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
+        const f = this.src.charCodeAt(a);
+        if (Se(f))
+          f === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
         a++;
@@ -10165,7 +10165,7 @@ var Ji = [
     return r.join("");
   }
 }, X_ = 65536;
-function qi(e, t) {
+function Hi(e, t) {
   const n = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   return e.src.slice(n, s);
 }
@@ -10191,7 +10191,7 @@ function Z_(e, t, n, s) {
     if (b !== 124 && b !== 45 && b !== 58 && !Se(b)) return !1;
     i++;
   }
-  let c = qi(e, t + 1), a = c.split("|");
+  let c = Hi(e, t + 1), a = c.split("|");
   const u = [];
   for (let b = 0; b < a.length; b++) {
     const F = a[b].trim();
@@ -10202,10 +10202,10 @@ function Z_(e, t, n, s) {
     if (!/^:?-+:?$/.test(F)) return !1;
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = qi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  if (c = Hi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
   a = Yc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
-  const d = a.length;
-  if (d === 0 || d !== u.length) return !1;
+  const f = a.length;
+  if (f === 0 || f !== u.length) return !1;
   if (s) return !0;
   const m = e.parentType;
   e.parentType = "table";
@@ -10213,8 +10213,8 @@ function Z_(e, t, n, s) {
   h.map = k;
   const A = e.push("thead_open", "thead", 1);
   A.map = [t, t + 1];
-  const C = e.push("tr_open", "tr", 1);
-  C.map = [t, t + 1];
+  const E = e.push("tr_open", "tr", 1);
+  E.map = [t, t + 1];
   for (let b = 0; b < a.length; b++) {
     const F = e.push("th_open", "th", 1);
     u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
@@ -10229,14 +10229,14 @@ function Z_(e, t, n, s) {
       b = !0;
       break;
     }
-    if (b || (c = qi(e, r).trim(), !c) || e.sCount[r] - e.blkIndent >= 4 || (a = Yc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += d - a.length, w > X_)) break;
+    if (b || (c = Hi(e, r).trim(), !c) || e.sCount[r] - e.blkIndent >= 4 || (a = Yc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += f - a.length, w > X_)) break;
     if (r === t + 2) {
       const B = e.push("tbody_open", "tbody", 1);
       B.map = x = [t + 2, 0];
     }
     const F = e.push("tr_open", "tr", 1);
     F.map = [r, r + 1];
-    for (let B = 0; B < d; B++) {
+    for (let B = 0; B < f; B++) {
       const $ = e.push("td_open", "td", 1);
       u[B] && ($.attrs = [["style", `text-align:${u[B]}`]]);
       const ee = e.push("inline", "", 0);
@@ -10278,22 +10278,22 @@ function e0(e, t, n, s) {
   if (o === 96 && u.indexOf(String.fromCharCode(o)) >= 0)
     return !1;
   if (s) return !0;
-  let d = t, m = !1;
-  for (; d++, !(d >= n || (r = l = e.bMarks[d] + e.tShift[d], i = e.eMarks[d], r < i && e.sCount[d] < e.blkIndent)); )
-    if (e.src.charCodeAt(r) === o && !(e.sCount[d] - e.blkIndent >= 4) && (r = e.skipChars(r, o), !(r - l < c) && (r = e.skipSpaces(r), !(r < i)))) {
+  let f = t, m = !1;
+  for (; f++, !(f >= n || (r = l = e.bMarks[f] + e.tShift[f], i = e.eMarks[f], r < i && e.sCount[f] < e.blkIndent)); )
+    if (e.src.charCodeAt(r) === o && !(e.sCount[f] - e.blkIndent >= 4) && (r = e.skipChars(r, o), !(r - l < c) && (r = e.skipSpaces(r), !(r < i)))) {
       m = !0;
       break;
     }
-  c = e.sCount[t], e.line = d + (m ? 1 : 0);
+  c = e.sCount[t], e.line = f + (m ? 1 : 0);
   const g = e.push("fence", "code", 0);
-  return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
+  return g.info = u, g.content = e.getLines(t + 1, f, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
 function t0(e, t, n, s) {
   let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(r) !== 62) return !1;
   if (s) return !0;
-  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
+  const l = [], c = [], a = [], u = [], f = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
   e.parentType = "blockquote";
   let g = !1, h;
   for (h = t; h < n; h++) {
@@ -10315,7 +10315,7 @@ function t0(e, t, n, s) {
     }
     if (g) break;
     let b = !1;
-    for (let F = 0, B = d.length; F < B; F++) if (d[F](e, h, n, !0)) {
+    for (let F = 0, B = f.length; F < B; F++) if (f[F](e, h, n, !0)) {
       b = !0;
       break;
     }
@@ -10329,10 +10329,10 @@ function t0(e, t, n, s) {
   e.blkIndent = 0;
   const A = e.push("blockquote_open", "blockquote", 1);
   A.markup = ">";
-  const C = [t, 0];
-  A.map = C, e.md.block.tokenize(e, t, h);
+  const E = [t, 0];
+  A.map = E, e.md.block.tokenize(e, t, h);
   const x = e.push("blockquote_close", "blockquote", -1);
-  x.markup = ">", e.lineMax = o, e.parentType = m, C[1] = e.line;
+  x.markup = ">", e.lineMax = o, e.parentType = m, E[1] = e.line;
   for (let w = 0; w < u.length; w++)
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = k, !0;
@@ -10387,19 +10387,19 @@ function r0(e, t, n, s) {
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   s && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let d, m, g;
+  let f, m, g;
   if ((g = Zc(e, c)) >= 0) {
-    if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = Xc(e, c)) >= 0) d = !1;
+    if (f = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
+  } else if ((g = Xc(e, c)) >= 0) f = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
   if (s) return !0;
   const h = e.src.charCodeAt(g - 1), k = e.tokens.length;
-  d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
+  f ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
   const A = [c, 0];
   l.map = A, l.markup = String.fromCharCode(h);
-  let C = !1;
+  let E = !1;
   const x = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     i = g, r = e.eMarks[c];
@@ -10418,24 +10418,24 @@ function r0(e, t, n, s) {
     const ee = b + $;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
     const X = [c, 0];
-    l.map = X, d && (l.info = e.src.slice(o, g - 1));
+    l.map = X, f && (l.info = e.src.slice(o, g - 1));
     const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= r && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= r && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || E) && (a = !1), E = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let ke = !1;
     for (let ve = 0, ct = x.length; ve < ct; ve++) if (x[ve](e, c, n, !0)) {
       ke = !0;
       break;
     }
     if (ke) break;
-    if (d) {
+    if (f) {
       if (g = Zc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
     } else if (g = Xc(e, c), g < 0) break;
     if (h !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = w, a && s0(e, k), !0;
+  return f ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = w, a && s0(e, k), !0;
 }
-var Hi = 999;
+var Vi = 999;
 function i0(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
@@ -10471,7 +10471,7 @@ function o0(e, t, n, s) {
   if (e.sCount[t] - e.blkIndent >= 4 || r.charCodeAt(i) !== 91) return !1;
   let l = ms(e, t), c = "", a = -1, u = ++i;
   for (; i < l; ) {
-    if (c.length + i - u > Hi * 2) return !1;
+    if (c.length + i - u > Vi * 2) return !1;
     let B = r.charCodeAt(i);
     if (B === 91) return !1;
     if (B === 93) {
@@ -10486,7 +10486,7 @@ function o0(e, t, n, s) {
     }
     i++;
   }
-  if (a < 0 || r.charCodeAt(a + 1) !== 58 || (c += r.slice(u, a), c.length > Hi && i0(c) > Hi)) return !1;
+  if (a < 0 || r.charCodeAt(a + 1) !== 58 || (c += r.slice(u, a), c.length > Vi && i0(c) > Vi)) return !1;
   for (i = a + 2; i < l; ) {
     const B = r.charCodeAt(i);
     if (B === 10) {
@@ -10496,11 +10496,11 @@ function o0(e, t, n, s) {
     } else if (Se(B)) i++;
     else break;
   }
-  const d = e.md.helpers.parseLinkDestination(r, i, l);
-  if (!d.ok) return !1;
-  const m = e.md.normalizeLink(d.str);
+  const f = e.md.helpers.parseLinkDestination(r, i, l);
+  if (!f.ok) return !1;
+  const m = e.md.normalizeLink(f.str);
   if (!e.md.validateLink(m)) return !1;
-  i = d.pos;
+  i = f.pos;
   const g = i, h = l, k = o;
   for (; i < l; ) {
     const B = r.charCodeAt(i);
@@ -10512,14 +10512,14 @@ function o0(e, t, n, s) {
     else break;
   }
   const A = i;
-  let C = e.md.helpers.parseLinkTitle(r, i, l);
-  for (; C.can_continue; ) {
+  let E = e.md.helpers.parseLinkTitle(r, i, l);
+  for (; E.can_continue; ) {
     const B = fr(e, o);
     if (B < 0) break;
-    i = B, l = ms(e, o++), C = e.md.helpers.parseLinkTitle(r, i, l, C);
+    i = B, l = ms(e, o++), E = e.md.helpers.parseLinkTitle(r, i, l, E);
   }
   let x;
-  for (A !== g && C.ok ? (x = C.str, i = C.pos) : (x = "", i = g, l = h, o = k); i < l && Se(r.charCodeAt(i)); )
+  for (A !== g && E.ok ? (x = E.str, i = E.pos) : (x = "", i = g, l = h, o = k); i < l && Se(r.charCodeAt(i)); )
     i++;
   if (i < l && r.charCodeAt(i) !== 10 && x)
     for (x = "", i = g, l = h, o = k; i < l && Se(r.charCodeAt(i)); )
@@ -10674,8 +10674,8 @@ function f0(e, t, n, s) {
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
   u.content = qr(e.src.slice(r, i)), u.map = [t, e.line], u.children = [];
-  const d = e.push("heading_close", `h${l}`, -1);
-  return d.markup = "########".slice(0, l), !0;
+  const f = e.push("heading_close", `h${l}`, -1);
+  return f.markup = "########".slice(0, l), !0;
 }
 function d0(e, t, n) {
   const s = e.md.block.ruler.getRules("paragraph");
@@ -10709,8 +10709,8 @@ function d0(e, t, n) {
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
   u.content = c, u.map = [t, e.line - 1], u.children = [];
-  const d = e.push("heading_close", `h${i}`, -1);
-  return d.markup = String.fromCharCode(o), e.parentType = r, !0;
+  const f = e.push("heading_close", `h${i}`, -1);
+  return f.markup = String.fromCharCode(o), e.parentType = r, !0;
 }
 function h0(e, t, n) {
   const s = e.md.block.ruler.getRules("paragraph"), r = e.parentType;
@@ -10718,7 +10718,7 @@ function h0(e, t, n) {
   for (e.parentType = "paragraph"; i < n && !e.isEmpty(i); i++) {
     if (e.sCount[i] - e.blkIndent > 3 || e.sCount[i] < 0) continue;
     let a = !1;
-    for (let u = 0, d = s.length; u < d; u++) if (s[u](e, i, n, !0)) {
+    for (let u = 0, f = s.length; u < f; u++) if (s[u](e, i, n, !0)) {
       a = !0;
       break;
     }
@@ -10869,7 +10869,7 @@ var dr = [
       const h = this.src.charCodeAt(i + 1);
       l = (h & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (h - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = js(r) || $s(r), a = js(l) || $s(l), u = Ps(r), d = Ps(l), m = !d && (!a || u || c), g = !u && (!c || d || a);
+    const c = js(r) || $s(r), a = js(l) || $s(l), u = Ps(r), f = Ps(l), m = !f && (!a || u || c), g = !u && (!c || f || a);
     return {
       can_open: m && (t || !g || c),
       can_close: g && (t || !m || a),
@@ -10937,8 +10937,8 @@ function y0(e, t) {
   if (!e.md.validateLink(u)) return !1;
   if (!t) {
     e.pending = e.pending.slice(0, -o);
-    const d = e.push("link_open", "a", 1);
-    d.attrs = [["href", u]], d.markup = "linkify", d.info = "auto";
+    const f = e.push("link_open", "a", 1);
+    f.attrs = [["href", u]], f.markup = "linkify", f.info = "auto";
     const m = e.push("text", "", 0);
     m.content = e.md.normalizeLinkText(c);
     const g = e.push("link_close", "a", -1);
@@ -10962,10 +10962,10 @@ function b0(e, t) {
   for (n++; n < r && Se(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var jo = [];
-for (let e = 0; e < 256; e++) jo.push(0);
+var Bo = [];
+for (let e = 0; e < 256; e++) Bo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  jo[e.charCodeAt(0)] = 1;
+  Bo[e.charCodeAt(0)] = 1;
 });
 function w0(e, t) {
   let n = e.pos;
@@ -10992,7 +10992,7 @@ function w0(e, t) {
   const o = "\\" + i;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    r < 256 && jo[r] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
+    r < 256 && Bo[r] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
@@ -11023,8 +11023,8 @@ function x0(e, t) {
         if (!t) {
           const u = e.push("code_inline", "code", 0);
           u.markup = o;
-          let d = e.src.slice(i, a).replace(/\n/g, " ");
-          d.startsWith(" ") && d.endsWith(" ") && /[^ ]/.test(d) && (d = d.slice(1, -1)), u.content = d;
+          let f = e.src.slice(i, a).replace(/\n/g, " ");
+          f.startsWith(" ") && f.endsWith(" ") && /[^ ]/.test(f) && (f = f.slice(1, -1)), u.content = f;
         }
         return e.pos = c, !0;
       }
@@ -11109,7 +11109,7 @@ function ea(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[s - 1].token].content = "", e.tokens[t[r.end + 1].token].content = "", s--);
   }
 }
-function E0(e) {
+function C0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
   ea(e, e.delimiters);
   for (let r = 0; r < n; r++) {
@@ -11120,30 +11120,30 @@ function E0(e) {
 }
 var rf = {
   tokenize: R0,
-  postProcess: E0
+  postProcess: C0
 };
-function C0(e, t) {
+function E0(e, t) {
   let n, s, r, i, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  const u = e.pos, f = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
   if (g < 0) return !1;
   let h = g + 1;
-  if (h < d && e.src.charCodeAt(h) === 40) {
-    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+  if (h < f && e.src.charCodeAt(h) === 40) {
+    for (a = !1, h++; h < f && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
       ;
-    if (h >= d) return !1;
+    if (h >= f) return !1;
     if (c = h, r = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), r.ok) {
-      for (o = e.md.normalizeLink(r.str), e.md.validateLink(o) ? h = r.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+      for (o = e.md.normalizeLink(r.str), e.md.validateLink(o) ? h = r.pos : o = "", c = h; h < f && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
         ;
-      if (r = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < d && c !== h && r.ok)
-        for (l = r.str, h = r.pos; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+      if (r = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < f && c !== h && r.ok)
+        for (l = r.str, h = r.pos; h < f && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
           ;
     }
-    (h >= d || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
+    (h >= f || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (h < d && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? s = e.src.slice(c, h++) : h = g + 1) : h = g + 1, s || (s = e.src.slice(m, g)), s = Jr(s), i = e.env.references[s], !i)
+    if (h < f && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? s = e.src.slice(c, h++) : h = g + 1) : h = g + 1, s || (s = e.src.slice(m, g)), s = Jr(s), i = e.env.references[s], !i)
       return e.pos = u, !1;
     o = i.href, l = i.title;
   }
@@ -11151,16 +11151,16 @@ function C0(e, t) {
     e.pos = m, e.posMax = g;
     const k = e.push("link_open", "a", 1), A = [["href", o]];
     if (k.attrs = A, l && A.push(["title", l]), s) {
-      const C = /* @__PURE__ */ Object.create(null);
-      C.label = s, k.meta = C;
+      const E = /* @__PURE__ */ Object.create(null);
+      E.label = s, k.meta = E;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
-  return e.pos = h, e.posMax = d, !0;
+  return e.pos = h, e.posMax = f, !0;
 }
 function S0(e, t) {
   let n, s, r, i, o, l, c, a, u = "";
-  const d = e.pos, m = e.posMax;
+  const f = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
   const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (h < 0) return !1;
@@ -11175,20 +11175,20 @@ function S0(e, t) {
         ;
     else c = "";
     if (i >= m || e.src.charCodeAt(i) !== 41)
-      return e.pos = d, !1;
+      return e.pos = f, !1;
     i++;
   } else {
     if (typeof e.env.references > "u") return !1;
     if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? r = e.src.slice(a, i++) : i = h + 1) : i = h + 1, r || (r = e.src.slice(g, h)), r = Jr(r), o = e.env.references[r], !o)
-      return e.pos = d, !1;
+      return e.pos = f, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
     s = e.src.slice(g, h);
     const k = [];
     e.md.inline.parse(s, e.md, e.env, k);
-    const A = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
-    if (A.attrs = C, A.children = k, A.content = s, c && C.push(["title", c]), r) {
+    const A = e.push("image", "img", 0), E = [["src", u], ["alt", ""]];
+    if (A.attrs = E, A.children = k, A.content = s, c && E.push(["title", c]), r) {
       const x = /* @__PURE__ */ Object.create(null);
       x.label = r, A.meta = x;
     }
@@ -11290,7 +11290,7 @@ function $0(e, t) {
     if (r) {
       if (!t) {
         const i = r[1][0].toLowerCase() === "x" ? parseInt(r[1].slice(1), 16) : parseInt(r[1], 10), o = e.push("text_special", "", 0);
-        o.content = $o(i) ? Ls(i) : Ls(65533), o.markup = r[0], o.info = "entity";
+        o.content = jo(i) ? Ls(i) : Ls(65533), o.markup = r[0], o.info = "entity";
       }
       return e.pos += r[0].length, !0;
     }
@@ -11328,12 +11328,12 @@ function ta(e) {
     const c = t[l.marker][(l.open ? 3 : 0) + l.length % 3];
     let a = s - i[s] - 1, u = a;
     for (; a > c; a -= i[a] + 1) {
-      const d = e[a];
-      if (d.marker === l.marker && d.open && d.end < 0) {
+      const f = e[a];
+      if (f.marker === l.marker && f.open && f.end < 0) {
         let m = !1;
-        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
+        if ((f.close || l.open) && (f.length + l.length) % 3 === 0 && (f.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
           const g = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
-          i[o] = o - a + g, i[a] = g, l.open = !1, d.end = o, d.close = !1, u = -1, r = -2;
+          i[o] = o - a + g, i[a] = g, l.open = !1, f.end = o, f.close = !1, u = -1, r = -2;
           break;
         }
       }
@@ -11357,7 +11357,7 @@ function B0(e) {
     r[t].nesting < 0 && s--, r[t].level = s, r[t].nesting > 0 && s++, r[t].type === "text" && t + 1 < i && r[t + 1].type === "text" ? r[t + 1].content = r[t].content + r[t + 1].content : (t !== n && (r[n] = r[t]), n++);
   t !== n && (r.length = n);
 }
-var Vi = [
+var Gi = [
   ["text", g0],
   ["linkify", y0],
   ["newline", b0],
@@ -11365,12 +11365,12 @@ var Vi = [
   ["backticks", x0],
   ["strikethrough", sf.tokenize],
   ["emphasis", rf.tokenize],
-  ["link", C0],
+  ["link", E0],
   ["image", S0],
   ["autolink", F0],
   ["html_inline", M0],
   ["entity", $0]
-], Gi = [
+], Ki = [
   ["balance_pairs", j0],
   ["strikethrough", sf.postProcess],
   ["emphasis", rf.postProcess],
@@ -11393,8 +11393,8 @@ var Vi = [
       "ruler2",
       new zs()
     ), K(this, "State", nf);
-    for (let e = 0; e < Vi.length; e++) this.ruler.push(Vi[e][0], Vi[e][1]);
-    for (let e = 0; e < Gi.length; e++) this.ruler2.push(Gi[e][0], Gi[e][1]);
+    for (let e = 0; e < Gi.length; e++) this.ruler.push(Gi[e][0], Gi[e][1]);
+    for (let e = 0; e < Ki.length; e++) this.ruler2.push(Ki[e][0], Ki[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), s = n.length, r = e.md.options.maxNesting, i = e.cache;
@@ -11570,25 +11570,25 @@ var Vi = [
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = go(e, !0);
+    const t = mo(e, !0);
     if (t.hostname && (!t.protocol || na.indexOf(t.protocol) >= 0))
       try {
         t.hostname = Jc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = qt(t.auth)), t.hostname && (t.hostname = qt(t.hostname)), t.pathname && (t.pathname = qt(t.pathname)), t.search && (t.search = qt(t.search)), t.hash && (t.hash = qt(t.hash)), po(t);
+    return t.auth && (t.auth = qt(t.auth)), t.hostname && (t.hostname = qt(t.hostname)), t.pathname && (t.pathname = qt(t.pathname)), t.search && (t.search = qt(t.search)), t.hash && (t.hash = qt(t.hash)), go(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = go(e, !0);
+    const t = mo(e, !0);
     if (t.hostname && (!t.protocol || na.indexOf(t.protocol) >= 0))
       try {
         t.hostname = Jc.toUnicode(t.hostname);
       } catch {
       }
-    return os(po(t), os.defaultChars + "%");
+    return os(go(t), os.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11839,7 +11839,7 @@ K(Mt, "StateBlock", Qu);
 K(Mt, "ParserInline", lf);
 K(Mt, "StateInline", nf);
 var J0 = Hu(Mt);
-const q0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, H0 = [
+const q0 = 200 * 1024, zo = /^(?:https?:\/\/|mailto:)/i, H0 = [
   "a",
   "blockquote",
   "br",
@@ -11868,7 +11868,7 @@ const q0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, H0 = [
   "ul"
 ], V0 = ["href", "title", "target", "rel", "start", "class"], qs = new J0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 qs.disable(["image"]);
-qs.validateLink = (e) => Bo.test(String(e).trim());
+qs.validateLink = (e) => zo.test(String(e).trim());
 const G0 = qs.renderer.rules.link_open ?? ((e, t, n, s, r) => r.renderToken(e, t, n));
 qs.renderer.rules.link_open = (e, t, n, s, r) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), G0(e, t, n, s, r));
 function K0(e) {
@@ -11879,7 +11879,7 @@ function Y0(e) {
   return !e?.isSupported || typeof e.sanitize != "function" ? null : (sa !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !Bo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+    n !== null && !zo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
   }), sa = e), e);
 }
 function X0(e, t = _m) {
@@ -11889,13 +11889,13 @@ function X0(e, t = _m) {
   return s.sanitize(r, {
     ALLOWED_TAGS: H0,
     ALLOWED_ATTR: V0,
-    ALLOWED_URI_REGEXP: Bo,
+    ALLOWED_URI_REGEXP: zo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
 const Z0 = 300, Vn = /* @__PURE__ */ new Map();
-function Ki(e) {
+function Yi(e) {
   const t = String(e ?? "");
   let n = Vn.get(t);
   return n !== void 0 ? Vn.delete(t) : (n = X0(t), Vn.size >= Z0 && Vn.delete(Vn.keys().next().value)), Vn.set(t, n), n;
@@ -11919,7 +11919,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, o) => t.ctl.url(sc(i.id, o.nodeId, o.index, ng)), s = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, r = (i, o) => t.ctl.url(sc(i.id, o.nodeId, o.index));
+    const t = e, n = (i, o) => t.ctl.url(rc(i.id, o.nodeId, o.index, ng)), s = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, r = (i, o) => t.ctl.url(rc(i.id, o.nodeId, o.index));
     return (i, o) => (U(), q("div", {
       class: st(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
@@ -12011,7 +12011,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, Ay = ["value"], Ry = { class: "cd-wide" }, Ey = { class: "cd-wide" }, Cy = { class: "cd-hint" }, Sy = { class: "cd-row" }, Dy = ["disabled"], Ty = {
+}, Ay = ["value"], Ry = { class: "cd-wide" }, Cy = { class: "cd-wide" }, Ey = { class: "cd-hint" }, Sy = { class: "cd-row" }, Dy = ["disabled"], Ty = {
   class: "cd-skills",
   "data-test": "skills"
 }, Fy = ["title"], Iy = ["checked", "onChange", "data-skill"], Oy = {
@@ -12061,11 +12061,11 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, s = t.ctl.ui, r = Ve(() => s.connected ? s.outage ? "core unavailable, reconnecting…" : s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => s.connected && s.outage ? "cd-outage" : "cd-" + r.value.replace(" ", "-")), o = Ve(() => (s.connected ? s.outage : s.offlineReason) || n.statusDetail || r.value), l = Ve(() => s.connected ? s.outage ? `core unavailable, reconnecting… (${s.outage})` : s.notice ? s.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : s.offlineReason ? `comfyd is not reachable: ${s.offlineReason}` : ""), c = Ve(() => s.connected && !s.outage && n.status === "working"), a = Ve(() => s.connected && !s.outage && !!s.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => s.form.skills), m = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
+    const t = e, n = t.ctl.state, s = t.ctl.ui, r = Ve(() => s.connected ? s.outage ? "core unavailable, reconnecting…" : s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => s.connected && s.outage ? "cd-outage" : "cd-" + r.value.replace(" ", "-")), o = Ve(() => (s.connected ? s.outage : s.offlineReason) || n.statusDetail || r.value), l = Ve(() => s.connected ? s.outage ? `core unavailable, reconnecting… (${s.outage})` : s.notice ? s.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : s.offlineReason ? `comfyd is not reachable: ${s.offlineReason}` : ""), c = Ve(() => s.connected && !s.outage && n.status === "working"), a = Ve(() => s.connected && !s.outage && !!s.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), f = Ve(() => s.form.skills), m = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
       const J = [...s.sessions];
       return s.form.session_id && !J.some((R) => R.id === s.form.session_id) && J.unshift({ id: s.form.session_id, title: n.title || s.form.session_id }), J;
     }), h = Ve(() => fg(n)), k = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
-    function C(J) {
+    function E(J) {
       return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
     function x(J) {
@@ -12101,7 +12101,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
     function ne(J) {
       J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
     }
-    const de = /* @__PURE__ */ tr(null), De = [...Mo, ".md", ".json", ".txt"].join(","), ke = Ve(() => s.attachments.some((J) => J.state === "ready")), ve = Ve(() => s.connected && (s.draft.trim() || ke.value));
+    const de = /* @__PURE__ */ tr(null), De = [...Lo, ".md", ".json", ".txt"].join(","), ke = Ve(() => s.attachments.some((J) => J.state === "ready")), ve = Ve(() => s.connected && (s.draft.trim() || ke.value));
     function ct(J) {
       t.ctl.addFiles(J.target.files), J.target.value = "";
     }
@@ -12204,7 +12204,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           R[26] || (R[26] = ge()),
           H("span", ky, ie(S.kind), 1),
           R[27] || (R[27] = H("br", null, null, -1)),
-          (U(!0), q(oe, null, Ge(C(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
+          (U(!0), q(oe, null, Ge(E(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
             Y.mark ? (U(), q("mark", xy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
               ge(ie(Y.text), 1)
             ], 64))
@@ -12260,9 +12260,9 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
             [Jn, G(s).form.system_prompt]
           ])
         ]),
-        H("label", Ey, [
+        H("label", Cy, [
           R[32] || (R[32] = ge("API key ", -1)),
-          H("span", Cy, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", Ey, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
           H("span", Sy, [
             bn(H("input", {
               "onUpdate:modelValue": R[12] || (R[12] = (S) => G(s).apiKey = S),
@@ -12285,12 +12285,12 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
       H("div", Ty, [
         (U(!0), q(oe, null, Ge(G(s).skills, (S) => (U(), q("label", {
           key: S.name,
-          class: st(["cd-chip", { "cd-on": d.value.includes(S.name) }]),
+          class: st(["cd-chip", { "cd-on": f.value.includes(S.name) }]),
           title: S.description
         }, [
           H("input", {
             type: "checkbox",
-            checked: d.value.includes(S.name),
+            checked: f.value.includes(S.name),
             onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
             "data-skill": S.name
           }, null, 40, Iy),
@@ -12316,7 +12316,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
               ge(" of " + ie(k.value.length) + " earlier turn" + ie(k.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               H("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Ki)(h.value.content)
+                innerHTML: G(Yi)(h.value.content)
               }, null, 8, Py)
             ]),
             (U(!0), q(oe, null, Ge(k.value, (S) => (U(), q("div", {
@@ -12329,9 +12329,9 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
               ]),
               H("div", {
                 class: "cd-replies",
-                style: Ds({ "--cols": Math.max(1, G(lr)(S, d.value).length) })
+                style: Ds({ "--cols": Math.max(1, G(lr)(S, f.value).length) })
               }, [
-                (U(!0), q(oe, null, Ge(G(lr)(S, d.value), (Y) => (U(), q("div", {
+                (U(!0), q(oe, null, Ge(G(lr)(S, f.value), (Y) => (U(), q("div", {
                   key: Y.skill,
                   class: st(["cd-reply", "cd-" + Y.state]),
                   "data-skill": Y.skill
@@ -12339,7 +12339,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
                   H("div", By, ie(Y.skill), 1),
                   H("div", {
                     class: "cd-text cd-md",
-                    innerHTML: G(Ki)(Y.content)
+                    innerHTML: G(Yi)(Y.content)
                   }, null, 8, zy)
                 ], 10, jy))), 128))
               ], 4)
@@ -12410,9 +12410,9 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
             ], 2),
             H("div", {
               class: "cd-replies",
-              style: Ds({ "--cols": Math.max(1, G(lr)(S, d.value).length) })
+              style: Ds({ "--cols": Math.max(1, G(lr)(S, f.value).length) })
             }, [
-              (U(!0), q(oe, null, Ge(G(lr)(S, d.value), (Y) => (U(), q("div", {
+              (U(!0), q(oe, null, Ge(G(lr)(S, f.value), (Y) => (U(), q("div", {
                 key: Y.skill,
                 class: st(["cd-reply", "cd-" + Y.state]),
                 "data-skill": Y.skill
@@ -12444,7 +12444,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
                 ]),
                 H("div", {
                   class: "cd-text cd-md",
-                  innerHTML: G(Ki)(Y.content)
+                  innerHTML: G(Yi)(Y.content)
                 }, null, 8, sb),
                 Y.error ? (U(), q("div", rb, ie(Y.error), 1)) : pe("", !0)
               ], 10, Xy))), 128))
@@ -12599,7 +12599,7 @@ function ia() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function _o(e, t) {
+function yo(e, t) {
   (console[e] ?? console.log)(t);
 }
 function Rb(e) {
@@ -12608,10 +12608,10 @@ function Rb(e) {
   let n = 0;
   const s = setInterval(() => {
     const r = ia();
-    (r || ++n > Ab) && (clearInterval(s), r ? e(r, !0) : _o("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    (r || ++n > Ab) && (clearInterval(s), r ? e(r, !0) : yo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Eb({ app: e, api: t }, n) {
+function Cb({ app: e, api: t }, n) {
   const s = new Qh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
@@ -12637,20 +12637,20 @@ function Eb({ app: e, api: t }, n) {
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: _o,
-    isPanelNode: yc,
+    log: yo,
+    isPanelNode: Fi,
     // Previews of agents' patches with Accept / Reject (preview.js).
-    preview: new Gp({ app: e, document })
+    preview: new Gp({ app: e, document, isPanelNode: Fi })
   }), i = {
     app: e,
     connection: s,
     WebSocket: window.WebSocket,
     createApp: qh,
-    reactive: Ro,
+    reactive: Co,
     component: kb,
     css: xb,
     document,
-    log: _o,
+    log: yo,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -12661,8 +12661,8 @@ function Eb({ app: e, api: t }, n) {
     apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`,
     // Attachments are uploaded the same way (the package's POST route).
     postBytes: async (c, a, u) => {
-      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), m = await d.json().catch(() => ({}));
-      if (!d.ok) throw new Error(m?.error || `HTTP ${d.status}`);
+      const f = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), m = await f.json().catch(() => ({}));
+      if (!f.ok) throw new Error(m?.error || `HTTP ${f.status}`);
       return m;
     }
   };
@@ -12679,11 +12679,11 @@ function Eb({ app: e, api: t }, n) {
       r.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === fo && (c.prototype.isVirtualNode = !0);
+      a?.name === ho && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      yc(c) && Og(c, i);
+      Fi(c) && Og(c, i);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: r, version: "0.1.0" });
 }
-Rb(Eb);
+Rb(Cb);

@@ -78,7 +78,7 @@ function register({ app, api }, late) {
     log,
     isPanelNode,
     // Previews of agents' patches with Accept / Reject (preview.js).
-    preview: new PreviewOverlay({ app, document }),
+    preview: new PreviewOverlay({ app, document, isPanelNode }),
   });
 
   const panelDeps = {

@@ -73,6 +73,9 @@ describe("describePreview", () => {
     const d = describePreview(graph, { commands: [{ type: "create_node", node_type: "VAEDecode" }, { type: "clear_graph" }] });
     expect(d.ghosts[0].pos[0]).toBeGreaterThan(ks.pos[0] + ks.size[0]);
     expect(d.removed.sort()).toEqual([ks.id, lat.id].sort());
+    // The agent panel survives a clear: not shown as removed.
+    const kept = describePreview(graph, { commands: [{ type: "clear_graph" }] }, { keepOnClear: (n) => n.id === ks.id });
+    expect(kept.removed).toEqual([lat.id]);
   });
 
   it("draws over the canvas without touching the graph", () => {

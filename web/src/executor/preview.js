@@ -44,8 +44,9 @@ function graphBounds(graph) {
  *   unlinked:[{node_id, slot}]                  inputs it disconnects
  *   moved:   [{node_id, pos}]
  *   destructive: bool, requested_by, deadline_ms, lines: [text]
+ * opts.keepOnClear(node): nodes clear_graph keeps (the agent panel).
  */
-export function describePreview(graph, msg) {
+export function describePreview(graph, msg, opts = {}) {
   const out = { ghosts: [], links: [], widgets: [], removed: [], unlinked: [], moved: [], other: [], lines: [] };
   out.requested_by = String(msg?.requested_by ?? "");
   out.deadline_ms = Number(msg?.deadline_ms ?? 0);
@@ -108,7 +109,7 @@ export function describePreview(graph, msg) {
         break;
       }
       case "clear_graph":
-        for (const n of graph?._nodes ?? []) out.removed.push(n.id);
+        for (const n of graph?._nodes ?? []) if (!opts.keepOnClear?.(n)) out.removed.push(n.id);
         out.lines.push("− every node (clear)");
         break;
       case "move_node": {
@@ -138,7 +139,8 @@ function slotPos(node, slot, output) {
  * foreground (ghosts dashed, changed widgets outlined in amber, removed nodes
  * shaded) and shows a bar with the summary, Accept and Reject. deps: {app,
  * document, timers}. show() resolves true (accepted) or false (rejected, or
- * the deadline passed); nothing in the graph changes here.
+ * the deadline passed); nothing in the graph changes here. deps.isPanelNode:
+ * nodes clear_graph keeps (not shown as removed).
  */
 export class PreviewOverlay {
   constructor(deps) {
@@ -154,7 +156,7 @@ export class PreviewOverlay {
   show(msg) {
     this.dismiss(false);
     const graph = this.d.app?.graph ?? this.d.app?.canvas?.graph;
-    const desc = describePreview(graph, msg);
+    const desc = describePreview(graph, msg, { keepOnClear: this.d.isPanelNode });
     return new Promise((resolve) => {
       const cur = { msg, desc, resolve, el: null, timer: null, prevDraw: null };
       this.current = cur;
