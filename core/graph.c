@@ -102,6 +102,8 @@ const graph_link *gr_m_find_link(const mirror *m, int64_t id)
     return NULL;
 }
 
+/* ---- lifetime and accessors ---- */
+
 static void log_clear(graph *g)
 {
     for (size_t i = 0; i < g->log_count; i++)
