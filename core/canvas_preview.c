@@ -146,6 +146,12 @@ void cv_preview_decided(canvas *cv, const Comfyd__V1__PreviewDecision *d, jlist 
     j->rebased_from = 0;
     j->deadline = now + j->timeout_ms;
     if (j->deadline > j->limit_end) j->deadline = j->limit_end;
+    if (j->deadline <= now)
+        /* The caller's own limit went by while the user looked: sending it
+         * now would commit a patch its caller no longer waits for. */
+        return cv_job_refuse(cv, j, GE(EDITOR_TIMEOUT), fin,
+                             "the preview was accepted after the caller's deadline; nothing was "
+                             "applied");
     j->deadline_wall = text_now_ms() + (j->deadline - now);
     j->request_id = atomic_fetch_add(&cv->m->next_request_id, 1) + 1;
     cv_arm(cv->m, j->deadline);
