@@ -13,6 +13,7 @@
 
 #include "canvas_idem.h"
 #include "graph_rebase.h"
+#include "lease_graph.h"
 #include "log.h"
 #include "provenance.h"
 #include "store.h"
@@ -256,7 +257,8 @@ struct canvas {
     provn *provn;
     provn_actor sent_who;
     uint64_t sent_rid, report_rid;
-    int closed; /* shut down */
+    lgraph *leases; /* leases on its nodes (lease_graph.h; canvas_lease) */
+    int closed;     /* shut down */
     /* Under m->mu (attached and att_id are written with mu held too). */
     int attached;
     uint64_t att_id;
@@ -298,6 +300,15 @@ struct canvas_mgr {
     pthread_t worker;
     int worker_started;
 };
+
+/* Leases on a canvas's nodes (the block "leases" at the end; lease_graph.h).
+ * Under cv->mu. */
+static int lease_refused(canvas *cv, job *j, jlist *fin);
+static int lease_load_refused(canvas *cv, job *j, jlist *fin);
+static void lease_committed(canvas *cv, uint64_t rev, Comfyd__V1__GraphOrigin origin,
+                            Comfyd__V1__GraphOp *const *ops, size_t n, int removed);
+static void lease_fill_graph(canvas *cv, Comfyd__V1__Graph *g);
+static void lease_push(canvas *cv);
 
 static int64_t mono(void)
 {
@@ -527,6 +538,7 @@ static void cv_prov_commit(canvas *cv, uint64_t rev, Comfyd__V1__GraphOrigin ori
         removed = ops[i]->command &&
                   ops[i]->command->command_case == COMFYD__V1__COMMAND__COMMAND_REMOVE_NODE;
     if (removed) provn_prune(cv->provn, cv->g);
+    lease_committed(cv, rev, origin, ops, n, removed);
 }
 
 /* Takes the provenance a loaded or attached workflow carries. */
@@ -639,6 +651,7 @@ static void canvas_unref(canvas *cv)
     if (!cv || atomic_fetch_sub(&cv->refs, 1) != 1) return;
     graph_destroy(cv->g);
     provn_destroy(cv->provn);
+    lgraph_destroy(cv->leases);
     nodeinfo_unref(cv->tab_ni);
     free(cv->id);
     free(cv->title);
@@ -747,6 +760,8 @@ static Comfyd__V1__Graph *cv_graph_as(canvas *cv, int head_only)
         g->unchanged = 1;
     } else if (!(g = graph_to_proto(cv->g)) || provn_fill_graph(cv->provn, g)) {
         abort();
+    } else {
+        lease_fill_graph(cv, g);
     }
     g->canvas_id = xstrdup(cv->id);
     g->title = xstrdup(cv->title);
@@ -1263,7 +1278,7 @@ static int stale_base(canvas *cv, job *j, jlist *fin)
 
 static void dispatch_patch(canvas *cv, job *j, jlist *fin)
 {
-    if (stale_base(cv, j, fin)) return;
+    if (stale_base(cv, j, fin) || lease_refused(cv, j, fin)) return;
     if (validate(cv, j, fin)) return;
     if (!j->check.ok && j->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_PARTIAL)
         return patch_from_check(cv, j, 0, fin);
@@ -1309,6 +1324,7 @@ static void dispatch(canvas *cv, job *j, jlist *fin)
                           j->timeout_ms, cv->id);
     j->request_id = atomic_fetch_add(&cv->m->next_request_id, 1) + 1;
     if (j->kind == JOB_PATCH) return dispatch_patch(cv, j, fin);
+    if (j->kind == JOB_LOAD && lease_load_refused(cv, j, fin)) return;
     Comfyd__V1__AttachCanvasResponse msg = COMFYD__V1__ATTACH_CANVAS_RESPONSE__INIT;
     Comfyd__V1__EditorQueueRequest q = COMFYD__V1__EDITOR_QUEUE_REQUEST__INIT;
     Comfyd__V1__EditorLoadRequest l = COMFYD__V1__EDITOR_LOAD_REQUEST__INIT;
@@ -1531,7 +1547,7 @@ static canvas *canvas_new(canvas_mgr *m, const char *id, graph *g)
     cv->id = xstrdup(id);
     cv->title = xstrdup("");
     cv->g = g;
-    if (provn_create(&cv->provn)) abort();
+    if (provn_create(&cv->provn) || lgraph_create(&cv->leases)) abort();
     pthread_mutex_init(&cv->mu, NULL);
     return cv;
 }
@@ -1672,6 +1688,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     msg.attached = &a;
     if (send_tab(cv, &msg))
         LOG_W(MOD, "canvas %s: the tab's stream took no Attached", LOG_ESC(cv->id));
+    lease_push(cv);
     LOG_I(MOD, "canvas %s attached: revision %llu, %zu node(s)%s", LOG_ESC(cv->id),
           (unsigned long long)graph_revision(cv->g), graph_node_count(cv->g),
           tab_ni ? "" : ", global node types");
@@ -2093,7 +2110,7 @@ static void submit(canvas_mgr *m, job *j, int read_only, int validate_only)
     if (cv->closed) {
         job_end_err(j, CANVAS_ESHUTDOWN, 0, "server shutting down", &fin);
     } else if (read_only) {
-        if (!stale_base(cv, j, &fin) && !validate(cv, j, &fin))
+        if (!stale_base(cv, j, &fin) && !lease_refused(cv, j, &fin) && !validate(cv, j, &fin))
             patch_from_check(cv, j, validate_only, &fin);
     } else if (!cv->ops) {
         job_refuse(cv, j, GE(NO_LIVE_CANVAS), &fin,
@@ -2359,7 +2376,9 @@ int canvas_get_diff(canvas_mgr *m, const Comfyd__V1__GetDiffRequest *req,
     int grc = req->since_revision > rev
                   ? GRAPH_ETRUNCATED
                   : graph_diff_since(cv->g, req->since_revision, &r->ops, &r->n_ops);
-    if (grc == GRAPH_OK && provn_fill_ops(cv->provn, r->ops, r->n_ops)) grc = GRAPH_ENOMEM;
+    if (grc == GRAPH_OK && (provn_fill_ops(cv->provn, r->ops, r->n_ops) ||
+                            lgraph_fill_ops(cv->leases, r->ops, r->n_ops)))
+        grc = GRAPH_ENOMEM;
     if (grc == GRAPH_ETRUNCATED) {
         r->truncated = 1;
         r->graph = cv_graph(cv);
@@ -2409,7 +2428,9 @@ int canvas_node_history(canvas_mgr *m, const Comfyd__V1__GetNodeHistoryRequest *
             r->ops[r->n_ops++] = ops[i];
             ops[i] = NULL;
         }
-        if (provn_fill_ops(cv->provn, r->ops, r->n_ops)) grc = GRAPH_ENOMEM;
+        if (provn_fill_ops(cv->provn, r->ops, r->n_ops) ||
+            lgraph_fill_ops(cv->leases, r->ops, r->n_ops))
+            grc = GRAPH_ENOMEM;
         if (req->node_id) r->provenance = provn_node_provenance(cv->provn, req->node_id);
     }
     pthread_mutex_unlock(&cv->mu);
@@ -2731,4 +2752,205 @@ void canvas_mgr_destroy(canvas_mgr *m)
     pthread_mutex_destroy(&m->wmu);
     pthread_cond_destroy(&m->wcv);
     free(m);
+}
+
+/* ---- leases (lease_graph.h) ---- */
+
+/* LEASED for a patch with a command that changes a node another caller
+ * leases: an error for the patch (index -1) and one on that command, both
+ * with the lease in the way (holder, nodes, expiry) and the node; the
+ * other commands are SKIPPED. Nothing reaches the tab. Returns 0 to go on,
+ * -1 when j was answered. */
+static int lease_refused(canvas *cv, job *j, jlist *fin)
+{
+    lgraph_refusal rf = {0};
+    int rc = lgraph_check(cv->leases, cv->g, &j->who, j->cmds, j->n, text_now_ms(), &rf);
+    if (rc == LGRAPH_OK) return 0;
+    if (rc != LGRAPH_ELEASED) {
+        lgraph_refusal_clear(&rf);
+        job_end_err(j, CANVAS_ENOMEM, 0, "out of memory checking the leases", fin);
+        return -1;
+    }
+    char who[PROVN_MAX_ID + 2 * PROVN_MAX_NAME + 16];
+    provn_actor_text(&j->who, who, sizeof who);
+    LOG_I(MOD, "canvas %s: a patch of %s touches leased node #%lld (lease %llu)", LOG_ESC(cv->id),
+          LOG_ESC(who), (long long)rf.node_id, (unsigned long long)(rf.lease ? rf.lease->id : 0));
+    Comfyd__V1__ExecuteBatchResponse *r = batch_new(cv, j);
+    r->n_results = j->n;
+    r->results = xcalloc(j->n, sizeof *r->results);
+    r->errors = xcalloc(2, sizeof *r->errors);
+    Comfyd__V1__GraphError *top = mk_gerr(GE(LEASED), rf.message, -1);
+    top->lease = rf.lease;
+    top->leased_node_id = rf.node_id;
+    rf.lease = NULL;
+    for (size_t i = 0; i < j->n; i++) {
+        r->results[i] = mk_result(i);
+        if (i == rf.index) {
+            Comfyd__V1__GraphError *e = (Comfyd__V1__GraphError *)pb_dup(&top->base);
+            e->index = (int32_t)i;
+            r->results[i]->error = e;
+        } else if (!is_get_graph(j->cmds[i])) {
+            set_result_error(r->results[i], GE(SKIPPED),
+                             "not applied: another command of this patch touches a leased node");
+        }
+    }
+    r->errors[r->n_errors++] = top;
+    r->errors[r->n_errors++] = (Comfyd__V1__GraphError *)pb_dup(&r->results[rf.index]->error->base);
+    r->ok = 0;
+    patch_end(cv, j, r, fin);
+    return -1;
+}
+
+/* A load over the canvas changes every node: refused with LEASED while
+ * another caller holds a lease (the user's loads never come here). */
+static int lease_load_refused(canvas *cv, job *j, jlist *fin)
+{
+    lgraph_refusal rf = {0};
+    int rc = lgraph_check_all(cv->leases, &j->who, text_now_ms(), &rf);
+    if (rc == LGRAPH_ELEASED)
+        job_refuse(cv, j, GE(LEASED), fin, "%s", rf.message);
+    else if (rc != LGRAPH_OK)
+        job_end_err(j, CANVAS_ENOMEM, 0, "out of memory checking the leases", fin);
+    lgraph_refusal_clear(&rf);
+    return rc == LGRAPH_OK ? 0 : -1;
+}
+
+/* Sends the canvas's leases to its tab (it outlines the leased nodes). */
+static void lease_push(canvas *cv)
+{
+    if (!cv->ops) return;
+    Comfyd__V1__LeaseUpdate u = COMFYD__V1__LEASE_UPDATE__INIT;
+    u.now_ms = text_now_ms();
+    if (lgraph_list(cv->leases, u.now_ms, &u.leases, &u.n_leases)) {
+        LOG_W(MOD, "canvas %s: out of memory listing its leases", LOG_ESC(cv->id));
+        return;
+    }
+    Comfyd__V1__AttachCanvasResponse msg = COMFYD__V1__ATTACH_CANVAS_RESPONSE__INIT;
+    msg.kind_case = COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_LEASES;
+    msg.leases = &u;
+    if (send_tab(cv, &msg))
+        LOG_W(MOD, "canvas %s: the tab's stream took no lease update", LOG_ESC(cv->id));
+    for (size_t i = 0; i < u.n_leases; i++)
+        pb_free(u.leases[i]);
+    free(u.leases);
+}
+
+/* After a commit: the user's edits of leased nodes are marked for the
+ * holder (the diff, the lease's user_edited_node_ids); nodes that are gone
+ * leave their leases. */
+static void lease_committed(canvas *cv, uint64_t rev, Comfyd__V1__GraphOrigin origin,
+                            Comfyd__V1__GraphOp *const *ops, size_t n, int removed)
+{
+    int64_t now = text_now_ms();
+    if (!lgraph_count(cv->leases, now)) return;
+    if (origin == COMFYD__V1__GRAPH_ORIGIN__GRAPH_ORIGIN_USER &&
+        lgraph_user_edit(cv->leases, ops, n, rev, now))
+        LOG_W(MOD, "canvas %s: out of memory marking user edits of leased nodes", LOG_ESC(cv->id));
+    if (removed) {
+        lgraph_prune(cv->leases, cv->g);
+        lease_push(cv);
+    }
+}
+
+static void lease_fill_graph(canvas *cv, Comfyd__V1__Graph *g)
+{
+    if (lgraph_list(cv->leases, text_now_ms(), &g->leases, &g->n_leases)) abort();
+}
+
+/* A lease answer: the lease's error code for rc, or 0 for a request that
+ * is not one. */
+static Comfyd__V1__GraphErrorCode lease_code(int rc)
+{
+    switch (rc) {
+    case LGRAPH_ELEASED:
+        return GE(LEASED);
+    case LGRAPH_ENOTFOUND:
+        return GE(NODE_NOT_FOUND);
+    default:
+        return GE(INVALID_COMMAND);
+    }
+}
+
+int canvas_lease(canvas_mgr *m, const Comfyd__V1__LeaseRequest *req, const provn_actor *who,
+                 Comfyd__V1__LeaseResponse **out, canvas_error *err)
+{
+    *out = NULL;
+    if (check_canvas_id(req->canvas_id, 0, err)) return CANVAS_EINVAL;
+    if (req->action == COMFYD__V1__LEASE_ACTION__LEASE_ACTION_UNSPECIFIED ||
+        req->action > COMFYD__V1__LEASE_ACTION__LEASE_ACTION_LIST)
+        return fail(err, CANVAS_EINVAL, 0, "action must be acquire, renew, release or list");
+    if (req->n_node_ids > LGRAPH_MAX_NODES)
+        return fail(err, CANVAS_EINVAL, 0, "node_ids: at most %d nodes", LGRAPH_MAX_NODES);
+    if (req->group && strlen(req->group) > LGRAPH_MAX_GROUP)
+        return fail(err, CANVAS_EINVAL, 0, "group: at most %d bytes", LGRAPH_MAX_GROUP);
+    int rc = CANVAS_OK;
+    canvas *cv = resolve(m, req->canvas_id, &rc, err);
+    if (!cv) return rc;
+    Comfyd__V1__LeaseResponse *r = xcalloc(1, sizeof *r);
+    comfyd__v1__lease_response__init(r);
+    lgraph_refusal rf = {0};
+    int64_t now = text_now_ms();
+    int lrc = LGRAPH_OK, changed = 0;
+    pthread_mutex_lock(&cv->mu);
+    switch (req->action) {
+    case COMFYD__V1__LEASE_ACTION__LEASE_ACTION_ACQUIRE:
+        lrc = lgraph_acquire(cv->leases, cv->g, who, req->node_ids, req->n_node_ids, req->group,
+                             req->ttl_ms, now, &r->lease, &rf);
+        changed = lrc == LGRAPH_OK;
+        break;
+    case COMFYD__V1__LEASE_ACTION__LEASE_ACTION_RENEW:
+        lrc = lgraph_renew(cv->leases, req->lease_id, who, req->ttl_ms, now, &r->lease, &rf);
+        changed = lrc == LGRAPH_OK;
+        break;
+    case COMFYD__V1__LEASE_ACTION__LEASE_ACTION_RELEASE: {
+        unsigned n = 0;
+        lrc = lgraph_release(cv->leases, req->lease_id, who, now, &n, &rf);
+        r->released = n;
+        changed = n > 0;
+        break;
+    }
+    default:
+        break;
+    }
+    if (lrc == LGRAPH_OK && lgraph_list(cv->leases, now, &r->leases, &r->n_leases))
+        lrc = LGRAPH_ENOMEM;
+    if (changed) lease_push(cv);
+    r->canvas_id = xstrdup(cv->id);
+    r->revision = graph_revision(cv->g);
+    pthread_mutex_unlock(&cv->mu);
+    canvas_unref(cv);
+    if (lrc == LGRAPH_ENOMEM) {
+        lgraph_refusal_clear(&rf);
+        pb_free(r);
+        return fail(err, CANVAS_ENOMEM, 0, "out of memory");
+    }
+    r->ok = lrc == LGRAPH_OK;
+    if (!r->ok) {
+        r->error = mk_gerr(lease_code(lrc), rf.message, -1);
+        r->error->lease = rf.lease;
+        r->error->leased_node_id = rf.node_id;
+        rf.lease = NULL;
+    }
+    lgraph_refusal_clear(&rf);
+    *out = r;
+    return CANVAS_OK;
+}
+
+unsigned canvas_release_session_leases(canvas_mgr *m, const char *session_id)
+{
+    if (!session_id || !*session_id) return 0;
+    pthread_mutex_lock(&m->mu);
+    size_t n;
+    canvas **v = snapshot_locked(m, &n);
+    pthread_mutex_unlock(&m->mu);
+    unsigned released = 0;
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&v[i]->mu);
+        unsigned k = lgraph_release_session(v[i]->leases, session_id);
+        if (k) lease_push(v[i]);
+        released += k;
+        pthread_mutex_unlock(&v[i]->mu);
+    }
+    snapshot_free(v, n);
+    return released;
 }
