@@ -309,6 +309,7 @@ static void lease_committed(canvas *cv, uint64_t rev, Comfyd__V1__GraphOrigin or
                             Comfyd__V1__GraphOp *const *ops, size_t n, int removed);
 static void lease_fill_graph(canvas *cv, Comfyd__V1__Graph *g);
 static void lease_push(canvas *cv);
+static void lease_push_as(canvas *cv, int if_any);
 
 static int64_t mono(void)
 {
@@ -1688,7 +1689,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     msg.attached = &a;
     if (send_tab(cv, &msg))
         LOG_W(MOD, "canvas %s: the tab's stream took no Attached", LOG_ESC(cv->id));
-    lease_push(cv);
+    lease_push_as(cv, 1);
     LOG_I(MOD, "canvas %s attached: revision %llu, %zu node(s)%s", LOG_ESC(cv->id),
           (unsigned long long)graph_revision(cv->g), graph_node_count(cv->g),
           tab_ni ? "" : ", global node types");
@@ -2815,10 +2816,12 @@ static int lease_load_refused(canvas *cv, job *j, jlist *fin)
     return rc == LGRAPH_OK ? 0 : -1;
 }
 
-/* Sends the canvas's leases to its tab (it outlines the leased nodes). */
-static void lease_push(canvas *cv)
+/* Sends the canvas's leases to its tab (it outlines the leased nodes).
+ * On attach (if_any) only when there are some: a tab attaching starts
+ * with none. */
+static void lease_push_as(canvas *cv, int if_any)
 {
-    if (!cv->ops) return;
+    if (!cv->ops || (if_any && !lgraph_count(cv->leases, text_now_ms()))) return;
     Comfyd__V1__LeaseUpdate u = COMFYD__V1__LEASE_UPDATE__INIT;
     u.now_ms = text_now_ms();
     if (lgraph_list(cv->leases, u.now_ms, &u.leases, &u.n_leases)) {
@@ -2826,13 +2829,18 @@ static void lease_push(canvas *cv)
         return;
     }
     Comfyd__V1__AttachCanvasResponse msg = COMFYD__V1__ATTACH_CANVAS_RESPONSE__INIT;
-    msg.kind_case = COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_LEASES;
-    msg.leases = &u;
+    msg.kind_case = COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_LEASE_UPDATE;
+    msg.lease_update = &u;
     if (send_tab(cv, &msg))
         LOG_W(MOD, "canvas %s: the tab's stream took no lease update", LOG_ESC(cv->id));
     for (size_t i = 0; i < u.n_leases; i++)
         pb_free(u.leases[i]);
     free(u.leases);
+}
+
+static void lease_push(canvas *cv)
+{
+    lease_push_as(cv, 0);
 }
 
 /* After a commit: the user's edits of leased nodes are marked for the

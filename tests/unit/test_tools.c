@@ -517,9 +517,10 @@ static void table_names_flags_and_schemas_are_what_the_skills_use(void **state)
                                         "run",
                                         "get_run",
                                         "cancel_run",
-                                        "view_output"};
-    static const int ro[] = {1, 1, 1, 1, 0, 0, 0, 1, 0, 1};
-    assert_int_equal(n, 10);
+                                        "view_output",
+                                        "lease"};
+    static const int ro[] = {1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 0};
+    assert_int_equal(n, 11);
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(t[i].name, names[i]);
         assert_int_equal(t[i].read_only, ro[i]);
