@@ -124,6 +124,8 @@ struct sess_mgr {
     void *tools_ud;
     sess_note_fn note;
     void *note_ud;
+    sess_turn_end_fn turn_end; /* sess_mgr_set_turn_end */
+    void *turn_end_ud;
     blobstore *blobs; /* borrowed; NULL: no attachments */
     sess_output_fn output;
     void *output_ud;
@@ -967,6 +969,14 @@ void sess_mgr_set_note(sess_mgr *m, sess_note_fn fn, void *ud)
     pthread_mutex_unlock(&m->mu);
 }
 
+void sess_mgr_set_turn_end(sess_mgr *m, sess_turn_end_fn fn, void *ud)
+{
+    pthread_mutex_lock(&m->mu);
+    m->turn_end = fn;
+    m->turn_end_ud = ud;
+    pthread_mutex_unlock(&m->mu);
+}
+
 /* ---- turns ---------------------------------------------------------------- */
 
 static int run_delta(void *ud, const char *text, size_t len)
@@ -1584,6 +1594,8 @@ static void run_turn(session *s, pending *p)
     void *tools_ud = m->tools_ud;
     sess_note_fn note_fn = m->note;
     void *note_ud = m->note_ud;
+    sess_turn_end_fn end_fn = m->turn_end;
+    void *end_ud = m->turn_end_ud;
     pthread_mutex_unlock(&m->mu);
 
     /* Resolve skills and configuration under the lock. */
@@ -1776,6 +1788,9 @@ static void run_turn(session *s, pending *p)
     }
     for (size_t i = 0; i < t->n_runs; i++)
         if (t->runs[i].thread) pthread_join(t->runs[i].thread, NULL);
+    /* Before the replies are published: a client that sees them finds
+     * what the turn held (its skills' leases) given back. */
+    if (end_fn) end_fn(end_ud, s->meta.id);
 
     if (api_key) {
         memset(api_key, 0, strlen(api_key));

@@ -1164,6 +1164,12 @@ const agent_tool *tools_table(size_t *n)
     return table;
 }
 
+void tools_turn_end(void *ud, const char *session_id)
+{
+    tools *t = ud;
+    canvas_release_session_leases(t->cm, session_id);
+}
+
 /* ---- the note ---- */
 
 char *tools_note(void *ud, const char *session_id)
