@@ -54,6 +54,10 @@ const (
 	// The idempotency_key was first used with a different request (another
 	// body, canvas or method); a key names exactly one request.
 	GraphErrorCode_GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED GraphErrorCode = 19
+	// The command touches a node another caller holds a lease on
+	// (GraphError.lease names the holder and the expiry), or a lease request
+	// names a lease or nodes the caller may not take, renew or release.
+	GraphErrorCode_GRAPH_ERROR_CODE_LEASED GraphErrorCode = 40
 )
 
 // Enum value maps for GraphErrorCode.
@@ -79,6 +83,7 @@ var (
 		17: "GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND",
 		18: "GRAPH_ERROR_CODE_INVALID_NAME",
 		19: "GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED",
+		40: "GRAPH_ERROR_CODE_LEASED",
 	}
 	GraphErrorCode_value = map[string]int32{
 		"GRAPH_ERROR_CODE_UNSPECIFIED":            0,
@@ -101,6 +106,7 @@ var (
 		"GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND":     17,
 		"GRAPH_ERROR_CODE_INVALID_NAME":           18,
 		"GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED": 19,
+		"GRAPH_ERROR_CODE_LEASED":                 40,
 	}
 )
 
@@ -302,6 +308,66 @@ func (ActorKind) EnumDescriptor() ([]byte, []int) {
 	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{3}
 }
 
+// LeaseAction says what a LeaseRequest does.
+type LeaseAction int32
+
+const (
+	LeaseAction_LEASE_ACTION_UNSPECIFIED LeaseAction = 0
+	// Take a lease on node_ids and/or group for ttl_ms.
+	LeaseAction_LEASE_ACTION_ACQUIRE LeaseAction = 1
+	// Extend lease_id by ttl_ms from now (holder only).
+	LeaseAction_LEASE_ACTION_RENEW LeaseAction = 2
+	// Release lease_id (holder only); lease_id 0 releases all of the caller's.
+	LeaseAction_LEASE_ACTION_RELEASE LeaseAction = 3
+	// List the canvas's leases.
+	LeaseAction_LEASE_ACTION_LIST LeaseAction = 4
+)
+
+// Enum value maps for LeaseAction.
+var (
+	LeaseAction_name = map[int32]string{
+		0: "LEASE_ACTION_UNSPECIFIED",
+		1: "LEASE_ACTION_ACQUIRE",
+		2: "LEASE_ACTION_RENEW",
+		3: "LEASE_ACTION_RELEASE",
+		4: "LEASE_ACTION_LIST",
+	}
+	LeaseAction_value = map[string]int32{
+		"LEASE_ACTION_UNSPECIFIED": 0,
+		"LEASE_ACTION_ACQUIRE":     1,
+		"LEASE_ACTION_RENEW":       2,
+		"LEASE_ACTION_RELEASE":     3,
+		"LEASE_ACTION_LIST":        4,
+	}
+)
+
+func (x LeaseAction) Enum() *LeaseAction {
+	p := new(LeaseAction)
+	*p = x
+	return p
+}
+
+func (x LeaseAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LeaseAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_graph_proto_enumTypes[4].Descriptor()
+}
+
+func (LeaseAction) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_graph_proto_enumTypes[4]
+}
+
+func (x LeaseAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LeaseAction.Descriptor instead.
+func (LeaseAction) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{4}
+}
+
 // GraphOrigin says who made a change.
 type GraphOrigin int32
 
@@ -342,11 +408,11 @@ func (x GraphOrigin) String() string {
 }
 
 func (GraphOrigin) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_graph_proto_enumTypes[4].Descriptor()
+	return file_comfyd_v1_graph_proto_enumTypes[5].Descriptor()
 }
 
 func (GraphOrigin) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_graph_proto_enumTypes[4]
+	return &file_comfyd_v1_graph_proto_enumTypes[5]
 }
 
 func (x GraphOrigin) Number() protoreflect.EnumNumber {
@@ -355,7 +421,7 @@ func (x GraphOrigin) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use GraphOrigin.Descriptor instead.
 func (GraphOrigin) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{4}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{5}
 }
 
 // NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -1522,7 +1588,11 @@ type GraphError struct {
 	Suggestions []string `protobuf:"bytes,4,rep,name=suggestions,proto3" json:"suggestions,omitempty"`
 	// STALE_REVISION of a patch that could not be rebased: what this command
 	// touches that a later revision changed (docs/concurrent-editing.md).
-	Conflicts     []*RevisionConflict `protobuf:"bytes,5,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
+	Conflicts []*RevisionConflict `protobuf:"bytes,5,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
+	// LEASED: the lease in the way (its holder, nodes and expiry) and the
+	// node of this command it covers.
+	Lease         *Lease `protobuf:"bytes,40,opt,name=lease,proto3" json:"lease,omitempty"`
+	LeasedNodeId  int64  `protobuf:"varint,41,opt,name=leased_node_id,json=leasedNodeId,proto3" json:"leased_node_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1590,6 +1660,20 @@ func (x *GraphError) GetConflicts() []*RevisionConflict {
 		return x.Conflicts
 	}
 	return nil
+}
+
+func (x *GraphError) GetLease() *Lease {
+	if x != nil {
+		return x.Lease
+	}
+	return nil
+}
+
+func (x *GraphError) GetLeasedNodeId() int64 {
+	if x != nil {
+		return x.LeasedNodeId
+	}
+	return 0
 }
 
 // RevisionConflict is one reason a stale patch does not commute with a
@@ -2283,6 +2367,316 @@ func (x *Node) GetProvenance() *Provenance {
 	return nil
 }
 
+// Lease is one caller's hold on nodes of a canvas: other callers' patches
+// that touch them are refused with LEASED until it expires or is released;
+// the user's edits in the tab are accepted and marked in the diff
+// (GraphOp.lease_id).
+type Lease struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Holder *Actor                 `protobuf:"bytes,2,opt,name=holder,proto3" json:"holder,omitempty"`
+	// The nodes held (for a group: the nodes inside it when it was taken).
+	NodeIds []int64 `protobuf:"varint,3,rep,packed,name=node_ids,json=nodeIds,proto3" json:"node_ids,omitempty"`
+	// A group lease: the group's title and its bounding box when taken
+	// (nodes created inside the box count as touching the lease).
+	Group     string    `protobuf:"bytes,4,opt,name=group,proto3" json:"group,omitempty"`
+	GroupPos  *Position `protobuf:"bytes,5,opt,name=group_pos,json=groupPos,proto3" json:"group_pos,omitempty"`
+	GroupSize *Position `protobuf:"bytes,6,opt,name=group_size,json=groupSize,proto3" json:"group_size,omitempty"`
+	// When it was taken and when it expires (Unix milliseconds).
+	TakenMs   int64 `protobuf:"varint,7,opt,name=taken_ms,json=takenMs,proto3" json:"taken_ms,omitempty"`
+	ExpiresMs int64 `protobuf:"varint,8,opt,name=expires_ms,json=expiresMs,proto3" json:"expires_ms,omitempty"`
+	// Leased nodes the user edited in the tab while the lease was held, and
+	// the latest revision of such an edit (0: none).
+	UserEditedNodeIds  []int64 `protobuf:"varint,9,rep,packed,name=user_edited_node_ids,json=userEditedNodeIds,proto3" json:"user_edited_node_ids,omitempty"`
+	UserEditedRevision uint64  `protobuf:"varint,10,opt,name=user_edited_revision,json=userEditedRevision,proto3" json:"user_edited_revision,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *Lease) Reset() {
+	*x = Lease{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Lease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Lease) ProtoMessage() {}
+
+func (x *Lease) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Lease.ProtoReflect.Descriptor instead.
+func (*Lease) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Lease) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Lease) GetHolder() *Actor {
+	if x != nil {
+		return x.Holder
+	}
+	return nil
+}
+
+func (x *Lease) GetNodeIds() []int64 {
+	if x != nil {
+		return x.NodeIds
+	}
+	return nil
+}
+
+func (x *Lease) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *Lease) GetGroupPos() *Position {
+	if x != nil {
+		return x.GroupPos
+	}
+	return nil
+}
+
+func (x *Lease) GetGroupSize() *Position {
+	if x != nil {
+		return x.GroupSize
+	}
+	return nil
+}
+
+func (x *Lease) GetTakenMs() int64 {
+	if x != nil {
+		return x.TakenMs
+	}
+	return 0
+}
+
+func (x *Lease) GetExpiresMs() int64 {
+	if x != nil {
+		return x.ExpiresMs
+	}
+	return 0
+}
+
+func (x *Lease) GetUserEditedNodeIds() []int64 {
+	if x != nil {
+		return x.UserEditedNodeIds
+	}
+	return nil
+}
+
+func (x *Lease) GetUserEditedRevision() uint64 {
+	if x != nil {
+		return x.UserEditedRevision
+	}
+	return 0
+}
+
+// LeaseRequest takes, renews, releases or lists leases.
+type LeaseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty: the most recently focused canvas.
+	CanvasId string      `protobuf:"bytes,1,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	Action   LeaseAction `protobuf:"varint,2,opt,name=action,proto3,enum=comfyd.v1.LeaseAction" json:"action,omitempty"`
+	// ACQUIRE: the nodes, and/or a group by its title or its id ("7").
+	NodeIds []int64 `protobuf:"varint,3,rep,packed,name=node_ids,json=nodeIds,proto3" json:"node_ids,omitempty"`
+	Group   string  `protobuf:"bytes,4,opt,name=group,proto3" json:"group,omitempty"`
+	// ACQUIRE, RENEW: how long (0: the default, 60 s; at most 10 minutes).
+	TtlMs uint32 `protobuf:"varint,5,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	// RENEW, RELEASE.
+	LeaseId       uint64 `protobuf:"varint,6,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseRequest) Reset() {
+	*x = LeaseRequest{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseRequest) ProtoMessage() {}
+
+func (x *LeaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseRequest.ProtoReflect.Descriptor instead.
+func (*LeaseRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *LeaseRequest) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *LeaseRequest) GetAction() LeaseAction {
+	if x != nil {
+		return x.Action
+	}
+	return LeaseAction_LEASE_ACTION_UNSPECIFIED
+}
+
+func (x *LeaseRequest) GetNodeIds() []int64 {
+	if x != nil {
+		return x.NodeIds
+	}
+	return nil
+}
+
+func (x *LeaseRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *LeaseRequest) GetTtlMs() uint32 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+func (x *LeaseRequest) GetLeaseId() uint64 {
+	if x != nil {
+		return x.LeaseId
+	}
+	return 0
+}
+
+// LeaseResponse is the lease taken or renewed, or why not.
+type LeaseResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Ok    bool                   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	// LEASED (with the lease in the way), NODE_NOT_FOUND, INVALID_COMMAND.
+	Error    *GraphError `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Lease    *Lease      `protobuf:"bytes,3,opt,name=lease,proto3" json:"lease,omitempty"`
+	CanvasId string      `protobuf:"bytes,4,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	Revision uint64      `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	// RELEASE: how many leases were released; LIST: every lease.
+	Released      uint32   `protobuf:"varint,6,opt,name=released,proto3" json:"released,omitempty"`
+	Leases        []*Lease `protobuf:"bytes,7,rep,name=leases,proto3" json:"leases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseResponse) Reset() {
+	*x = LeaseResponse{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseResponse) ProtoMessage() {}
+
+func (x *LeaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseResponse.ProtoReflect.Descriptor instead.
+func (*LeaseResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *LeaseResponse) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *LeaseResponse) GetError() *GraphError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *LeaseResponse) GetLease() *Lease {
+	if x != nil {
+		return x.Lease
+	}
+	return nil
+}
+
+func (x *LeaseResponse) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *LeaseResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *LeaseResponse) GetReleased() uint32 {
+	if x != nil {
+		return x.Released
+	}
+	return 0
+}
+
+func (x *LeaseResponse) GetLeases() []*Lease {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
 // Link connects an output slot to an input slot.
 type Link struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2300,7 +2694,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2312,7 +2706,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2325,7 +2719,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Link) GetId() int64 {
@@ -2389,14 +2783,16 @@ type Graph struct {
 	Title string `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
 	// True when get_graph's known_revision is the canvas's revision: nodes
 	// and links are left out (the caller holds them already).
-	Unchanged     bool `protobuf:"varint,7,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	Unchanged bool `protobuf:"varint,7,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	// The leases in force (full form only).
+	Leases        []*Lease `protobuf:"bytes,40,rep,name=leases,proto3" json:"leases,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Graph) Reset() {
 	*x = Graph{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2408,7 +2804,7 @@ func (x *Graph) String() string {
 func (*Graph) ProtoMessage() {}
 
 func (x *Graph) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2421,7 +2817,7 @@ func (x *Graph) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Graph.ProtoReflect.Descriptor instead.
 func (*Graph) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Graph) GetCanvasId() string {
@@ -2473,6 +2869,13 @@ func (x *Graph) GetUnchanged() bool {
 	return false
 }
 
+func (x *Graph) GetLeases() []*Lease {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
 // ExecuteRequest runs one command.
 type ExecuteRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2495,7 +2898,7 @@ type ExecuteRequest struct {
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2507,7 +2910,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2520,7 +2923,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExecuteRequest) GetCanvasId() string {
@@ -2593,7 +2996,7 @@ type ExecuteResponse struct {
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2605,7 +3008,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2618,7 +3021,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExecuteResponse) GetOk() bool {
@@ -2695,7 +3098,7 @@ type ExecuteBatchRequest struct {
 
 func (x *ExecuteBatchRequest) Reset() {
 	*x = ExecuteBatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2707,7 +3110,7 @@ func (x *ExecuteBatchRequest) String() string {
 func (*ExecuteBatchRequest) ProtoMessage() {}
 
 func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2720,7 +3123,7 @@ func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ExecuteBatchRequest) GetCanvasId() string {
@@ -2802,7 +3205,7 @@ type ExecuteBatchResponse struct {
 
 func (x *ExecuteBatchResponse) Reset() {
 	*x = ExecuteBatchResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2814,7 +3217,7 @@ func (x *ExecuteBatchResponse) String() string {
 func (*ExecuteBatchResponse) ProtoMessage() {}
 
 func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2827,7 +3230,7 @@ func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ExecuteBatchResponse) GetOk() bool {
@@ -2905,7 +3308,7 @@ type GetGraphRequest struct {
 
 func (x *GetGraphRequest) Reset() {
 	*x = GetGraphRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2917,7 +3320,7 @@ func (x *GetGraphRequest) String() string {
 func (*GetGraphRequest) ProtoMessage() {}
 
 func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2930,7 +3333,7 @@ func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetGraphRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetGraphRequest) GetCanvasId() string {
@@ -2958,7 +3361,7 @@ type GetGraphResponse struct {
 
 func (x *GetGraphResponse) Reset() {
 	*x = GetGraphResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2970,7 +3373,7 @@ func (x *GetGraphResponse) String() string {
 func (*GetGraphResponse) ProtoMessage() {}
 
 func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2983,7 +3386,7 @@ func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetGraphResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetGraphResponse) GetGraph() *Graph {
@@ -3017,15 +3420,19 @@ type GraphOp struct {
 	NodeId int64 `protobuf:"varint,17,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	LinkId int64 `protobuf:"varint,18,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
 	// For a link: its source node.
-	FromNodeId    int64  `protobuf:"varint,19,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
-	Widget        string `protobuf:"bytes,20,opt,name=widget,proto3" json:"widget,omitempty"`
+	FromNodeId int64  `protobuf:"varint,19,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
+	Widget     string `protobuf:"bytes,20,opt,name=widget,proto3" json:"widget,omitempty"`
+	// A user's edit of a leased node: the lease and its holder (the holder
+	// learns from the diff that the user changed what it holds).
+	LeaseId       uint64 `protobuf:"varint,40,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	LeaseHolder   *Actor `protobuf:"bytes,41,opt,name=lease_holder,json=leaseHolder,proto3" json:"lease_holder,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GraphOp) Reset() {
 	*x = GraphOp{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3037,7 +3444,7 @@ func (x *GraphOp) String() string {
 func (*GraphOp) ProtoMessage() {}
 
 func (x *GraphOp) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3050,7 +3457,7 @@ func (x *GraphOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphOp.ProtoReflect.Descriptor instead.
 func (*GraphOp) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GraphOp) GetRevision() uint64 {
@@ -3123,6 +3530,20 @@ func (x *GraphOp) GetWidget() string {
 	return ""
 }
 
+func (x *GraphOp) GetLeaseId() uint64 {
+	if x != nil {
+		return x.LeaseId
+	}
+	return 0
+}
+
+func (x *GraphOp) GetLeaseHolder() *Actor {
+	if x != nil {
+		return x.LeaseHolder
+	}
+	return nil
+}
+
 // GetNodeHistoryRequest asks who changed a node, or the whole canvas.
 type GetNodeHistoryRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -3137,7 +3558,7 @@ type GetNodeHistoryRequest struct {
 
 func (x *GetNodeHistoryRequest) Reset() {
 	*x = GetNodeHistoryRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3149,7 +3570,7 @@ func (x *GetNodeHistoryRequest) String() string {
 func (*GetNodeHistoryRequest) ProtoMessage() {}
 
 func (x *GetNodeHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3162,7 +3583,7 @@ func (x *GetNodeHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetNodeHistoryRequest) GetCanvasId() string {
@@ -3206,7 +3627,7 @@ type GetNodeHistoryResponse struct {
 
 func (x *GetNodeHistoryResponse) Reset() {
 	*x = GetNodeHistoryResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3218,7 +3639,7 @@ func (x *GetNodeHistoryResponse) String() string {
 func (*GetNodeHistoryResponse) ProtoMessage() {}
 
 func (x *GetNodeHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3231,7 +3652,7 @@ func (x *GetNodeHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetNodeHistoryResponse) GetCanvasId() string {
@@ -3287,7 +3708,7 @@ type GetDiffRequest struct {
 
 func (x *GetDiffRequest) Reset() {
 	*x = GetDiffRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3299,7 +3720,7 @@ func (x *GetDiffRequest) String() string {
 func (*GetDiffRequest) ProtoMessage() {}
 
 func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3312,7 +3733,7 @@ func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetDiffRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetDiffRequest) GetCanvasId() string {
@@ -3345,7 +3766,7 @@ type GetDiffResponse struct {
 
 func (x *GetDiffResponse) Reset() {
 	*x = GetDiffResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3357,7 +3778,7 @@ func (x *GetDiffResponse) String() string {
 func (*GetDiffResponse) ProtoMessage() {}
 
 func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3370,7 +3791,7 @@ func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetDiffResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetDiffResponse) GetCanvasId() string {
@@ -3437,7 +3858,7 @@ type InputSpec struct {
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3449,7 +3870,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3462,7 +3883,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *InputSpec) GetName() string {
@@ -3554,7 +3975,7 @@ type OutputSpec struct {
 
 func (x *OutputSpec) Reset() {
 	*x = OutputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3566,7 +3987,7 @@ func (x *OutputSpec) String() string {
 func (*OutputSpec) ProtoMessage() {}
 
 func (x *OutputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3579,7 +4000,7 @@ func (x *OutputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputSpec.ProtoReflect.Descriptor instead.
 func (*OutputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *OutputSpec) GetName() string {
@@ -3619,7 +4040,7 @@ type NodeType struct {
 
 func (x *NodeType) Reset() {
 	*x = NodeType{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3631,7 +4052,7 @@ func (x *NodeType) String() string {
 func (*NodeType) ProtoMessage() {}
 
 func (x *NodeType) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3644,7 +4065,7 @@ func (x *NodeType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeType.ProtoReflect.Descriptor instead.
 func (*NodeType) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *NodeType) GetName() string {
@@ -3714,7 +4135,7 @@ type ListNodeTypesRequest struct {
 
 func (x *ListNodeTypesRequest) Reset() {
 	*x = ListNodeTypesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3726,7 +4147,7 @@ func (x *ListNodeTypesRequest) String() string {
 func (*ListNodeTypesRequest) ProtoMessage() {}
 
 func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3739,7 +4160,7 @@ func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListNodeTypesRequest) GetCanvasId() string {
@@ -3788,7 +4209,7 @@ type ListNodeTypesResponse struct {
 
 func (x *ListNodeTypesResponse) Reset() {
 	*x = ListNodeTypesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3800,7 +4221,7 @@ func (x *ListNodeTypesResponse) String() string {
 func (*ListNodeTypesResponse) ProtoMessage() {}
 
 func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3813,7 +4234,7 @@ func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListNodeTypesResponse) GetNodeTypes() []*NodeType {
@@ -3846,7 +4267,7 @@ type Canvas struct {
 
 func (x *Canvas) Reset() {
 	*x = Canvas{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3858,7 +4279,7 @@ func (x *Canvas) String() string {
 func (*Canvas) ProtoMessage() {}
 
 func (x *Canvas) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3871,7 +4292,7 @@ func (x *Canvas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canvas.ProtoReflect.Descriptor instead.
 func (*Canvas) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Canvas) GetCanvasId() string {
@@ -3932,7 +4353,7 @@ type ListCanvasesRequest struct {
 
 func (x *ListCanvasesRequest) Reset() {
 	*x = ListCanvasesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3944,7 +4365,7 @@ func (x *ListCanvasesRequest) String() string {
 func (*ListCanvasesRequest) ProtoMessage() {}
 
 func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3957,7 +4378,7 @@ func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCanvasesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
 }
 
 // ListCanvasesResponse lists canvases, most recently focused first.
@@ -3970,7 +4391,7 @@ type ListCanvasesResponse struct {
 
 func (x *ListCanvasesResponse) Reset() {
 	*x = ListCanvasesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3982,7 +4403,7 @@ func (x *ListCanvasesResponse) String() string {
 func (*ListCanvasesResponse) ProtoMessage() {}
 
 func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3995,7 +4416,7 @@ func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCanvasesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListCanvasesResponse) GetCanvases() []*Canvas {
@@ -4025,7 +4446,7 @@ type QueueRequest struct {
 
 func (x *QueueRequest) Reset() {
 	*x = QueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4037,7 +4458,7 @@ func (x *QueueRequest) String() string {
 func (*QueueRequest) ProtoMessage() {}
 
 func (x *QueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4050,7 +4471,7 @@ func (x *QueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRequest.ProtoReflect.Descriptor instead.
 func (*QueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *QueueRequest) GetCanvasId() string {
@@ -4121,7 +4542,7 @@ type QueueResponse struct {
 
 func (x *QueueResponse) Reset() {
 	*x = QueueResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4133,7 +4554,7 @@ func (x *QueueResponse) String() string {
 func (*QueueResponse) ProtoMessage() {}
 
 func (x *QueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4146,7 +4567,7 @@ func (x *QueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueResponse.ProtoReflect.Descriptor instead.
 func (*QueueResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *QueueResponse) GetPromptId() string {
@@ -4211,7 +4632,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4223,7 +4644,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4236,7 +4657,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *SaveRequest) GetCanvasId() string {
@@ -4272,7 +4693,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4284,7 +4705,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4297,7 +4718,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *SaveResponse) GetName() string {
@@ -4340,7 +4761,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4352,7 +4773,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4365,7 +4786,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *LoadRequest) GetCanvasId() string {
@@ -4423,7 +4844,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4435,7 +4856,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4448,7 +4869,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *LoadResponse) GetCanvasId() string {
@@ -4488,7 +4909,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4500,7 +4921,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4513,7 +4934,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
 }
 
 // StoredWorkflow is an entry of the workflow store.
@@ -4528,7 +4949,7 @@ type StoredWorkflow struct {
 
 func (x *StoredWorkflow) Reset() {
 	*x = StoredWorkflow{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4540,7 +4961,7 @@ func (x *StoredWorkflow) String() string {
 func (*StoredWorkflow) ProtoMessage() {}
 
 func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4553,7 +4974,7 @@ func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredWorkflow.ProtoReflect.Descriptor instead.
 func (*StoredWorkflow) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *StoredWorkflow) GetName() string {
@@ -4587,7 +5008,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4599,7 +5020,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4612,7 +5033,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListWorkflowsResponse) GetWorkflows() []*StoredWorkflow {
@@ -4642,7 +5063,7 @@ type AttachCanvasRequest struct {
 
 func (x *AttachCanvasRequest) Reset() {
 	*x = AttachCanvasRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4654,7 +5075,7 @@ func (x *AttachCanvasRequest) String() string {
 func (*AttachCanvasRequest) ProtoMessage() {}
 
 func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4667,7 +5088,7 @@ func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasRequest.ProtoReflect.Descriptor instead.
 func (*AttachCanvasRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AttachCanvasRequest) GetCanvasId() string {
@@ -4728,7 +5149,7 @@ type PatchRequest struct {
 
 func (x *PatchRequest) Reset() {
 	*x = PatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4740,7 +5161,7 @@ func (x *PatchRequest) String() string {
 func (*PatchRequest) ProtoMessage() {}
 
 func (x *PatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4753,7 +5174,7 @@ func (x *PatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchRequest.ProtoReflect.Descriptor instead.
 func (*PatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *PatchRequest) GetRequestId() uint64 {
@@ -4807,7 +5228,7 @@ type EditorQueueRequest struct {
 
 func (x *EditorQueueRequest) Reset() {
 	*x = EditorQueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4819,7 +5240,7 @@ func (x *EditorQueueRequest) String() string {
 func (*EditorQueueRequest) ProtoMessage() {}
 
 func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4832,7 +5253,7 @@ func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueRequest.ProtoReflect.Descriptor instead.
 func (*EditorQueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *EditorQueueRequest) GetRequestId() uint64 {
@@ -4878,7 +5299,7 @@ type EditorLoadRequest struct {
 
 func (x *EditorLoadRequest) Reset() {
 	*x = EditorLoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4890,7 +5311,7 @@ func (x *EditorLoadRequest) String() string {
 func (*EditorLoadRequest) ProtoMessage() {}
 
 func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4903,7 +5324,7 @@ func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadRequest.ProtoReflect.Descriptor instead.
 func (*EditorLoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *EditorLoadRequest) GetRequestId() uint64 {
@@ -4945,7 +5366,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4957,7 +5378,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4970,7 +5391,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Attached) GetCanvasId() string {
@@ -4997,6 +5418,7 @@ type AttachCanvasResponse struct {
 	//	*AttachCanvasResponse_Queue
 	//	*AttachCanvasResponse_Load
 	//	*AttachCanvasResponse_Resync
+	//	*AttachCanvasResponse_LeaseUpdate
 	Kind          isAttachCanvasResponse_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -5004,7 +5426,7 @@ type AttachCanvasResponse struct {
 
 func (x *AttachCanvasResponse) Reset() {
 	*x = AttachCanvasResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5016,7 +5438,7 @@ func (x *AttachCanvasResponse) String() string {
 func (*AttachCanvasResponse) ProtoMessage() {}
 
 func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5029,7 +5451,7 @@ func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasResponse.ProtoReflect.Descriptor instead.
 func (*AttachCanvasResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *AttachCanvasResponse) GetKind() isAttachCanvasResponse_Kind {
@@ -5084,6 +5506,15 @@ func (x *AttachCanvasResponse) GetResync() *ResyncRequest {
 	return nil
 }
 
+func (x *AttachCanvasResponse) GetLeaseUpdate() *LeaseUpdate {
+	if x != nil {
+		if x, ok := x.Kind.(*AttachCanvasResponse_LeaseUpdate); ok {
+			return x.LeaseUpdate
+		}
+	}
+	return nil
+}
+
 type isAttachCanvasResponse_Kind interface {
 	isAttachCanvasResponse_Kind()
 }
@@ -5108,6 +5539,11 @@ type AttachCanvasResponse_Resync struct {
 	Resync *ResyncRequest `protobuf:"bytes,5,opt,name=resync,proto3,oneof"`
 }
 
+type AttachCanvasResponse_LeaseUpdate struct {
+	// The canvas's leases changed: the tab outlines the leased nodes.
+	LeaseUpdate *LeaseUpdate `protobuf:"bytes,40,opt,name=lease_update,json=leaseUpdate,proto3,oneof"`
+}
+
 func (*AttachCanvasResponse_Attached) isAttachCanvasResponse_Kind() {}
 
 func (*AttachCanvasResponse_Patch) isAttachCanvasResponse_Kind() {}
@@ -5117,6 +5553,64 @@ func (*AttachCanvasResponse_Queue) isAttachCanvasResponse_Kind() {}
 func (*AttachCanvasResponse_Load) isAttachCanvasResponse_Kind() {}
 
 func (*AttachCanvasResponse_Resync) isAttachCanvasResponse_Kind() {}
+
+func (*AttachCanvasResponse_LeaseUpdate) isAttachCanvasResponse_Kind() {}
+
+// LeaseUpdate is every lease of the canvas in force now (an empty list
+// when none), sent to the tab when one is taken, renewed or released and
+// on attach; the tab drops each at its expires_ms by itself.
+type LeaseUpdate struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Leases []*Lease               `protobuf:"bytes,1,rep,name=leases,proto3" json:"leases,omitempty"`
+	// The core's clock (Unix ms) when it was sent, against the tab's skew.
+	NowMs         int64 `protobuf:"varint,2,opt,name=now_ms,json=nowMs,proto3" json:"now_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseUpdate) Reset() {
+	*x = LeaseUpdate{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseUpdate) ProtoMessage() {}
+
+func (x *LeaseUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseUpdate.ProtoReflect.Descriptor instead.
+func (*LeaseUpdate) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *LeaseUpdate) GetLeases() []*Lease {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
+func (x *LeaseUpdate) GetNowMs() int64 {
+	if x != nil {
+		return x.NowMs
+	}
+	return 0
+}
 
 // ResyncRequest: a delta the tab reported did not give the graph its
 // digest named (docs/graph-delta.md), so the core kept its mirror and asks
@@ -5132,7 +5626,7 @@ type ResyncRequest struct {
 
 func (x *ResyncRequest) Reset() {
 	*x = ResyncRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5144,7 +5638,7 @@ func (x *ResyncRequest) String() string {
 func (*ResyncRequest) ProtoMessage() {}
 
 func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5157,7 +5651,7 @@ func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncRequest.ProtoReflect.Descriptor instead.
 func (*ResyncRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ResyncRequest) GetRequestId() uint64 {
@@ -5195,7 +5689,7 @@ type GraphDelta struct {
 
 func (x *GraphDelta) Reset() {
 	*x = GraphDelta{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5207,7 +5701,7 @@ func (x *GraphDelta) String() string {
 func (*GraphDelta) ProtoMessage() {}
 
 func (x *GraphDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5220,7 +5714,7 @@ func (x *GraphDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphDelta.ProtoReflect.Descriptor instead.
 func (*GraphDelta) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *GraphDelta) GetNodesJson() []string {
@@ -5290,7 +5784,7 @@ type PatchResult struct {
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5302,7 +5796,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5315,7 +5809,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -5386,7 +5880,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5398,7 +5892,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5411,7 +5905,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -5477,7 +5971,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5489,7 +5983,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5502,7 +5996,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -5553,7 +6047,7 @@ type UserEdit struct {
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5565,7 +6059,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5578,7 +6072,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{65}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -5612,7 +6106,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5624,7 +6118,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5637,7 +6131,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{66}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -5665,7 +6159,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5677,7 +6171,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5690,7 +6184,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{67}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -5802,7 +6296,7 @@ type ReportEditorResponse struct {
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5814,7 +6308,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5827,7 +6321,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{68}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -5923,14 +6417,16 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\aarrange\x18\t \x01(\v2\x19.comfyd.v1.ArrangeCommandH\x00R\aarrange\x12C\n" +
 	"\rset_node_mode\x18\n" +
 	" \x01(\v2\x1d.comfyd.v1.SetNodeModeCommandH\x00R\vsetNodeModeB\t\n" +
-	"\acommand\"\xc8\x01\n" +
+	"\acommand\"\x96\x02\n" +
 	"\n" +
 	"GraphError\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.comfyd.v1.GraphErrorCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12 \n" +
 	"\vsuggestions\x18\x04 \x03(\tR\vsuggestions\x129\n" +
-	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\"\x8c\x03\n" +
+	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\x12&\n" +
+	"\x05lease\x18( \x01(\v2\x10.comfyd.v1.LeaseR\x05lease\x12$\n" +
+	"\x0eleased_node_id\x18) \x01(\x03R\fleasedNodeId\"\x8c\x03\n" +
 	"\x10RevisionConflict\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
@@ -5992,7 +6488,36 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x04mode\x18\t \x01(\x05R\x04mode\x125\n" +
 	"\n" +
 	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
-	"provenance\"\xc5\x01\n" +
+	"provenance\"\xf5\x02\n" +
+	"\x05Lease\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12(\n" +
+	"\x06holder\x18\x02 \x01(\v2\x10.comfyd.v1.ActorR\x06holder\x12\x19\n" +
+	"\bnode_ids\x18\x03 \x03(\x03R\anodeIds\x12\x14\n" +
+	"\x05group\x18\x04 \x01(\tR\x05group\x120\n" +
+	"\tgroup_pos\x18\x05 \x01(\v2\x13.comfyd.v1.PositionR\bgroupPos\x122\n" +
+	"\n" +
+	"group_size\x18\x06 \x01(\v2\x13.comfyd.v1.PositionR\tgroupSize\x12\x19\n" +
+	"\btaken_ms\x18\a \x01(\x03R\atakenMs\x12\x1d\n" +
+	"\n" +
+	"expires_ms\x18\b \x01(\x03R\texpiresMs\x12/\n" +
+	"\x14user_edited_node_ids\x18\t \x03(\x03R\x11userEditedNodeIds\x120\n" +
+	"\x14user_edited_revision\x18\n" +
+	" \x01(\x04R\x12userEditedRevision\"\xbe\x01\n" +
+	"\fLeaseRequest\x12\x1b\n" +
+	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12.\n" +
+	"\x06action\x18\x02 \x01(\x0e2\x16.comfyd.v1.LeaseActionR\x06action\x12\x19\n" +
+	"\bnode_ids\x18\x03 \x03(\x03R\anodeIds\x12\x14\n" +
+	"\x05group\x18\x04 \x01(\tR\x05group\x12\x15\n" +
+	"\x06ttl_ms\x18\x05 \x01(\rR\x05ttlMs\x12\x19\n" +
+	"\blease_id\x18\x06 \x01(\x04R\aleaseId\"\xf3\x01\n" +
+	"\rLeaseResponse\x12\x0e\n" +
+	"\x02ok\x18\x01 \x01(\bR\x02ok\x12+\n" +
+	"\x05error\x18\x02 \x01(\v2\x15.comfyd.v1.GraphErrorR\x05error\x12&\n" +
+	"\x05lease\x18\x03 \x01(\v2\x10.comfyd.v1.LeaseR\x05lease\x12\x1b\n" +
+	"\tcanvas_id\x18\x04 \x01(\tR\bcanvasId\x12\x1a\n" +
+	"\brevision\x18\x05 \x01(\x04R\brevision\x12\x1a\n" +
+	"\breleased\x18\x06 \x01(\rR\breleased\x12(\n" +
+	"\x06leases\x18\a \x03(\v2\x10.comfyd.v1.LeaseR\x06leases\"\xc5\x01\n" +
 	"\x04Link\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\afrom_id\x18\x02 \x01(\x03R\x06fromId\x12\x1b\n" +
@@ -6002,7 +6527,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x04type\x18\x06 \x01(\tR\x04type\x125\n" +
 	"\n" +
 	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
-	"provenance\"\xd8\x01\n" +
+	"provenance\"\x82\x02\n" +
 	"\x05Graph\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x04R\brevision\x12%\n" +
@@ -6010,7 +6535,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05links\x18\x04 \x03(\v2\x0f.comfyd.v1.LinkR\x05links\x12\x14\n" +
 	"\x05stale\x18\x05 \x01(\bR\x05stale\x12\x14\n" +
 	"\x05title\x18\x06 \x01(\tR\x05title\x12\x1c\n" +
-	"\tunchanged\x18\a \x01(\bR\tunchanged\"\xba\x02\n" +
+	"\tunchanged\x18\a \x01(\bR\tunchanged\x12(\n" +
+	"\x06leases\x18( \x03(\v2\x10.comfyd.v1.LeaseR\x06leases\"\xba\x02\n" +
 	"\x0eExecuteRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12,\n" +
 	"\acommand\x18\x02 \x01(\v2\x12.comfyd.v1.CommandR\acommand\x12A\n" +
@@ -6057,7 +6583,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x10include_workflow\x18\x02 \x01(\bR\x0fincludeWorkflow\"_\n" +
 	"\x10GetGraphResponse\x12&\n" +
 	"\x05graph\x18\x01 \x01(\v2\x10.comfyd.v1.GraphR\x05graph\x12#\n" +
-	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\"\xca\x02\n" +
+	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\"\x9a\x03\n" +
 	"\aGraphOp\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x12.\n" +
 	"\x06origin\x18\x02 \x01(\x0e2\x16.comfyd.v1.GraphOriginR\x06origin\x12,\n" +
@@ -6069,7 +6595,9 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\alink_id\x18\x12 \x01(\x03R\x06linkId\x12 \n" +
 	"\ffrom_node_id\x18\x13 \x01(\x03R\n" +
 	"fromNodeId\x12\x16\n" +
-	"\x06widget\x18\x14 \x01(\tR\x06widget\"c\n" +
+	"\x06widget\x18\x14 \x01(\tR\x06widget\x12\x19\n" +
+	"\blease_id\x18( \x01(\x04R\aleaseId\x123\n" +
+	"\flease_holder\x18) \x01(\v2\x10.comfyd.v1.ActorR\vleaseHolder\"c\n" +
 	"\x15GetNodeHistoryRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
@@ -6225,14 +6753,18 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\tundo_step\x18\x04 \x01(\bR\bundoStep\"C\n" +
 	"\bAttached\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x04R\brevision\"\xa1\x02\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\"\xde\x02\n" +
 	"\x14AttachCanvasResponse\x121\n" +
 	"\battached\x18\x01 \x01(\v2\x13.comfyd.v1.AttachedH\x00R\battached\x12/\n" +
 	"\x05patch\x18\x02 \x01(\v2\x17.comfyd.v1.PatchRequestH\x00R\x05patch\x125\n" +
 	"\x05queue\x18\x03 \x01(\v2\x1d.comfyd.v1.EditorQueueRequestH\x00R\x05queue\x122\n" +
 	"\x04load\x18\x04 \x01(\v2\x1c.comfyd.v1.EditorLoadRequestH\x00R\x04load\x122\n" +
-	"\x06resync\x18\x05 \x01(\v2\x18.comfyd.v1.ResyncRequestH\x00R\x06resyncB\x06\n" +
-	"\x04kind\".\n" +
+	"\x06resync\x18\x05 \x01(\v2\x18.comfyd.v1.ResyncRequestH\x00R\x06resync\x12;\n" +
+	"\flease_update\x18( \x01(\v2\x16.comfyd.v1.LeaseUpdateH\x00R\vleaseUpdateB\x06\n" +
+	"\x04kind\"N\n" +
+	"\vLeaseUpdate\x12(\n" +
+	"\x06leases\x18\x01 \x03(\v2\x10.comfyd.v1.LeaseR\x06leases\x12\x15\n" +
+	"\x06now_ms\x18\x02 \x01(\x03R\x05nowMs\".\n" +
 	"\rResyncRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\"\xfa\x01\n" +
@@ -6292,7 +6824,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x06report\"[\n" +
 	"\x14ReportEditorResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x12'\n" +
-	"\x0fprovenance_json\x18\x10 \x01(\tR\x0eprovenanceJson*\xf7\x05\n" +
+	"\x0fprovenance_json\x18\x10 \x01(\tR\x0eprovenanceJson*\x94\x06\n" +
 	"\x0eGraphErrorCode\x12 \n" +
 	"\x1cGRAPH_ERROR_CODE_UNSPECIFIED\x10\x00\x12$\n" +
 	" GRAPH_ERROR_CODE_INVALID_COMMAND\x10\x01\x12&\n" +
@@ -6314,7 +6846,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x18GRAPH_ERROR_CODE_SKIPPED\x10\x10\x12'\n" +
 	"#GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND\x10\x11\x12!\n" +
 	"\x1dGRAPH_ERROR_CODE_INVALID_NAME\x10\x12\x12+\n" +
-	"'GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED\x10\x13*V\n" +
+	"'GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED\x10\x13\x12\x1b\n" +
+	"\x17GRAPH_ERROR_CODE_LEASED\x10(*V\n" +
 	"\tBatchMode\x12\x1a\n" +
 	"\x16BATCH_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11BATCH_MODE_ATOMIC\x10\x01\x12\x16\n" +
@@ -6329,12 +6862,18 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x0eACTOR_KIND_MCP\x10\x02\x12\x13\n" +
 	"\x0fACTOR_KIND_GRPC\x10\x03\x12\x13\n" +
 	"\x0fACTOR_KIND_USER\x10\x04\x12\x13\n" +
-	"\x0fACTOR_KIND_LOAD\x10\x05*q\n" +
+	"\x0fACTOR_KIND_LOAD\x10\x05*\x8e\x01\n" +
+	"\vLeaseAction\x12\x1c\n" +
+	"\x18LEASE_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14LEASE_ACTION_ACQUIRE\x10\x01\x12\x16\n" +
+	"\x12LEASE_ACTION_RENEW\x10\x02\x12\x18\n" +
+	"\x14LEASE_ACTION_RELEASE\x10\x03\x12\x15\n" +
+	"\x11LEASE_ACTION_LIST\x10\x04*q\n" +
 	"\vGraphOrigin\x12\x1c\n" +
 	"\x18GRAPH_ORIGIN_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12GRAPH_ORIGIN_AGENT\x10\x01\x12\x15\n" +
 	"\x11GRAPH_ORIGIN_USER\x10\x02\x12\x15\n" +
-	"\x11GRAPH_ORIGIN_LOAD\x10\x032\xca\a\n" +
+	"\x11GRAPH_ORIGIN_LOAD\x10\x032\x86\b\n" +
 	"\fGraphService\x12@\n" +
 	"\aExecute\x12\x19.comfyd.v1.ExecuteRequest\x1a\x1a.comfyd.v1.ExecuteResponse\x12O\n" +
 	"\fExecuteBatch\x12\x1e.comfyd.v1.ExecuteBatchRequest\x1a\x1f.comfyd.v1.ExecuteBatchResponse\x12C\n" +
@@ -6346,7 +6885,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x04Save\x12\x16.comfyd.v1.SaveRequest\x1a\x17.comfyd.v1.SaveResponse\x127\n" +
 	"\x04Load\x12\x16.comfyd.v1.LoadRequest\x1a\x17.comfyd.v1.LoadResponse\x12R\n" +
 	"\rListWorkflows\x12\x1f.comfyd.v1.ListWorkflowsRequest\x1a .comfyd.v1.ListWorkflowsResponse\x12U\n" +
-	"\x0eGetNodeHistory\x12 .comfyd.v1.GetNodeHistoryRequest\x1a!.comfyd.v1.GetNodeHistoryResponse\x12Q\n" +
+	"\x0eGetNodeHistory\x12 .comfyd.v1.GetNodeHistoryRequest\x1a!.comfyd.v1.GetNodeHistoryResponse\x12:\n" +
+	"\x05Lease\x12\x17.comfyd.v1.LeaseRequest\x1a\x18.comfyd.v1.LeaseResponse\x12Q\n" +
 	"\fAttachCanvas\x12\x1e.comfyd.v1.AttachCanvasRequest\x1a\x1f.comfyd.v1.AttachCanvasResponse0\x01\x12O\n" +
 	"\fReportEditor\x12\x1e.comfyd.v1.ReportEditorRequest\x1a\x1f.comfyd.v1.ReportEditorResponseb\x06proto3"
 
@@ -6362,218 +6902,237 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 	return file_comfyd_v1_graph_proto_rawDescData
 }
 
-var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
 	(OnStale)(0),                   // 2: comfyd.v1.OnStale
 	(ActorKind)(0),                 // 3: comfyd.v1.ActorKind
-	(GraphOrigin)(0),               // 4: comfyd.v1.GraphOrigin
-	(*NodeRef)(nil),                // 5: comfyd.v1.NodeRef
-	(*SlotRef)(nil),                // 6: comfyd.v1.SlotRef
-	(*Value)(nil),                  // 7: comfyd.v1.Value
-	(*Position)(nil),               // 8: comfyd.v1.Position
-	(*CreateNodeCommand)(nil),      // 9: comfyd.v1.CreateNodeCommand
-	(*RemoveNodeCommand)(nil),      // 10: comfyd.v1.RemoveNodeCommand
-	(*ConnectCommand)(nil),         // 11: comfyd.v1.ConnectCommand
-	(*DisconnectCommand)(nil),      // 12: comfyd.v1.DisconnectCommand
-	(*SetWidgetCommand)(nil),       // 13: comfyd.v1.SetWidgetCommand
-	(*MoveNodeCommand)(nil),        // 14: comfyd.v1.MoveNodeCommand
-	(*ClearGraphCommand)(nil),      // 15: comfyd.v1.ClearGraphCommand
-	(*GetGraphCommand)(nil),        // 16: comfyd.v1.GetGraphCommand
-	(*ArrangeCommand)(nil),         // 17: comfyd.v1.ArrangeCommand
-	(*SetNodeModeCommand)(nil),     // 18: comfyd.v1.SetNodeModeCommand
-	(*Command)(nil),                // 19: comfyd.v1.Command
-	(*GraphError)(nil),             // 20: comfyd.v1.GraphError
-	(*RevisionConflict)(nil),       // 21: comfyd.v1.RevisionConflict
-	(*CommandResult)(nil),          // 22: comfyd.v1.CommandResult
-	(*NodeInput)(nil),              // 23: comfyd.v1.NodeInput
-	(*NodeOutput)(nil),             // 24: comfyd.v1.NodeOutput
-	(*Widget)(nil),                 // 25: comfyd.v1.Widget
-	(*Actor)(nil),                  // 26: comfyd.v1.Actor
-	(*Provenance)(nil),             // 27: comfyd.v1.Provenance
-	(*Node)(nil),                   // 28: comfyd.v1.Node
-	(*Link)(nil),                   // 29: comfyd.v1.Link
-	(*Graph)(nil),                  // 30: comfyd.v1.Graph
-	(*ExecuteRequest)(nil),         // 31: comfyd.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 32: comfyd.v1.ExecuteResponse
-	(*ExecuteBatchRequest)(nil),    // 33: comfyd.v1.ExecuteBatchRequest
-	(*ExecuteBatchResponse)(nil),   // 34: comfyd.v1.ExecuteBatchResponse
-	(*GetGraphRequest)(nil),        // 35: comfyd.v1.GetGraphRequest
-	(*GetGraphResponse)(nil),       // 36: comfyd.v1.GetGraphResponse
-	(*GraphOp)(nil),                // 37: comfyd.v1.GraphOp
-	(*GetNodeHistoryRequest)(nil),  // 38: comfyd.v1.GetNodeHistoryRequest
-	(*GetNodeHistoryResponse)(nil), // 39: comfyd.v1.GetNodeHistoryResponse
-	(*GetDiffRequest)(nil),         // 40: comfyd.v1.GetDiffRequest
-	(*GetDiffResponse)(nil),        // 41: comfyd.v1.GetDiffResponse
-	(*InputSpec)(nil),              // 42: comfyd.v1.InputSpec
-	(*OutputSpec)(nil),             // 43: comfyd.v1.OutputSpec
-	(*NodeType)(nil),               // 44: comfyd.v1.NodeType
-	(*ListNodeTypesRequest)(nil),   // 45: comfyd.v1.ListNodeTypesRequest
-	(*ListNodeTypesResponse)(nil),  // 46: comfyd.v1.ListNodeTypesResponse
-	(*Canvas)(nil),                 // 47: comfyd.v1.Canvas
-	(*ListCanvasesRequest)(nil),    // 48: comfyd.v1.ListCanvasesRequest
-	(*ListCanvasesResponse)(nil),   // 49: comfyd.v1.ListCanvasesResponse
-	(*QueueRequest)(nil),           // 50: comfyd.v1.QueueRequest
-	(*QueueResponse)(nil),          // 51: comfyd.v1.QueueResponse
-	(*SaveRequest)(nil),            // 52: comfyd.v1.SaveRequest
-	(*SaveResponse)(nil),           // 53: comfyd.v1.SaveResponse
-	(*LoadRequest)(nil),            // 54: comfyd.v1.LoadRequest
-	(*LoadResponse)(nil),           // 55: comfyd.v1.LoadResponse
-	(*ListWorkflowsRequest)(nil),   // 56: comfyd.v1.ListWorkflowsRequest
-	(*StoredWorkflow)(nil),         // 57: comfyd.v1.StoredWorkflow
-	(*ListWorkflowsResponse)(nil),  // 58: comfyd.v1.ListWorkflowsResponse
-	(*AttachCanvasRequest)(nil),    // 59: comfyd.v1.AttachCanvasRequest
-	(*PatchRequest)(nil),           // 60: comfyd.v1.PatchRequest
-	(*EditorQueueRequest)(nil),     // 61: comfyd.v1.EditorQueueRequest
-	(*EditorLoadRequest)(nil),      // 62: comfyd.v1.EditorLoadRequest
-	(*Attached)(nil),               // 63: comfyd.v1.Attached
-	(*AttachCanvasResponse)(nil),   // 64: comfyd.v1.AttachCanvasResponse
-	(*ResyncRequest)(nil),          // 65: comfyd.v1.ResyncRequest
-	(*GraphDelta)(nil),             // 66: comfyd.v1.GraphDelta
-	(*PatchResult)(nil),            // 67: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 68: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 69: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 70: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 71: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 72: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 73: comfyd.v1.ReportEditorResponse
-	nil,                            // 74: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 75: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 76: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 77: google.protobuf.UInt64Value
-	(RunOrigin)(0),                 // 78: comfyd.v1.RunOrigin
-	(*Run)(nil),                    // 79: comfyd.v1.Run
+	(LeaseAction)(0),               // 4: comfyd.v1.LeaseAction
+	(GraphOrigin)(0),               // 5: comfyd.v1.GraphOrigin
+	(*NodeRef)(nil),                // 6: comfyd.v1.NodeRef
+	(*SlotRef)(nil),                // 7: comfyd.v1.SlotRef
+	(*Value)(nil),                  // 8: comfyd.v1.Value
+	(*Position)(nil),               // 9: comfyd.v1.Position
+	(*CreateNodeCommand)(nil),      // 10: comfyd.v1.CreateNodeCommand
+	(*RemoveNodeCommand)(nil),      // 11: comfyd.v1.RemoveNodeCommand
+	(*ConnectCommand)(nil),         // 12: comfyd.v1.ConnectCommand
+	(*DisconnectCommand)(nil),      // 13: comfyd.v1.DisconnectCommand
+	(*SetWidgetCommand)(nil),       // 14: comfyd.v1.SetWidgetCommand
+	(*MoveNodeCommand)(nil),        // 15: comfyd.v1.MoveNodeCommand
+	(*ClearGraphCommand)(nil),      // 16: comfyd.v1.ClearGraphCommand
+	(*GetGraphCommand)(nil),        // 17: comfyd.v1.GetGraphCommand
+	(*ArrangeCommand)(nil),         // 18: comfyd.v1.ArrangeCommand
+	(*SetNodeModeCommand)(nil),     // 19: comfyd.v1.SetNodeModeCommand
+	(*Command)(nil),                // 20: comfyd.v1.Command
+	(*GraphError)(nil),             // 21: comfyd.v1.GraphError
+	(*RevisionConflict)(nil),       // 22: comfyd.v1.RevisionConflict
+	(*CommandResult)(nil),          // 23: comfyd.v1.CommandResult
+	(*NodeInput)(nil),              // 24: comfyd.v1.NodeInput
+	(*NodeOutput)(nil),             // 25: comfyd.v1.NodeOutput
+	(*Widget)(nil),                 // 26: comfyd.v1.Widget
+	(*Actor)(nil),                  // 27: comfyd.v1.Actor
+	(*Provenance)(nil),             // 28: comfyd.v1.Provenance
+	(*Node)(nil),                   // 29: comfyd.v1.Node
+	(*Lease)(nil),                  // 30: comfyd.v1.Lease
+	(*LeaseRequest)(nil),           // 31: comfyd.v1.LeaseRequest
+	(*LeaseResponse)(nil),          // 32: comfyd.v1.LeaseResponse
+	(*Link)(nil),                   // 33: comfyd.v1.Link
+	(*Graph)(nil),                  // 34: comfyd.v1.Graph
+	(*ExecuteRequest)(nil),         // 35: comfyd.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),        // 36: comfyd.v1.ExecuteResponse
+	(*ExecuteBatchRequest)(nil),    // 37: comfyd.v1.ExecuteBatchRequest
+	(*ExecuteBatchResponse)(nil),   // 38: comfyd.v1.ExecuteBatchResponse
+	(*GetGraphRequest)(nil),        // 39: comfyd.v1.GetGraphRequest
+	(*GetGraphResponse)(nil),       // 40: comfyd.v1.GetGraphResponse
+	(*GraphOp)(nil),                // 41: comfyd.v1.GraphOp
+	(*GetNodeHistoryRequest)(nil),  // 42: comfyd.v1.GetNodeHistoryRequest
+	(*GetNodeHistoryResponse)(nil), // 43: comfyd.v1.GetNodeHistoryResponse
+	(*GetDiffRequest)(nil),         // 44: comfyd.v1.GetDiffRequest
+	(*GetDiffResponse)(nil),        // 45: comfyd.v1.GetDiffResponse
+	(*InputSpec)(nil),              // 46: comfyd.v1.InputSpec
+	(*OutputSpec)(nil),             // 47: comfyd.v1.OutputSpec
+	(*NodeType)(nil),               // 48: comfyd.v1.NodeType
+	(*ListNodeTypesRequest)(nil),   // 49: comfyd.v1.ListNodeTypesRequest
+	(*ListNodeTypesResponse)(nil),  // 50: comfyd.v1.ListNodeTypesResponse
+	(*Canvas)(nil),                 // 51: comfyd.v1.Canvas
+	(*ListCanvasesRequest)(nil),    // 52: comfyd.v1.ListCanvasesRequest
+	(*ListCanvasesResponse)(nil),   // 53: comfyd.v1.ListCanvasesResponse
+	(*QueueRequest)(nil),           // 54: comfyd.v1.QueueRequest
+	(*QueueResponse)(nil),          // 55: comfyd.v1.QueueResponse
+	(*SaveRequest)(nil),            // 56: comfyd.v1.SaveRequest
+	(*SaveResponse)(nil),           // 57: comfyd.v1.SaveResponse
+	(*LoadRequest)(nil),            // 58: comfyd.v1.LoadRequest
+	(*LoadResponse)(nil),           // 59: comfyd.v1.LoadResponse
+	(*ListWorkflowsRequest)(nil),   // 60: comfyd.v1.ListWorkflowsRequest
+	(*StoredWorkflow)(nil),         // 61: comfyd.v1.StoredWorkflow
+	(*ListWorkflowsResponse)(nil),  // 62: comfyd.v1.ListWorkflowsResponse
+	(*AttachCanvasRequest)(nil),    // 63: comfyd.v1.AttachCanvasRequest
+	(*PatchRequest)(nil),           // 64: comfyd.v1.PatchRequest
+	(*EditorQueueRequest)(nil),     // 65: comfyd.v1.EditorQueueRequest
+	(*EditorLoadRequest)(nil),      // 66: comfyd.v1.EditorLoadRequest
+	(*Attached)(nil),               // 67: comfyd.v1.Attached
+	(*AttachCanvasResponse)(nil),   // 68: comfyd.v1.AttachCanvasResponse
+	(*LeaseUpdate)(nil),            // 69: comfyd.v1.LeaseUpdate
+	(*ResyncRequest)(nil),          // 70: comfyd.v1.ResyncRequest
+	(*GraphDelta)(nil),             // 71: comfyd.v1.GraphDelta
+	(*PatchResult)(nil),            // 72: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 73: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 74: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 75: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 76: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 77: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 78: comfyd.v1.ReportEditorResponse
+	nil,                            // 79: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 80: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 81: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 82: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 83: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 84: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	76,  // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	76,  // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	74,  // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
-	5,   // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	5,   // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
-	6,   // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
-	5,   // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
-	6,   // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
-	5,   // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
-	6,   // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
-	5,   // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
-	7,   // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
-	5,   // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	5,   // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
-	76,  // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
-	76,  // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
-	76,  // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
-	5,   // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	9,   // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
-	10,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
-	11,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
-	12,  // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
-	13,  // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
-	14,  // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
-	15,  // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
-	16,  // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
-	17,  // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
-	18,  // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
+	81,  // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	81,  // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	79,  // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	6,   // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	6,   // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
+	7,   // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
+	6,   // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
+	7,   // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
+	6,   // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
+	7,   // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
+	6,   // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
+	8,   // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
+	6,   // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	6,   // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
+	81,  // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	81,  // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	81,  // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	6,   // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	10,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
+	11,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
+	12,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
+	13,  // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
+	14,  // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
+	15,  // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
+	16,  // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
+	17,  // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
+	18,  // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
+	19,  // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
 	0,   // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
-	21,  // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
-	4,   // 30: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
-	7,   // 31: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
-	26,  // 32: comfyd.v1.RevisionConflict.actor:type_name -> comfyd.v1.Actor
-	20,  // 33: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	7,   // 34: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	28,  // 35: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	7,   // 36: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	27,  // 37: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
-	3,   // 38: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
-	26,  // 39: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
-	8,   // 40: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	8,   // 41: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	23,  // 42: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	24,  // 43: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	25,  // 44: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	27,  // 45: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
-	27,  // 46: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
-	28,  // 47: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	29,  // 48: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	19,  // 49: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	77,  // 50: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	2,   // 51: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
-	22,  // 52: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	30,  // 53: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	19,  // 54: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	77,  // 55: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,   // 56: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	2,   // 57: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
-	22,  // 58: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	20,  // 59: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	75,  // 60: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	30,  // 61: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	4,   // 62: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	19,  // 63: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	26,  // 64: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
-	37,  // 65: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
-	27,  // 66: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
-	37,  // 67: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	30,  // 68: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	7,   // 69: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	76,  // 70: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	76,  // 71: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	76,  // 72: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	42,  // 73: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	43,  // 74: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	44,  // 75: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	47,  // 76: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	78,  // 77: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	79,  // 78: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
-	57,  // 79: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	19,  // 80: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,   // 81: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	63,  // 82: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	60,  // 83: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	61,  // 84: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	62,  // 85: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	65,  // 86: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
-	22,  // 87: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	66,  // 88: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
-	66,  // 89: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
-	67,  // 90: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	68,  // 91: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	69,  // 92: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	70,  // 93: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	71,  // 94: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	7,   // 95: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	31,  // 96: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	33,  // 97: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	35,  // 98: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	40,  // 99: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	45,  // 100: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	48,  // 101: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	50,  // 102: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	52,  // 103: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	54,  // 104: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	56,  // 105: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	38,  // 106: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
-	59,  // 107: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	72,  // 108: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	32,  // 109: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	34,  // 110: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	36,  // 111: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	41,  // 112: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	46,  // 113: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	49,  // 114: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	51,  // 115: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	53,  // 116: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	55,  // 117: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	58,  // 118: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	39,  // 119: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
-	64,  // 120: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	73,  // 121: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	109, // [109:122] is the sub-list for method output_type
-	96,  // [96:109] is the sub-list for method input_type
-	96,  // [96:96] is the sub-list for extension type_name
-	96,  // [96:96] is the sub-list for extension extendee
-	0,   // [0:96] is the sub-list for field type_name
+	22,  // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
+	30,  // 30: comfyd.v1.GraphError.lease:type_name -> comfyd.v1.Lease
+	5,   // 31: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
+	8,   // 32: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
+	27,  // 33: comfyd.v1.RevisionConflict.actor:type_name -> comfyd.v1.Actor
+	21,  // 34: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	8,   // 35: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	29,  // 36: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	8,   // 37: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	28,  // 38: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
+	3,   // 39: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
+	27,  // 40: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
+	9,   // 41: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	9,   // 42: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	24,  // 43: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	25,  // 44: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	26,  // 45: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	28,  // 46: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
+	27,  // 47: comfyd.v1.Lease.holder:type_name -> comfyd.v1.Actor
+	9,   // 48: comfyd.v1.Lease.group_pos:type_name -> comfyd.v1.Position
+	9,   // 49: comfyd.v1.Lease.group_size:type_name -> comfyd.v1.Position
+	4,   // 50: comfyd.v1.LeaseRequest.action:type_name -> comfyd.v1.LeaseAction
+	21,  // 51: comfyd.v1.LeaseResponse.error:type_name -> comfyd.v1.GraphError
+	30,  // 52: comfyd.v1.LeaseResponse.lease:type_name -> comfyd.v1.Lease
+	30,  // 53: comfyd.v1.LeaseResponse.leases:type_name -> comfyd.v1.Lease
+	28,  // 54: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
+	29,  // 55: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	33,  // 56: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	30,  // 57: comfyd.v1.Graph.leases:type_name -> comfyd.v1.Lease
+	20,  // 58: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	82,  // 59: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	2,   // 60: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
+	23,  // 61: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	34,  // 62: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	20,  // 63: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	82,  // 64: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,   // 65: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	2,   // 66: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
+	23,  // 67: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	21,  // 68: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	80,  // 69: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	34,  // 70: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	5,   // 71: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	20,  // 72: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	27,  // 73: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
+	27,  // 74: comfyd.v1.GraphOp.lease_holder:type_name -> comfyd.v1.Actor
+	41,  // 75: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
+	28,  // 76: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
+	41,  // 77: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	34,  // 78: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	8,   // 79: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	81,  // 80: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	81,  // 81: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	81,  // 82: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	46,  // 83: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	47,  // 84: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	48,  // 85: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	51,  // 86: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	83,  // 87: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	84,  // 88: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	61,  // 89: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	20,  // 90: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,   // 91: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	67,  // 92: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	64,  // 93: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	65,  // 94: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	66,  // 95: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	70,  // 96: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
+	69,  // 97: comfyd.v1.AttachCanvasResponse.lease_update:type_name -> comfyd.v1.LeaseUpdate
+	30,  // 98: comfyd.v1.LeaseUpdate.leases:type_name -> comfyd.v1.Lease
+	23,  // 99: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	71,  // 100: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
+	71,  // 101: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
+	72,  // 102: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	73,  // 103: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	74,  // 104: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	75,  // 105: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	76,  // 106: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	8,   // 107: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	35,  // 108: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	37,  // 109: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	39,  // 110: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	44,  // 111: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	49,  // 112: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	52,  // 113: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	54,  // 114: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	56,  // 115: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	58,  // 116: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	60,  // 117: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	42,  // 118: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
+	31,  // 119: comfyd.v1.GraphService.Lease:input_type -> comfyd.v1.LeaseRequest
+	63,  // 120: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	77,  // 121: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	36,  // 122: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	38,  // 123: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	40,  // 124: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	45,  // 125: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	50,  // 126: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	53,  // 127: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	55,  // 128: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	57,  // 129: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	59,  // 130: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	62,  // 131: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	43,  // 132: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
+	32,  // 133: comfyd.v1.GraphService.Lease:output_type -> comfyd.v1.LeaseResponse
+	68,  // 134: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	78,  // 135: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	122, // [122:136] is the sub-list for method output_type
+	108, // [108:122] is the sub-list for method input_type
+	108, // [108:108] is the sub-list for extension type_name
+	108, // [108:108] is the sub-list for extension extendee
+	0,   // [0:108] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -6608,14 +7167,15 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Command_Arrange)(nil),
 		(*Command_SetNodeMode)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[59].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[62].OneofWrappers = []any{
 		(*AttachCanvasResponse_Attached)(nil),
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
 		(*AttachCanvasResponse_Resync)(nil),
+		(*AttachCanvasResponse_LeaseUpdate)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[67].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[71].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
@@ -6627,8 +7187,8 @@ func file_comfyd_v1_graph_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   71,
+			NumEnums:      6,
+			NumMessages:   75,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
