@@ -147,7 +147,7 @@ const Comfyd__V1__GraphError *app_first_graph_error(const ProtobufCMessage *resp
     }
     if (resp->descriptor == &comfyd__v1__lease_response__descriptor) {
         const Comfyd__V1__LeaseResponse *r = (const Comfyd__V1__LeaseResponse *)resp;
-        return r->ok ? NULL : r->error;
+        return r->ok ? NULL : r->refusal;
     }
     return NULL;
 }

@@ -2934,9 +2934,9 @@ int canvas_lease(canvas_mgr *m, const Comfyd__V1__LeaseRequest *req, const provn
     }
     r->ok = lrc == LGRAPH_OK;
     if (!r->ok) {
-        r->error = mk_gerr(lease_code(lrc), rf.message, -1);
-        r->error->lease = rf.lease;
-        r->error->leased_node_id = rf.node_id;
+        r->refusal = mk_gerr(lease_code(lrc), rf.message, -1);
+        r->refusal->lease = rf.lease;
+        r->refusal->leased_node_id = rf.node_id;
         rf.lease = NULL;
     }
     lgraph_refusal_clear(&rf);

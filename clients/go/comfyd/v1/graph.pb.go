@@ -2586,8 +2586,10 @@ func (x *LeaseRequest) GetLeaseId() uint64 {
 type LeaseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Ok    bool                   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
-	// LEASED (with the lease in the way), NODE_NOT_FOUND, INVALID_COMMAND.
-	Error    *GraphError `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	// Why not (ok false): LEASED with the lease in the way, NODE_NOT_FOUND
+	// (a node or group that is not there, a lease not in force),
+	// INVALID_COMMAND (a bad ttl_ms, an unnamed caller, nothing named).
+	Refusal  *GraphError `protobuf:"bytes,2,opt,name=refusal,proto3" json:"refusal,omitempty"`
 	Lease    *Lease      `protobuf:"bytes,3,opt,name=lease,proto3" json:"lease,omitempty"`
 	CanvasId string      `protobuf:"bytes,4,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
 	Revision uint64      `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
@@ -2635,9 +2637,9 @@ func (x *LeaseResponse) GetOk() bool {
 	return false
 }
 
-func (x *LeaseResponse) GetError() *GraphError {
+func (x *LeaseResponse) GetRefusal() *GraphError {
 	if x != nil {
-		return x.Error
+		return x.Refusal
 	}
 	return nil
 }
@@ -6509,10 +6511,10 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\bnode_ids\x18\x03 \x03(\x03R\anodeIds\x12\x14\n" +
 	"\x05group\x18\x04 \x01(\tR\x05group\x12\x15\n" +
 	"\x06ttl_ms\x18\x05 \x01(\rR\x05ttlMs\x12\x19\n" +
-	"\blease_id\x18\x06 \x01(\x04R\aleaseId\"\xf3\x01\n" +
+	"\blease_id\x18\x06 \x01(\x04R\aleaseId\"\xf7\x01\n" +
 	"\rLeaseResponse\x12\x0e\n" +
-	"\x02ok\x18\x01 \x01(\bR\x02ok\x12+\n" +
-	"\x05error\x18\x02 \x01(\v2\x15.comfyd.v1.GraphErrorR\x05error\x12&\n" +
+	"\x02ok\x18\x01 \x01(\bR\x02ok\x12/\n" +
+	"\arefusal\x18\x02 \x01(\v2\x15.comfyd.v1.GraphErrorR\arefusal\x12&\n" +
 	"\x05lease\x18\x03 \x01(\v2\x10.comfyd.v1.LeaseR\x05lease\x12\x1b\n" +
 	"\tcanvas_id\x18\x04 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x05 \x01(\x04R\brevision\x12\x1a\n" +
@@ -7043,7 +7045,7 @@ var file_comfyd_v1_graph_proto_depIdxs = []int32{
 	9,   // 48: comfyd.v1.Lease.group_pos:type_name -> comfyd.v1.Position
 	9,   // 49: comfyd.v1.Lease.group_size:type_name -> comfyd.v1.Position
 	4,   // 50: comfyd.v1.LeaseRequest.action:type_name -> comfyd.v1.LeaseAction
-	21,  // 51: comfyd.v1.LeaseResponse.error:type_name -> comfyd.v1.GraphError
+	21,  // 51: comfyd.v1.LeaseResponse.refusal:type_name -> comfyd.v1.GraphError
 	30,  // 52: comfyd.v1.LeaseResponse.lease:type_name -> comfyd.v1.Lease
 	30,  // 53: comfyd.v1.LeaseResponse.leases:type_name -> comfyd.v1.Lease
 	28,  // 54: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance

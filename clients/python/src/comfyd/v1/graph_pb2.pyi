@@ -593,22 +593,22 @@ class LeaseRequest(_message.Message):
     def __init__(self, canvas_id: _Optional[str] = ..., action: _Optional[_Union[LeaseAction, str]] = ..., node_ids: _Optional[_Iterable[int]] = ..., group: _Optional[str] = ..., ttl_ms: _Optional[int] = ..., lease_id: _Optional[int] = ...) -> None: ...
 
 class LeaseResponse(_message.Message):
-    __slots__ = ["canvas_id", "error", "lease", "leases", "ok", "released", "revision"]
+    __slots__ = ["canvas_id", "lease", "leases", "ok", "refusal", "released", "revision"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
-    ERROR_FIELD_NUMBER: _ClassVar[int]
     LEASES_FIELD_NUMBER: _ClassVar[int]
     LEASE_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
     RELEASED_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     canvas_id: str
-    error: GraphError
     lease: Lease
     leases: _containers.RepeatedCompositeFieldContainer[Lease]
     ok: bool
+    refusal: GraphError
     released: int
     revision: int
-    def __init__(self, ok: bool = ..., error: _Optional[_Union[GraphError, _Mapping]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., released: _Optional[int] = ..., leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ...) -> None: ...
+    def __init__(self, ok: bool = ..., refusal: _Optional[_Union[GraphError, _Mapping]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., released: _Optional[int] = ..., leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ...) -> None: ...
 
 class LeaseUpdate(_message.Message):
     __slots__ = ["leases", "now_ms"]
