@@ -1,26 +1,26 @@
 // @__NO_SIDE_EFFECTS__
-function _o(e) {
+function bo(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
 const Fe = {}, Cn = [], Tn = () => {
-}, ra = () => !1, Os = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ns = (e) => e.startsWith("onUpdate:"), ht = Object.assign, sa = (e, t) => {
+}, la = () => !1, Ns = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ms = (e) => e.startsWith("onUpdate:"), ht = Object.assign, ca = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Df = Object.prototype.hasOwnProperty, xe = (e, t) => Df.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ia = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), oa = Object.prototype.toString, zr = (e) => oa.call(e), Tf = (e) => zr(e).slice(8, -1), la = (e) => zr(e) === "[object Object]", yo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
+}, Of = Object.prototype.hasOwnProperty, xe = (e, t) => Of.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", fl = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", aa = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), ua = Object.prototype.toString, zr = (e) => ua.call(e), Nf = (e) => zr(e).slice(8, -1), fa = (e) => zr(e) === "[object Object]", ko = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ bo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Ms = (e) => {
+), Ls = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Ff = /-\w/g, bt = /* @__PURE__ */ Ms((e) => e.replace(Ff, (t) => t.slice(1).toUpperCase())), If = /\B([A-Z])/g, Ln = /* @__PURE__ */ Ms(
-  (e) => e.replace(If, "-$1").toLowerCase()
-), ca = /* @__PURE__ */ Ms((e) => e.charAt(0).toUpperCase() + e.slice(1)), ai = /* @__PURE__ */ Ms((e) => e ? `on${ca(e)}` : ""), St = (e, t) => !Object.is(e, t), ds = (e, ...t) => {
+}, Mf = /-\w/g, bt = /* @__PURE__ */ Ls((e) => e.replace(Mf, (t) => t.slice(1).toUpperCase())), Lf = /\B([A-Z])/g, Ln = /* @__PURE__ */ Ls(
+  (e) => e.replace(Lf, "-$1").toLowerCase()
+), da = /* @__PURE__ */ Ls((e) => e.charAt(0).toUpperCase() + e.slice(1)), ui = /* @__PURE__ */ Ls((e) => e ? `on${da(e)}` : ""), St = (e, t) => !Object.is(e, t), hs = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, aa = (e, t, n, r = !1) => {
+}, ha = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -31,13 +31,13 @@ const Fe = {}, Cn = [], Tn = () => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let ul;
-const Ls = () => ul || (ul = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let dl;
+const Ps = () => dl || (dl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Sr(e) {
   if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], s = Le(r) ? Lf(r) : Sr(r);
+      const r = e[n], s = Le(r) ? Bf(r) : Sr(r);
       if (s)
         for (const i in s)
           t[i] = s[i];
@@ -46,12 +46,12 @@ function Sr(e) {
   } else if (Le(e) || Ie(e))
     return e;
 }
-const Of = /;(?![^(]*\))/g, Nf = /:([^]+)/, Mf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Lf(e) {
+const Pf = /;(?![^(]*\))/g, jf = /:([^]+)/, $f = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Bf(e) {
   const t = {};
-  return e.replace(Mf, (n) => n.startsWith("/*") ? "" : n).split(Of).forEach((n) => {
+  return e.replace($f, (n) => n.startsWith("/*") ? "" : n).split(Pf).forEach((n) => {
     if (n) {
-      const r = n.split(Nf);
+      const r = n.split(jf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -70,18 +70,18 @@ function rt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Pf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", jf = /* @__PURE__ */ _o(Pf);
-function ua(e) {
+const zf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Uf = /* @__PURE__ */ bo(zf);
+function pa(e) {
   return !!e || e === "";
 }
-function $f(e, t, n) {
+function Wf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let s = 0; r && s < e.length; s++)
     r = ln(e[s], t[s], n);
   return r;
 }
-function fl(e, t, n) {
+function hl(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), s = new Uint8Array(r.length);
   for (const i of e) {
@@ -96,10 +96,10 @@ function fl(e, t, n) {
   }
   return !0;
 }
-function Bf(e, t, n) {
+function Jf(e, t, n) {
   let r = rn(e), s = rn(t);
   if (r || s || (r = Mn(e), s = Mn(t), r || s))
-    return r && s ? fl(e, t, n) : !1;
+    return r && s ? hl(e, t, n) : !1;
   const i = Object.keys(e).length, o = Object.keys(t).length;
   if (i !== o)
     return !1;
@@ -110,7 +110,7 @@ function Bf(e, t, n) {
   }
   return String(e) === String(t);
 }
-function dl(e, t, n, r) {
+function pl(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [s, i] = n;
   if (s.has(e) || i.has(t))
@@ -121,20 +121,20 @@ function dl(e, t, n, r) {
 }
 function ln(e, t, n) {
   if (e === t) return !0;
-  let r = al(e), s = al(t);
-  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = Ft(e), s = Ft(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? dl(e, t, n, $f) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : dl(e, t, n, Bf) : String(e) === String(t))));
+  let r = fl(e), s = fl(t);
+  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = Ft(e), s = Ft(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? pl(e, t, n, Wf) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : pl(e, t, n, Jf) : String(e) === String(t))));
 }
-function zf(e, t) {
+function qf(e, t) {
   return e.findIndex((n) => ln(n, t));
 }
-const fa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === oa || !Ee(e.toString)) ? fa(e) ? ie(e.value) : JSON.stringify(e, da, 2) : String(e), da = (e, t) => fa(t) ? da(e, t.value) : rn(t) ? {
+const ga = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === ua || !Ee(e.toString)) ? ga(e) ? ie(e.value) : JSON.stringify(e, ma, 2) : String(e), ma = (e, t) => ga(t) ? ma(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [r, s], i) => (n[ui(r, i) + " =>"] = s, n),
+    (n, [r, s], i) => (n[fi(r, i) + " =>"] = s, n),
     {}
   )
 } : Mn(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => ui(n))
-} : Ft(t) ? ui(t) : Ie(t) && !ae(t) && !la(t) ? String(t) : t, ui = (e, t = "") => {
+  [`Set(${t.size})`]: [...t.values()].map((n) => fi(n))
+} : Ft(t) ? fi(t) : Ie(t) && !ae(t) && !fa(t) ? String(t) : t, fi = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const fa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null
   );
 };
 let He;
-class Uf {
+class Hf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
@@ -243,12 +243,12 @@ class Uf {
     }
   }
 }
-function Wf() {
+function Vf() {
   return He;
 }
 let Ce;
-const fi = /* @__PURE__ */ new WeakSet();
-class ha {
+const di = /* @__PURE__ */ new WeakSet();
+class _a {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
   }
@@ -256,59 +256,59 @@ class ha {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, fi.has(this) && (fi.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, di.has(this) && (di.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ga(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ba(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, hl(this), ma(this);
+    this.flags |= 2, gl(this), ka(this);
     const t = Ce, n = kt;
     Ce = this, kt = !0;
     try {
       return this.fn();
     } finally {
-      _a(this), Ce = t, kt = n, this.flags &= -3;
+      wa(this), Ce = t, kt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        wo(t);
-      this.deps = this.depsTail = void 0, hl(this), this.onStop && this.onStop(), this.flags &= -2;
+        Ao(t);
+      this.deps = this.depsTail = void 0, gl(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? fi.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? di.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Ki(this) && this.run();
+    Xi(this) && this.run();
   }
   get dirty() {
-    return Ki(this);
+    return Xi(this);
   }
 }
-let pa = 0, kr, wr;
-function ga(e, t = !1) {
+let ya = 0, kr, wr;
+function ba(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = wr, wr = e;
     return;
   }
   e.next = kr, kr = e;
 }
-function bo() {
-  pa++;
+function wo() {
+  ya++;
 }
-function ko() {
-  if (--pa > 0)
+function xo() {
+  if (--ya > 0)
     return;
   if (wr) {
     let t = wr;
@@ -333,63 +333,63 @@ function ko() {
   }
   if (e) throw e;
 }
-function ma(e) {
+function ka(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function _a(e) {
+function wa(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const s = r.prevDep;
-    r.version === -1 ? (r === n && (n = s), wo(r), Jf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
+    r.version === -1 ? (r === n && (n = s), Ao(r), Gf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
   }
   e.deps = t, e.depsTail = n;
 }
-function Ki(e) {
+function Xi(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ya(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (xa(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ya(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ki(e))))
+function xa(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Xi(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = Ce, r = kt;
   Ce = e, kt = !0;
   try {
-    ma(e);
+    ka(e);
     const s = e.fn(e._value);
     (t.version === 0 || St(s, e._value)) && (e.flags |= 128, e._value = s, t.version++);
   } catch (s) {
     throw t.version++, s;
   } finally {
-    Ce = n, kt = r, _a(e), e.flags &= -3;
+    Ce = n, kt = r, wa(e), e.flags &= -3;
   }
 }
-function wo(e, t = !1) {
+function Ao(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: s } = e;
   if (r && (r.nextSub = s, e.prevSub = void 0), s && (s.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let i = n.computed.deps; i; i = i.nextDep)
-      wo(i, !0);
+      Ao(i, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Jf(e) {
+function Gf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let kt = !0;
-const ba = [];
+const Aa = [];
 function cn() {
-  ba.push(kt), kt = !1;
+  Aa.push(kt), kt = !1;
 }
 function an() {
-  const e = ba.pop();
+  const e = Aa.pop();
   kt = e === void 0 ? !0 : e;
 }
-function hl(e) {
+function gl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = Ce;
@@ -402,12 +402,12 @@ function hl(e) {
   }
 }
 let Dr = 0;
-class qf {
+class Kf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class xo {
+class vo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
@@ -417,7 +417,7 @@ class xo {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Ce)
-      n = this.activeLink = new qf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, ka(n);
+      n = this.activeLink = new Kf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, va(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = r);
@@ -428,44 +428,44 @@ class xo {
     this.version++, Dr++, this.notify(t);
   }
   notify(t) {
-    bo();
+    wo();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      ko();
+      xo();
     }
   }
 }
-function ka(e) {
+function va(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        ka(r);
+        va(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Yi = /* @__PURE__ */ new WeakMap(), Fn = /* @__PURE__ */ Symbol(
+const Zi = /* @__PURE__ */ new WeakMap(), Fn = /* @__PURE__ */ Symbol(
   ""
-), Xi = /* @__PURE__ */ Symbol(
+), Qi = /* @__PURE__ */ Symbol(
   ""
 ), Tr = /* @__PURE__ */ Symbol(
   ""
 );
 function Xe(e, t, n) {
   if (kt && Ce) {
-    let r = Yi.get(e);
-    r || Yi.set(e, r = /* @__PURE__ */ new Map());
+    let r = Zi.get(e);
+    r || Zi.set(e, r = /* @__PURE__ */ new Map());
     let s = r.get(n);
-    s || (r.set(n, s = new xo()), s.map = r, s.key = n), s.track();
+    s || (r.set(n, s = new vo()), s.map = r, s.key = n), s.track();
   }
 }
 function Ut(e, t, n, r, s, i) {
-  const o = Yi.get(e);
+  const o = Zi.get(e);
   if (!o) {
     Dr++;
     return;
@@ -473,10 +473,10 @@ function Ut(e, t, n, r, s, i) {
   const l = (c) => {
     c && c.trigger();
   };
-  if (bo(), t === "clear")
+  if (wo(), t === "clear")
     o.forEach(l);
   else {
-    const c = ae(e), a = c && yo(n);
+    const c = ae(e), a = c && ko(n);
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((d, m) => {
@@ -485,32 +485,32 @@ function Ut(e, t, n, r, s, i) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Fn)), rn(e) && l(o.get(Xi)));
+          c ? a && l(o.get("length")) : (l(o.get(Fn)), rn(e) && l(o.get(Qi)));
           break;
         case "delete":
-          c || (l(o.get(Fn)), rn(e) && l(o.get(Xi)));
+          c || (l(o.get(Fn)), rn(e) && l(o.get(Qi)));
           break;
         case "set":
           rn(e) && l(o.get(Fn));
           break;
       }
   }
-  ko();
+  xo();
 }
 function Un(e) {
   const t = /* @__PURE__ */ ke(e);
   return t === e || (Xe(t, "iterate", Tr), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(pt(n))) : t.map(un) : t.map(pt);
 }
-function Ps(e) {
+function js(e) {
   return Xe(e = /* @__PURE__ */ ke(e), "iterate", Tr), e;
 }
 function Rt(e, t) {
   return /* @__PURE__ */ It(e) ? un(/* @__PURE__ */ sn(e) ? pt(t) : t) : pt(t);
 }
-const Hf = {
+const Yf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return di(this, Symbol.iterator, (e) => Rt(this, e));
+    return hi(this, Symbol.iterator, (e) => Rt(this, e));
   },
   concat(...e) {
     return Un(this).concat(
@@ -518,7 +518,7 @@ const Hf = {
     );
   },
   entries() {
-    return di(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
+    return hi(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
   },
   every(e, t) {
     return Pt(this, "every", e, t, void 0, arguments);
@@ -564,17 +564,17 @@ const Hf = {
     return Pt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return hi(this, "includes", e);
+    return pi(this, "includes", e);
   },
   indexOf(...e) {
-    return hi(this, "indexOf", e);
+    return pi(this, "indexOf", e);
   },
   join(e) {
     return Un(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return hi(this, "lastIndexOf", e);
+    return pi(this, "lastIndexOf", e);
   },
   map(e, t) {
     return Pt(this, "map", e, t, void 0, arguments);
@@ -586,10 +586,10 @@ const Hf = {
     return ar(this, "push", e);
   },
   reduce(e, ...t) {
-    return gl(this, "reduce", e, t);
+    return _l(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return gl(this, "reduceRight", e, t);
+    return _l(this, "reduceRight", e, t);
   },
   shift() {
     return ar(this, "shift");
@@ -614,15 +614,15 @@ const Hf = {
     return ar(this, "unshift", e);
   },
   values() {
-    return di(this, "values", (e) => Rt(this, e));
+    return hi(this, "values", (e) => Rt(this, e));
   }
 };
-function di(e, t, n) {
-  const r = Ps(e), s = r[t], i = s.call(r);
+function hi(e, t, n) {
+  const r = js(e), s = r[t], i = s.call(r);
   if (r !== e && !/* @__PURE__ */ dt(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
-      return o.next = () => pl(i.next(), n), s !== wa[t] && Object.defineProperties(o, {
+      return o.next = () => ml(i.next(), n), s !== Ra[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = i.return;
@@ -637,17 +637,17 @@ function di(e, t, n) {
         }
       }), o;
     }
-    i._next = i.next, i.next = () => pl(i._next(), n);
+    i._next = i.next, i.next = () => ml(i._next(), n);
   }
   return i;
 }
-function pl(e, t) {
+function ml(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const wa = Array.prototype;
+const Ra = Array.prototype;
 function Pt(e, t, n, r, s, i) {
-  const o = Ps(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
-  if (c !== wa[t]) {
+  const o = js(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
+  if (c !== Ra[t]) {
     const d = c.apply(e, i);
     return l ? pt(d) : d;
   }
@@ -660,8 +660,8 @@ function Pt(e, t, n, r, s, i) {
   const u = c.call(o, a, r);
   return l && s ? s(u) : u;
 }
-function gl(e, t, n, r) {
-  const s = Ps(e), i = s !== e && !/* @__PURE__ */ dt(e);
+function _l(e, t, n, r) {
+  const s = js(e), i = s !== e && !/* @__PURE__ */ dt(e);
   let o = n, l = !1;
   s !== e && (i ? (l = r.length === 0, o = function(a, u, d) {
     return l && (l = !1, a = Rt(e, a)), n.call(this, a, Rt(e, u), d, e);
@@ -671,26 +671,26 @@ function gl(e, t, n, r) {
   const c = s[t](o, ...r);
   return l ? Rt(e, c) : c;
 }
-function hi(e, t, n) {
+function pi(e, t, n) {
   const r = /* @__PURE__ */ ke(e);
   Xe(r, "iterate", Tr);
   const s = r[t](...n);
-  return (s === -1 || s === !1) && /* @__PURE__ */ Eo(n[0]) ? (n[0] = /* @__PURE__ */ ke(n[0]), r[t](...n)) : s;
+  return (s === -1 || s === !1) && /* @__PURE__ */ So(n[0]) ? (n[0] = /* @__PURE__ */ ke(n[0]), r[t](...n)) : s;
 }
 function ar(e, t, n = []) {
-  cn(), bo();
+  cn(), wo();
   const r = (/* @__PURE__ */ ke(e))[t].apply(e, n);
-  return ko(), an(), r;
+  return xo(), an(), r;
 }
-const Vf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), xa = /* @__PURE__ */ new Set(
+const Xf = /* @__PURE__ */ bo("__proto__,__v_isRef,__isVue"), Ea = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ft)
 );
-function Gf(e) {
+function Zf(e) {
   Ft(e) || (e = String(e));
   const t = /* @__PURE__ */ ke(this);
   return Xe(t, "has", e), t.hasOwnProperty(e);
 }
-class va {
+class Ca {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class va {
     if (n === "__v_isShallow")
       return i;
     if (n === "__v_raw")
-      return r === (s ? i ? sd : Ca : i ? Ea : Ra).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (s ? i ? cd : Fa : i ? Ta : Da).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ae(t);
     if (!s) {
       let c;
-      if (o && (c = Hf[n]))
+      if (o && (c = Yf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Gf;
+        return Zf;
     }
     const l = Reflect.get(
       t,
@@ -723,22 +723,22 @@ class va {
       // its class methods
       /* @__PURE__ */ tt(t) ? t : r
     );
-    if ((Ft(n) ? xa.has(n) : Vf(n)) || (s || Xe(t, "get", n), i))
+    if ((Ft(n) ? Ea.has(n) : Xf(n)) || (s || Xe(t, "get", n), i))
       return l;
     if (/* @__PURE__ */ tt(l)) {
-      const c = o && yo(n) ? l : l.value;
-      return s && Ie(c) ? /* @__PURE__ */ Qi(c) : c;
+      const c = o && ko(n) ? l : l.value;
+      return s && Ie(c) ? /* @__PURE__ */ to(c) : c;
     }
-    return Ie(l) ? s ? /* @__PURE__ */ Qi(l) : /* @__PURE__ */ Ao(l) : l;
+    return Ie(l) ? s ? /* @__PURE__ */ to(l) : /* @__PURE__ */ Eo(l) : l;
   }
 }
-class Aa extends va {
+class Sa extends Ca {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, s) {
     let i = t[n];
-    const o = ae(t) && yo(n);
+    const o = ae(t) && ko(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ It(i);
       if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ It(r) && (i = /* @__PURE__ */ ke(i), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(r))
@@ -760,7 +760,7 @@ class Aa extends va {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Ft(n) || !xa.has(n)) && Xe(t, "has", n), r;
+    return (!Ft(n) || !Ea.has(n)) && Xe(t, "has", n), r;
   }
   ownKeys(t) {
     return Xe(
@@ -770,7 +770,7 @@ class Aa extends va {
     ), Reflect.ownKeys(t);
   }
 }
-class Kf extends va {
+class Qf extends Ca {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class Kf extends va {
     return !0;
   }
 }
-const Yf = /* @__PURE__ */ new Aa(), Xf = /* @__PURE__ */ new Kf(), Zf = /* @__PURE__ */ new Aa(!0);
-const Zi = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function Qf(e, t, n) {
+const ed = /* @__PURE__ */ new Sa(), td = /* @__PURE__ */ new Qf(), nd = /* @__PURE__ */ new Sa(!0);
+const eo = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
+function rd(e, t, n) {
   return function(...r) {
-    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Zi : t ? un : pt;
+    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? eo : t ? un : pt;
     return !t && Xe(
       i,
       "iterate",
-      c ? Xi : Fn
+      c ? Qi : Fn
     ), ht(
       // inheriting all iterator properties
       Object.create(a),
@@ -811,12 +811,12 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function ed(e, t) {
+function sd(e, t) {
   const n = {
     get(s) {
       const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
       e || (St(s, l) && Xe(o, "get", s), Xe(o, "get", l));
-      const { has: c } = Zr(o), a = t ? Zi : e ? un : pt;
+      const { has: c } = Zr(o), a = t ? eo : e ? un : pt;
       if (c.call(o, s))
         return a(i.get(s));
       if (c.call(o, l))
@@ -832,7 +832,7 @@ function ed(e, t) {
       return e || (St(s, l) && Xe(o, "has", s), Xe(o, "has", l)), s === l ? i.has(s) : i.has(s) || i.has(l);
     },
     forEach(s, i) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Zi : e ? un : pt;
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? eo : e ? un : pt;
       return !e && Xe(c, "iterate", Fn), l.forEach((u, d) => s.call(i, a(u), a(d), o));
     }
   };
@@ -879,26 +879,26 @@ function ed(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((s) => {
-    n[s] = Qf(s, e, t);
+    n[s] = rd(s, e, t);
   }), n;
 }
-function vo(e, t) {
-  const n = ed(e, t);
+function Ro(e, t) {
+  const n = sd(e, t);
   return (r, s, i) => s === "__v_isReactive" ? !e : s === "__v_isReadonly" ? e : s === "__v_isShallow" ? t : s === "__v_raw" ? r : Reflect.get(
     xe(n, s) && s in r ? n : r,
     s,
     i
   );
 }
-const td = {
-  get: /* @__PURE__ */ vo(!1, !1)
-}, nd = {
-  get: /* @__PURE__ */ vo(!1, !0)
-}, rd = {
-  get: /* @__PURE__ */ vo(!0, !1)
+const id = {
+  get: /* @__PURE__ */ Ro(!1, !1)
+}, od = {
+  get: /* @__PURE__ */ Ro(!1, !0)
+}, ld = {
+  get: /* @__PURE__ */ Ro(!0, !1)
 };
-const Ra = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ new WeakMap(), sd = /* @__PURE__ */ new WeakMap();
-function id(e) {
+const Da = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ new WeakMap(), Fa = /* @__PURE__ */ new WeakMap(), cd = /* @__PURE__ */ new WeakMap();
+function ad(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function id(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Ao(e) {
-  return /* @__PURE__ */ It(e) ? e : Ro(
+function Eo(e) {
+  return /* @__PURE__ */ It(e) ? e : Co(
     e,
     !1,
-    Yf,
-    td,
-    Ra
+    ed,
+    id,
+    Da
   );
 }
 // @__NO_SIDE_EFFECTS__
-function od(e) {
-  return Ro(
+function ud(e) {
+  return Co(
     e,
     !1,
-    Zf,
     nd,
-    Ea
+    od,
+    Ta
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Qi(e) {
-  return Ro(
+function to(e) {
+  return Co(
     e,
     !0,
-    Xf,
-    rd,
-    Ca
+    td,
+    ld,
+    Fa
   );
 }
-function Ro(e, t, n, r, s) {
+function Co(e, t, n, r, s) {
   if (!Ie(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const i = s.get(e);
   if (i)
     return i;
-  const o = id(Tf(e));
+  const o = ad(Nf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -970,7 +970,7 @@ function dt(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function Eo(e) {
+function So(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,24 +978,24 @@ function ke(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ ke(t) : e;
 }
-function ld(e) {
-  return !xe(e, "__v_skip") && Object.isExtensible(e) && aa(e, "__v_skip", !0), e;
+function fd(e) {
+  return !xe(e, "__v_skip") && Object.isExtensible(e) && ha(e, "__v_skip", !0), e;
 }
-const pt = (e) => Ie(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ Qi(e) : e;
+const pt = (e) => Ie(e) ? /* @__PURE__ */ Eo(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ to(e) : e;
 // @__NO_SIDE_EFFECTS__
 function tt(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
 function es(e) {
-  return cd(e, !1);
+  return dd(e, !1);
 }
-function cd(e, t) {
-  return /* @__PURE__ */ tt(e) ? e : new ad(e, t);
+function dd(e, t) {
+  return /* @__PURE__ */ tt(e) ? e : new hd(e, t);
 }
-class ad {
+class hd {
   constructor(t, n) {
-    this.dep = new xo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
+    this.dep = new vo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
@@ -1008,19 +1008,19 @@ class ad {
 function G(e) {
   return /* @__PURE__ */ tt(e) ? e.value : e;
 }
-const ud = {
+const pd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const s = e[t];
     return /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(n) ? (s.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function Sa(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, ud);
+function Ia(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, pd);
 }
-class fd {
+class gd {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new xo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new vo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
@@ -1028,32 +1028,32 @@ class fd {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Ce !== this)
-      return ga(this, !0), !0;
+      return ba(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ya(this), t && (t.version = this.dep.version), this._value;
+    return xa(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function dd(e, t, n = !1) {
+function md(e, t, n = !1) {
   let r, s;
-  return Ee(e) ? r = e : (r = e.get, s = e.set), new fd(r, s, n);
+  return Ee(e) ? r = e : (r = e.get, s = e.set), new gd(r, s, n);
 }
-const ts = {}, ys = /* @__PURE__ */ new WeakMap();
-let vn;
-function hd(e, t = !1, n = vn) {
+const ts = {}, bs = /* @__PURE__ */ new WeakMap();
+let An;
+function _d(e, t = !1, n = An) {
   if (n) {
-    let r = ys.get(n);
-    r || ys.set(n, r = []), r.push(e);
+    let r = bs.get(n);
+    r || bs.set(n, r = []), r.push(e);
   }
 }
-function pd(e, t, n = Fe) {
+function yd(e, t, n = Fe) {
   const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (b) => s ? b : /* @__PURE__ */ dt(b) || s === !1 || s === 0 ? Wt(b, 1) : Wt(b);
-  let u, d, m, g, h = !1, w = !1;
+  let u, d, m, p, h = !1, w = !1;
   if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ae(e) ? (w = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ dt(b)), d = () => e.map((b) => {
     if (/* @__PURE__ */ tt(b))
       return b.value;
@@ -1070,19 +1070,19 @@ function pd(e, t, n = Fe) {
         an();
       }
     }
-    const b = vn;
-    vn = u;
+    const b = An;
+    An = u;
     try {
-      return c ? c(e, 3, [g]) : e(g);
+      return c ? c(e, 3, [p]) : e(p);
     } finally {
-      vn = b;
+      An = b;
     }
   } : d = Tn, t && s) {
     const b = d, F = s === !0 ? 1 / 0 : s;
     d = () => Wt(b(), F);
   }
-  const A = Wf(), C = () => {
-    u.stop(), A && A.active && sa(A.effects, u);
+  const v = Vf(), C = () => {
+    u.stop(), v && v.active && ca(v.effects, u);
   };
   if (i && t) {
     const b = t;
@@ -1100,35 +1100,35 @@ function pd(e, t, n = Fe) {
       if (t) {
         const F = u.run();
         if (b || s || h || (w ? F.some((B, j) => St(B, x[j])) : St(F, x))) {
-          const B = vn;
+          const B = An;
           cn();
           try {
-            m && m(), vn = u;
+            m && m(), An = u;
             const j = [
               F,
               // pass undefined as the old value when it's changed for the first time
               x === ts ? void 0 : w && x[0] === ts ? [] : x,
-              g
+              p
             ];
             x = F, c ? c(t, 3, j) : (
               // @ts-expect-error
               t(...j)
             );
           } finally {
-            vn = B, an();
+            An = B, an();
           }
         }
       } else
         u.run();
   };
-  return l && l(k), u = new ha(d), u.scheduler = o ? () => o(k, !1) : k, g = (b) => hd(b, !1, u), m = u.onStop = () => {
-    const b = ys.get(u);
+  return l && l(k), u = new _a(d), u.scheduler = o ? () => o(k, !1) : k, p = (b) => _d(b, !1, u), m = u.onStop = () => {
+    const b = bs.get(u);
     if (b) {
       if (c)
         c(b, 4);
       else
         for (const F of b) F();
-      ys.delete(u);
+      bs.delete(u);
     }
   }, t ? r ? k(!0) : x = u.run() : o ? o(k.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
 }
@@ -1144,7 +1144,7 @@ function Wt(e, t = 1 / 0, n) {
     e.forEach((r) => {
       Wt(r, t, n);
     });
-  else if (la(e)) {
+  else if (fa(e)) {
     for (const r in e)
       Wt(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1156,14 +1156,14 @@ function Wr(e, t, n, r) {
   try {
     return r ? e(...r) : e();
   } catch (s) {
-    js(s, t, n);
+    $s(s, t, n);
   }
 }
 function Vt(e, t, n, r) {
   if (Ee(e)) {
     const s = Wr(e, t, n, r);
-    return s && ia(s) && s.catch((i) => {
-      js(i, t, n, void 0, !0);
+    return s && aa(s) && s.catch((i) => {
+      $s(i, t, n, void 0, !0);
     }), s;
   }
   if (ae(e)) {
@@ -1173,7 +1173,7 @@ function Vt(e, t, n, r) {
     return s;
   }
 }
-function js(e, t, n, r = !0, s = !1) {
+function $s(e, t, n, r = !0, s = !1) {
   const i = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Fe;
   if (t) {
     let c = t.parent;
@@ -1198,9 +1198,9 @@ function js(e, t, n, r = !0, s = !1) {
       return;
     }
   }
-  gd(e, n, i, r, l);
+  bd(e, n, i, r, l);
 }
-function gd(e, t, n, r = !0, s = !1) {
+function bd(e, t, n, r = !0, s = !1) {
   if (s)
     throw e;
   console.error(e);
@@ -1209,13 +1209,13 @@ const Ze = [];
 let yt = -1;
 const Et = [];
 let en = null, Vn = 0;
-const Da = /* @__PURE__ */ Promise.resolve();
-let bs = null;
+const Oa = /* @__PURE__ */ Promise.resolve();
+let ks = null;
 function xr(e) {
-  const t = bs || Da;
+  const t = ks || Oa;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function md(e) {
+function kd(e) {
   let t = yt + 1, n = Ze.length;
   for (; t < n; ) {
     const r = t + n >>> 1, s = Ze[r], i = Fr(s);
@@ -1223,25 +1223,25 @@ function md(e) {
   }
   return t;
 }
-function Co(e) {
+function Do(e) {
   if (!(e.flags & 1)) {
     const t = Fr(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(md(t), 0, e), e.flags |= 1, Ta();
+    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(kd(t), 0, e), e.flags |= 1, Na();
   }
 }
-function Ta() {
-  bs || (bs = Da.then(Oa));
+function Na() {
+  ks || (ks = Oa.then(Pa));
 }
-function _d(e) {
+function wd(e) {
   if (!ae(e))
     en && e.id === -1 ? en.splice(Vn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Et.push(e[t]);
-  Ta();
+  Na();
 }
-function Fa(e, t, n, r = yt + 1) {
+function Ma(e, t, n, r = yt + 1) {
   for (; r < Ze.length; r++) {
     const s = Ze[r];
     if (s && s.flags & 2) {
@@ -1251,7 +1251,7 @@ function Fa(e, t, n, r = yt + 1) {
     }
   }
 }
-function Ia(e, t, n = 0) {
+function La(e, t, n = 0) {
   if (Et.length) {
     let r = Et, s = 0;
     if (t) {
@@ -1274,22 +1274,22 @@ function Ia(e, t, n = 0) {
     en = null, Vn = 0;
   }
 }
-let pi = !1;
-function yd(e, t) {
-  if (pi) {
+let gi = !1;
+function xd(e, t) {
+  if (gi) {
     e();
     return;
   }
   const n = t === void 0 ? void 0 : new Set(Et);
-  e(), pi = !0;
+  e(), gi = !0;
   try {
-    Fa(void 0, t), Ia(void 0, n, t);
+    Ma(void 0, t), La(void 0, n, t);
   } finally {
-    pi = !1;
+    gi = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Oa(e) {
+function Pa(e) {
   try {
     for (yt = 0; yt < Ze.length; yt++) {
       const t = Ze[yt];
@@ -1304,26 +1304,26 @@ function Oa(e) {
       const t = Ze[yt];
       t && (t.flags &= -2);
     }
-    yt = -1, Ze.length = 0, Ia(), bs = null, (Ze.length || Et.length) && Oa();
+    yt = -1, Ze.length = 0, La(), ks = null, (Ze.length || Et.length) && Pa();
   }
 }
-let ft = null, Na = null;
-function ks(e) {
+let ft = null, ja = null;
+function ws(e) {
   const t = ft;
-  return ft = e, Na = e && e.type.__scopeId || null, t;
+  return ft = e, ja = e && e.type.__scopeId || null, t;
 }
-function bd(e, t = ft, n) {
+function Ad(e, t = ft, n) {
   if (!t || e._n)
     return e;
   const r = (...s) => {
-    r._d && Al(-1);
-    const i = ks(t), o = In.length;
+    r._d && El(-1);
+    const i = ws(t), o = In.length;
     let l;
     try {
       l = e(...s);
     } finally {
-      for (let c = In.length; c > o; c--) Ya();
-      ks(i), r._d && Al(1);
+      for (let c = In.length; c > o; c--) eu();
+      ws(i), r._d && El(1);
     }
     return l;
   };
@@ -1332,7 +1332,7 @@ function bd(e, t = ft, n) {
 function yn(e, t) {
   if (ft === null)
     return e;
-  const n = Us(ft), r = e.dirs || (e.dirs = []);
+  const n = Ws(ft), r = e.dirs || (e.dirs = []);
   for (let s = 0; s < t.length; s++) {
     let [i, o, l, c = Fe] = t[s];
     i && (Ee(i) && (i = {
@@ -1373,8 +1373,8 @@ function bn(e, t, n, r) {
     ]), an());
   }
 }
-function kd(e, t, n = !1) {
-  const r = ih();
+function vd(e, t, n = !1) {
+  const r = ah();
   if (r || Yn) {
     let s = Yn ? Yn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (s && e in s)
@@ -1383,40 +1383,40 @@ function kd(e, t, n = !1) {
       return n && Ee(t) ? t.call(r && r.proxy) : t;
   }
 }
-const wd = /* @__PURE__ */ Symbol.for("v-scx"), xd = () => kd(wd);
-function gi(e, t, n) {
-  return vd(e, t, n);
+const Rd = /* @__PURE__ */ Symbol.for("v-scx"), Ed = () => vd(Rd);
+function mi(e, t, n) {
+  return Cd(e, t, n);
 }
-function vd(e, t, n = Fe) {
+function Cd(e, t, n = Fe) {
   const { immediate: r, deep: s, flush: i, once: o } = n, l = ht({}, n), c = t && r || !t && i !== "post";
   let a;
-  if (As) {
+  if (Rs) {
     if (i === "sync") {
-      const g = xd();
-      a = g.__watcherHandles || (g.__watcherHandles = []);
+      const p = Ed();
+      a = p.__watcherHandles || (p.__watcherHandles = []);
     } else if (!c) {
-      const g = () => {
+      const p = () => {
       };
-      return g.stop = Tn, g.resume = Tn, g.pause = Tn, g;
+      return p.stop = Tn, p.resume = Tn, p.pause = Tn, p;
     }
   }
   const u = tr;
-  l.call = (g, h, w) => Vt(g, u, h, w);
+  l.call = (p, h, w) => Vt(p, u, h, w);
   let d = !1;
-  i === "post" ? l.scheduler = (g) => {
-    g.i = u, Ke(g, u && u.suspense);
-  } : i !== "sync" && (d = !0, l.scheduler = (g, h) => {
-    h ? g() : Co(g);
-  }), l.augmentJob = (g) => {
-    t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
+  i === "post" ? l.scheduler = (p) => {
+    p.i = u, Ke(p, u && u.suspense);
+  } : i !== "sync" && (d = !0, l.scheduler = (p, h) => {
+    h ? p() : Do(p);
+  }), l.augmentJob = (p) => {
+    t && (p.flags |= 4), d && (p.flags |= 2, u && (p.id = u.uid, p.i = u));
   };
-  const m = pd(e, t, l);
-  return As && (a ? a.push(m) : c && m()), m;
+  const m = yd(e, t, l);
+  return Rs && (a ? a.push(m) : c && m()), m;
 }
-const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $s = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), Ad = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
+const Qt = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), Bs = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), Sd = (e) => e && (e.defer || e.defer === ""), yl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, bl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, no = (e, t) => {
   const n = e && e.to;
   return Le(n) ? t ? t(n) : null : n;
-}, Rd = {
+}, Dd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, s, i, o, l, c, a) {
@@ -1424,7 +1424,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
       mc: u,
       pc: d,
       pbc: m,
-      o: { insert: g, querySelector: h, createText: w, createComment: A, parentNode: C }
+      o: { insert: p, querySelector: h, createText: w, createComment: v, parentNode: C }
     } = a, x = Rn(t.props);
     let { dynamicChildren: k } = t;
     const b = (j, ee, X) => {
@@ -1439,8 +1439,8 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
         c
       );
     }, F = (j = t) => {
-      const ee = Rn(j.props), X = j.target = eo(j.props, h), ue = to(X, j, w, g);
-      X && (o !== "svg" && ml(X) ? o = "svg" : o !== "mathml" && _l(X) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
+      const ee = Rn(j.props), X = j.target = no(j.props, h), ue = ro(X, j, w, p);
+      X && (o !== "svg" && yl(X) ? o = "svg" : o !== "mathml" && bl(X) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
     }, B = (j) => {
       const ee = () => {
         if (Qt.get(j) === ee) {
@@ -1455,7 +1455,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
     };
     if (e == null) {
       const j = t.el = w(""), ee = t.anchor = w("");
-      if (g(j, n, r), g(ee, n, r), Ad(t.props) || i && i.pendingBranch) {
+      if (p(j, n, r), p(ee, n, r), Sd(t.props) || i && i.pendingBranch) {
         B(t);
         return;
       }
@@ -1469,7 +1469,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
       }
       t.targetStart = e.targetStart;
       const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Rn(e.props), de = ne ? n : X, De = ne ? j : ue;
-      if (o === "svg" || ml(X) ? o = "svg" : (o === "mathml" || _l(X)) && (o = "mathml"), k ? (m(
+      if (o === "svg" || yl(X) ? o = "svg" : (o === "mathml" || bl(X)) && (o = "mathml"), k ? (m(
         e.dynamicChildren,
         k,
         de,
@@ -1477,7 +1477,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
         i,
         o,
         l
-      ), To(e, t, !0)) : c || d(
+      ), Io(e, t, !0)) : c || d(
         e,
         t,
         de,
@@ -1496,7 +1496,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const we = eo(t.props, h);
+        const we = no(t.props, h);
         we && (t.target = we, ns(
           t,
           we,
@@ -1523,10 +1523,10 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
       targetAnchor: u,
       target: d,
       props: m
-    } = e, g = Rn(m), h = i || !g, w = Qt.get(e);
-    if (w && (w.flags |= 8, Qt.delete(e)), d && (s(a), s(u)), i && s(c), !w && (g || d) && o & 16)
-      for (let A = 0; A < l.length; A++) {
-        const C = l[A];
+    } = e, p = Rn(m), h = i || !p, w = Qt.get(e);
+    if (w && (w.flags |= 8, Qt.delete(e)), d && (s(a), s(u)), i && s(c), !w && (p || d) && o & 16)
+      for (let v = 0; v < l.length; v++) {
+        const C = l[v];
         r(
           C,
           t,
@@ -1537,7 +1537,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
       }
   },
   move: ns,
-  hydrate: Ed
+  hydrate: Td
 };
 function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
   i === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
@@ -1552,41 +1552,41 @@ function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
       );
   d && r(l, t, n);
 }
-function Ed(e, t, n, r, s, i, {
+function Td(e, t, n, r, s, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function m(A, C) {
+  function m(v, C) {
     let x = C;
     for (; x; ) {
       if (x && x.nodeType === 8) {
         if (x.data === "teleport start anchor")
           t.targetStart = x;
         else if (x.data === "teleport anchor") {
-          t.targetAnchor = x, A._lpa = t.targetAnchor && o(t.targetAnchor);
+          t.targetAnchor = x, v._lpa = t.targetAnchor && o(t.targetAnchor);
           break;
         }
       }
       x = o(x);
     }
   }
-  function g(A, C) {
+  function p(v, C) {
     C.anchor = d(
-      o(A),
+      o(v),
       C,
-      l(A),
+      l(v),
       n,
       r,
       s,
       i
     );
   }
-  const h = t.target = eo(
+  const h = t.target = no(
     t.props,
     c
   ), w = Rn(t.props);
   if (h) {
-    const A = h._lpa || h.firstChild;
-    t.shapeFlag & 16 && (w ? (g(e, t), m(h, A), t.targetAnchor || to(
+    const v = h._lpa || h.firstChild;
+    t.shapeFlag & 16 && (w ? (p(e, t), m(h, v), t.targetAnchor || ro(
       h,
       t,
       u,
@@ -1594,8 +1594,8 @@ function Ed(e, t, n, r, s, i, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === h ? e : null
-    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || to(h, t, u, a), d(
-      A && o(A),
+    )) : (t.anchor = o(e), m(h, v), t.targetAnchor || ro(h, t, u, a), d(
+      v && o(v),
       t,
       h,
       n,
@@ -1603,10 +1603,10 @@ function Ed(e, t, n, r, s, i, {
       s,
       i
     ))), mr(t, w);
-  } else w && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
+  } else w && t.shapeFlag & 16 && (p(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const Cd = Rd;
+const Fd = Dd;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1616,12 +1616,12 @@ function mr(e, t) {
     n.ut();
   }
 }
-function to(e, t, n, r, s = null) {
+function ro(e, t, n, r, s = null) {
   const i = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return i[Ma] = o, e && (r(i, e, s), r(o, e, s)), o;
+  return i[$a] = o, e && (r(i, e, s), r(o, e, s)), o;
 }
-const mi = /* @__PURE__ */ Symbol("_leaveCb");
-function Sd(e) {
+const _i = /* @__PURE__ */ Symbol("_leaveCb");
+function Id(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function Sd(e) {
   }
   return t;
 }
-function La(e) {
-  if (!Pa(e))
-    return $s(e.type) && e.children ? Sd(e.children) : e;
+function Ba(e) {
+  if (!za(e))
+    return Bs(e.type) && e.children ? Id(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1645,50 +1645,50 @@ function La(e) {
       return n.default();
   }
 }
-function vr(e, t) {
+function Ar(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    vr(
-      $s(n.type) && La(n) || n,
+    Ar(
+      Bs(n.type) && Ba(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
     const n = e.suspense;
     if (n) {
       const r = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      r && vr(r, t.clone(r));
+      r && Ar(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === oe && ae(e.children)) {
-    const n = $a(e.children, !1);
-    n && vr(n, t);
+    const n = Wa(e.children, !1);
+    n && Ar(n, t);
   }
 }
-function no(e) {
+function so(e) {
   if (e.component)
-    return no(e.component.subTree);
+    return so(e.component.subTree);
   if (e.type === oe) {
-    const t = ae(e.children) && $a(e.children, !1);
-    return t ? no(t) : void 0;
+    const t = ae(e.children) && Wa(e.children, !1);
+    return t ? so(t) : void 0;
   }
   if (e.type !== wt)
     return e;
 }
-function Dd(e) {
+function Od(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function yl(e, t) {
+function kl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const ws = /* @__PURE__ */ new WeakMap();
-function Ar(e, t, n, r, s = !1) {
+const xs = /* @__PURE__ */ new WeakMap();
+function vr(e, t, n, r, s = !1) {
   if (ae(e)) {
     e.forEach(
-      (w, A) => Ar(
+      (w, v) => vr(
         w,
-        t && (ae(t) ? t[A] : t),
+        t && (ae(t) ? t[v] : t),
         n,
         r,
         s
@@ -1697,13 +1697,13 @@ function Ar(e, t, n, r, s = !1) {
     return;
   }
   if (Rr(r) && !s) {
-    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
+    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && vr(e, t, n, r.component.subTree);
     return;
   }
-  const i = r.shapeFlag & 4 ? Us(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), g = d === Fe ? ra : (w) => yl(u, w) ? !1 : xe(m, w), h = (w, A) => !(A && yl(u, A));
+  const i = r.shapeFlag & 4 ? Ws(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), p = d === Fe ? la : (w) => kl(u, w) ? !1 : xe(m, w), h = (w, v) => !(v && kl(u, v));
   if (a != null && a !== c) {
-    if (bl(t), Le(a))
-      u[a] = null, g(a) && (d[a] = null);
+    if (wl(t), Le(a))
+      u[a] = null, p(a) && (d[a] = null);
     else if (/* @__PURE__ */ tt(a)) {
       const w = t;
       h(a, w.k) && (a.value = null), w.k && (u[w.k] = null);
@@ -1712,47 +1712,47 @@ function Ar(e, t, n, r, s = !1) {
   if (Ee(c))
     Wr(c, l, 12, [o, u]);
   else {
-    const w = Le(c), A = /* @__PURE__ */ tt(c);
-    if (w || A) {
+    const w = Le(c), v = /* @__PURE__ */ tt(c);
+    if (w || v) {
       const C = () => {
         if (e.f) {
-          const x = w ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
+          const x = w ? p(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (s)
-            ae(x) && sa(x, i);
+            ae(x) && ca(x, i);
           else if (ae(x))
             x.includes(i) || x.push(i);
           else if (w)
-            u[c] = [i], g(c) && (d[c] = u[c]);
+            u[c] = [i], p(c) && (d[c] = u[c]);
           else {
             const k = [i];
             h(c, e.k) && (c.value = k), e.k && (u[e.k] = k);
           }
-        } else w ? (u[c] = o, g(c) && (d[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else w ? (u[c] = o, p(c) && (d[c] = o)) : v && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const x = () => {
-          C(), ws.delete(e);
+          C(), xs.delete(e);
         };
-        x.id = -1, ws.set(e, x), Ke(x, n);
+        x.id = -1, xs.set(e, x), Ke(x, n);
       } else
-        bl(e), C();
+        wl(e), C();
     }
   }
 }
-function bl(e) {
-  const t = ws.get(e);
-  t && (t.flags |= 8, ws.delete(e));
+function wl(e) {
+  const t = xs.get(e);
+  t && (t.flags |= 8, xs.delete(e));
 }
-Ls().requestIdleCallback;
-Ls().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Pa = (e) => e.type.__isKeepAlive, Td = /* @__PURE__ */ Symbol.for("v-ndc");
+Ps().requestIdleCallback;
+Ps().cancelIdleCallback;
+const Rr = (e) => !!e.type.__asyncLoader, za = (e) => e.type.__isKeepAlive, Nd = /* @__PURE__ */ Symbol.for("v-ndc");
 function Ge(e, t, n, r) {
   let s;
   const i = n, o = ae(e);
   if (o || Le(e)) {
     const l = o && /* @__PURE__ */ sn(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ It(e), e = Ps(e)), s = new Array(e.length);
+    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ It(e), e = js(e)), s = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       s[u] = t(
         c ? a ? un(pt(e[u])) : pt(e[u]) : e[u],
@@ -1786,7 +1786,7 @@ function Ge(e, t, n, r) {
     s = [];
   return s;
 }
-const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
+const io = (e) => e ? iu(e) ? Ws(e) : io(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
@@ -1797,18 +1797,18 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => ro(e.parent),
-    $root: (e) => ro(e.root),
+    $parent: (e) => io(e.parent),
+    $root: (e) => io(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Co(e.update);
+      Do(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
     $watch: (e) => Tn
   })
-), _i = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Fd = {
+), yi = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Md = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1827,7 +1827,7 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
             return i[t];
         }
       else {
-        if (_i(r, t))
+        if (yi(r, t))
           return o[t] = 1, r[t];
         if (xe(i, t))
           return o[t] = 3, i[t];
@@ -1855,23 +1855,23 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: s, ctx: i } = e;
-    return _i(s, t) ? (s[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
+    return yi(s, t) ? (s[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: s, props: i, type: o }
   }, l) {
     let c;
-    return !!(n[l] || _i(t, l) || xe(i, l) || xe(r, l) || xe(Er, l) || xe(s.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || yi(t, l) || xe(i, l) || xe(r, l) || xe(Er, l) || xe(s.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function ja() {
+function Ua() {
   return {
     app: null,
     config: {
-      isNativeTag: ra,
+      isNativeTag: la,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function ja() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Id = 0;
-function Od(e, t) {
+let Ld = 0;
+function Pd(e, t) {
   return function(r, s = null) {
     Ee(r) || (r = ht({}, r)), s != null && !Ie(s) && (s = null);
-    const i = ja(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const i = Ua(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = i.app = {
-      _uid: Id++,
+      _uid: Ld++,
       _component: r,
       _props: s,
       _container: null,
       _context: i,
       _instance: null,
-      version: fh,
+      version: gh,
       get config() {
         return i.config;
       },
@@ -1921,8 +1921,8 @@ function Od(e, t) {
       },
       mount(u, d, m) {
         if (!c) {
-          const g = a._ceVNode || qt(r, s);
-          return g.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, Us(g.component);
+          const p = a._ceVNode || qt(r, s);
+          return p.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(p, u, m), c = !0, a._container = u, u.__vue_app__ = a, Ws(p.component);
         }
       },
       onUnmount(u) {
@@ -1952,16 +1952,16 @@ function Od(e, t) {
   };
 }
 let Yn = null;
-const Nd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
-function Md(e, t, ...n) {
+const jd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
+function $d(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Fe;
   let s = n;
-  const i = t.startsWith("update:"), o = i && Nd(r, t.slice(7));
+  const i = t.startsWith("update:"), o = i && jd(r, t.slice(7));
   o && (o.trim && (s = n.map((u) => Le(u) ? u.trim() : u)), o.number && (s = s.map(Ur)));
-  let l, c = r[l = ai(t)] || // also try camelCase event handler (#2249)
-  r[l = ai(bt(t))];
-  !c && i && (c = r[l = ai(Ln(t))]), c && Vt(
+  let l, c = r[l = ui(t)] || // also try camelCase event handler (#2249)
+  r[l = ui(bt(t))];
+  !c && i && (c = r[l = ui(Ln(t))]), c && Vt(
     c,
     e,
     6,
@@ -1981,7 +1981,7 @@ function Md(e, t, ...n) {
     );
   }
 }
-function Ld(e, t, n = !1) {
+function Bd(e, t, n = !1) {
   const r = t.emitsCache, s = r.get(e);
   if (s !== void 0)
     return s;
@@ -1989,10 +1989,10 @@ function Ld(e, t, n = !1) {
   let o = {};
   return i ? (ae(i) ? i.forEach((l) => o[l] = null) : ht(o, i), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
 }
-function Bs(e, t) {
-  return !e || !Os(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Ln(t)) || xe(e, t));
+function zs(e, t) {
+  return !e || !Ns(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Ln(t)) || xe(e, t));
 }
-function kl(e) {
+function xl(e) {
   const {
     type: t,
     vnode: n,
@@ -2006,10 +2006,10 @@ function kl(e) {
     renderCache: u,
     props: d,
     data: m,
-    setupState: g,
+    setupState: p,
     ctx: h,
     inheritAttrs: w
-  } = e, A = ks(e);
+  } = e, v = ws(e);
   let C, x;
   try {
     if (n.shapeFlag & 4) {
@@ -2020,7 +2020,7 @@ function kl(e) {
           b,
           u,
           d,
-          g,
+          p,
           m,
           h
         )
@@ -2035,30 +2035,30 @@ function kl(e) {
           d,
           null
         )
-      ), x = t.props ? l : Pd(l);
+      ), x = t.props ? l : zd(l);
     }
   } catch (b) {
-    In.length = 0, js(b, e, 1), C = qt(wt);
+    In.length = 0, $s(b, e, 1), C = qt(wt);
   }
   let k = C;
   if (x && w !== !1) {
     const b = Object.keys(x), { shapeFlag: F } = k;
-    b.length && F & 7 && (i && b.some(Ns) && (x = jd(
+    b.length && F & 7 && (i && b.some(Ms) && (x = Ud(
       x,
       i
     )), k = er(k, x, !1, !0));
   }
   if (n.dirs && (k = er(k, null, !1, !0), k.dirs = k.dirs ? k.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = $s(k.type) && La(k) || k;
-    vr(b, n.transition);
+    const b = Bs(k.type) && Ba(k) || k;
+    Ar(b, n.transition);
   }
-  return C = k, ks(A), C;
+  return C = k, ws(v), C;
 }
-function $a(e, t = !0) {
+function Wa(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const s = e[r];
-    if (Fo(s)) {
+    if (Oo(s)) {
       if (s.type !== wt || s.children === "v-if") {
         if (n)
           return;
@@ -2069,18 +2069,18 @@ function $a(e, t = !0) {
   }
   return n;
 }
-const Pd = (e) => {
+const zd = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Os(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Ns(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, jd = (e, t) => {
+}, Ud = (e, t) => {
   const n = {};
   for (const r in e)
-    (!Ns(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+    (!Ms(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function $d(e, t, n) {
+function Wd(e, t, n) {
   const { props: r, children: s, component: i } = e, { props: o, children: l, patchFlag: c } = t, a = i.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2088,35 +2088,35 @@ function $d(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? wl(r, o, a) : !!o;
+      return r ? Al(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const m = u[d];
-        if (Ba(o, r, m) && !Bs(a, m))
+        if (Ja(o, r, m) && !zs(a, m))
           return !0;
       }
     }
   } else
-    return (s || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? wl(r, o, a) : !0 : !!o;
+    return (s || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? Al(r, o, a) : !0 : !!o;
   return !1;
 }
-function wl(e, t, n) {
+function Al(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
   for (let s = 0; s < r.length; s++) {
     const i = r[s];
-    if (!xe(e, i) || Ba(t, e, i) && !Bs(n, i))
+    if (!xe(e, i) || Ja(t, e, i) && !zs(n, i))
       return !0;
   }
   return !1;
 }
-function Ba(e, t, n) {
+function Ja(e, t, n) {
   const r = e[n], s = t[n];
   return n === "style" && Ie(r) && Ie(s) ? !ln(r, s) : r !== s;
 }
-function Bd({ vnode: e, parent: t, suspense: n }, r) {
+function Jd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const s = t.subTree;
     if (s.suspense && s.suspense.activeBranch === e && (s.suspense.vnode.el = s.el = r, e = s), s === e)
@@ -2126,15 +2126,15 @@ function Bd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const za = {}, Ua = () => Object.create(za), Wa = (e) => Object.getPrototypeOf(e) === za;
-function zd(e, t, n, r = !1) {
-  const s = {}, i = Ua();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ja(e, t, s, i);
+const qa = {}, Ha = () => Object.create(qa), Va = (e) => Object.getPrototypeOf(e) === qa;
+function qd(e, t, n, r = !1) {
+  const s = {}, i = Ha();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ga(e, t, s, i);
   for (const o in e.propsOptions[0])
     o in s || (s[o] = void 0);
-  n ? e.props = r ? s : /* @__PURE__ */ od(s) : e.type.props ? e.props = s : e.props = i, e.attrs = i;
+  n ? e.props = r ? s : /* @__PURE__ */ ud(s) : e.type.props ? e.props = s : e.props = i, e.attrs = i;
 }
-function Ud(e, t, n, r) {
+function Hd(e, t, n, r) {
   const {
     props: s,
     attrs: i,
@@ -2151,29 +2151,29 @@ function Ud(e, t, n, r) {
       const u = e.vnode.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         let m = u[d];
-        if (Bs(e.emitsOptions, m))
+        if (zs(e.emitsOptions, m))
           continue;
-        const g = t[m];
+        const p = t[m];
         if (c)
           if (xe(i, m))
-            g !== i[m] && (i[m] = g, a = !0);
+            p !== i[m] && (i[m] = p, a = !0);
           else {
             const h = bt(m);
-            s[h] = so(
+            s[h] = oo(
               c,
               l,
               h,
-              g,
+              p,
               e,
               !1
             );
           }
         else
-          g !== i[m] && (i[m] = g, a = !0);
+          p !== i[m] && (i[m] = p, a = !0);
       }
     }
   } else {
-    Ja(e, t, s, i) && (a = !0);
+    Ga(e, t, s, i) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
@@ -2181,7 +2181,7 @@ function Ud(e, t, n, r) {
       // and converted to camelCase (#955)
       ((u = Ln(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (s[d] = so(
+      n[u] !== void 0) && (s[d] = oo(
         c,
         l,
         d,
@@ -2195,7 +2195,7 @@ function Ud(e, t, n, r) {
   }
   a && Ut(e.attrs, "set", "");
 }
-function Ja(e, t, n, r) {
+function Ga(e, t, n, r) {
   const [s, i] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2204,13 +2204,13 @@ function Ja(e, t, n, r) {
         continue;
       const a = t[c];
       let u;
-      s && xe(s, u = bt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bs(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      s && xe(s, u = bt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : zs(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (i) {
     const c = /* @__PURE__ */ ke(n), a = l || Fe;
     for (let u = 0; u < i.length; u++) {
       const d = i[u];
-      n[d] = so(
+      n[d] = oo(
         s,
         c,
         d,
@@ -2222,7 +2222,7 @@ function Ja(e, t, n, r) {
   }
   return o;
 }
-function so(e, t, n, r, s, i) {
+function oo(e, t, n, r, s, i) {
   const o = e[n];
   if (o != null) {
     const l = xe(o, "default");
@@ -2233,7 +2233,7 @@ function so(e, t, n, r, s, i) {
         if (n in a)
           r = a[n];
         else {
-          const u = eu(s);
+          const u = su(s);
           r = a[n] = c.call(
             null,
             t
@@ -2253,7 +2253,7 @@ function so(e, t, n, r, s, i) {
   }
   return r;
 }
-function Wd(e, t, n = !1) {
+function Vd(e, t, n = !1) {
   const r = t.propsCache, s = r.get(e);
   if (s)
     return s;
@@ -2263,24 +2263,24 @@ function Wd(e, t, n = !1) {
   if (ae(i))
     for (let a = 0; a < i.length; a++) {
       const u = bt(i[a]);
-      xl(u) && (o[u] = Fe);
+      vl(u) && (o[u] = Fe);
     }
   else if (i)
     for (const a in i) {
       const u = bt(a);
-      if (xl(u)) {
-        const d = i[a], m = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), g = m.type;
+      if (vl(u)) {
+        const d = i[a], m = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), p = m.type;
         let h = !1, w = !0;
-        if (ae(g))
-          for (let A = 0; A < g.length; ++A) {
-            const C = g[A], x = Ee(C) && C.name;
+        if (ae(p))
+          for (let v = 0; v < p.length; ++v) {
+            const C = p[v], x = Ee(C) && C.name;
             if (x === "Boolean") {
               h = !0;
               break;
             } else x === "String" && (w = !1);
           }
         else
-          h = Ee(g) && g.name === "Boolean";
+          h = Ee(p) && p.name === "Boolean";
         m[
           0
           /* shouldCast */
@@ -2293,54 +2293,54 @@ function Wd(e, t, n = !1) {
   const c = [o, l];
   return Ie(e) && r.set(e, c), c;
 }
-function xl(e) {
+function vl(e) {
   return e[0] !== "$" && !br(e);
 }
-const So = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ae(e) ? e.map(Ct) : [Ct(e)], Jd = (e, t, n) => {
+const To = (e) => e === "_" || e === "_ctx" || e === "$stable", Fo = (e) => ae(e) ? e.map(Ct) : [Ct(e)], Gd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = bd((...s) => Do(t(...s)), n);
+  const r = Ad((...s) => Fo(t(...s)), n);
   return r._c = !1, r;
-}, qa = (e, t, n) => {
+}, Ka = (e, t, n) => {
   const r = e._ctx;
   for (const s in e) {
-    if (So(s)) continue;
+    if (To(s)) continue;
     const i = e[s];
     if (Ee(i))
-      t[s] = Jd(s, i, r);
+      t[s] = Gd(s, i, r);
     else if (i != null) {
-      const o = Do(i);
+      const o = Fo(i);
       t[s] = () => o;
     }
   }
-}, Ha = (e, t) => {
-  const n = Do(t);
+}, Ya = (e, t) => {
+  const n = Fo(t);
   e.slots.default = () => n;
-}, Va = (e, t, n) => {
+}, Xa = (e, t, n) => {
   for (const r in t)
-    (n || !So(r)) && (e[r] = t[r]);
-}, qd = (e, t, n) => {
-  const r = e.slots = Ua();
+    (n || !To(r)) && (e[r] = t[r]);
+}, Kd = (e, t, n) => {
+  const r = e.slots = Ha();
   if (e.vnode.shapeFlag & 32) {
     const s = t._;
-    s ? (Va(r, t, n), n && aa(r, "_", s, !0)) : qa(t, r);
-  } else t && Ha(e, t);
-}, Hd = (e, t, n) => {
+    s ? (Xa(r, t, n), n && ha(r, "_", s, !0)) : Ka(t, r);
+  } else t && Ya(e, t);
+}, Yd = (e, t, n) => {
   const { vnode: r, slots: s } = e;
   let i = !0, o = Fe;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? i = !1 : Va(s, t, n) : (i = !t.$stable, qa(t, s)), o = t;
-  } else t && (Ha(e, t), o = { default: 1 });
+    l ? n && l === 1 ? i = !1 : Xa(s, t, n) : (i = !t.$stable, Ka(t, s)), o = t;
+  } else t && (Ya(e, t), o = { default: 1 });
   if (i)
     for (const l in s)
-      !So(l) && o[l] == null && delete s[l];
-}, Ke = Zd;
-function Vd(e) {
-  return Gd(e);
+      !To(l) && o[l] == null && delete s[l];
+}, Ke = nh;
+function Xd(e) {
+  return Zd(e);
 }
-function Gd(e, t) {
-  const n = Ls();
+function Zd(e, t) {
+  const n = Ps();
   n.__VUE__ = !0;
   const {
     insert: r,
@@ -2353,28 +2353,28 @@ function Gd(e, t) {
     setElementText: u,
     parentNode: d,
     nextSibling: m,
-    setScopeId: g = Tn,
+    setScopeId: p = Tn,
     insertStaticContent: h
-  } = e, w = (p, _, v, P = null, D = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
-    if (p === _)
+  } = e, w = (g, _, A, P = null, D = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
+    if (g === _)
       return;
-    p && !ur(p, _) && (P = Ae(p), R(p, D, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    g && !ur(g, _) && (P = ve(g), R(g, D, I, !0), g = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && g && g.dynamicChildren && g.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
     const { type: T, ref: V, shapeFlag: z } = _;
     switch (T) {
-      case zs:
-        A(p, _, v, P);
+      case Us:
+        v(g, _, A, P);
         break;
       case wt:
-        C(p, _, v, P);
+        C(g, _, A, P);
         break;
-      case bi:
-        p == null && x(_, v, P, M);
+      case ki:
+        g == null && x(_, A, P, M);
         break;
       case oe:
         de(
-          p,
+          g,
           _,
-          v,
+          A,
           P,
           D,
           I,
@@ -2385,9 +2385,9 @@ function Gd(e, t) {
         break;
       default:
         z & 1 ? F(
-          p,
+          g,
           _,
-          v,
+          A,
           P,
           D,
           I,
@@ -2395,9 +2395,9 @@ function Gd(e, t) {
           $,
           N
         ) : z & 6 ? De(
-          p,
+          g,
           _,
-          v,
+          A,
           P,
           D,
           I,
@@ -2405,9 +2405,9 @@ function Gd(e, t) {
           $,
           N
         ) : (z & 64 || z & 128) && T.process(
-          p,
+          g,
           _,
-          v,
+          A,
           P,
           D,
           I,
@@ -2417,48 +2417,48 @@ function Gd(e, t) {
           hn
         );
     }
-    V != null && D ? Ar(V, p && p.ref, I, _ || p, !_) : V == null && p && p.ref != null && Ar(p.ref, null, I, p, !0);
-  }, A = (p, _, v, P) => {
-    if (p == null)
+    V != null && D ? vr(V, g && g.ref, I, _ || g, !_) : V == null && g && g.ref != null && vr(g.ref, null, I, g, !0);
+  }, v = (g, _, A, P) => {
+    if (g == null)
       r(
         _.el = l(_.children),
-        v,
+        A,
         P
       );
     else {
-      const D = _.el = p.el;
-      _.children !== p.children && a(D, _.children);
+      const D = _.el = g.el;
+      _.children !== g.children && a(D, _.children);
     }
-  }, C = (p, _, v, P) => {
-    p == null ? r(
+  }, C = (g, _, A, P) => {
+    g == null ? r(
       _.el = c(_.children || ""),
-      v,
+      A,
       P
-    ) : _.el = p.el;
-  }, x = (p, _, v, P) => {
-    [p.el, p.anchor] = h(
-      p.children,
+    ) : _.el = g.el;
+  }, x = (g, _, A, P) => {
+    [g.el, g.anchor] = h(
+      g.children,
       _,
-      v,
+      A,
       P,
-      p.el,
-      p.anchor
+      g.el,
+      g.anchor
     );
-  }, k = ({ el: p, anchor: _ }, v, P) => {
+  }, k = ({ el: g, anchor: _ }, A, P) => {
     let D;
-    for (; p && p !== _; )
-      D = m(p), r(p, v, P), p = D;
-    r(_, v, P);
-  }, b = ({ el: p, anchor: _ }) => {
-    let v;
-    for (; p && p !== _; )
-      v = m(p), s(p), p = v;
+    for (; g && g !== _; )
+      D = m(g), r(g, A, P), g = D;
+    r(_, A, P);
+  }, b = ({ el: g, anchor: _ }) => {
+    let A;
+    for (; g && g !== _; )
+      A = m(g), s(g), g = A;
     s(_);
-  }, F = (p, _, v, P, D, I, M, $, N) => {
-    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), p == null)
+  }, F = (g, _, A, P, D, I, M, $, N) => {
+    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), g == null)
       B(
         _,
-        v,
+        A,
         P,
         D,
         I,
@@ -2467,10 +2467,10 @@ function Gd(e, t) {
         N
       );
     else {
-      const T = p.el && p.el._isVueCE ? p.el : null;
+      const T = g.el && g.el._isVueCE ? g.el : null;
       try {
         T && T._beginPatch(), X(
-          p,
+          g,
           _,
           D,
           I,
@@ -2482,43 +2482,43 @@ function Gd(e, t) {
         T && T._endPatch();
       }
     }
-  }, B = (p, _, v, P, D, I, M, $) => {
+  }, B = (g, _, A, P, D, I, M, $) => {
     let N, T;
-    const { props: V, shapeFlag: z, transition: Z, dirs: te } = p;
-    if (N = p.el = o(
-      p.type,
+    const { props: V, shapeFlag: z, transition: Z, dirs: te } = g;
+    if (N = g.el = o(
+      g.type,
       I,
       V && V.is,
       V
-    ), z & 8 ? u(N, p.children) : z & 16 && ee(
-      p.children,
+    ), z & 8 ? u(N, g.children) : z & 16 && ee(
+      g.children,
       N,
       null,
       P,
       D,
-      yi(p, I),
+      bi(g, I),
       M,
       $
-    ), te && bn(p, null, P, "created"), j(N, p, p.scopeId, M, P), V) {
+    ), te && bn(g, null, P, "created"), j(N, g, g.scopeId, M, P), V) {
       for (const _e in V)
         _e !== "value" && !br(_e) && i(N, _e, null, V[_e], I, P);
-      "value" in V && i(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, p);
+      "value" in V && i(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && vt(T, P, g);
     }
-    te && bn(p, null, P, "beforeMount");
-    const he = Kd(D, Z);
-    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Xd] = !0), r(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
-      T && At(T, P, p), he && Z.enter(N), te && bn(p, null, P, "mounted");
+    te && bn(g, null, P, "beforeMount");
+    const he = Qd(D, Z);
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[th] = !0), r(N, _, A), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
+      T && vt(T, P, g), he && Z.enter(N), te && bn(g, null, P, "mounted");
     }, D);
-  }, j = (p, _, v, P, D) => {
-    if (v && g(p, v), P)
+  }, j = (g, _, A, P, D) => {
+    if (A && p(g, A), P)
       for (let I = 0; I < P.length; I++)
-        g(p, P[I]);
+        p(g, P[I]);
     if (D) {
       let I = D.subTree;
-      if (_ === I || Ka(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+      if (_ === I || Qa(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
         const M = D.vnode;
         j(
-          p,
+          g,
           M,
           M.scopeId,
           M.slotScopeIds,
@@ -2526,14 +2526,14 @@ function Gd(e, t) {
         );
       }
     }
-  }, ee = (p, _, v, P, D, I, M, $, N = 0) => {
-    for (let T = N; T < p.length; T++) {
-      const V = p[T] = $ ? zt(p[T]) : Ct(p[T]);
+  }, ee = (g, _, A, P, D, I, M, $, N = 0) => {
+    for (let T = N; T < g.length; T++) {
+      const V = g[T] = $ ? zt(g[T]) : Ct(g[T]);
       w(
         null,
         V,
         _,
-        v,
+        A,
         P,
         D,
         I,
@@ -2541,50 +2541,50 @@ function Gd(e, t) {
         $
       );
     }
-  }, X = (p, _, v, P, D, I, M) => {
-    const $ = _.el = p.el;
+  }, X = (g, _, A, P, D, I, M) => {
+    const $ = _.el = g.el;
     let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
-    N |= p.patchFlag & 16;
-    const z = p.props || Fe, Z = _.props || Fe;
+    N |= g.patchFlag & 16;
+    const z = g.props || Fe, Z = _.props || Fe;
     let te;
-    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && At(te, v, _, p), V && bn(_, p, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (A && kn(A, !1), (te = Z.onVnodeBeforeUpdate) && vt(te, A, _, g), V && bn(_, g, A, "beforeUpdate"), A && kn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u($, ""), T ? ue(
-      p.dynamicChildren,
+    T && (!g.dynamicChildren || g.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u($, ""), T ? ue(
+      g.dynamicChildren,
       T,
       $,
-      v,
+      A,
       P,
-      yi(_, D),
+      bi(_, D),
       I
     ) : M || se(
-      p,
+      g,
       _,
       $,
       null,
-      v,
+      A,
       P,
-      yi(_, D),
+      bi(_, D),
       I,
       !1
     ), N > 0) {
       if (N & 16)
-        ne($, z, Z, v, D);
+        ne($, z, Z, A, D);
       else if (N & 2 && z.class !== Z.class && i($, "class", null, Z.class, D), N & 4 && i($, "style", z.style, Z.style, D), N & 8) {
         const he = _.dynamicProps;
         for (let _e = 0; _e < he.length; _e++) {
           const ye = he[_e], Te = z[ye], Re = Z[ye];
-          (Re !== Te || ye === "value") && i($, ye, Te, Re, D, v);
+          (Re !== Te || ye === "value") && i($, ye, Te, Re, D, A);
         }
       }
-      N & 1 && p.children !== _.children && u($, _.children);
-    } else !M && T == null && ne($, z, Z, v, D);
+      N & 1 && g.children !== _.children && u($, _.children);
+    } else !M && T == null && ne($, z, Z, A, D);
     ((te = Z.onVnodeUpdated) || V) && Ke(() => {
-      te && At(te, v, _, p), V && bn(_, p, v, "updated");
+      te && vt(te, A, _, g), V && bn(_, g, A, "updated");
     }, P);
-  }, ue = (p, _, v, P, D, I, M) => {
+  }, ue = (g, _, A, P, D, I, M) => {
     for (let $ = 0; $ < _.length; $++) {
-      const N = p[$], T = _[$], V = N.el || Cr(N), z = (
+      const N = g[$], T = _[$], V = N.el || Cr(N), z = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
@@ -2595,7 +2595,7 @@ function Gd(e, t) {
         N.shapeFlag & 198) ? d(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
-          v
+          A
         )
       );
       w(
@@ -2610,35 +2610,35 @@ function Gd(e, t) {
         !0
       );
     }
-  }, ne = (p, _, v, P, D) => {
-    if (_ !== v) {
+  }, ne = (g, _, A, P, D) => {
+    if (_ !== A) {
       if (_ !== Fe)
         for (const I in _)
-          !br(I) && !(I in v) && i(
-            p,
+          !br(I) && !(I in A) && i(
+            g,
             I,
             _[I],
             null,
             D,
             P
           );
-      for (const I in v) {
+      for (const I in A) {
         if (br(I)) continue;
-        const M = v[I], $ = _[I];
-        M !== $ && I !== "value" && i(p, I, $, M, D, P);
+        const M = A[I], $ = _[I];
+        M !== $ && I !== "value" && i(g, I, $, M, D, P);
       }
-      "value" in v && i(p, "value", _.value, v.value, D);
+      "value" in A && i(g, "value", _.value, A.value, D);
     }
-  }, de = (p, _, v, P, D, I, M, $, N) => {
-    const T = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
+  }, de = (g, _, A, P, D, I, M, $, N) => {
+    const T = _.el = g ? g.el : l(""), V = _.anchor = g ? g.anchor : l("");
     let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = _;
-    te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, v, P), r(V, v, P), ee(
+    te && ($ = $ ? $.concat(te) : te), g == null ? (r(T, A, P), r(V, A, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
       _.children || [],
-      v,
+      A,
       V,
       D,
       I,
@@ -2647,10 +2647,10 @@ function Gd(e, t) {
       N
     )) : z > 0 && z & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    p.dynamicChildren && p.dynamicChildren.length === Z.length ? (ue(
-      p.dynamicChildren,
+    g.dynamicChildren && g.dynamicChildren.length === Z.length ? (ue(
+      g.dynamicChildren,
       Z,
-      v,
+      A,
       D,
       I,
       M,
@@ -2659,15 +2659,15 @@ function Gd(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || D && _ === D.subTree) && To(
-      p,
+    (_.key != null || D && _ === D.subTree) && Io(
+      g,
       _,
       !0
       /* shallow */
     )) : se(
-      p,
+      g,
       _,
-      v,
+      A,
       V,
       D,
       I,
@@ -2675,68 +2675,68 @@ function Gd(e, t) {
       $,
       N
     );
-  }, De = (p, _, v, P, D, I, M, $, N) => {
-    _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? D.ctx.activate(
+  }, De = (g, _, A, P, D, I, M, $, N) => {
+    _.slotScopeIds = $, g == null ? _.shapeFlag & 512 ? D.ctx.activate(
       _,
-      v,
+      A,
       P,
       M,
       N
     ) : we(
       _,
-      v,
+      A,
       P,
       D,
       I,
       M,
       N
-    ) : ve(p, _, N);
-  }, we = (p, _, v, P, D, I, M) => {
-    const $ = p.component = sh(
-      p,
+    ) : Ae(g, _, N);
+  }, we = (g, _, A, P, D, I, M) => {
+    const $ = g.component = ch(
+      g,
       P,
       D
     );
-    if (Pa(p) && ($.ctx.renderer = hn), oh($, !1, M), $.asyncDep) {
+    if (za(g) && ($.ctx.renderer = hn), uh($, !1, M), $.asyncDep) {
       if (D && D.registerDep(
         $,
         ct,
         M,
         I
-      ), !p.el) {
+      ), !g.el) {
         const N = $.subTree = qt(wt);
-        C(null, N, _, v), p.placeholder = N.el;
+        C(null, N, _, A), g.placeholder = N.el;
       }
     } else
       ct(
         $,
-        p,
+        g,
         _,
-        v,
+        A,
         D,
         I,
         M
       );
-  }, ve = (p, _, v) => {
-    const P = _.component = p.component;
-    if ($d(p, _, v))
+  }, Ae = (g, _, A) => {
+    const P = _.component = g.component;
+    if (Wd(g, _, A))
       if (P.asyncDep && !P.asyncResolved) {
-        _.el = p.el, _.placeholder = p.placeholder, W(P, _, v);
+        _.el = g.el, _.placeholder = g.placeholder, W(P, _, A);
         return;
       } else
         P.next = _, P.update();
     else
-      _.el = p.el, _.placeholder = p.placeholder, P.vnode = _;
-  }, ct = (p, _, v, P, D, I, M) => {
+      _.el = g.el, _.placeholder = g.placeholder, P.vnode = _;
+  }, ct = (g, _, A, P, D, I, M) => {
     const $ = () => {
-      if (p.isMounted) {
-        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
+      if (g.isMounted) {
+        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = g;
         {
-          const Be = Ga(p);
+          const Be = Za(g);
           if (Be) {
-            z && (z.el = _e.el, W(p, z, M)), Be.asyncDep.then(() => {
+            z && (z.el = _e.el, W(g, z, M)), Be.asyncDep.then(() => {
               const it = () => {
-                p.job.flags & 8 || (D && D.pendingBranch ? Ke(it, D) : T());
+                g.job.flags & 8 || (D && D.pendingBranch ? Ke(it, D) : T());
               };
               it.flags = 48, Ke(it, D);
             });
@@ -2744,9 +2744,9 @@ function Gd(e, t) {
           }
         }
         let ye = z, Te;
-        kn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && ds(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && At(Te, he, z, _e), kn(p, !0);
-        const Re = kl(p), je = p.subTree;
-        p.subTree = Re, w(
+        kn(g, !1), z ? (z.el = _e.el, W(g, z, M)) : z = _e, Z && hs(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && vt(Te, he, z, _e), kn(g, !0);
+        const Re = xl(g), je = g.subTree;
+        g.subTree = Re, w(
           je,
           Re,
           // parent may have changed if it's in a teleport. a root that is a
@@ -2755,30 +2755,30 @@ function Gd(e, t) {
             je.el || Cr(je)
           ),
           // anchor may have changed if it's in a fragment
-          Ae(je),
-          p,
+          ve(je),
+          g,
           D,
           I
-        ), z.el = Re.el, ye === null && Bd(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
-          () => At(Te, he, z, _e),
+        ), z.el = Re.el, ye === null && Jd(g, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+          () => vt(Te, he, z, _e),
           D
         );
       } else {
         let z;
-        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, je = Rr(_);
-        kn(p, !1), he && ds(he), !je && (z = te && te.onVnodeBeforeMount) && At(z, ye, _), kn(p, !0);
+        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = g, je = Rr(_);
+        kn(g, !1), he && hs(he), !je && (z = te && te.onVnodeBeforeMount) && vt(z, ye, _), kn(g, !0);
         {
           Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
             Re,
-            p.parent ? p.parent.type : void 0
+            g.parent ? g.parent.type : void 0
           );
-          const Be = p.subTree = kl(p);
+          const Be = g.subTree = xl(g);
           w(
             null,
             Be,
-            v,
+            A,
             P,
-            p,
+            g,
             D,
             I
           ), _.el = Be.el;
@@ -2786,30 +2786,30 @@ function Gd(e, t) {
         if (_e && Ke(_e, D), !je && (z = te && te.onVnodeMounted)) {
           const Be = _;
           Ke(
-            () => At(z, ye, Be),
+            () => vt(z, ye, Be),
             D
           );
         }
-        (_.shapeFlag & 256 || ye && Rr(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, _ = v = P = null;
+        (_.shapeFlag & 256 || ye && Rr(ye.vnode) && ye.vnode.shapeFlag & 256) && g.a && Ke(g.a, D), g.isMounted = !0, _ = A = P = null;
       }
     };
-    p.scope.on();
-    const N = p.effect = new ha($);
-    p.scope.off();
-    const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
-    V.i = p, V.id = p.uid, N.scheduler = () => Co(V), kn(p, !0), T();
-  }, W = (p, _, v) => {
-    _.component = p;
-    const P = p.vnode.props;
-    p.vnode = _, p.next = null, Ud(p, _.props, P, v), Hd(p, _.children, v), cn(), Fa(p), an();
-  }, se = (p, _, v, P, D, I, M, $, N = !1) => {
-    const T = p && p.children, V = p ? p.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
+    g.scope.on();
+    const N = g.effect = new _a($);
+    g.scope.off();
+    const T = g.update = N.run.bind(N), V = g.job = N.runIfDirty.bind(N);
+    V.i = g, V.id = g.uid, N.scheduler = () => Do(V), kn(g, !0), T();
+  }, W = (g, _, A) => {
+    _.component = g;
+    const P = g.vnode.props;
+    g.vnode = _, g.next = null, Hd(g, _.props, P, A), Yd(g, _.children, A), cn(), Ma(g), an();
+  }, se = (g, _, A, P, D, I, M, $, N = !1) => {
+    const T = g && g.children, V = g ? g.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
       if (Z & 128) {
         me(
           T,
           z,
-          v,
+          A,
           P,
           D,
           I,
@@ -2822,7 +2822,7 @@ function Gd(e, t) {
         le(
           T,
           z,
-          v,
+          A,
           P,
           D,
           I,
@@ -2833,19 +2833,19 @@ function Gd(e, t) {
         return;
       }
     }
-    te & 8 ? (V & 16 && dn(T, D, I), z !== T && u(v, z)) : V & 16 ? te & 16 ? me(
+    te & 8 ? (V & 16 && dn(T, D, I), z !== T && u(A, z)) : V & 16 ? te & 16 ? me(
       T,
       z,
-      v,
+      A,
       P,
       D,
       I,
       M,
       $,
       N
-    ) : dn(T, D, I, !0) : (V & 8 && u(v, ""), te & 16 && ee(
+    ) : dn(T, D, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
       z,
-      v,
+      A,
       P,
       D,
       I,
@@ -2853,16 +2853,16 @@ function Gd(e, t) {
       $,
       N
     ));
-  }, le = (p, _, v, P, D, I, M, $, N) => {
-    p = p || Cn, _ = _ || Cn;
-    const T = p.length, V = _.length, z = Math.min(T, V);
+  }, le = (g, _, A, P, D, I, M, $, N) => {
+    g = g || Cn, _ = _ || Cn;
+    const T = g.length, V = _.length, z = Math.min(T, V);
     let Z;
     for (Z = 0; Z < z; Z++) {
       const te = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
       w(
-        p[Z],
+        g[Z],
         te,
-        v,
+        A,
         null,
         D,
         I,
@@ -2872,7 +2872,7 @@ function Gd(e, t) {
       );
     }
     T > V ? dn(
-      p,
+      g,
       D,
       I,
       !0,
@@ -2880,7 +2880,7 @@ function Gd(e, t) {
       z
     ) : ee(
       _,
-      v,
+      A,
       P,
       D,
       I,
@@ -2889,17 +2889,17 @@ function Gd(e, t) {
       N,
       z
     );
-  }, me = (p, _, v, P, D, I, M, $, N) => {
+  }, me = (g, _, A, P, D, I, M, $, N) => {
     let T = 0;
     const V = _.length;
-    let z = p.length - 1, Z = V - 1;
+    let z = g.length - 1, Z = V - 1;
     for (; T <= z && T <= Z; ) {
-      const te = p[T], he = _[T] = N ? zt(_[T]) : Ct(_[T]);
+      const te = g[T], he = _[T] = N ? zt(_[T]) : Ct(_[T]);
       if (ur(te, he))
         w(
           te,
           he,
-          v,
+          A,
           null,
           D,
           I,
@@ -2912,12 +2912,12 @@ function Gd(e, t) {
       T++;
     }
     for (; T <= z && T <= Z; ) {
-      const te = p[z], he = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
+      const te = g[z], he = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
       if (ur(te, he))
         w(
           te,
           he,
-          v,
+          A,
           null,
           D,
           I,
@@ -2936,7 +2936,7 @@ function Gd(e, t) {
           w(
             null,
             _[T] = N ? zt(_[T]) : Ct(_[T]),
-            v,
+            A,
             he,
             D,
             I,
@@ -2947,7 +2947,7 @@ function Gd(e, t) {
       }
     } else if (T > Z)
       for (; T <= z; )
-        R(p[T], D, I, !0), T++;
+        R(g[T], D, I, !0), T++;
     else {
       const te = T, he = T, _e = /* @__PURE__ */ new Map();
       for (T = he; T <= Z; T++) {
@@ -2960,7 +2960,7 @@ function Gd(e, t) {
       const it = new Array(Re);
       for (T = 0; T < Re; T++) it[T] = 0;
       for (T = te; T <= z; T++) {
-        const ze = p[T];
+        const ze = g[T];
         if (Te >= Re) {
           R(ze, D, I, !0);
           continue;
@@ -2977,7 +2977,7 @@ function Gd(e, t) {
         nt === void 0 ? R(ze, D, I, !0) : (it[nt - he] = T + 1, nt >= Be ? Be = nt : je = !0, w(
           ze,
           _[nt],
-          v,
+          A,
           null,
           D,
           I,
@@ -2986,7 +2986,7 @@ function Gd(e, t) {
           N
         ), Te++);
       }
-      const pn = je ? Yd(it) : Cn;
+      const pn = je ? eh(it) : Cn;
       for (ye = pn.length - 1, T = Re - 1; T >= 0; T--) {
         const ze = he + T, nt = _[ze], Mt = _[ze + 1], gn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
@@ -2995,50 +2995,50 @@ function Gd(e, t) {
         it[T] === 0 ? w(
           null,
           nt,
-          v,
+          A,
           gn,
           D,
           I,
           M,
           $,
           N
-        ) : je && (ye < 0 || T !== pn[ye] ? J(nt, v, gn, 2) : ye--);
+        ) : je && (ye < 0 || T !== pn[ye] ? J(nt, A, gn, 2) : ye--);
       }
     }
-  }, J = (p, _, v, P, D = null) => {
-    const { el: I, type: M, transition: $, children: N, shapeFlag: T } = p;
+  }, J = (g, _, A, P, D = null) => {
+    const { el: I, type: M, transition: $, children: N, shapeFlag: T } = g;
     if (T & 6) {
-      J(p.component.subTree, _, v, P);
+      J(g.component.subTree, _, A, P);
       return;
     }
     if (T & 128) {
-      p.suspense.move(_, v, P);
+      g.suspense.move(_, A, P);
       return;
     }
     if (T & 64) {
-      M.move(p, _, v, hn);
+      M.move(g, _, A, hn);
       return;
     }
     if (M === oe) {
-      r(I, _, v);
+      r(I, _, A);
       for (let z = 0; z < N.length; z++)
-        J(N[z], _, v, P);
-      r(p.anchor, _, v);
+        J(N[z], _, A, P);
+      r(g.anchor, _, A);
       return;
     }
-    if (M === bi) {
-      k(p, _, v);
+    if (M === ki) {
+      k(g, _, A);
       return;
     }
     if (P !== 2 && T & 1 && $)
       if (P === 0)
-        $.persisted && !I[mi] ? r(I, _, v) : ($.beforeEnter(I), r(I, _, v), Ke(() => $.enter(I), D));
+        $.persisted && !I[_i] ? r(I, _, A) : ($.beforeEnter(I), r(I, _, A), Ke(() => $.enter(I), D));
       else {
         const { leave: z, delayLeave: Z, afterLeave: te } = $, he = () => {
-          p.ctx.isUnmounted ? s(I) : r(I, _, v);
+          g.ctx.isUnmounted ? s(I) : r(I, _, A);
         }, _e = () => {
-          const ye = I._isLeaving || !!I[mi];
-          I._isLeaving && I[mi](
+          const ye = I._isLeaving || !!I[_i];
+          I._isLeaving && I[_i](
             !0
             /* cancelled */
           ), $.persisted && !ye ? he() : z(I, () => {
@@ -3048,8 +3048,8 @@ function Gd(e, t) {
         Z ? Z(I, he, _e) : _e();
       }
     else
-      r(I, _, v);
-  }, R = (p, _, v, P = !1, D = !1) => {
+      r(I, _, A);
+  }, R = (g, _, A, P = !1, D = !1) => {
     const {
       type: I,
       props: M,
@@ -3061,22 +3061,22 @@ function Gd(e, t) {
       dirs: Z,
       cacheIndex: te,
       memo: he
-    } = p;
-    if ((z === -2 || T && T.hasOnce) && (D = !1), $ != null && (cn(), Ar($, null, v, p, !0), an()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
+    } = g;
+    if ((z === -2 || T && T.hasOnce) && (D = !1), $ != null && (cn(), vr($, null, A, g, !0), an()), te != null && (!g.ctx || g.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(g))
       return;
-    const _e = V & 1 && Z, ye = !Rr(p);
+    const _e = V & 1 && Z, ye = !Rr(g);
     let Te;
-    if (ye && (Te = M && M.onVnodeBeforeUnmount) && At(Te, _, p), V & 6)
-      at(p.component, v, P);
+    if (ye && (Te = M && M.onVnodeBeforeUnmount) && vt(Te, _, g), V & 6)
+      at(g.component, A, P);
     else {
       if (V & 128) {
-        p.suspense.unmount(v, P);
+        g.suspense.unmount(A, P);
         return;
       }
-      _e && bn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
-        p,
+      _e && bn(g, null, _, "beforeUnmount"), V & 64 ? g.type.remove(
+        g,
         _,
-        v,
+        A,
         hn,
         P
       ) : T && // #5154
@@ -3088,67 +3088,67 @@ function Gd(e, t) {
       (I !== oe || z > 0 && z & 64) ? dn(
         T,
         _,
-        v,
+        A,
         !1,
         !0
-      ) : (I === oe && z & 384 || !D && V & 16) && dn(N, _, v), P && S(p);
+      ) : (I === oe && z & 384 || !D && V & 16) && dn(N, _, A), P && S(g);
     }
     const Re = he != null && te == null;
     (ye && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
-      Te && At(Te, _, p), _e && bn(p, null, _, "unmounted"), Re && (p.el = null);
-    }, v);
-  }, S = (p) => {
-    const { type: _, el: v, anchor: P, transition: D } = p, I = _ === oe;
+      Te && vt(Te, _, g), _e && bn(g, null, _, "unmounted"), Re && (g.el = null);
+    }, A);
+  }, S = (g) => {
+    const { type: _, el: A, anchor: P, transition: D } = g, I = _ === oe;
     if (I && !D) {
-      Y(v, P);
+      Y(A, P);
       return;
     }
-    if (_ === bi) {
-      b(p), D && !D.persisted && D.afterLeave && D.afterLeave();
+    if (_ === ki) {
+      b(g), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
-    const M = I ? no(p) : p, $ = () => {
-      I ? d(v) && Y(v, P) : s(v), D && !D.persisted && D.afterLeave && D.afterLeave();
+    const M = I ? so(g) : g, $ = () => {
+      I ? d(A) && Y(A, P) : s(A), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
     if (M && M.shapeFlag & 1 && D && !D.persisted) {
       const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, $);
       T ? T(V, $, z) : z();
     } else
       $();
-  }, Y = (p, _) => {
-    let v;
-    for (; p !== _; )
-      v = m(p), s(p), p = v;
+  }, Y = (g, _) => {
+    let A;
+    for (; g !== _; )
+      A = m(g), s(g), g = A;
     s(_);
-  }, at = (p, _, v) => {
-    const { bum: P, scope: D, job: I, subTree: M, um: $, m: N, a: T } = p;
-    vl(N), vl(T), P && ds(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), $ && Ke($, _);
+  }, at = (g, _, A) => {
+    const { bum: P, scope: D, job: I, subTree: M, um: $, m: N, a: T } = g;
+    Rl(N), Rl(T), P && hs(P), D.stop(), I ? (I.flags |= 8, R(M, g, _, A)) : M && (M.transition = g.vnode.transition, R(M, g, _, A)), $ && Ke($, _);
     const V = () => {
-      p.isUnmounted = !0;
+      g.isUnmounted = !0;
     };
     V.flags = 16, Ke(V, _);
-  }, dn = (p, _, v, P = !1, D = !1, I = 0) => {
-    for (let M = I; M < p.length; M++)
-      R(p[M], _, v, P, D);
-  }, Ae = (p) => {
-    if (p.shapeFlag & 6)
-      return Ae(p.component.subTree);
-    if (p.shapeFlag & 128)
-      return p.suspense.next();
-    const _ = m(p.anchor || p.el), v = _ && _[Ma];
-    return v ? m(v) : _;
-  }, qr = (p, _, v) => {
-    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : rh();
-    yd(() => {
-      p == null ? _._vnode && R(_._vnode, null, null, !0) : w(
+  }, dn = (g, _, A, P = !1, D = !1, I = 0) => {
+    for (let M = I; M < g.length; M++)
+      R(g[M], _, A, P, D);
+  }, ve = (g) => {
+    if (g.shapeFlag & 6)
+      return ve(g.component.subTree);
+    if (g.shapeFlag & 128)
+      return g.suspense.next();
+    const _ = m(g.anchor || g.el), A = _ && _[$a];
+    return A ? m(A) : _;
+  }, qr = (g, _, A) => {
+    const P = g && _._vnode ? void 0 : g && g.component ? g.component.uid : lh();
+    xd(() => {
+      g == null ? _._vnode && R(_._vnode, null, null, !0) : w(
         _._vnode || null,
-        p,
+        g,
         _,
         null,
         null,
         null,
-        v
-      ), _._vnode = p;
+        A
+      ), _._vnode = g;
     }, P);
   }, hn = {
     p: w,
@@ -3159,34 +3159,34 @@ function Gd(e, t) {
     mc: ee,
     pc: se,
     pbc: ue,
-    n: Ae,
+    n: ve,
     o: e
   };
   return {
     render: qr,
     hydrate: void 0,
-    createApp: Od(qr)
+    createApp: Pd(qr)
   };
 }
-function yi({ type: e, props: t }, n) {
+function bi({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
 function kn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Kd(e, t) {
+function Qd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function To(e, t, n = !1) {
+function Io(e, t, n = !1) {
   const r = e.children, s = t.children;
   if (ae(r) && ae(s))
     for (let i = 0; i < r.length; i++) {
       const o = r[i];
       let l = s[i];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = zt(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && To(o, l)), l.type === zs && (l.patchFlag === -1 && (l = s[i] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = zt(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && Io(o, l)), l.type === Us && (l.patchFlag === -1 && (l = s[i] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
     }
 }
-function Yd(e) {
+function eh(e) {
   const t = e.slice(), n = [0];
   let r, s, i, o, l;
   const c = e.length;
@@ -3206,12 +3206,12 @@ function Yd(e) {
     n[i] = o, o = t[o];
   return n;
 }
-function Ga(e) {
+function Za(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Ga(t);
+    return t.asyncDep && !t.asyncResolved ? t : Za(t);
 }
-function vl(e) {
+function Rl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3225,27 +3225,27 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const Ka = (e) => e.__isSuspense, Xd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Zd(e, t) {
-  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : _d(e);
+const Qa = (e) => e.__isSuspense, th = /* @__PURE__ */ Symbol("_deferredEnter");
+function nh(e, t) {
+  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : wd(e);
 }
-const oe = /* @__PURE__ */ Symbol.for("v-fgt"), zs = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), bi = /* @__PURE__ */ Symbol.for("v-stc"), In = [];
+const oe = /* @__PURE__ */ Symbol.for("v-fgt"), Us = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), ki = /* @__PURE__ */ Symbol.for("v-stc"), In = [];
 let lt = null;
 function U(e = !1) {
   In.push(lt = e ? null : []);
 }
-function Ya() {
+function eu() {
   In.pop(), lt = In[In.length - 1] || null;
 }
 let Ir = 1;
-function Al(e, t = !1) {
+function El(e, t = !1) {
   Ir += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
-function Xa(e) {
-  return e.dynamicChildren = Ir > 0 ? lt || Cn : null, Ya(), Ir > 0 && lt && lt.push(e), e;
+function tu(e) {
+  return e.dynamicChildren = Ir > 0 ? lt || Cn : null, eu(), Ir > 0 && lt && lt.push(e), e;
 }
 function q(e, t, n, r, s, i) {
-  return Xa(
+  return tu(
     H(
       e,
       t,
@@ -3257,8 +3257,8 @@ function q(e, t, n, r, s, i) {
     )
   );
 }
-function hs(e, t, n, r, s) {
-  return Xa(
+function ps(e, t, n, r, s) {
+  return tu(
     qt(
       e,
       t,
@@ -3269,13 +3269,13 @@ function hs(e, t, n, r, s) {
     )
   );
 }
-function Fo(e) {
+function Oo(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
 function ur(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Za = ({ key: e }) => e ?? null, ps = ({
+const nu = ({ key: e }) => e ?? null, gs = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3286,9 +3286,9 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Za(t),
-    ref: t && ps(t),
-    scopeId: Na,
+    key: t && nu(t),
+    ref: t && gs(t),
+    scopeId: ja,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3310,7 +3310,7 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
     appContext: null,
     ctx: ft
   };
-  return l ? (xs(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (As(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   lt && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3320,23 +3320,23 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && lt.push(c), c;
 }
-const qt = Qd;
-function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
-  if ((!e || e === Td) && (e = wt), Fo(e)) {
+const qt = rh;
+function rh(e, t = null, n = null, r = 0, s = null, i = !1) {
+  if ((!e || e === Nd) && (e = wt), Oo(e)) {
     const l = er(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && xs(l, n), Ir > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
+    return n && As(l, n), Ir > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
   }
-  if (uh(e) && (e = e.__vccOpts), t) {
-    t = eh(t);
+  if (ph(e) && (e = e.__vccOpts), t) {
+    t = sh(t);
     let { class: l, style: c } = t;
-    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Eo(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
+    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ So(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
   }
-  const o = Le(e) ? 1 : Ka(e) ? 128 : $s(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
+  const o = Le(e) ? 1 : Qa(e) ? 128 : Bs(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
   return H(
     e,
     t,
@@ -3348,21 +3348,21 @@ function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
     !0
   );
 }
-function eh(e) {
-  return e ? /* @__PURE__ */ Eo(e) ? ht({}, e) : Wa(e) ? ht({}, e[ru] || e) : e : null;
+function sh(e) {
+  return e ? /* @__PURE__ */ So(e) ? ht({}, e) : Va(e) ? ht({}, e[lu] || e) : e : null;
 }
 function er(e, t, n = !1, r = !1) {
-  const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? th(s || {}, t) : s, u = {
+  const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? ih(s || {}, t) : s, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Za(a),
+    key: a && nu(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && i ? ae(i) ? i.concat(ps(t)) : [i, ps(t)] : ps(t)
+      n && i ? ae(i) ? i.concat(gs(t)) : [i, gs(t)] : gs(t)
     ) : i,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3397,16 +3397,16 @@ function er(e, t, n = !1, r = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return c && r && vr(
+  return c && r && Ar(
     u,
     c.clone(u)
   ), u;
 }
 function ge(e = " ", t = 0) {
-  return qt(zs, null, e, t);
+  return qt(Us, null, e, t);
 }
 function pe(e = "", t = !1) {
-  return t ? (U(), hs(wt, null, e)) : qt(wt, null, e);
+  return t ? (U(), ps(wt, null, e)) : qt(wt, null, e);
 }
 function Ct(e) {
   return e == null || typeof e == "boolean" ? qt(wt) : ae(e) ? qt(
@@ -3414,12 +3414,12 @@ function Ct(e) {
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Fo(e) ? zt(e) : qt(zs, null, String(e));
+  ) : Oo(e) ? zt(e) : qt(Us, null, String(e));
 }
 function zt(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : er(e);
 }
-function xs(e, t) {
+function As(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
@@ -3429,16 +3429,16 @@ function xs(e, t) {
   else if (typeof t == "object")
     if (r & 65) {
       const s = t.default;
-      s && (s._c && (s._d = !1), xs(e, s()), s._c && (s._d = !0));
+      s && (s._c && (s._d = !1), As(e, s()), s._c && (s._d = !0));
       return;
     } else {
       n = 32;
       const s = t._;
-      !s && !Wa(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !s && !Va(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (Ee(t)) {
     if (r & 65) {
-      xs(e, { default: t });
+      As(e, { default: t });
       return;
     }
     t = { default: t, _ctx: ft }, n = 32;
@@ -3446,7 +3446,7 @@ function xs(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function th(...e) {
+function ih(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3455,29 +3455,29 @@ function th(...e) {
         t.class !== r.class && (t.class = rt([t.class, r.class]));
       else if (s === "style")
         t.style = Sr([t.style, r.style]);
-      else if (Os(s)) {
+      else if (Ns(s)) {
         const i = t[s], o = r[s];
         o && i !== o && !(ae(i) && i.includes(o)) ? t[s] = i ? [].concat(i, o) : o : o == null && i == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Ns(s) && (t[s] = o);
+        !Ms(s) && (t[s] = o);
       } else s !== "" && (t[s] = r[s]);
   }
   return t;
 }
-function At(e, t, n, r = null) {
+function vt(e, t, n, r = null) {
   Vt(e, t, 7, [
     n,
     r
   ]);
 }
-const nh = /* @__PURE__ */ ja();
-let Qa = 0;
-function rh() {
-  return Qa;
+const oh = /* @__PURE__ */ Ua();
+let ru = 0;
+function lh() {
+  return ru;
 }
-function sh(e, t, n) {
-  const r = e.type, s = (t ? t.appContext : e.appContext) || nh, i = {
-    uid: Qa++,
+function ch(e, t, n) {
+  const r = e.type, s = (t ? t.appContext : e.appContext) || oh, i = {
+    uid: ru++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function sh(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Uf(
+    scope: new Hf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function sh(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Wd(r, s),
-    emitsOptions: Ld(r, s),
+    propsOptions: Vd(r, s),
+    emitsOptions: Bd(r, s),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,13 +3552,13 @@ function sh(e, t, n) {
     ec: null,
     sp: null
   };
-  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Md.bind(null, i), e.ce && e.ce(i), i;
+  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = $d.bind(null, i), e.ce && e.ce(i), i;
 }
 let tr = null;
-const ih = () => tr || ft;
+const ah = () => tr || ft;
 let vs, Or;
 {
-  const e = Ls(), t = (n, r) => {
+  const e = Ps(), t = (n, r) => {
     let s;
     return (s = e[n]) || (s = e[n] = []), s.push(r), (i) => {
       s.length > 1 ? s.forEach((o) => o(i)) : s[0](i);
@@ -3569,35 +3569,35 @@ let vs, Or;
     (n) => tr = n
   ), Or = t(
     "__VUE_SSR_SETTERS__",
-    (n) => As = n
+    (n) => Rs = n
   );
 }
-const eu = (e) => {
+const su = (e) => {
   const t = tr;
   return vs(e), e.scope.on(), () => {
     e.scope.off(), vs(t);
   };
-}, Rl = () => {
+}, Cl = () => {
   tr && tr.scope.off(), vs(null);
 };
-function tu(e) {
+function iu(e) {
   return e.vnode.shapeFlag & 4;
 }
-let As = !1;
-function oh(e, t = !1, n = !1) {
+let Rs = !1;
+function uh(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: s } = e.vnode, i = tu(e);
-  zd(e, r, i, t), qd(e, s, n || t);
-  const o = i ? lh(e, t) : void 0;
+  const { props: r, children: s } = e.vnode, i = iu(e);
+  qd(e, r, i, t), Kd(e, s, n || t);
+  const o = i ? fh(e, t) : void 0;
   return t && Or(!1), o;
 }
-function lh(e, t) {
+function fh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Fd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Md);
   const { setup: r } = n;
   if (r) {
     cn();
-    const s = e.setupContext = r.length > 1 ? ah(e) : null, i = eu(e), o = Wr(
+    const s = e.setupContext = r.length > 1 ? hh(e) : null, i = su(e), o = Wr(
       r,
       e,
       0,
@@ -3605,50 +3605,50 @@ function lh(e, t) {
         e.props,
         s
       ]
-    ), l = ia(o);
-    if (an(), i(), (l || e.sp) && !Rr(e) && Dd(e), l) {
-      if (o.then(Rl, Rl), t)
+    ), l = aa(o);
+    if (an(), i(), (l || e.sp) && !Rr(e) && Od(e), l) {
+      if (o.then(Cl, Cl), t)
         return o.then((c) => {
           Or(!0);
           try {
-            El(e, c, t);
+            Sl(e, c, t);
           } finally {
             Or(!1);
           }
         }).catch((c) => {
-          js(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          $s(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      El(e, o);
+      Sl(e, o);
   } else
-    nu(e);
+    ou(e);
 }
-function El(e, t, n) {
-  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Sa(t)), nu(e);
+function Sl(e, t, n) {
+  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Ia(t)), ou(e);
 }
-function nu(e, t, n) {
+function ou(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Tn);
 }
-const ru = /* @__PURE__ */ Symbol(), ch = {
+const lu = /* @__PURE__ */ Symbol(), dh = {
   get(e, t) {
-    return Xe(e, "get", ""), t === ru ? e : e[t];
+    return Xe(e, "get", ""), t === lu ? e : e[t];
   }
 };
-function ah(e) {
+function hh(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, ch),
+    attrs: new Proxy(e.attrs, dh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function Us(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Sa(ld(e.exposed)), {
+function Ws(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Ia(fd(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,20 +3660,20 @@ function Us(e) {
     }
   })) : e.proxy;
 }
-function uh(e) {
+function ph(e) {
   return Ee(e) && "__vccOpts" in e;
 }
-const Ve = (e, t) => /* @__PURE__ */ dd(e, t, As), fh = "3.5.45";
-let io;
-const Cl = typeof window < "u" && window.trustedTypes;
-if (Cl)
+const Ve = (e, t) => /* @__PURE__ */ md(e, t, Rs), gh = "3.5.45";
+let lo;
+const Dl = typeof window < "u" && window.trustedTypes;
+if (Dl)
   try {
-    io = /* @__PURE__ */ Cl.createPolicy("vue", {
+    lo = /* @__PURE__ */ Dl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000/svg", hh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Sl = Bt && /* @__PURE__ */ Bt.createElement("template"), ph = {
+const cu = lo ? (e) => lo.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000/svg", _h = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Tl = Bt && /* @__PURE__ */ Bt.createElement("template"), yh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const s = t === "svg" ? Bt.createElementNS(dh, e) : t === "mathml" ? Bt.createElementNS(hh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const s = t === "svg" ? Bt.createElementNS(mh, e) : t === "mathml" ? Bt.createElementNS(_h, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && s.setAttribute("multiple", r.multiple), s;
   },
   createText: (e) => Bt.createTextNode(e),
@@ -3709,10 +3709,10 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
       for (; t.insertBefore(s.cloneNode(!0), n), !(s === i || !(s = s.nextSibling)); )
         ;
     else {
-      Sl.innerHTML = su(
+      Tl.innerHTML = cu(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Sl.content;
+      const l = Tl.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,13 +3728,13 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, gh = /* @__PURE__ */ Symbol("_vtc");
-function mh(e, t, n) {
-  const r = e[gh];
+}, bh = /* @__PURE__ */ Symbol("_vtc");
+function kh(e, t, n) {
+  const r = e[bh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Dl = /* @__PURE__ */ Symbol("_vod"), _h = /* @__PURE__ */ Symbol("_vsh"), yh = /* @__PURE__ */ Symbol(""), bh = /(?:^|;)\s*display\s*:/;
-function kh(e, t, n) {
+const Fl = /* @__PURE__ */ Symbol("_vod"), wh = /* @__PURE__ */ Symbol("_vsh"), xh = /* @__PURE__ */ Symbol(""), Ah = /(?:^|;)\s*display\s*:/;
+function vh(e, t, n) {
   const r = e.style, s = Le(n);
   let i = !1;
   if (n && !s) {
@@ -3750,7 +3750,7 @@ function kh(e, t, n) {
     for (const o in n) {
       o === "display" && (i = !0);
       const l = n[o];
-      l != null ? xh(
+      l != null ? Eh(
         e,
         o,
         !Le(t) && t ? t[o] : void 0,
@@ -3759,11 +3759,11 @@ function kh(e, t, n) {
     }
   } else if (s) {
     if (t !== n) {
-      const o = r[yh];
-      o && (n += ";" + o), r.cssText = n, i = bh.test(n);
+      const o = r[xh];
+      o && (n += ";" + o), r.cssText = n, i = Ah.test(n);
     }
   } else t && e.removeAttribute("style");
-  Dl in e && ((!s || t !== n) && (e[Dl] = i ? r.display : ""), e[_h] && (r.display = "none"));
+  Fl in e && ((!s || t !== n) && (e[Fl] = i ? r.display : ""), e[wh] && (r.display = "none"));
 }
 const rs = /\s*!important$/;
 function _r(e, t, n) {
@@ -3772,7 +3772,7 @@ function _r(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     rs.test(n) ? e.setProperty(t, n.replace(rs, ""), "important") : e.setProperty(t, n);
   else {
-    const r = wh(e, t);
+    const r = Rh(e, t);
     rs.test(n) ? e.setProperty(
       Ln(r),
       n.replace(rs, ""),
@@ -3780,35 +3780,35 @@ function _r(e, t, n) {
     ) : e[r] = n;
   }
 }
-const Tl = ["Webkit", "Moz", "ms"], ki = {};
-function wh(e, t) {
-  const n = ki[t];
+const Il = ["Webkit", "Moz", "ms"], wi = {};
+function Rh(e, t) {
+  const n = wi[t];
   if (n)
     return n;
   let r = bt(t);
   if (r !== "filter" && r in e)
-    return ki[t] = r;
-  r = ca(r);
-  for (let s = 0; s < Tl.length; s++) {
-    const i = Tl[s] + r;
+    return wi[t] = r;
+  r = da(r);
+  for (let s = 0; s < Il.length; s++) {
+    const i = Il[s] + r;
     if (i in e)
-      return ki[t] = i;
+      return wi[t] = i;
   }
   return t;
 }
-function xh(e, t, n, r) {
+function Eh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
 }
-const Fl = "http://www.w3.org/1999/xlink";
-function Il(e, t, n, r, s, i = jf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || i && !ua(n) ? e.removeAttribute(t) : e.setAttribute(
+const Ol = "http://www.w3.org/1999/xlink";
+function Nl(e, t, n, r, s, i = Uf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Ol, t.slice(6, t.length)) : e.setAttributeNS(Ol, t, n) : n == null || i && !pa(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     i ? "" : Ft(n) ? String(n) : n
   );
 }
-function Ol(e, t, n, r, s) {
+function Ml(e, t, n, r, s) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? su(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? cu(n) : n);
     return;
   }
   const i = e.tagName;
@@ -3825,7 +3825,7 @@ function Ol(e, t, n, r, s) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = ua(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = pa(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,35 +3836,35 @@ function Ol(e, t, n, r, s) {
 function En(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function vh(e, t, n, r) {
+function Ch(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Nl = /* @__PURE__ */ Symbol("_vei");
-function Ah(e, t, n, r, s = null) {
-  const i = e[Nl] || (e[Nl] = {}), o = i[t];
+const Ll = /* @__PURE__ */ Symbol("_vei");
+function Sh(e, t, n, r, s = null) {
+  const i = e[Ll] || (e[Ll] = {}), o = i[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = Ch(t);
+    const [l, c] = Fh(t);
     if (r) {
-      const a = i[t] = Th(
+      const a = i[t] = Nh(
         r,
         s
       );
       En(e, l, a, c);
-    } else o && (vh(e, l, o, c), i[t] = void 0);
+    } else o && (Ch(e, l, o, c), i[t] = void 0);
   }
 }
-const Rh = /(Once|Passive|Capture)$/, Eh = /^on:?(?:Once|Passive|Capture)$/;
-function Ch(e) {
+const Dh = /(Once|Passive|Capture)$/, Th = /^on:?(?:Once|Passive|Capture)$/;
+function Fh(e) {
   let t, n;
-  for (; (n = e.match(Rh)) && !Eh.test(e); )
+  for (; (n = e.match(Dh)) && !Th.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Ln(e.slice(2)), t];
 }
-let wi = 0;
-const Sh = /* @__PURE__ */ Promise.resolve(), Dh = () => wi || (Sh.then(() => wi = 0), wi = Date.now());
-function Th(e, t) {
+let xi = 0;
+const Ih = /* @__PURE__ */ Promise.resolve(), Oh = () => xi || (Ih.then(() => xi = 0), xi = Date.now());
+function Nh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3894,18 +3894,18 @@ function Th(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = Dh(), n;
+  return n.value = e, n.attached = Oh(), n;
 }
-const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Fh = (e, t, n, r, s, i) => {
+const Pl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Mh = (e, t, n, r, s, i) => {
   const o = s === "svg";
-  t === "class" ? mh(e, r, o) : t === "style" ? kh(e, n, r) : Os(t) ? Ns(t) || Ah(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ih(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Oh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Ol(e, bt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
+  t === "class" ? kh(e, r, o) : t === "style" ? vh(e, n, r) : Ns(t) ? Ms(t) || Sh(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Lh(e, t, r, o)) ? (Ml(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Nl(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Ph(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Ml(e, bt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Nl(e, t, r, o));
 };
-function Ih(e, t, n, r) {
+function Lh(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && Ee(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Pl(t) && Ee(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,9 +3913,9 @@ function Ih(e, t, n, r) {
     if (s === "IMG" || s === "VIDEO" || s === "CANVAS" || s === "SOURCE")
       return !1;
   }
-  return Ml(t) && Le(n) ? !1 : t in e;
+  return Pl(t) && Le(n) ? !1 : t in e;
 }
-function Oh(e, t) {
+function Ph(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3925,52 +3925,52 @@ function Oh(e, t) {
   const r = bt(t);
   return Array.isArray(n) ? n.some((s) => bt(s) === r) : Object.keys(n).some((s) => bt(s) === r);
 }
-const Rs = (e) => {
+const Es = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ae(t) ? (n) => ds(t, n) : t;
+  return ae(t) ? (n) => hs(t, n) : t;
 };
-function Nh(e) {
+function jh(e) {
   e.target.composing = !0;
 }
-function Ll(e) {
+function jl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
 const Sn = /* @__PURE__ */ Symbol("_assign"), ss = /* @__PURE__ */ Symbol("_initialValue");
-function xi(e, t, n) {
+function Ai(e, t, n) {
   return t && (e = e.trim()), n && (e = Ur(e)), e;
 }
 const Wn = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, s) {
     e.parentNode && (e.type === "text" ? e[ss] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ss] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Sn] = Rs(s);
+`))), e[Sn] = Es(s);
     const i = r || s.props && s.props.type === "number";
     En(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Sn](xi(e.value, n, i));
+      o.target.composing || e[Sn](Ai(e.value, n, i));
     }), (n || i) && En(e, "change", () => {
-      e.value = xi(e.value, n, i);
-    }), t || (En(e, "compositionstart", Nh), En(e, "compositionend", Ll), En(e, "change", Ll));
+      e.value = Ai(e.value, n, i);
+    }), t || (En(e, "compositionstart", jh), En(e, "compositionend", jl), En(e, "change", jl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
     const s = t ?? "", i = e[ss];
-    delete e[ss], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Sn](xi(e.value, n, r)) : e.value = s;
+    delete e[ss], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Sn](Ai(e.value, n, r)) : e.value = s;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: s, number: i } }, o) {
-    if (e[Sn] = Rs(o), e.composing) return;
+    if (e[Sn] = Es(o), e.composing) return;
     const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || s && e.value.trim() === c) || (e.value = c);
   }
-}, Mh = {
+}, $h = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
     e._modelValue = t, En(e, "change", () => {
       const s = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Ur(Es(c)) : Es(c)
+        (c) => n ? Ur(Cs(c)) : Cs(c)
       ), i = e.multiple, o = i ? Mn(e._modelValue) ? new Set(s) : s : s[0], l = e._pendingValue = [
         i,
         i ? ae(o) ? s.slice() : s : o
@@ -3982,22 +3982,22 @@ const Wn = {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Sn] = Rs(r);
+    }), e[Sn] = Es(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Pl(e, t, n);
+    $l(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Sn] = Rs(n);
+    e._modelValue = t, e[Sn] = Es(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Lh(t, r[1], r[0])) && Pl(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Bh(t, r[1], r[0])) && $l(e, t, n);
   }
 };
-function Lh(e, t, n) {
+function Bh(e, t, n) {
   if (!n || ae(e)) return ln(e, t);
   if (Mn(e)) {
     if (e.size !== t.length) return !1;
@@ -4007,18 +4007,18 @@ function Lh(e, t, n) {
   }
   return !1;
 }
-function Pl(e, t, n = !1) {
+function $l(e, t, n = !1) {
   const r = e.multiple, s = ae(t);
   if (!(r && !s && !Mn(t))) {
     for (let i = 0, o = e.options.length; i < o; i++) {
-      const l = e.options[i], c = Es(l);
+      const l = e.options[i], c = Cs(l);
       if (r)
         if (s) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = zf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = qf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
-      else if (ln(Es(l), t)) {
+      else if (ln(Cs(l), t)) {
         e.selectedIndex !== i && (e.selectedIndex = i);
         return;
       }
@@ -4026,10 +4026,10 @@ function Pl(e, t, n = !1) {
     !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function Es(e) {
+function Cs(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
+const zh = ["ctrl", "shift", "alt", "meta"], Uh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Ph.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => zh.some((n) => e[`${n}Key`] && !t.includes(n))
 }, Gn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((s, ...i) => {
     for (let o = 0; o < t.length; o++) {
-      const l = jh[t[o]];
+      const l = Uh[t[o]];
       if (l && l(s, t)) return;
     }
     return e(s, ...i);
   }));
-}, $h = /* @__PURE__ */ ht({ patchProp: Fh }, ph);
-let jl;
-function Bh() {
-  return jl || (jl = Vd($h));
+}, Wh = /* @__PURE__ */ ht({ patchProp: Mh }, yh);
+let Bl;
+function Jh() {
+  return Bl || (Bl = Xd(Wh));
 }
-const zh = ((...e) => {
-  const t = Bh().createApp(...e), { mount: n } = t;
+const qh = ((...e) => {
+  const t = Jh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const s = Wh(r);
+    const s = Vh(r);
     if (!s) return;
     const i = t._component;
     !Ee(i) && !i.render && !i.template && (i.template = s.innerHTML), s.nodeType === 1 && (s.textContent = "");
-    const o = n(s, !1, Uh(s));
+    const o = n(s, !1, Hh(s));
     return s instanceof Element && (s.removeAttribute("v-cloak"), s.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Uh(e) {
+function Hh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Wh(e) {
+function Vh(e) {
   return Le(e) ? document.querySelector(e) : e;
 }
-const Jh = "/comfyd/connection";
-function qh(e, t) {
+const Gh = "/comfyd/connection";
+function Kh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function qh(e, t) {
   const s = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && s.has(r.hostname) && s.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Hh = "comfyd", Vh = "comfyd.token.", Gh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function iu(e) {
-  return Gh.test(e.token);
+const Yh = "comfyd", Xh = "comfyd.token.", Zh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function au(e) {
+  return Zh.test(e.token);
 }
-function ou(e, t) {
-  return iu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function uu(e, t) {
+  return au(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function lu(e) {
-  return iu(e) ? [Hh, Vh + e.token] : [];
+function fu(e) {
+  return au(e) ? [Yh, Xh + e.token] : [];
 }
-class Kh {
+class Qh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Jh).then(
-      (t) => qh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Gh).then(
+      (t) => Kh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4120,7 +4120,7 @@ class Kh {
     this.pending = null;
   }
 }
-function oo(e, t = Math.random) {
+function co(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
@@ -4130,26 +4130,26 @@ function Ht(e, t) {
   const n = e.getNodeById?.(t);
   return n || (On(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Yh(e, t) {
+function ep(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function $l(e, t) {
+function zl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Xh(e, t) {
+function tp(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Zh(e, t) {
+function np(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Qh(e) {
+function rp(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function ep(e, t) {
+function sp(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4178,7 +4178,7 @@ function Dn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: i, extra: s ?? null });
 }
-function tp(e, t) {
+function ip(e, t) {
   if (!e || typeof t != "string" || !t) return !1;
   let n;
   try {
@@ -4195,14 +4195,14 @@ function Kn(e, t, n = 3) {
   const r = String(e).toLowerCase(), s = [];
   for (const i of t) {
     const o = String(i).toLowerCase();
-    let l = np(r, o);
+    let l = op(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && s.push([l, i]);
   }
   return s.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), s.slice(0, n).map((i) => i[1]);
 }
-const Bl = 128;
-function np(e, t) {
-  if (e.length > Bl || t.length > Bl) return 1 / 0;
+const Ul = 128;
+function op(e, t) {
+  if (e.length > Ul || t.length > Ul) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, s) => s);
   for (let r = 1; r <= e.length; r++) {
     const s = [r];
@@ -4224,8 +4224,8 @@ const Gt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Cs = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function cu(e, t, n = {}) {
+}), Ss = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function du(e, t, n = {}) {
   const r = n.x ?? 0, s = n.y ?? 0, i = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, se) => l.set(W.id, se));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
@@ -4249,12 +4249,12 @@ function cu(e, t, n = {}) {
         d[me] = 2, se.pop();
     }
   }
-  const g = (W, se) => !m.has(W * o + se), h = a.map((W, se) => W.filter((le) => g(le, se))), w = c.map((W, se) => W.filter((le) => g(se, le))), A = h.map((W) => W.length), C = [], x = [];
-  for (let W = 0; W < o; W++) A[W] || x.push(W);
+  const p = (W, se) => !m.has(W * o + se), h = a.map((W, se) => W.filter((le) => p(le, se))), w = c.map((W, se) => W.filter((le) => p(se, le))), v = h.map((W) => W.length), C = [], x = [];
+  for (let W = 0; W < o; W++) v[W] || x.push(W);
   for (let W = 0; W < x.length; W++) {
     const se = x[W];
     C.push(se);
-    for (const le of w[se]) --A[le] === 0 && x.push(le);
+    for (const le of w[se]) --v[le] === 0 && x.push(le);
   }
   const k = new Int32Array(o);
   for (const W of C) for (const se of w[W]) k[se] = Math.max(k[se], k[W] + 1);
@@ -4283,15 +4283,15 @@ function cu(e, t, n = {}) {
       }
       return [S, J, me];
     });
-    return le.sort((me, J) => Cs(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
+    return le.sort((me, J) => Ss(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
   };
-  let X = F.map((W) => W.slice()), ue = zl(F, w, k, o);
+  let X = F.map((W) => W.slice()), ue = Wl(F, w, k, o);
   for (let W = 0; W < Gt.sweeps && ue > 0; W++) {
     for (let le = 1; le < b; le++)
       F[le] = ee(F[le], h), j();
     for (let le = b - 2; le >= 0; le--)
       F[le] = ee(F[le], w), j();
-    const se = zl(F, w, k, o);
+    const se = Wl(F, w, k, o);
     se < ue && (ue = se, X = F.map((le) => le.slice()));
   }
   const ne = new Float64Array(o), de = new Float64Array(o);
@@ -4310,12 +4310,12 @@ function cu(e, t, n = {}) {
     }
     De += se + i;
   }
-  const ve = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
+  const Ae = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
-    ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, k[W]);
-  return { pos: ve, layer: ct, width: b ? De - i - r : 0, height: we - s };
+    Ae.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, k[W]);
+  return { pos: Ae, layer: ct, width: b ? De - i - r : 0, height: we - s };
 }
-function zl(e, t, n, r) {
+function Wl(e, t, n, r) {
   const s = new Float64Array(r);
   for (const l of e) l.forEach((c, a) => s[c] = a);
   const i = /* @__PURE__ */ new Map();
@@ -4327,35 +4327,35 @@ function zl(e, t, n, r) {
     }
   let o = 0;
   for (const l of i.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += lo(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += ao(l.map((c) => c[1]));
   return o;
 }
-function lo(e) {
+function ao(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let s = lo(n) + lo(r), i = 0, o = 0, l = 0;
+  let s = ao(n) + ao(r), i = 0, o = 0, l = 0;
   for (; i < n.length && o < r.length; )
     n[i] <= r[o] ? e[l++] = n[i++] : (e[l++] = r[o++], s += n.length - i);
   for (; i < n.length; ) e[l++] = n[i++];
   for (; o < r.length; ) e[l++] = r[o++];
   return s;
 }
-function rp(e, t, n = 0) {
+function lp(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function au(e, t, n = Gt.spacing) {
+function hu(e, t, n = Gt.spacing) {
   const r = n / 2, s = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   s.sort((o, l) => o.y - l.y || o.x - l.x);
   let i = e.y;
   for (const o of s) i < o.y + o.h + r && o.y < i + e.h + r && (i = o.y + o.h + n);
   return i;
 }
-function Io(e) {
+function No(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
 }
-function Ss(e, t) {
-  const n = Io(t), r = Number(e.size?.[0]), s = Number(e.size?.[1]), i = !!e.flags?.collapsed;
+function Ds(e, t) {
+  const n = No(t), r = Number(e.size?.[0]), s = Number(e.size?.[1]), i = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4364,67 +4364,67 @@ function Ss(e, t) {
     h: i ? n : (Number.isFinite(s) && s > 0 ? s : 100) + n
   };
 }
-function uu(e) {
+function pu(e) {
   const t = [];
   for (const n of On(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const s = Yh(e, r.link);
+      const s = ep(e, r.link);
       if (!s) continue;
       const i = s.origin_id ?? s[1];
       i != null && t.push([s.id ?? s[0], i, n.id]);
     }
-  return t.sort((n, r) => Cs(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
+  return t.sort((n, r) => Ss(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const sp = (e, t) => Cs(Number(e.id), Number(t.id)) || Cs(String(e.id), String(t.id));
-function fu(e, t, n, r) {
+const cp = (e, t) => Ss(Number(e.id), Number(t.id)) || Ss(String(e.id), String(t.id));
+function gu(e, t, n, r) {
   const s = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = s[0], e.pos[1] = s[1]) : e.pos = s;
 }
-function ip(e, t, n = {}) {
-  const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
+function ap(e, t, n = {}) {
+  const r = n.LiteGraph, s = No(r), i = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const k = new Set(t.map(String));
     l = On(e).filter((b) => k.has(String(b.id)));
   } else l = On(e).filter((k) => !o(k));
   if (!l.length) return [];
-  const c = new Set(l.map((k) => String(k.id))), a = l.map((k) => Ss(k, r));
-  a.sort((k, b) => k.y - b.y || k.x - b.x || sp(k, b));
-  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = uu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = cu(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), A = On(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ss(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), x = [];
+  const c = new Set(l.map((k) => String(k.id))), a = l.map((k) => Ds(k, r));
+  a.sort((k, b) => k.y - b.y || k.x - b.x || cp(k, b));
+  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = pu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: p, layer: h } = du(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), v = On(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ds(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || p.get(k.id)[1] - p.get(b.id)[1]), x = [];
   for (const k of C) {
-    const [b, F] = g.get(k.id), B = { ...k, x: b, y: F };
-    A.length && (B.y = au(B, A.concat(x), i)), x.push(B), fu(Ht(e, k.id), B.x, B.y, s);
+    const [b, F] = p.get(k.id), B = { ...k, x: b, y: F };
+    v.length && (B.y = hu(B, v.concat(x), i)), x.push(B), gu(Ht(e, k.id), B.x, B.y, s);
   }
   return C.map((k) => k.id);
 }
-function op(e, t, n = {}) {
-  const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
+function up(e, t, n = {}) {
+  const r = n.LiteGraph, s = No(r), i = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Ss(x, r)), a = On(e).filter((x) => !o.has(String(x.id))).map((x) => Ss(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = uu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), g = cu(c, m, { x: 0, y: 0, spacing: i });
+  const c = l.map((x) => Ds(x, r)), a = On(e).filter((x) => !o.has(String(x.id))).map((x) => Ds(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = pu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), p = du(c, m, { x: 0, y: 0, spacing: i });
   let h = -1 / 0, w = 1 / 0;
   for (const [x, k] of d) {
     const b = u.get(String(x));
-    !b || !o.has(String(k)) || (h = Math.max(h, b.x + b.w + i - g.pos.get(k)[0]), w = Math.min(w, b.y));
+    !b || !o.has(String(k)) || (h = Math.max(h, b.x + b.w + i - p.pos.get(k)[0]), w = Math.min(w, b.y));
   }
   if (h === -1 / 0) {
-    const x = lp(a), k = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const x = fp(a), k = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let b = null;
     if (k) {
-      b = [k[0] + Math.max(i, (k[2] - g.width) / 2), k[1] + Math.max(i, (k[3] - g.height) / 2)];
-      const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some((B) => rp(F, B, i / 2)) && (b = null);
+      b = [k[0] + Math.max(i, (k[2] - p.width) / 2), k[1] + Math.max(i, (k[3] - p.height) / 2)];
+      const F = { x: b[0], y: b[1], w: p.width, h: p.height };
+      a.some((B) => lp(F, B, i / 2)) && (b = null);
     }
     b || (b = x ? [x.x + x.w + i, x.y] : k ? [k[0] + k[2] / 4, k[1] + k[3] / 4] : Gt.origin), [h, w] = b;
   }
-  const A = c.slice().sort((x, k) => g.layer.get(x.id) - g.layer.get(k.id) || g.pos.get(x.id)[1] - g.pos.get(k.id)[1]), C = a.slice();
-  for (const x of A) {
-    const [k, b] = g.pos.get(x.id), F = { ...x, x: h + k, y: w + b };
-    F.y = au(F, C, i), C.push(F), fu(Ht(e, x.id), F.x, F.y, s);
+  const v = c.slice().sort((x, k) => p.layer.get(x.id) - p.layer.get(k.id) || p.pos.get(x.id)[1] - p.pos.get(k.id)[1]), C = a.slice();
+  for (const x of v) {
+    const [k, b] = p.pos.get(x.id), F = { ...x, x: h + k, y: w + b };
+    F.y = hu(F, C, i), C.push(F), gu(Ht(e, x.id), F.x, F.y, s);
   }
-  return A.map((x) => x.id);
+  return v.map((x) => x.id);
 }
-function lp(e) {
+function fp(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, s = -1 / 0;
   for (const i of e)
@@ -4447,13 +4447,13 @@ const Qe = Object.freeze({
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
 }), vi = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class co extends Error {
+class uo extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
 const ce = (e, t, n) => {
-  throw new co(e, t, n);
+  throw new uo(e, t, n);
 }, nr = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
 function Jn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
   if (e == null) {
@@ -4468,7 +4468,7 @@ function wn(e, t, { optional: n = !1 } = {}) {
 function Yt(e, t) {
   return nr(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Qe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function Ai(e, t) {
+function Ri(e, t) {
   if (e == null) return 0;
   if (nr(e))
     if ("index" in e) e = e.index;
@@ -4476,14 +4476,14 @@ function Ai(e, t) {
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Ul(e, t) {
+function Jl(e, t) {
   if (nr(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
     n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
   return typeof e == "number" ? (Number.isFinite(e) || ce("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Qe.text && ce("VALUE_INVALID", `${t} is longer than ${Qe.text} characters`), e) : ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const gs = {
+const ms = {
   create_node(e) {
     const t = {
       node_type: Jn(e.node_type, "node_type"),
@@ -4497,22 +4497,22 @@ const gs = {
       nr(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
-      for (const r of n) t.widgets.push([Jn(r, "widget name"), Ul(e.widgets[r], `widgets.${r}`)]);
+      for (const r of n) t.widgets.push([Jn(r, "widget name"), Jl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
   remove_node: (e) => ({ node_id: Yt(e.node_id, "node_id") }),
   connect: (e) => ({
     from_id: Yt(e.from_id, "from_id"),
-    from_slot: Ai(e.from_slot, "from_slot"),
+    from_slot: Ri(e.from_slot, "from_slot"),
     to_id: Yt(e.to_id, "to_id"),
-    to_slot: Ai(e.to_slot, "to_slot")
+    to_slot: Ri(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: Ai(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: Ri(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: Yt(e.node_id, "node_id"),
     name: Jn(e.name, "name"),
-    value: Ul(e.value, "value")
+    value: Jl(e.value, "value")
   }),
   move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: wn(e.x, "x"), y: wn(e.y, "y") }),
   clear_graph: () => ({}),
@@ -4532,40 +4532,40 @@ const gs = {
     const t = Jn(e.mode, "mode");
     return Object.hasOwn(vi, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(vi).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: vi[t] };
   }
-}, du = Object.freeze(Object.keys(gs)), Wl = new Set(du.filter((e) => e !== "get_graph"));
-function cp(e) {
+}, mu = Object.freeze(Object.keys(ms)), ql = new Set(mu.filter((e) => e !== "get_graph"));
+function dp(e) {
   nr(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((s) => Object.hasOwn(gs, s));
+    const r = Object.keys(e).filter((s) => Object.hasOwn(ms, s));
     r.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = r[0], n = nr(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(gs, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${du.join(", ")}`), { type: t, ...gs[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(ms, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${mu.join(", ")}`), { type: t, ...ms[t](n) };
 }
-const ap = /* @__PURE__ */ new Set(["number", "slider", "knob"]), up = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function fp(e, t, n) {
+const hp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), pp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function gp(e, t, n) {
   const r = String(e.type ?? ""), s = e.options ?? {};
   if (r === "combo") {
-    const i = ep(e, t);
+    const i = sp(e, t);
     return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Kn(n, i.filter((o) => typeof o == "string"))), n;
   }
-  return ap.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : up.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return hp.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : pp.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function dp(e) {
+function mp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Jl(e, t, n, r) {
-  const s = Zh(t, n);
-  s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, Qh(t)));
-  const i = fp(s, t, r), o = s.value;
+function Hl(e, t, n, r) {
+  const s = np(t, n);
+  s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, rp(t)));
+  const i = gp(s, t, r), o = s.value;
   s.value = i;
   try {
     s.callback?.call(s, s.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(s.name, s.value, o, s);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return dp(s);
+  return mp(s);
 }
 function Xt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
@@ -4576,15 +4576,15 @@ function Xt(e, t, n) {
   }
   return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function hp(e) {
+function _p(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function pp(e) {
+function yp(e) {
   const t = [...e.pending].filter((n) => Ht(e.graph, n));
-  e.pending.clear(), t.length && op(e.graph, t, { LiteGraph: e.LiteGraph, view: hp(e) });
+  e.pending.clear(), t.length && up(e.graph, t, { LiteGraph: e.LiteGraph, view: _p(e) });
 }
-const gp = {
+const bp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, s = r.createNode(t.node_type);
     if (!s) {
@@ -4597,7 +4597,7 @@ const gp = {
     const o = e.expectedId;
     Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (s.id = o), n.add(s), Ht(n, s.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Jl(e, s, l, c);
+      for (const [l, c] of t.widgets) Hl(e, s, l, c);
     } catch (l) {
       throw n.remove(s), l;
     }
@@ -4608,13 +4608,13 @@ const gp = {
     return e.graph.remove(n), Ht(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), s = Xh(n, t.from_slot);
+    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), s = tp(n, t.from_slot);
     s < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
       typeof t.from_slot == "string" ? Kn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const i = $l(r, t.to_slot);
+    const i = zl(r, t.to_slot);
     i < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
@@ -4626,7 +4626,7 @@ const gp = {
     return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${s} -> #${r.id}:${i}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = $l(n, t.slot);
+    const n = Xt(e, t.node_id, "node_id"), r = zl(n, t.slot);
     r < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
@@ -4636,7 +4636,7 @@ const gp = {
     return s == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ce("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: s });
   },
   set_widget(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = Jl(e, n, t.name, t.value);
+    const n = Xt(e, t.node_id, "node_id"), r = Hl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
@@ -4653,7 +4653,7 @@ const gp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((s, i) => Xt(e, s, `node_ids[${i}]`).id), r = ip(e.graph, n, {
+    const n = t.node_ids.map((s, i) => Xt(e, s, `node_ids[${i}]`).id), r = ap(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4668,84 +4668,84 @@ const gp = {
     const n = Xt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, mp = "BATCH_MODE_PARTIAL";
-function _p(e) {
-  return e === mp || e === 2 || String(e).toLowerCase() === "partial";
+}, kp = "BATCH_MODE_PARTIAL";
+function wp(e) {
+  return e === kp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function ql(e, t) {
-  const n = t instanceof co ? t.code : "EDITOR_FAILED", r = t instanceof co ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
+function Vl(e, t) {
+  const n = t instanceof uo ? t.code : "EDITOR_FAILED", r = t instanceof uo ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (s.suggestions = t.suggestions), { index: e, ok: !1, error: s };
 }
-function yp(e, t) {
+function xp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Qe.commands)
     return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, s = _p(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  const r = e.graph, s = wp(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let h = 0; h < n.length; h++) {
     let w;
     try {
-      w = cp(n[h]);
+      w = dp(n[h]);
     } catch (C) {
-      if (c[h] = ql(h, C), !s) {
+      if (c[h] = Vl(h, C), !s) {
         u = h;
         break;
       }
       continue;
     }
     o.expectedId = w.type === "create_node" ? i[a++] : void 0;
-    const A = s && Wl.has(w.type) && h > 0 ? r.serialize() : null;
+    const v = s && ql.has(w.type) && h > 0 ? r.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...gp[w.type](o, w) }, Wl.has(w.type) && (d = !0);
+      c[h] = { index: h, ok: !0, ...bp[w.type](o, w) }, ql.has(w.type) && (d = !0);
     } catch (C) {
-      if (c[h] = ql(h, C), !s) {
+      if (c[h] = Vl(h, C), !s) {
         u = h;
         break;
       }
-      const x = A ?? l;
-      Dn(r.serialize()) !== Dn(x) && Hl(r, x);
+      const x = v ?? l;
+      Dn(r.serialize()) !== Dn(x) && Gl(r, x);
     }
   }
   if (u >= 0) {
-    Dn(r.serialize()) !== Dn(l) && Hl(r, l);
+    Dn(r.serialize()) !== Dn(l) && Gl(r, l);
     const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let w = 0; w < n.length; w++)
       w !== u && (c[w] = { index: w, ok: !1, error: { code: "SKIPPED", message: h, index: w } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  pp(o), r.setDirtyCanvas?.(!0, !0);
-  const m = c.every((h) => h.ok), g = c.find((h) => !h.ok);
+  yp(o), r.setDirtyCanvas?.(!0, !0);
+  const m = c.every((h) => h.ok), p = c.find((h) => !h.ok);
   return {
     ok: m,
-    error: m ? "" : g.error.message,
+    error: m ? "" : p.error.message,
     results: c,
     applied: d
   };
 }
-function Hl(e, t) {
+function Gl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const hu = new Float64Array(1), Vl = new Uint32Array(hu.buffer), Gl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-function Kl(e) {
+const _u = new Float64Array(1), Kl = new Uint32Array(_u.buffer), Yl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+function Xl(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
   return e;
 }
-function bp(e) {
+function Ap(e) {
   const t = e._links ?? e.links;
   return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((r) => r && r.id != null) : [];
 }
-function kp(e) {
+function vp(e) {
   let t = -2128831035;
   const n = (l) => {
     t = Math.imul(t ^ l, 16777619);
   }, r = (l) => {
     let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), hu[0] = c, n(Vl[Gl]), n(Vl[1 - Gl]);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), _u[0] = c, n(Kl[Yl]), n(Kl[1 - Yl]);
   }, s = (l) => {
     const c = String(l ?? "");
     r(c.length);
     for (let a = 0; a < c.length; a++) n(c.charCodeAt(a));
-  }, i = Kl(e._nodes ?? e.nodes ?? []);
+  }, i = Xl(e._nodes ?? e.nodes ?? []);
   r(i.length);
   for (const l of i) {
     r(l.id), s(l.type), r(l.pos?.[0] ?? 0), r(l.pos?.[1] ?? 0), r(l.mode ?? 0);
@@ -4760,38 +4760,38 @@ function kp(e) {
       for (const m of d) r(m);
     }
   }
-  const o = Kl(bp(e));
+  const o = Xl(Ap(e));
   r(o.length);
   for (const l of o)
     r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function wp(e) {
+function Rp(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function xp(e) {
+function Ep(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function vp(e) {
+function Cp(e) {
   const { nodes: t, links: n, last_node_id: r, last_link_id: s, state: i, ...o } = e;
   return Dn({ ...o, nodes: [] });
 }
-function pu(e) {
+function yu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const r of e.nodes) r && r.id != null && t.set(r.id, xp(r));
+  for (const r of e.nodes) r && r.id != null && t.set(r.id, Ep(r));
   const n = /* @__PURE__ */ new Map();
   for (const r of Array.isArray(e.links) ? e.links : []) {
-    const s = wp(r);
+    const s = Rp(r);
     s && s[0] != null && n.set(s[0], JSON.stringify(s));
   }
-  return { nodes: t, links: n, rest: vp(e) };
+  return { nodes: t, links: n, rest: Cp(e) };
 }
-function Ap(e, t, n) {
+function Sp(e, t, n) {
   if (!e) return null;
-  const r = pu(t);
+  const r = yu(t);
   if (!r || r.rest !== e.rest) return null;
   const s = [];
   for (const c of t.nodes)
@@ -4810,10 +4810,10 @@ function Ap(e, t, n) {
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: kp(n)
+    digest: vp(n)
   };
 }
-function Rp(e) {
+function Dp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4822,8 +4822,8 @@ function Rp(e) {
   }, end() {
   } };
 }
-function Yl(e, t) {
-  const n = Rp(e);
+function Zl(e, t) {
+  const n = Dp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4835,18 +4835,18 @@ function Yl(e, t) {
     }
   }
 }
-const Ep = 1e3, Cp = 1500, Sp = 120, Dp = 480 * 1024, Ri = "the tab has switched to another workflow; this canvas is no longer open in it", Tp = 200, Fp = 50, Ip = 1e4, Op = 1e3, Np = 128, Ei = 1024 * 1024 - 1024;
-function Mp(e) {
+const Tp = 1e3, Fp = 1500, Ip = 120, Op = 480 * 1024, Ei = "the tab has switched to another workflow; this canvas is no longer open in it", Np = 200, Mp = 50, Lp = 1e4, Pp = 1e3, jp = 128, Ci = 1024 * 1024 - 1024;
+function $p(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Ci(e, t) {
+function Si(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${Mp(n)}`.slice(0, Np);
+  return `${e}:${r}~${$p(n)}`.slice(0, jp);
 }
-function Lp(e, t = Dp) {
+function Bp(e, t = Op) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (i) => {
     if (Array.isArray(i)) return i.map(r);
@@ -4859,7 +4859,7 @@ function Lp(e, t = Dp) {
   }, s = JSON.stringify(r(e));
   return new TextEncoder().encode(s).length <= t ? s : "";
 }
-function Pp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function zp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4876,7 +4876,7 @@ function Pp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class jp {
+class Up {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4924,7 +4924,7 @@ class jp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Cp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Fp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4944,7 +4944,7 @@ class jp {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = oo(this.attempt++);
+    const t = co(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4954,20 +4954,20 @@ class jp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Fp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Mp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Tp);
+      }, Np);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Lp(await this.d.objectInfo?.());
+        this.objectInfoJson = Bp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4980,7 +4980,7 @@ class jp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(ou(t, "/comfy/editor/ws"), lu(t));
+      n = new this.d.WebSocket(uu(t, "/comfy/editor/ws"), fu(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4988,7 +4988,7 @@ class jp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === Ep) {
+        if (r?.code === Tp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4998,7 +4998,7 @@ class jp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Ci(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
+    this.canvasId = Si(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -5014,7 +5014,7 @@ class jp {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const r = JSON.stringify(t);
-    return r.length > Ei && new TextEncoder().encode(r).length > Ei ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
+    return r.length > Ci && new TextEncoder().encode(r).length > Ci ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
   }
   onMessage(t) {
     let n;
@@ -5027,7 +5027,7 @@ class jp {
     if (!(!n || typeof n != "object"))
       switch (n.type) {
         case "attached":
-          this.attached = !0, this.attempt = 0, this.replaced = !1, this.revision = Number(n.revision) || 0, this.setStatus("attached"), this.checkEdits();
+          this.attached = !0, this.attempt = 0, this.replaced = !1, this.revision = Number(n.revision) || 0, this.setStatus("attached"), this.d.onLeases?.({ leases: [] }), this.checkEdits();
           return;
         case "patch":
           return this.enqueue(() => this.handlePatch(n));
@@ -5038,7 +5038,10 @@ class jp {
         case "resync":
           return this.enqueue(() => this.resync(n));
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && tp(this.graph(), n.provenance_json) && this.untrackProvenance();
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && ip(this.graph(), n.provenance_json) && this.untrackProvenance();
+          return;
+        case "lease_update":
+          this.d.onLeases?.(n);
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);
@@ -5055,11 +5058,11 @@ class jp {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Ci(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Si(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Ri, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Ei, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -5071,7 +5074,7 @@ class jp {
     let r;
     this.busy++;
     try {
-      r = Yl(this.d.app, () => yp(n, t));
+      r = Zl(this.d.app, () => xp(n, t));
     } catch (i) {
       r = { ok: !1, error: `the patch failed: ${i?.message ?? i}`, results: [] };
     } finally {
@@ -5083,7 +5086,7 @@ class jp {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map($p),
+      results: (r.results ?? []).filter(Boolean).map(Wp),
       workflow_json: JSON.stringify(s),
       tab_revision: this.tabRevision
     });
@@ -5100,7 +5103,7 @@ class jp {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Ri, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Ei, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: r } = this.d, s = [];
     let i = "";
@@ -5110,14 +5113,14 @@ class jp {
         const u = await o.apply(this, a);
         return s.push(u), u;
       } catch (u) {
-        throw i = Zl(u), u;
+        throw i = ec(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      i = i || Zl(a);
+      i = i || ec(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5142,20 +5145,20 @@ class jp {
       return this.send({ ...s, ok: !1, error: "this frontend has no graphToPrompt" });
     let i;
     try {
-      Xl(r, "beforeQueued");
+      Ql(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (i = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Xl(r, "afterQueued");
+      Ql(r, "afterQueued");
     } catch (o) {
       return this.send({ ...s, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (i.prompt_json.length + i.workflow_json.length > Ei)
+    if (i.prompt_json.length + i.workflow_json.length > Ci)
       return this.send({ ...s, ok: !1, error: "the workflow is too large to hand over" });
     this.send({ ...s, ok: !0, error: "", ...i });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Ri, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Ei, workflow_json: "", tab_revision: this.tabRevision });
     let n, r = !1, s = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -5167,7 +5170,7 @@ class jp {
       try {
         if (t.undo_step) {
           const o = this.d.app.rootGraph ?? this.d.app.graph;
-          Yl(this.d.app, () => o.configure(n));
+          Zl(this.d.app, () => o.configure(n));
         } else
           await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
         r = !0;
@@ -5192,13 +5195,13 @@ class jp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Sp);
+    }, Ip);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Ip || this.d.app.configuringGraph) return;
-    if (Ci(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Lp || this.d.app.configuringGraph) return;
+    if (Si(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5212,7 +5215,7 @@ class jp {
     if (r === this.lastSig) return;
     let s = null;
     try {
-      s = Ap(this.baseline, n, this.graph());
+      s = Sp(this.baseline, n, this.graph());
     } catch {
       s = null;
     }
@@ -5221,7 +5224,7 @@ class jp {
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
   reported(t, n = Dn(t)) {
-    this.lastSig = n, this.baseline = pu(t);
+    this.lastSig = n, this.baseline = yu(t);
   }
   /** The core could not use a delta of a user edit: it gets the whole
    * workflow (the tab's patches always carry it). */
@@ -5262,7 +5265,7 @@ class jp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Op)) {
+    if (!(this.focused && t - this.focusSentAt < Pp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5271,11 +5274,11 @@ class jp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Xl(e, t) {
+function Ql(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const s of r.widgets ?? []) s[t]?.();
 }
-function Zl(e) {
+function ec(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5283,23 +5286,99 @@ function Zl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function $p(e) {
+function Wp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Bp = 600, Ql = 64;
-function is(e) {
+const tc = "rgba(110, 160, 255, 0.8)", nc = 40, Jp = 256, is = 6;
+function Di(e) {
   const t = String(e ?? "");
-  return t.length > Ql ? `${t.slice(0, Ql - 1)}…` : t;
+  return t.length > nc ? `${t.slice(0, nc - 1)}…` : t;
 }
-function zp(e) {
+function qp(e) {
+  switch (String(e?.kind ?? "").replace(/^ACTOR_KIND_/, "").toLowerCase()) {
+    case "skill":
+      return `skill ${Di(e.skill)}`;
+    case "mcp":
+      return e.name ? `MCP ${Di(e.name)}` : "an MCP client";
+    case "grpc":
+      return e.name ? Di(e.name) : "a caller";
+    default:
+      return "someone";
+  }
+}
+function Hp(e, t, n = 0) {
+  const r = /* @__PURE__ */ new Map();
+  if (!Array.isArray(e)) return r;
+  for (const s of e.slice(0, Jp)) {
+    if (!s || typeof s != "object" || !Array.isArray(s.node_ids)) continue;
+    const i = Number(s.expires_ms) - n;
+    if (!Number.isFinite(i) || i <= t) continue;
+    const o = `leased by ${qp(s.holder)}`;
+    for (const l of s.node_ids) {
+      const c = Number(l);
+      Number.isInteger(c) && c > 0 && !r.has(c) && r.set(c, { label: o, expires: i, leaseId: Number(s.id) });
+    }
+  }
+  return r;
+}
+function Vp(e, t, n, { titleHeight: r = 30, scale: s = 1 } = {}) {
+  if (!n.size || !t || typeof t.getNodeById != "function") return 0;
+  let i = 0;
+  e.save(), e.strokeStyle = tc, e.fillStyle = tc, e.lineWidth = Math.max(1, 1.5 / (s || 1)), typeof e.setLineDash == "function" && e.setLineDash([6, 4]), e.font = "12px sans-serif";
+  for (const [o, l] of n) {
+    const c = t.getNodeById(o);
+    if (!c || !c.pos || !c.size) continue;
+    const a = !!c.flags?.collapsed, u = Number(a ? c._collapsed_width ?? c.size[0] : c.size[0]), d = a ? 0 : Number(c.size[1]), m = Number(c.pos[0]) - is, p = Number(c.pos[1]) - r - is;
+    e.strokeRect(m, p, u + 2 * is, d + r + 2 * is), e.fillText(l.label, m, p - 4), i++;
+  }
+  return e.restore(), i;
+}
+function Gp({ app: e, LiteGraph: t, timers: n = globalThis, now: r = () => Date.now() }) {
+  let s = [], i = 0, o = null, l = null;
+  const c = () => Hp(s, r(), i), a = () => e.canvas?.setDirty?.(!0, !0), u = () => {
+    o && n.clearTimeout(o), o = null;
+    let p = 1 / 0;
+    for (const h of c().values()) p = Math.min(p, h.expires);
+    p !== 1 / 0 && (o = n.setTimeout(() => {
+      o = null, a(), u();
+    }, Math.max(0, p - r()) + 50));
+  }, d = (p) => {
+    const h = e.canvas, w = e.rootGraph ?? e.graph;
+    !h || h.graph && h.graph !== w || Vp(p, w, c(), { titleHeight: t?.NODE_TITLE_HEIGHT ?? 30, scale: h.ds?.scale ?? 1 });
+  }, m = () => {
+    const p = e.canvas;
+    if (!p || l === p) return;
+    const h = p.onDrawForeground;
+    p.onDrawForeground = function(w, v) {
+      typeof h == "function" && h.call(this, w, v), d(w);
+    }, l = p;
+  };
+  return {
+    update(p) {
+      m(), s = Array.isArray(p?.leases) ? p.leases : [];
+      const h = Number(p?.now_ms);
+      i = Number.isFinite(h) && h > 0 ? h - r() : 0, u(), a();
+    },
+    nodes: c,
+    remove() {
+      o && n.clearTimeout(o), o = null, s = [], a();
+    }
+  };
+}
+const Kp = 600, rc = 64;
+function os(e) {
+  const t = String(e ?? "");
+  return t.length > rc ? `${t.slice(0, rc - 1)}…` : t;
+}
+function Yp(e) {
   switch (e?.kind) {
     case "skill":
-      return `skill ${is(e.skill)} (session ${is(e.session_id).slice(0, 8)})`;
+      return `skill ${os(e.skill)} (session ${os(e.session_id).slice(0, 8)})`;
     case "mcp":
-      return e.name ? `MCP client ${is(e.name)}` : "an MCP client";
+      return e.name ? `MCP client ${os(e.name)}` : "an MCP client";
     case "grpc":
-      return e.name ? `caller ${is(e.name)}` : "an unnamed caller";
+      return e.name ? `caller ${os(e.name)}` : "an unnamed caller";
     case "user":
       return "the user";
     case "load":
@@ -5308,18 +5387,18 @@ function zp(e) {
       return "someone unknown";
   }
 }
-function Up(e) {
+function Xp(e) {
   const t = Math.max(0, Math.round(Number(e) / 1e3));
   return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
 }
-function Wp(e, t, n = Date.now()) {
+function Zp(e, t, n = Date.now()) {
   if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
   const r = e.nodes[String(t)];
   if (!r || typeof r != "object") return null;
-  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${zp(s[c.by])}, ${Up(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
+  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${Yp(s[c.by])}, ${Xp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
   return l && typeof l == "object" && (l.by !== r.by || l.rev !== r.rev) && o.push(`Created by ${i(l)}`), o;
 }
-function Jp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
+function Qp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
   const s = t.createElement("div");
   s.className = "comfyd-provenance-tip", Object.assign(s.style, {
     position: "fixed",
@@ -5338,41 +5417,41 @@ function Jp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
   let i = null, o = null;
   const l = () => {
     i && n.clearTimeout(i), i = null, o = null, s.style.display = "none";
-  }, c = (m, g) => {
+  }, c = (m, p) => {
     const h = m.canvas?.getBoundingClientRect?.();
-    return h && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([g.clientX - h.left, g.clientY - h.top]) : m.graph_mouse ?? null;
+    return h && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([p.clientX - h.left, p.clientY - h.top]) : m.graph_mouse ?? null;
   }, a = (m) => {
-    const g = e.canvas, h = e.rootGraph ?? e.graph, w = g?.graph ?? h;
+    const p = e.canvas, h = e.rootGraph ?? e.graph, w = p?.graph ?? h;
     if (w !== h) return null;
-    const A = c(g, m);
-    return !w || !A || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(A[0], A[1]) ?? null;
-  }, u = (m, g) => {
-    const h = e.rootGraph ?? e.graph, w = Wp(h?.extra?.comfyd?.provenance, o, r());
+    const v = c(p, m);
+    return !w || !v || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(v[0], v[1]) ?? null;
+  }, u = (m, p) => {
+    const h = e.rootGraph ?? e.graph, w = Zp(h?.extra?.comfyd?.provenance, o, r());
     if (!w) {
       s.style.display = "none";
       return;
     }
     s.textContent = w.join(`
-`), s.style.left = `${m + 14}px`, s.style.top = `${g + 14}px`, s.style.display = "block";
+`), s.style.left = `${m + 14}px`, s.style.top = `${p + 14}px`, s.style.display = "block";
   }, d = (m) => {
     if (!e.canvas || m.target !== e.canvas.canvas || m.buttons) return l();
-    const g = a(m);
-    if (!g) return l();
-    if (g.id === o) {
+    const p = a(m);
+    if (!p) return l();
+    if (p.id === o) {
       i || u(m.clientX, m.clientY);
       return;
     }
-    l(), o = g.id;
+    l(), o = p.id;
     const h = m.clientX, w = m.clientY;
     i = n.setTimeout(() => {
       i = null, u(h, w);
-    }, Bp);
+    }, Kp);
   };
   return t.addEventListener("pointermove", d, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
     l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), s.remove();
   };
 }
-const ao = 200, qp = 16, Hp = 256, Vp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Vp.has(e);
+const fo = 200, eg = 16, tg = 256, ng = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => ng.has(e);
 function sr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5381,24 +5460,24 @@ const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Gp(e, t) {
+function rg(e, t) {
   if (!e) return !0;
   const n = et(e.seq), r = et(t.seq);
   return n && r ? r > n : !(rr(sr(e.status)) && !rr(sr(t.status)));
 }
-function Kp(e) {
+function sg(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= ao) return;
+  if (t.length <= fo) return;
   const n = t.map((r) => e.runs[r]).sort((r, s) => Number(rr(sr(s.status))) - Number(rr(sr(r.status))) || et(r.queued_at_ms) - et(s.queued_at_ms));
-  for (const r of n.slice(0, t.length - ao))
+  for (const r of n.slice(0, t.length - fo))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function gu(e, t, { workingTurn: n = 0 } = {}) {
+function bu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return Gp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(sr(t.status)) && (e.runTurns[r] = n), Kp(e), !0) : !1;
+  return rg(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(sr(t.status)) && (e.runTurns[r] = n), sg(e), !0) : !1;
 }
-function Yp(e) {
+function ig(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5409,11 +5488,11 @@ function Yp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Xp(e, t, n) {
-  const r = Yp(n), s = Number(t) || 0;
+function og(e, t, n) {
+  const r = ig(n), s = Number(t) || 0;
   return !r || !s || e.runTurns[r] === s ? !1 : (e.runTurns[r] = s, !0);
 }
-function Zp(e, t) {
+function lg(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = et(t.queued_at_ms), s = e.turns.filter((o) => !o.pending);
@@ -5428,15 +5507,15 @@ function Zp(e, t) {
   }
   return i || s[0].id;
 }
-function Qp(e) {
+function cg(e) {
   const t = {}, n = Object.values(e.runs).sort((r, s) => et(r.queued_at_ms) - et(s.queued_at_ms) || et(r.number) - et(s.number));
   for (const r of n) {
-    const s = Zp(e, r);
+    const s = lg(e, r);
     (t[s] ??= []).push(r);
   }
   return t;
 }
-function eg(e, t = () => "") {
+function ag(e, t = () => "") {
   const n = sr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), s = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5481,22 +5560,22 @@ function eg(e, t = () => "") {
   }), !s.errors.length && (e.prompt_error || n === "failed" && e.reason) && s.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      s.outputs.length >= qp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      s.outputs.length >= eg || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (s.seconds = (c - l) / 1e3), s;
 }
-function ec(e, t, n, r = 0) {
+function sc(e, t, n, r = 0) {
   const s = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${s}`;
 }
-const tc = 500, nc = 200;
+const ic = 500, oc = 200;
 function on(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function mu() {
+function ku() {
   return {
     sessionId: "",
     session: null,
@@ -5525,35 +5604,35 @@ function mu() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function tg(e) {
+function ug(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function _u(e, t = "") {
-  Object.assign(e, mu(), { sessionId: t });
+function wu(e, t = "") {
+  Object.assign(e, ku(), { sessionId: t });
 }
-function rc(e, t) {
+function lc(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
 function Xn(e, t) {
-  let n = rc(e, t);
+  let n = lc(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > nc && e.turns.splice(0, e.turns.length - nc), rc(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > oc && e.turns.splice(0, e.turns.length - oc), lc(e, n.id) ?? n;
 }
-function ms(e, t) {
+function _s(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function qn(e, t) {
-  e.logs.push(t), e.logs.length > tc && e.logs.splice(0, e.logs.length - tc);
+  e.logs.push(t), e.logs.length > ic && e.logs.splice(0, e.logs.length - ic);
 }
-function Oo(e) {
+function Mo(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5563,7 +5642,7 @@ function Oo(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function sc(e, t) {
+function cc(e, t) {
   if (!t || typeof t != "object") return;
   const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
   if (on(t.kind, "MESSAGE_KIND_") === "summary") {
@@ -5573,40 +5652,40 @@ function sc(e, t) {
   }
   if (n === "user") {
     const s = Xn(e, t.id);
-    s.content = String(t.content ?? ""), s.attachments = Oo(t.attachments), s.state = r, s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.pending = !1;
+    s.content = String(t.content ?? ""), s.attachments = Mo(t.attachments), s.state = r, s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const s = Xn(e, t.turn_id), i = ms(s, t.skill);
+    const s = Xn(e, t.turn_id), i = _s(s, t.skill);
     i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = r || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
   }
 }
-function ic(e, t) {
+function ac(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function yu(e) {
+function xu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function ng(e, t) {
+function fg(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = yu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = xu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (s && s < e.lastSeq) return !1;
     const i = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    _u(e, c), e.logs = i;
+    wu(e, c), e.logs = i;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    ic(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) sc(e, a);
+    ac(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) cc(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = ms(Xn(e, a.turn_id), a.skill);
+      const u = _s(Xn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = s || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return gu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return bu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
-    return n === "configured" && r.session && ic(e, r.session), !1;
+    return n === "configured" && r.session && ac(e, r.session), !1;
   if (s) {
     if (s <= e.lastSeq) return !1;
     e.lastSeq = s;
@@ -5619,7 +5698,7 @@ function ng(e, t) {
       return !0;
     }
     case "stream_delta": {
-      const i = Xn(e, r.turn_id), o = ms(i, r.skill), l = Number(r.index);
+      const i = Xn(e, r.turn_id), o = _s(i, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5629,7 +5708,7 @@ function ng(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return sc(e, r.message), !0;
+      return cc(e, r.message), !0;
     case "debug_log":
       return qn(e, {
         seq: s,
@@ -5642,7 +5721,7 @@ function ng(e, t) {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
         const i = Xn(e, r.turn_id);
         if (r.skill) {
-          const o = ms(i, r.skill);
+          const o = _s(i, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
@@ -5653,7 +5732,7 @@ function ng(e, t) {
     case "tool_call":
       return qn(e, { seq: s, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Xp(e, r.turn_id, r.result_json), qn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return og(e, r.turn_id, r.result_json), qn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
       const i = Number(r.to_message_id) || 0;
       if (!i) return !1;
@@ -5671,39 +5750,39 @@ function ng(e, t) {
       return !1;
   }
 }
-function rg(e, t, n, r = []) {
-  const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Oo(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+function dg(e, t, n, r = []) {
+  const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Mo(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(s), s;
 }
-function sg(e, t, n) {
+function hg(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), s = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const i = Xn(e, n.id);
-  i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = Oo(n.attachments ?? s?.attachments)), i.state || (i.state = on(n.state, "MESSAGE_STATE_"));
+  i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = Mo(n.attachments ?? s?.attachments)), i.state || (i.state = on(n.state, "MESSAGE_STATE_"));
 }
-function oc(e, t) {
+function uc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function ig(e, t, n) {
+function pg(e, t, n) {
   const r = e.turns.find((s) => s.pending && s.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function os(e, t = []) {
+function ls(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const og = 15e3, lg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), cg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function _s(e) {
-  return cg.has(String(e?.code ?? ""));
+const gg = 15e3, mg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), _g = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function ys(e) {
+  return _g.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class ag {
+class yg {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5743,7 +5822,7 @@ class ag {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(ou(t, "/comfy/session/ws"), lu(t));
+      n = new this.d.WebSocket(uu(t, "/comfy/session/ws"), fu(t));
     } catch {
       return this.retry();
     }
@@ -5757,7 +5836,7 @@ class ag {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, oo(this.attempt++)));
+    }, co(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5774,13 +5853,13 @@ class ag {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), i(l);
-      }, og);
+      }, gg);
       this.pending.set(r, { resolve: s, reject: i, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && _u(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && wu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5797,7 +5876,7 @@ class ag {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const s = String(n.data?.code ?? "join_failed"), i = String(n.data?.message ?? "");
-      if (lg.has(s)) {
+      if (mg.has(s)) {
         this.state.lastError = { code: s, message: i, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5808,12 +5887,12 @@ class ag {
       const s = this.pending.get(r);
       if (this.pending.delete(r), this.t.clearTimeout(s.timer), n.event === "error") {
         const i = fr(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        _s(i) ? this.coreAway(i.message) : this.coreBack(), s.reject(i);
+        ys(i) ? this.coreAway(i.message) : this.coreBack(), s.reject(i);
       } else
         this.coreBack(), s.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    yu(n) && n.event !== "error" && this.coreBack(), ng(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    xu(n) && n.event !== "error" && this.coreBack(), fg(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5821,7 +5900,7 @@ class ag {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? oo(this.probeAttempt++);
+    const n = t ?? co(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5838,30 +5917,30 @@ class ag {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const bu = Object.freeze([
+const Au = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), ug = Object.freeze(["echo", "openai"]), Si = "workflow-builder", lc = 64 * 1024, Di = 4096, fg = 64 * 1024, cc = 8, ac = 3 << 20, No = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), dg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function hg(e) {
+]), bg = Object.freeze(["echo", "openai"]), Ti = "workflow-builder", fc = 64 * 1024, Fi = 4096, kg = 64 * 1024, dc = 8, hc = 3 << 20, Lo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), wg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function xg(e) {
   const t = String(e?.type ?? "").toLowerCase();
-  if (No.includes(t)) return t;
+  if (Lo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return dg[n] ?? t;
+  return wg[n] ?? t;
 }
-let pg = 0;
-function gg(e) {
+let Ag = 0;
+function vg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let uc = 0;
-function mg() {
+let pc = 0;
+function Rg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return uc += 1, `panel-${e}-${uc}`;
+  return pc += 1, `panel-${e}-${pc}`;
 }
-function fc(e) {
+function gc(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -5870,10 +5949,10 @@ function fc(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function dc(e, t) {
+function mc(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
-class _g {
+class Eg {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5884,7 +5963,7 @@ class _g {
   constructor(t) {
     this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(mu()), this.ui = n({
+    this.state = n(ku()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5912,7 +5991,7 @@ class _g {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new ag({
+    }), this.outbox = [], this.client = new yg({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5941,7 +6020,7 @@ class _g {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: gg(n.skills)
+      skills: vg(n.skills)
     };
   }
   start() {
@@ -5974,17 +6053,17 @@ class _g {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && sg(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && hg(this.state, t.cid, r.message);
     } catch (n) {
-      _s(n) && !this.client.stopped ? (oc(this.state, t.cid), this.outbox.push(t)) : ig(this.state, t.cid, n.message);
+      ys(n) && !this.client.stopped ? (uc(this.state, t.cid), this.outbox.push(t)) : pg(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = fc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, s = this.ui.form;
+    const n = gc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, s = this.ui.form;
     for (const [i, o] of Object.entries(n))
-      !(r && !dc(s[i], r[i])) && !dc(s[i], o) && (s[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
+      !(r && !mc(s[i], r[i])) && !mc(s[i], o) && (s[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -5992,30 +6071,30 @@ class _g {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      _s(t) || (this.ui.notice = `skills: ${t.message}`);
+      ys(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Si) && (t.skills = [Si], this.d.writeConfig("skills", Si));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Ti) && (t.skills = [Ti], this.d.writeConfig("skills", Ti));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      _s(t) || (this.ui.notice = `sessions: ${t.message}`);
+      ys(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Di),
-      model: t.model.slice(0, Di),
-      base_url: t.base_url.slice(0, Di),
-      system_prompt: t.system_prompt.slice(0, fg)
+      provider: t.provider.slice(0, Fi),
+      model: t.model.slice(0, Fi),
+      base_url: t.base_url.slice(0, Fi),
+      system_prompt: t.system_prompt.slice(0, kg)
     };
   }
   /** Creates a session and selects it. Settings changed while the core is
@@ -6042,7 +6121,7 @@ class _g {
       this.ui.apiKey = "";
       const s = r.session?.id;
       if (!s) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(s), values: fc(n.config) }, this.selectSession(String(s)), await this.refreshSessions();
+      this.coreConfig = { sid: String(s), values: gc(n.config) }, this.selectSession(String(s)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -6132,15 +6211,15 @@ class _g {
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const s of n) {
-      const i = hg(s), o = { key: `att-${++pg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= cc) {
-        this.ui.notice = `at most ${cc} files per message`;
+      const i = xg(s), o = { key: `att-${++Ag}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= dc) {
+        this.ui.notice = `at most ${dc} files per message`;
         break;
       }
-      if (!No.includes(i))
+      if (!Lo.includes(i))
         o.state = "failed", o.error = `${i || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > ac)
-        o.state = "failed", o.error = `larger than ${ac >> 20} MiB`;
+      else if (o.size > hc)
+        o.state = "failed", o.error = `larger than ${hc >> 20} MiB`;
       else if (i.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(s);
@@ -6181,8 +6260,8 @@ class _g {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > lc) {
-      this.ui.notice = `a message is at most ${lc} characters`;
+    if (t.length > fc) {
+      this.ui.notice = `a message is at most ${fc} characters`;
       return;
     }
     await this.settingsStep(() => {
@@ -6192,9 +6271,9 @@ class _g {
     this.ui.draft = "";
     const s = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const i = { cid: mg(), sid: r, content: t, attachments: s };
-    if (rg(this.state, i.cid, t, s), this.client.outage) {
-      oc(this.state, i.cid), this.outbox.push(i);
+    const i = { cid: Rg(), sid: r, content: t, attachments: s };
+    if (dg(this.state, i.cid, t, s), this.client.outage) {
+      uc(this.state, i.cid), this.outbox.push(i);
       return;
     }
     await this.deliver(i);
@@ -6204,9 +6283,9 @@ class _g {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, ao)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, fo)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) gu(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) bu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6279,43 +6358,43 @@ class _g {
       }
   }
 }
-const uo = "ComfydAgentPanel", hc = "comfyd-panel-style", pc = Object.freeze([440, 560]), yg = 320, gc = (e) => e?.comfyClass === uo || e?.type === uo;
-function bg(e, t) {
-  if (e.getElementById(hc)) return;
+const ho = "ComfydAgentPanel", _c = "comfyd-panel-style", yc = Object.freeze([440, 560]), Cg = 320, bc = (e) => e?.comfyClass === ho || e?.type === ho;
+function Sg(e, t) {
+  if (e.getElementById(_c)) return;
   const n = e.createElement("style");
-  n.id = hc, n.textContent = t, e.head.appendChild(n);
+  n.id = _c, n.textContent = t, e.head.appendChild(n);
 }
-function kg(e) {
+function Dg(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function wg(e) {
-  for (const [t, n] of bu) {
+function Tg(e) {
+  for (const [t, n] of Au) {
     let r = (e.widgets ?? []).find((s) => s.name === t);
     r || (r = e.addWidget("text", t, n, () => {
-    }, {})), kg(r);
+    }, {})), Dg(r);
   }
 }
-function xg(e) {
+function Fg(e) {
   const t = {};
-  for (const [n, r] of bu) {
+  for (const [n, r] of Au) {
     const i = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof i == "string" ? i : r;
   }
   return t;
 }
-function vg(e, t) {
+function Ig(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  bg(r, t.css), wg(e);
-  const s = (m, g) => {
+  Sg(r, t.css), Tg(e);
+  const s = (m, p) => {
     const h = (e.widgets ?? []).find((w) => w.name === m);
-    !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, i = new _g({
+    !h || h.value === p || (h.value = p, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
+  }, i = new Eg({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => xg(e),
+    readConfig: () => Fg(e),
     writeConfig: s,
     app: n,
     getJson: t.getJson,
@@ -6328,7 +6407,7 @@ function vg(e, t) {
     const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => yg,
+      getMinHeight: () => Cg,
       getValue: () => {
       },
       setValue: () => {
@@ -6338,15 +6417,15 @@ function vg(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], pc[0]), Math.max(e.size[1], pc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], yc[0]), Math.max(e.size[1], yc[1])]);
   };
   c();
   let a = !1;
   const u = e.onConfigure;
   e.onConfigure = function(...m) {
     a = !0;
-    const g = u?.apply(this, m);
-    return i.reloadConfig(), g;
+    const p = u?.apply(this, m);
+    return i.reloadConfig(), p;
   };
   const d = e.onRemoved;
   return e.onRemoved = function(...m) {
@@ -6360,15 +6439,15 @@ function vg(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), i.reloadConfig(), i.start());
   }, 0), e.__comfydPanel = i, i;
 }
-function mc(e, t) {
+function kc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function Ag(e) {
+function Og(e) {
   if (Array.isArray(e)) return e;
 }
-function Rg(e, t) {
+function Ng(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, s, i, o, l = [], c = !0, a = !1;
@@ -6386,96 +6465,96 @@ function Rg(e, t) {
     return l;
   }
 }
-function Eg() {
+function Mg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Cg(e, t) {
-  return Ag(e) || Rg(e, t) || Sg(e, t) || Eg();
+function Lg(e, t) {
+  return Og(e) || Ng(e, t) || Pg(e, t) || Mg();
 }
-function Sg(e, t) {
+function Pg(e, t) {
   if (e) {
-    if (typeof e == "string") return mc(e, t);
+    if (typeof e == "string") return kc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? mc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? kc(e, t) : void 0;
   }
 }
-const ku = Object.entries, Dg = Object.keys, _c = Object.setPrototypeOf, Tg = Object.isFrozen, wu = Object.getPrototypeOf, xu = Object.getOwnPropertyDescriptor;
-let Je = Object.freeze, Pe = Object.seal, tn = Object.create, vu = typeof Reflect < "u" && Reflect, Ds = vu.apply, fo = vu.construct;
+const vu = Object.entries, jg = Object.keys, wc = Object.setPrototypeOf, $g = Object.isFrozen, Ru = Object.getPrototypeOf, Eu = Object.getOwnPropertyDescriptor;
+let Je = Object.freeze, Pe = Object.seal, tn = Object.create, Cu = typeof Reflect < "u" && Reflect, Ts = Cu.apply, po = Cu.construct;
 Je || (Je = function(t) {
   return t;
 });
 Pe || (Pe = function(t) {
   return t;
 });
-Ds || (Ds = function(t, n) {
+Ts || (Ts = function(t, n) {
   for (var r = arguments.length, s = new Array(r > 2 ? r - 2 : 0), i = 2; i < r; i++) s[i - 2] = arguments[i];
   return t.apply(n, s);
 });
-fo || (fo = function(t) {
+po || (po = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
   return new t(...r);
 });
-const jt = Oe(Array.prototype.forEach), Fg = Oe(Array.prototype.lastIndexOf), yc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), Ig = Oe(Array.prototype.slice), Og = Oe(Array.prototype.splice), Zn = Array.isArray, Ti = Au(Set), Fi = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), An = Oe(String.prototype.toLowerCase), Ii = Oe(String.prototype.toString), Ng = Oe(String.prototype.match), ls = Oe(String.prototype.replace), Oi = Oe(String.prototype.indexOf), Mg = Oe(String.prototype.trim), Lg = Oe(Number.prototype.toString), Pg = Oe(Boolean.prototype.toString), bc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), kc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), jg = RegExp.prototype.test, Ue = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Ds(jg, t, [n]);
-}, $t = Au(TypeError);
+const jt = Oe(Array.prototype.forEach), Bg = Oe(Array.prototype.lastIndexOf), xc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), zg = Oe(Array.prototype.slice), Ug = Oe(Array.prototype.splice), Zn = Array.isArray, Ii = Su(Set), Oi = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), vn = Oe(String.prototype.toLowerCase), Ni = Oe(String.prototype.toString), Wg = Oe(String.prototype.match), cs = Oe(String.prototype.replace), Mi = Oe(String.prototype.indexOf), Jg = Oe(String.prototype.trim), qg = Oe(Number.prototype.toString), Hg = Oe(Boolean.prototype.toString), Ac = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), vc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), Vg = RegExp.prototype.test, Ue = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Ts(Vg, t, [n]);
+}, $t = Su(TypeError);
 function Oe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
-    return Ds(e, t, r);
+    return Ts(e, t, r);
   };
 }
-function Au(e) {
+function Su(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return fo(e, n);
+    return po(e, n);
   };
 }
 function be(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : An;
-  if (_c && _c(e, null), !Zn(t)) return e;
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : vn;
+  if (wc && wc(e, null), !Zn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let s = t[r];
     if (typeof s == "string") {
       const i = n(s);
-      i !== s && (Tg(t) || (t[r] = i), s = i);
+      i !== s && ($g(t) || (t[r] = i), s = i);
     }
     e[s] = !0;
   }
   return e;
 }
-function $g(e) {
+function Gg(e) {
   for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
   return e;
 }
-function Ts(e) {
+function Fs(e) {
   const t = tn(null);
-  for (const r of ku(e)) {
-    var n = Cg(r, 2);
+  for (const r of vu(e)) {
+    var n = Lg(r, 2);
     const s = n[0], i = n[1];
-    Ye(e, s) && (Zn(i) ? t[s] = $g(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Ts(i) : t[s] = i);
+    Ye(e, s) && (Zn(i) ? t[s] = Gg(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Fs(i) : t[s] = i);
   }
   return t;
 }
 function yr(e) {
-  const t = tn(null), n = Dg(e);
+  const t = tn(null), n = jg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function Bg(e) {
+function Kg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Lg(e);
+      return qg(e);
     case "boolean":
-      return Pg(e);
+      return Hg(e);
     case "bigint":
-      return bc ? bc(e) : "0";
+      return Ac ? Ac(e) : "0";
     case "symbol":
-      return kc ? kc(e) : "Symbol()";
+      return vc ? vc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
@@ -6494,27 +6573,27 @@ function Bg(e) {
 }
 function ut(e, t) {
   for (; e !== null; ) {
-    const r = xu(e, t);
+    const r = Eu(e, t);
     if (r) {
       if (r.get) return Oe(r.get);
       if (typeof r.value == "function") return Oe(r.value);
     }
-    e = wu(e);
+    e = Ru(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function zg(e, t) {
+function Yg(e, t) {
   for (; e !== null; ) {
-    const n = xu(e, t);
+    const n = Eu(e, t);
     if (n) return n.get ? Oe(n.get) : null;
-    e = wu(e);
+    e = Ru(e);
   }
   return null;
 }
-function Ug(e) {
+function Xg(e) {
   if (!e) return !1;
   try {
     return Ue(e, ""), !0;
@@ -6522,7 +6601,7 @@ function Ug(e) {
     return !1;
   }
 }
-const wc = Je([
+const Rc = Je([
   "a",
   "abbr",
   "acronym",
@@ -6642,7 +6721,7 @@ const wc = Je([
   "var",
   "video",
   "wbr"
-]), Ni = Je([
+]), Li = Je([
   "svg",
   "a",
   "altglyph",
@@ -6686,7 +6765,7 @@ const wc = Je([
   "tspan",
   "view",
   "vkern"
-]), Mi = Je([
+]), Pi = Je([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6712,7 +6791,7 @@ const wc = Je([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Wg = Je([
+]), Zg = Je([
   "animate",
   "color-profile",
   "cursor",
@@ -6735,7 +6814,7 @@ const wc = Je([
   "solidcolor",
   "unknown",
   "use"
-]), Li = Je([
+]), ji = Je([
   "math",
   "menclose",
   "merror",
@@ -6766,7 +6845,7 @@ const wc = Je([
   "munder",
   "munderover",
   "mprescripts"
-]), Jg = Je([
+]), Qg = Je([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6782,7 +6861,7 @@ const wc = Je([
   "annotation-xml",
   "mprescripts",
   "none"
-]), xc = Je(["#text"]), vc = Je([
+]), Ec = Je(["#text"]), Cc = Je([
   "accept",
   "action",
   "align",
@@ -6901,7 +6980,7 @@ const wc = Je([
   "width",
   "wrap",
   "xmlns"
-]), Pi = Je([
+]), $i = Je([
   "accent-height",
   "accumulate",
   "additive",
@@ -7094,7 +7173,7 @@ const wc = Je([
   "y2",
   "z",
   "zoomandpan"
-]), Ac = Je([
+]), Sc = Je([
   "accent",
   "accentunder",
   "align",
@@ -7149,20 +7228,20 @@ const wc = Je([
   "voffset",
   "width",
   "xmlns"
-]), cs = Je([
+]), as = Je([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), qg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Hg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Vg = Pe(/\${[\w\W]*/g), Gg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Kg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Yg = Pe(/^aria-[\-\w]+$/), Rc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Xg = Pe(/^(?:\w+script|data):/i), Zg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Qg = Pe(/^html$/i), em = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), ji = Pe(/<[/\w!]/g), Ec = Pe(/<[/\w]/g), tm = Pe(/<\/no(script|embed|frames)/i), Cc = Pe(/\/>/i), nm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), rm = Pe(/^[\r\n\t ]+/), Me = {
+]), em = Pe(/{{[\w\W]*|^[\w\W]*}}/g), tm = Pe(/<%[\w\W]*|^[\w\W]*%>/g), nm = Pe(/\${[\w\W]*/g), rm = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), sm = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), im = Pe(/^aria-[\-\w]+$/), Dc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), om = Pe(/^(?:\w+script|data):/i), lm = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), cm = Pe(/^html$/i), am = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), Bi = Pe(/<[/\w!]/g), Tc = Pe(/<[/\w]/g), um = Pe(/<\/no(script|embed|frames)/i), Fc = Pe(/\/>/i), fm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), dm = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, sm = Je(be({}, [
+}, hm = Je(be({}, [
   "style",
   "script",
   "xmp",
@@ -7171,9 +7250,9 @@ const wc = Je([
   "noframes",
   "plaintext",
   "noscript"
-])), im = function() {
+])), pm = function() {
   return typeof window > "u" ? null : window;
-}, om = function(t, n) {
+}, gm = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const s = "data-tt-policy-suffix";
@@ -7191,7 +7270,7 @@ const wc = Je([
   } catch {
     return console.warn("TrustedTypes policy " + i + " could not be created."), null;
   }
-}, Sc = function() {
+}, Ic = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7205,66 +7284,66 @@ const wc = Je([
   };
 }, Zt = function(t, n, r, s) {
   return Ye(t, n) && Zn(t[n]) ? be(s.base ? yr(s.base) : {}, t[n], s.transform) : r;
-}, $i = function(t, n, r) {
+}, zi = function(t, n, r) {
   const s = Ye(t, n) ? t[n] : void 0;
-  return s && typeof s == "object" ? Ts(s) : r;
+  return s && typeof s == "object" ? Fs(s) : r;
 };
-function Ru() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : im();
-  const t = (O) => Ru(O);
+function Du() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : pm();
+  const t = (O) => Du(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), w = ut(d, "nextSibling"), A = ut(d, "childNodes"), C = ut(d, "parentNode"), x = ut(d, "shadowRoot"), k = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
+  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), p = ut(d, "remove"), h = ut(d, "removeAttributeNode"), w = ut(d, "nextSibling"), v = ut(d, "childNodes"), C = ut(d, "parentNode"), x = ut(d, "shadowRoot"), k = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
     return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, X = zg(d, "namespaceURI"), ue = function(f) {
+  }, X = Yg(d, "namespaceURI"), ue = function(f) {
     return X ? X(f) : f.namespaceURI;
   };
   if (typeof i == "function") {
     const O = n.createElement("template");
     O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
   }
-  let ne, de = "", De, we = !1, ve = 0;
+  let ne, de = "", De, we = !1, Ae = 0;
   const ct = function() {
-    if (ve > 0) throw $t('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+    if (Ae > 0) throw $t('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
   }, W = function(f) {
-    ct(), ve++;
+    ct(), Ae++;
     try {
       return ne.createHTML(f);
     } finally {
-      ve--;
+      Ae--;
     }
   }, se = function(f) {
-    return ne && qs ? W(f) : f;
+    return ne && Hs ? W(f) : f;
   }, le = function(f) {
-    ct(), ve++;
+    ct(), Ae++;
     try {
       return ne.createScriptURL(f);
     } finally {
-      ve--;
+      Ae--;
     }
   }, me = function() {
-    return we || (De = om(u, s), we = !0), De;
+    return we || (De = gm(u, s), we = !0), De;
   }, J = n, R = J.implementation, S = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, dn = r.importNode;
-  let Ae = Sc();
-  t.isSupported = typeof ku == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
-  const qr = qg, hn = Hg, Bo = Vg, p = Kg, _ = Yg, v = Xg, P = Zg, D = em;
-  let I = Rc, M = null;
+  let ve = Ic();
+  t.isSupported = typeof vu == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
+  const qr = em, hn = tm, Uo = nm, g = sm, _ = im, A = om, P = lm, D = am;
+  let I = Dc, M = null;
   const $ = be({}, [
-    ...wc,
-    ...Ni,
-    ...Mi,
+    ...Rc,
     ...Li,
-    ...xc
+    ...Pi,
+    ...ji,
+    ...Ec
   ]);
   let N = null;
   const T = be({}, [
-    ...vc,
-    ...Pi,
-    ...Ac,
-    ...cs
+    ...Cc,
+    ...$i,
+    ...Sc,
+    ...as
   ]);
   let V = null, z = null, Z = null;
   const te = Object.seal(tn(null, {
@@ -7281,10 +7360,10 @@ function Ru() {
       value: null
     }
   }));
-  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, it = !1, pn = null, ze = null, nt = !1, Mt = !1, gn = !1, qs = !1, zo = !0, Uo = !1;
-  const Wo = "user-content-";
-  let Hs = !0, Vs = !1, mn = null, Pn = !1, _n = null;
-  const Jo = be({}, [
+  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, it = !1, pn = null, ze = null, nt = !1, Mt = !1, gn = !1, Hs = !1, Wo = !0, Jo = !1;
+  const qo = "user-content-";
+  let Vs = !0, Gs = !1, mn = null, Pn = !1, _n = null;
+  const Ho = be({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7312,8 +7391,8 @@ function Ru() {
     "video",
     "xmp"
   ]);
-  let qo = null;
-  const Ho = be({}, [
+  let Vo = null;
+  const Go = be({}, [
     "audio",
     "video",
     "img",
@@ -7321,8 +7400,8 @@ function Ru() {
     "image",
     "track"
   ]);
-  let Vo = null;
-  const Go = be({}, [
+  let Ko = null;
+  const Yo = be({}, [
     "alt",
     "class",
     "for",
@@ -7338,22 +7417,22 @@ function Ru() {
     "style",
     "xmlns"
   ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", xt = "http://www.w3.org/1999/xhtml";
-  let jn = xt, Gs = !1, Ko = null;
-  const rf = be({}, [
+  let jn = xt, Ks = !1, Xo = null;
+  const cf = be({}, [
     Hr,
     Vr,
     xt
-  ], Ii), sf = Je(be({}, [
+  ], Ni), af = Je(be({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Ks = null;
-  const of = Je(be({}, ["annotation-xml"]));
   let Ys = null;
-  const lf = Je(tn(null)), cf = be({}, [
+  const uf = Je(be({}, ["annotation-xml"]));
+  let Xs = null;
+  const ff = Je(tn(null)), df = be({}, [
     "title",
     "style",
     "font",
@@ -7361,21 +7440,21 @@ function Ru() {
     "script"
   ]);
   let lr = null;
-  const af = ["application/xhtml+xml", "text/html"], uf = "text/html";
+  const hf = ["application/xhtml+xml", "text/html"], pf = "text/html";
   let Ne = null, Gr = null;
-  const ff = n.createElement("form"), Yo = function(f) {
+  const gf = n.createElement("form"), Zo = function(f) {
     return f instanceof RegExp || f instanceof Function;
-  }, Xs = function() {
+  }, Zs = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ts(f), lr = af.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? uf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Ii : An, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Ko = Zt(f, "ALLOWED_NAMESPACES", rf, { transform: Ii }), Vo = Zt(f, "ADD_URI_SAFE_ATTR", Go, {
+    (!f || typeof f != "object") && (f = {}), f = Fs(f), lr = hf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? pf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Ni : vn, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Xo = Zt(f, "ALLOWED_NAMESPACES", cf, { transform: Ni }), Ko = Zt(f, "ADD_URI_SAFE_ATTR", Yo, {
+      transform: Ne,
+      base: Yo
+    }), Vo = Zt(f, "ADD_DATA_URI_TAGS", Go, {
       transform: Ne,
       base: Go
-    }), qo = Zt(f, "ADD_DATA_URI_TAGS", Ho, {
-      transform: Ne,
-      base: Ho
-    }), _n = Zt(f, "FORBID_CONTENTS", Jo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ts(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hs = f.KEEP_CONTENT !== !1, Vs = f.IN_PLACE || !1, I = Ug(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Rc, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ks = $i(f, "MATHML_TEXT_INTEGRATION_POINTS", sf), Ys = $i(f, "HTML_INTEGRATION_POINTS", of);
-    const y = $i(f, "CUSTOM_ELEMENT_HANDLING", lf);
-    if (V = tn(null), Ye(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), gn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, xc), N = tn(null), Pn.html === !0 && (be(M, wc), be(N, vc)), Pn.svg === !0 && (be(M, Ni), be(N, Pi), be(N, cs)), Pn.svgFilters === !0 && (be(M, Mi), be(N, Pi), be(N, cs)), Pn.mathMl === !0 && (be(M, Li), be(N, Ac), be(N, cs))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), Hs && (M["#text"] = !0), Be && be(M, [
+    }), _n = Zt(f, "FORBID_CONTENTS", Ho, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Fs(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, Hs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, Wo = f.SANITIZE_DOM !== !1, Jo = f.SANITIZE_NAMED_PROPS || !1, Vs = f.KEEP_CONTENT !== !1, Gs = f.IN_PLACE || !1, I = Xg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Dc, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ys = zi(f, "MATHML_TEXT_INTEGRATION_POINTS", af), Xs = zi(f, "HTML_INTEGRATION_POINTS", uf);
+    const y = zi(f, "CUSTOM_ELEMENT_HANDLING", ff);
+    if (V = tn(null), Ye(y, "tagNameCheck") && Zo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Zo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), gn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Ec), N = tn(null), Pn.html === !0 && (be(M, Rc), be(N, Cc)), Pn.svg === !0 && (be(M, Li), be(N, $i), be(N, as)), Pn.svgFilters === !0 && (be(M, Pi), be(N, $i), be(N, as)), Pn.mathMl === !0 && (be(M, ji), be(N, Sc), be(N, as))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === Ho && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), Vs && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
@@ -7391,28 +7470,28 @@ function Ru() {
       }
     } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
     Gr = Je(f);
-  }, Xo = be({}, [
-    ...Ni,
-    ...Mi,
-    ...Wg
-  ]), Zo = be({}, [...Li, ...Jg]), df = function(f, y, E) {
-    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ks[E]) : !!Xo[f];
-  }, hf = function(f, y, E) {
-    return y === xt ? f === "math" : y === Vr ? f === "math" && Ys[E] : !!Zo[f];
-  }, pf = function(f, y, E) {
-    return y === Vr && !Ys[E] || y === Hr && !Ks[E] ? !1 : !Zo[f] && (cf[f] || !Xo[f]);
-  }, gf = function(f) {
-    const y = ue(f), E = An(ee(f)), L = C(f);
+  }, Qo = be({}, [
+    ...Li,
+    ...Pi,
+    ...Zg
+  ]), el = be({}, [...ji, ...Qg]), mf = function(f, y, E) {
+    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ys[E]) : !!Qo[f];
+  }, _f = function(f, y, E) {
+    return y === xt ? f === "math" : y === Vr ? f === "math" && Xs[E] : !!el[f];
+  }, yf = function(f, y, E) {
+    return y === Vr && !Xs[E] || y === Hr && !Ys[E] ? !1 : !el[f] && (df[f] || !Qo[f]);
+  }, bf = function(f) {
+    const y = ue(f), E = vn(ee(f)), L = C(f);
     let Q = jn, re = "template";
-    return L && j(L) === Me.element && (Q = ue(L), re = An(ee(L))), Ko[y] ? y === Vr ? df(E, Q, re) : y === Hr ? hf(E, Q, re) : y === xt ? pf(E, Q, re) : lr === "application/xhtml+xml" : !1;
+    return L && j(L) === Me.element && (Q = ue(L), re = vn(ee(L))), Xo[y] ? y === Vr ? mf(E, Q, re) : y === Hr ? _f(E, Q, re) : y === xt ? yf(E, Q, re) : lr === "application/xhtml+xml" : !1;
   }, Kt = function(f) {
     dr(t.removed, { element: f });
     try {
       C(f).removeChild(f);
     } catch {
-      if (g(f), !C(f)) throw $t("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (p(f), !C(f)) throw $t("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Qo = function(f, y, E) {
+  }, tl = function(f, y, E) {
     try {
       h(f, y);
     } catch {
@@ -7421,15 +7500,15 @@ function Ru() {
       } catch {
       }
     }
-  }, Zs = function(f) {
-    ti(f);
-    const y = A(f);
-    y && jt(Ig(y), (E) => {
+  }, Qs = function(f) {
+    ni(f);
+    const y = v(f);
+    y && jt(zg(y), (E) => {
       try {
-        g(E);
+        p(E);
       } catch {
       }
-    }), j(f) === Me.element && Qs(f, !1);
+    }), j(f) === Me.element && ei(f, !1);
   }, $n = function(f, y, E) {
     if (!E) try {
       E = y.getAttributeNode(f);
@@ -7439,7 +7518,7 @@ function Ru() {
     if (dr(t.removed, {
       attribute: E || null,
       from: y
-    }), E) Qo(y, E, f);
+    }), E) tl(y, E, f);
     else try {
       y.removeAttribute(f);
     } catch {
@@ -7453,14 +7532,14 @@ function Ru() {
         y.setAttribute(f, "");
       } catch {
       }
-  }, Qs = function(f, y) {
+  }, ei = function(f, y) {
     const E = k(f);
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
         const Q = E[L], re = Q && Q.name;
-        typeof re == "string" && !(y && N[Ne(re)]) && Qo(f, Q, re);
+        typeof re == "string" && !(y && N[Ne(re)]) && tl(f, Q, re);
       }
-  }, ei = function(f, y) {
+  }, ti = function(f, y) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [f];
     for (; L.length > 0; ) {
@@ -7470,62 +7549,62 @@ function Ru() {
         const fe = x(Q);
         Bn(fe) && L.push(fe);
       }
-      const re = A(Q);
+      const re = v(Q);
       if (re) for (let fe = re.length - 1; fe >= 0; --fe) L.push(re[fe]);
     }
-  }, ti = function(f) {
-    ei(f, (y) => {
-      j(y) === Me.element && Qs(y, !0);
-    });
   }, ni = function(f) {
+    ti(f, (y) => {
+      j(y) === Me.element && ei(y, !0);
+    });
+  }, ri = function(f) {
     const y = [];
-    return ei(f, (E) => {
+    return ti(f, (E) => {
       y.push(E);
     }, !0), y;
-  }, mf = function(f, y) {
-    const E = Ti();
-    jt(ni(f), (L) => {
-      j(L) === Me.element && Fi(E, L);
+  }, kf = function(f, y) {
+    const E = Ii();
+    jt(ri(f), (L) => {
+      j(L) === Me.element && Oi(E, L);
     }), jt(y, (L) => {
-      j(L) === Me.element && !hr(E, L) && Qs(L, !0);
+      j(L) === Me.element && !hr(E, L) && ei(L, !0);
     });
-  }, el = function(f, y) {
+  }, nl = function(f, y) {
     let E = !1;
     return jt(t.removed, (L) => {
-      L.element && (E = E || L.element === f, ti(L.element));
-    }), mf(f, y), E;
-  }, _f = 8, yf = function(f, y) {
+      L.element && (E = E || L.element === f, ni(L.element));
+    }), kf(f, y), E;
+  }, wf = 8, xf = function(f, y) {
     const E = mn;
     let L = null;
-    const Q = () => (L || (L = Ti(), jt(y, (re) => {
-      Fi(L, re);
+    const Q = () => (L || (L = Ii(), jt(y, (re) => {
+      Oi(L, re);
     })), L);
     for (let re = 0; ; re++) {
-      const fe = ni(f), $e = [f];
+      const fe = ri(f), $e = [f];
       let Lt = !1;
       if (jt(fe, (mt) => {
         j(mt) === Me.documentFragment ? dr($e, mt) : !Lt && !hr(E, mt) && (Lt = hr(Q(), mt));
       }), !Lt) return;
-      if (re >= _f) throw $t("the tree kept changing during in-place sanitization; refusing to return it");
+      if (re >= wf) throw $t("the tree kept changing during in-place sanitization; refusing to return it");
       jt($e, (mt, ot) => {
-        bf(mt, ot > 0, f, Q());
+        Af(mt, ot > 0, f, Q());
       });
     }
-  }, bf = function(f, y, E, L) {
+  }, Af = function(f, y, E, L) {
     const Q = Kr(f);
     let re;
     for (; re = Q.nextNode(); )
-      !hr(L, re) || hr(mn, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), oi(re, E));
-  }, kf = function(f) {
-    mn && Fi(mn, f);
-  }, tl = function(f, y) {
+      !hr(L, re) || hr(mn, re) || (y && gt(ve.uponSanitizeShadowNode, re, null), li(re, E));
+  }, vf = function(f) {
+    mn && Oi(mn, f);
+  }, rl = function(f, y) {
     return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
-  }, wf = function(f) {
-    je && ei(f, (y) => {
+  }, Rf = function(f) {
+    je && ti(f, (y) => {
       const E = j(y);
-      if (E === Me.processingInstruction || E === Me.comment && Ue(Ec, y.data)) {
+      if (E === Me.processingInstruction || E === Me.comment && Ue(Tc, y.data)) {
         try {
-          g(y);
+          p(y);
         } catch {
         }
         return !1;
@@ -7533,17 +7612,17 @@ function Ru() {
       if (E === Me.element) {
         const L = y, Q = Ne(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && tl("for", Q) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && rl("for", Q) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, nl = function(f) {
+  }, sl = function(f) {
     let y = null, E = null;
     if (nt) f = "<remove></remove>" + f;
     else {
-      const re = Ng(f, rm);
+      const re = Wg(f, dm);
       E = re && re[0];
     }
     lr === "application/xhtml+xml" && jn === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
@@ -7555,7 +7634,7 @@ function Ru() {
     if (!y || !y.documentElement) {
       y = R.createDocument(jn, "template", null);
       try {
-        y.documentElement.innerHTML = Gs ? de : L;
+        y.documentElement.innerHTML = Ks ? de : L;
       } catch {
       }
     }
@@ -7565,25 +7644,25 @@ function Ru() {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
     const E = B ? B(f) : f.ownerDocument;
     return S.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, ri = function(f) {
-    return f = ls(f, qr, " "), f = ls(f, hn, " "), f = ls(f, Bo, " "), f;
   }, si = function(f) {
+    return f = cs(f, qr, " "), f = cs(f, hn, " "), f = cs(f, Uo, " "), f;
+  }, ii = function(f) {
     var y;
-    ii(f);
+    oi(f);
     const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
     E && jt(E, (L) => {
-      Bn(L.content) && si(L.content);
+      Bn(L.content) && ii(L.content);
     });
-  }, ii = function(f) {
+  }, oi = function(f) {
     f.normalize();
     const y = Kr(f, !0);
     let E = y.nextNode();
     for (; E; )
-      E.data = ri(E.data), E = y.nextNode();
+      E.data = si(E.data), E = y.nextNode();
   }, Yr = function(f) {
     const y = F ? F(f) : null;
-    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== k(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== A(f);
-  }, rl = function(f) {
+    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== k(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== v(f);
+  }, il = function(f) {
     if (!b || typeof f != "object" || f === null) return null;
     try {
       const y = b(f);
@@ -7592,17 +7671,17 @@ function Ru() {
       return null;
     }
   }, Bn = function(f) {
-    return rl(f) === Me.documentFragment;
+    return il(f) === Me.documentFragment;
   }, cr = function(f) {
-    return rl(f) !== null;
+    return il(f) !== null;
   };
   function gt(O, f, y) {
     O.length !== 0 && jt(O, (E) => {
       E.call(t, f, y, Gr);
     });
   }
-  const xf = function(f, y, E) {
-    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(ji, f.textContent) && Ue(ji, f.innerHTML) || je && sm[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(ji, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Ec, f.data));
+  const Ef = function(f, y, E) {
+    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(Bi, f.textContent) && Ue(Bi, f.innerHTML) || je && hm[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(Bi, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Tc, f.data));
   }, Xr = function(f, y) {
     if (f instanceof RegExp) return Ue(f, y);
     if (f instanceof Function) {
@@ -7610,10 +7689,10 @@ function Ru() {
       return !!f(y, ...L);
     }
     return !1;
-  }, vf = function(f, y, E) {
-    if (!z[y] && ol(y) && Xr(V.tagNameCheck, y)) return !1;
-    if (Hs && !_n[y] && !_n[An(y)]) {
-      const L = C(f), Q = A(f);
+  }, Cf = function(f, y, E) {
+    if (!z[y] && cl(y) && Xr(V.tagNameCheck, y)) return !1;
+    if (Vs && !_n[y] && !_n[vn(y)]) {
+      const L = C(f), Q = v(f);
       if (Q && L) {
         const re = Q.length;
         for (let fe = re - 1; fe >= 0; --fe) {
@@ -7623,41 +7702,41 @@ function Ru() {
       }
     }
     return Kt(f), !0;
-  }, sl = function(f, y, E, L) {
+  }, ol = function(f, y, E, L) {
     return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
   }, zn = function(f, y) {
-    return f === y || C(f) !== null ? !1 : (Vs && ti(f), !0);
-  }, Af = function(f, y) {
-    if (kf(f), gt(Ae.beforeSanitizeElements, f, null), zn(f, y)) return !0;
+    return f === y || C(f) !== null ? !1 : (Gs && ni(f), !0);
+  }, Sf = function(f, y) {
+    if (vf(f), gt(ve.beforeSanitizeElements, f, null), zn(f, y)) return !0;
     if (Yr(f))
       return Kt(f), !0;
     const E = Ne(ee(f)), L = j(f);
-    if (M = sl(Ae.uponSanitizeElement, M, $, pn), gt(Ae.uponSanitizeElement, f, {
+    if (M = ol(ve.uponSanitizeElement, M, $, pn), gt(ve.uponSanitizeElement, f, {
       tagName: E,
       allowedTags: M
     }), zn(f, y)) return !0;
-    if (xf(f, E, L))
+    if (Ef(f, E, L))
       return Kt(f), !0;
     if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Q = vf(f, E, y);
-      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), zn(f, y)) ? !0 : Q;
+      const Q = Cf(f, E, y);
+      return Q === !1 && (gt(ve.afterSanitizeElements, f, null), zn(f, y)) ? !0 : Q;
     }
-    if (L === Me.element && !gf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(tm, f.innerHTML))
+    if (L === Me.element && !bf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(um, f.innerHTML))
       return Kt(f), !0;
     if (Re && L === Me.text) {
-      const Q = f.textContent, re = ri(Q);
+      const Q = f.textContent, re = si(Q);
       Q !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
     }
-    return gt(Ae.afterSanitizeElements, f, null), zn(f, y);
-  }, il = function(f, y, E) {
-    if (Z[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in ff)) return !1;
+    return gt(ve.afterSanitizeElements, f, null), zn(f, y);
+  }, ll = function(f, y, E) {
+    if (Z[y] || rl(y, f) || Wo && (y === "id" || y === "name") && (E in n || E in gf)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
-    if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
-    if (!L) return ol(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
-    if (Vo[y]) return !0;
-    const Q = ls(E, P, "");
-    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Oi(E, "data:") === 0 && qo[f] || ye && !Ue(v, Q) ? !0 : !E;
-  }, Rf = be({}, [
+    if (_e && Ue(g, y) || he && Ue(_, y)) return !0;
+    if (!L) return cl(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
+    if (Ko[y]) return !0;
+    const Q = cs(E, P, "");
+    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Mi(E, "data:") === 0 && Vo[f] || ye && !Ue(A, Q) ? !0 : !E;
+  }, Df = be({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7666,9 +7745,9 @@ function Ru() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), ol = function(f) {
-    return !Rf[An(f)] && Ue(D, f);
-  }, Ef = function(f, y, E, L) {
+  ]), cl = function(f) {
+    return !Df[vn(f)] && Ue(D, f);
+  }, Tf = function(f, y, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
@@ -7676,19 +7755,19 @@ function Ru() {
         return le(L);
     }
     return L;
-  }, Cf = function(f, y, E, L) {
+  }, Ff = function(f, y, E, L) {
     try {
       return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Kt(f), !1) : !0;
     } catch {
       return $n(y, f), !1;
     }
-  }, ll = function(f, y) {
-    return je && Ue(nm, y) ? !0 : An(f) === "attributename" && Oi(y, "href") !== -1;
-  }, Sf = function(f, y) {
-    if (gt(Ae.beforeSanitizeAttributes, f, null), zn(f, y)) return;
+  }, al = function(f, y) {
+    return je && Ue(fm, y) ? !0 : vn(f) === "attributename" && Mi(y, "href") !== -1;
+  }, If = function(f, y) {
+    if (gt(ve.beforeSanitizeAttributes, f, null), zn(f, y)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
-    N = sl(Ae.uponSanitizeAttribute, N, T, ze);
+    N = ol(ve.uponSanitizeAttribute, N, T, ze);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7699,9 +7778,9 @@ function Ru() {
     let Q = E.length;
     const re = Ne(ee(f));
     for (; Q--; ) {
-      const fe = E[Q], $e = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne($e), vt = mt;
-      let qe = $e === "value" ? vt : Mg(vt), cl = !1;
-      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Uo && (ot === "id" || ot === "name") && Oi(qe, Wo) !== 0 && ($n($e, f, fe), qe = Wo + qe, cl = !0), ll($e, qe)) {
+      const fe = E[Q], $e = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne($e), At = mt;
+      let qe = $e === "value" ? At : Jg(At), ul = !1;
+      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(ve.uponSanitizeAttribute, f, L), qe = L.attrValue, Jo && (ot === "id" || ot === "name") && Mi(qe, qo) !== 0 && ($n($e, f, fe), qe = qo + qe, ul = !0), al($e, qe)) {
         $n($e, f, fe);
         continue;
       }
@@ -7710,30 +7789,30 @@ function Ru() {
           $n($e, f, fe);
           continue;
         }
-        if (!Te && Ue(Cc, qe)) {
+        if (!Te && Ue(Fc, qe)) {
           $n($e, f, fe);
           continue;
         }
-        if (Re && (qe = ri(qe)), !il(re, ot, qe)) {
+        if (Re && (qe = si(qe)), !ll(re, ot, qe)) {
           $n($e, f, fe);
           continue;
         }
-        qe = Ef(re, ot, Lt, qe), qe !== vt && Cf(f, $e, Lt, qe) && cl && yc(t.removed);
+        qe = Tf(re, ot, Lt, qe), qe !== At && Ff(f, $e, Lt, qe) && ul && xc(t.removed);
       }
     }
-    gt(Ae.afterSanitizeAttributes, f, null), zn(f, y);
-  }, oi = function(f, y) {
-    Af(f, y), Sf(f, y), Bn(f.content) && li(f.content);
-  }, li = function(f) {
+    gt(ve.afterSanitizeAttributes, f, null), zn(f, y);
+  }, li = function(f, y) {
+    Sf(f, y), If(f, y), Bn(f.content) && ci(f.content);
+  }, ci = function(f) {
     let y = null;
     const E = Kr(f);
-    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
-      if (gt(Ae.uponSanitizeShadowNode, y, null), oi(y, f), j(y) === Me.element) {
+    for (gt(ve.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
+      if (gt(ve.uponSanitizeShadowNode, y, null), li(y, f), j(y) === Me.element) {
         const L = x(y);
-        Bn(L) && (ci(L), li(L));
+        Bn(L) && (ai(L), ci(L));
       }
-    Re && ii(f), gt(Ae.afterSanitizeShadowDOM, f, null);
-  }, ci = function(f) {
+    Re && oi(f), gt(ve.afterSanitizeShadowDOM, f, null);
+  }, ai = function(f) {
     const y = [{
       node: f,
       shadow: null
@@ -7741,10 +7820,10 @@ function Ru() {
     for (; y.length > 0; ) {
       const E = y.pop();
       if (E.shadow) {
-        li(E.shadow);
+        ci(E.shadow);
         continue;
       }
-      const L = E.node, Q = j(L) === Me.element, re = A(L);
+      const L = E.node, Q = j(L) === Me.element, re = v(L);
       if (re) for (let fe = re.length - 1; fe >= 0; --fe) y.push({
         node: re[fe],
         shadow: null
@@ -7773,88 +7852,88 @@ function Ru() {
   };
   return t.sanitize = function(O) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
-    if (Gs = !O, Gs && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = Bg(O), typeof O != "string"))
+    if (Ks = !O, Ks && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = Kg(O), typeof O != "string"))
       throw $t("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (M = pn, N = ze) : Xs(f), t.removed = [];
-    const re = Vs && typeof O != "string" && cr(O);
+    it ? (M = pn, N = ze) : Zs(f), t.removed = [];
+    const re = Gs && typeof O != "string" && cr(O);
     let fe = [];
     const $e = mn;
     if (re) {
-      wf(O);
-      const vt = ee(O);
-      if (typeof vt == "string") {
-        const qe = Ne(vt);
+      Rf(O);
+      const At = ee(O);
+      if (typeof At == "string") {
+        const qe = Ne(At);
         if (!M[qe] || z[qe])
-          throw Zs(O), $t("root node is forbidden and cannot be sanitized in-place");
+          throw Qs(O), $t("root node is forbidden and cannot be sanitized in-place");
       }
       if (Yr(O))
-        throw Zs(O), $t("root node is clobbered and cannot be sanitized in-place");
-      fe = ni(O), mn = Ti();
+        throw Qs(O), $t("root node is clobbered and cannot be sanitized in-place");
+      fe = ri(O), mn = Ii();
     } else if (cr(O))
-      y = nl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ci(y);
+      y = sl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ai(y);
     else {
       if (!Mt && !Re && !Be && O.indexOf("<") === -1) return se(O);
-      if (y = nl(O), !y) return Mt ? null : qs ? de : "";
+      if (y = sl(O), !y) return Mt ? null : Hs ? de : "";
     }
     y && nt && Kt(y.firstChild);
     const Lt = re ? O : y;
     try {
-      re && ci(O);
-      const vt = Kr(Lt);
-      for (; L = vt.nextNode(); ) oi(L, Lt);
-      re && yf(O, fe);
-    } catch (vt) {
-      throw re && (Zs(O), el(O, fe)), vt;
+      re && ai(O);
+      const At = Kr(Lt);
+      for (; L = At.nextNode(); ) li(L, Lt);
+      re && xf(O, fe);
+    } catch (At) {
+      throw re && (Qs(O), nl(O, fe)), At;
     } finally {
       mn = $e;
     }
     if (re) {
-      if (el(O, fe)) throw $t("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Re && si(O), O;
+      if (nl(O, fe)) throw $t("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Re && ii(O), O;
     }
     if (Mt) {
-      if (Re && si(y), gn)
+      if (Re && ii(y), gn)
         for (Q = Y.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
       else Q = y;
       return (N.shadowroot || N.shadowrootmode) && (Q = dn.call(r, Q, !0)), Q;
     }
     const mt = () => Be ? y.outerHTML : y.innerHTML;
     let ot = mt();
-    return Re && Ue(Gg, ot) && (ii(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(Qg, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+    return Re && Ue(rm, ot) && (oi(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(cm, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
 ` + ot), se(ot);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Xs(O), it = !0, pn = M, ze = N;
+    Zs(O), it = !0, pn = M, ze = N;
   }, t.clearConfig = function() {
     Gr = null, it = !1, pn = null, ze = null, ne = De, de = "";
   }, t.isValidAttribute = function(O, f, y) {
-    Gr || Xs({});
+    Gr || Zs({});
     const E = Ne(O), L = Ne(f);
-    return typeof y == "string" && (ll(f, y) || !Te && Ue(Cc, y)) ? !1 : il(E, L, y);
+    return typeof y == "string" && (al(f, y) || !Te && Ue(Fc, y)) ? !1 : ll(E, L, y);
   }, t.addHook = function(O, f) {
-    typeof f == "function" && Ye(Ae, O) && dr(Ae[O], f);
+    typeof f == "function" && Ye(ve, O) && dr(ve[O], f);
   }, t.removeHook = function(O, f) {
-    if (Ye(Ae, O)) {
+    if (Ye(ve, O)) {
       if (f !== void 0) {
-        const y = Fg(Ae[O], f);
-        return y === -1 ? void 0 : Og(Ae[O], y, 1)[0];
+        const y = Bg(ve[O], f);
+        return y === -1 ? void 0 : Ug(ve[O], y, 1)[0];
       }
-      return yc(Ae[O]);
+      return xc(ve[O]);
     }
   }, t.removeHooks = function(O) {
-    Ye(Ae, O) && (Ae[O] = []);
+    Ye(ve, O) && (ve[O] = []);
   }, t.removeAllHooks = function() {
-    Ae = Sc();
+    ve = Ic();
   }, t;
 }
-var lm = Ru();
-const Dc = {};
-function cm(e) {
-  let t = Dc[e];
+var mm = Du();
+const Oc = {};
+function _m(e) {
+  let t = Oc[e];
   if (t)
     return t;
-  t = Dc[e] = [];
+  t = Oc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7867,7 +7946,7 @@ function cm(e) {
 }
 function ir(e, t) {
   typeof t != "string" && (t = ir.defaultChars);
-  const n = cm(t);
+  const n = _m(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let s = "";
     for (let i = 0, o = r.length; i < o; i += 3) {
@@ -7907,12 +7986,12 @@ function ir(e, t) {
 }
 ir.defaultChars = ";/?:@&=+$,#";
 ir.componentChars = "";
-const Tc = {};
-function am(e) {
-  let t = Tc[e];
+const Nc = {};
+function ym(e) {
+  let t = Nc[e];
   if (t)
     return t;
-  t = Tc[e] = [];
+  t = Nc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7923,7 +8002,7 @@ function am(e) {
 }
 function Jt(e, t, n) {
   typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
-  const r = am(t);
+  const r = ym(t);
   let s = "";
   for (let i = 0, o = e.length; i < o; i++) {
     const l = e.charCodeAt(i);
@@ -7952,18 +8031,18 @@ function Jt(e, t, n) {
 }
 Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 Jt.componentChars = "-_.!~*'()";
-function ho(e) {
+function go(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Fs() {
+function Is() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const um = /^([a-z0-9.+-]+:)/i, fm = /:[0-9]*$/, dm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, hm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], pm = ["{", "}", "|", "\\", "^", "`"].concat(hm), gm = ["'"].concat(pm), Fc = ["%", "/", "?", ";", "#"].concat(gm), Ic = ["/", "?", "#"], mm = 255, Oc = /^[+a-z0-9A-Z_-]{0,63}$/, _m = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Nc = {
+const bm = /^([a-z0-9.+-]+:)/i, km = /:[0-9]*$/, wm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, xm = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], Am = ["{", "}", "|", "\\", "^", "`"].concat(xm), vm = ["'"].concat(Am), Mc = ["%", "/", "?", ";", "#"].concat(vm), Lc = ["/", "?", "#"], Rm = 255, Pc = /^[+a-z0-9A-Z_-]{0,63}$/, Em = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, jc = {
   javascript: !0,
   "javascript:": !0
-}, Mc = {
+}, $c = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7975,73 +8054,73 @@ const um = /^([a-z0-9.+-]+:)/i, fm = /:[0-9]*$/, dm = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function po(e, t) {
-  if (e && e instanceof Fs) return e;
-  const n = new Fs();
+function mo(e, t) {
+  if (e && e instanceof Is) return e;
+  const n = new Is();
   return n.parse(e, t), n;
 }
-Fs.prototype.parse = function(e, t) {
+Is.prototype.parse = function(e, t) {
   let n, r, s, i = e;
   if (i = i.trim(), !t && e.split("#").length === 1) {
-    const a = dm.exec(i);
+    const a = wm.exec(i);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = um.exec(i);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && Nc[o]) && (i = i.substr(2), this.slashes = !0)), !Nc[o] && (s || o && !Mc[o])) {
+  let o = bm.exec(i);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && jc[o]) && (i = i.substr(2), this.slashes = !0)), !jc[o] && (s || o && !$c[o])) {
     let a = -1;
-    for (let h = 0; h < Ic.length; h++)
-      r = i.indexOf(Ic[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Lc.length; h++)
+      r = i.indexOf(Lc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = i.lastIndexOf("@") : d = i.lastIndexOf("@", a), d !== -1 && (u = i.slice(0, d), i = i.slice(d + 1), this.auth = u), a = -1;
-    for (let h = 0; h < Fc.length; h++)
-      r = i.indexOf(Fc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Mc.length; h++)
+      r = i.indexOf(Mc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = i.length), i[a - 1] === ":" && a--;
     const m = i.slice(0, a);
     i = i.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
-    const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
-    if (!g) {
+    const p = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
+    if (!p) {
       const h = this.hostname.split(/\./);
-      for (let w = 0, A = h.length; w < A; w++) {
+      for (let w = 0, v = h.length; w < v; w++) {
         const C = h[w];
-        if (C && !C.match(Oc)) {
+        if (C && !C.match(Pc)) {
           let x = "";
           for (let k = 0, b = C.length; k < b; k++)
             C.charCodeAt(k) > 127 ? x += "x" : x += C[k];
-          if (!x.match(Oc)) {
-            const k = h.slice(0, w), b = h.slice(w + 1), F = C.match(_m);
+          if (!x.match(Pc)) {
+            const k = h.slice(0, w), b = h.slice(w + 1), F = C.match(Em);
             F && (k.push(F[1]), b.unshift(F[2])), b.length && (i = b.join(".") + i), this.hostname = k.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > mm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Rm && (this.hostname = ""), p && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = i.indexOf("#");
   l !== -1 && (this.hash = i.substr(l), i = i.slice(0, l));
   const c = i.indexOf("?");
-  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Mc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), $c[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Fs.prototype.parseHost = function(e) {
-  let t = fm.exec(e);
+Is.prototype.parseHost = function(e) {
+  let t = km.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const ym = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Cm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: ir,
   encode: Jt,
-  format: ho,
-  parse: po
-}, Symbol.toStringTag, { value: "Module" })), Eu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Cu = /[\0-\x1F\x7F-\x9F]/, bm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Su = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, km = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  format: go,
+  parse: mo
+}, Symbol.toStringTag, { value: "Module" })), Tu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Fu = /[\0-\x1F\x7F-\x9F]/, Sm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Po = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Iu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Ou = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Dm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Eu,
-  Cc: Cu,
-  Cf: bm,
-  P: Mo,
-  S: Su,
-  Z: Du
-}, Symbol.toStringTag, { value: "Module" })), wm = [
+  Any: Tu,
+  Cc: Fu,
+  Cf: Sm,
+  P: Po,
+  S: Iu,
+  Z: Ou
+}, Symbol.toStringTag, { value: "Module" })), Tm = [
   8364,
   0,
   8218,
@@ -8075,14 +8154,14 @@ const ym = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function xm(e) {
+function Fm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function vm(e) {
-  return xm(e) ? 65533 : e >= 128 && e <= 159 && wm[e - 128] || e;
+function Im(e) {
+  return Fm(e) ? 65533 : e >= 128 && e <= 159 && Tm[e - 128] || e;
 }
-function Am(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(vm(e));
+function Om(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Im(e));
 }
 const _t = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -8091,42 +8170,42 @@ const _t = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Rm(e, t, n, r, s, i) {
+function Nm(e, t, n, r, s, i) {
   const l = e.length, c = i * 90;
   let a = 0;
   const u = () => {
     const X = _t[e.charCodeAt(a++)];
     return X < i ? X : X * 91 - c + _t[e.charCodeAt(a++)];
-  }, d = n - r, m = n + s, g = new Int32Array(m);
-  g.fill(-1, r, i), g.fill(-1, i + d, m);
+  }, d = n - r, m = n + s, p = new Int32Array(m);
+  p.fill(-1, r, i), p.fill(-1, i + d, m);
   const h = new Int32Array(m), w = new Int32Array(m);
-  function A(X, ue) {
+  function v(X, ue) {
     let ne = 0, de = ue;
     const De = ue + X;
     for (; de < De; ) {
       const we = _t[e.charCodeAt(a++)];
       if (we < 89)
-        ne += we, g[de++] = ne;
+        ne += we, p[de++] = ne;
       else if (we === 89) {
-        let ve = _t[e.charCodeAt(a++)] + 2;
-        for (; ve--; )
-          g[de++] = ++ne;
+        let Ae = _t[e.charCodeAt(a++)] + 2;
+        for (; Ae--; )
+          p[de++] = ++ne;
       } else {
-        const ve = _t[e.charCodeAt(a++)];
+        const Ae = _t[e.charCodeAt(a++)];
         ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (ve < 90 ? ve * 91 + _t[e.charCodeAt(a++)] : _t[e.charCodeAt(a++)] * 8281 + _t[e.charCodeAt(a++)] * 91 + _t[e.charCodeAt(a++)]), g[de++] = ne;
+        (Ae < 90 ? Ae * 91 + _t[e.charCodeAt(a++)] : _t[e.charCodeAt(a++)] * 8281 + _t[e.charCodeAt(a++)] * 91 + _t[e.charCodeAt(a++)]), p[de++] = ne;
       }
     }
   }
-  A(r, 0), A(d, i);
+  v(r, 0), v(d, i);
   const C = new Int32Array(s * 2);
   let x = 0, k = 0;
   function b(X, ue) {
     for (let ne = 0; ne < X; ne++) {
       const de = ue + ne, De = u(), we = u();
       C[k * 2] = De, C[k * 2 + 1] = we, k += 1, h[de] = x;
-      const ve = (g[De] < 0 ? w[De] : 1) + (g[we] < 0 ? w[we] : 1);
-      w[de] = ve, x += ve;
+      const Ae = (p[De] < 0 ? w[De] : 1) + (p[we] < 0 ? w[we] : 1);
+      w[de] = Ae, x += Ae;
     }
   }
   b(s - i + r, i + d), b(i - r, r);
@@ -8134,7 +8213,7 @@ function Rm(e, t, n, r, s, i) {
   let B = 0;
   for (let X = 0; X < k; X++)
     for (let ue = 0; ue < 2; ue++) {
-      const ne = C[X * 2 + ue], de = g[ne];
+      const ne = C[X * 2 + ue], de = p[ne];
       if (de < 0) {
         let De = h[ne];
         const we = De + w[ne];
@@ -8148,7 +8227,7 @@ function Rm(e, t, n, r, s, i) {
   for (; a < l; ) {
     let X = _t[e.charCodeAt(a++)];
     X >= i && (X = X * 91 - c + _t[e.charCodeAt(a++)]);
-    const ue = g[X];
+    const ue = p[X];
     if (ue < 0) {
       let ne = h[X];
       const de = ne + w[X];
@@ -8159,7 +8238,7 @@ function Rm(e, t, n, r, s, i) {
   }
   return j;
 }
-const Em = /* @__PURE__ */ Rm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const Mm = /* @__PURE__ */ Nm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -8168,30 +8247,30 @@ var st;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(st || (st = {}));
-const Is = 32, Tu = 21, Cm = 2097151, go = 2047;
-let Fu = 0;
-function Sm(e) {
-  const t = e >>> Tu;
-  return t === go ? Fu : t;
+const Os = 32, Nu = 21, Lm = 2097151, _o = 2047;
+let Mu = 0;
+function Pm(e) {
+  const t = e >>> Nu;
+  return t === _o ? Mu : t;
 }
-function Dm(e) {
+function jm(e) {
   return e - st.ZERO >>> 0 <= 9;
 }
-function Tm(e) {
-  return (e | Is) - st.LOWER_A >>> 0 <= 5;
+function $m(e) {
+  return (e | Os) - st.LOWER_A >>> 0 <= 5;
 }
-function Fm(e) {
-  return (e | Is) - st.LOWER_A >>> 0 <= 25;
+function Bm(e) {
+  return (e | Os) - st.LOWER_A >>> 0 <= 25;
 }
-var Lc;
+var Bc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Lc || (Lc = {}));
-var Pc;
+})(Bc || (Bc = {}));
+var zc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Pc || (Pc = {}));
-function Im(e, t, n, r) {
+})(zc || (zc = {}));
+function zm(e, t, n, r) {
   const s = (t & We.BRANCH_LENGTH) >> 7, i = t & We.JUMP_TABLE;
   if (i) {
     if (s === 0)
@@ -8216,18 +8295,18 @@ function Im(e, t, n, r) {
   }
   return -1;
 }
-function jc(e, t, n) {
+function Uc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function Om(e, t, n) {
+function Um(e, t, n) {
   let r = t + 1, s = 0, i = r;
-  if (r < n && (e.charCodeAt(r) | Is) === st.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Os) === st.LOWER_X)
     for (r += 1, i = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (Dm(l))
+      if (jm(l))
         s = s * 16 + (l - st.ZERO);
-      else if (Tm(l))
-        s = s * 16 + ((l | Is) - st.LOWER_A + 10);
+      else if ($m(l))
+        s = s * 16 + ((l | Os) - st.LOWER_A + 10);
       else
         break;
       r += 1;
@@ -8243,10 +8322,10 @@ function Om(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === st.SEMI && (r += 1), s > 1114111 && (s = 1114112);
   let o = r - t;
-  return o >= go && (Fu = o, o = go), o << Tu | s;
+  return o >= _o && (Mu = o, o = _o), o << Nu | s;
 }
-function Nm(e, t, n) {
-  const r = Em;
+function Wm(e, t, n) {
+  const r = Mm;
   let s = e.indexOf("&");
   if (s < 0)
     return e;
@@ -8255,20 +8334,20 @@ function Nm(e, t, n) {
   const c = r[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
   do {
     const d = s + 1, m = e.charCodeAt(d);
-    let g, h;
+    let p, h;
     if (m === st.NUM) {
-      const w = Om(e, d, i);
-      g = Sm(w), g > 0 && e.charCodeAt(d + g - 1) !== st.SEMI && (g = 0), h = g === 0 ? "" : Am(w & Cm);
-    } else if (Fm(m)) {
-      g = 0, h = "";
+      const w = Um(e, d, i);
+      p = Pm(w), p > 0 && e.charCodeAt(d + p - 1) !== st.SEMI && (p = 0), h = p === 0 ? "" : Om(w & Lm);
+    } else if (Bm(m)) {
+      p = 0, h = "";
       const w = m - a;
-      let A;
+      let v;
       if (w >>> 0 < u) {
         const F = r[1 + w];
-        A = F === 0 ? -1 : u + F & 65535;
+        v = F === 0 ? -1 : u + F & 65535;
       } else
-        A = -1;
-      let C = 0, x = 0, k = A < 0 ? 0 : r[A], b = d + 1;
+        v = -1;
+      let C = 0, x = 0, k = v < 0 ? 0 : r[v], b = d + 1;
       e: for (; b < i; ) {
         for (
           ;
@@ -8279,17 +8358,17 @@ function Nm(e, t, n) {
           if (X === 0) {
             if (e.charCodeAt(b) !== ee)
               break e;
-            A += 1;
+            v += 1;
           } else {
             const ue = e.charCodeAt(b) - ee;
             if (ue >>> 0 >= X)
               break e;
-            const ne = r[A + 1 + ue];
+            const ne = r[v + 1 + ue];
             if (ne === 0)
               break e;
-            A = A + X + ne & 65535;
+            v = v + X + ne & 65535;
           }
-          if (k = r[A], b += 1, b >= i)
+          if (k = r[v], b += 1, b >= i)
             break e;
         }
         if ((k & (We.VALUE_LENGTH | We.FLAG13)) === We.FLAG13) {
@@ -8298,7 +8377,7 @@ function Nm(e, t, n) {
             break;
           b += 1;
           const X = ee - 1;
-          let ue = A + 1, ne = 0;
+          let ue = v + 1, ne = 0;
           for (; ne + 1 < X; ne += 2) {
             const de = r[ue];
             if (e.charCodeAt(b) !== (de & 255) || (b += 1, e.charCodeAt(b) !== (de >> 8 & 255)))
@@ -8310,38 +8389,38 @@ function Nm(e, t, n) {
               break;
             b += 1;
           }
-          A += 1 + (ee >> 1), k = r[A];
+          v += 1 + (ee >> 1), k = r[v];
           continue;
         }
         const F = k >>> 14, B = e.charCodeAt(b);
         if (F !== 0) {
           if (B === st.SEMI) {
-            g = b - d + 1, h = F === 1 ? String.fromCharCode(k & We.VALUE_MASK) : jc(r, A, F);
+            p = b - d + 1, h = F === 1 ? String.fromCharCode(k & We.VALUE_MASK) : Uc(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const j = Im(r, k, A + (F || 1), B);
+        const j = zm(r, k, v + (F || 1), B);
         if (j < 0)
           break;
-        A = j, k = r[A], b += 1;
+        v = j, k = r[v], b += 1;
       }
-      h === "" && g > 0 && (h = jc(r, C, x));
+      h === "" && p > 0 && (h = Uc(r, C, x));
     } else
-      g = 0, h = "";
-    g === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += h, s = o = d + g), e.charCodeAt(s) !== st.AMP && (s = e.indexOf("&", s));
+      p = 0, h = "";
+    p === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += h, s = o = d + p), e.charCodeAt(s) !== st.AMP && (s = e.indexOf("&", s));
   } while (s >= 0);
   return l + e.slice(o);
 }
-function Iu(e) {
-  return Nm(e, !0, !1);
+function Lu(e) {
+  return Wm(e, !0, !1);
 }
-var Mm = class {
-  src_Any = Eu.source;
-  src_Cc = Cu.source;
-  src_Z = Du.source;
-  src_P = Mo.source;
+var Jm = class {
+  src_Any = Tu.source;
+  src_Cc = Fu.source;
+  src_Z = Ou.source;
+  src_P = Po.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8468,7 +8547,7 @@ var Mm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Bi = {
+}, Ui = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8476,10 +8555,10 @@ var Mm = class {
     return s ? s[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Lm = {
-  "http:": Bi,
-  "https:": Bi,
-  "ftp:": Bi,
+}, qm = {
+  "http:": Ui,
+  "https:": Ui,
+  "ftp:": Ui,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8498,23 +8577,23 @@ var Mm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, Pm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", jm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function $m() {
-  const e = jm.split("|");
-  return Pm.split("|").forEach((t) => {
+}, Hm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Vm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function Gm() {
+  const e = Vm.split("|");
+  return Hm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const s of t.slice(n + 1)) e.push(r + s);
   }), e;
 }
-var Bm = {
+var Km = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: $m(),
+  tlds: Gm(),
   urlAuth: !1,
   maxLength: 1e4
-}, $c = class {
+}, Wc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8531,7 +8610,7 @@ var Bm = {
     const s = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = s, this.text = s, this.url = s;
   }
-}, zm = class {
+}, Ym = class {
   __opts__;
   __schemas__;
   re;
@@ -8566,9 +8645,9 @@ var Bm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Bm,
+      ...Km,
       ...n
-    }, this.__schemas__ = { ...Lm }, this.re = t || new Mm(), this.re.set({
+    }, this.__schemas__ = { ...qm }, this.re = t || new Jm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8659,9 +8738,9 @@ var Bm = {
     let r, s, i, o, l, c, a = !1, u = !1, d = !1, m = 0;
     if (!e.length) return null;
     for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (r = this.re.get_fuzzy_link_search(), r.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (s = this.re.get_fuzzy_mail_host_search(), s.lastIndex = 0, i = this.re.get_mail_name_validator()); ; ) {
-      const g = Math.max(m - 1, 0);
+      const p = Math.max(m - 1, 0);
       if (s && i && !d && (!l || l.index < m))
-        for (s.lastIndex < g && (s.lastIndex = g); ; ) {
+        for (s.lastIndex < p && (s.lastIndex = p); ; ) {
           const x = s.exec(e);
           if (!x) {
             d = !0, l = void 0;
@@ -8674,11 +8753,11 @@ var Bm = {
               index: x.index - k[1].length,
               lastIndex: x.index + x[0].length
             }, l.index >= m) break;
-            s.lastIndex < g && (s.lastIndex = g);
+            s.lastIndex < p && (s.lastIndex = p);
           }
         }
       if (r && !u && (!o || o.index < m))
-        for (r.lastIndex < g && (r.lastIndex = g); ; ) {
+        for (r.lastIndex < p && (r.lastIndex = p); ; ) {
           const x = r.exec(e);
           if (!x) {
             u = !0, o = void 0;
@@ -8689,14 +8768,14 @@ var Bm = {
             index: x.index + x[1].length,
             lastIndex: x.index + x[0].length
           }, o.index >= m) break;
-          r.lastIndex < g && (r.lastIndex = g);
+          r.lastIndex < p && (r.lastIndex = p);
         }
       let h = l;
       (!h || o && (o.index < h.index || o.index === h.index && o.lastIndex > h.lastIndex)) && (h = o);
       let w;
       if (!a) for (; ; ) {
         if (!c) {
-          n.lastIndex < g && (n.lastIndex = g);
+          n.lastIndex < p && (n.lastIndex = p);
           const b = n.exec(e);
           if (!b) {
             a = !0;
@@ -8725,11 +8804,11 @@ var Bm = {
           break;
         }
       }
-      let A = w;
-      if ((!A || l && (l.index < A.index || l.index === A.index && l.lastIndex > A.lastIndex)) && (A = l), (!A || o && (o.index < A.index || o.index === A.index && o.lastIndex > A.lastIndex)) && (A = o), !A) break;
-      A === l ? l = void 0 : A === o && (o = void 0);
-      const C = new $c(e, A.schema, A.index, A.lastIndex);
-      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = A.lastIndex;
+      let v = w;
+      if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
+      v === l ? l = void 0 : v === o && (o = void 0);
+      const C = new Wc(e, v.schema, v.index, v.lastIndex);
+      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8745,7 +8824,7 @@ var Bm = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new $c(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Wc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8777,29 +8856,29 @@ var Bm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Qn = 2147483647, Dt = 36, Lo = 1, Nr = 26, Um = 38, Wm = 700, Ou = 72, Nu = 128, Mu = "-", Jm = /^xn--/, qm = /[^\0-\x7F]/, Hm = /[\x2E\u3002\uFF0E\uFF61]/g, Vm = {
+const Qn = 2147483647, Dt = 36, jo = 1, Nr = 26, Xm = 38, Zm = 700, Pu = 72, ju = 128, $u = "-", Qm = /^xn--/, e_ = /[^\0-\x7F]/, t_ = /[\x2E\u3002\uFF0E\uFF61]/g, n_ = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, zi = Dt - Lo, Tt = Math.floor, Ui = String.fromCharCode;
+}, Wi = Dt - jo, Tt = Math.floor, Ji = String.fromCharCode;
 function nn(e) {
-  throw new RangeError(Vm[e]);
+  throw new RangeError(n_[e]);
 }
-function Gm(e, t) {
+function r_(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Lu(e, t) {
+function Bu(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Hm, ".");
-  const s = e.split("."), i = Gm(s, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(t_, ".");
+  const s = e.split("."), i = r_(s, t).join(".");
   return r + i;
 }
-function Pu(e) {
+function zu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8813,18 +8892,18 @@ function Pu(e) {
   }
   return t;
 }
-const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
+const s_ = (e) => String.fromCodePoint(...e), i_ = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Bc = function(e, t) {
+}, Jc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, ju = function(e, t, n) {
+}, Uu = function(e, t, n) {
   let r = 0;
-  for (e = n ? Tt(e / Wm) : e >> 1, e += Tt(e / t); e > zi * Nr >> 1; r += Dt)
-    e = Tt(e / zi);
-  return Tt(r + (zi + 1) * e / (e + Um));
-}, $u = function(e) {
+  for (e = n ? Tt(e / Zm) : e >> 1, e += Tt(e / t); e > Wi * Nr >> 1; r += Dt)
+    e = Tt(e / Wi);
+  return Tt(r + (Wi + 1) * e / (e + Xm));
+}, Wu = function(e) {
   const t = [], n = e.length;
-  let r = 0, s = Nu, i = Ou, o = e.lastIndexOf(Mu);
+  let r = 0, s = ju, i = Pu, o = e.lastIndexOf($u);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && nn("not-basic"), t.push(e.charCodeAt(l));
@@ -8832,28 +8911,28 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
     const c = r;
     for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && nn("invalid-input");
-      const m = Ym(e.charCodeAt(l++));
+      const m = i_(e.charCodeAt(l++));
       m >= Dt && nn("invalid-input"), m > Tt((Qn - r) / u) && nn("overflow"), r += m * u;
-      const g = d <= i ? Lo : d >= i + Nr ? Nr : d - i;
-      if (m < g)
+      const p = d <= i ? jo : d >= i + Nr ? Nr : d - i;
+      if (m < p)
         break;
-      const h = Dt - g;
+      const h = Dt - p;
       u > Tt(Qn / h) && nn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    i = ju(r - c, a, c == 0), Tt(r / a) > Qn - s && nn("overflow"), s += Tt(r / a), r %= a, t.splice(r++, 0, s);
+    i = Uu(r - c, a, c == 0), Tt(r / a) > Qn - s && nn("overflow"), s += Tt(r / a), r %= a, t.splice(r++, 0, s);
   }
   return String.fromCodePoint(...t);
-}, Bu = function(e) {
+}, Ju = function(e) {
   const t = [];
-  e = Pu(e);
+  e = zu(e);
   const n = e.length;
-  let r = Nu, s = 0, i = Ou;
+  let r = ju, s = 0, i = Pu;
   for (const c of e)
-    c < 128 && t.push(Ui(c));
+    c < 128 && t.push(Ji(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Mu); l < n; ) {
+  for (o && t.push($u); l < n; ) {
     let c = Qn;
     for (const u of e)
       u >= r && u < c && (c = u);
@@ -8863,28 +8942,28 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
       if (u < r && ++s > Qn && nn("overflow"), u === r) {
         let d = s;
         for (let m = Dt; ; m += Dt) {
-          const g = m <= i ? Lo : m >= i + Nr ? Nr : m - i;
-          if (d < g)
+          const p = m <= i ? jo : m >= i + Nr ? Nr : m - i;
+          if (d < p)
             break;
-          const h = d - g, w = Dt - g;
+          const h = d - p, w = Dt - p;
           t.push(
-            Ui(Bc(g + h % w, 0))
+            Ji(Jc(p + h % w, 0))
           ), d = Tt(h / w);
         }
-        t.push(Ui(Bc(d, 0))), i = ju(s, a, l === o), s = 0, ++l;
+        t.push(Ji(Jc(d, 0))), i = Uu(s, a, l === o), s = 0, ++l;
       }
     ++s, ++r;
   }
   return t.join("");
-}, Xm = function(e) {
-  return Lu(e, function(t) {
-    return Jm.test(t) ? $u(t.slice(4).toLowerCase()) : t;
+}, o_ = function(e) {
+  return Bu(e, function(t) {
+    return Qm.test(t) ? Wu(t.slice(4).toLowerCase()) : t;
   });
-}, Zm = function(e) {
-  return Lu(e, function(t) {
-    return qm.test(t) ? "xn--" + Bu(t) : t;
+}, l_ = function(e) {
+  return Bu(e, function(t) {
+    return e_.test(t) ? "xn--" + Ju(t) : t;
   });
-}, zc = {
+}, qc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8899,49 +8978,49 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Pu,
-    encode: Km
+    decode: zu,
+    encode: s_
   },
-  decode: $u,
-  encode: Bu,
-  toASCII: Zm,
-  toUnicode: Xm
+  decode: Wu,
+  encode: Ju,
+  toASCII: l_,
+  toUnicode: o_
 };
-var Uc = Object.defineProperty, zu = (e, t) => {
+var Hc = Object.defineProperty, qu = (e, t) => {
   let n = {};
-  for (var r in e) Uc(n, r, {
+  for (var r in e) Hc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Uc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Qm = /* @__PURE__ */ zu({
-  arrayReplaceAt: () => e_,
-  asciiTrim: () => Js,
-  callable: () => Uu,
+  return Hc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, c_ = /* @__PURE__ */ qu({
+  arrayReplaceAt: () => a_,
+  asciiTrim: () => qs,
+  callable: () => Hu,
   escapeHtml: () => fn,
-  escapeRE: () => u_,
+  escapeRE: () => b_,
   fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => Ju,
+  isPunctChar: () => Gu,
   isPunctCharCode: () => Pr,
   isSpace: () => Se,
-  isValidEntityCode: () => Po,
+  isValidEntityCode: () => $o,
   isWhiteSpace: () => Lr,
-  lib: () => f_,
-  normalizeReference: () => Ws,
+  lib: () => k_,
+  normalizeReference: () => Js,
   unescapeAll: () => or,
-  unescapeMd: () => s_
+  unescapeMd: () => h_
 });
-function Uu(e) {
+function Hu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function e_(e, t, n) {
+function a_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Po(e) {
+function $o(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
 function Mr(e) {
@@ -8952,38 +9031,38 @@ function Mr(e) {
   }
   return String.fromCharCode(e);
 }
-var Wu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, t_ = new RegExp(`${Wu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), n_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function r_(e, t) {
-  if (t.charCodeAt(0) === 35 && n_.test(t)) {
+var Vu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, u_ = new RegExp(`${Vu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), f_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function d_(e, t) {
+  if (t.charCodeAt(0) === 35 && f_.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Po(r) ? Mr(r) : e;
+    return $o(r) ? Mr(r) : e;
   }
-  const n = Iu(e);
+  const n = Lu(e);
   return n !== e ? n : e;
 }
-function s_(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Wu, "$1");
+function h_(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Vu, "$1");
 }
 function or(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(t_, function(t, n, r) {
-    return n || r_(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(u_, function(t, n, r) {
+    return n || d_(t, r);
   });
 }
-var i_ = /[&<>"]/, o_ = /[&<>"]/g, l_ = {
+var p_ = /[&<>"]/, g_ = /[&<>"]/g, m_ = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function c_(e) {
-  return l_[e];
+function __(e) {
+  return m_[e];
 }
 function fn(e) {
-  return i_.test(e) ? e.replace(o_, c_) : e;
+  return p_.test(e) ? e.replace(g_, __) : e;
 }
-var a_ = /[.?*+^$[\]\\(){}|-]/g;
-function u_(e) {
-  return e.replace(a_, "\\$&");
+var y_ = /[.?*+^$[\]\\(){}|-]/g;
+function b_(e) {
+  return e.replace(y_, "\\$&");
 }
 function Se(e) {
   switch (e) {
@@ -9011,11 +9090,11 @@ function Lr(e) {
   }
   return !1;
 }
-function Ju(e) {
-  return Mo.test(e) || Su.test(e);
+function Gu(e) {
+  return Po.test(e) || Iu.test(e);
 }
 function Pr(e) {
-  return Ju(Mr(e));
+  return Gu(Mr(e));
 }
 function jr(e) {
   switch (e) {
@@ -9056,24 +9135,24 @@ function jr(e) {
       return !1;
   }
 }
-function Ws(e) {
+function Js(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Wc(e) {
+function Vc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function Js(e) {
+function qs(e) {
   let t = 0;
-  for (; t < e.length && Wc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Vc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Wc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Vc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var f_ = {
-  mdurl: ym,
-  ucmicro: km
+var k_ = {
+  mdurl: Cm,
+  ucmicro: Dm
 };
-function d_(e, t, n) {
+function w_(e, t, n) {
   let r, s, i, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -9090,7 +9169,7 @@ function d_(e, t, n) {
   let a = -1;
   return s && (a = e.pos), e.pos = c, a;
 }
-function h_(e, t, n) {
+function x_(e, t, n) {
   let r, s = t;
   const i = {
     ok: !1,
@@ -9130,7 +9209,7 @@ function h_(e, t, n) {
   }
   return t === s || o !== 0 || (i.str = or(e.slice(t, s)), i.pos = s, i.ok = !0), i;
 }
-function p_(e, t, n, r) {
+function A_(e, t, n, r) {
   let s, i = t;
   const o = {
     ok: !1,
@@ -9155,10 +9234,10 @@ function p_(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += or(e.slice(t, i)), o;
 }
-var g_ = /* @__PURE__ */ zu({
-  parseLinkDestination: () => h_,
-  parseLinkLabel: () => d_,
-  parseLinkTitle: () => p_
+var v_ = /* @__PURE__ */ qu({
+  parseLinkDestination: () => x_,
+  parseLinkLabel: () => w_,
+  parseLinkTitle: () => A_
 });
 function $r(e) {
   "@babel/helpers - typeof";
@@ -9168,7 +9247,7 @@ function $r(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, $r(e);
 }
-function m_(e, t) {
+function R_(e, t) {
   if ($r(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -9178,12 +9257,12 @@ function m_(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function __(e) {
-  var t = m_(e, "string");
+function E_(e) {
+  var t = R_(e, "string");
   return $r(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = __(t)) in e ? Object.defineProperty(e, t, {
+  return (t = E_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9533,7 +9612,7 @@ Ot.html_block = function(e, t) {
 Ot.html_inline = function(e, t) {
   return e[t].content;
 };
-var qu = class {
+var Ku = class {
   constructor() {
     K(
       this,
@@ -9650,41 +9729,41 @@ var qu = class {
     }
     return r;
   }
-}, Hu = class {
+}, Yu = class {
   constructor(e, t, n) {
     K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t;
   }
-}, y_ = /\r\n?/g, b_ = /\0/g;
-function k_(e) {
+}, C_ = /\r\n?/g, S_ = /\0/g;
+function D_(e) {
   let t;
-  t = e.src.replace(y_, `
-`), t = t.replace(b_, "�"), e.src = t;
+  t = e.src.replace(C_, `
+`), t = t.replace(S_, "�"), e.src = t;
 }
-function w_(e) {
+function T_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function x_(e) {
+function F_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function v_(e) {
+function I_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const s = t[n];
     s.type === "inline" && e.md.inline.parse(s.content, e.md, e.env, s.children);
   }
 }
-function A_(e) {
+function O_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function R_(e) {
+function N_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function E_(e) {
+function M_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9697,32 +9776,32 @@ function E_(e) {
           for (l--; s[l].level !== c.level && s[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (A_(c.content) && o > 0 && o--, R_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (O_(c.content) && o > 0 && o--, N_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
-          let m = c.level, g = 0;
+          let m = c.level, p = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && s[l - 1].type === "text_special" && (u = u.slice(1));
           for (let h = 0; h < u.length; h++) {
-            const w = u[h].url, A = e.md.normalizeLink(w);
-            if (!e.md.validateLink(A)) continue;
+            const w = u[h].url, v = e.md.normalizeLink(w);
+            if (!e.md.validateLink(v)) continue;
             let C = u[h].text;
             u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
             const x = u[h].index;
-            if (x > g) {
+            if (x > p) {
               const B = new e.Token("text", "", 0);
-              B.content = a.slice(g, x), B.level = m, d.push(B);
+              B.content = a.slice(p, x), B.level = m, d.push(B);
             }
             const k = new e.Token("link_open", "a", 1);
-            k.attrs = [["href", A]], k.level = m++, k.markup = "linkify", k.info = "auto", d.push(k);
+            k.attrs = [["href", v]], k.level = m++, k.markup = "linkify", k.info = "auto", d.push(k);
             const b = new e.Token("text", "", 0);
             b.content = C, b.level = m, d.push(b);
             const F = new e.Token("link_close", "a", -1);
-            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
+            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), p = u[h].lastIndex;
           }
-          if (g < a.length) {
+          if (p < a.length) {
             const h = new e.Token("text", "", 0);
-            h.content = a.slice(g), h.level = m, d.push(h);
+            h.content = a.slice(p), h.level = m, d.push(h);
           }
           i.push({
             index: l,
@@ -9739,7 +9818,7 @@ function E_(e) {
         for (let d = 0; d < s.length; d++) {
           const m = i[a];
           if (m?.index === d) {
-            for (const g of m.nodes) c[u++] = g;
+            for (const p of m.nodes) c[u++] = p;
             a++;
           } else c[u++] = s[d];
         }
@@ -9747,48 +9826,48 @@ function E_(e) {
       }
     }
 }
-var Vu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, C_ = /\((c|tm|r)\)/i, S_ = /\((c|tm|r)\)/gi, D_ = {
+var Xu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, L_ = /\((c|tm|r)\)/i, P_ = /\((c|tm|r)\)/gi, j_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function T_(e, t) {
-  return D_[t.toLowerCase()];
+function $_(e, t) {
+  return j_[t.toLowerCase()];
 }
-function F_(e) {
+function B_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(S_, T_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(P_, $_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function I_(e) {
+function z_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Vu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && Xu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function O_(e) {
+function U_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (C_.test(e.tokens[t].content) && F_(e.tokens[t].children), Vu.test(e.tokens[t].content) && I_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (L_.test(e.tokens[t].content) && B_(e.tokens[t].children), Xu.test(e.tokens[t].content) && z_(e.tokens[t].children));
 }
-var N_ = /['"]/, Jc = /['"]/g, qc = "’", M_ = 1e3;
-function Hc(e, t, n) {
+var W_ = /['"]/, Gc = /['"]/g, Kc = "’", J_ = 1e3;
+function Yc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
   }
 }
-function as(e, t, n, r) {
+function us(e, t, n, r) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: r
   });
 }
-function L_(e, t) {
+function q_(e, t) {
   let n = "", r = 0;
   t.sort((s, i) => s.pos - i.pos);
   for (let s = 0; s < t.length; s++) {
@@ -9797,7 +9876,7 @@ function L_(e, t) {
   }
   return n + e.slice(r);
 }
-function P_(e, t) {
+function H_(e, t) {
   let n;
   const r = [], s = {
     single: -1,
@@ -9806,22 +9885,22 @@ function P_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Hc(r, s, n + 1), l.type !== "text") continue;
+    if (Yc(r, s, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Jc.lastIndex = u;
-      const m = Jc.exec(a);
+      Gc.lastIndex = u;
+      const m = Gc.exec(a);
       if (!m) break;
-      let g = !0, h = !0;
+      let p = !0, h = !0;
       u = m.index + 1;
       const w = m[0] === "'";
-      let A = 32;
-      if (m.index - 1 >= 0) A = a.charCodeAt(m.index - 1);
+      let v = 32;
+      if (m.index - 1 >= 0) v = a.charCodeAt(m.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
-          A = e[n].content.charCodeAt(e[n].content.length - 1);
+          v = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
       let C = 32;
@@ -9831,19 +9910,19 @@ function P_(e, t) {
           C = e[n].content.charCodeAt(0);
           break;
         }
-      const x = jr(A) || Pr(A), k = jr(C) || Pr(C), b = Lr(A), F = Lr(C);
-      if (F ? g = !1 : k && (b || x || (g = !1)), b ? h = !1 : x && (F || k || (h = !1)), C === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = k), !g && !h) {
-        w && as(i, o, m.index, qc);
+      const x = jr(v) || Pr(v), k = jr(C) || Pr(C), b = Lr(v), F = Lr(C);
+      if (F ? p = !1 : k && (b || x || (p = !1)), b ? h = !1 : x && (F || k || (h = !1)), C === 34 && m[0] === '"' && v >= 48 && v <= 57 && (h = p = !1), p && h && (p = x, h = k), !p && !h) {
+        w && us(i, o, m.index, Kc);
         continue;
       }
       if (h && (n = w ? s.single : s.double, n >= 0 && r[n].level === c)) {
         const B = r[n];
         let j, ee;
-        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), as(i, o, m.index, ee), as(i, B.tokenIdx, B.contentPos, j), Hc(r, s, n);
+        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), us(i, o, m.index, ee), us(i, B.tokenIdx, B.contentPos, j), Yc(r, s, n);
         continue e;
       }
-      if (g) {
-        if (r.length >= M_) return;
+      if (p) {
+        if (r.length >= J_) return;
         r.push({
           tokenIdx: o,
           contentPos: m.index,
@@ -9851,48 +9930,48 @@ function P_(e, t) {
           level: c,
           prevSameQuoteIdx: w ? s.single : s.double
         }), w ? s.single = r.length - 1 : s.double = r.length - 1;
-      } else h && w && as(i, o, m.index, qc);
+      } else h && w && us(i, o, m.index, Kc);
     }
   }
   Object.keys(i).forEach(function(o) {
     const l = Number(o);
-    e[l].content = L_(e[l].content, i[o]);
+    e[l].content = q_(e[l].content, i[o]);
   });
 }
-function j_(e) {
+function V_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !N_.test(e.tokens[t].content) || P_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !W_.test(e.tokens[t].content) || H_(e.tokens[t].children, e);
 }
-function $_(e) {
+function G_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function B_(e) {
+function K_(e) {
   let t, n;
   const r = e.tokens, s = r.length;
   for (let i = 0; i < s; i++) {
     if (r[i].type !== "inline") continue;
     const o = r[i].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && $_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && G_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var Wi = [
-  ["normalize", k_],
-  ["block", w_],
-  ["strip_references", x_],
-  ["inline", v_],
-  ["linkify", E_],
-  ["replacements", O_],
-  ["smartquotes", j_],
-  ["text_join", B_]
-], Gu = class {
+var qi = [
+  ["normalize", D_],
+  ["block", T_],
+  ["strip_references", F_],
+  ["inline", I_],
+  ["linkify", M_],
+  ["replacements", U_],
+  ["smartquotes", V_],
+  ["text_join", K_]
+], Zu = class {
   constructor() {
     K(
       this,
@@ -9901,8 +9980,8 @@ var Wi = [
       */
       "ruler",
       new Br()
-    ), K(this, "State", Hu);
-    for (let e = 0; e < Wi.length; e++) this.ruler.push(Wi[e][0], Wi[e][1]);
+    ), K(this, "State", Yu);
+    for (let e = 0; e < qi.length; e++) this.ruler.push(qi[e][0], qi[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9911,7 +9990,7 @@ var Wi = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Ku = class {
+}, Qu = class {
   constructor(e, t, n, r) {
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Nn), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const s = this.src;
@@ -9974,19 +10053,19 @@ var Wi = [
     }
     return s.join("");
   }
-}, z_ = 65536;
-function Ji(e, t) {
+}, Y_ = 65536;
+function Hi(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Vc(e) {
+function Xc(e) {
   const t = [], n = e.length;
   let r = 0, s = e.charCodeAt(r), i = !1, o = 0, l = "";
   for (; r < n; )
     s === 124 && (i ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), i = s === 92, r++, s = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function U_(e, t, n, r) {
+function X_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let s = t + 1;
   if (e.sCount[s] < e.blkIndent || e.sCount[s] - e.blkIndent >= 4) return !1;
@@ -10001,7 +10080,7 @@ function U_(e, t, n, r) {
     if (b !== 124 && b !== 45 && b !== 58 && !Se(b)) return !1;
     i++;
   }
-  let c = Ji(e, t + 1), a = c.split("|");
+  let c = Hi(e, t + 1), a = c.split("|");
   const u = [];
   for (let b = 0; b < a.length; b++) {
     const F = a[b].trim();
@@ -10012,17 +10091,17 @@ function U_(e, t, n, r) {
     if (!/^:?-+:?$/.test(F)) return !1;
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Ji(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = Hi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = Xc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
   const m = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), w = [t, 0];
+  const p = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), w = [t, 0];
   h.map = w;
-  const A = e.push("thead_open", "thead", 1);
-  A.map = [t, t + 1];
+  const v = e.push("thead_open", "thead", 1);
+  v.map = [t, t + 1];
   const C = e.push("tr_open", "tr", 1);
   C.map = [t, t + 1];
   for (let b = 0; b < a.length; b++) {
@@ -10035,11 +10114,11 @@ function U_(e, t, n, r) {
   let x, k = 0;
   for (s = t + 2; s < n && !(e.sCount[s] < e.blkIndent); s++) {
     let b = !1;
-    for (let B = 0, j = g.length; B < j; B++) if (g[B](e, s, n, !0)) {
+    for (let B = 0, j = p.length; B < j; B++) if (p[B](e, s, n, !0)) {
       b = !0;
       break;
     }
-    if (b || (c = Ji(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > z_)) break;
+    if (b || (c = Hi(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Xc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > Y_)) break;
     if (s === t + 2) {
       const B = e.push("tbody_open", "tbody", 1);
       B.map = x = [t + 2, 0];
@@ -10056,7 +10135,7 @@ function U_(e, t, n, r) {
   }
   return x && (e.push("tbody_close", "tbody", -1), x[1] = s), e.push("table_close", "table", -1), w[1] = s, e.parentType = m, e.line = s, !0;
 }
-function W_(e, t, n) {
+function Z_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, s = r;
   for (; r < n; ) {
@@ -10075,7 +10154,7 @@ function W_(e, t, n) {
   return i.content = e.getLines(t, s, 4 + e.blkIndent, !1) + `
 `, i.map = [t, e.line], !0;
 }
-function J_(e, t, n, r) {
+function Q_(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || s + 3 > i) return !1;
   const o = e.src.charCodeAt(s);
@@ -10095,17 +10174,17 @@ function J_(e, t, n, r) {
       break;
     }
   c = e.sCount[t], e.line = d + (m ? 1 : 0);
-  const g = e.push("fence", "code", 0);
-  return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
+  const p = e.push("fence", "code", 0);
+  return p.info = u, p.content = e.getLines(t + 1, d, c, !0), p.markup = a, p.map = [t, e.line], !0;
 }
-function q_(e, t, n, r) {
+function e0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(s) !== 62) return !1;
   if (r) return !0;
   const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
   e.parentType = "blockquote";
-  let g = !1, h;
+  let p = !1, h;
   for (h = t; h < n; h++) {
     const k = e.sCount[h] < e.blkIndent;
     if (s = e.bMarks[h] + e.tShift[h], i = e.eMarks[h], s >= i) break;
@@ -10120,10 +10199,10 @@ function q_(e, t, n, r) {
         else break;
         s++;
       }
-      g = s >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = s - e.bMarks[h];
+      p = s >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = s - e.bMarks[h];
       continue;
     }
-    if (g) break;
+    if (p) break;
     let b = !1;
     for (let F = 0, B = d.length; F < B; F++) if (d[F](e, h, n, !0)) {
       b = !0;
@@ -10137,17 +10216,17 @@ function q_(e, t, n, r) {
   }
   const w = e.blkIndent;
   e.blkIndent = 0;
-  const A = e.push("blockquote_open", "blockquote", 1);
-  A.markup = ">";
+  const v = e.push("blockquote_open", "blockquote", 1);
+  v.markup = ">";
   const C = [t, 0];
-  A.map = C, e.md.block.tokenize(e, t, h);
+  v.map = C, e.md.block.tokenize(e, t, h);
   const x = e.push("blockquote_close", "blockquote", -1);
   x.markup = ">", e.lineMax = o, e.parentType = m, C[1] = e.line;
   for (let k = 0; k < u.length; k++)
     e.bMarks[k + t] = l[k], e.tShift[k + t] = u[k], e.sCount[k + t] = a[k], e.bsCount[k + t] = c[k];
   return e.blkIndent = w, !0;
 }
-function H_(e, t, n, r) {
+function t0(e, t, n, r) {
   const s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let i = e.bMarks[t] + e.tShift[t];
@@ -10165,13 +10244,13 @@ function H_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Gc(e, t) {
+function Zc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const s = e.src.charCodeAt(r++);
   return s !== 42 && s !== 45 && s !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Kc(e, t) {
+function Qc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let s = n;
   if (s + 1 >= r) return -1;
@@ -10188,37 +10267,37 @@ function Kc(e, t) {
   }
   return s < r && (i = e.src.charCodeAt(s), !Se(i)) ? -1 : s;
 }
-function V_(e, t) {
+function n0(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, s = e.tokens.length - 2; r < s; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function G_(e, t, n, r) {
+function r0(e, t, n, r) {
   let s, i, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let d, m, g;
-  if ((g = Kc(e, c)) >= 0) {
-    if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = Gc(e, c)) >= 0) d = !1;
+  let d, m, p;
+  if ((p = Qc(e, c)) >= 0) {
+    if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, p - 1)), u && m !== 1) return !1;
+  } else if ((p = Zc(e, c)) >= 0) d = !1;
   else return !1;
-  if (u && e.skipSpaces(g) >= e.eMarks[c])
+  if (u && e.skipSpaces(p) >= e.eMarks[c])
     return !1;
   if (r) return !0;
-  const h = e.src.charCodeAt(g - 1), w = e.tokens.length;
+  const h = e.src.charCodeAt(p - 1), w = e.tokens.length;
   d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
-  const A = [c, 0];
-  l.map = A, l.markup = String.fromCharCode(h);
+  const v = [c, 0];
+  l.map = v, l.markup = String.fromCharCode(h);
   let C = !1;
   const x = e.md.block.ruler.getRules("list"), k = e.parentType;
   for (e.parentType = "list"; c < n; ) {
-    i = g, s = e.eMarks[c];
-    const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
+    i = p, s = e.eMarks[c];
+    const b = e.sCount[c] + p - (e.bMarks[c] + e.tShift[c]);
     let F = b;
     for (; i < s; ) {
-      const ve = e.src.charCodeAt(i);
-      if (ve === 9) F += 4 - (F + e.bsCount[c]) % 4;
-      else if (ve === 32) F++;
+      const Ae = e.src.charCodeAt(i);
+      if (Ae === 9) F += 4 - (F + e.bsCount[c]) % 4;
+      else if (Ae === 32) F++;
       else break;
       i++;
     }
@@ -10228,25 +10307,25 @@ function G_(e, t, n, r) {
     const ee = b + j;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
     const X = [c, 0];
-    l.map = X, d && (l.info = e.src.slice(o, g - 1));
+    l.map = X, d && (l.info = e.src.slice(o, p - 1));
     const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
     if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let we = !1;
-    for (let ve = 0, ct = x.length; ve < ct; ve++) if (x[ve](e, c, n, !0)) {
+    for (let Ae = 0, ct = x.length; Ae < ct; Ae++) if (x[Ae](e, c, n, !0)) {
       we = !0;
       break;
     }
     if (we) break;
     if (d) {
-      if (g = Kc(e, c), g < 0) break;
+      if (p = Qc(e, c), p < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Gc(e, c), g < 0) break;
-    if (h !== e.src.charCodeAt(g - 1)) break;
+    } else if (p = Zc(e, c), p < 0) break;
+    if (h !== e.src.charCodeAt(p - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = k, a && V_(e, w), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = k, a && n0(e, w), !0;
 }
-var qi = 999;
-function K_(e) {
+var Vi = 999;
+function s0(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -10259,7 +10338,7 @@ function K_(e) {
 function gr(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function us(e, t) {
+function fs(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let r = !1;
@@ -10275,13 +10354,13 @@ function us(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function Y_(e, t, n, r) {
+function i0(e, t, n, r) {
   const s = e.src;
   let i = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || s.charCodeAt(i) !== 91) return !1;
   let l = gr(e, t), c = "", a = -1, u = ++i;
   for (; i < l; ) {
-    if (c.length + i - u > qi * 2) return !1;
+    if (c.length + i - u > Vi * 2) return !1;
     let B = s.charCodeAt(i);
     if (B === 91) return !1;
     if (B === 93) {
@@ -10289,18 +10368,18 @@ function Y_(e, t, n, r) {
       break;
     }
     if (B === 92 && (B = s.charCodeAt(++i)), B === 10 && i < l) {
-      const j = us(e, o);
+      const j = fs(e, o);
       if (j < 0) return !1;
       c += s.slice(u, l), i = u = j, l = gr(e, o++);
       continue;
     }
     i++;
   }
-  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > qi && K_(c) > qi)) return !1;
+  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > Vi && s0(c) > Vi)) return !1;
   for (i = a + 2; i < l; ) {
     const B = s.charCodeAt(i);
     if (B === 10) {
-      const j = us(e, o);
+      const j = fs(e, o);
       if (j < 0) break;
       i = j, l = gr(e, o++);
     } else if (Se(B)) i++;
@@ -10311,31 +10390,31 @@ function Y_(e, t, n, r) {
   const m = e.md.normalizeLink(d.str);
   if (!e.md.validateLink(m)) return !1;
   i = d.pos;
-  const g = i, h = l, w = o;
+  const p = i, h = l, w = o;
   for (; i < l; ) {
     const B = s.charCodeAt(i);
     if (B === 10) {
-      const j = us(e, o);
+      const j = fs(e, o);
       if (j < 0) break;
       i = j, l = gr(e, o++);
     } else if (Se(B)) i++;
     else break;
   }
-  const A = i;
+  const v = i;
   let C = e.md.helpers.parseLinkTitle(s, i, l);
   for (; C.can_continue; ) {
-    const B = us(e, o);
+    const B = fs(e, o);
     if (B < 0) break;
     i = B, l = gr(e, o++), C = e.md.helpers.parseLinkTitle(s, i, l, C);
   }
   let x;
-  for (A !== g && C.ok ? (x = C.str, i = C.pos) : (x = "", i = g, l = h, o = w); i < l && Se(s.charCodeAt(i)); )
+  for (v !== p && C.ok ? (x = C.str, i = C.pos) : (x = "", i = p, l = h, o = w); i < l && Se(s.charCodeAt(i)); )
     i++;
   if (i < l && s.charCodeAt(i) !== 10 && x)
-    for (x = "", i = g, l = h, o = w; i < l && Se(s.charCodeAt(i)); )
+    for (x = "", i = p, l = h, o = w; i < l && Se(s.charCodeAt(i)); )
       i++;
   if (i < l && s.charCodeAt(i) !== 10) return !1;
-  const k = Ws(c);
+  const k = Js(c);
   if (!k) return !1;
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[k] > "u" && (e.env.references[k] = {
@@ -10347,7 +10426,7 @@ function Y_(e, t, n, r) {
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = k, b.meta = F, e.line = o, !0;
 }
-var X_ = [
+var o0 = [
   "address",
   "article",
   "aside",
@@ -10410,7 +10489,7 @@ var X_ = [
   "tr",
   "track",
   "ul"
-], Z_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, Q_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Yu = new RegExp(`^(?:${Z_}|${Q_})`), xn = [
+], l0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, c0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", ef = new RegExp(`^(?:${l0}|${c0})`), xn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10437,17 +10516,17 @@ var X_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${X_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${o0.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Yu.source}\\s*$`),
+    new RegExp(`${ef.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function e0(e, t, n, r) {
+function a0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(s) !== 60) return !1;
   let o = e.src.slice(s, i), l = 0;
@@ -10467,7 +10546,7 @@ function e0(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function t0(e, t, n, r) {
+function u0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(s);
@@ -10483,11 +10562,11 @@ function t0(e, t, n, r) {
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = Js(e.src.slice(s, i)), u.map = [t, e.line], u.children = [];
+  u.content = qs(e.src.slice(s, i)), u.map = [t, e.line], u.children = [];
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function n0(e, t, n) {
+function f0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const s = e.parentType;
@@ -10496,16 +10575,16 @@ function n0(e, t, n) {
   for (; l < n && !e.isEmpty(l); l++) {
     if (e.sCount[l] - e.blkIndent > 3) continue;
     if (e.sCount[l] >= e.blkIndent) {
-      let g = e.bMarks[l] + e.tShift[l];
+      let p = e.bMarks[l] + e.tShift[l];
       const h = e.eMarks[l];
-      if (g < h && (o = e.src.charCodeAt(g), (o === 45 || o === 61) && (g = e.skipChars(g, o), g = e.skipSpaces(g), g >= h))) {
+      if (p < h && (o = e.src.charCodeAt(p), (o === 45 || o === 61) && (p = e.skipChars(p, o), p = e.skipSpaces(p), p >= h))) {
         i = o === 61 ? 1 : 2;
         break;
       }
     }
     if (e.sCount[l] < 0) continue;
     let m = !1;
-    for (let g = 0, h = r.length; g < h; g++) if (r[g](e, l, n, !0)) {
+    for (let p = 0, h = r.length; p < h; p++) if (r[p](e, l, n, !0)) {
       m = !0;
       break;
     }
@@ -10513,7 +10592,7 @@ function n0(e, t, n) {
   }
   if (!i)
     return e.parentType = s, !1;
-  const c = Js(e.getLines(t, l, e.blkIndent, !1));
+  const c = qs(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${i}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
@@ -10522,7 +10601,7 @@ function n0(e, t, n) {
   const d = e.push("heading_close", `h${i}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = s, !0;
 }
-function r0(e, t, n) {
+function d0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), s = e.parentType;
   let i = t + 1;
   for (e.parentType = "paragraph"; i < n && !e.isEmpty(i); i++) {
@@ -10534,23 +10613,23 @@ function r0(e, t, n) {
     }
     if (a) break;
   }
-  const o = Js(e.getLines(t, i, e.blkIndent, !1));
+  const o = qs(e.getLines(t, i, e.blkIndent, !1));
   e.line = i;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
   return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = s, !0;
 }
-var fs = [
+var ds = [
   [
     "table",
-    U_,
+    X_,
     ["paragraph", "reference"]
   ],
-  ["code", W_],
+  ["code", Z_],
   [
     "fence",
-    J_,
+    Q_,
     [
       "paragraph",
       "reference",
@@ -10560,7 +10639,7 @@ var fs = [
   ],
   [
     "blockquote",
-    q_,
+    e0,
     [
       "paragraph",
       "reference",
@@ -10570,7 +10649,7 @@ var fs = [
   ],
   [
     "hr",
-    H_,
+    t0,
     [
       "paragraph",
       "reference",
@@ -10580,17 +10659,17 @@ var fs = [
   ],
   [
     "list",
-    G_,
+    r0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", Y_],
+  ["reference", i0],
   [
     "html_block",
-    e0,
+    a0,
     [
       "paragraph",
       "reference",
@@ -10599,16 +10678,16 @@ var fs = [
   ],
   [
     "heading",
-    t0,
+    u0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", n0],
-  ["paragraph", r0]
-], Xu = class {
+  ["lheading", f0],
+  ["paragraph", d0]
+], tf = class {
   constructor() {
     K(
       this,
@@ -10617,8 +10696,8 @@ var fs = [
       */
       "ruler",
       new Br()
-    ), K(this, "State", Ku);
-    for (let e = 0; e < fs.length; e++) this.ruler.push(fs[e][0], fs[e][1], { alt: (fs[e][2] || []).slice() });
+    ), K(this, "State", Qu);
+    for (let e = 0; e < ds.length; e++) this.ruler.push(ds[e][0], ds[e][1], { alt: (ds[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
     const r = this.ruler.getRules(""), s = r.length, i = e.md.options.maxNesting;
@@ -10647,7 +10726,7 @@ var fs = [
     const s = new this.State(e, t, n, r);
     this.tokenize(s, s.line, s.lineMax);
   }
-}, Zu = class {
+}, nf = class {
   constructor(e, t, n, r) {
     K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10679,15 +10758,15 @@ var fs = [
       const h = this.src.charCodeAt(i + 1);
       l = (h & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (h - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = jr(s) || Pr(s), a = jr(l) || Pr(l), u = Lr(s), d = Lr(l), m = !d && (!a || u || c), g = !u && (!c || d || a);
+    const c = jr(s) || Pr(s), a = jr(l) || Pr(l), u = Lr(s), d = Lr(l), m = !d && (!a || u || c), p = !u && (!c || d || a);
     return {
-      can_open: m && (t || !g || c),
-      can_close: g && (t || !m || a),
+      can_open: m && (t || !p || c),
+      can_close: p && (t || !m || a),
       length: o
     };
   }
 };
-function s0(e) {
+function h0(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10717,25 +10796,25 @@ function s0(e) {
       return !1;
   }
 }
-function i0(e, t) {
+function p0(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !s0(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !h0(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function o0(e) {
+function g0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function l0(e) {
+function m0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function c0(e, t) {
+function _0(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const s = n - Math.min(10, e.pending.length, n);
   let i = n;
-  for (; i > s && l0(e.src.charCodeAt(i - 1)); ) i--;
-  if (i === n || !o0(e.src.charCodeAt(i))) return !1;
+  for (; i > s && m0(e.src.charCodeAt(i - 1)); ) i--;
+  if (i === n || !g0(e.src.charCodeAt(i))) return !1;
   const o = n - i, l = e.md.linkify.matchAtStart(e.src.slice(i));
   if (!l) return !1;
   let c = l.url;
@@ -10751,12 +10830,12 @@ function c0(e, t) {
     d.attrs = [["href", u]], d.markup = "linkify", d.info = "auto";
     const m = e.push("text", "", 0);
     m.content = e.md.normalizeLinkText(c);
-    const g = e.push("link_close", "a", -1);
-    g.markup = "linkify", g.info = "auto";
+    const p = e.push("link_close", "a", -1);
+    p.markup = "linkify", p.info = "auto";
   }
   return e.pos += c.length - o, !0;
 }
-function a0(e, t) {
+function y0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, s = e.posMax;
@@ -10772,12 +10851,12 @@ function a0(e, t) {
   for (n++; n < s && Se(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var jo = [];
-for (let e = 0; e < 256; e++) jo.push(0);
+var Bo = [];
+for (let e = 0; e < 256; e++) Bo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  jo[e.charCodeAt(0)] = 1;
+  Bo[e.charCodeAt(0)] = 1;
 });
-function u0(e, t) {
+function b0(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10802,11 +10881,11 @@ function u0(e, t) {
   const o = "\\" + i;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    s < 256 && jo[s] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
+    s < 256 && Bo[s] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function f0(e) {
+function k0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10816,7 +10895,7 @@ function f0(e) {
   }
   return t;
 }
-function d0(e, t) {
+function w0(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10824,7 +10903,7 @@ function d0(e, t) {
   let i = r + 1;
   for (; i < s && e.src.charCodeAt(i) === 96; ) i++;
   const o = e.src.slice(r, i), l = o.length;
-  if (e.backticksScanned || (e.backticks = f0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
+  if (e.backticksScanned || (e.backticks = k0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
     let c = i, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < s; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10842,7 +10921,7 @@ function d0(e, t) {
   }
   return t || (e.pending += o), e.pos = i, !0;
 }
-function h0(e, t) {
+function x0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const s = e.scanDelims(e.pos, !0);
@@ -10862,7 +10941,7 @@ function h0(e, t) {
     });
   return e.pos += s.length, !0;
 }
-function Yc(e, t) {
+function ea(e, t) {
   let n;
   const r = [], s = t.length;
   for (let i = 0; i < s; i++) {
@@ -10878,20 +10957,20 @@ function Yc(e, t) {
     o--, i !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[i], e.tokens[i] = n);
   }
 }
-function p0(e) {
+function A0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Yc(e, e.delimiters);
+  ea(e, e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Yc(e, i);
+    i && ea(e, i);
   }
 }
-var Qu = {
-  tokenize: h0,
-  postProcess: p0
+var rf = {
+  tokenize: x0,
+  postProcess: A0
 };
-function g0(e, t) {
+function v0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const s = e.scanDelims(e.pos, r === 42);
@@ -10908,7 +10987,7 @@ function g0(e, t) {
   }
   return e.pos += s.length, !0;
 }
-function Xc(e, t) {
+function ta(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const s = t[r];
@@ -10919,25 +10998,25 @@ function Xc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[s.end + 1].token].content = "", r--);
   }
 }
-function m0(e) {
+function R0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Xc(e, e.delimiters);
+  ta(e, e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Xc(e, i);
+    i && ta(e, i);
   }
 }
-var ef = {
-  tokenize: g0,
-  postProcess: m0
+var sf = {
+  tokenize: v0,
+  postProcess: R0
 };
-function _0(e, t) {
+function E0(e, t) {
   let n, r, s, i, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
-  if (g < 0) return !1;
-  let h = g + 1;
+  const u = e.pos, d = e.posMax, m = e.pos + 1, p = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  if (p < 0) return !1;
+  let h = p + 1;
   if (h < d && e.src.charCodeAt(h) === 40) {
     for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
       ;
@@ -10953,14 +11032,14 @@ function _0(e, t) {
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (h < d && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? r = e.src.slice(c, h++) : h = g + 1) : h = g + 1, r || (r = e.src.slice(m, g)), r = Ws(r), i = e.env.references[r], !i)
+    if (h < d && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? r = e.src.slice(c, h++) : h = p + 1) : h = p + 1, r || (r = e.src.slice(m, p)), r = Js(r), i = e.env.references[r], !i)
       return e.pos = u, !1;
     o = i.href, l = i.title;
   }
   if (!t) {
-    e.pos = m, e.posMax = g;
-    const w = e.push("link_open", "a", 1), A = [["href", o]];
-    if (w.attrs = A, l && A.push(["title", l]), r) {
+    e.pos = m, e.posMax = p;
+    const w = e.push("link_open", "a", 1), v = [["href", o]];
+    if (w.attrs = v, l && v.push(["title", l]), r) {
       const C = /* @__PURE__ */ Object.create(null);
       C.label = r, w.meta = C;
     }
@@ -10968,11 +11047,11 @@ function _0(e, t) {
   }
   return e.pos = h, e.posMax = d, !0;
 }
-function y0(e, t) {
+function C0(e, t) {
   let n, r, s, i, o, l, c, a, u = "";
   const d = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
-  const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
+  const p = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (h < 0) return !1;
   if (i = h + 1, i < m && e.src.charCodeAt(i) === 40) {
     for (i++; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
@@ -10989,24 +11068,24 @@ function y0(e, t) {
     i++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? s = e.src.slice(a, i++) : i = h + 1) : i = h + 1, s || (s = e.src.slice(g, h)), s = Ws(s), o = e.env.references[s], !o)
+    if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? s = e.src.slice(a, i++) : i = h + 1) : i = h + 1, s || (s = e.src.slice(p, h)), s = Js(s), o = e.env.references[s], !o)
       return e.pos = d, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
-    r = e.src.slice(g, h);
+    r = e.src.slice(p, h);
     const w = [];
     e.md.inline.parse(r, e.md, e.env, w);
-    const A = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
-    if (A.attrs = C, A.children = w, A.content = r, c && C.push(["title", c]), s) {
+    const v = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
+    if (v.attrs = C, v.children = w, v.content = r, c && C.push(["title", c]), s) {
       const x = /* @__PURE__ */ Object.create(null);
-      x.label = s, A.meta = x;
+      x.label = s, v.meta = x;
     }
   }
   return e.pos = i, e.posMax = m, !0;
 }
-var b0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, k0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function w0(e, t) {
+var S0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, D0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function T0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, s = e.posMax;
@@ -11017,7 +11096,7 @@ function w0(e, t) {
     if (o === 62) break;
   }
   const i = e.src.slice(r + 1, n);
-  if (k0.test(i)) {
+  if (D0.test(i)) {
     const o = e.md.normalizeLink(i);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11030,7 +11109,7 @@ function w0(e, t) {
     }
     return e.pos += i.length + 2, !0;
   }
-  if (b0.test(i)) {
+  if (S0.test(i)) {
     const o = e.md.normalizeLink(`mailto:${i}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11045,17 +11124,17 @@ function w0(e, t) {
   }
   return !1;
 }
-function x0(e) {
+function F0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function v0(e) {
+function I0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function tf(e) {
+function of(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function A0(e, t) {
+function O0(e, t) {
   const n = e.src;
   let r, s;
   if (n.startsWith("<!--", t)) {
@@ -11066,48 +11145,48 @@ function A0(e, t) {
     r = t + 9, s = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, s = "?>";
-  else if (tf(n.charCodeAt(t + 2)))
+  else if (of(n.charCodeAt(t + 2)))
     r = t + 3, s = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const i = n.indexOf(s, r);
   return i < 0 ? (e.skipHtmlSpecial = !0, -1) : i + s.length;
 }
-function R0(e, t) {
+function N0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let s;
   const i = e.src.charCodeAt(r + 1);
-  if (i === 33 || i === 63) s = A0(e, r);
-  else if (i === 47 || tf(i)) {
-    const o = e.src.slice(r).match(Yu);
+  if (i === 33 || i === 63) s = O0(e, r);
+  else if (i === 47 || of(i)) {
+    const o = e.src.slice(r).match(ef);
     s = o ? r + o[0].length : -1;
   } else return !1;
   if (s < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, s), x0(o.content) && e.linkLevel++, v0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, s), F0(o.content) && e.linkLevel++, I0(o.content) && e.linkLevel--;
   }
   return e.pos = s, !0;
 }
-var E0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, C0 = /^&([a-z][a-z0-9]{1,31});/i;
-function S0(e, t) {
+var M0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, L0 = /^&([a-z][a-z0-9]{1,31});/i;
+function P0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const s = e.src.slice(n).match(E0);
+    const s = e.src.slice(n).match(M0);
     if (s) {
       if (!t) {
         const i = s[1][0].toLowerCase() === "x" ? parseInt(s[1].slice(1), 16) : parseInt(s[1], 10), o = e.push("text_special", "", 0);
-        o.content = Po(i) ? Mr(i) : Mr(65533), o.markup = s[0], o.info = "entity";
+        o.content = $o(i) ? Mr(i) : Mr(65533), o.markup = s[0], o.info = "entity";
       }
       return e.pos += s[0].length, !0;
     }
   } else {
-    const s = e.src.slice(n).match(C0);
+    const s = e.src.slice(n).match(L0);
     if (s) {
-      const i = Iu(s[0]);
+      const i = Lu(s[0]);
       if (i !== s[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -11119,7 +11198,7 @@ function S0(e, t) {
   }
   return !1;
 }
-function Zc(e) {
+function na(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, s = -2;
@@ -11142,8 +11221,8 @@ function Zc(e) {
       if (d.marker === l.marker && d.open && d.end < 0) {
         let m = !1;
         if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
-          const g = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
-          i[o] = o - a + g, i[a] = g, l.open = !1, d.end = o, d.close = !1, u = -1, s = -2;
+          const p = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
+          i[o] = o - a + p, i[a] = p, l.open = !1, d.end = o, d.close = !1, u = -1, s = -2;
           break;
         }
       }
@@ -11151,41 +11230,41 @@ function Zc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function D0(e) {
+function j0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Zc(e.delimiters);
+  na(e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Zc(i);
+    i && na(i);
   }
 }
-function T0(e) {
+function $0(e) {
   let t, n, r = 0;
   const s = e.tokens, i = e.tokens.length;
   for (t = n = 0; t < i; t++)
     s[t].nesting < 0 && r--, s[t].level = r, s[t].nesting > 0 && r++, s[t].type === "text" && t + 1 < i && s[t + 1].type === "text" ? s[t + 1].content = s[t].content + s[t + 1].content : (t !== n && (s[n] = s[t]), n++);
   t !== n && (s.length = n);
 }
-var Hi = [
-  ["text", i0],
-  ["linkify", c0],
-  ["newline", a0],
-  ["escape", u0],
-  ["backticks", d0],
-  ["strikethrough", Qu.tokenize],
-  ["emphasis", ef.tokenize],
-  ["link", _0],
-  ["image", y0],
-  ["autolink", w0],
-  ["html_inline", R0],
-  ["entity", S0]
-], Vi = [
-  ["balance_pairs", D0],
-  ["strikethrough", Qu.postProcess],
-  ["emphasis", ef.postProcess],
-  ["fragments_join", T0]
-], nf = class {
+var Gi = [
+  ["text", p0],
+  ["linkify", _0],
+  ["newline", y0],
+  ["escape", b0],
+  ["backticks", w0],
+  ["strikethrough", rf.tokenize],
+  ["emphasis", sf.tokenize],
+  ["link", E0],
+  ["image", C0],
+  ["autolink", T0],
+  ["html_inline", N0],
+  ["entity", P0]
+], Ki = [
+  ["balance_pairs", j0],
+  ["strikethrough", rf.postProcess],
+  ["emphasis", sf.postProcess],
+  ["fragments_join", $0]
+], lf = class {
   constructor() {
     K(
       this,
@@ -11202,9 +11281,9 @@ var Hi = [
       */
       "ruler2",
       new Br()
-    ), K(this, "State", Zu);
-    for (let e = 0; e < Hi.length; e++) this.ruler.push(Hi[e][0], Hi[e][1]);
-    for (let e = 0; e < Vi.length; e++) this.ruler2.push(Vi[e][0], Vi[e][1]);
+    ), K(this, "State", nf);
+    for (let e = 0; e < Gi.length; e++) this.ruler.push(Gi[e][0], Gi[e][1]);
+    for (let e = 0; e < Ki.length; e++) this.ruler2.push(Ki[e][0], Ki[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), r = n.length, s = e.md.options.maxNesting, i = e.cache;
@@ -11251,7 +11330,7 @@ var Hi = [
     const i = this.ruler2.getRules(""), o = i.length;
     for (let l = 0; l < o; l++) i[l](s);
   }
-}, F0 = {
+}, B0 = {
   default: {
     options: {
       html: !1,
@@ -11350,7 +11429,7 @@ var Hi = [
       }
     }
   }
-}, I0 = /^(vbscript|javascript|file|data):/, O0 = /^data:image\/(gif|png|jpeg|webp);/, Qc = [
+}, z0 = /^(vbscript|javascript|file|data):/, U0 = /^data:image\/(gif|png|jpeg|webp);/, ra = [
   "http:",
   "https:",
   "mailto:"
@@ -11373,32 +11452,32 @@ var Hi = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return I0.test(t) ? O0.test(t) : !0;
+    return z0.test(t) ? U0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = po(e, !0);
-    if (t.hostname && (!t.protocol || Qc.indexOf(t.protocol) >= 0))
+    const t = mo(e, !0);
+    if (t.hostname && (!t.protocol || ra.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = zc.toASCII(t.hostname);
+        t.hostname = qc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), ho(t);
+    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), go(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = po(e, !0);
-    if (t.hostname && (!t.protocol || Qc.indexOf(t.protocol) >= 0))
+    const t = mo(e, !0);
+    if (t.hostname && (!t.protocol || ra.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = zc.toUnicode(t.hostname);
+        t.hostname = qc.toUnicode(t.hostname);
       } catch {
       }
-    return ir(ho(t), ir.defaultChars + "%");
+    return ir(go(t), ir.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11409,7 +11488,7 @@ var Hi = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new nf()
+      new lf()
     ), K(
       this,
       /**
@@ -11418,7 +11497,7 @@ var Hi = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Xu()
+      new tf()
     ), K(
       this,
       /**
@@ -11427,7 +11506,7 @@ var Hi = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Gu()
+      new Zu()
     ), K(
       this,
       /**
@@ -11451,7 +11530,7 @@ var Hi = [
       * ```
       */
       "renderer",
-      new qu()
+      new Ku()
     ), K(
       this,
       /**
@@ -11460,7 +11539,7 @@ var Hi = [
       * rule.
       */
       "linkify",
-      new zm()
+      new Ym()
     ), K(
       this,
       /**
@@ -11468,7 +11547,7 @@ var Hi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Qm
+      c_
     ), K(
       this,
       /**
@@ -11476,7 +11555,7 @@ var Hi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, g_)
+      Object.assign({}, v_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11514,7 +11593,7 @@ var Hi = [
     let t;
     if (typeof e == "string") {
       const s = e;
-      if (t = F0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
+      if (t = B0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11641,15 +11720,15 @@ var Hi = [
 };
 K(Nt, "Token", Nn);
 K(Nt, "Ruler", Br);
-K(Nt, "Renderer", qu);
-K(Nt, "ParserCore", Gu);
-K(Nt, "StateCore", Hu);
-K(Nt, "ParserBlock", Xu);
-K(Nt, "StateBlock", Ku);
-K(Nt, "ParserInline", nf);
-K(Nt, "StateInline", Zu);
-var N0 = Uu(Nt);
-const M0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, L0 = [
+K(Nt, "Renderer", Ku);
+K(Nt, "ParserCore", Zu);
+K(Nt, "StateCore", Yu);
+K(Nt, "ParserBlock", tf);
+K(Nt, "StateBlock", Qu);
+K(Nt, "ParserInline", lf);
+K(Nt, "StateInline", nf);
+var W0 = Hu(Nt);
+const J0 = 200 * 1024, zo = /^(?:https?:\/\/|mailto:)/i, q0 = [
   "a",
   "blockquote",
   "br",
@@ -11676,70 +11755,70 @@ const M0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, L0 = [
   "thead",
   "tr",
   "ul"
-], P0 = ["href", "title", "target", "rel", "start", "class"], Jr = new N0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], H0 = ["href", "title", "target", "rel", "start", "class"], Jr = new W0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Jr.disable(["image"]);
-Jr.validateLink = (e) => $o.test(String(e).trim());
-const j0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
-Jr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), j0(e, t, n, r, s));
-function $0(e) {
+Jr.validateLink = (e) => zo.test(String(e).trim());
+const V0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
+Jr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), V0(e, t, n, r, s));
+function G0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let ea = null;
-function B0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (ea !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let sa = null;
+function K0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (sa !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !$o.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), ea = e), e);
+    n !== null && !zo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), sa = e), e);
 }
-function z0(e, t = lm) {
-  const n = String(e ?? "").slice(0, M0), r = B0(t);
-  if (!r) return `<p>${$0(n)}</p>`;
+function Y0(e, t = mm) {
+  const n = String(e ?? "").slice(0, J0), r = K0(t);
+  if (!r) return `<p>${G0(n)}</p>`;
   const s = Jr.render(n);
   return r.sanitize(s, {
-    ALLOWED_TAGS: L0,
-    ALLOWED_ATTR: P0,
-    ALLOWED_URI_REGEXP: $o,
+    ALLOWED_TAGS: q0,
+    ALLOWED_ATTR: H0,
+    ALLOWED_URI_REGEXP: zo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const U0 = 300, Hn = /* @__PURE__ */ new Map();
-function Gi(e) {
+const X0 = 300, Hn = /* @__PURE__ */ new Map();
+function Yi(e) {
   const t = String(e ?? "");
   let n = Hn.get(t);
-  return n !== void 0 ? Hn.delete(t) : (n = z0(t), Hn.size >= U0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
+  return n !== void 0 ? Hn.delete(t) : (n = Y0(t), Hn.size >= X0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
 }
-const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = { "data-test": "run-status" }, H0 = { class: "cd-hint" }, V0 = ["value"], G0 = {
+const Z0 = ["data-prompt", "data-status"], Q0 = { class: "cd-run-head" }, ey = { "data-test": "run-status" }, ty = { class: "cd-hint" }, ny = ["value"], ry = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, K0 = {
+}, sy = {
   class: "cd-hint",
   "data-test": "run-node"
-}, Y0 = {
+}, iy = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, X0 = ["data-node", "onClick"], Z0 = { class: "cd-err" }, Q0 = {
+}, oy = ["data-node", "onClick"], ly = { class: "cd-err" }, cy = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, ey = ["src", "alt", "title", "onClick"], ta = {
+}, ay = ["src", "alt", "title", "onClick"], ia = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, o) => t.ctl.url(ec(i.id, o.nodeId, o.index, Hp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(ec(i.id, o.nodeId, o.index));
+    const t = e, n = (i, o) => t.ctl.url(sc(i.id, o.nodeId, o.index, tg)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(sc(i.id, o.nodeId, o.index));
     return (i, o) => (U(), q("div", {
       class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      H("div", J0, [
+      H("div", Q0, [
         o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
-        H("b", q0, ie(e.run.status), 1),
-        H("span", H0, [
+        H("b", ey, ie(e.run.status), 1),
+        H("span", ty, [
           ge(ie(e.run.short), 1),
           e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(e.run.queuedBy), 1)
@@ -11756,8 +11835,8 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, V0)) : (U(), q("progress", G0)),
-        H("div", K0, [
+        }, null, 8, ny)) : (U(), q("progress", ry)),
+        H("div", sy, [
           e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
             o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
@@ -11776,7 +11855,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", Y0, ie(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", iy, ie(e.run.reason), 1)) : pe("", !0),
       (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11794,10 +11873,10 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           l.input ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, X0)) : pe("", !0),
-        H("span", Z0, ie((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, oy)) : pe("", !0),
+        H("span", ly, ie((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (U(), q("div", Q0, [
+      e.run.outputs.length ? (U(), q("div", cy, [
         (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11806,75 +11885,75 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(s(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, ey))), 128))
+        }, null, 8, ay))), 128))
       ])) : pe("", !0)
-    ], 10, W0));
+    ], 10, Z0));
   }
-}, ty = { class: "cd-bar" }, ny = ["title"], ry = ["value", "disabled"], sy = ["value"], iy = ["disabled"], oy = ["title"], ly = ["disabled"], cy = {
+}, uy = { class: "cd-bar" }, fy = ["title"], dy = ["value", "disabled"], hy = ["value"], py = ["disabled"], gy = ["title"], my = ["disabled"], _y = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, ay = {
+}, yy = {
   key: 0,
   class: "cd-hint"
-}, uy = ["onClick", "data-session"], fy = { class: "cd-hint" }, dy = { key: 0 }, hy = {
+}, by = ["onClick", "data-session"], ky = { class: "cd-hint" }, wy = { key: 0 }, xy = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, py = ["value"], gy = { class: "cd-wide" }, my = { class: "cd-wide" }, _y = { class: "cd-hint" }, yy = { class: "cd-row" }, by = ["disabled"], ky = {
+}, Ay = ["value"], vy = { class: "cd-wide" }, Ry = { class: "cd-wide" }, Ey = { class: "cd-hint" }, Cy = { class: "cd-row" }, Sy = ["disabled"], Dy = {
   class: "cd-skills",
   "data-test": "skills"
-}, wy = ["title"], xy = ["checked", "onChange", "data-skill"], vy = {
+}, Ty = ["title"], Fy = ["checked", "onChange", "data-skill"], Iy = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, Ay = { class: "cd-main" }, Ry = {
+}, Oy = { class: "cd-main" }, Ny = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, Ey = { "data-test": "summary" }, Cy = ["innerHTML"], Sy = { class: "cd-user" }, Dy = ["data-skill"], Ty = { class: "cd-skill" }, Fy = ["innerHTML"], Iy = ["data-message"], Oy = ["disabled", "onClick"], Ny = ["disabled", "onClick"], My = ["disabled", "onClick"], Ly = {
+}, My = { "data-test": "summary" }, Ly = ["innerHTML"], Py = { class: "cd-user" }, jy = ["data-skill"], $y = { class: "cd-skill" }, By = ["innerHTML"], zy = ["data-message"], Uy = ["disabled", "onClick"], Wy = ["disabled", "onClick"], Jy = ["disabled", "onClick"], qy = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, Py = ["src", "alt", "title", "onClick"], jy = ["href", "title"], $y = {
+}, Hy = ["src", "alt", "title", "onClick"], Vy = ["href", "title"], Gy = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, By = {
+}, Ky = {
   key: 3,
   class: "cd-err"
-}, zy = ["data-skill"], Uy = { class: "cd-skill" }, Wy = {
+}, Yy = ["data-skill"], Xy = { class: "cd-skill" }, Zy = {
   key: 0,
   class: "cd-typing"
-}, Jy = ["data-message"], qy = ["disabled", "onClick"], Hy = ["disabled", "onClick"], Vy = ["innerHTML"], Gy = {
+}, Qy = ["data-message"], eb = ["disabled", "onClick"], tb = ["disabled", "onClick"], nb = ["innerHTML"], rb = {
   key: 0,
   class: "cd-err"
-}, Ky = {
+}, sb = {
   key: 1,
   class: "cd-empty"
-}, Yy = {
+}, ib = {
   key: 0,
   class: "cd-hint"
-}, Xy = ["src"], Zy = ["href"], Qy = {
+}, ob = ["src"], lb = ["href"], cb = {
   key: 2,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, eb = { class: "cd-row" }, tb = {
+}, ab = { class: "cd-row" }, ub = {
   key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, nb = {
+}, fb = {
   key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, rb = ["title", "data-state"], sb = ["src"], ib = ["onClick"], ob = { class: "cd-input" }, lb = ["disabled"], cb = ["accept"], ab = ["disabled"], ub = ["disabled"], fb = {
+}, db = ["title", "data-state"], hb = ["src"], pb = ["onClick"], gb = { class: "cd-input" }, mb = ["disabled"], _b = ["accept"], yb = ["disabled"], bb = ["disabled"], kb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), m = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
+    const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), m = Ve(() => !!n.config?.api_key_set), p = Ve(() => {
       const J = [...r.sessions];
       return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
-    }), h = Ve(() => tg(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
+    }), h = Ve(() => ug(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), v = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
     function C(J) {
       return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
@@ -11883,24 +11962,24 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
     }
     const k = Ve(() => {
       const J = {};
-      for (const [R, S] of Object.entries(Qp(n))) J[R] = S.map((Y) => eg(Y, (at) => t.ctl.titleOf(at)));
+      for (const [R, S] of Object.entries(cg(n))) J[R] = S.map((Y) => ag(Y, (at) => t.ctl.titleOf(at)));
       return J;
     }), b = (J) => k.value[J] ?? [];
     function F(J) {
       (!J || J.type === "click" || J.key === "Escape") && t.ctl.showImage("");
     }
     const B = /* @__PURE__ */ es(null);
-    gi(
+    mi(
       () => r.image,
       (J) => J && xr(() => B.value?.focus())
     );
     const j = /* @__PURE__ */ es(null), ee = /* @__PURE__ */ es(null), X = (J) => {
       J && (J.scrollTop = J.scrollHeight);
     };
-    gi(
+    mi(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
       () => xr(() => X(j.value))
-    ), gi(
+    ), mi(
       () => n.logs.length,
       () => xr(() => X(ee.value))
     );
@@ -11911,7 +11990,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
     function ne(J) {
       J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
     }
-    const de = /* @__PURE__ */ es(null), De = [...No, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), ve = Ve(() => r.connected && (r.draft.trim() || we.value));
+    const de = /* @__PURE__ */ es(null), De = [...Lo, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), Ae = Ve(() => r.connected && (r.draft.trim() || we.value));
     function ct(J) {
       t.ctl.addFiles(J.target.files), J.target.value = "";
     }
@@ -11938,11 +12017,11 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
       }, ["prevent", "stop"])),
       onDrop: Gn(W, ["prevent", "stop"])
     }, [
-      H("div", ty, [
+      H("div", uy, [
         H("span", {
           class: rt(["cd-dot", i.value]),
           title: o.value
-        }, null, 10, ny),
+        }, null, 10, fy),
         H("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -11954,12 +12033,12 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (U(!0), q(oe, null, Ge(g.value, (S) => (U(), q("option", {
+          (U(!0), q(oe, null, Ge(p.value, (S) => (U(), q("option", {
             key: S.id,
             value: S.id
-          }, ie(S.title), 9, sy))), 128)),
+          }, ie(S.title), 9, hy))), 128)),
           R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, ry),
+        ], 40, dy),
         yn(H("input", {
           class: "cd-search",
           "onUpdate:modelValue": R[0] || (R[0] = (S) => G(r).searchQuery = S),
@@ -11969,7 +12048,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           onKeydown: x,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, iy), [
+        }, null, 40, py), [
           [Wn, G(r).searchQuery]
         ]),
         H("span", {
@@ -11981,14 +12060,14 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, oy),
+        ], 10, gy),
         H("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: R[1] || (R[1] = (S) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, ly),
+        }, "■", 8, my),
         H("button", {
           class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
           onClick: R[2] || (R[2] = (S) => G(r).showSettings = !G(r).showSettings),
@@ -12002,8 +12081,8 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (U(), q("div", cy, [
-        G(r).searchHits.length ? pe("", !0) : (U(), q("div", ay, "nothing found")),
+      G(r).searchHits ? (U(), q("div", _y, [
+        G(r).searchHits.length ? pe("", !0) : (U(), q("div", yy, "nothing found")),
         (U(!0), q(oe, null, Ge(G(r).searchHits, (S) => (U(), q("button", {
           key: S.key,
           class: "cd-hit",
@@ -12012,16 +12091,16 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
         }, [
           H("b", null, ie(S.title), 1),
           R[26] || (R[26] = ge()),
-          H("span", fy, ie(S.kind), 1),
+          H("span", ky, ie(S.kind), 1),
           R[27] || (R[27] = H("br", null, null, -1)),
           (U(!0), q(oe, null, Ge(C(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
-            Y.mark ? (U(), q("mark", dy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
+            Y.mark ? (U(), q("mark", wy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
               ge(ie(Y.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, uy))), 128))
+        ], 8, by))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (U(), q("div", hy, [
+      G(r).showSettings ? (U(), q("div", xy, [
         H("label", null, [
           R[28] || (R[28] = ge("Provider ", -1)),
           yn(H("select", {
@@ -12029,12 +12108,12 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             onChange: R[5] || (R[5] = (S) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (U(!0), q(oe, null, Ge(G(ug), (S) => (U(), q("option", {
+            (U(!0), q(oe, null, Ge(G(bg), (S) => (U(), q("option", {
               key: S,
               value: S
-            }, ie(S), 9, py))), 128))
+            }, ie(S), 9, Ay))), 128))
           ], 544), [
-            [Mh, G(r).form.provider]
+            [$h, G(r).form.provider]
           ])
         ]),
         H("label", null, [
@@ -12059,7 +12138,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             [Wn, G(r).form.base_url]
           ])
         ]),
-        H("label", gy, [
+        H("label", vy, [
           R[31] || (R[31] = ge("System prompt ", -1)),
           yn(H("textarea", {
             "onUpdate:modelValue": R[10] || (R[10] = (S) => G(r).form.system_prompt = S),
@@ -12070,10 +12149,10 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             [Wn, G(r).form.system_prompt]
           ])
         ]),
-        H("label", my, [
+        H("label", Ry, [
           R[32] || (R[32] = ge("API key ", -1)),
-          H("span", _y, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          H("span", yy, [
+          H("span", Ey, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", Cy, [
             yn(H("input", {
               "onUpdate:modelValue": R[12] || (R[12] = (S) => G(r).apiKey = S),
               type: "password",
@@ -12088,11 +12167,11 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
               onClick: R[13] || (R[13] = (S) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, by)
+            }, "set", 8, Sy)
           ])
         ])
       ])) : pe("", !0),
-      H("div", ky, [
+      H("div", Dy, [
         (U(!0), q(oe, null, Ge(G(r).skills, (S) => (U(), q("label", {
           key: S.name,
           class: rt(["cd-chip", { "cd-on": d.value.includes(S.name) }]),
@@ -12103,59 +12182,59 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             checked: d.value.includes(S.name),
             onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
             "data-skill": S.name
-          }, null, 40, xy),
+          }, null, 40, Fy),
           ge(" " + ie(S.name), 1)
-        ], 10, wy))), 128)),
-        G(r).skills.length ? pe("", !0) : (U(), q("span", vy, [
+        ], 10, Ty))), 128)),
+        G(r).skills.length ? pe("", !0) : (U(), q("span", Iy, [
           ge(ie(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (U(), q(oe, { key: 0 }, [
             ge(" (" + ie(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      H("div", Ay, [
+      H("div", Oy, [
         H("div", {
           ref_key: "chat",
           ref: j,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          h.value ? (U(), q("details", Ry, [
-            H("summary", Ey, [
+          h.value ? (U(), q("details", Ny, [
+            H("summary", My, [
               R[33] || (R[33] = H("b", null, "Summary", -1)),
               ge(" of " + ie(w.value.length) + " earlier turn" + ie(w.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               H("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Gi)(h.value.content)
-              }, null, 8, Cy)
+                innerHTML: G(Yi)(h.value.content)
+              }, null, 8, Ly)
             ]),
             (U(!0), q(oe, null, Ge(w.value, (S) => (U(), q("div", {
               key: S.id,
               class: "cd-turn cd-old"
             }, [
-              H("div", Sy, [
+              H("div", Py, [
                 R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
                 ge(ie(S.content), 1)
               ]),
               H("div", {
                 class: "cd-replies",
-                style: Sr({ "--cols": Math.max(1, G(os)(S, d.value).length) })
+                style: Sr({ "--cols": Math.max(1, G(ls)(S, d.value).length) })
               }, [
-                (U(!0), q(oe, null, Ge(G(os)(S, d.value), (Y) => (U(), q("div", {
+                (U(!0), q(oe, null, Ge(G(ls)(S, d.value), (Y) => (U(), q("div", {
                   key: Y.skill,
                   class: rt(["cd-reply", "cd-" + Y.state]),
                   "data-skill": Y.skill
                 }, [
-                  H("div", Ty, ie(Y.skill), 1),
+                  H("div", $y, ie(Y.skill), 1),
                   H("div", {
                     class: "cd-text cd-md",
-                    innerHTML: G(Gi)(Y.content)
-                  }, null, 8, Fy)
-                ], 10, Dy))), 128))
+                    innerHTML: G(Yi)(Y.content)
+                  }, null, 8, By)
+                ], 10, jy))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
-          (U(!0), q(oe, null, Ge(A.value, (S) => (U(), q("div", {
+          (U(!0), q(oe, null, Ge(v.value, (S) => (U(), q("div", {
             key: S.pending ? S.clientId : S.id,
             class: "cd-turn"
           }, [
@@ -12174,25 +12253,25 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                   onClick: (Y) => e.ctl.forkFrom(S.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, Oy),
+                }, "fork", 8, Uy),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(S.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, Ny),
+                }, "revert", 8, Wy),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(S.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, My)
-              ], 8, Iy)),
+                }, "revert + canvas", 8, Jy)
+              ], 8, zy)),
               R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
               ge(ie(S.content) + " ", 1),
-              S.attachments?.length ? (U(), q("span", Ly, [
+              S.attachments?.length ? (U(), q("span", qy, [
                 (U(!0), q(oe, null, Ge(S.attachments, (Y) => (U(), q(oe, {
                   key: Y.sha256
                 }, [
@@ -12204,7 +12283,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                     title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
                     onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Py)) : (U(), q("a", {
+                  }, null, 8, Hy)) : (U(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(Y.sha256),
@@ -12212,24 +12291,24 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                     rel: "noopener",
                     title: Y.mime,
                     "data-test": "attachment"
-                  }, ie(Y.name || Y.mime), 9, jy))
+                  }, ie(Y.name || Y.mime), 9, Vy))
                 ], 64))), 128))
               ])) : pe("", !0),
-              S.state === "waiting" ? (U(), q("span", $y, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              S.error ? (U(), q("span", By, " — " + ie(S.error), 1)) : pe("", !0)
+              S.state === "waiting" ? (U(), q("span", Gy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              S.error ? (U(), q("span", Ky, " — " + ie(S.error), 1)) : pe("", !0)
             ], 2),
             H("div", {
               class: "cd-replies",
-              style: Sr({ "--cols": Math.max(1, G(os)(S, d.value).length) })
+              style: Sr({ "--cols": Math.max(1, G(ls)(S, d.value).length) })
             }, [
-              (U(!0), q(oe, null, Ge(G(os)(S, d.value), (Y) => (U(), q("div", {
+              (U(!0), q(oe, null, Ge(G(ls)(S, d.value), (Y) => (U(), q("div", {
                 key: Y.skill,
                 class: rt(["cd-reply", "cd-" + Y.state]),
                 "data-skill": Y.skill
               }, [
-                H("div", Uy, [
+                H("div", Xy, [
                   ge(ie(Y.skill), 1),
-                  Y.state === "streaming" ? (U(), q("span", Wy, "…")) : pe("", !0),
+                  Y.state === "streaming" ? (U(), q("span", Zy, "…")) : pe("", !0),
                   Y.id ? (U(), q("span", {
                     key: 1,
                     class: "cd-acts",
@@ -12242,36 +12321,36 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                       onClick: (at) => e.ctl.forkFrom(Y.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, qy),
+                    }, "fork", 8, eb),
                     H("button", {
                       class: "cd-act",
                       disabled: !u.value,
                       onClick: (at) => e.ctl.revertTo(Y.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, Hy)
-                  ], 8, Jy)) : pe("", !0)
+                    }, "revert", 8, tb)
+                  ], 8, Qy)) : pe("", !0)
                 ]),
                 H("div", {
                   class: "cd-text cd-md",
-                  innerHTML: G(Gi)(Y.content)
-                }, null, 8, Vy),
-                Y.error ? (U(), q("div", Gy, ie(Y.error), 1)) : pe("", !0)
-              ], 10, zy))), 128))
+                  innerHTML: G(Yi)(Y.content)
+                }, null, 8, nb),
+                Y.error ? (U(), q("div", rb, ie(Y.error), 1)) : pe("", !0)
+              ], 10, Yy))), 128))
             ], 4),
-            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), hs(ta, {
+            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), ps(ia, {
               key: Y.id,
               run: Y,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), hs(ta, {
+          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), ps(ia, {
             key: S.id,
             run: S,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (U(), q("div", Ky, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), q("div", sb, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (U(), q("div", {
           key: 0,
@@ -12291,10 +12370,10 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             ], 64)) : pe("", !0),
             ge(": " + ie(S.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (U(), q("div", Yy, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), q("div", ib, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (U(), hs(Cd, { to: "body" }, [
+      (U(), ps(Fd, { to: "body" }, [
         G(r).image ? (U(), q("div", {
           key: 0,
           ref_key: "overlay",
@@ -12308,19 +12387,19 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           H("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Xy),
+          }, null, 8, ob),
           H("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: R[14] || (R[14] = Gn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Zy)
+          }, "open in a new tab", 8, lb)
         ], 544)) : pe("", !0)
       ])),
-      G(r).staleRevert ? (U(), q("div", Qy, [
+      G(r).staleRevert ? (U(), q("div", cb, [
         ge(ie(G(r).staleRevert.message) + " ", 1),
-        H("span", eb, [
+        H("span", ab, [
           H("button", {
             class: "cd-btn",
             onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
@@ -12338,8 +12417,8 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           }, "dismiss")
         ])
       ])) : pe("", !0),
-      l.value ? (U(), q("div", tb, ie(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (U(), q("div", nb, [
+      l.value ? (U(), q("div", ub, ie(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (U(), q("div", fb, [
         (U(!0), q(oe, null, Ge(G(r).attachments, (S) => (U(), q("span", {
           key: S.key,
           class: rt(["cd-chip cd-att", "cd-att-" + S.state]),
@@ -12351,7 +12430,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             class: "cd-chip-thumb",
             src: S.preview,
             alt: ""
-          }, null, 8, sb)) : pe("", !0),
+          }, null, 8, hb)) : pe("", !0),
           ge(" " + ie(S.name), 1),
           S.state === "uploading" ? (U(), q(oe, { key: 1 }, [
             ge(" …")
@@ -12363,17 +12442,17 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             class: "cd-x",
             onClick: (Y) => e.ctl.removeAttachment(S.key),
             title: "Remove"
-          }, "×", 8, ib)
-        ], 10, rb))), 128))
+          }, "×", 8, pb)
+        ], 10, db))), 128))
       ])) : pe("", !0),
-      H("div", ob, [
+      H("div", gb, [
         H("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
           onClick: R[18] || (R[18] = (S) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, lb),
+        }, "+", 8, mb),
         H("input", {
           ref_key: "picker",
           ref: de,
@@ -12383,7 +12462,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           style: { display: "none" },
           onChange: ct,
           "data-test": "file"
-        }, null, 40, cb),
+        }, null, 40, _b),
         yn(H("textarea", {
           "onUpdate:modelValue": R[19] || (R[19] = (S) => G(r).draft = S),
           rows: "2",
@@ -12392,106 +12471,107 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           onKeydown: ne,
           onPaste: se,
           "data-test": "input"
-        }, null, 40, ab), [
+        }, null, 40, yb), [
           [Wn, G(r).draft]
         ]),
         H("button", {
           class: "cd-btn cd-send",
-          disabled: !ve.value,
+          disabled: !Ae.value,
           onClick: R[20] || (R[20] = (S) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, ub)
+        }, "send", 8, bb)
       ])
     ], 32));
   }
-}, db = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", hb = "comfyd.canvas", pb = 1500;
-function na() {
+}, wb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", xb = "comfyd.canvas", Ab = 1500;
+function oa() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function mo(e, t) {
+function yo(e, t) {
   (console[e] ?? console.log)(t);
 }
-function gb(e) {
-  const t = na();
+function vb(e) {
+  const t = oa();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const s = na();
-    (s || ++n > pb) && (clearInterval(r), s ? e(s, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const s = oa();
+    (s || ++n > Ab) && (clearInterval(r), s ? e(s, !0) : yo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function mb({ app: e, api: t }, n) {
-  const r = new Kh({
-    fetchJson: async (c) => {
-      const a = await t.fetchApi(c);
-      let u = null;
+function Rb({ app: e, api: t }, n) {
+  const r = new Qh({
+    fetchJson: async (a) => {
+      const u = await t.fetchApi(a);
+      let d = null;
       try {
-        u = await a.json();
+        d = await u.json();
       } catch {
-        u = null;
+        d = null;
       }
-      if (!a.ok) throw new Error(u?.error || u?.detail || `${c}: HTTP ${a.status}`);
-      return u;
+      if (!u.ok) throw new Error(d?.error || d?.detail || `${a}: HTTP ${u.status}`);
+      return d;
     },
     location: window.location
-  }), s = new jp({
+  }), s = Gp({ app: e, LiteGraph: window.LiteGraph }), i = new Up({
     app: e,
+    onLeases: (a) => s.update(a),
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: Pp(window.sessionStorage),
+    tabId: zp(window.sessionStorage),
     objectInfo: async () => {
-      const c = await t.fetchApi("/object_info");
-      return c.ok ? c.json() : null;
+      const a = await t.fetchApi("/object_info");
+      return a.ok ? a.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: mo,
-    isPanelNode: gc
-  }), i = {
+    log: yo,
+    isPanelNode: bc
+  }), o = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: zh,
-    reactive: Ao,
-    component: fb,
-    css: db,
+    createApp: qh,
+    reactive: Eo,
+    component: kb,
+    css: wb,
     document,
-    log: mo,
+    log: yo,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
-    getJson: async (c) => {
-      const a = await t.fetchApi(c, { cache: "no-store" });
-      if (!a.ok) throw new Error(`${c}: HTTP ${a.status}`);
-      return a.json();
+    getJson: async (a) => {
+      const u = await t.fetchApi(a, { cache: "no-store" });
+      if (!u.ok) throw new Error(`${a}: HTTP ${u.status}`);
+      return u.json();
     },
-    apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`,
+    apiUrl: (a) => typeof t.apiURL == "function" ? t.apiURL(a) : `/api${a}`,
     // Attachments are uploaded the same way (the package's POST route).
-    postBytes: async (c, a, u) => {
-      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), m = await d.json().catch(() => ({}));
-      if (!d.ok) throw new Error(m?.error || `HTTP ${d.status}`);
-      return m;
+    postBytes: async (a, u, d) => {
+      const m = await t.fetchApi(a, { method: "POST", body: u, headers: { "Content-Type": d || "application/octet-stream" }, cache: "no-store" }), p = await m.json().catch(() => ({}));
+      if (!m.ok) throw new Error(p?.error || `HTTP ${m.status}`);
+      return p;
     }
   };
-  let o = !1;
-  const l = () => {
-    o || (o = !0, t.addEventListener("graphChanged", () => s.graphChanged()), window.addEventListener("focus", () => s.setFocus(!0)), window.addEventListener("blur", () => s.setFocus(!1)), document.addEventListener("visibilitychange", () => s.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
-      s.touched(), s.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Jp({ app: e, document }), s.start());
+  let l = !1;
+  const c = () => {
+    l || (l = !0, t.addEventListener("graphChanged", () => i.graphChanged()), window.addEventListener("focus", () => i.setFocus(!0)), window.addEventListener("blur", () => i.setFocus(!1)), document.addEventListener("visibilitychange", () => i.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
+      i.touched(), i.setPointerDown(!0);
+    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), Qp({ app: e, document }), i.start());
   };
   e.registerExtension({
-    name: hb,
-    setup: l,
+    name: xb,
+    setup: c,
     afterConfigureGraph() {
-      s.graphChanged();
+      i.graphChanged();
     },
-    beforeRegisterNodeDef(c, a) {
-      a?.name === uo && (c.prototype.isVirtualNode = !0);
+    beforeRegisterNodeDef(a, u) {
+      u?.name === ho && (a.prototype.isVirtualNode = !0);
     },
-    nodeCreated(c) {
-      gc(c) && vg(c, i);
+    nodeCreated(a) {
+      bc(a) && Ig(a, o);
     }
-  }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: s, version: "0.1.0" });
+  }), n && (e.rootGraph ?? e.graph) && c(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
 }
-gb(mb);
+vb(Rb);

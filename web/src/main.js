@@ -10,6 +10,7 @@
 import { createApp, reactive } from "vue";
 import { ConnectionProvider } from "./connection.js";
 import { EditorClient, tabId } from "./executor/editor.js";
+import { installLeaseOutline } from "./executor/leaseoutline.js";
 import { installProvenanceHover } from "./executor/provhover.js";
 import { isPanelNode, mountPanel, PANEL_TYPE } from "./panel/mount.js";
 import Panel from "./panel/Panel.vue";
@@ -62,8 +63,11 @@ function register({ app, api }, late) {
     location: window.location,
   });
 
+  // Outlines of leased nodes with their holders (docs/concurrent-editing.md).
+  const leases = installLeaseOutline({ app, LiteGraph: window.LiteGraph });
   const editor = new EditorClient({
     app,
+    onLeases: (m) => leases.update(m),
     api,
     LiteGraph: window.LiteGraph,
     connection,
