@@ -12572,6 +12572,6 @@ function Rb({ app: e, api: t }, n) {
     nodeCreated(a) {
       bc(a) && Ig(a, o);
     }
-  }), n && (e.rootGraph ?? e.graph) && c(), window.comfyd = Object.freeze({ editor: i, version: "0.1.0" });
+  }), n && (e.rootGraph ?? e.graph) && c(), window.comfyd = Object.freeze({ editor: i, leases: s, version: "0.1.0" });
 }
 vb(Rb);

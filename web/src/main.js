@@ -149,7 +149,7 @@ function register({ app, api }, late) {
   // Registered after the frontend's own setup (a slow start): run ours now.
   if (late && (app.rootGraph ?? app.graph)) setup();
 
-  window.comfyd = Object.freeze({ editor, version: "0.1.0" });
+  window.comfyd = Object.freeze({ editor, leases, version: "0.1.0" });
 }
 
 whenReady(register);
