@@ -127,8 +127,8 @@ const char *app_graph_code_name(Comfyd__V1__GraphErrorCode code);
  * "GRAPH_ERROR_CODE_NO_LIVE_CANVAS"; the short "NO_LIVE_CANVAS" too), or
  * UNSPECIFIED (0) for NULL, UNSPECIFIED and names that are no code. */
 Comfyd__V1__GraphErrorCode app_graph_code_named(const char *name);
-/* The deciding (first) graph error of an ExecuteResponse or
- * ExecuteBatchResponse whose ok is false, or NULL (other messages, ok
+/* The deciding (first) graph error of an ExecuteResponse,
+ * ExecuteBatchResponse or LeaseResponse whose ok is false, or NULL (other messages, ok
  * responses, or ok=false without an error). */
 const Comfyd__V1__GraphError *app_first_graph_error(const ProtobufCMessage *resp);
 
@@ -146,6 +146,7 @@ typedef enum {
     APP_OP_CANVASES,
     APP_OP_DIFF,
     APP_OP_WORKFLOWS,
+    APP_OP_LEASE, /* Lease: take, renew, release or list leases on nodes */
     APP_OP__COUNT,
 } app_op;
 
@@ -166,7 +167,7 @@ typedef struct app_graph_req {
 int app_graph_parse_command(const char *json, size_t len, app_graph_req *out, char *err,
                             size_t errlen);
 /* Parses the JSON body of another POST endpoint as the request message of
- * op (APP_OP_BATCH, QUEUE, SAVE, LOAD, STATE). Returns as above. */
+ * op (APP_OP_BATCH, QUEUE, SAVE, LOAD, STATE, LEASE). Returns as above. */
 int app_graph_parse_body(app_op op, const char *json, size_t len, app_graph_req *out, char *err,
                          size_t errlen);
 /* Parses one WS /comfy/graph/ws message: {"request_id": ..., "type": ...,
@@ -343,6 +344,7 @@ typedef enum {
     APP_ROUTE_ATTACHMENTS,
     APP_ROUTE_SESSIONS,
     APP_ROUTE_AUDIT,
+    APP_ROUTE_LEASE,
     APP_ROUTE__HTTP,
 } app_route;
 
@@ -387,6 +389,7 @@ typedef enum {
     APP_M_REVERT_SESSION,
     APP_M_LIST_CHECKPOINTS,
     APP_M_GET_NODE_HISTORY,
+    APP_M_LEASE,
     APP_M__COUNT,
 } app_method;
 

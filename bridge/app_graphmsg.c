@@ -42,6 +42,8 @@ static const struct {
                      APP_ROUTE_DIFF},
     [APP_OP_WORKFLOWS] = {"workflows", APP_M_LIST_WORKFLOWS,
                           &comfyd__v1__list_workflows_request__descriptor, APP_ROUTE_WORKFLOWS},
+    [APP_OP_LEASE] = {"lease", APP_M_LEASE, &comfyd__v1__lease_request__descriptor,
+                      APP_ROUTE_LEASE},
 };
 
 const char *app_graph_method(app_op op)

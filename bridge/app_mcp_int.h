@@ -71,6 +71,7 @@ typedef enum {
     T_REVERT_SESSION,
     T_LIST_CHECKPOINTS,
     T_NODE_HISTORY,
+    T_LEASE,
     T__COUNT,
 } tool_id;
 

@@ -428,6 +428,19 @@ int canvas_get_diff(canvas_mgr *m, const Comfyd__V1__GetDiffRequest *req,
  * Errors as GetGraph, CANVAS_EINVAL for a negative node_id. */
 int canvas_node_history(canvas_mgr *m, const Comfyd__V1__GetNodeHistoryRequest *req,
                         Comfyd__V1__GetNodeHistoryResponse **out, canvas_error *err);
+/* Lease (lease_graph.h): takes, renews, releases or lists leases on the
+ * canvas's nodes for who. A refusal is an answer (ok false, error with
+ * LEASED and the lease in the way, NODE_NOT_FOUND, INVALID_COMMAND);
+ * CANVAS_EINVAL for a request that is not one (no action); errors of
+ * GetGraph otherwise. While a lease holds, other callers' patches that
+ * change its nodes (or create one inside its group) and loads over the
+ * canvas are answered LEASED; the user's edits pass and are marked in the
+ * diff (GraphOp.lease_id, lease_holder). */
+int canvas_lease(canvas_mgr *m, const Comfyd__V1__LeaseRequest *req, const provn_actor *who,
+                 Comfyd__V1__LeaseResponse **out, canvas_error *err);
+/* The end of a turn of session session_id: releases the leases its skills
+ * hold on every canvas. Returns how many. */
+unsigned canvas_release_session_leases(canvas_mgr *m, const char *session_id);
 /* ListNodeTypes from the canvas's schema (canvas_id given) or the global
  * one: by names (exact, in the order asked; query and category ignored),
  * or by query and category ranked as nodeinfo_search; limit 0 means all,

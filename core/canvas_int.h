@@ -26,6 +26,7 @@
 
 #include "canvas_idem.h"
 #include "graph_rebase.h"
+#include "lease_graph.h"
 #include "log.h"
 #include "provenance.h"
 #include "store.h"
@@ -170,7 +171,8 @@ struct canvas {
     provn *provn;
     provn_actor sent_who;
     uint64_t sent_rid, report_rid;
-    int closed; /* shut down */
+    lgraph *leases; /* leases on its nodes (lease_graph.h; canvas_lease.c) */
+    int closed;     /* shut down */
     /* Under m->mu (attached and att_id are written with mu held too). */
     int attached;
     uint64_t att_id;
@@ -309,6 +311,22 @@ void cv_end_jobs(canvas *cv, int err, Comfyd__V1__GraphErrorCode inflight_code,
                  const char *queued_msg, jlist *fin);
 /* Detaches cv's tab and ends its jobs. Under cv->mu. */
 void cv_detach(canvas *cv, int end_code, const char *end_msg);
+
+/* A patch (or validate_only) of another caller that changes a leased node:
+ * answered LEASED with the lease (-1); 0 to go on. Under cv->mu. */
+int cv_lease_refused(canvas *cv, job *j, jlist *fin);
+
+/* ---- canvas_lease.c ---- */
+/* Sends the canvas's leases to its tab; cv_lease_push_as with if_any only
+ * when there are some (an attach). Under cv->mu. */
+void cv_lease_push(canvas *cv);
+void cv_lease_push_as(canvas *cv, int if_any);
+/* After a commit of rev: marks the user's edits of leased nodes for their
+ * holders; removed nodes leave their leases. Under cv->mu. */
+void cv_lease_committed(canvas *cv, uint64_t rev, Comfyd__V1__GraphOrigin origin,
+                        Comfyd__V1__GraphOp *const *ops, size_t n, int removed);
+/* Graph.leases of the full get_graph. Under cv->mu. */
+void cv_lease_fill_graph(canvas *cv, Comfyd__V1__Graph *g);
 
 /* ---- canvas_worker.c ---- */
 /* The worker thread: deadlines and departed tabs. */

@@ -96,7 +96,8 @@ static void submit(canvas_mgr *m, job *j, int read_only, int validate_only)
     if (cv->closed) {
         cv_job_end_err(j, CANVAS_ESHUTDOWN, 0, "server shutting down", &fin);
     } else if (read_only) {
-        if (!cv_stale_base(cv, j, &fin) && !cv_validate(cv, j, &fin))
+        if (!cv_stale_base(cv, j, &fin) && !cv_lease_refused(cv, j, &fin) &&
+            !cv_validate(cv, j, &fin))
             cv_patch_from_check(cv, j, validate_only, &fin);
     } else if (!cv->ops) {
         cv_job_refuse(cv, j, GE(NO_LIVE_CANVAS), &fin,

@@ -17,7 +17,7 @@ static canvas *canvas_new(canvas_mgr *m, const char *id, graph *g)
     cv->id = xstrdup(id);
     cv->title = xstrdup("");
     cv->g = g;
-    if (provn_create(&cv->provn)) abort();
+    if (provn_create(&cv->provn) || lgraph_create(&cv->leases)) abort();
     pthread_mutex_init(&cv->mu, NULL);
     return cv;
 }
@@ -160,6 +160,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     msg.attached = &a;
     if (cv_send_tab(cv, &msg))
         LOG_W(MOD, "canvas %s: the tab's stream took no Attached", LOG_ESC(cv->id));
+    cv_lease_push_as(cv, 1);
     LOG_I(MOD, "canvas %s attached: revision %llu, %zu node(s)%s", LOG_ESC(cv->id),
           (unsigned long long)graph_revision(cv->g), graph_node_count(cv->g),
           tab_ni ? "" : ", global node types");

@@ -122,6 +122,8 @@ struct sess_mgr {
     void *tools_ud;
     sess_note_fn note;
     void *note_ud;
+    sess_turn_end_fn turn_end; /* sess_mgr_set_turn_end */
+    void *turn_end_ud;
     blobstore *blobs; /* borrowed; NULL: no attachments */
     sess_output_fn output;
     void *output_ud;

@@ -204,6 +204,8 @@ static void run_turn(session *s, pending *p)
     void *tools_ud = m->tools_ud;
     sess_note_fn note_fn = m->note;
     void *note_ud = m->note_ud;
+    sess_turn_end_fn end_fn = m->turn_end;
+    void *end_ud = m->turn_end_ud;
     pthread_mutex_unlock(&m->mu);
 
     /* Resolve skills and configuration under the lock. */
@@ -398,6 +400,9 @@ static void run_turn(session *s, pending *p)
     }
     for (size_t i = 0; i < t->n_runs; i++)
         if (t->runs[i].thread) pthread_join(t->runs[i].thread, NULL);
+    /* Before the replies are published: a client that sees them finds
+     * what the turn held (its skills' leases) given back. */
+    if (end_fn) end_fn(end_ud, s->meta.id);
 
     if (api_key) {
         memset(api_key, 0, strlen(api_key));

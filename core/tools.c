@@ -802,6 +802,50 @@ static int tool_queue(void *ud, const agent_call_ctx *ctx, const char *args, cha
     return AGENT_TOOL_OK;
 }
 
+/* ---- leases ---- */
+
+/* A LeaseRequest for the skill (canvas_lease answers at once). A refusal
+ * (ok false: LEASED with the lease in the way) is an error result with the
+ * response and a hint; the skill's leases end with its turn. */
+static int tool_lease(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
+{
+    tools *t = ud;
+    yajl_val v = parse_args(args, TOOLSPEC_LEASE, res);
+    if (!v) return AGENT_TOOL_ERROR;
+    yajl_tree_free(v);
+    Comfyd__V1__LeaseRequest *req =
+        (Comfyd__V1__LeaseRequest *)decode(&comfyd__v1__lease_request__descriptor, args, res);
+    if (!req) return AGENT_TOOL_ERROR;
+    char canvas[CANVAS_MAX_ID + 1];
+    uint64_t rev;
+    if (!req->canvas_id || !*req->canvas_id) {
+        if (!view_of(t, ctx, canvas, &rev)) resolve_default(t, canvas);
+        set_field_str(&req->canvas_id, canvas);
+    }
+    provn_actor who;
+    char e_who[160] = "";
+    if (provn_actor_make(&who, COMFYD__V1__ACTOR_KIND__ACTOR_KIND_SKILL, ctx->session_id,
+                         ctx->skill, NULL, e_who, sizeof e_who)) {
+        protobuf_c_message_free_unpacked(&req->base, NULL);
+        return fail(res, toolspec_error("FAILED_PRECONDITION", NULL,
+                                        "leases are taken by a session's skill: %s", e_who));
+    }
+    canvas_error e = {0};
+    Comfyd__V1__LeaseResponse *r = NULL;
+    int rc = canvas_lease(t->cm, req, &who, &r, &e);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    if (rc != CANVAS_OK)
+        return fail(res, toolspec_error(code_of(&e, rc),
+                                        rc == CANVAS_EGRAPH ? toolspec_hint(e.code) : NULL, "%s",
+                                        e.message));
+    size_t len;
+    if (jsonpb_encode(&r->base, NULL, res, &len, NULL, 0) != JSONPB_OK) *res = NULL;
+    int ok = r->ok;
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    if (!*res) return fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
+    return ok ? AGENT_TOOL_OK : AGENT_TOOL_ERROR;
+}
+
 /* ---- runs ---- */
 
 static int no_runs(char **res)
@@ -1123,6 +1167,7 @@ static const agent_tool_fn fns[TOOLSPEC__COUNT] = {
     [TOOLSPEC_GET_RUN] = tool_get_run,
     [TOOLSPEC_CANCEL_RUN] = tool_cancel_run,
     [TOOLSPEC_VIEW_OUTPUT] = tool_view_output,
+    [TOOLSPEC_LEASE] = tool_lease,
 };
 static agent_tool table[TOOLSPEC__COUNT];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -1141,6 +1186,12 @@ const agent_tool *tools_table(size_t *n)
     pthread_once(&table_once, table_init);
     if (n) *n = TOOLSPEC__COUNT;
     return table;
+}
+
+void tools_turn_end(void *ud, const char *session_id)
+{
+    tools *t = ud;
+    canvas_release_session_leases(t->cm, session_id);
 }
 
 /* ---- the note ---- */

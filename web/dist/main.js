@@ -1,26 +1,26 @@
 // @__NO_SIDE_EFFECTS__
-function bo(e) {
+function ko(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
 const Fe = {}, Sn = [], Fn = () => {
-}, oa = () => !1, Nr = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Mr = (e) => e.startsWith("onUpdate:"), ht = Object.assign, la = (e, t) => {
+}, ua = () => !1, Mr = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Lr = (e) => e.startsWith("onUpdate:"), ht = Object.assign, fa = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Of = Object.prototype.hasOwnProperty, xe = (e, t) => Of.call(e, t), ae = Array.isArray, rn = (e) => Us(e) === "[object Map]", Ln = (e) => Us(e) === "[object Set]", fl = (e) => Us(e) === "[object Date]", Ce = (e) => typeof e == "function", Le = (e) => typeof e == "string", It = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ca = (e) => (Ie(e) || Ce(e)) && Ce(e.then) && Ce(e.catch), aa = Object.prototype.toString, Us = (e) => aa.call(e), Nf = (e) => Us(e).slice(8, -1), ua = (e) => Us(e) === "[object Object]", wo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, ws = /* @__PURE__ */ bo(
+}, Pf = Object.prototype.hasOwnProperty, xe = (e, t) => Pf.call(e, t), ae = Array.isArray, rn = (e) => Us(e) === "[object Map]", Ln = (e) => Us(e) === "[object Set]", hl = (e) => Us(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", It = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", da = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), ha = Object.prototype.toString, Us = (e) => ha.call(e), $f = (e) => Us(e).slice(8, -1), pa = (e) => Us(e) === "[object Object]", xo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, ws = /* @__PURE__ */ ko(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Lr = (e) => {
+), Pr = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Mf = /-\w/g, wt = /* @__PURE__ */ Lr((e) => e.replace(Mf, (t) => t.slice(1).toUpperCase())), Lf = /\B([A-Z])/g, Pn = /* @__PURE__ */ Lr(
-  (e) => e.replace(Lf, "-$1").toLowerCase()
-), fa = /* @__PURE__ */ Lr((e) => e.charAt(0).toUpperCase() + e.slice(1)), ui = /* @__PURE__ */ Lr((e) => e ? `on${fa(e)}` : ""), Dt = (e, t) => !Object.is(e, t), hr = (e, ...t) => {
+}, jf = /-\w/g, wt = /* @__PURE__ */ Pr((e) => e.replace(jf, (t) => t.slice(1).toUpperCase())), Bf = /\B([A-Z])/g, Pn = /* @__PURE__ */ Pr(
+  (e) => e.replace(Bf, "-$1").toLowerCase()
+), ga = /* @__PURE__ */ Pr((e) => e.charAt(0).toUpperCase() + e.slice(1)), fi = /* @__PURE__ */ Pr((e) => e ? `on${ga(e)}` : ""), Dt = (e, t) => !Object.is(e, t), pr = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, da = (e, t, n, s = !1) => {
+}, ma = (e, t, n, s = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -31,13 +31,13 @@ const Fe = {}, Sn = [], Fn = () => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let dl;
-const Pr = () => dl || (dl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let pl;
+const $r = () => pl || (pl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Ds(e) {
   if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const s = e[n], r = Le(s) ? Bf(s) : Ds(s);
+      const s = e[n], r = Le(s) ? Jf(s) : Ds(s);
       if (r)
         for (const i in r)
           t[i] = r[i];
@@ -46,12 +46,12 @@ function Ds(e) {
   } else if (Le(e) || Ie(e))
     return e;
 }
-const Pf = /;(?![^(]*\))/g, $f = /:([^]+)/, jf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Bf(e) {
+const zf = /;(?![^(]*\))/g, Uf = /:([^]+)/, Wf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Jf(e) {
   const t = {};
-  return e.replace(jf, (n) => n.startsWith("/*") ? "" : n).split(Pf).forEach((n) => {
+  return e.replace(Wf, (n) => n.startsWith("/*") ? "" : n).split(zf).forEach((n) => {
     if (n) {
-      const s = n.split($f);
+      const s = n.split(Uf);
       s.length > 1 && (t[s[0].trim()] = s[1].trim());
     }
   }), t;
@@ -70,18 +70,18 @@ function st(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const zf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Uf = /* @__PURE__ */ bo(zf);
-function ha(e) {
+const qf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Hf = /* @__PURE__ */ ko(qf);
+function _a(e) {
   return !!e || e === "";
 }
-function Wf(e, t, n) {
+function Vf(e, t, n) {
   if (e.length !== t.length) return !1;
   let s = !0;
   for (let r = 0; s && r < e.length; r++)
     s = cn(e[r], t[r], n);
   return s;
 }
-function hl(e, t, n) {
+function gl(e, t, n) {
   if (e.size !== t.size) return !1;
   const s = Array.from(t), r = new Uint8Array(s.length);
   for (const i of e) {
@@ -96,10 +96,10 @@ function hl(e, t, n) {
   }
   return !0;
 }
-function Jf(e, t, n) {
+function Gf(e, t, n) {
   let s = rn(e), r = rn(t);
   if (s || r || (s = Ln(e), r = Ln(t), s || r))
-    return s && r ? hl(e, t, n) : !1;
+    return s && r ? gl(e, t, n) : !1;
   const i = Object.keys(e).length, o = Object.keys(t).length;
   if (i !== o)
     return !1;
@@ -110,7 +110,7 @@ function Jf(e, t, n) {
   }
   return String(e) === String(t);
 }
-function pl(e, t, n, s) {
+function ml(e, t, n, s) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [r, i] = n;
   if (r.has(e) || i.has(t))
@@ -121,20 +121,20 @@ function pl(e, t, n, s) {
 }
 function cn(e, t, n) {
   if (e === t) return !0;
-  let s = fl(e), r = fl(t);
-  return s || r ? s && r ? e.getTime() === t.getTime() : !1 : (s = It(e), r = It(t), s || r ? e === t : (s = ae(e), r = ae(t), s || r ? s && r ? pl(e, t, n, Wf) : !1 : (s = Ie(e), r = Ie(t), s || r ? !s || !r ? !1 : pl(e, t, n, Jf) : String(e) === String(t))));
+  let s = hl(e), r = hl(t);
+  return s || r ? s && r ? e.getTime() === t.getTime() : !1 : (s = It(e), r = It(t), s || r ? e === t : (s = ae(e), r = ae(t), s || r ? s && r ? ml(e, t, n, Vf) : !1 : (s = Ie(e), r = Ie(t), s || r ? !s || !r ? !1 : ml(e, t, n, Gf) : String(e) === String(t))));
 }
-function qf(e, t) {
+function Kf(e, t) {
   return e.findIndex((n) => cn(n, t));
 }
-const pa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === aa || !Ce(e.toString)) ? pa(e) ? ie(e.value) : JSON.stringify(e, ga, 2) : String(e), ga = (e, t) => pa(t) ? ga(e, t.value) : rn(t) ? {
+const ya = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === ha || !Ee(e.toString)) ? ya(e) ? ie(e.value) : JSON.stringify(e, ba, 2) : String(e), ba = (e, t) => ya(t) ? ba(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [s, r], i) => (n[fi(s, i) + " =>"] = r, n),
+    (n, [s, r], i) => (n[di(s, i) + " =>"] = r, n),
     {}
   )
 } : Ln(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => fi(n))
-} : It(t) ? fi(t) : Ie(t) && !ae(t) && !ua(t) ? String(t) : t, fi = (e, t = "") => {
+  [`Set(${t.size})`]: [...t.values()].map((n) => di(n))
+} : It(t) ? di(t) : Ie(t) && !ae(t) && !pa(t) ? String(t) : t, di = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const pa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null
   );
 };
 let He;
-class Hf {
+class Xf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
@@ -243,12 +243,12 @@ class Hf {
     }
   }
 }
-function Vf() {
+function Yf() {
   return He;
 }
-let Ee;
-const di = /* @__PURE__ */ new WeakSet();
-class ma {
+let Ce;
+const hi = /* @__PURE__ */ new WeakSet();
+class wa {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
   }
@@ -256,59 +256,59 @@ class ma {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, di.has(this) && (di.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, hi.has(this) && (hi.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ya(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || xa(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, gl(this), ba(this);
-    const t = Ee, n = kt;
-    Ee = this, kt = !0;
+    this.flags |= 2, _l(this), va(this);
+    const t = Ce, n = kt;
+    Ce = this, kt = !0;
     try {
       return this.fn();
     } finally {
-      wa(this), Ee = t, kt = n, this.flags &= -3;
+      Aa(this), Ce = t, kt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        vo(t);
-      this.deps = this.depsTail = void 0, gl(this), this.onStop && this.onStop(), this.flags &= -2;
+        Ro(t);
+      this.deps = this.depsTail = void 0, _l(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? di.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? hi.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Xi(this) && this.run();
+    Qi(this) && this.run();
   }
   get dirty() {
-    return Xi(this);
+    return Qi(this);
   }
 }
-let _a = 0, ks, xs;
-function ya(e, t = !1) {
+let ka = 0, ks, xs;
+function xa(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = xs, xs = e;
     return;
   }
   e.next = ks, ks = e;
 }
-function ko() {
-  _a++;
+function vo() {
+  ka++;
 }
-function xo() {
-  if (--_a > 0)
+function Ao() {
+  if (--ka > 0)
     return;
   if (xs) {
     let t = xs;
@@ -333,94 +333,94 @@ function xo() {
   }
   if (e) throw e;
 }
-function ba(e) {
+function va(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function wa(e) {
+function Aa(e) {
   let t, n = e.depsTail, s = n;
   for (; s; ) {
     const r = s.prevDep;
-    s.version === -1 ? (s === n && (n = r), vo(s), Gf(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = r;
+    s.version === -1 ? (s === n && (n = r), Ro(s), Zf(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = r;
   }
   e.deps = t, e.depsTail = n;
 }
-function Xi(e) {
+function Qi(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ka(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (Ra(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ka(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Ts) || (e.globalVersion = Ts, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Xi(e))))
+function Ra(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Ts) || (e.globalVersion = Ts, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Qi(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Ee, s = kt;
-  Ee = e, kt = !0;
+  const t = e.dep, n = Ce, s = kt;
+  Ce = e, kt = !0;
   try {
-    ba(e);
+    va(e);
     const r = e.fn(e._value);
     (t.version === 0 || Dt(r, e._value)) && (e.flags |= 128, e._value = r, t.version++);
   } catch (r) {
     throw t.version++, r;
   } finally {
-    Ee = n, kt = s, wa(e), e.flags &= -3;
+    Ce = n, kt = s, Aa(e), e.flags &= -3;
   }
 }
-function vo(e, t = !1) {
+function Ro(e, t = !1) {
   const { dep: n, prevSub: s, nextSub: r } = e;
   if (s && (s.nextSub = r, e.prevSub = void 0), r && (r.prevSub = s, e.nextSub = void 0), n.subs === e && (n.subs = s, !s && n.computed)) {
     n.computed.flags &= -5;
     for (let i = n.computed.deps; i; i = i.nextDep)
-      vo(i, !0);
+      Ro(i, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Gf(e) {
+function Zf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let kt = !0;
-const xa = [];
+const Ea = [];
 function an() {
-  xa.push(kt), kt = !1;
+  Ea.push(kt), kt = !1;
 }
 function un() {
-  const e = xa.pop();
+  const e = Ea.pop();
   kt = e === void 0 ? !0 : e;
 }
-function gl(e) {
+function _l(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = Ee;
-    Ee = void 0;
+    const n = Ce;
+    Ce = void 0;
     try {
       t();
     } finally {
-      Ee = n;
+      Ce = n;
     }
   }
 }
 let Ts = 0;
-class Kf {
+class Qf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class Ao {
+class Eo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!Ee || !kt || Ee === this.computed)
+    if (!Ce || !kt || Ce === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== Ee)
-      n = this.activeLink = new Kf(Ee, this), Ee.deps ? (n.prevDep = Ee.depsTail, Ee.depsTail.nextDep = n, Ee.depsTail = n) : Ee.deps = Ee.depsTail = n, va(n);
+    if (n === void 0 || n.sub !== Ce)
+      n = this.activeLink = new Qf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, Ca(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const s = n.nextDep;
-      s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = Ee.depsTail, n.nextDep = void 0, Ee.depsTail.nextDep = n, Ee.depsTail = n, Ee.deps === n && (Ee.deps = s);
+      s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = s);
     }
     return n;
   }
@@ -428,44 +428,44 @@ class Ao {
     this.version++, Ts++, this.notify(t);
   }
   notify(t) {
-    ko();
+    vo();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      xo();
+      Ao();
     }
   }
 }
-function va(e) {
+function Ca(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let s = t.deps; s; s = s.nextDep)
-        va(s);
+        Ca(s);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Zi = /* @__PURE__ */ new WeakMap(), In = /* @__PURE__ */ Symbol(
+const eo = /* @__PURE__ */ new WeakMap(), In = /* @__PURE__ */ Symbol(
   ""
-), Qi = /* @__PURE__ */ Symbol(
+), to = /* @__PURE__ */ Symbol(
   ""
 ), Fs = /* @__PURE__ */ Symbol(
   ""
 );
-function Xe(e, t, n) {
-  if (kt && Ee) {
-    let s = Zi.get(e);
-    s || Zi.set(e, s = /* @__PURE__ */ new Map());
+function Ye(e, t, n) {
+  if (kt && Ce) {
+    let s = eo.get(e);
+    s || eo.set(e, s = /* @__PURE__ */ new Map());
     let r = s.get(n);
-    r || (s.set(n, r = new Ao()), r.map = s, r.key = n), r.track();
+    r || (s.set(n, r = new Eo()), r.map = s, r.key = n), r.track();
   }
 }
 function Wt(e, t, n, s, r, i) {
-  const o = Zi.get(e);
+  const o = eo.get(e);
   if (!o) {
     Ts++;
     return;
@@ -473,10 +473,10 @@ function Wt(e, t, n, s, r, i) {
   const l = (c) => {
     c && c.trigger();
   };
-  if (ko(), t === "clear")
+  if (vo(), t === "clear")
     o.forEach(l);
   else {
-    const c = ae(e), a = c && wo(n);
+    const c = ae(e), a = c && xo(n);
     if (c && n === "length") {
       const u = Number(s);
       o.forEach((f, m) => {
@@ -485,32 +485,32 @@ function Wt(e, t, n, s, r, i) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Fs)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(In)), rn(e) && l(o.get(Qi)));
+          c ? a && l(o.get("length")) : (l(o.get(In)), rn(e) && l(o.get(to)));
           break;
         case "delete":
-          c || (l(o.get(In)), rn(e) && l(o.get(Qi)));
+          c || (l(o.get(In)), rn(e) && l(o.get(to)));
           break;
         case "set":
           rn(e) && l(o.get(In));
           break;
       }
   }
-  xo();
+  Ao();
 }
 function Wn(e) {
   const t = /* @__PURE__ */ we(e);
-  return t === e || (Xe(t, "iterate", Fs), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ Ot(e) ? /* @__PURE__ */ on(e) ? t.map((n) => fn(pt(n))) : t.map(fn) : t.map(pt);
+  return t === e || (Ye(t, "iterate", Fs), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ Ot(e) ? /* @__PURE__ */ on(e) ? t.map((n) => fn(pt(n))) : t.map(fn) : t.map(pt);
 }
-function $r(e) {
-  return Xe(e = /* @__PURE__ */ we(e), "iterate", Fs), e;
+function jr(e) {
+  return Ye(e = /* @__PURE__ */ we(e), "iterate", Fs), e;
 }
-function Ct(e, t) {
+function Et(e, t) {
   return /* @__PURE__ */ Ot(e) ? fn(/* @__PURE__ */ on(e) ? pt(t) : t) : pt(t);
 }
-const Yf = {
+const ed = {
   __proto__: null,
   [Symbol.iterator]() {
-    return hi(this, Symbol.iterator, (e) => Ct(this, e));
+    return pi(this, Symbol.iterator, (e) => Et(this, e));
   },
   concat(...e) {
     return Wn(this).concat(
@@ -518,7 +518,7 @@ const Yf = {
     );
   },
   entries() {
-    return hi(this, "entries", (e) => (e[1] = Ct(this, e[1]), e));
+    return pi(this, "entries", (e) => (e[1] = Et(this, e[1]), e));
   },
   every(e, t) {
     return $t(this, "every", e, t, void 0, arguments);
@@ -529,7 +529,7 @@ const Yf = {
       "filter",
       e,
       t,
-      (n) => n.map((s) => Ct(this, s)),
+      (n) => n.map((s) => Et(this, s)),
       arguments
     );
   },
@@ -539,7 +539,7 @@ const Yf = {
       "find",
       e,
       t,
-      (n) => Ct(this, n),
+      (n) => Et(this, n),
       arguments
     );
   },
@@ -552,7 +552,7 @@ const Yf = {
       "findLast",
       e,
       t,
-      (n) => Ct(this, n),
+      (n) => Et(this, n),
       arguments
     );
   },
@@ -564,17 +564,17 @@ const Yf = {
     return $t(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return pi(this, "includes", e);
+    return gi(this, "includes", e);
   },
   indexOf(...e) {
-    return pi(this, "indexOf", e);
+    return gi(this, "indexOf", e);
   },
   join(e) {
     return Wn(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return pi(this, "lastIndexOf", e);
+    return gi(this, "lastIndexOf", e);
   },
   map(e, t) {
     return $t(this, "map", e, t, void 0, arguments);
@@ -586,10 +586,10 @@ const Yf = {
     return us(this, "push", e);
   },
   reduce(e, ...t) {
-    return _l(this, "reduce", e, t);
+    return bl(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return _l(this, "reduceRight", e, t);
+    return bl(this, "reduceRight", e, t);
   },
   shift() {
     return us(this, "shift");
@@ -614,15 +614,15 @@ const Yf = {
     return us(this, "unshift", e);
   },
   values() {
-    return hi(this, "values", (e) => Ct(this, e));
+    return pi(this, "values", (e) => Et(this, e));
   }
 };
-function hi(e, t, n) {
-  const s = $r(e), r = s[t], i = r.call(s);
+function pi(e, t, n) {
+  const s = jr(e), r = s[t], i = r.call(s);
   if (s !== e && !/* @__PURE__ */ dt(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
-      return o.next = () => ml(i.next(), n), r !== Aa[t] && Object.defineProperties(o, {
+      return o.next = () => yl(i.next(), n), r !== Sa[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = i.return;
@@ -637,60 +637,60 @@ function hi(e, t, n) {
         }
       }), o;
     }
-    i._next = i.next, i.next = () => ml(i._next(), n);
+    i._next = i.next, i.next = () => yl(i._next(), n);
   }
   return i;
 }
-function ml(e, t) {
+function yl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const Aa = Array.prototype;
+const Sa = Array.prototype;
 function $t(e, t, n, s, r, i) {
-  const o = $r(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
-  if (c !== Aa[t]) {
+  const o = jr(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
+  if (c !== Sa[t]) {
     const f = c.apply(e, i);
     return l ? pt(f) : f;
   }
   let a = n;
   o !== e && (l ? a = function(f, m) {
-    return n.call(this, Ct(e, f), m, e);
+    return n.call(this, Et(e, f), m, e);
   } : n.length > 2 && (a = function(f, m) {
     return n.call(this, f, m, e);
   }));
   const u = c.call(o, a, s);
   return l && r ? r(u) : u;
 }
-function _l(e, t, n, s) {
-  const r = $r(e), i = r !== e && !/* @__PURE__ */ dt(e);
+function bl(e, t, n, s) {
+  const r = jr(e), i = r !== e && !/* @__PURE__ */ dt(e);
   let o = n, l = !1;
   r !== e && (i ? (l = s.length === 0, o = function(a, u, f) {
-    return l && (l = !1, a = Ct(e, a)), n.call(this, a, Ct(e, u), f, e);
+    return l && (l = !1, a = Et(e, a)), n.call(this, a, Et(e, u), f, e);
   }) : n.length > 3 && (o = function(a, u, f) {
     return n.call(this, a, u, f, e);
   }));
   const c = r[t](o, ...s);
-  return l ? Ct(e, c) : c;
+  return l ? Et(e, c) : c;
 }
-function pi(e, t, n) {
+function gi(e, t, n) {
   const s = /* @__PURE__ */ we(e);
-  Xe(s, "iterate", Fs);
+  Ye(s, "iterate", Fs);
   const r = s[t](...n);
-  return (r === -1 || r === !1) && /* @__PURE__ */ So(n[0]) ? (n[0] = /* @__PURE__ */ we(n[0]), s[t](...n)) : r;
+  return (r === -1 || r === !1) && /* @__PURE__ */ To(n[0]) ? (n[0] = /* @__PURE__ */ we(n[0]), s[t](...n)) : r;
 }
 function us(e, t, n = []) {
-  an(), ko();
+  an(), vo();
   const s = (/* @__PURE__ */ we(e))[t].apply(e, n);
-  return xo(), un(), s;
+  return Ao(), un(), s;
 }
-const Xf = /* @__PURE__ */ bo("__proto__,__v_isRef,__isVue"), Ra = /* @__PURE__ */ new Set(
+const td = /* @__PURE__ */ ko("__proto__,__v_isRef,__isVue"), Da = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(It)
 );
-function Zf(e) {
+function nd(e) {
   It(e) || (e = String(e));
   const t = /* @__PURE__ */ we(this);
-  return Xe(t, "has", e), t.hasOwnProperty(e);
+  return Ye(t, "has", e), t.hasOwnProperty(e);
 }
-class Ca {
+class Ta {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class Ca {
     if (n === "__v_isShallow")
       return i;
     if (n === "__v_raw")
-      return s === (r ? i ? cd : Ta : i ? Da : Sa).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return s === (r ? i ? dd : Na : i ? Oa : Ia).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(s) ? t : void 0;
     const o = ae(t);
     if (!r) {
       let c;
-      if (o && (c = Yf[n]))
+      if (o && (c = ed[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Zf;
+        return nd;
     }
     const l = Reflect.get(
       t,
@@ -723,22 +723,22 @@ class Ca {
       // its class methods
       /* @__PURE__ */ tt(t) ? t : s
     );
-    if ((It(n) ? Ra.has(n) : Xf(n)) || (r || Xe(t, "get", n), i))
+    if ((It(n) ? Da.has(n) : td(n)) || (r || Ye(t, "get", n), i))
       return l;
     if (/* @__PURE__ */ tt(l)) {
-      const c = o && wo(n) ? l : l.value;
-      return r && Ie(c) ? /* @__PURE__ */ to(c) : c;
+      const c = o && xo(n) ? l : l.value;
+      return r && Ie(c) ? /* @__PURE__ */ so(c) : c;
     }
-    return Ie(l) ? r ? /* @__PURE__ */ to(l) : /* @__PURE__ */ Co(l) : l;
+    return Ie(l) ? r ? /* @__PURE__ */ so(l) : /* @__PURE__ */ So(l) : l;
   }
 }
-class Ea extends Ca {
+class Fa extends Ta {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, s, r) {
     let i = t[n];
-    const o = ae(t) && wo(n);
+    const o = ae(t) && xo(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ Ot(i);
       if (!/* @__PURE__ */ dt(s) && !/* @__PURE__ */ Ot(s) && (i = /* @__PURE__ */ we(i), s = /* @__PURE__ */ we(s)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(s))
@@ -760,17 +760,17 @@ class Ea extends Ca {
   }
   has(t, n) {
     const s = Reflect.has(t, n);
-    return (!It(n) || !Ra.has(n)) && Xe(t, "has", n), s;
+    return (!It(n) || !Da.has(n)) && Ye(t, "has", n), s;
   }
   ownKeys(t) {
-    return Xe(
+    return Ye(
       t,
       "iterate",
       ae(t) ? "length" : In
     ), Reflect.ownKeys(t);
   }
 }
-class Qf extends Ca {
+class sd extends Ta {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class Qf extends Ca {
     return !0;
   }
 }
-const ed = /* @__PURE__ */ new Ea(), td = /* @__PURE__ */ new Qf(), nd = /* @__PURE__ */ new Ea(!0);
-const eo = (e) => e, Qs = (e) => Reflect.getPrototypeOf(e);
-function sd(e, t, n) {
+const rd = /* @__PURE__ */ new Fa(), id = /* @__PURE__ */ new sd(), od = /* @__PURE__ */ new Fa(!0);
+const no = (e) => e, Qs = (e) => Reflect.getPrototypeOf(e);
+function ld(e, t, n) {
   return function(...s) {
-    const r = this.__v_raw, i = /* @__PURE__ */ we(r), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = r[e](...s), u = n ? eo : t ? fn : pt;
-    return !t && Xe(
+    const r = this.__v_raw, i = /* @__PURE__ */ we(r), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = r[e](...s), u = n ? no : t ? fn : pt;
+    return !t && Ye(
       i,
       "iterate",
-      c ? Qi : In
+      c ? to : In
     ), ht(
       // inheriting all iterator properties
       Object.create(a),
@@ -811,12 +811,12 @@ function er(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function rd(e, t) {
+function cd(e, t) {
   const n = {
     get(r) {
       const i = this.__v_raw, o = /* @__PURE__ */ we(i), l = /* @__PURE__ */ we(r);
-      e || (Dt(r, l) && Xe(o, "get", r), Xe(o, "get", l));
-      const { has: c } = Qs(o), a = t ? eo : e ? fn : pt;
+      e || (Dt(r, l) && Ye(o, "get", r), Ye(o, "get", l));
+      const { has: c } = Qs(o), a = t ? no : e ? fn : pt;
       if (c.call(o, r))
         return a(i.get(r));
       if (c.call(o, l))
@@ -825,15 +825,15 @@ function rd(e, t) {
     },
     get size() {
       const r = this.__v_raw;
-      return !e && Xe(/* @__PURE__ */ we(r), "iterate", In), r.size;
+      return !e && Ye(/* @__PURE__ */ we(r), "iterate", In), r.size;
     },
     has(r) {
       const i = this.__v_raw, o = /* @__PURE__ */ we(i), l = /* @__PURE__ */ we(r);
-      return e || (Dt(r, l) && Xe(o, "has", r), Xe(o, "has", l)), r === l ? i.has(r) : i.has(r) || i.has(l);
+      return e || (Dt(r, l) && Ye(o, "has", r), Ye(o, "has", l)), r === l ? i.has(r) : i.has(r) || i.has(l);
     },
     forEach(r, i) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ we(l), a = t ? eo : e ? fn : pt;
-      return !e && Xe(c, "iterate", In), l.forEach((u, f) => r.call(i, a(u), a(f), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ we(l), a = t ? no : e ? fn : pt;
+      return !e && Ye(c, "iterate", In), l.forEach((u, f) => r.call(i, a(u), a(f), o));
     }
   };
   return ht(
@@ -879,26 +879,26 @@ function rd(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((r) => {
-    n[r] = sd(r, e, t);
+    n[r] = ld(r, e, t);
   }), n;
 }
-function Ro(e, t) {
-  const n = rd(e, t);
+function Co(e, t) {
+  const n = cd(e, t);
   return (s, r, i) => r === "__v_isReactive" ? !e : r === "__v_isReadonly" ? e : r === "__v_isShallow" ? t : r === "__v_raw" ? s : Reflect.get(
     xe(n, r) && r in s ? n : s,
     r,
     i
   );
 }
-const id = {
-  get: /* @__PURE__ */ Ro(!1, !1)
-}, od = {
-  get: /* @__PURE__ */ Ro(!1, !0)
-}, ld = {
-  get: /* @__PURE__ */ Ro(!0, !1)
+const ad = {
+  get: /* @__PURE__ */ Co(!1, !1)
+}, ud = {
+  get: /* @__PURE__ */ Co(!1, !0)
+}, fd = {
+  get: /* @__PURE__ */ Co(!0, !1)
 };
-const Sa = /* @__PURE__ */ new WeakMap(), Da = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ new WeakMap(), cd = /* @__PURE__ */ new WeakMap();
-function ad(e) {
+const Ia = /* @__PURE__ */ new WeakMap(), Oa = /* @__PURE__ */ new WeakMap(), Na = /* @__PURE__ */ new WeakMap(), dd = /* @__PURE__ */ new WeakMap();
+function hd(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function ad(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Co(e) {
-  return /* @__PURE__ */ Ot(e) ? e : Eo(
+function So(e) {
+  return /* @__PURE__ */ Ot(e) ? e : Do(
     e,
     !1,
-    ed,
-    id,
-    Sa
+    rd,
+    ad,
+    Ia
   );
 }
 // @__NO_SIDE_EFFECTS__
-function ud(e) {
-  return Eo(
+function pd(e) {
+  return Do(
     e,
     !1,
-    nd,
     od,
-    Da
+    ud,
+    Oa
   );
 }
 // @__NO_SIDE_EFFECTS__
-function to(e) {
-  return Eo(
+function so(e) {
+  return Do(
     e,
     !0,
-    td,
-    ld,
-    Ta
+    id,
+    fd,
+    Na
   );
 }
-function Eo(e, t, n, s, r) {
+function Do(e, t, n, s, r) {
   if (!Ie(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const i = r.get(e);
   if (i)
     return i;
-  const o = ad(Nf(e));
+  const o = hd($f(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -970,7 +970,7 @@ function dt(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function So(e) {
+function To(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,24 +978,24 @@ function we(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ we(t) : e;
 }
-function fd(e) {
-  return !xe(e, "__v_skip") && Object.isExtensible(e) && da(e, "__v_skip", !0), e;
+function gd(e) {
+  return !xe(e, "__v_skip") && Object.isExtensible(e) && ma(e, "__v_skip", !0), e;
 }
-const pt = (e) => Ie(e) ? /* @__PURE__ */ Co(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ to(e) : e;
+const pt = (e) => Ie(e) ? /* @__PURE__ */ So(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ so(e) : e;
 // @__NO_SIDE_EFFECTS__
 function tt(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
 function tr(e) {
-  return dd(e, !1);
+  return md(e, !1);
 }
-function dd(e, t) {
-  return /* @__PURE__ */ tt(e) ? e : new hd(e, t);
+function md(e, t) {
+  return /* @__PURE__ */ tt(e) ? e : new _d(e, t);
 }
-class hd {
+class _d {
   constructor(t, n) {
-    this.dep = new Ao(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ we(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
+    this.dep = new Eo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ we(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
@@ -1008,60 +1008,60 @@ class hd {
 function G(e) {
   return /* @__PURE__ */ tt(e) ? e.value : e;
 }
-const pd = {
+const yd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, s) => {
     const r = e[t];
     return /* @__PURE__ */ tt(r) && !/* @__PURE__ */ tt(n) ? (r.value = n, !0) : Reflect.set(e, t, n, s);
   }
 };
-function Fa(e) {
-  return /* @__PURE__ */ on(e) ? e : new Proxy(e, pd);
+function Ma(e) {
+  return /* @__PURE__ */ on(e) ? e : new Proxy(e, yd);
 }
-class gd {
+class bd {
   constructor(t, n, s) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new Ao(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Ts - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new Eo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Ts - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
   }
   /**
    * @internal
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    Ee !== this)
-      return ya(this, !0), !0;
+    Ce !== this)
+      return xa(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ka(this), t && (t.version = this.dep.version), this._value;
+    return Ra(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function md(e, t, n = !1) {
+function wd(e, t, n = !1) {
   let s, r;
-  return Ce(e) ? s = e : (s = e.get, r = e.set), new gd(s, r, n);
+  return Ee(e) ? s = e : (s = e.get, r = e.set), new bd(s, r, n);
 }
-const nr = {}, br = /* @__PURE__ */ new WeakMap();
+const nr = {}, wr = /* @__PURE__ */ new WeakMap();
 let An;
-function _d(e, t = !1, n = An) {
+function kd(e, t = !1, n = An) {
   if (n) {
-    let s = br.get(n);
-    s || br.set(n, s = []), s.push(e);
+    let s = wr.get(n);
+    s || wr.set(n, s = []), s.push(e);
   }
 }
-function yd(e, t, n = Fe) {
+function xd(e, t, n = Fe) {
   const { immediate: s, deep: r, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (b) => r ? b : /* @__PURE__ */ dt(b) || r === !1 || r === 0 ? Jt(b, 1) : Jt(b);
-  let u, f, m, g, h = !1, k = !1;
+  let u, f, m, p, h = !1, k = !1;
   if (/* @__PURE__ */ tt(e) ? (f = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ on(e) ? (f = () => a(e), h = !0) : ae(e) ? (k = !0, h = e.some((b) => /* @__PURE__ */ on(b) || /* @__PURE__ */ dt(b)), f = () => e.map((b) => {
     if (/* @__PURE__ */ tt(b))
       return b.value;
     if (/* @__PURE__ */ on(b))
       return a(b);
-    if (Ce(b))
+    if (Ee(b))
       return c ? c(b, 2) : b();
-  })) : Ce(e) ? t ? f = c ? () => c(e, 2) : e : f = () => {
+  })) : Ee(e) ? t ? f = c ? () => c(e, 2) : e : f = () => {
     if (m) {
       an();
       try {
@@ -1073,7 +1073,7 @@ function yd(e, t, n = Fe) {
     const b = An;
     An = u;
     try {
-      return c ? c(e, 3, [g]) : e(g);
+      return c ? c(e, 3, [p]) : e(p);
     } finally {
       An = b;
     }
@@ -1081,8 +1081,8 @@ function yd(e, t, n = Fe) {
     const b = f, F = r === !0 ? 1 / 0 : r;
     f = () => Jt(b(), F);
   }
-  const A = Vf(), E = () => {
-    u.stop(), A && A.active && la(A.effects, u);
+  const A = Yf(), C = () => {
+    u.stop(), A && A.active && fa(A.effects, u);
   };
   if (i && t) {
     const b = t;
@@ -1090,7 +1090,7 @@ function yd(e, t, n = Fe) {
       try {
         return b(...F);
       } finally {
-        E();
+        C();
       }
     };
   }
@@ -1108,7 +1108,7 @@ function yd(e, t, n = Fe) {
               F,
               // pass undefined as the old value when it's changed for the first time
               x === nr ? void 0 : k && x[0] === nr ? [] : x,
-              g
+              p
             ];
             x = F, c ? c(t, 3, $) : (
               // @ts-expect-error
@@ -1121,16 +1121,16 @@ function yd(e, t, n = Fe) {
       } else
         u.run();
   };
-  return l && l(w), u = new ma(f), u.scheduler = o ? () => o(w, !1) : w, g = (b) => _d(b, !1, u), m = u.onStop = () => {
-    const b = br.get(u);
+  return l && l(w), u = new wa(f), u.scheduler = o ? () => o(w, !1) : w, p = (b) => kd(b, !1, u), m = u.onStop = () => {
+    const b = wr.get(u);
     if (b) {
       if (c)
         c(b, 4);
       else
         for (const F of b) F();
-      br.delete(u);
+      wr.delete(u);
     }
-  }, t ? s ? w(!0) : x = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), E.pause = u.pause.bind(u), E.resume = u.resume.bind(u), E.stop = E, E;
+  }, t ? s ? w(!0) : x = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
 }
 function Jt(e, t = 1 / 0, n) {
   if (t <= 0 || !Ie(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
@@ -1144,7 +1144,7 @@ function Jt(e, t = 1 / 0, n) {
     e.forEach((s) => {
       Jt(s, t, n);
     });
-  else if (ua(e)) {
+  else if (pa(e)) {
     for (const s in e)
       Jt(e[s], t, n);
     for (const s of Object.getOwnPropertySymbols(e))
@@ -1156,14 +1156,14 @@ function Js(e, t, n, s) {
   try {
     return s ? e(...s) : e();
   } catch (r) {
-    jr(r, t, n);
+    Br(r, t, n);
   }
 }
 function Gt(e, t, n, s) {
-  if (Ce(e)) {
+  if (Ee(e)) {
     const r = Js(e, t, n, s);
-    return r && ca(r) && r.catch((i) => {
-      jr(i, t, n, void 0, !0);
+    return r && da(r) && r.catch((i) => {
+      Br(i, t, n, void 0, !0);
     }), r;
   }
   if (ae(e)) {
@@ -1173,7 +1173,7 @@ function Gt(e, t, n, s) {
     return r;
   }
 }
-function jr(e, t, n, s = !0, r = !1) {
+function Br(e, t, n, s = !0, r = !1) {
   const i = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Fe;
   if (t) {
     let c = t.parent;
@@ -1198,24 +1198,24 @@ function jr(e, t, n, s = !0, r = !1) {
       return;
     }
   }
-  bd(e, n, i, s, l);
+  vd(e, n, i, s, l);
 }
-function bd(e, t, n, s = !0, r = !1) {
+function vd(e, t, n, s = !0, r = !1) {
   if (r)
     throw e;
   console.error(e);
 }
 const Ze = [];
 let bt = -1;
-const Et = [];
+const Ct = [];
 let tn = null, Gn = 0;
-const Ia = /* @__PURE__ */ Promise.resolve();
-let wr = null;
+const La = /* @__PURE__ */ Promise.resolve();
+let kr = null;
 function vs(e) {
-  const t = wr || Ia;
+  const t = kr || La;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function wd(e) {
+function Ad(e) {
   let t = bt + 1, n = Ze.length;
   for (; t < n; ) {
     const s = t + n >>> 1, r = Ze[s], i = Is(r);
@@ -1223,25 +1223,25 @@ function wd(e) {
   }
   return t;
 }
-function Do(e) {
+function Fo(e) {
   if (!(e.flags & 1)) {
     const t = Is(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Is(n) ? Ze.push(e) : Ze.splice(wd(t), 0, e), e.flags |= 1, Oa();
+    !(e.flags & 2) && t >= Is(n) ? Ze.push(e) : Ze.splice(Ad(t), 0, e), e.flags |= 1, Pa();
   }
 }
-function Oa() {
-  wr || (wr = Ia.then(La));
+function Pa() {
+  kr || (kr = La.then(Ba));
 }
-function kd(e) {
+function Rd(e) {
   if (!ae(e))
-    tn && e.id === -1 ? tn.splice(Gn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
+    tn && e.id === -1 ? tn.splice(Gn + 1, 0, e) : e.flags & 1 || (Ct.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Et.push(e[t]);
-  Oa();
+      Ct.push(e[t]);
+  Pa();
 }
-function Na(e, t, n, s = bt + 1) {
+function $a(e, t, n, s = bt + 1) {
   for (; s < Ze.length; s++) {
     const r = Ze[s];
     if (r && r.flags & 2) {
@@ -1251,18 +1251,18 @@ function Na(e, t, n, s = bt + 1) {
     }
   }
 }
-function Ma(e, t, n = 0) {
-  if (Et.length) {
-    let s = Et, r = 0;
+function ja(e, t, n = 0) {
+  if (Ct.length) {
+    let s = Ct, r = 0;
     if (t) {
       s = [];
-      for (let o = 0; o < Et.length; o++) {
-        const l = Et[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Et[r++] = l : s.push(l);
+      for (let o = 0; o < Ct.length; o++) {
+        const l = Ct[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Ct[r++] = l : s.push(l);
       }
     }
     const i = [...new Set(s)].sort((o, l) => Is(o) - Is(l));
-    if (Et.length = r, tn) {
+    if (Ct.length = r, tn) {
       for (let o = 0; o < i.length; o++)
         tn.push(i[o]);
       return;
@@ -1274,22 +1274,22 @@ function Ma(e, t, n = 0) {
     tn = null, Gn = 0;
   }
 }
-let gi = !1;
-function xd(e, t) {
-  if (gi) {
+let mi = !1;
+function Ed(e, t) {
+  if (mi) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Et);
-  e(), gi = !0;
+  const n = t === void 0 ? void 0 : new Set(Ct);
+  e(), mi = !0;
   try {
-    Na(void 0, t), Ma(void 0, n, t);
+    $a(void 0, t), ja(void 0, n, t);
   } finally {
-    gi = !1;
+    mi = !1;
   }
 }
 const Is = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function La(e) {
+function Ba(e) {
   try {
     for (bt = 0; bt < Ze.length; bt++) {
       const t = Ze[bt];
@@ -1304,26 +1304,26 @@ function La(e) {
       const t = Ze[bt];
       t && (t.flags &= -2);
     }
-    bt = -1, Ze.length = 0, Ma(), wr = null, (Ze.length || Et.length) && La();
+    bt = -1, Ze.length = 0, ja(), kr = null, (Ze.length || Ct.length) && Ba();
   }
 }
-let ft = null, Pa = null;
-function kr(e) {
+let ft = null, za = null;
+function xr(e) {
   const t = ft;
-  return ft = e, Pa = e && e.type.__scopeId || null, t;
+  return ft = e, za = e && e.type.__scopeId || null, t;
 }
-function vd(e, t = ft, n) {
+function Cd(e, t = ft, n) {
   if (!t || e._n)
     return e;
   const s = (...r) => {
-    s._d && Cl(-1);
-    const i = kr(t), o = On.length;
+    s._d && Sl(-1);
+    const i = xr(t), o = On.length;
     let l;
     try {
       l = e(...r);
     } finally {
-      for (let c = On.length; c > o; c--) Qa();
-      kr(i), s._d && Cl(1);
+      for (let c = On.length; c > o; c--) su();
+      xr(i), s._d && Sl(1);
     }
     return l;
   };
@@ -1332,10 +1332,10 @@ function vd(e, t = ft, n) {
 function bn(e, t) {
   if (ft === null)
     return e;
-  const n = Wr(ft), s = e.dirs || (e.dirs = []);
+  const n = Jr(ft), s = e.dirs || (e.dirs = []);
   for (let r = 0; r < t.length; r++) {
     let [i, o, l, c = Fe] = t[r];
-    i && (Ce(i) && (i = {
+    i && (Ee(i) && (i = {
       mounted: i,
       updated: i
     }), i.deep && Jt(o), s.push({
@@ -1373,50 +1373,50 @@ function wn(e, t, n, s) {
     ]), un());
   }
 }
-function Ad(e, t, n = !1) {
-  const s = ah();
-  if (s || Xn) {
-    let r = Xn ? Xn._context.provides : s ? s.parent == null || s.ce ? s.vnode.appContext && s.vnode.appContext.provides : s.parent.provides : void 0;
+function Sd(e, t, n = !1) {
+  const s = hh();
+  if (s || Yn) {
+    let r = Yn ? Yn._context.provides : s ? s.parent == null || s.ce ? s.vnode.appContext && s.vnode.appContext.provides : s.parent.provides : void 0;
     if (r && e in r)
       return r[e];
     if (arguments.length > 1)
-      return n && Ce(t) ? t.call(s && s.proxy) : t;
+      return n && Ee(t) ? t.call(s && s.proxy) : t;
   }
 }
-const Rd = /* @__PURE__ */ Symbol.for("v-scx"), Cd = () => Ad(Rd);
-function mi(e, t, n) {
-  return Ed(e, t, n);
+const Dd = /* @__PURE__ */ Symbol.for("v-scx"), Td = () => Sd(Dd);
+function _i(e, t, n) {
+  return Fd(e, t, n);
 }
-function Ed(e, t, n = Fe) {
+function Fd(e, t, n = Fe) {
   const { immediate: s, deep: r, flush: i, once: o } = n, l = ht({}, n), c = t && s || !t && i !== "post";
   let a;
-  if (Rr) {
+  if (Er) {
     if (i === "sync") {
-      const g = Cd();
-      a = g.__watcherHandles || (g.__watcherHandles = []);
+      const p = Td();
+      a = p.__watcherHandles || (p.__watcherHandles = []);
     } else if (!c) {
-      const g = () => {
+      const p = () => {
       };
-      return g.stop = Fn, g.resume = Fn, g.pause = Fn, g;
+      return p.stop = Fn, p.resume = Fn, p.pause = Fn, p;
     }
   }
   const u = ns;
-  l.call = (g, h, k) => Gt(g, u, h, k);
+  l.call = (p, h, k) => Gt(p, u, h, k);
   let f = !1;
-  i === "post" ? l.scheduler = (g) => {
-    g.i = u, Ke(g, u && u.suspense);
-  } : i !== "sync" && (f = !0, l.scheduler = (g, h) => {
-    h ? g() : Do(g);
-  }), l.augmentJob = (g) => {
-    t && (g.flags |= 4), f && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
+  i === "post" ? l.scheduler = (p) => {
+    p.i = u, Ke(p, u && u.suspense);
+  } : i !== "sync" && (f = !0, l.scheduler = (p, h) => {
+    h ? p() : Fo(p);
+  }), l.augmentJob = (p) => {
+    t && (p.flags |= 4), f && (p.flags |= 2, u && (p.id = u.uid, p.i = u));
   };
-  const m = yd(e, t, l);
-  return Rr && (a ? a.push(m) : c && m()), m;
+  const m = xd(e, t, l);
+  return Er && (a ? a.push(m) : c && m()), m;
 }
-const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), Br = (e) => e.__isTeleport, Cn = (e) => e && (e.disabled || e.disabled === ""), Sd = (e) => e && (e.defer || e.defer === ""), yl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, bl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, no = (e, t) => {
+const en = /* @__PURE__ */ new WeakMap(), Ua = /* @__PURE__ */ Symbol("_vte"), zr = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), Id = (e) => e && (e.defer || e.defer === ""), wl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, kl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, ro = (e, t) => {
   const n = e && e.to;
   return Le(n) ? t ? t(n) : null : n;
-}, Dd = {
+}, Od = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, s, r, i, o, l, c, a) {
@@ -1424,14 +1424,14 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
       mc: u,
       pc: f,
       pbc: m,
-      o: { insert: g, querySelector: h, createText: k, createComment: A, parentNode: E }
-    } = a, x = Cn(t.props);
+      o: { insert: p, querySelector: h, createText: k, createComment: A, parentNode: C }
+    } = a, x = En(t.props);
     let { dynamicChildren: w } = t;
-    const b = ($, ee, X) => {
+    const b = ($, ee, Y) => {
       $.shapeFlag & 16 && u(
         $.children,
         ee,
-        X,
+        Y,
         r,
         i,
         o,
@@ -1439,14 +1439,14 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
         c
       );
     }, F = ($ = t) => {
-      const ee = Cn($.props), X = $.target = no($.props, h), ue = so(X, $, k, g);
-      X && (o !== "svg" && yl(X) ? o = "svg" : o !== "mathml" && bl(X) && (o = "mathml"), r && r.isCE && (r.ce._teleportTargets || (r.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b($, X, ue), _s($, !1)));
+      const ee = En($.props), Y = $.target = ro($.props, h), ue = io(Y, $, k, p);
+      Y && (o !== "svg" && wl(Y) ? o = "svg" : o !== "mathml" && kl(Y) && (o = "mathml"), r && r.isCE && (r.ce._teleportTargets || (r.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Y), ee || (b($, Y, ue), _s($, !1)));
     }, B = ($) => {
       const ee = () => {
         if (en.get($) === ee) {
-          if (en.delete($), Cn($.props)) {
-            const X = E($.el) || n;
-            b($, X, $.anchor), _s($, !0);
+          if (en.delete($), En($.props)) {
+            const Y = C($.el) || n;
+            b($, Y, $.anchor), _s($, !0);
           }
           F($);
         }
@@ -1455,7 +1455,7 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
     };
     if (e == null) {
       const $ = t.el = k(""), ee = t.anchor = k("");
-      if (g($, n, s), g(ee, n, s), Sd(t.props) || i && i.pendingBranch) {
+      if (p($, n, s), p(ee, n, s), Id(t.props) || i && i.pendingBranch) {
         B(t);
         return;
       }
@@ -1468,8 +1468,8 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
         return;
       }
       t.targetStart = e.targetStart;
-      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Cn(e.props), de = ne ? n : X, De = ne ? $ : ue;
-      if (o === "svg" || yl(X) ? o = "svg" : (o === "mathml" || bl(X)) && (o = "mathml"), w ? (m(
+      const Y = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = En(e.props), de = ne ? n : Y, De = ne ? $ : ue;
+      if (o === "svg" || wl(Y) ? o = "svg" : (o === "mathml" || kl(Y)) && (o = "mathml"), w ? (m(
         e.dynamicChildren,
         w,
         de,
@@ -1477,7 +1477,7 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
         i,
         o,
         l
-      ), Io(e, t, !0)) : c || f(
+      ), No(e, t, !0)) : c || f(
         e,
         t,
         de,
@@ -1496,7 +1496,7 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const ke = no(t.props, h);
+        const ke = ro(t.props, h);
         ke && (t.target = ke, sr(
           t,
           ke,
@@ -1506,7 +1506,7 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
         ));
       } else ne && sr(
         t,
-        X,
+        Y,
         ue,
         a,
         1
@@ -1523,26 +1523,26 @@ const en = /* @__PURE__ */ new WeakMap(), $a = /* @__PURE__ */ Symbol("_vte"), B
       targetAnchor: u,
       target: f,
       props: m
-    } = e, g = Cn(m), h = i || !g, k = en.get(e);
-    if (k && (k.flags |= 8, en.delete(e)), f && (r(a), r(u)), i && r(c), !k && (g || f) && o & 16)
+    } = e, p = En(m), h = i || !p, k = en.get(e);
+    if (k && (k.flags |= 8, en.delete(e)), f && (r(a), r(u)), i && r(c), !k && (p || f) && o & 16)
       for (let A = 0; A < l.length; A++) {
-        const E = l[A];
+        const C = l[A];
         s(
-          E,
+          C,
           t,
           n,
           h,
-          !!E.dynamicChildren
+          !!C.dynamicChildren
         );
       }
   },
   move: sr,
-  hydrate: Td
+  hydrate: Nd
 };
 function sr(e, t, n, { o: { insert: s }, m: r }, i = 2) {
   i === 0 && (e.targetStart && s(e.targetStart, t, n), s(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, f = i === 2;
-  if (f && s(o, t, n), !en.has(e) && (!f || Cn(u)) && c & 16)
+  if (f && s(o, t, n), !en.has(e) && (!f || En(u)) && c & 16)
     for (let m = 0; m < a.length; m++)
       r(
         a[m],
@@ -1552,11 +1552,11 @@ function sr(e, t, n, { o: { insert: s }, m: r }, i = 2) {
       );
   f && s(l, t, n);
 }
-function Td(e, t, n, s, r, i, {
+function Nd(e, t, n, s, r, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, f) {
-  function m(A, E) {
-    let x = E;
+  function m(A, C) {
+    let x = C;
     for (; x; ) {
       if (x && x.nodeType === 8) {
         if (x.data === "teleport start anchor")
@@ -1569,10 +1569,10 @@ function Td(e, t, n, s, r, i, {
       x = o(x);
     }
   }
-  function g(A, E) {
-    E.anchor = f(
+  function p(A, C) {
+    C.anchor = f(
       o(A),
-      E,
+      C,
       l(A),
       n,
       s,
@@ -1580,13 +1580,13 @@ function Td(e, t, n, s, r, i, {
       i
     );
   }
-  const h = t.target = no(
+  const h = t.target = ro(
     t.props,
     c
-  ), k = Cn(t.props);
+  ), k = En(t.props);
   if (h) {
     const A = h._lpa || h.firstChild;
-    t.shapeFlag & 16 && (k ? (g(e, t), m(h, A), t.targetAnchor || so(
+    t.shapeFlag & 16 && (k ? (p(e, t), m(h, A), t.targetAnchor || io(
       h,
       t,
       u,
@@ -1594,7 +1594,7 @@ function Td(e, t, n, s, r, i, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === h ? e : null
-    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || so(h, t, u, a), f(
+    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || io(h, t, u, a), f(
       A && o(A),
       t,
       h,
@@ -1603,10 +1603,10 @@ function Td(e, t, n, s, r, i, {
       r,
       i
     ))), _s(t, k);
-  } else k && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
+  } else k && t.shapeFlag & 16 && (p(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const Fd = Dd;
+const Md = Od;
 function _s(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1616,12 +1616,12 @@ function _s(e, t) {
     n.ut();
   }
 }
-function so(e, t, n, s, r = null) {
+function io(e, t, n, s, r = null) {
   const i = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return i[$a] = o, e && (s(i, e, r), s(o, e, r)), o;
+  return i[Ua] = o, e && (s(i, e, r), s(o, e, r)), o;
 }
-const _i = /* @__PURE__ */ Symbol("_leaveCb");
-function Id(e) {
+const yi = /* @__PURE__ */ Symbol("_leaveCb");
+function Ld(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,16 +1632,16 @@ function Id(e) {
   }
   return t;
 }
-function ja(e) {
-  if (!Ba(e))
-    return Br(e.type) && e.children ? Id(e.children) : e;
+function Wa(e) {
+  if (!Ja(e))
+    return zr(e.type) && e.children ? Ld(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && Ce(n.default))
+    if (t & 32 && Ee(n.default))
       return n.default();
   }
 }
@@ -1650,7 +1650,7 @@ function As(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     As(
-      Br(n.type) && ja(n) || n,
+      zr(n.type) && Wa(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1661,28 +1661,28 @@ function As(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === oe && ae(e.children)) {
-    const n = Ua(e.children, !1);
+    const n = Ha(e.children, !1);
     n && As(n, t);
   }
 }
-function ro(e) {
+function oo(e) {
   if (e.component)
-    return ro(e.component.subTree);
+    return oo(e.component.subTree);
   if (e.type === oe) {
-    const t = ae(e.children) && Ua(e.children, !1);
-    return t ? ro(t) : void 0;
+    const t = ae(e.children) && Ha(e.children, !1);
+    return t ? oo(t) : void 0;
   }
   if (e.type !== xt)
     return e;
 }
-function Od(e) {
+function Pd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function wl(e, t) {
+function xl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const xr = /* @__PURE__ */ new WeakMap();
+const vr = /* @__PURE__ */ new WeakMap();
 function Rs(e, t, n, s, r = !1) {
   if (ae(e)) {
     e.forEach(
@@ -1696,63 +1696,63 @@ function Rs(e, t, n, s, r = !1) {
     );
     return;
   }
-  if (Cs(s) && !r) {
+  if (Es(s) && !r) {
     s.shapeFlag & 512 && s.type.__asyncResolved && s.component.subTree.component && Rs(e, t, n, s.component.subTree);
     return;
   }
-  const i = s.shapeFlag & 4 ? Wr(s.component) : s.el, o = r ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, f = l.setupState, m = /* @__PURE__ */ we(f), g = f === Fe ? oa : (k) => wl(u, k) ? !1 : xe(m, k), h = (k, A) => !(A && wl(u, A));
+  const i = s.shapeFlag & 4 ? Jr(s.component) : s.el, o = r ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, f = l.setupState, m = /* @__PURE__ */ we(f), p = f === Fe ? ua : (k) => xl(u, k) ? !1 : xe(m, k), h = (k, A) => !(A && xl(u, A));
   if (a != null && a !== c) {
-    if (kl(t), Le(a))
-      u[a] = null, g(a) && (f[a] = null);
+    if (vl(t), Le(a))
+      u[a] = null, p(a) && (f[a] = null);
     else if (/* @__PURE__ */ tt(a)) {
       const k = t;
       h(a, k.k) && (a.value = null), k.k && (u[k.k] = null);
     }
   }
-  if (Ce(c))
+  if (Ee(c))
     Js(c, l, 12, [o, u]);
   else {
     const k = Le(c), A = /* @__PURE__ */ tt(c);
     if (k || A) {
-      const E = () => {
+      const C = () => {
         if (e.f) {
-          const x = k ? g(c) ? f[c] : u[c] : h() || !e.k ? c.value : u[e.k];
+          const x = k ? p(c) ? f[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (r)
-            ae(x) && la(x, i);
+            ae(x) && fa(x, i);
           else if (ae(x))
             x.includes(i) || x.push(i);
           else if (k)
-            u[c] = [i], g(c) && (f[c] = u[c]);
+            u[c] = [i], p(c) && (f[c] = u[c]);
           else {
             const w = [i];
             h(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else k ? (u[c] = o, g(c) && (f[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else k ? (u[c] = o, p(c) && (f[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const x = () => {
-          E(), xr.delete(e);
+          C(), vr.delete(e);
         };
-        x.id = -1, xr.set(e, x), Ke(x, n);
+        x.id = -1, vr.set(e, x), Ke(x, n);
       } else
-        kl(e), E();
+        vl(e), C();
     }
   }
 }
-function kl(e) {
-  const t = xr.get(e);
-  t && (t.flags |= 8, xr.delete(e));
+function vl(e) {
+  const t = vr.get(e);
+  t && (t.flags |= 8, vr.delete(e));
 }
-Pr().requestIdleCallback;
-Pr().cancelIdleCallback;
-const Cs = (e) => !!e.type.__asyncLoader, Ba = (e) => e.type.__isKeepAlive, Nd = /* @__PURE__ */ Symbol.for("v-ndc");
+$r().requestIdleCallback;
+$r().cancelIdleCallback;
+const Es = (e) => !!e.type.__asyncLoader, Ja = (e) => e.type.__isKeepAlive, $d = /* @__PURE__ */ Symbol.for("v-ndc");
 function Ge(e, t, n, s) {
   let r;
   const i = n, o = ae(e);
   if (o || Le(e)) {
     const l = o && /* @__PURE__ */ on(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ Ot(e), e = $r(e)), r = new Array(e.length);
+    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ Ot(e), e = jr(e)), r = new Array(e.length);
     for (let u = 0, f = e.length; u < f; u++)
       r[u] = t(
         c ? a ? fn(pt(e[u])) : pt(e[u]) : e[u],
@@ -1786,7 +1786,7 @@ function Ge(e, t, n, s) {
     r = [];
   return r;
 }
-const io = (e) => e ? ru(e) ? Wr(e) : io(e.parent) : null, Es = (
+const lo = (e) => e ? cu(e) ? Jr(e) : lo(e.parent) : null, Cs = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
@@ -1797,18 +1797,18 @@ const io = (e) => e ? ru(e) ? Wr(e) : io(e.parent) : null, Es = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => io(e.parent),
-    $root: (e) => io(e.root),
+    $parent: (e) => lo(e.parent),
+    $root: (e) => lo(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Do(e.update);
+      Fo(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = vs.bind(e.proxy)),
     $watch: (e) => Fn
   })
-), yi = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Md = {
+), bi = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), jd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1827,7 +1827,7 @@ const io = (e) => e ? ru(e) ? Wr(e) : io(e.parent) : null, Es = (
             return i[t];
         }
       else {
-        if (yi(s, t))
+        if (bi(s, t))
           return o[t] = 1, s[t];
         if (xe(i, t))
           return o[t] = 3, i[t];
@@ -1836,10 +1836,10 @@ const io = (e) => e ? ru(e) ? Wr(e) : io(e.parent) : null, Es = (
         o[t] = 0;
       }
     }
-    const a = Es[t];
+    const a = Cs[t];
     let u, f;
     if (a)
-      return t === "$attrs" && Xe(e.attrs, "get", ""), a(e);
+      return t === "$attrs" && Ye(e.attrs, "get", ""), a(e);
     if (
       // css module (injected by vue-loader)
       (u = l.__cssModules) && (u = u[t])
@@ -1855,23 +1855,23 @@ const io = (e) => e ? ru(e) ? Wr(e) : io(e.parent) : null, Es = (
   },
   set({ _: e }, t, n) {
     const { data: s, setupState: r, ctx: i } = e;
-    return yi(r, t) ? (r[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
+    return bi(r, t) ? (r[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: s, appContext: r, props: i, type: o }
   }, l) {
     let c;
-    return !!(n[l] || yi(t, l) || xe(i, l) || xe(s, l) || xe(Es, l) || xe(r.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || bi(t, l) || xe(i, l) || xe(s, l) || xe(Cs, l) || xe(r.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function za() {
+function qa() {
   return {
     app: null,
     config: {
-      isNativeTag: oa,
+      isNativeTag: ua,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,27 +1888,27 @@ function za() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Ld = 0;
-function Pd(e, t) {
+let Bd = 0;
+function zd(e, t) {
   return function(s, r = null) {
-    Ce(s) || (s = ht({}, s)), r != null && !Ie(r) && (r = null);
-    const i = za(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    Ee(s) || (s = ht({}, s)), r != null && !Ie(r) && (r = null);
+    const i = qa(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = i.app = {
-      _uid: Ld++,
+      _uid: Bd++,
       _component: s,
       _props: r,
       _container: null,
       _context: i,
       _instance: null,
-      version: gh,
+      version: bh,
       get config() {
         return i.config;
       },
       set config(u) {
       },
       use(u, ...f) {
-        return o.has(u) || (u && Ce(u.install) ? (o.add(u), u.install(a, ...f)) : Ce(u) && (o.add(u), u(a, ...f))), a;
+        return o.has(u) || (u && Ee(u.install) ? (o.add(u), u.install(a, ...f)) : Ee(u) && (o.add(u), u(a, ...f))), a;
       },
       mixin(u) {
         return a;
@@ -1921,8 +1921,8 @@ function Pd(e, t) {
       },
       mount(u, f, m) {
         if (!c) {
-          const g = a._ceVNode || Ht(s, r);
-          return g.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, Wr(g.component);
+          const p = a._ceVNode || Ht(s, r);
+          return p.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(p, u, m), c = !0, a._container = u, u.__vue_app__ = a, Jr(p.component);
         }
       },
       onUnmount(u) {
@@ -1939,29 +1939,29 @@ function Pd(e, t) {
         return i.provides[u] = f, a;
       },
       runWithContext(u) {
-        const f = Xn;
-        Xn = a;
+        const f = Yn;
+        Yn = a;
         try {
           return u();
         } finally {
-          Xn = f;
+          Yn = f;
         }
       }
     };
     return a;
   };
 }
-let Xn = null;
-const $d = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${wt(t)}Modifiers`] || e[`${Pn(t)}Modifiers`];
-function jd(e, t, ...n) {
+let Yn = null;
+const Ud = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${wt(t)}Modifiers`] || e[`${Pn(t)}Modifiers`];
+function Wd(e, t, ...n) {
   if (e.isUnmounted) return;
   const s = e.vnode.props || Fe;
   let r = n;
-  const i = t.startsWith("update:"), o = i && $d(s, t.slice(7));
+  const i = t.startsWith("update:"), o = i && Ud(s, t.slice(7));
   o && (o.trim && (r = n.map((u) => Le(u) ? u.trim() : u)), o.number && (r = r.map(Ws)));
-  let l, c = s[l = ui(t)] || // also try camelCase event handler (#2249)
-  s[l = ui(wt(t))];
-  !c && i && (c = s[l = ui(Pn(t))]), c && Gt(
+  let l, c = s[l = fi(t)] || // also try camelCase event handler (#2249)
+  s[l = fi(wt(t))];
+  !c && i && (c = s[l = fi(Pn(t))]), c && Gt(
     c,
     e,
     6,
@@ -1981,7 +1981,7 @@ function jd(e, t, ...n) {
     );
   }
 }
-function Bd(e, t, n = !1) {
+function Jd(e, t, n = !1) {
   const s = t.emitsCache, r = s.get(e);
   if (r !== void 0)
     return r;
@@ -1989,10 +1989,10 @@ function Bd(e, t, n = !1) {
   let o = {};
   return i ? (ae(i) ? i.forEach((l) => o[l] = null) : ht(o, i), Ie(e) && s.set(e, o), o) : (Ie(e) && s.set(e, null), null);
 }
-function zr(e, t) {
-  return !e || !Nr(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Pn(t)) || xe(e, t));
+function Ur(e, t) {
+  return !e || !Mr(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Pn(t)) || xe(e, t));
 }
-function xl(e) {
+function Al(e) {
   const {
     type: t,
     vnode: n,
@@ -2006,28 +2006,28 @@ function xl(e) {
     renderCache: u,
     props: f,
     data: m,
-    setupState: g,
+    setupState: p,
     ctx: h,
     inheritAttrs: k
-  } = e, A = kr(e);
-  let E, x;
+  } = e, A = xr(e);
+  let C, x;
   try {
     if (n.shapeFlag & 4) {
       const b = r || s, F = b;
-      E = St(
+      C = St(
         a.call(
           F,
           b,
           u,
           f,
-          g,
+          p,
           m,
           h
         )
       ), x = l;
     } else {
       const b = t;
-      E = St(
+      C = St(
         b.length > 1 ? b(
           f,
           { attrs: l, slots: o, emit: c }
@@ -2035,30 +2035,30 @@ function xl(e) {
           f,
           null
         )
-      ), x = t.props ? l : zd(l);
+      ), x = t.props ? l : qd(l);
     }
   } catch (b) {
-    On.length = 0, jr(b, e, 1), E = Ht(xt);
+    On.length = 0, Br(b, e, 1), C = Ht(xt);
   }
-  let w = E;
+  let w = C;
   if (x && k !== !1) {
     const b = Object.keys(x), { shapeFlag: F } = w;
-    b.length && F & 7 && (i && b.some(Mr) && (x = Ud(
+    b.length && F & 7 && (i && b.some(Lr) && (x = Hd(
       x,
       i
     )), w = ts(w, x, !1, !0));
   }
   if (n.dirs && (w = ts(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = Br(w.type) && ja(w) || w;
+    const b = zr(w.type) && Wa(w) || w;
     As(b, n.transition);
   }
-  return E = w, kr(A), E;
+  return C = w, xr(A), C;
 }
-function Ua(e, t = !0) {
+function Ha(e, t = !0) {
   let n;
   for (let s = 0; s < e.length; s++) {
     const r = e[s];
-    if (Oo(r)) {
+    if (Mo(r)) {
       if (r.type !== xt || r.children === "v-if") {
         if (n)
           return;
@@ -2069,18 +2069,18 @@ function Ua(e, t = !0) {
   }
   return n;
 }
-const zd = (e) => {
+const qd = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Nr(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Mr(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Ud = (e, t) => {
+}, Hd = (e, t) => {
   const n = {};
   for (const s in e)
-    (!Mr(s) || !(s.slice(9) in t)) && (n[s] = e[s]);
+    (!Lr(s) || !(s.slice(9) in t)) && (n[s] = e[s]);
   return n;
 };
-function Wd(e, t, n) {
+function Vd(e, t, n) {
   const { props: s, children: r, component: i } = e, { props: o, children: l, patchFlag: c } = t, a = i.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2088,35 +2088,35 @@ function Wd(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return s ? vl(s, o, a) : !!o;
+      return s ? Rl(s, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let f = 0; f < u.length; f++) {
         const m = u[f];
-        if (Wa(o, s, m) && !zr(a, m))
+        if (Va(o, s, m) && !Ur(a, m))
           return !0;
       }
     }
   } else
-    return (r || l) && (!l || !l.$stable) ? !0 : s === o ? !1 : s ? o ? vl(s, o, a) : !0 : !!o;
+    return (r || l) && (!l || !l.$stable) ? !0 : s === o ? !1 : s ? o ? Rl(s, o, a) : !0 : !!o;
   return !1;
 }
-function vl(e, t, n) {
+function Rl(e, t, n) {
   const s = Object.keys(t);
   if (s.length !== Object.keys(e).length)
     return !0;
   for (let r = 0; r < s.length; r++) {
     const i = s[r];
-    if (!xe(e, i) || Wa(t, e, i) && !zr(n, i))
+    if (!xe(e, i) || Va(t, e, i) && !Ur(n, i))
       return !0;
   }
   return !1;
 }
-function Wa(e, t, n) {
+function Va(e, t, n) {
   const s = e[n], r = t[n];
   return n === "style" && Ie(s) && Ie(r) ? !cn(s, r) : s !== r;
 }
-function Jd({ vnode: e, parent: t, suspense: n }, s) {
+function Gd({ vnode: e, parent: t, suspense: n }, s) {
   for (; t; ) {
     const r = t.subTree;
     if (r.suspense && r.suspense.activeBranch === e && (r.suspense.vnode.el = r.el = s, e = r), r === e)
@@ -2126,15 +2126,15 @@ function Jd({ vnode: e, parent: t, suspense: n }, s) {
   }
   n && n.activeBranch === e && (n.vnode.el = s);
 }
-const Ja = {}, qa = () => Object.create(Ja), Ha = (e) => Object.getPrototypeOf(e) === Ja;
-function qd(e, t, n, s = !1) {
-  const r = {}, i = qa();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Va(e, t, r, i);
+const Ga = {}, Ka = () => Object.create(Ga), Xa = (e) => Object.getPrototypeOf(e) === Ga;
+function Kd(e, t, n, s = !1) {
+  const r = {}, i = Ka();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ya(e, t, r, i);
   for (const o in e.propsOptions[0])
     o in r || (r[o] = void 0);
-  n ? e.props = s ? r : /* @__PURE__ */ ud(r) : e.type.props ? e.props = r : e.props = i, e.attrs = i;
+  n ? e.props = s ? r : /* @__PURE__ */ pd(r) : e.type.props ? e.props = r : e.props = i, e.attrs = i;
 }
-function Hd(e, t, n, s) {
+function Xd(e, t, n, s) {
   const {
     props: r,
     attrs: i,
@@ -2151,29 +2151,29 @@ function Hd(e, t, n, s) {
       const u = e.vnode.dynamicProps;
       for (let f = 0; f < u.length; f++) {
         let m = u[f];
-        if (zr(e.emitsOptions, m))
+        if (Ur(e.emitsOptions, m))
           continue;
-        const g = t[m];
+        const p = t[m];
         if (c)
           if (xe(i, m))
-            g !== i[m] && (i[m] = g, a = !0);
+            p !== i[m] && (i[m] = p, a = !0);
           else {
             const h = wt(m);
-            r[h] = oo(
+            r[h] = co(
               c,
               l,
               h,
-              g,
+              p,
               e,
               !1
             );
           }
         else
-          g !== i[m] && (i[m] = g, a = !0);
+          p !== i[m] && (i[m] = p, a = !0);
       }
     }
   } else {
-    Va(e, t, r, i) && (a = !0);
+    Ya(e, t, r, i) && (a = !0);
     let u;
     for (const f in l)
       (!t || // for camelCase
@@ -2181,7 +2181,7 @@ function Hd(e, t, n, s) {
       // and converted to camelCase (#955)
       ((u = Pn(f)) === f || !xe(t, u))) && (c ? n && // for camelCase
       (n[f] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (r[f] = oo(
+      n[u] !== void 0) && (r[f] = co(
         c,
         l,
         f,
@@ -2195,7 +2195,7 @@ function Hd(e, t, n, s) {
   }
   a && Wt(e.attrs, "set", "");
 }
-function Va(e, t, n, s) {
+function Ya(e, t, n, s) {
   const [r, i] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2204,13 +2204,13 @@ function Va(e, t, n, s) {
         continue;
       const a = t[c];
       let u;
-      r && xe(r, u = wt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : zr(e.emitsOptions, c) || (!(c in s) || a !== s[c]) && (s[c] = a, o = !0);
+      r && xe(r, u = wt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Ur(e.emitsOptions, c) || (!(c in s) || a !== s[c]) && (s[c] = a, o = !0);
     }
   if (i) {
     const c = /* @__PURE__ */ we(n), a = l || Fe;
     for (let u = 0; u < i.length; u++) {
       const f = i[u];
-      n[f] = oo(
+      n[f] = co(
         r,
         c,
         f,
@@ -2222,18 +2222,18 @@ function Va(e, t, n, s) {
   }
   return o;
 }
-function oo(e, t, n, s, r, i) {
+function co(e, t, n, s, r, i) {
   const o = e[n];
   if (o != null) {
     const l = xe(o, "default");
     if (l && s === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && Ce(c)) {
+      if (o.type !== Function && !o.skipFactory && Ee(c)) {
         const { propsDefaults: a } = r;
         if (n in a)
           s = a[n];
         else {
-          const u = su(r);
+          const u = lu(r);
           s = a[n] = c.call(
             null,
             t
@@ -2253,7 +2253,7 @@ function oo(e, t, n, s, r, i) {
   }
   return s;
 }
-function Vd(e, t, n = !1) {
+function Yd(e, t, n = !1) {
   const s = t.propsCache, r = s.get(e);
   if (r)
     return r;
@@ -2263,24 +2263,24 @@ function Vd(e, t, n = !1) {
   if (ae(i))
     for (let a = 0; a < i.length; a++) {
       const u = wt(i[a]);
-      Al(u) && (o[u] = Fe);
+      El(u) && (o[u] = Fe);
     }
   else if (i)
     for (const a in i) {
       const u = wt(a);
-      if (Al(u)) {
-        const f = i[a], m = o[u] = ae(f) || Ce(f) ? { type: f } : ht({}, f), g = m.type;
+      if (El(u)) {
+        const f = i[a], m = o[u] = ae(f) || Ee(f) ? { type: f } : ht({}, f), p = m.type;
         let h = !1, k = !0;
-        if (ae(g))
-          for (let A = 0; A < g.length; ++A) {
-            const E = g[A], x = Ce(E) && E.name;
+        if (ae(p))
+          for (let A = 0; A < p.length; ++A) {
+            const C = p[A], x = Ee(C) && C.name;
             if (x === "Boolean") {
               h = !0;
               break;
             } else x === "String" && (k = !1);
           }
         else
-          h = Ce(g) && g.name === "Boolean";
+          h = Ee(p) && p.name === "Boolean";
         m[
           0
           /* shouldCast */
@@ -2293,54 +2293,54 @@ function Vd(e, t, n = !1) {
   const c = [o, l];
   return Ie(e) && s.set(e, c), c;
 }
-function Al(e) {
+function El(e) {
   return e[0] !== "$" && !ws(e);
 }
-const To = (e) => e === "_" || e === "_ctx" || e === "$stable", Fo = (e) => ae(e) ? e.map(St) : [St(e)], Gd = (e, t, n) => {
+const Io = (e) => e === "_" || e === "_ctx" || e === "$stable", Oo = (e) => ae(e) ? e.map(St) : [St(e)], Zd = (e, t, n) => {
   if (t._n)
     return t;
-  const s = vd((...r) => Fo(t(...r)), n);
+  const s = Cd((...r) => Oo(t(...r)), n);
   return s._c = !1, s;
-}, Ga = (e, t, n) => {
+}, Za = (e, t, n) => {
   const s = e._ctx;
   for (const r in e) {
-    if (To(r)) continue;
+    if (Io(r)) continue;
     const i = e[r];
-    if (Ce(i))
-      t[r] = Gd(r, i, s);
+    if (Ee(i))
+      t[r] = Zd(r, i, s);
     else if (i != null) {
-      const o = Fo(i);
+      const o = Oo(i);
       t[r] = () => o;
     }
   }
-}, Ka = (e, t) => {
-  const n = Fo(t);
+}, Qa = (e, t) => {
+  const n = Oo(t);
   e.slots.default = () => n;
-}, Ya = (e, t, n) => {
+}, eu = (e, t, n) => {
   for (const s in t)
-    (n || !To(s)) && (e[s] = t[s]);
-}, Kd = (e, t, n) => {
-  const s = e.slots = qa();
+    (n || !Io(s)) && (e[s] = t[s]);
+}, Qd = (e, t, n) => {
+  const s = e.slots = Ka();
   if (e.vnode.shapeFlag & 32) {
     const r = t._;
-    r ? (Ya(s, t, n), n && da(s, "_", r, !0)) : Ga(t, s);
-  } else t && Ka(e, t);
-}, Yd = (e, t, n) => {
+    r ? (eu(s, t, n), n && ma(s, "_", r, !0)) : Za(t, s);
+  } else t && Qa(e, t);
+}, eh = (e, t, n) => {
   const { vnode: s, slots: r } = e;
   let i = !0, o = Fe;
   if (s.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? i = !1 : Ya(r, t, n) : (i = !t.$stable, Ga(t, r)), o = t;
-  } else t && (Ka(e, t), o = { default: 1 });
+    l ? n && l === 1 ? i = !1 : eu(r, t, n) : (i = !t.$stable, Za(t, r)), o = t;
+  } else t && (Qa(e, t), o = { default: 1 });
   if (i)
     for (const l in r)
-      !To(l) && o[l] == null && delete r[l];
-}, Ke = nh;
-function Xd(e) {
-  return Zd(e);
+      !Io(l) && o[l] == null && delete r[l];
+}, Ke = oh;
+function th(e) {
+  return nh(e);
 }
-function Zd(e, t) {
-  const n = Pr();
+function nh(e, t) {
+  const n = $r();
   n.__VUE__ = !0;
   const {
     insert: s,
@@ -2353,26 +2353,26 @@ function Zd(e, t) {
     setElementText: u,
     parentNode: f,
     nextSibling: m,
-    setScopeId: g = Fn,
+    setScopeId: p = Fn,
     insertStaticContent: h
-  } = e, k = (p, _, v, P = null, D = null, I = null, M = void 0, j = null, N = !!_.dynamicChildren) => {
-    if (p === _)
+  } = e, k = (g, _, v, P = null, D = null, I = null, M = void 0, j = null, N = !!_.dynamicChildren) => {
+    if (g === _)
       return;
-    p && !fs(p, _) && (P = Ae(p), R(p, D, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Sn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    g && !fs(g, _) && (P = Ae(g), R(g, D, I, !0), g = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && g && g.dynamicChildren && g.dynamicChildren.hasOnce && (_.dynamicChildren === Sn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
     const { type: T, ref: V, shapeFlag: z } = _;
     switch (T) {
-      case Ur:
-        A(p, _, v, P);
+      case Wr:
+        A(g, _, v, P);
         break;
       case xt:
-        E(p, _, v, P);
+        C(g, _, v, P);
         break;
-      case wi:
-        p == null && x(_, v, P, M);
+      case ki:
+        g == null && x(_, v, P, M);
         break;
       case oe:
         de(
-          p,
+          g,
           _,
           v,
           P,
@@ -2385,7 +2385,7 @@ function Zd(e, t) {
         break;
       default:
         z & 1 ? F(
-          p,
+          g,
           _,
           v,
           P,
@@ -2395,7 +2395,7 @@ function Zd(e, t) {
           j,
           N
         ) : z & 6 ? De(
-          p,
+          g,
           _,
           v,
           P,
@@ -2405,7 +2405,7 @@ function Zd(e, t) {
           j,
           N
         ) : (z & 64 || z & 128) && T.process(
-          p,
+          g,
           _,
           v,
           P,
@@ -2417,45 +2417,45 @@ function Zd(e, t) {
           pn
         );
     }
-    V != null && D ? Rs(V, p && p.ref, I, _ || p, !_) : V == null && p && p.ref != null && Rs(p.ref, null, I, p, !0);
-  }, A = (p, _, v, P) => {
-    if (p == null)
+    V != null && D ? Rs(V, g && g.ref, I, _ || g, !_) : V == null && g && g.ref != null && Rs(g.ref, null, I, g, !0);
+  }, A = (g, _, v, P) => {
+    if (g == null)
       s(
         _.el = l(_.children),
         v,
         P
       );
     else {
-      const D = _.el = p.el;
-      _.children !== p.children && a(D, _.children);
+      const D = _.el = g.el;
+      _.children !== g.children && a(D, _.children);
     }
-  }, E = (p, _, v, P) => {
-    p == null ? s(
+  }, C = (g, _, v, P) => {
+    g == null ? s(
       _.el = c(_.children || ""),
       v,
       P
-    ) : _.el = p.el;
-  }, x = (p, _, v, P) => {
-    [p.el, p.anchor] = h(
-      p.children,
+    ) : _.el = g.el;
+  }, x = (g, _, v, P) => {
+    [g.el, g.anchor] = h(
+      g.children,
       _,
       v,
       P,
-      p.el,
-      p.anchor
+      g.el,
+      g.anchor
     );
-  }, w = ({ el: p, anchor: _ }, v, P) => {
+  }, w = ({ el: g, anchor: _ }, v, P) => {
     let D;
-    for (; p && p !== _; )
-      D = m(p), s(p, v, P), p = D;
+    for (; g && g !== _; )
+      D = m(g), s(g, v, P), g = D;
     s(_, v, P);
-  }, b = ({ el: p, anchor: _ }) => {
+  }, b = ({ el: g, anchor: _ }) => {
     let v;
-    for (; p && p !== _; )
-      v = m(p), r(p), p = v;
+    for (; g && g !== _; )
+      v = m(g), r(g), g = v;
     r(_);
-  }, F = (p, _, v, P, D, I, M, j, N) => {
-    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), p == null)
+  }, F = (g, _, v, P, D, I, M, j, N) => {
+    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), g == null)
       B(
         _,
         v,
@@ -2467,10 +2467,10 @@ function Zd(e, t) {
         N
       );
     else {
-      const T = p.el && p.el._isVueCE ? p.el : null;
+      const T = g.el && g.el._isVueCE ? g.el : null;
       try {
-        T && T._beginPatch(), X(
-          p,
+        T && T._beginPatch(), Y(
+          g,
           _,
           D,
           I,
@@ -2482,43 +2482,43 @@ function Zd(e, t) {
         T && T._endPatch();
       }
     }
-  }, B = (p, _, v, P, D, I, M, j) => {
+  }, B = (g, _, v, P, D, I, M, j) => {
     let N, T;
-    const { props: V, shapeFlag: z, transition: Z, dirs: te } = p;
-    if (N = p.el = o(
-      p.type,
+    const { props: V, shapeFlag: z, transition: Z, dirs: te } = g;
+    if (N = g.el = o(
+      g.type,
       I,
       V && V.is,
       V
-    ), z & 8 ? u(N, p.children) : z & 16 && ee(
-      p.children,
+    ), z & 8 ? u(N, g.children) : z & 16 && ee(
+      g.children,
       N,
       null,
       P,
       D,
-      bi(p, I),
+      wi(g, I),
       M,
       j
-    ), te && wn(p, null, P, "created"), $(N, p, p.scopeId, M, P), V) {
+    ), te && wn(g, null, P, "created"), $(N, g, g.scopeId, M, P), V) {
       for (const _e in V)
         _e !== "value" && !ws(_e) && i(N, _e, null, V[_e], I, P);
-      "value" in V && i(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && Rt(T, P, p);
+      "value" in V && i(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && Rt(T, P, g);
     }
-    te && wn(p, null, P, "beforeMount");
-    const he = Qd(D, Z);
-    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[th] = !0), s(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
-      T && Rt(T, P, p), he && Z.enter(N), te && wn(p, null, P, "mounted");
+    te && wn(g, null, P, "beforeMount");
+    const he = sh(D, Z);
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[ih] = !0), s(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
+      T && Rt(T, P, g), he && Z.enter(N), te && wn(g, null, P, "mounted");
     }, D);
-  }, $ = (p, _, v, P, D) => {
-    if (v && g(p, v), P)
+  }, $ = (g, _, v, P, D) => {
+    if (v && p(g, v), P)
       for (let I = 0; I < P.length; I++)
-        g(p, P[I]);
+        p(g, P[I]);
     if (D) {
       let I = D.subTree;
-      if (_ === I || Za(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+      if (_ === I || nu(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
         const M = D.vnode;
         $(
-          p,
+          g,
           M,
           M.scopeId,
           M.slotScopeIds,
@@ -2526,9 +2526,9 @@ function Zd(e, t) {
         );
       }
     }
-  }, ee = (p, _, v, P, D, I, M, j, N = 0) => {
-    for (let T = N; T < p.length; T++) {
-      const V = p[T] = j ? Ut(p[T]) : St(p[T]);
+  }, ee = (g, _, v, P, D, I, M, j, N = 0) => {
+    for (let T = N; T < g.length; T++) {
+      const V = g[T] = j ? Ut(g[T]) : St(g[T]);
       k(
         null,
         V,
@@ -2541,30 +2541,30 @@ function Zd(e, t) {
         j
       );
     }
-  }, X = (p, _, v, P, D, I, M) => {
-    const j = _.el = p.el;
+  }, Y = (g, _, v, P, D, I, M) => {
+    const j = _.el = g.el;
     let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
-    N |= p.patchFlag & 16;
-    const z = p.props || Fe, Z = _.props || Fe;
+    N |= g.patchFlag & 16;
+    const z = g.props || Fe, Z = _.props || Fe;
     let te;
-    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && Rt(te, v, _, p), V && wn(_, p, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && Rt(te, v, _, g), V && wn(_, g, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u(j, ""), T ? ue(
-      p.dynamicChildren,
+    T && (!g.dynamicChildren || g.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u(j, ""), T ? ue(
+      g.dynamicChildren,
       T,
       j,
       v,
       P,
-      bi(_, D),
+      wi(_, D),
       I
     ) : M || re(
-      p,
+      g,
       _,
       j,
       null,
       v,
       P,
-      bi(_, D),
+      wi(_, D),
       I,
       !1
     ), N > 0) {
@@ -2577,14 +2577,14 @@ function Zd(e, t) {
           (Re !== Te || ye === "value") && i(j, ye, Te, Re, D, v);
         }
       }
-      N & 1 && p.children !== _.children && u(j, _.children);
+      N & 1 && g.children !== _.children && u(j, _.children);
     } else !M && T == null && ne(j, z, Z, v, D);
     ((te = Z.onVnodeUpdated) || V) && Ke(() => {
-      te && Rt(te, v, _, p), V && wn(_, p, v, "updated");
+      te && Rt(te, v, _, g), V && wn(_, g, v, "updated");
     }, P);
-  }, ue = (p, _, v, P, D, I, M) => {
+  }, ue = (g, _, v, P, D, I, M) => {
     for (let j = 0; j < _.length; j++) {
-      const N = p[j], T = _[j], V = N.el || Ss(N), z = (
+      const N = g[j], T = _[j], V = N.el || Ss(N), z = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
@@ -2610,12 +2610,12 @@ function Zd(e, t) {
         !0
       );
     }
-  }, ne = (p, _, v, P, D) => {
+  }, ne = (g, _, v, P, D) => {
     if (_ !== v) {
       if (_ !== Fe)
         for (const I in _)
           !ws(I) && !(I in v) && i(
-            p,
+            g,
             I,
             _[I],
             null,
@@ -2625,14 +2625,14 @@ function Zd(e, t) {
       for (const I in v) {
         if (ws(I)) continue;
         const M = v[I], j = _[I];
-        M !== j && I !== "value" && i(p, I, j, M, D, P);
+        M !== j && I !== "value" && i(g, I, j, M, D, P);
       }
-      "value" in v && i(p, "value", _.value, v.value, D);
+      "value" in v && i(g, "value", _.value, v.value, D);
     }
-  }, de = (p, _, v, P, D, I, M, j, N) => {
-    const T = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
+  }, de = (g, _, v, P, D, I, M, j, N) => {
+    const T = _.el = g ? g.el : l(""), V = _.anchor = g ? g.anchor : l("");
     let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = _;
-    te && (j = j ? j.concat(te) : te), p == null ? (s(T, v, P), s(V, v, P), ee(
+    te && (j = j ? j.concat(te) : te), g == null ? (s(T, v, P), s(V, v, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
@@ -2647,8 +2647,8 @@ function Zd(e, t) {
       N
     )) : z > 0 && z & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    p.dynamicChildren && p.dynamicChildren.length === Z.length ? (ue(
-      p.dynamicChildren,
+    g.dynamicChildren && g.dynamicChildren.length === Z.length ? (ue(
+      g.dynamicChildren,
       Z,
       v,
       D,
@@ -2659,13 +2659,13 @@ function Zd(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || D && _ === D.subTree) && Io(
-      p,
+    (_.key != null || D && _ === D.subTree) && No(
+      g,
       _,
       !0
       /* shallow */
     )) : re(
-      p,
+      g,
       _,
       v,
       V,
@@ -2675,8 +2675,8 @@ function Zd(e, t) {
       j,
       N
     );
-  }, De = (p, _, v, P, D, I, M, j, N) => {
-    _.slotScopeIds = j, p == null ? _.shapeFlag & 512 ? D.ctx.activate(
+  }, De = (g, _, v, P, D, I, M, j, N) => {
+    _.slotScopeIds = j, g == null ? _.shapeFlag & 512 ? D.ctx.activate(
       _,
       v,
       P,
@@ -2690,53 +2690,53 @@ function Zd(e, t) {
       I,
       M,
       N
-    ) : ve(p, _, N);
-  }, ke = (p, _, v, P, D, I, M) => {
-    const j = p.component = ch(
-      p,
+    ) : ve(g, _, N);
+  }, ke = (g, _, v, P, D, I, M) => {
+    const j = g.component = dh(
+      g,
       P,
       D
     );
-    if (Ba(p) && (j.ctx.renderer = pn), uh(j, !1, M), j.asyncDep) {
+    if (Ja(g) && (j.ctx.renderer = pn), ph(j, !1, M), j.asyncDep) {
       if (D && D.registerDep(
         j,
         ct,
         M,
         I
-      ), !p.el) {
+      ), !g.el) {
         const N = j.subTree = Ht(xt);
-        E(null, N, _, v), p.placeholder = N.el;
+        C(null, N, _, v), g.placeholder = N.el;
       }
     } else
       ct(
         j,
-        p,
+        g,
         _,
         v,
         D,
         I,
         M
       );
-  }, ve = (p, _, v) => {
-    const P = _.component = p.component;
-    if (Wd(p, _, v))
+  }, ve = (g, _, v) => {
+    const P = _.component = g.component;
+    if (Vd(g, _, v))
       if (P.asyncDep && !P.asyncResolved) {
-        _.el = p.el, _.placeholder = p.placeholder, W(P, _, v);
+        _.el = g.el, _.placeholder = g.placeholder, W(P, _, v);
         return;
       } else
         P.next = _, P.update();
     else
-      _.el = p.el, _.placeholder = p.placeholder, P.vnode = _;
-  }, ct = (p, _, v, P, D, I, M) => {
+      _.el = g.el, _.placeholder = g.placeholder, P.vnode = _;
+  }, ct = (g, _, v, P, D, I, M) => {
     const j = () => {
-      if (p.isMounted) {
-        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
+      if (g.isMounted) {
+        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = g;
         {
-          const Be = Xa(p);
+          const Be = tu(g);
           if (Be) {
-            z && (z.el = _e.el, W(p, z, M)), Be.asyncDep.then(() => {
+            z && (z.el = _e.el, W(g, z, M)), Be.asyncDep.then(() => {
               const it = () => {
-                p.job.flags & 8 || (D && D.pendingBranch ? Ke(it, D) : T());
+                g.job.flags & 8 || (D && D.pendingBranch ? Ke(it, D) : T());
               };
               it.flags = 48, Ke(it, D);
             });
@@ -2744,9 +2744,9 @@ function Zd(e, t) {
           }
         }
         let ye = z, Te;
-        kn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && hr(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && Rt(Te, he, z, _e), kn(p, !0);
-        const Re = xl(p), $e = p.subTree;
-        p.subTree = Re, k(
+        kn(g, !1), z ? (z.el = _e.el, W(g, z, M)) : z = _e, Z && pr(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && Rt(Te, he, z, _e), kn(g, !0);
+        const Re = Al(g), $e = g.subTree;
+        g.subTree = Re, k(
           $e,
           Re,
           // parent may have changed if it's in a teleport. a root that is a
@@ -2756,29 +2756,29 @@ function Zd(e, t) {
           ),
           // anchor may have changed if it's in a fragment
           Ae($e),
-          p,
+          g,
           D,
           I
-        ), z.el = Re.el, ye === null && Jd(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+        ), z.el = Re.el, ye === null && Gd(g, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
           () => Rt(Te, he, z, _e),
           D
         );
       } else {
         let z;
-        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, $e = Cs(_);
-        kn(p, !1), he && hr(he), !$e && (z = te && te.onVnodeBeforeMount) && Rt(z, ye, _), kn(p, !0);
+        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = g, $e = Es(_);
+        kn(g, !1), he && pr(he), !$e && (z = te && te.onVnodeBeforeMount) && Rt(z, ye, _), kn(g, !0);
         {
           Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
             Re,
-            p.parent ? p.parent.type : void 0
+            g.parent ? g.parent.type : void 0
           );
-          const Be = p.subTree = xl(p);
+          const Be = g.subTree = Al(g);
           k(
             null,
             Be,
             v,
             P,
-            p,
+            g,
             D,
             I
           ), _.el = Be.el;
@@ -2790,20 +2790,20 @@ function Zd(e, t) {
             D
           );
         }
-        (_.shapeFlag & 256 || ye && Cs(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, _ = v = P = null;
+        (_.shapeFlag & 256 || ye && Es(ye.vnode) && ye.vnode.shapeFlag & 256) && g.a && Ke(g.a, D), g.isMounted = !0, _ = v = P = null;
       }
     };
-    p.scope.on();
-    const N = p.effect = new ma(j);
-    p.scope.off();
-    const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
-    V.i = p, V.id = p.uid, N.scheduler = () => Do(V), kn(p, !0), T();
-  }, W = (p, _, v) => {
-    _.component = p;
-    const P = p.vnode.props;
-    p.vnode = _, p.next = null, Hd(p, _.props, P, v), Yd(p, _.children, v), an(), Na(p), un();
-  }, re = (p, _, v, P, D, I, M, j, N = !1) => {
-    const T = p && p.children, V = p ? p.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
+    g.scope.on();
+    const N = g.effect = new wa(j);
+    g.scope.off();
+    const T = g.update = N.run.bind(N), V = g.job = N.runIfDirty.bind(N);
+    V.i = g, V.id = g.uid, N.scheduler = () => Fo(V), kn(g, !0), T();
+  }, W = (g, _, v) => {
+    _.component = g;
+    const P = g.vnode.props;
+    g.vnode = _, g.next = null, Xd(g, _.props, P, v), eh(g, _.children, v), an(), $a(g), un();
+  }, re = (g, _, v, P, D, I, M, j, N = !1) => {
+    const T = g && g.children, V = g ? g.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
       if (Z & 128) {
         me(
@@ -2853,14 +2853,14 @@ function Zd(e, t) {
       j,
       N
     ));
-  }, le = (p, _, v, P, D, I, M, j, N) => {
-    p = p || Sn, _ = _ || Sn;
-    const T = p.length, V = _.length, z = Math.min(T, V);
+  }, le = (g, _, v, P, D, I, M, j, N) => {
+    g = g || Sn, _ = _ || Sn;
+    const T = g.length, V = _.length, z = Math.min(T, V);
     let Z;
     for (Z = 0; Z < z; Z++) {
       const te = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
       k(
-        p[Z],
+        g[Z],
         te,
         v,
         null,
@@ -2872,7 +2872,7 @@ function Zd(e, t) {
       );
     }
     T > V ? hn(
-      p,
+      g,
       D,
       I,
       !0,
@@ -2889,12 +2889,12 @@ function Zd(e, t) {
       N,
       z
     );
-  }, me = (p, _, v, P, D, I, M, j, N) => {
+  }, me = (g, _, v, P, D, I, M, j, N) => {
     let T = 0;
     const V = _.length;
-    let z = p.length - 1, Z = V - 1;
+    let z = g.length - 1, Z = V - 1;
     for (; T <= z && T <= Z; ) {
-      const te = p[T], he = _[T] = N ? Ut(_[T]) : St(_[T]);
+      const te = g[T], he = _[T] = N ? Ut(_[T]) : St(_[T]);
       if (fs(te, he))
         k(
           te,
@@ -2912,7 +2912,7 @@ function Zd(e, t) {
       T++;
     }
     for (; T <= z && T <= Z; ) {
-      const te = p[z], he = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
+      const te = g[z], he = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
       if (fs(te, he))
         k(
           te,
@@ -2947,7 +2947,7 @@ function Zd(e, t) {
       }
     } else if (T > Z)
       for (; T <= z; )
-        R(p[T], D, I, !0), T++;
+        R(g[T], D, I, !0), T++;
     else {
       const te = T, he = T, _e = /* @__PURE__ */ new Map();
       for (T = he; T <= Z; T++) {
@@ -2960,7 +2960,7 @@ function Zd(e, t) {
       const it = new Array(Re);
       for (T = 0; T < Re; T++) it[T] = 0;
       for (T = te; T <= z; T++) {
-        const ze = p[T];
+        const ze = g[T];
         if (Te >= Re) {
           R(ze, D, I, !0);
           continue;
@@ -2986,7 +2986,7 @@ function Zd(e, t) {
           N
         ), Te++);
       }
-      const gn = $e ? eh(it) : Sn;
+      const gn = $e ? rh(it) : Sn;
       for (ye = gn.length - 1, T = Re - 1; T >= 0; T--) {
         const ze = he + T, nt = _[ze], Lt = _[ze + 1], mn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
@@ -3005,40 +3005,40 @@ function Zd(e, t) {
         ) : $e && (ye < 0 || T !== gn[ye] ? J(nt, v, mn, 2) : ye--);
       }
     }
-  }, J = (p, _, v, P, D = null) => {
-    const { el: I, type: M, transition: j, children: N, shapeFlag: T } = p;
+  }, J = (g, _, v, P, D = null) => {
+    const { el: I, type: M, transition: j, children: N, shapeFlag: T } = g;
     if (T & 6) {
-      J(p.component.subTree, _, v, P);
+      J(g.component.subTree, _, v, P);
       return;
     }
     if (T & 128) {
-      p.suspense.move(_, v, P);
+      g.suspense.move(_, v, P);
       return;
     }
     if (T & 64) {
-      M.move(p, _, v, pn);
+      M.move(g, _, v, pn);
       return;
     }
     if (M === oe) {
       s(I, _, v);
       for (let z = 0; z < N.length; z++)
         J(N[z], _, v, P);
-      s(p.anchor, _, v);
+      s(g.anchor, _, v);
       return;
     }
-    if (M === wi) {
-      w(p, _, v);
+    if (M === ki) {
+      w(g, _, v);
       return;
     }
     if (P !== 2 && T & 1 && j)
       if (P === 0)
-        j.persisted && !I[_i] ? s(I, _, v) : (j.beforeEnter(I), s(I, _, v), Ke(() => j.enter(I), D));
+        j.persisted && !I[yi] ? s(I, _, v) : (j.beforeEnter(I), s(I, _, v), Ke(() => j.enter(I), D));
       else {
         const { leave: z, delayLeave: Z, afterLeave: te } = j, he = () => {
-          p.ctx.isUnmounted ? r(I) : s(I, _, v);
+          g.ctx.isUnmounted ? r(I) : s(I, _, v);
         }, _e = () => {
-          const ye = I._isLeaving || !!I[_i];
-          I._isLeaving && I[_i](
+          const ye = I._isLeaving || !!I[yi];
+          I._isLeaving && I[yi](
             !0
             /* cancelled */
           ), j.persisted && !ye ? he() : z(I, () => {
@@ -3049,7 +3049,7 @@ function Zd(e, t) {
       }
     else
       s(I, _, v);
-  }, R = (p, _, v, P = !1, D = !1) => {
+  }, R = (g, _, v, P = !1, D = !1) => {
     const {
       type: I,
       props: M,
@@ -3061,20 +3061,20 @@ function Zd(e, t) {
       dirs: Z,
       cacheIndex: te,
       memo: he
-    } = p;
-    if ((z === -2 || T && T.hasOnce) && (D = !1), j != null && (an(), Rs(j, null, v, p, !0), un()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
+    } = g;
+    if ((z === -2 || T && T.hasOnce) && (D = !1), j != null && (an(), Rs(j, null, v, g, !0), un()), te != null && (!g.ctx || g.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(g))
       return;
-    const _e = V & 1 && Z, ye = !Cs(p);
+    const _e = V & 1 && Z, ye = !Es(g);
     let Te;
-    if (ye && (Te = M && M.onVnodeBeforeUnmount) && Rt(Te, _, p), V & 6)
-      at(p.component, v, P);
+    if (ye && (Te = M && M.onVnodeBeforeUnmount) && Rt(Te, _, g), V & 6)
+      at(g.component, v, P);
     else {
       if (V & 128) {
-        p.suspense.unmount(v, P);
+        g.suspense.unmount(v, P);
         return;
       }
-      _e && wn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
-        p,
+      _e && wn(g, null, _, "beforeUnmount"), V & 64 ? g.type.remove(
+        g,
         _,
         v,
         pn,
@@ -3091,64 +3091,64 @@ function Zd(e, t) {
         v,
         !1,
         !0
-      ) : (I === oe && z & 384 || !D && V & 16) && hn(N, _, v), P && S(p);
+      ) : (I === oe && z & 384 || !D && V & 16) && hn(N, _, v), P && S(g);
     }
     const Re = he != null && te == null;
     (ye && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
-      Te && Rt(Te, _, p), _e && wn(p, null, _, "unmounted"), Re && (p.el = null);
+      Te && Rt(Te, _, g), _e && wn(g, null, _, "unmounted"), Re && (g.el = null);
     }, v);
-  }, S = (p) => {
-    const { type: _, el: v, anchor: P, transition: D } = p, I = _ === oe;
+  }, S = (g) => {
+    const { type: _, el: v, anchor: P, transition: D } = g, I = _ === oe;
     if (I && !D) {
-      Y(v, P);
+      X(v, P);
       return;
     }
-    if (_ === wi) {
-      b(p), D && !D.persisted && D.afterLeave && D.afterLeave();
+    if (_ === ki) {
+      b(g), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
-    const M = I ? ro(p) : p, j = () => {
-      I ? f(v) && Y(v, P) : r(v), D && !D.persisted && D.afterLeave && D.afterLeave();
+    const M = I ? oo(g) : g, j = () => {
+      I ? f(v) && X(v, P) : r(v), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
     if (M && M.shapeFlag & 1 && D && !D.persisted) {
       const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, j);
       T ? T(V, j, z) : z();
     } else
       j();
-  }, Y = (p, _) => {
+  }, X = (g, _) => {
     let v;
-    for (; p !== _; )
-      v = m(p), r(p), p = v;
+    for (; g !== _; )
+      v = m(g), r(g), g = v;
     r(_);
-  }, at = (p, _, v) => {
-    const { bum: P, scope: D, job: I, subTree: M, um: j, m: N, a: T } = p;
-    Rl(N), Rl(T), P && hr(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), j && Ke(j, _);
+  }, at = (g, _, v) => {
+    const { bum: P, scope: D, job: I, subTree: M, um: j, m: N, a: T } = g;
+    Cl(N), Cl(T), P && pr(P), D.stop(), I ? (I.flags |= 8, R(M, g, _, v)) : M && (M.transition = g.vnode.transition, R(M, g, _, v)), j && Ke(j, _);
     const V = () => {
-      p.isUnmounted = !0;
+      g.isUnmounted = !0;
     };
     V.flags = 16, Ke(V, _);
-  }, hn = (p, _, v, P = !1, D = !1, I = 0) => {
-    for (let M = I; M < p.length; M++)
-      R(p[M], _, v, P, D);
-  }, Ae = (p) => {
-    if (p.shapeFlag & 6)
-      return Ae(p.component.subTree);
-    if (p.shapeFlag & 128)
-      return p.suspense.next();
-    const _ = m(p.anchor || p.el), v = _ && _[$a];
+  }, hn = (g, _, v, P = !1, D = !1, I = 0) => {
+    for (let M = I; M < g.length; M++)
+      R(g[M], _, v, P, D);
+  }, Ae = (g) => {
+    if (g.shapeFlag & 6)
+      return Ae(g.component.subTree);
+    if (g.shapeFlag & 128)
+      return g.suspense.next();
+    const _ = m(g.anchor || g.el), v = _ && _[Ua];
     return v ? m(v) : _;
-  }, Hs = (p, _, v) => {
-    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : lh();
-    xd(() => {
-      p == null ? _._vnode && R(_._vnode, null, null, !0) : k(
+  }, Hs = (g, _, v) => {
+    const P = g && _._vnode ? void 0 : g && g.component ? g.component.uid : fh();
+    Ed(() => {
+      g == null ? _._vnode && R(_._vnode, null, null, !0) : k(
         _._vnode || null,
-        p,
+        g,
         _,
         null,
         null,
         null,
         v
-      ), _._vnode = p;
+      ), _._vnode = g;
     }, P);
   }, pn = {
     p: k,
@@ -3165,28 +3165,28 @@ function Zd(e, t) {
   return {
     render: Hs,
     hydrate: void 0,
-    createApp: Pd(Hs)
+    createApp: zd(Hs)
   };
 }
-function bi({ type: e, props: t }, n) {
+function wi({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
 function kn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Qd(e, t) {
+function sh(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function Io(e, t, n = !1) {
+function No(e, t, n = !1) {
   const s = e.children, r = t.children;
   if (ae(s) && ae(r))
     for (let i = 0; i < s.length; i++) {
       const o = s[i];
       let l = r[i];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = r[i] = Ut(r[i]), l.el = o.el), !n && l.patchFlag !== -2 && Io(o, l)), l.type === Ur && (l.patchFlag === -1 && (l = r[i] = Ut(l)), l.el = o.el), l.type === xt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = r[i] = Ut(r[i]), l.el = o.el), !n && l.patchFlag !== -2 && No(o, l)), l.type === Wr && (l.patchFlag === -1 && (l = r[i] = Ut(l)), l.el = o.el), l.type === xt && !l.el && (l.el = o.el);
     }
 }
-function eh(e) {
+function rh(e) {
   const t = e.slice(), n = [0];
   let s, r, i, o, l;
   const c = e.length;
@@ -3206,12 +3206,12 @@ function eh(e) {
     n[i] = o, o = t[o];
   return n;
 }
-function Xa(e) {
+function tu(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Xa(t);
+    return t.asyncDep && !t.asyncResolved ? t : tu(t);
 }
-function Rl(e) {
+function Cl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
@@ -3225,27 +3225,27 @@ function Ss(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Ss(n.activeBranch) : null;
 }
-const Za = (e) => e.__isSuspense, th = /* @__PURE__ */ Symbol("_deferredEnter");
-function nh(e, t) {
-  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : kd(e);
+const nu = (e) => e.__isSuspense, ih = /* @__PURE__ */ Symbol("_deferredEnter");
+function oh(e, t) {
+  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : Rd(e);
 }
-const oe = /* @__PURE__ */ Symbol.for("v-fgt"), Ur = /* @__PURE__ */ Symbol.for("v-txt"), xt = /* @__PURE__ */ Symbol.for("v-cmt"), wi = /* @__PURE__ */ Symbol.for("v-stc"), On = [];
+const oe = /* @__PURE__ */ Symbol.for("v-fgt"), Wr = /* @__PURE__ */ Symbol.for("v-txt"), xt = /* @__PURE__ */ Symbol.for("v-cmt"), ki = /* @__PURE__ */ Symbol.for("v-stc"), On = [];
 let lt = null;
 function U(e = !1) {
   On.push(lt = e ? null : []);
 }
-function Qa() {
+function su() {
   On.pop(), lt = On[On.length - 1] || null;
 }
 let Os = 1;
-function Cl(e, t = !1) {
+function Sl(e, t = !1) {
   Os += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
-function eu(e) {
-  return e.dynamicChildren = Os > 0 ? lt || Sn : null, Qa(), Os > 0 && lt && lt.push(e), e;
+function ru(e) {
+  return e.dynamicChildren = Os > 0 ? lt || Sn : null, su(), Os > 0 && lt && lt.push(e), e;
 }
 function q(e, t, n, s, r, i) {
-  return eu(
+  return ru(
     H(
       e,
       t,
@@ -3257,8 +3257,8 @@ function q(e, t, n, s, r, i) {
     )
   );
 }
-function pr(e, t, n, s, r) {
-  return eu(
+function gr(e, t, n, s, r) {
+  return ru(
     Ht(
       e,
       t,
@@ -3269,26 +3269,26 @@ function pr(e, t, n, s, r) {
     )
   );
 }
-function Oo(e) {
+function Mo(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
 function fs(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const tu = ({ key: e }) => e ?? null, gr = ({
+const iu = ({ key: e }) => e ?? null, mr = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ce(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
+}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ee(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
 function H(e, t = null, n = null, s = 0, r = null, i = e === oe ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && tu(t),
-    ref: t && gr(t),
-    scopeId: Pa,
+    key: t && iu(t),
+    ref: t && mr(t),
+    scopeId: za,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3310,7 +3310,7 @@ function H(e, t = null, n = null, s = 0, r = null, i = e === oe ? 0 : 1, o = !1,
     appContext: null,
     ctx: ft
   };
-  return l ? (vr(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Os > 0 && // avoid a block node from tracking itself
+  return l ? (Ar(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Os > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   lt && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3320,23 +3320,23 @@ function H(e, t = null, n = null, s = 0, r = null, i = e === oe ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && lt.push(c), c;
 }
-const Ht = sh;
-function sh(e, t = null, n = null, s = 0, r = null, i = !1) {
-  if ((!e || e === Nd) && (e = xt), Oo(e)) {
+const Ht = lh;
+function lh(e, t = null, n = null, s = 0, r = null, i = !1) {
+  if ((!e || e === $d) && (e = xt), Mo(e)) {
     const l = ts(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && vr(l, n), Os > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
+    return n && Ar(l, n), Os > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
   }
-  if (ph(e) && (e = e.__vccOpts), t) {
-    t = rh(t);
+  if (yh(e) && (e = e.__vccOpts), t) {
+    t = ch(t);
     let { class: l, style: c } = t;
-    l && !Le(l) && (t.class = st(l)), Ie(c) && (/* @__PURE__ */ So(c) && !ae(c) && (c = ht({}, c)), t.style = Ds(c));
+    l && !Le(l) && (t.class = st(l)), Ie(c) && (/* @__PURE__ */ To(c) && !ae(c) && (c = ht({}, c)), t.style = Ds(c));
   }
-  const o = Le(e) ? 1 : Za(e) ? 128 : Br(e) ? 64 : Ie(e) ? 4 : Ce(e) ? 2 : 0;
+  const o = Le(e) ? 1 : nu(e) ? 128 : zr(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
   return H(
     e,
     t,
@@ -3348,21 +3348,21 @@ function sh(e, t = null, n = null, s = 0, r = null, i = !1) {
     !0
   );
 }
-function rh(e) {
-  return e ? /* @__PURE__ */ So(e) ? ht({}, e) : Ha(e) ? ht({}, e[ou] || e) : e : null;
+function ch(e) {
+  return e ? /* @__PURE__ */ To(e) ? ht({}, e) : Xa(e) ? ht({}, e[uu] || e) : e : null;
 }
 function ts(e, t, n = !1, s = !1) {
-  const { props: r, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? ih(r || {}, t) : r, u = {
+  const { props: r, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? ah(r || {}, t) : r, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && tu(a),
+    key: a && iu(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && i ? ae(i) ? i.concat(gr(t)) : [i, gr(t)] : gr(t)
+      n && i ? ae(i) ? i.concat(mr(t)) : [i, mr(t)] : mr(t)
     ) : i,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3403,10 +3403,10 @@ function ts(e, t, n = !1, s = !1) {
   ), u;
 }
 function ge(e = " ", t = 0) {
-  return Ht(Ur, null, e, t);
+  return Ht(Wr, null, e, t);
 }
 function pe(e = "", t = !1) {
-  return t ? (U(), pr(xt, null, e)) : Ht(xt, null, e);
+  return t ? (U(), gr(xt, null, e)) : Ht(xt, null, e);
 }
 function St(e) {
   return e == null || typeof e == "boolean" ? Ht(xt) : ae(e) ? Ht(
@@ -3414,12 +3414,12 @@ function St(e) {
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Oo(e) ? Ut(e) : Ht(Ur, null, String(e));
+  ) : Mo(e) ? Ut(e) : Ht(Wr, null, String(e));
 }
 function Ut(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : ts(e);
 }
-function vr(e, t) {
+function Ar(e, t) {
   let n = 0;
   const { shapeFlag: s } = e;
   if (t == null)
@@ -3429,16 +3429,16 @@ function vr(e, t) {
   else if (typeof t == "object")
     if (s & 65) {
       const r = t.default;
-      r && (r._c && (r._d = !1), vr(e, r()), r._c && (r._d = !0));
+      r && (r._c && (r._d = !1), Ar(e, r()), r._c && (r._d = !0));
       return;
     } else {
       n = 32;
       const r = t._;
-      !r && !Ha(t) ? t._ctx = ft : r === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !r && !Xa(t) ? t._ctx = ft : r === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (Ce(t)) {
+  else if (Ee(t)) {
     if (s & 65) {
-      vr(e, { default: t });
+      Ar(e, { default: t });
       return;
     }
     t = { default: t, _ctx: ft }, n = 32;
@@ -3446,7 +3446,7 @@ function vr(e, t) {
     t = String(t), s & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function ih(...e) {
+function ah(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const s = e[n];
@@ -3455,11 +3455,11 @@ function ih(...e) {
         t.class !== s.class && (t.class = st([t.class, s.class]));
       else if (r === "style")
         t.style = Ds([t.style, s.style]);
-      else if (Nr(r)) {
+      else if (Mr(r)) {
         const i = t[r], o = s[r];
         o && i !== o && !(ae(i) && i.includes(o)) ? t[r] = i ? [].concat(i, o) : o : o == null && i == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Mr(r) && (t[r] = o);
+        !Lr(r) && (t[r] = o);
       } else r !== "" && (t[r] = s[r]);
   }
   return t;
@@ -3470,14 +3470,14 @@ function Rt(e, t, n, s = null) {
     s
   ]);
 }
-const oh = /* @__PURE__ */ za();
-let nu = 0;
-function lh() {
-  return nu;
+const uh = /* @__PURE__ */ qa();
+let ou = 0;
+function fh() {
+  return ou;
 }
-function ch(e, t, n) {
-  const s = e.type, r = (t ? t.appContext : e.appContext) || oh, i = {
-    uid: nu++,
+function dh(e, t, n) {
+  const s = e.type, r = (t ? t.appContext : e.appContext) || uh, i = {
+    uid: ou++,
     vnode: e,
     type: s,
     parent: t,
@@ -3491,7 +3491,7 @@ function ch(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Hf(
+    scope: new Xf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function ch(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Vd(s, r),
-    emitsOptions: Bd(s, r),
+    propsOptions: Yd(s, r),
+    emitsOptions: Jd(s, r),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,52 +3552,52 @@ function ch(e, t, n) {
     ec: null,
     sp: null
   };
-  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = jd.bind(null, i), e.ce && e.ce(i), i;
+  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Wd.bind(null, i), e.ce && e.ce(i), i;
 }
 let ns = null;
-const ah = () => ns || ft;
-let Ar, Ns;
+const hh = () => ns || ft;
+let Rr, Ns;
 {
-  const e = Pr(), t = (n, s) => {
+  const e = $r(), t = (n, s) => {
     let r;
     return (r = e[n]) || (r = e[n] = []), r.push(s), (i) => {
       r.length > 1 ? r.forEach((o) => o(i)) : r[0](i);
     };
   };
-  Ar = t(
+  Rr = t(
     "__VUE_INSTANCE_SETTERS__",
     (n) => ns = n
   ), Ns = t(
     "__VUE_SSR_SETTERS__",
-    (n) => Rr = n
+    (n) => Er = n
   );
 }
-const su = (e) => {
+const lu = (e) => {
   const t = ns;
-  return Ar(e), e.scope.on(), () => {
-    e.scope.off(), Ar(t);
+  return Rr(e), e.scope.on(), () => {
+    e.scope.off(), Rr(t);
   };
-}, El = () => {
-  ns && ns.scope.off(), Ar(null);
+}, Dl = () => {
+  ns && ns.scope.off(), Rr(null);
 };
-function ru(e) {
+function cu(e) {
   return e.vnode.shapeFlag & 4;
 }
-let Rr = !1;
-function uh(e, t = !1, n = !1) {
+let Er = !1;
+function ph(e, t = !1, n = !1) {
   t && Ns(t);
-  const { props: s, children: r } = e.vnode, i = ru(e);
-  qd(e, s, i, t), Kd(e, r, n || t);
-  const o = i ? fh(e, t) : void 0;
+  const { props: s, children: r } = e.vnode, i = cu(e);
+  Kd(e, s, i, t), Qd(e, r, n || t);
+  const o = i ? gh(e, t) : void 0;
   return t && Ns(!1), o;
 }
-function fh(e, t) {
+function gh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Md);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, jd);
   const { setup: s } = n;
   if (s) {
     an();
-    const r = e.setupContext = s.length > 1 ? hh(e) : null, i = su(e), o = Js(
+    const r = e.setupContext = s.length > 1 ? _h(e) : null, i = lu(e), o = Js(
       s,
       e,
       0,
@@ -3605,75 +3605,75 @@ function fh(e, t) {
         e.props,
         r
       ]
-    ), l = ca(o);
-    if (un(), i(), (l || e.sp) && !Cs(e) && Od(e), l) {
-      if (o.then(El, El), t)
+    ), l = da(o);
+    if (un(), i(), (l || e.sp) && !Es(e) && Pd(e), l) {
+      if (o.then(Dl, Dl), t)
         return o.then((c) => {
           Ns(!0);
           try {
-            Sl(e, c, t);
+            Tl(e, c, t);
           } finally {
             Ns(!1);
           }
         }).catch((c) => {
-          jr(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          Br(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      Sl(e, o);
+      Tl(e, o);
   } else
-    iu(e);
+    au(e);
 }
-function Sl(e, t, n) {
-  Ce(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Fa(t)), iu(e);
+function Tl(e, t, n) {
+  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Ma(t)), au(e);
 }
-function iu(e, t, n) {
+function au(e, t, n) {
   const s = e.type;
   e.render || (e.render = s.render || Fn);
 }
-const ou = /* @__PURE__ */ Symbol(), dh = {
+const uu = /* @__PURE__ */ Symbol(), mh = {
   get(e, t) {
-    return Xe(e, "get", ""), t === ou ? e : e[t];
+    return Ye(e, "get", ""), t === uu ? e : e[t];
   }
 };
-function hh(e) {
+function _h(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, dh),
+    attrs: new Proxy(e.attrs, mh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function Wr(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Fa(fd(e.exposed)), {
+function Jr(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Ma(gd(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in Es)
-        return Es[n](e);
+      if (n in Cs)
+        return Cs[n](e);
     },
     has(t, n) {
-      return n in t || n in Es;
+      return n in t || n in Cs;
     }
   })) : e.proxy;
 }
-function ph(e) {
-  return Ce(e) && "__vccOpts" in e;
+function yh(e) {
+  return Ee(e) && "__vccOpts" in e;
 }
-const Ve = (e, t) => /* @__PURE__ */ md(e, t, Rr), gh = "3.5.45";
-let lo;
-const Dl = typeof window < "u" && window.trustedTypes;
-if (Dl)
+const Ve = (e, t) => /* @__PURE__ */ wd(e, t, Er), bh = "3.5.45";
+let ao;
+const Fl = typeof window < "u" && window.trustedTypes;
+if (Fl)
   try {
-    lo = /* @__PURE__ */ Dl.createPolicy("vue", {
+    ao = /* @__PURE__ */ Fl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const lu = lo ? (e) => lo.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000/svg", _h = "http://www.w3.org/1998/Math/MathML", zt = typeof document < "u" ? document : null, Tl = zt && /* @__PURE__ */ zt.createElement("template"), yh = {
+const fu = ao ? (e) => ao.createHTML(e) : (e) => e, wh = "http://www.w3.org/2000/svg", kh = "http://www.w3.org/1998/Math/MathML", zt = typeof document < "u" ? document : null, Il = zt && /* @__PURE__ */ zt.createElement("template"), xh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const lu = lo ? (e) => lo.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, s) => {
-    const r = t === "svg" ? zt.createElementNS(mh, e) : t === "mathml" ? zt.createElementNS(_h, e) : n ? zt.createElement(e, { is: n }) : zt.createElement(e);
+    const r = t === "svg" ? zt.createElementNS(wh, e) : t === "mathml" ? zt.createElementNS(kh, e) : n ? zt.createElement(e, { is: n }) : zt.createElement(e);
     return e === "select" && s && s.multiple != null && r.setAttribute("multiple", s.multiple), r;
   },
   createText: (e) => zt.createTextNode(e),
@@ -3709,10 +3709,10 @@ const lu = lo ? (e) => lo.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000
       for (; t.insertBefore(r.cloneNode(!0), n), !(r === i || !(r = r.nextSibling)); )
         ;
     else {
-      Tl.innerHTML = lu(
+      Il.innerHTML = fu(
         s === "svg" ? `<svg>${e}</svg>` : s === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Tl.content;
+      const l = Il.content;
       if (s === "svg" || s === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,13 +3728,13 @@ const lu = lo ? (e) => lo.createHTML(e) : (e) => e, mh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, bh = /* @__PURE__ */ Symbol("_vtc");
-function wh(e, t, n) {
-  const s = e[bh];
+}, vh = /* @__PURE__ */ Symbol("_vtc");
+function Ah(e, t, n) {
+  const s = e[vh];
   s && (t = (t ? [t, ...s] : [...s]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Fl = /* @__PURE__ */ Symbol("_vod"), kh = /* @__PURE__ */ Symbol("_vsh"), xh = /* @__PURE__ */ Symbol(""), vh = /(?:^|;)\s*display\s*:/;
-function Ah(e, t, n) {
+const Ol = /* @__PURE__ */ Symbol("_vod"), Rh = /* @__PURE__ */ Symbol("_vsh"), Eh = /* @__PURE__ */ Symbol(""), Ch = /(?:^|;)\s*display\s*:/;
+function Sh(e, t, n) {
   const s = e.style, r = Le(n);
   let i = !1;
   if (n && !r) {
@@ -3750,7 +3750,7 @@ function Ah(e, t, n) {
     for (const o in n) {
       o === "display" && (i = !0);
       const l = n[o];
-      l != null ? Ch(
+      l != null ? Th(
         e,
         o,
         !Le(t) && t ? t[o] : void 0,
@@ -3759,11 +3759,11 @@ function Ah(e, t, n) {
     }
   } else if (r) {
     if (t !== n) {
-      const o = s[xh];
-      o && (n += ";" + o), s.cssText = n, i = vh.test(n);
+      const o = s[Eh];
+      o && (n += ";" + o), s.cssText = n, i = Ch.test(n);
     }
   } else t && e.removeAttribute("style");
-  Fl in e && ((!r || t !== n) && (e[Fl] = i ? s.display : ""), e[kh] && (s.display = "none"));
+  Ol in e && ((!r || t !== n) && (e[Ol] = i ? s.display : ""), e[Rh] && (s.display = "none"));
 }
 const rr = /\s*!important$/;
 function ys(e, t, n) {
@@ -3772,7 +3772,7 @@ function ys(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     rr.test(n) ? e.setProperty(t, n.replace(rr, ""), "important") : e.setProperty(t, n);
   else {
-    const s = Rh(e, t);
+    const s = Dh(e, t);
     rr.test(n) ? e.setProperty(
       Pn(s),
       n.replace(rr, ""),
@@ -3780,35 +3780,35 @@ function ys(e, t, n) {
     ) : e[s] = n;
   }
 }
-const Il = ["Webkit", "Moz", "ms"], ki = {};
-function Rh(e, t) {
-  const n = ki[t];
+const Nl = ["Webkit", "Moz", "ms"], xi = {};
+function Dh(e, t) {
+  const n = xi[t];
   if (n)
     return n;
   let s = wt(t);
   if (s !== "filter" && s in e)
-    return ki[t] = s;
-  s = fa(s);
-  for (let r = 0; r < Il.length; r++) {
-    const i = Il[r] + s;
+    return xi[t] = s;
+  s = ga(s);
+  for (let r = 0; r < Nl.length; r++) {
+    const i = Nl[r] + s;
     if (i in e)
-      return ki[t] = i;
+      return xi[t] = i;
   }
   return t;
 }
-function Ch(e, t, n, s) {
+function Th(e, t, n, s) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(s) && n === s;
 }
-const Ol = "http://www.w3.org/1999/xlink";
-function Nl(e, t, n, s, r, i = Uf(t)) {
-  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Ol, t.slice(6, t.length)) : e.setAttributeNS(Ol, t, n) : n == null || i && !ha(n) ? e.removeAttribute(t) : e.setAttribute(
+const Ml = "http://www.w3.org/1999/xlink";
+function Ll(e, t, n, s, r, i = Hf(t)) {
+  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Ml, t.slice(6, t.length)) : e.setAttributeNS(Ml, t, n) : n == null || i && !_a(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     i ? "" : It(n) ? String(n) : n
   );
 }
-function Ml(e, t, n, s, r) {
+function Pl(e, t, n, s, r) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? lu(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? fu(n) : n);
     return;
   }
   const i = e.tagName;
@@ -3825,7 +3825,7 @@ function Ml(e, t, n, s, r) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = ha(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = _a(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3833,38 +3833,38 @@ function Ml(e, t, n, s, r) {
   }
   o && e.removeAttribute(r || t);
 }
-function En(e, t, n, s) {
+function Cn(e, t, n, s) {
   e.addEventListener(t, n, s);
 }
-function Eh(e, t, n, s) {
+function Fh(e, t, n, s) {
   e.removeEventListener(t, n, s);
 }
-const Ll = /* @__PURE__ */ Symbol("_vei");
-function Sh(e, t, n, s, r = null) {
-  const i = e[Ll] || (e[Ll] = {}), o = i[t];
+const $l = /* @__PURE__ */ Symbol("_vei");
+function Ih(e, t, n, s, r = null) {
+  const i = e[$l] || (e[$l] = {}), o = i[t];
   if (s && o)
     o.value = s;
   else {
-    const [l, c] = Fh(t);
+    const [l, c] = Mh(t);
     if (s) {
-      const a = i[t] = Nh(
+      const a = i[t] = $h(
         s,
         r
       );
-      En(e, l, a, c);
-    } else o && (Eh(e, l, o, c), i[t] = void 0);
+      Cn(e, l, a, c);
+    } else o && (Fh(e, l, o, c), i[t] = void 0);
   }
 }
-const Dh = /(Once|Passive|Capture)$/, Th = /^on:?(?:Once|Passive|Capture)$/;
-function Fh(e) {
+const Oh = /(Once|Passive|Capture)$/, Nh = /^on:?(?:Once|Passive|Capture)$/;
+function Mh(e) {
   let t, n;
-  for (; (n = e.match(Dh)) && !Th.test(e); )
+  for (; (n = e.match(Oh)) && !Nh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Pn(e.slice(2)), t];
 }
-let xi = 0;
-const Ih = /* @__PURE__ */ Promise.resolve(), Oh = () => xi || (Ih.then(() => xi = 0), xi = Date.now());
-function Nh(e, t) {
+let vi = 0;
+const Lh = /* @__PURE__ */ Promise.resolve(), Ph = () => vi || (Lh.then(() => vi = 0), vi = Date.now());
+function $h(e, t) {
   const n = (s) => {
     if (!s._vts)
       s._vts = Date.now();
@@ -3894,18 +3894,18 @@ function Nh(e, t) {
         [s]
       );
   };
-  return n.value = e, n.attached = Oh(), n;
+  return n.value = e, n.attached = Ph(), n;
 }
-const Pl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Mh = (e, t, n, s, r, i) => {
+const jl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, jh = (e, t, n, s, r, i) => {
   const o = r === "svg";
-  t === "class" ? wh(e, s, o) : t === "style" ? Ah(e, n, s) : Nr(t) ? Mr(t) || Sh(e, t, n, s, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Lh(e, t, s, o)) ? (Ml(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Nl(e, t, s, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Ph(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(s))) ? Ml(e, wt(t), s, i, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), Nl(e, t, s, o));
+  t === "class" ? Ah(e, s, o) : t === "style" ? Sh(e, n, s) : Mr(t) ? Lr(t) || Ih(e, t, n, s, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Bh(e, t, s, o)) ? (Pl(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Ll(e, t, s, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (zh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(s))) ? Pl(e, wt(t), s, i, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), Ll(e, t, s, o));
 };
-function Lh(e, t, n, s) {
+function Bh(e, t, n, s) {
   if (s)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Pl(t) && Ce(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && jl(t) && Ee(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,9 +3913,9 @@ function Lh(e, t, n, s) {
     if (r === "IMG" || r === "VIDEO" || r === "CANVAS" || r === "SOURCE")
       return !1;
   }
-  return Pl(t) && Le(n) ? !1 : t in e;
+  return jl(t) && Le(n) ? !1 : t in e;
 }
-function Ph(e, t) {
+function zh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3927,17 +3927,17 @@ function Ph(e, t) {
 }
 const Cr = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ae(t) ? (n) => hr(t, n) : t;
+  return ae(t) ? (n) => pr(t, n) : t;
 };
-function $h(e) {
+function Uh(e) {
   e.target.composing = !0;
 }
-function $l(e) {
+function Bl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
 const Dn = /* @__PURE__ */ Symbol("_assign"), ir = /* @__PURE__ */ Symbol("_initialValue");
-function vi(e, t, n) {
+function Ai(e, t, n) {
   return t && (e = e.trim()), n && (e = Ws(e)), e;
 }
 const Jn = {
@@ -3945,16 +3945,16 @@ const Jn = {
     e.parentNode && (e.type === "text" ? e[ir] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ir] = e.defaultValue.replace(/\r\n?/g, `
 `))), e[Dn] = Cr(r);
     const i = s || r.props && r.props.type === "number";
-    En(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Dn](vi(e.value, n, i));
-    }), (n || i) && En(e, "change", () => {
-      e.value = vi(e.value, n, i);
-    }), t || (En(e, "compositionstart", $h), En(e, "compositionend", $l), En(e, "change", $l));
+    Cn(e, t ? "change" : "input", (o) => {
+      o.target.composing || e[Dn](Ai(e.value, n, i));
+    }), (n || i) && Cn(e, "change", () => {
+      e.value = Ai(e.value, n, i);
+    }), t || (Cn(e, "compositionstart", Uh), Cn(e, "compositionend", Bl), Cn(e, "change", Bl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: s } }) {
     const r = t ?? "", i = e[ir];
-    delete e[ir], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Dn](vi(e.value, n, s)) : e.value = r;
+    delete e[ir], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Dn](Ai(e.value, n, s)) : e.value = r;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: s, trim: r, number: i } }, o) {
     if (e[Dn] = Cr(o), e.composing) return;
@@ -3964,13 +3964,13 @@ const Jn = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (s && t === n || r && e.value.trim() === c) || (e.value = c);
   }
-}, jh = {
+}, Wh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, s) {
-    e._modelValue = t, En(e, "change", () => {
+    e._modelValue = t, Cn(e, "change", () => {
       const r = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Ws(Er(c)) : Er(c)
+        (c) => n ? Ws(Sr(c)) : Sr(c)
       ), i = e.multiple, o = i ? Ln(e._modelValue) ? new Set(r) : r : r[0], l = e._pendingValue = [
         i,
         i ? ae(o) ? r.slice() : r : o
@@ -3987,17 +3987,17 @@ const Jn = {
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    jl(e, t, n);
+    zl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
     e._modelValue = t, e[Dn] = Cr(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const s = e._pendingValue;
-    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Bh(t, s[1], s[0])) && jl(e, t, n);
+    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Jh(t, s[1], s[0])) && zl(e, t, n);
   }
 };
-function Bh(e, t, n) {
+function Jh(e, t, n) {
   if (!n || ae(e)) return cn(e, t);
   if (Ln(e)) {
     if (e.size !== t.length) return !1;
@@ -4007,18 +4007,18 @@ function Bh(e, t, n) {
   }
   return !1;
 }
-function jl(e, t, n = !1) {
+function zl(e, t, n = !1) {
   const s = e.multiple, r = ae(t);
   if (!(s && !r && !Ln(t))) {
     for (let i = 0, o = e.options.length; i < o; i++) {
-      const l = e.options[i], c = Er(l);
+      const l = e.options[i], c = Sr(l);
       if (s)
         if (r) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = qf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Kf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ws(c));
-      else if (cn(Er(l), t)) {
+      else if (cn(Sr(l), t)) {
         e.selectedIndex !== i && (e.selectedIndex = i);
         return;
       }
@@ -4026,10 +4026,10 @@ function jl(e, t, n = !1) {
     !s && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function Er(e) {
+function Sr(e) {
   return "_value" in e ? e._value : e.value;
 }
-const zh = ["ctrl", "shift", "alt", "meta"], Uh = {
+const qh = ["ctrl", "shift", "alt", "meta"], Hh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const zh = ["ctrl", "shift", "alt", "meta"], Uh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => zh.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => qh.some((n) => e[`${n}Key`] && !t.includes(n))
 }, Kn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), s = t.join(".");
   return n[s] || (n[s] = ((r, ...i) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Uh[t[o]];
+      const l = Hh[t[o]];
       if (l && l(r, t)) return;
     }
     return e(r, ...i);
   }));
-}, Wh = /* @__PURE__ */ ht({ patchProp: Mh }, yh);
-let Bl;
-function Jh() {
-  return Bl || (Bl = Xd(Wh));
+}, Vh = /* @__PURE__ */ ht({ patchProp: jh }, xh);
+let Ul;
+function Gh() {
+  return Ul || (Ul = th(Vh));
 }
-const qh = ((...e) => {
-  const t = Jh().createApp(...e), { mount: n } = t;
+const Kh = ((...e) => {
+  const t = Gh().createApp(...e), { mount: n } = t;
   return t.mount = (s) => {
-    const r = Vh(s);
+    const r = Yh(s);
     if (!r) return;
     const i = t._component;
-    !Ce(i) && !i.render && !i.template && (i.template = r.innerHTML), r.nodeType === 1 && (r.textContent = "");
-    const o = n(r, !1, Hh(r));
+    !Ee(i) && !i.render && !i.template && (i.template = r.innerHTML), r.nodeType === 1 && (r.textContent = "");
+    const o = n(r, !1, Xh(r));
     return r instanceof Element && (r.removeAttribute("v-cloak"), r.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Hh(e) {
+function Xh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Vh(e) {
+function Yh(e) {
   return Le(e) ? document.querySelector(e) : e;
 }
-const Gh = "/comfyd/connection";
-function Kh(e, t) {
+const Zh = "/comfyd/connection";
+function Qh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Kh(e, t) {
   const r = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && r.has(s.hostname) && r.has(t.hostname) && (s.hostname = t.hostname), { wsBase: `${s.protocol === "https:" ? "wss:" : "ws:"}//${s.host}`, token: n, bridgeUrl: s.origin };
 }
-const Yh = "comfyd", Xh = "comfyd.token.", Zh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function cu(e) {
-  return Zh.test(e.token);
+const ep = "comfyd", tp = "comfyd.token.", np = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function du(e) {
+  return np.test(e.token);
 }
-function au(e, t) {
-  return cu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function hu(e, t) {
+  return du(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function uu(e) {
-  return cu(e) ? [Yh, Xh + e.token] : [];
+function pu(e) {
+  return du(e) ? [ep, tp + e.token] : [];
 }
-class Qh {
+class sp {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Gh).then(
-      (t) => Kh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Zh).then(
+      (t) => Qh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4120,7 +4120,7 @@ class Qh {
     this.pending = null;
   }
 }
-function co(e, t = Math.random) {
+function uo(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
@@ -4130,26 +4130,26 @@ function Vt(e, t) {
   const n = e.getNodeById?.(t);
   return n || (Nn(e).find((s) => String(s.id) === String(t)) ?? null);
 }
-function ep(e, t) {
+function rp(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function zl(e, t) {
+function Wl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function tp(e, t) {
+function ip(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function np(e, t) {
+function op(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function sp(e) {
+function lp(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function rp(e, t) {
+function cp(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4178,7 +4178,7 @@ function Tn(e) {
   }) : n;
   return JSON.stringify({ ...s, nodes: i, extra: r ?? null });
 }
-function ip(e, t) {
+function ap(e, t) {
   if (!e || typeof t != "string" || !t) return !1;
   let n;
   try {
@@ -4191,18 +4191,18 @@ function ip(e, t) {
   const s = e.extra.comfyd && typeof e.extra.comfyd == "object" ? e.extra.comfyd : {};
   return e.extra.comfyd = { ...s, provenance: n }, !0;
 }
-function Yn(e, t, n = 3) {
+function Xn(e, t, n = 3) {
   const s = String(e).toLowerCase(), r = [];
   for (const i of t) {
     const o = String(i).toLowerCase();
-    let l = op(s, o);
+    let l = up(s, o);
     (o.includes(s) || s.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(s.length / 3)) && r.push([l, i]);
   }
   return r.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), r.slice(0, n).map((i) => i[1]);
 }
-const Ul = 128;
-function op(e, t) {
-  if (e.length > Ul || t.length > Ul) return 1 / 0;
+const Jl = 128;
+function up(e, t) {
+  if (e.length > Jl || t.length > Jl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (s, r) => r);
   for (let s = 1; s <= e.length; s++) {
     const r = [s];
@@ -4224,8 +4224,8 @@ const Kt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Sr = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function fu(e, t, n = {}) {
+}), Dr = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function gu(e, t, n = {}) {
   const s = n.x ?? 0, r = n.y ?? 0, i = n.spacing ?? Kt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, re) => l.set(W.id, re));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
@@ -4249,16 +4249,16 @@ function fu(e, t, n = {}) {
         f[me] = 2, re.pop();
     }
   }
-  const g = (W, re) => !m.has(W * o + re), h = a.map((W, re) => W.filter((le) => g(le, re))), k = c.map((W, re) => W.filter((le) => g(re, le))), A = h.map((W) => W.length), E = [], x = [];
+  const p = (W, re) => !m.has(W * o + re), h = a.map((W, re) => W.filter((le) => p(le, re))), k = c.map((W, re) => W.filter((le) => p(re, le))), A = h.map((W) => W.length), C = [], x = [];
   for (let W = 0; W < o; W++) A[W] || x.push(W);
   for (let W = 0; W < x.length; W++) {
     const re = x[W];
-    E.push(re);
+    C.push(re);
     for (const le of k[re]) --A[le] === 0 && x.push(le);
   }
   const w = new Int32Array(o);
-  for (const W of E) for (const re of k[W]) w[re] = Math.max(w[re], w[W] + 1);
-  for (const W of E) {
+  for (const W of C) for (const re of k[W]) w[re] = Math.max(w[re], w[W] + 1);
+  for (const W of C) {
     if (h[W].length || !k[W].length) continue;
     let re = 1 / 0;
     for (const le of k[W]) re = Math.min(re, w[le]);
@@ -4277,33 +4277,33 @@ function fu(e, t, n = {}) {
       const R = re[me];
       let S = B[me];
       if (R.length) {
-        let Y = 0;
-        for (const at of R) Y += B[at];
-        S = Y / R.length;
+        let X = 0;
+        for (const at of R) X += B[at];
+        S = X / R.length;
       }
       return [S, J, me];
     });
-    return le.sort((me, J) => Sr(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
+    return le.sort((me, J) => Dr(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
   };
-  let X = F.map((W) => W.slice()), ue = Wl(F, k, w, o);
+  let Y = F.map((W) => W.slice()), ue = ql(F, k, w, o);
   for (let W = 0; W < Kt.sweeps && ue > 0; W++) {
     for (let le = 1; le < b; le++)
       F[le] = ee(F[le], h), $();
     for (let le = b - 2; le >= 0; le--)
       F[le] = ee(F[le], k), $();
-    const re = Wl(F, k, w, o);
-    re < ue && (ue = re, X = F.map((le) => le.slice()));
+    const re = ql(F, k, w, o);
+    re < ue && (ue = re, Y = F.map((le) => le.slice()));
   }
   const ne = new Float64Array(o), de = new Float64Array(o);
   let De = s, ke = r;
   for (let W = 0; W < b; W++) {
     let re = 0, le = r;
-    for (const me of X[W]) {
+    for (const me of Y[W]) {
       const J = e[me];
       let R = le;
       if (h[me].length) {
         let S = 0;
-        for (const Y of h[me]) S += de[Y] + e[Y].h / 2;
+        for (const X of h[me]) S += de[X] + e[X].h / 2;
         R = Math.max(le, S / h[me].length - J.h / 2);
       }
       ne[me] = De, de[me] = R, le = R + J.h + i, re = Math.max(re, J.w), ke = Math.max(ke, R + J.h);
@@ -4315,7 +4315,7 @@ function fu(e, t, n = {}) {
     ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, w[W]);
   return { pos: ve, layer: ct, width: b ? De - i - s : 0, height: ke - r };
 }
-function Wl(e, t, n, s) {
+function ql(e, t, n, s) {
   const r = new Float64Array(s);
   for (const l of e) l.forEach((c, a) => r[c] = a);
   const i = /* @__PURE__ */ new Map();
@@ -4327,35 +4327,35 @@ function Wl(e, t, n, s) {
     }
   let o = 0;
   for (const l of i.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += ao(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += fo(l.map((c) => c[1]));
   return o;
 }
-function ao(e) {
+function fo(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), s = e.slice(t);
-  let r = ao(n) + ao(s), i = 0, o = 0, l = 0;
+  let r = fo(n) + fo(s), i = 0, o = 0, l = 0;
   for (; i < n.length && o < s.length; )
     n[i] <= s[o] ? e[l++] = n[i++] : (e[l++] = s[o++], r += n.length - i);
   for (; i < n.length; ) e[l++] = n[i++];
   for (; o < s.length; ) e[l++] = s[o++];
   return r;
 }
-function lp(e, t, n = 0) {
+function fp(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function du(e, t, n = Kt.spacing) {
+function mu(e, t, n = Kt.spacing) {
   const s = n / 2, r = t.filter((o) => e.x < o.x + o.w + s && o.x < e.x + e.w + s);
   r.sort((o, l) => o.y - l.y || o.x - l.x);
   let i = e.y;
   for (const o of r) i < o.y + o.h + s && o.y < i + e.h + s && (i = o.y + o.h + n);
   return i;
 }
-function No(e) {
+function Lo(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Kt.titleHeight;
 }
-function Dr(e, t) {
-  const n = No(t), s = Number(e.size?.[0]), r = Number(e.size?.[1]), i = !!e.flags?.collapsed;
+function Tr(e, t) {
+  const n = Lo(t), s = Number(e.size?.[0]), r = Number(e.size?.[1]), i = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4364,67 +4364,67 @@ function Dr(e, t) {
     h: i ? n : (Number.isFinite(r) && r > 0 ? r : 100) + n
   };
 }
-function hu(e) {
+function _u(e) {
   const t = [];
   for (const n of Nn(e))
     for (const s of n.inputs ?? []) {
       if (s?.link === null || s?.link === void 0) continue;
-      const r = ep(e, s.link);
+      const r = rp(e, s.link);
       if (!r) continue;
       const i = r.origin_id ?? r[1];
       i != null && t.push([r.id ?? r[0], i, n.id]);
     }
-  return t.sort((n, s) => Sr(Number(n[0]), Number(s[0]))), t.map(([, n, s]) => [n, s]);
+  return t.sort((n, s) => Dr(Number(n[0]), Number(s[0]))), t.map(([, n, s]) => [n, s]);
 }
-const cp = (e, t) => Sr(Number(e.id), Number(t.id)) || Sr(String(e.id), String(t.id));
-function pu(e, t, n, s) {
+const dp = (e, t) => Dr(Number(e.id), Number(t.id)) || Dr(String(e.id), String(t.id));
+function yu(e, t, n, s) {
   const r = [Math.round(t), Math.round(n + s)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = r[0], e.pos[1] = r[1]) : e.pos = r;
 }
-function ap(e, t, n = {}) {
-  const s = n.LiteGraph, r = No(s), i = n.spacing ?? Kt.spacing, o = n.exclude ?? (() => !1);
+function hp(e, t, n = {}) {
+  const s = n.LiteGraph, r = Lo(s), i = n.spacing ?? Kt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const w = new Set(t.map(String));
     l = Nn(e).filter((b) => w.has(String(b.id)));
   } else l = Nn(e).filter((w) => !o(w));
   if (!l.length) return [];
-  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Dr(w, s));
-  a.sort((w, b) => w.y - b.y || w.x - b.x || cp(w, b));
-  const u = n.x ?? Math.min(...a.map((w) => w.x)), f = n.y ?? Math.min(...a.map((w) => w.y)), m = hu(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: g, layer: h } = fu(a, m, { x: u, y: f, spacing: i }), k = new Set([...n.ignore ?? []].map(String)), A = Nn(e).filter((w) => !c.has(String(w.id)) && !k.has(String(w.id))).map((w) => Dr(w, s)), E = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || g.get(w.id)[1] - g.get(b.id)[1]), x = [];
-  for (const w of E) {
-    const [b, F] = g.get(w.id), B = { ...w, x: b, y: F };
-    A.length && (B.y = du(B, A.concat(x), i)), x.push(B), pu(Vt(e, w.id), B.x, B.y, r);
+  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Tr(w, s));
+  a.sort((w, b) => w.y - b.y || w.x - b.x || dp(w, b));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), f = n.y ?? Math.min(...a.map((w) => w.y)), m = _u(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: p, layer: h } = gu(a, m, { x: u, y: f, spacing: i }), k = new Set([...n.ignore ?? []].map(String)), A = Nn(e).filter((w) => !c.has(String(w.id)) && !k.has(String(w.id))).map((w) => Tr(w, s)), C = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || p.get(w.id)[1] - p.get(b.id)[1]), x = [];
+  for (const w of C) {
+    const [b, F] = p.get(w.id), B = { ...w, x: b, y: F };
+    A.length && (B.y = mu(B, A.concat(x), i)), x.push(B), yu(Vt(e, w.id), B.x, B.y, r);
   }
-  return E.map((w) => w.id);
+  return C.map((w) => w.id);
 }
-function up(e, t, n = {}) {
-  const s = n.LiteGraph, r = No(s), i = n.spacing ?? Kt.spacing, o = new Set(t.map(String)), l = t.map((x) => Vt(e, x)).filter(Boolean);
+function pp(e, t, n = {}) {
+  const s = n.LiteGraph, r = Lo(s), i = n.spacing ?? Kt.spacing, o = new Set(t.map(String)), l = t.map((x) => Vt(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Dr(x, s)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Dr(x, s)), u = new Map(a.map((x) => [String(x.id), x])), f = hu(e), m = f.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), g = fu(c, m, { x: 0, y: 0, spacing: i });
+  const c = l.map((x) => Tr(x, s)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Tr(x, s)), u = new Map(a.map((x) => [String(x.id), x])), f = _u(e), m = f.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), p = gu(c, m, { x: 0, y: 0, spacing: i });
   let h = -1 / 0, k = 1 / 0;
   for (const [x, w] of f) {
     const b = u.get(String(x));
-    !b || !o.has(String(w)) || (h = Math.max(h, b.x + b.w + i - g.pos.get(w)[0]), k = Math.min(k, b.y));
+    !b || !o.has(String(w)) || (h = Math.max(h, b.x + b.w + i - p.pos.get(w)[0]), k = Math.min(k, b.y));
   }
   if (h === -1 / 0) {
-    const x = fp(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const x = gp(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let b = null;
     if (w) {
-      b = [w[0] + Math.max(i, (w[2] - g.width) / 2), w[1] + Math.max(i, (w[3] - g.height) / 2)];
-      const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some((B) => lp(F, B, i / 2)) && (b = null);
+      b = [w[0] + Math.max(i, (w[2] - p.width) / 2), w[1] + Math.max(i, (w[3] - p.height) / 2)];
+      const F = { x: b[0], y: b[1], w: p.width, h: p.height };
+      a.some((B) => fp(F, B, i / 2)) && (b = null);
     }
     b || (b = x ? [x.x + x.w + i, x.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Kt.origin), [h, k] = b;
   }
-  const A = c.slice().sort((x, w) => g.layer.get(x.id) - g.layer.get(w.id) || g.pos.get(x.id)[1] - g.pos.get(w.id)[1]), E = a.slice();
+  const A = c.slice().sort((x, w) => p.layer.get(x.id) - p.layer.get(w.id) || p.pos.get(x.id)[1] - p.pos.get(w.id)[1]), C = a.slice();
   for (const x of A) {
-    const [w, b] = g.pos.get(x.id), F = { ...x, x: h + w, y: k + b };
-    F.y = du(F, E, i), E.push(F), pu(Vt(e, x.id), F.x, F.y, r);
+    const [w, b] = p.pos.get(x.id), F = { ...x, x: h + w, y: k + b };
+    F.y = mu(F, C, i), C.push(F), yu(Vt(e, x.id), F.x, F.y, r);
   }
   return A.map((x) => x.id);
 }
-function fp(e) {
+function gp(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, s = -1 / 0, r = -1 / 0;
   for (const i of e)
@@ -4446,14 +4446,14 @@ const Qe = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-}), Ai = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class uo extends Error {
+}), Ri = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+class ho extends Error {
   constructor(t, n, s = []) {
     super(n), this.code = t, this.suggestions = s;
   }
 }
 const ce = (e, t, n) => {
-  throw new uo(e, t, n);
+  throw new ho(e, t, n);
 }, ss = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
 function qn(e, t, n = Qe.name, { optional: s = !1 } = {}) {
   if (e == null) {
@@ -4465,10 +4465,10 @@ function qn(e, t, n = Qe.name, { optional: s = !1 } = {}) {
 function xn(e, t, { optional: n = !1 } = {}) {
   return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Qe.coord) && ce("INVALID_COMMAND", `${t} must be a number within ±${Qe.coord}`), e);
 }
-function Xt(e, t) {
+function Yt(e, t) {
   return ss(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Qe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function Ri(e, t) {
+function Ei(e, t) {
   if (e == null) return 0;
   if (ss(e))
     if ("index" in e) e = e.index;
@@ -4476,14 +4476,14 @@ function Ri(e, t) {
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Jl(e, t) {
+function Hl(e, t) {
   if (ss(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((s) => s in e);
     n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
   return typeof e == "number" ? (Number.isFinite(e) || ce("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Qe.text && ce("VALUE_INVALID", `${t} is longer than ${Qe.text} characters`), e) : ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const mr = {
+const _r = {
   create_node(e) {
     const t = {
       node_type: qn(e.node_type, "node_type"),
@@ -4497,24 +4497,24 @@ const mr = {
       ss(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
-      for (const s of n) t.widgets.push([qn(s, "widget name"), Jl(e.widgets[s], `widgets.${s}`)]);
+      for (const s of n) t.widgets.push([qn(s, "widget name"), Hl(e.widgets[s], `widgets.${s}`)]);
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: Xt(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: Yt(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: Xt(e.from_id, "from_id"),
-    from_slot: Ri(e.from_slot, "from_slot"),
-    to_id: Xt(e.to_id, "to_id"),
-    to_slot: Ri(e.to_slot, "to_slot")
+    from_id: Yt(e.from_id, "from_id"),
+    from_slot: Ei(e.from_slot, "from_slot"),
+    to_id: Yt(e.to_id, "to_id"),
+    to_slot: Ei(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Xt(e.node_id, "node_id"), slot: Ri(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: Ei(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: Xt(e.node_id, "node_id"),
+    node_id: Yt(e.node_id, "node_id"),
     name: qn(e.name, "name"),
-    value: Jl(e.value, "value")
+    value: Hl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Xt(e.node_id, "node_id"), x: xn(e.x, "x"), y: xn(e.y, "y") }),
+  move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: xn(e.x, "x"), y: xn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
@@ -4522,7 +4522,7 @@ const mr = {
     Array.isArray(t) || ce("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Qe.nodes && ce("INVALID_COMMAND", `node_ids: more than ${Qe.nodes}`);
     const n = xn(e.spacing, "spacing", { optional: !0 });
     return n !== null && (n < 0 || n > Kt.maxSpacing) && ce("INVALID_COMMAND", `spacing must be between 0 and ${Kt.maxSpacing}`), {
-      node_ids: t.map((s, r) => Xt(s, `node_ids[${r}]`)),
+      node_ids: t.map((s, r) => Yt(s, `node_ids[${r}]`)),
       x: xn(e.x, "x", { optional: !0 }),
       y: xn(e.y, "y", { optional: !0 }),
       spacing: n
@@ -4530,42 +4530,42 @@ const mr = {
   },
   set_node_mode(e) {
     const t = qn(e.mode, "mode");
-    return Object.hasOwn(Ai, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(Ai).join(", ")}`), { node_id: Xt(e.node_id, "node_id"), mode: Ai[t] };
+    return Object.hasOwn(Ri, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(Ri).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: Ri[t] };
   }
-}, gu = Object.freeze(Object.keys(mr)), ql = new Set(gu.filter((e) => e !== "get_graph"));
-function mu(e) {
+}, bu = Object.freeze(Object.keys(_r)), Vl = new Set(bu.filter((e) => e !== "get_graph"));
+function wu(e) {
   ss(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const s = Object.keys(e).filter((r) => Object.hasOwn(mr, r));
+    const s = Object.keys(e).filter((r) => Object.hasOwn(_r, r));
     s.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = s[0], n = ss(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(mr, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${gu.join(", ")}`), { type: t, ...mr[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(_r, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${bu.join(", ")}`), { type: t, ..._r[t](n) };
 }
-const dp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), hp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function pp(e, t, n) {
+const mp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), _p = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function yp(e, t, n) {
   const s = String(e.type ?? ""), r = e.options ?? {};
   if (s === "combo") {
-    const i = rp(e, t);
-    return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Yn(n, i.filter((o) => typeof o == "string"))), n;
+    const i = cp(e, t);
+    return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Xn(n, i.filter((o) => typeof o == "string"))), n;
   }
-  return dp.has(s) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), r.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof r.min == "number" && n < r.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${r.min}`), typeof r.max == "number" && n > r.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${r.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : hp.has(s) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return mp.has(s) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), r.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof r.min == "number" && n < r.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${r.min}`), typeof r.max == "number" && n > r.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${r.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : _p.has(s) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function gp(e) {
+function bp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Hl(e, t, n, s) {
-  const r = np(t, n);
-  r || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Yn(n, sp(t)));
-  const i = pp(r, t, s), o = r.value;
+function Gl(e, t, n, s) {
+  const r = op(t, n);
+  r || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Xn(n, lp(t)));
+  const i = yp(r, t, s), o = r.value;
   r.value = i;
   try {
     r.callback?.call(r, r.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(r.name, r.value, o, r);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return gp(r);
+  return bp(r);
 }
 function Zt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return Vt(e.graph, e.refs.get(t.ref));
@@ -4576,20 +4576,20 @@ function Zt(e, t, n) {
   }
   return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function mp(e) {
+function wp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function _p(e) {
+function kp(e) {
   const t = [...e.pending].filter((n) => Vt(e.graph, n));
-  e.pending.clear(), t.length && up(e.graph, t, { LiteGraph: e.LiteGraph, view: mp(e) });
+  e.pending.clear(), t.length && pp(e.graph, t, { LiteGraph: e.LiteGraph, view: wp(e) });
 }
-const yp = {
+const xp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: s } = e, r = s.createNode(t.node_type);
     if (!r) {
       const l = Object.keys(s.registered_node_types ?? {});
-      ce("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Yn(t.node_type, l));
+      ce("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Xn(t.node_type, l));
     }
     t.title && (r.title = t.title);
     const i = t.x === null || t.y === null;
@@ -4597,7 +4597,7 @@ const yp = {
     const o = e.expectedId;
     Number.isSafeInteger(o) && o > 0 && !Vt(n, o) && (r.id = o), n.add(r), Vt(n, r.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Hl(e, r, l, c);
+      for (const [l, c] of t.widgets) Gl(e, r, l, c);
     } catch (l) {
       throw n.remove(r), l;
     }
@@ -4608,17 +4608,17 @@ const yp = {
     return e.graph.remove(n), Vt(e.graph, s) && ce("EDITOR_FAILED", `node #${s} cannot be removed`), { node_id: s };
   },
   connect(e, t) {
-    const n = Zt(e, t.from_id, "from_id"), s = Zt(e, t.to_id, "to_id"), r = tp(n, t.from_slot);
+    const n = Zt(e, t.from_id, "from_id"), s = Zt(e, t.to_id, "to_id"), r = ip(n, t.from_slot);
     r < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? Yn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? Xn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const i = zl(s, t.to_slot);
+    const i = Wl(s, t.to_slot);
     i < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${s.id} (${s.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? Yn(t.to_slot, (s.inputs ?? []).map((a) => a.name)) : []
+      typeof t.to_slot == "string" ? Xn(t.to_slot, (s.inputs ?? []).map((a) => a.name)) : []
     ), n === s && ce("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[r].type, l = s.inputs[i].type;
     e.LiteGraph.isValidConnection(o, l) || ce("TYPE_MISMATCH", `output ${r} of #${n.id} is ${o}, input ${JSON.stringify(s.inputs[i].name)} of #${s.id} takes ${l}`);
@@ -4626,17 +4626,17 @@ const yp = {
     return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${r} -> #${s.id}:${i}`), { node_id: s.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Zt(e, t.node_id, "node_id"), s = zl(n, t.slot);
+    const n = Zt(e, t.node_id, "node_id"), s = Wl(n, t.slot);
     s < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? Yn(t.slot, (n.inputs ?? []).map((i) => i.name)) : []
+      typeof t.slot == "string" ? Xn(t.slot, (n.inputs ?? []).map((i) => i.name)) : []
     );
     const r = n.inputs[s].link;
     return r == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(s), n.inputs[s].link !== null && n.inputs[s].link !== void 0 && ce("EDITOR_FAILED", `input ${s} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: r });
   },
   set_widget(e, t) {
-    const n = Zt(e, t.node_id, "node_id"), s = Hl(e, n, t.name, t.value);
+    const n = Zt(e, t.node_id, "node_id"), s = Gl(e, n, t.name, t.value);
     return s === void 0 ? { node_id: n.id } : { node_id: n.id, value: s };
   },
   move_node(e, t) {
@@ -4653,7 +4653,7 @@ const yp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((r, i) => Zt(e, r, `node_ids[${i}]`).id), s = ap(e.graph, n, {
+    const n = t.node_ids.map((r, i) => Zt(e, r, `node_ids[${i}]`).id), s = hp(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4668,84 +4668,84 @@ const yp = {
     const n = Zt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, bp = "BATCH_MODE_PARTIAL";
-function wp(e) {
-  return e === bp || e === 2 || String(e).toLowerCase() === "partial";
+}, vp = "BATCH_MODE_PARTIAL";
+function Ap(e) {
+  return e === vp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function Vl(e, t) {
-  const n = t instanceof uo ? t.code : "EDITOR_FAILED", s = t instanceof uo ? t.message : `command failed: ${t?.message ?? String(t)}`, r = { code: n, message: s.slice(0, 1e3), index: e };
+function Kl(e, t) {
+  const n = t instanceof ho ? t.code : "EDITOR_FAILED", s = t instanceof ho ? t.message : `command failed: ${t?.message ?? String(t)}`, r = { code: n, message: s.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (r.suggestions = t.suggestions), { index: e, ok: !1, error: r };
 }
-function kp(e, t) {
+function Rp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Qe.commands)
     return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
-  const s = e.graph, r = wp(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = s.serialize(), c = new Array(n.length);
+  const s = e.graph, r = Ap(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = s.serialize(), c = new Array(n.length);
   let a = 0, u = -1, f = !1;
   for (let h = 0; h < n.length; h++) {
     let k;
     try {
-      k = mu(n[h]);
-    } catch (E) {
-      if (c[h] = Vl(h, E), !r) {
+      k = wu(n[h]);
+    } catch (C) {
+      if (c[h] = Kl(h, C), !r) {
         u = h;
         break;
       }
       continue;
     }
     o.expectedId = k.type === "create_node" ? i[a++] : void 0;
-    const A = r && ql.has(k.type) && h > 0 ? s.serialize() : null;
+    const A = r && Vl.has(k.type) && h > 0 ? s.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...yp[k.type](o, k) }, ql.has(k.type) && (f = !0);
-    } catch (E) {
-      if (c[h] = Vl(h, E), !r) {
+      c[h] = { index: h, ok: !0, ...xp[k.type](o, k) }, Vl.has(k.type) && (f = !0);
+    } catch (C) {
+      if (c[h] = Kl(h, C), !r) {
         u = h;
         break;
       }
       const x = A ?? l;
-      Tn(s.serialize()) !== Tn(x) && Gl(s, x);
+      Tn(s.serialize()) !== Tn(x) && Xl(s, x);
     }
   }
   if (u >= 0) {
-    Tn(s.serialize()) !== Tn(l) && Gl(s, l);
+    Tn(s.serialize()) !== Tn(l) && Xl(s, l);
     const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let k = 0; k < n.length; k++)
       k !== u && (c[k] = { index: k, ok: !1, error: { code: "SKIPPED", message: h, index: k } });
     return s.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  _p(o), s.setDirtyCanvas?.(!0, !0);
-  const m = c.every((h) => h.ok), g = c.find((h) => !h.ok);
+  kp(o), s.setDirtyCanvas?.(!0, !0);
+  const m = c.every((h) => h.ok), p = c.find((h) => !h.ok);
   return {
     ok: m,
-    error: m ? "" : g.error.message,
+    error: m ? "" : p.error.message,
     results: c,
     applied: f
   };
 }
-function Gl(e, t) {
+function Xl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const _u = new Float64Array(1), Kl = new Uint32Array(_u.buffer), Yl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-function Xl(e) {
+const ku = new Float64Array(1), Yl = new Uint32Array(ku.buffer), Zl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+function Ql(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, s) => n.id - s.id);
   return e;
 }
-function xp(e) {
+function Ep(e) {
   const t = e._links ?? e.links;
   return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((s) => s && s.id != null) : [];
 }
-function vp(e) {
+function Cp(e) {
   let t = -2128831035;
   const n = (l) => {
     t = Math.imul(t ^ l, 16777619);
   }, s = (l) => {
     let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), _u[0] = c, n(Kl[Yl]), n(Kl[1 - Yl]);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), ku[0] = c, n(Yl[Zl]), n(Yl[1 - Zl]);
   }, r = (l) => {
     const c = String(l ?? "");
     s(c.length);
     for (let a = 0; a < c.length; a++) n(c.charCodeAt(a));
-  }, i = Xl(e._nodes ?? e.nodes ?? []);
+  }, i = Ql(e._nodes ?? e.nodes ?? []);
   s(i.length);
   for (const l of i) {
     s(l.id), r(l.type), s(l.pos?.[0] ?? 0), s(l.pos?.[1] ?? 0), s(l.mode ?? 0);
@@ -4760,38 +4760,38 @@ function vp(e) {
       for (const m of f) s(m);
     }
   }
-  const o = Xl(xp(e));
+  const o = Ql(Ep(e));
   s(o.length);
   for (const l of o)
     s(l.id), s(l.origin_id), s(l.origin_slot), s(l.target_id), s(l.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function Ap(e) {
+function Sp(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function Rp(e) {
+function Dp(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function Cp(e) {
+function Tp(e) {
   const { nodes: t, links: n, last_node_id: s, last_link_id: r, state: i, ...o } = e;
   return Tn({ ...o, nodes: [] });
 }
-function yu(e) {
+function xu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const s of e.nodes) s && s.id != null && t.set(s.id, Rp(s));
+  for (const s of e.nodes) s && s.id != null && t.set(s.id, Dp(s));
   const n = /* @__PURE__ */ new Map();
   for (const s of Array.isArray(e.links) ? e.links : []) {
-    const r = Ap(s);
+    const r = Sp(s);
     r && r[0] != null && n.set(r[0], JSON.stringify(r));
   }
-  return { nodes: t, links: n, rest: Cp(e) };
+  return { nodes: t, links: n, rest: Tp(e) };
 }
-function Ep(e, t, n) {
+function Fp(e, t, n) {
   if (!e) return null;
-  const s = yu(t);
+  const s = xu(t);
   if (!s || s.rest !== e.rest) return null;
   const r = [];
   for (const c of t.nodes)
@@ -4810,10 +4810,10 @@ function Ep(e, t, n) {
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: vp(n)
+    digest: Cp(n)
   };
 }
-function Sp(e) {
+function Ip(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4822,8 +4822,8 @@ function Sp(e) {
   }, end() {
   } };
 }
-function Zl(e, t) {
-  const n = Sp(e);
+function ec(e, t) {
+  const n = Ip(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4835,18 +4835,18 @@ function Zl(e, t) {
     }
   }
 }
-const Dp = 1e3, Tp = 1500, Fp = 120, Ip = 480 * 1024, Ci = "the tab has switched to another workflow; this canvas is no longer open in it", Op = 200, Np = 50, Mp = 1e4, Lp = 1e3, Pp = 128, Ei = 1024 * 1024 - 1024;
-function $p(e) {
+const Op = 1e3, Np = 1500, Mp = 120, Lp = 480 * 1024, Ci = "the tab has switched to another workflow; this canvas is no longer open in it", Pp = 200, $p = 50, jp = 1e4, Bp = 1e3, zp = 128, Si = 1024 * 1024 - 1024;
+function Up(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Si(e, t) {
+function Di(e, t) {
   const n = String(t || "workflow"), s = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${s}~${$p(n)}`.slice(0, Pp);
+  return `${e}:${s}~${Up(n)}`.slice(0, zp);
 }
-function jp(e, t = Ip) {
+function Wp(e, t = Lp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), s = (i) => {
     if (Array.isArray(i)) return i.map(s);
@@ -4859,7 +4859,7 @@ function jp(e, t = Ip) {
   }, r = JSON.stringify(s(e));
   return new TextEncoder().encode(r).length <= t ? r : "";
 }
-function Bp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Jp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let s = null;
   try {
@@ -4876,7 +4876,7 @@ function Bp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return s;
 }
-class zp {
+class qp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4924,7 +4924,7 @@ class zp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Tp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Np), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4944,7 +4944,7 @@ class zp {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = co(this.attempt++);
+    const t = uo(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4954,20 +4954,20 @@ class zp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Np : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > $p : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Op);
+      }, Pp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = jp(await this.d.objectInfo?.());
+        this.objectInfoJson = Wp(await this.d.objectInfo?.());
       } catch (s) {
         this.log("warn", `comfyd: cannot read /object_info (${s?.message ?? s})`);
       }
@@ -4980,7 +4980,7 @@ class zp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(au(t, "/comfy/editor/ws"), uu(t));
+      n = new this.d.WebSocket(hu(t, "/comfy/editor/ws"), pu(t));
     } catch (s) {
       this.log("warn", `comfyd: cannot open the editor socket (${s?.message ?? s})`), this.scheduleReconnect();
       return;
@@ -4988,7 +4988,7 @@ class zp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (s) => this.onMessage(s.data), n.onerror = () => {
     }, n.onclose = (s) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (s?.code === Dp) {
+        if (s?.code === Op) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4998,7 +4998,7 @@ class zp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Si(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
+    this.canvasId = Di(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -5014,7 +5014,7 @@ class zp {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const s = JSON.stringify(t);
-    return s.length > Ei && new TextEncoder().encode(s).length > Ei ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
+    return s.length > Si && new TextEncoder().encode(s).length > Si ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
   }
   onMessage(t) {
     let n;
@@ -5027,7 +5027,7 @@ class zp {
     if (!(!n || typeof n != "object"))
       switch (n.type) {
         case "attached":
-          this.attached = !0, this.attempt = 0, this.replaced = !1, this.revision = Number(n.revision) || 0, this.setStatus("attached"), this.checkEdits();
+          this.attached = !0, this.attempt = 0, this.replaced = !1, this.revision = Number(n.revision) || 0, this.setStatus("attached"), this.d.onLeases?.({ leases: [] }), this.checkEdits();
           return;
         case "patch":
           return this.enqueue(() => this.handlePatch(n));
@@ -5040,7 +5040,10 @@ class zp {
         case "preview":
           return this.handlePreview(n);
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && ip(this.graph(), n.provenance_json) && this.untrackProvenance();
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && ap(this.graph(), n.provenance_json) && this.untrackProvenance();
+          return;
+        case "lease_update":
+          this.d.onLeases?.(n);
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);
@@ -5057,7 +5060,7 @@ class zp {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Si(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Di(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   /** Shows a preview and answers the user's decision (false when the tab
    * cannot show one, has switched workflows, or the deadline passed). */
@@ -5086,7 +5089,7 @@ class zp {
     let s;
     this.busy++;
     try {
-      s = Zl(this.d.app, () => kp(n, t));
+      s = ec(this.d.app, () => Rp(n, t));
     } catch (i) {
       s = { ok: !1, error: `the patch failed: ${i?.message ?? i}`, results: [] };
     } finally {
@@ -5098,7 +5101,7 @@ class zp {
       request_id: t.request_id,
       ok: !!s.ok,
       error: s.error ?? "",
-      results: (s.results ?? []).filter(Boolean).map(Up),
+      results: (s.results ?? []).filter(Boolean).map(Hp),
       workflow_json: JSON.stringify(r),
       tab_revision: this.tabRevision
     });
@@ -5125,14 +5128,14 @@ class zp {
         const u = await o.apply(this, a);
         return r.push(u), u;
       } catch (u) {
-        throw i = ec(u), u;
+        throw i = nc(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      i = i || ec(a);
+      i = i || nc(a);
     } finally {
       s.queuePrompt = o;
     }
@@ -5157,14 +5160,14 @@ class zp {
       return this.send({ ...r, ok: !1, error: "this frontend has no graphToPrompt" });
     let i;
     try {
-      Ql(s, "beforeQueued");
+      tc(s, "beforeQueued");
       const o = await n.graphToPrompt(s);
       if (i = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Ql(s, "afterQueued");
+      tc(s, "afterQueued");
     } catch (o) {
       return this.send({ ...r, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (i.prompt_json.length + i.workflow_json.length > Ei)
+    if (i.prompt_json.length + i.workflow_json.length > Si)
       return this.send({ ...r, ok: !1, error: "the workflow is too large to hand over" });
     this.send({ ...r, ok: !0, error: "", ...i });
   }
@@ -5182,7 +5185,7 @@ class zp {
       try {
         if (t.undo_step) {
           const o = this.d.app.rootGraph ?? this.d.app.graph;
-          Zl(this.d.app, () => o.configure(n));
+          ec(this.d.app, () => o.configure(n));
         } else
           await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
         s = !0;
@@ -5207,13 +5210,13 @@ class zp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Fp);
+    }, Mp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Mp || this.d.app.configuringGraph) return;
-    if (Si(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < jp || this.d.app.configuringGraph) return;
+    if (Di(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5227,7 +5230,7 @@ class zp {
     if (s === this.lastSig) return;
     let r = null;
     try {
-      r = Ep(this.baseline, n, this.graph());
+      r = Fp(this.baseline, n, this.graph());
     } catch {
       r = null;
     }
@@ -5236,7 +5239,7 @@ class zp {
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
   reported(t, n = Tn(t)) {
-    this.lastSig = n, this.baseline = yu(t);
+    this.lastSig = n, this.baseline = xu(t);
   }
   /** The core could not use a delta of a user edit: it gets the whole
    * workflow (the tab's patches always carry it). */
@@ -5277,7 +5280,7 @@ class zp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Lp)) {
+    if (!(this.focused && t - this.focusSentAt < Bp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5286,11 +5289,11 @@ class zp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Ql(e, t) {
+function tc(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const s of n) for (const r of s.widgets ?? []) r[t]?.();
 }
-function ec(e) {
+function nc(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, s = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5298,24 +5301,24 @@ function ec(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Up(e) {
+function Hp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Wp = 80, Jp = 220, tc = 90, qp = 12;
+const Vp = 80, Gp = 220, sc = 90, Kp = 12;
 function _t(e) {
   return e == null ? null : typeof e == "object" ? e.id !== void 0 ? `id:${Number(e.id)}` : e.ref !== void 0 ? `ref:${e.ref}` : null : typeof e == "string" && !/^\d+$/.test(e) ? `ref:${e}` : `id:${Number(e)}`;
 }
-function Hp(e) {
+function Xp(e) {
   let t = 0, n = 1 / 0;
   for (const s of e?._nodes ?? [])
     t = Math.max(t, Number(s.pos?.[0] ?? 0) + Number(s.size?.[0] ?? 0)), n = Math.min(n, Number(s.pos?.[1] ?? 0));
   return { right: t, top: Number.isFinite(n) ? n : 0 };
 }
-function Vp(e, t, n = {}) {
+function Yp(e, t, n = {}) {
   const s = { ghosts: [], links: [], widgets: [], removed: [], unlinked: [], moved: [], other: [], lines: [] };
   s.requested_by = String(t?.requested_by ?? ""), s.deadline_ms = Number(t?.deadline_ms ?? 0), s.destructive = Array.isArray(t?.destructive) && t.destructive.length > 0;
-  const r = (t?.expected_node_ids ?? []).map(Number), i = Hp(e);
+  const r = (t?.expected_node_ids ?? []).map(Number), i = Xp(e);
   let o = 0;
   const l = (a) => a && a.startsWith("id:") ? e?.getNodeById?.(Number(a.slice(3))) : null, c = (a) => {
     const u = l(a);
@@ -5326,24 +5329,24 @@ function Vp(e, t, n = {}) {
   for (const a of t?.commands ?? []) {
     let u;
     try {
-      u = mu(a);
+      u = wu(a);
     } catch {
       s.other.push(a);
       continue;
     }
     switch (u.type) {
       case "create_node": {
-        const f = r[o] ?? null, g = Number.isFinite(u.x) && Number.isFinite(u.y) ? [u.x, u.y] : [i.right + Wp, i.top + o * (tc + 40)];
-        s.ghosts.push({ key: u.ref !== void 0 && u.ref !== "" ? `ref:${u.ref}` : `id:${f}`, id: f, type: u.node_type, title: u.title || u.node_type, pos: g, size: [Jp, tc], widgets: u.widgets ?? {} }), s.lines.push(`+ ${u.node_type}${u.title ? ` "${u.title}"` : ""}`), o++;
+        const f = r[o] ?? null, p = Number.isFinite(u.x) && Number.isFinite(u.y) ? [u.x, u.y] : [i.right + Vp, i.top + o * (sc + 40)];
+        s.ghosts.push({ key: u.ref !== void 0 && u.ref !== "" ? `ref:${u.ref}` : `id:${f}`, id: f, type: u.node_type, title: u.title || u.node_type, pos: p, size: [Gp, sc], widgets: u.widgets ?? {} }), s.lines.push(`+ ${u.node_type}${u.title ? ` "${u.title}"` : ""}`), o++;
         break;
       }
       case "connect":
         s.links.push({ from: _t(u.from_id), from_slot: u.from_slot, to: _t(u.to_id), to_slot: u.to_slot }), s.lines.push(`+ link ${c(_t(u.from_id))} → ${c(_t(u.to_id))}`);
         break;
       case "set_widget": {
-        const f = _t(u.node_id), m = l(f), g = s.ghosts.find((k) => k.key === f);
-        if (g) {
-          g.widgets = { ...g.widgets, [u.name]: u.value };
+        const f = _t(u.node_id), m = l(f), p = s.ghosts.find((k) => k.key === f);
+        if (p) {
+          p.widgets = { ...p.widgets, [u.name]: u.value };
           break;
         }
         const h = m?.widgets?.find((k) => k.name === u.name);
@@ -5375,11 +5378,11 @@ function Vp(e, t, n = {}) {
   }
   return s;
 }
-function nc(e, t, n) {
+function rc(e, t, n) {
   const s = typeof t == "number" ? t : Math.max(0, (n ? e.outputs : e.inputs)?.findIndex((i) => i.name === t) ?? 0);
   return [Number(e.pos[0]) + (n ? Number(e.size[0]) : 0), Number(e.pos[1]) + 14 + s * 20];
 }
-class Gp {
+class Zp {
   constructor(t) {
     this.d = t, this.t = t.timers ?? globalThis, this.current = null;
   }
@@ -5388,7 +5391,7 @@ class Gp {
   }
   show(t) {
     this.dismiss(!1);
-    const n = this.d.app?.graph ?? this.d.app?.canvas?.graph, s = Vp(n, t, { keepOnClear: this.d.isPanelNode });
+    const n = this.d.app?.graph ?? this.d.app?.canvas?.graph, s = Yp(n, t, { keepOnClear: this.d.isPanelNode });
     return new Promise((r) => {
       const i = { msg: t, desc: s, resolve: r, el: null, timer: null, prevDraw: null };
       this.current = i;
@@ -5415,7 +5418,7 @@ class Gp {
     t.prevDraw = n.onDrawForeground ?? null;
     const s = this;
     n.onDrawForeground = function(r, i) {
-      t.prevDraw && t.prevDraw.call(this, r, i), s.current === t && Kp(r, n.graph ?? s.d.app.graph, t.desc);
+      t.prevDraw && t.prevDraw.call(this, r, i), s.current === t && Qp(r, n.graph ?? s.d.app.graph, t.desc);
     }, n.setDirty?.(!0, !0);
   }
   bar(t) {
@@ -5427,7 +5430,7 @@ class Gp {
     r.style.cssText = "font-weight:600;margin-bottom:6px", r.textContent = `${t.desc.requested_by || "An agent"} proposes a change${t.desc.destructive ? " that removes work" : ""}`, s.appendChild(r);
     const i = n.createElement("ul");
     i.style.cssText = "margin:0 0 8px 16px;padding:0;max-height:180px;overflow:auto";
-    const o = t.desc.lines.slice(0, qp);
+    const o = t.desc.lines.slice(0, Kp);
     t.desc.lines.length > o.length && o.push(`… and ${t.desc.lines.length - o.length} more`);
     for (const a of o) {
       const u = n.createElement("li");
@@ -5437,13 +5440,13 @@ class Gp {
     const l = n.createElement("div");
     l.style.cssText = "display:flex;gap:8px;justify-content:flex-end";
     const c = (a, u, f, m) => {
-      const g = n.createElement("button");
-      return g.type = "button", g.className = u, g.textContent = a, g.style.cssText = `background:${m};color:#fff;border:0;border-radius:5px;padding:5px 14px;cursor:pointer`, g.addEventListener("click", () => this.finish(t, f)), l.appendChild(g), g;
+      const p = n.createElement("button");
+      return p.type = "button", p.className = u, p.textContent = a, p.style.cssText = `background:${m};color:#fff;border:0;border-radius:5px;padding:5px 14px;cursor:pointer`, p.addEventListener("click", () => this.finish(t, f)), l.appendChild(p), p;
     };
     return c("Reject", "comfyd-preview-reject", !1, "#8a2c2c"), c("Accept", "comfyd-preview-accept", !0, "#2c7a3f"), s.appendChild(l), (n.body ?? n.documentElement)?.appendChild(s), s;
   }
 }
-function Kp(e, t, n) {
+function Qp(e, t, n) {
   const s = (i) => {
     if (i?.startsWith?.("id:")) {
       const l = t?.getNodeById?.(Number(i.slice(3)));
@@ -5472,24 +5475,100 @@ function Kp(e, t, n) {
   for (const i of n.links) {
     const o = s(i.from), l = s(i.to);
     if (!o || !l) continue;
-    const c = o.node ? nc(o.node, i.from_slot, !0) : [o.ghost.pos[0] + o.ghost.size[0], o.ghost.pos[1] + 14], a = l.node ? nc(l.node, i.to_slot, !1) : [l.ghost.pos[0], l.ghost.pos[1] + 14];
+    const c = o.node ? rc(o.node, i.from_slot, !0) : [o.ghost.pos[0] + o.ghost.size[0], o.ghost.pos[1] + 14], a = l.node ? rc(l.node, i.to_slot, !1) : [l.ghost.pos[0], l.ghost.pos[1] + 14];
     e.beginPath(), e.moveTo(c[0], c[1]), e.bezierCurveTo(c[0] + 60, c[1], a[0] - 60, a[1], a[0], a[1]), e.stroke();
   }
   e.restore();
 }
-const Yp = 600, sc = 64;
-function or(e) {
+const ic = "rgba(110, 160, 255, 0.8)", oc = 40, eg = 256, or = 6;
+function Ti(e) {
   const t = String(e ?? "");
-  return t.length > sc ? `${t.slice(0, sc - 1)}…` : t;
+  return t.length > oc ? `${t.slice(0, oc - 1)}…` : t;
 }
-function Xp(e) {
+function tg(e) {
+  switch (String(e?.kind ?? "").replace(/^ACTOR_KIND_/, "").toLowerCase()) {
+    case "skill":
+      return `skill ${Ti(e.skill)}`;
+    case "mcp":
+      return e.name ? `MCP ${Ti(e.name)}` : "an MCP client";
+    case "grpc":
+      return e.name ? Ti(e.name) : "a caller";
+    default:
+      return "someone";
+  }
+}
+function ng(e, t, n = 0) {
+  const s = /* @__PURE__ */ new Map();
+  if (!Array.isArray(e)) return s;
+  for (const r of e.slice(0, eg)) {
+    if (!r || typeof r != "object" || !Array.isArray(r.node_ids)) continue;
+    const i = Number(r.expires_ms) - n;
+    if (!Number.isFinite(i) || i <= t) continue;
+    const o = `leased by ${tg(r.holder)}`;
+    for (const l of r.node_ids) {
+      const c = Number(l);
+      Number.isInteger(c) && c > 0 && !s.has(c) && s.set(c, { label: o, expires: i, leaseId: Number(r.id) });
+    }
+  }
+  return s;
+}
+function sg(e, t, n, { titleHeight: s = 30, scale: r = 1 } = {}) {
+  if (!n.size || !t || typeof t.getNodeById != "function") return 0;
+  let i = 0;
+  e.save(), e.strokeStyle = ic, e.fillStyle = ic, e.lineWidth = Math.max(1, 1.5 / (r || 1)), typeof e.setLineDash == "function" && e.setLineDash([6, 4]), e.font = "12px sans-serif";
+  for (const [o, l] of n) {
+    const c = t.getNodeById(o);
+    if (!c || !c.pos || !c.size) continue;
+    const a = !!c.flags?.collapsed, u = Number(a ? c._collapsed_width ?? c.size[0] : c.size[0]), f = a ? 0 : Number(c.size[1]), m = Number(c.pos[0]) - or, p = Number(c.pos[1]) - s - or;
+    e.strokeRect(m, p, u + 2 * or, f + s + 2 * or), e.fillText(l.label, m, p - 4), i++;
+  }
+  return e.restore(), i;
+}
+function rg({ app: e, LiteGraph: t, timers: n = globalThis, now: s = () => Date.now() }) {
+  let r = [], i = 0, o = null, l = null;
+  const c = () => ng(r, s(), i), a = () => e.canvas?.setDirty?.(!0, !0), u = () => {
+    o && n.clearTimeout(o), o = null;
+    let p = 1 / 0;
+    for (const h of c().values()) p = Math.min(p, h.expires);
+    p !== 1 / 0 && (o = n.setTimeout(() => {
+      o = null, a(), u();
+    }, Math.max(0, p - s()) + 50));
+  }, f = (p) => {
+    const h = e.canvas, k = e.rootGraph ?? e.graph;
+    !h || h.graph && h.graph !== k || sg(p, k, c(), { titleHeight: t?.NODE_TITLE_HEIGHT ?? 30, scale: h.ds?.scale ?? 1 });
+  }, m = () => {
+    const p = e.canvas;
+    if (!p || l === p) return;
+    const h = p.onDrawForeground;
+    p.onDrawForeground = function(k, A) {
+      typeof h == "function" && h.call(this, k, A), f(k);
+    }, l = p;
+  };
+  return {
+    update(p) {
+      m(), r = Array.isArray(p?.leases) ? p.leases : [];
+      const h = Number(p?.now_ms);
+      i = Number.isFinite(h) && h > 0 ? h - s() : 0, u(), a();
+    },
+    nodes: c,
+    remove() {
+      o && n.clearTimeout(o), o = null, r = [], a();
+    }
+  };
+}
+const ig = 600, lc = 64;
+function lr(e) {
+  const t = String(e ?? "");
+  return t.length > lc ? `${t.slice(0, lc - 1)}…` : t;
+}
+function og(e) {
   switch (e?.kind) {
     case "skill":
-      return `skill ${or(e.skill)} (session ${or(e.session_id).slice(0, 8)})`;
+      return `skill ${lr(e.skill)} (session ${lr(e.session_id).slice(0, 8)})`;
     case "mcp":
-      return e.name ? `MCP client ${or(e.name)}` : "an MCP client";
+      return e.name ? `MCP client ${lr(e.name)}` : "an MCP client";
     case "grpc":
-      return e.name ? `caller ${or(e.name)}` : "an unnamed caller";
+      return e.name ? `caller ${lr(e.name)}` : "an unnamed caller";
     case "user":
       return "the user";
     case "load":
@@ -5498,18 +5577,18 @@ function Xp(e) {
       return "someone unknown";
   }
 }
-function Zp(e) {
+function lg(e) {
   const t = Math.max(0, Math.round(Number(e) / 1e3));
   return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
 }
-function Qp(e, t, n = Date.now()) {
+function cg(e, t, n = Date.now()) {
   if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
   const s = e.nodes[String(t)];
   if (!s || typeof s != "object") return null;
-  const r = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${Xp(r[c.by])}, ${Zp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(s)}`], l = s.created;
+  const r = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${og(r[c.by])}, ${lg(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(s)}`], l = s.created;
   return l && typeof l == "object" && (l.by !== s.by || l.rev !== s.rev) && o.push(`Created by ${i(l)}`), o;
 }
-function eg({ app: e, document: t, timers: n = globalThis, now: s = () => Date.now() }) {
+function ag({ app: e, document: t, timers: n = globalThis, now: s = () => Date.now() }) {
   const r = t.createElement("div");
   r.className = "comfyd-provenance-tip", Object.assign(r.style, {
     position: "fixed",
@@ -5528,41 +5607,41 @@ function eg({ app: e, document: t, timers: n = globalThis, now: s = () => Date.n
   let i = null, o = null;
   const l = () => {
     i && n.clearTimeout(i), i = null, o = null, r.style.display = "none";
-  }, c = (m, g) => {
+  }, c = (m, p) => {
     const h = m.canvas?.getBoundingClientRect?.();
-    return h && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([g.clientX - h.left, g.clientY - h.top]) : m.graph_mouse ?? null;
+    return h && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([p.clientX - h.left, p.clientY - h.top]) : m.graph_mouse ?? null;
   }, a = (m) => {
-    const g = e.canvas, h = e.rootGraph ?? e.graph, k = g?.graph ?? h;
+    const p = e.canvas, h = e.rootGraph ?? e.graph, k = p?.graph ?? h;
     if (k !== h) return null;
-    const A = c(g, m);
+    const A = c(p, m);
     return !k || !A || typeof k.getNodeOnPos != "function" ? null : k.getNodeOnPos(A[0], A[1]) ?? null;
-  }, u = (m, g) => {
-    const h = e.rootGraph ?? e.graph, k = Qp(h?.extra?.comfyd?.provenance, o, s());
+  }, u = (m, p) => {
+    const h = e.rootGraph ?? e.graph, k = cg(h?.extra?.comfyd?.provenance, o, s());
     if (!k) {
       r.style.display = "none";
       return;
     }
     r.textContent = k.join(`
-`), r.style.left = `${m + 14}px`, r.style.top = `${g + 14}px`, r.style.display = "block";
+`), r.style.left = `${m + 14}px`, r.style.top = `${p + 14}px`, r.style.display = "block";
   }, f = (m) => {
     if (!e.canvas || m.target !== e.canvas.canvas || m.buttons) return l();
-    const g = a(m);
-    if (!g) return l();
-    if (g.id === o) {
+    const p = a(m);
+    if (!p) return l();
+    if (p.id === o) {
       i || u(m.clientX, m.clientY);
       return;
     }
-    l(), o = g.id;
+    l(), o = p.id;
     const h = m.clientX, k = m.clientY;
     i = n.setTimeout(() => {
       i = null, u(h, k);
-    }, Yp);
+    }, ig);
   };
   return t.addEventListener("pointermove", f, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
     l(), t.removeEventListener("pointermove", f), t.removeEventListener("pointerdown", l, !0), r.remove();
   };
 }
-const fo = 200, tg = 16, ng = 256, sg = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rs = (e) => sg.has(e);
+const po = 200, ug = 16, fg = 256, dg = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rs = (e) => dg.has(e);
 function is(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5571,24 +5650,24 @@ const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function rg(e, t) {
+function hg(e, t) {
   if (!e) return !0;
   const n = et(e.seq), s = et(t.seq);
   return n && s ? s > n : !(rs(is(e.status)) && !rs(is(t.status)));
 }
-function ig(e) {
+function pg(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= fo) return;
+  if (t.length <= po) return;
   const n = t.map((s) => e.runs[s]).sort((s, r) => Number(rs(is(r.status))) - Number(rs(is(s.status))) || et(s.queued_at_ms) - et(r.queued_at_ms));
-  for (const s of n.slice(0, t.length - fo))
+  for (const s of n.slice(0, t.length - po))
     delete e.runs[s.prompt_id], delete e.runTurns[s.prompt_id];
 }
-function bu(e, t, { workingTurn: n = 0 } = {}) {
+function vu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const s = t.prompt_id;
-  return rg(e.runs[s], t) ? (e.runs[s] = t, !e.runTurns[s] && n && !rs(is(t.status)) && (e.runTurns[s] = n), ig(e), !0) : !1;
+  return hg(e.runs[s], t) ? (e.runs[s] = t, !e.runTurns[s] && n && !rs(is(t.status)) && (e.runTurns[s] = n), pg(e), !0) : !1;
 }
-function og(e) {
+function gg(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5599,11 +5678,11 @@ function og(e) {
   const n = (s) => typeof s == "string" && s ? s : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function lg(e, t, n) {
-  const s = og(n), r = Number(t) || 0;
+function mg(e, t, n) {
+  const s = gg(n), r = Number(t) || 0;
   return !s || !r || e.runTurns[s] === r ? !1 : (e.runTurns[s] = r, !0);
 }
-function cg(e, t) {
+function _g(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const s = et(t.queued_at_ms), r = e.turns.filter((o) => !o.pending);
@@ -5618,15 +5697,15 @@ function cg(e, t) {
   }
   return i || r[0].id;
 }
-function ag(e) {
+function yg(e) {
   const t = {}, n = Object.values(e.runs).sort((s, r) => et(s.queued_at_ms) - et(r.queued_at_ms) || et(s.number) - et(r.number));
   for (const s of n) {
-    const r = cg(e, s);
+    const r = _g(e, s);
     (t[r] ??= []).push(s);
   }
   return t;
 }
-function ug(e, t = () => "") {
+function bg(e, t = () => "") {
   const n = is(e.status), s = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), r = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5671,22 +5750,22 @@ function ug(e, t = () => "") {
   }), !r.errors.length && (e.prompt_error || n === "failed" && e.reason) && r.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, f) => {
-      r.outputs.length >= tg || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && r.outputs.push({ nodeId: String(a.node_id), index: f, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      r.outputs.length >= ug || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && r.outputs.push({ nodeId: String(a.node_id), index: f, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (r.seconds = (c - l) / 1e3), r;
 }
-function rc(e, t, n, s = 0) {
+function cc(e, t, n, s = 0) {
   const r = s ? `?max_side=${s}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${r}`;
 }
-const ic = 500, oc = 200;
+const ac = 500, uc = 200;
 function ln(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function wu() {
+function Au() {
   return {
     sessionId: "",
     session: null,
@@ -5715,35 +5794,35 @@ function wu() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function fg(e) {
+function wg(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function ku(e, t = "") {
-  Object.assign(e, wu(), { sessionId: t });
+function Ru(e, t = "") {
+  Object.assign(e, Au(), { sessionId: t });
 }
-function lc(e, t) {
+function fc(e, t) {
   const n = Number(t) || 0;
   for (let s = e.turns.length - 1; s >= 0; s--) if (e.turns[s].id === n) return e.turns[s];
   return null;
 }
 function Zn(e, t) {
-  let n = lc(e, t);
+  let n = fc(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let s = e.turns.length;
   for (; s > 0 && e.turns[s - 1].id > n.id; ) s--;
-  return e.turns.splice(s, 0, n), e.turns.length > oc && e.turns.splice(0, e.turns.length - oc), lc(e, n.id) ?? n;
+  return e.turns.splice(s, 0, n), e.turns.length > uc && e.turns.splice(0, e.turns.length - uc), fc(e, n.id) ?? n;
 }
-function _r(e, t) {
+function yr(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function Hn(e, t) {
-  e.logs.push(t), e.logs.length > ic && e.logs.splice(0, e.logs.length - ic);
+  e.logs.push(t), e.logs.length > ac && e.logs.splice(0, e.logs.length - ac);
 }
-function Mo(e) {
+function Po(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5753,7 +5832,7 @@ function Mo(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function cc(e, t) {
+function dc(e, t) {
   if (!t || typeof t != "object") return;
   const n = ln(t.role, "ROLE_"), s = ln(t.state, "MESSAGE_STATE_");
   if (ln(t.kind, "MESSAGE_KIND_") === "summary") {
@@ -5763,40 +5842,40 @@ function cc(e, t) {
   }
   if (n === "user") {
     const r = Zn(e, t.id);
-    r.content = String(t.content ?? ""), r.attachments = Mo(t.attachments), r.state = s, r.error = String(t.error ?? ""), r.createdAt = Number(t.created_at_ms) || r.createdAt || 0, r.pending = !1;
+    r.content = String(t.content ?? ""), r.attachments = Po(t.attachments), r.state = s, r.error = String(t.error ?? ""), r.createdAt = Number(t.created_at_ms) || r.createdAt || 0, r.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const r = Zn(e, t.turn_id), i = _r(r, t.skill);
+    const r = Zn(e, t.turn_id), i = yr(r, t.skill);
     i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = s || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
   }
 }
-function ac(e, t) {
+function hc(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = ln(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function xu(e) {
+function Eu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function dg(e, t) {
+function kg(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, r = xu(t);
+  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, r = Eu(t);
   if (s.session_id && e.sessionId && s.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (r && r < e.lastSeq) return !1;
     const i = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = s.session?.id ?? e.sessionId;
-    ku(e, c), e.logs = i;
+    Ru(e, c), e.logs = i;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    ac(e, s.session), s.status !== void 0 && (e.status = ln(s.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(s.history) ? s.history : []) cc(e, a);
+    hc(e, s.session), s.status !== void 0 && (e.status = ln(s.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(s.history) ? s.history : []) dc(e, a);
     for (const a of Array.isArray(s.partials) ? s.partials : []) {
-      const u = _r(Zn(e, a.turn_id), a.skill);
+      const u = yr(Zn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = r || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return bu(e, s.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return vu(e, s.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
-    return n === "configured" && s.session && ac(e, s.session), !1;
+    return n === "configured" && s.session && hc(e, s.session), !1;
   if (r) {
     if (r <= e.lastSeq) return !1;
     e.lastSeq = r;
@@ -5809,7 +5888,7 @@ function dg(e, t) {
       return !0;
     }
     case "stream_delta": {
-      const i = Zn(e, s.turn_id), o = _r(i, s.skill), l = Number(s.index);
+      const i = Zn(e, s.turn_id), o = yr(i, s.skill), l = Number(s.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5819,7 +5898,7 @@ function dg(e, t) {
       return o.content += String(s.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return cc(e, s.message), !0;
+      return dc(e, s.message), !0;
     case "debug_log":
       return Hn(e, {
         seq: r,
@@ -5832,7 +5911,7 @@ function dg(e, t) {
       if (e.lastError = { code: String(s.code ?? ""), message: String(s.message ?? ""), skill: String(s.skill ?? "") }, s.turn_id) {
         const i = Zn(e, s.turn_id);
         if (s.skill) {
-          const o = _r(i, s.skill);
+          const o = yr(i, s.skill);
           o.error = e.lastError.message, o.final || (o.state = s.code === "cancelled" ? "cancelled" : "failed");
         }
       }
@@ -5843,7 +5922,7 @@ function dg(e, t) {
     case "tool_call":
       return Hn(e, { seq: r, level: "INFO", module: "tool", skill: String(s.skill ?? ""), message: `${s.name ?? "tool"}(${String(s.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return lg(e, s.turn_id, s.result_json), Hn(e, { seq: r, level: s.ok ? "INFO" : "WARN", module: "tool", skill: String(s.skill ?? ""), message: `${s.call_id ?? ""} -> ${String(s.result_json ?? "").slice(0, 300)}` }), !0;
+      return mg(e, s.turn_id, s.result_json), Hn(e, { seq: r, level: s.ok ? "INFO" : "WARN", module: "tool", skill: String(s.skill ?? ""), message: `${s.call_id ?? ""} -> ${String(s.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
       const i = Number(s.to_message_id) || 0;
       if (!i) return !1;
@@ -5861,39 +5940,39 @@ function dg(e, t) {
       return !1;
   }
 }
-function hg(e, t, n, s = []) {
-  const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Mo(s), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+function xg(e, t, n, s = []) {
+  const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Po(s), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(r), r;
 }
-function pg(e, t, n) {
+function vg(e, t, n) {
   const s = e.turns.findIndex((o) => o.pending && o.clientId === t), r = s >= 0 ? e.turns.splice(s, 1)[0] : null;
   if (!n?.id) return;
   const i = Zn(e, n.id);
-  i.content || (i.content = String(n.content ?? r?.content ?? "")), i.attachments?.length || (i.attachments = Mo(n.attachments ?? r?.attachments)), i.state || (i.state = ln(n.state, "MESSAGE_STATE_"));
+  i.content || (i.content = String(n.content ?? r?.content ?? "")), i.attachments?.length || (i.attachments = Po(n.attachments ?? r?.attachments)), i.state || (i.state = ln(n.state, "MESSAGE_STATE_"));
 }
-function uc(e, t) {
+function pc(e, t) {
   const n = e.turns.find((s) => s.pending && s.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function gg(e, t, n) {
+function Ag(e, t, n) {
   const s = e.turns.find((r) => r.pending && r.clientId === t);
   s && (s.state = "failed", s.error = String(n ?? "not sent"));
 }
-function lr(e, t = []) {
+function cr(e, t = []) {
   const n = [];
   for (const s of t) e.replies[s] && n.push(s);
   for (const s of e.order) n.includes(s) || n.push(s);
   return n.map((s) => e.replies[s]);
 }
-const mg = 15e3, _g = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), yg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function yr(e) {
-  return yg.has(String(e?.code ?? ""));
+const Rg = 15e3, Eg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Cg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function br(e) {
+  return Cg.has(String(e?.code ?? ""));
 }
 function ds(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class bg {
+class Sg {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5933,7 +6012,7 @@ class bg {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(au(t, "/comfy/session/ws"), uu(t));
+      n = new this.d.WebSocket(hu(t, "/comfy/session/ws"), pu(t));
     } catch {
       return this.retry();
     }
@@ -5947,7 +6026,7 @@ class bg {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, co(this.attempt++)));
+    }, uo(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5964,13 +6043,13 @@ class bg {
         this.pending.delete(s);
         const l = ds(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), i(l);
-      }, mg);
+      }, Rg);
       this.pending.set(s, { resolve: r, reject: i, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && ku(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && Ru(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const s = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5987,7 +6066,7 @@ class bg {
     const s = n.request_id;
     if (s !== void 0 && s === this.joinRid && n.event === "error") {
       const r = String(n.data?.code ?? "join_failed"), i = String(n.data?.message ?? "");
-      if (_g.has(r)) {
+      if (Eg.has(r)) {
         this.state.lastError = { code: r, message: i, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5998,12 +6077,12 @@ class bg {
       const r = this.pending.get(s);
       if (this.pending.delete(s), this.t.clearTimeout(r.timer), n.event === "error") {
         const i = ds(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        yr(i) ? this.coreAway(i.message) : this.coreBack(), r.reject(i);
+        br(i) ? this.coreAway(i.message) : this.coreBack(), r.reject(i);
       } else
         this.coreBack(), r.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    xu(n) && n.event !== "error" && this.coreBack(), dg(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    Eu(n) && n.event !== "error" && this.coreBack(), kg(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -6011,7 +6090,7 @@ class bg {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? co(this.probeAttempt++);
+    const n = t ?? uo(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -6028,30 +6107,30 @@ class bg {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const vu = Object.freeze([
+const Cu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), wg = Object.freeze(["echo", "openai"]), Di = "workflow-builder", fc = 64 * 1024, Ti = 4096, kg = 64 * 1024, dc = 8, hc = 3 << 20, Lo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), xg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function vg(e) {
+]), Dg = Object.freeze(["echo", "openai"]), Fi = "workflow-builder", gc = 64 * 1024, Ii = 4096, Tg = 64 * 1024, mc = 8, _c = 3 << 20, $o = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Fg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function Ig(e) {
   const t = String(e?.type ?? "").toLowerCase();
-  if (Lo.includes(t)) return t;
+  if ($o.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return xg[n] ?? t;
+  return Fg[n] ?? t;
 }
-let Ag = 0;
-function Rg(e) {
+let Og = 0;
+function Ng(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let pc = 0;
-function Cg() {
+let yc = 0;
+function Mg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return pc += 1, `panel-${e}-${pc}`;
+  return yc += 1, `panel-${e}-${yc}`;
 }
-function gc(e) {
+function bc(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -6060,10 +6139,10 @@ function gc(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function mc(e, t) {
+function wc(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
-class Eg {
+class Lg {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -6074,7 +6153,7 @@ class Eg {
   constructor(t) {
     this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((s) => s);
-    this.state = n(wu()), this.ui = n({
+    this.state = n(Au()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -6102,7 +6181,7 @@ class Eg {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new bg({
+    }), this.outbox = [], this.client = new Sg({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -6131,7 +6210,7 @@ class Eg {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: Rg(n.skills)
+      skills: Ng(n.skills)
     };
   }
   start() {
@@ -6164,17 +6243,17 @@ class Eg {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const s = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && pg(this.state, t.cid, s.message);
+      t.sid === this.state.sessionId && vg(this.state, t.cid, s.message);
     } catch (n) {
-      yr(n) && !this.client.stopped ? (uc(this.state, t.cid), this.outbox.push(t)) : gg(this.state, t.cid, n.message);
+      br(n) && !this.client.stopped ? (pc(this.state, t.cid), this.outbox.push(t)) : Ag(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = gc(t), s = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, r = this.ui.form;
+    const n = bc(t), s = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, r = this.ui.form;
     for (const [i, o] of Object.entries(n))
-      !(s && !mc(r[i], s[i])) && !mc(r[i], o) && (r[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
+      !(s && !wc(r[i], s[i])) && !wc(r[i], o) && (r[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -6182,30 +6261,30 @@ class Eg {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      yr(t) || (this.ui.notice = `skills: ${t.message}`);
+      br(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Di) && (t.skills = [Di], this.d.writeConfig("skills", Di));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Fi) && (t.skills = [Fi], this.d.writeConfig("skills", Fi));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      yr(t) || (this.ui.notice = `sessions: ${t.message}`);
+      br(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Ti),
-      model: t.model.slice(0, Ti),
-      base_url: t.base_url.slice(0, Ti),
-      system_prompt: t.system_prompt.slice(0, kg)
+      provider: t.provider.slice(0, Ii),
+      model: t.model.slice(0, Ii),
+      base_url: t.base_url.slice(0, Ii),
+      system_prompt: t.system_prompt.slice(0, Tg)
     };
   }
   /** Creates a session and selects it. Settings changed while the core is
@@ -6232,7 +6311,7 @@ class Eg {
       this.ui.apiKey = "";
       const r = s.session?.id;
       if (!r) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(r), values: gc(n.config) }, this.selectSession(String(r)), await this.refreshSessions();
+      this.coreConfig = { sid: String(r), values: bc(n.config) }, this.selectSession(String(r)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -6322,15 +6401,15 @@ class Eg {
   async addFiles(t) {
     const n = Array.from(t ?? []), s = [];
     for (const r of n) {
-      const i = vg(r), o = { key: `att-${++Ag}`, name: String(r.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(r.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= dc) {
-        this.ui.notice = `at most ${dc} files per message`;
+      const i = Ig(r), o = { key: `att-${++Og}`, name: String(r.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(r.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= mc) {
+        this.ui.notice = `at most ${mc} files per message`;
         break;
       }
-      if (!Lo.includes(i))
+      if (!$o.includes(i))
         o.state = "failed", o.error = `${i || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > hc)
-        o.state = "failed", o.error = `larger than ${hc >> 20} MiB`;
+      else if (o.size > _c)
+        o.state = "failed", o.error = `larger than ${_c >> 20} MiB`;
       else if (i.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(r);
@@ -6371,8 +6450,8 @@ class Eg {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > fc) {
-      this.ui.notice = `a message is at most ${fc} characters`;
+    if (t.length > gc) {
+      this.ui.notice = `a message is at most ${gc} characters`;
       return;
     }
     await this.settingsStep(() => {
@@ -6382,9 +6461,9 @@ class Eg {
     this.ui.draft = "";
     const r = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const i = { cid: Cg(), sid: s, content: t, attachments: r };
-    if (hg(this.state, i.cid, t, r), this.client.outage) {
-      uc(this.state, i.cid), this.outbox.push(i);
+    const i = { cid: Mg(), sid: s, content: t, attachments: r };
+    if (xg(this.state, i.cid, t, r), this.client.outage) {
+      pc(this.state, i.cid), this.outbox.push(i);
       return;
     }
     await this.deliver(i);
@@ -6394,9 +6473,9 @@ class Eg {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, fo)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, po)}`);
         if (t !== this.state.sessionId) return;
-        for (const s of Array.isArray(n?.runs) ? n.runs : []) bu(this.state, s);
+        for (const s of Array.isArray(n?.runs) ? n.runs : []) vu(this.state, s);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6469,43 +6548,43 @@ class Eg {
       }
   }
 }
-const ho = "ComfydAgentPanel", _c = "comfyd-panel-style", yc = Object.freeze([440, 560]), Sg = 320, Fi = (e) => e?.comfyClass === ho || e?.type === ho;
-function Dg(e, t) {
-  if (e.getElementById(_c)) return;
+const go = "ComfydAgentPanel", kc = "comfyd-panel-style", xc = Object.freeze([440, 560]), Pg = 320, Oi = (e) => e?.comfyClass === go || e?.type === go;
+function $g(e, t) {
+  if (e.getElementById(kc)) return;
   const n = e.createElement("style");
-  n.id = _c, n.textContent = t, e.head.appendChild(n);
+  n.id = kc, n.textContent = t, e.head.appendChild(n);
 }
-function Tg(e) {
+function jg(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function Fg(e) {
-  for (const [t, n] of vu) {
+function Bg(e) {
+  for (const [t, n] of Cu) {
     let s = (e.widgets ?? []).find((r) => r.name === t);
     s || (s = e.addWidget("text", t, n, () => {
-    }, {})), Tg(s);
+    }, {})), jg(s);
   }
 }
-function Ig(e) {
+function zg(e) {
   const t = {};
-  for (const [n, s] of vu) {
+  for (const [n, s] of Cu) {
     const i = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof i == "string" ? i : s;
   }
   return t;
 }
-function Og(e, t) {
+function Ug(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: s } = t;
-  Dg(s, t.css), Fg(e);
-  const r = (m, g) => {
+  $g(s, t.css), Bg(e);
+  const r = (m, p) => {
     const h = (e.widgets ?? []).find((k) => k.name === m);
-    !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, i = new Eg({
+    !h || h.value === p || (h.value = p, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
+  }, i = new Lg({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Ig(e),
+    readConfig: () => zg(e),
     writeConfig: r,
     app: n,
     getJson: t.getJson,
@@ -6518,7 +6597,7 @@ function Og(e, t) {
     const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Sg,
+      getMinHeight: () => Pg,
       getValue: () => {
       },
       setValue: () => {
@@ -6528,15 +6607,15 @@ function Og(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], yc[0]), Math.max(e.size[1], yc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], xc[0]), Math.max(e.size[1], xc[1])]);
   };
   c();
   let a = !1;
   const u = e.onConfigure;
   e.onConfigure = function(...m) {
     a = !0;
-    const g = u?.apply(this, m);
-    return i.reloadConfig(), g;
+    const p = u?.apply(this, m);
+    return i.reloadConfig(), p;
   };
   const f = e.onRemoved;
   return e.onRemoved = function(...m) {
@@ -6550,15 +6629,15 @@ function Og(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), i.reloadConfig(), i.start());
   }, 0), e.__comfydPanel = i, i;
 }
-function bc(e, t) {
+function vc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, s = Array(t); n < t; n++) s[n] = e[n];
   return s;
 }
-function Ng(e) {
+function Wg(e) {
   if (Array.isArray(e)) return e;
 }
-function Mg(e, t) {
+function Jg(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var s, r, i, o, l = [], c = !0, a = !1;
@@ -6576,96 +6655,96 @@ function Mg(e, t) {
     return l;
   }
 }
-function Lg() {
+function qg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Pg(e, t) {
-  return Ng(e) || Mg(e, t) || $g(e, t) || Lg();
+function Hg(e, t) {
+  return Wg(e) || Jg(e, t) || Vg(e, t) || qg();
 }
-function $g(e, t) {
+function Vg(e, t) {
   if (e) {
-    if (typeof e == "string") return bc(e, t);
+    if (typeof e == "string") return vc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? bc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? vc(e, t) : void 0;
   }
 }
-const Au = Object.entries, jg = Object.keys, wc = Object.setPrototypeOf, Bg = Object.isFrozen, Ru = Object.getPrototypeOf, Cu = Object.getOwnPropertyDescriptor;
-let Je = Object.freeze, Pe = Object.seal, nn = Object.create, Eu = typeof Reflect < "u" && Reflect, Tr = Eu.apply, po = Eu.construct;
+const Su = Object.entries, Gg = Object.keys, Ac = Object.setPrototypeOf, Kg = Object.isFrozen, Du = Object.getPrototypeOf, Tu = Object.getOwnPropertyDescriptor;
+let Je = Object.freeze, Pe = Object.seal, nn = Object.create, Fu = typeof Reflect < "u" && Reflect, Fr = Fu.apply, mo = Fu.construct;
 Je || (Je = function(t) {
   return t;
 });
 Pe || (Pe = function(t) {
   return t;
 });
-Tr || (Tr = function(t, n) {
+Fr || (Fr = function(t, n) {
   for (var s = arguments.length, r = new Array(s > 2 ? s - 2 : 0), i = 2; i < s; i++) r[i - 2] = arguments[i];
   return t.apply(n, r);
 });
-po || (po = function(t) {
+mo || (mo = function(t) {
   for (var n = arguments.length, s = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) s[r - 1] = arguments[r];
   return new t(...s);
 });
-const jt = Oe(Array.prototype.forEach), zg = Oe(Array.prototype.lastIndexOf), kc = Oe(Array.prototype.pop), hs = Oe(Array.prototype.push), Ug = Oe(Array.prototype.slice), Wg = Oe(Array.prototype.splice), Qn = Array.isArray, Ii = Su(Set), Oi = Oe(Set.prototype.add), ps = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Ni = Oe(String.prototype.toString), Jg = Oe(String.prototype.match), cr = Oe(String.prototype.replace), Mi = Oe(String.prototype.indexOf), qg = Oe(String.prototype.trim), Hg = Oe(Number.prototype.toString), Vg = Oe(Boolean.prototype.toString), xc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), vc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), gs = Oe(Object.prototype.toString), Gg = RegExp.prototype.test, Ue = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Tr(Gg, t, [n]);
-}, Bt = Su(TypeError);
+const jt = Oe(Array.prototype.forEach), Xg = Oe(Array.prototype.lastIndexOf), Rc = Oe(Array.prototype.pop), hs = Oe(Array.prototype.push), Yg = Oe(Array.prototype.slice), Zg = Oe(Array.prototype.splice), Qn = Array.isArray, Ni = Iu(Set), Mi = Oe(Set.prototype.add), ps = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Li = Oe(String.prototype.toString), Qg = Oe(String.prototype.match), ar = Oe(String.prototype.replace), Pi = Oe(String.prototype.indexOf), em = Oe(String.prototype.trim), tm = Oe(Number.prototype.toString), nm = Oe(Boolean.prototype.toString), Ec = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), Cc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Xe = Oe(Object.prototype.hasOwnProperty), gs = Oe(Object.prototype.toString), sm = RegExp.prototype.test, Ue = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Fr(sm, t, [n]);
+}, Bt = Iu(TypeError);
 function Oe(e) {
   return function(t) {
     for (var n = arguments.length, s = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) s[r - 1] = arguments[r];
-    return Tr(e, t, s);
+    return Fr(e, t, s);
   };
 }
-function Su(e) {
+function Iu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), s = 0; s < t; s++) n[s] = arguments[s];
-    return po(e, n);
+    return mo(e, n);
   };
 }
 function be(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Rn;
-  if (wc && wc(e, null), !Qn(t)) return e;
+  if (Ac && Ac(e, null), !Qn(t)) return e;
   let s = t.length;
   for (; s--; ) {
     let r = t[s];
     if (typeof r == "string") {
       const i = n(r);
-      i !== r && (Bg(t) || (t[s] = i), r = i);
+      i !== r && (Kg(t) || (t[s] = i), r = i);
     }
     e[r] = !0;
   }
   return e;
 }
-function Kg(e) {
-  for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
+function rm(e) {
+  for (let t = 0; t < e.length; t++) Xe(e, t) || (e[t] = null);
   return e;
 }
-function Fr(e) {
+function Ir(e) {
   const t = nn(null);
-  for (const s of Au(e)) {
-    var n = Pg(s, 2);
+  for (const s of Su(e)) {
+    var n = Hg(s, 2);
     const r = n[0], i = n[1];
-    Ye(e, r) && (Qn(i) ? t[r] = Kg(i) : i && typeof i == "object" && i.constructor === Object ? t[r] = Fr(i) : t[r] = i);
+    Xe(e, r) && (Qn(i) ? t[r] = rm(i) : i && typeof i == "object" && i.constructor === Object ? t[r] = Ir(i) : t[r] = i);
   }
   return t;
 }
 function bs(e) {
-  const t = nn(null), n = jg(e);
+  const t = nn(null), n = Gg(e);
   let s = n.length;
   for (; s--; ) t[n[s]] = e[n[s]];
   return t;
 }
-function Yg(e) {
+function im(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Hg(e);
+      return tm(e);
     case "boolean":
-      return Vg(e);
+      return nm(e);
     case "bigint":
-      return xc ? xc(e) : "0";
+      return Ec ? Ec(e) : "0";
     case "symbol":
-      return vc ? vc(e) : "Symbol()";
+      return Cc ? Cc(e) : "Symbol()";
     case "undefined":
       return gs(e);
     case "function":
@@ -6684,27 +6763,27 @@ function Yg(e) {
 }
 function ut(e, t) {
   for (; e !== null; ) {
-    const s = Cu(e, t);
+    const s = Tu(e, t);
     if (s) {
       if (s.get) return Oe(s.get);
       if (typeof s.value == "function") return Oe(s.value);
     }
-    e = Ru(e);
+    e = Du(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function Xg(e, t) {
+function om(e, t) {
   for (; e !== null; ) {
-    const n = Cu(e, t);
+    const n = Tu(e, t);
     if (n) return n.get ? Oe(n.get) : null;
-    e = Ru(e);
+    e = Du(e);
   }
   return null;
 }
-function Zg(e) {
+function lm(e) {
   if (!e) return !1;
   try {
     return Ue(e, ""), !0;
@@ -6712,7 +6791,7 @@ function Zg(e) {
     return !1;
   }
 }
-const Ac = Je([
+const Sc = Je([
   "a",
   "abbr",
   "acronym",
@@ -6832,7 +6911,7 @@ const Ac = Je([
   "var",
   "video",
   "wbr"
-]), Li = Je([
+]), $i = Je([
   "svg",
   "a",
   "altglyph",
@@ -6876,7 +6955,7 @@ const Ac = Je([
   "tspan",
   "view",
   "vkern"
-]), Pi = Je([
+]), ji = Je([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6902,7 +6981,7 @@ const Ac = Je([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Qg = Je([
+]), cm = Je([
   "animate",
   "color-profile",
   "cursor",
@@ -6925,7 +7004,7 @@ const Ac = Je([
   "solidcolor",
   "unknown",
   "use"
-]), $i = Je([
+]), Bi = Je([
   "math",
   "menclose",
   "merror",
@@ -6956,7 +7035,7 @@ const Ac = Je([
   "munder",
   "munderover",
   "mprescripts"
-]), em = Je([
+]), am = Je([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6972,7 +7051,7 @@ const Ac = Je([
   "annotation-xml",
   "mprescripts",
   "none"
-]), Rc = Je(["#text"]), Cc = Je([
+]), Dc = Je(["#text"]), Tc = Je([
   "accept",
   "action",
   "align",
@@ -7091,7 +7170,7 @@ const Ac = Je([
   "width",
   "wrap",
   "xmlns"
-]), ji = Je([
+]), zi = Je([
   "accent-height",
   "accumulate",
   "additive",
@@ -7284,7 +7363,7 @@ const Ac = Je([
   "y2",
   "z",
   "zoomandpan"
-]), Ec = Je([
+]), Fc = Je([
   "accent",
   "accentunder",
   "align",
@@ -7339,20 +7418,20 @@ const Ac = Je([
   "voffset",
   "width",
   "xmlns"
-]), ar = Je([
+]), ur = Je([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), tm = Pe(/{{[\w\W]*|^[\w\W]*}}/g), nm = Pe(/<%[\w\W]*|^[\w\W]*%>/g), sm = Pe(/\${[\w\W]*/g), rm = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), im = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), om = Pe(/^aria-[\-\w]+$/), Sc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), lm = Pe(/^(?:\w+script|data):/i), cm = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), am = Pe(/^html$/i), um = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), Bi = Pe(/<[/\w!]/g), Dc = Pe(/<[/\w]/g), fm = Pe(/<\/no(script|embed|frames)/i), Tc = Pe(/\/>/i), dm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), hm = Pe(/^[\r\n\t ]+/), Me = {
+]), um = Pe(/{{[\w\W]*|^[\w\W]*}}/g), fm = Pe(/<%[\w\W]*|^[\w\W]*%>/g), dm = Pe(/\${[\w\W]*/g), hm = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), pm = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), gm = Pe(/^aria-[\-\w]+$/), Ic = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), mm = Pe(/^(?:\w+script|data):/i), _m = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), ym = Pe(/^html$/i), bm = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), Ui = Pe(/<[/\w!]/g), Oc = Pe(/<[/\w]/g), wm = Pe(/<\/no(script|embed|frames)/i), Nc = Pe(/\/>/i), km = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), xm = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, pm = Je(be({}, [
+}, vm = Je(be({}, [
   "style",
   "script",
   "xmp",
@@ -7361,9 +7440,9 @@ const Ac = Je([
   "noframes",
   "plaintext",
   "noscript"
-])), gm = function() {
+])), Am = function() {
   return typeof window > "u" ? null : window;
-}, mm = function(t, n) {
+}, Rm = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let s = null;
   const r = "data-tt-policy-suffix";
@@ -7381,7 +7460,7 @@ const Ac = Je([
   } catch {
     return console.warn("TrustedTypes policy " + i + " could not be created."), null;
   }
-}, Fc = function() {
+}, Mc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7394,23 +7473,23 @@ const Ac = Je([
     uponSanitizeShadowNode: []
   };
 }, Qt = function(t, n, s, r) {
-  return Ye(t, n) && Qn(t[n]) ? be(r.base ? bs(r.base) : {}, t[n], r.transform) : s;
-}, zi = function(t, n, s) {
-  const r = Ye(t, n) ? t[n] : void 0;
-  return r && typeof r == "object" ? Fr(r) : s;
+  return Xe(t, n) && Qn(t[n]) ? be(r.base ? bs(r.base) : {}, t[n], r.transform) : s;
+}, Wi = function(t, n, s) {
+  const r = Xe(t, n) ? t[n] : void 0;
+  return r && typeof r == "object" ? Ir(r) : s;
 };
-function Du() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : gm();
-  const t = (O) => Du(O);
+function Ou() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Am();
+  const t = (O) => Ou(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const s = n, r = s.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, f = l.prototype, m = ut(f, "cloneNode"), g = ut(f, "remove"), h = ut(f, "removeAttributeNode"), k = ut(f, "nextSibling"), A = ut(f, "childNodes"), E = ut(f, "parentNode"), x = ut(f, "shadowRoot"), w = ut(f, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, $ = function(d) {
+  const s = n, r = s.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, f = l.prototype, m = ut(f, "cloneNode"), p = ut(f, "remove"), h = ut(f, "removeAttributeNode"), k = ut(f, "nextSibling"), A = ut(f, "childNodes"), C = ut(f, "parentNode"), x = ut(f, "shadowRoot"), w = ut(f, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, $ = function(d) {
     return b ? b(d) : d.nodeType;
   }, ee = function(d) {
     return F ? F(d) : d.nodeName;
-  }, X = Xg(f, "namespaceURI"), ue = function(d) {
-    return X ? X(d) : d.namespaceURI;
+  }, Y = om(f, "namespaceURI"), ue = function(d) {
+    return Y ? Y(d) : d.namespaceURI;
   };
   if (typeof i == "function") {
     const O = n.createElement("template");
@@ -7427,7 +7506,7 @@ function Du() {
       ve--;
     }
   }, re = function(d) {
-    return ne && Hr ? W(d) : d;
+    return ne && Vr ? W(d) : d;
   }, le = function(d) {
     ct(), ve++;
     try {
@@ -7436,25 +7515,25 @@ function Du() {
       ve--;
     }
   }, me = function() {
-    return ke || (De = mm(u, r), ke = !0), De;
-  }, J = n, R = J.implementation, S = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, hn = s.importNode;
-  let Ae = Fc();
-  t.isSupported = typeof Au == "function" && typeof E == "function" && R && R.createHTMLDocument !== void 0;
-  const Hs = tm, pn = nm, Uo = sm, p = im, _ = om, v = lm, P = cm, D = um;
-  let I = Sc, M = null;
+    return ke || (De = Rm(u, r), ke = !0), De;
+  }, J = n, R = J.implementation, S = J.createNodeIterator, X = J.createDocumentFragment, at = J.getElementsByTagName, hn = s.importNode;
+  let Ae = Mc();
+  t.isSupported = typeof Su == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
+  const Hs = um, pn = fm, Jo = dm, g = pm, _ = gm, v = mm, P = _m, D = bm;
+  let I = Ic, M = null;
   const j = be({}, [
-    ...Ac,
-    ...Li,
-    ...Pi,
+    ...Sc,
     ...$i,
-    ...Rc
+    ...ji,
+    ...Bi,
+    ...Dc
   ]);
   let N = null;
   const T = be({}, [
-    ...Cc,
-    ...ji,
-    ...Ec,
-    ...ar
+    ...Tc,
+    ...zi,
+    ...Fc,
+    ...ur
   ]);
   let V = null, z = null, Z = null;
   const te = Object.seal(nn(null, {
@@ -7471,10 +7550,10 @@ function Du() {
       value: null
     }
   }));
-  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, $e = !0, Be = !1, it = !1, gn = null, ze = null, nt = !1, Lt = !1, mn = !1, Hr = !1, Wo = !0, Jo = !1;
-  const qo = "user-content-";
-  let Vr = !0, Gr = !1, _n = null, $n = !1, yn = null;
-  const Ho = be({}, [
+  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, $e = !0, Be = !1, it = !1, gn = null, ze = null, nt = !1, Lt = !1, mn = !1, Vr = !1, qo = !0, Ho = !1;
+  const Vo = "user-content-";
+  let Gr = !0, Kr = !1, _n = null, $n = !1, yn = null;
+  const Go = be({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7502,8 +7581,8 @@ function Du() {
     "video",
     "xmp"
   ]);
-  let Vo = null;
-  const Go = be({}, [
+  let Ko = null;
+  const Xo = be({}, [
     "audio",
     "video",
     "img",
@@ -7511,8 +7590,8 @@ function Du() {
     "image",
     "track"
   ]);
-  let Ko = null;
-  const Yo = be({}, [
+  let Yo = null;
+  const Zo = be({}, [
     "alt",
     "class",
     "for",
@@ -7528,12 +7607,12 @@ function Du() {
     "style",
     "xmlns"
   ]), Vs = "http://www.w3.org/1998/Math/MathML", Gs = "http://www.w3.org/2000/svg", vt = "http://www.w3.org/1999/xhtml";
-  let jn = vt, Kr = !1, Xo = null;
-  const cf = be({}, [
+  let jn = vt, Xr = !1, Qo = null;
+  const df = be({}, [
     Vs,
     Gs,
     vt
-  ], Ni), af = Je(be({}, [
+  ], Li), hf = Je(be({}, [
     "mi",
     "mo",
     "mn",
@@ -7541,9 +7620,9 @@ function Du() {
     "mtext"
   ]));
   let Yr = null;
-  const uf = Je(be({}, ["annotation-xml"]));
-  let Xr = null;
-  const ff = Je(nn(null)), df = be({}, [
+  const pf = Je(be({}, ["annotation-xml"]));
+  let Zr = null;
+  const gf = Je(nn(null)), mf = be({}, [
     "title",
     "style",
     "font",
@@ -7551,190 +7630,190 @@ function Du() {
     "script"
   ]);
   let cs = null;
-  const hf = ["application/xhtml+xml", "text/html"], pf = "text/html";
+  const _f = ["application/xhtml+xml", "text/html"], yf = "text/html";
   let Ne = null, Ks = null;
-  const gf = n.createElement("form"), Zo = function(d) {
+  const bf = n.createElement("form"), el = function(d) {
     return d instanceof RegExp || d instanceof Function;
-  }, Zr = function() {
+  }, Qr = function() {
     let d = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!d || typeof d != "object") && (d = {}), d = Fr(d), cs = hf.indexOf(d.PARSER_MEDIA_TYPE) === -1 ? pf : d.PARSER_MEDIA_TYPE, Ne = cs === "application/xhtml+xml" ? Ni : Rn, M = Qt(d, "ALLOWED_TAGS", j, { transform: Ne }), N = Qt(d, "ALLOWED_ATTR", T, { transform: Ne }), Xo = Qt(d, "ALLOWED_NAMESPACES", cf, { transform: Ni }), Ko = Qt(d, "ADD_URI_SAFE_ATTR", Yo, {
+    (!d || typeof d != "object") && (d = {}), d = Ir(d), cs = _f.indexOf(d.PARSER_MEDIA_TYPE) === -1 ? yf : d.PARSER_MEDIA_TYPE, Ne = cs === "application/xhtml+xml" ? Li : Rn, M = Qt(d, "ALLOWED_TAGS", j, { transform: Ne }), N = Qt(d, "ALLOWED_ATTR", T, { transform: Ne }), Qo = Qt(d, "ALLOWED_NAMESPACES", df, { transform: Li }), Yo = Qt(d, "ADD_URI_SAFE_ATTR", Zo, {
       transform: Ne,
-      base: Yo
-    }), Vo = Qt(d, "ADD_DATA_URI_TAGS", Go, {
+      base: Zo
+    }), Ko = Qt(d, "ADD_DATA_URI_TAGS", Xo, {
       transform: Ne,
-      base: Go
-    }), yn = Qt(d, "FORBID_CONTENTS", Ho, { transform: Ne }), z = Qt(d, "FORBID_TAGS", nn(null), { transform: Ne }), Z = Qt(d, "FORBID_ATTR", nn(null), { transform: Ne }), $n = Ye(d, "USE_PROFILES") ? d.USE_PROFILES && typeof d.USE_PROFILES == "object" ? Fr(d.USE_PROFILES) : d.USE_PROFILES : !1, he = d.ALLOW_ARIA_ATTR !== !1, _e = d.ALLOW_DATA_ATTR !== !1, ye = d.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = d.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = d.SAFE_FOR_TEMPLATES || !1, $e = d.SAFE_FOR_XML !== !1, Be = d.WHOLE_DOCUMENT || !1, Lt = d.RETURN_DOM || !1, mn = d.RETURN_DOM_FRAGMENT || !1, Hr = d.RETURN_TRUSTED_TYPE || !1, nt = d.FORCE_BODY || !1, Wo = d.SANITIZE_DOM !== !1, Jo = d.SANITIZE_NAMED_PROPS || !1, Vr = d.KEEP_CONTENT !== !1, Gr = d.IN_PLACE || !1, I = Zg(d.ALLOWED_URI_REGEXP) ? d.ALLOWED_URI_REGEXP : Sc, jn = typeof d.NAMESPACE == "string" ? d.NAMESPACE : vt, Yr = zi(d, "MATHML_TEXT_INTEGRATION_POINTS", af), Xr = zi(d, "HTML_INTEGRATION_POINTS", uf);
-    const y = zi(d, "CUSTOM_ELEMENT_HANDLING", ff);
-    if (V = nn(null), Ye(y, "tagNameCheck") && Zo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Zo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Lt = !0), $n && ((Ye(d, "ALLOWED_TAGS") || Ye(d, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Rc), N = nn(null), $n.html === !0 && (be(M, Ac), be(N, Cc)), $n.svg === !0 && (be(M, Li), be(N, ji), be(N, ar)), $n.svgFilters === !0 && (be(M, Pi), be(N, ji), be(N, ar)), $n.mathMl === !0 && (be(M, $i), be(N, Ec), be(N, ar))), te.tagCheck = null, te.attributeCheck = null, Ye(d, "ADD_TAGS") && (typeof d.ADD_TAGS == "function" ? te.tagCheck = d.ADD_TAGS : Qn(d.ADD_TAGS) && (M === j && (M = bs(M)), be(M, d.ADD_TAGS, Ne))), Ye(d, "ADD_ATTR") && (typeof d.ADD_ATTR == "function" ? te.attributeCheck = d.ADD_ATTR : Qn(d.ADD_ATTR) && (N === T && (N = bs(N)), be(N, d.ADD_ATTR, Ne))), Ye(d, "ADD_FORBID_CONTENTS") && Qn(d.ADD_FORBID_CONTENTS) && (yn === Ho && (yn = bs(yn)), be(yn, d.ADD_FORBID_CONTENTS, Ne)), Vr && (M["#text"] = !0), Be && be(M, [
+      base: Xo
+    }), yn = Qt(d, "FORBID_CONTENTS", Go, { transform: Ne }), z = Qt(d, "FORBID_TAGS", nn(null), { transform: Ne }), Z = Qt(d, "FORBID_ATTR", nn(null), { transform: Ne }), $n = Xe(d, "USE_PROFILES") ? d.USE_PROFILES && typeof d.USE_PROFILES == "object" ? Ir(d.USE_PROFILES) : d.USE_PROFILES : !1, he = d.ALLOW_ARIA_ATTR !== !1, _e = d.ALLOW_DATA_ATTR !== !1, ye = d.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = d.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = d.SAFE_FOR_TEMPLATES || !1, $e = d.SAFE_FOR_XML !== !1, Be = d.WHOLE_DOCUMENT || !1, Lt = d.RETURN_DOM || !1, mn = d.RETURN_DOM_FRAGMENT || !1, Vr = d.RETURN_TRUSTED_TYPE || !1, nt = d.FORCE_BODY || !1, qo = d.SANITIZE_DOM !== !1, Ho = d.SANITIZE_NAMED_PROPS || !1, Gr = d.KEEP_CONTENT !== !1, Kr = d.IN_PLACE || !1, I = lm(d.ALLOWED_URI_REGEXP) ? d.ALLOWED_URI_REGEXP : Ic, jn = typeof d.NAMESPACE == "string" ? d.NAMESPACE : vt, Yr = Wi(d, "MATHML_TEXT_INTEGRATION_POINTS", hf), Zr = Wi(d, "HTML_INTEGRATION_POINTS", pf);
+    const y = Wi(d, "CUSTOM_ELEMENT_HANDLING", gf);
+    if (V = nn(null), Xe(y, "tagNameCheck") && el(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Xe(y, "attributeNameCheck") && el(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Xe(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Lt = !0), $n && ((Xe(d, "ALLOWED_TAGS") || Xe(d, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Dc), N = nn(null), $n.html === !0 && (be(M, Sc), be(N, Tc)), $n.svg === !0 && (be(M, $i), be(N, zi), be(N, ur)), $n.svgFilters === !0 && (be(M, ji), be(N, zi), be(N, ur)), $n.mathMl === !0 && (be(M, Bi), be(N, Fc), be(N, ur))), te.tagCheck = null, te.attributeCheck = null, Xe(d, "ADD_TAGS") && (typeof d.ADD_TAGS == "function" ? te.tagCheck = d.ADD_TAGS : Qn(d.ADD_TAGS) && (M === j && (M = bs(M)), be(M, d.ADD_TAGS, Ne))), Xe(d, "ADD_ATTR") && (typeof d.ADD_ATTR == "function" ? te.attributeCheck = d.ADD_ATTR : Qn(d.ADD_ATTR) && (N === T && (N = bs(N)), be(N, d.ADD_ATTR, Ne))), Xe(d, "ADD_FORBID_CONTENTS") && Qn(d.ADD_FORBID_CONTENTS) && (yn === Go && (yn = bs(yn)), be(yn, d.ADD_FORBID_CONTENTS, Ne)), Gr && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
     ]), M.table && (M.tbody = !0, delete z.tbody), d.TRUSTED_TYPES_POLICY) {
       if (typeof d.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
       if (typeof d.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
-      const C = ne;
+      const E = ne;
       ne = d.TRUSTED_TYPES_POLICY;
       try {
         de = W("");
       } catch (L) {
-        throw ne = C, L;
+        throw ne = E, L;
       }
     } else d.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
     Ks = Je(d);
-  }, Qo = be({}, [
-    ...Li,
-    ...Pi,
-    ...Qg
-  ]), el = be({}, [...$i, ...em]), mf = function(d, y, C) {
-    return y === vt ? d === "svg" : y === Vs ? d === "svg" && (C === "annotation-xml" || Yr[C]) : !!Qo[d];
-  }, _f = function(d, y, C) {
-    return y === vt ? d === "math" : y === Gs ? d === "math" && Xr[C] : !!el[d];
-  }, yf = function(d, y, C) {
-    return y === Gs && !Xr[C] || y === Vs && !Yr[C] ? !1 : !el[d] && (df[d] || !Qo[d]);
-  }, bf = function(d) {
-    const y = ue(d), C = Rn(ee(d)), L = E(d);
+  }, tl = be({}, [
+    ...$i,
+    ...ji,
+    ...cm
+  ]), nl = be({}, [...Bi, ...am]), wf = function(d, y, E) {
+    return y === vt ? d === "svg" : y === Vs ? d === "svg" && (E === "annotation-xml" || Yr[E]) : !!tl[d];
+  }, kf = function(d, y, E) {
+    return y === vt ? d === "math" : y === Gs ? d === "math" && Zr[E] : !!nl[d];
+  }, xf = function(d, y, E) {
+    return y === Gs && !Zr[E] || y === Vs && !Yr[E] ? !1 : !nl[d] && (mf[d] || !tl[d]);
+  }, vf = function(d) {
+    const y = ue(d), E = Rn(ee(d)), L = C(d);
     let Q = jn, se = "template";
-    return L && $(L) === Me.element && (Q = ue(L), se = Rn(ee(L))), Xo[y] ? y === Gs ? mf(C, Q, se) : y === Vs ? _f(C, Q, se) : y === vt ? yf(C, Q, se) : cs === "application/xhtml+xml" : !1;
-  }, Yt = function(d) {
+    return L && $(L) === Me.element && (Q = ue(L), se = Rn(ee(L))), Qo[y] ? y === Gs ? wf(E, Q, se) : y === Vs ? kf(E, Q, se) : y === vt ? xf(E, Q, se) : cs === "application/xhtml+xml" : !1;
+  }, Xt = function(d) {
     hs(t.removed, { element: d });
     try {
-      E(d).removeChild(d);
+      C(d).removeChild(d);
     } catch {
-      if (g(d), !E(d)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (p(d), !C(d)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, tl = function(d, y, C) {
+  }, sl = function(d, y, E) {
     try {
       h(d, y);
     } catch {
       try {
-        d.removeAttribute(C);
+        d.removeAttribute(E);
       } catch {
       }
     }
-  }, Qr = function(d) {
-    ni(d);
+  }, ei = function(d) {
+    si(d);
     const y = A(d);
-    y && jt(Ug(y), (C) => {
+    y && jt(Yg(y), (E) => {
       try {
-        g(C);
+        p(E);
       } catch {
       }
-    }), $(d) === Me.element && ei(d, !1);
-  }, Bn = function(d, y, C) {
-    if (!C) try {
-      C = y.getAttributeNode(d);
+    }), $(d) === Me.element && ti(d, !1);
+  }, Bn = function(d, y, E) {
+    if (!E) try {
+      E = y.getAttributeNode(d);
     } catch {
-      C = null;
+      E = null;
     }
     if (hs(t.removed, {
-      attribute: C || null,
+      attribute: E || null,
       from: y
-    }), C) tl(y, C, d);
+    }), E) sl(y, E, d);
     else try {
       y.removeAttribute(d);
     } catch {
     }
     if (d === "is")
       if (Lt || mn) try {
-        Yt(y);
+        Xt(y);
       } catch {
       }
       else try {
         y.setAttribute(d, "");
       } catch {
       }
-  }, ei = function(d, y) {
-    const C = w(d);
-    if (C)
-      for (let L = C.length - 1; L >= 0; --L) {
-        const Q = C[L], se = Q && Q.name;
-        typeof se == "string" && !(y && N[Ne(se)]) && tl(d, Q, se);
-      }
   }, ti = function(d, y) {
-    let C = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
+    const E = w(d);
+    if (E)
+      for (let L = E.length - 1; L >= 0; --L) {
+        const Q = E[L], se = Q && Q.name;
+        typeof se == "string" && !(y && N[Ne(se)]) && sl(d, Q, se);
+      }
+  }, ni = function(d, y) {
+    let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [d];
     for (; L.length > 0; ) {
       const Q = L.pop();
       if (y(Q) === !1) continue;
-      if (C && $(Q) === Me.element) {
+      if (E && $(Q) === Me.element) {
         const fe = x(Q);
         zn(fe) && L.push(fe);
       }
       const se = A(Q);
       if (se) for (let fe = se.length - 1; fe >= 0; --fe) L.push(se[fe]);
     }
-  }, ni = function(d) {
-    ti(d, (y) => {
-      $(y) === Me.element && ei(y, !0);
-    });
   }, si = function(d) {
-    const y = [];
-    return ti(d, (C) => {
-      y.push(C);
-    }, !0), y;
-  }, wf = function(d, y) {
-    const C = Ii();
-    jt(si(d), (L) => {
-      $(L) === Me.element && Oi(C, L);
-    }), jt(y, (L) => {
-      $(L) === Me.element && !ps(C, L) && ei(L, !0);
+    ni(d, (y) => {
+      $(y) === Me.element && ti(y, !0);
     });
-  }, nl = function(d, y) {
-    let C = !1;
+  }, ri = function(d) {
+    const y = [];
+    return ni(d, (E) => {
+      y.push(E);
+    }, !0), y;
+  }, Af = function(d, y) {
+    const E = Ni();
+    jt(ri(d), (L) => {
+      $(L) === Me.element && Mi(E, L);
+    }), jt(y, (L) => {
+      $(L) === Me.element && !ps(E, L) && ti(L, !0);
+    });
+  }, rl = function(d, y) {
+    let E = !1;
     return jt(t.removed, (L) => {
-      L.element && (C = C || L.element === d, ni(L.element));
-    }), wf(d, y), C;
-  }, kf = 8, xf = function(d, y) {
-    const C = _n;
+      L.element && (E = E || L.element === d, si(L.element));
+    }), Af(d, y), E;
+  }, Rf = 8, Ef = function(d, y) {
+    const E = _n;
     let L = null;
-    const Q = () => (L || (L = Ii(), jt(y, (se) => {
-      Oi(L, se);
+    const Q = () => (L || (L = Ni(), jt(y, (se) => {
+      Mi(L, se);
     })), L);
     for (let se = 0; ; se++) {
-      const fe = si(d), je = [d];
+      const fe = ri(d), je = [d];
       let Pt = !1;
       if (jt(fe, (mt) => {
-        $(mt) === Me.documentFragment ? hs(je, mt) : !Pt && !ps(C, mt) && (Pt = ps(Q(), mt));
+        $(mt) === Me.documentFragment ? hs(je, mt) : !Pt && !ps(E, mt) && (Pt = ps(Q(), mt));
       }), !Pt) return;
-      if (se >= kf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      if (se >= Rf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
       jt(je, (mt, ot) => {
-        vf(mt, ot > 0, d, Q());
+        Cf(mt, ot > 0, d, Q());
       });
     }
-  }, vf = function(d, y, C, L) {
-    const Q = Ys(d);
+  }, Cf = function(d, y, E, L) {
+    const Q = Xs(d);
     let se;
     for (; se = Q.nextNode(); )
-      !ps(L, se) || ps(_n, se) || (y && gt(Ae.uponSanitizeShadowNode, se, null), li(se, C));
-  }, Af = function(d) {
-    _n && Oi(_n, d);
-  }, sl = function(d, y) {
+      !ps(L, se) || ps(_n, se) || (y && gt(Ae.uponSanitizeShadowNode, se, null), ci(se, E));
+  }, Sf = function(d) {
+    _n && Mi(_n, d);
+  }, il = function(d, y) {
     return $e ? d === "patchsrc" ? !0 : d === "for" && y !== "label" && y !== "output" : !1;
-  }, Rf = function(d) {
-    $e && ti(d, (y) => {
-      const C = $(y);
-      if (C === Me.processingInstruction || C === Me.comment && Ue(Dc, y.data)) {
+  }, Df = function(d) {
+    $e && ni(d, (y) => {
+      const E = $(y);
+      if (E === Me.processingInstruction || E === Me.comment && Ue(Oc, y.data)) {
         try {
-          g(y);
+          p(y);
         } catch {
         }
         return !1;
       }
-      if (C === Me.element) {
+      if (E === Me.element) {
         const L = y, Q = Ne(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && sl("for", Q) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && il("for", Q) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, rl = function(d) {
-    let y = null, C = null;
+  }, ol = function(d) {
+    let y = null, E = null;
     if (nt) d = "<remove></remove>" + d;
     else {
-      const se = Jg(d, hm);
-      C = se && se[0];
+      const se = Qg(d, xm);
+      E = se && se[0];
     }
     cs === "application/xhtml+xml" && jn === vt && (d = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + d + "</body></html>");
     const L = ne ? W(d) : d;
@@ -7745,35 +7824,35 @@ function Du() {
     if (!y || !y.documentElement) {
       y = R.createDocument(jn, "template", null);
       try {
-        y.documentElement.innerHTML = Kr ? de : L;
+        y.documentElement.innerHTML = Xr ? de : L;
       } catch {
       }
     }
     const Q = y.body || y.documentElement;
-    return d && C && Q.insertBefore(n.createTextNode(C), Q.childNodes[0] || null), jn === vt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
-  }, Ys = function(d) {
-    let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const C = B ? B(d) : d.ownerDocument;
-    return S.call(C || d, d, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, ri = function(d) {
-    return d = cr(d, Hs, " "), d = cr(d, pn, " "), d = cr(d, Uo, " "), d;
-  }, ii = function(d) {
-    var y;
-    oi(d);
-    const C = (y = d.querySelectorAll) === null || y === void 0 ? void 0 : y.call(d, "template");
-    C && jt(C, (L) => {
-      zn(L.content) && ii(L.content);
-    });
-  }, oi = function(d) {
-    d.normalize();
-    const y = Ys(d, !0);
-    let C = y.nextNode();
-    for (; C; )
-      C.data = ri(C.data), C = y.nextNode();
+    return d && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), jn === vt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
   }, Xs = function(d) {
+    let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
+    const E = B ? B(d) : d.ownerDocument;
+    return S.call(E || d, d, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+  }, ii = function(d) {
+    return d = ar(d, Hs, " "), d = ar(d, pn, " "), d = ar(d, Jo, " "), d;
+  }, oi = function(d) {
+    var y;
+    li(d);
+    const E = (y = d.querySelectorAll) === null || y === void 0 ? void 0 : y.call(d, "template");
+    E && jt(E, (L) => {
+      zn(L.content) && oi(L.content);
+    });
+  }, li = function(d) {
+    d.normalize();
+    const y = Xs(d, !0);
+    let E = y.nextNode();
+    for (; E; )
+      E.data = ii(E.data), E = y.nextNode();
+  }, Ys = function(d) {
     const y = F ? F(d) : null;
     return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof d.nodeName != "string" || typeof d.textContent != "string" || typeof d.removeChild != "function" || d.attributes !== w(d) || typeof d.removeAttribute != "function" || typeof d.removeAttributeNode != "function" || typeof d.getAttributeNode != "function" || typeof d.setAttribute != "function" || typeof d.namespaceURI != "string" || typeof d.insertBefore != "function" || typeof d.hasChildNodes != "function" || d.nodeType !== b(d) || d.childNodes !== A(d);
-  }, il = function(d) {
+  }, ll = function(d) {
     if (!b || typeof d != "object" || d === null) return null;
     try {
       const y = b(d);
@@ -7782,72 +7861,72 @@ function Du() {
       return null;
     }
   }, zn = function(d) {
-    return il(d) === Me.documentFragment;
+    return ll(d) === Me.documentFragment;
   }, as = function(d) {
-    return il(d) !== null;
+    return ll(d) !== null;
   };
   function gt(O, d, y) {
-    O.length !== 0 && jt(O, (C) => {
-      C.call(t, d, y, Ks);
+    O.length !== 0 && jt(O, (E) => {
+      E.call(t, d, y, Ks);
     });
   }
-  const Cf = function(d, y, C) {
-    return !!($e && C === Me.element && d.hasChildNodes() && !as(d.firstElementChild) && Ue(Bi, d.textContent) && Ue(Bi, d.innerHTML) || $e && pm[y] && C === Me.element && ue(d) === vt && (as(d.firstElementChild) || typeof d.textContent == "string" && Ue(Bi, d.textContent)) || C === Me.processingInstruction || $e && C === Me.comment && Ue(Dc, d.data));
+  const Tf = function(d, y, E) {
+    return !!($e && E === Me.element && d.hasChildNodes() && !as(d.firstElementChild) && Ue(Ui, d.textContent) && Ue(Ui, d.innerHTML) || $e && vm[y] && E === Me.element && ue(d) === vt && (as(d.firstElementChild) || typeof d.textContent == "string" && Ue(Ui, d.textContent)) || E === Me.processingInstruction || $e && E === Me.comment && Ue(Oc, d.data));
   }, Zs = function(d, y) {
     if (d instanceof RegExp) return Ue(d, y);
     if (d instanceof Function) {
-      for (var C = arguments.length, L = new Array(C > 2 ? C - 2 : 0), Q = 2; Q < C; Q++) L[Q - 2] = arguments[Q];
+      for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Q = 2; Q < E; Q++) L[Q - 2] = arguments[Q];
       return !!d(y, ...L);
     }
     return !1;
-  }, Ef = function(d, y, C) {
-    if (!z[y] && cl(y) && Zs(V.tagNameCheck, y)) return !1;
-    if (Vr && !yn[y] && !yn[Rn(y)]) {
-      const L = E(d), Q = A(d);
+  }, Ff = function(d, y, E) {
+    if (!z[y] && ul(y) && Zs(V.tagNameCheck, y)) return !1;
+    if (Gr && !yn[y] && !yn[Rn(y)]) {
+      const L = C(d), Q = A(d);
       if (Q && L) {
         const se = Q.length;
         for (let fe = se - 1; fe >= 0; --fe) {
-          const je = d === C ? m(Q[fe], !0) : Q[fe];
+          const je = d === E ? m(Q[fe], !0) : Q[fe];
           L.insertBefore(je, k(d));
         }
       }
     }
-    return Yt(d), !0;
-  }, ol = function(d, y, C, L) {
-    return d.length === 0 ? y : y === C || y === L ? bs(y) : y;
+    return Xt(d), !0;
+  }, cl = function(d, y, E, L) {
+    return d.length === 0 ? y : y === E || y === L ? bs(y) : y;
   }, Un = function(d, y) {
-    return d === y || E(d) !== null ? !1 : (Gr && ni(d), !0);
-  }, Sf = function(d, y) {
-    if (Af(d), gt(Ae.beforeSanitizeElements, d, null), Un(d, y)) return !0;
-    if (Xs(d))
-      return Yt(d), !0;
-    const C = Ne(ee(d)), L = $(d);
-    if (M = ol(Ae.uponSanitizeElement, M, j, gn), gt(Ae.uponSanitizeElement, d, {
-      tagName: C,
+    return d === y || C(d) !== null ? !1 : (Kr && si(d), !0);
+  }, If = function(d, y) {
+    if (Sf(d), gt(Ae.beforeSanitizeElements, d, null), Un(d, y)) return !0;
+    if (Ys(d))
+      return Xt(d), !0;
+    const E = Ne(ee(d)), L = $(d);
+    if (M = cl(Ae.uponSanitizeElement, M, j, gn), gt(Ae.uponSanitizeElement, d, {
+      tagName: E,
       allowedTags: M
     }), Un(d, y)) return !0;
-    if (Cf(d, C, L))
-      return Yt(d), !0;
-    if (z[C] || !(te.tagCheck instanceof Function && te.tagCheck(C)) && !M[C]) {
-      const Q = Ef(d, C, y);
+    if (Tf(d, E, L))
+      return Xt(d), !0;
+    if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
+      const Q = Ff(d, E, y);
       return Q === !1 && (gt(Ae.afterSanitizeElements, d, null), Un(d, y)) ? !0 : Q;
     }
-    if (L === Me.element && !bf(d) || (C === "noscript" || C === "noembed" || C === "noframes") && Ue(fm, d.innerHTML))
-      return Yt(d), !0;
+    if (L === Me.element && !vf(d) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(wm, d.innerHTML))
+      return Xt(d), !0;
     if (Re && L === Me.text) {
-      const Q = d.textContent, se = ri(Q);
+      const Q = d.textContent, se = ii(Q);
       Q !== se && (hs(t.removed, { element: d.cloneNode() }), d.textContent = se);
     }
     return gt(Ae.afterSanitizeElements, d, null), Un(d, y);
-  }, ll = function(d, y, C) {
-    if (Z[y] || sl(y, d) || Wo && (y === "id" || y === "name") && (C in n || C in gf)) return !1;
+  }, al = function(d, y, E) {
+    if (Z[y] || il(y, d) || qo && (y === "id" || y === "name") && (E in n || E in bf)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, d);
-    if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
-    if (!L) return cl(d) && Zs(V.tagNameCheck, d) && Zs(V.attributeNameCheck, y, d) || y === "is" && V.allowCustomizedBuiltInElements && Zs(V.tagNameCheck, C);
-    if (Ko[y]) return !0;
-    const Q = cr(C, P, "");
-    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && d !== "script" && Mi(C, "data:") === 0 && Vo[d] || ye && !Ue(v, Q) ? !0 : !C;
-  }, Df = be({}, [
+    if (_e && Ue(g, y) || he && Ue(_, y)) return !0;
+    if (!L) return ul(d) && Zs(V.tagNameCheck, d) && Zs(V.attributeNameCheck, y, d) || y === "is" && V.allowCustomizedBuiltInElements && Zs(V.tagNameCheck, E);
+    if (Yo[y]) return !0;
+    const Q = ar(E, P, "");
+    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && d !== "script" && Pi(E, "data:") === 0 && Ko[d] || ye && !Ue(v, Q) ? !0 : !E;
+  }, Of = be({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7856,29 +7935,29 @@ function Du() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), cl = function(d) {
-    return !Df[Rn(d)] && Ue(D, d);
-  }, Tf = function(d, y, C, L) {
-    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !C) switch (u.getAttributeType(d, y)) {
+  ]), ul = function(d) {
+    return !Of[Rn(d)] && Ue(D, d);
+  }, Nf = function(d, y, E, L) {
+    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(d, y)) {
       case "TrustedHTML":
         return W(L);
       case "TrustedScriptURL":
         return le(L);
     }
     return L;
-  }, Ff = function(d, y, C, L) {
+  }, Mf = function(d, y, E, L) {
     try {
-      return C ? d.setAttributeNS(C, y, L) : d.setAttribute(y, L), Xs(d) ? (Yt(d), !1) : !0;
+      return E ? d.setAttributeNS(E, y, L) : d.setAttribute(y, L), Ys(d) ? (Xt(d), !1) : !0;
     } catch {
       return Bn(y, d), !1;
     }
-  }, al = function(d, y) {
-    return $e && Ue(dm, y) ? !0 : Rn(d) === "attributename" && Mi(y, "href") !== -1;
-  }, If = function(d, y) {
+  }, fl = function(d, y) {
+    return $e && Ue(km, y) ? !0 : Rn(d) === "attributename" && Pi(y, "href") !== -1;
+  }, Lf = function(d, y) {
     if (gt(Ae.beforeSanitizeAttributes, d, null), Un(d, y)) return;
-    const C = d.attributes;
-    if (!C || Xs(d)) return;
-    N = ol(Ae.uponSanitizeAttribute, N, T, ze);
+    const E = d.attributes;
+    if (!E || Ys(d)) return;
+    N = cl(Ae.uponSanitizeAttribute, N, T, ze);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7886,12 +7965,12 @@ function Du() {
       allowedAttributes: N,
       forceKeepAttr: void 0
     };
-    let Q = C.length;
+    let Q = E.length;
     const se = Ne(ee(d));
     for (; Q--; ) {
-      const fe = C[Q], je = fe.name, Pt = fe.namespaceURI, mt = fe.value, ot = Ne(je), At = mt;
-      let qe = je === "value" ? At : qg(At), ul = !1;
-      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, d, L), qe = L.attrValue, Jo && (ot === "id" || ot === "name") && Mi(qe, qo) !== 0 && (Bn(je, d, fe), qe = qo + qe, ul = !0), al(je, qe)) {
+      const fe = E[Q], je = fe.name, Pt = fe.namespaceURI, mt = fe.value, ot = Ne(je), At = mt;
+      let qe = je === "value" ? At : em(At), dl = !1;
+      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, d, L), qe = L.attrValue, Ho && (ot === "id" || ot === "name") && Pi(qe, Vo) !== 0 && (Bn(je, d, fe), qe = Vo + qe, dl = !0), fl(je, qe)) {
         Bn(je, d, fe);
         continue;
       }
@@ -7900,41 +7979,41 @@ function Du() {
           Bn(je, d, fe);
           continue;
         }
-        if (!Te && Ue(Tc, qe)) {
+        if (!Te && Ue(Nc, qe)) {
           Bn(je, d, fe);
           continue;
         }
-        if (Re && (qe = ri(qe)), !ll(se, ot, qe)) {
+        if (Re && (qe = ii(qe)), !al(se, ot, qe)) {
           Bn(je, d, fe);
           continue;
         }
-        qe = Tf(se, ot, Pt, qe), qe !== At && Ff(d, je, Pt, qe) && ul && kc(t.removed);
+        qe = Nf(se, ot, Pt, qe), qe !== At && Mf(d, je, Pt, qe) && dl && Rc(t.removed);
       }
     }
     gt(Ae.afterSanitizeAttributes, d, null), Un(d, y);
-  }, li = function(d, y) {
-    Sf(d, y), If(d, y), zn(d.content) && ci(d.content);
-  }, ci = function(d) {
-    let y = null;
-    const C = Ys(d);
-    for (gt(Ae.beforeSanitizeShadowDOM, d, null); y = C.nextNode(); )
-      if (gt(Ae.uponSanitizeShadowNode, y, null), li(y, d), $(y) === Me.element) {
-        const L = x(y);
-        zn(L) && (ai(L), ci(L));
-      }
-    Re && oi(d), gt(Ae.afterSanitizeShadowDOM, d, null);
+  }, ci = function(d, y) {
+    If(d, y), Lf(d, y), zn(d.content) && ai(d.content);
   }, ai = function(d) {
+    let y = null;
+    const E = Xs(d);
+    for (gt(Ae.beforeSanitizeShadowDOM, d, null); y = E.nextNode(); )
+      if (gt(Ae.uponSanitizeShadowNode, y, null), ci(y, d), $(y) === Me.element) {
+        const L = x(y);
+        zn(L) && (ui(L), ai(L));
+      }
+    Re && li(d), gt(Ae.afterSanitizeShadowDOM, d, null);
+  }, ui = function(d) {
     const y = [{
       node: d,
       shadow: null
     }];
     for (; y.length > 0; ) {
-      const C = y.pop();
-      if (C.shadow) {
-        ci(C.shadow);
+      const E = y.pop();
+      if (E.shadow) {
+        ai(E.shadow);
         continue;
       }
-      const L = C.node, Q = $(L) === Me.element, se = A(L);
+      const L = E.node, Q = $(L) === Me.element, se = A(L);
       if (se) for (let fe = se.length - 1; fe >= 0; --fe) y.push({
         node: se[fe],
         shadow: null
@@ -7962,89 +8041,89 @@ function Du() {
     }
   };
   return t.sanitize = function(O) {
-    let d = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, C = null, L = null, Q = null;
-    if (Kr = !O, Kr && (O = "<!-->"), typeof O != "string" && !as(O) && (O = Yg(O), typeof O != "string"))
+    let d = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
+    if (Xr = !O, Xr && (O = "<!-->"), typeof O != "string" && !as(O) && (O = im(O), typeof O != "string"))
       throw Bt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (M = gn, N = ze) : Zr(d), t.removed = [];
-    const se = Gr && typeof O != "string" && as(O);
+    it ? (M = gn, N = ze) : Qr(d), t.removed = [];
+    const se = Kr && typeof O != "string" && as(O);
     let fe = [];
     const je = _n;
     if (se) {
-      Rf(O);
+      Df(O);
       const At = ee(O);
       if (typeof At == "string") {
         const qe = Ne(At);
         if (!M[qe] || z[qe])
-          throw Qr(O), Bt("root node is forbidden and cannot be sanitized in-place");
+          throw ei(O), Bt("root node is forbidden and cannot be sanitized in-place");
       }
-      if (Xs(O))
-        throw Qr(O), Bt("root node is clobbered and cannot be sanitized in-place");
-      fe = si(O), _n = Ii();
+      if (Ys(O))
+        throw ei(O), Bt("root node is clobbered and cannot be sanitized in-place");
+      fe = ri(O), _n = Ni();
     } else if (as(O))
-      y = rl("<!---->"), C = y.ownerDocument.importNode(O, !0), C.nodeType === Me.element && C.nodeName === "BODY" || C.nodeName === "HTML" ? y = C : y.appendChild(C), ai(y);
+      y = ol("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ui(y);
     else {
       if (!Lt && !Re && !Be && O.indexOf("<") === -1) return re(O);
-      if (y = rl(O), !y) return Lt ? null : Hr ? de : "";
+      if (y = ol(O), !y) return Lt ? null : Vr ? de : "";
     }
-    y && nt && Yt(y.firstChild);
+    y && nt && Xt(y.firstChild);
     const Pt = se ? O : y;
     try {
-      se && ai(O);
-      const At = Ys(Pt);
-      for (; L = At.nextNode(); ) li(L, Pt);
-      se && xf(O, fe);
+      se && ui(O);
+      const At = Xs(Pt);
+      for (; L = At.nextNode(); ) ci(L, Pt);
+      se && Ef(O, fe);
     } catch (At) {
-      throw se && (Qr(O), nl(O, fe)), At;
+      throw se && (ei(O), rl(O, fe)), At;
     } finally {
       _n = je;
     }
     if (se) {
-      if (nl(O, fe)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Re && ii(O), O;
+      if (rl(O, fe)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Re && oi(O), O;
     }
     if (Lt) {
-      if (Re && ii(y), mn)
-        for (Q = Y.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
+      if (Re && oi(y), mn)
+        for (Q = X.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
       else Q = y;
       return (N.shadowroot || N.shadowrootmode) && (Q = hn.call(s, Q, !0)), Q;
     }
     const mt = () => Be ? y.outerHTML : y.innerHTML;
     let ot = mt();
-    return Re && Ue(rm, ot) && (oi(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(am, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+    return Re && Ue(hm, ot) && (li(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(ym, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
 ` + ot), re(ot);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Zr(O), it = !0, gn = M, ze = N;
+    Qr(O), it = !0, gn = M, ze = N;
   }, t.clearConfig = function() {
     Ks = null, it = !1, gn = null, ze = null, ne = De, de = "";
   }, t.isValidAttribute = function(O, d, y) {
-    Ks || Zr({});
-    const C = Ne(O), L = Ne(d);
-    return typeof y == "string" && (al(d, y) || !Te && Ue(Tc, y)) ? !1 : ll(C, L, y);
+    Ks || Qr({});
+    const E = Ne(O), L = Ne(d);
+    return typeof y == "string" && (fl(d, y) || !Te && Ue(Nc, y)) ? !1 : al(E, L, y);
   }, t.addHook = function(O, d) {
-    typeof d == "function" && Ye(Ae, O) && hs(Ae[O], d);
+    typeof d == "function" && Xe(Ae, O) && hs(Ae[O], d);
   }, t.removeHook = function(O, d) {
-    if (Ye(Ae, O)) {
+    if (Xe(Ae, O)) {
       if (d !== void 0) {
-        const y = zg(Ae[O], d);
-        return y === -1 ? void 0 : Wg(Ae[O], y, 1)[0];
+        const y = Xg(Ae[O], d);
+        return y === -1 ? void 0 : Zg(Ae[O], y, 1)[0];
       }
-      return kc(Ae[O]);
+      return Rc(Ae[O]);
     }
   }, t.removeHooks = function(O) {
-    Ye(Ae, O) && (Ae[O] = []);
+    Xe(Ae, O) && (Ae[O] = []);
   }, t.removeAllHooks = function() {
-    Ae = Fc();
+    Ae = Mc();
   }, t;
 }
-var _m = Du();
-const Ic = {};
-function ym(e) {
-  let t = Ic[e];
+var Em = Ou();
+const Lc = {};
+function Cm(e) {
+  let t = Lc[e];
   if (t)
     return t;
-  t = Ic[e] = [];
+  t = Lc[e] = [];
   for (let n = 0; n < 128; n++) {
     const s = String.fromCharCode(n);
     t.push(s);
@@ -8057,7 +8136,7 @@ function ym(e) {
 }
 function os(e, t) {
   typeof t != "string" && (t = os.defaultChars);
-  const n = ym(t);
+  const n = Cm(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(s) {
     let r = "";
     for (let i = 0, o = s.length; i < o; i += 3) {
@@ -8097,12 +8176,12 @@ function os(e, t) {
 }
 os.defaultChars = ";/?:@&=+$,#";
 os.componentChars = "";
-const Oc = {};
-function bm(e) {
-  let t = Oc[e];
+const Pc = {};
+function Sm(e) {
+  let t = Pc[e];
   if (t)
     return t;
-  t = Oc[e] = [];
+  t = Pc[e] = [];
   for (let n = 0; n < 128; n++) {
     const s = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(s) ? t.push(s) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -8113,7 +8192,7 @@ function bm(e) {
 }
 function qt(e, t, n) {
   typeof t != "string" && (n = t, t = qt.defaultChars), typeof n > "u" && (n = !0);
-  const s = bm(t);
+  const s = Sm(t);
   let r = "";
   for (let i = 0, o = e.length; i < o; i++) {
     const l = e.charCodeAt(i);
@@ -8142,18 +8221,18 @@ function qt(e, t, n) {
 }
 qt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 qt.componentChars = "-_.!~*'()";
-function go(e) {
+function _o(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Ir() {
+function Or() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const wm = /^([a-z0-9.+-]+:)/i, km = /:[0-9]*$/, xm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, vm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Am = ["{", "}", "|", "\\", "^", "`"].concat(vm), Rm = ["'"].concat(Am), Nc = ["%", "/", "?", ";", "#"].concat(Rm), Mc = ["/", "?", "#"], Cm = 255, Lc = /^[+a-z0-9A-Z_-]{0,63}$/, Em = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Pc = {
+const Dm = /^([a-z0-9.+-]+:)/i, Tm = /:[0-9]*$/, Fm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Im = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], Om = ["{", "}", "|", "\\", "^", "`"].concat(Im), Nm = ["'"].concat(Om), $c = ["%", "/", "?", ";", "#"].concat(Nm), jc = ["/", "?", "#"], Mm = 255, Bc = /^[+a-z0-9A-Z_-]{0,63}$/, Lm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, zc = {
   javascript: !0,
   "javascript:": !0
-}, $c = {
+}, Uc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -8165,73 +8244,73 @@ const wm = /^([a-z0-9.+-]+:)/i, km = /:[0-9]*$/, xm = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function mo(e, t) {
-  if (e && e instanceof Ir) return e;
-  const n = new Ir();
+function yo(e, t) {
+  if (e && e instanceof Or) return e;
+  const n = new Or();
   return n.parse(e, t), n;
 }
-Ir.prototype.parse = function(e, t) {
+Or.prototype.parse = function(e, t) {
   let n, s, r, i = e;
   if (i = i.trim(), !t && e.split("#").length === 1) {
-    const a = xm.exec(i);
+    const a = Fm.exec(i);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = wm.exec(i);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (r = i.substr(0, 2) === "//", r && !(o && Pc[o]) && (i = i.substr(2), this.slashes = !0)), !Pc[o] && (r || o && !$c[o])) {
+  let o = Dm.exec(i);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (r = i.substr(0, 2) === "//", r && !(o && zc[o]) && (i = i.substr(2), this.slashes = !0)), !zc[o] && (r || o && !Uc[o])) {
     let a = -1;
-    for (let h = 0; h < Mc.length; h++)
-      s = i.indexOf(Mc[h]), s !== -1 && (a === -1 || s < a) && (a = s);
+    for (let h = 0; h < jc.length; h++)
+      s = i.indexOf(jc[h]), s !== -1 && (a === -1 || s < a) && (a = s);
     let u, f;
     a === -1 ? f = i.lastIndexOf("@") : f = i.lastIndexOf("@", a), f !== -1 && (u = i.slice(0, f), i = i.slice(f + 1), this.auth = u), a = -1;
-    for (let h = 0; h < Nc.length; h++)
-      s = i.indexOf(Nc[h]), s !== -1 && (a === -1 || s < a) && (a = s);
+    for (let h = 0; h < $c.length; h++)
+      s = i.indexOf($c[h]), s !== -1 && (a === -1 || s < a) && (a = s);
     a === -1 && (a = i.length), i[a - 1] === ":" && a--;
     const m = i.slice(0, a);
     i = i.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
-    const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
-    if (!g) {
+    const p = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
+    if (!p) {
       const h = this.hostname.split(/\./);
       for (let k = 0, A = h.length; k < A; k++) {
-        const E = h[k];
-        if (E && !E.match(Lc)) {
+        const C = h[k];
+        if (C && !C.match(Bc)) {
           let x = "";
-          for (let w = 0, b = E.length; w < b; w++)
-            E.charCodeAt(w) > 127 ? x += "x" : x += E[w];
-          if (!x.match(Lc)) {
-            const w = h.slice(0, k), b = h.slice(k + 1), F = E.match(Em);
+          for (let w = 0, b = C.length; w < b; w++)
+            C.charCodeAt(w) > 127 ? x += "x" : x += C[w];
+          if (!x.match(Bc)) {
+            const w = h.slice(0, k), b = h.slice(k + 1), F = C.match(Lm);
             F && (w.push(F[1]), b.unshift(F[2])), b.length && (i = b.join(".") + i), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > Cm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Mm && (this.hostname = ""), p && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = i.indexOf("#");
   l !== -1 && (this.hash = i.substr(l), i = i.slice(0, l));
   const c = i.indexOf("?");
-  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), $c[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Uc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Ir.prototype.parseHost = function(e) {
-  let t = km.exec(e);
+Or.prototype.parseHost = function(e) {
+  let t = Tm.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Sm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Pm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: os,
   encode: qt,
-  format: go,
-  parse: mo
-}, Symbol.toStringTag, { value: "Module" })), Tu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Fu = /[\0-\x1F\x7F-\x9F]/, Dm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Po = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Iu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Ou = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Tm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  format: _o,
+  parse: yo
+}, Symbol.toStringTag, { value: "Module" })), Nu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Mu = /[\0-\x1F\x7F-\x9F]/, $m = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, jo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Lu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Pu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, jm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Tu,
-  Cc: Fu,
-  Cf: Dm,
-  P: Po,
-  S: Iu,
-  Z: Ou
-}, Symbol.toStringTag, { value: "Module" })), Fm = [
+  Any: Nu,
+  Cc: Mu,
+  Cf: $m,
+  P: jo,
+  S: Lu,
+  Z: Pu
+}, Symbol.toStringTag, { value: "Module" })), Bm = [
   8364,
   0,
   8218,
@@ -8265,14 +8344,14 @@ const Sm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function Im(e) {
+function zm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function Om(e) {
-  return Im(e) ? 65533 : e >= 128 && e <= 159 && Fm[e - 128] || e;
+function Um(e) {
+  return zm(e) ? 65533 : e >= 128 && e <= 159 && Bm[e - 128] || e;
 }
-function Nm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Om(e));
+function Wm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Um(e));
 }
 const yt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -8281,50 +8360,50 @@ const yt = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Mm(e, t, n, s, r, i) {
+function Jm(e, t, n, s, r, i) {
   const l = e.length, c = i * 90;
   let a = 0;
   const u = () => {
-    const X = yt[e.charCodeAt(a++)];
-    return X < i ? X : X * 91 - c + yt[e.charCodeAt(a++)];
-  }, f = n - s, m = n + r, g = new Int32Array(m);
-  g.fill(-1, s, i), g.fill(-1, i + f, m);
+    const Y = yt[e.charCodeAt(a++)];
+    return Y < i ? Y : Y * 91 - c + yt[e.charCodeAt(a++)];
+  }, f = n - s, m = n + r, p = new Int32Array(m);
+  p.fill(-1, s, i), p.fill(-1, i + f, m);
   const h = new Int32Array(m), k = new Int32Array(m);
-  function A(X, ue) {
+  function A(Y, ue) {
     let ne = 0, de = ue;
-    const De = ue + X;
+    const De = ue + Y;
     for (; de < De; ) {
       const ke = yt[e.charCodeAt(a++)];
       if (ke < 89)
-        ne += ke, g[de++] = ne;
+        ne += ke, p[de++] = ne;
       else if (ke === 89) {
         let ve = yt[e.charCodeAt(a++)] + 2;
         for (; ve--; )
-          g[de++] = ++ne;
+          p[de++] = ++ne;
       } else {
         const ve = yt[e.charCodeAt(a++)];
         ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (ve < 90 ? ve * 91 + yt[e.charCodeAt(a++)] : yt[e.charCodeAt(a++)] * 8281 + yt[e.charCodeAt(a++)] * 91 + yt[e.charCodeAt(a++)]), g[de++] = ne;
+        (ve < 90 ? ve * 91 + yt[e.charCodeAt(a++)] : yt[e.charCodeAt(a++)] * 8281 + yt[e.charCodeAt(a++)] * 91 + yt[e.charCodeAt(a++)]), p[de++] = ne;
       }
     }
   }
   A(s, 0), A(f, i);
-  const E = new Int32Array(r * 2);
+  const C = new Int32Array(r * 2);
   let x = 0, w = 0;
-  function b(X, ue) {
-    for (let ne = 0; ne < X; ne++) {
+  function b(Y, ue) {
+    for (let ne = 0; ne < Y; ne++) {
       const de = ue + ne, De = u(), ke = u();
-      E[w * 2] = De, E[w * 2 + 1] = ke, w += 1, h[de] = x;
-      const ve = (g[De] < 0 ? k[De] : 1) + (g[ke] < 0 ? k[ke] : 1);
+      C[w * 2] = De, C[w * 2 + 1] = ke, w += 1, h[de] = x;
+      const ve = (p[De] < 0 ? k[De] : 1) + (p[ke] < 0 ? k[ke] : 1);
       k[de] = ve, x += ve;
     }
   }
   b(r - i + s, i + f), b(i - s, s);
   const F = new Uint16Array(x);
   let B = 0;
-  for (let X = 0; X < w; X++)
+  for (let Y = 0; Y < w; Y++)
     for (let ue = 0; ue < 2; ue++) {
-      const ne = E[X * 2 + ue], de = g[ne];
+      const ne = C[Y * 2 + ue], de = p[ne];
       if (de < 0) {
         let De = h[ne];
         const ke = De + k[ne];
@@ -8336,12 +8415,12 @@ function Mm(e, t, n, s, r, i) {
   const $ = new Uint16Array(t);
   let ee = 0;
   for (; a < l; ) {
-    let X = yt[e.charCodeAt(a++)];
-    X >= i && (X = X * 91 - c + yt[e.charCodeAt(a++)]);
-    const ue = g[X];
+    let Y = yt[e.charCodeAt(a++)];
+    Y >= i && (Y = Y * 91 - c + yt[e.charCodeAt(a++)]);
+    const ue = p[Y];
     if (ue < 0) {
-      let ne = h[X];
-      const de = ne + k[X];
+      let ne = h[Y];
+      const de = ne + k[Y];
       for (; ne < de; )
         $[ee++] = F[ne++];
     } else
@@ -8349,7 +8428,7 @@ function Mm(e, t, n, s, r, i) {
   }
   return $;
 }
-const Lm = /* @__PURE__ */ Mm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const qm = /* @__PURE__ */ Jm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -8358,30 +8437,30 @@ var rt;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(rt || (rt = {}));
-const Or = 32, Nu = 21, Pm = 2097151, _o = 2047;
-let Mu = 0;
-function $m(e) {
-  const t = e >>> Nu;
-  return t === _o ? Mu : t;
+const Nr = 32, $u = 21, Hm = 2097151, bo = 2047;
+let ju = 0;
+function Vm(e) {
+  const t = e >>> $u;
+  return t === bo ? ju : t;
 }
-function jm(e) {
+function Gm(e) {
   return e - rt.ZERO >>> 0 <= 9;
 }
-function Bm(e) {
-  return (e | Or) - rt.LOWER_A >>> 0 <= 5;
+function Km(e) {
+  return (e | Nr) - rt.LOWER_A >>> 0 <= 5;
 }
-function zm(e) {
-  return (e | Or) - rt.LOWER_A >>> 0 <= 25;
+function Xm(e) {
+  return (e | Nr) - rt.LOWER_A >>> 0 <= 25;
 }
-var jc;
+var Wc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(jc || (jc = {}));
-var Bc;
+})(Wc || (Wc = {}));
+var Jc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Bc || (Bc = {}));
-function Um(e, t, n, s) {
+})(Jc || (Jc = {}));
+function Ym(e, t, n, s) {
   const r = (t & We.BRANCH_LENGTH) >> 7, i = t & We.JUMP_TABLE;
   if (i) {
     if (r === 0)
@@ -8406,18 +8485,18 @@ function Um(e, t, n, s) {
   }
   return -1;
 }
-function zc(e, t, n) {
+function qc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function Wm(e, t, n) {
+function Zm(e, t, n) {
   let s = t + 1, r = 0, i = s;
-  if (s < n && (e.charCodeAt(s) | Or) === rt.LOWER_X)
+  if (s < n && (e.charCodeAt(s) | Nr) === rt.LOWER_X)
     for (s += 1, i = s; s < n; ) {
       const l = e.charCodeAt(s);
-      if (jm(l))
+      if (Gm(l))
         r = r * 16 + (l - rt.ZERO);
-      else if (Bm(l))
-        r = r * 16 + ((l | Or) - rt.LOWER_A + 10);
+      else if (Km(l))
+        r = r * 16 + ((l | Nr) - rt.LOWER_A + 10);
       else
         break;
       s += 1;
@@ -8433,10 +8512,10 @@ function Wm(e, t, n) {
     return 0;
   s < n && e.charCodeAt(s) === rt.SEMI && (s += 1), r > 1114111 && (r = 1114112);
   let o = s - t;
-  return o >= _o && (Mu = o, o = _o), o << Nu | r;
+  return o >= bo && (ju = o, o = bo), o << $u | r;
 }
-function Jm(e, t, n) {
-  const s = Lm;
+function Qm(e, t, n) {
+  const s = qm;
   let r = e.indexOf("&");
   if (r < 0)
     return e;
@@ -8445,12 +8524,12 @@ function Jm(e, t, n) {
   const c = s[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
   do {
     const f = r + 1, m = e.charCodeAt(f);
-    let g, h;
+    let p, h;
     if (m === rt.NUM) {
-      const k = Wm(e, f, i);
-      g = $m(k), g > 0 && e.charCodeAt(f + g - 1) !== rt.SEMI && (g = 0), h = g === 0 ? "" : Nm(k & Pm);
-    } else if (zm(m)) {
-      g = 0, h = "";
+      const k = Zm(e, f, i);
+      p = Vm(k), p > 0 && e.charCodeAt(f + p - 1) !== rt.SEMI && (p = 0), h = p === 0 ? "" : Wm(k & Hm);
+    } else if (Xm(m)) {
+      p = 0, h = "";
       const k = m - a;
       let A;
       if (k >>> 0 < u) {
@@ -8458,26 +8537,26 @@ function Jm(e, t, n) {
         A = F === 0 ? -1 : u + F & 65535;
       } else
         A = -1;
-      let E = 0, x = 0, w = A < 0 ? 0 : s[A], b = f + 1;
+      let C = 0, x = 0, w = A < 0 ? 0 : s[A], b = f + 1;
       e: for (; b < i; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
           (w & (We.VALUE_LENGTH | We.FLAG13)) === 0 && (w & We.JUMP_TABLE) !== 0;
         ) {
-          const ee = w & We.JUMP_TABLE, X = (w & We.BRANCH_LENGTH) >> 7;
-          if (X === 0) {
+          const ee = w & We.JUMP_TABLE, Y = (w & We.BRANCH_LENGTH) >> 7;
+          if (Y === 0) {
             if (e.charCodeAt(b) !== ee)
               break e;
             A += 1;
           } else {
             const ue = e.charCodeAt(b) - ee;
-            if (ue >>> 0 >= X)
+            if (ue >>> 0 >= Y)
               break e;
             const ne = s[A + 1 + ue];
             if (ne === 0)
               break e;
-            A = A + X + ne & 65535;
+            A = A + Y + ne & 65535;
           }
           if (w = s[A], b += 1, b >= i)
             break e;
@@ -8487,15 +8566,15 @@ function Jm(e, t, n) {
           if (e.charCodeAt(b) !== (w & We.JUMP_TABLE))
             break;
           b += 1;
-          const X = ee - 1;
+          const Y = ee - 1;
           let ue = A + 1, ne = 0;
-          for (; ne + 1 < X; ne += 2) {
+          for (; ne + 1 < Y; ne += 2) {
             const de = s[ue];
             if (e.charCodeAt(b) !== (de & 255) || (b += 1, e.charCodeAt(b) !== (de >> 8 & 255)))
               break e;
             b += 1, ue += 1;
           }
-          if (ne < X) {
+          if (ne < Y) {
             if (e.charCodeAt(b) !== (s[ue] & 255))
               break;
             b += 1;
@@ -8506,32 +8585,32 @@ function Jm(e, t, n) {
         const F = w >>> 14, B = e.charCodeAt(b);
         if (F !== 0) {
           if (B === rt.SEMI) {
-            g = b - f + 1, h = F === 1 ? String.fromCharCode(w & We.VALUE_MASK) : zc(s, A, F);
+            p = b - f + 1, h = F === 1 ? String.fromCharCode(w & We.VALUE_MASK) : qc(s, A, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const $ = Um(s, w, A + (F || 1), B);
+        const $ = Ym(s, w, A + (F || 1), B);
         if ($ < 0)
           break;
         A = $, w = s[A], b += 1;
       }
-      h === "" && g > 0 && (h = zc(s, E, x));
+      h === "" && p > 0 && (h = qc(s, C, x));
     } else
-      g = 0, h = "";
-    g === 0 || n ? r = f : (o < r && (l += e.slice(o, r)), l += h, r = o = f + g), e.charCodeAt(r) !== rt.AMP && (r = e.indexOf("&", r));
+      p = 0, h = "";
+    p === 0 || n ? r = f : (o < r && (l += e.slice(o, r)), l += h, r = o = f + p), e.charCodeAt(r) !== rt.AMP && (r = e.indexOf("&", r));
   } while (r >= 0);
   return l + e.slice(o);
 }
-function Lu(e) {
-  return Jm(e, !0, !1);
+function Bu(e) {
+  return Qm(e, !0, !1);
 }
-var qm = class {
-  src_Any = Tu.source;
-  src_Cc = Fu.source;
-  src_Z = Ou.source;
-  src_P = Po.source;
+var e_ = class {
+  src_Any = Nu.source;
+  src_Cc = Mu.source;
+  src_Z = Pu.source;
+  src_P = jo.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8658,7 +8737,7 @@ var qm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Ui = {
+}, Ji = {
   validate: (e, t, n) => {
     const s = n.re.get_http_validator();
     s.lastIndex = t;
@@ -8666,10 +8745,10 @@ var qm = class {
     return r ? r[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Hm = {
-  "http:": Ui,
-  "https:": Ui,
-  "ftp:": Ui,
+}, t_ = {
+  "http:": Ji,
+  "https:": Ji,
+  "ftp:": Ji,
   "//": {
     validate: function(e, t, n) {
       const s = n.re.get_relative_proto_validator();
@@ -8688,23 +8767,23 @@ var qm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, Vm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Gm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function Km() {
-  const e = Gm.split("|");
-  return Vm.split("|").forEach((t) => {
+}, n_ = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", s_ = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function r_() {
+  const e = s_.split("|");
+  return n_.split("|").forEach((t) => {
     const n = t.indexOf(":"), s = t.slice(0, n);
     for (const r of t.slice(n + 1)) e.push(s + r);
   }), e;
 }
-var Ym = {
+var i_ = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: Km(),
+  tlds: r_(),
   urlAuth: !1,
   maxLength: 1e4
-}, Uc = class {
+}, Hc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8721,7 +8800,7 @@ var Ym = {
     const r = e.slice(n, s);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = s, this.raw = r, this.text = r, this.url = r;
   }
-}, Xm = class {
+}, o_ = class {
   __opts__;
   __schemas__;
   re;
@@ -8756,9 +8835,9 @@ var Ym = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Ym,
+      ...i_,
       ...n
-    }, this.__schemas__ = { ...Hm }, this.re = t || new qm(), this.re.set({
+    }, this.__schemas__ = { ...t_ }, this.re = t || new e_(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8849,9 +8928,9 @@ var Ym = {
     let s, r, i, o, l, c, a = !1, u = !1, f = !1, m = 0;
     if (!e.length) return null;
     for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (s = this.re.get_fuzzy_link_search(), s.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (r = this.re.get_fuzzy_mail_host_search(), r.lastIndex = 0, i = this.re.get_mail_name_validator()); ; ) {
-      const g = Math.max(m - 1, 0);
+      const p = Math.max(m - 1, 0);
       if (r && i && !f && (!l || l.index < m))
-        for (r.lastIndex < g && (r.lastIndex = g); ; ) {
+        for (r.lastIndex < p && (r.lastIndex = p); ; ) {
           const x = r.exec(e);
           if (!x) {
             f = !0, l = void 0;
@@ -8864,11 +8943,11 @@ var Ym = {
               index: x.index - w[1].length,
               lastIndex: x.index + x[0].length
             }, l.index >= m) break;
-            r.lastIndex < g && (r.lastIndex = g);
+            r.lastIndex < p && (r.lastIndex = p);
           }
         }
       if (s && !u && (!o || o.index < m))
-        for (s.lastIndex < g && (s.lastIndex = g); ; ) {
+        for (s.lastIndex < p && (s.lastIndex = p); ; ) {
           const x = s.exec(e);
           if (!x) {
             u = !0, o = void 0;
@@ -8879,14 +8958,14 @@ var Ym = {
             index: x.index + x[1].length,
             lastIndex: x.index + x[0].length
           }, o.index >= m) break;
-          s.lastIndex < g && (s.lastIndex = g);
+          s.lastIndex < p && (s.lastIndex = p);
         }
       let h = l;
       (!h || o && (o.index < h.index || o.index === h.index && o.lastIndex > h.lastIndex)) && (h = o);
       let k;
       if (!a) for (; ; ) {
         if (!c) {
-          n.lastIndex < g && (n.lastIndex = g);
+          n.lastIndex < p && (n.lastIndex = p);
           const b = n.exec(e);
           if (!b) {
             a = !0;
@@ -8918,8 +8997,8 @@ var Ym = {
       let A = k;
       if ((!A || l && (l.index < A.index || l.index === A.index && l.lastIndex > A.lastIndex)) && (A = l), (!A || o && (o.index < A.index || o.index === A.index && o.lastIndex > A.lastIndex)) && (A = o), !A) break;
       A === l ? l = void 0 : A === o && (o = void 0);
-      const E = new Uc(e, A.schema, A.index, A.lastIndex);
-      E.schema ? this.__schemas__[E.schema].normalize(E, this) : this.normalize(E), t.push(E), m = A.lastIndex;
+      const C = new Hc(e, A.schema, A.index, A.lastIndex);
+      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = A.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8935,7 +9014,7 @@ var Ym = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const s = new Uc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const s = new Hc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[s.schema].normalize(s, this), s;
   }
   /**
@@ -8967,29 +9046,29 @@ var Ym = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const es = 2147483647, Tt = 36, $o = 1, Ms = 26, Zm = 38, Qm = 700, Pu = 72, $u = 128, ju = "-", e_ = /^xn--/, t_ = /[^\0-\x7F]/, n_ = /[\x2E\u3002\uFF0E\uFF61]/g, s_ = {
+const es = 2147483647, Tt = 36, Bo = 1, Ms = 26, l_ = 38, c_ = 700, zu = 72, Uu = 128, Wu = "-", a_ = /^xn--/, u_ = /[^\0-\x7F]/, f_ = /[\x2E\u3002\uFF0E\uFF61]/g, d_ = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, Wi = Tt - $o, Ft = Math.floor, Ji = String.fromCharCode;
+}, qi = Tt - Bo, Ft = Math.floor, Hi = String.fromCharCode;
 function sn(e) {
-  throw new RangeError(s_[e]);
+  throw new RangeError(d_[e]);
 }
-function r_(e, t) {
+function h_(e, t) {
   const n = [];
   let s = e.length;
   for (; s--; )
     n[s] = t(e[s]);
   return n;
 }
-function Bu(e, t) {
+function Ju(e, t) {
   const n = e.split("@");
   let s = "";
-  n.length > 1 && (s = n[0] + "@", e = n[1]), e = e.replace(n_, ".");
-  const r = e.split("."), i = r_(r, t).join(".");
+  n.length > 1 && (s = n[0] + "@", e = n[1]), e = e.replace(f_, ".");
+  const r = e.split("."), i = h_(r, t).join(".");
   return s + i;
 }
-function zu(e) {
+function qu(e) {
   const t = [];
   let n = 0;
   const s = e.length;
@@ -9003,18 +9082,18 @@ function zu(e) {
   }
   return t;
 }
-const i_ = (e) => String.fromCodePoint(...e), o_ = function(e) {
+const p_ = (e) => String.fromCodePoint(...e), g_ = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Tt;
-}, Wc = function(e, t) {
+}, Vc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Uu = function(e, t, n) {
+}, Hu = function(e, t, n) {
   let s = 0;
-  for (e = n ? Ft(e / Qm) : e >> 1, e += Ft(e / t); e > Wi * Ms >> 1; s += Tt)
-    e = Ft(e / Wi);
-  return Ft(s + (Wi + 1) * e / (e + Zm));
-}, Wu = function(e) {
+  for (e = n ? Ft(e / c_) : e >> 1, e += Ft(e / t); e > qi * Ms >> 1; s += Tt)
+    e = Ft(e / qi);
+  return Ft(s + (qi + 1) * e / (e + l_));
+}, Vu = function(e) {
   const t = [], n = e.length;
-  let s = 0, r = $u, i = Pu, o = e.lastIndexOf(ju);
+  let s = 0, r = Uu, i = zu, o = e.lastIndexOf(Wu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && sn("not-basic"), t.push(e.charCodeAt(l));
@@ -9022,28 +9101,28 @@ const i_ = (e) => String.fromCodePoint(...e), o_ = function(e) {
     const c = s;
     for (let u = 1, f = Tt; ; f += Tt) {
       l >= n && sn("invalid-input");
-      const m = o_(e.charCodeAt(l++));
+      const m = g_(e.charCodeAt(l++));
       m >= Tt && sn("invalid-input"), m > Ft((es - s) / u) && sn("overflow"), s += m * u;
-      const g = f <= i ? $o : f >= i + Ms ? Ms : f - i;
-      if (m < g)
+      const p = f <= i ? Bo : f >= i + Ms ? Ms : f - i;
+      if (m < p)
         break;
-      const h = Tt - g;
+      const h = Tt - p;
       u > Ft(es / h) && sn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    i = Uu(s - c, a, c == 0), Ft(s / a) > es - r && sn("overflow"), r += Ft(s / a), s %= a, t.splice(s++, 0, r);
+    i = Hu(s - c, a, c == 0), Ft(s / a) > es - r && sn("overflow"), r += Ft(s / a), s %= a, t.splice(s++, 0, r);
   }
   return String.fromCodePoint(...t);
-}, Ju = function(e) {
+}, Gu = function(e) {
   const t = [];
-  e = zu(e);
+  e = qu(e);
   const n = e.length;
-  let s = $u, r = 0, i = Pu;
+  let s = Uu, r = 0, i = zu;
   for (const c of e)
-    c < 128 && t.push(Ji(c));
+    c < 128 && t.push(Hi(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(ju); l < n; ) {
+  for (o && t.push(Wu); l < n; ) {
     let c = es;
     for (const u of e)
       u >= s && u < c && (c = u);
@@ -9053,28 +9132,28 @@ const i_ = (e) => String.fromCodePoint(...e), o_ = function(e) {
       if (u < s && ++r > es && sn("overflow"), u === s) {
         let f = r;
         for (let m = Tt; ; m += Tt) {
-          const g = m <= i ? $o : m >= i + Ms ? Ms : m - i;
-          if (f < g)
+          const p = m <= i ? Bo : m >= i + Ms ? Ms : m - i;
+          if (f < p)
             break;
-          const h = f - g, k = Tt - g;
+          const h = f - p, k = Tt - p;
           t.push(
-            Ji(Wc(g + h % k, 0))
+            Hi(Vc(p + h % k, 0))
           ), f = Ft(h / k);
         }
-        t.push(Ji(Wc(f, 0))), i = Uu(r, a, l === o), r = 0, ++l;
+        t.push(Hi(Vc(f, 0))), i = Hu(r, a, l === o), r = 0, ++l;
       }
     ++r, ++s;
   }
   return t.join("");
-}, l_ = function(e) {
-  return Bu(e, function(t) {
-    return e_.test(t) ? Wu(t.slice(4).toLowerCase()) : t;
+}, m_ = function(e) {
+  return Ju(e, function(t) {
+    return a_.test(t) ? Vu(t.slice(4).toLowerCase()) : t;
   });
-}, c_ = function(e) {
-  return Bu(e, function(t) {
-    return t_.test(t) ? "xn--" + Ju(t) : t;
+}, __ = function(e) {
+  return Ju(e, function(t) {
+    return u_.test(t) ? "xn--" + Gu(t) : t;
   });
-}, Jc = {
+}, Gc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -9089,49 +9168,49 @@ const i_ = (e) => String.fromCodePoint(...e), o_ = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: zu,
-    encode: i_
+    decode: qu,
+    encode: p_
   },
-  decode: Wu,
-  encode: Ju,
-  toASCII: c_,
-  toUnicode: l_
+  decode: Vu,
+  encode: Gu,
+  toASCII: __,
+  toUnicode: m_
 };
-var qc = Object.defineProperty, qu = (e, t) => {
+var Kc = Object.defineProperty, Ku = (e, t) => {
   let n = {};
-  for (var s in e) qc(n, s, {
+  for (var s in e) Kc(n, s, {
     get: e[s],
     enumerable: !0
   });
-  return qc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, a_ = /* @__PURE__ */ qu({
-  arrayReplaceAt: () => u_,
-  asciiTrim: () => qr,
-  callable: () => Hu,
+  return Kc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, y_ = /* @__PURE__ */ Ku({
+  arrayReplaceAt: () => b_,
+  asciiTrim: () => Hr,
+  callable: () => Xu,
   escapeHtml: () => dn,
-  escapeRE: () => w_,
+  escapeRE: () => D_,
   fromCodePoint: () => Ls,
   isMdAsciiPunct: () => js,
-  isPunctChar: () => Gu,
+  isPunctChar: () => Zu,
   isPunctCharCode: () => $s,
   isSpace: () => Se,
-  isValidEntityCode: () => jo,
+  isValidEntityCode: () => zo,
   isWhiteSpace: () => Ps,
-  lib: () => k_,
-  normalizeReference: () => Jr,
+  lib: () => T_,
+  normalizeReference: () => qr,
   unescapeAll: () => ls,
-  unescapeMd: () => p_
+  unescapeMd: () => v_
 });
-function Hu(e) {
+function Xu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function u_(e, t, n) {
+function b_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function jo(e) {
+function zo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
 function Ls(e) {
@@ -9142,38 +9221,38 @@ function Ls(e) {
   }
   return String.fromCharCode(e);
 }
-var Vu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, f_ = new RegExp(`${Vu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), d_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function h_(e, t) {
-  if (t.charCodeAt(0) === 35 && d_.test(t)) {
+var Yu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, w_ = new RegExp(`${Yu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), k_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function x_(e, t) {
+  if (t.charCodeAt(0) === 35 && k_.test(t)) {
     const s = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return jo(s) ? Ls(s) : e;
+    return zo(s) ? Ls(s) : e;
   }
-  const n = Lu(e);
+  const n = Bu(e);
   return n !== e ? n : e;
 }
-function p_(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Vu, "$1");
+function v_(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Yu, "$1");
 }
 function ls(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(f_, function(t, n, s) {
-    return n || h_(t, s);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(w_, function(t, n, s) {
+    return n || x_(t, s);
   });
 }
-var g_ = /[&<>"]/, m_ = /[&<>"]/g, __ = {
+var A_ = /[&<>"]/, R_ = /[&<>"]/g, E_ = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function y_(e) {
-  return __[e];
+function C_(e) {
+  return E_[e];
 }
 function dn(e) {
-  return g_.test(e) ? e.replace(m_, y_) : e;
+  return A_.test(e) ? e.replace(R_, C_) : e;
 }
-var b_ = /[.?*+^$[\]\\(){}|-]/g;
-function w_(e) {
-  return e.replace(b_, "\\$&");
+var S_ = /[.?*+^$[\]\\(){}|-]/g;
+function D_(e) {
+  return e.replace(S_, "\\$&");
 }
 function Se(e) {
   switch (e) {
@@ -9201,11 +9280,11 @@ function Ps(e) {
   }
   return !1;
 }
-function Gu(e) {
-  return Po.test(e) || Iu.test(e);
+function Zu(e) {
+  return jo.test(e) || Lu.test(e);
 }
 function $s(e) {
-  return Gu(Ls(e));
+  return Zu(Ls(e));
 }
 function js(e) {
   switch (e) {
@@ -9246,24 +9325,24 @@ function js(e) {
       return !1;
   }
 }
-function Jr(e) {
+function qr(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Hc(e) {
+function Xc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function qr(e) {
+function Hr(e) {
   let t = 0;
-  for (; t < e.length && Hc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Xc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Hc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Xc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var k_ = {
-  mdurl: Sm,
-  ucmicro: Tm
+var T_ = {
+  mdurl: Pm,
+  ucmicro: jm
 };
-function x_(e, t, n) {
+function F_(e, t, n) {
   let s, r, i, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, s = 1; e.pos < l; ) {
@@ -9280,7 +9359,7 @@ function x_(e, t, n) {
   let a = -1;
   return r && (a = e.pos), e.pos = c, a;
 }
-function v_(e, t, n) {
+function I_(e, t, n) {
   let s, r = t;
   const i = {
     ok: !1,
@@ -9320,7 +9399,7 @@ function v_(e, t, n) {
   }
   return t === r || o !== 0 || (i.str = ls(e.slice(t, r)), i.pos = r, i.ok = !0), i;
 }
-function A_(e, t, n, s) {
+function O_(e, t, n, s) {
   let r, i = t;
   const o = {
     ok: !1,
@@ -9345,10 +9424,10 @@ function A_(e, t, n, s) {
   }
   return o.can_continue = !0, o.str += ls(e.slice(t, i)), o;
 }
-var R_ = /* @__PURE__ */ qu({
-  parseLinkDestination: () => v_,
-  parseLinkLabel: () => x_,
-  parseLinkTitle: () => A_
+var N_ = /* @__PURE__ */ Ku({
+  parseLinkDestination: () => I_,
+  parseLinkLabel: () => F_,
+  parseLinkTitle: () => O_
 });
 function Bs(e) {
   "@babel/helpers - typeof";
@@ -9358,7 +9437,7 @@ function Bs(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Bs(e);
 }
-function C_(e, t) {
+function M_(e, t) {
   if (Bs(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -9368,12 +9447,12 @@ function C_(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function E_(e) {
-  var t = C_(e, "string");
+function L_(e) {
+  var t = M_(e, "string");
   return Bs(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = E_(t)) in e ? Object.defineProperty(e, t, {
+  return (t = L_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9723,7 +9802,7 @@ Nt.html_block = function(e, t) {
 Nt.html_inline = function(e, t) {
   return e[t].content;
 };
-var Ku = class {
+var Qu = class {
   constructor() {
     K(
       this,
@@ -9840,41 +9919,41 @@ var Ku = class {
     }
     return s;
   }
-}, Yu = class {
+}, ef = class {
   constructor(e, t, n) {
     K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t;
   }
-}, S_ = /\r\n?/g, D_ = /\0/g;
-function T_(e) {
+}, P_ = /\r\n?/g, $_ = /\0/g;
+function j_(e) {
   let t;
-  t = e.src.replace(S_, `
-`), t = t.replace(D_, "�"), e.src = t;
+  t = e.src.replace(P_, `
+`), t = t.replace($_, "�"), e.src = t;
 }
-function F_(e) {
+function B_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function I_(e) {
+function z_(e) {
   const t = e.tokens;
   let n = 0;
   for (let s = 0; s < t.length; s++)
     t[s].type !== "reference_definition" && (s !== n && (t[n] = t[s]), n++);
   t.length !== n && (t.length = n);
 }
-function O_(e) {
+function U_(e) {
   const t = e.tokens;
   for (let n = 0, s = t.length; n < s; n++) {
     const r = t[n];
     r.type === "inline" && e.md.inline.parse(r.content, e.md, e.env, r.children);
   }
 }
-function N_(e) {
+function W_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function M_(e) {
+function J_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function L_(e) {
+function q_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, s = t.length; n < s; n++) {
@@ -9887,32 +9966,32 @@ function L_(e) {
           for (l--; r[l].level !== c.level && r[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (N_(c.content) && o > 0 && o--, M_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (W_(c.content) && o > 0 && o--, J_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const f = [];
-          let m = c.level, g = 0;
+          let m = c.level, p = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && r[l - 1].type === "text_special" && (u = u.slice(1));
           for (let h = 0; h < u.length; h++) {
             const k = u[h].url, A = e.md.normalizeLink(k);
             if (!e.md.validateLink(A)) continue;
-            let E = u[h].text;
-            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(E) ? E = e.md.normalizeLinkText(`mailto:${E}`).replace(/^mailto:/, "") : E = e.md.normalizeLinkText(E) : E = e.md.normalizeLinkText(`http://${E}`).replace(/^http:\/\//, "");
+            let C = u[h].text;
+            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
             const x = u[h].index;
-            if (x > g) {
+            if (x > p) {
               const B = new e.Token("text", "", 0);
-              B.content = a.slice(g, x), B.level = m, f.push(B);
+              B.content = a.slice(p, x), B.level = m, f.push(B);
             }
             const w = new e.Token("link_open", "a", 1);
             w.attrs = [["href", A]], w.level = m++, w.markup = "linkify", w.info = "auto", f.push(w);
             const b = new e.Token("text", "", 0);
-            b.content = E, b.level = m, f.push(b);
+            b.content = C, b.level = m, f.push(b);
             const F = new e.Token("link_close", "a", -1);
-            F.level = --m, F.markup = "linkify", F.info = "auto", f.push(F), g = u[h].lastIndex;
+            F.level = --m, F.markup = "linkify", F.info = "auto", f.push(F), p = u[h].lastIndex;
           }
-          if (g < a.length) {
+          if (p < a.length) {
             const h = new e.Token("text", "", 0);
-            h.content = a.slice(g), h.level = m, f.push(h);
+            h.content = a.slice(p), h.level = m, f.push(h);
           }
           i.push({
             index: l,
@@ -9929,7 +10008,7 @@ function L_(e) {
         for (let f = 0; f < r.length; f++) {
           const m = i[a];
           if (m?.index === f) {
-            for (const g of m.nodes) c[u++] = g;
+            for (const p of m.nodes) c[u++] = p;
             a++;
           } else c[u++] = r[f];
         }
@@ -9937,48 +10016,48 @@ function L_(e) {
       }
     }
 }
-var Xu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, P_ = /\((c|tm|r)\)/i, $_ = /\((c|tm|r)\)/gi, j_ = {
+var tf = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, H_ = /\((c|tm|r)\)/i, V_ = /\((c|tm|r)\)/gi, G_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function B_(e, t) {
-  return j_[t.toLowerCase()];
+function K_(e, t) {
+  return G_[t.toLowerCase()];
 }
-function z_(e) {
+function X_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const s = e[n];
-    s.type === "text" && !t && (s.content = s.content.replace($_, B_)), s.type === "link_open" && s.info === "auto" && t--, s.type === "link_close" && s.info === "auto" && t++;
+    s.type === "text" && !t && (s.content = s.content.replace(V_, K_)), s.type === "link_open" && s.info === "auto" && t--, s.type === "link_close" && s.info === "auto" && t++;
   }
 }
-function U_(e) {
+function Y_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const s = e[n];
-    s.type === "text" && !t && Xu.test(s.content) && (s.content = s.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), s.type === "link_open" && s.info === "auto" && t--, s.type === "link_close" && s.info === "auto" && t++;
+    s.type === "text" && !t && tf.test(s.content) && (s.content = s.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), s.type === "link_open" && s.info === "auto" && t--, s.type === "link_close" && s.info === "auto" && t++;
   }
 }
-function W_(e) {
+function Z_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (P_.test(e.tokens[t].content) && z_(e.tokens[t].children), Xu.test(e.tokens[t].content) && U_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (H_.test(e.tokens[t].content) && X_(e.tokens[t].children), tf.test(e.tokens[t].content) && Y_(e.tokens[t].children));
 }
-var J_ = /['"]/, Vc = /['"]/g, Gc = "’", q_ = 1e3;
-function Kc(e, t, n) {
+var Q_ = /['"]/, Yc = /['"]/g, Zc = "’", e0 = 1e3;
+function Qc(e, t, n) {
   for (; e.length > n; ) {
     const s = e.pop();
     s.isSingleQuote ? t.single = s.prevSameQuoteIdx : t.double = s.prevSameQuoteIdx;
   }
 }
-function ur(e, t, n, s) {
+function fr(e, t, n, s) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: s
   });
 }
-function H_(e, t) {
+function t0(e, t) {
   let n = "", s = 0;
   t.sort((r, i) => r.pos - i.pos);
   for (let r = 0; r < t.length; r++) {
@@ -9987,7 +10066,7 @@ function H_(e, t) {
   }
   return n + e.slice(s);
 }
-function V_(e, t) {
+function n0(e, t) {
   let n;
   const s = [], r = {
     single: -1,
@@ -9996,15 +10075,15 @@ function V_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = s.length - 1; n >= 0 && !(s[n].level <= c); n--) ;
-    if (Kc(s, r, n + 1), l.type !== "text") continue;
+    if (Qc(s, r, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const f = a.length;
     e: for (; u < f; ) {
-      Vc.lastIndex = u;
-      const m = Vc.exec(a);
+      Yc.lastIndex = u;
+      const m = Yc.exec(a);
       if (!m) break;
-      let g = !0, h = !0;
+      let p = !0, h = !0;
       u = m.index + 1;
       const k = m[0] === "'";
       let A = 32;
@@ -10014,26 +10093,26 @@ function V_(e, t) {
           A = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let E = 32;
-      if (u < f) E = a.charCodeAt(u);
+      let C = 32;
+      if (u < f) C = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          E = e[n].content.charCodeAt(0);
+          C = e[n].content.charCodeAt(0);
           break;
         }
-      const x = js(A) || $s(A), w = js(E) || $s(E), b = Ps(A), F = Ps(E);
-      if (F ? g = !1 : w && (b || x || (g = !1)), b ? h = !1 : x && (F || w || (h = !1)), E === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = w), !g && !h) {
-        k && ur(i, o, m.index, Gc);
+      const x = js(A) || $s(A), w = js(C) || $s(C), b = Ps(A), F = Ps(C);
+      if (F ? p = !1 : w && (b || x || (p = !1)), b ? h = !1 : x && (F || w || (h = !1)), C === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = p = !1), p && h && (p = x, h = w), !p && !h) {
+        k && fr(i, o, m.index, Zc);
         continue;
       }
       if (h && (n = k ? r.single : r.double, n >= 0 && s[n].level === c)) {
         const B = s[n];
         let $, ee;
-        k ? ($ = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : ($ = t.md.options.quotes[0], ee = t.md.options.quotes[1]), ur(i, o, m.index, ee), ur(i, B.tokenIdx, B.contentPos, $), Kc(s, r, n);
+        k ? ($ = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : ($ = t.md.options.quotes[0], ee = t.md.options.quotes[1]), fr(i, o, m.index, ee), fr(i, B.tokenIdx, B.contentPos, $), Qc(s, r, n);
         continue e;
       }
-      if (g) {
-        if (s.length >= q_) return;
+      if (p) {
+        if (s.length >= e0) return;
         s.push({
           tokenIdx: o,
           contentPos: m.index,
@@ -10041,48 +10120,48 @@ function V_(e, t) {
           level: c,
           prevSameQuoteIdx: k ? r.single : r.double
         }), k ? r.single = s.length - 1 : r.double = s.length - 1;
-      } else h && k && ur(i, o, m.index, Gc);
+      } else h && k && fr(i, o, m.index, Zc);
     }
   }
   Object.keys(i).forEach(function(o) {
     const l = Number(o);
-    e[l].content = H_(e[l].content, i[o]);
+    e[l].content = t0(e[l].content, i[o]);
   });
 }
-function G_(e) {
+function s0(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !J_.test(e.tokens[t].content) || V_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !Q_.test(e.tokens[t].content) || n0(e.tokens[t].children, e);
 }
-function K_(e) {
+function r0(e) {
   let t, n;
   const s = e.length;
   for (t = 0; t < s; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < s; t++) e[t].type === "text" && t + 1 < s && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function Y_(e) {
+function i0(e) {
   let t, n;
   const s = e.tokens, r = s.length;
   for (let i = 0; i < r; i++) {
     if (s[i].type !== "inline") continue;
     const o = s[i].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && K_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && r0(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var qi = [
-  ["normalize", T_],
-  ["block", F_],
-  ["strip_references", I_],
-  ["inline", O_],
-  ["linkify", L_],
-  ["replacements", W_],
-  ["smartquotes", G_],
-  ["text_join", Y_]
-], Zu = class {
+var Vi = [
+  ["normalize", j_],
+  ["block", B_],
+  ["strip_references", z_],
+  ["inline", U_],
+  ["linkify", q_],
+  ["replacements", Z_],
+  ["smartquotes", s0],
+  ["text_join", i0]
+], nf = class {
   constructor() {
     K(
       this,
@@ -10091,8 +10170,8 @@ var qi = [
       */
       "ruler",
       new zs()
-    ), K(this, "State", Yu);
-    for (let e = 0; e < qi.length; e++) this.ruler.push(qi[e][0], qi[e][1]);
+    ), K(this, "State", ef);
+    for (let e = 0; e < Vi.length; e++) this.ruler.push(Vi[e][0], Vi[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -10101,7 +10180,7 @@ var qi = [
     const t = this.ruler.getRules("");
     for (let n = 0, s = t.length; n < s; n++) t[n](e);
   }
-}, Qu = class {
+}, sf = class {
   constructor(e, t, n, s) {
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Mn), this.src = e, this.md = t, this.env = n, this.tokens = s;
     const r = this.src;
@@ -10164,19 +10243,19 @@ var qi = [
     }
     return r.join("");
   }
-}, X_ = 65536;
-function Hi(e, t) {
+}, o0 = 65536;
+function Gi(e, t) {
   const n = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   return e.src.slice(n, s);
 }
-function Yc(e) {
+function ea(e) {
   const t = [], n = e.length;
   let s = 0, r = e.charCodeAt(s), i = !1, o = 0, l = "";
   for (; s < n; )
     r === 124 && (i ? (l += e.substring(o, s - 1), o = s) : (t.push(l + e.substring(o, s)), l = "", o = s + 1)), i = r === 92, s++, r = e.charCodeAt(s);
   return t.push(l + e.substring(o)), t;
 }
-function Z_(e, t, n, s) {
+function l0(e, t, n, s) {
   if (t + 2 > n) return !1;
   let r = t + 1;
   if (e.sCount[r] < e.blkIndent || e.sCount[r] - e.blkIndent >= 4) return !1;
@@ -10191,7 +10270,7 @@ function Z_(e, t, n, s) {
     if (b !== 124 && b !== 45 && b !== 58 && !Se(b)) return !1;
     i++;
   }
-  let c = Hi(e, t + 1), a = c.split("|");
+  let c = Gi(e, t + 1), a = c.split("|");
   const u = [];
   for (let b = 0; b < a.length; b++) {
     const F = a[b].trim();
@@ -10202,19 +10281,19 @@ function Z_(e, t, n, s) {
     if (!/^:?-+:?$/.test(F)) return !1;
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Hi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Yc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = Gi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = ea(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const f = a.length;
   if (f === 0 || f !== u.length) return !1;
   if (s) return !0;
   const m = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), k = [t, 0];
+  const p = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), k = [t, 0];
   h.map = k;
   const A = e.push("thead_open", "thead", 1);
   A.map = [t, t + 1];
-  const E = e.push("tr_open", "tr", 1);
-  E.map = [t, t + 1];
+  const C = e.push("tr_open", "tr", 1);
+  C.map = [t, t + 1];
   for (let b = 0; b < a.length; b++) {
     const F = e.push("th_open", "th", 1);
     u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
@@ -10225,11 +10304,11 @@ function Z_(e, t, n, s) {
   let x, w = 0;
   for (r = t + 2; r < n && !(e.sCount[r] < e.blkIndent); r++) {
     let b = !1;
-    for (let B = 0, $ = g.length; B < $; B++) if (g[B](e, r, n, !0)) {
+    for (let B = 0, $ = p.length; B < $; B++) if (p[B](e, r, n, !0)) {
       b = !0;
       break;
     }
-    if (b || (c = Hi(e, r).trim(), !c) || e.sCount[r] - e.blkIndent >= 4 || (a = Yc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += f - a.length, w > X_)) break;
+    if (b || (c = Gi(e, r).trim(), !c) || e.sCount[r] - e.blkIndent >= 4 || (a = ea(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += f - a.length, w > o0)) break;
     if (r === t + 2) {
       const B = e.push("tbody_open", "tbody", 1);
       B.map = x = [t + 2, 0];
@@ -10246,7 +10325,7 @@ function Z_(e, t, n, s) {
   }
   return x && (e.push("tbody_close", "tbody", -1), x[1] = r), e.push("table_close", "table", -1), k[1] = r, e.parentType = m, e.line = r, !0;
 }
-function Q_(e, t, n) {
+function c0(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let s = t + 1, r = s;
   for (; s < n; ) {
@@ -10265,7 +10344,7 @@ function Q_(e, t, n) {
   return i.content = e.getLines(t, r, 4 + e.blkIndent, !1) + `
 `, i.map = [t, e.line], !0;
 }
-function e0(e, t, n, s) {
+function a0(e, t, n, s) {
   let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || r + 3 > i) return !1;
   const o = e.src.charCodeAt(r);
@@ -10285,17 +10364,17 @@ function e0(e, t, n, s) {
       break;
     }
   c = e.sCount[t], e.line = f + (m ? 1 : 0);
-  const g = e.push("fence", "code", 0);
-  return g.info = u, g.content = e.getLines(t + 1, f, c, !0), g.markup = a, g.map = [t, e.line], !0;
+  const p = e.push("fence", "code", 0);
+  return p.info = u, p.content = e.getLines(t + 1, f, c, !0), p.markup = a, p.map = [t, e.line], !0;
 }
-function t0(e, t, n, s) {
+function u0(e, t, n, s) {
   let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(r) !== 62) return !1;
   if (s) return !0;
   const l = [], c = [], a = [], u = [], f = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
   e.parentType = "blockquote";
-  let g = !1, h;
+  let p = !1, h;
   for (h = t; h < n; h++) {
     const w = e.sCount[h] < e.blkIndent;
     if (r = e.bMarks[h] + e.tShift[h], i = e.eMarks[h], r >= i) break;
@@ -10304,16 +10383,16 @@ function t0(e, t, n, s) {
       e.src.charCodeAt(r) === 32 ? (r++, F++, $ = !1, B = !0) : e.src.charCodeAt(r) === 9 ? (B = !0, (e.bsCount[h] + F) % 4 === 3 ? (r++, F++, $ = !1) : $ = !0) : B = !1;
       let ee = F;
       for (l.push(e.bMarks[h]), e.bMarks[h] = r; r < i; ) {
-        const X = e.src.charCodeAt(r);
-        if (Se(X))
-          X === 9 ? ee += 4 - (ee + e.bsCount[h] + ($ ? 1 : 0)) % 4 : ee++;
+        const Y = e.src.charCodeAt(r);
+        if (Se(Y))
+          Y === 9 ? ee += 4 - (ee + e.bsCount[h] + ($ ? 1 : 0)) % 4 : ee++;
         else break;
         r++;
       }
-      g = r >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = r - e.bMarks[h];
+      p = r >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = r - e.bMarks[h];
       continue;
     }
-    if (g) break;
+    if (p) break;
     let b = !1;
     for (let F = 0, B = f.length; F < B; F++) if (f[F](e, h, n, !0)) {
       b = !0;
@@ -10329,15 +10408,15 @@ function t0(e, t, n, s) {
   e.blkIndent = 0;
   const A = e.push("blockquote_open", "blockquote", 1);
   A.markup = ">";
-  const E = [t, 0];
-  A.map = E, e.md.block.tokenize(e, t, h);
+  const C = [t, 0];
+  A.map = C, e.md.block.tokenize(e, t, h);
   const x = e.push("blockquote_close", "blockquote", -1);
-  x.markup = ">", e.lineMax = o, e.parentType = m, E[1] = e.line;
+  x.markup = ">", e.lineMax = o, e.parentType = m, C[1] = e.line;
   for (let w = 0; w < u.length; w++)
     e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
   return e.blkIndent = k, !0;
 }
-function n0(e, t, n, s) {
+function f0(e, t, n, s) {
   const r = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let i = e.bMarks[t] + e.tShift[t];
@@ -10355,13 +10434,13 @@ function n0(e, t, n, s) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Xc(e, t) {
+function ta(e, t) {
   const n = e.eMarks[t];
   let s = e.bMarks[t] + e.tShift[t];
   const r = e.src.charCodeAt(s++);
   return r !== 42 && r !== 45 && r !== 43 || s < n && !Se(e.src.charCodeAt(s)) ? -1 : s;
 }
-function Zc(e, t) {
+function na(e, t) {
   const n = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   let r = n;
   if (r + 1 >= s) return -1;
@@ -10378,32 +10457,32 @@ function Zc(e, t) {
   }
   return r < s && (i = e.src.charCodeAt(r), !Se(i)) ? -1 : r;
 }
-function s0(e, t) {
+function d0(e, t) {
   const n = e.level + 2;
   for (let s = t + 2, r = e.tokens.length - 2; s < r; s++) e.tokens[s].level === n && e.tokens[s].type === "paragraph_open" && (e.tokens[s + 2].hidden = !0, e.tokens[s].hidden = !0, s += 2);
 }
-function r0(e, t, n, s) {
+function h0(e, t, n, s) {
   let r, i, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   s && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let f, m, g;
-  if ((g = Zc(e, c)) >= 0) {
-    if (f = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = Xc(e, c)) >= 0) f = !1;
+  let f, m, p;
+  if ((p = na(e, c)) >= 0) {
+    if (f = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, p - 1)), u && m !== 1) return !1;
+  } else if ((p = ta(e, c)) >= 0) f = !1;
   else return !1;
-  if (u && e.skipSpaces(g) >= e.eMarks[c])
+  if (u && e.skipSpaces(p) >= e.eMarks[c])
     return !1;
   if (s) return !0;
-  const h = e.src.charCodeAt(g - 1), k = e.tokens.length;
+  const h = e.src.charCodeAt(p - 1), k = e.tokens.length;
   f ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
   const A = [c, 0];
   l.map = A, l.markup = String.fromCharCode(h);
-  let E = !1;
+  let C = !1;
   const x = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
-    i = g, r = e.eMarks[c];
-    const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
+    i = p, r = e.eMarks[c];
+    const b = e.sCount[c] + p - (e.bMarks[c] + e.tShift[c]);
     let F = b;
     for (; i < r; ) {
       const ve = e.src.charCodeAt(i);
@@ -10417,10 +10496,10 @@ function r0(e, t, n, s) {
     B >= r ? $ = 1 : $ = F - b, $ > 4 && ($ = 1);
     const ee = b + $;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
-    const X = [c, 0];
-    l.map = X, f && (l.info = e.src.slice(o, g - 1));
+    const Y = [c, 0];
+    l.map = Y, f && (l.info = e.src.slice(o, p - 1));
     const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= r && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || E) && (a = !1), E = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= r && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, Y[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let ke = !1;
     for (let ve = 0, ct = x.length; ve < ct; ve++) if (x[ve](e, c, n, !0)) {
       ke = !0;
@@ -10428,15 +10507,15 @@ function r0(e, t, n, s) {
     }
     if (ke) break;
     if (f) {
-      if (g = Zc(e, c), g < 0) break;
+      if (p = na(e, c), p < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Xc(e, c), g < 0) break;
-    if (h !== e.src.charCodeAt(g - 1)) break;
+    } else if (p = ta(e, c), p < 0) break;
+    if (h !== e.src.charCodeAt(p - 1)) break;
   }
-  return f ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = w, a && s0(e, k), !0;
+  return f ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = w, a && d0(e, k), !0;
 }
-var Vi = 999;
-function i0(e) {
+var Ki = 999;
+function p0(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const s = e.charCodeAt(n);
@@ -10449,7 +10528,7 @@ function i0(e) {
 function ms(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function fr(e, t) {
+function dr(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let s = !1;
@@ -10465,13 +10544,13 @@ function fr(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function o0(e, t, n, s) {
+function g0(e, t, n, s) {
   const r = e.src;
   let i = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || r.charCodeAt(i) !== 91) return !1;
   let l = ms(e, t), c = "", a = -1, u = ++i;
   for (; i < l; ) {
-    if (c.length + i - u > Vi * 2) return !1;
+    if (c.length + i - u > Ki * 2) return !1;
     let B = r.charCodeAt(i);
     if (B === 91) return !1;
     if (B === 93) {
@@ -10479,18 +10558,18 @@ function o0(e, t, n, s) {
       break;
     }
     if (B === 92 && (B = r.charCodeAt(++i)), B === 10 && i < l) {
-      const $ = fr(e, o);
+      const $ = dr(e, o);
       if ($ < 0) return !1;
       c += r.slice(u, l), i = u = $, l = ms(e, o++);
       continue;
     }
     i++;
   }
-  if (a < 0 || r.charCodeAt(a + 1) !== 58 || (c += r.slice(u, a), c.length > Vi && i0(c) > Vi)) return !1;
+  if (a < 0 || r.charCodeAt(a + 1) !== 58 || (c += r.slice(u, a), c.length > Ki && p0(c) > Ki)) return !1;
   for (i = a + 2; i < l; ) {
     const B = r.charCodeAt(i);
     if (B === 10) {
-      const $ = fr(e, o);
+      const $ = dr(e, o);
       if ($ < 0) break;
       i = $, l = ms(e, o++);
     } else if (Se(B)) i++;
@@ -10501,31 +10580,31 @@ function o0(e, t, n, s) {
   const m = e.md.normalizeLink(f.str);
   if (!e.md.validateLink(m)) return !1;
   i = f.pos;
-  const g = i, h = l, k = o;
+  const p = i, h = l, k = o;
   for (; i < l; ) {
     const B = r.charCodeAt(i);
     if (B === 10) {
-      const $ = fr(e, o);
+      const $ = dr(e, o);
       if ($ < 0) break;
       i = $, l = ms(e, o++);
     } else if (Se(B)) i++;
     else break;
   }
   const A = i;
-  let E = e.md.helpers.parseLinkTitle(r, i, l);
-  for (; E.can_continue; ) {
-    const B = fr(e, o);
+  let C = e.md.helpers.parseLinkTitle(r, i, l);
+  for (; C.can_continue; ) {
+    const B = dr(e, o);
     if (B < 0) break;
-    i = B, l = ms(e, o++), E = e.md.helpers.parseLinkTitle(r, i, l, E);
+    i = B, l = ms(e, o++), C = e.md.helpers.parseLinkTitle(r, i, l, C);
   }
   let x;
-  for (A !== g && E.ok ? (x = E.str, i = E.pos) : (x = "", i = g, l = h, o = k); i < l && Se(r.charCodeAt(i)); )
+  for (A !== p && C.ok ? (x = C.str, i = C.pos) : (x = "", i = p, l = h, o = k); i < l && Se(r.charCodeAt(i)); )
     i++;
   if (i < l && r.charCodeAt(i) !== 10 && x)
-    for (x = "", i = g, l = h, o = k; i < l && Se(r.charCodeAt(i)); )
+    for (x = "", i = p, l = h, o = k; i < l && Se(r.charCodeAt(i)); )
       i++;
   if (i < l && r.charCodeAt(i) !== 10) return !1;
-  const w = Jr(c);
+  const w = qr(c);
   if (!w) return !1;
   if (s) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
@@ -10537,7 +10616,7 @@ function o0(e, t, n, s) {
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = w, b.meta = F, e.line = o, !0;
 }
-var l0 = [
+var m0 = [
   "address",
   "article",
   "aside",
@@ -10600,7 +10679,7 @@ var l0 = [
   "tr",
   "track",
   "ul"
-], c0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, a0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", ef = new RegExp(`^(?:${c0}|${a0})`), vn = [
+], _0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, y0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", rf = new RegExp(`^(?:${_0}|${y0})`), vn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10627,17 +10706,17 @@ var l0 = [
     !0
   ],
   [
-    new RegExp(`^</?(${l0.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${m0.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${ef.source}\\s*$`),
+    new RegExp(`${rf.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function u0(e, t, n, s) {
+function b0(e, t, n, s) {
   let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(r) !== 60) return !1;
   let o = e.src.slice(r, i), l = 0;
@@ -10657,7 +10736,7 @@ function u0(e, t, n, s) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function f0(e, t, n, s) {
+function w0(e, t, n, s) {
   let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(r);
@@ -10673,11 +10752,11 @@ function f0(e, t, n, s) {
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = qr(e.src.slice(r, i)), u.map = [t, e.line], u.children = [];
+  u.content = Hr(e.src.slice(r, i)), u.map = [t, e.line], u.children = [];
   const f = e.push("heading_close", `h${l}`, -1);
   return f.markup = "########".slice(0, l), !0;
 }
-function d0(e, t, n) {
+function k0(e, t, n) {
   const s = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const r = e.parentType;
@@ -10686,16 +10765,16 @@ function d0(e, t, n) {
   for (; l < n && !e.isEmpty(l); l++) {
     if (e.sCount[l] - e.blkIndent > 3) continue;
     if (e.sCount[l] >= e.blkIndent) {
-      let g = e.bMarks[l] + e.tShift[l];
+      let p = e.bMarks[l] + e.tShift[l];
       const h = e.eMarks[l];
-      if (g < h && (o = e.src.charCodeAt(g), (o === 45 || o === 61) && (g = e.skipChars(g, o), g = e.skipSpaces(g), g >= h))) {
+      if (p < h && (o = e.src.charCodeAt(p), (o === 45 || o === 61) && (p = e.skipChars(p, o), p = e.skipSpaces(p), p >= h))) {
         i = o === 61 ? 1 : 2;
         break;
       }
     }
     if (e.sCount[l] < 0) continue;
     let m = !1;
-    for (let g = 0, h = s.length; g < h; g++) if (s[g](e, l, n, !0)) {
+    for (let p = 0, h = s.length; p < h; p++) if (s[p](e, l, n, !0)) {
       m = !0;
       break;
     }
@@ -10703,7 +10782,7 @@ function d0(e, t, n) {
   }
   if (!i)
     return e.parentType = r, !1;
-  const c = qr(e.getLines(t, l, e.blkIndent, !1));
+  const c = Hr(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${i}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
@@ -10712,7 +10791,7 @@ function d0(e, t, n) {
   const f = e.push("heading_close", `h${i}`, -1);
   return f.markup = String.fromCharCode(o), e.parentType = r, !0;
 }
-function h0(e, t, n) {
+function x0(e, t, n) {
   const s = e.md.block.ruler.getRules("paragraph"), r = e.parentType;
   let i = t + 1;
   for (e.parentType = "paragraph"; i < n && !e.isEmpty(i); i++) {
@@ -10724,23 +10803,23 @@ function h0(e, t, n) {
     }
     if (a) break;
   }
-  const o = qr(e.getLines(t, i, e.blkIndent, !1));
+  const o = Hr(e.getLines(t, i, e.blkIndent, !1));
   e.line = i;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
   return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = r, !0;
 }
-var dr = [
+var hr = [
   [
     "table",
-    Z_,
+    l0,
     ["paragraph", "reference"]
   ],
-  ["code", Q_],
+  ["code", c0],
   [
     "fence",
-    e0,
+    a0,
     [
       "paragraph",
       "reference",
@@ -10750,7 +10829,7 @@ var dr = [
   ],
   [
     "blockquote",
-    t0,
+    u0,
     [
       "paragraph",
       "reference",
@@ -10760,7 +10839,7 @@ var dr = [
   ],
   [
     "hr",
-    n0,
+    f0,
     [
       "paragraph",
       "reference",
@@ -10770,17 +10849,17 @@ var dr = [
   ],
   [
     "list",
-    r0,
+    h0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", o0],
+  ["reference", g0],
   [
     "html_block",
-    u0,
+    b0,
     [
       "paragraph",
       "reference",
@@ -10789,16 +10868,16 @@ var dr = [
   ],
   [
     "heading",
-    f0,
+    w0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", d0],
-  ["paragraph", h0]
-], tf = class {
+  ["lheading", k0],
+  ["paragraph", x0]
+], of = class {
   constructor() {
     K(
       this,
@@ -10807,8 +10886,8 @@ var dr = [
       */
       "ruler",
       new zs()
-    ), K(this, "State", Qu);
-    for (let e = 0; e < dr.length; e++) this.ruler.push(dr[e][0], dr[e][1], { alt: (dr[e][2] || []).slice() });
+    ), K(this, "State", sf);
+    for (let e = 0; e < hr.length; e++) this.ruler.push(hr[e][0], hr[e][1], { alt: (hr[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
     const s = this.ruler.getRules(""), r = s.length, i = e.md.options.maxNesting;
@@ -10837,7 +10916,7 @@ var dr = [
     const r = new this.State(e, t, n, s);
     this.tokenize(r, r.line, r.lineMax);
   }
-}, nf = class {
+}, lf = class {
   constructor(e, t, n, s) {
     K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t, this.tokens = s, this.tokens_meta = Array(s.length), this.posMax = this.src.length;
   }
@@ -10869,15 +10948,15 @@ var dr = [
       const h = this.src.charCodeAt(i + 1);
       l = (h & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (h - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = js(r) || $s(r), a = js(l) || $s(l), u = Ps(r), f = Ps(l), m = !f && (!a || u || c), g = !u && (!c || f || a);
+    const c = js(r) || $s(r), a = js(l) || $s(l), u = Ps(r), f = Ps(l), m = !f && (!a || u || c), p = !u && (!c || f || a);
     return {
-      can_open: m && (t || !g || c),
-      can_close: g && (t || !m || a),
+      can_open: m && (t || !p || c),
+      can_close: p && (t || !m || a),
       length: o
     };
   }
 };
-function p0(e) {
+function v0(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10907,25 +10986,25 @@ function p0(e) {
       return !1;
   }
 }
-function g0(e, t) {
+function A0(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !p0(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !v0(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function m0(e) {
+function R0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function _0(e) {
+function E0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function y0(e, t) {
+function C0(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, s = e.posMax;
   if (n + 3 > s || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const r = n - Math.min(10, e.pending.length, n);
   let i = n;
-  for (; i > r && _0(e.src.charCodeAt(i - 1)); ) i--;
-  if (i === n || !m0(e.src.charCodeAt(i))) return !1;
+  for (; i > r && E0(e.src.charCodeAt(i - 1)); ) i--;
+  if (i === n || !R0(e.src.charCodeAt(i))) return !1;
   const o = n - i, l = e.md.linkify.matchAtStart(e.src.slice(i));
   if (!l) return !1;
   let c = l.url;
@@ -10941,12 +11020,12 @@ function y0(e, t) {
     f.attrs = [["href", u]], f.markup = "linkify", f.info = "auto";
     const m = e.push("text", "", 0);
     m.content = e.md.normalizeLinkText(c);
-    const g = e.push("link_close", "a", -1);
-    g.markup = "linkify", g.info = "auto";
+    const p = e.push("link_close", "a", -1);
+    p.markup = "linkify", p.info = "auto";
   }
   return e.pos += c.length - o, !0;
 }
-function b0(e, t) {
+function S0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const s = e.pending.length - 1, r = e.posMax;
@@ -10962,12 +11041,12 @@ function b0(e, t) {
   for (n++; n < r && Se(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var Bo = [];
-for (let e = 0; e < 256; e++) Bo.push(0);
+var Uo = [];
+for (let e = 0; e < 256; e++) Uo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  Bo[e.charCodeAt(0)] = 1;
+  Uo[e.charCodeAt(0)] = 1;
 });
-function w0(e, t) {
+function D0(e, t) {
   let n = e.pos;
   const s = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= s)) return !1;
@@ -10992,11 +11071,11 @@ function w0(e, t) {
   const o = "\\" + i;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    r < 256 && Bo[r] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
+    r < 256 && Uo[r] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function k0(e) {
+function T0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -11006,7 +11085,7 @@ function k0(e) {
   }
   return t;
 }
-function x0(e, t) {
+function F0(e, t) {
   var n;
   const s = e.pos;
   if (e.src.charCodeAt(s) !== 96) return !1;
@@ -11014,7 +11093,7 @@ function x0(e, t) {
   let i = s + 1;
   for (; i < r && e.src.charCodeAt(i) === 96; ) i++;
   const o = e.src.slice(s, i), l = o.length;
-  if (e.backticksScanned || (e.backticks = k0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
+  if (e.backticksScanned || (e.backticks = T0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
     let c = i, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < r; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -11032,7 +11111,7 @@ function x0(e, t) {
   }
   return t || (e.pending += o), e.pos = i, !0;
 }
-function v0(e, t) {
+function I0(e, t) {
   const n = e.pos, s = e.src.charCodeAt(n);
   if (t || s !== 126) return !1;
   const r = e.scanDelims(e.pos, !0);
@@ -11052,7 +11131,7 @@ function v0(e, t) {
     });
   return e.pos += r.length, !0;
 }
-function Qc(e, t) {
+function sa(e, t) {
   let n;
   const s = [], r = t.length;
   for (let i = 0; i < r; i++) {
@@ -11068,20 +11147,20 @@ function Qc(e, t) {
     o--, i !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[i], e.tokens[i] = n);
   }
 }
-function A0(e) {
+function O0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Qc(e, e.delimiters);
+  sa(e, e.delimiters);
   for (let r = 0; r < n; r++) {
     var s;
     const i = (s = t[r]) === null || s === void 0 ? void 0 : s.delimiters;
-    i && Qc(e, i);
+    i && sa(e, i);
   }
 }
-var sf = {
-  tokenize: v0,
-  postProcess: A0
+var cf = {
+  tokenize: I0,
+  postProcess: O0
 };
-function R0(e, t) {
+function N0(e, t) {
   const n = e.pos, s = e.src.charCodeAt(n);
   if (t || s !== 95 && s !== 42) return !1;
   const r = e.scanDelims(e.pos, s === 42);
@@ -11098,7 +11177,7 @@ function R0(e, t) {
   }
   return e.pos += r.length, !0;
 }
-function ea(e, t) {
+function ra(e, t) {
   const n = t.length;
   for (let s = n - 1; s >= 0; s--) {
     const r = t[s];
@@ -11109,25 +11188,25 @@ function ea(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[s - 1].token].content = "", e.tokens[t[r.end + 1].token].content = "", s--);
   }
 }
-function C0(e) {
+function M0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  ea(e, e.delimiters);
+  ra(e, e.delimiters);
   for (let r = 0; r < n; r++) {
     var s;
     const i = (s = t[r]) === null || s === void 0 ? void 0 : s.delimiters;
-    i && ea(e, i);
+    i && ra(e, i);
   }
 }
-var rf = {
-  tokenize: R0,
-  postProcess: C0
+var af = {
+  tokenize: N0,
+  postProcess: M0
 };
-function E0(e, t) {
+function L0(e, t) {
   let n, s, r, i, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, f = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
-  if (g < 0) return !1;
-  let h = g + 1;
+  const u = e.pos, f = e.posMax, m = e.pos + 1, p = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  if (p < 0) return !1;
+  let h = p + 1;
   if (h < f && e.src.charCodeAt(h) === 40) {
     for (a = !1, h++; h < f && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
       ;
@@ -11143,26 +11222,26 @@ function E0(e, t) {
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (h < f && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? s = e.src.slice(c, h++) : h = g + 1) : h = g + 1, s || (s = e.src.slice(m, g)), s = Jr(s), i = e.env.references[s], !i)
+    if (h < f && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? s = e.src.slice(c, h++) : h = p + 1) : h = p + 1, s || (s = e.src.slice(m, p)), s = qr(s), i = e.env.references[s], !i)
       return e.pos = u, !1;
     o = i.href, l = i.title;
   }
   if (!t) {
-    e.pos = m, e.posMax = g;
+    e.pos = m, e.posMax = p;
     const k = e.push("link_open", "a", 1), A = [["href", o]];
     if (k.attrs = A, l && A.push(["title", l]), s) {
-      const E = /* @__PURE__ */ Object.create(null);
-      E.label = s, k.meta = E;
+      const C = /* @__PURE__ */ Object.create(null);
+      C.label = s, k.meta = C;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
   return e.pos = h, e.posMax = f, !0;
 }
-function S0(e, t) {
+function P0(e, t) {
   let n, s, r, i, o, l, c, a, u = "";
   const f = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
-  const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
+  const p = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (h < 0) return !1;
   if (i = h + 1, i < m && e.src.charCodeAt(i) === 40) {
     for (i++; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
@@ -11179,24 +11258,24 @@ function S0(e, t) {
     i++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? r = e.src.slice(a, i++) : i = h + 1) : i = h + 1, r || (r = e.src.slice(g, h)), r = Jr(r), o = e.env.references[r], !o)
+    if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? r = e.src.slice(a, i++) : i = h + 1) : i = h + 1, r || (r = e.src.slice(p, h)), r = qr(r), o = e.env.references[r], !o)
       return e.pos = f, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
-    s = e.src.slice(g, h);
+    s = e.src.slice(p, h);
     const k = [];
     e.md.inline.parse(s, e.md, e.env, k);
-    const A = e.push("image", "img", 0), E = [["src", u], ["alt", ""]];
-    if (A.attrs = E, A.children = k, A.content = s, c && E.push(["title", c]), r) {
+    const A = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
+    if (A.attrs = C, A.children = k, A.content = s, c && C.push(["title", c]), r) {
       const x = /* @__PURE__ */ Object.create(null);
       x.label = r, A.meta = x;
     }
   }
   return e.pos = i, e.posMax = m, !0;
 }
-var D0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, T0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function F0(e, t) {
+var $0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, j0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function B0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const s = e.pos, r = e.posMax;
@@ -11207,7 +11286,7 @@ function F0(e, t) {
     if (o === 62) break;
   }
   const i = e.src.slice(s + 1, n);
-  if (T0.test(i)) {
+  if (j0.test(i)) {
     const o = e.md.normalizeLink(i);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11220,7 +11299,7 @@ function F0(e, t) {
     }
     return e.pos += i.length + 2, !0;
   }
-  if (D0.test(i)) {
+  if ($0.test(i)) {
     const o = e.md.normalizeLink(`mailto:${i}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11235,17 +11314,17 @@ function F0(e, t) {
   }
   return !1;
 }
-function I0(e) {
+function z0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function O0(e) {
+function U0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function of(e) {
+function uf(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function N0(e, t) {
+function W0(e, t) {
   const n = e.src;
   let s, r;
   if (n.startsWith("<!--", t)) {
@@ -11256,48 +11335,48 @@ function N0(e, t) {
     s = t + 9, r = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     s = t + 2, r = "?>";
-  else if (of(n.charCodeAt(t + 2)))
+  else if (uf(n.charCodeAt(t + 2)))
     s = t + 3, r = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const i = n.indexOf(r, s);
   return i < 0 ? (e.skipHtmlSpecial = !0, -1) : i + r.length;
 }
-function M0(e, t) {
+function J0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, s = e.pos;
   if (e.src.charCodeAt(s) !== 60 || s + 2 >= n) return !1;
   let r;
   const i = e.src.charCodeAt(s + 1);
-  if (i === 33 || i === 63) r = N0(e, s);
-  else if (i === 47 || of(i)) {
-    const o = e.src.slice(s).match(ef);
+  if (i === 33 || i === 63) r = W0(e, s);
+  else if (i === 47 || uf(i)) {
+    const o = e.src.slice(s).match(rf);
     r = o ? s + o[0].length : -1;
   } else return !1;
   if (r < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(s, r), I0(o.content) && e.linkLevel++, O0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(s, r), z0(o.content) && e.linkLevel++, U0(o.content) && e.linkLevel--;
   }
   return e.pos = r, !0;
 }
-var L0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, P0 = /^&([a-z][a-z0-9]{1,31});/i;
-function $0(e, t) {
+var q0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, H0 = /^&([a-z][a-z0-9]{1,31});/i;
+function V0(e, t) {
   const n = e.pos, s = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= s) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const r = e.src.slice(n).match(L0);
+    const r = e.src.slice(n).match(q0);
     if (r) {
       if (!t) {
         const i = r[1][0].toLowerCase() === "x" ? parseInt(r[1].slice(1), 16) : parseInt(r[1], 10), o = e.push("text_special", "", 0);
-        o.content = jo(i) ? Ls(i) : Ls(65533), o.markup = r[0], o.info = "entity";
+        o.content = zo(i) ? Ls(i) : Ls(65533), o.markup = r[0], o.info = "entity";
       }
       return e.pos += r[0].length, !0;
     }
   } else {
-    const r = e.src.slice(n).match(P0);
+    const r = e.src.slice(n).match(H0);
     if (r) {
-      const i = Lu(r[0]);
+      const i = Bu(r[0]);
       if (i !== r[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -11309,7 +11388,7 @@ function $0(e, t) {
   }
   return !1;
 }
-function ta(e) {
+function ia(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let s = 0, r = -2;
@@ -11332,8 +11411,8 @@ function ta(e) {
       if (f.marker === l.marker && f.open && f.end < 0) {
         let m = !1;
         if ((f.close || l.open) && (f.length + l.length) % 3 === 0 && (f.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
-          const g = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
-          i[o] = o - a + g, i[a] = g, l.open = !1, f.end = o, f.close = !1, u = -1, r = -2;
+          const p = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
+          i[o] = o - a + p, i[a] = p, l.open = !1, f.end = o, f.close = !1, u = -1, r = -2;
           break;
         }
       }
@@ -11341,41 +11420,41 @@ function ta(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function j0(e) {
+function G0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  ta(e.delimiters);
+  ia(e.delimiters);
   for (let r = 0; r < n; r++) {
     var s;
     const i = (s = t[r]) === null || s === void 0 ? void 0 : s.delimiters;
-    i && ta(i);
+    i && ia(i);
   }
 }
-function B0(e) {
+function K0(e) {
   let t, n, s = 0;
   const r = e.tokens, i = e.tokens.length;
   for (t = n = 0; t < i; t++)
     r[t].nesting < 0 && s--, r[t].level = s, r[t].nesting > 0 && s++, r[t].type === "text" && t + 1 < i && r[t + 1].type === "text" ? r[t + 1].content = r[t].content + r[t + 1].content : (t !== n && (r[n] = r[t]), n++);
   t !== n && (r.length = n);
 }
-var Gi = [
-  ["text", g0],
-  ["linkify", y0],
-  ["newline", b0],
-  ["escape", w0],
-  ["backticks", x0],
-  ["strikethrough", sf.tokenize],
-  ["emphasis", rf.tokenize],
-  ["link", E0],
-  ["image", S0],
-  ["autolink", F0],
-  ["html_inline", M0],
-  ["entity", $0]
-], Ki = [
-  ["balance_pairs", j0],
-  ["strikethrough", sf.postProcess],
-  ["emphasis", rf.postProcess],
-  ["fragments_join", B0]
-], lf = class {
+var Xi = [
+  ["text", A0],
+  ["linkify", C0],
+  ["newline", S0],
+  ["escape", D0],
+  ["backticks", F0],
+  ["strikethrough", cf.tokenize],
+  ["emphasis", af.tokenize],
+  ["link", L0],
+  ["image", P0],
+  ["autolink", B0],
+  ["html_inline", J0],
+  ["entity", V0]
+], Yi = [
+  ["balance_pairs", G0],
+  ["strikethrough", cf.postProcess],
+  ["emphasis", af.postProcess],
+  ["fragments_join", K0]
+], ff = class {
   constructor() {
     K(
       this,
@@ -11392,9 +11471,9 @@ var Gi = [
       */
       "ruler2",
       new zs()
-    ), K(this, "State", nf);
-    for (let e = 0; e < Gi.length; e++) this.ruler.push(Gi[e][0], Gi[e][1]);
-    for (let e = 0; e < Ki.length; e++) this.ruler2.push(Ki[e][0], Ki[e][1]);
+    ), K(this, "State", lf);
+    for (let e = 0; e < Xi.length; e++) this.ruler.push(Xi[e][0], Xi[e][1]);
+    for (let e = 0; e < Yi.length; e++) this.ruler2.push(Yi[e][0], Yi[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), s = n.length, r = e.md.options.maxNesting, i = e.cache;
@@ -11441,7 +11520,7 @@ var Gi = [
     const i = this.ruler2.getRules(""), o = i.length;
     for (let l = 0; l < o; l++) i[l](r);
   }
-}, z0 = {
+}, X0 = {
   default: {
     options: {
       html: !1,
@@ -11540,7 +11619,7 @@ var Gi = [
       }
     }
   }
-}, U0 = /^(vbscript|javascript|file|data):/, W0 = /^data:image\/(gif|png|jpeg|webp);/, na = [
+}, Y0 = /^(vbscript|javascript|file|data):/, Z0 = /^data:image\/(gif|png|jpeg|webp);/, oa = [
   "http:",
   "https:",
   "mailto:"
@@ -11563,32 +11642,32 @@ var Gi = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return U0.test(t) ? W0.test(t) : !0;
+    return Y0.test(t) ? Z0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = mo(e, !0);
-    if (t.hostname && (!t.protocol || na.indexOf(t.protocol) >= 0))
+    const t = yo(e, !0);
+    if (t.hostname && (!t.protocol || oa.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Jc.toASCII(t.hostname);
+        t.hostname = Gc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = qt(t.auth)), t.hostname && (t.hostname = qt(t.hostname)), t.pathname && (t.pathname = qt(t.pathname)), t.search && (t.search = qt(t.search)), t.hash && (t.hash = qt(t.hash)), go(t);
+    return t.auth && (t.auth = qt(t.auth)), t.hostname && (t.hostname = qt(t.hostname)), t.pathname && (t.pathname = qt(t.pathname)), t.search && (t.search = qt(t.search)), t.hash && (t.hash = qt(t.hash)), _o(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = mo(e, !0);
-    if (t.hostname && (!t.protocol || na.indexOf(t.protocol) >= 0))
+    const t = yo(e, !0);
+    if (t.hostname && (!t.protocol || oa.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Jc.toUnicode(t.hostname);
+        t.hostname = Gc.toUnicode(t.hostname);
       } catch {
       }
-    return os(go(t), os.defaultChars + "%");
+    return os(_o(t), os.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11599,7 +11678,7 @@ var Gi = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new lf()
+      new ff()
     ), K(
       this,
       /**
@@ -11608,7 +11687,7 @@ var Gi = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new tf()
+      new of()
     ), K(
       this,
       /**
@@ -11617,7 +11696,7 @@ var Gi = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Zu()
+      new nf()
     ), K(
       this,
       /**
@@ -11641,7 +11720,7 @@ var Gi = [
       * ```
       */
       "renderer",
-      new Ku()
+      new Qu()
     ), K(
       this,
       /**
@@ -11650,7 +11729,7 @@ var Gi = [
       * rule.
       */
       "linkify",
-      new Xm()
+      new o_()
     ), K(
       this,
       /**
@@ -11658,7 +11737,7 @@ var Gi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      a_
+      y_
     ), K(
       this,
       /**
@@ -11666,7 +11745,7 @@ var Gi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, R_)
+      Object.assign({}, N_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11704,7 +11783,7 @@ var Gi = [
     let t;
     if (typeof e == "string") {
       const r = e;
-      if (t = z0[r], !t) throw new Error(`Wrong 'markdown-it' preset "${r}", check name`);
+      if (t = X0[r], !t) throw new Error(`Wrong 'markdown-it' preset "${r}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11831,15 +11910,15 @@ var Gi = [
 };
 K(Mt, "Token", Mn);
 K(Mt, "Ruler", zs);
-K(Mt, "Renderer", Ku);
-K(Mt, "ParserCore", Zu);
-K(Mt, "StateCore", Yu);
-K(Mt, "ParserBlock", tf);
-K(Mt, "StateBlock", Qu);
-K(Mt, "ParserInline", lf);
-K(Mt, "StateInline", nf);
-var J0 = Hu(Mt);
-const q0 = 200 * 1024, zo = /^(?:https?:\/\/|mailto:)/i, H0 = [
+K(Mt, "Renderer", Qu);
+K(Mt, "ParserCore", nf);
+K(Mt, "StateCore", ef);
+K(Mt, "ParserBlock", of);
+K(Mt, "StateBlock", sf);
+K(Mt, "ParserInline", ff);
+K(Mt, "StateInline", lf);
+var Q0 = Xu(Mt);
+const ey = 200 * 1024, Wo = /^(?:https?:\/\/|mailto:)/i, ty = [
   "a",
   "blockquote",
   "br",
@@ -11866,70 +11945,70 @@ const q0 = 200 * 1024, zo = /^(?:https?:\/\/|mailto:)/i, H0 = [
   "thead",
   "tr",
   "ul"
-], V0 = ["href", "title", "target", "rel", "start", "class"], qs = new J0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], ny = ["href", "title", "target", "rel", "start", "class"], qs = new Q0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 qs.disable(["image"]);
-qs.validateLink = (e) => zo.test(String(e).trim());
-const G0 = qs.renderer.rules.link_open ?? ((e, t, n, s, r) => r.renderToken(e, t, n));
-qs.renderer.rules.link_open = (e, t, n, s, r) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), G0(e, t, n, s, r));
-function K0(e) {
+qs.validateLink = (e) => Wo.test(String(e).trim());
+const sy = qs.renderer.rules.link_open ?? ((e, t, n, s, r) => r.renderToken(e, t, n));
+qs.renderer.rules.link_open = (e, t, n, s, r) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), sy(e, t, n, s, r));
+function ry(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let sa = null;
-function Y0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (sa !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let la = null;
+function iy(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (la !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !zo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), sa = e), e);
+    n !== null && !Wo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), la = e), e);
 }
-function X0(e, t = _m) {
-  const n = String(e ?? "").slice(0, q0), s = Y0(t);
-  if (!s) return `<p>${K0(n)}</p>`;
+function oy(e, t = Em) {
+  const n = String(e ?? "").slice(0, ey), s = iy(t);
+  if (!s) return `<p>${ry(n)}</p>`;
   const r = qs.render(n);
   return s.sanitize(r, {
-    ALLOWED_TAGS: H0,
-    ALLOWED_ATTR: V0,
-    ALLOWED_URI_REGEXP: zo,
+    ALLOWED_TAGS: ty,
+    ALLOWED_ATTR: ny,
+    ALLOWED_URI_REGEXP: Wo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const Z0 = 300, Vn = /* @__PURE__ */ new Map();
-function Yi(e) {
+const ly = 300, Vn = /* @__PURE__ */ new Map();
+function Zi(e) {
   const t = String(e ?? "");
   let n = Vn.get(t);
-  return n !== void 0 ? Vn.delete(t) : (n = X0(t), Vn.size >= Z0 && Vn.delete(Vn.keys().next().value)), Vn.set(t, n), n;
+  return n !== void 0 ? Vn.delete(t) : (n = oy(t), Vn.size >= ly && Vn.delete(Vn.keys().next().value)), Vn.set(t, n), n;
 }
-const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = { "data-test": "run-status" }, ny = { class: "cd-hint" }, sy = ["value"], ry = {
+const cy = ["data-prompt", "data-status"], ay = { class: "cd-run-head" }, uy = { "data-test": "run-status" }, fy = { class: "cd-hint" }, dy = ["value"], hy = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, iy = {
+}, py = {
   class: "cd-hint",
   "data-test": "run-node"
-}, oy = {
+}, gy = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, ly = ["data-node", "onClick"], cy = { class: "cd-err" }, ay = {
+}, my = ["data-node", "onClick"], _y = { class: "cd-err" }, yy = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, uy = ["src", "alt", "title", "onClick"], ra = {
+}, by = ["src", "alt", "title", "onClick"], ca = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, o) => t.ctl.url(rc(i.id, o.nodeId, o.index, ng)), s = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, r = (i, o) => t.ctl.url(rc(i.id, o.nodeId, o.index));
+    const t = e, n = (i, o) => t.ctl.url(cc(i.id, o.nodeId, o.index, fg)), s = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, r = (i, o) => t.ctl.url(cc(i.id, o.nodeId, o.index));
     return (i, o) => (U(), q("div", {
       class: st(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      H("div", ey, [
+      H("div", ay, [
         o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
-        H("b", ty, ie(e.run.status), 1),
-        H("span", ny, [
+        H("b", uy, ie(e.run.status), 1),
+        H("span", fy, [
           ge(ie(e.run.short), 1),
           e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(e.run.queuedBy), 1)
@@ -11946,8 +12025,8 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, sy)) : (U(), q("progress", ry)),
-        H("div", iy, [
+        }, null, 8, dy)) : (U(), q("progress", hy)),
+        H("div", py, [
           e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
             o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
@@ -11966,7 +12045,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", oy, ie(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", gy, ie(e.run.reason), 1)) : pe("", !0),
       (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11984,10 +12063,10 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           l.input ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, ly)) : pe("", !0),
-        H("span", cy, ie((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, my)) : pe("", !0),
+        H("span", _y, ie((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (U(), q("div", ay, [
+      e.run.outputs.length ? (U(), q("div", yy, [
         (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11996,76 +12075,76 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(r(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, uy))), 128))
+        }, null, 8, by))), 128))
       ])) : pe("", !0)
-    ], 10, Q0));
+    ], 10, cy));
   }
-}, fy = { class: "cd-bar" }, dy = ["title"], hy = ["value", "disabled"], py = ["value"], gy = ["disabled"], my = ["title"], _y = ["disabled"], yy = {
+}, wy = { class: "cd-bar" }, ky = ["title"], xy = ["value", "disabled"], vy = ["value"], Ay = ["disabled"], Ry = ["title"], Ey = ["disabled"], Cy = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, by = {
+}, Sy = {
   key: 0,
   class: "cd-hint"
-}, wy = ["onClick", "data-session"], ky = { class: "cd-hint" }, xy = { key: 0 }, vy = {
+}, Dy = ["onClick", "data-session"], Ty = { class: "cd-hint" }, Fy = { key: 0 }, Iy = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, Ay = ["value"], Ry = { class: "cd-wide" }, Cy = { class: "cd-wide" }, Ey = { class: "cd-hint" }, Sy = { class: "cd-row" }, Dy = ["disabled"], Ty = {
+}, Oy = ["value"], Ny = { class: "cd-wide" }, My = { class: "cd-wide" }, Ly = { class: "cd-hint" }, Py = { class: "cd-row" }, $y = ["disabled"], jy = {
   class: "cd-skills",
   "data-test": "skills"
-}, Fy = ["title"], Iy = ["checked", "onChange", "data-skill"], Oy = {
+}, By = ["title"], zy = ["checked", "onChange", "data-skill"], Uy = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, Ny = { class: "cd-main" }, My = {
+}, Wy = { class: "cd-main" }, Jy = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, Ly = { "data-test": "summary" }, Py = ["innerHTML"], $y = { class: "cd-user" }, jy = ["data-skill"], By = { class: "cd-skill" }, zy = ["innerHTML"], Uy = ["data-message"], Wy = ["disabled", "onClick"], Jy = ["disabled", "onClick"], qy = ["disabled", "onClick"], Hy = {
+}, qy = { "data-test": "summary" }, Hy = ["innerHTML"], Vy = { class: "cd-user" }, Gy = ["data-skill"], Ky = { class: "cd-skill" }, Xy = ["innerHTML"], Yy = ["data-message"], Zy = ["disabled", "onClick"], Qy = ["disabled", "onClick"], eb = ["disabled", "onClick"], tb = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, Vy = ["src", "alt", "title", "onClick"], Gy = ["href", "title"], Ky = {
+}, nb = ["src", "alt", "title", "onClick"], sb = ["href", "title"], rb = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, Yy = {
+}, ib = {
   key: 3,
   class: "cd-err"
-}, Xy = ["data-skill"], Zy = { class: "cd-skill" }, Qy = {
+}, ob = ["data-skill"], lb = { class: "cd-skill" }, cb = {
   key: 0,
   class: "cd-typing"
-}, eb = ["data-message"], tb = ["disabled", "onClick"], nb = ["disabled", "onClick"], sb = ["innerHTML"], rb = {
+}, ab = ["data-message"], ub = ["disabled", "onClick"], fb = ["disabled", "onClick"], db = ["innerHTML"], hb = {
   key: 0,
   class: "cd-err"
-}, ib = {
+}, pb = {
   key: 1,
   class: "cd-empty"
-}, ob = {
+}, gb = {
   key: 0,
   class: "cd-hint"
-}, lb = ["src"], cb = ["href"], ab = {
+}, mb = ["src"], _b = ["href"], yb = {
   key: 2,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, ub = { class: "cd-row" }, fb = {
+}, bb = { class: "cd-row" }, wb = {
   key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, db = {
+}, kb = {
   key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, hb = ["title", "data-state"], pb = ["src"], gb = ["onClick"], mb = { class: "cd-input" }, _b = ["disabled"], yb = ["accept"], bb = ["disabled"], wb = ["disabled"], kb = {
+}, xb = ["title", "data-state"], vb = ["src"], Ab = ["onClick"], Rb = { class: "cd-input" }, Eb = ["disabled"], Cb = ["accept"], Sb = ["disabled"], Db = ["disabled"], Tb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, s = t.ctl.ui, r = Ve(() => s.connected ? s.outage ? "core unavailable, reconnecting…" : s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => s.connected && s.outage ? "cd-outage" : "cd-" + r.value.replace(" ", "-")), o = Ve(() => (s.connected ? s.outage : s.offlineReason) || n.statusDetail || r.value), l = Ve(() => s.connected ? s.outage ? `core unavailable, reconnecting… (${s.outage})` : s.notice ? s.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : s.offlineReason ? `comfyd is not reachable: ${s.offlineReason}` : ""), c = Ve(() => s.connected && !s.outage && n.status === "working"), a = Ve(() => s.connected && !s.outage && !!s.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), f = Ve(() => s.form.skills), m = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
+    const t = e, n = t.ctl.state, s = t.ctl.ui, r = Ve(() => s.connected ? s.outage ? "core unavailable, reconnecting…" : s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => s.connected && s.outage ? "cd-outage" : "cd-" + r.value.replace(" ", "-")), o = Ve(() => (s.connected ? s.outage : s.offlineReason) || n.statusDetail || r.value), l = Ve(() => s.connected ? s.outage ? `core unavailable, reconnecting… (${s.outage})` : s.notice ? s.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : s.offlineReason ? `comfyd is not reachable: ${s.offlineReason}` : ""), c = Ve(() => s.connected && !s.outage && n.status === "working"), a = Ve(() => s.connected && !s.outage && !!s.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), f = Ve(() => s.form.skills), m = Ve(() => !!n.config?.api_key_set), p = Ve(() => {
       const J = [...s.sessions];
       return s.form.session_id && !J.some((R) => R.id === s.form.session_id) && J.unshift({ id: s.form.session_id, title: n.title || s.form.session_id }), J;
-    }), h = Ve(() => fg(n)), k = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
-    function E(J) {
+    }), h = Ve(() => wg(n)), k = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
+    function C(J) {
       return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
     function x(J) {
@@ -12073,26 +12152,26 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
     }
     const w = Ve(() => {
       const J = {};
-      for (const [R, S] of Object.entries(ag(n))) J[R] = S.map((Y) => ug(Y, (at) => t.ctl.titleOf(at)));
+      for (const [R, S] of Object.entries(yg(n))) J[R] = S.map((X) => bg(X, (at) => t.ctl.titleOf(at)));
       return J;
     }), b = (J) => w.value[J] ?? [];
     function F(J) {
       (!J || J.type === "click" || J.key === "Escape") && t.ctl.showImage("");
     }
     const B = /* @__PURE__ */ tr(null);
-    mi(
+    _i(
       () => s.image,
       (J) => J && vs(() => B.value?.focus())
     );
-    const $ = /* @__PURE__ */ tr(null), ee = /* @__PURE__ */ tr(null), X = (J) => {
+    const $ = /* @__PURE__ */ tr(null), ee = /* @__PURE__ */ tr(null), Y = (J) => {
       J && (J.scrollTop = J.scrollHeight);
     };
-    mi(
+    _i(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => vs(() => X($.value))
-    ), mi(
+      () => vs(() => Y($.value))
+    ), _i(
       () => n.logs.length,
-      () => vs(() => X(ee.value))
+      () => vs(() => Y(ee.value))
     );
     function ue(J) {
       const R = J.target.value;
@@ -12101,7 +12180,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
     function ne(J) {
       J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
     }
-    const de = /* @__PURE__ */ tr(null), De = [...Lo, ".md", ".json", ".txt"].join(","), ke = Ve(() => s.attachments.some((J) => J.state === "ready")), ve = Ve(() => s.connected && (s.draft.trim() || ke.value));
+    const de = /* @__PURE__ */ tr(null), De = [...$o, ".md", ".json", ".txt"].join(","), ke = Ve(() => s.attachments.some((J) => J.state === "ready")), ve = Ve(() => s.connected && (s.draft.trim() || ke.value));
     function ct(J) {
       t.ctl.addFiles(J.target.files), J.target.value = "";
     }
@@ -12128,11 +12207,11 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
       }, ["prevent", "stop"])),
       onDrop: Kn(W, ["prevent", "stop"])
     }, [
-      H("div", fy, [
+      H("div", wy, [
         H("span", {
           class: st(["cd-dot", i.value]),
           title: o.value
-        }, null, 10, dy),
+        }, null, 10, ky),
         H("select", {
           class: "cd-session",
           value: G(s).form.session_id,
@@ -12144,12 +12223,12 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (U(!0), q(oe, null, Ge(g.value, (S) => (U(), q("option", {
+          (U(!0), q(oe, null, Ge(p.value, (S) => (U(), q("option", {
             key: S.id,
             value: S.id
-          }, ie(S.title), 9, py))), 128)),
+          }, ie(S.title), 9, vy))), 128)),
           R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, hy),
+        ], 40, xy),
         bn(H("input", {
           class: "cd-search",
           "onUpdate:modelValue": R[0] || (R[0] = (S) => G(s).searchQuery = S),
@@ -12159,7 +12238,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           onKeydown: x,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, gy), [
+        }, null, 40, Ay), [
           [Jn, G(s).searchQuery]
         ]),
         H("span", {
@@ -12171,14 +12250,14 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, my),
+        ], 10, Ry),
         H("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: R[1] || (R[1] = (S) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, _y),
+        }, "■", 8, Ey),
         H("button", {
           class: st(["cd-btn", { "cd-on": G(s).showSettings }]),
           onClick: R[2] || (R[2] = (S) => G(s).showSettings = !G(s).showSettings),
@@ -12192,26 +12271,26 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(s).searchHits ? (U(), q("div", yy, [
-        G(s).searchHits.length ? pe("", !0) : (U(), q("div", by, "nothing found")),
+      G(s).searchHits ? (U(), q("div", Cy, [
+        G(s).searchHits.length ? pe("", !0) : (U(), q("div", Sy, "nothing found")),
         (U(!0), q(oe, null, Ge(G(s).searchHits, (S) => (U(), q("button", {
           key: S.key,
           class: "cd-hit",
-          onClick: (Y) => e.ctl.openHit(S),
+          onClick: (X) => e.ctl.openHit(S),
           "data-session": S.sessionId
         }, [
           H("b", null, ie(S.title), 1),
           R[26] || (R[26] = ge()),
-          H("span", ky, ie(S.kind), 1),
+          H("span", Ty, ie(S.kind), 1),
           R[27] || (R[27] = H("br", null, null, -1)),
-          (U(!0), q(oe, null, Ge(E(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
-            Y.mark ? (U(), q("mark", xy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
-              ge(ie(Y.text), 1)
+          (U(!0), q(oe, null, Ge(C(S.snippet), (X, at) => (U(), q(oe, { key: at }, [
+            X.mark ? (U(), q("mark", Fy, ie(X.text), 1)) : (U(), q(oe, { key: 1 }, [
+              ge(ie(X.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, wy))), 128))
+        ], 8, Dy))), 128))
       ])) : pe("", !0),
-      G(s).showSettings ? (U(), q("div", vy, [
+      G(s).showSettings ? (U(), q("div", Iy, [
         H("label", null, [
           R[28] || (R[28] = ge("Provider ", -1)),
           bn(H("select", {
@@ -12219,12 +12298,12 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
             onChange: R[5] || (R[5] = (S) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (U(!0), q(oe, null, Ge(G(wg), (S) => (U(), q("option", {
+            (U(!0), q(oe, null, Ge(G(Dg), (S) => (U(), q("option", {
               key: S,
               value: S
-            }, ie(S), 9, Ay))), 128))
+            }, ie(S), 9, Oy))), 128))
           ], 544), [
-            [jh, G(s).form.provider]
+            [Wh, G(s).form.provider]
           ])
         ]),
         H("label", null, [
@@ -12249,7 +12328,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
             [Jn, G(s).form.base_url]
           ])
         ]),
-        H("label", Ry, [
+        H("label", Ny, [
           R[31] || (R[31] = ge("System prompt ", -1)),
           bn(H("textarea", {
             "onUpdate:modelValue": R[10] || (R[10] = (S) => G(s).form.system_prompt = S),
@@ -12260,10 +12339,10 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
             [Jn, G(s).form.system_prompt]
           ])
         ]),
-        H("label", Cy, [
+        H("label", My, [
           R[32] || (R[32] = ge("API key ", -1)),
-          H("span", Ey, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          H("span", Sy, [
+          H("span", Ly, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", Py, [
             bn(H("input", {
               "onUpdate:modelValue": R[12] || (R[12] = (S) => G(s).apiKey = S),
               type: "password",
@@ -12278,11 +12357,11 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
               onClick: R[13] || (R[13] = (S) => e.ctl.setApiKey()),
               disabled: !G(s).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, Dy)
+            }, "set", 8, $y)
           ])
         ])
       ])) : pe("", !0),
-      H("div", Ty, [
+      H("div", jy, [
         (U(!0), q(oe, null, Ge(G(s).skills, (S) => (U(), q("label", {
           key: S.name,
           class: st(["cd-chip", { "cd-on": f.value.includes(S.name) }]),
@@ -12291,57 +12370,57 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           H("input", {
             type: "checkbox",
             checked: f.value.includes(S.name),
-            onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
+            onChange: (X) => e.ctl.toggleSkill(S.name, X.target.checked),
             "data-skill": S.name
-          }, null, 40, Iy),
+          }, null, 40, zy),
           ge(" " + ie(S.name), 1)
-        ], 10, Fy))), 128)),
-        G(s).skills.length ? pe("", !0) : (U(), q("span", Oy, [
+        ], 10, By))), 128)),
+        G(s).skills.length ? pe("", !0) : (U(), q("span", Uy, [
           ge(ie(G(s).connected ? G(s).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(s).connected && G(s).offlineReason ? (U(), q(oe, { key: 0 }, [
             ge(" (" + ie(G(s).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      H("div", Ny, [
+      H("div", Wy, [
         H("div", {
           ref_key: "chat",
           ref: $,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          h.value ? (U(), q("details", My, [
-            H("summary", Ly, [
+          h.value ? (U(), q("details", Jy, [
+            H("summary", qy, [
               R[33] || (R[33] = H("b", null, "Summary", -1)),
               ge(" of " + ie(k.value.length) + " earlier turn" + ie(k.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               H("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Yi)(h.value.content)
-              }, null, 8, Py)
+                innerHTML: G(Zi)(h.value.content)
+              }, null, 8, Hy)
             ]),
             (U(!0), q(oe, null, Ge(k.value, (S) => (U(), q("div", {
               key: S.id,
               class: "cd-turn cd-old"
             }, [
-              H("div", $y, [
+              H("div", Vy, [
                 R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
                 ge(ie(S.content), 1)
               ]),
               H("div", {
                 class: "cd-replies",
-                style: Ds({ "--cols": Math.max(1, G(lr)(S, f.value).length) })
+                style: Ds({ "--cols": Math.max(1, G(cr)(S, f.value).length) })
               }, [
-                (U(!0), q(oe, null, Ge(G(lr)(S, f.value), (Y) => (U(), q("div", {
-                  key: Y.skill,
-                  class: st(["cd-reply", "cd-" + Y.state]),
-                  "data-skill": Y.skill
+                (U(!0), q(oe, null, Ge(G(cr)(S, f.value), (X) => (U(), q("div", {
+                  key: X.skill,
+                  class: st(["cd-reply", "cd-" + X.state]),
+                  "data-skill": X.skill
                 }, [
-                  H("div", By, ie(Y.skill), 1),
+                  H("div", Ky, ie(X.skill), 1),
                   H("div", {
                     class: "cd-text cd-md",
-                    innerHTML: G(Yi)(Y.content)
-                  }, null, 8, zy)
-                ], 10, jy))), 128))
+                    innerHTML: G(Zi)(X.content)
+                  }, null, 8, Xy)
+                ], 10, Gy))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
@@ -12361,107 +12440,107 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
                 H("button", {
                   class: "cd-act",
                   disabled: !a.value,
-                  onClick: (Y) => e.ctl.forkFrom(S.id),
+                  onClick: (X) => e.ctl.forkFrom(S.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, Wy),
+                }, "fork", 8, Zy),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(S.id),
+                  onClick: (X) => e.ctl.revertTo(S.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, Jy),
+                }, "revert", 8, Qy),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(S.id, { canvas: !0 }),
+                  onClick: (X) => e.ctl.revertTo(S.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, qy)
-              ], 8, Uy)),
+                }, "revert + canvas", 8, eb)
+              ], 8, Yy)),
               R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
               ge(ie(S.content) + " ", 1),
-              S.attachments?.length ? (U(), q("span", Hy, [
-                (U(!0), q(oe, null, Ge(S.attachments, (Y) => (U(), q(oe, {
-                  key: Y.sha256
+              S.attachments?.length ? (U(), q("span", tb, [
+                (U(!0), q(oe, null, Ge(S.attachments, (X) => (U(), q(oe, {
+                  key: X.sha256
                 }, [
-                  le(Y) ? (U(), q("img", {
+                  le(X) ? (U(), q("img", {
                     key: 0,
                     class: "cd-thumb",
-                    src: e.ctl.attachmentUrl(Y.sha256),
-                    alt: Y.name,
-                    title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
-                    onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
+                    src: e.ctl.attachmentUrl(X.sha256),
+                    alt: X.name,
+                    title: X.name + (X.width ? ` · ${X.width}×${X.height}` : ""),
+                    onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(X.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Vy)) : (U(), q("a", {
+                  }, null, 8, nb)) : (U(), q("a", {
                     key: 1,
                     class: "cd-file",
-                    href: e.ctl.attachmentUrl(Y.sha256),
+                    href: e.ctl.attachmentUrl(X.sha256),
                     target: "_blank",
                     rel: "noopener",
-                    title: Y.mime,
+                    title: X.mime,
                     "data-test": "attachment"
-                  }, ie(Y.name || Y.mime), 9, Gy))
+                  }, ie(X.name || X.mime), 9, sb))
                 ], 64))), 128))
               ])) : pe("", !0),
-              S.state === "waiting" ? (U(), q("span", Ky, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              S.error ? (U(), q("span", Yy, " — " + ie(S.error), 1)) : pe("", !0)
+              S.state === "waiting" ? (U(), q("span", rb, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              S.error ? (U(), q("span", ib, " — " + ie(S.error), 1)) : pe("", !0)
             ], 2),
             H("div", {
               class: "cd-replies",
-              style: Ds({ "--cols": Math.max(1, G(lr)(S, f.value).length) })
+              style: Ds({ "--cols": Math.max(1, G(cr)(S, f.value).length) })
             }, [
-              (U(!0), q(oe, null, Ge(G(lr)(S, f.value), (Y) => (U(), q("div", {
-                key: Y.skill,
-                class: st(["cd-reply", "cd-" + Y.state]),
-                "data-skill": Y.skill
+              (U(!0), q(oe, null, Ge(G(cr)(S, f.value), (X) => (U(), q("div", {
+                key: X.skill,
+                class: st(["cd-reply", "cd-" + X.state]),
+                "data-skill": X.skill
               }, [
-                H("div", Zy, [
-                  ge(ie(Y.skill), 1),
-                  Y.state === "streaming" ? (U(), q("span", Qy, "…")) : pe("", !0),
-                  Y.id ? (U(), q("span", {
+                H("div", lb, [
+                  ge(ie(X.skill), 1),
+                  X.state === "streaming" ? (U(), q("span", cb, "…")) : pe("", !0),
+                  X.id ? (U(), q("span", {
                     key: 1,
                     class: "cd-acts",
                     "data-test": "reply-actions",
-                    "data-message": Y.id
+                    "data-message": X.id
                   }, [
                     H("button", {
                       class: "cd-act",
                       disabled: !a.value,
-                      onClick: (at) => e.ctl.forkFrom(Y.id),
+                      onClick: (at) => e.ctl.forkFrom(X.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, tb),
+                    }, "fork", 8, ub),
                     H("button", {
                       class: "cd-act",
                       disabled: !u.value,
-                      onClick: (at) => e.ctl.revertTo(Y.id),
+                      onClick: (at) => e.ctl.revertTo(X.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, nb)
-                  ], 8, eb)) : pe("", !0)
+                    }, "revert", 8, fb)
+                  ], 8, ab)) : pe("", !0)
                 ]),
                 H("div", {
                   class: "cd-text cd-md",
-                  innerHTML: G(Yi)(Y.content)
-                }, null, 8, sb),
-                Y.error ? (U(), q("div", rb, ie(Y.error), 1)) : pe("", !0)
-              ], 10, Xy))), 128))
+                  innerHTML: G(Zi)(X.content)
+                }, null, 8, db),
+                X.error ? (U(), q("div", hb, ie(X.error), 1)) : pe("", !0)
+              ], 10, ob))), 128))
             ], 4),
-            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), pr(ra, {
-              key: Y.id,
-              run: Y,
+            (U(!0), q(oe, null, Ge(b(S.id), (X) => (U(), gr(ca, {
+              key: X.id,
+              run: X,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), pr(ra, {
+          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), gr(ca, {
             key: S.id,
             run: S,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (U(), q("div", ib, ie(G(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), q("div", pb, ie(G(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(s).showLog ? (U(), q("div", {
           key: 0,
@@ -12470,8 +12549,8 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           class: "cd-log",
           "data-test": "log"
         }, [
-          (U(!0), q(oe, null, Ge(G(n).logs, (S, Y) => (U(), q("div", {
-            key: S.seq + ":" + Y,
+          (U(!0), q(oe, null, Ge(G(n).logs, (S, X) => (U(), q("div", {
+            key: S.seq + ":" + X,
             class: st("cd-l-" + S.level)
           }, [
             H("b", null, ie(S.level), 1),
@@ -12481,10 +12560,10 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
             ], 64)) : pe("", !0),
             ge(": " + ie(S.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (U(), q("div", ob, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), q("div", gb, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (U(), pr(Fd, { to: "body" }, [
+      (U(), gr(Md, { to: "body" }, [
         G(s).image ? (U(), q("div", {
           key: 0,
           ref_key: "overlay",
@@ -12498,19 +12577,19 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           H("img", {
             src: G(s).image,
             alt: "full size"
-          }, null, 8, lb),
+          }, null, 8, mb),
           H("a", {
             href: G(s).image,
             target: "_blank",
             rel: "noopener",
             onClick: R[14] || (R[14] = Kn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, cb)
+          }, "open in a new tab", 8, _b)
         ], 544)) : pe("", !0)
       ])),
-      G(s).staleRevert ? (U(), q("div", ab, [
+      G(s).staleRevert ? (U(), q("div", yb, [
         ge(ie(G(s).staleRevert.message) + " ", 1),
-        H("span", ub, [
+        H("span", bb, [
           H("button", {
             class: "cd-btn",
             onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(s).staleRevert.messageId, { canvas: !0, force: !0 })),
@@ -12528,8 +12607,8 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           }, "dismiss")
         ])
       ])) : pe("", !0),
-      l.value ? (U(), q("div", fb, ie(l.value), 1)) : pe("", !0),
-      G(s).attachments.length ? (U(), q("div", db, [
+      l.value ? (U(), q("div", wb, ie(l.value), 1)) : pe("", !0),
+      G(s).attachments.length ? (U(), q("div", kb, [
         (U(!0), q(oe, null, Ge(G(s).attachments, (S) => (U(), q("span", {
           key: S.key,
           class: st(["cd-chip cd-att", "cd-att-" + S.state]),
@@ -12541,7 +12620,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
             class: "cd-chip-thumb",
             src: S.preview,
             alt: ""
-          }, null, 8, pb)) : pe("", !0),
+          }, null, 8, vb)) : pe("", !0),
           ge(" " + ie(S.name), 1),
           S.state === "uploading" ? (U(), q(oe, { key: 1 }, [
             ge(" …")
@@ -12551,19 +12630,19 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           ], 64)) : pe("", !0),
           H("button", {
             class: "cd-x",
-            onClick: (Y) => e.ctl.removeAttachment(S.key),
+            onClick: (X) => e.ctl.removeAttachment(S.key),
             title: "Remove"
-          }, "×", 8, gb)
-        ], 10, hb))), 128))
+          }, "×", 8, Ab)
+        ], 10, xb))), 128))
       ])) : pe("", !0),
-      H("div", mb, [
+      H("div", Rb, [
         H("button", {
           class: "cd-btn",
           disabled: !G(s).connected,
           onClick: R[18] || (R[18] = (S) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, _b),
+        }, "+", 8, Eb),
         H("input", {
           ref_key: "picker",
           ref: de,
@@ -12573,7 +12652,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           style: { display: "none" },
           onChange: ct,
           "data-test": "file"
-        }, null, 40, yb),
+        }, null, 40, Cb),
         bn(H("textarea", {
           "onUpdate:modelValue": R[19] || (R[19] = (S) => G(s).draft = S),
           rows: "2",
@@ -12582,7 +12661,7 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           onKeydown: ne,
           onPaste: re,
           "data-test": "input"
-        }, null, 40, bb), [
+        }, null, 40, Sb), [
           [Jn, G(s).draft]
         ]),
         H("button", {
@@ -12590,100 +12669,101 @@ const Q0 = ["data-prompt", "data-status"], ey = { class: "cd-run-head" }, ty = {
           disabled: !ve.value,
           onClick: R[20] || (R[20] = (S) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, wb)
+        }, "send", 8, Db)
       ])
     ], 32));
   }
-}, xb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", vb = "comfyd.canvas", Ab = 1500;
-function ia() {
+}, Fb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", Ib = "comfyd.canvas", Ob = 1500;
+function aa() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function yo(e, t) {
+function wo(e, t) {
   (console[e] ?? console.log)(t);
 }
-function Rb(e) {
-  const t = ia();
+function Nb(e) {
+  const t = aa();
   if (t) return e(t, !1);
   let n = 0;
   const s = setInterval(() => {
-    const r = ia();
-    (r || ++n > Ab) && (clearInterval(s), r ? e(r, !0) : yo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const r = aa();
+    (r || ++n > Ob) && (clearInterval(s), r ? e(r, !0) : wo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Cb({ app: e, api: t }, n) {
-  const s = new Qh({
-    fetchJson: async (c) => {
-      const a = await t.fetchApi(c);
-      let u = null;
+function Mb({ app: e, api: t }, n) {
+  const s = new sp({
+    fetchJson: async (a) => {
+      const u = await t.fetchApi(a);
+      let f = null;
       try {
-        u = await a.json();
+        f = await u.json();
       } catch {
-        u = null;
+        f = null;
       }
-      if (!a.ok) throw new Error(u?.error || u?.detail || `${c}: HTTP ${a.status}`);
-      return u;
+      if (!u.ok) throw new Error(f?.error || f?.detail || `${a}: HTTP ${u.status}`);
+      return f;
     },
     location: window.location
-  }), r = new zp({
+  }), r = rg({ app: e, LiteGraph: window.LiteGraph }), i = new qp({
     app: e,
+    onLeases: (a) => r.update(a),
     api: t,
     LiteGraph: window.LiteGraph,
     connection: s,
     WebSocket: window.WebSocket,
-    tabId: Bp(window.sessionStorage),
+    tabId: Jp(window.sessionStorage),
     objectInfo: async () => {
-      const c = await t.fetchApi("/object_info");
-      return c.ok ? c.json() : null;
+      const a = await t.fetchApi("/object_info");
+      return a.ok ? a.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: yo,
-    isPanelNode: Fi,
+    log: wo,
+    isPanelNode: Oi,
     // Previews of agents' patches with Accept / Reject (preview.js).
-    preview: new Gp({ app: e, document, isPanelNode: Fi })
-  }), i = {
+    preview: new Zp({ app: e, document, isPanelNode: Oi })
+  }), o = {
     app: e,
     connection: s,
     WebSocket: window.WebSocket,
-    createApp: qh,
-    reactive: Co,
-    component: kb,
-    css: xb,
+    createApp: Kh,
+    reactive: So,
+    component: Tb,
+    css: Fb,
     document,
-    log: yo,
+    log: wo,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
-    getJson: async (c) => {
-      const a = await t.fetchApi(c, { cache: "no-store" });
-      if (!a.ok) throw new Error(`${c}: HTTP ${a.status}`);
-      return a.json();
+    getJson: async (a) => {
+      const u = await t.fetchApi(a, { cache: "no-store" });
+      if (!u.ok) throw new Error(`${a}: HTTP ${u.status}`);
+      return u.json();
     },
-    apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`,
+    apiUrl: (a) => typeof t.apiURL == "function" ? t.apiURL(a) : `/api${a}`,
     // Attachments are uploaded the same way (the package's POST route).
-    postBytes: async (c, a, u) => {
-      const f = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), m = await f.json().catch(() => ({}));
-      if (!f.ok) throw new Error(m?.error || `HTTP ${f.status}`);
-      return m;
+    postBytes: async (a, u, f) => {
+      const m = await t.fetchApi(a, { method: "POST", body: u, headers: { "Content-Type": f || "application/octet-stream" }, cache: "no-store" }), p = await m.json().catch(() => ({}));
+      if (!m.ok) throw new Error(p?.error || `HTTP ${m.status}`);
+      return p;
     }
   };
-  let o = !1;
-  const l = () => {
-    o || (o = !0, t.addEventListener("graphChanged", () => r.graphChanged()), window.addEventListener("focus", () => r.setFocus(!0)), window.addEventListener("blur", () => r.setFocus(!1)), document.addEventListener("visibilitychange", () => r.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
-      r.touched(), r.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => r.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => r.setPointerDown(!1), !0), window.addEventListener("keydown", () => r.touched(), !0), eg({ app: e, document }), r.start());
+  let l = !1;
+  const c = () => {
+    l || (l = !0, t.addEventListener("graphChanged", () => i.graphChanged()), window.addEventListener("focus", () => i.setFocus(!0)), window.addEventListener("blur", () => i.setFocus(!1)), document.addEventListener("visibilitychange", () => i.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
+      i.touched(), i.setPointerDown(!0);
+    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), ag({ app: e, document }), i.start());
   };
   e.registerExtension({
-    name: vb,
-    setup: l,
+    name: Ib,
+    setup: c,
     afterConfigureGraph() {
-      r.graphChanged();
+      i.graphChanged();
     },
-    beforeRegisterNodeDef(c, a) {
-      a?.name === ho && (c.prototype.isVirtualNode = !0);
+    beforeRegisterNodeDef(a, u) {
+      u?.name === go && (a.prototype.isVirtualNode = !0);
     },
-    nodeCreated(c) {
-      Fi(c) && Og(c, i);
+    nodeCreated(a) {
+      Oi(a) && Ug(a, o);
     }
-  }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: r, version: "0.1.0" });
+  }), n && (e.rootGraph ?? e.graph) && c(), window.comfyd = Object.freeze({ editor: i, leases: r, version: "0.1.0" });
 }
-Rb(Cb);
+Nb(Mb);

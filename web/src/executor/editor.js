@@ -8,7 +8,7 @@
 //
 // Protocol (docs/bridge-protocol.md):
 //   tab  -> {"type":"attach", canvas_id, title, workflow_json, object_info_json, focused, tab_revision}
-//   core -> attached | patch | preview | queue | load | report_ack | resync | error
+//   core -> attached | patch | preview | queue | load | report_ack | resync | lease_update | error
 //   tab  -> patch_result | preview_decision | queue_result | load_result | user_edit (a delta when it can) | focus
 // A tab with deps.preview (a PreviewOverlay, preview.js) attaches with
 // can_preview and shows previews; its decision is one preview_decision.
@@ -349,6 +349,8 @@ export class EditorClient {
         this.replaced = false;
         this.revision = Number(m.revision) || 0;
         this.setStatus("attached");
+        // The core sends its leases after this when there are any.
+        this.d.onLeases?.({ leases: [] });
         // An edit made while the socket was down is in the attach already;
         // one made between attach and attached is caught here.
         this.checkEdits();
@@ -368,6 +370,10 @@ export class EditorClient {
       case "report_ack":
         if (Number.isFinite(Number(m.revision))) this.revision = Number(m.revision);
         if (m.provenance_json && keepProvenance(this.graph(), m.provenance_json)) this.untrackProvenance();
+        return;
+      case "lease_update":
+        // Leases on this canvas's nodes (leaseoutline.js draws them).
+        this.d.onLeases?.(m);
         return;
       case "error":
         this.log("warn", `comfyd: ${m.code ?? "error"}: ${m.message ?? ""}`);

@@ -54,6 +54,10 @@ const (
 	// The idempotency_key was first used with a different request (another
 	// body, canvas or method); a key names exactly one request.
 	GraphErrorCode_GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED GraphErrorCode = 19
+	// The command touches a node another caller holds a lease on
+	// (GraphError.lease names the holder and the expiry), or a lease request
+	// names a lease or nodes the caller may not take, renew or release.
+	GraphErrorCode_GRAPH_ERROR_CODE_LEASED GraphErrorCode = 40
 )
 
 // Enum value maps for GraphErrorCode.
@@ -79,6 +83,7 @@ var (
 		17: "GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND",
 		18: "GRAPH_ERROR_CODE_INVALID_NAME",
 		19: "GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED",
+		40: "GRAPH_ERROR_CODE_LEASED",
 	}
 	GraphErrorCode_value = map[string]int32{
 		"GRAPH_ERROR_CODE_UNSPECIFIED":            0,
@@ -101,6 +106,7 @@ var (
 		"GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND":     17,
 		"GRAPH_ERROR_CODE_INVALID_NAME":           18,
 		"GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED": 19,
+		"GRAPH_ERROR_CODE_LEASED":                 40,
 	}
 )
 
@@ -302,6 +308,66 @@ func (ActorKind) EnumDescriptor() ([]byte, []int) {
 	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{3}
 }
 
+// LeaseAction says what a LeaseRequest does.
+type LeaseAction int32
+
+const (
+	LeaseAction_LEASE_ACTION_UNSPECIFIED LeaseAction = 0
+	// Take a lease on node_ids and/or group for ttl_ms.
+	LeaseAction_LEASE_ACTION_ACQUIRE LeaseAction = 1
+	// Extend lease_id by ttl_ms from now (holder only).
+	LeaseAction_LEASE_ACTION_RENEW LeaseAction = 2
+	// Release lease_id (holder only); lease_id 0 releases all of the caller's.
+	LeaseAction_LEASE_ACTION_RELEASE LeaseAction = 3
+	// List the canvas's leases.
+	LeaseAction_LEASE_ACTION_LIST LeaseAction = 4
+)
+
+// Enum value maps for LeaseAction.
+var (
+	LeaseAction_name = map[int32]string{
+		0: "LEASE_ACTION_UNSPECIFIED",
+		1: "LEASE_ACTION_ACQUIRE",
+		2: "LEASE_ACTION_RENEW",
+		3: "LEASE_ACTION_RELEASE",
+		4: "LEASE_ACTION_LIST",
+	}
+	LeaseAction_value = map[string]int32{
+		"LEASE_ACTION_UNSPECIFIED": 0,
+		"LEASE_ACTION_ACQUIRE":     1,
+		"LEASE_ACTION_RENEW":       2,
+		"LEASE_ACTION_RELEASE":     3,
+		"LEASE_ACTION_LIST":        4,
+	}
+)
+
+func (x LeaseAction) Enum() *LeaseAction {
+	p := new(LeaseAction)
+	*p = x
+	return p
+}
+
+func (x LeaseAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LeaseAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_graph_proto_enumTypes[4].Descriptor()
+}
+
+func (LeaseAction) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_graph_proto_enumTypes[4]
+}
+
+func (x LeaseAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LeaseAction.Descriptor instead.
+func (LeaseAction) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{4}
+}
+
 // ApplyMode: whether a patch is applied at once or shown as a preview first.
 type ApplyMode int32
 
@@ -345,11 +411,11 @@ func (x ApplyMode) String() string {
 }
 
 func (ApplyMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_graph_proto_enumTypes[4].Descriptor()
+	return file_comfyd_v1_graph_proto_enumTypes[5].Descriptor()
 }
 
 func (ApplyMode) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_graph_proto_enumTypes[4]
+	return &file_comfyd_v1_graph_proto_enumTypes[5]
 }
 
 func (x ApplyMode) Number() protoreflect.EnumNumber {
@@ -358,7 +424,7 @@ func (x ApplyMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ApplyMode.Descriptor instead.
 func (ApplyMode) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{4}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{5}
 }
 
 // PreviewOutcome is the user's decision on a preview.
@@ -407,11 +473,11 @@ func (x PreviewOutcome) String() string {
 }
 
 func (PreviewOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_graph_proto_enumTypes[5].Descriptor()
+	return file_comfyd_v1_graph_proto_enumTypes[6].Descriptor()
 }
 
 func (PreviewOutcome) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_graph_proto_enumTypes[5]
+	return &file_comfyd_v1_graph_proto_enumTypes[6]
 }
 
 func (x PreviewOutcome) Number() protoreflect.EnumNumber {
@@ -420,7 +486,7 @@ func (x PreviewOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PreviewOutcome.Descriptor instead.
 func (PreviewOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{5}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{6}
 }
 
 // GraphOrigin says who made a change.
@@ -463,11 +529,11 @@ func (x GraphOrigin) String() string {
 }
 
 func (GraphOrigin) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_graph_proto_enumTypes[6].Descriptor()
+	return file_comfyd_v1_graph_proto_enumTypes[7].Descriptor()
 }
 
 func (GraphOrigin) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_graph_proto_enumTypes[6]
+	return &file_comfyd_v1_graph_proto_enumTypes[7]
 }
 
 func (x GraphOrigin) Number() protoreflect.EnumNumber {
@@ -476,7 +542,7 @@ func (x GraphOrigin) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use GraphOrigin.Descriptor instead.
 func (GraphOrigin) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{6}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{7}
 }
 
 // NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -1643,7 +1709,11 @@ type GraphError struct {
 	Suggestions []string `protobuf:"bytes,4,rep,name=suggestions,proto3" json:"suggestions,omitempty"`
 	// STALE_REVISION of a patch that could not be rebased: what this command
 	// touches that a later revision changed (docs/concurrent-editing.md).
-	Conflicts     []*RevisionConflict `protobuf:"bytes,5,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
+	Conflicts []*RevisionConflict `protobuf:"bytes,5,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
+	// LEASED: the lease in the way (its holder, nodes and expiry) and the
+	// node of this command it covers.
+	Lease         *Lease `protobuf:"bytes,40,opt,name=lease,proto3" json:"lease,omitempty"`
+	LeasedNodeId  int64  `protobuf:"varint,41,opt,name=leased_node_id,json=leasedNodeId,proto3" json:"leased_node_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1711,6 +1781,20 @@ func (x *GraphError) GetConflicts() []*RevisionConflict {
 		return x.Conflicts
 	}
 	return nil
+}
+
+func (x *GraphError) GetLease() *Lease {
+	if x != nil {
+		return x.Lease
+	}
+	return nil
+}
+
+func (x *GraphError) GetLeasedNodeId() int64 {
+	if x != nil {
+		return x.LeasedNodeId
+	}
+	return 0
 }
 
 // RevisionConflict is one reason a stale patch does not commute with a
@@ -2404,6 +2488,318 @@ func (x *Node) GetProvenance() *Provenance {
 	return nil
 }
 
+// Lease is one caller's hold on nodes of a canvas: other callers' patches
+// that touch them are refused with LEASED until it expires or is released;
+// the user's edits in the tab are accepted and marked in the diff
+// (GraphOp.lease_id).
+type Lease struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Holder *Actor                 `protobuf:"bytes,2,opt,name=holder,proto3" json:"holder,omitempty"`
+	// The nodes held (for a group: the nodes inside it when it was taken).
+	NodeIds []int64 `protobuf:"varint,3,rep,packed,name=node_ids,json=nodeIds,proto3" json:"node_ids,omitempty"`
+	// A group lease: the group's title and its bounding box when taken
+	// (nodes created inside the box count as touching the lease).
+	Group     string    `protobuf:"bytes,4,opt,name=group,proto3" json:"group,omitempty"`
+	GroupPos  *Position `protobuf:"bytes,5,opt,name=group_pos,json=groupPos,proto3" json:"group_pos,omitempty"`
+	GroupSize *Position `protobuf:"bytes,6,opt,name=group_size,json=groupSize,proto3" json:"group_size,omitempty"`
+	// When it was taken and when it expires (Unix milliseconds).
+	TakenMs   int64 `protobuf:"varint,7,opt,name=taken_ms,json=takenMs,proto3" json:"taken_ms,omitempty"`
+	ExpiresMs int64 `protobuf:"varint,8,opt,name=expires_ms,json=expiresMs,proto3" json:"expires_ms,omitempty"`
+	// Leased nodes the user edited in the tab while the lease was held, and
+	// the latest revision of such an edit (0: none).
+	UserEditedNodeIds  []int64 `protobuf:"varint,9,rep,packed,name=user_edited_node_ids,json=userEditedNodeIds,proto3" json:"user_edited_node_ids,omitempty"`
+	UserEditedRevision uint64  `protobuf:"varint,10,opt,name=user_edited_revision,json=userEditedRevision,proto3" json:"user_edited_revision,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *Lease) Reset() {
+	*x = Lease{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Lease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Lease) ProtoMessage() {}
+
+func (x *Lease) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Lease.ProtoReflect.Descriptor instead.
+func (*Lease) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Lease) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Lease) GetHolder() *Actor {
+	if x != nil {
+		return x.Holder
+	}
+	return nil
+}
+
+func (x *Lease) GetNodeIds() []int64 {
+	if x != nil {
+		return x.NodeIds
+	}
+	return nil
+}
+
+func (x *Lease) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *Lease) GetGroupPos() *Position {
+	if x != nil {
+		return x.GroupPos
+	}
+	return nil
+}
+
+func (x *Lease) GetGroupSize() *Position {
+	if x != nil {
+		return x.GroupSize
+	}
+	return nil
+}
+
+func (x *Lease) GetTakenMs() int64 {
+	if x != nil {
+		return x.TakenMs
+	}
+	return 0
+}
+
+func (x *Lease) GetExpiresMs() int64 {
+	if x != nil {
+		return x.ExpiresMs
+	}
+	return 0
+}
+
+func (x *Lease) GetUserEditedNodeIds() []int64 {
+	if x != nil {
+		return x.UserEditedNodeIds
+	}
+	return nil
+}
+
+func (x *Lease) GetUserEditedRevision() uint64 {
+	if x != nil {
+		return x.UserEditedRevision
+	}
+	return 0
+}
+
+// LeaseRequest takes, renews, releases or lists leases.
+type LeaseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty: the most recently focused canvas.
+	CanvasId string      `protobuf:"bytes,1,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	Action   LeaseAction `protobuf:"varint,2,opt,name=action,proto3,enum=comfyd.v1.LeaseAction" json:"action,omitempty"`
+	// ACQUIRE: the nodes, and/or a group by its title or its id ("7").
+	NodeIds []int64 `protobuf:"varint,3,rep,packed,name=node_ids,json=nodeIds,proto3" json:"node_ids,omitempty"`
+	Group   string  `protobuf:"bytes,4,opt,name=group,proto3" json:"group,omitempty"`
+	// ACQUIRE, RENEW: how long (0: the default, 60 s; at most 10 minutes).
+	TtlMs uint32 `protobuf:"varint,5,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	// RENEW, RELEASE.
+	LeaseId       uint64 `protobuf:"varint,6,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseRequest) Reset() {
+	*x = LeaseRequest{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseRequest) ProtoMessage() {}
+
+func (x *LeaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseRequest.ProtoReflect.Descriptor instead.
+func (*LeaseRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *LeaseRequest) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *LeaseRequest) GetAction() LeaseAction {
+	if x != nil {
+		return x.Action
+	}
+	return LeaseAction_LEASE_ACTION_UNSPECIFIED
+}
+
+func (x *LeaseRequest) GetNodeIds() []int64 {
+	if x != nil {
+		return x.NodeIds
+	}
+	return nil
+}
+
+func (x *LeaseRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *LeaseRequest) GetTtlMs() uint32 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+func (x *LeaseRequest) GetLeaseId() uint64 {
+	if x != nil {
+		return x.LeaseId
+	}
+	return 0
+}
+
+// LeaseResponse is the lease taken or renewed, or why not.
+type LeaseResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Ok    bool                   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	// Why not (ok false): LEASED with the lease in the way, NODE_NOT_FOUND
+	// (a node or group that is not there, a lease not in force),
+	// INVALID_COMMAND (a bad ttl_ms, an unnamed caller, nothing named).
+	Refusal  *GraphError `protobuf:"bytes,2,opt,name=refusal,proto3" json:"refusal,omitempty"`
+	Lease    *Lease      `protobuf:"bytes,3,opt,name=lease,proto3" json:"lease,omitempty"`
+	CanvasId string      `protobuf:"bytes,4,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	Revision uint64      `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	// RELEASE: how many leases were released; LIST: every lease.
+	Released      uint32   `protobuf:"varint,6,opt,name=released,proto3" json:"released,omitempty"`
+	Leases        []*Lease `protobuf:"bytes,7,rep,name=leases,proto3" json:"leases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseResponse) Reset() {
+	*x = LeaseResponse{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseResponse) ProtoMessage() {}
+
+func (x *LeaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseResponse.ProtoReflect.Descriptor instead.
+func (*LeaseResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *LeaseResponse) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *LeaseResponse) GetRefusal() *GraphError {
+	if x != nil {
+		return x.Refusal
+	}
+	return nil
+}
+
+func (x *LeaseResponse) GetLease() *Lease {
+	if x != nil {
+		return x.Lease
+	}
+	return nil
+}
+
+func (x *LeaseResponse) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *LeaseResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *LeaseResponse) GetReleased() uint32 {
+	if x != nil {
+		return x.Released
+	}
+	return 0
+}
+
+func (x *LeaseResponse) GetLeases() []*Lease {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
 // Link connects an output slot to an input slot.
 type Link struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2421,7 +2817,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2433,7 +2829,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2446,7 +2842,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Link) GetId() int64 {
@@ -2510,14 +2906,16 @@ type Graph struct {
 	Title string `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
 	// True when get_graph's known_revision is the canvas's revision: nodes
 	// and links are left out (the caller holds them already).
-	Unchanged     bool `protobuf:"varint,7,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	Unchanged bool `protobuf:"varint,7,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	// The leases in force (full form only).
+	Leases        []*Lease `protobuf:"bytes,40,rep,name=leases,proto3" json:"leases,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Graph) Reset() {
 	*x = Graph{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2529,7 +2927,7 @@ func (x *Graph) String() string {
 func (*Graph) ProtoMessage() {}
 
 func (x *Graph) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2542,7 +2940,7 @@ func (x *Graph) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Graph.ProtoReflect.Descriptor instead.
 func (*Graph) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Graph) GetCanvasId() string {
@@ -2594,6 +2992,13 @@ func (x *Graph) GetUnchanged() bool {
 	return false
 }
 
+func (x *Graph) GetLeases() []*Lease {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
 // ExecuteRequest runs one command.
 type ExecuteRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2624,7 +3029,7 @@ type ExecuteRequest struct {
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2636,7 +3041,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2649,7 +3054,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExecuteRequest) GetCanvasId() string {
@@ -2738,7 +3143,7 @@ type ExecuteResponse struct {
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2750,7 +3155,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2763,7 +3168,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExecuteResponse) GetOk() bool {
@@ -2850,7 +3255,7 @@ type ExecuteBatchRequest struct {
 
 func (x *ExecuteBatchRequest) Reset() {
 	*x = ExecuteBatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2862,7 +3267,7 @@ func (x *ExecuteBatchRequest) String() string {
 func (*ExecuteBatchRequest) ProtoMessage() {}
 
 func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2875,7 +3280,7 @@ func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ExecuteBatchRequest) GetCanvasId() string {
@@ -2973,7 +3378,7 @@ type ExecuteBatchResponse struct {
 
 func (x *ExecuteBatchResponse) Reset() {
 	*x = ExecuteBatchResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2985,7 +3390,7 @@ func (x *ExecuteBatchResponse) String() string {
 func (*ExecuteBatchResponse) ProtoMessage() {}
 
 func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2998,7 +3403,7 @@ func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ExecuteBatchResponse) GetOk() bool {
@@ -3085,7 +3490,7 @@ type PreviewResult struct {
 
 func (x *PreviewResult) Reset() {
 	*x = PreviewResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3097,7 +3502,7 @@ func (x *PreviewResult) String() string {
 func (*PreviewResult) ProtoMessage() {}
 
 func (x *PreviewResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3110,7 +3515,7 @@ func (x *PreviewResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewResult.ProtoReflect.Descriptor instead.
 func (*PreviewResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PreviewResult) GetOutcome() PreviewOutcome {
@@ -3146,7 +3551,7 @@ type GetGraphRequest struct {
 
 func (x *GetGraphRequest) Reset() {
 	*x = GetGraphRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3158,7 +3563,7 @@ func (x *GetGraphRequest) String() string {
 func (*GetGraphRequest) ProtoMessage() {}
 
 func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3171,7 +3576,7 @@ func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetGraphRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetGraphRequest) GetCanvasId() string {
@@ -3199,7 +3604,7 @@ type GetGraphResponse struct {
 
 func (x *GetGraphResponse) Reset() {
 	*x = GetGraphResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3211,7 +3616,7 @@ func (x *GetGraphResponse) String() string {
 func (*GetGraphResponse) ProtoMessage() {}
 
 func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3224,7 +3629,7 @@ func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetGraphResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetGraphResponse) GetGraph() *Graph {
@@ -3258,15 +3663,19 @@ type GraphOp struct {
 	NodeId int64 `protobuf:"varint,17,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	LinkId int64 `protobuf:"varint,18,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
 	// For a link: its source node.
-	FromNodeId    int64  `protobuf:"varint,19,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
-	Widget        string `protobuf:"bytes,20,opt,name=widget,proto3" json:"widget,omitempty"`
+	FromNodeId int64  `protobuf:"varint,19,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
+	Widget     string `protobuf:"bytes,20,opt,name=widget,proto3" json:"widget,omitempty"`
+	// A user's edit of a leased node: the lease and its holder (the holder
+	// learns from the diff that the user changed what it holds).
+	LeaseId       uint64 `protobuf:"varint,40,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	LeaseHolder   *Actor `protobuf:"bytes,41,opt,name=lease_holder,json=leaseHolder,proto3" json:"lease_holder,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GraphOp) Reset() {
 	*x = GraphOp{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3278,7 +3687,7 @@ func (x *GraphOp) String() string {
 func (*GraphOp) ProtoMessage() {}
 
 func (x *GraphOp) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3291,7 +3700,7 @@ func (x *GraphOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphOp.ProtoReflect.Descriptor instead.
 func (*GraphOp) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GraphOp) GetRevision() uint64 {
@@ -3364,6 +3773,20 @@ func (x *GraphOp) GetWidget() string {
 	return ""
 }
 
+func (x *GraphOp) GetLeaseId() uint64 {
+	if x != nil {
+		return x.LeaseId
+	}
+	return 0
+}
+
+func (x *GraphOp) GetLeaseHolder() *Actor {
+	if x != nil {
+		return x.LeaseHolder
+	}
+	return nil
+}
+
 // GetNodeHistoryRequest asks who changed a node, or the whole canvas.
 type GetNodeHistoryRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -3378,7 +3801,7 @@ type GetNodeHistoryRequest struct {
 
 func (x *GetNodeHistoryRequest) Reset() {
 	*x = GetNodeHistoryRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3390,7 +3813,7 @@ func (x *GetNodeHistoryRequest) String() string {
 func (*GetNodeHistoryRequest) ProtoMessage() {}
 
 func (x *GetNodeHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3403,7 +3826,7 @@ func (x *GetNodeHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetNodeHistoryRequest) GetCanvasId() string {
@@ -3447,7 +3870,7 @@ type GetNodeHistoryResponse struct {
 
 func (x *GetNodeHistoryResponse) Reset() {
 	*x = GetNodeHistoryResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3459,7 +3882,7 @@ func (x *GetNodeHistoryResponse) String() string {
 func (*GetNodeHistoryResponse) ProtoMessage() {}
 
 func (x *GetNodeHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3472,7 +3895,7 @@ func (x *GetNodeHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetNodeHistoryResponse) GetCanvasId() string {
@@ -3528,7 +3951,7 @@ type GetDiffRequest struct {
 
 func (x *GetDiffRequest) Reset() {
 	*x = GetDiffRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3540,7 +3963,7 @@ func (x *GetDiffRequest) String() string {
 func (*GetDiffRequest) ProtoMessage() {}
 
 func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3553,7 +3976,7 @@ func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetDiffRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetDiffRequest) GetCanvasId() string {
@@ -3586,7 +4009,7 @@ type GetDiffResponse struct {
 
 func (x *GetDiffResponse) Reset() {
 	*x = GetDiffResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3598,7 +4021,7 @@ func (x *GetDiffResponse) String() string {
 func (*GetDiffResponse) ProtoMessage() {}
 
 func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3611,7 +4034,7 @@ func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetDiffResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetDiffResponse) GetCanvasId() string {
@@ -3678,7 +4101,7 @@ type InputSpec struct {
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3690,7 +4113,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3703,7 +4126,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *InputSpec) GetName() string {
@@ -3795,7 +4218,7 @@ type OutputSpec struct {
 
 func (x *OutputSpec) Reset() {
 	*x = OutputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3807,7 +4230,7 @@ func (x *OutputSpec) String() string {
 func (*OutputSpec) ProtoMessage() {}
 
 func (x *OutputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3820,7 +4243,7 @@ func (x *OutputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputSpec.ProtoReflect.Descriptor instead.
 func (*OutputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *OutputSpec) GetName() string {
@@ -3860,7 +4283,7 @@ type NodeType struct {
 
 func (x *NodeType) Reset() {
 	*x = NodeType{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3872,7 +4295,7 @@ func (x *NodeType) String() string {
 func (*NodeType) ProtoMessage() {}
 
 func (x *NodeType) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3885,7 +4308,7 @@ func (x *NodeType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeType.ProtoReflect.Descriptor instead.
 func (*NodeType) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *NodeType) GetName() string {
@@ -3955,7 +4378,7 @@ type ListNodeTypesRequest struct {
 
 func (x *ListNodeTypesRequest) Reset() {
 	*x = ListNodeTypesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3967,7 +4390,7 @@ func (x *ListNodeTypesRequest) String() string {
 func (*ListNodeTypesRequest) ProtoMessage() {}
 
 func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3980,7 +4403,7 @@ func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListNodeTypesRequest) GetCanvasId() string {
@@ -4029,7 +4452,7 @@ type ListNodeTypesResponse struct {
 
 func (x *ListNodeTypesResponse) Reset() {
 	*x = ListNodeTypesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4041,7 +4464,7 @@ func (x *ListNodeTypesResponse) String() string {
 func (*ListNodeTypesResponse) ProtoMessage() {}
 
 func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4054,7 +4477,7 @@ func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListNodeTypesResponse) GetNodeTypes() []*NodeType {
@@ -4087,7 +4510,7 @@ type Canvas struct {
 
 func (x *Canvas) Reset() {
 	*x = Canvas{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4099,7 +4522,7 @@ func (x *Canvas) String() string {
 func (*Canvas) ProtoMessage() {}
 
 func (x *Canvas) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4112,7 +4535,7 @@ func (x *Canvas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canvas.ProtoReflect.Descriptor instead.
 func (*Canvas) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Canvas) GetCanvasId() string {
@@ -4173,7 +4596,7 @@ type ListCanvasesRequest struct {
 
 func (x *ListCanvasesRequest) Reset() {
 	*x = ListCanvasesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4185,7 +4608,7 @@ func (x *ListCanvasesRequest) String() string {
 func (*ListCanvasesRequest) ProtoMessage() {}
 
 func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4198,7 +4621,7 @@ func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCanvasesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
 }
 
 // ListCanvasesResponse lists canvases, most recently focused first.
@@ -4211,7 +4634,7 @@ type ListCanvasesResponse struct {
 
 func (x *ListCanvasesResponse) Reset() {
 	*x = ListCanvasesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4223,7 +4646,7 @@ func (x *ListCanvasesResponse) String() string {
 func (*ListCanvasesResponse) ProtoMessage() {}
 
 func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4236,7 +4659,7 @@ func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCanvasesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListCanvasesResponse) GetCanvases() []*Canvas {
@@ -4266,7 +4689,7 @@ type QueueRequest struct {
 
 func (x *QueueRequest) Reset() {
 	*x = QueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4278,7 +4701,7 @@ func (x *QueueRequest) String() string {
 func (*QueueRequest) ProtoMessage() {}
 
 func (x *QueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4291,7 +4714,7 @@ func (x *QueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRequest.ProtoReflect.Descriptor instead.
 func (*QueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *QueueRequest) GetCanvasId() string {
@@ -4362,7 +4785,7 @@ type QueueResponse struct {
 
 func (x *QueueResponse) Reset() {
 	*x = QueueResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4374,7 +4797,7 @@ func (x *QueueResponse) String() string {
 func (*QueueResponse) ProtoMessage() {}
 
 func (x *QueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4387,7 +4810,7 @@ func (x *QueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueResponse.ProtoReflect.Descriptor instead.
 func (*QueueResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *QueueResponse) GetPromptId() string {
@@ -4452,7 +4875,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4464,7 +4887,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4477,7 +4900,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *SaveRequest) GetCanvasId() string {
@@ -4513,7 +4936,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4525,7 +4948,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4538,7 +4961,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *SaveResponse) GetName() string {
@@ -4581,7 +5004,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4593,7 +5016,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4606,7 +5029,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *LoadRequest) GetCanvasId() string {
@@ -4664,7 +5087,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4676,7 +5099,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4689,7 +5112,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *LoadResponse) GetCanvasId() string {
@@ -4729,7 +5152,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4741,7 +5164,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4754,7 +5177,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
 }
 
 // StoredWorkflow is an entry of the workflow store.
@@ -4769,7 +5192,7 @@ type StoredWorkflow struct {
 
 func (x *StoredWorkflow) Reset() {
 	*x = StoredWorkflow{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4781,7 +5204,7 @@ func (x *StoredWorkflow) String() string {
 func (*StoredWorkflow) ProtoMessage() {}
 
 func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4794,7 +5217,7 @@ func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredWorkflow.ProtoReflect.Descriptor instead.
 func (*StoredWorkflow) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *StoredWorkflow) GetName() string {
@@ -4828,7 +5251,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4840,7 +5263,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4853,7 +5276,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListWorkflowsResponse) GetWorkflows() []*StoredWorkflow {
@@ -4886,7 +5309,7 @@ type AttachCanvasRequest struct {
 
 func (x *AttachCanvasRequest) Reset() {
 	*x = AttachCanvasRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4898,7 +5321,7 @@ func (x *AttachCanvasRequest) String() string {
 func (*AttachCanvasRequest) ProtoMessage() {}
 
 func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4911,7 +5334,7 @@ func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasRequest.ProtoReflect.Descriptor instead.
 func (*AttachCanvasRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *AttachCanvasRequest) GetCanvasId() string {
@@ -4979,7 +5402,7 @@ type PatchRequest struct {
 
 func (x *PatchRequest) Reset() {
 	*x = PatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4991,7 +5414,7 @@ func (x *PatchRequest) String() string {
 func (*PatchRequest) ProtoMessage() {}
 
 func (x *PatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5004,7 +5427,7 @@ func (x *PatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchRequest.ProtoReflect.Descriptor instead.
 func (*PatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *PatchRequest) GetRequestId() uint64 {
@@ -5058,7 +5481,7 @@ type EditorQueueRequest struct {
 
 func (x *EditorQueueRequest) Reset() {
 	*x = EditorQueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5070,7 +5493,7 @@ func (x *EditorQueueRequest) String() string {
 func (*EditorQueueRequest) ProtoMessage() {}
 
 func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5083,7 +5506,7 @@ func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueRequest.ProtoReflect.Descriptor instead.
 func (*EditorQueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *EditorQueueRequest) GetRequestId() uint64 {
@@ -5129,7 +5552,7 @@ type EditorLoadRequest struct {
 
 func (x *EditorLoadRequest) Reset() {
 	*x = EditorLoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5141,7 +5564,7 @@ func (x *EditorLoadRequest) String() string {
 func (*EditorLoadRequest) ProtoMessage() {}
 
 func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5154,7 +5577,7 @@ func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadRequest.ProtoReflect.Descriptor instead.
 func (*EditorLoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *EditorLoadRequest) GetRequestId() uint64 {
@@ -5196,7 +5619,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5208,7 +5631,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5221,7 +5644,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *Attached) GetCanvasId() string {
@@ -5249,6 +5672,7 @@ type AttachCanvasResponse struct {
 	//	*AttachCanvasResponse_Load
 	//	*AttachCanvasResponse_Resync
 	//	*AttachCanvasResponse_Preview
+	//	*AttachCanvasResponse_LeaseUpdate
 	Kind          isAttachCanvasResponse_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -5256,7 +5680,7 @@ type AttachCanvasResponse struct {
 
 func (x *AttachCanvasResponse) Reset() {
 	*x = AttachCanvasResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5268,7 +5692,7 @@ func (x *AttachCanvasResponse) String() string {
 func (*AttachCanvasResponse) ProtoMessage() {}
 
 func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5281,7 +5705,7 @@ func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasResponse.ProtoReflect.Descriptor instead.
 func (*AttachCanvasResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *AttachCanvasResponse) GetKind() isAttachCanvasResponse_Kind {
@@ -5345,6 +5769,15 @@ func (x *AttachCanvasResponse) GetPreview() *PreviewRequest {
 	return nil
 }
 
+func (x *AttachCanvasResponse) GetLeaseUpdate() *LeaseUpdate {
+	if x != nil {
+		if x, ok := x.Kind.(*AttachCanvasResponse_LeaseUpdate); ok {
+			return x.LeaseUpdate
+		}
+	}
+	return nil
+}
+
 type isAttachCanvasResponse_Kind interface {
 	isAttachCanvasResponse_Kind()
 }
@@ -5373,6 +5806,11 @@ type AttachCanvasResponse_Preview struct {
 	Preview *PreviewRequest `protobuf:"bytes,40,opt,name=preview,proto3,oneof"`
 }
 
+type AttachCanvasResponse_LeaseUpdate struct {
+	// The canvas's leases changed: the tab outlines the leased nodes.
+	LeaseUpdate *LeaseUpdate `protobuf:"bytes,41,opt,name=lease_update,json=leaseUpdate,proto3,oneof"`
+}
+
 func (*AttachCanvasResponse_Attached) isAttachCanvasResponse_Kind() {}
 
 func (*AttachCanvasResponse_Patch) isAttachCanvasResponse_Kind() {}
@@ -5384,6 +5822,8 @@ func (*AttachCanvasResponse_Load) isAttachCanvasResponse_Kind() {}
 func (*AttachCanvasResponse_Resync) isAttachCanvasResponse_Kind() {}
 
 func (*AttachCanvasResponse_Preview) isAttachCanvasResponse_Kind() {}
+
+func (*AttachCanvasResponse_LeaseUpdate) isAttachCanvasResponse_Kind() {}
 
 // PreviewRequest asks the tab to show validated commands as an overlay (not
 // applied) with Accept and Reject, and to answer with a PreviewDecision by
@@ -5407,7 +5847,7 @@ type PreviewRequest struct {
 
 func (x *PreviewRequest) Reset() {
 	*x = PreviewRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5419,7 +5859,7 @@ func (x *PreviewRequest) String() string {
 func (*PreviewRequest) ProtoMessage() {}
 
 func (x *PreviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5432,7 +5872,7 @@ func (x *PreviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewRequest.ProtoReflect.Descriptor instead.
 func (*PreviewRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *PreviewRequest) GetRequestId() uint64 {
@@ -5488,7 +5928,7 @@ type PreviewDecision struct {
 
 func (x *PreviewDecision) Reset() {
 	*x = PreviewDecision{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5500,7 +5940,7 @@ func (x *PreviewDecision) String() string {
 func (*PreviewDecision) ProtoMessage() {}
 
 func (x *PreviewDecision) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5513,7 +5953,7 @@ func (x *PreviewDecision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewDecision.ProtoReflect.Descriptor instead.
 func (*PreviewDecision) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *PreviewDecision) GetRequestId() uint64 {
@@ -5530,6 +5970,62 @@ func (x *PreviewDecision) GetAccepted() bool {
 	return false
 }
 
+// LeaseUpdate is every lease of the canvas in force now (an empty list
+// when none), sent to the tab when one is taken, renewed or released and
+// on attach; the tab drops each at its expires_ms by itself.
+type LeaseUpdate struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Leases []*Lease               `protobuf:"bytes,1,rep,name=leases,proto3" json:"leases,omitempty"`
+	// The core's clock (Unix ms) when it was sent, against the tab's skew.
+	NowMs         int64 `protobuf:"varint,2,opt,name=now_ms,json=nowMs,proto3" json:"now_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseUpdate) Reset() {
+	*x = LeaseUpdate{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseUpdate) ProtoMessage() {}
+
+func (x *LeaseUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseUpdate.ProtoReflect.Descriptor instead.
+func (*LeaseUpdate) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *LeaseUpdate) GetLeases() []*Lease {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
+func (x *LeaseUpdate) GetNowMs() int64 {
+	if x != nil {
+		return x.NowMs
+	}
+	return 0
+}
+
 // ResyncRequest: a delta the tab reported did not give the graph its
 // digest named (docs/graph-delta.md), so the core kept its mirror and asks
 // for the whole workflow. request_id names the patch whose result is to be
@@ -5544,7 +6040,7 @@ type ResyncRequest struct {
 
 func (x *ResyncRequest) Reset() {
 	*x = ResyncRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5556,7 +6052,7 @@ func (x *ResyncRequest) String() string {
 func (*ResyncRequest) ProtoMessage() {}
 
 func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5569,7 +6065,7 @@ func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncRequest.ProtoReflect.Descriptor instead.
 func (*ResyncRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ResyncRequest) GetRequestId() uint64 {
@@ -5607,7 +6103,7 @@ type GraphDelta struct {
 
 func (x *GraphDelta) Reset() {
 	*x = GraphDelta{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5619,7 +6115,7 @@ func (x *GraphDelta) String() string {
 func (*GraphDelta) ProtoMessage() {}
 
 func (x *GraphDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5632,7 +6128,7 @@ func (x *GraphDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphDelta.ProtoReflect.Descriptor instead.
 func (*GraphDelta) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *GraphDelta) GetNodesJson() []string {
@@ -5702,7 +6198,7 @@ type PatchResult struct {
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5714,7 +6210,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5727,7 +6223,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{65}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -5798,7 +6294,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5810,7 +6306,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5823,7 +6319,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{66}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -5889,7 +6385,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5901,7 +6397,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5914,7 +6410,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{67}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -5965,7 +6461,7 @@ type UserEdit struct {
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5977,7 +6473,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5990,7 +6486,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{68}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -6024,7 +6520,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[69]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6036,7 +6532,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[69]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6049,7 +6545,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{69}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -6078,7 +6574,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[70]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6090,7 +6586,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[70]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6103,7 +6599,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{70}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -6230,7 +6726,7 @@ type ReportEditorResponse struct {
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[71]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6242,7 +6738,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[71]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6255,7 +6751,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{71}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -6351,14 +6847,16 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\aarrange\x18\t \x01(\v2\x19.comfyd.v1.ArrangeCommandH\x00R\aarrange\x12C\n" +
 	"\rset_node_mode\x18\n" +
 	" \x01(\v2\x1d.comfyd.v1.SetNodeModeCommandH\x00R\vsetNodeModeB\t\n" +
-	"\acommand\"\xc8\x01\n" +
+	"\acommand\"\x96\x02\n" +
 	"\n" +
 	"GraphError\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.comfyd.v1.GraphErrorCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12 \n" +
 	"\vsuggestions\x18\x04 \x03(\tR\vsuggestions\x129\n" +
-	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\"\x8c\x03\n" +
+	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\x12&\n" +
+	"\x05lease\x18( \x01(\v2\x10.comfyd.v1.LeaseR\x05lease\x12$\n" +
+	"\x0eleased_node_id\x18) \x01(\x03R\fleasedNodeId\"\x8c\x03\n" +
 	"\x10RevisionConflict\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
@@ -6420,7 +6918,36 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x04mode\x18\t \x01(\x05R\x04mode\x125\n" +
 	"\n" +
 	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
-	"provenance\"\xc5\x01\n" +
+	"provenance\"\xf5\x02\n" +
+	"\x05Lease\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12(\n" +
+	"\x06holder\x18\x02 \x01(\v2\x10.comfyd.v1.ActorR\x06holder\x12\x19\n" +
+	"\bnode_ids\x18\x03 \x03(\x03R\anodeIds\x12\x14\n" +
+	"\x05group\x18\x04 \x01(\tR\x05group\x120\n" +
+	"\tgroup_pos\x18\x05 \x01(\v2\x13.comfyd.v1.PositionR\bgroupPos\x122\n" +
+	"\n" +
+	"group_size\x18\x06 \x01(\v2\x13.comfyd.v1.PositionR\tgroupSize\x12\x19\n" +
+	"\btaken_ms\x18\a \x01(\x03R\atakenMs\x12\x1d\n" +
+	"\n" +
+	"expires_ms\x18\b \x01(\x03R\texpiresMs\x12/\n" +
+	"\x14user_edited_node_ids\x18\t \x03(\x03R\x11userEditedNodeIds\x120\n" +
+	"\x14user_edited_revision\x18\n" +
+	" \x01(\x04R\x12userEditedRevision\"\xbe\x01\n" +
+	"\fLeaseRequest\x12\x1b\n" +
+	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12.\n" +
+	"\x06action\x18\x02 \x01(\x0e2\x16.comfyd.v1.LeaseActionR\x06action\x12\x19\n" +
+	"\bnode_ids\x18\x03 \x03(\x03R\anodeIds\x12\x14\n" +
+	"\x05group\x18\x04 \x01(\tR\x05group\x12\x15\n" +
+	"\x06ttl_ms\x18\x05 \x01(\rR\x05ttlMs\x12\x19\n" +
+	"\blease_id\x18\x06 \x01(\x04R\aleaseId\"\xf7\x01\n" +
+	"\rLeaseResponse\x12\x0e\n" +
+	"\x02ok\x18\x01 \x01(\bR\x02ok\x12/\n" +
+	"\arefusal\x18\x02 \x01(\v2\x15.comfyd.v1.GraphErrorR\arefusal\x12&\n" +
+	"\x05lease\x18\x03 \x01(\v2\x10.comfyd.v1.LeaseR\x05lease\x12\x1b\n" +
+	"\tcanvas_id\x18\x04 \x01(\tR\bcanvasId\x12\x1a\n" +
+	"\brevision\x18\x05 \x01(\x04R\brevision\x12\x1a\n" +
+	"\breleased\x18\x06 \x01(\rR\breleased\x12(\n" +
+	"\x06leases\x18\a \x03(\v2\x10.comfyd.v1.LeaseR\x06leases\"\xc5\x01\n" +
 	"\x04Link\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\afrom_id\x18\x02 \x01(\x03R\x06fromId\x12\x1b\n" +
@@ -6430,7 +6957,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x04type\x18\x06 \x01(\tR\x04type\x125\n" +
 	"\n" +
 	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
-	"provenance\"\xd8\x01\n" +
+	"provenance\"\x82\x02\n" +
 	"\x05Graph\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x04R\brevision\x12%\n" +
@@ -6438,7 +6965,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05links\x18\x04 \x03(\v2\x0f.comfyd.v1.LinkR\x05links\x12\x14\n" +
 	"\x05stale\x18\x05 \x01(\bR\x05stale\x12\x14\n" +
 	"\x05title\x18\x06 \x01(\tR\x05title\x12\x1c\n" +
-	"\tunchanged\x18\a \x01(\bR\tunchanged\"\x9d\x03\n" +
+	"\tunchanged\x18\a \x01(\bR\tunchanged\x12(\n" +
+	"\x06leases\x18( \x03(\v2\x10.comfyd.v1.LeaseR\x06leases\"\x9d\x03\n" +
 	"\x0eExecuteRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12,\n" +
 	"\acommand\x18\x02 \x01(\v2\x12.comfyd.v1.CommandR\acommand\x12A\n" +
@@ -6498,7 +7026,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x10include_workflow\x18\x02 \x01(\bR\x0fincludeWorkflow\"_\n" +
 	"\x10GetGraphResponse\x12&\n" +
 	"\x05graph\x18\x01 \x01(\v2\x10.comfyd.v1.GraphR\x05graph\x12#\n" +
-	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\"\xca\x02\n" +
+	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\"\x9a\x03\n" +
 	"\aGraphOp\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x12.\n" +
 	"\x06origin\x18\x02 \x01(\x0e2\x16.comfyd.v1.GraphOriginR\x06origin\x12,\n" +
@@ -6510,7 +7038,9 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\alink_id\x18\x12 \x01(\x03R\x06linkId\x12 \n" +
 	"\ffrom_node_id\x18\x13 \x01(\x03R\n" +
 	"fromNodeId\x12\x16\n" +
-	"\x06widget\x18\x14 \x01(\tR\x06widget\"c\n" +
+	"\x06widget\x18\x14 \x01(\tR\x06widget\x12\x19\n" +
+	"\blease_id\x18( \x01(\x04R\aleaseId\x123\n" +
+	"\flease_holder\x18) \x01(\v2\x10.comfyd.v1.ActorR\vleaseHolder\"c\n" +
 	"\x15GetNodeHistoryRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
@@ -6668,14 +7198,15 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\tundo_step\x18\x04 \x01(\bR\bundoStep\"C\n" +
 	"\bAttached\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x04R\brevision\"\xd8\x02\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\"\x95\x03\n" +
 	"\x14AttachCanvasResponse\x121\n" +
 	"\battached\x18\x01 \x01(\v2\x13.comfyd.v1.AttachedH\x00R\battached\x12/\n" +
 	"\x05patch\x18\x02 \x01(\v2\x17.comfyd.v1.PatchRequestH\x00R\x05patch\x125\n" +
 	"\x05queue\x18\x03 \x01(\v2\x1d.comfyd.v1.EditorQueueRequestH\x00R\x05queue\x122\n" +
 	"\x04load\x18\x04 \x01(\v2\x1c.comfyd.v1.EditorLoadRequestH\x00R\x04load\x122\n" +
 	"\x06resync\x18\x05 \x01(\v2\x18.comfyd.v1.ResyncRequestH\x00R\x06resync\x125\n" +
-	"\apreview\x18( \x01(\v2\x19.comfyd.v1.PreviewRequestH\x00R\apreviewB\x06\n" +
+	"\apreview\x18( \x01(\v2\x19.comfyd.v1.PreviewRequestH\x00R\apreview\x12;\n" +
+	"\flease_update\x18) \x01(\v2\x16.comfyd.v1.LeaseUpdateH\x00R\vleaseUpdateB\x06\n" +
 	"\x04kind\"\xf1\x01\n" +
 	"\x0ePreviewRequest\x12\x1d\n" +
 	"\n" +
@@ -6689,7 +7220,10 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x0fPreviewDecision\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x1a\n" +
-	"\baccepted\x18\x02 \x01(\bR\baccepted\".\n" +
+	"\baccepted\x18\x02 \x01(\bR\baccepted\"N\n" +
+	"\vLeaseUpdate\x12(\n" +
+	"\x06leases\x18\x01 \x03(\v2\x10.comfyd.v1.LeaseR\x06leases\x12\x15\n" +
+	"\x06now_ms\x18\x02 \x01(\x03R\x05nowMs\".\n" +
 	"\rResyncRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\"\xfa\x01\n" +
@@ -6750,7 +7284,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x06report\"[\n" +
 	"\x14ReportEditorResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x12'\n" +
-	"\x0fprovenance_json\x18\x10 \x01(\tR\x0eprovenanceJson*\xf7\x05\n" +
+	"\x0fprovenance_json\x18\x10 \x01(\tR\x0eprovenanceJson*\x94\x06\n" +
 	"\x0eGraphErrorCode\x12 \n" +
 	"\x1cGRAPH_ERROR_CODE_UNSPECIFIED\x10\x00\x12$\n" +
 	" GRAPH_ERROR_CODE_INVALID_COMMAND\x10\x01\x12&\n" +
@@ -6772,7 +7306,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x18GRAPH_ERROR_CODE_SKIPPED\x10\x10\x12'\n" +
 	"#GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND\x10\x11\x12!\n" +
 	"\x1dGRAPH_ERROR_CODE_INVALID_NAME\x10\x12\x12+\n" +
-	"'GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED\x10\x13*V\n" +
+	"'GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED\x10\x13\x12\x1b\n" +
+	"\x17GRAPH_ERROR_CODE_LEASED\x10(*V\n" +
 	"\tBatchMode\x12\x1a\n" +
 	"\x16BATCH_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11BATCH_MODE_ATOMIC\x10\x01\x12\x16\n" +
@@ -6787,7 +7322,13 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x0eACTOR_KIND_MCP\x10\x02\x12\x13\n" +
 	"\x0fACTOR_KIND_GRPC\x10\x03\x12\x13\n" +
 	"\x0fACTOR_KIND_USER\x10\x04\x12\x13\n" +
-	"\x0fACTOR_KIND_LOAD\x10\x05*v\n" +
+	"\x0fACTOR_KIND_LOAD\x10\x05*\x8e\x01\n" +
+	"\vLeaseAction\x12\x1c\n" +
+	"\x18LEASE_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14LEASE_ACTION_ACQUIRE\x10\x01\x12\x16\n" +
+	"\x12LEASE_ACTION_RENEW\x10\x02\x12\x18\n" +
+	"\x14LEASE_ACTION_RELEASE\x10\x03\x12\x15\n" +
+	"\x11LEASE_ACTION_LIST\x10\x04*v\n" +
 	"\tApplyMode\x12\x1a\n" +
 	"\x16APPLY_MODE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10APPLY_MODE_APPLY\x10\x01\x12\x16\n" +
@@ -6803,7 +7344,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x18GRAPH_ORIGIN_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12GRAPH_ORIGIN_AGENT\x10\x01\x12\x15\n" +
 	"\x11GRAPH_ORIGIN_USER\x10\x02\x12\x15\n" +
-	"\x11GRAPH_ORIGIN_LOAD\x10\x032\xca\a\n" +
+	"\x11GRAPH_ORIGIN_LOAD\x10\x032\x86\b\n" +
 	"\fGraphService\x12@\n" +
 	"\aExecute\x12\x19.comfyd.v1.ExecuteRequest\x1a\x1a.comfyd.v1.ExecuteResponse\x12O\n" +
 	"\fExecuteBatch\x12\x1e.comfyd.v1.ExecuteBatchRequest\x1a\x1f.comfyd.v1.ExecuteBatchResponse\x12C\n" +
@@ -6815,7 +7356,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x04Save\x12\x16.comfyd.v1.SaveRequest\x1a\x17.comfyd.v1.SaveResponse\x127\n" +
 	"\x04Load\x12\x16.comfyd.v1.LoadRequest\x1a\x17.comfyd.v1.LoadResponse\x12R\n" +
 	"\rListWorkflows\x12\x1f.comfyd.v1.ListWorkflowsRequest\x1a .comfyd.v1.ListWorkflowsResponse\x12U\n" +
-	"\x0eGetNodeHistory\x12 .comfyd.v1.GetNodeHistoryRequest\x1a!.comfyd.v1.GetNodeHistoryResponse\x12Q\n" +
+	"\x0eGetNodeHistory\x12 .comfyd.v1.GetNodeHistoryRequest\x1a!.comfyd.v1.GetNodeHistoryResponse\x12:\n" +
+	"\x05Lease\x12\x17.comfyd.v1.LeaseRequest\x1a\x18.comfyd.v1.LeaseResponse\x12Q\n" +
 	"\fAttachCanvas\x12\x1e.comfyd.v1.AttachCanvasRequest\x1a\x1f.comfyd.v1.AttachCanvasResponse0\x01\x12O\n" +
 	"\fReportEditor\x12\x1e.comfyd.v1.ReportEditorRequest\x1a\x1f.comfyd.v1.ReportEditorResponseb\x06proto3"
 
@@ -6831,231 +7373,250 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 	return file_comfyd_v1_graph_proto_rawDescData
 }
 
-var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
+var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 78)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
 	(OnStale)(0),                   // 2: comfyd.v1.OnStale
 	(ActorKind)(0),                 // 3: comfyd.v1.ActorKind
-	(ApplyMode)(0),                 // 4: comfyd.v1.ApplyMode
-	(PreviewOutcome)(0),            // 5: comfyd.v1.PreviewOutcome
-	(GraphOrigin)(0),               // 6: comfyd.v1.GraphOrigin
-	(*NodeRef)(nil),                // 7: comfyd.v1.NodeRef
-	(*SlotRef)(nil),                // 8: comfyd.v1.SlotRef
-	(*Value)(nil),                  // 9: comfyd.v1.Value
-	(*Position)(nil),               // 10: comfyd.v1.Position
-	(*CreateNodeCommand)(nil),      // 11: comfyd.v1.CreateNodeCommand
-	(*RemoveNodeCommand)(nil),      // 12: comfyd.v1.RemoveNodeCommand
-	(*ConnectCommand)(nil),         // 13: comfyd.v1.ConnectCommand
-	(*DisconnectCommand)(nil),      // 14: comfyd.v1.DisconnectCommand
-	(*SetWidgetCommand)(nil),       // 15: comfyd.v1.SetWidgetCommand
-	(*MoveNodeCommand)(nil),        // 16: comfyd.v1.MoveNodeCommand
-	(*ClearGraphCommand)(nil),      // 17: comfyd.v1.ClearGraphCommand
-	(*GetGraphCommand)(nil),        // 18: comfyd.v1.GetGraphCommand
-	(*ArrangeCommand)(nil),         // 19: comfyd.v1.ArrangeCommand
-	(*SetNodeModeCommand)(nil),     // 20: comfyd.v1.SetNodeModeCommand
-	(*Command)(nil),                // 21: comfyd.v1.Command
-	(*GraphError)(nil),             // 22: comfyd.v1.GraphError
-	(*RevisionConflict)(nil),       // 23: comfyd.v1.RevisionConflict
-	(*CommandResult)(nil),          // 24: comfyd.v1.CommandResult
-	(*NodeInput)(nil),              // 25: comfyd.v1.NodeInput
-	(*NodeOutput)(nil),             // 26: comfyd.v1.NodeOutput
-	(*Widget)(nil),                 // 27: comfyd.v1.Widget
-	(*Actor)(nil),                  // 28: comfyd.v1.Actor
-	(*Provenance)(nil),             // 29: comfyd.v1.Provenance
-	(*Node)(nil),                   // 30: comfyd.v1.Node
-	(*Link)(nil),                   // 31: comfyd.v1.Link
-	(*Graph)(nil),                  // 32: comfyd.v1.Graph
-	(*ExecuteRequest)(nil),         // 33: comfyd.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 34: comfyd.v1.ExecuteResponse
-	(*ExecuteBatchRequest)(nil),    // 35: comfyd.v1.ExecuteBatchRequest
-	(*ExecuteBatchResponse)(nil),   // 36: comfyd.v1.ExecuteBatchResponse
-	(*PreviewResult)(nil),          // 37: comfyd.v1.PreviewResult
-	(*GetGraphRequest)(nil),        // 38: comfyd.v1.GetGraphRequest
-	(*GetGraphResponse)(nil),       // 39: comfyd.v1.GetGraphResponse
-	(*GraphOp)(nil),                // 40: comfyd.v1.GraphOp
-	(*GetNodeHistoryRequest)(nil),  // 41: comfyd.v1.GetNodeHistoryRequest
-	(*GetNodeHistoryResponse)(nil), // 42: comfyd.v1.GetNodeHistoryResponse
-	(*GetDiffRequest)(nil),         // 43: comfyd.v1.GetDiffRequest
-	(*GetDiffResponse)(nil),        // 44: comfyd.v1.GetDiffResponse
-	(*InputSpec)(nil),              // 45: comfyd.v1.InputSpec
-	(*OutputSpec)(nil),             // 46: comfyd.v1.OutputSpec
-	(*NodeType)(nil),               // 47: comfyd.v1.NodeType
-	(*ListNodeTypesRequest)(nil),   // 48: comfyd.v1.ListNodeTypesRequest
-	(*ListNodeTypesResponse)(nil),  // 49: comfyd.v1.ListNodeTypesResponse
-	(*Canvas)(nil),                 // 50: comfyd.v1.Canvas
-	(*ListCanvasesRequest)(nil),    // 51: comfyd.v1.ListCanvasesRequest
-	(*ListCanvasesResponse)(nil),   // 52: comfyd.v1.ListCanvasesResponse
-	(*QueueRequest)(nil),           // 53: comfyd.v1.QueueRequest
-	(*QueueResponse)(nil),          // 54: comfyd.v1.QueueResponse
-	(*SaveRequest)(nil),            // 55: comfyd.v1.SaveRequest
-	(*SaveResponse)(nil),           // 56: comfyd.v1.SaveResponse
-	(*LoadRequest)(nil),            // 57: comfyd.v1.LoadRequest
-	(*LoadResponse)(nil),           // 58: comfyd.v1.LoadResponse
-	(*ListWorkflowsRequest)(nil),   // 59: comfyd.v1.ListWorkflowsRequest
-	(*StoredWorkflow)(nil),         // 60: comfyd.v1.StoredWorkflow
-	(*ListWorkflowsResponse)(nil),  // 61: comfyd.v1.ListWorkflowsResponse
-	(*AttachCanvasRequest)(nil),    // 62: comfyd.v1.AttachCanvasRequest
-	(*PatchRequest)(nil),           // 63: comfyd.v1.PatchRequest
-	(*EditorQueueRequest)(nil),     // 64: comfyd.v1.EditorQueueRequest
-	(*EditorLoadRequest)(nil),      // 65: comfyd.v1.EditorLoadRequest
-	(*Attached)(nil),               // 66: comfyd.v1.Attached
-	(*AttachCanvasResponse)(nil),   // 67: comfyd.v1.AttachCanvasResponse
-	(*PreviewRequest)(nil),         // 68: comfyd.v1.PreviewRequest
-	(*PreviewDecision)(nil),        // 69: comfyd.v1.PreviewDecision
-	(*ResyncRequest)(nil),          // 70: comfyd.v1.ResyncRequest
-	(*GraphDelta)(nil),             // 71: comfyd.v1.GraphDelta
-	(*PatchResult)(nil),            // 72: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 73: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 74: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 75: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 76: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 77: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 78: comfyd.v1.ReportEditorResponse
-	nil,                            // 79: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 80: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 81: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 82: google.protobuf.UInt64Value
-	(RunOrigin)(0),                 // 83: comfyd.v1.RunOrigin
-	(*Run)(nil),                    // 84: comfyd.v1.Run
+	(LeaseAction)(0),               // 4: comfyd.v1.LeaseAction
+	(ApplyMode)(0),                 // 5: comfyd.v1.ApplyMode
+	(PreviewOutcome)(0),            // 6: comfyd.v1.PreviewOutcome
+	(GraphOrigin)(0),               // 7: comfyd.v1.GraphOrigin
+	(*NodeRef)(nil),                // 8: comfyd.v1.NodeRef
+	(*SlotRef)(nil),                // 9: comfyd.v1.SlotRef
+	(*Value)(nil),                  // 10: comfyd.v1.Value
+	(*Position)(nil),               // 11: comfyd.v1.Position
+	(*CreateNodeCommand)(nil),      // 12: comfyd.v1.CreateNodeCommand
+	(*RemoveNodeCommand)(nil),      // 13: comfyd.v1.RemoveNodeCommand
+	(*ConnectCommand)(nil),         // 14: comfyd.v1.ConnectCommand
+	(*DisconnectCommand)(nil),      // 15: comfyd.v1.DisconnectCommand
+	(*SetWidgetCommand)(nil),       // 16: comfyd.v1.SetWidgetCommand
+	(*MoveNodeCommand)(nil),        // 17: comfyd.v1.MoveNodeCommand
+	(*ClearGraphCommand)(nil),      // 18: comfyd.v1.ClearGraphCommand
+	(*GetGraphCommand)(nil),        // 19: comfyd.v1.GetGraphCommand
+	(*ArrangeCommand)(nil),         // 20: comfyd.v1.ArrangeCommand
+	(*SetNodeModeCommand)(nil),     // 21: comfyd.v1.SetNodeModeCommand
+	(*Command)(nil),                // 22: comfyd.v1.Command
+	(*GraphError)(nil),             // 23: comfyd.v1.GraphError
+	(*RevisionConflict)(nil),       // 24: comfyd.v1.RevisionConflict
+	(*CommandResult)(nil),          // 25: comfyd.v1.CommandResult
+	(*NodeInput)(nil),              // 26: comfyd.v1.NodeInput
+	(*NodeOutput)(nil),             // 27: comfyd.v1.NodeOutput
+	(*Widget)(nil),                 // 28: comfyd.v1.Widget
+	(*Actor)(nil),                  // 29: comfyd.v1.Actor
+	(*Provenance)(nil),             // 30: comfyd.v1.Provenance
+	(*Node)(nil),                   // 31: comfyd.v1.Node
+	(*Lease)(nil),                  // 32: comfyd.v1.Lease
+	(*LeaseRequest)(nil),           // 33: comfyd.v1.LeaseRequest
+	(*LeaseResponse)(nil),          // 34: comfyd.v1.LeaseResponse
+	(*Link)(nil),                   // 35: comfyd.v1.Link
+	(*Graph)(nil),                  // 36: comfyd.v1.Graph
+	(*ExecuteRequest)(nil),         // 37: comfyd.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),        // 38: comfyd.v1.ExecuteResponse
+	(*ExecuteBatchRequest)(nil),    // 39: comfyd.v1.ExecuteBatchRequest
+	(*ExecuteBatchResponse)(nil),   // 40: comfyd.v1.ExecuteBatchResponse
+	(*PreviewResult)(nil),          // 41: comfyd.v1.PreviewResult
+	(*GetGraphRequest)(nil),        // 42: comfyd.v1.GetGraphRequest
+	(*GetGraphResponse)(nil),       // 43: comfyd.v1.GetGraphResponse
+	(*GraphOp)(nil),                // 44: comfyd.v1.GraphOp
+	(*GetNodeHistoryRequest)(nil),  // 45: comfyd.v1.GetNodeHistoryRequest
+	(*GetNodeHistoryResponse)(nil), // 46: comfyd.v1.GetNodeHistoryResponse
+	(*GetDiffRequest)(nil),         // 47: comfyd.v1.GetDiffRequest
+	(*GetDiffResponse)(nil),        // 48: comfyd.v1.GetDiffResponse
+	(*InputSpec)(nil),              // 49: comfyd.v1.InputSpec
+	(*OutputSpec)(nil),             // 50: comfyd.v1.OutputSpec
+	(*NodeType)(nil),               // 51: comfyd.v1.NodeType
+	(*ListNodeTypesRequest)(nil),   // 52: comfyd.v1.ListNodeTypesRequest
+	(*ListNodeTypesResponse)(nil),  // 53: comfyd.v1.ListNodeTypesResponse
+	(*Canvas)(nil),                 // 54: comfyd.v1.Canvas
+	(*ListCanvasesRequest)(nil),    // 55: comfyd.v1.ListCanvasesRequest
+	(*ListCanvasesResponse)(nil),   // 56: comfyd.v1.ListCanvasesResponse
+	(*QueueRequest)(nil),           // 57: comfyd.v1.QueueRequest
+	(*QueueResponse)(nil),          // 58: comfyd.v1.QueueResponse
+	(*SaveRequest)(nil),            // 59: comfyd.v1.SaveRequest
+	(*SaveResponse)(nil),           // 60: comfyd.v1.SaveResponse
+	(*LoadRequest)(nil),            // 61: comfyd.v1.LoadRequest
+	(*LoadResponse)(nil),           // 62: comfyd.v1.LoadResponse
+	(*ListWorkflowsRequest)(nil),   // 63: comfyd.v1.ListWorkflowsRequest
+	(*StoredWorkflow)(nil),         // 64: comfyd.v1.StoredWorkflow
+	(*ListWorkflowsResponse)(nil),  // 65: comfyd.v1.ListWorkflowsResponse
+	(*AttachCanvasRequest)(nil),    // 66: comfyd.v1.AttachCanvasRequest
+	(*PatchRequest)(nil),           // 67: comfyd.v1.PatchRequest
+	(*EditorQueueRequest)(nil),     // 68: comfyd.v1.EditorQueueRequest
+	(*EditorLoadRequest)(nil),      // 69: comfyd.v1.EditorLoadRequest
+	(*Attached)(nil),               // 70: comfyd.v1.Attached
+	(*AttachCanvasResponse)(nil),   // 71: comfyd.v1.AttachCanvasResponse
+	(*PreviewRequest)(nil),         // 72: comfyd.v1.PreviewRequest
+	(*PreviewDecision)(nil),        // 73: comfyd.v1.PreviewDecision
+	(*LeaseUpdate)(nil),            // 74: comfyd.v1.LeaseUpdate
+	(*ResyncRequest)(nil),          // 75: comfyd.v1.ResyncRequest
+	(*GraphDelta)(nil),             // 76: comfyd.v1.GraphDelta
+	(*PatchResult)(nil),            // 77: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 78: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 79: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 80: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 81: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 82: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 83: comfyd.v1.ReportEditorResponse
+	nil,                            // 84: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 85: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 86: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 87: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 88: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 89: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	81,  // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	81,  // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	79,  // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
-	7,   // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	7,   // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
-	8,   // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
-	7,   // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
-	8,   // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
-	7,   // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
-	8,   // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
-	7,   // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
-	9,   // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
-	7,   // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	7,   // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
-	81,  // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
-	81,  // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
-	81,  // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
-	7,   // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	11,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
-	12,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
-	13,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
-	14,  // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
-	15,  // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
-	16,  // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
-	17,  // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
-	18,  // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
-	19,  // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
-	20,  // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
+	86,  // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	86,  // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	84,  // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	8,   // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	8,   // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
+	9,   // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
+	8,   // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
+	9,   // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
+	8,   // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
+	9,   // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
+	8,   // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
+	10,  // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
+	8,   // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	8,   // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
+	86,  // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	86,  // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	86,  // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	8,   // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	12,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
+	13,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
+	14,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
+	15,  // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
+	16,  // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
+	17,  // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
+	18,  // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
+	19,  // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
+	20,  // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
+	21,  // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
 	0,   // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
-	23,  // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
-	6,   // 30: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
-	9,   // 31: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
-	28,  // 32: comfyd.v1.RevisionConflict.actor:type_name -> comfyd.v1.Actor
-	22,  // 33: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	9,   // 34: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	30,  // 35: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	9,   // 36: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	29,  // 37: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
-	3,   // 38: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
-	28,  // 39: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
-	10,  // 40: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	10,  // 41: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	25,  // 42: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	26,  // 43: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	27,  // 44: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	29,  // 45: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
-	29,  // 46: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
-	30,  // 47: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	31,  // 48: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	21,  // 49: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	82,  // 50: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	2,   // 51: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
-	4,   // 52: comfyd.v1.ExecuteRequest.apply_mode:type_name -> comfyd.v1.ApplyMode
-	24,  // 53: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	32,  // 54: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	37,  // 55: comfyd.v1.ExecuteResponse.preview:type_name -> comfyd.v1.PreviewResult
-	21,  // 56: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	82,  // 57: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,   // 58: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	2,   // 59: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
-	4,   // 60: comfyd.v1.ExecuteBatchRequest.apply_mode:type_name -> comfyd.v1.ApplyMode
-	24,  // 61: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	22,  // 62: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	80,  // 63: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	37,  // 64: comfyd.v1.ExecuteBatchResponse.preview:type_name -> comfyd.v1.PreviewResult
-	5,   // 65: comfyd.v1.PreviewResult.outcome:type_name -> comfyd.v1.PreviewOutcome
-	32,  // 66: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	6,   // 67: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	21,  // 68: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	28,  // 69: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
-	40,  // 70: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
-	29,  // 71: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
-	40,  // 72: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	32,  // 73: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	9,   // 74: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	81,  // 75: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	81,  // 76: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	81,  // 77: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	45,  // 78: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	46,  // 79: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	47,  // 80: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	50,  // 81: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	83,  // 82: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	84,  // 83: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
-	60,  // 84: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	21,  // 85: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,   // 86: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	66,  // 87: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	63,  // 88: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	64,  // 89: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	65,  // 90: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	70,  // 91: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
-	68,  // 92: comfyd.v1.AttachCanvasResponse.preview:type_name -> comfyd.v1.PreviewRequest
-	21,  // 93: comfyd.v1.PreviewRequest.commands:type_name -> comfyd.v1.Command
-	24,  // 94: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	71,  // 95: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
-	71,  // 96: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
-	72,  // 97: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	73,  // 98: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	74,  // 99: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	75,  // 100: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	76,  // 101: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	69,  // 102: comfyd.v1.ReportEditorRequest.preview_decision:type_name -> comfyd.v1.PreviewDecision
-	9,   // 103: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	33,  // 104: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	35,  // 105: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	38,  // 106: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	43,  // 107: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	48,  // 108: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	51,  // 109: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	53,  // 110: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	55,  // 111: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	57,  // 112: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	59,  // 113: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	41,  // 114: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
-	62,  // 115: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	77,  // 116: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	34,  // 117: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	36,  // 118: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	39,  // 119: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	44,  // 120: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	49,  // 121: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	52,  // 122: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	54,  // 123: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	56,  // 124: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	58,  // 125: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	61,  // 126: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	42,  // 127: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
-	67,  // 128: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	78,  // 129: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	117, // [117:130] is the sub-list for method output_type
-	104, // [104:117] is the sub-list for method input_type
-	104, // [104:104] is the sub-list for extension type_name
-	104, // [104:104] is the sub-list for extension extendee
-	0,   // [0:104] is the sub-list for field type_name
+	24,  // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
+	32,  // 30: comfyd.v1.GraphError.lease:type_name -> comfyd.v1.Lease
+	7,   // 31: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
+	10,  // 32: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
+	29,  // 33: comfyd.v1.RevisionConflict.actor:type_name -> comfyd.v1.Actor
+	23,  // 34: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	10,  // 35: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	31,  // 36: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	10,  // 37: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	30,  // 38: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
+	3,   // 39: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
+	29,  // 40: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
+	11,  // 41: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	11,  // 42: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	26,  // 43: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	27,  // 44: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	28,  // 45: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	30,  // 46: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
+	29,  // 47: comfyd.v1.Lease.holder:type_name -> comfyd.v1.Actor
+	11,  // 48: comfyd.v1.Lease.group_pos:type_name -> comfyd.v1.Position
+	11,  // 49: comfyd.v1.Lease.group_size:type_name -> comfyd.v1.Position
+	4,   // 50: comfyd.v1.LeaseRequest.action:type_name -> comfyd.v1.LeaseAction
+	23,  // 51: comfyd.v1.LeaseResponse.refusal:type_name -> comfyd.v1.GraphError
+	32,  // 52: comfyd.v1.LeaseResponse.lease:type_name -> comfyd.v1.Lease
+	32,  // 53: comfyd.v1.LeaseResponse.leases:type_name -> comfyd.v1.Lease
+	30,  // 54: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
+	31,  // 55: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	35,  // 56: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	32,  // 57: comfyd.v1.Graph.leases:type_name -> comfyd.v1.Lease
+	22,  // 58: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	87,  // 59: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	2,   // 60: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
+	5,   // 61: comfyd.v1.ExecuteRequest.apply_mode:type_name -> comfyd.v1.ApplyMode
+	25,  // 62: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	36,  // 63: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	41,  // 64: comfyd.v1.ExecuteResponse.preview:type_name -> comfyd.v1.PreviewResult
+	22,  // 65: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	87,  // 66: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,   // 67: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	2,   // 68: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
+	5,   // 69: comfyd.v1.ExecuteBatchRequest.apply_mode:type_name -> comfyd.v1.ApplyMode
+	25,  // 70: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	23,  // 71: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	85,  // 72: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	41,  // 73: comfyd.v1.ExecuteBatchResponse.preview:type_name -> comfyd.v1.PreviewResult
+	6,   // 74: comfyd.v1.PreviewResult.outcome:type_name -> comfyd.v1.PreviewOutcome
+	36,  // 75: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	7,   // 76: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	22,  // 77: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	29,  // 78: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
+	29,  // 79: comfyd.v1.GraphOp.lease_holder:type_name -> comfyd.v1.Actor
+	44,  // 80: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
+	30,  // 81: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
+	44,  // 82: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	36,  // 83: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	10,  // 84: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	86,  // 85: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	86,  // 86: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	86,  // 87: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	49,  // 88: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	50,  // 89: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	51,  // 90: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	54,  // 91: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	88,  // 92: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	89,  // 93: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	64,  // 94: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	22,  // 95: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,   // 96: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	70,  // 97: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	67,  // 98: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	68,  // 99: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	69,  // 100: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	75,  // 101: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
+	72,  // 102: comfyd.v1.AttachCanvasResponse.preview:type_name -> comfyd.v1.PreviewRequest
+	74,  // 103: comfyd.v1.AttachCanvasResponse.lease_update:type_name -> comfyd.v1.LeaseUpdate
+	22,  // 104: comfyd.v1.PreviewRequest.commands:type_name -> comfyd.v1.Command
+	32,  // 105: comfyd.v1.LeaseUpdate.leases:type_name -> comfyd.v1.Lease
+	25,  // 106: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	76,  // 107: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
+	76,  // 108: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
+	77,  // 109: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	78,  // 110: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	79,  // 111: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	80,  // 112: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	81,  // 113: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	73,  // 114: comfyd.v1.ReportEditorRequest.preview_decision:type_name -> comfyd.v1.PreviewDecision
+	10,  // 115: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	37,  // 116: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	39,  // 117: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	42,  // 118: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	47,  // 119: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	52,  // 120: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	55,  // 121: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	57,  // 122: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	59,  // 123: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	61,  // 124: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	63,  // 125: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	45,  // 126: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
+	33,  // 127: comfyd.v1.GraphService.Lease:input_type -> comfyd.v1.LeaseRequest
+	66,  // 128: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	82,  // 129: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	38,  // 130: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	40,  // 131: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	43,  // 132: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	48,  // 133: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	53,  // 134: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	56,  // 135: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	58,  // 136: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	60,  // 137: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	62,  // 138: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	65,  // 139: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	46,  // 140: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
+	34,  // 141: comfyd.v1.GraphService.Lease:output_type -> comfyd.v1.LeaseResponse
+	71,  // 142: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	83,  // 143: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	130, // [130:144] is the sub-list for method output_type
+	116, // [116:130] is the sub-list for method input_type
+	116, // [116:116] is the sub-list for extension type_name
+	116, // [116:116] is the sub-list for extension extendee
+	0,   // [0:116] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -7090,15 +7651,16 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Command_Arrange)(nil),
 		(*Command_SetNodeMode)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[60].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[63].OneofWrappers = []any{
 		(*AttachCanvasResponse_Attached)(nil),
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
 		(*AttachCanvasResponse_Resync)(nil),
 		(*AttachCanvasResponse_Preview)(nil),
+		(*AttachCanvasResponse_LeaseUpdate)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[70].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[74].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
@@ -7111,8 +7673,8 @@ func file_comfyd_v1_graph_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   74,
+			NumEnums:      8,
+			NumMessages:   78,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

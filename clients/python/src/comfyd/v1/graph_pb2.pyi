@@ -28,6 +28,7 @@ GRAPH_ERROR_CODE_EDITOR_TIMEOUT: GraphErrorCode
 GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED: GraphErrorCode
 GRAPH_ERROR_CODE_INVALID_COMMAND: GraphErrorCode
 GRAPH_ERROR_CODE_INVALID_NAME: GraphErrorCode
+GRAPH_ERROR_CODE_LEASED: GraphErrorCode
 GRAPH_ERROR_CODE_NODE_NOT_FOUND: GraphErrorCode
 GRAPH_ERROR_CODE_NO_LIVE_CANVAS: GraphErrorCode
 GRAPH_ERROR_CODE_REF_NOT_FOUND: GraphErrorCode
@@ -44,6 +45,11 @@ GRAPH_ORIGIN_AGENT: GraphOrigin
 GRAPH_ORIGIN_LOAD: GraphOrigin
 GRAPH_ORIGIN_UNSPECIFIED: GraphOrigin
 GRAPH_ORIGIN_USER: GraphOrigin
+LEASE_ACTION_ACQUIRE: LeaseAction
+LEASE_ACTION_LIST: LeaseAction
+LEASE_ACTION_RELEASE: LeaseAction
+LEASE_ACTION_RENEW: LeaseAction
+LEASE_ACTION_UNSPECIFIED: LeaseAction
 ON_STALE_REBASE: OnStale
 ON_STALE_REJECT: OnStale
 ON_STALE_UNSPECIFIED: OnStale
@@ -96,20 +102,22 @@ class AttachCanvasRequest(_message.Message):
     def __init__(self, canvas_id: _Optional[str] = ..., title: _Optional[str] = ..., workflow_json: _Optional[str] = ..., object_info_json: _Optional[str] = ..., focused: bool = ..., tab_revision: _Optional[int] = ..., can_preview: bool = ...) -> None: ...
 
 class AttachCanvasResponse(_message.Message):
-    __slots__ = ["attached", "load", "patch", "preview", "queue", "resync"]
+    __slots__ = ["attached", "lease_update", "load", "patch", "preview", "queue", "resync"]
     ATTACHED_FIELD_NUMBER: _ClassVar[int]
+    LEASE_UPDATE_FIELD_NUMBER: _ClassVar[int]
     LOAD_FIELD_NUMBER: _ClassVar[int]
     PATCH_FIELD_NUMBER: _ClassVar[int]
     PREVIEW_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     RESYNC_FIELD_NUMBER: _ClassVar[int]
     attached: Attached
+    lease_update: LeaseUpdate
     load: EditorLoadRequest
     patch: PatchRequest
     preview: PreviewRequest
     queue: EditorQueueRequest
     resync: ResyncRequest
-    def __init__(self, attached: _Optional[_Union[Attached, _Mapping]] = ..., patch: _Optional[_Union[PatchRequest, _Mapping]] = ..., queue: _Optional[_Union[EditorQueueRequest, _Mapping]] = ..., load: _Optional[_Union[EditorLoadRequest, _Mapping]] = ..., resync: _Optional[_Union[ResyncRequest, _Mapping]] = ..., preview: _Optional[_Union[PreviewRequest, _Mapping]] = ...) -> None: ...
+    def __init__(self, attached: _Optional[_Union[Attached, _Mapping]] = ..., patch: _Optional[_Union[PatchRequest, _Mapping]] = ..., queue: _Optional[_Union[EditorQueueRequest, _Mapping]] = ..., load: _Optional[_Union[EditorLoadRequest, _Mapping]] = ..., resync: _Optional[_Union[ResyncRequest, _Mapping]] = ..., preview: _Optional[_Union[PreviewRequest, _Mapping]] = ..., lease_update: _Optional[_Union[LeaseUpdate, _Mapping]] = ...) -> None: ...
 
 class Attached(_message.Message):
     __slots__ = ["canvas_id", "revision"]
@@ -460,8 +468,9 @@ class GetNodeHistoryResponse(_message.Message):
     def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., from_revision: _Optional[int] = ..., ops: _Optional[_Iterable[_Union[GraphOp, _Mapping]]] = ..., truncated: bool = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ...) -> None: ...
 
 class Graph(_message.Message):
-    __slots__ = ["canvas_id", "links", "nodes", "revision", "stale", "title", "unchanged"]
+    __slots__ = ["canvas_id", "leases", "links", "nodes", "revision", "stale", "title", "unchanged"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASES_FIELD_NUMBER: _ClassVar[int]
     LINKS_FIELD_NUMBER: _ClassVar[int]
     NODES_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
@@ -469,13 +478,14 @@ class Graph(_message.Message):
     TITLE_FIELD_NUMBER: _ClassVar[int]
     UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     canvas_id: str
+    leases: _containers.RepeatedCompositeFieldContainer[Lease]
     links: _containers.RepeatedCompositeFieldContainer[Link]
     nodes: _containers.RepeatedCompositeFieldContainer[Node]
     revision: int
     stale: bool
     title: str
     unchanged: bool
-    def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., stale: bool = ..., title: _Optional[str] = ..., unchanged: bool = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., stale: bool = ..., title: _Optional[str] = ..., unchanged: bool = ..., leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ...) -> None: ...
 
 class GraphDelta(_message.Message):
     __slots__ = ["digest", "last_link_id", "last_node_id", "links_json", "nodes_json", "removed_link_ids", "removed_node_ids"]
@@ -496,24 +506,30 @@ class GraphDelta(_message.Message):
     def __init__(self, nodes_json: _Optional[_Iterable[str]] = ..., removed_node_ids: _Optional[_Iterable[int]] = ..., links_json: _Optional[_Iterable[str]] = ..., removed_link_ids: _Optional[_Iterable[int]] = ..., last_node_id: _Optional[int] = ..., last_link_id: _Optional[int] = ..., digest: _Optional[str] = ...) -> None: ...
 
 class GraphError(_message.Message):
-    __slots__ = ["code", "conflicts", "index", "message", "suggestions"]
+    __slots__ = ["code", "conflicts", "index", "lease", "leased_node_id", "message", "suggestions"]
     CODE_FIELD_NUMBER: _ClassVar[int]
     CONFLICTS_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
+    LEASED_NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     SUGGESTIONS_FIELD_NUMBER: _ClassVar[int]
     code: GraphErrorCode
     conflicts: _containers.RepeatedCompositeFieldContainer[RevisionConflict]
     index: int
+    lease: Lease
+    leased_node_id: int
     message: str
     suggestions: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, code: _Optional[_Union[GraphErrorCode, str]] = ..., message: _Optional[str] = ..., index: _Optional[int] = ..., suggestions: _Optional[_Iterable[str]] = ..., conflicts: _Optional[_Iterable[_Union[RevisionConflict, _Mapping]]] = ...) -> None: ...
+    def __init__(self, code: _Optional[_Union[GraphErrorCode, str]] = ..., message: _Optional[str] = ..., index: _Optional[int] = ..., suggestions: _Optional[_Iterable[str]] = ..., conflicts: _Optional[_Iterable[_Union[RevisionConflict, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., leased_node_id: _Optional[int] = ...) -> None: ...
 
 class GraphOp(_message.Message):
-    __slots__ = ["actor", "command", "from_node_id", "link_id", "node_id", "origin", "revision", "summary", "time_ms", "widget"]
+    __slots__ = ["actor", "command", "from_node_id", "lease_holder", "lease_id", "link_id", "node_id", "origin", "revision", "summary", "time_ms", "widget"]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     FROM_NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_HOLDER_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     LINK_ID_FIELD_NUMBER: _ClassVar[int]
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
@@ -524,6 +540,8 @@ class GraphOp(_message.Message):
     actor: Actor
     command: Command
     from_node_id: int
+    lease_holder: Actor
+    lease_id: int
     link_id: int
     node_id: int
     origin: GraphOrigin
@@ -531,7 +549,7 @@ class GraphOp(_message.Message):
     summary: str
     time_ms: int
     widget: str
-    def __init__(self, revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., summary: _Optional[str] = ..., time_ms: _Optional[int] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., node_id: _Optional[int] = ..., link_id: _Optional[int] = ..., from_node_id: _Optional[int] = ..., widget: _Optional[str] = ...) -> None: ...
+    def __init__(self, revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., summary: _Optional[str] = ..., time_ms: _Optional[int] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., node_id: _Optional[int] = ..., link_id: _Optional[int] = ..., from_node_id: _Optional[int] = ..., widget: _Optional[str] = ..., lease_id: _Optional[int] = ..., lease_holder: _Optional[_Union[Actor, _Mapping]] = ...) -> None: ...
 
 class InputSpec(_message.Message):
     __slots__ = ["default_value", "is_widget", "max", "min", "multiline", "name", "options", "required", "step", "tooltip", "type"]
@@ -558,6 +576,72 @@ class InputSpec(_message.Message):
     tooltip: str
     type: str
     def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., required: bool = ..., is_widget: bool = ..., default_value: _Optional[_Union[Value, _Mapping]] = ..., min: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., max: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., step: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., options: _Optional[_Iterable[str]] = ..., multiline: bool = ..., tooltip: _Optional[str] = ...) -> None: ...
+
+class Lease(_message.Message):
+    __slots__ = ["expires_ms", "group", "group_pos", "group_size", "holder", "id", "node_ids", "taken_ms", "user_edited_node_ids", "user_edited_revision"]
+    EXPIRES_MS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    GROUP_POS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_MS_FIELD_NUMBER: _ClassVar[int]
+    USER_EDITED_NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    USER_EDITED_REVISION_FIELD_NUMBER: _ClassVar[int]
+    expires_ms: int
+    group: str
+    group_pos: Position
+    group_size: Position
+    holder: Actor
+    id: int
+    node_ids: _containers.RepeatedScalarFieldContainer[int]
+    taken_ms: int
+    user_edited_node_ids: _containers.RepeatedScalarFieldContainer[int]
+    user_edited_revision: int
+    def __init__(self, id: _Optional[int] = ..., holder: _Optional[_Union[Actor, _Mapping]] = ..., node_ids: _Optional[_Iterable[int]] = ..., group: _Optional[str] = ..., group_pos: _Optional[_Union[Position, _Mapping]] = ..., group_size: _Optional[_Union[Position, _Mapping]] = ..., taken_ms: _Optional[int] = ..., expires_ms: _Optional[int] = ..., user_edited_node_ids: _Optional[_Iterable[int]] = ..., user_edited_revision: _Optional[int] = ...) -> None: ...
+
+class LeaseRequest(_message.Message):
+    __slots__ = ["action", "canvas_id", "group", "lease_id", "node_ids", "ttl_ms"]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    TTL_MS_FIELD_NUMBER: _ClassVar[int]
+    action: LeaseAction
+    canvas_id: str
+    group: str
+    lease_id: int
+    node_ids: _containers.RepeatedScalarFieldContainer[int]
+    ttl_ms: int
+    def __init__(self, canvas_id: _Optional[str] = ..., action: _Optional[_Union[LeaseAction, str]] = ..., node_ids: _Optional[_Iterable[int]] = ..., group: _Optional[str] = ..., ttl_ms: _Optional[int] = ..., lease_id: _Optional[int] = ...) -> None: ...
+
+class LeaseResponse(_message.Message):
+    __slots__ = ["canvas_id", "lease", "leases", "ok", "refusal", "released", "revision"]
+    CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASES_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    canvas_id: str
+    lease: Lease
+    leases: _containers.RepeatedCompositeFieldContainer[Lease]
+    ok: bool
+    refusal: GraphError
+    released: int
+    revision: int
+    def __init__(self, ok: bool = ..., refusal: _Optional[_Union[GraphError, _Mapping]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., released: _Optional[int] = ..., leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ...) -> None: ...
+
+class LeaseUpdate(_message.Message):
+    __slots__ = ["leases", "now_ms"]
+    LEASES_FIELD_NUMBER: _ClassVar[int]
+    NOW_MS_FIELD_NUMBER: _ClassVar[int]
+    leases: _containers.RepeatedCompositeFieldContainer[Lease]
+    now_ms: int
+    def __init__(self, leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ..., now_ms: _Optional[int] = ...) -> None: ...
 
 class Link(_message.Message):
     __slots__ = ["from_id", "from_slot", "id", "provenance", "to_id", "to_slot", "type"]
@@ -1023,6 +1107,9 @@ class OnStale(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ActorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class LeaseAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ApplyMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
