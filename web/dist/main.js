@@ -5,22 +5,22 @@ function _o(e) {
   return (n) => n in t;
 }
 const Fe = {}, Cn = [], Tn = () => {
-}, ra = () => !1, Os = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ns = (e) => e.startsWith("onUpdate:"), ht = Object.assign, sa = (e, t) => {
+}, sa = () => !1, Os = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ns = (e) => e.startsWith("onUpdate:"), ht = Object.assign, ia = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Df = Object.prototype.hasOwnProperty, xe = (e, t) => Df.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ia = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), oa = Object.prototype.toString, zr = (e) => oa.call(e), Tf = (e) => zr(e).slice(8, -1), la = (e) => zr(e) === "[object Object]", yo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
+}, Tf = Object.prototype.hasOwnProperty, xe = (e, t) => Tf.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", oa = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), la = Object.prototype.toString, zr = (e) => la.call(e), Ff = (e) => zr(e).slice(8, -1), ca = (e) => zr(e) === "[object Object]", yo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Ms = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Ff = /-\w/g, bt = /* @__PURE__ */ Ms((e) => e.replace(Ff, (t) => t.slice(1).toUpperCase())), If = /\B([A-Z])/g, Ln = /* @__PURE__ */ Ms(
-  (e) => e.replace(If, "-$1").toLowerCase()
-), ca = /* @__PURE__ */ Ms((e) => e.charAt(0).toUpperCase() + e.slice(1)), ai = /* @__PURE__ */ Ms((e) => e ? `on${ca(e)}` : ""), St = (e, t) => !Object.is(e, t), ds = (e, ...t) => {
+}, If = /-\w/g, bt = /* @__PURE__ */ Ms((e) => e.replace(If, (t) => t.slice(1).toUpperCase())), Of = /\B([A-Z])/g, Ln = /* @__PURE__ */ Ms(
+  (e) => e.replace(Of, "-$1").toLowerCase()
+), aa = /* @__PURE__ */ Ms((e) => e.charAt(0).toUpperCase() + e.slice(1)), ai = /* @__PURE__ */ Ms((e) => e ? `on${aa(e)}` : ""), St = (e, t) => !Object.is(e, t), ds = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, aa = (e, t, n, r = !1) => {
+}, ua = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -37,7 +37,7 @@ function Sr(e) {
   if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], s = Le(r) ? Lf(r) : Sr(r);
+      const r = e[n], s = Le(r) ? Pf(r) : Sr(r);
       if (s)
         for (const i in s)
           t[i] = s[i];
@@ -46,12 +46,12 @@ function Sr(e) {
   } else if (Le(e) || Ie(e))
     return e;
 }
-const Of = /;(?![^(]*\))/g, Nf = /:([^]+)/, Mf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Lf(e) {
+const Nf = /;(?![^(]*\))/g, Mf = /:([^]+)/, Lf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Pf(e) {
   const t = {};
-  return e.replace(Mf, (n) => n.startsWith("/*") ? "" : n).split(Of).forEach((n) => {
+  return e.replace(Lf, (n) => n.startsWith("/*") ? "" : n).split(Nf).forEach((n) => {
     if (n) {
-      const r = n.split(Nf);
+      const r = n.split(Mf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -70,11 +70,11 @@ function rt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Pf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", jf = /* @__PURE__ */ _o(Pf);
-function ua(e) {
+const jf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", $f = /* @__PURE__ */ _o(jf);
+function fa(e) {
   return !!e || e === "";
 }
-function $f(e, t, n) {
+function Bf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let s = 0; r && s < e.length; s++)
@@ -96,7 +96,7 @@ function fl(e, t, n) {
   }
   return !0;
 }
-function Bf(e, t, n) {
+function zf(e, t, n) {
   let r = rn(e), s = rn(t);
   if (r || s || (r = Mn(e), s = Mn(t), r || s))
     return r && s ? fl(e, t, n) : !1;
@@ -122,19 +122,19 @@ function dl(e, t, n, r) {
 function ln(e, t, n) {
   if (e === t) return !0;
   let r = al(e), s = al(t);
-  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = Ft(e), s = Ft(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? dl(e, t, n, $f) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : dl(e, t, n, Bf) : String(e) === String(t))));
+  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = Ft(e), s = Ft(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? dl(e, t, n, Bf) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : dl(e, t, n, zf) : String(e) === String(t))));
 }
-function zf(e, t) {
+function Uf(e, t) {
   return e.findIndex((n) => ln(n, t));
 }
-const fa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === oa || !Ee(e.toString)) ? fa(e) ? ie(e.value) : JSON.stringify(e, da, 2) : String(e), da = (e, t) => fa(t) ? da(e, t.value) : rn(t) ? {
+const da = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === la || !Ee(e.toString)) ? da(e) ? ie(e.value) : JSON.stringify(e, ha, 2) : String(e), ha = (e, t) => da(t) ? ha(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, s], i) => (n[ui(r, i) + " =>"] = s, n),
     {}
   )
 } : Mn(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => ui(n))
-} : Ft(t) ? ui(t) : Ie(t) && !ae(t) && !la(t) ? String(t) : t, ui = (e, t = "") => {
+} : Ft(t) ? ui(t) : Ie(t) && !ae(t) && !ca(t) ? String(t) : t, ui = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const fa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null
   );
 };
 let He;
-class Uf {
+class Wf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
@@ -243,12 +243,12 @@ class Uf {
     }
   }
 }
-function Wf() {
+function Jf() {
   return He;
 }
 let Ce;
 const fi = /* @__PURE__ */ new WeakSet();
-class ha {
+class pa {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
   }
@@ -262,18 +262,18 @@ class ha {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ga(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ma(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, hl(this), ma(this);
+    this.flags |= 2, hl(this), _a(this);
     const t = Ce, n = kt;
     Ce = this, kt = !0;
     try {
       return this.fn();
     } finally {
-      _a(this), Ce = t, kt = n, this.flags &= -3;
+      ya(this), Ce = t, kt = n, this.flags &= -3;
     }
   }
   stop() {
@@ -296,8 +296,8 @@ class ha {
     return Ki(this);
   }
 }
-let pa = 0, kr, wr;
-function ga(e, t = !1) {
+let ga = 0, kr, wr;
+function ma(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = wr, wr = e;
     return;
@@ -305,10 +305,10 @@ function ga(e, t = !1) {
   e.next = kr, kr = e;
 }
 function bo() {
-  pa++;
+  ga++;
 }
 function ko() {
-  if (--pa > 0)
+  if (--ga > 0)
     return;
   if (wr) {
     let t = wr;
@@ -333,38 +333,38 @@ function ko() {
   }
   if (e) throw e;
 }
-function ma(e) {
+function _a(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function _a(e) {
+function ya(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const s = r.prevDep;
-    r.version === -1 ? (r === n && (n = s), wo(r), Jf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
+    r.version === -1 ? (r === n && (n = s), wo(r), qf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
   }
   e.deps = t, e.depsTail = n;
 }
 function Ki(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ya(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (ba(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ya(e) {
+function ba(e) {
   if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ki(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = Ce, r = kt;
   Ce = e, kt = !0;
   try {
-    ma(e);
+    _a(e);
     const s = e.fn(e._value);
     (t.version === 0 || St(s, e._value)) && (e.flags |= 128, e._value = s, t.version++);
   } catch (s) {
     throw t.version++, s;
   } finally {
-    Ce = n, kt = r, _a(e), e.flags &= -3;
+    Ce = n, kt = r, ya(e), e.flags &= -3;
   }
 }
 function wo(e, t = !1) {
@@ -376,17 +376,17 @@ function wo(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Jf(e) {
+function qf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let kt = !0;
-const ba = [];
+const ka = [];
 function cn() {
-  ba.push(kt), kt = !1;
+  ka.push(kt), kt = !1;
 }
 function an() {
-  const e = ba.pop();
+  const e = ka.pop();
   kt = e === void 0 ? !0 : e;
 }
 function hl(e) {
@@ -402,7 +402,7 @@ function hl(e) {
   }
 }
 let Dr = 0;
-class qf {
+class Hf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -417,7 +417,7 @@ class xo {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Ce)
-      n = this.activeLink = new qf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, ka(n);
+      n = this.activeLink = new Hf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, wa(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = r);
@@ -437,13 +437,13 @@ class xo {
     }
   }
 }
-function ka(e) {
+function wa(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        ka(r);
+        wa(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
@@ -507,7 +507,7 @@ function Ps(e) {
 function Rt(e, t) {
   return /* @__PURE__ */ It(e) ? un(/* @__PURE__ */ sn(e) ? pt(t) : t) : pt(t);
 }
-const Hf = {
+const Vf = {
   __proto__: null,
   [Symbol.iterator]() {
     return di(this, Symbol.iterator, (e) => Rt(this, e));
@@ -622,7 +622,7 @@ function di(e, t, n) {
   if (r !== e && !/* @__PURE__ */ dt(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
-      return o.next = () => pl(i.next(), n), s !== wa[t] && Object.defineProperties(o, {
+      return o.next = () => pl(i.next(), n), s !== xa[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = i.return;
@@ -644,10 +644,10 @@ function di(e, t, n) {
 function pl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const wa = Array.prototype;
+const xa = Array.prototype;
 function Pt(e, t, n, r, s, i) {
   const o = Ps(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
-  if (c !== wa[t]) {
+  if (c !== xa[t]) {
     const d = c.apply(e, i);
     return l ? pt(d) : d;
   }
@@ -682,15 +682,15 @@ function ar(e, t, n = []) {
   const r = (/* @__PURE__ */ ke(e))[t].apply(e, n);
   return ko(), an(), r;
 }
-const Vf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), xa = /* @__PURE__ */ new Set(
+const Gf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), va = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ft)
 );
-function Gf(e) {
+function Kf(e) {
   Ft(e) || (e = String(e));
   const t = /* @__PURE__ */ ke(this);
   return Xe(t, "has", e), t.hasOwnProperty(e);
 }
-class va {
+class Aa {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class va {
     if (n === "__v_isShallow")
       return i;
     if (n === "__v_raw")
-      return r === (s ? i ? sd : Ca : i ? Ea : Ra).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (s ? i ? id : Sa : i ? Ca : Ea).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ae(t);
     if (!s) {
       let c;
-      if (o && (c = Hf[n]))
+      if (o && (c = Vf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Gf;
+        return Kf;
     }
     const l = Reflect.get(
       t,
@@ -723,7 +723,7 @@ class va {
       // its class methods
       /* @__PURE__ */ tt(t) ? t : r
     );
-    if ((Ft(n) ? xa.has(n) : Vf(n)) || (s || Xe(t, "get", n), i))
+    if ((Ft(n) ? va.has(n) : Gf(n)) || (s || Xe(t, "get", n), i))
       return l;
     if (/* @__PURE__ */ tt(l)) {
       const c = o && yo(n) ? l : l.value;
@@ -732,7 +732,7 @@ class va {
     return Ie(l) ? s ? /* @__PURE__ */ Qi(l) : /* @__PURE__ */ Ao(l) : l;
   }
 }
-class Aa extends va {
+class Ra extends Aa {
   constructor(t = !1) {
     super(!1, t);
   }
@@ -760,7 +760,7 @@ class Aa extends va {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Ft(n) || !xa.has(n)) && Xe(t, "has", n), r;
+    return (!Ft(n) || !va.has(n)) && Xe(t, "has", n), r;
   }
   ownKeys(t) {
     return Xe(
@@ -770,7 +770,7 @@ class Aa extends va {
     ), Reflect.ownKeys(t);
   }
 }
-class Kf extends va {
+class Yf extends Aa {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,9 +781,9 @@ class Kf extends va {
     return !0;
   }
 }
-const Yf = /* @__PURE__ */ new Aa(), Xf = /* @__PURE__ */ new Kf(), Zf = /* @__PURE__ */ new Aa(!0);
+const Xf = /* @__PURE__ */ new Ra(), Zf = /* @__PURE__ */ new Yf(), Qf = /* @__PURE__ */ new Ra(!0);
 const Zi = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function Qf(e, t, n) {
+function ed(e, t, n) {
   return function(...r) {
     const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Zi : t ? un : pt;
     return !t && Xe(
@@ -811,7 +811,7 @@ function Qr(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function ed(e, t) {
+function td(e, t) {
   const n = {
     get(s) {
       const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
@@ -879,26 +879,26 @@ function ed(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((s) => {
-    n[s] = Qf(s, e, t);
+    n[s] = ed(s, e, t);
   }), n;
 }
 function vo(e, t) {
-  const n = ed(e, t);
+  const n = td(e, t);
   return (r, s, i) => s === "__v_isReactive" ? !e : s === "__v_isReadonly" ? e : s === "__v_isShallow" ? t : s === "__v_raw" ? r : Reflect.get(
     xe(n, s) && s in r ? n : r,
     s,
     i
   );
 }
-const td = {
+const nd = {
   get: /* @__PURE__ */ vo(!1, !1)
-}, nd = {
-  get: /* @__PURE__ */ vo(!1, !0)
 }, rd = {
+  get: /* @__PURE__ */ vo(!1, !0)
+}, sd = {
   get: /* @__PURE__ */ vo(!0, !1)
 };
-const Ra = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ new WeakMap(), sd = /* @__PURE__ */ new WeakMap();
-function id(e) {
+const Ea = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ new WeakMap(), id = /* @__PURE__ */ new WeakMap();
+function od(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -917,19 +917,19 @@ function Ao(e) {
   return /* @__PURE__ */ It(e) ? e : Ro(
     e,
     !1,
-    Yf,
-    td,
-    Ra
+    Xf,
+    nd,
+    Ea
   );
 }
 // @__NO_SIDE_EFFECTS__
-function od(e) {
+function ld(e) {
   return Ro(
     e,
     !1,
-    Zf,
-    nd,
-    Ea
+    Qf,
+    rd,
+    Ca
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,9 +937,9 @@ function Qi(e) {
   return Ro(
     e,
     !0,
-    Xf,
-    rd,
-    Ca
+    Zf,
+    sd,
+    Sa
   );
 }
 function Ro(e, t, n, r, s) {
@@ -948,7 +948,7 @@ function Ro(e, t, n, r, s) {
   const i = s.get(e);
   if (i)
     return i;
-  const o = id(Tf(e));
+  const o = od(Ff(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -978,8 +978,8 @@ function ke(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ ke(t) : e;
 }
-function ld(e) {
-  return !xe(e, "__v_skip") && Object.isExtensible(e) && aa(e, "__v_skip", !0), e;
+function cd(e) {
+  return !xe(e, "__v_skip") && Object.isExtensible(e) && ua(e, "__v_skip", !0), e;
 }
 const pt = (e) => Ie(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ Qi(e) : e;
 // @__NO_SIDE_EFFECTS__
@@ -988,12 +988,12 @@ function tt(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function es(e) {
-  return cd(e, !1);
+  return ad(e, !1);
 }
-function cd(e, t) {
-  return /* @__PURE__ */ tt(e) ? e : new ad(e, t);
+function ad(e, t) {
+  return /* @__PURE__ */ tt(e) ? e : new ud(e, t);
 }
-class ad {
+class ud {
   constructor(t, n) {
     this.dep = new xo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
@@ -1008,17 +1008,17 @@ class ad {
 function G(e) {
   return /* @__PURE__ */ tt(e) ? e.value : e;
 }
-const ud = {
+const fd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const s = e[t];
     return /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(n) ? (s.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function Sa(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, ud);
+function Da(e) {
+  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, fd);
 }
-class fd {
+class dd {
   constructor(t, n, r) {
     this.fn = t, this.setter = n, this._value = void 0, this.dep = new xo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
@@ -1028,30 +1028,30 @@ class fd {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Ce !== this)
-      return ga(this, !0), !0;
+      return ma(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ya(this), t && (t.version = this.dep.version), this._value;
+    return ba(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function dd(e, t, n = !1) {
+function hd(e, t, n = !1) {
   let r, s;
-  return Ee(e) ? r = e : (r = e.get, s = e.set), new fd(r, s, n);
+  return Ee(e) ? r = e : (r = e.get, s = e.set), new dd(r, s, n);
 }
 const ts = {}, ys = /* @__PURE__ */ new WeakMap();
 let vn;
-function hd(e, t = !1, n = vn) {
+function pd(e, t = !1, n = vn) {
   if (n) {
     let r = ys.get(n);
     r || ys.set(n, r = []), r.push(e);
   }
 }
-function pd(e, t, n = Fe) {
+function gd(e, t, n = Fe) {
   const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (b) => s ? b : /* @__PURE__ */ dt(b) || s === !1 || s === 0 ? Wt(b, 1) : Wt(b);
   let u, d, m, g, h = !1, w = !1;
   if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ae(e) ? (w = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ dt(b)), d = () => e.map((b) => {
@@ -1081,8 +1081,8 @@ function pd(e, t, n = Fe) {
     const b = d, F = s === !0 ? 1 / 0 : s;
     d = () => Wt(b(), F);
   }
-  const A = Wf(), C = () => {
-    u.stop(), A && A.active && sa(A.effects, u);
+  const A = Jf(), C = () => {
+    u.stop(), A && A.active && ia(A.effects, u);
   };
   if (i && t) {
     const b = t;
@@ -1121,7 +1121,7 @@ function pd(e, t, n = Fe) {
       } else
         u.run();
   };
-  return l && l(k), u = new ha(d), u.scheduler = o ? () => o(k, !1) : k, g = (b) => hd(b, !1, u), m = u.onStop = () => {
+  return l && l(k), u = new pa(d), u.scheduler = o ? () => o(k, !1) : k, g = (b) => pd(b, !1, u), m = u.onStop = () => {
     const b = ys.get(u);
     if (b) {
       if (c)
@@ -1144,7 +1144,7 @@ function Wt(e, t = 1 / 0, n) {
     e.forEach((r) => {
       Wt(r, t, n);
     });
-  else if (la(e)) {
+  else if (ca(e)) {
     for (const r in e)
       Wt(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1162,7 +1162,7 @@ function Wr(e, t, n, r) {
 function Vt(e, t, n, r) {
   if (Ee(e)) {
     const s = Wr(e, t, n, r);
-    return s && ia(s) && s.catch((i) => {
+    return s && oa(s) && s.catch((i) => {
       js(i, t, n, void 0, !0);
     }), s;
   }
@@ -1198,9 +1198,9 @@ function js(e, t, n, r = !0, s = !1) {
       return;
     }
   }
-  gd(e, n, i, r, l);
+  md(e, n, i, r, l);
 }
-function gd(e, t, n, r = !0, s = !1) {
+function md(e, t, n, r = !0, s = !1) {
   if (s)
     throw e;
   console.error(e);
@@ -1209,13 +1209,13 @@ const Ze = [];
 let yt = -1;
 const Et = [];
 let en = null, Vn = 0;
-const Da = /* @__PURE__ */ Promise.resolve();
+const Ta = /* @__PURE__ */ Promise.resolve();
 let bs = null;
 function xr(e) {
-  const t = bs || Da;
+  const t = bs || Ta;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function md(e) {
+function _d(e) {
   let t = yt + 1, n = Ze.length;
   for (; t < n; ) {
     const r = t + n >>> 1, s = Ze[r], i = Fr(s);
@@ -1227,21 +1227,21 @@ function Co(e) {
   if (!(e.flags & 1)) {
     const t = Fr(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(md(t), 0, e), e.flags |= 1, Ta();
+    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(_d(t), 0, e), e.flags |= 1, Fa();
   }
 }
-function Ta() {
-  bs || (bs = Da.then(Oa));
+function Fa() {
+  bs || (bs = Ta.then(Na));
 }
-function _d(e) {
+function yd(e) {
   if (!ae(e))
     en && e.id === -1 ? en.splice(Vn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Et.push(e[t]);
-  Ta();
+  Fa();
 }
-function Fa(e, t, n, r = yt + 1) {
+function Ia(e, t, n, r = yt + 1) {
   for (; r < Ze.length; r++) {
     const s = Ze[r];
     if (s && s.flags & 2) {
@@ -1251,7 +1251,7 @@ function Fa(e, t, n, r = yt + 1) {
     }
   }
 }
-function Ia(e, t, n = 0) {
+function Oa(e, t, n = 0) {
   if (Et.length) {
     let r = Et, s = 0;
     if (t) {
@@ -1275,7 +1275,7 @@ function Ia(e, t, n = 0) {
   }
 }
 let pi = !1;
-function yd(e, t) {
+function bd(e, t) {
   if (pi) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function yd(e, t) {
   const n = t === void 0 ? void 0 : new Set(Et);
   e(), pi = !0;
   try {
-    Fa(void 0, t), Ia(void 0, n, t);
+    Ia(void 0, t), Oa(void 0, n, t);
   } finally {
     pi = !1;
   }
 }
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Oa(e) {
+function Na(e) {
   try {
     for (yt = 0; yt < Ze.length; yt++) {
       const t = Ze[yt];
@@ -1304,15 +1304,15 @@ function Oa(e) {
       const t = Ze[yt];
       t && (t.flags &= -2);
     }
-    yt = -1, Ze.length = 0, Ia(), bs = null, (Ze.length || Et.length) && Oa();
+    yt = -1, Ze.length = 0, Oa(), bs = null, (Ze.length || Et.length) && Na();
   }
 }
-let ft = null, Na = null;
+let ft = null, Ma = null;
 function ks(e) {
   const t = ft;
-  return ft = e, Na = e && e.type.__scopeId || null, t;
+  return ft = e, Ma = e && e.type.__scopeId || null, t;
 }
-function bd(e, t = ft, n) {
+function kd(e, t = ft, n) {
   if (!t || e._n)
     return e;
   const r = (...s) => {
@@ -1322,7 +1322,7 @@ function bd(e, t = ft, n) {
     try {
       l = e(...s);
     } finally {
-      for (let c = In.length; c > o; c--) Ya();
+      for (let c = In.length; c > o; c--) Xa();
       ks(i), r._d && Al(1);
     }
     return l;
@@ -1373,8 +1373,8 @@ function bn(e, t, n, r) {
     ]), an());
   }
 }
-function kd(e, t, n = !1) {
-  const r = ih();
+function wd(e, t, n = !1) {
+  const r = oh();
   if (r || Yn) {
     let s = Yn ? Yn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (s && e in s)
@@ -1383,16 +1383,16 @@ function kd(e, t, n = !1) {
       return n && Ee(t) ? t.call(r && r.proxy) : t;
   }
 }
-const wd = /* @__PURE__ */ Symbol.for("v-scx"), xd = () => kd(wd);
+const xd = /* @__PURE__ */ Symbol.for("v-scx"), vd = () => wd(xd);
 function gi(e, t, n) {
-  return vd(e, t, n);
+  return Ad(e, t, n);
 }
-function vd(e, t, n = Fe) {
+function Ad(e, t, n = Fe) {
   const { immediate: r, deep: s, flush: i, once: o } = n, l = ht({}, n), c = t && r || !t && i !== "post";
   let a;
   if (As) {
     if (i === "sync") {
-      const g = xd();
+      const g = vd();
       a = g.__watcherHandles || (g.__watcherHandles = []);
     } else if (!c) {
       const g = () => {
@@ -1410,13 +1410,13 @@ function vd(e, t, n = Fe) {
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
-  const m = pd(e, t, l);
+  const m = gd(e, t, l);
   return As && (a ? a.push(m) : c && m()), m;
 }
-const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $s = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), Ad = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
+const Qt = /* @__PURE__ */ new WeakMap(), La = /* @__PURE__ */ Symbol("_vte"), $s = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), Rd = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
   const n = e && e.to;
   return Le(n) ? t ? t(n) : null : n;
-}, Rd = {
+}, Ed = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, s, i, o, l, c, a) {
@@ -1455,7 +1455,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
     };
     if (e == null) {
       const j = t.el = w(""), ee = t.anchor = w("");
-      if (g(j, n, r), g(ee, n, r), Ad(t.props) || i && i.pendingBranch) {
+      if (g(j, n, r), g(ee, n, r), Rd(t.props) || i && i.pendingBranch) {
         B(t);
         return;
       }
@@ -1537,7 +1537,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
       }
   },
   move: ns,
-  hydrate: Ed
+  hydrate: Cd
 };
 function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
   i === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
@@ -1552,7 +1552,7 @@ function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
       );
   d && r(l, t, n);
 }
-function Ed(e, t, n, r, s, i, {
+function Cd(e, t, n, r, s, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
   function m(A, C) {
@@ -1606,7 +1606,7 @@ function Ed(e, t, n, r, s, i, {
   } else w && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const Cd = Rd;
+const Sd = Ed;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1618,10 +1618,10 @@ function mr(e, t) {
 }
 function to(e, t, n, r, s = null) {
   const i = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return i[Ma] = o, e && (r(i, e, s), r(o, e, s)), o;
+  return i[La] = o, e && (r(i, e, s), r(o, e, s)), o;
 }
 const mi = /* @__PURE__ */ Symbol("_leaveCb");
-function Sd(e) {
+function Dd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function Sd(e) {
   }
   return t;
 }
-function La(e) {
-  if (!Pa(e))
-    return $s(e.type) && e.children ? Sd(e.children) : e;
+function Pa(e) {
+  if (!ja(e))
+    return $s(e.type) && e.children ? Dd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function vr(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     vr(
-      $s(n.type) && La(n) || n,
+      $s(n.type) && Pa(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1661,7 +1661,7 @@ function vr(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === oe && ae(e.children)) {
-    const n = $a(e.children, !1);
+    const n = Ba(e.children, !1);
     n && vr(n, t);
   }
 }
@@ -1669,13 +1669,13 @@ function no(e) {
   if (e.component)
     return no(e.component.subTree);
   if (e.type === oe) {
-    const t = ae(e.children) && $a(e.children, !1);
+    const t = ae(e.children) && Ba(e.children, !1);
     return t ? no(t) : void 0;
   }
   if (e.type !== wt)
     return e;
 }
-function Dd(e) {
+function Td(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function yl(e, t) {
@@ -1700,7 +1700,7 @@ function Ar(e, t, n, r, s = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
     return;
   }
-  const i = r.shapeFlag & 4 ? Us(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), g = d === Fe ? ra : (w) => yl(u, w) ? !1 : xe(m, w), h = (w, A) => !(A && yl(u, A));
+  const i = r.shapeFlag & 4 ? Us(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), g = d === Fe ? sa : (w) => yl(u, w) ? !1 : xe(m, w), h = (w, A) => !(A && yl(u, A));
   if (a != null && a !== c) {
     if (bl(t), Le(a))
       u[a] = null, g(a) && (d[a] = null);
@@ -1718,7 +1718,7 @@ function Ar(e, t, n, r, s = !1) {
         if (e.f) {
           const x = w ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (s)
-            ae(x) && sa(x, i);
+            ae(x) && ia(x, i);
           else if (ae(x))
             x.includes(i) || x.push(i);
           else if (w)
@@ -1745,7 +1745,7 @@ function bl(e) {
 }
 Ls().requestIdleCallback;
 Ls().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Pa = (e) => e.type.__isKeepAlive, Td = /* @__PURE__ */ Symbol.for("v-ndc");
+const Rr = (e) => !!e.type.__asyncLoader, ja = (e) => e.type.__isKeepAlive, Fd = /* @__PURE__ */ Symbol.for("v-ndc");
 function Ge(e, t, n, r) {
   let s;
   const i = n, o = ae(e);
@@ -1786,7 +1786,7 @@ function Ge(e, t, n, r) {
     s = [];
   return s;
 }
-const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
+const ro = (e) => e ? nu(e) ? Us(e) : ro(e.parent) : null, Er = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
@@ -1808,7 +1808,7 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
     $watch: (e) => Tn
   })
-), _i = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Fd = {
+), _i = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Id = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1867,11 +1867,11 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
     return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function ja() {
+function $a() {
   return {
     app: null,
     config: {
-      isNativeTag: ra,
+      isNativeTag: sa,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function ja() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Id = 0;
-function Od(e, t) {
+let Od = 0;
+function Nd(e, t) {
   return function(r, s = null) {
     Ee(r) || (r = ht({}, r)), s != null && !Ie(s) && (s = null);
-    const i = ja(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const i = $a(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = i.app = {
-      _uid: Id++,
+      _uid: Od++,
       _component: r,
       _props: s,
       _container: null,
       _context: i,
       _instance: null,
-      version: fh,
+      version: dh,
       get config() {
         return i.config;
       },
@@ -1952,12 +1952,12 @@ function Od(e, t) {
   };
 }
 let Yn = null;
-const Nd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
-function Md(e, t, ...n) {
+const Md = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
+function Ld(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Fe;
   let s = n;
-  const i = t.startsWith("update:"), o = i && Nd(r, t.slice(7));
+  const i = t.startsWith("update:"), o = i && Md(r, t.slice(7));
   o && (o.trim && (s = n.map((u) => Le(u) ? u.trim() : u)), o.number && (s = s.map(Ur)));
   let l, c = r[l = ai(t)] || // also try camelCase event handler (#2249)
   r[l = ai(bt(t))];
@@ -1981,7 +1981,7 @@ function Md(e, t, ...n) {
     );
   }
 }
-function Ld(e, t, n = !1) {
+function Pd(e, t, n = !1) {
   const r = t.emitsCache, s = r.get(e);
   if (s !== void 0)
     return s;
@@ -2035,7 +2035,7 @@ function kl(e) {
           d,
           null
         )
-      ), x = t.props ? l : Pd(l);
+      ), x = t.props ? l : jd(l);
     }
   } catch (b) {
     In.length = 0, js(b, e, 1), C = qt(wt);
@@ -2043,18 +2043,18 @@ function kl(e) {
   let k = C;
   if (x && w !== !1) {
     const b = Object.keys(x), { shapeFlag: F } = k;
-    b.length && F & 7 && (i && b.some(Ns) && (x = jd(
+    b.length && F & 7 && (i && b.some(Ns) && (x = $d(
       x,
       i
     )), k = er(k, x, !1, !0));
   }
   if (n.dirs && (k = er(k, null, !1, !0), k.dirs = k.dirs ? k.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = $s(k.type) && La(k) || k;
+    const b = $s(k.type) && Pa(k) || k;
     vr(b, n.transition);
   }
   return C = k, ks(A), C;
 }
-function $a(e, t = !0) {
+function Ba(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const s = e[r];
@@ -2069,18 +2069,18 @@ function $a(e, t = !0) {
   }
   return n;
 }
-const Pd = (e) => {
+const jd = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Os(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, jd = (e, t) => {
+}, $d = (e, t) => {
   const n = {};
   for (const r in e)
     (!Ns(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function $d(e, t, n) {
+function Bd(e, t, n) {
   const { props: r, children: s, component: i } = e, { props: o, children: l, patchFlag: c } = t, a = i.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2093,7 +2093,7 @@ function $d(e, t, n) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const m = u[d];
-        if (Ba(o, r, m) && !Bs(a, m))
+        if (za(o, r, m) && !Bs(a, m))
           return !0;
       }
     }
@@ -2107,16 +2107,16 @@ function wl(e, t, n) {
     return !0;
   for (let s = 0; s < r.length; s++) {
     const i = r[s];
-    if (!xe(e, i) || Ba(t, e, i) && !Bs(n, i))
+    if (!xe(e, i) || za(t, e, i) && !Bs(n, i))
       return !0;
   }
   return !1;
 }
-function Ba(e, t, n) {
+function za(e, t, n) {
   const r = e[n], s = t[n];
   return n === "style" && Ie(r) && Ie(s) ? !ln(r, s) : r !== s;
 }
-function Bd({ vnode: e, parent: t, suspense: n }, r) {
+function zd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const s = t.subTree;
     if (s.suspense && s.suspense.activeBranch === e && (s.suspense.vnode.el = s.el = r, e = s), s === e)
@@ -2126,15 +2126,15 @@ function Bd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const za = {}, Ua = () => Object.create(za), Wa = (e) => Object.getPrototypeOf(e) === za;
-function zd(e, t, n, r = !1) {
-  const s = {}, i = Ua();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ja(e, t, s, i);
+const Ua = {}, Wa = () => Object.create(Ua), Ja = (e) => Object.getPrototypeOf(e) === Ua;
+function Ud(e, t, n, r = !1) {
+  const s = {}, i = Wa();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), qa(e, t, s, i);
   for (const o in e.propsOptions[0])
     o in s || (s[o] = void 0);
-  n ? e.props = r ? s : /* @__PURE__ */ od(s) : e.type.props ? e.props = s : e.props = i, e.attrs = i;
+  n ? e.props = r ? s : /* @__PURE__ */ ld(s) : e.type.props ? e.props = s : e.props = i, e.attrs = i;
 }
-function Ud(e, t, n, r) {
+function Wd(e, t, n, r) {
   const {
     props: s,
     attrs: i,
@@ -2173,7 +2173,7 @@ function Ud(e, t, n, r) {
       }
     }
   } else {
-    Ja(e, t, s, i) && (a = !0);
+    qa(e, t, s, i) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
@@ -2195,7 +2195,7 @@ function Ud(e, t, n, r) {
   }
   a && Ut(e.attrs, "set", "");
 }
-function Ja(e, t, n, r) {
+function qa(e, t, n, r) {
   const [s, i] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2233,7 +2233,7 @@ function so(e, t, n, r, s, i) {
         if (n in a)
           r = a[n];
         else {
-          const u = eu(s);
+          const u = tu(s);
           r = a[n] = c.call(
             null,
             t
@@ -2253,7 +2253,7 @@ function so(e, t, n, r, s, i) {
   }
   return r;
 }
-function Wd(e, t, n = !1) {
+function Jd(e, t, n = !1) {
   const r = t.propsCache, s = r.get(e);
   if (s)
     return s;
@@ -2296,50 +2296,50 @@ function Wd(e, t, n = !1) {
 function xl(e) {
   return e[0] !== "$" && !br(e);
 }
-const So = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ae(e) ? e.map(Ct) : [Ct(e)], Jd = (e, t, n) => {
+const So = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ae(e) ? e.map(Ct) : [Ct(e)], qd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = bd((...s) => Do(t(...s)), n);
+  const r = kd((...s) => Do(t(...s)), n);
   return r._c = !1, r;
-}, qa = (e, t, n) => {
+}, Ha = (e, t, n) => {
   const r = e._ctx;
   for (const s in e) {
     if (So(s)) continue;
     const i = e[s];
     if (Ee(i))
-      t[s] = Jd(s, i, r);
+      t[s] = qd(s, i, r);
     else if (i != null) {
       const o = Do(i);
       t[s] = () => o;
     }
   }
-}, Ha = (e, t) => {
+}, Va = (e, t) => {
   const n = Do(t);
   e.slots.default = () => n;
-}, Va = (e, t, n) => {
+}, Ga = (e, t, n) => {
   for (const r in t)
     (n || !So(r)) && (e[r] = t[r]);
-}, qd = (e, t, n) => {
-  const r = e.slots = Ua();
+}, Hd = (e, t, n) => {
+  const r = e.slots = Wa();
   if (e.vnode.shapeFlag & 32) {
     const s = t._;
-    s ? (Va(r, t, n), n && aa(r, "_", s, !0)) : qa(t, r);
-  } else t && Ha(e, t);
-}, Hd = (e, t, n) => {
+    s ? (Ga(r, t, n), n && ua(r, "_", s, !0)) : Ha(t, r);
+  } else t && Va(e, t);
+}, Vd = (e, t, n) => {
   const { vnode: r, slots: s } = e;
   let i = !0, o = Fe;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? i = !1 : Va(s, t, n) : (i = !t.$stable, qa(t, s)), o = t;
-  } else t && (Ha(e, t), o = { default: 1 });
+    l ? n && l === 1 ? i = !1 : Ga(s, t, n) : (i = !t.$stable, Ha(t, s)), o = t;
+  } else t && (Va(e, t), o = { default: 1 });
   if (i)
     for (const l in s)
       !So(l) && o[l] == null && delete s[l];
-}, Ke = Zd;
-function Vd(e) {
-  return Gd(e);
+}, Ke = Qd;
+function Gd(e) {
+  return Kd(e);
 }
-function Gd(e, t) {
+function Kd(e, t) {
   const n = Ls();
   n.__VUE__ = !0;
   const {
@@ -2505,8 +2505,8 @@ function Gd(e, t) {
       "value" in V && i(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, p);
     }
     te && bn(p, null, P, "beforeMount");
-    const he = Kd(D, Z);
-    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Xd] = !0), r(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
+    const he = Yd(D, Z);
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Zd] = !0), r(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
       T && At(T, P, p), he && Z.enter(N), te && bn(p, null, P, "mounted");
     }, D);
   }, j = (p, _, v, P, D) => {
@@ -2515,7 +2515,7 @@ function Gd(e, t) {
         g(p, P[I]);
     if (D) {
       let I = D.subTree;
-      if (_ === I || Ka(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+      if (_ === I || Ya(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
         const M = D.vnode;
         j(
           p,
@@ -2692,12 +2692,12 @@ function Gd(e, t) {
       N
     ) : ve(p, _, N);
   }, we = (p, _, v, P, D, I, M) => {
-    const $ = p.component = sh(
+    const $ = p.component = ih(
       p,
       P,
       D
     );
-    if (Pa(p) && ($.ctx.renderer = hn), oh($, !1, M), $.asyncDep) {
+    if (ja(p) && ($.ctx.renderer = hn), lh($, !1, M), $.asyncDep) {
       if (D && D.registerDep(
         $,
         ct,
@@ -2719,7 +2719,7 @@ function Gd(e, t) {
       );
   }, ve = (p, _, v) => {
     const P = _.component = p.component;
-    if ($d(p, _, v))
+    if (Bd(p, _, v))
       if (P.asyncDep && !P.asyncResolved) {
         _.el = p.el, _.placeholder = p.placeholder, W(P, _, v);
         return;
@@ -2732,7 +2732,7 @@ function Gd(e, t) {
       if (p.isMounted) {
         let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
         {
-          const Be = Ga(p);
+          const Be = Ka(p);
           if (Be) {
             z && (z.el = _e.el, W(p, z, M)), Be.asyncDep.then(() => {
               const it = () => {
@@ -2759,7 +2759,7 @@ function Gd(e, t) {
           p,
           D,
           I
-        ), z.el = Re.el, ye === null && Bd(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+        ), z.el = Re.el, ye === null && zd(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
           () => At(Te, he, z, _e),
           D
         );
@@ -2794,14 +2794,14 @@ function Gd(e, t) {
       }
     };
     p.scope.on();
-    const N = p.effect = new ha($);
+    const N = p.effect = new pa($);
     p.scope.off();
     const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
     V.i = p, V.id = p.uid, N.scheduler = () => Co(V), kn(p, !0), T();
   }, W = (p, _, v) => {
     _.component = p;
     const P = p.vnode.props;
-    p.vnode = _, p.next = null, Ud(p, _.props, P, v), Hd(p, _.children, v), cn(), Fa(p), an();
+    p.vnode = _, p.next = null, Wd(p, _.props, P, v), Vd(p, _.children, v), cn(), Ia(p), an();
   }, se = (p, _, v, P, D, I, M, $, N = !1) => {
     const T = p && p.children, V = p ? p.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
@@ -2986,7 +2986,7 @@ function Gd(e, t) {
           N
         ), Te++);
       }
-      const pn = je ? Yd(it) : Cn;
+      const pn = je ? Xd(it) : Cn;
       for (ye = pn.length - 1, T = Re - 1; T >= 0; T--) {
         const ze = he + T, nt = _[ze], Mt = _[ze + 1], gn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
@@ -3135,11 +3135,11 @@ function Gd(e, t) {
       return Ae(p.component.subTree);
     if (p.shapeFlag & 128)
       return p.suspense.next();
-    const _ = m(p.anchor || p.el), v = _ && _[Ma];
+    const _ = m(p.anchor || p.el), v = _ && _[La];
     return v ? m(v) : _;
   }, qr = (p, _, v) => {
-    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : rh();
-    yd(() => {
+    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : sh();
+    bd(() => {
       p == null ? _._vnode && R(_._vnode, null, null, !0) : w(
         _._vnode || null,
         p,
@@ -3165,7 +3165,7 @@ function Gd(e, t) {
   return {
     render: qr,
     hydrate: void 0,
-    createApp: Od(qr)
+    createApp: Nd(qr)
   };
 }
 function yi({ type: e, props: t }, n) {
@@ -3174,7 +3174,7 @@ function yi({ type: e, props: t }, n) {
 function kn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Kd(e, t) {
+function Yd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function To(e, t, n = !1) {
@@ -3186,7 +3186,7 @@ function To(e, t, n = !1) {
       l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = zt(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && To(o, l)), l.type === zs && (l.patchFlag === -1 && (l = s[i] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
     }
 }
-function Yd(e) {
+function Xd(e) {
   const t = e.slice(), n = [0];
   let r, s, i, o, l;
   const c = e.length;
@@ -3206,10 +3206,10 @@ function Yd(e) {
     n[i] = o, o = t[o];
   return n;
 }
-function Ga(e) {
+function Ka(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Ga(t);
+    return t.asyncDep && !t.asyncResolved ? t : Ka(t);
 }
 function vl(e) {
   if (e)
@@ -3225,27 +3225,27 @@ function Cr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Cr(n.activeBranch) : null;
 }
-const Ka = (e) => e.__isSuspense, Xd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Zd(e, t) {
-  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : _d(e);
+const Ya = (e) => e.__isSuspense, Zd = /* @__PURE__ */ Symbol("_deferredEnter");
+function Qd(e, t) {
+  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : yd(e);
 }
 const oe = /* @__PURE__ */ Symbol.for("v-fgt"), zs = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), bi = /* @__PURE__ */ Symbol.for("v-stc"), In = [];
 let lt = null;
 function U(e = !1) {
   In.push(lt = e ? null : []);
 }
-function Ya() {
+function Xa() {
   In.pop(), lt = In[In.length - 1] || null;
 }
 let Ir = 1;
 function Al(e, t = !1) {
   Ir += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
-function Xa(e) {
-  return e.dynamicChildren = Ir > 0 ? lt || Cn : null, Ya(), Ir > 0 && lt && lt.push(e), e;
+function Za(e) {
+  return e.dynamicChildren = Ir > 0 ? lt || Cn : null, Xa(), Ir > 0 && lt && lt.push(e), e;
 }
 function q(e, t, n, r, s, i) {
-  return Xa(
+  return Za(
     H(
       e,
       t,
@@ -3258,7 +3258,7 @@ function q(e, t, n, r, s, i) {
   );
 }
 function hs(e, t, n, r, s) {
-  return Xa(
+  return Za(
     qt(
       e,
       t,
@@ -3275,7 +3275,7 @@ function Fo(e) {
 function ur(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Za = ({ key: e }) => e ?? null, ps = ({
+const Qa = ({ key: e }) => e ?? null, ps = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3286,9 +3286,9 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Za(t),
+    key: t && Qa(t),
     ref: t && ps(t),
-    scopeId: Na,
+    scopeId: Ma,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3320,9 +3320,9 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && lt.push(c), c;
 }
-const qt = Qd;
-function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
-  if ((!e || e === Td) && (e = wt), Fo(e)) {
+const qt = eh;
+function eh(e, t = null, n = null, r = 0, s = null, i = !1) {
+  if ((!e || e === Fd) && (e = wt), Fo(e)) {
     const l = er(
       e,
       t,
@@ -3331,12 +3331,12 @@ function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
     );
     return n && xs(l, n), Ir > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
   }
-  if (uh(e) && (e = e.__vccOpts), t) {
-    t = eh(t);
+  if (fh(e) && (e = e.__vccOpts), t) {
+    t = th(t);
     let { class: l, style: c } = t;
     l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Eo(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
   }
-  const o = Le(e) ? 1 : Ka(e) ? 128 : $s(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
+  const o = Le(e) ? 1 : Ya(e) ? 128 : $s(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
   return H(
     e,
     t,
@@ -3348,16 +3348,16 @@ function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
     !0
   );
 }
-function eh(e) {
-  return e ? /* @__PURE__ */ Eo(e) ? ht({}, e) : Wa(e) ? ht({}, e[ru] || e) : e : null;
+function th(e) {
+  return e ? /* @__PURE__ */ Eo(e) ? ht({}, e) : Ja(e) ? ht({}, e[su] || e) : e : null;
 }
 function er(e, t, n = !1, r = !1) {
-  const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? th(s || {}, t) : s, u = {
+  const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? nh(s || {}, t) : s, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Za(a),
+    key: a && Qa(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
@@ -3434,7 +3434,7 @@ function xs(e, t) {
     } else {
       n = 32;
       const s = t._;
-      !s && !Wa(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !s && !Ja(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (Ee(t)) {
     if (r & 65) {
@@ -3446,7 +3446,7 @@ function xs(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function th(...e) {
+function nh(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3470,14 +3470,14 @@ function At(e, t, n, r = null) {
     r
   ]);
 }
-const nh = /* @__PURE__ */ ja();
-let Qa = 0;
-function rh() {
-  return Qa;
+const rh = /* @__PURE__ */ $a();
+let eu = 0;
+function sh() {
+  return eu;
 }
-function sh(e, t, n) {
-  const r = e.type, s = (t ? t.appContext : e.appContext) || nh, i = {
-    uid: Qa++,
+function ih(e, t, n) {
+  const r = e.type, s = (t ? t.appContext : e.appContext) || rh, i = {
+    uid: eu++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function sh(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Uf(
+    scope: new Wf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function sh(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Wd(r, s),
-    emitsOptions: Ld(r, s),
+    propsOptions: Jd(r, s),
+    emitsOptions: Pd(r, s),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,10 +3552,10 @@ function sh(e, t, n) {
     ec: null,
     sp: null
   };
-  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Md.bind(null, i), e.ce && e.ce(i), i;
+  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Ld.bind(null, i), e.ce && e.ce(i), i;
 }
 let tr = null;
-const ih = () => tr || ft;
+const oh = () => tr || ft;
 let vs, Or;
 {
   const e = Ls(), t = (n, r) => {
@@ -3572,7 +3572,7 @@ let vs, Or;
     (n) => As = n
   );
 }
-const eu = (e) => {
+const tu = (e) => {
   const t = tr;
   return vs(e), e.scope.on(), () => {
     e.scope.off(), vs(t);
@@ -3580,24 +3580,24 @@ const eu = (e) => {
 }, Rl = () => {
   tr && tr.scope.off(), vs(null);
 };
-function tu(e) {
+function nu(e) {
   return e.vnode.shapeFlag & 4;
 }
 let As = !1;
-function oh(e, t = !1, n = !1) {
+function lh(e, t = !1, n = !1) {
   t && Or(t);
-  const { props: r, children: s } = e.vnode, i = tu(e);
-  zd(e, r, i, t), qd(e, s, n || t);
-  const o = i ? lh(e, t) : void 0;
+  const { props: r, children: s } = e.vnode, i = nu(e);
+  Ud(e, r, i, t), Hd(e, s, n || t);
+  const o = i ? ch(e, t) : void 0;
   return t && Or(!1), o;
 }
-function lh(e, t) {
+function ch(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Fd);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Id);
   const { setup: r } = n;
   if (r) {
     cn();
-    const s = e.setupContext = r.length > 1 ? ah(e) : null, i = eu(e), o = Wr(
+    const s = e.setupContext = r.length > 1 ? uh(e) : null, i = tu(e), o = Wr(
       r,
       e,
       0,
@@ -3605,8 +3605,8 @@ function lh(e, t) {
         e.props,
         s
       ]
-    ), l = ia(o);
-    if (an(), i(), (l || e.sp) && !Rr(e) && Dd(e), l) {
+    ), l = oa(o);
+    if (an(), i(), (l || e.sp) && !Rr(e) && Td(e), l) {
       if (o.then(Rl, Rl), t)
         return o.then((c) => {
           Or(!0);
@@ -3622,33 +3622,33 @@ function lh(e, t) {
     } else
       El(e, o);
   } else
-    nu(e);
+    ru(e);
 }
 function El(e, t, n) {
-  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Sa(t)), nu(e);
+  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Da(t)), ru(e);
 }
-function nu(e, t, n) {
+function ru(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Tn);
 }
-const ru = /* @__PURE__ */ Symbol(), ch = {
+const su = /* @__PURE__ */ Symbol(), ah = {
   get(e, t) {
-    return Xe(e, "get", ""), t === ru ? e : e[t];
+    return Xe(e, "get", ""), t === su ? e : e[t];
   }
 };
-function ah(e) {
+function uh(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, ch),
+    attrs: new Proxy(e.attrs, ah),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function Us(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Sa(ld(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Da(cd(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,10 +3660,10 @@ function Us(e) {
     }
   })) : e.proxy;
 }
-function uh(e) {
+function fh(e) {
   return Ee(e) && "__vccOpts" in e;
 }
-const Ve = (e, t) => /* @__PURE__ */ dd(e, t, As), fh = "3.5.45";
+const Ve = (e, t) => /* @__PURE__ */ hd(e, t, As), dh = "3.5.45";
 let io;
 const Cl = typeof window < "u" && window.trustedTypes;
 if (Cl)
@@ -3673,7 +3673,7 @@ if (Cl)
     });
   } catch {
   }
-const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000/svg", hh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Sl = Bt && /* @__PURE__ */ Bt.createElement("template"), ph = {
+const iu = io ? (e) => io.createHTML(e) : (e) => e, hh = "http://www.w3.org/2000/svg", ph = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Sl = Bt && /* @__PURE__ */ Bt.createElement("template"), gh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const s = t === "svg" ? Bt.createElementNS(dh, e) : t === "mathml" ? Bt.createElementNS(hh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const s = t === "svg" ? Bt.createElementNS(hh, e) : t === "mathml" ? Bt.createElementNS(ph, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
     return e === "select" && r && r.multiple != null && s.setAttribute("multiple", r.multiple), s;
   },
   createText: (e) => Bt.createTextNode(e),
@@ -3709,7 +3709,7 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
       for (; t.insertBefore(s.cloneNode(!0), n), !(s === i || !(s = s.nextSibling)); )
         ;
     else {
-      Sl.innerHTML = su(
+      Sl.innerHTML = iu(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
       const l = Sl.content;
@@ -3728,13 +3728,13 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, gh = /* @__PURE__ */ Symbol("_vtc");
-function mh(e, t, n) {
-  const r = e[gh];
+}, mh = /* @__PURE__ */ Symbol("_vtc");
+function _h(e, t, n) {
+  const r = e[mh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Dl = /* @__PURE__ */ Symbol("_vod"), _h = /* @__PURE__ */ Symbol("_vsh"), yh = /* @__PURE__ */ Symbol(""), bh = /(?:^|;)\s*display\s*:/;
-function kh(e, t, n) {
+const Dl = /* @__PURE__ */ Symbol("_vod"), yh = /* @__PURE__ */ Symbol("_vsh"), bh = /* @__PURE__ */ Symbol(""), kh = /(?:^|;)\s*display\s*:/;
+function wh(e, t, n) {
   const r = e.style, s = Le(n);
   let i = !1;
   if (n && !s) {
@@ -3750,7 +3750,7 @@ function kh(e, t, n) {
     for (const o in n) {
       o === "display" && (i = !0);
       const l = n[o];
-      l != null ? xh(
+      l != null ? vh(
         e,
         o,
         !Le(t) && t ? t[o] : void 0,
@@ -3759,11 +3759,11 @@ function kh(e, t, n) {
     }
   } else if (s) {
     if (t !== n) {
-      const o = r[yh];
-      o && (n += ";" + o), r.cssText = n, i = bh.test(n);
+      const o = r[bh];
+      o && (n += ";" + o), r.cssText = n, i = kh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Dl in e && ((!s || t !== n) && (e[Dl] = i ? r.display : ""), e[_h] && (r.display = "none"));
+  Dl in e && ((!s || t !== n) && (e[Dl] = i ? r.display : ""), e[yh] && (r.display = "none"));
 }
 const rs = /\s*!important$/;
 function _r(e, t, n) {
@@ -3772,7 +3772,7 @@ function _r(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     rs.test(n) ? e.setProperty(t, n.replace(rs, ""), "important") : e.setProperty(t, n);
   else {
-    const r = wh(e, t);
+    const r = xh(e, t);
     rs.test(n) ? e.setProperty(
       Ln(r),
       n.replace(rs, ""),
@@ -3781,14 +3781,14 @@ function _r(e, t, n) {
   }
 }
 const Tl = ["Webkit", "Moz", "ms"], ki = {};
-function wh(e, t) {
+function xh(e, t) {
   const n = ki[t];
   if (n)
     return n;
   let r = bt(t);
   if (r !== "filter" && r in e)
     return ki[t] = r;
-  r = ca(r);
+  r = aa(r);
   for (let s = 0; s < Tl.length; s++) {
     const i = Tl[s] + r;
     if (i in e)
@@ -3796,19 +3796,19 @@ function wh(e, t) {
   }
   return t;
 }
-function xh(e, t, n, r) {
+function vh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
 }
 const Fl = "http://www.w3.org/1999/xlink";
-function Il(e, t, n, r, s, i = jf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || i && !ua(n) ? e.removeAttribute(t) : e.setAttribute(
+function Il(e, t, n, r, s, i = $f(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || i && !fa(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     i ? "" : Ft(n) ? String(n) : n
   );
 }
 function Ol(e, t, n, r, s) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? su(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? iu(n) : n);
     return;
   }
   const i = e.tagName;
@@ -3825,7 +3825,7 @@ function Ol(e, t, n, r, s) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = ua(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = fa(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,35 +3836,35 @@ function Ol(e, t, n, r, s) {
 function En(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function vh(e, t, n, r) {
+function Ah(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
 const Nl = /* @__PURE__ */ Symbol("_vei");
-function Ah(e, t, n, r, s = null) {
+function Rh(e, t, n, r, s = null) {
   const i = e[Nl] || (e[Nl] = {}), o = i[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = Ch(t);
+    const [l, c] = Sh(t);
     if (r) {
-      const a = i[t] = Th(
+      const a = i[t] = Fh(
         r,
         s
       );
       En(e, l, a, c);
-    } else o && (vh(e, l, o, c), i[t] = void 0);
+    } else o && (Ah(e, l, o, c), i[t] = void 0);
   }
 }
-const Rh = /(Once|Passive|Capture)$/, Eh = /^on:?(?:Once|Passive|Capture)$/;
-function Ch(e) {
+const Eh = /(Once|Passive|Capture)$/, Ch = /^on:?(?:Once|Passive|Capture)$/;
+function Sh(e) {
   let t, n;
-  for (; (n = e.match(Rh)) && !Eh.test(e); )
+  for (; (n = e.match(Eh)) && !Ch.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Ln(e.slice(2)), t];
 }
 let wi = 0;
-const Sh = /* @__PURE__ */ Promise.resolve(), Dh = () => wi || (Sh.then(() => wi = 0), wi = Date.now());
-function Th(e, t) {
+const Dh = /* @__PURE__ */ Promise.resolve(), Th = () => wi || (Dh.then(() => wi = 0), wi = Date.now());
+function Fh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3894,16 +3894,16 @@ function Th(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = Dh(), n;
+  return n.value = e, n.attached = Th(), n;
 }
 const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Fh = (e, t, n, r, s, i) => {
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Ih = (e, t, n, r, s, i) => {
   const o = s === "svg";
-  t === "class" ? mh(e, r, o) : t === "style" ? kh(e, n, r) : Os(t) ? Ns(t) || Ah(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ih(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Oh(e, t) || // @ts-expect-error _def is private
+  t === "class" ? _h(e, r, o) : t === "style" ? wh(e, n, r) : Os(t) ? Ns(t) || Rh(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Oh(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Nh(e, t) || // @ts-expect-error _def is private
   e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Ol(e, bt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
 };
-function Ih(e, t, n, r) {
+function Oh(e, t, n, r) {
   if (r)
     return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && Ee(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
@@ -3915,7 +3915,7 @@ function Ih(e, t, n, r) {
   }
   return Ml(t) && Le(n) ? !1 : t in e;
 }
-function Oh(e, t) {
+function Nh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3929,7 +3929,7 @@ const Rs = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return ae(t) ? (n) => ds(t, n) : t;
 };
-function Nh(e) {
+function Mh(e) {
   e.target.composing = !0;
 }
 function Ll(e) {
@@ -3949,7 +3949,7 @@ const Wn = {
       o.target.composing || e[Sn](xi(e.value, n, i));
     }), (n || i) && En(e, "change", () => {
       e.value = xi(e.value, n, i);
-    }), t || (En(e, "compositionstart", Nh), En(e, "compositionend", Ll), En(e, "change", Ll));
+    }), t || (En(e, "compositionstart", Mh), En(e, "compositionend", Ll), En(e, "change", Ll));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
@@ -3964,7 +3964,7 @@ const Wn = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || s && e.value.trim() === c) || (e.value = c);
   }
-}, Mh = {
+}, Lh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
@@ -3994,10 +3994,10 @@ const Wn = {
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Lh(t, r[1], r[0])) && Pl(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Ph(t, r[1], r[0])) && Pl(e, t, n);
   }
 };
-function Lh(e, t, n) {
+function Ph(e, t, n) {
   if (!n || ae(e)) return ln(e, t);
   if (Mn(e)) {
     if (e.size !== t.length) return !1;
@@ -4015,7 +4015,7 @@ function Pl(e, t, n = !1) {
       if (r)
         if (s) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = zf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Uf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
       else if (ln(Es(l), t)) {
@@ -4029,7 +4029,7 @@ function Pl(e, t, n = !1) {
 function Es(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
+const jh = ["ctrl", "shift", "alt", "meta"], $h = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Ph.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => jh.some((n) => e[`${n}Key`] && !t.includes(n))
 }, Gn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((s, ...i) => {
     for (let o = 0; o < t.length; o++) {
-      const l = jh[t[o]];
+      const l = $h[t[o]];
       if (l && l(s, t)) return;
     }
     return e(s, ...i);
   }));
-}, $h = /* @__PURE__ */ ht({ patchProp: Fh }, ph);
+}, Bh = /* @__PURE__ */ ht({ patchProp: Ih }, gh);
 let jl;
-function Bh() {
-  return jl || (jl = Vd($h));
+function zh() {
+  return jl || (jl = Gd(Bh));
 }
-const zh = ((...e) => {
-  const t = Bh().createApp(...e), { mount: n } = t;
+const Uh = ((...e) => {
+  const t = zh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const s = Wh(r);
+    const s = Jh(r);
     if (!s) return;
     const i = t._component;
     !Ee(i) && !i.render && !i.template && (i.template = s.innerHTML), s.nodeType === 1 && (s.textContent = "");
-    const o = n(s, !1, Uh(s));
+    const o = n(s, !1, Wh(s));
     return s instanceof Element && (s.removeAttribute("v-cloak"), s.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Uh(e) {
+function Wh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Wh(e) {
+function Jh(e) {
   return Le(e) ? document.querySelector(e) : e;
 }
-const Jh = "/comfyd/connection";
-function qh(e, t) {
+const qh = "/comfyd/connection";
+function Hh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function qh(e, t) {
   const s = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && s.has(r.hostname) && s.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Hh = "comfyd", Vh = "comfyd.token.", Gh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function iu(e) {
-  return Gh.test(e.token);
+const Vh = "comfyd", Gh = "comfyd.token.", Kh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function ou(e) {
+  return Kh.test(e.token);
 }
-function ou(e, t) {
-  return iu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function lu(e, t) {
+  return ou(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function lu(e) {
-  return iu(e) ? [Hh, Vh + e.token] : [];
+function cu(e) {
+  return ou(e) ? [Vh, Gh + e.token] : [];
 }
-class Kh {
+class Yh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Jh).then(
-      (t) => qh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(qh).then(
+      (t) => Hh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4130,7 +4130,7 @@ function Ht(e, t) {
   const n = e.getNodeById?.(t);
   return n || (On(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Yh(e, t) {
+function Xh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
@@ -4139,17 +4139,17 @@ function $l(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Xh(e, t) {
+function Zh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Zh(e, t) {
+function Qh(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Qh(e) {
+function ep(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function ep(e, t) {
+function tp(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4178,7 +4178,7 @@ function Dn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: i, extra: s ?? null });
 }
-function tp(e, t) {
+function np(e, t) {
   if (!e || typeof t != "string" || !t) return !1;
   let n;
   try {
@@ -4195,13 +4195,13 @@ function Kn(e, t, n = 3) {
   const r = String(e).toLowerCase(), s = [];
   for (const i of t) {
     const o = String(i).toLowerCase();
-    let l = np(r, o);
+    let l = rp(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && s.push([l, i]);
   }
   return s.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), s.slice(0, n).map((i) => i[1]);
 }
 const Bl = 128;
-function np(e, t) {
+function rp(e, t) {
   if (e.length > Bl || t.length > Bl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, s) => s);
   for (let r = 1; r <= e.length; r++) {
@@ -4225,7 +4225,7 @@ const Gt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Cs = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function cu(e, t, n = {}) {
+function au(e, t, n = {}) {
   const r = n.x ?? 0, s = n.y ?? 0, i = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, se) => l.set(W.id, se));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
@@ -4340,10 +4340,10 @@ function lo(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return s;
 }
-function rp(e, t, n = 0) {
+function sp(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function au(e, t, n = Gt.spacing) {
+function uu(e, t, n = Gt.spacing) {
   const r = n / 2, s = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   s.sort((o, l) => o.y - l.y || o.x - l.x);
   let i = e.y;
@@ -4364,24 +4364,24 @@ function Ss(e, t) {
     h: i ? n : (Number.isFinite(s) && s > 0 ? s : 100) + n
   };
 }
-function uu(e) {
+function fu(e) {
   const t = [];
   for (const n of On(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const s = Yh(e, r.link);
+      const s = Xh(e, r.link);
       if (!s) continue;
       const i = s.origin_id ?? s[1];
       i != null && t.push([s.id ?? s[0], i, n.id]);
     }
   return t.sort((n, r) => Cs(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const sp = (e, t) => Cs(Number(e.id), Number(t.id)) || Cs(String(e.id), String(t.id));
-function fu(e, t, n, r) {
+const ip = (e, t) => Cs(Number(e.id), Number(t.id)) || Cs(String(e.id), String(t.id));
+function du(e, t, n, r) {
   const s = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = s[0], e.pos[1] = s[1]) : e.pos = s;
 }
-function ip(e, t, n = {}) {
+function op(e, t, n = {}) {
   const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
@@ -4390,41 +4390,41 @@ function ip(e, t, n = {}) {
   } else l = On(e).filter((k) => !o(k));
   if (!l.length) return [];
   const c = new Set(l.map((k) => String(k.id))), a = l.map((k) => Ss(k, r));
-  a.sort((k, b) => k.y - b.y || k.x - b.x || sp(k, b));
-  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = uu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = cu(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), A = On(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ss(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), x = [];
+  a.sort((k, b) => k.y - b.y || k.x - b.x || ip(k, b));
+  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = fu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = au(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), A = On(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ss(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), x = [];
   for (const k of C) {
     const [b, F] = g.get(k.id), B = { ...k, x: b, y: F };
-    A.length && (B.y = au(B, A.concat(x), i)), x.push(B), fu(Ht(e, k.id), B.x, B.y, s);
+    A.length && (B.y = uu(B, A.concat(x), i)), x.push(B), du(Ht(e, k.id), B.x, B.y, s);
   }
   return C.map((k) => k.id);
 }
-function op(e, t, n = {}) {
+function lp(e, t, n = {}) {
   const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Ss(x, r)), a = On(e).filter((x) => !o.has(String(x.id))).map((x) => Ss(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = uu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), g = cu(c, m, { x: 0, y: 0, spacing: i });
+  const c = l.map((x) => Ss(x, r)), a = On(e).filter((x) => !o.has(String(x.id))).map((x) => Ss(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = fu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), g = au(c, m, { x: 0, y: 0, spacing: i });
   let h = -1 / 0, w = 1 / 0;
   for (const [x, k] of d) {
     const b = u.get(String(x));
     !b || !o.has(String(k)) || (h = Math.max(h, b.x + b.w + i - g.pos.get(k)[0]), w = Math.min(w, b.y));
   }
   if (h === -1 / 0) {
-    const x = lp(a), k = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const x = cp(a), k = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let b = null;
     if (k) {
       b = [k[0] + Math.max(i, (k[2] - g.width) / 2), k[1] + Math.max(i, (k[3] - g.height) / 2)];
       const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some((B) => rp(F, B, i / 2)) && (b = null);
+      a.some((B) => sp(F, B, i / 2)) && (b = null);
     }
     b || (b = x ? [x.x + x.w + i, x.y] : k ? [k[0] + k[2] / 4, k[1] + k[3] / 4] : Gt.origin), [h, w] = b;
   }
   const A = c.slice().sort((x, k) => g.layer.get(x.id) - g.layer.get(k.id) || g.pos.get(x.id)[1] - g.pos.get(k.id)[1]), C = a.slice();
   for (const x of A) {
     const [k, b] = g.pos.get(x.id), F = { ...x, x: h + k, y: w + b };
-    F.y = au(F, C, i), C.push(F), fu(Ht(e, x.id), F.x, F.y, s);
+    F.y = uu(F, C, i), C.push(F), du(Ht(e, x.id), F.x, F.y, s);
   }
   return A.map((x) => x.id);
 }
-function lp(e) {
+function cp(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, s = -1 / 0;
   for (const i of e)
@@ -4532,40 +4532,40 @@ const gs = {
     const t = Jn(e.mode, "mode");
     return Object.hasOwn(vi, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(vi).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: vi[t] };
   }
-}, du = Object.freeze(Object.keys(gs)), Wl = new Set(du.filter((e) => e !== "get_graph"));
-function cp(e) {
+}, hu = Object.freeze(Object.keys(gs)), Wl = new Set(hu.filter((e) => e !== "get_graph"));
+function ap(e) {
   nr(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((s) => Object.hasOwn(gs, s));
     r.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = r[0], n = nr(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(gs, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${du.join(", ")}`), { type: t, ...gs[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(gs, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${hu.join(", ")}`), { type: t, ...gs[t](n) };
 }
-const ap = /* @__PURE__ */ new Set(["number", "slider", "knob"]), up = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function fp(e, t, n) {
+const up = /* @__PURE__ */ new Set(["number", "slider", "knob"]), fp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function dp(e, t, n) {
   const r = String(e.type ?? ""), s = e.options ?? {};
   if (r === "combo") {
-    const i = ep(e, t);
+    const i = tp(e, t);
     return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Kn(n, i.filter((o) => typeof o == "string"))), n;
   }
-  return ap.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : up.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return up.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : fp.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function dp(e) {
+function hp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function Jl(e, t, n, r) {
-  const s = Zh(t, n);
-  s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, Qh(t)));
-  const i = fp(s, t, r), o = s.value;
+  const s = Qh(t, n);
+  s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, ep(t)));
+  const i = dp(s, t, r), o = s.value;
   s.value = i;
   try {
     s.callback?.call(s, s.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(s.name, s.value, o, s);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return dp(s);
+  return hp(s);
 }
 function Xt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
@@ -4576,15 +4576,15 @@ function Xt(e, t, n) {
   }
   return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function hp(e) {
+function pp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function pp(e) {
+function gp(e) {
   const t = [...e.pending].filter((n) => Ht(e.graph, n));
-  e.pending.clear(), t.length && op(e.graph, t, { LiteGraph: e.LiteGraph, view: hp(e) });
+  e.pending.clear(), t.length && lp(e.graph, t, { LiteGraph: e.LiteGraph, view: pp(e) });
 }
-const gp = {
+const mp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, s = r.createNode(t.node_type);
     if (!s) {
@@ -4608,7 +4608,7 @@ const gp = {
     return e.graph.remove(n), Ht(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), s = Xh(n, t.from_slot);
+    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), s = Zh(n, t.from_slot);
     s < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4653,7 +4653,7 @@ const gp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((s, i) => Xt(e, s, `node_ids[${i}]`).id), r = ip(e.graph, n, {
+    const n = t.node_ids.map((s, i) => Xt(e, s, `node_ids[${i}]`).id), r = op(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4668,24 +4668,24 @@ const gp = {
     const n = Xt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, mp = "BATCH_MODE_PARTIAL";
-function _p(e) {
-  return e === mp || e === 2 || String(e).toLowerCase() === "partial";
+}, _p = "BATCH_MODE_PARTIAL";
+function yp(e) {
+  return e === _p || e === 2 || String(e).toLowerCase() === "partial";
 }
 function ql(e, t) {
   const n = t instanceof co ? t.code : "EDITOR_FAILED", r = t instanceof co ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (s.suggestions = t.suggestions), { index: e, ok: !1, error: s };
 }
-function yp(e, t) {
+function bp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Qe.commands)
     return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, s = _p(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
+  const r = e.graph, s = yp(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let h = 0; h < n.length; h++) {
     let w;
     try {
-      w = cp(n[h]);
+      w = ap(n[h]);
     } catch (C) {
       if (c[h] = ql(h, C), !s) {
         u = h;
@@ -4696,7 +4696,7 @@ function yp(e, t) {
     o.expectedId = w.type === "create_node" ? i[a++] : void 0;
     const A = s && Wl.has(w.type) && h > 0 ? r.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...gp[w.type](o, w) }, Wl.has(w.type) && (d = !0);
+      c[h] = { index: h, ok: !0, ...mp[w.type](o, w) }, Wl.has(w.type) && (d = !0);
     } catch (C) {
       if (c[h] = ql(h, C), !s) {
         u = h;
@@ -4713,7 +4713,7 @@ function yp(e, t) {
       w !== u && (c[w] = { index: w, ok: !1, error: { code: "SKIPPED", message: h, index: w } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  pp(o), r.setDirtyCanvas?.(!0, !0);
+  gp(o), r.setDirtyCanvas?.(!0, !0);
   const m = c.every((h) => h.ok), g = c.find((h) => !h.ok);
   return {
     ok: m,
@@ -4725,22 +4725,22 @@ function yp(e, t) {
 function Hl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const hu = new Float64Array(1), Vl = new Uint32Array(hu.buffer), Gl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+const pu = new Float64Array(1), Vl = new Uint32Array(pu.buffer), Gl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 function Kl(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
   return e;
 }
-function bp(e) {
+function kp(e) {
   const t = e._links ?? e.links;
   return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((r) => r && r.id != null) : [];
 }
-function kp(e) {
+function wp(e) {
   let t = -2128831035;
   const n = (l) => {
     t = Math.imul(t ^ l, 16777619);
   }, r = (l) => {
     let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), hu[0] = c, n(Vl[Gl]), n(Vl[1 - Gl]);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), pu[0] = c, n(Vl[Gl]), n(Vl[1 - Gl]);
   }, s = (l) => {
     const c = String(l ?? "");
     r(c.length);
@@ -4760,38 +4760,38 @@ function kp(e) {
       for (const m of d) r(m);
     }
   }
-  const o = Kl(bp(e));
+  const o = Kl(kp(e));
   r(o.length);
   for (const l of o)
     r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function wp(e) {
+function xp(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function xp(e) {
+function vp(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function vp(e) {
+function Ap(e) {
   const { nodes: t, links: n, last_node_id: r, last_link_id: s, state: i, ...o } = e;
   return Dn({ ...o, nodes: [] });
 }
-function pu(e) {
+function gu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const r of e.nodes) r && r.id != null && t.set(r.id, xp(r));
+  for (const r of e.nodes) r && r.id != null && t.set(r.id, vp(r));
   const n = /* @__PURE__ */ new Map();
   for (const r of Array.isArray(e.links) ? e.links : []) {
-    const s = wp(r);
+    const s = xp(r);
     s && s[0] != null && n.set(s[0], JSON.stringify(s));
   }
-  return { nodes: t, links: n, rest: vp(e) };
+  return { nodes: t, links: n, rest: Ap(e) };
 }
-function Ap(e, t, n) {
+function Yl(e, t, n) {
   if (!e) return null;
-  const r = pu(t);
+  const r = gu(t);
   if (!r || r.rest !== e.rest) return null;
   const s = [];
   for (const c of t.nodes)
@@ -4810,7 +4810,7 @@ function Ap(e, t, n) {
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: kp(n)
+    digest: wp(n)
   };
 }
 function Rp(e) {
@@ -4822,7 +4822,7 @@ function Rp(e) {
   }, end() {
   } };
 }
-function Yl(e, t) {
+function Xl(e, t) {
   const n = Rp(e);
   n.begin(), n.end(), n.begin();
   try {
@@ -4835,8 +4835,8 @@ function Yl(e, t) {
     }
   }
 }
-const Ep = 1e3, Cp = 1500, Sp = 120, Dp = 480 * 1024, Ri = "the tab has switched to another workflow; this canvas is no longer open in it", Tp = 200, Fp = 50, Ip = 1e4, Op = 1e3, Np = 128, Ei = 1024 * 1024 - 1024;
-function Mp(e) {
+const Ep = 1e3, Cp = 1500, Sp = 120, Dp = 480 * 1024, Ri = "the tab has switched to another workflow; this canvas is no longer open in it", Tp = 200, Fp = 50, Ip = 1e4, Op = 1e3, Np = 128, Ei = 1024 * 1024 - 1024, Mp = 16;
+function Lp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4844,9 +4844,9 @@ function Mp(e) {
 }
 function Ci(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${Mp(n)}`.slice(0, Np);
+  return `${e}:${r}~${Lp(n)}`.slice(0, Np);
 }
-function Lp(e, t = Dp) {
+function Pp(e, t = Dp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (i) => {
     if (Array.isArray(i)) return i.map(r);
@@ -4859,7 +4859,7 @@ function Lp(e, t = Dp) {
   }, s = JSON.stringify(r(e));
   return new TextEncoder().encode(s).length <= t ? s : "";
 }
-function Pp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function jp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4876,7 +4876,7 @@ function Pp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class jp {
+class $p {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4892,7 +4892,7 @@ class jp {
    */
   constructor(t) {
     this.d = t, this.t = t.timers ?? globalThis, this.log = t.log ?? (() => {
-    }), this.socket = null, this.attached = !1, this.canvasId = null, this.revision = 0, this.tabRevision = 0, this.lastSig = null, this.baseline = null, this.deltasSent = 0, this.resyncs = 0, this.work = Promise.resolve(), this.busy = 0, this.attempt = 0, this.stopped = !0, this.replaced = !1, this.reconnectTimer = null, this.pollTimer = null, this.debounceTimer = null, this.focused = !1, this.focusSentAt = -1 / 0, this.waitedSteps = 0, this.pointerDown = !1, this.pointerDownAt = 0, this.objectInfoJson = null, this.listeners = [], this.status = "idle", this.onStatus = null;
+    }), this.socket = null, this.attached = !1, this.canvasId = null, this.revision = 0, this.tabRevision = 0, this.lastSig = null, this.baseline = null, this.deltasSent = 0, this.patchDeltasSent = 0, this.resyncs = 0, this.answered = /* @__PURE__ */ new Map(), this.work = Promise.resolve(), this.busy = 0, this.attempt = 0, this.stopped = !0, this.replaced = !1, this.reconnectTimer = null, this.pollTimer = null, this.debounceTimer = null, this.focused = !1, this.focusSentAt = -1 / 0, this.waitedSteps = 0, this.pointerDown = !1, this.pointerDownAt = 0, this.objectInfoJson = null, this.listeners = [], this.status = "idle", this.onStatus = null;
   }
   // ---- the graph ----
   graph() {
@@ -4967,7 +4967,7 @@ class jp {
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Lp(await this.d.objectInfo?.());
+        this.objectInfoJson = Pp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4980,7 +4980,7 @@ class jp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(ou(t, "/comfy/editor/ws"), lu(t));
+      n = new this.d.WebSocket(lu(t, "/comfy/editor/ws"), cu(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -5038,7 +5038,7 @@ class jp {
         case "resync":
           return this.enqueue(() => this.resync(n));
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && tp(this.graph(), n.provenance_json) && this.untrackProvenance();
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && np(this.graph(), n.provenance_json) && this.untrackProvenance();
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);
@@ -5071,22 +5071,29 @@ class jp {
     let r;
     this.busy++;
     try {
-      r = Yl(this.d.app, () => yp(n, t));
-    } catch (i) {
-      r = { ok: !1, error: `the patch failed: ${i?.message ?? i}`, results: [] };
+      r = Xl(this.d.app, () => bp(n, t));
+    } catch (l) {
+      r = { ok: !1, error: `the patch failed: ${l?.message ?? l}`, results: [] };
     } finally {
       this.busy--;
     }
     const s = this.serialize();
-    this.reported(s), this.tabRevision += 1, this.send({
+    let i = null;
+    try {
+      i = Yl(this.baseline, s, this.graph());
+    } catch {
+      i = null;
+    }
+    this.reported(s), this.tabRevision += 1;
+    const o = {
       type: "patch_result",
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map($p),
-      workflow_json: JSON.stringify(s),
+      results: (r.results ?? []).filter(Boolean).map(Bp),
       tab_revision: this.tabRevision
-    });
+    };
+    this.answered.set(String(t.request_id), o), this.answered.size > Mp && this.answered.delete(this.answered.keys().next().value), i && this.send({ ...o, delta: i }) ? this.patchDeltasSent++ : i || this.send({ ...o, workflow_json: JSON.stringify(s) });
   }
   /** The visible part of the canvas in canvas units ([x, y, w, h]), where
    * nodes created without coordinates go when it is free; null when the
@@ -5110,14 +5117,14 @@ class jp {
         const u = await o.apply(this, a);
         return s.push(u), u;
       } catch (u) {
-        throw i = Zl(u), u;
+        throw i = Ql(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      i = i || Zl(a);
+      i = i || Ql(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5142,10 +5149,10 @@ class jp {
       return this.send({ ...s, ok: !1, error: "this frontend has no graphToPrompt" });
     let i;
     try {
-      Xl(r, "beforeQueued");
+      Zl(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (i = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Xl(r, "afterQueued");
+      Zl(r, "afterQueued");
     } catch (o) {
       return this.send({ ...s, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
@@ -5167,7 +5174,7 @@ class jp {
       try {
         if (t.undo_step) {
           const o = this.d.app.rootGraph ?? this.d.app.graph;
-          Yl(this.d.app, () => o.configure(n));
+          Xl(this.d.app, () => o.configure(n));
         } else
           await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
         r = !0;
@@ -5212,7 +5219,7 @@ class jp {
     if (r === this.lastSig) return;
     let s = null;
     try {
-      s = Ap(this.baseline, n, this.graph());
+      s = Yl(this.baseline, n, this.graph());
     } catch {
       s = null;
     }
@@ -5221,23 +5228,26 @@ class jp {
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
   reported(t, n = Dn(t)) {
-    this.lastSig = n, this.baseline = pu(t);
+    this.lastSig = n, this.baseline = gu(t);
   }
-  /** The core could not use a delta of a user edit: it gets the whole
-   * workflow (the tab's patches always carry it). */
+  /** The core could not use a delta: it gets the whole workflow, in the
+   * answer to that patch again (request_id names it; the patch is still in
+   * flight there) or, after a user edit (request_id 0), in a user_edit. */
   resync(t) {
     if (this.resyncs++, !this.attached) return;
-    if (String(t.request_id ?? 0) !== "0") {
-      this.log("warn", `comfyd: a resync for request ${String(t.request_id).slice(0, 40)}, which carried its workflow`);
+    const n = String(t.request_id ?? 0), r = n === "0" ? null : this.answered.get(n);
+    if (n !== "0" && !r) {
+      this.log("warn", `comfyd: a resync for request ${n.slice(0, 40)}, which this tab no longer holds`);
       return;
     }
-    let n;
+    let s;
     try {
-      n = this.serialize();
+      s = this.serialize();
     } catch {
       return;
     }
-    this.reported(n), this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
+    if (this.reported(s), r) return this.send({ ...r, workflow_json: JSON.stringify(s), tab_revision: this.tabRevision });
+    this.tabRevision += 1, this.send({ type: "user_edit", workflow_json: JSON.stringify(s), tab_revision: this.tabRevision });
   }
   /** The open workflow changed: attach it on a new socket. */
   reattach() {
@@ -5271,11 +5281,11 @@ class jp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Xl(e, t) {
+function Zl(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const s of r.widgets ?? []) s[t]?.();
 }
-function Zl(e) {
+function Ql(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5283,16 +5293,16 @@ function Zl(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function $p(e) {
+function Bp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Bp = 600, Ql = 64;
+const zp = 600, ec = 64;
 function is(e) {
   const t = String(e ?? "");
-  return t.length > Ql ? `${t.slice(0, Ql - 1)}…` : t;
+  return t.length > ec ? `${t.slice(0, ec - 1)}…` : t;
 }
-function zp(e) {
+function Up(e) {
   switch (e?.kind) {
     case "skill":
       return `skill ${is(e.skill)} (session ${is(e.session_id).slice(0, 8)})`;
@@ -5308,18 +5318,18 @@ function zp(e) {
       return "someone unknown";
   }
 }
-function Up(e) {
+function Wp(e) {
   const t = Math.max(0, Math.round(Number(e) / 1e3));
   return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
 }
-function Wp(e, t, n = Date.now()) {
+function Jp(e, t, n = Date.now()) {
   if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
   const r = e.nodes[String(t)];
   if (!r || typeof r != "object") return null;
-  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${zp(s[c.by])}, ${Up(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
+  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${Up(s[c.by])}, ${Wp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
   return l && typeof l == "object" && (l.by !== r.by || l.rev !== r.rev) && o.push(`Created by ${i(l)}`), o;
 }
-function Jp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
+function qp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
   const s = t.createElement("div");
   s.className = "comfyd-provenance-tip", Object.assign(s.style, {
     position: "fixed",
@@ -5347,7 +5357,7 @@ function Jp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
     const A = c(g, m);
     return !w || !A || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(A[0], A[1]) ?? null;
   }, u = (m, g) => {
-    const h = e.rootGraph ?? e.graph, w = Wp(h?.extra?.comfyd?.provenance, o, r());
+    const h = e.rootGraph ?? e.graph, w = Jp(h?.extra?.comfyd?.provenance, o, r());
     if (!w) {
       s.style.display = "none";
       return;
@@ -5366,13 +5376,13 @@ function Jp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
     const h = m.clientX, w = m.clientY;
     i = n.setTimeout(() => {
       i = null, u(h, w);
-    }, Bp);
+    }, zp);
   };
   return t.addEventListener("pointermove", d, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
     l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), s.remove();
   };
 }
-const ao = 200, qp = 16, Hp = 256, Vp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Vp.has(e);
+const ao = 200, Hp = 16, Vp = 256, Gp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Gp.has(e);
 function sr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5381,24 +5391,24 @@ const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Gp(e, t) {
+function Kp(e, t) {
   if (!e) return !0;
   const n = et(e.seq), r = et(t.seq);
   return n && r ? r > n : !(rr(sr(e.status)) && !rr(sr(t.status)));
 }
-function Kp(e) {
+function Yp(e) {
   const t = Object.keys(e.runs);
   if (t.length <= ao) return;
   const n = t.map((r) => e.runs[r]).sort((r, s) => Number(rr(sr(s.status))) - Number(rr(sr(r.status))) || et(r.queued_at_ms) - et(s.queued_at_ms));
   for (const r of n.slice(0, t.length - ao))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function gu(e, t, { workingTurn: n = 0 } = {}) {
+function mu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return Gp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(sr(t.status)) && (e.runTurns[r] = n), Kp(e), !0) : !1;
+  return Kp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(sr(t.status)) && (e.runTurns[r] = n), Yp(e), !0) : !1;
 }
-function Yp(e) {
+function Xp(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5409,11 +5419,11 @@ function Yp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Xp(e, t, n) {
-  const r = Yp(n), s = Number(t) || 0;
+function Zp(e, t, n) {
+  const r = Xp(n), s = Number(t) || 0;
   return !r || !s || e.runTurns[r] === s ? !1 : (e.runTurns[r] = s, !0);
 }
-function Zp(e, t) {
+function Qp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = et(t.queued_at_ms), s = e.turns.filter((o) => !o.pending);
@@ -5428,15 +5438,15 @@ function Zp(e, t) {
   }
   return i || s[0].id;
 }
-function Qp(e) {
+function eg(e) {
   const t = {}, n = Object.values(e.runs).sort((r, s) => et(r.queued_at_ms) - et(s.queued_at_ms) || et(r.number) - et(s.number));
   for (const r of n) {
-    const s = Zp(e, r);
+    const s = Qp(e, r);
     (t[s] ??= []).push(r);
   }
   return t;
 }
-function eg(e, t = () => "") {
+function tg(e, t = () => "") {
   const n = sr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), s = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5481,22 +5491,22 @@ function eg(e, t = () => "") {
   }), !s.errors.length && (e.prompt_error || n === "failed" && e.reason) && s.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      s.outputs.length >= qp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      s.outputs.length >= Hp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (s.seconds = (c - l) / 1e3), s;
 }
-function ec(e, t, n, r = 0) {
+function tc(e, t, n, r = 0) {
   const s = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${s}`;
 }
-const tc = 500, nc = 200;
+const nc = 500, rc = 200;
 function on(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function mu() {
+function _u() {
   return {
     sessionId: "",
     session: null,
@@ -5525,33 +5535,33 @@ function mu() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function tg(e) {
+function ng(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function _u(e, t = "") {
-  Object.assign(e, mu(), { sessionId: t });
+function yu(e, t = "") {
+  Object.assign(e, _u(), { sessionId: t });
 }
-function rc(e, t) {
+function sc(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
 function Xn(e, t) {
-  let n = rc(e, t);
+  let n = sc(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > nc && e.turns.splice(0, e.turns.length - nc), rc(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > rc && e.turns.splice(0, e.turns.length - rc), sc(e, n.id) ?? n;
 }
 function ms(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function qn(e, t) {
-  e.logs.push(t), e.logs.length > tc && e.logs.splice(0, e.logs.length - tc);
+  e.logs.push(t), e.logs.length > nc && e.logs.splice(0, e.logs.length - nc);
 }
 function Oo(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
@@ -5563,7 +5573,7 @@ function Oo(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function sc(e, t) {
+function ic(e, t) {
   if (!t || typeof t != "object") return;
   const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
   if (on(t.kind, "MESSAGE_KIND_") === "summary") {
@@ -5579,34 +5589,34 @@ function sc(e, t) {
     i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = r || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
   }
 }
-function ic(e, t) {
+function oc(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function yu(e) {
+function bu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function ng(e, t) {
+function rg(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = yu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = bu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (s && s < e.lastSeq) return !1;
     const i = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    _u(e, c), e.logs = i;
+    yu(e, c), e.logs = i;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    ic(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) sc(e, a);
+    oc(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) ic(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
       const u = ms(Xn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = s || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return gu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return mu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
-    return n === "configured" && r.session && ic(e, r.session), !1;
+    return n === "configured" && r.session && oc(e, r.session), !1;
   if (s) {
     if (s <= e.lastSeq) return !1;
     e.lastSeq = s;
@@ -5629,7 +5639,7 @@ function ng(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return sc(e, r.message), !0;
+      return ic(e, r.message), !0;
     case "debug_log":
       return qn(e, {
         seq: s,
@@ -5653,7 +5663,7 @@ function ng(e, t) {
     case "tool_call":
       return qn(e, { seq: s, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Xp(e, r.turn_id, r.result_json), qn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Zp(e, r.turn_id, r.result_json), qn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
       const i = Number(r.to_message_id) || 0;
       if (!i) return !1;
@@ -5671,21 +5681,21 @@ function ng(e, t) {
       return !1;
   }
 }
-function rg(e, t, n, r = []) {
+function sg(e, t, n, r = []) {
   const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Oo(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(s), s;
 }
-function sg(e, t, n) {
+function ig(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), s = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const i = Xn(e, n.id);
   i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = Oo(n.attachments ?? s?.attachments)), i.state || (i.state = on(n.state, "MESSAGE_STATE_"));
 }
-function oc(e, t) {
+function lc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function ig(e, t, n) {
+function og(e, t, n) {
   const r = e.turns.find((s) => s.pending && s.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
@@ -5695,15 +5705,15 @@ function os(e, t = []) {
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const og = 15e3, lg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), cg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const lg = 15e3, cg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), ag = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function _s(e) {
-  return cg.has(String(e?.code ?? ""));
+  return ag.has(String(e?.code ?? ""));
 }
 function fr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class ag {
+class ug {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5743,7 +5753,7 @@ class ag {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(ou(t, "/comfy/session/ws"), lu(t));
+      n = new this.d.WebSocket(lu(t, "/comfy/session/ws"), cu(t));
     } catch {
       return this.retry();
     }
@@ -5774,13 +5784,13 @@ class ag {
         this.pending.delete(r);
         const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), i(l);
-      }, og);
+      }, lg);
       this.pending.set(r, { resolve: s, reject: i, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && _u(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && yu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5797,7 +5807,7 @@ class ag {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const s = String(n.data?.code ?? "join_failed"), i = String(n.data?.message ?? "");
-      if (lg.has(s)) {
+      if (cg.has(s)) {
         this.state.lastError = { code: s, message: i, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5813,7 +5823,7 @@ class ag {
         this.coreBack(), s.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    yu(n) && n.event !== "error" && this.coreBack(), ng(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    bu(n) && n.event !== "error" && this.coreBack(), rg(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5838,30 +5848,30 @@ class ag {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const bu = Object.freeze([
+const ku = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), ug = Object.freeze(["echo", "openai"]), Si = "workflow-builder", lc = 64 * 1024, Di = 4096, fg = 64 * 1024, cc = 8, ac = 3 << 20, No = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), dg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function hg(e) {
+]), fg = Object.freeze(["echo", "openai"]), Si = "workflow-builder", cc = 64 * 1024, Di = 4096, dg = 64 * 1024, ac = 8, uc = 3 << 20, No = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), hg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function pg(e) {
   const t = String(e?.type ?? "").toLowerCase();
   if (No.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return dg[n] ?? t;
+  return hg[n] ?? t;
 }
-let pg = 0;
-function gg(e) {
+let gg = 0;
+function mg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let uc = 0;
-function mg() {
+let fc = 0;
+function _g() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return uc += 1, `panel-${e}-${uc}`;
+  return fc += 1, `panel-${e}-${fc}`;
 }
-function fc(e) {
+function dc(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -5870,10 +5880,10 @@ function fc(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function dc(e, t) {
+function hc(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
-class _g {
+class yg {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5884,7 +5894,7 @@ class _g {
   constructor(t) {
     this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(mu()), this.ui = n({
+    this.state = n(_u()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5912,7 +5922,7 @@ class _g {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new ag({
+    }), this.outbox = [], this.client = new ug({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5941,7 +5951,7 @@ class _g {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: gg(n.skills)
+      skills: mg(n.skills)
     };
   }
   start() {
@@ -5974,17 +5984,17 @@ class _g {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && sg(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && ig(this.state, t.cid, r.message);
     } catch (n) {
-      _s(n) && !this.client.stopped ? (oc(this.state, t.cid), this.outbox.push(t)) : ig(this.state, t.cid, n.message);
+      _s(n) && !this.client.stopped ? (lc(this.state, t.cid), this.outbox.push(t)) : og(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = fc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, s = this.ui.form;
+    const n = dc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, s = this.ui.form;
     for (const [i, o] of Object.entries(n))
-      !(r && !dc(s[i], r[i])) && !dc(s[i], o) && (s[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
+      !(r && !hc(s[i], r[i])) && !hc(s[i], o) && (s[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -6015,7 +6025,7 @@ class _g {
       provider: t.provider.slice(0, Di),
       model: t.model.slice(0, Di),
       base_url: t.base_url.slice(0, Di),
-      system_prompt: t.system_prompt.slice(0, fg)
+      system_prompt: t.system_prompt.slice(0, dg)
     };
   }
   /** Creates a session and selects it. Settings changed while the core is
@@ -6042,7 +6052,7 @@ class _g {
       this.ui.apiKey = "";
       const s = r.session?.id;
       if (!s) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(s), values: fc(n.config) }, this.selectSession(String(s)), await this.refreshSessions();
+      this.coreConfig = { sid: String(s), values: dc(n.config) }, this.selectSession(String(s)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -6132,15 +6142,15 @@ class _g {
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const s of n) {
-      const i = hg(s), o = { key: `att-${++pg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= cc) {
-        this.ui.notice = `at most ${cc} files per message`;
+      const i = pg(s), o = { key: `att-${++gg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= ac) {
+        this.ui.notice = `at most ${ac} files per message`;
         break;
       }
       if (!No.includes(i))
         o.state = "failed", o.error = `${i || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > ac)
-        o.state = "failed", o.error = `larger than ${ac >> 20} MiB`;
+      else if (o.size > uc)
+        o.state = "failed", o.error = `larger than ${uc >> 20} MiB`;
       else if (i.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(s);
@@ -6181,8 +6191,8 @@ class _g {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > lc) {
-      this.ui.notice = `a message is at most ${lc} characters`;
+    if (t.length > cc) {
+      this.ui.notice = `a message is at most ${cc} characters`;
       return;
     }
     await this.settingsStep(() => {
@@ -6192,9 +6202,9 @@ class _g {
     this.ui.draft = "";
     const s = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const i = { cid: mg(), sid: r, content: t, attachments: s };
-    if (rg(this.state, i.cid, t, s), this.client.outage) {
-      oc(this.state, i.cid), this.outbox.push(i);
+    const i = { cid: _g(), sid: r, content: t, attachments: s };
+    if (sg(this.state, i.cid, t, s), this.client.outage) {
+      lc(this.state, i.cid), this.outbox.push(i);
       return;
     }
     await this.deliver(i);
@@ -6206,7 +6216,7 @@ class _g {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, ao)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) gu(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) mu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6279,43 +6289,43 @@ class _g {
       }
   }
 }
-const uo = "ComfydAgentPanel", hc = "comfyd-panel-style", pc = Object.freeze([440, 560]), yg = 320, gc = (e) => e?.comfyClass === uo || e?.type === uo;
-function bg(e, t) {
-  if (e.getElementById(hc)) return;
+const uo = "ComfydAgentPanel", pc = "comfyd-panel-style", gc = Object.freeze([440, 560]), bg = 320, mc = (e) => e?.comfyClass === uo || e?.type === uo;
+function kg(e, t) {
+  if (e.getElementById(pc)) return;
   const n = e.createElement("style");
-  n.id = hc, n.textContent = t, e.head.appendChild(n);
-}
-function kg(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+  n.id = pc, n.textContent = t, e.head.appendChild(n);
 }
 function wg(e) {
-  for (const [t, n] of bu) {
-    let r = (e.widgets ?? []).find((s) => s.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), kg(r);
-  }
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
 function xg(e) {
+  for (const [t, n] of ku) {
+    let r = (e.widgets ?? []).find((s) => s.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), wg(r);
+  }
+}
+function vg(e) {
   const t = {};
-  for (const [n, r] of bu) {
+  for (const [n, r] of ku) {
     const i = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof i == "string" ? i : r;
   }
   return t;
 }
-function vg(e, t) {
+function Ag(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  bg(r, t.css), wg(e);
+  kg(r, t.css), xg(e);
   const s = (m, g) => {
     const h = (e.widgets ?? []).find((w) => w.name === m);
     !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, i = new _g({
+  }, i = new yg({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => xg(e),
+    readConfig: () => vg(e),
     writeConfig: s,
     app: n,
     getJson: t.getJson,
@@ -6328,7 +6338,7 @@ function vg(e, t) {
     const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => yg,
+      getMinHeight: () => bg,
       getValue: () => {
       },
       setValue: () => {
@@ -6338,7 +6348,7 @@ function vg(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], pc[0]), Math.max(e.size[1], pc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], gc[0]), Math.max(e.size[1], gc[1])]);
   };
   c();
   let a = !1;
@@ -6360,15 +6370,15 @@ function vg(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), i.reloadConfig(), i.start());
   }, 0), e.__comfydPanel = i, i;
 }
-function mc(e, t) {
+function _c(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function Ag(e) {
+function Rg(e) {
   if (Array.isArray(e)) return e;
 }
-function Rg(e, t) {
+function Eg(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, s, i, o, l = [], c = !0, a = !1;
@@ -6386,22 +6396,22 @@ function Rg(e, t) {
     return l;
   }
 }
-function Eg() {
+function Cg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Cg(e, t) {
-  return Ag(e) || Rg(e, t) || Sg(e, t) || Eg();
-}
 function Sg(e, t) {
+  return Rg(e) || Eg(e, t) || Dg(e, t) || Cg();
+}
+function Dg(e, t) {
   if (e) {
-    if (typeof e == "string") return mc(e, t);
+    if (typeof e == "string") return _c(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? mc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? _c(e, t) : void 0;
   }
 }
-const ku = Object.entries, Dg = Object.keys, _c = Object.setPrototypeOf, Tg = Object.isFrozen, wu = Object.getPrototypeOf, xu = Object.getOwnPropertyDescriptor;
-let Je = Object.freeze, Pe = Object.seal, tn = Object.create, vu = typeof Reflect < "u" && Reflect, Ds = vu.apply, fo = vu.construct;
+const wu = Object.entries, Tg = Object.keys, yc = Object.setPrototypeOf, Fg = Object.isFrozen, xu = Object.getPrototypeOf, vu = Object.getOwnPropertyDescriptor;
+let Je = Object.freeze, Pe = Object.seal, tn = Object.create, Au = typeof Reflect < "u" && Reflect, Ds = Au.apply, fo = Au.construct;
 Je || (Je = function(t) {
   return t;
 });
@@ -6416,16 +6426,16 @@ fo || (fo = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
   return new t(...r);
 });
-const jt = Oe(Array.prototype.forEach), Fg = Oe(Array.prototype.lastIndexOf), yc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), Ig = Oe(Array.prototype.slice), Og = Oe(Array.prototype.splice), Zn = Array.isArray, Ti = Au(Set), Fi = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), An = Oe(String.prototype.toLowerCase), Ii = Oe(String.prototype.toString), Ng = Oe(String.prototype.match), ls = Oe(String.prototype.replace), Oi = Oe(String.prototype.indexOf), Mg = Oe(String.prototype.trim), Lg = Oe(Number.prototype.toString), Pg = Oe(Boolean.prototype.toString), bc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), kc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), jg = RegExp.prototype.test, Ue = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Ds(jg, t, [n]);
-}, $t = Au(TypeError);
+const jt = Oe(Array.prototype.forEach), Ig = Oe(Array.prototype.lastIndexOf), bc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), Og = Oe(Array.prototype.slice), Ng = Oe(Array.prototype.splice), Zn = Array.isArray, Ti = Ru(Set), Fi = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), An = Oe(String.prototype.toLowerCase), Ii = Oe(String.prototype.toString), Mg = Oe(String.prototype.match), ls = Oe(String.prototype.replace), Oi = Oe(String.prototype.indexOf), Lg = Oe(String.prototype.trim), Pg = Oe(Number.prototype.toString), jg = Oe(Boolean.prototype.toString), kc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), wc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), $g = RegExp.prototype.test, Ue = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Ds($g, t, [n]);
+}, $t = Ru(TypeError);
 function Oe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
     return Ds(e, t, r);
   };
 }
-function Au(e) {
+function Ru(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return fo(e, n);
@@ -6433,49 +6443,49 @@ function Au(e) {
 }
 function be(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : An;
-  if (_c && _c(e, null), !Zn(t)) return e;
+  if (yc && yc(e, null), !Zn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let s = t[r];
     if (typeof s == "string") {
       const i = n(s);
-      i !== s && (Tg(t) || (t[r] = i), s = i);
+      i !== s && (Fg(t) || (t[r] = i), s = i);
     }
     e[s] = !0;
   }
   return e;
 }
-function $g(e) {
+function Bg(e) {
   for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
   return e;
 }
 function Ts(e) {
   const t = tn(null);
-  for (const r of ku(e)) {
-    var n = Cg(r, 2);
+  for (const r of wu(e)) {
+    var n = Sg(r, 2);
     const s = n[0], i = n[1];
-    Ye(e, s) && (Zn(i) ? t[s] = $g(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Ts(i) : t[s] = i);
+    Ye(e, s) && (Zn(i) ? t[s] = Bg(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Ts(i) : t[s] = i);
   }
   return t;
 }
 function yr(e) {
-  const t = tn(null), n = Dg(e);
+  const t = tn(null), n = Tg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function Bg(e) {
+function zg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Lg(e);
-    case "boolean":
       return Pg(e);
+    case "boolean":
+      return jg(e);
     case "bigint":
-      return bc ? bc(e) : "0";
+      return kc ? kc(e) : "0";
     case "symbol":
-      return kc ? kc(e) : "Symbol()";
+      return wc ? wc(e) : "Symbol()";
     case "undefined":
       return pr(e);
     case "function":
@@ -6494,27 +6504,27 @@ function Bg(e) {
 }
 function ut(e, t) {
   for (; e !== null; ) {
-    const r = xu(e, t);
+    const r = vu(e, t);
     if (r) {
       if (r.get) return Oe(r.get);
       if (typeof r.value == "function") return Oe(r.value);
     }
-    e = wu(e);
+    e = xu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function zg(e, t) {
+function Ug(e, t) {
   for (; e !== null; ) {
-    const n = xu(e, t);
+    const n = vu(e, t);
     if (n) return n.get ? Oe(n.get) : null;
-    e = wu(e);
+    e = xu(e);
   }
   return null;
 }
-function Ug(e) {
+function Wg(e) {
   if (!e) return !1;
   try {
     return Ue(e, ""), !0;
@@ -6522,7 +6532,7 @@ function Ug(e) {
     return !1;
   }
 }
-const wc = Je([
+const xc = Je([
   "a",
   "abbr",
   "acronym",
@@ -6712,7 +6722,7 @@ const wc = Je([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Wg = Je([
+]), Jg = Je([
   "animate",
   "color-profile",
   "cursor",
@@ -6766,7 +6776,7 @@ const wc = Je([
   "munder",
   "munderover",
   "mprescripts"
-]), Jg = Je([
+]), qg = Je([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6782,7 +6792,7 @@ const wc = Je([
   "annotation-xml",
   "mprescripts",
   "none"
-]), xc = Je(["#text"]), vc = Je([
+]), vc = Je(["#text"]), Ac = Je([
   "accept",
   "action",
   "align",
@@ -7094,7 +7104,7 @@ const wc = Je([
   "y2",
   "z",
   "zoomandpan"
-]), Ac = Je([
+]), Rc = Je([
   "accent",
   "accentunder",
   "align",
@@ -7155,14 +7165,14 @@ const wc = Je([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), qg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Hg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Vg = Pe(/\${[\w\W]*/g), Gg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Kg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Yg = Pe(/^aria-[\-\w]+$/), Rc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Xg = Pe(/^(?:\w+script|data):/i), Zg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Qg = Pe(/^html$/i), em = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), ji = Pe(/<[/\w!]/g), Ec = Pe(/<[/\w]/g), tm = Pe(/<\/no(script|embed|frames)/i), Cc = Pe(/\/>/i), nm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), rm = Pe(/^[\r\n\t ]+/), Me = {
+]), Hg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Vg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Gg = Pe(/\${[\w\W]*/g), Kg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Yg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Xg = Pe(/^aria-[\-\w]+$/), Ec = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Zg = Pe(/^(?:\w+script|data):/i), Qg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), em = Pe(/^html$/i), tm = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), ji = Pe(/<[/\w!]/g), Cc = Pe(/<[/\w]/g), nm = Pe(/<\/no(script|embed|frames)/i), Sc = Pe(/\/>/i), rm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), sm = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, sm = Je(be({}, [
+}, im = Je(be({}, [
   "style",
   "script",
   "xmp",
@@ -7171,9 +7181,9 @@ const wc = Je([
   "noframes",
   "plaintext",
   "noscript"
-])), im = function() {
+])), om = function() {
   return typeof window > "u" ? null : window;
-}, om = function(t, n) {
+}, lm = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const s = "data-tt-policy-suffix";
@@ -7191,7 +7201,7 @@ const wc = Je([
   } catch {
     return console.warn("TrustedTypes policy " + i + " could not be created."), null;
   }
-}, Sc = function() {
+}, Dc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7209,9 +7219,9 @@ const wc = Je([
   const s = Ye(t, n) ? t[n] : void 0;
   return s && typeof s == "object" ? Ts(s) : r;
 };
-function Ru() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : im();
-  const t = (O) => Ru(O);
+function Eu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : om();
+  const t = (O) => Eu(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
@@ -7219,7 +7229,7 @@ function Ru() {
     return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, X = zg(d, "namespaceURI"), ue = function(f) {
+  }, X = Ug(d, "namespaceURI"), ue = function(f) {
     return X ? X(f) : f.namespaceURI;
   };
   if (typeof i == "function") {
@@ -7246,24 +7256,24 @@ function Ru() {
       ve--;
     }
   }, me = function() {
-    return we || (De = om(u, s), we = !0), De;
+    return we || (De = lm(u, s), we = !0), De;
   }, J = n, R = J.implementation, S = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, dn = r.importNode;
-  let Ae = Sc();
-  t.isSupported = typeof ku == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
-  const qr = qg, hn = Hg, Bo = Vg, p = Kg, _ = Yg, v = Xg, P = Zg, D = em;
-  let I = Rc, M = null;
+  let Ae = Dc();
+  t.isSupported = typeof wu == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
+  const qr = Hg, hn = Vg, Bo = Gg, p = Yg, _ = Xg, v = Zg, P = Qg, D = tm;
+  let I = Ec, M = null;
   const $ = be({}, [
-    ...wc,
+    ...xc,
     ...Ni,
     ...Mi,
     ...Li,
-    ...xc
+    ...vc
   ]);
   let N = null;
   const T = be({}, [
-    ...vc,
-    ...Pi,
     ...Ac,
+    ...Pi,
+    ...Rc,
     ...cs
   ]);
   let V = null, z = null, Z = null;
@@ -7339,11 +7349,11 @@ function Ru() {
     "xmlns"
   ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", xt = "http://www.w3.org/1999/xhtml";
   let jn = xt, Gs = !1, Ko = null;
-  const rf = be({}, [
+  const sf = be({}, [
     Hr,
     Vr,
     xt
-  ], Ii), sf = Je(be({}, [
+  ], Ii), of = Je(be({}, [
     "mi",
     "mo",
     "mn",
@@ -7351,9 +7361,9 @@ function Ru() {
     "mtext"
   ]));
   let Ks = null;
-  const of = Je(be({}, ["annotation-xml"]));
+  const lf = Je(be({}, ["annotation-xml"]));
   let Ys = null;
-  const lf = Je(tn(null)), cf = be({}, [
+  const cf = Je(tn(null)), af = be({}, [
     "title",
     "style",
     "font",
@@ -7361,21 +7371,21 @@ function Ru() {
     "script"
   ]);
   let lr = null;
-  const af = ["application/xhtml+xml", "text/html"], uf = "text/html";
+  const uf = ["application/xhtml+xml", "text/html"], ff = "text/html";
   let Ne = null, Gr = null;
-  const ff = n.createElement("form"), Yo = function(f) {
+  const df = n.createElement("form"), Yo = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Xs = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ts(f), lr = af.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? uf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Ii : An, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Ko = Zt(f, "ALLOWED_NAMESPACES", rf, { transform: Ii }), Vo = Zt(f, "ADD_URI_SAFE_ATTR", Go, {
+    (!f || typeof f != "object") && (f = {}), f = Ts(f), lr = uf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? ff : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Ii : An, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Ko = Zt(f, "ALLOWED_NAMESPACES", sf, { transform: Ii }), Vo = Zt(f, "ADD_URI_SAFE_ATTR", Go, {
       transform: Ne,
       base: Go
     }), qo = Zt(f, "ADD_DATA_URI_TAGS", Ho, {
       transform: Ne,
       base: Ho
-    }), _n = Zt(f, "FORBID_CONTENTS", Jo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ts(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hs = f.KEEP_CONTENT !== !1, Vs = f.IN_PLACE || !1, I = Ug(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Rc, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ks = $i(f, "MATHML_TEXT_INTEGRATION_POINTS", sf), Ys = $i(f, "HTML_INTEGRATION_POINTS", of);
-    const y = $i(f, "CUSTOM_ELEMENT_HANDLING", lf);
-    if (V = tn(null), Ye(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), gn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, xc), N = tn(null), Pn.html === !0 && (be(M, wc), be(N, vc)), Pn.svg === !0 && (be(M, Ni), be(N, Pi), be(N, cs)), Pn.svgFilters === !0 && (be(M, Mi), be(N, Pi), be(N, cs)), Pn.mathMl === !0 && (be(M, Li), be(N, Ac), be(N, cs))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), Hs && (M["#text"] = !0), Be && be(M, [
+    }), _n = Zt(f, "FORBID_CONTENTS", Jo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ts(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hs = f.KEEP_CONTENT !== !1, Vs = f.IN_PLACE || !1, I = Wg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Ec, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ks = $i(f, "MATHML_TEXT_INTEGRATION_POINTS", of), Ys = $i(f, "HTML_INTEGRATION_POINTS", lf);
+    const y = $i(f, "CUSTOM_ELEMENT_HANDLING", cf);
+    if (V = tn(null), Ye(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), gn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, vc), N = tn(null), Pn.html === !0 && (be(M, xc), be(N, Ac)), Pn.svg === !0 && (be(M, Ni), be(N, Pi), be(N, cs)), Pn.svgFilters === !0 && (be(M, Mi), be(N, Pi), be(N, cs)), Pn.mathMl === !0 && (be(M, Li), be(N, Rc), be(N, cs))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), Hs && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
@@ -7394,17 +7404,17 @@ function Ru() {
   }, Xo = be({}, [
     ...Ni,
     ...Mi,
-    ...Wg
-  ]), Zo = be({}, [...Li, ...Jg]), df = function(f, y, E) {
+    ...Jg
+  ]), Zo = be({}, [...Li, ...qg]), hf = function(f, y, E) {
     return y === xt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ks[E]) : !!Xo[f];
-  }, hf = function(f, y, E) {
-    return y === xt ? f === "math" : y === Vr ? f === "math" && Ys[E] : !!Zo[f];
   }, pf = function(f, y, E) {
-    return y === Vr && !Ys[E] || y === Hr && !Ks[E] ? !1 : !Zo[f] && (cf[f] || !Xo[f]);
-  }, gf = function(f) {
+    return y === xt ? f === "math" : y === Vr ? f === "math" && Ys[E] : !!Zo[f];
+  }, gf = function(f, y, E) {
+    return y === Vr && !Ys[E] || y === Hr && !Ks[E] ? !1 : !Zo[f] && (af[f] || !Xo[f]);
+  }, mf = function(f) {
     const y = ue(f), E = An(ee(f)), L = C(f);
     let Q = jn, re = "template";
-    return L && j(L) === Me.element && (Q = ue(L), re = An(ee(L))), Ko[y] ? y === Vr ? df(E, Q, re) : y === Hr ? hf(E, Q, re) : y === xt ? pf(E, Q, re) : lr === "application/xhtml+xml" : !1;
+    return L && j(L) === Me.element && (Q = ue(L), re = An(ee(L))), Ko[y] ? y === Vr ? hf(E, Q, re) : y === Hr ? pf(E, Q, re) : y === xt ? gf(E, Q, re) : lr === "application/xhtml+xml" : !1;
   }, Kt = function(f) {
     dr(t.removed, { element: f });
     try {
@@ -7424,7 +7434,7 @@ function Ru() {
   }, Zs = function(f) {
     ti(f);
     const y = A(f);
-    y && jt(Ig(y), (E) => {
+    y && jt(Og(y), (E) => {
       try {
         g(E);
       } catch {
@@ -7482,7 +7492,7 @@ function Ru() {
     return ei(f, (E) => {
       y.push(E);
     }, !0), y;
-  }, mf = function(f, y) {
+  }, _f = function(f, y) {
     const E = Ti();
     jt(ni(f), (L) => {
       j(L) === Me.element && Fi(E, L);
@@ -7493,8 +7503,8 @@ function Ru() {
     let E = !1;
     return jt(t.removed, (L) => {
       L.element && (E = E || L.element === f, ti(L.element));
-    }), mf(f, y), E;
-  }, _f = 8, yf = function(f, y) {
+    }), _f(f, y), E;
+  }, yf = 8, bf = function(f, y) {
     const E = mn;
     let L = null;
     const Q = () => (L || (L = Ti(), jt(y, (re) => {
@@ -7506,24 +7516,24 @@ function Ru() {
       if (jt(fe, (mt) => {
         j(mt) === Me.documentFragment ? dr($e, mt) : !Lt && !hr(E, mt) && (Lt = hr(Q(), mt));
       }), !Lt) return;
-      if (re >= _f) throw $t("the tree kept changing during in-place sanitization; refusing to return it");
+      if (re >= yf) throw $t("the tree kept changing during in-place sanitization; refusing to return it");
       jt($e, (mt, ot) => {
-        bf(mt, ot > 0, f, Q());
+        kf(mt, ot > 0, f, Q());
       });
     }
-  }, bf = function(f, y, E, L) {
+  }, kf = function(f, y, E, L) {
     const Q = Kr(f);
     let re;
     for (; re = Q.nextNode(); )
       !hr(L, re) || hr(mn, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), oi(re, E));
-  }, kf = function(f) {
+  }, wf = function(f) {
     mn && Fi(mn, f);
   }, tl = function(f, y) {
     return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
-  }, wf = function(f) {
+  }, xf = function(f) {
     je && ei(f, (y) => {
       const E = j(y);
-      if (E === Me.processingInstruction || E === Me.comment && Ue(Ec, y.data)) {
+      if (E === Me.processingInstruction || E === Me.comment && Ue(Cc, y.data)) {
         try {
           g(y);
         } catch {
@@ -7543,7 +7553,7 @@ function Ru() {
     let y = null, E = null;
     if (nt) f = "<remove></remove>" + f;
     else {
-      const re = Ng(f, rm);
+      const re = Mg(f, sm);
       E = re && re[0];
     }
     lr === "application/xhtml+xml" && jn === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
@@ -7601,8 +7611,8 @@ function Ru() {
       E.call(t, f, y, Gr);
     });
   }
-  const xf = function(f, y, E) {
-    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(ji, f.textContent) && Ue(ji, f.innerHTML) || je && sm[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(ji, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Ec, f.data));
+  const vf = function(f, y, E) {
+    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(ji, f.textContent) && Ue(ji, f.innerHTML) || je && im[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(ji, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Cc, f.data));
   }, Xr = function(f, y) {
     if (f instanceof RegExp) return Ue(f, y);
     if (f instanceof Function) {
@@ -7610,7 +7620,7 @@ function Ru() {
       return !!f(y, ...L);
     }
     return !1;
-  }, vf = function(f, y, E) {
+  }, Af = function(f, y, E) {
     if (!z[y] && ol(y) && Xr(V.tagNameCheck, y)) return !1;
     if (Hs && !_n[y] && !_n[An(y)]) {
       const L = C(f), Q = A(f);
@@ -7627,8 +7637,8 @@ function Ru() {
     return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
   }, zn = function(f, y) {
     return f === y || C(f) !== null ? !1 : (Vs && ti(f), !0);
-  }, Af = function(f, y) {
-    if (kf(f), gt(Ae.beforeSanitizeElements, f, null), zn(f, y)) return !0;
+  }, Rf = function(f, y) {
+    if (wf(f), gt(Ae.beforeSanitizeElements, f, null), zn(f, y)) return !0;
     if (Yr(f))
       return Kt(f), !0;
     const E = Ne(ee(f)), L = j(f);
@@ -7636,13 +7646,13 @@ function Ru() {
       tagName: E,
       allowedTags: M
     }), zn(f, y)) return !0;
-    if (xf(f, E, L))
+    if (vf(f, E, L))
       return Kt(f), !0;
     if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Q = vf(f, E, y);
+      const Q = Af(f, E, y);
       return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), zn(f, y)) ? !0 : Q;
     }
-    if (L === Me.element && !gf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(tm, f.innerHTML))
+    if (L === Me.element && !mf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(nm, f.innerHTML))
       return Kt(f), !0;
     if (Re && L === Me.text) {
       const Q = f.textContent, re = ri(Q);
@@ -7650,14 +7660,14 @@ function Ru() {
     }
     return gt(Ae.afterSanitizeElements, f, null), zn(f, y);
   }, il = function(f, y, E) {
-    if (Z[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in ff)) return !1;
+    if (Z[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in df)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
     if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
     if (!L) return ol(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
     if (Vo[y]) return !0;
     const Q = ls(E, P, "");
     return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Oi(E, "data:") === 0 && qo[f] || ye && !Ue(v, Q) ? !0 : !E;
-  }, Rf = be({}, [
+  }, Ef = be({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7667,8 +7677,8 @@ function Ru() {
     "font-face-uri",
     "missing-glyph"
   ]), ol = function(f) {
-    return !Rf[An(f)] && Ue(D, f);
-  }, Ef = function(f, y, E, L) {
+    return !Ef[An(f)] && Ue(D, f);
+  }, Cf = function(f, y, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
@@ -7676,15 +7686,15 @@ function Ru() {
         return le(L);
     }
     return L;
-  }, Cf = function(f, y, E, L) {
+  }, Sf = function(f, y, E, L) {
     try {
       return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Kt(f), !1) : !0;
     } catch {
       return $n(y, f), !1;
     }
   }, ll = function(f, y) {
-    return je && Ue(nm, y) ? !0 : An(f) === "attributename" && Oi(y, "href") !== -1;
-  }, Sf = function(f, y) {
+    return je && Ue(rm, y) ? !0 : An(f) === "attributename" && Oi(y, "href") !== -1;
+  }, Df = function(f, y) {
     if (gt(Ae.beforeSanitizeAttributes, f, null), zn(f, y)) return;
     const E = f.attributes;
     if (!E || Yr(f)) return;
@@ -7700,7 +7710,7 @@ function Ru() {
     const re = Ne(ee(f));
     for (; Q--; ) {
       const fe = E[Q], $e = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne($e), vt = mt;
-      let qe = $e === "value" ? vt : Mg(vt), cl = !1;
+      let qe = $e === "value" ? vt : Lg(vt), cl = !1;
       if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Uo && (ot === "id" || ot === "name") && Oi(qe, Wo) !== 0 && ($n($e, f, fe), qe = Wo + qe, cl = !0), ll($e, qe)) {
         $n($e, f, fe);
         continue;
@@ -7710,7 +7720,7 @@ function Ru() {
           $n($e, f, fe);
           continue;
         }
-        if (!Te && Ue(Cc, qe)) {
+        if (!Te && Ue(Sc, qe)) {
           $n($e, f, fe);
           continue;
         }
@@ -7718,12 +7728,12 @@ function Ru() {
           $n($e, f, fe);
           continue;
         }
-        qe = Ef(re, ot, Lt, qe), qe !== vt && Cf(f, $e, Lt, qe) && cl && yc(t.removed);
+        qe = Cf(re, ot, Lt, qe), qe !== vt && Sf(f, $e, Lt, qe) && cl && bc(t.removed);
       }
     }
     gt(Ae.afterSanitizeAttributes, f, null), zn(f, y);
   }, oi = function(f, y) {
-    Af(f, y), Sf(f, y), Bn(f.content) && li(f.content);
+    Rf(f, y), Df(f, y), Bn(f.content) && li(f.content);
   }, li = function(f) {
     let y = null;
     const E = Kr(f);
@@ -7773,7 +7783,7 @@ function Ru() {
   };
   return t.sanitize = function(O) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
-    if (Gs = !O, Gs && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = Bg(O), typeof O != "string"))
+    if (Gs = !O, Gs && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = zg(O), typeof O != "string"))
       throw $t("dirty is not a string, aborting");
     if (!t.isSupported) return O;
     it ? (M = pn, N = ze) : Xs(f), t.removed = [];
@@ -7781,7 +7791,7 @@ function Ru() {
     let fe = [];
     const $e = mn;
     if (re) {
-      wf(O);
+      xf(O);
       const vt = ee(O);
       if (typeof vt == "string") {
         const qe = Ne(vt);
@@ -7803,7 +7813,7 @@ function Ru() {
       re && ci(O);
       const vt = Kr(Lt);
       for (; L = vt.nextNode(); ) oi(L, Lt);
-      re && yf(O, fe);
+      re && bf(O, fe);
     } catch (vt) {
       throw re && (Zs(O), el(O, fe)), vt;
     } finally {
@@ -7821,7 +7831,7 @@ function Ru() {
     }
     const mt = () => Be ? y.outerHTML : y.innerHTML;
     let ot = mt();
-    return Re && Ue(Gg, ot) && (ii(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(Qg, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+    return Re && Ue(Kg, ot) && (ii(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(em, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
 ` + ot), se(ot);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
@@ -7831,30 +7841,30 @@ function Ru() {
   }, t.isValidAttribute = function(O, f, y) {
     Gr || Xs({});
     const E = Ne(O), L = Ne(f);
-    return typeof y == "string" && (ll(f, y) || !Te && Ue(Cc, y)) ? !1 : il(E, L, y);
+    return typeof y == "string" && (ll(f, y) || !Te && Ue(Sc, y)) ? !1 : il(E, L, y);
   }, t.addHook = function(O, f) {
     typeof f == "function" && Ye(Ae, O) && dr(Ae[O], f);
   }, t.removeHook = function(O, f) {
     if (Ye(Ae, O)) {
       if (f !== void 0) {
-        const y = Fg(Ae[O], f);
-        return y === -1 ? void 0 : Og(Ae[O], y, 1)[0];
+        const y = Ig(Ae[O], f);
+        return y === -1 ? void 0 : Ng(Ae[O], y, 1)[0];
       }
-      return yc(Ae[O]);
+      return bc(Ae[O]);
     }
   }, t.removeHooks = function(O) {
     Ye(Ae, O) && (Ae[O] = []);
   }, t.removeAllHooks = function() {
-    Ae = Sc();
+    Ae = Dc();
   }, t;
 }
-var lm = Ru();
-const Dc = {};
-function cm(e) {
-  let t = Dc[e];
+var cm = Eu();
+const Tc = {};
+function am(e) {
+  let t = Tc[e];
   if (t)
     return t;
-  t = Dc[e] = [];
+  t = Tc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7867,7 +7877,7 @@ function cm(e) {
 }
 function ir(e, t) {
   typeof t != "string" && (t = ir.defaultChars);
-  const n = cm(t);
+  const n = am(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let s = "";
     for (let i = 0, o = r.length; i < o; i += 3) {
@@ -7907,12 +7917,12 @@ function ir(e, t) {
 }
 ir.defaultChars = ";/?:@&=+$,#";
 ir.componentChars = "";
-const Tc = {};
-function am(e) {
-  let t = Tc[e];
+const Fc = {};
+function um(e) {
+  let t = Fc[e];
   if (t)
     return t;
-  t = Tc[e] = [];
+  t = Fc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7923,7 +7933,7 @@ function am(e) {
 }
 function Jt(e, t, n) {
   typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
-  const r = am(t);
+  const r = um(t);
   let s = "";
   for (let i = 0, o = e.length; i < o; i++) {
     const l = e.charCodeAt(i);
@@ -7959,11 +7969,11 @@ function ho(e) {
 function Fs() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const um = /^([a-z0-9.+-]+:)/i, fm = /:[0-9]*$/, dm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, hm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], pm = ["{", "}", "|", "\\", "^", "`"].concat(hm), gm = ["'"].concat(pm), Fc = ["%", "/", "?", ";", "#"].concat(gm), Ic = ["/", "?", "#"], mm = 255, Oc = /^[+a-z0-9A-Z_-]{0,63}$/, _m = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Nc = {
+const fm = /^([a-z0-9.+-]+:)/i, dm = /:[0-9]*$/, hm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, pm = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], gm = ["{", "}", "|", "\\", "^", "`"].concat(pm), mm = ["'"].concat(gm), Ic = ["%", "/", "?", ";", "#"].concat(mm), Oc = ["/", "?", "#"], _m = 255, Nc = /^[+a-z0-9A-Z_-]{0,63}$/, ym = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Mc = {
   javascript: !0,
   "javascript:": !0
-}, Mc = {
+}, Lc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7983,19 +7993,19 @@ function po(e, t) {
 Fs.prototype.parse = function(e, t) {
   let n, r, s, i = e;
   if (i = i.trim(), !t && e.split("#").length === 1) {
-    const a = dm.exec(i);
+    const a = hm.exec(i);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = um.exec(i);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && Nc[o]) && (i = i.substr(2), this.slashes = !0)), !Nc[o] && (s || o && !Mc[o])) {
+  let o = fm.exec(i);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && Mc[o]) && (i = i.substr(2), this.slashes = !0)), !Mc[o] && (s || o && !Lc[o])) {
     let a = -1;
-    for (let h = 0; h < Ic.length; h++)
-      r = i.indexOf(Ic[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Oc.length; h++)
+      r = i.indexOf(Oc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = i.lastIndexOf("@") : d = i.lastIndexOf("@", a), d !== -1 && (u = i.slice(0, d), i = i.slice(d + 1), this.auth = u), a = -1;
-    for (let h = 0; h < Fc.length; h++)
-      r = i.indexOf(Fc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Ic.length; h++)
+      r = i.indexOf(Ic[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = i.length), i[a - 1] === ":" && a--;
     const m = i.slice(0, a);
     i = i.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
@@ -8004,44 +8014,44 @@ Fs.prototype.parse = function(e, t) {
       const h = this.hostname.split(/\./);
       for (let w = 0, A = h.length; w < A; w++) {
         const C = h[w];
-        if (C && !C.match(Oc)) {
+        if (C && !C.match(Nc)) {
           let x = "";
           for (let k = 0, b = C.length; k < b; k++)
             C.charCodeAt(k) > 127 ? x += "x" : x += C[k];
-          if (!x.match(Oc)) {
-            const k = h.slice(0, w), b = h.slice(w + 1), F = C.match(_m);
+          if (!x.match(Nc)) {
+            const k = h.slice(0, w), b = h.slice(w + 1), F = C.match(ym);
             F && (k.push(F[1]), b.unshift(F[2])), b.length && (i = b.join(".") + i), this.hostname = k.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > mm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > _m && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = i.indexOf("#");
   l !== -1 && (this.hash = i.substr(l), i = i.slice(0, l));
   const c = i.indexOf("?");
-  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Mc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Lc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Fs.prototype.parseHost = function(e) {
-  let t = fm.exec(e);
+  let t = dm.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const ym = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const bm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: ir,
   encode: Jt,
   format: ho,
   parse: po
-}, Symbol.toStringTag, { value: "Module" })), Eu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Cu = /[\0-\x1F\x7F-\x9F]/, bm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Su = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, km = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), Cu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Su = /[\0-\x1F\x7F-\x9F]/, km = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Du = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Tu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, wm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Eu,
-  Cc: Cu,
-  Cf: bm,
+  Any: Cu,
+  Cc: Su,
+  Cf: km,
   P: Mo,
-  S: Su,
-  Z: Du
-}, Symbol.toStringTag, { value: "Module" })), wm = [
+  S: Du,
+  Z: Tu
+}, Symbol.toStringTag, { value: "Module" })), xm = [
   8364,
   0,
   8218,
@@ -8075,14 +8085,14 @@ const ym = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function xm(e) {
+function vm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function vm(e) {
-  return xm(e) ? 65533 : e >= 128 && e <= 159 && wm[e - 128] || e;
-}
 function Am(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(vm(e));
+  return vm(e) ? 65533 : e >= 128 && e <= 159 && xm[e - 128] || e;
+}
+function Rm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Am(e));
 }
 const _t = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -8091,7 +8101,7 @@ const _t = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Rm(e, t, n, r, s, i) {
+function Em(e, t, n, r, s, i) {
   const l = e.length, c = i * 90;
   let a = 0;
   const u = () => {
@@ -8159,7 +8169,7 @@ function Rm(e, t, n, r, s, i) {
   }
   return j;
 }
-const Em = /* @__PURE__ */ Rm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const Cm = /* @__PURE__ */ Em("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -8168,30 +8178,30 @@ var st;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(st || (st = {}));
-const Is = 32, Tu = 21, Cm = 2097151, go = 2047;
-let Fu = 0;
-function Sm(e) {
-  const t = e >>> Tu;
-  return t === go ? Fu : t;
-}
+const Is = 32, Fu = 21, Sm = 2097151, go = 2047;
+let Iu = 0;
 function Dm(e) {
-  return e - st.ZERO >>> 0 <= 9;
+  const t = e >>> Fu;
+  return t === go ? Iu : t;
 }
 function Tm(e) {
-  return (e | Is) - st.LOWER_A >>> 0 <= 5;
+  return e - st.ZERO >>> 0 <= 9;
 }
 function Fm(e) {
+  return (e | Is) - st.LOWER_A >>> 0 <= 5;
+}
+function Im(e) {
   return (e | Is) - st.LOWER_A >>> 0 <= 25;
 }
-var Lc;
-(function(e) {
-  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Lc || (Lc = {}));
 var Pc;
 (function(e) {
-  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
 })(Pc || (Pc = {}));
-function Im(e, t, n, r) {
+var jc;
+(function(e) {
+  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+})(jc || (jc = {}));
+function Om(e, t, n, r) {
   const s = (t & We.BRANCH_LENGTH) >> 7, i = t & We.JUMP_TABLE;
   if (i) {
     if (s === 0)
@@ -8216,17 +8226,17 @@ function Im(e, t, n, r) {
   }
   return -1;
 }
-function jc(e, t, n) {
+function $c(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function Om(e, t, n) {
+function Nm(e, t, n) {
   let r = t + 1, s = 0, i = r;
   if (r < n && (e.charCodeAt(r) | Is) === st.LOWER_X)
     for (r += 1, i = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (Dm(l))
+      if (Tm(l))
         s = s * 16 + (l - st.ZERO);
-      else if (Tm(l))
+      else if (Fm(l))
         s = s * 16 + ((l | Is) - st.LOWER_A + 10);
       else
         break;
@@ -8243,10 +8253,10 @@ function Om(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === st.SEMI && (r += 1), s > 1114111 && (s = 1114112);
   let o = r - t;
-  return o >= go && (Fu = o, o = go), o << Tu | s;
+  return o >= go && (Iu = o, o = go), o << Fu | s;
 }
-function Nm(e, t, n) {
-  const r = Em;
+function Mm(e, t, n) {
+  const r = Cm;
   let s = e.indexOf("&");
   if (s < 0)
     return e;
@@ -8257,9 +8267,9 @@ function Nm(e, t, n) {
     const d = s + 1, m = e.charCodeAt(d);
     let g, h;
     if (m === st.NUM) {
-      const w = Om(e, d, i);
-      g = Sm(w), g > 0 && e.charCodeAt(d + g - 1) !== st.SEMI && (g = 0), h = g === 0 ? "" : Am(w & Cm);
-    } else if (Fm(m)) {
+      const w = Nm(e, d, i);
+      g = Dm(w), g > 0 && e.charCodeAt(d + g - 1) !== st.SEMI && (g = 0), h = g === 0 ? "" : Rm(w & Sm);
+    } else if (Im(m)) {
       g = 0, h = "";
       const w = m - a;
       let A;
@@ -8316,31 +8326,31 @@ function Nm(e, t, n) {
         const F = k >>> 14, B = e.charCodeAt(b);
         if (F !== 0) {
           if (B === st.SEMI) {
-            g = b - d + 1, h = F === 1 ? String.fromCharCode(k & We.VALUE_MASK) : jc(r, A, F);
+            g = b - d + 1, h = F === 1 ? String.fromCharCode(k & We.VALUE_MASK) : $c(r, A, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const j = Im(r, k, A + (F || 1), B);
+        const j = Om(r, k, A + (F || 1), B);
         if (j < 0)
           break;
         A = j, k = r[A], b += 1;
       }
-      h === "" && g > 0 && (h = jc(r, C, x));
+      h === "" && g > 0 && (h = $c(r, C, x));
     } else
       g = 0, h = "";
     g === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += h, s = o = d + g), e.charCodeAt(s) !== st.AMP && (s = e.indexOf("&", s));
   } while (s >= 0);
   return l + e.slice(o);
 }
-function Iu(e) {
-  return Nm(e, !0, !1);
+function Ou(e) {
+  return Mm(e, !0, !1);
 }
-var Mm = class {
-  src_Any = Eu.source;
-  src_Cc = Cu.source;
-  src_Z = Du.source;
+var Lm = class {
+  src_Any = Cu.source;
+  src_Cc = Su.source;
+  src_Z = Tu.source;
   src_P = Mo.source;
   src_ZPCc = [
     this.src_Z,
@@ -8476,7 +8486,7 @@ var Mm = class {
     return s ? s[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Lm = {
+}, Pm = {
   "http:": Bi,
   "https:": Bi,
   "ftp:": Bi,
@@ -8498,23 +8508,23 @@ var Mm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, Pm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", jm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function $m() {
-  const e = jm.split("|");
-  return Pm.split("|").forEach((t) => {
+}, jm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", $m = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function Bm() {
+  const e = $m.split("|");
+  return jm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const s of t.slice(n + 1)) e.push(r + s);
   }), e;
 }
-var Bm = {
+var zm = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: $m(),
+  tlds: Bm(),
   urlAuth: !1,
   maxLength: 1e4
-}, $c = class {
+}, Bc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8531,7 +8541,7 @@ var Bm = {
     const s = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = s, this.text = s, this.url = s;
   }
-}, zm = class {
+}, Um = class {
   __opts__;
   __schemas__;
   re;
@@ -8566,9 +8576,9 @@ var Bm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Bm,
+      ...zm,
       ...n
-    }, this.__schemas__ = { ...Lm }, this.re = t || new Mm(), this.re.set({
+    }, this.__schemas__ = { ...Pm }, this.re = t || new Lm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8728,7 +8738,7 @@ var Bm = {
       let A = w;
       if ((!A || l && (l.index < A.index || l.index === A.index && l.lastIndex > A.lastIndex)) && (A = l), (!A || o && (o.index < A.index || o.index === A.index && o.lastIndex > A.lastIndex)) && (A = o), !A) break;
       A === l ? l = void 0 : A === o && (o = void 0);
-      const C = new $c(e, A.schema, A.index, A.lastIndex);
+      const C = new Bc(e, A.schema, A.index, A.lastIndex);
       C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = A.lastIndex;
     }
     return t.length ? t : null;
@@ -8745,7 +8755,7 @@ var Bm = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new $c(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Bc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8777,29 +8787,29 @@ var Bm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Qn = 2147483647, Dt = 36, Lo = 1, Nr = 26, Um = 38, Wm = 700, Ou = 72, Nu = 128, Mu = "-", Jm = /^xn--/, qm = /[^\0-\x7F]/, Hm = /[\x2E\u3002\uFF0E\uFF61]/g, Vm = {
+const Qn = 2147483647, Dt = 36, Lo = 1, Nr = 26, Wm = 38, Jm = 700, Nu = 72, Mu = 128, Lu = "-", qm = /^xn--/, Hm = /[^\0-\x7F]/, Vm = /[\x2E\u3002\uFF0E\uFF61]/g, Gm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
 }, zi = Dt - Lo, Tt = Math.floor, Ui = String.fromCharCode;
 function nn(e) {
-  throw new RangeError(Vm[e]);
+  throw new RangeError(Gm[e]);
 }
-function Gm(e, t) {
+function Km(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Lu(e, t) {
+function Pu(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Hm, ".");
-  const s = e.split("."), i = Gm(s, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Vm, ".");
+  const s = e.split("."), i = Km(s, t).join(".");
   return r + i;
 }
-function Pu(e) {
+function ju(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8813,18 +8823,18 @@ function Pu(e) {
   }
   return t;
 }
-const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
+const Ym = (e) => String.fromCodePoint(...e), Xm = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Bc = function(e, t) {
+}, zc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, ju = function(e, t, n) {
+}, $u = function(e, t, n) {
   let r = 0;
-  for (e = n ? Tt(e / Wm) : e >> 1, e += Tt(e / t); e > zi * Nr >> 1; r += Dt)
+  for (e = n ? Tt(e / Jm) : e >> 1, e += Tt(e / t); e > zi * Nr >> 1; r += Dt)
     e = Tt(e / zi);
-  return Tt(r + (zi + 1) * e / (e + Um));
-}, $u = function(e) {
+  return Tt(r + (zi + 1) * e / (e + Wm));
+}, Bu = function(e) {
   const t = [], n = e.length;
-  let r = 0, s = Nu, i = Ou, o = e.lastIndexOf(Mu);
+  let r = 0, s = Mu, i = Nu, o = e.lastIndexOf(Lu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && nn("not-basic"), t.push(e.charCodeAt(l));
@@ -8832,7 +8842,7 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
     const c = r;
     for (let u = 1, d = Dt; ; d += Dt) {
       l >= n && nn("invalid-input");
-      const m = Ym(e.charCodeAt(l++));
+      const m = Xm(e.charCodeAt(l++));
       m >= Dt && nn("invalid-input"), m > Tt((Qn - r) / u) && nn("overflow"), r += m * u;
       const g = d <= i ? Lo : d >= i + Nr ? Nr : d - i;
       if (m < g)
@@ -8841,19 +8851,19 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
       u > Tt(Qn / h) && nn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    i = ju(r - c, a, c == 0), Tt(r / a) > Qn - s && nn("overflow"), s += Tt(r / a), r %= a, t.splice(r++, 0, s);
+    i = $u(r - c, a, c == 0), Tt(r / a) > Qn - s && nn("overflow"), s += Tt(r / a), r %= a, t.splice(r++, 0, s);
   }
   return String.fromCodePoint(...t);
-}, Bu = function(e) {
+}, zu = function(e) {
   const t = [];
-  e = Pu(e);
+  e = ju(e);
   const n = e.length;
-  let r = Nu, s = 0, i = Ou;
+  let r = Mu, s = 0, i = Nu;
   for (const c of e)
     c < 128 && t.push(Ui(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Mu); l < n; ) {
+  for (o && t.push(Lu); l < n; ) {
     let c = Qn;
     for (const u of e)
       u >= r && u < c && (c = u);
@@ -8868,23 +8878,23 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
             break;
           const h = d - g, w = Dt - g;
           t.push(
-            Ui(Bc(g + h % w, 0))
+            Ui(zc(g + h % w, 0))
           ), d = Tt(h / w);
         }
-        t.push(Ui(Bc(d, 0))), i = ju(s, a, l === o), s = 0, ++l;
+        t.push(Ui(zc(d, 0))), i = $u(s, a, l === o), s = 0, ++l;
       }
     ++s, ++r;
   }
   return t.join("");
-}, Xm = function(e) {
-  return Lu(e, function(t) {
-    return Jm.test(t) ? $u(t.slice(4).toLowerCase()) : t;
-  });
 }, Zm = function(e) {
-  return Lu(e, function(t) {
-    return qm.test(t) ? "xn--" + Bu(t) : t;
+  return Pu(e, function(t) {
+    return qm.test(t) ? Bu(t.slice(4).toLowerCase()) : t;
   });
-}, zc = {
+}, Qm = function(e) {
+  return Pu(e, function(t) {
+    return Hm.test(t) ? "xn--" + zu(t) : t;
+  });
+}, Uc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8899,46 +8909,46 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Pu,
-    encode: Km
+    decode: ju,
+    encode: Ym
   },
-  decode: $u,
-  encode: Bu,
-  toASCII: Zm,
-  toUnicode: Xm
+  decode: Bu,
+  encode: zu,
+  toASCII: Qm,
+  toUnicode: Zm
 };
-var Uc = Object.defineProperty, zu = (e, t) => {
+var Wc = Object.defineProperty, Uu = (e, t) => {
   let n = {};
-  for (var r in e) Uc(n, r, {
+  for (var r in e) Wc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Uc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Qm = /* @__PURE__ */ zu({
-  arrayReplaceAt: () => e_,
+  return Wc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, e_ = /* @__PURE__ */ Uu({
+  arrayReplaceAt: () => t_,
   asciiTrim: () => Js,
-  callable: () => Uu,
+  callable: () => Wu,
   escapeHtml: () => fn,
-  escapeRE: () => u_,
+  escapeRE: () => f_,
   fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
-  isPunctChar: () => Ju,
+  isPunctChar: () => qu,
   isPunctCharCode: () => Pr,
   isSpace: () => Se,
   isValidEntityCode: () => Po,
   isWhiteSpace: () => Lr,
-  lib: () => f_,
+  lib: () => d_,
   normalizeReference: () => Ws,
   unescapeAll: () => or,
-  unescapeMd: () => s_
+  unescapeMd: () => i_
 });
-function Uu(e) {
+function Wu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function e_(e, t, n) {
+function t_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
 function Po(e) {
@@ -8952,38 +8962,38 @@ function Mr(e) {
   }
   return String.fromCharCode(e);
 }
-var Wu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, t_ = new RegExp(`${Wu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), n_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function r_(e, t) {
-  if (t.charCodeAt(0) === 35 && n_.test(t)) {
+var Ju = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, n_ = new RegExp(`${Ju.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), r_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function s_(e, t) {
+  if (t.charCodeAt(0) === 35 && r_.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
     return Po(r) ? Mr(r) : e;
   }
-  const n = Iu(e);
+  const n = Ou(e);
   return n !== e ? n : e;
 }
-function s_(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Wu, "$1");
+function i_(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Ju, "$1");
 }
 function or(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(t_, function(t, n, r) {
-    return n || r_(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(n_, function(t, n, r) {
+    return n || s_(t, r);
   });
 }
-var i_ = /[&<>"]/, o_ = /[&<>"]/g, l_ = {
+var o_ = /[&<>"]/, l_ = /[&<>"]/g, c_ = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function c_(e) {
-  return l_[e];
+function a_(e) {
+  return c_[e];
 }
 function fn(e) {
-  return i_.test(e) ? e.replace(o_, c_) : e;
+  return o_.test(e) ? e.replace(l_, a_) : e;
 }
-var a_ = /[.?*+^$[\]\\(){}|-]/g;
-function u_(e) {
-  return e.replace(a_, "\\$&");
+var u_ = /[.?*+^$[\]\\(){}|-]/g;
+function f_(e) {
+  return e.replace(u_, "\\$&");
 }
 function Se(e) {
   switch (e) {
@@ -9011,11 +9021,11 @@ function Lr(e) {
   }
   return !1;
 }
-function Ju(e) {
-  return Mo.test(e) || Su.test(e);
+function qu(e) {
+  return Mo.test(e) || Du.test(e);
 }
 function Pr(e) {
-  return Ju(Mr(e));
+  return qu(Mr(e));
 }
 function jr(e) {
   switch (e) {
@@ -9059,21 +9069,21 @@ function jr(e) {
 function Ws(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Wc(e) {
+function Jc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function Js(e) {
   let t = 0;
-  for (; t < e.length && Wc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Jc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Wc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Jc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var f_ = {
-  mdurl: ym,
-  ucmicro: km
+var d_ = {
+  mdurl: bm,
+  ucmicro: wm
 };
-function d_(e, t, n) {
+function h_(e, t, n) {
   let r, s, i, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -9090,7 +9100,7 @@ function d_(e, t, n) {
   let a = -1;
   return s && (a = e.pos), e.pos = c, a;
 }
-function h_(e, t, n) {
+function p_(e, t, n) {
   let r, s = t;
   const i = {
     ok: !1,
@@ -9130,7 +9140,7 @@ function h_(e, t, n) {
   }
   return t === s || o !== 0 || (i.str = or(e.slice(t, s)), i.pos = s, i.ok = !0), i;
 }
-function p_(e, t, n, r) {
+function g_(e, t, n, r) {
   let s, i = t;
   const o = {
     ok: !1,
@@ -9155,10 +9165,10 @@ function p_(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += or(e.slice(t, i)), o;
 }
-var g_ = /* @__PURE__ */ zu({
-  parseLinkDestination: () => h_,
-  parseLinkLabel: () => d_,
-  parseLinkTitle: () => p_
+var m_ = /* @__PURE__ */ Uu({
+  parseLinkDestination: () => p_,
+  parseLinkLabel: () => h_,
+  parseLinkTitle: () => g_
 });
 function $r(e) {
   "@babel/helpers - typeof";
@@ -9168,7 +9178,7 @@ function $r(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, $r(e);
 }
-function m_(e, t) {
+function __(e, t) {
   if ($r(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -9178,12 +9188,12 @@ function m_(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function __(e) {
-  var t = m_(e, "string");
+function y_(e) {
+  var t = __(e, "string");
   return $r(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = __(t)) in e ? Object.defineProperty(e, t, {
+  return (t = y_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9533,7 +9543,7 @@ Ot.html_block = function(e, t) {
 Ot.html_inline = function(e, t) {
   return e[t].content;
 };
-var qu = class {
+var Hu = class {
   constructor() {
     K(
       this,
@@ -9650,41 +9660,41 @@ var qu = class {
     }
     return r;
   }
-}, Hu = class {
+}, Vu = class {
   constructor(e, t, n) {
     K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t;
   }
-}, y_ = /\r\n?/g, b_ = /\0/g;
-function k_(e) {
-  let t;
-  t = e.src.replace(y_, `
-`), t = t.replace(b_, "�"), e.src = t;
-}
+}, b_ = /\r\n?/g, k_ = /\0/g;
 function w_(e) {
+  let t;
+  t = e.src.replace(b_, `
+`), t = t.replace(k_, "�"), e.src = t;
+}
+function x_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function x_(e) {
+function v_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function v_(e) {
+function A_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const s = t[n];
     s.type === "inline" && e.md.inline.parse(s.content, e.md, e.env, s.children);
   }
 }
-function A_(e) {
+function R_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function R_(e) {
+function E_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function E_(e) {
+function C_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9697,7 +9707,7 @@ function E_(e) {
           for (l--; s[l].level !== c.level && s[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (A_(c.content) && o > 0 && o--, R_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (R_(c.content) && o > 0 && o--, E_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
@@ -9747,36 +9757,36 @@ function E_(e) {
       }
     }
 }
-var Vu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, C_ = /\((c|tm|r)\)/i, S_ = /\((c|tm|r)\)/gi, D_ = {
+var Gu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, S_ = /\((c|tm|r)\)/i, D_ = /\((c|tm|r)\)/gi, T_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function T_(e, t) {
-  return D_[t.toLowerCase()];
-}
-function F_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(S_, T_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function F_(e, t) {
+  return T_[t.toLowerCase()];
 }
 function I_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Vu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(D_, F_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
 function O_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && Gu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function N_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (C_.test(e.tokens[t].content) && F_(e.tokens[t].children), Vu.test(e.tokens[t].content) && I_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (S_.test(e.tokens[t].content) && I_(e.tokens[t].children), Gu.test(e.tokens[t].content) && O_(e.tokens[t].children));
 }
-var N_ = /['"]/, Jc = /['"]/g, qc = "’", M_ = 1e3;
-function Hc(e, t, n) {
+var M_ = /['"]/, qc = /['"]/g, Hc = "’", L_ = 1e3;
+function Vc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9788,7 +9798,7 @@ function as(e, t, n, r) {
     ch: r
   });
 }
-function L_(e, t) {
+function P_(e, t) {
   let n = "", r = 0;
   t.sort((s, i) => s.pos - i.pos);
   for (let s = 0; s < t.length; s++) {
@@ -9797,7 +9807,7 @@ function L_(e, t) {
   }
   return n + e.slice(r);
 }
-function P_(e, t) {
+function j_(e, t) {
   let n;
   const r = [], s = {
     single: -1,
@@ -9806,13 +9816,13 @@ function P_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Hc(r, s, n + 1), l.type !== "text") continue;
+    if (Vc(r, s, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      Jc.lastIndex = u;
-      const m = Jc.exec(a);
+      qc.lastIndex = u;
+      const m = qc.exec(a);
       if (!m) break;
       let g = !0, h = !0;
       u = m.index + 1;
@@ -9833,17 +9843,17 @@ function P_(e, t) {
         }
       const x = jr(A) || Pr(A), k = jr(C) || Pr(C), b = Lr(A), F = Lr(C);
       if (F ? g = !1 : k && (b || x || (g = !1)), b ? h = !1 : x && (F || k || (h = !1)), C === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = k), !g && !h) {
-        w && as(i, o, m.index, qc);
+        w && as(i, o, m.index, Hc);
         continue;
       }
       if (h && (n = w ? s.single : s.double, n >= 0 && r[n].level === c)) {
         const B = r[n];
         let j, ee;
-        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), as(i, o, m.index, ee), as(i, B.tokenIdx, B.contentPos, j), Hc(r, s, n);
+        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), as(i, o, m.index, ee), as(i, B.tokenIdx, B.contentPos, j), Vc(r, s, n);
         continue e;
       }
       if (g) {
-        if (r.length >= M_) return;
+        if (r.length >= L_) return;
         r.push({
           tokenIdx: o,
           contentPos: m.index,
@@ -9851,48 +9861,48 @@ function P_(e, t) {
           level: c,
           prevSameQuoteIdx: w ? s.single : s.double
         }), w ? s.single = r.length - 1 : s.double = r.length - 1;
-      } else h && w && as(i, o, m.index, qc);
+      } else h && w && as(i, o, m.index, Hc);
     }
   }
   Object.keys(i).forEach(function(o) {
     const l = Number(o);
-    e[l].content = L_(e[l].content, i[o]);
+    e[l].content = P_(e[l].content, i[o]);
   });
 }
-function j_(e) {
+function $_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !N_.test(e.tokens[t].content) || P_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !M_.test(e.tokens[t].content) || j_(e.tokens[t].children, e);
 }
-function $_(e) {
+function B_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function B_(e) {
+function z_(e) {
   let t, n;
   const r = e.tokens, s = r.length;
   for (let i = 0; i < s; i++) {
     if (r[i].type !== "inline") continue;
     const o = r[i].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && $_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && B_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
 var Wi = [
-  ["normalize", k_],
-  ["block", w_],
-  ["strip_references", x_],
-  ["inline", v_],
-  ["linkify", E_],
-  ["replacements", O_],
-  ["smartquotes", j_],
-  ["text_join", B_]
-], Gu = class {
+  ["normalize", w_],
+  ["block", x_],
+  ["strip_references", v_],
+  ["inline", A_],
+  ["linkify", C_],
+  ["replacements", N_],
+  ["smartquotes", $_],
+  ["text_join", z_]
+], Ku = class {
   constructor() {
     K(
       this,
@@ -9901,7 +9911,7 @@ var Wi = [
       */
       "ruler",
       new Br()
-    ), K(this, "State", Hu);
+    ), K(this, "State", Vu);
     for (let e = 0; e < Wi.length; e++) this.ruler.push(Wi[e][0], Wi[e][1]);
   }
   /**
@@ -9911,7 +9921,7 @@ var Wi = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Ku = class {
+}, Yu = class {
   constructor(e, t, n, r) {
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Nn), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const s = this.src;
@@ -9974,19 +9984,19 @@ var Wi = [
     }
     return s.join("");
   }
-}, z_ = 65536;
+}, U_ = 65536;
 function Ji(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Vc(e) {
+function Gc(e) {
   const t = [], n = e.length;
   let r = 0, s = e.charCodeAt(r), i = !1, o = 0, l = "";
   for (; r < n; )
     s === 124 && (i ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), i = s === 92, r++, s = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function U_(e, t, n, r) {
+function W_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let s = t + 1;
   if (e.sCount[s] < e.blkIndent || e.sCount[s] - e.blkIndent >= 4) return !1;
@@ -10013,7 +10023,7 @@ function U_(e, t, n, r) {
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = Ji(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = Gc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
@@ -10039,7 +10049,7 @@ function U_(e, t, n, r) {
       b = !0;
       break;
     }
-    if (b || (c = Ji(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > z_)) break;
+    if (b || (c = Ji(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Gc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > U_)) break;
     if (s === t + 2) {
       const B = e.push("tbody_open", "tbody", 1);
       B.map = x = [t + 2, 0];
@@ -10056,7 +10066,7 @@ function U_(e, t, n, r) {
   }
   return x && (e.push("tbody_close", "tbody", -1), x[1] = s), e.push("table_close", "table", -1), w[1] = s, e.parentType = m, e.line = s, !0;
 }
-function W_(e, t, n) {
+function J_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, s = r;
   for (; r < n; ) {
@@ -10075,7 +10085,7 @@ function W_(e, t, n) {
   return i.content = e.getLines(t, s, 4 + e.blkIndent, !1) + `
 `, i.map = [t, e.line], !0;
 }
-function J_(e, t, n, r) {
+function q_(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || s + 3 > i) return !1;
   const o = e.src.charCodeAt(s);
@@ -10098,7 +10108,7 @@ function J_(e, t, n, r) {
   const g = e.push("fence", "code", 0);
   return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
 }
-function q_(e, t, n, r) {
+function H_(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(s) !== 62) return !1;
@@ -10147,7 +10157,7 @@ function q_(e, t, n, r) {
     e.bMarks[k + t] = l[k], e.tShift[k + t] = u[k], e.sCount[k + t] = a[k], e.bsCount[k + t] = c[k];
   return e.blkIndent = w, !0;
 }
-function H_(e, t, n, r) {
+function V_(e, t, n, r) {
   const s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let i = e.bMarks[t] + e.tShift[t];
@@ -10165,13 +10175,13 @@ function H_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Gc(e, t) {
+function Kc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const s = e.src.charCodeAt(r++);
   return s !== 42 && s !== 45 && s !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Kc(e, t) {
+function Yc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let s = n;
   if (s + 1 >= r) return -1;
@@ -10188,19 +10198,19 @@ function Kc(e, t) {
   }
   return s < r && (i = e.src.charCodeAt(s), !Se(i)) ? -1 : s;
 }
-function V_(e, t) {
+function G_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, s = e.tokens.length - 2; r < s; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function G_(e, t, n, r) {
+function K_(e, t, n, r) {
   let s, i, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let d, m, g;
-  if ((g = Kc(e, c)) >= 0) {
+  if ((g = Yc(e, c)) >= 0) {
     if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = Gc(e, c)) >= 0) d = !1;
+  } else if ((g = Kc(e, c)) >= 0) d = !1;
   else return !1;
   if (u && e.skipSpaces(g) >= e.eMarks[c])
     return !1;
@@ -10238,15 +10248,15 @@ function G_(e, t, n, r) {
     }
     if (we) break;
     if (d) {
-      if (g = Kc(e, c), g < 0) break;
+      if (g = Yc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Gc(e, c), g < 0) break;
+    } else if (g = Kc(e, c), g < 0) break;
     if (h !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = k, a && V_(e, w), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = k, a && G_(e, w), !0;
 }
 var qi = 999;
-function K_(e) {
+function Y_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -10275,7 +10285,7 @@ function us(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function Y_(e, t, n, r) {
+function X_(e, t, n, r) {
   const s = e.src;
   let i = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || s.charCodeAt(i) !== 91) return !1;
@@ -10296,7 +10306,7 @@ function Y_(e, t, n, r) {
     }
     i++;
   }
-  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > qi && K_(c) > qi)) return !1;
+  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > qi && Y_(c) > qi)) return !1;
   for (i = a + 2; i < l; ) {
     const B = s.charCodeAt(i);
     if (B === 10) {
@@ -10347,7 +10357,7 @@ function Y_(e, t, n, r) {
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = k, b.meta = F, e.line = o, !0;
 }
-var X_ = [
+var Z_ = [
   "address",
   "article",
   "aside",
@@ -10410,7 +10420,7 @@ var X_ = [
   "tr",
   "track",
   "ul"
-], Z_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, Q_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Yu = new RegExp(`^(?:${Z_}|${Q_})`), xn = [
+], Q_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, e0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Xu = new RegExp(`^(?:${Q_}|${e0})`), xn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10437,17 +10447,17 @@ var X_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${X_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${Z_.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Yu.source}\\s*$`),
+    new RegExp(`${Xu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function e0(e, t, n, r) {
+function t0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(s) !== 60) return !1;
   let o = e.src.slice(s, i), l = 0;
@@ -10467,7 +10477,7 @@ function e0(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function t0(e, t, n, r) {
+function n0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(s);
@@ -10487,7 +10497,7 @@ function t0(e, t, n, r) {
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function n0(e, t, n) {
+function r0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const s = e.parentType;
@@ -10522,7 +10532,7 @@ function n0(e, t, n) {
   const d = e.push("heading_close", `h${i}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = s, !0;
 }
-function r0(e, t, n) {
+function s0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), s = e.parentType;
   let i = t + 1;
   for (e.parentType = "paragraph"; i < n && !e.isEmpty(i); i++) {
@@ -10544,22 +10554,12 @@ function r0(e, t, n) {
 var fs = [
   [
     "table",
-    U_,
+    W_,
     ["paragraph", "reference"]
   ],
-  ["code", W_],
+  ["code", J_],
   [
     "fence",
-    J_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
     q_,
     [
       "paragraph",
@@ -10569,7 +10569,7 @@ var fs = [
     ]
   ],
   [
-    "hr",
+    "blockquote",
     H_,
     [
       "paragraph",
@@ -10579,18 +10579,28 @@ var fs = [
     ]
   ],
   [
+    "hr",
+    V_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
     "list",
-    G_,
+    K_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", Y_],
+  ["reference", X_],
   [
     "html_block",
-    e0,
+    t0,
     [
       "paragraph",
       "reference",
@@ -10599,16 +10609,16 @@ var fs = [
   ],
   [
     "heading",
-    t0,
+    n0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", n0],
-  ["paragraph", r0]
-], Xu = class {
+  ["lheading", r0],
+  ["paragraph", s0]
+], Zu = class {
   constructor() {
     K(
       this,
@@ -10617,7 +10627,7 @@ var fs = [
       */
       "ruler",
       new Br()
-    ), K(this, "State", Ku);
+    ), K(this, "State", Yu);
     for (let e = 0; e < fs.length; e++) this.ruler.push(fs[e][0], fs[e][1], { alt: (fs[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10647,7 +10657,7 @@ var fs = [
     const s = new this.State(e, t, n, r);
     this.tokenize(s, s.line, s.lineMax);
   }
-}, Zu = class {
+}, Qu = class {
   constructor(e, t, n, r) {
     K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10687,7 +10697,7 @@ var fs = [
     };
   }
 };
-function s0(e) {
+function i0(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10717,25 +10727,25 @@ function s0(e) {
       return !1;
   }
 }
-function i0(e, t) {
+function o0(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !s0(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !i0(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function o0(e) {
+function l0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function l0(e) {
+function c0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function c0(e, t) {
+function a0(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const s = n - Math.min(10, e.pending.length, n);
   let i = n;
-  for (; i > s && l0(e.src.charCodeAt(i - 1)); ) i--;
-  if (i === n || !o0(e.src.charCodeAt(i))) return !1;
+  for (; i > s && c0(e.src.charCodeAt(i - 1)); ) i--;
+  if (i === n || !l0(e.src.charCodeAt(i))) return !1;
   const o = n - i, l = e.md.linkify.matchAtStart(e.src.slice(i));
   if (!l) return !1;
   let c = l.url;
@@ -10756,7 +10766,7 @@ function c0(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function a0(e, t) {
+function u0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, s = e.posMax;
@@ -10777,7 +10787,7 @@ for (let e = 0; e < 256; e++) jo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
   jo[e.charCodeAt(0)] = 1;
 });
-function u0(e, t) {
+function f0(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10806,7 +10816,7 @@ function u0(e, t) {
   }
   return e.pos = n + 1, !0;
 }
-function f0(e) {
+function d0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10816,7 +10826,7 @@ function f0(e) {
   }
   return t;
 }
-function d0(e, t) {
+function h0(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10824,7 +10834,7 @@ function d0(e, t) {
   let i = r + 1;
   for (; i < s && e.src.charCodeAt(i) === 96; ) i++;
   const o = e.src.slice(r, i), l = o.length;
-  if (e.backticksScanned || (e.backticks = f0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
+  if (e.backticksScanned || (e.backticks = d0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
     let c = i, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < s; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10842,7 +10852,7 @@ function d0(e, t) {
   }
   return t || (e.pending += o), e.pos = i, !0;
 }
-function h0(e, t) {
+function p0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const s = e.scanDelims(e.pos, !0);
@@ -10862,7 +10872,7 @@ function h0(e, t) {
     });
   return e.pos += s.length, !0;
 }
-function Yc(e, t) {
+function Xc(e, t) {
   let n;
   const r = [], s = t.length;
   for (let i = 0; i < s; i++) {
@@ -10878,20 +10888,20 @@ function Yc(e, t) {
     o--, i !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[i], e.tokens[i] = n);
   }
 }
-function p0(e) {
+function g0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Yc(e, e.delimiters);
+  Xc(e, e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Yc(e, i);
+    i && Xc(e, i);
   }
 }
-var Qu = {
-  tokenize: h0,
-  postProcess: p0
+var ef = {
+  tokenize: p0,
+  postProcess: g0
 };
-function g0(e, t) {
+function m0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const s = e.scanDelims(e.pos, r === 42);
@@ -10908,7 +10918,7 @@ function g0(e, t) {
   }
   return e.pos += s.length, !0;
 }
-function Xc(e, t) {
+function Zc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const s = t[r];
@@ -10919,20 +10929,20 @@ function Xc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[s.end + 1].token].content = "", r--);
   }
 }
-function m0(e) {
+function _0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Xc(e, e.delimiters);
+  Zc(e, e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Xc(e, i);
+    i && Zc(e, i);
   }
 }
-var ef = {
-  tokenize: g0,
-  postProcess: m0
+var tf = {
+  tokenize: m0,
+  postProcess: _0
 };
-function _0(e, t) {
+function y0(e, t) {
   let n, r, s, i, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
@@ -10968,7 +10978,7 @@ function _0(e, t) {
   }
   return e.pos = h, e.posMax = d, !0;
 }
-function y0(e, t) {
+function b0(e, t) {
   let n, r, s, i, o, l, c, a, u = "";
   const d = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
@@ -11005,8 +11015,8 @@ function y0(e, t) {
   }
   return e.pos = i, e.posMax = m, !0;
 }
-var b0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, k0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function w0(e, t) {
+var k0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, w0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function x0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, s = e.posMax;
@@ -11017,7 +11027,7 @@ function w0(e, t) {
     if (o === 62) break;
   }
   const i = e.src.slice(r + 1, n);
-  if (k0.test(i)) {
+  if (w0.test(i)) {
     const o = e.md.normalizeLink(i);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11030,7 +11040,7 @@ function w0(e, t) {
     }
     return e.pos += i.length + 2, !0;
   }
-  if (b0.test(i)) {
+  if (k0.test(i)) {
     const o = e.md.normalizeLink(`mailto:${i}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11045,17 +11055,17 @@ function w0(e, t) {
   }
   return !1;
 }
-function x0(e) {
+function v0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function v0(e) {
+function A0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function tf(e) {
+function nf(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function A0(e, t) {
+function R0(e, t) {
   const n = e.src;
   let r, s;
   if (n.startsWith("<!--", t)) {
@@ -11066,37 +11076,37 @@ function A0(e, t) {
     r = t + 9, s = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, s = "?>";
-  else if (tf(n.charCodeAt(t + 2)))
+  else if (nf(n.charCodeAt(t + 2)))
     r = t + 3, s = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const i = n.indexOf(s, r);
   return i < 0 ? (e.skipHtmlSpecial = !0, -1) : i + s.length;
 }
-function R0(e, t) {
+function E0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let s;
   const i = e.src.charCodeAt(r + 1);
-  if (i === 33 || i === 63) s = A0(e, r);
-  else if (i === 47 || tf(i)) {
-    const o = e.src.slice(r).match(Yu);
+  if (i === 33 || i === 63) s = R0(e, r);
+  else if (i === 47 || nf(i)) {
+    const o = e.src.slice(r).match(Xu);
     s = o ? r + o[0].length : -1;
   } else return !1;
   if (s < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, s), x0(o.content) && e.linkLevel++, v0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, s), v0(o.content) && e.linkLevel++, A0(o.content) && e.linkLevel--;
   }
   return e.pos = s, !0;
 }
-var E0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, C0 = /^&([a-z][a-z0-9]{1,31});/i;
-function S0(e, t) {
+var C0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, S0 = /^&([a-z][a-z0-9]{1,31});/i;
+function D0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const s = e.src.slice(n).match(E0);
+    const s = e.src.slice(n).match(C0);
     if (s) {
       if (!t) {
         const i = s[1][0].toLowerCase() === "x" ? parseInt(s[1].slice(1), 16) : parseInt(s[1], 10), o = e.push("text_special", "", 0);
@@ -11105,9 +11115,9 @@ function S0(e, t) {
       return e.pos += s[0].length, !0;
     }
   } else {
-    const s = e.src.slice(n).match(C0);
+    const s = e.src.slice(n).match(S0);
     if (s) {
-      const i = Iu(s[0]);
+      const i = Ou(s[0]);
       if (i !== s[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -11119,7 +11129,7 @@ function S0(e, t) {
   }
   return !1;
 }
-function Zc(e) {
+function Qc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, s = -2;
@@ -11151,16 +11161,16 @@ function Zc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function D0(e) {
+function T0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Zc(e.delimiters);
+  Qc(e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Zc(i);
+    i && Qc(i);
   }
 }
-function T0(e) {
+function F0(e) {
   let t, n, r = 0;
   const s = e.tokens, i = e.tokens.length;
   for (t = n = 0; t < i; t++)
@@ -11168,24 +11178,24 @@ function T0(e) {
   t !== n && (s.length = n);
 }
 var Hi = [
-  ["text", i0],
-  ["linkify", c0],
-  ["newline", a0],
-  ["escape", u0],
-  ["backticks", d0],
-  ["strikethrough", Qu.tokenize],
-  ["emphasis", ef.tokenize],
-  ["link", _0],
-  ["image", y0],
-  ["autolink", w0],
-  ["html_inline", R0],
-  ["entity", S0]
+  ["text", o0],
+  ["linkify", a0],
+  ["newline", u0],
+  ["escape", f0],
+  ["backticks", h0],
+  ["strikethrough", ef.tokenize],
+  ["emphasis", tf.tokenize],
+  ["link", y0],
+  ["image", b0],
+  ["autolink", x0],
+  ["html_inline", E0],
+  ["entity", D0]
 ], Vi = [
-  ["balance_pairs", D0],
-  ["strikethrough", Qu.postProcess],
-  ["emphasis", ef.postProcess],
-  ["fragments_join", T0]
-], nf = class {
+  ["balance_pairs", T0],
+  ["strikethrough", ef.postProcess],
+  ["emphasis", tf.postProcess],
+  ["fragments_join", F0]
+], rf = class {
   constructor() {
     K(
       this,
@@ -11202,7 +11212,7 @@ var Hi = [
       */
       "ruler2",
       new Br()
-    ), K(this, "State", Zu);
+    ), K(this, "State", Qu);
     for (let e = 0; e < Hi.length; e++) this.ruler.push(Hi[e][0], Hi[e][1]);
     for (let e = 0; e < Vi.length; e++) this.ruler2.push(Vi[e][0], Vi[e][1]);
   }
@@ -11251,7 +11261,7 @@ var Hi = [
     const i = this.ruler2.getRules(""), o = i.length;
     for (let l = 0; l < o; l++) i[l](s);
   }
-}, F0 = {
+}, I0 = {
   default: {
     options: {
       html: !1,
@@ -11350,7 +11360,7 @@ var Hi = [
       }
     }
   }
-}, I0 = /^(vbscript|javascript|file|data):/, O0 = /^data:image\/(gif|png|jpeg|webp);/, Qc = [
+}, O0 = /^(vbscript|javascript|file|data):/, N0 = /^data:image\/(gif|png|jpeg|webp);/, ea = [
   "http:",
   "https:",
   "mailto:"
@@ -11373,7 +11383,7 @@ var Hi = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return I0.test(t) ? O0.test(t) : !0;
+    return O0.test(t) ? N0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
@@ -11381,9 +11391,9 @@ var Hi = [
   */
   normalizeLink(e) {
     const t = po(e, !0);
-    if (t.hostname && (!t.protocol || Qc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || ea.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = zc.toASCII(t.hostname);
+        t.hostname = Uc.toASCII(t.hostname);
       } catch {
       }
     return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), ho(t);
@@ -11393,9 +11403,9 @@ var Hi = [
   */
   normalizeLinkText(e) {
     const t = po(e, !0);
-    if (t.hostname && (!t.protocol || Qc.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || ea.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = zc.toUnicode(t.hostname);
+        t.hostname = Uc.toUnicode(t.hostname);
       } catch {
       }
     return ir(ho(t), ir.defaultChars + "%");
@@ -11409,7 +11419,7 @@ var Hi = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new nf()
+      new rf()
     ), K(
       this,
       /**
@@ -11418,7 +11428,7 @@ var Hi = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Xu()
+      new Zu()
     ), K(
       this,
       /**
@@ -11427,7 +11437,7 @@ var Hi = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Gu()
+      new Ku()
     ), K(
       this,
       /**
@@ -11451,7 +11461,7 @@ var Hi = [
       * ```
       */
       "renderer",
-      new qu()
+      new Hu()
     ), K(
       this,
       /**
@@ -11460,7 +11470,7 @@ var Hi = [
       * rule.
       */
       "linkify",
-      new zm()
+      new Um()
     ), K(
       this,
       /**
@@ -11468,7 +11478,7 @@ var Hi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Qm
+      e_
     ), K(
       this,
       /**
@@ -11476,7 +11486,7 @@ var Hi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, g_)
+      Object.assign({}, m_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11514,7 +11524,7 @@ var Hi = [
     let t;
     if (typeof e == "string") {
       const s = e;
-      if (t = F0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
+      if (t = I0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11641,15 +11651,15 @@ var Hi = [
 };
 K(Nt, "Token", Nn);
 K(Nt, "Ruler", Br);
-K(Nt, "Renderer", qu);
-K(Nt, "ParserCore", Gu);
-K(Nt, "StateCore", Hu);
-K(Nt, "ParserBlock", Xu);
-K(Nt, "StateBlock", Ku);
-K(Nt, "ParserInline", nf);
-K(Nt, "StateInline", Zu);
-var N0 = Uu(Nt);
-const M0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, L0 = [
+K(Nt, "Renderer", Hu);
+K(Nt, "ParserCore", Ku);
+K(Nt, "StateCore", Vu);
+K(Nt, "ParserBlock", Zu);
+K(Nt, "StateBlock", Yu);
+K(Nt, "ParserInline", rf);
+K(Nt, "StateInline", Qu);
+var M0 = Wu(Nt);
+const L0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, P0 = [
   "a",
   "blockquote",
   "br",
@@ -11676,70 +11686,70 @@ const M0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, L0 = [
   "thead",
   "tr",
   "ul"
-], P0 = ["href", "title", "target", "rel", "start", "class"], Jr = new N0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], j0 = ["href", "title", "target", "rel", "start", "class"], Jr = new M0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Jr.disable(["image"]);
 Jr.validateLink = (e) => $o.test(String(e).trim());
-const j0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
-Jr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), j0(e, t, n, r, s));
-function $0(e) {
+const $0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
+Jr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), $0(e, t, n, r, s));
+function B0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let ea = null;
-function B0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (ea !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let ta = null;
+function z0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (ta !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
     n !== null && !$o.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), ea = e), e);
+  }), ta = e), e);
 }
-function z0(e, t = lm) {
-  const n = String(e ?? "").slice(0, M0), r = B0(t);
-  if (!r) return `<p>${$0(n)}</p>`;
+function U0(e, t = cm) {
+  const n = String(e ?? "").slice(0, L0), r = z0(t);
+  if (!r) return `<p>${B0(n)}</p>`;
   const s = Jr.render(n);
   return r.sanitize(s, {
-    ALLOWED_TAGS: L0,
-    ALLOWED_ATTR: P0,
+    ALLOWED_TAGS: P0,
+    ALLOWED_ATTR: j0,
     ALLOWED_URI_REGEXP: $o,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const U0 = 300, Hn = /* @__PURE__ */ new Map();
+const W0 = 300, Hn = /* @__PURE__ */ new Map();
 function Gi(e) {
   const t = String(e ?? "");
   let n = Hn.get(t);
-  return n !== void 0 ? Hn.delete(t) : (n = z0(t), Hn.size >= U0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
+  return n !== void 0 ? Hn.delete(t) : (n = U0(t), Hn.size >= W0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
 }
-const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = { "data-test": "run-status" }, H0 = { class: "cd-hint" }, V0 = ["value"], G0 = {
+const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = { "data-test": "run-status" }, V0 = { class: "cd-hint" }, G0 = ["value"], K0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, K0 = {
+}, Y0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, Y0 = {
+}, X0 = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, X0 = ["data-node", "onClick"], Z0 = { class: "cd-err" }, Q0 = {
+}, Z0 = ["data-node", "onClick"], Q0 = { class: "cd-err" }, ey = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, ey = ["src", "alt", "title", "onClick"], ta = {
+}, ty = ["src", "alt", "title", "onClick"], na = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, o) => t.ctl.url(ec(i.id, o.nodeId, o.index, Hp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(ec(i.id, o.nodeId, o.index));
+    const t = e, n = (i, o) => t.ctl.url(tc(i.id, o.nodeId, o.index, Vp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(tc(i.id, o.nodeId, o.index));
     return (i, o) => (U(), q("div", {
       class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      H("div", J0, [
+      H("div", q0, [
         o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
-        H("b", q0, ie(e.run.status), 1),
-        H("span", H0, [
+        H("b", H0, ie(e.run.status), 1),
+        H("span", V0, [
           ge(ie(e.run.short), 1),
           e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(e.run.queuedBy), 1)
@@ -11756,8 +11766,8 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, V0)) : (U(), q("progress", G0)),
-        H("div", K0, [
+        }, null, 8, G0)) : (U(), q("progress", K0)),
+        H("div", Y0, [
           e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
             o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
@@ -11776,7 +11786,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", Y0, ie(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", X0, ie(e.run.reason), 1)) : pe("", !0),
       (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11794,10 +11804,10 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           l.input ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, X0)) : pe("", !0),
-        H("span", Z0, ie((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, Z0)) : pe("", !0),
+        H("span", Q0, ie((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (U(), q("div", Q0, [
+      e.run.outputs.length ? (U(), q("div", ey, [
         (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11806,75 +11816,75 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(s(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, ey))), 128))
+        }, null, 8, ty))), 128))
       ])) : pe("", !0)
-    ], 10, W0));
+    ], 10, J0));
   }
-}, ty = { class: "cd-bar" }, ny = ["title"], ry = ["value", "disabled"], sy = ["value"], iy = ["disabled"], oy = ["title"], ly = ["disabled"], cy = {
+}, ny = { class: "cd-bar" }, ry = ["title"], sy = ["value", "disabled"], iy = ["value"], oy = ["disabled"], ly = ["title"], cy = ["disabled"], ay = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, ay = {
+}, uy = {
   key: 0,
   class: "cd-hint"
-}, uy = ["onClick", "data-session"], fy = { class: "cd-hint" }, dy = { key: 0 }, hy = {
+}, fy = ["onClick", "data-session"], dy = { class: "cd-hint" }, hy = { key: 0 }, py = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, py = ["value"], gy = { class: "cd-wide" }, my = { class: "cd-wide" }, _y = { class: "cd-hint" }, yy = { class: "cd-row" }, by = ["disabled"], ky = {
+}, gy = ["value"], my = { class: "cd-wide" }, _y = { class: "cd-wide" }, yy = { class: "cd-hint" }, by = { class: "cd-row" }, ky = ["disabled"], wy = {
   class: "cd-skills",
   "data-test": "skills"
-}, wy = ["title"], xy = ["checked", "onChange", "data-skill"], vy = {
+}, xy = ["title"], vy = ["checked", "onChange", "data-skill"], Ay = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, Ay = { class: "cd-main" }, Ry = {
+}, Ry = { class: "cd-main" }, Ey = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, Ey = { "data-test": "summary" }, Cy = ["innerHTML"], Sy = { class: "cd-user" }, Dy = ["data-skill"], Ty = { class: "cd-skill" }, Fy = ["innerHTML"], Iy = ["data-message"], Oy = ["disabled", "onClick"], Ny = ["disabled", "onClick"], My = ["disabled", "onClick"], Ly = {
+}, Cy = { "data-test": "summary" }, Sy = ["innerHTML"], Dy = { class: "cd-user" }, Ty = ["data-skill"], Fy = { class: "cd-skill" }, Iy = ["innerHTML"], Oy = ["data-message"], Ny = ["disabled", "onClick"], My = ["disabled", "onClick"], Ly = ["disabled", "onClick"], Py = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, Py = ["src", "alt", "title", "onClick"], jy = ["href", "title"], $y = {
+}, jy = ["src", "alt", "title", "onClick"], $y = ["href", "title"], By = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, By = {
+}, zy = {
   key: 3,
   class: "cd-err"
-}, zy = ["data-skill"], Uy = { class: "cd-skill" }, Wy = {
+}, Uy = ["data-skill"], Wy = { class: "cd-skill" }, Jy = {
   key: 0,
   class: "cd-typing"
-}, Jy = ["data-message"], qy = ["disabled", "onClick"], Hy = ["disabled", "onClick"], Vy = ["innerHTML"], Gy = {
+}, qy = ["data-message"], Hy = ["disabled", "onClick"], Vy = ["disabled", "onClick"], Gy = ["innerHTML"], Ky = {
   key: 0,
   class: "cd-err"
-}, Ky = {
+}, Yy = {
   key: 1,
   class: "cd-empty"
-}, Yy = {
+}, Xy = {
   key: 0,
   class: "cd-hint"
-}, Xy = ["src"], Zy = ["href"], Qy = {
+}, Zy = ["src"], Qy = ["href"], eb = {
   key: 2,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, eb = { class: "cd-row" }, tb = {
+}, tb = { class: "cd-row" }, nb = {
   key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, nb = {
+}, rb = {
   key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, rb = ["title", "data-state"], sb = ["src"], ib = ["onClick"], ob = { class: "cd-input" }, lb = ["disabled"], cb = ["accept"], ab = ["disabled"], ub = ["disabled"], fb = {
+}, sb = ["title", "data-state"], ib = ["src"], ob = ["onClick"], lb = { class: "cd-input" }, cb = ["disabled"], ab = ["accept"], ub = ["disabled"], fb = ["disabled"], db = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), m = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
       const J = [...r.sessions];
       return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
-    }), h = Ve(() => tg(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
+    }), h = Ve(() => ng(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
     function C(J) {
       return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
@@ -11883,7 +11893,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
     }
     const k = Ve(() => {
       const J = {};
-      for (const [R, S] of Object.entries(Qp(n))) J[R] = S.map((Y) => eg(Y, (at) => t.ctl.titleOf(at)));
+      for (const [R, S] of Object.entries(eg(n))) J[R] = S.map((Y) => tg(Y, (at) => t.ctl.titleOf(at)));
       return J;
     }), b = (J) => k.value[J] ?? [];
     function F(J) {
@@ -11938,11 +11948,11 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
       }, ["prevent", "stop"])),
       onDrop: Gn(W, ["prevent", "stop"])
     }, [
-      H("div", ty, [
+      H("div", ny, [
         H("span", {
           class: rt(["cd-dot", i.value]),
           title: o.value
-        }, null, 10, ny),
+        }, null, 10, ry),
         H("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -11957,9 +11967,9 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           (U(!0), q(oe, null, Ge(g.value, (S) => (U(), q("option", {
             key: S.id,
             value: S.id
-          }, ie(S.title), 9, sy))), 128)),
+          }, ie(S.title), 9, iy))), 128)),
           R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, ry),
+        ], 40, sy),
         yn(H("input", {
           class: "cd-search",
           "onUpdate:modelValue": R[0] || (R[0] = (S) => G(r).searchQuery = S),
@@ -11969,7 +11979,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           onKeydown: x,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, iy), [
+        }, null, 40, oy), [
           [Wn, G(r).searchQuery]
         ]),
         H("span", {
@@ -11981,14 +11991,14 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, oy),
+        ], 10, ly),
         H("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: R[1] || (R[1] = (S) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, ly),
+        }, "■", 8, cy),
         H("button", {
           class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
           onClick: R[2] || (R[2] = (S) => G(r).showSettings = !G(r).showSettings),
@@ -12002,8 +12012,8 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (U(), q("div", cy, [
-        G(r).searchHits.length ? pe("", !0) : (U(), q("div", ay, "nothing found")),
+      G(r).searchHits ? (U(), q("div", ay, [
+        G(r).searchHits.length ? pe("", !0) : (U(), q("div", uy, "nothing found")),
         (U(!0), q(oe, null, Ge(G(r).searchHits, (S) => (U(), q("button", {
           key: S.key,
           class: "cd-hit",
@@ -12012,16 +12022,16 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
         }, [
           H("b", null, ie(S.title), 1),
           R[26] || (R[26] = ge()),
-          H("span", fy, ie(S.kind), 1),
+          H("span", dy, ie(S.kind), 1),
           R[27] || (R[27] = H("br", null, null, -1)),
           (U(!0), q(oe, null, Ge(C(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
-            Y.mark ? (U(), q("mark", dy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
+            Y.mark ? (U(), q("mark", hy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
               ge(ie(Y.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, uy))), 128))
+        ], 8, fy))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (U(), q("div", hy, [
+      G(r).showSettings ? (U(), q("div", py, [
         H("label", null, [
           R[28] || (R[28] = ge("Provider ", -1)),
           yn(H("select", {
@@ -12029,12 +12039,12 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             onChange: R[5] || (R[5] = (S) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (U(!0), q(oe, null, Ge(G(ug), (S) => (U(), q("option", {
+            (U(!0), q(oe, null, Ge(G(fg), (S) => (U(), q("option", {
               key: S,
               value: S
-            }, ie(S), 9, py))), 128))
+            }, ie(S), 9, gy))), 128))
           ], 544), [
-            [Mh, G(r).form.provider]
+            [Lh, G(r).form.provider]
           ])
         ]),
         H("label", null, [
@@ -12059,7 +12069,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             [Wn, G(r).form.base_url]
           ])
         ]),
-        H("label", gy, [
+        H("label", my, [
           R[31] || (R[31] = ge("System prompt ", -1)),
           yn(H("textarea", {
             "onUpdate:modelValue": R[10] || (R[10] = (S) => G(r).form.system_prompt = S),
@@ -12070,10 +12080,10 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             [Wn, G(r).form.system_prompt]
           ])
         ]),
-        H("label", my, [
+        H("label", _y, [
           R[32] || (R[32] = ge("API key ", -1)),
-          H("span", _y, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          H("span", yy, [
+          H("span", yy, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", by, [
             yn(H("input", {
               "onUpdate:modelValue": R[12] || (R[12] = (S) => G(r).apiKey = S),
               type: "password",
@@ -12088,11 +12098,11 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
               onClick: R[13] || (R[13] = (S) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, by)
+            }, "set", 8, ky)
           ])
         ])
       ])) : pe("", !0),
-      H("div", ky, [
+      H("div", wy, [
         (U(!0), q(oe, null, Ge(G(r).skills, (S) => (U(), q("label", {
           key: S.name,
           class: rt(["cd-chip", { "cd-on": d.value.includes(S.name) }]),
@@ -12103,37 +12113,37 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             checked: d.value.includes(S.name),
             onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
             "data-skill": S.name
-          }, null, 40, xy),
+          }, null, 40, vy),
           ge(" " + ie(S.name), 1)
-        ], 10, wy))), 128)),
-        G(r).skills.length ? pe("", !0) : (U(), q("span", vy, [
+        ], 10, xy))), 128)),
+        G(r).skills.length ? pe("", !0) : (U(), q("span", Ay, [
           ge(ie(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (U(), q(oe, { key: 0 }, [
             ge(" (" + ie(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      H("div", Ay, [
+      H("div", Ry, [
         H("div", {
           ref_key: "chat",
           ref: j,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          h.value ? (U(), q("details", Ry, [
-            H("summary", Ey, [
+          h.value ? (U(), q("details", Ey, [
+            H("summary", Cy, [
               R[33] || (R[33] = H("b", null, "Summary", -1)),
               ge(" of " + ie(w.value.length) + " earlier turn" + ie(w.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               H("div", {
                 class: "cd-text cd-md",
                 innerHTML: G(Gi)(h.value.content)
-              }, null, 8, Cy)
+              }, null, 8, Sy)
             ]),
             (U(!0), q(oe, null, Ge(w.value, (S) => (U(), q("div", {
               key: S.id,
               class: "cd-turn cd-old"
             }, [
-              H("div", Sy, [
+              H("div", Dy, [
                 R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
                 ge(ie(S.content), 1)
               ]),
@@ -12146,12 +12156,12 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                   class: rt(["cd-reply", "cd-" + Y.state]),
                   "data-skill": Y.skill
                 }, [
-                  H("div", Ty, ie(Y.skill), 1),
+                  H("div", Fy, ie(Y.skill), 1),
                   H("div", {
                     class: "cd-text cd-md",
                     innerHTML: G(Gi)(Y.content)
-                  }, null, 8, Fy)
-                ], 10, Dy))), 128))
+                  }, null, 8, Iy)
+                ], 10, Ty))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
@@ -12174,25 +12184,25 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                   onClick: (Y) => e.ctl.forkFrom(S.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, Oy),
+                }, "fork", 8, Ny),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(S.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, Ny),
+                }, "revert", 8, My),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(S.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, My)
-              ], 8, Iy)),
+                }, "revert + canvas", 8, Ly)
+              ], 8, Oy)),
               R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
               ge(ie(S.content) + " ", 1),
-              S.attachments?.length ? (U(), q("span", Ly, [
+              S.attachments?.length ? (U(), q("span", Py, [
                 (U(!0), q(oe, null, Ge(S.attachments, (Y) => (U(), q(oe, {
                   key: Y.sha256
                 }, [
@@ -12204,7 +12214,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                     title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
                     onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Py)) : (U(), q("a", {
+                  }, null, 8, jy)) : (U(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(Y.sha256),
@@ -12212,11 +12222,11 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                     rel: "noopener",
                     title: Y.mime,
                     "data-test": "attachment"
-                  }, ie(Y.name || Y.mime), 9, jy))
+                  }, ie(Y.name || Y.mime), 9, $y))
                 ], 64))), 128))
               ])) : pe("", !0),
-              S.state === "waiting" ? (U(), q("span", $y, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              S.error ? (U(), q("span", By, " — " + ie(S.error), 1)) : pe("", !0)
+              S.state === "waiting" ? (U(), q("span", By, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              S.error ? (U(), q("span", zy, " — " + ie(S.error), 1)) : pe("", !0)
             ], 2),
             H("div", {
               class: "cd-replies",
@@ -12227,9 +12237,9 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                 class: rt(["cd-reply", "cd-" + Y.state]),
                 "data-skill": Y.skill
               }, [
-                H("div", Uy, [
+                H("div", Wy, [
                   ge(ie(Y.skill), 1),
-                  Y.state === "streaming" ? (U(), q("span", Wy, "…")) : pe("", !0),
+                  Y.state === "streaming" ? (U(), q("span", Jy, "…")) : pe("", !0),
                   Y.id ? (U(), q("span", {
                     key: 1,
                     class: "cd-acts",
@@ -12242,36 +12252,36 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                       onClick: (at) => e.ctl.forkFrom(Y.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, qy),
+                    }, "fork", 8, Hy),
                     H("button", {
                       class: "cd-act",
                       disabled: !u.value,
                       onClick: (at) => e.ctl.revertTo(Y.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, Hy)
-                  ], 8, Jy)) : pe("", !0)
+                    }, "revert", 8, Vy)
+                  ], 8, qy)) : pe("", !0)
                 ]),
                 H("div", {
                   class: "cd-text cd-md",
                   innerHTML: G(Gi)(Y.content)
-                }, null, 8, Vy),
-                Y.error ? (U(), q("div", Gy, ie(Y.error), 1)) : pe("", !0)
-              ], 10, zy))), 128))
+                }, null, 8, Gy),
+                Y.error ? (U(), q("div", Ky, ie(Y.error), 1)) : pe("", !0)
+              ], 10, Uy))), 128))
             ], 4),
-            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), hs(ta, {
+            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), hs(na, {
               key: Y.id,
               run: Y,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), hs(ta, {
+          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), hs(na, {
             key: S.id,
             run: S,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (U(), q("div", Ky, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), q("div", Yy, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (U(), q("div", {
           key: 0,
@@ -12291,10 +12301,10 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             ], 64)) : pe("", !0),
             ge(": " + ie(S.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (U(), q("div", Yy, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), q("div", Xy, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (U(), hs(Cd, { to: "body" }, [
+      (U(), hs(Sd, { to: "body" }, [
         G(r).image ? (U(), q("div", {
           key: 0,
           ref_key: "overlay",
@@ -12308,19 +12318,19 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           H("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Xy),
+          }, null, 8, Zy),
           H("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: R[14] || (R[14] = Gn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Zy)
+          }, "open in a new tab", 8, Qy)
         ], 544)) : pe("", !0)
       ])),
-      G(r).staleRevert ? (U(), q("div", Qy, [
+      G(r).staleRevert ? (U(), q("div", eb, [
         ge(ie(G(r).staleRevert.message) + " ", 1),
-        H("span", eb, [
+        H("span", tb, [
           H("button", {
             class: "cd-btn",
             onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
@@ -12338,8 +12348,8 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           }, "dismiss")
         ])
       ])) : pe("", !0),
-      l.value ? (U(), q("div", tb, ie(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (U(), q("div", nb, [
+      l.value ? (U(), q("div", nb, ie(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (U(), q("div", rb, [
         (U(!0), q(oe, null, Ge(G(r).attachments, (S) => (U(), q("span", {
           key: S.key,
           class: rt(["cd-chip cd-att", "cd-att-" + S.state]),
@@ -12351,7 +12361,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             class: "cd-chip-thumb",
             src: S.preview,
             alt: ""
-          }, null, 8, sb)) : pe("", !0),
+          }, null, 8, ib)) : pe("", !0),
           ge(" " + ie(S.name), 1),
           S.state === "uploading" ? (U(), q(oe, { key: 1 }, [
             ge(" …")
@@ -12363,17 +12373,17 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             class: "cd-x",
             onClick: (Y) => e.ctl.removeAttachment(S.key),
             title: "Remove"
-          }, "×", 8, ib)
-        ], 10, rb))), 128))
+          }, "×", 8, ob)
+        ], 10, sb))), 128))
       ])) : pe("", !0),
-      H("div", ob, [
+      H("div", lb, [
         H("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
           onClick: R[18] || (R[18] = (S) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, lb),
+        }, "+", 8, cb),
         H("input", {
           ref_key: "picker",
           ref: de,
@@ -12383,7 +12393,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           style: { display: "none" },
           onChange: ct,
           "data-test": "file"
-        }, null, 40, cb),
+        }, null, 40, ab),
         yn(H("textarea", {
           "onUpdate:modelValue": R[19] || (R[19] = (S) => G(r).draft = S),
           rows: "2",
@@ -12392,7 +12402,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           onKeydown: ne,
           onPaste: se,
           "data-test": "input"
-        }, null, 40, ab), [
+        }, null, 40, ub), [
           [Wn, G(r).draft]
         ]),
         H("button", {
@@ -12400,29 +12410,29 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           disabled: !ve.value,
           onClick: R[20] || (R[20] = (S) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, ub)
+        }, "send", 8, fb)
       ])
     ], 32));
   }
-}, db = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", hb = "comfyd.canvas", pb = 1500;
-function na() {
+}, hb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", pb = "comfyd.canvas", gb = 1500;
+function ra() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
 function mo(e, t) {
   (console[e] ?? console.log)(t);
 }
-function gb(e) {
-  const t = na();
+function mb(e) {
+  const t = ra();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const s = na();
-    (s || ++n > pb) && (clearInterval(r), s ? e(s, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const s = ra();
+    (s || ++n > gb) && (clearInterval(r), s ? e(s, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function mb({ app: e, api: t }, n) {
-  const r = new Kh({
+function _b({ app: e, api: t }, n) {
+  const r = new Yh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12435,28 +12445,28 @@ function mb({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), s = new jp({
+  }), s = new $p({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: Pp(window.sessionStorage),
+    tabId: jp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
     log: mo,
-    isPanelNode: gc
+    isPanelNode: mc
   }), i = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: zh,
+    createApp: Uh,
     reactive: Ao,
-    component: fb,
-    css: db,
+    component: db,
+    css: hb,
     document,
     log: mo,
     // Runs and their outputs come through the package's routes on
@@ -12478,10 +12488,10 @@ function mb({ app: e, api: t }, n) {
   const l = () => {
     o || (o = !0, t.addEventListener("graphChanged", () => s.graphChanged()), window.addEventListener("focus", () => s.setFocus(!0)), window.addEventListener("blur", () => s.setFocus(!1)), document.addEventListener("visibilitychange", () => s.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
       s.touched(), s.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Jp({ app: e, document }), s.start());
+    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), qp({ app: e, document }), s.start());
   };
   e.registerExtension({
-    name: hb,
+    name: pb,
     setup: l,
     afterConfigureGraph() {
       s.graphChanged();
@@ -12490,8 +12500,8 @@ function mb({ app: e, api: t }, n) {
       a?.name === uo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      gc(c) && vg(c, i);
+      mc(c) && Ag(c, i);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: s, version: "0.1.0" });
 }
-gb(mb);
+mb(_b);
