@@ -1,43 +1,43 @@
 // @__NO_SIDE_EFFECTS__
-function _o(e) {
+function yo(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Fe = {}, Cn = [], Tn = () => {
-}, sa = () => !1, Os = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ns = (e) => e.startsWith("onUpdate:"), ht = Object.assign, ia = (e, t) => {
+const Fe = {}, Sn = [], Fn = () => {
+}, ia = () => !1, Ns = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ms = (e) => e.startsWith("onUpdate:"), ht = Object.assign, oa = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Tf = Object.prototype.hasOwnProperty, xe = (e, t) => Tf.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", oa = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), la = Object.prototype.toString, zr = (e) => la.call(e), Ff = (e) => zr(e).slice(8, -1), ca = (e) => zr(e) === "[object Object]", yo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
+}, Ff = Object.prototype.hasOwnProperty, xe = (e, t) => Ff.call(e, t), ae = Array.isArray, sn = (e) => Ur(e) === "[object Map]", Ln = (e) => Ur(e) === "[object Set]", ul = (e) => Ur(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", It = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", la = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), ca = Object.prototype.toString, Ur = (e) => ca.call(e), If = (e) => Ur(e).slice(8, -1), aa = (e) => Ur(e) === "[object Object]", bo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, kr = /* @__PURE__ */ yo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Ms = (e) => {
+), Ls = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, If = /-\w/g, bt = /* @__PURE__ */ Ms((e) => e.replace(If, (t) => t.slice(1).toUpperCase())), Of = /\B([A-Z])/g, Ln = /* @__PURE__ */ Ms(
-  (e) => e.replace(Of, "-$1").toLowerCase()
-), aa = /* @__PURE__ */ Ms((e) => e.charAt(0).toUpperCase() + e.slice(1)), ai = /* @__PURE__ */ Ms((e) => e ? `on${aa(e)}` : ""), St = (e, t) => !Object.is(e, t), ds = (e, ...t) => {
+}, Of = /-\w/g, kt = /* @__PURE__ */ Ls((e) => e.replace(Of, (t) => t.slice(1).toUpperCase())), Nf = /\B([A-Z])/g, Pn = /* @__PURE__ */ Ls(
+  (e) => e.replace(Nf, "-$1").toLowerCase()
+), ua = /* @__PURE__ */ Ls((e) => e.charAt(0).toUpperCase() + e.slice(1)), ui = /* @__PURE__ */ Ls((e) => e ? `on${ua(e)}` : ""), Dt = (e, t) => !Object.is(e, t), hs = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, ua = (e, t, n, r = !1) => {
+}, fa = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
     writable: r,
     value: n
   });
-}, Ur = (e) => {
+}, Wr = (e) => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let ul;
-const Ls = () => ul || (ul = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Sr(e) {
+let fl;
+const Ps = () => fl || (fl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+function Dr(e) {
   if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], s = Le(r) ? Pf(r) : Sr(r);
+      const r = e[n], s = Le(r) ? jf(r) : Dr(r);
       if (s)
         for (const i in s)
           t[i] = s[i];
@@ -46,12 +46,12 @@ function Sr(e) {
   } else if (Le(e) || Ie(e))
     return e;
 }
-const Nf = /;(?![^(]*\))/g, Mf = /:([^]+)/, Lf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Pf(e) {
+const Mf = /;(?![^(]*\))/g, Lf = /:([^]+)/, Pf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function jf(e) {
   const t = {};
-  return e.replace(Lf, (n) => n.startsWith("/*") ? "" : n).split(Nf).forEach((n) => {
+  return e.replace(Pf, (n) => n.startsWith("/*") ? "" : n).split(Mf).forEach((n) => {
     if (n) {
-      const r = n.split(Mf);
+      const r = n.split(Lf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -70,24 +70,24 @@ function rt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const jf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", $f = /* @__PURE__ */ _o(jf);
-function fa(e) {
+const $f = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Bf = /* @__PURE__ */ yo($f);
+function da(e) {
   return !!e || e === "";
 }
-function Bf(e, t, n) {
+function zf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let s = 0; r && s < e.length; s++)
-    r = ln(e[s], t[s], n);
+    r = cn(e[s], t[s], n);
   return r;
 }
-function fl(e, t, n) {
+function dl(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), s = new Uint8Array(r.length);
   for (const i of e) {
     let o = -1;
     for (let l = 0; l < r.length; l++)
-      if (!s[l] && ln(i, r[l], n)) {
+      if (!s[l] && cn(i, r[l], n)) {
         o = l;
         break;
       }
@@ -96,21 +96,21 @@ function fl(e, t, n) {
   }
   return !0;
 }
-function zf(e, t, n) {
-  let r = rn(e), s = rn(t);
-  if (r || s || (r = Mn(e), s = Mn(t), r || s))
-    return r && s ? fl(e, t, n) : !1;
+function Uf(e, t, n) {
+  let r = sn(e), s = sn(t);
+  if (r || s || (r = Ln(e), s = Ln(t), r || s))
+    return r && s ? dl(e, t, n) : !1;
   const i = Object.keys(e).length, o = Object.keys(t).length;
   if (i !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !ln(e[l], t[l], n))
+    if (c && !a || !c && a || !cn(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
 }
-function dl(e, t, n, r) {
+function hl(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [s, i] = n;
   if (s.has(e) || i.has(t))
@@ -119,31 +119,31 @@ function dl(e, t, n, r) {
   const o = r(e, t, n);
   return s.delete(e), i.delete(t), o;
 }
-function ln(e, t, n) {
+function cn(e, t, n) {
   if (e === t) return !0;
-  let r = al(e), s = al(t);
-  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = Ft(e), s = Ft(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? dl(e, t, n, Bf) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : dl(e, t, n, zf) : String(e) === String(t))));
+  let r = ul(e), s = ul(t);
+  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = It(e), s = It(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? hl(e, t, n, zf) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : hl(e, t, n, Uf) : String(e) === String(t))));
 }
-function Uf(e, t) {
-  return e.findIndex((n) => ln(n, t));
+function Wf(e, t) {
+  return e.findIndex((n) => cn(n, t));
 }
-const da = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === la || !Ee(e.toString)) ? da(e) ? ie(e.value) : JSON.stringify(e, ha, 2) : String(e), ha = (e, t) => da(t) ? ha(e, t.value) : rn(t) ? {
+const ha = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === ca || !Ee(e.toString)) ? ha(e) ? ie(e.value) : JSON.stringify(e, pa, 2) : String(e), pa = (e, t) => ha(t) ? pa(e, t.value) : sn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [r, s], i) => (n[ui(r, i) + " =>"] = s, n),
+    (n, [r, s], i) => (n[fi(r, i) + " =>"] = s, n),
     {}
   )
-} : Mn(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => ui(n))
-} : Ft(t) ? ui(t) : Ie(t) && !ae(t) && !ca(t) ? String(t) : t, ui = (e, t = "") => {
+} : Ln(t) ? {
+  [`Set(${t.size})`]: [...t.values()].map((n) => fi(n))
+} : It(t) ? fi(t) : Ie(t) && !ae(t) && !aa(t) ? String(t) : t, fi = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
     // the lib: es2016 check
-    Ft(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
+    It(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
 let He;
-class Wf {
+class Jf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
@@ -243,12 +243,12 @@ class Wf {
     }
   }
 }
-function Jf() {
+function qf() {
   return He;
 }
 let Ce;
-const fi = /* @__PURE__ */ new WeakSet();
-class pa {
+const di = /* @__PURE__ */ new WeakSet();
+class ga {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
   }
@@ -256,71 +256,71 @@ class pa {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, fi.has(this) && (fi.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, di.has(this) && (di.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ma(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || _a(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, hl(this), _a(this);
-    const t = Ce, n = kt;
-    Ce = this, kt = !0;
+    this.flags |= 2, pl(this), ya(this);
+    const t = Ce, n = wt;
+    Ce = this, wt = !0;
     try {
       return this.fn();
     } finally {
-      ya(this), Ce = t, kt = n, this.flags &= -3;
+      ba(this), Ce = t, wt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        wo(t);
-      this.deps = this.depsTail = void 0, hl(this), this.onStop && this.onStop(), this.flags &= -2;
+        xo(t);
+      this.deps = this.depsTail = void 0, pl(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? fi.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? di.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Ki(this) && this.run();
+    Yi(this) && this.run();
   }
   get dirty() {
-    return Ki(this);
+    return Yi(this);
   }
 }
-let ga = 0, kr, wr;
-function ma(e, t = !1) {
+let ma = 0, wr, xr;
+function _a(e, t = !1) {
   if (e.flags |= 8, t) {
-    e.next = wr, wr = e;
+    e.next = xr, xr = e;
     return;
   }
-  e.next = kr, kr = e;
-}
-function bo() {
-  ga++;
+  e.next = wr, wr = e;
 }
 function ko() {
-  if (--ga > 0)
+  ma++;
+}
+function wo() {
+  if (--ma > 0)
     return;
-  if (wr) {
-    let t = wr;
-    for (wr = void 0; t; ) {
+  if (xr) {
+    let t = xr;
+    for (xr = void 0; t; ) {
       const n = t.next;
       t.next = void 0, t.flags &= -9, t = n;
     }
   }
   let e;
-  for (; kr; ) {
-    let t = kr;
-    for (kr = void 0; t; ) {
+  for (; wr; ) {
+    let t = wr;
+    for (wr = void 0; t; ) {
       const n = t.next;
       if (t.next = void 0, t.flags &= -9, t.flags & 1)
         try {
@@ -333,63 +333,63 @@ function ko() {
   }
   if (e) throw e;
 }
-function _a(e) {
+function ya(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function ya(e) {
+function ba(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const s = r.prevDep;
-    r.version === -1 ? (r === n && (n = s), wo(r), qf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
+    r.version === -1 ? (r === n && (n = s), xo(r), Hf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
   }
   e.deps = t, e.depsTail = n;
 }
-function Ki(e) {
+function Yi(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ba(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (ka(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ba(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ki(e))))
+function ka(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Tr) || (e.globalVersion = Tr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Yi(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Ce, r = kt;
-  Ce = e, kt = !0;
+  const t = e.dep, n = Ce, r = wt;
+  Ce = e, wt = !0;
   try {
-    _a(e);
+    ya(e);
     const s = e.fn(e._value);
-    (t.version === 0 || St(s, e._value)) && (e.flags |= 128, e._value = s, t.version++);
+    (t.version === 0 || Dt(s, e._value)) && (e.flags |= 128, e._value = s, t.version++);
   } catch (s) {
     throw t.version++, s;
   } finally {
-    Ce = n, kt = r, ya(e), e.flags &= -3;
+    Ce = n, wt = r, ba(e), e.flags &= -3;
   }
 }
-function wo(e, t = !1) {
+function xo(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: s } = e;
   if (r && (r.nextSub = s, e.prevSub = void 0), s && (s.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let i = n.computed.deps; i; i = i.nextDep)
-      wo(i, !0);
+      xo(i, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function qf(e) {
+function Hf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let kt = !0;
-const ka = [];
-function cn() {
-  ka.push(kt), kt = !1;
-}
+let wt = !0;
+const wa = [];
 function an() {
-  const e = ka.pop();
-  kt = e === void 0 ? !0 : e;
+  wa.push(wt), wt = !1;
 }
-function hl(e) {
+function un() {
+  const e = wa.pop();
+  wt = e === void 0 ? !0 : e;
+}
+function pl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = Ce;
@@ -401,23 +401,23 @@ function hl(e) {
     }
   }
 }
-let Dr = 0;
-class Hf {
+let Tr = 0;
+class Vf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class xo {
+class vo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!Ce || !kt || Ce === this.computed)
+    if (!Ce || !wt || Ce === this.computed)
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Ce)
-      n = this.activeLink = new Hf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, wa(n);
+      n = this.activeLink = new Vf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, xa(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = r);
@@ -425,204 +425,204 @@ class xo {
     return n;
   }
   trigger(t) {
-    this.version++, Dr++, this.notify(t);
+    this.version++, Tr++, this.notify(t);
   }
   notify(t) {
-    bo();
+    ko();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      ko();
+      wo();
     }
   }
 }
-function wa(e) {
+function xa(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        wa(r);
+        xa(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Yi = /* @__PURE__ */ new WeakMap(), Fn = /* @__PURE__ */ Symbol(
+const Xi = /* @__PURE__ */ new WeakMap(), In = /* @__PURE__ */ Symbol(
   ""
-), Xi = /* @__PURE__ */ Symbol(
+), Zi = /* @__PURE__ */ Symbol(
   ""
-), Tr = /* @__PURE__ */ Symbol(
+), Fr = /* @__PURE__ */ Symbol(
   ""
 );
 function Xe(e, t, n) {
-  if (kt && Ce) {
-    let r = Yi.get(e);
-    r || Yi.set(e, r = /* @__PURE__ */ new Map());
+  if (wt && Ce) {
+    let r = Xi.get(e);
+    r || Xi.set(e, r = /* @__PURE__ */ new Map());
     let s = r.get(n);
-    s || (r.set(n, s = new xo()), s.map = r, s.key = n), s.track();
+    s || (r.set(n, s = new vo()), s.map = r, s.key = n), s.track();
   }
 }
-function Ut(e, t, n, r, s, i) {
-  const o = Yi.get(e);
+function Wt(e, t, n, r, s, i) {
+  const o = Xi.get(e);
   if (!o) {
-    Dr++;
+    Tr++;
     return;
   }
   const l = (c) => {
     c && c.trigger();
   };
-  if (bo(), t === "clear")
+  if (ko(), t === "clear")
     o.forEach(l);
   else {
-    const c = ae(e), a = c && yo(n);
+    const c = ae(e), a = c && bo(n);
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((d, m) => {
-        (m === "length" || m === Tr || !Ft(m) && m >= u) && l(d);
+        (m === "length" || m === Fr || !It(m) && m >= u) && l(d);
       });
     } else
-      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
+      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Fr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Fn)), rn(e) && l(o.get(Xi)));
+          c ? a && l(o.get("length")) : (l(o.get(In)), sn(e) && l(o.get(Zi)));
           break;
         case "delete":
-          c || (l(o.get(Fn)), rn(e) && l(o.get(Xi)));
+          c || (l(o.get(In)), sn(e) && l(o.get(Zi)));
           break;
         case "set":
-          rn(e) && l(o.get(Fn));
+          sn(e) && l(o.get(In));
           break;
       }
   }
-  ko();
+  wo();
 }
-function Un(e) {
+function Wn(e) {
   const t = /* @__PURE__ */ ke(e);
-  return t === e || (Xe(t, "iterate", Tr), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(pt(n))) : t.map(un) : t.map(pt);
+  return t === e || (Xe(t, "iterate", Fr), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ Ot(e) ? /* @__PURE__ */ on(e) ? t.map((n) => fn(pt(n))) : t.map(fn) : t.map(pt);
 }
-function Ps(e) {
-  return Xe(e = /* @__PURE__ */ ke(e), "iterate", Tr), e;
+function js(e) {
+  return Xe(e = /* @__PURE__ */ ke(e), "iterate", Fr), e;
 }
-function Rt(e, t) {
-  return /* @__PURE__ */ It(e) ? un(/* @__PURE__ */ sn(e) ? pt(t) : t) : pt(t);
+function Et(e, t) {
+  return /* @__PURE__ */ Ot(e) ? fn(/* @__PURE__ */ on(e) ? pt(t) : t) : pt(t);
 }
-const Vf = {
+const Gf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return di(this, Symbol.iterator, (e) => Rt(this, e));
+    return hi(this, Symbol.iterator, (e) => Et(this, e));
   },
   concat(...e) {
-    return Un(this).concat(
-      ...e.map((t) => ae(t) ? Un(t) : t)
+    return Wn(this).concat(
+      ...e.map((t) => ae(t) ? Wn(t) : t)
     );
   },
   entries() {
-    return di(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
+    return hi(this, "entries", (e) => (e[1] = Et(this, e[1]), e));
   },
   every(e, t) {
-    return Pt(this, "every", e, t, void 0, arguments);
+    return jt(this, "every", e, t, void 0, arguments);
   },
   filter(e, t) {
-    return Pt(
+    return jt(
       this,
       "filter",
       e,
       t,
-      (n) => n.map((r) => Rt(this, r)),
+      (n) => n.map((r) => Et(this, r)),
       arguments
     );
   },
   find(e, t) {
-    return Pt(
+    return jt(
       this,
       "find",
       e,
       t,
-      (n) => Rt(this, n),
+      (n) => Et(this, n),
       arguments
     );
   },
   findIndex(e, t) {
-    return Pt(this, "findIndex", e, t, void 0, arguments);
+    return jt(this, "findIndex", e, t, void 0, arguments);
   },
   findLast(e, t) {
-    return Pt(
+    return jt(
       this,
       "findLast",
       e,
       t,
-      (n) => Rt(this, n),
+      (n) => Et(this, n),
       arguments
     );
   },
   findLastIndex(e, t) {
-    return Pt(this, "findLastIndex", e, t, void 0, arguments);
+    return jt(this, "findLastIndex", e, t, void 0, arguments);
   },
   // flat, flatMap could benefit from ARRAY_ITERATE but are not straight-forward to implement
   forEach(e, t) {
-    return Pt(this, "forEach", e, t, void 0, arguments);
+    return jt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return hi(this, "includes", e);
+    return pi(this, "includes", e);
   },
   indexOf(...e) {
-    return hi(this, "indexOf", e);
+    return pi(this, "indexOf", e);
   },
   join(e) {
-    return Un(this).join(e);
+    return Wn(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return hi(this, "lastIndexOf", e);
+    return pi(this, "lastIndexOf", e);
   },
   map(e, t) {
-    return Pt(this, "map", e, t, void 0, arguments);
+    return jt(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return ar(this, "pop");
+    return ur(this, "pop");
   },
   push(...e) {
-    return ar(this, "push", e);
+    return ur(this, "push", e);
   },
   reduce(e, ...t) {
-    return gl(this, "reduce", e, t);
+    return ml(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return gl(this, "reduceRight", e, t);
+    return ml(this, "reduceRight", e, t);
   },
   shift() {
-    return ar(this, "shift");
+    return ur(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
-    return Pt(this, "some", e, t, void 0, arguments);
+    return jt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return ar(this, "splice", e);
+    return ur(this, "splice", e);
   },
   toReversed() {
-    return Un(this).toReversed();
+    return Wn(this).toReversed();
   },
   toSorted(e) {
-    return Un(this).toSorted(e);
+    return Wn(this).toSorted(e);
   },
   toSpliced(...e) {
-    return Un(this).toSpliced(...e);
+    return Wn(this).toSpliced(...e);
   },
   unshift(...e) {
-    return ar(this, "unshift", e);
+    return ur(this, "unshift", e);
   },
   values() {
-    return di(this, "values", (e) => Rt(this, e));
+    return hi(this, "values", (e) => Et(this, e));
   }
 };
-function di(e, t, n) {
-  const r = Ps(e), s = r[t], i = s.call(r);
+function hi(e, t, n) {
+  const r = js(e), s = r[t], i = s.call(r);
   if (r !== e && !/* @__PURE__ */ dt(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
-      return o.next = () => pl(i.next(), n), s !== xa[t] && Object.defineProperties(o, {
+      return o.next = () => gl(i.next(), n), s !== va[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = i.return;
@@ -637,60 +637,60 @@ function di(e, t, n) {
         }
       }), o;
     }
-    i._next = i.next, i.next = () => pl(i._next(), n);
+    i._next = i.next, i.next = () => gl(i._next(), n);
   }
   return i;
 }
-function pl(e, t) {
+function gl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const xa = Array.prototype;
-function Pt(e, t, n, r, s, i) {
-  const o = Ps(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
-  if (c !== xa[t]) {
+const va = Array.prototype;
+function jt(e, t, n, r, s, i) {
+  const o = js(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
+  if (c !== va[t]) {
     const d = c.apply(e, i);
     return l ? pt(d) : d;
   }
   let a = n;
   o !== e && (l ? a = function(d, m) {
-    return n.call(this, Rt(e, d), m, e);
+    return n.call(this, Et(e, d), m, e);
   } : n.length > 2 && (a = function(d, m) {
     return n.call(this, d, m, e);
   }));
   const u = c.call(o, a, r);
   return l && s ? s(u) : u;
 }
-function gl(e, t, n, r) {
-  const s = Ps(e), i = s !== e && !/* @__PURE__ */ dt(e);
+function ml(e, t, n, r) {
+  const s = js(e), i = s !== e && !/* @__PURE__ */ dt(e);
   let o = n, l = !1;
   s !== e && (i ? (l = r.length === 0, o = function(a, u, d) {
-    return l && (l = !1, a = Rt(e, a)), n.call(this, a, Rt(e, u), d, e);
+    return l && (l = !1, a = Et(e, a)), n.call(this, a, Et(e, u), d, e);
   }) : n.length > 3 && (o = function(a, u, d) {
     return n.call(this, a, u, d, e);
   }));
   const c = s[t](o, ...r);
-  return l ? Rt(e, c) : c;
+  return l ? Et(e, c) : c;
 }
-function hi(e, t, n) {
+function pi(e, t, n) {
   const r = /* @__PURE__ */ ke(e);
-  Xe(r, "iterate", Tr);
+  Xe(r, "iterate", Fr);
   const s = r[t](...n);
-  return (s === -1 || s === !1) && /* @__PURE__ */ Eo(n[0]) ? (n[0] = /* @__PURE__ */ ke(n[0]), r[t](...n)) : s;
+  return (s === -1 || s === !1) && /* @__PURE__ */ Co(n[0]) ? (n[0] = /* @__PURE__ */ ke(n[0]), r[t](...n)) : s;
 }
-function ar(e, t, n = []) {
-  cn(), bo();
+function ur(e, t, n = []) {
+  an(), ko();
   const r = (/* @__PURE__ */ ke(e))[t].apply(e, n);
-  return ko(), an(), r;
+  return wo(), un(), r;
 }
-const Gf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), va = /* @__PURE__ */ new Set(
-  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ft)
+const Kf = /* @__PURE__ */ yo("__proto__,__v_isRef,__isVue"), Aa = /* @__PURE__ */ new Set(
+  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(It)
 );
-function Kf(e) {
-  Ft(e) || (e = String(e));
+function Yf(e) {
+  It(e) || (e = String(e));
   const t = /* @__PURE__ */ ke(this);
   return Xe(t, "has", e), t.hasOwnProperty(e);
 }
-class Aa {
+class Ra {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class Aa {
     if (n === "__v_isShallow")
       return i;
     if (n === "__v_raw")
-      return r === (s ? i ? id : Sa : i ? Ca : Ea).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (s ? i ? od : Da : i ? Sa : Ca).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ae(t);
     if (!s) {
       let c;
-      if (o && (c = Vf[n]))
+      if (o && (c = Gf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Kf;
+        return Yf;
     }
     const l = Reflect.get(
       t,
@@ -723,25 +723,25 @@ class Aa {
       // its class methods
       /* @__PURE__ */ tt(t) ? t : r
     );
-    if ((Ft(n) ? va.has(n) : Gf(n)) || (s || Xe(t, "get", n), i))
+    if ((It(n) ? Aa.has(n) : Kf(n)) || (s || Xe(t, "get", n), i))
       return l;
     if (/* @__PURE__ */ tt(l)) {
-      const c = o && yo(n) ? l : l.value;
-      return s && Ie(c) ? /* @__PURE__ */ Qi(c) : c;
+      const c = o && bo(n) ? l : l.value;
+      return s && Ie(c) ? /* @__PURE__ */ eo(c) : c;
     }
-    return Ie(l) ? s ? /* @__PURE__ */ Qi(l) : /* @__PURE__ */ Ao(l) : l;
+    return Ie(l) ? s ? /* @__PURE__ */ eo(l) : /* @__PURE__ */ Ro(l) : l;
   }
 }
-class Ra extends Aa {
+class Ea extends Ra {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, r, s) {
     let i = t[n];
-    const o = ae(t) && yo(n);
+    const o = ae(t) && bo(n);
     if (!this._isShallow) {
-      const a = /* @__PURE__ */ It(i);
-      if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ It(r) && (i = /* @__PURE__ */ ke(i), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(r))
+      const a = /* @__PURE__ */ Ot(i);
+      if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ Ot(r) && (i = /* @__PURE__ */ ke(i), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(r))
         return a || (i.value = r), !0;
     }
     const l = o ? Number(n) < t.length : xe(t, n), c = Reflect.set(
@@ -750,27 +750,27 @@ class Ra extends Aa {
       r,
       /* @__PURE__ */ tt(t) ? t : s
     );
-    return t === /* @__PURE__ */ ke(s) && c && (l ? St(r, i) && Ut(t, "set", n, r) : Ut(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ ke(s) && c && (l ? Dt(r, i) && Wt(t, "set", n, r) : Wt(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
     const r = xe(t, n);
     t[n];
     const s = Reflect.deleteProperty(t, n);
-    return s && r && Ut(t, "delete", n, void 0), s;
+    return s && r && Wt(t, "delete", n, void 0), s;
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Ft(n) || !va.has(n)) && Xe(t, "has", n), r;
+    return (!It(n) || !Aa.has(n)) && Xe(t, "has", n), r;
   }
   ownKeys(t) {
     return Xe(
       t,
       "iterate",
-      ae(t) ? "length" : Fn
+      ae(t) ? "length" : In
     ), Reflect.ownKeys(t);
   }
 }
-class Yf extends Aa {
+class Xf extends Ra {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,15 +781,15 @@ class Yf extends Aa {
     return !0;
   }
 }
-const Xf = /* @__PURE__ */ new Ra(), Zf = /* @__PURE__ */ new Yf(), Qf = /* @__PURE__ */ new Ra(!0);
-const Zi = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function ed(e, t, n) {
+const Zf = /* @__PURE__ */ new Ea(), Qf = /* @__PURE__ */ new Xf(), ed = /* @__PURE__ */ new Ea(!0);
+const Qi = (e) => e, Qr = (e) => Reflect.getPrototypeOf(e);
+function td(e, t, n) {
   return function(...r) {
-    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Zi : t ? un : pt;
+    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = sn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Qi : t ? fn : pt;
     return !t && Xe(
       i,
       "iterate",
-      c ? Xi : Fn
+      c ? Zi : In
     ), ht(
       // inheriting all iterator properties
       Object.create(a),
@@ -806,17 +806,17 @@ function ed(e, t, n) {
     );
   };
 }
-function Qr(e) {
+function es(e) {
   return function(...t) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function td(e, t) {
+function nd(e, t) {
   const n = {
     get(s) {
       const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
-      e || (St(s, l) && Xe(o, "get", s), Xe(o, "get", l));
-      const { has: c } = Zr(o), a = t ? Zi : e ? un : pt;
+      e || (Dt(s, l) && Xe(o, "get", s), Xe(o, "get", l));
+      const { has: c } = Qr(o), a = t ? Qi : e ? fn : pt;
       if (c.call(o, s))
         return a(i.get(s));
       if (c.call(o, l))
@@ -825,47 +825,47 @@ function td(e, t) {
     },
     get size() {
       const s = this.__v_raw;
-      return !e && Xe(/* @__PURE__ */ ke(s), "iterate", Fn), s.size;
+      return !e && Xe(/* @__PURE__ */ ke(s), "iterate", In), s.size;
     },
     has(s) {
       const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
-      return e || (St(s, l) && Xe(o, "has", s), Xe(o, "has", l)), s === l ? i.has(s) : i.has(s) || i.has(l);
+      return e || (Dt(s, l) && Xe(o, "has", s), Xe(o, "has", l)), s === l ? i.has(s) : i.has(s) || i.has(l);
     },
     forEach(s, i) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Zi : e ? un : pt;
-      return !e && Xe(c, "iterate", Fn), l.forEach((u, d) => s.call(i, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Qi : e ? fn : pt;
+      return !e && Xe(c, "iterate", In), l.forEach((u, d) => s.call(i, a(u), a(d), o));
     }
   };
   return ht(
     n,
     e ? {
-      add: Qr("add"),
-      set: Qr("set"),
-      delete: Qr("delete"),
-      clear: Qr("clear")
+      add: es("add"),
+      set: es("set"),
+      delete: es("delete"),
+      clear: es("clear")
     } : {
       add(s) {
-        const i = /* @__PURE__ */ ke(this), o = Zr(i), l = /* @__PURE__ */ ke(s), c = !t && !/* @__PURE__ */ dt(s) && !/* @__PURE__ */ It(s) ? l : s;
-        return o.has.call(i, c) || St(s, c) && o.has.call(i, s) || St(l, c) && o.has.call(i, l) || (i.add(c), Ut(i, "add", c, c)), this;
+        const i = /* @__PURE__ */ ke(this), o = Qr(i), l = /* @__PURE__ */ ke(s), c = !t && !/* @__PURE__ */ dt(s) && !/* @__PURE__ */ Ot(s) ? l : s;
+        return o.has.call(i, c) || Dt(s, c) && o.has.call(i, s) || Dt(l, c) && o.has.call(i, l) || (i.add(c), Wt(i, "add", c, c)), this;
       },
       set(s, i) {
-        !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ It(i) && (i = /* @__PURE__ */ ke(i));
-        const o = /* @__PURE__ */ ke(this), { has: l, get: c } = Zr(o);
+        !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ Ot(i) && (i = /* @__PURE__ */ ke(i));
+        const o = /* @__PURE__ */ ke(this), { has: l, get: c } = Qr(o);
         let a = l.call(o, s);
         a || (s = /* @__PURE__ */ ke(s), a = l.call(o, s));
         const u = c.call(o, s);
-        return o.set(s, i), a ? St(i, u) && Ut(o, "set", s, i) : Ut(o, "add", s, i), this;
+        return o.set(s, i), a ? Dt(i, u) && Wt(o, "set", s, i) : Wt(o, "add", s, i), this;
       },
       delete(s) {
-        const i = /* @__PURE__ */ ke(this), { has: o, get: l } = Zr(i);
+        const i = /* @__PURE__ */ ke(this), { has: o, get: l } = Qr(i);
         let c = o.call(i, s);
         c || (s = /* @__PURE__ */ ke(s), c = o.call(i, s)), l && l.call(i, s);
         const a = i.delete(s);
-        return c && Ut(i, "delete", s, void 0), a;
+        return c && Wt(i, "delete", s, void 0), a;
       },
       clear() {
         const s = /* @__PURE__ */ ke(this), i = s.size !== 0, o = s.clear();
-        return i && Ut(
+        return i && Wt(
           s,
           "clear",
           void 0,
@@ -879,26 +879,26 @@ function td(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((s) => {
-    n[s] = ed(s, e, t);
+    n[s] = td(s, e, t);
   }), n;
 }
-function vo(e, t) {
-  const n = td(e, t);
+function Ao(e, t) {
+  const n = nd(e, t);
   return (r, s, i) => s === "__v_isReactive" ? !e : s === "__v_isReadonly" ? e : s === "__v_isShallow" ? t : s === "__v_raw" ? r : Reflect.get(
     xe(n, s) && s in r ? n : r,
     s,
     i
   );
 }
-const nd = {
-  get: /* @__PURE__ */ vo(!1, !1)
-}, rd = {
-  get: /* @__PURE__ */ vo(!1, !0)
+const rd = {
+  get: /* @__PURE__ */ Ao(!1, !1)
 }, sd = {
-  get: /* @__PURE__ */ vo(!0, !1)
+  get: /* @__PURE__ */ Ao(!1, !0)
+}, id = {
+  get: /* @__PURE__ */ Ao(!0, !1)
 };
-const Ea = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ new WeakMap(), id = /* @__PURE__ */ new WeakMap();
-function od(e) {
+const Ca = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ new WeakMap(), Da = /* @__PURE__ */ new WeakMap(), od = /* @__PURE__ */ new WeakMap();
+function ld(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function od(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Ao(e) {
-  return /* @__PURE__ */ It(e) ? e : Ro(
+function Ro(e) {
+  return /* @__PURE__ */ Ot(e) ? e : Eo(
     e,
     !1,
-    Xf,
-    nd,
-    Ea
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function ld(e) {
-  return Ro(
-    e,
-    !1,
-    Qf,
+    Zf,
     rd,
     Ca
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Qi(e) {
-  return Ro(
+function cd(e) {
+  return Eo(
     e,
-    !0,
-    Zf,
+    !1,
+    ed,
     sd,
     Sa
   );
 }
-function Ro(e, t, n, r, s) {
+// @__NO_SIDE_EFFECTS__
+function eo(e) {
+  return Eo(
+    e,
+    !0,
+    Qf,
+    id,
+    Da
+  );
+}
+function Eo(e, t, n, r, s) {
   if (!Ie(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const i = s.get(e);
   if (i)
     return i;
-  const o = od(Ff(e));
+  const o = ld(If(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -958,11 +958,11 @@ function Ro(e, t, n, r, s) {
   return s.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function sn(e) {
-  return /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
+function on(e) {
+  return /* @__PURE__ */ Ot(e) ? /* @__PURE__ */ on(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
-function It(e) {
+function Ot(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
@@ -970,7 +970,7 @@ function dt(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function Eo(e) {
+function Co(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,49 +978,49 @@ function ke(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ ke(t) : e;
 }
-function cd(e) {
-  return !xe(e, "__v_skip") && Object.isExtensible(e) && ua(e, "__v_skip", !0), e;
+function ad(e) {
+  return !xe(e, "__v_skip") && Object.isExtensible(e) && fa(e, "__v_skip", !0), e;
 }
-const pt = (e) => Ie(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ Qi(e) : e;
+const pt = (e) => Ie(e) ? /* @__PURE__ */ Ro(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ eo(e) : e;
 // @__NO_SIDE_EFFECTS__
 function tt(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function es(e) {
-  return ad(e, !1);
+function ts(e) {
+  return ud(e, !1);
 }
-function ad(e, t) {
-  return /* @__PURE__ */ tt(e) ? e : new ud(e, t);
+function ud(e, t) {
+  return /* @__PURE__ */ tt(e) ? e : new fd(e, t);
 }
-class ud {
+class fd {
   constructor(t, n) {
-    this.dep = new xo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
+    this.dep = new vo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ dt(t) || /* @__PURE__ */ It(t);
-    t = r ? t : /* @__PURE__ */ ke(t), St(t, n) && (this._rawValue = t, this._value = r ? t : pt(t), this.dep.trigger());
+    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ dt(t) || /* @__PURE__ */ Ot(t);
+    t = r ? t : /* @__PURE__ */ ke(t), Dt(t, n) && (this._rawValue = t, this._value = r ? t : pt(t), this.dep.trigger());
   }
 }
 function G(e) {
   return /* @__PURE__ */ tt(e) ? e.value : e;
 }
-const fd = {
+const dd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const s = e[t];
     return /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(n) ? (s.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function Da(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, fd);
+function Ta(e) {
+  return /* @__PURE__ */ on(e) ? e : new Proxy(e, dd);
 }
-class dd {
+class hd {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new xo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new vo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Tr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
@@ -1028,152 +1028,152 @@ class dd {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Ce !== this)
-      return ma(this, !0), !0;
+      return _a(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ba(this), t && (t.version = this.dep.version), this._value;
+    return ka(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function hd(e, t, n = !1) {
+function pd(e, t, n = !1) {
   let r, s;
-  return Ee(e) ? r = e : (r = e.get, s = e.set), new dd(r, s, n);
+  return Ee(e) ? r = e : (r = e.get, s = e.set), new hd(r, s, n);
 }
-const ts = {}, ys = /* @__PURE__ */ new WeakMap();
-let vn;
-function pd(e, t = !1, n = vn) {
+const ns = {}, bs = /* @__PURE__ */ new WeakMap();
+let An;
+function gd(e, t = !1, n = An) {
   if (n) {
-    let r = ys.get(n);
-    r || ys.set(n, r = []), r.push(e);
+    let r = bs.get(n);
+    r || bs.set(n, r = []), r.push(e);
   }
 }
-function gd(e, t, n = Fe) {
-  const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (b) => s ? b : /* @__PURE__ */ dt(b) || s === !1 || s === 0 ? Wt(b, 1) : Wt(b);
-  let u, d, m, g, h = !1, w = !1;
-  if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ae(e) ? (w = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ dt(b)), d = () => e.map((b) => {
-    if (/* @__PURE__ */ tt(b))
-      return b.value;
-    if (/* @__PURE__ */ sn(b))
-      return a(b);
-    if (Ee(b))
-      return c ? c(b, 2) : b();
+function md(e, t, n = Fe) {
+  const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (k) => s ? k : /* @__PURE__ */ dt(k) || s === !1 || s === 0 ? Jt(k, 1) : Jt(k);
+  let u, d, m, h, p = !1, w = !1;
+  if (/* @__PURE__ */ tt(e) ? (d = () => e.value, p = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ on(e) ? (d = () => a(e), p = !0) : ae(e) ? (w = !0, p = e.some((k) => /* @__PURE__ */ on(k) || /* @__PURE__ */ dt(k)), d = () => e.map((k) => {
+    if (/* @__PURE__ */ tt(k))
+      return k.value;
+    if (/* @__PURE__ */ on(k))
+      return a(k);
+    if (Ee(k))
+      return c ? c(k, 2) : k();
   })) : Ee(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
     if (m) {
-      cn();
+      an();
       try {
         m();
       } finally {
-        an();
+        un();
       }
     }
-    const b = vn;
-    vn = u;
+    const k = An;
+    An = u;
     try {
-      return c ? c(e, 3, [g]) : e(g);
+      return c ? c(e, 3, [h]) : e(h);
     } finally {
-      vn = b;
+      An = k;
     }
-  } : d = Tn, t && s) {
-    const b = d, F = s === !0 ? 1 / 0 : s;
-    d = () => Wt(b(), F);
+  } : d = Fn, t && s) {
+    const k = d, F = s === !0 ? 1 / 0 : s;
+    d = () => Jt(k(), F);
   }
-  const A = Jf(), C = () => {
-    u.stop(), A && A.active && ia(A.effects, u);
+  const v = qf(), T = () => {
+    u.stop(), v && v.active && oa(v.effects, u);
   };
   if (i && t) {
-    const b = t;
+    const k = t;
     t = (...F) => {
       try {
-        return b(...F);
+        return k(...F);
       } finally {
-        C();
+        T();
       }
     };
   }
-  let x = w ? new Array(e.length).fill(ts) : ts;
-  const k = (b) => {
-    if (!(!(u.flags & 1) || !u.dirty && !b))
+  let x = w ? new Array(e.length).fill(ns) : ns;
+  const b = (k) => {
+    if (!(!(u.flags & 1) || !u.dirty && !k))
       if (t) {
         const F = u.run();
-        if (b || s || h || (w ? F.some((B, j) => St(B, x[j])) : St(F, x))) {
-          const B = vn;
-          cn();
+        if (k || s || p || (w ? F.some((B, j) => Dt(B, x[j])) : Dt(F, x))) {
+          const B = An;
+          an();
           try {
-            m && m(), vn = u;
+            m && m(), An = u;
             const j = [
               F,
               // pass undefined as the old value when it's changed for the first time
-              x === ts ? void 0 : w && x[0] === ts ? [] : x,
-              g
+              x === ns ? void 0 : w && x[0] === ns ? [] : x,
+              h
             ];
             x = F, c ? c(t, 3, j) : (
               // @ts-expect-error
               t(...j)
             );
           } finally {
-            vn = B, an();
+            An = B, un();
           }
         }
       } else
         u.run();
   };
-  return l && l(k), u = new pa(d), u.scheduler = o ? () => o(k, !1) : k, g = (b) => pd(b, !1, u), m = u.onStop = () => {
-    const b = ys.get(u);
-    if (b) {
+  return l && l(b), u = new ga(d), u.scheduler = o ? () => o(b, !1) : b, h = (k) => gd(k, !1, u), m = u.onStop = () => {
+    const k = bs.get(u);
+    if (k) {
       if (c)
-        c(b, 4);
+        c(k, 4);
       else
-        for (const F of b) F();
-      ys.delete(u);
+        for (const F of k) F();
+      bs.delete(u);
     }
-  }, t ? r ? k(!0) : x = u.run() : o ? o(k.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
+  }, t ? r ? b(!0) : x = u.run() : o ? o(b.bind(null, !0), !0) : u.run(), T.pause = u.pause.bind(u), T.resume = u.resume.bind(u), T.stop = T, T;
 }
-function Wt(e, t = 1 / 0, n) {
+function Jt(e, t = 1 / 0, n) {
   if (t <= 0 || !Ie(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
   if (n.set(e, t), t--, /* @__PURE__ */ tt(e))
-    Wt(e.value, t, n);
+    Jt(e.value, t, n);
   else if (ae(e))
     for (let r = 0; r < e.length; r++)
-      Wt(e[r], t, n);
-  else if (Mn(e) || rn(e))
+      Jt(e[r], t, n);
+  else if (Ln(e) || sn(e))
     e.forEach((r) => {
-      Wt(r, t, n);
+      Jt(r, t, n);
     });
-  else if (ca(e)) {
+  else if (aa(e)) {
     for (const r in e)
-      Wt(e[r], t, n);
+      Jt(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
-      Object.prototype.propertyIsEnumerable.call(e, r) && Wt(e[r], t, n);
+      Object.prototype.propertyIsEnumerable.call(e, r) && Jt(e[r], t, n);
   }
   return e;
 }
-function Wr(e, t, n, r) {
+function Jr(e, t, n, r) {
   try {
     return r ? e(...r) : e();
   } catch (s) {
-    js(s, t, n);
+    $s(s, t, n);
   }
 }
-function Vt(e, t, n, r) {
+function Gt(e, t, n, r) {
   if (Ee(e)) {
-    const s = Wr(e, t, n, r);
-    return s && oa(s) && s.catch((i) => {
-      js(i, t, n, void 0, !0);
+    const s = Jr(e, t, n, r);
+    return s && la(s) && s.catch((i) => {
+      $s(i, t, n, void 0, !0);
     }), s;
   }
   if (ae(e)) {
     const s = [];
     for (let i = 0; i < e.length; i++)
-      s.push(Vt(e[i], t, n, r));
+      s.push(Gt(e[i], t, n, r));
     return s;
   }
 }
-function js(e, t, n, r = !0, s = !1) {
+function $s(e, t, n, r = !0, s = !1) {
   const i = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Fe;
   if (t) {
     let c = t.parent;
@@ -1190,155 +1190,155 @@ function js(e, t, n, r = !0, s = !1) {
       c = c.parent;
     }
     if (o) {
-      cn(), Wr(o, null, 10, [
+      an(), Jr(o, null, 10, [
         e,
         a,
         u
-      ]), an();
+      ]), un();
       return;
     }
   }
-  md(e, n, i, r, l);
+  _d(e, n, i, r, l);
 }
-function md(e, t, n, r = !0, s = !1) {
+function _d(e, t, n, r = !0, s = !1) {
   if (s)
     throw e;
   console.error(e);
 }
 const Ze = [];
-let yt = -1;
-const Et = [];
-let en = null, Vn = 0;
-const Ta = /* @__PURE__ */ Promise.resolve();
-let bs = null;
-function xr(e) {
-  const t = bs || Ta;
+let bt = -1;
+const Ct = [];
+let tn = null, Gn = 0;
+const Fa = /* @__PURE__ */ Promise.resolve();
+let ks = null;
+function vr(e) {
+  const t = ks || Fa;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function _d(e) {
-  let t = yt + 1, n = Ze.length;
+function yd(e) {
+  let t = bt + 1, n = Ze.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, s = Ze[r], i = Fr(s);
+    const r = t + n >>> 1, s = Ze[r], i = Ir(s);
     i < e || i === e && s.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
-function Co(e) {
+function So(e) {
   if (!(e.flags & 1)) {
-    const t = Fr(e), n = Ze[Ze.length - 1];
+    const t = Ir(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(_d(t), 0, e), e.flags |= 1, Fa();
+    !(e.flags & 2) && t >= Ir(n) ? Ze.push(e) : Ze.splice(yd(t), 0, e), e.flags |= 1, Ia();
   }
 }
-function Fa() {
-  bs || (bs = Ta.then(Na));
+function Ia() {
+  ks || (ks = Fa.then(Ma));
 }
-function yd(e) {
+function bd(e) {
   if (!ae(e))
-    en && e.id === -1 ? en.splice(Vn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
+    tn && e.id === -1 ? tn.splice(Gn + 1, 0, e) : e.flags & 1 || (Ct.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Et.push(e[t]);
-  Fa();
+      Ct.push(e[t]);
+  Ia();
 }
-function Ia(e, t, n, r = yt + 1) {
+function Oa(e, t, n, r = bt + 1) {
   for (; r < Ze.length; r++) {
     const s = Ze[r];
     if (s && s.flags & 2) {
       if (e && s.id !== e.uid || t !== void 0 && !(s.id >= t))
         continue;
-      Ze.splice(r, 1), r = e ? r - 1 : yt, s.flags & 4 && (s.flags &= -2), s(), s.flags & 4 || (s.flags &= -2);
+      Ze.splice(r, 1), r = e ? r - 1 : bt, s.flags & 4 && (s.flags &= -2), s(), s.flags & 4 || (s.flags &= -2);
     }
   }
 }
-function Oa(e, t, n = 0) {
-  if (Et.length) {
-    let r = Et, s = 0;
+function Na(e, t, n = 0) {
+  if (Ct.length) {
+    let r = Ct, s = 0;
     if (t) {
       r = [];
-      for (let o = 0; o < Et.length; o++) {
-        const l = Et[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Et[s++] = l : r.push(l);
+      for (let o = 0; o < Ct.length; o++) {
+        const l = Ct[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Ct[s++] = l : r.push(l);
       }
     }
-    const i = [...new Set(r)].sort((o, l) => Fr(o) - Fr(l));
-    if (Et.length = s, en) {
+    const i = [...new Set(r)].sort((o, l) => Ir(o) - Ir(l));
+    if (Ct.length = s, tn) {
       for (let o = 0; o < i.length; o++)
-        en.push(i[o]);
+        tn.push(i[o]);
       return;
     }
-    for (en = i, Vn = 0; Vn < en.length; Vn++) {
-      const o = en[Vn];
+    for (tn = i, Gn = 0; Gn < tn.length; Gn++) {
+      const o = tn[Gn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    en = null, Vn = 0;
+    tn = null, Gn = 0;
   }
 }
-let pi = !1;
-function bd(e, t) {
-  if (pi) {
+let gi = !1;
+function kd(e, t) {
+  if (gi) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Et);
-  e(), pi = !0;
+  const n = t === void 0 ? void 0 : new Set(Ct);
+  e(), gi = !0;
   try {
-    Ia(void 0, t), Oa(void 0, n, t);
+    Oa(void 0, t), Na(void 0, n, t);
   } finally {
-    pi = !1;
+    gi = !1;
   }
 }
-const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Na(e) {
+const Ir = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
+function Ma(e) {
   try {
-    for (yt = 0; yt < Ze.length; yt++) {
-      const t = Ze[yt];
-      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Wr(
+    for (bt = 0; bt < Ze.length; bt++) {
+      const t = Ze[bt];
+      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Jr(
         t,
         t.i,
         t.i ? 15 : 14
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; yt < Ze.length; yt++) {
-      const t = Ze[yt];
+    for (; bt < Ze.length; bt++) {
+      const t = Ze[bt];
       t && (t.flags &= -2);
     }
-    yt = -1, Ze.length = 0, Oa(), bs = null, (Ze.length || Et.length) && Na();
+    bt = -1, Ze.length = 0, Na(), ks = null, (Ze.length || Ct.length) && Ma();
   }
 }
-let ft = null, Ma = null;
-function ks(e) {
+let ft = null, La = null;
+function ws(e) {
   const t = ft;
-  return ft = e, Ma = e && e.type.__scopeId || null, t;
+  return ft = e, La = e && e.type.__scopeId || null, t;
 }
-function kd(e, t = ft, n) {
+function wd(e, t = ft, n) {
   if (!t || e._n)
     return e;
   const r = (...s) => {
-    r._d && Al(-1);
-    const i = ks(t), o = In.length;
+    r._d && Rl(-1);
+    const i = ws(t), o = On.length;
     let l;
     try {
       l = e(...s);
     } finally {
-      for (let c = In.length; c > o; c--) Xa();
-      ks(i), r._d && Al(1);
+      for (let c = On.length; c > o; c--) Za();
+      ws(i), r._d && Rl(1);
     }
     return l;
   };
   return r._n = !0, r._c = !0, r._d = !0, r;
 }
-function yn(e, t) {
+function bn(e, t) {
   if (ft === null)
     return e;
-  const n = Us(ft), r = e.dirs || (e.dirs = []);
+  const n = Ws(ft), r = e.dirs || (e.dirs = []);
   for (let s = 0; s < t.length; s++) {
     let [i, o, l, c = Fe] = t[s];
     i && (Ee(i) && (i = {
       mounted: i,
       updated: i
-    }), i.deep && Wt(o), r.push({
+    }), i.deep && Jt(o), r.push({
       dir: i,
       instance: n,
       value: o,
@@ -1349,7 +1349,7 @@ function yn(e, t) {
   }
   return e;
 }
-function bn(e, t, n, r) {
+function kn(e, t, n, r) {
   let s = e;
   if (r === "beforeMount")
     e._mount = e;
@@ -1365,58 +1365,58 @@ function bn(e, t, n, r) {
     let c = i[l];
     o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ht({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
-    a && (cn(), Vt(a, n, 8, [
+    a && (an(), Gt(a, n, 8, [
       e.el,
       c,
       s,
       t
-    ]), an());
+    ]), un());
   }
 }
-function wd(e, t, n = !1) {
-  const r = oh();
-  if (r || Yn) {
-    let s = Yn ? Yn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
+function xd(e, t, n = !1) {
+  const r = lh();
+  if (r || Xn) {
+    let s = Xn ? Xn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (s && e in s)
       return s[e];
     if (arguments.length > 1)
       return n && Ee(t) ? t.call(r && r.proxy) : t;
   }
 }
-const xd = /* @__PURE__ */ Symbol.for("v-scx"), vd = () => wd(xd);
-function gi(e, t, n) {
-  return Ad(e, t, n);
+const vd = /* @__PURE__ */ Symbol.for("v-scx"), Ad = () => xd(vd);
+function mi(e, t, n) {
+  return Rd(e, t, n);
 }
-function Ad(e, t, n = Fe) {
+function Rd(e, t, n = Fe) {
   const { immediate: r, deep: s, flush: i, once: o } = n, l = ht({}, n), c = t && r || !t && i !== "post";
   let a;
-  if (As) {
+  if (Rs) {
     if (i === "sync") {
-      const g = vd();
-      a = g.__watcherHandles || (g.__watcherHandles = []);
+      const h = Ad();
+      a = h.__watcherHandles || (h.__watcherHandles = []);
     } else if (!c) {
-      const g = () => {
+      const h = () => {
       };
-      return g.stop = Tn, g.resume = Tn, g.pause = Tn, g;
+      return h.stop = Fn, h.resume = Fn, h.pause = Fn, h;
     }
   }
-  const u = tr;
-  l.call = (g, h, w) => Vt(g, u, h, w);
+  const u = nr;
+  l.call = (h, p, w) => Gt(h, u, p, w);
   let d = !1;
-  i === "post" ? l.scheduler = (g) => {
-    g.i = u, Ke(g, u && u.suspense);
-  } : i !== "sync" && (d = !0, l.scheduler = (g, h) => {
-    h ? g() : Co(g);
-  }), l.augmentJob = (g) => {
-    t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
+  i === "post" ? l.scheduler = (h) => {
+    h.i = u, Ke(h, u && u.suspense);
+  } : i !== "sync" && (d = !0, l.scheduler = (h, p) => {
+    p ? h() : So(h);
+  }), l.augmentJob = (h) => {
+    t && (h.flags |= 4), d && (h.flags |= 2, u && (h.id = u.uid, h.i = u));
   };
-  const m = gd(e, t, l);
-  return As && (a ? a.push(m) : c && m()), m;
+  const m = md(e, t, l);
+  return Rs && (a ? a.push(m) : c && m()), m;
 }
-const Qt = /* @__PURE__ */ new WeakMap(), La = /* @__PURE__ */ Symbol("_vte"), $s = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), Rd = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
+const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), Bs = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), Ed = (e) => e && (e.defer || e.defer === ""), _l = (e) => typeof SVGElement < "u" && e instanceof SVGElement, yl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, to = (e, t) => {
   const n = e && e.to;
   return Le(n) ? t ? t(n) : null : n;
-}, Ed = {
+}, Cd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, s, i, o, l, c, a) {
@@ -1424,10 +1424,10 @@ const Qt = /* @__PURE__ */ new WeakMap(), La = /* @__PURE__ */ Symbol("_vte"), $
       mc: u,
       pc: d,
       pbc: m,
-      o: { insert: g, querySelector: h, createText: w, createComment: A, parentNode: C }
-    } = a, x = Rn(t.props);
-    let { dynamicChildren: k } = t;
-    const b = (j, ee, X) => {
+      o: { insert: h, querySelector: p, createText: w, createComment: v, parentNode: T }
+    } = a, x = En(t.props);
+    let { dynamicChildren: b } = t;
+    const k = (j, ee, X) => {
       j.shapeFlag & 16 && u(
         j.children,
         ee,
@@ -1439,45 +1439,45 @@ const Qt = /* @__PURE__ */ new WeakMap(), La = /* @__PURE__ */ Symbol("_vte"), $
         c
       );
     }, F = (j = t) => {
-      const ee = Rn(j.props), X = j.target = eo(j.props, h), ue = to(X, j, w, g);
-      X && (o !== "svg" && ml(X) ? o = "svg" : o !== "mathml" && _l(X) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
+      const ee = En(j.props), X = j.target = to(j.props, p), ue = no(X, j, w, h);
+      X && (o !== "svg" && _l(X) ? o = "svg" : o !== "mathml" && yl(X) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (k(j, X, ue), _r(j, !1)));
     }, B = (j) => {
       const ee = () => {
-        if (Qt.get(j) === ee) {
-          if (Qt.delete(j), Rn(j.props)) {
-            const X = C(j.el) || n;
-            b(j, X, j.anchor), mr(j, !0);
+        if (en.get(j) === ee) {
+          if (en.delete(j), En(j.props)) {
+            const X = T(j.el) || n;
+            k(j, X, j.anchor), _r(j, !0);
           }
           F(j);
         }
       };
-      Qt.set(j, ee), Ke(ee, i);
+      en.set(j, ee), Ke(ee, i);
     };
     if (e == null) {
       const j = t.el = w(""), ee = t.anchor = w("");
-      if (g(j, n, r), g(ee, n, r), Rd(t.props) || i && i.pendingBranch) {
+      if (h(j, n, r), h(ee, n, r), Ed(t.props) || i && i.pendingBranch) {
         B(t);
         return;
       }
-      x && (b(t, n, ee), mr(t, !0)), F();
+      x && (k(t, n, ee), _r(t, !0)), F();
     } else {
       t.el = e.el;
-      const j = t.anchor = e.anchor, ee = Qt.get(e);
+      const j = t.anchor = e.anchor, ee = en.get(e);
       if (ee) {
-        ee.flags |= 8, Qt.delete(e), B(t);
+        ee.flags |= 8, en.delete(e), B(t);
         return;
       }
       t.targetStart = e.targetStart;
-      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Rn(e.props), de = ne ? n : X, De = ne ? j : ue;
-      if (o === "svg" || ml(X) ? o = "svg" : (o === "mathml" || _l(X)) && (o = "mathml"), k ? (m(
+      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = En(e.props), de = ne ? n : X, De = ne ? j : ue;
+      if (o === "svg" || _l(X) ? o = "svg" : (o === "mathml" || yl(X)) && (o = "mathml"), b ? (m(
         e.dynamicChildren,
-        k,
+        b,
         de,
         s,
         i,
         o,
         l
-      ), To(e, t, !0)) : c || d(
+      ), Fo(e, t, !0)) : c || d(
         e,
         t,
         de,
@@ -1488,7 +1488,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), La = /* @__PURE__ */ Symbol("_vte"), $
         l,
         !1
       ), x)
-        ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ns(
+        ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : rs(
           t,
           n,
           j,
@@ -1496,22 +1496,22 @@ const Qt = /* @__PURE__ */ new WeakMap(), La = /* @__PURE__ */ Symbol("_vte"), $
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const we = eo(t.props, h);
-        we && (t.target = we, ns(
+        const we = to(t.props, p);
+        we && (t.target = we, rs(
           t,
           we,
           null,
           a,
           0
         ));
-      } else ne && ns(
+      } else ne && rs(
         t,
         X,
         ue,
         a,
         1
       );
-      mr(t, x);
+      _r(t, x);
     }
   },
   remove(e, t, n, { um: r, o: { remove: s } }, i) {
@@ -1523,26 +1523,26 @@ const Qt = /* @__PURE__ */ new WeakMap(), La = /* @__PURE__ */ Symbol("_vte"), $
       targetAnchor: u,
       target: d,
       props: m
-    } = e, g = Rn(m), h = i || !g, w = Qt.get(e);
-    if (w && (w.flags |= 8, Qt.delete(e)), d && (s(a), s(u)), i && s(c), !w && (g || d) && o & 16)
-      for (let A = 0; A < l.length; A++) {
-        const C = l[A];
+    } = e, h = En(m), p = i || !h, w = en.get(e);
+    if (w && (w.flags |= 8, en.delete(e)), d && (s(a), s(u)), i && s(c), !w && (h || d) && o & 16)
+      for (let v = 0; v < l.length; v++) {
+        const T = l[v];
         r(
-          C,
+          T,
           t,
           n,
-          h,
-          !!C.dynamicChildren
+          p,
+          !!T.dynamicChildren
         );
       }
   },
-  move: ns,
-  hydrate: Cd
+  move: rs,
+  hydrate: Sd
 };
-function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
+function rs(e, t, n, { o: { insert: r }, m: s }, i = 2) {
   i === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = i === 2;
-  if (d && r(o, t, n), !Qt.has(e) && (!d || Rn(u)) && c & 16)
+  if (d && r(o, t, n), !en.has(e) && (!d || En(u)) && c & 16)
     for (let m = 0; m < a.length; m++)
       s(
         a[m],
@@ -1552,62 +1552,62 @@ function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
       );
   d && r(l, t, n);
 }
-function Cd(e, t, n, r, s, i, {
+function Sd(e, t, n, r, s, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function m(A, C) {
-    let x = C;
+  function m(v, T) {
+    let x = T;
     for (; x; ) {
       if (x && x.nodeType === 8) {
         if (x.data === "teleport start anchor")
           t.targetStart = x;
         else if (x.data === "teleport anchor") {
-          t.targetAnchor = x, A._lpa = t.targetAnchor && o(t.targetAnchor);
+          t.targetAnchor = x, v._lpa = t.targetAnchor && o(t.targetAnchor);
           break;
         }
       }
       x = o(x);
     }
   }
-  function g(A, C) {
-    C.anchor = d(
-      o(A),
-      C,
-      l(A),
+  function h(v, T) {
+    T.anchor = d(
+      o(v),
+      T,
+      l(v),
       n,
       r,
       s,
       i
     );
   }
-  const h = t.target = eo(
+  const p = t.target = to(
     t.props,
     c
-  ), w = Rn(t.props);
-  if (h) {
-    const A = h._lpa || h.firstChild;
-    t.shapeFlag & 16 && (w ? (g(e, t), m(h, A), t.targetAnchor || to(
-      h,
+  ), w = En(t.props);
+  if (p) {
+    const v = p._lpa || p.firstChild;
+    t.shapeFlag & 16 && (w ? (h(e, t), m(p, v), t.targetAnchor || no(
+      p,
       t,
       u,
       a,
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
-      l(e) === h ? e : null
-    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || to(h, t, u, a), d(
-      A && o(A),
+      l(e) === p ? e : null
+    )) : (t.anchor = o(e), m(p, v), t.targetAnchor || no(p, t, u, a), d(
+      v && o(v),
       t,
-      h,
+      p,
       n,
       r,
       s,
       i
-    ))), mr(t, w);
-  } else w && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
+    ))), _r(t, w);
+  } else w && t.shapeFlag & 16 && (h(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const Sd = Ed;
-function mr(e, t) {
+const Dd = Cd;
+function _r(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
     let r, s;
@@ -1616,25 +1616,25 @@ function mr(e, t) {
     n.ut();
   }
 }
-function to(e, t, n, r, s = null) {
+function no(e, t, n, r, s = null) {
   const i = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return i[La] = o, e && (r(i, e, s), r(o, e, s)), o;
+  return i[Pa] = o, e && (r(i, e, s), r(o, e, s)), o;
 }
-const mi = /* @__PURE__ */ Symbol("_leaveCb");
-function Dd(e) {
+const _i = /* @__PURE__ */ Symbol("_leaveCb");
+function Td(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== wt) {
+      if (n.type !== xt) {
         t = n;
         break;
       }
   }
   return t;
 }
-function Pa(e) {
-  if (!ja(e))
-    return $s(e.type) && e.children ? Dd(e.children) : e;
+function ja(e) {
+  if (!$a(e))
+    return Bs(e.type) && e.children ? Td(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1645,50 +1645,50 @@ function Pa(e) {
       return n.default();
   }
 }
-function vr(e, t) {
+function Ar(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    vr(
-      $s(n.type) && Pa(n) || n,
+    Ar(
+      Bs(n.type) && ja(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
     const n = e.suspense;
     if (n) {
       const r = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      r && vr(r, t.clone(r));
+      r && Ar(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === oe && ae(e.children)) {
-    const n = Ba(e.children, !1);
-    n && vr(n, t);
+    const n = za(e.children, !1);
+    n && Ar(n, t);
   }
 }
-function no(e) {
+function ro(e) {
   if (e.component)
-    return no(e.component.subTree);
+    return ro(e.component.subTree);
   if (e.type === oe) {
-    const t = ae(e.children) && Ba(e.children, !1);
-    return t ? no(t) : void 0;
+    const t = ae(e.children) && za(e.children, !1);
+    return t ? ro(t) : void 0;
   }
-  if (e.type !== wt)
+  if (e.type !== xt)
     return e;
 }
-function Td(e) {
+function Fd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function yl(e, t) {
+function bl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const ws = /* @__PURE__ */ new WeakMap();
-function Ar(e, t, n, r, s = !1) {
+const xs = /* @__PURE__ */ new WeakMap();
+function Rr(e, t, n, r, s = !1) {
   if (ae(e)) {
     e.forEach(
-      (w, A) => Ar(
+      (w, v) => Rr(
         w,
-        t && (ae(t) ? t[A] : t),
+        t && (ae(t) ? t[v] : t),
         n,
         r,
         s
@@ -1696,66 +1696,66 @@ function Ar(e, t, n, r, s = !1) {
     );
     return;
   }
-  if (Rr(r) && !s) {
-    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
+  if (Er(r) && !s) {
+    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Rr(e, t, n, r.component.subTree);
     return;
   }
-  const i = r.shapeFlag & 4 ? Us(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), g = d === Fe ? sa : (w) => yl(u, w) ? !1 : xe(m, w), h = (w, A) => !(A && yl(u, A));
+  const i = r.shapeFlag & 4 ? Ws(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), h = d === Fe ? ia : (w) => bl(u, w) ? !1 : xe(m, w), p = (w, v) => !(v && bl(u, v));
   if (a != null && a !== c) {
-    if (bl(t), Le(a))
-      u[a] = null, g(a) && (d[a] = null);
+    if (kl(t), Le(a))
+      u[a] = null, h(a) && (d[a] = null);
     else if (/* @__PURE__ */ tt(a)) {
       const w = t;
-      h(a, w.k) && (a.value = null), w.k && (u[w.k] = null);
+      p(a, w.k) && (a.value = null), w.k && (u[w.k] = null);
     }
   }
   if (Ee(c))
-    Wr(c, l, 12, [o, u]);
+    Jr(c, l, 12, [o, u]);
   else {
-    const w = Le(c), A = /* @__PURE__ */ tt(c);
-    if (w || A) {
-      const C = () => {
+    const w = Le(c), v = /* @__PURE__ */ tt(c);
+    if (w || v) {
+      const T = () => {
         if (e.f) {
-          const x = w ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
+          const x = w ? h(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
           if (s)
-            ae(x) && ia(x, i);
+            ae(x) && oa(x, i);
           else if (ae(x))
             x.includes(i) || x.push(i);
           else if (w)
-            u[c] = [i], g(c) && (d[c] = u[c]);
+            u[c] = [i], h(c) && (d[c] = u[c]);
           else {
-            const k = [i];
-            h(c, e.k) && (c.value = k), e.k && (u[e.k] = k);
+            const b = [i];
+            p(c, e.k) && (c.value = b), e.k && (u[e.k] = b);
           }
-        } else w ? (u[c] = o, g(c) && (d[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else w ? (u[c] = o, h(c) && (d[c] = o)) : v && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const x = () => {
-          C(), ws.delete(e);
+          T(), xs.delete(e);
         };
-        x.id = -1, ws.set(e, x), Ke(x, n);
+        x.id = -1, xs.set(e, x), Ke(x, n);
       } else
-        bl(e), C();
+        kl(e), T();
     }
   }
 }
-function bl(e) {
-  const t = ws.get(e);
-  t && (t.flags |= 8, ws.delete(e));
+function kl(e) {
+  const t = xs.get(e);
+  t && (t.flags |= 8, xs.delete(e));
 }
-Ls().requestIdleCallback;
-Ls().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, ja = (e) => e.type.__isKeepAlive, Fd = /* @__PURE__ */ Symbol.for("v-ndc");
+Ps().requestIdleCallback;
+Ps().cancelIdleCallback;
+const Er = (e) => !!e.type.__asyncLoader, $a = (e) => e.type.__isKeepAlive, Id = /* @__PURE__ */ Symbol.for("v-ndc");
 function Ge(e, t, n, r) {
   let s;
   const i = n, o = ae(e);
   if (o || Le(e)) {
-    const l = o && /* @__PURE__ */ sn(e);
+    const l = o && /* @__PURE__ */ on(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ It(e), e = Ps(e)), s = new Array(e.length);
+    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ Ot(e), e = js(e)), s = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       s[u] = t(
-        c ? a ? un(pt(e[u])) : pt(e[u]) : e[u],
+        c ? a ? fn(pt(e[u])) : pt(e[u]) : e[u],
         u,
         void 0,
         i
@@ -1786,7 +1786,7 @@ function Ge(e, t, n, r) {
     s = [];
   return s;
 }
-const ro = (e) => e ? nu(e) ? Us(e) : ro(e.parent) : null, Er = (
+const so = (e) => e ? ru(e) ? Ws(e) : so(e.parent) : null, Cr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
@@ -1797,18 +1797,18 @@ const ro = (e) => e ? nu(e) ? Us(e) : ro(e.parent) : null, Er = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => ro(e.parent),
-    $root: (e) => ro(e.root),
+    $parent: (e) => so(e.parent),
+    $root: (e) => so(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Co(e.update);
+      So(e.update);
     }),
-    $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
-    $watch: (e) => Tn
+    $nextTick: (e) => e.n || (e.n = vr.bind(e.proxy)),
+    $watch: (e) => Fn
   })
-), _i = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Id = {
+), yi = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Od = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1827,7 +1827,7 @@ const ro = (e) => e ? nu(e) ? Us(e) : ro(e.parent) : null, Er = (
             return i[t];
         }
       else {
-        if (_i(r, t))
+        if (yi(r, t))
           return o[t] = 1, r[t];
         if (xe(i, t))
           return o[t] = 3, i[t];
@@ -1836,7 +1836,7 @@ const ro = (e) => e ? nu(e) ? Us(e) : ro(e.parent) : null, Er = (
         o[t] = 0;
       }
     }
-    const a = Er[t];
+    const a = Cr[t];
     let u, d;
     if (a)
       return t === "$attrs" && Xe(e.attrs, "get", ""), a(e);
@@ -1855,23 +1855,23 @@ const ro = (e) => e ? nu(e) ? Us(e) : ro(e.parent) : null, Er = (
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: s, ctx: i } = e;
-    return _i(s, t) ? (s[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
+    return yi(s, t) ? (s[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: s, props: i, type: o }
   }, l) {
     let c;
-    return !!(n[l] || _i(t, l) || xe(i, l) || xe(r, l) || xe(Er, l) || xe(s.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || yi(t, l) || xe(i, l) || xe(r, l) || xe(Cr, l) || xe(s.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function $a() {
+function Ba() {
   return {
     app: null,
     config: {
-      isNativeTag: sa,
+      isNativeTag: ia,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function $a() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Od = 0;
-function Nd(e, t) {
+let Nd = 0;
+function Md(e, t) {
   return function(r, s = null) {
     Ee(r) || (r = ht({}, r)), s != null && !Ie(s) && (s = null);
-    const i = $a(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const i = Ba(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = i.app = {
-      _uid: Od++,
+      _uid: Nd++,
       _component: r,
       _props: s,
       _container: null,
       _context: i,
       _instance: null,
-      version: dh,
+      version: hh,
       get config() {
         return i.config;
       },
@@ -1921,15 +1921,15 @@ function Nd(e, t) {
       },
       mount(u, d, m) {
         if (!c) {
-          const g = a._ceVNode || qt(r, s);
-          return g.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, Us(g.component);
+          const h = a._ceVNode || Ht(r, s);
+          return h.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(h, u, m), c = !0, a._container = u, u.__vue_app__ = a, Ws(h.component);
         }
       },
       onUnmount(u) {
         l.push(u);
       },
       unmount() {
-        c && (Vt(
+        c && (Gt(
           l,
           a._instance,
           16
@@ -1939,29 +1939,29 @@ function Nd(e, t) {
         return i.provides[u] = d, a;
       },
       runWithContext(u) {
-        const d = Yn;
-        Yn = a;
+        const d = Xn;
+        Xn = a;
         try {
           return u();
         } finally {
-          Yn = d;
+          Xn = d;
         }
       }
     };
     return a;
   };
 }
-let Yn = null;
-const Md = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
-function Ld(e, t, ...n) {
+let Xn = null;
+const Ld = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${kt(t)}Modifiers`] || e[`${Pn(t)}Modifiers`];
+function Pd(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Fe;
   let s = n;
-  const i = t.startsWith("update:"), o = i && Md(r, t.slice(7));
-  o && (o.trim && (s = n.map((u) => Le(u) ? u.trim() : u)), o.number && (s = s.map(Ur)));
-  let l, c = r[l = ai(t)] || // also try camelCase event handler (#2249)
-  r[l = ai(bt(t))];
-  !c && i && (c = r[l = ai(Ln(t))]), c && Vt(
+  const i = t.startsWith("update:"), o = i && Ld(r, t.slice(7));
+  o && (o.trim && (s = n.map((u) => Le(u) ? u.trim() : u)), o.number && (s = s.map(Wr)));
+  let l, c = r[l = ui(t)] || // also try camelCase event handler (#2249)
+  r[l = ui(kt(t))];
+  !c && i && (c = r[l = ui(Pn(t))]), c && Gt(
     c,
     e,
     6,
@@ -1973,7 +1973,7 @@ function Ld(e, t, ...n) {
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Vt(
+    e.emitted[l] = !0, Gt(
       a,
       e,
       6,
@@ -1981,7 +1981,7 @@ function Ld(e, t, ...n) {
     );
   }
 }
-function Pd(e, t, n = !1) {
+function jd(e, t, n = !1) {
   const r = t.emitsCache, s = r.get(e);
   if (s !== void 0)
     return s;
@@ -1989,10 +1989,10 @@ function Pd(e, t, n = !1) {
   let o = {};
   return i ? (ae(i) ? i.forEach((l) => o[l] = null) : ht(o, i), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
 }
-function Bs(e, t) {
-  return !e || !Os(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Ln(t)) || xe(e, t));
+function zs(e, t) {
+  return !e || !Ns(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Pn(t)) || xe(e, t));
 }
-function kl(e) {
+function wl(e) {
   const {
     type: t,
     vnode: n,
@@ -2006,60 +2006,60 @@ function kl(e) {
     renderCache: u,
     props: d,
     data: m,
-    setupState: g,
-    ctx: h,
+    setupState: h,
+    ctx: p,
     inheritAttrs: w
-  } = e, A = ks(e);
-  let C, x;
+  } = e, v = ws(e);
+  let T, x;
   try {
     if (n.shapeFlag & 4) {
-      const b = s || r, F = b;
-      C = Ct(
+      const k = s || r, F = k;
+      T = St(
         a.call(
           F,
-          b,
+          k,
           u,
           d,
-          g,
+          h,
           m,
-          h
+          p
         )
       ), x = l;
     } else {
-      const b = t;
-      C = Ct(
-        b.length > 1 ? b(
+      const k = t;
+      T = St(
+        k.length > 1 ? k(
           d,
           { attrs: l, slots: o, emit: c }
-        ) : b(
+        ) : k(
           d,
           null
         )
-      ), x = t.props ? l : jd(l);
+      ), x = t.props ? l : $d(l);
     }
-  } catch (b) {
-    In.length = 0, js(b, e, 1), C = qt(wt);
+  } catch (k) {
+    On.length = 0, $s(k, e, 1), T = Ht(xt);
   }
-  let k = C;
+  let b = T;
   if (x && w !== !1) {
-    const b = Object.keys(x), { shapeFlag: F } = k;
-    b.length && F & 7 && (i && b.some(Ns) && (x = $d(
+    const k = Object.keys(x), { shapeFlag: F } = b;
+    k.length && F & 7 && (i && k.some(Ms) && (x = Bd(
       x,
       i
-    )), k = er(k, x, !1, !0));
+    )), b = tr(b, x, !1, !0));
   }
-  if (n.dirs && (k = er(k, null, !1, !0), k.dirs = k.dirs ? k.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = $s(k.type) && Pa(k) || k;
-    vr(b, n.transition);
+  if (n.dirs && (b = tr(b, null, !1, !0), b.dirs = b.dirs ? b.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const k = Bs(b.type) && ja(b) || b;
+    Ar(k, n.transition);
   }
-  return C = k, ks(A), C;
+  return T = b, ws(v), T;
 }
-function Ba(e, t = !0) {
+function za(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const s = e[r];
-    if (Fo(s)) {
-      if (s.type !== wt || s.children === "v-if") {
+    if (Io(s)) {
+      if (s.type !== xt || s.children === "v-if") {
         if (n)
           return;
         n = s;
@@ -2069,18 +2069,18 @@ function Ba(e, t = !0) {
   }
   return n;
 }
-const jd = (e) => {
+const $d = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Os(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Ns(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, $d = (e, t) => {
+}, Bd = (e, t) => {
   const n = {};
   for (const r in e)
-    (!Ns(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+    (!Ms(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function Bd(e, t, n) {
+function zd(e, t, n) {
   const { props: r, children: s, component: i } = e, { props: o, children: l, patchFlag: c } = t, a = i.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2088,35 +2088,35 @@ function Bd(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? wl(r, o, a) : !!o;
+      return r ? xl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         const m = u[d];
-        if (za(o, r, m) && !Bs(a, m))
+        if (Ua(o, r, m) && !zs(a, m))
           return !0;
       }
     }
   } else
-    return (s || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? wl(r, o, a) : !0 : !!o;
+    return (s || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? xl(r, o, a) : !0 : !!o;
   return !1;
 }
-function wl(e, t, n) {
+function xl(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
   for (let s = 0; s < r.length; s++) {
     const i = r[s];
-    if (!xe(e, i) || za(t, e, i) && !Bs(n, i))
+    if (!xe(e, i) || Ua(t, e, i) && !zs(n, i))
       return !0;
   }
   return !1;
 }
-function za(e, t, n) {
+function Ua(e, t, n) {
   const r = e[n], s = t[n];
-  return n === "style" && Ie(r) && Ie(s) ? !ln(r, s) : r !== s;
+  return n === "style" && Ie(r) && Ie(s) ? !cn(r, s) : r !== s;
 }
-function zd({ vnode: e, parent: t, suspense: n }, r) {
+function Ud({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const s = t.subTree;
     if (s.suspense && s.suspense.activeBranch === e && (s.suspense.vnode.el = s.el = r, e = s), s === e)
@@ -2126,15 +2126,15 @@ function zd({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Ua = {}, Wa = () => Object.create(Ua), Ja = (e) => Object.getPrototypeOf(e) === Ua;
-function Ud(e, t, n, r = !1) {
-  const s = {}, i = Wa();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), qa(e, t, s, i);
+const Wa = {}, Ja = () => Object.create(Wa), qa = (e) => Object.getPrototypeOf(e) === Wa;
+function Wd(e, t, n, r = !1) {
+  const s = {}, i = Ja();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ha(e, t, s, i);
   for (const o in e.propsOptions[0])
     o in s || (s[o] = void 0);
-  n ? e.props = r ? s : /* @__PURE__ */ ld(s) : e.type.props ? e.props = s : e.props = i, e.attrs = i;
+  n ? e.props = r ? s : /* @__PURE__ */ cd(s) : e.type.props ? e.props = s : e.props = i, e.attrs = i;
 }
-function Wd(e, t, n, r) {
+function Jd(e, t, n, r) {
   const {
     props: s,
     attrs: i,
@@ -2151,37 +2151,37 @@ function Wd(e, t, n, r) {
       const u = e.vnode.dynamicProps;
       for (let d = 0; d < u.length; d++) {
         let m = u[d];
-        if (Bs(e.emitsOptions, m))
+        if (zs(e.emitsOptions, m))
           continue;
-        const g = t[m];
+        const h = t[m];
         if (c)
           if (xe(i, m))
-            g !== i[m] && (i[m] = g, a = !0);
+            h !== i[m] && (i[m] = h, a = !0);
           else {
-            const h = bt(m);
-            s[h] = so(
+            const p = kt(m);
+            s[p] = io(
               c,
               l,
+              p,
               h,
-              g,
               e,
               !1
             );
           }
         else
-          g !== i[m] && (i[m] = g, a = !0);
+          h !== i[m] && (i[m] = h, a = !0);
       }
     }
   } else {
-    qa(e, t, s, i) && (a = !0);
+    Ha(e, t, s, i) && (a = !0);
     let u;
     for (const d in l)
       (!t || // for camelCase
       !xe(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Ln(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
+      ((u = Pn(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (s[d] = so(
+      n[u] !== void 0) && (s[d] = io(
         c,
         l,
         d,
@@ -2193,24 +2193,24 @@ function Wd(e, t, n, r) {
       for (const d in i)
         (!t || !xe(t, d)) && (delete i[d], a = !0);
   }
-  a && Ut(e.attrs, "set", "");
+  a && Wt(e.attrs, "set", "");
 }
-function qa(e, t, n, r) {
+function Ha(e, t, n, r) {
   const [s, i] = e.propsOptions;
   let o = !1, l;
   if (t)
     for (let c in t) {
-      if (br(c))
+      if (kr(c))
         continue;
       const a = t[c];
       let u;
-      s && xe(s, u = bt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bs(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      s && xe(s, u = kt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : zs(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (i) {
     const c = /* @__PURE__ */ ke(n), a = l || Fe;
     for (let u = 0; u < i.length; u++) {
       const d = i[u];
-      n[d] = so(
+      n[d] = io(
         s,
         c,
         d,
@@ -2222,7 +2222,7 @@ function qa(e, t, n, r) {
   }
   return o;
 }
-function so(e, t, n, r, s, i) {
+function io(e, t, n, r, s, i) {
   const o = e[n];
   if (o != null) {
     const l = xe(o, "default");
@@ -2233,7 +2233,7 @@ function so(e, t, n, r, s, i) {
         if (n in a)
           r = a[n];
         else {
-          const u = tu(s);
+          const u = nu(s);
           r = a[n] = c.call(
             null,
             t
@@ -2249,98 +2249,98 @@ function so(e, t, n, r, s, i) {
     ] && (i && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Ln(n)) && (r = !0));
+    ] && (r === "" || r === Pn(n)) && (r = !0));
   }
   return r;
 }
-function Jd(e, t, n = !1) {
+function qd(e, t, n = !1) {
   const r = t.propsCache, s = r.get(e);
   if (s)
     return s;
   const i = e.props, o = {}, l = [];
   if (!i)
-    return Ie(e) && r.set(e, Cn), Cn;
+    return Ie(e) && r.set(e, Sn), Sn;
   if (ae(i))
     for (let a = 0; a < i.length; a++) {
-      const u = bt(i[a]);
-      xl(u) && (o[u] = Fe);
+      const u = kt(i[a]);
+      vl(u) && (o[u] = Fe);
     }
   else if (i)
     for (const a in i) {
-      const u = bt(a);
-      if (xl(u)) {
-        const d = i[a], m = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), g = m.type;
-        let h = !1, w = !0;
-        if (ae(g))
-          for (let A = 0; A < g.length; ++A) {
-            const C = g[A], x = Ee(C) && C.name;
+      const u = kt(a);
+      if (vl(u)) {
+        const d = i[a], m = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), h = m.type;
+        let p = !1, w = !0;
+        if (ae(h))
+          for (let v = 0; v < h.length; ++v) {
+            const T = h[v], x = Ee(T) && T.name;
             if (x === "Boolean") {
-              h = !0;
+              p = !0;
               break;
             } else x === "String" && (w = !1);
           }
         else
-          h = Ee(g) && g.name === "Boolean";
+          p = Ee(h) && h.name === "Boolean";
         m[
           0
           /* shouldCast */
-        ] = h, m[
+        ] = p, m[
           1
           /* shouldCastTrue */
-        ] = w, (h || xe(m, "default")) && l.push(u);
+        ] = w, (p || xe(m, "default")) && l.push(u);
       }
     }
   const c = [o, l];
   return Ie(e) && r.set(e, c), c;
 }
-function xl(e) {
-  return e[0] !== "$" && !br(e);
+function vl(e) {
+  return e[0] !== "$" && !kr(e);
 }
-const So = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ae(e) ? e.map(Ct) : [Ct(e)], qd = (e, t, n) => {
+const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e) ? e.map(St) : [St(e)], Hd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = kd((...s) => Do(t(...s)), n);
+  const r = wd((...s) => To(t(...s)), n);
   return r._c = !1, r;
-}, Ha = (e, t, n) => {
+}, Va = (e, t, n) => {
   const r = e._ctx;
   for (const s in e) {
-    if (So(s)) continue;
+    if (Do(s)) continue;
     const i = e[s];
     if (Ee(i))
-      t[s] = qd(s, i, r);
+      t[s] = Hd(s, i, r);
     else if (i != null) {
-      const o = Do(i);
+      const o = To(i);
       t[s] = () => o;
     }
   }
-}, Va = (e, t) => {
-  const n = Do(t);
+}, Ga = (e, t) => {
+  const n = To(t);
   e.slots.default = () => n;
-}, Ga = (e, t, n) => {
+}, Ka = (e, t, n) => {
   for (const r in t)
-    (n || !So(r)) && (e[r] = t[r]);
-}, Hd = (e, t, n) => {
-  const r = e.slots = Wa();
+    (n || !Do(r)) && (e[r] = t[r]);
+}, Vd = (e, t, n) => {
+  const r = e.slots = Ja();
   if (e.vnode.shapeFlag & 32) {
     const s = t._;
-    s ? (Ga(r, t, n), n && ua(r, "_", s, !0)) : Ha(t, r);
-  } else t && Va(e, t);
-}, Vd = (e, t, n) => {
+    s ? (Ka(r, t, n), n && fa(r, "_", s, !0)) : Va(t, r);
+  } else t && Ga(e, t);
+}, Gd = (e, t, n) => {
   const { vnode: r, slots: s } = e;
   let i = !0, o = Fe;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? i = !1 : Ga(s, t, n) : (i = !t.$stable, Ha(t, s)), o = t;
-  } else t && (Va(e, t), o = { default: 1 });
+    l ? n && l === 1 ? i = !1 : Ka(s, t, n) : (i = !t.$stable, Va(t, s)), o = t;
+  } else t && (Ga(e, t), o = { default: 1 });
   if (i)
     for (const l in s)
-      !So(l) && o[l] == null && delete s[l];
-}, Ke = Qd;
-function Gd(e) {
-  return Kd(e);
+      !Do(l) && o[l] == null && delete s[l];
+}, Ke = eh;
+function Kd(e) {
+  return Yd(e);
 }
-function Kd(e, t) {
-  const n = Ls();
+function Yd(e, t) {
+  const n = Ps();
   n.__VUE__ = !0;
   const {
     insert: r,
@@ -2353,30 +2353,30 @@ function Kd(e, t) {
     setElementText: u,
     parentNode: d,
     nextSibling: m,
-    setScopeId: g = Tn,
-    insertStaticContent: h
-  } = e, w = (p, _, v, P = null, D = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
-    if (p === _)
+    setScopeId: h = Fn,
+    insertStaticContent: p
+  } = e, w = (g, _, A, P = null, S = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
+    if (g === _)
       return;
-    p && !ur(p, _) && (P = Ae(p), R(p, D, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
-    const { type: T, ref: V, shapeFlag: z } = _;
-    switch (T) {
-      case zs:
-        A(p, _, v, P);
+    g && !fr(g, _) && (P = Ae(g), R(g, S, I, !0), g = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && g && g.dynamicChildren && g.dynamicChildren.hasOnce && (_.dynamicChildren === Sn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    const { type: D, ref: V, shapeFlag: z } = _;
+    switch (D) {
+      case Us:
+        v(g, _, A, P);
         break;
-      case wt:
-        C(p, _, v, P);
+      case xt:
+        T(g, _, A, P);
         break;
-      case bi:
-        p == null && x(_, v, P, M);
+      case ki:
+        g == null && x(_, A, P, M);
         break;
       case oe:
         de(
-          p,
+          g,
           _,
-          v,
+          A,
           P,
-          D,
+          S,
           I,
           M,
           $,
@@ -2385,273 +2385,273 @@ function Kd(e, t) {
         break;
       default:
         z & 1 ? F(
-          p,
+          g,
           _,
-          v,
+          A,
           P,
-          D,
+          S,
           I,
           M,
           $,
           N
         ) : z & 6 ? De(
-          p,
+          g,
           _,
-          v,
+          A,
           P,
-          D,
+          S,
           I,
           M,
           $,
           N
-        ) : (z & 64 || z & 128) && T.process(
-          p,
+        ) : (z & 64 || z & 128) && D.process(
+          g,
           _,
-          v,
+          A,
           P,
-          D,
+          S,
           I,
           M,
           $,
           N,
-          hn
+          pn
         );
     }
-    V != null && D ? Ar(V, p && p.ref, I, _ || p, !_) : V == null && p && p.ref != null && Ar(p.ref, null, I, p, !0);
-  }, A = (p, _, v, P) => {
-    if (p == null)
+    V != null && S ? Rr(V, g && g.ref, I, _ || g, !_) : V == null && g && g.ref != null && Rr(g.ref, null, I, g, !0);
+  }, v = (g, _, A, P) => {
+    if (g == null)
       r(
         _.el = l(_.children),
-        v,
+        A,
         P
       );
     else {
-      const D = _.el = p.el;
-      _.children !== p.children && a(D, _.children);
+      const S = _.el = g.el;
+      _.children !== g.children && a(S, _.children);
     }
-  }, C = (p, _, v, P) => {
-    p == null ? r(
+  }, T = (g, _, A, P) => {
+    g == null ? r(
       _.el = c(_.children || ""),
-      v,
+      A,
       P
-    ) : _.el = p.el;
-  }, x = (p, _, v, P) => {
-    [p.el, p.anchor] = h(
-      p.children,
+    ) : _.el = g.el;
+  }, x = (g, _, A, P) => {
+    [g.el, g.anchor] = p(
+      g.children,
       _,
-      v,
+      A,
       P,
-      p.el,
-      p.anchor
+      g.el,
+      g.anchor
     );
-  }, k = ({ el: p, anchor: _ }, v, P) => {
-    let D;
-    for (; p && p !== _; )
-      D = m(p), r(p, v, P), p = D;
-    r(_, v, P);
-  }, b = ({ el: p, anchor: _ }) => {
-    let v;
-    for (; p && p !== _; )
-      v = m(p), s(p), p = v;
+  }, b = ({ el: g, anchor: _ }, A, P) => {
+    let S;
+    for (; g && g !== _; )
+      S = m(g), r(g, A, P), g = S;
+    r(_, A, P);
+  }, k = ({ el: g, anchor: _ }) => {
+    let A;
+    for (; g && g !== _; )
+      A = m(g), s(g), g = A;
     s(_);
-  }, F = (p, _, v, P, D, I, M, $, N) => {
-    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), p == null)
+  }, F = (g, _, A, P, S, I, M, $, N) => {
+    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), g == null)
       B(
         _,
-        v,
+        A,
         P,
-        D,
+        S,
         I,
         M,
         $,
         N
       );
     else {
-      const T = p.el && p.el._isVueCE ? p.el : null;
+      const D = g.el && g.el._isVueCE ? g.el : null;
       try {
-        T && T._beginPatch(), X(
-          p,
+        D && D._beginPatch(), X(
+          g,
           _,
-          D,
+          S,
           I,
           M,
           $,
           N
         );
       } finally {
-        T && T._endPatch();
+        D && D._endPatch();
       }
     }
-  }, B = (p, _, v, P, D, I, M, $) => {
-    let N, T;
-    const { props: V, shapeFlag: z, transition: Z, dirs: te } = p;
-    if (N = p.el = o(
-      p.type,
+  }, B = (g, _, A, P, S, I, M, $) => {
+    let N, D;
+    const { props: V, shapeFlag: z, transition: Z, dirs: te } = g;
+    if (N = g.el = o(
+      g.type,
       I,
       V && V.is,
       V
-    ), z & 8 ? u(N, p.children) : z & 16 && ee(
-      p.children,
+    ), z & 8 ? u(N, g.children) : z & 16 && ee(
+      g.children,
       N,
       null,
       P,
-      D,
-      yi(p, I),
+      S,
+      bi(g, I),
       M,
       $
-    ), te && bn(p, null, P, "created"), j(N, p, p.scopeId, M, P), V) {
+    ), te && kn(g, null, P, "created"), j(N, g, g.scopeId, M, P), V) {
       for (const _e in V)
-        _e !== "value" && !br(_e) && i(N, _e, null, V[_e], I, P);
-      "value" in V && i(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, p);
+        _e !== "value" && !kr(_e) && i(N, _e, null, V[_e], I, P);
+      "value" in V && i(N, "value", null, V.value, I), (D = V.onVnodeBeforeMount) && Rt(D, P, g);
     }
-    te && bn(p, null, P, "beforeMount");
-    const he = Yd(D, Z);
-    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Zd] = !0), r(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
-      T && At(T, P, p), he && Z.enter(N), te && bn(p, null, P, "mounted");
-    }, D);
-  }, j = (p, _, v, P, D) => {
-    if (v && g(p, v), P)
+    te && kn(g, null, P, "beforeMount");
+    const he = Xd(S, Z);
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Qd] = !0), r(N, _, A), ((D = V && V.onVnodeMounted) || he || te) && Ke(() => {
+      D && Rt(D, P, g), he && Z.enter(N), te && kn(g, null, P, "mounted");
+    }, S);
+  }, j = (g, _, A, P, S) => {
+    if (A && h(g, A), P)
       for (let I = 0; I < P.length; I++)
-        g(p, P[I]);
-    if (D) {
-      let I = D.subTree;
-      if (_ === I || Ya(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
-        const M = D.vnode;
+        h(g, P[I]);
+    if (S) {
+      let I = S.subTree;
+      if (_ === I || Xa(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+        const M = S.vnode;
         j(
-          p,
+          g,
           M,
           M.scopeId,
           M.slotScopeIds,
-          D.parent
+          S.parent
         );
       }
     }
-  }, ee = (p, _, v, P, D, I, M, $, N = 0) => {
-    for (let T = N; T < p.length; T++) {
-      const V = p[T] = $ ? zt(p[T]) : Ct(p[T]);
+  }, ee = (g, _, A, P, S, I, M, $, N = 0) => {
+    for (let D = N; D < g.length; D++) {
+      const V = g[D] = $ ? Ut(g[D]) : St(g[D]);
       w(
         null,
         V,
         _,
-        v,
+        A,
         P,
-        D,
+        S,
         I,
         M,
         $
       );
     }
-  }, X = (p, _, v, P, D, I, M) => {
-    const $ = _.el = p.el;
-    let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
-    N |= p.patchFlag & 16;
-    const z = p.props || Fe, Z = _.props || Fe;
+  }, X = (g, _, A, P, S, I, M) => {
+    const $ = _.el = g.el;
+    let { patchFlag: N, dynamicChildren: D, dirs: V } = _;
+    N |= g.patchFlag & 16;
+    const z = g.props || Fe, Z = _.props || Fe;
     let te;
-    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && At(te, v, _, p), V && bn(_, p, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (A && wn(A, !1), (te = Z.onVnodeBeforeUpdate) && Rt(te, A, _, g), V && kn(_, g, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u($, ""), T ? ue(
-      p.dynamicChildren,
-      T,
+    D && (!g.dynamicChildren || g.dynamicChildren.length !== D.length) && (N = 0, M = !1, D = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u($, ""), D ? ue(
+      g.dynamicChildren,
+      D,
       $,
-      v,
+      A,
       P,
-      yi(_, D),
+      bi(_, S),
       I
     ) : M || se(
-      p,
+      g,
       _,
       $,
       null,
-      v,
+      A,
       P,
-      yi(_, D),
+      bi(_, S),
       I,
       !1
     ), N > 0) {
       if (N & 16)
-        ne($, z, Z, v, D);
-      else if (N & 2 && z.class !== Z.class && i($, "class", null, Z.class, D), N & 4 && i($, "style", z.style, Z.style, D), N & 8) {
+        ne($, z, Z, A, S);
+      else if (N & 2 && z.class !== Z.class && i($, "class", null, Z.class, S), N & 4 && i($, "style", z.style, Z.style, S), N & 8) {
         const he = _.dynamicProps;
         for (let _e = 0; _e < he.length; _e++) {
           const ye = he[_e], Te = z[ye], Re = Z[ye];
-          (Re !== Te || ye === "value") && i($, ye, Te, Re, D, v);
+          (Re !== Te || ye === "value") && i($, ye, Te, Re, S, A);
         }
       }
-      N & 1 && p.children !== _.children && u($, _.children);
-    } else !M && T == null && ne($, z, Z, v, D);
+      N & 1 && g.children !== _.children && u($, _.children);
+    } else !M && D == null && ne($, z, Z, A, S);
     ((te = Z.onVnodeUpdated) || V) && Ke(() => {
-      te && At(te, v, _, p), V && bn(_, p, v, "updated");
+      te && Rt(te, A, _, g), V && kn(_, g, A, "updated");
     }, P);
-  }, ue = (p, _, v, P, D, I, M) => {
+  }, ue = (g, _, A, P, S, I, M) => {
     for (let $ = 0; $ < _.length; $++) {
-      const N = p[$], T = _[$], V = N.el || Cr(N), z = (
+      const N = g[$], D = _[$], V = N.el || Sr(N), z = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
         (N.type === oe || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !ur(N, T) || // - In the case of a component, it could contain anything.
+        !fr(N, D) || // - In the case of a component, it could contain anything.
         N.shapeFlag & 198) ? d(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
-          v
+          A
         )
       );
       w(
         N,
-        T,
+        D,
         z,
         null,
         P,
-        D,
+        S,
         I,
         M,
         !0
       );
     }
-  }, ne = (p, _, v, P, D) => {
-    if (_ !== v) {
+  }, ne = (g, _, A, P, S) => {
+    if (_ !== A) {
       if (_ !== Fe)
         for (const I in _)
-          !br(I) && !(I in v) && i(
-            p,
+          !kr(I) && !(I in A) && i(
+            g,
             I,
             _[I],
             null,
-            D,
+            S,
             P
           );
-      for (const I in v) {
-        if (br(I)) continue;
-        const M = v[I], $ = _[I];
-        M !== $ && I !== "value" && i(p, I, $, M, D, P);
+      for (const I in A) {
+        if (kr(I)) continue;
+        const M = A[I], $ = _[I];
+        M !== $ && I !== "value" && i(g, I, $, M, S, P);
       }
-      "value" in v && i(p, "value", _.value, v.value, D);
+      "value" in A && i(g, "value", _.value, A.value, S);
     }
-  }, de = (p, _, v, P, D, I, M, $, N) => {
-    const T = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
+  }, de = (g, _, A, P, S, I, M, $, N) => {
+    const D = _.el = g ? g.el : l(""), V = _.anchor = g ? g.anchor : l("");
     let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = _;
-    te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, v, P), r(V, v, P), ee(
+    te && ($ = $ ? $.concat(te) : te), g == null ? (r(D, A, P), r(V, A, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
       _.children || [],
-      v,
+      A,
       V,
-      D,
+      S,
       I,
       M,
       $,
       N
     )) : z > 0 && z & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    p.dynamicChildren && p.dynamicChildren.length === Z.length ? (ue(
-      p.dynamicChildren,
+    g.dynamicChildren && g.dynamicChildren.length === Z.length ? (ue(
+      g.dynamicChildren,
       Z,
-      v,
-      D,
+      A,
+      S,
       I,
       M,
       $
@@ -2659,159 +2659,159 @@ function Kd(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || D && _ === D.subTree) && To(
-      p,
+    (_.key != null || S && _ === S.subTree) && Fo(
+      g,
       _,
       !0
       /* shallow */
     )) : se(
-      p,
+      g,
       _,
-      v,
+      A,
       V,
-      D,
+      S,
       I,
       M,
       $,
       N
     );
-  }, De = (p, _, v, P, D, I, M, $, N) => {
-    _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? D.ctx.activate(
+  }, De = (g, _, A, P, S, I, M, $, N) => {
+    _.slotScopeIds = $, g == null ? _.shapeFlag & 512 ? S.ctx.activate(
       _,
-      v,
+      A,
       P,
       M,
       N
     ) : we(
       _,
-      v,
+      A,
       P,
-      D,
+      S,
       I,
       M,
       N
-    ) : ve(p, _, N);
-  }, we = (p, _, v, P, D, I, M) => {
-    const $ = p.component = ih(
-      p,
+    ) : ve(g, _, N);
+  }, we = (g, _, A, P, S, I, M) => {
+    const $ = g.component = oh(
+      g,
       P,
-      D
+      S
     );
-    if (ja(p) && ($.ctx.renderer = hn), lh($, !1, M), $.asyncDep) {
-      if (D && D.registerDep(
+    if ($a(g) && ($.ctx.renderer = pn), ch($, !1, M), $.asyncDep) {
+      if (S && S.registerDep(
         $,
         ct,
         M,
         I
-      ), !p.el) {
-        const N = $.subTree = qt(wt);
-        C(null, N, _, v), p.placeholder = N.el;
+      ), !g.el) {
+        const N = $.subTree = Ht(xt);
+        T(null, N, _, A), g.placeholder = N.el;
       }
     } else
       ct(
         $,
-        p,
+        g,
         _,
-        v,
-        D,
+        A,
+        S,
         I,
         M
       );
-  }, ve = (p, _, v) => {
-    const P = _.component = p.component;
-    if (Bd(p, _, v))
+  }, ve = (g, _, A) => {
+    const P = _.component = g.component;
+    if (zd(g, _, A))
       if (P.asyncDep && !P.asyncResolved) {
-        _.el = p.el, _.placeholder = p.placeholder, W(P, _, v);
+        _.el = g.el, _.placeholder = g.placeholder, W(P, _, A);
         return;
       } else
         P.next = _, P.update();
     else
-      _.el = p.el, _.placeholder = p.placeholder, P.vnode = _;
-  }, ct = (p, _, v, P, D, I, M) => {
+      _.el = g.el, _.placeholder = g.placeholder, P.vnode = _;
+  }, ct = (g, _, A, P, S, I, M) => {
     const $ = () => {
-      if (p.isMounted) {
-        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
+      if (g.isMounted) {
+        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = g;
         {
-          const Be = Ka(p);
+          const Be = Ya(g);
           if (Be) {
-            z && (z.el = _e.el, W(p, z, M)), Be.asyncDep.then(() => {
+            z && (z.el = _e.el, W(g, z, M)), Be.asyncDep.then(() => {
               const it = () => {
-                p.job.flags & 8 || (D && D.pendingBranch ? Ke(it, D) : T());
+                g.job.flags & 8 || (S && S.pendingBranch ? Ke(it, S) : D());
               };
-              it.flags = 48, Ke(it, D);
+              it.flags = 48, Ke(it, S);
             });
             return;
           }
         }
         let ye = z, Te;
-        kn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && ds(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && At(Te, he, z, _e), kn(p, !0);
-        const Re = kl(p), je = p.subTree;
-        p.subTree = Re, w(
+        wn(g, !1), z ? (z.el = _e.el, W(g, z, M)) : z = _e, Z && hs(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && Rt(Te, he, z, _e), wn(g, !0);
+        const Re = wl(g), je = g.subTree;
+        g.subTree = Re, w(
           je,
           Re,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           d(
-            je.el || Cr(je)
+            je.el || Sr(je)
           ),
           // anchor may have changed if it's in a fragment
           Ae(je),
-          p,
-          D,
+          g,
+          S,
           I
-        ), z.el = Re.el, ye === null && zd(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
-          () => At(Te, he, z, _e),
-          D
+        ), z.el = Re.el, ye === null && Ud(g, Re.el), te && Ke(te, S), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+          () => Rt(Te, he, z, _e),
+          S
         );
       } else {
         let z;
-        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, je = Rr(_);
-        kn(p, !1), he && ds(he), !je && (z = te && te.onVnodeBeforeMount) && At(z, ye, _), kn(p, !0);
+        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = g, je = Er(_);
+        wn(g, !1), he && hs(he), !je && (z = te && te.onVnodeBeforeMount) && Rt(z, ye, _), wn(g, !0);
         {
           Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
             Re,
-            p.parent ? p.parent.type : void 0
+            g.parent ? g.parent.type : void 0
           );
-          const Be = p.subTree = kl(p);
+          const Be = g.subTree = wl(g);
           w(
             null,
             Be,
-            v,
+            A,
             P,
-            p,
-            D,
+            g,
+            S,
             I
           ), _.el = Be.el;
         }
-        if (_e && Ke(_e, D), !je && (z = te && te.onVnodeMounted)) {
+        if (_e && Ke(_e, S), !je && (z = te && te.onVnodeMounted)) {
           const Be = _;
           Ke(
-            () => At(z, ye, Be),
-            D
+            () => Rt(z, ye, Be),
+            S
           );
         }
-        (_.shapeFlag & 256 || ye && Rr(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, _ = v = P = null;
+        (_.shapeFlag & 256 || ye && Er(ye.vnode) && ye.vnode.shapeFlag & 256) && g.a && Ke(g.a, S), g.isMounted = !0, _ = A = P = null;
       }
     };
-    p.scope.on();
-    const N = p.effect = new pa($);
-    p.scope.off();
-    const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
-    V.i = p, V.id = p.uid, N.scheduler = () => Co(V), kn(p, !0), T();
-  }, W = (p, _, v) => {
-    _.component = p;
-    const P = p.vnode.props;
-    p.vnode = _, p.next = null, Wd(p, _.props, P, v), Vd(p, _.children, v), cn(), Ia(p), an();
-  }, se = (p, _, v, P, D, I, M, $, N = !1) => {
-    const T = p && p.children, V = p ? p.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
+    g.scope.on();
+    const N = g.effect = new ga($);
+    g.scope.off();
+    const D = g.update = N.run.bind(N), V = g.job = N.runIfDirty.bind(N);
+    V.i = g, V.id = g.uid, N.scheduler = () => So(V), wn(g, !0), D();
+  }, W = (g, _, A) => {
+    _.component = g;
+    const P = g.vnode.props;
+    g.vnode = _, g.next = null, Jd(g, _.props, P, A), Gd(g, _.children, A), an(), Oa(g), un();
+  }, se = (g, _, A, P, S, I, M, $, N = !1) => {
+    const D = g && g.children, V = g ? g.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
       if (Z & 128) {
         me(
-          T,
-          z,
-          v,
-          P,
           D,
+          z,
+          A,
+          P,
+          S,
           I,
           M,
           $,
@@ -2820,11 +2820,11 @@ function Kd(e, t) {
         return;
       } else if (Z & 256) {
         le(
-          T,
-          z,
-          v,
-          P,
           D,
+          z,
+          A,
+          P,
+          S,
           I,
           M,
           $,
@@ -2833,75 +2833,75 @@ function Kd(e, t) {
         return;
       }
     }
-    te & 8 ? (V & 16 && dn(T, D, I), z !== T && u(v, z)) : V & 16 ? te & 16 ? me(
-      T,
-      z,
-      v,
-      P,
+    te & 8 ? (V & 16 && hn(D, S, I), z !== D && u(A, z)) : V & 16 ? te & 16 ? me(
       D,
+      z,
+      A,
+      P,
+      S,
       I,
       M,
       $,
       N
-    ) : dn(T, D, I, !0) : (V & 8 && u(v, ""), te & 16 && ee(
+    ) : hn(D, S, I, !0) : (V & 8 && u(A, ""), te & 16 && ee(
       z,
-      v,
+      A,
       P,
-      D,
+      S,
       I,
       M,
       $,
       N
     ));
-  }, le = (p, _, v, P, D, I, M, $, N) => {
-    p = p || Cn, _ = _ || Cn;
-    const T = p.length, V = _.length, z = Math.min(T, V);
+  }, le = (g, _, A, P, S, I, M, $, N) => {
+    g = g || Sn, _ = _ || Sn;
+    const D = g.length, V = _.length, z = Math.min(D, V);
     let Z;
     for (Z = 0; Z < z; Z++) {
-      const te = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
+      const te = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
       w(
-        p[Z],
+        g[Z],
         te,
-        v,
+        A,
         null,
-        D,
+        S,
         I,
         M,
         $,
         N
       );
     }
-    T > V ? dn(
-      p,
-      D,
+    D > V ? hn(
+      g,
+      S,
       I,
       !0,
       !1,
       z
     ) : ee(
       _,
-      v,
+      A,
       P,
-      D,
+      S,
       I,
       M,
       $,
       N,
       z
     );
-  }, me = (p, _, v, P, D, I, M, $, N) => {
-    let T = 0;
+  }, me = (g, _, A, P, S, I, M, $, N) => {
+    let D = 0;
     const V = _.length;
-    let z = p.length - 1, Z = V - 1;
-    for (; T <= z && T <= Z; ) {
-      const te = p[T], he = _[T] = N ? zt(_[T]) : Ct(_[T]);
-      if (ur(te, he))
+    let z = g.length - 1, Z = V - 1;
+    for (; D <= z && D <= Z; ) {
+      const te = g[D], he = _[D] = N ? Ut(_[D]) : St(_[D]);
+      if (fr(te, he))
         w(
           te,
           he,
-          v,
+          A,
           null,
-          D,
+          S,
           I,
           M,
           $,
@@ -2909,17 +2909,17 @@ function Kd(e, t) {
         );
       else
         break;
-      T++;
+      D++;
     }
-    for (; T <= z && T <= Z; ) {
-      const te = p[z], he = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
-      if (ur(te, he))
+    for (; D <= z && D <= Z; ) {
+      const te = g[z], he = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
+      if (fr(te, he))
         w(
           te,
           he,
-          v,
+          A,
           null,
-          D,
+          S,
           I,
           M,
           $,
@@ -2929,40 +2929,40 @@ function Kd(e, t) {
         break;
       z--, Z--;
     }
-    if (T > z) {
-      if (T <= Z) {
+    if (D > z) {
+      if (D <= Z) {
         const te = Z + 1, he = te < V ? _[te].el : P;
-        for (; T <= Z; )
+        for (; D <= Z; )
           w(
             null,
-            _[T] = N ? zt(_[T]) : Ct(_[T]),
-            v,
+            _[D] = N ? Ut(_[D]) : St(_[D]),
+            A,
             he,
-            D,
+            S,
             I,
             M,
             $,
             N
-          ), T++;
+          ), D++;
       }
-    } else if (T > Z)
-      for (; T <= z; )
-        R(p[T], D, I, !0), T++;
+    } else if (D > Z)
+      for (; D <= z; )
+        R(g[D], S, I, !0), D++;
     else {
-      const te = T, he = T, _e = /* @__PURE__ */ new Map();
-      for (T = he; T <= Z; T++) {
-        const ze = _[T] = N ? zt(_[T]) : Ct(_[T]);
-        ze.key != null && _e.set(ze.key, T);
+      const te = D, he = D, _e = /* @__PURE__ */ new Map();
+      for (D = he; D <= Z; D++) {
+        const ze = _[D] = N ? Ut(_[D]) : St(_[D]);
+        ze.key != null && _e.set(ze.key, D);
       }
       let ye, Te = 0;
       const Re = Z - he + 1;
       let je = !1, Be = 0;
       const it = new Array(Re);
-      for (T = 0; T < Re; T++) it[T] = 0;
-      for (T = te; T <= z; T++) {
-        const ze = p[T];
+      for (D = 0; D < Re; D++) it[D] = 0;
+      for (D = te; D <= z; D++) {
+        const ze = g[D];
         if (Te >= Re) {
-          R(ze, D, I, !0);
+          R(ze, S, I, !0);
           continue;
         }
         let nt;
@@ -2970,75 +2970,75 @@ function Kd(e, t) {
           nt = _e.get(ze.key);
         else
           for (ye = he; ye <= Z; ye++)
-            if (it[ye - he] === 0 && ur(ze, _[ye])) {
+            if (it[ye - he] === 0 && fr(ze, _[ye])) {
               nt = ye;
               break;
             }
-        nt === void 0 ? R(ze, D, I, !0) : (it[nt - he] = T + 1, nt >= Be ? Be = nt : je = !0, w(
+        nt === void 0 ? R(ze, S, I, !0) : (it[nt - he] = D + 1, nt >= Be ? Be = nt : je = !0, w(
           ze,
           _[nt],
-          v,
+          A,
           null,
-          D,
+          S,
           I,
           M,
           $,
           N
         ), Te++);
       }
-      const pn = je ? Xd(it) : Cn;
-      for (ye = pn.length - 1, T = Re - 1; T >= 0; T--) {
-        const ze = he + T, nt = _[ze], Mt = _[ze + 1], gn = ze + 1 < V ? (
+      const gn = je ? Zd(it) : Sn;
+      for (ye = gn.length - 1, D = Re - 1; D >= 0; D--) {
+        const ze = he + D, nt = _[ze], Lt = _[ze + 1], mn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Mt.el || Cr(Mt)
+          Lt.el || Sr(Lt)
         ) : P;
-        it[T] === 0 ? w(
+        it[D] === 0 ? w(
           null,
           nt,
-          v,
-          gn,
-          D,
+          A,
+          mn,
+          S,
           I,
           M,
           $,
           N
-        ) : je && (ye < 0 || T !== pn[ye] ? J(nt, v, gn, 2) : ye--);
+        ) : je && (ye < 0 || D !== gn[ye] ? J(nt, A, mn, 2) : ye--);
       }
     }
-  }, J = (p, _, v, P, D = null) => {
-    const { el: I, type: M, transition: $, children: N, shapeFlag: T } = p;
-    if (T & 6) {
-      J(p.component.subTree, _, v, P);
+  }, J = (g, _, A, P, S = null) => {
+    const { el: I, type: M, transition: $, children: N, shapeFlag: D } = g;
+    if (D & 6) {
+      J(g.component.subTree, _, A, P);
       return;
     }
-    if (T & 128) {
-      p.suspense.move(_, v, P);
+    if (D & 128) {
+      g.suspense.move(_, A, P);
       return;
     }
-    if (T & 64) {
-      M.move(p, _, v, hn);
+    if (D & 64) {
+      M.move(g, _, A, pn);
       return;
     }
     if (M === oe) {
-      r(I, _, v);
+      r(I, _, A);
       for (let z = 0; z < N.length; z++)
-        J(N[z], _, v, P);
-      r(p.anchor, _, v);
+        J(N[z], _, A, P);
+      r(g.anchor, _, A);
       return;
     }
-    if (M === bi) {
-      k(p, _, v);
+    if (M === ki) {
+      b(g, _, A);
       return;
     }
-    if (P !== 2 && T & 1 && $)
+    if (P !== 2 && D & 1 && $)
       if (P === 0)
-        $.persisted && !I[mi] ? r(I, _, v) : ($.beforeEnter(I), r(I, _, v), Ke(() => $.enter(I), D));
+        $.persisted && !I[_i] ? r(I, _, A) : ($.beforeEnter(I), r(I, _, A), Ke(() => $.enter(I), S));
       else {
         const { leave: z, delayLeave: Z, afterLeave: te } = $, he = () => {
-          p.ctx.isUnmounted ? s(I) : r(I, _, v);
+          g.ctx.isUnmounted ? s(I) : r(I, _, A);
         }, _e = () => {
-          const ye = I._isLeaving || !!I[mi];
-          I._isLeaving && I[mi](
+          const ye = I._isLeaving || !!I[_i];
+          I._isLeaving && I[_i](
             !0
             /* cancelled */
           ), $.persisted && !ye ? he() : z(I, () => {
@@ -3048,113 +3048,113 @@ function Kd(e, t) {
         Z ? Z(I, he, _e) : _e();
       }
     else
-      r(I, _, v);
-  }, R = (p, _, v, P = !1, D = !1) => {
+      r(I, _, A);
+  }, R = (g, _, A, P = !1, S = !1) => {
     const {
       type: I,
       props: M,
       ref: $,
       children: N,
-      dynamicChildren: T,
+      dynamicChildren: D,
       shapeFlag: V,
       patchFlag: z,
       dirs: Z,
       cacheIndex: te,
       memo: he
-    } = p;
-    if ((z === -2 || T && T.hasOnce) && (D = !1), $ != null && (cn(), Ar($, null, v, p, !0), an()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
+    } = g;
+    if ((z === -2 || D && D.hasOnce) && (S = !1), $ != null && (an(), Rr($, null, A, g, !0), un()), te != null && (!g.ctx || g.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(g))
       return;
-    const _e = V & 1 && Z, ye = !Rr(p);
+    const _e = V & 1 && Z, ye = !Er(g);
     let Te;
-    if (ye && (Te = M && M.onVnodeBeforeUnmount) && At(Te, _, p), V & 6)
-      at(p.component, v, P);
+    if (ye && (Te = M && M.onVnodeBeforeUnmount) && Rt(Te, _, g), V & 6)
+      at(g.component, A, P);
     else {
       if (V & 128) {
-        p.suspense.unmount(v, P);
+        g.suspense.unmount(A, P);
         return;
       }
-      _e && bn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
-        p,
+      _e && kn(g, null, _, "beforeUnmount"), V & 64 ? g.type.remove(
+        g,
         _,
-        v,
-        hn,
+        A,
+        pn,
         P
-      ) : T && // #5154
+      ) : D && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
       // parent block with hasOnce: true
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
-      !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (I !== oe || z > 0 && z & 64) ? dn(
-        T,
+      !D.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
+      (I !== oe || z > 0 && z & 64) ? hn(
+        D,
         _,
-        v,
+        A,
         !1,
         !0
-      ) : (I === oe && z & 384 || !D && V & 16) && dn(N, _, v), P && S(p);
+      ) : (I === oe && z & 384 || !S && V & 16) && hn(N, _, A), P && C(g);
     }
     const Re = he != null && te == null;
     (ye && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
-      Te && At(Te, _, p), _e && bn(p, null, _, "unmounted"), Re && (p.el = null);
-    }, v);
-  }, S = (p) => {
-    const { type: _, el: v, anchor: P, transition: D } = p, I = _ === oe;
-    if (I && !D) {
-      Y(v, P);
+      Te && Rt(Te, _, g), _e && kn(g, null, _, "unmounted"), Re && (g.el = null);
+    }, A);
+  }, C = (g) => {
+    const { type: _, el: A, anchor: P, transition: S } = g, I = _ === oe;
+    if (I && !S) {
+      Y(A, P);
       return;
     }
-    if (_ === bi) {
-      b(p), D && !D.persisted && D.afterLeave && D.afterLeave();
+    if (_ === ki) {
+      k(g), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const M = I ? no(p) : p, $ = () => {
-      I ? d(v) && Y(v, P) : s(v), D && !D.persisted && D.afterLeave && D.afterLeave();
+    const M = I ? ro(g) : g, $ = () => {
+      I ? d(A) && Y(A, P) : s(A), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
-    if (M && M.shapeFlag & 1 && D && !D.persisted) {
-      const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, $);
-      T ? T(V, $, z) : z();
+    if (M && M.shapeFlag & 1 && S && !S.persisted) {
+      const { leave: N, delayLeave: D } = S, V = M.el, z = () => N(V, $);
+      D ? D(V, $, z) : z();
     } else
       $();
-  }, Y = (p, _) => {
-    let v;
-    for (; p !== _; )
-      v = m(p), s(p), p = v;
+  }, Y = (g, _) => {
+    let A;
+    for (; g !== _; )
+      A = m(g), s(g), g = A;
     s(_);
-  }, at = (p, _, v) => {
-    const { bum: P, scope: D, job: I, subTree: M, um: $, m: N, a: T } = p;
-    vl(N), vl(T), P && ds(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), $ && Ke($, _);
+  }, at = (g, _, A) => {
+    const { bum: P, scope: S, job: I, subTree: M, um: $, m: N, a: D } = g;
+    Al(N), Al(D), P && hs(P), S.stop(), I ? (I.flags |= 8, R(M, g, _, A)) : M && (M.transition = g.vnode.transition, R(M, g, _, A)), $ && Ke($, _);
     const V = () => {
-      p.isUnmounted = !0;
+      g.isUnmounted = !0;
     };
     V.flags = 16, Ke(V, _);
-  }, dn = (p, _, v, P = !1, D = !1, I = 0) => {
-    for (let M = I; M < p.length; M++)
-      R(p[M], _, v, P, D);
-  }, Ae = (p) => {
-    if (p.shapeFlag & 6)
-      return Ae(p.component.subTree);
-    if (p.shapeFlag & 128)
-      return p.suspense.next();
-    const _ = m(p.anchor || p.el), v = _ && _[La];
-    return v ? m(v) : _;
-  }, qr = (p, _, v) => {
-    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : sh();
-    bd(() => {
-      p == null ? _._vnode && R(_._vnode, null, null, !0) : w(
+  }, hn = (g, _, A, P = !1, S = !1, I = 0) => {
+    for (let M = I; M < g.length; M++)
+      R(g[M], _, A, P, S);
+  }, Ae = (g) => {
+    if (g.shapeFlag & 6)
+      return Ae(g.component.subTree);
+    if (g.shapeFlag & 128)
+      return g.suspense.next();
+    const _ = m(g.anchor || g.el), A = _ && _[Pa];
+    return A ? m(A) : _;
+  }, Hr = (g, _, A) => {
+    const P = g && _._vnode ? void 0 : g && g.component ? g.component.uid : ih();
+    kd(() => {
+      g == null ? _._vnode && R(_._vnode, null, null, !0) : w(
         _._vnode || null,
-        p,
+        g,
         _,
         null,
         null,
         null,
-        v
-      ), _._vnode = p;
+        A
+      ), _._vnode = g;
     }, P);
-  }, hn = {
+  }, pn = {
     p: w,
     um: R,
     m: J,
-    r: S,
+    r: C,
     mt: we,
     mc: ee,
     pc: se,
@@ -3163,30 +3163,30 @@ function Kd(e, t) {
     o: e
   };
   return {
-    render: qr,
+    render: Hr,
     hydrate: void 0,
-    createApp: Nd(qr)
+    createApp: Md(Hr)
   };
 }
-function yi({ type: e, props: t }, n) {
+function bi({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function kn({ effect: e, job: t }, n) {
+function wn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Yd(e, t) {
+function Xd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function To(e, t, n = !1) {
+function Fo(e, t, n = !1) {
   const r = e.children, s = t.children;
   if (ae(r) && ae(s))
     for (let i = 0; i < r.length; i++) {
       const o = r[i];
       let l = s[i];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = zt(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && To(o, l)), l.type === zs && (l.patchFlag === -1 && (l = s[i] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = Ut(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && Fo(o, l)), l.type === Us && (l.patchFlag === -1 && (l = s[i] = Ut(l)), l.el = o.el), l.type === xt && !l.el && (l.el = o.el);
     }
 }
-function Xd(e) {
+function Zd(e) {
   const t = e.slice(), n = [0];
   let r, s, i, o, l;
   const c = e.length;
@@ -3206,46 +3206,46 @@ function Xd(e) {
     n[i] = o, o = t[o];
   return n;
 }
-function Ka(e) {
+function Ya(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Ka(t);
+    return t.asyncDep && !t.asyncResolved ? t : Ya(t);
 }
-function vl(e) {
+function Al(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
 }
-function Cr(e) {
+function Sr(e) {
   if (e.placeholder)
     return e.placeholder;
   const t = e.component;
   if (t)
-    return Cr(t.subTree);
+    return Sr(t.subTree);
   const n = e.suspense;
-  return n && n.activeBranch ? Cr(n.activeBranch) : null;
+  return n && n.activeBranch ? Sr(n.activeBranch) : null;
 }
-const Ya = (e) => e.__isSuspense, Zd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Qd(e, t) {
-  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : yd(e);
+const Xa = (e) => e.__isSuspense, Qd = /* @__PURE__ */ Symbol("_deferredEnter");
+function eh(e, t) {
+  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : bd(e);
 }
-const oe = /* @__PURE__ */ Symbol.for("v-fgt"), zs = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), bi = /* @__PURE__ */ Symbol.for("v-stc"), In = [];
+const oe = /* @__PURE__ */ Symbol.for("v-fgt"), Us = /* @__PURE__ */ Symbol.for("v-txt"), xt = /* @__PURE__ */ Symbol.for("v-cmt"), ki = /* @__PURE__ */ Symbol.for("v-stc"), On = [];
 let lt = null;
 function U(e = !1) {
-  In.push(lt = e ? null : []);
+  On.push(lt = e ? null : []);
 }
-function Xa() {
-  In.pop(), lt = In[In.length - 1] || null;
+function Za() {
+  On.pop(), lt = On[On.length - 1] || null;
 }
-let Ir = 1;
-function Al(e, t = !1) {
-  Ir += e, e < 0 && lt && t && (lt.hasOnce = !0);
+let Or = 1;
+function Rl(e, t = !1) {
+  Or += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
-function Za(e) {
-  return e.dynamicChildren = Ir > 0 ? lt || Cn : null, Xa(), Ir > 0 && lt && lt.push(e), e;
+function Qa(e) {
+  return e.dynamicChildren = Or > 0 ? lt || Sn : null, Za(), Or > 0 && lt && lt.push(e), e;
 }
 function q(e, t, n, r, s, i) {
-  return Za(
+  return Qa(
     H(
       e,
       t,
@@ -3257,9 +3257,9 @@ function q(e, t, n, r, s, i) {
     )
   );
 }
-function hs(e, t, n, r, s) {
-  return Za(
-    qt(
+function ps(e, t, n, r, s) {
+  return Qa(
+    Ht(
       e,
       t,
       n,
@@ -3269,13 +3269,13 @@ function hs(e, t, n, r, s) {
     )
   );
 }
-function Fo(e) {
+function Io(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function ur(e, t) {
+function fr(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Qa = ({ key: e }) => e ?? null, ps = ({
+const eu = ({ key: e }) => e ?? null, gs = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3286,9 +3286,9 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Qa(t),
-    ref: t && ps(t),
-    scopeId: Ma,
+    key: t && eu(t),
+    ref: t && gs(t),
+    scopeId: La,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3310,7 +3310,7 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
     appContext: null,
     ctx: ft
   };
-  return l ? (xs(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (vs(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Or > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   lt && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3320,23 +3320,23 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && lt.push(c), c;
 }
-const qt = eh;
-function eh(e, t = null, n = null, r = 0, s = null, i = !1) {
-  if ((!e || e === Fd) && (e = wt), Fo(e)) {
-    const l = er(
+const Ht = th;
+function th(e, t = null, n = null, r = 0, s = null, i = !1) {
+  if ((!e || e === Id) && (e = xt), Io(e)) {
+    const l = tr(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && xs(l, n), Ir > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
+    return n && vs(l, n), Or > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
   }
-  if (fh(e) && (e = e.__vccOpts), t) {
-    t = th(t);
+  if (dh(e) && (e = e.__vccOpts), t) {
+    t = nh(t);
     let { class: l, style: c } = t;
-    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Eo(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
+    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Co(c) && !ae(c) && (c = ht({}, c)), t.style = Dr(c));
   }
-  const o = Le(e) ? 1 : Ya(e) ? 128 : $s(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
+  const o = Le(e) ? 1 : Xa(e) ? 128 : Bs(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
   return H(
     e,
     t,
@@ -3348,21 +3348,21 @@ function eh(e, t = null, n = null, r = 0, s = null, i = !1) {
     !0
   );
 }
-function th(e) {
-  return e ? /* @__PURE__ */ Eo(e) ? ht({}, e) : Ja(e) ? ht({}, e[su] || e) : e : null;
+function nh(e) {
+  return e ? /* @__PURE__ */ Co(e) ? ht({}, e) : qa(e) ? ht({}, e[iu] || e) : e : null;
 }
-function er(e, t, n = !1, r = !1) {
-  const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? nh(s || {}, t) : s, u = {
+function tr(e, t, n = !1, r = !1) {
+  const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? rh(s || {}, t) : s, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Qa(a),
+    key: a && eu(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && i ? ae(i) ? i.concat(ps(t)) : [i, ps(t)] : ps(t)
+      n && i ? ae(i) ? i.concat(gs(t)) : [i, gs(t)] : gs(t)
     ) : i,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3388,8 +3388,8 @@ function er(e, t, n = !1, r = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && er(e.ssContent),
-    ssFallback: e.ssFallback && er(e.ssFallback),
+    ssContent: e.ssContent && tr(e.ssContent),
+    ssFallback: e.ssFallback && tr(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3397,29 +3397,29 @@ function er(e, t, n = !1, r = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return c && r && vr(
+  return c && r && Ar(
     u,
     c.clone(u)
   ), u;
 }
 function ge(e = " ", t = 0) {
-  return qt(zs, null, e, t);
+  return Ht(Us, null, e, t);
 }
 function pe(e = "", t = !1) {
-  return t ? (U(), hs(wt, null, e)) : qt(wt, null, e);
+  return t ? (U(), ps(xt, null, e)) : Ht(xt, null, e);
 }
-function Ct(e) {
-  return e == null || typeof e == "boolean" ? qt(wt) : ae(e) ? qt(
+function St(e) {
+  return e == null || typeof e == "boolean" ? Ht(xt) : ae(e) ? Ht(
     oe,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Fo(e) ? zt(e) : qt(zs, null, String(e));
+  ) : Io(e) ? Ut(e) : Ht(Us, null, String(e));
 }
-function zt(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : er(e);
+function Ut(e) {
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : tr(e);
 }
-function xs(e, t) {
+function vs(e, t) {
   let n = 0;
   const { shapeFlag: r } = e;
   if (t == null)
@@ -3429,16 +3429,16 @@ function xs(e, t) {
   else if (typeof t == "object")
     if (r & 65) {
       const s = t.default;
-      s && (s._c && (s._d = !1), xs(e, s()), s._c && (s._d = !0));
+      s && (s._c && (s._d = !1), vs(e, s()), s._c && (s._d = !0));
       return;
     } else {
       n = 32;
       const s = t._;
-      !s && !Ja(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !s && !qa(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (Ee(t)) {
     if (r & 65) {
-      xs(e, { default: t });
+      vs(e, { default: t });
       return;
     }
     t = { default: t, _ctx: ft }, n = 32;
@@ -3446,7 +3446,7 @@ function xs(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function nh(...e) {
+function rh(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3454,30 +3454,30 @@ function nh(...e) {
       if (s === "class")
         t.class !== r.class && (t.class = rt([t.class, r.class]));
       else if (s === "style")
-        t.style = Sr([t.style, r.style]);
-      else if (Os(s)) {
+        t.style = Dr([t.style, r.style]);
+      else if (Ns(s)) {
         const i = t[s], o = r[s];
         o && i !== o && !(ae(i) && i.includes(o)) ? t[s] = i ? [].concat(i, o) : o : o == null && i == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Ns(s) && (t[s] = o);
+        !Ms(s) && (t[s] = o);
       } else s !== "" && (t[s] = r[s]);
   }
   return t;
 }
-function At(e, t, n, r = null) {
-  Vt(e, t, 7, [
+function Rt(e, t, n, r = null) {
+  Gt(e, t, 7, [
     n,
     r
   ]);
 }
-const rh = /* @__PURE__ */ $a();
-let eu = 0;
-function sh() {
-  return eu;
+const sh = /* @__PURE__ */ Ba();
+let tu = 0;
+function ih() {
+  return tu;
 }
-function ih(e, t, n) {
-  const r = e.type, s = (t ? t.appContext : e.appContext) || rh, i = {
-    uid: eu++,
+function oh(e, t, n) {
+  const r = e.type, s = (t ? t.appContext : e.appContext) || sh, i = {
+    uid: tu++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function ih(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Wf(
+    scope: new Jf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function ih(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Jd(r, s),
-    emitsOptions: Pd(r, s),
+    propsOptions: qd(r, s),
+    emitsOptions: jd(r, s),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,52 +3552,52 @@ function ih(e, t, n) {
     ec: null,
     sp: null
   };
-  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Ld.bind(null, i), e.ce && e.ce(i), i;
+  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Pd.bind(null, i), e.ce && e.ce(i), i;
 }
-let tr = null;
-const oh = () => tr || ft;
-let vs, Or;
+let nr = null;
+const lh = () => nr || ft;
+let As, Nr;
 {
-  const e = Ls(), t = (n, r) => {
+  const e = Ps(), t = (n, r) => {
     let s;
     return (s = e[n]) || (s = e[n] = []), s.push(r), (i) => {
       s.length > 1 ? s.forEach((o) => o(i)) : s[0](i);
     };
   };
-  vs = t(
+  As = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => tr = n
-  ), Or = t(
+    (n) => nr = n
+  ), Nr = t(
     "__VUE_SSR_SETTERS__",
-    (n) => As = n
+    (n) => Rs = n
   );
 }
-const tu = (e) => {
-  const t = tr;
-  return vs(e), e.scope.on(), () => {
-    e.scope.off(), vs(t);
+const nu = (e) => {
+  const t = nr;
+  return As(e), e.scope.on(), () => {
+    e.scope.off(), As(t);
   };
-}, Rl = () => {
-  tr && tr.scope.off(), vs(null);
+}, El = () => {
+  nr && nr.scope.off(), As(null);
 };
-function nu(e) {
+function ru(e) {
   return e.vnode.shapeFlag & 4;
 }
-let As = !1;
-function lh(e, t = !1, n = !1) {
-  t && Or(t);
-  const { props: r, children: s } = e.vnode, i = nu(e);
-  Ud(e, r, i, t), Hd(e, s, n || t);
-  const o = i ? ch(e, t) : void 0;
-  return t && Or(!1), o;
+let Rs = !1;
+function ch(e, t = !1, n = !1) {
+  t && Nr(t);
+  const { props: r, children: s } = e.vnode, i = ru(e);
+  Wd(e, r, i, t), Vd(e, s, n || t);
+  const o = i ? ah(e, t) : void 0;
+  return t && Nr(!1), o;
 }
-function ch(e, t) {
+function ah(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Id);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Od);
   const { setup: r } = n;
   if (r) {
-    cn();
-    const s = e.setupContext = r.length > 1 ? uh(e) : null, i = tu(e), o = Wr(
+    an();
+    const s = e.setupContext = r.length > 1 ? fh(e) : null, i = nu(e), o = Jr(
       r,
       e,
       0,
@@ -3605,75 +3605,75 @@ function ch(e, t) {
         e.props,
         s
       ]
-    ), l = oa(o);
-    if (an(), i(), (l || e.sp) && !Rr(e) && Td(e), l) {
-      if (o.then(Rl, Rl), t)
+    ), l = la(o);
+    if (un(), i(), (l || e.sp) && !Er(e) && Fd(e), l) {
+      if (o.then(El, El), t)
         return o.then((c) => {
-          Or(!0);
+          Nr(!0);
           try {
-            El(e, c, t);
+            Cl(e, c, t);
           } finally {
-            Or(!1);
+            Nr(!1);
           }
         }).catch((c) => {
-          js(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          $s(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      El(e, o);
+      Cl(e, o);
   } else
-    ru(e);
+    su(e);
 }
-function El(e, t, n) {
-  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Da(t)), ru(e);
+function Cl(e, t, n) {
+  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Ta(t)), su(e);
 }
-function ru(e, t, n) {
+function su(e, t, n) {
   const r = e.type;
-  e.render || (e.render = r.render || Tn);
+  e.render || (e.render = r.render || Fn);
 }
-const su = /* @__PURE__ */ Symbol(), ah = {
+const iu = /* @__PURE__ */ Symbol(), uh = {
   get(e, t) {
-    return Xe(e, "get", ""), t === su ? e : e[t];
+    return Xe(e, "get", ""), t === iu ? e : e[t];
   }
 };
-function uh(e) {
+function fh(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, ah),
+    attrs: new Proxy(e.attrs, uh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function Us(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Da(cd(e.exposed)), {
+function Ws(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Ta(ad(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in Er)
-        return Er[n](e);
+      if (n in Cr)
+        return Cr[n](e);
     },
     has(t, n) {
-      return n in t || n in Er;
+      return n in t || n in Cr;
     }
   })) : e.proxy;
 }
-function fh(e) {
+function dh(e) {
   return Ee(e) && "__vccOpts" in e;
 }
-const Ve = (e, t) => /* @__PURE__ */ hd(e, t, As), dh = "3.5.45";
-let io;
-const Cl = typeof window < "u" && window.trustedTypes;
-if (Cl)
+const Ve = (e, t) => /* @__PURE__ */ pd(e, t, Rs), hh = "3.5.45";
+let oo;
+const Sl = typeof window < "u" && window.trustedTypes;
+if (Sl)
   try {
-    io = /* @__PURE__ */ Cl.createPolicy("vue", {
+    oo = /* @__PURE__ */ Sl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const iu = io ? (e) => io.createHTML(e) : (e) => e, hh = "http://www.w3.org/2000/svg", ph = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Sl = Bt && /* @__PURE__ */ Bt.createElement("template"), gh = {
+const ou = oo ? (e) => oo.createHTML(e) : (e) => e, ph = "http://www.w3.org/2000/svg", gh = "http://www.w3.org/1998/Math/MathML", zt = typeof document < "u" ? document : null, Dl = zt && /* @__PURE__ */ zt.createElement("template"), mh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,11 +3682,11 @@ const iu = io ? (e) => io.createHTML(e) : (e) => e, hh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const s = t === "svg" ? Bt.createElementNS(hh, e) : t === "mathml" ? Bt.createElementNS(ph, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const s = t === "svg" ? zt.createElementNS(ph, e) : t === "mathml" ? zt.createElementNS(gh, e) : n ? zt.createElement(e, { is: n }) : zt.createElement(e);
     return e === "select" && r && r.multiple != null && s.setAttribute("multiple", r.multiple), s;
   },
-  createText: (e) => Bt.createTextNode(e),
-  createComment: (e) => Bt.createComment(e),
+  createText: (e) => zt.createTextNode(e),
+  createComment: (e) => zt.createComment(e),
   setText: (e, t) => {
     e.nodeValue = t;
   },
@@ -3695,7 +3695,7 @@ const iu = io ? (e) => io.createHTML(e) : (e) => e, hh = "http://www.w3.org/2000
   },
   parentNode: (e) => e.parentNode,
   nextSibling: (e) => e.nextSibling,
-  querySelector: (e) => Bt.querySelector(e),
+  querySelector: (e) => zt.querySelector(e),
   setScopeId(e, t) {
     e.setAttribute(t, "");
   },
@@ -3709,10 +3709,10 @@ const iu = io ? (e) => io.createHTML(e) : (e) => e, hh = "http://www.w3.org/2000
       for (; t.insertBefore(s.cloneNode(!0), n), !(s === i || !(s = s.nextSibling)); )
         ;
     else {
-      Sl.innerHTML = iu(
+      Dl.innerHTML = ou(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Sl.content;
+      const l = Dl.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3728,13 +3728,13 @@ const iu = io ? (e) => io.createHTML(e) : (e) => e, hh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, mh = /* @__PURE__ */ Symbol("_vtc");
-function _h(e, t, n) {
-  const r = e[mh];
+}, _h = /* @__PURE__ */ Symbol("_vtc");
+function yh(e, t, n) {
+  const r = e[_h];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Dl = /* @__PURE__ */ Symbol("_vod"), yh = /* @__PURE__ */ Symbol("_vsh"), bh = /* @__PURE__ */ Symbol(""), kh = /(?:^|;)\s*display\s*:/;
-function wh(e, t, n) {
+const Tl = /* @__PURE__ */ Symbol("_vod"), bh = /* @__PURE__ */ Symbol("_vsh"), kh = /* @__PURE__ */ Symbol(""), wh = /(?:^|;)\s*display\s*:/;
+function xh(e, t, n) {
   const r = e.style, s = Le(n);
   let i = !1;
   if (n && !s) {
@@ -3742,73 +3742,73 @@ function wh(e, t, n) {
       if (Le(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
-          n[l] == null && _r(r, l, "");
+          n[l] == null && yr(r, l, "");
         }
       else
         for (const o in t)
-          n[o] == null && _r(r, o, "");
+          n[o] == null && yr(r, o, "");
     for (const o in n) {
       o === "display" && (i = !0);
       const l = n[o];
-      l != null ? vh(
+      l != null ? Ah(
         e,
         o,
         !Le(t) && t ? t[o] : void 0,
         l
-      ) || _r(r, o, l) : _r(r, o, "");
+      ) || yr(r, o, l) : yr(r, o, "");
     }
   } else if (s) {
     if (t !== n) {
-      const o = r[bh];
-      o && (n += ";" + o), r.cssText = n, i = kh.test(n);
+      const o = r[kh];
+      o && (n += ";" + o), r.cssText = n, i = wh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Dl in e && ((!s || t !== n) && (e[Dl] = i ? r.display : ""), e[yh] && (r.display = "none"));
+  Tl in e && ((!s || t !== n) && (e[Tl] = i ? r.display : ""), e[bh] && (r.display = "none"));
 }
-const rs = /\s*!important$/;
-function _r(e, t, n) {
+const ss = /\s*!important$/;
+function yr(e, t, n) {
   if (ae(n))
-    n.forEach((r) => _r(e, t, r));
+    n.forEach((r) => yr(e, t, r));
   else if (n == null && (n = ""), t.startsWith("--"))
-    rs.test(n) ? e.setProperty(t, n.replace(rs, ""), "important") : e.setProperty(t, n);
+    ss.test(n) ? e.setProperty(t, n.replace(ss, ""), "important") : e.setProperty(t, n);
   else {
-    const r = xh(e, t);
-    rs.test(n) ? e.setProperty(
-      Ln(r),
-      n.replace(rs, ""),
+    const r = vh(e, t);
+    ss.test(n) ? e.setProperty(
+      Pn(r),
+      n.replace(ss, ""),
       "important"
     ) : e[r] = n;
   }
 }
-const Tl = ["Webkit", "Moz", "ms"], ki = {};
-function xh(e, t) {
-  const n = ki[t];
+const Fl = ["Webkit", "Moz", "ms"], wi = {};
+function vh(e, t) {
+  const n = wi[t];
   if (n)
     return n;
-  let r = bt(t);
+  let r = kt(t);
   if (r !== "filter" && r in e)
-    return ki[t] = r;
-  r = aa(r);
-  for (let s = 0; s < Tl.length; s++) {
-    const i = Tl[s] + r;
+    return wi[t] = r;
+  r = ua(r);
+  for (let s = 0; s < Fl.length; s++) {
+    const i = Fl[s] + r;
     if (i in e)
-      return ki[t] = i;
+      return wi[t] = i;
   }
   return t;
 }
-function vh(e, t, n, r) {
+function Ah(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
 }
-const Fl = "http://www.w3.org/1999/xlink";
-function Il(e, t, n, r, s, i = $f(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || i && !fa(n) ? e.removeAttribute(t) : e.setAttribute(
+const Il = "http://www.w3.org/1999/xlink";
+function Ol(e, t, n, r, s, i = Bf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Il, t.slice(6, t.length)) : e.setAttributeNS(Il, t, n) : n == null || i && !da(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    i ? "" : Ft(n) ? String(n) : n
+    i ? "" : It(n) ? String(n) : n
   );
 }
-function Ol(e, t, n, r, s) {
+function Nl(e, t, n, r, s) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? iu(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? ou(n) : n);
     return;
   }
   const i = e.tagName;
@@ -3825,7 +3825,7 @@ function Ol(e, t, n, r, s) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = fa(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = da(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3833,38 +3833,38 @@ function Ol(e, t, n, r, s) {
   }
   o && e.removeAttribute(s || t);
 }
-function En(e, t, n, r) {
+function Cn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function Ah(e, t, n, r) {
+function Rh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Nl = /* @__PURE__ */ Symbol("_vei");
-function Rh(e, t, n, r, s = null) {
-  const i = e[Nl] || (e[Nl] = {}), o = i[t];
+const Ml = /* @__PURE__ */ Symbol("_vei");
+function Eh(e, t, n, r, s = null) {
+  const i = e[Ml] || (e[Ml] = {}), o = i[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = Sh(t);
+    const [l, c] = Dh(t);
     if (r) {
-      const a = i[t] = Fh(
+      const a = i[t] = Ih(
         r,
         s
       );
-      En(e, l, a, c);
-    } else o && (Ah(e, l, o, c), i[t] = void 0);
+      Cn(e, l, a, c);
+    } else o && (Rh(e, l, o, c), i[t] = void 0);
   }
 }
-const Eh = /(Once|Passive|Capture)$/, Ch = /^on:?(?:Once|Passive|Capture)$/;
-function Sh(e) {
+const Ch = /(Once|Passive|Capture)$/, Sh = /^on:?(?:Once|Passive|Capture)$/;
+function Dh(e) {
   let t, n;
-  for (; (n = e.match(Eh)) && !Ch.test(e); )
+  for (; (n = e.match(Ch)) && !Sh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Ln(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Pn(e.slice(2)), t];
 }
-let wi = 0;
-const Dh = /* @__PURE__ */ Promise.resolve(), Th = () => wi || (Dh.then(() => wi = 0), wi = Date.now());
-function Fh(e, t) {
+let xi = 0;
+const Th = /* @__PURE__ */ Promise.resolve(), Fh = () => xi || (Th.then(() => xi = 0), xi = Date.now());
+function Ih(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3879,7 +3879,7 @@ function Fh(e, t) {
       const o = s.slice(), l = [r];
       for (let c = 0; c < o.length && !r._stopped; c++) {
         const a = o[c];
-        a && Vt(
+        a && Gt(
           a,
           t,
           5,
@@ -3887,25 +3887,25 @@ function Fh(e, t) {
         );
       }
     } else
-      Vt(
+      Gt(
         s,
         t,
         5,
         [r]
       );
   };
-  return n.value = e, n.attached = Th(), n;
+  return n.value = e, n.attached = Fh(), n;
 }
-const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Ih = (e, t, n, r, s, i) => {
+const Ll = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Oh = (e, t, n, r, s, i) => {
   const o = s === "svg";
-  t === "class" ? _h(e, r, o) : t === "style" ? wh(e, n, r) : Os(t) ? Ns(t) || Rh(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Oh(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Nh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Ol(e, bt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
+  t === "class" ? yh(e, r, o) : t === "style" ? xh(e, n, r) : Ns(t) ? Ms(t) || Eh(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Nh(e, t, r, o)) ? (Nl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Ol(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Mh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Nl(e, kt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Ol(e, t, r, o));
 };
-function Oh(e, t, n, r) {
+function Nh(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && Ee(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Ll(t) && Ee(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,93 +3913,93 @@ function Oh(e, t, n, r) {
     if (s === "IMG" || s === "VIDEO" || s === "CANVAS" || s === "SOURCE")
       return !1;
   }
-  return Ml(t) && Le(n) ? !1 : t in e;
+  return Ll(t) && Le(n) ? !1 : t in e;
 }
-function Nh(e, t) {
+function Mh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
   );
   if (!n)
     return !1;
-  const r = bt(t);
-  return Array.isArray(n) ? n.some((s) => bt(s) === r) : Object.keys(n).some((s) => bt(s) === r);
+  const r = kt(t);
+  return Array.isArray(n) ? n.some((s) => kt(s) === r) : Object.keys(n).some((s) => kt(s) === r);
 }
-const Rs = (e) => {
+const Es = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ae(t) ? (n) => ds(t, n) : t;
+  return ae(t) ? (n) => hs(t, n) : t;
 };
-function Mh(e) {
+function Lh(e) {
   e.target.composing = !0;
 }
-function Ll(e) {
+function Pl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const Sn = /* @__PURE__ */ Symbol("_assign"), ss = /* @__PURE__ */ Symbol("_initialValue");
-function xi(e, t, n) {
-  return t && (e = e.trim()), n && (e = Ur(e)), e;
+const Dn = /* @__PURE__ */ Symbol("_assign"), is = /* @__PURE__ */ Symbol("_initialValue");
+function vi(e, t, n) {
+  return t && (e = e.trim()), n && (e = Wr(e)), e;
 }
-const Wn = {
+const Jn = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, s) {
-    e.parentNode && (e.type === "text" ? e[ss] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ss] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Sn] = Rs(s);
+    e.parentNode && (e.type === "text" ? e[is] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[is] = e.defaultValue.replace(/\r\n?/g, `
+`))), e[Dn] = Es(s);
     const i = r || s.props && s.props.type === "number";
-    En(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Sn](xi(e.value, n, i));
-    }), (n || i) && En(e, "change", () => {
-      e.value = xi(e.value, n, i);
-    }), t || (En(e, "compositionstart", Mh), En(e, "compositionend", Ll), En(e, "change", Ll));
+    Cn(e, t ? "change" : "input", (o) => {
+      o.target.composing || e[Dn](vi(e.value, n, i));
+    }), (n || i) && Cn(e, "change", () => {
+      e.value = vi(e.value, n, i);
+    }), t || (Cn(e, "compositionstart", Lh), Cn(e, "compositionend", Pl), Cn(e, "change", Pl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
-    const s = t ?? "", i = e[ss];
-    delete e[ss], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Sn](xi(e.value, n, r)) : e.value = s;
+    const s = t ?? "", i = e[is];
+    delete e[is], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Dn](vi(e.value, n, r)) : e.value = s;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: s, number: i } }, o) {
-    if (e[Sn] = Rs(o), e.composing) return;
-    const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
+    if (e[Dn] = Es(o), e.composing) return;
+    const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Wr(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || s && e.value.trim() === c) || (e.value = c);
   }
-}, Lh = {
+}, Ph = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
-    e._modelValue = t, En(e, "change", () => {
+    e._modelValue = t, Cn(e, "change", () => {
       const s = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Ur(Es(c)) : Es(c)
-      ), i = e.multiple, o = i ? Mn(e._modelValue) ? new Set(s) : s : s[0], l = e._pendingValue = [
+        (c) => n ? Wr(Cs(c)) : Cs(c)
+      ), i = e.multiple, o = i ? Ln(e._modelValue) ? new Set(s) : s : s[0], l = e._pendingValue = [
         i,
         i ? ae(o) ? s.slice() : s : o
       ];
       try {
-        e[Sn](o);
+        e[Dn](o);
       } finally {
-        xr(() => {
+        vr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Sn] = Rs(r);
+    }), e[Dn] = Es(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Pl(e, t, n);
+    jl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Sn] = Rs(n);
+    e._modelValue = t, e[Dn] = Es(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Ph(t, r[1], r[0])) && Pl(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !jh(t, r[1], r[0])) && jl(e, t, n);
   }
 };
-function Ph(e, t, n) {
-  if (!n || ae(e)) return ln(e, t);
-  if (Mn(e)) {
+function jh(e, t, n) {
+  if (!n || ae(e)) return cn(e, t);
+  if (Ln(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4007,18 +4007,18 @@ function Ph(e, t, n) {
   }
   return !1;
 }
-function Pl(e, t, n = !1) {
+function jl(e, t, n = !1) {
   const r = e.multiple, s = ae(t);
-  if (!(r && !s && !Mn(t))) {
+  if (!(r && !s && !Ln(t))) {
     for (let i = 0, o = e.options.length; i < o; i++) {
-      const l = e.options[i], c = Es(l);
+      const l = e.options[i], c = Cs(l);
       if (r)
         if (s) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Uf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Wf(t, c) > -1;
         } else
-          l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
-      else if (ln(Es(l), t)) {
+          l.selected = t.has(c) || n && typeof c == "string" && t.has(Wr(c));
+      else if (cn(Cs(l), t)) {
         e.selectedIndex !== i && (e.selectedIndex = i);
         return;
       }
@@ -4026,10 +4026,10 @@ function Pl(e, t, n = !1) {
     !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function Es(e) {
+function Cs(e) {
   return "_value" in e ? e._value : e.value;
 }
-const jh = ["ctrl", "shift", "alt", "meta"], $h = {
+const $h = ["ctrl", "shift", "alt", "meta"], Bh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const jh = ["ctrl", "shift", "alt", "meta"], $h = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => jh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, Gn = (e, t) => {
+  exact: (e, t) => $h.some((n) => e[`${n}Key`] && !t.includes(n))
+}, Kn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((s, ...i) => {
     for (let o = 0; o < t.length; o++) {
-      const l = $h[t[o]];
+      const l = Bh[t[o]];
       if (l && l(s, t)) return;
     }
     return e(s, ...i);
   }));
-}, Bh = /* @__PURE__ */ ht({ patchProp: Ih }, gh);
-let jl;
-function zh() {
-  return jl || (jl = Gd(Bh));
+}, zh = /* @__PURE__ */ ht({ patchProp: Oh }, mh);
+let $l;
+function Uh() {
+  return $l || ($l = Kd(zh));
 }
-const Uh = ((...e) => {
-  const t = zh().createApp(...e), { mount: n } = t;
+const Wh = ((...e) => {
+  const t = Uh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const s = Jh(r);
+    const s = qh(r);
     if (!s) return;
     const i = t._component;
     !Ee(i) && !i.render && !i.template && (i.template = s.innerHTML), s.nodeType === 1 && (s.textContent = "");
-    const o = n(s, !1, Wh(s));
+    const o = n(s, !1, Jh(s));
     return s instanceof Element && (s.removeAttribute("v-cloak"), s.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Wh(e) {
+function Jh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Jh(e) {
+function qh(e) {
   return Le(e) ? document.querySelector(e) : e;
 }
-const qh = "/comfyd/connection";
-function Hh(e, t) {
+const Hh = "/comfyd/connection";
+function Vh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Hh(e, t) {
   const s = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && s.has(r.hostname) && s.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Vh = "comfyd", Gh = "comfyd.token.", Kh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function ou(e) {
-  return Kh.test(e.token);
+const Gh = "comfyd", Kh = "comfyd.token.", Yh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function lu(e) {
+  return Yh.test(e.token);
 }
-function lu(e, t) {
-  return ou(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function cu(e, t) {
+  return lu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function cu(e) {
-  return ou(e) ? [Vh, Gh + e.token] : [];
+function au(e) {
+  return lu(e) ? [Gh, Kh + e.token] : [];
 }
-class Yh {
+class Xh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(qh).then(
-      (t) => Hh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Hh).then(
+      (t) => Vh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4120,36 +4120,36 @@ class Yh {
     this.pending = null;
   }
 }
-function oo(e, t = Math.random) {
+function lo(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const On = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function Ht(e, t) {
+const Nn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+function Vt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (On(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (Nn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Xh(e, t) {
+function Zh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function $l(e, t) {
+function Bl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Zh(e, t) {
+function Qh(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Qh(e, t) {
+function ep(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function ep(e) {
+function tp(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function tp(e, t) {
+function np(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4159,7 +4159,7 @@ function tp(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function Dn(e) {
+function Tn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...r } = e;
   let s = t;
@@ -4178,7 +4178,7 @@ function Dn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: i, extra: s ?? null });
 }
-function np(e, t) {
+function rp(e, t) {
   if (!e || typeof t != "string" || !t) return !1;
   let n;
   try {
@@ -4189,20 +4189,58 @@ function np(e, t) {
   if (!n || typeof n != "object" || Array.isArray(n)) return !1;
   (!e.extra || typeof e.extra != "object") && (e.extra = {});
   const r = e.extra.comfyd && typeof e.extra.comfyd == "object" ? e.extra.comfyd : {};
+  if (n.since !== void 0) {
+    try {
+      n = sp(e, r.provenance, n);
+    } catch {
+      n = null;
+    }
+    if (!n) return !1;
+  }
   return e.extra.comfyd = { ...r, provenance: n }, !0;
 }
-function Kn(e, t, n = 3) {
+function _t(e) {
+  return e && typeof e == "object" && !Array.isArray(e);
+}
+function sp(e, t, n) {
+  if (!_t(t) || !_t(n) || t.v !== n.v || t.revision !== n.since || !Array.isArray(t.actors) || !Array.isArray(n.actors) || !_t(n.nodes) || !_t(n.links)) return null;
+  const r = [], s = /* @__PURE__ */ new Map(), i = (m) => {
+    if (!_t(m)) throw new Error("a record names no actor");
+    const h = JSON.stringify(m);
+    return s.has(h) || (s.set(h, r.length), r.push(m)), s.get(h);
+  }, o = (m) => (h) => {
+    if (!_t(h)) return h;
+    const p = { ...h, by: i(m[h.by]) };
+    if (_t(h.created) && (p.created = { ...h.created, by: i(m[h.created.by]) }), _t(h.widgets)) {
+      p.widgets = {};
+      for (const [w, v] of Object.entries(h.widgets)) p.widgets[w] = _t(v) ? { ...v, by: i(m[v.by]) } : v;
+    }
+    return p;
+  }, l = o(t.actors), c = o(n.actors), a = (m) => {
+    const h = e._links ?? e.links;
+    return h ? typeof h.get == "function" ? h.get(Number(m)) != null : h[m] != null : !1;
+  }, u = {};
+  for (const [m, h] of Object.entries(_t(t.nodes) ? t.nodes : {}))
+    !(m in n.nodes) && e.getNodeById?.(Number(m)) && (u[m] = l(h));
+  for (const [m, h] of Object.entries(n.nodes)) u[m] = c(h);
+  const d = {};
+  for (const [m, h] of Object.entries(_t(t.links) ? t.links : {}))
+    !(m in n.links) && a(m) && (d[m] = l(h));
+  for (const [m, h] of Object.entries(n.links)) d[m] = c(h);
+  return { v: t.v, revision: n.revision, actors: r, nodes: u, links: d };
+}
+function Yn(e, t, n = 3) {
   const r = String(e).toLowerCase(), s = [];
   for (const i of t) {
     const o = String(i).toLowerCase();
-    let l = rp(r, o);
+    let l = ip(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && s.push([l, i]);
   }
   return s.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), s.slice(0, n).map((i) => i[1]);
 }
-const Bl = 128;
-function rp(e, t) {
-  if (e.length > Bl || t.length > Bl) return 1 / 0;
+const zl = 128;
+function ip(e, t) {
+  if (e.length > zl || t.length > zl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, s) => s);
   for (let r = 1; r <= e.length; r++) {
     const s = [r];
@@ -4212,7 +4250,7 @@ function rp(e, t) {
   }
   return n[t.length];
 }
-const Gt = Object.freeze({
+const Kt = Object.freeze({
   // Gap between columns and between the nodes of a column.
   spacing: 60,
   // The largest spacing a command may ask for (ArrangeCommand.spacing).
@@ -4224,9 +4262,9 @@ const Gt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Cs = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function au(e, t, n = {}) {
-  const r = n.x ?? 0, s = n.y ?? 0, i = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+}), Ss = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function uu(e, t, n = {}) {
+  const r = n.x ?? 0, s = n.y ?? 0, i = n.spacing ?? Kt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, se) => l.set(W.id, se));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
   for (const [W, se] of t) {
@@ -4249,25 +4287,25 @@ function au(e, t, n = {}) {
         d[me] = 2, se.pop();
     }
   }
-  const g = (W, se) => !m.has(W * o + se), h = a.map((W, se) => W.filter((le) => g(le, se))), w = c.map((W, se) => W.filter((le) => g(se, le))), A = h.map((W) => W.length), C = [], x = [];
-  for (let W = 0; W < o; W++) A[W] || x.push(W);
+  const h = (W, se) => !m.has(W * o + se), p = a.map((W, se) => W.filter((le) => h(le, se))), w = c.map((W, se) => W.filter((le) => h(se, le))), v = p.map((W) => W.length), T = [], x = [];
+  for (let W = 0; W < o; W++) v[W] || x.push(W);
   for (let W = 0; W < x.length; W++) {
     const se = x[W];
-    C.push(se);
-    for (const le of w[se]) --A[le] === 0 && x.push(le);
+    T.push(se);
+    for (const le of w[se]) --v[le] === 0 && x.push(le);
   }
-  const k = new Int32Array(o);
-  for (const W of C) for (const se of w[W]) k[se] = Math.max(k[se], k[W] + 1);
-  for (const W of C) {
-    if (h[W].length || !w[W].length) continue;
+  const b = new Int32Array(o);
+  for (const W of T) for (const se of w[W]) b[se] = Math.max(b[se], b[W] + 1);
+  for (const W of T) {
+    if (p[W].length || !w[W].length) continue;
     let se = 1 / 0;
-    for (const le of w[W]) se = Math.min(se, k[le]);
-    k[W] = Math.max(0, se - 1);
+    for (const le of w[W]) se = Math.min(se, b[le]);
+    b[W] = Math.max(0, se - 1);
   }
-  let b = 0;
-  for (let W = 0; W < o; W++) b = Math.max(b, k[W] + 1);
-  const F = Array.from({ length: b }, () => []);
-  for (let W = 0; W < o; W++) F[k[W]].push(W);
+  let k = 0;
+  for (let W = 0; W < o; W++) k = Math.max(k, b[W] + 1);
+  const F = Array.from({ length: k }, () => []);
+  for (let W = 0; W < o; W++) F[b[W]].push(W);
   const B = new Float64Array(o), j = () => {
     for (const W of F) W.forEach((se, le) => B[se] = W.length > 1 ? le / (W.length - 1) : 0.5);
   };
@@ -4275,36 +4313,36 @@ function au(e, t, n = {}) {
   const ee = (W, se) => {
     const le = W.map((me, J) => {
       const R = se[me];
-      let S = B[me];
+      let C = B[me];
       if (R.length) {
         let Y = 0;
         for (const at of R) Y += B[at];
-        S = Y / R.length;
+        C = Y / R.length;
       }
-      return [S, J, me];
+      return [C, J, me];
     });
-    return le.sort((me, J) => Cs(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
+    return le.sort((me, J) => Ss(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
   };
-  let X = F.map((W) => W.slice()), ue = zl(F, w, k, o);
-  for (let W = 0; W < Gt.sweeps && ue > 0; W++) {
-    for (let le = 1; le < b; le++)
-      F[le] = ee(F[le], h), j();
-    for (let le = b - 2; le >= 0; le--)
+  let X = F.map((W) => W.slice()), ue = Ul(F, w, b, o);
+  for (let W = 0; W < Kt.sweeps && ue > 0; W++) {
+    for (let le = 1; le < k; le++)
+      F[le] = ee(F[le], p), j();
+    for (let le = k - 2; le >= 0; le--)
       F[le] = ee(F[le], w), j();
-    const se = zl(F, w, k, o);
+    const se = Ul(F, w, b, o);
     se < ue && (ue = se, X = F.map((le) => le.slice()));
   }
   const ne = new Float64Array(o), de = new Float64Array(o);
   let De = r, we = s;
-  for (let W = 0; W < b; W++) {
+  for (let W = 0; W < k; W++) {
     let se = 0, le = s;
     for (const me of X[W]) {
       const J = e[me];
       let R = le;
-      if (h[me].length) {
-        let S = 0;
-        for (const Y of h[me]) S += de[Y] + e[Y].h / 2;
-        R = Math.max(le, S / h[me].length - J.h / 2);
+      if (p[me].length) {
+        let C = 0;
+        for (const Y of p[me]) C += de[Y] + e[Y].h / 2;
+        R = Math.max(le, C / p[me].length - J.h / 2);
       }
       ne[me] = De, de[me] = R, le = R + J.h + i, se = Math.max(se, J.w), we = Math.max(we, R + J.h);
     }
@@ -4312,10 +4350,10 @@ function au(e, t, n = {}) {
   }
   const ve = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
-    ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, k[W]);
-  return { pos: ve, layer: ct, width: b ? De - i - r : 0, height: we - s };
+    ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, b[W]);
+  return { pos: ve, layer: ct, width: k ? De - i - r : 0, height: we - s };
 }
-function zl(e, t, n, r) {
+function Ul(e, t, n, r) {
   const s = new Float64Array(r);
   for (const l of e) l.forEach((c, a) => s[c] = a);
   const i = /* @__PURE__ */ new Map();
@@ -4327,35 +4365,35 @@ function zl(e, t, n, r) {
     }
   let o = 0;
   for (const l of i.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += lo(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += co(l.map((c) => c[1]));
   return o;
 }
-function lo(e) {
+function co(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let s = lo(n) + lo(r), i = 0, o = 0, l = 0;
+  let s = co(n) + co(r), i = 0, o = 0, l = 0;
   for (; i < n.length && o < r.length; )
     n[i] <= r[o] ? e[l++] = n[i++] : (e[l++] = r[o++], s += n.length - i);
   for (; i < n.length; ) e[l++] = n[i++];
   for (; o < r.length; ) e[l++] = r[o++];
   return s;
 }
-function sp(e, t, n = 0) {
+function op(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function uu(e, t, n = Gt.spacing) {
+function fu(e, t, n = Kt.spacing) {
   const r = n / 2, s = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   s.sort((o, l) => o.y - l.y || o.x - l.x);
   let i = e.y;
   for (const o of s) i < o.y + o.h + r && o.y < i + e.h + r && (i = o.y + o.h + n);
   return i;
 }
-function Io(e) {
+function Oo(e) {
   const t = e?.NODE_TITLE_HEIGHT;
-  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Kt.titleHeight;
 }
-function Ss(e, t) {
-  const n = Io(t), r = Number(e.size?.[0]), s = Number(e.size?.[1]), i = !!e.flags?.collapsed;
+function Ds(e, t) {
+  const n = Oo(t), r = Number(e.size?.[0]), s = Number(e.size?.[1]), i = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4364,67 +4402,67 @@ function Ss(e, t) {
     h: i ? n : (Number.isFinite(s) && s > 0 ? s : 100) + n
   };
 }
-function fu(e) {
+function du(e) {
   const t = [];
-  for (const n of On(e))
+  for (const n of Nn(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const s = Xh(e, r.link);
+      const s = Zh(e, r.link);
       if (!s) continue;
       const i = s.origin_id ?? s[1];
       i != null && t.push([s.id ?? s[0], i, n.id]);
     }
-  return t.sort((n, r) => Cs(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
+  return t.sort((n, r) => Ss(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const ip = (e, t) => Cs(Number(e.id), Number(t.id)) || Cs(String(e.id), String(t.id));
-function du(e, t, n, r) {
+const lp = (e, t) => Ss(Number(e.id), Number(t.id)) || Ss(String(e.id), String(t.id));
+function hu(e, t, n, r) {
   const s = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = s[0], e.pos[1] = s[1]) : e.pos = s;
 }
-function op(e, t, n = {}) {
-  const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
+function cp(e, t, n = {}) {
+  const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Kt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
-    const k = new Set(t.map(String));
-    l = On(e).filter((b) => k.has(String(b.id)));
-  } else l = On(e).filter((k) => !o(k));
+    const b = new Set(t.map(String));
+    l = Nn(e).filter((k) => b.has(String(k.id)));
+  } else l = Nn(e).filter((b) => !o(b));
   if (!l.length) return [];
-  const c = new Set(l.map((k) => String(k.id))), a = l.map((k) => Ss(k, r));
-  a.sort((k, b) => k.y - b.y || k.x - b.x || ip(k, b));
-  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = fu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = au(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), A = On(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ss(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), x = [];
-  for (const k of C) {
-    const [b, F] = g.get(k.id), B = { ...k, x: b, y: F };
-    A.length && (B.y = uu(B, A.concat(x), i)), x.push(B), du(Ht(e, k.id), B.x, B.y, s);
+  const c = new Set(l.map((b) => String(b.id))), a = l.map((b) => Ds(b, r));
+  a.sort((b, k) => b.y - k.y || b.x - k.x || lp(b, k));
+  const u = n.x ?? Math.min(...a.map((b) => b.x)), d = n.y ?? Math.min(...a.map((b) => b.y)), m = du(e).filter(([b, k]) => c.has(String(b)) && c.has(String(k))), { pos: h, layer: p } = uu(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), v = Nn(e).filter((b) => !c.has(String(b.id)) && !w.has(String(b.id))).map((b) => Ds(b, r)), T = a.slice().sort((b, k) => p.get(b.id) - p.get(k.id) || h.get(b.id)[1] - h.get(k.id)[1]), x = [];
+  for (const b of T) {
+    const [k, F] = h.get(b.id), B = { ...b, x: k, y: F };
+    v.length && (B.y = fu(B, v.concat(x), i)), x.push(B), hu(Vt(e, b.id), B.x, B.y, s);
   }
-  return C.map((k) => k.id);
+  return T.map((b) => b.id);
 }
-function lp(e, t, n = {}) {
-  const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
+function ap(e, t, n = {}) {
+  const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Kt.spacing, o = new Set(t.map(String)), l = t.map((x) => Vt(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Ss(x, r)), a = On(e).filter((x) => !o.has(String(x.id))).map((x) => Ss(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = fu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), g = au(c, m, { x: 0, y: 0, spacing: i });
-  let h = -1 / 0, w = 1 / 0;
-  for (const [x, k] of d) {
-    const b = u.get(String(x));
-    !b || !o.has(String(k)) || (h = Math.max(h, b.x + b.w + i - g.pos.get(k)[0]), w = Math.min(w, b.y));
+  const c = l.map((x) => Ds(x, r)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Ds(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = du(e), m = d.filter(([x, b]) => o.has(String(x)) && o.has(String(b))), h = uu(c, m, { x: 0, y: 0, spacing: i });
+  let p = -1 / 0, w = 1 / 0;
+  for (const [x, b] of d) {
+    const k = u.get(String(x));
+    !k || !o.has(String(b)) || (p = Math.max(p, k.x + k.w + i - h.pos.get(b)[0]), w = Math.min(w, k.y));
   }
-  if (h === -1 / 0) {
-    const x = cp(a), k = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
-    let b = null;
-    if (k) {
-      b = [k[0] + Math.max(i, (k[2] - g.width) / 2), k[1] + Math.max(i, (k[3] - g.height) / 2)];
-      const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some((B) => sp(F, B, i / 2)) && (b = null);
+  if (p === -1 / 0) {
+    const x = up(a), b = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    let k = null;
+    if (b) {
+      k = [b[0] + Math.max(i, (b[2] - h.width) / 2), b[1] + Math.max(i, (b[3] - h.height) / 2)];
+      const F = { x: k[0], y: k[1], w: h.width, h: h.height };
+      a.some((B) => op(F, B, i / 2)) && (k = null);
     }
-    b || (b = x ? [x.x + x.w + i, x.y] : k ? [k[0] + k[2] / 4, k[1] + k[3] / 4] : Gt.origin), [h, w] = b;
+    k || (k = x ? [x.x + x.w + i, x.y] : b ? [b[0] + b[2] / 4, b[1] + b[3] / 4] : Kt.origin), [p, w] = k;
   }
-  const A = c.slice().sort((x, k) => g.layer.get(x.id) - g.layer.get(k.id) || g.pos.get(x.id)[1] - g.pos.get(k.id)[1]), C = a.slice();
-  for (const x of A) {
-    const [k, b] = g.pos.get(x.id), F = { ...x, x: h + k, y: w + b };
-    F.y = uu(F, C, i), C.push(F), du(Ht(e, x.id), F.x, F.y, s);
+  const v = c.slice().sort((x, b) => h.layer.get(x.id) - h.layer.get(b.id) || h.pos.get(x.id)[1] - h.pos.get(b.id)[1]), T = a.slice();
+  for (const x of v) {
+    const [b, k] = h.pos.get(x.id), F = { ...x, x: p + b, y: w + k };
+    F.y = fu(F, T, i), T.push(F), hu(Vt(e, x.id), F.x, F.y, s);
   }
-  return A.map((x) => x.id);
+  return v.map((x) => x.id);
 }
-function cp(e) {
+function up(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, s = -1 / 0;
   for (const i of e)
@@ -4446,179 +4484,179 @@ const Qe = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-}), vi = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class co extends Error {
+}), Ai = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+class ao extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
 const ce = (e, t, n) => {
-  throw new co(e, t, n);
-}, nr = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Jn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
+  throw new ao(e, t, n);
+}, rr = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function qn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
     ce("INVALID_COMMAND", `${t} is required`);
   }
   return typeof e != "string" && ce("INVALID_COMMAND", `${t} must be a string`), e.length > n && ce("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function wn(e, t, { optional: n = !1 } = {}) {
+function xn(e, t, { optional: n = !1 } = {}) {
   return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Qe.coord) && ce("INVALID_COMMAND", `${t} must be a number within ±${Qe.coord}`), e);
 }
-function Yt(e, t) {
-  return nr(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Qe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
+function Xt(e, t) {
+  return rr(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Qe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function Ai(e, t) {
+function Ri(e, t) {
   if (e == null) return 0;
-  if (nr(e))
+  if (rr(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Ul(e, t) {
-  if (nr(e)) {
+function Wl(e, t) {
+  if (rr(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
     n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
   return typeof e == "number" ? (Number.isFinite(e) || ce("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Qe.text && ce("VALUE_INVALID", `${t} is longer than ${Qe.text} characters`), e) : ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const gs = {
+const ms = {
   create_node(e) {
     const t = {
-      node_type: Jn(e.node_type, "node_type"),
-      x: wn(e.x, "x", { optional: !0 }),
-      y: wn(e.y, "y", { optional: !0 }),
-      ref: Jn(e.ref, "ref", Qe.ref, { optional: !0 }),
-      title: Jn(e.title, "title", Qe.name, { optional: !0 }),
+      node_type: qn(e.node_type, "node_type"),
+      x: xn(e.x, "x", { optional: !0 }),
+      y: xn(e.y, "y", { optional: !0 }),
+      ref: qn(e.ref, "ref", Qe.ref, { optional: !0 }),
+      title: qn(e.title, "title", Qe.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || ce("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      nr(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
+      rr(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
-      for (const r of n) t.widgets.push([Jn(r, "widget name"), Ul(e.widgets[r], `widgets.${r}`)]);
+      for (const r of n) t.widgets.push([qn(r, "widget name"), Wl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: Yt(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: Xt(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: Yt(e.from_id, "from_id"),
-    from_slot: Ai(e.from_slot, "from_slot"),
-    to_id: Yt(e.to_id, "to_id"),
-    to_slot: Ai(e.to_slot, "to_slot")
+    from_id: Xt(e.from_id, "from_id"),
+    from_slot: Ri(e.from_slot, "from_slot"),
+    to_id: Xt(e.to_id, "to_id"),
+    to_slot: Ri(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: Ai(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Xt(e.node_id, "node_id"), slot: Ri(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: Yt(e.node_id, "node_id"),
-    name: Jn(e.name, "name"),
-    value: Ul(e.value, "value")
+    node_id: Xt(e.node_id, "node_id"),
+    name: qn(e.name, "name"),
+    value: Wl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: wn(e.x, "x"), y: wn(e.y, "y") }),
+  move_node: (e) => ({ node_id: Xt(e.node_id, "node_id"), x: xn(e.x, "x"), y: xn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
     Array.isArray(t) || ce("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Qe.nodes && ce("INVALID_COMMAND", `node_ids: more than ${Qe.nodes}`);
-    const n = wn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Gt.maxSpacing) && ce("INVALID_COMMAND", `spacing must be between 0 and ${Gt.maxSpacing}`), {
-      node_ids: t.map((r, s) => Yt(r, `node_ids[${s}]`)),
-      x: wn(e.x, "x", { optional: !0 }),
-      y: wn(e.y, "y", { optional: !0 }),
+    const n = xn(e.spacing, "spacing", { optional: !0 });
+    return n !== null && (n < 0 || n > Kt.maxSpacing) && ce("INVALID_COMMAND", `spacing must be between 0 and ${Kt.maxSpacing}`), {
+      node_ids: t.map((r, s) => Xt(r, `node_ids[${s}]`)),
+      x: xn(e.x, "x", { optional: !0 }),
+      y: xn(e.y, "y", { optional: !0 }),
       spacing: n
     };
   },
   set_node_mode(e) {
-    const t = Jn(e.mode, "mode");
-    return Object.hasOwn(vi, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(vi).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: vi[t] };
+    const t = qn(e.mode, "mode");
+    return Object.hasOwn(Ai, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(Ai).join(", ")}`), { node_id: Xt(e.node_id, "node_id"), mode: Ai[t] };
   }
-}, hu = Object.freeze(Object.keys(gs)), Wl = new Set(hu.filter((e) => e !== "get_graph"));
-function ap(e) {
-  nr(e) || ce("INVALID_COMMAND", "a command must be an object");
+}, pu = Object.freeze(Object.keys(ms)), Jl = new Set(pu.filter((e) => e !== "get_graph")), fp = /* @__PURE__ */ new Set(["move_node", "set_widget", "get_graph"]);
+function dp(e) {
+  rr(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((s) => Object.hasOwn(gs, s));
-    r.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = r[0], n = nr(e[t]) ? e[t] : {};
+    const r = Object.keys(e).filter((s) => Object.hasOwn(ms, s));
+    r.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = r[0], n = rr(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(gs, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${hu.join(", ")}`), { type: t, ...gs[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(ms, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${pu.join(", ")}`), { type: t, ...ms[t](n) };
 }
-const up = /* @__PURE__ */ new Set(["number", "slider", "knob"]), fp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function dp(e, t, n) {
+const hp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), pp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function gp(e, t, n) {
   const r = String(e.type ?? ""), s = e.options ?? {};
   if (r === "combo") {
-    const i = tp(e, t);
-    return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Kn(n, i.filter((o) => typeof o == "string"))), n;
+    const i = np(e, t);
+    return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Yn(n, i.filter((o) => typeof o == "string"))), n;
   }
-  return up.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : fp.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return hp.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : pp.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function hp(e) {
+function mp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Jl(e, t, n, r) {
-  const s = Qh(t, n);
-  s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, ep(t)));
-  const i = dp(s, t, r), o = s.value;
+function ql(e, t, n, r) {
+  const s = ep(t, n);
+  s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Yn(n, tp(t)));
+  const i = gp(s, t, r), o = s.value;
   s.value = i;
   try {
     s.callback?.call(s, s.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(s.name, s.value, o, s);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return hp(s);
+  return mp(s);
 }
-function Xt(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
+function Zt(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return Vt(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const r = Ht(e.graph, t.id);
+    const r = Vt(e.graph, t.id);
     if (r) return r;
     ce("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
   return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function pp(e) {
+function _p(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function gp(e) {
-  const t = [...e.pending].filter((n) => Ht(e.graph, n));
-  e.pending.clear(), t.length && lp(e.graph, t, { LiteGraph: e.LiteGraph, view: pp(e) });
+function yp(e) {
+  const t = [...e.pending].filter((n) => Vt(e.graph, n));
+  e.pending.clear(), t.length && ap(e.graph, t, { LiteGraph: e.LiteGraph, view: _p(e) });
 }
-const mp = {
+const bp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, s = r.createNode(t.node_type);
     if (!s) {
       const l = Object.keys(r.registered_node_types ?? {});
-      ce("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Kn(t.node_type, l));
+      ce("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Yn(t.node_type, l));
     }
     t.title && (s.title = t.title);
     const i = t.x === null || t.y === null;
     s.pos = i ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (s.id = o), n.add(s), Ht(n, s.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !Vt(n, o) && (s.id = o), n.add(s), Vt(n, s.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Jl(e, s, l, c);
+      for (const [l, c] of t.widgets) ql(e, s, l, c);
     } catch (l) {
       throw n.remove(s), l;
     }
     return t.ref && e.refs.set(t.ref, s.id), i && e.pending.add(s.id), { node_id: s.id };
   },
   remove_node(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), Ht(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    const n = Zt(e, t.node_id, "node_id"), r = n.id;
+    return e.graph.remove(n), Vt(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), s = Zh(n, t.from_slot);
+    const n = Zt(e, t.from_id, "from_id"), r = Zt(e, t.to_id, "to_id"), s = Qh(n, t.from_slot);
     s < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? Kn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
+      typeof t.from_slot == "string" ? Yn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const i = $l(r, t.to_slot);
+    const i = Bl(r, t.to_slot);
     i < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? Kn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
+      typeof t.to_slot == "string" ? Yn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
     ), n === r && ce("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[s].type, l = r.inputs[i].type;
     e.LiteGraph.isValidConnection(o, l) || ce("TYPE_MISMATCH", `output ${s} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[i].name)} of #${r.id} takes ${l}`);
@@ -4626,26 +4664,26 @@ const mp = {
     return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${s} -> #${r.id}:${i}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = $l(n, t.slot);
+    const n = Zt(e, t.node_id, "node_id"), r = Bl(n, t.slot);
     r < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? Kn(t.slot, (n.inputs ?? []).map((i) => i.name)) : []
+      typeof t.slot == "string" ? Yn(t.slot, (n.inputs ?? []).map((i) => i.name)) : []
     );
     const s = n.inputs[r].link;
     return s == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ce("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: s });
   },
   set_widget(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = Jl(e, n, t.name, t.value);
+    const n = Zt(e, t.node_id, "node_id"), r = ql(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
-    const n = Xt(e, t.node_id, "node_id");
+    const n = Zt(e, t.node_id, "node_id");
     return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of On(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of Nn(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4653,7 +4691,7 @@ const mp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((s, i) => Xt(e, s, `node_ids[${i}]`).id), r = op(e.graph, n, {
+    const n = t.node_ids.map((s, i) => Zt(e, s, `node_ids[${i}]`).id), r = cp(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4665,87 +4703,87 @@ const mp = {
     return {};
   },
   set_node_mode(e, t) {
-    const n = Xt(e, t.node_id, "node_id");
+    const n = Zt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, _p = "BATCH_MODE_PARTIAL";
-function yp(e) {
-  return e === _p || e === 2 || String(e).toLowerCase() === "partial";
+}, kp = "BATCH_MODE_PARTIAL";
+function wp(e) {
+  return e === kp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function ql(e, t) {
-  const n = t instanceof co ? t.code : "EDITOR_FAILED", r = t instanceof co ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
+function Hl(e, t) {
+  const n = t instanceof ao ? t.code : "EDITOR_FAILED", r = t instanceof ao ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (s.suggestions = t.suggestions), { index: e, ok: !1, error: s };
 }
-function bp(e, t) {
+function xp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Qe.commands)
     return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, s = yp(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
-  let a = 0, u = -1, d = !1;
-  for (let h = 0; h < n.length; h++) {
-    let w;
+  const r = e.graph, s = wp(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, c = n.length === 1 && fp.has(n[0]?.type) ? null : r.serialize(), a = new Array(n.length);
+  let u = 0, d = -1, m = !1;
+  for (let w = 0; w < n.length; w++) {
+    let v;
     try {
-      w = ap(n[h]);
-    } catch (C) {
-      if (c[h] = ql(h, C), !s) {
-        u = h;
+      v = dp(n[w]);
+    } catch (x) {
+      if (a[w] = Hl(w, x), !s) {
+        d = w;
         break;
       }
       continue;
     }
-    o.expectedId = w.type === "create_node" ? i[a++] : void 0;
-    const A = s && Wl.has(w.type) && h > 0 ? r.serialize() : null;
+    o.expectedId = v.type === "create_node" ? i[u++] : void 0;
+    const T = s && Jl.has(v.type) && w > 0 ? r.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...mp[w.type](o, w) }, Wl.has(w.type) && (d = !0);
-    } catch (C) {
-      if (c[h] = ql(h, C), !s) {
-        u = h;
+      a[w] = { index: w, ok: !0, ...bp[v.type](o, v) }, Jl.has(v.type) && (m = !0);
+    } catch (x) {
+      if (a[w] = Hl(w, x), !s) {
+        d = w;
         break;
       }
-      const x = A ?? l;
-      Dn(r.serialize()) !== Dn(x) && Hl(r, x);
+      const b = T ?? c;
+      b && Tn(r.serialize()) !== Tn(b) && Vl(r, b);
     }
   }
-  if (u >= 0) {
-    Dn(r.serialize()) !== Dn(l) && Hl(r, l);
-    const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
-    for (let w = 0; w < n.length; w++)
-      w !== u && (c[w] = { index: w, ok: !1, error: { code: "SKIPPED", message: h, index: w } });
-    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
+  if (d >= 0) {
+    c && Tn(r.serialize()) !== Tn(c) && Vl(r, c);
+    const w = `not applied: command ${d} failed and the patch is atomic (the graph was rolled back)`;
+    for (let v = 0; v < n.length; v++)
+      v !== d && (a[v] = { index: v, ok: !1, error: { code: "SKIPPED", message: w, index: v } });
+    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[d].error.message, results: a, applied: !1 };
   }
-  gp(o), r.setDirtyCanvas?.(!0, !0);
-  const m = c.every((h) => h.ok), g = c.find((h) => !h.ok);
+  yp(o), r.setDirtyCanvas?.(!0, !0);
+  const h = a.every((w) => w.ok), p = a.find((w) => !w.ok);
   return {
-    ok: m,
-    error: m ? "" : g.error.message,
-    results: c,
-    applied: d
+    ok: h,
+    error: h ? "" : p.error.message,
+    results: a,
+    applied: m
   };
 }
-function Hl(e, t) {
+function Vl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const pu = new Float64Array(1), Vl = new Uint32Array(pu.buffer), Gl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-function Kl(e) {
+const gu = new Float64Array(1), Gl = new Uint32Array(gu.buffer), Kl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+function Yl(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
   return e;
 }
-function kp(e) {
+function vp(e) {
   const t = e._links ?? e.links;
   return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((r) => r && r.id != null) : [];
 }
-function wp(e) {
+function Ap(e) {
   let t = -2128831035;
   const n = (l) => {
     t = Math.imul(t ^ l, 16777619);
   }, r = (l) => {
     let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), pu[0] = c, n(Vl[Gl]), n(Vl[1 - Gl]);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), gu[0] = c, n(Gl[Kl]), n(Gl[1 - Kl]);
   }, s = (l) => {
     const c = String(l ?? "");
     r(c.length);
     for (let a = 0; a < c.length; a++) n(c.charCodeAt(a));
-  }, i = Kl(e._nodes ?? e.nodes ?? []);
+  }, i = Yl(e._nodes ?? e.nodes ?? []);
   r(i.length);
   for (const l of i) {
     r(l.id), s(l.type), r(l.pos?.[0] ?? 0), r(l.pos?.[1] ?? 0), r(l.mode ?? 0);
@@ -4760,38 +4798,38 @@ function wp(e) {
       for (const m of d) r(m);
     }
   }
-  const o = Kl(kp(e));
+  const o = Yl(vp(e));
   r(o.length);
   for (const l of o)
     r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function xp(e) {
+function Rp(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function vp(e) {
+function Ep(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function Ap(e) {
+function Cp(e) {
   const { nodes: t, links: n, last_node_id: r, last_link_id: s, state: i, ...o } = e;
-  return Dn({ ...o, nodes: [] });
+  return Tn({ ...o, nodes: [] });
 }
-function gu(e) {
+function mu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const r of e.nodes) r && r.id != null && t.set(r.id, vp(r));
+  for (const r of e.nodes) r && r.id != null && t.set(r.id, Ep(r));
   const n = /* @__PURE__ */ new Map();
   for (const r of Array.isArray(e.links) ? e.links : []) {
-    const s = xp(r);
+    const s = Rp(r);
     s && s[0] != null && n.set(s[0], JSON.stringify(s));
   }
-  return { nodes: t, links: n, rest: Ap(e) };
+  return { nodes: t, links: n, rest: Cp(e) };
 }
-function Yl(e, t, n) {
+function Xl(e, t, n) {
   if (!e) return null;
-  const r = gu(t);
+  const r = mu(t);
   if (!r || r.rest !== e.rest) return null;
   const s = [];
   for (const c of t.nodes)
@@ -4810,10 +4848,10 @@ function Yl(e, t, n) {
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: wp(n)
+    digest: Ap(n)
   };
 }
-function Rp(e) {
+function Sp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4822,8 +4860,8 @@ function Rp(e) {
   }, end() {
   } };
 }
-function Xl(e, t) {
-  const n = Rp(e);
+function Zl(e, t) {
+  const n = Sp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4835,18 +4873,18 @@ function Xl(e, t) {
     }
   }
 }
-const Ep = 1e3, Cp = 1500, Sp = 120, Dp = 480 * 1024, Ri = "the tab has switched to another workflow; this canvas is no longer open in it", Tp = 200, Fp = 50, Ip = 1e4, Op = 1e3, Np = 128, Ei = 1024 * 1024 - 1024, Mp = 16;
-function Lp(e) {
+const Dp = 1e3, Tp = 1500, Fp = 120, Ip = 480 * 1024, Ei = "the tab has switched to another workflow; this canvas is no longer open in it", Op = 200, Np = 50, Mp = 1e4, Lp = 1e3, Pp = 128, Ci = 1024 * 1024 - 1024, jp = 16;
+function $p(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Ci(e, t) {
+function Si(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${Lp(n)}`.slice(0, Np);
+  return `${e}:${r}~${$p(n)}`.slice(0, Pp);
 }
-function Pp(e, t = Dp) {
+function Bp(e, t = Ip) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (i) => {
     if (Array.isArray(i)) return i.map(r);
@@ -4859,7 +4897,7 @@ function Pp(e, t = Dp) {
   }, s = JSON.stringify(r(e));
   return new TextEncoder().encode(s).length <= t ? s : "";
 }
-function jp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function zp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4876,7 +4914,7 @@ function jp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class $p {
+class Up {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4924,7 +4962,7 @@ class $p {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Cp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Tp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4944,7 +4982,7 @@ class $p {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = oo(this.attempt++);
+    const t = lo(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4954,20 +4992,20 @@ class $p {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Fp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Np : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Tp);
+      }, Op);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Pp(await this.d.objectInfo?.());
+        this.objectInfoJson = Bp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -4980,7 +5018,7 @@ class $p {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(lu(t, "/comfy/editor/ws"), cu(t));
+      n = new this.d.WebSocket(cu(t, "/comfy/editor/ws"), au(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -4988,7 +5026,7 @@ class $p {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === Ep) {
+        if (r?.code === Dp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4998,7 +5036,7 @@ class $p {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Ci(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
+    this.canvasId = Si(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -5014,7 +5052,7 @@ class $p {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const r = JSON.stringify(t);
-    return r.length > Ei && new TextEncoder().encode(r).length > Ei ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
+    return r.length > Ci && new TextEncoder().encode(r).length > Ci ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
   }
   onMessage(t) {
     let n;
@@ -5038,7 +5076,7 @@ class $p {
         case "resync":
           return this.enqueue(() => this.resync(n));
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && np(this.graph(), n.provenance_json) && this.untrackProvenance();
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && rp(this.graph(), n.provenance_json) && this.untrackProvenance();
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);
@@ -5055,11 +5093,11 @@ class $p {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Ci(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Si(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Ri, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Ei, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -5071,7 +5109,7 @@ class $p {
     let r;
     this.busy++;
     try {
-      r = Xl(this.d.app, () => bp(n, t));
+      r = Zl(this.d.app, () => xp(n, t));
     } catch (l) {
       r = { ok: !1, error: `the patch failed: ${l?.message ?? l}`, results: [] };
     } finally {
@@ -5080,7 +5118,7 @@ class $p {
     const s = this.serialize();
     let i = null;
     try {
-      i = Yl(this.baseline, s, this.graph());
+      i = Xl(this.baseline, s, this.graph());
     } catch {
       i = null;
     }
@@ -5090,10 +5128,10 @@ class $p {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(Bp),
+      results: (r.results ?? []).filter(Boolean).map(Wp),
       tab_revision: this.tabRevision
     };
-    this.answered.set(String(t.request_id), o), this.answered.size > Mp && this.answered.delete(this.answered.keys().next().value), i && this.send({ ...o, delta: i }) ? this.patchDeltasSent++ : i || this.send({ ...o, workflow_json: JSON.stringify(s) });
+    this.answered.set(String(t.request_id), o), this.answered.size > jp && this.answered.delete(this.answered.keys().next().value), i && this.send({ ...o, delta: i }) ? this.patchDeltasSent++ : i || this.send({ ...o, workflow_json: JSON.stringify(s) });
   }
   /** The visible part of the canvas in canvas units ([x, y, w, h]), where
    * nodes created without coordinates go when it is free; null when the
@@ -5107,7 +5145,7 @@ class $p {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Ri, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Ei, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: r } = this.d, s = [];
     let i = "";
@@ -5117,14 +5155,14 @@ class $p {
         const u = await o.apply(this, a);
         return s.push(u), u;
       } catch (u) {
-        throw i = Ql(u), u;
+        throw i = ec(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      i = i || Ql(a);
+      i = i || ec(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5149,20 +5187,20 @@ class $p {
       return this.send({ ...s, ok: !1, error: "this frontend has no graphToPrompt" });
     let i;
     try {
-      Zl(r, "beforeQueued");
+      Ql(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (i = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Zl(r, "afterQueued");
+      Ql(r, "afterQueued");
     } catch (o) {
       return this.send({ ...s, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (i.prompt_json.length + i.workflow_json.length > Ei)
+    if (i.prompt_json.length + i.workflow_json.length > Ci)
       return this.send({ ...s, ok: !1, error: "the workflow is too large to hand over" });
     this.send({ ...s, ok: !0, error: "", ...i });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Ri, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Ei, workflow_json: "", tab_revision: this.tabRevision });
     let n, r = !1, s = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -5174,7 +5212,7 @@ class $p {
       try {
         if (t.undo_step) {
           const o = this.d.app.rootGraph ?? this.d.app.graph;
-          Xl(this.d.app, () => o.configure(n));
+          Zl(this.d.app, () => o.configure(n));
         } else
           await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
         r = !0;
@@ -5199,13 +5237,13 @@ class $p {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Sp);
+    }, Fp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Ip || this.d.app.configuringGraph) return;
-    if (Ci(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Mp || this.d.app.configuringGraph) return;
+    if (Si(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5215,11 +5253,11 @@ class $p {
     } catch {
       return;
     }
-    const r = Dn(n);
+    const r = Tn(n);
     if (r === this.lastSig) return;
     let s = null;
     try {
-      s = Yl(this.baseline, n, this.graph());
+      s = Xl(this.baseline, n, this.graph());
     } catch {
       s = null;
     }
@@ -5227,8 +5265,8 @@ class $p {
   }
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
-  reported(t, n = Dn(t)) {
-    this.lastSig = n, this.baseline = gu(t);
+  reported(t, n = Tn(t)) {
+    this.lastSig = n, this.baseline = mu(t);
   }
   /** The core could not use a delta: it gets the whole workflow, in the
    * answer to that patch again (request_id names it; the patch is still in
@@ -5272,7 +5310,7 @@ class $p {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Op)) {
+    if (!(this.focused && t - this.focusSentAt < Lp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5281,11 +5319,11 @@ class $p {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Zl(e, t) {
+function Ql(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const s of r.widgets ?? []) s[t]?.();
 }
-function Ql(e) {
+function ec(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5293,23 +5331,23 @@ function Ql(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Bp(e) {
+function Wp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const zp = 600, ec = 64;
-function is(e) {
+const Jp = 600, tc = 64;
+function os(e) {
   const t = String(e ?? "");
-  return t.length > ec ? `${t.slice(0, ec - 1)}…` : t;
+  return t.length > tc ? `${t.slice(0, tc - 1)}…` : t;
 }
-function Up(e) {
+function qp(e) {
   switch (e?.kind) {
     case "skill":
-      return `skill ${is(e.skill)} (session ${is(e.session_id).slice(0, 8)})`;
+      return `skill ${os(e.skill)} (session ${os(e.session_id).slice(0, 8)})`;
     case "mcp":
-      return e.name ? `MCP client ${is(e.name)}` : "an MCP client";
+      return e.name ? `MCP client ${os(e.name)}` : "an MCP client";
     case "grpc":
-      return e.name ? `caller ${is(e.name)}` : "an unnamed caller";
+      return e.name ? `caller ${os(e.name)}` : "an unnamed caller";
     case "user":
       return "the user";
     case "load":
@@ -5318,18 +5356,18 @@ function Up(e) {
       return "someone unknown";
   }
 }
-function Wp(e) {
+function Hp(e) {
   const t = Math.max(0, Math.round(Number(e) / 1e3));
   return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
 }
-function Jp(e, t, n = Date.now()) {
+function Vp(e, t, n = Date.now()) {
   if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
   const r = e.nodes[String(t)];
   if (!r || typeof r != "object") return null;
-  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${Up(s[c.by])}, ${Wp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
+  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${qp(s[c.by])}, ${Hp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
   return l && typeof l == "object" && (l.by !== r.by || l.rev !== r.rev) && o.push(`Created by ${i(l)}`), o;
 }
-function qp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
+function Gp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
   const s = t.createElement("div");
   s.className = "comfyd-provenance-tip", Object.assign(s.style, {
     position: "fixed",
@@ -5348,42 +5386,42 @@ function qp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
   let i = null, o = null;
   const l = () => {
     i && n.clearTimeout(i), i = null, o = null, s.style.display = "none";
-  }, c = (m, g) => {
-    const h = m.canvas?.getBoundingClientRect?.();
-    return h && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([g.clientX - h.left, g.clientY - h.top]) : m.graph_mouse ?? null;
+  }, c = (m, h) => {
+    const p = m.canvas?.getBoundingClientRect?.();
+    return p && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([h.clientX - p.left, h.clientY - p.top]) : m.graph_mouse ?? null;
   }, a = (m) => {
-    const g = e.canvas, h = e.rootGraph ?? e.graph, w = g?.graph ?? h;
-    if (w !== h) return null;
-    const A = c(g, m);
-    return !w || !A || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(A[0], A[1]) ?? null;
-  }, u = (m, g) => {
-    const h = e.rootGraph ?? e.graph, w = Jp(h?.extra?.comfyd?.provenance, o, r());
+    const h = e.canvas, p = e.rootGraph ?? e.graph, w = h?.graph ?? p;
+    if (w !== p) return null;
+    const v = c(h, m);
+    return !w || !v || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(v[0], v[1]) ?? null;
+  }, u = (m, h) => {
+    const p = e.rootGraph ?? e.graph, w = Vp(p?.extra?.comfyd?.provenance, o, r());
     if (!w) {
       s.style.display = "none";
       return;
     }
     s.textContent = w.join(`
-`), s.style.left = `${m + 14}px`, s.style.top = `${g + 14}px`, s.style.display = "block";
+`), s.style.left = `${m + 14}px`, s.style.top = `${h + 14}px`, s.style.display = "block";
   }, d = (m) => {
     if (!e.canvas || m.target !== e.canvas.canvas || m.buttons) return l();
-    const g = a(m);
-    if (!g) return l();
-    if (g.id === o) {
+    const h = a(m);
+    if (!h) return l();
+    if (h.id === o) {
       i || u(m.clientX, m.clientY);
       return;
     }
-    l(), o = g.id;
-    const h = m.clientX, w = m.clientY;
+    l(), o = h.id;
+    const p = m.clientX, w = m.clientY;
     i = n.setTimeout(() => {
-      i = null, u(h, w);
-    }, zp);
+      i = null, u(p, w);
+    }, Jp);
   };
   return t.addEventListener("pointermove", d, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
     l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), s.remove();
   };
 }
-const ao = 200, Hp = 16, Vp = 256, Gp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Gp.has(e);
-function sr(e) {
+const uo = 200, Kp = 16, Yp = 256, Xp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), sr = (e) => Xp.has(e);
+function ir(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
@@ -5391,24 +5429,24 @@ const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Kp(e, t) {
+function Zp(e, t) {
   if (!e) return !0;
   const n = et(e.seq), r = et(t.seq);
-  return n && r ? r > n : !(rr(sr(e.status)) && !rr(sr(t.status)));
+  return n && r ? r > n : !(sr(ir(e.status)) && !sr(ir(t.status)));
 }
-function Yp(e) {
+function Qp(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= ao) return;
-  const n = t.map((r) => e.runs[r]).sort((r, s) => Number(rr(sr(s.status))) - Number(rr(sr(r.status))) || et(r.queued_at_ms) - et(s.queued_at_ms));
-  for (const r of n.slice(0, t.length - ao))
+  if (t.length <= uo) return;
+  const n = t.map((r) => e.runs[r]).sort((r, s) => Number(sr(ir(s.status))) - Number(sr(ir(r.status))) || et(r.queued_at_ms) - et(s.queued_at_ms));
+  for (const r of n.slice(0, t.length - uo))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function mu(e, t, { workingTurn: n = 0 } = {}) {
+function _u(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return Kp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(sr(t.status)) && (e.runTurns[r] = n), Yp(e), !0) : !1;
+  return Zp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !sr(ir(t.status)) && (e.runTurns[r] = n), Qp(e), !0) : !1;
 }
-function Xp(e) {
+function eg(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5419,11 +5457,11 @@ function Xp(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Zp(e, t, n) {
-  const r = Xp(n), s = Number(t) || 0;
+function tg(e, t, n) {
+  const r = eg(n), s = Number(t) || 0;
   return !r || !s || e.runTurns[r] === s ? !1 : (e.runTurns[r] = s, !0);
 }
-function Qp(e, t) {
+function ng(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = et(t.queued_at_ms), s = e.turns.filter((o) => !o.pending);
@@ -5438,20 +5476,20 @@ function Qp(e, t) {
   }
   return i || s[0].id;
 }
-function eg(e) {
+function rg(e) {
   const t = {}, n = Object.values(e.runs).sort((r, s) => et(r.queued_at_ms) - et(s.queued_at_ms) || et(r.number) - et(s.number));
   for (const r of n) {
-    const s = Qp(e, r);
+    const s = ng(e, r);
     (t[s] ??= []).push(r);
   }
   return t;
 }
-function tg(e, t = () => "") {
-  const n = sr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), s = {
+function sg(e, t = () => "") {
+  const n = ir(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), s = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
-    final: rr(n),
+    final: sr(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
     queuePosition: et(e.queue_position),
@@ -5491,22 +5529,22 @@ function tg(e, t = () => "") {
   }), !s.errors.length && (e.prompt_error || n === "failed" && e.reason) && s.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, d) => {
-      s.outputs.length >= Hp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      s.outputs.length >= Kp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (s.seconds = (c - l) / 1e3), s;
 }
-function tc(e, t, n, r = 0) {
+function nc(e, t, n, r = 0) {
   const s = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${s}`;
 }
-const nc = 500, rc = 200;
-function on(e, t) {
+const rc = 500, sc = 200;
+function ln(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function _u() {
+function yu() {
   return {
     sessionId: "",
     session: null,
@@ -5535,35 +5573,35 @@ function _u() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function ng(e) {
+function ig(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function yu(e, t = "") {
-  Object.assign(e, _u(), { sessionId: t });
+function bu(e, t = "") {
+  Object.assign(e, yu(), { sessionId: t });
 }
-function sc(e, t) {
+function ic(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
-function Xn(e, t) {
-  let n = sc(e, t);
+function Zn(e, t) {
+  let n = ic(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > rc && e.turns.splice(0, e.turns.length - rc), sc(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > sc && e.turns.splice(0, e.turns.length - sc), ic(e, n.id) ?? n;
 }
-function ms(e, t) {
+function _s(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function qn(e, t) {
-  e.logs.push(t), e.logs.length > nc && e.logs.splice(0, e.logs.length - nc);
+function Hn(e, t) {
+  e.logs.push(t), e.logs.length > rc && e.logs.splice(0, e.logs.length - rc);
 }
-function Oo(e) {
+function No(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5573,63 +5611,63 @@ function Oo(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function ic(e, t) {
+function oc(e, t) {
   if (!t || typeof t != "object") return;
-  const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
-  if (on(t.kind, "MESSAGE_KIND_") === "summary") {
+  const n = ln(t.role, "ROLE_"), r = ln(t.state, "MESSAGE_STATE_");
+  if (ln(t.kind, "MESSAGE_KIND_") === "summary") {
     const s = Number(t.id) || 0;
     e.summaries.some((i) => i.id === s) || e.summaries.push({ id: s, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
     return;
   }
   if (n === "user") {
-    const s = Xn(e, t.id);
-    s.content = String(t.content ?? ""), s.attachments = Oo(t.attachments), s.state = r, s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.pending = !1;
+    const s = Zn(e, t.id);
+    s.content = String(t.content ?? ""), s.attachments = No(t.attachments), s.state = r, s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const s = Xn(e, t.turn_id), i = ms(s, t.skill);
+    const s = Zn(e, t.turn_id), i = _s(s, t.skill);
     i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = r || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
   }
 }
-function oc(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+function lc(e, t) {
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = ln(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function bu(e) {
+function ku(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function rg(e, t) {
+function og(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = bu(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = ku(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (s && s < e.lastSeq) return !1;
     const i = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    yu(e, c), e.logs = i;
+    bu(e, c), e.logs = i;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    oc(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) ic(e, a);
+    lc(e, r.session), r.status !== void 0 && (e.status = ln(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) oc(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = ms(Xn(e, a.turn_id), a.skill);
+      const u = _s(Zn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = s || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return mu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return _u(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
-    return n === "configured" && r.session && oc(e, r.session), !1;
+    return n === "configured" && r.session && lc(e, r.session), !1;
   if (s) {
     if (s <= e.lastSeq) return !1;
     e.lastSeq = s;
   }
   switch (n) {
     case "status_update": {
-      if (e.status = on(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
+      if (e.status = ln(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
         for (const i of e.turns)
           for (const o of i.order) i.replies[o].state === "streaming" && (i.replies[o].state = "done");
       return !0;
     }
     case "stream_delta": {
-      const i = Xn(e, r.turn_id), o = ms(i, r.skill), l = Number(r.index);
+      const i = Zn(e, r.turn_id), o = _s(i, r.skill), l = Number(r.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5639,31 +5677,31 @@ function rg(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return ic(e, r.message), !0;
+      return oc(e, r.message), !0;
     case "debug_log":
-      return qn(e, {
+      return Hn(e, {
         seq: s,
-        level: on(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        level: ln(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
         skill: String(r.skill ?? ""),
         message: String(r.message ?? "")
       }), !0;
     case "error": {
       if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const i = Xn(e, r.turn_id);
+        const i = Zn(e, r.turn_id);
         if (r.skill) {
-          const o = ms(i, r.skill);
+          const o = _s(i, r.skill);
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return qn(e, { seq: s, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return Hn(e, { seq: s, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
       return r.config && (e.config = r.config), typeof r.title == "string" && (e.title = r.title), !0;
     case "tool_call":
-      return qn(e, { seq: s, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return Hn(e, { seq: s, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Zp(e, r.turn_id, r.result_json), qn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return tg(e, r.turn_id, r.result_json), Hn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
       const i = Number(r.to_message_id) || 0;
       if (!i) return !1;
@@ -5673,47 +5711,47 @@ function rg(e, t) {
           (l.replies[c].id || 0) > i && (delete l.replies[c], l.order.splice(l.order.indexOf(c), 1));
       e.summaries = e.summaries.filter((l) => l.id <= i);
       const o = Array.isArray(r.restored) ? r.restored.map((l) => l.canvas_id).join(", ") : "";
-      return qn(e, { seq: s, level: "INFO", module: "session", skill: "", message: `reverted to message ${i}: ${Number(r.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
+      return Hn(e, { seq: s, level: "INFO", module: "session", skill: "", message: `reverted to message ${i}: ${Number(r.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
     }
     case "graph_changed":
-      return qn(e, { seq: s, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
+      return Hn(e, { seq: s, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function sg(e, t, n, r = []) {
-  const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Oo(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+function lg(e, t, n, r = []) {
+  const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: No(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(s), s;
 }
-function ig(e, t, n) {
+function cg(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), s = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
-  const i = Xn(e, n.id);
-  i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = Oo(n.attachments ?? s?.attachments)), i.state || (i.state = on(n.state, "MESSAGE_STATE_"));
+  const i = Zn(e, n.id);
+  i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = No(n.attachments ?? s?.attachments)), i.state || (i.state = ln(n.state, "MESSAGE_STATE_"));
 }
-function lc(e, t) {
+function cc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function og(e, t, n) {
+function ag(e, t, n) {
   const r = e.turns.find((s) => s.pending && s.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
-function os(e, t = []) {
+function ls(e, t = []) {
   const n = [];
   for (const r of t) e.replies[r] && n.push(r);
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const lg = 15e3, cg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), ag = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function _s(e) {
-  return ag.has(String(e?.code ?? ""));
+const ug = 15e3, fg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), dg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function ys(e) {
+  return dg.has(String(e?.code ?? ""));
 }
-function fr(e, t) {
+function dr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class ug {
+class hg {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5727,7 +5765,7 @@ class ug {
     this.stopped && (this.stopped = !1, this.connect());
   }
   stop() {
-    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(fr("panel closed", "CLOSED"));
+    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(dr("panel closed", "CLOSED"));
     const t = this.socket;
     if (this.socket = null, t) {
       t.onopen = t.onmessage = t.onclose = t.onerror = null;
@@ -5753,7 +5791,7 @@ class ug {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(lu(t, "/comfy/session/ws"), cu(t));
+      n = new this.d.WebSocket(cu(t, "/comfy/session/ws"), au(t));
     } catch {
       return this.retry();
     }
@@ -5761,13 +5799,13 @@ class ug {
       this.open = !0, this.attempt = 0, this.joined && this.sendJoin(this.joined), this.outage && this.scheduleProbe(0), this.d.onOpen?.();
     }, n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
-      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(fr("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(r?.code), (r?.code === 1008 || r?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
+      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(dr("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(r?.code), (r?.code === 1008 || r?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
     };
   }
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, oo(this.attempt++)));
+    }, lo(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5777,20 +5815,20 @@ class ug {
     const r = this.nextId++;
     return new Promise((s, i) => {
       if (!this.send({ event: t, data: n, request_id: r })) {
-        i(fr("not connected to comfyd", "DISCONNECTED"));
+        i(dr("not connected to comfyd", "DISCONNECTED"));
         return;
       }
       const o = this.t.setTimeout(() => {
         this.pending.delete(r);
-        const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
+        const l = dr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), i(l);
-      }, lg);
+      }, ug);
       this.pending.set(r, { resolve: s, reject: i, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && yu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && bu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5807,7 +5845,7 @@ class ug {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const s = String(n.data?.code ?? "join_failed"), i = String(n.data?.message ?? "");
-      if (cg.has(s)) {
+      if (fg.has(s)) {
         this.state.lastError = { code: s, message: i, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5817,13 +5855,13 @@ class ug {
     if (r !== void 0 && this.pending.has(r)) {
       const s = this.pending.get(r);
       if (this.pending.delete(r), this.t.clearTimeout(s.timer), n.event === "error") {
-        const i = fr(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        _s(i) ? this.coreAway(i.message) : this.coreBack(), s.reject(i);
+        const i = dr(n.data?.message ?? "request failed", n.data?.code ?? "error");
+        ys(i) ? this.coreAway(i.message) : this.coreBack(), s.reject(i);
       } else
         this.coreBack(), s.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    bu(n) && n.event !== "error" && this.coreBack(), rg(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    ku(n) && n.event !== "error" && this.coreBack(), og(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5831,7 +5869,7 @@ class ug {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? oo(this.probeAttempt++);
+    const n = t ?? lo(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5848,30 +5886,30 @@ class ug {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const ku = Object.freeze([
+const wu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), fg = Object.freeze(["echo", "openai"]), Si = "workflow-builder", cc = 64 * 1024, Di = 4096, dg = 64 * 1024, ac = 8, uc = 3 << 20, No = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), hg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function pg(e) {
+]), pg = Object.freeze(["echo", "openai"]), Di = "workflow-builder", ac = 64 * 1024, Ti = 4096, gg = 64 * 1024, uc = 8, fc = 3 << 20, Mo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), mg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function _g(e) {
   const t = String(e?.type ?? "").toLowerCase();
-  if (No.includes(t)) return t;
+  if (Mo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return hg[n] ?? t;
+  return mg[n] ?? t;
 }
-let gg = 0;
-function mg(e) {
+let yg = 0;
+function bg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let fc = 0;
-function _g() {
+let dc = 0;
+function kg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return fc += 1, `panel-${e}-${fc}`;
+  return dc += 1, `panel-${e}-${dc}`;
 }
-function dc(e) {
+function hc(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -5880,10 +5918,10 @@ function dc(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function hc(e, t) {
+function pc(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
-class yg {
+class wg {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5894,7 +5932,7 @@ class yg {
   constructor(t) {
     this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(_u()), this.ui = n({
+    this.state = n(yu()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5922,7 +5960,7 @@ class yg {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new ug({
+    }), this.outbox = [], this.client = new hg({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5951,7 +5989,7 @@ class yg {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: mg(n.skills)
+      skills: bg(n.skills)
     };
   }
   start() {
@@ -5984,17 +6022,17 @@ class yg {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && ig(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && cg(this.state, t.cid, r.message);
     } catch (n) {
-      _s(n) && !this.client.stopped ? (lc(this.state, t.cid), this.outbox.push(t)) : og(this.state, t.cid, n.message);
+      ys(n) && !this.client.stopped ? (cc(this.state, t.cid), this.outbox.push(t)) : ag(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = dc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, s = this.ui.form;
+    const n = hc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, s = this.ui.form;
     for (const [i, o] of Object.entries(n))
-      !(r && !hc(s[i], r[i])) && !hc(s[i], o) && (s[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
+      !(r && !pc(s[i], r[i])) && !pc(s[i], o) && (s[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -6002,30 +6040,30 @@ class yg {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      _s(t) || (this.ui.notice = `skills: ${t.message}`);
+      ys(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Si) && (t.skills = [Si], this.d.writeConfig("skills", Si));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Di) && (t.skills = [Di], this.d.writeConfig("skills", Di));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      _s(t) || (this.ui.notice = `sessions: ${t.message}`);
+      ys(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Di),
-      model: t.model.slice(0, Di),
-      base_url: t.base_url.slice(0, Di),
-      system_prompt: t.system_prompt.slice(0, dg)
+      provider: t.provider.slice(0, Ti),
+      model: t.model.slice(0, Ti),
+      base_url: t.base_url.slice(0, Ti),
+      system_prompt: t.system_prompt.slice(0, gg)
     };
   }
   /** Creates a session and selects it. Settings changed while the core is
@@ -6052,7 +6090,7 @@ class yg {
       this.ui.apiKey = "";
       const s = r.session?.id;
       if (!s) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(s), values: dc(n.config) }, this.selectSession(String(s)), await this.refreshSessions();
+      this.coreConfig = { sid: String(s), values: hc(n.config) }, this.selectSession(String(s)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -6142,15 +6180,15 @@ class yg {
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const s of n) {
-      const i = pg(s), o = { key: `att-${++gg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= ac) {
-        this.ui.notice = `at most ${ac} files per message`;
+      const i = _g(s), o = { key: `att-${++yg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= uc) {
+        this.ui.notice = `at most ${uc} files per message`;
         break;
       }
-      if (!No.includes(i))
+      if (!Mo.includes(i))
         o.state = "failed", o.error = `${i || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > uc)
-        o.state = "failed", o.error = `larger than ${uc >> 20} MiB`;
+      else if (o.size > fc)
+        o.state = "failed", o.error = `larger than ${fc >> 20} MiB`;
       else if (i.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(s);
@@ -6191,8 +6229,8 @@ class yg {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > cc) {
-      this.ui.notice = `a message is at most ${cc} characters`;
+    if (t.length > ac) {
+      this.ui.notice = `a message is at most ${ac} characters`;
       return;
     }
     await this.settingsStep(() => {
@@ -6202,9 +6240,9 @@ class yg {
     this.ui.draft = "";
     const s = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const i = { cid: _g(), sid: r, content: t, attachments: s };
-    if (sg(this.state, i.cid, t, s), this.client.outage) {
-      lc(this.state, i.cid), this.outbox.push(i);
+    const i = { cid: kg(), sid: r, content: t, attachments: s };
+    if (lg(this.state, i.cid, t, s), this.client.outage) {
+      cc(this.state, i.cid), this.outbox.push(i);
       return;
     }
     await this.deliver(i);
@@ -6214,9 +6252,9 @@ class yg {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, ao)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, uo)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) mu(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) _u(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6289,43 +6327,43 @@ class yg {
       }
   }
 }
-const uo = "ComfydAgentPanel", pc = "comfyd-panel-style", gc = Object.freeze([440, 560]), bg = 320, mc = (e) => e?.comfyClass === uo || e?.type === uo;
-function kg(e, t) {
-  if (e.getElementById(pc)) return;
+const fo = "ComfydAgentPanel", gc = "comfyd-panel-style", mc = Object.freeze([440, 560]), xg = 320, _c = (e) => e?.comfyClass === fo || e?.type === fo;
+function vg(e, t) {
+  if (e.getElementById(gc)) return;
   const n = e.createElement("style");
-  n.id = pc, n.textContent = t, e.head.appendChild(n);
+  n.id = gc, n.textContent = t, e.head.appendChild(n);
 }
-function wg(e) {
+function Ag(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function xg(e) {
-  for (const [t, n] of ku) {
+function Rg(e) {
+  for (const [t, n] of wu) {
     let r = (e.widgets ?? []).find((s) => s.name === t);
     r || (r = e.addWidget("text", t, n, () => {
-    }, {})), wg(r);
+    }, {})), Ag(r);
   }
 }
-function vg(e) {
+function Eg(e) {
   const t = {};
-  for (const [n, r] of ku) {
+  for (const [n, r] of wu) {
     const i = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof i == "string" ? i : r;
   }
   return t;
 }
-function Ag(e, t) {
+function Cg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  kg(r, t.css), xg(e);
-  const s = (m, g) => {
-    const h = (e.widgets ?? []).find((w) => w.name === m);
-    !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, i = new yg({
+  vg(r, t.css), Rg(e);
+  const s = (m, h) => {
+    const p = (e.widgets ?? []).find((w) => w.name === m);
+    !p || p.value === h || (p.value = h, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
+  }, i = new wg({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => vg(e),
+    readConfig: () => Eg(e),
     writeConfig: s,
     app: n,
     getJson: t.getJson,
@@ -6338,7 +6376,7 @@ function Ag(e, t) {
     const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => bg,
+      getMinHeight: () => xg,
       getValue: () => {
       },
       setValue: () => {
@@ -6348,15 +6386,15 @@ function Ag(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], gc[0]), Math.max(e.size[1], gc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], mc[0]), Math.max(e.size[1], mc[1])]);
   };
   c();
   let a = !1;
   const u = e.onConfigure;
   e.onConfigure = function(...m) {
     a = !0;
-    const g = u?.apply(this, m);
-    return i.reloadConfig(), g;
+    const h = u?.apply(this, m);
+    return i.reloadConfig(), h;
   };
   const d = e.onRemoved;
   return e.onRemoved = function(...m) {
@@ -6370,15 +6408,15 @@ function Ag(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), i.reloadConfig(), i.start());
   }, 0), e.__comfydPanel = i, i;
 }
-function _c(e, t) {
+function yc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function Rg(e) {
+function Sg(e) {
   if (Array.isArray(e)) return e;
 }
-function Eg(e, t) {
+function Dg(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, s, i, o, l = [], c = !0, a = !1;
@@ -6396,135 +6434,135 @@ function Eg(e, t) {
     return l;
   }
 }
-function Cg() {
+function Tg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Sg(e, t) {
-  return Rg(e) || Eg(e, t) || Dg(e, t) || Cg();
+function Fg(e, t) {
+  return Sg(e) || Dg(e, t) || Ig(e, t) || Tg();
 }
-function Dg(e, t) {
+function Ig(e, t) {
   if (e) {
-    if (typeof e == "string") return _c(e, t);
+    if (typeof e == "string") return yc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? _c(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? yc(e, t) : void 0;
   }
 }
-const wu = Object.entries, Tg = Object.keys, yc = Object.setPrototypeOf, Fg = Object.isFrozen, xu = Object.getPrototypeOf, vu = Object.getOwnPropertyDescriptor;
-let Je = Object.freeze, Pe = Object.seal, tn = Object.create, Au = typeof Reflect < "u" && Reflect, Ds = Au.apply, fo = Au.construct;
+const xu = Object.entries, Og = Object.keys, bc = Object.setPrototypeOf, Ng = Object.isFrozen, vu = Object.getPrototypeOf, Au = Object.getOwnPropertyDescriptor;
+let Je = Object.freeze, Pe = Object.seal, nn = Object.create, Ru = typeof Reflect < "u" && Reflect, Ts = Ru.apply, ho = Ru.construct;
 Je || (Je = function(t) {
   return t;
 });
 Pe || (Pe = function(t) {
   return t;
 });
-Ds || (Ds = function(t, n) {
+Ts || (Ts = function(t, n) {
   for (var r = arguments.length, s = new Array(r > 2 ? r - 2 : 0), i = 2; i < r; i++) s[i - 2] = arguments[i];
   return t.apply(n, s);
 });
-fo || (fo = function(t) {
+ho || (ho = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
   return new t(...r);
 });
-const jt = Oe(Array.prototype.forEach), Ig = Oe(Array.prototype.lastIndexOf), bc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), Og = Oe(Array.prototype.slice), Ng = Oe(Array.prototype.splice), Zn = Array.isArray, Ti = Ru(Set), Fi = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), An = Oe(String.prototype.toLowerCase), Ii = Oe(String.prototype.toString), Mg = Oe(String.prototype.match), ls = Oe(String.prototype.replace), Oi = Oe(String.prototype.indexOf), Lg = Oe(String.prototype.trim), Pg = Oe(Number.prototype.toString), jg = Oe(Boolean.prototype.toString), kc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), wc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), $g = RegExp.prototype.test, Ue = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Ds($g, t, [n]);
-}, $t = Ru(TypeError);
+const $t = Oe(Array.prototype.forEach), Mg = Oe(Array.prototype.lastIndexOf), kc = Oe(Array.prototype.pop), hr = Oe(Array.prototype.push), Lg = Oe(Array.prototype.slice), Pg = Oe(Array.prototype.splice), Qn = Array.isArray, Fi = Eu(Set), Ii = Oe(Set.prototype.add), pr = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Oi = Oe(String.prototype.toString), jg = Oe(String.prototype.match), cs = Oe(String.prototype.replace), Ni = Oe(String.prototype.indexOf), $g = Oe(String.prototype.trim), Bg = Oe(Number.prototype.toString), zg = Oe(Boolean.prototype.toString), wc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), xc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), gr = Oe(Object.prototype.toString), Ug = RegExp.prototype.test, Ue = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Ts(Ug, t, [n]);
+}, Bt = Eu(TypeError);
 function Oe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
-    return Ds(e, t, r);
+    return Ts(e, t, r);
   };
 }
-function Ru(e) {
+function Eu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return fo(e, n);
+    return ho(e, n);
   };
 }
 function be(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : An;
-  if (yc && yc(e, null), !Zn(t)) return e;
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Rn;
+  if (bc && bc(e, null), !Qn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let s = t[r];
     if (typeof s == "string") {
       const i = n(s);
-      i !== s && (Fg(t) || (t[r] = i), s = i);
+      i !== s && (Ng(t) || (t[r] = i), s = i);
     }
     e[s] = !0;
   }
   return e;
 }
-function Bg(e) {
+function Wg(e) {
   for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
   return e;
 }
-function Ts(e) {
-  const t = tn(null);
-  for (const r of wu(e)) {
-    var n = Sg(r, 2);
+function Fs(e) {
+  const t = nn(null);
+  for (const r of xu(e)) {
+    var n = Fg(r, 2);
     const s = n[0], i = n[1];
-    Ye(e, s) && (Zn(i) ? t[s] = Bg(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Ts(i) : t[s] = i);
+    Ye(e, s) && (Qn(i) ? t[s] = Wg(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Fs(i) : t[s] = i);
   }
   return t;
 }
-function yr(e) {
-  const t = tn(null), n = Tg(e);
+function br(e) {
+  const t = nn(null), n = Og(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function zg(e) {
+function Jg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Pg(e);
+      return Bg(e);
     case "boolean":
-      return jg(e);
+      return zg(e);
     case "bigint":
-      return kc ? kc(e) : "0";
+      return wc ? wc(e) : "0";
     case "symbol":
-      return wc ? wc(e) : "Symbol()";
+      return xc ? xc(e) : "Symbol()";
     case "undefined":
-      return pr(e);
+      return gr(e);
     case "function":
     case "object": {
-      if (e === null) return pr(e);
+      if (e === null) return gr(e);
       const t = e, n = ut(t, "toString");
       if (typeof n == "function") {
         const r = n(t);
-        return typeof r == "string" ? r : pr(r);
+        return typeof r == "string" ? r : gr(r);
       }
-      return pr(e);
+      return gr(e);
     }
     default:
-      return pr(e);
+      return gr(e);
   }
 }
 function ut(e, t) {
   for (; e !== null; ) {
-    const r = vu(e, t);
+    const r = Au(e, t);
     if (r) {
       if (r.get) return Oe(r.get);
       if (typeof r.value == "function") return Oe(r.value);
     }
-    e = xu(e);
+    e = vu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function Ug(e, t) {
+function qg(e, t) {
   for (; e !== null; ) {
-    const n = vu(e, t);
+    const n = Au(e, t);
     if (n) return n.get ? Oe(n.get) : null;
-    e = xu(e);
+    e = vu(e);
   }
   return null;
 }
-function Wg(e) {
+function Hg(e) {
   if (!e) return !1;
   try {
     return Ue(e, ""), !0;
@@ -6532,7 +6570,7 @@ function Wg(e) {
     return !1;
   }
 }
-const xc = Je([
+const vc = Je([
   "a",
   "abbr",
   "acronym",
@@ -6652,7 +6690,7 @@ const xc = Je([
   "var",
   "video",
   "wbr"
-]), Ni = Je([
+]), Mi = Je([
   "svg",
   "a",
   "altglyph",
@@ -6696,7 +6734,7 @@ const xc = Je([
   "tspan",
   "view",
   "vkern"
-]), Mi = Je([
+]), Li = Je([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6722,7 +6760,7 @@ const xc = Je([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Jg = Je([
+]), Vg = Je([
   "animate",
   "color-profile",
   "cursor",
@@ -6745,7 +6783,7 @@ const xc = Je([
   "solidcolor",
   "unknown",
   "use"
-]), Li = Je([
+]), Pi = Je([
   "math",
   "menclose",
   "merror",
@@ -6776,7 +6814,7 @@ const xc = Je([
   "munder",
   "munderover",
   "mprescripts"
-]), qg = Je([
+]), Gg = Je([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6792,7 +6830,7 @@ const xc = Je([
   "annotation-xml",
   "mprescripts",
   "none"
-]), vc = Je(["#text"]), Ac = Je([
+]), Ac = Je(["#text"]), Rc = Je([
   "accept",
   "action",
   "align",
@@ -6911,7 +6949,7 @@ const xc = Je([
   "width",
   "wrap",
   "xmlns"
-]), Pi = Je([
+]), ji = Je([
   "accent-height",
   "accumulate",
   "additive",
@@ -7104,7 +7142,7 @@ const xc = Je([
   "y2",
   "z",
   "zoomandpan"
-]), Rc = Je([
+]), Ec = Je([
   "accent",
   "accentunder",
   "align",
@@ -7159,20 +7197,20 @@ const xc = Je([
   "voffset",
   "width",
   "xmlns"
-]), cs = Je([
+]), as = Je([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), Hg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Vg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Gg = Pe(/\${[\w\W]*/g), Kg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Yg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Xg = Pe(/^aria-[\-\w]+$/), Ec = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Zg = Pe(/^(?:\w+script|data):/i), Qg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), em = Pe(/^html$/i), tm = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), ji = Pe(/<[/\w!]/g), Cc = Pe(/<[/\w]/g), nm = Pe(/<\/no(script|embed|frames)/i), Sc = Pe(/\/>/i), rm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), sm = Pe(/^[\r\n\t ]+/), Me = {
+]), Kg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Yg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Xg = Pe(/\${[\w\W]*/g), Zg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Qg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), em = Pe(/^aria-[\-\w]+$/), Cc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), tm = Pe(/^(?:\w+script|data):/i), nm = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), rm = Pe(/^html$/i), sm = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), $i = Pe(/<[/\w!]/g), Sc = Pe(/<[/\w]/g), im = Pe(/<\/no(script|embed|frames)/i), Dc = Pe(/\/>/i), om = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), lm = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, im = Je(be({}, [
+}, cm = Je(be({}, [
   "style",
   "script",
   "xmp",
@@ -7181,9 +7219,9 @@ const xc = Je([
   "noframes",
   "plaintext",
   "noscript"
-])), om = function() {
+])), am = function() {
   return typeof window > "u" ? null : window;
-}, lm = function(t, n) {
+}, um = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const s = "data-tt-policy-suffix";
@@ -7201,7 +7239,7 @@ const xc = Je([
   } catch {
     return console.warn("TrustedTypes policy " + i + " could not be created."), null;
   }
-}, Dc = function() {
+}, Tc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7213,23 +7251,23 @@ const xc = Je([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Zt = function(t, n, r, s) {
-  return Ye(t, n) && Zn(t[n]) ? be(s.base ? yr(s.base) : {}, t[n], s.transform) : r;
-}, $i = function(t, n, r) {
+}, Qt = function(t, n, r, s) {
+  return Ye(t, n) && Qn(t[n]) ? be(s.base ? br(s.base) : {}, t[n], s.transform) : r;
+}, Bi = function(t, n, r) {
   const s = Ye(t, n) ? t[n] : void 0;
-  return s && typeof s == "object" ? Ts(s) : r;
+  return s && typeof s == "object" ? Fs(s) : r;
 };
-function Eu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : om();
-  const t = (O) => Eu(O);
+function Cu() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : am();
+  const t = (O) => Cu(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), w = ut(d, "nextSibling"), A = ut(d, "childNodes"), C = ut(d, "parentNode"), x = ut(d, "shadowRoot"), k = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
-    return b ? b(f) : f.nodeType;
+  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), h = ut(d, "remove"), p = ut(d, "removeAttributeNode"), w = ut(d, "nextSibling"), v = ut(d, "childNodes"), T = ut(d, "parentNode"), x = ut(d, "shadowRoot"), b = ut(d, "attributes"), k = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
+    return k ? k(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
-  }, X = Ug(d, "namespaceURI"), ue = function(f) {
+  }, X = qg(d, "namespaceURI"), ue = function(f) {
     return X ? X(f) : f.namespaceURI;
   };
   if (typeof i == "function") {
@@ -7238,7 +7276,7 @@ function Eu() {
   }
   let ne, de = "", De, we = !1, ve = 0;
   const ct = function() {
-    if (ve > 0) throw $t('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+    if (ve > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
   }, W = function(f) {
     ct(), ve++;
     try {
@@ -7247,7 +7285,7 @@ function Eu() {
       ve--;
     }
   }, se = function(f) {
-    return ne && qs ? W(f) : f;
+    return ne && Hs ? W(f) : f;
   }, le = function(f) {
     ct(), ve++;
     try {
@@ -7256,28 +7294,28 @@ function Eu() {
       ve--;
     }
   }, me = function() {
-    return we || (De = lm(u, s), we = !0), De;
-  }, J = n, R = J.implementation, S = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, dn = r.importNode;
-  let Ae = Dc();
-  t.isSupported = typeof wu == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
-  const qr = Hg, hn = Vg, Bo = Gg, p = Yg, _ = Xg, v = Zg, P = Qg, D = tm;
-  let I = Ec, M = null;
+    return we || (De = um(u, s), we = !0), De;
+  }, J = n, R = J.implementation, C = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, hn = r.importNode;
+  let Ae = Tc();
+  t.isSupported = typeof xu == "function" && typeof T == "function" && R && R.createHTMLDocument !== void 0;
+  const Hr = Kg, pn = Yg, zo = Xg, g = Qg, _ = em, A = tm, P = nm, S = sm;
+  let I = Cc, M = null;
   const $ = be({}, [
-    ...xc,
-    ...Ni,
+    ...vc,
     ...Mi,
     ...Li,
-    ...vc
+    ...Pi,
+    ...Ac
   ]);
   let N = null;
-  const T = be({}, [
-    ...Ac,
-    ...Pi,
+  const D = be({}, [
     ...Rc,
-    ...cs
+    ...ji,
+    ...Ec,
+    ...as
   ]);
   let V = null, z = null, Z = null;
-  const te = Object.seal(tn(null, {
+  const te = Object.seal(nn(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -7291,10 +7329,10 @@ function Eu() {
       value: null
     }
   }));
-  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, it = !1, pn = null, ze = null, nt = !1, Mt = !1, gn = !1, qs = !1, zo = !0, Uo = !1;
-  const Wo = "user-content-";
-  let Hs = !0, Vs = !1, mn = null, Pn = !1, _n = null;
-  const Jo = be({}, [
+  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, it = !1, gn = null, ze = null, nt = !1, Lt = !1, mn = !1, Hs = !1, Uo = !0, Wo = !1;
+  const Jo = "user-content-";
+  let Vs = !0, Gs = !1, _n = null, jn = !1, yn = null;
+  const qo = be({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7322,8 +7360,8 @@ function Eu() {
     "video",
     "xmp"
   ]);
-  let qo = null;
-  const Ho = be({}, [
+  let Ho = null;
+  const Vo = be({}, [
     "audio",
     "video",
     "img",
@@ -7331,8 +7369,8 @@ function Eu() {
     "image",
     "track"
   ]);
-  let Vo = null;
-  const Go = be({}, [
+  let Go = null;
+  const Ko = be({}, [
     "alt",
     "class",
     "for",
@@ -7347,51 +7385,51 @@ function Eu() {
     "value",
     "style",
     "xmlns"
-  ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", xt = "http://www.w3.org/1999/xhtml";
-  let jn = xt, Gs = !1, Ko = null;
-  const sf = be({}, [
-    Hr,
+  ]), Vr = "http://www.w3.org/1998/Math/MathML", Gr = "http://www.w3.org/2000/svg", vt = "http://www.w3.org/1999/xhtml";
+  let $n = vt, Ks = !1, Yo = null;
+  const of = be({}, [
     Vr,
-    xt
-  ], Ii), of = Je(be({}, [
+    Gr,
+    vt
+  ], Oi), lf = Je(be({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Ks = null;
-  const lf = Je(be({}, ["annotation-xml"]));
   let Ys = null;
-  const cf = Je(tn(null)), af = be({}, [
+  const cf = Je(be({}, ["annotation-xml"]));
+  let Xs = null;
+  const af = Je(nn(null)), uf = be({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let lr = null;
-  const uf = ["application/xhtml+xml", "text/html"], ff = "text/html";
-  let Ne = null, Gr = null;
-  const df = n.createElement("form"), Yo = function(f) {
+  let cr = null;
+  const ff = ["application/xhtml+xml", "text/html"], df = "text/html";
+  let Ne = null, Kr = null;
+  const hf = n.createElement("form"), Xo = function(f) {
     return f instanceof RegExp || f instanceof Function;
-  }, Xs = function() {
+  }, Zs = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ts(f), lr = uf.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? ff : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Ii : An, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Ko = Zt(f, "ALLOWED_NAMESPACES", sf, { transform: Ii }), Vo = Zt(f, "ADD_URI_SAFE_ATTR", Go, {
+    (!f || typeof f != "object") && (f = {}), f = Fs(f), cr = ff.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? df : f.PARSER_MEDIA_TYPE, Ne = cr === "application/xhtml+xml" ? Oi : Rn, M = Qt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Qt(f, "ALLOWED_ATTR", D, { transform: Ne }), Yo = Qt(f, "ALLOWED_NAMESPACES", of, { transform: Oi }), Go = Qt(f, "ADD_URI_SAFE_ATTR", Ko, {
       transform: Ne,
-      base: Go
-    }), qo = Zt(f, "ADD_DATA_URI_TAGS", Ho, {
+      base: Ko
+    }), Ho = Qt(f, "ADD_DATA_URI_TAGS", Vo, {
       transform: Ne,
-      base: Ho
-    }), _n = Zt(f, "FORBID_CONTENTS", Jo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ts(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hs = f.KEEP_CONTENT !== !1, Vs = f.IN_PLACE || !1, I = Wg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Ec, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ks = $i(f, "MATHML_TEXT_INTEGRATION_POINTS", of), Ys = $i(f, "HTML_INTEGRATION_POINTS", lf);
-    const y = $i(f, "CUSTOM_ELEMENT_HANDLING", cf);
-    if (V = tn(null), Ye(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), gn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, vc), N = tn(null), Pn.html === !0 && (be(M, xc), be(N, Ac)), Pn.svg === !0 && (be(M, Ni), be(N, Pi), be(N, cs)), Pn.svgFilters === !0 && (be(M, Mi), be(N, Pi), be(N, cs)), Pn.mathMl === !0 && (be(M, Li), be(N, Rc), be(N, cs))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), Hs && (M["#text"] = !0), Be && be(M, [
+      base: Vo
+    }), yn = Qt(f, "FORBID_CONTENTS", qo, { transform: Ne }), z = Qt(f, "FORBID_TAGS", nn(null), { transform: Ne }), Z = Qt(f, "FORBID_ATTR", nn(null), { transform: Ne }), jn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Fs(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Lt = f.RETURN_DOM || !1, mn = f.RETURN_DOM_FRAGMENT || !1, Hs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, Uo = f.SANITIZE_DOM !== !1, Wo = f.SANITIZE_NAMED_PROPS || !1, Vs = f.KEEP_CONTENT !== !1, Gs = f.IN_PLACE || !1, I = Hg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Cc, $n = typeof f.NAMESPACE == "string" ? f.NAMESPACE : vt, Ys = Bi(f, "MATHML_TEXT_INTEGRATION_POINTS", lf), Xs = Bi(f, "HTML_INTEGRATION_POINTS", cf);
+    const y = Bi(f, "CUSTOM_ELEMENT_HANDLING", af);
+    if (V = nn(null), Ye(y, "tagNameCheck") && Xo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Xo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Lt = !0), jn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Ac), N = nn(null), jn.html === !0 && (be(M, vc), be(N, Rc)), jn.svg === !0 && (be(M, Mi), be(N, ji), be(N, as)), jn.svgFilters === !0 && (be(M, Li), be(N, ji), be(N, as)), jn.mathMl === !0 && (be(M, Pi), be(N, Ec), be(N, as))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Qn(f.ADD_TAGS) && (M === $ && (M = br(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Qn(f.ADD_ATTR) && (N === D && (N = br(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Qn(f.ADD_FORBID_CONTENTS) && (yn === qo && (yn = br(yn)), be(yn, f.ADD_FORBID_CONTENTS, Ne)), Vs && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
     ]), M.table && (M.tbody = !0, delete z.tbody), f.TRUSTED_TYPES_POLICY) {
-      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
       const E = ne;
       ne = f.TRUSTED_TYPES_POLICY;
       try {
@@ -7400,77 +7438,77 @@ function Eu() {
         throw ne = E, L;
       }
     } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
-    Gr = Je(f);
-  }, Xo = be({}, [
-    ...Ni,
+    Kr = Je(f);
+  }, Zo = be({}, [
     ...Mi,
-    ...Jg
-  ]), Zo = be({}, [...Li, ...qg]), hf = function(f, y, E) {
-    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ks[E]) : !!Xo[f];
-  }, pf = function(f, y, E) {
-    return y === xt ? f === "math" : y === Vr ? f === "math" && Ys[E] : !!Zo[f];
+    ...Li,
+    ...Vg
+  ]), Qo = be({}, [...Pi, ...Gg]), pf = function(f, y, E) {
+    return y === vt ? f === "svg" : y === Vr ? f === "svg" && (E === "annotation-xml" || Ys[E]) : !!Zo[f];
   }, gf = function(f, y, E) {
-    return y === Vr && !Ys[E] || y === Hr && !Ks[E] ? !1 : !Zo[f] && (af[f] || !Xo[f]);
-  }, mf = function(f) {
-    const y = ue(f), E = An(ee(f)), L = C(f);
-    let Q = jn, re = "template";
-    return L && j(L) === Me.element && (Q = ue(L), re = An(ee(L))), Ko[y] ? y === Vr ? hf(E, Q, re) : y === Hr ? pf(E, Q, re) : y === xt ? gf(E, Q, re) : lr === "application/xhtml+xml" : !1;
-  }, Kt = function(f) {
-    dr(t.removed, { element: f });
+    return y === vt ? f === "math" : y === Gr ? f === "math" && Xs[E] : !!Qo[f];
+  }, mf = function(f, y, E) {
+    return y === Gr && !Xs[E] || y === Vr && !Ys[E] ? !1 : !Qo[f] && (uf[f] || !Zo[f]);
+  }, _f = function(f) {
+    const y = ue(f), E = Rn(ee(f)), L = T(f);
+    let Q = $n, re = "template";
+    return L && j(L) === Me.element && (Q = ue(L), re = Rn(ee(L))), Yo[y] ? y === Gr ? pf(E, Q, re) : y === Vr ? gf(E, Q, re) : y === vt ? mf(E, Q, re) : cr === "application/xhtml+xml" : !1;
+  }, Yt = function(f) {
+    hr(t.removed, { element: f });
     try {
-      C(f).removeChild(f);
+      T(f).removeChild(f);
     } catch {
-      if (g(f), !C(f)) throw $t("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (h(f), !T(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Qo = function(f, y, E) {
+  }, el = function(f, y, E) {
     try {
-      h(f, y);
+      p(f, y);
     } catch {
       try {
         f.removeAttribute(E);
       } catch {
       }
     }
-  }, Zs = function(f) {
-    ti(f);
-    const y = A(f);
-    y && jt(Og(y), (E) => {
+  }, Qs = function(f) {
+    ni(f);
+    const y = v(f);
+    y && $t(Lg(y), (E) => {
       try {
-        g(E);
+        h(E);
       } catch {
       }
-    }), j(f) === Me.element && Qs(f, !1);
-  }, $n = function(f, y, E) {
+    }), j(f) === Me.element && ei(f, !1);
+  }, Bn = function(f, y, E) {
     if (!E) try {
       E = y.getAttributeNode(f);
     } catch {
       E = null;
     }
-    if (dr(t.removed, {
+    if (hr(t.removed, {
       attribute: E || null,
       from: y
-    }), E) Qo(y, E, f);
+    }), E) el(y, E, f);
     else try {
       y.removeAttribute(f);
     } catch {
     }
     if (f === "is")
-      if (Mt || gn) try {
-        Kt(y);
+      if (Lt || mn) try {
+        Yt(y);
       } catch {
       }
       else try {
         y.setAttribute(f, "");
       } catch {
       }
-  }, Qs = function(f, y) {
-    const E = k(f);
+  }, ei = function(f, y) {
+    const E = b(f);
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
         const Q = E[L], re = Q && Q.name;
-        typeof re == "string" && !(y && N[Ne(re)]) && Qo(f, Q, re);
+        typeof re == "string" && !(y && N[Ne(re)]) && el(f, Q, re);
       }
-  }, ei = function(f, y) {
+  }, ti = function(f, y) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [f];
     for (; L.length > 0; ) {
@@ -7478,64 +7516,64 @@ function Eu() {
       if (y(Q) === !1) continue;
       if (E && j(Q) === Me.element) {
         const fe = x(Q);
-        Bn(fe) && L.push(fe);
+        zn(fe) && L.push(fe);
       }
-      const re = A(Q);
+      const re = v(Q);
       if (re) for (let fe = re.length - 1; fe >= 0; --fe) L.push(re[fe]);
     }
-  }, ti = function(f) {
-    ei(f, (y) => {
-      j(y) === Me.element && Qs(y, !0);
-    });
   }, ni = function(f) {
+    ti(f, (y) => {
+      j(y) === Me.element && ei(y, !0);
+    });
+  }, ri = function(f) {
     const y = [];
-    return ei(f, (E) => {
+    return ti(f, (E) => {
       y.push(E);
     }, !0), y;
-  }, _f = function(f, y) {
-    const E = Ti();
-    jt(ni(f), (L) => {
-      j(L) === Me.element && Fi(E, L);
-    }), jt(y, (L) => {
-      j(L) === Me.element && !hr(E, L) && Qs(L, !0);
+  }, yf = function(f, y) {
+    const E = Fi();
+    $t(ri(f), (L) => {
+      j(L) === Me.element && Ii(E, L);
+    }), $t(y, (L) => {
+      j(L) === Me.element && !pr(E, L) && ei(L, !0);
     });
-  }, el = function(f, y) {
+  }, tl = function(f, y) {
     let E = !1;
-    return jt(t.removed, (L) => {
-      L.element && (E = E || L.element === f, ti(L.element));
-    }), _f(f, y), E;
-  }, yf = 8, bf = function(f, y) {
-    const E = mn;
+    return $t(t.removed, (L) => {
+      L.element && (E = E || L.element === f, ni(L.element));
+    }), yf(f, y), E;
+  }, bf = 8, kf = function(f, y) {
+    const E = _n;
     let L = null;
-    const Q = () => (L || (L = Ti(), jt(y, (re) => {
-      Fi(L, re);
+    const Q = () => (L || (L = Fi(), $t(y, (re) => {
+      Ii(L, re);
     })), L);
     for (let re = 0; ; re++) {
-      const fe = ni(f), $e = [f];
-      let Lt = !1;
-      if (jt(fe, (mt) => {
-        j(mt) === Me.documentFragment ? dr($e, mt) : !Lt && !hr(E, mt) && (Lt = hr(Q(), mt));
-      }), !Lt) return;
-      if (re >= yf) throw $t("the tree kept changing during in-place sanitization; refusing to return it");
-      jt($e, (mt, ot) => {
-        kf(mt, ot > 0, f, Q());
+      const fe = ri(f), $e = [f];
+      let Pt = !1;
+      if ($t(fe, (mt) => {
+        j(mt) === Me.documentFragment ? hr($e, mt) : !Pt && !pr(E, mt) && (Pt = pr(Q(), mt));
+      }), !Pt) return;
+      if (re >= bf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      $t($e, (mt, ot) => {
+        wf(mt, ot > 0, f, Q());
       });
     }
-  }, kf = function(f, y, E, L) {
-    const Q = Kr(f);
+  }, wf = function(f, y, E, L) {
+    const Q = Yr(f);
     let re;
     for (; re = Q.nextNode(); )
-      !hr(L, re) || hr(mn, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), oi(re, E));
-  }, wf = function(f) {
-    mn && Fi(mn, f);
-  }, tl = function(f, y) {
-    return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+      !pr(L, re) || pr(_n, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), li(re, E));
   }, xf = function(f) {
-    je && ei(f, (y) => {
+    _n && Ii(_n, f);
+  }, nl = function(f, y) {
+    return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+  }, vf = function(f) {
+    je && ti(f, (y) => {
       const E = j(y);
-      if (E === Me.processingInstruction || E === Me.comment && Ue(Cc, y.data)) {
+      if (E === Me.processingInstruction || E === Me.comment && Ue(Sc, y.data)) {
         try {
-          g(y);
+          h(y);
         } catch {
         }
         return !1;
@@ -7543,87 +7581,87 @@ function Eu() {
       if (E === Me.element) {
         const L = y, Q = Ne(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && tl("for", Q) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && nl("for", Q) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, nl = function(f) {
+  }, rl = function(f) {
     let y = null, E = null;
     if (nt) f = "<remove></remove>" + f;
     else {
-      const re = Mg(f, sm);
+      const re = jg(f, lm);
       E = re && re[0];
     }
-    lr === "application/xhtml+xml" && jn === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    cr === "application/xhtml+xml" && $n === vt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
     const L = ne ? W(f) : f;
-    if (jn === xt) try {
-      y = new a().parseFromString(L, lr);
+    if ($n === vt) try {
+      y = new a().parseFromString(L, cr);
     } catch {
     }
     if (!y || !y.documentElement) {
-      y = R.createDocument(jn, "template", null);
+      y = R.createDocument($n, "template", null);
       try {
-        y.documentElement.innerHTML = Gs ? de : L;
+        y.documentElement.innerHTML = Ks ? de : L;
       } catch {
       }
     }
     const Q = y.body || y.documentElement;
-    return f && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), jn === xt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
-  }, Kr = function(f) {
+    return f && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), $n === vt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
+  }, Yr = function(f) {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
     const E = B ? B(f) : f.ownerDocument;
-    return S.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, ri = function(f) {
-    return f = ls(f, qr, " "), f = ls(f, hn, " "), f = ls(f, Bo, " "), f;
+    return C.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, si = function(f) {
-    var y;
-    ii(f);
-    const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
-    E && jt(E, (L) => {
-      Bn(L.content) && si(L.content);
-    });
+    return f = cs(f, Hr, " "), f = cs(f, pn, " "), f = cs(f, zo, " "), f;
   }, ii = function(f) {
+    var y;
+    oi(f);
+    const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
+    E && $t(E, (L) => {
+      zn(L.content) && ii(L.content);
+    });
+  }, oi = function(f) {
     f.normalize();
-    const y = Kr(f, !0);
+    const y = Yr(f, !0);
     let E = y.nextNode();
     for (; E; )
-      E.data = ri(E.data), E = y.nextNode();
-  }, Yr = function(f) {
+      E.data = si(E.data), E = y.nextNode();
+  }, Xr = function(f) {
     const y = F ? F(f) : null;
-    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== k(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== A(f);
-  }, rl = function(f) {
-    if (!b || typeof f != "object" || f === null) return null;
+    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== b(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== k(f) || f.childNodes !== v(f);
+  }, sl = function(f) {
+    if (!k || typeof f != "object" || f === null) return null;
     try {
-      const y = b(f);
+      const y = k(f);
       return typeof y == "number" ? y : null;
     } catch {
       return null;
     }
-  }, Bn = function(f) {
-    return rl(f) === Me.documentFragment;
-  }, cr = function(f) {
-    return rl(f) !== null;
+  }, zn = function(f) {
+    return sl(f) === Me.documentFragment;
+  }, ar = function(f) {
+    return sl(f) !== null;
   };
   function gt(O, f, y) {
-    O.length !== 0 && jt(O, (E) => {
-      E.call(t, f, y, Gr);
+    O.length !== 0 && $t(O, (E) => {
+      E.call(t, f, y, Kr);
     });
   }
-  const vf = function(f, y, E) {
-    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(ji, f.textContent) && Ue(ji, f.innerHTML) || je && im[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(ji, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Cc, f.data));
-  }, Xr = function(f, y) {
+  const Af = function(f, y, E) {
+    return !!(je && E === Me.element && f.hasChildNodes() && !ar(f.firstElementChild) && Ue($i, f.textContent) && Ue($i, f.innerHTML) || je && cm[y] && E === Me.element && ue(f) === vt && (ar(f.firstElementChild) || typeof f.textContent == "string" && Ue($i, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Sc, f.data));
+  }, Zr = function(f, y) {
     if (f instanceof RegExp) return Ue(f, y);
     if (f instanceof Function) {
       for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Q = 2; Q < E; Q++) L[Q - 2] = arguments[Q];
       return !!f(y, ...L);
     }
     return !1;
-  }, Af = function(f, y, E) {
-    if (!z[y] && ol(y) && Xr(V.tagNameCheck, y)) return !1;
-    if (Hs && !_n[y] && !_n[An(y)]) {
-      const L = C(f), Q = A(f);
+  }, Rf = function(f, y, E) {
+    if (!z[y] && ll(y) && Zr(V.tagNameCheck, y)) return !1;
+    if (Vs && !yn[y] && !yn[Rn(y)]) {
+      const L = T(f), Q = v(f);
       if (Q && L) {
         const re = Q.length;
         for (let fe = re - 1; fe >= 0; --fe) {
@@ -7632,42 +7670,42 @@ function Eu() {
         }
       }
     }
-    return Kt(f), !0;
-  }, sl = function(f, y, E, L) {
-    return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
-  }, zn = function(f, y) {
-    return f === y || C(f) !== null ? !1 : (Vs && ti(f), !0);
-  }, Rf = function(f, y) {
-    if (wf(f), gt(Ae.beforeSanitizeElements, f, null), zn(f, y)) return !0;
-    if (Yr(f))
-      return Kt(f), !0;
+    return Yt(f), !0;
+  }, il = function(f, y, E, L) {
+    return f.length === 0 ? y : y === E || y === L ? br(y) : y;
+  }, Un = function(f, y) {
+    return f === y || T(f) !== null ? !1 : (Gs && ni(f), !0);
+  }, Ef = function(f, y) {
+    if (xf(f), gt(Ae.beforeSanitizeElements, f, null), Un(f, y)) return !0;
+    if (Xr(f))
+      return Yt(f), !0;
     const E = Ne(ee(f)), L = j(f);
-    if (M = sl(Ae.uponSanitizeElement, M, $, pn), gt(Ae.uponSanitizeElement, f, {
+    if (M = il(Ae.uponSanitizeElement, M, $, gn), gt(Ae.uponSanitizeElement, f, {
       tagName: E,
       allowedTags: M
-    }), zn(f, y)) return !0;
-    if (vf(f, E, L))
-      return Kt(f), !0;
+    }), Un(f, y)) return !0;
+    if (Af(f, E, L))
+      return Yt(f), !0;
     if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Q = Af(f, E, y);
-      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), zn(f, y)) ? !0 : Q;
+      const Q = Rf(f, E, y);
+      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), Un(f, y)) ? !0 : Q;
     }
-    if (L === Me.element && !mf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(nm, f.innerHTML))
-      return Kt(f), !0;
+    if (L === Me.element && !_f(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(im, f.innerHTML))
+      return Yt(f), !0;
     if (Re && L === Me.text) {
-      const Q = f.textContent, re = ri(Q);
-      Q !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
+      const Q = f.textContent, re = si(Q);
+      Q !== re && (hr(t.removed, { element: f.cloneNode() }), f.textContent = re);
     }
-    return gt(Ae.afterSanitizeElements, f, null), zn(f, y);
-  }, il = function(f, y, E) {
-    if (Z[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in df)) return !1;
+    return gt(Ae.afterSanitizeElements, f, null), Un(f, y);
+  }, ol = function(f, y, E) {
+    if (Z[y] || nl(y, f) || Uo && (y === "id" || y === "name") && (E in n || E in hf)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
-    if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
-    if (!L) return ol(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
-    if (Vo[y]) return !0;
-    const Q = ls(E, P, "");
-    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Oi(E, "data:") === 0 && qo[f] || ye && !Ue(v, Q) ? !0 : !E;
-  }, Ef = be({}, [
+    if (_e && Ue(g, y) || he && Ue(_, y)) return !0;
+    if (!L) return ll(f) && Zr(V.tagNameCheck, f) && Zr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Zr(V.tagNameCheck, E);
+    if (Go[y]) return !0;
+    const Q = cs(E, P, "");
+    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Ni(E, "data:") === 0 && Ho[f] || ye && !Ue(A, Q) ? !0 : !E;
+  }, Cf = be({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7676,9 +7714,9 @@ function Eu() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), ol = function(f) {
-    return !Ef[An(f)] && Ue(D, f);
-  }, Cf = function(f, y, E, L) {
+  ]), ll = function(f) {
+    return !Cf[Rn(f)] && Ue(S, f);
+  }, Sf = function(f, y, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
@@ -7686,19 +7724,19 @@ function Eu() {
         return le(L);
     }
     return L;
-  }, Sf = function(f, y, E, L) {
+  }, Df = function(f, y, E, L) {
     try {
-      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Kt(f), !1) : !0;
+      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Xr(f) ? (Yt(f), !1) : !0;
     } catch {
-      return $n(y, f), !1;
+      return Bn(y, f), !1;
     }
-  }, ll = function(f, y) {
-    return je && Ue(rm, y) ? !0 : An(f) === "attributename" && Oi(y, "href") !== -1;
-  }, Df = function(f, y) {
-    if (gt(Ae.beforeSanitizeAttributes, f, null), zn(f, y)) return;
+  }, cl = function(f, y) {
+    return je && Ue(om, y) ? !0 : Rn(f) === "attributename" && Ni(y, "href") !== -1;
+  }, Tf = function(f, y) {
+    if (gt(Ae.beforeSanitizeAttributes, f, null), Un(f, y)) return;
     const E = f.attributes;
-    if (!E || Yr(f)) return;
-    N = sl(Ae.uponSanitizeAttribute, N, T, ze);
+    if (!E || Xr(f)) return;
+    N = il(Ae.uponSanitizeAttribute, N, D, ze);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7709,41 +7747,41 @@ function Eu() {
     let Q = E.length;
     const re = Ne(ee(f));
     for (; Q--; ) {
-      const fe = E[Q], $e = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne($e), vt = mt;
-      let qe = $e === "value" ? vt : Lg(vt), cl = !1;
-      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Uo && (ot === "id" || ot === "name") && Oi(qe, Wo) !== 0 && ($n($e, f, fe), qe = Wo + qe, cl = !0), ll($e, qe)) {
-        $n($e, f, fe);
+      const fe = E[Q], $e = fe.name, Pt = fe.namespaceURI, mt = fe.value, ot = Ne($e), At = mt;
+      let qe = $e === "value" ? At : $g(At), al = !1;
+      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Wo && (ot === "id" || ot === "name") && Ni(qe, Jo) !== 0 && (Bn($e, f, fe), qe = Jo + qe, al = !0), cl($e, qe)) {
+        Bn($e, f, fe);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          $n($e, f, fe);
+          Bn($e, f, fe);
           continue;
         }
-        if (!Te && Ue(Sc, qe)) {
-          $n($e, f, fe);
+        if (!Te && Ue(Dc, qe)) {
+          Bn($e, f, fe);
           continue;
         }
-        if (Re && (qe = ri(qe)), !il(re, ot, qe)) {
-          $n($e, f, fe);
+        if (Re && (qe = si(qe)), !ol(re, ot, qe)) {
+          Bn($e, f, fe);
           continue;
         }
-        qe = Cf(re, ot, Lt, qe), qe !== vt && Sf(f, $e, Lt, qe) && cl && bc(t.removed);
+        qe = Sf(re, ot, Pt, qe), qe !== At && Df(f, $e, Pt, qe) && al && kc(t.removed);
       }
     }
-    gt(Ae.afterSanitizeAttributes, f, null), zn(f, y);
-  }, oi = function(f, y) {
-    Rf(f, y), Df(f, y), Bn(f.content) && li(f.content);
-  }, li = function(f) {
-    let y = null;
-    const E = Kr(f);
-    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
-      if (gt(Ae.uponSanitizeShadowNode, y, null), oi(y, f), j(y) === Me.element) {
-        const L = x(y);
-        Bn(L) && (ci(L), li(L));
-      }
-    Re && ii(f), gt(Ae.afterSanitizeShadowDOM, f, null);
+    gt(Ae.afterSanitizeAttributes, f, null), Un(f, y);
+  }, li = function(f, y) {
+    Ef(f, y), Tf(f, y), zn(f.content) && ci(f.content);
   }, ci = function(f) {
+    let y = null;
+    const E = Yr(f);
+    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
+      if (gt(Ae.uponSanitizeShadowNode, y, null), li(y, f), j(y) === Me.element) {
+        const L = x(y);
+        zn(L) && (ai(L), ci(L));
+      }
+    Re && oi(f), gt(Ae.afterSanitizeShadowDOM, f, null);
+  }, ai = function(f) {
     const y = [{
       node: f,
       shadow: null
@@ -7751,10 +7789,10 @@ function Eu() {
     for (; y.length > 0; ) {
       const E = y.pop();
       if (E.shadow) {
-        li(E.shadow);
+        ci(E.shadow);
         continue;
       }
-      const L = E.node, Q = j(L) === Me.element, re = A(L);
+      const L = E.node, Q = j(L) === Me.element, re = v(L);
       if (re) for (let fe = re.length - 1; fe >= 0; --fe) y.push({
         node: re[fe],
         shadow: null
@@ -7763,7 +7801,7 @@ function Eu() {
         const fe = F ? F(L) : null;
         if (typeof fe == "string" && Ne(fe) === "template") {
           const $e = L.content;
-          Bn($e) && y.push({
+          zn($e) && y.push({
             node: $e,
             shadow: null
           });
@@ -7771,7 +7809,7 @@ function Eu() {
       }
       if (Q) {
         const fe = x(L);
-        Bn(fe) && y.push({
+        zn(fe) && y.push({
           node: null,
           shadow: fe
         }, {
@@ -7783,88 +7821,88 @@ function Eu() {
   };
   return t.sanitize = function(O) {
     let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
-    if (Gs = !O, Gs && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = zg(O), typeof O != "string"))
-      throw $t("dirty is not a string, aborting");
+    if (Ks = !O, Ks && (O = "<!-->"), typeof O != "string" && !ar(O) && (O = Jg(O), typeof O != "string"))
+      throw Bt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (M = pn, N = ze) : Xs(f), t.removed = [];
-    const re = Vs && typeof O != "string" && cr(O);
+    it ? (M = gn, N = ze) : Zs(f), t.removed = [];
+    const re = Gs && typeof O != "string" && ar(O);
     let fe = [];
-    const $e = mn;
+    const $e = _n;
     if (re) {
-      xf(O);
-      const vt = ee(O);
-      if (typeof vt == "string") {
-        const qe = Ne(vt);
+      vf(O);
+      const At = ee(O);
+      if (typeof At == "string") {
+        const qe = Ne(At);
         if (!M[qe] || z[qe])
-          throw Zs(O), $t("root node is forbidden and cannot be sanitized in-place");
+          throw Qs(O), Bt("root node is forbidden and cannot be sanitized in-place");
       }
-      if (Yr(O))
-        throw Zs(O), $t("root node is clobbered and cannot be sanitized in-place");
-      fe = ni(O), mn = Ti();
-    } else if (cr(O))
-      y = nl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ci(y);
+      if (Xr(O))
+        throw Qs(O), Bt("root node is clobbered and cannot be sanitized in-place");
+      fe = ri(O), _n = Fi();
+    } else if (ar(O))
+      y = rl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ai(y);
     else {
-      if (!Mt && !Re && !Be && O.indexOf("<") === -1) return se(O);
-      if (y = nl(O), !y) return Mt ? null : qs ? de : "";
+      if (!Lt && !Re && !Be && O.indexOf("<") === -1) return se(O);
+      if (y = rl(O), !y) return Lt ? null : Hs ? de : "";
     }
-    y && nt && Kt(y.firstChild);
-    const Lt = re ? O : y;
+    y && nt && Yt(y.firstChild);
+    const Pt = re ? O : y;
     try {
-      re && ci(O);
-      const vt = Kr(Lt);
-      for (; L = vt.nextNode(); ) oi(L, Lt);
-      re && bf(O, fe);
-    } catch (vt) {
-      throw re && (Zs(O), el(O, fe)), vt;
+      re && ai(O);
+      const At = Yr(Pt);
+      for (; L = At.nextNode(); ) li(L, Pt);
+      re && kf(O, fe);
+    } catch (At) {
+      throw re && (Qs(O), tl(O, fe)), At;
     } finally {
-      mn = $e;
+      _n = $e;
     }
     if (re) {
-      if (el(O, fe)) throw $t("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Re && si(O), O;
+      if (tl(O, fe)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Re && ii(O), O;
     }
-    if (Mt) {
-      if (Re && si(y), gn)
+    if (Lt) {
+      if (Re && ii(y), mn)
         for (Q = Y.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
       else Q = y;
-      return (N.shadowroot || N.shadowrootmode) && (Q = dn.call(r, Q, !0)), Q;
+      return (N.shadowroot || N.shadowrootmode) && (Q = hn.call(r, Q, !0)), Q;
     }
     const mt = () => Be ? y.outerHTML : y.innerHTML;
     let ot = mt();
-    return Re && Ue(Kg, ot) && (ii(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(em, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+    return Re && Ue(Zg, ot) && (oi(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(rm, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
 ` + ot), se(ot);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Xs(O), it = !0, pn = M, ze = N;
+    Zs(O), it = !0, gn = M, ze = N;
   }, t.clearConfig = function() {
-    Gr = null, it = !1, pn = null, ze = null, ne = De, de = "";
+    Kr = null, it = !1, gn = null, ze = null, ne = De, de = "";
   }, t.isValidAttribute = function(O, f, y) {
-    Gr || Xs({});
+    Kr || Zs({});
     const E = Ne(O), L = Ne(f);
-    return typeof y == "string" && (ll(f, y) || !Te && Ue(Sc, y)) ? !1 : il(E, L, y);
+    return typeof y == "string" && (cl(f, y) || !Te && Ue(Dc, y)) ? !1 : ol(E, L, y);
   }, t.addHook = function(O, f) {
-    typeof f == "function" && Ye(Ae, O) && dr(Ae[O], f);
+    typeof f == "function" && Ye(Ae, O) && hr(Ae[O], f);
   }, t.removeHook = function(O, f) {
     if (Ye(Ae, O)) {
       if (f !== void 0) {
-        const y = Ig(Ae[O], f);
-        return y === -1 ? void 0 : Ng(Ae[O], y, 1)[0];
+        const y = Mg(Ae[O], f);
+        return y === -1 ? void 0 : Pg(Ae[O], y, 1)[0];
       }
-      return bc(Ae[O]);
+      return kc(Ae[O]);
     }
   }, t.removeHooks = function(O) {
     Ye(Ae, O) && (Ae[O] = []);
   }, t.removeAllHooks = function() {
-    Ae = Dc();
+    Ae = Tc();
   }, t;
 }
-var cm = Eu();
-const Tc = {};
-function am(e) {
-  let t = Tc[e];
+var fm = Cu();
+const Fc = {};
+function dm(e) {
+  let t = Fc[e];
   if (t)
     return t;
-  t = Tc[e] = [];
+  t = Fc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7875,9 +7913,9 @@ function am(e) {
   }
   return t;
 }
-function ir(e, t) {
-  typeof t != "string" && (t = ir.defaultChars);
-  const n = am(t);
+function or(e, t) {
+  typeof t != "string" && (t = or.defaultChars);
+  const n = dm(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let s = "";
     for (let i = 0, o = r.length; i < o; i += 3) {
@@ -7915,14 +7953,14 @@ function ir(e, t) {
     return s;
   });
 }
-ir.defaultChars = ";/?:@&=+$,#";
-ir.componentChars = "";
-const Fc = {};
-function um(e) {
-  let t = Fc[e];
+or.defaultChars = ";/?:@&=+$,#";
+or.componentChars = "";
+const Ic = {};
+function hm(e) {
+  let t = Ic[e];
   if (t)
     return t;
-  t = Fc[e] = [];
+  t = Ic[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7931,9 +7969,9 @@ function um(e) {
     t[e.charCodeAt(n)] = e[n];
   return t;
 }
-function Jt(e, t, n) {
-  typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
-  const r = um(t);
+function qt(e, t, n) {
+  typeof t != "string" && (n = t, t = qt.defaultChars), typeof n > "u" && (n = !0);
+  const r = hm(t);
   let s = "";
   for (let i = 0, o = e.length; i < o; i++) {
     const l = e.charCodeAt(i);
@@ -7960,20 +7998,20 @@ function Jt(e, t, n) {
   }
   return s;
 }
-Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
-Jt.componentChars = "-_.!~*'()";
-function ho(e) {
+qt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
+qt.componentChars = "-_.!~*'()";
+function po(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Fs() {
+function Is() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const fm = /^([a-z0-9.+-]+:)/i, dm = /:[0-9]*$/, hm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, pm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], gm = ["{", "}", "|", "\\", "^", "`"].concat(pm), mm = ["'"].concat(gm), Ic = ["%", "/", "?", ";", "#"].concat(mm), Oc = ["/", "?", "#"], _m = 255, Nc = /^[+a-z0-9A-Z_-]{0,63}$/, ym = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Mc = {
+const pm = /^([a-z0-9.+-]+:)/i, gm = /:[0-9]*$/, mm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, _m = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], ym = ["{", "}", "|", "\\", "^", "`"].concat(_m), bm = ["'"].concat(ym), Oc = ["%", "/", "?", ";", "#"].concat(bm), Nc = ["/", "?", "#"], km = 255, Mc = /^[+a-z0-9A-Z_-]{0,63}$/, wm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Lc = {
   javascript: !0,
   "javascript:": !0
-}, Lc = {
+}, Pc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7985,73 +8023,73 @@ const fm = /^([a-z0-9.+-]+:)/i, dm = /:[0-9]*$/, hm = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function po(e, t) {
-  if (e && e instanceof Fs) return e;
-  const n = new Fs();
+function go(e, t) {
+  if (e && e instanceof Is) return e;
+  const n = new Is();
   return n.parse(e, t), n;
 }
-Fs.prototype.parse = function(e, t) {
+Is.prototype.parse = function(e, t) {
   let n, r, s, i = e;
   if (i = i.trim(), !t && e.split("#").length === 1) {
-    const a = hm.exec(i);
+    const a = mm.exec(i);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = fm.exec(i);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && Mc[o]) && (i = i.substr(2), this.slashes = !0)), !Mc[o] && (s || o && !Lc[o])) {
+  let o = pm.exec(i);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && Lc[o]) && (i = i.substr(2), this.slashes = !0)), !Lc[o] && (s || o && !Pc[o])) {
     let a = -1;
-    for (let h = 0; h < Oc.length; h++)
-      r = i.indexOf(Oc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Nc.length; p++)
+      r = i.indexOf(Nc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, d;
     a === -1 ? d = i.lastIndexOf("@") : d = i.lastIndexOf("@", a), d !== -1 && (u = i.slice(0, d), i = i.slice(d + 1), this.auth = u), a = -1;
-    for (let h = 0; h < Ic.length; h++)
-      r = i.indexOf(Ic[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let p = 0; p < Oc.length; p++)
+      r = i.indexOf(Oc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = i.length), i[a - 1] === ":" && a--;
     const m = i.slice(0, a);
     i = i.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
-    const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
-    if (!g) {
-      const h = this.hostname.split(/\./);
-      for (let w = 0, A = h.length; w < A; w++) {
-        const C = h[w];
-        if (C && !C.match(Nc)) {
+    const h = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
+    if (!h) {
+      const p = this.hostname.split(/\./);
+      for (let w = 0, v = p.length; w < v; w++) {
+        const T = p[w];
+        if (T && !T.match(Mc)) {
           let x = "";
-          for (let k = 0, b = C.length; k < b; k++)
-            C.charCodeAt(k) > 127 ? x += "x" : x += C[k];
-          if (!x.match(Nc)) {
-            const k = h.slice(0, w), b = h.slice(w + 1), F = C.match(ym);
-            F && (k.push(F[1]), b.unshift(F[2])), b.length && (i = b.join(".") + i), this.hostname = k.join(".");
+          for (let b = 0, k = T.length; b < k; b++)
+            T.charCodeAt(b) > 127 ? x += "x" : x += T[b];
+          if (!x.match(Mc)) {
+            const b = p.slice(0, w), k = p.slice(w + 1), F = T.match(wm);
+            F && (b.push(F[1]), k.unshift(F[2])), k.length && (i = k.join(".") + i), this.hostname = b.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > _m && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > km && (this.hostname = ""), h && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = i.indexOf("#");
   l !== -1 && (this.hash = i.substr(l), i = i.slice(0, l));
   const c = i.indexOf("?");
-  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Lc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Pc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Fs.prototype.parseHost = function(e) {
-  let t = dm.exec(e);
+Is.prototype.parseHost = function(e) {
+  let t = gm.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const bm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const xm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: ir,
-  encode: Jt,
-  format: ho,
-  parse: po
-}, Symbol.toStringTag, { value: "Module" })), Cu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Su = /[\0-\x1F\x7F-\x9F]/, km = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Du = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Tu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, wm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  decode: or,
+  encode: qt,
+  format: po,
+  parse: go
+}, Symbol.toStringTag, { value: "Module" })), Su = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Du = /[\0-\x1F\x7F-\x9F]/, vm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Lo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Tu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Fu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Am = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Cu,
-  Cc: Su,
-  Cf: km,
-  P: Mo,
-  S: Du,
-  Z: Tu
-}, Symbol.toStringTag, { value: "Module" })), xm = [
+  Any: Su,
+  Cc: Du,
+  Cf: vm,
+  P: Lo,
+  S: Tu,
+  Z: Fu
+}, Symbol.toStringTag, { value: "Module" })), Rm = [
   8364,
   0,
   8218,
@@ -8085,68 +8123,68 @@ const bm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function vm(e) {
+function Em(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function Am(e) {
-  return vm(e) ? 65533 : e >= 128 && e <= 159 && xm[e - 128] || e;
+function Cm(e) {
+  return Em(e) ? 65533 : e >= 128 && e <= 159 && Rm[e - 128] || e;
 }
-function Rm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Am(e));
+function Sm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Cm(e));
 }
-const _t = /* @__PURE__ */ (() => {
+const yt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
   let t = 0;
   for (let n = 33; n <= 126; n++)
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Em(e, t, n, r, s, i) {
+function Dm(e, t, n, r, s, i) {
   const l = e.length, c = i * 90;
   let a = 0;
   const u = () => {
-    const X = _t[e.charCodeAt(a++)];
-    return X < i ? X : X * 91 - c + _t[e.charCodeAt(a++)];
-  }, d = n - r, m = n + s, g = new Int32Array(m);
-  g.fill(-1, r, i), g.fill(-1, i + d, m);
-  const h = new Int32Array(m), w = new Int32Array(m);
-  function A(X, ue) {
+    const X = yt[e.charCodeAt(a++)];
+    return X < i ? X : X * 91 - c + yt[e.charCodeAt(a++)];
+  }, d = n - r, m = n + s, h = new Int32Array(m);
+  h.fill(-1, r, i), h.fill(-1, i + d, m);
+  const p = new Int32Array(m), w = new Int32Array(m);
+  function v(X, ue) {
     let ne = 0, de = ue;
     const De = ue + X;
     for (; de < De; ) {
-      const we = _t[e.charCodeAt(a++)];
+      const we = yt[e.charCodeAt(a++)];
       if (we < 89)
-        ne += we, g[de++] = ne;
+        ne += we, h[de++] = ne;
       else if (we === 89) {
-        let ve = _t[e.charCodeAt(a++)] + 2;
+        let ve = yt[e.charCodeAt(a++)] + 2;
         for (; ve--; )
-          g[de++] = ++ne;
+          h[de++] = ++ne;
       } else {
-        const ve = _t[e.charCodeAt(a++)];
+        const ve = yt[e.charCodeAt(a++)];
         ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (ve < 90 ? ve * 91 + _t[e.charCodeAt(a++)] : _t[e.charCodeAt(a++)] * 8281 + _t[e.charCodeAt(a++)] * 91 + _t[e.charCodeAt(a++)]), g[de++] = ne;
+        (ve < 90 ? ve * 91 + yt[e.charCodeAt(a++)] : yt[e.charCodeAt(a++)] * 8281 + yt[e.charCodeAt(a++)] * 91 + yt[e.charCodeAt(a++)]), h[de++] = ne;
       }
     }
   }
-  A(r, 0), A(d, i);
-  const C = new Int32Array(s * 2);
-  let x = 0, k = 0;
-  function b(X, ue) {
+  v(r, 0), v(d, i);
+  const T = new Int32Array(s * 2);
+  let x = 0, b = 0;
+  function k(X, ue) {
     for (let ne = 0; ne < X; ne++) {
       const de = ue + ne, De = u(), we = u();
-      C[k * 2] = De, C[k * 2 + 1] = we, k += 1, h[de] = x;
-      const ve = (g[De] < 0 ? w[De] : 1) + (g[we] < 0 ? w[we] : 1);
+      T[b * 2] = De, T[b * 2 + 1] = we, b += 1, p[de] = x;
+      const ve = (h[De] < 0 ? w[De] : 1) + (h[we] < 0 ? w[we] : 1);
       w[de] = ve, x += ve;
     }
   }
-  b(s - i + r, i + d), b(i - r, r);
+  k(s - i + r, i + d), k(i - r, r);
   const F = new Uint16Array(x);
   let B = 0;
-  for (let X = 0; X < k; X++)
+  for (let X = 0; X < b; X++)
     for (let ue = 0; ue < 2; ue++) {
-      const ne = C[X * 2 + ue], de = g[ne];
+      const ne = T[X * 2 + ue], de = h[ne];
       if (de < 0) {
-        let De = h[ne];
+        let De = p[ne];
         const we = De + w[ne];
         for (; De < we; )
           F[B++] = F[De++];
@@ -8156,11 +8194,11 @@ function Em(e, t, n, r, s, i) {
   const j = new Uint16Array(t);
   let ee = 0;
   for (; a < l; ) {
-    let X = _t[e.charCodeAt(a++)];
-    X >= i && (X = X * 91 - c + _t[e.charCodeAt(a++)]);
-    const ue = g[X];
+    let X = yt[e.charCodeAt(a++)];
+    X >= i && (X = X * 91 - c + yt[e.charCodeAt(a++)]);
+    const ue = h[X];
     if (ue < 0) {
-      let ne = h[X];
+      let ne = p[X];
       const de = ne + w[X];
       for (; ne < de; )
         j[ee++] = F[ne++];
@@ -8169,7 +8207,7 @@ function Em(e, t, n, r, s, i) {
   }
   return j;
 }
-const Cm = /* @__PURE__ */ Em("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const Tm = /* @__PURE__ */ Dm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -8178,30 +8216,30 @@ var st;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(st || (st = {}));
-const Is = 32, Fu = 21, Sm = 2097151, go = 2047;
-let Iu = 0;
-function Dm(e) {
-  const t = e >>> Fu;
-  return t === go ? Iu : t;
+const Os = 32, Iu = 21, Fm = 2097151, mo = 2047;
+let Ou = 0;
+function Im(e) {
+  const t = e >>> Iu;
+  return t === mo ? Ou : t;
 }
-function Tm(e) {
+function Om(e) {
   return e - st.ZERO >>> 0 <= 9;
 }
-function Fm(e) {
-  return (e | Is) - st.LOWER_A >>> 0 <= 5;
+function Nm(e) {
+  return (e | Os) - st.LOWER_A >>> 0 <= 5;
 }
-function Im(e) {
-  return (e | Is) - st.LOWER_A >>> 0 <= 25;
+function Mm(e) {
+  return (e | Os) - st.LOWER_A >>> 0 <= 25;
 }
-var Pc;
-(function(e) {
-  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Pc || (Pc = {}));
 var jc;
 (function(e) {
-  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
 })(jc || (jc = {}));
-function Om(e, t, n, r) {
+var $c;
+(function(e) {
+  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+})($c || ($c = {}));
+function Lm(e, t, n, r) {
   const s = (t & We.BRANCH_LENGTH) >> 7, i = t & We.JUMP_TABLE;
   if (i) {
     if (s === 0)
@@ -8226,18 +8264,18 @@ function Om(e, t, n, r) {
   }
   return -1;
 }
-function $c(e, t, n) {
+function Bc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function Nm(e, t, n) {
+function Pm(e, t, n) {
   let r = t + 1, s = 0, i = r;
-  if (r < n && (e.charCodeAt(r) | Is) === st.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Os) === st.LOWER_X)
     for (r += 1, i = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (Tm(l))
+      if (Om(l))
         s = s * 16 + (l - st.ZERO);
-      else if (Fm(l))
-        s = s * 16 + ((l | Is) - st.LOWER_A + 10);
+      else if (Nm(l))
+        s = s * 16 + ((l | Os) - st.LOWER_A + 10);
       else
         break;
       r += 1;
@@ -8253,10 +8291,10 @@ function Nm(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === st.SEMI && (r += 1), s > 1114111 && (s = 1114112);
   let o = r - t;
-  return o >= go && (Iu = o, o = go), o << Fu | s;
+  return o >= mo && (Ou = o, o = mo), o << Iu | s;
 }
-function Mm(e, t, n) {
-  const r = Cm;
+function jm(e, t, n) {
+  const r = Tm;
   let s = e.indexOf("&");
   if (s < 0)
     return e;
@@ -8265,93 +8303,93 @@ function Mm(e, t, n) {
   const c = r[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
   do {
     const d = s + 1, m = e.charCodeAt(d);
-    let g, h;
+    let h, p;
     if (m === st.NUM) {
-      const w = Nm(e, d, i);
-      g = Dm(w), g > 0 && e.charCodeAt(d + g - 1) !== st.SEMI && (g = 0), h = g === 0 ? "" : Rm(w & Sm);
-    } else if (Im(m)) {
-      g = 0, h = "";
+      const w = Pm(e, d, i);
+      h = Im(w), h > 0 && e.charCodeAt(d + h - 1) !== st.SEMI && (h = 0), p = h === 0 ? "" : Sm(w & Fm);
+    } else if (Mm(m)) {
+      h = 0, p = "";
       const w = m - a;
-      let A;
+      let v;
       if (w >>> 0 < u) {
         const F = r[1 + w];
-        A = F === 0 ? -1 : u + F & 65535;
+        v = F === 0 ? -1 : u + F & 65535;
       } else
-        A = -1;
-      let C = 0, x = 0, k = A < 0 ? 0 : r[A], b = d + 1;
-      e: for (; b < i; ) {
+        v = -1;
+      let T = 0, x = 0, b = v < 0 ? 0 : r[v], k = d + 1;
+      e: for (; k < i; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
-          (k & (We.VALUE_LENGTH | We.FLAG13)) === 0 && (k & We.JUMP_TABLE) !== 0;
+          (b & (We.VALUE_LENGTH | We.FLAG13)) === 0 && (b & We.JUMP_TABLE) !== 0;
         ) {
-          const ee = k & We.JUMP_TABLE, X = (k & We.BRANCH_LENGTH) >> 7;
+          const ee = b & We.JUMP_TABLE, X = (b & We.BRANCH_LENGTH) >> 7;
           if (X === 0) {
-            if (e.charCodeAt(b) !== ee)
+            if (e.charCodeAt(k) !== ee)
               break e;
-            A += 1;
+            v += 1;
           } else {
-            const ue = e.charCodeAt(b) - ee;
+            const ue = e.charCodeAt(k) - ee;
             if (ue >>> 0 >= X)
               break e;
-            const ne = r[A + 1 + ue];
+            const ne = r[v + 1 + ue];
             if (ne === 0)
               break e;
-            A = A + X + ne & 65535;
+            v = v + X + ne & 65535;
           }
-          if (k = r[A], b += 1, b >= i)
+          if (b = r[v], k += 1, k >= i)
             break e;
         }
-        if ((k & (We.VALUE_LENGTH | We.FLAG13)) === We.FLAG13) {
-          const ee = (k & We.BRANCH_LENGTH) >> 7;
-          if (e.charCodeAt(b) !== (k & We.JUMP_TABLE))
+        if ((b & (We.VALUE_LENGTH | We.FLAG13)) === We.FLAG13) {
+          const ee = (b & We.BRANCH_LENGTH) >> 7;
+          if (e.charCodeAt(k) !== (b & We.JUMP_TABLE))
             break;
-          b += 1;
+          k += 1;
           const X = ee - 1;
-          let ue = A + 1, ne = 0;
+          let ue = v + 1, ne = 0;
           for (; ne + 1 < X; ne += 2) {
             const de = r[ue];
-            if (e.charCodeAt(b) !== (de & 255) || (b += 1, e.charCodeAt(b) !== (de >> 8 & 255)))
+            if (e.charCodeAt(k) !== (de & 255) || (k += 1, e.charCodeAt(k) !== (de >> 8 & 255)))
               break e;
-            b += 1, ue += 1;
+            k += 1, ue += 1;
           }
           if (ne < X) {
-            if (e.charCodeAt(b) !== (r[ue] & 255))
+            if (e.charCodeAt(k) !== (r[ue] & 255))
               break;
-            b += 1;
+            k += 1;
           }
-          A += 1 + (ee >> 1), k = r[A];
+          v += 1 + (ee >> 1), b = r[v];
           continue;
         }
-        const F = k >>> 14, B = e.charCodeAt(b);
+        const F = b >>> 14, B = e.charCodeAt(k);
         if (F !== 0) {
           if (B === st.SEMI) {
-            g = b - d + 1, h = F === 1 ? String.fromCharCode(k & We.VALUE_MASK) : $c(r, A, F);
+            h = k - d + 1, p = F === 1 ? String.fromCharCode(b & We.VALUE_MASK) : Bc(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const j = Om(r, k, A + (F || 1), B);
+        const j = Lm(r, b, v + (F || 1), B);
         if (j < 0)
           break;
-        A = j, k = r[A], b += 1;
+        v = j, b = r[v], k += 1;
       }
-      h === "" && g > 0 && (h = $c(r, C, x));
+      p === "" && h > 0 && (p = Bc(r, T, x));
     } else
-      g = 0, h = "";
-    g === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += h, s = o = d + g), e.charCodeAt(s) !== st.AMP && (s = e.indexOf("&", s));
+      h = 0, p = "";
+    h === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += p, s = o = d + h), e.charCodeAt(s) !== st.AMP && (s = e.indexOf("&", s));
   } while (s >= 0);
   return l + e.slice(o);
 }
-function Ou(e) {
-  return Mm(e, !0, !1);
+function Nu(e) {
+  return jm(e, !0, !1);
 }
-var Lm = class {
-  src_Any = Cu.source;
-  src_Cc = Su.source;
-  src_Z = Tu.source;
-  src_P = Mo.source;
+var $m = class {
+  src_Any = Su.source;
+  src_Cc = Du.source;
+  src_Z = Fu.source;
+  src_P = Lo.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8478,7 +8516,7 @@ var Lm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Bi = {
+}, zi = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8486,10 +8524,10 @@ var Lm = class {
     return s ? s[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Pm = {
-  "http:": Bi,
-  "https:": Bi,
-  "ftp:": Bi,
+}, Bm = {
+  "http:": zi,
+  "https:": zi,
+  "ftp:": zi,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8508,23 +8546,23 @@ var Lm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, jm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", $m = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function Bm() {
-  const e = $m.split("|");
-  return jm.split("|").forEach((t) => {
+}, zm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Um = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function Wm() {
+  const e = Um.split("|");
+  return zm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const s of t.slice(n + 1)) e.push(r + s);
   }), e;
 }
-var zm = {
+var Jm = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: Bm(),
+  tlds: Wm(),
   urlAuth: !1,
   maxLength: 1e4
-}, Bc = class {
+}, zc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8541,7 +8579,7 @@ var zm = {
     const s = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = s, this.text = s, this.url = s;
   }
-}, Um = class {
+}, qm = class {
   __opts__;
   __schemas__;
   re;
@@ -8576,9 +8614,9 @@ var zm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...zm,
+      ...Jm,
       ...n
-    }, this.__schemas__ = { ...Pm }, this.re = t || new Lm(), this.re.set({
+    }, this.__schemas__ = { ...Bm }, this.re = t || new $m(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8669,26 +8707,26 @@ var zm = {
     let r, s, i, o, l, c, a = !1, u = !1, d = !1, m = 0;
     if (!e.length) return null;
     for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (r = this.re.get_fuzzy_link_search(), r.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (s = this.re.get_fuzzy_mail_host_search(), s.lastIndex = 0, i = this.re.get_mail_name_validator()); ; ) {
-      const g = Math.max(m - 1, 0);
+      const h = Math.max(m - 1, 0);
       if (s && i && !d && (!l || l.index < m))
-        for (s.lastIndex < g && (s.lastIndex = g); ; ) {
+        for (s.lastIndex < h && (s.lastIndex = h); ; ) {
           const x = s.exec(e);
           if (!x) {
             d = !0, l = void 0;
             break;
           }
-          const k = i.exec(e.slice(Math.max(0, x.index - 65), x.index));
-          if (k) {
+          const b = i.exec(e.slice(Math.max(0, x.index - 65), x.index));
+          if (b) {
             if (l = {
               schema: "mailto:",
-              index: x.index - k[1].length,
+              index: x.index - b[1].length,
               lastIndex: x.index + x[0].length
             }, l.index >= m) break;
-            s.lastIndex < g && (s.lastIndex = g);
+            s.lastIndex < h && (s.lastIndex = h);
           }
         }
       if (r && !u && (!o || o.index < m))
-        for (r.lastIndex < g && (r.lastIndex = g); ; ) {
+        for (r.lastIndex < h && (r.lastIndex = h); ; ) {
           const x = r.exec(e);
           if (!x) {
             u = !0, o = void 0;
@@ -8699,47 +8737,47 @@ var zm = {
             index: x.index + x[1].length,
             lastIndex: x.index + x[0].length
           }, o.index >= m) break;
-          r.lastIndex < g && (r.lastIndex = g);
+          r.lastIndex < h && (r.lastIndex = h);
         }
-      let h = l;
-      (!h || o && (o.index < h.index || o.index === h.index && o.lastIndex > h.lastIndex)) && (h = o);
+      let p = l;
+      (!p || o && (o.index < p.index || o.index === p.index && o.lastIndex > p.lastIndex)) && (p = o);
       let w;
       if (!a) for (; ; ) {
         if (!c) {
-          n.lastIndex < g && (n.lastIndex = g);
-          const b = n.exec(e);
-          if (!b) {
+          n.lastIndex < h && (n.lastIndex = h);
+          const k = n.exec(e);
+          if (!k) {
             a = !0;
             break;
           }
           c = {
-            schema: b[2],
-            index: b.index + b[1].length,
-            lastIndex: b.index + b[0].length
+            schema: k[2],
+            index: k.index + k[1].length,
+            lastIndex: k.index + k[0].length
           };
         }
         if (c.index < m) {
           c = void 0;
           continue;
         }
-        if (h && c.index > h.index) break;
+        if (p && c.index > p.index) break;
         const x = c;
         c = void 0;
-        const k = this.testSchemaAt(e, x.schema, x.lastIndex);
-        if (k) {
+        const b = this.testSchemaAt(e, x.schema, x.lastIndex);
+        if (b) {
           w = {
             schema: x.schema,
             index: x.index,
-            lastIndex: x.lastIndex + k
+            lastIndex: x.lastIndex + b
           };
           break;
         }
       }
-      let A = w;
-      if ((!A || l && (l.index < A.index || l.index === A.index && l.lastIndex > A.lastIndex)) && (A = l), (!A || o && (o.index < A.index || o.index === A.index && o.lastIndex > A.lastIndex)) && (A = o), !A) break;
-      A === l ? l = void 0 : A === o && (o = void 0);
-      const C = new Bc(e, A.schema, A.index, A.lastIndex);
-      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = A.lastIndex;
+      let v = w;
+      if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
+      v === l ? l = void 0 : v === o && (o = void 0);
+      const T = new zc(e, v.schema, v.index, v.lastIndex);
+      T.schema ? this.__schemas__[T.schema].normalize(T, this) : this.normalize(T), t.push(T), m = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8755,7 +8793,7 @@ var zm = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new Bc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new zc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8787,29 +8825,29 @@ var zm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Qn = 2147483647, Dt = 36, Lo = 1, Nr = 26, Wm = 38, Jm = 700, Nu = 72, Mu = 128, Lu = "-", qm = /^xn--/, Hm = /[^\0-\x7F]/, Vm = /[\x2E\u3002\uFF0E\uFF61]/g, Gm = {
+const er = 2147483647, Tt = 36, Po = 1, Mr = 26, Hm = 38, Vm = 700, Mu = 72, Lu = 128, Pu = "-", Gm = /^xn--/, Km = /[^\0-\x7F]/, Ym = /[\x2E\u3002\uFF0E\uFF61]/g, Xm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, zi = Dt - Lo, Tt = Math.floor, Ui = String.fromCharCode;
-function nn(e) {
-  throw new RangeError(Gm[e]);
+}, Ui = Tt - Po, Ft = Math.floor, Wi = String.fromCharCode;
+function rn(e) {
+  throw new RangeError(Xm[e]);
 }
-function Km(e, t) {
+function Zm(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function Pu(e, t) {
+function ju(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Vm, ".");
-  const s = e.split("."), i = Km(s, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Ym, ".");
+  const s = e.split("."), i = Zm(s, t).join(".");
   return r + i;
 }
-function ju(e) {
+function $u(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8823,78 +8861,78 @@ function ju(e) {
   }
   return t;
 }
-const Ym = (e) => String.fromCodePoint(...e), Xm = function(e) {
-  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, zc = function(e, t) {
+const Qm = (e) => String.fromCodePoint(...e), e_ = function(e) {
+  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Tt;
+}, Uc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, $u = function(e, t, n) {
+}, Bu = function(e, t, n) {
   let r = 0;
-  for (e = n ? Tt(e / Jm) : e >> 1, e += Tt(e / t); e > zi * Nr >> 1; r += Dt)
-    e = Tt(e / zi);
-  return Tt(r + (zi + 1) * e / (e + Wm));
-}, Bu = function(e) {
+  for (e = n ? Ft(e / Vm) : e >> 1, e += Ft(e / t); e > Ui * Mr >> 1; r += Tt)
+    e = Ft(e / Ui);
+  return Ft(r + (Ui + 1) * e / (e + Hm));
+}, zu = function(e) {
   const t = [], n = e.length;
-  let r = 0, s = Mu, i = Nu, o = e.lastIndexOf(Lu);
+  let r = 0, s = Lu, i = Mu, o = e.lastIndexOf(Pu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
-    e.charCodeAt(l) >= 128 && nn("not-basic"), t.push(e.charCodeAt(l));
+    e.charCodeAt(l) >= 128 && rn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
-    for (let u = 1, d = Dt; ; d += Dt) {
-      l >= n && nn("invalid-input");
-      const m = Xm(e.charCodeAt(l++));
-      m >= Dt && nn("invalid-input"), m > Tt((Qn - r) / u) && nn("overflow"), r += m * u;
-      const g = d <= i ? Lo : d >= i + Nr ? Nr : d - i;
-      if (m < g)
+    for (let u = 1, d = Tt; ; d += Tt) {
+      l >= n && rn("invalid-input");
+      const m = e_(e.charCodeAt(l++));
+      m >= Tt && rn("invalid-input"), m > Ft((er - r) / u) && rn("overflow"), r += m * u;
+      const h = d <= i ? Po : d >= i + Mr ? Mr : d - i;
+      if (m < h)
         break;
-      const h = Dt - g;
-      u > Tt(Qn / h) && nn("overflow"), u *= h;
+      const p = Tt - h;
+      u > Ft(er / p) && rn("overflow"), u *= p;
     }
     const a = t.length + 1;
-    i = $u(r - c, a, c == 0), Tt(r / a) > Qn - s && nn("overflow"), s += Tt(r / a), r %= a, t.splice(r++, 0, s);
+    i = Bu(r - c, a, c == 0), Ft(r / a) > er - s && rn("overflow"), s += Ft(r / a), r %= a, t.splice(r++, 0, s);
   }
   return String.fromCodePoint(...t);
-}, zu = function(e) {
+}, Uu = function(e) {
   const t = [];
-  e = ju(e);
+  e = $u(e);
   const n = e.length;
-  let r = Mu, s = 0, i = Nu;
+  let r = Lu, s = 0, i = Mu;
   for (const c of e)
-    c < 128 && t.push(Ui(c));
+    c < 128 && t.push(Wi(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Lu); l < n; ) {
-    let c = Qn;
+  for (o && t.push(Pu); l < n; ) {
+    let c = er;
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > Tt((Qn - s) / a) && nn("overflow"), s += (c - r) * a, r = c;
+    c - r > Ft((er - s) / a) && rn("overflow"), s += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++s > Qn && nn("overflow"), u === r) {
+      if (u < r && ++s > er && rn("overflow"), u === r) {
         let d = s;
-        for (let m = Dt; ; m += Dt) {
-          const g = m <= i ? Lo : m >= i + Nr ? Nr : m - i;
-          if (d < g)
+        for (let m = Tt; ; m += Tt) {
+          const h = m <= i ? Po : m >= i + Mr ? Mr : m - i;
+          if (d < h)
             break;
-          const h = d - g, w = Dt - g;
+          const p = d - h, w = Tt - h;
           t.push(
-            Ui(zc(g + h % w, 0))
-          ), d = Tt(h / w);
+            Wi(Uc(h + p % w, 0))
+          ), d = Ft(p / w);
         }
-        t.push(Ui(zc(d, 0))), i = $u(s, a, l === o), s = 0, ++l;
+        t.push(Wi(Uc(d, 0))), i = Bu(s, a, l === o), s = 0, ++l;
       }
     ++s, ++r;
   }
   return t.join("");
-}, Zm = function(e) {
-  return Pu(e, function(t) {
-    return qm.test(t) ? Bu(t.slice(4).toLowerCase()) : t;
+}, t_ = function(e) {
+  return ju(e, function(t) {
+    return Gm.test(t) ? zu(t.slice(4).toLowerCase()) : t;
   });
-}, Qm = function(e) {
-  return Pu(e, function(t) {
-    return Hm.test(t) ? "xn--" + zu(t) : t;
+}, n_ = function(e) {
+  return ju(e, function(t) {
+    return Km.test(t) ? "xn--" + Uu(t) : t;
   });
-}, Uc = {
+}, Wc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8909,52 +8947,52 @@ const Ym = (e) => String.fromCodePoint(...e), Xm = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: ju,
-    encode: Ym
+    decode: $u,
+    encode: Qm
   },
-  decode: Bu,
-  encode: zu,
-  toASCII: Qm,
-  toUnicode: Zm
+  decode: zu,
+  encode: Uu,
+  toASCII: n_,
+  toUnicode: t_
 };
-var Wc = Object.defineProperty, Uu = (e, t) => {
+var Jc = Object.defineProperty, Wu = (e, t) => {
   let n = {};
-  for (var r in e) Wc(n, r, {
+  for (var r in e) Jc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Wc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, e_ = /* @__PURE__ */ Uu({
-  arrayReplaceAt: () => t_,
-  asciiTrim: () => Js,
-  callable: () => Wu,
-  escapeHtml: () => fn,
-  escapeRE: () => f_,
-  fromCodePoint: () => Mr,
-  isMdAsciiPunct: () => jr,
-  isPunctChar: () => qu,
-  isPunctCharCode: () => Pr,
+  return Jc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, r_ = /* @__PURE__ */ Wu({
+  arrayReplaceAt: () => s_,
+  asciiTrim: () => qs,
+  callable: () => Ju,
+  escapeHtml: () => dn,
+  escapeRE: () => p_,
+  fromCodePoint: () => Lr,
+  isMdAsciiPunct: () => $r,
+  isPunctChar: () => Hu,
+  isPunctCharCode: () => jr,
   isSpace: () => Se,
-  isValidEntityCode: () => Po,
-  isWhiteSpace: () => Lr,
-  lib: () => d_,
-  normalizeReference: () => Ws,
-  unescapeAll: () => or,
-  unescapeMd: () => i_
+  isValidEntityCode: () => jo,
+  isWhiteSpace: () => Pr,
+  lib: () => g_,
+  normalizeReference: () => Js,
+  unescapeAll: () => lr,
+  unescapeMd: () => c_
 });
-function Wu(e) {
+function Ju(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function t_(e, t, n) {
+function s_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Po(e) {
+function jo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function Mr(e) {
+function Lr(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -8962,38 +9000,38 @@ function Mr(e) {
   }
   return String.fromCharCode(e);
 }
-var Ju = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, n_ = new RegExp(`${Ju.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), r_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function s_(e, t) {
-  if (t.charCodeAt(0) === 35 && r_.test(t)) {
+var qu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, i_ = new RegExp(`${qu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), o_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function l_(e, t) {
+  if (t.charCodeAt(0) === 35 && o_.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Po(r) ? Mr(r) : e;
+    return jo(r) ? Lr(r) : e;
   }
-  const n = Ou(e);
+  const n = Nu(e);
   return n !== e ? n : e;
 }
-function i_(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Ju, "$1");
+function c_(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(qu, "$1");
 }
-function or(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(n_, function(t, n, r) {
-    return n || s_(t, r);
+function lr(e) {
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(i_, function(t, n, r) {
+    return n || l_(t, r);
   });
 }
-var o_ = /[&<>"]/, l_ = /[&<>"]/g, c_ = {
+var a_ = /[&<>"]/, u_ = /[&<>"]/g, f_ = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function a_(e) {
-  return c_[e];
+function d_(e) {
+  return f_[e];
 }
-function fn(e) {
-  return o_.test(e) ? e.replace(l_, a_) : e;
+function dn(e) {
+  return a_.test(e) ? e.replace(u_, d_) : e;
 }
-var u_ = /[.?*+^$[\]\\(){}|-]/g;
-function f_(e) {
-  return e.replace(u_, "\\$&");
+var h_ = /[.?*+^$[\]\\(){}|-]/g;
+function p_(e) {
+  return e.replace(h_, "\\$&");
 }
 function Se(e) {
   switch (e) {
@@ -9003,7 +9041,7 @@ function Se(e) {
   }
   return !1;
 }
-function Lr(e) {
+function Pr(e) {
   if (e >= 8192 && e <= 8202) return !0;
   switch (e) {
     case 9:
@@ -9021,13 +9059,13 @@ function Lr(e) {
   }
   return !1;
 }
-function qu(e) {
-  return Mo.test(e) || Du.test(e);
-}
-function Pr(e) {
-  return qu(Mr(e));
+function Hu(e) {
+  return Lo.test(e) || Tu.test(e);
 }
 function jr(e) {
+  return Hu(Lr(e));
+}
+function $r(e) {
   switch (e) {
     case 33:
     case 34:
@@ -9066,24 +9104,24 @@ function jr(e) {
       return !1;
   }
 }
-function Ws(e) {
+function Js(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Jc(e) {
+function qc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function Js(e) {
+function qs(e) {
   let t = 0;
-  for (; t < e.length && Jc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && qc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Jc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && qc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var d_ = {
-  mdurl: bm,
-  ucmicro: wm
+var g_ = {
+  mdurl: xm,
+  ucmicro: Am
 };
-function h_(e, t, n) {
+function m_(e, t, n) {
   let r, s, i, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -9100,7 +9138,7 @@ function h_(e, t, n) {
   let a = -1;
   return s && (a = e.pos), e.pos = c, a;
 }
-function p_(e, t, n) {
+function __(e, t, n) {
   let r, s = t;
   const i = {
     ok: !1,
@@ -9111,7 +9149,7 @@ function p_(e, t, n) {
     for (s++; s < n; ) {
       if (r = e.charCodeAt(s), r === 10 || r === 60) return i;
       if (r === 62)
-        return i.pos = s + 1, i.str = or(e.slice(t + 1, s)), i.ok = !0, i;
+        return i.pos = s + 1, i.str = lr(e.slice(t + 1, s)), i.ok = !0, i;
       if (r === 92 && s + 1 < n) {
         s += 2;
         continue;
@@ -9138,9 +9176,9 @@ function p_(e, t, n) {
     }
     s++;
   }
-  return t === s || o !== 0 || (i.str = or(e.slice(t, s)), i.pos = s, i.ok = !0), i;
+  return t === s || o !== 0 || (i.str = lr(e.slice(t, s)), i.pos = s, i.ok = !0), i;
 }
-function g_(e, t, n, r) {
+function y_(e, t, n, r) {
   let s, i = t;
   const o = {
     ok: !1,
@@ -9159,48 +9197,48 @@ function g_(e, t, n, r) {
   }
   for (; i < n; ) {
     if (s = e.charCodeAt(i), s === o.marker)
-      return o.pos = i + 1, o.str += or(e.slice(t, i)), o.ok = !0, o;
+      return o.pos = i + 1, o.str += lr(e.slice(t, i)), o.ok = !0, o;
     if (s === 40 && o.marker === 41) return o;
     s === 92 && i + 1 < n && i++, i++;
   }
-  return o.can_continue = !0, o.str += or(e.slice(t, i)), o;
+  return o.can_continue = !0, o.str += lr(e.slice(t, i)), o;
 }
-var m_ = /* @__PURE__ */ Uu({
-  parseLinkDestination: () => p_,
-  parseLinkLabel: () => h_,
-  parseLinkTitle: () => g_
+var b_ = /* @__PURE__ */ Wu({
+  parseLinkDestination: () => __,
+  parseLinkLabel: () => m_,
+  parseLinkTitle: () => y_
 });
-function $r(e) {
+function Br(e) {
   "@babel/helpers - typeof";
-  return $r = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return Br = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, $r(e);
+  }, Br(e);
 }
-function __(e, t) {
-  if ($r(e) != "object" || !e) return e;
+function k_(e, t) {
+  if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
     var r = n.call(e, t);
-    if ($r(r) != "object") return r;
+    if (Br(r) != "object") return r;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
-function y_(e) {
-  var t = __(e, "string");
-  return $r(t) == "symbol" ? t : t + "";
+function w_(e) {
+  var t = k_(e, "string");
+  return Br(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = y_(t)) in e ? Object.defineProperty(e, t, {
+  return (t = w_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
     writable: !0
   }) : e[t] = n, e;
 }
-var Nn = class {
+var Mn = class {
   constructor(e, t, n) {
     K(
       this,
@@ -9305,7 +9343,7 @@ var Nn = class {
     const n = this.attrIndex(e);
     n < 0 ? this.attrPush([e, t]) : this.attrs[n][1] = `${this.attrs[n][1]} ${t}`;
   }
-}, Br = class {
+}, zr = class {
   constructor() {
     K(
       this,
@@ -9489,25 +9527,25 @@ var Nn = class {
   getRules(e) {
     return this.__cache__ || this.__compile__(), this.__cache__[e] || [];
   }
-}, Ot = {};
-Ot.code_inline = function(e, t, n, r, s) {
+}, Nt = {};
+Nt.code_inline = function(e, t, n, r, s) {
   const i = e[t];
-  return `<code${s.renderAttrs(i)}>${fn(i.content)}</code>`;
+  return `<code${s.renderAttrs(i)}>${dn(i.content)}</code>`;
 };
-Ot.code_block = function(e, t, n, r, s) {
+Nt.code_block = function(e, t, n, r, s) {
   const i = e[t];
-  return `<pre${s.renderAttrs(i)}><code>${fn(e[t].content)}</code></pre>
+  return `<pre${s.renderAttrs(i)}><code>${dn(e[t].content)}</code></pre>
 `;
 };
-Ot.fence = function(e, t, n, r, s) {
-  const i = e[t], o = i.info ? or(i.info).trim() : "";
+Nt.fence = function(e, t, n, r, s) {
+  const i = e[t], o = i.info ? lr(i.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(i.content, l, c) || fn(i.content) : a = fn(i.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(i.content, l, c) || dn(i.content) : a = dn(i.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
     const u = i.attrIndex("class"), d = i.attrs ? i.attrs.slice() : [];
@@ -9519,31 +9557,31 @@ Ot.fence = function(e, t, n, r, s) {
   return `<pre><code${s.renderAttrs(i)}>${a}</code></pre>
 `;
 };
-Ot.image = function(e, t, n, r, s) {
+Nt.image = function(e, t, n, r, s) {
   const i = e[t];
   return i.attrs[i.attrIndex("alt")][1] = s.renderInlineAsText(i.children, n, r), s.renderToken(e, t, n);
 };
-Ot.hardbreak = function(e, t, n) {
+Nt.hardbreak = function(e, t, n) {
   return n.xhtmlOut ? `<br />
 ` : `<br>
 `;
 };
-Ot.softbreak = function(e, t, n) {
+Nt.softbreak = function(e, t, n) {
   return n.breaks ? n.xhtmlOut ? `<br />
 ` : `<br>
 ` : `
 `;
 };
-Ot.text = function(e, t) {
-  return fn(e[t].content);
+Nt.text = function(e, t) {
+  return dn(e[t].content);
 };
-Ot.html_block = function(e, t) {
+Nt.html_block = function(e, t) {
   return e[t].content;
 };
-Ot.html_inline = function(e, t) {
+Nt.html_inline = function(e, t) {
   return e[t].content;
 };
-var Hu = class {
+var Vu = class {
   constructor() {
     K(
       this,
@@ -9573,7 +9611,7 @@ var Hu = class {
       * ```
       */
       "rules",
-      Object.assign({}, Ot)
+      Object.assign({}, Nt)
     );
   }
   /**
@@ -9582,7 +9620,7 @@ var Hu = class {
   renderAttrs(e) {
     let t, n, r;
     if (!e.attrs) return "";
-    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${fn(e.attrs[t][0])}="${fn(String(e.attrs[t][1]))}"`;
+    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${dn(e.attrs[t][0])}="${dn(String(e.attrs[t][1]))}"`;
     return r;
   }
   /**
@@ -9660,41 +9698,41 @@ var Hu = class {
     }
     return r;
   }
-}, Vu = class {
+}, Gu = class {
   constructor(e, t, n) {
-    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t;
+    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t;
   }
-}, b_ = /\r\n?/g, k_ = /\0/g;
-function w_(e) {
+}, x_ = /\r\n?/g, v_ = /\0/g;
+function A_(e) {
   let t;
-  t = e.src.replace(b_, `
-`), t = t.replace(k_, "�"), e.src = t;
+  t = e.src.replace(x_, `
+`), t = t.replace(v_, "�"), e.src = t;
 }
-function x_(e) {
+function R_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function v_(e) {
+function E_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function A_(e) {
+function C_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const s = t[n];
     s.type === "inline" && e.md.inline.parse(s.content, e.md, e.env, s.children);
   }
 }
-function R_(e) {
+function S_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function E_(e) {
+function D_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function C_(e) {
+function T_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9707,32 +9745,32 @@ function C_(e) {
           for (l--; s[l].level !== c.level && s[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (R_(c.content) && o > 0 && o--, E_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (S_(c.content) && o > 0 && o--, D_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const d = [];
-          let m = c.level, g = 0;
+          let m = c.level, h = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && s[l - 1].type === "text_special" && (u = u.slice(1));
-          for (let h = 0; h < u.length; h++) {
-            const w = u[h].url, A = e.md.normalizeLink(w);
-            if (!e.md.validateLink(A)) continue;
-            let C = u[h].text;
-            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
-            const x = u[h].index;
-            if (x > g) {
+          for (let p = 0; p < u.length; p++) {
+            const w = u[p].url, v = e.md.normalizeLink(w);
+            if (!e.md.validateLink(v)) continue;
+            let T = u[p].text;
+            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(T) ? T = e.md.normalizeLinkText(`mailto:${T}`).replace(/^mailto:/, "") : T = e.md.normalizeLinkText(T) : T = e.md.normalizeLinkText(`http://${T}`).replace(/^http:\/\//, "");
+            const x = u[p].index;
+            if (x > h) {
               const B = new e.Token("text", "", 0);
-              B.content = a.slice(g, x), B.level = m, d.push(B);
+              B.content = a.slice(h, x), B.level = m, d.push(B);
             }
-            const k = new e.Token("link_open", "a", 1);
-            k.attrs = [["href", A]], k.level = m++, k.markup = "linkify", k.info = "auto", d.push(k);
-            const b = new e.Token("text", "", 0);
-            b.content = C, b.level = m, d.push(b);
+            const b = new e.Token("link_open", "a", 1);
+            b.attrs = [["href", v]], b.level = m++, b.markup = "linkify", b.info = "auto", d.push(b);
+            const k = new e.Token("text", "", 0);
+            k.content = T, k.level = m, d.push(k);
             const F = new e.Token("link_close", "a", -1);
-            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
+            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), h = u[p].lastIndex;
           }
-          if (g < a.length) {
-            const h = new e.Token("text", "", 0);
-            h.content = a.slice(g), h.level = m, d.push(h);
+          if (h < a.length) {
+            const p = new e.Token("text", "", 0);
+            p.content = a.slice(h), p.level = m, d.push(p);
           }
           i.push({
             index: l,
@@ -9749,7 +9787,7 @@ function C_(e) {
         for (let d = 0; d < s.length; d++) {
           const m = i[a];
           if (m?.index === d) {
-            for (const g of m.nodes) c[u++] = g;
+            for (const h of m.nodes) c[u++] = h;
             a++;
           } else c[u++] = s[d];
         }
@@ -9757,48 +9795,48 @@ function C_(e) {
       }
     }
 }
-var Gu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, S_ = /\((c|tm|r)\)/i, D_ = /\((c|tm|r)\)/gi, T_ = {
+var Ku = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, F_ = /\((c|tm|r)\)/i, I_ = /\((c|tm|r)\)/gi, O_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function F_(e, t) {
-  return T_[t.toLowerCase()];
+function N_(e, t) {
+  return O_[t.toLowerCase()];
 }
-function I_(e) {
+function M_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(D_, F_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(I_, N_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function O_(e) {
+function L_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Gu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && Ku.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function N_(e) {
+function P_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (S_.test(e.tokens[t].content) && I_(e.tokens[t].children), Gu.test(e.tokens[t].content) && O_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (F_.test(e.tokens[t].content) && M_(e.tokens[t].children), Ku.test(e.tokens[t].content) && L_(e.tokens[t].children));
 }
-var M_ = /['"]/, qc = /['"]/g, Hc = "’", L_ = 1e3;
-function Vc(e, t, n) {
+var j_ = /['"]/, Hc = /['"]/g, Vc = "’", $_ = 1e3;
+function Gc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
   }
 }
-function as(e, t, n, r) {
+function us(e, t, n, r) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: r
   });
 }
-function P_(e, t) {
+function B_(e, t) {
   let n = "", r = 0;
   t.sort((s, i) => s.pos - i.pos);
   for (let s = 0; s < t.length; s++) {
@@ -9807,7 +9845,7 @@ function P_(e, t) {
   }
   return n + e.slice(r);
 }
-function j_(e, t) {
+function z_(e, t) {
   let n;
   const r = [], s = {
     single: -1,
@@ -9816,44 +9854,44 @@ function j_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Vc(r, s, n + 1), l.type !== "text") continue;
+    if (Gc(r, s, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const d = a.length;
     e: for (; u < d; ) {
-      qc.lastIndex = u;
-      const m = qc.exec(a);
+      Hc.lastIndex = u;
+      const m = Hc.exec(a);
       if (!m) break;
-      let g = !0, h = !0;
+      let h = !0, p = !0;
       u = m.index + 1;
       const w = m[0] === "'";
-      let A = 32;
-      if (m.index - 1 >= 0) A = a.charCodeAt(m.index - 1);
+      let v = 32;
+      if (m.index - 1 >= 0) v = a.charCodeAt(m.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
-          A = e[n].content.charCodeAt(e[n].content.length - 1);
+          v = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let C = 32;
-      if (u < d) C = a.charCodeAt(u);
+      let T = 32;
+      if (u < d) T = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          C = e[n].content.charCodeAt(0);
+          T = e[n].content.charCodeAt(0);
           break;
         }
-      const x = jr(A) || Pr(A), k = jr(C) || Pr(C), b = Lr(A), F = Lr(C);
-      if (F ? g = !1 : k && (b || x || (g = !1)), b ? h = !1 : x && (F || k || (h = !1)), C === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = k), !g && !h) {
-        w && as(i, o, m.index, Hc);
+      const x = $r(v) || jr(v), b = $r(T) || jr(T), k = Pr(v), F = Pr(T);
+      if (F ? h = !1 : b && (k || x || (h = !1)), k ? p = !1 : x && (F || b || (p = !1)), T === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = h = !1), h && p && (h = x, p = b), !h && !p) {
+        w && us(i, o, m.index, Vc);
         continue;
       }
-      if (h && (n = w ? s.single : s.double, n >= 0 && r[n].level === c)) {
+      if (p && (n = w ? s.single : s.double, n >= 0 && r[n].level === c)) {
         const B = r[n];
         let j, ee;
-        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), as(i, o, m.index, ee), as(i, B.tokenIdx, B.contentPos, j), Vc(r, s, n);
+        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), us(i, o, m.index, ee), us(i, B.tokenIdx, B.contentPos, j), Gc(r, s, n);
         continue e;
       }
-      if (g) {
-        if (r.length >= L_) return;
+      if (h) {
+        if (r.length >= $_) return;
         r.push({
           tokenIdx: o,
           contentPos: m.index,
@@ -9861,48 +9899,48 @@ function j_(e, t) {
           level: c,
           prevSameQuoteIdx: w ? s.single : s.double
         }), w ? s.single = r.length - 1 : s.double = r.length - 1;
-      } else h && w && as(i, o, m.index, Hc);
+      } else p && w && us(i, o, m.index, Vc);
     }
   }
   Object.keys(i).forEach(function(o) {
     const l = Number(o);
-    e[l].content = P_(e[l].content, i[o]);
+    e[l].content = B_(e[l].content, i[o]);
   });
 }
-function $_(e) {
+function U_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !M_.test(e.tokens[t].content) || j_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !j_.test(e.tokens[t].content) || z_(e.tokens[t].children, e);
 }
-function B_(e) {
+function W_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function z_(e) {
+function J_(e) {
   let t, n;
   const r = e.tokens, s = r.length;
   for (let i = 0; i < s; i++) {
     if (r[i].type !== "inline") continue;
     const o = r[i].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && B_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && W_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var Wi = [
-  ["normalize", w_],
-  ["block", x_],
-  ["strip_references", v_],
-  ["inline", A_],
-  ["linkify", C_],
-  ["replacements", N_],
-  ["smartquotes", $_],
-  ["text_join", z_]
-], Ku = class {
+var Ji = [
+  ["normalize", A_],
+  ["block", R_],
+  ["strip_references", E_],
+  ["inline", C_],
+  ["linkify", T_],
+  ["replacements", P_],
+  ["smartquotes", U_],
+  ["text_join", J_]
+], Yu = class {
   constructor() {
     K(
       this,
@@ -9910,9 +9948,9 @@ var Wi = [
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
-      new Br()
-    ), K(this, "State", Vu);
-    for (let e = 0; e < Wi.length; e++) this.ruler.push(Wi[e][0], Wi[e][1]);
+      new zr()
+    ), K(this, "State", Gu);
+    for (let e = 0; e < Ji.length; e++) this.ruler.push(Ji[e][0], Ji[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9921,9 +9959,9 @@ var Wi = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Yu = class {
+}, Xu = class {
   constructor(e, t, n, r) {
-    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Nn), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Mn), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const s = this.src;
     for (let i = 0, o = 0, l = 0, c = 0, a = s.length, u = !1; o < a; o++) {
       const d = s.charCodeAt(o);
@@ -9937,7 +9975,7 @@ var Wi = [
     this.bMarks.push(s.length), this.eMarks.push(s.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const r = new Nn(e, t, n);
+    const r = new Mn(e, t, n);
     return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
   }
   isEmpty(e) {
@@ -9984,19 +10022,19 @@ var Wi = [
     }
     return s.join("");
   }
-}, U_ = 65536;
-function Ji(e, t) {
+}, q_ = 65536;
+function qi(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Gc(e) {
+function Kc(e) {
   const t = [], n = e.length;
   let r = 0, s = e.charCodeAt(r), i = !1, o = 0, l = "";
   for (; r < n; )
     s === 124 && (i ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), i = s === 92, r++, s = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function W_(e, t, n, r) {
+function H_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let s = t + 1;
   if (e.sCount[s] < e.blkIndent || e.sCount[s] - e.blkIndent >= 4) return !1;
@@ -10007,49 +10045,49 @@ function W_(e, t, n, r) {
   const l = e.src.charCodeAt(i++);
   if (l !== 124 && l !== 45 && l !== 58 && !Se(l) || o === 45 && Se(l)) return !1;
   for (; i < e.eMarks[s]; ) {
-    const b = e.src.charCodeAt(i);
-    if (b !== 124 && b !== 45 && b !== 58 && !Se(b)) return !1;
+    const k = e.src.charCodeAt(i);
+    if (k !== 124 && k !== 45 && k !== 58 && !Se(k)) return !1;
     i++;
   }
-  let c = Ji(e, t + 1), a = c.split("|");
+  let c = qi(e, t + 1), a = c.split("|");
   const u = [];
-  for (let b = 0; b < a.length; b++) {
-    const F = a[b].trim();
+  for (let k = 0; k < a.length; k++) {
+    const F = a[k].trim();
     if (!F) {
-      if (b === 0 || b === a.length - 1) continue;
+      if (k === 0 || k === a.length - 1) continue;
       return !1;
     }
     if (!/^:?-+:?$/.test(F)) return !1;
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Ji(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Gc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  if (c = qi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = Kc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
   if (r) return !0;
   const m = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), w = [t, 0];
-  h.map = w;
-  const A = e.push("thead_open", "thead", 1);
-  A.map = [t, t + 1];
-  const C = e.push("tr_open", "tr", 1);
-  C.map = [t, t + 1];
-  for (let b = 0; b < a.length; b++) {
+  const h = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), w = [t, 0];
+  p.map = w;
+  const v = e.push("thead_open", "thead", 1);
+  v.map = [t, t + 1];
+  const T = e.push("tr_open", "tr", 1);
+  T.map = [t, t + 1];
+  for (let k = 0; k < a.length; k++) {
     const F = e.push("th_open", "th", 1);
-    u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
+    u[k] && (F.attrs = [["style", `text-align:${u[k]}`]]);
     const B = e.push("inline", "", 0);
-    B.content = a[b].trim(), B.children = [], e.push("th_close", "th", -1);
+    B.content = a[k].trim(), B.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
-  let x, k = 0;
+  let x, b = 0;
   for (s = t + 2; s < n && !(e.sCount[s] < e.blkIndent); s++) {
-    let b = !1;
-    for (let B = 0, j = g.length; B < j; B++) if (g[B](e, s, n, !0)) {
-      b = !0;
+    let k = !1;
+    for (let B = 0, j = h.length; B < j; B++) if (h[B](e, s, n, !0)) {
+      k = !0;
       break;
     }
-    if (b || (c = Ji(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Gc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > U_)) break;
+    if (k || (c = qi(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Kc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), b += d - a.length, b > q_)) break;
     if (s === t + 2) {
       const B = e.push("tbody_open", "tbody", 1);
       B.map = x = [t + 2, 0];
@@ -10066,7 +10104,7 @@ function W_(e, t, n, r) {
   }
   return x && (e.push("tbody_close", "tbody", -1), x[1] = s), e.push("table_close", "table", -1), w[1] = s, e.parentType = m, e.line = s, !0;
 }
-function J_(e, t, n) {
+function V_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, s = r;
   for (; r < n; ) {
@@ -10085,7 +10123,7 @@ function J_(e, t, n) {
   return i.content = e.getLines(t, s, 4 + e.blkIndent, !1) + `
 `, i.map = [t, e.line], !0;
 }
-function q_(e, t, n, r) {
+function G_(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || s + 3 > i) return !1;
   const o = e.src.charCodeAt(s);
@@ -10105,59 +10143,59 @@ function q_(e, t, n, r) {
       break;
     }
   c = e.sCount[t], e.line = d + (m ? 1 : 0);
-  const g = e.push("fence", "code", 0);
-  return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
+  const h = e.push("fence", "code", 0);
+  return h.info = u, h.content = e.getLines(t + 1, d, c, !0), h.markup = a, h.map = [t, e.line], !0;
 }
-function H_(e, t, n, r) {
+function K_(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(s) !== 62) return !1;
   if (r) return !0;
   const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
   e.parentType = "blockquote";
-  let g = !1, h;
-  for (h = t; h < n; h++) {
-    const k = e.sCount[h] < e.blkIndent;
-    if (s = e.bMarks[h] + e.tShift[h], i = e.eMarks[h], s >= i) break;
-    if (e.src.charCodeAt(s++) === 62 && !k) {
-      let F = e.sCount[h] + 1, B, j;
-      e.src.charCodeAt(s) === 32 ? (s++, F++, j = !1, B = !0) : e.src.charCodeAt(s) === 9 ? (B = !0, (e.bsCount[h] + F) % 4 === 3 ? (s++, F++, j = !1) : j = !0) : B = !1;
+  let h = !1, p;
+  for (p = t; p < n; p++) {
+    const b = e.sCount[p] < e.blkIndent;
+    if (s = e.bMarks[p] + e.tShift[p], i = e.eMarks[p], s >= i) break;
+    if (e.src.charCodeAt(s++) === 62 && !b) {
+      let F = e.sCount[p] + 1, B, j;
+      e.src.charCodeAt(s) === 32 ? (s++, F++, j = !1, B = !0) : e.src.charCodeAt(s) === 9 ? (B = !0, (e.bsCount[p] + F) % 4 === 3 ? (s++, F++, j = !1) : j = !0) : B = !1;
       let ee = F;
-      for (l.push(e.bMarks[h]), e.bMarks[h] = s; s < i; ) {
+      for (l.push(e.bMarks[p]), e.bMarks[p] = s; s < i; ) {
         const X = e.src.charCodeAt(s);
         if (Se(X))
-          X === 9 ? ee += 4 - (ee + e.bsCount[h] + (j ? 1 : 0)) % 4 : ee++;
+          X === 9 ? ee += 4 - (ee + e.bsCount[p] + (j ? 1 : 0)) % 4 : ee++;
         else break;
         s++;
       }
-      g = s >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = s - e.bMarks[h];
+      h = s >= i, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (B ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = ee - F, u.push(e.tShift[p]), e.tShift[p] = s - e.bMarks[p];
       continue;
     }
-    if (g) break;
-    let b = !1;
-    for (let F = 0, B = d.length; F < B; F++) if (d[F](e, h, n, !0)) {
-      b = !0;
+    if (h) break;
+    let k = !1;
+    for (let F = 0, B = d.length; F < B; F++) if (d[F](e, p, n, !0)) {
+      k = !0;
       break;
     }
-    if (b) {
-      e.lineMax = h, e.blkIndent !== 0 && (l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] -= e.blkIndent);
+    if (k) {
+      e.lineMax = p, e.blkIndent !== 0 && (l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] -= e.blkIndent);
       break;
     }
-    l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] = -1;
+    l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] = -1;
   }
   const w = e.blkIndent;
   e.blkIndent = 0;
-  const A = e.push("blockquote_open", "blockquote", 1);
-  A.markup = ">";
-  const C = [t, 0];
-  A.map = C, e.md.block.tokenize(e, t, h);
+  const v = e.push("blockquote_open", "blockquote", 1);
+  v.markup = ">";
+  const T = [t, 0];
+  v.map = T, e.md.block.tokenize(e, t, p);
   const x = e.push("blockquote_close", "blockquote", -1);
-  x.markup = ">", e.lineMax = o, e.parentType = m, C[1] = e.line;
-  for (let k = 0; k < u.length; k++)
-    e.bMarks[k + t] = l[k], e.tShift[k + t] = u[k], e.sCount[k + t] = a[k], e.bsCount[k + t] = c[k];
+  x.markup = ">", e.lineMax = o, e.parentType = m, T[1] = e.line;
+  for (let b = 0; b < u.length; b++)
+    e.bMarks[b + t] = l[b], e.tShift[b + t] = u[b], e.sCount[b + t] = a[b], e.bsCount[b + t] = c[b];
   return e.blkIndent = w, !0;
 }
-function V_(e, t, n, r) {
+function Y_(e, t, n, r) {
   const s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let i = e.bMarks[t] + e.tShift[t];
@@ -10175,13 +10213,13 @@ function V_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Kc(e, t) {
+function Yc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const s = e.src.charCodeAt(r++);
   return s !== 42 && s !== 45 && s !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Yc(e, t) {
+function Xc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let s = n;
   if (s + 1 >= r) return -1;
@@ -10198,33 +10236,33 @@ function Yc(e, t) {
   }
   return s < r && (i = e.src.charCodeAt(s), !Se(i)) ? -1 : s;
 }
-function G_(e, t) {
+function X_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, s = e.tokens.length - 2; r < s; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function K_(e, t, n, r) {
+function Z_(e, t, n, r) {
   let s, i, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let d, m, g;
-  if ((g = Yc(e, c)) >= 0) {
-    if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = Kc(e, c)) >= 0) d = !1;
+  let d, m, h;
+  if ((h = Xc(e, c)) >= 0) {
+    if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, h - 1)), u && m !== 1) return !1;
+  } else if ((h = Yc(e, c)) >= 0) d = !1;
   else return !1;
-  if (u && e.skipSpaces(g) >= e.eMarks[c])
+  if (u && e.skipSpaces(h) >= e.eMarks[c])
     return !1;
   if (r) return !0;
-  const h = e.src.charCodeAt(g - 1), w = e.tokens.length;
+  const p = e.src.charCodeAt(h - 1), w = e.tokens.length;
   d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
-  const A = [c, 0];
-  l.map = A, l.markup = String.fromCharCode(h);
-  let C = !1;
-  const x = e.md.block.ruler.getRules("list"), k = e.parentType;
+  const v = [c, 0];
+  l.map = v, l.markup = String.fromCharCode(p);
+  let T = !1;
+  const x = e.md.block.ruler.getRules("list"), b = e.parentType;
   for (e.parentType = "list"; c < n; ) {
-    i = g, s = e.eMarks[c];
-    const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
-    let F = b;
+    i = h, s = e.eMarks[c];
+    const k = e.sCount[c] + h - (e.bMarks[c] + e.tShift[c]);
+    let F = k;
     for (; i < s; ) {
       const ve = e.src.charCodeAt(i);
       if (ve === 9) F += 4 - (F + e.bsCount[c]) % 4;
@@ -10234,13 +10272,13 @@ function K_(e, t, n, r) {
     }
     const B = i;
     let j;
-    B >= s ? j = 1 : j = F - b, j > 4 && (j = 1);
-    const ee = b + j;
-    l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
+    B >= s ? j = 1 : j = F - k, j > 4 && (j = 1);
+    const ee = k + j;
+    l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
     const X = [c, 0];
-    l.map = X, d && (l.info = e.src.slice(o, g - 1));
+    l.map = X, d && (l.info = e.src.slice(o, h - 1));
     const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || T) && (a = !1), T = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let we = !1;
     for (let ve = 0, ct = x.length; ve < ct; ve++) if (x[ve](e, c, n, !0)) {
       we = !0;
@@ -10248,15 +10286,15 @@ function K_(e, t, n, r) {
     }
     if (we) break;
     if (d) {
-      if (g = Yc(e, c), g < 0) break;
+      if (h = Xc(e, c), h < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Kc(e, c), g < 0) break;
-    if (h !== e.src.charCodeAt(g - 1)) break;
+    } else if (h = Yc(e, c), h < 0) break;
+    if (p !== e.src.charCodeAt(h - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = k, a && G_(e, w), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = b, a && X_(e, w), !0;
 }
-var qi = 999;
-function Y_(e) {
+var Hi = 999;
+function Q_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -10266,10 +10304,10 @@ function Y_(e) {
   }
   return t;
 }
-function gr(e, t) {
+function mr(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function us(e, t) {
+function fs(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let r = !1;
@@ -10285,13 +10323,13 @@ function us(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function X_(e, t, n, r) {
+function e0(e, t, n, r) {
   const s = e.src;
   let i = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || s.charCodeAt(i) !== 91) return !1;
-  let l = gr(e, t), c = "", a = -1, u = ++i;
+  let l = mr(e, t), c = "", a = -1, u = ++i;
   for (; i < l; ) {
-    if (c.length + i - u > qi * 2) return !1;
+    if (c.length + i - u > Hi * 2) return !1;
     let B = s.charCodeAt(i);
     if (B === 91) return !1;
     if (B === 93) {
@@ -10299,20 +10337,20 @@ function X_(e, t, n, r) {
       break;
     }
     if (B === 92 && (B = s.charCodeAt(++i)), B === 10 && i < l) {
-      const j = us(e, o);
+      const j = fs(e, o);
       if (j < 0) return !1;
-      c += s.slice(u, l), i = u = j, l = gr(e, o++);
+      c += s.slice(u, l), i = u = j, l = mr(e, o++);
       continue;
     }
     i++;
   }
-  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > qi && Y_(c) > qi)) return !1;
+  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > Hi && Q_(c) > Hi)) return !1;
   for (i = a + 2; i < l; ) {
     const B = s.charCodeAt(i);
     if (B === 10) {
-      const j = us(e, o);
+      const j = fs(e, o);
       if (j < 0) break;
-      i = j, l = gr(e, o++);
+      i = j, l = mr(e, o++);
     } else if (Se(B)) i++;
     else break;
   }
@@ -10321,43 +10359,43 @@ function X_(e, t, n, r) {
   const m = e.md.normalizeLink(d.str);
   if (!e.md.validateLink(m)) return !1;
   i = d.pos;
-  const g = i, h = l, w = o;
+  const h = i, p = l, w = o;
   for (; i < l; ) {
     const B = s.charCodeAt(i);
     if (B === 10) {
-      const j = us(e, o);
+      const j = fs(e, o);
       if (j < 0) break;
-      i = j, l = gr(e, o++);
+      i = j, l = mr(e, o++);
     } else if (Se(B)) i++;
     else break;
   }
-  const A = i;
-  let C = e.md.helpers.parseLinkTitle(s, i, l);
-  for (; C.can_continue; ) {
-    const B = us(e, o);
+  const v = i;
+  let T = e.md.helpers.parseLinkTitle(s, i, l);
+  for (; T.can_continue; ) {
+    const B = fs(e, o);
     if (B < 0) break;
-    i = B, l = gr(e, o++), C = e.md.helpers.parseLinkTitle(s, i, l, C);
+    i = B, l = mr(e, o++), T = e.md.helpers.parseLinkTitle(s, i, l, T);
   }
   let x;
-  for (A !== g && C.ok ? (x = C.str, i = C.pos) : (x = "", i = g, l = h, o = w); i < l && Se(s.charCodeAt(i)); )
+  for (v !== h && T.ok ? (x = T.str, i = T.pos) : (x = "", i = h, l = p, o = w); i < l && Se(s.charCodeAt(i)); )
     i++;
   if (i < l && s.charCodeAt(i) !== 10 && x)
-    for (x = "", i = g, l = h, o = w; i < l && Se(s.charCodeAt(i)); )
+    for (x = "", i = h, l = p, o = w; i < l && Se(s.charCodeAt(i)); )
       i++;
   if (i < l && s.charCodeAt(i) !== 10) return !1;
-  const k = Ws(c);
-  if (!k) return !1;
+  const b = Js(c);
+  if (!b) return !1;
   if (r) return !0;
-  typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[k] > "u" && (e.env.references[k] = {
+  typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[b] > "u" && (e.env.references[b] = {
     title: x,
     href: m
   });
-  const b = e.push("reference_definition", "", 0);
-  b.map = [t, o], b.hidden = !0;
+  const k = e.push("reference_definition", "", 0);
+  k.map = [t, o], k.hidden = !0;
   const F = /* @__PURE__ */ Object.create(null);
-  return F.label = k, b.meta = F, e.line = o, !0;
+  return F.label = b, k.meta = F, e.line = o, !0;
 }
-var Z_ = [
+var t0 = [
   "address",
   "article",
   "aside",
@@ -10420,7 +10458,7 @@ var Z_ = [
   "tr",
   "track",
   "ul"
-], Q_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, e0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Xu = new RegExp(`^(?:${Q_}|${e0})`), xn = [
+], n0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, r0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Zu = new RegExp(`^(?:${n0}|${r0})`), vn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10447,28 +10485,28 @@ var Z_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${Z_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${t0.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Xu.source}\\s*$`),
+    new RegExp(`${Zu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function t0(e, t, n, r) {
+function s0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(s) !== 60) return !1;
   let o = e.src.slice(s, i), l = 0;
-  for (; l < xn.length && !xn[l][0].test(o); l++) ;
-  if (l === xn.length) return !1;
-  if (r) return xn[l][2];
+  for (; l < vn.length && !vn[l][0].test(o); l++) ;
+  if (l === vn.length) return !1;
+  if (r) return vn[l][2];
   let c = t + 1;
-  const a = xn[l][1].test("");
-  if (!xn[l][1].test(o)) {
+  const a = vn[l][1].test("");
+  if (!vn[l][1].test(o)) {
     for (; c < n && !(e.sCount[c] < e.blkIndent && (a || !e.isEmpty(c))); c++)
-      if (s = e.bMarks[c] + e.tShift[c], i = e.eMarks[c], o = e.src.slice(s, i), xn[l][1].test(o)) {
+      if (s = e.bMarks[c] + e.tShift[c], i = e.eMarks[c], o = e.src.slice(s, i), vn[l][1].test(o)) {
         o.length !== 0 && c++;
         break;
       }
@@ -10477,7 +10515,7 @@ function t0(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function n0(e, t, n, r) {
+function i0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(s);
@@ -10493,11 +10531,11 @@ function n0(e, t, n, r) {
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = Js(e.src.slice(s, i)), u.map = [t, e.line], u.children = [];
+  u.content = qs(e.src.slice(s, i)), u.map = [t, e.line], u.children = [];
   const d = e.push("heading_close", `h${l}`, -1);
   return d.markup = "########".slice(0, l), !0;
 }
-function r0(e, t, n) {
+function o0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const s = e.parentType;
@@ -10506,16 +10544,16 @@ function r0(e, t, n) {
   for (; l < n && !e.isEmpty(l); l++) {
     if (e.sCount[l] - e.blkIndent > 3) continue;
     if (e.sCount[l] >= e.blkIndent) {
-      let g = e.bMarks[l] + e.tShift[l];
-      const h = e.eMarks[l];
-      if (g < h && (o = e.src.charCodeAt(g), (o === 45 || o === 61) && (g = e.skipChars(g, o), g = e.skipSpaces(g), g >= h))) {
+      let h = e.bMarks[l] + e.tShift[l];
+      const p = e.eMarks[l];
+      if (h < p && (o = e.src.charCodeAt(h), (o === 45 || o === 61) && (h = e.skipChars(h, o), h = e.skipSpaces(h), h >= p))) {
         i = o === 61 ? 1 : 2;
         break;
       }
     }
     if (e.sCount[l] < 0) continue;
     let m = !1;
-    for (let g = 0, h = r.length; g < h; g++) if (r[g](e, l, n, !0)) {
+    for (let h = 0, p = r.length; h < p; h++) if (r[h](e, l, n, !0)) {
       m = !0;
       break;
     }
@@ -10523,7 +10561,7 @@ function r0(e, t, n) {
   }
   if (!i)
     return e.parentType = s, !1;
-  const c = Js(e.getLines(t, l, e.blkIndent, !1));
+  const c = qs(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${i}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
@@ -10532,7 +10570,7 @@ function r0(e, t, n) {
   const d = e.push("heading_close", `h${i}`, -1);
   return d.markup = String.fromCharCode(o), e.parentType = s, !0;
 }
-function s0(e, t, n) {
+function l0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), s = e.parentType;
   let i = t + 1;
   for (e.parentType = "paragraph"; i < n && !e.isEmpty(i); i++) {
@@ -10544,23 +10582,23 @@ function s0(e, t, n) {
     }
     if (a) break;
   }
-  const o = Js(e.getLines(t, i, e.blkIndent, !1));
+  const o = qs(e.getLines(t, i, e.blkIndent, !1));
   e.line = i;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
   return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = s, !0;
 }
-var fs = [
+var ds = [
   [
     "table",
-    W_,
+    H_,
     ["paragraph", "reference"]
   ],
-  ["code", J_],
+  ["code", V_],
   [
     "fence",
-    q_,
+    G_,
     [
       "paragraph",
       "reference",
@@ -10570,7 +10608,7 @@ var fs = [
   ],
   [
     "blockquote",
-    H_,
+    K_,
     [
       "paragraph",
       "reference",
@@ -10580,7 +10618,7 @@ var fs = [
   ],
   [
     "hr",
-    V_,
+    Y_,
     [
       "paragraph",
       "reference",
@@ -10590,17 +10628,17 @@ var fs = [
   ],
   [
     "list",
-    K_,
+    Z_,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", X_],
+  ["reference", e0],
   [
     "html_block",
-    t0,
+    s0,
     [
       "paragraph",
       "reference",
@@ -10609,16 +10647,16 @@ var fs = [
   ],
   [
     "heading",
-    n0,
+    i0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", r0],
-  ["paragraph", s0]
-], Zu = class {
+  ["lheading", o0],
+  ["paragraph", l0]
+], Qu = class {
   constructor() {
     K(
       this,
@@ -10626,9 +10664,9 @@ var fs = [
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
-      new Br()
-    ), K(this, "State", Yu);
-    for (let e = 0; e < fs.length; e++) this.ruler.push(fs[e][0], fs[e][1], { alt: (fs[e][2] || []).slice() });
+      new zr()
+    ), K(this, "State", Xu);
+    for (let e = 0; e < ds.length; e++) this.ruler.push(ds[e][0], ds[e][1], { alt: (ds[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
     const r = this.ruler.getRules(""), s = r.length, i = e.md.options.maxNesting;
@@ -10657,17 +10695,17 @@ var fs = [
     const s = new this.State(e, t, n, r);
     this.tokenize(s, s.line, s.lineMax);
   }
-}, Qu = class {
+}, ef = class {
   constructor(e, t, n, r) {
-    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new Nn("text", "", 0);
+    const e = new Mn("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const r = new Nn(e, t, n);
+    const r = new Mn(e, t, n);
     let s;
     return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], s = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(s), r;
   }
@@ -10678,26 +10716,26 @@ var fs = [
     else if (e === 1)
       s = this.src.charCodeAt(0), (s & 63488) === 55296 && (s = 65533);
     else if (s = this.src.charCodeAt(e - 1), (s & 64512) === 56320) {
-      const h = this.src.charCodeAt(e - 2);
-      s = (h & 64512) === 55296 ? 65536 + (h - 55296 << 10) + (s - 56320) : 65533;
+      const p = this.src.charCodeAt(e - 2);
+      s = (p & 64512) === 55296 ? 65536 + (p - 55296 << 10) + (s - 56320) : 65533;
     } else (s & 64512) === 55296 && (s = 65533);
     let i = e;
     for (; i < n && this.src.charCodeAt(i) === r; ) i++;
     const o = i - e;
     let l = i < n ? this.src.charCodeAt(i) : 32;
     if ((l & 64512) === 55296) {
-      const h = this.src.charCodeAt(i + 1);
-      l = (h & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (h - 56320) : 65533;
+      const p = this.src.charCodeAt(i + 1);
+      l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = jr(s) || Pr(s), a = jr(l) || Pr(l), u = Lr(s), d = Lr(l), m = !d && (!a || u || c), g = !u && (!c || d || a);
+    const c = $r(s) || jr(s), a = $r(l) || jr(l), u = Pr(s), d = Pr(l), m = !d && (!a || u || c), h = !u && (!c || d || a);
     return {
-      can_open: m && (t || !g || c),
-      can_close: g && (t || !m || a),
+      can_open: m && (t || !h || c),
+      can_close: h && (t || !m || a),
       length: o
     };
   }
 };
-function i0(e) {
+function c0(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10727,25 +10765,25 @@ function i0(e) {
       return !1;
   }
 }
-function o0(e, t) {
+function a0(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !i0(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !c0(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function l0(e) {
+function u0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function c0(e) {
+function f0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function a0(e, t) {
+function d0(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const s = n - Math.min(10, e.pending.length, n);
   let i = n;
-  for (; i > s && c0(e.src.charCodeAt(i - 1)); ) i--;
-  if (i === n || !l0(e.src.charCodeAt(i))) return !1;
+  for (; i > s && f0(e.src.charCodeAt(i - 1)); ) i--;
+  if (i === n || !u0(e.src.charCodeAt(i))) return !1;
   const o = n - i, l = e.md.linkify.matchAtStart(e.src.slice(i));
   if (!l) return !1;
   let c = l.url;
@@ -10761,12 +10799,12 @@ function a0(e, t) {
     d.attrs = [["href", u]], d.markup = "linkify", d.info = "auto";
     const m = e.push("text", "", 0);
     m.content = e.md.normalizeLinkText(c);
-    const g = e.push("link_close", "a", -1);
-    g.markup = "linkify", g.info = "auto";
+    const h = e.push("link_close", "a", -1);
+    h.markup = "linkify", h.info = "auto";
   }
   return e.pos += c.length - o, !0;
 }
-function u0(e, t) {
+function h0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, s = e.posMax;
@@ -10782,12 +10820,12 @@ function u0(e, t) {
   for (n++; n < s && Se(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var jo = [];
-for (let e = 0; e < 256; e++) jo.push(0);
+var $o = [];
+for (let e = 0; e < 256; e++) $o.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  jo[e.charCodeAt(0)] = 1;
+  $o[e.charCodeAt(0)] = 1;
 });
-function f0(e, t) {
+function p0(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10812,11 +10850,11 @@ function f0(e, t) {
   const o = "\\" + i;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    s < 256 && jo[s] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
+    s < 256 && $o[s] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function d0(e) {
+function g0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10826,7 +10864,7 @@ function d0(e) {
   }
   return t;
 }
-function h0(e, t) {
+function m0(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10834,7 +10872,7 @@ function h0(e, t) {
   let i = r + 1;
   for (; i < s && e.src.charCodeAt(i) === 96; ) i++;
   const o = e.src.slice(r, i), l = o.length;
-  if (e.backticksScanned || (e.backticks = d0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
+  if (e.backticksScanned || (e.backticks = g0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
     let c = i, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < s; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10852,7 +10890,7 @@ function h0(e, t) {
   }
   return t || (e.pending += o), e.pos = i, !0;
 }
-function p0(e, t) {
+function _0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const s = e.scanDelims(e.pos, !0);
@@ -10872,7 +10910,7 @@ function p0(e, t) {
     });
   return e.pos += s.length, !0;
 }
-function Xc(e, t) {
+function Zc(e, t) {
   let n;
   const r = [], s = t.length;
   for (let i = 0; i < s; i++) {
@@ -10888,20 +10926,20 @@ function Xc(e, t) {
     o--, i !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[i], e.tokens[i] = n);
   }
 }
-function g0(e) {
+function y0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Xc(e, e.delimiters);
+  Zc(e, e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Xc(e, i);
+    i && Zc(e, i);
   }
 }
-var ef = {
-  tokenize: p0,
-  postProcess: g0
+var tf = {
+  tokenize: _0,
+  postProcess: y0
 };
-function m0(e, t) {
+function b0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const s = e.scanDelims(e.pos, r === 42);
@@ -10918,7 +10956,7 @@ function m0(e, t) {
   }
   return e.pos += s.length, !0;
 }
-function Zc(e, t) {
+function Qc(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const s = t[r];
@@ -10929,62 +10967,62 @@ function Zc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[s.end + 1].token].content = "", r--);
   }
 }
-function _0(e) {
+function k0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Zc(e, e.delimiters);
+  Qc(e, e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Zc(e, i);
+    i && Qc(e, i);
   }
 }
-var tf = {
-  tokenize: m0,
-  postProcess: _0
+var nf = {
+  tokenize: b0,
+  postProcess: k0
 };
-function y0(e, t) {
+function w0(e, t) {
   let n, r, s, i, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
-  if (g < 0) return !1;
-  let h = g + 1;
-  if (h < d && e.src.charCodeAt(h) === 40) {
-    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+  const u = e.pos, d = e.posMax, m = e.pos + 1, h = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  if (h < 0) return !1;
+  let p = h + 1;
+  if (p < d && e.src.charCodeAt(p) === 40) {
+    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Se(n) && n !== 10)); p++)
       ;
-    if (h >= d) return !1;
-    if (c = h, s = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), s.ok) {
-      for (o = e.md.normalizeLink(s.str), e.md.validateLink(o) ? h = s.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+    if (p >= d) return !1;
+    if (c = p, s = e.md.helpers.parseLinkDestination(e.src, p, e.posMax), s.ok) {
+      for (o = e.md.normalizeLink(s.str), e.md.validateLink(o) ? p = s.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Se(n) && n !== 10)); p++)
         ;
-      if (s = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < d && c !== h && s.ok)
-        for (l = s.str, h = s.pos; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+      if (s = e.md.helpers.parseLinkTitle(e.src, p, e.posMax), p < d && c !== p && s.ok)
+        for (l = s.str, p = s.pos; p < d && (n = e.src.charCodeAt(p), !(!Se(n) && n !== 10)); p++)
           ;
     }
-    (h >= d || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
+    (p >= d || e.src.charCodeAt(p) !== 41) && (a = !0), p++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (h < d && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? r = e.src.slice(c, h++) : h = g + 1) : h = g + 1, r || (r = e.src.slice(m, g)), r = Ws(r), i = e.env.references[r], !i)
+    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = h + 1) : p = h + 1, r || (r = e.src.slice(m, h)), r = Js(r), i = e.env.references[r], !i)
       return e.pos = u, !1;
     o = i.href, l = i.title;
   }
   if (!t) {
-    e.pos = m, e.posMax = g;
-    const w = e.push("link_open", "a", 1), A = [["href", o]];
-    if (w.attrs = A, l && A.push(["title", l]), r) {
-      const C = /* @__PURE__ */ Object.create(null);
-      C.label = r, w.meta = C;
+    e.pos = m, e.posMax = h;
+    const w = e.push("link_open", "a", 1), v = [["href", o]];
+    if (w.attrs = v, l && v.push(["title", l]), r) {
+      const T = /* @__PURE__ */ Object.create(null);
+      T.label = r, w.meta = T;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
-  return e.pos = h, e.posMax = d, !0;
+  return e.pos = p, e.posMax = d, !0;
 }
-function b0(e, t) {
+function x0(e, t) {
   let n, r, s, i, o, l, c, a, u = "";
   const d = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
-  const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
-  if (h < 0) return !1;
-  if (i = h + 1, i < m && e.src.charCodeAt(i) === 40) {
+  const h = e.pos + 2, p = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
+  if (p < 0) return !1;
+  if (i = p + 1, i < m && e.src.charCodeAt(i) === 40) {
     for (i++; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
       ;
     if (i >= m) return !1;
@@ -10999,24 +11037,24 @@ function b0(e, t) {
     i++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? s = e.src.slice(a, i++) : i = h + 1) : i = h + 1, s || (s = e.src.slice(g, h)), s = Ws(s), o = e.env.references[s], !o)
+    if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? s = e.src.slice(a, i++) : i = p + 1) : i = p + 1, s || (s = e.src.slice(h, p)), s = Js(s), o = e.env.references[s], !o)
       return e.pos = d, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
-    r = e.src.slice(g, h);
+    r = e.src.slice(h, p);
     const w = [];
     e.md.inline.parse(r, e.md, e.env, w);
-    const A = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
-    if (A.attrs = C, A.children = w, A.content = r, c && C.push(["title", c]), s) {
+    const v = e.push("image", "img", 0), T = [["src", u], ["alt", ""]];
+    if (v.attrs = T, v.children = w, v.content = r, c && T.push(["title", c]), s) {
       const x = /* @__PURE__ */ Object.create(null);
-      x.label = s, A.meta = x;
+      x.label = s, v.meta = x;
     }
   }
   return e.pos = i, e.posMax = m, !0;
 }
-var k0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, w0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function x0(e, t) {
+var v0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, A0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function R0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, s = e.posMax;
@@ -11027,7 +11065,7 @@ function x0(e, t) {
     if (o === 62) break;
   }
   const i = e.src.slice(r + 1, n);
-  if (w0.test(i)) {
+  if (A0.test(i)) {
     const o = e.md.normalizeLink(i);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11040,7 +11078,7 @@ function x0(e, t) {
     }
     return e.pos += i.length + 2, !0;
   }
-  if (k0.test(i)) {
+  if (v0.test(i)) {
     const o = e.md.normalizeLink(`mailto:${i}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11055,17 +11093,17 @@ function x0(e, t) {
   }
   return !1;
 }
-function v0(e) {
+function E0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function A0(e) {
+function C0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function nf(e) {
+function rf(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function R0(e, t) {
+function S0(e, t) {
   const n = e.src;
   let r, s;
   if (n.startsWith("<!--", t)) {
@@ -11076,48 +11114,48 @@ function R0(e, t) {
     r = t + 9, s = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, s = "?>";
-  else if (nf(n.charCodeAt(t + 2)))
+  else if (rf(n.charCodeAt(t + 2)))
     r = t + 3, s = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const i = n.indexOf(s, r);
   return i < 0 ? (e.skipHtmlSpecial = !0, -1) : i + s.length;
 }
-function E0(e, t) {
+function D0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let s;
   const i = e.src.charCodeAt(r + 1);
-  if (i === 33 || i === 63) s = R0(e, r);
-  else if (i === 47 || nf(i)) {
-    const o = e.src.slice(r).match(Xu);
+  if (i === 33 || i === 63) s = S0(e, r);
+  else if (i === 47 || rf(i)) {
+    const o = e.src.slice(r).match(Zu);
     s = o ? r + o[0].length : -1;
   } else return !1;
   if (s < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, s), v0(o.content) && e.linkLevel++, A0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, s), E0(o.content) && e.linkLevel++, C0(o.content) && e.linkLevel--;
   }
   return e.pos = s, !0;
 }
-var C0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, S0 = /^&([a-z][a-z0-9]{1,31});/i;
-function D0(e, t) {
+var T0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, F0 = /^&([a-z][a-z0-9]{1,31});/i;
+function I0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const s = e.src.slice(n).match(C0);
+    const s = e.src.slice(n).match(T0);
     if (s) {
       if (!t) {
         const i = s[1][0].toLowerCase() === "x" ? parseInt(s[1].slice(1), 16) : parseInt(s[1], 10), o = e.push("text_special", "", 0);
-        o.content = Po(i) ? Mr(i) : Mr(65533), o.markup = s[0], o.info = "entity";
+        o.content = jo(i) ? Lr(i) : Lr(65533), o.markup = s[0], o.info = "entity";
       }
       return e.pos += s[0].length, !0;
     }
   } else {
-    const s = e.src.slice(n).match(S0);
+    const s = e.src.slice(n).match(F0);
     if (s) {
-      const i = Ou(s[0]);
+      const i = Nu(s[0]);
       if (i !== s[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -11129,7 +11167,7 @@ function D0(e, t) {
   }
   return !1;
 }
-function Qc(e) {
+function ea(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, s = -2;
@@ -11152,8 +11190,8 @@ function Qc(e) {
       if (d.marker === l.marker && d.open && d.end < 0) {
         let m = !1;
         if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
-          const g = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
-          i[o] = o - a + g, i[a] = g, l.open = !1, d.end = o, d.close = !1, u = -1, s = -2;
+          const h = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
+          i[o] = o - a + h, i[a] = h, l.open = !1, d.end = o, d.close = !1, u = -1, s = -2;
           break;
         }
       }
@@ -11161,41 +11199,41 @@ function Qc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function T0(e) {
+function O0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Qc(e.delimiters);
+  ea(e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Qc(i);
+    i && ea(i);
   }
 }
-function F0(e) {
+function N0(e) {
   let t, n, r = 0;
   const s = e.tokens, i = e.tokens.length;
   for (t = n = 0; t < i; t++)
     s[t].nesting < 0 && r--, s[t].level = r, s[t].nesting > 0 && r++, s[t].type === "text" && t + 1 < i && s[t + 1].type === "text" ? s[t + 1].content = s[t].content + s[t + 1].content : (t !== n && (s[n] = s[t]), n++);
   t !== n && (s.length = n);
 }
-var Hi = [
-  ["text", o0],
-  ["linkify", a0],
-  ["newline", u0],
-  ["escape", f0],
-  ["backticks", h0],
-  ["strikethrough", ef.tokenize],
-  ["emphasis", tf.tokenize],
-  ["link", y0],
-  ["image", b0],
-  ["autolink", x0],
-  ["html_inline", E0],
-  ["entity", D0]
-], Vi = [
-  ["balance_pairs", T0],
-  ["strikethrough", ef.postProcess],
-  ["emphasis", tf.postProcess],
-  ["fragments_join", F0]
-], rf = class {
+var Vi = [
+  ["text", a0],
+  ["linkify", d0],
+  ["newline", h0],
+  ["escape", p0],
+  ["backticks", m0],
+  ["strikethrough", tf.tokenize],
+  ["emphasis", nf.tokenize],
+  ["link", w0],
+  ["image", x0],
+  ["autolink", R0],
+  ["html_inline", D0],
+  ["entity", I0]
+], Gi = [
+  ["balance_pairs", O0],
+  ["strikethrough", tf.postProcess],
+  ["emphasis", nf.postProcess],
+  ["fragments_join", N0]
+], sf = class {
   constructor() {
     K(
       this,
@@ -11203,7 +11241,7 @@ var Hi = [
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
-      new Br()
+      new zr()
     ), K(
       this,
       /**
@@ -11211,10 +11249,10 @@ var Hi = [
       * (e.g. in emphasis-like rules).
       */
       "ruler2",
-      new Br()
-    ), K(this, "State", Qu);
-    for (let e = 0; e < Hi.length; e++) this.ruler.push(Hi[e][0], Hi[e][1]);
-    for (let e = 0; e < Vi.length; e++) this.ruler2.push(Vi[e][0], Vi[e][1]);
+      new zr()
+    ), K(this, "State", ef);
+    for (let e = 0; e < Vi.length; e++) this.ruler.push(Vi[e][0], Vi[e][1]);
+    for (let e = 0; e < Gi.length; e++) this.ruler2.push(Gi[e][0], Gi[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), r = n.length, s = e.md.options.maxNesting, i = e.cache;
@@ -11261,7 +11299,7 @@ var Hi = [
     const i = this.ruler2.getRules(""), o = i.length;
     for (let l = 0; l < o; l++) i[l](s);
   }
-}, I0 = {
+}, M0 = {
   default: {
     options: {
       html: !1,
@@ -11360,11 +11398,11 @@ var Hi = [
       }
     }
   }
-}, O0 = /^(vbscript|javascript|file|data):/, N0 = /^data:image\/(gif|png|jpeg|webp);/, ea = [
+}, L0 = /^(vbscript|javascript|file|data):/, P0 = /^data:image\/(gif|png|jpeg|webp);/, ta = [
   "http:",
   "https:",
   "mailto:"
-], Nt = class {
+], Mt = class {
   /**
   * Link validation function. CommonMark allows too much in links. By default
   * we disable `javascript:`, `vbscript:`, `file:` schemas, and almost all `data:...` schemas
@@ -11383,32 +11421,32 @@ var Hi = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return O0.test(t) ? N0.test(t) : !0;
+    return L0.test(t) ? P0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = po(e, !0);
-    if (t.hostname && (!t.protocol || ea.indexOf(t.protocol) >= 0))
+    const t = go(e, !0);
+    if (t.hostname && (!t.protocol || ta.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Uc.toASCII(t.hostname);
+        t.hostname = Wc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), ho(t);
+    return t.auth && (t.auth = qt(t.auth)), t.hostname && (t.hostname = qt(t.hostname)), t.pathname && (t.pathname = qt(t.pathname)), t.search && (t.search = qt(t.search)), t.hash && (t.hash = qt(t.hash)), po(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = po(e, !0);
-    if (t.hostname && (!t.protocol || ea.indexOf(t.protocol) >= 0))
+    const t = go(e, !0);
+    if (t.hostname && (!t.protocol || ta.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Uc.toUnicode(t.hostname);
+        t.hostname = Wc.toUnicode(t.hostname);
       } catch {
       }
-    return ir(ho(t), ir.defaultChars + "%");
+    return or(po(t), or.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11419,7 +11457,7 @@ var Hi = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new rf()
+      new sf()
     ), K(
       this,
       /**
@@ -11428,7 +11466,7 @@ var Hi = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Zu()
+      new Qu()
     ), K(
       this,
       /**
@@ -11437,7 +11475,7 @@ var Hi = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Ku()
+      new Yu()
     ), K(
       this,
       /**
@@ -11461,7 +11499,7 @@ var Hi = [
       * ```
       */
       "renderer",
-      new Hu()
+      new Vu()
     ), K(
       this,
       /**
@@ -11470,7 +11508,7 @@ var Hi = [
       * rule.
       */
       "linkify",
-      new Um()
+      new qm()
     ), K(
       this,
       /**
@@ -11478,7 +11516,7 @@ var Hi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      e_
+      r_
     ), K(
       this,
       /**
@@ -11486,7 +11524,7 @@ var Hi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, m_)
+      Object.assign({}, b_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11524,7 +11562,7 @@ var Hi = [
     let t;
     if (typeof e == "string") {
       const s = e;
-      if (t = I0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
+      if (t = M0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11649,17 +11687,17 @@ var Hi = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-K(Nt, "Token", Nn);
-K(Nt, "Ruler", Br);
-K(Nt, "Renderer", Hu);
-K(Nt, "ParserCore", Ku);
-K(Nt, "StateCore", Vu);
-K(Nt, "ParserBlock", Zu);
-K(Nt, "StateBlock", Yu);
-K(Nt, "ParserInline", rf);
-K(Nt, "StateInline", Qu);
-var M0 = Wu(Nt);
-const L0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, P0 = [
+K(Mt, "Token", Mn);
+K(Mt, "Ruler", zr);
+K(Mt, "Renderer", Vu);
+K(Mt, "ParserCore", Yu);
+K(Mt, "StateCore", Gu);
+K(Mt, "ParserBlock", Qu);
+K(Mt, "StateBlock", Xu);
+K(Mt, "ParserInline", sf);
+K(Mt, "StateInline", ef);
+var j0 = Ju(Mt);
+const $0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, B0 = [
   "a",
   "blockquote",
   "br",
@@ -11686,70 +11724,70 @@ const L0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, P0 = [
   "thead",
   "tr",
   "ul"
-], j0 = ["href", "title", "target", "rel", "start", "class"], Jr = new M0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
-Jr.disable(["image"]);
-Jr.validateLink = (e) => $o.test(String(e).trim());
-const $0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
-Jr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), $0(e, t, n, r, s));
-function B0(e) {
+], z0 = ["href", "title", "target", "rel", "start", "class"], qr = new j0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+qr.disable(["image"]);
+qr.validateLink = (e) => Bo.test(String(e).trim());
+const U0 = qr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
+qr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), U0(e, t, n, r, s));
+function W0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let ta = null;
-function z0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (ta !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let na = null;
+function J0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (na !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !$o.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), ta = e), e);
+    n !== null && !Bo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), na = e), e);
 }
-function U0(e, t = cm) {
-  const n = String(e ?? "").slice(0, L0), r = z0(t);
-  if (!r) return `<p>${B0(n)}</p>`;
-  const s = Jr.render(n);
+function q0(e, t = fm) {
+  const n = String(e ?? "").slice(0, $0), r = J0(t);
+  if (!r) return `<p>${W0(n)}</p>`;
+  const s = qr.render(n);
   return r.sanitize(s, {
-    ALLOWED_TAGS: P0,
-    ALLOWED_ATTR: j0,
-    ALLOWED_URI_REGEXP: $o,
+    ALLOWED_TAGS: B0,
+    ALLOWED_ATTR: z0,
+    ALLOWED_URI_REGEXP: Bo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const W0 = 300, Hn = /* @__PURE__ */ new Map();
-function Gi(e) {
+const H0 = 300, Vn = /* @__PURE__ */ new Map();
+function Ki(e) {
   const t = String(e ?? "");
-  let n = Hn.get(t);
-  return n !== void 0 ? Hn.delete(t) : (n = U0(t), Hn.size >= W0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
+  let n = Vn.get(t);
+  return n !== void 0 ? Vn.delete(t) : (n = q0(t), Vn.size >= H0 && Vn.delete(Vn.keys().next().value)), Vn.set(t, n), n;
 }
-const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = { "data-test": "run-status" }, V0 = { class: "cd-hint" }, G0 = ["value"], K0 = {
+const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = { "data-test": "run-status" }, Y0 = { class: "cd-hint" }, X0 = ["value"], Z0 = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, Y0 = {
+}, Q0 = {
   class: "cd-hint",
   "data-test": "run-node"
-}, X0 = {
+}, ey = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, Z0 = ["data-node", "onClick"], Q0 = { class: "cd-err" }, ey = {
+}, ty = ["data-node", "onClick"], ny = { class: "cd-err" }, ry = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, ty = ["src", "alt", "title", "onClick"], na = {
+}, sy = ["src", "alt", "title", "onClick"], ra = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, o) => t.ctl.url(tc(i.id, o.nodeId, o.index, Vp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(tc(i.id, o.nodeId, o.index));
+    const t = e, n = (i, o) => t.ctl.url(nc(i.id, o.nodeId, o.index, Yp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(nc(i.id, o.nodeId, o.index));
     return (i, o) => (U(), q("div", {
       class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      H("div", q0, [
+      H("div", G0, [
         o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
-        H("b", H0, ie(e.run.status), 1),
-        H("span", V0, [
+        H("b", K0, ie(e.run.status), 1),
+        H("span", Y0, [
           ge(ie(e.run.short), 1),
           e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(e.run.queuedBy), 1)
@@ -11766,8 +11804,8 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, G0)) : (U(), q("progress", K0)),
-        H("div", Y0, [
+        }, null, 8, X0)) : (U(), q("progress", Z0)),
+        H("div", Q0, [
           e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
             o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
@@ -11786,7 +11824,7 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", X0, ie(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", ey, ie(e.run.reason), 1)) : pe("", !0),
       (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11797,17 +11835,17 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: Gn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: Kn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
           ge(ie(l.title), 1),
           l.input ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, Z0)) : pe("", !0),
-        H("span", Q0, ie((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, ty)) : pe("", !0),
+        H("span", ny, ie((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (U(), q("div", ey, [
+      e.run.outputs.length ? (U(), q("div", ry, [
         (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11816,103 +11854,103 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(s(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, ty))), 128))
+        }, null, 8, sy))), 128))
       ])) : pe("", !0)
-    ], 10, J0));
+    ], 10, V0));
   }
-}, ny = { class: "cd-bar" }, ry = ["title"], sy = ["value", "disabled"], iy = ["value"], oy = ["disabled"], ly = ["title"], cy = ["disabled"], ay = {
+}, iy = { class: "cd-bar" }, oy = ["title"], ly = ["value", "disabled"], cy = ["value"], ay = ["disabled"], uy = ["title"], fy = ["disabled"], dy = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, uy = {
+}, hy = {
   key: 0,
   class: "cd-hint"
-}, fy = ["onClick", "data-session"], dy = { class: "cd-hint" }, hy = { key: 0 }, py = {
+}, py = ["onClick", "data-session"], gy = { class: "cd-hint" }, my = { key: 0 }, _y = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, gy = ["value"], my = { class: "cd-wide" }, _y = { class: "cd-wide" }, yy = { class: "cd-hint" }, by = { class: "cd-row" }, ky = ["disabled"], wy = {
+}, yy = ["value"], by = { class: "cd-wide" }, ky = { class: "cd-wide" }, wy = { class: "cd-hint" }, xy = { class: "cd-row" }, vy = ["disabled"], Ay = {
   class: "cd-skills",
   "data-test": "skills"
-}, xy = ["title"], vy = ["checked", "onChange", "data-skill"], Ay = {
+}, Ry = ["title"], Ey = ["checked", "onChange", "data-skill"], Cy = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, Ry = { class: "cd-main" }, Ey = {
+}, Sy = { class: "cd-main" }, Dy = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, Cy = { "data-test": "summary" }, Sy = ["innerHTML"], Dy = { class: "cd-user" }, Ty = ["data-skill"], Fy = { class: "cd-skill" }, Iy = ["innerHTML"], Oy = ["data-message"], Ny = ["disabled", "onClick"], My = ["disabled", "onClick"], Ly = ["disabled", "onClick"], Py = {
+}, Ty = { "data-test": "summary" }, Fy = ["innerHTML"], Iy = { class: "cd-user" }, Oy = ["data-skill"], Ny = { class: "cd-skill" }, My = ["innerHTML"], Ly = ["data-message"], Py = ["disabled", "onClick"], jy = ["disabled", "onClick"], $y = ["disabled", "onClick"], By = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, jy = ["src", "alt", "title", "onClick"], $y = ["href", "title"], By = {
+}, zy = ["src", "alt", "title", "onClick"], Uy = ["href", "title"], Wy = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, zy = {
+}, Jy = {
   key: 3,
   class: "cd-err"
-}, Uy = ["data-skill"], Wy = { class: "cd-skill" }, Jy = {
+}, qy = ["data-skill"], Hy = { class: "cd-skill" }, Vy = {
   key: 0,
   class: "cd-typing"
-}, qy = ["data-message"], Hy = ["disabled", "onClick"], Vy = ["disabled", "onClick"], Gy = ["innerHTML"], Ky = {
+}, Gy = ["data-message"], Ky = ["disabled", "onClick"], Yy = ["disabled", "onClick"], Xy = ["innerHTML"], Zy = {
   key: 0,
   class: "cd-err"
-}, Yy = {
+}, Qy = {
   key: 1,
   class: "cd-empty"
-}, Xy = {
+}, eb = {
   key: 0,
   class: "cd-hint"
-}, Zy = ["src"], Qy = ["href"], eb = {
+}, tb = ["src"], nb = ["href"], rb = {
   key: 2,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, tb = { class: "cd-row" }, nb = {
+}, sb = { class: "cd-row" }, ib = {
   key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, rb = {
+}, ob = {
   key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, sb = ["title", "data-state"], ib = ["src"], ob = ["onClick"], lb = { class: "cd-input" }, cb = ["disabled"], ab = ["accept"], ub = ["disabled"], fb = ["disabled"], db = {
+}, lb = ["title", "data-state"], cb = ["src"], ab = ["onClick"], ub = { class: "cd-input" }, fb = ["disabled"], db = ["accept"], hb = ["disabled"], pb = ["disabled"], gb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), m = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
+    const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), m = Ve(() => !!n.config?.api_key_set), h = Ve(() => {
       const J = [...r.sessions];
       return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
-    }), h = Ve(() => ng(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
-    function C(J) {
+    }), p = Ve(() => ig(n)), w = Ve(() => p.value ? n.turns.filter((J) => !J.pending && J.id <= p.value.coversTo) : []), v = Ve(() => p.value ? n.turns.filter((J) => J.pending || J.id > p.value.coversTo) : n.turns);
+    function T(J) {
       return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
     function x(J) {
       J.key === "Enter" && t.ctl.search(), J.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
     }
-    const k = Ve(() => {
+    const b = Ve(() => {
       const J = {};
-      for (const [R, S] of Object.entries(eg(n))) J[R] = S.map((Y) => tg(Y, (at) => t.ctl.titleOf(at)));
+      for (const [R, C] of Object.entries(rg(n))) J[R] = C.map((Y) => sg(Y, (at) => t.ctl.titleOf(at)));
       return J;
-    }), b = (J) => k.value[J] ?? [];
+    }), k = (J) => b.value[J] ?? [];
     function F(J) {
       (!J || J.type === "click" || J.key === "Escape") && t.ctl.showImage("");
     }
-    const B = /* @__PURE__ */ es(null);
-    gi(
+    const B = /* @__PURE__ */ ts(null);
+    mi(
       () => r.image,
-      (J) => J && xr(() => B.value?.focus())
+      (J) => J && vr(() => B.value?.focus())
     );
-    const j = /* @__PURE__ */ es(null), ee = /* @__PURE__ */ es(null), X = (J) => {
+    const j = /* @__PURE__ */ ts(null), ee = /* @__PURE__ */ ts(null), X = (J) => {
       J && (J.scrollTop = J.scrollHeight);
     };
-    gi(
+    mi(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => xr(() => X(j.value))
-    ), gi(
+      () => vr(() => X(j.value))
+    ), mi(
       () => n.logs.length,
-      () => xr(() => X(ee.value))
+      () => vr(() => X(ee.value))
     );
     function ue(J) {
       const R = J.target.value;
@@ -11921,7 +11959,7 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
     function ne(J) {
       J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
     }
-    const de = /* @__PURE__ */ es(null), De = [...No, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), ve = Ve(() => r.connected && (r.draft.trim() || we.value));
+    const de = /* @__PURE__ */ ts(null), De = [...Mo, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), ve = Ve(() => r.connected && (r.draft.trim() || we.value));
     function ct(J) {
       t.ctl.addFiles(J.target.files), J.target.value = "";
     }
@@ -11940,19 +11978,19 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
       class: "comfyd-panel",
       onKeydown: me,
       onKeyup: me,
-      onWheel: R[21] || (R[21] = Gn(() => {
+      onWheel: R[21] || (R[21] = Kn(() => {
       }, ["stop"])),
-      onContextmenu: R[22] || (R[22] = Gn(() => {
+      onContextmenu: R[22] || (R[22] = Kn(() => {
       }, ["stop"])),
-      onDragover: R[23] || (R[23] = Gn(() => {
+      onDragover: R[23] || (R[23] = Kn(() => {
       }, ["prevent", "stop"])),
-      onDrop: Gn(W, ["prevent", "stop"])
+      onDrop: Kn(W, ["prevent", "stop"])
     }, [
-      H("div", ny, [
+      H("div", iy, [
         H("span", {
           class: rt(["cd-dot", i.value]),
           title: o.value
-        }, null, 10, ry),
+        }, null, 10, oy),
         H("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -11964,23 +12002,23 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (U(!0), q(oe, null, Ge(g.value, (S) => (U(), q("option", {
-            key: S.id,
-            value: S.id
-          }, ie(S.title), 9, iy))), 128)),
+          (U(!0), q(oe, null, Ge(h.value, (C) => (U(), q("option", {
+            key: C.id,
+            value: C.id
+          }, ie(C.title), 9, cy))), 128)),
           R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, sy),
-        yn(H("input", {
+        ], 40, ly),
+        bn(H("input", {
           class: "cd-search",
-          "onUpdate:modelValue": R[0] || (R[0] = (S) => G(r).searchQuery = S),
+          "onUpdate:modelValue": R[0] || (R[0] = (C) => G(r).searchQuery = C),
           type: "search",
           placeholder: "search sessions…",
           disabled: !G(r).connected,
           onKeydown: x,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, oy), [
-          [Wn, G(r).searchQuery]
+        }, null, 40, ay), [
+          [Jn, G(r).searchQuery]
         ]),
         H("span", {
           class: rt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
@@ -11991,219 +12029,219 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
           G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, ly),
+        ], 10, uy),
         H("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: R[1] || (R[1] = (S) => e.ctl.cancel()),
+          onClick: R[1] || (R[1] = (C) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, cy),
+        }, "■", 8, fy),
         H("button", {
           class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
-          onClick: R[2] || (R[2] = (S) => G(r).showSettings = !G(r).showSettings),
+          onClick: R[2] || (R[2] = (C) => G(r).showSettings = !G(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
         H("button", {
           class: rt(["cd-btn", { "cd-on": G(r).showLog }]),
-          onClick: R[3] || (R[3] = (S) => G(r).showLog = !G(r).showLog),
+          onClick: R[3] || (R[3] = (C) => G(r).showLog = !G(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (U(), q("div", ay, [
-        G(r).searchHits.length ? pe("", !0) : (U(), q("div", uy, "nothing found")),
-        (U(!0), q(oe, null, Ge(G(r).searchHits, (S) => (U(), q("button", {
-          key: S.key,
+      G(r).searchHits ? (U(), q("div", dy, [
+        G(r).searchHits.length ? pe("", !0) : (U(), q("div", hy, "nothing found")),
+        (U(!0), q(oe, null, Ge(G(r).searchHits, (C) => (U(), q("button", {
+          key: C.key,
           class: "cd-hit",
-          onClick: (Y) => e.ctl.openHit(S),
-          "data-session": S.sessionId
+          onClick: (Y) => e.ctl.openHit(C),
+          "data-session": C.sessionId
         }, [
-          H("b", null, ie(S.title), 1),
+          H("b", null, ie(C.title), 1),
           R[26] || (R[26] = ge()),
-          H("span", dy, ie(S.kind), 1),
+          H("span", gy, ie(C.kind), 1),
           R[27] || (R[27] = H("br", null, null, -1)),
-          (U(!0), q(oe, null, Ge(C(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
-            Y.mark ? (U(), q("mark", hy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
+          (U(!0), q(oe, null, Ge(T(C.snippet), (Y, at) => (U(), q(oe, { key: at }, [
+            Y.mark ? (U(), q("mark", my, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
               ge(ie(Y.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, fy))), 128))
+        ], 8, py))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (U(), q("div", py, [
+      G(r).showSettings ? (U(), q("div", _y, [
         H("label", null, [
           R[28] || (R[28] = ge("Provider ", -1)),
-          yn(H("select", {
-            "onUpdate:modelValue": R[4] || (R[4] = (S) => G(r).form.provider = S),
-            onChange: R[5] || (R[5] = (S) => e.ctl.saveConfig()),
+          bn(H("select", {
+            "onUpdate:modelValue": R[4] || (R[4] = (C) => G(r).form.provider = C),
+            onChange: R[5] || (R[5] = (C) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (U(!0), q(oe, null, Ge(G(fg), (S) => (U(), q("option", {
-              key: S,
-              value: S
-            }, ie(S), 9, gy))), 128))
+            (U(!0), q(oe, null, Ge(G(pg), (C) => (U(), q("option", {
+              key: C,
+              value: C
+            }, ie(C), 9, yy))), 128))
           ], 544), [
-            [Lh, G(r).form.provider]
+            [Ph, G(r).form.provider]
           ])
         ]),
         H("label", null, [
           R[29] || (R[29] = ge("Model ", -1)),
-          yn(H("input", {
-            "onUpdate:modelValue": R[6] || (R[6] = (S) => G(r).form.model = S),
-            onChange: R[7] || (R[7] = (S) => e.ctl.saveConfig()),
+          bn(H("input", {
+            "onUpdate:modelValue": R[6] || (R[6] = (C) => G(r).form.model = C),
+            onChange: R[7] || (R[7] = (C) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [Wn, G(r).form.model]
+            [Jn, G(r).form.model]
           ])
         ]),
         H("label", null, [
           R[30] || (R[30] = ge("Base URL ", -1)),
-          yn(H("input", {
-            "onUpdate:modelValue": R[8] || (R[8] = (S) => G(r).form.base_url = S),
-            onChange: R[9] || (R[9] = (S) => e.ctl.saveConfig()),
+          bn(H("input", {
+            "onUpdate:modelValue": R[8] || (R[8] = (C) => G(r).form.base_url = C),
+            onChange: R[9] || (R[9] = (C) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [Wn, G(r).form.base_url]
+            [Jn, G(r).form.base_url]
           ])
         ]),
-        H("label", my, [
+        H("label", by, [
           R[31] || (R[31] = ge("System prompt ", -1)),
-          yn(H("textarea", {
-            "onUpdate:modelValue": R[10] || (R[10] = (S) => G(r).form.system_prompt = S),
+          bn(H("textarea", {
+            "onUpdate:modelValue": R[10] || (R[10] = (C) => G(r).form.system_prompt = C),
             rows: "2",
-            onChange: R[11] || (R[11] = (S) => e.ctl.saveConfig()),
+            onChange: R[11] || (R[11] = (C) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [Wn, G(r).form.system_prompt]
+            [Jn, G(r).form.system_prompt]
           ])
         ]),
-        H("label", _y, [
+        H("label", ky, [
           R[32] || (R[32] = ge("API key ", -1)),
-          H("span", yy, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          H("span", by, [
-            yn(H("input", {
-              "onUpdate:modelValue": R[12] || (R[12] = (S) => G(r).apiKey = S),
+          H("span", wy, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", xy, [
+            bn(H("input", {
+              "onUpdate:modelValue": R[12] || (R[12] = (C) => G(r).apiKey = C),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [Wn, G(r).apiKey]
+              [Jn, G(r).apiKey]
             ]),
             H("button", {
               class: "cd-btn",
-              onClick: R[13] || (R[13] = (S) => e.ctl.setApiKey()),
+              onClick: R[13] || (R[13] = (C) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, ky)
+            }, "set", 8, vy)
           ])
         ])
       ])) : pe("", !0),
-      H("div", wy, [
-        (U(!0), q(oe, null, Ge(G(r).skills, (S) => (U(), q("label", {
-          key: S.name,
-          class: rt(["cd-chip", { "cd-on": d.value.includes(S.name) }]),
-          title: S.description
+      H("div", Ay, [
+        (U(!0), q(oe, null, Ge(G(r).skills, (C) => (U(), q("label", {
+          key: C.name,
+          class: rt(["cd-chip", { "cd-on": d.value.includes(C.name) }]),
+          title: C.description
         }, [
           H("input", {
             type: "checkbox",
-            checked: d.value.includes(S.name),
-            onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
-            "data-skill": S.name
-          }, null, 40, vy),
-          ge(" " + ie(S.name), 1)
-        ], 10, xy))), 128)),
-        G(r).skills.length ? pe("", !0) : (U(), q("span", Ay, [
+            checked: d.value.includes(C.name),
+            onChange: (Y) => e.ctl.toggleSkill(C.name, Y.target.checked),
+            "data-skill": C.name
+          }, null, 40, Ey),
+          ge(" " + ie(C.name), 1)
+        ], 10, Ry))), 128)),
+        G(r).skills.length ? pe("", !0) : (U(), q("span", Cy, [
           ge(ie(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (U(), q(oe, { key: 0 }, [
             ge(" (" + ie(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      H("div", Ry, [
+      H("div", Sy, [
         H("div", {
           ref_key: "chat",
           ref: j,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          h.value ? (U(), q("details", Ey, [
-            H("summary", Cy, [
+          p.value ? (U(), q("details", Dy, [
+            H("summary", Ty, [
               R[33] || (R[33] = H("b", null, "Summary", -1)),
               ge(" of " + ie(w.value.length) + " earlier turn" + ie(w.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               H("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Gi)(h.value.content)
-              }, null, 8, Sy)
+                innerHTML: G(Ki)(p.value.content)
+              }, null, 8, Fy)
             ]),
-            (U(!0), q(oe, null, Ge(w.value, (S) => (U(), q("div", {
-              key: S.id,
+            (U(!0), q(oe, null, Ge(w.value, (C) => (U(), q("div", {
+              key: C.id,
               class: "cd-turn cd-old"
             }, [
-              H("div", Dy, [
+              H("div", Iy, [
                 R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
-                ge(ie(S.content), 1)
+                ge(ie(C.content), 1)
               ]),
               H("div", {
                 class: "cd-replies",
-                style: Sr({ "--cols": Math.max(1, G(os)(S, d.value).length) })
+                style: Dr({ "--cols": Math.max(1, G(ls)(C, d.value).length) })
               }, [
-                (U(!0), q(oe, null, Ge(G(os)(S, d.value), (Y) => (U(), q("div", {
+                (U(!0), q(oe, null, Ge(G(ls)(C, d.value), (Y) => (U(), q("div", {
                   key: Y.skill,
                   class: rt(["cd-reply", "cd-" + Y.state]),
                   "data-skill": Y.skill
                 }, [
-                  H("div", Fy, ie(Y.skill), 1),
+                  H("div", Ny, ie(Y.skill), 1),
                   H("div", {
                     class: "cd-text cd-md",
-                    innerHTML: G(Gi)(Y.content)
-                  }, null, 8, Iy)
-                ], 10, Ty))), 128))
+                    innerHTML: G(Ki)(Y.content)
+                  }, null, 8, My)
+                ], 10, Oy))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
-          (U(!0), q(oe, null, Ge(A.value, (S) => (U(), q("div", {
-            key: S.pending ? S.clientId : S.id,
+          (U(!0), q(oe, null, Ge(v.value, (C) => (U(), q("div", {
+            key: C.pending ? C.clientId : C.id,
             class: "cd-turn"
           }, [
             H("div", {
-              class: rt(["cd-user", { "cd-failed": S.state === "failed", "cd-waiting": S.state === "waiting" }])
+              class: rt(["cd-user", { "cd-failed": C.state === "failed", "cd-waiting": C.state === "waiting" }])
             }, [
-              S.pending ? pe("", !0) : (U(), q("span", {
+              C.pending ? pe("", !0) : (U(), q("span", {
                 key: 0,
                 class: "cd-acts",
                 "data-test": "message-actions",
-                "data-message": S.id
+                "data-message": C.id
               }, [
                 H("button", {
                   class: "cd-act",
                   disabled: !a.value,
-                  onClick: (Y) => e.ctl.forkFrom(S.id),
+                  onClick: (Y) => e.ctl.forkFrom(C.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, Ny),
+                }, "fork", 8, Py),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(S.id),
+                  onClick: (Y) => e.ctl.revertTo(C.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, My),
+                }, "revert", 8, jy),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(S.id, { canvas: !0 }),
+                  onClick: (Y) => e.ctl.revertTo(C.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, Ly)
-              ], 8, Oy)),
+                }, "revert + canvas", 8, $y)
+              ], 8, Ly)),
               R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
-              ge(ie(S.content) + " ", 1),
-              S.attachments?.length ? (U(), q("span", Py, [
-                (U(!0), q(oe, null, Ge(S.attachments, (Y) => (U(), q(oe, {
+              ge(ie(C.content) + " ", 1),
+              C.attachments?.length ? (U(), q("span", By, [
+                (U(!0), q(oe, null, Ge(C.attachments, (Y) => (U(), q(oe, {
                   key: Y.sha256
                 }, [
                   le(Y) ? (U(), q("img", {
@@ -12214,7 +12252,7 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
                     title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
                     onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, jy)) : (U(), q("a", {
+                  }, null, 8, zy)) : (U(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(Y.sha256),
@@ -12222,24 +12260,24 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
                     rel: "noopener",
                     title: Y.mime,
                     "data-test": "attachment"
-                  }, ie(Y.name || Y.mime), 9, $y))
+                  }, ie(Y.name || Y.mime), 9, Uy))
                 ], 64))), 128))
               ])) : pe("", !0),
-              S.state === "waiting" ? (U(), q("span", By, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              S.error ? (U(), q("span", zy, " — " + ie(S.error), 1)) : pe("", !0)
+              C.state === "waiting" ? (U(), q("span", Wy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              C.error ? (U(), q("span", Jy, " — " + ie(C.error), 1)) : pe("", !0)
             ], 2),
             H("div", {
               class: "cd-replies",
-              style: Sr({ "--cols": Math.max(1, G(os)(S, d.value).length) })
+              style: Dr({ "--cols": Math.max(1, G(ls)(C, d.value).length) })
             }, [
-              (U(!0), q(oe, null, Ge(G(os)(S, d.value), (Y) => (U(), q("div", {
+              (U(!0), q(oe, null, Ge(G(ls)(C, d.value), (Y) => (U(), q("div", {
                 key: Y.skill,
                 class: rt(["cd-reply", "cd-" + Y.state]),
                 "data-skill": Y.skill
               }, [
-                H("div", Wy, [
+                H("div", Hy, [
                   ge(ie(Y.skill), 1),
-                  Y.state === "streaming" ? (U(), q("span", Jy, "…")) : pe("", !0),
+                  Y.state === "streaming" ? (U(), q("span", Vy, "…")) : pe("", !0),
                   Y.id ? (U(), q("span", {
                     key: 1,
                     class: "cd-acts",
@@ -12252,36 +12290,36 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
                       onClick: (at) => e.ctl.forkFrom(Y.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, Hy),
+                    }, "fork", 8, Ky),
                     H("button", {
                       class: "cd-act",
                       disabled: !u.value,
                       onClick: (at) => e.ctl.revertTo(Y.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, Vy)
-                  ], 8, qy)) : pe("", !0)
+                    }, "revert", 8, Yy)
+                  ], 8, Gy)) : pe("", !0)
                 ]),
                 H("div", {
                   class: "cd-text cd-md",
-                  innerHTML: G(Gi)(Y.content)
-                }, null, 8, Gy),
-                Y.error ? (U(), q("div", Ky, ie(Y.error), 1)) : pe("", !0)
-              ], 10, Uy))), 128))
+                  innerHTML: G(Ki)(Y.content)
+                }, null, 8, Xy),
+                Y.error ? (U(), q("div", Zy, ie(Y.error), 1)) : pe("", !0)
+              ], 10, qy))), 128))
             ], 4),
-            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), hs(na, {
+            (U(!0), q(oe, null, Ge(k(C.id), (Y) => (U(), ps(ra, {
               key: Y.id,
               run: Y,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), hs(na, {
-            key: S.id,
-            run: S,
+          (U(!0), q(oe, null, Ge(k(0), (C) => (U(), ps(ra, {
+            key: C.id,
+            run: C,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (U(), q("div", Yy, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), q("div", Qy, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (U(), q("div", {
           key: 0,
@@ -12290,21 +12328,21 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
           class: "cd-log",
           "data-test": "log"
         }, [
-          (U(!0), q(oe, null, Ge(G(n).logs, (S, Y) => (U(), q("div", {
-            key: S.seq + ":" + Y,
-            class: rt("cd-l-" + S.level)
+          (U(!0), q(oe, null, Ge(G(n).logs, (C, Y) => (U(), q("div", {
+            key: C.seq + ":" + Y,
+            class: rt("cd-l-" + C.level)
           }, [
-            H("b", null, ie(S.level), 1),
-            ge(" " + ie(S.module), 1),
-            S.skill ? (U(), q(oe, { key: 0 }, [
-              ge(" [" + ie(S.skill) + "]", 1)
+            H("b", null, ie(C.level), 1),
+            ge(" " + ie(C.module), 1),
+            C.skill ? (U(), q(oe, { key: 0 }, [
+              ge(" [" + ie(C.skill) + "]", 1)
             ], 64)) : pe("", !0),
-            ge(": " + ie(S.message), 1)
+            ge(": " + ie(C.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (U(), q("div", Xy, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), q("div", eb, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (U(), hs(Sd, { to: "body" }, [
+      (U(), ps(Dd, { to: "body" }, [
         G(r).image ? (U(), q("div", {
           key: 0,
           ref_key: "overlay",
@@ -12318,72 +12356,72 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
           H("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, Zy),
+          }, null, 8, tb),
           H("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: R[14] || (R[14] = Gn(() => {
+            onClick: R[14] || (R[14] = Kn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Qy)
+          }, "open in a new tab", 8, nb)
         ], 544)) : pe("", !0)
       ])),
-      G(r).staleRevert ? (U(), q("div", eb, [
+      G(r).staleRevert ? (U(), q("div", rb, [
         ge(ie(G(r).staleRevert.message) + " ", 1),
-        H("span", tb, [
+        H("span", sb, [
           H("button", {
             class: "cd-btn",
-            onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
+            onClick: R[15] || (R[15] = (C) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
             "data-test": "revert-force"
           }, "restore the canvas anyway"),
           H("button", {
             class: "cd-btn",
-            onClick: R[16] || (R[16] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId)),
+            onClick: R[16] || (R[16] = (C) => e.ctl.revertTo(G(r).staleRevert.messageId)),
             "data-test": "revert-keep-canvas"
           }, "revert, keep the canvas"),
           H("button", {
             class: "cd-btn",
-            onClick: R[17] || (R[17] = (S) => G(r).staleRevert = null),
+            onClick: R[17] || (R[17] = (C) => G(r).staleRevert = null),
             "data-test": "revert-dismiss"
           }, "dismiss")
         ])
       ])) : pe("", !0),
-      l.value ? (U(), q("div", nb, ie(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (U(), q("div", rb, [
-        (U(!0), q(oe, null, Ge(G(r).attachments, (S) => (U(), q("span", {
-          key: S.key,
-          class: rt(["cd-chip cd-att", "cd-att-" + S.state]),
-          title: S.error || S.mime,
-          "data-state": S.state
+      l.value ? (U(), q("div", ib, ie(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (U(), q("div", ob, [
+        (U(!0), q(oe, null, Ge(G(r).attachments, (C) => (U(), q("span", {
+          key: C.key,
+          class: rt(["cd-chip cd-att", "cd-att-" + C.state]),
+          title: C.error || C.mime,
+          "data-state": C.state
         }, [
-          S.preview ? (U(), q("img", {
+          C.preview ? (U(), q("img", {
             key: 0,
             class: "cd-chip-thumb",
-            src: S.preview,
+            src: C.preview,
             alt: ""
-          }, null, 8, ib)) : pe("", !0),
-          ge(" " + ie(S.name), 1),
-          S.state === "uploading" ? (U(), q(oe, { key: 1 }, [
+          }, null, 8, cb)) : pe("", !0),
+          ge(" " + ie(C.name), 1),
+          C.state === "uploading" ? (U(), q(oe, { key: 1 }, [
             ge(" …")
           ], 64)) : pe("", !0),
-          S.error ? (U(), q(oe, { key: 2 }, [
-            ge(" — " + ie(S.error), 1)
+          C.error ? (U(), q(oe, { key: 2 }, [
+            ge(" — " + ie(C.error), 1)
           ], 64)) : pe("", !0),
           H("button", {
             class: "cd-x",
-            onClick: (Y) => e.ctl.removeAttachment(S.key),
+            onClick: (Y) => e.ctl.removeAttachment(C.key),
             title: "Remove"
-          }, "×", 8, ob)
-        ], 10, sb))), 128))
+          }, "×", 8, ab)
+        ], 10, lb))), 128))
       ])) : pe("", !0),
-      H("div", lb, [
+      H("div", ub, [
         H("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
-          onClick: R[18] || (R[18] = (S) => de.value?.click()),
+          onClick: R[18] || (R[18] = (C) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, cb),
+        }, "+", 8, fb),
         H("input", {
           ref_key: "picker",
           ref: de,
@@ -12393,46 +12431,46 @@ const J0 = ["data-prompt", "data-status"], q0 = { class: "cd-run-head" }, H0 = {
           style: { display: "none" },
           onChange: ct,
           "data-test": "file"
-        }, null, 40, ab),
-        yn(H("textarea", {
-          "onUpdate:modelValue": R[19] || (R[19] = (S) => G(r).draft = S),
+        }, null, 40, db),
+        bn(H("textarea", {
+          "onUpdate:modelValue": R[19] || (R[19] = (C) => G(r).draft = C),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
           disabled: !G(r).connected,
           onKeydown: ne,
           onPaste: se,
           "data-test": "input"
-        }, null, 40, ub), [
-          [Wn, G(r).draft]
+        }, null, 40, hb), [
+          [Jn, G(r).draft]
         ]),
         H("button", {
           class: "cd-btn cd-send",
           disabled: !ve.value,
-          onClick: R[20] || (R[20] = (S) => e.ctl.send()),
+          onClick: R[20] || (R[20] = (C) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, fb)
+        }, "send", 8, pb)
       ])
     ], 32));
   }
-}, hb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", pb = "comfyd.canvas", gb = 1500;
-function ra() {
+}, mb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", _b = "comfyd.canvas", yb = 1500;
+function sa() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function mo(e, t) {
+function _o(e, t) {
   (console[e] ?? console.log)(t);
 }
-function mb(e) {
-  const t = ra();
+function bb(e) {
+  const t = sa();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const s = ra();
-    (s || ++n > gb) && (clearInterval(r), s ? e(s, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const s = sa();
+    (s || ++n > yb) && (clearInterval(r), s ? e(s, !0) : _o("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function _b({ app: e, api: t }, n) {
-  const r = new Yh({
+function kb({ app: e, api: t }, n) {
+  const r = new Xh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12445,30 +12483,30 @@ function _b({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), s = new $p({
+  }), s = new Up({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: jp(window.sessionStorage),
+    tabId: zp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: mo,
-    isPanelNode: mc
+    log: _o,
+    isPanelNode: _c
   }), i = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Uh,
-    reactive: Ao,
-    component: db,
-    css: hb,
+    createApp: Wh,
+    reactive: Ro,
+    component: gb,
+    css: mb,
     document,
-    log: mo,
+    log: _o,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -12488,20 +12526,20 @@ function _b({ app: e, api: t }, n) {
   const l = () => {
     o || (o = !0, t.addEventListener("graphChanged", () => s.graphChanged()), window.addEventListener("focus", () => s.setFocus(!0)), window.addEventListener("blur", () => s.setFocus(!1)), document.addEventListener("visibilitychange", () => s.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
       s.touched(), s.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), qp({ app: e, document }), s.start());
+    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Gp({ app: e, document }), s.start());
   };
   e.registerExtension({
-    name: pb,
+    name: _b,
     setup: l,
     afterConfigureGraph() {
       s.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === uo && (c.prototype.isVirtualNode = !0);
+      a?.name === fo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      mc(c) && Ag(c, i);
+      _c(c) && Cg(c, i);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: s, version: "0.1.0" });
 }
-mb(_b);
+bb(kb);

@@ -629,6 +629,54 @@ describe("user edits and focus", () => {
     expect(env.graph.serialize().extra.comfyd.provenance).toEqual(prov);
   });
 
+  it("merges a report_ack's changed provenance records into what it holds", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 1, commands: txt2imgBatch() });
+    await flush();
+    const user = { kind: "user" };
+    const mcp = { kind: "mcp", name: "claude-code" };
+    const skill = { kind: "skill", session_id: "s1", skill: "workflow-builder" };
+    const full = {
+      v: 1,
+      revision: 2,
+      actors: [mcp, user],
+      nodes: { 1: { by: 0, rev: 2, at: 5 }, 4: { by: 1, rev: 2, at: 5, widgets: { seed: { by: 0, rev: 2, at: 5 } } }, 7: { by: 0, rev: 2, at: 5 } },
+      links: { 1: { by: 0, rev: 2, at: 5 }, 2: { by: 1, rev: 2, at: 5 } },
+    };
+    s.receive({ type: "report_ack", report: "patch_result", revision: 2, provenance_json: JSON.stringify(full) });
+    await flush();
+    const held = () => env.graph.serialize().extra.comfyd.provenance;
+    expect(held()).toEqual(full);
+    // Node 7 and link 2 are gone; node 4 changed (by a skill), node 5 is new.
+    const seven = nodesOf(env.graph).find((n) => n.id === 7);
+    inUndoStep(env.app, () => env.graph.remove(seven));
+    if (env.graph.links.get?.(2) || env.graph.links[2]) env.graph.removeLink(2);
+    const part = {
+      v: 1,
+      revision: 3,
+      since: 2,
+      actors: [skill, user],
+      nodes: { 4: { by: 0, rev: 3, at: 9, created: { by: 1, rev: 3, at: 9 } }, 5: { by: 1, rev: 3, at: 9 } },
+      links: {},
+    };
+    s.receive({ type: "report_ack", report: "patch_result", revision: 3, provenance_json: JSON.stringify(part) });
+    await flush();
+    expect(held()).toEqual({
+      v: 1,
+      revision: 3,
+      actors: [mcp, skill, user],
+      nodes: { 1: { by: 0, rev: 2, at: 5 }, 4: { by: 1, rev: 3, at: 9, created: { by: 2, rev: 3, at: 9 } }, 5: { by: 2, rev: 3, at: 9 } },
+      links: { 1: { by: 0, rev: 2, at: 5 } },
+    });
+    // Changes that do not follow what it holds (since 7, it holds 3) are
+    // kept out; so is a record naming no actor.
+    s.receive({ type: "report_ack", report: "patch_result", revision: 8, provenance_json: JSON.stringify({ ...part, revision: 8, since: 7 }) });
+    s.receive({ type: "report_ack", report: "patch_result", revision: 4, provenance_json: JSON.stringify({ ...part, revision: 4, since: 3, nodes: { 1: { by: 9, rev: 4, at: 1 } } }) });
+    await flush();
+    expect(held().revision).toBe(3);
+  });
+
   it("finds edits that raised no event by polling", async () => {
     const env = setup();
     const s = await attached(env);

@@ -110,8 +110,70 @@ export function keepProvenance(graph, json) {
   if (!p || typeof p !== "object" || Array.isArray(p)) return false;
   if (!graph.extra || typeof graph.extra !== "object") graph.extra = {};
   const c = graph.extra.comfyd && typeof graph.extra.comfyd === "object" ? graph.extra.comfyd : {};
+  if (p.since !== undefined) {
+    // Only the records changed after revision `since`: merged into the
+    // provenance held as of that revision, else kept out (the core sends
+    // the whole provenance again after an attach or a load).
+    try {
+      p = mergeProvenance(graph, c.provenance, p);
+    } catch {
+      p = null;
+    }
+    if (!p) return false;
+  }
   graph.extra.comfyd = { ...c, provenance: p };
   return true;
+}
+
+function isRecord(r) {
+  return r && typeof r === "object" && !Array.isArray(r);
+}
+
+/** The provenance `cur` (as of revision part.since) with the records of
+ * `part` (changed since) put in, and those of nodes and links the graph no
+ * longer holds left out; the actors renumbered to the ones in use, as the
+ * core writes them. null when cur is not the provenance part follows. */
+export function mergeProvenance(graph, cur, part) {
+  if (!isRecord(cur) || !isRecord(part) || cur.v !== part.v || cur.revision !== part.since) return null;
+  if (!Array.isArray(cur.actors) || !Array.isArray(part.actors)) return null;
+  if (!isRecord(part.nodes) || !isRecord(part.links)) return null;
+  const actors = [];
+  const index = new Map(); // actor's JSON -> its new index
+  const use = (a) => {
+    if (!isRecord(a)) throw new Error("a record names no actor");
+    const k = JSON.stringify(a);
+    if (!index.has(k)) {
+      index.set(k, actors.length);
+      actors.push(a);
+    }
+    return index.get(k);
+  };
+  const remap = (from) => (r) => {
+    if (!isRecord(r)) return r;
+    const out = { ...r, by: use(from[r.by]) };
+    if (isRecord(r.created)) out.created = { ...r.created, by: use(from[r.created.by]) };
+    if (isRecord(r.widgets)) {
+      out.widgets = {};
+      for (const [k, w] of Object.entries(r.widgets)) out.widgets[k] = isRecord(w) ? { ...w, by: use(from[w.by]) } : w;
+    }
+    return out;
+  };
+  const fromCur = remap(cur.actors);
+  const fromPart = remap(part.actors);
+  const hasLink = (id) => {
+    const l = graph._links ?? graph.links;
+    if (!l) return false;
+    return typeof l.get === "function" ? l.get(Number(id)) != null : l[id] != null;
+  };
+  const nodes = {};
+  for (const [id, r] of Object.entries(isRecord(cur.nodes) ? cur.nodes : {}))
+    if (!(id in part.nodes) && graph.getNodeById?.(Number(id))) nodes[id] = fromCur(r);
+  for (const [id, r] of Object.entries(part.nodes)) nodes[id] = fromPart(r);
+  const links = {};
+  for (const [id, r] of Object.entries(isRecord(cur.links) ? cur.links : {}))
+    if (!(id in part.links) && hasLink(id)) links[id] = fromCur(r);
+  for (const [id, r] of Object.entries(part.links)) links[id] = fromPart(r);
+  return { v: cur.v, revision: part.revision, actors, nodes, links };
 }
 
 /** Suggestions for a misspelt name: the closest few by edit distance. */
