@@ -35,7 +35,8 @@ CONC_SECONDS=5      # the 16-caller closed loop (after 1 s of warm-up)
 LAT_TURNS=300       # user_message turns timed (after 100 warm-up turns)
 BIG_REQUESTS=200    # round trips on the 500-node canvas
 # Idle WebSockets: the memory per connection is the slope between FROM and
-# TO open connections (the bridge serves at most 256 connections).
+# TO open connections (the comfyd range stays under 256, the default limit
+# of earlier bridges, so older builds are measured the same way).
 IDLE_PEER="400 1200"
 IDLE_COMFYD="50 240"
 SUBSCRIBERS=100
