@@ -256,6 +256,10 @@ struct canvas {
     provn *provn;
     provn_actor sent_who;
     uint64_t sent_rid, report_rid;
+    /* The revision of the provenance last handed to the attached tab (0:
+     * none since it attached): the next ack hands only what changed
+     * after it (canvas_report_ex). */
+    uint64_t prov_sent;
     int closed; /* shut down */
     /* Under m->mu (attached and att_id are written with mu held too). */
     int attached;
@@ -1650,6 +1654,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     cv->ud = ud;
     cv->tab_id = id;
     cv->tab_revision = req->tab_revision;
+    cv->prov_sent = 0;
     free(cv->title);
     cv->title = xstrdup(req->title);
     pthread_mutex_lock(&m->mu);
@@ -1867,6 +1872,37 @@ int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uin
     return canvas_report_ex(m, req, revision, NULL, err);
 }
 
+/* The provenance for the ack of a report that took the canvas from
+ * revision `before` to `now` (cv->mu held), malloc'd, or NULL (too large:
+ * the tab then keeps none). When the tab holds the provenance as of
+ * `before` and the report is a patch result or a user edit (whose records
+ * are all new, at `now`), only the records changed since: on a big canvas
+ * the whole provenance on every ack was most of the core's and the
+ * bridge's work per command. A load (whose records may come from its
+ * workflow, older) and anything after an attach get the whole. */
+static char *prov_reply(canvas *cv, Comfyd__V1__ReportEditorRequest__ReportCase kind,
+                        uint64_t before, uint64_t now)
+{
+    int changes = cv->prov_sent && cv->prov_sent == before &&
+                  (kind == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PATCH_RESULT ||
+                   kind == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT);
+    cv->prov_sent = 0;
+    /* Each node and link record takes more than CANVAS_PROV_MIN_RECORD
+     * bytes: a graph that surely gives more than CANVAS_MAX_PROV_REPLY is
+     * not even written whole. */
+    size_t objects = graph_node_count(cv->g) + graph_link_count(cv->g);
+    if (!changes && objects > CANVAS_MAX_PROV_REPLY / CANVAS_PROV_MIN_RECORD) return NULL;
+    size_t plen = 0;
+    char *pj = changes ? provn_changes_json(cv->provn, cv->g, now, before, &plen, NULL)
+                       : provn_to_json(cv->provn, cv->g, now, &plen, NULL);
+    if (!pj || plen > CANVAS_MAX_PROV_REPLY) {
+        free(pj);
+        return NULL;
+    }
+    cv->prov_sent = now;
+    return pj;
+}
+
 int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uint64_t *revision,
                      char **provenance_json, canvas_error *err)
 {
@@ -1982,19 +2018,8 @@ int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, 
     }
     cv->report_rid = 0;
     *revision = graph_revision(cv->g);
-    /* Each node and link record takes more than CANVAS_PROV_MIN_RECORD
-     * bytes: a graph that surely gives more than CANVAS_MAX_PROV_REPLY is
-     * not even written. */
-    size_t objects = graph_node_count(cv->g) + graph_link_count(cv->g);
-    if (provenance_json && *revision != rev_before &&
-        objects <= CANVAS_MAX_PROV_REPLY / CANVAS_PROV_MIN_RECORD) {
-        size_t plen = 0;
-        char *pj = provn_to_json(cv->provn, cv->g, *revision, &plen, NULL);
-        if (pj && plen <= CANVAS_MAX_PROV_REPLY)
-            *provenance_json = pj;
-        else
-            free(pj);
-    }
+    if (provenance_json && *revision != rev_before)
+        *provenance_json = prov_reply(cv, req->report_case, rev_before, *revision);
     pthread_mutex_unlock(&cv->mu);
     fin_run(m, &fin);
     canvas_unref(cv);
