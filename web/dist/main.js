@@ -6,7 +6,7 @@ function yo(e) {
 }
 const Fe = {}, Sn = [], Fn = () => {
 }, ia = () => !1, Ns = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ms = (e) => e.startsWith("onUpdate:"), ht = Object.assign, oa = (e, t) => {
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ms = (e) => e.startsWith("onUpdate:"), pt = Object.assign, oa = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
 }, Ff = Object.prototype.hasOwnProperty, xe = (e, t) => Ff.call(e, t), ae = Array.isArray, sn = (e) => Ur(e) === "[object Map]", Ln = (e) => Ur(e) === "[object Set]", ul = (e) => Ur(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", It = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", la = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), ca = Object.prototype.toString, Ur = (e) => ca.call(e), If = (e) => Ur(e).slice(8, -1), aa = (e) => Ur(e) === "[object Object]", bo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, kr = /* @__PURE__ */ yo(
@@ -56,13 +56,13 @@ function jf(e) {
     }
   }), t;
 }
-function rt(e) {
+function st(e) {
   let t = "";
   if (Le(e))
     t = e;
   else if (ae(e))
     for (let n = 0; n < e.length; n++) {
-      const r = rt(e[n]);
+      const r = st(e[n]);
       r && (t += r + " ");
     }
   else if (Ie(e))
@@ -479,8 +479,8 @@ function Wt(e, t, n, r, s, i) {
     const c = ae(e), a = c && bo(n);
     if (c && n === "length") {
       const u = Number(r);
-      o.forEach((d, m) => {
-        (m === "length" || m === Fr || !It(m) && m >= u) && l(d);
+      o.forEach((f, g) => {
+        (g === "length" || g === Fr || !It(g) && g >= u) && l(f);
       });
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Fr)), t) {
@@ -499,13 +499,13 @@ function Wt(e, t, n, r, s, i) {
 }
 function Wn(e) {
   const t = /* @__PURE__ */ ke(e);
-  return t === e || (Xe(t, "iterate", Fr), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ Ot(e) ? /* @__PURE__ */ on(e) ? t.map((n) => fn(pt(n))) : t.map(fn) : t.map(pt);
+  return t === e || (Xe(t, "iterate", Fr), /* @__PURE__ */ ht(e)) ? t : /* @__PURE__ */ Ot(e) ? /* @__PURE__ */ on(e) ? t.map((n) => fn(gt(n))) : t.map(fn) : t.map(gt);
 }
 function js(e) {
   return Xe(e = /* @__PURE__ */ ke(e), "iterate", Fr), e;
 }
 function Et(e, t) {
-  return /* @__PURE__ */ Ot(e) ? fn(/* @__PURE__ */ on(e) ? pt(t) : t) : pt(t);
+  return /* @__PURE__ */ Ot(e) ? fn(/* @__PURE__ */ on(e) ? gt(t) : t) : gt(t);
 }
 const Gf = {
   __proto__: null,
@@ -619,7 +619,7 @@ const Gf = {
 };
 function hi(e, t, n) {
   const r = js(e), s = r[t], i = s.call(r);
-  if (r !== e && !/* @__PURE__ */ dt(e)) {
+  if (r !== e && !/* @__PURE__ */ ht(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
       return o.next = () => gl(i.next(), n), s !== va[t] && Object.defineProperties(o, {
@@ -646,27 +646,27 @@ function gl(e, t) {
 }
 const va = Array.prototype;
 function jt(e, t, n, r, s, i) {
-  const o = js(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
+  const o = js(e), l = o !== e && !/* @__PURE__ */ ht(e), c = o[t];
   if (c !== va[t]) {
-    const d = c.apply(e, i);
-    return l ? pt(d) : d;
+    const f = c.apply(e, i);
+    return l ? gt(f) : f;
   }
   let a = n;
-  o !== e && (l ? a = function(d, m) {
-    return n.call(this, Et(e, d), m, e);
-  } : n.length > 2 && (a = function(d, m) {
-    return n.call(this, d, m, e);
+  o !== e && (l ? a = function(f, g) {
+    return n.call(this, Et(e, f), g, e);
+  } : n.length > 2 && (a = function(f, g) {
+    return n.call(this, f, g, e);
   }));
   const u = c.call(o, a, r);
   return l && s ? s(u) : u;
 }
 function ml(e, t, n, r) {
-  const s = js(e), i = s !== e && !/* @__PURE__ */ dt(e);
+  const s = js(e), i = s !== e && !/* @__PURE__ */ ht(e);
   let o = n, l = !1;
-  s !== e && (i ? (l = r.length === 0, o = function(a, u, d) {
-    return l && (l = !1, a = Et(e, a)), n.call(this, a, Et(e, u), d, e);
-  }) : n.length > 3 && (o = function(a, u, d) {
-    return n.call(this, a, u, d, e);
+  s !== e && (i ? (l = r.length === 0, o = function(a, u, f) {
+    return l && (l = !1, a = Et(e, a)), n.call(this, a, Et(e, u), f, e);
+  }) : n.length > 3 && (o = function(a, u, f) {
+    return n.call(this, a, u, f, e);
   }));
   const c = s[t](o, ...r);
   return l ? Et(e, c) : c;
@@ -741,7 +741,7 @@ class Ea extends Ra {
     const o = ae(t) && bo(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ Ot(i);
-      if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ Ot(r) && (i = /* @__PURE__ */ ke(i), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(r))
+      if (!/* @__PURE__ */ ht(r) && !/* @__PURE__ */ Ot(r) && (i = /* @__PURE__ */ ke(i), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(r))
         return a || (i.value = r), !0;
     }
     const l = o ? Number(n) < t.length : xe(t, n), c = Reflect.set(
@@ -785,21 +785,21 @@ const Zf = /* @__PURE__ */ new Ea(), Qf = /* @__PURE__ */ new Xf(), ed = /* @__P
 const Qi = (e) => e, Qr = (e) => Reflect.getPrototypeOf(e);
 function td(e, t, n) {
   return function(...r) {
-    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = sn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Qi : t ? fn : pt;
+    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = sn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Qi : t ? fn : gt;
     return !t && Xe(
       i,
       "iterate",
       c ? Zi : In
-    ), ht(
+    ), pt(
       // inheriting all iterator properties
       Object.create(a),
       {
         // iterator protocol
         next() {
-          const { value: d, done: m } = a.next();
-          return m ? { value: d, done: m } : {
-            value: l ? [u(d[0]), u(d[1])] : u(d),
-            done: m
+          const { value: f, done: g } = a.next();
+          return g ? { value: f, done: g } : {
+            value: l ? [u(f[0]), u(f[1])] : u(f),
+            done: g
           };
         }
       }
@@ -816,7 +816,7 @@ function nd(e, t) {
     get(s) {
       const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
       e || (Dt(s, l) && Xe(o, "get", s), Xe(o, "get", l));
-      const { has: c } = Qr(o), a = t ? Qi : e ? fn : pt;
+      const { has: c } = Qr(o), a = t ? Qi : e ? fn : gt;
       if (c.call(o, s))
         return a(i.get(s));
       if (c.call(o, l))
@@ -832,11 +832,11 @@ function nd(e, t) {
       return e || (Dt(s, l) && Xe(o, "has", s), Xe(o, "has", l)), s === l ? i.has(s) : i.has(s) || i.has(l);
     },
     forEach(s, i) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Qi : e ? fn : pt;
-      return !e && Xe(c, "iterate", In), l.forEach((u, d) => s.call(i, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Qi : e ? fn : gt;
+      return !e && Xe(c, "iterate", In), l.forEach((u, f) => s.call(i, a(u), a(f), o));
     }
   };
-  return ht(
+  return pt(
     n,
     e ? {
       add: es("add"),
@@ -845,11 +845,11 @@ function nd(e, t) {
       clear: es("clear")
     } : {
       add(s) {
-        const i = /* @__PURE__ */ ke(this), o = Qr(i), l = /* @__PURE__ */ ke(s), c = !t && !/* @__PURE__ */ dt(s) && !/* @__PURE__ */ Ot(s) ? l : s;
+        const i = /* @__PURE__ */ ke(this), o = Qr(i), l = /* @__PURE__ */ ke(s), c = !t && !/* @__PURE__ */ ht(s) && !/* @__PURE__ */ Ot(s) ? l : s;
         return o.has.call(i, c) || Dt(s, c) && o.has.call(i, s) || Dt(l, c) && o.has.call(i, l) || (i.add(c), Wt(i, "add", c, c)), this;
       },
       set(s, i) {
-        !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ Ot(i) && (i = /* @__PURE__ */ ke(i));
+        !t && !/* @__PURE__ */ ht(i) && !/* @__PURE__ */ Ot(i) && (i = /* @__PURE__ */ ke(i));
         const o = /* @__PURE__ */ ke(this), { has: l, get: c } = Qr(o);
         let a = l.call(o, s);
         a || (s = /* @__PURE__ */ ke(s), a = l.call(o, s));
@@ -966,7 +966,7 @@ function Ot(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
-function dt(e) {
+function ht(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
@@ -981,7 +981,7 @@ function ke(e) {
 function ad(e) {
   return !xe(e, "__v_skip") && Object.isExtensible(e) && fa(e, "__v_skip", !0), e;
 }
-const pt = (e) => Ie(e) ? /* @__PURE__ */ Ro(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ eo(e) : e;
+const gt = (e) => Ie(e) ? /* @__PURE__ */ Ro(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ eo(e) : e;
 // @__NO_SIDE_EFFECTS__
 function tt(e) {
   return e ? e.__v_isRef === !0 : !1;
@@ -995,14 +995,14 @@ function ud(e, t) {
 }
 class fd {
   constructor(t, n) {
-    this.dep = new vo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
+    this.dep = new vo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : gt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ dt(t) || /* @__PURE__ */ Ot(t);
-    t = r ? t : /* @__PURE__ */ ke(t), Dt(t, n) && (this._rawValue = t, this._value = r ? t : pt(t), this.dep.trigger());
+    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ht(t) || /* @__PURE__ */ Ot(t);
+    t = r ? t : /* @__PURE__ */ ke(t), Dt(t, n) && (this._rawValue = t, this._value = r ? t : gt(t), this.dep.trigger());
   }
 }
 function G(e) {
@@ -1052,20 +1052,20 @@ function gd(e, t = !1, n = An) {
   }
 }
 function md(e, t, n = Fe) {
-  const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (k) => s ? k : /* @__PURE__ */ dt(k) || s === !1 || s === 0 ? Jt(k, 1) : Jt(k);
-  let u, d, m, h, p = !1, w = !1;
-  if (/* @__PURE__ */ tt(e) ? (d = () => e.value, p = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ on(e) ? (d = () => a(e), p = !0) : ae(e) ? (w = !0, p = e.some((k) => /* @__PURE__ */ on(k) || /* @__PURE__ */ dt(k)), d = () => e.map((k) => {
+  const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (k) => s ? k : /* @__PURE__ */ ht(k) || s === !1 || s === 0 ? Jt(k, 1) : Jt(k);
+  let u, f, g, m, h = !1, w = !1;
+  if (/* @__PURE__ */ tt(e) ? (f = () => e.value, h = /* @__PURE__ */ ht(e)) : /* @__PURE__ */ on(e) ? (f = () => a(e), h = !0) : ae(e) ? (w = !0, h = e.some((k) => /* @__PURE__ */ on(k) || /* @__PURE__ */ ht(k)), f = () => e.map((k) => {
     if (/* @__PURE__ */ tt(k))
       return k.value;
     if (/* @__PURE__ */ on(k))
       return a(k);
     if (Ee(k))
       return c ? c(k, 2) : k();
-  })) : Ee(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
-    if (m) {
+  })) : Ee(e) ? t ? f = c ? () => c(e, 2) : e : f = () => {
+    if (g) {
       an();
       try {
-        m();
+        g();
       } finally {
         un();
       }
@@ -1073,13 +1073,13 @@ function md(e, t, n = Fe) {
     const k = An;
     An = u;
     try {
-      return c ? c(e, 3, [h]) : e(h);
+      return c ? c(e, 3, [m]) : e(m);
     } finally {
       An = k;
     }
-  } : d = Fn, t && s) {
-    const k = d, F = s === !0 ? 1 / 0 : s;
-    d = () => Jt(k(), F);
+  } : f = Fn, t && s) {
+    const k = f, F = s === !0 ? 1 / 0 : s;
+    f = () => Jt(k(), F);
   }
   const v = qf(), T = () => {
     u.stop(), v && v.active && oa(v.effects, u);
@@ -1099,16 +1099,16 @@ function md(e, t, n = Fe) {
     if (!(!(u.flags & 1) || !u.dirty && !k))
       if (t) {
         const F = u.run();
-        if (k || s || p || (w ? F.some((B, j) => Dt(B, x[j])) : Dt(F, x))) {
+        if (k || s || h || (w ? F.some((B, j) => Dt(B, x[j])) : Dt(F, x))) {
           const B = An;
           an();
           try {
-            m && m(), An = u;
+            g && g(), An = u;
             const j = [
               F,
               // pass undefined as the old value when it's changed for the first time
               x === ns ? void 0 : w && x[0] === ns ? [] : x,
-              h
+              m
             ];
             x = F, c ? c(t, 3, j) : (
               // @ts-expect-error
@@ -1121,7 +1121,7 @@ function md(e, t, n = Fe) {
       } else
         u.run();
   };
-  return l && l(b), u = new ga(d), u.scheduler = o ? () => o(b, !1) : b, h = (k) => gd(k, !1, u), m = u.onStop = () => {
+  return l && l(b), u = new ga(f), u.scheduler = o ? () => o(b, !1) : b, m = (k) => gd(k, !1, u), g = u.onStop = () => {
     const k = bs.get(u);
     if (k) {
       if (c)
@@ -1179,12 +1179,12 @@ function $s(e, t, n, r = !0, s = !1) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
     for (; c; ) {
-      const d = c.ec;
-      if (d && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
+      const f = c.ec;
+      if (f && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
       // are deferred or discarded by Suspense.
       (!s || c.scope.active)) {
-        for (let m = 0; m < d.length; m++)
-          if (d[m](e, a, u) === !1)
+        for (let g = 0; g < f.length; g++)
+          if (f[g](e, a, u) === !1)
             return;
       }
       c = c.parent;
@@ -1307,12 +1307,12 @@ function Ma(e) {
     bt = -1, Ze.length = 0, Na(), ks = null, (Ze.length || Ct.length) && Ma();
   }
 }
-let ft = null, La = null;
+let dt = null, La = null;
 function ws(e) {
-  const t = ft;
-  return ft = e, La = e && e.type.__scopeId || null, t;
+  const t = dt;
+  return dt = e, La = e && e.type.__scopeId || null, t;
 }
-function wd(e, t = ft, n) {
+function wd(e, t = dt, n) {
   if (!t || e._n)
     return e;
   const r = (...s) => {
@@ -1330,9 +1330,9 @@ function wd(e, t = ft, n) {
   return r._n = !0, r._c = !0, r._d = !0, r;
 }
 function bn(e, t) {
-  if (ft === null)
+  if (dt === null)
     return e;
-  const n = Ws(ft), r = e.dirs || (e.dirs = []);
+  const n = Ws(dt), r = e.dirs || (e.dirs = []);
   for (let s = 0; s < t.length; s++) {
     let [i, o, l, c = Fe] = t[s];
     i && (Ee(i) && (i = {
@@ -1363,7 +1363,7 @@ function kn(e, t, n, r) {
   const i = s.dirs, o = t && t.dirs;
   for (let l = 0; l < i.length; l++) {
     let c = i[l];
-    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ht({}, c, { oldValue: void 0 }));
+    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = pt({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
     a && (an(), Gt(a, n, 8, [
       e.el,
@@ -1388,30 +1388,30 @@ function mi(e, t, n) {
   return Rd(e, t, n);
 }
 function Rd(e, t, n = Fe) {
-  const { immediate: r, deep: s, flush: i, once: o } = n, l = ht({}, n), c = t && r || !t && i !== "post";
+  const { immediate: r, deep: s, flush: i, once: o } = n, l = pt({}, n), c = t && r || !t && i !== "post";
   let a;
   if (Rs) {
     if (i === "sync") {
-      const h = Ad();
-      a = h.__watcherHandles || (h.__watcherHandles = []);
+      const m = Ad();
+      a = m.__watcherHandles || (m.__watcherHandles = []);
     } else if (!c) {
-      const h = () => {
+      const m = () => {
       };
-      return h.stop = Fn, h.resume = Fn, h.pause = Fn, h;
+      return m.stop = Fn, m.resume = Fn, m.pause = Fn, m;
     }
   }
   const u = nr;
-  l.call = (h, p, w) => Gt(h, u, p, w);
-  let d = !1;
-  i === "post" ? l.scheduler = (h) => {
-    h.i = u, Ke(h, u && u.suspense);
-  } : i !== "sync" && (d = !0, l.scheduler = (h, p) => {
-    p ? h() : So(h);
-  }), l.augmentJob = (h) => {
-    t && (h.flags |= 4), d && (h.flags |= 2, u && (h.id = u.uid, h.i = u));
+  l.call = (m, h, w) => Gt(m, u, h, w);
+  let f = !1;
+  i === "post" ? l.scheduler = (m) => {
+    m.i = u, Ke(m, u && u.suspense);
+  } : i !== "sync" && (f = !0, l.scheduler = (m, h) => {
+    h ? m() : So(m);
+  }), l.augmentJob = (m) => {
+    t && (m.flags |= 4), f && (m.flags |= 2, u && (m.id = u.uid, m.i = u));
   };
-  const m = md(e, t, l);
-  return Rs && (a ? a.push(m) : c && m()), m;
+  const g = md(e, t, l);
+  return Rs && (a ? a.push(g) : c && g()), g;
 }
 const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), Bs = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), Ed = (e) => e && (e.defer || e.defer === ""), _l = (e) => typeof SVGElement < "u" && e instanceof SVGElement, yl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, to = (e, t) => {
   const n = e && e.to;
@@ -1422,9 +1422,9 @@ const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), B
   process(e, t, n, r, s, i, o, l, c, a) {
     const {
       mc: u,
-      pc: d,
-      pbc: m,
-      o: { insert: h, querySelector: p, createText: w, createComment: v, parentNode: T }
+      pc: f,
+      pbc: g,
+      o: { insert: m, querySelector: h, createText: w, createComment: v, parentNode: T }
     } = a, x = En(t.props);
     let { dynamicChildren: b } = t;
     const k = (j, ee, X) => {
@@ -1439,7 +1439,7 @@ const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), B
         c
       );
     }, F = (j = t) => {
-      const ee = En(j.props), X = j.target = to(j.props, p), ue = no(X, j, w, h);
+      const ee = En(j.props), X = j.target = to(j.props, h), ue = no(X, j, w, m);
       X && (o !== "svg" && _l(X) ? o = "svg" : o !== "mathml" && yl(X) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (k(j, X, ue), _r(j, !1)));
     }, B = (j) => {
       const ee = () => {
@@ -1455,7 +1455,7 @@ const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), B
     };
     if (e == null) {
       const j = t.el = w(""), ee = t.anchor = w("");
-      if (h(j, n, r), h(ee, n, r), Ed(t.props) || i && i.pendingBranch) {
+      if (m(j, n, r), m(ee, n, r), Ed(t.props) || i && i.pendingBranch) {
         B(t);
         return;
       }
@@ -1469,7 +1469,7 @@ const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), B
       }
       t.targetStart = e.targetStart;
       const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = En(e.props), de = ne ? n : X, De = ne ? j : ue;
-      if (o === "svg" || _l(X) ? o = "svg" : (o === "mathml" || yl(X)) && (o = "mathml"), b ? (m(
+      if (o === "svg" || _l(X) ? o = "svg" : (o === "mathml" || yl(X)) && (o = "mathml"), b ? (g(
         e.dynamicChildren,
         b,
         de,
@@ -1477,7 +1477,7 @@ const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), B
         i,
         o,
         l
-      ), Fo(e, t, !0)) : c || d(
+      ), Fo(e, t, !0)) : c || f(
         e,
         t,
         de,
@@ -1496,7 +1496,7 @@ const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), B
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const we = to(t.props, p);
+        const we = to(t.props, h);
         we && (t.target = we, rs(
           t,
           we,
@@ -1521,17 +1521,17 @@ const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), B
       anchor: c,
       targetStart: a,
       targetAnchor: u,
-      target: d,
-      props: m
-    } = e, h = En(m), p = i || !h, w = en.get(e);
-    if (w && (w.flags |= 8, en.delete(e)), d && (s(a), s(u)), i && s(c), !w && (h || d) && o & 16)
+      target: f,
+      props: g
+    } = e, m = En(g), h = i || !m, w = en.get(e);
+    if (w && (w.flags |= 8, en.delete(e)), f && (s(a), s(u)), i && s(c), !w && (m || f) && o & 16)
       for (let v = 0; v < l.length; v++) {
         const T = l[v];
         r(
           T,
           t,
           n,
-          p,
+          h,
           !!T.dynamicChildren
         );
       }
@@ -1541,21 +1541,21 @@ const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), B
 };
 function rs(e, t, n, { o: { insert: r }, m: s }, i = 2) {
   i === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
-  const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = i === 2;
-  if (d && r(o, t, n), !en.has(e) && (!d || En(u)) && c & 16)
-    for (let m = 0; m < a.length; m++)
+  const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, f = i === 2;
+  if (f && r(o, t, n), !en.has(e) && (!f || En(u)) && c & 16)
+    for (let g = 0; g < a.length; g++)
       s(
-        a[m],
+        a[g],
         t,
         n,
         2
       );
-  d && r(l, t, n);
+  f && r(l, t, n);
 }
 function Sd(e, t, n, r, s, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
-}, d) {
-  function m(v, T) {
+}, f) {
+  function g(v, T) {
     let x = T;
     for (; x; ) {
       if (x && x.nodeType === 8) {
@@ -1569,8 +1569,8 @@ function Sd(e, t, n, r, s, i, {
       x = o(x);
     }
   }
-  function h(v, T) {
-    T.anchor = d(
+  function m(v, T) {
+    T.anchor = f(
       o(v),
       T,
       l(v),
@@ -1580,30 +1580,30 @@ function Sd(e, t, n, r, s, i, {
       i
     );
   }
-  const p = t.target = to(
+  const h = t.target = to(
     t.props,
     c
   ), w = En(t.props);
-  if (p) {
-    const v = p._lpa || p.firstChild;
-    t.shapeFlag & 16 && (w ? (h(e, t), m(p, v), t.targetAnchor || no(
-      p,
+  if (h) {
+    const v = h._lpa || h.firstChild;
+    t.shapeFlag & 16 && (w ? (m(e, t), g(h, v), t.targetAnchor || no(
+      h,
       t,
       u,
       a,
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
-      l(e) === p ? e : null
-    )) : (t.anchor = o(e), m(p, v), t.targetAnchor || no(p, t, u, a), d(
+      l(e) === h ? e : null
+    )) : (t.anchor = o(e), g(h, v), t.targetAnchor || no(h, t, u, a), f(
       v && o(v),
       t,
-      p,
+      h,
       n,
       r,
       s,
       i
     ))), _r(t, w);
-  } else w && t.shapeFlag & 16 && (h(e, t), t.targetStart = e, t.targetAnchor = o(e));
+  } else w && t.shapeFlag & 16 && (m(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
 const Dd = Cd;
@@ -1700,13 +1700,13 @@ function Rr(e, t, n, r, s = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Rr(e, t, n, r.component.subTree);
     return;
   }
-  const i = r.shapeFlag & 4 ? Ws(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), h = d === Fe ? ia : (w) => bl(u, w) ? !1 : xe(m, w), p = (w, v) => !(v && bl(u, v));
+  const i = r.shapeFlag & 4 ? Ws(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, f = l.setupState, g = /* @__PURE__ */ ke(f), m = f === Fe ? ia : (w) => bl(u, w) ? !1 : xe(g, w), h = (w, v) => !(v && bl(u, v));
   if (a != null && a !== c) {
     if (kl(t), Le(a))
-      u[a] = null, h(a) && (d[a] = null);
+      u[a] = null, m(a) && (f[a] = null);
     else if (/* @__PURE__ */ tt(a)) {
       const w = t;
-      p(a, w.k) && (a.value = null), w.k && (u[w.k] = null);
+      h(a, w.k) && (a.value = null), w.k && (u[w.k] = null);
     }
   }
   if (Ee(c))
@@ -1716,18 +1716,18 @@ function Rr(e, t, n, r, s = !1) {
     if (w || v) {
       const T = () => {
         if (e.f) {
-          const x = w ? h(c) ? d[c] : u[c] : p() || !e.k ? c.value : u[e.k];
+          const x = w ? m(c) ? f[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (s)
             ae(x) && oa(x, i);
           else if (ae(x))
             x.includes(i) || x.push(i);
           else if (w)
-            u[c] = [i], h(c) && (d[c] = u[c]);
+            u[c] = [i], m(c) && (f[c] = u[c]);
           else {
             const b = [i];
-            p(c, e.k) && (c.value = b), e.k && (u[e.k] = b);
+            h(c, e.k) && (c.value = b), e.k && (u[e.k] = b);
           }
-        } else w ? (u[c] = o, h(c) && (d[c] = o)) : v && (p(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else w ? (u[c] = o, m(c) && (f[c] = o)) : v && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const x = () => {
@@ -1752,10 +1752,10 @@ function Ge(e, t, n, r) {
   if (o || Le(e)) {
     const l = o && /* @__PURE__ */ on(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ Ot(e), e = js(e)), s = new Array(e.length);
-    for (let u = 0, d = e.length; u < d; u++)
+    l && (c = !/* @__PURE__ */ ht(e), a = /* @__PURE__ */ Ot(e), e = js(e)), s = new Array(e.length);
+    for (let u = 0, f = e.length; u < f; u++)
       s[u] = t(
-        c ? a ? fn(pt(e[u])) : pt(e[u]) : e[u],
+        c ? a ? fn(gt(e[u])) : gt(e[u]) : e[u],
         u,
         void 0,
         i
@@ -1789,7 +1789,7 @@ function Ge(e, t, n, r) {
 const so = (e) => e ? ru(e) ? Ws(e) : so(e.parent) : null, Cr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
-  /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
+  /* @__PURE__ */ pt(/* @__PURE__ */ Object.create(null), {
     $: (e) => e,
     $el: (e) => e.vnode.el,
     $data: (e) => e.data,
@@ -1814,9 +1814,9 @@ const so = (e) => e ? ru(e) ? Ws(e) : so(e.parent) : null, Cr = (
       return !0;
     const { ctx: n, setupState: r, data: s, props: i, accessCache: o, type: l, appContext: c } = e;
     if (t[0] !== "$") {
-      const m = o[t];
-      if (m !== void 0)
-        switch (m) {
+      const g = o[t];
+      if (g !== void 0)
+        switch (g) {
           case 1:
             return r[t];
           case 2:
@@ -1837,7 +1837,7 @@ const so = (e) => e ? ru(e) ? Ws(e) : so(e.parent) : null, Cr = (
       }
     }
     const a = Cr[t];
-    let u, d;
+    let u, f;
     if (a)
       return t === "$attrs" && Xe(e.attrs, "get", ""), a(e);
     if (
@@ -1849,9 +1849,9 @@ const so = (e) => e ? ru(e) ? Ws(e) : so(e.parent) : null, Cr = (
       return o[t] = 4, n[t];
     if (
       // global properties
-      d = c.config.globalProperties, xe(d, t)
+      f = c.config.globalProperties, xe(f, t)
     )
-      return d[t];
+      return f[t];
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: s, ctx: i } = e;
@@ -1891,7 +1891,7 @@ function Ba() {
 let Nd = 0;
 function Md(e, t) {
   return function(r, s = null) {
-    Ee(r) || (r = ht({}, r)), s != null && !Ie(s) && (s = null);
+    Ee(r) || (r = pt({}, r)), s != null && !Ie(s) && (s = null);
     const i = Ba(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = i.app = {
@@ -1907,22 +1907,22 @@ function Md(e, t) {
       },
       set config(u) {
       },
-      use(u, ...d) {
-        return o.has(u) || (u && Ee(u.install) ? (o.add(u), u.install(a, ...d)) : Ee(u) && (o.add(u), u(a, ...d))), a;
+      use(u, ...f) {
+        return o.has(u) || (u && Ee(u.install) ? (o.add(u), u.install(a, ...f)) : Ee(u) && (o.add(u), u(a, ...f))), a;
       },
       mixin(u) {
         return a;
       },
-      component(u, d) {
-        return d ? (i.components[u] = d, a) : i.components[u];
+      component(u, f) {
+        return f ? (i.components[u] = f, a) : i.components[u];
       },
-      directive(u, d) {
-        return d ? (i.directives[u] = d, a) : i.directives[u];
+      directive(u, f) {
+        return f ? (i.directives[u] = f, a) : i.directives[u];
       },
-      mount(u, d, m) {
+      mount(u, f, g) {
         if (!c) {
-          const h = a._ceVNode || Ht(r, s);
-          return h.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(h, u, m), c = !0, a._container = u, u.__vue_app__ = a, Ws(h.component);
+          const m = a._ceVNode || Ht(r, s);
+          return m.appContext = i, g === !0 ? g = "svg" : g === !1 && (g = void 0), e(m, u, g), c = !0, a._container = u, u.__vue_app__ = a, Ws(m.component);
         }
       },
       onUnmount(u) {
@@ -1935,16 +1935,16 @@ function Md(e, t) {
           16
         ), e(null, a._container), delete a._container.__vue_app__);
       },
-      provide(u, d) {
-        return i.provides[u] = d, a;
+      provide(u, f) {
+        return i.provides[u] = f, a;
       },
       runWithContext(u) {
-        const d = Xn;
+        const f = Xn;
         Xn = a;
         try {
           return u();
         } finally {
-          Xn = d;
+          Xn = f;
         }
       }
     };
@@ -1987,7 +1987,7 @@ function jd(e, t, n = !1) {
     return s;
   const i = e.emits;
   let o = {};
-  return i ? (ae(i) ? i.forEach((l) => o[l] = null) : ht(o, i), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
+  return i ? (ae(i) ? i.forEach((l) => o[l] = null) : pt(o, i), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
 }
 function zs(e, t) {
   return !e || !Ns(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Pn(t)) || xe(e, t));
@@ -2004,10 +2004,10 @@ function wl(e) {
     emit: c,
     render: a,
     renderCache: u,
-    props: d,
-    data: m,
-    setupState: h,
-    ctx: p,
+    props: f,
+    data: g,
+    setupState: m,
+    ctx: h,
     inheritAttrs: w
   } = e, v = ws(e);
   let T, x;
@@ -2019,20 +2019,20 @@ function wl(e) {
           F,
           k,
           u,
-          d,
-          h,
+          f,
           m,
-          p
+          g,
+          h
         )
       ), x = l;
     } else {
       const k = t;
       T = St(
         k.length > 1 ? k(
-          d,
+          f,
           { attrs: l, slots: o, emit: c }
         ) : k(
-          d,
+          f,
           null
         )
       ), x = t.props ? l : $d(l);
@@ -2091,9 +2091,9 @@ function zd(e, t, n) {
       return r ? xl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
-      for (let d = 0; d < u.length; d++) {
-        const m = u[d];
-        if (Ua(o, r, m) && !zs(a, m))
+      for (let f = 0; f < u.length; f++) {
+        const g = u[f];
+        if (Ua(o, r, g) && !zs(a, g))
           return !0;
       }
     }
@@ -2149,49 +2149,49 @@ function Jd(e, t, n, r) {
   ) {
     if (o & 8) {
       const u = e.vnode.dynamicProps;
-      for (let d = 0; d < u.length; d++) {
-        let m = u[d];
-        if (zs(e.emitsOptions, m))
+      for (let f = 0; f < u.length; f++) {
+        let g = u[f];
+        if (zs(e.emitsOptions, g))
           continue;
-        const h = t[m];
+        const m = t[g];
         if (c)
-          if (xe(i, m))
-            h !== i[m] && (i[m] = h, a = !0);
+          if (xe(i, g))
+            m !== i[g] && (i[g] = m, a = !0);
           else {
-            const p = kt(m);
-            s[p] = io(
+            const h = kt(g);
+            s[h] = io(
               c,
               l,
-              p,
               h,
+              m,
               e,
               !1
             );
           }
         else
-          h !== i[m] && (i[m] = h, a = !0);
+          m !== i[g] && (i[g] = m, a = !0);
       }
     }
   } else {
     Ha(e, t, s, i) && (a = !0);
     let u;
-    for (const d in l)
+    for (const f in l)
       (!t || // for camelCase
-      !xe(t, d) && // it's possible the original props was passed in as kebab-case
+      !xe(t, f) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Pn(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
-      (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (s[d] = io(
+      ((u = Pn(f)) === f || !xe(t, u))) && (c ? n && // for camelCase
+      (n[f] !== void 0 || // for kebab-case
+      n[u] !== void 0) && (s[f] = io(
         c,
         l,
-        d,
+        f,
         void 0,
         e,
         !0
-      )) : delete s[d]);
+      )) : delete s[f]);
     if (i !== l)
-      for (const d in i)
-        (!t || !xe(t, d)) && (delete i[d], a = !0);
+      for (const f in i)
+        (!t || !xe(t, f)) && (delete i[f], a = !0);
   }
   a && Wt(e.attrs, "set", "");
 }
@@ -2209,14 +2209,14 @@ function Ha(e, t, n, r) {
   if (i) {
     const c = /* @__PURE__ */ ke(n), a = l || Fe;
     for (let u = 0; u < i.length; u++) {
-      const d = i[u];
-      n[d] = io(
+      const f = i[u];
+      n[f] = io(
         s,
         c,
-        d,
-        a[d],
+        f,
+        a[f],
         e,
-        !xe(a, d)
+        !xe(a, f)
       );
     }
   }
@@ -2269,25 +2269,25 @@ function qd(e, t, n = !1) {
     for (const a in i) {
       const u = kt(a);
       if (vl(u)) {
-        const d = i[a], m = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), h = m.type;
-        let p = !1, w = !0;
-        if (ae(h))
-          for (let v = 0; v < h.length; ++v) {
-            const T = h[v], x = Ee(T) && T.name;
+        const f = i[a], g = o[u] = ae(f) || Ee(f) ? { type: f } : pt({}, f), m = g.type;
+        let h = !1, w = !0;
+        if (ae(m))
+          for (let v = 0; v < m.length; ++v) {
+            const T = m[v], x = Ee(T) && T.name;
             if (x === "Boolean") {
-              p = !0;
+              h = !0;
               break;
             } else x === "String" && (w = !1);
           }
         else
-          p = Ee(h) && h.name === "Boolean";
-        m[
+          h = Ee(m) && m.name === "Boolean";
+        g[
           0
           /* shouldCast */
-        ] = p, m[
+        ] = h, g[
           1
           /* shouldCastTrue */
-        ] = w, (p || xe(m, "default")) && l.push(u);
+        ] = w, (h || xe(g, "default")) && l.push(u);
       }
     }
   const c = [o, l];
@@ -2351,28 +2351,28 @@ function Yd(e, t) {
     createComment: c,
     setText: a,
     setElementText: u,
-    parentNode: d,
-    nextSibling: m,
-    setScopeId: h = Fn,
-    insertStaticContent: p
-  } = e, w = (g, _, A, P = null, S = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
-    if (g === _)
+    parentNode: f,
+    nextSibling: g,
+    setScopeId: m = Fn,
+    insertStaticContent: h
+  } = e, w = (p, _, A, P = null, S = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
+    if (p === _)
       return;
-    g && !fr(g, _) && (P = Ae(g), R(g, S, I, !0), g = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && g && g.dynamicChildren && g.dynamicChildren.hasOnce && (_.dynamicChildren === Sn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    p && !fr(p, _) && (P = Ae(p), R(p, S, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Sn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
     const { type: D, ref: V, shapeFlag: z } = _;
     switch (D) {
       case Us:
-        v(g, _, A, P);
+        v(p, _, A, P);
         break;
       case xt:
-        T(g, _, A, P);
+        T(p, _, A, P);
         break;
       case ki:
-        g == null && x(_, A, P, M);
+        p == null && x(_, A, P, M);
         break;
       case oe:
         de(
-          g,
+          p,
           _,
           A,
           P,
@@ -2385,7 +2385,7 @@ function Yd(e, t) {
         break;
       default:
         z & 1 ? F(
-          g,
+          p,
           _,
           A,
           P,
@@ -2395,7 +2395,7 @@ function Yd(e, t) {
           $,
           N
         ) : z & 6 ? De(
-          g,
+          p,
           _,
           A,
           P,
@@ -2405,7 +2405,7 @@ function Yd(e, t) {
           $,
           N
         ) : (z & 64 || z & 128) && D.process(
-          g,
+          p,
           _,
           A,
           P,
@@ -2417,45 +2417,45 @@ function Yd(e, t) {
           pn
         );
     }
-    V != null && S ? Rr(V, g && g.ref, I, _ || g, !_) : V == null && g && g.ref != null && Rr(g.ref, null, I, g, !0);
-  }, v = (g, _, A, P) => {
-    if (g == null)
+    V != null && S ? Rr(V, p && p.ref, I, _ || p, !_) : V == null && p && p.ref != null && Rr(p.ref, null, I, p, !0);
+  }, v = (p, _, A, P) => {
+    if (p == null)
       r(
         _.el = l(_.children),
         A,
         P
       );
     else {
-      const S = _.el = g.el;
-      _.children !== g.children && a(S, _.children);
+      const S = _.el = p.el;
+      _.children !== p.children && a(S, _.children);
     }
-  }, T = (g, _, A, P) => {
-    g == null ? r(
+  }, T = (p, _, A, P) => {
+    p == null ? r(
       _.el = c(_.children || ""),
       A,
       P
-    ) : _.el = g.el;
-  }, x = (g, _, A, P) => {
-    [g.el, g.anchor] = p(
-      g.children,
+    ) : _.el = p.el;
+  }, x = (p, _, A, P) => {
+    [p.el, p.anchor] = h(
+      p.children,
       _,
       A,
       P,
-      g.el,
-      g.anchor
+      p.el,
+      p.anchor
     );
-  }, b = ({ el: g, anchor: _ }, A, P) => {
+  }, b = ({ el: p, anchor: _ }, A, P) => {
     let S;
-    for (; g && g !== _; )
-      S = m(g), r(g, A, P), g = S;
+    for (; p && p !== _; )
+      S = g(p), r(p, A, P), p = S;
     r(_, A, P);
-  }, k = ({ el: g, anchor: _ }) => {
+  }, k = ({ el: p, anchor: _ }) => {
     let A;
-    for (; g && g !== _; )
-      A = m(g), s(g), g = A;
+    for (; p && p !== _; )
+      A = g(p), s(p), p = A;
     s(_);
-  }, F = (g, _, A, P, S, I, M, $, N) => {
-    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), g == null)
+  }, F = (p, _, A, P, S, I, M, $, N) => {
+    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), p == null)
       B(
         _,
         A,
@@ -2467,10 +2467,10 @@ function Yd(e, t) {
         N
       );
     else {
-      const D = g.el && g.el._isVueCE ? g.el : null;
+      const D = p.el && p.el._isVueCE ? p.el : null;
       try {
         D && D._beginPatch(), X(
-          g,
+          p,
           _,
           S,
           I,
@@ -2482,43 +2482,43 @@ function Yd(e, t) {
         D && D._endPatch();
       }
     }
-  }, B = (g, _, A, P, S, I, M, $) => {
+  }, B = (p, _, A, P, S, I, M, $) => {
     let N, D;
-    const { props: V, shapeFlag: z, transition: Z, dirs: te } = g;
-    if (N = g.el = o(
-      g.type,
+    const { props: V, shapeFlag: z, transition: Z, dirs: te } = p;
+    if (N = p.el = o(
+      p.type,
       I,
       V && V.is,
       V
-    ), z & 8 ? u(N, g.children) : z & 16 && ee(
-      g.children,
+    ), z & 8 ? u(N, p.children) : z & 16 && ee(
+      p.children,
       N,
       null,
       P,
       S,
-      bi(g, I),
+      bi(p, I),
       M,
       $
-    ), te && kn(g, null, P, "created"), j(N, g, g.scopeId, M, P), V) {
+    ), te && kn(p, null, P, "created"), j(N, p, p.scopeId, M, P), V) {
       for (const _e in V)
         _e !== "value" && !kr(_e) && i(N, _e, null, V[_e], I, P);
-      "value" in V && i(N, "value", null, V.value, I), (D = V.onVnodeBeforeMount) && Rt(D, P, g);
+      "value" in V && i(N, "value", null, V.value, I), (D = V.onVnodeBeforeMount) && Rt(D, P, p);
     }
-    te && kn(g, null, P, "beforeMount");
+    te && kn(p, null, P, "beforeMount");
     const he = Xd(S, Z);
     he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Qd] = !0), r(N, _, A), ((D = V && V.onVnodeMounted) || he || te) && Ke(() => {
-      D && Rt(D, P, g), he && Z.enter(N), te && kn(g, null, P, "mounted");
+      D && Rt(D, P, p), he && Z.enter(N), te && kn(p, null, P, "mounted");
     }, S);
-  }, j = (g, _, A, P, S) => {
-    if (A && h(g, A), P)
+  }, j = (p, _, A, P, S) => {
+    if (A && m(p, A), P)
       for (let I = 0; I < P.length; I++)
-        h(g, P[I]);
+        m(p, P[I]);
     if (S) {
       let I = S.subTree;
       if (_ === I || Xa(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
         const M = S.vnode;
         j(
-          g,
+          p,
           M,
           M.scopeId,
           M.slotScopeIds,
@@ -2526,9 +2526,9 @@ function Yd(e, t) {
         );
       }
     }
-  }, ee = (g, _, A, P, S, I, M, $, N = 0) => {
-    for (let D = N; D < g.length; D++) {
-      const V = g[D] = $ ? Ut(g[D]) : St(g[D]);
+  }, ee = (p, _, A, P, S, I, M, $, N = 0) => {
+    for (let D = N; D < p.length; D++) {
+      const V = p[D] = $ ? Ut(p[D]) : St(p[D]);
       w(
         null,
         V,
@@ -2541,16 +2541,16 @@ function Yd(e, t) {
         $
       );
     }
-  }, X = (g, _, A, P, S, I, M) => {
-    const $ = _.el = g.el;
+  }, X = (p, _, A, P, S, I, M) => {
+    const $ = _.el = p.el;
     let { patchFlag: N, dynamicChildren: D, dirs: V } = _;
-    N |= g.patchFlag & 16;
-    const z = g.props || Fe, Z = _.props || Fe;
+    N |= p.patchFlag & 16;
+    const z = p.props || Fe, Z = _.props || Fe;
     let te;
-    if (A && wn(A, !1), (te = Z.onVnodeBeforeUpdate) && Rt(te, A, _, g), V && kn(_, g, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (A && wn(A, !1), (te = Z.onVnodeBeforeUpdate) && Rt(te, A, _, p), V && kn(_, p, A, "beforeUpdate"), A && wn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    D && (!g.dynamicChildren || g.dynamicChildren.length !== D.length) && (N = 0, M = !1, D = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u($, ""), D ? ue(
-      g.dynamicChildren,
+    D && (!p.dynamicChildren || p.dynamicChildren.length !== D.length) && (N = 0, M = !1, D = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u($, ""), D ? ue(
+      p.dynamicChildren,
       D,
       $,
       A,
@@ -2558,7 +2558,7 @@ function Yd(e, t) {
       bi(_, S),
       I
     ) : M || se(
-      g,
+      p,
       _,
       $,
       null,
@@ -2577,14 +2577,14 @@ function Yd(e, t) {
           (Re !== Te || ye === "value") && i($, ye, Te, Re, S, A);
         }
       }
-      N & 1 && g.children !== _.children && u($, _.children);
+      N & 1 && p.children !== _.children && u($, _.children);
     } else !M && D == null && ne($, z, Z, A, S);
     ((te = Z.onVnodeUpdated) || V) && Ke(() => {
-      te && Rt(te, A, _, g), V && kn(_, g, A, "updated");
+      te && Rt(te, A, _, p), V && kn(_, p, A, "updated");
     }, P);
-  }, ue = (g, _, A, P, S, I, M) => {
+  }, ue = (p, _, A, P, S, I, M) => {
     for (let $ = 0; $ < _.length; $++) {
-      const N = g[$], D = _[$], V = N.el || Sr(N), z = (
+      const N = p[$], D = _[$], V = N.el || Sr(N), z = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
@@ -2592,7 +2592,7 @@ function Yd(e, t) {
         (N.type === oe || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
         !fr(N, D) || // - In the case of a component, it could contain anything.
-        N.shapeFlag & 198) ? d(V) : (
+        N.shapeFlag & 198) ? f(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
           A
@@ -2610,12 +2610,12 @@ function Yd(e, t) {
         !0
       );
     }
-  }, ne = (g, _, A, P, S) => {
+  }, ne = (p, _, A, P, S) => {
     if (_ !== A) {
       if (_ !== Fe)
         for (const I in _)
           !kr(I) && !(I in A) && i(
-            g,
+            p,
             I,
             _[I],
             null,
@@ -2625,14 +2625,14 @@ function Yd(e, t) {
       for (const I in A) {
         if (kr(I)) continue;
         const M = A[I], $ = _[I];
-        M !== $ && I !== "value" && i(g, I, $, M, S, P);
+        M !== $ && I !== "value" && i(p, I, $, M, S, P);
       }
-      "value" in A && i(g, "value", _.value, A.value, S);
+      "value" in A && i(p, "value", _.value, A.value, S);
     }
-  }, de = (g, _, A, P, S, I, M, $, N) => {
-    const D = _.el = g ? g.el : l(""), V = _.anchor = g ? g.anchor : l("");
+  }, de = (p, _, A, P, S, I, M, $, N) => {
+    const D = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
     let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = _;
-    te && ($ = $ ? $.concat(te) : te), g == null ? (r(D, A, P), r(V, A, P), ee(
+    te && ($ = $ ? $.concat(te) : te), p == null ? (r(D, A, P), r(V, A, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
@@ -2647,8 +2647,8 @@ function Yd(e, t) {
       N
     )) : z > 0 && z & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    g.dynamicChildren && g.dynamicChildren.length === Z.length ? (ue(
-      g.dynamicChildren,
+    p.dynamicChildren && p.dynamicChildren.length === Z.length ? (ue(
+      p.dynamicChildren,
       Z,
       A,
       S,
@@ -2660,12 +2660,12 @@ function Yd(e, t) {
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
     (_.key != null || S && _ === S.subTree) && Fo(
-      g,
+      p,
       _,
       !0
       /* shallow */
     )) : se(
-      g,
+      p,
       _,
       A,
       V,
@@ -2675,8 +2675,8 @@ function Yd(e, t) {
       $,
       N
     );
-  }, De = (g, _, A, P, S, I, M, $, N) => {
-    _.slotScopeIds = $, g == null ? _.shapeFlag & 512 ? S.ctx.activate(
+  }, De = (p, _, A, P, S, I, M, $, N) => {
+    _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? S.ctx.activate(
       _,
       A,
       P,
@@ -2690,95 +2690,95 @@ function Yd(e, t) {
       I,
       M,
       N
-    ) : ve(g, _, N);
-  }, we = (g, _, A, P, S, I, M) => {
-    const $ = g.component = oh(
-      g,
+    ) : ve(p, _, N);
+  }, we = (p, _, A, P, S, I, M) => {
+    const $ = p.component = oh(
+      p,
       P,
       S
     );
-    if ($a(g) && ($.ctx.renderer = pn), ch($, !1, M), $.asyncDep) {
+    if ($a(p) && ($.ctx.renderer = pn), ch($, !1, M), $.asyncDep) {
       if (S && S.registerDep(
         $,
-        ct,
+        at,
         M,
         I
-      ), !g.el) {
+      ), !p.el) {
         const N = $.subTree = Ht(xt);
-        T(null, N, _, A), g.placeholder = N.el;
+        T(null, N, _, A), p.placeholder = N.el;
       }
     } else
-      ct(
+      at(
         $,
-        g,
+        p,
         _,
         A,
         S,
         I,
         M
       );
-  }, ve = (g, _, A) => {
-    const P = _.component = g.component;
-    if (zd(g, _, A))
+  }, ve = (p, _, A) => {
+    const P = _.component = p.component;
+    if (zd(p, _, A))
       if (P.asyncDep && !P.asyncResolved) {
-        _.el = g.el, _.placeholder = g.placeholder, W(P, _, A);
+        _.el = p.el, _.placeholder = p.placeholder, W(P, _, A);
         return;
       } else
         P.next = _, P.update();
     else
-      _.el = g.el, _.placeholder = g.placeholder, P.vnode = _;
-  }, ct = (g, _, A, P, S, I, M) => {
+      _.el = p.el, _.placeholder = p.placeholder, P.vnode = _;
+  }, at = (p, _, A, P, S, I, M) => {
     const $ = () => {
-      if (g.isMounted) {
-        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = g;
+      if (p.isMounted) {
+        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
         {
-          const Be = Ya(g);
+          const Be = Ya(p);
           if (Be) {
-            z && (z.el = _e.el, W(g, z, M)), Be.asyncDep.then(() => {
-              const it = () => {
-                g.job.flags & 8 || (S && S.pendingBranch ? Ke(it, S) : D());
+            z && (z.el = _e.el, W(p, z, M)), Be.asyncDep.then(() => {
+              const ot = () => {
+                p.job.flags & 8 || (S && S.pendingBranch ? Ke(ot, S) : D());
               };
-              it.flags = 48, Ke(it, S);
+              ot.flags = 48, Ke(ot, S);
             });
             return;
           }
         }
         let ye = z, Te;
-        wn(g, !1), z ? (z.el = _e.el, W(g, z, M)) : z = _e, Z && hs(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && Rt(Te, he, z, _e), wn(g, !0);
-        const Re = wl(g), je = g.subTree;
-        g.subTree = Re, w(
+        wn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && hs(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && Rt(Te, he, z, _e), wn(p, !0);
+        const Re = wl(p), je = p.subTree;
+        p.subTree = Re, w(
           je,
           Re,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
-          d(
+          f(
             je.el || Sr(je)
           ),
           // anchor may have changed if it's in a fragment
           Ae(je),
-          g,
+          p,
           S,
           I
-        ), z.el = Re.el, ye === null && Ud(g, Re.el), te && Ke(te, S), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+        ), z.el = Re.el, ye === null && Ud(p, Re.el), te && Ke(te, S), (Te = z.props && z.props.onVnodeUpdated) && Ke(
           () => Rt(Te, he, z, _e),
           S
         );
       } else {
         let z;
-        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = g, je = Er(_);
-        wn(g, !1), he && hs(he), !je && (z = te && te.onVnodeBeforeMount) && Rt(z, ye, _), wn(g, !0);
+        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, je = Er(_);
+        wn(p, !1), he && hs(he), !je && (z = te && te.onVnodeBeforeMount) && Rt(z, ye, _), wn(p, !0);
         {
           Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
             Re,
-            g.parent ? g.parent.type : void 0
+            p.parent ? p.parent.type : void 0
           );
-          const Be = g.subTree = wl(g);
+          const Be = p.subTree = wl(p);
           w(
             null,
             Be,
             A,
             P,
-            g,
+            p,
             S,
             I
           ), _.el = Be.el;
@@ -2790,20 +2790,20 @@ function Yd(e, t) {
             S
           );
         }
-        (_.shapeFlag & 256 || ye && Er(ye.vnode) && ye.vnode.shapeFlag & 256) && g.a && Ke(g.a, S), g.isMounted = !0, _ = A = P = null;
+        (_.shapeFlag & 256 || ye && Er(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, S), p.isMounted = !0, _ = A = P = null;
       }
     };
-    g.scope.on();
-    const N = g.effect = new ga($);
-    g.scope.off();
-    const D = g.update = N.run.bind(N), V = g.job = N.runIfDirty.bind(N);
-    V.i = g, V.id = g.uid, N.scheduler = () => So(V), wn(g, !0), D();
-  }, W = (g, _, A) => {
-    _.component = g;
-    const P = g.vnode.props;
-    g.vnode = _, g.next = null, Jd(g, _.props, P, A), Gd(g, _.children, A), an(), Oa(g), un();
-  }, se = (g, _, A, P, S, I, M, $, N = !1) => {
-    const D = g && g.children, V = g ? g.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
+    p.scope.on();
+    const N = p.effect = new ga($);
+    p.scope.off();
+    const D = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
+    V.i = p, V.id = p.uid, N.scheduler = () => So(V), wn(p, !0), D();
+  }, W = (p, _, A) => {
+    _.component = p;
+    const P = p.vnode.props;
+    p.vnode = _, p.next = null, Jd(p, _.props, P, A), Gd(p, _.children, A), an(), Oa(p), un();
+  }, se = (p, _, A, P, S, I, M, $, N = !1) => {
+    const D = p && p.children, V = p ? p.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
       if (Z & 128) {
         me(
@@ -2853,14 +2853,14 @@ function Yd(e, t) {
       $,
       N
     ));
-  }, le = (g, _, A, P, S, I, M, $, N) => {
-    g = g || Sn, _ = _ || Sn;
-    const D = g.length, V = _.length, z = Math.min(D, V);
+  }, le = (p, _, A, P, S, I, M, $, N) => {
+    p = p || Sn, _ = _ || Sn;
+    const D = p.length, V = _.length, z = Math.min(D, V);
     let Z;
     for (Z = 0; Z < z; Z++) {
       const te = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
       w(
-        g[Z],
+        p[Z],
         te,
         A,
         null,
@@ -2872,7 +2872,7 @@ function Yd(e, t) {
       );
     }
     D > V ? hn(
-      g,
+      p,
       S,
       I,
       !0,
@@ -2889,12 +2889,12 @@ function Yd(e, t) {
       N,
       z
     );
-  }, me = (g, _, A, P, S, I, M, $, N) => {
+  }, me = (p, _, A, P, S, I, M, $, N) => {
     let D = 0;
     const V = _.length;
-    let z = g.length - 1, Z = V - 1;
+    let z = p.length - 1, Z = V - 1;
     for (; D <= z && D <= Z; ) {
-      const te = g[D], he = _[D] = N ? Ut(_[D]) : St(_[D]);
+      const te = p[D], he = _[D] = N ? Ut(_[D]) : St(_[D]);
       if (fr(te, he))
         w(
           te,
@@ -2912,7 +2912,7 @@ function Yd(e, t) {
       D++;
     }
     for (; D <= z && D <= Z; ) {
-      const te = g[z], he = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
+      const te = p[z], he = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
       if (fr(te, he))
         w(
           te,
@@ -2947,7 +2947,7 @@ function Yd(e, t) {
       }
     } else if (D > Z)
       for (; D <= z; )
-        R(g[D], S, I, !0), D++;
+        R(p[D], S, I, !0), D++;
     else {
       const te = D, he = D, _e = /* @__PURE__ */ new Map();
       for (D = he; D <= Z; D++) {
@@ -2957,10 +2957,10 @@ function Yd(e, t) {
       let ye, Te = 0;
       const Re = Z - he + 1;
       let je = !1, Be = 0;
-      const it = new Array(Re);
-      for (D = 0; D < Re; D++) it[D] = 0;
+      const ot = new Array(Re);
+      for (D = 0; D < Re; D++) ot[D] = 0;
       for (D = te; D <= z; D++) {
-        const ze = g[D];
+        const ze = p[D];
         if (Te >= Re) {
           R(ze, S, I, !0);
           continue;
@@ -2970,11 +2970,11 @@ function Yd(e, t) {
           nt = _e.get(ze.key);
         else
           for (ye = he; ye <= Z; ye++)
-            if (it[ye - he] === 0 && fr(ze, _[ye])) {
+            if (ot[ye - he] === 0 && fr(ze, _[ye])) {
               nt = ye;
               break;
             }
-        nt === void 0 ? R(ze, S, I, !0) : (it[nt - he] = D + 1, nt >= Be ? Be = nt : je = !0, w(
+        nt === void 0 ? R(ze, S, I, !0) : (ot[nt - he] = D + 1, nt >= Be ? Be = nt : je = !0, w(
           ze,
           _[nt],
           A,
@@ -2986,13 +2986,13 @@ function Yd(e, t) {
           N
         ), Te++);
       }
-      const gn = je ? Zd(it) : Sn;
+      const gn = je ? Zd(ot) : Sn;
       for (ye = gn.length - 1, D = Re - 1; D >= 0; D--) {
         const ze = he + D, nt = _[ze], Lt = _[ze + 1], mn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
           Lt.el || Sr(Lt)
         ) : P;
-        it[D] === 0 ? w(
+        ot[D] === 0 ? w(
           null,
           nt,
           A,
@@ -3005,29 +3005,29 @@ function Yd(e, t) {
         ) : je && (ye < 0 || D !== gn[ye] ? J(nt, A, mn, 2) : ye--);
       }
     }
-  }, J = (g, _, A, P, S = null) => {
-    const { el: I, type: M, transition: $, children: N, shapeFlag: D } = g;
+  }, J = (p, _, A, P, S = null) => {
+    const { el: I, type: M, transition: $, children: N, shapeFlag: D } = p;
     if (D & 6) {
-      J(g.component.subTree, _, A, P);
+      J(p.component.subTree, _, A, P);
       return;
     }
     if (D & 128) {
-      g.suspense.move(_, A, P);
+      p.suspense.move(_, A, P);
       return;
     }
     if (D & 64) {
-      M.move(g, _, A, pn);
+      M.move(p, _, A, pn);
       return;
     }
     if (M === oe) {
       r(I, _, A);
       for (let z = 0; z < N.length; z++)
         J(N[z], _, A, P);
-      r(g.anchor, _, A);
+      r(p.anchor, _, A);
       return;
     }
     if (M === ki) {
-      b(g, _, A);
+      b(p, _, A);
       return;
     }
     if (P !== 2 && D & 1 && $)
@@ -3035,7 +3035,7 @@ function Yd(e, t) {
         $.persisted && !I[_i] ? r(I, _, A) : ($.beforeEnter(I), r(I, _, A), Ke(() => $.enter(I), S));
       else {
         const { leave: z, delayLeave: Z, afterLeave: te } = $, he = () => {
-          g.ctx.isUnmounted ? s(I) : r(I, _, A);
+          p.ctx.isUnmounted ? s(I) : r(I, _, A);
         }, _e = () => {
           const ye = I._isLeaving || !!I[_i];
           I._isLeaving && I[_i](
@@ -3049,7 +3049,7 @@ function Yd(e, t) {
       }
     else
       r(I, _, A);
-  }, R = (g, _, A, P = !1, S = !1) => {
+  }, R = (p, _, A, P = !1, S = !1) => {
     const {
       type: I,
       props: M,
@@ -3061,20 +3061,20 @@ function Yd(e, t) {
       dirs: Z,
       cacheIndex: te,
       memo: he
-    } = g;
-    if ((z === -2 || D && D.hasOnce) && (S = !1), $ != null && (an(), Rr($, null, A, g, !0), un()), te != null && (!g.ctx || g.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(g))
+    } = p;
+    if ((z === -2 || D && D.hasOnce) && (S = !1), $ != null && (an(), Rr($, null, A, p, !0), un()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
       return;
-    const _e = V & 1 && Z, ye = !Er(g);
+    const _e = V & 1 && Z, ye = !Er(p);
     let Te;
-    if (ye && (Te = M && M.onVnodeBeforeUnmount) && Rt(Te, _, g), V & 6)
-      at(g.component, A, P);
+    if (ye && (Te = M && M.onVnodeBeforeUnmount) && Rt(Te, _, p), V & 6)
+      ut(p.component, A, P);
     else {
       if (V & 128) {
-        g.suspense.unmount(A, P);
+        p.suspense.unmount(A, P);
         return;
       }
-      _e && kn(g, null, _, "beforeUnmount"), V & 64 ? g.type.remove(
-        g,
+      _e && kn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
+        p,
         _,
         A,
         pn,
@@ -3091,64 +3091,64 @@ function Yd(e, t) {
         A,
         !1,
         !0
-      ) : (I === oe && z & 384 || !S && V & 16) && hn(N, _, A), P && C(g);
+      ) : (I === oe && z & 384 || !S && V & 16) && hn(N, _, A), P && C(p);
     }
     const Re = he != null && te == null;
     (ye && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
-      Te && Rt(Te, _, g), _e && kn(g, null, _, "unmounted"), Re && (g.el = null);
+      Te && Rt(Te, _, p), _e && kn(p, null, _, "unmounted"), Re && (p.el = null);
     }, A);
-  }, C = (g) => {
-    const { type: _, el: A, anchor: P, transition: S } = g, I = _ === oe;
+  }, C = (p) => {
+    const { type: _, el: A, anchor: P, transition: S } = p, I = _ === oe;
     if (I && !S) {
       Y(A, P);
       return;
     }
     if (_ === ki) {
-      k(g), S && !S.persisted && S.afterLeave && S.afterLeave();
+      k(p), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const M = I ? ro(g) : g, $ = () => {
-      I ? d(A) && Y(A, P) : s(A), S && !S.persisted && S.afterLeave && S.afterLeave();
+    const M = I ? ro(p) : p, $ = () => {
+      I ? f(A) && Y(A, P) : s(A), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
     if (M && M.shapeFlag & 1 && S && !S.persisted) {
       const { leave: N, delayLeave: D } = S, V = M.el, z = () => N(V, $);
       D ? D(V, $, z) : z();
     } else
       $();
-  }, Y = (g, _) => {
+  }, Y = (p, _) => {
     let A;
-    for (; g !== _; )
-      A = m(g), s(g), g = A;
+    for (; p !== _; )
+      A = g(p), s(p), p = A;
     s(_);
-  }, at = (g, _, A) => {
-    const { bum: P, scope: S, job: I, subTree: M, um: $, m: N, a: D } = g;
-    Al(N), Al(D), P && hs(P), S.stop(), I ? (I.flags |= 8, R(M, g, _, A)) : M && (M.transition = g.vnode.transition, R(M, g, _, A)), $ && Ke($, _);
+  }, ut = (p, _, A) => {
+    const { bum: P, scope: S, job: I, subTree: M, um: $, m: N, a: D } = p;
+    Al(N), Al(D), P && hs(P), S.stop(), I ? (I.flags |= 8, R(M, p, _, A)) : M && (M.transition = p.vnode.transition, R(M, p, _, A)), $ && Ke($, _);
     const V = () => {
-      g.isUnmounted = !0;
+      p.isUnmounted = !0;
     };
     V.flags = 16, Ke(V, _);
-  }, hn = (g, _, A, P = !1, S = !1, I = 0) => {
-    for (let M = I; M < g.length; M++)
-      R(g[M], _, A, P, S);
-  }, Ae = (g) => {
-    if (g.shapeFlag & 6)
-      return Ae(g.component.subTree);
-    if (g.shapeFlag & 128)
-      return g.suspense.next();
-    const _ = m(g.anchor || g.el), A = _ && _[Pa];
-    return A ? m(A) : _;
-  }, Hr = (g, _, A) => {
-    const P = g && _._vnode ? void 0 : g && g.component ? g.component.uid : ih();
+  }, hn = (p, _, A, P = !1, S = !1, I = 0) => {
+    for (let M = I; M < p.length; M++)
+      R(p[M], _, A, P, S);
+  }, Ae = (p) => {
+    if (p.shapeFlag & 6)
+      return Ae(p.component.subTree);
+    if (p.shapeFlag & 128)
+      return p.suspense.next();
+    const _ = g(p.anchor || p.el), A = _ && _[Pa];
+    return A ? g(A) : _;
+  }, Hr = (p, _, A) => {
+    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : ih();
     kd(() => {
-      g == null ? _._vnode && R(_._vnode, null, null, !0) : w(
+      p == null ? _._vnode && R(_._vnode, null, null, !0) : w(
         _._vnode || null,
-        g,
+        p,
         _,
         null,
         null,
         null,
         A
-      ), _._vnode = g;
+      ), _._vnode = p;
     }, P);
   }, pn = {
     p: w,
@@ -3230,19 +3230,19 @@ function eh(e, t) {
   t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : bd(e);
 }
 const oe = /* @__PURE__ */ Symbol.for("v-fgt"), Us = /* @__PURE__ */ Symbol.for("v-txt"), xt = /* @__PURE__ */ Symbol.for("v-cmt"), ki = /* @__PURE__ */ Symbol.for("v-stc"), On = [];
-let lt = null;
+let ct = null;
 function U(e = !1) {
-  On.push(lt = e ? null : []);
+  On.push(ct = e ? null : []);
 }
 function Za() {
-  On.pop(), lt = On[On.length - 1] || null;
+  On.pop(), ct = On[On.length - 1] || null;
 }
 let Or = 1;
 function Rl(e, t = !1) {
-  Or += e, e < 0 && lt && t && (lt.hasOnce = !0);
+  Or += e, e < 0 && ct && t && (ct.hasOnce = !0);
 }
 function Qa(e) {
-  return e.dynamicChildren = Or > 0 ? lt || Sn : null, Za(), Or > 0 && lt && lt.push(e), e;
+  return e.dynamicChildren = Or > 0 ? ct || Sn : null, Za(), Or > 0 && ct && ct.push(e), e;
 }
 function q(e, t, n, r, s, i) {
   return Qa(
@@ -3279,7 +3279,7 @@ const eu = ({ key: e }) => e ?? null, gs = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ee(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
+}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ee(e) ? { i: dt, r: e, k: t, f: !!n } : e : null);
 function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
@@ -3308,17 +3308,17 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
     dynamicProps: s,
     dynamicChildren: null,
     appContext: null,
-    ctx: ft
+    ctx: dt
   };
   return l ? (vs(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Or > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
-  lt && // presence of a patch flag indicates this node needs patching on updates.
+  ct && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
   (c.patchFlag > 0 || i & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
-  c.patchFlag !== 32 && lt.push(c), c;
+  c.patchFlag !== 32 && ct.push(c), c;
 }
 const Ht = th;
 function th(e, t = null, n = null, r = 0, s = null, i = !1) {
@@ -3329,12 +3329,12 @@ function th(e, t = null, n = null, r = 0, s = null, i = !1) {
       !0
       /* mergeRef: true */
     );
-    return n && vs(l, n), Or > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
+    return n && vs(l, n), Or > 0 && !i && ct && (l.shapeFlag & 6 ? ct[ct.indexOf(e)] = l : ct.push(l)), l.patchFlag = -2, l;
   }
   if (dh(e) && (e = e.__vccOpts), t) {
     t = nh(t);
     let { class: l, style: c } = t;
-    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Co(c) && !ae(c) && (c = ht({}, c)), t.style = Dr(c));
+    l && !Le(l) && (t.class = st(l)), Ie(c) && (/* @__PURE__ */ Co(c) && !ae(c) && (c = pt({}, c)), t.style = Dr(c));
   }
   const o = Le(e) ? 1 : Xa(e) ? 128 : Bs(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
   return H(
@@ -3349,7 +3349,7 @@ function th(e, t = null, n = null, r = 0, s = null, i = !1) {
   );
 }
 function nh(e) {
-  return e ? /* @__PURE__ */ Co(e) ? ht({}, e) : qa(e) ? ht({}, e[iu] || e) : e : null;
+  return e ? /* @__PURE__ */ Co(e) ? pt({}, e) : qa(e) ? pt({}, e[iu] || e) : e : null;
 }
 function tr(e, t, n = !1, r = !1) {
   const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? rh(s || {}, t) : s, u = {
@@ -3434,14 +3434,14 @@ function vs(e, t) {
     } else {
       n = 32;
       const s = t._;
-      !s && !qa(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !s && !qa(t) ? t._ctx = dt : s === 3 && dt && (dt.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (Ee(t)) {
     if (r & 65) {
       vs(e, { default: t });
       return;
     }
-    t = { default: t, _ctx: ft }, n = 32;
+    t = { default: t, _ctx: dt }, n = 32;
   } else
     t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
@@ -3452,7 +3452,7 @@ function rh(...e) {
     const r = e[n];
     for (const s in r)
       if (s === "class")
-        t.class !== r.class && (t.class = rt([t.class, r.class]));
+        t.class !== r.class && (t.class = st([t.class, r.class]));
       else if (s === "style")
         t.style = Dr([t.style, r.style]);
       else if (Ns(s)) {
@@ -3555,7 +3555,7 @@ function oh(e, t, n) {
   return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Pd.bind(null, i), e.ce && e.ce(i), i;
 }
 let nr = null;
-const lh = () => nr || ft;
+const lh = () => nr || dt;
 let As, Nr;
 {
   const e = Ps(), t = (n, r) => {
@@ -4051,7 +4051,7 @@ const $h = ["ctrl", "shift", "alt", "meta"], Bh = {
     }
     return e(s, ...i);
   }));
-}, zh = /* @__PURE__ */ ht({ patchProp: Oh }, mh);
+}, zh = /* @__PURE__ */ pt({ patchProp: Oh }, mh);
 let $l;
 function Uh() {
   return $l || ($l = Kd(zh));
@@ -4199,47 +4199,58 @@ function rp(e, t) {
   }
   return e.extra.comfyd = { ...r, provenance: n }, !0;
 }
-function _t(e) {
+function rt(e) {
   return e && typeof e == "object" && !Array.isArray(e);
 }
 function sp(e, t, n) {
-  if (!_t(t) || !_t(n) || t.v !== n.v || t.revision !== n.since || !Array.isArray(t.actors) || !Array.isArray(n.actors) || !_t(n.nodes) || !_t(n.links)) return null;
-  const r = [], s = /* @__PURE__ */ new Map(), i = (m) => {
-    if (!_t(m)) throw new Error("a record names no actor");
-    const h = JSON.stringify(m);
-    return s.has(h) || (s.set(h, r.length), r.push(m)), s.get(h);
-  }, o = (m) => (h) => {
-    if (!_t(h)) return h;
-    const p = { ...h, by: i(m[h.by]) };
-    if (_t(h.created) && (p.created = { ...h.created, by: i(m[h.created.by]) }), _t(h.widgets)) {
-      p.widgets = {};
-      for (const [w, v] of Object.entries(h.widgets)) p.widgets[w] = _t(v) ? { ...v, by: i(m[v.by]) } : v;
+  if (!rt(t) || !rt(n) || t.v !== n.v || t.revision !== n.since || !Array.isArray(t.actors) || !Array.isArray(n.actors) || !rt(n.nodes) || !rt(n.links) || !rt(t.nodes) || !rt(t.links)) return null;
+  const r = new Map(t.actors.map((f, g) => [JSON.stringify(f), g])), s = n.actors.map((f) => {
+    if (!rt(f)) throw new Error("an actor is not an object");
+    const g = JSON.stringify(f);
+    return r.has(g) || (r.set(g, t.actors.length), t.actors.push(f)), r.get(g);
+  }), i = (f) => {
+    if (!Number.isInteger(f) || f < 0 || f >= s.length) throw new Error("a record names no actor");
+    return s[f];
+  }, o = (f) => {
+    if (!rt(f)) return f;
+    const g = { ...f, by: i(f.by) };
+    if (rt(f.created) && (g.created = { ...f.created, by: i(f.created.by) }), rt(f.widgets)) {
+      g.widgets = {};
+      for (const [m, h] of Object.entries(f.widgets)) g.widgets[m] = rt(h) ? { ...h, by: i(h.by) } : h;
     }
-    return p;
-  }, l = o(t.actors), c = o(n.actors), a = (m) => {
-    const h = e._links ?? e.links;
-    return h ? typeof h.get == "function" ? h.get(Number(m)) != null : h[m] != null : !1;
-  }, u = {};
-  for (const [m, h] of Object.entries(_t(t.nodes) ? t.nodes : {}))
-    !(m in n.nodes) && e.getNodeById?.(Number(m)) && (u[m] = l(h));
-  for (const [m, h] of Object.entries(n.nodes)) u[m] = c(h);
-  const d = {};
-  for (const [m, h] of Object.entries(_t(t.links) ? t.links : {}))
-    !(m in n.links) && a(m) && (d[m] = l(h));
-  for (const [m, h] of Object.entries(n.links)) d[m] = c(h);
-  return { v: t.v, revision: n.revision, actors: r, nodes: u, links: d };
+    return g;
+  }, l = Object.entries(n.nodes).map(([f, g]) => [f, o(g)]), c = Object.entries(n.links).map(([f, g]) => [f, o(g)]);
+  for (const f of Object.keys(t.nodes)) e.getNodeById?.(Number(f)) || delete t.nodes[f];
+  const a = e._links ?? e.links, u = (f) => !!a && (typeof a.get == "function" ? a.get(Number(f)) != null : a[f] != null);
+  for (const f of Object.keys(t.links)) u(f) || delete t.links[f];
+  for (const [f, g] of l) t.nodes[f] = g;
+  for (const [f, g] of c) t.links[f] = g;
+  return t.revision = n.revision, t.actors.length > ip && op(t), t;
+}
+const ip = 64;
+function op(e) {
+  const t = /* @__PURE__ */ new Map(), n = (i) => {
+    rt(i) && (t.has(i.by) || t.set(i.by, t.size), i.by = t.get(i.by));
+  }, r = (i) => {
+    if (n(i), rt(i?.created) && n(i.created), rt(i?.widgets)) for (const o of Object.values(i.widgets)) n(o);
+  };
+  for (const i of Object.values(e.nodes)) r(i);
+  for (const i of Object.values(e.links)) r(i);
+  const s = new Array(t.size);
+  for (const [i, o] of t) s[o] = e.actors[i];
+  e.actors = s;
 }
 function Yn(e, t, n = 3) {
   const r = String(e).toLowerCase(), s = [];
   for (const i of t) {
     const o = String(i).toLowerCase();
-    let l = ip(r, o);
+    let l = lp(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && s.push([l, i]);
   }
   return s.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), s.slice(0, n).map((i) => i[1]);
 }
 const zl = 128;
-function ip(e, t) {
+function lp(e, t) {
   if (e.length > zl || t.length > zl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, s) => s);
   for (let r = 1; r <= e.length; r++) {
@@ -4273,21 +4284,21 @@ function uu(e, t, n = {}) {
     const J = le * o + me;
     u.has(J) || (u.add(J), c[le].push(me), a[me].push(le));
   }
-  const d = new Uint8Array(o), m = /* @__PURE__ */ new Set();
+  const f = new Uint8Array(o), g = /* @__PURE__ */ new Set();
   for (let W = 0; W < o; W++) {
-    if (d[W]) continue;
+    if (f[W]) continue;
     const se = [[W, 0]];
-    for (d[W] = 1; se.length; ) {
+    for (f[W] = 1; se.length; ) {
       const le = se[se.length - 1], [me, J] = le;
       if (J < c[me].length) {
         le[1]++;
         const R = c[me][J];
-        d[R] === 1 ? m.add(me * o + R) : d[R] === 0 && (d[R] = 1, se.push([R, 0]));
+        f[R] === 1 ? g.add(me * o + R) : f[R] === 0 && (f[R] = 1, se.push([R, 0]));
       } else
-        d[me] = 2, se.pop();
+        f[me] = 2, se.pop();
     }
   }
-  const h = (W, se) => !m.has(W * o + se), p = a.map((W, se) => W.filter((le) => h(le, se))), w = c.map((W, se) => W.filter((le) => h(se, le))), v = p.map((W) => W.length), T = [], x = [];
+  const m = (W, se) => !g.has(W * o + se), h = a.map((W, se) => W.filter((le) => m(le, se))), w = c.map((W, se) => W.filter((le) => m(se, le))), v = h.map((W) => W.length), T = [], x = [];
   for (let W = 0; W < o; W++) v[W] || x.push(W);
   for (let W = 0; W < x.length; W++) {
     const se = x[W];
@@ -4297,7 +4308,7 @@ function uu(e, t, n = {}) {
   const b = new Int32Array(o);
   for (const W of T) for (const se of w[W]) b[se] = Math.max(b[se], b[W] + 1);
   for (const W of T) {
-    if (p[W].length || !w[W].length) continue;
+    if (h[W].length || !w[W].length) continue;
     let se = 1 / 0;
     for (const le of w[W]) se = Math.min(se, b[le]);
     b[W] = Math.max(0, se - 1);
@@ -4316,7 +4327,7 @@ function uu(e, t, n = {}) {
       let C = B[me];
       if (R.length) {
         let Y = 0;
-        for (const at of R) Y += B[at];
+        for (const ut of R) Y += B[ut];
         C = Y / R.length;
       }
       return [C, J, me];
@@ -4326,7 +4337,7 @@ function uu(e, t, n = {}) {
   let X = F.map((W) => W.slice()), ue = Ul(F, w, b, o);
   for (let W = 0; W < Kt.sweeps && ue > 0; W++) {
     for (let le = 1; le < k; le++)
-      F[le] = ee(F[le], p), j();
+      F[le] = ee(F[le], h), j();
     for (let le = k - 2; le >= 0; le--)
       F[le] = ee(F[le], w), j();
     const se = Ul(F, w, b, o);
@@ -4339,19 +4350,19 @@ function uu(e, t, n = {}) {
     for (const me of X[W]) {
       const J = e[me];
       let R = le;
-      if (p[me].length) {
+      if (h[me].length) {
         let C = 0;
-        for (const Y of p[me]) C += de[Y] + e[Y].h / 2;
-        R = Math.max(le, C / p[me].length - J.h / 2);
+        for (const Y of h[me]) C += de[Y] + e[Y].h / 2;
+        R = Math.max(le, C / h[me].length - J.h / 2);
       }
       ne[me] = De, de[me] = R, le = R + J.h + i, se = Math.max(se, J.w), we = Math.max(we, R + J.h);
     }
     De += se + i;
   }
-  const ve = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
+  const ve = /* @__PURE__ */ new Map(), at = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
-    ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, b[W]);
-  return { pos: ve, layer: ct, width: k ? De - i - r : 0, height: we - s };
+    ve.set(e[W].id, [ne[W], de[W]]), at.set(e[W].id, b[W]);
+  return { pos: ve, layer: at, width: k ? De - i - r : 0, height: we - s };
 }
 function Ul(e, t, n, r) {
   const s = new Float64Array(r);
@@ -4378,7 +4389,7 @@ function co(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return s;
 }
-function op(e, t, n = 0) {
+function cp(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
 function fu(e, t, n = Kt.spacing) {
@@ -4414,12 +4425,12 @@ function du(e) {
     }
   return t.sort((n, r) => Ss(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const lp = (e, t) => Ss(Number(e.id), Number(t.id)) || Ss(String(e.id), String(t.id));
+const ap = (e, t) => Ss(Number(e.id), Number(t.id)) || Ss(String(e.id), String(t.id));
 function hu(e, t, n, r) {
   const s = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = s[0], e.pos[1] = s[1]) : e.pos = s;
 }
-function cp(e, t, n = {}) {
+function up(e, t, n = {}) {
   const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Kt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
@@ -4428,41 +4439,41 @@ function cp(e, t, n = {}) {
   } else l = Nn(e).filter((b) => !o(b));
   if (!l.length) return [];
   const c = new Set(l.map((b) => String(b.id))), a = l.map((b) => Ds(b, r));
-  a.sort((b, k) => b.y - k.y || b.x - k.x || lp(b, k));
-  const u = n.x ?? Math.min(...a.map((b) => b.x)), d = n.y ?? Math.min(...a.map((b) => b.y)), m = du(e).filter(([b, k]) => c.has(String(b)) && c.has(String(k))), { pos: h, layer: p } = uu(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), v = Nn(e).filter((b) => !c.has(String(b.id)) && !w.has(String(b.id))).map((b) => Ds(b, r)), T = a.slice().sort((b, k) => p.get(b.id) - p.get(k.id) || h.get(b.id)[1] - h.get(k.id)[1]), x = [];
+  a.sort((b, k) => b.y - k.y || b.x - k.x || ap(b, k));
+  const u = n.x ?? Math.min(...a.map((b) => b.x)), f = n.y ?? Math.min(...a.map((b) => b.y)), g = du(e).filter(([b, k]) => c.has(String(b)) && c.has(String(k))), { pos: m, layer: h } = uu(a, g, { x: u, y: f, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), v = Nn(e).filter((b) => !c.has(String(b.id)) && !w.has(String(b.id))).map((b) => Ds(b, r)), T = a.slice().sort((b, k) => h.get(b.id) - h.get(k.id) || m.get(b.id)[1] - m.get(k.id)[1]), x = [];
   for (const b of T) {
-    const [k, F] = h.get(b.id), B = { ...b, x: k, y: F };
+    const [k, F] = m.get(b.id), B = { ...b, x: k, y: F };
     v.length && (B.y = fu(B, v.concat(x), i)), x.push(B), hu(Vt(e, b.id), B.x, B.y, s);
   }
   return T.map((b) => b.id);
 }
-function ap(e, t, n = {}) {
+function fp(e, t, n = {}) {
   const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Kt.spacing, o = new Set(t.map(String)), l = t.map((x) => Vt(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Ds(x, r)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Ds(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = du(e), m = d.filter(([x, b]) => o.has(String(x)) && o.has(String(b))), h = uu(c, m, { x: 0, y: 0, spacing: i });
-  let p = -1 / 0, w = 1 / 0;
-  for (const [x, b] of d) {
+  const c = l.map((x) => Ds(x, r)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Ds(x, r)), u = new Map(a.map((x) => [String(x.id), x])), f = du(e), g = f.filter(([x, b]) => o.has(String(x)) && o.has(String(b))), m = uu(c, g, { x: 0, y: 0, spacing: i });
+  let h = -1 / 0, w = 1 / 0;
+  for (const [x, b] of f) {
     const k = u.get(String(x));
-    !k || !o.has(String(b)) || (p = Math.max(p, k.x + k.w + i - h.pos.get(b)[0]), w = Math.min(w, k.y));
+    !k || !o.has(String(b)) || (h = Math.max(h, k.x + k.w + i - m.pos.get(b)[0]), w = Math.min(w, k.y));
   }
-  if (p === -1 / 0) {
-    const x = up(a), b = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+  if (h === -1 / 0) {
+    const x = dp(a), b = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let k = null;
     if (b) {
-      k = [b[0] + Math.max(i, (b[2] - h.width) / 2), b[1] + Math.max(i, (b[3] - h.height) / 2)];
-      const F = { x: k[0], y: k[1], w: h.width, h: h.height };
-      a.some((B) => op(F, B, i / 2)) && (k = null);
+      k = [b[0] + Math.max(i, (b[2] - m.width) / 2), b[1] + Math.max(i, (b[3] - m.height) / 2)];
+      const F = { x: k[0], y: k[1], w: m.width, h: m.height };
+      a.some((B) => cp(F, B, i / 2)) && (k = null);
     }
-    k || (k = x ? [x.x + x.w + i, x.y] : b ? [b[0] + b[2] / 4, b[1] + b[3] / 4] : Kt.origin), [p, w] = k;
+    k || (k = x ? [x.x + x.w + i, x.y] : b ? [b[0] + b[2] / 4, b[1] + b[3] / 4] : Kt.origin), [h, w] = k;
   }
-  const v = c.slice().sort((x, b) => h.layer.get(x.id) - h.layer.get(b.id) || h.pos.get(x.id)[1] - h.pos.get(b.id)[1]), T = a.slice();
+  const v = c.slice().sort((x, b) => m.layer.get(x.id) - m.layer.get(b.id) || m.pos.get(x.id)[1] - m.pos.get(b.id)[1]), T = a.slice();
   for (const x of v) {
-    const [b, k] = h.pos.get(x.id), F = { ...x, x: p + b, y: w + k };
+    const [b, k] = m.pos.get(x.id), F = { ...x, x: h + b, y: w + k };
     F.y = fu(F, T, i), T.push(F), hu(Vt(e, x.id), F.x, F.y, s);
   }
   return v.map((x) => x.id);
 }
-function up(e) {
+function dp(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, s = -1 / 0;
   for (const i of e)
@@ -4570,8 +4581,8 @@ const ms = {
     const t = qn(e.mode, "mode");
     return Object.hasOwn(Ai, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(Ai).join(", ")}`), { node_id: Xt(e.node_id, "node_id"), mode: Ai[t] };
   }
-}, pu = Object.freeze(Object.keys(ms)), Jl = new Set(pu.filter((e) => e !== "get_graph")), fp = /* @__PURE__ */ new Set(["move_node", "set_widget", "get_graph"]);
-function dp(e) {
+}, pu = Object.freeze(Object.keys(ms)), Jl = new Set(pu.filter((e) => e !== "get_graph")), hp = /* @__PURE__ */ new Set(["move_node", "set_widget", "get_graph"]);
+function pp(e) {
   rr(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
@@ -4580,30 +4591,30 @@ function dp(e) {
   }
   return (typeof t != "string" || !Object.hasOwn(ms, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${pu.join(", ")}`), { type: t, ...ms[t](n) };
 }
-const hp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), pp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function gp(e, t, n) {
+const gp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), mp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function _p(e, t, n) {
   const r = String(e.type ?? ""), s = e.options ?? {};
   if (r === "combo") {
     const i = np(e, t);
     return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Yn(n, i.filter((o) => typeof o == "string"))), n;
   }
-  return hp.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : pp.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return gp.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : mp.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function mp(e) {
+function yp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
 function ql(e, t, n, r) {
   const s = ep(t, n);
   s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Yn(n, tp(t)));
-  const i = gp(s, t, r), o = s.value;
+  const i = _p(s, t, r), o = s.value;
   s.value = i;
   try {
     s.callback?.call(s, s.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(s.name, s.value, o, s);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return mp(s);
+  return yp(s);
 }
 function Zt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return Vt(e.graph, e.refs.get(t.ref));
@@ -4614,15 +4625,15 @@ function Zt(e, t, n) {
   }
   return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function _p(e) {
+function bp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function yp(e) {
+function kp(e) {
   const t = [...e.pending].filter((n) => Vt(e.graph, n));
-  e.pending.clear(), t.length && ap(e.graph, t, { LiteGraph: e.LiteGraph, view: _p(e) });
+  e.pending.clear(), t.length && fp(e.graph, t, { LiteGraph: e.LiteGraph, view: bp(e) });
 }
-const bp = {
+const wp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, s = r.createNode(t.node_type);
     if (!s) {
@@ -4691,7 +4702,7 @@ const bp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((s, i) => Zt(e, s, `node_ids[${i}]`).id), r = cp(e.graph, n, {
+    const n = t.node_ids.map((s, i) => Zt(e, s, `node_ids[${i}]`).id), r = up(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4706,27 +4717,27 @@ const bp = {
     const n = Zt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, kp = "BATCH_MODE_PARTIAL";
-function wp(e) {
-  return e === kp || e === 2 || String(e).toLowerCase() === "partial";
+}, xp = "BATCH_MODE_PARTIAL";
+function vp(e) {
+  return e === xp || e === 2 || String(e).toLowerCase() === "partial";
 }
 function Hl(e, t) {
   const n = t instanceof ao ? t.code : "EDITOR_FAILED", r = t instanceof ao ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (s.suggestions = t.suggestions), { index: e, ok: !1, error: s };
 }
-function xp(e, t) {
+function Ap(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Qe.commands)
     return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, s = wp(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, c = n.length === 1 && fp.has(n[0]?.type) ? null : r.serialize(), a = new Array(n.length);
-  let u = 0, d = -1, m = !1;
+  const r = e.graph, s = vp(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, c = n.length === 1 && hp.has(n[0]?.type) ? null : r.serialize(), a = new Array(n.length);
+  let u = 0, f = -1, g = !1;
   for (let w = 0; w < n.length; w++) {
     let v;
     try {
-      v = dp(n[w]);
+      v = pp(n[w]);
     } catch (x) {
       if (a[w] = Hl(w, x), !s) {
-        d = w;
+        f = w;
         break;
       }
       continue;
@@ -4734,30 +4745,30 @@ function xp(e, t) {
     o.expectedId = v.type === "create_node" ? i[u++] : void 0;
     const T = s && Jl.has(v.type) && w > 0 ? r.serialize() : null;
     try {
-      a[w] = { index: w, ok: !0, ...bp[v.type](o, v) }, Jl.has(v.type) && (m = !0);
+      a[w] = { index: w, ok: !0, ...wp[v.type](o, v) }, Jl.has(v.type) && (g = !0);
     } catch (x) {
       if (a[w] = Hl(w, x), !s) {
-        d = w;
+        f = w;
         break;
       }
       const b = T ?? c;
       b && Tn(r.serialize()) !== Tn(b) && Vl(r, b);
     }
   }
-  if (d >= 0) {
+  if (f >= 0) {
     c && Tn(r.serialize()) !== Tn(c) && Vl(r, c);
-    const w = `not applied: command ${d} failed and the patch is atomic (the graph was rolled back)`;
+    const w = `not applied: command ${f} failed and the patch is atomic (the graph was rolled back)`;
     for (let v = 0; v < n.length; v++)
-      v !== d && (a[v] = { index: v, ok: !1, error: { code: "SKIPPED", message: w, index: v } });
-    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[d].error.message, results: a, applied: !1 };
+      v !== f && (a[v] = { index: v, ok: !1, error: { code: "SKIPPED", message: w, index: v } });
+    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[f].error.message, results: a, applied: !1 };
   }
-  yp(o), r.setDirtyCanvas?.(!0, !0);
-  const h = a.every((w) => w.ok), p = a.find((w) => !w.ok);
+  kp(o), r.setDirtyCanvas?.(!0, !0);
+  const m = a.every((w) => w.ok), h = a.find((w) => !w.ok);
   return {
-    ok: h,
-    error: h ? "" : p.error.message,
+    ok: m,
+    error: m ? "" : h.error.message,
     results: a,
-    applied: m
+    applied: g
   };
 }
 function Vl(e, t) {
@@ -4768,11 +4779,11 @@ function Yl(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
   return e;
 }
-function vp(e) {
+function Rp(e) {
   const t = e._links ?? e.links;
   return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((r) => r && r.id != null) : [];
 }
-function Ap(e) {
+function Ep(e) {
   let t = -2128831035;
   const n = (l) => {
     t = Math.imul(t ^ l, 16777619);
@@ -4793,39 +4804,39 @@ function Ap(e) {
     const a = l.outputs ?? [];
     r(a.length);
     for (const u of a) {
-      const d = (u?.links ?? []).filter((m) => m > 0);
-      r(d.length);
-      for (const m of d) r(m);
+      const f = (u?.links ?? []).filter((g) => g > 0);
+      r(f.length);
+      for (const g of f) r(g);
     }
   }
-  const o = Yl(vp(e));
+  const o = Yl(Rp(e));
   r(o.length);
   for (const l of o)
     r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function Rp(e) {
+function Cp(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function Ep(e) {
+function Sp(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function Cp(e) {
+function Dp(e) {
   const { nodes: t, links: n, last_node_id: r, last_link_id: s, state: i, ...o } = e;
   return Tn({ ...o, nodes: [] });
 }
 function mu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const r of e.nodes) r && r.id != null && t.set(r.id, Ep(r));
+  for (const r of e.nodes) r && r.id != null && t.set(r.id, Sp(r));
   const n = /* @__PURE__ */ new Map();
   for (const r of Array.isArray(e.links) ? e.links : []) {
-    const s = Rp(r);
+    const s = Cp(r);
     s && s[0] != null && n.set(s[0], JSON.stringify(s));
   }
-  return { nodes: t, links: n, rest: Cp(e) };
+  return { nodes: t, links: n, rest: Dp(e) };
 }
 function Xl(e, t, n) {
   if (!e) return null;
@@ -4848,10 +4859,10 @@ function Xl(e, t, n) {
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: Ap(n)
+    digest: Ep(n)
   };
 }
-function Sp(e) {
+function Tp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4861,7 +4872,7 @@ function Sp(e) {
   } };
 }
 function Zl(e, t) {
-  const n = Sp(e);
+  const n = Tp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4873,8 +4884,8 @@ function Zl(e, t) {
     }
   }
 }
-const Dp = 1e3, Tp = 1500, Fp = 120, Ip = 480 * 1024, Ei = "the tab has switched to another workflow; this canvas is no longer open in it", Op = 200, Np = 50, Mp = 1e4, Lp = 1e3, Pp = 128, Ci = 1024 * 1024 - 1024, jp = 16;
-function $p(e) {
+const Fp = 1e3, Ip = 1500, Op = 120, Np = 480 * 1024, Ei = "the tab has switched to another workflow; this canvas is no longer open in it", Mp = 200, Lp = 50, Pp = 1e4, jp = 1e3, $p = 128, Ci = 1024 * 1024 - 1024, Bp = 16;
+function zp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4882,9 +4893,9 @@ function $p(e) {
 }
 function Si(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${$p(n)}`.slice(0, Pp);
+  return `${e}:${r}~${zp(n)}`.slice(0, $p);
 }
-function Bp(e, t = Ip) {
+function Up(e, t = Np) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (i) => {
     if (Array.isArray(i)) return i.map(r);
@@ -4897,7 +4908,7 @@ function Bp(e, t = Ip) {
   }, s = JSON.stringify(r(e));
   return new TextEncoder().encode(s).length <= t ? s : "";
 }
-function zp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Wp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4914,7 +4925,7 @@ function zp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class Up {
+class Jp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4962,7 +4973,7 @@ class Up {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Tp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Ip), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4992,20 +5003,20 @@ class Up {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Np : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Lp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Op);
+      }, Mp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Bp(await this.d.objectInfo?.());
+        this.objectInfoJson = Up(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -5026,7 +5037,7 @@ class Up {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === Dp) {
+        if (r?.code === Fp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -5109,7 +5120,7 @@ class Up {
     let r;
     this.busy++;
     try {
-      r = Zl(this.d.app, () => xp(n, t));
+      r = Zl(this.d.app, () => Ap(n, t));
     } catch (l) {
       r = { ok: !1, error: `the patch failed: ${l?.message ?? l}`, results: [] };
     } finally {
@@ -5128,10 +5139,10 @@ class Up {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(Wp),
+      results: (r.results ?? []).filter(Boolean).map(qp),
       tab_revision: this.tabRevision
     };
-    this.answered.set(String(t.request_id), o), this.answered.size > jp && this.answered.delete(this.answered.keys().next().value), i && this.send({ ...o, delta: i }) ? this.patchDeltasSent++ : i || this.send({ ...o, workflow_json: JSON.stringify(s) });
+    this.answered.set(String(t.request_id), o), this.answered.size > Bp && this.answered.delete(this.answered.keys().next().value), i && this.send({ ...o, delta: i }) ? this.patchDeltasSent++ : i || this.send({ ...o, workflow_json: JSON.stringify(s) });
   }
   /** The visible part of the canvas in canvas units ([x, y, w, h]), where
    * nodes created without coordinates go when it is free; null when the
@@ -5237,12 +5248,12 @@ class Up {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Fp);
+    }, Op);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Mp || this.d.app.configuringGraph) return;
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Pp || this.d.app.configuringGraph) return;
     if (Si(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
@@ -5310,7 +5321,7 @@ class Up {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Lp)) {
+    if (!(this.focused && t - this.focusSentAt < jp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5331,16 +5342,16 @@ function ec(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Wp(e) {
+function qp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Jp = 600, tc = 64;
+const Hp = 600, tc = 64;
 function os(e) {
   const t = String(e ?? "");
   return t.length > tc ? `${t.slice(0, tc - 1)}…` : t;
 }
-function qp(e) {
+function Vp(e) {
   switch (e?.kind) {
     case "skill":
       return `skill ${os(e.skill)} (session ${os(e.session_id).slice(0, 8)})`;
@@ -5356,18 +5367,18 @@ function qp(e) {
       return "someone unknown";
   }
 }
-function Hp(e) {
+function Gp(e) {
   const t = Math.max(0, Math.round(Number(e) / 1e3));
   return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
 }
-function Vp(e, t, n = Date.now()) {
+function Kp(e, t, n = Date.now()) {
   if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
   const r = e.nodes[String(t)];
   if (!r || typeof r != "object") return null;
-  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${qp(s[c.by])}, ${Hp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
+  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${Vp(s[c.by])}, ${Gp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
   return l && typeof l == "object" && (l.by !== r.by || l.rev !== r.rev) && o.push(`Created by ${i(l)}`), o;
 }
-function Gp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
+function Yp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
   const s = t.createElement("div");
   s.className = "comfyd-provenance-tip", Object.assign(s.style, {
     position: "fixed",
@@ -5386,41 +5397,41 @@ function Gp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
   let i = null, o = null;
   const l = () => {
     i && n.clearTimeout(i), i = null, o = null, s.style.display = "none";
-  }, c = (m, h) => {
-    const p = m.canvas?.getBoundingClientRect?.();
-    return p && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([h.clientX - p.left, h.clientY - p.top]) : m.graph_mouse ?? null;
-  }, a = (m) => {
-    const h = e.canvas, p = e.rootGraph ?? e.graph, w = h?.graph ?? p;
-    if (w !== p) return null;
-    const v = c(h, m);
+  }, c = (g, m) => {
+    const h = g.canvas?.getBoundingClientRect?.();
+    return h && typeof g.ds?.convertCanvasToOffset == "function" ? g.ds.convertCanvasToOffset([m.clientX - h.left, m.clientY - h.top]) : g.graph_mouse ?? null;
+  }, a = (g) => {
+    const m = e.canvas, h = e.rootGraph ?? e.graph, w = m?.graph ?? h;
+    if (w !== h) return null;
+    const v = c(m, g);
     return !w || !v || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(v[0], v[1]) ?? null;
-  }, u = (m, h) => {
-    const p = e.rootGraph ?? e.graph, w = Vp(p?.extra?.comfyd?.provenance, o, r());
+  }, u = (g, m) => {
+    const h = e.rootGraph ?? e.graph, w = Kp(h?.extra?.comfyd?.provenance, o, r());
     if (!w) {
       s.style.display = "none";
       return;
     }
     s.textContent = w.join(`
-`), s.style.left = `${m + 14}px`, s.style.top = `${h + 14}px`, s.style.display = "block";
-  }, d = (m) => {
-    if (!e.canvas || m.target !== e.canvas.canvas || m.buttons) return l();
-    const h = a(m);
-    if (!h) return l();
-    if (h.id === o) {
-      i || u(m.clientX, m.clientY);
+`), s.style.left = `${g + 14}px`, s.style.top = `${m + 14}px`, s.style.display = "block";
+  }, f = (g) => {
+    if (!e.canvas || g.target !== e.canvas.canvas || g.buttons) return l();
+    const m = a(g);
+    if (!m) return l();
+    if (m.id === o) {
+      i || u(g.clientX, g.clientY);
       return;
     }
-    l(), o = h.id;
-    const p = m.clientX, w = m.clientY;
+    l(), o = m.id;
+    const h = g.clientX, w = g.clientY;
     i = n.setTimeout(() => {
-      i = null, u(p, w);
-    }, Jp);
+      i = null, u(h, w);
+    }, Hp);
   };
-  return t.addEventListener("pointermove", d, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
-    l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), s.remove();
+  return t.addEventListener("pointermove", f, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
+    l(), t.removeEventListener("pointermove", f), t.removeEventListener("pointerdown", l, !0), s.remove();
   };
 }
-const uo = 200, Kp = 16, Yp = 256, Xp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), sr = (e) => Xp.has(e);
+const uo = 200, Xp = 16, Zp = 256, Qp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), sr = (e) => Qp.has(e);
 function ir(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5429,12 +5440,12 @@ const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Zp(e, t) {
+function eg(e, t) {
   if (!e) return !0;
   const n = et(e.seq), r = et(t.seq);
   return n && r ? r > n : !(sr(ir(e.status)) && !sr(ir(t.status)));
 }
-function Qp(e) {
+function tg(e) {
   const t = Object.keys(e.runs);
   if (t.length <= uo) return;
   const n = t.map((r) => e.runs[r]).sort((r, s) => Number(sr(ir(s.status))) - Number(sr(ir(r.status))) || et(r.queued_at_ms) - et(s.queued_at_ms));
@@ -5444,9 +5455,9 @@ function Qp(e) {
 function _u(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return Zp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !sr(ir(t.status)) && (e.runTurns[r] = n), Qp(e), !0) : !1;
+  return eg(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !sr(ir(t.status)) && (e.runTurns[r] = n), tg(e), !0) : !1;
 }
-function eg(e) {
+function ng(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5457,11 +5468,11 @@ function eg(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function tg(e, t, n) {
-  const r = eg(n), s = Number(t) || 0;
+function rg(e, t, n) {
+  const r = ng(n), s = Number(t) || 0;
   return !r || !s || e.runTurns[r] === s ? !1 : (e.runTurns[r] = s, !0);
 }
-function ng(e, t) {
+function sg(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = et(t.queued_at_ms), s = e.turns.filter((o) => !o.pending);
@@ -5476,15 +5487,15 @@ function ng(e, t) {
   }
   return i || s[0].id;
 }
-function rg(e) {
+function ig(e) {
   const t = {}, n = Object.values(e.runs).sort((r, s) => et(r.queued_at_ms) - et(s.queued_at_ms) || et(r.number) - et(s.number));
   for (const r of n) {
-    const s = ng(e, r);
+    const s = sg(e, r);
     (t[s] ??= []).push(r);
   }
   return t;
 }
-function sg(e, t = () => "") {
+function og(e, t = () => "") {
   const n = ir(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), s = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5510,7 +5521,7 @@ function sg(e, t = () => "") {
   if (s.done = i.size, e.executing_node && !s.final) {
     const a = String(e.executing_node);
     s.node = { id: a, title: r(a) };
-    const u = (e.progress ?? []).find((d) => String(d.node_id) === a);
+    const u = (e.progress ?? []).find((f) => String(f.node_id) === a);
     u && et(u.max) > 0 && (s.value = et(u.value), s.max = et(u.max), s.percent = Math.max(0, Math.min(100, Math.round(100 * s.value / s.max))));
   }
   for (const a of e.node_errors ?? [])
@@ -5528,8 +5539,8 @@ function sg(e, t = () => "") {
     message: [o.exception_type, o.exception_message].filter(Boolean).join(": ")
   }), !s.errors.length && (e.prompt_error || n === "failed" && e.reason) && s.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
-    (a.files ?? []).forEach((u, d) => {
-      s.outputs.length >= Kp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+    (a.files ?? []).forEach((u, f) => {
+      s.outputs.length >= Xp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: f, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (s.seconds = (c - l) / 1e3), s;
@@ -5573,7 +5584,7 @@ function yu() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function ig(e) {
+function lg(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
@@ -5634,7 +5645,7 @@ function ku(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function og(e, t) {
+function cg(e, t) {
   if (!t || typeof t != "object") return !1;
   const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = ku(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
@@ -5701,7 +5712,7 @@ function og(e, t) {
     case "tool_call":
       return Hn(e, { seq: s, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return tg(e, r.turn_id, r.result_json), Hn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return rg(e, r.turn_id, r.result_json), Hn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
       const i = Number(r.to_message_id) || 0;
       if (!i) return !1;
@@ -5719,11 +5730,11 @@ function og(e, t) {
       return !1;
   }
 }
-function lg(e, t, n, r = []) {
+function ag(e, t, n, r = []) {
   const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: No(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(s), s;
 }
-function cg(e, t, n) {
+function ug(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), s = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const i = Zn(e, n.id);
@@ -5733,7 +5744,7 @@ function cc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function ag(e, t, n) {
+function fg(e, t, n) {
   const r = e.turns.find((s) => s.pending && s.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
@@ -5743,15 +5754,15 @@ function ls(e, t = []) {
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const ug = 15e3, fg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), dg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const dg = 15e3, hg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), pg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function ys(e) {
-  return dg.has(String(e?.code ?? ""));
+  return pg.has(String(e?.code ?? ""));
 }
 function dr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class hg {
+class gg {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5822,7 +5833,7 @@ class hg {
         this.pending.delete(r);
         const l = dr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), i(l);
-      }, ug);
+      }, dg);
       this.pending.set(r, { resolve: s, reject: i, timer: o });
     });
   }
@@ -5845,7 +5856,7 @@ class hg {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const s = String(n.data?.code ?? "join_failed"), i = String(n.data?.message ?? "");
-      if (fg.has(s)) {
+      if (hg.has(s)) {
         this.state.lastError = { code: s, message: i, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5861,7 +5872,7 @@ class hg {
         this.coreBack(), s.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    ku(n) && n.event !== "error" && this.coreBack(), og(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    ku(n) && n.event !== "error" && this.coreBack(), cg(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5893,19 +5904,19 @@ const wu = Object.freeze([
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), pg = Object.freeze(["echo", "openai"]), Di = "workflow-builder", ac = 64 * 1024, Ti = 4096, gg = 64 * 1024, uc = 8, fc = 3 << 20, Mo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), mg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function _g(e) {
+]), mg = Object.freeze(["echo", "openai"]), Di = "workflow-builder", ac = 64 * 1024, Ti = 4096, _g = 64 * 1024, uc = 8, fc = 3 << 20, Mo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), yg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function bg(e) {
   const t = String(e?.type ?? "").toLowerCase();
   if (Mo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return mg[n] ?? t;
+  return yg[n] ?? t;
 }
-let yg = 0;
-function bg(e) {
+let kg = 0;
+function wg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
 let dc = 0;
-function kg() {
+function xg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   return dc += 1, `panel-${e}-${dc}`;
 }
@@ -5921,7 +5932,7 @@ function hc(e) {
 function pc(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
-class wg {
+class vg {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5960,7 +5971,7 @@ class wg {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new hg({
+    }), this.outbox = [], this.client = new gg({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5989,7 +6000,7 @@ class wg {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: bg(n.skills)
+      skills: wg(n.skills)
     };
   }
   start() {
@@ -6022,9 +6033,9 @@ class wg {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && cg(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && ug(this.state, t.cid, r.message);
     } catch (n) {
-      ys(n) && !this.client.stopped ? (cc(this.state, t.cid), this.outbox.push(t)) : ag(this.state, t.cid, n.message);
+      ys(n) && !this.client.stopped ? (cc(this.state, t.cid), this.outbox.push(t)) : fg(this.state, t.cid, n.message);
     }
   }
   onChange() {
@@ -6063,7 +6074,7 @@ class wg {
       provider: t.provider.slice(0, Ti),
       model: t.model.slice(0, Ti),
       base_url: t.base_url.slice(0, Ti),
-      system_prompt: t.system_prompt.slice(0, gg)
+      system_prompt: t.system_prompt.slice(0, _g)
     };
   }
   /** Creates a session and selects it. Settings changed while the core is
@@ -6180,7 +6191,7 @@ class wg {
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const s of n) {
-      const i = _g(s), o = { key: `att-${++yg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      const i = bg(s), o = { key: `att-${++kg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
       if (this.ui.attachments.length >= uc) {
         this.ui.notice = `at most ${uc} files per message`;
         break;
@@ -6240,8 +6251,8 @@ class wg {
     this.ui.draft = "";
     const s = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const i = { cid: kg(), sid: r, content: t, attachments: s };
-    if (lg(this.state, i.cid, t, s), this.client.outage) {
+    const i = { cid: xg(), sid: r, content: t, attachments: s };
+    if (ag(this.state, i.cid, t, s), this.client.outage) {
       cc(this.state, i.cid), this.outbox.push(i);
       return;
     }
@@ -6327,23 +6338,23 @@ class wg {
       }
   }
 }
-const fo = "ComfydAgentPanel", gc = "comfyd-panel-style", mc = Object.freeze([440, 560]), xg = 320, _c = (e) => e?.comfyClass === fo || e?.type === fo;
-function vg(e, t) {
+const fo = "ComfydAgentPanel", gc = "comfyd-panel-style", mc = Object.freeze([440, 560]), Ag = 320, _c = (e) => e?.comfyClass === fo || e?.type === fo;
+function Rg(e, t) {
   if (e.getElementById(gc)) return;
   const n = e.createElement("style");
   n.id = gc, n.textContent = t, e.head.appendChild(n);
 }
-function Ag(e) {
+function Eg(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function Rg(e) {
+function Cg(e) {
   for (const [t, n] of wu) {
     let r = (e.widgets ?? []).find((s) => s.name === t);
     r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Ag(r);
+    }, {})), Eg(r);
   }
 }
-function Eg(e) {
+function Sg(e) {
   const t = {};
   for (const [n, r] of wu) {
     const i = (e.widgets ?? []).find((o) => o.name === n)?.value;
@@ -6351,19 +6362,19 @@ function Eg(e) {
   }
   return t;
 }
-function Cg(e, t) {
+function Dg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  vg(r, t.css), Rg(e);
-  const s = (m, h) => {
-    const p = (e.widgets ?? []).find((w) => w.name === m);
-    !p || p.value === h || (p.value = h, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, i = new wg({
+  Rg(r, t.css), Cg(e);
+  const s = (g, m) => {
+    const h = (e.widgets ?? []).find((w) => w.name === g);
+    !h || h.value === m || (h.value = m, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
+  }, i = new vg({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Eg(e),
+    readConfig: () => Sg(e),
     writeConfig: s,
     app: n,
     getJson: t.getJson,
@@ -6373,16 +6384,16 @@ function Cg(e, t) {
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
   const l = t.createApp(t.component, { ctl: i });
   if (l.mount(o), typeof e.addDOMWidget == "function") {
-    const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
+    const g = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => xg,
+      getMinHeight: () => Ag,
       getValue: () => {
       },
       setValue: () => {
       }
     });
-    m.serialize = !1;
+    g.serialize = !1;
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
@@ -6391,19 +6402,19 @@ function Cg(e, t) {
   c();
   let a = !1;
   const u = e.onConfigure;
-  e.onConfigure = function(...m) {
+  e.onConfigure = function(...g) {
     a = !0;
-    const h = u?.apply(this, m);
-    return i.reloadConfig(), h;
+    const m = u?.apply(this, g);
+    return i.reloadConfig(), m;
   };
-  const d = e.onRemoved;
-  return e.onRemoved = function(...m) {
+  const f = e.onRemoved;
+  return e.onRemoved = function(...g) {
     i.stop();
     try {
       l.unmount();
     } catch {
     }
-    return e.__comfydPanel = null, d?.apply(this, m);
+    return e.__comfydPanel = null, f?.apply(this, g);
   }, setTimeout(() => {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), i.reloadConfig(), i.start());
   }, 0), e.__comfydPanel = i, i;
@@ -6413,10 +6424,10 @@ function yc(e, t) {
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function Sg(e) {
+function Tg(e) {
   if (Array.isArray(e)) return e;
 }
-function Dg(e, t) {
+function Fg(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, s, i, o, l = [], c = !0, a = !1;
@@ -6434,21 +6445,21 @@ function Dg(e, t) {
     return l;
   }
 }
-function Tg() {
+function Ig() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Fg(e, t) {
-  return Sg(e) || Dg(e, t) || Ig(e, t) || Tg();
+function Og(e, t) {
+  return Tg(e) || Fg(e, t) || Ng(e, t) || Ig();
 }
-function Ig(e, t) {
+function Ng(e, t) {
   if (e) {
     if (typeof e == "string") return yc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
     return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? yc(e, t) : void 0;
   }
 }
-const xu = Object.entries, Og = Object.keys, bc = Object.setPrototypeOf, Ng = Object.isFrozen, vu = Object.getPrototypeOf, Au = Object.getOwnPropertyDescriptor;
+const xu = Object.entries, Mg = Object.keys, bc = Object.setPrototypeOf, Lg = Object.isFrozen, vu = Object.getPrototypeOf, Au = Object.getOwnPropertyDescriptor;
 let Je = Object.freeze, Pe = Object.seal, nn = Object.create, Ru = typeof Reflect < "u" && Reflect, Ts = Ru.apply, ho = Ru.construct;
 Je || (Je = function(t) {
   return t;
@@ -6464,8 +6475,8 @@ ho || (ho = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
   return new t(...r);
 });
-const $t = Oe(Array.prototype.forEach), Mg = Oe(Array.prototype.lastIndexOf), kc = Oe(Array.prototype.pop), hr = Oe(Array.prototype.push), Lg = Oe(Array.prototype.slice), Pg = Oe(Array.prototype.splice), Qn = Array.isArray, Fi = Eu(Set), Ii = Oe(Set.prototype.add), pr = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Oi = Oe(String.prototype.toString), jg = Oe(String.prototype.match), cs = Oe(String.prototype.replace), Ni = Oe(String.prototype.indexOf), $g = Oe(String.prototype.trim), Bg = Oe(Number.prototype.toString), zg = Oe(Boolean.prototype.toString), wc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), xc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), gr = Oe(Object.prototype.toString), Ug = RegExp.prototype.test, Ue = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Ts(Ug, t, [n]);
+const $t = Oe(Array.prototype.forEach), Pg = Oe(Array.prototype.lastIndexOf), kc = Oe(Array.prototype.pop), hr = Oe(Array.prototype.push), jg = Oe(Array.prototype.slice), $g = Oe(Array.prototype.splice), Qn = Array.isArray, Fi = Eu(Set), Ii = Oe(Set.prototype.add), pr = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Oi = Oe(String.prototype.toString), Bg = Oe(String.prototype.match), cs = Oe(String.prototype.replace), Ni = Oe(String.prototype.indexOf), zg = Oe(String.prototype.trim), Ug = Oe(Number.prototype.toString), Wg = Oe(Boolean.prototype.toString), wc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), xc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), gr = Oe(Object.prototype.toString), Jg = RegExp.prototype.test, Ue = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Ts(Jg, t, [n]);
 }, Bt = Eu(TypeError);
 function Oe(e) {
   return function(t) {
@@ -6487,39 +6498,39 @@ function be(e, t) {
     let s = t[r];
     if (typeof s == "string") {
       const i = n(s);
-      i !== s && (Ng(t) || (t[r] = i), s = i);
+      i !== s && (Lg(t) || (t[r] = i), s = i);
     }
     e[s] = !0;
   }
   return e;
 }
-function Wg(e) {
+function qg(e) {
   for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
   return e;
 }
 function Fs(e) {
   const t = nn(null);
   for (const r of xu(e)) {
-    var n = Fg(r, 2);
+    var n = Og(r, 2);
     const s = n[0], i = n[1];
-    Ye(e, s) && (Qn(i) ? t[s] = Wg(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Fs(i) : t[s] = i);
+    Ye(e, s) && (Qn(i) ? t[s] = qg(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Fs(i) : t[s] = i);
   }
   return t;
 }
 function br(e) {
-  const t = nn(null), n = Og(e);
+  const t = nn(null), n = Mg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function Jg(e) {
+function Hg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Bg(e);
+      return Ug(e);
     case "boolean":
-      return zg(e);
+      return Wg(e);
     case "bigint":
       return wc ? wc(e) : "0";
     case "symbol":
@@ -6529,7 +6540,7 @@ function Jg(e) {
     case "function":
     case "object": {
       if (e === null) return gr(e);
-      const t = e, n = ut(t, "toString");
+      const t = e, n = ft(t, "toString");
       if (typeof n == "function") {
         const r = n(t);
         return typeof r == "string" ? r : gr(r);
@@ -6540,7 +6551,7 @@ function Jg(e) {
       return gr(e);
   }
 }
-function ut(e, t) {
+function ft(e, t) {
   for (; e !== null; ) {
     const r = Au(e, t);
     if (r) {
@@ -6554,7 +6565,7 @@ function ut(e, t) {
   }
   return n;
 }
-function qg(e, t) {
+function Vg(e, t) {
   for (; e !== null; ) {
     const n = Au(e, t);
     if (n) return n.get ? Oe(n.get) : null;
@@ -6562,7 +6573,7 @@ function qg(e, t) {
   }
   return null;
 }
-function Hg(e) {
+function Gg(e) {
   if (!e) return !1;
   try {
     return Ue(e, ""), !0;
@@ -6760,7 +6771,7 @@ const vc = Je([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Vg = Je([
+]), Kg = Je([
   "animate",
   "color-profile",
   "cursor",
@@ -6814,7 +6825,7 @@ const vc = Je([
   "munder",
   "munderover",
   "mprescripts"
-]), Gg = Je([
+]), Yg = Je([
   "maction",
   "maligngroup",
   "malignmark",
@@ -7203,14 +7214,14 @@ const vc = Je([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), Kg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Yg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Xg = Pe(/\${[\w\W]*/g), Zg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Qg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), em = Pe(/^aria-[\-\w]+$/), Cc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), tm = Pe(/^(?:\w+script|data):/i), nm = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), rm = Pe(/^html$/i), sm = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), $i = Pe(/<[/\w!]/g), Sc = Pe(/<[/\w]/g), im = Pe(/<\/no(script|embed|frames)/i), Dc = Pe(/\/>/i), om = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), lm = Pe(/^[\r\n\t ]+/), Me = {
+]), Xg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Zg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Qg = Pe(/\${[\w\W]*/g), em = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), tm = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), nm = Pe(/^aria-[\-\w]+$/), Cc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), rm = Pe(/^(?:\w+script|data):/i), sm = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), im = Pe(/^html$/i), om = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), $i = Pe(/<[/\w!]/g), Sc = Pe(/<[/\w]/g), lm = Pe(/<\/no(script|embed|frames)/i), Dc = Pe(/\/>/i), cm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), am = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, cm = Je(be({}, [
+}, um = Je(be({}, [
   "style",
   "script",
   "xmp",
@@ -7219,9 +7230,9 @@ const vc = Je([
   "noframes",
   "plaintext",
   "noscript"
-])), am = function() {
+])), fm = function() {
   return typeof window > "u" ? null : window;
-}, um = function(t, n) {
+}, dm = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const s = "data-tt-policy-suffix";
@@ -7258,47 +7269,47 @@ const vc = Je([
   return s && typeof s == "object" ? Fs(s) : r;
 };
 function Cu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : am();
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : fm();
   const t = (O) => Cu(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), h = ut(d, "remove"), p = ut(d, "removeAttributeNode"), w = ut(d, "nextSibling"), v = ut(d, "childNodes"), T = ut(d, "parentNode"), x = ut(d, "shadowRoot"), b = ut(d, "attributes"), k = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
-    return k ? k(f) : f.nodeType;
-  }, ee = function(f) {
-    return F ? F(f) : f.nodeName;
-  }, X = qg(d, "namespaceURI"), ue = function(f) {
-    return X ? X(f) : f.namespaceURI;
+  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, f = l.prototype, g = ft(f, "cloneNode"), m = ft(f, "remove"), h = ft(f, "removeAttributeNode"), w = ft(f, "nextSibling"), v = ft(f, "childNodes"), T = ft(f, "parentNode"), x = ft(f, "shadowRoot"), b = ft(f, "attributes"), k = o && o.prototype ? ft(o.prototype, "nodeType") : null, F = o && o.prototype ? ft(o.prototype, "nodeName") : null, B = o && o.prototype ? ft(o.prototype, "ownerDocument") : null, j = function(d) {
+    return k ? k(d) : d.nodeType;
+  }, ee = function(d) {
+    return F ? F(d) : d.nodeName;
+  }, X = Vg(f, "namespaceURI"), ue = function(d) {
+    return X ? X(d) : d.namespaceURI;
   };
   if (typeof i == "function") {
     const O = n.createElement("template");
     O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
   }
   let ne, de = "", De, we = !1, ve = 0;
-  const ct = function() {
+  const at = function() {
     if (ve > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
-  }, W = function(f) {
-    ct(), ve++;
+  }, W = function(d) {
+    at(), ve++;
     try {
-      return ne.createHTML(f);
+      return ne.createHTML(d);
     } finally {
       ve--;
     }
-  }, se = function(f) {
-    return ne && Hs ? W(f) : f;
-  }, le = function(f) {
-    ct(), ve++;
+  }, se = function(d) {
+    return ne && Hs ? W(d) : d;
+  }, le = function(d) {
+    at(), ve++;
     try {
-      return ne.createScriptURL(f);
+      return ne.createScriptURL(d);
     } finally {
       ve--;
     }
   }, me = function() {
-    return we || (De = um(u, s), we = !0), De;
-  }, J = n, R = J.implementation, C = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, hn = r.importNode;
+    return we || (De = dm(u, s), we = !0), De;
+  }, J = n, R = J.implementation, C = J.createNodeIterator, Y = J.createDocumentFragment, ut = J.getElementsByTagName, hn = r.importNode;
   let Ae = Tc();
   t.isSupported = typeof xu == "function" && typeof T == "function" && R && R.createHTMLDocument !== void 0;
-  const Hr = Kg, pn = Yg, zo = Xg, g = Qg, _ = em, A = tm, P = nm, S = sm;
+  const Hr = Xg, pn = Zg, zo = Qg, p = tm, _ = nm, A = rm, P = sm, S = om;
   let I = Cc, M = null;
   const $ = be({}, [
     ...vc,
@@ -7329,7 +7340,7 @@ function Cu() {
       value: null
     }
   }));
-  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, it = !1, gn = null, ze = null, nt = !1, Lt = !1, mn = !1, Hs = !1, Uo = !0, Wo = !1;
+  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, ot = !1, gn = null, ze = null, nt = !1, Lt = !1, mn = !1, Hs = !1, Uo = !0, Wo = !1;
   const Jo = "user-content-";
   let Vs = !0, Gs = !1, _n = null, jn = !1, yn = null;
   const qo = be({}, [
@@ -7411,106 +7422,106 @@ function Cu() {
   let cr = null;
   const ff = ["application/xhtml+xml", "text/html"], df = "text/html";
   let Ne = null, Kr = null;
-  const hf = n.createElement("form"), Xo = function(f) {
-    return f instanceof RegExp || f instanceof Function;
+  const hf = n.createElement("form"), Xo = function(d) {
+    return d instanceof RegExp || d instanceof Function;
   }, Zs = function() {
-    let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Fs(f), cr = ff.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? df : f.PARSER_MEDIA_TYPE, Ne = cr === "application/xhtml+xml" ? Oi : Rn, M = Qt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Qt(f, "ALLOWED_ATTR", D, { transform: Ne }), Yo = Qt(f, "ALLOWED_NAMESPACES", of, { transform: Oi }), Go = Qt(f, "ADD_URI_SAFE_ATTR", Ko, {
+    let d = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
+    (!d || typeof d != "object") && (d = {}), d = Fs(d), cr = ff.indexOf(d.PARSER_MEDIA_TYPE) === -1 ? df : d.PARSER_MEDIA_TYPE, Ne = cr === "application/xhtml+xml" ? Oi : Rn, M = Qt(d, "ALLOWED_TAGS", $, { transform: Ne }), N = Qt(d, "ALLOWED_ATTR", D, { transform: Ne }), Yo = Qt(d, "ALLOWED_NAMESPACES", of, { transform: Oi }), Go = Qt(d, "ADD_URI_SAFE_ATTR", Ko, {
       transform: Ne,
       base: Ko
-    }), Ho = Qt(f, "ADD_DATA_URI_TAGS", Vo, {
+    }), Ho = Qt(d, "ADD_DATA_URI_TAGS", Vo, {
       transform: Ne,
       base: Vo
-    }), yn = Qt(f, "FORBID_CONTENTS", qo, { transform: Ne }), z = Qt(f, "FORBID_TAGS", nn(null), { transform: Ne }), Z = Qt(f, "FORBID_ATTR", nn(null), { transform: Ne }), jn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Fs(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Lt = f.RETURN_DOM || !1, mn = f.RETURN_DOM_FRAGMENT || !1, Hs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, Uo = f.SANITIZE_DOM !== !1, Wo = f.SANITIZE_NAMED_PROPS || !1, Vs = f.KEEP_CONTENT !== !1, Gs = f.IN_PLACE || !1, I = Hg(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Cc, $n = typeof f.NAMESPACE == "string" ? f.NAMESPACE : vt, Ys = Bi(f, "MATHML_TEXT_INTEGRATION_POINTS", lf), Xs = Bi(f, "HTML_INTEGRATION_POINTS", cf);
-    const y = Bi(f, "CUSTOM_ELEMENT_HANDLING", af);
-    if (V = nn(null), Ye(y, "tagNameCheck") && Xo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Xo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Lt = !0), jn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Ac), N = nn(null), jn.html === !0 && (be(M, vc), be(N, Rc)), jn.svg === !0 && (be(M, Mi), be(N, ji), be(N, as)), jn.svgFilters === !0 && (be(M, Li), be(N, ji), be(N, as)), jn.mathMl === !0 && (be(M, Pi), be(N, Ec), be(N, as))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Qn(f.ADD_TAGS) && (M === $ && (M = br(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Qn(f.ADD_ATTR) && (N === D && (N = br(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Qn(f.ADD_FORBID_CONTENTS) && (yn === qo && (yn = br(yn)), be(yn, f.ADD_FORBID_CONTENTS, Ne)), Vs && (M["#text"] = !0), Be && be(M, [
+    }), yn = Qt(d, "FORBID_CONTENTS", qo, { transform: Ne }), z = Qt(d, "FORBID_TAGS", nn(null), { transform: Ne }), Z = Qt(d, "FORBID_ATTR", nn(null), { transform: Ne }), jn = Ye(d, "USE_PROFILES") ? d.USE_PROFILES && typeof d.USE_PROFILES == "object" ? Fs(d.USE_PROFILES) : d.USE_PROFILES : !1, he = d.ALLOW_ARIA_ATTR !== !1, _e = d.ALLOW_DATA_ATTR !== !1, ye = d.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = d.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = d.SAFE_FOR_TEMPLATES || !1, je = d.SAFE_FOR_XML !== !1, Be = d.WHOLE_DOCUMENT || !1, Lt = d.RETURN_DOM || !1, mn = d.RETURN_DOM_FRAGMENT || !1, Hs = d.RETURN_TRUSTED_TYPE || !1, nt = d.FORCE_BODY || !1, Uo = d.SANITIZE_DOM !== !1, Wo = d.SANITIZE_NAMED_PROPS || !1, Vs = d.KEEP_CONTENT !== !1, Gs = d.IN_PLACE || !1, I = Gg(d.ALLOWED_URI_REGEXP) ? d.ALLOWED_URI_REGEXP : Cc, $n = typeof d.NAMESPACE == "string" ? d.NAMESPACE : vt, Ys = Bi(d, "MATHML_TEXT_INTEGRATION_POINTS", lf), Xs = Bi(d, "HTML_INTEGRATION_POINTS", cf);
+    const y = Bi(d, "CUSTOM_ELEMENT_HANDLING", af);
+    if (V = nn(null), Ye(y, "tagNameCheck") && Xo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Xo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Lt = !0), jn && ((Ye(d, "ALLOWED_TAGS") || Ye(d, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Ac), N = nn(null), jn.html === !0 && (be(M, vc), be(N, Rc)), jn.svg === !0 && (be(M, Mi), be(N, ji), be(N, as)), jn.svgFilters === !0 && (be(M, Li), be(N, ji), be(N, as)), jn.mathMl === !0 && (be(M, Pi), be(N, Ec), be(N, as))), te.tagCheck = null, te.attributeCheck = null, Ye(d, "ADD_TAGS") && (typeof d.ADD_TAGS == "function" ? te.tagCheck = d.ADD_TAGS : Qn(d.ADD_TAGS) && (M === $ && (M = br(M)), be(M, d.ADD_TAGS, Ne))), Ye(d, "ADD_ATTR") && (typeof d.ADD_ATTR == "function" ? te.attributeCheck = d.ADD_ATTR : Qn(d.ADD_ATTR) && (N === D && (N = br(N)), be(N, d.ADD_ATTR, Ne))), Ye(d, "ADD_FORBID_CONTENTS") && Qn(d.ADD_FORBID_CONTENTS) && (yn === qo && (yn = br(yn)), be(yn, d.ADD_FORBID_CONTENTS, Ne)), Vs && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
-    ]), M.table && (M.tbody = !0, delete z.tbody), f.TRUSTED_TYPES_POLICY) {
-      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+    ]), M.table && (M.tbody = !0, delete z.tbody), d.TRUSTED_TYPES_POLICY) {
+      if (typeof d.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof d.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
       const E = ne;
-      ne = f.TRUSTED_TYPES_POLICY;
+      ne = d.TRUSTED_TYPES_POLICY;
       try {
         de = W("");
       } catch (L) {
         throw ne = E, L;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
-    Kr = Je(f);
+    } else d.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
+    Kr = Je(d);
   }, Zo = be({}, [
     ...Mi,
     ...Li,
-    ...Vg
-  ]), Qo = be({}, [...Pi, ...Gg]), pf = function(f, y, E) {
-    return y === vt ? f === "svg" : y === Vr ? f === "svg" && (E === "annotation-xml" || Ys[E]) : !!Zo[f];
-  }, gf = function(f, y, E) {
-    return y === vt ? f === "math" : y === Gr ? f === "math" && Xs[E] : !!Qo[f];
-  }, mf = function(f, y, E) {
-    return y === Gr && !Xs[E] || y === Vr && !Ys[E] ? !1 : !Qo[f] && (uf[f] || !Zo[f]);
-  }, _f = function(f) {
-    const y = ue(f), E = Rn(ee(f)), L = T(f);
+    ...Kg
+  ]), Qo = be({}, [...Pi, ...Yg]), pf = function(d, y, E) {
+    return y === vt ? d === "svg" : y === Vr ? d === "svg" && (E === "annotation-xml" || Ys[E]) : !!Zo[d];
+  }, gf = function(d, y, E) {
+    return y === vt ? d === "math" : y === Gr ? d === "math" && Xs[E] : !!Qo[d];
+  }, mf = function(d, y, E) {
+    return y === Gr && !Xs[E] || y === Vr && !Ys[E] ? !1 : !Qo[d] && (uf[d] || !Zo[d]);
+  }, _f = function(d) {
+    const y = ue(d), E = Rn(ee(d)), L = T(d);
     let Q = $n, re = "template";
     return L && j(L) === Me.element && (Q = ue(L), re = Rn(ee(L))), Yo[y] ? y === Gr ? pf(E, Q, re) : y === Vr ? gf(E, Q, re) : y === vt ? mf(E, Q, re) : cr === "application/xhtml+xml" : !1;
-  }, Yt = function(f) {
-    hr(t.removed, { element: f });
+  }, Yt = function(d) {
+    hr(t.removed, { element: d });
     try {
-      T(f).removeChild(f);
+      T(d).removeChild(d);
     } catch {
-      if (h(f), !T(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (m(d), !T(d)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, el = function(f, y, E) {
+  }, el = function(d, y, E) {
     try {
-      p(f, y);
+      h(d, y);
     } catch {
       try {
-        f.removeAttribute(E);
+        d.removeAttribute(E);
       } catch {
       }
     }
-  }, Qs = function(f) {
-    ni(f);
-    const y = v(f);
-    y && $t(Lg(y), (E) => {
+  }, Qs = function(d) {
+    ni(d);
+    const y = v(d);
+    y && $t(jg(y), (E) => {
       try {
-        h(E);
+        m(E);
       } catch {
       }
-    }), j(f) === Me.element && ei(f, !1);
-  }, Bn = function(f, y, E) {
+    }), j(d) === Me.element && ei(d, !1);
+  }, Bn = function(d, y, E) {
     if (!E) try {
-      E = y.getAttributeNode(f);
+      E = y.getAttributeNode(d);
     } catch {
       E = null;
     }
     if (hr(t.removed, {
       attribute: E || null,
       from: y
-    }), E) el(y, E, f);
+    }), E) el(y, E, d);
     else try {
-      y.removeAttribute(f);
+      y.removeAttribute(d);
     } catch {
     }
-    if (f === "is")
+    if (d === "is")
       if (Lt || mn) try {
         Yt(y);
       } catch {
       }
       else try {
-        y.setAttribute(f, "");
+        y.setAttribute(d, "");
       } catch {
       }
-  }, ei = function(f, y) {
-    const E = b(f);
+  }, ei = function(d, y) {
+    const E = b(d);
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
         const Q = E[L], re = Q && Q.name;
-        typeof re == "string" && !(y && N[Ne(re)]) && el(f, Q, re);
+        typeof re == "string" && !(y && N[Ne(re)]) && el(d, Q, re);
       }
-  }, ti = function(f, y) {
+  }, ti = function(d, y) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
-    const L = [f];
+    const L = [d];
     for (; L.length > 0; ) {
       const Q = L.pop();
       if (y(Q) === !1) continue;
@@ -7521,59 +7532,59 @@ function Cu() {
       const re = v(Q);
       if (re) for (let fe = re.length - 1; fe >= 0; --fe) L.push(re[fe]);
     }
-  }, ni = function(f) {
-    ti(f, (y) => {
+  }, ni = function(d) {
+    ti(d, (y) => {
       j(y) === Me.element && ei(y, !0);
     });
-  }, ri = function(f) {
+  }, ri = function(d) {
     const y = [];
-    return ti(f, (E) => {
+    return ti(d, (E) => {
       y.push(E);
     }, !0), y;
-  }, yf = function(f, y) {
+  }, yf = function(d, y) {
     const E = Fi();
-    $t(ri(f), (L) => {
+    $t(ri(d), (L) => {
       j(L) === Me.element && Ii(E, L);
     }), $t(y, (L) => {
       j(L) === Me.element && !pr(E, L) && ei(L, !0);
     });
-  }, tl = function(f, y) {
+  }, tl = function(d, y) {
     let E = !1;
     return $t(t.removed, (L) => {
-      L.element && (E = E || L.element === f, ni(L.element));
-    }), yf(f, y), E;
-  }, bf = 8, kf = function(f, y) {
+      L.element && (E = E || L.element === d, ni(L.element));
+    }), yf(d, y), E;
+  }, bf = 8, kf = function(d, y) {
     const E = _n;
     let L = null;
     const Q = () => (L || (L = Fi(), $t(y, (re) => {
       Ii(L, re);
     })), L);
     for (let re = 0; ; re++) {
-      const fe = ri(f), $e = [f];
+      const fe = ri(d), $e = [d];
       let Pt = !1;
-      if ($t(fe, (mt) => {
-        j(mt) === Me.documentFragment ? hr($e, mt) : !Pt && !pr(E, mt) && (Pt = pr(Q(), mt));
+      if ($t(fe, (_t) => {
+        j(_t) === Me.documentFragment ? hr($e, _t) : !Pt && !pr(E, _t) && (Pt = pr(Q(), _t));
       }), !Pt) return;
       if (re >= bf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
-      $t($e, (mt, ot) => {
-        wf(mt, ot > 0, f, Q());
+      $t($e, (_t, lt) => {
+        wf(_t, lt > 0, d, Q());
       });
     }
-  }, wf = function(f, y, E, L) {
-    const Q = Yr(f);
+  }, wf = function(d, y, E, L) {
+    const Q = Yr(d);
     let re;
     for (; re = Q.nextNode(); )
-      !pr(L, re) || pr(_n, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), li(re, E));
-  }, xf = function(f) {
-    _n && Ii(_n, f);
-  }, nl = function(f, y) {
-    return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
-  }, vf = function(f) {
-    je && ti(f, (y) => {
+      !pr(L, re) || pr(_n, re) || (y && mt(Ae.uponSanitizeShadowNode, re, null), li(re, E));
+  }, xf = function(d) {
+    _n && Ii(_n, d);
+  }, nl = function(d, y) {
+    return je ? d === "patchsrc" ? !0 : d === "for" && y !== "label" && y !== "output" : !1;
+  }, vf = function(d) {
+    je && ti(d, (y) => {
       const E = j(y);
       if (E === Me.processingInstruction || E === Me.comment && Ue(Sc, y.data)) {
         try {
-          h(y);
+          m(y);
         } catch {
         }
         return !1;
@@ -7587,15 +7598,15 @@ function Cu() {
       }
       return !0;
     });
-  }, rl = function(f) {
+  }, rl = function(d) {
     let y = null, E = null;
-    if (nt) f = "<remove></remove>" + f;
+    if (nt) d = "<remove></remove>" + d;
     else {
-      const re = jg(f, lm);
+      const re = Bg(d, am);
       E = re && re[0];
     }
-    cr === "application/xhtml+xml" && $n === vt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
-    const L = ne ? W(f) : f;
+    cr === "application/xhtml+xml" && $n === vt && (d = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + d + "</body></html>");
+    const L = ne ? W(d) : d;
     if ($n === vt) try {
       y = new a().parseFromString(L, cr);
     } catch {
@@ -7608,103 +7619,103 @@ function Cu() {
       }
     }
     const Q = y.body || y.documentElement;
-    return f && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), $n === vt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
-  }, Yr = function(f) {
+    return d && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), $n === vt ? ut.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
+  }, Yr = function(d) {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const E = B ? B(f) : f.ownerDocument;
-    return C.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, si = function(f) {
-    return f = cs(f, Hr, " "), f = cs(f, pn, " "), f = cs(f, zo, " "), f;
-  }, ii = function(f) {
+    const E = B ? B(d) : d.ownerDocument;
+    return C.call(E || d, d, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+  }, si = function(d) {
+    return d = cs(d, Hr, " "), d = cs(d, pn, " "), d = cs(d, zo, " "), d;
+  }, ii = function(d) {
     var y;
-    oi(f);
-    const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
+    oi(d);
+    const E = (y = d.querySelectorAll) === null || y === void 0 ? void 0 : y.call(d, "template");
     E && $t(E, (L) => {
       zn(L.content) && ii(L.content);
     });
-  }, oi = function(f) {
-    f.normalize();
-    const y = Yr(f, !0);
+  }, oi = function(d) {
+    d.normalize();
+    const y = Yr(d, !0);
     let E = y.nextNode();
     for (; E; )
       E.data = si(E.data), E = y.nextNode();
-  }, Xr = function(f) {
-    const y = F ? F(f) : null;
-    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== b(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== k(f) || f.childNodes !== v(f);
-  }, sl = function(f) {
-    if (!k || typeof f != "object" || f === null) return null;
+  }, Xr = function(d) {
+    const y = F ? F(d) : null;
+    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof d.nodeName != "string" || typeof d.textContent != "string" || typeof d.removeChild != "function" || d.attributes !== b(d) || typeof d.removeAttribute != "function" || typeof d.removeAttributeNode != "function" || typeof d.getAttributeNode != "function" || typeof d.setAttribute != "function" || typeof d.namespaceURI != "string" || typeof d.insertBefore != "function" || typeof d.hasChildNodes != "function" || d.nodeType !== k(d) || d.childNodes !== v(d);
+  }, sl = function(d) {
+    if (!k || typeof d != "object" || d === null) return null;
     try {
-      const y = k(f);
+      const y = k(d);
       return typeof y == "number" ? y : null;
     } catch {
       return null;
     }
-  }, zn = function(f) {
-    return sl(f) === Me.documentFragment;
-  }, ar = function(f) {
-    return sl(f) !== null;
+  }, zn = function(d) {
+    return sl(d) === Me.documentFragment;
+  }, ar = function(d) {
+    return sl(d) !== null;
   };
-  function gt(O, f, y) {
+  function mt(O, d, y) {
     O.length !== 0 && $t(O, (E) => {
-      E.call(t, f, y, Kr);
+      E.call(t, d, y, Kr);
     });
   }
-  const Af = function(f, y, E) {
-    return !!(je && E === Me.element && f.hasChildNodes() && !ar(f.firstElementChild) && Ue($i, f.textContent) && Ue($i, f.innerHTML) || je && cm[y] && E === Me.element && ue(f) === vt && (ar(f.firstElementChild) || typeof f.textContent == "string" && Ue($i, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Sc, f.data));
-  }, Zr = function(f, y) {
-    if (f instanceof RegExp) return Ue(f, y);
-    if (f instanceof Function) {
+  const Af = function(d, y, E) {
+    return !!(je && E === Me.element && d.hasChildNodes() && !ar(d.firstElementChild) && Ue($i, d.textContent) && Ue($i, d.innerHTML) || je && um[y] && E === Me.element && ue(d) === vt && (ar(d.firstElementChild) || typeof d.textContent == "string" && Ue($i, d.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Sc, d.data));
+  }, Zr = function(d, y) {
+    if (d instanceof RegExp) return Ue(d, y);
+    if (d instanceof Function) {
       for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Q = 2; Q < E; Q++) L[Q - 2] = arguments[Q];
-      return !!f(y, ...L);
+      return !!d(y, ...L);
     }
     return !1;
-  }, Rf = function(f, y, E) {
+  }, Rf = function(d, y, E) {
     if (!z[y] && ll(y) && Zr(V.tagNameCheck, y)) return !1;
     if (Vs && !yn[y] && !yn[Rn(y)]) {
-      const L = T(f), Q = v(f);
+      const L = T(d), Q = v(d);
       if (Q && L) {
         const re = Q.length;
         for (let fe = re - 1; fe >= 0; --fe) {
-          const $e = f === E ? m(Q[fe], !0) : Q[fe];
-          L.insertBefore($e, w(f));
+          const $e = d === E ? g(Q[fe], !0) : Q[fe];
+          L.insertBefore($e, w(d));
         }
       }
     }
-    return Yt(f), !0;
-  }, il = function(f, y, E, L) {
-    return f.length === 0 ? y : y === E || y === L ? br(y) : y;
-  }, Un = function(f, y) {
-    return f === y || T(f) !== null ? !1 : (Gs && ni(f), !0);
-  }, Ef = function(f, y) {
-    if (xf(f), gt(Ae.beforeSanitizeElements, f, null), Un(f, y)) return !0;
-    if (Xr(f))
-      return Yt(f), !0;
-    const E = Ne(ee(f)), L = j(f);
-    if (M = il(Ae.uponSanitizeElement, M, $, gn), gt(Ae.uponSanitizeElement, f, {
+    return Yt(d), !0;
+  }, il = function(d, y, E, L) {
+    return d.length === 0 ? y : y === E || y === L ? br(y) : y;
+  }, Un = function(d, y) {
+    return d === y || T(d) !== null ? !1 : (Gs && ni(d), !0);
+  }, Ef = function(d, y) {
+    if (xf(d), mt(Ae.beforeSanitizeElements, d, null), Un(d, y)) return !0;
+    if (Xr(d))
+      return Yt(d), !0;
+    const E = Ne(ee(d)), L = j(d);
+    if (M = il(Ae.uponSanitizeElement, M, $, gn), mt(Ae.uponSanitizeElement, d, {
       tagName: E,
       allowedTags: M
-    }), Un(f, y)) return !0;
-    if (Af(f, E, L))
-      return Yt(f), !0;
+    }), Un(d, y)) return !0;
+    if (Af(d, E, L))
+      return Yt(d), !0;
     if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Q = Rf(f, E, y);
-      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), Un(f, y)) ? !0 : Q;
+      const Q = Rf(d, E, y);
+      return Q === !1 && (mt(Ae.afterSanitizeElements, d, null), Un(d, y)) ? !0 : Q;
     }
-    if (L === Me.element && !_f(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(im, f.innerHTML))
-      return Yt(f), !0;
+    if (L === Me.element && !_f(d) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(lm, d.innerHTML))
+      return Yt(d), !0;
     if (Re && L === Me.text) {
-      const Q = f.textContent, re = si(Q);
-      Q !== re && (hr(t.removed, { element: f.cloneNode() }), f.textContent = re);
+      const Q = d.textContent, re = si(Q);
+      Q !== re && (hr(t.removed, { element: d.cloneNode() }), d.textContent = re);
     }
-    return gt(Ae.afterSanitizeElements, f, null), Un(f, y);
-  }, ol = function(f, y, E) {
-    if (Z[y] || nl(y, f) || Uo && (y === "id" || y === "name") && (E in n || E in hf)) return !1;
-    const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
-    if (_e && Ue(g, y) || he && Ue(_, y)) return !0;
-    if (!L) return ll(f) && Zr(V.tagNameCheck, f) && Zr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Zr(V.tagNameCheck, E);
+    return mt(Ae.afterSanitizeElements, d, null), Un(d, y);
+  }, ol = function(d, y, E) {
+    if (Z[y] || nl(y, d) || Uo && (y === "id" || y === "name") && (E in n || E in hf)) return !1;
+    const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, d);
+    if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
+    if (!L) return ll(d) && Zr(V.tagNameCheck, d) && Zr(V.attributeNameCheck, y, d) || y === "is" && V.allowCustomizedBuiltInElements && Zr(V.tagNameCheck, E);
     if (Go[y]) return !0;
     const Q = cs(E, P, "");
-    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Ni(E, "data:") === 0 && Ho[f] || ye && !Ue(A, Q) ? !0 : !E;
+    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && d !== "script" && Ni(E, "data:") === 0 && Ho[d] || ye && !Ue(A, Q) ? !0 : !E;
   }, Cf = be({}, [
     "annotation-xml",
     "color-profile",
@@ -7714,28 +7725,28 @@ function Cu() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), ll = function(f) {
-    return !Cf[Rn(f)] && Ue(S, f);
-  }, Sf = function(f, y, E, L) {
-    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
+  ]), ll = function(d) {
+    return !Cf[Rn(d)] && Ue(S, d);
+  }, Sf = function(d, y, E, L) {
+    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(d, y)) {
       case "TrustedHTML":
         return W(L);
       case "TrustedScriptURL":
         return le(L);
     }
     return L;
-  }, Df = function(f, y, E, L) {
+  }, Df = function(d, y, E, L) {
     try {
-      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Xr(f) ? (Yt(f), !1) : !0;
+      return E ? d.setAttributeNS(E, y, L) : d.setAttribute(y, L), Xr(d) ? (Yt(d), !1) : !0;
     } catch {
-      return Bn(y, f), !1;
+      return Bn(y, d), !1;
     }
-  }, cl = function(f, y) {
-    return je && Ue(om, y) ? !0 : Rn(f) === "attributename" && Ni(y, "href") !== -1;
-  }, Tf = function(f, y) {
-    if (gt(Ae.beforeSanitizeAttributes, f, null), Un(f, y)) return;
-    const E = f.attributes;
-    if (!E || Xr(f)) return;
+  }, cl = function(d, y) {
+    return je && Ue(cm, y) ? !0 : Rn(d) === "attributename" && Ni(y, "href") !== -1;
+  }, Tf = function(d, y) {
+    if (mt(Ae.beforeSanitizeAttributes, d, null), Un(d, y)) return;
+    const E = d.attributes;
+    if (!E || Xr(d)) return;
     N = il(Ae.uponSanitizeAttribute, N, D, ze);
     const L = {
       attrName: "",
@@ -7745,45 +7756,45 @@ function Cu() {
       forceKeepAttr: void 0
     };
     let Q = E.length;
-    const re = Ne(ee(f));
+    const re = Ne(ee(d));
     for (; Q--; ) {
-      const fe = E[Q], $e = fe.name, Pt = fe.namespaceURI, mt = fe.value, ot = Ne($e), At = mt;
-      let qe = $e === "value" ? At : $g(At), al = !1;
-      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Wo && (ot === "id" || ot === "name") && Ni(qe, Jo) !== 0 && (Bn($e, f, fe), qe = Jo + qe, al = !0), cl($e, qe)) {
-        Bn($e, f, fe);
+      const fe = E[Q], $e = fe.name, Pt = fe.namespaceURI, _t = fe.value, lt = Ne($e), At = _t;
+      let qe = $e === "value" ? At : zg(At), al = !1;
+      if (L.attrName = lt, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, mt(Ae.uponSanitizeAttribute, d, L), qe = L.attrValue, Wo && (lt === "id" || lt === "name") && Ni(qe, Jo) !== 0 && (Bn($e, d, fe), qe = Jo + qe, al = !0), cl($e, qe)) {
+        Bn($e, d, fe);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          Bn($e, f, fe);
+          Bn($e, d, fe);
           continue;
         }
         if (!Te && Ue(Dc, qe)) {
-          Bn($e, f, fe);
+          Bn($e, d, fe);
           continue;
         }
-        if (Re && (qe = si(qe)), !ol(re, ot, qe)) {
-          Bn($e, f, fe);
+        if (Re && (qe = si(qe)), !ol(re, lt, qe)) {
+          Bn($e, d, fe);
           continue;
         }
-        qe = Sf(re, ot, Pt, qe), qe !== At && Df(f, $e, Pt, qe) && al && kc(t.removed);
+        qe = Sf(re, lt, Pt, qe), qe !== At && Df(d, $e, Pt, qe) && al && kc(t.removed);
       }
     }
-    gt(Ae.afterSanitizeAttributes, f, null), Un(f, y);
-  }, li = function(f, y) {
-    Ef(f, y), Tf(f, y), zn(f.content) && ci(f.content);
-  }, ci = function(f) {
+    mt(Ae.afterSanitizeAttributes, d, null), Un(d, y);
+  }, li = function(d, y) {
+    Ef(d, y), Tf(d, y), zn(d.content) && ci(d.content);
+  }, ci = function(d) {
     let y = null;
-    const E = Yr(f);
-    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
-      if (gt(Ae.uponSanitizeShadowNode, y, null), li(y, f), j(y) === Me.element) {
+    const E = Yr(d);
+    for (mt(Ae.beforeSanitizeShadowDOM, d, null); y = E.nextNode(); )
+      if (mt(Ae.uponSanitizeShadowNode, y, null), li(y, d), j(y) === Me.element) {
         const L = x(y);
         zn(L) && (ai(L), ci(L));
       }
-    Re && oi(f), gt(Ae.afterSanitizeShadowDOM, f, null);
-  }, ai = function(f) {
+    Re && oi(d), mt(Ae.afterSanitizeShadowDOM, d, null);
+  }, ai = function(d) {
     const y = [{
-      node: f,
+      node: d,
       shadow: null
     }];
     for (; y.length > 0; ) {
@@ -7820,11 +7831,11 @@ function Cu() {
     }
   };
   return t.sanitize = function(O) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
-    if (Ks = !O, Ks && (O = "<!-->"), typeof O != "string" && !ar(O) && (O = Jg(O), typeof O != "string"))
+    let d = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
+    if (Ks = !O, Ks && (O = "<!-->"), typeof O != "string" && !ar(O) && (O = Hg(O), typeof O != "string"))
       throw Bt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (M = gn, N = ze) : Zs(f), t.removed = [];
+    ot ? (M = gn, N = ze) : Zs(d), t.removed = [];
     const re = Gs && typeof O != "string" && ar(O);
     let fe = [];
     const $e = _n;
@@ -7867,26 +7878,26 @@ function Cu() {
       else Q = y;
       return (N.shadowroot || N.shadowrootmode) && (Q = hn.call(r, Q, !0)), Q;
     }
-    const mt = () => Be ? y.outerHTML : y.innerHTML;
-    let ot = mt();
-    return Re && Ue(Zg, ot) && (oi(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(rm, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
-` + ot), se(ot);
+    const _t = () => Be ? y.outerHTML : y.innerHTML;
+    let lt = _t();
+    return Re && Ue(em, lt) && (oi(y), lt = _t()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(im, y.ownerDocument.doctype.name) && (lt = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+` + lt), se(lt);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Zs(O), it = !0, gn = M, ze = N;
+    Zs(O), ot = !0, gn = M, ze = N;
   }, t.clearConfig = function() {
-    Kr = null, it = !1, gn = null, ze = null, ne = De, de = "";
-  }, t.isValidAttribute = function(O, f, y) {
+    Kr = null, ot = !1, gn = null, ze = null, ne = De, de = "";
+  }, t.isValidAttribute = function(O, d, y) {
     Kr || Zs({});
-    const E = Ne(O), L = Ne(f);
-    return typeof y == "string" && (cl(f, y) || !Te && Ue(Dc, y)) ? !1 : ol(E, L, y);
-  }, t.addHook = function(O, f) {
-    typeof f == "function" && Ye(Ae, O) && hr(Ae[O], f);
-  }, t.removeHook = function(O, f) {
+    const E = Ne(O), L = Ne(d);
+    return typeof y == "string" && (cl(d, y) || !Te && Ue(Dc, y)) ? !1 : ol(E, L, y);
+  }, t.addHook = function(O, d) {
+    typeof d == "function" && Ye(Ae, O) && hr(Ae[O], d);
+  }, t.removeHook = function(O, d) {
     if (Ye(Ae, O)) {
-      if (f !== void 0) {
-        const y = Mg(Ae[O], f);
-        return y === -1 ? void 0 : Pg(Ae[O], y, 1)[0];
+      if (d !== void 0) {
+        const y = Pg(Ae[O], d);
+        return y === -1 ? void 0 : $g(Ae[O], y, 1)[0];
       }
       return kc(Ae[O]);
     }
@@ -7896,9 +7907,9 @@ function Cu() {
     Ae = Tc();
   }, t;
 }
-var fm = Cu();
+var hm = Cu();
 const Fc = {};
-function dm(e) {
+function pm(e) {
   let t = Fc[e];
   if (t)
     return t;
@@ -7915,7 +7926,7 @@ function dm(e) {
 }
 function or(e, t) {
   typeof t != "string" && (t = or.defaultChars);
-  const n = dm(t);
+  const n = pm(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let s = "";
     for (let i = 0, o = r.length; i < o; i += 3) {
@@ -7943,8 +7954,8 @@ function or(e, t) {
       if ((l & 248) === 240 && i + 9 < o) {
         const c = parseInt(r.slice(i + 4, i + 6), 16), a = parseInt(r.slice(i + 7, i + 9), 16), u = parseInt(r.slice(i + 10, i + 12), 16);
         if ((c & 192) === 128 && (a & 192) === 128 && (u & 192) === 128) {
-          let d = l << 18 & 1835008 | c << 12 & 258048 | a << 6 & 4032 | u & 63;
-          d < 65536 || d > 1114111 ? s += "����" : (d -= 65536, s += String.fromCharCode(55296 + (d >> 10), 56320 + (d & 1023))), i += 9;
+          let f = l << 18 & 1835008 | c << 12 & 258048 | a << 6 & 4032 | u & 63;
+          f < 65536 || f > 1114111 ? s += "����" : (f -= 65536, s += String.fromCharCode(55296 + (f >> 10), 56320 + (f & 1023))), i += 9;
           continue;
         }
       }
@@ -7956,7 +7967,7 @@ function or(e, t) {
 or.defaultChars = ";/?:@&=+$,#";
 or.componentChars = "";
 const Ic = {};
-function hm(e) {
+function gm(e) {
   let t = Ic[e];
   if (t)
     return t;
@@ -7971,7 +7982,7 @@ function hm(e) {
 }
 function qt(e, t, n) {
   typeof t != "string" && (n = t, t = qt.defaultChars), typeof n > "u" && (n = !0);
-  const r = hm(t);
+  const r = gm(t);
   let s = "";
   for (let i = 0, o = e.length; i < o; i++) {
     const l = e.charCodeAt(i);
@@ -8007,8 +8018,8 @@ function po(e) {
 function Is() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const pm = /^([a-z0-9.+-]+:)/i, gm = /:[0-9]*$/, mm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, _m = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], ym = ["{", "}", "|", "\\", "^", "`"].concat(_m), bm = ["'"].concat(ym), Oc = ["%", "/", "?", ";", "#"].concat(bm), Nc = ["/", "?", "#"], km = 255, Mc = /^[+a-z0-9A-Z_-]{0,63}$/, wm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Lc = {
+const mm = /^([a-z0-9.+-]+:)/i, _m = /:[0-9]*$/, ym = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, bm = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], km = ["{", "}", "|", "\\", "^", "`"].concat(bm), wm = ["'"].concat(km), Oc = ["%", "/", "?", ";", "#"].concat(wm), Nc = ["/", "?", "#"], xm = 255, Mc = /^[+a-z0-9A-Z_-]{0,63}$/, vm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Lc = {
   javascript: !0,
   "javascript:": !0
 }, Pc = {
@@ -8031,40 +8042,40 @@ function go(e, t) {
 Is.prototype.parse = function(e, t) {
   let n, r, s, i = e;
   if (i = i.trim(), !t && e.split("#").length === 1) {
-    const a = mm.exec(i);
+    const a = ym.exec(i);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = pm.exec(i);
+  let o = mm.exec(i);
   if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && Lc[o]) && (i = i.substr(2), this.slashes = !0)), !Lc[o] && (s || o && !Pc[o])) {
     let a = -1;
-    for (let p = 0; p < Nc.length; p++)
-      r = i.indexOf(Nc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
-    let u, d;
-    a === -1 ? d = i.lastIndexOf("@") : d = i.lastIndexOf("@", a), d !== -1 && (u = i.slice(0, d), i = i.slice(d + 1), this.auth = u), a = -1;
-    for (let p = 0; p < Oc.length; p++)
-      r = i.indexOf(Oc[p]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Nc.length; h++)
+      r = i.indexOf(Nc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    let u, f;
+    a === -1 ? f = i.lastIndexOf("@") : f = i.lastIndexOf("@", a), f !== -1 && (u = i.slice(0, f), i = i.slice(f + 1), this.auth = u), a = -1;
+    for (let h = 0; h < Oc.length; h++)
+      r = i.indexOf(Oc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = i.length), i[a - 1] === ":" && a--;
-    const m = i.slice(0, a);
-    i = i.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
-    const h = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
-    if (!h) {
-      const p = this.hostname.split(/\./);
-      for (let w = 0, v = p.length; w < v; w++) {
-        const T = p[w];
+    const g = i.slice(0, a);
+    i = i.slice(a), this.parseHost(g), this.hostname = this.hostname || "";
+    const m = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
+    if (!m) {
+      const h = this.hostname.split(/\./);
+      for (let w = 0, v = h.length; w < v; w++) {
+        const T = h[w];
         if (T && !T.match(Mc)) {
           let x = "";
           for (let b = 0, k = T.length; b < k; b++)
             T.charCodeAt(b) > 127 ? x += "x" : x += T[b];
           if (!x.match(Mc)) {
-            const b = p.slice(0, w), k = p.slice(w + 1), F = T.match(wm);
+            const b = h.slice(0, w), k = h.slice(w + 1), F = T.match(vm);
             F && (b.push(F[1]), k.unshift(F[2])), k.length && (i = k.join(".") + i), this.hostname = b.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > km && (this.hostname = ""), h && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > xm && (this.hostname = ""), m && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = i.indexOf("#");
   l !== -1 && (this.hash = i.substr(l), i = i.slice(0, l));
@@ -8072,24 +8083,24 @@ Is.prototype.parse = function(e, t) {
   return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Pc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Is.prototype.parseHost = function(e) {
-  let t = gm.exec(e);
+  let t = _m.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const xm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Am = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: or,
   encode: qt,
   format: po,
   parse: go
-}, Symbol.toStringTag, { value: "Module" })), Su = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Du = /[\0-\x1F\x7F-\x9F]/, vm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Lo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Tu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Fu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Am = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), Su = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Du = /[\0-\x1F\x7F-\x9F]/, Rm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Lo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Tu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Fu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Em = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   Any: Su,
   Cc: Du,
-  Cf: vm,
+  Cf: Rm,
   P: Lo,
   S: Tu,
   Z: Fu
-}, Symbol.toStringTag, { value: "Module" })), Rm = [
+}, Symbol.toStringTag, { value: "Module" })), Cm = [
   8364,
   0,
   8218,
@@ -8123,14 +8134,14 @@ const xm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function Em(e) {
+function Sm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function Cm(e) {
-  return Em(e) ? 65533 : e >= 128 && e <= 159 && Rm[e - 128] || e;
+function Dm(e) {
+  return Sm(e) ? 65533 : e >= 128 && e <= 159 && Cm[e - 128] || e;
 }
-function Sm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Cm(e));
+function Tm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Dm(e));
 }
 const yt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -8139,52 +8150,52 @@ const yt = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Dm(e, t, n, r, s, i) {
+function Fm(e, t, n, r, s, i) {
   const l = e.length, c = i * 90;
   let a = 0;
   const u = () => {
     const X = yt[e.charCodeAt(a++)];
     return X < i ? X : X * 91 - c + yt[e.charCodeAt(a++)];
-  }, d = n - r, m = n + s, h = new Int32Array(m);
-  h.fill(-1, r, i), h.fill(-1, i + d, m);
-  const p = new Int32Array(m), w = new Int32Array(m);
+  }, f = n - r, g = n + s, m = new Int32Array(g);
+  m.fill(-1, r, i), m.fill(-1, i + f, g);
+  const h = new Int32Array(g), w = new Int32Array(g);
   function v(X, ue) {
     let ne = 0, de = ue;
     const De = ue + X;
     for (; de < De; ) {
       const we = yt[e.charCodeAt(a++)];
       if (we < 89)
-        ne += we, h[de++] = ne;
+        ne += we, m[de++] = ne;
       else if (we === 89) {
         let ve = yt[e.charCodeAt(a++)] + 2;
         for (; ve--; )
-          h[de++] = ++ne;
+          m[de++] = ++ne;
       } else {
         const ve = yt[e.charCodeAt(a++)];
         ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (ve < 90 ? ve * 91 + yt[e.charCodeAt(a++)] : yt[e.charCodeAt(a++)] * 8281 + yt[e.charCodeAt(a++)] * 91 + yt[e.charCodeAt(a++)]), h[de++] = ne;
+        (ve < 90 ? ve * 91 + yt[e.charCodeAt(a++)] : yt[e.charCodeAt(a++)] * 8281 + yt[e.charCodeAt(a++)] * 91 + yt[e.charCodeAt(a++)]), m[de++] = ne;
       }
     }
   }
-  v(r, 0), v(d, i);
+  v(r, 0), v(f, i);
   const T = new Int32Array(s * 2);
   let x = 0, b = 0;
   function k(X, ue) {
     for (let ne = 0; ne < X; ne++) {
       const de = ue + ne, De = u(), we = u();
-      T[b * 2] = De, T[b * 2 + 1] = we, b += 1, p[de] = x;
-      const ve = (h[De] < 0 ? w[De] : 1) + (h[we] < 0 ? w[we] : 1);
+      T[b * 2] = De, T[b * 2 + 1] = we, b += 1, h[de] = x;
+      const ve = (m[De] < 0 ? w[De] : 1) + (m[we] < 0 ? w[we] : 1);
       w[de] = ve, x += ve;
     }
   }
-  k(s - i + r, i + d), k(i - r, r);
+  k(s - i + r, i + f), k(i - r, r);
   const F = new Uint16Array(x);
   let B = 0;
   for (let X = 0; X < b; X++)
     for (let ue = 0; ue < 2; ue++) {
-      const ne = T[X * 2 + ue], de = h[ne];
+      const ne = T[X * 2 + ue], de = m[ne];
       if (de < 0) {
-        let De = p[ne];
+        let De = h[ne];
         const we = De + w[ne];
         for (; De < we; )
           F[B++] = F[De++];
@@ -8196,9 +8207,9 @@ function Dm(e, t, n, r, s, i) {
   for (; a < l; ) {
     let X = yt[e.charCodeAt(a++)];
     X >= i && (X = X * 91 - c + yt[e.charCodeAt(a++)]);
-    const ue = h[X];
+    const ue = m[X];
     if (ue < 0) {
-      let ne = p[X];
+      let ne = h[X];
       const de = ne + w[X];
       for (; ne < de; )
         j[ee++] = F[ne++];
@@ -8207,29 +8218,29 @@ function Dm(e, t, n, r, s, i) {
   }
   return j;
 }
-const Tm = /* @__PURE__ */ Dm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const Im = /* @__PURE__ */ Fm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
 })(We || (We = {}));
-var st;
+var it;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(st || (st = {}));
-const Os = 32, Iu = 21, Fm = 2097151, mo = 2047;
+})(it || (it = {}));
+const Os = 32, Iu = 21, Om = 2097151, mo = 2047;
 let Ou = 0;
-function Im(e) {
+function Nm(e) {
   const t = e >>> Iu;
   return t === mo ? Ou : t;
 }
-function Om(e) {
-  return e - st.ZERO >>> 0 <= 9;
-}
-function Nm(e) {
-  return (e | Os) - st.LOWER_A >>> 0 <= 5;
-}
 function Mm(e) {
-  return (e | Os) - st.LOWER_A >>> 0 <= 25;
+  return e - it.ZERO >>> 0 <= 9;
+}
+function Lm(e) {
+  return (e | Os) - it.LOWER_A >>> 0 <= 5;
+}
+function Pm(e) {
+  return (e | Os) - it.LOWER_A >>> 0 <= 25;
 }
 var jc;
 (function(e) {
@@ -8239,7 +8250,7 @@ var $c;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
 })($c || ($c = {}));
-function Lm(e, t, n, r) {
+function jm(e, t, n, r) {
   const s = (t & We.BRANCH_LENGTH) >> 7, i = t & We.JUMP_TABLE;
   if (i) {
     if (s === 0)
@@ -8256,8 +8267,8 @@ function Lm(e, t, n, r) {
   for (let c = 0; c < s; c++) {
     const u = e[n + (c >> 1)] >> ((c & 1) << 3) & 255;
     if (u === r) {
-      const d = n + o + c;
-      return l + e[d] & 65535;
+      const f = n + o + c;
+      return l + e[f] & 65535;
     }
     if (u > r)
       return -1;
@@ -8267,34 +8278,34 @@ function Lm(e, t, n, r) {
 function Bc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function Pm(e, t, n) {
+function $m(e, t, n) {
   let r = t + 1, s = 0, i = r;
-  if (r < n && (e.charCodeAt(r) | Os) === st.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Os) === it.LOWER_X)
     for (r += 1, i = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (Om(l))
-        s = s * 16 + (l - st.ZERO);
-      else if (Nm(l))
-        s = s * 16 + ((l | Os) - st.LOWER_A + 10);
+      if (Mm(l))
+        s = s * 16 + (l - it.ZERO);
+      else if (Lm(l))
+        s = s * 16 + ((l | Os) - it.LOWER_A + 10);
       else
         break;
       r += 1;
     }
   else
     for (; r < n; ) {
-      const l = e.charCodeAt(r) - st.ZERO;
+      const l = e.charCodeAt(r) - it.ZERO;
       if (l >>> 0 > 9)
         break;
       s = s * 10 + l, r += 1;
     }
   if (r === i)
     return 0;
-  r < n && e.charCodeAt(r) === st.SEMI && (r += 1), s > 1114111 && (s = 1114112);
+  r < n && e.charCodeAt(r) === it.SEMI && (r += 1), s > 1114111 && (s = 1114112);
   let o = r - t;
   return o >= mo && (Ou = o, o = mo), o << Iu | s;
 }
-function jm(e, t, n) {
-  const r = Tm;
+function Bm(e, t, n) {
+  const r = Im;
   let s = e.indexOf("&");
   if (s < 0)
     return e;
@@ -8302,21 +8313,21 @@ function jm(e, t, n) {
   let o = 0, l = "";
   const c = r[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
   do {
-    const d = s + 1, m = e.charCodeAt(d);
-    let h, p;
-    if (m === st.NUM) {
-      const w = Pm(e, d, i);
-      h = Im(w), h > 0 && e.charCodeAt(d + h - 1) !== st.SEMI && (h = 0), p = h === 0 ? "" : Sm(w & Fm);
-    } else if (Mm(m)) {
-      h = 0, p = "";
-      const w = m - a;
+    const f = s + 1, g = e.charCodeAt(f);
+    let m, h;
+    if (g === it.NUM) {
+      const w = $m(e, f, i);
+      m = Nm(w), m > 0 && e.charCodeAt(f + m - 1) !== it.SEMI && (m = 0), h = m === 0 ? "" : Tm(w & Om);
+    } else if (Pm(g)) {
+      m = 0, h = "";
+      const w = g - a;
       let v;
       if (w >>> 0 < u) {
         const F = r[1 + w];
         v = F === 0 ? -1 : u + F & 65535;
       } else
         v = -1;
-      let T = 0, x = 0, b = v < 0 ? 0 : r[v], k = d + 1;
+      let T = 0, x = 0, b = v < 0 ? 0 : r[v], k = f + 1;
       e: for (; k < i; ) {
         for (
           ;
@@ -8363,29 +8374,29 @@ function jm(e, t, n) {
         }
         const F = b >>> 14, B = e.charCodeAt(k);
         if (F !== 0) {
-          if (B === st.SEMI) {
-            h = k - d + 1, p = F === 1 ? String.fromCharCode(b & We.VALUE_MASK) : Bc(r, v, F);
+          if (B === it.SEMI) {
+            m = k - f + 1, h = F === 1 ? String.fromCharCode(b & We.VALUE_MASK) : Bc(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const j = Lm(r, b, v + (F || 1), B);
+        const j = jm(r, b, v + (F || 1), B);
         if (j < 0)
           break;
         v = j, b = r[v], k += 1;
       }
-      p === "" && h > 0 && (p = Bc(r, T, x));
+      h === "" && m > 0 && (h = Bc(r, T, x));
     } else
-      h = 0, p = "";
-    h === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += p, s = o = d + h), e.charCodeAt(s) !== st.AMP && (s = e.indexOf("&", s));
+      m = 0, h = "";
+    m === 0 || n ? s = f : (o < s && (l += e.slice(o, s)), l += h, s = o = f + m), e.charCodeAt(s) !== it.AMP && (s = e.indexOf("&", s));
   } while (s >= 0);
   return l + e.slice(o);
 }
 function Nu(e) {
-  return jm(e, !0, !1);
+  return Bm(e, !0, !1);
 }
-var $m = class {
+var zm = class {
   src_Any = Su.source;
   src_Cc = Du.source;
   src_Z = Fu.source;
@@ -8524,7 +8535,7 @@ var $m = class {
     return s ? s[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Bm = {
+}, Um = {
   "http:": zi,
   "https:": zi,
   "ftp:": zi,
@@ -8546,20 +8557,20 @@ var $m = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, zm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Um = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function Wm() {
-  const e = Um.split("|");
-  return zm.split("|").forEach((t) => {
+}, Wm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Jm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function qm() {
+  const e = Jm.split("|");
+  return Wm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const s of t.slice(n + 1)) e.push(r + s);
   }), e;
 }
-var Jm = {
+var Hm = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: Wm(),
+  tlds: qm(),
   urlAuth: !1,
   maxLength: 1e4
 }, zc = class {
@@ -8579,7 +8590,7 @@ var Jm = {
     const s = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = s, this.text = s, this.url = s;
   }
-}, qm = class {
+}, Vm = class {
   __opts__;
   __schemas__;
   re;
@@ -8614,9 +8625,9 @@ var Jm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Jm,
+      ...Hm,
       ...n
-    }, this.__schemas__ = { ...Bm }, this.re = t || new $m(), this.re.set({
+    }, this.__schemas__ = { ...Um }, this.re = t || new zm(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8704,15 +8715,15 @@ var Jm = {
   */
   match(e) {
     const t = [], n = this.re.get_schema_search();
-    let r, s, i, o, l, c, a = !1, u = !1, d = !1, m = 0;
+    let r, s, i, o, l, c, a = !1, u = !1, f = !1, g = 0;
     if (!e.length) return null;
     for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (r = this.re.get_fuzzy_link_search(), r.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (s = this.re.get_fuzzy_mail_host_search(), s.lastIndex = 0, i = this.re.get_mail_name_validator()); ; ) {
-      const h = Math.max(m - 1, 0);
-      if (s && i && !d && (!l || l.index < m))
-        for (s.lastIndex < h && (s.lastIndex = h); ; ) {
+      const m = Math.max(g - 1, 0);
+      if (s && i && !f && (!l || l.index < g))
+        for (s.lastIndex < m && (s.lastIndex = m); ; ) {
           const x = s.exec(e);
           if (!x) {
-            d = !0, l = void 0;
+            f = !0, l = void 0;
             break;
           }
           const b = i.exec(e.slice(Math.max(0, x.index - 65), x.index));
@@ -8721,12 +8732,12 @@ var Jm = {
               schema: "mailto:",
               index: x.index - b[1].length,
               lastIndex: x.index + x[0].length
-            }, l.index >= m) break;
-            s.lastIndex < h && (s.lastIndex = h);
+            }, l.index >= g) break;
+            s.lastIndex < m && (s.lastIndex = m);
           }
         }
-      if (r && !u && (!o || o.index < m))
-        for (r.lastIndex < h && (r.lastIndex = h); ; ) {
+      if (r && !u && (!o || o.index < g))
+        for (r.lastIndex < m && (r.lastIndex = m); ; ) {
           const x = r.exec(e);
           if (!x) {
             u = !0, o = void 0;
@@ -8736,15 +8747,15 @@ var Jm = {
             schema: "",
             index: x.index + x[1].length,
             lastIndex: x.index + x[0].length
-          }, o.index >= m) break;
-          r.lastIndex < h && (r.lastIndex = h);
+          }, o.index >= g) break;
+          r.lastIndex < m && (r.lastIndex = m);
         }
-      let p = l;
-      (!p || o && (o.index < p.index || o.index === p.index && o.lastIndex > p.lastIndex)) && (p = o);
+      let h = l;
+      (!h || o && (o.index < h.index || o.index === h.index && o.lastIndex > h.lastIndex)) && (h = o);
       let w;
       if (!a) for (; ; ) {
         if (!c) {
-          n.lastIndex < h && (n.lastIndex = h);
+          n.lastIndex < m && (n.lastIndex = m);
           const k = n.exec(e);
           if (!k) {
             a = !0;
@@ -8756,11 +8767,11 @@ var Jm = {
             lastIndex: k.index + k[0].length
           };
         }
-        if (c.index < m) {
+        if (c.index < g) {
           c = void 0;
           continue;
         }
-        if (p && c.index > p.index) break;
+        if (h && c.index > h.index) break;
         const x = c;
         c = void 0;
         const b = this.testSchemaAt(e, x.schema, x.lastIndex);
@@ -8777,7 +8788,7 @@ var Jm = {
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
       const T = new zc(e, v.schema, v.index, v.lastIndex);
-      T.schema ? this.__schemas__[T.schema].normalize(T, this) : this.normalize(T), t.push(T), m = v.lastIndex;
+      T.schema ? this.__schemas__[T.schema].normalize(T, this) : this.normalize(T), t.push(T), g = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8825,15 +8836,15 @@ var Jm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const er = 2147483647, Tt = 36, Po = 1, Mr = 26, Hm = 38, Vm = 700, Mu = 72, Lu = 128, Pu = "-", Gm = /^xn--/, Km = /[^\0-\x7F]/, Ym = /[\x2E\u3002\uFF0E\uFF61]/g, Xm = {
+const er = 2147483647, Tt = 36, Po = 1, Mr = 26, Gm = 38, Km = 700, Mu = 72, Lu = 128, Pu = "-", Ym = /^xn--/, Xm = /[^\0-\x7F]/, Zm = /[\x2E\u3002\uFF0E\uFF61]/g, Qm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
 }, Ui = Tt - Po, Ft = Math.floor, Wi = String.fromCharCode;
 function rn(e) {
-  throw new RangeError(Xm[e]);
+  throw new RangeError(Qm[e]);
 }
-function Zm(e, t) {
+function e_(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
@@ -8843,8 +8854,8 @@ function Zm(e, t) {
 function ju(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Ym, ".");
-  const s = e.split("."), i = Zm(s, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Zm, ".");
+  const s = e.split("."), i = e_(s, t).join(".");
   return r + i;
 }
 function $u(e) {
@@ -8861,15 +8872,15 @@ function $u(e) {
   }
   return t;
 }
-const Qm = (e) => String.fromCodePoint(...e), e_ = function(e) {
+const t_ = (e) => String.fromCodePoint(...e), n_ = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Tt;
 }, Uc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
 }, Bu = function(e, t, n) {
   let r = 0;
-  for (e = n ? Ft(e / Vm) : e >> 1, e += Ft(e / t); e > Ui * Mr >> 1; r += Tt)
+  for (e = n ? Ft(e / Km) : e >> 1, e += Ft(e / t); e > Ui * Mr >> 1; r += Tt)
     e = Ft(e / Ui);
-  return Ft(r + (Ui + 1) * e / (e + Hm));
+  return Ft(r + (Ui + 1) * e / (e + Gm));
 }, zu = function(e) {
   const t = [], n = e.length;
   let r = 0, s = Lu, i = Mu, o = e.lastIndexOf(Pu);
@@ -8878,15 +8889,15 @@ const Qm = (e) => String.fromCodePoint(...e), e_ = function(e) {
     e.charCodeAt(l) >= 128 && rn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
-    for (let u = 1, d = Tt; ; d += Tt) {
+    for (let u = 1, f = Tt; ; f += Tt) {
       l >= n && rn("invalid-input");
-      const m = e_(e.charCodeAt(l++));
-      m >= Tt && rn("invalid-input"), m > Ft((er - r) / u) && rn("overflow"), r += m * u;
-      const h = d <= i ? Po : d >= i + Mr ? Mr : d - i;
-      if (m < h)
+      const g = n_(e.charCodeAt(l++));
+      g >= Tt && rn("invalid-input"), g > Ft((er - r) / u) && rn("overflow"), r += g * u;
+      const m = f <= i ? Po : f >= i + Mr ? Mr : f - i;
+      if (g < m)
         break;
-      const p = Tt - h;
-      u > Ft(er / p) && rn("overflow"), u *= p;
+      const h = Tt - m;
+      u > Ft(er / h) && rn("overflow"), u *= h;
     }
     const a = t.length + 1;
     i = Bu(r - c, a, c == 0), Ft(r / a) > er - s && rn("overflow"), s += Ft(r / a), r %= a, t.splice(r++, 0, s);
@@ -8909,28 +8920,28 @@ const Qm = (e) => String.fromCodePoint(...e), e_ = function(e) {
     c - r > Ft((er - s) / a) && rn("overflow"), s += (c - r) * a, r = c;
     for (const u of e)
       if (u < r && ++s > er && rn("overflow"), u === r) {
-        let d = s;
-        for (let m = Tt; ; m += Tt) {
-          const h = m <= i ? Po : m >= i + Mr ? Mr : m - i;
-          if (d < h)
+        let f = s;
+        for (let g = Tt; ; g += Tt) {
+          const m = g <= i ? Po : g >= i + Mr ? Mr : g - i;
+          if (f < m)
             break;
-          const p = d - h, w = Tt - h;
+          const h = f - m, w = Tt - m;
           t.push(
-            Wi(Uc(h + p % w, 0))
-          ), d = Ft(p / w);
+            Wi(Uc(m + h % w, 0))
+          ), f = Ft(h / w);
         }
-        t.push(Wi(Uc(d, 0))), i = Bu(s, a, l === o), s = 0, ++l;
+        t.push(Wi(Uc(f, 0))), i = Bu(s, a, l === o), s = 0, ++l;
       }
     ++s, ++r;
   }
   return t.join("");
-}, t_ = function(e) {
+}, r_ = function(e) {
   return ju(e, function(t) {
-    return Gm.test(t) ? zu(t.slice(4).toLowerCase()) : t;
+    return Ym.test(t) ? zu(t.slice(4).toLowerCase()) : t;
   });
-}, n_ = function(e) {
+}, s_ = function(e) {
   return ju(e, function(t) {
-    return Km.test(t) ? "xn--" + Uu(t) : t;
+    return Xm.test(t) ? "xn--" + Uu(t) : t;
   });
 }, Wc = {
   /**
@@ -8948,12 +8959,12 @@ const Qm = (e) => String.fromCodePoint(...e), e_ = function(e) {
    */
   ucs2: {
     decode: $u,
-    encode: Qm
+    encode: t_
   },
   decode: zu,
   encode: Uu,
-  toASCII: n_,
-  toUnicode: t_
+  toASCII: s_,
+  toUnicode: r_
 };
 var Jc = Object.defineProperty, Wu = (e, t) => {
   let n = {};
@@ -8962,12 +8973,12 @@ var Jc = Object.defineProperty, Wu = (e, t) => {
     enumerable: !0
   });
   return Jc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, r_ = /* @__PURE__ */ Wu({
-  arrayReplaceAt: () => s_,
+}, i_ = /* @__PURE__ */ Wu({
+  arrayReplaceAt: () => o_,
   asciiTrim: () => qs,
   callable: () => Ju,
   escapeHtml: () => dn,
-  escapeRE: () => p_,
+  escapeRE: () => m_,
   fromCodePoint: () => Lr,
   isMdAsciiPunct: () => $r,
   isPunctChar: () => Hu,
@@ -8975,10 +8986,10 @@ var Jc = Object.defineProperty, Wu = (e, t) => {
   isSpace: () => Se,
   isValidEntityCode: () => jo,
   isWhiteSpace: () => Pr,
-  lib: () => g_,
+  lib: () => __,
   normalizeReference: () => Js,
   unescapeAll: () => lr,
-  unescapeMd: () => c_
+  unescapeMd: () => u_
 });
 function Ju(e) {
   const t = function(...n) {
@@ -8986,7 +8997,7 @@ function Ju(e) {
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function s_(e, t, n) {
+function o_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
 function jo(e) {
@@ -9000,38 +9011,38 @@ function Lr(e) {
   }
   return String.fromCharCode(e);
 }
-var qu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, i_ = new RegExp(`${qu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), o_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function l_(e, t) {
-  if (t.charCodeAt(0) === 35 && o_.test(t)) {
+var qu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, l_ = new RegExp(`${qu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), c_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function a_(e, t) {
+  if (t.charCodeAt(0) === 35 && c_.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
     return jo(r) ? Lr(r) : e;
   }
   const n = Nu(e);
   return n !== e ? n : e;
 }
-function c_(e) {
+function u_(e) {
   return e.indexOf("\\") < 0 ? e : e.replace(qu, "$1");
 }
 function lr(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(i_, function(t, n, r) {
-    return n || l_(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(l_, function(t, n, r) {
+    return n || a_(t, r);
   });
 }
-var a_ = /[&<>"]/, u_ = /[&<>"]/g, f_ = {
+var f_ = /[&<>"]/, d_ = /[&<>"]/g, h_ = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function d_(e) {
-  return f_[e];
+function p_(e) {
+  return h_[e];
 }
 function dn(e) {
-  return a_.test(e) ? e.replace(u_, d_) : e;
+  return f_.test(e) ? e.replace(d_, p_) : e;
 }
-var h_ = /[.?*+^$[\]\\(){}|-]/g;
-function p_(e) {
-  return e.replace(h_, "\\$&");
+var g_ = /[.?*+^$[\]\\(){}|-]/g;
+function m_(e) {
+  return e.replace(g_, "\\$&");
 }
 function Se(e) {
   switch (e) {
@@ -9117,11 +9128,11 @@ function qs(e) {
   for (; n >= t && qc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var g_ = {
-  mdurl: xm,
-  ucmicro: Am
+var __ = {
+  mdurl: Am,
+  ucmicro: Em
 };
-function m_(e, t, n) {
+function y_(e, t, n) {
   let r, s, i, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -9138,7 +9149,7 @@ function m_(e, t, n) {
   let a = -1;
   return s && (a = e.pos), e.pos = c, a;
 }
-function __(e, t, n) {
+function b_(e, t, n) {
   let r, s = t;
   const i = {
     ok: !1,
@@ -9178,7 +9189,7 @@ function __(e, t, n) {
   }
   return t === s || o !== 0 || (i.str = lr(e.slice(t, s)), i.pos = s, i.ok = !0), i;
 }
-function y_(e, t, n, r) {
+function k_(e, t, n, r) {
   let s, i = t;
   const o = {
     ok: !1,
@@ -9203,10 +9214,10 @@ function y_(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += lr(e.slice(t, i)), o;
 }
-var b_ = /* @__PURE__ */ Wu({
-  parseLinkDestination: () => __,
-  parseLinkLabel: () => m_,
-  parseLinkTitle: () => y_
+var w_ = /* @__PURE__ */ Wu({
+  parseLinkDestination: () => b_,
+  parseLinkLabel: () => y_,
+  parseLinkTitle: () => k_
 });
 function Br(e) {
   "@babel/helpers - typeof";
@@ -9216,7 +9227,7 @@ function Br(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Br(e);
 }
-function k_(e, t) {
+function x_(e, t) {
   if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -9226,12 +9237,12 @@ function k_(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function w_(e) {
-  var t = k_(e, "string");
+function v_(e) {
+  var t = x_(e, "string");
   return Br(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = w_(t)) in e ? Object.defineProperty(e, t, {
+  return (t = v_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9548,10 +9559,10 @@ Nt.fence = function(e, t, n, r, s) {
   if (n.highlight ? a = n.highlight(i.content, l, c) || dn(i.content) : a = dn(i.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
-    const u = i.attrIndex("class"), d = i.attrs ? i.attrs.slice() : [];
-    u < 0 ? d.push(["class", `${n.langPrefix}${l}`]) : (d[u] = [d[u][0], d[u][1]], d[u][1] += ` ${n.langPrefix}${l}`);
-    const m = { attrs: d };
-    return `<pre><code${s.renderAttrs(m)}>${a}</code></pre>
+    const u = i.attrIndex("class"), f = i.attrs ? i.attrs.slice() : [];
+    u < 0 ? f.push(["class", `${n.langPrefix}${l}`]) : (f[u] = [f[u][0], f[u][1]], f[u][1] += ` ${n.langPrefix}${l}`);
+    const g = { attrs: f };
+    return `<pre><code${s.renderAttrs(g)}>${a}</code></pre>
 `;
   }
   return `<pre><code${s.renderAttrs(i)}>${a}</code></pre>
@@ -9702,37 +9713,37 @@ var Vu = class {
   constructor(e, t, n) {
     K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t;
   }
-}, x_ = /\r\n?/g, v_ = /\0/g;
-function A_(e) {
+}, A_ = /\r\n?/g, R_ = /\0/g;
+function E_(e) {
   let t;
-  t = e.src.replace(x_, `
-`), t = t.replace(v_, "�"), e.src = t;
+  t = e.src.replace(A_, `
+`), t = t.replace(R_, "�"), e.src = t;
 }
-function R_(e) {
+function C_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function E_(e) {
+function S_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function C_(e) {
+function D_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const s = t[n];
     s.type === "inline" && e.md.inline.parse(s.content, e.md, e.env, s.children);
   }
 }
-function S_(e) {
+function T_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function D_(e) {
+function F_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function T_(e) {
+function I_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9745,85 +9756,85 @@ function T_(e) {
           for (l--; s[l].level !== c.level && s[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (S_(c.content) && o > 0 && o--, D_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (T_(c.content) && o > 0 && o--, F_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
-          const d = [];
-          let m = c.level, h = 0;
+          const f = [];
+          let g = c.level, m = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && s[l - 1].type === "text_special" && (u = u.slice(1));
-          for (let p = 0; p < u.length; p++) {
-            const w = u[p].url, v = e.md.normalizeLink(w);
+          for (let h = 0; h < u.length; h++) {
+            const w = u[h].url, v = e.md.normalizeLink(w);
             if (!e.md.validateLink(v)) continue;
-            let T = u[p].text;
-            u[p].schema ? u[p].schema === "mailto:" && !/^mailto:/i.test(T) ? T = e.md.normalizeLinkText(`mailto:${T}`).replace(/^mailto:/, "") : T = e.md.normalizeLinkText(T) : T = e.md.normalizeLinkText(`http://${T}`).replace(/^http:\/\//, "");
-            const x = u[p].index;
-            if (x > h) {
+            let T = u[h].text;
+            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(T) ? T = e.md.normalizeLinkText(`mailto:${T}`).replace(/^mailto:/, "") : T = e.md.normalizeLinkText(T) : T = e.md.normalizeLinkText(`http://${T}`).replace(/^http:\/\//, "");
+            const x = u[h].index;
+            if (x > m) {
               const B = new e.Token("text", "", 0);
-              B.content = a.slice(h, x), B.level = m, d.push(B);
+              B.content = a.slice(m, x), B.level = g, f.push(B);
             }
             const b = new e.Token("link_open", "a", 1);
-            b.attrs = [["href", v]], b.level = m++, b.markup = "linkify", b.info = "auto", d.push(b);
+            b.attrs = [["href", v]], b.level = g++, b.markup = "linkify", b.info = "auto", f.push(b);
             const k = new e.Token("text", "", 0);
-            k.content = T, k.level = m, d.push(k);
+            k.content = T, k.level = g, f.push(k);
             const F = new e.Token("link_close", "a", -1);
-            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), h = u[p].lastIndex;
+            F.level = --g, F.markup = "linkify", F.info = "auto", f.push(F), m = u[h].lastIndex;
           }
-          if (h < a.length) {
-            const p = new e.Token("text", "", 0);
-            p.content = a.slice(h), p.level = m, d.push(p);
+          if (m < a.length) {
+            const h = new e.Token("text", "", 0);
+            h.content = a.slice(m), h.level = g, f.push(h);
           }
           i.push({
             index: l,
-            nodes: d
+            nodes: f
           });
         }
       }
       if (i.length > 0) {
         let l = s.length;
-        for (const d of i) l += d.nodes.length - 1;
+        for (const f of i) l += f.nodes.length - 1;
         const c = new Array(l);
         let a = 0, u = 0;
         i.reverse();
-        for (let d = 0; d < s.length; d++) {
-          const m = i[a];
-          if (m?.index === d) {
-            for (const h of m.nodes) c[u++] = h;
+        for (let f = 0; f < s.length; f++) {
+          const g = i[a];
+          if (g?.index === f) {
+            for (const m of g.nodes) c[u++] = m;
             a++;
-          } else c[u++] = s[d];
+          } else c[u++] = s[f];
         }
         t[n].children = c;
       }
     }
 }
-var Ku = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, F_ = /\((c|tm|r)\)/i, I_ = /\((c|tm|r)\)/gi, O_ = {
+var Ku = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, O_ = /\((c|tm|r)\)/i, N_ = /\((c|tm|r)\)/gi, M_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function N_(e, t) {
-  return O_[t.toLowerCase()];
+function L_(e, t) {
+  return M_[t.toLowerCase()];
 }
-function M_(e) {
+function P_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(I_, N_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(N_, L_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function L_(e) {
+function j_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
     r.type === "text" && !t && Ku.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
-function P_(e) {
+function $_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (F_.test(e.tokens[t].content) && M_(e.tokens[t].children), Ku.test(e.tokens[t].content) && L_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (O_.test(e.tokens[t].content) && P_(e.tokens[t].children), Ku.test(e.tokens[t].content) && j_(e.tokens[t].children));
 }
-var j_ = /['"]/, Hc = /['"]/g, Vc = "’", $_ = 1e3;
+var B_ = /['"]/, Hc = /['"]/g, Vc = "’", z_ = 1e3;
 function Gc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
@@ -9836,7 +9847,7 @@ function us(e, t, n, r) {
     ch: r
   });
 }
-function B_(e, t) {
+function U_(e, t) {
   let n = "", r = 0;
   t.sort((s, i) => s.pos - i.pos);
   for (let s = 0; s < t.length; s++) {
@@ -9845,7 +9856,7 @@ function B_(e, t) {
   }
   return n + e.slice(r);
 }
-function z_(e, t) {
+function W_(e, t) {
   let n;
   const r = [], s = {
     single: -1,
@@ -9857,89 +9868,89 @@ function z_(e, t) {
     if (Gc(r, s, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
-    const d = a.length;
-    e: for (; u < d; ) {
+    const f = a.length;
+    e: for (; u < f; ) {
       Hc.lastIndex = u;
-      const m = Hc.exec(a);
-      if (!m) break;
-      let h = !0, p = !0;
-      u = m.index + 1;
-      const w = m[0] === "'";
+      const g = Hc.exec(a);
+      if (!g) break;
+      let m = !0, h = !0;
+      u = g.index + 1;
+      const w = g[0] === "'";
       let v = 32;
-      if (m.index - 1 >= 0) v = a.charCodeAt(m.index - 1);
+      if (g.index - 1 >= 0) v = a.charCodeAt(g.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
           v = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
       let T = 32;
-      if (u < d) T = a.charCodeAt(u);
+      if (u < f) T = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
           T = e[n].content.charCodeAt(0);
           break;
         }
       const x = $r(v) || jr(v), b = $r(T) || jr(T), k = Pr(v), F = Pr(T);
-      if (F ? h = !1 : b && (k || x || (h = !1)), k ? p = !1 : x && (F || b || (p = !1)), T === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = h = !1), h && p && (h = x, p = b), !h && !p) {
-        w && us(i, o, m.index, Vc);
+      if (F ? m = !1 : b && (k || x || (m = !1)), k ? h = !1 : x && (F || b || (h = !1)), T === 34 && g[0] === '"' && v >= 48 && v <= 57 && (h = m = !1), m && h && (m = x, h = b), !m && !h) {
+        w && us(i, o, g.index, Vc);
         continue;
       }
-      if (p && (n = w ? s.single : s.double, n >= 0 && r[n].level === c)) {
+      if (h && (n = w ? s.single : s.double, n >= 0 && r[n].level === c)) {
         const B = r[n];
         let j, ee;
-        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), us(i, o, m.index, ee), us(i, B.tokenIdx, B.contentPos, j), Gc(r, s, n);
+        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), us(i, o, g.index, ee), us(i, B.tokenIdx, B.contentPos, j), Gc(r, s, n);
         continue e;
       }
-      if (h) {
-        if (r.length >= $_) return;
+      if (m) {
+        if (r.length >= z_) return;
         r.push({
           tokenIdx: o,
-          contentPos: m.index,
+          contentPos: g.index,
           isSingleQuote: w,
           level: c,
           prevSameQuoteIdx: w ? s.single : s.double
         }), w ? s.single = r.length - 1 : s.double = r.length - 1;
-      } else p && w && us(i, o, m.index, Vc);
+      } else h && w && us(i, o, g.index, Vc);
     }
   }
   Object.keys(i).forEach(function(o) {
     const l = Number(o);
-    e[l].content = B_(e[l].content, i[o]);
+    e[l].content = U_(e[l].content, i[o]);
   });
 }
-function U_(e) {
+function J_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !j_.test(e.tokens[t].content) || z_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !B_.test(e.tokens[t].content) || W_(e.tokens[t].children, e);
 }
-function W_(e) {
+function q_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function J_(e) {
+function H_(e) {
   let t, n;
   const r = e.tokens, s = r.length;
   for (let i = 0; i < s; i++) {
     if (r[i].type !== "inline") continue;
     const o = r[i].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && W_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && q_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
 var Ji = [
-  ["normalize", A_],
-  ["block", R_],
-  ["strip_references", E_],
-  ["inline", C_],
-  ["linkify", T_],
-  ["replacements", P_],
-  ["smartquotes", U_],
-  ["text_join", J_]
+  ["normalize", E_],
+  ["block", C_],
+  ["strip_references", S_],
+  ["inline", D_],
+  ["linkify", I_],
+  ["replacements", $_],
+  ["smartquotes", J_],
+  ["text_join", H_]
 ], Yu = class {
   constructor() {
     K(
@@ -9964,13 +9975,13 @@ var Ji = [
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Mn), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const s = this.src;
     for (let i = 0, o = 0, l = 0, c = 0, a = s.length, u = !1; o < a; o++) {
-      const d = s.charCodeAt(o);
+      const f = s.charCodeAt(o);
       if (!u)
-        if (Se(d)) {
-          l++, d === 9 ? c += 4 - c % 4 : c++;
+        if (Se(f)) {
+          l++, f === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
-      (d === 10 || o === a - 1) && (d !== 10 && o++, this.bMarks.push(i), this.eMarks.push(o), this.tShift.push(l), this.sCount.push(c), this.bsCount.push(0), u = !1, l = 0, c = 0, i = o + 1);
+      (f === 10 || o === a - 1) && (f !== 10 && o++, this.bMarks.push(i), this.eMarks.push(o), this.tShift.push(l), this.sCount.push(c), this.bsCount.push(0), u = !1, l = 0, c = 0, i = o + 1);
     }
     this.bMarks.push(s.length), this.eMarks.push(s.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
@@ -10011,9 +10022,9 @@ var Ji = [
       const c = this.bMarks[o];
       let a = c, u;
       for (o + 1 < t || r ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
-        const d = this.src.charCodeAt(a);
-        if (Se(d))
-          d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
+        const f = this.src.charCodeAt(a);
+        if (Se(f))
+          f === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
         a++;
@@ -10022,7 +10033,7 @@ var Ji = [
     }
     return s.join("");
   }
-}, q_ = 65536;
+}, V_ = 65536;
 function qi(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
@@ -10034,7 +10045,7 @@ function Kc(e) {
     s === 124 && (i ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), i = s === 92, r++, s = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function H_(e, t, n, r) {
+function G_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let s = t + 1;
   if (e.sCount[s] < e.blkIndent || e.sCount[s] - e.blkIndent >= 4) return !1;
@@ -10062,13 +10073,13 @@ function H_(e, t, n, r) {
   }
   if (c = qi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
   a = Kc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
-  const d = a.length;
-  if (d === 0 || d !== u.length) return !1;
+  const f = a.length;
+  if (f === 0 || f !== u.length) return !1;
   if (r) return !0;
-  const m = e.parentType;
+  const g = e.parentType;
   e.parentType = "table";
-  const h = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), w = [t, 0];
-  p.map = w;
+  const m = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), w = [t, 0];
+  h.map = w;
   const v = e.push("thead_open", "thead", 1);
   v.map = [t, t + 1];
   const T = e.push("tr_open", "tr", 1);
@@ -10083,18 +10094,18 @@ function H_(e, t, n, r) {
   let x, b = 0;
   for (s = t + 2; s < n && !(e.sCount[s] < e.blkIndent); s++) {
     let k = !1;
-    for (let B = 0, j = h.length; B < j; B++) if (h[B](e, s, n, !0)) {
+    for (let B = 0, j = m.length; B < j; B++) if (m[B](e, s, n, !0)) {
       k = !0;
       break;
     }
-    if (k || (c = qi(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Kc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), b += d - a.length, b > q_)) break;
+    if (k || (c = qi(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Kc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), b += f - a.length, b > V_)) break;
     if (s === t + 2) {
       const B = e.push("tbody_open", "tbody", 1);
       B.map = x = [t + 2, 0];
     }
     const F = e.push("tr_open", "tr", 1);
     F.map = [s, s + 1];
-    for (let B = 0; B < d; B++) {
+    for (let B = 0; B < f; B++) {
       const j = e.push("td_open", "td", 1);
       u[B] && (j.attrs = [["style", `text-align:${u[B]}`]]);
       const ee = e.push("inline", "", 0);
@@ -10102,9 +10113,9 @@ function H_(e, t, n, r) {
     }
     e.push("tr_close", "tr", -1);
   }
-  return x && (e.push("tbody_close", "tbody", -1), x[1] = s), e.push("table_close", "table", -1), w[1] = s, e.parentType = m, e.line = s, !0;
+  return x && (e.push("tbody_close", "tbody", -1), x[1] = s), e.push("table_close", "table", -1), w[1] = s, e.parentType = g, e.line = s, !0;
 }
-function V_(e, t, n) {
+function K_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, s = r;
   for (; r < n; ) {
@@ -10123,7 +10134,7 @@ function V_(e, t, n) {
   return i.content = e.getLines(t, s, 4 + e.blkIndent, !1) + `
 `, i.map = [t, e.line], !0;
 }
-function G_(e, t, n, r) {
+function Y_(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || s + 3 > i) return !1;
   const o = e.src.charCodeAt(s);
@@ -10136,66 +10147,66 @@ function G_(e, t, n, r) {
   if (o === 96 && u.indexOf(String.fromCharCode(o)) >= 0)
     return !1;
   if (r) return !0;
-  let d = t, m = !1;
-  for (; d++, !(d >= n || (s = l = e.bMarks[d] + e.tShift[d], i = e.eMarks[d], s < i && e.sCount[d] < e.blkIndent)); )
-    if (e.src.charCodeAt(s) === o && !(e.sCount[d] - e.blkIndent >= 4) && (s = e.skipChars(s, o), !(s - l < c) && (s = e.skipSpaces(s), !(s < i)))) {
-      m = !0;
+  let f = t, g = !1;
+  for (; f++, !(f >= n || (s = l = e.bMarks[f] + e.tShift[f], i = e.eMarks[f], s < i && e.sCount[f] < e.blkIndent)); )
+    if (e.src.charCodeAt(s) === o && !(e.sCount[f] - e.blkIndent >= 4) && (s = e.skipChars(s, o), !(s - l < c) && (s = e.skipSpaces(s), !(s < i)))) {
+      g = !0;
       break;
     }
-  c = e.sCount[t], e.line = d + (m ? 1 : 0);
-  const h = e.push("fence", "code", 0);
-  return h.info = u, h.content = e.getLines(t + 1, d, c, !0), h.markup = a, h.map = [t, e.line], !0;
+  c = e.sCount[t], e.line = f + (g ? 1 : 0);
+  const m = e.push("fence", "code", 0);
+  return m.info = u, m.content = e.getLines(t + 1, f, c, !0), m.markup = a, m.map = [t, e.line], !0;
 }
-function K_(e, t, n, r) {
+function X_(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(s) !== 62) return !1;
   if (r) return !0;
-  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
+  const l = [], c = [], a = [], u = [], f = e.md.block.ruler.getRules("blockquote"), g = e.parentType;
   e.parentType = "blockquote";
-  let h = !1, p;
-  for (p = t; p < n; p++) {
-    const b = e.sCount[p] < e.blkIndent;
-    if (s = e.bMarks[p] + e.tShift[p], i = e.eMarks[p], s >= i) break;
+  let m = !1, h;
+  for (h = t; h < n; h++) {
+    const b = e.sCount[h] < e.blkIndent;
+    if (s = e.bMarks[h] + e.tShift[h], i = e.eMarks[h], s >= i) break;
     if (e.src.charCodeAt(s++) === 62 && !b) {
-      let F = e.sCount[p] + 1, B, j;
-      e.src.charCodeAt(s) === 32 ? (s++, F++, j = !1, B = !0) : e.src.charCodeAt(s) === 9 ? (B = !0, (e.bsCount[p] + F) % 4 === 3 ? (s++, F++, j = !1) : j = !0) : B = !1;
+      let F = e.sCount[h] + 1, B, j;
+      e.src.charCodeAt(s) === 32 ? (s++, F++, j = !1, B = !0) : e.src.charCodeAt(s) === 9 ? (B = !0, (e.bsCount[h] + F) % 4 === 3 ? (s++, F++, j = !1) : j = !0) : B = !1;
       let ee = F;
-      for (l.push(e.bMarks[p]), e.bMarks[p] = s; s < i; ) {
+      for (l.push(e.bMarks[h]), e.bMarks[h] = s; s < i; ) {
         const X = e.src.charCodeAt(s);
         if (Se(X))
-          X === 9 ? ee += 4 - (ee + e.bsCount[p] + (j ? 1 : 0)) % 4 : ee++;
+          X === 9 ? ee += 4 - (ee + e.bsCount[h] + (j ? 1 : 0)) % 4 : ee++;
         else break;
         s++;
       }
-      h = s >= i, c.push(e.bsCount[p]), e.bsCount[p] = e.sCount[p] + 1 + (B ? 1 : 0), a.push(e.sCount[p]), e.sCount[p] = ee - F, u.push(e.tShift[p]), e.tShift[p] = s - e.bMarks[p];
+      m = s >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = s - e.bMarks[h];
       continue;
     }
-    if (h) break;
+    if (m) break;
     let k = !1;
-    for (let F = 0, B = d.length; F < B; F++) if (d[F](e, p, n, !0)) {
+    for (let F = 0, B = f.length; F < B; F++) if (f[F](e, h, n, !0)) {
       k = !0;
       break;
     }
     if (k) {
-      e.lineMax = p, e.blkIndent !== 0 && (l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] -= e.blkIndent);
+      e.lineMax = h, e.blkIndent !== 0 && (l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] -= e.blkIndent);
       break;
     }
-    l.push(e.bMarks[p]), c.push(e.bsCount[p]), u.push(e.tShift[p]), a.push(e.sCount[p]), e.sCount[p] = -1;
+    l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] = -1;
   }
   const w = e.blkIndent;
   e.blkIndent = 0;
   const v = e.push("blockquote_open", "blockquote", 1);
   v.markup = ">";
   const T = [t, 0];
-  v.map = T, e.md.block.tokenize(e, t, p);
+  v.map = T, e.md.block.tokenize(e, t, h);
   const x = e.push("blockquote_close", "blockquote", -1);
-  x.markup = ">", e.lineMax = o, e.parentType = m, T[1] = e.line;
+  x.markup = ">", e.lineMax = o, e.parentType = g, T[1] = e.line;
   for (let b = 0; b < u.length; b++)
     e.bMarks[b + t] = l[b], e.tShift[b + t] = u[b], e.sCount[b + t] = a[b], e.bsCount[b + t] = c[b];
   return e.blkIndent = w, !0;
 }
-function Y_(e, t, n, r) {
+function Z_(e, t, n, r) {
   const s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let i = e.bMarks[t] + e.tShift[t];
@@ -10236,32 +10247,32 @@ function Xc(e, t) {
   }
   return s < r && (i = e.src.charCodeAt(s), !Se(i)) ? -1 : s;
 }
-function X_(e, t) {
+function Q_(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, s = e.tokens.length - 2; r < s; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function Z_(e, t, n, r) {
+function e0(e, t, n, r) {
   let s, i, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let d, m, h;
-  if ((h = Xc(e, c)) >= 0) {
-    if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, h - 1)), u && m !== 1) return !1;
-  } else if ((h = Yc(e, c)) >= 0) d = !1;
+  let f, g, m;
+  if ((m = Xc(e, c)) >= 0) {
+    if (f = !0, o = e.bMarks[c] + e.tShift[c], g = Number(e.src.slice(o, m - 1)), u && g !== 1) return !1;
+  } else if ((m = Yc(e, c)) >= 0) f = !1;
   else return !1;
-  if (u && e.skipSpaces(h) >= e.eMarks[c])
+  if (u && e.skipSpaces(m) >= e.eMarks[c])
     return !1;
   if (r) return !0;
-  const p = e.src.charCodeAt(h - 1), w = e.tokens.length;
-  d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
+  const h = e.src.charCodeAt(m - 1), w = e.tokens.length;
+  f ? (l = e.push("ordered_list_open", "ol", 1), g !== 1 && (l.attrs = [["start", g]])) : l = e.push("bullet_list_open", "ul", 1);
   const v = [c, 0];
-  l.map = v, l.markup = String.fromCharCode(p);
+  l.map = v, l.markup = String.fromCharCode(h);
   let T = !1;
   const x = e.md.block.ruler.getRules("list"), b = e.parentType;
   for (e.parentType = "list"; c < n; ) {
-    i = h, s = e.eMarks[c];
-    const k = e.sCount[c] + h - (e.bMarks[c] + e.tShift[c]);
+    i = m, s = e.eMarks[c];
+    const k = e.sCount[c] + m - (e.bMarks[c] + e.tShift[c]);
     let F = k;
     for (; i < s; ) {
       const ve = e.src.charCodeAt(i);
@@ -10274,27 +10285,27 @@ function Z_(e, t, n, r) {
     let j;
     B >= s ? j = 1 : j = F - k, j > 4 && (j = 1);
     const ee = k + j;
-    l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(p);
+    l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
     const X = [c, 0];
-    l.map = X, d && (l.info = e.src.slice(o, h - 1));
+    l.map = X, f && (l.info = e.src.slice(o, m - 1));
     const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || T) && (a = !1), T = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || T) && (a = !1), T = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let we = !1;
-    for (let ve = 0, ct = x.length; ve < ct; ve++) if (x[ve](e, c, n, !0)) {
+    for (let ve = 0, at = x.length; ve < at; ve++) if (x[ve](e, c, n, !0)) {
       we = !0;
       break;
     }
     if (we) break;
-    if (d) {
-      if (h = Xc(e, c), h < 0) break;
+    if (f) {
+      if (m = Xc(e, c), m < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (h = Yc(e, c), h < 0) break;
-    if (p !== e.src.charCodeAt(h - 1)) break;
+    } else if (m = Yc(e, c), m < 0) break;
+    if (h !== e.src.charCodeAt(m - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = c, e.line = c, e.parentType = b, a && X_(e, w), !0;
+  return f ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = b, a && Q_(e, w), !0;
 }
 var Hi = 999;
-function Q_(e) {
+function t0(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -10323,7 +10334,7 @@ function fs(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function e0(e, t, n, r) {
+function n0(e, t, n, r) {
   const s = e.src;
   let i = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || s.charCodeAt(i) !== 91) return !1;
@@ -10344,7 +10355,7 @@ function e0(e, t, n, r) {
     }
     i++;
   }
-  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > Hi && Q_(c) > Hi)) return !1;
+  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > Hi && t0(c) > Hi)) return !1;
   for (i = a + 2; i < l; ) {
     const B = s.charCodeAt(i);
     if (B === 10) {
@@ -10354,12 +10365,12 @@ function e0(e, t, n, r) {
     } else if (Se(B)) i++;
     else break;
   }
-  const d = e.md.helpers.parseLinkDestination(s, i, l);
-  if (!d.ok) return !1;
-  const m = e.md.normalizeLink(d.str);
-  if (!e.md.validateLink(m)) return !1;
-  i = d.pos;
-  const h = i, p = l, w = o;
+  const f = e.md.helpers.parseLinkDestination(s, i, l);
+  if (!f.ok) return !1;
+  const g = e.md.normalizeLink(f.str);
+  if (!e.md.validateLink(g)) return !1;
+  i = f.pos;
+  const m = i, h = l, w = o;
   for (; i < l; ) {
     const B = s.charCodeAt(i);
     if (B === 10) {
@@ -10377,10 +10388,10 @@ function e0(e, t, n, r) {
     i = B, l = mr(e, o++), T = e.md.helpers.parseLinkTitle(s, i, l, T);
   }
   let x;
-  for (v !== h && T.ok ? (x = T.str, i = T.pos) : (x = "", i = h, l = p, o = w); i < l && Se(s.charCodeAt(i)); )
+  for (v !== m && T.ok ? (x = T.str, i = T.pos) : (x = "", i = m, l = h, o = w); i < l && Se(s.charCodeAt(i)); )
     i++;
   if (i < l && s.charCodeAt(i) !== 10 && x)
-    for (x = "", i = h, l = p, o = w; i < l && Se(s.charCodeAt(i)); )
+    for (x = "", i = m, l = h, o = w; i < l && Se(s.charCodeAt(i)); )
       i++;
   if (i < l && s.charCodeAt(i) !== 10) return !1;
   const b = Js(c);
@@ -10388,14 +10399,14 @@ function e0(e, t, n, r) {
   if (r) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[b] > "u" && (e.env.references[b] = {
     title: x,
-    href: m
+    href: g
   });
   const k = e.push("reference_definition", "", 0);
   k.map = [t, o], k.hidden = !0;
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = b, k.meta = F, e.line = o, !0;
 }
-var t0 = [
+var r0 = [
   "address",
   "article",
   "aside",
@@ -10458,7 +10469,7 @@ var t0 = [
   "tr",
   "track",
   "ul"
-], n0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, r0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Zu = new RegExp(`^(?:${n0}|${r0})`), vn = [
+], s0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, i0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Zu = new RegExp(`^(?:${s0}|${i0})`), vn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10485,7 +10496,7 @@ var t0 = [
     !0
   ],
   [
-    new RegExp(`^</?(${t0.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${r0.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
@@ -10495,7 +10506,7 @@ var t0 = [
     !1
   ]
 ];
-function s0(e, t, n, r) {
+function o0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(s) !== 60) return !1;
   let o = e.src.slice(s, i), l = 0;
@@ -10515,7 +10526,7 @@ function s0(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function i0(e, t, n, r) {
+function l0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(s);
@@ -10532,10 +10543,10 @@ function i0(e, t, n, r) {
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
   u.content = qs(e.src.slice(s, i)), u.map = [t, e.line], u.children = [];
-  const d = e.push("heading_close", `h${l}`, -1);
-  return d.markup = "########".slice(0, l), !0;
+  const f = e.push("heading_close", `h${l}`, -1);
+  return f.markup = "########".slice(0, l), !0;
 }
-function o0(e, t, n) {
+function c0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const s = e.parentType;
@@ -10544,20 +10555,20 @@ function o0(e, t, n) {
   for (; l < n && !e.isEmpty(l); l++) {
     if (e.sCount[l] - e.blkIndent > 3) continue;
     if (e.sCount[l] >= e.blkIndent) {
-      let h = e.bMarks[l] + e.tShift[l];
-      const p = e.eMarks[l];
-      if (h < p && (o = e.src.charCodeAt(h), (o === 45 || o === 61) && (h = e.skipChars(h, o), h = e.skipSpaces(h), h >= p))) {
+      let m = e.bMarks[l] + e.tShift[l];
+      const h = e.eMarks[l];
+      if (m < h && (o = e.src.charCodeAt(m), (o === 45 || o === 61) && (m = e.skipChars(m, o), m = e.skipSpaces(m), m >= h))) {
         i = o === 61 ? 1 : 2;
         break;
       }
     }
     if (e.sCount[l] < 0) continue;
-    let m = !1;
-    for (let h = 0, p = r.length; h < p; h++) if (r[h](e, l, n, !0)) {
-      m = !0;
+    let g = !1;
+    for (let m = 0, h = r.length; m < h; m++) if (r[m](e, l, n, !0)) {
+      g = !0;
       break;
     }
-    if (m) break;
+    if (g) break;
   }
   if (!i)
     return e.parentType = s, !1;
@@ -10567,16 +10578,16 @@ function o0(e, t, n) {
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
   u.content = c, u.map = [t, e.line - 1], u.children = [];
-  const d = e.push("heading_close", `h${i}`, -1);
-  return d.markup = String.fromCharCode(o), e.parentType = s, !0;
+  const f = e.push("heading_close", `h${i}`, -1);
+  return f.markup = String.fromCharCode(o), e.parentType = s, !0;
 }
-function l0(e, t, n) {
+function a0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), s = e.parentType;
   let i = t + 1;
   for (e.parentType = "paragraph"; i < n && !e.isEmpty(i); i++) {
     if (e.sCount[i] - e.blkIndent > 3 || e.sCount[i] < 0) continue;
     let a = !1;
-    for (let u = 0, d = r.length; u < d; u++) if (r[u](e, i, n, !0)) {
+    for (let u = 0, f = r.length; u < f; u++) if (r[u](e, i, n, !0)) {
       a = !0;
       break;
     }
@@ -10592,32 +10603,12 @@ function l0(e, t, n) {
 var ds = [
   [
     "table",
-    H_,
+    G_,
     ["paragraph", "reference"]
   ],
-  ["code", V_],
+  ["code", K_],
   [
     "fence",
-    G_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
-    K_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "hr",
     Y_,
     [
       "paragraph",
@@ -10627,18 +10618,38 @@ var ds = [
     ]
   ],
   [
-    "list",
+    "blockquote",
+    X_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "hr",
     Z_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
+    "list",
+    e0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", e0],
+  ["reference", n0],
   [
     "html_block",
-    s0,
+    o0,
     [
       "paragraph",
       "reference",
@@ -10647,15 +10658,15 @@ var ds = [
   ],
   [
     "heading",
-    i0,
+    l0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", o0],
-  ["paragraph", l0]
+  ["lheading", c0],
+  ["paragraph", a0]
 ], Qu = class {
   constructor() {
     K(
@@ -10716,26 +10727,26 @@ var ds = [
     else if (e === 1)
       s = this.src.charCodeAt(0), (s & 63488) === 55296 && (s = 65533);
     else if (s = this.src.charCodeAt(e - 1), (s & 64512) === 56320) {
-      const p = this.src.charCodeAt(e - 2);
-      s = (p & 64512) === 55296 ? 65536 + (p - 55296 << 10) + (s - 56320) : 65533;
+      const h = this.src.charCodeAt(e - 2);
+      s = (h & 64512) === 55296 ? 65536 + (h - 55296 << 10) + (s - 56320) : 65533;
     } else (s & 64512) === 55296 && (s = 65533);
     let i = e;
     for (; i < n && this.src.charCodeAt(i) === r; ) i++;
     const o = i - e;
     let l = i < n ? this.src.charCodeAt(i) : 32;
     if ((l & 64512) === 55296) {
-      const p = this.src.charCodeAt(i + 1);
-      l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
+      const h = this.src.charCodeAt(i + 1);
+      l = (h & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (h - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = $r(s) || jr(s), a = $r(l) || jr(l), u = Pr(s), d = Pr(l), m = !d && (!a || u || c), h = !u && (!c || d || a);
+    const c = $r(s) || jr(s), a = $r(l) || jr(l), u = Pr(s), f = Pr(l), g = !f && (!a || u || c), m = !u && (!c || f || a);
     return {
-      can_open: m && (t || !h || c),
-      can_close: h && (t || !m || a),
+      can_open: g && (t || !m || c),
+      can_close: m && (t || !g || a),
       length: o
     };
   }
 };
-function c0(e) {
+function u0(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10765,25 +10776,25 @@ function c0(e) {
       return !1;
   }
 }
-function a0(e, t) {
+function f0(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !c0(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !u0(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function u0(e) {
+function d0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function f0(e) {
+function h0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function d0(e, t) {
+function p0(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const s = n - Math.min(10, e.pending.length, n);
   let i = n;
-  for (; i > s && f0(e.src.charCodeAt(i - 1)); ) i--;
-  if (i === n || !u0(e.src.charCodeAt(i))) return !1;
+  for (; i > s && h0(e.src.charCodeAt(i - 1)); ) i--;
+  if (i === n || !d0(e.src.charCodeAt(i))) return !1;
   const o = n - i, l = e.md.linkify.matchAtStart(e.src.slice(i));
   if (!l) return !1;
   let c = l.url;
@@ -10795,16 +10806,16 @@ function d0(e, t) {
   if (!e.md.validateLink(u)) return !1;
   if (!t) {
     e.pending = e.pending.slice(0, -o);
-    const d = e.push("link_open", "a", 1);
-    d.attrs = [["href", u]], d.markup = "linkify", d.info = "auto";
-    const m = e.push("text", "", 0);
-    m.content = e.md.normalizeLinkText(c);
-    const h = e.push("link_close", "a", -1);
-    h.markup = "linkify", h.info = "auto";
+    const f = e.push("link_open", "a", 1);
+    f.attrs = [["href", u]], f.markup = "linkify", f.info = "auto";
+    const g = e.push("text", "", 0);
+    g.content = e.md.normalizeLinkText(c);
+    const m = e.push("link_close", "a", -1);
+    m.markup = "linkify", m.info = "auto";
   }
   return e.pos += c.length - o, !0;
 }
-function h0(e, t) {
+function g0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, s = e.posMax;
@@ -10825,7 +10836,7 @@ for (let e = 0; e < 256; e++) $o.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
   $o[e.charCodeAt(0)] = 1;
 });
-function p0(e, t) {
+function m0(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10854,7 +10865,7 @@ function p0(e, t) {
   }
   return e.pos = n + 1, !0;
 }
-function g0(e) {
+function _0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10864,7 +10875,7 @@ function g0(e) {
   }
   return t;
 }
-function m0(e, t) {
+function y0(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10872,7 +10883,7 @@ function m0(e, t) {
   let i = r + 1;
   for (; i < s && e.src.charCodeAt(i) === 96; ) i++;
   const o = e.src.slice(r, i), l = o.length;
-  if (e.backticksScanned || (e.backticks = g0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
+  if (e.backticksScanned || (e.backticks = _0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
     let c = i, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < s; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10881,8 +10892,8 @@ function m0(e, t) {
         if (!t) {
           const u = e.push("code_inline", "code", 0);
           u.markup = o;
-          let d = e.src.slice(i, a).replace(/\n/g, " ");
-          d.startsWith(" ") && d.endsWith(" ") && /[^ ]/.test(d) && (d = d.slice(1, -1)), u.content = d;
+          let f = e.src.slice(i, a).replace(/\n/g, " ");
+          f.startsWith(" ") && f.endsWith(" ") && /[^ ]/.test(f) && (f = f.slice(1, -1)), u.content = f;
         }
         return e.pos = c, !0;
       }
@@ -10890,7 +10901,7 @@ function m0(e, t) {
   }
   return t || (e.pending += o), e.pos = i, !0;
 }
-function _0(e, t) {
+function b0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const s = e.scanDelims(e.pos, !0);
@@ -10926,7 +10937,7 @@ function Zc(e, t) {
     o--, i !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[i], e.tokens[i] = n);
   }
 }
-function y0(e) {
+function k0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
   Zc(e, e.delimiters);
   for (let s = 0; s < n; s++) {
@@ -10936,10 +10947,10 @@ function y0(e) {
   }
 }
 var tf = {
-  tokenize: _0,
-  postProcess: y0
+  tokenize: b0,
+  postProcess: k0
 };
-function b0(e, t) {
+function w0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const s = e.scanDelims(e.pos, r === 42);
@@ -10967,7 +10978,7 @@ function Qc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[s.end + 1].token].content = "", r--);
   }
 }
-function k0(e) {
+function x0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
   Qc(e, e.delimiters);
   for (let s = 0; s < n; s++) {
@@ -10977,36 +10988,36 @@ function k0(e) {
   }
 }
 var nf = {
-  tokenize: b0,
-  postProcess: k0
+  tokenize: w0,
+  postProcess: x0
 };
-function w0(e, t) {
+function v0(e, t) {
   let n, r, s, i, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, d = e.posMax, m = e.pos + 1, h = e.md.helpers.parseLinkLabel(e, e.pos, !0);
-  if (h < 0) return !1;
-  let p = h + 1;
-  if (p < d && e.src.charCodeAt(p) === 40) {
-    for (a = !1, p++; p < d && (n = e.src.charCodeAt(p), !(!Se(n) && n !== 10)); p++)
+  const u = e.pos, f = e.posMax, g = e.pos + 1, m = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  if (m < 0) return !1;
+  let h = m + 1;
+  if (h < f && e.src.charCodeAt(h) === 40) {
+    for (a = !1, h++; h < f && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
       ;
-    if (p >= d) return !1;
-    if (c = p, s = e.md.helpers.parseLinkDestination(e.src, p, e.posMax), s.ok) {
-      for (o = e.md.normalizeLink(s.str), e.md.validateLink(o) ? p = s.pos : o = "", c = p; p < d && (n = e.src.charCodeAt(p), !(!Se(n) && n !== 10)); p++)
+    if (h >= f) return !1;
+    if (c = h, s = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), s.ok) {
+      for (o = e.md.normalizeLink(s.str), e.md.validateLink(o) ? h = s.pos : o = "", c = h; h < f && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
         ;
-      if (s = e.md.helpers.parseLinkTitle(e.src, p, e.posMax), p < d && c !== p && s.ok)
-        for (l = s.str, p = s.pos; p < d && (n = e.src.charCodeAt(p), !(!Se(n) && n !== 10)); p++)
+      if (s = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < f && c !== h && s.ok)
+        for (l = s.str, h = s.pos; h < f && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
           ;
     }
-    (p >= d || e.src.charCodeAt(p) !== 41) && (a = !0), p++;
+    (h >= f || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (p < d && e.src.charCodeAt(p) === 91 ? (c = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? r = e.src.slice(c, p++) : p = h + 1) : p = h + 1, r || (r = e.src.slice(m, h)), r = Js(r), i = e.env.references[r], !i)
+    if (h < f && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? r = e.src.slice(c, h++) : h = m + 1) : h = m + 1, r || (r = e.src.slice(g, m)), r = Js(r), i = e.env.references[r], !i)
       return e.pos = u, !1;
     o = i.href, l = i.title;
   }
   if (!t) {
-    e.pos = m, e.posMax = h;
+    e.pos = g, e.posMax = m;
     const w = e.push("link_open", "a", 1), v = [["href", o]];
     if (w.attrs = v, l && v.push(["title", l]), r) {
       const T = /* @__PURE__ */ Object.create(null);
@@ -11014,35 +11025,35 @@ function w0(e, t) {
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
-  return e.pos = p, e.posMax = d, !0;
+  return e.pos = h, e.posMax = f, !0;
 }
-function x0(e, t) {
+function A0(e, t) {
   let n, r, s, i, o, l, c, a, u = "";
-  const d = e.pos, m = e.posMax;
+  const f = e.pos, g = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
-  const h = e.pos + 2, p = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
-  if (p < 0) return !1;
-  if (i = p + 1, i < m && e.src.charCodeAt(i) === 40) {
-    for (i++; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
+  const m = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
+  if (h < 0) return !1;
+  if (i = h + 1, i < g && e.src.charCodeAt(i) === 40) {
+    for (i++; i < g && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
       ;
-    if (i >= m) return !1;
-    for (a = i, l = e.md.helpers.parseLinkDestination(e.src, i, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? i = l.pos : u = ""), a = i; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
+    if (i >= g) return !1;
+    for (a = i, l = e.md.helpers.parseLinkDestination(e.src, i, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? i = l.pos : u = ""), a = i; i < g && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
       ;
-    if (l = e.md.helpers.parseLinkTitle(e.src, i, e.posMax), i < m && a !== i && l.ok)
-      for (c = l.str, i = l.pos; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
+    if (l = e.md.helpers.parseLinkTitle(e.src, i, e.posMax), i < g && a !== i && l.ok)
+      for (c = l.str, i = l.pos; i < g && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
         ;
     else c = "";
-    if (i >= m || e.src.charCodeAt(i) !== 41)
-      return e.pos = d, !1;
+    if (i >= g || e.src.charCodeAt(i) !== 41)
+      return e.pos = f, !1;
     i++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? s = e.src.slice(a, i++) : i = p + 1) : i = p + 1, s || (s = e.src.slice(h, p)), s = Js(s), o = e.env.references[s], !o)
-      return e.pos = d, !1;
+    if (i < g && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? s = e.src.slice(a, i++) : i = h + 1) : i = h + 1, s || (s = e.src.slice(m, h)), s = Js(s), o = e.env.references[s], !o)
+      return e.pos = f, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
-    r = e.src.slice(h, p);
+    r = e.src.slice(m, h);
     const w = [];
     e.md.inline.parse(r, e.md, e.env, w);
     const v = e.push("image", "img", 0), T = [["src", u], ["alt", ""]];
@@ -11051,10 +11062,10 @@ function x0(e, t) {
       x.label = s, v.meta = x;
     }
   }
-  return e.pos = i, e.posMax = m, !0;
+  return e.pos = i, e.posMax = g, !0;
 }
-var v0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, A0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function R0(e, t) {
+var R0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, E0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function C0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, s = e.posMax;
@@ -11065,7 +11076,7 @@ function R0(e, t) {
     if (o === 62) break;
   }
   const i = e.src.slice(r + 1, n);
-  if (A0.test(i)) {
+  if (E0.test(i)) {
     const o = e.md.normalizeLink(i);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11078,7 +11089,7 @@ function R0(e, t) {
     }
     return e.pos += i.length + 2, !0;
   }
-  if (v0.test(i)) {
+  if (R0.test(i)) {
     const o = e.md.normalizeLink(`mailto:${i}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11093,17 +11104,17 @@ function R0(e, t) {
   }
   return !1;
 }
-function E0(e) {
+function S0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function C0(e) {
+function D0(e) {
   return /^<\/a\s*>/i.test(e);
 }
 function rf(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function S0(e, t) {
+function T0(e, t) {
   const n = e.src;
   let r, s;
   if (n.startsWith("<!--", t)) {
@@ -11121,13 +11132,13 @@ function S0(e, t) {
   const i = n.indexOf(s, r);
   return i < 0 ? (e.skipHtmlSpecial = !0, -1) : i + s.length;
 }
-function D0(e, t) {
+function F0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let s;
   const i = e.src.charCodeAt(r + 1);
-  if (i === 33 || i === 63) s = S0(e, r);
+  if (i === 33 || i === 63) s = T0(e, r);
   else if (i === 47 || rf(i)) {
     const o = e.src.slice(r).match(Zu);
     s = o ? r + o[0].length : -1;
@@ -11135,16 +11146,16 @@ function D0(e, t) {
   if (s < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, s), E0(o.content) && e.linkLevel++, C0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, s), S0(o.content) && e.linkLevel++, D0(o.content) && e.linkLevel--;
   }
   return e.pos = s, !0;
 }
-var T0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, F0 = /^&([a-z][a-z0-9]{1,31});/i;
-function I0(e, t) {
+var I0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, O0 = /^&([a-z][a-z0-9]{1,31});/i;
+function N0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const s = e.src.slice(n).match(T0);
+    const s = e.src.slice(n).match(I0);
     if (s) {
       if (!t) {
         const i = s[1][0].toLowerCase() === "x" ? parseInt(s[1].slice(1), 16) : parseInt(s[1], 10), o = e.push("text_special", "", 0);
@@ -11153,7 +11164,7 @@ function I0(e, t) {
       return e.pos += s[0].length, !0;
     }
   } else {
-    const s = e.src.slice(n).match(F0);
+    const s = e.src.slice(n).match(O0);
     if (s) {
       const i = Nu(s[0]);
       if (i !== s[0]) {
@@ -11186,12 +11197,12 @@ function ea(e) {
     const c = t[l.marker][(l.open ? 3 : 0) + l.length % 3];
     let a = r - i[r] - 1, u = a;
     for (; a > c; a -= i[a] + 1) {
-      const d = e[a];
-      if (d.marker === l.marker && d.open && d.end < 0) {
-        let m = !1;
-        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
-          const h = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
-          i[o] = o - a + h, i[a] = h, l.open = !1, d.end = o, d.close = !1, u = -1, s = -2;
+      const f = e[a];
+      if (f.marker === l.marker && f.open && f.end < 0) {
+        let g = !1;
+        if ((f.close || l.open) && (f.length + l.length) % 3 === 0 && (f.length % 3 !== 0 || l.length % 3 !== 0) && (g = !0), !g) {
+          const m = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
+          i[o] = o - a + m, i[a] = m, l.open = !1, f.end = o, f.close = !1, u = -1, s = -2;
           break;
         }
       }
@@ -11199,7 +11210,7 @@ function ea(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function O0(e) {
+function M0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
   ea(e.delimiters);
   for (let s = 0; s < n; s++) {
@@ -11208,7 +11219,7 @@ function O0(e) {
     i && ea(i);
   }
 }
-function N0(e) {
+function L0(e) {
   let t, n, r = 0;
   const s = e.tokens, i = e.tokens.length;
   for (t = n = 0; t < i; t++)
@@ -11216,23 +11227,23 @@ function N0(e) {
   t !== n && (s.length = n);
 }
 var Vi = [
-  ["text", a0],
-  ["linkify", d0],
-  ["newline", h0],
-  ["escape", p0],
-  ["backticks", m0],
+  ["text", f0],
+  ["linkify", p0],
+  ["newline", g0],
+  ["escape", m0],
+  ["backticks", y0],
   ["strikethrough", tf.tokenize],
   ["emphasis", nf.tokenize],
-  ["link", w0],
-  ["image", x0],
-  ["autolink", R0],
-  ["html_inline", D0],
-  ["entity", I0]
+  ["link", v0],
+  ["image", A0],
+  ["autolink", C0],
+  ["html_inline", F0],
+  ["entity", N0]
 ], Gi = [
-  ["balance_pairs", O0],
+  ["balance_pairs", M0],
   ["strikethrough", tf.postProcess],
   ["emphasis", nf.postProcess],
-  ["fragments_join", N0]
+  ["fragments_join", L0]
 ], sf = class {
   constructor() {
     K(
@@ -11299,7 +11310,7 @@ var Vi = [
     const i = this.ruler2.getRules(""), o = i.length;
     for (let l = 0; l < o; l++) i[l](s);
   }
-}, M0 = {
+}, P0 = {
   default: {
     options: {
       html: !1,
@@ -11398,7 +11409,7 @@ var Vi = [
       }
     }
   }
-}, L0 = /^(vbscript|javascript|file|data):/, P0 = /^data:image\/(gif|png|jpeg|webp);/, ta = [
+}, j0 = /^(vbscript|javascript|file|data):/, $0 = /^data:image\/(gif|png|jpeg|webp);/, ta = [
   "http:",
   "https:",
   "mailto:"
@@ -11421,7 +11432,7 @@ var Vi = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return L0.test(t) ? P0.test(t) : !0;
+    return j0.test(t) ? $0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
@@ -11508,7 +11519,7 @@ var Vi = [
       * rule.
       */
       "linkify",
-      new qm()
+      new Vm()
     ), K(
       this,
       /**
@@ -11516,7 +11527,7 @@ var Vi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      r_
+      i_
     ), K(
       this,
       /**
@@ -11524,7 +11535,7 @@ var Vi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, b_)
+      Object.assign({}, w_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11562,7 +11573,7 @@ var Vi = [
     let t;
     if (typeof e == "string") {
       const s = e;
-      if (t = M0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
+      if (t = P0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11696,8 +11707,8 @@ K(Mt, "ParserBlock", Qu);
 K(Mt, "StateBlock", Xu);
 K(Mt, "ParserInline", sf);
 K(Mt, "StateInline", ef);
-var j0 = Ju(Mt);
-const $0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, B0 = [
+var B0 = Ju(Mt);
+const z0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, U0 = [
   "a",
   "blockquote",
   "br",
@@ -11724,70 +11735,70 @@ const $0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, B0 = [
   "thead",
   "tr",
   "ul"
-], z0 = ["href", "title", "target", "rel", "start", "class"], qr = new j0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], W0 = ["href", "title", "target", "rel", "start", "class"], qr = new B0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 qr.disable(["image"]);
 qr.validateLink = (e) => Bo.test(String(e).trim());
-const U0 = qr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
-qr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), U0(e, t, n, r, s));
-function W0(e) {
+const J0 = qr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
+qr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), J0(e, t, n, r, s));
+function q0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
 let na = null;
-function J0(e) {
+function H0(e) {
   return !e?.isSupported || typeof e.sanitize != "function" ? null : (na !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
     n !== null && !Bo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
   }), na = e), e);
 }
-function q0(e, t = fm) {
-  const n = String(e ?? "").slice(0, $0), r = J0(t);
-  if (!r) return `<p>${W0(n)}</p>`;
+function V0(e, t = hm) {
+  const n = String(e ?? "").slice(0, z0), r = H0(t);
+  if (!r) return `<p>${q0(n)}</p>`;
   const s = qr.render(n);
   return r.sanitize(s, {
-    ALLOWED_TAGS: B0,
-    ALLOWED_ATTR: z0,
+    ALLOWED_TAGS: U0,
+    ALLOWED_ATTR: W0,
     ALLOWED_URI_REGEXP: Bo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const H0 = 300, Vn = /* @__PURE__ */ new Map();
+const G0 = 300, Vn = /* @__PURE__ */ new Map();
 function Ki(e) {
   const t = String(e ?? "");
   let n = Vn.get(t);
-  return n !== void 0 ? Vn.delete(t) : (n = q0(t), Vn.size >= H0 && Vn.delete(Vn.keys().next().value)), Vn.set(t, n), n;
+  return n !== void 0 ? Vn.delete(t) : (n = V0(t), Vn.size >= G0 && Vn.delete(Vn.keys().next().value)), Vn.set(t, n), n;
 }
-const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = { "data-test": "run-status" }, Y0 = { class: "cd-hint" }, X0 = ["value"], Z0 = {
+const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = { "data-test": "run-status" }, Z0 = { class: "cd-hint" }, Q0 = ["value"], ey = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, Q0 = {
+}, ty = {
   class: "cd-hint",
   "data-test": "run-node"
-}, ey = {
+}, ny = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, ty = ["data-node", "onClick"], ny = { class: "cd-err" }, ry = {
+}, ry = ["data-node", "onClick"], sy = { class: "cd-err" }, iy = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, sy = ["src", "alt", "title", "onClick"], ra = {
+}, oy = ["src", "alt", "title", "onClick"], ra = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, o) => t.ctl.url(nc(i.id, o.nodeId, o.index, Yp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(nc(i.id, o.nodeId, o.index));
+    const t = e, n = (i, o) => t.ctl.url(nc(i.id, o.nodeId, o.index, Zp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(nc(i.id, o.nodeId, o.index));
     return (i, o) => (U(), q("div", {
-      class: rt(["cd-run", "cd-run-" + e.run.status]),
+      class: st(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      H("div", G0, [
+      H("div", Y0, [
         o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
-        H("b", K0, ie(e.run.status), 1),
-        H("span", Y0, [
+        H("b", X0, ie(e.run.status), 1),
+        H("span", Z0, [
           ge(ie(e.run.short), 1),
           e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(e.run.queuedBy), 1)
@@ -11804,8 +11815,8 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, X0)) : (U(), q("progress", Z0)),
-        H("div", Q0, [
+        }, null, 8, Q0)) : (U(), q("progress", ey)),
+        H("div", ty, [
           e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
             o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
@@ -11824,7 +11835,7 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", ey, ie(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", ny, ie(e.run.reason), 1)) : pe("", !0),
       (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11842,10 +11853,10 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           l.input ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, ty)) : pe("", !0),
-        H("span", ny, ie((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, ry)) : pe("", !0),
+        H("span", sy, ie((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (U(), q("div", ry, [
+      e.run.outputs.length ? (U(), q("div", iy, [
         (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11854,75 +11865,75 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(s(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, sy))), 128))
+        }, null, 8, oy))), 128))
       ])) : pe("", !0)
-    ], 10, V0));
+    ], 10, K0));
   }
-}, iy = { class: "cd-bar" }, oy = ["title"], ly = ["value", "disabled"], cy = ["value"], ay = ["disabled"], uy = ["title"], fy = ["disabled"], dy = {
+}, ly = { class: "cd-bar" }, cy = ["title"], ay = ["value", "disabled"], uy = ["value"], fy = ["disabled"], dy = ["title"], hy = ["disabled"], py = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, hy = {
+}, gy = {
   key: 0,
   class: "cd-hint"
-}, py = ["onClick", "data-session"], gy = { class: "cd-hint" }, my = { key: 0 }, _y = {
+}, my = ["onClick", "data-session"], _y = { class: "cd-hint" }, yy = { key: 0 }, by = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, yy = ["value"], by = { class: "cd-wide" }, ky = { class: "cd-wide" }, wy = { class: "cd-hint" }, xy = { class: "cd-row" }, vy = ["disabled"], Ay = {
+}, ky = ["value"], wy = { class: "cd-wide" }, xy = { class: "cd-wide" }, vy = { class: "cd-hint" }, Ay = { class: "cd-row" }, Ry = ["disabled"], Ey = {
   class: "cd-skills",
   "data-test": "skills"
-}, Ry = ["title"], Ey = ["checked", "onChange", "data-skill"], Cy = {
+}, Cy = ["title"], Sy = ["checked", "onChange", "data-skill"], Dy = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, Sy = { class: "cd-main" }, Dy = {
+}, Ty = { class: "cd-main" }, Fy = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, Ty = { "data-test": "summary" }, Fy = ["innerHTML"], Iy = { class: "cd-user" }, Oy = ["data-skill"], Ny = { class: "cd-skill" }, My = ["innerHTML"], Ly = ["data-message"], Py = ["disabled", "onClick"], jy = ["disabled", "onClick"], $y = ["disabled", "onClick"], By = {
+}, Iy = { "data-test": "summary" }, Oy = ["innerHTML"], Ny = { class: "cd-user" }, My = ["data-skill"], Ly = { class: "cd-skill" }, Py = ["innerHTML"], jy = ["data-message"], $y = ["disabled", "onClick"], By = ["disabled", "onClick"], zy = ["disabled", "onClick"], Uy = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, zy = ["src", "alt", "title", "onClick"], Uy = ["href", "title"], Wy = {
+}, Wy = ["src", "alt", "title", "onClick"], Jy = ["href", "title"], qy = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, Jy = {
+}, Hy = {
   key: 3,
   class: "cd-err"
-}, qy = ["data-skill"], Hy = { class: "cd-skill" }, Vy = {
+}, Vy = ["data-skill"], Gy = { class: "cd-skill" }, Ky = {
   key: 0,
   class: "cd-typing"
-}, Gy = ["data-message"], Ky = ["disabled", "onClick"], Yy = ["disabled", "onClick"], Xy = ["innerHTML"], Zy = {
+}, Yy = ["data-message"], Xy = ["disabled", "onClick"], Zy = ["disabled", "onClick"], Qy = ["innerHTML"], eb = {
   key: 0,
   class: "cd-err"
-}, Qy = {
+}, tb = {
   key: 1,
   class: "cd-empty"
-}, eb = {
+}, nb = {
   key: 0,
   class: "cd-hint"
-}, tb = ["src"], nb = ["href"], rb = {
+}, rb = ["src"], sb = ["href"], ib = {
   key: 2,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, sb = { class: "cd-row" }, ib = {
+}, ob = { class: "cd-row" }, lb = {
   key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, ob = {
+}, cb = {
   key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, lb = ["title", "data-state"], cb = ["src"], ab = ["onClick"], ub = { class: "cd-input" }, fb = ["disabled"], db = ["accept"], hb = ["disabled"], pb = ["disabled"], gb = {
+}, ab = ["title", "data-state"], ub = ["src"], fb = ["onClick"], db = { class: "cd-input" }, hb = ["disabled"], pb = ["accept"], gb = ["disabled"], mb = ["disabled"], _b = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), m = Ve(() => !!n.config?.api_key_set), h = Ve(() => {
+    const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), f = Ve(() => r.form.skills), g = Ve(() => !!n.config?.api_key_set), m = Ve(() => {
       const J = [...r.sessions];
       return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
-    }), p = Ve(() => ig(n)), w = Ve(() => p.value ? n.turns.filter((J) => !J.pending && J.id <= p.value.coversTo) : []), v = Ve(() => p.value ? n.turns.filter((J) => J.pending || J.id > p.value.coversTo) : n.turns);
+    }), h = Ve(() => lg(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), v = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
     function T(J) {
       return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
@@ -11931,7 +11942,7 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
     }
     const b = Ve(() => {
       const J = {};
-      for (const [R, C] of Object.entries(rg(n))) J[R] = C.map((Y) => sg(Y, (at) => t.ctl.titleOf(at)));
+      for (const [R, C] of Object.entries(ig(n))) J[R] = C.map((Y) => og(Y, (ut) => t.ctl.titleOf(ut)));
       return J;
     }), k = (J) => b.value[J] ?? [];
     function F(J) {
@@ -11960,7 +11971,7 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
       J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
     }
     const de = /* @__PURE__ */ ts(null), De = [...Mo, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), ve = Ve(() => r.connected && (r.draft.trim() || we.value));
-    function ct(J) {
+    function at(J) {
       t.ctl.addFiles(J.target.files), J.target.value = "";
     }
     function W(J) {
@@ -11986,11 +11997,11 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
       }, ["prevent", "stop"])),
       onDrop: Kn(W, ["prevent", "stop"])
     }, [
-      H("div", iy, [
+      H("div", ly, [
         H("span", {
-          class: rt(["cd-dot", i.value]),
+          class: st(["cd-dot", i.value]),
           title: o.value
-        }, null, 10, oy),
+        }, null, 10, cy),
         H("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -12002,12 +12013,12 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (U(!0), q(oe, null, Ge(h.value, (C) => (U(), q("option", {
+          (U(!0), q(oe, null, Ge(m.value, (C) => (U(), q("option", {
             key: C.id,
             value: C.id
-          }, ie(C.title), 9, cy))), 128)),
+          }, ie(C.title), 9, uy))), 128)),
           R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, ly),
+        ], 40, ay),
         bn(H("input", {
           class: "cd-search",
           "onUpdate:modelValue": R[0] || (R[0] = (C) => G(r).searchQuery = C),
@@ -12017,11 +12028,11 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           onKeydown: x,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, ay), [
+        }, null, 40, fy), [
           [Jn, G(r).searchQuery]
         ]),
         H("span", {
-          class: rt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
+          class: st(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
@@ -12029,29 +12040,29 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, uy),
+        ], 10, dy),
         H("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: R[1] || (R[1] = (C) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, fy),
+        }, "■", 8, hy),
         H("button", {
-          class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
+          class: st(["cd-btn", { "cd-on": G(r).showSettings }]),
           onClick: R[2] || (R[2] = (C) => G(r).showSettings = !G(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
         H("button", {
-          class: rt(["cd-btn", { "cd-on": G(r).showLog }]),
+          class: st(["cd-btn", { "cd-on": G(r).showLog }]),
           onClick: R[3] || (R[3] = (C) => G(r).showLog = !G(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (U(), q("div", dy, [
-        G(r).searchHits.length ? pe("", !0) : (U(), q("div", hy, "nothing found")),
+      G(r).searchHits ? (U(), q("div", py, [
+        G(r).searchHits.length ? pe("", !0) : (U(), q("div", gy, "nothing found")),
         (U(!0), q(oe, null, Ge(G(r).searchHits, (C) => (U(), q("button", {
           key: C.key,
           class: "cd-hit",
@@ -12060,16 +12071,16 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
         }, [
           H("b", null, ie(C.title), 1),
           R[26] || (R[26] = ge()),
-          H("span", gy, ie(C.kind), 1),
+          H("span", _y, ie(C.kind), 1),
           R[27] || (R[27] = H("br", null, null, -1)),
-          (U(!0), q(oe, null, Ge(T(C.snippet), (Y, at) => (U(), q(oe, { key: at }, [
-            Y.mark ? (U(), q("mark", my, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
+          (U(!0), q(oe, null, Ge(T(C.snippet), (Y, ut) => (U(), q(oe, { key: ut }, [
+            Y.mark ? (U(), q("mark", yy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
               ge(ie(Y.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, py))), 128))
+        ], 8, my))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (U(), q("div", _y, [
+      G(r).showSettings ? (U(), q("div", by, [
         H("label", null, [
           R[28] || (R[28] = ge("Provider ", -1)),
           bn(H("select", {
@@ -12077,10 +12088,10 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
             onChange: R[5] || (R[5] = (C) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (U(!0), q(oe, null, Ge(G(pg), (C) => (U(), q("option", {
+            (U(!0), q(oe, null, Ge(G(mg), (C) => (U(), q("option", {
               key: C,
               value: C
-            }, ie(C), 9, yy))), 128))
+            }, ie(C), 9, ky))), 128))
           ], 544), [
             [Ph, G(r).form.provider]
           ])
@@ -12107,7 +12118,7 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
             [Jn, G(r).form.base_url]
           ])
         ]),
-        H("label", by, [
+        H("label", wy, [
           R[31] || (R[31] = ge("System prompt ", -1)),
           bn(H("textarea", {
             "onUpdate:modelValue": R[10] || (R[10] = (C) => G(r).form.system_prompt = C),
@@ -12118,10 +12129,10 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
             [Jn, G(r).form.system_prompt]
           ])
         ]),
-        H("label", ky, [
+        H("label", xy, [
           R[32] || (R[32] = ge("API key ", -1)),
-          H("span", wy, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          H("span", xy, [
+          H("span", vy, ie(g.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", Ay, [
             bn(H("input", {
               "onUpdate:modelValue": R[12] || (R[12] = (C) => G(r).apiKey = C),
               type: "password",
@@ -12136,70 +12147,70 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
               onClick: R[13] || (R[13] = (C) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, vy)
+            }, "set", 8, Ry)
           ])
         ])
       ])) : pe("", !0),
-      H("div", Ay, [
+      H("div", Ey, [
         (U(!0), q(oe, null, Ge(G(r).skills, (C) => (U(), q("label", {
           key: C.name,
-          class: rt(["cd-chip", { "cd-on": d.value.includes(C.name) }]),
+          class: st(["cd-chip", { "cd-on": f.value.includes(C.name) }]),
           title: C.description
         }, [
           H("input", {
             type: "checkbox",
-            checked: d.value.includes(C.name),
+            checked: f.value.includes(C.name),
             onChange: (Y) => e.ctl.toggleSkill(C.name, Y.target.checked),
             "data-skill": C.name
-          }, null, 40, Ey),
+          }, null, 40, Sy),
           ge(" " + ie(C.name), 1)
-        ], 10, Ry))), 128)),
-        G(r).skills.length ? pe("", !0) : (U(), q("span", Cy, [
+        ], 10, Cy))), 128)),
+        G(r).skills.length ? pe("", !0) : (U(), q("span", Dy, [
           ge(ie(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (U(), q(oe, { key: 0 }, [
             ge(" (" + ie(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      H("div", Sy, [
+      H("div", Ty, [
         H("div", {
           ref_key: "chat",
           ref: j,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          p.value ? (U(), q("details", Dy, [
-            H("summary", Ty, [
+          h.value ? (U(), q("details", Fy, [
+            H("summary", Iy, [
               R[33] || (R[33] = H("b", null, "Summary", -1)),
               ge(" of " + ie(w.value.length) + " earlier turn" + ie(w.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               H("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Ki)(p.value.content)
-              }, null, 8, Fy)
+                innerHTML: G(Ki)(h.value.content)
+              }, null, 8, Oy)
             ]),
             (U(!0), q(oe, null, Ge(w.value, (C) => (U(), q("div", {
               key: C.id,
               class: "cd-turn cd-old"
             }, [
-              H("div", Iy, [
+              H("div", Ny, [
                 R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
                 ge(ie(C.content), 1)
               ]),
               H("div", {
                 class: "cd-replies",
-                style: Dr({ "--cols": Math.max(1, G(ls)(C, d.value).length) })
+                style: Dr({ "--cols": Math.max(1, G(ls)(C, f.value).length) })
               }, [
-                (U(!0), q(oe, null, Ge(G(ls)(C, d.value), (Y) => (U(), q("div", {
+                (U(!0), q(oe, null, Ge(G(ls)(C, f.value), (Y) => (U(), q("div", {
                   key: Y.skill,
-                  class: rt(["cd-reply", "cd-" + Y.state]),
+                  class: st(["cd-reply", "cd-" + Y.state]),
                   "data-skill": Y.skill
                 }, [
-                  H("div", Ny, ie(Y.skill), 1),
+                  H("div", Ly, ie(Y.skill), 1),
                   H("div", {
                     class: "cd-text cd-md",
                     innerHTML: G(Ki)(Y.content)
-                  }, null, 8, My)
-                ], 10, Oy))), 128))
+                  }, null, 8, Py)
+                ], 10, My))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
@@ -12208,7 +12219,7 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
             class: "cd-turn"
           }, [
             H("div", {
-              class: rt(["cd-user", { "cd-failed": C.state === "failed", "cd-waiting": C.state === "waiting" }])
+              class: st(["cd-user", { "cd-failed": C.state === "failed", "cd-waiting": C.state === "waiting" }])
             }, [
               C.pending ? pe("", !0) : (U(), q("span", {
                 key: 0,
@@ -12222,25 +12233,25 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
                   onClick: (Y) => e.ctl.forkFrom(C.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, Py),
+                }, "fork", 8, $y),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(C.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, jy),
+                }, "revert", 8, By),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(C.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, $y)
-              ], 8, Ly)),
+                }, "revert + canvas", 8, zy)
+              ], 8, jy)),
               R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
               ge(ie(C.content) + " ", 1),
-              C.attachments?.length ? (U(), q("span", By, [
+              C.attachments?.length ? (U(), q("span", Uy, [
                 (U(!0), q(oe, null, Ge(C.attachments, (Y) => (U(), q(oe, {
                   key: Y.sha256
                 }, [
@@ -12250,9 +12261,9 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
                     src: e.ctl.attachmentUrl(Y.sha256),
                     alt: Y.name,
                     title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
-                    onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
+                    onClick: (ut) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, zy)) : (U(), q("a", {
+                  }, null, 8, Wy)) : (U(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(Y.sha256),
@@ -12260,24 +12271,24 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
                     rel: "noopener",
                     title: Y.mime,
                     "data-test": "attachment"
-                  }, ie(Y.name || Y.mime), 9, Uy))
+                  }, ie(Y.name || Y.mime), 9, Jy))
                 ], 64))), 128))
               ])) : pe("", !0),
-              C.state === "waiting" ? (U(), q("span", Wy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              C.error ? (U(), q("span", Jy, " — " + ie(C.error), 1)) : pe("", !0)
+              C.state === "waiting" ? (U(), q("span", qy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              C.error ? (U(), q("span", Hy, " — " + ie(C.error), 1)) : pe("", !0)
             ], 2),
             H("div", {
               class: "cd-replies",
-              style: Dr({ "--cols": Math.max(1, G(ls)(C, d.value).length) })
+              style: Dr({ "--cols": Math.max(1, G(ls)(C, f.value).length) })
             }, [
-              (U(!0), q(oe, null, Ge(G(ls)(C, d.value), (Y) => (U(), q("div", {
+              (U(!0), q(oe, null, Ge(G(ls)(C, f.value), (Y) => (U(), q("div", {
                 key: Y.skill,
-                class: rt(["cd-reply", "cd-" + Y.state]),
+                class: st(["cd-reply", "cd-" + Y.state]),
                 "data-skill": Y.skill
               }, [
-                H("div", Hy, [
+                H("div", Gy, [
                   ge(ie(Y.skill), 1),
-                  Y.state === "streaming" ? (U(), q("span", Vy, "…")) : pe("", !0),
+                  Y.state === "streaming" ? (U(), q("span", Ky, "…")) : pe("", !0),
                   Y.id ? (U(), q("span", {
                     key: 1,
                     class: "cd-acts",
@@ -12287,25 +12298,25 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
                     H("button", {
                       class: "cd-act",
                       disabled: !a.value,
-                      onClick: (at) => e.ctl.forkFrom(Y.id),
+                      onClick: (ut) => e.ctl.forkFrom(Y.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, Ky),
+                    }, "fork", 8, Xy),
                     H("button", {
                       class: "cd-act",
                       disabled: !u.value,
-                      onClick: (at) => e.ctl.revertTo(Y.id),
+                      onClick: (ut) => e.ctl.revertTo(Y.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, Yy)
-                  ], 8, Gy)) : pe("", !0)
+                    }, "revert", 8, Zy)
+                  ], 8, Yy)) : pe("", !0)
                 ]),
                 H("div", {
                   class: "cd-text cd-md",
                   innerHTML: G(Ki)(Y.content)
-                }, null, 8, Xy),
-                Y.error ? (U(), q("div", Zy, ie(Y.error), 1)) : pe("", !0)
-              ], 10, qy))), 128))
+                }, null, 8, Qy),
+                Y.error ? (U(), q("div", eb, ie(Y.error), 1)) : pe("", !0)
+              ], 10, Vy))), 128))
             ], 4),
             (U(!0), q(oe, null, Ge(k(C.id), (Y) => (U(), ps(ra, {
               key: Y.id,
@@ -12319,7 +12330,7 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (U(), q("div", Qy, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), q("div", tb, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (U(), q("div", {
           key: 0,
@@ -12330,7 +12341,7 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
         }, [
           (U(!0), q(oe, null, Ge(G(n).logs, (C, Y) => (U(), q("div", {
             key: C.seq + ":" + Y,
-            class: rt("cd-l-" + C.level)
+            class: st("cd-l-" + C.level)
           }, [
             H("b", null, ie(C.level), 1),
             ge(" " + ie(C.module), 1),
@@ -12339,7 +12350,7 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
             ], 64)) : pe("", !0),
             ge(": " + ie(C.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (U(), q("div", eb, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), q("div", nb, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
       (U(), ps(Dd, { to: "body" }, [
@@ -12356,19 +12367,19 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           H("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, tb),
+          }, null, 8, rb),
           H("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: R[14] || (R[14] = Kn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, nb)
+          }, "open in a new tab", 8, sb)
         ], 544)) : pe("", !0)
       ])),
-      G(r).staleRevert ? (U(), q("div", rb, [
+      G(r).staleRevert ? (U(), q("div", ib, [
         ge(ie(G(r).staleRevert.message) + " ", 1),
-        H("span", sb, [
+        H("span", ob, [
           H("button", {
             class: "cd-btn",
             onClick: R[15] || (R[15] = (C) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
@@ -12386,11 +12397,11 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           }, "dismiss")
         ])
       ])) : pe("", !0),
-      l.value ? (U(), q("div", ib, ie(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (U(), q("div", ob, [
+      l.value ? (U(), q("div", lb, ie(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (U(), q("div", cb, [
         (U(!0), q(oe, null, Ge(G(r).attachments, (C) => (U(), q("span", {
           key: C.key,
-          class: rt(["cd-chip cd-att", "cd-att-" + C.state]),
+          class: st(["cd-chip cd-att", "cd-att-" + C.state]),
           title: C.error || C.mime,
           "data-state": C.state
         }, [
@@ -12399,7 +12410,7 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
             class: "cd-chip-thumb",
             src: C.preview,
             alt: ""
-          }, null, 8, cb)) : pe("", !0),
+          }, null, 8, ub)) : pe("", !0),
           ge(" " + ie(C.name), 1),
           C.state === "uploading" ? (U(), q(oe, { key: 1 }, [
             ge(" …")
@@ -12411,17 +12422,17 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
             class: "cd-x",
             onClick: (Y) => e.ctl.removeAttachment(C.key),
             title: "Remove"
-          }, "×", 8, ab)
-        ], 10, lb))), 128))
+          }, "×", 8, fb)
+        ], 10, ab))), 128))
       ])) : pe("", !0),
-      H("div", ub, [
+      H("div", db, [
         H("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
           onClick: R[18] || (R[18] = (C) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, fb),
+        }, "+", 8, hb),
         H("input", {
           ref_key: "picker",
           ref: de,
@@ -12429,9 +12440,9 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           multiple: "",
           accept: G(De),
           style: { display: "none" },
-          onChange: ct,
+          onChange: at,
           "data-test": "file"
-        }, null, 40, db),
+        }, null, 40, pb),
         bn(H("textarea", {
           "onUpdate:modelValue": R[19] || (R[19] = (C) => G(r).draft = C),
           rows: "2",
@@ -12440,7 +12451,7 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           onKeydown: ne,
           onPaste: se,
           "data-test": "input"
-        }, null, 40, hb), [
+        }, null, 40, gb), [
           [Jn, G(r).draft]
         ]),
         H("button", {
@@ -12448,11 +12459,11 @@ const V0 = ["data-prompt", "data-status"], G0 = { class: "cd-run-head" }, K0 = {
           disabled: !ve.value,
           onClick: R[20] || (R[20] = (C) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, pb)
+        }, "send", 8, mb)
       ])
     ], 32));
   }
-}, mb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", _b = "comfyd.canvas", yb = 1500;
+}, yb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", bb = "comfyd.canvas", kb = 1500;
 function sa() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
@@ -12460,16 +12471,16 @@ function sa() {
 function _o(e, t) {
   (console[e] ?? console.log)(t);
 }
-function bb(e) {
+function wb(e) {
   const t = sa();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
     const s = sa();
-    (s || ++n > yb) && (clearInterval(r), s ? e(s, !0) : _o("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    (s || ++n > kb) && (clearInterval(r), s ? e(s, !0) : _o("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function kb({ app: e, api: t }, n) {
+function xb({ app: e, api: t }, n) {
   const r = new Xh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
@@ -12483,13 +12494,13 @@ function kb({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), s = new Up({
+  }), s = new Jp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: zp(window.sessionStorage),
+    tabId: Wp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
@@ -12503,8 +12514,8 @@ function kb({ app: e, api: t }, n) {
     WebSocket: window.WebSocket,
     createApp: Wh,
     reactive: Ro,
-    component: gb,
-    css: mb,
+    component: _b,
+    css: yb,
     document,
     log: _o,
     // Runs and their outputs come through the package's routes on
@@ -12517,19 +12528,19 @@ function kb({ app: e, api: t }, n) {
     apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`,
     // Attachments are uploaded the same way (the package's POST route).
     postBytes: async (c, a, u) => {
-      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), m = await d.json().catch(() => ({}));
-      if (!d.ok) throw new Error(m?.error || `HTTP ${d.status}`);
-      return m;
+      const f = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), g = await f.json().catch(() => ({}));
+      if (!f.ok) throw new Error(g?.error || `HTTP ${f.status}`);
+      return g;
     }
   };
   let o = !1;
   const l = () => {
     o || (o = !0, t.addEventListener("graphChanged", () => s.graphChanged()), window.addEventListener("focus", () => s.setFocus(!0)), window.addEventListener("blur", () => s.setFocus(!1)), document.addEventListener("visibilitychange", () => s.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
       s.touched(), s.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Gp({ app: e, document }), s.start());
+    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Yp({ app: e, document }), s.start());
   };
   e.registerExtension({
-    name: _b,
+    name: bb,
     setup: l,
     afterConfigureGraph() {
       s.graphChanged();
@@ -12538,8 +12549,8 @@ function kb({ app: e, api: t }, n) {
       a?.name === fo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      _c(c) && Cg(c, i);
+      _c(c) && Dg(c, i);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: s, version: "0.1.0" });
 }
-bb(kb);
+wb(xb);

@@ -665,8 +665,8 @@ describe("user edits and focus", () => {
     expect(held()).toEqual({
       v: 1,
       revision: 3,
-      actors: [mcp, skill, user],
-      nodes: { 1: { by: 0, rev: 2, at: 5 }, 4: { by: 1, rev: 3, at: 9, created: { by: 2, rev: 3, at: 9 } }, 5: { by: 2, rev: 3, at: 9 } },
+      actors: [mcp, user, skill],
+      nodes: { 1: { by: 0, rev: 2, at: 5 }, 4: { by: 2, rev: 3, at: 9, created: { by: 1, rev: 3, at: 9 } }, 5: { by: 1, rev: 3, at: 9 } },
       links: { 1: { by: 0, rev: 2, at: 5 } },
     });
     // Changes that do not follow what it holds (since 7, it holds 3) are

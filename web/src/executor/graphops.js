@@ -131,49 +131,74 @@ function isRecord(r) {
 
 /** The provenance `cur` (as of revision part.since) with the records of
  * `part` (changed since) put in, and those of nodes and links the graph no
- * longer holds left out; the actors renumbered to the ones in use, as the
- * core writes them. null when cur is not the provenance part follows. */
+ * longer holds left out. Done in place, touching only what part names
+ * (cur's records keep their actor numbers; part's actors are added when
+ * new): on a big canvas a merge is one lookup per node, not a copy of
+ * every record. The actors are renumbered to the ones in use when unused
+ * ones pile up. Returns cur, or null when it is not the provenance part
+ * follows. */
 export function mergeProvenance(graph, cur, part) {
   if (!isRecord(cur) || !isRecord(part) || cur.v !== part.v || cur.revision !== part.since) return null;
   if (!Array.isArray(cur.actors) || !Array.isArray(part.actors)) return null;
-  if (!isRecord(part.nodes) || !isRecord(part.links)) return null;
-  const actors = [];
-  const index = new Map(); // actor's JSON -> its new index
-  const use = (a) => {
-    if (!isRecord(a)) throw new Error("a record names no actor");
+  if (!isRecord(part.nodes) || !isRecord(part.links) || !isRecord(cur.nodes) || !isRecord(cur.links)) return null;
+  const index = new Map(cur.actors.map((a, i) => [JSON.stringify(a), i]));
+  const to = part.actors.map((a) => {
+    if (!isRecord(a)) throw new Error("an actor is not an object");
     const k = JSON.stringify(a);
     if (!index.has(k)) {
-      index.set(k, actors.length);
-      actors.push(a);
+      index.set(k, cur.actors.length);
+      cur.actors.push(a);
     }
     return index.get(k);
+  });
+  const by = (i) => {
+    if (!Number.isInteger(i) || i < 0 || i >= to.length) throw new Error("a record names no actor");
+    return to[i];
   };
-  const remap = (from) => (r) => {
+  const remap = (r) => {
     if (!isRecord(r)) return r;
-    const out = { ...r, by: use(from[r.by]) };
-    if (isRecord(r.created)) out.created = { ...r.created, by: use(from[r.created.by]) };
+    const out = { ...r, by: by(r.by) };
+    if (isRecord(r.created)) out.created = { ...r.created, by: by(r.created.by) };
     if (isRecord(r.widgets)) {
       out.widgets = {};
-      for (const [k, w] of Object.entries(r.widgets)) out.widgets[k] = isRecord(w) ? { ...w, by: use(from[w.by]) } : w;
+      for (const [k, w] of Object.entries(r.widgets)) out.widgets[k] = isRecord(w) ? { ...w, by: by(w.by) } : w;
     }
     return out;
   };
-  const fromCur = remap(cur.actors);
-  const fromPart = remap(part.actors);
-  const hasLink = (id) => {
-    const l = graph._links ?? graph.links;
-    if (!l) return false;
-    return typeof l.get === "function" ? l.get(Number(id)) != null : l[id] != null;
+  // Checked whole before anything changes.
+  const nodes = Object.entries(part.nodes).map(([id, r]) => [id, remap(r)]);
+  const links = Object.entries(part.links).map(([id, r]) => [id, remap(r)]);
+  for (const id of Object.keys(cur.nodes)) if (!graph.getNodeById?.(Number(id))) delete cur.nodes[id];
+  const all = graph._links ?? graph.links;
+  const hasLink = (id) => !!all && (typeof all.get === "function" ? all.get(Number(id)) != null : all[id] != null);
+  for (const id of Object.keys(cur.links)) if (!hasLink(id)) delete cur.links[id];
+  for (const [id, r] of nodes) cur.nodes[id] = r;
+  for (const [id, r] of links) cur.links[id] = r;
+  cur.revision = part.revision;
+  if (cur.actors.length > MAX_LOOSE_ACTORS) compactActors(cur);
+  return cur;
+}
+
+// Actors a merged provenance may hold before the unused ones are dropped.
+const MAX_LOOSE_ACTORS = 64;
+
+function compactActors(p) {
+  const used = new Map();
+  const use = (r) => {
+    if (!isRecord(r)) return;
+    if (!used.has(r.by)) used.set(r.by, used.size);
+    r.by = used.get(r.by);
   };
-  const nodes = {};
-  for (const [id, r] of Object.entries(isRecord(cur.nodes) ? cur.nodes : {}))
-    if (!(id in part.nodes) && graph.getNodeById?.(Number(id))) nodes[id] = fromCur(r);
-  for (const [id, r] of Object.entries(part.nodes)) nodes[id] = fromPart(r);
-  const links = {};
-  for (const [id, r] of Object.entries(isRecord(cur.links) ? cur.links : {}))
-    if (!(id in part.links) && hasLink(id)) links[id] = fromCur(r);
-  for (const [id, r] of Object.entries(part.links)) links[id] = fromPart(r);
-  return { v: cur.v, revision: part.revision, actors, nodes, links };
+  const each = (r) => {
+    use(r);
+    if (isRecord(r?.created)) use(r.created);
+    if (isRecord(r?.widgets)) for (const w of Object.values(r.widgets)) use(w);
+  };
+  for (const r of Object.values(p.nodes)) each(r);
+  for (const r of Object.values(p.links)) each(r);
+  const actors = new Array(used.size);
+  for (const [old, i] of used) actors[i] = p.actors[old];
+  p.actors = actors;
 }
 
 /** Suggestions for a misspelt name: the closest few by edit distance. */
