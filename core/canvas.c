@@ -1875,17 +1875,23 @@ int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uin
 /* The provenance for the ack of a report that took the canvas from
  * revision `before` to `now` (cv->mu held), malloc'd, or NULL (too large:
  * the tab then keeps none). When the tab holds the provenance as of
- * `before` and the report is a patch result or a user edit (whose records
+ * `before` (the last provenance handed to it, and the one it says it
+ * holds) and the report is a patch result or a user edit (whose records
  * are all new, at `now`), only the records changed since: on a big canvas
  * the whole provenance on every ack was most of the core's and the
  * bridge's work per command. A load (whose records may come from its
  * workflow, older) and anything after an attach get the whole. */
-static char *prov_reply(canvas *cv, Comfyd__V1__ReportEditorRequest__ReportCase kind,
-                        uint64_t before, uint64_t now)
+static char *prov_reply(canvas *cv, const Comfyd__V1__ReportEditorRequest *req, uint64_t before,
+                        uint64_t now)
 {
-    int changes = cv->prov_sent && cv->prov_sent == before &&
-                  (kind == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PATCH_RESULT ||
-                   kind == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT);
+    /* The tab says which provenance it holds: the frontend may have put an
+     * older one back (an undo restores the workflow's extra with it). */
+    uint64_t held = req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PATCH_RESULT
+                        ? req->patch_result->provenance_revision
+                    : req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT
+                        ? req->user_edit->provenance_revision
+                        : 0;
+    int changes = cv->prov_sent && cv->prov_sent == before && held == before;
     cv->prov_sent = 0;
     /* Each node and link record takes more than CANVAS_PROV_MIN_RECORD
      * bytes: a graph that surely gives more than CANVAS_MAX_PROV_REPLY is
@@ -2019,7 +2025,7 @@ int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, 
     cv->report_rid = 0;
     *revision = graph_revision(cv->g);
     if (provenance_json && *revision != rev_before)
-        *provenance_json = prov_reply(cv, req->report_case, rev_before, *revision);
+        *provenance_json = prov_reply(cv, req, rev_before, *revision);
     pthread_mutex_unlock(&cv->mu);
     fin_run(m, &fin);
     canvas_unref(cv);

@@ -5,22 +5,22 @@ function yo(e) {
   return (n) => n in t;
 }
 const Fe = {}, Sn = [], Fn = () => {
-}, ia = () => !1, Ns = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ms = (e) => e.startsWith("onUpdate:"), pt = Object.assign, oa = (e, t) => {
+}, oa = () => !1, Ns = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ms = (e) => e.startsWith("onUpdate:"), pt = Object.assign, la = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Ff = Object.prototype.hasOwnProperty, xe = (e, t) => Ff.call(e, t), ae = Array.isArray, sn = (e) => Ur(e) === "[object Map]", Ln = (e) => Ur(e) === "[object Set]", ul = (e) => Ur(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", It = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", la = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), ca = Object.prototype.toString, Ur = (e) => ca.call(e), If = (e) => Ur(e).slice(8, -1), aa = (e) => Ur(e) === "[object Object]", bo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, kr = /* @__PURE__ */ yo(
+}, If = Object.prototype.hasOwnProperty, xe = (e, t) => If.call(e, t), ae = Array.isArray, sn = (e) => Ur(e) === "[object Map]", Ln = (e) => Ur(e) === "[object Set]", ul = (e) => Ur(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", It = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ca = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), aa = Object.prototype.toString, Ur = (e) => aa.call(e), Of = (e) => Ur(e).slice(8, -1), ua = (e) => Ur(e) === "[object Object]", bo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, kr = /* @__PURE__ */ yo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Ls = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Of = /-\w/g, kt = /* @__PURE__ */ Ls((e) => e.replace(Of, (t) => t.slice(1).toUpperCase())), Nf = /\B([A-Z])/g, Pn = /* @__PURE__ */ Ls(
-  (e) => e.replace(Nf, "-$1").toLowerCase()
-), ua = /* @__PURE__ */ Ls((e) => e.charAt(0).toUpperCase() + e.slice(1)), ui = /* @__PURE__ */ Ls((e) => e ? `on${ua(e)}` : ""), Dt = (e, t) => !Object.is(e, t), hs = (e, ...t) => {
+}, Nf = /-\w/g, kt = /* @__PURE__ */ Ls((e) => e.replace(Nf, (t) => t.slice(1).toUpperCase())), Mf = /\B([A-Z])/g, Pn = /* @__PURE__ */ Ls(
+  (e) => e.replace(Mf, "-$1").toLowerCase()
+), fa = /* @__PURE__ */ Ls((e) => e.charAt(0).toUpperCase() + e.slice(1)), ui = /* @__PURE__ */ Ls((e) => e ? `on${fa(e)}` : ""), Dt = (e, t) => !Object.is(e, t), hs = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, fa = (e, t, n, r = !1) => {
+}, da = (e, t, n, r = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
@@ -37,7 +37,7 @@ function Dr(e) {
   if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], s = Le(r) ? jf(r) : Dr(r);
+      const r = e[n], s = Le(r) ? $f(r) : Dr(r);
       if (s)
         for (const i in s)
           t[i] = s[i];
@@ -46,12 +46,12 @@ function Dr(e) {
   } else if (Le(e) || Ie(e))
     return e;
 }
-const Mf = /;(?![^(]*\))/g, Lf = /:([^]+)/, Pf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function jf(e) {
+const Lf = /;(?![^(]*\))/g, Pf = /:([^]+)/, jf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function $f(e) {
   const t = {};
-  return e.replace(Pf, (n) => n.startsWith("/*") ? "" : n).split(Mf).forEach((n) => {
+  return e.replace(jf, (n) => n.startsWith("/*") ? "" : n).split(Lf).forEach((n) => {
     if (n) {
-      const r = n.split(Lf);
+      const r = n.split(Pf);
       r.length > 1 && (t[r[0].trim()] = r[1].trim());
     }
   }), t;
@@ -70,11 +70,11 @@ function st(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const $f = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Bf = /* @__PURE__ */ yo($f);
-function da(e) {
+const Bf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", zf = /* @__PURE__ */ yo(Bf);
+function ha(e) {
   return !!e || e === "";
 }
-function zf(e, t, n) {
+function Uf(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let s = 0; r && s < e.length; s++)
@@ -96,7 +96,7 @@ function dl(e, t, n) {
   }
   return !0;
 }
-function Uf(e, t, n) {
+function Wf(e, t, n) {
   let r = sn(e), s = sn(t);
   if (r || s || (r = Ln(e), s = Ln(t), r || s))
     return r && s ? dl(e, t, n) : !1;
@@ -122,19 +122,19 @@ function hl(e, t, n, r) {
 function cn(e, t, n) {
   if (e === t) return !0;
   let r = ul(e), s = ul(t);
-  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = It(e), s = It(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? hl(e, t, n, zf) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : hl(e, t, n, Uf) : String(e) === String(t))));
+  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = It(e), s = It(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? hl(e, t, n, Uf) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : hl(e, t, n, Wf) : String(e) === String(t))));
 }
-function Wf(e, t) {
+function Jf(e, t) {
   return e.findIndex((n) => cn(n, t));
 }
-const ha = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === ca || !Ee(e.toString)) ? ha(e) ? ie(e.value) : JSON.stringify(e, pa, 2) : String(e), pa = (e, t) => ha(t) ? pa(e, t.value) : sn(t) ? {
+const pa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === aa || !Ee(e.toString)) ? pa(e) ? ie(e.value) : JSON.stringify(e, ga, 2) : String(e), ga = (e, t) => pa(t) ? ga(e, t.value) : sn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, s], i) => (n[fi(r, i) + " =>"] = s, n),
     {}
   )
 } : Ln(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => fi(n))
-} : It(t) ? fi(t) : Ie(t) && !ae(t) && !aa(t) ? String(t) : t, fi = (e, t = "") => {
+} : It(t) ? fi(t) : Ie(t) && !ae(t) && !ua(t) ? String(t) : t, fi = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
@@ -143,7 +143,7 @@ const ha = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null
   );
 };
 let He;
-class Jf {
+class qf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
@@ -243,12 +243,12 @@ class Jf {
     }
   }
 }
-function qf() {
+function Hf() {
   return He;
 }
 let Ce;
 const di = /* @__PURE__ */ new WeakSet();
-class ga {
+class ma {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
   }
@@ -262,18 +262,18 @@ class ga {
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || _a(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ya(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, pl(this), ya(this);
+    this.flags |= 2, pl(this), ba(this);
     const t = Ce, n = wt;
     Ce = this, wt = !0;
     try {
       return this.fn();
     } finally {
-      ba(this), Ce = t, wt = n, this.flags &= -3;
+      ka(this), Ce = t, wt = n, this.flags &= -3;
     }
   }
   stop() {
@@ -296,8 +296,8 @@ class ga {
     return Yi(this);
   }
 }
-let ma = 0, wr, xr;
-function _a(e, t = !1) {
+let _a = 0, wr, xr;
+function ya(e, t = !1) {
   if (e.flags |= 8, t) {
     e.next = xr, xr = e;
     return;
@@ -305,10 +305,10 @@ function _a(e, t = !1) {
   e.next = wr, wr = e;
 }
 function ko() {
-  ma++;
+  _a++;
 }
 function wo() {
-  if (--ma > 0)
+  if (--_a > 0)
     return;
   if (xr) {
     let t = xr;
@@ -333,38 +333,38 @@ function wo() {
   }
   if (e) throw e;
 }
-function ya(e) {
+function ba(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function ba(e) {
+function ka(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const s = r.prevDep;
-    r.version === -1 ? (r === n && (n = s), xo(r), Hf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
+    r.version === -1 ? (r === n && (n = s), xo(r), Vf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
   }
   e.deps = t, e.depsTail = n;
 }
 function Yi(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ka(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (wa(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ka(e) {
+function wa(e) {
   if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Tr) || (e.globalVersion = Tr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Yi(e))))
     return;
   e.flags |= 2;
   const t = e.dep, n = Ce, r = wt;
   Ce = e, wt = !0;
   try {
-    ya(e);
+    ba(e);
     const s = e.fn(e._value);
     (t.version === 0 || Dt(s, e._value)) && (e.flags |= 128, e._value = s, t.version++);
   } catch (s) {
     throw t.version++, s;
   } finally {
-    Ce = n, wt = r, ba(e), e.flags &= -3;
+    Ce = n, wt = r, ka(e), e.flags &= -3;
   }
 }
 function xo(e, t = !1) {
@@ -376,17 +376,17 @@ function xo(e, t = !1) {
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Hf(e) {
+function Vf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let wt = !0;
-const wa = [];
+const xa = [];
 function an() {
-  wa.push(wt), wt = !1;
+  xa.push(wt), wt = !1;
 }
 function un() {
-  const e = wa.pop();
+  const e = xa.pop();
   wt = e === void 0 ? !0 : e;
 }
 function pl(e) {
@@ -402,7 +402,7 @@ function pl(e) {
   }
 }
 let Tr = 0;
-class Vf {
+class Gf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
@@ -417,7 +417,7 @@ class vo {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Ce)
-      n = this.activeLink = new Vf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, xa(n);
+      n = this.activeLink = new Gf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, va(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
       r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = r);
@@ -437,13 +437,13 @@ class vo {
     }
   }
 }
-function xa(e) {
+function va(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let r = t.deps; r; r = r.nextDep)
-        xa(r);
+        va(r);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
@@ -507,7 +507,7 @@ function js(e) {
 function Et(e, t) {
   return /* @__PURE__ */ Ot(e) ? fn(/* @__PURE__ */ on(e) ? gt(t) : t) : gt(t);
 }
-const Gf = {
+const Kf = {
   __proto__: null,
   [Symbol.iterator]() {
     return hi(this, Symbol.iterator, (e) => Et(this, e));
@@ -622,7 +622,7 @@ function hi(e, t, n) {
   if (r !== e && !/* @__PURE__ */ ht(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
-      return o.next = () => gl(i.next(), n), s !== va[t] && Object.defineProperties(o, {
+      return o.next = () => gl(i.next(), n), s !== Aa[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = i.return;
@@ -644,10 +644,10 @@ function hi(e, t, n) {
 function gl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const va = Array.prototype;
+const Aa = Array.prototype;
 function jt(e, t, n, r, s, i) {
   const o = js(e), l = o !== e && !/* @__PURE__ */ ht(e), c = o[t];
-  if (c !== va[t]) {
+  if (c !== Aa[t]) {
     const f = c.apply(e, i);
     return l ? gt(f) : f;
   }
@@ -682,15 +682,15 @@ function ur(e, t, n = []) {
   const r = (/* @__PURE__ */ ke(e))[t].apply(e, n);
   return wo(), un(), r;
 }
-const Kf = /* @__PURE__ */ yo("__proto__,__v_isRef,__isVue"), Aa = /* @__PURE__ */ new Set(
+const Yf = /* @__PURE__ */ yo("__proto__,__v_isRef,__isVue"), Ra = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(It)
 );
-function Yf(e) {
+function Xf(e) {
   It(e) || (e = String(e));
   const t = /* @__PURE__ */ ke(this);
   return Xe(t, "has", e), t.hasOwnProperty(e);
 }
-class Ra {
+class Ea {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class Ra {
     if (n === "__v_isShallow")
       return i;
     if (n === "__v_raw")
-      return r === (s ? i ? od : Da : i ? Sa : Ca).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (s ? i ? ld : Ta : i ? Da : Sa).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ae(t);
     if (!s) {
       let c;
-      if (o && (c = Gf[n]))
+      if (o && (c = Kf[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Yf;
+        return Xf;
     }
     const l = Reflect.get(
       t,
@@ -723,7 +723,7 @@ class Ra {
       // its class methods
       /* @__PURE__ */ tt(t) ? t : r
     );
-    if ((It(n) ? Aa.has(n) : Kf(n)) || (s || Xe(t, "get", n), i))
+    if ((It(n) ? Ra.has(n) : Yf(n)) || (s || Xe(t, "get", n), i))
       return l;
     if (/* @__PURE__ */ tt(l)) {
       const c = o && bo(n) ? l : l.value;
@@ -732,7 +732,7 @@ class Ra {
     return Ie(l) ? s ? /* @__PURE__ */ eo(l) : /* @__PURE__ */ Ro(l) : l;
   }
 }
-class Ea extends Ra {
+class Ca extends Ea {
   constructor(t = !1) {
     super(!1, t);
   }
@@ -760,7 +760,7 @@ class Ea extends Ra {
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!It(n) || !Aa.has(n)) && Xe(t, "has", n), r;
+    return (!It(n) || !Ra.has(n)) && Xe(t, "has", n), r;
   }
   ownKeys(t) {
     return Xe(
@@ -770,7 +770,7 @@ class Ea extends Ra {
     ), Reflect.ownKeys(t);
   }
 }
-class Xf extends Ra {
+class Zf extends Ea {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,9 +781,9 @@ class Xf extends Ra {
     return !0;
   }
 }
-const Zf = /* @__PURE__ */ new Ea(), Qf = /* @__PURE__ */ new Xf(), ed = /* @__PURE__ */ new Ea(!0);
+const Qf = /* @__PURE__ */ new Ca(), ed = /* @__PURE__ */ new Zf(), td = /* @__PURE__ */ new Ca(!0);
 const Qi = (e) => e, Qr = (e) => Reflect.getPrototypeOf(e);
-function td(e, t, n) {
+function nd(e, t, n) {
   return function(...r) {
     const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = sn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Qi : t ? fn : gt;
     return !t && Xe(
@@ -811,7 +811,7 @@ function es(e) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function nd(e, t) {
+function rd(e, t) {
   const n = {
     get(s) {
       const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
@@ -879,26 +879,26 @@ function nd(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((s) => {
-    n[s] = td(s, e, t);
+    n[s] = nd(s, e, t);
   }), n;
 }
 function Ao(e, t) {
-  const n = nd(e, t);
+  const n = rd(e, t);
   return (r, s, i) => s === "__v_isReactive" ? !e : s === "__v_isReadonly" ? e : s === "__v_isShallow" ? t : s === "__v_raw" ? r : Reflect.get(
     xe(n, s) && s in r ? n : r,
     s,
     i
   );
 }
-const rd = {
+const sd = {
   get: /* @__PURE__ */ Ao(!1, !1)
-}, sd = {
-  get: /* @__PURE__ */ Ao(!1, !0)
 }, id = {
+  get: /* @__PURE__ */ Ao(!1, !0)
+}, od = {
   get: /* @__PURE__ */ Ao(!0, !1)
 };
-const Ca = /* @__PURE__ */ new WeakMap(), Sa = /* @__PURE__ */ new WeakMap(), Da = /* @__PURE__ */ new WeakMap(), od = /* @__PURE__ */ new WeakMap();
-function ld(e) {
+const Sa = /* @__PURE__ */ new WeakMap(), Da = /* @__PURE__ */ new WeakMap(), Ta = /* @__PURE__ */ new WeakMap(), ld = /* @__PURE__ */ new WeakMap();
+function cd(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -917,19 +917,19 @@ function Ro(e) {
   return /* @__PURE__ */ Ot(e) ? e : Eo(
     e,
     !1,
-    Zf,
-    rd,
-    Ca
+    Qf,
+    sd,
+    Sa
   );
 }
 // @__NO_SIDE_EFFECTS__
-function cd(e) {
+function ad(e) {
   return Eo(
     e,
     !1,
-    ed,
-    sd,
-    Sa
+    td,
+    id,
+    Da
   );
 }
 // @__NO_SIDE_EFFECTS__
@@ -937,9 +937,9 @@ function eo(e) {
   return Eo(
     e,
     !0,
-    Qf,
-    id,
-    Da
+    ed,
+    od,
+    Ta
   );
 }
 function Eo(e, t, n, r, s) {
@@ -948,7 +948,7 @@ function Eo(e, t, n, r, s) {
   const i = s.get(e);
   if (i)
     return i;
-  const o = ld(If(e));
+  const o = cd(Of(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -978,8 +978,8 @@ function ke(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ ke(t) : e;
 }
-function ad(e) {
-  return !xe(e, "__v_skip") && Object.isExtensible(e) && fa(e, "__v_skip", !0), e;
+function ud(e) {
+  return !xe(e, "__v_skip") && Object.isExtensible(e) && da(e, "__v_skip", !0), e;
 }
 const gt = (e) => Ie(e) ? /* @__PURE__ */ Ro(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ eo(e) : e;
 // @__NO_SIDE_EFFECTS__
@@ -988,12 +988,12 @@ function tt(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function ts(e) {
-  return ud(e, !1);
+  return fd(e, !1);
 }
-function ud(e, t) {
-  return /* @__PURE__ */ tt(e) ? e : new fd(e, t);
+function fd(e, t) {
+  return /* @__PURE__ */ tt(e) ? e : new dd(e, t);
 }
-class fd {
+class dd {
   constructor(t, n) {
     this.dep = new vo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : gt(t), this.__v_isShallow = n;
   }
@@ -1008,17 +1008,17 @@ class fd {
 function G(e) {
   return /* @__PURE__ */ tt(e) ? e.value : e;
 }
-const dd = {
+const hd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const s = e[t];
     return /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(n) ? (s.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
-function Ta(e) {
-  return /* @__PURE__ */ on(e) ? e : new Proxy(e, dd);
+function Fa(e) {
+  return /* @__PURE__ */ on(e) ? e : new Proxy(e, hd);
 }
-class hd {
+class pd {
   constructor(t, n, r) {
     this.fn = t, this.setter = n, this._value = void 0, this.dep = new vo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Tr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
@@ -1028,30 +1028,30 @@ class hd {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Ce !== this)
-      return _a(this, !0), !0;
+      return ya(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ka(this), t && (t.version = this.dep.version), this._value;
+    return wa(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function pd(e, t, n = !1) {
+function gd(e, t, n = !1) {
   let r, s;
-  return Ee(e) ? r = e : (r = e.get, s = e.set), new hd(r, s, n);
+  return Ee(e) ? r = e : (r = e.get, s = e.set), new pd(r, s, n);
 }
 const ns = {}, bs = /* @__PURE__ */ new WeakMap();
 let An;
-function gd(e, t = !1, n = An) {
+function md(e, t = !1, n = An) {
   if (n) {
     let r = bs.get(n);
     r || bs.set(n, r = []), r.push(e);
   }
 }
-function md(e, t, n = Fe) {
+function _d(e, t, n = Fe) {
   const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (k) => s ? k : /* @__PURE__ */ ht(k) || s === !1 || s === 0 ? Jt(k, 1) : Jt(k);
   let u, f, g, m, h = !1, w = !1;
   if (/* @__PURE__ */ tt(e) ? (f = () => e.value, h = /* @__PURE__ */ ht(e)) : /* @__PURE__ */ on(e) ? (f = () => a(e), h = !0) : ae(e) ? (w = !0, h = e.some((k) => /* @__PURE__ */ on(k) || /* @__PURE__ */ ht(k)), f = () => e.map((k) => {
@@ -1081,8 +1081,8 @@ function md(e, t, n = Fe) {
     const k = f, F = s === !0 ? 1 / 0 : s;
     f = () => Jt(k(), F);
   }
-  const v = qf(), T = () => {
-    u.stop(), v && v.active && oa(v.effects, u);
+  const v = Hf(), T = () => {
+    u.stop(), v && v.active && la(v.effects, u);
   };
   if (i && t) {
     const k = t;
@@ -1121,7 +1121,7 @@ function md(e, t, n = Fe) {
       } else
         u.run();
   };
-  return l && l(b), u = new ga(f), u.scheduler = o ? () => o(b, !1) : b, m = (k) => gd(k, !1, u), g = u.onStop = () => {
+  return l && l(b), u = new ma(f), u.scheduler = o ? () => o(b, !1) : b, m = (k) => md(k, !1, u), g = u.onStop = () => {
     const k = bs.get(u);
     if (k) {
       if (c)
@@ -1144,7 +1144,7 @@ function Jt(e, t = 1 / 0, n) {
     e.forEach((r) => {
       Jt(r, t, n);
     });
-  else if (aa(e)) {
+  else if (ua(e)) {
     for (const r in e)
       Jt(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
@@ -1162,7 +1162,7 @@ function Jr(e, t, n, r) {
 function Gt(e, t, n, r) {
   if (Ee(e)) {
     const s = Jr(e, t, n, r);
-    return s && la(s) && s.catch((i) => {
+    return s && ca(s) && s.catch((i) => {
       $s(i, t, n, void 0, !0);
     }), s;
   }
@@ -1198,9 +1198,9 @@ function $s(e, t, n, r = !0, s = !1) {
       return;
     }
   }
-  _d(e, n, i, r, l);
+  yd(e, n, i, r, l);
 }
-function _d(e, t, n, r = !0, s = !1) {
+function yd(e, t, n, r = !0, s = !1) {
   if (s)
     throw e;
   console.error(e);
@@ -1209,13 +1209,13 @@ const Ze = [];
 let bt = -1;
 const Ct = [];
 let tn = null, Gn = 0;
-const Fa = /* @__PURE__ */ Promise.resolve();
+const Ia = /* @__PURE__ */ Promise.resolve();
 let ks = null;
 function vr(e) {
-  const t = ks || Fa;
+  const t = ks || Ia;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function yd(e) {
+function bd(e) {
   let t = bt + 1, n = Ze.length;
   for (; t < n; ) {
     const r = t + n >>> 1, s = Ze[r], i = Ir(s);
@@ -1227,21 +1227,21 @@ function So(e) {
   if (!(e.flags & 1)) {
     const t = Ir(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Ir(n) ? Ze.push(e) : Ze.splice(yd(t), 0, e), e.flags |= 1, Ia();
+    !(e.flags & 2) && t >= Ir(n) ? Ze.push(e) : Ze.splice(bd(t), 0, e), e.flags |= 1, Oa();
   }
 }
-function Ia() {
-  ks || (ks = Fa.then(Ma));
+function Oa() {
+  ks || (ks = Ia.then(La));
 }
-function bd(e) {
+function kd(e) {
   if (!ae(e))
     tn && e.id === -1 ? tn.splice(Gn + 1, 0, e) : e.flags & 1 || (Ct.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
       Ct.push(e[t]);
-  Ia();
+  Oa();
 }
-function Oa(e, t, n, r = bt + 1) {
+function Na(e, t, n, r = bt + 1) {
   for (; r < Ze.length; r++) {
     const s = Ze[r];
     if (s && s.flags & 2) {
@@ -1251,7 +1251,7 @@ function Oa(e, t, n, r = bt + 1) {
     }
   }
 }
-function Na(e, t, n = 0) {
+function Ma(e, t, n = 0) {
   if (Ct.length) {
     let r = Ct, s = 0;
     if (t) {
@@ -1275,7 +1275,7 @@ function Na(e, t, n = 0) {
   }
 }
 let gi = !1;
-function kd(e, t) {
+function wd(e, t) {
   if (gi) {
     e();
     return;
@@ -1283,13 +1283,13 @@ function kd(e, t) {
   const n = t === void 0 ? void 0 : new Set(Ct);
   e(), gi = !0;
   try {
-    Oa(void 0, t), Na(void 0, n, t);
+    Na(void 0, t), Ma(void 0, n, t);
   } finally {
     gi = !1;
   }
 }
 const Ir = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Ma(e) {
+function La(e) {
   try {
     for (bt = 0; bt < Ze.length; bt++) {
       const t = Ze[bt];
@@ -1304,15 +1304,15 @@ function Ma(e) {
       const t = Ze[bt];
       t && (t.flags &= -2);
     }
-    bt = -1, Ze.length = 0, Na(), ks = null, (Ze.length || Ct.length) && Ma();
+    bt = -1, Ze.length = 0, Ma(), ks = null, (Ze.length || Ct.length) && La();
   }
 }
-let dt = null, La = null;
+let dt = null, Pa = null;
 function ws(e) {
   const t = dt;
-  return dt = e, La = e && e.type.__scopeId || null, t;
+  return dt = e, Pa = e && e.type.__scopeId || null, t;
 }
-function wd(e, t = dt, n) {
+function xd(e, t = dt, n) {
   if (!t || e._n)
     return e;
   const r = (...s) => {
@@ -1322,7 +1322,7 @@ function wd(e, t = dt, n) {
     try {
       l = e(...s);
     } finally {
-      for (let c = On.length; c > o; c--) Za();
+      for (let c = On.length; c > o; c--) Qa();
       ws(i), r._d && Rl(1);
     }
     return l;
@@ -1373,8 +1373,8 @@ function kn(e, t, n, r) {
     ]), un());
   }
 }
-function xd(e, t, n = !1) {
-  const r = lh();
+function vd(e, t, n = !1) {
+  const r = ch();
   if (r || Xn) {
     let s = Xn ? Xn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
     if (s && e in s)
@@ -1383,16 +1383,16 @@ function xd(e, t, n = !1) {
       return n && Ee(t) ? t.call(r && r.proxy) : t;
   }
 }
-const vd = /* @__PURE__ */ Symbol.for("v-scx"), Ad = () => xd(vd);
+const Ad = /* @__PURE__ */ Symbol.for("v-scx"), Rd = () => vd(Ad);
 function mi(e, t, n) {
-  return Rd(e, t, n);
+  return Ed(e, t, n);
 }
-function Rd(e, t, n = Fe) {
+function Ed(e, t, n = Fe) {
   const { immediate: r, deep: s, flush: i, once: o } = n, l = pt({}, n), c = t && r || !t && i !== "post";
   let a;
   if (Rs) {
     if (i === "sync") {
-      const m = Ad();
+      const m = Rd();
       a = m.__watcherHandles || (m.__watcherHandles = []);
     } else if (!c) {
       const m = () => {
@@ -1410,13 +1410,13 @@ function Rd(e, t, n = Fe) {
   }), l.augmentJob = (m) => {
     t && (m.flags |= 4), f && (m.flags |= 2, u && (m.id = u.uid, m.i = u));
   };
-  const g = md(e, t, l);
+  const g = _d(e, t, l);
   return Rs && (a ? a.push(g) : c && g()), g;
 }
-const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), Bs = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), Ed = (e) => e && (e.defer || e.defer === ""), _l = (e) => typeof SVGElement < "u" && e instanceof SVGElement, yl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, to = (e, t) => {
+const en = /* @__PURE__ */ new WeakMap(), ja = /* @__PURE__ */ Symbol("_vte"), Bs = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), Cd = (e) => e && (e.defer || e.defer === ""), _l = (e) => typeof SVGElement < "u" && e instanceof SVGElement, yl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, to = (e, t) => {
   const n = e && e.to;
   return Le(n) ? t ? t(n) : null : n;
-}, Cd = {
+}, Sd = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, r, s, i, o, l, c, a) {
@@ -1455,7 +1455,7 @@ const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), B
     };
     if (e == null) {
       const j = t.el = w(""), ee = t.anchor = w("");
-      if (m(j, n, r), m(ee, n, r), Ed(t.props) || i && i.pendingBranch) {
+      if (m(j, n, r), m(ee, n, r), Cd(t.props) || i && i.pendingBranch) {
         B(t);
         return;
       }
@@ -1537,7 +1537,7 @@ const en = /* @__PURE__ */ new WeakMap(), Pa = /* @__PURE__ */ Symbol("_vte"), B
       }
   },
   move: rs,
-  hydrate: Sd
+  hydrate: Dd
 };
 function rs(e, t, n, { o: { insert: r }, m: s }, i = 2) {
   i === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
@@ -1552,7 +1552,7 @@ function rs(e, t, n, { o: { insert: r }, m: s }, i = 2) {
       );
   f && r(l, t, n);
 }
-function Sd(e, t, n, r, s, i, {
+function Dd(e, t, n, r, s, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, f) {
   function g(v, T) {
@@ -1606,7 +1606,7 @@ function Sd(e, t, n, r, s, i, {
   } else w && t.shapeFlag & 16 && (m(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const Dd = Cd;
+const Td = Sd;
 function _r(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1618,10 +1618,10 @@ function _r(e, t) {
 }
 function no(e, t, n, r, s = null) {
   const i = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return i[Pa] = o, e && (r(i, e, s), r(o, e, s)), o;
+  return i[ja] = o, e && (r(i, e, s), r(o, e, s)), o;
 }
 const _i = /* @__PURE__ */ Symbol("_leaveCb");
-function Td(e) {
+function Fd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
@@ -1632,9 +1632,9 @@ function Td(e) {
   }
   return t;
 }
-function ja(e) {
-  if (!$a(e))
-    return Bs(e.type) && e.children ? Td(e.children) : e;
+function $a(e) {
+  if (!Ba(e))
+    return Bs(e.type) && e.children ? Fd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1650,7 +1650,7 @@ function Ar(e, t) {
     e.transition = t;
     const n = e.component.subTree;
     Ar(
-      Bs(n.type) && ja(n) || n,
+      Bs(n.type) && $a(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
@@ -1661,7 +1661,7 @@ function Ar(e, t) {
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === oe && ae(e.children)) {
-    const n = za(e.children, !1);
+    const n = Ua(e.children, !1);
     n && Ar(n, t);
   }
 }
@@ -1669,13 +1669,13 @@ function ro(e) {
   if (e.component)
     return ro(e.component.subTree);
   if (e.type === oe) {
-    const t = ae(e.children) && za(e.children, !1);
+    const t = ae(e.children) && Ua(e.children, !1);
     return t ? ro(t) : void 0;
   }
   if (e.type !== xt)
     return e;
 }
-function Fd(e) {
+function Id(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
 function bl(e, t) {
@@ -1700,7 +1700,7 @@ function Rr(e, t, n, r, s = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Rr(e, t, n, r.component.subTree);
     return;
   }
-  const i = r.shapeFlag & 4 ? Ws(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, f = l.setupState, g = /* @__PURE__ */ ke(f), m = f === Fe ? ia : (w) => bl(u, w) ? !1 : xe(g, w), h = (w, v) => !(v && bl(u, v));
+  const i = r.shapeFlag & 4 ? Ws(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, f = l.setupState, g = /* @__PURE__ */ ke(f), m = f === Fe ? oa : (w) => bl(u, w) ? !1 : xe(g, w), h = (w, v) => !(v && bl(u, v));
   if (a != null && a !== c) {
     if (kl(t), Le(a))
       u[a] = null, m(a) && (f[a] = null);
@@ -1718,7 +1718,7 @@ function Rr(e, t, n, r, s = !1) {
         if (e.f) {
           const x = w ? m(c) ? f[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (s)
-            ae(x) && oa(x, i);
+            ae(x) && la(x, i);
           else if (ae(x))
             x.includes(i) || x.push(i);
           else if (w)
@@ -1745,7 +1745,7 @@ function kl(e) {
 }
 Ps().requestIdleCallback;
 Ps().cancelIdleCallback;
-const Er = (e) => !!e.type.__asyncLoader, $a = (e) => e.type.__isKeepAlive, Id = /* @__PURE__ */ Symbol.for("v-ndc");
+const Er = (e) => !!e.type.__asyncLoader, Ba = (e) => e.type.__isKeepAlive, Od = /* @__PURE__ */ Symbol.for("v-ndc");
 function Ge(e, t, n, r) {
   let s;
   const i = n, o = ae(e);
@@ -1786,7 +1786,7 @@ function Ge(e, t, n, r) {
     s = [];
   return s;
 }
-const so = (e) => e ? ru(e) ? Ws(e) : so(e.parent) : null, Cr = (
+const so = (e) => e ? su(e) ? Ws(e) : so(e.parent) : null, Cr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ pt(/* @__PURE__ */ Object.create(null), {
@@ -1808,7 +1808,7 @@ const so = (e) => e ? ru(e) ? Ws(e) : so(e.parent) : null, Cr = (
     $nextTick: (e) => e.n || (e.n = vr.bind(e.proxy)),
     $watch: (e) => Fn
   })
-), yi = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Od = {
+), yi = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Nd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1867,11 +1867,11 @@ const so = (e) => e ? ru(e) ? Ws(e) : so(e.parent) : null, Cr = (
     return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Ba() {
+function za() {
   return {
     app: null,
     config: {
-      isNativeTag: ia,
+      isNativeTag: oa,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Ba() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Nd = 0;
-function Md(e, t) {
+let Md = 0;
+function Ld(e, t) {
   return function(r, s = null) {
     Ee(r) || (r = pt({}, r)), s != null && !Ie(s) && (s = null);
-    const i = Ba(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    const i = za(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = i.app = {
-      _uid: Nd++,
+      _uid: Md++,
       _component: r,
       _props: s,
       _container: null,
       _context: i,
       _instance: null,
-      version: hh,
+      version: ph,
       get config() {
         return i.config;
       },
@@ -1952,12 +1952,12 @@ function Md(e, t) {
   };
 }
 let Xn = null;
-const Ld = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${kt(t)}Modifiers`] || e[`${Pn(t)}Modifiers`];
-function Pd(e, t, ...n) {
+const Pd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${kt(t)}Modifiers`] || e[`${Pn(t)}Modifiers`];
+function jd(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Fe;
   let s = n;
-  const i = t.startsWith("update:"), o = i && Ld(r, t.slice(7));
+  const i = t.startsWith("update:"), o = i && Pd(r, t.slice(7));
   o && (o.trim && (s = n.map((u) => Le(u) ? u.trim() : u)), o.number && (s = s.map(Wr)));
   let l, c = r[l = ui(t)] || // also try camelCase event handler (#2249)
   r[l = ui(kt(t))];
@@ -1981,7 +1981,7 @@ function Pd(e, t, ...n) {
     );
   }
 }
-function jd(e, t, n = !1) {
+function $d(e, t, n = !1) {
   const r = t.emitsCache, s = r.get(e);
   if (s !== void 0)
     return s;
@@ -2035,7 +2035,7 @@ function wl(e) {
           f,
           null
         )
-      ), x = t.props ? l : $d(l);
+      ), x = t.props ? l : Bd(l);
     }
   } catch (k) {
     On.length = 0, $s(k, e, 1), T = Ht(xt);
@@ -2043,18 +2043,18 @@ function wl(e) {
   let b = T;
   if (x && w !== !1) {
     const k = Object.keys(x), { shapeFlag: F } = b;
-    k.length && F & 7 && (i && k.some(Ms) && (x = Bd(
+    k.length && F & 7 && (i && k.some(Ms) && (x = zd(
       x,
       i
     )), b = tr(b, x, !1, !0));
   }
   if (n.dirs && (b = tr(b, null, !1, !0), b.dirs = b.dirs ? b.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const k = Bs(b.type) && ja(b) || b;
+    const k = Bs(b.type) && $a(b) || b;
     Ar(k, n.transition);
   }
   return T = b, ws(v), T;
 }
-function za(e, t = !0) {
+function Ua(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const s = e[r];
@@ -2069,18 +2069,18 @@ function za(e, t = !0) {
   }
   return n;
 }
-const $d = (e) => {
+const Bd = (e) => {
   let t;
   for (const n in e)
     (n === "class" || n === "style" || Ns(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Bd = (e, t) => {
+}, zd = (e, t) => {
   const n = {};
   for (const r in e)
     (!Ms(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
   return n;
 };
-function zd(e, t, n) {
+function Ud(e, t, n) {
   const { props: r, children: s, component: i } = e, { props: o, children: l, patchFlag: c } = t, a = i.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2093,7 +2093,7 @@ function zd(e, t, n) {
       const u = t.dynamicProps;
       for (let f = 0; f < u.length; f++) {
         const g = u[f];
-        if (Ua(o, r, g) && !zs(a, g))
+        if (Wa(o, r, g) && !zs(a, g))
           return !0;
       }
     }
@@ -2107,16 +2107,16 @@ function xl(e, t, n) {
     return !0;
   for (let s = 0; s < r.length; s++) {
     const i = r[s];
-    if (!xe(e, i) || Ua(t, e, i) && !zs(n, i))
+    if (!xe(e, i) || Wa(t, e, i) && !zs(n, i))
       return !0;
   }
   return !1;
 }
-function Ua(e, t, n) {
+function Wa(e, t, n) {
   const r = e[n], s = t[n];
   return n === "style" && Ie(r) && Ie(s) ? !cn(r, s) : r !== s;
 }
-function Ud({ vnode: e, parent: t, suspense: n }, r) {
+function Wd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
     const s = t.subTree;
     if (s.suspense && s.suspense.activeBranch === e && (s.suspense.vnode.el = s.el = r, e = s), s === e)
@@ -2126,15 +2126,15 @@ function Ud({ vnode: e, parent: t, suspense: n }, r) {
   }
   n && n.activeBranch === e && (n.vnode.el = r);
 }
-const Wa = {}, Ja = () => Object.create(Wa), qa = (e) => Object.getPrototypeOf(e) === Wa;
-function Wd(e, t, n, r = !1) {
-  const s = {}, i = Ja();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ha(e, t, s, i);
+const Ja = {}, qa = () => Object.create(Ja), Ha = (e) => Object.getPrototypeOf(e) === Ja;
+function Jd(e, t, n, r = !1) {
+  const s = {}, i = qa();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Va(e, t, s, i);
   for (const o in e.propsOptions[0])
     o in s || (s[o] = void 0);
-  n ? e.props = r ? s : /* @__PURE__ */ cd(s) : e.type.props ? e.props = s : e.props = i, e.attrs = i;
+  n ? e.props = r ? s : /* @__PURE__ */ ad(s) : e.type.props ? e.props = s : e.props = i, e.attrs = i;
 }
-function Jd(e, t, n, r) {
+function qd(e, t, n, r) {
   const {
     props: s,
     attrs: i,
@@ -2173,7 +2173,7 @@ function Jd(e, t, n, r) {
       }
     }
   } else {
-    Ha(e, t, s, i) && (a = !0);
+    Va(e, t, s, i) && (a = !0);
     let u;
     for (const f in l)
       (!t || // for camelCase
@@ -2195,7 +2195,7 @@ function Jd(e, t, n, r) {
   }
   a && Wt(e.attrs, "set", "");
 }
-function Ha(e, t, n, r) {
+function Va(e, t, n, r) {
   const [s, i] = e.propsOptions;
   let o = !1, l;
   if (t)
@@ -2233,7 +2233,7 @@ function io(e, t, n, r, s, i) {
         if (n in a)
           r = a[n];
         else {
-          const u = nu(s);
+          const u = ru(s);
           r = a[n] = c.call(
             null,
             t
@@ -2253,7 +2253,7 @@ function io(e, t, n, r, s, i) {
   }
   return r;
 }
-function qd(e, t, n = !1) {
+function Hd(e, t, n = !1) {
   const r = t.propsCache, s = r.get(e);
   if (s)
     return s;
@@ -2296,50 +2296,50 @@ function qd(e, t, n = !1) {
 function vl(e) {
   return e[0] !== "$" && !kr(e);
 }
-const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e) ? e.map(St) : [St(e)], Hd = (e, t, n) => {
+const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e) ? e.map(St) : [St(e)], Vd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = wd((...s) => To(t(...s)), n);
+  const r = xd((...s) => To(t(...s)), n);
   return r._c = !1, r;
-}, Va = (e, t, n) => {
+}, Ga = (e, t, n) => {
   const r = e._ctx;
   for (const s in e) {
     if (Do(s)) continue;
     const i = e[s];
     if (Ee(i))
-      t[s] = Hd(s, i, r);
+      t[s] = Vd(s, i, r);
     else if (i != null) {
       const o = To(i);
       t[s] = () => o;
     }
   }
-}, Ga = (e, t) => {
+}, Ka = (e, t) => {
   const n = To(t);
   e.slots.default = () => n;
-}, Ka = (e, t, n) => {
+}, Ya = (e, t, n) => {
   for (const r in t)
     (n || !Do(r)) && (e[r] = t[r]);
-}, Vd = (e, t, n) => {
-  const r = e.slots = Ja();
+}, Gd = (e, t, n) => {
+  const r = e.slots = qa();
   if (e.vnode.shapeFlag & 32) {
     const s = t._;
-    s ? (Ka(r, t, n), n && fa(r, "_", s, !0)) : Va(t, r);
-  } else t && Ga(e, t);
-}, Gd = (e, t, n) => {
+    s ? (Ya(r, t, n), n && da(r, "_", s, !0)) : Ga(t, r);
+  } else t && Ka(e, t);
+}, Kd = (e, t, n) => {
   const { vnode: r, slots: s } = e;
   let i = !0, o = Fe;
   if (r.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? i = !1 : Ka(s, t, n) : (i = !t.$stable, Va(t, s)), o = t;
-  } else t && (Ga(e, t), o = { default: 1 });
+    l ? n && l === 1 ? i = !1 : Ya(s, t, n) : (i = !t.$stable, Ga(t, s)), o = t;
+  } else t && (Ka(e, t), o = { default: 1 });
   if (i)
     for (const l in s)
       !Do(l) && o[l] == null && delete s[l];
-}, Ke = eh;
-function Kd(e) {
-  return Yd(e);
+}, Ke = th;
+function Yd(e) {
+  return Xd(e);
 }
-function Yd(e, t) {
+function Xd(e, t) {
   const n = Ps();
   n.__VUE__ = !0;
   const {
@@ -2505,8 +2505,8 @@ function Yd(e, t) {
       "value" in V && i(N, "value", null, V.value, I), (D = V.onVnodeBeforeMount) && Rt(D, P, p);
     }
     te && kn(p, null, P, "beforeMount");
-    const he = Xd(S, Z);
-    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Qd] = !0), r(N, _, A), ((D = V && V.onVnodeMounted) || he || te) && Ke(() => {
+    const he = Zd(S, Z);
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[eh] = !0), r(N, _, A), ((D = V && V.onVnodeMounted) || he || te) && Ke(() => {
       D && Rt(D, P, p), he && Z.enter(N), te && kn(p, null, P, "mounted");
     }, S);
   }, j = (p, _, A, P, S) => {
@@ -2515,7 +2515,7 @@ function Yd(e, t) {
         m(p, P[I]);
     if (S) {
       let I = S.subTree;
-      if (_ === I || Xa(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+      if (_ === I || Za(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
         const M = S.vnode;
         j(
           p,
@@ -2692,12 +2692,12 @@ function Yd(e, t) {
       N
     ) : ve(p, _, N);
   }, we = (p, _, A, P, S, I, M) => {
-    const $ = p.component = oh(
+    const $ = p.component = lh(
       p,
       P,
       S
     );
-    if ($a(p) && ($.ctx.renderer = pn), ch($, !1, M), $.asyncDep) {
+    if (Ba(p) && ($.ctx.renderer = pn), ah($, !1, M), $.asyncDep) {
       if (S && S.registerDep(
         $,
         at,
@@ -2719,7 +2719,7 @@ function Yd(e, t) {
       );
   }, ve = (p, _, A) => {
     const P = _.component = p.component;
-    if (zd(p, _, A))
+    if (Ud(p, _, A))
       if (P.asyncDep && !P.asyncResolved) {
         _.el = p.el, _.placeholder = p.placeholder, W(P, _, A);
         return;
@@ -2732,7 +2732,7 @@ function Yd(e, t) {
       if (p.isMounted) {
         let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
         {
-          const Be = Ya(p);
+          const Be = Xa(p);
           if (Be) {
             z && (z.el = _e.el, W(p, z, M)), Be.asyncDep.then(() => {
               const ot = () => {
@@ -2759,7 +2759,7 @@ function Yd(e, t) {
           p,
           S,
           I
-        ), z.el = Re.el, ye === null && Ud(p, Re.el), te && Ke(te, S), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+        ), z.el = Re.el, ye === null && Wd(p, Re.el), te && Ke(te, S), (Te = z.props && z.props.onVnodeUpdated) && Ke(
           () => Rt(Te, he, z, _e),
           S
         );
@@ -2794,14 +2794,14 @@ function Yd(e, t) {
       }
     };
     p.scope.on();
-    const N = p.effect = new ga($);
+    const N = p.effect = new ma($);
     p.scope.off();
     const D = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
     V.i = p, V.id = p.uid, N.scheduler = () => So(V), wn(p, !0), D();
   }, W = (p, _, A) => {
     _.component = p;
     const P = p.vnode.props;
-    p.vnode = _, p.next = null, Jd(p, _.props, P, A), Gd(p, _.children, A), an(), Oa(p), un();
+    p.vnode = _, p.next = null, qd(p, _.props, P, A), Kd(p, _.children, A), an(), Na(p), un();
   }, se = (p, _, A, P, S, I, M, $, N = !1) => {
     const D = p && p.children, V = p ? p.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
@@ -2986,7 +2986,7 @@ function Yd(e, t) {
           N
         ), Te++);
       }
-      const gn = je ? Zd(ot) : Sn;
+      const gn = je ? Qd(ot) : Sn;
       for (ye = gn.length - 1, D = Re - 1; D >= 0; D--) {
         const ze = he + D, nt = _[ze], Lt = _[ze + 1], mn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
@@ -3135,11 +3135,11 @@ function Yd(e, t) {
       return Ae(p.component.subTree);
     if (p.shapeFlag & 128)
       return p.suspense.next();
-    const _ = g(p.anchor || p.el), A = _ && _[Pa];
+    const _ = g(p.anchor || p.el), A = _ && _[ja];
     return A ? g(A) : _;
   }, Hr = (p, _, A) => {
-    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : ih();
-    kd(() => {
+    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : oh();
+    wd(() => {
       p == null ? _._vnode && R(_._vnode, null, null, !0) : w(
         _._vnode || null,
         p,
@@ -3165,7 +3165,7 @@ function Yd(e, t) {
   return {
     render: Hr,
     hydrate: void 0,
-    createApp: Md(Hr)
+    createApp: Ld(Hr)
   };
 }
 function bi({ type: e, props: t }, n) {
@@ -3174,7 +3174,7 @@ function bi({ type: e, props: t }, n) {
 function wn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Xd(e, t) {
+function Zd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
 function Fo(e, t, n = !1) {
@@ -3186,7 +3186,7 @@ function Fo(e, t, n = !1) {
       l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = Ut(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && Fo(o, l)), l.type === Us && (l.patchFlag === -1 && (l = s[i] = Ut(l)), l.el = o.el), l.type === xt && !l.el && (l.el = o.el);
     }
 }
-function Zd(e) {
+function Qd(e) {
   const t = e.slice(), n = [0];
   let r, s, i, o, l;
   const c = e.length;
@@ -3206,10 +3206,10 @@ function Zd(e) {
     n[i] = o, o = t[o];
   return n;
 }
-function Ya(e) {
+function Xa(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Ya(t);
+    return t.asyncDep && !t.asyncResolved ? t : Xa(t);
 }
 function Al(e) {
   if (e)
@@ -3225,27 +3225,27 @@ function Sr(e) {
   const n = e.suspense;
   return n && n.activeBranch ? Sr(n.activeBranch) : null;
 }
-const Xa = (e) => e.__isSuspense, Qd = /* @__PURE__ */ Symbol("_deferredEnter");
-function eh(e, t) {
-  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : bd(e);
+const Za = (e) => e.__isSuspense, eh = /* @__PURE__ */ Symbol("_deferredEnter");
+function th(e, t) {
+  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : kd(e);
 }
 const oe = /* @__PURE__ */ Symbol.for("v-fgt"), Us = /* @__PURE__ */ Symbol.for("v-txt"), xt = /* @__PURE__ */ Symbol.for("v-cmt"), ki = /* @__PURE__ */ Symbol.for("v-stc"), On = [];
 let ct = null;
 function U(e = !1) {
   On.push(ct = e ? null : []);
 }
-function Za() {
+function Qa() {
   On.pop(), ct = On[On.length - 1] || null;
 }
 let Or = 1;
 function Rl(e, t = !1) {
   Or += e, e < 0 && ct && t && (ct.hasOnce = !0);
 }
-function Qa(e) {
-  return e.dynamicChildren = Or > 0 ? ct || Sn : null, Za(), Or > 0 && ct && ct.push(e), e;
+function eu(e) {
+  return e.dynamicChildren = Or > 0 ? ct || Sn : null, Qa(), Or > 0 && ct && ct.push(e), e;
 }
 function q(e, t, n, r, s, i) {
-  return Qa(
+  return eu(
     H(
       e,
       t,
@@ -3258,7 +3258,7 @@ function q(e, t, n, r, s, i) {
   );
 }
 function ps(e, t, n, r, s) {
-  return Qa(
+  return eu(
     Ht(
       e,
       t,
@@ -3275,7 +3275,7 @@ function Io(e) {
 function fr(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const eu = ({ key: e }) => e ?? null, gs = ({
+const tu = ({ key: e }) => e ?? null, gs = ({
   ref: e,
   ref_key: t,
   ref_for: n
@@ -3286,9 +3286,9 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && eu(t),
+    key: t && tu(t),
     ref: t && gs(t),
-    scopeId: La,
+    scopeId: Pa,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3320,9 +3320,9 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && ct.push(c), c;
 }
-const Ht = th;
-function th(e, t = null, n = null, r = 0, s = null, i = !1) {
-  if ((!e || e === Id) && (e = xt), Io(e)) {
+const Ht = nh;
+function nh(e, t = null, n = null, r = 0, s = null, i = !1) {
+  if ((!e || e === Od) && (e = xt), Io(e)) {
     const l = tr(
       e,
       t,
@@ -3331,12 +3331,12 @@ function th(e, t = null, n = null, r = 0, s = null, i = !1) {
     );
     return n && vs(l, n), Or > 0 && !i && ct && (l.shapeFlag & 6 ? ct[ct.indexOf(e)] = l : ct.push(l)), l.patchFlag = -2, l;
   }
-  if (dh(e) && (e = e.__vccOpts), t) {
-    t = nh(t);
+  if (hh(e) && (e = e.__vccOpts), t) {
+    t = rh(t);
     let { class: l, style: c } = t;
     l && !Le(l) && (t.class = st(l)), Ie(c) && (/* @__PURE__ */ Co(c) && !ae(c) && (c = pt({}, c)), t.style = Dr(c));
   }
-  const o = Le(e) ? 1 : Xa(e) ? 128 : Bs(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
+  const o = Le(e) ? 1 : Za(e) ? 128 : Bs(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
   return H(
     e,
     t,
@@ -3348,16 +3348,16 @@ function th(e, t = null, n = null, r = 0, s = null, i = !1) {
     !0
   );
 }
-function nh(e) {
-  return e ? /* @__PURE__ */ Co(e) ? pt({}, e) : qa(e) ? pt({}, e[iu] || e) : e : null;
+function rh(e) {
+  return e ? /* @__PURE__ */ Co(e) ? pt({}, e) : Ha(e) ? pt({}, e[ou] || e) : e : null;
 }
 function tr(e, t, n = !1, r = !1) {
-  const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? rh(s || {}, t) : s, u = {
+  const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? sh(s || {}, t) : s, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && eu(a),
+    key: a && tu(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
@@ -3434,7 +3434,7 @@ function vs(e, t) {
     } else {
       n = 32;
       const s = t._;
-      !s && !qa(t) ? t._ctx = dt : s === 3 && dt && (dt.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !s && !Ha(t) ? t._ctx = dt : s === 3 && dt && (dt.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (Ee(t)) {
     if (r & 65) {
@@ -3446,7 +3446,7 @@ function vs(e, t) {
     t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function rh(...e) {
+function sh(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const r = e[n];
@@ -3470,14 +3470,14 @@ function Rt(e, t, n, r = null) {
     r
   ]);
 }
-const sh = /* @__PURE__ */ Ba();
-let tu = 0;
-function ih() {
-  return tu;
+const ih = /* @__PURE__ */ za();
+let nu = 0;
+function oh() {
+  return nu;
 }
-function oh(e, t, n) {
-  const r = e.type, s = (t ? t.appContext : e.appContext) || sh, i = {
-    uid: tu++,
+function lh(e, t, n) {
+  const r = e.type, s = (t ? t.appContext : e.appContext) || ih, i = {
+    uid: nu++,
     vnode: e,
     type: r,
     parent: t,
@@ -3491,7 +3491,7 @@ function oh(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Jf(
+    scope: new qf(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function oh(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: qd(r, s),
-    emitsOptions: jd(r, s),
+    propsOptions: Hd(r, s),
+    emitsOptions: $d(r, s),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,10 +3552,10 @@ function oh(e, t, n) {
     ec: null,
     sp: null
   };
-  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Pd.bind(null, i), e.ce && e.ce(i), i;
+  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = jd.bind(null, i), e.ce && e.ce(i), i;
 }
 let nr = null;
-const lh = () => nr || dt;
+const ch = () => nr || dt;
 let As, Nr;
 {
   const e = Ps(), t = (n, r) => {
@@ -3572,7 +3572,7 @@ let As, Nr;
     (n) => Rs = n
   );
 }
-const nu = (e) => {
+const ru = (e) => {
   const t = nr;
   return As(e), e.scope.on(), () => {
     e.scope.off(), As(t);
@@ -3580,24 +3580,24 @@ const nu = (e) => {
 }, El = () => {
   nr && nr.scope.off(), As(null);
 };
-function ru(e) {
+function su(e) {
   return e.vnode.shapeFlag & 4;
 }
 let Rs = !1;
-function ch(e, t = !1, n = !1) {
+function ah(e, t = !1, n = !1) {
   t && Nr(t);
-  const { props: r, children: s } = e.vnode, i = ru(e);
-  Wd(e, r, i, t), Vd(e, s, n || t);
-  const o = i ? ah(e, t) : void 0;
+  const { props: r, children: s } = e.vnode, i = su(e);
+  Jd(e, r, i, t), Gd(e, s, n || t);
+  const o = i ? uh(e, t) : void 0;
   return t && Nr(!1), o;
 }
-function ah(e, t) {
+function uh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Od);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Nd);
   const { setup: r } = n;
   if (r) {
     an();
-    const s = e.setupContext = r.length > 1 ? fh(e) : null, i = nu(e), o = Jr(
+    const s = e.setupContext = r.length > 1 ? dh(e) : null, i = ru(e), o = Jr(
       r,
       e,
       0,
@@ -3605,8 +3605,8 @@ function ah(e, t) {
         e.props,
         s
       ]
-    ), l = la(o);
-    if (un(), i(), (l || e.sp) && !Er(e) && Fd(e), l) {
+    ), l = ca(o);
+    if (un(), i(), (l || e.sp) && !Er(e) && Id(e), l) {
       if (o.then(El, El), t)
         return o.then((c) => {
           Nr(!0);
@@ -3622,33 +3622,33 @@ function ah(e, t) {
     } else
       Cl(e, o);
   } else
-    su(e);
+    iu(e);
 }
 function Cl(e, t, n) {
-  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Ta(t)), su(e);
+  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Fa(t)), iu(e);
 }
-function su(e, t, n) {
+function iu(e, t, n) {
   const r = e.type;
   e.render || (e.render = r.render || Fn);
 }
-const iu = /* @__PURE__ */ Symbol(), uh = {
+const ou = /* @__PURE__ */ Symbol(), fh = {
   get(e, t) {
-    return Xe(e, "get", ""), t === iu ? e : e[t];
+    return Xe(e, "get", ""), t === ou ? e : e[t];
   }
 };
-function fh(e) {
+function dh(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, uh),
+    attrs: new Proxy(e.attrs, fh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
 function Ws(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Ta(ad(e.exposed)), {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Fa(ud(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
@@ -3660,10 +3660,10 @@ function Ws(e) {
     }
   })) : e.proxy;
 }
-function dh(e) {
+function hh(e) {
   return Ee(e) && "__vccOpts" in e;
 }
-const Ve = (e, t) => /* @__PURE__ */ pd(e, t, Rs), hh = "3.5.45";
+const Ve = (e, t) => /* @__PURE__ */ gd(e, t, Rs), ph = "3.5.45";
 let oo;
 const Sl = typeof window < "u" && window.trustedTypes;
 if (Sl)
@@ -3673,7 +3673,7 @@ if (Sl)
     });
   } catch {
   }
-const ou = oo ? (e) => oo.createHTML(e) : (e) => e, ph = "http://www.w3.org/2000/svg", gh = "http://www.w3.org/1998/Math/MathML", zt = typeof document < "u" ? document : null, Dl = zt && /* @__PURE__ */ zt.createElement("template"), mh = {
+const lu = oo ? (e) => oo.createHTML(e) : (e) => e, gh = "http://www.w3.org/2000/svg", mh = "http://www.w3.org/1998/Math/MathML", zt = typeof document < "u" ? document : null, Dl = zt && /* @__PURE__ */ zt.createElement("template"), _h = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,7 +3682,7 @@ const ou = oo ? (e) => oo.createHTML(e) : (e) => e, ph = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const s = t === "svg" ? zt.createElementNS(ph, e) : t === "mathml" ? zt.createElementNS(gh, e) : n ? zt.createElement(e, { is: n }) : zt.createElement(e);
+    const s = t === "svg" ? zt.createElementNS(gh, e) : t === "mathml" ? zt.createElementNS(mh, e) : n ? zt.createElement(e, { is: n }) : zt.createElement(e);
     return e === "select" && r && r.multiple != null && s.setAttribute("multiple", r.multiple), s;
   },
   createText: (e) => zt.createTextNode(e),
@@ -3709,7 +3709,7 @@ const ou = oo ? (e) => oo.createHTML(e) : (e) => e, ph = "http://www.w3.org/2000
       for (; t.insertBefore(s.cloneNode(!0), n), !(s === i || !(s = s.nextSibling)); )
         ;
     else {
-      Dl.innerHTML = ou(
+      Dl.innerHTML = lu(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
       const l = Dl.content;
@@ -3728,13 +3728,13 @@ const ou = oo ? (e) => oo.createHTML(e) : (e) => e, ph = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, _h = /* @__PURE__ */ Symbol("_vtc");
-function yh(e, t, n) {
-  const r = e[_h];
+}, yh = /* @__PURE__ */ Symbol("_vtc");
+function bh(e, t, n) {
+  const r = e[yh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Tl = /* @__PURE__ */ Symbol("_vod"), bh = /* @__PURE__ */ Symbol("_vsh"), kh = /* @__PURE__ */ Symbol(""), wh = /(?:^|;)\s*display\s*:/;
-function xh(e, t, n) {
+const Tl = /* @__PURE__ */ Symbol("_vod"), kh = /* @__PURE__ */ Symbol("_vsh"), wh = /* @__PURE__ */ Symbol(""), xh = /(?:^|;)\s*display\s*:/;
+function vh(e, t, n) {
   const r = e.style, s = Le(n);
   let i = !1;
   if (n && !s) {
@@ -3750,7 +3750,7 @@ function xh(e, t, n) {
     for (const o in n) {
       o === "display" && (i = !0);
       const l = n[o];
-      l != null ? Ah(
+      l != null ? Rh(
         e,
         o,
         !Le(t) && t ? t[o] : void 0,
@@ -3759,11 +3759,11 @@ function xh(e, t, n) {
     }
   } else if (s) {
     if (t !== n) {
-      const o = r[kh];
-      o && (n += ";" + o), r.cssText = n, i = wh.test(n);
+      const o = r[wh];
+      o && (n += ";" + o), r.cssText = n, i = xh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Tl in e && ((!s || t !== n) && (e[Tl] = i ? r.display : ""), e[bh] && (r.display = "none"));
+  Tl in e && ((!s || t !== n) && (e[Tl] = i ? r.display : ""), e[kh] && (r.display = "none"));
 }
 const ss = /\s*!important$/;
 function yr(e, t, n) {
@@ -3772,7 +3772,7 @@ function yr(e, t, n) {
   else if (n == null && (n = ""), t.startsWith("--"))
     ss.test(n) ? e.setProperty(t, n.replace(ss, ""), "important") : e.setProperty(t, n);
   else {
-    const r = vh(e, t);
+    const r = Ah(e, t);
     ss.test(n) ? e.setProperty(
       Pn(r),
       n.replace(ss, ""),
@@ -3781,14 +3781,14 @@ function yr(e, t, n) {
   }
 }
 const Fl = ["Webkit", "Moz", "ms"], wi = {};
-function vh(e, t) {
+function Ah(e, t) {
   const n = wi[t];
   if (n)
     return n;
   let r = kt(t);
   if (r !== "filter" && r in e)
     return wi[t] = r;
-  r = ua(r);
+  r = fa(r);
   for (let s = 0; s < Fl.length; s++) {
     const i = Fl[s] + r;
     if (i in e)
@@ -3796,19 +3796,19 @@ function vh(e, t) {
   }
   return t;
 }
-function Ah(e, t, n, r) {
+function Rh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
 }
 const Il = "http://www.w3.org/1999/xlink";
-function Ol(e, t, n, r, s, i = Bf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Il, t.slice(6, t.length)) : e.setAttributeNS(Il, t, n) : n == null || i && !da(n) ? e.removeAttribute(t) : e.setAttribute(
+function Ol(e, t, n, r, s, i = zf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Il, t.slice(6, t.length)) : e.setAttributeNS(Il, t, n) : n == null || i && !ha(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     i ? "" : It(n) ? String(n) : n
   );
 }
 function Nl(e, t, n, r, s) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? ou(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? lu(n) : n);
     return;
   }
   const i = e.tagName;
@@ -3825,7 +3825,7 @@ function Nl(e, t, n, r, s) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = da(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = ha(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3836,35 +3836,35 @@ function Nl(e, t, n, r, s) {
 function Cn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
-function Rh(e, t, n, r) {
+function Eh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
 const Ml = /* @__PURE__ */ Symbol("_vei");
-function Eh(e, t, n, r, s = null) {
+function Ch(e, t, n, r, s = null) {
   const i = e[Ml] || (e[Ml] = {}), o = i[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = Dh(t);
+    const [l, c] = Th(t);
     if (r) {
-      const a = i[t] = Ih(
+      const a = i[t] = Oh(
         r,
         s
       );
       Cn(e, l, a, c);
-    } else o && (Rh(e, l, o, c), i[t] = void 0);
+    } else o && (Eh(e, l, o, c), i[t] = void 0);
   }
 }
-const Ch = /(Once|Passive|Capture)$/, Sh = /^on:?(?:Once|Passive|Capture)$/;
-function Dh(e) {
+const Sh = /(Once|Passive|Capture)$/, Dh = /^on:?(?:Once|Passive|Capture)$/;
+function Th(e) {
   let t, n;
-  for (; (n = e.match(Ch)) && !Sh.test(e); )
+  for (; (n = e.match(Sh)) && !Dh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
   return [e[2] === ":" ? e.slice(3) : Pn(e.slice(2)), t];
 }
 let xi = 0;
-const Th = /* @__PURE__ */ Promise.resolve(), Fh = () => xi || (Th.then(() => xi = 0), xi = Date.now());
-function Ih(e, t) {
+const Fh = /* @__PURE__ */ Promise.resolve(), Ih = () => xi || (Fh.then(() => xi = 0), xi = Date.now());
+function Oh(e, t) {
   const n = (r) => {
     if (!r._vts)
       r._vts = Date.now();
@@ -3894,16 +3894,16 @@ function Ih(e, t) {
         [r]
       );
   };
-  return n.value = e, n.attached = Fh(), n;
+  return n.value = e, n.attached = Ih(), n;
 }
 const Ll = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Oh = (e, t, n, r, s, i) => {
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Nh = (e, t, n, r, s, i) => {
   const o = s === "svg";
-  t === "class" ? yh(e, r, o) : t === "style" ? xh(e, n, r) : Ns(t) ? Ms(t) || Eh(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Nh(e, t, r, o)) ? (Nl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Ol(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Mh(e, t) || // @ts-expect-error _def is private
+  t === "class" ? bh(e, r, o) : t === "style" ? vh(e, n, r) : Ns(t) ? Ms(t) || Ch(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Mh(e, t, r, o)) ? (Nl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Ol(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Lh(e, t) || // @ts-expect-error _def is private
   e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Nl(e, kt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Ol(e, t, r, o));
 };
-function Nh(e, t, n, r) {
+function Mh(e, t, n, r) {
   if (r)
     return !!(t === "innerHTML" || t === "textContent" || t in e && Ll(t) && Ee(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
@@ -3915,7 +3915,7 @@ function Nh(e, t, n, r) {
   }
   return Ll(t) && Le(n) ? !1 : t in e;
 }
-function Mh(e, t) {
+function Lh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
@@ -3929,7 +3929,7 @@ const Es = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
   return ae(t) ? (n) => hs(t, n) : t;
 };
-function Lh(e) {
+function Ph(e) {
   e.target.composing = !0;
 }
 function Pl(e) {
@@ -3949,7 +3949,7 @@ const Jn = {
       o.target.composing || e[Dn](vi(e.value, n, i));
     }), (n || i) && Cn(e, "change", () => {
       e.value = vi(e.value, n, i);
-    }), t || (Cn(e, "compositionstart", Lh), Cn(e, "compositionend", Pl), Cn(e, "change", Pl));
+    }), t || (Cn(e, "compositionstart", Ph), Cn(e, "compositionend", Pl), Cn(e, "change", Pl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
@@ -3964,7 +3964,7 @@ const Jn = {
     const a = e.getRootNode();
     (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || s && e.value.trim() === c) || (e.value = c);
   }
-}, Ph = {
+}, jh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
@@ -3994,10 +3994,10 @@ const Jn = {
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !jh(t, r[1], r[0])) && jl(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !$h(t, r[1], r[0])) && jl(e, t, n);
   }
 };
-function jh(e, t, n) {
+function $h(e, t, n) {
   if (!n || ae(e)) return cn(e, t);
   if (Ln(e)) {
     if (e.size !== t.length) return !1;
@@ -4015,7 +4015,7 @@ function jl(e, t, n = !1) {
       if (r)
         if (s) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Wf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Jf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Wr(c));
       else if (cn(Cs(l), t)) {
@@ -4029,7 +4029,7 @@ function jl(e, t, n = !1) {
 function Cs(e) {
   return "_value" in e ? e._value : e.value;
 }
-const $h = ["ctrl", "shift", "alt", "meta"], Bh = {
+const Bh = ["ctrl", "shift", "alt", "meta"], zh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const $h = ["ctrl", "shift", "alt", "meta"], Bh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => $h.some((n) => e[`${n}Key`] && !t.includes(n))
+  exact: (e, t) => Bh.some((n) => e[`${n}Key`] && !t.includes(n))
 }, Kn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((s, ...i) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Bh[t[o]];
+      const l = zh[t[o]];
       if (l && l(s, t)) return;
     }
     return e(s, ...i);
   }));
-}, zh = /* @__PURE__ */ pt({ patchProp: Oh }, mh);
+}, Uh = /* @__PURE__ */ pt({ patchProp: Nh }, _h);
 let $l;
-function Uh() {
-  return $l || ($l = Kd(zh));
+function Wh() {
+  return $l || ($l = Yd(Uh));
 }
-const Wh = ((...e) => {
-  const t = Uh().createApp(...e), { mount: n } = t;
+const Jh = ((...e) => {
+  const t = Wh().createApp(...e), { mount: n } = t;
   return t.mount = (r) => {
-    const s = qh(r);
+    const s = Hh(r);
     if (!s) return;
     const i = t._component;
     !Ee(i) && !i.render && !i.template && (i.template = s.innerHTML), s.nodeType === 1 && (s.textContent = "");
-    const o = n(s, !1, Jh(s));
+    const o = n(s, !1, qh(s));
     return s instanceof Element && (s.removeAttribute("v-cloak"), s.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Jh(e) {
+function qh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function qh(e) {
+function Hh(e) {
   return Le(e) ? document.querySelector(e) : e;
 }
-const Hh = "/comfyd/connection";
-function Vh(e, t) {
+const Vh = "/comfyd/connection";
+function Gh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function Vh(e, t) {
   const s = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && s.has(r.hostname) && s.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
 }
-const Gh = "comfyd", Kh = "comfyd.token.", Yh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function lu(e) {
-  return Yh.test(e.token);
+const Kh = "comfyd", Yh = "comfyd.token.", Xh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function cu(e) {
+  return Xh.test(e.token);
 }
-function cu(e, t) {
-  return lu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function au(e, t) {
+  return cu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function au(e) {
-  return lu(e) ? [Gh, Kh + e.token] : [];
+function uu(e) {
+  return cu(e) ? [Kh, Yh + e.token] : [];
 }
-class Xh {
+class Zh {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Hh).then(
-      (t) => Vh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Vh).then(
+      (t) => Gh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4130,7 +4130,7 @@ function Vt(e, t) {
   const n = e.getNodeById?.(t);
   return n || (Nn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
-function Zh(e, t) {
+function Qh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
@@ -4139,17 +4139,17 @@ function Bl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function Qh(e, t) {
+function ep(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
-function ep(e, t) {
+function tp(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function tp(e) {
+function np(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function np(e, t) {
+function rp(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4178,7 +4178,7 @@ function Tn(e) {
   }) : n;
   return JSON.stringify({ ...r, nodes: i, extra: s ?? null });
 }
-function rp(e, t) {
+function sp(e, t) {
   if (!e || typeof t != "string" || !t) return !1;
   let n;
   try {
@@ -4191,7 +4191,7 @@ function rp(e, t) {
   const r = e.extra.comfyd && typeof e.extra.comfyd == "object" ? e.extra.comfyd : {};
   if (n.since !== void 0) {
     try {
-      n = sp(e, r.provenance, n);
+      n = ip(e, r.provenance, n);
     } catch {
       n = null;
     }
@@ -4199,10 +4199,14 @@ function rp(e, t) {
   }
   return e.extra.comfyd = { ...r, provenance: n }, !0;
 }
+function zl(e) {
+  const t = Number(e?.extra?.comfyd?.provenance?.revision);
+  return Number.isSafeInteger(t) && t > 0 ? t : 0;
+}
 function rt(e) {
   return e && typeof e == "object" && !Array.isArray(e);
 }
-function sp(e, t, n) {
+function ip(e, t, n) {
   if (!rt(t) || !rt(n) || t.v !== n.v || t.revision !== n.since || !Array.isArray(t.actors) || !Array.isArray(n.actors) || !rt(n.nodes) || !rt(n.links) || !rt(t.nodes) || !rt(t.links)) return null;
   const r = new Map(t.actors.map((f, g) => [JSON.stringify(f), g])), s = n.actors.map((f) => {
     if (!rt(f)) throw new Error("an actor is not an object");
@@ -4225,10 +4229,10 @@ function sp(e, t, n) {
   for (const f of Object.keys(t.links)) u(f) || delete t.links[f];
   for (const [f, g] of l) t.nodes[f] = g;
   for (const [f, g] of c) t.links[f] = g;
-  return t.revision = n.revision, t.actors.length > ip && op(t), t;
+  return t.revision = n.revision, t.actors.length > op && lp(t), t;
 }
-const ip = 64;
-function op(e) {
+const op = 64;
+function lp(e) {
   const t = /* @__PURE__ */ new Map(), n = (i) => {
     rt(i) && (t.has(i.by) || t.set(i.by, t.size), i.by = t.get(i.by));
   }, r = (i) => {
@@ -4244,14 +4248,14 @@ function Yn(e, t, n = 3) {
   const r = String(e).toLowerCase(), s = [];
   for (const i of t) {
     const o = String(i).toLowerCase();
-    let l = lp(r, o);
+    let l = cp(r, o);
     (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && s.push([l, i]);
   }
   return s.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), s.slice(0, n).map((i) => i[1]);
 }
-const zl = 128;
-function lp(e, t) {
-  if (e.length > zl || t.length > zl) return 1 / 0;
+const Ul = 128;
+function cp(e, t) {
+  if (e.length > Ul || t.length > Ul) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, s) => s);
   for (let r = 1; r <= e.length; r++) {
     const s = [r];
@@ -4274,7 +4278,7 @@ const Kt = Object.freeze({
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
 }), Ss = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function uu(e, t, n = {}) {
+function fu(e, t, n = {}) {
   const r = n.x ?? 0, s = n.y ?? 0, i = n.spacing ?? Kt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((W, se) => l.set(W.id, se));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
@@ -4334,13 +4338,13 @@ function uu(e, t, n = {}) {
     });
     return le.sort((me, J) => Ss(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
   };
-  let X = F.map((W) => W.slice()), ue = Ul(F, w, b, o);
+  let X = F.map((W) => W.slice()), ue = Wl(F, w, b, o);
   for (let W = 0; W < Kt.sweeps && ue > 0; W++) {
     for (let le = 1; le < k; le++)
       F[le] = ee(F[le], h), j();
     for (let le = k - 2; le >= 0; le--)
       F[le] = ee(F[le], w), j();
-    const se = Ul(F, w, b, o);
+    const se = Wl(F, w, b, o);
     se < ue && (ue = se, X = F.map((le) => le.slice()));
   }
   const ne = new Float64Array(o), de = new Float64Array(o);
@@ -4364,7 +4368,7 @@ function uu(e, t, n = {}) {
     ve.set(e[W].id, [ne[W], de[W]]), at.set(e[W].id, b[W]);
   return { pos: ve, layer: at, width: k ? De - i - r : 0, height: we - s };
 }
-function Ul(e, t, n, r) {
+function Wl(e, t, n, r) {
   const s = new Float64Array(r);
   for (const l of e) l.forEach((c, a) => s[c] = a);
   const i = /* @__PURE__ */ new Map();
@@ -4389,10 +4393,10 @@ function co(e) {
   for (; o < r.length; ) e[l++] = r[o++];
   return s;
 }
-function cp(e, t, n = 0) {
+function ap(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function fu(e, t, n = Kt.spacing) {
+function du(e, t, n = Kt.spacing) {
   const r = n / 2, s = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   s.sort((o, l) => o.y - l.y || o.x - l.x);
   let i = e.y;
@@ -4413,24 +4417,24 @@ function Ds(e, t) {
     h: i ? n : (Number.isFinite(s) && s > 0 ? s : 100) + n
   };
 }
-function du(e) {
+function hu(e) {
   const t = [];
   for (const n of Nn(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
-      const s = Zh(e, r.link);
+      const s = Qh(e, r.link);
       if (!s) continue;
       const i = s.origin_id ?? s[1];
       i != null && t.push([s.id ?? s[0], i, n.id]);
     }
   return t.sort((n, r) => Ss(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const ap = (e, t) => Ss(Number(e.id), Number(t.id)) || Ss(String(e.id), String(t.id));
-function hu(e, t, n, r) {
+const up = (e, t) => Ss(Number(e.id), Number(t.id)) || Ss(String(e.id), String(t.id));
+function pu(e, t, n, r) {
   const s = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = s[0], e.pos[1] = s[1]) : e.pos = s;
 }
-function up(e, t, n = {}) {
+function fp(e, t, n = {}) {
   const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Kt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
@@ -4439,41 +4443,41 @@ function up(e, t, n = {}) {
   } else l = Nn(e).filter((b) => !o(b));
   if (!l.length) return [];
   const c = new Set(l.map((b) => String(b.id))), a = l.map((b) => Ds(b, r));
-  a.sort((b, k) => b.y - k.y || b.x - k.x || ap(b, k));
-  const u = n.x ?? Math.min(...a.map((b) => b.x)), f = n.y ?? Math.min(...a.map((b) => b.y)), g = du(e).filter(([b, k]) => c.has(String(b)) && c.has(String(k))), { pos: m, layer: h } = uu(a, g, { x: u, y: f, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), v = Nn(e).filter((b) => !c.has(String(b.id)) && !w.has(String(b.id))).map((b) => Ds(b, r)), T = a.slice().sort((b, k) => h.get(b.id) - h.get(k.id) || m.get(b.id)[1] - m.get(k.id)[1]), x = [];
+  a.sort((b, k) => b.y - k.y || b.x - k.x || up(b, k));
+  const u = n.x ?? Math.min(...a.map((b) => b.x)), f = n.y ?? Math.min(...a.map((b) => b.y)), g = hu(e).filter(([b, k]) => c.has(String(b)) && c.has(String(k))), { pos: m, layer: h } = fu(a, g, { x: u, y: f, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), v = Nn(e).filter((b) => !c.has(String(b.id)) && !w.has(String(b.id))).map((b) => Ds(b, r)), T = a.slice().sort((b, k) => h.get(b.id) - h.get(k.id) || m.get(b.id)[1] - m.get(k.id)[1]), x = [];
   for (const b of T) {
     const [k, F] = m.get(b.id), B = { ...b, x: k, y: F };
-    v.length && (B.y = fu(B, v.concat(x), i)), x.push(B), hu(Vt(e, b.id), B.x, B.y, s);
+    v.length && (B.y = du(B, v.concat(x), i)), x.push(B), pu(Vt(e, b.id), B.x, B.y, s);
   }
   return T.map((b) => b.id);
 }
-function fp(e, t, n = {}) {
+function dp(e, t, n = {}) {
   const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Kt.spacing, o = new Set(t.map(String)), l = t.map((x) => Vt(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Ds(x, r)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Ds(x, r)), u = new Map(a.map((x) => [String(x.id), x])), f = du(e), g = f.filter(([x, b]) => o.has(String(x)) && o.has(String(b))), m = uu(c, g, { x: 0, y: 0, spacing: i });
+  const c = l.map((x) => Ds(x, r)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Ds(x, r)), u = new Map(a.map((x) => [String(x.id), x])), f = hu(e), g = f.filter(([x, b]) => o.has(String(x)) && o.has(String(b))), m = fu(c, g, { x: 0, y: 0, spacing: i });
   let h = -1 / 0, w = 1 / 0;
   for (const [x, b] of f) {
     const k = u.get(String(x));
     !k || !o.has(String(b)) || (h = Math.max(h, k.x + k.w + i - m.pos.get(b)[0]), w = Math.min(w, k.y));
   }
   if (h === -1 / 0) {
-    const x = dp(a), b = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const x = hp(a), b = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let k = null;
     if (b) {
       k = [b[0] + Math.max(i, (b[2] - m.width) / 2), b[1] + Math.max(i, (b[3] - m.height) / 2)];
       const F = { x: k[0], y: k[1], w: m.width, h: m.height };
-      a.some((B) => cp(F, B, i / 2)) && (k = null);
+      a.some((B) => ap(F, B, i / 2)) && (k = null);
     }
     k || (k = x ? [x.x + x.w + i, x.y] : b ? [b[0] + b[2] / 4, b[1] + b[3] / 4] : Kt.origin), [h, w] = k;
   }
   const v = c.slice().sort((x, b) => m.layer.get(x.id) - m.layer.get(b.id) || m.pos.get(x.id)[1] - m.pos.get(b.id)[1]), T = a.slice();
   for (const x of v) {
     const [b, k] = m.pos.get(x.id), F = { ...x, x: h + b, y: w + k };
-    F.y = fu(F, T, i), T.push(F), hu(Vt(e, x.id), F.x, F.y, s);
+    F.y = du(F, T, i), T.push(F), pu(Vt(e, x.id), F.x, F.y, s);
   }
   return v.map((x) => x.id);
 }
-function dp(e) {
+function hp(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, r = -1 / 0, s = -1 / 0;
   for (const i of e)
@@ -4525,7 +4529,7 @@ function Ri(e, t) {
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Wl(e, t) {
+function Jl(e, t) {
   if (rr(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
     n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
@@ -4546,7 +4550,7 @@ const ms = {
       rr(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
-      for (const r of n) t.widgets.push([qn(r, "widget name"), Wl(e.widgets[r], `widgets.${r}`)]);
+      for (const r of n) t.widgets.push([qn(r, "widget name"), Jl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
@@ -4561,7 +4565,7 @@ const ms = {
   set_widget: (e) => ({
     node_id: Xt(e.node_id, "node_id"),
     name: qn(e.name, "name"),
-    value: Wl(e.value, "value")
+    value: Jl(e.value, "value")
   }),
   move_node: (e) => ({ node_id: Xt(e.node_id, "node_id"), x: xn(e.x, "x"), y: xn(e.y, "y") }),
   clear_graph: () => ({}),
@@ -4581,40 +4585,40 @@ const ms = {
     const t = qn(e.mode, "mode");
     return Object.hasOwn(Ai, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(Ai).join(", ")}`), { node_id: Xt(e.node_id, "node_id"), mode: Ai[t] };
   }
-}, pu = Object.freeze(Object.keys(ms)), Jl = new Set(pu.filter((e) => e !== "get_graph")), hp = /* @__PURE__ */ new Set(["move_node", "set_widget", "get_graph"]);
-function pp(e) {
+}, gu = Object.freeze(Object.keys(ms)), ql = new Set(gu.filter((e) => e !== "get_graph")), pp = /* @__PURE__ */ new Set(["move_node", "set_widget", "get_graph"]);
+function gp(e) {
   rr(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
     const r = Object.keys(e).filter((s) => Object.hasOwn(ms, s));
     r.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = r[0], n = rr(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(ms, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${pu.join(", ")}`), { type: t, ...ms[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(ms, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${gu.join(", ")}`), { type: t, ...ms[t](n) };
 }
-const gp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), mp = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function _p(e, t, n) {
+const mp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), _p = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function yp(e, t, n) {
   const r = String(e.type ?? ""), s = e.options ?? {};
   if (r === "combo") {
-    const i = np(e, t);
+    const i = rp(e, t);
     return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Yn(n, i.filter((o) => typeof o == "string"))), n;
   }
-  return gp.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : mp.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return mp.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : _p.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function yp(e) {
+function bp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function ql(e, t, n, r) {
-  const s = ep(t, n);
-  s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Yn(n, tp(t)));
-  const i = _p(s, t, r), o = s.value;
+function Hl(e, t, n, r) {
+  const s = tp(t, n);
+  s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Yn(n, np(t)));
+  const i = yp(s, t, r), o = s.value;
   s.value = i;
   try {
     s.callback?.call(s, s.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(s.name, s.value, o, s);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return yp(s);
+  return bp(s);
 }
 function Zt(e, t, n) {
   if (t.ref !== void 0 && e.refs.has(t.ref)) return Vt(e.graph, e.refs.get(t.ref));
@@ -4625,15 +4629,15 @@ function Zt(e, t, n) {
   }
   return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function bp(e) {
+function kp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function kp(e) {
+function wp(e) {
   const t = [...e.pending].filter((n) => Vt(e.graph, n));
-  e.pending.clear(), t.length && fp(e.graph, t, { LiteGraph: e.LiteGraph, view: bp(e) });
+  e.pending.clear(), t.length && dp(e.graph, t, { LiteGraph: e.LiteGraph, view: kp(e) });
 }
-const wp = {
+const xp = {
   create_node(e, t) {
     const { graph: n, LiteGraph: r } = e, s = r.createNode(t.node_type);
     if (!s) {
@@ -4646,7 +4650,7 @@ const wp = {
     const o = e.expectedId;
     Number.isSafeInteger(o) && o > 0 && !Vt(n, o) && (s.id = o), n.add(s), Vt(n, s.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) ql(e, s, l, c);
+      for (const [l, c] of t.widgets) Hl(e, s, l, c);
     } catch (l) {
       throw n.remove(s), l;
     }
@@ -4657,7 +4661,7 @@ const wp = {
     return e.graph.remove(n), Vt(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Zt(e, t.from_id, "from_id"), r = Zt(e, t.to_id, "to_id"), s = Qh(n, t.from_slot);
+    const n = Zt(e, t.from_id, "from_id"), r = Zt(e, t.to_id, "to_id"), s = ep(n, t.from_slot);
     s < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4685,7 +4689,7 @@ const wp = {
     return s == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ce("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: s });
   },
   set_widget(e, t) {
-    const n = Zt(e, t.node_id, "node_id"), r = ql(e, n, t.name, t.value);
+    const n = Zt(e, t.node_id, "node_id"), r = Hl(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
@@ -4702,7 +4706,7 @@ const wp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((s, i) => Zt(e, s, `node_ids[${i}]`).id), r = up(e.graph, n, {
+    const n = t.node_ids.map((s, i) => Zt(e, s, `node_ids[${i}]`).id), r = fp(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4717,52 +4721,52 @@ const wp = {
     const n = Zt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, xp = "BATCH_MODE_PARTIAL";
-function vp(e) {
-  return e === xp || e === 2 || String(e).toLowerCase() === "partial";
+}, vp = "BATCH_MODE_PARTIAL";
+function Ap(e) {
+  return e === vp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function Hl(e, t) {
+function Vl(e, t) {
   const n = t instanceof ao ? t.code : "EDITOR_FAILED", r = t instanceof ao ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (s.suggestions = t.suggestions), { index: e, ok: !1, error: s };
 }
-function Ap(e, t) {
+function Rp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Qe.commands)
     return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, s = vp(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, c = n.length === 1 && hp.has(n[0]?.type) ? null : r.serialize(), a = new Array(n.length);
+  const r = e.graph, s = Ap(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, c = n.length === 1 && pp.has(n[0]?.type) ? null : r.serialize(), a = new Array(n.length);
   let u = 0, f = -1, g = !1;
   for (let w = 0; w < n.length; w++) {
     let v;
     try {
-      v = pp(n[w]);
+      v = gp(n[w]);
     } catch (x) {
-      if (a[w] = Hl(w, x), !s) {
+      if (a[w] = Vl(w, x), !s) {
         f = w;
         break;
       }
       continue;
     }
     o.expectedId = v.type === "create_node" ? i[u++] : void 0;
-    const T = s && Jl.has(v.type) && w > 0 ? r.serialize() : null;
+    const T = s && ql.has(v.type) && w > 0 ? r.serialize() : null;
     try {
-      a[w] = { index: w, ok: !0, ...wp[v.type](o, v) }, Jl.has(v.type) && (g = !0);
+      a[w] = { index: w, ok: !0, ...xp[v.type](o, v) }, ql.has(v.type) && (g = !0);
     } catch (x) {
-      if (a[w] = Hl(w, x), !s) {
+      if (a[w] = Vl(w, x), !s) {
         f = w;
         break;
       }
       const b = T ?? c;
-      b && Tn(r.serialize()) !== Tn(b) && Vl(r, b);
+      b && Tn(r.serialize()) !== Tn(b) && Gl(r, b);
     }
   }
   if (f >= 0) {
-    c && Tn(r.serialize()) !== Tn(c) && Vl(r, c);
+    c && Tn(r.serialize()) !== Tn(c) && Gl(r, c);
     const w = `not applied: command ${f} failed and the patch is atomic (the graph was rolled back)`;
     for (let v = 0; v < n.length; v++)
       v !== f && (a[v] = { index: v, ok: !1, error: { code: "SKIPPED", message: w, index: v } });
     return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: a[f].error.message, results: a, applied: !1 };
   }
-  kp(o), r.setDirtyCanvas?.(!0, !0);
+  wp(o), r.setDirtyCanvas?.(!0, !0);
   const m = a.every((w) => w.ok), h = a.find((w) => !w.ok);
   return {
     ok: m,
@@ -4771,30 +4775,30 @@ function Ap(e, t) {
     applied: g
   };
 }
-function Vl(e, t) {
+function Gl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const gu = new Float64Array(1), Gl = new Uint32Array(gu.buffer), Kl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-function Yl(e) {
+const mu = new Float64Array(1), Kl = new Uint32Array(mu.buffer), Yl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+function Xl(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
   return e;
 }
-function Rp(e) {
+function Ep(e) {
   const t = e._links ?? e.links;
   return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((r) => r && r.id != null) : [];
 }
-function Ep(e) {
+function Cp(e) {
   let t = -2128831035;
   const n = (l) => {
     t = Math.imul(t ^ l, 16777619);
   }, r = (l) => {
     let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), gu[0] = c, n(Gl[Kl]), n(Gl[1 - Kl]);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), mu[0] = c, n(Kl[Yl]), n(Kl[1 - Yl]);
   }, s = (l) => {
     const c = String(l ?? "");
     r(c.length);
     for (let a = 0; a < c.length; a++) n(c.charCodeAt(a));
-  }, i = Yl(e._nodes ?? e.nodes ?? []);
+  }, i = Xl(e._nodes ?? e.nodes ?? []);
   r(i.length);
   for (const l of i) {
     r(l.id), s(l.type), r(l.pos?.[0] ?? 0), r(l.pos?.[1] ?? 0), r(l.mode ?? 0);
@@ -4809,38 +4813,38 @@ function Ep(e) {
       for (const g of f) r(g);
     }
   }
-  const o = Yl(Rp(e));
+  const o = Xl(Ep(e));
   r(o.length);
   for (const l of o)
     r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function Cp(e) {
+function Sp(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function Sp(e) {
+function Dp(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function Dp(e) {
+function Tp(e) {
   const { nodes: t, links: n, last_node_id: r, last_link_id: s, state: i, ...o } = e;
   return Tn({ ...o, nodes: [] });
 }
-function mu(e) {
+function _u(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const r of e.nodes) r && r.id != null && t.set(r.id, Sp(r));
+  for (const r of e.nodes) r && r.id != null && t.set(r.id, Dp(r));
   const n = /* @__PURE__ */ new Map();
   for (const r of Array.isArray(e.links) ? e.links : []) {
-    const s = Cp(r);
+    const s = Sp(r);
     s && s[0] != null && n.set(s[0], JSON.stringify(s));
   }
-  return { nodes: t, links: n, rest: Dp(e) };
+  return { nodes: t, links: n, rest: Tp(e) };
 }
-function Xl(e, t, n) {
+function Zl(e, t, n) {
   if (!e) return null;
-  const r = mu(t);
+  const r = _u(t);
   if (!r || r.rest !== e.rest) return null;
   const s = [];
   for (const c of t.nodes)
@@ -4859,10 +4863,10 @@ function Xl(e, t, n) {
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: Ep(n)
+    digest: Cp(n)
   };
 }
-function Tp(e) {
+function Fp(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4871,8 +4875,8 @@ function Tp(e) {
   }, end() {
   } };
 }
-function Zl(e, t) {
-  const n = Tp(e);
+function Ql(e, t) {
+  const n = Fp(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4884,8 +4888,8 @@ function Zl(e, t) {
     }
   }
 }
-const Fp = 1e3, Ip = 1500, Op = 120, Np = 480 * 1024, Ei = "the tab has switched to another workflow; this canvas is no longer open in it", Mp = 200, Lp = 50, Pp = 1e4, jp = 1e3, $p = 128, Ci = 1024 * 1024 - 1024, Bp = 16;
-function zp(e) {
+const Ip = 1e3, Op = 1500, Np = 120, Mp = 480 * 1024, Ei = "the tab has switched to another workflow; this canvas is no longer open in it", Lp = 200, Pp = 50, jp = 1e4, $p = 1e3, Bp = 128, Ci = 1024 * 1024 - 1024, zp = 16;
+function Up(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
@@ -4893,9 +4897,9 @@ function zp(e) {
 }
 function Si(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${zp(n)}`.slice(0, $p);
+  return `${e}:${r}~${Up(n)}`.slice(0, Bp);
 }
-function Up(e, t = Np) {
+function Wp(e, t = Mp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (i) => {
     if (Array.isArray(i)) return i.map(r);
@@ -4908,7 +4912,7 @@ function Up(e, t = Np) {
   }, s = JSON.stringify(r(e));
   return new TextEncoder().encode(s).length <= t ? s : "";
 }
-function Wp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Jp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let r = null;
   try {
@@ -4925,7 +4929,7 @@ function Wp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return r;
 }
-class Jp {
+class qp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4973,7 +4977,7 @@ class Jp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Ip), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Op), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -5003,20 +5007,20 @@ class Jp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Lp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Pp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Mp);
+      }, Lp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Up(await this.d.objectInfo?.());
+        this.objectInfoJson = Wp(await this.d.objectInfo?.());
       } catch (r) {
         this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
       }
@@ -5029,7 +5033,7 @@ class Jp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(cu(t, "/comfy/editor/ws"), au(t));
+      n = new this.d.WebSocket(au(t, "/comfy/editor/ws"), uu(t));
     } catch (r) {
       this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
       return;
@@ -5037,7 +5041,7 @@ class Jp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === Fp) {
+        if (r?.code === Ip) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -5087,7 +5091,7 @@ class Jp {
         case "resync":
           return this.enqueue(() => this.resync(n));
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && rp(this.graph(), n.provenance_json) && this.untrackProvenance();
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && sp(this.graph(), n.provenance_json) && this.untrackProvenance();
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);
@@ -5120,7 +5124,7 @@ class Jp {
     let r;
     this.busy++;
     try {
-      r = Zl(this.d.app, () => Ap(n, t));
+      r = Ql(this.d.app, () => Rp(n, t));
     } catch (l) {
       r = { ok: !1, error: `the patch failed: ${l?.message ?? l}`, results: [] };
     } finally {
@@ -5129,7 +5133,7 @@ class Jp {
     const s = this.serialize();
     let i = null;
     try {
-      i = Xl(this.baseline, s, this.graph());
+      i = Zl(this.baseline, s, this.graph());
     } catch {
       i = null;
     }
@@ -5139,10 +5143,11 @@ class Jp {
       request_id: t.request_id,
       ok: !!r.ok,
       error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map(qp),
-      tab_revision: this.tabRevision
+      results: (r.results ?? []).filter(Boolean).map(Hp),
+      tab_revision: this.tabRevision,
+      provenance_revision: zl(this.graph())
     };
-    this.answered.set(String(t.request_id), o), this.answered.size > Bp && this.answered.delete(this.answered.keys().next().value), i && this.send({ ...o, delta: i }) ? this.patchDeltasSent++ : i || this.send({ ...o, workflow_json: JSON.stringify(s) });
+    this.answered.set(String(t.request_id), o), this.answered.size > zp && this.answered.delete(this.answered.keys().next().value), i && this.send({ ...o, delta: i }) ? this.patchDeltasSent++ : i || this.send({ ...o, workflow_json: JSON.stringify(s) });
   }
   /** The visible part of the canvas in canvas units ([x, y, w, h]), where
    * nodes created without coordinates go when it is free; null when the
@@ -5166,14 +5171,14 @@ class Jp {
         const u = await o.apply(this, a);
         return s.push(u), u;
       } catch (u) {
-        throw i = ec(u), u;
+        throw i = tc(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      i = i || ec(a);
+      i = i || tc(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5198,10 +5203,10 @@ class Jp {
       return this.send({ ...s, ok: !1, error: "this frontend has no graphToPrompt" });
     let i;
     try {
-      Ql(r, "beforeQueued");
+      ec(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (i = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Ql(r, "afterQueued");
+      ec(r, "afterQueued");
     } catch (o) {
       return this.send({ ...s, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
@@ -5223,7 +5228,7 @@ class Jp {
       try {
         if (t.undo_step) {
           const o = this.d.app.rootGraph ?? this.d.app.graph;
-          Zl(this.d.app, () => o.configure(n));
+          Ql(this.d.app, () => o.configure(n));
         } else
           await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
         r = !0;
@@ -5248,12 +5253,12 @@ class Jp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Op);
+    }, Np);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Pp || this.d.app.configuringGraph) return;
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < jp || this.d.app.configuringGraph) return;
     if (Si(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
@@ -5268,16 +5273,18 @@ class Jp {
     if (r === this.lastSig) return;
     let s = null;
     try {
-      s = Xl(this.baseline, n, this.graph());
+      s = Zl(this.baseline, n, this.graph());
     } catch {
       s = null;
     }
-    this.reported(n, r), this.tabRevision += 1, s && this.send({ type: "user_edit", delta: s, tab_revision: this.tabRevision }) ? this.deltasSent++ : s || this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
+    this.reported(n, r), this.tabRevision += 1;
+    const i = zl(this.graph());
+    s && this.send({ type: "user_edit", delta: s, tab_revision: this.tabRevision, provenance_revision: i }) ? this.deltasSent++ : s || this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
   }
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
   reported(t, n = Tn(t)) {
-    this.lastSig = n, this.baseline = mu(t);
+    this.lastSig = n, this.baseline = _u(t);
   }
   /** The core could not use a delta: it gets the whole workflow, in the
    * answer to that patch again (request_id names it; the patch is still in
@@ -5321,7 +5328,7 @@ class Jp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < jp)) {
+    if (!(this.focused && t - this.focusSentAt < $p)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5330,11 +5337,11 @@ class Jp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Ql(e, t) {
+function ec(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const s of r.widgets ?? []) s[t]?.();
 }
-function ec(e) {
+function tc(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5342,16 +5349,16 @@ function ec(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function qp(e) {
+function Hp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Hp = 600, tc = 64;
+const Vp = 600, nc = 64;
 function os(e) {
   const t = String(e ?? "");
-  return t.length > tc ? `${t.slice(0, tc - 1)}…` : t;
+  return t.length > nc ? `${t.slice(0, nc - 1)}…` : t;
 }
-function Vp(e) {
+function Gp(e) {
   switch (e?.kind) {
     case "skill":
       return `skill ${os(e.skill)} (session ${os(e.session_id).slice(0, 8)})`;
@@ -5367,18 +5374,18 @@ function Vp(e) {
       return "someone unknown";
   }
 }
-function Gp(e) {
+function Kp(e) {
   const t = Math.max(0, Math.round(Number(e) / 1e3));
   return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
 }
-function Kp(e, t, n = Date.now()) {
+function Yp(e, t, n = Date.now()) {
   if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
   const r = e.nodes[String(t)];
   if (!r || typeof r != "object") return null;
-  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${Vp(s[c.by])}, ${Gp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
+  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${Gp(s[c.by])}, ${Kp(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
   return l && typeof l == "object" && (l.by !== r.by || l.rev !== r.rev) && o.push(`Created by ${i(l)}`), o;
 }
-function Yp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
+function Xp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
   const s = t.createElement("div");
   s.className = "comfyd-provenance-tip", Object.assign(s.style, {
     position: "fixed",
@@ -5406,7 +5413,7 @@ function Yp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
     const v = c(m, g);
     return !w || !v || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(v[0], v[1]) ?? null;
   }, u = (g, m) => {
-    const h = e.rootGraph ?? e.graph, w = Kp(h?.extra?.comfyd?.provenance, o, r());
+    const h = e.rootGraph ?? e.graph, w = Yp(h?.extra?.comfyd?.provenance, o, r());
     if (!w) {
       s.style.display = "none";
       return;
@@ -5425,13 +5432,13 @@ function Yp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
     const h = g.clientX, w = g.clientY;
     i = n.setTimeout(() => {
       i = null, u(h, w);
-    }, Hp);
+    }, Vp);
   };
   return t.addEventListener("pointermove", f, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
     l(), t.removeEventListener("pointermove", f), t.removeEventListener("pointerdown", l, !0), s.remove();
   };
 }
-const uo = 200, Xp = 16, Zp = 256, Qp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), sr = (e) => Qp.has(e);
+const uo = 200, Zp = 16, Qp = 256, eg = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), sr = (e) => eg.has(e);
 function ir(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5440,24 +5447,24 @@ const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function eg(e, t) {
+function tg(e, t) {
   if (!e) return !0;
   const n = et(e.seq), r = et(t.seq);
   return n && r ? r > n : !(sr(ir(e.status)) && !sr(ir(t.status)));
 }
-function tg(e) {
+function ng(e) {
   const t = Object.keys(e.runs);
   if (t.length <= uo) return;
   const n = t.map((r) => e.runs[r]).sort((r, s) => Number(sr(ir(s.status))) - Number(sr(ir(r.status))) || et(r.queued_at_ms) - et(s.queued_at_ms));
   for (const r of n.slice(0, t.length - uo))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
-function _u(e, t, { workingTurn: n = 0 } = {}) {
+function yu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const r = t.prompt_id;
-  return eg(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !sr(ir(t.status)) && (e.runTurns[r] = n), tg(e), !0) : !1;
+  return tg(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !sr(ir(t.status)) && (e.runTurns[r] = n), ng(e), !0) : !1;
 }
-function ng(e) {
+function rg(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5468,11 +5475,11 @@ function ng(e) {
   const n = (r) => typeof r == "string" && r ? r : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function rg(e, t, n) {
-  const r = ng(n), s = Number(t) || 0;
+function sg(e, t, n) {
+  const r = rg(n), s = Number(t) || 0;
   return !r || !s || e.runTurns[r] === s ? !1 : (e.runTurns[r] = s, !0);
 }
-function sg(e, t) {
+function ig(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
   const r = et(t.queued_at_ms), s = e.turns.filter((o) => !o.pending);
@@ -5487,15 +5494,15 @@ function sg(e, t) {
   }
   return i || s[0].id;
 }
-function ig(e) {
+function og(e) {
   const t = {}, n = Object.values(e.runs).sort((r, s) => et(r.queued_at_ms) - et(s.queued_at_ms) || et(r.number) - et(s.number));
   for (const r of n) {
-    const s = sg(e, r);
+    const s = ig(e, r);
     (t[s] ??= []).push(r);
   }
   return t;
 }
-function og(e, t = () => "") {
+function lg(e, t = () => "") {
   const n = ir(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), s = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
@@ -5540,22 +5547,22 @@ function og(e, t = () => "") {
   }), !s.errors.length && (e.prompt_error || n === "failed" && e.reason) && s.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
     (a.files ?? []).forEach((u, f) => {
-      s.outputs.length >= Xp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: f, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      s.outputs.length >= Zp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: f, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (s.seconds = (c - l) / 1e3), s;
 }
-function nc(e, t, n, r = 0) {
+function rc(e, t, n, r = 0) {
   const s = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${s}`;
 }
-const rc = 500, sc = 200;
+const sc = 500, ic = 200;
 function ln(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function yu() {
+function bu() {
   return {
     sessionId: "",
     session: null,
@@ -5584,33 +5591,33 @@ function yu() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function lg(e) {
+function cg(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function bu(e, t = "") {
-  Object.assign(e, yu(), { sessionId: t });
+function ku(e, t = "") {
+  Object.assign(e, bu(), { sessionId: t });
 }
-function ic(e, t) {
+function oc(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
 function Zn(e, t) {
-  let n = ic(e, t);
+  let n = oc(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > sc && e.turns.splice(0, e.turns.length - sc), ic(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > ic && e.turns.splice(0, e.turns.length - ic), oc(e, n.id) ?? n;
 }
 function _s(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
 function Hn(e, t) {
-  e.logs.push(t), e.logs.length > rc && e.logs.splice(0, e.logs.length - rc);
+  e.logs.push(t), e.logs.length > sc && e.logs.splice(0, e.logs.length - sc);
 }
 function No(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
@@ -5622,7 +5629,7 @@ function No(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function oc(e, t) {
+function lc(e, t) {
   if (!t || typeof t != "object") return;
   const n = ln(t.role, "ROLE_"), r = ln(t.state, "MESSAGE_STATE_");
   if (ln(t.kind, "MESSAGE_KIND_") === "summary") {
@@ -5638,34 +5645,34 @@ function oc(e, t) {
     i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = r || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
   }
 }
-function lc(e, t) {
+function cc(e, t) {
   !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = ln(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function ku(e) {
+function wu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function cg(e, t) {
+function ag(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = ku(t);
+  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = wu(t);
   if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (s && s < e.lastSeq) return !1;
     const i = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    bu(e, c), e.logs = i;
+    ku(e, c), e.logs = i;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    lc(e, r.session), r.status !== void 0 && (e.status = ln(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) oc(e, a);
+    cc(e, r.session), r.status !== void 0 && (e.status = ln(r.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(r.history) ? r.history : []) lc(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
       const u = _s(Zn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = s || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return _u(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return yu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
-    return n === "configured" && r.session && lc(e, r.session), !1;
+    return n === "configured" && r.session && cc(e, r.session), !1;
   if (s) {
     if (s <= e.lastSeq) return !1;
     e.lastSeq = s;
@@ -5688,7 +5695,7 @@ function cg(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return oc(e, r.message), !0;
+      return lc(e, r.message), !0;
     case "debug_log":
       return Hn(e, {
         seq: s,
@@ -5712,7 +5719,7 @@ function cg(e, t) {
     case "tool_call":
       return Hn(e, { seq: s, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return rg(e, r.turn_id, r.result_json), Hn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return sg(e, r.turn_id, r.result_json), Hn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
       const i = Number(r.to_message_id) || 0;
       if (!i) return !1;
@@ -5730,21 +5737,21 @@ function cg(e, t) {
       return !1;
   }
 }
-function ag(e, t, n, r = []) {
+function ug(e, t, n, r = []) {
   const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: No(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(s), s;
 }
-function ug(e, t, n) {
+function fg(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), s = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const i = Zn(e, n.id);
   i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = No(n.attachments ?? s?.attachments)), i.state || (i.state = ln(n.state, "MESSAGE_STATE_"));
 }
-function cc(e, t) {
+function ac(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function fg(e, t, n) {
+function dg(e, t, n) {
   const r = e.turns.find((s) => s.pending && s.clientId === t);
   r && (r.state = "failed", r.error = String(n ?? "not sent"));
 }
@@ -5754,15 +5761,15 @@ function ls(e, t = []) {
   for (const r of e.order) n.includes(r) || n.push(r);
   return n.map((r) => e.replies[r]);
 }
-const dg = 15e3, hg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), pg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+const hg = 15e3, pg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), gg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
 function ys(e) {
-  return pg.has(String(e?.code ?? ""));
+  return gg.has(String(e?.code ?? ""));
 }
 function dr(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class gg {
+class mg {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5802,7 +5809,7 @@ class gg {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(cu(t, "/comfy/session/ws"), au(t));
+      n = new this.d.WebSocket(au(t, "/comfy/session/ws"), uu(t));
     } catch {
       return this.retry();
     }
@@ -5833,13 +5840,13 @@ class gg {
         this.pending.delete(r);
         const l = dr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), i(l);
-      }, dg);
+      }, hg);
       this.pending.set(r, { resolve: s, reject: i, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && bu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && ku(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -5856,7 +5863,7 @@ class gg {
     const r = n.request_id;
     if (r !== void 0 && r === this.joinRid && n.event === "error") {
       const s = String(n.data?.code ?? "join_failed"), i = String(n.data?.message ?? "");
-      if (hg.has(s)) {
+      if (pg.has(s)) {
         this.state.lastError = { code: s, message: i, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -5872,7 +5879,7 @@ class gg {
         this.coreBack(), s.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    ku(n) && n.event !== "error" && this.coreBack(), cg(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    wu(n) && n.event !== "error" && this.coreBack(), ag(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5897,30 +5904,30 @@ class gg {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const wu = Object.freeze([
+const xu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), mg = Object.freeze(["echo", "openai"]), Di = "workflow-builder", ac = 64 * 1024, Ti = 4096, _g = 64 * 1024, uc = 8, fc = 3 << 20, Mo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), yg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function bg(e) {
+]), _g = Object.freeze(["echo", "openai"]), Di = "workflow-builder", uc = 64 * 1024, Ti = 4096, yg = 64 * 1024, fc = 8, dc = 3 << 20, Mo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), bg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function kg(e) {
   const t = String(e?.type ?? "").toLowerCase();
   if (Mo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return yg[n] ?? t;
+  return bg[n] ?? t;
 }
-let kg = 0;
-function wg(e) {
+let wg = 0;
+function xg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let dc = 0;
-function xg() {
+let hc = 0;
+function vg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return dc += 1, `panel-${e}-${dc}`;
+  return hc += 1, `panel-${e}-${hc}`;
 }
-function hc(e) {
+function pc(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -5929,10 +5936,10 @@ function hc(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function pc(e, t) {
+function gc(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
-class vg {
+class Ag {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5943,7 +5950,7 @@ class vg {
   constructor(t) {
     this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((r) => r);
-    this.state = n(yu()), this.ui = n({
+    this.state = n(bu()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5971,7 +5978,7 @@ class vg {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new gg({
+    }), this.outbox = [], this.client = new mg({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -6000,7 +6007,7 @@ class vg {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: wg(n.skills)
+      skills: xg(n.skills)
     };
   }
   start() {
@@ -6033,17 +6040,17 @@ class vg {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && ug(this.state, t.cid, r.message);
+      t.sid === this.state.sessionId && fg(this.state, t.cid, r.message);
     } catch (n) {
-      ys(n) && !this.client.stopped ? (cc(this.state, t.cid), this.outbox.push(t)) : fg(this.state, t.cid, n.message);
+      ys(n) && !this.client.stopped ? (ac(this.state, t.cid), this.outbox.push(t)) : dg(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = hc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, s = this.ui.form;
+    const n = pc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, s = this.ui.form;
     for (const [i, o] of Object.entries(n))
-      !(r && !pc(s[i], r[i])) && !pc(s[i], o) && (s[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
+      !(r && !gc(s[i], r[i])) && !gc(s[i], o) && (s[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -6074,7 +6081,7 @@ class vg {
       provider: t.provider.slice(0, Ti),
       model: t.model.slice(0, Ti),
       base_url: t.base_url.slice(0, Ti),
-      system_prompt: t.system_prompt.slice(0, _g)
+      system_prompt: t.system_prompt.slice(0, yg)
     };
   }
   /** Creates a session and selects it. Settings changed while the core is
@@ -6101,7 +6108,7 @@ class vg {
       this.ui.apiKey = "";
       const s = r.session?.id;
       if (!s) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(s), values: hc(n.config) }, this.selectSession(String(s)), await this.refreshSessions();
+      this.coreConfig = { sid: String(s), values: pc(n.config) }, this.selectSession(String(s)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -6191,15 +6198,15 @@ class vg {
   async addFiles(t) {
     const n = Array.from(t ?? []), r = [];
     for (const s of n) {
-      const i = bg(s), o = { key: `att-${++kg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= uc) {
-        this.ui.notice = `at most ${uc} files per message`;
+      const i = kg(s), o = { key: `att-${++wg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= fc) {
+        this.ui.notice = `at most ${fc} files per message`;
         break;
       }
       if (!Mo.includes(i))
         o.state = "failed", o.error = `${i || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > fc)
-        o.state = "failed", o.error = `larger than ${fc >> 20} MiB`;
+      else if (o.size > dc)
+        o.state = "failed", o.error = `larger than ${dc >> 20} MiB`;
       else if (i.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(s);
@@ -6240,8 +6247,8 @@ class vg {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > ac) {
-      this.ui.notice = `a message is at most ${ac} characters`;
+    if (t.length > uc) {
+      this.ui.notice = `a message is at most ${uc} characters`;
       return;
     }
     await this.settingsStep(() => {
@@ -6251,9 +6258,9 @@ class vg {
     this.ui.draft = "";
     const s = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const i = { cid: xg(), sid: r, content: t, attachments: s };
-    if (ag(this.state, i.cid, t, s), this.client.outage) {
-      cc(this.state, i.cid), this.outbox.push(i);
+    const i = { cid: vg(), sid: r, content: t, attachments: s };
+    if (ug(this.state, i.cid, t, s), this.client.outage) {
+      ac(this.state, i.cid), this.outbox.push(i);
       return;
     }
     await this.deliver(i);
@@ -6265,7 +6272,7 @@ class vg {
       try {
         const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, uo)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) _u(this.state, r);
+        for (const r of Array.isArray(n?.runs) ? n.runs : []) yu(this.state, r);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6338,43 +6345,43 @@ class vg {
       }
   }
 }
-const fo = "ComfydAgentPanel", gc = "comfyd-panel-style", mc = Object.freeze([440, 560]), Ag = 320, _c = (e) => e?.comfyClass === fo || e?.type === fo;
-function Rg(e, t) {
-  if (e.getElementById(gc)) return;
+const fo = "ComfydAgentPanel", mc = "comfyd-panel-style", _c = Object.freeze([440, 560]), Rg = 320, yc = (e) => e?.comfyClass === fo || e?.type === fo;
+function Eg(e, t) {
+  if (e.getElementById(mc)) return;
   const n = e.createElement("style");
-  n.id = gc, n.textContent = t, e.head.appendChild(n);
-}
-function Eg(e) {
-  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
+  n.id = mc, n.textContent = t, e.head.appendChild(n);
 }
 function Cg(e) {
-  for (const [t, n] of wu) {
-    let r = (e.widgets ?? []).find((s) => s.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), Eg(r);
-  }
+  e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
 function Sg(e) {
+  for (const [t, n] of xu) {
+    let r = (e.widgets ?? []).find((s) => s.name === t);
+    r || (r = e.addWidget("text", t, n, () => {
+    }, {})), Cg(r);
+  }
+}
+function Dg(e) {
   const t = {};
-  for (const [n, r] of wu) {
+  for (const [n, r] of xu) {
     const i = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof i == "string" ? i : r;
   }
   return t;
 }
-function Dg(e, t) {
+function Tg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: r } = t;
-  Rg(r, t.css), Cg(e);
+  Eg(r, t.css), Sg(e);
   const s = (g, m) => {
     const h = (e.widgets ?? []).find((w) => w.name === g);
     !h || h.value === m || (h.value = m, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, i = new vg({
+  }, i = new Ag({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Sg(e),
+    readConfig: () => Dg(e),
     writeConfig: s,
     app: n,
     getJson: t.getJson,
@@ -6387,7 +6394,7 @@ function Dg(e, t) {
     const g = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Ag,
+      getMinHeight: () => Rg,
       getValue: () => {
       },
       setValue: () => {
@@ -6397,7 +6404,7 @@ function Dg(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], mc[0]), Math.max(e.size[1], mc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], _c[0]), Math.max(e.size[1], _c[1])]);
   };
   c();
   let a = !1;
@@ -6419,15 +6426,15 @@ function Dg(e, t) {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), i.reloadConfig(), i.start());
   }, 0), e.__comfydPanel = i, i;
 }
-function yc(e, t) {
+function bc(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
   return r;
 }
-function Tg(e) {
+function Fg(e) {
   if (Array.isArray(e)) return e;
 }
-function Fg(e, t) {
+function Ig(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var r, s, i, o, l = [], c = !0, a = !1;
@@ -6445,22 +6452,22 @@ function Fg(e, t) {
     return l;
   }
 }
-function Ig() {
+function Og() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Og(e, t) {
-  return Tg(e) || Fg(e, t) || Ng(e, t) || Ig();
-}
 function Ng(e, t) {
+  return Fg(e) || Ig(e, t) || Mg(e, t) || Og();
+}
+function Mg(e, t) {
   if (e) {
-    if (typeof e == "string") return yc(e, t);
+    if (typeof e == "string") return bc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? yc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? bc(e, t) : void 0;
   }
 }
-const xu = Object.entries, Mg = Object.keys, bc = Object.setPrototypeOf, Lg = Object.isFrozen, vu = Object.getPrototypeOf, Au = Object.getOwnPropertyDescriptor;
-let Je = Object.freeze, Pe = Object.seal, nn = Object.create, Ru = typeof Reflect < "u" && Reflect, Ts = Ru.apply, ho = Ru.construct;
+const vu = Object.entries, Lg = Object.keys, kc = Object.setPrototypeOf, Pg = Object.isFrozen, Au = Object.getPrototypeOf, Ru = Object.getOwnPropertyDescriptor;
+let Je = Object.freeze, Pe = Object.seal, nn = Object.create, Eu = typeof Reflect < "u" && Reflect, Ts = Eu.apply, ho = Eu.construct;
 Je || (Je = function(t) {
   return t;
 });
@@ -6475,16 +6482,16 @@ ho || (ho = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
   return new t(...r);
 });
-const $t = Oe(Array.prototype.forEach), Pg = Oe(Array.prototype.lastIndexOf), kc = Oe(Array.prototype.pop), hr = Oe(Array.prototype.push), jg = Oe(Array.prototype.slice), $g = Oe(Array.prototype.splice), Qn = Array.isArray, Fi = Eu(Set), Ii = Oe(Set.prototype.add), pr = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Oi = Oe(String.prototype.toString), Bg = Oe(String.prototype.match), cs = Oe(String.prototype.replace), Ni = Oe(String.prototype.indexOf), zg = Oe(String.prototype.trim), Ug = Oe(Number.prototype.toString), Wg = Oe(Boolean.prototype.toString), wc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), xc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), gr = Oe(Object.prototype.toString), Jg = RegExp.prototype.test, Ue = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Ts(Jg, t, [n]);
-}, Bt = Eu(TypeError);
+const $t = Oe(Array.prototype.forEach), jg = Oe(Array.prototype.lastIndexOf), wc = Oe(Array.prototype.pop), hr = Oe(Array.prototype.push), $g = Oe(Array.prototype.slice), Bg = Oe(Array.prototype.splice), Qn = Array.isArray, Fi = Cu(Set), Ii = Oe(Set.prototype.add), pr = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Oi = Oe(String.prototype.toString), zg = Oe(String.prototype.match), cs = Oe(String.prototype.replace), Ni = Oe(String.prototype.indexOf), Ug = Oe(String.prototype.trim), Wg = Oe(Number.prototype.toString), Jg = Oe(Boolean.prototype.toString), xc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), vc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), gr = Oe(Object.prototype.toString), qg = RegExp.prototype.test, Ue = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Ts(qg, t, [n]);
+}, Bt = Cu(TypeError);
 function Oe(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
     return Ts(e, t, r);
   };
 }
-function Eu(e) {
+function Cu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
     return ho(e, n);
@@ -6492,49 +6499,49 @@ function Eu(e) {
 }
 function be(e, t) {
   let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Rn;
-  if (bc && bc(e, null), !Qn(t)) return e;
+  if (kc && kc(e, null), !Qn(t)) return e;
   let r = t.length;
   for (; r--; ) {
     let s = t[r];
     if (typeof s == "string") {
       const i = n(s);
-      i !== s && (Lg(t) || (t[r] = i), s = i);
+      i !== s && (Pg(t) || (t[r] = i), s = i);
     }
     e[s] = !0;
   }
   return e;
 }
-function qg(e) {
+function Hg(e) {
   for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
   return e;
 }
 function Fs(e) {
   const t = nn(null);
-  for (const r of xu(e)) {
-    var n = Og(r, 2);
+  for (const r of vu(e)) {
+    var n = Ng(r, 2);
     const s = n[0], i = n[1];
-    Ye(e, s) && (Qn(i) ? t[s] = qg(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Fs(i) : t[s] = i);
+    Ye(e, s) && (Qn(i) ? t[s] = Hg(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Fs(i) : t[s] = i);
   }
   return t;
 }
 function br(e) {
-  const t = nn(null), n = Mg(e);
+  const t = nn(null), n = Lg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
 }
-function Hg(e) {
+function Vg(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Ug(e);
-    case "boolean":
       return Wg(e);
+    case "boolean":
+      return Jg(e);
     case "bigint":
-      return wc ? wc(e) : "0";
+      return xc ? xc(e) : "0";
     case "symbol":
-      return xc ? xc(e) : "Symbol()";
+      return vc ? vc(e) : "Symbol()";
     case "undefined":
       return gr(e);
     case "function":
@@ -6553,27 +6560,27 @@ function Hg(e) {
 }
 function ft(e, t) {
   for (; e !== null; ) {
-    const r = Au(e, t);
+    const r = Ru(e, t);
     if (r) {
       if (r.get) return Oe(r.get);
       if (typeof r.value == "function") return Oe(r.value);
     }
-    e = vu(e);
+    e = Au(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function Vg(e, t) {
+function Gg(e, t) {
   for (; e !== null; ) {
-    const n = Au(e, t);
+    const n = Ru(e, t);
     if (n) return n.get ? Oe(n.get) : null;
-    e = vu(e);
+    e = Au(e);
   }
   return null;
 }
-function Gg(e) {
+function Kg(e) {
   if (!e) return !1;
   try {
     return Ue(e, ""), !0;
@@ -6581,7 +6588,7 @@ function Gg(e) {
     return !1;
   }
 }
-const vc = Je([
+const Ac = Je([
   "a",
   "abbr",
   "acronym",
@@ -6771,7 +6778,7 @@ const vc = Je([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Kg = Je([
+]), Yg = Je([
   "animate",
   "color-profile",
   "cursor",
@@ -6825,7 +6832,7 @@ const vc = Je([
   "munder",
   "munderover",
   "mprescripts"
-]), Yg = Je([
+]), Xg = Je([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6841,7 +6848,7 @@ const vc = Je([
   "annotation-xml",
   "mprescripts",
   "none"
-]), Ac = Je(["#text"]), Rc = Je([
+]), Rc = Je(["#text"]), Ec = Je([
   "accept",
   "action",
   "align",
@@ -7153,7 +7160,7 @@ const vc = Je([
   "y2",
   "z",
   "zoomandpan"
-]), Ec = Je([
+]), Cc = Je([
   "accent",
   "accentunder",
   "align",
@@ -7214,14 +7221,14 @@ const vc = Je([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), Xg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Zg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Qg = Pe(/\${[\w\W]*/g), em = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), tm = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), nm = Pe(/^aria-[\-\w]+$/), Cc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), rm = Pe(/^(?:\w+script|data):/i), sm = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), im = Pe(/^html$/i), om = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), $i = Pe(/<[/\w!]/g), Sc = Pe(/<[/\w]/g), lm = Pe(/<\/no(script|embed|frames)/i), Dc = Pe(/\/>/i), cm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), am = Pe(/^[\r\n\t ]+/), Me = {
+]), Zg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Qg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), em = Pe(/\${[\w\W]*/g), tm = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), nm = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), rm = Pe(/^aria-[\-\w]+$/), Sc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), sm = Pe(/^(?:\w+script|data):/i), im = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), om = Pe(/^html$/i), lm = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), $i = Pe(/<[/\w!]/g), Dc = Pe(/<[/\w]/g), cm = Pe(/<\/no(script|embed|frames)/i), Tc = Pe(/\/>/i), am = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), um = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, um = Je(be({}, [
+}, fm = Je(be({}, [
   "style",
   "script",
   "xmp",
@@ -7230,9 +7237,9 @@ const vc = Je([
   "noframes",
   "plaintext",
   "noscript"
-])), fm = function() {
+])), dm = function() {
   return typeof window > "u" ? null : window;
-}, dm = function(t, n) {
+}, hm = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let r = null;
   const s = "data-tt-policy-suffix";
@@ -7250,7 +7257,7 @@ const vc = Je([
   } catch {
     return console.warn("TrustedTypes policy " + i + " could not be created."), null;
   }
-}, Tc = function() {
+}, Fc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7268,9 +7275,9 @@ const vc = Je([
   const s = Ye(t, n) ? t[n] : void 0;
   return s && typeof s == "object" ? Fs(s) : r;
 };
-function Cu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : fm();
-  const t = (O) => Cu(O);
+function Su() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : dm();
+  const t = (O) => Su(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
@@ -7278,7 +7285,7 @@ function Cu() {
     return k ? k(d) : d.nodeType;
   }, ee = function(d) {
     return F ? F(d) : d.nodeName;
-  }, X = Vg(f, "namespaceURI"), ue = function(d) {
+  }, X = Gg(f, "namespaceURI"), ue = function(d) {
     return X ? X(d) : d.namespaceURI;
   };
   if (typeof i == "function") {
@@ -7305,24 +7312,24 @@ function Cu() {
       ve--;
     }
   }, me = function() {
-    return we || (De = dm(u, s), we = !0), De;
+    return we || (De = hm(u, s), we = !0), De;
   }, J = n, R = J.implementation, C = J.createNodeIterator, Y = J.createDocumentFragment, ut = J.getElementsByTagName, hn = r.importNode;
-  let Ae = Tc();
-  t.isSupported = typeof xu == "function" && typeof T == "function" && R && R.createHTMLDocument !== void 0;
-  const Hr = Xg, pn = Zg, zo = Qg, p = tm, _ = nm, A = rm, P = sm, S = om;
-  let I = Cc, M = null;
+  let Ae = Fc();
+  t.isSupported = typeof vu == "function" && typeof T == "function" && R && R.createHTMLDocument !== void 0;
+  const Hr = Zg, pn = Qg, zo = em, p = nm, _ = rm, A = sm, P = im, S = lm;
+  let I = Sc, M = null;
   const $ = be({}, [
-    ...vc,
+    ...Ac,
     ...Mi,
     ...Li,
     ...Pi,
-    ...Ac
+    ...Rc
   ]);
   let N = null;
   const D = be({}, [
-    ...Rc,
-    ...ji,
     ...Ec,
+    ...ji,
+    ...Cc,
     ...as
   ]);
   let V = null, z = null, Z = null;
@@ -7398,11 +7405,11 @@ function Cu() {
     "xmlns"
   ]), Vr = "http://www.w3.org/1998/Math/MathML", Gr = "http://www.w3.org/2000/svg", vt = "http://www.w3.org/1999/xhtml";
   let $n = vt, Ks = !1, Yo = null;
-  const of = be({}, [
+  const lf = be({}, [
     Vr,
     Gr,
     vt
-  ], Oi), lf = Je(be({}, [
+  ], Oi), cf = Je(be({}, [
     "mi",
     "mo",
     "mn",
@@ -7410,9 +7417,9 @@ function Cu() {
     "mtext"
   ]));
   let Ys = null;
-  const cf = Je(be({}, ["annotation-xml"]));
+  const af = Je(be({}, ["annotation-xml"]));
   let Xs = null;
-  const af = Je(nn(null)), uf = be({}, [
+  const uf = Je(nn(null)), ff = be({}, [
     "title",
     "style",
     "font",
@@ -7420,21 +7427,21 @@ function Cu() {
     "script"
   ]);
   let cr = null;
-  const ff = ["application/xhtml+xml", "text/html"], df = "text/html";
+  const df = ["application/xhtml+xml", "text/html"], hf = "text/html";
   let Ne = null, Kr = null;
-  const hf = n.createElement("form"), Xo = function(d) {
+  const pf = n.createElement("form"), Xo = function(d) {
     return d instanceof RegExp || d instanceof Function;
   }, Zs = function() {
     let d = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!d || typeof d != "object") && (d = {}), d = Fs(d), cr = ff.indexOf(d.PARSER_MEDIA_TYPE) === -1 ? df : d.PARSER_MEDIA_TYPE, Ne = cr === "application/xhtml+xml" ? Oi : Rn, M = Qt(d, "ALLOWED_TAGS", $, { transform: Ne }), N = Qt(d, "ALLOWED_ATTR", D, { transform: Ne }), Yo = Qt(d, "ALLOWED_NAMESPACES", of, { transform: Oi }), Go = Qt(d, "ADD_URI_SAFE_ATTR", Ko, {
+    (!d || typeof d != "object") && (d = {}), d = Fs(d), cr = df.indexOf(d.PARSER_MEDIA_TYPE) === -1 ? hf : d.PARSER_MEDIA_TYPE, Ne = cr === "application/xhtml+xml" ? Oi : Rn, M = Qt(d, "ALLOWED_TAGS", $, { transform: Ne }), N = Qt(d, "ALLOWED_ATTR", D, { transform: Ne }), Yo = Qt(d, "ALLOWED_NAMESPACES", lf, { transform: Oi }), Go = Qt(d, "ADD_URI_SAFE_ATTR", Ko, {
       transform: Ne,
       base: Ko
     }), Ho = Qt(d, "ADD_DATA_URI_TAGS", Vo, {
       transform: Ne,
       base: Vo
-    }), yn = Qt(d, "FORBID_CONTENTS", qo, { transform: Ne }), z = Qt(d, "FORBID_TAGS", nn(null), { transform: Ne }), Z = Qt(d, "FORBID_ATTR", nn(null), { transform: Ne }), jn = Ye(d, "USE_PROFILES") ? d.USE_PROFILES && typeof d.USE_PROFILES == "object" ? Fs(d.USE_PROFILES) : d.USE_PROFILES : !1, he = d.ALLOW_ARIA_ATTR !== !1, _e = d.ALLOW_DATA_ATTR !== !1, ye = d.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = d.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = d.SAFE_FOR_TEMPLATES || !1, je = d.SAFE_FOR_XML !== !1, Be = d.WHOLE_DOCUMENT || !1, Lt = d.RETURN_DOM || !1, mn = d.RETURN_DOM_FRAGMENT || !1, Hs = d.RETURN_TRUSTED_TYPE || !1, nt = d.FORCE_BODY || !1, Uo = d.SANITIZE_DOM !== !1, Wo = d.SANITIZE_NAMED_PROPS || !1, Vs = d.KEEP_CONTENT !== !1, Gs = d.IN_PLACE || !1, I = Gg(d.ALLOWED_URI_REGEXP) ? d.ALLOWED_URI_REGEXP : Cc, $n = typeof d.NAMESPACE == "string" ? d.NAMESPACE : vt, Ys = Bi(d, "MATHML_TEXT_INTEGRATION_POINTS", lf), Xs = Bi(d, "HTML_INTEGRATION_POINTS", cf);
-    const y = Bi(d, "CUSTOM_ELEMENT_HANDLING", af);
-    if (V = nn(null), Ye(y, "tagNameCheck") && Xo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Xo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Lt = !0), jn && ((Ye(d, "ALLOWED_TAGS") || Ye(d, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Ac), N = nn(null), jn.html === !0 && (be(M, vc), be(N, Rc)), jn.svg === !0 && (be(M, Mi), be(N, ji), be(N, as)), jn.svgFilters === !0 && (be(M, Li), be(N, ji), be(N, as)), jn.mathMl === !0 && (be(M, Pi), be(N, Ec), be(N, as))), te.tagCheck = null, te.attributeCheck = null, Ye(d, "ADD_TAGS") && (typeof d.ADD_TAGS == "function" ? te.tagCheck = d.ADD_TAGS : Qn(d.ADD_TAGS) && (M === $ && (M = br(M)), be(M, d.ADD_TAGS, Ne))), Ye(d, "ADD_ATTR") && (typeof d.ADD_ATTR == "function" ? te.attributeCheck = d.ADD_ATTR : Qn(d.ADD_ATTR) && (N === D && (N = br(N)), be(N, d.ADD_ATTR, Ne))), Ye(d, "ADD_FORBID_CONTENTS") && Qn(d.ADD_FORBID_CONTENTS) && (yn === qo && (yn = br(yn)), be(yn, d.ADD_FORBID_CONTENTS, Ne)), Vs && (M["#text"] = !0), Be && be(M, [
+    }), yn = Qt(d, "FORBID_CONTENTS", qo, { transform: Ne }), z = Qt(d, "FORBID_TAGS", nn(null), { transform: Ne }), Z = Qt(d, "FORBID_ATTR", nn(null), { transform: Ne }), jn = Ye(d, "USE_PROFILES") ? d.USE_PROFILES && typeof d.USE_PROFILES == "object" ? Fs(d.USE_PROFILES) : d.USE_PROFILES : !1, he = d.ALLOW_ARIA_ATTR !== !1, _e = d.ALLOW_DATA_ATTR !== !1, ye = d.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = d.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = d.SAFE_FOR_TEMPLATES || !1, je = d.SAFE_FOR_XML !== !1, Be = d.WHOLE_DOCUMENT || !1, Lt = d.RETURN_DOM || !1, mn = d.RETURN_DOM_FRAGMENT || !1, Hs = d.RETURN_TRUSTED_TYPE || !1, nt = d.FORCE_BODY || !1, Uo = d.SANITIZE_DOM !== !1, Wo = d.SANITIZE_NAMED_PROPS || !1, Vs = d.KEEP_CONTENT !== !1, Gs = d.IN_PLACE || !1, I = Kg(d.ALLOWED_URI_REGEXP) ? d.ALLOWED_URI_REGEXP : Sc, $n = typeof d.NAMESPACE == "string" ? d.NAMESPACE : vt, Ys = Bi(d, "MATHML_TEXT_INTEGRATION_POINTS", cf), Xs = Bi(d, "HTML_INTEGRATION_POINTS", af);
+    const y = Bi(d, "CUSTOM_ELEMENT_HANDLING", uf);
+    if (V = nn(null), Ye(y, "tagNameCheck") && Xo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Xo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Lt = !0), jn && ((Ye(d, "ALLOWED_TAGS") || Ye(d, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Rc), N = nn(null), jn.html === !0 && (be(M, Ac), be(N, Ec)), jn.svg === !0 && (be(M, Mi), be(N, ji), be(N, as)), jn.svgFilters === !0 && (be(M, Li), be(N, ji), be(N, as)), jn.mathMl === !0 && (be(M, Pi), be(N, Cc), be(N, as))), te.tagCheck = null, te.attributeCheck = null, Ye(d, "ADD_TAGS") && (typeof d.ADD_TAGS == "function" ? te.tagCheck = d.ADD_TAGS : Qn(d.ADD_TAGS) && (M === $ && (M = br(M)), be(M, d.ADD_TAGS, Ne))), Ye(d, "ADD_ATTR") && (typeof d.ADD_ATTR == "function" ? te.attributeCheck = d.ADD_ATTR : Qn(d.ADD_ATTR) && (N === D && (N = br(N)), be(N, d.ADD_ATTR, Ne))), Ye(d, "ADD_FORBID_CONTENTS") && Qn(d.ADD_FORBID_CONTENTS) && (yn === qo && (yn = br(yn)), be(yn, d.ADD_FORBID_CONTENTS, Ne)), Vs && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
@@ -7453,17 +7460,17 @@ function Cu() {
   }, Zo = be({}, [
     ...Mi,
     ...Li,
-    ...Kg
-  ]), Qo = be({}, [...Pi, ...Yg]), pf = function(d, y, E) {
+    ...Yg
+  ]), Qo = be({}, [...Pi, ...Xg]), gf = function(d, y, E) {
     return y === vt ? d === "svg" : y === Vr ? d === "svg" && (E === "annotation-xml" || Ys[E]) : !!Zo[d];
-  }, gf = function(d, y, E) {
-    return y === vt ? d === "math" : y === Gr ? d === "math" && Xs[E] : !!Qo[d];
   }, mf = function(d, y, E) {
-    return y === Gr && !Xs[E] || y === Vr && !Ys[E] ? !1 : !Qo[d] && (uf[d] || !Zo[d]);
-  }, _f = function(d) {
+    return y === vt ? d === "math" : y === Gr ? d === "math" && Xs[E] : !!Qo[d];
+  }, _f = function(d, y, E) {
+    return y === Gr && !Xs[E] || y === Vr && !Ys[E] ? !1 : !Qo[d] && (ff[d] || !Zo[d]);
+  }, yf = function(d) {
     const y = ue(d), E = Rn(ee(d)), L = T(d);
     let Q = $n, re = "template";
-    return L && j(L) === Me.element && (Q = ue(L), re = Rn(ee(L))), Yo[y] ? y === Gr ? pf(E, Q, re) : y === Vr ? gf(E, Q, re) : y === vt ? mf(E, Q, re) : cr === "application/xhtml+xml" : !1;
+    return L && j(L) === Me.element && (Q = ue(L), re = Rn(ee(L))), Yo[y] ? y === Gr ? gf(E, Q, re) : y === Vr ? mf(E, Q, re) : y === vt ? _f(E, Q, re) : cr === "application/xhtml+xml" : !1;
   }, Yt = function(d) {
     hr(t.removed, { element: d });
     try {
@@ -7483,7 +7490,7 @@ function Cu() {
   }, Qs = function(d) {
     ni(d);
     const y = v(d);
-    y && $t(jg(y), (E) => {
+    y && $t($g(y), (E) => {
       try {
         m(E);
       } catch {
@@ -7541,7 +7548,7 @@ function Cu() {
     return ti(d, (E) => {
       y.push(E);
     }, !0), y;
-  }, yf = function(d, y) {
+  }, bf = function(d, y) {
     const E = Fi();
     $t(ri(d), (L) => {
       j(L) === Me.element && Ii(E, L);
@@ -7552,8 +7559,8 @@ function Cu() {
     let E = !1;
     return $t(t.removed, (L) => {
       L.element && (E = E || L.element === d, ni(L.element));
-    }), yf(d, y), E;
-  }, bf = 8, kf = function(d, y) {
+    }), bf(d, y), E;
+  }, kf = 8, wf = function(d, y) {
     const E = _n;
     let L = null;
     const Q = () => (L || (L = Fi(), $t(y, (re) => {
@@ -7565,24 +7572,24 @@ function Cu() {
       if ($t(fe, (_t) => {
         j(_t) === Me.documentFragment ? hr($e, _t) : !Pt && !pr(E, _t) && (Pt = pr(Q(), _t));
       }), !Pt) return;
-      if (re >= bf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      if (re >= kf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
       $t($e, (_t, lt) => {
-        wf(_t, lt > 0, d, Q());
+        xf(_t, lt > 0, d, Q());
       });
     }
-  }, wf = function(d, y, E, L) {
+  }, xf = function(d, y, E, L) {
     const Q = Yr(d);
     let re;
     for (; re = Q.nextNode(); )
       !pr(L, re) || pr(_n, re) || (y && mt(Ae.uponSanitizeShadowNode, re, null), li(re, E));
-  }, xf = function(d) {
+  }, vf = function(d) {
     _n && Ii(_n, d);
   }, nl = function(d, y) {
     return je ? d === "patchsrc" ? !0 : d === "for" && y !== "label" && y !== "output" : !1;
-  }, vf = function(d) {
+  }, Af = function(d) {
     je && ti(d, (y) => {
       const E = j(y);
-      if (E === Me.processingInstruction || E === Me.comment && Ue(Sc, y.data)) {
+      if (E === Me.processingInstruction || E === Me.comment && Ue(Dc, y.data)) {
         try {
           m(y);
         } catch {
@@ -7602,7 +7609,7 @@ function Cu() {
     let y = null, E = null;
     if (nt) d = "<remove></remove>" + d;
     else {
-      const re = Bg(d, am);
+      const re = zg(d, um);
       E = re && re[0];
     }
     cr === "application/xhtml+xml" && $n === vt && (d = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + d + "</body></html>");
@@ -7660,8 +7667,8 @@ function Cu() {
       E.call(t, d, y, Kr);
     });
   }
-  const Af = function(d, y, E) {
-    return !!(je && E === Me.element && d.hasChildNodes() && !ar(d.firstElementChild) && Ue($i, d.textContent) && Ue($i, d.innerHTML) || je && um[y] && E === Me.element && ue(d) === vt && (ar(d.firstElementChild) || typeof d.textContent == "string" && Ue($i, d.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Sc, d.data));
+  const Rf = function(d, y, E) {
+    return !!(je && E === Me.element && d.hasChildNodes() && !ar(d.firstElementChild) && Ue($i, d.textContent) && Ue($i, d.innerHTML) || je && fm[y] && E === Me.element && ue(d) === vt && (ar(d.firstElementChild) || typeof d.textContent == "string" && Ue($i, d.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Dc, d.data));
   }, Zr = function(d, y) {
     if (d instanceof RegExp) return Ue(d, y);
     if (d instanceof Function) {
@@ -7669,7 +7676,7 @@ function Cu() {
       return !!d(y, ...L);
     }
     return !1;
-  }, Rf = function(d, y, E) {
+  }, Ef = function(d, y, E) {
     if (!z[y] && ll(y) && Zr(V.tagNameCheck, y)) return !1;
     if (Vs && !yn[y] && !yn[Rn(y)]) {
       const L = T(d), Q = v(d);
@@ -7686,8 +7693,8 @@ function Cu() {
     return d.length === 0 ? y : y === E || y === L ? br(y) : y;
   }, Un = function(d, y) {
     return d === y || T(d) !== null ? !1 : (Gs && ni(d), !0);
-  }, Ef = function(d, y) {
-    if (xf(d), mt(Ae.beforeSanitizeElements, d, null), Un(d, y)) return !0;
+  }, Cf = function(d, y) {
+    if (vf(d), mt(Ae.beforeSanitizeElements, d, null), Un(d, y)) return !0;
     if (Xr(d))
       return Yt(d), !0;
     const E = Ne(ee(d)), L = j(d);
@@ -7695,13 +7702,13 @@ function Cu() {
       tagName: E,
       allowedTags: M
     }), Un(d, y)) return !0;
-    if (Af(d, E, L))
+    if (Rf(d, E, L))
       return Yt(d), !0;
     if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Q = Rf(d, E, y);
+      const Q = Ef(d, E, y);
       return Q === !1 && (mt(Ae.afterSanitizeElements, d, null), Un(d, y)) ? !0 : Q;
     }
-    if (L === Me.element && !_f(d) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(lm, d.innerHTML))
+    if (L === Me.element && !yf(d) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(cm, d.innerHTML))
       return Yt(d), !0;
     if (Re && L === Me.text) {
       const Q = d.textContent, re = si(Q);
@@ -7709,14 +7716,14 @@ function Cu() {
     }
     return mt(Ae.afterSanitizeElements, d, null), Un(d, y);
   }, ol = function(d, y, E) {
-    if (Z[y] || nl(y, d) || Uo && (y === "id" || y === "name") && (E in n || E in hf)) return !1;
+    if (Z[y] || nl(y, d) || Uo && (y === "id" || y === "name") && (E in n || E in pf)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, d);
     if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
     if (!L) return ll(d) && Zr(V.tagNameCheck, d) && Zr(V.attributeNameCheck, y, d) || y === "is" && V.allowCustomizedBuiltInElements && Zr(V.tagNameCheck, E);
     if (Go[y]) return !0;
     const Q = cs(E, P, "");
     return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && d !== "script" && Ni(E, "data:") === 0 && Ho[d] || ye && !Ue(A, Q) ? !0 : !E;
-  }, Cf = be({}, [
+  }, Sf = be({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7726,8 +7733,8 @@ function Cu() {
     "font-face-uri",
     "missing-glyph"
   ]), ll = function(d) {
-    return !Cf[Rn(d)] && Ue(S, d);
-  }, Sf = function(d, y, E, L) {
+    return !Sf[Rn(d)] && Ue(S, d);
+  }, Df = function(d, y, E, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(d, y)) {
       case "TrustedHTML":
         return W(L);
@@ -7735,15 +7742,15 @@ function Cu() {
         return le(L);
     }
     return L;
-  }, Df = function(d, y, E, L) {
+  }, Tf = function(d, y, E, L) {
     try {
       return E ? d.setAttributeNS(E, y, L) : d.setAttribute(y, L), Xr(d) ? (Yt(d), !1) : !0;
     } catch {
       return Bn(y, d), !1;
     }
   }, cl = function(d, y) {
-    return je && Ue(cm, y) ? !0 : Rn(d) === "attributename" && Ni(y, "href") !== -1;
-  }, Tf = function(d, y) {
+    return je && Ue(am, y) ? !0 : Rn(d) === "attributename" && Ni(y, "href") !== -1;
+  }, Ff = function(d, y) {
     if (mt(Ae.beforeSanitizeAttributes, d, null), Un(d, y)) return;
     const E = d.attributes;
     if (!E || Xr(d)) return;
@@ -7759,7 +7766,7 @@ function Cu() {
     const re = Ne(ee(d));
     for (; Q--; ) {
       const fe = E[Q], $e = fe.name, Pt = fe.namespaceURI, _t = fe.value, lt = Ne($e), At = _t;
-      let qe = $e === "value" ? At : zg(At), al = !1;
+      let qe = $e === "value" ? At : Ug(At), al = !1;
       if (L.attrName = lt, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, mt(Ae.uponSanitizeAttribute, d, L), qe = L.attrValue, Wo && (lt === "id" || lt === "name") && Ni(qe, Jo) !== 0 && (Bn($e, d, fe), qe = Jo + qe, al = !0), cl($e, qe)) {
         Bn($e, d, fe);
         continue;
@@ -7769,7 +7776,7 @@ function Cu() {
           Bn($e, d, fe);
           continue;
         }
-        if (!Te && Ue(Dc, qe)) {
+        if (!Te && Ue(Tc, qe)) {
           Bn($e, d, fe);
           continue;
         }
@@ -7777,12 +7784,12 @@ function Cu() {
           Bn($e, d, fe);
           continue;
         }
-        qe = Sf(re, lt, Pt, qe), qe !== At && Df(d, $e, Pt, qe) && al && kc(t.removed);
+        qe = Df(re, lt, Pt, qe), qe !== At && Tf(d, $e, Pt, qe) && al && wc(t.removed);
       }
     }
     mt(Ae.afterSanitizeAttributes, d, null), Un(d, y);
   }, li = function(d, y) {
-    Ef(d, y), Tf(d, y), zn(d.content) && ci(d.content);
+    Cf(d, y), Ff(d, y), zn(d.content) && ci(d.content);
   }, ci = function(d) {
     let y = null;
     const E = Yr(d);
@@ -7832,7 +7839,7 @@ function Cu() {
   };
   return t.sanitize = function(O) {
     let d = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
-    if (Ks = !O, Ks && (O = "<!-->"), typeof O != "string" && !ar(O) && (O = Hg(O), typeof O != "string"))
+    if (Ks = !O, Ks && (O = "<!-->"), typeof O != "string" && !ar(O) && (O = Vg(O), typeof O != "string"))
       throw Bt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
     ot ? (M = gn, N = ze) : Zs(d), t.removed = [];
@@ -7840,7 +7847,7 @@ function Cu() {
     let fe = [];
     const $e = _n;
     if (re) {
-      vf(O);
+      Af(O);
       const At = ee(O);
       if (typeof At == "string") {
         const qe = Ne(At);
@@ -7862,7 +7869,7 @@ function Cu() {
       re && ai(O);
       const At = Yr(Pt);
       for (; L = At.nextNode(); ) li(L, Pt);
-      re && kf(O, fe);
+      re && wf(O, fe);
     } catch (At) {
       throw re && (Qs(O), tl(O, fe)), At;
     } finally {
@@ -7880,7 +7887,7 @@ function Cu() {
     }
     const _t = () => Be ? y.outerHTML : y.innerHTML;
     let lt = _t();
-    return Re && Ue(em, lt) && (oi(y), lt = _t()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(im, y.ownerDocument.doctype.name) && (lt = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+    return Re && Ue(tm, lt) && (oi(y), lt = _t()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(om, y.ownerDocument.doctype.name) && (lt = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
 ` + lt), se(lt);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
@@ -7890,30 +7897,30 @@ function Cu() {
   }, t.isValidAttribute = function(O, d, y) {
     Kr || Zs({});
     const E = Ne(O), L = Ne(d);
-    return typeof y == "string" && (cl(d, y) || !Te && Ue(Dc, y)) ? !1 : ol(E, L, y);
+    return typeof y == "string" && (cl(d, y) || !Te && Ue(Tc, y)) ? !1 : ol(E, L, y);
   }, t.addHook = function(O, d) {
     typeof d == "function" && Ye(Ae, O) && hr(Ae[O], d);
   }, t.removeHook = function(O, d) {
     if (Ye(Ae, O)) {
       if (d !== void 0) {
-        const y = Pg(Ae[O], d);
-        return y === -1 ? void 0 : $g(Ae[O], y, 1)[0];
+        const y = jg(Ae[O], d);
+        return y === -1 ? void 0 : Bg(Ae[O], y, 1)[0];
       }
-      return kc(Ae[O]);
+      return wc(Ae[O]);
     }
   }, t.removeHooks = function(O) {
     Ye(Ae, O) && (Ae[O] = []);
   }, t.removeAllHooks = function() {
-    Ae = Tc();
+    Ae = Fc();
   }, t;
 }
-var hm = Cu();
-const Fc = {};
-function pm(e) {
-  let t = Fc[e];
+var pm = Su();
+const Ic = {};
+function gm(e) {
+  let t = Ic[e];
   if (t)
     return t;
-  t = Fc[e] = [];
+  t = Ic[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     t.push(r);
@@ -7926,7 +7933,7 @@ function pm(e) {
 }
 function or(e, t) {
   typeof t != "string" && (t = or.defaultChars);
-  const n = pm(t);
+  const n = gm(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
     let s = "";
     for (let i = 0, o = r.length; i < o; i += 3) {
@@ -7966,12 +7973,12 @@ function or(e, t) {
 }
 or.defaultChars = ";/?:@&=+$,#";
 or.componentChars = "";
-const Ic = {};
-function gm(e) {
-  let t = Ic[e];
+const Oc = {};
+function mm(e) {
+  let t = Oc[e];
   if (t)
     return t;
-  t = Ic[e] = [];
+  t = Oc[e] = [];
   for (let n = 0; n < 128; n++) {
     const r = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -7982,7 +7989,7 @@ function gm(e) {
 }
 function qt(e, t, n) {
   typeof t != "string" && (n = t, t = qt.defaultChars), typeof n > "u" && (n = !0);
-  const r = gm(t);
+  const r = mm(t);
   let s = "";
   for (let i = 0, o = e.length; i < o; i++) {
     const l = e.charCodeAt(i);
@@ -8018,11 +8025,11 @@ function po(e) {
 function Is() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const mm = /^([a-z0-9.+-]+:)/i, _m = /:[0-9]*$/, ym = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, bm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], km = ["{", "}", "|", "\\", "^", "`"].concat(bm), wm = ["'"].concat(km), Oc = ["%", "/", "?", ";", "#"].concat(wm), Nc = ["/", "?", "#"], xm = 255, Mc = /^[+a-z0-9A-Z_-]{0,63}$/, vm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Lc = {
+const _m = /^([a-z0-9.+-]+:)/i, ym = /:[0-9]*$/, bm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, km = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], wm = ["{", "}", "|", "\\", "^", "`"].concat(km), xm = ["'"].concat(wm), Nc = ["%", "/", "?", ";", "#"].concat(xm), Mc = ["/", "?", "#"], vm = 255, Lc = /^[+a-z0-9A-Z_-]{0,63}$/, Am = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Pc = {
   javascript: !0,
   "javascript:": !0
-}, Pc = {
+}, jc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -8042,19 +8049,19 @@ function go(e, t) {
 Is.prototype.parse = function(e, t) {
   let n, r, s, i = e;
   if (i = i.trim(), !t && e.split("#").length === 1) {
-    const a = ym.exec(i);
+    const a = bm.exec(i);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = mm.exec(i);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && Lc[o]) && (i = i.substr(2), this.slashes = !0)), !Lc[o] && (s || o && !Pc[o])) {
+  let o = _m.exec(i);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && Pc[o]) && (i = i.substr(2), this.slashes = !0)), !Pc[o] && (s || o && !jc[o])) {
     let a = -1;
-    for (let h = 0; h < Nc.length; h++)
-      r = i.indexOf(Nc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Mc.length; h++)
+      r = i.indexOf(Mc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     let u, f;
     a === -1 ? f = i.lastIndexOf("@") : f = i.lastIndexOf("@", a), f !== -1 && (u = i.slice(0, f), i = i.slice(f + 1), this.auth = u), a = -1;
-    for (let h = 0; h < Oc.length; h++)
-      r = i.indexOf(Oc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < Nc.length; h++)
+      r = i.indexOf(Nc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
     a === -1 && (a = i.length), i[a - 1] === ":" && a--;
     const g = i.slice(0, a);
     i = i.slice(a), this.parseHost(g), this.hostname = this.hostname || "";
@@ -8063,44 +8070,44 @@ Is.prototype.parse = function(e, t) {
       const h = this.hostname.split(/\./);
       for (let w = 0, v = h.length; w < v; w++) {
         const T = h[w];
-        if (T && !T.match(Mc)) {
+        if (T && !T.match(Lc)) {
           let x = "";
           for (let b = 0, k = T.length; b < k; b++)
             T.charCodeAt(b) > 127 ? x += "x" : x += T[b];
-          if (!x.match(Mc)) {
-            const b = h.slice(0, w), k = h.slice(w + 1), F = T.match(vm);
+          if (!x.match(Lc)) {
+            const b = h.slice(0, w), k = h.slice(w + 1), F = T.match(Am);
             F && (b.push(F[1]), k.unshift(F[2])), k.length && (i = k.join(".") + i), this.hostname = b.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > xm && (this.hostname = ""), m && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > vm && (this.hostname = ""), m && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = i.indexOf("#");
   l !== -1 && (this.hash = i.substr(l), i = i.slice(0, l));
   const c = i.indexOf("?");
-  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Pc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), jc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
 Is.prototype.parseHost = function(e) {
-  let t = _m.exec(e);
+  let t = ym.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Am = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Rm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: or,
   encode: qt,
   format: po,
   parse: go
-}, Symbol.toStringTag, { value: "Module" })), Su = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Du = /[\0-\x1F\x7F-\x9F]/, Rm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Lo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Tu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Fu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Em = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+}, Symbol.toStringTag, { value: "Module" })), Du = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Tu = /[\0-\x1F\x7F-\x9F]/, Em = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Lo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Fu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Iu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Cm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Su,
-  Cc: Du,
-  Cf: Rm,
+  Any: Du,
+  Cc: Tu,
+  Cf: Em,
   P: Lo,
-  S: Tu,
-  Z: Fu
-}, Symbol.toStringTag, { value: "Module" })), Cm = [
+  S: Fu,
+  Z: Iu
+}, Symbol.toStringTag, { value: "Module" })), Sm = [
   8364,
   0,
   8218,
@@ -8134,14 +8141,14 @@ const Am = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function Sm(e) {
+function Dm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function Dm(e) {
-  return Sm(e) ? 65533 : e >= 128 && e <= 159 && Cm[e - 128] || e;
-}
 function Tm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Dm(e));
+  return Dm(e) ? 65533 : e >= 128 && e <= 159 && Sm[e - 128] || e;
+}
+function Fm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Tm(e));
 }
 const yt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
@@ -8150,7 +8157,7 @@ const yt = /* @__PURE__ */ (() => {
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Fm(e, t, n, r, s, i) {
+function Im(e, t, n, r, s, i) {
   const l = e.length, c = i * 90;
   let a = 0;
   const u = () => {
@@ -8218,7 +8225,7 @@ function Fm(e, t, n, r, s, i) {
   }
   return j;
 }
-const Im = /* @__PURE__ */ Fm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const Om = /* @__PURE__ */ Im("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -8227,30 +8234,30 @@ var it;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(it || (it = {}));
-const Os = 32, Iu = 21, Om = 2097151, mo = 2047;
-let Ou = 0;
-function Nm(e) {
-  const t = e >>> Iu;
-  return t === mo ? Ou : t;
-}
+const Os = 32, Ou = 21, Nm = 2097151, mo = 2047;
+let Nu = 0;
 function Mm(e) {
-  return e - it.ZERO >>> 0 <= 9;
+  const t = e >>> Ou;
+  return t === mo ? Nu : t;
 }
 function Lm(e) {
-  return (e | Os) - it.LOWER_A >>> 0 <= 5;
+  return e - it.ZERO >>> 0 <= 9;
 }
 function Pm(e) {
+  return (e | Os) - it.LOWER_A >>> 0 <= 5;
+}
+function jm(e) {
   return (e | Os) - it.LOWER_A >>> 0 <= 25;
 }
-var jc;
-(function(e) {
-  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(jc || (jc = {}));
 var $c;
 (function(e) {
-  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+  e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
 })($c || ($c = {}));
-function jm(e, t, n, r) {
+var Bc;
+(function(e) {
+  e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
+})(Bc || (Bc = {}));
+function $m(e, t, n, r) {
   const s = (t & We.BRANCH_LENGTH) >> 7, i = t & We.JUMP_TABLE;
   if (i) {
     if (s === 0)
@@ -8275,17 +8282,17 @@ function jm(e, t, n, r) {
   }
   return -1;
 }
-function Bc(e, t, n) {
+function zc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function $m(e, t, n) {
+function Bm(e, t, n) {
   let r = t + 1, s = 0, i = r;
   if (r < n && (e.charCodeAt(r) | Os) === it.LOWER_X)
     for (r += 1, i = r; r < n; ) {
       const l = e.charCodeAt(r);
-      if (Mm(l))
+      if (Lm(l))
         s = s * 16 + (l - it.ZERO);
-      else if (Lm(l))
+      else if (Pm(l))
         s = s * 16 + ((l | Os) - it.LOWER_A + 10);
       else
         break;
@@ -8302,10 +8309,10 @@ function $m(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === it.SEMI && (r += 1), s > 1114111 && (s = 1114112);
   let o = r - t;
-  return o >= mo && (Ou = o, o = mo), o << Iu | s;
+  return o >= mo && (Nu = o, o = mo), o << Ou | s;
 }
-function Bm(e, t, n) {
-  const r = Im;
+function zm(e, t, n) {
+  const r = Om;
   let s = e.indexOf("&");
   if (s < 0)
     return e;
@@ -8316,9 +8323,9 @@ function Bm(e, t, n) {
     const f = s + 1, g = e.charCodeAt(f);
     let m, h;
     if (g === it.NUM) {
-      const w = $m(e, f, i);
-      m = Nm(w), m > 0 && e.charCodeAt(f + m - 1) !== it.SEMI && (m = 0), h = m === 0 ? "" : Tm(w & Om);
-    } else if (Pm(g)) {
+      const w = Bm(e, f, i);
+      m = Mm(w), m > 0 && e.charCodeAt(f + m - 1) !== it.SEMI && (m = 0), h = m === 0 ? "" : Fm(w & Nm);
+    } else if (jm(g)) {
       m = 0, h = "";
       const w = g - a;
       let v;
@@ -8375,31 +8382,31 @@ function Bm(e, t, n) {
         const F = b >>> 14, B = e.charCodeAt(k);
         if (F !== 0) {
           if (B === it.SEMI) {
-            m = k - f + 1, h = F === 1 ? String.fromCharCode(b & We.VALUE_MASK) : Bc(r, v, F);
+            m = k - f + 1, h = F === 1 ? String.fromCharCode(b & We.VALUE_MASK) : zc(r, v, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const j = jm(r, b, v + (F || 1), B);
+        const j = $m(r, b, v + (F || 1), B);
         if (j < 0)
           break;
         v = j, b = r[v], k += 1;
       }
-      h === "" && m > 0 && (h = Bc(r, T, x));
+      h === "" && m > 0 && (h = zc(r, T, x));
     } else
       m = 0, h = "";
     m === 0 || n ? s = f : (o < s && (l += e.slice(o, s)), l += h, s = o = f + m), e.charCodeAt(s) !== it.AMP && (s = e.indexOf("&", s));
   } while (s >= 0);
   return l + e.slice(o);
 }
-function Nu(e) {
-  return Bm(e, !0, !1);
+function Mu(e) {
+  return zm(e, !0, !1);
 }
-var zm = class {
-  src_Any = Su.source;
-  src_Cc = Du.source;
-  src_Z = Fu.source;
+var Um = class {
+  src_Any = Du.source;
+  src_Cc = Tu.source;
+  src_Z = Iu.source;
   src_P = Lo.source;
   src_ZPCc = [
     this.src_Z,
@@ -8535,7 +8542,7 @@ var zm = class {
     return s ? s[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Um = {
+}, Wm = {
   "http:": zi,
   "https:": zi,
   "ftp:": zi,
@@ -8557,23 +8564,23 @@ var zm = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, Wm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", Jm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function qm() {
-  const e = Jm.split("|");
-  return Wm.split("|").forEach((t) => {
+}, Jm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", qm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function Hm() {
+  const e = qm.split("|");
+  return Jm.split("|").forEach((t) => {
     const n = t.indexOf(":"), r = t.slice(0, n);
     for (const s of t.slice(n + 1)) e.push(r + s);
   }), e;
 }
-var Hm = {
+var Vm = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: qm(),
+  tlds: Hm(),
   urlAuth: !1,
   maxLength: 1e4
-}, zc = class {
+}, Uc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8590,7 +8597,7 @@ var Hm = {
     const s = e.slice(n, r);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = s, this.text = s, this.url = s;
   }
-}, Vm = class {
+}, Gm = class {
   __opts__;
   __schemas__;
   re;
@@ -8625,9 +8632,9 @@ var Hm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Hm,
+      ...Vm,
       ...n
-    }, this.__schemas__ = { ...Um }, this.re = t || new zm(), this.re.set({
+    }, this.__schemas__ = { ...Wm }, this.re = t || new Um(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8787,7 +8794,7 @@ var Hm = {
       let v = w;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const T = new zc(e, v.schema, v.index, v.lastIndex);
+      const T = new Uc(e, v.schema, v.index, v.lastIndex);
       T.schema ? this.__schemas__[T.schema].normalize(T, this) : this.normalize(T), t.push(T), g = v.lastIndex;
     }
     return t.length ? t : null;
@@ -8804,7 +8811,7 @@ var Hm = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new zc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const r = new Uc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[r.schema].normalize(r, this), r;
   }
   /**
@@ -8836,29 +8843,29 @@ var Hm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const er = 2147483647, Tt = 36, Po = 1, Mr = 26, Gm = 38, Km = 700, Mu = 72, Lu = 128, Pu = "-", Ym = /^xn--/, Xm = /[^\0-\x7F]/, Zm = /[\x2E\u3002\uFF0E\uFF61]/g, Qm = {
+const er = 2147483647, Tt = 36, Po = 1, Mr = 26, Km = 38, Ym = 700, Lu = 72, Pu = 128, ju = "-", Xm = /^xn--/, Zm = /[^\0-\x7F]/, Qm = /[\x2E\u3002\uFF0E\uFF61]/g, e_ = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
 }, Ui = Tt - Po, Ft = Math.floor, Wi = String.fromCharCode;
 function rn(e) {
-  throw new RangeError(Qm[e]);
+  throw new RangeError(e_[e]);
 }
-function e_(e, t) {
+function t_(e, t) {
   const n = [];
   let r = e.length;
   for (; r--; )
     n[r] = t(e[r]);
   return n;
 }
-function ju(e, t) {
+function $u(e, t) {
   const n = e.split("@");
   let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Zm, ".");
-  const s = e.split("."), i = e_(s, t).join(".");
+  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Qm, ".");
+  const s = e.split("."), i = t_(s, t).join(".");
   return r + i;
 }
-function $u(e) {
+function Bu(e) {
   const t = [];
   let n = 0;
   const r = e.length;
@@ -8872,18 +8879,18 @@ function $u(e) {
   }
   return t;
 }
-const t_ = (e) => String.fromCodePoint(...e), n_ = function(e) {
+const n_ = (e) => String.fromCodePoint(...e), r_ = function(e) {
   return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Tt;
-}, Uc = function(e, t) {
+}, Wc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Bu = function(e, t, n) {
+}, zu = function(e, t, n) {
   let r = 0;
-  for (e = n ? Ft(e / Km) : e >> 1, e += Ft(e / t); e > Ui * Mr >> 1; r += Tt)
+  for (e = n ? Ft(e / Ym) : e >> 1, e += Ft(e / t); e > Ui * Mr >> 1; r += Tt)
     e = Ft(e / Ui);
-  return Ft(r + (Ui + 1) * e / (e + Gm));
-}, zu = function(e) {
+  return Ft(r + (Ui + 1) * e / (e + Km));
+}, Uu = function(e) {
   const t = [], n = e.length;
-  let r = 0, s = Lu, i = Mu, o = e.lastIndexOf(Pu);
+  let r = 0, s = Pu, i = Lu, o = e.lastIndexOf(ju);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
     e.charCodeAt(l) >= 128 && rn("not-basic"), t.push(e.charCodeAt(l));
@@ -8891,7 +8898,7 @@ const t_ = (e) => String.fromCodePoint(...e), n_ = function(e) {
     const c = r;
     for (let u = 1, f = Tt; ; f += Tt) {
       l >= n && rn("invalid-input");
-      const g = n_(e.charCodeAt(l++));
+      const g = r_(e.charCodeAt(l++));
       g >= Tt && rn("invalid-input"), g > Ft((er - r) / u) && rn("overflow"), r += g * u;
       const m = f <= i ? Po : f >= i + Mr ? Mr : f - i;
       if (g < m)
@@ -8900,19 +8907,19 @@ const t_ = (e) => String.fromCodePoint(...e), n_ = function(e) {
       u > Ft(er / h) && rn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    i = Bu(r - c, a, c == 0), Ft(r / a) > er - s && rn("overflow"), s += Ft(r / a), r %= a, t.splice(r++, 0, s);
+    i = zu(r - c, a, c == 0), Ft(r / a) > er - s && rn("overflow"), s += Ft(r / a), r %= a, t.splice(r++, 0, s);
   }
   return String.fromCodePoint(...t);
-}, Uu = function(e) {
+}, Wu = function(e) {
   const t = [];
-  e = $u(e);
+  e = Bu(e);
   const n = e.length;
-  let r = Lu, s = 0, i = Mu;
+  let r = Pu, s = 0, i = Lu;
   for (const c of e)
     c < 128 && t.push(Wi(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Pu); l < n; ) {
+  for (o && t.push(ju); l < n; ) {
     let c = er;
     for (const u of e)
       u >= r && u < c && (c = u);
@@ -8927,23 +8934,23 @@ const t_ = (e) => String.fromCodePoint(...e), n_ = function(e) {
             break;
           const h = f - m, w = Tt - m;
           t.push(
-            Wi(Uc(m + h % w, 0))
+            Wi(Wc(m + h % w, 0))
           ), f = Ft(h / w);
         }
-        t.push(Wi(Uc(f, 0))), i = Bu(s, a, l === o), s = 0, ++l;
+        t.push(Wi(Wc(f, 0))), i = zu(s, a, l === o), s = 0, ++l;
       }
     ++s, ++r;
   }
   return t.join("");
-}, r_ = function(e) {
-  return ju(e, function(t) {
-    return Ym.test(t) ? zu(t.slice(4).toLowerCase()) : t;
-  });
 }, s_ = function(e) {
-  return ju(e, function(t) {
-    return Xm.test(t) ? "xn--" + Uu(t) : t;
+  return $u(e, function(t) {
+    return Xm.test(t) ? Uu(t.slice(4).toLowerCase()) : t;
   });
-}, Wc = {
+}, i_ = function(e) {
+  return $u(e, function(t) {
+    return Zm.test(t) ? "xn--" + Wu(t) : t;
+  });
+}, Jc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8958,46 +8965,46 @@ const t_ = (e) => String.fromCodePoint(...e), n_ = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: $u,
-    encode: t_
+    decode: Bu,
+    encode: n_
   },
-  decode: zu,
-  encode: Uu,
-  toASCII: s_,
-  toUnicode: r_
+  decode: Uu,
+  encode: Wu,
+  toASCII: i_,
+  toUnicode: s_
 };
-var Jc = Object.defineProperty, Wu = (e, t) => {
+var qc = Object.defineProperty, Ju = (e, t) => {
   let n = {};
-  for (var r in e) Jc(n, r, {
+  for (var r in e) qc(n, r, {
     get: e[r],
     enumerable: !0
   });
-  return Jc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, i_ = /* @__PURE__ */ Wu({
-  arrayReplaceAt: () => o_,
+  return qc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, o_ = /* @__PURE__ */ Ju({
+  arrayReplaceAt: () => l_,
   asciiTrim: () => qs,
-  callable: () => Ju,
+  callable: () => qu,
   escapeHtml: () => dn,
-  escapeRE: () => m_,
+  escapeRE: () => __,
   fromCodePoint: () => Lr,
   isMdAsciiPunct: () => $r,
-  isPunctChar: () => Hu,
+  isPunctChar: () => Vu,
   isPunctCharCode: () => jr,
   isSpace: () => Se,
   isValidEntityCode: () => jo,
   isWhiteSpace: () => Pr,
-  lib: () => __,
+  lib: () => y_,
   normalizeReference: () => Js,
   unescapeAll: () => lr,
-  unescapeMd: () => u_
+  unescapeMd: () => f_
 });
-function Ju(e) {
+function qu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function o_(e, t, n) {
+function l_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
 function jo(e) {
@@ -9011,38 +9018,38 @@ function Lr(e) {
   }
   return String.fromCharCode(e);
 }
-var qu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, l_ = new RegExp(`${qu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), c_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function a_(e, t) {
-  if (t.charCodeAt(0) === 35 && c_.test(t)) {
+var Hu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, c_ = new RegExp(`${Hu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), a_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function u_(e, t) {
+  if (t.charCodeAt(0) === 35 && a_.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
     return jo(r) ? Lr(r) : e;
   }
-  const n = Nu(e);
+  const n = Mu(e);
   return n !== e ? n : e;
 }
-function u_(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(qu, "$1");
+function f_(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Hu, "$1");
 }
 function lr(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(l_, function(t, n, r) {
-    return n || a_(t, r);
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(c_, function(t, n, r) {
+    return n || u_(t, r);
   });
 }
-var f_ = /[&<>"]/, d_ = /[&<>"]/g, h_ = {
+var d_ = /[&<>"]/, h_ = /[&<>"]/g, p_ = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function p_(e) {
-  return h_[e];
+function g_(e) {
+  return p_[e];
 }
 function dn(e) {
-  return f_.test(e) ? e.replace(d_, p_) : e;
+  return d_.test(e) ? e.replace(h_, g_) : e;
 }
-var g_ = /[.?*+^$[\]\\(){}|-]/g;
-function m_(e) {
-  return e.replace(g_, "\\$&");
+var m_ = /[.?*+^$[\]\\(){}|-]/g;
+function __(e) {
+  return e.replace(m_, "\\$&");
 }
 function Se(e) {
   switch (e) {
@@ -9070,11 +9077,11 @@ function Pr(e) {
   }
   return !1;
 }
-function Hu(e) {
-  return Lo.test(e) || Tu.test(e);
+function Vu(e) {
+  return Lo.test(e) || Fu.test(e);
 }
 function jr(e) {
-  return Hu(Lr(e));
+  return Vu(Lr(e));
 }
 function $r(e) {
   switch (e) {
@@ -9118,21 +9125,21 @@ function $r(e) {
 function Js(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function qc(e) {
+function Hc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
 function qs(e) {
   let t = 0;
-  for (; t < e.length && qc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Hc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && qc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Hc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var __ = {
-  mdurl: Am,
-  ucmicro: Em
+var y_ = {
+  mdurl: Rm,
+  ucmicro: Cm
 };
-function y_(e, t, n) {
+function b_(e, t, n) {
   let r, s, i, o;
   const l = e.posMax, c = e.pos;
   for (e.pos = t + 1, r = 1; e.pos < l; ) {
@@ -9149,7 +9156,7 @@ function y_(e, t, n) {
   let a = -1;
   return s && (a = e.pos), e.pos = c, a;
 }
-function b_(e, t, n) {
+function k_(e, t, n) {
   let r, s = t;
   const i = {
     ok: !1,
@@ -9189,7 +9196,7 @@ function b_(e, t, n) {
   }
   return t === s || o !== 0 || (i.str = lr(e.slice(t, s)), i.pos = s, i.ok = !0), i;
 }
-function k_(e, t, n, r) {
+function w_(e, t, n, r) {
   let s, i = t;
   const o = {
     ok: !1,
@@ -9214,10 +9221,10 @@ function k_(e, t, n, r) {
   }
   return o.can_continue = !0, o.str += lr(e.slice(t, i)), o;
 }
-var w_ = /* @__PURE__ */ Wu({
-  parseLinkDestination: () => b_,
-  parseLinkLabel: () => y_,
-  parseLinkTitle: () => k_
+var x_ = /* @__PURE__ */ Ju({
+  parseLinkDestination: () => k_,
+  parseLinkLabel: () => b_,
+  parseLinkTitle: () => w_
 });
 function Br(e) {
   "@babel/helpers - typeof";
@@ -9227,7 +9234,7 @@ function Br(e) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
   }, Br(e);
 }
-function x_(e, t) {
+function v_(e, t) {
   if (Br(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
@@ -9237,12 +9244,12 @@ function x_(e, t) {
   }
   return (t === "string" ? String : Number)(e);
 }
-function v_(e) {
-  var t = x_(e, "string");
+function A_(e) {
+  var t = v_(e, "string");
   return Br(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = v_(t)) in e ? Object.defineProperty(e, t, {
+  return (t = A_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
@@ -9592,7 +9599,7 @@ Nt.html_block = function(e, t) {
 Nt.html_inline = function(e, t) {
   return e[t].content;
 };
-var Vu = class {
+var Gu = class {
   constructor() {
     K(
       this,
@@ -9709,41 +9716,41 @@ var Vu = class {
     }
     return r;
   }
-}, Gu = class {
+}, Ku = class {
   constructor(e, t, n) {
     K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t;
   }
-}, A_ = /\r\n?/g, R_ = /\0/g;
-function E_(e) {
-  let t;
-  t = e.src.replace(A_, `
-`), t = t.replace(R_, "�"), e.src = t;
-}
+}, R_ = /\r\n?/g, E_ = /\0/g;
 function C_(e) {
+  let t;
+  t = e.src.replace(R_, `
+`), t = t.replace(E_, "�"), e.src = t;
+}
+function S_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function S_(e) {
+function D_(e) {
   const t = e.tokens;
   let n = 0;
   for (let r = 0; r < t.length; r++)
     t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
   t.length !== n && (t.length = n);
 }
-function D_(e) {
+function T_(e) {
   const t = e.tokens;
   for (let n = 0, r = t.length; n < r; n++) {
     const s = t[n];
     s.type === "inline" && e.md.inline.parse(s.content, e.md, e.env, s.children);
   }
 }
-function T_(e) {
+function F_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function F_(e) {
+function I_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function I_(e) {
+function O_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9756,7 +9763,7 @@ function I_(e) {
           for (l--; s[l].level !== c.level && s[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (T_(c.content) && o > 0 && o--, F_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (F_(c.content) && o > 0 && o--, I_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
           const f = [];
@@ -9806,36 +9813,36 @@ function I_(e) {
       }
     }
 }
-var Ku = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, O_ = /\((c|tm|r)\)/i, N_ = /\((c|tm|r)\)/gi, M_ = {
+var Yu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, N_ = /\((c|tm|r)\)/i, M_ = /\((c|tm|r)\)/gi, L_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function L_(e, t) {
-  return M_[t.toLowerCase()];
-}
-function P_(e) {
-  let t = 0;
-  for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(N_, L_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
-  }
+function P_(e, t) {
+  return L_[t.toLowerCase()];
 }
 function j_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const r = e[n];
-    r.type === "text" && !t && Ku.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    r.type === "text" && !t && (r.content = r.content.replace(M_, P_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
   }
 }
 function $_(e) {
+  let t = 0;
+  for (let n = e.length - 1; n >= 0; n--) {
+    const r = e[n];
+    r.type === "text" && !t && Yu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+  }
+}
+function B_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (O_.test(e.tokens[t].content) && P_(e.tokens[t].children), Ku.test(e.tokens[t].content) && j_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (N_.test(e.tokens[t].content) && j_(e.tokens[t].children), Yu.test(e.tokens[t].content) && $_(e.tokens[t].children));
 }
-var B_ = /['"]/, Hc = /['"]/g, Vc = "’", z_ = 1e3;
-function Gc(e, t, n) {
+var z_ = /['"]/, Vc = /['"]/g, Gc = "’", U_ = 1e3;
+function Kc(e, t, n) {
   for (; e.length > n; ) {
     const r = e.pop();
     r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
@@ -9847,7 +9854,7 @@ function us(e, t, n, r) {
     ch: r
   });
 }
-function U_(e, t) {
+function W_(e, t) {
   let n = "", r = 0;
   t.sort((s, i) => s.pos - i.pos);
   for (let s = 0; s < t.length; s++) {
@@ -9856,7 +9863,7 @@ function U_(e, t) {
   }
   return n + e.slice(r);
 }
-function W_(e, t) {
+function J_(e, t) {
   let n;
   const r = [], s = {
     single: -1,
@@ -9865,13 +9872,13 @@ function W_(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
     for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Gc(r, s, n + 1), l.type !== "text") continue;
+    if (Kc(r, s, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
     const f = a.length;
     e: for (; u < f; ) {
-      Hc.lastIndex = u;
-      const g = Hc.exec(a);
+      Vc.lastIndex = u;
+      const g = Vc.exec(a);
       if (!g) break;
       let m = !0, h = !0;
       u = g.index + 1;
@@ -9892,17 +9899,17 @@ function W_(e, t) {
         }
       const x = $r(v) || jr(v), b = $r(T) || jr(T), k = Pr(v), F = Pr(T);
       if (F ? m = !1 : b && (k || x || (m = !1)), k ? h = !1 : x && (F || b || (h = !1)), T === 34 && g[0] === '"' && v >= 48 && v <= 57 && (h = m = !1), m && h && (m = x, h = b), !m && !h) {
-        w && us(i, o, g.index, Vc);
+        w && us(i, o, g.index, Gc);
         continue;
       }
       if (h && (n = w ? s.single : s.double, n >= 0 && r[n].level === c)) {
         const B = r[n];
         let j, ee;
-        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), us(i, o, g.index, ee), us(i, B.tokenIdx, B.contentPos, j), Gc(r, s, n);
+        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), us(i, o, g.index, ee), us(i, B.tokenIdx, B.contentPos, j), Kc(r, s, n);
         continue e;
       }
       if (m) {
-        if (r.length >= z_) return;
+        if (r.length >= U_) return;
         r.push({
           tokenIdx: o,
           contentPos: g.index,
@@ -9910,48 +9917,48 @@ function W_(e, t) {
           level: c,
           prevSameQuoteIdx: w ? s.single : s.double
         }), w ? s.single = r.length - 1 : s.double = r.length - 1;
-      } else h && w && us(i, o, g.index, Vc);
+      } else h && w && us(i, o, g.index, Gc);
     }
   }
   Object.keys(i).forEach(function(o) {
     const l = Number(o);
-    e[l].content = U_(e[l].content, i[o]);
+    e[l].content = W_(e[l].content, i[o]);
   });
 }
-function J_(e) {
+function q_(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !B_.test(e.tokens[t].content) || W_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !z_.test(e.tokens[t].content) || J_(e.tokens[t].children, e);
 }
-function q_(e) {
+function H_(e) {
   let t, n;
   const r = e.length;
   for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function H_(e) {
+function V_(e) {
   let t, n;
   const r = e.tokens, s = r.length;
   for (let i = 0; i < s; i++) {
     if (r[i].type !== "inline") continue;
     const o = r[i].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && q_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && H_(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
 var Ji = [
-  ["normalize", E_],
-  ["block", C_],
-  ["strip_references", S_],
-  ["inline", D_],
-  ["linkify", I_],
-  ["replacements", $_],
-  ["smartquotes", J_],
-  ["text_join", H_]
-], Yu = class {
+  ["normalize", C_],
+  ["block", S_],
+  ["strip_references", D_],
+  ["inline", T_],
+  ["linkify", O_],
+  ["replacements", B_],
+  ["smartquotes", q_],
+  ["text_join", V_]
+], Xu = class {
   constructor() {
     K(
       this,
@@ -9960,7 +9967,7 @@ var Ji = [
       */
       "ruler",
       new zr()
-    ), K(this, "State", Gu);
+    ), K(this, "State", Ku);
     for (let e = 0; e < Ji.length; e++) this.ruler.push(Ji[e][0], Ji[e][1]);
   }
   /**
@@ -9970,7 +9977,7 @@ var Ji = [
     const t = this.ruler.getRules("");
     for (let n = 0, r = t.length; n < r; n++) t[n](e);
   }
-}, Xu = class {
+}, Zu = class {
   constructor(e, t, n, r) {
     K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Mn), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const s = this.src;
@@ -10033,19 +10040,19 @@ var Ji = [
     }
     return s.join("");
   }
-}, V_ = 65536;
+}, G_ = 65536;
 function qi(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
-function Kc(e) {
+function Yc(e) {
   const t = [], n = e.length;
   let r = 0, s = e.charCodeAt(r), i = !1, o = 0, l = "";
   for (; r < n; )
     s === 124 && (i ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), i = s === 92, r++, s = e.charCodeAt(r);
   return t.push(l + e.substring(o)), t;
 }
-function G_(e, t, n, r) {
+function K_(e, t, n, r) {
   if (t + 2 > n) return !1;
   let s = t + 1;
   if (e.sCount[s] < e.blkIndent || e.sCount[s] - e.blkIndent >= 4) return !1;
@@ -10072,7 +10079,7 @@ function G_(e, t, n, r) {
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = qi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Kc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  a = Yc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const f = a.length;
   if (f === 0 || f !== u.length) return !1;
   if (r) return !0;
@@ -10098,7 +10105,7 @@ function G_(e, t, n, r) {
       k = !0;
       break;
     }
-    if (k || (c = qi(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Kc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), b += f - a.length, b > V_)) break;
+    if (k || (c = qi(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Yc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), b += f - a.length, b > G_)) break;
     if (s === t + 2) {
       const B = e.push("tbody_open", "tbody", 1);
       B.map = x = [t + 2, 0];
@@ -10115,7 +10122,7 @@ function G_(e, t, n, r) {
   }
   return x && (e.push("tbody_close", "tbody", -1), x[1] = s), e.push("table_close", "table", -1), w[1] = s, e.parentType = g, e.line = s, !0;
 }
-function K_(e, t, n) {
+function Y_(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let r = t + 1, s = r;
   for (; r < n; ) {
@@ -10134,7 +10141,7 @@ function K_(e, t, n) {
   return i.content = e.getLines(t, s, 4 + e.blkIndent, !1) + `
 `, i.map = [t, e.line], !0;
 }
-function Y_(e, t, n, r) {
+function X_(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || s + 3 > i) return !1;
   const o = e.src.charCodeAt(s);
@@ -10157,7 +10164,7 @@ function Y_(e, t, n, r) {
   const m = e.push("fence", "code", 0);
   return m.info = u, m.content = e.getLines(t + 1, f, c, !0), m.markup = a, m.map = [t, e.line], !0;
 }
-function X_(e, t, n, r) {
+function Z_(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(s) !== 62) return !1;
@@ -10206,7 +10213,7 @@ function X_(e, t, n, r) {
     e.bMarks[b + t] = l[b], e.tShift[b + t] = u[b], e.sCount[b + t] = a[b], e.bsCount[b + t] = c[b];
   return e.blkIndent = w, !0;
 }
-function Z_(e, t, n, r) {
+function Q_(e, t, n, r) {
   const s = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let i = e.bMarks[t] + e.tShift[t];
@@ -10224,13 +10231,13 @@ function Z_(e, t, n, r) {
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Yc(e, t) {
+function Xc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const s = e.src.charCodeAt(r++);
   return s !== 42 && s !== 45 && s !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
 }
-function Xc(e, t) {
+function Zc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   let s = n;
   if (s + 1 >= r) return -1;
@@ -10247,19 +10254,19 @@ function Xc(e, t) {
   }
   return s < r && (i = e.src.charCodeAt(s), !Se(i)) ? -1 : s;
 }
-function Q_(e, t) {
+function e0(e, t) {
   const n = e.level + 2;
   for (let r = t + 2, s = e.tokens.length - 2; r < s; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
 }
-function e0(e, t, n, r) {
+function t0(e, t, n, r) {
   let s, i, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
   r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
   let f, g, m;
-  if ((m = Xc(e, c)) >= 0) {
+  if ((m = Zc(e, c)) >= 0) {
     if (f = !0, o = e.bMarks[c] + e.tShift[c], g = Number(e.src.slice(o, m - 1)), u && g !== 1) return !1;
-  } else if ((m = Yc(e, c)) >= 0) f = !1;
+  } else if ((m = Xc(e, c)) >= 0) f = !1;
   else return !1;
   if (u && e.skipSpaces(m) >= e.eMarks[c])
     return !1;
@@ -10297,15 +10304,15 @@ function e0(e, t, n, r) {
     }
     if (we) break;
     if (f) {
-      if (m = Xc(e, c), m < 0) break;
+      if (m = Zc(e, c), m < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (m = Yc(e, c), m < 0) break;
+    } else if (m = Xc(e, c), m < 0) break;
     if (h !== e.src.charCodeAt(m - 1)) break;
   }
-  return f ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = b, a && Q_(e, w), !0;
+  return f ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = b, a && e0(e, w), !0;
 }
 var Hi = 999;
-function t0(e) {
+function n0(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const r = e.charCodeAt(n);
@@ -10334,7 +10341,7 @@ function fs(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function n0(e, t, n, r) {
+function r0(e, t, n, r) {
   const s = e.src;
   let i = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || s.charCodeAt(i) !== 91) return !1;
@@ -10355,7 +10362,7 @@ function n0(e, t, n, r) {
     }
     i++;
   }
-  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > Hi && t0(c) > Hi)) return !1;
+  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > Hi && n0(c) > Hi)) return !1;
   for (i = a + 2; i < l; ) {
     const B = s.charCodeAt(i);
     if (B === 10) {
@@ -10406,7 +10413,7 @@ function n0(e, t, n, r) {
   const F = /* @__PURE__ */ Object.create(null);
   return F.label = b, k.meta = F, e.line = o, !0;
 }
-var r0 = [
+var s0 = [
   "address",
   "article",
   "aside",
@@ -10469,7 +10476,7 @@ var r0 = [
   "tr",
   "track",
   "ul"
-], s0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, i0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Zu = new RegExp(`^(?:${s0}|${i0})`), vn = [
+], i0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, o0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Qu = new RegExp(`^(?:${i0}|${o0})`), vn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10496,17 +10503,17 @@ var r0 = [
     !0
   ],
   [
-    new RegExp(`^</?(${r0.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${s0.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Zu.source}\\s*$`),
+    new RegExp(`${Qu.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function o0(e, t, n, r) {
+function l0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(s) !== 60) return !1;
   let o = e.src.slice(s, i), l = 0;
@@ -10526,7 +10533,7 @@ function o0(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function l0(e, t, n, r) {
+function c0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(s);
@@ -10546,7 +10553,7 @@ function l0(e, t, n, r) {
   const f = e.push("heading_close", `h${l}`, -1);
   return f.markup = "########".slice(0, l), !0;
 }
-function c0(e, t, n) {
+function a0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const s = e.parentType;
@@ -10581,7 +10588,7 @@ function c0(e, t, n) {
   const f = e.push("heading_close", `h${i}`, -1);
   return f.markup = String.fromCharCode(o), e.parentType = s, !0;
 }
-function a0(e, t, n) {
+function u0(e, t, n) {
   const r = e.md.block.ruler.getRules("paragraph"), s = e.parentType;
   let i = t + 1;
   for (e.parentType = "paragraph"; i < n && !e.isEmpty(i); i++) {
@@ -10603,22 +10610,12 @@ function a0(e, t, n) {
 var ds = [
   [
     "table",
-    G_,
+    K_,
     ["paragraph", "reference"]
   ],
-  ["code", K_],
+  ["code", Y_],
   [
     "fence",
-    Y_,
-    [
-      "paragraph",
-      "reference",
-      "blockquote",
-      "list"
-    ]
-  ],
-  [
-    "blockquote",
     X_,
     [
       "paragraph",
@@ -10628,7 +10625,7 @@ var ds = [
     ]
   ],
   [
-    "hr",
+    "blockquote",
     Z_,
     [
       "paragraph",
@@ -10638,18 +10635,28 @@ var ds = [
     ]
   ],
   [
+    "hr",
+    Q_,
+    [
+      "paragraph",
+      "reference",
+      "blockquote",
+      "list"
+    ]
+  ],
+  [
     "list",
-    e0,
+    t0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", n0],
+  ["reference", r0],
   [
     "html_block",
-    o0,
+    l0,
     [
       "paragraph",
       "reference",
@@ -10658,16 +10665,16 @@ var ds = [
   ],
   [
     "heading",
-    l0,
+    c0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", c0],
-  ["paragraph", a0]
-], Qu = class {
+  ["lheading", a0],
+  ["paragraph", u0]
+], ef = class {
   constructor() {
     K(
       this,
@@ -10676,7 +10683,7 @@ var ds = [
       */
       "ruler",
       new zr()
-    ), K(this, "State", Xu);
+    ), K(this, "State", Zu);
     for (let e = 0; e < ds.length; e++) this.ruler.push(ds[e][0], ds[e][1], { alt: (ds[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
@@ -10706,7 +10713,7 @@ var ds = [
     const s = new this.State(e, t, n, r);
     this.tokenize(s, s.line, s.lineMax);
   }
-}, ef = class {
+}, tf = class {
   constructor(e, t, n, r) {
     K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
@@ -10746,7 +10753,7 @@ var ds = [
     };
   }
 };
-function u0(e) {
+function f0(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10776,25 +10783,25 @@ function u0(e) {
       return !1;
   }
 }
-function f0(e, t) {
+function d0(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !u0(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !f0(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function d0(e) {
+function h0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function h0(e) {
+function p0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function p0(e, t) {
+function g0(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, r = e.posMax;
   if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const s = n - Math.min(10, e.pending.length, n);
   let i = n;
-  for (; i > s && h0(e.src.charCodeAt(i - 1)); ) i--;
-  if (i === n || !d0(e.src.charCodeAt(i))) return !1;
+  for (; i > s && p0(e.src.charCodeAt(i - 1)); ) i--;
+  if (i === n || !h0(e.src.charCodeAt(i))) return !1;
   const o = n - i, l = e.md.linkify.matchAtStart(e.src.slice(i));
   if (!l) return !1;
   let c = l.url;
@@ -10815,7 +10822,7 @@ function p0(e, t) {
   }
   return e.pos += c.length - o, !0;
 }
-function g0(e, t) {
+function m0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const r = e.pending.length - 1, s = e.posMax;
@@ -10836,7 +10843,7 @@ for (let e = 0; e < 256; e++) $o.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
   $o[e.charCodeAt(0)] = 1;
 });
-function m0(e, t) {
+function _0(e, t) {
   let n = e.pos;
   const r = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
@@ -10865,7 +10872,7 @@ function m0(e, t) {
   }
   return e.pos = n + 1, !0;
 }
-function _0(e) {
+function y0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -10875,7 +10882,7 @@ function _0(e) {
   }
   return t;
 }
-function y0(e, t) {
+function b0(e, t) {
   var n;
   const r = e.pos;
   if (e.src.charCodeAt(r) !== 96) return !1;
@@ -10883,7 +10890,7 @@ function y0(e, t) {
   let i = r + 1;
   for (; i < s && e.src.charCodeAt(i) === 96; ) i++;
   const o = e.src.slice(r, i), l = o.length;
-  if (e.backticksScanned || (e.backticks = _0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
+  if (e.backticksScanned || (e.backticks = y0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
     let c = i, a;
     for (; (a = e.src.indexOf("`", c)) !== -1 && a < s; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
@@ -10901,7 +10908,7 @@ function y0(e, t) {
   }
   return t || (e.pending += o), e.pos = i, !0;
 }
-function b0(e, t) {
+function k0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 126) return !1;
   const s = e.scanDelims(e.pos, !0);
@@ -10921,7 +10928,7 @@ function b0(e, t) {
     });
   return e.pos += s.length, !0;
 }
-function Zc(e, t) {
+function Qc(e, t) {
   let n;
   const r = [], s = t.length;
   for (let i = 0; i < s; i++) {
@@ -10937,20 +10944,20 @@ function Zc(e, t) {
     o--, i !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[i], e.tokens[i] = n);
   }
 }
-function k0(e) {
+function w0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Zc(e, e.delimiters);
+  Qc(e, e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Zc(e, i);
+    i && Qc(e, i);
   }
 }
-var tf = {
-  tokenize: b0,
-  postProcess: k0
+var nf = {
+  tokenize: k0,
+  postProcess: w0
 };
-function w0(e, t) {
+function x0(e, t) {
   const n = e.pos, r = e.src.charCodeAt(n);
   if (t || r !== 95 && r !== 42) return !1;
   const s = e.scanDelims(e.pos, r === 42);
@@ -10967,7 +10974,7 @@ function w0(e, t) {
   }
   return e.pos += s.length, !0;
 }
-function Qc(e, t) {
+function ea(e, t) {
   const n = t.length;
   for (let r = n - 1; r >= 0; r--) {
     const s = t[r];
@@ -10978,20 +10985,20 @@ function Qc(e, t) {
     a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[s.end + 1].token].content = "", r--);
   }
 }
-function x0(e) {
+function v0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Qc(e, e.delimiters);
+  ea(e, e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Qc(e, i);
+    i && ea(e, i);
   }
 }
-var nf = {
-  tokenize: w0,
-  postProcess: x0
+var rf = {
+  tokenize: x0,
+  postProcess: v0
 };
-function v0(e, t) {
+function A0(e, t) {
   let n, r, s, i, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
   const u = e.pos, f = e.posMax, g = e.pos + 1, m = e.md.helpers.parseLinkLabel(e, e.pos, !0);
@@ -11027,7 +11034,7 @@ function v0(e, t) {
   }
   return e.pos = h, e.posMax = f, !0;
 }
-function A0(e, t) {
+function R0(e, t) {
   let n, r, s, i, o, l, c, a, u = "";
   const f = e.pos, g = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
@@ -11064,8 +11071,8 @@ function A0(e, t) {
   }
   return e.pos = i, e.posMax = g, !0;
 }
-var R0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, E0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function C0(e, t) {
+var E0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, C0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function S0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const r = e.pos, s = e.posMax;
@@ -11076,7 +11083,7 @@ function C0(e, t) {
     if (o === 62) break;
   }
   const i = e.src.slice(r + 1, n);
-  if (E0.test(i)) {
+  if (C0.test(i)) {
     const o = e.md.normalizeLink(i);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11089,7 +11096,7 @@ function C0(e, t) {
     }
     return e.pos += i.length + 2, !0;
   }
-  if (R0.test(i)) {
+  if (E0.test(i)) {
     const o = e.md.normalizeLink(`mailto:${i}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11104,17 +11111,17 @@ function C0(e, t) {
   }
   return !1;
 }
-function S0(e) {
+function D0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function D0(e) {
+function T0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function rf(e) {
+function sf(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function T0(e, t) {
+function F0(e, t) {
   const n = e.src;
   let r, s;
   if (n.startsWith("<!--", t)) {
@@ -11125,37 +11132,37 @@ function T0(e, t) {
     r = t + 9, s = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     r = t + 2, s = "?>";
-  else if (rf(n.charCodeAt(t + 2)))
+  else if (sf(n.charCodeAt(t + 2)))
     r = t + 3, s = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const i = n.indexOf(s, r);
   return i < 0 ? (e.skipHtmlSpecial = !0, -1) : i + s.length;
 }
-function F0(e, t) {
+function I0(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, r = e.pos;
   if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
   let s;
   const i = e.src.charCodeAt(r + 1);
-  if (i === 33 || i === 63) s = T0(e, r);
-  else if (i === 47 || rf(i)) {
-    const o = e.src.slice(r).match(Zu);
+  if (i === 33 || i === 63) s = F0(e, r);
+  else if (i === 47 || sf(i)) {
+    const o = e.src.slice(r).match(Qu);
     s = o ? r + o[0].length : -1;
   } else return !1;
   if (s < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, s), S0(o.content) && e.linkLevel++, D0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(r, s), D0(o.content) && e.linkLevel++, T0(o.content) && e.linkLevel--;
   }
   return e.pos = s, !0;
 }
-var I0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, O0 = /^&([a-z][a-z0-9]{1,31});/i;
-function N0(e, t) {
+var O0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, N0 = /^&([a-z][a-z0-9]{1,31});/i;
+function M0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const s = e.src.slice(n).match(I0);
+    const s = e.src.slice(n).match(O0);
     if (s) {
       if (!t) {
         const i = s[1][0].toLowerCase() === "x" ? parseInt(s[1].slice(1), 16) : parseInt(s[1], 10), o = e.push("text_special", "", 0);
@@ -11164,9 +11171,9 @@ function N0(e, t) {
       return e.pos += s[0].length, !0;
     }
   } else {
-    const s = e.src.slice(n).match(O0);
+    const s = e.src.slice(n).match(N0);
     if (s) {
-      const i = Nu(s[0]);
+      const i = Mu(s[0]);
       if (i !== s[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -11178,7 +11185,7 @@ function N0(e, t) {
   }
   return !1;
 }
-function ea(e) {
+function ta(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let r = 0, s = -2;
@@ -11210,16 +11217,16 @@ function ea(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function M0(e) {
+function L0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  ea(e.delimiters);
+  ta(e.delimiters);
   for (let s = 0; s < n; s++) {
     var r;
     const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && ea(i);
+    i && ta(i);
   }
 }
-function L0(e) {
+function P0(e) {
   let t, n, r = 0;
   const s = e.tokens, i = e.tokens.length;
   for (t = n = 0; t < i; t++)
@@ -11227,24 +11234,24 @@ function L0(e) {
   t !== n && (s.length = n);
 }
 var Vi = [
-  ["text", f0],
-  ["linkify", p0],
-  ["newline", g0],
-  ["escape", m0],
-  ["backticks", y0],
-  ["strikethrough", tf.tokenize],
-  ["emphasis", nf.tokenize],
-  ["link", v0],
-  ["image", A0],
-  ["autolink", C0],
-  ["html_inline", F0],
-  ["entity", N0]
+  ["text", d0],
+  ["linkify", g0],
+  ["newline", m0],
+  ["escape", _0],
+  ["backticks", b0],
+  ["strikethrough", nf.tokenize],
+  ["emphasis", rf.tokenize],
+  ["link", A0],
+  ["image", R0],
+  ["autolink", S0],
+  ["html_inline", I0],
+  ["entity", M0]
 ], Gi = [
-  ["balance_pairs", M0],
-  ["strikethrough", tf.postProcess],
-  ["emphasis", nf.postProcess],
-  ["fragments_join", L0]
-], sf = class {
+  ["balance_pairs", L0],
+  ["strikethrough", nf.postProcess],
+  ["emphasis", rf.postProcess],
+  ["fragments_join", P0]
+], of = class {
   constructor() {
     K(
       this,
@@ -11261,7 +11268,7 @@ var Vi = [
       */
       "ruler2",
       new zr()
-    ), K(this, "State", ef);
+    ), K(this, "State", tf);
     for (let e = 0; e < Vi.length; e++) this.ruler.push(Vi[e][0], Vi[e][1]);
     for (let e = 0; e < Gi.length; e++) this.ruler2.push(Gi[e][0], Gi[e][1]);
   }
@@ -11310,7 +11317,7 @@ var Vi = [
     const i = this.ruler2.getRules(""), o = i.length;
     for (let l = 0; l < o; l++) i[l](s);
   }
-}, P0 = {
+}, j0 = {
   default: {
     options: {
       html: !1,
@@ -11409,7 +11416,7 @@ var Vi = [
       }
     }
   }
-}, j0 = /^(vbscript|javascript|file|data):/, $0 = /^data:image\/(gif|png|jpeg|webp);/, ta = [
+}, $0 = /^(vbscript|javascript|file|data):/, B0 = /^data:image\/(gif|png|jpeg|webp);/, na = [
   "http:",
   "https:",
   "mailto:"
@@ -11432,7 +11439,7 @@ var Vi = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return j0.test(t) ? $0.test(t) : !0;
+    return $0.test(t) ? B0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
@@ -11440,9 +11447,9 @@ var Vi = [
   */
   normalizeLink(e) {
     const t = go(e, !0);
-    if (t.hostname && (!t.protocol || ta.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || na.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Wc.toASCII(t.hostname);
+        t.hostname = Jc.toASCII(t.hostname);
       } catch {
       }
     return t.auth && (t.auth = qt(t.auth)), t.hostname && (t.hostname = qt(t.hostname)), t.pathname && (t.pathname = qt(t.pathname)), t.search && (t.search = qt(t.search)), t.hash && (t.hash = qt(t.hash)), po(t);
@@ -11452,9 +11459,9 @@ var Vi = [
   */
   normalizeLinkText(e) {
     const t = go(e, !0);
-    if (t.hostname && (!t.protocol || ta.indexOf(t.protocol) >= 0))
+    if (t.hostname && (!t.protocol || na.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Wc.toUnicode(t.hostname);
+        t.hostname = Jc.toUnicode(t.hostname);
       } catch {
       }
     return or(po(t), or.defaultChars + "%");
@@ -11468,7 +11475,7 @@ var Vi = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new sf()
+      new of()
     ), K(
       this,
       /**
@@ -11477,7 +11484,7 @@ var Vi = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Qu()
+      new ef()
     ), K(
       this,
       /**
@@ -11486,7 +11493,7 @@ var Vi = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Yu()
+      new Xu()
     ), K(
       this,
       /**
@@ -11510,7 +11517,7 @@ var Vi = [
       * ```
       */
       "renderer",
-      new Vu()
+      new Gu()
     ), K(
       this,
       /**
@@ -11519,7 +11526,7 @@ var Vi = [
       * rule.
       */
       "linkify",
-      new Vm()
+      new Gm()
     ), K(
       this,
       /**
@@ -11527,7 +11534,7 @@ var Vi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      i_
+      o_
     ), K(
       this,
       /**
@@ -11535,7 +11542,7 @@ var Vi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, w_)
+      Object.assign({}, x_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11573,7 +11580,7 @@ var Vi = [
     let t;
     if (typeof e == "string") {
       const s = e;
-      if (t = P0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
+      if (t = j0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -11700,15 +11707,15 @@ var Vi = [
 };
 K(Mt, "Token", Mn);
 K(Mt, "Ruler", zr);
-K(Mt, "Renderer", Vu);
-K(Mt, "ParserCore", Yu);
-K(Mt, "StateCore", Gu);
-K(Mt, "ParserBlock", Qu);
-K(Mt, "StateBlock", Xu);
-K(Mt, "ParserInline", sf);
-K(Mt, "StateInline", ef);
-var B0 = Ju(Mt);
-const z0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, U0 = [
+K(Mt, "Renderer", Gu);
+K(Mt, "ParserCore", Xu);
+K(Mt, "StateCore", Ku);
+K(Mt, "ParserBlock", ef);
+K(Mt, "StateBlock", Zu);
+K(Mt, "ParserInline", of);
+K(Mt, "StateInline", tf);
+var z0 = qu(Mt);
+const U0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, W0 = [
   "a",
   "blockquote",
   "br",
@@ -11735,70 +11742,70 @@ const z0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, U0 = [
   "thead",
   "tr",
   "ul"
-], W0 = ["href", "title", "target", "rel", "start", "class"], qr = new B0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+], J0 = ["href", "title", "target", "rel", "start", "class"], qr = new z0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 qr.disable(["image"]);
 qr.validateLink = (e) => Bo.test(String(e).trim());
-const J0 = qr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
-qr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), J0(e, t, n, r, s));
-function q0(e) {
+const q0 = qr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
+qr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), q0(e, t, n, r, s));
+function H0(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let na = null;
-function H0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (na !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let ra = null;
+function V0(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (ra !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
     n !== null && !Bo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), na = e), e);
+  }), ra = e), e);
 }
-function V0(e, t = hm) {
-  const n = String(e ?? "").slice(0, z0), r = H0(t);
-  if (!r) return `<p>${q0(n)}</p>`;
+function G0(e, t = pm) {
+  const n = String(e ?? "").slice(0, U0), r = V0(t);
+  if (!r) return `<p>${H0(n)}</p>`;
   const s = qr.render(n);
   return r.sanitize(s, {
-    ALLOWED_TAGS: U0,
-    ALLOWED_ATTR: W0,
+    ALLOWED_TAGS: W0,
+    ALLOWED_ATTR: J0,
     ALLOWED_URI_REGEXP: Bo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const G0 = 300, Vn = /* @__PURE__ */ new Map();
+const K0 = 300, Vn = /* @__PURE__ */ new Map();
 function Ki(e) {
   const t = String(e ?? "");
   let n = Vn.get(t);
-  return n !== void 0 ? Vn.delete(t) : (n = V0(t), Vn.size >= G0 && Vn.delete(Vn.keys().next().value)), Vn.set(t, n), n;
+  return n !== void 0 ? Vn.delete(t) : (n = G0(t), Vn.size >= K0 && Vn.delete(Vn.keys().next().value)), Vn.set(t, n), n;
 }
-const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = { "data-test": "run-status" }, Z0 = { class: "cd-hint" }, Q0 = ["value"], ey = {
+const Y0 = ["data-prompt", "data-status"], X0 = { class: "cd-run-head" }, Z0 = { "data-test": "run-status" }, Q0 = { class: "cd-hint" }, ey = ["value"], ty = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, ty = {
+}, ny = {
   class: "cd-hint",
   "data-test": "run-node"
-}, ny = {
+}, ry = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, ry = ["data-node", "onClick"], sy = { class: "cd-err" }, iy = {
+}, sy = ["data-node", "onClick"], iy = { class: "cd-err" }, oy = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, oy = ["src", "alt", "title", "onClick"], ra = {
+}, ly = ["src", "alt", "title", "onClick"], sa = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, o) => t.ctl.url(nc(i.id, o.nodeId, o.index, Zp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(nc(i.id, o.nodeId, o.index));
+    const t = e, n = (i, o) => t.ctl.url(rc(i.id, o.nodeId, o.index, Qp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(rc(i.id, o.nodeId, o.index));
     return (i, o) => (U(), q("div", {
       class: st(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      H("div", Y0, [
+      H("div", X0, [
         o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
-        H("b", X0, ie(e.run.status), 1),
-        H("span", Z0, [
+        H("b", Z0, ie(e.run.status), 1),
+        H("span", Q0, [
           ge(ie(e.run.short), 1),
           e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(e.run.queuedBy), 1)
@@ -11815,8 +11822,8 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, Q0)) : (U(), q("progress", ey)),
-        H("div", ty, [
+        }, null, 8, ey)) : (U(), q("progress", ty)),
+        H("div", ny, [
           e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
             o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
@@ -11835,7 +11842,7 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", ny, ie(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", ry, ie(e.run.reason), 1)) : pe("", !0),
       (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11853,10 +11860,10 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           l.input ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, ry)) : pe("", !0),
-        H("span", sy, ie((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, sy)) : pe("", !0),
+        H("span", iy, ie((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (U(), q("div", iy, [
+      e.run.outputs.length ? (U(), q("div", oy, [
         (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
@@ -11865,75 +11872,75 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           loading: "lazy",
           onClick: (c) => e.ctl.showImage(s(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, oy))), 128))
+        }, null, 8, ly))), 128))
       ])) : pe("", !0)
-    ], 10, K0));
+    ], 10, Y0));
   }
-}, ly = { class: "cd-bar" }, cy = ["title"], ay = ["value", "disabled"], uy = ["value"], fy = ["disabled"], dy = ["title"], hy = ["disabled"], py = {
+}, cy = { class: "cd-bar" }, ay = ["title"], uy = ["value", "disabled"], fy = ["value"], dy = ["disabled"], hy = ["title"], py = ["disabled"], gy = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, gy = {
+}, my = {
   key: 0,
   class: "cd-hint"
-}, my = ["onClick", "data-session"], _y = { class: "cd-hint" }, yy = { key: 0 }, by = {
+}, _y = ["onClick", "data-session"], yy = { class: "cd-hint" }, by = { key: 0 }, ky = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, ky = ["value"], wy = { class: "cd-wide" }, xy = { class: "cd-wide" }, vy = { class: "cd-hint" }, Ay = { class: "cd-row" }, Ry = ["disabled"], Ey = {
+}, wy = ["value"], xy = { class: "cd-wide" }, vy = { class: "cd-wide" }, Ay = { class: "cd-hint" }, Ry = { class: "cd-row" }, Ey = ["disabled"], Cy = {
   class: "cd-skills",
   "data-test": "skills"
-}, Cy = ["title"], Sy = ["checked", "onChange", "data-skill"], Dy = {
+}, Sy = ["title"], Dy = ["checked", "onChange", "data-skill"], Ty = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, Ty = { class: "cd-main" }, Fy = {
+}, Fy = { class: "cd-main" }, Iy = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, Iy = { "data-test": "summary" }, Oy = ["innerHTML"], Ny = { class: "cd-user" }, My = ["data-skill"], Ly = { class: "cd-skill" }, Py = ["innerHTML"], jy = ["data-message"], $y = ["disabled", "onClick"], By = ["disabled", "onClick"], zy = ["disabled", "onClick"], Uy = {
+}, Oy = { "data-test": "summary" }, Ny = ["innerHTML"], My = { class: "cd-user" }, Ly = ["data-skill"], Py = { class: "cd-skill" }, jy = ["innerHTML"], $y = ["data-message"], By = ["disabled", "onClick"], zy = ["disabled", "onClick"], Uy = ["disabled", "onClick"], Wy = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, Wy = ["src", "alt", "title", "onClick"], Jy = ["href", "title"], qy = {
+}, Jy = ["src", "alt", "title", "onClick"], qy = ["href", "title"], Hy = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, Hy = {
+}, Vy = {
   key: 3,
   class: "cd-err"
-}, Vy = ["data-skill"], Gy = { class: "cd-skill" }, Ky = {
+}, Gy = ["data-skill"], Ky = { class: "cd-skill" }, Yy = {
   key: 0,
   class: "cd-typing"
-}, Yy = ["data-message"], Xy = ["disabled", "onClick"], Zy = ["disabled", "onClick"], Qy = ["innerHTML"], eb = {
+}, Xy = ["data-message"], Zy = ["disabled", "onClick"], Qy = ["disabled", "onClick"], eb = ["innerHTML"], tb = {
   key: 0,
   class: "cd-err"
-}, tb = {
+}, nb = {
   key: 1,
   class: "cd-empty"
-}, nb = {
+}, rb = {
   key: 0,
   class: "cd-hint"
-}, rb = ["src"], sb = ["href"], ib = {
+}, sb = ["src"], ib = ["href"], ob = {
   key: 2,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, ob = { class: "cd-row" }, lb = {
+}, lb = { class: "cd-row" }, cb = {
   key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, cb = {
+}, ab = {
   key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, ab = ["title", "data-state"], ub = ["src"], fb = ["onClick"], db = { class: "cd-input" }, hb = ["disabled"], pb = ["accept"], gb = ["disabled"], mb = ["disabled"], _b = {
+}, ub = ["title", "data-state"], fb = ["src"], db = ["onClick"], hb = { class: "cd-input" }, pb = ["disabled"], gb = ["accept"], mb = ["disabled"], _b = ["disabled"], yb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), f = Ve(() => r.form.skills), g = Ve(() => !!n.config?.api_key_set), m = Ve(() => {
       const J = [...r.sessions];
       return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
-    }), h = Ve(() => lg(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), v = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
+    }), h = Ve(() => cg(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), v = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
     function T(J) {
       return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
@@ -11942,7 +11949,7 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
     }
     const b = Ve(() => {
       const J = {};
-      for (const [R, C] of Object.entries(ig(n))) J[R] = C.map((Y) => og(Y, (ut) => t.ctl.titleOf(ut)));
+      for (const [R, C] of Object.entries(og(n))) J[R] = C.map((Y) => lg(Y, (ut) => t.ctl.titleOf(ut)));
       return J;
     }), k = (J) => b.value[J] ?? [];
     function F(J) {
@@ -11997,11 +12004,11 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
       }, ["prevent", "stop"])),
       onDrop: Kn(W, ["prevent", "stop"])
     }, [
-      H("div", ly, [
+      H("div", cy, [
         H("span", {
           class: st(["cd-dot", i.value]),
           title: o.value
-        }, null, 10, cy),
+        }, null, 10, ay),
         H("select", {
           class: "cd-session",
           value: G(r).form.session_id,
@@ -12016,9 +12023,9 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           (U(!0), q(oe, null, Ge(m.value, (C) => (U(), q("option", {
             key: C.id,
             value: C.id
-          }, ie(C.title), 9, uy))), 128)),
+          }, ie(C.title), 9, fy))), 128)),
           R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, ay),
+        ], 40, uy),
         bn(H("input", {
           class: "cd-search",
           "onUpdate:modelValue": R[0] || (R[0] = (C) => G(r).searchQuery = C),
@@ -12028,7 +12035,7 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           onKeydown: x,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, fy), [
+        }, null, 40, dy), [
           [Jn, G(r).searchQuery]
         ]),
         H("span", {
@@ -12040,14 +12047,14 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, dy),
+        ], 10, hy),
         H("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: R[1] || (R[1] = (C) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, hy),
+        }, "■", 8, py),
         H("button", {
           class: st(["cd-btn", { "cd-on": G(r).showSettings }]),
           onClick: R[2] || (R[2] = (C) => G(r).showSettings = !G(r).showSettings),
@@ -12061,8 +12068,8 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (U(), q("div", py, [
-        G(r).searchHits.length ? pe("", !0) : (U(), q("div", gy, "nothing found")),
+      G(r).searchHits ? (U(), q("div", gy, [
+        G(r).searchHits.length ? pe("", !0) : (U(), q("div", my, "nothing found")),
         (U(!0), q(oe, null, Ge(G(r).searchHits, (C) => (U(), q("button", {
           key: C.key,
           class: "cd-hit",
@@ -12071,16 +12078,16 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
         }, [
           H("b", null, ie(C.title), 1),
           R[26] || (R[26] = ge()),
-          H("span", _y, ie(C.kind), 1),
+          H("span", yy, ie(C.kind), 1),
           R[27] || (R[27] = H("br", null, null, -1)),
           (U(!0), q(oe, null, Ge(T(C.snippet), (Y, ut) => (U(), q(oe, { key: ut }, [
-            Y.mark ? (U(), q("mark", yy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
+            Y.mark ? (U(), q("mark", by, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
               ge(ie(Y.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, my))), 128))
+        ], 8, _y))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (U(), q("div", by, [
+      G(r).showSettings ? (U(), q("div", ky, [
         H("label", null, [
           R[28] || (R[28] = ge("Provider ", -1)),
           bn(H("select", {
@@ -12088,12 +12095,12 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
             onChange: R[5] || (R[5] = (C) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (U(!0), q(oe, null, Ge(G(mg), (C) => (U(), q("option", {
+            (U(!0), q(oe, null, Ge(G(_g), (C) => (U(), q("option", {
               key: C,
               value: C
-            }, ie(C), 9, ky))), 128))
+            }, ie(C), 9, wy))), 128))
           ], 544), [
-            [Ph, G(r).form.provider]
+            [jh, G(r).form.provider]
           ])
         ]),
         H("label", null, [
@@ -12118,7 +12125,7 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
             [Jn, G(r).form.base_url]
           ])
         ]),
-        H("label", wy, [
+        H("label", xy, [
           R[31] || (R[31] = ge("System prompt ", -1)),
           bn(H("textarea", {
             "onUpdate:modelValue": R[10] || (R[10] = (C) => G(r).form.system_prompt = C),
@@ -12129,10 +12136,10 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
             [Jn, G(r).form.system_prompt]
           ])
         ]),
-        H("label", xy, [
+        H("label", vy, [
           R[32] || (R[32] = ge("API key ", -1)),
-          H("span", vy, ie(g.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          H("span", Ay, [
+          H("span", Ay, ie(g.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", Ry, [
             bn(H("input", {
               "onUpdate:modelValue": R[12] || (R[12] = (C) => G(r).apiKey = C),
               type: "password",
@@ -12147,11 +12154,11 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
               onClick: R[13] || (R[13] = (C) => e.ctl.setApiKey()),
               disabled: !G(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, Ry)
+            }, "set", 8, Ey)
           ])
         ])
       ])) : pe("", !0),
-      H("div", Ey, [
+      H("div", Cy, [
         (U(!0), q(oe, null, Ge(G(r).skills, (C) => (U(), q("label", {
           key: C.name,
           class: st(["cd-chip", { "cd-on": f.value.includes(C.name) }]),
@@ -12162,37 +12169,37 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
             checked: f.value.includes(C.name),
             onChange: (Y) => e.ctl.toggleSkill(C.name, Y.target.checked),
             "data-skill": C.name
-          }, null, 40, Sy),
+          }, null, 40, Dy),
           ge(" " + ie(C.name), 1)
-        ], 10, Cy))), 128)),
-        G(r).skills.length ? pe("", !0) : (U(), q("span", Dy, [
+        ], 10, Sy))), 128)),
+        G(r).skills.length ? pe("", !0) : (U(), q("span", Ty, [
           ge(ie(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !G(r).connected && G(r).offlineReason ? (U(), q(oe, { key: 0 }, [
             ge(" (" + ie(G(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      H("div", Ty, [
+      H("div", Fy, [
         H("div", {
           ref_key: "chat",
           ref: j,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          h.value ? (U(), q("details", Fy, [
-            H("summary", Iy, [
+          h.value ? (U(), q("details", Iy, [
+            H("summary", Oy, [
               R[33] || (R[33] = H("b", null, "Summary", -1)),
               ge(" of " + ie(w.value.length) + " earlier turn" + ie(w.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               H("div", {
                 class: "cd-text cd-md",
                 innerHTML: G(Ki)(h.value.content)
-              }, null, 8, Oy)
+              }, null, 8, Ny)
             ]),
             (U(!0), q(oe, null, Ge(w.value, (C) => (U(), q("div", {
               key: C.id,
               class: "cd-turn cd-old"
             }, [
-              H("div", Ny, [
+              H("div", My, [
                 R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
                 ge(ie(C.content), 1)
               ]),
@@ -12205,12 +12212,12 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
                   class: st(["cd-reply", "cd-" + Y.state]),
                   "data-skill": Y.skill
                 }, [
-                  H("div", Ly, ie(Y.skill), 1),
+                  H("div", Py, ie(Y.skill), 1),
                   H("div", {
                     class: "cd-text cd-md",
                     innerHTML: G(Ki)(Y.content)
-                  }, null, 8, Py)
-                ], 10, My))), 128))
+                  }, null, 8, jy)
+                ], 10, Ly))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
@@ -12233,25 +12240,25 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
                   onClick: (Y) => e.ctl.forkFrom(C.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, $y),
+                }, "fork", 8, By),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(C.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, By),
+                }, "revert", 8, zy),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(C.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, zy)
-              ], 8, jy)),
+                }, "revert + canvas", 8, Uy)
+              ], 8, $y)),
               R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
               ge(ie(C.content) + " ", 1),
-              C.attachments?.length ? (U(), q("span", Uy, [
+              C.attachments?.length ? (U(), q("span", Wy, [
                 (U(!0), q(oe, null, Ge(C.attachments, (Y) => (U(), q(oe, {
                   key: Y.sha256
                 }, [
@@ -12263,7 +12270,7 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
                     title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
                     onClick: (ut) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Wy)) : (U(), q("a", {
+                  }, null, 8, Jy)) : (U(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(Y.sha256),
@@ -12271,11 +12278,11 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
                     rel: "noopener",
                     title: Y.mime,
                     "data-test": "attachment"
-                  }, ie(Y.name || Y.mime), 9, Jy))
+                  }, ie(Y.name || Y.mime), 9, qy))
                 ], 64))), 128))
               ])) : pe("", !0),
-              C.state === "waiting" ? (U(), q("span", qy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              C.error ? (U(), q("span", Hy, " — " + ie(C.error), 1)) : pe("", !0)
+              C.state === "waiting" ? (U(), q("span", Hy, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              C.error ? (U(), q("span", Vy, " — " + ie(C.error), 1)) : pe("", !0)
             ], 2),
             H("div", {
               class: "cd-replies",
@@ -12286,9 +12293,9 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
                 class: st(["cd-reply", "cd-" + Y.state]),
                 "data-skill": Y.skill
               }, [
-                H("div", Gy, [
+                H("div", Ky, [
                   ge(ie(Y.skill), 1),
-                  Y.state === "streaming" ? (U(), q("span", Ky, "…")) : pe("", !0),
+                  Y.state === "streaming" ? (U(), q("span", Yy, "…")) : pe("", !0),
                   Y.id ? (U(), q("span", {
                     key: 1,
                     class: "cd-acts",
@@ -12301,36 +12308,36 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
                       onClick: (ut) => e.ctl.forkFrom(Y.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, Xy),
+                    }, "fork", 8, Zy),
                     H("button", {
                       class: "cd-act",
                       disabled: !u.value,
                       onClick: (ut) => e.ctl.revertTo(Y.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, Zy)
-                  ], 8, Yy)) : pe("", !0)
+                    }, "revert", 8, Qy)
+                  ], 8, Xy)) : pe("", !0)
                 ]),
                 H("div", {
                   class: "cd-text cd-md",
                   innerHTML: G(Ki)(Y.content)
-                }, null, 8, Qy),
-                Y.error ? (U(), q("div", eb, ie(Y.error), 1)) : pe("", !0)
-              ], 10, Vy))), 128))
+                }, null, 8, eb),
+                Y.error ? (U(), q("div", tb, ie(Y.error), 1)) : pe("", !0)
+              ], 10, Gy))), 128))
             ], 4),
-            (U(!0), q(oe, null, Ge(k(C.id), (Y) => (U(), ps(ra, {
+            (U(!0), q(oe, null, Ge(k(C.id), (Y) => (U(), ps(sa, {
               key: Y.id,
               run: Y,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (U(!0), q(oe, null, Ge(k(0), (C) => (U(), ps(ra, {
+          (U(!0), q(oe, null, Ge(k(0), (C) => (U(), ps(sa, {
             key: C.id,
             run: C,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (U(), q("div", tb, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), q("div", nb, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         G(r).showLog ? (U(), q("div", {
           key: 0,
@@ -12350,10 +12357,10 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
             ], 64)) : pe("", !0),
             ge(": " + ie(C.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (U(), q("div", nb, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), q("div", rb, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (U(), ps(Dd, { to: "body" }, [
+      (U(), ps(Td, { to: "body" }, [
         G(r).image ? (U(), q("div", {
           key: 0,
           ref_key: "overlay",
@@ -12367,19 +12374,19 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           H("img", {
             src: G(r).image,
             alt: "full size"
-          }, null, 8, rb),
+          }, null, 8, sb),
           H("a", {
             href: G(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: R[14] || (R[14] = Kn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, sb)
+          }, "open in a new tab", 8, ib)
         ], 544)) : pe("", !0)
       ])),
-      G(r).staleRevert ? (U(), q("div", ib, [
+      G(r).staleRevert ? (U(), q("div", ob, [
         ge(ie(G(r).staleRevert.message) + " ", 1),
-        H("span", ob, [
+        H("span", lb, [
           H("button", {
             class: "cd-btn",
             onClick: R[15] || (R[15] = (C) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
@@ -12397,8 +12404,8 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           }, "dismiss")
         ])
       ])) : pe("", !0),
-      l.value ? (U(), q("div", lb, ie(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (U(), q("div", cb, [
+      l.value ? (U(), q("div", cb, ie(l.value), 1)) : pe("", !0),
+      G(r).attachments.length ? (U(), q("div", ab, [
         (U(!0), q(oe, null, Ge(G(r).attachments, (C) => (U(), q("span", {
           key: C.key,
           class: st(["cd-chip cd-att", "cd-att-" + C.state]),
@@ -12410,7 +12417,7 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
             class: "cd-chip-thumb",
             src: C.preview,
             alt: ""
-          }, null, 8, ub)) : pe("", !0),
+          }, null, 8, fb)) : pe("", !0),
           ge(" " + ie(C.name), 1),
           C.state === "uploading" ? (U(), q(oe, { key: 1 }, [
             ge(" …")
@@ -12422,17 +12429,17 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
             class: "cd-x",
             onClick: (Y) => e.ctl.removeAttachment(C.key),
             title: "Remove"
-          }, "×", 8, fb)
-        ], 10, ab))), 128))
+          }, "×", 8, db)
+        ], 10, ub))), 128))
       ])) : pe("", !0),
-      H("div", db, [
+      H("div", hb, [
         H("button", {
           class: "cd-btn",
           disabled: !G(r).connected,
           onClick: R[18] || (R[18] = (C) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, hb),
+        }, "+", 8, pb),
         H("input", {
           ref_key: "picker",
           ref: de,
@@ -12442,7 +12449,7 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           style: { display: "none" },
           onChange: at,
           "data-test": "file"
-        }, null, 40, pb),
+        }, null, 40, gb),
         bn(H("textarea", {
           "onUpdate:modelValue": R[19] || (R[19] = (C) => G(r).draft = C),
           rows: "2",
@@ -12451,7 +12458,7 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           onKeydown: ne,
           onPaste: se,
           "data-test": "input"
-        }, null, 40, gb), [
+        }, null, 40, mb), [
           [Jn, G(r).draft]
         ]),
         H("button", {
@@ -12459,29 +12466,29 @@ const K0 = ["data-prompt", "data-status"], Y0 = { class: "cd-run-head" }, X0 = {
           disabled: !ve.value,
           onClick: R[20] || (R[20] = (C) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, mb)
+        }, "send", 8, _b)
       ])
     ], 32));
   }
-}, yb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", bb = "comfyd.canvas", kb = 1500;
-function sa() {
+}, bb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", kb = "comfyd.canvas", wb = 1500;
+function ia() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
 function _o(e, t) {
   (console[e] ?? console.log)(t);
 }
-function wb(e) {
-  const t = sa();
+function xb(e) {
+  const t = ia();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
-    const s = sa();
-    (s || ++n > kb) && (clearInterval(r), s ? e(s, !0) : _o("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const s = ia();
+    (s || ++n > wb) && (clearInterval(r), s ? e(s, !0) : _o("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function xb({ app: e, api: t }, n) {
-  const r = new Xh({
+function vb({ app: e, api: t }, n) {
+  const r = new Zh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
       let u = null;
@@ -12494,28 +12501,28 @@ function xb({ app: e, api: t }, n) {
       return u;
     },
     location: window.location
-  }), s = new Jp({
+  }), s = new qp({
     app: e,
     api: t,
     LiteGraph: window.LiteGraph,
     connection: r,
     WebSocket: window.WebSocket,
-    tabId: Wp(window.sessionStorage),
+    tabId: Jp(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
     log: _o,
-    isPanelNode: _c
+    isPanelNode: yc
   }), i = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
-    createApp: Wh,
+    createApp: Jh,
     reactive: Ro,
-    component: _b,
-    css: yb,
+    component: yb,
+    css: bb,
     document,
     log: _o,
     // Runs and their outputs come through the package's routes on
@@ -12537,10 +12544,10 @@ function xb({ app: e, api: t }, n) {
   const l = () => {
     o || (o = !0, t.addEventListener("graphChanged", () => s.graphChanged()), window.addEventListener("focus", () => s.setFocus(!0)), window.addEventListener("blur", () => s.setFocus(!1)), document.addEventListener("visibilitychange", () => s.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
       s.touched(), s.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Yp({ app: e, document }), s.start());
+    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Xp({ app: e, document }), s.start());
   };
   e.registerExtension({
-    name: bb,
+    name: kb,
     setup: l,
     afterConfigureGraph() {
       s.graphChanged();
@@ -12549,8 +12556,8 @@ function xb({ app: e, api: t }, n) {
       a?.name === fo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      _c(c) && Dg(c, i);
+      yc(c) && Tg(c, i);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: s, version: "0.1.0" });
 }
-wb(xb);
+xb(vb);

@@ -14,7 +14,7 @@
 import { backoffDelay, wsProtocols, wsUrl } from "../connection.js";
 import { applyPatch } from "./commands.js";
 import { workflowBaseline, workflowDelta } from "./delta.js";
-import { keepProvenance, workflowSignature } from "./graphops.js";
+import { heldProvenance, keepProvenance, workflowSignature } from "./graphops.js";
 import { inUndoStep } from "./transaction.js";
 
 /** The bridge closes a replaced attachment with 1000: another attachment of
@@ -432,6 +432,7 @@ export class EditorClient {
       error: out.error ?? "",
       results: (out.results ?? []).filter(Boolean).map(cleanResult),
       tab_revision: this.tabRevision,
+      provenance_revision: heldProvenance(this.graph()),
     };
     // Kept for a resync, which asks for this answer with the whole workflow.
     this.answered.set(String(m.request_id), reply);
@@ -616,7 +617,8 @@ export class EditorClient {
     }
     this.reported(wf, sig);
     this.tabRevision += 1;
-    if (delta && this.send({ type: "user_edit", delta, tab_revision: this.tabRevision })) this.deltasSent++;
+    const held = heldProvenance(this.graph());
+    if (delta && this.send({ type: "user_edit", delta, tab_revision: this.tabRevision, provenance_revision: held })) this.deltasSent++;
     else if (!delta) this.send({ type: "user_edit", workflow_json: JSON.stringify(wf), tab_revision: this.tabRevision });
   }
 

@@ -125,6 +125,15 @@ export function keepProvenance(graph, json) {
   return true;
 }
 
+/** The revision of the provenance the graph holds (0: none): reports
+ * carry it, so that an ack hands back only what changed when the tab holds
+ * the provenance it follows (the frontend may put an older one back: an
+ * undo restores the workflow's extra with it). */
+export function heldProvenance(graph) {
+  const r = Number(graph?.extra?.comfyd?.provenance?.revision);
+  return Number.isSafeInteger(r) && r > 0 ? r : 0;
+}
+
 function isRecord(r) {
   return r && typeof r === "object" && !Array.isArray(r);
 }
