@@ -161,10 +161,11 @@ struct canvas {
     provn *provn;
     provn_actor sent_who;
     uint64_t sent_rid, report_rid;
-    /* The revision of the provenance last handed to the attached tab (0:
-     * none since it attached): the next ack hands only what changed
-     * after it (canvas_report_ex). */
-    uint64_t prov_sent;
+    /* The revisions of the last whole provenance and of the last one
+     * handed to the attached tab (0: none since it attached): a tab that
+     * holds one in between gets only what changed after it (prov_reply in
+     * canvas_tab.c). */
+    uint64_t prov_base, prov_sent;
     int closed; /* shut down */
     /* Under m->mu (attached and att_id are written with mu held too). */
     int attached;

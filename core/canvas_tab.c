@@ -137,7 +137,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     cv->ud = ud;
     cv->tab_id = id;
     cv->tab_revision = req->tab_revision;
-    cv->prov_sent = 0;
+    cv->prov_base = cv->prov_sent = 0;
     free(cv->title);
     cv->title = xstrdup(req->title);
     pthread_mutex_lock(&m->mu);
@@ -355,39 +355,50 @@ int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uin
     return canvas_report_ex(m, req, revision, NULL, err);
 }
 
-/* The provenance for the ack of a report that took the canvas from
- * revision `before` to `now` (cv->mu held), malloc'd, or NULL (too large:
- * the tab then keeps none). When the tab holds the provenance as of
- * `before` (the last provenance handed to it, and the one it says it
- * holds) and the report is a patch result or a user edit (whose records
- * are all new, at `now`), only the records changed since: on a big canvas
- * the whole provenance on every ack was most of the core's and the
- * bridge's work per command. A load (whose records may come from its
- * workflow, older) and anything after an attach get the whole. */
-static char *prov_reply(canvas *cv, const Comfyd__V1__ReportEditorRequest *req, uint64_t before,
-                        uint64_t now)
+/* The provenance for the ack of a report that took the canvas to revision
+ * `now` (cv->mu held), malloc'd, or NULL (too large: the tab then keeps
+ * none, or keeps what it has). On a big canvas the whole provenance on
+ * every ack was most of the core's and the bridge's work per command, so
+ * when the tab holds one the core handed out since the last whole one
+ * (the report says which: PatchResult/UserEdit.provenance_revision), it
+ * gets only the records changed since then; every record made after a
+ * revision carries a later one. Whole: after an attach, for a load (whose
+ * records may come from its workflow, older), for a report without a
+ * delta (the user may have opened another workflow's text in the tab), and
+ * when the tab holds none or another (an undo in the frontend puts the
+ * workflow's older extra back; a change of another acked report overtook
+ * this one). */
+static char *prov_reply(canvas *cv, const Comfyd__V1__ReportEditorRequest *req, uint64_t now)
 {
-    /* The tab says which provenance it holds: the frontend may have put an
-     * older one back (an undo restores the workflow's extra with it). */
-    uint64_t held = req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PATCH_RESULT
-                        ? req->patch_result->provenance_revision
-                    : req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT
-                        ? req->user_edit->provenance_revision
-                        : 0;
-    int changes = cv->prov_sent && cv->prov_sent == before && held == before;
-    cv->prov_sent = 0;
+    uint64_t held = 0;
+    int delta = 0;
+    if (req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PATCH_RESULT) {
+        held = req->patch_result->provenance_revision;
+        delta = req->patch_result->delta &&
+                !(req->patch_result->workflow_json && *req->patch_result->workflow_json);
+    } else if (req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT) {
+        held = req->user_edit->provenance_revision;
+        delta = req->user_edit->delta &&
+                !(req->user_edit->workflow_json && *req->user_edit->workflow_json);
+    }
+    int changes = delta && cv->prov_base && held >= cv->prov_base && held <= cv->prov_sent;
     /* Each node and link record takes more than CANVAS_PROV_MIN_RECORD
      * bytes: a graph that surely gives more than CANVAS_MAX_PROV_REPLY is
      * not even written whole. */
     size_t objects = graph_node_count(cv->g) + graph_link_count(cv->g);
-    if (!changes && objects > CANVAS_MAX_PROV_REPLY / CANVAS_PROV_MIN_RECORD) return NULL;
+    char *pj = NULL;
     size_t plen = 0;
-    char *pj = changes ? provn_changes_json(cv->provn, cv->g, now, before, &plen, NULL)
-                       : provn_to_json(cv->provn, cv->g, now, &plen, NULL);
+    if (changes)
+        pj = provn_changes_json(cv->provn, cv->g, now, held, &plen, NULL);
+    else if (objects <= CANVAS_MAX_PROV_REPLY / CANVAS_PROV_MIN_RECORD)
+        pj = provn_to_json(cv->provn, cv->g, now, &plen, NULL);
     if (!pj || plen > CANVAS_MAX_PROV_REPLY) {
         free(pj);
+        /* A whole one not handed out: the tab's is unknown from now on. */
+        if (!changes) cv->prov_base = cv->prov_sent = 0;
         return NULL;
     }
+    if (!changes) cv->prov_base = now;
     cv->prov_sent = now;
     return pj;
 }
@@ -508,7 +519,7 @@ int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, 
     cv->report_rid = 0;
     *revision = graph_revision(cv->g);
     if (provenance_json && *revision != rev_before)
-        *provenance_json = prov_reply(cv, req, rev_before, *revision);
+        *provenance_json = prov_reply(cv, req, *revision);
     pthread_mutex_unlock(&cv->mu);
     cv_fin_run(m, &fin);
     cv_unref(cv);

@@ -185,6 +185,7 @@ describe("provenance of nodes, links and widget values", () => {
     const s = h.stack;
     const acks = [];
     const keep = (m) => m.type === "report_ack" && m.provenance_json && acks.push(JSON.parse(m.provenance_json));
+    const older = structuredClone(ed.graph.extra.comfyd.provenance);
     ed.on("message", keep);
     try {
       const ks = Number(refs.sampler);
@@ -225,6 +226,23 @@ describe("provenance of nodes, links and widget values", () => {
     };
     assert.deepEqual(named(held), named(stored));
     assert.equal(held.since, undefined);
+
+    // The frontend puts an older provenance back (an undo restores the
+    // workflow's extra): the next ack hands what changed since that one.
+    const olderRev = older.revision;
+    ed.graph.extra.comfyd.provenance = older;
+    ed.on("message", keep);
+    try {
+      expectGraphOk(await post(s, "/comfy/graph/command", { type: "move_node", canvas_id: CANVAS, node_id: Number(refs.ckpt), x: 7, y: 8 }));
+      await waitFor(() => acks.length >= 4, GUARD_MS, "the fourth ack");
+    } finally {
+      ed.off("message", keep);
+    }
+    assert.equal(acks[3].since, olderRev);
+    assert.deepEqual(Object.keys(acks[3].nodes).sort(), [String(refs.ckpt), String(refs.sampler)].sort());
+    expectOk(await post(s, "/comfy/graph/save", { canvas_id: CANVAS, name: "prov merged", overwrite: true }));
+    const stored2 = JSON.parse(readFileSync(path.join(s.data, "workflows", "prov merged.json"), "utf8")).extra.comfyd.provenance;
+    assert.deepEqual(named(ed.graph.extra.comfyd.provenance), named(stored2));
   });
 
   it("survives a save and a load: the stored workflow carries it where ComfyUI ignores it", async () => {
