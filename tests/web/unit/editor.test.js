@@ -3,7 +3,7 @@ import { LiteGraph, fakeApp, newGraph, objectInfo, txt2imgBatch } from "./harnes
 import { FakeSocket, ManualTimers, fakeConnection, flush } from "./fakes.js";
 import { EditorClient, canvasIdFor, compactObjectInfo, tabId } from "../../../web/src/executor/editor.js";
 import { inUndoStep } from "../../../web/src/executor/transaction.js";
-import { nodesOf, workflowSignature } from "../../../web/src/executor/graphops.js";
+import { mergeProvenance, nodesOf, workflowSignature } from "../../../web/src/executor/graphops.js";
 import { graphDigest } from "../../../web/src/executor/delta.js";
 
 function setup({ graph = newGraph(), info = objectInfo } = {}) {
@@ -675,6 +675,21 @@ describe("user edits and focus", () => {
     s.receive({ type: "report_ack", report: "patch_result", revision: 4, provenance_json: JSON.stringify({ ...part, revision: 4, since: 3, nodes: { 1: { by: 9, rev: 4, at: 1 } } }) });
     await flush();
     expect(held().revision).toBe(3);
+  });
+
+  it("drops the actors no record uses once more than 64 pile up in a merged provenance", () => {
+    const graph = newGraph();
+    const n = LiteGraph.createNode("VAEDecode");
+    graph.add(n);
+    let cur = { v: 1, revision: 1, actors: [{ kind: "user" }], nodes: { [n.id]: { by: 0, rev: 1, at: 1 } }, links: {} };
+    // Seventy callers in turn change the one node: each partial names one.
+    for (let i = 0; i < 70; i++) {
+      const part = { v: 1, revision: i + 2, since: i + 1, actors: [{ kind: "mcp", name: `c${i}` }], nodes: { [n.id]: { by: 0, rev: i + 2, at: 1 } }, links: {} };
+      cur = mergeProvenance(graph, cur, part);
+      expect(cur.actors[cur.nodes[n.id].by]).toEqual({ kind: "mcp", name: `c${i}` });
+    }
+    expect(cur.actors.length).toBeLessThanOrEqual(65);
+    expect(cur.revision).toBe(71);
   });
 
   it("finds edits that raised no event by polling", async () => {
