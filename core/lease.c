@@ -13,18 +13,7 @@
 #include <time.h>
 
 #define MOD "lease"
-
-/* The store's migration lock (store_pg.c's PG_MIGRATE_LOCK_KEY): the lease
- * table is made under it, so cores starting at once make it once. */
-#define LEASE_MIGRATE_LOCK_KEY "1668113764"
 #define LEASE_ID_MAX 39 /* store.h's STORE_ID_MAX */
-
-/* The row is dropped with its session; times are the server's. */
-static const char SQL_SCHEMA[] = "CREATE TABLE IF NOT EXISTS session_leases("
-                                 " session_id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL"
-                                 "  REFERENCES sessions(id) ON DELETE CASCADE,"
-                                 " owner TEXT NOT NULL,"
-                                 " expires_at TIMESTAMPTZ NOT NULL)";
 
 /* A live row of another owner is left alone (0 rows: held); an expired
  * one too: only the sweeper removes it, in the same transaction that
@@ -40,6 +29,12 @@ static const char SQL_CLAIM[] = "UPDATE messages SET state = 2 WHERE id = $1 AND
 static const char SQL_RENEW[] =
     "UPDATE session_leases SET expires_at = now() + $2::bigint * interval '1 millisecond'"
     " WHERE owner = $1 RETURNING session_id";
+/* The canvas registry (canvas_reg.h) lives and dies with the leases. */
+static const char SQL_CANVAS_RENEW[] =
+    "UPDATE canvas_registry SET expires_at = now() + $2::bigint * interval '1 millisecond'"
+    " WHERE owner = $1";
+static const char SQL_CANVAS_SWEEP[] = "DELETE FROM canvas_registry WHERE expires_at < now()";
+static const char SQL_CANVAS_OWN[] = "DELETE FROM canvas_registry WHERE owner = $1";
 static const char SQL_SEQ[] =
     "UPDATE sessions SET seq_reserved = GREATEST(seq_reserved, $2::bigint) + $3::bigint"
     " WHERE id = $1 RETURNING seq_reserved";
@@ -270,6 +265,9 @@ static void renew(lease *l)
     char(*lost)[LEASE_ID_MAX + 1] = NULL;
     size_t n_lost = 0;
     pthread_mutex_lock(&l->mu);
+    PGresult *cr;
+    if (run_locked(l, "renew the canvas registry", SQL_CANVAS_RENEW, 2, v, &cr) == LEASE_OK)
+        PQclear(cr);
     if (l->n_held == 0) {
         pthread_mutex_unlock(&l->mu);
         return;
@@ -328,6 +326,22 @@ static void takeover(lease *l, const char *sql, const char *owner, int nparams)
     pthread_mutex_unlock(&l->mu);
 }
 
+/* Canvas rows of cores that stopped renewing them. */
+static void sweep_canvases(lease *l)
+{
+    PGresult *r;
+    if (run(l, "sweep the canvas registry", SQL_CANVAS_SWEEP, 0, NULL, &r) != LEASE_OK) return;
+    uint64_t n = strtoull(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    if (!n) return;
+    LOG_W(MOD,
+          "%" PRIu64 " canvas(es) of a core that stopped renewing them dropped from the registry",
+          n);
+    pthread_mutex_lock(&l->mu);
+    l->stats.canvases_expired += n;
+    pthread_mutex_unlock(&l->mu);
+}
+
 static void offer_orphans(lease *l, int64_t grace_ms)
 {
     char before[24];
@@ -373,6 +387,7 @@ static void *lease_main(void *arg)
         pthread_mutex_unlock(&l->mu);
         renew(l);
         takeover(l, SQL_TAKEOVER_EXPIRED, "", 2);
+        sweep_canvases(l);
         offer_orphans(l, l->ttl_ms);
         pthread_mutex_lock(&l->mu);
     }
@@ -401,31 +416,21 @@ int lease_open(lease **out, const char *conninfo, const char *core_id, uint32_t 
     pthread_cond_init(&l->cv, NULL);
     memcpy(l->core_id, core_id, idlen + 1);
     l->ttl_ms = ttl_ms;
+    /* The table is the store's (schema 7): the store is opened first. */
     pthread_mutex_lock(&l->mu);
     int rc = connect_locked(l);
-    PGresult *r = NULL;
-    if (rc == LEASE_OK) rc = run_locked(l, "lease table", "BEGIN", 0, NULL, &r);
-    PQclear(r);
-    if (rc == LEASE_OK) {
-        rc = run_locked(l, "lease table",
-                        "SELECT pg_advisory_xact_lock(" LEASE_MIGRATE_LOCK_KEY ")", 0, NULL, &r);
-        PQclear(r);
-        if (rc == LEASE_OK) rc = run_locked(l, "lease table", SQL_SCHEMA, 0, NULL, &r);
-        PQclear(r);
-        if (rc == LEASE_OK)
-            rc = run_locked(l, "lease table", "COMMIT", 0, NULL, &r);
-        else if (l->conn)
-            PQclear(PQexec(l->conn, "ROLLBACK"));
-        PQclear(r);
-    }
     pthread_mutex_unlock(&l->mu);
     if (rc != LEASE_OK) {
-        snprintf(err, errlen, "cannot create the lease table (see the log)");
+        snprintf(err, errlen, "cannot connect to the database (see the log)");
         lease_close(l);
         return rc;
     }
     /* This core's leases from before a restart: nobody renews them. */
     takeover(l, SQL_TAKEOVER_OWN, l->core_id, 2);
+    const char *own[] = {l->core_id};
+    PGresult *cr;
+    if (run(l, "drop this core's old canvas rows", SQL_CANVAS_OWN, 1, own, &cr) == LEASE_OK)
+        PQclear(cr);
     *out = l;
     return LEASE_OK;
 }

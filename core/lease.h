@@ -65,11 +65,17 @@ typedef struct lease_hooks {
 
 /* Connects to conninfo (a libpq URI) as core_id (1..LEASE_CORE_ID_MAX
  * bytes, unique among live cores: hostname and data directory) with leases
- * of ttl_ms (LEASE_TTL_MIN_MS..LEASE_TTL_MAX_MS), and creates the lease
- * table if needed (under the store's migration lock). Leases this core_id
- * held before a restart are released at once and their turns marked
- * interrupted, as a single core does at start. err gets a sentence on
- * failure. */
+ * of ttl_ms (LEASE_TTL_MIN_MS..LEASE_TTL_MAX_MS). The tables are the
+ * store's (schema 7 of store_pg.c): open the store first. Leases this
+ * core_id held before a restart are released at once and their turns
+ * marked interrupted, as a single core does at start, and its canvas
+ * registry rows (canvas_reg.h) are dropped: a restarted core holds no tab.
+ * err gets a sentence on failure.
+ *
+ * The same thread keeps the canvas registry: every renewal also renews
+ * this core's canvas rows, and every sweep deletes the rows of cores that
+ * stopped renewing them (a dead core's canvases are then unknown, not
+ * forwarded to an address nobody answers). */
 int lease_open(lease **out, const char *conninfo, const char *core_id, uint32_t ttl_ms, char *err,
                size_t errlen);
 /* Starts the renewal and sweep thread with hooks (copied). The first sweep
@@ -107,6 +113,7 @@ typedef struct lease_stats {
     uint64_t takeovers;
     uint64_t orphans;
     uint64_t lost;
+    uint64_t canvases_expired; /* canvas registry rows of dead cores swept */
 } lease_stats;
 void lease_get_stats(lease *l, lease_stats *out);
 

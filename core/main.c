@@ -228,6 +228,7 @@ int main(int argc, char **argv)
     store *st = NULL;
     lease *ls = NULL;
     pgnotify *nt = NULL;
+    creg *cr = NULL;
     skills *reg = NULL;
     sess_mgr *sm = NULL;
     blobstore *blobs = NULL;
@@ -273,6 +274,19 @@ int main(int argc, char **argv)
             goto out;
         }
         LOG_I(MOD, "core %s: session leases of %u ms on the shared database", core_id, ttl);
+        /* Canvases attached here are registered with the address the other
+         * cores forward their graph commands to. */
+        const char *adv = c.advertise ? c.advertise : c.listen[0];
+        if (!c.advertise && (strncmp(adv, "0.0.0.0:", 8) == 0 || strncmp(adv, "[::]:", 5) == 0))
+            LOG_W(MOD,
+                  "--advertise not given and %s is not an address other cores can reach: "
+                  "graph commands for canvases attached here cannot be forwarded",
+                  adv);
+        if (creg_open(&cr, c.store, core_id, adv, ttl, lerr, sizeof lerr) != CREG_OK) {
+            LOG_E(MOD, "cannot use the canvas registry: %s", lerr);
+            goto out;
+        }
+        LOG_I(MOD, "core %s: canvases attached here are reached at %s", core_id, adv);
     }
 
     skills_root roots[1 + CFG_MAX_SKILL_DIRS];
@@ -377,6 +391,8 @@ int main(int argc, char **argv)
     ctx.cm = cm;
     ctx.runs = rn;
     ctx.ck = ck;
+    ctx.reg = cr;
+    if (cr) ctx.fwd = svc_fwd_create(cr);
     rpcs_method methods[64];
     size_t nm = svc_session_methods(&ctx, methods, 64);
     nm += svc_skill_methods(&ctx, methods + nm, 64 - nm);
@@ -426,9 +442,12 @@ out:
     lease_close(ls);
     pgnotify_close(nt);
     if (cm) canvas_mgr_shutdown(cm);
+    /* Forwarded requests in flight end (CANCELLED) before their calls do. */
+    svc_fwd_destroy(ctx.fwd);
     /* Ends the WatchRun streams before the server waits for them. */
     runs_shutdown(rn);
     if (server) rpcs_destroy(server);
+    creg_close(cr);
     runs_destroy(rn);
     canvas_mgr_destroy(cm);
     wfstore_close(wfs);

@@ -32,7 +32,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to pg_migrations[]. */
-#define PG_SCHEMA_VERSION 6
+#define PG_SCHEMA_VERSION 7
 /* pg_advisory_xact_lock's key while migrating ("cmfd" as in SQLite's
  * application_id): cores starting at once take turns. */
 #define PG_MIGRATE_LOCK_KEY "1668113764"
@@ -156,6 +156,30 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
     " workflow TEXT NOT NULL,"
     " created_ms BIGINT NOT NULL,"
     " UNIQUE(session_id, message_id, canvas_id));",
+    /* 6 -> 7: several cores on one database (docs/scale-out.md). Session
+     * leases (lease.c; times are the server's), events too large for a
+     * NOTIFY payload (store_pg_notify.c), and the canvas registry
+     * (canvas_reg.c: which core holds which canvas, at which gRPC address,
+     * its revision and focus time, until its core stops renewing it). The
+     * first two were made by the cores themselves before this migration,
+     * hence IF NOT EXISTS. */
+    "CREATE TABLE IF NOT EXISTS session_leases("
+    " session_id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL"
+    "  REFERENCES sessions(id) ON DELETE CASCADE,"
+    " owner TEXT NOT NULL,"
+    " expires_at TIMESTAMPTZ NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS session_event_spill("
+    " id BIGSERIAL PRIMARY KEY,"
+    " payload BYTEA NOT NULL,"
+    " created TIMESTAMPTZ NOT NULL DEFAULT now());"
+    "CREATE TABLE canvas_registry("
+    " canvas_id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+    " owner TEXT NOT NULL,"
+    " addr TEXT NOT NULL,"
+    " revision BIGINT NOT NULL DEFAULT 0,"
+    " focused_ms BIGINT NOT NULL DEFAULT 0,"
+    " expires_at TIMESTAMPTZ NOT NULL);"
+    "CREATE INDEX canvas_registry_by_owner ON canvas_registry(owner);",
 };
 
 #define SESSION_COLS                                                                               \
