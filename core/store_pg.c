@@ -1367,6 +1367,28 @@ static int pg_idem_load(store *base, int64_t min_created_ms, size_t max_keys, st
     return STORE_OK;
 }
 
+static int pg_idem_get(store *base, const void *scope, size_t len, int64_t min_created_ms,
+                       store_idem *out)
+{
+    pg *p = (pg *)base;
+    params ps = {0};
+    p_bytes(&ps, scope, len);
+    p_i64(&ps, min_created_ms);
+    pthread_mutex_lock(&p->mu);
+    PGresult *r = NULL;
+    int err = run(p, "read an idempotency key",
+                  "SELECT scope, req_hash, err, code, message, resp, created_ms FROM idem_keys"
+                  " WHERE scope = $1 AND created_ms >= $2::bigint",
+                  &ps, &r);
+    if (err == STORE_OK) {
+        err = PQntuples(r) == 1 ? read_idem(r, 0, out) : STORE_NOT_FOUND;
+        if (err == STORE_EIO) err = STORE_NOT_FOUND; /* a row not ours: the key is unknown */
+    }
+    PQclear(r);
+    pthread_mutex_unlock(&p->mu);
+    return err;
+}
+
 /* ---- memory: compaction, long-term memories, search -------------------------- */
 
 static int pg_summary_latest(store *base, const char *session_id, store_message *out)
@@ -1643,6 +1665,7 @@ static const store_ops pg_ops = {
     .idem_put = pg_idem_put,
     .idem_delete = pg_idem_delete,
     .idem_load = pg_idem_load,
+    .idem_get = pg_idem_get,
     .summary_latest = pg_summary_latest,
     .messages_after = pg_messages_after,
     .memory_add = pg_memory_add,

@@ -187,6 +187,13 @@ def test_graph_commands_reach_a_tab_on_another_core(comfyd_factory):
         # through either bridge once bridge A is on core B too.
         ed2 = Editor(br_b, cid)
         ed2.wait("editor: attached %s" % cid)
+        # The key core A answered is in the shared store: a retry through
+        # core B, now the holder, gets A's answer and nothing is applied.
+        st, again = post(br_b, "/comfy/graph/command", cmd)
+        assert st == 200 and again.get("replayed") is True, again
+        assert {k: v for k, v in again.items() if k != "replayed"} == \
+            {k: v for k, v in r1.items() if k != "replayed"}
+        assert ed2.patches() == [] and nodes_of(get_graph(br_b, cid)) == []
         st, r2 = post(br_b, "/comfy/graph/command",
                       {"type": "create_node", "node_type": "VAEDecode", "canvas_id": cid,
                        "idempotency_key": "across-2"})
