@@ -35,6 +35,16 @@ static const char SQL_CANVAS_RENEW[] =
     " WHERE owner = $1";
 static const char SQL_CANVAS_SWEEP[] = "DELETE FROM canvas_registry WHERE expires_at < now()";
 static const char SQL_CANVAS_OWN[] = "DELETE FROM canvas_registry WHERE owner = $1";
+/* The live cores (cluster_cores): this core's row with its address. */
+static const char SQL_CORE_RENEW[] =
+    "INSERT INTO cluster_cores(core_id, addr, expires_at)"
+    " VALUES ($1, $3, now() + $2::bigint * interval '1 millisecond')"
+    " ON CONFLICT (core_id) DO UPDATE SET addr = EXCLUDED.addr, expires_at = EXCLUDED.expires_at";
+static const char SQL_CORE_SWEEP[] = "DELETE FROM cluster_cores WHERE expires_at < now()";
+static const char SQL_CORE_GONE[] = "DELETE FROM cluster_cores WHERE core_id = $1";
+static const char SQL_PEERS[] = "SELECT core_id, addr FROM cluster_cores"
+                                " WHERE core_id <> $1 AND expires_at > now()"
+                                " ORDER BY core_id LIMIT 64";
 static const char SQL_SEQ[] =
     "UPDATE sessions SET seq_reserved = GREATEST(seq_reserved, $2::bigint) + $3::bigint"
     " WHERE id = $1 RETURNING seq_reserved";
@@ -72,6 +82,7 @@ struct lease {
     PGconn *conn;       /* NULL or broken: the next call connects */
     char *uri;          /* may hold a password: never logged */
     char core_id[LEASE_CORE_ID_MAX + 1];
+    char addr[LEASE_ADDR_MAX + 1]; /* "" until lease_set_addr */
     uint32_t ttl_ms;
     char (*held)[LEASE_ID_MAX + 1]; /* sessions this core holds */
     size_t n_held, cap_held;
@@ -171,6 +182,26 @@ static int sid_ok(const char *sid)
     return n >= 1 && n <= LEASE_ID_MAX;
 }
 
+int lease_set_addr(lease *l, const char *addr)
+{
+    if (!l || !addr || !*addr || strlen(addr) > LEASE_ADDR_MAX || l->started) return LEASE_EINVAL;
+    snprintf(l->addr, sizeof l->addr, "%s", addr);
+    return LEASE_OK;
+}
+
+int lease_peers(lease *l, lease_peer_fn fn, void *ud)
+{
+    if (!l || !fn) return LEASE_EINVAL;
+    const char *v[] = {l->core_id};
+    PGresult *r;
+    int rc = run(l, "list the live cores", SQL_PEERS, 1, v, &r);
+    if (rc != LEASE_OK) return rc;
+    for (int i = 0; i < PQntuples(r) && i < LEASE_MAX_PEERS; i++)
+        fn(ud, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    PQclear(r);
+    return LEASE_OK;
+}
+
 const char *lease_core_id(const lease *l)
 {
     return l->core_id;
@@ -268,6 +299,11 @@ static void renew(lease *l)
     PGresult *cr;
     if (run_locked(l, "renew the canvas registry", SQL_CANVAS_RENEW, 2, v, &cr) == LEASE_OK)
         PQclear(cr);
+    if (l->addr[0]) {
+        const char *cv[] = {l->core_id, ttl, l->addr};
+        if (run_locked(l, "renew this core's row", SQL_CORE_RENEW, 3, cv, &cr) == LEASE_OK)
+            PQclear(cr);
+    }
     if (l->n_held == 0) {
         pthread_mutex_unlock(&l->mu);
         return;
@@ -326,10 +362,11 @@ static void takeover(lease *l, const char *sql, const char *owner, int nparams)
     pthread_mutex_unlock(&l->mu);
 }
 
-/* Canvas rows of cores that stopped renewing them. */
+/* Canvas rows of cores that stopped renewing them, and those cores. */
 static void sweep_canvases(lease *l)
 {
     PGresult *r;
+    if (run(l, "sweep the live cores", SQL_CORE_SWEEP, 0, NULL, &r) == LEASE_OK) PQclear(r);
     if (run(l, "sweep the canvas registry", SQL_CANVAS_SWEEP, 0, NULL, &r) != LEASE_OK) return;
     uint64_t n = strtoull(PQcmdTuples(r), NULL, 10);
     PQclear(r);
@@ -369,6 +406,7 @@ static void *lease_main(void *arg)
      * included) runs without waiting a lease's lifetime. */
     takeover(l, SQL_LEGACY, NULL, 1);
     offer_orphans(l, 0);
+    renew(l); /* this core's row in cluster_cores at once */
     uint32_t tick = l->ttl_ms / 3;
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
@@ -459,6 +497,12 @@ void lease_close(lease *l)
 {
     if (!l) return;
     lease_stop(l);
+    if (l->addr[0] && l->conn) {
+        /* A core that stops says so; one that dies is swept. */
+        const char *v[] = {l->core_id};
+        PGresult *r;
+        if (run(l, "remove this core's row", SQL_CORE_GONE, 1, v, &r) == LEASE_OK) PQclear(r);
+    }
     PQfinish(l->conn);
     free(l->uri);
     free(l->held);

@@ -32,6 +32,8 @@
 #define LEASE_CORE_ID_MAX 200 /* bytes of a core's name in the lease rows */
 #define LEASE_SWEEP_BATCH 64  /* expired leases or orphaned turns handled per sweep */
 #define LEASE_CONNECT_TIMEOUT_S "5"
+#define LEASE_ADDR_MAX 512 /* a gRPC target (rpcc.h's RPCC_MAX_TARGET_BYTES) */
+#define LEASE_MAX_PEERS 64 /* other cores listed by lease_peers */
 
 typedef enum {
     LEASE_OK = 0,
@@ -89,6 +91,17 @@ void lease_stop(lease *l);
 /* Stops the thread and frees everything; leases still held are left to
  * expire (their turns were interrupted by the shutdown). NULL is a no-op. */
 void lease_close(lease *l);
+
+/* The gRPC address the other cores reach this one at (copied; at most
+ * LEASE_ADDR_MAX bytes): the lease thread keeps this core's row of
+ * cluster_cores with it while it renews its leases. Call before
+ * lease_start. */
+int lease_set_addr(lease *l, const char *addr);
+/* The other live cores (their cluster_cores row renewed in time), at most
+ * LEASE_MAX_PEERS: fn(ud, core_id, addr) for each. LEASE_OK or an error
+ * (the database cannot be reached). */
+typedef void (*lease_peer_fn)(void *ud, const char *core_id, const char *addr);
+int lease_peers(lease *l, lease_peer_fn fn, void *ud);
 
 const char *lease_core_id(const lease *l);
 uint32_t lease_ttl_ms(const lease *l);

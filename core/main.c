@@ -287,6 +287,7 @@ int main(int argc, char **argv)
             goto out;
         }
         LOG_I(MOD, "core %s: canvases attached here are reached at %s", core_id, adv);
+        lease_set_addr(ls, adv);
     }
 
     skills_root roots[1 + CFG_MAX_SKILL_DIRS];
@@ -393,12 +394,17 @@ int main(int argc, char **argv)
     ctx.ck = ck;
     ctx.reg = cr;
     if (cr) ctx.fwd = svc_fwd_create(cr);
+    ctx.st = st;
+    ctx.ls = ls;
+    ctx.nt = nt;
+    ctx.core_id = core_id;
     rpcs_method methods[64];
     size_t nm = svc_session_methods(&ctx, methods, 64);
     nm += svc_skill_methods(&ctx, methods + nm, 64 - nm);
     nm += svc_graph_methods(&ctx, methods + nm, 64 - nm);
     nm += svc_run_methods(&ctx, methods + nm, 64 - nm);
     nm += svc_fork_methods(&ctx, methods + nm, 64 - nm);
+    nm += svc_health_methods(&ctx, methods + nm, 64 - nm);
     rpcs_opts ro = {.listen = (const char *const *)c.listen,
                     .n_listen = c.n_listen,
                     .cq_threads = c.cq_threads,

@@ -160,7 +160,8 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
      * leases (lease.c; times are the server's), events too large for a
      * NOTIFY payload (store_pg_notify.c), and the canvas registry
      * (canvas_reg.c: which core holds which canvas, at which gRPC address,
-     * its revision and focus time, until its core stops renewing it). The
+     * its revision and focus time, until its core stops renewing it) and the
+     * live cores. The
      * first two were made by the cores themselves before this migration,
      * hence IF NOT EXISTS. */
     "CREATE TABLE IF NOT EXISTS session_leases("
@@ -179,7 +180,12 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
     " revision BIGINT NOT NULL DEFAULT 0,"
     " focused_ms BIGINT NOT NULL DEFAULT 0,"
     " expires_at TIMESTAMPTZ NOT NULL);"
-    "CREATE INDEX canvas_registry_by_owner ON canvas_registry(owner);",
+    "CREATE INDEX canvas_registry_by_owner ON canvas_registry(owner);"
+    /* The live cores and their addresses (lease.c), for /healthz. */
+    "CREATE TABLE cluster_cores("
+    " core_id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+    " addr TEXT NOT NULL,"
+    " expires_at TIMESTAMPTZ NOT NULL);",
 };
 
 #define SESSION_COLS                                                                               \

@@ -33,6 +33,13 @@ typedef struct svc_ctx {
      * to the core holding a canvas (owned by main). */
     creg *reg;
     svc_fwd *fwd;
+    /* HealthService (svc_health.c): the store (borrowed), and on
+     * PostgreSQL the leases and the event fan-out (borrowed, else NULL),
+     * and this core's name. */
+    struct store *st;
+    struct lease *ls;
+    struct pgnotify *nt;
+    const char *core_id;
 } svc_ctx;
 
 /* ---- forwarding graph commands (svc_forward.c) ---- */
@@ -65,10 +72,13 @@ void svc_fwd_destroy(svc_fwd *f);
  * forwarder, a request forwarded already, the canvas here or nowhere). */
 int svc_fwd_maybe(svc_ctx *ctx, rpcs_call *call, const char *method, const ProtobufCMessage *msg);
 void svc_fwd_get_stats(svc_fwd *f, svc_fwd_stats *out);
-/* Calls fn for each other core this one talks to: its address and 1 when
- * its channel is connected. */
-typedef void (*svc_fwd_peer_fn)(void *ud, const char *addr, int ready);
-void svc_fwd_peers(svc_fwd *f, svc_fwd_peer_fn fn, void *ud);
+/* The state of this core's channel to the core at addr ("ready",
+ * "connecting", ...; static), made now when there is none (so that polling
+ * it keeps a reconnect going); "none" without a forwarder. */
+const char *svc_fwd_peer_state(svc_fwd *f, const char *addr);
+
+/* HealthService (svc_health.c). */
+size_t svc_health_methods(svc_ctx *ctx, rpcs_method *out, size_t max);
 
 /* Fills out[0..max) with the method table (handlers get ctx as ud) and
  * returns the number of methods. */

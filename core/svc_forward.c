@@ -98,13 +98,11 @@ static rpcc *peer_for(svc_fwd *f, const char *addr)
     return c;
 }
 
-void svc_fwd_peers(svc_fwd *f, svc_fwd_peer_fn fn, void *ud)
+const char *svc_fwd_peer_state(svc_fwd *f, const char *addr)
 {
-    if (!f) return;
-    pthread_mutex_lock(&f->mu);
-    for (size_t i = 0; i < f->n_peers; i++)
-        fn(ud, f->peers[i].addr, rpcc_state(f->peers[i].client) == RPCC_READY);
-    pthread_mutex_unlock(&f->mu);
+    if (!f) return "none";
+    rpcc *c = peer_for(f, addr);
+    return c ? rpcc_state_name(rpcc_state(c)) : "none";
 }
 
 static void count(svc_fwd *f, int ok, int64_t us)

@@ -120,6 +120,36 @@ def wait_registered(br, canvas_id, timeout=10):
         time.sleep(0.05)
 
 
+def health_until(br, pred, timeout=10):
+    """/healthz once pred holds (the core's health is polled every second)."""
+    end = time.monotonic() + timeout
+    while True:
+        st, _, raw = br.http("GET", "/healthz", token=False)
+        h = json.loads(raw)
+        if pred(h):
+            return h
+        assert time.monotonic() < end, "healthz never satisfied: %s %s" % (st, h)
+        time.sleep(0.1)
+
+
+def metric(br, name):
+    st, _, raw = br.http("GET", "/metrics")
+    assert st == 200
+    for line in raw.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError("%s not in /metrics" % name)
+
+
+def metric_until(br, name, at_least, timeout=10):
+    end = time.monotonic() + timeout
+    while True:
+        v = metric(br, name)
+        if v >= at_least or time.monotonic() > end:
+            return v
+        time.sleep(0.1)
+
+
 def test_graph_commands_reach_a_tab_on_another_core(comfyd_factory):
     oi = ["--object-info", OBJECT_INFO]
     a = comfyd_factory(start=False, extra=oi, env=LEASE_ENV)
@@ -163,6 +193,17 @@ def test_graph_commands_reach_a_tab_on_another_core(comfyd_factory):
         # The same key with another request is refused, through either core.
         st, bad = post(br_b, "/comfy/graph/command", dict(cmd, node_type="VAEDecode"))
         assert st == 409 and "IDEMPOTENCY_KEY_REUSED" in json.dumps(bad), (st, bad)
+
+        # Bridge B's /healthz names the store and core A as a reachable peer;
+        # its /metrics counts the commands core B forwarded.
+        hz = health_until(br_b, lambda h: h["peers"] and h["peers"][0]["reachable"])
+        assert hz["status"] == "ok" and hz["core"] == "ready", hz
+        assert hz["store"] == {"engine": "postgres", "reachable": True}, hz
+        assert [(p["address"], p["reachable"]) for p in hz["peers"]] == [(a.unix_target, True)], hz
+        fwd = metric_until(br_b, "comfyd_bridge_core_forwarded_commands_total", 4)
+        assert fwd >= 4
+        assert metric(br_a, "comfyd_bridge_core_forwarded_commands_total") == 0, \
+            "core A holds the canvas: it forwards nothing"
 
         # A canvas nobody holds is CANVAS_NOT_FOUND through B, not a hang.
         st, nf = post(br_b, "/comfy/graph/command", {"type": "get_graph", "canvas_id": "nobody"})
