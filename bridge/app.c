@@ -121,8 +121,17 @@ static void h_metrics(bnet_req *r, void *ud)
         bnet_respond_error(r, 500, "out of memory");
         return;
     }
-    bnet_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, 0, body, len);
+    text_buf b = {0};
+    text_buf_addf(&b, "%.*s", (int)len, body);
     free(body);
+    app_health_peer_metrics(a->health, uv_now(a->x.loop), &b);
+    if (b.oom) {
+        text_buf_free(&b);
+        bnet_respond_error(r, 500, "out of memory");
+        return;
+    }
+    bnet_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, 0, b.p, b.n);
+    text_buf_free(&b);
 }
 
 /* ==== lifecycle ==== */

@@ -7,6 +7,7 @@
 
 #include "app_int.h"
 #include "comfyd/v1/health.pb-c.h"
+#include "text.h"
 
 typedef struct {
     char core_id[201];
@@ -116,7 +117,9 @@ int app_health_json(app_health *h, yajl_gen g, uint64_t now_ms)
     int rc = 0;
     pthread_mutex_lock(&h->mu);
     int f = fresh(h, now_ms);
-    rc |= app__gen_cstr(g, "core_id") || app__gen_str(g, f ? h->core_id : "");
+    size_t reachable = 0;
+    for (size_t i = 0; f && i < h->n_peers; i++)
+        reachable += h->peers[i].reachable != 0;
     rc |= app__gen_cstr(g, "store");
     rc |= yajl_gen_map_open(g) != yajl_gen_status_ok;
     rc |= app__gen_cstr(g, "engine") || app__gen_str(g, f ? h->engine : "unknown");
@@ -124,20 +127,54 @@ int app_health_json(app_health *h, yajl_gen g, uint64_t now_ms)
     rc |= (f ? yajl_gen_bool(g, h->store_reachable) : yajl_gen_null(g)) != yajl_gen_status_ok;
     rc |= yajl_gen_map_close(g) != yajl_gen_status_ok;
     rc |= app__gen_cstr(g, "peers");
-    rc |= yajl_gen_array_open(g) != yajl_gen_status_ok;
-    for (size_t i = 0; f && i < h->n_peers; i++) {
-        const peer *p = &h->peers[i];
-        rc |= yajl_gen_map_open(g) != yajl_gen_status_ok;
-        rc |= app__gen_cstr(g, "core_id") || app__gen_str(g, p->core_id);
-        rc |= app__gen_cstr(g, "address") || app__gen_str(g, p->addr);
-        rc |= app__gen_cstr(g, "reachable");
-        rc |= yajl_gen_bool(g, p->reachable) != yajl_gen_status_ok;
-        rc |= app__gen_cstr(g, "state") || app__gen_str(g, p->state);
-        rc |= yajl_gen_map_close(g) != yajl_gen_status_ok;
-    }
-    rc |= yajl_gen_array_close(g) != yajl_gen_status_ok;
+    rc |= yajl_gen_map_open(g) != yajl_gen_status_ok;
+    rc |= app__gen_cstr(g, "live");
+    rc |= yajl_gen_integer(g, f ? (long long)h->n_peers : 0) != yajl_gen_status_ok;
+    rc |= app__gen_cstr(g, "reachable");
+    rc |= yajl_gen_integer(g, (long long)reachable) != yajl_gen_status_ok;
+    rc |= yajl_gen_map_close(g) != yajl_gen_status_ok;
     pthread_mutex_unlock(&h->mu);
     return rc ? -1 : 0;
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void add_label(text_buf *b, const char *v)
+{
+    for (const char *p = v; *p; p++) {
+        if (*p == '\\' || *p == '"')
+            text_buf_addf(b, "\\%c", *p);
+        else if (*p == '\n')
+            text_buf_addf(b, "\\n");
+        else
+            text_buf_addf(b, "%c", *p);
+    }
+}
+
+void app_health_peer_metrics(app_health *h, uint64_t now_ms, text_buf *b)
+{
+    pthread_mutex_lock(&h->mu);
+    int f = fresh(h, now_ms);
+    text_buf_addf(b, "# HELP comfyd_bridge_core_peer_up 1 when the core reaches this other core.\n"
+                     "# TYPE comfyd_bridge_core_peer_up gauge\n");
+    for (size_t i = 0; f && i < h->n_peers; i++) {
+        text_buf_addf(b, "comfyd_bridge_core_peer_up{core_id=\"");
+        add_label(b, h->peers[i].core_id);
+        text_buf_addf(b, "\",address=\"");
+        add_label(b, h->peers[i].addr);
+        text_buf_addf(b, "\",state=\"");
+        add_label(b, h->peers[i].state);
+        text_buf_addf(b, "\"} %d\n", h->peers[i].reachable ? 1 : 0);
+    }
+    text_buf_addf(b, "# HELP comfyd_bridge_core_info The core this bridge uses and its store.\n"
+                     "# TYPE comfyd_bridge_core_info gauge\n");
+    if (f) {
+        text_buf_addf(b, "comfyd_bridge_core_info{core_id=\"");
+        add_label(b, h->core_id);
+        text_buf_addf(b, "\",store=\"");
+        add_label(b, h->engine);
+        text_buf_addf(b, "\"} 1\n");
+    }
+    pthread_mutex_unlock(&h->mu);
 }
 
 size_t app_health_metrics(app_health *h, uint64_t now_ms, app_metric_value *out, size_t max)

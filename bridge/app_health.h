@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "rpcc.h"
+#include "text.h"
 
 #define APP_HEALTH_POLL_MS 1000
 #define APP_HEALTH_STALE_MS 5000
@@ -36,9 +37,14 @@ void app_health_poll(app_health *h, rpcc *core, uint64_t now_ms);
 /* 0 when the core said just now that its store does not answer, else 1
  * (also when unknown: the core's channel state says that). */
 int app_health_store_ok(app_health *h, uint64_t now_ms);
-/* Writes "core_id", "store" {engine, reachable} and "peers" [{core_id,
- * address, reachable, state}] members into the open object of g. */
+/* Writes "store" {engine, reachable} and "peers" {live, reachable}
+ * members into the open object of g. /healthz needs no token, so it
+ * counts the other cores without naming them; /metrics (with a token)
+ * names them (app_health_peer_metrics). */
 int app_health_json(app_health *h, yajl_gen g, uint64_t now_ms);
+/* Appends comfyd_bridge_core_peer_up{core_id,address,state} per other
+ * core and comfyd_bridge_core_info{core_id,store} to b (Prometheus text). */
+void app_health_peer_metrics(app_health *h, uint64_t now_ms, text_buf *b);
 /* The core's counters as metric values (names without the bridge's
  * prefix) into out[0..max); returns how many. */
 size_t app_health_metrics(app_health *h, uint64_t now_ms, app_metric_value *out, size_t max);

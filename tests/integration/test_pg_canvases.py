@@ -196,10 +196,14 @@ def test_graph_commands_reach_a_tab_on_another_core(comfyd_factory):
 
         # Bridge B's /healthz names the store and core A as a reachable peer;
         # its /metrics counts the commands core B forwarded.
-        hz = health_until(br_b, lambda h: h["peers"] and h["peers"][0]["reachable"])
+        hz = health_until(br_b, lambda h: h["peers"]["reachable"] == 1)
         assert hz["status"] == "ok" and hz["core"] == "ready", hz
         assert hz["store"] == {"engine": "postgres", "reachable": True}, hz
-        assert [(p["address"], p["reachable"]) for p in hz["peers"]] == [(a.unix_target, True)], hz
+        assert hz["peers"] == {"live": 1, "reachable": 1}, hz
+        # /metrics (with the token) names them.
+        st, _, raw = br_b.http("GET", "/metrics")
+        peers = [l for l in raw.decode().splitlines() if l.startswith("comfyd_bridge_core_peer_up{")]
+        assert len(peers) == 1 and 'address="%s"' % a.unix_target in peers[0] and peers[0].endswith(" 1"), peers
         fwd = metric_until(br_b, "comfyd_bridge_core_forwarded_commands_total", 4)
         assert fwd >= 4
         assert metric(br_a, "comfyd_bridge_core_forwarded_commands_total") == 0, \
@@ -223,6 +227,11 @@ def test_graph_commands_reach_a_tab_on_another_core(comfyd_factory):
         assert "cannot be reached" in json.dumps(dead), dead
         assert took < DEAD_HOLDER_S, "answered in %.1f s" % took
         ed.stop()
+        # Bridge B's /healthz: core A unreachable, then gone once its row
+        # expired; the store is still fine, so B is healthy.
+        hz = health_until(br_b, lambda h: h["peers"]["reachable"] == 0)
+        assert hz["status"] == "ok", hz
+        health_until(br_b, lambda h: h["peers"]["live"] == 0, timeout=LEASE_MS / 1000 * 3 + 5)
 
         # The tab re-attaches through bridge B (core B): commands work there,
         # through either bridge once bridge A is on core B too.
