@@ -229,6 +229,15 @@ int lease_acquire(lease *l, const char *session_id)
     return rc;
 }
 
+int lease_holds(lease *l, const char *session_id)
+{
+    if (!l || !sid_ok(session_id)) return 0;
+    pthread_mutex_lock(&l->mu);
+    int yes = held_find_locked(l, session_id) >= 0;
+    pthread_mutex_unlock(&l->mu);
+    return yes;
+}
+
 int lease_release(lease *l, const char *session_id)
 {
     if (!l || !sid_ok(session_id)) return LEASE_EINVAL;

@@ -109,6 +109,9 @@ uint32_t lease_ttl_ms(const lease *l);
 /* Takes (or renews) the lease on session_id: LEASE_OK, LEASE_HELD, or an
  * error. */
 int lease_acquire(lease *l, const char *session_id);
+/* 1 when this core holds the lease on session_id (as far as it knows:
+ * taken and not given back or found lost). */
+int lease_holds(lease *l, const char *session_id);
 /* Gives the lease back (only if this core holds it). */
 int lease_release(lease *l, const char *session_id);
 /* Claims a QUEUED message for running here: LEASE_OK (it is RUNNING now),

@@ -143,10 +143,23 @@ static void fanout_cancel(void *ud, const char *session_id, int clear_queue)
     pgnotify_send_control(ud, session_id, clear_queue ? "cancel-clear" : "cancel");
 }
 
+/* A turn waiting here for another core's lease ("turn:ID"). */
+static void fanout_offer(void *ud, const char *session_id, uint64_t msg_id)
+{
+    char word[32];
+    snprintf(word, sizeof word, "turn:%llu", (unsigned long long)msg_id);
+    pgnotify_send_control(ud, session_id, word);
+}
+
 static void remote_control(void *ud, const char *session_id, const char *word)
 {
     if (!strcmp(word, "cancel") || !strcmp(word, "cancel-clear"))
         sess_remote_cancel(ud, session_id, !strcmp(word, "cancel-clear"));
+    else if (!strncmp(word, "turn:", 5)) {
+        char *end = NULL;
+        unsigned long long id = strtoull(word + 5, &end, 10);
+        if (id && end && !*end) sess_turn_offered(ud, session_id, (uint64_t)id);
+    }
 }
 
 static void remote_event(void *ud, const char *session_id, const uint8_t *event, size_t len)
@@ -329,6 +342,7 @@ int main(int argc, char **argv)
         }
         pgnotify_set_control(nt, remote_control);
         sess_mgr_set_fanout(sm, fanout_event, fanout_cancel, nt);
+        sess_mgr_set_offer(sm, fanout_offer);
     }
 
     char wfdir[4096], werr[512] = "";
