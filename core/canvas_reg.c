@@ -54,7 +54,8 @@ struct creg {
 
     pthread_mutex_t conn_mu; /* conn (the writer's and the lookups') */
     PGconn *conn;
-    char *uri; /* may hold a password: never logged */
+    char *uri;           /* may hold a password: never logged */
+    int64_t retry_at_ms; /* no new connection before this (monotonic) */
     char core_id[CREG_MAX_OWNER + 1];
     char addr[CREG_MAX_ADDR + 1];
     uint32_t ttl_ms;
@@ -80,10 +81,15 @@ static int run_locked(creg *r, const char *what, const char *sql, int n, const c
     *out = NULL;
     if (!r->conn || PQstatus(r->conn) != CONNECTION_OK) {
         PQfinish(r->conn);
+        r->conn = NULL;
+        /* Lookups run on gRPC threads: while the server is away they fail
+         * at once rather than each waiting for a connect timeout. */
+        if (text_mono_ms() < r->retry_at_ms) return CREG_EUNAVAIL;
         char err[256];
         r->conn = pgconn_open(r->uri, "comfyd-canvas-reg", err, sizeof err);
         if (!r->conn) {
             LOG_E(MOD, "cannot connect to PostgreSQL: %s", err);
+            r->retry_at_ms = text_mono_ms() + CREG_RETRY_MS;
             return CREG_EUNAVAIL;
         }
     }
