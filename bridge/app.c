@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "app_health.h"
 #include "fsutil.h"
 #include "log.h"
 #include "text.h"
@@ -32,23 +33,43 @@ struct app {
     int stopped;
     uint64_t drain_deadline;
     rpcc_state_t core_state;
+    app_health *health; /* the core's store, peers and counters (polled) */
 };
 
 /* ==== /healthz and /metrics ==== */
 
+/* {"status", "core" (this bridge's channel), "core_id", "store" (engine,
+ * reachable), "peers" (the other cores on the store and whether the core
+ * reaches them)}: 503 unless the core is ready and its store answers. */
 static void h_healthz(bnet_req *r, void *ud)
 {
     app *a = ud;
     rpcc_state_t st = rpcc_state(a->x.core);
     a->core_state = st;
-    char body[128];
-    int status = st == RPCC_READY && !a->x.draining ? 200 : 503;
-    int n = snprintf(body, sizeof body, "{\"status\":\"%s\",\"core\":\"%s\"}",
-                     a->x.draining   ? "stopping"
-                     : status == 200 ? "ok"
-                                     : "degraded",
-                     rpcc_state_name(st));
-    app__respond_json(&a->x, r, APP_ROUTE_HEALTHZ, status, text_dupn(body, (size_t)n), (size_t)n);
+    uint64_t now = uv_now(a->x.loop);
+    app_health_poll(a->health, a->x.core, now);
+    int status =
+        st == RPCC_READY && app_health_store_ok(a->health, now) && !a->x.draining ? 200 : 503;
+    yajl_gen g = app__gen();
+    char *body = NULL;
+    size_t n = 0;
+    int bad = !g;
+    if (g) {
+        yajl_gen_map_open(g);
+        bad |= app__gen_cstr(g, "status") || app__gen_cstr(g, a->x.draining   ? "stopping"
+                                                              : status == 200 ? "ok"
+                                                                              : "degraded");
+        bad |= app__gen_cstr(g, "core") || app__gen_str(g, rpcc_state_name(st));
+        bad |= app_health_json(a->health, g, now);
+        yajl_gen_map_close(g);
+        bad |= app__gen_finish(g, &body, &n) != APP_OK;
+    }
+    if (bad) {
+        free(body);
+        bnet_respond_error(r, 500, "out of memory");
+        return;
+    }
+    app__respond_json(&a->x, r, APP_ROUTE_HEALTHZ, status, body, n);
 }
 
 static void h_metrics(bnet_req *r, void *ud)
@@ -86,17 +107,31 @@ static void h_metrics(bnet_req *r, void *ud)
         {"net_calls_refused_total", "Calls refused: the connection had too many in flight.",
          st.charges_refused, 0},
     };
+    /* The core's own counters (its last health answer) after the bridge's. */
+    app_metric_value all[sizeof net / sizeof net[0] + 32];
+    size_t n_all = sizeof net / sizeof net[0];
+    memcpy(all, net, sizeof net);
+    n_all += app_health_metrics(a->health, uv_now(a->x.loop), all + n_all,
+                                sizeof all / sizeof all[0] - n_all);
     /* Counted before rendering so that this scrape is included. */
     app_metrics_http(&a->x.m, APP_ROUTE_METRICS, 200);
     char *body = NULL;
     size_t len = 0;
-    if (app_metrics_render(&a->x.m, net, sizeof net / sizeof net[0], a->core_state == RPCC_READY,
-                           &body, &len)) {
+    if (app_metrics_render(&a->x.m, all, n_all, a->core_state == RPCC_READY, &body, &len)) {
         bnet_respond_error(r, 500, "out of memory");
         return;
     }
-    bnet_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, 0, body, len);
+    text_buf b = {0};
+    text_buf_addf(&b, "%.*s", (int)len, body);
     free(body);
+    app_health_peer_metrics(a->health, uv_now(a->x.loop), &b);
+    if (b.oom) {
+        text_buf_free(&b);
+        bnet_respond_error(r, 500, "out of memory");
+        return;
+    }
+    bnet_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, 0, b.p, b.n);
+    text_buf_free(&b);
 }
 
 /* ==== lifecycle ==== */
@@ -115,6 +150,7 @@ static void on_tick(uv_timer_t *t)
         }
         return;
     }
+    app_health_poll(a->health, a->x.core, uv_now(a->x.loop));
     rpcc_state_t st = rpcc_state(a->x.core);
     if (st != a->core_state) {
         if (st == RPCC_READY)
@@ -174,6 +210,7 @@ int app_create(app **out, uv_loop_t *loop, const app_cfg *cfg)
     a->core_state = RPCC_IDLE;
     a->core_target = text_dup(cfg->core);
     a->token_file = text_dup(cfg->token_file);
+    a->health = app_health_create();
     int rc = APP_E_START;
 
     if (fs_mkdirs(cfg->data_dir, 0700) != 0) {
@@ -251,6 +288,8 @@ void app_destroy(app *a)
     /* Calls still in flight end here; their answers find the server stopped. */
     rpcc_destroy(a->x.core);
     a->x.core = NULL;
+    /* After the client: its last health call's callback has run. */
+    app_health_destroy(a->health);
     if (a->x.net) bnet_destroy(a->x.net);
     while (a->tick_on)
         uv_run(a->x.loop, UV_RUN_NOWAIT);

@@ -76,9 +76,9 @@ typedef struct ucall {
     grpc_metadata_array imd, tmd;
     grpc_status_code status;
     grpc_slice details;
-    /* One metadata entry sent with the request (rpcc_unary_md). */
-    grpc_metadata smd;
-    int has_smd;
+    /* Metadata entries sent with the request (rpcc_unary_md, rpcc_unary_mdv). */
+    grpc_metadata smd[RPCC_MAX_MD_ENTRIES];
+    size_t n_smd;
 } ucall;
 
 struct rpcc_stream {
@@ -287,9 +287,9 @@ static void ucall_free(ucall *u)
     grpc_metadata_array_destroy(&u->imd);
     grpc_metadata_array_destroy(&u->tmd);
     grpc_slice_unref(u->details);
-    if (u->has_smd) {
-        grpc_slice_unref(u->smd.key);
-        grpc_slice_unref(u->smd.value);
+    for (size_t i = 0; i < u->n_smd; i++) {
+        grpc_slice_unref(u->smd[i].key);
+        grpc_slice_unref(u->smd[i].value);
     }
     free(u);
 }
@@ -381,8 +381,18 @@ int rpcc_unary_md(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *me
                   const ProtobufCMessage *req, int64_t timeout_ms, unsigned flags,
                   const char *md_key, const char *md_value, rpcc_unary_cb cb, void *ud)
 {
-    if (!cb) return RPCC_EINVAL;
-    if (md_key && (!md_key_ok(md_key) || !md_value || !md_value_ok(md_value))) return RPCC_EINVAL;
+    const char *kv[2] = {md_key, md_value};
+    return rpcc_unary_mdv(c, svc, method, req, timeout_ms, flags, kv, md_key ? 1 : 0, cb, ud);
+}
+
+int rpcc_unary_mdv(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *method,
+                   const ProtobufCMessage *req, int64_t timeout_ms, unsigned flags,
+                   const char *const *md, size_t n_md, rpcc_unary_cb cb, void *ud)
+{
+    if (!cb || n_md > RPCC_MAX_MD_ENTRIES || (n_md && !md)) return RPCC_EINVAL;
+    for (size_t i = 0; i < n_md; i++)
+        if (!md[2 * i] || !md_key_ok(md[2 * i]) || !md[2 * i + 1] || !md_value_ok(md[2 * i + 1]))
+            return RPCC_EINVAL;
     const method_ent *m = NULL;
     grpc_byte_buffer *bb = NULL;
     int rc = prepare(c, svc, method, req, timeout_ms, flags, RPCC_WAIT_FOR_READY, &m, &bb);
@@ -401,11 +411,11 @@ int rpcc_unary_md(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *me
     u->details = grpc_empty_slice();
     grpc_metadata_array_init(&u->imd);
     grpc_metadata_array_init(&u->tmd);
-    if (md_key) {
-        u->smd.key = grpc_slice_from_copied_string(md_key);
-        u->smd.value = grpc_slice_from_copied_string(md_value);
-        u->has_smd = 1;
+    for (size_t i = 0; i < n_md; i++) {
+        u->smd[i].key = grpc_slice_from_copied_string(md[2 * i]);
+        u->smd[i].value = grpc_slice_from_copied_string(md[2 * i + 1]);
     }
+    u->n_smd = n_md;
     rc = call_begin(c, m, deadline_after(timeout_ms ? timeout_ms : RPCC_DEFAULT_UNARY_TIMEOUT_MS),
                     &u->l);
     if (rc != RPCC_OK) {
@@ -419,9 +429,9 @@ int rpcc_unary_md(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *me
     if (flags & RPCC_WAIT_FOR_READY)
         ops[0].flags = GRPC_INITIAL_METADATA_WAIT_FOR_READY |
                        GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET;
-    if (u->has_smd) {
-        ops[0].data.send_initial_metadata.count = 1;
-        ops[0].data.send_initial_metadata.metadata = &u->smd;
+    if (u->n_smd) {
+        ops[0].data.send_initial_metadata.count = u->n_smd;
+        ops[0].data.send_initial_metadata.metadata = u->smd;
     }
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = u->send_bb;

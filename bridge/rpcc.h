@@ -40,6 +40,7 @@
 #define RPCC_MAX_DETAILS_BYTES 1024              /* status text handed to callbacks is cut here */
 #define RPCC_MAX_GRAPH_ERROR_BYTES 64            /* a GraphErrorCode name in trailing metadata */
 #define RPCC_MAX_MD_BYTES 256     /* key or value of a metadata entry sent (rpcc_unary_md) */
+#define RPCC_MAX_MD_ENTRIES 4     /* metadata entries sent with one call (rpcc_unary_mdv) */
 #define RPCC_MAX_TARGET_BYTES 512 /* "unix:" paths are at most 108 bytes; host:port less */
 #define RPCC_MAX_METHODS 128      /* registered paths per client: the contract has ~20 */
 /* Calls in flight per client; the core takes 1024 streams per connection,
@@ -171,6 +172,15 @@ int rpcc_unary(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *metho
 int rpcc_unary_md(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *method,
                   const ProtobufCMessage *req, int64_t timeout_ms, unsigned flags,
                   const char *md_key, const char *md_value, rpcc_unary_cb cb, void *ud);
+
+/* rpcc_unary_md with up to RPCC_MAX_MD_ENTRIES entries: md holds n_md
+ * key/value pairs (md[2i] the key, md[2i+1] the value), each checked as for
+ * rpcc_unary_md; more entries, or a bad one, is RPCC_EINVAL. The core uses
+ * it to pass a caller's name on together with its own marker when it
+ * forwards a graph command to another core. */
+int rpcc_unary_mdv(rpcc *c, const ProtobufCServiceDescriptor *svc, const char *method,
+                   const ProtobufCMessage *req, int64_t timeout_ms, unsigned flags,
+                   const char *const *md, size_t n_md, rpcc_unary_cb cb, void *ud);
 
 /* Starts a server-streaming call; arguments as for rpcc_unary, except:
  * timeout_ms 0 means no deadline; flags may add RPCC_MANUAL_FLOW. on_msg

@@ -130,6 +130,21 @@ static void note_rev(canvas_mgr *m, uint64_t rev)
     }
 }
 
+/* Several cores on one PostgreSQL database reserve revisions from the same
+ * counter: a tab attaching here may come from another core (a reload
+ * through another bridge, its core gone), whose revisions of it are all
+ * below that core's reservation. Starting above the counter as it is now
+ * keeps the canvas's revisions rising across the move, as across a
+ * restart. One query per attachment; SQLite's single core needs none. */
+void cv_rev_catch_up(canvas_mgr *m)
+{
+    uint64_t reserved = 0;
+    if (!m->o.db || strcmp(store_engine(m->o.db), "postgres") != 0 ||
+        store_counter_get(m->o.db, CANVAS_REV_COUNTER, &reserved) != STORE_OK)
+        return;
+    note_rev(m, reserved);
+}
+
 /* ---- schemas ---- */
 
 void canvas_mgr_set_schema(canvas_mgr *m, nodeinfo *ni)

@@ -150,6 +150,56 @@ static int idem_expired(const canvas_idem *m, const idem *e, int64_t now)
     return e->done && now - e->created_ms > (int64_t)m->max_age_ms;
 }
 
+static idem *find_locked(canvas_idem *m, const char *scope, size_t sl, uint64_t h, int64_t now)
+{
+    idem *e = m->buckets[h & (m->n_buckets - 1)];
+    while (e && !(e->hash == h && e->scope_len == sl && memcmp(e->scope, scope, sl) == 0))
+        e = e->hnext;
+    if (e && idem_expired(m, e, now)) {
+        idem_drop(m, e, 1);
+        e = NULL;
+    }
+    return e;
+}
+
+/* A stored outcome (r, which keeps its own copies) as a done entry, or
+ * NULL when it does not read back or there is no room. */
+static idem *adopt_locked(canvas_idem *m, const store_idem *r, uint64_t h)
+{
+    if (r->scope_len < 2 || r->scope[0] < '0' + RK_EXECUTE || r->scope[0] > '0' + RK_LOAD ||
+        (r->err != CANVAS_OK && r->err != CANVAS_EGRAPH) || !idem_evict(m, NULL))
+        return NULL;
+    req_kind rk = (req_kind)(r->scope[0] - '0');
+    if (r->err == CANVAS_OK) {
+        ProtobufCMessage *resp =
+            protobuf_c_message_unpack(resp_desc(rk), NULL, r->resp_len, r->resp);
+        if (!resp) return NULL;
+        pb_free(resp);
+    }
+    idem *e = xcalloc(1, sizeof *e);
+    e->scope = xcalloc(1, r->scope_len + 1);
+    memcpy(e->scope, r->scope, r->scope_len);
+    e->scope_len = r->scope_len;
+    e->hash = h;
+    e->done = 1;
+    e->err = r->err;
+    e->code = (Comfyd__V1__GraphErrorCode)r->code;
+    e->message = r->message ? xstrdup(r->message) : NULL;
+    e->packed = r->resp_len ? xcalloc(1, r->resp_len) : NULL;
+    if (r->resp_len) memcpy(e->packed, r->resp, r->resp_len);
+    e->packed_len = r->resp_len;
+    e->rk = rk;
+    memcpy(e->req_hash, r->req_hash, STORE_IDEM_HASH_LEN);
+    e->created_ms = r->created_ms;
+    idem **b = &m->buckets[h & (m->n_buckets - 1)];
+    e->hnext = *b;
+    *b = e;
+    lru_front(m, e);
+    m->n_idem++;
+    m->idem_bytes += e->packed_len;
+    return e;
+}
+
 idem_state idem_begin(canvas_idem *m, req_kind rk, const char *canvas_id, const char *key,
                       const uint8_t *hash, canvas_done_fn done, void *ud, idem **out,
                       idem_copy *copy)
@@ -161,14 +211,22 @@ idem_state idem_begin(canvas_idem *m, req_kind rk, const char *canvas_id, const 
     memcpy(scope + 1, canvas_id, cl);
     memcpy(scope + 2 + cl, key, kl);
     uint64_t h = fnv1a(scope, sl, 0xcbf29ce484222325ull);
-    pthread_mutex_lock(&m->mu);
-    idem *e = m->buckets[h & (m->n_buckets - 1)];
-    while (e && !(e->hash == h && e->scope_len == sl && memcmp(e->scope, scope, sl) == 0))
-        e = e->hnext;
     int64_t now = text_now_ms();
-    if (e && idem_expired(m, e, now)) {
-        idem_drop(m, e, 1);
-        e = NULL;
+    pthread_mutex_lock(&m->mu);
+    idem *e = find_locked(m, scope, sl, h, now);
+    if (!e && m->db && strcmp(store_engine(m->db), "postgres") == 0) {
+        /* Another core sharing the store may have answered this key (a
+         * caller retrying through another core, a tab that moved here):
+         * its stored outcome is replayed, never applied again. */
+        pthread_mutex_unlock(&m->mu);
+        store_idem row;
+        int rc = store_idem_get(m->db, scope, sl, now - (int64_t)m->max_age_ms, &row);
+        if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+            LOG_W(MOD, "cannot read an idempotency key from the store: %s", store_strerror(rc));
+        pthread_mutex_lock(&m->mu);
+        e = find_locked(m, scope, sl, h, now);
+        if (rc == STORE_OK && !e) e = adopt_locked(m, &row, h);
+        if (rc == STORE_OK) store_idem_clear(&row);
     }
     idem_state st;
     if (e && memcmp(e->req_hash, hash, STORE_IDEM_HASH_LEN) != 0) {

@@ -251,6 +251,9 @@ ProtobufCMessage *cv_pb_dup(const ProtobufCMessage *m);
 void cv_pb_free(void *m);
 /* Raises the store's revision reservation above rev (see the comment at its definition). */
 void cv_rev_reserve(canvas_mgr *m, uint64_t rev);
+/* With a store shared by several cores: raises the next revision above the
+ * shared reservation (a tab attaching may come from another core). */
+void cv_rev_catch_up(canvas_mgr *m);
 /* Parses a tab's object_info into *out and folds it into the union of the tabs' node types. */
 int cv_tab_schema(canvas_mgr *m, const char *json, size_t len, nodeinfo **out, canvas_error *err);
 /* The schema requests on cv use now (a reference; unref it). */

@@ -52,6 +52,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     if (cv_check_canvas_id(req->canvas_id, 1, err) ||
         cv_check_str(req->title, CANVAS_MAX_TITLE, err, "title"))
         return CANVAS_EINVAL;
+    cv_rev_catch_up(m);
     const char *wf =
         req->workflow_json && *req->workflow_json ? req->workflow_json : empty_workflow;
     size_t wf_len = strlen(wf);

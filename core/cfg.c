@@ -35,6 +35,7 @@ enum {
     OPT_COMFYUI,
     OPT_STORE,
     OPT_CONTEXT_WINDOW,
+    OPT_ADVERTISE,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
     {"comfyui", required_argument, NULL, OPT_COMFYUI},
     {"store", required_argument, NULL, OPT_STORE},
     {"context-window", required_argument, NULL, OPT_CONTEXT_WINDOW},
+    {"advertise", required_argument, NULL, OPT_ADVERTISE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -102,6 +104,10 @@ void cfg_usage(FILE *f, const char *prog)
         "  --lease-ttl-ms N       PostgreSQL only: lifetime of a core's session lease; a\n"
         "                         core that dies gives its sessions up after this long,\n"
         "                         1000..600000 [COMFYD_LEASE_TTL_MS, default 10000]\n"
+        "  --advertise ADDR       PostgreSQL only: this core's gRPC address as the other\n"
+        "                         cores reach it (unix:PATH or HOST:PORT), for graph\n"
+        "                         commands to canvases attached here [COMFYD_ADVERTISE;\n"
+        "                         default: the first --listen address]\n"
         "  --comfyui URL          ComfyUI's base URL, e.g. http://127.0.0.1:8188: the core\n"
         "                         posts queued prompts there and follows their runs\n"
         "                         (docs/runs.md) [COMFYD_COMFYUI; default: none, the tab\n"
@@ -264,6 +270,20 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
         free(c->store);
         c->store = text_dup(v);
         return CFG_OK;
+    case OPT_ADVERTISE:
+        if (strlen(v) > CFG_MAX_ADVERTISE)
+            return fail(err, errlen, "--advertise: longer than %d bytes", CFG_MAX_ADVERTISE);
+        for (const char *p = v; *p; p++)
+            if (*p <= 0x20 || *p > 0x7e)
+                return fail(err, errlen, "--advertise: '%s' holds a space or a control character",
+                            v);
+        if (check_listen(v, err, errlen) != CFG_OK) {
+            fail(err, errlen, "--advertise: '%s' is neither unix:PATH nor HOST:PORT", v);
+            return CFG_EINVAL;
+        }
+        free(c->advertise);
+        c->advertise = text_dup(v);
+        return CFG_OK;
     case OPT_COMFYUI:
         if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
             return fail(err, errlen, "--comfyui: '%s' is not an http:// or https:// URL", v);
@@ -292,6 +312,7 @@ static const opts_env twins[] = {
     {"COMFYD_COMFYUI", OPT_COMFYUI},
     {"COMFYD_STORE", OPT_STORE},
     {"COMFYD_CONTEXT_WINDOW", OPT_CONTEXT_WINDOW},
+    {"COMFYD_ADVERTISE", OPT_ADVERTISE},
     {"COMFYD_DATA", OPT_DATA},
     {"COMFYD_LISTEN", OPT_LISTEN},
     {"COMFYD_SKILLS", OPT_SKILLS},
@@ -340,6 +361,12 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
              "(--store postgres://...); a SQLite store serves one core");
         return CFG_EINVAL;
     }
+    if (c->advertise && (!c->store || strncmp(c->store, "sqlite:", 7) == 0)) {
+        fail(err, errlen,
+             "--advertise: the address other cores use to reach this one is for several cores "
+             "on one PostgreSQL database (--store postgres://...)");
+        return CFG_EINVAL;
+    }
     if (!c->data_dir) c->data_dir = text_dup(CFG_DEFAULT_DATA);
     if (!c->builtin_skills) c->builtin_skills = text_dup(COMFYD_BUILTIN_SKILLS_DIR);
     if (c->n_listen == 0) {
@@ -362,6 +389,7 @@ void cfg_clear(cfg *c)
     free(c->object_info);
     free(c->comfyui);
     free(c->store);
+    free(c->advertise);
     memset(c, 0, sizeof *c);
 }
 

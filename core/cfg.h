@@ -28,6 +28,8 @@
  * PostgreSQL database (lease.h's LEASE_TTL_MIN_MS..LEASE_TTL_MAX_MS). */
 #define CFG_MIN_LEASE_TTL_MS 1000
 #define CFG_MAX_LEASE_TTL_MS 600000
+/* --advertise: a gRPC target (rpcc.h's RPCC_MAX_TARGET_BYTES). */
+#define CFG_MAX_ADVERTISE 512
 /* --comfyui: a base URL (the run client's limit, COMFY_HTTP_MAX_URL). */
 #define CFG_MAX_COMFYUI_URL 2048
 
@@ -59,6 +61,8 @@ typedef struct cfg {
     uint32_t idem_max_keys; /* --idempotency-keys */
     uint32_t idem_ttl_s;    /* --idempotency-ttl-s */
     uint32_t lease_ttl_ms;  /* --lease-ttl-ms; 0: not given (lease.h's default) */
+    char *advertise;        /* --advertise: this core's gRPC address for the other cores; NULL: the
+                               first --listen */
 } cfg;
 
 /* Parses argv (and the environment through getenv). Fills defaults. On

@@ -13,18 +13,7 @@
 #include <time.h>
 
 #define MOD "lease"
-
-/* The store's migration lock (store_pg.c's PG_MIGRATE_LOCK_KEY): the lease
- * table is made under it, so cores starting at once make it once. */
-#define LEASE_MIGRATE_LOCK_KEY "1668113764"
 #define LEASE_ID_MAX 39 /* store.h's STORE_ID_MAX */
-
-/* The row is dropped with its session; times are the server's. */
-static const char SQL_SCHEMA[] = "CREATE TABLE IF NOT EXISTS session_leases("
-                                 " session_id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL"
-                                 "  REFERENCES sessions(id) ON DELETE CASCADE,"
-                                 " owner TEXT NOT NULL,"
-                                 " expires_at TIMESTAMPTZ NOT NULL)";
 
 /* A live row of another owner is left alone (0 rows: held); an expired
  * one too: only the sweeper removes it, in the same transaction that
@@ -40,6 +29,22 @@ static const char SQL_CLAIM[] = "UPDATE messages SET state = 2 WHERE id = $1 AND
 static const char SQL_RENEW[] =
     "UPDATE session_leases SET expires_at = now() + $2::bigint * interval '1 millisecond'"
     " WHERE owner = $1 RETURNING session_id";
+/* The canvas registry (canvas_reg.h) lives and dies with the leases. */
+static const char SQL_CANVAS_RENEW[] =
+    "UPDATE canvas_registry SET expires_at = now() + $2::bigint * interval '1 millisecond'"
+    " WHERE owner = $1";
+static const char SQL_CANVAS_SWEEP[] = "DELETE FROM canvas_registry WHERE expires_at < now()";
+static const char SQL_CANVAS_OWN[] = "DELETE FROM canvas_registry WHERE owner = $1";
+/* The live cores (cluster_cores): this core's row with its address. */
+static const char SQL_CORE_RENEW[] =
+    "INSERT INTO cluster_cores(core_id, addr, expires_at)"
+    " VALUES ($1, $3, now() + $2::bigint * interval '1 millisecond')"
+    " ON CONFLICT (core_id) DO UPDATE SET addr = EXCLUDED.addr, expires_at = EXCLUDED.expires_at";
+static const char SQL_CORE_SWEEP[] = "DELETE FROM cluster_cores WHERE expires_at < now()";
+static const char SQL_CORE_GONE[] = "DELETE FROM cluster_cores WHERE core_id = $1";
+static const char SQL_PEERS[] = "SELECT core_id, addr FROM cluster_cores"
+                                " WHERE core_id <> $1 AND expires_at > now()"
+                                " ORDER BY core_id LIMIT 64";
 static const char SQL_SEQ[] =
     "UPDATE sessions SET seq_reserved = GREATEST(seq_reserved, $2::bigint) + $3::bigint"
     " WHERE id = $1 RETURNING seq_reserved";
@@ -77,6 +82,7 @@ struct lease {
     PGconn *conn;       /* NULL or broken: the next call connects */
     char *uri;          /* may hold a password: never logged */
     char core_id[LEASE_CORE_ID_MAX + 1];
+    char addr[LEASE_ADDR_MAX + 1]; /* "" until lease_set_addr */
     uint32_t ttl_ms;
     char (*held)[LEASE_ID_MAX + 1]; /* sessions this core holds */
     size_t n_held, cap_held;
@@ -176,6 +182,26 @@ static int sid_ok(const char *sid)
     return n >= 1 && n <= LEASE_ID_MAX;
 }
 
+int lease_set_addr(lease *l, const char *addr)
+{
+    if (!l || !addr || !*addr || strlen(addr) > LEASE_ADDR_MAX || l->started) return LEASE_EINVAL;
+    snprintf(l->addr, sizeof l->addr, "%s", addr);
+    return LEASE_OK;
+}
+
+int lease_peers(lease *l, lease_peer_fn fn, void *ud)
+{
+    if (!l || !fn) return LEASE_EINVAL;
+    const char *v[] = {l->core_id};
+    PGresult *r;
+    int rc = run(l, "list the live cores", SQL_PEERS, 1, v, &r);
+    if (rc != LEASE_OK) return rc;
+    for (int i = 0; i < PQntuples(r) && i < LEASE_MAX_PEERS; i++)
+        fn(ud, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    PQclear(r);
+    return LEASE_OK;
+}
+
 const char *lease_core_id(const lease *l)
 {
     return l->core_id;
@@ -201,6 +227,15 @@ int lease_acquire(lease *l, const char *session_id)
     }
     pthread_mutex_unlock(&l->mu);
     return rc;
+}
+
+int lease_holds(lease *l, const char *session_id)
+{
+    if (!l || !sid_ok(session_id)) return 0;
+    pthread_mutex_lock(&l->mu);
+    int yes = held_find_locked(l, session_id) >= 0;
+    pthread_mutex_unlock(&l->mu);
+    return yes;
 }
 
 int lease_release(lease *l, const char *session_id)
@@ -270,6 +305,14 @@ static void renew(lease *l)
     char(*lost)[LEASE_ID_MAX + 1] = NULL;
     size_t n_lost = 0;
     pthread_mutex_lock(&l->mu);
+    PGresult *cr;
+    if (run_locked(l, "renew the canvas registry", SQL_CANVAS_RENEW, 2, v, &cr) == LEASE_OK)
+        PQclear(cr);
+    if (l->addr[0]) {
+        const char *cv[] = {l->core_id, ttl, l->addr};
+        if (run_locked(l, "renew this core's row", SQL_CORE_RENEW, 3, cv, &cr) == LEASE_OK)
+            PQclear(cr);
+    }
     if (l->n_held == 0) {
         pthread_mutex_unlock(&l->mu);
         return;
@@ -328,6 +371,23 @@ static void takeover(lease *l, const char *sql, const char *owner, int nparams)
     pthread_mutex_unlock(&l->mu);
 }
 
+/* Canvas rows of cores that stopped renewing them, and those cores. */
+static void sweep_canvases(lease *l)
+{
+    PGresult *r;
+    if (run(l, "sweep the live cores", SQL_CORE_SWEEP, 0, NULL, &r) == LEASE_OK) PQclear(r);
+    if (run(l, "sweep the canvas registry", SQL_CANVAS_SWEEP, 0, NULL, &r) != LEASE_OK) return;
+    uint64_t n = strtoull(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    if (!n) return;
+    LOG_W(MOD,
+          "%" PRIu64 " canvas(es) of a core that stopped renewing them dropped from the registry",
+          n);
+    pthread_mutex_lock(&l->mu);
+    l->stats.canvases_expired += n;
+    pthread_mutex_unlock(&l->mu);
+}
+
 static void offer_orphans(lease *l, int64_t grace_ms)
 {
     char before[24];
@@ -355,6 +415,7 @@ static void *lease_main(void *arg)
      * included) runs without waiting a lease's lifetime. */
     takeover(l, SQL_LEGACY, NULL, 1);
     offer_orphans(l, 0);
+    renew(l); /* this core's row in cluster_cores at once */
     uint32_t tick = l->ttl_ms / 3;
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
@@ -373,6 +434,7 @@ static void *lease_main(void *arg)
         pthread_mutex_unlock(&l->mu);
         renew(l);
         takeover(l, SQL_TAKEOVER_EXPIRED, "", 2);
+        sweep_canvases(l);
         offer_orphans(l, l->ttl_ms);
         pthread_mutex_lock(&l->mu);
     }
@@ -401,31 +463,21 @@ int lease_open(lease **out, const char *conninfo, const char *core_id, uint32_t 
     pthread_cond_init(&l->cv, NULL);
     memcpy(l->core_id, core_id, idlen + 1);
     l->ttl_ms = ttl_ms;
+    /* The table is the store's (schema 7): the store is opened first. */
     pthread_mutex_lock(&l->mu);
     int rc = connect_locked(l);
-    PGresult *r = NULL;
-    if (rc == LEASE_OK) rc = run_locked(l, "lease table", "BEGIN", 0, NULL, &r);
-    PQclear(r);
-    if (rc == LEASE_OK) {
-        rc = run_locked(l, "lease table",
-                        "SELECT pg_advisory_xact_lock(" LEASE_MIGRATE_LOCK_KEY ")", 0, NULL, &r);
-        PQclear(r);
-        if (rc == LEASE_OK) rc = run_locked(l, "lease table", SQL_SCHEMA, 0, NULL, &r);
-        PQclear(r);
-        if (rc == LEASE_OK)
-            rc = run_locked(l, "lease table", "COMMIT", 0, NULL, &r);
-        else if (l->conn)
-            PQclear(PQexec(l->conn, "ROLLBACK"));
-        PQclear(r);
-    }
     pthread_mutex_unlock(&l->mu);
     if (rc != LEASE_OK) {
-        snprintf(err, errlen, "cannot create the lease table (see the log)");
+        snprintf(err, errlen, "cannot connect to the database (see the log)");
         lease_close(l);
         return rc;
     }
     /* This core's leases from before a restart: nobody renews them. */
     takeover(l, SQL_TAKEOVER_OWN, l->core_id, 2);
+    const char *own[] = {l->core_id};
+    PGresult *cr;
+    if (run(l, "drop this core's old canvas rows", SQL_CANVAS_OWN, 1, own, &cr) == LEASE_OK)
+        PQclear(cr);
     *out = l;
     return LEASE_OK;
 }
@@ -454,6 +506,12 @@ void lease_close(lease *l)
 {
     if (!l) return;
     lease_stop(l);
+    if (l->addr[0] && l->conn) {
+        /* A core that stops says so; one that dies is swept. */
+        const char *v[] = {l->core_id};
+        PGresult *r;
+        if (run(l, "remove this core's row", SQL_CORE_GONE, 1, v, &r) == LEASE_OK) PQclear(r);
+    }
     PQfinish(l->conn);
     free(l->uri);
     free(l->held);

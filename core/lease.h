@@ -32,6 +32,8 @@
 #define LEASE_CORE_ID_MAX 200 /* bytes of a core's name in the lease rows */
 #define LEASE_SWEEP_BATCH 64  /* expired leases or orphaned turns handled per sweep */
 #define LEASE_CONNECT_TIMEOUT_S "5"
+#define LEASE_ADDR_MAX 512 /* a gRPC target (rpcc.h's RPCC_MAX_TARGET_BYTES) */
+#define LEASE_MAX_PEERS 64 /* other cores listed by lease_peers */
 
 typedef enum {
     LEASE_OK = 0,
@@ -65,11 +67,17 @@ typedef struct lease_hooks {
 
 /* Connects to conninfo (a libpq URI) as core_id (1..LEASE_CORE_ID_MAX
  * bytes, unique among live cores: hostname and data directory) with leases
- * of ttl_ms (LEASE_TTL_MIN_MS..LEASE_TTL_MAX_MS), and creates the lease
- * table if needed (under the store's migration lock). Leases this core_id
- * held before a restart are released at once and their turns marked
- * interrupted, as a single core does at start. err gets a sentence on
- * failure. */
+ * of ttl_ms (LEASE_TTL_MIN_MS..LEASE_TTL_MAX_MS). The tables are the
+ * store's (schema 7 of store_pg.c): open the store first. Leases this
+ * core_id held before a restart are released at once and their turns
+ * marked interrupted, as a single core does at start, and its canvas
+ * registry rows (canvas_reg.h) are dropped: a restarted core holds no tab.
+ * err gets a sentence on failure.
+ *
+ * The same thread keeps the canvas registry: every renewal also renews
+ * this core's canvas rows, and every sweep deletes the rows of cores that
+ * stopped renewing them (a dead core's canvases are then unknown, not
+ * forwarded to an address nobody answers). */
 int lease_open(lease **out, const char *conninfo, const char *core_id, uint32_t ttl_ms, char *err,
                size_t errlen);
 /* Starts the renewal and sweep thread with hooks (copied). The first sweep
@@ -84,12 +92,26 @@ void lease_stop(lease *l);
  * expire (their turns were interrupted by the shutdown). NULL is a no-op. */
 void lease_close(lease *l);
 
+/* The gRPC address the other cores reach this one at (copied; at most
+ * LEASE_ADDR_MAX bytes): the lease thread keeps this core's row of
+ * cluster_cores with it while it renews its leases. Call before
+ * lease_start. */
+int lease_set_addr(lease *l, const char *addr);
+/* The other live cores (their cluster_cores row renewed in time), at most
+ * LEASE_MAX_PEERS: fn(ud, core_id, addr) for each. LEASE_OK or an error
+ * (the database cannot be reached). */
+typedef void (*lease_peer_fn)(void *ud, const char *core_id, const char *addr);
+int lease_peers(lease *l, lease_peer_fn fn, void *ud);
+
 const char *lease_core_id(const lease *l);
 uint32_t lease_ttl_ms(const lease *l);
 
 /* Takes (or renews) the lease on session_id: LEASE_OK, LEASE_HELD, or an
  * error. */
 int lease_acquire(lease *l, const char *session_id);
+/* 1 when this core holds the lease on session_id (as far as it knows:
+ * taken and not given back or found lost). */
+int lease_holds(lease *l, const char *session_id);
 /* Gives the lease back (only if this core holds it). */
 int lease_release(lease *l, const char *session_id);
 /* Claims a QUEUED message for running here: LEASE_OK (it is RUNNING now),
@@ -107,6 +129,7 @@ typedef struct lease_stats {
     uint64_t takeovers;
     uint64_t orphans;
     uint64_t lost;
+    uint64_t canvases_expired; /* canvas registry rows of dead cores swept */
 } lease_stats;
 void lease_get_stats(lease *l, lease_stats *out);
 

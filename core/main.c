@@ -143,10 +143,23 @@ static void fanout_cancel(void *ud, const char *session_id, int clear_queue)
     pgnotify_send_control(ud, session_id, clear_queue ? "cancel-clear" : "cancel");
 }
 
+/* A turn waiting here for another core's lease ("turn:ID"). */
+static void fanout_offer(void *ud, const char *session_id, uint64_t msg_id)
+{
+    char word[32];
+    snprintf(word, sizeof word, "turn:%llu", (unsigned long long)msg_id);
+    pgnotify_send_control(ud, session_id, word);
+}
+
 static void remote_control(void *ud, const char *session_id, const char *word)
 {
     if (!strcmp(word, "cancel") || !strcmp(word, "cancel-clear"))
         sess_remote_cancel(ud, session_id, !strcmp(word, "cancel-clear"));
+    else if (!strncmp(word, "turn:", 5)) {
+        char *end = NULL;
+        unsigned long long id = strtoull(word + 5, &end, 10);
+        if (id && end && !*end) sess_turn_offered(ud, session_id, (uint64_t)id);
+    }
 }
 
 static void remote_event(void *ud, const char *session_id, const uint8_t *event, size_t len)
@@ -228,6 +241,7 @@ int main(int argc, char **argv)
     store *st = NULL;
     lease *ls = NULL;
     pgnotify *nt = NULL;
+    creg *cr = NULL;
     skills *reg = NULL;
     sess_mgr *sm = NULL;
     blobstore *blobs = NULL;
@@ -273,6 +287,20 @@ int main(int argc, char **argv)
             goto out;
         }
         LOG_I(MOD, "core %s: session leases of %u ms on the shared database", core_id, ttl);
+        /* Canvases attached here are registered with the address the other
+         * cores forward their graph commands to. */
+        const char *adv = c.advertise ? c.advertise : c.listen[0];
+        if (!c.advertise && (strncmp(adv, "0.0.0.0:", 8) == 0 || strncmp(adv, "[::]:", 5) == 0))
+            LOG_W(MOD,
+                  "--advertise not given and %s is not an address other cores can reach: "
+                  "graph commands for canvases attached here cannot be forwarded",
+                  adv);
+        if (creg_open(&cr, c.store, core_id, adv, ttl, lerr, sizeof lerr) != CREG_OK) {
+            LOG_E(MOD, "cannot use the canvas registry: %s", lerr);
+            goto out;
+        }
+        LOG_I(MOD, "core %s: canvases attached here are reached at %s", core_id, adv);
+        lease_set_addr(ls, adv);
     }
 
     skills_root roots[1 + CFG_MAX_SKILL_DIRS];
@@ -314,6 +342,7 @@ int main(int argc, char **argv)
         }
         pgnotify_set_control(nt, remote_control);
         sess_mgr_set_fanout(sm, fanout_event, fanout_cancel, nt);
+        sess_mgr_set_offer(sm, fanout_offer);
     }
 
     char wfdir[4096], werr[512] = "";
@@ -378,12 +407,19 @@ int main(int argc, char **argv)
     ctx.cm = cm;
     ctx.runs = rn;
     ctx.ck = ck;
+    ctx.reg = cr;
+    if (cr) ctx.fwd = svc_fwd_create(cr);
+    ctx.st = st;
+    ctx.ls = ls;
+    ctx.nt = nt;
+    ctx.core_id = core_id;
     rpcs_method methods[64];
     size_t nm = svc_session_methods(&ctx, methods, 64);
     nm += svc_skill_methods(&ctx, methods + nm, 64 - nm);
     nm += svc_graph_methods(&ctx, methods + nm, 64 - nm);
     nm += svc_run_methods(&ctx, methods + nm, 64 - nm);
     nm += svc_fork_methods(&ctx, methods + nm, 64 - nm);
+    nm += svc_health_methods(&ctx, methods + nm, 64 - nm);
     rpcs_opts ro = {.listen = (const char *const *)c.listen,
                     .n_listen = c.n_listen,
                     .cq_threads = c.cq_threads,
@@ -427,9 +463,12 @@ out:
     lease_close(ls);
     pgnotify_close(nt);
     if (cm) canvas_mgr_shutdown(cm);
+    /* Forwarded requests in flight end (CANCELLED) before their calls do. */
+    svc_fwd_destroy(ctx.fwd);
     /* Ends the WatchRun streams before the server waits for them. */
     runs_shutdown(rn);
     if (server) rpcs_destroy(server);
+    creg_close(cr);
     runs_destroy(rn);
     canvas_mgr_destroy(cm);
     wfstore_close(wfs);

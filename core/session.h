@@ -321,5 +321,17 @@ void sess_remote_event(sess_mgr *m, const char *session_id, const uint8_t *event
 void sess_lease_lost(sess_mgr *m, const char *session_id);
 void sess_turn_interrupted(sess_mgr *m, const char *session_id, uint64_t turn_id);
 void sess_requeue(sess_mgr *m, const char *session_id, uint64_t msg_id, const char *content);
+/* A turn queued on this core waits for a lease another core holds: offer
+ * it to that core (fn is called once per waiting turn, with the fan-out's
+ * ud; it must only queue), which runs it after its own turns accepted
+ * before it. Set before sess_mgr_start. */
+typedef void (*sess_offer_fn)(void *ud, const char *session_id, uint64_t msg_id);
+void sess_mgr_set_offer(sess_mgr *m, sess_offer_fn offer);
+/* Another core offered turn msg_id of session_id: when this core holds the
+ * session's lease and the message is still QUEUED, it is queued here among
+ * the waiting turns in message order (the order they were accepted) and
+ * runs under the lease this core holds; otherwise nothing happens (the
+ * offering core takes the lease when it is free). */
+void sess_turn_offered(sess_mgr *m, const char *session_id, uint64_t msg_id);
 
 #endif

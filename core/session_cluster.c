@@ -131,6 +131,10 @@ int sess_runner_lease(session *s, pending *p, int *held)
         if (!told)
             LOG_I(MOD, "session %s: turn %" PRIu64 " waits for %s", s->meta.id, p->msg_id,
                   rc == LEASE_HELD ? "the core running its current turn" : "the database");
+        /* The holder runs it next, in the order turns were accepted
+         * (sess_turn_offered); this runner's wait is the fallback for a
+         * holder that gave the lease back before it heard of the turn. */
+        if (!told && rc == LEASE_HELD && m->offer) m->offer(m->fanout_ud, s->meta.id, p->msg_id);
         told = 1;
         usleep(SESS_LEASE_WAIT_MS * 1000);
     }
@@ -263,4 +267,59 @@ void sess_requeue(sess_mgr *m, const char *session_id, uint64_t msg_id, const ch
     }
     pthread_mutex_unlock(&s->mu);
     sess_unref(s);
+}
+
+/* ---- turns offered between cores (docs/scale-out.md) ---- */
+
+void sess_mgr_set_offer(sess_mgr *m, sess_offer_fn offer)
+{
+    m->offer = offer;
+}
+
+/* Queues p among the waiting turns by message id: the order the store
+ * accepted them in, whichever core they came through. */
+static void enqueue_sorted_locked(session *s, pending *p)
+{
+    pending **pp = &s->qhead;
+    while (*pp && (*pp)->msg_id < p->msg_id)
+        pp = &(*pp)->next;
+    p->next = *pp;
+    *pp = p;
+    if (!p->next) s->qtail = p;
+    s->qlen++;
+}
+
+void sess_turn_offered(sess_mgr *m, const char *session_id, uint64_t msg_id)
+{
+    /* Only the core holding the session's lease runs it now; any other
+     * leaves it to the sender's own wait. */
+    if (!m->lease || !lease_holds(m->lease, session_id) || sess_shutting_down(m, NULL, 0)) return;
+    store_message msg = {0};
+    if (store_message_get(m->st, msg_id, &msg) != STORE_OK) return;
+    int ok = strcmp(msg.session_id, session_id) == 0 && msg.state == STORE_MSG_QUEUED &&
+             msg.role == STORE_ROLE_USER;
+    session *s = ok ? sess_acquire(m, session_id) : NULL;
+    if (!s) {
+        store_message_clear(&msg);
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    int have = s->deleted || (s->cur && s->cur->msg_id == msg_id) || s->qlen >= SESS_MAX_QUEUED;
+    for (pending *q = s->qhead; q && !have; q = q->next)
+        have = q->msg_id == msg_id;
+    if (!have) {
+        pending *p = calloc(1, sizeof *p);
+        if (p && (p->content = text_dup(msg.content))) {
+            p->msg_id = msg_id;
+            enqueue_sorted_locked(s, p);
+            LOG_I(MOD, "session %s: turn %" PRIu64 " offered by another core; it runs here next",
+                  session_id, msg_id);
+            sess_start_runner_locked(s);
+        } else {
+            free(p);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    sess_unref(s);
+    store_message_clear(&msg);
 }

@@ -134,6 +134,7 @@ struct sess_mgr {
     sess_fanout_fn fanout;
     sess_cancel_fanout_fn cancel_fanout;
     void *fanout_ud;
+    sess_offer_fn offer; /* a turn waiting for another core's lease: offered to it */
 };
 
 /* The provider settings a compaction runs with (copied, owned). */

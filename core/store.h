@@ -415,6 +415,13 @@ int store_idem_delete(store *st, const void *scope, size_t len);
  * are skipped with a warning. */
 int store_idem_load(store *st, int64_t min_created_ms, size_t max_keys, store_idem **out,
                     size_t *n);
+/* One key by its scope, for several cores on one database: a key another
+ * core stored after this one started (a caller retrying through another
+ * core, a tab that moved). STORE_NOT_FOUND when absent or created before
+ * min_created_ms; always STORE_NOT_FOUND on SQLite, whose one core has
+ * every key in memory. *out is the caller's (store_idem_clear). */
+int store_idem_get(store *st, const void *scope, size_t len, int64_t min_created_ms,
+                   store_idem *out);
 void store_idem_clear(store_idem *e);
 void store_idems_free(store_idem *list, size_t n);
 

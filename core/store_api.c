@@ -281,6 +281,15 @@ int store_idem_load(store *st, int64_t min_created_ms, size_t max_keys, store_id
     return st->ops->idem_load(st, min_created_ms, max_keys, out, n);
 }
 
+int store_idem_get(store *st, const void *scope, size_t len, int64_t min_created_ms,
+                   store_idem *out)
+{
+    if (!st || !out || !scope || len < 1 || len > STORE_IDEM_SCOPE_MAX) return STORE_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!st->ops->idem_get) return STORE_NOT_FOUND;
+    return st->ops->idem_get(st, scope, len, min_created_ms, out);
+}
+
 int store_summary_latest(store *st, const char *session_id, store_message *out)
 {
     if (!st) {

@@ -58,6 +58,9 @@ typedef struct store_ops {
     int (*idem_delete)(store *st, const void *scope, size_t len);
     int (*idem_load)(store *st, int64_t min_created_ms, size_t max_keys, store_idem **out,
                      size_t *n);
+    /* NULL: the engine serves one core (store_idem_get answers NOT_FOUND). */
+    int (*idem_get)(store *st, const void *scope, size_t len, int64_t min_created_ms,
+                    store_idem *out);
     /* memory: compaction, long-term memories, search */
     int (*summary_latest)(store *st, const char *session_id, store_message *out);
     int (*messages_after)(store *st, const char *session_id, uint64_t after_id, size_t limit,

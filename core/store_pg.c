@@ -32,7 +32,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to pg_migrations[]. */
-#define PG_SCHEMA_VERSION 6
+#define PG_SCHEMA_VERSION 7
 /* pg_advisory_xact_lock's key while migrating ("cmfd" as in SQLite's
  * application_id): cores starting at once take turns. */
 #define PG_MIGRATE_LOCK_KEY "1668113764"
@@ -156,6 +156,36 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
     " workflow TEXT NOT NULL,"
     " created_ms BIGINT NOT NULL,"
     " UNIQUE(session_id, message_id, canvas_id));",
+    /* 6 -> 7: several cores on one database (docs/scale-out.md). Session
+     * leases (lease.c; times are the server's), events too large for a
+     * NOTIFY payload (store_pg_notify.c), and the canvas registry
+     * (canvas_reg.c: which core holds which canvas, at which gRPC address,
+     * its revision and focus time, until its core stops renewing it) and the
+     * live cores. The
+     * first two were made by the cores themselves before this migration,
+     * hence IF NOT EXISTS. */
+    "CREATE TABLE IF NOT EXISTS session_leases("
+    " session_id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL"
+    "  REFERENCES sessions(id) ON DELETE CASCADE,"
+    " owner TEXT NOT NULL,"
+    " expires_at TIMESTAMPTZ NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS session_event_spill("
+    " id BIGSERIAL PRIMARY KEY,"
+    " payload BYTEA NOT NULL,"
+    " created TIMESTAMPTZ NOT NULL DEFAULT now());"
+    "CREATE TABLE canvas_registry("
+    " canvas_id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+    " owner TEXT NOT NULL,"
+    " addr TEXT NOT NULL,"
+    " revision BIGINT NOT NULL DEFAULT 0,"
+    " focused_ms BIGINT NOT NULL DEFAULT 0,"
+    " expires_at TIMESTAMPTZ NOT NULL);"
+    "CREATE INDEX canvas_registry_by_owner ON canvas_registry(owner);"
+    /* The live cores and their addresses (lease.c), for /healthz. */
+    "CREATE TABLE cluster_cores("
+    " core_id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+    " addr TEXT NOT NULL,"
+    " expires_at TIMESTAMPTZ NOT NULL);",
 };
 
 #define SESSION_COLS                                                                               \
@@ -1343,6 +1373,28 @@ static int pg_idem_load(store *base, int64_t min_created_ms, size_t max_keys, st
     return STORE_OK;
 }
 
+static int pg_idem_get(store *base, const void *scope, size_t len, int64_t min_created_ms,
+                       store_idem *out)
+{
+    pg *p = (pg *)base;
+    params ps = {0};
+    p_bytes(&ps, scope, len);
+    p_i64(&ps, min_created_ms);
+    pthread_mutex_lock(&p->mu);
+    PGresult *r = NULL;
+    int err = run(p, "read an idempotency key",
+                  "SELECT scope, req_hash, err, code, message, resp, created_ms FROM idem_keys"
+                  " WHERE scope = $1 AND created_ms >= $2::bigint",
+                  &ps, &r);
+    if (err == STORE_OK) {
+        err = PQntuples(r) == 1 ? read_idem(r, 0, out) : STORE_NOT_FOUND;
+        if (err == STORE_EIO) err = STORE_NOT_FOUND; /* a row not ours: the key is unknown */
+    }
+    PQclear(r);
+    pthread_mutex_unlock(&p->mu);
+    return err;
+}
+
 /* ---- memory: compaction, long-term memories, search -------------------------- */
 
 static int pg_summary_latest(store *base, const char *session_id, store_message *out)
@@ -1619,6 +1671,7 @@ static const store_ops pg_ops = {
     .idem_put = pg_idem_put,
     .idem_delete = pg_idem_delete,
     .idem_load = pg_idem_load,
+    .idem_get = pg_idem_get,
     .summary_latest = pg_summary_latest,
     .messages_after = pg_messages_after,
     .memory_add = pg_memory_add,

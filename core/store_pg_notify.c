@@ -18,14 +18,6 @@
 #define PGNOTIFY_CORE_MAX 200
 #define PGNOTIFY_POLL_MS 500      /* how soon the listener sees a close */
 #define PGNOTIFY_SPILL_SWEEP_S 60 /* between two deletions of old spilled rows */
-/* The store's migration lock (store_pg.c's PG_MIGRATE_LOCK_KEY). */
-#define PGNOTIFY_MIGRATE_LOCK_KEY "1668113764"
-
-static const char SQL_SCHEMA[] = "CREATE TABLE IF NOT EXISTS session_event_spill("
-                                 " id BIGSERIAL PRIMARY KEY,"
-                                 " payload BYTEA NOT NULL,"
-                                 " created TIMESTAMPTZ NOT NULL DEFAULT now())";
-
 /* A payload is "SESSION DATA CORE": the session id is a UUID and DATA is
  * base64 or "@ID", neither holds a space; the core name is the rest. */
 static const char SQL_INLINE[] = "SELECT pg_notify($1, $2)";
@@ -484,26 +476,6 @@ int pgnotify_open(pgnotify **out, const char *conninfo, const char *core_id, pgn
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->cv, NULL);
 
-    PGconn *c = pgconn_open(conninfo, "comfyd-notify", err, errlen);
-    if (!c) {
-        pgnotify_close(n);
-        return -1;
-    }
-    const char *steps[] = {"BEGIN", "SELECT pg_advisory_xact_lock(" PGNOTIFY_MIGRATE_LOCK_KEY ")",
-                           SQL_SCHEMA, "COMMIT"};
-    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
-        PGresult *r = PQexec(c, steps[i]);
-        ExecStatusType s = PQresultStatus(r);
-        if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-            pgconn_msg(c, r, err, errlen);
-            PQclear(r);
-            PQfinish(c);
-            pgnotify_close(n);
-            return -1;
-        }
-        PQclear(r);
-    }
-    PQfinish(c);
     if (pthread_create(&n->sender, NULL, sender_main, n) == 0) n->sender_started = 1;
     if (pthread_create(&n->listener, NULL, listener_main, n) == 0) n->listener_started = 1;
     if (!n->sender_started || !n->listener_started) {

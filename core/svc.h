@@ -11,11 +11,14 @@
 #include <stddef.h>
 
 #include "canvas.h"
+#include "canvas_reg.h"
 #include "checkpoint.h"
 #include "rpcs.h"
 #include "runs.h"
 #include "session.h"
 #include "skills.h"
+
+typedef struct svc_fwd svc_fwd;
 
 typedef struct svc_ctx {
     sess_mgr *sm;             /* borrowed */
@@ -25,7 +28,57 @@ typedef struct svc_ctx {
     canvas_mgr *cm; /* borrowed: GraphService */
     runs *runs;     /* borrowed: RunService and Queue; NULL without --comfyui */
     ckpt *ck;       /* borrowed: canvas checkpoints (RevertSession, ListCheckpoints) */
+    /* Several cores on PostgreSQL (docs/scale-out.md), else both NULL:
+     * the canvas registry (borrowed) and the forwarder of graph commands
+     * to the core holding a canvas (owned by main). */
+    creg *reg;
+    svc_fwd *fwd;
+    /* HealthService (svc_health.c): the store (borrowed), and on
+     * PostgreSQL the leases and the event fan-out (borrowed, else NULL),
+     * and this core's name. */
+    struct store *st;
+    struct lease *ls;
+    struct pgnotify *nt;
+    const char *core_id;
 } svc_ctx;
+
+/* ---- forwarding graph commands (svc_forward.c) ---- */
+
+/* Metadata a forwarded request carries: the forwarding core's name. */
+#define SVC_MD_FORWARDED "comfyd-forwarded-by"
+/* Other cores this one keeps a channel to. */
+#define SVC_FWD_MAX_PEERS 64
+/* A forwarded request waits at most this long (the longest tab round trip
+ * a request may ask for, and the hop) unless its caller's deadline is
+ * sooner. */
+#define SVC_FWD_MAX_TIMEOUT_MS (CANVAS_MAX_TIMEOUT_MS + 5000)
+
+typedef struct svc_fwd_stats {
+    uint64_t forwarded;      /* requests sent to another core */
+    uint64_t errors;         /* of which ended with an error status */
+    uint64_t latency_us_sum; /* round trips of the forwarded requests */
+    uint64_t latency_us_max;
+} svc_fwd_stats;
+
+/* The forwarder over reg (borrowed). Aborts on out-of-memory. */
+svc_fwd *svc_fwd_create(creg *reg);
+/* Ends the channels (calls in flight end with CANCELLED). NULL is a no-op. */
+void svc_fwd_destroy(svc_fwd *f);
+/* Before serving a GraphService request locally: when its canvas (its
+ * canvas_id, or for an empty one the most recently focused canvas) is
+ * held by another core and not here, forwards it there and returns 1 (the
+ * call is answered later, from the forwarder's thread); 1 also when the
+ * call was failed here (the registry is unreachable). 0: serve it here (no
+ * forwarder, a request forwarded already, the canvas here or nowhere). */
+int svc_fwd_maybe(svc_ctx *ctx, rpcs_call *call, const char *method, const ProtobufCMessage *msg);
+void svc_fwd_get_stats(svc_fwd *f, svc_fwd_stats *out);
+/* The state of this core's channel to the core at addr ("ready",
+ * "connecting", ...; static), made now when there is none (so that polling
+ * it keeps a reconnect going); "none" without a forwarder. */
+const char *svc_fwd_peer_state(svc_fwd *f, const char *addr);
+
+/* HealthService (svc_health.c). */
+size_t svc_health_methods(svc_ctx *ctx, rpcs_method *out, size_t max);
 
 /* Fills out[0..max) with the method table (handlers get ctx as ud) and
  * returns the number of methods. */

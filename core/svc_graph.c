@@ -165,6 +165,7 @@ static int caller_of(rpcs_call *call, provn_actor *a)
 static void h_execute(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
+    if (svc_fwd_maybe(ctx, call, "Execute", msg)) return;
     canvas_error e = {0};
     provn_actor who;
     if (caller_of(call, &who)) return;
@@ -177,6 +178,7 @@ static void h_execute(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 static void h_execute_batch(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
+    if (svc_fwd_maybe(ctx, call, "ExecuteBatch", msg)) return;
     canvas_error e = {0};
     provn_actor who;
     if (caller_of(call, &who)) return;
@@ -189,6 +191,7 @@ static void h_execute_batch(rpcs_call *call, const ProtobufCMessage *msg, void *
 static void h_queue(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
+    if (svc_fwd_maybe(ctx, call, "Queue", msg)) return;
     canvas_error e = {0};
     rpcs_call_ref(call);
     const Comfyd__V1__QueueRequest *req = (const Comfyd__V1__QueueRequest *)msg;
@@ -201,6 +204,7 @@ static void h_queue(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 static void h_load(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
+    if (svc_fwd_maybe(ctx, call, "Load", msg)) return;
     canvas_error e = {0};
     provn_actor who;
     if (caller_of(call, &who)) return;
@@ -224,6 +228,7 @@ static void answer(rpcs_call *call, int rc, void *resp, const canvas_error *e)
 static void h_get_graph(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
+    if (svc_fwd_maybe(ctx, call, "GetGraph", msg)) return;
     canvas_error e = {0};
     Comfyd__V1__GetGraphResponse *r = NULL;
     int rc = canvas_get_graph(ctx->cm, (const Comfyd__V1__GetGraphRequest *)msg, &r, &e);
@@ -233,6 +238,7 @@ static void h_get_graph(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 static void h_get_diff(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
+    if (svc_fwd_maybe(ctx, call, "GetDiff", msg)) return;
     canvas_error e = {0};
     Comfyd__V1__GetDiffResponse *r = NULL;
     int rc = canvas_get_diff(ctx->cm, (const Comfyd__V1__GetDiffRequest *)msg, &r, &e);
@@ -253,6 +259,7 @@ static void h_lease(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 static void h_node_history(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
+    if (svc_fwd_maybe(ctx, call, "GetNodeHistory", msg)) return;
     canvas_error e = {0};
     Comfyd__V1__GetNodeHistoryResponse *r = NULL;
     int rc = canvas_node_history(ctx->cm, (const Comfyd__V1__GetNodeHistoryRequest *)msg, &r, &e);
@@ -281,6 +288,7 @@ static void h_list_canvases(rpcs_call *call, const ProtobufCMessage *msg, void *
 static void h_save(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
+    if (svc_fwd_maybe(ctx, call, "Save", msg)) return;
     canvas_error e = {0};
     Comfyd__V1__SaveResponse *r = NULL;
     int rc = canvas_save(ctx->cm, (const Comfyd__V1__SaveRequest *)msg, &r, &e);
@@ -320,7 +328,9 @@ static const canvas_tab_ops tab_ops = {tab_send, tab_end, tab_release};
  * canvas_tab_gone does not block). */
 typedef struct {
     canvas_mgr *cm;
+    creg *reg;
     uint64_t tab_id;
+    char canvas_id[CANVAS_MAX_ID + 1];
 } tab_watch;
 
 static void tab_done(rpcs_call *call, int cancelled, void *ud)
@@ -329,6 +339,7 @@ static void tab_done(rpcs_call *call, int cancelled, void *ud)
     (void)cancelled;
     tab_watch *w = ud;
     canvas_tab_gone(w->cm, w->tab_id);
+    creg_detached(w->reg, w->canvas_id);
     free(w);
 }
 
@@ -339,15 +350,19 @@ static void h_attach(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     tab_watch *w = malloc(sizeof *w);
     if (!w) abort();
     w->cm = ctx->cm;
+    w->reg = ctx->reg;
+    const Comfyd__V1__AttachCanvasRequest *req = (const Comfyd__V1__AttachCanvasRequest *)msg;
+    snprintf(w->canvas_id, sizeof w->canvas_id, "%s", req->canvas_id ? req->canvas_id : "");
     rpcs_call_ref(call);
-    int rc = canvas_attach(ctx->cm, (const Comfyd__V1__AttachCanvasRequest *)msg, &tab_ops, call,
-                           &w->tab_id, &e);
+    int rc = canvas_attach(ctx->cm, req, &tab_ops, call, &w->tab_id, &e);
     if (rc != CANVAS_OK) {
         rpcs_call_unref(call);
         free(w);
         fail(call, rc, e.code, e.message);
         return;
     }
+    /* The other cores forward this canvas's commands here from now on. */
+    creg_attached(ctx->reg, w->canvas_id);
     rpcs_call_on_done(call, tab_done, w);
 }
 
@@ -357,12 +372,15 @@ static void h_report(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     canvas_error e = {0};
     uint64_t rev = 0;
     char *provn_json = NULL;
-    int rc = canvas_report_ex(ctx->cm, (const Comfyd__V1__ReportEditorRequest *)msg, &rev,
-                              &provn_json, &e);
+    const Comfyd__V1__ReportEditorRequest *req = (const Comfyd__V1__ReportEditorRequest *)msg;
+    int rc = canvas_report_ex(ctx->cm, req, &rev, &provn_json, &e);
     if (rc != CANVAS_OK) {
         fail(call, rc, e.code, e.message);
         return;
     }
+    creg_reported(ctx->reg, req->canvas_id, rev,
+                  req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_FOCUS &&
+                      req->focus && req->focus->focused);
     Comfyd__V1__ReportEditorResponse r = COMFYD__V1__REPORT_EDITOR_RESPONSE__INIT;
     r.revision = rev;
     if (provn_json) r.provenance_json = provn_json;

@@ -283,3 +283,36 @@ def test_bridge_with_two_cores_moves_to_the_other_when_one_goes(comfyd_factory, 
                                                                          "through the second core"]
     finally:
         stop_bridge(br)
+
+
+def test_a_turn_sent_through_another_core_runs_next_on_the_lease_holder(comfyd_factory):
+    """Core A runs a turn; a message through core B is stored and offered to
+    core A (a control word through LISTEN/NOTIFY), which runs it right after,
+    before a message A accepted later: turns run in the order they were
+    accepted, whichever core took them, without B waiting for A's lease."""
+    a, b = two_cores(comfyd_factory, echo_delay_ms=20)
+    sa, sb = a.sessions(), b.sessions()
+    s = new_session(sa, skills=[PW], title="offered")
+    sub = Sub(sa, s.id)
+    assert kind(sub.next()) == "sync_state"
+    m1 = send(sa, s.id, "first " + words(40)).message.id
+    sub.until(lambda e: kind(e) == "stream_delta" and e.stream_delta.turn_id == m1)
+    m2 = send(sb, s.id, "second " + words(4)).message.id
+    # B offers it at once; A hears of it before the next message arrives.
+    time.sleep(0.5)
+    m3 = send(sa, s.id, "third " + words(4)).message.id
+    assert m1 < m2 < m3
+    replies = []
+
+    def reply_seen(e):
+        if kind(e) == "message_added" and e.message_added.message.role == spb.ROLE_ASSISTANT:
+            replies.append(e.message_added.message.turn_id)
+        return len(replies) == 3
+
+    sub.until(reply_seen)
+    assert replies == [m1, m2, m3], "turns ran in the order they were accepted: %s" % replies
+    sub.cancel()
+    # Core A ran the offered turn (B did not wait for the lease to run it).
+    with open(a.log_path, "rb") as f:
+        log_a = f.read().decode("utf-8", "replace")
+    assert "turn %d offered by another core" % m2 in log_a, log_a[-3000:]

@@ -23,6 +23,7 @@ FLAGS = {
     "--echo-delay-ms": "COMFYD_ECHO_DELAY_MS",
     "--store": "COMFYD_STORE",
     "--lease-ttl-ms": "COMFYD_LEASE_TTL_MS",
+    "--advertise": "COMFYD_ADVERTISE",
 }
 
 
@@ -58,6 +59,10 @@ def test_bad_command_lines_exit_non_zero_with_a_message(tmp_path):
         (base + ["--store", "sqlite:" + os.path.join(d, "x.db"), "--lease-ttl-ms", "5000"],
          r"SQLite store serves one core"),
         (base + ["--store", "postgresql://u@/db", "--lease-ttl-ms", "10"], r"lease-ttl-ms"),
+        # The address other cores forward graph commands to: PostgreSQL only, and an address.
+        (base + ["--advertise", "unix:/tmp/x.sock"], r"advertise.*PostgreSQL"),
+        (base + ["--store", "postgresql://u@/db", "--advertise", "no-port"], r"advertise"),
+        (base + ["--store", "postgresql://u@/db", "--advertise", "h:1 2"], r"advertise"),
         # A URI that names no reachable server: a clear error, not a hang.
         (base + ["--store", "postgresql://u@/db?host=" + d + "&port=1&connect_timeout=2"],
          r"PostgreSQL|store"),

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "canvas_reg.h"
 #include "lease.h"
 #include "store.h"
 
@@ -201,6 +202,75 @@ static void test_a_dead_core_is_taken_over_after_expiry(void **state)
     lease_release(f->b, "lease-3");
 }
 
+/* The canvas registry lives with the leases: core A's canvas is found by
+ * core B while A renews it, and is swept by B once A stops renewing; A's
+ * row moves to B when the tab attaches there. */
+static void test_canvas_rows_expire_with_their_core(void **state)
+{
+    fx *f = *state;
+    NEED_PG(f);
+    char err[256];
+    creg *ra = NULL, *rb = NULL;
+    assert_int_equal(creg_open(&ra, uri(), "host:/core-a", "unix:/a.sock", TTL_MS, err, sizeof err),
+                     CREG_OK);
+    assert_int_equal(creg_open(&rb, uri(), "host:/core-b", "unix:/b.sock", TTL_MS, err, sizeof err),
+                     CREG_OK);
+    assert_int_equal(lease_set_addr(f->a, "unix:/a.sock"), LEASE_OK);
+    creg_attached(ra, "tab-1");
+    creg_reported(ra, "tab-1", 7, 1);
+    assert_true(creg_is_local(ra, "tab-1"));
+    assert_false(creg_is_local(rb, "tab-1"));
+    creg_where w;
+    int rc = CREG_NONE;
+    for (int i = 0; i < 50 && rc != CREG_OK; i++) {
+        usleep(20 * 1000);
+        rc = creg_find(rb, "tab-1", &w);
+        if (rc == CREG_OK && w.revision != 7) rc = CREG_NONE; /* the report not written yet */
+    }
+    assert_int_equal(rc, CREG_OK);
+    assert_string_equal(w.owner, "host:/core-a");
+    assert_string_equal(w.addr, "unix:/a.sock");
+    /* The focused canvas of the other cores, for a request without an id. */
+    assert_int_equal(creg_find(rb, "", &w), CREG_OK);
+    assert_string_equal(w.owner, "host:/core-a");
+    /* A's own canvas is not another core's. */
+    assert_int_equal(creg_find(ra, "tab-1", &w), CREG_NONE);
+    /* Core A "dies" (no renewal); B's sweep drops the row after the expiry. */
+    seen s = {0};
+    lease_hooks h = {.ud = &s};
+    assert_int_equal(lease_start(f->b, &h), LEASE_OK);
+    rc = CREG_OK;
+    for (int i = 0; i < 60 && rc == CREG_OK; i++) {
+        usleep(100 * 1000);
+        rc = creg_find(rb, "tab-1", &w);
+    }
+    assert_int_equal(rc, CREG_NONE);
+    lease_stats ls = {0};
+    for (int i = 0; i < 30 && ls.canvases_expired == 0; i++) {
+        lease_get_stats(f->b, &ls);
+        if (!ls.canvases_expired) usleep(100 * 1000);
+    }
+    assert_true(ls.canvases_expired >= 1);
+    /* The tab re-attaches through B: B holds it, A finds it at B. */
+    creg_attached(rb, "tab-1");
+    rc = CREG_NONE;
+    for (int i = 0; i < 50 && rc != CREG_OK; i++) {
+        usleep(20 * 1000);
+        rc = creg_find(ra, "tab-1", &w);
+    }
+    assert_int_equal(rc, CREG_OK);
+    assert_string_equal(w.addr, "unix:/b.sock");
+    /* Its last attachment ends: the row goes. */
+    creg_detached(rb, "tab-1");
+    for (int i = 0; i < 50 && rc == CREG_OK; i++) {
+        usleep(20 * 1000);
+        rc = creg_find(ra, "tab-1", &w);
+    }
+    assert_int_equal(rc, CREG_NONE);
+    creg_close(ra);
+    creg_close(rb);
+}
+
 /* A restarted core (same name) takes its own leases back at once. */
 static void test_a_restarted_core_recovers_its_own_leases(void **state)
 {
@@ -239,6 +309,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_restarted_core_recovers_its_own_leases, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_canvas_rows_expire_with_their_core, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
