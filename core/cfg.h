@@ -59,6 +59,9 @@ typedef struct cfg {
     uint32_t idem_max_keys; /* --idempotency-keys */
     uint32_t idem_ttl_s;    /* --idempotency-ttl-s */
     uint32_t lease_ttl_ms;  /* --lease-ttl-ms; 0: not given (lease.h's default) */
+    char *embed_url;        /* --embed-url; NULL: search by words alone */
+    char *embed_model;      /* --embed-model */
+    double embed_min_sim;   /* --embed-min-similarity; 0: embedder.h's default */
 } cfg;
 
 /* Parses argv (and the environment through getenv). Fills defaults. On

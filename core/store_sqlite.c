@@ -23,7 +23,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to migrations[]. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 /* PRAGMA application_id ("cmfd"): tells our files from other SQLite files. */
 #define STORE_APP_ID 0x636d6664
 
@@ -169,6 +169,30 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " workflow TEXT NOT NULL,"
     " created_ms INTEGER NOT NULL,"
     " UNIQUE(session_id, message_id, canvas_id));",
+    /* 6 -> 7: embeddings for hybrid search (store.h). entry is the search
+     * index's rowid (message id * 2, memory id * 2 + 1); embed_queue holds
+     * the entries waiting for a vector (attempts and the time of the next
+     * try after a failure), filled by triggers on every insert and content
+     * change, so that nothing is lost to a crash and a turn never waits. */
+    "CREATE TABLE embed_queue(entry INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE embeddings(entry INTEGER PRIMARY KEY, model TEXT NOT NULL,"
+    " dim INTEGER NOT NULL, vec BLOB NOT NULL);"
+    "CREATE TRIGGER messages_emb_ai AFTER INSERT ON messages WHEN new.content <> '' BEGIN"
+    " INSERT OR REPLACE INTO embed_queue(entry) VALUES(new.id * 2); END;"
+    "CREATE TRIGGER messages_emb_au AFTER UPDATE OF content ON messages BEGIN"
+    " DELETE FROM embeddings WHERE entry = old.id * 2;"
+    " INSERT OR REPLACE INTO embed_queue(entry) SELECT new.id * 2 WHERE new.content <> ''; END;"
+    "CREATE TRIGGER messages_emb_ad AFTER DELETE ON messages BEGIN"
+    " DELETE FROM embeddings WHERE entry = old.id * 2;"
+    " DELETE FROM embed_queue WHERE entry = old.id * 2; END;"
+    "CREATE TRIGGER memories_emb_ai AFTER INSERT ON memories BEGIN"
+    " INSERT OR REPLACE INTO embed_queue(entry) VALUES(new.id * 2 + 1); END;"
+    "CREATE TRIGGER memories_emb_ad AFTER DELETE ON memories BEGIN"
+    " DELETE FROM embeddings WHERE entry = old.id * 2 + 1;"
+    " DELETE FROM embed_queue WHERE entry = old.id * 2 + 1; END;"
+    "INSERT INTO embed_queue(entry) SELECT id * 2 FROM messages WHERE content <> '';"
+    "INSERT INTO embed_queue(entry) SELECT id * 2 + 1 FROM memories;",
 };
 
 #define SESSION_COLS                                                                               \
@@ -1736,6 +1760,7 @@ static int sq_search(store *base, const char *match, const char *session_id, uns
 }
 
 #include "store_sqlite_fork.inc"
+#include "store_sqlite_embed.inc"
 
 static const store_ops sqlite_ops = {
     .name = "sqlite",
@@ -1774,4 +1799,11 @@ static const store_ops sqlite_ops = {
     .session_revert = sq_session_revert,
     .checkpoint_put = sq_checkpoint_put,
     .checkpoints_list = sq_checkpoints_list,
+    .embed_next = sq_embed_next,
+    .embed_put = sq_embed_put,
+    .embed_retry = sq_embed_retry,
+    .embed_requeue = sq_embed_requeue,
+    .embed_scan = sq_embed_scan,
+    .embed_get = sq_embed_get,
+    .hit_get = sq_hit_get,
 };
