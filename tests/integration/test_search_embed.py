@@ -46,9 +46,10 @@ class EmbedServer:
         with open(self.record) as f:
             return [json.loads(l) for l in f if l.strip()]
 
-    def fail_next(self, n):
+    def fail_next(self, n, match):
         urllib.request.urlopen(urllib.request.Request(
-            "http://127.0.0.1:%d/_embed_fail" % self.port, data=json.dumps({"count": n}).encode(),
+            "http://127.0.0.1:%d/_embed_fail" % self.port,
+            data=json.dumps({"count": n, "match": match}).encode(),
             method="POST"), timeout=10).read()
 
     def stop(self):
@@ -129,7 +130,7 @@ def test_paraphrase_is_not_found_without_embeddings(comfyd_factory):
 def test_a_failing_endpoint_is_retried_and_words_work_meanwhile(comfyd_factory):
     srv = EmbedServer()
     try:
-        srv.fail_next(3)
+        srv.fail_next(3, "automobile")  # the batch with ORIGINAL, not a query
         c = with_embeddings(comfyd_factory, srv)
         stub = c.sessions()
         a, b, mid = two_sessions(stub)

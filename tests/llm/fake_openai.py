@@ -39,7 +39,8 @@ lower-cased, an "s" plural dropped, stop words left out, a few synonym groups
 a sign. Texts that share no word (after synonyms) are orthogonal, so a test
 that finds a paraphrase by meaning proves that the ranking used the vectors.
 Any model name works; "require_key" as for chat when --embed-key is given.
-POST /_embed_fail {"count": n} makes the next n embeddings calls answer 500.
+POST /_embed_fail {"count": n, "match": "text"} makes the next n embeddings
+calls whose input holds "text" (any call without "match") answer 500.
 
 Every request is appended to the record file as one JSON line:
 {"model", "path", "authorization", "body"}. POST /_reset clears the step
@@ -93,6 +94,7 @@ class State:
         self.lock = threading.Lock()
         self.counters = {}
         self.embed_fail = 0
+        self.embed_fail_match = None
 
     def next_step(self, model):
         with self.lock:
@@ -154,7 +156,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.path == "/_embed_fail":
             with st.lock:
-                st.embed_fail = int(json.loads(raw.decode() or "{}").get("count", 0))
+                spec = json.loads(raw.decode() or "{}")
+                st.embed_fail = int(spec.get("count", 0))
+                st.embed_fail_match = spec.get("match")
             self.send_plain(200, "{}")
             return
         if self.path.endswith("/embeddings"):
@@ -216,15 +220,17 @@ class Handler(BaseHTTPRequestHandler):
         if st.embed_key is not None and self.headers.get("Authorization") != "Bearer " + st.embed_key:
             self.error_json(401, "Incorrect API key provided.", code="invalid_api_key")
             return
+        inp = req.get("input") if isinstance(req, dict) else None
+        if isinstance(inp, str):
+            inp = [inp]
         with st.lock:
-            fail = st.embed_fail > 0
+            m = st.embed_fail_match
+            fail = st.embed_fail > 0 and (
+                m is None or any(isinstance(t, str) and m in t for t in inp or []))
             st.embed_fail -= 1 if fail else 0
         if fail:
             self.error_json(500, "scripted embeddings failure", etype="server_error")
             return
-        inp = req.get("input") if isinstance(req, dict) else None
-        if isinstance(inp, str):
-            inp = [inp]
         if (not isinstance(req.get("model"), str) or not isinstance(inp, list) or not inp
                 or not all(isinstance(t, str) for t in inp)):
             self.error_json(400, "model and input (a string or a list of strings) are needed")
