@@ -7,6 +7,8 @@
  * at open and reset after each use. */
 #include "store_backend.h"
 
+#include "fts_rank.h"
+
 #include "log.h"
 #include "text.h"
 
@@ -308,16 +310,18 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_M_AFTER] = MESSAGE_COLS "WHERE session_id = ?1 AND id > ?2 AND reverted_ms = 0"
                                " ORDER BY id DESC LIMIT ?3",
     [Q_MEM_INSERT] = "INSERT INTO memories(session_id, content, created_ms) VALUES(?1, ?2, ?3)",
-    /* Ranked ids first, and details only for the rows returned. BM25 needs
-     * a lookup per scored row, so only the STORE_SEARCH_RANK_WINDOW newest
-     * matches are scored: Q_SEARCH_FLOOR walks the doclist newest first
-     * without scoring to find the oldest of them, and Q_SEARCH gets it as a
-     * bound value (FTS5 only narrows its scan by a rowid bound it is given
-     * as a value, not by a subquery). */
+    /* Ranked ids first, and details only for the rows returned. Ranking
+     * costs a lookup per scored row, so only the STORE_SEARCH_RANK_WINDOW
+     * newest matches are scored: Q_SEARCH_FLOOR walks the doclist newest
+     * first without scoring to find the oldest of them, and Q_SEARCH gets
+     * it as a bound value (FTS5 only narrows its scan by a rowid bound it
+     * is given as a value, not by a subquery; and a scan newest first with
+     * the positions a score reads costs twice as much as one oldest first).
+     * comfyd_bm25 (fts_rank.h) scores, with a bounded sort for the best ?3. */
     [Q_SEARCH_FLOOR] = "SELECT rowid FROM search_idx WHERE search_idx MATCH ?1"
                        " ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
-    [Q_SEARCH] = "SELECT rowid, rank FROM search_idx WHERE search_idx MATCH ?1 AND rowid >= ?2"
-                 " ORDER BY rank LIMIT ?3",
+    [Q_SEARCH] = "SELECT rowid, comfyd_bm25(search_idx) AS r FROM search_idx"
+                 " WHERE search_idx MATCH ?1 AND rowid >= ?2 ORDER BY r LIMIT ?3",
     [Q_SEARCH_SNIPPET] =
         "SELECT snippet(search_idx, 0, '[', ']', '…', 16),"
         " coalesce((SELECT title FROM sessions s WHERE s.id = search_idx.session_id), ''),"
@@ -788,6 +792,11 @@ int store_sqlite_open(store **out, const char *path)
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    rc = fts_rank_register(st->db);
+    if (rc != SQLITE_OK) {
+        err = sql_fail(st, rc, "registering the search ranking");
+        goto fail;
+    }
 
     int64_t version = 0;
     err = check_identity(st, &version);
