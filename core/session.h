@@ -74,6 +74,9 @@ typedef enum {
     /* The store's database server is unreachable (PostgreSQL); nothing
      * was stored, retry later. */
     SESS_EUNAVAIL = -9,
+    /* The session is not in a state the call needs (nothing to undo, moved
+     * on since); the message says why. */
+    SESS_EPRECOND = -10,
 } sess_err;
 
 typedef struct sess_mgr sess_mgr;
@@ -272,6 +275,15 @@ int sess_revert_begin(sess_mgr *m, const char *id, uint64_t message_id, char *er
 int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
                     Comfyd__V1__CanvasRestore **restored, size_t n_restored, sess_info *out,
                     uint32_t *hidden, char *err, size_t errlen);
+
+/* Undoes the session's latest revert (store_session_unrevert): the
+ * messages it hid are visible again, and subscribers get a
+ * SessionUnreverted event with them. SESS_EBUSY while a turn runs or
+ * waits; SESS_EPRECOND when no revert is left to undo or the session was
+ * compacted or got new messages since (err says which). *restored gets the
+ * number of messages back; out (may be NULL) the session after. */
+int sess_unrevert(sess_mgr *m, const char *id, sess_info *out, uint32_t *restored, char *err,
+                  size_t errlen);
 
 /* The session's canvas checkpoints of visible turns, without workflows
  * (store_checkpoints_list). */

@@ -375,6 +375,20 @@ int store_checkpoints_list(store *st, const char *session_id, int with_workflow,
 void store_checkpoint_clear(store_checkpoint *c);
 void store_checkpoints_free(store_checkpoint *list, size_t n);
 
+/* Undoes the session's latest revert: the messages it hid (those with the
+ * largest reverted_ms) are visible again, back in the search index.
+ * *restored (may be NULL) gets their number and *first (may be NULL) the
+ * oldest one's id: every visible message from it on is one of them.
+ * STORE_NOT_FOUND when the
+ * session is absent or hides nothing; STORE_CONFLICT when a visible
+ * message newer than the first of them exists (a revert's messages come
+ * back only where they were): *why (may be NULL) is
+ * STORE_UNREVERT_COMPACTED when one is a summary (compacted since),
+ * STORE_UNREVERT_NEWER otherwise. */
+#define STORE_UNREVERT_COMPACTED 1
+#define STORE_UNREVERT_NEWER 2
+int store_session_unrevert(store *st, const char *id, size_t *restored, uint64_t *first, int *why);
+
 /* ---- embeddings: the vectors behind hybrid search ----
  *
  * Every indexed entry (a message or summary: entry = id * 2; a memory:

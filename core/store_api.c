@@ -418,3 +418,12 @@ void store_embed_jobs_free(store_embed_job *list, size_t n)
         free(list[i].text);
     free(list);
 }
+
+int store_session_unrevert(store *st, const char *id, size_t *restored, uint64_t *first, int *why)
+{
+    if (restored) *restored = 0;
+    if (first) *first = 0;
+    if (why) *why = 0;
+    if (!st) return STORE_EINVAL;
+    return st->ops->session_unrevert(st, id, restored, first, why);
+}

@@ -71,6 +71,7 @@ typedef struct store_ops {
                         size_t *copied);
     int (*session_revert)(store *st, const char *id, uint64_t to_id, uint64_t through_id,
                           int64_t now_ms, size_t *hidden);
+    int (*session_unrevert)(store *st, const char *id, size_t *restored, uint64_t *first, int *why);
     int (*checkpoint_put)(store *st, const store_checkpoint *c);
     int (*checkpoints_list)(store *st, const char *session_id, int with_workflow,
                             store_checkpoint **out, size_t *n);

@@ -1657,6 +1657,7 @@ static const store_ops pg_ops = {
     .message_get = pg_message_get,
     .session_fork = pg_session_fork,
     .session_revert = pg_session_revert,
+    .session_unrevert = pg_session_unrevert,
     .checkpoint_put = pg_checkpoint_put,
     .checkpoints_list = pg_checkpoints_list,
     .embed_next = pg_embed_next,

@@ -1806,6 +1806,7 @@ static const store_ops sqlite_ops = {
     .message_get = sq_message_get,
     .session_fork = sq_session_fork,
     .session_revert = sq_session_revert,
+    .session_unrevert = sq_session_unrevert,
     .checkpoint_put = sq_checkpoint_put,
     .checkpoints_list = sq_checkpoints_list,
     .embed_next = sq_embed_next,

@@ -1,21 +1,21 @@
 // @__NO_SIDE_EFFECTS__
-function _o(e) {
+function yo(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Fe = {}, Cn = [], Tn = () => {
+const Fe = {}, Sn = [], Fn = () => {
 }, ra = () => !1, Os = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
 (e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ns = (e) => e.startsWith("onUpdate:"), ht = Object.assign, sa = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Df = Object.prototype.hasOwnProperty, xe = (e, t) => Df.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ia = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), oa = Object.prototype.toString, zr = (e) => oa.call(e), Tf = (e) => zr(e).slice(8, -1), la = (e) => zr(e) === "[object Object]", yo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
+}, Df = Object.prototype.hasOwnProperty, xe = (e, t) => Df.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Ln = (e) => zr(e) === "[object Set]", ul = (e) => zr(e) === "[object Date]", Ce = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ia = (e) => (Ie(e) || Ce(e)) && Ce(e.then) && Ce(e.catch), oa = Object.prototype.toString, zr = (e) => oa.call(e), Tf = (e) => zr(e).slice(8, -1), la = (e) => zr(e) === "[object Object]", bo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ yo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Ms = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Ff = /-\w/g, bt = /* @__PURE__ */ Ms((e) => e.replace(Ff, (t) => t.slice(1).toUpperCase())), If = /\B([A-Z])/g, Ln = /* @__PURE__ */ Ms(
+}, Ff = /-\w/g, bt = /* @__PURE__ */ Ms((e) => e.replace(Ff, (t) => t.slice(1).toUpperCase())), If = /\B([A-Z])/g, Pn = /* @__PURE__ */ Ms(
   (e) => e.replace(If, "-$1").toLowerCase()
 ), ca = /* @__PURE__ */ Ms((e) => e.charAt(0).toUpperCase() + e.slice(1)), ai = /* @__PURE__ */ Ms((e) => e ? `on${ca(e)}` : ""), St = (e, t) => !Object.is(e, t), ds = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
@@ -31,8 +31,8 @@ const Fe = {}, Cn = [], Tn = () => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let ul;
-const Ls = () => ul || (ul = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+let fl;
+const Ls = () => fl || (fl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
 function Sr(e) {
   if (ae(e)) {
     const t = {};
@@ -70,7 +70,7 @@ function rt(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Pf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", jf = /* @__PURE__ */ _o(Pf);
+const Pf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", jf = /* @__PURE__ */ yo(Pf);
 function ua(e) {
   return !!e || e === "";
 }
@@ -81,7 +81,7 @@ function $f(e, t, n) {
     r = ln(e[s], t[s], n);
   return r;
 }
-function fl(e, t, n) {
+function dl(e, t, n) {
   if (e.size !== t.size) return !1;
   const r = Array.from(t), s = new Uint8Array(r.length);
   for (const i of e) {
@@ -98,8 +98,8 @@ function fl(e, t, n) {
 }
 function Bf(e, t, n) {
   let r = rn(e), s = rn(t);
-  if (r || s || (r = Mn(e), s = Mn(t), r || s))
-    return r && s ? fl(e, t, n) : !1;
+  if (r || s || (r = Ln(e), s = Ln(t), r || s))
+    return r && s ? dl(e, t, n) : !1;
   const i = Object.keys(e).length, o = Object.keys(t).length;
   if (i !== o)
     return !1;
@@ -110,7 +110,7 @@ function Bf(e, t, n) {
   }
   return String(e) === String(t);
 }
-function dl(e, t, n, r) {
+function hl(e, t, n, r) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [s, i] = n;
   if (s.has(e) || i.has(t))
@@ -121,18 +121,18 @@ function dl(e, t, n, r) {
 }
 function ln(e, t, n) {
   if (e === t) return !0;
-  let r = al(e), s = al(t);
-  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = Ft(e), s = Ft(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? dl(e, t, n, $f) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : dl(e, t, n, Bf) : String(e) === String(t))));
+  let r = ul(e), s = ul(t);
+  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = Ft(e), s = Ft(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? hl(e, t, n, $f) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : hl(e, t, n, Bf) : String(e) === String(t))));
 }
 function zf(e, t) {
   return e.findIndex((n) => ln(n, t));
 }
-const fa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === oa || !Ee(e.toString)) ? fa(e) ? ie(e.value) : JSON.stringify(e, da, 2) : String(e), da = (e, t) => fa(t) ? da(e, t.value) : rn(t) ? {
+const fa = (e) => !!(e && e.__v_isRef === !0), se = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === oa || !Ce(e.toString)) ? fa(e) ? se(e.value) : JSON.stringify(e, da, 2) : String(e), da = (e, t) => fa(t) ? da(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, s], i) => (n[ui(r, i) + " =>"] = s, n),
     {}
   )
-} : Mn(t) ? {
+} : Ln(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => ui(n))
 } : Ft(t) ? ui(t) : Ie(t) && !ae(t) && !la(t) ? String(t) : t, ui = (e, t = "") => {
   var n;
@@ -246,7 +246,7 @@ class Uf {
 function Wf() {
   return He;
 }
-let Ce;
+let Ee;
 const fi = /* @__PURE__ */ new WeakSet();
 class ha {
   constructor(t) {
@@ -267,20 +267,20 @@ class ha {
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, hl(this), ma(this);
-    const t = Ce, n = kt;
-    Ce = this, kt = !0;
+    this.flags |= 2, pl(this), ma(this);
+    const t = Ee, n = kt;
+    Ee = this, kt = !0;
     try {
       return this.fn();
     } finally {
-      _a(this), Ce = t, kt = n, this.flags &= -3;
+      _a(this), Ee = t, kt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        wo(t);
-      this.deps = this.depsTail = void 0, hl(this), this.onStop && this.onStop(), this.flags &= -2;
+        xo(t);
+      this.deps = this.depsTail = void 0, pl(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
@@ -290,10 +290,10 @@ class ha {
    * @internal
    */
   runIfDirty() {
-    Ki(this) && this.run();
+    Yi(this) && this.run();
   }
   get dirty() {
-    return Ki(this);
+    return Yi(this);
   }
 }
 let pa = 0, kr, wr;
@@ -304,10 +304,10 @@ function ga(e, t = !1) {
   }
   e.next = kr, kr = e;
 }
-function bo() {
+function ko() {
   pa++;
 }
-function ko() {
+function wo() {
   if (--pa > 0)
     return;
   if (wr) {
@@ -341,22 +341,22 @@ function _a(e) {
   let t, n = e.depsTail, r = n;
   for (; r; ) {
     const s = r.prevDep;
-    r.version === -1 ? (r === n && (n = s), wo(r), Jf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
+    r.version === -1 ? (r === n && (n = s), xo(r), Jf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
   }
   e.deps = t, e.depsTail = n;
 }
-function Ki(e) {
+function Yi(e) {
   for (let t = e.deps; t; t = t.nextDep)
     if (t.dep.version !== t.version || t.dep.computed && (ya(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
 function ya(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ki(e))))
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Yi(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Ce, r = kt;
-  Ce = e, kt = !0;
+  const t = e.dep, n = Ee, r = kt;
+  Ee = e, kt = !0;
   try {
     ma(e);
     const s = e.fn(e._value);
@@ -364,15 +364,15 @@ function ya(e) {
   } catch (s) {
     throw t.version++, s;
   } finally {
-    Ce = n, kt = r, _a(e), e.flags &= -3;
+    Ee = n, kt = r, _a(e), e.flags &= -3;
   }
 }
-function wo(e, t = !1) {
+function xo(e, t = !1) {
   const { dep: n, prevSub: r, nextSub: s } = e;
   if (r && (r.nextSub = s, e.prevSub = void 0), s && (s.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
     n.computed.flags &= -5;
     for (let i = n.computed.deps; i; i = i.nextDep)
-      wo(i, !0);
+      xo(i, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
@@ -389,15 +389,15 @@ function an() {
   const e = ba.pop();
   kt = e === void 0 ? !0 : e;
 }
-function hl(e) {
+function pl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = Ce;
-    Ce = void 0;
+    const n = Ee;
+    Ee = void 0;
     try {
       t();
     } finally {
-      Ce = n;
+      Ee = n;
     }
   }
 }
@@ -407,20 +407,20 @@ class qf {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class xo {
+class vo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!Ce || !kt || Ce === this.computed)
+    if (!Ee || !kt || Ee === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== Ce)
-      n = this.activeLink = new qf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, ka(n);
+    if (n === void 0 || n.sub !== Ee)
+      n = this.activeLink = new qf(Ee, this), Ee.deps ? (n.prevDep = Ee.depsTail, Ee.depsTail.nextDep = n, Ee.depsTail = n) : Ee.deps = Ee.depsTail = n, ka(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
-      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = r);
+      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ee.depsTail, n.nextDep = void 0, Ee.depsTail.nextDep = n, Ee.depsTail = n, Ee.deps === n && (Ee.deps = r);
     }
     return n;
   }
@@ -428,12 +428,12 @@ class xo {
     this.version++, Dr++, this.notify(t);
   }
   notify(t) {
-    bo();
+    ko();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      ko();
+      wo();
     }
   }
 }
@@ -449,23 +449,23 @@ function ka(e) {
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Yi = /* @__PURE__ */ new WeakMap(), Fn = /* @__PURE__ */ Symbol(
+const Xi = /* @__PURE__ */ new WeakMap(), In = /* @__PURE__ */ Symbol(
   ""
-), Xi = /* @__PURE__ */ Symbol(
+), Zi = /* @__PURE__ */ Symbol(
   ""
 ), Tr = /* @__PURE__ */ Symbol(
   ""
 );
 function Xe(e, t, n) {
-  if (kt && Ce) {
-    let r = Yi.get(e);
-    r || Yi.set(e, r = /* @__PURE__ */ new Map());
+  if (kt && Ee) {
+    let r = Xi.get(e);
+    r || Xi.set(e, r = /* @__PURE__ */ new Map());
     let s = r.get(n);
-    s || (r.set(n, s = new xo()), s.map = r, s.key = n), s.track();
+    s || (r.set(n, s = new vo()), s.map = r, s.key = n), s.track();
   }
 }
 function Ut(e, t, n, r, s, i) {
-  const o = Yi.get(e);
+  const o = Xi.get(e);
   if (!o) {
     Dr++;
     return;
@@ -473,10 +473,10 @@ function Ut(e, t, n, r, s, i) {
   const l = (c) => {
     c && c.trigger();
   };
-  if (bo(), t === "clear")
+  if (ko(), t === "clear")
     o.forEach(l);
   else {
-    const c = ae(e), a = c && yo(n);
+    const c = ae(e), a = c && bo(n);
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((d, m) => {
@@ -485,19 +485,19 @@ function Ut(e, t, n, r, s, i) {
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Fn)), rn(e) && l(o.get(Xi)));
+          c ? a && l(o.get("length")) : (l(o.get(In)), rn(e) && l(o.get(Zi)));
           break;
         case "delete":
-          c || (l(o.get(Fn)), rn(e) && l(o.get(Xi)));
+          c || (l(o.get(In)), rn(e) && l(o.get(Zi)));
           break;
         case "set":
-          rn(e) && l(o.get(Fn));
+          rn(e) && l(o.get(In));
           break;
       }
   }
-  ko();
+  wo();
 }
-function Un(e) {
+function Wn(e) {
   const t = /* @__PURE__ */ ke(e);
   return t === e || (Xe(t, "iterate", Tr), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(pt(n))) : t.map(un) : t.map(pt);
 }
@@ -513,8 +513,8 @@ const Hf = {
     return di(this, Symbol.iterator, (e) => Rt(this, e));
   },
   concat(...e) {
-    return Un(this).concat(
-      ...e.map((t) => ae(t) ? Un(t) : t)
+    return Wn(this).concat(
+      ...e.map((t) => ae(t) ? Wn(t) : t)
     );
   },
   entries() {
@@ -570,7 +570,7 @@ const Hf = {
     return hi(this, "indexOf", e);
   },
   join(e) {
-    return Un(this).join(e);
+    return Wn(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
@@ -586,10 +586,10 @@ const Hf = {
     return ar(this, "push", e);
   },
   reduce(e, ...t) {
-    return gl(this, "reduce", e, t);
+    return ml(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return gl(this, "reduceRight", e, t);
+    return ml(this, "reduceRight", e, t);
   },
   shift() {
     return ar(this, "shift");
@@ -602,13 +602,13 @@ const Hf = {
     return ar(this, "splice", e);
   },
   toReversed() {
-    return Un(this).toReversed();
+    return Wn(this).toReversed();
   },
   toSorted(e) {
-    return Un(this).toSorted(e);
+    return Wn(this).toSorted(e);
   },
   toSpliced(...e) {
-    return Un(this).toSpliced(...e);
+    return Wn(this).toSpliced(...e);
   },
   unshift(...e) {
     return ar(this, "unshift", e);
@@ -622,7 +622,7 @@ function di(e, t, n) {
   if (r !== e && !/* @__PURE__ */ dt(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
-      return o.next = () => pl(i.next(), n), s !== wa[t] && Object.defineProperties(o, {
+      return o.next = () => gl(i.next(), n), s !== wa[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = i.return;
@@ -637,11 +637,11 @@ function di(e, t, n) {
         }
       }), o;
     }
-    i._next = i.next, i.next = () => pl(i._next(), n);
+    i._next = i.next, i.next = () => gl(i._next(), n);
   }
   return i;
 }
-function pl(e, t) {
+function gl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
 const wa = Array.prototype;
@@ -660,7 +660,7 @@ function Pt(e, t, n, r, s, i) {
   const u = c.call(o, a, r);
   return l && s ? s(u) : u;
 }
-function gl(e, t, n, r) {
+function ml(e, t, n, r) {
   const s = Ps(e), i = s !== e && !/* @__PURE__ */ dt(e);
   let o = n, l = !1;
   s !== e && (i ? (l = r.length === 0, o = function(a, u, d) {
@@ -678,11 +678,11 @@ function hi(e, t, n) {
   return (s === -1 || s === !1) && /* @__PURE__ */ Eo(n[0]) ? (n[0] = /* @__PURE__ */ ke(n[0]), r[t](...n)) : s;
 }
 function ar(e, t, n = []) {
-  cn(), bo();
+  cn(), ko();
   const r = (/* @__PURE__ */ ke(e))[t].apply(e, n);
-  return ko(), an(), r;
+  return wo(), an(), r;
 }
-const Vf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), xa = /* @__PURE__ */ new Set(
+const Vf = /* @__PURE__ */ yo("__proto__,__v_isRef,__isVue"), xa = /* @__PURE__ */ new Set(
   /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ft)
 );
 function Gf(e) {
@@ -704,7 +704,7 @@ class va {
     if (n === "__v_isShallow")
       return i;
     if (n === "__v_raw")
-      return r === (s ? i ? sd : Ca : i ? Ea : Ra).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return r === (s ? i ? sd : Ea : i ? Ca : Ra).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
     const o = ae(t);
@@ -726,10 +726,10 @@ class va {
     if ((Ft(n) ? xa.has(n) : Vf(n)) || (s || Xe(t, "get", n), i))
       return l;
     if (/* @__PURE__ */ tt(l)) {
-      const c = o && yo(n) ? l : l.value;
-      return s && Ie(c) ? /* @__PURE__ */ Qi(c) : c;
+      const c = o && bo(n) ? l : l.value;
+      return s && Ie(c) ? /* @__PURE__ */ eo(c) : c;
     }
-    return Ie(l) ? s ? /* @__PURE__ */ Qi(l) : /* @__PURE__ */ Ao(l) : l;
+    return Ie(l) ? s ? /* @__PURE__ */ eo(l) : /* @__PURE__ */ Ro(l) : l;
   }
 }
 class Aa extends va {
@@ -738,7 +738,7 @@ class Aa extends va {
   }
   set(t, n, r, s) {
     let i = t[n];
-    const o = ae(t) && yo(n);
+    const o = ae(t) && bo(n);
     if (!this._isShallow) {
       const a = /* @__PURE__ */ It(i);
       if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ It(r) && (i = /* @__PURE__ */ ke(i), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(r))
@@ -766,7 +766,7 @@ class Aa extends va {
     return Xe(
       t,
       "iterate",
-      ae(t) ? "length" : Fn
+      ae(t) ? "length" : In
     ), Reflect.ownKeys(t);
   }
 }
@@ -782,14 +782,14 @@ class Kf extends va {
   }
 }
 const Yf = /* @__PURE__ */ new Aa(), Xf = /* @__PURE__ */ new Kf(), Zf = /* @__PURE__ */ new Aa(!0);
-const Zi = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
+const Qi = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
 function Qf(e, t, n) {
   return function(...r) {
-    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Zi : t ? un : pt;
+    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Qi : t ? un : pt;
     return !t && Xe(
       i,
       "iterate",
-      c ? Xi : Fn
+      c ? Zi : In
     ), ht(
       // inheriting all iterator properties
       Object.create(a),
@@ -816,7 +816,7 @@ function ed(e, t) {
     get(s) {
       const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
       e || (St(s, l) && Xe(o, "get", s), Xe(o, "get", l));
-      const { has: c } = Zr(o), a = t ? Zi : e ? un : pt;
+      const { has: c } = Zr(o), a = t ? Qi : e ? un : pt;
       if (c.call(o, s))
         return a(i.get(s));
       if (c.call(o, l))
@@ -825,15 +825,15 @@ function ed(e, t) {
     },
     get size() {
       const s = this.__v_raw;
-      return !e && Xe(/* @__PURE__ */ ke(s), "iterate", Fn), s.size;
+      return !e && Xe(/* @__PURE__ */ ke(s), "iterate", In), s.size;
     },
     has(s) {
       const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
       return e || (St(s, l) && Xe(o, "has", s), Xe(o, "has", l)), s === l ? i.has(s) : i.has(s) || i.has(l);
     },
     forEach(s, i) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Zi : e ? un : pt;
-      return !e && Xe(c, "iterate", Fn), l.forEach((u, d) => s.call(i, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Qi : e ? un : pt;
+      return !e && Xe(c, "iterate", In), l.forEach((u, d) => s.call(i, a(u), a(d), o));
     }
   };
   return ht(
@@ -882,7 +882,7 @@ function ed(e, t) {
     n[s] = Qf(s, e, t);
   }), n;
 }
-function vo(e, t) {
+function Ao(e, t) {
   const n = ed(e, t);
   return (r, s, i) => s === "__v_isReactive" ? !e : s === "__v_isReadonly" ? e : s === "__v_isShallow" ? t : s === "__v_raw" ? r : Reflect.get(
     xe(n, s) && s in r ? n : r,
@@ -891,13 +891,13 @@ function vo(e, t) {
   );
 }
 const td = {
-  get: /* @__PURE__ */ vo(!1, !1)
+  get: /* @__PURE__ */ Ao(!1, !1)
 }, nd = {
-  get: /* @__PURE__ */ vo(!1, !0)
+  get: /* @__PURE__ */ Ao(!1, !0)
 }, rd = {
-  get: /* @__PURE__ */ vo(!0, !1)
+  get: /* @__PURE__ */ Ao(!0, !1)
 };
-const Ra = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ new WeakMap(), sd = /* @__PURE__ */ new WeakMap();
+const Ra = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ new WeakMap(), sd = /* @__PURE__ */ new WeakMap();
 function id(e) {
   switch (e) {
     case "Object":
@@ -913,8 +913,8 @@ function id(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Ao(e) {
-  return /* @__PURE__ */ It(e) ? e : Ro(
+function Ro(e) {
+  return /* @__PURE__ */ It(e) ? e : Co(
     e,
     !1,
     Yf,
@@ -924,25 +924,25 @@ function Ao(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function od(e) {
-  return Ro(
+  return Co(
     e,
     !1,
     Zf,
     nd,
-    Ea
+    Ca
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Qi(e) {
-  return Ro(
+function eo(e) {
+  return Co(
     e,
     !0,
     Xf,
     rd,
-    Ca
+    Ea
   );
 }
-function Ro(e, t, n, r, s) {
+function Co(e, t, n, r, s) {
   if (!Ie(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const i = s.get(e);
@@ -981,7 +981,7 @@ function ke(e) {
 function ld(e) {
   return !xe(e, "__v_skip") && Object.isExtensible(e) && aa(e, "__v_skip", !0), e;
 }
-const pt = (e) => Ie(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ Qi(e) : e;
+const pt = (e) => Ie(e) ? /* @__PURE__ */ Ro(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ eo(e) : e;
 // @__NO_SIDE_EFFECTS__
 function tt(e) {
   return e ? e.__v_isRef === !0 : !1;
@@ -995,7 +995,7 @@ function cd(e, t) {
 }
 class ad {
   constructor(t, n) {
-    this.dep = new xo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
+    this.dep = new vo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
@@ -1005,11 +1005,11 @@ class ad {
     t = r ? t : /* @__PURE__ */ ke(t), St(t, n) && (this._rawValue = t, this._value = r ? t : pt(t), this.dep.trigger());
   }
 }
-function G(e) {
+function H(e) {
   return /* @__PURE__ */ tt(e) ? e.value : e;
 }
 const ud = {
-  get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
+  get: (e, t, n) => t === "__v_raw" ? e : H(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const s = e[t];
     return /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(n) ? (s.value = n, !0) : Reflect.set(e, t, n, r);
@@ -1020,14 +1020,14 @@ function Sa(e) {
 }
 class fd {
   constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new xo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new vo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
   }
   /**
    * @internal
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    Ce !== this)
+    Ee !== this)
       return ga(this, !0), !0;
   }
   get value() {
@@ -1041,11 +1041,11 @@ class fd {
 // @__NO_SIDE_EFFECTS__
 function dd(e, t, n = !1) {
   let r, s;
-  return Ee(e) ? r = e : (r = e.get, s = e.set), new fd(r, s, n);
+  return Ce(e) ? r = e : (r = e.get, s = e.set), new fd(r, s, n);
 }
 const ts = {}, ys = /* @__PURE__ */ new WeakMap();
-let vn;
-function hd(e, t = !1, n = vn) {
+let An;
+function hd(e, t = !1, n = An) {
   if (n) {
     let r = ys.get(n);
     r || ys.set(n, r = []), r.push(e);
@@ -1059,9 +1059,9 @@ function pd(e, t, n = Fe) {
       return b.value;
     if (/* @__PURE__ */ sn(b))
       return a(b);
-    if (Ee(b))
+    if (Ce(b))
       return c ? c(b, 2) : b();
-  })) : Ee(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
+  })) : Ce(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
     if (m) {
       cn();
       try {
@@ -1070,18 +1070,18 @@ function pd(e, t, n = Fe) {
         an();
       }
     }
-    const b = vn;
-    vn = u;
+    const b = An;
+    An = u;
     try {
       return c ? c(e, 3, [g]) : e(g);
     } finally {
-      vn = b;
+      An = b;
     }
-  } : d = Tn, t && s) {
+  } : d = Fn, t && s) {
     const b = d, F = s === !0 ? 1 / 0 : s;
     d = () => Wt(b(), F);
   }
-  const A = Wf(), C = () => {
+  const A = Wf(), S = () => {
     u.stop(), A && A.active && sa(A.effects, u);
   };
   if (i && t) {
@@ -1090,7 +1090,7 @@ function pd(e, t, n = Fe) {
       try {
         return b(...F);
       } finally {
-        C();
+        S();
       }
     };
   }
@@ -1100,10 +1100,10 @@ function pd(e, t, n = Fe) {
       if (t) {
         const F = u.run();
         if (b || s || h || (w ? F.some((B, j) => St(B, x[j])) : St(F, x))) {
-          const B = vn;
+          const B = An;
           cn();
           try {
-            m && m(), vn = u;
+            m && m(), An = u;
             const j = [
               F,
               // pass undefined as the old value when it's changed for the first time
@@ -1115,7 +1115,7 @@ function pd(e, t, n = Fe) {
               t(...j)
             );
           } finally {
-            vn = B, an();
+            An = B, an();
           }
         }
       } else
@@ -1130,7 +1130,7 @@ function pd(e, t, n = Fe) {
         for (const F of b) F();
       ys.delete(u);
     }
-  }, t ? r ? k(!0) : x = u.run() : o ? o(k.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
+  }, t ? r ? k(!0) : x = u.run() : o ? o(k.bind(null, !0), !0) : u.run(), S.pause = u.pause.bind(u), S.resume = u.resume.bind(u), S.stop = S, S;
 }
 function Wt(e, t = 1 / 0, n) {
   if (t <= 0 || !Ie(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
@@ -1140,7 +1140,7 @@ function Wt(e, t = 1 / 0, n) {
   else if (ae(e))
     for (let r = 0; r < e.length; r++)
       Wt(e[r], t, n);
-  else if (Mn(e) || rn(e))
+  else if (Ln(e) || rn(e))
     e.forEach((r) => {
       Wt(r, t, n);
     });
@@ -1160,7 +1160,7 @@ function Wr(e, t, n, r) {
   }
 }
 function Vt(e, t, n, r) {
-  if (Ee(e)) {
+  if (Ce(e)) {
     const s = Wr(e, t, n, r);
     return s && ia(s) && s.catch((i) => {
       js(i, t, n, void 0, !0);
@@ -1207,7 +1207,7 @@ function gd(e, t, n, r = !0, s = !1) {
 }
 const Ze = [];
 let yt = -1;
-const Et = [];
+const Ct = [];
 let en = null, Vn = 0;
 const Da = /* @__PURE__ */ Promise.resolve();
 let bs = null;
@@ -1223,7 +1223,7 @@ function md(e) {
   }
   return t;
 }
-function Co(e) {
+function So(e) {
   if (!(e.flags & 1)) {
     const t = Fr(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
@@ -1235,10 +1235,10 @@ function Ta() {
 }
 function _d(e) {
   if (!ae(e))
-    en && e.id === -1 ? en.splice(Vn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
+    en && e.id === -1 ? en.splice(Vn + 1, 0, e) : e.flags & 1 || (Ct.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Et.push(e[t]);
+      Ct.push(e[t]);
   Ta();
 }
 function Fa(e, t, n, r = yt + 1) {
@@ -1252,17 +1252,17 @@ function Fa(e, t, n, r = yt + 1) {
   }
 }
 function Ia(e, t, n = 0) {
-  if (Et.length) {
-    let r = Et, s = 0;
+  if (Ct.length) {
+    let r = Ct, s = 0;
     if (t) {
       r = [];
-      for (let o = 0; o < Et.length; o++) {
-        const l = Et[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Et[s++] = l : r.push(l);
+      for (let o = 0; o < Ct.length; o++) {
+        const l = Ct[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Ct[s++] = l : r.push(l);
       }
     }
     const i = [...new Set(r)].sort((o, l) => Fr(o) - Fr(l));
-    if (Et.length = s, en) {
+    if (Ct.length = s, en) {
       for (let o = 0; o < i.length; o++)
         en.push(i[o]);
       return;
@@ -1280,7 +1280,7 @@ function yd(e, t) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Et);
+  const n = t === void 0 ? void 0 : new Set(Ct);
   e(), pi = !0;
   try {
     Fa(void 0, t), Ia(void 0, n, t);
@@ -1304,7 +1304,7 @@ function Oa(e) {
       const t = Ze[yt];
       t && (t.flags &= -2);
     }
-    yt = -1, Ze.length = 0, Ia(), bs = null, (Ze.length || Et.length) && Oa();
+    yt = -1, Ze.length = 0, Ia(), bs = null, (Ze.length || Ct.length) && Oa();
   }
 }
 let ft = null, Na = null;
@@ -1316,14 +1316,14 @@ function bd(e, t = ft, n) {
   if (!t || e._n)
     return e;
   const r = (...s) => {
-    r._d && Al(-1);
-    const i = ks(t), o = In.length;
+    r._d && Rl(-1);
+    const i = ks(t), o = On.length;
     let l;
     try {
       l = e(...s);
     } finally {
-      for (let c = In.length; c > o; c--) Ya();
-      ks(i), r._d && Al(1);
+      for (let c = On.length; c > o; c--) Ya();
+      ks(i), r._d && Rl(1);
     }
     return l;
   };
@@ -1335,7 +1335,7 @@ function yn(e, t) {
   const n = Us(ft), r = e.dirs || (e.dirs = []);
   for (let s = 0; s < t.length; s++) {
     let [i, o, l, c = Fe] = t[s];
-    i && (Ee(i) && (i = {
+    i && (Ce(i) && (i = {
       mounted: i,
       updated: i
     }), i.deep && Wt(o), r.push({
@@ -1380,7 +1380,7 @@ function kd(e, t, n = !1) {
     if (s && e in s)
       return s[e];
     if (arguments.length > 1)
-      return n && Ee(t) ? t.call(r && r.proxy) : t;
+      return n && Ce(t) ? t.call(r && r.proxy) : t;
   }
 }
 const wd = /* @__PURE__ */ Symbol.for("v-scx"), xd = () => kd(wd);
@@ -1397,7 +1397,7 @@ function vd(e, t, n = Fe) {
     } else if (!c) {
       const g = () => {
       };
-      return g.stop = Tn, g.resume = Tn, g.pause = Tn, g;
+      return g.stop = Fn, g.resume = Fn, g.pause = Fn, g;
     }
   }
   const u = tr;
@@ -1406,14 +1406,14 @@ function vd(e, t, n = Fe) {
   i === "post" ? l.scheduler = (g) => {
     g.i = u, Ke(g, u && u.suspense);
   } : i !== "sync" && (d = !0, l.scheduler = (g, h) => {
-    h ? g() : Co(g);
+    h ? g() : So(g);
   }), l.augmentJob = (g) => {
     t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
   };
   const m = pd(e, t, l);
   return As && (a ? a.push(m) : c && m()), m;
 }
-const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $s = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), Ad = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
+const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $s = (e) => e.__isTeleport, Cn = (e) => e && (e.disabled || e.disabled === ""), Ad = (e) => e && (e.defer || e.defer === ""), _l = (e) => typeof SVGElement < "u" && e instanceof SVGElement, yl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, to = (e, t) => {
   const n = e && e.to;
   return Le(n) ? t ? t(n) : null : n;
 }, Rd = {
@@ -1424,8 +1424,8 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
       mc: u,
       pc: d,
       pbc: m,
-      o: { insert: g, querySelector: h, createText: w, createComment: A, parentNode: C }
-    } = a, x = Rn(t.props);
+      o: { insert: g, querySelector: h, createText: w, createComment: A, parentNode: S }
+    } = a, x = Cn(t.props);
     let { dynamicChildren: k } = t;
     const b = (j, ee, X) => {
       j.shapeFlag & 16 && u(
@@ -1439,13 +1439,13 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
         c
       );
     }, F = (j = t) => {
-      const ee = Rn(j.props), X = j.target = eo(j.props, h), ue = to(X, j, w, g);
-      X && (o !== "svg" && ml(X) ? o = "svg" : o !== "mathml" && _l(X) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
+      const ee = Cn(j.props), X = j.target = to(j.props, h), ue = no(X, j, w, g);
+      X && (o !== "svg" && _l(X) ? o = "svg" : o !== "mathml" && yl(X) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
     }, B = (j) => {
       const ee = () => {
         if (Qt.get(j) === ee) {
-          if (Qt.delete(j), Rn(j.props)) {
-            const X = C(j.el) || n;
+          if (Qt.delete(j), Cn(j.props)) {
+            const X = S(j.el) || n;
             b(j, X, j.anchor), mr(j, !0);
           }
           F(j);
@@ -1468,8 +1468,8 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
         return;
       }
       t.targetStart = e.targetStart;
-      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Rn(e.props), de = ne ? n : X, De = ne ? j : ue;
-      if (o === "svg" || ml(X) ? o = "svg" : (o === "mathml" || _l(X)) && (o = "mathml"), k ? (m(
+      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Cn(e.props), de = ne ? n : X, De = ne ? j : ue;
+      if (o === "svg" || _l(X) ? o = "svg" : (o === "mathml" || yl(X)) && (o = "mathml"), k ? (m(
         e.dynamicChildren,
         k,
         de,
@@ -1477,7 +1477,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
         i,
         o,
         l
-      ), To(e, t, !0)) : c || d(
+      ), Fo(e, t, !0)) : c || d(
         e,
         t,
         de,
@@ -1496,7 +1496,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const we = eo(t.props, h);
+        const we = to(t.props, h);
         we && (t.target = we, ns(
           t,
           we,
@@ -1523,26 +1523,26 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
       targetAnchor: u,
       target: d,
       props: m
-    } = e, g = Rn(m), h = i || !g, w = Qt.get(e);
+    } = e, g = Cn(m), h = i || !g, w = Qt.get(e);
     if (w && (w.flags |= 8, Qt.delete(e)), d && (s(a), s(u)), i && s(c), !w && (g || d) && o & 16)
       for (let A = 0; A < l.length; A++) {
-        const C = l[A];
+        const S = l[A];
         r(
-          C,
+          S,
           t,
           n,
           h,
-          !!C.dynamicChildren
+          !!S.dynamicChildren
         );
       }
   },
   move: ns,
-  hydrate: Ed
+  hydrate: Cd
 };
 function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
   i === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = i === 2;
-  if (d && r(o, t, n), !Qt.has(e) && (!d || Rn(u)) && c & 16)
+  if (d && r(o, t, n), !Qt.has(e) && (!d || Cn(u)) && c & 16)
     for (let m = 0; m < a.length; m++)
       s(
         a[m],
@@ -1552,11 +1552,11 @@ function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
       );
   d && r(l, t, n);
 }
-function Ed(e, t, n, r, s, i, {
+function Cd(e, t, n, r, s, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function m(A, C) {
-    let x = C;
+  function m(A, S) {
+    let x = S;
     for (; x; ) {
       if (x && x.nodeType === 8) {
         if (x.data === "teleport start anchor")
@@ -1569,10 +1569,10 @@ function Ed(e, t, n, r, s, i, {
       x = o(x);
     }
   }
-  function g(A, C) {
-    C.anchor = d(
+  function g(A, S) {
+    S.anchor = d(
       o(A),
-      C,
+      S,
       l(A),
       n,
       r,
@@ -1580,13 +1580,13 @@ function Ed(e, t, n, r, s, i, {
       i
     );
   }
-  const h = t.target = eo(
+  const h = t.target = to(
     t.props,
     c
-  ), w = Rn(t.props);
+  ), w = Cn(t.props);
   if (h) {
     const A = h._lpa || h.firstChild;
-    t.shapeFlag & 16 && (w ? (g(e, t), m(h, A), t.targetAnchor || to(
+    t.shapeFlag & 16 && (w ? (g(e, t), m(h, A), t.targetAnchor || no(
       h,
       t,
       u,
@@ -1594,7 +1594,7 @@ function Ed(e, t, n, r, s, i, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === h ? e : null
-    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || to(h, t, u, a), d(
+    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || no(h, t, u, a), d(
       A && o(A),
       t,
       h,
@@ -1606,7 +1606,7 @@ function Ed(e, t, n, r, s, i, {
   } else w && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const Cd = Rd;
+const Ed = Rd;
 function mr(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
@@ -1616,7 +1616,7 @@ function mr(e, t) {
     n.ut();
   }
 }
-function to(e, t, n, r, s = null) {
+function no(e, t, n, r, s = null) {
   const i = t.targetStart = n(""), o = t.targetAnchor = n("");
   return i[Ma] = o, e && (r(i, e, s), r(o, e, s)), o;
 }
@@ -1641,7 +1641,7 @@ function La(e) {
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && Ee(n.default))
+    if (t & 32 && Ce(n.default))
       return n.default();
   }
 }
@@ -1665,12 +1665,12 @@ function vr(e, t) {
     n && vr(n, t);
   }
 }
-function no(e) {
+function ro(e) {
   if (e.component)
-    return no(e.component.subTree);
+    return ro(e.component.subTree);
   if (e.type === oe) {
     const t = ae(e.children) && $a(e.children, !1);
-    return t ? no(t) : void 0;
+    return t ? ro(t) : void 0;
   }
   if (e.type !== wt)
     return e;
@@ -1678,7 +1678,7 @@ function no(e) {
 function Dd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function yl(e, t) {
+function bl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
@@ -1700,21 +1700,21 @@ function Ar(e, t, n, r, s = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
     return;
   }
-  const i = r.shapeFlag & 4 ? Us(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), g = d === Fe ? ra : (w) => yl(u, w) ? !1 : xe(m, w), h = (w, A) => !(A && yl(u, A));
+  const i = r.shapeFlag & 4 ? Us(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), g = d === Fe ? ra : (w) => bl(u, w) ? !1 : xe(m, w), h = (w, A) => !(A && bl(u, A));
   if (a != null && a !== c) {
-    if (bl(t), Le(a))
+    if (kl(t), Le(a))
       u[a] = null, g(a) && (d[a] = null);
     else if (/* @__PURE__ */ tt(a)) {
       const w = t;
       h(a, w.k) && (a.value = null), w.k && (u[w.k] = null);
     }
   }
-  if (Ee(c))
+  if (Ce(c))
     Wr(c, l, 12, [o, u]);
   else {
     const w = Le(c), A = /* @__PURE__ */ tt(c);
     if (w || A) {
-      const C = () => {
+      const S = () => {
         if (e.f) {
           const x = w ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (s)
@@ -1731,15 +1731,15 @@ function Ar(e, t, n, r, s = !1) {
       };
       if (o) {
         const x = () => {
-          C(), ws.delete(e);
+          S(), ws.delete(e);
         };
         x.id = -1, ws.set(e, x), Ke(x, n);
       } else
-        bl(e), C();
+        kl(e), S();
     }
   }
 }
-function bl(e) {
+function kl(e) {
   const t = ws.get(e);
   t && (t.flags |= 8, ws.delete(e));
 }
@@ -1786,7 +1786,7 @@ function Ge(e, t, n, r) {
     s = [];
   return s;
 }
-const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
+const so = (e) => e ? tu(e) ? Us(e) : so(e.parent) : null, Cr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
@@ -1797,16 +1797,16 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => ro(e.parent),
-    $root: (e) => ro(e.root),
+    $parent: (e) => so(e.parent),
+    $root: (e) => so(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Co(e.update);
+      So(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
-    $watch: (e) => Tn
+    $watch: (e) => Fn
   })
 ), _i = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Fd = {
   get({ _: e }, t) {
@@ -1836,7 +1836,7 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
         o[t] = 0;
       }
     }
-    const a = Er[t];
+    const a = Cr[t];
     let u, d;
     if (a)
       return t === "$attrs" && Xe(e.attrs, "get", ""), a(e);
@@ -1861,7 +1861,7 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: s, props: i, type: o }
   }, l) {
     let c;
-    return !!(n[l] || _i(t, l) || xe(i, l) || xe(r, l) || xe(Er, l) || xe(s.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || _i(t, l) || xe(i, l) || xe(r, l) || xe(Cr, l) || xe(s.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
@@ -1891,7 +1891,7 @@ function ja() {
 let Id = 0;
 function Od(e, t) {
   return function(r, s = null) {
-    Ee(r) || (r = ht({}, r)), s != null && !Ie(s) && (s = null);
+    Ce(r) || (r = ht({}, r)), s != null && !Ie(s) && (s = null);
     const i = ja(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = i.app = {
@@ -1908,7 +1908,7 @@ function Od(e, t) {
       set config(u) {
       },
       use(u, ...d) {
-        return o.has(u) || (u && Ee(u.install) ? (o.add(u), u.install(a, ...d)) : Ee(u) && (o.add(u), u(a, ...d))), a;
+        return o.has(u) || (u && Ce(u.install) ? (o.add(u), u.install(a, ...d)) : Ce(u) && (o.add(u), u(a, ...d))), a;
       },
       mixin(u) {
         return a;
@@ -1952,7 +1952,7 @@ function Od(e, t) {
   };
 }
 let Yn = null;
-const Nd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
+const Nd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Pn(t)}Modifiers`];
 function Md(e, t, ...n) {
   if (e.isUnmounted) return;
   const r = e.vnode.props || Fe;
@@ -1961,7 +1961,7 @@ function Md(e, t, ...n) {
   o && (o.trim && (s = n.map((u) => Le(u) ? u.trim() : u)), o.number && (s = s.map(Ur)));
   let l, c = r[l = ai(t)] || // also try camelCase event handler (#2249)
   r[l = ai(bt(t))];
-  !c && i && (c = r[l = ai(Ln(t))]), c && Vt(
+  !c && i && (c = r[l = ai(Pn(t))]), c && Vt(
     c,
     e,
     6,
@@ -1990,9 +1990,9 @@ function Ld(e, t, n = !1) {
   return i ? (ae(i) ? i.forEach((l) => o[l] = null) : ht(o, i), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
 }
 function Bs(e, t) {
-  return !e || !Os(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Ln(t)) || xe(e, t));
+  return !e || !Os(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Pn(t)) || xe(e, t));
 }
-function kl(e) {
+function wl(e) {
   const {
     type: t,
     vnode: n,
@@ -2010,11 +2010,11 @@ function kl(e) {
     ctx: h,
     inheritAttrs: w
   } = e, A = ks(e);
-  let C, x;
+  let S, x;
   try {
     if (n.shapeFlag & 4) {
       const b = s || r, F = b;
-      C = Ct(
+      S = Et(
         a.call(
           F,
           b,
@@ -2027,7 +2027,7 @@ function kl(e) {
       ), x = l;
     } else {
       const b = t;
-      C = Ct(
+      S = Et(
         b.length > 1 ? b(
           d,
           { attrs: l, slots: o, emit: c }
@@ -2038,9 +2038,9 @@ function kl(e) {
       ), x = t.props ? l : Pd(l);
     }
   } catch (b) {
-    In.length = 0, js(b, e, 1), C = qt(wt);
+    On.length = 0, js(b, e, 1), S = qt(wt);
   }
-  let k = C;
+  let k = S;
   if (x && w !== !1) {
     const b = Object.keys(x), { shapeFlag: F } = k;
     b.length && F & 7 && (i && b.some(Ns) && (x = jd(
@@ -2052,13 +2052,13 @@ function kl(e) {
     const b = $s(k.type) && La(k) || k;
     vr(b, n.transition);
   }
-  return C = k, ks(A), C;
+  return S = k, ks(A), S;
 }
 function $a(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const s = e[r];
-    if (Fo(s)) {
+    if (Io(s)) {
       if (s.type !== wt || s.children === "v-if") {
         if (n)
           return;
@@ -2088,7 +2088,7 @@ function $d(e, t, n) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? wl(r, o, a) : !!o;
+      return r ? xl(r, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
       for (let d = 0; d < u.length; d++) {
@@ -2098,10 +2098,10 @@ function $d(e, t, n) {
       }
     }
   } else
-    return (s || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? wl(r, o, a) : !0 : !!o;
+    return (s || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? xl(r, o, a) : !0 : !!o;
   return !1;
 }
-function wl(e, t, n) {
+function xl(e, t, n) {
   const r = Object.keys(t);
   if (r.length !== Object.keys(e).length)
     return !0;
@@ -2159,7 +2159,7 @@ function Ud(e, t, n, r) {
             g !== i[m] && (i[m] = g, a = !0);
           else {
             const h = bt(m);
-            s[h] = so(
+            s[h] = io(
               c,
               l,
               h,
@@ -2179,9 +2179,9 @@ function Ud(e, t, n, r) {
       (!t || // for camelCase
       !xe(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Ln(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
+      ((u = Pn(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (s[d] = so(
+      n[u] !== void 0) && (s[d] = io(
         c,
         l,
         d,
@@ -2210,7 +2210,7 @@ function Ja(e, t, n, r) {
     const c = /* @__PURE__ */ ke(n), a = l || Fe;
     for (let u = 0; u < i.length; u++) {
       const d = i[u];
-      n[d] = so(
+      n[d] = io(
         s,
         c,
         d,
@@ -2222,13 +2222,13 @@ function Ja(e, t, n, r) {
   }
   return o;
 }
-function so(e, t, n, r, s, i) {
+function io(e, t, n, r, s, i) {
   const o = e[n];
   if (o != null) {
     const l = xe(o, "default");
     if (l && r === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && Ee(c)) {
+      if (o.type !== Function && !o.skipFactory && Ce(c)) {
         const { propsDefaults: a } = s;
         if (n in a)
           r = a[n];
@@ -2249,7 +2249,7 @@ function so(e, t, n, r, s, i) {
     ] && (i && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Ln(n)) && (r = !0));
+    ] && (r === "" || r === Pn(n)) && (r = !0));
   }
   return r;
 }
@@ -2259,28 +2259,28 @@ function Wd(e, t, n = !1) {
     return s;
   const i = e.props, o = {}, l = [];
   if (!i)
-    return Ie(e) && r.set(e, Cn), Cn;
+    return Ie(e) && r.set(e, Sn), Sn;
   if (ae(i))
     for (let a = 0; a < i.length; a++) {
       const u = bt(i[a]);
-      xl(u) && (o[u] = Fe);
+      vl(u) && (o[u] = Fe);
     }
   else if (i)
     for (const a in i) {
       const u = bt(a);
-      if (xl(u)) {
-        const d = i[a], m = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), g = m.type;
+      if (vl(u)) {
+        const d = i[a], m = o[u] = ae(d) || Ce(d) ? { type: d } : ht({}, d), g = m.type;
         let h = !1, w = !0;
         if (ae(g))
           for (let A = 0; A < g.length; ++A) {
-            const C = g[A], x = Ee(C) && C.name;
+            const S = g[A], x = Ce(S) && S.name;
             if (x === "Boolean") {
               h = !0;
               break;
             } else x === "String" && (w = !1);
           }
         else
-          h = Ee(g) && g.name === "Boolean";
+          h = Ce(g) && g.name === "Boolean";
         m[
           0
           /* shouldCast */
@@ -2293,32 +2293,32 @@ function Wd(e, t, n = !1) {
   const c = [o, l];
   return Ie(e) && r.set(e, c), c;
 }
-function xl(e) {
+function vl(e) {
   return e[0] !== "$" && !br(e);
 }
-const So = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ae(e) ? e.map(Ct) : [Ct(e)], Jd = (e, t, n) => {
+const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e) ? e.map(Et) : [Et(e)], Jd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = bd((...s) => Do(t(...s)), n);
+  const r = bd((...s) => To(t(...s)), n);
   return r._c = !1, r;
 }, qa = (e, t, n) => {
   const r = e._ctx;
   for (const s in e) {
-    if (So(s)) continue;
+    if (Do(s)) continue;
     const i = e[s];
-    if (Ee(i))
+    if (Ce(i))
       t[s] = Jd(s, i, r);
     else if (i != null) {
-      const o = Do(i);
+      const o = To(i);
       t[s] = () => o;
     }
   }
 }, Ha = (e, t) => {
-  const n = Do(t);
+  const n = To(t);
   e.slots.default = () => n;
 }, Va = (e, t, n) => {
   for (const r in t)
-    (n || !So(r)) && (e[r] = t[r]);
+    (n || !Do(r)) && (e[r] = t[r]);
 }, qd = (e, t, n) => {
   const r = e.slots = Ua();
   if (e.vnode.shapeFlag & 32) {
@@ -2334,7 +2334,7 @@ const So = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ae(e
   } else t && (Ha(e, t), o = { default: 1 });
   if (i)
     for (const l in s)
-      !So(l) && o[l] == null && delete s[l];
+      !Do(l) && o[l] == null && delete s[l];
 }, Ke = Zd;
 function Vd(e) {
   return Gd(e);
@@ -2353,19 +2353,19 @@ function Gd(e, t) {
     setElementText: u,
     parentNode: d,
     nextSibling: m,
-    setScopeId: g = Tn,
+    setScopeId: g = Fn,
     insertStaticContent: h
   } = e, w = (p, _, v, P = null, D = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
     if (p === _)
       return;
-    p && !ur(p, _) && (P = Ae(p), R(p, D, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
-    const { type: T, ref: V, shapeFlag: z } = _;
+    p && !ur(p, _) && (P = Ae(p), R(p, D, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Sn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    const { type: T, ref: G, shapeFlag: U } = _;
     switch (T) {
       case zs:
         A(p, _, v, P);
         break;
       case wt:
-        C(p, _, v, P);
+        S(p, _, v, P);
         break;
       case bi:
         p == null && x(_, v, P, M);
@@ -2384,7 +2384,7 @@ function Gd(e, t) {
         );
         break;
       default:
-        z & 1 ? F(
+        U & 1 ? F(
           p,
           _,
           v,
@@ -2394,7 +2394,7 @@ function Gd(e, t) {
           M,
           $,
           N
-        ) : z & 6 ? De(
+        ) : U & 6 ? De(
           p,
           _,
           v,
@@ -2404,7 +2404,7 @@ function Gd(e, t) {
           M,
           $,
           N
-        ) : (z & 64 || z & 128) && T.process(
+        ) : (U & 64 || U & 128) && T.process(
           p,
           _,
           v,
@@ -2417,7 +2417,7 @@ function Gd(e, t) {
           hn
         );
     }
-    V != null && D ? Ar(V, p && p.ref, I, _ || p, !_) : V == null && p && p.ref != null && Ar(p.ref, null, I, p, !0);
+    G != null && D ? Ar(G, p && p.ref, I, _ || p, !_) : G == null && p && p.ref != null && Ar(p.ref, null, I, p, !0);
   }, A = (p, _, v, P) => {
     if (p == null)
       r(
@@ -2429,7 +2429,7 @@ function Gd(e, t) {
       const D = _.el = p.el;
       _.children !== p.children && a(D, _.children);
     }
-  }, C = (p, _, v, P) => {
+  }, S = (p, _, v, P) => {
     p == null ? r(
       _.el = c(_.children || ""),
       v,
@@ -2484,13 +2484,13 @@ function Gd(e, t) {
     }
   }, B = (p, _, v, P, D, I, M, $) => {
     let N, T;
-    const { props: V, shapeFlag: z, transition: Z, dirs: te } = p;
+    const { props: G, shapeFlag: U, transition: Z, dirs: te } = p;
     if (N = p.el = o(
       p.type,
       I,
-      V && V.is,
-      V
-    ), z & 8 ? u(N, p.children) : z & 16 && ee(
+      G && G.is,
+      G
+    ), U & 8 ? u(N, p.children) : U & 16 && ee(
       p.children,
       N,
       null,
@@ -2499,14 +2499,14 @@ function Gd(e, t) {
       yi(p, I),
       M,
       $
-    ), te && bn(p, null, P, "created"), j(N, p, p.scopeId, M, P), V) {
-      for (const _e in V)
-        _e !== "value" && !br(_e) && i(N, _e, null, V[_e], I, P);
-      "value" in V && i(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, p);
+    ), te && bn(p, null, P, "created"), j(N, p, p.scopeId, M, P), G) {
+      for (const _e in G)
+        _e !== "value" && !br(_e) && i(N, _e, null, G[_e], I, P);
+      "value" in G && i(N, "value", null, G.value, I), (T = G.onVnodeBeforeMount) && At(T, P, p);
     }
     te && bn(p, null, P, "beforeMount");
     const he = Kd(D, Z);
-    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Xd] = !0), r(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Xd] = !0), r(N, _, v), ((T = G && G.onVnodeMounted) || he || te) && Ke(() => {
       T && At(T, P, p), he && Z.enter(N), te && bn(p, null, P, "mounted");
     }, D);
   }, j = (p, _, v, P, D) => {
@@ -2528,10 +2528,10 @@ function Gd(e, t) {
     }
   }, ee = (p, _, v, P, D, I, M, $, N = 0) => {
     for (let T = N; T < p.length; T++) {
-      const V = p[T] = $ ? zt(p[T]) : Ct(p[T]);
+      const G = p[T] = $ ? zt(p[T]) : Et(p[T]);
       w(
         null,
-        V,
+        G,
         _,
         v,
         P,
@@ -2543,13 +2543,13 @@ function Gd(e, t) {
     }
   }, X = (p, _, v, P, D, I, M) => {
     const $ = _.el = p.el;
-    let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
+    let { patchFlag: N, dynamicChildren: T, dirs: G } = _;
     N |= p.patchFlag & 16;
-    const z = p.props || Fe, Z = _.props || Fe;
+    const U = p.props || Fe, Z = _.props || Fe;
     let te;
-    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && At(te, v, _, p), V && bn(_, p, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && At(te, v, _, p), G && bn(_, p, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u($, ""), T ? ue(
+    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (U.innerHTML && Z.innerHTML == null || U.textContent && Z.textContent == null) && u($, ""), T ? ue(
       p.dynamicChildren,
       T,
       $,
@@ -2557,7 +2557,7 @@ function Gd(e, t) {
       P,
       yi(_, D),
       I
-    ) : M || se(
+    ) : M || ie(
       p,
       _,
       $,
@@ -2569,30 +2569,30 @@ function Gd(e, t) {
       !1
     ), N > 0) {
       if (N & 16)
-        ne($, z, Z, v, D);
-      else if (N & 2 && z.class !== Z.class && i($, "class", null, Z.class, D), N & 4 && i($, "style", z.style, Z.style, D), N & 8) {
+        ne($, U, Z, v, D);
+      else if (N & 2 && U.class !== Z.class && i($, "class", null, Z.class, D), N & 4 && i($, "style", U.style, Z.style, D), N & 8) {
         const he = _.dynamicProps;
         for (let _e = 0; _e < he.length; _e++) {
-          const ye = he[_e], Te = z[ye], Re = Z[ye];
+          const ye = he[_e], Te = U[ye], Re = Z[ye];
           (Re !== Te || ye === "value") && i($, ye, Te, Re, D, v);
         }
       }
       N & 1 && p.children !== _.children && u($, _.children);
-    } else !M && T == null && ne($, z, Z, v, D);
-    ((te = Z.onVnodeUpdated) || V) && Ke(() => {
-      te && At(te, v, _, p), V && bn(_, p, v, "updated");
+    } else !M && T == null && ne($, U, Z, v, D);
+    ((te = Z.onVnodeUpdated) || G) && Ke(() => {
+      te && At(te, v, _, p), G && bn(_, p, v, "updated");
     }, P);
   }, ue = (p, _, v, P, D, I, M) => {
     for (let $ = 0; $ < _.length; $++) {
-      const N = p[$], T = _[$], V = N.el || Cr(N), z = (
+      const N = p[$], T = _[$], G = N.el || Er(N), U = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
-        V && // - In the case of a Fragment, we need to provide the actual parent
+        G && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
         (N.type === oe || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
         !ur(N, T) || // - In the case of a component, it could contain anything.
-        N.shapeFlag & 198) ? d(V) : (
+        N.shapeFlag & 198) ? d(G) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
           v
@@ -2601,7 +2601,7 @@ function Gd(e, t) {
       w(
         N,
         T,
-        z,
+        U,
         null,
         P,
         D,
@@ -2630,22 +2630,22 @@ function Gd(e, t) {
       "value" in v && i(p, "value", _.value, v.value, D);
     }
   }, de = (p, _, v, P, D, I, M, $, N) => {
-    const T = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
-    let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = _;
-    te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, v, P), r(V, v, P), ee(
+    const T = _.el = p ? p.el : l(""), G = _.anchor = p ? p.anchor : l("");
+    let { patchFlag: U, dynamicChildren: Z, slotScopeIds: te } = _;
+    te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, v, P), r(G, v, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
       _.children || [],
       v,
-      V,
+      G,
       D,
       I,
       M,
       $,
       N
-    )) : z > 0 && z & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
+    )) : U > 0 && U & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
     p.dynamicChildren && p.dynamicChildren.length === Z.length ? (ue(
       p.dynamicChildren,
@@ -2659,16 +2659,16 @@ function Gd(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || D && _ === D.subTree) && To(
+    (_.key != null || D && _ === D.subTree) && Fo(
       p,
       _,
       !0
       /* shallow */
-    )) : se(
+    )) : ie(
       p,
       _,
       v,
-      V,
+      G,
       D,
       I,
       M,
@@ -2705,7 +2705,7 @@ function Gd(e, t) {
         I
       ), !p.el) {
         const N = $.subTree = qt(wt);
-        C(null, N, _, v), p.placeholder = N.el;
+        S(null, N, _, v), p.placeholder = N.el;
       }
     } else
       ct(
@@ -2730,11 +2730,11 @@ function Gd(e, t) {
   }, ct = (p, _, v, P, D, I, M) => {
     const $ = () => {
       if (p.isMounted) {
-        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
+        let { next: U, bu: Z, u: te, parent: he, vnode: _e } = p;
         {
           const Be = Ga(p);
           if (Be) {
-            z && (z.el = _e.el, W(p, z, M)), Be.asyncDep.then(() => {
+            U && (U.el = _e.el, W(p, U, M)), Be.asyncDep.then(() => {
               const it = () => {
                 p.job.flags & 8 || (D && D.pendingBranch ? Ke(it, D) : T());
               };
@@ -2743,36 +2743,36 @@ function Gd(e, t) {
             return;
           }
         }
-        let ye = z, Te;
-        kn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && ds(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && At(Te, he, z, _e), kn(p, !0);
-        const Re = kl(p), je = p.subTree;
+        let ye = U, Te;
+        kn(p, !1), U ? (U.el = _e.el, W(p, U, M)) : U = _e, Z && ds(Z), (Te = U.props && U.props.onVnodeBeforeUpdate) && At(Te, he, U, _e), kn(p, !0);
+        const Re = wl(p), je = p.subTree;
         p.subTree = Re, w(
           je,
           Re,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           d(
-            je.el || Cr(je)
+            je.el || Er(je)
           ),
           // anchor may have changed if it's in a fragment
           Ae(je),
           p,
           D,
           I
-        ), z.el = Re.el, ye === null && Bd(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
-          () => At(Te, he, z, _e),
+        ), U.el = Re.el, ye === null && Bd(p, Re.el), te && Ke(te, D), (Te = U.props && U.props.onVnodeUpdated) && Ke(
+          () => At(Te, he, U, _e),
           D
         );
       } else {
-        let z;
+        let U;
         const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, je = Rr(_);
-        kn(p, !1), he && ds(he), !je && (z = te && te.onVnodeBeforeMount) && At(z, ye, _), kn(p, !0);
+        kn(p, !1), he && ds(he), !je && (U = te && te.onVnodeBeforeMount) && At(U, ye, _), kn(p, !0);
         {
           Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
             Re,
             p.parent ? p.parent.type : void 0
           );
-          const Be = p.subTree = kl(p);
+          const Be = p.subTree = wl(p);
           w(
             null,
             Be,
@@ -2783,10 +2783,10 @@ function Gd(e, t) {
             I
           ), _.el = Be.el;
         }
-        if (_e && Ke(_e, D), !je && (z = te && te.onVnodeMounted)) {
+        if (_e && Ke(_e, D), !je && (U = te && te.onVnodeMounted)) {
           const Be = _;
           Ke(
-            () => At(z, ye, Be),
+            () => At(U, ye, Be),
             D
           );
         }
@@ -2796,19 +2796,19 @@ function Gd(e, t) {
     p.scope.on();
     const N = p.effect = new ha($);
     p.scope.off();
-    const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
-    V.i = p, V.id = p.uid, N.scheduler = () => Co(V), kn(p, !0), T();
+    const T = p.update = N.run.bind(N), G = p.job = N.runIfDirty.bind(N);
+    G.i = p, G.id = p.uid, N.scheduler = () => So(G), kn(p, !0), T();
   }, W = (p, _, v) => {
     _.component = p;
     const P = p.vnode.props;
     p.vnode = _, p.next = null, Ud(p, _.props, P, v), Hd(p, _.children, v), cn(), Fa(p), an();
-  }, se = (p, _, v, P, D, I, M, $, N = !1) => {
-    const T = p && p.children, V = p ? p.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
+  }, ie = (p, _, v, P, D, I, M, $, N = !1) => {
+    const T = p && p.children, G = p ? p.shapeFlag : 0, U = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
       if (Z & 128) {
         me(
           T,
-          z,
+          U,
           v,
           P,
           D,
@@ -2821,7 +2821,7 @@ function Gd(e, t) {
       } else if (Z & 256) {
         le(
           T,
-          z,
+          U,
           v,
           P,
           D,
@@ -2833,9 +2833,9 @@ function Gd(e, t) {
         return;
       }
     }
-    te & 8 ? (V & 16 && dn(T, D, I), z !== T && u(v, z)) : V & 16 ? te & 16 ? me(
+    te & 8 ? (G & 16 && dn(T, D, I), U !== T && u(v, U)) : G & 16 ? te & 16 ? me(
       T,
-      z,
+      U,
       v,
       P,
       D,
@@ -2843,8 +2843,8 @@ function Gd(e, t) {
       M,
       $,
       N
-    ) : dn(T, D, I, !0) : (V & 8 && u(v, ""), te & 16 && ee(
-      z,
+    ) : dn(T, D, I, !0) : (G & 8 && u(v, ""), te & 16 && ee(
+      U,
       v,
       P,
       D,
@@ -2854,11 +2854,11 @@ function Gd(e, t) {
       N
     ));
   }, le = (p, _, v, P, D, I, M, $, N) => {
-    p = p || Cn, _ = _ || Cn;
-    const T = p.length, V = _.length, z = Math.min(T, V);
+    p = p || Sn, _ = _ || Sn;
+    const T = p.length, G = _.length, U = Math.min(T, G);
     let Z;
-    for (Z = 0; Z < z; Z++) {
-      const te = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
+    for (Z = 0; Z < U; Z++) {
+      const te = _[Z] = N ? zt(_[Z]) : Et(_[Z]);
       w(
         p[Z],
         te,
@@ -2871,13 +2871,13 @@ function Gd(e, t) {
         N
       );
     }
-    T > V ? dn(
+    T > G ? dn(
       p,
       D,
       I,
       !0,
       !1,
-      z
+      U
     ) : ee(
       _,
       v,
@@ -2887,14 +2887,14 @@ function Gd(e, t) {
       M,
       $,
       N,
-      z
+      U
     );
   }, me = (p, _, v, P, D, I, M, $, N) => {
     let T = 0;
-    const V = _.length;
-    let z = p.length - 1, Z = V - 1;
-    for (; T <= z && T <= Z; ) {
-      const te = p[T], he = _[T] = N ? zt(_[T]) : Ct(_[T]);
+    const G = _.length;
+    let U = p.length - 1, Z = G - 1;
+    for (; T <= U && T <= Z; ) {
+      const te = p[T], he = _[T] = N ? zt(_[T]) : Et(_[T]);
       if (ur(te, he))
         w(
           te,
@@ -2911,8 +2911,8 @@ function Gd(e, t) {
         break;
       T++;
     }
-    for (; T <= z && T <= Z; ) {
-      const te = p[z], he = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
+    for (; T <= U && T <= Z; ) {
+      const te = p[U], he = _[Z] = N ? zt(_[Z]) : Et(_[Z]);
       if (ur(te, he))
         w(
           te,
@@ -2927,15 +2927,15 @@ function Gd(e, t) {
         );
       else
         break;
-      z--, Z--;
+      U--, Z--;
     }
-    if (T > z) {
+    if (T > U) {
       if (T <= Z) {
-        const te = Z + 1, he = te < V ? _[te].el : P;
+        const te = Z + 1, he = te < G ? _[te].el : P;
         for (; T <= Z; )
           w(
             null,
-            _[T] = N ? zt(_[T]) : Ct(_[T]),
+            _[T] = N ? zt(_[T]) : Et(_[T]),
             v,
             he,
             D,
@@ -2946,12 +2946,12 @@ function Gd(e, t) {
           ), T++;
       }
     } else if (T > Z)
-      for (; T <= z; )
+      for (; T <= U; )
         R(p[T], D, I, !0), T++;
     else {
       const te = T, he = T, _e = /* @__PURE__ */ new Map();
       for (T = he; T <= Z; T++) {
-        const ze = _[T] = N ? zt(_[T]) : Ct(_[T]);
+        const ze = _[T] = N ? zt(_[T]) : Et(_[T]);
         ze.key != null && _e.set(ze.key, T);
       }
       let ye, Te = 0;
@@ -2959,7 +2959,7 @@ function Gd(e, t) {
       let je = !1, Be = 0;
       const it = new Array(Re);
       for (T = 0; T < Re; T++) it[T] = 0;
-      for (T = te; T <= z; T++) {
+      for (T = te; T <= U; T++) {
         const ze = p[T];
         if (Te >= Re) {
           R(ze, D, I, !0);
@@ -2986,11 +2986,11 @@ function Gd(e, t) {
           N
         ), Te++);
       }
-      const pn = je ? Yd(it) : Cn;
+      const pn = je ? Yd(it) : Sn;
       for (ye = pn.length - 1, T = Re - 1; T >= 0; T--) {
-        const ze = he + T, nt = _[ze], Mt = _[ze + 1], gn = ze + 1 < V ? (
+        const ze = he + T, nt = _[ze], Mt = _[ze + 1], gn = ze + 1 < G ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Mt.el || Cr(Mt)
+          Mt.el || Er(Mt)
         ) : P;
         it[T] === 0 ? w(
           null,
@@ -3021,8 +3021,8 @@ function Gd(e, t) {
     }
     if (M === oe) {
       r(I, _, v);
-      for (let z = 0; z < N.length; z++)
-        J(N[z], _, v, P);
+      for (let U = 0; U < N.length; U++)
+        J(N[U], _, v, P);
       r(p.anchor, _, v);
       return;
     }
@@ -3034,14 +3034,14 @@ function Gd(e, t) {
       if (P === 0)
         $.persisted && !I[mi] ? r(I, _, v) : ($.beforeEnter(I), r(I, _, v), Ke(() => $.enter(I), D));
       else {
-        const { leave: z, delayLeave: Z, afterLeave: te } = $, he = () => {
+        const { leave: U, delayLeave: Z, afterLeave: te } = $, he = () => {
           p.ctx.isUnmounted ? s(I) : r(I, _, v);
         }, _e = () => {
           const ye = I._isLeaving || !!I[mi];
           I._isLeaving && I[mi](
             !0
             /* cancelled */
-          ), $.persisted && !ye ? he() : z(I, () => {
+          ), $.persisted && !ye ? he() : U(I, () => {
             he(), te && te();
           });
         };
@@ -3056,24 +3056,24 @@ function Gd(e, t) {
       ref: $,
       children: N,
       dynamicChildren: T,
-      shapeFlag: V,
-      patchFlag: z,
+      shapeFlag: G,
+      patchFlag: U,
       dirs: Z,
       cacheIndex: te,
       memo: he
     } = p;
-    if ((z === -2 || T && T.hasOnce) && (D = !1), $ != null && (cn(), Ar($, null, v, p, !0), an()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
+    if ((U === -2 || T && T.hasOnce) && (D = !1), $ != null && (cn(), Ar($, null, v, p, !0), an()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), G & 256 && _.ctx.deactivate(p))
       return;
-    const _e = V & 1 && Z, ye = !Rr(p);
+    const _e = G & 1 && Z, ye = !Rr(p);
     let Te;
-    if (ye && (Te = M && M.onVnodeBeforeUnmount) && At(Te, _, p), V & 6)
+    if (ye && (Te = M && M.onVnodeBeforeUnmount) && At(Te, _, p), G & 6)
       at(p.component, v, P);
     else {
-      if (V & 128) {
+      if (G & 128) {
         p.suspense.unmount(v, P);
         return;
       }
-      _e && bn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
+      _e && bn(p, null, _, "beforeUnmount"), G & 64 ? p.type.remove(
         p,
         _,
         v,
@@ -3085,19 +3085,19 @@ function Gd(e, t) {
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
       !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (I !== oe || z > 0 && z & 64) ? dn(
+      (I !== oe || U > 0 && U & 64) ? dn(
         T,
         _,
         v,
         !1,
         !0
-      ) : (I === oe && z & 384 || !D && V & 16) && dn(N, _, v), P && S(p);
+      ) : (I === oe && U & 384 || !D && G & 16) && dn(N, _, v), P && E(p);
     }
     const Re = he != null && te == null;
     (ye && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
       Te && At(Te, _, p), _e && bn(p, null, _, "unmounted"), Re && (p.el = null);
     }, v);
-  }, S = (p) => {
+  }, E = (p) => {
     const { type: _, el: v, anchor: P, transition: D } = p, I = _ === oe;
     if (I && !D) {
       Y(v, P);
@@ -3107,12 +3107,12 @@ function Gd(e, t) {
       b(p), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
-    const M = I ? no(p) : p, $ = () => {
+    const M = I ? ro(p) : p, $ = () => {
       I ? d(v) && Y(v, P) : s(v), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
     if (M && M.shapeFlag & 1 && D && !D.persisted) {
-      const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, $);
-      T ? T(V, $, z) : z();
+      const { leave: N, delayLeave: T } = D, G = M.el, U = () => N(G, $);
+      T ? T(G, $, U) : U();
     } else
       $();
   }, Y = (p, _) => {
@@ -3122,11 +3122,11 @@ function Gd(e, t) {
     s(_);
   }, at = (p, _, v) => {
     const { bum: P, scope: D, job: I, subTree: M, um: $, m: N, a: T } = p;
-    vl(N), vl(T), P && ds(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), $ && Ke($, _);
-    const V = () => {
+    Al(N), Al(T), P && ds(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), $ && Ke($, _);
+    const G = () => {
       p.isUnmounted = !0;
     };
-    V.flags = 16, Ke(V, _);
+    G.flags = 16, Ke(G, _);
   }, dn = (p, _, v, P = !1, D = !1, I = 0) => {
     for (let M = I; M < p.length; M++)
       R(p[M], _, v, P, D);
@@ -3154,10 +3154,10 @@ function Gd(e, t) {
     p: w,
     um: R,
     m: J,
-    r: S,
+    r: E,
     mt: we,
     mc: ee,
-    pc: se,
+    pc: ie,
     pbc: ue,
     n: Ae,
     o: e
@@ -3177,13 +3177,13 @@ function kn({ effect: e, job: t }, n) {
 function Kd(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function To(e, t, n = !1) {
+function Fo(e, t, n = !1) {
   const r = e.children, s = t.children;
   if (ae(r) && ae(s))
     for (let i = 0; i < r.length; i++) {
       const o = r[i];
       let l = s[i];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = zt(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && To(o, l)), l.type === zs && (l.patchFlag === -1 && (l = s[i] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = zt(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && Fo(o, l)), l.type === zs && (l.patchFlag === -1 && (l = s[i] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
     }
 }
 function Yd(e) {
@@ -3211,42 +3211,42 @@ function Ga(e) {
   if (t)
     return t.asyncDep && !t.asyncResolved ? t : Ga(t);
 }
-function vl(e) {
+function Al(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
 }
-function Cr(e) {
+function Er(e) {
   if (e.placeholder)
     return e.placeholder;
   const t = e.component;
   if (t)
-    return Cr(t.subTree);
+    return Er(t.subTree);
   const n = e.suspense;
-  return n && n.activeBranch ? Cr(n.activeBranch) : null;
+  return n && n.activeBranch ? Er(n.activeBranch) : null;
 }
 const Ka = (e) => e.__isSuspense, Xd = /* @__PURE__ */ Symbol("_deferredEnter");
 function Zd(e, t) {
   t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : _d(e);
 }
-const oe = /* @__PURE__ */ Symbol.for("v-fgt"), zs = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), bi = /* @__PURE__ */ Symbol.for("v-stc"), In = [];
+const oe = /* @__PURE__ */ Symbol.for("v-fgt"), zs = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), bi = /* @__PURE__ */ Symbol.for("v-stc"), On = [];
 let lt = null;
-function U(e = !1) {
-  In.push(lt = e ? null : []);
+function z(e = !1) {
+  On.push(lt = e ? null : []);
 }
 function Ya() {
-  In.pop(), lt = In[In.length - 1] || null;
+  On.pop(), lt = On[On.length - 1] || null;
 }
 let Ir = 1;
-function Al(e, t = !1) {
+function Rl(e, t = !1) {
   Ir += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
 function Xa(e) {
-  return e.dynamicChildren = Ir > 0 ? lt || Cn : null, Ya(), Ir > 0 && lt && lt.push(e), e;
+  return e.dynamicChildren = Ir > 0 ? lt || Sn : null, Ya(), Ir > 0 && lt && lt.push(e), e;
 }
 function q(e, t, n, r, s, i) {
   return Xa(
-    H(
+    V(
       e,
       t,
       n,
@@ -3269,7 +3269,7 @@ function hs(e, t, n, r, s) {
     )
   );
 }
-function Fo(e) {
+function Io(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
 function ur(e, t) {
@@ -3279,8 +3279,8 @@ const Za = ({ key: e }) => e ?? null, ps = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ee(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
-function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1, l = !1) {
+}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ce(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
+function V(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
@@ -3322,7 +3322,7 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
 }
 const qt = Qd;
 function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
-  if ((!e || e === Td) && (e = wt), Fo(e)) {
+  if ((!e || e === Td) && (e = wt), Io(e)) {
     const l = er(
       e,
       t,
@@ -3336,8 +3336,8 @@ function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
     let { class: l, style: c } = t;
     l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Eo(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
   }
-  const o = Le(e) ? 1 : Ka(e) ? 128 : $s(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
-  return H(
+  const o = Le(e) ? 1 : Ka(e) ? 128 : $s(e) ? 64 : Ie(e) ? 4 : Ce(e) ? 2 : 0;
+  return V(
     e,
     t,
     n,
@@ -3406,15 +3406,15 @@ function ge(e = " ", t = 0) {
   return qt(zs, null, e, t);
 }
 function pe(e = "", t = !1) {
-  return t ? (U(), hs(wt, null, e)) : qt(wt, null, e);
+  return t ? (z(), hs(wt, null, e)) : qt(wt, null, e);
 }
-function Ct(e) {
+function Et(e) {
   return e == null || typeof e == "boolean" ? qt(wt) : ae(e) ? qt(
     oe,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Fo(e) ? zt(e) : qt(zs, null, String(e));
+  ) : Io(e) ? zt(e) : qt(zs, null, String(e));
 }
 function zt(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : er(e);
@@ -3436,7 +3436,7 @@ function xs(e, t) {
       const s = t._;
       !s && !Wa(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (Ee(t)) {
+  else if (Ce(t)) {
     if (r & 65) {
       xs(e, { default: t });
       return;
@@ -3577,7 +3577,7 @@ const eu = (e) => {
   return vs(e), e.scope.on(), () => {
     e.scope.off(), vs(t);
   };
-}, Rl = () => {
+}, Cl = () => {
   tr && tr.scope.off(), vs(null);
 };
 function tu(e) {
@@ -3607,7 +3607,7 @@ function lh(e, t) {
       ]
     ), l = ia(o);
     if (an(), i(), (l || e.sp) && !Rr(e) && Dd(e), l) {
-      if (o.then(Rl, Rl), t)
+      if (o.then(Cl, Cl), t)
         return o.then((c) => {
           Or(!0);
           try {
@@ -3625,11 +3625,11 @@ function lh(e, t) {
     nu(e);
 }
 function El(e, t, n) {
-  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Sa(t)), nu(e);
+  Ce(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Sa(t)), nu(e);
 }
 function nu(e, t, n) {
   const r = e.type;
-  e.render || (e.render = r.render || Tn);
+  e.render || (e.render = r.render || Fn);
 }
 const ru = /* @__PURE__ */ Symbol(), ch = {
   get(e, t) {
@@ -3652,28 +3652,28 @@ function Us(e) {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in Er)
-        return Er[n](e);
+      if (n in Cr)
+        return Cr[n](e);
     },
     has(t, n) {
-      return n in t || n in Er;
+      return n in t || n in Cr;
     }
   })) : e.proxy;
 }
 function uh(e) {
-  return Ee(e) && "__vccOpts" in e;
+  return Ce(e) && "__vccOpts" in e;
 }
 const Ve = (e, t) => /* @__PURE__ */ dd(e, t, As), fh = "3.5.45";
-let io;
-const Cl = typeof window < "u" && window.trustedTypes;
-if (Cl)
+let oo;
+const Sl = typeof window < "u" && window.trustedTypes;
+if (Sl)
   try {
-    io = /* @__PURE__ */ Cl.createPolicy("vue", {
+    oo = /* @__PURE__ */ Sl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000/svg", hh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Sl = Bt && /* @__PURE__ */ Bt.createElement("template"), ph = {
+const su = oo ? (e) => oo.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000/svg", hh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Dl = Bt && /* @__PURE__ */ Bt.createElement("template"), ph = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3709,10 +3709,10 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
       for (; t.insertBefore(s.cloneNode(!0), n), !(s === i || !(s = s.nextSibling)); )
         ;
     else {
-      Sl.innerHTML = su(
+      Dl.innerHTML = su(
         r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Sl.content;
+      const l = Dl.content;
       if (r === "svg" || r === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
@@ -3733,7 +3733,7 @@ function mh(e, t, n) {
   const r = e[gh];
   r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Dl = /* @__PURE__ */ Symbol("_vod"), _h = /* @__PURE__ */ Symbol("_vsh"), yh = /* @__PURE__ */ Symbol(""), bh = /(?:^|;)\s*display\s*:/;
+const Tl = /* @__PURE__ */ Symbol("_vod"), _h = /* @__PURE__ */ Symbol("_vsh"), yh = /* @__PURE__ */ Symbol(""), bh = /(?:^|;)\s*display\s*:/;
 function kh(e, t, n) {
   const r = e.style, s = Le(n);
   let i = !1;
@@ -3763,7 +3763,7 @@ function kh(e, t, n) {
       o && (n += ";" + o), r.cssText = n, i = bh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Dl in e && ((!s || t !== n) && (e[Dl] = i ? r.display : ""), e[_h] && (r.display = "none"));
+  Tl in e && ((!s || t !== n) && (e[Tl] = i ? r.display : ""), e[_h] && (r.display = "none"));
 }
 const rs = /\s*!important$/;
 function _r(e, t, n) {
@@ -3774,13 +3774,13 @@ function _r(e, t, n) {
   else {
     const r = wh(e, t);
     rs.test(n) ? e.setProperty(
-      Ln(r),
+      Pn(r),
       n.replace(rs, ""),
       "important"
     ) : e[r] = n;
   }
 }
-const Tl = ["Webkit", "Moz", "ms"], ki = {};
+const Fl = ["Webkit", "Moz", "ms"], ki = {};
 function wh(e, t) {
   const n = ki[t];
   if (n)
@@ -3789,8 +3789,8 @@ function wh(e, t) {
   if (r !== "filter" && r in e)
     return ki[t] = r;
   r = ca(r);
-  for (let s = 0; s < Tl.length; s++) {
-    const i = Tl[s] + r;
+  for (let s = 0; s < Fl.length; s++) {
+    const i = Fl[s] + r;
     if (i in e)
       return ki[t] = i;
   }
@@ -3799,14 +3799,14 @@ function wh(e, t) {
 function xh(e, t, n, r) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
 }
-const Fl = "http://www.w3.org/1999/xlink";
-function Il(e, t, n, r, s, i = jf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || i && !ua(n) ? e.removeAttribute(t) : e.setAttribute(
+const Il = "http://www.w3.org/1999/xlink";
+function Ol(e, t, n, r, s, i = jf(t)) {
+  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Il, t.slice(6, t.length)) : e.setAttributeNS(Il, t, n) : n == null || i && !ua(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
     i ? "" : Ft(n) ? String(n) : n
   );
 }
-function Ol(e, t, n, r, s) {
+function Nl(e, t, n, r, s) {
   if (t === "innerHTML" || t === "textContent") {
     n != null && (e[t] = t === "innerHTML" ? su(n) : n);
     return;
@@ -3839,13 +3839,13 @@ function En(e, t, n, r) {
 function vh(e, t, n, r) {
   e.removeEventListener(t, n, r);
 }
-const Nl = /* @__PURE__ */ Symbol("_vei");
+const Ml = /* @__PURE__ */ Symbol("_vei");
 function Ah(e, t, n, r, s = null) {
-  const i = e[Nl] || (e[Nl] = {}), o = i[t];
+  const i = e[Ml] || (e[Ml] = {}), o = i[t];
   if (r && o)
     o.value = r;
   else {
-    const [l, c] = Ch(t);
+    const [l, c] = Eh(t);
     if (r) {
       const a = i[t] = Th(
         r,
@@ -3855,12 +3855,12 @@ function Ah(e, t, n, r, s = null) {
     } else o && (vh(e, l, o, c), i[t] = void 0);
   }
 }
-const Rh = /(Once|Passive|Capture)$/, Eh = /^on:?(?:Once|Passive|Capture)$/;
-function Ch(e) {
+const Rh = /(Once|Passive|Capture)$/, Ch = /^on:?(?:Once|Passive|Capture)$/;
+function Eh(e) {
   let t, n;
-  for (; (n = e.match(Rh)) && !Eh.test(e); )
+  for (; (n = e.match(Rh)) && !Ch.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Ln(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Pn(e.slice(2)), t];
 }
 let wi = 0;
 const Sh = /* @__PURE__ */ Promise.resolve(), Dh = () => wi || (Sh.then(() => wi = 0), wi = Date.now());
@@ -3896,16 +3896,16 @@ function Th(e, t) {
   };
   return n.value = e, n.attached = Dh(), n;
 }
-const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+const Ll = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
 e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Fh = (e, t, n, r, s, i) => {
   const o = s === "svg";
-  t === "class" ? mh(e, r, o) : t === "style" ? kh(e, n, r) : Os(t) ? Ns(t) || Ah(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ih(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  t === "class" ? mh(e, r, o) : t === "style" ? kh(e, n, r) : Os(t) ? Ns(t) || Ah(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ih(e, t, r, o)) ? (Nl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Ol(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
   (Oh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Ol(e, bt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Nl(e, bt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Ol(e, t, r, o));
 };
 function Ih(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && Ee(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Ll(t) && Ce(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,7 +3913,7 @@ function Ih(e, t, n, r) {
     if (s === "IMG" || s === "VIDEO" || s === "CANVAS" || s === "SOURCE")
       return !1;
   }
-  return Ml(t) && Le(n) ? !1 : t in e;
+  return Ll(t) && Le(n) ? !1 : t in e;
 }
 function Oh(e, t) {
   const n = (
@@ -3932,32 +3932,32 @@ const Rs = (e) => {
 function Nh(e) {
   e.target.composing = !0;
 }
-function Ll(e) {
+function Pl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const Sn = /* @__PURE__ */ Symbol("_assign"), ss = /* @__PURE__ */ Symbol("_initialValue");
+const Dn = /* @__PURE__ */ Symbol("_assign"), ss = /* @__PURE__ */ Symbol("_initialValue");
 function xi(e, t, n) {
   return t && (e = e.trim()), n && (e = Ur(e)), e;
 }
-const Wn = {
+const Jn = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, s) {
     e.parentNode && (e.type === "text" ? e[ss] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ss] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Sn] = Rs(s);
+`))), e[Dn] = Rs(s);
     const i = r || s.props && s.props.type === "number";
     En(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Sn](xi(e.value, n, i));
+      o.target.composing || e[Dn](xi(e.value, n, i));
     }), (n || i) && En(e, "change", () => {
       e.value = xi(e.value, n, i);
-    }), t || (En(e, "compositionstart", Nh), En(e, "compositionend", Ll), En(e, "change", Ll));
+    }), t || (En(e, "compositionstart", Nh), En(e, "compositionend", Pl), En(e, "change", Pl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
     const s = t ?? "", i = e[ss];
-    delete e[ss], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Sn](xi(e.value, n, r)) : e.value = s;
+    delete e[ss], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Dn](xi(e.value, n, r)) : e.value = s;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: s, number: i } }, o) {
-    if (e[Sn] = Rs(o), e.composing) return;
+    if (e[Dn] = Rs(o), e.composing) return;
     const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
@@ -3970,36 +3970,36 @@ const Wn = {
   created(e, { value: t, modifiers: { number: n } }, r) {
     e._modelValue = t, En(e, "change", () => {
       const s = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Ur(Es(c)) : Es(c)
-      ), i = e.multiple, o = i ? Mn(e._modelValue) ? new Set(s) : s : s[0], l = e._pendingValue = [
+        (c) => n ? Ur(Cs(c)) : Cs(c)
+      ), i = e.multiple, o = i ? Ln(e._modelValue) ? new Set(s) : s : s[0], l = e._pendingValue = [
         i,
         i ? ae(o) ? s.slice() : s : o
       ];
       try {
-        e[Sn](o);
+        e[Dn](o);
       } finally {
         xr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Sn] = Rs(r);
+    }), e[Dn] = Rs(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Pl(e, t, n);
+    jl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Sn] = Rs(n);
+    e._modelValue = t, e[Dn] = Rs(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Lh(t, r[1], r[0])) && Pl(e, t, n);
+    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Lh(t, r[1], r[0])) && jl(e, t, n);
   }
 };
 function Lh(e, t, n) {
   if (!n || ae(e)) return ln(e, t);
-  if (Mn(e)) {
+  if (Ln(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4007,18 +4007,18 @@ function Lh(e, t, n) {
   }
   return !1;
 }
-function Pl(e, t, n = !1) {
+function jl(e, t, n = !1) {
   const r = e.multiple, s = ae(t);
-  if (!(r && !s && !Mn(t))) {
+  if (!(r && !s && !Ln(t))) {
     for (let i = 0, o = e.options.length; i < o; i++) {
-      const l = e.options[i], c = Es(l);
+      const l = e.options[i], c = Cs(l);
       if (r)
         if (s) {
           const a = typeof c;
           a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = zf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
-      else if (ln(Es(l), t)) {
+      else if (ln(Cs(l), t)) {
         e.selectedIndex !== i && (e.selectedIndex = i);
         return;
       }
@@ -4026,7 +4026,7 @@ function Pl(e, t, n = !1) {
     !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function Es(e) {
+function Cs(e) {
   return "_value" in e ? e._value : e.value;
 }
 const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
@@ -4052,9 +4052,9 @@ const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
     return e(s, ...i);
   }));
 }, $h = /* @__PURE__ */ ht({ patchProp: Fh }, ph);
-let jl;
+let $l;
 function Bh() {
-  return jl || (jl = Vd($h));
+  return $l || ($l = Vd($h));
 }
 const zh = ((...e) => {
   const t = Bh().createApp(...e), { mount: n } = t;
@@ -4062,7 +4062,7 @@ const zh = ((...e) => {
     const s = Wh(r);
     if (!s) return;
     const i = t._component;
-    !Ee(i) && !i.render && !i.template && (i.template = s.innerHTML), s.nodeType === 1 && (s.textContent = "");
+    !Ce(i) && !i.render && !i.template && (i.template = s.innerHTML), s.nodeType === 1 && (s.textContent = "");
     const o = n(s, !1, Uh(s));
     return s instanceof Element && (s.removeAttribute("v-cloak"), s.setAttribute("data-v-app", "")), o;
   }, t;
@@ -4120,22 +4120,22 @@ class Kh {
     this.pending = null;
   }
 }
-function oo(e, t = Math.random) {
+function lo(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const On = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+const Nn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
 function Ht(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (On(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (Nn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
 function Yh(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function $l(e, t) {
+function Bl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
 }
@@ -4159,7 +4159,7 @@ function ep(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function Dn(e) {
+function Tn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...r } = e;
   let s = t;
@@ -4200,9 +4200,9 @@ function Kn(e, t, n = 3) {
   }
   return s.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), s.slice(0, n).map((i) => i[1]);
 }
-const Bl = 128;
+const zl = 128;
 function np(e, t) {
-  if (e.length > Bl || t.length > Bl) return 1 / 0;
+  if (e.length > zl || t.length > zl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (r, s) => s);
   for (let r = 1; r <= e.length; r++) {
     const s = [r];
@@ -4224,13 +4224,13 @@ const Gt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Cs = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+}), Es = (e, t) => e < t ? -1 : e > t ? 1 : 0;
 function cu(e, t, n = {}) {
   const r = n.x ?? 0, s = n.y ?? 0, i = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
-  e.forEach((W, se) => l.set(W.id, se));
+  e.forEach((W, ie) => l.set(W.id, ie));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
-  for (const [W, se] of t) {
-    const le = l.get(W), me = l.get(se);
+  for (const [W, ie] of t) {
+    const le = l.get(W), me = l.get(ie);
     if (le === void 0 || me === void 0 || le === me) continue;
     const J = le * o + me;
     u.has(J) || (u.add(J), c[le].push(me), a[me].push(le));
@@ -4238,84 +4238,84 @@ function cu(e, t, n = {}) {
   const d = new Uint8Array(o), m = /* @__PURE__ */ new Set();
   for (let W = 0; W < o; W++) {
     if (d[W]) continue;
-    const se = [[W, 0]];
-    for (d[W] = 1; se.length; ) {
-      const le = se[se.length - 1], [me, J] = le;
+    const ie = [[W, 0]];
+    for (d[W] = 1; ie.length; ) {
+      const le = ie[ie.length - 1], [me, J] = le;
       if (J < c[me].length) {
         le[1]++;
         const R = c[me][J];
-        d[R] === 1 ? m.add(me * o + R) : d[R] === 0 && (d[R] = 1, se.push([R, 0]));
+        d[R] === 1 ? m.add(me * o + R) : d[R] === 0 && (d[R] = 1, ie.push([R, 0]));
       } else
-        d[me] = 2, se.pop();
+        d[me] = 2, ie.pop();
     }
   }
-  const g = (W, se) => !m.has(W * o + se), h = a.map((W, se) => W.filter((le) => g(le, se))), w = c.map((W, se) => W.filter((le) => g(se, le))), A = h.map((W) => W.length), C = [], x = [];
+  const g = (W, ie) => !m.has(W * o + ie), h = a.map((W, ie) => W.filter((le) => g(le, ie))), w = c.map((W, ie) => W.filter((le) => g(ie, le))), A = h.map((W) => W.length), S = [], x = [];
   for (let W = 0; W < o; W++) A[W] || x.push(W);
   for (let W = 0; W < x.length; W++) {
-    const se = x[W];
-    C.push(se);
-    for (const le of w[se]) --A[le] === 0 && x.push(le);
+    const ie = x[W];
+    S.push(ie);
+    for (const le of w[ie]) --A[le] === 0 && x.push(le);
   }
   const k = new Int32Array(o);
-  for (const W of C) for (const se of w[W]) k[se] = Math.max(k[se], k[W] + 1);
-  for (const W of C) {
+  for (const W of S) for (const ie of w[W]) k[ie] = Math.max(k[ie], k[W] + 1);
+  for (const W of S) {
     if (h[W].length || !w[W].length) continue;
-    let se = 1 / 0;
-    for (const le of w[W]) se = Math.min(se, k[le]);
-    k[W] = Math.max(0, se - 1);
+    let ie = 1 / 0;
+    for (const le of w[W]) ie = Math.min(ie, k[le]);
+    k[W] = Math.max(0, ie - 1);
   }
   let b = 0;
   for (let W = 0; W < o; W++) b = Math.max(b, k[W] + 1);
   const F = Array.from({ length: b }, () => []);
   for (let W = 0; W < o; W++) F[k[W]].push(W);
   const B = new Float64Array(o), j = () => {
-    for (const W of F) W.forEach((se, le) => B[se] = W.length > 1 ? le / (W.length - 1) : 0.5);
+    for (const W of F) W.forEach((ie, le) => B[ie] = W.length > 1 ? le / (W.length - 1) : 0.5);
   };
   j();
-  const ee = (W, se) => {
+  const ee = (W, ie) => {
     const le = W.map((me, J) => {
-      const R = se[me];
-      let S = B[me];
+      const R = ie[me];
+      let E = B[me];
       if (R.length) {
         let Y = 0;
         for (const at of R) Y += B[at];
-        S = Y / R.length;
+        E = Y / R.length;
       }
-      return [S, J, me];
+      return [E, J, me];
     });
-    return le.sort((me, J) => Cs(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
+    return le.sort((me, J) => Es(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
   };
-  let X = F.map((W) => W.slice()), ue = zl(F, w, k, o);
+  let X = F.map((W) => W.slice()), ue = Ul(F, w, k, o);
   for (let W = 0; W < Gt.sweeps && ue > 0; W++) {
     for (let le = 1; le < b; le++)
       F[le] = ee(F[le], h), j();
     for (let le = b - 2; le >= 0; le--)
       F[le] = ee(F[le], w), j();
-    const se = zl(F, w, k, o);
-    se < ue && (ue = se, X = F.map((le) => le.slice()));
+    const ie = Ul(F, w, k, o);
+    ie < ue && (ue = ie, X = F.map((le) => le.slice()));
   }
   const ne = new Float64Array(o), de = new Float64Array(o);
   let De = r, we = s;
   for (let W = 0; W < b; W++) {
-    let se = 0, le = s;
+    let ie = 0, le = s;
     for (const me of X[W]) {
       const J = e[me];
       let R = le;
       if (h[me].length) {
-        let S = 0;
-        for (const Y of h[me]) S += de[Y] + e[Y].h / 2;
-        R = Math.max(le, S / h[me].length - J.h / 2);
+        let E = 0;
+        for (const Y of h[me]) E += de[Y] + e[Y].h / 2;
+        R = Math.max(le, E / h[me].length - J.h / 2);
       }
-      ne[me] = De, de[me] = R, le = R + J.h + i, se = Math.max(se, J.w), we = Math.max(we, R + J.h);
+      ne[me] = De, de[me] = R, le = R + J.h + i, ie = Math.max(ie, J.w), we = Math.max(we, R + J.h);
     }
-    De += se + i;
+    De += ie + i;
   }
   const ve = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
     ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, k[W]);
   return { pos: ve, layer: ct, width: b ? De - i - r : 0, height: we - s };
 }
-function zl(e, t, n, r) {
+function Ul(e, t, n, r) {
   const s = new Float64Array(r);
   for (const l of e) l.forEach((c, a) => s[c] = a);
   const i = /* @__PURE__ */ new Map();
@@ -4327,13 +4327,13 @@ function zl(e, t, n, r) {
     }
   let o = 0;
   for (const l of i.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += lo(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += co(l.map((c) => c[1]));
   return o;
 }
-function lo(e) {
+function co(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let s = lo(n) + lo(r), i = 0, o = 0, l = 0;
+  let s = co(n) + co(r), i = 0, o = 0, l = 0;
   for (; i < n.length && o < r.length; )
     n[i] <= r[o] ? e[l++] = n[i++] : (e[l++] = r[o++], s += n.length - i);
   for (; i < n.length; ) e[l++] = n[i++];
@@ -4350,12 +4350,12 @@ function au(e, t, n = Gt.spacing) {
   for (const o of s) i < o.y + o.h + r && o.y < i + e.h + r && (i = o.y + o.h + n);
   return i;
 }
-function Io(e) {
+function Oo(e) {
   const t = e?.NODE_TITLE_HEIGHT;
   return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
 }
 function Ss(e, t) {
-  const n = Io(t), r = Number(e.size?.[0]), s = Number(e.size?.[1]), i = !!e.flags?.collapsed;
+  const n = Oo(t), r = Number(e.size?.[0]), s = Number(e.size?.[1]), i = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4366,7 +4366,7 @@ function Ss(e, t) {
 }
 function uu(e) {
   const t = [];
-  for (const n of On(e))
+  for (const n of Nn(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
       const s = Yh(e, r.link);
@@ -4374,34 +4374,34 @@ function uu(e) {
       const i = s.origin_id ?? s[1];
       i != null && t.push([s.id ?? s[0], i, n.id]);
     }
-  return t.sort((n, r) => Cs(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
+  return t.sort((n, r) => Es(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
 }
-const sp = (e, t) => Cs(Number(e.id), Number(t.id)) || Cs(String(e.id), String(t.id));
+const sp = (e, t) => Es(Number(e.id), Number(t.id)) || Es(String(e.id), String(t.id));
 function fu(e, t, n, r) {
   const s = [Math.round(t), Math.round(n + r)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = s[0], e.pos[1] = s[1]) : e.pos = s;
 }
 function ip(e, t, n = {}) {
-  const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
+  const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const k = new Set(t.map(String));
-    l = On(e).filter((b) => k.has(String(b.id)));
-  } else l = On(e).filter((k) => !o(k));
+    l = Nn(e).filter((b) => k.has(String(b.id)));
+  } else l = Nn(e).filter((k) => !o(k));
   if (!l.length) return [];
   const c = new Set(l.map((k) => String(k.id))), a = l.map((k) => Ss(k, r));
   a.sort((k, b) => k.y - b.y || k.x - b.x || sp(k, b));
-  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = uu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = cu(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), A = On(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ss(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), x = [];
-  for (const k of C) {
+  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = uu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = cu(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), A = Nn(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ss(k, r)), S = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), x = [];
+  for (const k of S) {
     const [b, F] = g.get(k.id), B = { ...k, x: b, y: F };
     A.length && (B.y = au(B, A.concat(x), i)), x.push(B), fu(Ht(e, k.id), B.x, B.y, s);
   }
-  return C.map((k) => k.id);
+  return S.map((k) => k.id);
 }
 function op(e, t, n = {}) {
-  const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
+  const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Ss(x, r)), a = On(e).filter((x) => !o.has(String(x.id))).map((x) => Ss(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = uu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), g = cu(c, m, { x: 0, y: 0, spacing: i });
+  const c = l.map((x) => Ss(x, r)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Ss(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = uu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), g = cu(c, m, { x: 0, y: 0, spacing: i });
   let h = -1 / 0, w = 1 / 0;
   for (const [x, k] of d) {
     const b = u.get(String(x));
@@ -4417,10 +4417,10 @@ function op(e, t, n = {}) {
     }
     b || (b = x ? [x.x + x.w + i, x.y] : k ? [k[0] + k[2] / 4, k[1] + k[3] / 4] : Gt.origin), [h, w] = b;
   }
-  const A = c.slice().sort((x, k) => g.layer.get(x.id) - g.layer.get(k.id) || g.pos.get(x.id)[1] - g.pos.get(k.id)[1]), C = a.slice();
+  const A = c.slice().sort((x, k) => g.layer.get(x.id) - g.layer.get(k.id) || g.pos.get(x.id)[1] - g.pos.get(k.id)[1]), S = a.slice();
   for (const x of A) {
     const [k, b] = g.pos.get(x.id), F = { ...x, x: h + k, y: w + b };
-    F.y = au(F, C, i), C.push(F), fu(Ht(e, x.id), F.x, F.y, s);
+    F.y = au(F, S, i), S.push(F), fu(Ht(e, x.id), F.x, F.y, s);
   }
   return A.map((x) => x.id);
 }
@@ -4447,15 +4447,15 @@ const Qe = Object.freeze({
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
 }), vi = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class co extends Error {
+class ao extends Error {
   constructor(t, n, r = []) {
     super(n), this.code = t, this.suggestions = r;
   }
 }
 const ce = (e, t, n) => {
-  throw new co(e, t, n);
+  throw new ao(e, t, n);
 }, nr = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Jn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
+function qn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
     ce("INVALID_COMMAND", `${t} is required`);
@@ -4476,7 +4476,7 @@ function Ai(e, t) {
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Ul(e, t) {
+function Wl(e, t) {
   if (nr(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
     n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
@@ -4486,18 +4486,18 @@ function Ul(e, t) {
 const gs = {
   create_node(e) {
     const t = {
-      node_type: Jn(e.node_type, "node_type"),
+      node_type: qn(e.node_type, "node_type"),
       x: wn(e.x, "x", { optional: !0 }),
       y: wn(e.y, "y", { optional: !0 }),
-      ref: Jn(e.ref, "ref", Qe.ref, { optional: !0 }),
-      title: Jn(e.title, "title", Qe.name, { optional: !0 }),
+      ref: qn(e.ref, "ref", Qe.ref, { optional: !0 }),
+      title: qn(e.title, "title", Qe.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || ce("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
       nr(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
-      for (const r of n) t.widgets.push([Jn(r, "widget name"), Ul(e.widgets[r], `widgets.${r}`)]);
+      for (const r of n) t.widgets.push([qn(r, "widget name"), Wl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
@@ -4511,8 +4511,8 @@ const gs = {
   disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: Ai(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: Yt(e.node_id, "node_id"),
-    name: Jn(e.name, "name"),
-    value: Ul(e.value, "value")
+    name: qn(e.name, "name"),
+    value: Wl(e.value, "value")
   }),
   move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: wn(e.x, "x"), y: wn(e.y, "y") }),
   clear_graph: () => ({}),
@@ -4529,10 +4529,10 @@ const gs = {
     };
   },
   set_node_mode(e) {
-    const t = Jn(e.mode, "mode");
+    const t = qn(e.mode, "mode");
     return Object.hasOwn(vi, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(vi).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: vi[t] };
   }
-}, du = Object.freeze(Object.keys(gs)), Wl = new Set(du.filter((e) => e !== "get_graph"));
+}, du = Object.freeze(Object.keys(gs)), Jl = new Set(du.filter((e) => e !== "get_graph"));
 function cp(e) {
   nr(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
@@ -4555,7 +4555,7 @@ function dp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Jl(e, t, n, r) {
+function ql(e, t, n, r) {
   const s = Zh(t, n);
   s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, Qh(t)));
   const i = fp(s, t, r), o = s.value;
@@ -4597,7 +4597,7 @@ const gp = {
     const o = e.expectedId;
     Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (s.id = o), n.add(s), Ht(n, s.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Jl(e, s, l, c);
+      for (const [l, c] of t.widgets) ql(e, s, l, c);
     } catch (l) {
       throw n.remove(s), l;
     }
@@ -4614,7 +4614,7 @@ const gp = {
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
       typeof t.from_slot == "string" ? Kn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const i = $l(r, t.to_slot);
+    const i = Bl(r, t.to_slot);
     i < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
@@ -4626,7 +4626,7 @@ const gp = {
     return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${s} -> #${r.id}:${i}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = $l(n, t.slot);
+    const n = Xt(e, t.node_id, "node_id"), r = Bl(n, t.slot);
     r < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
@@ -4636,7 +4636,7 @@ const gp = {
     return s == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ce("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: s });
   },
   set_widget(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = Jl(e, n, t.name, t.value);
+    const n = Xt(e, t.node_id, "node_id"), r = ql(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
@@ -4645,7 +4645,7 @@ const gp = {
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of On(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of Nn(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4672,8 +4672,8 @@ const gp = {
 function _p(e) {
   return e === mp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function ql(e, t) {
-  const n = t instanceof co ? t.code : "EDITOR_FAILED", r = t instanceof co ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
+function Hl(e, t) {
+  const n = t instanceof ao ? t.code : "EDITOR_FAILED", r = t instanceof ao ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (s.suggestions = t.suggestions), { index: e, ok: !1, error: s };
 }
 function yp(e, t) {
@@ -4686,28 +4686,28 @@ function yp(e, t) {
     let w;
     try {
       w = cp(n[h]);
-    } catch (C) {
-      if (c[h] = ql(h, C), !s) {
+    } catch (S) {
+      if (c[h] = Hl(h, S), !s) {
         u = h;
         break;
       }
       continue;
     }
     o.expectedId = w.type === "create_node" ? i[a++] : void 0;
-    const A = s && Wl.has(w.type) && h > 0 ? r.serialize() : null;
+    const A = s && Jl.has(w.type) && h > 0 ? r.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...gp[w.type](o, w) }, Wl.has(w.type) && (d = !0);
-    } catch (C) {
-      if (c[h] = ql(h, C), !s) {
+      c[h] = { index: h, ok: !0, ...gp[w.type](o, w) }, Jl.has(w.type) && (d = !0);
+    } catch (S) {
+      if (c[h] = Hl(h, S), !s) {
         u = h;
         break;
       }
       const x = A ?? l;
-      Dn(r.serialize()) !== Dn(x) && Hl(r, x);
+      Tn(r.serialize()) !== Tn(x) && Vl(r, x);
     }
   }
   if (u >= 0) {
-    Dn(r.serialize()) !== Dn(l) && Hl(r, l);
+    Tn(r.serialize()) !== Tn(l) && Vl(r, l);
     const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let w = 0; w < n.length; w++)
       w !== u && (c[w] = { index: w, ok: !1, error: { code: "SKIPPED", message: h, index: w } });
@@ -4722,11 +4722,11 @@ function yp(e, t) {
     applied: d
   };
 }
-function Hl(e, t) {
+function Vl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const hu = new Float64Array(1), Vl = new Uint32Array(hu.buffer), Gl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-function Kl(e) {
+const hu = new Float64Array(1), Gl = new Uint32Array(hu.buffer), Kl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+function Yl(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
   return e;
 }
@@ -4740,12 +4740,12 @@ function kp(e) {
     t = Math.imul(t ^ l, 16777619);
   }, r = (l) => {
     let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), hu[0] = c, n(Vl[Gl]), n(Vl[1 - Gl]);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), hu[0] = c, n(Gl[Kl]), n(Gl[1 - Kl]);
   }, s = (l) => {
     const c = String(l ?? "");
     r(c.length);
     for (let a = 0; a < c.length; a++) n(c.charCodeAt(a));
-  }, i = Kl(e._nodes ?? e.nodes ?? []);
+  }, i = Yl(e._nodes ?? e.nodes ?? []);
   r(i.length);
   for (const l of i) {
     r(l.id), s(l.type), r(l.pos?.[0] ?? 0), r(l.pos?.[1] ?? 0), r(l.mode ?? 0);
@@ -4760,7 +4760,7 @@ function kp(e) {
       for (const m of d) r(m);
     }
   }
-  const o = Kl(bp(e));
+  const o = Yl(bp(e));
   r(o.length);
   for (const l of o)
     r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
@@ -4776,7 +4776,7 @@ function xp(e) {
 }
 function vp(e) {
   const { nodes: t, links: n, last_node_id: r, last_link_id: s, state: i, ...o } = e;
-  return Dn({ ...o, nodes: [] });
+  return Tn({ ...o, nodes: [] });
 }
 function pu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
@@ -4822,7 +4822,7 @@ function Rp(e) {
   }, end() {
   } };
 }
-function Yl(e, t) {
+function Xl(e, t) {
   const n = Rp(e);
   n.begin(), n.end(), n.begin();
   try {
@@ -4835,14 +4835,14 @@ function Yl(e, t) {
     }
   }
 }
-const Ep = 1e3, Cp = 1500, Sp = 120, Dp = 480 * 1024, Ri = "the tab has switched to another workflow; this canvas is no longer open in it", Tp = 200, Fp = 50, Ip = 1e4, Op = 1e3, Np = 128, Ei = 1024 * 1024 - 1024;
+const Cp = 1e3, Ep = 1500, Sp = 120, Dp = 480 * 1024, Ri = "the tab has switched to another workflow; this canvas is no longer open in it", Tp = 200, Fp = 50, Ip = 1e4, Op = 1e3, Np = 128, Ci = 1024 * 1024 - 1024;
 function Mp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Ci(e, t) {
+function Ei(e, t) {
   const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
   return `${e}:${r}~${Mp(n)}`.slice(0, Np);
 }
@@ -4924,7 +4924,7 @@ class jp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Cp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Ep), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4944,7 +4944,7 @@ class jp {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = oo(this.attempt++);
+    const t = lo(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4988,7 +4988,7 @@ class jp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
     }, n.onclose = (r) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === Ep) {
+        if (r?.code === Cp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -4998,7 +4998,7 @@ class jp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Ci(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
+    this.canvasId = Ei(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -5014,7 +5014,7 @@ class jp {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const r = JSON.stringify(t);
-    return r.length > Ei && new TextEncoder().encode(r).length > Ei ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
+    return r.length > Ci && new TextEncoder().encode(r).length > Ci ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
   }
   onMessage(t) {
     let n;
@@ -5055,7 +5055,7 @@ class jp {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Ci(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Ei(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   handlePatch(t) {
     if (this.switchedAway())
@@ -5071,7 +5071,7 @@ class jp {
     let r;
     this.busy++;
     try {
-      r = Yl(this.d.app, () => yp(n, t));
+      r = Xl(this.d.app, () => yp(n, t));
     } catch (i) {
       r = { ok: !1, error: `the patch failed: ${i?.message ?? i}`, results: [] };
     } finally {
@@ -5110,14 +5110,14 @@ class jp {
         const u = await o.apply(this, a);
         return s.push(u), u;
       } catch (u) {
-        throw i = Zl(u), u;
+        throw i = Ql(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      i = i || Zl(a);
+      i = i || Ql(a);
     } finally {
       r.queuePrompt = o;
     }
@@ -5142,14 +5142,14 @@ class jp {
       return this.send({ ...s, ok: !1, error: "this frontend has no graphToPrompt" });
     let i;
     try {
-      Xl(r, "beforeQueued");
+      Zl(r, "beforeQueued");
       const o = await n.graphToPrompt(r);
       if (i = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Xl(r, "afterQueued");
+      Zl(r, "afterQueued");
     } catch (o) {
       return this.send({ ...s, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (i.prompt_json.length + i.workflow_json.length > Ei)
+    if (i.prompt_json.length + i.workflow_json.length > Ci)
       return this.send({ ...s, ok: !1, error: "the workflow is too large to hand over" });
     this.send({ ...s, ok: !0, error: "", ...i });
   }
@@ -5167,7 +5167,7 @@ class jp {
       try {
         if (t.undo_step) {
           const o = this.d.app.rootGraph ?? this.d.app.graph;
-          Yl(this.d.app, () => o.configure(n));
+          Xl(this.d.app, () => o.configure(n));
         } else
           await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
         r = !0;
@@ -5198,7 +5198,7 @@ class jp {
    * attaches when the open workflow is another one. */
   checkEdits() {
     if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Ip || this.d.app.configuringGraph) return;
-    if (Ci(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (Ei(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5208,7 +5208,7 @@ class jp {
     } catch {
       return;
     }
-    const r = Dn(n);
+    const r = Tn(n);
     if (r === this.lastSig) return;
     let s = null;
     try {
@@ -5220,7 +5220,7 @@ class jp {
   }
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
-  reported(t, n = Dn(t)) {
+  reported(t, n = Tn(t)) {
     this.lastSig = n, this.baseline = pu(t);
   }
   /** The core could not use a delta of a user edit: it gets the whole
@@ -5271,11 +5271,11 @@ class jp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Xl(e, t) {
+function Zl(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const r of n) for (const s of r.widgets ?? []) s[t]?.();
 }
-function Zl(e) {
+function Ql(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5287,10 +5287,10 @@ function $p(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Bp = 600, Ql = 64;
+const Bp = 600, ec = 64;
 function is(e) {
   const t = String(e ?? "");
-  return t.length > Ql ? `${t.slice(0, Ql - 1)}…` : t;
+  return t.length > ec ? `${t.slice(0, ec - 1)}…` : t;
 }
 function zp(e) {
   switch (e?.kind) {
@@ -5372,7 +5372,7 @@ function Jp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
     l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), s.remove();
   };
 }
-const ao = 200, qp = 16, Hp = 256, Vp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Vp.has(e);
+const uo = 200, qp = 16, Hp = 256, Vp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Vp.has(e);
 function sr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
@@ -5388,9 +5388,9 @@ function Gp(e, t) {
 }
 function Kp(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= ao) return;
+  if (t.length <= uo) return;
   const n = t.map((r) => e.runs[r]).sort((r, s) => Number(rr(sr(s.status))) - Number(rr(sr(r.status))) || et(r.queued_at_ms) - et(s.queued_at_ms));
-  for (const r of n.slice(0, t.length - ao))
+  for (const r of n.slice(0, t.length - uo))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
 function gu(e, t, { workingTurn: n = 0 } = {}) {
@@ -5486,11 +5486,11 @@ function eg(e, t = () => "") {
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
   return l && c >= l && (s.seconds = (c - l) / 1e3), s;
 }
-function ec(e, t, n, r = 0) {
+function tc(e, t, n, r = 0) {
   const s = r ? `?max_side=${r}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${s}`;
 }
-const tc = 500, nc = 200;
+const nc = 500, rc = 200;
 function on(e, t) {
   if (e == null) return "";
   let n = String(e);
@@ -5521,8 +5521,10 @@ function mu() {
     // prompt_id -> turn id, when known exactly
     workingTurn: 0,
     // the turn the session works on now (status_update)
-    summaries: []
+    summaries: [],
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
+    lastRevert: null
+    // {to, hidden}: the revert seen last, until undone or the session moves on
   };
 }
 function tg(e) {
@@ -5533,27 +5535,27 @@ function tg(e) {
 function _u(e, t = "") {
   Object.assign(e, mu(), { sessionId: t });
 }
-function rc(e, t) {
+function sc(e, t) {
   const n = Number(t) || 0;
   for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
   return null;
 }
 function Xn(e, t) {
-  let n = rc(e, t);
+  let n = sc(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let r = e.turns.length;
   for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > nc && e.turns.splice(0, e.turns.length - nc), rc(e, n.id) ?? n;
+  return e.turns.splice(r, 0, n), e.turns.length > rc && e.turns.splice(0, e.turns.length - rc), sc(e, n.id) ?? n;
 }
 function ms(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function qn(e, t) {
-  e.logs.push(t), e.logs.length > tc && e.logs.splice(0, e.logs.length - tc);
+function xn(e, t) {
+  e.logs.push(t), e.logs.length > nc && e.logs.splice(0, e.logs.length - nc);
 }
-function Oo(e) {
+function No(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5563,7 +5565,7 @@ function Oo(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function sc(e, t) {
+function Si(e, t) {
   if (!t || typeof t != "object") return;
   const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
   if (on(t.kind, "MESSAGE_KIND_") === "summary") {
@@ -5573,7 +5575,7 @@ function sc(e, t) {
   }
   if (n === "user") {
     const s = Xn(e, t.id);
-    s.content = String(t.content ?? ""), s.attachments = Oo(t.attachments), s.state = r, s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.pending = !1;
+    s.content = String(t.content ?? ""), s.attachments = No(t.attachments), s.state = r, s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.pending = !1;
   } else if (n === "assistant" || n === "tool") {
     const s = Xn(e, t.turn_id), i = ms(s, t.skill);
     i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = r || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
@@ -5597,7 +5599,7 @@ function ng(e, t) {
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
     ic(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) sc(e, a);
+    for (const a of Array.isArray(r.history) ? r.history : []) Si(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
       const u = ms(Xn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
@@ -5605,7 +5607,7 @@ function ng(e, t) {
     return e.lastSeq = s || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
   if (n === "run_update") return gu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
-  if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
+  if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result", "unrevert_result"].includes(n))
     return n === "configured" && r.session && ic(e, r.session), !1;
   if (s) {
     if (s <= e.lastSeq) return !1;
@@ -5629,9 +5631,9 @@ function ng(e, t) {
       return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return sc(e, r.message), !0;
+      return Si(e, r.message), e.lastRevert && (Number(r.message?.id) || 0) > e.lastRevert.to && (e.lastRevert = null), !0;
     case "debug_log":
-      return qn(e, {
+      return xn(e, {
         seq: s,
         level: on(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
@@ -5646,14 +5648,14 @@ function ng(e, t) {
           o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return qn(e, { seq: s, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return xn(e, { seq: s, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
       return r.config && (e.config = r.config), typeof r.title == "string" && (e.title = r.title), !0;
     case "tool_call":
-      return qn(e, { seq: s, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return xn(e, { seq: s, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Xp(e, r.turn_id, r.result_json), qn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return Xp(e, r.turn_id, r.result_json), xn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
       const i = Number(r.to_message_id) || 0;
       if (!i) return !1;
@@ -5661,25 +5663,31 @@ function ng(e, t) {
       for (const l of e.turns)
         for (const c of [...l.order])
           (l.replies[c].id || 0) > i && (delete l.replies[c], l.order.splice(l.order.indexOf(c), 1));
-      e.summaries = e.summaries.filter((l) => l.id <= i);
+      e.summaries = e.summaries.filter((l) => l.id <= i), e.lastRevert = { to: i, hidden: Number(r.messages_hidden) || 0 };
       const o = Array.isArray(r.restored) ? r.restored.map((l) => l.canvas_id).join(", ") : "";
-      return qn(e, { seq: s, level: "INFO", module: "session", skill: "", message: `reverted to message ${i}: ${Number(r.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
+      return xn(e, { seq: s, level: "INFO", module: "session", skill: "", message: `reverted to message ${i}: ${Number(r.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
+    }
+    case "unreverted": {
+      const i = Array.isArray(r.messages) ? r.messages : [];
+      for (const l of i) Si(e, l);
+      const o = e.turns.filter((l) => l.pending);
+      return e.turns = e.turns.filter((l) => !l.pending).sort((l, c) => l.id - c.id).concat(o), e.summaries.sort((l, c) => l.id - c.id), e.lastRevert = null, xn(e, { seq: s, level: "INFO", module: "session", skill: "", message: `revert undone: ${i.length} message(s) back` }), !0;
     }
     case "graph_changed":
-      return qn(e, { seq: s, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
+      return xn(e, { seq: s, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
 function rg(e, t, n, r = []) {
-  const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Oo(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+  const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: No(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(s), s;
 }
 function sg(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), s = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const i = Xn(e, n.id);
-  i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = Oo(n.attachments ?? s?.attachments)), i.state || (i.state = on(n.state, "MESSAGE_STATE_"));
+  i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = No(n.attachments ?? s?.attachments)), i.state || (i.state = on(n.state, "MESSAGE_STATE_"));
 }
 function oc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
@@ -5757,7 +5765,7 @@ class ag {
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, oo(this.attempt++)));
+    }, lo(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -5821,7 +5829,7 @@ class ag {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? oo(this.probeAttempt++);
+    const n = t ?? lo(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5845,10 +5853,10 @@ const bu = Object.freeze([
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), ug = Object.freeze(["echo", "openai"]), Si = "workflow-builder", lc = 64 * 1024, Di = 4096, fg = 64 * 1024, cc = 8, ac = 3 << 20, No = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), dg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+]), ug = Object.freeze(["echo", "openai"]), Di = "workflow-builder", lc = 64 * 1024, Ti = 4096, fg = 64 * 1024, cc = 8, ac = 3 << 20, Mo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), dg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
 function hg(e) {
   const t = String(e?.type ?? "").toLowerCase();
-  if (No.includes(t)) return t;
+  if (Mo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
   return dg[n] ?? t;
 }
@@ -5999,7 +6007,7 @@ class _g {
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Si) && (t.skills = [Si], this.d.writeConfig("skills", Si));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Di) && (t.skills = [Di], this.d.writeConfig("skills", Di));
   }
   async refreshSessions() {
     try {
@@ -6012,9 +6020,9 @@ class _g {
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Di),
-      model: t.model.slice(0, Di),
-      base_url: t.base_url.slice(0, Di),
+      provider: t.provider.slice(0, Ti),
+      model: t.model.slice(0, Ti),
+      base_url: t.base_url.slice(0, Ti),
       system_prompt: t.system_prompt.slice(0, fg)
     };
   }
@@ -6137,7 +6145,7 @@ class _g {
         this.ui.notice = `at most ${cc} files per message`;
         break;
       }
-      if (!No.includes(i))
+      if (!Mo.includes(i))
         o.state = "failed", o.error = `${i || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
       else if (o.size > ac)
         o.state = "failed", o.error = `larger than ${ac >> 20} MiB`;
@@ -6204,7 +6212,7 @@ class _g {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, ao)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, uo)}`);
         if (t !== this.state.sessionId) return;
         for (const r of Array.isArray(n?.runs) ? n.runs : []) gu(this.state, r);
       } catch (n) {
@@ -6270,6 +6278,21 @@ class _g {
       }
     }
   }
+  /**
+   * Undoes the session's latest revert (UnrevertSession): the hidden
+   * messages come back through the unreverted event. The core refuses
+   * once the session was compacted or got new messages since.
+   */
+  async unrevert() {
+    const t = this.ui.form.session_id;
+    if (t)
+      try {
+        const n = await this.client.request("unrevert", { session_id: t });
+        this.ui.notice = String(n.notice ?? "");
+      } catch (n) {
+        this.ui.notice = `undo revert: ${n.message}`, this.state.lastRevert = null;
+      }
+  }
   async cancel() {
     if (this.ui.form.session_id)
       try {
@@ -6279,7 +6302,7 @@ class _g {
       }
   }
 }
-const uo = "ComfydAgentPanel", hc = "comfyd-panel-style", pc = Object.freeze([440, 560]), yg = 320, gc = (e) => e?.comfyClass === uo || e?.type === uo;
+const fo = "ComfydAgentPanel", hc = "comfyd-panel-style", pc = Object.freeze([440, 560]), yg = 320, gc = (e) => e?.comfyClass === fo || e?.type === fo;
 function bg(e, t) {
   if (e.getElementById(hc)) return;
   const n = e.createElement("style");
@@ -6386,12 +6409,12 @@ function Rg(e, t) {
     return l;
   }
 }
-function Eg() {
+function Cg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Cg(e, t) {
-  return Ag(e) || Rg(e, t) || Sg(e, t) || Eg();
+function Eg(e, t) {
+  return Ag(e) || Rg(e, t) || Sg(e, t) || Cg();
 }
 function Sg(e, t) {
   if (e) {
@@ -6401,7 +6424,7 @@ function Sg(e, t) {
   }
 }
 const ku = Object.entries, Dg = Object.keys, _c = Object.setPrototypeOf, Tg = Object.isFrozen, wu = Object.getPrototypeOf, xu = Object.getOwnPropertyDescriptor;
-let Je = Object.freeze, Pe = Object.seal, tn = Object.create, vu = typeof Reflect < "u" && Reflect, Ds = vu.apply, fo = vu.construct;
+let Je = Object.freeze, Pe = Object.seal, tn = Object.create, vu = typeof Reflect < "u" && Reflect, Ds = vu.apply, ho = vu.construct;
 Je || (Je = function(t) {
   return t;
 });
@@ -6412,11 +6435,11 @@ Ds || (Ds = function(t, n) {
   for (var r = arguments.length, s = new Array(r > 2 ? r - 2 : 0), i = 2; i < r; i++) s[i - 2] = arguments[i];
   return t.apply(n, s);
 });
-fo || (fo = function(t) {
+ho || (ho = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
   return new t(...r);
 });
-const jt = Oe(Array.prototype.forEach), Fg = Oe(Array.prototype.lastIndexOf), yc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), Ig = Oe(Array.prototype.slice), Og = Oe(Array.prototype.splice), Zn = Array.isArray, Ti = Au(Set), Fi = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), An = Oe(String.prototype.toLowerCase), Ii = Oe(String.prototype.toString), Ng = Oe(String.prototype.match), ls = Oe(String.prototype.replace), Oi = Oe(String.prototype.indexOf), Mg = Oe(String.prototype.trim), Lg = Oe(Number.prototype.toString), Pg = Oe(Boolean.prototype.toString), bc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), kc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), jg = RegExp.prototype.test, Ue = function(t, n) {
+const jt = Oe(Array.prototype.forEach), Fg = Oe(Array.prototype.lastIndexOf), yc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), Ig = Oe(Array.prototype.slice), Og = Oe(Array.prototype.splice), Zn = Array.isArray, Fi = Au(Set), Ii = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Oi = Oe(String.prototype.toString), Ng = Oe(String.prototype.match), ls = Oe(String.prototype.replace), Ni = Oe(String.prototype.indexOf), Mg = Oe(String.prototype.trim), Lg = Oe(Number.prototype.toString), Pg = Oe(Boolean.prototype.toString), bc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), kc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), jg = RegExp.prototype.test, Ue = function(t, n) {
   return t instanceof RegExp && (t.lastIndex = 0), Ds(jg, t, [n]);
 }, $t = Au(TypeError);
 function Oe(e) {
@@ -6428,11 +6451,11 @@ function Oe(e) {
 function Au(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return fo(e, n);
+    return ho(e, n);
   };
 }
 function be(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : An;
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Rn;
   if (_c && _c(e, null), !Zn(t)) return e;
   let r = t.length;
   for (; r--; ) {
@@ -6452,7 +6475,7 @@ function $g(e) {
 function Ts(e) {
   const t = tn(null);
   for (const r of ku(e)) {
-    var n = Cg(r, 2);
+    var n = Eg(r, 2);
     const s = n[0], i = n[1];
     Ye(e, s) && (Zn(i) ? t[s] = $g(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Ts(i) : t[s] = i);
   }
@@ -6642,7 +6665,7 @@ const wc = Je([
   "var",
   "video",
   "wbr"
-]), Ni = Je([
+]), Mi = Je([
   "svg",
   "a",
   "altglyph",
@@ -6686,7 +6709,7 @@ const wc = Je([
   "tspan",
   "view",
   "vkern"
-]), Mi = Je([
+]), Li = Je([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6735,7 +6758,7 @@ const wc = Je([
   "solidcolor",
   "unknown",
   "use"
-]), Li = Je([
+]), Pi = Je([
   "math",
   "menclose",
   "merror",
@@ -6901,7 +6924,7 @@ const wc = Je([
   "width",
   "wrap",
   "xmlns"
-]), Pi = Je([
+]), ji = Je([
   "accent-height",
   "accumulate",
   "additive",
@@ -7155,7 +7178,7 @@ const wc = Je([
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), qg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Hg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Vg = Pe(/\${[\w\W]*/g), Gg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Kg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Yg = Pe(/^aria-[\-\w]+$/), Rc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Xg = Pe(/^(?:\w+script|data):/i), Zg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Qg = Pe(/^html$/i), em = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), ji = Pe(/<[/\w!]/g), Ec = Pe(/<[/\w]/g), tm = Pe(/<\/no(script|embed|frames)/i), Cc = Pe(/\/>/i), nm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), rm = Pe(/^[\r\n\t ]+/), Me = {
+]), qg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Hg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Vg = Pe(/\${[\w\W]*/g), Gg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Kg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Yg = Pe(/^aria-[\-\w]+$/), Rc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Xg = Pe(/^(?:\w+script|data):/i), Zg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Qg = Pe(/^html$/i), em = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), $i = Pe(/<[/\w!]/g), Cc = Pe(/<[/\w]/g), tm = Pe(/<\/no(script|embed|frames)/i), Ec = Pe(/\/>/i), nm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), rm = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
@@ -7205,7 +7228,7 @@ const wc = Je([
   };
 }, Zt = function(t, n, r, s) {
   return Ye(t, n) && Zn(t[n]) ? be(s.base ? yr(s.base) : {}, t[n], s.transform) : r;
-}, $i = function(t, n, r) {
+}, Bi = function(t, n, r) {
   const s = Ye(t, n) ? t[n] : void 0;
   return s && typeof s == "object" ? Ts(s) : r;
 };
@@ -7215,7 +7238,7 @@ function Ru() {
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), w = ut(d, "nextSibling"), A = ut(d, "childNodes"), C = ut(d, "parentNode"), x = ut(d, "shadowRoot"), k = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
+  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), w = ut(d, "nextSibling"), A = ut(d, "childNodes"), S = ut(d, "parentNode"), x = ut(d, "shadowRoot"), k = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
     return b ? b(f) : f.nodeType;
   }, ee = function(f) {
     return F ? F(f) : f.nodeName;
@@ -7236,7 +7259,7 @@ function Ru() {
     } finally {
       ve--;
     }
-  }, se = function(f) {
+  }, ie = function(f) {
     return ne && qs ? W(f) : f;
   }, le = function(f) {
     ct(), ve++;
@@ -7247,26 +7270,26 @@ function Ru() {
     }
   }, me = function() {
     return we || (De = om(u, s), we = !0), De;
-  }, J = n, R = J.implementation, S = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, dn = r.importNode;
+  }, J = n, R = J.implementation, E = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, dn = r.importNode;
   let Ae = Sc();
-  t.isSupported = typeof ku == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
-  const qr = qg, hn = Hg, Bo = Vg, p = Kg, _ = Yg, v = Xg, P = Zg, D = em;
+  t.isSupported = typeof ku == "function" && typeof S == "function" && R && R.createHTMLDocument !== void 0;
+  const qr = qg, hn = Hg, zo = Vg, p = Kg, _ = Yg, v = Xg, P = Zg, D = em;
   let I = Rc, M = null;
   const $ = be({}, [
     ...wc,
-    ...Ni,
     ...Mi,
     ...Li,
+    ...Pi,
     ...xc
   ]);
   let N = null;
   const T = be({}, [
     ...vc,
-    ...Pi,
+    ...ji,
     ...Ac,
     ...cs
   ]);
-  let V = null, z = null, Z = null;
+  let G = null, U = null, Z = null;
   const te = Object.seal(tn(null, {
     tagCheck: {
       writable: !0,
@@ -7281,10 +7304,10 @@ function Ru() {
       value: null
     }
   }));
-  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, it = !1, pn = null, ze = null, nt = !1, Mt = !1, gn = !1, qs = !1, zo = !0, Uo = !1;
-  const Wo = "user-content-";
-  let Hs = !0, Vs = !1, mn = null, Pn = !1, _n = null;
-  const Jo = be({}, [
+  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, it = !1, pn = null, ze = null, nt = !1, Mt = !1, gn = !1, qs = !1, Uo = !0, Wo = !1;
+  const Jo = "user-content-";
+  let Hs = !0, Vs = !1, mn = null, jn = !1, _n = null;
+  const qo = be({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7312,8 +7335,8 @@ function Ru() {
     "video",
     "xmp"
   ]);
-  let qo = null;
-  const Ho = be({}, [
+  let Ho = null;
+  const Vo = be({}, [
     "audio",
     "video",
     "img",
@@ -7321,8 +7344,8 @@ function Ru() {
     "image",
     "track"
   ]);
-  let Vo = null;
-  const Go = be({}, [
+  let Go = null;
+  const Ko = be({}, [
     "alt",
     "class",
     "for",
@@ -7338,12 +7361,12 @@ function Ru() {
     "style",
     "xmlns"
   ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", xt = "http://www.w3.org/1999/xhtml";
-  let jn = xt, Gs = !1, Ko = null;
+  let $n = xt, Gs = !1, Yo = null;
   const rf = be({}, [
     Hr,
     Vr,
     xt
-  ], Ii), sf = Je(be({}, [
+  ], Oi), sf = Je(be({}, [
     "mi",
     "mo",
     "mn",
@@ -7363,83 +7386,83 @@ function Ru() {
   let lr = null;
   const af = ["application/xhtml+xml", "text/html"], uf = "text/html";
   let Ne = null, Gr = null;
-  const ff = n.createElement("form"), Yo = function(f) {
+  const ff = n.createElement("form"), Xo = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Xs = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ts(f), lr = af.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? uf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Ii : An, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Ko = Zt(f, "ALLOWED_NAMESPACES", rf, { transform: Ii }), Vo = Zt(f, "ADD_URI_SAFE_ATTR", Go, {
+    (!f || typeof f != "object") && (f = {}), f = Ts(f), lr = af.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? uf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Oi : Rn, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Yo = Zt(f, "ALLOWED_NAMESPACES", rf, { transform: Oi }), Go = Zt(f, "ADD_URI_SAFE_ATTR", Ko, {
       transform: Ne,
-      base: Go
-    }), qo = Zt(f, "ADD_DATA_URI_TAGS", Ho, {
+      base: Ko
+    }), Ho = Zt(f, "ADD_DATA_URI_TAGS", Vo, {
       transform: Ne,
-      base: Ho
-    }), _n = Zt(f, "FORBID_CONTENTS", Jo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ts(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hs = f.KEEP_CONTENT !== !1, Vs = f.IN_PLACE || !1, I = Ug(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Rc, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ks = $i(f, "MATHML_TEXT_INTEGRATION_POINTS", sf), Ys = $i(f, "HTML_INTEGRATION_POINTS", of);
-    const y = $i(f, "CUSTOM_ELEMENT_HANDLING", lf);
-    if (V = tn(null), Ye(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), gn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, xc), N = tn(null), Pn.html === !0 && (be(M, wc), be(N, vc)), Pn.svg === !0 && (be(M, Ni), be(N, Pi), be(N, cs)), Pn.svgFilters === !0 && (be(M, Mi), be(N, Pi), be(N, cs)), Pn.mathMl === !0 && (be(M, Li), be(N, Ac), be(N, cs))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), Hs && (M["#text"] = !0), Be && be(M, [
+      base: Vo
+    }), _n = Zt(f, "FORBID_CONTENTS", qo, { transform: Ne }), U = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), jn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ts(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, Uo = f.SANITIZE_DOM !== !1, Wo = f.SANITIZE_NAMED_PROPS || !1, Hs = f.KEEP_CONTENT !== !1, Vs = f.IN_PLACE || !1, I = Ug(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Rc, $n = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ks = Bi(f, "MATHML_TEXT_INTEGRATION_POINTS", sf), Ys = Bi(f, "HTML_INTEGRATION_POINTS", of);
+    const y = Bi(f, "CUSTOM_ELEMENT_HANDLING", lf);
+    if (G = tn(null), Ye(y, "tagNameCheck") && Xo(y.tagNameCheck) && (G.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Xo(y.attributeNameCheck) && (G.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (G.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(G), Re && (_e = !1), gn && (Mt = !0), jn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, xc), N = tn(null), jn.html === !0 && (be(M, wc), be(N, vc)), jn.svg === !0 && (be(M, Mi), be(N, ji), be(N, cs)), jn.svgFilters === !0 && (be(M, Li), be(N, ji), be(N, cs)), jn.mathMl === !0 && (be(M, Pi), be(N, Ac), be(N, cs))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === qo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), Hs && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
-    ]), M.table && (M.tbody = !0, delete z.tbody), f.TRUSTED_TYPES_POLICY) {
+    ]), M.table && (M.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
       if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
       if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
-      const E = ne;
+      const C = ne;
       ne = f.TRUSTED_TYPES_POLICY;
       try {
         de = W("");
       } catch (L) {
-        throw ne = E, L;
+        throw ne = C, L;
       }
     } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
     Gr = Je(f);
-  }, Xo = be({}, [
-    ...Ni,
+  }, Zo = be({}, [
     ...Mi,
+    ...Li,
     ...Wg
-  ]), Zo = be({}, [...Li, ...Jg]), df = function(f, y, E) {
-    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ks[E]) : !!Xo[f];
-  }, hf = function(f, y, E) {
-    return y === xt ? f === "math" : y === Vr ? f === "math" && Ys[E] : !!Zo[f];
-  }, pf = function(f, y, E) {
-    return y === Vr && !Ys[E] || y === Hr && !Ks[E] ? !1 : !Zo[f] && (cf[f] || !Xo[f]);
+  ]), Qo = be({}, [...Pi, ...Jg]), df = function(f, y, C) {
+    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (C === "annotation-xml" || Ks[C]) : !!Zo[f];
+  }, hf = function(f, y, C) {
+    return y === xt ? f === "math" : y === Vr ? f === "math" && Ys[C] : !!Qo[f];
+  }, pf = function(f, y, C) {
+    return y === Vr && !Ys[C] || y === Hr && !Ks[C] ? !1 : !Qo[f] && (cf[f] || !Zo[f]);
   }, gf = function(f) {
-    const y = ue(f), E = An(ee(f)), L = C(f);
-    let Q = jn, re = "template";
-    return L && j(L) === Me.element && (Q = ue(L), re = An(ee(L))), Ko[y] ? y === Vr ? df(E, Q, re) : y === Hr ? hf(E, Q, re) : y === xt ? pf(E, Q, re) : lr === "application/xhtml+xml" : !1;
+    const y = ue(f), C = Rn(ee(f)), L = S(f);
+    let Q = $n, re = "template";
+    return L && j(L) === Me.element && (Q = ue(L), re = Rn(ee(L))), Yo[y] ? y === Vr ? df(C, Q, re) : y === Hr ? hf(C, Q, re) : y === xt ? pf(C, Q, re) : lr === "application/xhtml+xml" : !1;
   }, Kt = function(f) {
     dr(t.removed, { element: f });
     try {
-      C(f).removeChild(f);
+      S(f).removeChild(f);
     } catch {
-      if (g(f), !C(f)) throw $t("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !S(f)) throw $t("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Qo = function(f, y, E) {
+  }, el = function(f, y, C) {
     try {
       h(f, y);
     } catch {
       try {
-        f.removeAttribute(E);
+        f.removeAttribute(C);
       } catch {
       }
     }
   }, Zs = function(f) {
     ti(f);
     const y = A(f);
-    y && jt(Ig(y), (E) => {
+    y && jt(Ig(y), (C) => {
       try {
-        g(E);
+        g(C);
       } catch {
       }
     }), j(f) === Me.element && Qs(f, !1);
-  }, $n = function(f, y, E) {
-    if (!E) try {
-      E = y.getAttributeNode(f);
+  }, Bn = function(f, y, C) {
+    if (!C) try {
+      C = y.getAttributeNode(f);
     } catch {
-      E = null;
+      C = null;
     }
     if (dr(t.removed, {
-      attribute: E || null,
+      attribute: C || null,
       from: y
-    }), E) Qo(y, E, f);
+    }), C) el(y, C, f);
     else try {
       y.removeAttribute(f);
     } catch {
@@ -7454,21 +7477,21 @@ function Ru() {
       } catch {
       }
   }, Qs = function(f, y) {
-    const E = k(f);
-    if (E)
-      for (let L = E.length - 1; L >= 0; --L) {
-        const Q = E[L], re = Q && Q.name;
-        typeof re == "string" && !(y && N[Ne(re)]) && Qo(f, Q, re);
+    const C = k(f);
+    if (C)
+      for (let L = C.length - 1; L >= 0; --L) {
+        const Q = C[L], re = Q && Q.name;
+        typeof re == "string" && !(y && N[Ne(re)]) && el(f, Q, re);
       }
   }, ei = function(f, y) {
-    let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
+    let C = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [f];
     for (; L.length > 0; ) {
       const Q = L.pop();
       if (y(Q) === !1) continue;
-      if (E && j(Q) === Me.element) {
+      if (C && j(Q) === Me.element) {
         const fe = x(Q);
-        Bn(fe) && L.push(fe);
+        zn(fe) && L.push(fe);
       }
       const re = A(Q);
       if (re) for (let fe = re.length - 1; fe >= 0; --fe) L.push(re[fe]);
@@ -7479,111 +7502,111 @@ function Ru() {
     });
   }, ni = function(f) {
     const y = [];
-    return ei(f, (E) => {
-      y.push(E);
+    return ei(f, (C) => {
+      y.push(C);
     }, !0), y;
   }, mf = function(f, y) {
-    const E = Ti();
+    const C = Fi();
     jt(ni(f), (L) => {
-      j(L) === Me.element && Fi(E, L);
+      j(L) === Me.element && Ii(C, L);
     }), jt(y, (L) => {
-      j(L) === Me.element && !hr(E, L) && Qs(L, !0);
+      j(L) === Me.element && !hr(C, L) && Qs(L, !0);
     });
-  }, el = function(f, y) {
-    let E = !1;
+  }, tl = function(f, y) {
+    let C = !1;
     return jt(t.removed, (L) => {
-      L.element && (E = E || L.element === f, ti(L.element));
-    }), mf(f, y), E;
+      L.element && (C = C || L.element === f, ti(L.element));
+    }), mf(f, y), C;
   }, _f = 8, yf = function(f, y) {
-    const E = mn;
+    const C = mn;
     let L = null;
-    const Q = () => (L || (L = Ti(), jt(y, (re) => {
-      Fi(L, re);
+    const Q = () => (L || (L = Fi(), jt(y, (re) => {
+      Ii(L, re);
     })), L);
     for (let re = 0; ; re++) {
       const fe = ni(f), $e = [f];
       let Lt = !1;
       if (jt(fe, (mt) => {
-        j(mt) === Me.documentFragment ? dr($e, mt) : !Lt && !hr(E, mt) && (Lt = hr(Q(), mt));
+        j(mt) === Me.documentFragment ? dr($e, mt) : !Lt && !hr(C, mt) && (Lt = hr(Q(), mt));
       }), !Lt) return;
       if (re >= _f) throw $t("the tree kept changing during in-place sanitization; refusing to return it");
       jt($e, (mt, ot) => {
         bf(mt, ot > 0, f, Q());
       });
     }
-  }, bf = function(f, y, E, L) {
+  }, bf = function(f, y, C, L) {
     const Q = Kr(f);
     let re;
     for (; re = Q.nextNode(); )
-      !hr(L, re) || hr(mn, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), oi(re, E));
+      !hr(L, re) || hr(mn, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), oi(re, C));
   }, kf = function(f) {
-    mn && Fi(mn, f);
-  }, tl = function(f, y) {
+    mn && Ii(mn, f);
+  }, nl = function(f, y) {
     return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
   }, wf = function(f) {
     je && ei(f, (y) => {
-      const E = j(y);
-      if (E === Me.processingInstruction || E === Me.comment && Ue(Ec, y.data)) {
+      const C = j(y);
+      if (C === Me.processingInstruction || C === Me.comment && Ue(Cc, y.data)) {
         try {
           g(y);
         } catch {
         }
         return !1;
       }
-      if (E === Me.element) {
+      if (C === Me.element) {
         const L = y, Q = Ne(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && tl("for", Q) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && nl("for", Q) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, nl = function(f) {
-    let y = null, E = null;
+  }, rl = function(f) {
+    let y = null, C = null;
     if (nt) f = "<remove></remove>" + f;
     else {
       const re = Ng(f, rm);
-      E = re && re[0];
+      C = re && re[0];
     }
-    lr === "application/xhtml+xml" && jn === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    lr === "application/xhtml+xml" && $n === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
     const L = ne ? W(f) : f;
-    if (jn === xt) try {
+    if ($n === xt) try {
       y = new a().parseFromString(L, lr);
     } catch {
     }
     if (!y || !y.documentElement) {
-      y = R.createDocument(jn, "template", null);
+      y = R.createDocument($n, "template", null);
       try {
         y.documentElement.innerHTML = Gs ? de : L;
       } catch {
       }
     }
     const Q = y.body || y.documentElement;
-    return f && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), jn === xt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
+    return f && C && Q.insertBefore(n.createTextNode(C), Q.childNodes[0] || null), $n === xt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
   }, Kr = function(f) {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const E = B ? B(f) : f.ownerDocument;
-    return S.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+    const C = B ? B(f) : f.ownerDocument;
+    return E.call(C || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, ri = function(f) {
-    return f = ls(f, qr, " "), f = ls(f, hn, " "), f = ls(f, Bo, " "), f;
+    return f = ls(f, qr, " "), f = ls(f, hn, " "), f = ls(f, zo, " "), f;
   }, si = function(f) {
     var y;
     ii(f);
-    const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
-    E && jt(E, (L) => {
-      Bn(L.content) && si(L.content);
+    const C = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
+    C && jt(C, (L) => {
+      zn(L.content) && si(L.content);
     });
   }, ii = function(f) {
     f.normalize();
     const y = Kr(f, !0);
-    let E = y.nextNode();
-    for (; E; )
-      E.data = ri(E.data), E = y.nextNode();
+    let C = y.nextNode();
+    for (; C; )
+      C.data = ri(C.data), C = y.nextNode();
   }, Yr = function(f) {
     const y = F ? F(f) : null;
     return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== k(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== A(f);
-  }, rl = function(f) {
+  }, sl = function(f) {
     if (!b || typeof f != "object" || f === null) return null;
     try {
       const y = b(f);
@@ -7591,72 +7614,72 @@ function Ru() {
     } catch {
       return null;
     }
-  }, Bn = function(f) {
-    return rl(f) === Me.documentFragment;
+  }, zn = function(f) {
+    return sl(f) === Me.documentFragment;
   }, cr = function(f) {
-    return rl(f) !== null;
+    return sl(f) !== null;
   };
   function gt(O, f, y) {
-    O.length !== 0 && jt(O, (E) => {
-      E.call(t, f, y, Gr);
+    O.length !== 0 && jt(O, (C) => {
+      C.call(t, f, y, Gr);
     });
   }
-  const xf = function(f, y, E) {
-    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(ji, f.textContent) && Ue(ji, f.innerHTML) || je && sm[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(ji, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Ec, f.data));
+  const xf = function(f, y, C) {
+    return !!(je && C === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue($i, f.textContent) && Ue($i, f.innerHTML) || je && sm[y] && C === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue($i, f.textContent)) || C === Me.processingInstruction || je && C === Me.comment && Ue(Cc, f.data));
   }, Xr = function(f, y) {
     if (f instanceof RegExp) return Ue(f, y);
     if (f instanceof Function) {
-      for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Q = 2; Q < E; Q++) L[Q - 2] = arguments[Q];
+      for (var C = arguments.length, L = new Array(C > 2 ? C - 2 : 0), Q = 2; Q < C; Q++) L[Q - 2] = arguments[Q];
       return !!f(y, ...L);
     }
     return !1;
-  }, vf = function(f, y, E) {
-    if (!z[y] && ol(y) && Xr(V.tagNameCheck, y)) return !1;
-    if (Hs && !_n[y] && !_n[An(y)]) {
-      const L = C(f), Q = A(f);
+  }, vf = function(f, y, C) {
+    if (!U[y] && ll(y) && Xr(G.tagNameCheck, y)) return !1;
+    if (Hs && !_n[y] && !_n[Rn(y)]) {
+      const L = S(f), Q = A(f);
       if (Q && L) {
         const re = Q.length;
         for (let fe = re - 1; fe >= 0; --fe) {
-          const $e = f === E ? m(Q[fe], !0) : Q[fe];
+          const $e = f === C ? m(Q[fe], !0) : Q[fe];
           L.insertBefore($e, w(f));
         }
       }
     }
     return Kt(f), !0;
-  }, sl = function(f, y, E, L) {
-    return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
-  }, zn = function(f, y) {
-    return f === y || C(f) !== null ? !1 : (Vs && ti(f), !0);
+  }, il = function(f, y, C, L) {
+    return f.length === 0 ? y : y === C || y === L ? yr(y) : y;
+  }, Un = function(f, y) {
+    return f === y || S(f) !== null ? !1 : (Vs && ti(f), !0);
   }, Af = function(f, y) {
-    if (kf(f), gt(Ae.beforeSanitizeElements, f, null), zn(f, y)) return !0;
+    if (kf(f), gt(Ae.beforeSanitizeElements, f, null), Un(f, y)) return !0;
     if (Yr(f))
       return Kt(f), !0;
-    const E = Ne(ee(f)), L = j(f);
-    if (M = sl(Ae.uponSanitizeElement, M, $, pn), gt(Ae.uponSanitizeElement, f, {
-      tagName: E,
+    const C = Ne(ee(f)), L = j(f);
+    if (M = il(Ae.uponSanitizeElement, M, $, pn), gt(Ae.uponSanitizeElement, f, {
+      tagName: C,
       allowedTags: M
-    }), zn(f, y)) return !0;
-    if (xf(f, E, L))
+    }), Un(f, y)) return !0;
+    if (xf(f, C, L))
       return Kt(f), !0;
-    if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Q = vf(f, E, y);
-      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), zn(f, y)) ? !0 : Q;
+    if (U[C] || !(te.tagCheck instanceof Function && te.tagCheck(C)) && !M[C]) {
+      const Q = vf(f, C, y);
+      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), Un(f, y)) ? !0 : Q;
     }
-    if (L === Me.element && !gf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(tm, f.innerHTML))
+    if (L === Me.element && !gf(f) || (C === "noscript" || C === "noembed" || C === "noframes") && Ue(tm, f.innerHTML))
       return Kt(f), !0;
     if (Re && L === Me.text) {
       const Q = f.textContent, re = ri(Q);
       Q !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
     }
-    return gt(Ae.afterSanitizeElements, f, null), zn(f, y);
-  }, il = function(f, y, E) {
-    if (Z[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in ff)) return !1;
+    return gt(Ae.afterSanitizeElements, f, null), Un(f, y);
+  }, ol = function(f, y, C) {
+    if (Z[y] || nl(y, f) || Uo && (y === "id" || y === "name") && (C in n || C in ff)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
     if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
-    if (!L) return ol(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
-    if (Vo[y]) return !0;
-    const Q = ls(E, P, "");
-    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Oi(E, "data:") === 0 && qo[f] || ye && !Ue(v, Q) ? !0 : !E;
+    if (!L) return ll(f) && Xr(G.tagNameCheck, f) && Xr(G.attributeNameCheck, y, f) || y === "is" && G.allowCustomizedBuiltInElements && Xr(G.tagNameCheck, C);
+    if (Go[y]) return !0;
+    const Q = ls(C, P, "");
+    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Ni(C, "data:") === 0 && Ho[f] || ye && !Ue(v, Q) ? !0 : !C;
   }, Rf = be({}, [
     "annotation-xml",
     "color-profile",
@@ -7666,29 +7689,29 @@ function Ru() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), ol = function(f) {
-    return !Rf[An(f)] && Ue(D, f);
-  }, Ef = function(f, y, E, L) {
-    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
+  ]), ll = function(f) {
+    return !Rf[Rn(f)] && Ue(D, f);
+  }, Cf = function(f, y, C, L) {
+    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !C) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
         return W(L);
       case "TrustedScriptURL":
         return le(L);
     }
     return L;
-  }, Cf = function(f, y, E, L) {
+  }, Ef = function(f, y, C, L) {
     try {
-      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Kt(f), !1) : !0;
+      return C ? f.setAttributeNS(C, y, L) : f.setAttribute(y, L), Yr(f) ? (Kt(f), !1) : !0;
     } catch {
-      return $n(y, f), !1;
+      return Bn(y, f), !1;
     }
-  }, ll = function(f, y) {
-    return je && Ue(nm, y) ? !0 : An(f) === "attributename" && Oi(y, "href") !== -1;
+  }, cl = function(f, y) {
+    return je && Ue(nm, y) ? !0 : Rn(f) === "attributename" && Ni(y, "href") !== -1;
   }, Sf = function(f, y) {
-    if (gt(Ae.beforeSanitizeAttributes, f, null), zn(f, y)) return;
-    const E = f.attributes;
-    if (!E || Yr(f)) return;
-    N = sl(Ae.uponSanitizeAttribute, N, T, ze);
+    if (gt(Ae.beforeSanitizeAttributes, f, null), Un(f, y)) return;
+    const C = f.attributes;
+    if (!C || Yr(f)) return;
+    N = il(Ae.uponSanitizeAttribute, N, T, ze);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7696,41 +7719,41 @@ function Ru() {
       allowedAttributes: N,
       forceKeepAttr: void 0
     };
-    let Q = E.length;
+    let Q = C.length;
     const re = Ne(ee(f));
     for (; Q--; ) {
-      const fe = E[Q], $e = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne($e), vt = mt;
-      let qe = $e === "value" ? vt : Mg(vt), cl = !1;
-      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Uo && (ot === "id" || ot === "name") && Oi(qe, Wo) !== 0 && ($n($e, f, fe), qe = Wo + qe, cl = !0), ll($e, qe)) {
-        $n($e, f, fe);
+      const fe = C[Q], $e = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne($e), vt = mt;
+      let qe = $e === "value" ? vt : Mg(vt), al = !1;
+      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Wo && (ot === "id" || ot === "name") && Ni(qe, Jo) !== 0 && (Bn($e, f, fe), qe = Jo + qe, al = !0), cl($e, qe)) {
+        Bn($e, f, fe);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          $n($e, f, fe);
+          Bn($e, f, fe);
           continue;
         }
-        if (!Te && Ue(Cc, qe)) {
-          $n($e, f, fe);
+        if (!Te && Ue(Ec, qe)) {
+          Bn($e, f, fe);
           continue;
         }
-        if (Re && (qe = ri(qe)), !il(re, ot, qe)) {
-          $n($e, f, fe);
+        if (Re && (qe = ri(qe)), !ol(re, ot, qe)) {
+          Bn($e, f, fe);
           continue;
         }
-        qe = Ef(re, ot, Lt, qe), qe !== vt && Cf(f, $e, Lt, qe) && cl && yc(t.removed);
+        qe = Cf(re, ot, Lt, qe), qe !== vt && Ef(f, $e, Lt, qe) && al && yc(t.removed);
       }
     }
-    gt(Ae.afterSanitizeAttributes, f, null), zn(f, y);
+    gt(Ae.afterSanitizeAttributes, f, null), Un(f, y);
   }, oi = function(f, y) {
-    Af(f, y), Sf(f, y), Bn(f.content) && li(f.content);
+    Af(f, y), Sf(f, y), zn(f.content) && li(f.content);
   }, li = function(f) {
     let y = null;
-    const E = Kr(f);
-    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
+    const C = Kr(f);
+    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = C.nextNode(); )
       if (gt(Ae.uponSanitizeShadowNode, y, null), oi(y, f), j(y) === Me.element) {
         const L = x(y);
-        Bn(L) && (ci(L), li(L));
+        zn(L) && (ci(L), li(L));
       }
     Re && ii(f), gt(Ae.afterSanitizeShadowDOM, f, null);
   }, ci = function(f) {
@@ -7739,12 +7762,12 @@ function Ru() {
       shadow: null
     }];
     for (; y.length > 0; ) {
-      const E = y.pop();
-      if (E.shadow) {
-        li(E.shadow);
+      const C = y.pop();
+      if (C.shadow) {
+        li(C.shadow);
         continue;
       }
-      const L = E.node, Q = j(L) === Me.element, re = A(L);
+      const L = C.node, Q = j(L) === Me.element, re = A(L);
       if (re) for (let fe = re.length - 1; fe >= 0; --fe) y.push({
         node: re[fe],
         shadow: null
@@ -7753,7 +7776,7 @@ function Ru() {
         const fe = F ? F(L) : null;
         if (typeof fe == "string" && Ne(fe) === "template") {
           const $e = L.content;
-          Bn($e) && y.push({
+          zn($e) && y.push({
             node: $e,
             shadow: null
           });
@@ -7761,7 +7784,7 @@ function Ru() {
       }
       if (Q) {
         const fe = x(L);
-        Bn(fe) && y.push({
+        zn(fe) && y.push({
           node: null,
           shadow: fe
         }, {
@@ -7772,7 +7795,7 @@ function Ru() {
     }
   };
   return t.sanitize = function(O) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, C = null, L = null, Q = null;
     if (Gs = !O, Gs && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = Bg(O), typeof O != "string"))
       throw $t("dirty is not a string, aborting");
     if (!t.isSupported) return O;
@@ -7785,17 +7808,17 @@ function Ru() {
       const vt = ee(O);
       if (typeof vt == "string") {
         const qe = Ne(vt);
-        if (!M[qe] || z[qe])
+        if (!M[qe] || U[qe])
           throw Zs(O), $t("root node is forbidden and cannot be sanitized in-place");
       }
       if (Yr(O))
         throw Zs(O), $t("root node is clobbered and cannot be sanitized in-place");
-      fe = ni(O), mn = Ti();
+      fe = ni(O), mn = Fi();
     } else if (cr(O))
-      y = nl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ci(y);
+      y = rl("<!---->"), C = y.ownerDocument.importNode(O, !0), C.nodeType === Me.element && C.nodeName === "BODY" || C.nodeName === "HTML" ? y = C : y.appendChild(C), ci(y);
     else {
-      if (!Mt && !Re && !Be && O.indexOf("<") === -1) return se(O);
-      if (y = nl(O), !y) return Mt ? null : qs ? de : "";
+      if (!Mt && !Re && !Be && O.indexOf("<") === -1) return ie(O);
+      if (y = rl(O), !y) return Mt ? null : qs ? de : "";
     }
     y && nt && Kt(y.firstChild);
     const Lt = re ? O : y;
@@ -7805,12 +7828,12 @@ function Ru() {
       for (; L = vt.nextNode(); ) oi(L, Lt);
       re && yf(O, fe);
     } catch (vt) {
-      throw re && (Zs(O), el(O, fe)), vt;
+      throw re && (Zs(O), tl(O, fe)), vt;
     } finally {
       mn = $e;
     }
     if (re) {
-      if (el(O, fe)) throw $t("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      if (tl(O, fe)) throw $t("a node selected for removal could not be safely returned; refusing to sanitize in place");
       return Re && si(O), O;
     }
     if (Mt) {
@@ -7822,7 +7845,7 @@ function Ru() {
     const mt = () => Be ? y.outerHTML : y.innerHTML;
     let ot = mt();
     return Re && Ue(Gg, ot) && (ii(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(Qg, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
-` + ot), se(ot);
+` + ot), ie(ot);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
     Xs(O), it = !0, pn = M, ze = N;
@@ -7830,8 +7853,8 @@ function Ru() {
     Gr = null, it = !1, pn = null, ze = null, ne = De, de = "";
   }, t.isValidAttribute = function(O, f, y) {
     Gr || Xs({});
-    const E = Ne(O), L = Ne(f);
-    return typeof y == "string" && (ll(f, y) || !Te && Ue(Cc, y)) ? !1 : il(E, L, y);
+    const C = Ne(O), L = Ne(f);
+    return typeof y == "string" && (cl(f, y) || !Te && Ue(Ec, y)) ? !1 : ol(C, L, y);
   }, t.addHook = function(O, f) {
     typeof f == "function" && Ye(Ae, O) && dr(Ae[O], f);
   }, t.removeHook = function(O, f) {
@@ -7952,7 +7975,7 @@ function Jt(e, t, n) {
 }
 Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
 Jt.componentChars = "-_.!~*'()";
-function ho(e) {
+function po(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
@@ -7975,7 +7998,7 @@ const um = /^([a-z0-9.+-]+:)/i, fm = /:[0-9]*$/, dm = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function po(e, t) {
+function go(e, t) {
   if (e && e instanceof Fs) return e;
   const n = new Fs();
   return n.parse(e, t), n;
@@ -8003,13 +8026,13 @@ Fs.prototype.parse = function(e, t) {
     if (!g) {
       const h = this.hostname.split(/\./);
       for (let w = 0, A = h.length; w < A; w++) {
-        const C = h[w];
-        if (C && !C.match(Oc)) {
+        const S = h[w];
+        if (S && !S.match(Oc)) {
           let x = "";
-          for (let k = 0, b = C.length; k < b; k++)
-            C.charCodeAt(k) > 127 ? x += "x" : x += C[k];
+          for (let k = 0, b = S.length; k < b; k++)
+            S.charCodeAt(k) > 127 ? x += "x" : x += S[k];
           if (!x.match(Oc)) {
-            const k = h.slice(0, w), b = h.slice(w + 1), F = C.match(_m);
+            const k = h.slice(0, w), b = h.slice(w + 1), F = S.match(_m);
             F && (k.push(F[1]), b.unshift(F[2])), b.length && (i = b.join(".") + i), this.hostname = k.join(".");
             break;
           }
@@ -8031,14 +8054,14 @@ const ym = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: ir,
   encode: Jt,
-  format: ho,
-  parse: po
-}, Symbol.toStringTag, { value: "Module" })), Eu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Cu = /[\0-\x1F\x7F-\x9F]/, bm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Su = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, km = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  format: po,
+  parse: go
+}, Symbol.toStringTag, { value: "Module" })), Cu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Eu = /[\0-\x1F\x7F-\x9F]/, bm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Lo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Su = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, km = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Eu,
-  Cc: Cu,
+  Any: Cu,
+  Cc: Eu,
   Cf: bm,
-  P: Mo,
+  P: Lo,
   S: Su,
   Z: Du
 }, Symbol.toStringTag, { value: "Module" })), wm = [
@@ -8119,12 +8142,12 @@ function Rm(e, t, n, r, s, i) {
     }
   }
   A(r, 0), A(d, i);
-  const C = new Int32Array(s * 2);
+  const S = new Int32Array(s * 2);
   let x = 0, k = 0;
   function b(X, ue) {
     for (let ne = 0; ne < X; ne++) {
       const de = ue + ne, De = u(), we = u();
-      C[k * 2] = De, C[k * 2 + 1] = we, k += 1, h[de] = x;
+      S[k * 2] = De, S[k * 2 + 1] = we, k += 1, h[de] = x;
       const ve = (g[De] < 0 ? w[De] : 1) + (g[we] < 0 ? w[we] : 1);
       w[de] = ve, x += ve;
     }
@@ -8134,7 +8157,7 @@ function Rm(e, t, n, r, s, i) {
   let B = 0;
   for (let X = 0; X < k; X++)
     for (let ue = 0; ue < 2; ue++) {
-      const ne = C[X * 2 + ue], de = g[ne];
+      const ne = S[X * 2 + ue], de = g[ne];
       if (de < 0) {
         let De = h[ne];
         const we = De + w[ne];
@@ -8159,7 +8182,7 @@ function Rm(e, t, n, r, s, i) {
   }
   return j;
 }
-const Em = /* @__PURE__ */ Rm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const Cm = /* @__PURE__ */ Rm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
@@ -8168,11 +8191,11 @@ var st;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
 })(st || (st = {}));
-const Is = 32, Tu = 21, Cm = 2097151, go = 2047;
+const Is = 32, Tu = 21, Em = 2097151, mo = 2047;
 let Fu = 0;
 function Sm(e) {
   const t = e >>> Tu;
-  return t === go ? Fu : t;
+  return t === mo ? Fu : t;
 }
 function Dm(e) {
   return e - st.ZERO >>> 0 <= 9;
@@ -8243,10 +8266,10 @@ function Om(e, t, n) {
     return 0;
   r < n && e.charCodeAt(r) === st.SEMI && (r += 1), s > 1114111 && (s = 1114112);
   let o = r - t;
-  return o >= go && (Fu = o, o = go), o << Tu | s;
+  return o >= mo && (Fu = o, o = mo), o << Tu | s;
 }
 function Nm(e, t, n) {
-  const r = Em;
+  const r = Cm;
   let s = e.indexOf("&");
   if (s < 0)
     return e;
@@ -8258,7 +8281,7 @@ function Nm(e, t, n) {
     let g, h;
     if (m === st.NUM) {
       const w = Om(e, d, i);
-      g = Sm(w), g > 0 && e.charCodeAt(d + g - 1) !== st.SEMI && (g = 0), h = g === 0 ? "" : Am(w & Cm);
+      g = Sm(w), g > 0 && e.charCodeAt(d + g - 1) !== st.SEMI && (g = 0), h = g === 0 ? "" : Am(w & Em);
     } else if (Fm(m)) {
       g = 0, h = "";
       const w = m - a;
@@ -8268,7 +8291,7 @@ function Nm(e, t, n) {
         A = F === 0 ? -1 : u + F & 65535;
       } else
         A = -1;
-      let C = 0, x = 0, k = A < 0 ? 0 : r[A], b = d + 1;
+      let S = 0, x = 0, k = A < 0 ? 0 : r[A], b = d + 1;
       e: for (; b < i; ) {
         for (
           ;
@@ -8327,7 +8350,7 @@ function Nm(e, t, n) {
           break;
         A = j, k = r[A], b += 1;
       }
-      h === "" && g > 0 && (h = jc(r, C, x));
+      h === "" && g > 0 && (h = jc(r, S, x));
     } else
       g = 0, h = "";
     g === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += h, s = o = d + g), e.charCodeAt(s) !== st.AMP && (s = e.indexOf("&", s));
@@ -8338,10 +8361,10 @@ function Iu(e) {
   return Nm(e, !0, !1);
 }
 var Mm = class {
-  src_Any = Eu.source;
-  src_Cc = Cu.source;
+  src_Any = Cu.source;
+  src_Cc = Eu.source;
   src_Z = Du.source;
-  src_P = Mo.source;
+  src_P = Lo.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8468,7 +8491,7 @@ var Mm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Bi = {
+}, zi = {
   validate: (e, t, n) => {
     const r = n.re.get_http_validator();
     r.lastIndex = t;
@@ -8477,9 +8500,9 @@ var Mm = class {
   },
   normalize: (e, t) => t.normalize(e)
 }, Lm = {
-  "http:": Bi,
-  "https:": Bi,
-  "ftp:": Bi,
+  "http:": zi,
+  "https:": zi,
+  "ftp:": zi,
   "//": {
     validate: function(e, t, n) {
       const r = n.re.get_relative_proto_validator();
@@ -8728,8 +8751,8 @@ var Bm = {
       let A = w;
       if ((!A || l && (l.index < A.index || l.index === A.index && l.lastIndex > A.lastIndex)) && (A = l), (!A || o && (o.index < A.index || o.index === A.index && o.lastIndex > A.lastIndex)) && (A = o), !A) break;
       A === l ? l = void 0 : A === o && (o = void 0);
-      const C = new $c(e, A.schema, A.index, A.lastIndex);
-      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = A.lastIndex;
+      const S = new $c(e, A.schema, A.index, A.lastIndex);
+      S.schema ? this.__schemas__[S.schema].normalize(S, this) : this.normalize(S), t.push(S), m = A.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8777,11 +8800,11 @@ var Bm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Qn = 2147483647, Dt = 36, Lo = 1, Nr = 26, Um = 38, Wm = 700, Ou = 72, Nu = 128, Mu = "-", Jm = /^xn--/, qm = /[^\0-\x7F]/, Hm = /[\x2E\u3002\uFF0E\uFF61]/g, Vm = {
+const Qn = 2147483647, Dt = 36, Po = 1, Nr = 26, Um = 38, Wm = 700, Ou = 72, Nu = 128, Mu = "-", Jm = /^xn--/, qm = /[^\0-\x7F]/, Hm = /[\x2E\u3002\uFF0E\uFF61]/g, Vm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, zi = Dt - Lo, Tt = Math.floor, Ui = String.fromCharCode;
+}, Ui = Dt - Po, Tt = Math.floor, Wi = String.fromCharCode;
 function nn(e) {
   throw new RangeError(Vm[e]);
 }
@@ -8819,9 +8842,9 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
 }, ju = function(e, t, n) {
   let r = 0;
-  for (e = n ? Tt(e / Wm) : e >> 1, e += Tt(e / t); e > zi * Nr >> 1; r += Dt)
-    e = Tt(e / zi);
-  return Tt(r + (zi + 1) * e / (e + Um));
+  for (e = n ? Tt(e / Wm) : e >> 1, e += Tt(e / t); e > Ui * Nr >> 1; r += Dt)
+    e = Tt(e / Ui);
+  return Tt(r + (Ui + 1) * e / (e + Um));
 }, $u = function(e) {
   const t = [], n = e.length;
   let r = 0, s = Nu, i = Ou, o = e.lastIndexOf(Mu);
@@ -8834,7 +8857,7 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
       l >= n && nn("invalid-input");
       const m = Ym(e.charCodeAt(l++));
       m >= Dt && nn("invalid-input"), m > Tt((Qn - r) / u) && nn("overflow"), r += m * u;
-      const g = d <= i ? Lo : d >= i + Nr ? Nr : d - i;
+      const g = d <= i ? Po : d >= i + Nr ? Nr : d - i;
       if (m < g)
         break;
       const h = Dt - g;
@@ -8850,7 +8873,7 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
   const n = e.length;
   let r = Nu, s = 0, i = Ou;
   for (const c of e)
-    c < 128 && t.push(Ui(c));
+    c < 128 && t.push(Wi(c));
   const o = t.length;
   let l = o;
   for (o && t.push(Mu); l < n; ) {
@@ -8863,15 +8886,15 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
       if (u < r && ++s > Qn && nn("overflow"), u === r) {
         let d = s;
         for (let m = Dt; ; m += Dt) {
-          const g = m <= i ? Lo : m >= i + Nr ? Nr : m - i;
+          const g = m <= i ? Po : m >= i + Nr ? Nr : m - i;
           if (d < g)
             break;
           const h = d - g, w = Dt - g;
           t.push(
-            Ui(Bc(g + h % w, 0))
+            Wi(Bc(g + h % w, 0))
           ), d = Tt(h / w);
         }
-        t.push(Ui(Bc(d, 0))), i = ju(s, a, l === o), s = 0, ++l;
+        t.push(Wi(Bc(d, 0))), i = ju(s, a, l === o), s = 0, ++l;
       }
     ++s, ++r;
   }
@@ -8925,7 +8948,7 @@ var Uc = Object.defineProperty, zu = (e, t) => {
   isPunctChar: () => Ju,
   isPunctCharCode: () => Pr,
   isSpace: () => Se,
-  isValidEntityCode: () => Po,
+  isValidEntityCode: () => jo,
   isWhiteSpace: () => Lr,
   lib: () => f_,
   normalizeReference: () => Ws,
@@ -8941,7 +8964,7 @@ function Uu(e) {
 function e_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Po(e) {
+function jo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
 function Mr(e) {
@@ -8956,7 +8979,7 @@ var Wu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, t_ = new RegExp(`${Wu.sou
 function r_(e, t) {
   if (t.charCodeAt(0) === 35 && n_.test(t)) {
     const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Po(r) ? Mr(r) : e;
+    return jo(r) ? Mr(r) : e;
   }
   const n = Iu(e);
   return n !== e ? n : e;
@@ -9012,7 +9035,7 @@ function Lr(e) {
   return !1;
 }
 function Ju(e) {
-  return Mo.test(e) || Su.test(e);
+  return Lo.test(e) || Su.test(e);
 }
 function Pr(e) {
   return Ju(Mr(e));
@@ -9190,7 +9213,7 @@ function K(e, t, n) {
     writable: !0
   }) : e[t] = n, e;
 }
-var Nn = class {
+var Mn = class {
   constructor(e, t, n) {
     K(
       this,
@@ -9652,7 +9675,7 @@ var qu = class {
   }
 }, Hu = class {
   constructor(e, t, n) {
-    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t;
+    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t;
   }
 }, y_ = /\r\n?/g, b_ = /\0/g;
 function k_(e) {
@@ -9684,7 +9707,7 @@ function A_(e) {
 function R_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function E_(e) {
+function C_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, r = t.length; n < r; n++) {
@@ -9706,8 +9729,8 @@ function E_(e) {
           for (let h = 0; h < u.length; h++) {
             const w = u[h].url, A = e.md.normalizeLink(w);
             if (!e.md.validateLink(A)) continue;
-            let C = u[h].text;
-            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
+            let S = u[h].text;
+            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(S) ? S = e.md.normalizeLinkText(`mailto:${S}`).replace(/^mailto:/, "") : S = e.md.normalizeLinkText(S) : S = e.md.normalizeLinkText(`http://${S}`).replace(/^http:\/\//, "");
             const x = u[h].index;
             if (x > g) {
               const B = new e.Token("text", "", 0);
@@ -9716,7 +9739,7 @@ function E_(e) {
             const k = new e.Token("link_open", "a", 1);
             k.attrs = [["href", A]], k.level = m++, k.markup = "linkify", k.info = "auto", d.push(k);
             const b = new e.Token("text", "", 0);
-            b.content = C, b.level = m, d.push(b);
+            b.content = S, b.level = m, d.push(b);
             const F = new e.Token("link_close", "a", -1);
             F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
           }
@@ -9747,7 +9770,7 @@ function E_(e) {
       }
     }
 }
-var Vu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, C_ = /\((c|tm|r)\)/i, S_ = /\((c|tm|r)\)/gi, D_ = {
+var Vu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, E_ = /\((c|tm|r)\)/i, S_ = /\((c|tm|r)\)/gi, D_ = {
   c: "©",
   r: "®",
   tm: "™"
@@ -9773,7 +9796,7 @@ function O_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (C_.test(e.tokens[t].content) && F_(e.tokens[t].children), Vu.test(e.tokens[t].content) && I_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (E_.test(e.tokens[t].content) && F_(e.tokens[t].children), Vu.test(e.tokens[t].content) && I_(e.tokens[t].children));
 }
 var N_ = /['"]/, Jc = /['"]/g, qc = "’", M_ = 1e3;
 function Hc(e, t, n) {
@@ -9824,15 +9847,15 @@ function P_(e, t) {
           A = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let C = 32;
-      if (u < d) C = a.charCodeAt(u);
+      let S = 32;
+      if (u < d) S = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          C = e[n].content.charCodeAt(0);
+          S = e[n].content.charCodeAt(0);
           break;
         }
-      const x = jr(A) || Pr(A), k = jr(C) || Pr(C), b = Lr(A), F = Lr(C);
-      if (F ? g = !1 : k && (b || x || (g = !1)), b ? h = !1 : x && (F || k || (h = !1)), C === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = k), !g && !h) {
+      const x = jr(A) || Pr(A), k = jr(S) || Pr(S), b = Lr(A), F = Lr(S);
+      if (F ? g = !1 : k && (b || x || (g = !1)), b ? h = !1 : x && (F || k || (h = !1)), S === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = k), !g && !h) {
         w && as(i, o, m.index, qc);
         continue;
       }
@@ -9883,12 +9906,12 @@ function B_(e) {
     t !== n && (o.length = n);
   }
 }
-var Wi = [
+var Ji = [
   ["normalize", k_],
   ["block", w_],
   ["strip_references", x_],
   ["inline", v_],
-  ["linkify", E_],
+  ["linkify", C_],
   ["replacements", O_],
   ["smartquotes", j_],
   ["text_join", B_]
@@ -9902,7 +9925,7 @@ var Wi = [
       "ruler",
       new Br()
     ), K(this, "State", Hu);
-    for (let e = 0; e < Wi.length; e++) this.ruler.push(Wi[e][0], Wi[e][1]);
+    for (let e = 0; e < Ji.length; e++) this.ruler.push(Ji[e][0], Ji[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -9913,7 +9936,7 @@ var Wi = [
   }
 }, Ku = class {
   constructor(e, t, n, r) {
-    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Nn), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Mn), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const s = this.src;
     for (let i = 0, o = 0, l = 0, c = 0, a = s.length, u = !1; o < a; o++) {
       const d = s.charCodeAt(o);
@@ -9927,7 +9950,7 @@ var Wi = [
     this.bMarks.push(s.length), this.eMarks.push(s.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const r = new Nn(e, t, n);
+    const r = new Mn(e, t, n);
     return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
   }
   isEmpty(e) {
@@ -9975,7 +9998,7 @@ var Wi = [
     return s.join("");
   }
 }, z_ = 65536;
-function Ji(e, t) {
+function qi(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
   return e.src.slice(n, r);
 }
@@ -10001,7 +10024,7 @@ function U_(e, t, n, r) {
     if (b !== 124 && b !== 45 && b !== 58 && !Se(b)) return !1;
     i++;
   }
-  let c = Ji(e, t + 1), a = c.split("|");
+  let c = qi(e, t + 1), a = c.split("|");
   const u = [];
   for (let b = 0; b < a.length; b++) {
     const F = a[b].trim();
@@ -10012,7 +10035,7 @@ function U_(e, t, n, r) {
     if (!/^:?-+:?$/.test(F)) return !1;
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Ji(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  if (c = qi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
   a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
   const d = a.length;
   if (d === 0 || d !== u.length) return !1;
@@ -10023,8 +10046,8 @@ function U_(e, t, n, r) {
   h.map = w;
   const A = e.push("thead_open", "thead", 1);
   A.map = [t, t + 1];
-  const C = e.push("tr_open", "tr", 1);
-  C.map = [t, t + 1];
+  const S = e.push("tr_open", "tr", 1);
+  S.map = [t, t + 1];
   for (let b = 0; b < a.length; b++) {
     const F = e.push("th_open", "th", 1);
     u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
@@ -10039,7 +10062,7 @@ function U_(e, t, n, r) {
       b = !0;
       break;
     }
-    if (b || (c = Ji(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > z_)) break;
+    if (b || (c = qi(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > z_)) break;
     if (s === t + 2) {
       const B = e.push("tbody_open", "tbody", 1);
       B.map = x = [t + 2, 0];
@@ -10139,10 +10162,10 @@ function q_(e, t, n, r) {
   e.blkIndent = 0;
   const A = e.push("blockquote_open", "blockquote", 1);
   A.markup = ">";
-  const C = [t, 0];
-  A.map = C, e.md.block.tokenize(e, t, h);
+  const S = [t, 0];
+  A.map = S, e.md.block.tokenize(e, t, h);
   const x = e.push("blockquote_close", "blockquote", -1);
-  x.markup = ">", e.lineMax = o, e.parentType = m, C[1] = e.line;
+  x.markup = ">", e.lineMax = o, e.parentType = m, S[1] = e.line;
   for (let k = 0; k < u.length; k++)
     e.bMarks[k + t] = l[k], e.tShift[k + t] = u[k], e.sCount[k + t] = a[k], e.bsCount[k + t] = c[k];
   return e.blkIndent = w, !0;
@@ -10209,7 +10232,7 @@ function G_(e, t, n, r) {
   d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
   const A = [c, 0];
   l.map = A, l.markup = String.fromCharCode(h);
-  let C = !1;
+  let S = !1;
   const x = e.md.block.ruler.getRules("list"), k = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     i = g, s = e.eMarks[c];
@@ -10230,7 +10253,7 @@ function G_(e, t, n, r) {
     const X = [c, 0];
     l.map = X, d && (l.info = e.src.slice(o, g - 1));
     const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || S) && (a = !1), S = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
     let we = !1;
     for (let ve = 0, ct = x.length; ve < ct; ve++) if (x[ve](e, c, n, !0)) {
       we = !0;
@@ -10245,7 +10268,7 @@ function G_(e, t, n, r) {
   }
   return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = k, a && V_(e, w), !0;
 }
-var qi = 999;
+var Hi = 999;
 function K_(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
@@ -10281,7 +10304,7 @@ function Y_(e, t, n, r) {
   if (e.sCount[t] - e.blkIndent >= 4 || s.charCodeAt(i) !== 91) return !1;
   let l = gr(e, t), c = "", a = -1, u = ++i;
   for (; i < l; ) {
-    if (c.length + i - u > qi * 2) return !1;
+    if (c.length + i - u > Hi * 2) return !1;
     let B = s.charCodeAt(i);
     if (B === 91) return !1;
     if (B === 93) {
@@ -10296,7 +10319,7 @@ function Y_(e, t, n, r) {
     }
     i++;
   }
-  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > qi && K_(c) > qi)) return !1;
+  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > Hi && K_(c) > Hi)) return !1;
   for (i = a + 2; i < l; ) {
     const B = s.charCodeAt(i);
     if (B === 10) {
@@ -10322,14 +10345,14 @@ function Y_(e, t, n, r) {
     else break;
   }
   const A = i;
-  let C = e.md.helpers.parseLinkTitle(s, i, l);
-  for (; C.can_continue; ) {
+  let S = e.md.helpers.parseLinkTitle(s, i, l);
+  for (; S.can_continue; ) {
     const B = us(e, o);
     if (B < 0) break;
-    i = B, l = gr(e, o++), C = e.md.helpers.parseLinkTitle(s, i, l, C);
+    i = B, l = gr(e, o++), S = e.md.helpers.parseLinkTitle(s, i, l, S);
   }
   let x;
-  for (A !== g && C.ok ? (x = C.str, i = C.pos) : (x = "", i = g, l = h, o = w); i < l && Se(s.charCodeAt(i)); )
+  for (A !== g && S.ok ? (x = S.str, i = S.pos) : (x = "", i = g, l = h, o = w); i < l && Se(s.charCodeAt(i)); )
     i++;
   if (i < l && s.charCodeAt(i) !== 10 && x)
     for (x = "", i = g, l = h, o = w; i < l && Se(s.charCodeAt(i)); )
@@ -10410,7 +10433,7 @@ var X_ = [
   "tr",
   "track",
   "ul"
-], Z_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, Q_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Yu = new RegExp(`^(?:${Z_}|${Q_})`), xn = [
+], Z_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, Q_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Yu = new RegExp(`^(?:${Z_}|${Q_})`), vn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10451,14 +10474,14 @@ function e0(e, t, n, r) {
   let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(s) !== 60) return !1;
   let o = e.src.slice(s, i), l = 0;
-  for (; l < xn.length && !xn[l][0].test(o); l++) ;
-  if (l === xn.length) return !1;
-  if (r) return xn[l][2];
+  for (; l < vn.length && !vn[l][0].test(o); l++) ;
+  if (l === vn.length) return !1;
+  if (r) return vn[l][2];
   let c = t + 1;
-  const a = xn[l][1].test("");
-  if (!xn[l][1].test(o)) {
+  const a = vn[l][1].test("");
+  if (!vn[l][1].test(o)) {
     for (; c < n && !(e.sCount[c] < e.blkIndent && (a || !e.isEmpty(c))); c++)
-      if (s = e.bMarks[c] + e.tShift[c], i = e.eMarks[c], o = e.src.slice(s, i), xn[l][1].test(o)) {
+      if (s = e.bMarks[c] + e.tShift[c], i = e.eMarks[c], o = e.src.slice(s, i), vn[l][1].test(o)) {
         o.length !== 0 && c++;
         break;
       }
@@ -10649,15 +10672,15 @@ var fs = [
   }
 }, Zu = class {
   constructor(e, t, n, r) {
-    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new Nn("text", "", 0);
+    const e = new Mn("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const r = new Nn(e, t, n);
+    const r = new Mn(e, t, n);
     let s;
     return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], s = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(s), r;
   }
@@ -10772,10 +10795,10 @@ function a0(e, t) {
   for (n++; n < s && Se(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var jo = [];
-for (let e = 0; e < 256; e++) jo.push(0);
+var $o = [];
+for (let e = 0; e < 256; e++) $o.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  jo[e.charCodeAt(0)] = 1;
+  $o[e.charCodeAt(0)] = 1;
 });
 function u0(e, t) {
   let n = e.pos;
@@ -10802,7 +10825,7 @@ function u0(e, t) {
   const o = "\\" + i;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    s < 256 && jo[s] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
+    s < 256 && $o[s] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
@@ -10961,8 +10984,8 @@ function _0(e, t) {
     e.pos = m, e.posMax = g;
     const w = e.push("link_open", "a", 1), A = [["href", o]];
     if (w.attrs = A, l && A.push(["title", l]), r) {
-      const C = /* @__PURE__ */ Object.create(null);
-      C.label = r, w.meta = C;
+      const S = /* @__PURE__ */ Object.create(null);
+      S.label = r, w.meta = S;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
@@ -10997,8 +11020,8 @@ function y0(e, t) {
     r = e.src.slice(g, h);
     const w = [];
     e.md.inline.parse(r, e.md, e.env, w);
-    const A = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
-    if (A.attrs = C, A.children = w, A.content = r, c && C.push(["title", c]), s) {
+    const A = e.push("image", "img", 0), S = [["src", u], ["alt", ""]];
+    if (A.attrs = S, A.children = w, A.content = r, c && S.push(["title", c]), s) {
       const x = /* @__PURE__ */ Object.create(null);
       x.label = s, A.meta = x;
     }
@@ -11091,21 +11114,21 @@ function R0(e, t) {
   }
   return e.pos = s, !0;
 }
-var E0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, C0 = /^&([a-z][a-z0-9]{1,31});/i;
+var C0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, E0 = /^&([a-z][a-z0-9]{1,31});/i;
 function S0(e, t) {
   const n = e.pos, r = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const s = e.src.slice(n).match(E0);
+    const s = e.src.slice(n).match(C0);
     if (s) {
       if (!t) {
         const i = s[1][0].toLowerCase() === "x" ? parseInt(s[1].slice(1), 16) : parseInt(s[1], 10), o = e.push("text_special", "", 0);
-        o.content = Po(i) ? Mr(i) : Mr(65533), o.markup = s[0], o.info = "entity";
+        o.content = jo(i) ? Mr(i) : Mr(65533), o.markup = s[0], o.info = "entity";
       }
       return e.pos += s[0].length, !0;
     }
   } else {
-    const s = e.src.slice(n).match(C0);
+    const s = e.src.slice(n).match(E0);
     if (s) {
       const i = Iu(s[0]);
       if (i !== s[0]) {
@@ -11167,7 +11190,7 @@ function T0(e) {
     s[t].nesting < 0 && r--, s[t].level = r, s[t].nesting > 0 && r++, s[t].type === "text" && t + 1 < i && s[t + 1].type === "text" ? s[t + 1].content = s[t].content + s[t + 1].content : (t !== n && (s[n] = s[t]), n++);
   t !== n && (s.length = n);
 }
-var Hi = [
+var Vi = [
   ["text", i0],
   ["linkify", c0],
   ["newline", a0],
@@ -11180,7 +11203,7 @@ var Hi = [
   ["autolink", w0],
   ["html_inline", R0],
   ["entity", S0]
-], Vi = [
+], Gi = [
   ["balance_pairs", D0],
   ["strikethrough", Qu.postProcess],
   ["emphasis", ef.postProcess],
@@ -11203,8 +11226,8 @@ var Hi = [
       "ruler2",
       new Br()
     ), K(this, "State", Zu);
-    for (let e = 0; e < Hi.length; e++) this.ruler.push(Hi[e][0], Hi[e][1]);
-    for (let e = 0; e < Vi.length; e++) this.ruler2.push(Vi[e][0], Vi[e][1]);
+    for (let e = 0; e < Vi.length; e++) this.ruler.push(Vi[e][0], Vi[e][1]);
+    for (let e = 0; e < Gi.length; e++) this.ruler2.push(Gi[e][0], Gi[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), r = n.length, s = e.md.options.maxNesting, i = e.cache;
@@ -11380,25 +11403,25 @@ var Hi = [
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = po(e, !0);
+    const t = go(e, !0);
     if (t.hostname && (!t.protocol || Qc.indexOf(t.protocol) >= 0))
       try {
         t.hostname = zc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), ho(t);
+    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), po(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = po(e, !0);
+    const t = go(e, !0);
     if (t.hostname && (!t.protocol || Qc.indexOf(t.protocol) >= 0))
       try {
         t.hostname = zc.toUnicode(t.hostname);
       } catch {
       }
-    return ir(ho(t), ir.defaultChars + "%");
+    return ir(po(t), ir.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11639,7 +11662,7 @@ var Hi = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-K(Nt, "Token", Nn);
+K(Nt, "Token", Mn);
 K(Nt, "Ruler", Br);
 K(Nt, "Renderer", qu);
 K(Nt, "ParserCore", Gu);
@@ -11649,7 +11672,7 @@ K(Nt, "StateBlock", Ku);
 K(Nt, "ParserInline", nf);
 K(Nt, "StateInline", Zu);
 var N0 = Uu(Nt);
-const M0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, L0 = [
+const M0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, L0 = [
   "a",
   "blockquote",
   "br",
@@ -11678,7 +11701,7 @@ const M0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, L0 = [
   "ul"
 ], P0 = ["href", "title", "target", "rel", "start", "class"], Jr = new N0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
 Jr.disable(["image"]);
-Jr.validateLink = (e) => $o.test(String(e).trim());
+Jr.validateLink = (e) => Bo.test(String(e).trim());
 const j0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
 Jr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), j0(e, t, n, r, s));
 function $0(e) {
@@ -11689,7 +11712,7 @@ function B0(e) {
   return !e?.isSupported || typeof e.sanitize != "function" ? null : (ea !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !$o.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+    n !== null && !Bo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
   }), ea = e), e);
 }
 function z0(e, t = lm) {
@@ -11699,13 +11722,13 @@ function z0(e, t = lm) {
   return r.sanitize(s, {
     ALLOWED_TAGS: L0,
     ALLOWED_ATTR: P0,
-    ALLOWED_URI_REGEXP: $o,
+    ALLOWED_URI_REGEXP: Bo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
 const U0 = 300, Hn = /* @__PURE__ */ new Map();
-function Gi(e) {
+function Ki(e) {
   const t = String(e ?? "");
   let n = Hn.get(t);
   return n !== void 0 ? Hn.delete(t) : (n = z0(t), Hn.size >= U0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
@@ -11729,60 +11752,60 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, o) => t.ctl.url(ec(i.id, o.nodeId, o.index, Hp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(ec(i.id, o.nodeId, o.index));
-    return (i, o) => (U(), q("div", {
+    const t = e, n = (i, o) => t.ctl.url(tc(i.id, o.nodeId, o.index, Hp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(tc(i.id, o.nodeId, o.index));
+    return (i, o) => (z(), q("div", {
       class: rt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      H("div", J0, [
-        o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
-        H("b", q0, ie(e.run.status), 1),
-        H("span", H0, [
-          ge(ie(e.run.short), 1),
-          e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
-            ge(" · " + ie(e.run.queuedBy), 1)
+      V("div", J0, [
+        o[0] || (o[0] = V("span", { class: "cd-who" }, "run", -1)),
+        V("b", q0, se(e.run.status), 1),
+        V("span", H0, [
+          ge(se(e.run.short), 1),
+          e.run.queuedBy ? (z(), q(oe, { key: 0 }, [
+            ge(" · " + se(e.run.queuedBy), 1)
           ], 64)) : pe("", !0),
-          e.run.seconds !== null ? (U(), q(oe, { key: 1 }, [
-            ge(" · " + ie(r(e.run.seconds)), 1)
+          e.run.seconds !== null ? (z(), q(oe, { key: 1 }, [
+            ge(" · " + se(r(e.run.seconds)), 1)
           ], 64)) : pe("", !0)
         ])
       ]),
-      e.run.final ? pe("", !0) : (U(), q(oe, { key: 0 }, [
-        e.run.percent !== null ? (U(), q("progress", {
+      e.run.final ? pe("", !0) : (z(), q(oe, { key: 0 }, [
+        e.run.percent !== null ? (z(), q("progress", {
           key: 0,
           class: "cd-progress",
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, V0)) : (U(), q("progress", G0)),
-        H("div", K0, [
-          e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
+        }, null, 8, V0)) : (z(), q("progress", G0)),
+        V("div", K0, [
+          e.run.status === "queued" ? (z(), q(oe, { key: 0 }, [
             o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
-            e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
-              ge(" (position " + ie(e.run.queuePosition) + ")", 1)
+            e.run.queuePosition ? (z(), q(oe, { key: 0 }, [
+              ge(" (position " + se(e.run.queuePosition) + ")", 1)
             ], 64)) : pe("", !0)
-          ], 64)) : e.run.node ? (U(), q(oe, { key: 1 }, [
-            ge(ie(e.run.node.title), 1),
-            e.run.max ? (U(), q(oe, { key: 0 }, [
-              ge(" · " + ie(e.run.value) + "/" + ie(e.run.max), 1)
+          ], 64)) : e.run.node ? (z(), q(oe, { key: 1 }, [
+            ge(se(e.run.node.title), 1),
+            e.run.max ? (z(), q(oe, { key: 0 }, [
+              ge(" · " + se(e.run.value) + "/" + se(e.run.max), 1)
             ], 64)) : pe("", !0)
-          ], 64)) : (U(), q(oe, { key: 2 }, [
+          ], 64)) : (z(), q(oe, { key: 2 }, [
             ge("starting…")
           ], 64)),
-          e.run.done ? (U(), q(oe, { key: 3 }, [
-            ge(" · " + ie(e.run.done) + " node" + ie(e.run.done === 1 ? "" : "s") + " done", 1)
+          e.run.done ? (z(), q(oe, { key: 3 }, [
+            ge(" · " + se(e.run.done) + " node" + se(e.run.done === 1 ? "" : "s") + " done", 1)
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", Y0, ie(e.run.reason), 1)) : pe("", !0),
-      (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (z(), q("div", Y0, se(e.run.reason), 1)) : pe("", !0),
+      (z(!0), q(oe, null, Ge(e.run.errors, (l, c) => (z(), q("div", {
         key: c,
         class: "cd-run-error",
         "data-test": "run-error"
       }, [
-        l.nodeId ? (U(), q("button", {
+        l.nodeId ? (z(), q("button", {
           key: 0,
           class: "cd-link",
           "data-node": l.nodeId,
@@ -11790,15 +11813,15 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           onClick: Gn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
-          ge(ie(l.title), 1),
-          l.input ? (U(), q(oe, { key: 0 }, [
-            ge(" · " + ie(l.input), 1)
+          ge(se(l.title), 1),
+          l.input ? (z(), q(oe, { key: 0 }, [
+            ge(" · " + se(l.input), 1)
           ], 64)) : pe("", !0)
         ], 8, X0)) : pe("", !0),
-        H("span", Z0, ie((l.nodeId ? ": " : "") + l.message), 1)
+        V("span", Z0, se((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (U(), q("div", Q0, [
-        (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
+      e.run.outputs.length ? (z(), q("div", Q0, [
+        (z(!0), q(oe, null, Ge(e.run.outputs, (l) => (z(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
           alt: l.filename,
@@ -11832,7 +11855,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, Ey = { "data-test": "summary" }, Cy = ["innerHTML"], Sy = { class: "cd-user" }, Dy = ["data-skill"], Ty = { class: "cd-skill" }, Fy = ["innerHTML"], Iy = ["data-message"], Oy = ["disabled", "onClick"], Ny = ["disabled", "onClick"], My = ["disabled", "onClick"], Ly = {
+}, Cy = { "data-test": "summary" }, Ey = ["innerHTML"], Sy = { class: "cd-user" }, Dy = ["data-skill"], Ty = { class: "cd-skill" }, Fy = ["innerHTML"], Iy = ["data-message"], Oy = ["disabled", "onClick"], Ny = ["disabled", "onClick"], My = ["disabled", "onClick"], Ly = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
@@ -11862,12 +11885,16 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
 }, eb = { class: "cd-row" }, tb = {
   key: 3,
   class: "cd-notice",
-  "data-test": "notice"
-}, nb = {
+  "data-test": "reverted"
+}, nb = ["disabled"], rb = {
   key: 4,
+  class: "cd-notice",
+  "data-test": "notice"
+}, sb = {
+  key: 5,
   class: "cd-chips",
   "data-test": "chips"
-}, rb = ["title", "data-state"], sb = ["src"], ib = ["onClick"], ob = { class: "cd-input" }, lb = ["disabled"], cb = ["accept"], ab = ["disabled"], ub = ["disabled"], fb = {
+}, ib = ["title", "data-state"], ob = ["src"], lb = ["onClick"], cb = { class: "cd-input" }, ab = ["disabled"], ub = ["accept"], fb = ["disabled"], db = ["disabled"], hb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
@@ -11875,7 +11902,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
       const J = [...r.sessions];
       return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
     }), h = Ve(() => tg(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
-    function C(J) {
+    function S(J) {
       return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
     function x(J) {
@@ -11883,7 +11910,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
     }
     const k = Ve(() => {
       const J = {};
-      for (const [R, S] of Object.entries(Qp(n))) J[R] = S.map((Y) => eg(Y, (at) => t.ctl.titleOf(at)));
+      for (const [R, E] of Object.entries(Qp(n))) J[R] = E.map((Y) => eg(Y, (at) => t.ctl.titleOf(at)));
       return J;
     }), b = (J) => k.value[J] ?? [];
     function F(J) {
@@ -11911,14 +11938,14 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
     function ne(J) {
       J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
     }
-    const de = /* @__PURE__ */ es(null), De = [...No, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), ve = Ve(() => r.connected && (r.draft.trim() || we.value));
+    const de = /* @__PURE__ */ es(null), De = [...Mo, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), ve = Ve(() => r.connected && (r.draft.trim() || we.value));
     function ct(J) {
       t.ctl.addFiles(J.target.files), J.target.value = "";
     }
     function W(J) {
       J.dataTransfer?.files?.length && t.ctl.addFiles(J.dataTransfer.files);
     }
-    function se(J) {
+    function ie(J) {
       const R = Array.from(J.clipboardData?.files ?? []);
       R.length && (J.preventDefault(), t.ctl.addFiles(R));
     }
@@ -11926,277 +11953,277 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
     function me(J) {
       J.stopPropagation();
     }
-    return (J, R) => (U(), q("div", {
+    return (J, R) => (z(), q("div", {
       class: "comfyd-panel",
       onKeydown: me,
       onKeyup: me,
-      onWheel: R[21] || (R[21] = Gn(() => {
+      onWheel: R[22] || (R[22] = Gn(() => {
       }, ["stop"])),
-      onContextmenu: R[22] || (R[22] = Gn(() => {
+      onContextmenu: R[23] || (R[23] = Gn(() => {
       }, ["stop"])),
-      onDragover: R[23] || (R[23] = Gn(() => {
+      onDragover: R[24] || (R[24] = Gn(() => {
       }, ["prevent", "stop"])),
       onDrop: Gn(W, ["prevent", "stop"])
     }, [
-      H("div", ty, [
-        H("span", {
+      V("div", ty, [
+        V("span", {
           class: rt(["cd-dot", i.value]),
           title: o.value
         }, null, 10, ny),
-        H("select", {
+        V("select", {
           class: "cd-session",
-          value: G(r).form.session_id,
-          disabled: !G(r).connected || G(r).busy,
+          value: H(r).form.session_id,
+          disabled: !H(r).connected || H(r).busy,
           onChange: ue,
           "data-test": "session"
         }, [
-          R[24] || (R[24] = H("option", {
+          R[25] || (R[25] = V("option", {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (U(!0), q(oe, null, Ge(g.value, (S) => (U(), q("option", {
-            key: S.id,
-            value: S.id
-          }, ie(S.title), 9, sy))), 128)),
-          R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
+          (z(!0), q(oe, null, Ge(g.value, (E) => (z(), q("option", {
+            key: E.id,
+            value: E.id
+          }, se(E.title), 9, sy))), 128)),
+          R[26] || (R[26] = V("option", { value: "__new__" }, "+ new session", -1))
         ], 40, ry),
-        yn(H("input", {
+        yn(V("input", {
           class: "cd-search",
-          "onUpdate:modelValue": R[0] || (R[0] = (S) => G(r).searchQuery = S),
+          "onUpdate:modelValue": R[0] || (R[0] = (E) => H(r).searchQuery = E),
           type: "search",
           placeholder: "search sessions…",
-          disabled: !G(r).connected,
+          disabled: !H(r).connected,
           onKeydown: x,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
         }, null, 40, iy), [
-          [Wn, G(r).searchQuery]
+          [Jn, H(r).searchQuery]
         ]),
-        H("span", {
-          class: rt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
+        V("span", {
+          class: rt(["cd-status", { "cd-status-outage": H(r).connected && H(r).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
-          ge(ie(s.value), 1),
-          G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
-            ge(" · " + ie(G(n).queuedTurns) + " queued", 1)
+          ge(se(s.value), 1),
+          H(n).queuedTurns ? (z(), q(oe, { key: 0 }, [
+            ge(" · " + se(H(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
         ], 10, oy),
-        H("button", {
+        V("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: R[1] || (R[1] = (S) => e.ctl.cancel()),
+          onClick: R[1] || (R[1] = (E) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
         }, "■", 8, ly),
-        H("button", {
-          class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
-          onClick: R[2] || (R[2] = (S) => G(r).showSettings = !G(r).showSettings),
+        V("button", {
+          class: rt(["cd-btn", { "cd-on": H(r).showSettings }]),
+          onClick: R[2] || (R[2] = (E) => H(r).showSettings = !H(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
-        H("button", {
-          class: rt(["cd-btn", { "cd-on": G(r).showLog }]),
-          onClick: R[3] || (R[3] = (S) => G(r).showLog = !G(r).showLog),
+        V("button", {
+          class: rt(["cd-btn", { "cd-on": H(r).showLog }]),
+          onClick: R[3] || (R[3] = (E) => H(r).showLog = !H(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (U(), q("div", cy, [
-        G(r).searchHits.length ? pe("", !0) : (U(), q("div", ay, "nothing found")),
-        (U(!0), q(oe, null, Ge(G(r).searchHits, (S) => (U(), q("button", {
-          key: S.key,
+      H(r).searchHits ? (z(), q("div", cy, [
+        H(r).searchHits.length ? pe("", !0) : (z(), q("div", ay, "nothing found")),
+        (z(!0), q(oe, null, Ge(H(r).searchHits, (E) => (z(), q("button", {
+          key: E.key,
           class: "cd-hit",
-          onClick: (Y) => e.ctl.openHit(S),
-          "data-session": S.sessionId
+          onClick: (Y) => e.ctl.openHit(E),
+          "data-session": E.sessionId
         }, [
-          H("b", null, ie(S.title), 1),
-          R[26] || (R[26] = ge()),
-          H("span", fy, ie(S.kind), 1),
-          R[27] || (R[27] = H("br", null, null, -1)),
-          (U(!0), q(oe, null, Ge(C(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
-            Y.mark ? (U(), q("mark", dy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
-              ge(ie(Y.text), 1)
+          V("b", null, se(E.title), 1),
+          R[27] || (R[27] = ge()),
+          V("span", fy, se(E.kind), 1),
+          R[28] || (R[28] = V("br", null, null, -1)),
+          (z(!0), q(oe, null, Ge(S(E.snippet), (Y, at) => (z(), q(oe, { key: at }, [
+            Y.mark ? (z(), q("mark", dy, se(Y.text), 1)) : (z(), q(oe, { key: 1 }, [
+              ge(se(Y.text), 1)
             ], 64))
           ], 64))), 128))
         ], 8, uy))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (U(), q("div", hy, [
-        H("label", null, [
-          R[28] || (R[28] = ge("Provider ", -1)),
-          yn(H("select", {
-            "onUpdate:modelValue": R[4] || (R[4] = (S) => G(r).form.provider = S),
-            onChange: R[5] || (R[5] = (S) => e.ctl.saveConfig()),
+      H(r).showSettings ? (z(), q("div", hy, [
+        V("label", null, [
+          R[29] || (R[29] = ge("Provider ", -1)),
+          yn(V("select", {
+            "onUpdate:modelValue": R[4] || (R[4] = (E) => H(r).form.provider = E),
+            onChange: R[5] || (R[5] = (E) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (U(!0), q(oe, null, Ge(G(ug), (S) => (U(), q("option", {
-              key: S,
-              value: S
-            }, ie(S), 9, py))), 128))
+            (z(!0), q(oe, null, Ge(H(ug), (E) => (z(), q("option", {
+              key: E,
+              value: E
+            }, se(E), 9, py))), 128))
           ], 544), [
-            [Mh, G(r).form.provider]
+            [Mh, H(r).form.provider]
           ])
         ]),
-        H("label", null, [
-          R[29] || (R[29] = ge("Model ", -1)),
-          yn(H("input", {
-            "onUpdate:modelValue": R[6] || (R[6] = (S) => G(r).form.model = S),
-            onChange: R[7] || (R[7] = (S) => e.ctl.saveConfig()),
+        V("label", null, [
+          R[30] || (R[30] = ge("Model ", -1)),
+          yn(V("input", {
+            "onUpdate:modelValue": R[6] || (R[6] = (E) => H(r).form.model = E),
+            onChange: R[7] || (R[7] = (E) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [Wn, G(r).form.model]
+            [Jn, H(r).form.model]
           ])
         ]),
-        H("label", null, [
-          R[30] || (R[30] = ge("Base URL ", -1)),
-          yn(H("input", {
-            "onUpdate:modelValue": R[8] || (R[8] = (S) => G(r).form.base_url = S),
-            onChange: R[9] || (R[9] = (S) => e.ctl.saveConfig()),
+        V("label", null, [
+          R[31] || (R[31] = ge("Base URL ", -1)),
+          yn(V("input", {
+            "onUpdate:modelValue": R[8] || (R[8] = (E) => H(r).form.base_url = E),
+            onChange: R[9] || (R[9] = (E) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [Wn, G(r).form.base_url]
+            [Jn, H(r).form.base_url]
           ])
         ]),
-        H("label", gy, [
-          R[31] || (R[31] = ge("System prompt ", -1)),
-          yn(H("textarea", {
-            "onUpdate:modelValue": R[10] || (R[10] = (S) => G(r).form.system_prompt = S),
+        V("label", gy, [
+          R[32] || (R[32] = ge("System prompt ", -1)),
+          yn(V("textarea", {
+            "onUpdate:modelValue": R[10] || (R[10] = (E) => H(r).form.system_prompt = E),
             rows: "2",
-            onChange: R[11] || (R[11] = (S) => e.ctl.saveConfig()),
+            onChange: R[11] || (R[11] = (E) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [Wn, G(r).form.system_prompt]
+            [Jn, H(r).form.system_prompt]
           ])
         ]),
-        H("label", my, [
-          R[32] || (R[32] = ge("API key ", -1)),
-          H("span", _y, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          H("span", yy, [
-            yn(H("input", {
-              "onUpdate:modelValue": R[12] || (R[12] = (S) => G(r).apiKey = S),
+        V("label", my, [
+          R[33] || (R[33] = ge("API key ", -1)),
+          V("span", _y, se(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          V("span", yy, [
+            yn(V("input", {
+              "onUpdate:modelValue": R[12] || (R[12] = (E) => H(r).apiKey = E),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [Wn, G(r).apiKey]
+              [Jn, H(r).apiKey]
             ]),
-            H("button", {
+            V("button", {
               class: "cd-btn",
-              onClick: R[13] || (R[13] = (S) => e.ctl.setApiKey()),
-              disabled: !G(r).form.session_id,
+              onClick: R[13] || (R[13] = (E) => e.ctl.setApiKey()),
+              disabled: !H(r).form.session_id,
               "data-test": "api-key-set"
             }, "set", 8, by)
           ])
         ])
       ])) : pe("", !0),
-      H("div", ky, [
-        (U(!0), q(oe, null, Ge(G(r).skills, (S) => (U(), q("label", {
-          key: S.name,
-          class: rt(["cd-chip", { "cd-on": d.value.includes(S.name) }]),
-          title: S.description
+      V("div", ky, [
+        (z(!0), q(oe, null, Ge(H(r).skills, (E) => (z(), q("label", {
+          key: E.name,
+          class: rt(["cd-chip", { "cd-on": d.value.includes(E.name) }]),
+          title: E.description
         }, [
-          H("input", {
+          V("input", {
             type: "checkbox",
-            checked: d.value.includes(S.name),
-            onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
-            "data-skill": S.name
+            checked: d.value.includes(E.name),
+            onChange: (Y) => e.ctl.toggleSkill(E.name, Y.target.checked),
+            "data-skill": E.name
           }, null, 40, xy),
-          ge(" " + ie(S.name), 1)
+          ge(" " + se(E.name), 1)
         ], 10, wy))), 128)),
-        G(r).skills.length ? pe("", !0) : (U(), q("span", vy, [
-          ge(ie(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
-          !G(r).connected && G(r).offlineReason ? (U(), q(oe, { key: 0 }, [
-            ge(" (" + ie(G(r).offlineReason) + ")", 1)
+        H(r).skills.length ? pe("", !0) : (z(), q("span", vy, [
+          ge(se(H(r).connected ? H(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
+          !H(r).connected && H(r).offlineReason ? (z(), q(oe, { key: 0 }, [
+            ge(" (" + se(H(r).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      H("div", Ay, [
-        H("div", {
+      V("div", Ay, [
+        V("div", {
           ref_key: "chat",
           ref: j,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          h.value ? (U(), q("details", Ry, [
-            H("summary", Ey, [
-              R[33] || (R[33] = H("b", null, "Summary", -1)),
-              ge(" of " + ie(w.value.length) + " earlier turn" + ie(w.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
-              H("div", {
+          h.value ? (z(), q("details", Ry, [
+            V("summary", Cy, [
+              R[34] || (R[34] = V("b", null, "Summary", -1)),
+              ge(" of " + se(w.value.length) + " earlier turn" + se(w.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
+              V("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Gi)(h.value.content)
-              }, null, 8, Cy)
+                innerHTML: H(Ki)(h.value.content)
+              }, null, 8, Ey)
             ]),
-            (U(!0), q(oe, null, Ge(w.value, (S) => (U(), q("div", {
-              key: S.id,
+            (z(!0), q(oe, null, Ge(w.value, (E) => (z(), q("div", {
+              key: E.id,
               class: "cd-turn cd-old"
             }, [
-              H("div", Sy, [
-                R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
-                ge(ie(S.content), 1)
+              V("div", Sy, [
+                R[35] || (R[35] = V("span", { class: "cd-who" }, "you", -1)),
+                ge(se(E.content), 1)
               ]),
-              H("div", {
+              V("div", {
                 class: "cd-replies",
-                style: Sr({ "--cols": Math.max(1, G(os)(S, d.value).length) })
+                style: Sr({ "--cols": Math.max(1, H(os)(E, d.value).length) })
               }, [
-                (U(!0), q(oe, null, Ge(G(os)(S, d.value), (Y) => (U(), q("div", {
+                (z(!0), q(oe, null, Ge(H(os)(E, d.value), (Y) => (z(), q("div", {
                   key: Y.skill,
                   class: rt(["cd-reply", "cd-" + Y.state]),
                   "data-skill": Y.skill
                 }, [
-                  H("div", Ty, ie(Y.skill), 1),
-                  H("div", {
+                  V("div", Ty, se(Y.skill), 1),
+                  V("div", {
                     class: "cd-text cd-md",
-                    innerHTML: G(Gi)(Y.content)
+                    innerHTML: H(Ki)(Y.content)
                   }, null, 8, Fy)
                 ], 10, Dy))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
-          (U(!0), q(oe, null, Ge(A.value, (S) => (U(), q("div", {
-            key: S.pending ? S.clientId : S.id,
+          (z(!0), q(oe, null, Ge(A.value, (E) => (z(), q("div", {
+            key: E.pending ? E.clientId : E.id,
             class: "cd-turn"
           }, [
-            H("div", {
-              class: rt(["cd-user", { "cd-failed": S.state === "failed", "cd-waiting": S.state === "waiting" }])
+            V("div", {
+              class: rt(["cd-user", { "cd-failed": E.state === "failed", "cd-waiting": E.state === "waiting" }])
             }, [
-              S.pending ? pe("", !0) : (U(), q("span", {
+              E.pending ? pe("", !0) : (z(), q("span", {
                 key: 0,
                 class: "cd-acts",
                 "data-test": "message-actions",
-                "data-message": S.id
+                "data-message": E.id
               }, [
-                H("button", {
+                V("button", {
                   class: "cd-act",
                   disabled: !a.value,
-                  onClick: (Y) => e.ctl.forkFrom(S.id),
+                  onClick: (Y) => e.ctl.forkFrom(E.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
                 }, "fork", 8, Oy),
-                H("button", {
+                V("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(S.id),
+                  onClick: (Y) => e.ctl.revertTo(E.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
                 }, "revert", 8, Ny),
-                H("button", {
+                V("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(S.id, { canvas: !0 }),
+                  onClick: (Y) => e.ctl.revertTo(E.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
                 }, "revert + canvas", 8, My)
               ], 8, Iy)),
-              R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
-              ge(ie(S.content) + " ", 1),
-              S.attachments?.length ? (U(), q("span", Ly, [
-                (U(!0), q(oe, null, Ge(S.attachments, (Y) => (U(), q(oe, {
+              R[36] || (R[36] = V("span", { class: "cd-who" }, "you", -1)),
+              ge(se(E.content) + " ", 1),
+              E.attachments?.length ? (z(), q("span", Ly, [
+                (z(!0), q(oe, null, Ge(E.attachments, (Y) => (z(), q(oe, {
                   key: Y.sha256
                 }, [
-                  le(Y) ? (U(), q("img", {
+                  le(Y) ? (z(), q("img", {
                     key: 0,
                     class: "cd-thumb",
                     src: e.ctl.attachmentUrl(Y.sha256),
@@ -12204,7 +12231,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                     title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
                     onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Py)) : (U(), q("a", {
+                  }, null, 8, Py)) : (z(), q("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(Y.sha256),
@@ -12212,38 +12239,38 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                     rel: "noopener",
                     title: Y.mime,
                     "data-test": "attachment"
-                  }, ie(Y.name || Y.mime), 9, jy))
+                  }, se(Y.name || Y.mime), 9, jy))
                 ], 64))), 128))
               ])) : pe("", !0),
-              S.state === "waiting" ? (U(), q("span", $y, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              S.error ? (U(), q("span", By, " — " + ie(S.error), 1)) : pe("", !0)
+              E.state === "waiting" ? (z(), q("span", $y, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              E.error ? (z(), q("span", By, " — " + se(E.error), 1)) : pe("", !0)
             ], 2),
-            H("div", {
+            V("div", {
               class: "cd-replies",
-              style: Sr({ "--cols": Math.max(1, G(os)(S, d.value).length) })
+              style: Sr({ "--cols": Math.max(1, H(os)(E, d.value).length) })
             }, [
-              (U(!0), q(oe, null, Ge(G(os)(S, d.value), (Y) => (U(), q("div", {
+              (z(!0), q(oe, null, Ge(H(os)(E, d.value), (Y) => (z(), q("div", {
                 key: Y.skill,
                 class: rt(["cd-reply", "cd-" + Y.state]),
                 "data-skill": Y.skill
               }, [
-                H("div", Uy, [
-                  ge(ie(Y.skill), 1),
-                  Y.state === "streaming" ? (U(), q("span", Wy, "…")) : pe("", !0),
-                  Y.id ? (U(), q("span", {
+                V("div", Uy, [
+                  ge(se(Y.skill), 1),
+                  Y.state === "streaming" ? (z(), q("span", Wy, "…")) : pe("", !0),
+                  Y.id ? (z(), q("span", {
                     key: 1,
                     class: "cd-acts",
                     "data-test": "reply-actions",
                     "data-message": Y.id
                   }, [
-                    H("button", {
+                    V("button", {
                       class: "cd-act",
                       disabled: !a.value,
                       onClick: (at) => e.ctl.forkFrom(Y.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
                     }, "fork", 8, qy),
-                    H("button", {
+                    V("button", {
                       class: "cd-act",
                       disabled: !u.value,
                       onClick: (at) => e.ctl.revertTo(Y.id),
@@ -12252,50 +12279,50 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                     }, "revert", 8, Hy)
                   ], 8, Jy)) : pe("", !0)
                 ]),
-                H("div", {
+                V("div", {
                   class: "cd-text cd-md",
-                  innerHTML: G(Gi)(Y.content)
+                  innerHTML: H(Ki)(Y.content)
                 }, null, 8, Vy),
-                Y.error ? (U(), q("div", Gy, ie(Y.error), 1)) : pe("", !0)
+                Y.error ? (z(), q("div", Gy, se(Y.error), 1)) : pe("", !0)
               ], 10, zy))), 128))
             ], 4),
-            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), hs(ta, {
+            (z(!0), q(oe, null, Ge(b(E.id), (Y) => (z(), hs(ta, {
               key: Y.id,
               run: Y,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), hs(ta, {
-            key: S.id,
-            run: S,
+          (z(!0), q(oe, null, Ge(b(0), (E) => (z(), hs(ta, {
+            key: E.id,
+            run: E,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (U(), q("div", Ky, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          H(n).turns.length ? pe("", !0) : (z(), q("div", Ky, se(H(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        G(r).showLog ? (U(), q("div", {
+        H(r).showLog ? (z(), q("div", {
           key: 0,
           ref_key: "logBox",
           ref: ee,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (U(!0), q(oe, null, Ge(G(n).logs, (S, Y) => (U(), q("div", {
-            key: S.seq + ":" + Y,
-            class: rt("cd-l-" + S.level)
+          (z(!0), q(oe, null, Ge(H(n).logs, (E, Y) => (z(), q("div", {
+            key: E.seq + ":" + Y,
+            class: rt("cd-l-" + E.level)
           }, [
-            H("b", null, ie(S.level), 1),
-            ge(" " + ie(S.module), 1),
-            S.skill ? (U(), q(oe, { key: 0 }, [
-              ge(" [" + ie(S.skill) + "]", 1)
+            V("b", null, se(E.level), 1),
+            ge(" " + se(E.module), 1),
+            E.skill ? (z(), q(oe, { key: 0 }, [
+              ge(" [" + se(E.skill) + "]", 1)
             ], 64)) : pe("", !0),
-            ge(": " + ie(S.message), 1)
+            ge(": " + se(E.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (U(), q("div", Yy, "no debug output yet"))
+          H(n).logs.length ? pe("", !0) : (z(), q("div", Yy, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (U(), hs(Cd, { to: "body" }, [
-        G(r).image ? (U(), q("div", {
+      (z(), hs(Ed, { to: "body" }, [
+        H(r).image ? (z(), q("div", {
           key: 0,
           ref_key: "overlay",
           ref: B,
@@ -12305,12 +12332,12 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           onKeydown: F,
           "data-test": "image-overlay"
         }, [
-          H("img", {
-            src: G(r).image,
+          V("img", {
+            src: H(r).image,
             alt: "full size"
           }, null, 8, Xy),
-          H("a", {
-            href: G(r).image,
+          V("a", {
+            href: H(r).image,
             target: "_blank",
             rel: "noopener",
             onClick: R[14] || (R[14] = Gn(() => {
@@ -12318,110 +12345,120 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           }, "open in a new tab", 8, Zy)
         ], 544)) : pe("", !0)
       ])),
-      G(r).staleRevert ? (U(), q("div", Qy, [
-        ge(ie(G(r).staleRevert.message) + " ", 1),
-        H("span", eb, [
-          H("button", {
+      H(r).staleRevert ? (z(), q("div", Qy, [
+        ge(se(H(r).staleRevert.message) + " ", 1),
+        V("span", eb, [
+          V("button", {
             class: "cd-btn",
-            onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
+            onClick: R[15] || (R[15] = (E) => e.ctl.revertTo(H(r).staleRevert.messageId, { canvas: !0, force: !0 })),
             "data-test": "revert-force"
           }, "restore the canvas anyway"),
-          H("button", {
+          V("button", {
             class: "cd-btn",
-            onClick: R[16] || (R[16] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId)),
+            onClick: R[16] || (R[16] = (E) => e.ctl.revertTo(H(r).staleRevert.messageId)),
             "data-test": "revert-keep-canvas"
           }, "revert, keep the canvas"),
-          H("button", {
+          V("button", {
             class: "cd-btn",
-            onClick: R[17] || (R[17] = (S) => G(r).staleRevert = null),
+            onClick: R[17] || (R[17] = (E) => H(r).staleRevert = null),
             "data-test": "revert-dismiss"
           }, "dismiss")
         ])
       ])) : pe("", !0),
-      l.value ? (U(), q("div", tb, ie(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (U(), q("div", nb, [
-        (U(!0), q(oe, null, Ge(G(r).attachments, (S) => (U(), q("span", {
-          key: S.key,
-          class: rt(["cd-chip cd-att", "cd-att-" + S.state]),
-          title: S.error || S.mime,
-          "data-state": S.state
+      H(n).lastRevert && !H(r).staleRevert ? (z(), q("div", tb, [
+        ge(se(H(n).lastRevert.hidden) + " later message(s) hidden by a revert ", 1),
+        V("button", {
+          class: "cd-btn",
+          disabled: !u.value,
+          onClick: R[18] || (R[18] = (E) => e.ctl.unrevert()),
+          "data-test": "unrevert",
+          title: "Bring the hidden messages back (the canvas stays as it is: Ctrl+Z in the tab undoes a restore)"
+        }, "undo revert", 8, nb)
+      ])) : pe("", !0),
+      l.value ? (z(), q("div", rb, se(l.value), 1)) : pe("", !0),
+      H(r).attachments.length ? (z(), q("div", sb, [
+        (z(!0), q(oe, null, Ge(H(r).attachments, (E) => (z(), q("span", {
+          key: E.key,
+          class: rt(["cd-chip cd-att", "cd-att-" + E.state]),
+          title: E.error || E.mime,
+          "data-state": E.state
         }, [
-          S.preview ? (U(), q("img", {
+          E.preview ? (z(), q("img", {
             key: 0,
             class: "cd-chip-thumb",
-            src: S.preview,
+            src: E.preview,
             alt: ""
-          }, null, 8, sb)) : pe("", !0),
-          ge(" " + ie(S.name), 1),
-          S.state === "uploading" ? (U(), q(oe, { key: 1 }, [
+          }, null, 8, ob)) : pe("", !0),
+          ge(" " + se(E.name), 1),
+          E.state === "uploading" ? (z(), q(oe, { key: 1 }, [
             ge(" …")
           ], 64)) : pe("", !0),
-          S.error ? (U(), q(oe, { key: 2 }, [
-            ge(" — " + ie(S.error), 1)
+          E.error ? (z(), q(oe, { key: 2 }, [
+            ge(" — " + se(E.error), 1)
           ], 64)) : pe("", !0),
-          H("button", {
+          V("button", {
             class: "cd-x",
-            onClick: (Y) => e.ctl.removeAttachment(S.key),
+            onClick: (Y) => e.ctl.removeAttachment(E.key),
             title: "Remove"
-          }, "×", 8, ib)
-        ], 10, rb))), 128))
+          }, "×", 8, lb)
+        ], 10, ib))), 128))
       ])) : pe("", !0),
-      H("div", ob, [
-        H("button", {
+      V("div", cb, [
+        V("button", {
           class: "cd-btn",
-          disabled: !G(r).connected,
-          onClick: R[18] || (R[18] = (S) => de.value?.click()),
+          disabled: !H(r).connected,
+          onClick: R[19] || (R[19] = (E) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, lb),
-        H("input", {
+        }, "+", 8, ab),
+        V("input", {
           ref_key: "picker",
           ref: de,
           type: "file",
           multiple: "",
-          accept: G(De),
+          accept: H(De),
           style: { display: "none" },
           onChange: ct,
           "data-test": "file"
-        }, null, 40, cb),
-        yn(H("textarea", {
-          "onUpdate:modelValue": R[19] || (R[19] = (S) => G(r).draft = S),
+        }, null, 40, ub),
+        yn(V("textarea", {
+          "onUpdate:modelValue": R[20] || (R[20] = (E) => H(r).draft = E),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
-          disabled: !G(r).connected,
+          disabled: !H(r).connected,
           onKeydown: ne,
-          onPaste: se,
+          onPaste: ie,
           "data-test": "input"
-        }, null, 40, ab), [
-          [Wn, G(r).draft]
+        }, null, 40, fb), [
+          [Jn, H(r).draft]
         ]),
-        H("button", {
+        V("button", {
           class: "cd-btn cd-send",
           disabled: !ve.value,
-          onClick: R[20] || (R[20] = (S) => e.ctl.send()),
+          onClick: R[21] || (R[21] = (E) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, ub)
+        }, "send", 8, db)
       ])
     ], 32));
   }
-}, db = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", hb = "comfyd.canvas", pb = 1500;
+}, pb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", gb = "comfyd.canvas", mb = 1500;
 function na() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function mo(e, t) {
+function _o(e, t) {
   (console[e] ?? console.log)(t);
 }
-function gb(e) {
+function _b(e) {
   const t = na();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
     const s = na();
-    (s || ++n > pb) && (clearInterval(r), s ? e(s, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    (s || ++n > mb) && (clearInterval(r), s ? e(s, !0) : _o("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function mb({ app: e, api: t }, n) {
+function yb({ app: e, api: t }, n) {
   const r = new Kh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
@@ -12447,18 +12484,18 @@ function mb({ app: e, api: t }, n) {
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: mo,
+    log: _o,
     isPanelNode: gc
   }), i = {
     app: e,
     connection: r,
     WebSocket: window.WebSocket,
     createApp: zh,
-    reactive: Ao,
-    component: fb,
-    css: db,
+    reactive: Ro,
+    component: hb,
+    css: pb,
     document,
-    log: mo,
+    log: _o,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -12481,17 +12518,17 @@ function mb({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Jp({ app: e, document }), s.start());
   };
   e.registerExtension({
-    name: hb,
+    name: gb,
     setup: l,
     afterConfigureGraph() {
       s.graphChanged();
     },
     beforeRegisterNodeDef(c, a) {
-      a?.name === uo && (c.prototype.isVirtualNode = !0);
+      a?.name === fo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
       gc(c) && vg(c, i);
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: s, version: "0.1.0" });
 }
-gb(mb);
+_b(yb);

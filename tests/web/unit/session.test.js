@@ -189,6 +189,37 @@ describe("session store", () => {
     expect(applyEvent(s, ev("reverted", 2, { to_message_id: 11 }))).toBe(false);
   });
 
+  it("brings back what an un-revert restores, in order, and forgets the revert", () => {
+    applyEvent(s, sync(1, {
+      history: [
+        { id: 10, role: "ROLE_USER", content: "first", state: "MESSAGE_STATE_DONE" },
+        { id: 11, role: "ROLE_ASSISTANT", turn_id: 10, skill: "a", content: "A1", state: "MESSAGE_STATE_DONE" },
+        { id: 14, role: "ROLE_USER", content: "second", state: "MESSAGE_STATE_DONE" },
+        { id: 15, role: "ROLE_ASSISTANT", turn_id: 14, skill: "a", content: "A2", state: "MESSAGE_STATE_DONE" },
+      ],
+    }));
+    expect(s.lastRevert).toBe(null);
+    applyEvent(s, ev("reverted", 2, { to_message_id: 10, messages_hidden: 3 }));
+    expect(s.turns.map((t) => t.id)).toEqual([10]);
+    expect(s.lastRevert).toEqual({ to: 10, hidden: 3 });
+    expect(applyEvent(s, ev("unreverted", 3, {
+      messages: [
+        { id: 11, role: "ROLE_ASSISTANT", turn_id: 10, skill: "a", content: "A1", state: "MESSAGE_STATE_DONE" },
+        { id: 14, role: "ROLE_USER", content: "second", state: "MESSAGE_STATE_DONE" },
+        { id: 15, role: "ROLE_ASSISTANT", turn_id: 14, skill: "a", content: "A2", state: "MESSAGE_STATE_DONE" },
+      ],
+    }))).toBe(true);
+    expect(s.turns.map((t) => t.id)).toEqual([10, 14]);
+    expect(columnsOf(s.turns[0], ["a"]).map((r) => r.content)).toEqual(["A1"]);
+    expect(columnsOf(s.turns[1], ["a"]).map((r) => r.content)).toEqual(["A2"]);
+    expect(s.lastRevert).toBe(null);
+    expect(s.logs.at(-1).message).toBe("revert undone: 3 message(s) back");
+    // A new message after a revert: nothing to undo any more.
+    applyEvent(s, ev("reverted", 4, { to_message_id: 10, messages_hidden: 3 }));
+    applyEvent(s, ev("message_added", 5, { message: { id: 20, role: "ROLE_USER", content: "third", state: "MESSAGE_STATE_DONE" } }));
+    expect(s.lastRevert).toBe(null);
+  });
+
   it("normalises enum spellings", () => {
     expect(shortEnum("SESSION_STATUS_WORKING", "SESSION_STATUS_")).toBe("working");
     expect(shortEnum("idle", "SESSION_STATUS_")).toBe("idle");
@@ -339,6 +370,26 @@ describe("panel controller", () => {
     await r3;
     expect(env.ctl.ui.staleRevert).toBe(null);
     expect(env.ctl.ui.notice).toBe("revert: message 99 not found");
+  });
+
+  it("undoes a revert (unrevert) and shows the core's refusal", async () => {
+    const env = setup({ session_id: "s1" });
+    const s = await opened(env);
+    const p = env.ctl.unrevert();
+    await flush();
+    const un = s.sent.filter((m) => m.event === "unrevert").at(-1);
+    expect(un.data).toEqual({ session_id: "s1" });
+    s.receive({ event: "unrevert_result", request_id: un.request_id, data: { messages_restored: 2, notice: "2 message(s) the revert hid are back" } });
+    await p;
+    expect(env.ctl.ui.notice).toMatch(/are back/);
+    env.ctl.state.lastRevert = { to: 3, hidden: 2 };
+    const p2 = env.ctl.unrevert();
+    await flush();
+    const un2 = s.sent.filter((m) => m.event === "unrevert").at(-1);
+    s.receive({ event: "error", request_id: un2.request_id, data: { code: "FAILED_PRECONDITION", message: "the revert cannot be undone: session s1 was compacted since" } });
+    await p2;
+    expect(env.ctl.ui.notice).toBe("undo revert: the revert cannot be undone: session s1 was compacted since");
+    expect(env.ctl.state.lastRevert).toBe(null);
   });
 
   it("lists skills and sessions when connected", async () => {

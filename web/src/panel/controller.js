@@ -603,6 +603,23 @@ export class PanelController {
     }
   }
 
+  /**
+   * Undoes the session's latest revert (UnrevertSession): the hidden
+   * messages come back through the unreverted event. The core refuses
+   * once the session was compacted or got new messages since.
+   */
+  async unrevert() {
+    const sid = this.ui.form.session_id;
+    if (!sid) return;
+    try {
+      const r = await this.client.request("unrevert", { session_id: sid });
+      this.ui.notice = String(r.notice ?? "");
+    } catch (e) {
+      this.ui.notice = `undo revert: ${e.message}`;
+      this.state.lastRevert = null;
+    }
+  }
+
   async cancel() {
     if (!this.ui.form.session_id) return;
     try {
