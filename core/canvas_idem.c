@@ -23,8 +23,8 @@ struct canvas_idem {
     size_t n_idem, idem_bytes;
 };
 
-/* A small control structure: out-of-memory ends the process, as in
- * canvas.c. */
+/* A small control structure: out-of-memory ends the process, as in the
+ * rest of the canvas manager (canvas_int.h). */
 static void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size);

@@ -1,5 +1,5 @@
 /* canvas_idem: the canvas manager's idempotency keys (private to
- * canvas.c).
+ * core/canvas*.c).
  *
  * A key is scoped by method and canvas. Its first request is remembered by
  * a SHA-256 of the request's canonical form (idem_hash_*); a retry with the

@@ -226,7 +226,7 @@ int graph_validate(const graph *g, const nodeinfo *schema, const Comfyd__V1__Com
 
 /* ---- the command table ----
  *
- * Every case of the Command oneof is one row of a table in graph.c: its
+ * Every case of the Command oneof is one row of a table in graph_cmd.c: its
  * name (the oneof member's, read from the protobuf-c descriptor), its shape
  * check (sizes and encodings, before anything is queued), its validator
  * (graph_validate's simulation), its diff op (how a change made in the tab

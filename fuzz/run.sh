@@ -31,9 +31,9 @@ build() { # name sources-and-libs...
 build fuzz_skill fuzz/fuzz_skill.c core/skills.c common/text.c common/log.c -lyaml -lpthread
 build fuzz_sse fuzz/fuzz_sse.c common/sse.c common/text.c
 build fuzz_jsonpb fuzz/fuzz_jsonpb.c common/jsonpb.c common/text.c "${PB[@]}" -lprotobuf-c -lyajl
-build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/nodeindex.c core/graph.c common/jsonscan.c common/text.c common/log.c "${PB[@]}" \
+build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/text.c common/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread
-build fuzz_provenance fuzz/fuzz_provenance.c core/provenance.c core/nodeinfo.c core/nodeindex.c core/graph.c common/jsonscan.c common/jsontree.c \
+build fuzz_provenance fuzz/fuzz_provenance.c core/provenance.c core/nodeinfo.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/jsontree.c \
   common/text.c common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
 build fuzz_http1 -DLLHTTP_STRICT_MODE=1 fuzz/fuzz_http1.c bridge/net_http1.c bridge/net_msg.c \
   bridge/net_buf.c bridge/net_policy.c "${LL[@]}" -lcrypto

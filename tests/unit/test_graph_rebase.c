@@ -97,7 +97,7 @@ static Comfyd__V1__Command *cmd(const char *json)
     return (Comfyd__V1__Command *)decode(&comfyd__v1__command__descriptor, json);
 }
 
-/* A logged change as graph.c writes it: nodes by id, slots by index, the
+/* A logged change as graph_diff.c writes it: nodes by id, slots by index, the
  * node first in the summary. command NULL: a change without a command. */
 static Comfyd__V1__GraphOp *logged(uint64_t rev, const char *command, const char *summary)
 {
@@ -357,7 +357,7 @@ static void refs_and_counts(void **state)
     graph_destroy(g);
 }
 
-/* The log graph.c writes for a user's edit in the tab: a changed seed is
+/* The log graph_diff.c writes for a user's edit in the tab: a changed seed is
  * a set_widget, a new title a line without a command; both are read. */
 static void real_log_from_a_user_edit(void **state)
 {

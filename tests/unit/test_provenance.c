@@ -1,5 +1,5 @@
 /* Unit tests of core/provenance.c: actors and their limits, records that
- * follow the operations graph.c logs (created, moved, set, connected,
+ * follow the operations graph_diff.c logs (created, moved, set, connected,
  * disconnected, removed), the revision -> actor ring, the Graph and GraphOp
  * fields filled from them, and extra.comfyd.provenance written, injected
  * into a workflow and read back (malformed ones refused, unknown ids
