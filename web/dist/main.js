@@ -4,20 +4,20 @@ function yo(e) {
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Fe = {}, Sn = [], Fn = () => {
+const Oe = {}, Dn = [], In = () => {
 }, ra = () => !1, Os = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ns = (e) => e.startsWith("onUpdate:"), ht = Object.assign, sa = (e, t) => {
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ns = (e) => e.startsWith("onUpdate:"), pt = Object.assign, sa = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Df = Object.prototype.hasOwnProperty, xe = (e, t) => Df.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Ln = (e) => zr(e) === "[object Set]", ul = (e) => zr(e) === "[object Date]", Ce = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ia = (e) => (Ie(e) || Ce(e)) && Ce(e.then) && Ce(e.catch), oa = Object.prototype.toString, zr = (e) => oa.call(e), Tf = (e) => zr(e).slice(8, -1), la = (e) => zr(e) === "[object Object]", bo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ yo(
+}, Df = Object.prototype.hasOwnProperty, Ae = (e, t) => Df.call(e, t), ae = Array.isArray, sn = (e) => zr(e) === "[object Map]", Pn = (e) => zr(e) === "[object Set]", ul = (e) => zr(e) === "[object Date]", Se = (e) => typeof e == "function", je = (e) => typeof e == "string", It = (e) => typeof e == "symbol", Ne = (e) => e !== null && typeof e == "object", ia = (e) => (Ne(e) || Se(e)) && Se(e.then) && Se(e.catch), oa = Object.prototype.toString, zr = (e) => oa.call(e), Tf = (e) => zr(e).slice(8, -1), la = (e) => zr(e) === "[object Object]", bo = (e) => je(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ yo(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
 ), Ms = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Ff = /-\w/g, bt = /* @__PURE__ */ Ms((e) => e.replace(Ff, (t) => t.slice(1).toUpperCase())), If = /\B([A-Z])/g, Pn = /* @__PURE__ */ Ms(
+}, Ff = /-\w/g, kt = /* @__PURE__ */ Ms((e) => e.replace(Ff, (t) => t.slice(1).toUpperCase())), If = /\B([A-Z])/g, jn = /* @__PURE__ */ Ms(
   (e) => e.replace(If, "-$1").toLowerCase()
-), ca = /* @__PURE__ */ Ms((e) => e.charAt(0).toUpperCase() + e.slice(1)), ai = /* @__PURE__ */ Ms((e) => e ? `on${ca(e)}` : ""), St = (e, t) => !Object.is(e, t), ds = (e, ...t) => {
+), ca = /* @__PURE__ */ Ms((e) => e.charAt(0).toUpperCase() + e.slice(1)), ai = /* @__PURE__ */ Ms((e) => e ? `on${ca(e)}` : ""), Dt = (e, t) => !Object.is(e, t), ds = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
 }, aa = (e, t, n, r = !1) => {
@@ -37,13 +37,13 @@ function Sr(e) {
   if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], s = Le(r) ? Lf(r) : Sr(r);
+      const r = e[n], s = je(r) ? Lf(r) : Sr(r);
       if (s)
         for (const i in s)
           t[i] = s[i];
     }
     return t;
-  } else if (Le(e) || Ie(e))
+  } else if (je(e) || Ne(e))
     return e;
 }
 const Of = /;(?![^(]*\))/g, Nf = /:([^]+)/, Mf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
@@ -56,16 +56,16 @@ function Lf(e) {
     }
   }), t;
 }
-function rt(e) {
+function it(e) {
   let t = "";
-  if (Le(e))
+  if (je(e))
     t = e;
   else if (ae(e))
     for (let n = 0; n < e.length; n++) {
-      const r = rt(e[n]);
+      const r = it(e[n]);
       r && (t += r + " ");
     }
-  else if (Ie(e))
+  else if (Ne(e))
     for (const n in e)
       e[n] && (t += n + " ");
   return t.trim();
@@ -78,7 +78,7 @@ function $f(e, t, n) {
   if (e.length !== t.length) return !1;
   let r = !0;
   for (let s = 0; r && s < e.length; s++)
-    r = ln(e[s], t[s], n);
+    r = cn(e[s], t[s], n);
   return r;
 }
 function dl(e, t, n) {
@@ -87,7 +87,7 @@ function dl(e, t, n) {
   for (const i of e) {
     let o = -1;
     for (let l = 0; l < r.length; l++)
-      if (!s[l] && ln(i, r[l], n)) {
+      if (!s[l] && cn(i, r[l], n)) {
         o = l;
         break;
       }
@@ -97,15 +97,15 @@ function dl(e, t, n) {
   return !0;
 }
 function Bf(e, t, n) {
-  let r = rn(e), s = rn(t);
-  if (r || s || (r = Ln(e), s = Ln(t), r || s))
+  let r = sn(e), s = sn(t);
+  if (r || s || (r = Pn(e), s = Pn(t), r || s))
     return r && s ? dl(e, t, n) : !1;
   const i = Object.keys(e).length, o = Object.keys(t).length;
   if (i !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !ln(e[l], t[l], n))
+    if (c && !a || !c && a || !cn(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
@@ -119,34 +119,34 @@ function hl(e, t, n, r) {
   const o = r(e, t, n);
   return s.delete(e), i.delete(t), o;
 }
-function ln(e, t, n) {
+function cn(e, t, n) {
   if (e === t) return !0;
   let r = ul(e), s = ul(t);
-  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = Ft(e), s = Ft(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? hl(e, t, n, $f) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : hl(e, t, n, Bf) : String(e) === String(t))));
+  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = It(e), s = It(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? hl(e, t, n, $f) : !1 : (r = Ne(e), s = Ne(t), r || s ? !r || !s ? !1 : hl(e, t, n, Bf) : String(e) === String(t))));
 }
 function zf(e, t) {
-  return e.findIndex((n) => ln(n, t));
+  return e.findIndex((n) => cn(n, t));
 }
-const fa = (e) => !!(e && e.__v_isRef === !0), se = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === oa || !Ce(e.toString)) ? fa(e) ? se(e.value) : JSON.stringify(e, da, 2) : String(e), da = (e, t) => fa(t) ? da(e, t.value) : rn(t) ? {
+const fa = (e) => !!(e && e.__v_isRef === !0), re = (e) => je(e) ? e : e == null ? "" : ae(e) || Ne(e) && (e.toString === oa || !Se(e.toString)) ? fa(e) ? re(e.value) : JSON.stringify(e, da, 2) : String(e), da = (e, t) => fa(t) ? da(e, t.value) : sn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
     (n, [r, s], i) => (n[ui(r, i) + " =>"] = s, n),
     {}
   )
-} : Ln(t) ? {
+} : Pn(t) ? {
   [`Set(${t.size})`]: [...t.values()].map((n) => ui(n))
-} : Ft(t) ? ui(t) : Ie(t) && !ae(t) && !la(t) ? String(t) : t, ui = (e, t = "") => {
+} : It(t) ? ui(t) : Ne(t) && !ae(t) && !la(t) ? String(t) : t, ui = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
     // the lib: es2016 check
-    Ft(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
+    It(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
-let He;
+let Ke;
 class Uf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
-    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
+    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Ke && (Ke.active ? (this.parent = Ke, this.index = (Ke.scopes || (Ke.scopes = [])).push(
       this
     ) - 1) : (this._active = !1, this._warnOnRun = !1));
   }
@@ -185,11 +185,11 @@ class Uf {
   }
   run(t) {
     if (this._active) {
-      const n = He;
+      const n = Ke;
       try {
-        return He = this, t();
+        return Ke = this, t();
       } finally {
-        He = n;
+        Ke = n;
       }
     }
   }
@@ -198,7 +198,7 @@ class Uf {
    * @internal
    */
   on() {
-    ++this._on === 1 && (this.prevScope = He, He = this);
+    ++this._on === 1 && (this.prevScope = Ke, Ke = this);
   }
   /**
    * This should only be called on non-detached scopes
@@ -206,10 +206,10 @@ class Uf {
    */
   off() {
     if (this._on > 0 && --this._on === 0) {
-      if (He === this)
-        He = this.prevScope;
+      if (Ke === this)
+        Ke = this.prevScope;
       else {
-        let t = He;
+        let t = Ke;
         for (; t; ) {
           if (t.prevScope === this) {
             t.prevScope = this.prevScope;
@@ -244,13 +244,13 @@ class Uf {
   }
 }
 function Wf() {
-  return He;
+  return Ke;
 }
-let Ee;
+let De;
 const fi = /* @__PURE__ */ new WeakSet();
 class ha {
   constructor(t) {
-    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
+    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Ke && (Ke.active ? Ke.effects.push(this) : this.flags &= -2);
   }
   pause() {
     this.flags |= 64;
@@ -268,12 +268,12 @@ class ha {
     if (!(this.flags & 1))
       return this.fn();
     this.flags |= 2, pl(this), ma(this);
-    const t = Ee, n = kt;
-    Ee = this, kt = !0;
+    const t = De, n = wt;
+    De = this, wt = !0;
     try {
       return this.fn();
     } finally {
-      _a(this), Ee = t, kt = n, this.flags &= -3;
+      _a(this), De = t, wt = n, this.flags &= -3;
     }
   }
   stop() {
@@ -355,16 +355,16 @@ function ya(e) {
   if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Yi(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Ee, r = kt;
-  Ee = e, kt = !0;
+  const t = e.dep, n = De, r = wt;
+  De = e, wt = !0;
   try {
     ma(e);
     const s = e.fn(e._value);
-    (t.version === 0 || St(s, e._value)) && (e.flags |= 128, e._value = s, t.version++);
+    (t.version === 0 || Dt(s, e._value)) && (e.flags |= 128, e._value = s, t.version++);
   } catch (s) {
     throw t.version++, s;
   } finally {
-    Ee = n, kt = r, _a(e), e.flags &= -3;
+    De = n, wt = r, _a(e), e.flags &= -3;
   }
 }
 function xo(e, t = !1) {
@@ -380,24 +380,24 @@ function Jf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let kt = !0;
+let wt = !0;
 const ba = [];
-function cn() {
-  ba.push(kt), kt = !1;
-}
 function an() {
+  ba.push(wt), wt = !1;
+}
+function un() {
   const e = ba.pop();
-  kt = e === void 0 ? !0 : e;
+  wt = e === void 0 ? !0 : e;
 }
 function pl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
-    const n = Ee;
-    Ee = void 0;
+    const n = De;
+    De = void 0;
     try {
       t();
     } finally {
-      Ee = n;
+      De = n;
     }
   }
 }
@@ -413,14 +413,14 @@ class vo {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!Ee || !kt || Ee === this.computed)
+    if (!De || !wt || De === this.computed)
       return;
     let n = this.activeLink;
-    if (n === void 0 || n.sub !== Ee)
-      n = this.activeLink = new qf(Ee, this), Ee.deps ? (n.prevDep = Ee.depsTail, Ee.depsTail.nextDep = n, Ee.depsTail = n) : Ee.deps = Ee.depsTail = n, ka(n);
+    if (n === void 0 || n.sub !== De)
+      n = this.activeLink = new qf(De, this), De.deps ? (n.prevDep = De.depsTail, De.depsTail.nextDep = n, De.depsTail = n) : De.deps = De.depsTail = n, ka(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const r = n.nextDep;
-      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ee.depsTail, n.nextDep = void 0, Ee.depsTail.nextDep = n, Ee.depsTail = n, Ee.deps === n && (Ee.deps = r);
+      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = De.depsTail, n.nextDep = void 0, De.depsTail.nextDep = n, De.depsTail = n, De.deps === n && (De.deps = r);
     }
     return n;
   }
@@ -449,22 +449,22 @@ function ka(e) {
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Xi = /* @__PURE__ */ new WeakMap(), In = /* @__PURE__ */ Symbol(
+const Xi = /* @__PURE__ */ new WeakMap(), On = /* @__PURE__ */ Symbol(
   ""
 ), Zi = /* @__PURE__ */ Symbol(
   ""
 ), Tr = /* @__PURE__ */ Symbol(
   ""
 );
-function Xe(e, t, n) {
-  if (kt && Ee) {
+function Qe(e, t, n) {
+  if (wt && De) {
     let r = Xi.get(e);
     r || Xi.set(e, r = /* @__PURE__ */ new Map());
     let s = r.get(n);
     s || (r.set(n, s = new vo()), s.map = r, s.key = n), s.track();
   }
 }
-function Ut(e, t, n, r, s, i) {
+function Wt(e, t, n, r, s, i) {
   const o = Xi.get(e);
   if (!o) {
     Dr++;
@@ -480,88 +480,88 @@ function Ut(e, t, n, r, s, i) {
     if (c && n === "length") {
       const u = Number(r);
       o.forEach((d, m) => {
-        (m === "length" || m === Tr || !Ft(m) && m >= u) && l(d);
+        (m === "length" || m === Tr || !It(m) && m >= u) && l(d);
       });
     } else
       switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(In)), rn(e) && l(o.get(Zi)));
+          c ? a && l(o.get("length")) : (l(o.get(On)), sn(e) && l(o.get(Zi)));
           break;
         case "delete":
-          c || (l(o.get(In)), rn(e) && l(o.get(Zi)));
+          c || (l(o.get(On)), sn(e) && l(o.get(Zi)));
           break;
         case "set":
-          rn(e) && l(o.get(In));
+          sn(e) && l(o.get(On));
           break;
       }
   }
   wo();
 }
-function Wn(e) {
-  const t = /* @__PURE__ */ ke(e);
-  return t === e || (Xe(t, "iterate", Tr), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(pt(n))) : t.map(un) : t.map(pt);
+function Jn(e) {
+  const t = /* @__PURE__ */ xe(e);
+  return t === e || (Qe(t, "iterate", Tr), /* @__PURE__ */ ht(e)) ? t : /* @__PURE__ */ Ot(e) ? /* @__PURE__ */ on(e) ? t.map((n) => fn(gt(n))) : t.map(fn) : t.map(gt);
 }
 function Ps(e) {
-  return Xe(e = /* @__PURE__ */ ke(e), "iterate", Tr), e;
+  return Qe(e = /* @__PURE__ */ xe(e), "iterate", Tr), e;
 }
-function Rt(e, t) {
-  return /* @__PURE__ */ It(e) ? un(/* @__PURE__ */ sn(e) ? pt(t) : t) : pt(t);
+function Ct(e, t) {
+  return /* @__PURE__ */ Ot(e) ? fn(/* @__PURE__ */ on(e) ? gt(t) : t) : gt(t);
 }
 const Hf = {
   __proto__: null,
   [Symbol.iterator]() {
-    return di(this, Symbol.iterator, (e) => Rt(this, e));
+    return di(this, Symbol.iterator, (e) => Ct(this, e));
   },
   concat(...e) {
-    return Wn(this).concat(
-      ...e.map((t) => ae(t) ? Wn(t) : t)
+    return Jn(this).concat(
+      ...e.map((t) => ae(t) ? Jn(t) : t)
     );
   },
   entries() {
-    return di(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
+    return di(this, "entries", (e) => (e[1] = Ct(this, e[1]), e));
   },
   every(e, t) {
-    return Pt(this, "every", e, t, void 0, arguments);
+    return jt(this, "every", e, t, void 0, arguments);
   },
   filter(e, t) {
-    return Pt(
+    return jt(
       this,
       "filter",
       e,
       t,
-      (n) => n.map((r) => Rt(this, r)),
+      (n) => n.map((r) => Ct(this, r)),
       arguments
     );
   },
   find(e, t) {
-    return Pt(
+    return jt(
       this,
       "find",
       e,
       t,
-      (n) => Rt(this, n),
+      (n) => Ct(this, n),
       arguments
     );
   },
   findIndex(e, t) {
-    return Pt(this, "findIndex", e, t, void 0, arguments);
+    return jt(this, "findIndex", e, t, void 0, arguments);
   },
   findLast(e, t) {
-    return Pt(
+    return jt(
       this,
       "findLast",
       e,
       t,
-      (n) => Rt(this, n),
+      (n) => Ct(this, n),
       arguments
     );
   },
   findLastIndex(e, t) {
-    return Pt(this, "findLastIndex", e, t, void 0, arguments);
+    return jt(this, "findLastIndex", e, t, void 0, arguments);
   },
   // flat, flatMap could benefit from ARRAY_ITERATE but are not straight-forward to implement
   forEach(e, t) {
-    return Pt(this, "forEach", e, t, void 0, arguments);
+    return jt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
     return hi(this, "includes", e);
@@ -570,14 +570,14 @@ const Hf = {
     return hi(this, "indexOf", e);
   },
   join(e) {
-    return Wn(this).join(e);
+    return Jn(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
     return hi(this, "lastIndexOf", e);
   },
   map(e, t) {
-    return Pt(this, "map", e, t, void 0, arguments);
+    return jt(this, "map", e, t, void 0, arguments);
   },
   pop() {
     return ar(this, "pop");
@@ -596,30 +596,30 @@ const Hf = {
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
-    return Pt(this, "some", e, t, void 0, arguments);
+    return jt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
     return ar(this, "splice", e);
   },
   toReversed() {
-    return Wn(this).toReversed();
+    return Jn(this).toReversed();
   },
   toSorted(e) {
-    return Wn(this).toSorted(e);
+    return Jn(this).toSorted(e);
   },
   toSpliced(...e) {
-    return Wn(this).toSpliced(...e);
+    return Jn(this).toSpliced(...e);
   },
   unshift(...e) {
     return ar(this, "unshift", e);
   },
   values() {
-    return di(this, "values", (e) => Rt(this, e));
+    return di(this, "values", (e) => Ct(this, e));
   }
 };
 function di(e, t, n) {
   const r = Ps(e), s = r[t], i = s.call(r);
-  if (r !== e && !/* @__PURE__ */ dt(e)) {
+  if (r !== e && !/* @__PURE__ */ ht(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
       return o.next = () => gl(i.next(), n), s !== wa[t] && Object.defineProperties(o, {
@@ -645,15 +645,15 @@ function gl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
 const wa = Array.prototype;
-function Pt(e, t, n, r, s, i) {
-  const o = Ps(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
+function jt(e, t, n, r, s, i) {
+  const o = Ps(e), l = o !== e && !/* @__PURE__ */ ht(e), c = o[t];
   if (c !== wa[t]) {
     const d = c.apply(e, i);
-    return l ? pt(d) : d;
+    return l ? gt(d) : d;
   }
   let a = n;
   o !== e && (l ? a = function(d, m) {
-    return n.call(this, Rt(e, d), m, e);
+    return n.call(this, Ct(e, d), m, e);
   } : n.length > 2 && (a = function(d, m) {
     return n.call(this, d, m, e);
   }));
@@ -661,34 +661,34 @@ function Pt(e, t, n, r, s, i) {
   return l && s ? s(u) : u;
 }
 function ml(e, t, n, r) {
-  const s = Ps(e), i = s !== e && !/* @__PURE__ */ dt(e);
+  const s = Ps(e), i = s !== e && !/* @__PURE__ */ ht(e);
   let o = n, l = !1;
   s !== e && (i ? (l = r.length === 0, o = function(a, u, d) {
-    return l && (l = !1, a = Rt(e, a)), n.call(this, a, Rt(e, u), d, e);
+    return l && (l = !1, a = Ct(e, a)), n.call(this, a, Ct(e, u), d, e);
   }) : n.length > 3 && (o = function(a, u, d) {
     return n.call(this, a, u, d, e);
   }));
   const c = s[t](o, ...r);
-  return l ? Rt(e, c) : c;
+  return l ? Ct(e, c) : c;
 }
 function hi(e, t, n) {
-  const r = /* @__PURE__ */ ke(e);
-  Xe(r, "iterate", Tr);
+  const r = /* @__PURE__ */ xe(e);
+  Qe(r, "iterate", Tr);
   const s = r[t](...n);
-  return (s === -1 || s === !1) && /* @__PURE__ */ Eo(n[0]) ? (n[0] = /* @__PURE__ */ ke(n[0]), r[t](...n)) : s;
+  return (s === -1 || s === !1) && /* @__PURE__ */ Eo(n[0]) ? (n[0] = /* @__PURE__ */ xe(n[0]), r[t](...n)) : s;
 }
 function ar(e, t, n = []) {
-  cn(), ko();
-  const r = (/* @__PURE__ */ ke(e))[t].apply(e, n);
-  return wo(), an(), r;
+  an(), ko();
+  const r = (/* @__PURE__ */ xe(e))[t].apply(e, n);
+  return wo(), un(), r;
 }
 const Vf = /* @__PURE__ */ yo("__proto__,__v_isRef,__isVue"), xa = /* @__PURE__ */ new Set(
-  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ft)
+  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(It)
 );
 function Gf(e) {
-  Ft(e) || (e = String(e));
-  const t = /* @__PURE__ */ ke(this);
-  return Xe(t, "has", e), t.hasOwnProperty(e);
+  It(e) || (e = String(e));
+  const t = /* @__PURE__ */ xe(this);
+  return Qe(t, "has", e), t.hasOwnProperty(e);
 }
 class va {
   constructor(t = !1, n = !1) {
@@ -721,15 +721,15 @@ class va {
       // if this is a proxy wrapping a ref, return methods using the raw ref
       // as receiver so that we don't have to call `toRaw` on the ref in all
       // its class methods
-      /* @__PURE__ */ tt(t) ? t : r
+      /* @__PURE__ */ rt(t) ? t : r
     );
-    if ((Ft(n) ? xa.has(n) : Vf(n)) || (s || Xe(t, "get", n), i))
+    if ((It(n) ? xa.has(n) : Vf(n)) || (s || Qe(t, "get", n), i))
       return l;
-    if (/* @__PURE__ */ tt(l)) {
+    if (/* @__PURE__ */ rt(l)) {
       const c = o && bo(n) ? l : l.value;
-      return s && Ie(c) ? /* @__PURE__ */ eo(c) : c;
+      return s && Ne(c) ? /* @__PURE__ */ eo(c) : c;
     }
-    return Ie(l) ? s ? /* @__PURE__ */ eo(l) : /* @__PURE__ */ Ro(l) : l;
+    return Ne(l) ? s ? /* @__PURE__ */ eo(l) : /* @__PURE__ */ Ro(l) : l;
   }
 }
 class Aa extends va {
@@ -740,33 +740,33 @@ class Aa extends va {
     let i = t[n];
     const o = ae(t) && bo(n);
     if (!this._isShallow) {
-      const a = /* @__PURE__ */ It(i);
-      if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ It(r) && (i = /* @__PURE__ */ ke(i), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(r))
+      const a = /* @__PURE__ */ Ot(i);
+      if (!/* @__PURE__ */ ht(r) && !/* @__PURE__ */ Ot(r) && (i = /* @__PURE__ */ xe(i), r = /* @__PURE__ */ xe(r)), !o && /* @__PURE__ */ rt(i) && !/* @__PURE__ */ rt(r))
         return a || (i.value = r), !0;
     }
-    const l = o ? Number(n) < t.length : xe(t, n), c = Reflect.set(
+    const l = o ? Number(n) < t.length : Ae(t, n), c = Reflect.set(
       t,
       n,
       r,
-      /* @__PURE__ */ tt(t) ? t : s
+      /* @__PURE__ */ rt(t) ? t : s
     );
-    return t === /* @__PURE__ */ ke(s) && c && (l ? St(r, i) && Ut(t, "set", n, r) : Ut(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ xe(s) && c && (l ? Dt(r, i) && Wt(t, "set", n, r) : Wt(t, "add", n, r)), c;
   }
   deleteProperty(t, n) {
-    const r = xe(t, n);
+    const r = Ae(t, n);
     t[n];
     const s = Reflect.deleteProperty(t, n);
-    return s && r && Ut(t, "delete", n, void 0), s;
+    return s && r && Wt(t, "delete", n, void 0), s;
   }
   has(t, n) {
     const r = Reflect.has(t, n);
-    return (!Ft(n) || !xa.has(n)) && Xe(t, "has", n), r;
+    return (!It(n) || !xa.has(n)) && Qe(t, "has", n), r;
   }
   ownKeys(t) {
-    return Xe(
+    return Qe(
       t,
       "iterate",
-      ae(t) ? "length" : In
+      ae(t) ? "length" : On
     ), Reflect.ownKeys(t);
   }
 }
@@ -785,12 +785,12 @@ const Yf = /* @__PURE__ */ new Aa(), Xf = /* @__PURE__ */ new Kf(), Zf = /* @__P
 const Qi = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
 function Qf(e, t, n) {
   return function(...r) {
-    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Qi : t ? un : pt;
-    return !t && Xe(
+    const s = this.__v_raw, i = /* @__PURE__ */ xe(s), o = sn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Qi : t ? fn : gt;
+    return !t && Qe(
       i,
       "iterate",
-      c ? Zi : In
-    ), ht(
+      c ? Zi : On
+    ), pt(
       // inheriting all iterator properties
       Object.create(a),
       {
@@ -814,9 +814,9 @@ function Qr(e) {
 function ed(e, t) {
   const n = {
     get(s) {
-      const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
-      e || (St(s, l) && Xe(o, "get", s), Xe(o, "get", l));
-      const { has: c } = Zr(o), a = t ? Qi : e ? un : pt;
+      const i = this.__v_raw, o = /* @__PURE__ */ xe(i), l = /* @__PURE__ */ xe(s);
+      e || (Dt(s, l) && Qe(o, "get", s), Qe(o, "get", l));
+      const { has: c } = Zr(o), a = t ? Qi : e ? fn : gt;
       if (c.call(o, s))
         return a(i.get(s));
       if (c.call(o, l))
@@ -825,18 +825,18 @@ function ed(e, t) {
     },
     get size() {
       const s = this.__v_raw;
-      return !e && Xe(/* @__PURE__ */ ke(s), "iterate", In), s.size;
+      return !e && Qe(/* @__PURE__ */ xe(s), "iterate", On), s.size;
     },
     has(s) {
-      const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
-      return e || (St(s, l) && Xe(o, "has", s), Xe(o, "has", l)), s === l ? i.has(s) : i.has(s) || i.has(l);
+      const i = this.__v_raw, o = /* @__PURE__ */ xe(i), l = /* @__PURE__ */ xe(s);
+      return e || (Dt(s, l) && Qe(o, "has", s), Qe(o, "has", l)), s === l ? i.has(s) : i.has(s) || i.has(l);
     },
     forEach(s, i) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Qi : e ? un : pt;
-      return !e && Xe(c, "iterate", In), l.forEach((u, d) => s.call(i, a(u), a(d), o));
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ xe(l), a = t ? Qi : e ? fn : gt;
+      return !e && Qe(c, "iterate", On), l.forEach((u, d) => s.call(i, a(u), a(d), o));
     }
   };
-  return ht(
+  return pt(
     n,
     e ? {
       add: Qr("add"),
@@ -845,27 +845,27 @@ function ed(e, t) {
       clear: Qr("clear")
     } : {
       add(s) {
-        const i = /* @__PURE__ */ ke(this), o = Zr(i), l = /* @__PURE__ */ ke(s), c = !t && !/* @__PURE__ */ dt(s) && !/* @__PURE__ */ It(s) ? l : s;
-        return o.has.call(i, c) || St(s, c) && o.has.call(i, s) || St(l, c) && o.has.call(i, l) || (i.add(c), Ut(i, "add", c, c)), this;
+        const i = /* @__PURE__ */ xe(this), o = Zr(i), l = /* @__PURE__ */ xe(s), c = !t && !/* @__PURE__ */ ht(s) && !/* @__PURE__ */ Ot(s) ? l : s;
+        return o.has.call(i, c) || Dt(s, c) && o.has.call(i, s) || Dt(l, c) && o.has.call(i, l) || (i.add(c), Wt(i, "add", c, c)), this;
       },
       set(s, i) {
-        !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ It(i) && (i = /* @__PURE__ */ ke(i));
-        const o = /* @__PURE__ */ ke(this), { has: l, get: c } = Zr(o);
+        !t && !/* @__PURE__ */ ht(i) && !/* @__PURE__ */ Ot(i) && (i = /* @__PURE__ */ xe(i));
+        const o = /* @__PURE__ */ xe(this), { has: l, get: c } = Zr(o);
         let a = l.call(o, s);
-        a || (s = /* @__PURE__ */ ke(s), a = l.call(o, s));
+        a || (s = /* @__PURE__ */ xe(s), a = l.call(o, s));
         const u = c.call(o, s);
-        return o.set(s, i), a ? St(i, u) && Ut(o, "set", s, i) : Ut(o, "add", s, i), this;
+        return o.set(s, i), a ? Dt(i, u) && Wt(o, "set", s, i) : Wt(o, "add", s, i), this;
       },
       delete(s) {
-        const i = /* @__PURE__ */ ke(this), { has: o, get: l } = Zr(i);
+        const i = /* @__PURE__ */ xe(this), { has: o, get: l } = Zr(i);
         let c = o.call(i, s);
-        c || (s = /* @__PURE__ */ ke(s), c = o.call(i, s)), l && l.call(i, s);
+        c || (s = /* @__PURE__ */ xe(s), c = o.call(i, s)), l && l.call(i, s);
         const a = i.delete(s);
-        return c && Ut(i, "delete", s, void 0), a;
+        return c && Wt(i, "delete", s, void 0), a;
       },
       clear() {
-        const s = /* @__PURE__ */ ke(this), i = s.size !== 0, o = s.clear();
-        return i && Ut(
+        const s = /* @__PURE__ */ xe(this), i = s.size !== 0, o = s.clear();
+        return i && Wt(
           s,
           "clear",
           void 0,
@@ -885,7 +885,7 @@ function ed(e, t) {
 function Ao(e, t) {
   const n = ed(e, t);
   return (r, s, i) => s === "__v_isReactive" ? !e : s === "__v_isReadonly" ? e : s === "__v_isShallow" ? t : s === "__v_raw" ? r : Reflect.get(
-    xe(n, s) && s in r ? n : r,
+    Ae(n, s) && s in r ? n : r,
     s,
     i
   );
@@ -914,7 +914,7 @@ function id(e) {
 }
 // @__NO_SIDE_EFFECTS__
 function Ro(e) {
-  return /* @__PURE__ */ It(e) ? e : Co(
+  return /* @__PURE__ */ Ot(e) ? e : Co(
     e,
     !1,
     Yf,
@@ -943,7 +943,7 @@ function eo(e) {
   );
 }
 function Co(e, t, n, r, s) {
-  if (!Ie(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
+  if (!Ne(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const i = s.get(e);
   if (i)
@@ -958,15 +958,15 @@ function Co(e, t, n, r, s) {
   return s.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function sn(e) {
-  return /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
+function on(e) {
+  return /* @__PURE__ */ Ot(e) ? /* @__PURE__ */ on(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
-function It(e) {
+function Ot(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
-function dt(e) {
+function ht(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
@@ -974,16 +974,16 @@ function Eo(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function ke(e) {
+function xe(e) {
   const t = e && e.__v_raw;
-  return t ? /* @__PURE__ */ ke(t) : e;
+  return t ? /* @__PURE__ */ xe(t) : e;
 }
 function ld(e) {
-  return !xe(e, "__v_skip") && Object.isExtensible(e) && aa(e, "__v_skip", !0), e;
+  return !Ae(e, "__v_skip") && Object.isExtensible(e) && aa(e, "__v_skip", !0), e;
 }
-const pt = (e) => Ie(e) ? /* @__PURE__ */ Ro(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ eo(e) : e;
+const gt = (e) => Ne(e) ? /* @__PURE__ */ Ro(e) : e, fn = (e) => Ne(e) ? /* @__PURE__ */ eo(e) : e;
 // @__NO_SIDE_EFFECTS__
-function tt(e) {
+function rt(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -991,32 +991,32 @@ function es(e) {
   return cd(e, !1);
 }
 function cd(e, t) {
-  return /* @__PURE__ */ tt(e) ? e : new ad(e, t);
+  return /* @__PURE__ */ rt(e) ? e : new ad(e, t);
 }
 class ad {
   constructor(t, n) {
-    this.dep = new vo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
+    this.dep = new vo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ xe(t), this._value = n ? t : gt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ dt(t) || /* @__PURE__ */ It(t);
-    t = r ? t : /* @__PURE__ */ ke(t), St(t, n) && (this._rawValue = t, this._value = r ? t : pt(t), this.dep.trigger());
+    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ ht(t) || /* @__PURE__ */ Ot(t);
+    t = r ? t : /* @__PURE__ */ xe(t), Dt(t, n) && (this._rawValue = t, this._value = r ? t : gt(t), this.dep.trigger());
   }
 }
 function H(e) {
-  return /* @__PURE__ */ tt(e) ? e.value : e;
+  return /* @__PURE__ */ rt(e) ? e.value : e;
 }
 const ud = {
   get: (e, t, n) => t === "__v_raw" ? e : H(Reflect.get(e, t, n)),
   set: (e, t, n, r) => {
     const s = e[t];
-    return /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(n) ? (s.value = n, !0) : Reflect.set(e, t, n, r);
+    return /* @__PURE__ */ rt(s) && !/* @__PURE__ */ rt(n) ? (s.value = n, !0) : Reflect.set(e, t, n, r);
   }
 };
 function Sa(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, ud);
+  return /* @__PURE__ */ on(e) ? e : new Proxy(e, ud);
 }
 class fd {
   constructor(t, n, r) {
@@ -1027,7 +1027,7 @@ class fd {
    */
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
-    Ee !== this)
+    De !== this)
       return ga(this, !0), !0;
   }
   get value() {
@@ -1041,7 +1041,7 @@ class fd {
 // @__NO_SIDE_EFFECTS__
 function dd(e, t, n = !1) {
   let r, s;
-  return Ce(e) ? r = e : (r = e.get, s = e.set), new fd(r, s, n);
+  return Se(e) ? r = e : (r = e.get, s = e.set), new fd(r, s, n);
 }
 const ts = {}, ys = /* @__PURE__ */ new WeakMap();
 let An;
@@ -1051,23 +1051,23 @@ function hd(e, t = !1, n = An) {
     r || ys.set(n, r = []), r.push(e);
   }
 }
-function pd(e, t, n = Fe) {
-  const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (b) => s ? b : /* @__PURE__ */ dt(b) || s === !1 || s === 0 ? Wt(b, 1) : Wt(b);
+function pd(e, t, n = Oe) {
+  const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (b) => s ? b : /* @__PURE__ */ ht(b) || s === !1 || s === 0 ? Jt(b, 1) : Jt(b);
   let u, d, m, g, h = !1, w = !1;
-  if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ae(e) ? (w = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ dt(b)), d = () => e.map((b) => {
-    if (/* @__PURE__ */ tt(b))
+  if (/* @__PURE__ */ rt(e) ? (d = () => e.value, h = /* @__PURE__ */ ht(e)) : /* @__PURE__ */ on(e) ? (d = () => a(e), h = !0) : ae(e) ? (w = !0, h = e.some((b) => /* @__PURE__ */ on(b) || /* @__PURE__ */ ht(b)), d = () => e.map((b) => {
+    if (/* @__PURE__ */ rt(b))
       return b.value;
-    if (/* @__PURE__ */ sn(b))
+    if (/* @__PURE__ */ on(b))
       return a(b);
-    if (Ce(b))
+    if (Se(b))
       return c ? c(b, 2) : b();
-  })) : Ce(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
+  })) : Se(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
     if (m) {
-      cn();
+      an();
       try {
         m();
       } finally {
-        an();
+        un();
       }
     }
     const b = An;
@@ -1077,20 +1077,20 @@ function pd(e, t, n = Fe) {
     } finally {
       An = b;
     }
-  } : d = Fn, t && s) {
-    const b = d, F = s === !0 ? 1 / 0 : s;
-    d = () => Wt(b(), F);
+  } : d = In, t && s) {
+    const b = d, O = s === !0 ? 1 / 0 : s;
+    d = () => Jt(b(), O);
   }
-  const A = Wf(), S = () => {
-    u.stop(), A && A.active && sa(A.effects, u);
+  const v = Wf(), C = () => {
+    u.stop(), v && v.active && sa(v.effects, u);
   };
   if (i && t) {
     const b = t;
-    t = (...F) => {
+    t = (...O) => {
       try {
-        return b(...F);
+        return b(...O);
       } finally {
-        S();
+        C();
       }
     };
   }
@@ -1098,24 +1098,24 @@ function pd(e, t, n = Fe) {
   const k = (b) => {
     if (!(!(u.flags & 1) || !u.dirty && !b))
       if (t) {
-        const F = u.run();
-        if (b || s || h || (w ? F.some((B, j) => St(B, x[j])) : St(F, x))) {
-          const B = An;
-          cn();
+        const O = u.run();
+        if (b || s || h || (w ? O.some((z, j) => Dt(z, x[j])) : Dt(O, x))) {
+          const z = An;
+          an();
           try {
             m && m(), An = u;
             const j = [
-              F,
+              O,
               // pass undefined as the old value when it's changed for the first time
               x === ts ? void 0 : w && x[0] === ts ? [] : x,
               g
             ];
-            x = F, c ? c(t, 3, j) : (
+            x = O, c ? c(t, 3, j) : (
               // @ts-expect-error
               t(...j)
             );
           } finally {
-            An = B, an();
+            An = z, un();
           }
         }
       } else
@@ -1127,28 +1127,28 @@ function pd(e, t, n = Fe) {
       if (c)
         c(b, 4);
       else
-        for (const F of b) F();
+        for (const O of b) O();
       ys.delete(u);
     }
-  }, t ? r ? k(!0) : x = u.run() : o ? o(k.bind(null, !0), !0) : u.run(), S.pause = u.pause.bind(u), S.resume = u.resume.bind(u), S.stop = S, S;
+  }, t ? r ? k(!0) : x = u.run() : o ? o(k.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
 }
-function Wt(e, t = 1 / 0, n) {
-  if (t <= 0 || !Ie(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
+function Jt(e, t = 1 / 0, n) {
+  if (t <= 0 || !Ne(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
-  if (n.set(e, t), t--, /* @__PURE__ */ tt(e))
-    Wt(e.value, t, n);
+  if (n.set(e, t), t--, /* @__PURE__ */ rt(e))
+    Jt(e.value, t, n);
   else if (ae(e))
     for (let r = 0; r < e.length; r++)
-      Wt(e[r], t, n);
-  else if (Ln(e) || rn(e))
+      Jt(e[r], t, n);
+  else if (Pn(e) || sn(e))
     e.forEach((r) => {
-      Wt(r, t, n);
+      Jt(r, t, n);
     });
   else if (la(e)) {
     for (const r in e)
-      Wt(e[r], t, n);
+      Jt(e[r], t, n);
     for (const r of Object.getOwnPropertySymbols(e))
-      Object.prototype.propertyIsEnumerable.call(e, r) && Wt(e[r], t, n);
+      Object.prototype.propertyIsEnumerable.call(e, r) && Jt(e[r], t, n);
   }
   return e;
 }
@@ -1159,8 +1159,8 @@ function Wr(e, t, n, r) {
     js(s, t, n);
   }
 }
-function Vt(e, t, n, r) {
-  if (Ce(e)) {
+function Gt(e, t, n, r) {
+  if (Se(e)) {
     const s = Wr(e, t, n, r);
     return s && ia(s) && s.catch((i) => {
       js(i, t, n, void 0, !0);
@@ -1169,12 +1169,12 @@ function Vt(e, t, n, r) {
   if (ae(e)) {
     const s = [];
     for (let i = 0; i < e.length; i++)
-      s.push(Vt(e[i], t, n, r));
+      s.push(Gt(e[i], t, n, r));
     return s;
   }
 }
 function js(e, t, n, r = !0, s = !1) {
-  const i = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Fe;
+  const i = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Oe;
   if (t) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
@@ -1190,11 +1190,11 @@ function js(e, t, n, r = !0, s = !1) {
       c = c.parent;
     }
     if (o) {
-      cn(), Wr(o, null, 10, [
+      an(), Wr(o, null, 10, [
         e,
         a,
         u
-      ]), an();
+      ]), un();
       return;
     }
   }
@@ -1205,10 +1205,10 @@ function gd(e, t, n, r = !0, s = !1) {
     throw e;
   console.error(e);
 }
-const Ze = [];
-let yt = -1;
-const Ct = [];
-let en = null, Vn = 0;
+const et = [];
+let bt = -1;
+const Et = [];
+let tn = null, Gn = 0;
 const Da = /* @__PURE__ */ Promise.resolve();
 let bs = null;
 function xr(e) {
@@ -1216,18 +1216,18 @@ function xr(e) {
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
 function md(e) {
-  let t = yt + 1, n = Ze.length;
+  let t = bt + 1, n = et.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, s = Ze[r], i = Fr(s);
+    const r = t + n >>> 1, s = et[r], i = Fr(s);
     i < e || i === e && s.flags & 2 ? t = r + 1 : n = r;
   }
   return t;
 }
 function So(e) {
   if (!(e.flags & 1)) {
-    const t = Fr(e), n = Ze[Ze.length - 1];
+    const t = Fr(e), n = et[et.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(md(t), 0, e), e.flags |= 1, Ta();
+    !(e.flags & 2) && t >= Fr(n) ? et.push(e) : et.splice(md(t), 0, e), e.flags |= 1, Ta();
   }
 }
 function Ta() {
@@ -1235,43 +1235,43 @@ function Ta() {
 }
 function _d(e) {
   if (!ae(e))
-    en && e.id === -1 ? en.splice(Vn + 1, 0, e) : e.flags & 1 || (Ct.push(e), e.flags |= 1);
+    tn && e.id === -1 ? tn.splice(Gn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Ct.push(e[t]);
+      Et.push(e[t]);
   Ta();
 }
-function Fa(e, t, n, r = yt + 1) {
-  for (; r < Ze.length; r++) {
-    const s = Ze[r];
+function Fa(e, t, n, r = bt + 1) {
+  for (; r < et.length; r++) {
+    const s = et[r];
     if (s && s.flags & 2) {
       if (e && s.id !== e.uid || t !== void 0 && !(s.id >= t))
         continue;
-      Ze.splice(r, 1), r = e ? r - 1 : yt, s.flags & 4 && (s.flags &= -2), s(), s.flags & 4 || (s.flags &= -2);
+      et.splice(r, 1), r = e ? r - 1 : bt, s.flags & 4 && (s.flags &= -2), s(), s.flags & 4 || (s.flags &= -2);
     }
   }
 }
 function Ia(e, t, n = 0) {
-  if (Ct.length) {
-    let r = Ct, s = 0;
+  if (Et.length) {
+    let r = Et, s = 0;
     if (t) {
       r = [];
-      for (let o = 0; o < Ct.length; o++) {
-        const l = Ct[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Ct[s++] = l : r.push(l);
+      for (let o = 0; o < Et.length; o++) {
+        const l = Et[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Et[s++] = l : r.push(l);
       }
     }
     const i = [...new Set(r)].sort((o, l) => Fr(o) - Fr(l));
-    if (Ct.length = s, en) {
+    if (Et.length = s, tn) {
       for (let o = 0; o < i.length; o++)
-        en.push(i[o]);
+        tn.push(i[o]);
       return;
     }
-    for (en = i, Vn = 0; Vn < en.length; Vn++) {
-      const o = en[Vn];
+    for (tn = i, Gn = 0; Gn < tn.length; Gn++) {
+      const o = tn[Gn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    en = null, Vn = 0;
+    tn = null, Gn = 0;
   }
 }
 let pi = !1;
@@ -1280,7 +1280,7 @@ function yd(e, t) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Ct);
+  const n = t === void 0 ? void 0 : new Set(Et);
   e(), pi = !0;
   try {
     Fa(void 0, t), Ia(void 0, n, t);
@@ -1291,8 +1291,8 @@ function yd(e, t) {
 const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
 function Oa(e) {
   try {
-    for (yt = 0; yt < Ze.length; yt++) {
-      const t = Ze[yt];
+    for (bt = 0; bt < et.length; bt++) {
+      const t = et[bt];
       t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Wr(
         t,
         t.i,
@@ -1300,29 +1300,29 @@ function Oa(e) {
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; yt < Ze.length; yt++) {
-      const t = Ze[yt];
+    for (; bt < et.length; bt++) {
+      const t = et[bt];
       t && (t.flags &= -2);
     }
-    yt = -1, Ze.length = 0, Ia(), bs = null, (Ze.length || Ct.length) && Oa();
+    bt = -1, et.length = 0, Ia(), bs = null, (et.length || Et.length) && Oa();
   }
 }
-let ft = null, Na = null;
+let dt = null, Na = null;
 function ks(e) {
-  const t = ft;
-  return ft = e, Na = e && e.type.__scopeId || null, t;
+  const t = dt;
+  return dt = e, Na = e && e.type.__scopeId || null, t;
 }
-function bd(e, t = ft, n) {
+function bd(e, t = dt, n) {
   if (!t || e._n)
     return e;
   const r = (...s) => {
     r._d && Rl(-1);
-    const i = ks(t), o = On.length;
+    const i = ks(t), o = Nn.length;
     let l;
     try {
       l = e(...s);
     } finally {
-      for (let c = On.length; c > o; c--) Ya();
+      for (let c = Nn.length; c > o; c--) Ya();
       ks(i), r._d && Rl(1);
     }
     return l;
@@ -1330,15 +1330,15 @@ function bd(e, t = ft, n) {
   return r._n = !0, r._c = !0, r._d = !0, r;
 }
 function yn(e, t) {
-  if (ft === null)
+  if (dt === null)
     return e;
-  const n = Us(ft), r = e.dirs || (e.dirs = []);
+  const n = Us(dt), r = e.dirs || (e.dirs = []);
   for (let s = 0; s < t.length; s++) {
-    let [i, o, l, c = Fe] = t[s];
-    i && (Ce(i) && (i = {
+    let [i, o, l, c = Oe] = t[s];
+    i && (Se(i) && (i = {
       mounted: i,
       updated: i
-    }), i.deep && Wt(o), r.push({
+    }), i.deep && Jt(o), r.push({
       dir: i,
       instance: n,
       value: o,
@@ -1363,14 +1363,14 @@ function bn(e, t, n, r) {
   const i = s.dirs, o = t && t.dirs;
   for (let l = 0; l < i.length; l++) {
     let c = i[l];
-    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ht({}, c, { oldValue: void 0 }));
+    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = pt({}, c, { oldValue: void 0 }));
     let a = c.dir[r];
-    a && (cn(), Vt(a, n, 8, [
+    a && (an(), Gt(a, n, 8, [
       e.el,
       c,
       s,
       t
-    ]), an());
+    ]), un());
   }
 }
 function kd(e, t, n = !1) {
@@ -1380,15 +1380,15 @@ function kd(e, t, n = !1) {
     if (s && e in s)
       return s[e];
     if (arguments.length > 1)
-      return n && Ce(t) ? t.call(r && r.proxy) : t;
+      return n && Se(t) ? t.call(r && r.proxy) : t;
   }
 }
 const wd = /* @__PURE__ */ Symbol.for("v-scx"), xd = () => kd(wd);
 function gi(e, t, n) {
   return vd(e, t, n);
 }
-function vd(e, t, n = Fe) {
-  const { immediate: r, deep: s, flush: i, once: o } = n, l = ht({}, n), c = t && r || !t && i !== "post";
+function vd(e, t, n = Oe) {
+  const { immediate: r, deep: s, flush: i, once: o } = n, l = pt({}, n), c = t && r || !t && i !== "post";
   let a;
   if (As) {
     if (i === "sync") {
@@ -1397,14 +1397,14 @@ function vd(e, t, n = Fe) {
     } else if (!c) {
       const g = () => {
       };
-      return g.stop = Fn, g.resume = Fn, g.pause = Fn, g;
+      return g.stop = In, g.resume = In, g.pause = In, g;
     }
   }
   const u = tr;
-  l.call = (g, h, w) => Vt(g, u, h, w);
+  l.call = (g, h, w) => Gt(g, u, h, w);
   let d = !1;
   i === "post" ? l.scheduler = (g) => {
-    g.i = u, Ke(g, u && u.suspense);
+    g.i = u, Xe(g, u && u.suspense);
   } : i !== "sync" && (d = !0, l.scheduler = (g, h) => {
     h ? g() : So(g);
   }), l.augmentJob = (g) => {
@@ -1413,9 +1413,9 @@ function vd(e, t, n = Fe) {
   const m = pd(e, t, l);
   return As && (a ? a.push(m) : c && m()), m;
 }
-const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $s = (e) => e.__isTeleport, Cn = (e) => e && (e.disabled || e.disabled === ""), Ad = (e) => e && (e.defer || e.defer === ""), _l = (e) => typeof SVGElement < "u" && e instanceof SVGElement, yl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, to = (e, t) => {
+const en = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $s = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), Ad = (e) => e && (e.defer || e.defer === ""), _l = (e) => typeof SVGElement < "u" && e instanceof SVGElement, yl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, to = (e, t) => {
   const n = e && e.to;
-  return Le(n) ? t ? t(n) : null : n;
+  return je(n) ? t ? t(n) : null : n;
 }, Rd = {
   name: "Teleport",
   __isTeleport: !0,
@@ -1424,55 +1424,55 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
       mc: u,
       pc: d,
       pbc: m,
-      o: { insert: g, querySelector: h, createText: w, createComment: A, parentNode: S }
-    } = a, x = Cn(t.props);
+      o: { insert: g, querySelector: h, createText: w, createComment: v, parentNode: C }
+    } = a, x = En(t.props);
     let { dynamicChildren: k } = t;
-    const b = (j, ee, X) => {
+    const b = (j, ee, Y) => {
       j.shapeFlag & 16 && u(
         j.children,
         ee,
-        X,
+        Y,
         s,
         i,
         o,
         l,
         c
       );
-    }, F = (j = t) => {
-      const ee = Cn(j.props), X = j.target = to(j.props, h), ue = no(X, j, w, g);
-      X && (o !== "svg" && _l(X) ? o = "svg" : o !== "mathml" && yl(X) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
-    }, B = (j) => {
+    }, O = (j = t) => {
+      const ee = En(j.props), Y = j.target = to(j.props, h), ue = no(Y, j, w, g);
+      Y && (o !== "svg" && _l(Y) ? o = "svg" : o !== "mathml" && yl(Y) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Y), ee || (b(j, Y, ue), mr(j, !1)));
+    }, z = (j) => {
       const ee = () => {
-        if (Qt.get(j) === ee) {
-          if (Qt.delete(j), Cn(j.props)) {
-            const X = S(j.el) || n;
-            b(j, X, j.anchor), mr(j, !0);
+        if (en.get(j) === ee) {
+          if (en.delete(j), En(j.props)) {
+            const Y = C(j.el) || n;
+            b(j, Y, j.anchor), mr(j, !0);
           }
-          F(j);
+          O(j);
         }
       };
-      Qt.set(j, ee), Ke(ee, i);
+      en.set(j, ee), Xe(ee, i);
     };
     if (e == null) {
       const j = t.el = w(""), ee = t.anchor = w("");
       if (g(j, n, r), g(ee, n, r), Ad(t.props) || i && i.pendingBranch) {
-        B(t);
+        z(t);
         return;
       }
-      x && (b(t, n, ee), mr(t, !0)), F();
+      x && (b(t, n, ee), mr(t, !0)), O();
     } else {
       t.el = e.el;
-      const j = t.anchor = e.anchor, ee = Qt.get(e);
+      const j = t.anchor = e.anchor, ee = en.get(e);
       if (ee) {
-        ee.flags |= 8, Qt.delete(e), B(t);
+        ee.flags |= 8, en.delete(e), z(t);
         return;
       }
       t.targetStart = e.targetStart;
-      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Cn(e.props), de = ne ? n : X, De = ne ? j : ue;
-      if (o === "svg" || _l(X) ? o = "svg" : (o === "mathml" || yl(X)) && (o = "mathml"), k ? (m(
+      const Y = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = En(e.props), pe = ne ? n : Y, Fe = ne ? j : ue;
+      if (o === "svg" || _l(Y) ? o = "svg" : (o === "mathml" || yl(Y)) && (o = "mathml"), k ? (m(
         e.dynamicChildren,
         k,
-        de,
+        pe,
         s,
         i,
         o,
@@ -1480,8 +1480,8 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
       ), Fo(e, t, !0)) : c || d(
         e,
         t,
-        de,
-        De,
+        pe,
+        Fe,
         s,
         i,
         o,
@@ -1496,17 +1496,17 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const we = to(t.props, h);
-        we && (t.target = we, ns(
+        const ve = to(t.props, h);
+        ve && (t.target = ve, ns(
           t,
-          we,
+          ve,
           null,
           a,
           0
         ));
       } else ne && ns(
         t,
-        X,
+        Y,
         ue,
         a,
         1
@@ -1523,16 +1523,16 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
       targetAnchor: u,
       target: d,
       props: m
-    } = e, g = Cn(m), h = i || !g, w = Qt.get(e);
-    if (w && (w.flags |= 8, Qt.delete(e)), d && (s(a), s(u)), i && s(c), !w && (g || d) && o & 16)
-      for (let A = 0; A < l.length; A++) {
-        const S = l[A];
+    } = e, g = En(m), h = i || !g, w = en.get(e);
+    if (w && (w.flags |= 8, en.delete(e)), d && (s(a), s(u)), i && s(c), !w && (g || d) && o & 16)
+      for (let v = 0; v < l.length; v++) {
+        const C = l[v];
         r(
-          S,
+          C,
           t,
           n,
           h,
-          !!S.dynamicChildren
+          !!C.dynamicChildren
         );
       }
   },
@@ -1542,7 +1542,7 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
 function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
   i === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = i === 2;
-  if (d && r(o, t, n), !Qt.has(e) && (!d || Cn(u)) && c & 16)
+  if (d && r(o, t, n), !en.has(e) && (!d || En(u)) && c & 16)
     for (let m = 0; m < a.length; m++)
       s(
         a[m],
@@ -1555,25 +1555,25 @@ function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
 function Cd(e, t, n, r, s, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
 }, d) {
-  function m(A, S) {
-    let x = S;
+  function m(v, C) {
+    let x = C;
     for (; x; ) {
       if (x && x.nodeType === 8) {
         if (x.data === "teleport start anchor")
           t.targetStart = x;
         else if (x.data === "teleport anchor") {
-          t.targetAnchor = x, A._lpa = t.targetAnchor && o(t.targetAnchor);
+          t.targetAnchor = x, v._lpa = t.targetAnchor && o(t.targetAnchor);
           break;
         }
       }
       x = o(x);
     }
   }
-  function g(A, S) {
-    S.anchor = d(
-      o(A),
-      S,
-      l(A),
+  function g(v, C) {
+    C.anchor = d(
+      o(v),
+      C,
+      l(v),
       n,
       r,
       s,
@@ -1583,10 +1583,10 @@ function Cd(e, t, n, r, s, i, {
   const h = t.target = to(
     t.props,
     c
-  ), w = Cn(t.props);
+  ), w = En(t.props);
   if (h) {
-    const A = h._lpa || h.firstChild;
-    t.shapeFlag & 16 && (w ? (g(e, t), m(h, A), t.targetAnchor || no(
+    const v = h._lpa || h.firstChild;
+    t.shapeFlag & 16 && (w ? (g(e, t), m(h, v), t.targetAnchor || no(
       h,
       t,
       u,
@@ -1594,8 +1594,8 @@ function Cd(e, t, n, r, s, i, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === h ? e : null
-    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || no(h, t, u, a), d(
-      A && o(A),
+    )) : (t.anchor = o(e), m(h, v), t.targetAnchor || no(h, t, u, a), d(
+      v && o(v),
       t,
       h,
       n,
@@ -1625,7 +1625,7 @@ function Sd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== wt) {
+      if (n.type !== xt) {
         t = n;
         break;
       }
@@ -1641,7 +1641,7 @@ function La(e) {
   if (n) {
     if (t & 16)
       return n[0];
-    if (t & 32 && Ce(n.default))
+    if (t & 32 && Se(n.default))
       return n.default();
   }
 }
@@ -1660,7 +1660,7 @@ function vr(e, t) {
       r && vr(r, t.clone(r));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
-  } else if (e.transition = t, e.type === oe && ae(e.children)) {
+  } else if (e.transition = t, e.type === ie && ae(e.children)) {
     const n = $a(e.children, !1);
     n && vr(n, t);
   }
@@ -1668,11 +1668,11 @@ function vr(e, t) {
 function ro(e) {
   if (e.component)
     return ro(e.component.subTree);
-  if (e.type === oe) {
+  if (e.type === ie) {
     const t = ae(e.children) && $a(e.children, !1);
     return t ? ro(t) : void 0;
   }
-  if (e.type !== wt)
+  if (e.type !== xt)
     return e;
 }
 function Dd(e) {
@@ -1686,9 +1686,9 @@ const ws = /* @__PURE__ */ new WeakMap();
 function Ar(e, t, n, r, s = !1) {
   if (ae(e)) {
     e.forEach(
-      (w, A) => Ar(
+      (w, v) => Ar(
         w,
-        t && (ae(t) ? t[A] : t),
+        t && (ae(t) ? t[v] : t),
         n,
         r,
         s
@@ -1700,21 +1700,21 @@ function Ar(e, t, n, r, s = !1) {
     r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
     return;
   }
-  const i = r.shapeFlag & 4 ? Us(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), g = d === Fe ? ra : (w) => bl(u, w) ? !1 : xe(m, w), h = (w, A) => !(A && bl(u, A));
+  const i = r.shapeFlag & 4 ? Us(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Oe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ xe(d), g = d === Oe ? ra : (w) => bl(u, w) ? !1 : Ae(m, w), h = (w, v) => !(v && bl(u, v));
   if (a != null && a !== c) {
-    if (kl(t), Le(a))
+    if (kl(t), je(a))
       u[a] = null, g(a) && (d[a] = null);
-    else if (/* @__PURE__ */ tt(a)) {
+    else if (/* @__PURE__ */ rt(a)) {
       const w = t;
       h(a, w.k) && (a.value = null), w.k && (u[w.k] = null);
     }
   }
-  if (Ce(c))
+  if (Se(c))
     Wr(c, l, 12, [o, u]);
   else {
-    const w = Le(c), A = /* @__PURE__ */ tt(c);
-    if (w || A) {
-      const S = () => {
+    const w = je(c), v = /* @__PURE__ */ rt(c);
+    if (w || v) {
+      const C = () => {
         if (e.f) {
           const x = w ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
           if (s)
@@ -1727,15 +1727,15 @@ function Ar(e, t, n, r, s = !1) {
             const k = [i];
             h(c, e.k) && (c.value = k), e.k && (u[e.k] = k);
           }
-        } else w ? (u[c] = o, g(c) && (d[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else w ? (u[c] = o, g(c) && (d[c] = o)) : v && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const x = () => {
-          S(), ws.delete(e);
+          C(), ws.delete(e);
         };
-        x.id = -1, ws.set(e, x), Ke(x, n);
+        x.id = -1, ws.set(e, x), Xe(x, n);
       } else
-        kl(e), S();
+        kl(e), C();
     }
   }
 }
@@ -1746,16 +1746,16 @@ function kl(e) {
 Ls().requestIdleCallback;
 Ls().cancelIdleCallback;
 const Rr = (e) => !!e.type.__asyncLoader, Pa = (e) => e.type.__isKeepAlive, Td = /* @__PURE__ */ Symbol.for("v-ndc");
-function Ge(e, t, n, r) {
+function Ye(e, t, n, r) {
   let s;
   const i = n, o = ae(e);
-  if (o || Le(e)) {
-    const l = o && /* @__PURE__ */ sn(e);
+  if (o || je(e)) {
+    const l = o && /* @__PURE__ */ on(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ It(e), e = Ps(e)), s = new Array(e.length);
+    l && (c = !/* @__PURE__ */ ht(e), a = /* @__PURE__ */ Ot(e), e = Ps(e)), s = new Array(e.length);
     for (let u = 0, d = e.length; u < d; u++)
       s[u] = t(
-        c ? a ? un(pt(e[u])) : pt(e[u]) : e[u],
+        c ? a ? fn(gt(e[u])) : gt(e[u]) : e[u],
         u,
         void 0,
         i
@@ -1768,7 +1768,7 @@ function Ge(e, t, n, r) {
       for (let l = 0; l < e; l++)
         s[l] = t(l + 1, l, void 0, i);
     }
-  else if (Ie(e))
+  else if (Ne(e))
     if (e[Symbol.iterator])
       s = Array.from(
         e,
@@ -1789,7 +1789,7 @@ function Ge(e, t, n, r) {
 const so = (e) => e ? tu(e) ? Us(e) : so(e.parent) : null, Cr = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
-  /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
+  /* @__PURE__ */ pt(/* @__PURE__ */ Object.create(null), {
     $: (e) => e,
     $el: (e) => e.vnode.el,
     $data: (e) => e.data,
@@ -1806,9 +1806,9 @@ const so = (e) => e ? tu(e) ? Us(e) : so(e.parent) : null, Cr = (
       So(e.update);
     }),
     $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
-    $watch: (e) => Fn
+    $watch: (e) => In
   })
-), _i = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Fd = {
+), _i = (e, t) => e !== Oe && !e.__isScriptSetup && Ae(e, t), Fd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
@@ -1829,9 +1829,9 @@ const so = (e) => e ? tu(e) ? Us(e) : so(e.parent) : null, Cr = (
       else {
         if (_i(r, t))
           return o[t] = 1, r[t];
-        if (xe(i, t))
+        if (Ae(i, t))
           return o[t] = 3, i[t];
-        if (n !== Fe && xe(n, t))
+        if (n !== Oe && Ae(n, t))
           return o[t] = 4, n[t];
         o[t] = 0;
       }
@@ -1839,32 +1839,32 @@ const so = (e) => e ? tu(e) ? Us(e) : so(e.parent) : null, Cr = (
     const a = Cr[t];
     let u, d;
     if (a)
-      return t === "$attrs" && Xe(e.attrs, "get", ""), a(e);
+      return t === "$attrs" && Qe(e.attrs, "get", ""), a(e);
     if (
       // css module (injected by vue-loader)
       (u = l.__cssModules) && (u = u[t])
     )
       return u;
-    if (n !== Fe && xe(n, t))
+    if (n !== Oe && Ae(n, t))
       return o[t] = 4, n[t];
     if (
       // global properties
-      d = c.config.globalProperties, xe(d, t)
+      d = c.config.globalProperties, Ae(d, t)
     )
       return d[t];
   },
   set({ _: e }, t, n) {
     const { data: r, setupState: s, ctx: i } = e;
-    return _i(s, t) ? (s[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
+    return _i(s, t) ? (s[t] = n, !0) : Ae(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: s, props: i, type: o }
   }, l) {
     let c;
-    return !!(n[l] || _i(t, l) || xe(i, l) || xe(r, l) || xe(Cr, l) || xe(s.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || _i(t, l) || Ae(i, l) || Ae(r, l) || Ae(Cr, l) || Ae(s.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
-    return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
+    return n.get != null ? e._.accessCache[t] = 0 : Ae(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
 function ja() {
@@ -1891,7 +1891,7 @@ function ja() {
 let Id = 0;
 function Od(e, t) {
   return function(r, s = null) {
-    Ce(r) || (r = ht({}, r)), s != null && !Ie(s) && (s = null);
+    Se(r) || (r = pt({}, r)), s != null && !Ne(s) && (s = null);
     const i = ja(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = i.app = {
@@ -1908,7 +1908,7 @@ function Od(e, t) {
       set config(u) {
       },
       use(u, ...d) {
-        return o.has(u) || (u && Ce(u.install) ? (o.add(u), u.install(a, ...d)) : Ce(u) && (o.add(u), u(a, ...d))), a;
+        return o.has(u) || (u && Se(u.install) ? (o.add(u), u.install(a, ...d)) : Se(u) && (o.add(u), u(a, ...d))), a;
       },
       mixin(u) {
         return a;
@@ -1921,7 +1921,7 @@ function Od(e, t) {
       },
       mount(u, d, m) {
         if (!c) {
-          const g = a._ceVNode || qt(r, s);
+          const g = a._ceVNode || Ht(r, s);
           return g.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, Us(g.component);
         }
       },
@@ -1929,7 +1929,7 @@ function Od(e, t) {
         l.push(u);
       },
       unmount() {
-        c && (Vt(
+        c && (Gt(
           l,
           a._instance,
           16
@@ -1952,16 +1952,16 @@ function Od(e, t) {
   };
 }
 let Yn = null;
-const Nd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Pn(t)}Modifiers`];
+const Nd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${kt(t)}Modifiers`] || e[`${jn(t)}Modifiers`];
 function Md(e, t, ...n) {
   if (e.isUnmounted) return;
-  const r = e.vnode.props || Fe;
+  const r = e.vnode.props || Oe;
   let s = n;
   const i = t.startsWith("update:"), o = i && Nd(r, t.slice(7));
-  o && (o.trim && (s = n.map((u) => Le(u) ? u.trim() : u)), o.number && (s = s.map(Ur)));
+  o && (o.trim && (s = n.map((u) => je(u) ? u.trim() : u)), o.number && (s = s.map(Ur)));
   let l, c = r[l = ai(t)] || // also try camelCase event handler (#2249)
-  r[l = ai(bt(t))];
-  !c && i && (c = r[l = ai(Pn(t))]), c && Vt(
+  r[l = ai(kt(t))];
+  !c && i && (c = r[l = ai(jn(t))]), c && Gt(
     c,
     e,
     6,
@@ -1973,7 +1973,7 @@ function Md(e, t, ...n) {
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Vt(
+    e.emitted[l] = !0, Gt(
       a,
       e,
       6,
@@ -1987,10 +1987,10 @@ function Ld(e, t, n = !1) {
     return s;
   const i = e.emits;
   let o = {};
-  return i ? (ae(i) ? i.forEach((l) => o[l] = null) : ht(o, i), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
+  return i ? (ae(i) ? i.forEach((l) => o[l] = null) : pt(o, i), Ne(e) && r.set(e, o), o) : (Ne(e) && r.set(e, null), null);
 }
 function Bs(e, t) {
-  return !e || !Os(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Pn(t)) || xe(e, t));
+  return !e || !Os(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), Ae(e, t[0].toLowerCase() + t.slice(1)) || Ae(e, jn(t)) || Ae(e, t));
 }
 function wl(e) {
   const {
@@ -2009,14 +2009,14 @@ function wl(e) {
     setupState: g,
     ctx: h,
     inheritAttrs: w
-  } = e, A = ks(e);
-  let S, x;
+  } = e, v = ks(e);
+  let C, x;
   try {
     if (n.shapeFlag & 4) {
-      const b = s || r, F = b;
-      S = Et(
+      const b = s || r, O = b;
+      C = St(
         a.call(
-          F,
+          O,
           b,
           u,
           d,
@@ -2027,7 +2027,7 @@ function wl(e) {
       ), x = l;
     } else {
       const b = t;
-      S = Et(
+      C = St(
         b.length > 1 ? b(
           d,
           { attrs: l, slots: o, emit: c }
@@ -2038,12 +2038,12 @@ function wl(e) {
       ), x = t.props ? l : Pd(l);
     }
   } catch (b) {
-    On.length = 0, js(b, e, 1), S = qt(wt);
+    Nn.length = 0, js(b, e, 1), C = Ht(xt);
   }
-  let k = S;
+  let k = C;
   if (x && w !== !1) {
-    const b = Object.keys(x), { shapeFlag: F } = k;
-    b.length && F & 7 && (i && b.some(Ns) && (x = jd(
+    const b = Object.keys(x), { shapeFlag: O } = k;
+    b.length && O & 7 && (i && b.some(Ns) && (x = jd(
       x,
       i
     )), k = er(k, x, !1, !0));
@@ -2052,14 +2052,14 @@ function wl(e) {
     const b = $s(k.type) && La(k) || k;
     vr(b, n.transition);
   }
-  return S = k, ks(A), S;
+  return C = k, ks(v), C;
 }
 function $a(e, t = !0) {
   let n;
   for (let r = 0; r < e.length; r++) {
     const s = e[r];
     if (Io(s)) {
-      if (s.type !== wt || s.children === "v-if") {
+      if (s.type !== xt || s.children === "v-if") {
         if (n)
           return;
         n = s;
@@ -2107,14 +2107,14 @@ function xl(e, t, n) {
     return !0;
   for (let s = 0; s < r.length; s++) {
     const i = r[s];
-    if (!xe(e, i) || Ba(t, e, i) && !Bs(n, i))
+    if (!Ae(e, i) || Ba(t, e, i) && !Bs(n, i))
       return !0;
   }
   return !1;
 }
 function Ba(e, t, n) {
   const r = e[n], s = t[n];
-  return n === "style" && Ie(r) && Ie(s) ? !ln(r, s) : r !== s;
+  return n === "style" && Ne(r) && Ne(s) ? !cn(r, s) : r !== s;
 }
 function Bd({ vnode: e, parent: t, suspense: n }, r) {
   for (; t; ) {
@@ -2139,7 +2139,7 @@ function Ud(e, t, n, r) {
     props: s,
     attrs: i,
     vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ ke(s), [c] = e.propsOptions;
+  } = e, l = /* @__PURE__ */ xe(s), [c] = e.propsOptions;
   let a = !1;
   if (
     // always force full diff in dev
@@ -2155,10 +2155,10 @@ function Ud(e, t, n, r) {
           continue;
         const g = t[m];
         if (c)
-          if (xe(i, m))
+          if (Ae(i, m))
             g !== i[m] && (i[m] = g, a = !0);
           else {
-            const h = bt(m);
+            const h = kt(m);
             s[h] = io(
               c,
               l,
@@ -2177,9 +2177,9 @@ function Ud(e, t, n, r) {
     let u;
     for (const d in l)
       (!t || // for camelCase
-      !xe(t, d) && // it's possible the original props was passed in as kebab-case
+      !Ae(t, d) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Pn(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
+      ((u = jn(d)) === d || !Ae(t, u))) && (c ? n && // for camelCase
       (n[d] !== void 0 || // for kebab-case
       n[u] !== void 0) && (s[d] = io(
         c,
@@ -2191,9 +2191,9 @@ function Ud(e, t, n, r) {
       )) : delete s[d]);
     if (i !== l)
       for (const d in i)
-        (!t || !xe(t, d)) && (delete i[d], a = !0);
+        (!t || !Ae(t, d)) && (delete i[d], a = !0);
   }
-  a && Ut(e.attrs, "set", "");
+  a && Wt(e.attrs, "set", "");
 }
 function Ja(e, t, n, r) {
   const [s, i] = e.propsOptions;
@@ -2204,10 +2204,10 @@ function Ja(e, t, n, r) {
         continue;
       const a = t[c];
       let u;
-      s && xe(s, u = bt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bs(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      s && Ae(s, u = kt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bs(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
     }
   if (i) {
-    const c = /* @__PURE__ */ ke(n), a = l || Fe;
+    const c = /* @__PURE__ */ xe(n), a = l || Oe;
     for (let u = 0; u < i.length; u++) {
       const d = i[u];
       n[d] = io(
@@ -2216,7 +2216,7 @@ function Ja(e, t, n, r) {
         d,
         a[d],
         e,
-        !xe(a, d)
+        !Ae(a, d)
       );
     }
   }
@@ -2225,10 +2225,10 @@ function Ja(e, t, n, r) {
 function io(e, t, n, r, s, i) {
   const o = e[n];
   if (o != null) {
-    const l = xe(o, "default");
+    const l = Ae(o, "default");
     if (l && r === void 0) {
       const c = o.default;
-      if (o.type !== Function && !o.skipFactory && Ce(c)) {
+      if (o.type !== Function && !o.skipFactory && Se(c)) {
         const { propsDefaults: a } = s;
         if (n in a)
           r = a[n];
@@ -2249,7 +2249,7 @@ function io(e, t, n, r, s, i) {
     ] && (i && !l ? r = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Pn(n)) && (r = !0));
+    ] && (r === "" || r === jn(n)) && (r = !0));
   }
   return r;
 }
@@ -2259,44 +2259,44 @@ function Wd(e, t, n = !1) {
     return s;
   const i = e.props, o = {}, l = [];
   if (!i)
-    return Ie(e) && r.set(e, Sn), Sn;
+    return Ne(e) && r.set(e, Dn), Dn;
   if (ae(i))
     for (let a = 0; a < i.length; a++) {
-      const u = bt(i[a]);
-      vl(u) && (o[u] = Fe);
+      const u = kt(i[a]);
+      vl(u) && (o[u] = Oe);
     }
   else if (i)
     for (const a in i) {
-      const u = bt(a);
+      const u = kt(a);
       if (vl(u)) {
-        const d = i[a], m = o[u] = ae(d) || Ce(d) ? { type: d } : ht({}, d), g = m.type;
+        const d = i[a], m = o[u] = ae(d) || Se(d) ? { type: d } : pt({}, d), g = m.type;
         let h = !1, w = !0;
         if (ae(g))
-          for (let A = 0; A < g.length; ++A) {
-            const S = g[A], x = Ce(S) && S.name;
+          for (let v = 0; v < g.length; ++v) {
+            const C = g[v], x = Se(C) && C.name;
             if (x === "Boolean") {
               h = !0;
               break;
             } else x === "String" && (w = !1);
           }
         else
-          h = Ce(g) && g.name === "Boolean";
+          h = Se(g) && g.name === "Boolean";
         m[
           0
           /* shouldCast */
         ] = h, m[
           1
           /* shouldCastTrue */
-        ] = w, (h || xe(m, "default")) && l.push(u);
+        ] = w, (h || Ae(m, "default")) && l.push(u);
       }
     }
   const c = [o, l];
-  return Ie(e) && r.set(e, c), c;
+  return Ne(e) && r.set(e, c), c;
 }
 function vl(e) {
   return e[0] !== "$" && !br(e);
 }
-const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e) ? e.map(Et) : [Et(e)], Jd = (e, t, n) => {
+const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e) ? e.map(St) : [St(e)], Jd = (e, t, n) => {
   if (t._n)
     return t;
   const r = bd((...s) => To(t(...s)), n);
@@ -2306,7 +2306,7 @@ const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e
   for (const s in e) {
     if (Do(s)) continue;
     const i = e[s];
-    if (Ce(i))
+    if (Se(i))
       t[s] = Jd(s, i, r);
     else if (i != null) {
       const o = To(i);
@@ -2327,7 +2327,7 @@ const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e
   } else t && Ha(e, t);
 }, Hd = (e, t, n) => {
   const { vnode: r, slots: s } = e;
-  let i = !0, o = Fe;
+  let i = !0, o = Oe;
   if (r.shapeFlag & 32) {
     const l = t._;
     l ? n && l === 1 ? i = !1 : Va(s, t, n) : (i = !t.$stable, qa(t, s)), o = t;
@@ -2335,7 +2335,7 @@ const Do = (e) => e === "_" || e === "_ctx" || e === "$stable", To = (e) => ae(e
   if (i)
     for (const l in s)
       !Do(l) && o[l] == null && delete s[l];
-}, Ke = Zd;
+}, Xe = Zd;
 function Vd(e) {
   return Gd(e);
 }
@@ -2353,295 +2353,295 @@ function Gd(e, t) {
     setElementText: u,
     parentNode: d,
     nextSibling: m,
-    setScopeId: g = Fn,
+    setScopeId: g = In,
     insertStaticContent: h
-  } = e, w = (p, _, v, P = null, D = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
+  } = e, w = (p, _, A, P = null, S = null, F = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
     if (p === _)
       return;
-    p && !ur(p, _) && (P = Ae(p), R(p, D, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Sn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
-    const { type: T, ref: G, shapeFlag: U } = _;
-    switch (T) {
+    p && !ur(p, _) && (P = me(p), ye(p, S, F, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Dn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    const { type: D, ref: V, shapeFlag: U } = _;
+    switch (D) {
       case zs:
-        A(p, _, v, P);
+        v(p, _, A, P);
         break;
-      case wt:
-        S(p, _, v, P);
+      case xt:
+        C(p, _, A, P);
         break;
       case bi:
-        p == null && x(_, v, P, M);
+        p == null && x(_, A, P, M);
         break;
-      case oe:
-        de(
+      case ie:
+        pe(
           p,
           _,
-          v,
+          A,
           P,
-          D,
-          I,
+          S,
+          F,
           M,
           $,
           N
         );
         break;
       default:
-        U & 1 ? F(
+        U & 1 ? O(
           p,
           _,
-          v,
+          A,
           P,
-          D,
-          I,
+          S,
+          F,
           M,
           $,
           N
-        ) : U & 6 ? De(
+        ) : U & 6 ? Fe(
           p,
           _,
-          v,
+          A,
           P,
-          D,
-          I,
+          S,
+          F,
           M,
           $,
           N
-        ) : (U & 64 || U & 128) && T.process(
+        ) : (U & 64 || U & 128) && D.process(
           p,
           _,
-          v,
+          A,
           P,
-          D,
-          I,
+          S,
+          F,
           M,
           $,
           N,
           hn
         );
     }
-    G != null && D ? Ar(G, p && p.ref, I, _ || p, !_) : G == null && p && p.ref != null && Ar(p.ref, null, I, p, !0);
-  }, A = (p, _, v, P) => {
+    V != null && S ? Ar(V, p && p.ref, F, _ || p, !_) : V == null && p && p.ref != null && Ar(p.ref, null, F, p, !0);
+  }, v = (p, _, A, P) => {
     if (p == null)
       r(
         _.el = l(_.children),
-        v,
+        A,
         P
       );
     else {
-      const D = _.el = p.el;
-      _.children !== p.children && a(D, _.children);
+      const S = _.el = p.el;
+      _.children !== p.children && a(S, _.children);
     }
-  }, S = (p, _, v, P) => {
+  }, C = (p, _, A, P) => {
     p == null ? r(
       _.el = c(_.children || ""),
-      v,
+      A,
       P
     ) : _.el = p.el;
-  }, x = (p, _, v, P) => {
+  }, x = (p, _, A, P) => {
     [p.el, p.anchor] = h(
       p.children,
       _,
-      v,
+      A,
       P,
       p.el,
       p.anchor
     );
-  }, k = ({ el: p, anchor: _ }, v, P) => {
-    let D;
+  }, k = ({ el: p, anchor: _ }, A, P) => {
+    let S;
     for (; p && p !== _; )
-      D = m(p), r(p, v, P), p = D;
-    r(_, v, P);
+      S = m(p), r(p, A, P), p = S;
+    r(_, A, P);
   }, b = ({ el: p, anchor: _ }) => {
-    let v;
+    let A;
     for (; p && p !== _; )
-      v = m(p), s(p), p = v;
+      A = m(p), s(p), p = A;
     s(_);
-  }, F = (p, _, v, P, D, I, M, $, N) => {
+  }, O = (p, _, A, P, S, F, M, $, N) => {
     if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), p == null)
-      B(
+      z(
         _,
-        v,
+        A,
         P,
-        D,
-        I,
+        S,
+        F,
         M,
         $,
         N
       );
     else {
-      const T = p.el && p.el._isVueCE ? p.el : null;
+      const D = p.el && p.el._isVueCE ? p.el : null;
       try {
-        T && T._beginPatch(), X(
+        D && D._beginPatch(), Y(
           p,
           _,
-          D,
-          I,
+          S,
+          F,
           M,
           $,
           N
         );
       } finally {
-        T && T._endPatch();
+        D && D._endPatch();
       }
     }
-  }, B = (p, _, v, P, D, I, M, $) => {
-    let N, T;
-    const { props: G, shapeFlag: U, transition: Z, dirs: te } = p;
+  }, z = (p, _, A, P, S, F, M, $) => {
+    let N, D;
+    const { props: V, shapeFlag: U, transition: Z, dirs: te } = p;
     if (N = p.el = o(
       p.type,
-      I,
-      G && G.is,
-      G
+      F,
+      V && V.is,
+      V
     ), U & 8 ? u(N, p.children) : U & 16 && ee(
       p.children,
       N,
       null,
       P,
-      D,
-      yi(p, I),
+      S,
+      yi(p, F),
       M,
       $
-    ), te && bn(p, null, P, "created"), j(N, p, p.scopeId, M, P), G) {
-      for (const _e in G)
-        _e !== "value" && !br(_e) && i(N, _e, null, G[_e], I, P);
-      "value" in G && i(N, "value", null, G.value, I), (T = G.onVnodeBeforeMount) && At(T, P, p);
+    ), te && bn(p, null, P, "created"), j(N, p, p.scopeId, M, P), V) {
+      for (const be in V)
+        be !== "value" && !br(be) && i(N, be, null, V[be], F, P);
+      "value" in V && i(N, "value", null, V.value, F), (D = V.onVnodeBeforeMount) && Rt(D, P, p);
     }
     te && bn(p, null, P, "beforeMount");
-    const he = Kd(D, Z);
-    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Xd] = !0), r(N, _, v), ((T = G && G.onVnodeMounted) || he || te) && Ke(() => {
-      T && At(T, P, p), he && Z.enter(N), te && bn(p, null, P, "mounted");
-    }, D);
-  }, j = (p, _, v, P, D) => {
-    if (v && g(p, v), P)
-      for (let I = 0; I < P.length; I++)
-        g(p, P[I]);
-    if (D) {
-      let I = D.subTree;
-      if (_ === I || Ka(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
-        const M = D.vnode;
+    const ge = Kd(S, Z);
+    ge ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Xd] = !0), r(N, _, A), ((D = V && V.onVnodeMounted) || ge || te) && Xe(() => {
+      D && Rt(D, P, p), ge && Z.enter(N), te && bn(p, null, P, "mounted");
+    }, S);
+  }, j = (p, _, A, P, S) => {
+    if (A && g(p, A), P)
+      for (let F = 0; F < P.length; F++)
+        g(p, P[F]);
+    if (S) {
+      let F = S.subTree;
+      if (_ === F || Ka(F.type) && (F.ssContent === _ || F.ssFallback === _)) {
+        const M = S.vnode;
         j(
           p,
           M,
           M.scopeId,
           M.slotScopeIds,
-          D.parent
+          S.parent
         );
       }
     }
-  }, ee = (p, _, v, P, D, I, M, $, N = 0) => {
-    for (let T = N; T < p.length; T++) {
-      const G = p[T] = $ ? zt(p[T]) : Et(p[T]);
+  }, ee = (p, _, A, P, S, F, M, $, N = 0) => {
+    for (let D = N; D < p.length; D++) {
+      const V = p[D] = $ ? Ut(p[D]) : St(p[D]);
       w(
         null,
-        G,
+        V,
         _,
-        v,
+        A,
         P,
-        D,
-        I,
+        S,
+        F,
         M,
         $
       );
     }
-  }, X = (p, _, v, P, D, I, M) => {
+  }, Y = (p, _, A, P, S, F, M) => {
     const $ = _.el = p.el;
-    let { patchFlag: N, dynamicChildren: T, dirs: G } = _;
+    let { patchFlag: N, dynamicChildren: D, dirs: V } = _;
     N |= p.patchFlag & 16;
-    const U = p.props || Fe, Z = _.props || Fe;
+    const U = p.props || Oe, Z = _.props || Oe;
     let te;
-    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && At(te, v, _, p), G && bn(_, p, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (A && kn(A, !1), (te = Z.onVnodeBeforeUpdate) && Rt(te, A, _, p), V && bn(_, p, A, "beforeUpdate"), A && kn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (U.innerHTML && Z.innerHTML == null || U.textContent && Z.textContent == null) && u($, ""), T ? ue(
+    D && (!p.dynamicChildren || p.dynamicChildren.length !== D.length) && (N = 0, M = !1, D = null), (U.innerHTML && Z.innerHTML == null || U.textContent && Z.textContent == null) && u($, ""), D ? ue(
       p.dynamicChildren,
-      T,
+      D,
       $,
-      v,
+      A,
       P,
-      yi(_, D),
-      I
-    ) : M || ie(
+      yi(_, S),
+      F
+    ) : M || oe(
       p,
       _,
       $,
       null,
-      v,
+      A,
       P,
-      yi(_, D),
-      I,
+      yi(_, S),
+      F,
       !1
     ), N > 0) {
       if (N & 16)
-        ne($, U, Z, v, D);
-      else if (N & 2 && U.class !== Z.class && i($, "class", null, Z.class, D), N & 4 && i($, "style", U.style, Z.style, D), N & 8) {
-        const he = _.dynamicProps;
-        for (let _e = 0; _e < he.length; _e++) {
-          const ye = he[_e], Te = U[ye], Re = Z[ye];
-          (Re !== Te || ye === "value") && i($, ye, Te, Re, D, v);
+        ne($, U, Z, A, S);
+      else if (N & 2 && U.class !== Z.class && i($, "class", null, Z.class, S), N & 4 && i($, "style", U.style, Z.style, S), N & 8) {
+        const ge = _.dynamicProps;
+        for (let be = 0; be < ge.length; be++) {
+          const ke = ge[be], Ie = U[ke], Ee = Z[ke];
+          (Ee !== Ie || ke === "value") && i($, ke, Ie, Ee, S, A);
         }
       }
       N & 1 && p.children !== _.children && u($, _.children);
-    } else !M && T == null && ne($, U, Z, v, D);
-    ((te = Z.onVnodeUpdated) || G) && Ke(() => {
-      te && At(te, v, _, p), G && bn(_, p, v, "updated");
+    } else !M && D == null && ne($, U, Z, A, S);
+    ((te = Z.onVnodeUpdated) || V) && Xe(() => {
+      te && Rt(te, A, _, p), V && bn(_, p, A, "updated");
     }, P);
-  }, ue = (p, _, v, P, D, I, M) => {
+  }, ue = (p, _, A, P, S, F, M) => {
     for (let $ = 0; $ < _.length; $++) {
-      const N = p[$], T = _[$], G = N.el || Er(N), U = (
+      const N = p[$], D = _[$], V = N.el || Er(N), U = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
-        G && // - In the case of a Fragment, we need to provide the actual parent
+        V && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
-        (N.type === oe || // - In the case of different nodes, there is going to be a replacement
+        (N.type === ie || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !ur(N, T) || // - In the case of a component, it could contain anything.
-        N.shapeFlag & 198) ? d(G) : (
+        !ur(N, D) || // - In the case of a component, it could contain anything.
+        N.shapeFlag & 198) ? d(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
-          v
+          A
         )
       );
       w(
         N,
-        T,
+        D,
         U,
         null,
         P,
-        D,
-        I,
+        S,
+        F,
         M,
         !0
       );
     }
-  }, ne = (p, _, v, P, D) => {
-    if (_ !== v) {
-      if (_ !== Fe)
-        for (const I in _)
-          !br(I) && !(I in v) && i(
+  }, ne = (p, _, A, P, S) => {
+    if (_ !== A) {
+      if (_ !== Oe)
+        for (const F in _)
+          !br(F) && !(F in A) && i(
             p,
-            I,
-            _[I],
+            F,
+            _[F],
             null,
-            D,
+            S,
             P
           );
-      for (const I in v) {
-        if (br(I)) continue;
-        const M = v[I], $ = _[I];
-        M !== $ && I !== "value" && i(p, I, $, M, D, P);
+      for (const F in A) {
+        if (br(F)) continue;
+        const M = A[F], $ = _[F];
+        M !== $ && F !== "value" && i(p, F, $, M, S, P);
       }
-      "value" in v && i(p, "value", _.value, v.value, D);
+      "value" in A && i(p, "value", _.value, A.value, S);
     }
-  }, de = (p, _, v, P, D, I, M, $, N) => {
-    const T = _.el = p ? p.el : l(""), G = _.anchor = p ? p.anchor : l("");
+  }, pe = (p, _, A, P, S, F, M, $, N) => {
+    const D = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
     let { patchFlag: U, dynamicChildren: Z, slotScopeIds: te } = _;
-    te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, v, P), r(G, v, P), ee(
+    te && ($ = $ ? $.concat(te) : te), p == null ? (r(D, A, P), r(V, A, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
       // In this case fallback to an empty array
       _.children || [],
-      v,
-      G,
-      D,
-      I,
+      A,
+      V,
+      S,
+      F,
       M,
       $,
       N
@@ -2650,169 +2650,169 @@ function Gd(e, t) {
     p.dynamicChildren && p.dynamicChildren.length === Z.length ? (ue(
       p.dynamicChildren,
       Z,
-      v,
-      D,
-      I,
+      A,
+      S,
+      F,
       M,
       $
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || D && _ === D.subTree) && Fo(
+    (_.key != null || S && _ === S.subTree) && Fo(
       p,
       _,
       !0
       /* shallow */
-    )) : ie(
+    )) : oe(
       p,
       _,
-      v,
-      G,
-      D,
-      I,
+      A,
+      V,
+      S,
+      F,
       M,
       $,
       N
     );
-  }, De = (p, _, v, P, D, I, M, $, N) => {
-    _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? D.ctx.activate(
+  }, Fe = (p, _, A, P, S, F, M, $, N) => {
+    _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? S.ctx.activate(
       _,
-      v,
+      A,
       P,
       M,
       N
-    ) : we(
+    ) : ve(
       _,
-      v,
+      A,
       P,
-      D,
-      I,
+      S,
+      F,
       M,
       N
-    ) : ve(p, _, N);
-  }, we = (p, _, v, P, D, I, M) => {
+    ) : Re(p, _, N);
+  }, ve = (p, _, A, P, S, F, M) => {
     const $ = p.component = sh(
       p,
       P,
-      D
+      S
     );
     if (Pa(p) && ($.ctx.renderer = hn), oh($, !1, M), $.asyncDep) {
-      if (D && D.registerDep(
+      if (S && S.registerDep(
         $,
-        ct,
+        ut,
         M,
-        I
+        F
       ), !p.el) {
-        const N = $.subTree = qt(wt);
-        S(null, N, _, v), p.placeholder = N.el;
+        const N = $.subTree = Ht(xt);
+        C(null, N, _, A), p.placeholder = N.el;
       }
     } else
-      ct(
+      ut(
         $,
         p,
         _,
-        v,
-        D,
-        I,
+        A,
+        S,
+        F,
         M
       );
-  }, ve = (p, _, v) => {
+  }, Re = (p, _, A) => {
     const P = _.component = p.component;
-    if ($d(p, _, v))
+    if ($d(p, _, A))
       if (P.asyncDep && !P.asyncResolved) {
-        _.el = p.el, _.placeholder = p.placeholder, W(P, _, v);
+        _.el = p.el, _.placeholder = p.placeholder, J(P, _, A);
         return;
       } else
         P.next = _, P.update();
     else
       _.el = p.el, _.placeholder = p.placeholder, P.vnode = _;
-  }, ct = (p, _, v, P, D, I, M) => {
+  }, ut = (p, _, A, P, S, F, M) => {
     const $ = () => {
       if (p.isMounted) {
-        let { next: U, bu: Z, u: te, parent: he, vnode: _e } = p;
+        let { next: U, bu: Z, u: te, parent: ge, vnode: be } = p;
         {
-          const Be = Ga(p);
-          if (Be) {
-            U && (U.el = _e.el, W(p, U, M)), Be.asyncDep.then(() => {
-              const it = () => {
-                p.job.flags & 8 || (D && D.pendingBranch ? Ke(it, D) : T());
+          const Ue = Ga(p);
+          if (Ue) {
+            U && (U.el = be.el, J(p, U, M)), Ue.asyncDep.then(() => {
+              const lt = () => {
+                p.job.flags & 8 || (S && S.pendingBranch ? Xe(lt, S) : D());
               };
-              it.flags = 48, Ke(it, D);
+              lt.flags = 48, Xe(lt, S);
             });
             return;
           }
         }
-        let ye = U, Te;
-        kn(p, !1), U ? (U.el = _e.el, W(p, U, M)) : U = _e, Z && ds(Z), (Te = U.props && U.props.onVnodeBeforeUpdate) && At(Te, he, U, _e), kn(p, !0);
-        const Re = wl(p), je = p.subTree;
-        p.subTree = Re, w(
-          je,
-          Re,
+        let ke = U, Ie;
+        kn(p, !1), U ? (U.el = be.el, J(p, U, M)) : U = be, Z && ds(Z), (Ie = U.props && U.props.onVnodeBeforeUpdate) && Rt(Ie, ge, U, be), kn(p, !0);
+        const Ee = wl(p), Be = p.subTree;
+        p.subTree = Ee, w(
+          Be,
+          Ee,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           d(
-            je.el || Er(je)
+            Be.el || Er(Be)
           ),
           // anchor may have changed if it's in a fragment
-          Ae(je),
+          me(Be),
           p,
-          D,
-          I
-        ), U.el = Re.el, ye === null && Bd(p, Re.el), te && Ke(te, D), (Te = U.props && U.props.onVnodeUpdated) && Ke(
-          () => At(Te, he, U, _e),
-          D
+          S,
+          F
+        ), U.el = Ee.el, ke === null && Bd(p, Ee.el), te && Xe(te, S), (Ie = U.props && U.props.onVnodeUpdated) && Xe(
+          () => Rt(Ie, ge, U, be),
+          S
         );
       } else {
         let U;
-        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, je = Rr(_);
-        kn(p, !1), he && ds(he), !je && (U = te && te.onVnodeBeforeMount) && At(U, ye, _), kn(p, !0);
+        const { el: Z, props: te } = _, { bm: ge, m: be, parent: ke, root: Ie, type: Ee } = p, Be = Rr(_);
+        kn(p, !1), ge && ds(ge), !Be && (U = te && te.onVnodeBeforeMount) && Rt(U, ke, _), kn(p, !0);
         {
-          Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
-            Re,
+          Ie.ce && Ie.ce._hasShadowRoot() && Ie.ce._injectChildStyle(
+            Ee,
             p.parent ? p.parent.type : void 0
           );
-          const Be = p.subTree = wl(p);
+          const Ue = p.subTree = wl(p);
           w(
             null,
-            Be,
-            v,
+            Ue,
+            A,
             P,
             p,
-            D,
-            I
-          ), _.el = Be.el;
+            S,
+            F
+          ), _.el = Ue.el;
         }
-        if (_e && Ke(_e, D), !je && (U = te && te.onVnodeMounted)) {
-          const Be = _;
-          Ke(
-            () => At(U, ye, Be),
-            D
+        if (be && Xe(be, S), !Be && (U = te && te.onVnodeMounted)) {
+          const Ue = _;
+          Xe(
+            () => Rt(U, ke, Ue),
+            S
           );
         }
-        (_.shapeFlag & 256 || ye && Rr(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, _ = v = P = null;
+        (_.shapeFlag & 256 || ke && Rr(ke.vnode) && ke.vnode.shapeFlag & 256) && p.a && Xe(p.a, S), p.isMounted = !0, _ = A = P = null;
       }
     };
     p.scope.on();
     const N = p.effect = new ha($);
     p.scope.off();
-    const T = p.update = N.run.bind(N), G = p.job = N.runIfDirty.bind(N);
-    G.i = p, G.id = p.uid, N.scheduler = () => So(G), kn(p, !0), T();
-  }, W = (p, _, v) => {
+    const D = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
+    V.i = p, V.id = p.uid, N.scheduler = () => So(V), kn(p, !0), D();
+  }, J = (p, _, A) => {
     _.component = p;
     const P = p.vnode.props;
-    p.vnode = _, p.next = null, Ud(p, _.props, P, v), Hd(p, _.children, v), cn(), Fa(p), an();
-  }, ie = (p, _, v, P, D, I, M, $, N = !1) => {
-    const T = p && p.children, G = p ? p.shapeFlag : 0, U = _.children, { patchFlag: Z, shapeFlag: te } = _;
+    p.vnode = _, p.next = null, Ud(p, _.props, P, A), Hd(p, _.children, A), an(), Fa(p), un();
+  }, oe = (p, _, A, P, S, F, M, $, N = !1) => {
+    const D = p && p.children, V = p ? p.shapeFlag : 0, U = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
       if (Z & 128) {
-        me(
-          T,
-          U,
-          v,
-          P,
+        _e(
           D,
-          I,
+          U,
+          A,
+          P,
+          S,
+          F,
           M,
           $,
           N
@@ -2820,12 +2820,12 @@ function Gd(e, t) {
         return;
       } else if (Z & 256) {
         le(
-          T,
-          U,
-          v,
-          P,
           D,
-          I,
+          U,
+          A,
+          P,
+          S,
+          F,
           M,
           $,
           N
@@ -2833,94 +2833,94 @@ function Gd(e, t) {
         return;
       }
     }
-    te & 8 ? (G & 16 && dn(T, D, I), U !== T && u(v, U)) : G & 16 ? te & 16 ? me(
-      T,
-      U,
-      v,
-      P,
+    te & 8 ? (V & 16 && X(D, S, F), U !== D && u(A, U)) : V & 16 ? te & 16 ? _e(
       D,
-      I,
+      U,
+      A,
+      P,
+      S,
+      F,
       M,
       $,
       N
-    ) : dn(T, D, I, !0) : (G & 8 && u(v, ""), te & 16 && ee(
+    ) : X(D, S, F, !0) : (V & 8 && u(A, ""), te & 16 && ee(
       U,
-      v,
+      A,
       P,
-      D,
-      I,
+      S,
+      F,
       M,
       $,
       N
     ));
-  }, le = (p, _, v, P, D, I, M, $, N) => {
-    p = p || Sn, _ = _ || Sn;
-    const T = p.length, G = _.length, U = Math.min(T, G);
+  }, le = (p, _, A, P, S, F, M, $, N) => {
+    p = p || Dn, _ = _ || Dn;
+    const D = p.length, V = _.length, U = Math.min(D, V);
     let Z;
     for (Z = 0; Z < U; Z++) {
-      const te = _[Z] = N ? zt(_[Z]) : Et(_[Z]);
+      const te = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
       w(
         p[Z],
         te,
-        v,
+        A,
         null,
-        D,
-        I,
+        S,
+        F,
         M,
         $,
         N
       );
     }
-    T > G ? dn(
+    D > V ? X(
       p,
-      D,
-      I,
+      S,
+      F,
       !0,
       !1,
       U
     ) : ee(
       _,
-      v,
+      A,
       P,
-      D,
-      I,
+      S,
+      F,
       M,
       $,
       N,
       U
     );
-  }, me = (p, _, v, P, D, I, M, $, N) => {
-    let T = 0;
-    const G = _.length;
-    let U = p.length - 1, Z = G - 1;
-    for (; T <= U && T <= Z; ) {
-      const te = p[T], he = _[T] = N ? zt(_[T]) : Et(_[T]);
-      if (ur(te, he))
+  }, _e = (p, _, A, P, S, F, M, $, N) => {
+    let D = 0;
+    const V = _.length;
+    let U = p.length - 1, Z = V - 1;
+    for (; D <= U && D <= Z; ) {
+      const te = p[D], ge = _[D] = N ? Ut(_[D]) : St(_[D]);
+      if (ur(te, ge))
         w(
           te,
-          he,
-          v,
+          ge,
+          A,
           null,
-          D,
-          I,
+          S,
+          F,
           M,
           $,
           N
         );
       else
         break;
-      T++;
+      D++;
     }
-    for (; T <= U && T <= Z; ) {
-      const te = p[U], he = _[Z] = N ? zt(_[Z]) : Et(_[Z]);
-      if (ur(te, he))
+    for (; D <= U && D <= Z; ) {
+      const te = p[U], ge = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
+      if (ur(te, ge))
         w(
           te,
-          he,
-          v,
+          ge,
+          A,
           null,
-          D,
-          I,
+          S,
+          F,
           M,
           $,
           N
@@ -2929,237 +2929,237 @@ function Gd(e, t) {
         break;
       U--, Z--;
     }
-    if (T > U) {
-      if (T <= Z) {
-        const te = Z + 1, he = te < G ? _[te].el : P;
-        for (; T <= Z; )
+    if (D > U) {
+      if (D <= Z) {
+        const te = Z + 1, ge = te < V ? _[te].el : P;
+        for (; D <= Z; )
           w(
             null,
-            _[T] = N ? zt(_[T]) : Et(_[T]),
-            v,
-            he,
-            D,
-            I,
+            _[D] = N ? Ut(_[D]) : St(_[D]),
+            A,
+            ge,
+            S,
+            F,
             M,
             $,
             N
-          ), T++;
+          ), D++;
       }
-    } else if (T > Z)
-      for (; T <= U; )
-        R(p[T], D, I, !0), T++;
+    } else if (D > Z)
+      for (; D <= U; )
+        ye(p[D], S, F, !0), D++;
     else {
-      const te = T, he = T, _e = /* @__PURE__ */ new Map();
-      for (T = he; T <= Z; T++) {
-        const ze = _[T] = N ? zt(_[T]) : Et(_[T]);
-        ze.key != null && _e.set(ze.key, T);
+      const te = D, ge = D, be = /* @__PURE__ */ new Map();
+      for (D = ge; D <= Z; D++) {
+        const We = _[D] = N ? Ut(_[D]) : St(_[D]);
+        We.key != null && be.set(We.key, D);
       }
-      let ye, Te = 0;
-      const Re = Z - he + 1;
-      let je = !1, Be = 0;
-      const it = new Array(Re);
-      for (T = 0; T < Re; T++) it[T] = 0;
-      for (T = te; T <= U; T++) {
-        const ze = p[T];
-        if (Te >= Re) {
-          R(ze, D, I, !0);
+      let ke, Ie = 0;
+      const Ee = Z - ge + 1;
+      let Be = !1, Ue = 0;
+      const lt = new Array(Ee);
+      for (D = 0; D < Ee; D++) lt[D] = 0;
+      for (D = te; D <= U; D++) {
+        const We = p[D];
+        if (Ie >= Ee) {
+          ye(We, S, F, !0);
           continue;
         }
-        let nt;
-        if (ze.key != null)
-          nt = _e.get(ze.key);
+        let st;
+        if (We.key != null)
+          st = be.get(We.key);
         else
-          for (ye = he; ye <= Z; ye++)
-            if (it[ye - he] === 0 && ur(ze, _[ye])) {
-              nt = ye;
+          for (ke = ge; ke <= Z; ke++)
+            if (lt[ke - ge] === 0 && ur(We, _[ke])) {
+              st = ke;
               break;
             }
-        nt === void 0 ? R(ze, D, I, !0) : (it[nt - he] = T + 1, nt >= Be ? Be = nt : je = !0, w(
-          ze,
-          _[nt],
-          v,
+        st === void 0 ? ye(We, S, F, !0) : (lt[st - ge] = D + 1, st >= Ue ? Ue = st : Be = !0, w(
+          We,
+          _[st],
+          A,
           null,
-          D,
-          I,
+          S,
+          F,
           M,
           $,
           N
-        ), Te++);
+        ), Ie++);
       }
-      const pn = je ? Yd(it) : Sn;
-      for (ye = pn.length - 1, T = Re - 1; T >= 0; T--) {
-        const ze = he + T, nt = _[ze], Mt = _[ze + 1], gn = ze + 1 < G ? (
+      const pn = Be ? Yd(lt) : Dn;
+      for (ke = pn.length - 1, D = Ee - 1; D >= 0; D--) {
+        const We = ge + D, st = _[We], Lt = _[We + 1], gn = We + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Mt.el || Er(Mt)
+          Lt.el || Er(Lt)
         ) : P;
-        it[T] === 0 ? w(
+        lt[D] === 0 ? w(
           null,
-          nt,
-          v,
+          st,
+          A,
           gn,
-          D,
-          I,
+          S,
+          F,
           M,
           $,
           N
-        ) : je && (ye < 0 || T !== pn[ye] ? J(nt, v, gn, 2) : ye--);
+        ) : Be && (ke < 0 || D !== pn[ke] ? Ce(st, A, gn, 2) : ke--);
       }
     }
-  }, J = (p, _, v, P, D = null) => {
-    const { el: I, type: M, transition: $, children: N, shapeFlag: T } = p;
-    if (T & 6) {
-      J(p.component.subTree, _, v, P);
+  }, Ce = (p, _, A, P, S = null) => {
+    const { el: F, type: M, transition: $, children: N, shapeFlag: D } = p;
+    if (D & 6) {
+      Ce(p.component.subTree, _, A, P);
       return;
     }
-    if (T & 128) {
-      p.suspense.move(_, v, P);
+    if (D & 128) {
+      p.suspense.move(_, A, P);
       return;
     }
-    if (T & 64) {
-      M.move(p, _, v, hn);
+    if (D & 64) {
+      M.move(p, _, A, hn);
       return;
     }
-    if (M === oe) {
-      r(I, _, v);
+    if (M === ie) {
+      r(F, _, A);
       for (let U = 0; U < N.length; U++)
-        J(N[U], _, v, P);
-      r(p.anchor, _, v);
+        Ce(N[U], _, A, P);
+      r(p.anchor, _, A);
       return;
     }
     if (M === bi) {
-      k(p, _, v);
+      k(p, _, A);
       return;
     }
-    if (P !== 2 && T & 1 && $)
+    if (P !== 2 && D & 1 && $)
       if (P === 0)
-        $.persisted && !I[mi] ? r(I, _, v) : ($.beforeEnter(I), r(I, _, v), Ke(() => $.enter(I), D));
+        $.persisted && !F[mi] ? r(F, _, A) : ($.beforeEnter(F), r(F, _, A), Xe(() => $.enter(F), S));
       else {
-        const { leave: U, delayLeave: Z, afterLeave: te } = $, he = () => {
-          p.ctx.isUnmounted ? s(I) : r(I, _, v);
-        }, _e = () => {
-          const ye = I._isLeaving || !!I[mi];
-          I._isLeaving && I[mi](
+        const { leave: U, delayLeave: Z, afterLeave: te } = $, ge = () => {
+          p.ctx.isUnmounted ? s(F) : r(F, _, A);
+        }, be = () => {
+          const ke = F._isLeaving || !!F[mi];
+          F._isLeaving && F[mi](
             !0
             /* cancelled */
-          ), $.persisted && !ye ? he() : U(I, () => {
-            he(), te && te();
+          ), $.persisted && !ke ? ge() : U(F, () => {
+            ge(), te && te();
           });
         };
-        Z ? Z(I, he, _e) : _e();
+        Z ? Z(F, ge, be) : be();
       }
     else
-      r(I, _, v);
-  }, R = (p, _, v, P = !1, D = !1) => {
+      r(F, _, A);
+  }, ye = (p, _, A, P = !1, S = !1) => {
     const {
-      type: I,
+      type: F,
       props: M,
       ref: $,
       children: N,
-      dynamicChildren: T,
-      shapeFlag: G,
+      dynamicChildren: D,
+      shapeFlag: V,
       patchFlag: U,
       dirs: Z,
       cacheIndex: te,
-      memo: he
+      memo: ge
     } = p;
-    if ((U === -2 || T && T.hasOnce) && (D = !1), $ != null && (cn(), Ar($, null, v, p, !0), an()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), G & 256 && _.ctx.deactivate(p))
+    if ((U === -2 || D && D.hasOnce) && (S = !1), $ != null && (an(), Ar($, null, A, p, !0), un()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
       return;
-    const _e = G & 1 && Z, ye = !Rr(p);
-    let Te;
-    if (ye && (Te = M && M.onVnodeBeforeUnmount) && At(Te, _, p), G & 6)
-      at(p.component, v, P);
+    const be = V & 1 && Z, ke = !Rr(p);
+    let Ie;
+    if (ke && (Ie = M && M.onVnodeBeforeUnmount) && Rt(Ie, _, p), V & 6)
+      E(p.component, A, P);
     else {
-      if (G & 128) {
-        p.suspense.unmount(v, P);
+      if (V & 128) {
+        p.suspense.unmount(A, P);
         return;
       }
-      _e && bn(p, null, _, "beforeUnmount"), G & 64 ? p.type.remove(
+      be && bn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
         p,
         _,
-        v,
+        A,
         hn,
         P
-      ) : T && // #5154
+      ) : D && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
       // parent block with hasOnce: true
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
-      !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (I !== oe || U > 0 && U & 64) ? dn(
-        T,
+      !D.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
+      (F !== ie || U > 0 && U & 64) ? X(
+        D,
         _,
-        v,
+        A,
         !1,
         !0
-      ) : (I === oe && U & 384 || !D && G & 16) && dn(N, _, v), P && E(p);
+      ) : (F === ie && U & 384 || !S && V & 16) && X(N, _, A), P && G(p);
     }
-    const Re = he != null && te == null;
-    (ye && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
-      Te && At(Te, _, p), _e && bn(p, null, _, "unmounted"), Re && (p.el = null);
-    }, v);
-  }, E = (p) => {
-    const { type: _, el: v, anchor: P, transition: D } = p, I = _ === oe;
-    if (I && !D) {
-      Y(v, P);
+    const Ee = ge != null && te == null;
+    (ke && (Ie = M && M.onVnodeUnmounted) || be || Ee) && Xe(() => {
+      Ie && Rt(Ie, _, p), be && bn(p, null, _, "unmounted"), Ee && (p.el = null);
+    }, A);
+  }, G = (p) => {
+    const { type: _, el: A, anchor: P, transition: S } = p, F = _ === ie;
+    if (F && !S) {
+      T(A, P);
       return;
     }
     if (_ === bi) {
-      b(p), D && !D.persisted && D.afterLeave && D.afterLeave();
+      b(p), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const M = I ? ro(p) : p, $ = () => {
-      I ? d(v) && Y(v, P) : s(v), D && !D.persisted && D.afterLeave && D.afterLeave();
+    const M = F ? ro(p) : p, $ = () => {
+      F ? d(A) && T(A, P) : s(A), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
-    if (M && M.shapeFlag & 1 && D && !D.persisted) {
-      const { leave: N, delayLeave: T } = D, G = M.el, U = () => N(G, $);
-      T ? T(G, $, U) : U();
+    if (M && M.shapeFlag & 1 && S && !S.persisted) {
+      const { leave: N, delayLeave: D } = S, V = M.el, U = () => N(V, $);
+      D ? D(V, $, U) : U();
     } else
       $();
-  }, Y = (p, _) => {
-    let v;
+  }, T = (p, _) => {
+    let A;
     for (; p !== _; )
-      v = m(p), s(p), p = v;
+      A = m(p), s(p), p = A;
     s(_);
-  }, at = (p, _, v) => {
-    const { bum: P, scope: D, job: I, subTree: M, um: $, m: N, a: T } = p;
-    Al(N), Al(T), P && ds(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), $ && Ke($, _);
-    const G = () => {
+  }, E = (p, _, A) => {
+    const { bum: P, scope: S, job: F, subTree: M, um: $, m: N, a: D } = p;
+    Al(N), Al(D), P && ds(P), S.stop(), F ? (F.flags |= 8, ye(M, p, _, A)) : M && (M.transition = p.vnode.transition, ye(M, p, _, A)), $ && Xe($, _);
+    const V = () => {
       p.isUnmounted = !0;
     };
-    G.flags = 16, Ke(G, _);
-  }, dn = (p, _, v, P = !1, D = !1, I = 0) => {
-    for (let M = I; M < p.length; M++)
-      R(p[M], _, v, P, D);
-  }, Ae = (p) => {
+    V.flags = 16, Xe(V, _);
+  }, X = (p, _, A, P = !1, S = !1, F = 0) => {
+    for (let M = F; M < p.length; M++)
+      ye(p[M], _, A, P, S);
+  }, me = (p) => {
     if (p.shapeFlag & 6)
-      return Ae(p.component.subTree);
+      return me(p.component.subTree);
     if (p.shapeFlag & 128)
       return p.suspense.next();
-    const _ = m(p.anchor || p.el), v = _ && _[Ma];
-    return v ? m(v) : _;
-  }, qr = (p, _, v) => {
+    const _ = m(p.anchor || p.el), A = _ && _[Ma];
+    return A ? m(A) : _;
+  }, qr = (p, _, A) => {
     const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : rh();
     yd(() => {
-      p == null ? _._vnode && R(_._vnode, null, null, !0) : w(
+      p == null ? _._vnode && ye(_._vnode, null, null, !0) : w(
         _._vnode || null,
         p,
         _,
         null,
         null,
         null,
-        v
+        A
       ), _._vnode = p;
     }, P);
   }, hn = {
     p: w,
-    um: R,
-    m: J,
-    r: E,
-    mt: we,
+    um: ye,
+    m: Ce,
+    r: G,
+    mt: ve,
     mc: ee,
-    pc: ie,
+    pc: oe,
     pbc: ue,
-    n: Ae,
+    n: me,
     o: e
   };
   return {
@@ -3183,7 +3183,7 @@ function Fo(e, t, n = !1) {
     for (let i = 0; i < r.length; i++) {
       const o = r[i];
       let l = s[i];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = zt(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && Fo(o, l)), l.type === zs && (l.patchFlag === -1 && (l = s[i] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = Ut(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && Fo(o, l)), l.type === zs && (l.patchFlag === -1 && (l = s[i] = Ut(l)), l.el = o.el), l.type === xt && !l.el && (l.el = o.el);
     }
 }
 function Yd(e) {
@@ -3229,24 +3229,24 @@ const Ka = (e) => e.__isSuspense, Xd = /* @__PURE__ */ Symbol("_deferredEnter");
 function Zd(e, t) {
   t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : _d(e);
 }
-const oe = /* @__PURE__ */ Symbol.for("v-fgt"), zs = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), bi = /* @__PURE__ */ Symbol.for("v-stc"), On = [];
-let lt = null;
-function z(e = !1) {
-  On.push(lt = e ? null : []);
+const ie = /* @__PURE__ */ Symbol.for("v-fgt"), zs = /* @__PURE__ */ Symbol.for("v-txt"), xt = /* @__PURE__ */ Symbol.for("v-cmt"), bi = /* @__PURE__ */ Symbol.for("v-stc"), Nn = [];
+let at = null;
+function B(e = !1) {
+  Nn.push(at = e ? null : []);
 }
 function Ya() {
-  On.pop(), lt = On[On.length - 1] || null;
+  Nn.pop(), at = Nn[Nn.length - 1] || null;
 }
 let Ir = 1;
 function Rl(e, t = !1) {
-  Ir += e, e < 0 && lt && t && (lt.hasOnce = !0);
+  Ir += e, e < 0 && at && t && (at.hasOnce = !0);
 }
 function Xa(e) {
-  return e.dynamicChildren = Ir > 0 ? lt || Sn : null, Ya(), Ir > 0 && lt && lt.push(e), e;
+  return e.dynamicChildren = Ir > 0 ? at || Dn : null, Ya(), Ir > 0 && at && at.push(e), e;
 }
-function q(e, t, n, r, s, i) {
+function W(e, t, n, r, s, i) {
   return Xa(
-    V(
+    q(
       e,
       t,
       n,
@@ -3259,7 +3259,7 @@ function q(e, t, n, r, s, i) {
 }
 function hs(e, t, n, r, s) {
   return Xa(
-    qt(
+    Ht(
       e,
       t,
       n,
@@ -3279,8 +3279,8 @@ const Za = ({ key: e }) => e ?? null, ps = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ce(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
-function V(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1, l = !1) {
+}) => (typeof e == "number" && (e = "" + e), e != null ? je(e) || /* @__PURE__ */ rt(e) || Se(e) ? { i: dt, r: e, k: t, f: !!n } : e : null);
+function q(e, t = null, n = null, r = 0, s = null, i = e === ie ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
@@ -3308,36 +3308,36 @@ function V(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
     dynamicProps: s,
     dynamicChildren: null,
     appContext: null,
-    ctx: ft
+    ctx: dt
   };
-  return l ? (xs(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (xs(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= je(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
-  lt && // presence of a patch flag indicates this node needs patching on updates.
+  at && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
   (c.patchFlag > 0 || i & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
-  c.patchFlag !== 32 && lt.push(c), c;
+  c.patchFlag !== 32 && at.push(c), c;
 }
-const qt = Qd;
+const Ht = Qd;
 function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
-  if ((!e || e === Td) && (e = wt), Io(e)) {
+  if ((!e || e === Td) && (e = xt), Io(e)) {
     const l = er(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && xs(l, n), Ir > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
+    return n && xs(l, n), Ir > 0 && !i && at && (l.shapeFlag & 6 ? at[at.indexOf(e)] = l : at.push(l)), l.patchFlag = -2, l;
   }
   if (uh(e) && (e = e.__vccOpts), t) {
     t = eh(t);
     let { class: l, style: c } = t;
-    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Eo(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
+    l && !je(l) && (t.class = it(l)), Ne(c) && (/* @__PURE__ */ Eo(c) && !ae(c) && (c = pt({}, c)), t.style = Sr(c));
   }
-  const o = Le(e) ? 1 : Ka(e) ? 128 : $s(e) ? 64 : Ie(e) ? 4 : Ce(e) ? 2 : 0;
-  return V(
+  const o = je(e) ? 1 : Ka(e) ? 128 : $s(e) ? 64 : Ne(e) ? 4 : Se(e) ? 2 : 0;
+  return q(
     e,
     t,
     n,
@@ -3349,7 +3349,7 @@ function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
   );
 }
 function eh(e) {
-  return e ? /* @__PURE__ */ Eo(e) ? ht({}, e) : Wa(e) ? ht({}, e[ru] || e) : e : null;
+  return e ? /* @__PURE__ */ Eo(e) ? pt({}, e) : Wa(e) ? pt({}, e[ru] || e) : e : null;
 }
 function er(e, t, n = !1, r = !1) {
   const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? th(s || {}, t) : s, u = {
@@ -3376,7 +3376,7 @@ function er(e, t, n = !1, r = !1) {
     // existing patch flag to be reliable and need to add the FULL_PROPS flag.
     // note: preserve flag for fragments since they use the flag for children
     // fast paths only.
-    patchFlag: t && e.type !== oe ? o === -1 ? 16 : o | 16 : o,
+    patchFlag: t && e.type !== ie ? o === -1 ? 16 : o | 16 : o,
     dynamicProps: e.dynamicProps,
     dynamicChildren: e.dynamicChildren,
     appContext: e.appContext,
@@ -3402,21 +3402,21 @@ function er(e, t, n = !1, r = !1) {
     c.clone(u)
   ), u;
 }
-function ge(e = " ", t = 0) {
-  return qt(zs, null, e, t);
+function he(e = " ", t = 0) {
+  return Ht(zs, null, e, t);
 }
-function pe(e = "", t = !1) {
-  return t ? (z(), hs(wt, null, e)) : qt(wt, null, e);
+function de(e = "", t = !1) {
+  return t ? (B(), hs(xt, null, e)) : Ht(xt, null, e);
 }
-function Et(e) {
-  return e == null || typeof e == "boolean" ? qt(wt) : ae(e) ? qt(
-    oe,
+function St(e) {
+  return e == null || typeof e == "boolean" ? Ht(xt) : ae(e) ? Ht(
+    ie,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Io(e) ? zt(e) : qt(zs, null, String(e));
+  ) : Io(e) ? Ut(e) : Ht(zs, null, String(e));
 }
-function zt(e) {
+function Ut(e) {
   return e.el === null && e.patchFlag !== -1 || e.memo ? e : er(e);
 }
 function xs(e, t) {
@@ -3434,16 +3434,16 @@ function xs(e, t) {
     } else {
       n = 32;
       const s = t._;
-      !s && !Wa(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !s && !Wa(t) ? t._ctx = dt : s === 3 && dt && (dt.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
-  else if (Ce(t)) {
+  else if (Se(t)) {
     if (r & 65) {
       xs(e, { default: t });
       return;
     }
-    t = { default: t, _ctx: ft }, n = 32;
+    t = { default: t, _ctx: dt }, n = 32;
   } else
-    t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
+    t = String(t), r & 64 ? (n = 16, t = [he(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
 function th(...e) {
@@ -3452,7 +3452,7 @@ function th(...e) {
     const r = e[n];
     for (const s in r)
       if (s === "class")
-        t.class !== r.class && (t.class = rt([t.class, r.class]));
+        t.class !== r.class && (t.class = it([t.class, r.class]));
       else if (s === "style")
         t.style = Sr([t.style, r.style]);
       else if (Os(s)) {
@@ -3464,8 +3464,8 @@ function th(...e) {
   }
   return t;
 }
-function At(e, t, n, r = null) {
-  Vt(e, t, 7, [
+function Rt(e, t, n, r = null) {
+  Gt(e, t, 7, [
     n,
     r
   ]);
@@ -3515,17 +3515,17 @@ function sh(e, t, n) {
     // to be set immediately
     emitted: null,
     // props default value
-    propsDefaults: Fe,
+    propsDefaults: Oe,
     // inheritAttrs
     inheritAttrs: r.inheritAttrs,
     // state
-    ctx: Fe,
-    data: Fe,
-    props: Fe,
-    attrs: Fe,
-    slots: Fe,
-    refs: Fe,
-    setupState: Fe,
+    ctx: Oe,
+    data: Oe,
+    props: Oe,
+    attrs: Oe,
+    slots: Oe,
+    refs: Oe,
+    setupState: Oe,
     setupContext: null,
     // suspense related
     suspense: n,
@@ -3555,7 +3555,7 @@ function sh(e, t, n) {
   return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Md.bind(null, i), e.ce && e.ce(i), i;
 }
 let tr = null;
-const ih = () => tr || ft;
+const ih = () => tr || dt;
 let vs, Or;
 {
   const e = Ls(), t = (n, r) => {
@@ -3596,7 +3596,7 @@ function lh(e, t) {
   e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Fd);
   const { setup: r } = n;
   if (r) {
-    cn();
+    an();
     const s = e.setupContext = r.length > 1 ? ah(e) : null, i = eu(e), o = Wr(
       r,
       e,
@@ -3606,7 +3606,7 @@ function lh(e, t) {
         s
       ]
     ), l = ia(o);
-    if (an(), i(), (l || e.sp) && !Rr(e) && Dd(e), l) {
+    if (un(), i(), (l || e.sp) && !Rr(e) && Dd(e), l) {
       if (o.then(Cl, Cl), t)
         return o.then((c) => {
           Or(!0);
@@ -3625,15 +3625,15 @@ function lh(e, t) {
     nu(e);
 }
 function El(e, t, n) {
-  Ce(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Sa(t)), nu(e);
+  Se(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ne(t) && (e.setupState = Sa(t)), nu(e);
 }
 function nu(e, t, n) {
   const r = e.type;
-  e.render || (e.render = r.render || Fn);
+  e.render || (e.render = r.render || In);
 }
 const ru = /* @__PURE__ */ Symbol(), ch = {
   get(e, t) {
-    return Xe(e, "get", ""), t === ru ? e : e[t];
+    return Qe(e, "get", ""), t === ru ? e : e[t];
   }
 };
 function ah(e) {
@@ -3661,9 +3661,9 @@ function Us(e) {
   })) : e.proxy;
 }
 function uh(e) {
-  return Ce(e) && "__vccOpts" in e;
+  return Se(e) && "__vccOpts" in e;
 }
-const Ve = (e, t) => /* @__PURE__ */ dd(e, t, As), fh = "3.5.45";
+const Je = (e, t) => /* @__PURE__ */ dd(e, t, As), fh = "3.5.45";
 let oo;
 const Sl = typeof window < "u" && window.trustedTypes;
 if (Sl)
@@ -3673,7 +3673,7 @@ if (Sl)
     });
   } catch {
   }
-const su = oo ? (e) => oo.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000/svg", hh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Dl = Bt && /* @__PURE__ */ Bt.createElement("template"), ph = {
+const su = oo ? (e) => oo.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000/svg", hh = "http://www.w3.org/1998/Math/MathML", zt = typeof document < "u" ? document : null, Dl = zt && /* @__PURE__ */ zt.createElement("template"), ph = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,11 +3682,11 @@ const su = oo ? (e) => oo.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, r) => {
-    const s = t === "svg" ? Bt.createElementNS(dh, e) : t === "mathml" ? Bt.createElementNS(hh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
+    const s = t === "svg" ? zt.createElementNS(dh, e) : t === "mathml" ? zt.createElementNS(hh, e) : n ? zt.createElement(e, { is: n }) : zt.createElement(e);
     return e === "select" && r && r.multiple != null && s.setAttribute("multiple", r.multiple), s;
   },
-  createText: (e) => Bt.createTextNode(e),
-  createComment: (e) => Bt.createComment(e),
+  createText: (e) => zt.createTextNode(e),
+  createComment: (e) => zt.createComment(e),
   setText: (e, t) => {
     e.nodeValue = t;
   },
@@ -3695,7 +3695,7 @@ const su = oo ? (e) => oo.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
   },
   parentNode: (e) => e.parentNode,
   nextSibling: (e) => e.nextSibling,
-  querySelector: (e) => Bt.querySelector(e),
+  querySelector: (e) => zt.querySelector(e),
   setScopeId(e, t) {
     e.setAttribute(t, "");
   },
@@ -3735,11 +3735,11 @@ function mh(e, t, n) {
 }
 const Tl = /* @__PURE__ */ Symbol("_vod"), _h = /* @__PURE__ */ Symbol("_vsh"), yh = /* @__PURE__ */ Symbol(""), bh = /(?:^|;)\s*display\s*:/;
 function kh(e, t, n) {
-  const r = e.style, s = Le(n);
+  const r = e.style, s = je(n);
   let i = !1;
   if (n && !s) {
     if (t)
-      if (Le(t))
+      if (je(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
           n[l] == null && _r(r, l, "");
@@ -3753,7 +3753,7 @@ function kh(e, t, n) {
       l != null ? xh(
         e,
         o,
-        !Le(t) && t ? t[o] : void 0,
+        !je(t) && t ? t[o] : void 0,
         l
       ) || _r(r, o, l) : _r(r, o, "");
     }
@@ -3774,7 +3774,7 @@ function _r(e, t, n) {
   else {
     const r = wh(e, t);
     rs.test(n) ? e.setProperty(
-      Pn(r),
+      jn(r),
       n.replace(rs, ""),
       "important"
     ) : e[r] = n;
@@ -3785,7 +3785,7 @@ function wh(e, t) {
   const n = ki[t];
   if (n)
     return n;
-  let r = bt(t);
+  let r = kt(t);
   if (r !== "filter" && r in e)
     return ki[t] = r;
   r = ca(r);
@@ -3797,13 +3797,13 @@ function wh(e, t) {
   return t;
 }
 function xh(e, t, n, r) {
-  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
+  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && je(r) && n === r;
 }
 const Il = "http://www.w3.org/1999/xlink";
 function Ol(e, t, n, r, s, i = jf(t)) {
   r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Il, t.slice(6, t.length)) : e.setAttributeNS(Il, t, n) : n == null || i && !ua(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    i ? "" : Ft(n) ? String(n) : n
+    i ? "" : It(n) ? String(n) : n
   );
 }
 function Nl(e, t, n, r, s) {
@@ -3833,7 +3833,7 @@ function Nl(e, t, n, r, s) {
   }
   o && e.removeAttribute(s || t);
 }
-function En(e, t, n, r) {
+function Sn(e, t, n, r) {
   e.addEventListener(t, n, r);
 }
 function vh(e, t, n, r) {
@@ -3851,7 +3851,7 @@ function Ah(e, t, n, r, s = null) {
         r,
         s
       );
-      En(e, l, a, c);
+      Sn(e, l, a, c);
     } else o && (vh(e, l, o, c), i[t] = void 0);
   }
 }
@@ -3860,7 +3860,7 @@ function Eh(e) {
   let t, n;
   for (; (n = e.match(Rh)) && !Ch.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Pn(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : jn(e.slice(2)), t];
 }
 let wi = 0;
 const Sh = /* @__PURE__ */ Promise.resolve(), Dh = () => wi || (Sh.then(() => wi = 0), wi = Date.now());
@@ -3879,7 +3879,7 @@ function Th(e, t) {
       const o = s.slice(), l = [r];
       for (let c = 0; c < o.length && !r._stopped; c++) {
         const a = o[c];
-        a && Vt(
+        a && Gt(
           a,
           t,
           5,
@@ -3887,7 +3887,7 @@ function Th(e, t) {
         );
       }
     } else
-      Vt(
+      Gt(
         s,
         t,
         5,
@@ -3901,11 +3901,11 @@ e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Fh = (e, t, n, r, s, i) => {
   const o = s === "svg";
   t === "class" ? mh(e, r, o) : t === "style" ? kh(e, n, r) : Os(t) ? Ns(t) || Ah(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ih(e, t, r, o)) ? (Nl(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Ol(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
   (Oh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Nl(e, bt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Ol(e, t, r, o));
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !je(r))) ? Nl(e, kt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Ol(e, t, r, o));
 };
 function Ih(e, t, n, r) {
   if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Ll(t) && Ce(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Ll(t) && Se(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,7 +3913,7 @@ function Ih(e, t, n, r) {
     if (s === "IMG" || s === "VIDEO" || s === "CANVAS" || s === "SOURCE")
       return !1;
   }
-  return Ll(t) && Le(n) ? !1 : t in e;
+  return Ll(t) && je(n) ? !1 : t in e;
 }
 function Oh(e, t) {
   const n = (
@@ -3922,8 +3922,8 @@ function Oh(e, t) {
   );
   if (!n)
     return !1;
-  const r = bt(t);
-  return Array.isArray(n) ? n.some((s) => bt(s) === r) : Object.keys(n).some((s) => bt(s) === r);
+  const r = kt(t);
+  return Array.isArray(n) ? n.some((s) => kt(s) === r) : Object.keys(n).some((s) => kt(s) === r);
 }
 const Rs = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
@@ -3936,28 +3936,28 @@ function Pl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const Dn = /* @__PURE__ */ Symbol("_assign"), ss = /* @__PURE__ */ Symbol("_initialValue");
+const Tn = /* @__PURE__ */ Symbol("_assign"), ss = /* @__PURE__ */ Symbol("_initialValue");
 function xi(e, t, n) {
   return t && (e = e.trim()), n && (e = Ur(e)), e;
 }
-const Jn = {
+const qn = {
   created(e, { modifiers: { lazy: t, trim: n, number: r } }, s) {
     e.parentNode && (e.type === "text" ? e[ss] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ss] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Dn] = Rs(s);
+`))), e[Tn] = Rs(s);
     const i = r || s.props && s.props.type === "number";
-    En(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Dn](xi(e.value, n, i));
-    }), (n || i) && En(e, "change", () => {
+    Sn(e, t ? "change" : "input", (o) => {
+      o.target.composing || e[Tn](xi(e.value, n, i));
+    }), (n || i) && Sn(e, "change", () => {
       e.value = xi(e.value, n, i);
-    }), t || (En(e, "compositionstart", Nh), En(e, "compositionend", Pl), En(e, "change", Pl));
+    }), t || (Sn(e, "compositionstart", Nh), Sn(e, "compositionend", Pl), Sn(e, "change", Pl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
     const s = t ?? "", i = e[ss];
-    delete e[ss], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Dn](xi(e.value, n, r)) : e.value = s;
+    delete e[ss], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Tn](xi(e.value, n, r)) : e.value = s;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: s, number: i } }, o) {
-    if (e[Dn] = Rs(o), e.composing) return;
+    if (e[Tn] = Rs(o), e.composing) return;
     const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
@@ -3968,21 +3968,21 @@ const Jn = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, r) {
-    e._modelValue = t, En(e, "change", () => {
+    e._modelValue = t, Sn(e, "change", () => {
       const s = Array.prototype.filter.call(e.options, (c) => c.selected).map(
         (c) => n ? Ur(Cs(c)) : Cs(c)
-      ), i = e.multiple, o = i ? Ln(e._modelValue) ? new Set(s) : s : s[0], l = e._pendingValue = [
+      ), i = e.multiple, o = i ? Pn(e._modelValue) ? new Set(s) : s : s[0], l = e._pendingValue = [
         i,
         i ? ae(o) ? s.slice() : s : o
       ];
       try {
-        e[Dn](o);
+        e[Tn](o);
       } finally {
         xr(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Dn] = Rs(r);
+    }), e[Tn] = Rs(r);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
@@ -3990,7 +3990,7 @@ const Jn = {
     jl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Dn] = Rs(n);
+    e._modelValue = t, e[Tn] = Rs(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const r = e._pendingValue;
@@ -3998,8 +3998,8 @@ const Jn = {
   }
 };
 function Lh(e, t, n) {
-  if (!n || ae(e)) return ln(e, t);
-  if (Ln(e)) {
+  if (!n || ae(e)) return cn(e, t);
+  if (Pn(e)) {
     if (e.size !== t.length) return !1;
     for (const r of t)
       if (!e.has(r)) return !1;
@@ -4009,7 +4009,7 @@ function Lh(e, t, n) {
 }
 function jl(e, t, n = !1) {
   const r = e.multiple, s = ae(t);
-  if (!(r && !s && !Ln(t))) {
+  if (!(r && !s && !Pn(t))) {
     for (let i = 0, o = e.options.length; i < o; i++) {
       const l = e.options[i], c = Cs(l);
       if (r)
@@ -4018,7 +4018,7 @@ function jl(e, t, n = !1) {
           a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = zf(t, c) > -1;
         } else
           l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
-      else if (ln(Cs(l), t)) {
+      else if (cn(Cs(l), t)) {
         e.selectedIndex !== i && (e.selectedIndex = i);
         return;
       }
@@ -4041,7 +4041,7 @@ const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
   exact: (e, t) => Ph.some((n) => e[`${n}Key`] && !t.includes(n))
-}, Gn = (e, t) => {
+}, Rn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), r = t.join(".");
   return n[r] || (n[r] = ((s, ...i) => {
@@ -4051,7 +4051,7 @@ const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
     }
     return e(s, ...i);
   }));
-}, $h = /* @__PURE__ */ ht({ patchProp: Fh }, ph);
+}, $h = /* @__PURE__ */ pt({ patchProp: Fh }, ph);
 let $l;
 function Bh() {
   return $l || ($l = Vd($h));
@@ -4062,7 +4062,7 @@ const zh = ((...e) => {
     const s = Wh(r);
     if (!s) return;
     const i = t._component;
-    !Ce(i) && !i.render && !i.template && (i.template = s.innerHTML), s.nodeType === 1 && (s.textContent = "");
+    !Se(i) && !i.render && !i.template && (i.template = s.innerHTML), s.nodeType === 1 && (s.textContent = "");
     const o = n(s, !1, Uh(s));
     return s instanceof Element && (s.removeAttribute("v-cloak"), s.setAttribute("data-v-app", "")), o;
   }, t;
@@ -4074,7 +4074,7 @@ function Uh(e) {
     return "mathml";
 }
 function Wh(e) {
-  return Le(e) ? document.querySelector(e) : e;
+  return je(e) ? document.querySelector(e) : e;
 }
 const Jh = "/comfyd/connection";
 function qh(e, t) {
@@ -4124,11 +4124,11 @@ function lo(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const Nn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function Ht(e, t) {
+const Mn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+function Vt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (Nn(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (Mn(e).find((r) => String(r.id) === String(t)) ?? null);
 }
 function Yh(e, t) {
   if (t == null) return null;
@@ -4159,7 +4159,7 @@ function ep(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function Tn(e) {
+function Fn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...r } = e;
   let s = t;
@@ -4212,7 +4212,7 @@ function np(e, t) {
   }
   return n[t.length];
 }
-const Gt = Object.freeze({
+const Kt = Object.freeze({
   // Gap between columns and between the nodes of a column.
   spacing: 60,
   // The largest spacing a command may ask for (ArrangeCommand.spacing).
@@ -4226,94 +4226,94 @@ const Gt = Object.freeze({
   origin: [100, 100]
 }), Es = (e, t) => e < t ? -1 : e > t ? 1 : 0;
 function cu(e, t, n = {}) {
-  const r = n.x ?? 0, s = n.y ?? 0, i = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
-  e.forEach((W, ie) => l.set(W.id, ie));
+  const r = n.x ?? 0, s = n.y ?? 0, i = n.spacing ?? Kt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+  e.forEach((J, oe) => l.set(J.id, oe));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
-  for (const [W, ie] of t) {
-    const le = l.get(W), me = l.get(ie);
-    if (le === void 0 || me === void 0 || le === me) continue;
-    const J = le * o + me;
-    u.has(J) || (u.add(J), c[le].push(me), a[me].push(le));
+  for (const [J, oe] of t) {
+    const le = l.get(J), _e = l.get(oe);
+    if (le === void 0 || _e === void 0 || le === _e) continue;
+    const Ce = le * o + _e;
+    u.has(Ce) || (u.add(Ce), c[le].push(_e), a[_e].push(le));
   }
   const d = new Uint8Array(o), m = /* @__PURE__ */ new Set();
-  for (let W = 0; W < o; W++) {
-    if (d[W]) continue;
-    const ie = [[W, 0]];
-    for (d[W] = 1; ie.length; ) {
-      const le = ie[ie.length - 1], [me, J] = le;
-      if (J < c[me].length) {
+  for (let J = 0; J < o; J++) {
+    if (d[J]) continue;
+    const oe = [[J, 0]];
+    for (d[J] = 1; oe.length; ) {
+      const le = oe[oe.length - 1], [_e, Ce] = le;
+      if (Ce < c[_e].length) {
         le[1]++;
-        const R = c[me][J];
-        d[R] === 1 ? m.add(me * o + R) : d[R] === 0 && (d[R] = 1, ie.push([R, 0]));
+        const ye = c[_e][Ce];
+        d[ye] === 1 ? m.add(_e * o + ye) : d[ye] === 0 && (d[ye] = 1, oe.push([ye, 0]));
       } else
-        d[me] = 2, ie.pop();
+        d[_e] = 2, oe.pop();
     }
   }
-  const g = (W, ie) => !m.has(W * o + ie), h = a.map((W, ie) => W.filter((le) => g(le, ie))), w = c.map((W, ie) => W.filter((le) => g(ie, le))), A = h.map((W) => W.length), S = [], x = [];
-  for (let W = 0; W < o; W++) A[W] || x.push(W);
-  for (let W = 0; W < x.length; W++) {
-    const ie = x[W];
-    S.push(ie);
-    for (const le of w[ie]) --A[le] === 0 && x.push(le);
+  const g = (J, oe) => !m.has(J * o + oe), h = a.map((J, oe) => J.filter((le) => g(le, oe))), w = c.map((J, oe) => J.filter((le) => g(oe, le))), v = h.map((J) => J.length), C = [], x = [];
+  for (let J = 0; J < o; J++) v[J] || x.push(J);
+  for (let J = 0; J < x.length; J++) {
+    const oe = x[J];
+    C.push(oe);
+    for (const le of w[oe]) --v[le] === 0 && x.push(le);
   }
   const k = new Int32Array(o);
-  for (const W of S) for (const ie of w[W]) k[ie] = Math.max(k[ie], k[W] + 1);
-  for (const W of S) {
-    if (h[W].length || !w[W].length) continue;
-    let ie = 1 / 0;
-    for (const le of w[W]) ie = Math.min(ie, k[le]);
-    k[W] = Math.max(0, ie - 1);
+  for (const J of C) for (const oe of w[J]) k[oe] = Math.max(k[oe], k[J] + 1);
+  for (const J of C) {
+    if (h[J].length || !w[J].length) continue;
+    let oe = 1 / 0;
+    for (const le of w[J]) oe = Math.min(oe, k[le]);
+    k[J] = Math.max(0, oe - 1);
   }
   let b = 0;
-  for (let W = 0; W < o; W++) b = Math.max(b, k[W] + 1);
-  const F = Array.from({ length: b }, () => []);
-  for (let W = 0; W < o; W++) F[k[W]].push(W);
-  const B = new Float64Array(o), j = () => {
-    for (const W of F) W.forEach((ie, le) => B[ie] = W.length > 1 ? le / (W.length - 1) : 0.5);
+  for (let J = 0; J < o; J++) b = Math.max(b, k[J] + 1);
+  const O = Array.from({ length: b }, () => []);
+  for (let J = 0; J < o; J++) O[k[J]].push(J);
+  const z = new Float64Array(o), j = () => {
+    for (const J of O) J.forEach((oe, le) => z[oe] = J.length > 1 ? le / (J.length - 1) : 0.5);
   };
   j();
-  const ee = (W, ie) => {
-    const le = W.map((me, J) => {
-      const R = ie[me];
-      let E = B[me];
-      if (R.length) {
-        let Y = 0;
-        for (const at of R) Y += B[at];
-        E = Y / R.length;
+  const ee = (J, oe) => {
+    const le = J.map((_e, Ce) => {
+      const ye = oe[_e];
+      let G = z[_e];
+      if (ye.length) {
+        let T = 0;
+        for (const E of ye) T += z[E];
+        G = T / ye.length;
       }
-      return [E, J, me];
+      return [G, Ce, _e];
     });
-    return le.sort((me, J) => Es(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
+    return le.sort((_e, Ce) => Es(_e[0], Ce[0]) || _e[1] - Ce[1]), le.map((_e) => _e[2]);
   };
-  let X = F.map((W) => W.slice()), ue = Ul(F, w, k, o);
-  for (let W = 0; W < Gt.sweeps && ue > 0; W++) {
+  let Y = O.map((J) => J.slice()), ue = Ul(O, w, k, o);
+  for (let J = 0; J < Kt.sweeps && ue > 0; J++) {
     for (let le = 1; le < b; le++)
-      F[le] = ee(F[le], h), j();
+      O[le] = ee(O[le], h), j();
     for (let le = b - 2; le >= 0; le--)
-      F[le] = ee(F[le], w), j();
-    const ie = Ul(F, w, k, o);
-    ie < ue && (ue = ie, X = F.map((le) => le.slice()));
+      O[le] = ee(O[le], w), j();
+    const oe = Ul(O, w, k, o);
+    oe < ue && (ue = oe, Y = O.map((le) => le.slice()));
   }
-  const ne = new Float64Array(o), de = new Float64Array(o);
-  let De = r, we = s;
-  for (let W = 0; W < b; W++) {
-    let ie = 0, le = s;
-    for (const me of X[W]) {
-      const J = e[me];
-      let R = le;
-      if (h[me].length) {
-        let E = 0;
-        for (const Y of h[me]) E += de[Y] + e[Y].h / 2;
-        R = Math.max(le, E / h[me].length - J.h / 2);
+  const ne = new Float64Array(o), pe = new Float64Array(o);
+  let Fe = r, ve = s;
+  for (let J = 0; J < b; J++) {
+    let oe = 0, le = s;
+    for (const _e of Y[J]) {
+      const Ce = e[_e];
+      let ye = le;
+      if (h[_e].length) {
+        let G = 0;
+        for (const T of h[_e]) G += pe[T] + e[T].h / 2;
+        ye = Math.max(le, G / h[_e].length - Ce.h / 2);
       }
-      ne[me] = De, de[me] = R, le = R + J.h + i, ie = Math.max(ie, J.w), we = Math.max(we, R + J.h);
+      ne[_e] = Fe, pe[_e] = ye, le = ye + Ce.h + i, oe = Math.max(oe, Ce.w), ve = Math.max(ve, ye + Ce.h);
     }
-    De += ie + i;
+    Fe += oe + i;
   }
-  const ve = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
-  for (let W = 0; W < o; W++)
-    ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, k[W]);
-  return { pos: ve, layer: ct, width: b ? De - i - r : 0, height: we - s };
+  const Re = /* @__PURE__ */ new Map(), ut = /* @__PURE__ */ new Map();
+  for (let J = 0; J < o; J++)
+    Re.set(e[J].id, [ne[J], pe[J]]), ut.set(e[J].id, k[J]);
+  return { pos: Re, layer: ut, width: b ? Fe - i - r : 0, height: ve - s };
 }
 function Ul(e, t, n, r) {
   const s = new Float64Array(r);
@@ -4343,7 +4343,7 @@ function co(e) {
 function rp(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function au(e, t, n = Gt.spacing) {
+function au(e, t, n = Kt.spacing) {
   const r = n / 2, s = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
   s.sort((o, l) => o.y - l.y || o.x - l.x);
   let i = e.y;
@@ -4352,7 +4352,7 @@ function au(e, t, n = Gt.spacing) {
 }
 function Oo(e) {
   const t = e?.NODE_TITLE_HEIGHT;
-  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Kt.titleHeight;
 }
 function Ss(e, t) {
   const n = Oo(t), r = Number(e.size?.[0]), s = Number(e.size?.[1]), i = !!e.flags?.collapsed;
@@ -4366,7 +4366,7 @@ function Ss(e, t) {
 }
 function uu(e) {
   const t = [];
-  for (const n of Nn(e))
+  for (const n of Mn(e))
     for (const r of n.inputs ?? []) {
       if (r?.link === null || r?.link === void 0) continue;
       const s = Yh(e, r.link);
@@ -4382,26 +4382,26 @@ function fu(e, t, n, r) {
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = s[0], e.pos[1] = s[1]) : e.pos = s;
 }
 function ip(e, t, n = {}) {
-  const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
+  const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Kt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const k = new Set(t.map(String));
-    l = Nn(e).filter((b) => k.has(String(b.id)));
-  } else l = Nn(e).filter((k) => !o(k));
+    l = Mn(e).filter((b) => k.has(String(b.id)));
+  } else l = Mn(e).filter((k) => !o(k));
   if (!l.length) return [];
   const c = new Set(l.map((k) => String(k.id))), a = l.map((k) => Ss(k, r));
   a.sort((k, b) => k.y - b.y || k.x - b.x || sp(k, b));
-  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = uu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = cu(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), A = Nn(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ss(k, r)), S = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), x = [];
-  for (const k of S) {
-    const [b, F] = g.get(k.id), B = { ...k, x: b, y: F };
-    A.length && (B.y = au(B, A.concat(x), i)), x.push(B), fu(Ht(e, k.id), B.x, B.y, s);
+  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = uu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = cu(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), v = Mn(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ss(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), x = [];
+  for (const k of C) {
+    const [b, O] = g.get(k.id), z = { ...k, x: b, y: O };
+    v.length && (z.y = au(z, v.concat(x), i)), x.push(z), fu(Vt(e, k.id), z.x, z.y, s);
   }
-  return S.map((k) => k.id);
+  return C.map((k) => k.id);
 }
 function op(e, t, n = {}) {
-  const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
+  const r = n.LiteGraph, s = Oo(r), i = n.spacing ?? Kt.spacing, o = new Set(t.map(String)), l = t.map((x) => Vt(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Ss(x, r)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Ss(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = uu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), g = cu(c, m, { x: 0, y: 0, spacing: i });
+  const c = l.map((x) => Ss(x, r)), a = Mn(e).filter((x) => !o.has(String(x.id))).map((x) => Ss(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = uu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), g = cu(c, m, { x: 0, y: 0, spacing: i });
   let h = -1 / 0, w = 1 / 0;
   for (const [x, k] of d) {
     const b = u.get(String(x));
@@ -4412,17 +4412,17 @@ function op(e, t, n = {}) {
     let b = null;
     if (k) {
       b = [k[0] + Math.max(i, (k[2] - g.width) / 2), k[1] + Math.max(i, (k[3] - g.height) / 2)];
-      const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some((B) => rp(F, B, i / 2)) && (b = null);
+      const O = { x: b[0], y: b[1], w: g.width, h: g.height };
+      a.some((z) => rp(O, z, i / 2)) && (b = null);
     }
-    b || (b = x ? [x.x + x.w + i, x.y] : k ? [k[0] + k[2] / 4, k[1] + k[3] / 4] : Gt.origin), [h, w] = b;
+    b || (b = x ? [x.x + x.w + i, x.y] : k ? [k[0] + k[2] / 4, k[1] + k[3] / 4] : Kt.origin), [h, w] = b;
   }
-  const A = c.slice().sort((x, k) => g.layer.get(x.id) - g.layer.get(k.id) || g.pos.get(x.id)[1] - g.pos.get(k.id)[1]), S = a.slice();
-  for (const x of A) {
-    const [k, b] = g.pos.get(x.id), F = { ...x, x: h + k, y: w + b };
-    F.y = au(F, S, i), S.push(F), fu(Ht(e, x.id), F.x, F.y, s);
+  const v = c.slice().sort((x, k) => g.layer.get(x.id) - g.layer.get(k.id) || g.pos.get(x.id)[1] - g.pos.get(k.id)[1]), C = a.slice();
+  for (const x of v) {
+    const [k, b] = g.pos.get(x.id), O = { ...x, x: h + k, y: w + b };
+    O.y = au(O, C, i), C.push(O), fu(Vt(e, x.id), O.x, O.y, s);
   }
-  return A.map((x) => x.id);
+  return v.map((x) => x.id);
 }
 function lp(e) {
   if (!e.length) return null;
@@ -4431,7 +4431,7 @@ function lp(e) {
     t = Math.min(t, i.x), n = Math.min(n, i.y), r = Math.max(r, i.x + i.w), s = Math.max(s, i.y + i.h);
   return { x: t, y: n, w: r - t, h: s - n };
 }
-const Qe = Object.freeze({
+const tt = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
   commands: 1e3,
   // GRAPH_MAX_NAME: type, slot, widget names and titles.
@@ -4455,7 +4455,7 @@ class ao extends Error {
 const ce = (e, t, n) => {
   throw new ao(e, t, n);
 }, nr = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function qn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
+function Hn(e, t, n = tt.name, { optional: r = !1 } = {}) {
   if (e == null) {
     if (r) return "";
     ce("INVALID_COMMAND", `${t} is required`);
@@ -4463,10 +4463,10 @@ function qn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
   return typeof e != "string" && ce("INVALID_COMMAND", `${t} must be a string`), e.length > n && ce("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
 function wn(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Qe.coord) && ce("INVALID_COMMAND", `${t} must be a number within ±${Qe.coord}`), e);
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > tt.coord) && ce("INVALID_COMMAND", `${t} must be a number within ±${tt.coord}`), e);
 }
-function Yt(e, t) {
-  return nr(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Qe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
+function Xt(e, t) {
+  return nr(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= tt.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
 function Ai(e, t) {
   if (e == null) return 0;
@@ -4474,63 +4474,63 @@ function Ai(e, t) {
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= tt.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
 function Wl(e, t) {
   if (nr(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
     n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || ce("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Qe.text && ce("VALUE_INVALID", `${t} is longer than ${Qe.text} characters`), e) : ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || ce("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > tt.text && ce("VALUE_INVALID", `${t} is longer than ${tt.text} characters`), e) : ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
 const gs = {
   create_node(e) {
     const t = {
-      node_type: qn(e.node_type, "node_type"),
+      node_type: Hn(e.node_type, "node_type"),
       x: wn(e.x, "x", { optional: !0 }),
       y: wn(e.y, "y", { optional: !0 }),
-      ref: qn(e.ref, "ref", Qe.ref, { optional: !0 }),
-      title: qn(e.title, "title", Qe.name, { optional: !0 }),
+      ref: Hn(e.ref, "ref", tt.ref, { optional: !0 }),
+      title: Hn(e.title, "title", tt.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || ce("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
       nr(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
-      for (const r of n) t.widgets.push([qn(r, "widget name"), Wl(e.widgets[r], `widgets.${r}`)]);
+      n.length > tt.widgets && ce("INVALID_COMMAND", `more than ${tt.widgets} widgets`);
+      for (const r of n) t.widgets.push([Hn(r, "widget name"), Wl(e.widgets[r], `widgets.${r}`)]);
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: Yt(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: Xt(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: Yt(e.from_id, "from_id"),
+    from_id: Xt(e.from_id, "from_id"),
     from_slot: Ai(e.from_slot, "from_slot"),
-    to_id: Yt(e.to_id, "to_id"),
+    to_id: Xt(e.to_id, "to_id"),
     to_slot: Ai(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: Ai(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Xt(e.node_id, "node_id"), slot: Ai(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: Yt(e.node_id, "node_id"),
-    name: qn(e.name, "name"),
+    node_id: Xt(e.node_id, "node_id"),
+    name: Hn(e.name, "name"),
     value: Wl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: wn(e.x, "x"), y: wn(e.y, "y") }),
+  move_node: (e) => ({ node_id: Xt(e.node_id, "node_id"), x: wn(e.x, "x"), y: wn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || ce("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Qe.nodes && ce("INVALID_COMMAND", `node_ids: more than ${Qe.nodes}`);
+    Array.isArray(t) || ce("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > tt.nodes && ce("INVALID_COMMAND", `node_ids: more than ${tt.nodes}`);
     const n = wn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Gt.maxSpacing) && ce("INVALID_COMMAND", `spacing must be between 0 and ${Gt.maxSpacing}`), {
-      node_ids: t.map((r, s) => Yt(r, `node_ids[${s}]`)),
+    return n !== null && (n < 0 || n > Kt.maxSpacing) && ce("INVALID_COMMAND", `spacing must be between 0 and ${Kt.maxSpacing}`), {
+      node_ids: t.map((r, s) => Xt(r, `node_ids[${s}]`)),
       x: wn(e.x, "x", { optional: !0 }),
       y: wn(e.y, "y", { optional: !0 }),
       spacing: n
     };
   },
   set_node_mode(e) {
-    const t = qn(e.mode, "mode");
-    return Object.hasOwn(vi, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(vi).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: vi[t] };
+    const t = Hn(e.mode, "mode");
+    return Object.hasOwn(vi, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(vi).join(", ")}`), { node_id: Xt(e.node_id, "node_id"), mode: vi[t] };
   }
 }, du = Object.freeze(Object.keys(gs)), Jl = new Set(du.filter((e) => e !== "get_graph"));
 function cp(e) {
@@ -4567,10 +4567,10 @@ function ql(e, t, n, r) {
   }
   return dp(s);
 }
-function Xt(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
+function Zt(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return Vt(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const r = Ht(e.graph, t.id);
+    const r = Vt(e.graph, t.id);
     if (r) return r;
     ce("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
@@ -4581,7 +4581,7 @@ function hp(e) {
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
 function pp(e) {
-  const t = [...e.pending].filter((n) => Ht(e.graph, n));
+  const t = [...e.pending].filter((n) => Vt(e.graph, n));
   e.pending.clear(), t.length && op(e.graph, t, { LiteGraph: e.LiteGraph, view: hp(e) });
 }
 const gp = {
@@ -4595,7 +4595,7 @@ const gp = {
     const i = t.x === null || t.y === null;
     s.pos = i ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (s.id = o), n.add(s), Ht(n, s.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !Vt(n, o) && (s.id = o), n.add(s), Vt(n, s.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
       for (const [l, c] of t.widgets) ql(e, s, l, c);
     } catch (l) {
@@ -4604,11 +4604,11 @@ const gp = {
     return t.ref && e.refs.set(t.ref, s.id), i && e.pending.add(s.id), { node_id: s.id };
   },
   remove_node(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), Ht(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    const n = Zt(e, t.node_id, "node_id"), r = n.id;
+    return e.graph.remove(n), Vt(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
   },
   connect(e, t) {
-    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), s = Xh(n, t.from_slot);
+    const n = Zt(e, t.from_id, "from_id"), r = Zt(e, t.to_id, "to_id"), s = Xh(n, t.from_slot);
     s < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
@@ -4626,7 +4626,7 @@ const gp = {
     return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${s} -> #${r.id}:${i}`), { node_id: r.id, link_id: c.id };
   },
   disconnect(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = Bl(n, t.slot);
+    const n = Zt(e, t.node_id, "node_id"), r = Bl(n, t.slot);
     r < 0 && ce(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
@@ -4636,16 +4636,16 @@ const gp = {
     return s == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ce("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: s });
   },
   set_widget(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = ql(e, n, t.name, t.value);
+    const n = Zt(e, t.node_id, "node_id"), r = ql(e, n, t.name, t.value);
     return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
   },
   move_node(e, t) {
-    const n = Xt(e, t.node_id, "node_id");
+    const n = Zt(e, t.node_id, "node_id");
     return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of Nn(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of Mn(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4653,7 +4653,7 @@ const gp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((s, i) => Xt(e, s, `node_ids[${i}]`).id), r = ip(e.graph, n, {
+    const n = t.node_ids.map((s, i) => Zt(e, s, `node_ids[${i}]`).id), r = ip(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4665,7 +4665,7 @@ const gp = {
     return {};
   },
   set_node_mode(e, t) {
-    const n = Xt(e, t.node_id, "node_id");
+    const n = Zt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
 }, mp = "BATCH_MODE_PARTIAL";
@@ -4678,36 +4678,36 @@ function Hl(e, t) {
 }
 function yp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
-  if (n.length > Qe.commands)
-    return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
+  if (n.length > tt.commands)
+    return { ok: !1, error: `more than ${tt.commands} commands`, results: [], applied: !1 };
   const r = e.graph, s = _p(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
   let a = 0, u = -1, d = !1;
   for (let h = 0; h < n.length; h++) {
     let w;
     try {
       w = cp(n[h]);
-    } catch (S) {
-      if (c[h] = Hl(h, S), !s) {
+    } catch (C) {
+      if (c[h] = Hl(h, C), !s) {
         u = h;
         break;
       }
       continue;
     }
     o.expectedId = w.type === "create_node" ? i[a++] : void 0;
-    const A = s && Jl.has(w.type) && h > 0 ? r.serialize() : null;
+    const v = s && Jl.has(w.type) && h > 0 ? r.serialize() : null;
     try {
       c[h] = { index: h, ok: !0, ...gp[w.type](o, w) }, Jl.has(w.type) && (d = !0);
-    } catch (S) {
-      if (c[h] = Hl(h, S), !s) {
+    } catch (C) {
+      if (c[h] = Hl(h, C), !s) {
         u = h;
         break;
       }
-      const x = A ?? l;
-      Tn(r.serialize()) !== Tn(x) && Vl(r, x);
+      const x = v ?? l;
+      Fn(r.serialize()) !== Fn(x) && Vl(r, x);
     }
   }
   if (u >= 0) {
-    Tn(r.serialize()) !== Tn(l) && Vl(r, l);
+    Fn(r.serialize()) !== Fn(l) && Vl(r, l);
     const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
     for (let w = 0; w < n.length; w++)
       w !== u && (c[w] = { index: w, ok: !1, error: { code: "SKIPPED", message: h, index: w } });
@@ -4776,7 +4776,7 @@ function xp(e) {
 }
 function vp(e) {
   const { nodes: t, links: n, last_node_id: r, last_link_id: s, state: i, ...o } = e;
-  return Tn({ ...o, nodes: [] });
+  return Fn({ ...o, nodes: [] });
 }
 function pu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
@@ -5208,7 +5208,7 @@ class jp {
     } catch {
       return;
     }
-    const r = Tn(n);
+    const r = Fn(n);
     if (r === this.lastSig) return;
     let s = null;
     try {
@@ -5220,7 +5220,7 @@ class jp {
   }
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
-  reported(t, n = Tn(t)) {
+  reported(t, n = Fn(t)) {
     this.lastSig = n, this.baseline = pu(t);
   }
   /** The core could not use a delta of a user edit: it gets the whole
@@ -5344,8 +5344,8 @@ function Jp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
   }, a = (m) => {
     const g = e.canvas, h = e.rootGraph ?? e.graph, w = g?.graph ?? h;
     if (w !== h) return null;
-    const A = c(g, m);
-    return !w || !A || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(A[0], A[1]) ?? null;
+    const v = c(g, m);
+    return !w || !v || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(v[0], v[1]) ?? null;
   }, u = (m, g) => {
     const h = e.rootGraph ?? e.graph, w = Wp(h?.extra?.comfyd?.provenance, o, r());
     if (!w) {
@@ -5377,19 +5377,19 @@ function sr(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
-const et = (e) => {
+const nt = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
 function Gp(e, t) {
   if (!e) return !0;
-  const n = et(e.seq), r = et(t.seq);
+  const n = nt(e.seq), r = nt(t.seq);
   return n && r ? r > n : !(rr(sr(e.status)) && !rr(sr(t.status)));
 }
 function Kp(e) {
   const t = Object.keys(e.runs);
   if (t.length <= uo) return;
-  const n = t.map((r) => e.runs[r]).sort((r, s) => Number(rr(sr(s.status))) - Number(rr(sr(r.status))) || et(r.queued_at_ms) - et(s.queued_at_ms));
+  const n = t.map((r) => e.runs[r]).sort((r, s) => Number(rr(sr(s.status))) - Number(rr(sr(r.status))) || nt(r.queued_at_ms) - nt(s.queued_at_ms));
   for (const r of n.slice(0, t.length - uo))
     delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
 }
@@ -5416,7 +5416,7 @@ function Xp(e, t, n) {
 function Zp(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
-  const r = et(t.queued_at_ms), s = e.turns.filter((o) => !o.pending);
+  const r = nt(t.queued_at_ms), s = e.turns.filter((o) => !o.pending);
   if (!s.length) return 0;
   if (!r) return s.at(-1).id;
   let i = 0;
@@ -5429,7 +5429,7 @@ function Zp(e, t) {
   return i || s[0].id;
 }
 function Qp(e) {
-  const t = {}, n = Object.values(e.runs).sort((r, s) => et(r.queued_at_ms) - et(s.queued_at_ms) || et(r.number) - et(s.number));
+  const t = {}, n = Object.values(e.runs).sort((r, s) => nt(r.queued_at_ms) - nt(s.queued_at_ms) || nt(r.number) - nt(s.number));
   for (const r of n) {
     const s = Zp(e, r);
     (t[s] ??= []).push(r);
@@ -5444,7 +5444,7 @@ function eg(e, t = () => "") {
     final: rr(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
-    queuePosition: et(e.queue_position),
+    queuePosition: nt(e.queue_position),
     node: null,
     // {id, title} running now
     value: 0,
@@ -5463,7 +5463,7 @@ function eg(e, t = () => "") {
     const a = String(e.executing_node);
     s.node = { id: a, title: r(a) };
     const u = (e.progress ?? []).find((d) => String(d.node_id) === a);
-    u && et(u.max) > 0 && (s.value = et(u.value), s.max = et(u.max), s.percent = Math.max(0, Math.min(100, Math.round(100 * s.value / s.max))));
+    u && nt(u.max) > 0 && (s.value = nt(u.value), s.max = nt(u.max), s.percent = Math.max(0, Math.min(100, Math.round(100 * s.value / s.max))));
   }
   for (const a of e.node_errors ?? [])
     s.errors.push({
@@ -5483,7 +5483,7 @@ function eg(e, t = () => "") {
     (a.files ?? []).forEach((u, d) => {
       s.outputs.length >= qp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
-  const l = et(e.started_at_ms), c = et(e.ended_at_ms);
+  const l = nt(e.started_at_ms), c = nt(e.ended_at_ms);
   return l && c >= l && (s.seconds = (c - l) / 1e3), s;
 }
 function tc(e, t, n, r = 0) {
@@ -5491,7 +5491,7 @@ function tc(e, t, n, r = 0) {
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${s}`;
 }
 const nc = 500, rc = 200;
-function on(e, t) {
+function ln(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
@@ -5567,8 +5567,8 @@ function No(e) {
 }
 function Si(e, t) {
   if (!t || typeof t != "object") return;
-  const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
-  if (on(t.kind, "MESSAGE_KIND_") === "summary") {
+  const n = ln(t.role, "ROLE_"), r = ln(t.state, "MESSAGE_STATE_");
+  if (ln(t.kind, "MESSAGE_KIND_") === "summary") {
     const s = Number(t.id) || 0;
     e.summaries.some((i) => i.id === s) || e.summaries.push({ id: s, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
     return;
@@ -5582,7 +5582,7 @@ function Si(e, t) {
   }
 }
 function ic(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = ln(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
 function yu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
@@ -5598,7 +5598,7 @@ function ng(e, t) {
     _u(e, c), e.logs = i;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    ic(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
+    ic(e, r.session), r.status !== void 0 && (e.status = ln(r.status, "SESSION_STATUS_") || e.status);
     for (const a of Array.isArray(r.history) ? r.history : []) Si(e, a);
     for (const a of Array.isArray(r.partials) ? r.partials : []) {
       const u = ms(Xn(e, a.turn_id), a.skill);
@@ -5615,7 +5615,7 @@ function ng(e, t) {
   }
   switch (n) {
     case "status_update": {
-      if (e.status = on(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
+      if (e.status = ln(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
         for (const i of e.turns)
           for (const o of i.order) i.replies[o].state === "streaming" && (i.replies[o].state = "done");
       return !0;
@@ -5635,7 +5635,7 @@ function ng(e, t) {
     case "debug_log":
       return xn(e, {
         seq: s,
-        level: on(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        level: ln(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(r.module ?? ""),
         skill: String(r.skill ?? ""),
         message: String(r.message ?? "")
@@ -5687,7 +5687,7 @@ function sg(e, t, n) {
   const r = e.turns.findIndex((o) => o.pending && o.clientId === t), s = r >= 0 ? e.turns.splice(r, 1)[0] : null;
   if (!n?.id) return;
   const i = Xn(e, n.id);
-  i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = No(n.attachments ?? s?.attachments)), i.state || (i.state = on(n.state, "MESSAGE_STATE_"));
+  i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = No(n.attachments ?? s?.attachments)), i.state || (i.state = ln(n.state, "MESSAGE_STATE_"));
 }
 function oc(e, t) {
   const n = e.turns.find((r) => r.pending && r.clientId === t);
@@ -6012,7 +6012,12 @@ class _g {
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
-      this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
+      this.ui.sessions = (t.sessions ?? []).map((n) => ({
+        id: String(n.id),
+        title: String(n.title || n.id),
+        parentId: String(n.parent_id ?? ""),
+        forkPoint: Number(n.fork_point) || 0
+      }));
     } catch (t) {
       _s(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
@@ -6080,6 +6085,28 @@ class _g {
   /** Opens the session of a search hit. */
   openHit(t) {
     this.ui.searchHits = null, t.sessionId && this.selectSession(t.sessionId);
+  }
+  /**
+   * The session the shown one was forked from, or null: {id, title,
+   * point} (point: the parent's message the fork was made at). The title
+   * comes from the session list; a parent not listed (archived, deleted)
+   * shows its id.
+   */
+  forkOf() {
+    const t = this.ui.form.session_id, n = this.ui.sessions.find((o) => o.id === t), r = this.state.session && this.state.sessionId === t ? this.state.session : null, s = String(r?.parent_id || n?.parentId || "");
+    if (!t || !s) return null;
+    const i = this.ui.sessions.find((o) => o.id === s);
+    return {
+      id: s,
+      title: i ? i.title : s,
+      point: Number(r?.fork_point) || n?.forkPoint || 0,
+      listed: !!i
+    };
+  }
+  /** Switches to the parent of a fork. */
+  openParent() {
+    const t = this.forkOf();
+    t && this.selectSession(t.id);
   }
   selectSession(t) {
     this.ui.form.session_id = t, this.d.writeConfig("session_id", t), this.client.join(t);
@@ -6424,11 +6451,11 @@ function Sg(e, t) {
   }
 }
 const ku = Object.entries, Dg = Object.keys, _c = Object.setPrototypeOf, Tg = Object.isFrozen, wu = Object.getPrototypeOf, xu = Object.getOwnPropertyDescriptor;
-let Je = Object.freeze, Pe = Object.seal, tn = Object.create, vu = typeof Reflect < "u" && Reflect, Ds = vu.apply, ho = vu.construct;
-Je || (Je = function(t) {
+let Ve = Object.freeze, $e = Object.seal, nn = Object.create, vu = typeof Reflect < "u" && Reflect, Ds = vu.apply, ho = vu.construct;
+Ve || (Ve = function(t) {
   return t;
 });
-Pe || (Pe = function(t) {
+$e || ($e = function(t) {
   return t;
 });
 Ds || (Ds = function(t, n) {
@@ -6439,10 +6466,10 @@ ho || (ho = function(t) {
   for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
   return new t(...r);
 });
-const jt = Oe(Array.prototype.forEach), Fg = Oe(Array.prototype.lastIndexOf), yc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), Ig = Oe(Array.prototype.slice), Og = Oe(Array.prototype.splice), Zn = Array.isArray, Fi = Au(Set), Ii = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Oi = Oe(String.prototype.toString), Ng = Oe(String.prototype.match), ls = Oe(String.prototype.replace), Ni = Oe(String.prototype.indexOf), Mg = Oe(String.prototype.trim), Lg = Oe(Number.prototype.toString), Pg = Oe(Boolean.prototype.toString), bc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), kc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), jg = RegExp.prototype.test, Ue = function(t, n) {
+const $t = Me(Array.prototype.forEach), Fg = Me(Array.prototype.lastIndexOf), yc = Me(Array.prototype.pop), dr = Me(Array.prototype.push), Ig = Me(Array.prototype.slice), Og = Me(Array.prototype.splice), Zn = Array.isArray, Fi = Au(Set), Ii = Me(Set.prototype.add), hr = Me(Set.prototype.has), Cn = Me(String.prototype.toLowerCase), Oi = Me(String.prototype.toString), Ng = Me(String.prototype.match), ls = Me(String.prototype.replace), Ni = Me(String.prototype.indexOf), Mg = Me(String.prototype.trim), Lg = Me(Number.prototype.toString), Pg = Me(Boolean.prototype.toString), bc = typeof BigInt > "u" ? null : Me(BigInt.prototype.toString), kc = typeof Symbol > "u" ? null : Me(Symbol.prototype.toString), Ze = Me(Object.prototype.hasOwnProperty), pr = Me(Object.prototype.toString), jg = RegExp.prototype.test, qe = function(t, n) {
   return t instanceof RegExp && (t.lastIndex = 0), Ds(jg, t, [n]);
-}, $t = Au(TypeError);
-function Oe(e) {
+}, Bt = Au(TypeError);
+function Me(e) {
   return function(t) {
     for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
     return Ds(e, t, r);
@@ -6454,8 +6481,8 @@ function Au(e) {
     return ho(e, n);
   };
 }
-function be(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Rn;
+function we(e, t) {
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Cn;
   if (_c && _c(e, null), !Zn(t)) return e;
   let r = t.length;
   for (; r--; ) {
@@ -6469,20 +6496,20 @@ function be(e, t) {
   return e;
 }
 function $g(e) {
-  for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
+  for (let t = 0; t < e.length; t++) Ze(e, t) || (e[t] = null);
   return e;
 }
 function Ts(e) {
-  const t = tn(null);
+  const t = nn(null);
   for (const r of ku(e)) {
     var n = Eg(r, 2);
     const s = n[0], i = n[1];
-    Ye(e, s) && (Zn(i) ? t[s] = $g(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Ts(i) : t[s] = i);
+    Ze(e, s) && (Zn(i) ? t[s] = $g(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Ts(i) : t[s] = i);
   }
   return t;
 }
 function yr(e) {
-  const t = tn(null), n = Dg(e);
+  const t = nn(null), n = Dg(e);
   let r = n.length;
   for (; r--; ) t[n[r]] = e[n[r]];
   return t;
@@ -6504,7 +6531,7 @@ function Bg(e) {
     case "function":
     case "object": {
       if (e === null) return pr(e);
-      const t = e, n = ut(t, "toString");
+      const t = e, n = ft(t, "toString");
       if (typeof n == "function") {
         const r = n(t);
         return typeof r == "string" ? r : pr(r);
@@ -6515,12 +6542,12 @@ function Bg(e) {
       return pr(e);
   }
 }
-function ut(e, t) {
+function ft(e, t) {
   for (; e !== null; ) {
     const r = xu(e, t);
     if (r) {
-      if (r.get) return Oe(r.get);
-      if (typeof r.value == "function") return Oe(r.value);
+      if (r.get) return Me(r.get);
+      if (typeof r.value == "function") return Me(r.value);
     }
     e = wu(e);
   }
@@ -6532,7 +6559,7 @@ function ut(e, t) {
 function zg(e, t) {
   for (; e !== null; ) {
     const n = xu(e, t);
-    if (n) return n.get ? Oe(n.get) : null;
+    if (n) return n.get ? Me(n.get) : null;
     e = wu(e);
   }
   return null;
@@ -6540,12 +6567,12 @@ function zg(e, t) {
 function Ug(e) {
   if (!e) return !1;
   try {
-    return Ue(e, ""), !0;
+    return qe(e, ""), !0;
   } catch {
     return !1;
   }
 }
-const wc = Je([
+const wc = Ve([
   "a",
   "abbr",
   "acronym",
@@ -6665,7 +6692,7 @@ const wc = Je([
   "var",
   "video",
   "wbr"
-]), Mi = Je([
+]), Mi = Ve([
   "svg",
   "a",
   "altglyph",
@@ -6709,7 +6736,7 @@ const wc = Je([
   "tspan",
   "view",
   "vkern"
-]), Li = Je([
+]), Li = Ve([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6735,7 +6762,7 @@ const wc = Je([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Wg = Je([
+]), Wg = Ve([
   "animate",
   "color-profile",
   "cursor",
@@ -6758,7 +6785,7 @@ const wc = Je([
   "solidcolor",
   "unknown",
   "use"
-]), Pi = Je([
+]), Pi = Ve([
   "math",
   "menclose",
   "merror",
@@ -6789,7 +6816,7 @@ const wc = Je([
   "munder",
   "munderover",
   "mprescripts"
-]), Jg = Je([
+]), Jg = Ve([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6805,7 +6832,7 @@ const wc = Je([
   "annotation-xml",
   "mprescripts",
   "none"
-]), xc = Je(["#text"]), vc = Je([
+]), xc = Ve(["#text"]), vc = Ve([
   "accept",
   "action",
   "align",
@@ -6924,7 +6951,7 @@ const wc = Je([
   "width",
   "wrap",
   "xmlns"
-]), ji = Je([
+]), ji = Ve([
   "accent-height",
   "accumulate",
   "additive",
@@ -7117,7 +7144,7 @@ const wc = Je([
   "y2",
   "z",
   "zoomandpan"
-]), Ac = Je([
+]), Ac = Ve([
   "accent",
   "accentunder",
   "align",
@@ -7172,20 +7199,20 @@ const wc = Je([
   "voffset",
   "width",
   "xmlns"
-]), cs = Je([
+]), cs = Ve([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), qg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Hg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Vg = Pe(/\${[\w\W]*/g), Gg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Kg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Yg = Pe(/^aria-[\-\w]+$/), Rc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Xg = Pe(/^(?:\w+script|data):/i), Zg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Qg = Pe(/^html$/i), em = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), $i = Pe(/<[/\w!]/g), Cc = Pe(/<[/\w]/g), tm = Pe(/<\/no(script|embed|frames)/i), Ec = Pe(/\/>/i), nm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), rm = Pe(/^[\r\n\t ]+/), Me = {
+]), qg = $e(/{{[\w\W]*|^[\w\W]*}}/g), Hg = $e(/<%[\w\W]*|^[\w\W]*%>/g), Vg = $e(/\${[\w\W]*/g), Gg = $e(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Kg = $e(/^data-[\-\w.\u00B7-\uFFFF]+$/), Yg = $e(/^aria-[\-\w]+$/), Rc = $e(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Xg = $e(/^(?:\w+script|data):/i), Zg = $e(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Qg = $e(/^html$/i), em = $e(/^[a-z][.\w]*(-[.\w]+)+$/i), $i = $e(/<[/\w!]/g), Cc = $e(/<[/\w]/g), tm = $e(/<\/no(script|embed|frames)/i), Ec = $e(/\/>/i), nm = $e(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), rm = $e(/^[\r\n\t ]+/), Pe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, sm = Je(be({}, [
+}, sm = Ve(we({}, [
   "style",
   "script",
   "xmp",
@@ -7226,56 +7253,56 @@ const wc = Je([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Zt = function(t, n, r, s) {
-  return Ye(t, n) && Zn(t[n]) ? be(s.base ? yr(s.base) : {}, t[n], s.transform) : r;
+}, Qt = function(t, n, r, s) {
+  return Ze(t, n) && Zn(t[n]) ? we(s.base ? yr(s.base) : {}, t[n], s.transform) : r;
 }, Bi = function(t, n, r) {
-  const s = Ye(t, n) ? t[n] : void 0;
+  const s = Ze(t, n) ? t[n] : void 0;
   return s && typeof s == "object" ? Ts(s) : r;
 };
 function Ru() {
   let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : im();
-  const t = (O) => Ru(O);
-  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
+  const t = (I) => Ru(I);
+  if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Pe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), w = ut(d, "nextSibling"), A = ut(d, "childNodes"), S = ut(d, "parentNode"), x = ut(d, "shadowRoot"), k = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
+  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ft(d, "cloneNode"), g = ft(d, "remove"), h = ft(d, "removeAttributeNode"), w = ft(d, "nextSibling"), v = ft(d, "childNodes"), C = ft(d, "parentNode"), x = ft(d, "shadowRoot"), k = ft(d, "attributes"), b = o && o.prototype ? ft(o.prototype, "nodeType") : null, O = o && o.prototype ? ft(o.prototype, "nodeName") : null, z = o && o.prototype ? ft(o.prototype, "ownerDocument") : null, j = function(f) {
     return b ? b(f) : f.nodeType;
   }, ee = function(f) {
-    return F ? F(f) : f.nodeName;
-  }, X = zg(d, "namespaceURI"), ue = function(f) {
-    return X ? X(f) : f.namespaceURI;
+    return O ? O(f) : f.nodeName;
+  }, Y = zg(d, "namespaceURI"), ue = function(f) {
+    return Y ? Y(f) : f.namespaceURI;
   };
   if (typeof i == "function") {
-    const O = n.createElement("template");
-    O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
+    const I = n.createElement("template");
+    I.content && I.content.ownerDocument && (n = I.content.ownerDocument);
   }
-  let ne, de = "", De, we = !1, ve = 0;
-  const ct = function() {
-    if (ve > 0) throw $t('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
-  }, W = function(f) {
-    ct(), ve++;
+  let ne, pe = "", Fe, ve = !1, Re = 0;
+  const ut = function() {
+    if (Re > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+  }, J = function(f) {
+    ut(), Re++;
     try {
       return ne.createHTML(f);
     } finally {
-      ve--;
+      Re--;
     }
-  }, ie = function(f) {
-    return ne && qs ? W(f) : f;
+  }, oe = function(f) {
+    return ne && qs ? J(f) : f;
   }, le = function(f) {
-    ct(), ve++;
+    ut(), Re++;
     try {
       return ne.createScriptURL(f);
     } finally {
-      ve--;
+      Re--;
     }
-  }, me = function() {
-    return we || (De = om(u, s), we = !0), De;
-  }, J = n, R = J.implementation, E = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, dn = r.importNode;
-  let Ae = Sc();
-  t.isSupported = typeof ku == "function" && typeof S == "function" && R && R.createHTMLDocument !== void 0;
-  const qr = qg, hn = Hg, zo = Vg, p = Kg, _ = Yg, v = Xg, P = Zg, D = em;
-  let I = Rc, M = null;
-  const $ = be({}, [
+  }, _e = function() {
+    return ve || (Fe = om(u, s), ve = !0), Fe;
+  }, Ce = n, ye = Ce.implementation, G = Ce.createNodeIterator, T = Ce.createDocumentFragment, E = Ce.getElementsByTagName, X = r.importNode;
+  let me = Sc();
+  t.isSupported = typeof ku == "function" && typeof C == "function" && ye && ye.createHTMLDocument !== void 0;
+  const qr = qg, hn = Hg, zo = Vg, p = Kg, _ = Yg, A = Xg, P = Zg, S = em;
+  let F = Rc, M = null;
+  const $ = we({}, [
     ...wc,
     ...Mi,
     ...Li,
@@ -7283,14 +7310,14 @@ function Ru() {
     ...xc
   ]);
   let N = null;
-  const T = be({}, [
+  const D = we({}, [
     ...vc,
     ...ji,
     ...Ac,
     ...cs
   ]);
-  let G = null, U = null, Z = null;
-  const te = Object.seal(tn(null, {
+  let V = null, U = null, Z = null;
+  const te = Object.seal(nn(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -7304,10 +7331,10 @@ function Ru() {
       value: null
     }
   }));
-  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, it = !1, pn = null, ze = null, nt = !1, Mt = !1, gn = !1, qs = !1, Uo = !0, Wo = !1;
+  let ge = !0, be = !0, ke = !1, Ie = !0, Ee = !1, Be = !0, Ue = !1, lt = !1, pn = null, We = null, st = !1, Lt = !1, gn = !1, qs = !1, Uo = !0, Wo = !1;
   const Jo = "user-content-";
-  let Hs = !0, Vs = !1, mn = null, jn = !1, _n = null;
-  const qo = be({}, [
+  let Hs = !0, Vs = !1, mn = null, $n = !1, _n = null;
+  const qo = we({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7336,7 +7363,7 @@ function Ru() {
     "xmp"
   ]);
   let Ho = null;
-  const Vo = be({}, [
+  const Vo = we({}, [
     "audio",
     "video",
     "img",
@@ -7345,7 +7372,7 @@ function Ru() {
     "track"
   ]);
   let Go = null;
-  const Ko = be({}, [
+  const Ko = we({}, [
     "alt",
     "class",
     "for",
@@ -7360,13 +7387,13 @@ function Ru() {
     "value",
     "style",
     "xmlns"
-  ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", xt = "http://www.w3.org/1999/xhtml";
-  let $n = xt, Gs = !1, Yo = null;
-  const rf = be({}, [
+  ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", vt = "http://www.w3.org/1999/xhtml";
+  let Bn = vt, Gs = !1, Yo = null;
+  const rf = we({}, [
     Hr,
     Vr,
-    xt
-  ], Oi), sf = Je(be({}, [
+    vt
+  ], Oi), sf = Ve(we({}, [
     "mi",
     "mo",
     "mn",
@@ -7374,9 +7401,9 @@ function Ru() {
     "mtext"
   ]));
   let Ks = null;
-  const of = Je(be({}, ["annotation-xml"]));
+  const of = Ve(we({}, ["annotation-xml"]));
   let Ys = null;
-  const lf = Je(tn(null)), cf = be({}, [
+  const lf = Ve(nn(null)), cf = we({}, [
     "title",
     "style",
     "font",
@@ -7385,91 +7412,91 @@ function Ru() {
   ]);
   let lr = null;
   const af = ["application/xhtml+xml", "text/html"], uf = "text/html";
-  let Ne = null, Gr = null;
+  let Le = null, Gr = null;
   const ff = n.createElement("form"), Xo = function(f) {
     return f instanceof RegExp || f instanceof Function;
   }, Xs = function() {
     let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ts(f), lr = af.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? uf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Oi : Rn, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Yo = Zt(f, "ALLOWED_NAMESPACES", rf, { transform: Oi }), Go = Zt(f, "ADD_URI_SAFE_ATTR", Ko, {
-      transform: Ne,
+    (!f || typeof f != "object") && (f = {}), f = Ts(f), lr = af.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? uf : f.PARSER_MEDIA_TYPE, Le = lr === "application/xhtml+xml" ? Oi : Cn, M = Qt(f, "ALLOWED_TAGS", $, { transform: Le }), N = Qt(f, "ALLOWED_ATTR", D, { transform: Le }), Yo = Qt(f, "ALLOWED_NAMESPACES", rf, { transform: Oi }), Go = Qt(f, "ADD_URI_SAFE_ATTR", Ko, {
+      transform: Le,
       base: Ko
-    }), Ho = Zt(f, "ADD_DATA_URI_TAGS", Vo, {
-      transform: Ne,
+    }), Ho = Qt(f, "ADD_DATA_URI_TAGS", Vo, {
+      transform: Le,
       base: Vo
-    }), _n = Zt(f, "FORBID_CONTENTS", qo, { transform: Ne }), U = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), jn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ts(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, Uo = f.SANITIZE_DOM !== !1, Wo = f.SANITIZE_NAMED_PROPS || !1, Hs = f.KEEP_CONTENT !== !1, Vs = f.IN_PLACE || !1, I = Ug(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Rc, $n = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ks = Bi(f, "MATHML_TEXT_INTEGRATION_POINTS", sf), Ys = Bi(f, "HTML_INTEGRATION_POINTS", of);
+    }), _n = Qt(f, "FORBID_CONTENTS", qo, { transform: Le }), U = Qt(f, "FORBID_TAGS", nn(null), { transform: Le }), Z = Qt(f, "FORBID_ATTR", nn(null), { transform: Le }), $n = Ze(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ts(f.USE_PROFILES) : f.USE_PROFILES : !1, ge = f.ALLOW_ARIA_ATTR !== !1, be = f.ALLOW_DATA_ATTR !== !1, ke = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Ie = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ee = f.SAFE_FOR_TEMPLATES || !1, Be = f.SAFE_FOR_XML !== !1, Ue = f.WHOLE_DOCUMENT || !1, Lt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qs = f.RETURN_TRUSTED_TYPE || !1, st = f.FORCE_BODY || !1, Uo = f.SANITIZE_DOM !== !1, Wo = f.SANITIZE_NAMED_PROPS || !1, Hs = f.KEEP_CONTENT !== !1, Vs = f.IN_PLACE || !1, F = Ug(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Rc, Bn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : vt, Ks = Bi(f, "MATHML_TEXT_INTEGRATION_POINTS", sf), Ys = Bi(f, "HTML_INTEGRATION_POINTS", of);
     const y = Bi(f, "CUSTOM_ELEMENT_HANDLING", lf);
-    if (G = tn(null), Ye(y, "tagNameCheck") && Xo(y.tagNameCheck) && (G.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Xo(y.attributeNameCheck) && (G.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (G.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(G), Re && (_e = !1), gn && (Mt = !0), jn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, xc), N = tn(null), jn.html === !0 && (be(M, wc), be(N, vc)), jn.svg === !0 && (be(M, Mi), be(N, ji), be(N, cs)), jn.svgFilters === !0 && (be(M, Li), be(N, ji), be(N, cs)), jn.mathMl === !0 && (be(M, Pi), be(N, Ac), be(N, cs))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === qo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), Hs && (M["#text"] = !0), Be && be(M, [
+    if (V = nn(null), Ze(y, "tagNameCheck") && Xo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ze(y, "attributeNameCheck") && Xo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ze(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), $e(V), Ee && (be = !1), gn && (Lt = !0), $n && ((Ze(f, "ALLOWED_TAGS") || Ze(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = we({}, xc), N = nn(null), $n.html === !0 && (we(M, wc), we(N, vc)), $n.svg === !0 && (we(M, Mi), we(N, ji), we(N, cs)), $n.svgFilters === !0 && (we(M, Li), we(N, ji), we(N, cs)), $n.mathMl === !0 && (we(M, Pi), we(N, Ac), we(N, cs))), te.tagCheck = null, te.attributeCheck = null, Ze(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), we(M, f.ADD_TAGS, Le))), Ze(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === D && (N = yr(N)), we(N, f.ADD_ATTR, Le))), Ze(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === qo && (_n = yr(_n)), we(_n, f.ADD_FORBID_CONTENTS, Le)), Hs && (M["#text"] = !0), Ue && we(M, [
       "html",
       "head",
       "body"
     ]), M.table && (M.tbody = !0, delete U.tbody), f.TRUSTED_TYPES_POLICY) {
-      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
-      const C = ne;
+      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+      const R = ne;
       ne = f.TRUSTED_TYPES_POLICY;
       try {
-        de = W("");
+        pe = J("");
       } catch (L) {
-        throw ne = C, L;
+        throw ne = R, L;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
-    Gr = Je(f);
-  }, Zo = be({}, [
+    } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, pe = "") : (ne === void 0 && (ne = _e()), ne && typeof pe == "string" && (pe = J("")));
+    Gr = Ve(f);
+  }, Zo = we({}, [
     ...Mi,
     ...Li,
     ...Wg
-  ]), Qo = be({}, [...Pi, ...Jg]), df = function(f, y, C) {
-    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (C === "annotation-xml" || Ks[C]) : !!Zo[f];
-  }, hf = function(f, y, C) {
-    return y === xt ? f === "math" : y === Vr ? f === "math" && Ys[C] : !!Qo[f];
-  }, pf = function(f, y, C) {
-    return y === Vr && !Ys[C] || y === Hr && !Ks[C] ? !1 : !Qo[f] && (cf[f] || !Zo[f]);
+  ]), Qo = we({}, [...Pi, ...Jg]), df = function(f, y, R) {
+    return y === vt ? f === "svg" : y === Hr ? f === "svg" && (R === "annotation-xml" || Ks[R]) : !!Zo[f];
+  }, hf = function(f, y, R) {
+    return y === vt ? f === "math" : y === Vr ? f === "math" && Ys[R] : !!Qo[f];
+  }, pf = function(f, y, R) {
+    return y === Vr && !Ys[R] || y === Hr && !Ks[R] ? !1 : !Qo[f] && (cf[f] || !Zo[f]);
   }, gf = function(f) {
-    const y = ue(f), C = Rn(ee(f)), L = S(f);
-    let Q = $n, re = "template";
-    return L && j(L) === Me.element && (Q = ue(L), re = Rn(ee(L))), Yo[y] ? y === Vr ? df(C, Q, re) : y === Hr ? hf(C, Q, re) : y === xt ? pf(C, Q, re) : lr === "application/xhtml+xml" : !1;
-  }, Kt = function(f) {
+    const y = ue(f), R = Cn(ee(f)), L = C(f);
+    let Q = Bn, se = "template";
+    return L && j(L) === Pe.element && (Q = ue(L), se = Cn(ee(L))), Yo[y] ? y === Vr ? df(R, Q, se) : y === Hr ? hf(R, Q, se) : y === vt ? pf(R, Q, se) : lr === "application/xhtml+xml" : !1;
+  }, Yt = function(f) {
     dr(t.removed, { element: f });
     try {
-      S(f).removeChild(f);
+      C(f).removeChild(f);
     } catch {
-      if (g(f), !S(f)) throw $t("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (g(f), !C(f)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, el = function(f, y, C) {
+  }, el = function(f, y, R) {
     try {
       h(f, y);
     } catch {
       try {
-        f.removeAttribute(C);
+        f.removeAttribute(R);
       } catch {
       }
     }
   }, Zs = function(f) {
     ti(f);
-    const y = A(f);
-    y && jt(Ig(y), (C) => {
+    const y = v(f);
+    y && $t(Ig(y), (R) => {
       try {
-        g(C);
+        g(R);
       } catch {
       }
-    }), j(f) === Me.element && Qs(f, !1);
-  }, Bn = function(f, y, C) {
-    if (!C) try {
-      C = y.getAttributeNode(f);
+    }), j(f) === Pe.element && Qs(f, !1);
+  }, zn = function(f, y, R) {
+    if (!R) try {
+      R = y.getAttributeNode(f);
     } catch {
-      C = null;
+      R = null;
     }
     if (dr(t.removed, {
-      attribute: C || null,
+      attribute: R || null,
       from: y
-    }), C) el(y, C, f);
+    }), R) el(y, R, f);
     else try {
       y.removeAttribute(f);
     } catch {
     }
     if (f === "is")
-      if (Mt || gn) try {
-        Kt(y);
+      if (Lt || gn) try {
+        Yt(y);
       } catch {
       }
       else try {
@@ -7477,84 +7504,84 @@ function Ru() {
       } catch {
       }
   }, Qs = function(f, y) {
-    const C = k(f);
-    if (C)
-      for (let L = C.length - 1; L >= 0; --L) {
-        const Q = C[L], re = Q && Q.name;
-        typeof re == "string" && !(y && N[Ne(re)]) && el(f, Q, re);
+    const R = k(f);
+    if (R)
+      for (let L = R.length - 1; L >= 0; --L) {
+        const Q = R[L], se = Q && Q.name;
+        typeof se == "string" && !(y && N[Le(se)]) && el(f, Q, se);
       }
   }, ei = function(f, y) {
-    let C = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
+    let R = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [f];
     for (; L.length > 0; ) {
       const Q = L.pop();
       if (y(Q) === !1) continue;
-      if (C && j(Q) === Me.element) {
+      if (R && j(Q) === Pe.element) {
         const fe = x(Q);
-        zn(fe) && L.push(fe);
+        Un(fe) && L.push(fe);
       }
-      const re = A(Q);
-      if (re) for (let fe = re.length - 1; fe >= 0; --fe) L.push(re[fe]);
+      const se = v(Q);
+      if (se) for (let fe = se.length - 1; fe >= 0; --fe) L.push(se[fe]);
     }
   }, ti = function(f) {
     ei(f, (y) => {
-      j(y) === Me.element && Qs(y, !0);
+      j(y) === Pe.element && Qs(y, !0);
     });
   }, ni = function(f) {
     const y = [];
-    return ei(f, (C) => {
-      y.push(C);
+    return ei(f, (R) => {
+      y.push(R);
     }, !0), y;
   }, mf = function(f, y) {
-    const C = Fi();
-    jt(ni(f), (L) => {
-      j(L) === Me.element && Ii(C, L);
-    }), jt(y, (L) => {
-      j(L) === Me.element && !hr(C, L) && Qs(L, !0);
+    const R = Fi();
+    $t(ni(f), (L) => {
+      j(L) === Pe.element && Ii(R, L);
+    }), $t(y, (L) => {
+      j(L) === Pe.element && !hr(R, L) && Qs(L, !0);
     });
   }, tl = function(f, y) {
-    let C = !1;
-    return jt(t.removed, (L) => {
-      L.element && (C = C || L.element === f, ti(L.element));
-    }), mf(f, y), C;
+    let R = !1;
+    return $t(t.removed, (L) => {
+      L.element && (R = R || L.element === f, ti(L.element));
+    }), mf(f, y), R;
   }, _f = 8, yf = function(f, y) {
-    const C = mn;
+    const R = mn;
     let L = null;
-    const Q = () => (L || (L = Fi(), jt(y, (re) => {
-      Ii(L, re);
+    const Q = () => (L || (L = Fi(), $t(y, (se) => {
+      Ii(L, se);
     })), L);
-    for (let re = 0; ; re++) {
-      const fe = ni(f), $e = [f];
-      let Lt = !1;
-      if (jt(fe, (mt) => {
-        j(mt) === Me.documentFragment ? dr($e, mt) : !Lt && !hr(C, mt) && (Lt = hr(Q(), mt));
-      }), !Lt) return;
-      if (re >= _f) throw $t("the tree kept changing during in-place sanitization; refusing to return it");
-      jt($e, (mt, ot) => {
-        bf(mt, ot > 0, f, Q());
+    for (let se = 0; ; se++) {
+      const fe = ni(f), ze = [f];
+      let Pt = !1;
+      if ($t(fe, (_t) => {
+        j(_t) === Pe.documentFragment ? dr(ze, _t) : !Pt && !hr(R, _t) && (Pt = hr(Q(), _t));
+      }), !Pt) return;
+      if (se >= _f) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      $t(ze, (_t, ct) => {
+        bf(_t, ct > 0, f, Q());
       });
     }
-  }, bf = function(f, y, C, L) {
+  }, bf = function(f, y, R, L) {
     const Q = Kr(f);
-    let re;
-    for (; re = Q.nextNode(); )
-      !hr(L, re) || hr(mn, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), oi(re, C));
+    let se;
+    for (; se = Q.nextNode(); )
+      !hr(L, se) || hr(mn, se) || (y && mt(me.uponSanitizeShadowNode, se, null), oi(se, R));
   }, kf = function(f) {
     mn && Ii(mn, f);
   }, nl = function(f, y) {
-    return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
+    return Be ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
   }, wf = function(f) {
-    je && ei(f, (y) => {
-      const C = j(y);
-      if (C === Me.processingInstruction || C === Me.comment && Ue(Cc, y.data)) {
+    Be && ei(f, (y) => {
+      const R = j(y);
+      if (R === Pe.processingInstruction || R === Pe.comment && qe(Cc, y.data)) {
         try {
           g(y);
         } catch {
         }
         return !1;
       }
-      if (C === Me.element) {
-        const L = y, Q = Ne(ee(y));
+      if (R === Pe.element) {
+        const L = y, Q = Le(ee(y));
         try {
           L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && nl("for", Q) && L.removeAttribute("for");
         } catch {
@@ -7563,49 +7590,49 @@ function Ru() {
       return !0;
     });
   }, rl = function(f) {
-    let y = null, C = null;
-    if (nt) f = "<remove></remove>" + f;
+    let y = null, R = null;
+    if (st) f = "<remove></remove>" + f;
     else {
-      const re = Ng(f, rm);
-      C = re && re[0];
+      const se = Ng(f, rm);
+      R = se && se[0];
     }
-    lr === "application/xhtml+xml" && $n === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
-    const L = ne ? W(f) : f;
-    if ($n === xt) try {
+    lr === "application/xhtml+xml" && Bn === vt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
+    const L = ne ? J(f) : f;
+    if (Bn === vt) try {
       y = new a().parseFromString(L, lr);
     } catch {
     }
     if (!y || !y.documentElement) {
-      y = R.createDocument($n, "template", null);
+      y = ye.createDocument(Bn, "template", null);
       try {
-        y.documentElement.innerHTML = Gs ? de : L;
+        y.documentElement.innerHTML = Gs ? pe : L;
       } catch {
       }
     }
     const Q = y.body || y.documentElement;
-    return f && C && Q.insertBefore(n.createTextNode(C), Q.childNodes[0] || null), $n === xt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
+    return f && R && Q.insertBefore(n.createTextNode(R), Q.childNodes[0] || null), Bn === vt ? E.call(y, Ue ? "html" : "body")[0] : Ue ? y.documentElement : Q;
   }, Kr = function(f) {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const C = B ? B(f) : f.ownerDocument;
-    return E.call(C || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+    const R = z ? z(f) : f.ownerDocument;
+    return G.call(R || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
   }, ri = function(f) {
     return f = ls(f, qr, " "), f = ls(f, hn, " "), f = ls(f, zo, " "), f;
   }, si = function(f) {
     var y;
     ii(f);
-    const C = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
-    C && jt(C, (L) => {
-      zn(L.content) && si(L.content);
+    const R = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
+    R && $t(R, (L) => {
+      Un(L.content) && si(L.content);
     });
   }, ii = function(f) {
     f.normalize();
     const y = Kr(f, !0);
-    let C = y.nextNode();
-    for (; C; )
-      C.data = ri(C.data), C = y.nextNode();
+    let R = y.nextNode();
+    for (; R; )
+      R.data = ri(R.data), R = y.nextNode();
   }, Yr = function(f) {
-    const y = F ? F(f) : null;
-    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== k(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== A(f);
+    const y = O ? O(f) : null;
+    return typeof y != "string" || Le(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== k(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== v(f);
   }, sl = function(f) {
     if (!b || typeof f != "object" || f === null) return null;
     try {
@@ -7614,73 +7641,73 @@ function Ru() {
     } catch {
       return null;
     }
-  }, zn = function(f) {
-    return sl(f) === Me.documentFragment;
+  }, Un = function(f) {
+    return sl(f) === Pe.documentFragment;
   }, cr = function(f) {
     return sl(f) !== null;
   };
-  function gt(O, f, y) {
-    O.length !== 0 && jt(O, (C) => {
-      C.call(t, f, y, Gr);
+  function mt(I, f, y) {
+    I.length !== 0 && $t(I, (R) => {
+      R.call(t, f, y, Gr);
     });
   }
-  const xf = function(f, y, C) {
-    return !!(je && C === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue($i, f.textContent) && Ue($i, f.innerHTML) || je && sm[y] && C === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue($i, f.textContent)) || C === Me.processingInstruction || je && C === Me.comment && Ue(Cc, f.data));
+  const xf = function(f, y, R) {
+    return !!(Be && R === Pe.element && f.hasChildNodes() && !cr(f.firstElementChild) && qe($i, f.textContent) && qe($i, f.innerHTML) || Be && sm[y] && R === Pe.element && ue(f) === vt && (cr(f.firstElementChild) || typeof f.textContent == "string" && qe($i, f.textContent)) || R === Pe.processingInstruction || Be && R === Pe.comment && qe(Cc, f.data));
   }, Xr = function(f, y) {
-    if (f instanceof RegExp) return Ue(f, y);
+    if (f instanceof RegExp) return qe(f, y);
     if (f instanceof Function) {
-      for (var C = arguments.length, L = new Array(C > 2 ? C - 2 : 0), Q = 2; Q < C; Q++) L[Q - 2] = arguments[Q];
+      for (var R = arguments.length, L = new Array(R > 2 ? R - 2 : 0), Q = 2; Q < R; Q++) L[Q - 2] = arguments[Q];
       return !!f(y, ...L);
     }
     return !1;
-  }, vf = function(f, y, C) {
-    if (!U[y] && ll(y) && Xr(G.tagNameCheck, y)) return !1;
-    if (Hs && !_n[y] && !_n[Rn(y)]) {
-      const L = S(f), Q = A(f);
+  }, vf = function(f, y, R) {
+    if (!U[y] && ll(y) && Xr(V.tagNameCheck, y)) return !1;
+    if (Hs && !_n[y] && !_n[Cn(y)]) {
+      const L = C(f), Q = v(f);
       if (Q && L) {
-        const re = Q.length;
-        for (let fe = re - 1; fe >= 0; --fe) {
-          const $e = f === C ? m(Q[fe], !0) : Q[fe];
-          L.insertBefore($e, w(f));
+        const se = Q.length;
+        for (let fe = se - 1; fe >= 0; --fe) {
+          const ze = f === R ? m(Q[fe], !0) : Q[fe];
+          L.insertBefore(ze, w(f));
         }
       }
     }
-    return Kt(f), !0;
-  }, il = function(f, y, C, L) {
-    return f.length === 0 ? y : y === C || y === L ? yr(y) : y;
-  }, Un = function(f, y) {
-    return f === y || S(f) !== null ? !1 : (Vs && ti(f), !0);
+    return Yt(f), !0;
+  }, il = function(f, y, R, L) {
+    return f.length === 0 ? y : y === R || y === L ? yr(y) : y;
+  }, Wn = function(f, y) {
+    return f === y || C(f) !== null ? !1 : (Vs && ti(f), !0);
   }, Af = function(f, y) {
-    if (kf(f), gt(Ae.beforeSanitizeElements, f, null), Un(f, y)) return !0;
+    if (kf(f), mt(me.beforeSanitizeElements, f, null), Wn(f, y)) return !0;
     if (Yr(f))
-      return Kt(f), !0;
-    const C = Ne(ee(f)), L = j(f);
-    if (M = il(Ae.uponSanitizeElement, M, $, pn), gt(Ae.uponSanitizeElement, f, {
-      tagName: C,
+      return Yt(f), !0;
+    const R = Le(ee(f)), L = j(f);
+    if (M = il(me.uponSanitizeElement, M, $, pn), mt(me.uponSanitizeElement, f, {
+      tagName: R,
       allowedTags: M
-    }), Un(f, y)) return !0;
-    if (xf(f, C, L))
-      return Kt(f), !0;
-    if (U[C] || !(te.tagCheck instanceof Function && te.tagCheck(C)) && !M[C]) {
-      const Q = vf(f, C, y);
-      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), Un(f, y)) ? !0 : Q;
+    }), Wn(f, y)) return !0;
+    if (xf(f, R, L))
+      return Yt(f), !0;
+    if (U[R] || !(te.tagCheck instanceof Function && te.tagCheck(R)) && !M[R]) {
+      const Q = vf(f, R, y);
+      return Q === !1 && (mt(me.afterSanitizeElements, f, null), Wn(f, y)) ? !0 : Q;
     }
-    if (L === Me.element && !gf(f) || (C === "noscript" || C === "noembed" || C === "noframes") && Ue(tm, f.innerHTML))
-      return Kt(f), !0;
-    if (Re && L === Me.text) {
-      const Q = f.textContent, re = ri(Q);
-      Q !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
+    if (L === Pe.element && !gf(f) || (R === "noscript" || R === "noembed" || R === "noframes") && qe(tm, f.innerHTML))
+      return Yt(f), !0;
+    if (Ee && L === Pe.text) {
+      const Q = f.textContent, se = ri(Q);
+      Q !== se && (dr(t.removed, { element: f.cloneNode() }), f.textContent = se);
     }
-    return gt(Ae.afterSanitizeElements, f, null), Un(f, y);
-  }, ol = function(f, y, C) {
-    if (Z[y] || nl(y, f) || Uo && (y === "id" || y === "name") && (C in n || C in ff)) return !1;
+    return mt(me.afterSanitizeElements, f, null), Wn(f, y);
+  }, ol = function(f, y, R) {
+    if (Z[y] || nl(y, f) || Uo && (y === "id" || y === "name") && (R in n || R in ff)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
-    if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
-    if (!L) return ll(f) && Xr(G.tagNameCheck, f) && Xr(G.attributeNameCheck, y, f) || y === "is" && G.allowCustomizedBuiltInElements && Xr(G.tagNameCheck, C);
+    if (be && qe(p, y) || ge && qe(_, y)) return !0;
+    if (!L) return ll(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, R);
     if (Go[y]) return !0;
-    const Q = ls(C, P, "");
-    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Ni(C, "data:") === 0 && Ho[f] || ye && !Ue(v, Q) ? !0 : !C;
-  }, Rf = be({}, [
+    const Q = ls(R, P, "");
+    return qe(F, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Ni(R, "data:") === 0 && Ho[f] || ke && !qe(A, Q) ? !0 : !R;
+  }, Rf = we({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7690,28 +7717,28 @@ function Ru() {
     "font-face-uri",
     "missing-glyph"
   ]), ll = function(f) {
-    return !Rf[Rn(f)] && Ue(D, f);
-  }, Cf = function(f, y, C, L) {
-    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !C) switch (u.getAttributeType(f, y)) {
+    return !Rf[Cn(f)] && qe(S, f);
+  }, Cf = function(f, y, R, L) {
+    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !R) switch (u.getAttributeType(f, y)) {
       case "TrustedHTML":
-        return W(L);
+        return J(L);
       case "TrustedScriptURL":
         return le(L);
     }
     return L;
-  }, Ef = function(f, y, C, L) {
+  }, Ef = function(f, y, R, L) {
     try {
-      return C ? f.setAttributeNS(C, y, L) : f.setAttribute(y, L), Yr(f) ? (Kt(f), !1) : !0;
+      return R ? f.setAttributeNS(R, y, L) : f.setAttribute(y, L), Yr(f) ? (Yt(f), !1) : !0;
     } catch {
-      return Bn(y, f), !1;
+      return zn(y, f), !1;
     }
   }, cl = function(f, y) {
-    return je && Ue(nm, y) ? !0 : Rn(f) === "attributename" && Ni(y, "href") !== -1;
+    return Be && qe(nm, y) ? !0 : Cn(f) === "attributename" && Ni(y, "href") !== -1;
   }, Sf = function(f, y) {
-    if (gt(Ae.beforeSanitizeAttributes, f, null), Un(f, y)) return;
-    const C = f.attributes;
-    if (!C || Yr(f)) return;
-    N = il(Ae.uponSanitizeAttribute, N, T, ze);
+    if (mt(me.beforeSanitizeAttributes, f, null), Wn(f, y)) return;
+    const R = f.attributes;
+    if (!R || Yr(f)) return;
+    N = il(me.uponSanitizeAttribute, N, D, We);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7719,72 +7746,72 @@ function Ru() {
       allowedAttributes: N,
       forceKeepAttr: void 0
     };
-    let Q = C.length;
-    const re = Ne(ee(f));
+    let Q = R.length;
+    const se = Le(ee(f));
     for (; Q--; ) {
-      const fe = C[Q], $e = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne($e), vt = mt;
-      let qe = $e === "value" ? vt : Mg(vt), al = !1;
-      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Wo && (ot === "id" || ot === "name") && Ni(qe, Jo) !== 0 && (Bn($e, f, fe), qe = Jo + qe, al = !0), cl($e, qe)) {
-        Bn($e, f, fe);
+      const fe = R[Q], ze = fe.name, Pt = fe.namespaceURI, _t = fe.value, ct = Le(ze), At = _t;
+      let Ge = ze === "value" ? At : Mg(At), al = !1;
+      if (L.attrName = ct, L.attrValue = Ge, L.keepAttr = !0, L.forceKeepAttr = void 0, mt(me.uponSanitizeAttribute, f, L), Ge = L.attrValue, Wo && (ct === "id" || ct === "name") && Ni(Ge, Jo) !== 0 && (zn(ze, f, fe), Ge = Jo + Ge, al = !0), cl(ze, Ge)) {
+        zn(ze, f, fe);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          Bn($e, f, fe);
+          zn(ze, f, fe);
           continue;
         }
-        if (!Te && Ue(Ec, qe)) {
-          Bn($e, f, fe);
+        if (!Ie && qe(Ec, Ge)) {
+          zn(ze, f, fe);
           continue;
         }
-        if (Re && (qe = ri(qe)), !ol(re, ot, qe)) {
-          Bn($e, f, fe);
+        if (Ee && (Ge = ri(Ge)), !ol(se, ct, Ge)) {
+          zn(ze, f, fe);
           continue;
         }
-        qe = Cf(re, ot, Lt, qe), qe !== vt && Ef(f, $e, Lt, qe) && al && yc(t.removed);
+        Ge = Cf(se, ct, Pt, Ge), Ge !== At && Ef(f, ze, Pt, Ge) && al && yc(t.removed);
       }
     }
-    gt(Ae.afterSanitizeAttributes, f, null), Un(f, y);
+    mt(me.afterSanitizeAttributes, f, null), Wn(f, y);
   }, oi = function(f, y) {
-    Af(f, y), Sf(f, y), zn(f.content) && li(f.content);
+    Af(f, y), Sf(f, y), Un(f.content) && li(f.content);
   }, li = function(f) {
     let y = null;
-    const C = Kr(f);
-    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = C.nextNode(); )
-      if (gt(Ae.uponSanitizeShadowNode, y, null), oi(y, f), j(y) === Me.element) {
+    const R = Kr(f);
+    for (mt(me.beforeSanitizeShadowDOM, f, null); y = R.nextNode(); )
+      if (mt(me.uponSanitizeShadowNode, y, null), oi(y, f), j(y) === Pe.element) {
         const L = x(y);
-        zn(L) && (ci(L), li(L));
+        Un(L) && (ci(L), li(L));
       }
-    Re && ii(f), gt(Ae.afterSanitizeShadowDOM, f, null);
+    Ee && ii(f), mt(me.afterSanitizeShadowDOM, f, null);
   }, ci = function(f) {
     const y = [{
       node: f,
       shadow: null
     }];
     for (; y.length > 0; ) {
-      const C = y.pop();
-      if (C.shadow) {
-        li(C.shadow);
+      const R = y.pop();
+      if (R.shadow) {
+        li(R.shadow);
         continue;
       }
-      const L = C.node, Q = j(L) === Me.element, re = A(L);
-      if (re) for (let fe = re.length - 1; fe >= 0; --fe) y.push({
-        node: re[fe],
+      const L = R.node, Q = j(L) === Pe.element, se = v(L);
+      if (se) for (let fe = se.length - 1; fe >= 0; --fe) y.push({
+        node: se[fe],
         shadow: null
       });
       if (Q) {
-        const fe = F ? F(L) : null;
-        if (typeof fe == "string" && Ne(fe) === "template") {
-          const $e = L.content;
-          zn($e) && y.push({
-            node: $e,
+        const fe = O ? O(L) : null;
+        if (typeof fe == "string" && Le(fe) === "template") {
+          const ze = L.content;
+          Un(ze) && y.push({
+            node: ze,
             shadow: null
           });
         }
       }
       if (Q) {
         const fe = x(L);
-        zn(fe) && y.push({
+        Un(fe) && y.push({
           node: null,
           shadow: fe
         }, {
@@ -7794,81 +7821,81 @@ function Ru() {
       }
     }
   };
-  return t.sanitize = function(O) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, C = null, L = null, Q = null;
-    if (Gs = !O, Gs && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = Bg(O), typeof O != "string"))
-      throw $t("dirty is not a string, aborting");
-    if (!t.isSupported) return O;
-    it ? (M = pn, N = ze) : Xs(f), t.removed = [];
-    const re = Vs && typeof O != "string" && cr(O);
+  return t.sanitize = function(I) {
+    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, R = null, L = null, Q = null;
+    if (Gs = !I, Gs && (I = "<!-->"), typeof I != "string" && !cr(I) && (I = Bg(I), typeof I != "string"))
+      throw Bt("dirty is not a string, aborting");
+    if (!t.isSupported) return I;
+    lt ? (M = pn, N = We) : Xs(f), t.removed = [];
+    const se = Vs && typeof I != "string" && cr(I);
     let fe = [];
-    const $e = mn;
-    if (re) {
-      wf(O);
-      const vt = ee(O);
-      if (typeof vt == "string") {
-        const qe = Ne(vt);
-        if (!M[qe] || U[qe])
-          throw Zs(O), $t("root node is forbidden and cannot be sanitized in-place");
+    const ze = mn;
+    if (se) {
+      wf(I);
+      const At = ee(I);
+      if (typeof At == "string") {
+        const Ge = Le(At);
+        if (!M[Ge] || U[Ge])
+          throw Zs(I), Bt("root node is forbidden and cannot be sanitized in-place");
       }
-      if (Yr(O))
-        throw Zs(O), $t("root node is clobbered and cannot be sanitized in-place");
-      fe = ni(O), mn = Fi();
-    } else if (cr(O))
-      y = rl("<!---->"), C = y.ownerDocument.importNode(O, !0), C.nodeType === Me.element && C.nodeName === "BODY" || C.nodeName === "HTML" ? y = C : y.appendChild(C), ci(y);
+      if (Yr(I))
+        throw Zs(I), Bt("root node is clobbered and cannot be sanitized in-place");
+      fe = ni(I), mn = Fi();
+    } else if (cr(I))
+      y = rl("<!---->"), R = y.ownerDocument.importNode(I, !0), R.nodeType === Pe.element && R.nodeName === "BODY" || R.nodeName === "HTML" ? y = R : y.appendChild(R), ci(y);
     else {
-      if (!Mt && !Re && !Be && O.indexOf("<") === -1) return ie(O);
-      if (y = rl(O), !y) return Mt ? null : qs ? de : "";
+      if (!Lt && !Ee && !Ue && I.indexOf("<") === -1) return oe(I);
+      if (y = rl(I), !y) return Lt ? null : qs ? pe : "";
     }
-    y && nt && Kt(y.firstChild);
-    const Lt = re ? O : y;
+    y && st && Yt(y.firstChild);
+    const Pt = se ? I : y;
     try {
-      re && ci(O);
-      const vt = Kr(Lt);
-      for (; L = vt.nextNode(); ) oi(L, Lt);
-      re && yf(O, fe);
-    } catch (vt) {
-      throw re && (Zs(O), tl(O, fe)), vt;
+      se && ci(I);
+      const At = Kr(Pt);
+      for (; L = At.nextNode(); ) oi(L, Pt);
+      se && yf(I, fe);
+    } catch (At) {
+      throw se && (Zs(I), tl(I, fe)), At;
     } finally {
-      mn = $e;
+      mn = ze;
     }
-    if (re) {
-      if (tl(O, fe)) throw $t("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Re && si(O), O;
+    if (se) {
+      if (tl(I, fe)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Ee && si(I), I;
     }
-    if (Mt) {
-      if (Re && si(y), gn)
-        for (Q = Y.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
+    if (Lt) {
+      if (Ee && si(y), gn)
+        for (Q = T.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
       else Q = y;
-      return (N.shadowroot || N.shadowrootmode) && (Q = dn.call(r, Q, !0)), Q;
+      return (N.shadowroot || N.shadowrootmode) && (Q = X.call(r, Q, !0)), Q;
     }
-    const mt = () => Be ? y.outerHTML : y.innerHTML;
-    let ot = mt();
-    return Re && Ue(Gg, ot) && (ii(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(Qg, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
-` + ot), ie(ot);
+    const _t = () => Ue ? y.outerHTML : y.innerHTML;
+    let ct = _t();
+    return Ee && qe(Gg, ct) && (ii(y), ct = _t()), Ue && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && qe(Qg, y.ownerDocument.doctype.name) && (ct = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+` + ct), oe(ct);
   }, t.setConfig = function() {
-    let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Xs(O), it = !0, pn = M, ze = N;
+    let I = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
+    Xs(I), lt = !0, pn = M, We = N;
   }, t.clearConfig = function() {
-    Gr = null, it = !1, pn = null, ze = null, ne = De, de = "";
-  }, t.isValidAttribute = function(O, f, y) {
+    Gr = null, lt = !1, pn = null, We = null, ne = Fe, pe = "";
+  }, t.isValidAttribute = function(I, f, y) {
     Gr || Xs({});
-    const C = Ne(O), L = Ne(f);
-    return typeof y == "string" && (cl(f, y) || !Te && Ue(Ec, y)) ? !1 : ol(C, L, y);
-  }, t.addHook = function(O, f) {
-    typeof f == "function" && Ye(Ae, O) && dr(Ae[O], f);
-  }, t.removeHook = function(O, f) {
-    if (Ye(Ae, O)) {
+    const R = Le(I), L = Le(f);
+    return typeof y == "string" && (cl(f, y) || !Ie && qe(Ec, y)) ? !1 : ol(R, L, y);
+  }, t.addHook = function(I, f) {
+    typeof f == "function" && Ze(me, I) && dr(me[I], f);
+  }, t.removeHook = function(I, f) {
+    if (Ze(me, I)) {
       if (f !== void 0) {
-        const y = Fg(Ae[O], f);
-        return y === -1 ? void 0 : Og(Ae[O], y, 1)[0];
+        const y = Fg(me[I], f);
+        return y === -1 ? void 0 : Og(me[I], y, 1)[0];
       }
-      return yc(Ae[O]);
+      return yc(me[I]);
     }
-  }, t.removeHooks = function(O) {
-    Ye(Ae, O) && (Ae[O] = []);
+  }, t.removeHooks = function(I) {
+    Ze(me, I) && (me[I] = []);
   }, t.removeAllHooks = function() {
-    Ae = Sc();
+    me = Sc();
   }, t;
 }
 var lm = Ru();
@@ -7944,8 +7971,8 @@ function am(e) {
     t[e.charCodeAt(n)] = e[n];
   return t;
 }
-function Jt(e, t, n) {
-  typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
+function qt(e, t, n) {
+  typeof t != "string" && (n = t, t = qt.defaultChars), typeof n > "u" && (n = !0);
   const r = am(t);
   let s = "";
   for (let i = 0, o = e.length; i < o; i++) {
@@ -7973,8 +8000,8 @@ function Jt(e, t, n) {
   }
   return s;
 }
-Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
-Jt.componentChars = "-_.!~*'()";
+qt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
+qt.componentChars = "-_.!~*'()";
 function po(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
@@ -8025,15 +8052,15 @@ Fs.prototype.parse = function(e, t) {
     const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!g) {
       const h = this.hostname.split(/\./);
-      for (let w = 0, A = h.length; w < A; w++) {
-        const S = h[w];
-        if (S && !S.match(Oc)) {
+      for (let w = 0, v = h.length; w < v; w++) {
+        const C = h[w];
+        if (C && !C.match(Oc)) {
           let x = "";
-          for (let k = 0, b = S.length; k < b; k++)
-            S.charCodeAt(k) > 127 ? x += "x" : x += S[k];
+          for (let k = 0, b = C.length; k < b; k++)
+            C.charCodeAt(k) > 127 ? x += "x" : x += C[k];
           if (!x.match(Oc)) {
-            const k = h.slice(0, w), b = h.slice(w + 1), F = S.match(_m);
-            F && (k.push(F[1]), b.unshift(F[2])), b.length && (i = b.join(".") + i), this.hostname = k.join(".");
+            const k = h.slice(0, w), b = h.slice(w + 1), O = C.match(_m);
+            O && (k.push(O[1]), b.unshift(O[2])), b.length && (i = b.join(".") + i), this.hostname = k.join(".");
             break;
           }
         }
@@ -8053,7 +8080,7 @@ Fs.prototype.parseHost = function(e) {
 const ym = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
   decode: ir,
-  encode: Jt,
+  encode: qt,
   format: po,
   parse: go
 }, Symbol.toStringTag, { value: "Module" })), Cu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Eu = /[\0-\x1F\x7F-\x9F]/, bm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Lo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Su = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, km = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
@@ -8107,7 +8134,7 @@ function vm(e) {
 function Am(e) {
   return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(vm(e));
 }
-const _t = /* @__PURE__ */ (() => {
+const yt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
   let t = 0;
   for (let n = 33; n <= 126; n++)
@@ -8118,79 +8145,79 @@ function Rm(e, t, n, r, s, i) {
   const l = e.length, c = i * 90;
   let a = 0;
   const u = () => {
-    const X = _t[e.charCodeAt(a++)];
-    return X < i ? X : X * 91 - c + _t[e.charCodeAt(a++)];
+    const Y = yt[e.charCodeAt(a++)];
+    return Y < i ? Y : Y * 91 - c + yt[e.charCodeAt(a++)];
   }, d = n - r, m = n + s, g = new Int32Array(m);
   g.fill(-1, r, i), g.fill(-1, i + d, m);
   const h = new Int32Array(m), w = new Int32Array(m);
-  function A(X, ue) {
-    let ne = 0, de = ue;
-    const De = ue + X;
-    for (; de < De; ) {
-      const we = _t[e.charCodeAt(a++)];
-      if (we < 89)
-        ne += we, g[de++] = ne;
-      else if (we === 89) {
-        let ve = _t[e.charCodeAt(a++)] + 2;
-        for (; ve--; )
-          g[de++] = ++ne;
+  function v(Y, ue) {
+    let ne = 0, pe = ue;
+    const Fe = ue + Y;
+    for (; pe < Fe; ) {
+      const ve = yt[e.charCodeAt(a++)];
+      if (ve < 89)
+        ne += ve, g[pe++] = ne;
+      else if (ve === 89) {
+        let Re = yt[e.charCodeAt(a++)] + 2;
+        for (; Re--; )
+          g[pe++] = ++ne;
       } else {
-        const ve = _t[e.charCodeAt(a++)];
+        const Re = yt[e.charCodeAt(a++)];
         ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (ve < 90 ? ve * 91 + _t[e.charCodeAt(a++)] : _t[e.charCodeAt(a++)] * 8281 + _t[e.charCodeAt(a++)] * 91 + _t[e.charCodeAt(a++)]), g[de++] = ne;
+        (Re < 90 ? Re * 91 + yt[e.charCodeAt(a++)] : yt[e.charCodeAt(a++)] * 8281 + yt[e.charCodeAt(a++)] * 91 + yt[e.charCodeAt(a++)]), g[pe++] = ne;
       }
     }
   }
-  A(r, 0), A(d, i);
-  const S = new Int32Array(s * 2);
+  v(r, 0), v(d, i);
+  const C = new Int32Array(s * 2);
   let x = 0, k = 0;
-  function b(X, ue) {
-    for (let ne = 0; ne < X; ne++) {
-      const de = ue + ne, De = u(), we = u();
-      S[k * 2] = De, S[k * 2 + 1] = we, k += 1, h[de] = x;
-      const ve = (g[De] < 0 ? w[De] : 1) + (g[we] < 0 ? w[we] : 1);
-      w[de] = ve, x += ve;
+  function b(Y, ue) {
+    for (let ne = 0; ne < Y; ne++) {
+      const pe = ue + ne, Fe = u(), ve = u();
+      C[k * 2] = Fe, C[k * 2 + 1] = ve, k += 1, h[pe] = x;
+      const Re = (g[Fe] < 0 ? w[Fe] : 1) + (g[ve] < 0 ? w[ve] : 1);
+      w[pe] = Re, x += Re;
     }
   }
   b(s - i + r, i + d), b(i - r, r);
-  const F = new Uint16Array(x);
-  let B = 0;
-  for (let X = 0; X < k; X++)
+  const O = new Uint16Array(x);
+  let z = 0;
+  for (let Y = 0; Y < k; Y++)
     for (let ue = 0; ue < 2; ue++) {
-      const ne = S[X * 2 + ue], de = g[ne];
-      if (de < 0) {
-        let De = h[ne];
-        const we = De + w[ne];
-        for (; De < we; )
-          F[B++] = F[De++];
+      const ne = C[Y * 2 + ue], pe = g[ne];
+      if (pe < 0) {
+        let Fe = h[ne];
+        const ve = Fe + w[ne];
+        for (; Fe < ve; )
+          O[z++] = O[Fe++];
       } else
-        F[B++] = de;
+        O[z++] = pe;
     }
   const j = new Uint16Array(t);
   let ee = 0;
   for (; a < l; ) {
-    let X = _t[e.charCodeAt(a++)];
-    X >= i && (X = X * 91 - c + _t[e.charCodeAt(a++)]);
-    const ue = g[X];
+    let Y = yt[e.charCodeAt(a++)];
+    Y >= i && (Y = Y * 91 - c + yt[e.charCodeAt(a++)]);
+    const ue = g[Y];
     if (ue < 0) {
-      let ne = h[X];
-      const de = ne + w[X];
-      for (; ne < de; )
-        j[ee++] = F[ne++];
+      let ne = h[Y];
+      const pe = ne + w[Y];
+      for (; ne < pe; )
+        j[ee++] = O[ne++];
     } else
       j[ee++] = ue;
   }
   return j;
 }
 const Cm = /* @__PURE__ */ Rm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
-var We;
+var He;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
-})(We || (We = {}));
-var st;
+})(He || (He = {}));
+var ot;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(st || (st = {}));
+})(ot || (ot = {}));
 const Is = 32, Tu = 21, Em = 2097151, mo = 2047;
 let Fu = 0;
 function Sm(e) {
@@ -8198,13 +8225,13 @@ function Sm(e) {
   return t === mo ? Fu : t;
 }
 function Dm(e) {
-  return e - st.ZERO >>> 0 <= 9;
+  return e - ot.ZERO >>> 0 <= 9;
 }
 function Tm(e) {
-  return (e | Is) - st.LOWER_A >>> 0 <= 5;
+  return (e | Is) - ot.LOWER_A >>> 0 <= 5;
 }
 function Fm(e) {
-  return (e | Is) - st.LOWER_A >>> 0 <= 25;
+  return (e | Is) - ot.LOWER_A >>> 0 <= 25;
 }
 var Lc;
 (function(e) {
@@ -8215,7 +8242,7 @@ var Pc;
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
 })(Pc || (Pc = {}));
 function Im(e, t, n, r) {
-  const s = (t & We.BRANCH_LENGTH) >> 7, i = t & We.JUMP_TABLE;
+  const s = (t & He.BRANCH_LENGTH) >> 7, i = t & He.JUMP_TABLE;
   if (i) {
     if (s === 0)
       return r === i ? n : -1;
@@ -8240,31 +8267,31 @@ function Im(e, t, n, r) {
   return -1;
 }
 function jc(e, t, n) {
-  return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
+  return n === 1 ? String.fromCharCode(e[t] & He.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
 function Om(e, t, n) {
   let r = t + 1, s = 0, i = r;
-  if (r < n && (e.charCodeAt(r) | Is) === st.LOWER_X)
+  if (r < n && (e.charCodeAt(r) | Is) === ot.LOWER_X)
     for (r += 1, i = r; r < n; ) {
       const l = e.charCodeAt(r);
       if (Dm(l))
-        s = s * 16 + (l - st.ZERO);
+        s = s * 16 + (l - ot.ZERO);
       else if (Tm(l))
-        s = s * 16 + ((l | Is) - st.LOWER_A + 10);
+        s = s * 16 + ((l | Is) - ot.LOWER_A + 10);
       else
         break;
       r += 1;
     }
   else
     for (; r < n; ) {
-      const l = e.charCodeAt(r) - st.ZERO;
+      const l = e.charCodeAt(r) - ot.ZERO;
       if (l >>> 0 > 9)
         break;
       s = s * 10 + l, r += 1;
     }
   if (r === i)
     return 0;
-  r < n && e.charCodeAt(r) === st.SEMI && (r += 1), s > 1114111 && (s = 1114112);
+  r < n && e.charCodeAt(r) === ot.SEMI && (r += 1), s > 1114111 && (s = 1114112);
   let o = r - t;
   return o >= mo && (Fu = o, o = mo), o << Tu | s;
 }
@@ -8275,85 +8302,85 @@ function Nm(e, t, n) {
     return e;
   const i = e.length;
   let o = 0, l = "";
-  const c = r[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
+  const c = r[0], a = c & He.JUMP_TABLE, u = (c & He.BRANCH_LENGTH) >> 7;
   do {
     const d = s + 1, m = e.charCodeAt(d);
     let g, h;
-    if (m === st.NUM) {
+    if (m === ot.NUM) {
       const w = Om(e, d, i);
-      g = Sm(w), g > 0 && e.charCodeAt(d + g - 1) !== st.SEMI && (g = 0), h = g === 0 ? "" : Am(w & Em);
+      g = Sm(w), g > 0 && e.charCodeAt(d + g - 1) !== ot.SEMI && (g = 0), h = g === 0 ? "" : Am(w & Em);
     } else if (Fm(m)) {
       g = 0, h = "";
       const w = m - a;
-      let A;
+      let v;
       if (w >>> 0 < u) {
-        const F = r[1 + w];
-        A = F === 0 ? -1 : u + F & 65535;
+        const O = r[1 + w];
+        v = O === 0 ? -1 : u + O & 65535;
       } else
-        A = -1;
-      let S = 0, x = 0, k = A < 0 ? 0 : r[A], b = d + 1;
+        v = -1;
+      let C = 0, x = 0, k = v < 0 ? 0 : r[v], b = d + 1;
       e: for (; b < i; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
-          (k & (We.VALUE_LENGTH | We.FLAG13)) === 0 && (k & We.JUMP_TABLE) !== 0;
+          (k & (He.VALUE_LENGTH | He.FLAG13)) === 0 && (k & He.JUMP_TABLE) !== 0;
         ) {
-          const ee = k & We.JUMP_TABLE, X = (k & We.BRANCH_LENGTH) >> 7;
-          if (X === 0) {
+          const ee = k & He.JUMP_TABLE, Y = (k & He.BRANCH_LENGTH) >> 7;
+          if (Y === 0) {
             if (e.charCodeAt(b) !== ee)
               break e;
-            A += 1;
+            v += 1;
           } else {
             const ue = e.charCodeAt(b) - ee;
-            if (ue >>> 0 >= X)
+            if (ue >>> 0 >= Y)
               break e;
-            const ne = r[A + 1 + ue];
+            const ne = r[v + 1 + ue];
             if (ne === 0)
               break e;
-            A = A + X + ne & 65535;
+            v = v + Y + ne & 65535;
           }
-          if (k = r[A], b += 1, b >= i)
+          if (k = r[v], b += 1, b >= i)
             break e;
         }
-        if ((k & (We.VALUE_LENGTH | We.FLAG13)) === We.FLAG13) {
-          const ee = (k & We.BRANCH_LENGTH) >> 7;
-          if (e.charCodeAt(b) !== (k & We.JUMP_TABLE))
+        if ((k & (He.VALUE_LENGTH | He.FLAG13)) === He.FLAG13) {
+          const ee = (k & He.BRANCH_LENGTH) >> 7;
+          if (e.charCodeAt(b) !== (k & He.JUMP_TABLE))
             break;
           b += 1;
-          const X = ee - 1;
-          let ue = A + 1, ne = 0;
-          for (; ne + 1 < X; ne += 2) {
-            const de = r[ue];
-            if (e.charCodeAt(b) !== (de & 255) || (b += 1, e.charCodeAt(b) !== (de >> 8 & 255)))
+          const Y = ee - 1;
+          let ue = v + 1, ne = 0;
+          for (; ne + 1 < Y; ne += 2) {
+            const pe = r[ue];
+            if (e.charCodeAt(b) !== (pe & 255) || (b += 1, e.charCodeAt(b) !== (pe >> 8 & 255)))
               break e;
             b += 1, ue += 1;
           }
-          if (ne < X) {
+          if (ne < Y) {
             if (e.charCodeAt(b) !== (r[ue] & 255))
               break;
             b += 1;
           }
-          A += 1 + (ee >> 1), k = r[A];
+          v += 1 + (ee >> 1), k = r[v];
           continue;
         }
-        const F = k >>> 14, B = e.charCodeAt(b);
-        if (F !== 0) {
-          if (B === st.SEMI) {
-            g = b - d + 1, h = F === 1 ? String.fromCharCode(k & We.VALUE_MASK) : jc(r, A, F);
+        const O = k >>> 14, z = e.charCodeAt(b);
+        if (O !== 0) {
+          if (z === ot.SEMI) {
+            g = b - d + 1, h = O === 1 ? String.fromCharCode(k & He.VALUE_MASK) : jc(r, v, O);
             break;
           }
-          if (F === 1)
+          if (O === 1)
             break;
         }
-        const j = Im(r, k, A + (F || 1), B);
+        const j = Im(r, k, v + (O || 1), z);
         if (j < 0)
           break;
-        A = j, k = r[A], b += 1;
+        v = j, k = r[v], b += 1;
       }
-      h === "" && g > 0 && (h = jc(r, S, x));
+      h === "" && g > 0 && (h = jc(r, C, x));
     } else
       g = 0, h = "";
-    g === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += h, s = o = d + g), e.charCodeAt(s) !== st.AMP && (s = e.indexOf("&", s));
+    g === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += h, s = o = d + g), e.charCodeAt(s) !== ot.AMP && (s = e.indexOf("&", s));
   } while (s >= 0);
   return l + e.slice(o);
 }
@@ -8748,11 +8775,11 @@ var Bm = {
           break;
         }
       }
-      let A = w;
-      if ((!A || l && (l.index < A.index || l.index === A.index && l.lastIndex > A.lastIndex)) && (A = l), (!A || o && (o.index < A.index || o.index === A.index && o.lastIndex > A.lastIndex)) && (A = o), !A) break;
-      A === l ? l = void 0 : A === o && (o = void 0);
-      const S = new $c(e, A.schema, A.index, A.lastIndex);
-      S.schema ? this.__schemas__[S.schema].normalize(S, this) : this.normalize(S), t.push(S), m = A.lastIndex;
+      let v = w;
+      if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
+      v === l ? l = void 0 : v === o && (o = void 0);
+      const C = new $c(e, v.schema, v.index, v.lastIndex);
+      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -8800,12 +8827,12 @@ var Bm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Qn = 2147483647, Dt = 36, Po = 1, Nr = 26, Um = 38, Wm = 700, Ou = 72, Nu = 128, Mu = "-", Jm = /^xn--/, qm = /[^\0-\x7F]/, Hm = /[\x2E\u3002\uFF0E\uFF61]/g, Vm = {
+const Qn = 2147483647, Tt = 36, Po = 1, Nr = 26, Um = 38, Wm = 700, Ou = 72, Nu = 128, Mu = "-", Jm = /^xn--/, qm = /[^\0-\x7F]/, Hm = /[\x2E\u3002\uFF0E\uFF61]/g, Vm = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, Ui = Dt - Po, Tt = Math.floor, Wi = String.fromCharCode;
-function nn(e) {
+}, Ui = Tt - Po, Ft = Math.floor, Wi = String.fromCharCode;
+function rn(e) {
   throw new RangeError(Vm[e]);
 }
 function Gm(e, t) {
@@ -8837,34 +8864,34 @@ function Pu(e) {
   return t;
 }
 const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
-  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
+  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Tt;
 }, Bc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
 }, ju = function(e, t, n) {
   let r = 0;
-  for (e = n ? Tt(e / Wm) : e >> 1, e += Tt(e / t); e > Ui * Nr >> 1; r += Dt)
-    e = Tt(e / Ui);
-  return Tt(r + (Ui + 1) * e / (e + Um));
+  for (e = n ? Ft(e / Wm) : e >> 1, e += Ft(e / t); e > Ui * Nr >> 1; r += Tt)
+    e = Ft(e / Ui);
+  return Ft(r + (Ui + 1) * e / (e + Um));
 }, $u = function(e) {
   const t = [], n = e.length;
   let r = 0, s = Nu, i = Ou, o = e.lastIndexOf(Mu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
-    e.charCodeAt(l) >= 128 && nn("not-basic"), t.push(e.charCodeAt(l));
+    e.charCodeAt(l) >= 128 && rn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const c = r;
-    for (let u = 1, d = Dt; ; d += Dt) {
-      l >= n && nn("invalid-input");
+    for (let u = 1, d = Tt; ; d += Tt) {
+      l >= n && rn("invalid-input");
       const m = Ym(e.charCodeAt(l++));
-      m >= Dt && nn("invalid-input"), m > Tt((Qn - r) / u) && nn("overflow"), r += m * u;
+      m >= Tt && rn("invalid-input"), m > Ft((Qn - r) / u) && rn("overflow"), r += m * u;
       const g = d <= i ? Po : d >= i + Nr ? Nr : d - i;
       if (m < g)
         break;
-      const h = Dt - g;
-      u > Tt(Qn / h) && nn("overflow"), u *= h;
+      const h = Tt - g;
+      u > Ft(Qn / h) && rn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    i = ju(r - c, a, c == 0), Tt(r / a) > Qn - s && nn("overflow"), s += Tt(r / a), r %= a, t.splice(r++, 0, s);
+    i = ju(r - c, a, c == 0), Ft(r / a) > Qn - s && rn("overflow"), s += Ft(r / a), r %= a, t.splice(r++, 0, s);
   }
   return String.fromCodePoint(...t);
 }, Bu = function(e) {
@@ -8881,18 +8908,18 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
     for (const u of e)
       u >= r && u < c && (c = u);
     const a = l + 1;
-    c - r > Tt((Qn - s) / a) && nn("overflow"), s += (c - r) * a, r = c;
+    c - r > Ft((Qn - s) / a) && rn("overflow"), s += (c - r) * a, r = c;
     for (const u of e)
-      if (u < r && ++s > Qn && nn("overflow"), u === r) {
+      if (u < r && ++s > Qn && rn("overflow"), u === r) {
         let d = s;
-        for (let m = Dt; ; m += Dt) {
+        for (let m = Tt; ; m += Tt) {
           const g = m <= i ? Po : m >= i + Nr ? Nr : m - i;
           if (d < g)
             break;
-          const h = d - g, w = Dt - g;
+          const h = d - g, w = Tt - g;
           t.push(
             Wi(Bc(g + h % w, 0))
-          ), d = Tt(h / w);
+          ), d = Ft(h / w);
         }
         t.push(Wi(Bc(d, 0))), i = ju(s, a, l === o), s = 0, ++l;
       }
@@ -8941,13 +8968,13 @@ var Uc = Object.defineProperty, zu = (e, t) => {
   arrayReplaceAt: () => e_,
   asciiTrim: () => Js,
   callable: () => Uu,
-  escapeHtml: () => fn,
+  escapeHtml: () => dn,
   escapeRE: () => u_,
   fromCodePoint: () => Mr,
   isMdAsciiPunct: () => jr,
   isPunctChar: () => Ju,
   isPunctCharCode: () => Pr,
-  isSpace: () => Se,
+  isSpace: () => Te,
   isValidEntityCode: () => jo,
   isWhiteSpace: () => Lr,
   lib: () => f_,
@@ -9001,14 +9028,14 @@ var i_ = /[&<>"]/, o_ = /[&<>"]/g, l_ = {
 function c_(e) {
   return l_[e];
 }
-function fn(e) {
+function dn(e) {
   return i_.test(e) ? e.replace(o_, c_) : e;
 }
 var a_ = /[.?*+^$[\]\\(){}|-]/g;
 function u_(e) {
   return e.replace(a_, "\\$&");
 }
-function Se(e) {
+function Te(e) {
   switch (e) {
     case 9:
     case 32:
@@ -9213,7 +9240,7 @@ function K(e, t, n) {
     writable: !0
   }) : e[t] = n, e;
 }
-var Mn = class {
+var Ln = class {
   constructor(e, t, n) {
     K(
       this,
@@ -9502,17 +9529,17 @@ var Mn = class {
   getRules(e) {
     return this.__cache__ || this.__compile__(), this.__cache__[e] || [];
   }
-}, Ot = {};
-Ot.code_inline = function(e, t, n, r, s) {
+}, Nt = {};
+Nt.code_inline = function(e, t, n, r, s) {
   const i = e[t];
-  return `<code${s.renderAttrs(i)}>${fn(i.content)}</code>`;
+  return `<code${s.renderAttrs(i)}>${dn(i.content)}</code>`;
 };
-Ot.code_block = function(e, t, n, r, s) {
+Nt.code_block = function(e, t, n, r, s) {
   const i = e[t];
-  return `<pre${s.renderAttrs(i)}><code>${fn(e[t].content)}</code></pre>
+  return `<pre${s.renderAttrs(i)}><code>${dn(e[t].content)}</code></pre>
 `;
 };
-Ot.fence = function(e, t, n, r, s) {
+Nt.fence = function(e, t, n, r, s) {
   const i = e[t], o = i.info ? or(i.info).trim() : "";
   let l = "", c = "";
   if (o) {
@@ -9520,7 +9547,7 @@ Ot.fence = function(e, t, n, r, s) {
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(i.content, l, c) || fn(i.content) : a = fn(i.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(i.content, l, c) || dn(i.content) : a = dn(i.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
     const u = i.attrIndex("class"), d = i.attrs ? i.attrs.slice() : [];
@@ -9532,28 +9559,28 @@ Ot.fence = function(e, t, n, r, s) {
   return `<pre><code${s.renderAttrs(i)}>${a}</code></pre>
 `;
 };
-Ot.image = function(e, t, n, r, s) {
+Nt.image = function(e, t, n, r, s) {
   const i = e[t];
   return i.attrs[i.attrIndex("alt")][1] = s.renderInlineAsText(i.children, n, r), s.renderToken(e, t, n);
 };
-Ot.hardbreak = function(e, t, n) {
+Nt.hardbreak = function(e, t, n) {
   return n.xhtmlOut ? `<br />
 ` : `<br>
 `;
 };
-Ot.softbreak = function(e, t, n) {
+Nt.softbreak = function(e, t, n) {
   return n.breaks ? n.xhtmlOut ? `<br />
 ` : `<br>
 ` : `
 `;
 };
-Ot.text = function(e, t) {
-  return fn(e[t].content);
+Nt.text = function(e, t) {
+  return dn(e[t].content);
 };
-Ot.html_block = function(e, t) {
+Nt.html_block = function(e, t) {
   return e[t].content;
 };
-Ot.html_inline = function(e, t) {
+Nt.html_inline = function(e, t) {
   return e[t].content;
 };
 var qu = class {
@@ -9586,7 +9613,7 @@ var qu = class {
       * ```
       */
       "rules",
-      Object.assign({}, Ot)
+      Object.assign({}, Nt)
     );
   }
   /**
@@ -9595,7 +9622,7 @@ var qu = class {
   renderAttrs(e) {
     let t, n, r;
     if (!e.attrs) return "";
-    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${fn(e.attrs[t][0])}="${fn(String(e.attrs[t][1]))}"`;
+    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${dn(e.attrs[t][0])}="${dn(String(e.attrs[t][1]))}"`;
     return r;
   }
   /**
@@ -9675,7 +9702,7 @@ var qu = class {
   }
 }, Hu = class {
   constructor(e, t, n) {
-    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t;
+    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Ln), this.src = e, this.env = n, this.md = t;
   }
 }, y_ = /\r\n?/g, b_ = /\0/g;
 function k_(e) {
@@ -9727,21 +9754,21 @@ function C_(e) {
           let m = c.level, g = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && s[l - 1].type === "text_special" && (u = u.slice(1));
           for (let h = 0; h < u.length; h++) {
-            const w = u[h].url, A = e.md.normalizeLink(w);
-            if (!e.md.validateLink(A)) continue;
-            let S = u[h].text;
-            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(S) ? S = e.md.normalizeLinkText(`mailto:${S}`).replace(/^mailto:/, "") : S = e.md.normalizeLinkText(S) : S = e.md.normalizeLinkText(`http://${S}`).replace(/^http:\/\//, "");
+            const w = u[h].url, v = e.md.normalizeLink(w);
+            if (!e.md.validateLink(v)) continue;
+            let C = u[h].text;
+            u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
             const x = u[h].index;
             if (x > g) {
-              const B = new e.Token("text", "", 0);
-              B.content = a.slice(g, x), B.level = m, d.push(B);
+              const z = new e.Token("text", "", 0);
+              z.content = a.slice(g, x), z.level = m, d.push(z);
             }
             const k = new e.Token("link_open", "a", 1);
-            k.attrs = [["href", A]], k.level = m++, k.markup = "linkify", k.info = "auto", d.push(k);
+            k.attrs = [["href", v]], k.level = m++, k.markup = "linkify", k.info = "auto", d.push(k);
             const b = new e.Token("text", "", 0);
-            b.content = S, b.level = m, d.push(b);
-            const F = new e.Token("link_close", "a", -1);
-            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
+            b.content = C, b.level = m, d.push(b);
+            const O = new e.Token("link_close", "a", -1);
+            O.level = --m, O.markup = "linkify", O.info = "auto", d.push(O), g = u[h].lastIndex;
           }
           if (g < a.length) {
             const h = new e.Token("text", "", 0);
@@ -9840,29 +9867,29 @@ function P_(e, t) {
       let g = !0, h = !0;
       u = m.index + 1;
       const w = m[0] === "'";
-      let A = 32;
-      if (m.index - 1 >= 0) A = a.charCodeAt(m.index - 1);
+      let v = 32;
+      if (m.index - 1 >= 0) v = a.charCodeAt(m.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
-          A = e[n].content.charCodeAt(e[n].content.length - 1);
+          v = e[n].content.charCodeAt(e[n].content.length - 1);
           break;
         }
-      let S = 32;
-      if (u < d) S = a.charCodeAt(u);
+      let C = 32;
+      if (u < d) C = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
-          S = e[n].content.charCodeAt(0);
+          C = e[n].content.charCodeAt(0);
           break;
         }
-      const x = jr(A) || Pr(A), k = jr(S) || Pr(S), b = Lr(A), F = Lr(S);
-      if (F ? g = !1 : k && (b || x || (g = !1)), b ? h = !1 : x && (F || k || (h = !1)), S === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = k), !g && !h) {
+      const x = jr(v) || Pr(v), k = jr(C) || Pr(C), b = Lr(v), O = Lr(C);
+      if (O ? g = !1 : k && (b || x || (g = !1)), b ? h = !1 : x && (O || k || (h = !1)), C === 34 && m[0] === '"' && v >= 48 && v <= 57 && (h = g = !1), g && h && (g = x, h = k), !g && !h) {
         w && as(i, o, m.index, qc);
         continue;
       }
       if (h && (n = w ? s.single : s.double, n >= 0 && r[n].level === c)) {
-        const B = r[n];
+        const z = r[n];
         let j, ee;
-        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), as(i, o, m.index, ee), as(i, B.tokenIdx, B.contentPos, j), Hc(r, s, n);
+        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), as(i, o, m.index, ee), as(i, z.tokenIdx, z.contentPos, j), Hc(r, s, n);
         continue e;
       }
       if (g) {
@@ -9936,12 +9963,12 @@ var Ji = [
   }
 }, Ku = class {
   constructor(e, t, n, r) {
-    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Mn), this.src = e, this.md = t, this.env = n, this.tokens = r;
+    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Ln), this.src = e, this.md = t, this.env = n, this.tokens = r;
     const s = this.src;
     for (let i = 0, o = 0, l = 0, c = 0, a = s.length, u = !1; o < a; o++) {
       const d = s.charCodeAt(o);
       if (!u)
-        if (Se(d)) {
+        if (Te(d)) {
           l++, d === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
@@ -9950,7 +9977,7 @@ var Ji = [
     this.bMarks.push(s.length), this.eMarks.push(s.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const r = new Mn(e, t, n);
+    const r = new Ln(e, t, n);
     return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
   }
   isEmpty(e) {
@@ -9961,12 +9988,12 @@ var Ji = [
     return e;
   }
   skipSpaces(e) {
-    for (let t = this.src.length; e < t && Se(this.src.charCodeAt(e)); e++) ;
+    for (let t = this.src.length; e < t && Te(this.src.charCodeAt(e)); e++) ;
     return e;
   }
   skipSpacesBack(e, t) {
     if (e <= t) return e;
-    for (; e > t; ) if (!Se(this.src.charCodeAt(--e))) return e + 1;
+    for (; e > t; ) if (!Te(this.src.charCodeAt(--e))) return e + 1;
     return e;
   }
   skipChars(e, t) {
@@ -9987,7 +10014,7 @@ var Ji = [
       let a = c, u;
       for (o + 1 < t || r ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
         const d = this.src.charCodeAt(a);
-        if (Se(d))
+        if (Te(d))
           d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
@@ -10018,22 +10045,22 @@ function U_(e, t, n, r) {
   const o = e.src.charCodeAt(i++);
   if (o !== 124 && o !== 45 && o !== 58 || i >= e.eMarks[s]) return !1;
   const l = e.src.charCodeAt(i++);
-  if (l !== 124 && l !== 45 && l !== 58 && !Se(l) || o === 45 && Se(l)) return !1;
+  if (l !== 124 && l !== 45 && l !== 58 && !Te(l) || o === 45 && Te(l)) return !1;
   for (; i < e.eMarks[s]; ) {
     const b = e.src.charCodeAt(i);
-    if (b !== 124 && b !== 45 && b !== 58 && !Se(b)) return !1;
+    if (b !== 124 && b !== 45 && b !== 58 && !Te(b)) return !1;
     i++;
   }
   let c = qi(e, t + 1), a = c.split("|");
   const u = [];
   for (let b = 0; b < a.length; b++) {
-    const F = a[b].trim();
-    if (!F) {
+    const O = a[b].trim();
+    if (!O) {
       if (b === 0 || b === a.length - 1) continue;
       return !1;
     }
-    if (!/^:?-+:?$/.test(F)) return !1;
-    F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
+    if (!/^:?-+:?$/.test(O)) return !1;
+    O.charCodeAt(O.length - 1) === 58 ? u.push(O.charCodeAt(0) === 58 ? "center" : "right") : O.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
   if (c = qi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
   a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
@@ -10044,36 +10071,36 @@ function U_(e, t, n, r) {
   e.parentType = "table";
   const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), w = [t, 0];
   h.map = w;
-  const A = e.push("thead_open", "thead", 1);
-  A.map = [t, t + 1];
-  const S = e.push("tr_open", "tr", 1);
-  S.map = [t, t + 1];
+  const v = e.push("thead_open", "thead", 1);
+  v.map = [t, t + 1];
+  const C = e.push("tr_open", "tr", 1);
+  C.map = [t, t + 1];
   for (let b = 0; b < a.length; b++) {
-    const F = e.push("th_open", "th", 1);
-    u[b] && (F.attrs = [["style", `text-align:${u[b]}`]]);
-    const B = e.push("inline", "", 0);
-    B.content = a[b].trim(), B.children = [], e.push("th_close", "th", -1);
+    const O = e.push("th_open", "th", 1);
+    u[b] && (O.attrs = [["style", `text-align:${u[b]}`]]);
+    const z = e.push("inline", "", 0);
+    z.content = a[b].trim(), z.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
   let x, k = 0;
   for (s = t + 2; s < n && !(e.sCount[s] < e.blkIndent); s++) {
     let b = !1;
-    for (let B = 0, j = g.length; B < j; B++) if (g[B](e, s, n, !0)) {
+    for (let z = 0, j = g.length; z < j; z++) if (g[z](e, s, n, !0)) {
       b = !0;
       break;
     }
     if (b || (c = qi(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > z_)) break;
     if (s === t + 2) {
-      const B = e.push("tbody_open", "tbody", 1);
-      B.map = x = [t + 2, 0];
+      const z = e.push("tbody_open", "tbody", 1);
+      z.map = x = [t + 2, 0];
     }
-    const F = e.push("tr_open", "tr", 1);
-    F.map = [s, s + 1];
-    for (let B = 0; B < d; B++) {
+    const O = e.push("tr_open", "tr", 1);
+    O.map = [s, s + 1];
+    for (let z = 0; z < d; z++) {
       const j = e.push("td_open", "td", 1);
-      u[B] && (j.attrs = [["style", `text-align:${u[B]}`]]);
+      u[z] && (j.attrs = [["style", `text-align:${u[z]}`]]);
       const ee = e.push("inline", "", 0);
-      ee.content = a[B] ? a[B].trim() : "", ee.children = [], e.push("td_close", "td", -1);
+      ee.content = a[z] ? a[z].trim() : "", ee.children = [], e.push("td_close", "td", -1);
     }
     e.push("tr_close", "tr", -1);
   }
@@ -10133,22 +10160,22 @@ function q_(e, t, n, r) {
     const k = e.sCount[h] < e.blkIndent;
     if (s = e.bMarks[h] + e.tShift[h], i = e.eMarks[h], s >= i) break;
     if (e.src.charCodeAt(s++) === 62 && !k) {
-      let F = e.sCount[h] + 1, B, j;
-      e.src.charCodeAt(s) === 32 ? (s++, F++, j = !1, B = !0) : e.src.charCodeAt(s) === 9 ? (B = !0, (e.bsCount[h] + F) % 4 === 3 ? (s++, F++, j = !1) : j = !0) : B = !1;
-      let ee = F;
+      let O = e.sCount[h] + 1, z, j;
+      e.src.charCodeAt(s) === 32 ? (s++, O++, j = !1, z = !0) : e.src.charCodeAt(s) === 9 ? (z = !0, (e.bsCount[h] + O) % 4 === 3 ? (s++, O++, j = !1) : j = !0) : z = !1;
+      let ee = O;
       for (l.push(e.bMarks[h]), e.bMarks[h] = s; s < i; ) {
-        const X = e.src.charCodeAt(s);
-        if (Se(X))
-          X === 9 ? ee += 4 - (ee + e.bsCount[h] + (j ? 1 : 0)) % 4 : ee++;
+        const Y = e.src.charCodeAt(s);
+        if (Te(Y))
+          Y === 9 ? ee += 4 - (ee + e.bsCount[h] + (j ? 1 : 0)) % 4 : ee++;
         else break;
         s++;
       }
-      g = s >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = s - e.bMarks[h];
+      g = s >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (z ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - O, u.push(e.tShift[h]), e.tShift[h] = s - e.bMarks[h];
       continue;
     }
     if (g) break;
     let b = !1;
-    for (let F = 0, B = d.length; F < B; F++) if (d[F](e, h, n, !0)) {
+    for (let O = 0, z = d.length; O < z; O++) if (d[O](e, h, n, !0)) {
       b = !0;
       break;
     }
@@ -10160,12 +10187,12 @@ function q_(e, t, n, r) {
   }
   const w = e.blkIndent;
   e.blkIndent = 0;
-  const A = e.push("blockquote_open", "blockquote", 1);
-  A.markup = ">";
-  const S = [t, 0];
-  A.map = S, e.md.block.tokenize(e, t, h);
+  const v = e.push("blockquote_open", "blockquote", 1);
+  v.markup = ">";
+  const C = [t, 0];
+  v.map = C, e.md.block.tokenize(e, t, h);
   const x = e.push("blockquote_close", "blockquote", -1);
-  x.markup = ">", e.lineMax = o, e.parentType = m, S[1] = e.line;
+  x.markup = ">", e.lineMax = o, e.parentType = m, C[1] = e.line;
   for (let k = 0; k < u.length; k++)
     e.bMarks[k + t] = l[k], e.tShift[k + t] = u[k], e.sCount[k + t] = a[k], e.bsCount[k + t] = c[k];
   return e.blkIndent = w, !0;
@@ -10179,7 +10206,7 @@ function H_(e, t, n, r) {
   let l = 1;
   for (; i < s; ) {
     const a = e.src.charCodeAt(i++);
-    if (a !== o && !Se(a)) return !1;
+    if (a !== o && !Te(a)) return !1;
     a === o && l++;
   }
   if (l < 3) return !1;
@@ -10192,7 +10219,7 @@ function Gc(e, t) {
   const n = e.eMarks[t];
   let r = e.bMarks[t] + e.tShift[t];
   const s = e.src.charCodeAt(r++);
-  return s !== 42 && s !== 45 && s !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
+  return s !== 42 && s !== 45 && s !== 43 || r < n && !Te(e.src.charCodeAt(r)) ? -1 : r;
 }
 function Kc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
@@ -10209,7 +10236,7 @@ function Kc(e, t) {
     if (i === 41 || i === 46) break;
     return -1;
   }
-  return s < r && (i = e.src.charCodeAt(s), !Se(i)) ? -1 : s;
+  return s < r && (i = e.src.charCodeAt(s), !Te(i)) ? -1 : s;
 }
 function V_(e, t) {
   const n = e.level + 2;
@@ -10230,43 +10257,43 @@ function G_(e, t, n, r) {
   if (r) return !0;
   const h = e.src.charCodeAt(g - 1), w = e.tokens.length;
   d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
-  const A = [c, 0];
-  l.map = A, l.markup = String.fromCharCode(h);
-  let S = !1;
+  const v = [c, 0];
+  l.map = v, l.markup = String.fromCharCode(h);
+  let C = !1;
   const x = e.md.block.ruler.getRules("list"), k = e.parentType;
   for (e.parentType = "list"; c < n; ) {
     i = g, s = e.eMarks[c];
     const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
-    let F = b;
+    let O = b;
     for (; i < s; ) {
-      const ve = e.src.charCodeAt(i);
-      if (ve === 9) F += 4 - (F + e.bsCount[c]) % 4;
-      else if (ve === 32) F++;
+      const Re = e.src.charCodeAt(i);
+      if (Re === 9) O += 4 - (O + e.bsCount[c]) % 4;
+      else if (Re === 32) O++;
       else break;
       i++;
     }
-    const B = i;
+    const z = i;
     let j;
-    B >= s ? j = 1 : j = F - b, j > 4 && (j = 1);
+    z >= s ? j = 1 : j = O - b, j > 4 && (j = 1);
     const ee = b + j;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
-    const X = [c, 0];
-    l.map = X, d && (l.info = e.src.slice(o, g - 1));
-    const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || S) && (a = !1), S = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
-    let we = !1;
-    for (let ve = 0, ct = x.length; ve < ct; ve++) if (x[ve](e, c, n, !0)) {
-      we = !0;
+    const Y = [c, 0];
+    l.map = Y, d && (l.info = e.src.slice(o, g - 1));
+    const ue = e.tight, ne = e.tShift[c], pe = e.sCount[c], Fe = e.listIndent;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = z - e.bMarks[c], e.sCount[c] = O, z >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Fe, e.tShift[c] = ne, e.sCount[c] = pe, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, Y[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    let ve = !1;
+    for (let Re = 0, ut = x.length; Re < ut; Re++) if (x[Re](e, c, n, !0)) {
+      ve = !0;
       break;
     }
-    if (we) break;
+    if (ve) break;
     if (d) {
       if (g = Kc(e, c), g < 0) break;
       o = e.bMarks[c] + e.tShift[c];
     } else if (g = Gc(e, c), g < 0) break;
     if (h !== e.src.charCodeAt(g - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = k, a && V_(e, w), !0;
+  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), v[1] = c, e.line = c, e.parentType = k, a && V_(e, w), !0;
 }
 var Hi = 999;
 function K_(e) {
@@ -10305,13 +10332,13 @@ function Y_(e, t, n, r) {
   let l = gr(e, t), c = "", a = -1, u = ++i;
   for (; i < l; ) {
     if (c.length + i - u > Hi * 2) return !1;
-    let B = s.charCodeAt(i);
-    if (B === 91) return !1;
-    if (B === 93) {
+    let z = s.charCodeAt(i);
+    if (z === 91) return !1;
+    if (z === 93) {
       a = i;
       break;
     }
-    if (B === 92 && (B = s.charCodeAt(++i)), B === 10 && i < l) {
+    if (z === 92 && (z = s.charCodeAt(++i)), z === 10 && i < l) {
       const j = us(e, o);
       if (j < 0) return !1;
       c += s.slice(u, l), i = u = j, l = gr(e, o++);
@@ -10321,12 +10348,12 @@ function Y_(e, t, n, r) {
   }
   if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > Hi && K_(c) > Hi)) return !1;
   for (i = a + 2; i < l; ) {
-    const B = s.charCodeAt(i);
-    if (B === 10) {
+    const z = s.charCodeAt(i);
+    if (z === 10) {
       const j = us(e, o);
       if (j < 0) break;
       i = j, l = gr(e, o++);
-    } else if (Se(B)) i++;
+    } else if (Te(z)) i++;
     else break;
   }
   const d = e.md.helpers.parseLinkDestination(s, i, l);
@@ -10336,26 +10363,26 @@ function Y_(e, t, n, r) {
   i = d.pos;
   const g = i, h = l, w = o;
   for (; i < l; ) {
-    const B = s.charCodeAt(i);
-    if (B === 10) {
+    const z = s.charCodeAt(i);
+    if (z === 10) {
       const j = us(e, o);
       if (j < 0) break;
       i = j, l = gr(e, o++);
-    } else if (Se(B)) i++;
+    } else if (Te(z)) i++;
     else break;
   }
-  const A = i;
-  let S = e.md.helpers.parseLinkTitle(s, i, l);
-  for (; S.can_continue; ) {
-    const B = us(e, o);
-    if (B < 0) break;
-    i = B, l = gr(e, o++), S = e.md.helpers.parseLinkTitle(s, i, l, S);
+  const v = i;
+  let C = e.md.helpers.parseLinkTitle(s, i, l);
+  for (; C.can_continue; ) {
+    const z = us(e, o);
+    if (z < 0) break;
+    i = z, l = gr(e, o++), C = e.md.helpers.parseLinkTitle(s, i, l, C);
   }
   let x;
-  for (A !== g && S.ok ? (x = S.str, i = S.pos) : (x = "", i = g, l = h, o = w); i < l && Se(s.charCodeAt(i)); )
+  for (v !== g && C.ok ? (x = C.str, i = C.pos) : (x = "", i = g, l = h, o = w); i < l && Te(s.charCodeAt(i)); )
     i++;
   if (i < l && s.charCodeAt(i) !== 10 && x)
-    for (x = "", i = g, l = h, o = w; i < l && Se(s.charCodeAt(i)); )
+    for (x = "", i = g, l = h, o = w; i < l && Te(s.charCodeAt(i)); )
       i++;
   if (i < l && s.charCodeAt(i) !== 10) return !1;
   const k = Ws(c);
@@ -10367,8 +10394,8 @@ function Y_(e, t, n, r) {
   });
   const b = e.push("reference_definition", "", 0);
   b.map = [t, o], b.hidden = !0;
-  const F = /* @__PURE__ */ Object.create(null);
-  return F.label = k, b.meta = F, e.line = o, !0;
+  const O = /* @__PURE__ */ Object.create(null);
+  return O.label = k, b.meta = O, e.line = o, !0;
 }
 var X_ = [
   "address",
@@ -10498,11 +10525,11 @@ function t0(e, t, n, r) {
   let l = 1;
   for (o = e.src.charCodeAt(++s); o === 35 && s < i && l <= 6; )
     l++, o = e.src.charCodeAt(++s);
-  if (l > 6 || s < i && !Se(o)) return !1;
+  if (l > 6 || s < i && !Te(o)) return !1;
   if (r) return !0;
   i = e.skipSpacesBack(i, s);
   const c = e.skipCharsBack(i, 35, s);
-  c > s && Se(e.src.charCodeAt(c - 1)) && (i = c), e.line = t + 1;
+  c > s && Te(e.src.charCodeAt(c - 1)) && (i = c), e.line = t + 1;
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
@@ -10672,15 +10699,15 @@ var fs = [
   }
 }, Zu = class {
   constructor(e, t, n, r) {
-    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Ln), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new Mn("text", "", 0);
+    const e = new Ln("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const r = new Mn(e, t, n);
+    const r = new Ln(e, t, n);
     let s;
     return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], s = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(s), r;
   }
@@ -10792,7 +10819,7 @@ function a0(e, t) {
       } else
         e.pending = e.pending.slice(0, -1), e.push("softbreak", "br", 0);
     else e.push("softbreak", "br", 0);
-  for (n++; n < s && Se(e.src.charCodeAt(n)); ) n++;
+  for (n++; n < s && Te(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
 var $o = [];
@@ -10806,7 +10833,7 @@ function u0(e, t) {
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
   let s = e.src.charCodeAt(n);
   if (s === 10) {
-    for (t || e.push("hardbreak", "br", 0), n++; n < r && (s = e.src.charCodeAt(n), !!Se(s)); )
+    for (t || e.push("hardbreak", "br", 0), n++; n < r && (s = e.src.charCodeAt(n), !!Te(s)); )
       n++;
     return e.pos = n, !0;
   }
@@ -10962,14 +10989,14 @@ function _0(e, t) {
   if (g < 0) return !1;
   let h = g + 1;
   if (h < d && e.src.charCodeAt(h) === 40) {
-    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Te(n) && n !== 10)); h++)
       ;
     if (h >= d) return !1;
     if (c = h, s = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), s.ok) {
-      for (o = e.md.normalizeLink(s.str), e.md.validateLink(o) ? h = s.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+      for (o = e.md.normalizeLink(s.str), e.md.validateLink(o) ? h = s.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Te(n) && n !== 10)); h++)
         ;
       if (s = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < d && c !== h && s.ok)
-        for (l = s.str, h = s.pos; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+        for (l = s.str, h = s.pos; h < d && (n = e.src.charCodeAt(h), !(!Te(n) && n !== 10)); h++)
           ;
     }
     (h >= d || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
@@ -10982,10 +11009,10 @@ function _0(e, t) {
   }
   if (!t) {
     e.pos = m, e.posMax = g;
-    const w = e.push("link_open", "a", 1), A = [["href", o]];
-    if (w.attrs = A, l && A.push(["title", l]), r) {
-      const S = /* @__PURE__ */ Object.create(null);
-      S.label = r, w.meta = S;
+    const w = e.push("link_open", "a", 1), v = [["href", o]];
+    if (w.attrs = v, l && v.push(["title", l]), r) {
+      const C = /* @__PURE__ */ Object.create(null);
+      C.label = r, w.meta = C;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
@@ -10998,13 +11025,13 @@ function y0(e, t) {
   const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (h < 0) return !1;
   if (i = h + 1, i < m && e.src.charCodeAt(i) === 40) {
-    for (i++; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
+    for (i++; i < m && (n = e.src.charCodeAt(i), !(!Te(n) && n !== 10)); i++)
       ;
     if (i >= m) return !1;
-    for (a = i, l = e.md.helpers.parseLinkDestination(e.src, i, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? i = l.pos : u = ""), a = i; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
+    for (a = i, l = e.md.helpers.parseLinkDestination(e.src, i, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? i = l.pos : u = ""), a = i; i < m && (n = e.src.charCodeAt(i), !(!Te(n) && n !== 10)); i++)
       ;
     if (l = e.md.helpers.parseLinkTitle(e.src, i, e.posMax), i < m && a !== i && l.ok)
-      for (c = l.str, i = l.pos; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
+      for (c = l.str, i = l.pos; i < m && (n = e.src.charCodeAt(i), !(!Te(n) && n !== 10)); i++)
         ;
     else c = "";
     if (i >= m || e.src.charCodeAt(i) !== 41)
@@ -11020,10 +11047,10 @@ function y0(e, t) {
     r = e.src.slice(g, h);
     const w = [];
     e.md.inline.parse(r, e.md, e.env, w);
-    const A = e.push("image", "img", 0), S = [["src", u], ["alt", ""]];
-    if (A.attrs = S, A.children = w, A.content = r, c && S.push(["title", c]), s) {
+    const v = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
+    if (v.attrs = C, v.children = w, v.content = r, c && C.push(["title", c]), s) {
       const x = /* @__PURE__ */ Object.create(null);
-      x.label = s, A.meta = x;
+      x.label = s, v.meta = x;
     }
   }
   return e.pos = i, e.posMax = m, !0;
@@ -11377,7 +11404,7 @@ var Vi = [
   "http:",
   "https:",
   "mailto:"
-], Nt = class {
+], Mt = class {
   /**
   * Link validation function. CommonMark allows too much in links. By default
   * we disable `javascript:`, `vbscript:`, `file:` schemas, and almost all `data:...` schemas
@@ -11409,7 +11436,7 @@ var Vi = [
         t.hostname = zc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), po(t);
+    return t.auth && (t.auth = qt(t.auth)), t.hostname && (t.hostname = qt(t.hostname)), t.pathname && (t.pathname = qt(t.pathname)), t.search && (t.search = qt(t.search)), t.hash && (t.hash = qt(t.hash)), po(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
@@ -11662,16 +11689,16 @@ var Vi = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-K(Nt, "Token", Mn);
-K(Nt, "Ruler", Br);
-K(Nt, "Renderer", qu);
-K(Nt, "ParserCore", Gu);
-K(Nt, "StateCore", Hu);
-K(Nt, "ParserBlock", Xu);
-K(Nt, "StateBlock", Ku);
-K(Nt, "ParserInline", nf);
-K(Nt, "StateInline", Zu);
-var N0 = Uu(Nt);
+K(Mt, "Token", Ln);
+K(Mt, "Ruler", Br);
+K(Mt, "Renderer", qu);
+K(Mt, "ParserCore", Gu);
+K(Mt, "StateCore", Hu);
+K(Mt, "ParserBlock", Xu);
+K(Mt, "StateBlock", Ku);
+K(Mt, "ParserInline", nf);
+K(Mt, "StateInline", Zu);
+var N0 = Uu(Mt);
 const M0 = 200 * 1024, Bo = /^(?:https?:\/\/|mailto:)/i, L0 = [
   "a",
   "blockquote",
@@ -11727,11 +11754,11 @@ function z0(e, t = lm) {
     ALLOW_ARIA_ATTR: !1
   });
 }
-const U0 = 300, Hn = /* @__PURE__ */ new Map();
+const U0 = 300, Vn = /* @__PURE__ */ new Map();
 function Ki(e) {
   const t = String(e ?? "");
-  let n = Hn.get(t);
-  return n !== void 0 ? Hn.delete(t) : (n = z0(t), Hn.size >= U0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
+  let n = Vn.get(t);
+  return n !== void 0 ? Vn.delete(t) : (n = z0(t), Vn.size >= U0 && Vn.delete(Vn.keys().next().value)), Vn.set(t, n), n;
 }
 const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = { "data-test": "run-status" }, H0 = { class: "cd-hint" }, V0 = ["value"], G0 = {
   key: 1,
@@ -11753,75 +11780,75 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
     const t = e, n = (i, o) => t.ctl.url(tc(i.id, o.nodeId, o.index, Hp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(tc(i.id, o.nodeId, o.index));
-    return (i, o) => (z(), q("div", {
-      class: rt(["cd-run", "cd-run-" + e.run.status]),
+    return (i, o) => (B(), W("div", {
+      class: it(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      V("div", J0, [
-        o[0] || (o[0] = V("span", { class: "cd-who" }, "run", -1)),
-        V("b", q0, se(e.run.status), 1),
-        V("span", H0, [
-          ge(se(e.run.short), 1),
-          e.run.queuedBy ? (z(), q(oe, { key: 0 }, [
-            ge(" · " + se(e.run.queuedBy), 1)
-          ], 64)) : pe("", !0),
-          e.run.seconds !== null ? (z(), q(oe, { key: 1 }, [
-            ge(" · " + se(r(e.run.seconds)), 1)
-          ], 64)) : pe("", !0)
+      q("div", J0, [
+        o[0] || (o[0] = q("span", { class: "cd-who" }, "run", -1)),
+        q("b", q0, re(e.run.status), 1),
+        q("span", H0, [
+          he(re(e.run.short), 1),
+          e.run.queuedBy ? (B(), W(ie, { key: 0 }, [
+            he(" · " + re(e.run.queuedBy), 1)
+          ], 64)) : de("", !0),
+          e.run.seconds !== null ? (B(), W(ie, { key: 1 }, [
+            he(" · " + re(r(e.run.seconds)), 1)
+          ], 64)) : de("", !0)
         ])
       ]),
-      e.run.final ? pe("", !0) : (z(), q(oe, { key: 0 }, [
-        e.run.percent !== null ? (z(), q("progress", {
+      e.run.final ? de("", !0) : (B(), W(ie, { key: 0 }, [
+        e.run.percent !== null ? (B(), W("progress", {
           key: 0,
           class: "cd-progress",
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, V0)) : (z(), q("progress", G0)),
-        V("div", K0, [
-          e.run.status === "queued" ? (z(), q(oe, { key: 0 }, [
-            o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
-            e.run.queuePosition ? (z(), q(oe, { key: 0 }, [
-              ge(" (position " + se(e.run.queuePosition) + ")", 1)
-            ], 64)) : pe("", !0)
-          ], 64)) : e.run.node ? (z(), q(oe, { key: 1 }, [
-            ge(se(e.run.node.title), 1),
-            e.run.max ? (z(), q(oe, { key: 0 }, [
-              ge(" · " + se(e.run.value) + "/" + se(e.run.max), 1)
-            ], 64)) : pe("", !0)
-          ], 64)) : (z(), q(oe, { key: 2 }, [
-            ge("starting…")
+        }, null, 8, V0)) : (B(), W("progress", G0)),
+        q("div", K0, [
+          e.run.status === "queued" ? (B(), W(ie, { key: 0 }, [
+            o[1] || (o[1] = he("waiting in ComfyUI's queue", -1)),
+            e.run.queuePosition ? (B(), W(ie, { key: 0 }, [
+              he(" (position " + re(e.run.queuePosition) + ")", 1)
+            ], 64)) : de("", !0)
+          ], 64)) : e.run.node ? (B(), W(ie, { key: 1 }, [
+            he(re(e.run.node.title), 1),
+            e.run.max ? (B(), W(ie, { key: 0 }, [
+              he(" · " + re(e.run.value) + "/" + re(e.run.max), 1)
+            ], 64)) : de("", !0)
+          ], 64)) : (B(), W(ie, { key: 2 }, [
+            he("starting…")
           ], 64)),
-          e.run.done ? (z(), q(oe, { key: 3 }, [
-            ge(" · " + se(e.run.done) + " node" + se(e.run.done === 1 ? "" : "s") + " done", 1)
-          ], 64)) : pe("", !0)
+          e.run.done ? (B(), W(ie, { key: 3 }, [
+            he(" · " + re(e.run.done) + " node" + re(e.run.done === 1 ? "" : "s") + " done", 1)
+          ], 64)) : de("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (z(), q("div", Y0, se(e.run.reason), 1)) : pe("", !0),
-      (z(!0), q(oe, null, Ge(e.run.errors, (l, c) => (z(), q("div", {
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (B(), W("div", Y0, re(e.run.reason), 1)) : de("", !0),
+      (B(!0), W(ie, null, Ye(e.run.errors, (l, c) => (B(), W("div", {
         key: c,
         class: "cd-run-error",
         "data-test": "run-error"
       }, [
-        l.nodeId ? (z(), q("button", {
+        l.nodeId ? (B(), W("button", {
           key: 0,
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: Gn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: Rn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
-          ge(se(l.title), 1),
-          l.input ? (z(), q(oe, { key: 0 }, [
-            ge(" · " + se(l.input), 1)
-          ], 64)) : pe("", !0)
-        ], 8, X0)) : pe("", !0),
-        V("span", Z0, se((l.nodeId ? ": " : "") + l.message), 1)
+          he(re(l.title), 1),
+          l.input ? (B(), W(ie, { key: 0 }, [
+            he(" · " + re(l.input), 1)
+          ], 64)) : de("", !0)
+        ], 8, X0)) : de("", !0),
+        q("span", Z0, re((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (z(), q("div", Q0, [
-        (z(!0), q(oe, null, Ge(e.run.outputs, (l) => (z(), q("img", {
+      e.run.outputs.length ? (B(), W("div", Q0, [
+        (B(!0), W(ie, null, Ye(e.run.outputs, (l) => (B(), W("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
           alt: l.filename,
@@ -11830,618 +11857,635 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           onClick: (c) => e.ctl.showImage(s(e.run, l)),
           "data-test": "run-thumb"
         }, null, 8, ey))), 128))
-      ])) : pe("", !0)
+      ])) : de("", !0)
     ], 10, W0));
   }
-}, ty = { class: "cd-bar" }, ny = ["title"], ry = ["value", "disabled"], sy = ["value"], iy = ["disabled"], oy = ["title"], ly = ["disabled"], cy = {
+}, ty = { class: "cd-bar" }, ny = ["title"], ry = ["value", "disabled"], sy = ["value", "title"], iy = ["disabled"], oy = ["title"], ly = ["disabled"], cy = {
   key: 0,
+  class: "cd-forkof",
+  "data-test": "fork-of"
+}, ay = ["title"], uy = {
+  key: 1,
   class: "cd-hits",
   "data-test": "search-hits"
-}, ay = {
+}, fy = {
   key: 0,
   class: "cd-hint"
-}, uy = ["onClick", "data-session"], fy = { class: "cd-hint" }, dy = { key: 0 }, hy = {
-  key: 1,
+}, dy = ["onClick", "data-session"], hy = { class: "cd-hint" }, py = { key: 0 }, gy = {
+  key: 2,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, py = ["value"], gy = { class: "cd-wide" }, my = { class: "cd-wide" }, _y = { class: "cd-hint" }, yy = { class: "cd-row" }, by = ["disabled"], ky = {
+}, my = ["value"], _y = { class: "cd-wide" }, yy = { class: "cd-wide" }, by = { class: "cd-hint" }, ky = { class: "cd-row" }, wy = ["disabled"], xy = {
   class: "cd-skills",
   "data-test": "skills"
-}, wy = ["title"], xy = ["checked", "onChange", "data-skill"], vy = {
+}, vy = ["title"], Ay = ["checked", "onChange", "data-skill"], Ry = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, Ay = { class: "cd-main" }, Ry = {
+}, Cy = { class: "cd-main" }, Ey = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, Cy = { "data-test": "summary" }, Ey = ["innerHTML"], Sy = { class: "cd-user" }, Dy = ["data-skill"], Ty = { class: "cd-skill" }, Fy = ["innerHTML"], Iy = ["data-message"], Oy = ["disabled", "onClick"], Ny = ["disabled", "onClick"], My = ["disabled", "onClick"], Ly = {
+}, Sy = { "data-test": "summary" }, Dy = ["innerHTML"], Ty = { class: "cd-user" }, Fy = ["data-skill"], Iy = { class: "cd-skill" }, Oy = ["innerHTML"], Ny = ["data-message"], My = ["disabled", "onClick"], Ly = ["disabled", "onClick"], Py = ["disabled", "onClick"], jy = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, Py = ["src", "alt", "title", "onClick"], jy = ["href", "title"], $y = {
+}, $y = ["src", "alt", "title", "onClick"], By = ["href", "title"], zy = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, By = {
+}, Uy = {
   key: 3,
   class: "cd-err"
-}, zy = ["data-skill"], Uy = { class: "cd-skill" }, Wy = {
+}, Wy = ["data-skill"], Jy = { class: "cd-skill" }, qy = {
   key: 0,
   class: "cd-typing"
-}, Jy = ["data-message"], qy = ["disabled", "onClick"], Hy = ["disabled", "onClick"], Vy = ["innerHTML"], Gy = {
+}, Hy = ["data-message"], Vy = ["disabled", "onClick"], Gy = ["disabled", "onClick"], Ky = ["innerHTML"], Yy = {
   key: 0,
   class: "cd-err"
-}, Ky = {
+}, Xy = {
   key: 1,
   class: "cd-empty"
-}, Yy = {
+}, Zy = {
   key: 0,
   class: "cd-hint"
-}, Xy = ["src"], Zy = ["href"], Qy = {
-  key: 2,
+}, Qy = ["src"], eb = ["href"], tb = {
+  key: 3,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, eb = { class: "cd-row" }, tb = {
-  key: 3,
-  class: "cd-notice",
-  "data-test": "reverted"
-}, nb = ["disabled"], rb = {
+}, nb = { class: "cd-row" }, rb = {
   key: 4,
   class: "cd-notice",
-  "data-test": "notice"
-}, sb = {
+  "data-test": "reverted"
+}, sb = ["disabled"], ib = {
   key: 5,
+  class: "cd-notice",
+  "data-test": "notice"
+}, ob = {
+  key: 6,
   class: "cd-chips",
   "data-test": "chips"
-}, ib = ["title", "data-state"], ob = ["src"], lb = ["onClick"], cb = { class: "cd-input" }, ab = ["disabled"], ub = ["accept"], fb = ["disabled"], db = ["disabled"], hb = {
+}, lb = ["title", "data-state"], cb = ["src"], ab = ["onClick"], ub = { class: "cd-input" }, fb = ["disabled"], db = ["accept"], hb = ["disabled"], pb = ["disabled"], gb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), m = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
-      const J = [...r.sessions];
-      return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
-    }), h = Ve(() => tg(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
-    function S(J) {
-      return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
+    const t = e, n = t.ctl.state, r = t.ctl.ui, s = Je(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Je(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Je(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Je(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Je(() => r.connected && !r.outage && n.status === "working"), a = Je(() => r.connected && !r.outage && !!r.form.session_id), u = Je(() => a.value && n.status !== "working" && !n.queuedTurns), d = Je(() => r.form.skills), m = Je(() => !!n.config?.api_key_set), g = Je(() => t.ctl.forkOf()), h = Je(() => Object.fromEntries(r.sessions.map((G) => [G.id, G.title]))), w = Je(() => {
+      const G = [...r.sessions];
+      return r.form.session_id && !G.some((T) => T.id === r.form.session_id) && G.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), G;
+    }), v = Je(() => tg(n)), C = Je(() => v.value ? n.turns.filter((G) => !G.pending && G.id <= v.value.coversTo) : []), x = Je(() => v.value ? n.turns.filter((G) => G.pending || G.id > v.value.coversTo) : n.turns);
+    function k(G) {
+      return String(G).split(/(\[[^\]]*\])/).filter((T) => T).map((T) => T.startsWith("[") && T.endsWith("]") ? { mark: !0, text: T.slice(1, -1) } : { mark: !1, text: T });
     }
-    function x(J) {
-      J.key === "Enter" && t.ctl.search(), J.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
+    function b(G) {
+      G.key === "Enter" && t.ctl.search(), G.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
     }
-    const k = Ve(() => {
-      const J = {};
-      for (const [R, E] of Object.entries(Qp(n))) J[R] = E.map((Y) => eg(Y, (at) => t.ctl.titleOf(at)));
-      return J;
-    }), b = (J) => k.value[J] ?? [];
-    function F(J) {
-      (!J || J.type === "click" || J.key === "Escape") && t.ctl.showImage("");
+    const O = Je(() => {
+      const G = {};
+      for (const [T, E] of Object.entries(Qp(n))) G[T] = E.map((X) => eg(X, (me) => t.ctl.titleOf(me)));
+      return G;
+    }), z = (G) => O.value[G] ?? [];
+    function j(G) {
+      (!G || G.type === "click" || G.key === "Escape") && t.ctl.showImage("");
     }
-    const B = /* @__PURE__ */ es(null);
+    const ee = /* @__PURE__ */ es(null);
     gi(
       () => r.image,
-      (J) => J && xr(() => B.value?.focus())
+      (G) => G && xr(() => ee.value?.focus())
     );
-    const j = /* @__PURE__ */ es(null), ee = /* @__PURE__ */ es(null), X = (J) => {
-      J && (J.scrollTop = J.scrollHeight);
+    const Y = /* @__PURE__ */ es(null), ue = /* @__PURE__ */ es(null), ne = (G) => {
+      G && (G.scrollTop = G.scrollHeight);
     };
     gi(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => xr(() => X(j.value))
+      () => xr(() => ne(Y.value))
     ), gi(
       () => n.logs.length,
-      () => xr(() => X(ee.value))
+      () => xr(() => ne(ue.value))
     );
-    function ue(J) {
-      const R = J.target.value;
-      R === "__new__" ? t.ctl.createSession() : R && t.ctl.selectSession(R);
+    function pe(G) {
+      const T = G.target.value;
+      T === "__new__" ? t.ctl.createSession() : T && t.ctl.selectSession(T);
     }
-    function ne(J) {
-      J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
+    function Fe(G) {
+      G.key === "Enter" && !G.shiftKey && !G.isComposing && (G.preventDefault(), t.ctl.send());
     }
-    const de = /* @__PURE__ */ es(null), De = [...Mo, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), ve = Ve(() => r.connected && (r.draft.trim() || we.value));
-    function ct(J) {
-      t.ctl.addFiles(J.target.files), J.target.value = "";
+    const ve = /* @__PURE__ */ es(null), Re = [...Mo, ".md", ".json", ".txt"].join(","), ut = Je(() => r.attachments.some((G) => G.state === "ready")), J = Je(() => r.connected && (r.draft.trim() || ut.value));
+    function oe(G) {
+      t.ctl.addFiles(G.target.files), G.target.value = "";
     }
-    function W(J) {
-      J.dataTransfer?.files?.length && t.ctl.addFiles(J.dataTransfer.files);
+    function le(G) {
+      G.dataTransfer?.files?.length && t.ctl.addFiles(G.dataTransfer.files);
     }
-    function ie(J) {
-      const R = Array.from(J.clipboardData?.files ?? []);
-      R.length && (J.preventDefault(), t.ctl.addFiles(R));
+    function _e(G) {
+      const T = Array.from(G.clipboardData?.files ?? []);
+      T.length && (G.preventDefault(), t.ctl.addFiles(T));
     }
-    const le = (J) => String(J.mime).startsWith("image/");
-    function me(J) {
-      J.stopPropagation();
+    const Ce = (G) => String(G.mime).startsWith("image/");
+    function ye(G) {
+      G.stopPropagation();
     }
-    return (J, R) => (z(), q("div", {
+    return (G, T) => (B(), W("div", {
       class: "comfyd-panel",
-      onKeydown: me,
-      onKeyup: me,
-      onWheel: R[22] || (R[22] = Gn(() => {
+      onKeydown: ye,
+      onKeyup: ye,
+      onWheel: T[23] || (T[23] = Rn(() => {
       }, ["stop"])),
-      onContextmenu: R[23] || (R[23] = Gn(() => {
+      onContextmenu: T[24] || (T[24] = Rn(() => {
       }, ["stop"])),
-      onDragover: R[24] || (R[24] = Gn(() => {
+      onDragover: T[25] || (T[25] = Rn(() => {
       }, ["prevent", "stop"])),
-      onDrop: Gn(W, ["prevent", "stop"])
+      onDrop: Rn(le, ["prevent", "stop"])
     }, [
-      V("div", ty, [
-        V("span", {
-          class: rt(["cd-dot", i.value]),
+      q("div", ty, [
+        q("span", {
+          class: it(["cd-dot", i.value]),
           title: o.value
         }, null, 10, ny),
-        V("select", {
+        q("select", {
           class: "cd-session",
           value: H(r).form.session_id,
           disabled: !H(r).connected || H(r).busy,
-          onChange: ue,
+          onChange: pe,
           "data-test": "session"
         }, [
-          R[25] || (R[25] = V("option", {
+          T[26] || (T[26] = q("option", {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (z(!0), q(oe, null, Ge(g.value, (E) => (z(), q("option", {
+          (B(!0), W(ie, null, Ye(w.value, (E) => (B(), W("option", {
             key: E.id,
-            value: E.id
-          }, se(E.title), 9, sy))), 128)),
-          R[26] || (R[26] = V("option", { value: "__new__" }, "+ new session", -1))
+            value: E.id,
+            title: E.parentId ? "fork of " + (h.value[E.parentId] ?? E.parentId) : ""
+          }, re(E.parentId ? "↳ " : "") + re(E.title), 9, sy))), 128)),
+          T[27] || (T[27] = q("option", { value: "__new__" }, "+ new session", -1))
         ], 40, ry),
-        yn(V("input", {
+        yn(q("input", {
           class: "cd-search",
-          "onUpdate:modelValue": R[0] || (R[0] = (E) => H(r).searchQuery = E),
+          "onUpdate:modelValue": T[0] || (T[0] = (E) => H(r).searchQuery = E),
           type: "search",
           placeholder: "search sessions…",
           disabled: !H(r).connected,
-          onKeydown: x,
+          onKeydown: b,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
         }, null, 40, iy), [
-          [Jn, H(r).searchQuery]
+          [qn, H(r).searchQuery]
         ]),
-        V("span", {
-          class: rt(["cd-status", { "cd-status-outage": H(r).connected && H(r).outage }]),
+        q("span", {
+          class: it(["cd-status", { "cd-status-outage": H(r).connected && H(r).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
-          ge(se(s.value), 1),
-          H(n).queuedTurns ? (z(), q(oe, { key: 0 }, [
-            ge(" · " + se(H(n).queuedTurns) + " queued", 1)
-          ], 64)) : pe("", !0)
+          he(re(s.value), 1),
+          H(n).queuedTurns ? (B(), W(ie, { key: 0 }, [
+            he(" · " + re(H(n).queuedTurns) + " queued", 1)
+          ], 64)) : de("", !0)
         ], 10, oy),
-        V("button", {
+        q("button", {
           class: "cd-btn",
           disabled: !c.value,
-          onClick: R[1] || (R[1] = (E) => e.ctl.cancel()),
+          onClick: T[1] || (T[1] = (E) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
         }, "■", 8, ly),
-        V("button", {
-          class: rt(["cd-btn", { "cd-on": H(r).showSettings }]),
-          onClick: R[2] || (R[2] = (E) => H(r).showSettings = !H(r).showSettings),
+        q("button", {
+          class: it(["cd-btn", { "cd-on": H(r).showSettings }]),
+          onClick: T[2] || (T[2] = (E) => H(r).showSettings = !H(r).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
-        V("button", {
-          class: rt(["cd-btn", { "cd-on": H(r).showLog }]),
-          onClick: R[3] || (R[3] = (E) => H(r).showLog = !H(r).showLog),
+        q("button", {
+          class: it(["cd-btn", { "cd-on": H(r).showLog }]),
+          onClick: T[3] || (T[3] = (E) => H(r).showLog = !H(r).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      H(r).searchHits ? (z(), q("div", cy, [
-        H(r).searchHits.length ? pe("", !0) : (z(), q("div", ay, "nothing found")),
-        (z(!0), q(oe, null, Ge(H(r).searchHits, (E) => (z(), q("button", {
+      g.value ? (B(), W("div", cy, [
+        T[28] || (T[28] = he(" fork of ", -1)),
+        q("a", {
+          href: "#",
+          onClick: T[4] || (T[4] = Rn((E) => e.ctl.openParent(), ["prevent"])),
+          "data-test": "fork-parent",
+          title: "Switch to " + g.value.title
+        }, re(g.value.title), 9, ay),
+        g.value.point ? (B(), W(ie, { key: 0 }, [
+          he(" at message " + re(g.value.point), 1)
+        ], 64)) : de("", !0)
+      ])) : de("", !0),
+      H(r).searchHits ? (B(), W("div", uy, [
+        H(r).searchHits.length ? de("", !0) : (B(), W("div", fy, "nothing found")),
+        (B(!0), W(ie, null, Ye(H(r).searchHits, (E) => (B(), W("button", {
           key: E.key,
           class: "cd-hit",
-          onClick: (Y) => e.ctl.openHit(E),
+          onClick: (X) => e.ctl.openHit(E),
           "data-session": E.sessionId
         }, [
-          V("b", null, se(E.title), 1),
-          R[27] || (R[27] = ge()),
-          V("span", fy, se(E.kind), 1),
-          R[28] || (R[28] = V("br", null, null, -1)),
-          (z(!0), q(oe, null, Ge(S(E.snippet), (Y, at) => (z(), q(oe, { key: at }, [
-            Y.mark ? (z(), q("mark", dy, se(Y.text), 1)) : (z(), q(oe, { key: 1 }, [
-              ge(se(Y.text), 1)
+          q("b", null, re(E.title), 1),
+          T[29] || (T[29] = he()),
+          q("span", hy, re(E.kind), 1),
+          T[30] || (T[30] = q("br", null, null, -1)),
+          (B(!0), W(ie, null, Ye(k(E.snippet), (X, me) => (B(), W(ie, { key: me }, [
+            X.mark ? (B(), W("mark", py, re(X.text), 1)) : (B(), W(ie, { key: 1 }, [
+              he(re(X.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, uy))), 128))
-      ])) : pe("", !0),
-      H(r).showSettings ? (z(), q("div", hy, [
-        V("label", null, [
-          R[29] || (R[29] = ge("Provider ", -1)),
-          yn(V("select", {
-            "onUpdate:modelValue": R[4] || (R[4] = (E) => H(r).form.provider = E),
-            onChange: R[5] || (R[5] = (E) => e.ctl.saveConfig()),
+        ], 8, dy))), 128))
+      ])) : de("", !0),
+      H(r).showSettings ? (B(), W("div", gy, [
+        q("label", null, [
+          T[31] || (T[31] = he("Provider ", -1)),
+          yn(q("select", {
+            "onUpdate:modelValue": T[5] || (T[5] = (E) => H(r).form.provider = E),
+            onChange: T[6] || (T[6] = (E) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (z(!0), q(oe, null, Ge(H(ug), (E) => (z(), q("option", {
+            (B(!0), W(ie, null, Ye(H(ug), (E) => (B(), W("option", {
               key: E,
               value: E
-            }, se(E), 9, py))), 128))
+            }, re(E), 9, my))), 128))
           ], 544), [
             [Mh, H(r).form.provider]
           ])
         ]),
-        V("label", null, [
-          R[30] || (R[30] = ge("Model ", -1)),
-          yn(V("input", {
-            "onUpdate:modelValue": R[6] || (R[6] = (E) => H(r).form.model = E),
-            onChange: R[7] || (R[7] = (E) => e.ctl.saveConfig()),
+        q("label", null, [
+          T[32] || (T[32] = he("Model ", -1)),
+          yn(q("input", {
+            "onUpdate:modelValue": T[7] || (T[7] = (E) => H(r).form.model = E),
+            onChange: T[8] || (T[8] = (E) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [Jn, H(r).form.model]
+            [qn, H(r).form.model]
           ])
         ]),
-        V("label", null, [
-          R[31] || (R[31] = ge("Base URL ", -1)),
-          yn(V("input", {
-            "onUpdate:modelValue": R[8] || (R[8] = (E) => H(r).form.base_url = E),
-            onChange: R[9] || (R[9] = (E) => e.ctl.saveConfig()),
+        q("label", null, [
+          T[33] || (T[33] = he("Base URL ", -1)),
+          yn(q("input", {
+            "onUpdate:modelValue": T[9] || (T[9] = (E) => H(r).form.base_url = E),
+            onChange: T[10] || (T[10] = (E) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [Jn, H(r).form.base_url]
+            [qn, H(r).form.base_url]
           ])
         ]),
-        V("label", gy, [
-          R[32] || (R[32] = ge("System prompt ", -1)),
-          yn(V("textarea", {
-            "onUpdate:modelValue": R[10] || (R[10] = (E) => H(r).form.system_prompt = E),
+        q("label", _y, [
+          T[34] || (T[34] = he("System prompt ", -1)),
+          yn(q("textarea", {
+            "onUpdate:modelValue": T[11] || (T[11] = (E) => H(r).form.system_prompt = E),
             rows: "2",
-            onChange: R[11] || (R[11] = (E) => e.ctl.saveConfig()),
+            onChange: T[12] || (T[12] = (E) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [Jn, H(r).form.system_prompt]
+            [qn, H(r).form.system_prompt]
           ])
         ]),
-        V("label", my, [
-          R[33] || (R[33] = ge("API key ", -1)),
-          V("span", _y, se(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          V("span", yy, [
-            yn(V("input", {
-              "onUpdate:modelValue": R[12] || (R[12] = (E) => H(r).apiKey = E),
+        q("label", yy, [
+          T[35] || (T[35] = he("API key ", -1)),
+          q("span", by, re(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          q("span", ky, [
+            yn(q("input", {
+              "onUpdate:modelValue": T[13] || (T[13] = (E) => H(r).apiKey = E),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [Jn, H(r).apiKey]
+              [qn, H(r).apiKey]
             ]),
-            V("button", {
+            q("button", {
               class: "cd-btn",
-              onClick: R[13] || (R[13] = (E) => e.ctl.setApiKey()),
+              onClick: T[14] || (T[14] = (E) => e.ctl.setApiKey()),
               disabled: !H(r).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, by)
+            }, "set", 8, wy)
           ])
         ])
-      ])) : pe("", !0),
-      V("div", ky, [
-        (z(!0), q(oe, null, Ge(H(r).skills, (E) => (z(), q("label", {
+      ])) : de("", !0),
+      q("div", xy, [
+        (B(!0), W(ie, null, Ye(H(r).skills, (E) => (B(), W("label", {
           key: E.name,
-          class: rt(["cd-chip", { "cd-on": d.value.includes(E.name) }]),
+          class: it(["cd-chip", { "cd-on": d.value.includes(E.name) }]),
           title: E.description
         }, [
-          V("input", {
+          q("input", {
             type: "checkbox",
             checked: d.value.includes(E.name),
-            onChange: (Y) => e.ctl.toggleSkill(E.name, Y.target.checked),
+            onChange: (X) => e.ctl.toggleSkill(E.name, X.target.checked),
             "data-skill": E.name
-          }, null, 40, xy),
-          ge(" " + se(E.name), 1)
-        ], 10, wy))), 128)),
-        H(r).skills.length ? pe("", !0) : (z(), q("span", vy, [
-          ge(se(H(r).connected ? H(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
-          !H(r).connected && H(r).offlineReason ? (z(), q(oe, { key: 0 }, [
-            ge(" (" + se(H(r).offlineReason) + ")", 1)
-          ], 64)) : pe("", !0)
+          }, null, 40, Ay),
+          he(" " + re(E.name), 1)
+        ], 10, vy))), 128)),
+        H(r).skills.length ? de("", !0) : (B(), W("span", Ry, [
+          he(re(H(r).connected ? H(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
+          !H(r).connected && H(r).offlineReason ? (B(), W(ie, { key: 0 }, [
+            he(" (" + re(H(r).offlineReason) + ")", 1)
+          ], 64)) : de("", !0)
         ]))
       ]),
-      V("div", Ay, [
-        V("div", {
+      q("div", Cy, [
+        q("div", {
           ref_key: "chat",
-          ref: j,
+          ref: Y,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          h.value ? (z(), q("details", Ry, [
-            V("summary", Cy, [
-              R[34] || (R[34] = V("b", null, "Summary", -1)),
-              ge(" of " + se(w.value.length) + " earlier turn" + se(w.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
-              V("div", {
+          v.value ? (B(), W("details", Ey, [
+            q("summary", Sy, [
+              T[36] || (T[36] = q("b", null, "Summary", -1)),
+              he(" of " + re(C.value.length) + " earlier turn" + re(C.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
+              q("div", {
                 class: "cd-text cd-md",
-                innerHTML: H(Ki)(h.value.content)
-              }, null, 8, Ey)
+                innerHTML: H(Ki)(v.value.content)
+              }, null, 8, Dy)
             ]),
-            (z(!0), q(oe, null, Ge(w.value, (E) => (z(), q("div", {
+            (B(!0), W(ie, null, Ye(C.value, (E) => (B(), W("div", {
               key: E.id,
               class: "cd-turn cd-old"
             }, [
-              V("div", Sy, [
-                R[35] || (R[35] = V("span", { class: "cd-who" }, "you", -1)),
-                ge(se(E.content), 1)
+              q("div", Ty, [
+                T[37] || (T[37] = q("span", { class: "cd-who" }, "you", -1)),
+                he(re(E.content), 1)
               ]),
-              V("div", {
+              q("div", {
                 class: "cd-replies",
                 style: Sr({ "--cols": Math.max(1, H(os)(E, d.value).length) })
               }, [
-                (z(!0), q(oe, null, Ge(H(os)(E, d.value), (Y) => (z(), q("div", {
-                  key: Y.skill,
-                  class: rt(["cd-reply", "cd-" + Y.state]),
-                  "data-skill": Y.skill
+                (B(!0), W(ie, null, Ye(H(os)(E, d.value), (X) => (B(), W("div", {
+                  key: X.skill,
+                  class: it(["cd-reply", "cd-" + X.state]),
+                  "data-skill": X.skill
                 }, [
-                  V("div", Ty, se(Y.skill), 1),
-                  V("div", {
+                  q("div", Iy, re(X.skill), 1),
+                  q("div", {
                     class: "cd-text cd-md",
-                    innerHTML: H(Ki)(Y.content)
-                  }, null, 8, Fy)
-                ], 10, Dy))), 128))
+                    innerHTML: H(Ki)(X.content)
+                  }, null, 8, Oy)
+                ], 10, Fy))), 128))
               ], 4)
             ]))), 128))
-          ])) : pe("", !0),
-          (z(!0), q(oe, null, Ge(A.value, (E) => (z(), q("div", {
+          ])) : de("", !0),
+          (B(!0), W(ie, null, Ye(x.value, (E) => (B(), W("div", {
             key: E.pending ? E.clientId : E.id,
             class: "cd-turn"
           }, [
-            V("div", {
-              class: rt(["cd-user", { "cd-failed": E.state === "failed", "cd-waiting": E.state === "waiting" }])
+            q("div", {
+              class: it(["cd-user", { "cd-failed": E.state === "failed", "cd-waiting": E.state === "waiting" }])
             }, [
-              E.pending ? pe("", !0) : (z(), q("span", {
+              E.pending ? de("", !0) : (B(), W("span", {
                 key: 0,
                 class: "cd-acts",
                 "data-test": "message-actions",
                 "data-message": E.id
               }, [
-                V("button", {
+                q("button", {
                   class: "cd-act",
                   disabled: !a.value,
-                  onClick: (Y) => e.ctl.forkFrom(E.id),
+                  onClick: (X) => e.ctl.forkFrom(E.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, Oy),
-                V("button", {
+                }, "fork", 8, My),
+                q("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(E.id),
+                  onClick: (X) => e.ctl.revertTo(E.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, Ny),
-                V("button", {
+                }, "revert", 8, Ly),
+                q("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(E.id, { canvas: !0 }),
+                  onClick: (X) => e.ctl.revertTo(E.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, My)
-              ], 8, Iy)),
-              R[36] || (R[36] = V("span", { class: "cd-who" }, "you", -1)),
-              ge(se(E.content) + " ", 1),
-              E.attachments?.length ? (z(), q("span", Ly, [
-                (z(!0), q(oe, null, Ge(E.attachments, (Y) => (z(), q(oe, {
-                  key: Y.sha256
+                }, "revert + canvas", 8, Py)
+              ], 8, Ny)),
+              T[38] || (T[38] = q("span", { class: "cd-who" }, "you", -1)),
+              he(re(E.content) + " ", 1),
+              E.attachments?.length ? (B(), W("span", jy, [
+                (B(!0), W(ie, null, Ye(E.attachments, (X) => (B(), W(ie, {
+                  key: X.sha256
                 }, [
-                  le(Y) ? (z(), q("img", {
+                  Ce(X) ? (B(), W("img", {
                     key: 0,
                     class: "cd-thumb",
-                    src: e.ctl.attachmentUrl(Y.sha256),
-                    alt: Y.name,
-                    title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
-                    onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
+                    src: e.ctl.attachmentUrl(X.sha256),
+                    alt: X.name,
+                    title: X.name + (X.width ? ` · ${X.width}×${X.height}` : ""),
+                    onClick: (me) => e.ctl.showImage(e.ctl.attachmentUrl(X.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Py)) : (z(), q("a", {
+                  }, null, 8, $y)) : (B(), W("a", {
                     key: 1,
                     class: "cd-file",
-                    href: e.ctl.attachmentUrl(Y.sha256),
+                    href: e.ctl.attachmentUrl(X.sha256),
                     target: "_blank",
                     rel: "noopener",
-                    title: Y.mime,
+                    title: X.mime,
                     "data-test": "attachment"
-                  }, se(Y.name || Y.mime), 9, jy))
+                  }, re(X.name || X.mime), 9, By))
                 ], 64))), 128))
-              ])) : pe("", !0),
-              E.state === "waiting" ? (z(), q("span", $y, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              E.error ? (z(), q("span", By, " — " + se(E.error), 1)) : pe("", !0)
+              ])) : de("", !0),
+              E.state === "waiting" ? (B(), W("span", zy, " — waiting for comfyd, sent when it is back")) : de("", !0),
+              E.error ? (B(), W("span", Uy, " — " + re(E.error), 1)) : de("", !0)
             ], 2),
-            V("div", {
+            q("div", {
               class: "cd-replies",
               style: Sr({ "--cols": Math.max(1, H(os)(E, d.value).length) })
             }, [
-              (z(!0), q(oe, null, Ge(H(os)(E, d.value), (Y) => (z(), q("div", {
-                key: Y.skill,
-                class: rt(["cd-reply", "cd-" + Y.state]),
-                "data-skill": Y.skill
+              (B(!0), W(ie, null, Ye(H(os)(E, d.value), (X) => (B(), W("div", {
+                key: X.skill,
+                class: it(["cd-reply", "cd-" + X.state]),
+                "data-skill": X.skill
               }, [
-                V("div", Uy, [
-                  ge(se(Y.skill), 1),
-                  Y.state === "streaming" ? (z(), q("span", Wy, "…")) : pe("", !0),
-                  Y.id ? (z(), q("span", {
+                q("div", Jy, [
+                  he(re(X.skill), 1),
+                  X.state === "streaming" ? (B(), W("span", qy, "…")) : de("", !0),
+                  X.id ? (B(), W("span", {
                     key: 1,
                     class: "cd-acts",
                     "data-test": "reply-actions",
-                    "data-message": Y.id
+                    "data-message": X.id
                   }, [
-                    V("button", {
+                    q("button", {
                       class: "cd-act",
                       disabled: !a.value,
-                      onClick: (at) => e.ctl.forkFrom(Y.id),
+                      onClick: (me) => e.ctl.forkFrom(X.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, qy),
-                    V("button", {
+                    }, "fork", 8, Vy),
+                    q("button", {
                       class: "cd-act",
                       disabled: !u.value,
-                      onClick: (at) => e.ctl.revertTo(Y.id),
+                      onClick: (me) => e.ctl.revertTo(X.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, Hy)
-                  ], 8, Jy)) : pe("", !0)
+                    }, "revert", 8, Gy)
+                  ], 8, Hy)) : de("", !0)
                 ]),
-                V("div", {
+                q("div", {
                   class: "cd-text cd-md",
-                  innerHTML: H(Ki)(Y.content)
-                }, null, 8, Vy),
-                Y.error ? (z(), q("div", Gy, se(Y.error), 1)) : pe("", !0)
-              ], 10, zy))), 128))
+                  innerHTML: H(Ki)(X.content)
+                }, null, 8, Ky),
+                X.error ? (B(), W("div", Yy, re(X.error), 1)) : de("", !0)
+              ], 10, Wy))), 128))
             ], 4),
-            (z(!0), q(oe, null, Ge(b(E.id), (Y) => (z(), hs(ta, {
-              key: Y.id,
-              run: Y,
+            (B(!0), W(ie, null, Ye(z(E.id), (X) => (B(), hs(ta, {
+              key: X.id,
+              run: X,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (z(!0), q(oe, null, Ge(b(0), (E) => (z(), hs(ta, {
+          (B(!0), W(ie, null, Ye(z(0), (E) => (B(), hs(ta, {
             key: E.id,
             run: E,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          H(n).turns.length ? pe("", !0) : (z(), q("div", Ky, se(H(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          H(n).turns.length ? de("", !0) : (B(), W("div", Xy, re(H(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        H(r).showLog ? (z(), q("div", {
+        H(r).showLog ? (B(), W("div", {
           key: 0,
           ref_key: "logBox",
-          ref: ee,
+          ref: ue,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (z(!0), q(oe, null, Ge(H(n).logs, (E, Y) => (z(), q("div", {
-            key: E.seq + ":" + Y,
-            class: rt("cd-l-" + E.level)
+          (B(!0), W(ie, null, Ye(H(n).logs, (E, X) => (B(), W("div", {
+            key: E.seq + ":" + X,
+            class: it("cd-l-" + E.level)
           }, [
-            V("b", null, se(E.level), 1),
-            ge(" " + se(E.module), 1),
-            E.skill ? (z(), q(oe, { key: 0 }, [
-              ge(" [" + se(E.skill) + "]", 1)
-            ], 64)) : pe("", !0),
-            ge(": " + se(E.message), 1)
+            q("b", null, re(E.level), 1),
+            he(" " + re(E.module), 1),
+            E.skill ? (B(), W(ie, { key: 0 }, [
+              he(" [" + re(E.skill) + "]", 1)
+            ], 64)) : de("", !0),
+            he(": " + re(E.message), 1)
           ], 2))), 128)),
-          H(n).logs.length ? pe("", !0) : (z(), q("div", Yy, "no debug output yet"))
-        ], 512)) : pe("", !0)
+          H(n).logs.length ? de("", !0) : (B(), W("div", Zy, "no debug output yet"))
+        ], 512)) : de("", !0)
       ]),
-      (z(), hs(Ed, { to: "body" }, [
-        H(r).image ? (z(), q("div", {
+      (B(), hs(Ed, { to: "body" }, [
+        H(r).image ? (B(), W("div", {
           key: 0,
           ref_key: "overlay",
-          ref: B,
+          ref: ee,
           class: "comfyd-image-overlay",
           tabindex: "0",
-          onClick: F,
-          onKeydown: F,
+          onClick: j,
+          onKeydown: j,
           "data-test": "image-overlay"
         }, [
-          V("img", {
+          q("img", {
             src: H(r).image,
             alt: "full size"
-          }, null, 8, Xy),
-          V("a", {
+          }, null, 8, Qy),
+          q("a", {
             href: H(r).image,
             target: "_blank",
             rel: "noopener",
-            onClick: R[14] || (R[14] = Gn(() => {
+            onClick: T[15] || (T[15] = Rn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Zy)
-        ], 544)) : pe("", !0)
+          }, "open in a new tab", 8, eb)
+        ], 544)) : de("", !0)
       ])),
-      H(r).staleRevert ? (z(), q("div", Qy, [
-        ge(se(H(r).staleRevert.message) + " ", 1),
-        V("span", eb, [
-          V("button", {
+      H(r).staleRevert ? (B(), W("div", tb, [
+        he(re(H(r).staleRevert.message) + " ", 1),
+        q("span", nb, [
+          q("button", {
             class: "cd-btn",
-            onClick: R[15] || (R[15] = (E) => e.ctl.revertTo(H(r).staleRevert.messageId, { canvas: !0, force: !0 })),
+            onClick: T[16] || (T[16] = (E) => e.ctl.revertTo(H(r).staleRevert.messageId, { canvas: !0, force: !0 })),
             "data-test": "revert-force"
           }, "restore the canvas anyway"),
-          V("button", {
+          q("button", {
             class: "cd-btn",
-            onClick: R[16] || (R[16] = (E) => e.ctl.revertTo(H(r).staleRevert.messageId)),
+            onClick: T[17] || (T[17] = (E) => e.ctl.revertTo(H(r).staleRevert.messageId)),
             "data-test": "revert-keep-canvas"
           }, "revert, keep the canvas"),
-          V("button", {
+          q("button", {
             class: "cd-btn",
-            onClick: R[17] || (R[17] = (E) => H(r).staleRevert = null),
+            onClick: T[18] || (T[18] = (E) => H(r).staleRevert = null),
             "data-test": "revert-dismiss"
           }, "dismiss")
         ])
-      ])) : pe("", !0),
-      H(n).lastRevert && !H(r).staleRevert ? (z(), q("div", tb, [
-        ge(se(H(n).lastRevert.hidden) + " later message(s) hidden by a revert ", 1),
-        V("button", {
+      ])) : de("", !0),
+      H(n).lastRevert && !H(r).staleRevert ? (B(), W("div", rb, [
+        he(re(H(n).lastRevert.hidden) + " later message(s) hidden by a revert ", 1),
+        q("button", {
           class: "cd-btn",
           disabled: !u.value,
-          onClick: R[18] || (R[18] = (E) => e.ctl.unrevert()),
+          onClick: T[19] || (T[19] = (E) => e.ctl.unrevert()),
           "data-test": "unrevert",
           title: "Bring the hidden messages back (the canvas stays as it is: Ctrl+Z in the tab undoes a restore)"
-        }, "undo revert", 8, nb)
-      ])) : pe("", !0),
-      l.value ? (z(), q("div", rb, se(l.value), 1)) : pe("", !0),
-      H(r).attachments.length ? (z(), q("div", sb, [
-        (z(!0), q(oe, null, Ge(H(r).attachments, (E) => (z(), q("span", {
+        }, "undo revert", 8, sb)
+      ])) : de("", !0),
+      l.value ? (B(), W("div", ib, re(l.value), 1)) : de("", !0),
+      H(r).attachments.length ? (B(), W("div", ob, [
+        (B(!0), W(ie, null, Ye(H(r).attachments, (E) => (B(), W("span", {
           key: E.key,
-          class: rt(["cd-chip cd-att", "cd-att-" + E.state]),
+          class: it(["cd-chip cd-att", "cd-att-" + E.state]),
           title: E.error || E.mime,
           "data-state": E.state
         }, [
-          E.preview ? (z(), q("img", {
+          E.preview ? (B(), W("img", {
             key: 0,
             class: "cd-chip-thumb",
             src: E.preview,
             alt: ""
-          }, null, 8, ob)) : pe("", !0),
-          ge(" " + se(E.name), 1),
-          E.state === "uploading" ? (z(), q(oe, { key: 1 }, [
-            ge(" …")
-          ], 64)) : pe("", !0),
-          E.error ? (z(), q(oe, { key: 2 }, [
-            ge(" — " + se(E.error), 1)
-          ], 64)) : pe("", !0),
-          V("button", {
+          }, null, 8, cb)) : de("", !0),
+          he(" " + re(E.name), 1),
+          E.state === "uploading" ? (B(), W(ie, { key: 1 }, [
+            he(" …")
+          ], 64)) : de("", !0),
+          E.error ? (B(), W(ie, { key: 2 }, [
+            he(" — " + re(E.error), 1)
+          ], 64)) : de("", !0),
+          q("button", {
             class: "cd-x",
-            onClick: (Y) => e.ctl.removeAttachment(E.key),
+            onClick: (X) => e.ctl.removeAttachment(E.key),
             title: "Remove"
-          }, "×", 8, lb)
-        ], 10, ib))), 128))
-      ])) : pe("", !0),
-      V("div", cb, [
-        V("button", {
+          }, "×", 8, ab)
+        ], 10, lb))), 128))
+      ])) : de("", !0),
+      q("div", ub, [
+        q("button", {
           class: "cd-btn",
           disabled: !H(r).connected,
-          onClick: R[19] || (R[19] = (E) => de.value?.click()),
+          onClick: T[20] || (T[20] = (E) => ve.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, ab),
-        V("input", {
+        }, "+", 8, fb),
+        q("input", {
           ref_key: "picker",
-          ref: de,
+          ref: ve,
           type: "file",
           multiple: "",
-          accept: H(De),
+          accept: H(Re),
           style: { display: "none" },
-          onChange: ct,
+          onChange: oe,
           "data-test": "file"
-        }, null, 40, ub),
-        yn(V("textarea", {
-          "onUpdate:modelValue": R[20] || (R[20] = (E) => H(r).draft = E),
+        }, null, 40, db),
+        yn(q("textarea", {
+          "onUpdate:modelValue": T[21] || (T[21] = (E) => H(r).draft = E),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
           disabled: !H(r).connected,
-          onKeydown: ne,
-          onPaste: ie,
+          onKeydown: Fe,
+          onPaste: _e,
           "data-test": "input"
-        }, null, 40, fb), [
-          [Jn, H(r).draft]
+        }, null, 40, hb), [
+          [qn, H(r).draft]
         ]),
-        V("button", {
+        q("button", {
           class: "cd-btn cd-send",
-          disabled: !ve.value,
-          onClick: R[21] || (R[21] = (E) => e.ctl.send()),
+          disabled: !J.value,
+          onClick: T[22] || (T[22] = (E) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, db)
+        }, "send", 8, pb)
       ])
     ], 32));
   }
-}, pb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", gb = "comfyd.canvas", mb = 1500;
+}, mb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}.comfyd-panel .cd-forkof{padding:2px 8px;font-size:11px;color:var(--cd-dim)}.comfyd-panel .cd-forkof a{color:inherit;text-decoration:underline;cursor:pointer}", _b = "comfyd.canvas", yb = 1500;
 function na() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
@@ -12449,16 +12493,16 @@ function na() {
 function _o(e, t) {
   (console[e] ?? console.log)(t);
 }
-function _b(e) {
+function bb(e) {
   const t = na();
   if (t) return e(t, !1);
   let n = 0;
   const r = setInterval(() => {
     const s = na();
-    (s || ++n > mb) && (clearInterval(r), s ? e(s, !0) : _o("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    (s || ++n > yb) && (clearInterval(r), s ? e(s, !0) : _o("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function yb({ app: e, api: t }, n) {
+function kb({ app: e, api: t }, n) {
   const r = new Kh({
     fetchJson: async (c) => {
       const a = await t.fetchApi(c);
@@ -12492,8 +12536,8 @@ function yb({ app: e, api: t }, n) {
     WebSocket: window.WebSocket,
     createApp: zh,
     reactive: Ro,
-    component: hb,
-    css: pb,
+    component: gb,
+    css: mb,
     document,
     log: _o,
     // Runs and their outputs come through the package's routes on
@@ -12518,7 +12562,7 @@ function yb({ app: e, api: t }, n) {
     }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Jp({ app: e, document }), s.start());
   };
   e.registerExtension({
-    name: gb,
+    name: _b,
     setup: l,
     afterConfigureGraph() {
       s.graphChanged();
@@ -12531,4 +12575,4 @@ function yb({ app: e, api: t }, n) {
     }
   }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: s, version: "0.1.0" });
 }
-_b(yb);
+bb(kb);

@@ -372,6 +372,33 @@ describe("panel controller", () => {
     expect(env.ctl.ui.notice).toBe("revert: message 99 not found");
   });
 
+  it("names a fork's parent and switches to it", async () => {
+    const env = setup({ session_id: "s2" });
+    const s = await opened(env);
+    answer(s, "list", {
+      sessions: [
+        { id: "s2", title: "gulls (fork)", parent_id: "s1", fork_point: 11 },
+        { id: "s1", title: "gulls" },
+        { id: "s3", title: "orphan fork", parent_id: "gone" },
+      ],
+    });
+    await flush();
+    expect(env.ctl.ui.sessions[0]).toEqual({ id: "s2", title: "gulls (fork)", parentId: "s1", forkPoint: 11 });
+    expect(env.ctl.forkOf()).toEqual({ id: "s1", title: "gulls", point: 11, listed: true });
+    // The session as the core describes it wins (a fork made meanwhile).
+    env.ctl.state.sessionId = "s2";
+    env.ctl.state.session = { id: "s2", parent_id: "s1", fork_point: "12" };
+    expect(env.ctl.forkOf().point).toBe(12);
+    env.ctl.openParent();
+    await flush();
+    expect(env.ctl.ui.form.session_id).toBe("s1");
+    expect(env.saved.session_id).toBe("s1");
+    expect(s.sent.filter((m) => m.event === "join").at(-1).data.session_id).toBe("s1");
+    expect(env.ctl.forkOf()).toBe(null); // the parent is no fork
+    env.ctl.selectSession("s3");
+    expect(env.ctl.forkOf()).toEqual({ id: "gone", title: "gone", point: 0, listed: false });
+  });
+
   it("undoes a revert (unrevert) and shows the core's refusal", async () => {
     const env = setup({ session_id: "s1" });
     const s = await opened(env);
@@ -399,7 +426,7 @@ describe("panel controller", () => {
     answer(s, "list", { sessions: [{ id: "s9", title: "old" }] });
     await flush();
     expect(env.ctl.ui.skills.map((k) => k.name)).toEqual(["prompt-writer", "workflow-builder"]);
-    expect(env.ctl.ui.sessions).toEqual([{ id: "s9", title: "old" }]);
+    expect(env.ctl.ui.sessions).toEqual([{ id: "s9", title: "old", parentId: "", forkPoint: 0 }]);
     expect(env.ctl.ui.connected).toBe(true);
   });
 
