@@ -362,6 +362,22 @@ int main(int argc, char **argv)
     }
     sess_mgr_set_note(sm, tools_note, tl);
     if (rn) sess_mgr_set_output(sm, fetch_output, rn);
+    /* Before the runners start: a recovered turn may search (recall). */
+    if (c.embed_url) {
+        /* The key comes from the environment only (a flag would show in
+         * ps) and goes to --embed-url's host only (embed_client.h). */
+        embedder_cfg ec = {.base_url = c.embed_url,
+                           .model = c.embed_model,
+                           .api_key = getenv("COMFYD_EMBED_API_KEY"),
+                           .min_sim = c.embed_min_sim};
+        char eerr[256] = "";
+        if (embedder_create(&emb, st, &ec, eerr, sizeof eerr) != 0) {
+            LOG_E(MOD, "--embed-url: %s", eerr);
+            goto out;
+        }
+        LOG_I(MOD, "hybrid search: embeddings by %s", c.embed_model);
+    }
+    sess_mgr_set_embedder(sm, emb);
     sess_mgr_start(sm);
     lease_hooks lh = {
         .lost = hook_lost, .interrupted = hook_interrupted, .orphan = hook_orphan, .ud = sm};
@@ -379,21 +395,6 @@ int main(int argc, char **argv)
     ctx.cm = cm;
     ctx.runs = rn;
     ctx.ck = ck;
-    if (c.embed_url) {
-        /* The key comes from the environment only (a flag would show in
-         * ps) and goes to --embed-url's host only (embed_client.h). */
-        embedder_cfg ec = {.base_url = c.embed_url,
-                           .model = c.embed_model,
-                           .api_key = getenv("COMFYD_EMBED_API_KEY"),
-                           .min_sim = c.embed_min_sim};
-        char eerr[256] = "";
-        if (embedder_create(&emb, st, &ec, eerr, sizeof eerr) != 0) {
-            LOG_E(MOD, "--embed-url: %s", eerr);
-            goto out;
-        }
-        LOG_I(MOD, "hybrid search: embeddings by %s", c.embed_model);
-    }
-    ctx.emb = emb;
     rpcs_method methods[64];
     size_t nm = svc_session_methods(&ctx, methods, 64);
     nm += svc_skill_methods(&ctx, methods + nm, 64 - nm);

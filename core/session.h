@@ -25,6 +25,7 @@
 #include "lease.h"
 #include "comfyd/v1/session.pb-c.h"
 #include "skills.h"
+#include "embedder.h"
 #include "store.h"
 
 /* Named limits; each bounds what one caller can make the service hold. */
@@ -313,6 +314,11 @@ typedef void (*sess_fanout_fn)(void *ud, const char *session_id, const void *eve
  * knows it from that core's status events): to be sent to every core. */
 typedef void (*sess_cancel_fanout_fn)(void *ud, const char *session_id, int clear_queue);
 void sess_mgr_set_fanout(sess_mgr *m, sess_fanout_fn fn, sess_cancel_fanout_fn cancel, void *ud);
+
+/* Hybrid search (embedder.h) for every search, the recall tool's too:
+ * e is borrowed and must outlive the manager's last search (set before
+ * serving; NULL: words alone). */
+void sess_mgr_set_embedder(sess_mgr *m, embedder *e);
 /* A Cancel another core forwarded: the running turn stops if it runs
  * here (and with clear_queue the turns queued here are dropped). */
 void sess_remote_cancel(sess_mgr *m, const char *session_id, int clear_queue);

@@ -12,7 +12,6 @@
 
 #include "canvas.h"
 #include "checkpoint.h"
-#include "embedder.h"
 #include "rpcs.h"
 #include "runs.h"
 #include "session.h"
@@ -26,7 +25,6 @@ typedef struct svc_ctx {
     canvas_mgr *cm; /* borrowed: GraphService */
     runs *runs;     /* borrowed: RunService and Queue; NULL without --comfyui */
     ckpt *ck;       /* borrowed: canvas checkpoints (RevertSession, ListCheckpoints) */
-    embedder *emb;  /* borrowed: hybrid search; NULL without --embed-url */
 } svc_ctx;
 
 /* Fills out[0..max) with the method table (handlers get ctx as ud) and

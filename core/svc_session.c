@@ -300,17 +300,9 @@ static void h_search(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     }
     store_hit *hits = NULL;
     size_t n = 0;
-    /* With embeddings, the full-text search gives the candidates (as many
-     * as a search may return) that the hybrid ranking re-orders and adds
-     * to (embedder.h). */
-    size_t limit = req->limit ? req->limit : SESS_SEARCH_DEFAULT;
-    int rc = sess_search(ctx->sm, req->query, req->session_id, mask,
-                         ctx->emb && limit <= STORE_SEARCH_MAX ? STORE_SEARCH_MAX : req->limit,
-                         &hits, &n, err, sizeof err);
+    int rc = sess_search(ctx->sm, req->query, req->session_id, mask, req->limit, &hits, &n, err,
+                         sizeof err);
     if (rc != SESS_OK) return fail(call, rc, err);
-    if (ctx->emb)
-        embedder_rerank(ctx->emb, req->query, req->session_id, mask ? mask : STORE_HIT_ALL, limit,
-                        &hits, &n);
     Comfyd__V1__SearchHit *h = calloc(n ? n : 1, sizeof *h);
     Comfyd__V1__SearchHit **ph = calloc(n ? n : 1, sizeof *ph);
     if (!h || !ph) abort();
