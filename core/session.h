@@ -282,7 +282,8 @@ int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
  * SessionUnreverted event with them. SESS_EBUSY while a turn runs or
  * waits; SESS_EPRECOND when no revert is left to undo or the session was
  * compacted or got new messages since (err says which). *restored gets the
- * number of messages back; out (may be NULL) the session after. */
+ * number of messages back; out (may be NULL) the session after (filled on
+ * success only). */
 int sess_unrevert(sess_mgr *m, const char *id, sess_info *out, uint32_t *restored, char *err,
                   size_t errlen);
 

@@ -314,8 +314,8 @@ int sess_unrevert(sess_mgr *m, const char *id, sess_info *out, uint32_t *restore
         free(pm);
     }
     s->compacting = 0;
-    if (s->qhead) sess_start_runner_locked(s); /* messages sent meanwhile */
-    if (out) sess_info_fill_locked(s, out);
+    if (s->qhead) sess_start_runner_locked(s);               /* messages sent meanwhile */
+    if (out && rc == SESS_OK) sess_info_fill_locked(s, out); /* nothing to clear on an error */
     pthread_mutex_unlock(&s->mu);
     store_session_clear(&meta);
     store_messages_free(rows, nr);

@@ -55,7 +55,7 @@ size_t vecrank_fuse(vr_cand *c, size_t n, double min_sim)
         c[i].keep = c[i].has_text || (c[i].has_vec && c[i].cosine >= min_sim);
         kept += (size_t)c[i].keep;
     }
-    qsort(c, n, sizeof *c, cmp_cand);
+    if (n > 1) qsort(c, n, sizeof *c, cmp_cand);
     return kept;
 }
 
