@@ -1,7 +1,8 @@
 /* search-bench: full-text search latency over a large session store, and
  * the cost of a compaction's summary. See bench/README.md.
  *
- *   search-bench [--messages N] [--sessions N] [--queries N] [--dir DIR]
+ *   search-bench [--messages N] [--sessions N] [--queries N] [--dir DIR [--reuse]]
+ *                [--only LABEL]
  *
  * Builds a fresh store (store.h schema) in DIR (default a temp dir), fills
  * it with N messages of generated text spread over the sessions (in one
@@ -92,7 +93,8 @@ static void make_text(char *buf, size_t cap, long i)
 int main(int argc, char **argv)
 {
     long n_msgs = 100000, n_sessions = 500, n_queries = 200;
-    const char *dir = NULL;
+    const char *dir = NULL, *only = NULL;
+    int reuse = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--messages") && i + 1 < argc)
             n_msgs = atol(argv[++i]);
@@ -102,8 +104,14 @@ int main(int argc, char **argv)
             n_queries = atol(argv[++i]);
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             dir = argv[++i];
+        else if (!strcmp(argv[i], "--reuse"))
+            reuse = 1; /* the store --dir holds from an earlier run (same options) */
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i]; /* one query kind, by its label */
         else {
-            fprintf(stderr, "usage: %s [--messages N] [--sessions N] [--queries N] [--dir DIR]\n",
+            fprintf(stderr,
+                    "usage: %s [--messages N] [--sessions N] [--queries N] [--dir DIR [--reuse]]"
+                    " [--only LABEL]\n",
                     argv[0]);
             return 2;
         }
@@ -118,7 +126,8 @@ int main(int argc, char **argv)
     }
     char path[512];
     snprintf(path, sizeof path, "%s/comfyd.db", dir);
-    unlink(path);
+    if (reuse && (!dir || access(path, R_OK) != 0)) reuse = 0;
+    if (!reuse) unlink(path);
     store *st = NULL;
     if (store_open(&st, path) != STORE_OK) return 1;
     char(*ids)[40] = calloc((size_t)n_sessions, sizeof *ids);
@@ -128,9 +137,13 @@ int main(int argc, char **argv)
         memcpy(ids[s], ss.id, sizeof ss.id);
         ss.title = "bench";
         ss.created_ms = ss.updated_ms = 1;
-        if (store_session_insert(st, &ss, NULL) != STORE_OK) return 1;
+        if (!reuse && store_session_insert(st, &ss, NULL) != STORE_OK) return 1;
     }
     store_close(st);
+    if (reuse) {
+        printf("store: reusing %s\n", path);
+        goto search;
+    }
 
     /* Fill through SQLite in one transaction: the schema's triggers index. */
     double t0 = now_ms();
@@ -165,6 +178,7 @@ int main(int argc, char **argv)
         "store: %ld messages (%.1f MiB of text) in %ld sessions, filled and indexed in %.0f ms\n",
         n_msgs, bytes / 1048576.0, n_sessions, fill);
 
+search:
     if (store_open(&st, path) != STORE_OK) return 1;
     static const struct {
         const char *label, *query;
@@ -180,6 +194,7 @@ int main(int argc, char **argv)
     printf("\n%-12s %-22s %8s %8s %8s %8s %9s %9s %6s\n", "query", "text", "p50 ms", "p95 ms",
            "p99 ms", "max ms", "cpu p50", "cpu p95", "hits");
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        if (only && strcmp(only, kinds[k].label) != 0) continue;
         size_t hits = 0;
         for (long i = 0; i < n_queries; i++) {
             double a = now_ms(), ac = cpu_ms();

@@ -45,6 +45,9 @@ static const mcp_field_doc docs_revert[] = {
               "(refused with STALE_REVISION and the list of changes otherwise)."},
 };
 static const char *const req_fork[] = {"session_id", "message_id"};
+static const mcp_field_doc docs_unrevert[] = {
+    {"session_id", "The session whose latest revert to undo."},
+};
 static const mcp_field_doc docs_checkpoints[] = {
     {"session_id", "The session (create_session or list_sessions)."},
 };
@@ -243,6 +246,19 @@ const tool_info mx_tools[T__COUNT] = {
                           0,
                           &comfyd__v1__revert_session_request__descriptor,
                           {DOCS(docs_revert), NULL, 0, req_fork, 2, NULL}},
+    [T_UNREVERT_SESSION] = {"unrevert_session",
+                            "Undo a session's revert",
+                            "Undoes the session's latest revert: the messages it hid are "
+                            "visible again (a canvas it restored is not changed). Refused when "
+                            "nothing is left to undo, when the session was compacted or got "
+                            "new messages since that revert, or while a turn runs.",
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            &comfyd__v1__unrevert_session_request__descriptor,
+                            {DOCS(docs_unrevert), NULL, 0, req_one_session, 1, NULL}},
     [T_LIST_CHECKPOINTS] = {"list_checkpoints",
                             "List a session's canvas checkpoints",
                             "Lists the canvas checkpoints of a session's turns (the workflow "
@@ -291,6 +307,7 @@ const toolspec_id mx_spec_of[T__COUNT] = {
     [T_EXPORT_SESSION] = TOOLSPEC__COUNT,
     [T_FORK_SESSION] = TOOLSPEC__COUNT,
     [T_REVERT_SESSION] = TOOLSPEC__COUNT,
+    [T_UNREVERT_SESSION] = TOOLSPEC__COUNT,
     [T_LIST_CHECKPOINTS] = TOOLSPEC__COUNT,
     [T_NODE_HISTORY] = TOOLSPEC__COUNT,
     [T_LEASE] = TOOLSPEC_LEASE,

@@ -358,7 +358,8 @@ static void done_message(app_call *c)
     int session_style = o->tool == T_SESSIONS || o->tool == T_CREATE_SESSION ||
                         o->tool == T_SEARCH_SESSIONS || o->tool == T_COMPACT_SESSION ||
                         o->tool == T_EXPORT_SESSION || o->tool == T_FORK_SESSION ||
-                        o->tool == T_REVERT_SESSION || o->tool == T_LIST_CHECKPOINTS;
+                        o->tool == T_REVERT_SESSION || o->tool == T_UNREVERT_SESSION ||
+                        o->tool == T_LIST_CHECKPOINTS;
     char *res = mx_encode_result(c->resp, session_style);
     mx_op_tool_result(o, res ? res : toolspec_error("INTERNAL", NULL, "out of memory"), 0);
 }
@@ -386,6 +387,8 @@ void mx_tool_message(op *o, mcp_session *s)
         [T_FORK_SESSION] = {&comfyd__v1__fork_session_request__descriptor, APP_M_FORK_SESSION, -1},
         [T_REVERT_SESSION] = {&comfyd__v1__revert_session_request__descriptor, APP_M_REVERT_SESSION,
                               -1},
+        [T_UNREVERT_SESSION] = {&comfyd__v1__unrevert_session_request__descriptor,
+                                APP_M_UNREVERT_SESSION, -1},
         [T_LIST_CHECKPOINTS] = {&comfyd__v1__list_checkpoints_request__descriptor,
                                 APP_M_LIST_CHECKPOINTS, -1},
         [T_NODE_HISTORY] = {&comfyd__v1__get_node_history_request__descriptor,

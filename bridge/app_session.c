@@ -64,6 +64,9 @@ static const struct {
                        "forked", NULL, 0},
     [APP_SESS_REVERT] = {"revert", APP_M_REVERT_SESSION,
                          &comfyd__v1__revert_session_request__descriptor, "revert_result", NULL, 0},
+    [APP_SESS_UNREVERT] = {"unrevert", APP_M_UNREVERT_SESSION,
+                           &comfyd__v1__unrevert_session_request__descriptor, "unrevert_result",
+                           NULL, 0},
 };
 
 /* The seed's other spellings of the same events. */

@@ -6,6 +6,7 @@
  *   POST /comfy/sessions/{id}/fork    {message_id, title}       ForkSession
  *   POST /comfy/sessions/{id}/revert  {message_id, restore_canvas, force}
  *                                                       RevertSession
+ *   POST /comfy/sessions/{id}/unrevert                  UnrevertSession
  *   GET  /comfy/sessions/{id}/checkpoints               ListCheckpoints
  * Search and compaction answer JSON like the graph endpoints; an export is
  * answered with the document itself and a download file name. A malformed
@@ -178,6 +179,15 @@ static void h_sessions(bnet_req *r, void *ud)
                       &comfyd__v1__revert_session_request__descriptor);
             return;
         }
+        if (is_post && !strcmp(what, "unrevert")) {
+            Comfyd__V1__UnrevertSessionRequest m = COMFYD__V1__UNREVERT_SESSION_REQUEST__INIT;
+            m.session_id = id;
+            app_call *c = app__call_new(a, APP_M_UNREVERT_SESSION, http_done);
+            c->req_id = bnet_req_id(r);
+            c->route = route;
+            app__call_start(c, &m.base, APP_UNARY_TIMEOUT_MS);
+            return;
+        }
         if (!is_post && !strcmp(what, "checkpoints")) {
             Comfyd__V1__ListCheckpointsRequest m = COMFYD__V1__LIST_CHECKPOINTS_REQUEST__INIT;
             m.session_id = id;
@@ -192,7 +202,8 @@ static void h_sessions(bnet_req *r, void *ud)
                        "no such sessions endpoint: GET /comfy/sessions/search?q=, GET "
                        "/comfy/sessions/{id}/export?format=md|json, POST "
                        "/comfy/sessions/{id}/compact, POST /comfy/sessions/{id}/fork, POST "
-                       "/comfy/sessions/{id}/revert, GET /comfy/sessions/{id}/checkpoints",
+                       "/comfy/sessions/{id}/revert, POST /comfy/sessions/{id}/unrevert, GET "
+                       "/comfy/sessions/{id}/checkpoints",
                        NULL);
 }
 

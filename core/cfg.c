@@ -36,6 +36,9 @@ enum {
     OPT_STORE,
     OPT_CONTEXT_WINDOW,
     OPT_ADVERTISE,
+    OPT_EMBED_URL,
+    OPT_EMBED_MODEL,
+    OPT_EMBED_MIN_SIM,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +59,9 @@ static const struct option long_opts[] = {
     {"store", required_argument, NULL, OPT_STORE},
     {"context-window", required_argument, NULL, OPT_CONTEXT_WINDOW},
     {"advertise", required_argument, NULL, OPT_ADVERTISE},
+    {"embed-url", required_argument, NULL, OPT_EMBED_URL},
+    {"embed-model", required_argument, NULL, OPT_EMBED_MODEL},
+    {"embed-min-similarity", required_argument, NULL, OPT_EMBED_MIN_SIM},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -115,6 +121,15 @@ void cfg_usage(FILE *f, const char *prog)
         "  --context-window N     model context window in tokens for sessions that set none,\n"
         "                         512..10000000 [COMFYD_CONTEXT_WINDOW; default: by provider\n"
         "                         and model, see docs/sessions.md]\n"
+        "  --embed-url URL        an OpenAI-compatible endpoint's base URL (its /embeddings):\n"
+        "                         every message, summary and memory is also embedded and\n"
+        "                         search ranks by words and meaning (docs/sessions.md); the\n"
+        "                         key, if any, from COMFYD_EMBED_API_KEY goes to this URL's\n"
+        "                         host only [COMFYD_EMBED_URL; default: none, words alone]\n"
+        "  --embed-model NAME     the embeddings model, needed with --embed-url\n"
+        "                         [COMFYD_EMBED_MODEL]\n"
+        "  --embed-min-similarity X  least cosine for a hit found by meaning alone, 0..1\n"
+        "                         [COMFYD_EMBED_MIN_SIMILARITY, default 0.5]\n"
         "  -h, --help             show this help and exit\n"
         "  -V, --version          show the version and exit\n"
         "\n"
@@ -208,6 +223,27 @@ static int apply(cfg *c, int opt, const char *v, char *err, size_t errlen)
         if (n < 512) return fail(err, errlen, "--context-window: %ld is below 512 tokens", n);
         c->context_window = (uint32_t)n;
         return CFG_OK;
+    case OPT_EMBED_URL:
+        if (!*v || strlen(v) > CFG_MAX_COMFYUI_URL ||
+            (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0))
+            return fail(err, errlen, "--embed-url: an http:// or https:// URL is needed");
+        free(c->embed_url);
+        c->embed_url = text_dup(v);
+        return CFG_OK;
+    case OPT_EMBED_MODEL:
+        if (!*v || strlen(v) > 256)
+            return fail(err, errlen, "--embed-model: a name of 1..256 bytes is needed");
+        free(c->embed_model);
+        c->embed_model = text_dup(v);
+        return CFG_OK;
+    case OPT_EMBED_MIN_SIM: {
+        char *end = NULL;
+        double x = strtod(v, &end);
+        if (!*v || !end || *end || !(x >= 0 && x <= 1))
+            return fail(err, errlen, "--embed-min-similarity: '%s' is not a number within 0..1", v);
+        c->embed_min_sim = x;
+        return CFG_OK;
+    }
     case OPT_ECHO_DELAY:
         if (parse_uint("--echo-delay-ms", v, 10000, &n, err, errlen)) return CFG_EINVAL;
         c->echo_delay_ms = (uint32_t)n;
@@ -313,6 +349,9 @@ static const opts_env twins[] = {
     {"COMFYD_STORE", OPT_STORE},
     {"COMFYD_CONTEXT_WINDOW", OPT_CONTEXT_WINDOW},
     {"COMFYD_ADVERTISE", OPT_ADVERTISE},
+    {"COMFYD_EMBED_URL", OPT_EMBED_URL},
+    {"COMFYD_EMBED_MODEL", OPT_EMBED_MODEL},
+    {"COMFYD_EMBED_MIN_SIMILARITY", OPT_EMBED_MIN_SIM},
     {"COMFYD_DATA", OPT_DATA},
     {"COMFYD_LISTEN", OPT_LISTEN},
     {"COMFYD_SKILLS", OPT_SKILLS},
@@ -367,6 +406,10 @@ int cfg_parse(cfg *c, int argc, char **argv, char *err, size_t errlen)
              "on one PostgreSQL database (--store postgres://...)");
         return CFG_EINVAL;
     }
+    if (!c->embed_url != !c->embed_model) {
+        fail(err, errlen, "--embed-url and --embed-model go together (hybrid search needs both)");
+        return CFG_EINVAL;
+    }
     if (!c->data_dir) c->data_dir = text_dup(CFG_DEFAULT_DATA);
     if (!c->builtin_skills) c->builtin_skills = text_dup(COMFYD_BUILTIN_SKILLS_DIR);
     if (c->n_listen == 0) {
@@ -390,6 +433,8 @@ void cfg_clear(cfg *c)
     free(c->comfyui);
     free(c->store);
     free(c->advertise);
+    free(c->embed_url);
+    free(c->embed_model);
     memset(c, 0, sizeof *c);
 }
 

@@ -63,6 +63,9 @@ typedef struct cfg {
     uint32_t lease_ttl_ms;  /* --lease-ttl-ms; 0: not given (lease.h's default) */
     char *advertise;        /* --advertise: this core's gRPC address for the other cores; NULL: the
                                first --listen */
+    char *embed_url;        /* --embed-url; NULL: search by words alone */
+    char *embed_model;      /* --embed-model */
+    double embed_min_sim;   /* --embed-min-similarity; 0: embedder.h's default */
 } cfg;
 
 /* Parses argv (and the environment through getenv). Fills defaults. On

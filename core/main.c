@@ -18,6 +18,7 @@
 #include "canvas.h"
 #include "fsutil.h"
 #include "cfg.h"
+#include "embedder.h"
 #include "log.h"
 #include "rpcs.h"
 #include "runs.h"
@@ -255,6 +256,7 @@ int main(int argc, char **argv)
     runs *rn = NULL;
     rpcs *server = NULL;
     svc_ctx ctx = {0};
+    embedder *emb = NULL;
     pthread_mutex_init(&ctx.reload_mu, NULL);
 
     if (fs_mkdirs(c.data_dir, 0700) != 0) {
@@ -390,6 +392,22 @@ int main(int argc, char **argv)
     sess_mgr_set_note(sm, tools_note, tl);
     sess_mgr_set_turn_end(sm, tools_turn_end, tl);
     if (rn) sess_mgr_set_output(sm, fetch_output, rn);
+    /* Before the runners start: a recovered turn may search (recall). */
+    if (c.embed_url) {
+        /* The key comes from the environment only (a flag would show in
+         * ps) and goes to --embed-url's host only (embed_client.h). */
+        embedder_cfg ec = {.base_url = c.embed_url,
+                           .model = c.embed_model,
+                           .api_key = getenv("COMFYD_EMBED_API_KEY"),
+                           .min_sim = c.embed_min_sim};
+        char eerr[256] = "";
+        if (embedder_create(&emb, st, &ec, eerr, sizeof eerr) != 0) {
+            LOG_E(MOD, "--embed-url: %s", eerr);
+            goto out;
+        }
+        LOG_I(MOD, "hybrid search: embeddings by %s", c.embed_model);
+    }
+    sess_mgr_set_embedder(sm, emb);
     sess_mgr_start(sm);
     lease_hooks lh = {
         .lost = hook_lost, .interrupted = hook_interrupted, .orphan = hook_orphan, .ud = sm};
@@ -468,6 +486,8 @@ out:
     /* Ends the WatchRun streams before the server waits for them. */
     runs_shutdown(rn);
     if (server) rpcs_destroy(server);
+    /* No search runs any more; the store outlives it. */
+    embedder_destroy(emb);
     creg_close(cr);
     runs_destroy(rn);
     canvas_mgr_destroy(cm);

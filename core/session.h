@@ -25,6 +25,7 @@
 #include "lease.h"
 #include "comfyd/v1/session.pb-c.h"
 #include "skills.h"
+#include "embedder.h"
 #include "store.h"
 
 /* Named limits; each bounds what one caller can make the service hold. */
@@ -74,6 +75,9 @@ typedef enum {
     /* The store's database server is unreachable (PostgreSQL); nothing
      * was stored, retry later. */
     SESS_EUNAVAIL = -9,
+    /* The session is not in a state the call needs (nothing to undo, moved
+     * on since); the message says why. */
+    SESS_EPRECOND = -10,
 } sess_err;
 
 typedef struct sess_mgr sess_mgr;
@@ -279,6 +283,16 @@ int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
                     Comfyd__V1__CanvasRestore **restored, size_t n_restored, sess_info *out,
                     uint32_t *hidden, char *err, size_t errlen);
 
+/* Undoes the session's latest revert (store_session_unrevert): the
+ * messages it hid are visible again, and subscribers get a
+ * SessionUnreverted event with them. SESS_EBUSY while a turn runs or
+ * waits; SESS_EPRECOND when no revert is left to undo or the session was
+ * compacted or got new messages since (err says which). *restored gets the
+ * number of messages back; out (may be NULL) the session after (filled on
+ * success only). */
+int sess_unrevert(sess_mgr *m, const char *id, sess_info *out, uint32_t *restored, char *err,
+                  size_t errlen);
+
 /* The session's canvas checkpoints of visible turns, without workflows
  * (store_checkpoints_list). */
 int sess_checkpoints(sess_mgr *m, const char *id, store_checkpoint **out, size_t *n, char *err,
@@ -307,6 +321,11 @@ typedef void (*sess_fanout_fn)(void *ud, const char *session_id, const void *eve
  * knows it from that core's status events): to be sent to every core. */
 typedef void (*sess_cancel_fanout_fn)(void *ud, const char *session_id, int clear_queue);
 void sess_mgr_set_fanout(sess_mgr *m, sess_fanout_fn fn, sess_cancel_fanout_fn cancel, void *ud);
+
+/* Hybrid search (embedder.h) for every search, the recall tool's too:
+ * e is borrowed and must outlive the manager's last search (set before
+ * serving; NULL: words alone). */
+void sess_mgr_set_embedder(sess_mgr *m, embedder *e);
 /* A Cancel another core forwarded: the running turn stops if it runs
  * here (and with clear_queue the turns queued here are dropped). */
 void sess_remote_cancel(sess_mgr *m, const char *session_id, int clear_queue);

@@ -228,6 +228,105 @@ int sess_revert_end(sess_mgr *m, const char *id, uint64_t message_id, int apply,
     return rc;
 }
 
+int sess_unrevert(sess_mgr *m, const char *id, sess_info *out, uint32_t *restored, char *err,
+                  size_t errlen)
+{
+    int rc;
+    *restored = 0;
+    if (out) memset(out, 0, sizeof *out);
+    if (sess_shutting_down(m, err, errlen)) return SESS_ESHUTDOWN;
+    session *s = sess_find_or_err(m, id, &rc, err, errlen);
+    if (!s) return rc;
+    pthread_mutex_lock(&s->mu);
+    if (s->deleted) {
+        rc = SESS_NOT_FOUND;
+        sess_seterr(err, errlen, "session %s not found", id);
+    } else if (s->cur || s->starting || s->compacting || s->qhead) {
+        rc = SESS_EBUSY;
+        sess_seterr(err, errlen,
+                    "session %s is running or has queued a turn; undo the revert when it "
+                    "is idle",
+                    id);
+    } else {
+        s->compacting = 1; /* as a revert: no turn starts meanwhile */
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc != SESS_OK) {
+        sess_unref(s);
+        return rc;
+    }
+    size_t n = 0;
+    uint64_t first = 0;
+    int why = 0;
+    int src = store_session_unrevert(m->st, id, &n, &first, &why);
+    if (src == STORE_NOT_FOUND) {
+        rc = SESS_EPRECOND;
+        sess_seterr(err, errlen, "session %s has no revert to undo", id);
+    } else if (src == STORE_CONFLICT) {
+        rc = SESS_EPRECOND;
+        sess_seterr(err, errlen,
+                    why == STORE_UNREVERT_COMPACTED
+                        ? "the revert cannot be undone: session %s was compacted since, and its "
+                          "summary does not hold the hidden messages (fork from an earlier message "
+                          "instead)"
+                        : "the revert cannot be undone: session %s has new messages since (the "
+                          "hidden ones would come back out of order; fork from an earlier message "
+                          "instead)",
+                    id);
+    } else if (src != STORE_OK) {
+        rc = sess_store_io_err(src);
+        sess_seterr(err, errlen, "cannot store the un-revert: %s", store_strerror(src));
+    }
+    /* The messages back: every visible one from the first on. */
+    store_message *rows = NULL;
+    size_t nr = 0;
+    int trunc = 0;
+    if (rc == SESS_OK && store_messages_after(m->st, id, first - 1, SESS_HISTORY_LIMIT, &rows, &nr,
+                                              &trunc) != STORE_OK)
+        nr = 0; /* the event then says nothing; a client's next snapshot has them */
+    store_session meta = {0};
+    int got = rc == SESS_OK ? store_session_get(m->st, id, &meta) : STORE_EIO;
+    pthread_mutex_lock(&s->mu);
+    if (got == STORE_OK) {
+        s->meta.message_count = meta.message_count;
+        s->meta.compacted_to = meta.compacted_to;
+        s->meta.updated_ms = meta.updated_ms;
+    }
+    if (rc == SESS_OK) {
+        Comfyd__V1__ChatMessage *msgs = calloc(nr ? nr : 1, sizeof *msgs);
+        Comfyd__V1__ChatMessage **pm = calloc(nr ? nr : 1, sizeof *pm);
+        if (!msgs || !pm) abort();
+        for (size_t i = 0; i < nr; i++) {
+            sess_message_to_pb(&rows[i], &msgs[i]);
+            sess_message_pb_attach(m, &rows[i], &msgs[i]);
+            pm[i] = &msgs[i];
+        }
+        Comfyd__V1__SessionEvent ev = COMFYD__V1__SESSION_EVENT__INIT;
+        Comfyd__V1__SessionUnreverted su = COMFYD__V1__SESSION_UNREVERTED__INIT;
+        su.messages = pm;
+        su.n_messages = nr;
+        ev.kind_case = COMFYD__V1__SESSION_EVENT__KIND_UNREVERTED;
+        ev.unreverted = &su;
+        sess_publish_locked(s, &ev);
+        for (size_t i = 0; i < nr; i++)
+            sess_message_pb_release(&msgs[i]);
+        free(msgs);
+        free(pm);
+    }
+    s->compacting = 0;
+    if (s->qhead) sess_start_runner_locked(s);               /* messages sent meanwhile */
+    if (out && rc == SESS_OK) sess_info_fill_locked(s, out); /* nothing to clear on an error */
+    pthread_mutex_unlock(&s->mu);
+    store_session_clear(&meta);
+    store_messages_free(rows, nr);
+    sess_unref(s);
+    if (rc == SESS_OK) {
+        *restored = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+        LOG_I(MOD, "session %s: revert undone (%zu messages back)", id, n);
+    }
+    return rc;
+}
+
 int sess_checkpoints(sess_mgr *m, const char *id, store_checkpoint **out, size_t *n, char *err,
                      size_t errlen)
 {

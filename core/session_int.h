@@ -104,6 +104,7 @@ struct session {
 
 struct sess_mgr {
     store *st;
+    embedder *emb; /* borrowed; NULL: search by words alone */
     pthread_mutex_t mu;
     skills *skills;
     session **buckets;

@@ -124,8 +124,12 @@ int sess_search(sess_mgr *m, const char *query, const char *session_id, unsigned
         sess_seterr(err, errlen, "query: %s", qerr);
         return SESS_EINVAL;
     }
+    /* With embeddings, the full-text search gives the candidates (as many
+     * as a search may return) that the hybrid ranking re-orders and adds
+     * to (embedder.h). */
     rc = store_search(m->st, match, session_id && *session_id ? session_id : NULL,
-                      kind_mask ? kind_mask : STORE_HIT_ALL, limit, out, n);
+                      kind_mask ? kind_mask : STORE_HIT_ALL, m->emb ? STORE_SEARCH_MAX : limit, out,
+                      n);
     free(match);
     if (rc == STORE_EINVAL) {
         /* ftsq only builds valid expressions; say so without SQLite's words. */
@@ -136,7 +140,15 @@ int sess_search(sess_mgr *m, const char *query, const char *session_id, unsigned
         sess_seterr(err, errlen, "search failed: %s", store_strerror(rc));
         return sess_from_store(rc);
     }
+    if (m->emb)
+        embedder_rerank(m->emb, query, session_id, kind_mask ? kind_mask : STORE_HIT_ALL, limit,
+                        out, n);
     return SESS_OK;
+}
+
+void sess_mgr_set_embedder(sess_mgr *m, embedder *e)
+{
+    m->emb = e;
 }
 
 int sess_remember(sess_mgr *m, const char *session_id, int global, const char *content,

@@ -375,6 +375,68 @@ int store_checkpoints_list(store *st, const char *session_id, int with_workflow,
 void store_checkpoint_clear(store_checkpoint *c);
 void store_checkpoints_free(store_checkpoint *list, size_t n);
 
+/* Undoes the session's latest revert: the messages it hid (those with the
+ * largest reverted_ms) are visible again, back in the search index.
+ * *restored (may be NULL) gets their number and *first (may be NULL) the
+ * oldest one's id: every visible message from it on is one of them.
+ * STORE_NOT_FOUND when the
+ * session is absent or hides nothing; STORE_CONFLICT when a visible
+ * message newer than the first of them exists (a revert's messages come
+ * back only where they were): *why (may be NULL) is
+ * STORE_UNREVERT_COMPACTED when one is a summary (compacted since),
+ * STORE_UNREVERT_NEWER otherwise. */
+#define STORE_UNREVERT_COMPACTED 1
+#define STORE_UNREVERT_NEWER 2
+int store_session_unrevert(store *st, const char *id, size_t *restored, uint64_t *first, int *why);
+
+/* ---- embeddings: the vectors behind hybrid search ----
+ *
+ * Every indexed entry (a message or summary: entry = id * 2; a memory:
+ * id * 2 + 1, the search index's rowids) may have one vector, float32,
+ * with the name of the model that made it. The database keeps the queue
+ * of entries waiting for one (embed_queue, filled by triggers on every
+ * insert and content change, so a crash loses nothing); the embedder
+ * (embedder.h) drains it in small batches. A delete removes an entry's
+ * vector and queue row in the same transaction. */
+#define STORE_EMBED_MODEL_MAX 256
+#define STORE_EMBED_DIM_MAX 8192
+#define STORE_EMBED_TEXT_MAX (8 * 1024) /* bytes of an entry sent to be embedded */
+
+typedef struct store_embed_job {
+    uint64_t entry;
+    char *text; /* at most STORE_EMBED_TEXT_MAX bytes, cut at a UTF-8 boundary */
+    uint32_t attempts;
+} store_embed_job;
+void store_embed_jobs_free(store_embed_job *list, size_t n);
+
+/* Up to limit queued entries due at now_ms (never tried, or their retry
+ * time passed), newest first. Entries whose row is gone are dropped from
+ * the queue. *out as for store_messages_load. */
+int store_embed_next(store *st, int64_t now_ms, size_t limit, store_embed_job **out, size_t *n);
+/* Stores entry's vector v[0..dim) made by model and takes it off the
+ * queue. STORE_NOT_FOUND (and off the queue) when the entry is gone. */
+int store_embed_put(store *st, uint64_t entry, const char *model, const float *v, size_t dim);
+/* A failed attempt: the entries stay queued, due again at next_ms. */
+int store_embed_retry(store *st, const uint64_t *entries, size_t n, int64_t next_ms);
+/* Queues every entry without a vector of this model and dimension (at
+ * start, after a change of model). *queued (may be NULL) gets their
+ * number. */
+int store_embed_requeue(store *st, const char *model, size_t *queued);
+/* Calls fn for the vectors of model (dim floats) of the newest `limit`
+ * visible entries of the kinds in kind_mask (within session_id when
+ * non-NULL, as store_search filters), newest first. v is valid during the
+ * call only. */
+typedef void (*store_vec_fn)(void *ud, uint64_t entry, const float *v);
+int store_embed_scan(store *st, const char *model, size_t dim, const char *session_id,
+                     unsigned kind_mask, size_t limit, store_vec_fn fn, void *ud);
+/* Calls fn for each of entries[0..n) that has a vector of model and dim. */
+int store_embed_get(store *st, const char *model, size_t dim, const uint64_t *entries, size_t n,
+                    store_vec_fn fn, void *ud);
+/* A hit for an entry found by its vector alone: kind, id, session, title,
+ * time, role, text (memories) and a snippet (the start of its text, no
+ * brackets: no word matched). STORE_NOT_FOUND when it is gone or hidden. */
+int store_hit_get(store *st, uint64_t entry, store_hit *out);
+
 /* ---- the graph service's state ----
  *
  * Named counters: non-negative integers that only ever rise. The canvas

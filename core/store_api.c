@@ -369,3 +369,70 @@ int store_checkpoints_list(store *st, const char *session_id, int with_workflow,
     }
     return st->ops->checkpoints_list(st, session_id, with_workflow, out, n);
 }
+
+/* ---- embeddings ---- */
+
+int store_embed_next(store *st, int64_t now_ms, size_t limit, store_embed_job **out, size_t *n)
+{
+    if (!st) {
+        RESET_LIST(out, n);
+        return STORE_EINVAL;
+    }
+    return st->ops->embed_next(st, now_ms, limit, out, n);
+}
+
+int store_embed_put(store *st, uint64_t entry, const char *model, const float *v, size_t dim)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->embed_put(st, entry, model, v, dim);
+}
+
+int store_embed_retry(store *st, const uint64_t *entries, size_t n, int64_t next_ms)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->embed_retry(st, entries, n, next_ms);
+}
+
+int store_embed_requeue(store *st, const char *model, size_t *queued)
+{
+    if (queued) *queued = 0;
+    if (!st) return STORE_EINVAL;
+    return st->ops->embed_requeue(st, model, queued);
+}
+
+int store_embed_scan(store *st, const char *model, size_t dim, const char *session_id,
+                     unsigned kind_mask, size_t limit, store_vec_fn fn, void *ud)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->embed_scan(st, model, dim, session_id, kind_mask, limit, fn, ud);
+}
+
+int store_embed_get(store *st, const char *model, size_t dim, const uint64_t *entries, size_t n,
+                    store_vec_fn fn, void *ud)
+{
+    if (!st) return STORE_EINVAL;
+    return st->ops->embed_get(st, model, dim, entries, n, fn, ud);
+}
+
+int store_hit_get(store *st, uint64_t entry, store_hit *out)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (!st) return STORE_EINVAL;
+    return st->ops->hit_get(st, entry, out);
+}
+
+void store_embed_jobs_free(store_embed_job *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        free(list[i].text);
+    free(list);
+}
+
+int store_session_unrevert(store *st, const char *id, size_t *restored, uint64_t *first, int *why)
+{
+    if (restored) *restored = 0;
+    if (first) *first = 0;
+    if (why) *why = 0;
+    if (!st) return STORE_EINVAL;
+    return st->ops->session_unrevert(st, id, restored, first, why);
+}

@@ -74,10 +74,31 @@ typedef struct store_ops {
                         size_t *copied);
     int (*session_revert)(store *st, const char *id, uint64_t to_id, uint64_t through_id,
                           int64_t now_ms, size_t *hidden);
+    int (*session_unrevert)(store *st, const char *id, size_t *restored, uint64_t *first, int *why);
     int (*checkpoint_put)(store *st, const store_checkpoint *c);
     int (*checkpoints_list)(store *st, const char *session_id, int with_workflow,
                             store_checkpoint **out, size_t *n);
+    /* embeddings (hybrid search) */
+    int (*embed_next)(store *st, int64_t now_ms, size_t limit, store_embed_job **out, size_t *n);
+    int (*embed_put)(store *st, uint64_t entry, const char *model, const float *v, size_t dim);
+    int (*embed_retry)(store *st, const uint64_t *entries, size_t n, int64_t next_ms);
+    int (*embed_requeue)(store *st, const char *model, size_t *queued);
+    int (*embed_scan)(store *st, const char *model, size_t dim, const char *session_id,
+                      unsigned kind_mask, size_t limit, store_vec_fn fn, void *ud);
+    int (*embed_get)(store *st, const char *model, size_t dim, const uint64_t *entries, size_t n,
+                     store_vec_fn fn, void *ud);
+    int (*hit_get)(store *st, uint64_t entry, store_hit *out);
 } store_ops;
+
+/* embeddings: a model name and a dimension this store accepts. */
+int store_embed_ok(const char *model, size_t dim);
+/* The text an entry is embedded from: src[0..len) cut to at most
+ * STORE_EMBED_TEXT_MAX bytes at a UTF-8 boundary. *out is malloc'd. */
+int store_embed_text(const char *src, size_t len, char **out);
+/* A vector-only hit's snippet: the start of text, cut at a word near
+ * STORE_SNIPPET_BYTES, with "…" when cut. *out is malloc'd. */
+#define STORE_SNIPPET_BYTES 160
+int store_snippet_start(const char *text, char **out);
 
 /* The head of every engine's handle. */
 struct store {

@@ -251,3 +251,52 @@ void store_messages_page(store_message *list, size_t len, size_t limit, int *tru
     *out = list;
     *n = len;
 }
+
+int store_embed_ok(const char *model, size_t dim)
+{
+    return model && *model && store_text_ok(model, STORE_EMBED_MODEL_MAX) && dim >= 1 &&
+           dim <= STORE_EMBED_DIM_MAX;
+}
+
+/* The length of s[0..len) cut to at most max bytes, not inside a UTF-8
+ * sequence. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+    if (len <= max) return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+int store_embed_text(const char *src, size_t len, char **out)
+{
+    size_t n = utf8_cut(src, len, STORE_EMBED_TEXT_MAX);
+    char *t = malloc(n + 1);
+    if (!t) return STORE_ENOMEM;
+    memcpy(t, src, n);
+    t[n] = '\0';
+    *out = t;
+    return STORE_OK;
+}
+
+int store_snippet_start(const char *text, char **out)
+{
+    size_t len = text ? strlen(text) : 0;
+    size_t n = utf8_cut(text ? text : "", len, STORE_SNIPPET_BYTES);
+    if (n < len) { /* back to the last space in the second half, if any */
+        size_t k = n;
+        while (k > STORE_SNIPPET_BYTES / 2 && text[k] != ' ' && text[k] != '\n')
+            k--;
+        if (k > STORE_SNIPPET_BYTES / 2) n = k;
+    }
+    const char *ell = n < len ? "…" : "";
+    char *t = malloc(n + strlen(ell) + 1);
+    if (!t) return STORE_ENOMEM;
+    memcpy(t, text ? text : "", n);
+    strcpy(t + n, ell);
+    for (size_t i = 0; i < n; i++)
+        if (t[i] == '\n') t[i] = ' ';
+    *out = t;
+    return STORE_OK;
+}

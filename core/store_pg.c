@@ -32,7 +32,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to pg_migrations[]. */
-#define PG_SCHEMA_VERSION 7
+#define PG_SCHEMA_VERSION 8
 /* pg_advisory_xact_lock's key while migrating ("cmfd" as in SQLite's
  * application_id): cores starting at once take turns. */
 #define PG_MIGRATE_LOCK_KEY "1668113764"
@@ -156,7 +156,37 @@ static const char *const pg_migrations[PG_SCHEMA_VERSION] = {
     " workflow TEXT NOT NULL,"
     " created_ms BIGINT NOT NULL,"
     " UNIQUE(session_id, message_id, canvas_id));",
-    /* 6 -> 7: several cores on one database (docs/scale-out.md). Session
+    /* 6 -> 7: embeddings for hybrid search, as SQLite's 6 -> 7 (entry:
+     * message id * 2, memory id * 2 + 1; vec: dim float32s in the core's
+     * byte order; the queue of entries waiting for a vector, kept by
+     * triggers). */
+    "CREATE TABLE embed_queue(entry BIGINT PRIMARY KEY, attempts BIGINT NOT NULL DEFAULT 0,"
+    " next_ms BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE embeddings(entry BIGINT PRIMARY KEY, model TEXT NOT NULL,"
+    " dim BIGINT NOT NULL, vec BYTEA NOT NULL);"
+    "CREATE FUNCTION comfyd_embed_entry() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE k BIGINT := CASE WHEN TG_TABLE_NAME = 'memories' THEN 1 ELSE 0 END;"
+    " BEGIN"
+    "  IF TG_OP <> 'INSERT' THEN"
+    "   DELETE FROM embeddings WHERE entry = OLD.id * 2 + k;"
+    "   DELETE FROM embed_queue WHERE entry = OLD.id * 2 + k;"
+    "  END IF;"
+    "  IF TG_OP <> 'DELETE' AND NEW.content <> '' THEN"
+    "   INSERT INTO embed_queue(entry) VALUES(NEW.id * 2 + k)"
+    "   ON CONFLICT (entry) DO UPDATE SET attempts = 0, next_ms = 0;"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER messages_emb AFTER INSERT OR DELETE ON messages"
+    " FOR EACH ROW EXECUTE FUNCTION comfyd_embed_entry();"
+    "CREATE TRIGGER messages_emb_au AFTER UPDATE OF content ON messages"
+    " FOR EACH ROW WHEN (OLD.content IS DISTINCT FROM NEW.content)"
+    " EXECUTE FUNCTION comfyd_embed_entry();"
+    "CREATE TRIGGER memories_emb AFTER INSERT OR DELETE ON memories"
+    " FOR EACH ROW EXECUTE FUNCTION comfyd_embed_entry();"
+    "INSERT INTO embed_queue(entry) SELECT id * 2 FROM messages WHERE content <> '';"
+    "INSERT INTO embed_queue(entry) SELECT id * 2 + 1 FROM memories;",
+    /* 7 -> 8: several cores on one database (docs/scale-out.md). Session
      * leases (lease.c; times are the server's), events too large for a
      * NOTIFY payload (store_pg_notify.c), and the canvas registry
      * (canvas_reg.c: which core holds which canvas, at which gRPC address,
@@ -1642,6 +1672,7 @@ static int pg_search(store *base, const char *match, const char *session_id, uns
 }
 
 #include "store_pg_fork.inc"
+#include "store_pg_embed.inc"
 
 static const store_ops pg_ops = {
     .name = "postgres",
@@ -1679,6 +1710,14 @@ static const store_ops pg_ops = {
     .message_get = pg_message_get,
     .session_fork = pg_session_fork,
     .session_revert = pg_session_revert,
+    .session_unrevert = pg_session_unrevert,
     .checkpoint_put = pg_checkpoint_put,
     .checkpoints_list = pg_checkpoints_list,
+    .embed_next = pg_embed_next,
+    .embed_put = pg_embed_put,
+    .embed_retry = pg_embed_retry,
+    .embed_requeue = pg_embed_requeue,
+    .embed_scan = pg_embed_scan,
+    .embed_get = pg_embed_get,
+    .hit_get = pg_hit_get,
 };

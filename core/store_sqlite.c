@@ -7,6 +7,8 @@
  * at open and reset after each use. */
 #include "store_backend.h"
 
+#include "fts_rank.h"
+
 #include "log.h"
 #include "text.h"
 
@@ -23,7 +25,7 @@
 #define MOD "store"
 
 /* Bumped by each entry added to migrations[]. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 /* PRAGMA application_id ("cmfd"): tells our files from other SQLite files. */
 #define STORE_APP_ID 0x636d6664
 
@@ -169,6 +171,30 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " workflow TEXT NOT NULL,"
     " created_ms INTEGER NOT NULL,"
     " UNIQUE(session_id, message_id, canvas_id));",
+    /* 6 -> 7: embeddings for hybrid search (store.h). entry is the search
+     * index's rowid (message id * 2, memory id * 2 + 1); embed_queue holds
+     * the entries waiting for a vector (attempts and the time of the next
+     * try after a failure), filled by triggers on every insert and content
+     * change, so that nothing is lost to a crash and a turn never waits. */
+    "CREATE TABLE embed_queue(entry INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE embeddings(entry INTEGER PRIMARY KEY, model TEXT NOT NULL,"
+    " dim INTEGER NOT NULL, vec BLOB NOT NULL);"
+    "CREATE TRIGGER messages_emb_ai AFTER INSERT ON messages WHEN new.content <> '' BEGIN"
+    " INSERT OR REPLACE INTO embed_queue(entry) VALUES(new.id * 2); END;"
+    "CREATE TRIGGER messages_emb_au AFTER UPDATE OF content ON messages BEGIN"
+    " DELETE FROM embeddings WHERE entry = old.id * 2;"
+    " INSERT OR REPLACE INTO embed_queue(entry) SELECT new.id * 2 WHERE new.content <> ''; END;"
+    "CREATE TRIGGER messages_emb_ad AFTER DELETE ON messages BEGIN"
+    " DELETE FROM embeddings WHERE entry = old.id * 2;"
+    " DELETE FROM embed_queue WHERE entry = old.id * 2; END;"
+    "CREATE TRIGGER memories_emb_ai AFTER INSERT ON memories BEGIN"
+    " INSERT OR REPLACE INTO embed_queue(entry) VALUES(new.id * 2 + 1); END;"
+    "CREATE TRIGGER memories_emb_ad AFTER DELETE ON memories BEGIN"
+    " DELETE FROM embeddings WHERE entry = old.id * 2 + 1;"
+    " DELETE FROM embed_queue WHERE entry = old.id * 2 + 1; END;"
+    "INSERT INTO embed_queue(entry) SELECT id * 2 FROM messages WHERE content <> '';"
+    "INSERT INTO embed_queue(entry) SELECT id * 2 + 1 FROM memories;",
 };
 
 #define SESSION_COLS                                                                               \
@@ -284,16 +310,18 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_M_AFTER] = MESSAGE_COLS "WHERE session_id = ?1 AND id > ?2 AND reverted_ms = 0"
                                " ORDER BY id DESC LIMIT ?3",
     [Q_MEM_INSERT] = "INSERT INTO memories(session_id, content, created_ms) VALUES(?1, ?2, ?3)",
-    /* Ranked ids first, and details only for the rows returned. BM25 needs
-     * a lookup per scored row, so only the STORE_SEARCH_RANK_WINDOW newest
-     * matches are scored: Q_SEARCH_FLOOR walks the doclist newest first
-     * without scoring to find the oldest of them, and Q_SEARCH gets it as a
-     * bound value (FTS5 only narrows its scan by a rowid bound it is given
-     * as a value, not by a subquery). */
+    /* Ranked ids first, and details only for the rows returned. Ranking
+     * costs a lookup per scored row, so only the STORE_SEARCH_RANK_WINDOW
+     * newest matches are scored: Q_SEARCH_FLOOR walks the doclist newest
+     * first without scoring to find the oldest of them, and Q_SEARCH gets
+     * it as a bound value (FTS5 only narrows its scan by a rowid bound it
+     * is given as a value, not by a subquery; and a scan newest first with
+     * the positions a score reads costs twice as much as one oldest first).
+     * comfyd_bm25 (fts_rank.h) scores, with a bounded sort for the best ?3. */
     [Q_SEARCH_FLOOR] = "SELECT rowid FROM search_idx WHERE search_idx MATCH ?1"
                        " ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
-    [Q_SEARCH] = "SELECT rowid, rank FROM search_idx WHERE search_idx MATCH ?1 AND rowid >= ?2"
-                 " ORDER BY rank LIMIT ?3",
+    [Q_SEARCH] = "SELECT rowid, comfyd_bm25(search_idx) AS r FROM search_idx"
+                 " WHERE search_idx MATCH ?1 AND rowid >= ?2 ORDER BY r LIMIT ?3",
     [Q_SEARCH_SNIPPET] =
         "SELECT snippet(search_idx, 0, '[', ']', '…', 16),"
         " coalesce((SELECT title FROM sessions s WHERE s.id = search_idx.session_id), ''),"
@@ -764,6 +792,11 @@ int store_sqlite_open(store **out, const char *path)
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    rc = fts_rank_register(st->db);
+    if (rc != SQLITE_OK) {
+        err = sql_fail(st, rc, "registering the search ranking");
+        goto fail;
+    }
 
     int64_t version = 0;
     err = check_identity(st, &version);
@@ -1736,6 +1769,7 @@ static int sq_search(store *base, const char *match, const char *session_id, uns
 }
 
 #include "store_sqlite_fork.inc"
+#include "store_sqlite_embed.inc"
 
 static const store_ops sqlite_ops = {
     .name = "sqlite",
@@ -1772,6 +1806,14 @@ static const store_ops sqlite_ops = {
     .message_get = sq_message_get,
     .session_fork = sq_session_fork,
     .session_revert = sq_session_revert,
+    .session_unrevert = sq_session_unrevert,
     .checkpoint_put = sq_checkpoint_put,
     .checkpoints_list = sq_checkpoints_list,
+    .embed_next = sq_embed_next,
+    .embed_put = sq_embed_put,
+    .embed_retry = sq_embed_retry,
+    .embed_requeue = sq_embed_requeue,
+    .embed_scan = sq_embed_scan,
+    .embed_get = sq_embed_get,
+    .hit_get = sq_hit_get,
 };

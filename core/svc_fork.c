@@ -92,6 +92,35 @@ static void h_revert(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     ckpt_restored_free(restored, n_restored);
 }
 
+static void h_unrevert(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
+{
+    svc_ctx *ctx = ud;
+    const Comfyd__V1__UnrevertSessionRequest *req = (const Comfyd__V1__UnrevertSessionRequest *)msg;
+    char err[ERRLEN] = "";
+    sess_info info;
+    uint32_t restored = 0;
+    int rc = sess_unrevert(ctx->sm, req->session_id, &info, &restored, err, sizeof err);
+    if (rc != SESS_OK) {
+        rpcs_call_finish(call, svc_status(rc), err[0] ? err : "internal error");
+        return;
+    }
+    Comfyd__V1__Session spb;
+    Comfyd__V1__SessionConfig cpb;
+    Comfyd__V1__Usage upb;
+    sess_info_to_pb(&info, &spb, &cpb, &upb);
+    char notice[160];
+    snprintf(notice, sizeof notice,
+             "%u message(s) the revert hid are back (the canvas is unchanged: Ctrl+Z in the tab "
+             "undoes a restore)",
+             restored);
+    Comfyd__V1__UnrevertSessionResponse r = COMFYD__V1__UNREVERT_SESSION_RESPONSE__INIT;
+    r.session = &spb;
+    r.messages_restored = restored;
+    r.notice = notice;
+    rpcs_call_reply(call, &r.base);
+    sess_info_clear(&info);
+}
+
 static void h_checkpoints(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
@@ -140,6 +169,7 @@ size_t svc_fork_methods(svc_ctx *ctx, rpcs_method *out, size_t max)
     const rpcs_method m[] = {
         {d, "ForkSession", RPCS_UNARY, h_fork, ctx},
         {d, "RevertSession", RPCS_UNARY, h_revert, ctx},
+        {d, "UnrevertSession", RPCS_UNARY, h_unrevert, ctx},
         {d, "ListCheckpoints", RPCS_UNARY, h_checkpoints, ctx},
     };
     size_t n = sizeof m / sizeof m[0];

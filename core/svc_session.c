@@ -25,6 +25,7 @@ grpc_status_code svc_status(int rc)
     case SESS_EEXIST:
         return GRPC_STATUS_ALREADY_EXISTS;
     case SESS_EBUSY:
+    case SESS_EPRECOND:
         return GRPC_STATUS_FAILED_PRECONDITION;
     default:
         return GRPC_STATUS_INTERNAL;

@@ -177,3 +177,59 @@ def test_fork_and_revert_bad_input(comfyd):
     hf = history(stub, f.id)
     assert len(hf) == 1 and hf[0].state == spb.MESSAGE_STATE_INTERRUPTED
     assert get_session(stub, a.id).session.message_count == 1
+
+
+def test_unrevert_brings_hidden_messages_back_unless_the_session_moved_on(comfyd):
+    stub = comfyd.sessions()
+    s = new_session(stub, skills=["prompt-writer"])
+    for i, text in enumerate(("a wren on a fence", "make it a robin", "now a jay in snow")):
+        send(stub, s.id, text)
+        wait_turns_done(stub, s.id, 2 * (i + 1))
+    h = history(stub, s.id)
+    e = rpc_error(stub.UnrevertSession, spb.UnrevertSessionRequest(session_id=s.id))
+    assert e.code() == grpc.StatusCode.FAILED_PRECONDITION and "no revert to undo" in e.details()
+    stub.RevertSession(spb.RevertSessionRequest(session_id=s.id, message_id=h[3].id), timeout=10)
+    stub.RevertSession(spb.RevertSessionRequest(session_id=s.id, message_id=h[1].id), timeout=10)
+    assert len(history(stub, s.id)) == 2
+    sub = Sub(stub, s.id, after_seq=get_session(stub, s.id).session.last_seq)
+    # The latest revert first: the robin's turn comes back, with an event.
+    r = stub.UnrevertSession(spb.UnrevertSessionRequest(session_id=s.id), timeout=10)
+    assert r.messages_restored == 2 and r.session.message_count == 4
+    assert "back" in r.notice
+    ev = sub.until(lambda e: kind(e) == "unreverted")[-1]
+    assert [m.id for m in ev.unreverted.messages] == [h[2].id, h[3].id]
+    assert ev.unreverted.messages[0].content == "make it a robin"
+    sub.cancel()
+    assert stub.SearchSessions(spb.SearchSessionsRequest(query="robin", session_id=s.id), timeout=10).hits
+    assert not stub.SearchSessions(spb.SearchSessionsRequest(query="jay", session_id=s.id), timeout=10).hits
+    # It survives a restart, and the earlier revert can be undone after it.
+    comfyd.restart()
+    stub = comfyd.sessions()
+    assert [m.id for m in history(stub, s.id)] == [m.id for m in h[:4]]
+    r = stub.UnrevertSession(spb.UnrevertSessionRequest(session_id=s.id), timeout=10)
+    assert r.messages_restored == 2
+    assert [m.id for m in history(stub, s.id)] == [m.id for m in h]
+    assert stub.SearchSessions(spb.SearchSessionsRequest(query="jay", session_id=s.id), timeout=10).hits
+    # Moved on: a new message, or a compaction, since the revert: refused
+    # with the reason, nothing changes.
+    stub.RevertSession(spb.RevertSessionRequest(session_id=s.id, message_id=h[1].id), timeout=10)
+    send(stub, s.id, "a finch")
+    wait_turns_done(stub, s.id, 4)
+    e = rpc_error(stub.UnrevertSession, spb.UnrevertSessionRequest(session_id=s.id))
+    assert e.code() == grpc.StatusCode.FAILED_PRECONDITION and "new messages since" in e.details()
+    t = new_session(stub, skills=["prompt-writer"])
+    for i, text in enumerate(("an owl", "a lark", "a swift")):
+        send(stub, t.id, text)
+        wait_turns_done(stub, t.id, 2 * (i + 1))
+    th = history(stub, t.id)
+    stub.RevertSession(spb.RevertSessionRequest(session_id=t.id, message_id=th[3].id), timeout=10)
+    c = stub.CompactSession(spb.CompactSessionRequest(session_id=t.id), timeout=30)
+    assert c.messages_compacted > 0
+    e = rpc_error(stub.UnrevertSession, spb.UnrevertSessionRequest(session_id=t.id))
+    assert e.code() == grpc.StatusCode.FAILED_PRECONDITION and "compacted since" in e.details()
+    assert len(history(stub, t.id)) == 5  # 4 kept + the summary
+    e = rpc_error(stub.UnrevertSession, spb.UnrevertSessionRequest(session_id="no-such-session"))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT
+    e = rpc_error(stub.UnrevertSession, spb.UnrevertSessionRequest(
+        session_id="00000000-0000-4000-8000-000000000000"))
+    assert e.code() == grpc.StatusCode.NOT_FOUND

@@ -121,8 +121,8 @@ def test_two_cores_starting_at_once_both_serve_and_the_schema_is_made_once(comfy
     # Several cores per database (docs/scale-out.md): both serve it, and
     # the migrations ran exactly once.
     assert not failed, "\n".join(c.log_tail() for c in failed)
-    assert psql(uri, "SELECT version || '/' || count(*) FROM comfyd_schema GROUP BY version") == "7/1"
-    assert sum(b"schema version 0 -> 7" in c.log_bytes() for c in cores) == 1
+    assert psql(uri, "SELECT version || '/' || count(*) FROM comfyd_schema GROUP BY version") == "8/1"
+    assert sum(b"schema version 0 -> 8" in c.log_bytes() for c in cores) == 1
 
     # A session made through one is served by the other.
     s = new_session(cores[0].sessions(), title="shared")

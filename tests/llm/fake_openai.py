@@ -32,6 +32,16 @@ result of the request's latest call of TOOL (its tool message), so a script
 can use ids the tools made (a run's prompt_id). A missing value is a 500
 ("template"), so a script that went astray fails loudly.
 
+POST .../embeddings answers {"model", "input": str or [str]} with one
+deterministic vector per input (EMBED_DIM numbers): a bag of words, each word
+lower-cased, an "s" plural dropped, stop words left out, a few synonym groups
+(SYNONYMS) read as one word, and each word hashed (SHA-256) to a position and
+a sign. Texts that share no word (after synonyms) are orthogonal, so a test
+that finds a paraphrase by meaning proves that the ranking used the vectors.
+Any model name works; "require_key" as for chat when --embed-key is given.
+POST /_embed_fail {"count": n, "match": "text"} makes the next n embeddings
+calls whose input holds "text" (any call without "match") answer 500.
+
 Every request is appended to the record file as one JSON line:
 {"model", "path", "authorization", "body"}. POST /_reset clears the step
 counters. The server prints "LISTENING <port>" once it accepts connections.
@@ -45,6 +55,36 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY = 32 * 1024 * 1024
+EMBED_DIM = 256
+STOP = set("a an the of in on at to and or with for is are was were be it its this that my "
+           "your our by from as".split())
+SYNONYMS = [
+    ["car", "automobile", "vehicle", "auto", "sedan"],
+    ["red", "crimson", "scarlet"],
+    ["fast", "quick", "quickly", "rapid", "speedy", "swift"],
+    ["picture", "image", "photo", "photograph"],
+    ["dog", "puppy", "hound"],
+    ["big", "large", "huge", "giant"],
+    ["sea", "ocean"],
+    ["forest", "woods", "woodland"],
+]
+CANON = {w: g[0] for g in SYNONYMS for w in g}
+
+
+def embed_text(text):
+    import hashlib
+    import math
+    v = [0.0] * EMBED_DIM
+    for w in re.findall(r"[a-z0-9]+", text.lower()):
+        if w in STOP:
+            continue
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        w = CANON.get(w, w)
+        h = hashlib.sha256(w.encode()).digest()
+        v[int.from_bytes(h[:4], "big") % EMBED_DIM] += 1.0 if h[4] & 1 else -1.0
+    n = math.sqrt(sum(x * x for x in v))
+    return [x / n for x in v] if n else v
 
 
 class State:
@@ -53,6 +93,8 @@ class State:
         self.record = record
         self.lock = threading.Lock()
         self.counters = {}
+        self.embed_fail = 0
+        self.embed_fail_match = None
 
     def next_step(self, model):
         with self.lock:
@@ -112,6 +154,16 @@ class Handler(BaseHTTPRequestHandler):
                 st.counters.clear()
             self.send_plain(200, "{}")
             return
+        if self.path == "/_embed_fail":
+            with st.lock:
+                spec = json.loads(raw.decode() or "{}")
+                st.embed_fail = int(spec.get("count", 0))
+                st.embed_fail_match = spec.get("match")
+            self.send_plain(200, "{}")
+            return
+        if self.path.endswith("/embeddings"):
+            self.embeddings(st, raw)
+            return
         if not self.path.endswith("/chat/completions"):
             self.error_json(404, "unknown path " + self.path)
             return
@@ -156,6 +208,37 @@ class Handler(BaseHTTPRequestHandler):
             self.error_json(500, "template: %s" % e, etype="server_error")
             return
         self.play(step)
+
+    def embeddings(self, st, raw):
+        try:
+            req = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            self.error_json(400, "body is not JSON: %s" % e)
+            return
+        st.log({"model": req.get("model") if isinstance(req, dict) else None, "path": self.path,
+                "authorization": self.headers.get("Authorization"), "body": req})
+        if st.embed_key is not None and self.headers.get("Authorization") != "Bearer " + st.embed_key:
+            self.error_json(401, "Incorrect API key provided.", code="invalid_api_key")
+            return
+        inp = req.get("input") if isinstance(req, dict) else None
+        if isinstance(inp, str):
+            inp = [inp]
+        with st.lock:
+            m = st.embed_fail_match
+            fail = st.embed_fail > 0 and (
+                m is None or any(isinstance(t, str) and m in t for t in inp or []))
+            st.embed_fail -= 1 if fail else 0
+        if fail:
+            self.error_json(500, "scripted embeddings failure", etype="server_error")
+            return
+        if (not isinstance(req.get("model"), str) or not isinstance(inp, list) or not inp
+                or not all(isinstance(t, str) for t in inp)):
+            self.error_json(400, "model and input (a string or a list of strings) are needed")
+            return
+        data = [{"object": "embedding", "index": i, "embedding": embed_text(t)}
+                for i, t in enumerate(inp)]
+        self.send_plain(200, json.dumps({"object": "list", "data": data, "model": req["model"],
+                                         "usage": {"prompt_tokens": 0, "total_tokens": 0}}))
 
     def play(self, step):
         status = step.get("status", 200)
@@ -266,11 +349,13 @@ def main():
     ap.add_argument("--scripts", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--record")
+    ap.add_argument("--embed-key", help="the key /embeddings requires (default: none)")
     ap.add_argument("--exit-on-stdin-eof", action="store_true",
                     help="stop when stdin closes (the test that started us is gone)")
     args = ap.parse_args()
     srv = Server(("127.0.0.1", args.port), Handler)
     srv.state = State(args.scripts, args.record)
+    srv.state.embed_key = args.embed_key
     if args.exit_on_stdin_eof:
         def watch():
             sys.stdin.buffer.read()

@@ -32,6 +32,9 @@ COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_store/') "$build/tests/te
 psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
     -c "CREATE DATABASE unit_store_fork" >/dev/null
 COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_store_fork/') "$build/tests/test_store_fork"
+psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
+    -c "CREATE DATABASE unit_store_embed" >/dev/null
+COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_store_embed/') "$build/tests/test_store_embed"
 # Session leases (core/lease.c): two handles play two cores.
 psql -qAt -v ON_ERROR_STOP=1 "$(echo "$PG_URI_FMT" | sed 's/{db}/postgres/')" \
     -c "CREATE DATABASE unit_lease" >/dev/null

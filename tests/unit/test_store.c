@@ -147,7 +147,7 @@ static void test_open_creates_schema_with_wal_private_file(void **state)
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
     assert_int_not_equal(raw_int(db, "PRAGMA application_id"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                  " ('sessions', 'messages', 'sessions_by_updated',"
@@ -180,7 +180,7 @@ static void test_reopen_keeps_schema_version(void **state)
     fixture *f = opened(state);
     reopen(f);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
     sqlite3_close(db);
 }
 
@@ -225,7 +225,7 @@ static void test_newer_schema_version_gives_eschema(void **state)
     fixture *f = opened(state);
     store_close(f->st);
     f->st = NULL;
-    raw_exec(f->path, "PRAGMA user_version = 7");
+    raw_exec(f->path, "PRAGMA user_version = 8");
     assert_int_equal(store_open(&f->st, f->path), STORE_ESCHEMA);
     assert_null(f->st);
 }
@@ -1185,12 +1185,18 @@ static void test_strerror_names_every_code(void **state)
     assert_string_equal(store_strerror(-999), "unknown error");
 }
 
-/* SQL that takes a version 6 database back to version 5 (no fork, revert
+/* SQL that takes a version 7 database back to version 6 (no embeddings). */
+#define DOWNGRADE_V6                                                                               \
+    "DROP TRIGGER messages_emb_ai; DROP TRIGGER messages_emb_au; DROP TRIGGER messages_emb_ad;"    \
+    " DROP TRIGGER memories_emb_ai; DROP TRIGGER memories_emb_ad; DROP TABLE embeddings;"          \
+    " DROP TABLE embed_queue; PRAGMA user_version = 6;"
+/* SQL that takes a version 7 database back to version 5 (no fork, revert
  * or checkpoints). */
 #define DOWNGRADE_V5                                                                               \
-    "DROP TABLE canvas_checkpoints; ALTER TABLE messages DROP COLUMN reverted_ms;"                 \
-    " ALTER TABLE sessions DROP COLUMN parent_id; ALTER TABLE sessions DROP COLUMN fork_point;"    \
-    " PRAGMA user_version = 5;"
+    DOWNGRADE_V6 " DROP TABLE canvas_checkpoints; ALTER TABLE messages DROP COLUMN reverted_ms;"   \
+                 " ALTER TABLE sessions DROP COLUMN parent_id; ALTER TABLE sessions DROP COLUMN "  \
+                 "fork_point;"                                                                     \
+                 " PRAGMA user_version = 5;"
 /* SQL that takes a version 6 database back to version 4 (no memory). */
 #define DOWNGRADE_V4                                                                               \
     DOWNGRADE_V5 " DROP TRIGGER messages_fts_ai; DROP TRIGGER messages_fts_au;"                    \
@@ -1219,7 +1225,7 @@ static void test_version_1_database_is_upgraded_in_place(void **state)
     store_session_clear(&s);
     assert_int_equal(store_counter_raise(f->st, "c", 7), STORE_OK);
     sqlite3 *db = raw_open(f->path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM message_attachments"), 0);
     sqlite3_close(db);
 }

@@ -346,6 +346,78 @@ static void test_checkpoints(void **state)
     assert_int_equal(n, 0);
 }
 
+/* Un-revert: the latest revert's messages come back (and into search),
+ * one revert at a time; refused once the session moved on. */
+static void test_unrevert(void **state)
+{
+    store *st = need(state);
+    const char *A = "unrev-a", *B = "unrev-b";
+    add_session(st, A);
+    add_session(st, B);
+    uint64_t u1 = add(st, A, STORE_ROLE_USER, STORE_MSG_DONE, 0, "an otter");
+    add(st, A, STORE_ROLE_ASSISTANT, STORE_MSG_DONE, u1, "noted");
+    uint64_t u2 = add(st, A, STORE_ROLE_USER, STORE_MSG_DONE, 0, "a beaver dam");
+    add(st, A, STORE_ROLE_ASSISTANT, STORE_MSG_DONE, u2, "built");
+    uint64_t u3 = add(st, A, STORE_ROLE_USER, STORE_MSG_DONE, 0, "a heron");
+    size_t n = 0;
+    int why = 0;
+    assert_int_equal(store_session_unrevert(st, A, &n, NULL, &why), STORE_NOT_FOUND); /* none */
+    assert_int_equal(store_session_unrevert(st, "unrev-none", &n, NULL, &why), STORE_NOT_FOUND);
+    /* Two reverts: u3 at 5000, then u2's turn at 6000. */
+    assert_int_equal(store_session_revert(st, A, u2 + 1, 0, 5000, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_session_revert(st, A, u1 + 1, 0, 6000, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(hits(st, "beaver", NULL, STORE_HIT_ALL), 0);
+    /* The latest first: the beaver comes back, the heron not yet. */
+    assert_int_equal(store_session_unrevert(st, A, &n, NULL, &why), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(hits(st, "beaver", NULL, STORE_HIT_ALL), 1);
+    assert_int_equal(hits(st, "heron", NULL, STORE_HIT_ALL), 0);
+    store_message m = {0};
+    assert_int_equal(store_message_get(st, u2, &m), STORE_OK);
+    assert_int_equal(m.reverted_ms, 0);
+    store_message_clear(&m);
+    assert_int_equal(store_message_get(st, u3, &m), STORE_OK);
+    assert_int_equal(m.reverted_ms, 5000);
+    store_message_clear(&m);
+    assert_int_equal(store_session_unrevert(st, A, &n, NULL, &why), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits(st, "heron", A, STORE_HIT_ALL), 1);
+    store_session ss = {0};
+    assert_int_equal(store_session_get(st, A, &ss), STORE_OK);
+    assert_int_equal(ss.message_count, 5);
+    store_session_clear(&ss);
+    assert_int_equal(store_session_unrevert(st, A, &n, NULL, &why), STORE_NOT_FOUND);
+    /* A message after the revert: refused, nothing changes. */
+    assert_int_equal(store_session_revert(st, A, u2, 0, 7000, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    add(st, A, STORE_ROLE_USER, STORE_MSG_DONE, 0, "a kestrel");
+    assert_int_equal(store_session_unrevert(st, A, &n, NULL, &why), STORE_CONFLICT);
+    assert_int_equal(why, STORE_UNREVERT_NEWER);
+    assert_int_equal(hits(st, "heron", A, STORE_HIT_ALL), 0);
+    /* Compacted since: a summary after the revert. */
+    uint64_t b1 = add(st, B, STORE_ROLE_USER, STORE_MSG_DONE, 0, "a stoat");
+    add(st, B, STORE_ROLE_ASSISTANT, STORE_MSG_DONE, b1, "seen");
+    assert_int_equal(store_session_revert(st, B, b1, 0, 8000, &n), STORE_OK);
+    store_message sm = {0};
+    snprintf(sm.session_id, sizeof sm.session_id, "%s", B);
+    sm.role = STORE_ROLE_SYSTEM;
+    sm.kind = STORE_KIND_SUMMARY;
+    sm.state = STORE_MSG_DONE;
+    sm.covers_to = b1;
+    sm.content = "Summary of 1 earlier message";
+    assert_int_equal(store_message_insert(st, &sm), STORE_OK);
+    assert_int_equal(store_session_unrevert(st, B, &n, NULL, &why), STORE_CONFLICT);
+    assert_int_equal(why, STORE_UNREVERT_COMPACTED);
+    assert_int_equal(store_session_unrevert(st, NULL, &n, NULL, &why), STORE_EINVAL);
+}
+
+static void test_unrevert_pg(void **state)
+{
+    test_unrevert(state);
+}
+
 static void test_fork_and_revert_pg(void **state)
 {
     test_fork_and_revert(state);
@@ -364,6 +436,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checkpoints, setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_fork_and_revert_pg, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_pg, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_unrevert, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_unrevert_pg, setup_pg, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

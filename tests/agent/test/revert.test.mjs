@@ -119,6 +119,20 @@ describe("revert restores the canvas checkpoint", () => {
     const doc = await exported(stack, sid);
     assert.equal(doc.messages.length, 1, JSON.stringify(doc.messages));
     assert.equal(Number(doc.messages[0].id), turnId);
+
+    // Undone on the session WebSocket: the replies are back (the canvas
+    // stays restored: Ctrl+Z in the tab undoes that), every subscriber is
+    // told, and a second un-revert has nothing left to undo.
+    const fromU = s2.events.length;
+    const un = await s2.request("unrevert", { session_id: sid });
+    assert.equal(un.event, "unrevert_result");
+    assert.equal(un.data.messages_restored, r.json.messages_hidden);
+    const uev = await s2.waitFor((e) => e.event === "unreverted", "unreverted event", { from: fromU });
+    assert.equal(uev.data.messages.length, r.json.messages_hidden);
+    assert.ok(uev.data.messages.every((m) => Number(m.id) > turnId));
+    assert.equal((await exported(stack, sid)).messages.length, 1 + r.json.messages_hidden);
+    assert.deepEqual(editorView(ed), beforeTurn);
+    await assert.rejects(s2.request("unrevert", { session_id: sid }), /FAILED_PRECONDITION.*no revert to undo/);
     s2.close();
   });
 });

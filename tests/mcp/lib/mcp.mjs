@@ -20,7 +20,7 @@ export const TOOL_NAMES = [
   "get_graph", "search_node_types", "get_node_schema", "validate_patch", "apply_patch", "queue",
   "save_workflow", "load_workflow", "list_canvases", "list_sessions", "create_session", "send_message",
   "run", "get_run", "cancel_run", "view_output", "search_sessions", "compact_session", "export_session",
-  "fork_session", "revert_session", "list_checkpoints",
+  "fork_session", "revert_session", "unrevert_session", "list_checkpoints",
   "node_history", "lease",
 ];
 

@@ -9,6 +9,7 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { useStack, itWithLogs } from "../../graph/lib/harness.mjs";
 import { overlappingPairs, txt2imgCommands } from "../../graph/lib/graph.mjs";
 import { TOOL_NAMES, httpClient, call, assertTxt2img, rawPost } from "../lib/mcp.mjs";
+import { post } from "../../graph/lib/clients.mjs";
 
 const CANVAS = "tab-1:mcp-http";
 
@@ -401,6 +402,30 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.equal(gone.isError, true);
     assert.equal(gone.data.code, "NOT_FOUND", gone.text);
     assert.match(gone.text, /hidden by a revert/);
+    // Un-revert through MCP: the hidden messages are back, once.
+    const un = await call(client, "unrevert_session", { session_id: sid });
+    assert.equal(un.isError, false, un.text);
+    assert.equal(un.data.messages_restored, 2);
+    assert.equal(un.data.session.message_count, 4);
+    const again = await call(client, "unrevert_session", { session_id: sid });
+    assert.equal(again.isError, true);
+    assert.equal(again.data.code, "FAILED_PRECONDITION", again.text);
+    assert.match(again.text, /no revert to undo/);
+    // And through the bridge's HTTP route: revert, a new message, then the
+    // un-revert is refused with the reason; a fresh revert is undone.
+    const to = (what, body) => post(h.stack, `/comfy/sessions/${sid}/${what}`, body ?? {});
+    let r = await to("revert", { message_id: ids[1] });
+    assert.equal(r.status, 200, r.text);
+    r = await to("unrevert");
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.messages_restored, 2);
+    r = await to("revert", { message_id: ids[1] });
+    assert.equal(r.status, 200, r.text);
+    const sent = await call(client, "send_message", { session_id: sid, content: "a puffin" });
+    assert.equal(sent.isError, false, sent.text);
+    r = await to("unrevert");
+    assert.equal(r.status, 409, r.text);
+    assert.match(r.text, /new messages since/);
   });
 
   it("closing ends the session: the bridge forgets it (404)", async () => {

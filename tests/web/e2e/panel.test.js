@@ -307,6 +307,13 @@ describe("the agent panel node", () => {
     await until(async () => (await replies()).length === before, "the reverted turn to go");
     expect((await replies()).at(-1)).toHaveLength(SKILLS.length);
     expect(await panel().locator("[data-test=notice]").innerText()).toMatch(/later message\(s\) hidden/);
+    // Undo it: the turn comes back; then revert again.
+    await panel().locator("[data-test=unrevert]").click();
+    await until(async () => (await replies()).length === before + 1, "the un-reverted turn to come back");
+    expect(await panel().locator("[data-test=notice]").innerText()).toMatch(/are back/);
+    await reply.hover();
+    await reply.locator("[data-test=reply-actions] [data-test=revert]").click();
+    await until(async () => (await replies()).length === before, "the turn to go again");
     // The core agrees, and says so after a reload too.
     await page.reload({ waitUntil: "domcontentloaded" });
     await until(async () => (await replies()).length === before && (await status()).startsWith("idle"), "the reverted history after a reload", 30000);
@@ -320,7 +327,13 @@ describe("the agent panel node", () => {
       return w.session_id && w.session_id !== sid ? w.session_id : null;
     }, "the panel to open the fork");
     await until(async () => (await turns().count()) === 1 && (await replies())[0].length === 0, "the fork's one message");
-    expect(await panel().locator("[data-test=session] option:checked").innerText()).toMatch(/\(fork\)$/);
+    expect(await panel().locator("[data-test=session] option:checked").innerText()).toMatch(/^↳ .*\(fork\)$/);
+    await until(async () => (await panel().locator("[data-test=fork-of]").count()) === 1, "the fork's parent in the header");
+    expect(await panel().locator("[data-test=fork-of]").innerText()).toMatch(/^fork of .+ at message \d+$/);
     await page.screenshot({ path: join(env().artifacts, "panel-fork.png") });
+    // The link switches to the parent, which is no fork.
+    await panel().locator("[data-test=fork-parent]").click();
+    await until(async () => (await panelWidgets()).session_id === sid, "the panel to open the parent");
+    await until(async () => (await panel().locator("[data-test=fork-of]").count()) === 0, "no fork line on the parent");
   });
 });

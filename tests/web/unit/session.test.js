@@ -189,6 +189,37 @@ describe("session store", () => {
     expect(applyEvent(s, ev("reverted", 2, { to_message_id: 11 }))).toBe(false);
   });
 
+  it("brings back what an un-revert restores, in order, and forgets the revert", () => {
+    applyEvent(s, sync(1, {
+      history: [
+        { id: 10, role: "ROLE_USER", content: "first", state: "MESSAGE_STATE_DONE" },
+        { id: 11, role: "ROLE_ASSISTANT", turn_id: 10, skill: "a", content: "A1", state: "MESSAGE_STATE_DONE" },
+        { id: 14, role: "ROLE_USER", content: "second", state: "MESSAGE_STATE_DONE" },
+        { id: 15, role: "ROLE_ASSISTANT", turn_id: 14, skill: "a", content: "A2", state: "MESSAGE_STATE_DONE" },
+      ],
+    }));
+    expect(s.lastRevert).toBe(null);
+    applyEvent(s, ev("reverted", 2, { to_message_id: 10, messages_hidden: 3 }));
+    expect(s.turns.map((t) => t.id)).toEqual([10]);
+    expect(s.lastRevert).toEqual({ to: 10, hidden: 3 });
+    expect(applyEvent(s, ev("unreverted", 3, {
+      messages: [
+        { id: 11, role: "ROLE_ASSISTANT", turn_id: 10, skill: "a", content: "A1", state: "MESSAGE_STATE_DONE" },
+        { id: 14, role: "ROLE_USER", content: "second", state: "MESSAGE_STATE_DONE" },
+        { id: 15, role: "ROLE_ASSISTANT", turn_id: 14, skill: "a", content: "A2", state: "MESSAGE_STATE_DONE" },
+      ],
+    }))).toBe(true);
+    expect(s.turns.map((t) => t.id)).toEqual([10, 14]);
+    expect(columnsOf(s.turns[0], ["a"]).map((r) => r.content)).toEqual(["A1"]);
+    expect(columnsOf(s.turns[1], ["a"]).map((r) => r.content)).toEqual(["A2"]);
+    expect(s.lastRevert).toBe(null);
+    expect(s.logs.at(-1).message).toBe("revert undone: 3 message(s) back");
+    // A new message after a revert: nothing to undo any more.
+    applyEvent(s, ev("reverted", 4, { to_message_id: 10, messages_hidden: 3 }));
+    applyEvent(s, ev("message_added", 5, { message: { id: 20, role: "ROLE_USER", content: "third", state: "MESSAGE_STATE_DONE" } }));
+    expect(s.lastRevert).toBe(null);
+  });
+
   it("normalises enum spellings", () => {
     expect(shortEnum("SESSION_STATUS_WORKING", "SESSION_STATUS_")).toBe("working");
     expect(shortEnum("idle", "SESSION_STATUS_")).toBe("idle");
@@ -341,6 +372,53 @@ describe("panel controller", () => {
     expect(env.ctl.ui.notice).toBe("revert: message 99 not found");
   });
 
+  it("names a fork's parent and switches to it", async () => {
+    const env = setup({ session_id: "s2" });
+    const s = await opened(env);
+    answer(s, "list", {
+      sessions: [
+        { id: "s2", title: "gulls (fork)", parent_id: "s1", fork_point: 11 },
+        { id: "s1", title: "gulls" },
+        { id: "s3", title: "orphan fork", parent_id: "gone" },
+      ],
+    });
+    await flush();
+    expect(env.ctl.ui.sessions[0]).toEqual({ id: "s2", title: "gulls (fork)", parentId: "s1", forkPoint: 11 });
+    expect(env.ctl.forkOf()).toEqual({ id: "s1", title: "gulls", point: 11, listed: true });
+    // The session as the core describes it wins (a fork made meanwhile).
+    env.ctl.state.sessionId = "s2";
+    env.ctl.state.session = { id: "s2", parent_id: "s1", fork_point: "12" };
+    expect(env.ctl.forkOf().point).toBe(12);
+    env.ctl.openParent();
+    await flush();
+    expect(env.ctl.ui.form.session_id).toBe("s1");
+    expect(env.saved.session_id).toBe("s1");
+    expect(s.sent.filter((m) => m.event === "join").at(-1).data.session_id).toBe("s1");
+    expect(env.ctl.forkOf()).toBe(null); // the parent is no fork
+    env.ctl.selectSession("s3");
+    expect(env.ctl.forkOf()).toEqual({ id: "gone", title: "gone", point: 0, listed: false });
+  });
+
+  it("undoes a revert (unrevert) and shows the core's refusal", async () => {
+    const env = setup({ session_id: "s1" });
+    const s = await opened(env);
+    const p = env.ctl.unrevert();
+    await flush();
+    const un = s.sent.filter((m) => m.event === "unrevert").at(-1);
+    expect(un.data).toEqual({ session_id: "s1" });
+    s.receive({ event: "unrevert_result", request_id: un.request_id, data: { messages_restored: 2, notice: "2 message(s) the revert hid are back" } });
+    await p;
+    expect(env.ctl.ui.notice).toMatch(/are back/);
+    env.ctl.state.lastRevert = { to: 3, hidden: 2 };
+    const p2 = env.ctl.unrevert();
+    await flush();
+    const un2 = s.sent.filter((m) => m.event === "unrevert").at(-1);
+    s.receive({ event: "error", request_id: un2.request_id, data: { code: "FAILED_PRECONDITION", message: "the revert cannot be undone: session s1 was compacted since" } });
+    await p2;
+    expect(env.ctl.ui.notice).toBe("undo revert: the revert cannot be undone: session s1 was compacted since");
+    expect(env.ctl.state.lastRevert).toBe(null);
+  });
+
   it("lists skills and sessions when connected", async () => {
     const env = setup();
     const s = await opened(env);
@@ -348,7 +426,7 @@ describe("panel controller", () => {
     answer(s, "list", { sessions: [{ id: "s9", title: "old" }] });
     await flush();
     expect(env.ctl.ui.skills.map((k) => k.name)).toEqual(["prompt-writer", "workflow-builder"]);
-    expect(env.ctl.ui.sessions).toEqual([{ id: "s9", title: "old" }]);
+    expect(env.ctl.ui.sessions).toEqual([{ id: "s9", title: "old", parentId: "", forkPoint: 0 }]);
     expect(env.ctl.ui.connected).toBe(true);
   });
 

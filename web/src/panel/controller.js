@@ -256,7 +256,12 @@ export class PanelController {
   async refreshSessions() {
     try {
       const r = await this.client.request("list", { page_size: 50 });
-      this.ui.sessions = (r.sessions ?? []).map((s) => ({ id: String(s.id), title: String(s.title || s.id) }));
+      this.ui.sessions = (r.sessions ?? []).map((s) => ({
+        id: String(s.id),
+        title: String(s.title || s.id),
+        parentId: String(s.parent_id ?? ""),
+        forkPoint: Number(s.fork_point) || 0,
+      }));
     } catch (e) {
       if (!isOutageError(e)) this.ui.notice = `sessions: ${e.message}`;
     }
@@ -339,6 +344,33 @@ export class PanelController {
   openHit(hit) {
     this.ui.searchHits = null;
     if (hit.sessionId) this.selectSession(hit.sessionId);
+  }
+
+  /**
+   * The session the shown one was forked from, or null: {id, title,
+   * point} (point: the parent's message the fork was made at). The title
+   * comes from the session list; a parent not listed (archived, deleted)
+   * shows its id.
+   */
+  forkOf() {
+    const sid = this.ui.form.session_id;
+    const mine = this.ui.sessions.find((x) => x.id === sid);
+    const sess = this.state.session && this.state.sessionId === sid ? this.state.session : null;
+    const parentId = String(sess?.parent_id || mine?.parentId || "");
+    if (!sid || !parentId) return null;
+    const parent = this.ui.sessions.find((x) => x.id === parentId);
+    return {
+      id: parentId,
+      title: parent ? parent.title : parentId,
+      point: Number(sess?.fork_point) || mine?.forkPoint || 0,
+      listed: !!parent,
+    };
+  }
+
+  /** Switches to the parent of a fork. */
+  openParent() {
+    const f = this.forkOf();
+    if (f) this.selectSession(f.id);
   }
 
   selectSession(id) {
@@ -600,6 +632,23 @@ export class PanelController {
     } catch (e) {
       if (canvas && /^STALE_REVISION/.test(e.message)) this.ui.staleRevert = { messageId, message: e.message };
       else this.ui.notice = `revert: ${e.message}`;
+    }
+  }
+
+  /**
+   * Undoes the session's latest revert (UnrevertSession): the hidden
+   * messages come back through the unreverted event. The core refuses
+   * once the session was compacted or got new messages since.
+   */
+  async unrevert() {
+    const sid = this.ui.form.session_id;
+    if (!sid) return;
+    try {
+      const r = await this.client.request("unrevert", { session_id: sid });
+      this.ui.notice = String(r.notice ?? "");
+    } catch (e) {
+      this.ui.notice = `undo revert: ${e.message}`;
+      this.state.lastRevert = null;
     }
   }
 

@@ -43,6 +43,7 @@ export function createState() {
     runTurns: {}, // prompt_id -> turn id, when known exactly
     workingTurn: 0, // the turn the session works on now (status_update)
     summaries: [], // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
+    lastRevert: null, // {to, hidden}: the revert seen last, until undone or the session moves on
   };
 }
 
@@ -204,7 +205,7 @@ export function applyEvent(s, ev) {
 
   if (name === "run_update") return applyRun(s, d.run, { workingTurn: s.status === "working" ? s.workingTurn : 0 });
 
-  if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(name)) {
+  if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result", "unrevert_result"].includes(name)) {
     if (name === "configured" && d.session) applySession(s, d.session);
     return false;
   }
@@ -248,6 +249,8 @@ export function applyEvent(s, ev) {
     }
     case "message_added":
       applyMessage(s, d.message);
+      // A new message after a revert: the core no longer undoes it.
+      if (s.lastRevert && (Number(d.message?.id) || 0) > s.lastRevert.to) s.lastRevert = null;
       return true;
     case "debug_log":
       pushLog(s, {
@@ -297,8 +300,20 @@ export function applyEvent(s, ev) {
         }
       }
       s.summaries = s.summaries.filter((x) => x.id <= to);
+      s.lastRevert = { to, hidden: Number(d.messages_hidden) || 0 };
       const restored = Array.isArray(d.restored) ? d.restored.map((r) => r.canvas_id).join(", ") : "";
       pushLog(s, { seq, level: "INFO", module: "session", skill: "", message: `reverted to message ${to}: ${Number(d.messages_hidden) || 0} later message(s) hidden${restored ? `; canvas ${restored} restored` : ""}` });
+      return true;
+    }
+    case "unreverted": {
+      // UnrevertSession: the messages a revert hid are visible again.
+      const list = Array.isArray(d.messages) ? d.messages : [];
+      for (const m of list) applyMessage(s, m);
+      const pending = s.turns.filter((t) => t.pending);
+      s.turns = s.turns.filter((t) => !t.pending).sort((a, b) => a.id - b.id).concat(pending);
+      s.summaries.sort((a, b) => a.id - b.id);
+      s.lastRevert = null;
+      pushLog(s, { seq, level: "INFO", module: "session", skill: "", message: `revert undone: ${list.length} message(s) back` });
       return true;
     }
     case "graph_changed":

@@ -2316,6 +2316,7 @@ type SessionEvent struct {
 	//	*SessionEvent_ToolResult
 	//	*SessionEvent_GraphChanged
 	//	*SessionEvent_Reverted
+	//	*SessionEvent_Unreverted
 	Kind          isSessionEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2478,6 +2479,15 @@ func (x *SessionEvent) GetReverted() *SessionReverted {
 	return nil
 }
 
+func (x *SessionEvent) GetUnreverted() *SessionUnreverted {
+	if x != nil {
+		if x, ok := x.Kind.(*SessionEvent_Unreverted); ok {
+			return x.Unreverted
+		}
+	}
+	return nil
+}
+
 type isSessionEvent_Kind interface {
 	isSessionEvent_Kind()
 }
@@ -2526,6 +2536,10 @@ type SessionEvent_Reverted struct {
 	Reverted *SessionReverted `protobuf:"bytes,20,opt,name=reverted,proto3,oneof"`
 }
 
+type SessionEvent_Unreverted struct {
+	Unreverted *SessionUnreverted `protobuf:"bytes,21,opt,name=unreverted,proto3,oneof"`
+}
+
 func (*SessionEvent_SyncState) isSessionEvent_Kind() {}
 
 func (*SessionEvent_StatusUpdate) isSessionEvent_Kind() {}
@@ -2547,6 +2561,8 @@ func (*SessionEvent_ToolResult) isSessionEvent_Kind() {}
 func (*SessionEvent_GraphChanged) isSessionEvent_Kind() {}
 
 func (*SessionEvent_Reverted) isSessionEvent_Kind() {}
+
+func (*SessionEvent_Unreverted) isSessionEvent_Kind() {}
 
 // SyncState is a full snapshot; later events continue from its seq.
 type SyncState struct {
@@ -3303,6 +3319,53 @@ func (x *SessionReverted) GetRestored() []*CanvasRestore {
 	return nil
 }
 
+// SessionUnreverted tells that a revert was undone (UnrevertSession): the
+// messages it hid are visible again; a client adds them to its view.
+type SessionUnreverted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Oldest first.
+	Messages      []*ChatMessage `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionUnreverted) Reset() {
+	*x = SessionUnreverted{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionUnreverted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionUnreverted) ProtoMessage() {}
+
+func (x *SessionUnreverted) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionUnreverted.ProtoReflect.Descriptor instead.
+func (*SessionUnreverted) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *SessionUnreverted) GetMessages() []*ChatMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
 // CancelRequest stops the current turn.
 type CancelRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -3315,7 +3378,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[38]
+	mi := &file_comfyd_v1_session_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3327,7 +3390,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[38]
+	mi := &file_comfyd_v1_session_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3340,7 +3403,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CancelRequest) GetSessionId() string {
@@ -3370,7 +3433,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[39]
+	mi := &file_comfyd_v1_session_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3382,7 +3445,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[39]
+	mi := &file_comfyd_v1_session_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3395,7 +3458,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CancelResponse) GetCancelled() bool {
@@ -3422,7 +3485,7 @@ type CompactSessionRequest struct {
 
 func (x *CompactSessionRequest) Reset() {
 	*x = CompactSessionRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[40]
+	mi := &file_comfyd_v1_session_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3434,7 +3497,7 @@ func (x *CompactSessionRequest) String() string {
 func (*CompactSessionRequest) ProtoMessage() {}
 
 func (x *CompactSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[40]
+	mi := &file_comfyd_v1_session_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3447,7 +3510,7 @@ func (x *CompactSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompactSessionRequest.ProtoReflect.Descriptor instead.
 func (*CompactSessionRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CompactSessionRequest) GetSessionId() string {
@@ -3474,7 +3537,7 @@ type CompactSessionResponse struct {
 
 func (x *CompactSessionResponse) Reset() {
 	*x = CompactSessionResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[41]
+	mi := &file_comfyd_v1_session_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3486,7 +3549,7 @@ func (x *CompactSessionResponse) String() string {
 func (*CompactSessionResponse) ProtoMessage() {}
 
 func (x *CompactSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[41]
+	mi := &file_comfyd_v1_session_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3499,7 +3562,7 @@ func (x *CompactSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompactSessionResponse.ProtoReflect.Descriptor instead.
 func (*CompactSessionResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CompactSessionResponse) GetCompacted() bool {
@@ -3548,7 +3611,7 @@ type SearchSessionsRequest struct {
 
 func (x *SearchSessionsRequest) Reset() {
 	*x = SearchSessionsRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[42]
+	mi := &file_comfyd_v1_session_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3560,7 +3623,7 @@ func (x *SearchSessionsRequest) String() string {
 func (*SearchSessionsRequest) ProtoMessage() {}
 
 func (x *SearchSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[42]
+	mi := &file_comfyd_v1_session_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3573,7 +3636,7 @@ func (x *SearchSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchSessionsRequest.ProtoReflect.Descriptor instead.
 func (*SearchSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SearchSessionsRequest) GetQuery() string {
@@ -3625,7 +3688,7 @@ type SearchHit struct {
 
 func (x *SearchHit) Reset() {
 	*x = SearchHit{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[43]
+	mi := &file_comfyd_v1_session_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3637,7 +3700,7 @@ func (x *SearchHit) String() string {
 func (*SearchHit) ProtoMessage() {}
 
 func (x *SearchHit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[43]
+	mi := &file_comfyd_v1_session_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3650,7 +3713,7 @@ func (x *SearchHit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchHit.ProtoReflect.Descriptor instead.
 func (*SearchHit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SearchHit) GetKind() SearchHitKind {
@@ -3719,7 +3782,7 @@ type SearchSessionsResponse struct {
 
 func (x *SearchSessionsResponse) Reset() {
 	*x = SearchSessionsResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[44]
+	mi := &file_comfyd_v1_session_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3731,7 +3794,7 @@ func (x *SearchSessionsResponse) String() string {
 func (*SearchSessionsResponse) ProtoMessage() {}
 
 func (x *SearchSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[44]
+	mi := &file_comfyd_v1_session_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3744,7 +3807,7 @@ func (x *SearchSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchSessionsResponse.ProtoReflect.Descriptor instead.
 func (*SearchSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *SearchSessionsResponse) GetHits() []*SearchHit {
@@ -3766,7 +3829,7 @@ type ExportSessionRequest struct {
 
 func (x *ExportSessionRequest) Reset() {
 	*x = ExportSessionRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[45]
+	mi := &file_comfyd_v1_session_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3778,7 +3841,7 @@ func (x *ExportSessionRequest) String() string {
 func (*ExportSessionRequest) ProtoMessage() {}
 
 func (x *ExportSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[45]
+	mi := &file_comfyd_v1_session_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3791,7 +3854,7 @@ func (x *ExportSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSessionRequest.ProtoReflect.Descriptor instead.
 func (*ExportSessionRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ExportSessionRequest) GetSessionId() string {
@@ -3822,7 +3885,7 @@ type ExportSessionResponse struct {
 
 func (x *ExportSessionResponse) Reset() {
 	*x = ExportSessionResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[46]
+	mi := &file_comfyd_v1_session_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3834,7 +3897,7 @@ func (x *ExportSessionResponse) String() string {
 func (*ExportSessionResponse) ProtoMessage() {}
 
 func (x *ExportSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[46]
+	mi := &file_comfyd_v1_session_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3847,7 +3910,7 @@ func (x *ExportSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSessionResponse.ProtoReflect.Descriptor instead.
 func (*ExportSessionResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ExportSessionResponse) GetContentType() string {
@@ -3887,7 +3950,7 @@ type ForkSessionRequest struct {
 
 func (x *ForkSessionRequest) Reset() {
 	*x = ForkSessionRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[47]
+	mi := &file_comfyd_v1_session_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3899,7 +3962,7 @@ func (x *ForkSessionRequest) String() string {
 func (*ForkSessionRequest) ProtoMessage() {}
 
 func (x *ForkSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[47]
+	mi := &file_comfyd_v1_session_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3912,7 +3975,7 @@ func (x *ForkSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForkSessionRequest.ProtoReflect.Descriptor instead.
 func (*ForkSessionRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ForkSessionRequest) GetSessionId() string {
@@ -3948,7 +4011,7 @@ type ForkSessionResponse struct {
 
 func (x *ForkSessionResponse) Reset() {
 	*x = ForkSessionResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[48]
+	mi := &file_comfyd_v1_session_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3960,7 +4023,7 @@ func (x *ForkSessionResponse) String() string {
 func (*ForkSessionResponse) ProtoMessage() {}
 
 func (x *ForkSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[48]
+	mi := &file_comfyd_v1_session_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3973,7 +4036,7 @@ func (x *ForkSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForkSessionResponse.ProtoReflect.Descriptor instead.
 func (*ForkSessionResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ForkSessionResponse) GetSession() *Session {
@@ -4008,7 +4071,7 @@ type RevertSessionRequest struct {
 
 func (x *RevertSessionRequest) Reset() {
 	*x = RevertSessionRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[49]
+	mi := &file_comfyd_v1_session_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4020,7 +4083,7 @@ func (x *RevertSessionRequest) String() string {
 func (*RevertSessionRequest) ProtoMessage() {}
 
 func (x *RevertSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[49]
+	mi := &file_comfyd_v1_session_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4033,7 +4096,7 @@ func (x *RevertSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevertSessionRequest.ProtoReflect.Descriptor instead.
 func (*RevertSessionRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RevertSessionRequest) GetSessionId() string {
@@ -4080,7 +4143,7 @@ type CanvasRestore struct {
 
 func (x *CanvasRestore) Reset() {
 	*x = CanvasRestore{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[50]
+	mi := &file_comfyd_v1_session_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4092,7 +4155,7 @@ func (x *CanvasRestore) String() string {
 func (*CanvasRestore) ProtoMessage() {}
 
 func (x *CanvasRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[50]
+	mi := &file_comfyd_v1_session_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4105,7 +4168,7 @@ func (x *CanvasRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CanvasRestore.ProtoReflect.Descriptor instead.
 func (*CanvasRestore) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CanvasRestore) GetCanvasId() string {
@@ -4157,7 +4220,7 @@ type RevertSessionResponse struct {
 
 func (x *RevertSessionResponse) Reset() {
 	*x = RevertSessionResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[51]
+	mi := &file_comfyd_v1_session_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4169,7 +4232,7 @@ func (x *RevertSessionResponse) String() string {
 func (*RevertSessionResponse) ProtoMessage() {}
 
 func (x *RevertSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[51]
+	mi := &file_comfyd_v1_session_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4182,7 +4245,7 @@ func (x *RevertSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevertSessionResponse.ProtoReflect.Descriptor instead.
 func (*RevertSessionResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RevertSessionResponse) GetSession() *Session {
@@ -4213,6 +4276,113 @@ func (x *RevertSessionResponse) GetNotice() string {
 	return ""
 }
 
+// UnrevertSessionRequest undoes a session's latest revert.
+type UnrevertSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnrevertSessionRequest) Reset() {
+	*x = UnrevertSessionRequest{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnrevertSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnrevertSessionRequest) ProtoMessage() {}
+
+func (x *UnrevertSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnrevertSessionRequest.ProtoReflect.Descriptor instead.
+func (*UnrevertSessionRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *UnrevertSessionRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+// UnrevertSessionResponse tells what came back.
+type UnrevertSessionResponse struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Session          *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	MessagesRestored uint32                 `protobuf:"varint,2,opt,name=messages_restored,json=messagesRestored,proto3" json:"messages_restored,omitempty"`
+	// A sentence for a person about what happened.
+	Notice        string `protobuf:"bytes,3,opt,name=notice,proto3" json:"notice,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnrevertSessionResponse) Reset() {
+	*x = UnrevertSessionResponse{}
+	mi := &file_comfyd_v1_session_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnrevertSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnrevertSessionResponse) ProtoMessage() {}
+
+func (x *UnrevertSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_session_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnrevertSessionResponse.ProtoReflect.Descriptor instead.
+func (*UnrevertSessionResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *UnrevertSessionResponse) GetSession() *Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *UnrevertSessionResponse) GetMessagesRestored() uint32 {
+	if x != nil {
+		return x.MessagesRestored
+	}
+	return 0
+}
+
+func (x *UnrevertSessionResponse) GetNotice() string {
+	if x != nil {
+		return x.Notice
+	}
+	return ""
+}
+
 // ListCheckpointsRequest lists a session's checkpoints.
 type ListCheckpointsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -4223,7 +4393,7 @@ type ListCheckpointsRequest struct {
 
 func (x *ListCheckpointsRequest) Reset() {
 	*x = ListCheckpointsRequest{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[52]
+	mi := &file_comfyd_v1_session_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4235,7 +4405,7 @@ func (x *ListCheckpointsRequest) String() string {
 func (*ListCheckpointsRequest) ProtoMessage() {}
 
 func (x *ListCheckpointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[52]
+	mi := &file_comfyd_v1_session_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4248,7 +4418,7 @@ func (x *ListCheckpointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckpointsRequest.ProtoReflect.Descriptor instead.
 func (*ListCheckpointsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListCheckpointsRequest) GetSessionId() string {
@@ -4279,7 +4449,7 @@ type Checkpoint struct {
 
 func (x *Checkpoint) Reset() {
 	*x = Checkpoint{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[53]
+	mi := &file_comfyd_v1_session_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4291,7 +4461,7 @@ func (x *Checkpoint) String() string {
 func (*Checkpoint) ProtoMessage() {}
 
 func (x *Checkpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[53]
+	mi := &file_comfyd_v1_session_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4304,7 +4474,7 @@ func (x *Checkpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
 func (*Checkpoint) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *Checkpoint) GetId() uint64 {
@@ -4366,7 +4536,7 @@ type ListCheckpointsResponse struct {
 
 func (x *ListCheckpointsResponse) Reset() {
 	*x = ListCheckpointsResponse{}
-	mi := &file_comfyd_v1_session_proto_msgTypes[54]
+	mi := &file_comfyd_v1_session_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4378,7 +4548,7 @@ func (x *ListCheckpointsResponse) String() string {
 func (*ListCheckpointsResponse) ProtoMessage() {}
 
 func (x *ListCheckpointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_session_proto_msgTypes[54]
+	mi := &file_comfyd_v1_session_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4391,7 +4561,7 @@ func (x *ListCheckpointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckpointsResponse.ProtoReflect.Descriptor instead.
 func (*ListCheckpointsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_session_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListCheckpointsResponse) GetCheckpoints() []*Checkpoint {
@@ -4553,7 +4723,7 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\"B\n" +
 	"\x11SubscribeResponse\x12-\n" +
-	"\x05event\x18\x01 \x01(\v2\x17.comfyd.v1.SessionEventR\x05event\"\xe2\x05\n" +
+	"\x05event\x18\x01 \x01(\v2\x17.comfyd.v1.SessionEventR\x05event\"\xa2\x06\n" +
 	"\fSessionEvent\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x17\n" +
 	"\atime_ms\x18\x02 \x01(\x03R\x06timeMs\x12\x1d\n" +
@@ -4572,7 +4742,10 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\vtool_result\x18\x12 \x01(\v2\x15.comfyd.v1.ToolResultH\x00R\n" +
 	"toolResult\x12>\n" +
 	"\rgraph_changed\x18\x13 \x01(\v2\x17.comfyd.v1.GraphChangedH\x00R\fgraphChanged\x128\n" +
-	"\breverted\x18\x14 \x01(\v2\x1a.comfyd.v1.SessionRevertedH\x00R\brevertedB\x06\n" +
+	"\breverted\x18\x14 \x01(\v2\x1a.comfyd.v1.SessionRevertedH\x00R\breverted\x12>\n" +
+	"\n" +
+	"unreverted\x18\x15 \x01(\v2\x1c.comfyd.v1.SessionUnrevertedH\x00R\n" +
+	"unrevertedB\x06\n" +
 	"\x04kind\"\xe5\x01\n" +
 	"\tSyncState\x12,\n" +
 	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x120\n" +
@@ -4629,7 +4802,9 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\x0fSessionReverted\x12\"\n" +
 	"\rto_message_id\x18\x01 \x01(\x04R\vtoMessageId\x12'\n" +
 	"\x0fmessages_hidden\x18\x02 \x01(\rR\x0emessagesHidden\x124\n" +
-	"\brestored\x18\x03 \x03(\v2\x18.comfyd.v1.CanvasRestoreR\brestored\"O\n" +
+	"\brestored\x18\x03 \x03(\v2\x18.comfyd.v1.CanvasRestoreR\brestored\"G\n" +
+	"\x11SessionUnreverted\x122\n" +
+	"\bmessages\x18\x01 \x03(\v2\x16.comfyd.v1.ChatMessageR\bmessages\"O\n" +
 	"\rCancelRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1f\n" +
@@ -4700,6 +4875,13 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\x0fmessages_hidden\x18\x02 \x01(\rR\x0emessagesHidden\x124\n" +
 	"\brestored\x18\x03 \x03(\v2\x18.comfyd.v1.CanvasRestoreR\brestored\x12\x16\n" +
 	"\x06notice\x18\x04 \x01(\tR\x06notice\"7\n" +
+	"\x16UnrevertSessionRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\"\x8c\x01\n" +
+	"\x17UnrevertSessionResponse\x12,\n" +
+	"\asession\x18\x01 \x01(\v2\x12.comfyd.v1.SessionR\asession\x12+\n" +
+	"\x11messages_restored\x18\x02 \x01(\rR\x10messagesRestored\x12\x16\n" +
+	"\x06notice\x18\x03 \x01(\tR\x06notice\"7\n" +
 	"\x16ListCheckpointsRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\"\xe2\x01\n" +
@@ -4751,8 +4933,7 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\fExportFormat\x12\x1d\n" +
 	"\x19EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16EXPORT_FORMAT_MARKDOWN\x10\x01\x12\x16\n" +
-	"\x12EXPORT_FORMAT_JSON\x10\x022\xb7\n" +
-	"\n" +
+	"\x12EXPORT_FORMAT_JSON\x10\x022\x91\v\n" +
 	"\x0eSessionService\x12R\n" +
 	"\rCreateSession\x12\x1f.comfyd.v1.CreateSessionRequest\x1a .comfyd.v1.CreateSessionResponse\x12I\n" +
 	"\n" +
@@ -4770,6 +4951,7 @@ const file_comfyd_v1_session_proto_rawDesc = "" +
 	"\rExportSession\x12\x1f.comfyd.v1.ExportSessionRequest\x1a .comfyd.v1.ExportSessionResponse\x12L\n" +
 	"\vForkSession\x12\x1d.comfyd.v1.ForkSessionRequest\x1a\x1e.comfyd.v1.ForkSessionResponse\x12R\n" +
 	"\rRevertSession\x12\x1f.comfyd.v1.RevertSessionRequest\x1a .comfyd.v1.RevertSessionResponse\x12X\n" +
+	"\x0fUnrevertSession\x12!.comfyd.v1.UnrevertSessionRequest\x1a\".comfyd.v1.UnrevertSessionResponse\x12X\n" +
 	"\x0fListCheckpoints\x12!.comfyd.v1.ListCheckpointsRequest\x1a\".comfyd.v1.ListCheckpointsResponseb\x06proto3"
 
 var (
@@ -4785,7 +4967,7 @@ func file_comfyd_v1_session_proto_rawDescGZIP() []byte {
 }
 
 var file_comfyd_v1_session_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_comfyd_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_comfyd_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_comfyd_v1_session_proto_goTypes = []any{
 	(SessionStatus)(0),               // 0: comfyd.v1.SessionStatus
 	(Role)(0),                        // 1: comfyd.v1.Role
@@ -4832,26 +5014,29 @@ var file_comfyd_v1_session_proto_goTypes = []any{
 	(*ToolResult)(nil),               // 42: comfyd.v1.ToolResult
 	(*GraphChanged)(nil),             // 43: comfyd.v1.GraphChanged
 	(*SessionReverted)(nil),          // 44: comfyd.v1.SessionReverted
-	(*CancelRequest)(nil),            // 45: comfyd.v1.CancelRequest
-	(*CancelResponse)(nil),           // 46: comfyd.v1.CancelResponse
-	(*CompactSessionRequest)(nil),    // 47: comfyd.v1.CompactSessionRequest
-	(*CompactSessionResponse)(nil),   // 48: comfyd.v1.CompactSessionResponse
-	(*SearchSessionsRequest)(nil),    // 49: comfyd.v1.SearchSessionsRequest
-	(*SearchHit)(nil),                // 50: comfyd.v1.SearchHit
-	(*SearchSessionsResponse)(nil),   // 51: comfyd.v1.SearchSessionsResponse
-	(*ExportSessionRequest)(nil),     // 52: comfyd.v1.ExportSessionRequest
-	(*ExportSessionResponse)(nil),    // 53: comfyd.v1.ExportSessionResponse
-	(*ForkSessionRequest)(nil),       // 54: comfyd.v1.ForkSessionRequest
-	(*ForkSessionResponse)(nil),      // 55: comfyd.v1.ForkSessionResponse
-	(*RevertSessionRequest)(nil),     // 56: comfyd.v1.RevertSessionRequest
-	(*CanvasRestore)(nil),            // 57: comfyd.v1.CanvasRestore
-	(*RevertSessionResponse)(nil),    // 58: comfyd.v1.RevertSessionResponse
-	(*ListCheckpointsRequest)(nil),   // 59: comfyd.v1.ListCheckpointsRequest
-	(*Checkpoint)(nil),               // 60: comfyd.v1.Checkpoint
-	(*ListCheckpointsResponse)(nil),  // 61: comfyd.v1.ListCheckpointsResponse
-	(*wrapperspb.StringValue)(nil),   // 62: google.protobuf.StringValue
-	(*wrapperspb.UInt32Value)(nil),   // 63: google.protobuf.UInt32Value
-	(*wrapperspb.BoolValue)(nil),     // 64: google.protobuf.BoolValue
+	(*SessionUnreverted)(nil),        // 45: comfyd.v1.SessionUnreverted
+	(*CancelRequest)(nil),            // 46: comfyd.v1.CancelRequest
+	(*CancelResponse)(nil),           // 47: comfyd.v1.CancelResponse
+	(*CompactSessionRequest)(nil),    // 48: comfyd.v1.CompactSessionRequest
+	(*CompactSessionResponse)(nil),   // 49: comfyd.v1.CompactSessionResponse
+	(*SearchSessionsRequest)(nil),    // 50: comfyd.v1.SearchSessionsRequest
+	(*SearchHit)(nil),                // 51: comfyd.v1.SearchHit
+	(*SearchSessionsResponse)(nil),   // 52: comfyd.v1.SearchSessionsResponse
+	(*ExportSessionRequest)(nil),     // 53: comfyd.v1.ExportSessionRequest
+	(*ExportSessionResponse)(nil),    // 54: comfyd.v1.ExportSessionResponse
+	(*ForkSessionRequest)(nil),       // 55: comfyd.v1.ForkSessionRequest
+	(*ForkSessionResponse)(nil),      // 56: comfyd.v1.ForkSessionResponse
+	(*RevertSessionRequest)(nil),     // 57: comfyd.v1.RevertSessionRequest
+	(*CanvasRestore)(nil),            // 58: comfyd.v1.CanvasRestore
+	(*RevertSessionResponse)(nil),    // 59: comfyd.v1.RevertSessionResponse
+	(*UnrevertSessionRequest)(nil),   // 60: comfyd.v1.UnrevertSessionRequest
+	(*UnrevertSessionResponse)(nil),  // 61: comfyd.v1.UnrevertSessionResponse
+	(*ListCheckpointsRequest)(nil),   // 62: comfyd.v1.ListCheckpointsRequest
+	(*Checkpoint)(nil),               // 63: comfyd.v1.Checkpoint
+	(*ListCheckpointsResponse)(nil),  // 64: comfyd.v1.ListCheckpointsResponse
+	(*wrapperspb.StringValue)(nil),   // 65: google.protobuf.StringValue
+	(*wrapperspb.UInt32Value)(nil),   // 66: google.protobuf.UInt32Value
+	(*wrapperspb.BoolValue)(nil),     // 67: google.protobuf.BoolValue
 }
 var file_comfyd_v1_session_proto_depIdxs = []int32{
 	7,  // 0: comfyd.v1.Session.config:type_name -> comfyd.v1.SessionConfig
@@ -4869,17 +5054,17 @@ var file_comfyd_v1_session_proto_depIdxs = []int32{
 	9,  // 12: comfyd.v1.GetSessionResponse.session:type_name -> comfyd.v1.Session
 	10, // 13: comfyd.v1.GetSessionResponse.history:type_name -> comfyd.v1.ChatMessage
 	9,  // 14: comfyd.v1.ListSessionsResponse.sessions:type_name -> comfyd.v1.Session
-	62, // 15: comfyd.v1.ConfigureSessionRequest.title:type_name -> google.protobuf.StringValue
-	62, // 16: comfyd.v1.ConfigureSessionRequest.provider:type_name -> google.protobuf.StringValue
-	62, // 17: comfyd.v1.ConfigureSessionRequest.model:type_name -> google.protobuf.StringValue
-	62, // 18: comfyd.v1.ConfigureSessionRequest.base_url:type_name -> google.protobuf.StringValue
-	62, // 19: comfyd.v1.ConfigureSessionRequest.system_prompt:type_name -> google.protobuf.StringValue
-	62, // 20: comfyd.v1.ConfigureSessionRequest.api_key:type_name -> google.protobuf.StringValue
+	65, // 15: comfyd.v1.ConfigureSessionRequest.title:type_name -> google.protobuf.StringValue
+	65, // 16: comfyd.v1.ConfigureSessionRequest.provider:type_name -> google.protobuf.StringValue
+	65, // 17: comfyd.v1.ConfigureSessionRequest.model:type_name -> google.protobuf.StringValue
+	65, // 18: comfyd.v1.ConfigureSessionRequest.base_url:type_name -> google.protobuf.StringValue
+	65, // 19: comfyd.v1.ConfigureSessionRequest.system_prompt:type_name -> google.protobuf.StringValue
+	65, // 20: comfyd.v1.ConfigureSessionRequest.api_key:type_name -> google.protobuf.StringValue
 	26, // 21: comfyd.v1.ConfigureSessionRequest.active_skills:type_name -> comfyd.v1.SkillList
-	63, // 22: comfyd.v1.ConfigureSessionRequest.token_delay_ms:type_name -> google.protobuf.UInt32Value
-	62, // 23: comfyd.v1.ConfigureSessionRequest.vision:type_name -> google.protobuf.StringValue
-	63, // 24: comfyd.v1.ConfigureSessionRequest.context_window:type_name -> google.protobuf.UInt32Value
-	64, // 25: comfyd.v1.ConfigureSessionRequest.archived:type_name -> google.protobuf.BoolValue
+	66, // 22: comfyd.v1.ConfigureSessionRequest.token_delay_ms:type_name -> google.protobuf.UInt32Value
+	65, // 23: comfyd.v1.ConfigureSessionRequest.vision:type_name -> google.protobuf.StringValue
+	66, // 24: comfyd.v1.ConfigureSessionRequest.context_window:type_name -> google.protobuf.UInt32Value
+	67, // 25: comfyd.v1.ConfigureSessionRequest.archived:type_name -> google.protobuf.BoolValue
 	9,  // 26: comfyd.v1.ConfigureSessionResponse.session:type_name -> comfyd.v1.Session
 	12, // 27: comfyd.v1.SendMessageRequest.attachments:type_name -> comfyd.v1.Attachment
 	10, // 28: comfyd.v1.SendMessageResponse.message:type_name -> comfyd.v1.ChatMessage
@@ -4895,61 +5080,66 @@ var file_comfyd_v1_session_proto_depIdxs = []int32{
 	42, // 38: comfyd.v1.SessionEvent.tool_result:type_name -> comfyd.v1.ToolResult
 	43, // 39: comfyd.v1.SessionEvent.graph_changed:type_name -> comfyd.v1.GraphChanged
 	44, // 40: comfyd.v1.SessionEvent.reverted:type_name -> comfyd.v1.SessionReverted
-	9,  // 41: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
-	10, // 42: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
-	17, // 43: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
-	0,  // 44: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
-	4,  // 45: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
-	10, // 46: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
-	7,  // 47: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
-	57, // 48: comfyd.v1.SessionReverted.restored:type_name -> comfyd.v1.CanvasRestore
-	10, // 49: comfyd.v1.CompactSessionResponse.summary:type_name -> comfyd.v1.ChatMessage
-	5,  // 50: comfyd.v1.SearchSessionsRequest.kinds:type_name -> comfyd.v1.SearchHitKind
-	5,  // 51: comfyd.v1.SearchHit.kind:type_name -> comfyd.v1.SearchHitKind
-	1,  // 52: comfyd.v1.SearchHit.role:type_name -> comfyd.v1.Role
-	50, // 53: comfyd.v1.SearchSessionsResponse.hits:type_name -> comfyd.v1.SearchHit
-	6,  // 54: comfyd.v1.ExportSessionRequest.format:type_name -> comfyd.v1.ExportFormat
-	9,  // 55: comfyd.v1.ForkSessionResponse.session:type_name -> comfyd.v1.Session
-	9,  // 56: comfyd.v1.RevertSessionResponse.session:type_name -> comfyd.v1.Session
-	57, // 57: comfyd.v1.RevertSessionResponse.restored:type_name -> comfyd.v1.CanvasRestore
-	60, // 58: comfyd.v1.ListCheckpointsResponse.checkpoints:type_name -> comfyd.v1.Checkpoint
-	18, // 59: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
-	20, // 60: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
-	22, // 61: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
-	24, // 62: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
-	27, // 63: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
-	29, // 64: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
-	31, // 65: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
-	45, // 66: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
-	13, // 67: comfyd.v1.SessionService.UploadAttachment:input_type -> comfyd.v1.UploadAttachmentRequest
-	15, // 68: comfyd.v1.SessionService.GetAttachment:input_type -> comfyd.v1.GetAttachmentRequest
-	47, // 69: comfyd.v1.SessionService.CompactSession:input_type -> comfyd.v1.CompactSessionRequest
-	49, // 70: comfyd.v1.SessionService.SearchSessions:input_type -> comfyd.v1.SearchSessionsRequest
-	52, // 71: comfyd.v1.SessionService.ExportSession:input_type -> comfyd.v1.ExportSessionRequest
-	54, // 72: comfyd.v1.SessionService.ForkSession:input_type -> comfyd.v1.ForkSessionRequest
-	56, // 73: comfyd.v1.SessionService.RevertSession:input_type -> comfyd.v1.RevertSessionRequest
-	59, // 74: comfyd.v1.SessionService.ListCheckpoints:input_type -> comfyd.v1.ListCheckpointsRequest
-	19, // 75: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
-	21, // 76: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
-	23, // 77: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
-	25, // 78: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
-	28, // 79: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
-	30, // 80: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
-	32, // 81: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
-	46, // 82: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
-	14, // 83: comfyd.v1.SessionService.UploadAttachment:output_type -> comfyd.v1.UploadAttachmentResponse
-	16, // 84: comfyd.v1.SessionService.GetAttachment:output_type -> comfyd.v1.GetAttachmentResponse
-	48, // 85: comfyd.v1.SessionService.CompactSession:output_type -> comfyd.v1.CompactSessionResponse
-	51, // 86: comfyd.v1.SessionService.SearchSessions:output_type -> comfyd.v1.SearchSessionsResponse
-	53, // 87: comfyd.v1.SessionService.ExportSession:output_type -> comfyd.v1.ExportSessionResponse
-	55, // 88: comfyd.v1.SessionService.ForkSession:output_type -> comfyd.v1.ForkSessionResponse
-	58, // 89: comfyd.v1.SessionService.RevertSession:output_type -> comfyd.v1.RevertSessionResponse
-	61, // 90: comfyd.v1.SessionService.ListCheckpoints:output_type -> comfyd.v1.ListCheckpointsResponse
-	75, // [75:91] is the sub-list for method output_type
-	59, // [59:75] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	45, // 41: comfyd.v1.SessionEvent.unreverted:type_name -> comfyd.v1.SessionUnreverted
+	9,  // 42: comfyd.v1.SyncState.session:type_name -> comfyd.v1.Session
+	10, // 43: comfyd.v1.SyncState.history:type_name -> comfyd.v1.ChatMessage
+	17, // 44: comfyd.v1.SyncState.partials:type_name -> comfyd.v1.PartialReply
+	0,  // 45: comfyd.v1.StatusUpdate.status:type_name -> comfyd.v1.SessionStatus
+	4,  // 46: comfyd.v1.DebugLog.level:type_name -> comfyd.v1.LogLevel
+	10, // 47: comfyd.v1.MessageAdded.message:type_name -> comfyd.v1.ChatMessage
+	7,  // 48: comfyd.v1.ConfigUpdated.config:type_name -> comfyd.v1.SessionConfig
+	58, // 49: comfyd.v1.SessionReverted.restored:type_name -> comfyd.v1.CanvasRestore
+	10, // 50: comfyd.v1.SessionUnreverted.messages:type_name -> comfyd.v1.ChatMessage
+	10, // 51: comfyd.v1.CompactSessionResponse.summary:type_name -> comfyd.v1.ChatMessage
+	5,  // 52: comfyd.v1.SearchSessionsRequest.kinds:type_name -> comfyd.v1.SearchHitKind
+	5,  // 53: comfyd.v1.SearchHit.kind:type_name -> comfyd.v1.SearchHitKind
+	1,  // 54: comfyd.v1.SearchHit.role:type_name -> comfyd.v1.Role
+	51, // 55: comfyd.v1.SearchSessionsResponse.hits:type_name -> comfyd.v1.SearchHit
+	6,  // 56: comfyd.v1.ExportSessionRequest.format:type_name -> comfyd.v1.ExportFormat
+	9,  // 57: comfyd.v1.ForkSessionResponse.session:type_name -> comfyd.v1.Session
+	9,  // 58: comfyd.v1.RevertSessionResponse.session:type_name -> comfyd.v1.Session
+	58, // 59: comfyd.v1.RevertSessionResponse.restored:type_name -> comfyd.v1.CanvasRestore
+	9,  // 60: comfyd.v1.UnrevertSessionResponse.session:type_name -> comfyd.v1.Session
+	63, // 61: comfyd.v1.ListCheckpointsResponse.checkpoints:type_name -> comfyd.v1.Checkpoint
+	18, // 62: comfyd.v1.SessionService.CreateSession:input_type -> comfyd.v1.CreateSessionRequest
+	20, // 63: comfyd.v1.SessionService.GetSession:input_type -> comfyd.v1.GetSessionRequest
+	22, // 64: comfyd.v1.SessionService.ListSessions:input_type -> comfyd.v1.ListSessionsRequest
+	24, // 65: comfyd.v1.SessionService.DeleteSession:input_type -> comfyd.v1.DeleteSessionRequest
+	27, // 66: comfyd.v1.SessionService.ConfigureSession:input_type -> comfyd.v1.ConfigureSessionRequest
+	29, // 67: comfyd.v1.SessionService.SendMessage:input_type -> comfyd.v1.SendMessageRequest
+	31, // 68: comfyd.v1.SessionService.Subscribe:input_type -> comfyd.v1.SubscribeRequest
+	46, // 69: comfyd.v1.SessionService.Cancel:input_type -> comfyd.v1.CancelRequest
+	13, // 70: comfyd.v1.SessionService.UploadAttachment:input_type -> comfyd.v1.UploadAttachmentRequest
+	15, // 71: comfyd.v1.SessionService.GetAttachment:input_type -> comfyd.v1.GetAttachmentRequest
+	48, // 72: comfyd.v1.SessionService.CompactSession:input_type -> comfyd.v1.CompactSessionRequest
+	50, // 73: comfyd.v1.SessionService.SearchSessions:input_type -> comfyd.v1.SearchSessionsRequest
+	53, // 74: comfyd.v1.SessionService.ExportSession:input_type -> comfyd.v1.ExportSessionRequest
+	55, // 75: comfyd.v1.SessionService.ForkSession:input_type -> comfyd.v1.ForkSessionRequest
+	57, // 76: comfyd.v1.SessionService.RevertSession:input_type -> comfyd.v1.RevertSessionRequest
+	60, // 77: comfyd.v1.SessionService.UnrevertSession:input_type -> comfyd.v1.UnrevertSessionRequest
+	62, // 78: comfyd.v1.SessionService.ListCheckpoints:input_type -> comfyd.v1.ListCheckpointsRequest
+	19, // 79: comfyd.v1.SessionService.CreateSession:output_type -> comfyd.v1.CreateSessionResponse
+	21, // 80: comfyd.v1.SessionService.GetSession:output_type -> comfyd.v1.GetSessionResponse
+	23, // 81: comfyd.v1.SessionService.ListSessions:output_type -> comfyd.v1.ListSessionsResponse
+	25, // 82: comfyd.v1.SessionService.DeleteSession:output_type -> comfyd.v1.DeleteSessionResponse
+	28, // 83: comfyd.v1.SessionService.ConfigureSession:output_type -> comfyd.v1.ConfigureSessionResponse
+	30, // 84: comfyd.v1.SessionService.SendMessage:output_type -> comfyd.v1.SendMessageResponse
+	32, // 85: comfyd.v1.SessionService.Subscribe:output_type -> comfyd.v1.SubscribeResponse
+	47, // 86: comfyd.v1.SessionService.Cancel:output_type -> comfyd.v1.CancelResponse
+	14, // 87: comfyd.v1.SessionService.UploadAttachment:output_type -> comfyd.v1.UploadAttachmentResponse
+	16, // 88: comfyd.v1.SessionService.GetAttachment:output_type -> comfyd.v1.GetAttachmentResponse
+	49, // 89: comfyd.v1.SessionService.CompactSession:output_type -> comfyd.v1.CompactSessionResponse
+	52, // 90: comfyd.v1.SessionService.SearchSessions:output_type -> comfyd.v1.SearchSessionsResponse
+	54, // 91: comfyd.v1.SessionService.ExportSession:output_type -> comfyd.v1.ExportSessionResponse
+	56, // 92: comfyd.v1.SessionService.ForkSession:output_type -> comfyd.v1.ForkSessionResponse
+	59, // 93: comfyd.v1.SessionService.RevertSession:output_type -> comfyd.v1.RevertSessionResponse
+	61, // 94: comfyd.v1.SessionService.UnrevertSession:output_type -> comfyd.v1.UnrevertSessionResponse
+	64, // 95: comfyd.v1.SessionService.ListCheckpoints:output_type -> comfyd.v1.ListCheckpointsResponse
+	79, // [79:96] is the sub-list for method output_type
+	62, // [62:79] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_session_proto_init() }
@@ -4969,6 +5159,7 @@ func file_comfyd_v1_session_proto_init() {
 		(*SessionEvent_ToolResult)(nil),
 		(*SessionEvent_GraphChanged)(nil),
 		(*SessionEvent_Reverted)(nil),
+		(*SessionEvent_Unreverted)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4976,7 +5167,7 @@ func file_comfyd_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_session_proto_rawDesc), len(file_comfyd_v1_session_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   55,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -39,6 +39,7 @@ const (
 	SessionService_ExportSession_FullMethodName    = "/comfyd.v1.SessionService/ExportSession"
 	SessionService_ForkSession_FullMethodName      = "/comfyd.v1.SessionService/ForkSession"
 	SessionService_RevertSession_FullMethodName    = "/comfyd.v1.SessionService/RevertSession"
+	SessionService_UnrevertSession_FullMethodName  = "/comfyd.v1.SessionService/UnrevertSession"
 	SessionService_ListCheckpoints_FullMethodName  = "/comfyd.v1.SessionService/ListCheckpoints"
 )
 
@@ -97,6 +98,12 @@ type SessionServiceClient interface {
 	// is queued, and (without force) when a canvas changed since the
 	// session's last change to it; nothing is changed then.
 	RevertSession(ctx context.Context, in *RevertSessionRequest, opts ...grpc.CallOption) (*RevertSessionResponse, error)
+	// UnrevertSession undoes the session's latest revert: the messages it hid
+	// are visible again (canvases are not touched: the tab's Ctrl+Z undoes a
+	// canvas restore). FAILED_PRECONDITION when no revert is left to undo,
+	// when the session was compacted or got new messages since that revert,
+	// or while a turn runs or is queued.
+	UnrevertSession(ctx context.Context, in *UnrevertSessionRequest, opts ...grpc.CallOption) (*UnrevertSessionResponse, error)
 	// ListCheckpoints lists a session's canvas checkpoints (of its visible
 	// turns), oldest turn first.
 	ListCheckpoints(ctx context.Context, in *ListCheckpointsRequest, opts ...grpc.CallOption) (*ListCheckpointsResponse, error)
@@ -269,6 +276,16 @@ func (c *sessionServiceClient) RevertSession(ctx context.Context, in *RevertSess
 	return out, nil
 }
 
+func (c *sessionServiceClient) UnrevertSession(ctx context.Context, in *UnrevertSessionRequest, opts ...grpc.CallOption) (*UnrevertSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnrevertSessionResponse)
+	err := c.cc.Invoke(ctx, SessionService_UnrevertSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *sessionServiceClient) ListCheckpoints(ctx context.Context, in *ListCheckpointsRequest, opts ...grpc.CallOption) (*ListCheckpointsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListCheckpointsResponse)
@@ -334,6 +351,12 @@ type SessionServiceServer interface {
 	// is queued, and (without force) when a canvas changed since the
 	// session's last change to it; nothing is changed then.
 	RevertSession(context.Context, *RevertSessionRequest) (*RevertSessionResponse, error)
+	// UnrevertSession undoes the session's latest revert: the messages it hid
+	// are visible again (canvases are not touched: the tab's Ctrl+Z undoes a
+	// canvas restore). FAILED_PRECONDITION when no revert is left to undo,
+	// when the session was compacted or got new messages since that revert,
+	// or while a turn runs or is queued.
+	UnrevertSession(context.Context, *UnrevertSessionRequest) (*UnrevertSessionResponse, error)
 	// ListCheckpoints lists a session's canvas checkpoints (of its visible
 	// turns), oldest turn first.
 	ListCheckpoints(context.Context, *ListCheckpointsRequest) (*ListCheckpointsResponse, error)
@@ -391,6 +414,9 @@ func (UnimplementedSessionServiceServer) ForkSession(context.Context, *ForkSessi
 }
 func (UnimplementedSessionServiceServer) RevertSession(context.Context, *RevertSessionRequest) (*RevertSessionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevertSession not implemented")
+}
+func (UnimplementedSessionServiceServer) UnrevertSession(context.Context, *UnrevertSessionRequest) (*UnrevertSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnrevertSession not implemented")
 }
 func (UnimplementedSessionServiceServer) ListCheckpoints(context.Context, *ListCheckpointsRequest) (*ListCheckpointsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCheckpoints not implemented")
@@ -679,6 +705,24 @@ func _SessionService_RevertSession_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_UnrevertSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnrevertSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).UnrevertSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_UnrevertSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).UnrevertSession(ctx, req.(*UnrevertSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SessionService_ListCheckpoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListCheckpointsRequest)
 	if err := dec(in); err != nil {
@@ -759,6 +803,10 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevertSession",
 			Handler:    _SessionService_RevertSession_Handler,
+		},
+		{
+			MethodName: "UnrevertSession",
+			Handler:    _SessionService_UnrevertSession_Handler,
 		},
 		{
 			MethodName: "ListCheckpoints",

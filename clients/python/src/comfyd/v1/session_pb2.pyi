@@ -532,7 +532,7 @@ class SessionConfig(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., base_url: _Optional[str] = ..., system_prompt: _Optional[str] = ..., active_skills: _Optional[_Iterable[str]] = ..., api_key_set: bool = ..., token_delay_ms: _Optional[int] = ..., vision: _Optional[str] = ..., context_window: _Optional[int] = ...) -> None: ...
 
 class SessionEvent(_message.Message):
-    __slots__ = ["config_updated", "debug_log", "error", "graph_changed", "message_added", "reverted", "seq", "session_id", "status_update", "stream_delta", "sync_state", "time_ms", "tool_call", "tool_result"]
+    __slots__ = ["config_updated", "debug_log", "error", "graph_changed", "message_added", "reverted", "seq", "session_id", "status_update", "stream_delta", "sync_state", "time_ms", "tool_call", "tool_result", "unreverted"]
     CONFIG_UPDATED_FIELD_NUMBER: _ClassVar[int]
     DEBUG_LOG_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -547,6 +547,7 @@ class SessionEvent(_message.Message):
     TIME_MS_FIELD_NUMBER: _ClassVar[int]
     TOOL_CALL_FIELD_NUMBER: _ClassVar[int]
     TOOL_RESULT_FIELD_NUMBER: _ClassVar[int]
+    UNREVERTED_FIELD_NUMBER: _ClassVar[int]
     config_updated: ConfigUpdated
     debug_log: DebugLog
     error: ErrorEvent
@@ -561,7 +562,8 @@ class SessionEvent(_message.Message):
     time_ms: int
     tool_call: ToolCall
     tool_result: ToolResult
-    def __init__(self, seq: _Optional[int] = ..., time_ms: _Optional[int] = ..., session_id: _Optional[str] = ..., sync_state: _Optional[_Union[SyncState, _Mapping]] = ..., status_update: _Optional[_Union[StatusUpdate, _Mapping]] = ..., stream_delta: _Optional[_Union[StreamDelta, _Mapping]] = ..., debug_log: _Optional[_Union[DebugLog, _Mapping]] = ..., message_added: _Optional[_Union[MessageAdded, _Mapping]] = ..., error: _Optional[_Union[ErrorEvent, _Mapping]] = ..., config_updated: _Optional[_Union[ConfigUpdated, _Mapping]] = ..., tool_call: _Optional[_Union[ToolCall, _Mapping]] = ..., tool_result: _Optional[_Union[ToolResult, _Mapping]] = ..., graph_changed: _Optional[_Union[GraphChanged, _Mapping]] = ..., reverted: _Optional[_Union[SessionReverted, _Mapping]] = ...) -> None: ...
+    unreverted: SessionUnreverted
+    def __init__(self, seq: _Optional[int] = ..., time_ms: _Optional[int] = ..., session_id: _Optional[str] = ..., sync_state: _Optional[_Union[SyncState, _Mapping]] = ..., status_update: _Optional[_Union[StatusUpdate, _Mapping]] = ..., stream_delta: _Optional[_Union[StreamDelta, _Mapping]] = ..., debug_log: _Optional[_Union[DebugLog, _Mapping]] = ..., message_added: _Optional[_Union[MessageAdded, _Mapping]] = ..., error: _Optional[_Union[ErrorEvent, _Mapping]] = ..., config_updated: _Optional[_Union[ConfigUpdated, _Mapping]] = ..., tool_call: _Optional[_Union[ToolCall, _Mapping]] = ..., tool_result: _Optional[_Union[ToolResult, _Mapping]] = ..., graph_changed: _Optional[_Union[GraphChanged, _Mapping]] = ..., reverted: _Optional[_Union[SessionReverted, _Mapping]] = ..., unreverted: _Optional[_Union[SessionUnreverted, _Mapping]] = ...) -> None: ...
 
 class SessionReverted(_message.Message):
     __slots__ = ["messages_hidden", "restored", "to_message_id"]
@@ -572,6 +574,12 @@ class SessionReverted(_message.Message):
     restored: _containers.RepeatedCompositeFieldContainer[CanvasRestore]
     to_message_id: int
     def __init__(self, to_message_id: _Optional[int] = ..., messages_hidden: _Optional[int] = ..., restored: _Optional[_Iterable[_Union[CanvasRestore, _Mapping]]] = ...) -> None: ...
+
+class SessionUnreverted(_message.Message):
+    __slots__ = ["messages"]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    messages: _containers.RepeatedCompositeFieldContainer[ChatMessage]
+    def __init__(self, messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ...) -> None: ...
 
 class SkillList(_message.Message):
     __slots__ = ["names"]
@@ -660,6 +668,22 @@ class ToolResult(_message.Message):
     skill: str
     turn_id: int
     def __init__(self, turn_id: _Optional[int] = ..., skill: _Optional[str] = ..., call_id: _Optional[str] = ..., ok: bool = ..., result_json: _Optional[str] = ...) -> None: ...
+
+class UnrevertSessionRequest(_message.Message):
+    __slots__ = ["session_id"]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+
+class UnrevertSessionResponse(_message.Message):
+    __slots__ = ["messages_restored", "notice", "session"]
+    MESSAGES_RESTORED_FIELD_NUMBER: _ClassVar[int]
+    NOTICE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    messages_restored: int
+    notice: str
+    session: Session
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ..., messages_restored: _Optional[int] = ..., notice: _Optional[str] = ...) -> None: ...
 
 class UploadAttachmentRequest(_message.Message):
     __slots__ = ["data", "mime_type", "name"]

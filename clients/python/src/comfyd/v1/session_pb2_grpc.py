@@ -91,6 +91,11 @@ class SessionServiceStub(object):
                 request_serializer=comfyd_dot_v1_dot_session__pb2.RevertSessionRequest.SerializeToString,
                 response_deserializer=comfyd_dot_v1_dot_session__pb2.RevertSessionResponse.FromString,
                 )
+        self.UnrevertSession = channel.unary_unary(
+                '/comfyd.v1.SessionService/UnrevertSession',
+                request_serializer=comfyd_dot_v1_dot_session__pb2.UnrevertSessionRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_session__pb2.UnrevertSessionResponse.FromString,
+                )
         self.ListCheckpoints = channel.unary_unary(
                 '/comfyd.v1.SessionService/ListCheckpoints',
                 request_serializer=comfyd_dot_v1_dot_session__pb2.ListCheckpointsRequest.SerializeToString,
@@ -226,6 +231,17 @@ class SessionServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UnrevertSession(self, request, context):
+        """UnrevertSession undoes the session's latest revert: the messages it hid
+        are visible again (canvases are not touched: the tab's Ctrl+Z undoes a
+        canvas restore). FAILED_PRECONDITION when no revert is left to undo,
+        when the session was compacted or got new messages since that revert,
+        or while a turn runs or is queued.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListCheckpoints(self, request, context):
         """ListCheckpoints lists a session's canvas checkpoints (of its visible
         turns), oldest turn first.
@@ -311,6 +327,11 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     servicer.RevertSession,
                     request_deserializer=comfyd_dot_v1_dot_session__pb2.RevertSessionRequest.FromString,
                     response_serializer=comfyd_dot_v1_dot_session__pb2.RevertSessionResponse.SerializeToString,
+            ),
+            'UnrevertSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnrevertSession,
+                    request_deserializer=comfyd_dot_v1_dot_session__pb2.UnrevertSessionRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_session__pb2.UnrevertSessionResponse.SerializeToString,
             ),
             'ListCheckpoints': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCheckpoints,
@@ -581,6 +602,23 @@ class SessionService(object):
         return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/RevertSession',
             comfyd_dot_v1_dot_session__pb2.RevertSessionRequest.SerializeToString,
             comfyd_dot_v1_dot_session__pb2.RevertSessionResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UnrevertSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.SessionService/UnrevertSession',
+            comfyd_dot_v1_dot_session__pb2.UnrevertSessionRequest.SerializeToString,
+            comfyd_dot_v1_dot_session__pb2.UnrevertSessionResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
