@@ -1,5 +1,5 @@
 /* grpcx: what the core's gRPC server (core/rpcs) and the bridge's client
- * (bridge/rpcc) do alike with gRPC's C core: start it with its log routed
+ * (common/rpcc) do alike with gRPC's C core: start it with its log routed
  * to log.h, poll a completion queue whose tags carry their callback, build
  * channel arguments, and turn protobuf-c messages into byte buffers and
  * back. Thread-safe as gRPC's own calls are. */
