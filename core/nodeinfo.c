@@ -49,23 +49,6 @@ struct nodeinfo {
     char *odd_reason;
 };
 
-const char *nodeinfo_strerror(int err)
-{
-    switch (err) {
-    case NODEINFO_OK:
-        return "ok";
-    case NODEINFO_EINVAL:
-        return "invalid object_info";
-    case NODEINFO_ETOOBIG:
-        return "object_info exceeds a limit";
-    case NODEINFO_ENOMEM:
-        return "out of memory";
-    case NODEINFO_EVALUE:
-        return "value not allowed";
-    }
-    return "unknown error";
-}
-
 /* ---- arena ---- */
 
 static void *arena_alloc(arena_chunk **head, size_t n)

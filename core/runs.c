@@ -71,30 +71,6 @@ struct runs {
     pthread_t thread;
 };
 
-const char *runs_strerror(int err)
-{
-    switch (err) {
-    case RUNS_OK:
-        return "ok";
-    case RUNS_EINVAL:
-        return "invalid argument";
-    case RUNS_ENOTFOUND:
-        return "no such run";
-    case RUNS_EOVER:
-        return "the run is over";
-    case RUNS_EUNAVAIL:
-        return "ComfyUI is unreachable";
-    case RUNS_EFULL:
-        return "limit reached";
-    case RUNS_EIO:
-        return "store error";
-    case RUNS_ESHUTDOWN:
-        return "shutting down";
-    default:
-        return "unknown error";
-    }
-}
-
 int runs_status_final(Comfyd__V1__RunStatus s)
 {
     return s == RS(SUCCEEDED) || s == RS(FAILED) || s == RS(INTERRUPTED) || s == RS(CANCELLED) ||
