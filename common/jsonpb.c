@@ -215,38 +215,6 @@ static int quote_len(const char *s, size_t n)
     return (int)(n > ERR_QUOTE_MAX ? utf8_clip(s, ERR_QUOTE_MAX) : n);
 }
 
-const char *jsonpb_strerror(int code)
-{
-    switch (code) {
-    case JSONPB_OK:
-        return "success";
-    case JSONPB_ESYNTAX:
-        return "invalid JSON";
-    case JSONPB_EUTF8:
-        return "invalid UTF-8";
-    case JSONPB_ETYPE:
-        return "wrong JSON type";
-    case JSONPB_ERANGE:
-        return "number out of range";
-    case JSONPB_EUNKNOWN_FIELD:
-        return "unknown field";
-    case JSONPB_EUNKNOWN_VALUE:
-        return "unknown value";
-    case JSONPB_EMISSING:
-        return "missing field";
-    case JSONPB_EDUPLICATE:
-        return "duplicate field";
-    case JSONPB_ELIMIT:
-        return "limit exceeded";
-    case JSONPB_EINVAL:
-        return "invalid argument";
-    case JSONPB_ENOMEM:
-        return "out of memory";
-    default:
-        return "unknown error";
-    }
-}
-
 /* ---------------------------------------------------------------------------
  * Descriptor analysis (generic; nothing here knows comfyd's messages)
  * ------------------------------------------------------------------------- */
