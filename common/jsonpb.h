@@ -94,8 +94,8 @@ enum jsonpb_error {
     JSONPB_ERANGE = CFD_ERR_JSONPB_RANGE,                 /* number outside the type's range */
     JSONPB_EUNKNOWN_FIELD = CFD_ERR_JSONPB_UNKNOWN_FIELD, /* key that names no field */
     JSONPB_EUNKNOWN_VALUE = CFD_ERR_JSONPB_UNKNOWN_VALUE, /* unknown enum value or type */
-    JSONPB_EMISSING = CFD_ERR_JSONPB_MISSING,     /* flattened oneof without its type key */
-    JSONPB_EDUPLICATE = CFD_ERR_JSONPB_DUPLICATE, /* key twice, or two members of a oneof */
+    JSONPB_EMISSING = CFD_ERR_JSONPB_MISSING,             /* flattened oneof without its type key */
+    JSONPB_EDUPLICATE = CFD_ERR_JSONPB_DUPLICATE,         /* key twice, or two members of a oneof */
     /* A limit of jsonpb_opts was exceeded (input too large/deep). */
     JSONPB_ELIMIT = CFD_ERR_JSONPB_LIMIT,
     /* The caller's mistake (NULL argument, bad option, generator state). */

@@ -176,4 +176,3 @@ int64_t sse_retry_ms(const sse_parser *p)
 {
     return p->retry;
 }
-

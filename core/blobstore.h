@@ -41,10 +41,10 @@
 
 typedef enum {
     BLOB_OK = CFD_OK,
-    BLOB_EINVAL = CFD_ERR_INVALID,  /* a bad argument (e.g. a malformed hash) */
+    BLOB_EINVAL = CFD_ERR_INVALID,      /* a bad argument (e.g. a malformed hash) */
     BLOB_ETOOBIG = CFD_ERR_BLOB_TOOBIG, /* over BLOB_MAX_BYTES or BLOB_MAX_PIXELS */
-    BLOB_ETYPE = CFD_ERR_BLOB_TYPE,   /* not one of the allowed types */
-    BLOB_EIO = CFD_ERR_BLOB_IO,     /* disk full, permissions */
+    BLOB_ETYPE = CFD_ERR_BLOB_TYPE,     /* not one of the allowed types */
+    BLOB_EIO = CFD_ERR_BLOB_IO,         /* disk full, permissions */
     BLOB_ENOMEM = CFD_ERR_NOMEM,
     BLOB_ENOTFOUND = CFD_ERR_BLOB_NOTFOUND, /* no blob with that hash */
 } blob_err;
