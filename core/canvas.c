@@ -1,7 +1,8 @@
 /* canvas: the canvas manager's common part (canvas.h): the checks of
- * request strings, the node-type schemas (configured and sent by tabs), provenance and committing a
- * tab's state, the map of canvases, and the manager's creation and shutdown. The rest is split by
- * concern (see canvas_int.h). */
+ * request strings, the node-type schemas (configured and sent by tabs),
+ * provenance and committing a tab's state, the map of canvases, and the
+ * manager's creation and shutdown. The rest is split by concern (see
+ * canvas_int.h). */
 #include "canvas_int.h"
 
 const char *canvas_code_name(Comfyd__V1__GraphErrorCode code)
