@@ -31,14 +31,14 @@ build() { # name sources-and-libs...
 build fuzz_skill fuzz/fuzz_skill.c core/skills.c common/text.c common/log.c -lyaml -lpthread
 build fuzz_sse fuzz/fuzz_sse.c common/sse.c common/text.c
 build fuzz_jsonpb fuzz/fuzz_jsonpb.c common/jsonpb.c common/text.c "${PB[@]}" -lprotobuf-c -lyajl
-build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/text.c common/log.c "${PB[@]}" \
+build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/nodeinfo_parse.c core/nodeinfo_check.c core/nodeinfo_pb.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/text.c common/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread
-build fuzz_provenance fuzz/fuzz_provenance.c core/provenance.c core/nodeinfo.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/jsontree.c \
+build fuzz_provenance fuzz/fuzz_provenance.c core/provenance.c core/nodeinfo.c core/nodeinfo_parse.c core/nodeinfo_check.c core/nodeinfo_pb.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/jsontree.c \
   common/text.c common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
 build fuzz_http1 -DLLHTTP_STRICT_MODE=1 fuzz/fuzz_http1.c bridge/net_http1.c bridge/net_msg.c \
   bridge/net_buf.c bridge/net_policy.c "${LL[@]}" -lcrypto
 build fuzz_ws fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c common/text.c -lwslay -lcrypto
-build fuzz_comfy_event fuzz/fuzz_comfy_event.c core/comfy_event.c core/nodeinfo.c core/nodeindex.c common/jsonscan.c common/jsontree.c common/text.c \
+build fuzz_comfy_event fuzz/fuzz_comfy_event.c core/comfy_event.c core/nodeinfo.c core/nodeinfo_parse.c core/nodeinfo_check.c core/nodeinfo_pb.c core/nodeindex.c common/jsonscan.c common/jsontree.c common/text.c \
   common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
 build fuzz_imgscale fuzz/fuzz_imgscale.c core/imgscale.c -lpng16 -lz
 build fuzz_blob_check fuzz/fuzz_blob_check.c core/blobstore.c core/imgscale.c common/blobspec.c \
