@@ -1,5 +1,5 @@
 // clang-format off
-// Build from the repo root (B = a configured build dir): clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibridge -Icommon -Icore -I$B/gen fuzz/fuzz_jsonpb.c common/jsonpb.c common/text.c $B/gen/comfyd/v1/*.pb-c.c $B/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -o fuzz_jsonpb
+// Build from the repo root (B = a configured build dir): clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibridge -Icommon -Icore -I$B/gen fuzz/fuzz_jsonpb.c common/jsonpb.c common/jsonpb_tree.c common/jsonpb_decode.c common/jsonpb_encode.c common/text.c $B/gen/comfyd/v1/*.pb-c.c $B/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -o fuzz_jsonpb
 // clang-format on
 /* Fuzz target of common/jsonpb.
  *

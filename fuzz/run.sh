@@ -30,7 +30,7 @@ build() { # name sources-and-libs...
 
 build fuzz_skill fuzz/fuzz_skill.c core/skills.c common/text.c common/log.c -lyaml -lpthread
 build fuzz_sse fuzz/fuzz_sse.c common/sse.c common/text.c
-build fuzz_jsonpb fuzz/fuzz_jsonpb.c common/jsonpb.c common/text.c "${PB[@]}" -lprotobuf-c -lyajl
+build fuzz_jsonpb fuzz/fuzz_jsonpb.c common/jsonpb.c common/jsonpb_tree.c common/jsonpb_decode.c common/jsonpb_encode.c common/text.c "${PB[@]}" -lprotobuf-c -lyajl
 build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/nodeinfo_parse.c core/nodeinfo_check.c core/nodeinfo_pb.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/text.c common/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread
 build fuzz_provenance fuzz/fuzz_provenance.c core/provenance.c core/nodeinfo.c core/nodeinfo_parse.c core/nodeinfo_check.c core/nodeinfo_pb.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/jsontree.c \
@@ -44,7 +44,7 @@ build fuzz_imgscale fuzz/fuzz_imgscale.c core/imgscale.c -lpng16 -lz
 build fuzz_blob_check fuzz/fuzz_blob_check.c core/blobstore.c core/imgscale.c common/blobspec.c \
   common/text.c common/log.c -lcrypto -lyajl -lpng16 -lz -lpthread
 if [ -f fuzz/fuzz_mcp.c ]; then
-  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/jsonpb_schema.c common/text.c common/log.c "${PB[@]}" \
+  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/jsonpb_tree.c common/jsonpb_decode.c common/jsonpb_encode.c common/jsonpb_schema.c common/text.c common/log.c "${PB[@]}" \
     -lprotobuf-c -lyajl -lpthread -lcrypto
 fi
 
