@@ -11,8 +11,9 @@
  * store -500, wfstore -600, canvas -700, runs -800, graph -900, nodeinfo
  * -1000, jsonpb (and jsonpb_schema) -1100, sse -1200, mcp -1300, blobstore
  * -1400, checkpoint -1500, lease -1600, agent -1700, provider -1800, evring
- * -1900, skills -2000, session -2100. Modules whose only errors are shared
- * ones (cfg, tools, provenance) use the common band alone.
+ * -1900, skills -2000, session -2100, jsonscan -2200, opts -2300. The net
+ * band also holds the codes of bnet's protocol cores (net_*.h), in tens. Modules whose only errors
+ * are shared ones (cfg, tools, provenance) use the common band alone.
  *
  * The modules keep their own enum names (RPCS_ECLOSED, STORE_NOT_FOUND,
  * CANVAS_EFULL, ...) as aliases of the codes here, so their callers read
@@ -54,9 +55,11 @@
 #define CFD_BAND_EVRING -1900
 #define CFD_BAND_SKILLS -2000
 #define CFD_BAND_SESS -2100
+#define CFD_BAND_JSONSCAN -2200
+#define CFD_BAND_OPTS -2300
 /* The number of bands, CFD_BAND_COMMON's included (the last is
  * -(CFD_BANDS - 1) * CFD_BAND_SIZE). */
-#define CFD_BANDS 22
+#define CFD_BANDS 24
 #define CFD_BAND_SIZE 100
 
 typedef enum cfd_err {
@@ -103,6 +106,29 @@ typedef enum cfd_err {
     CFD_ERR_NET_LISTEN = -305,
     /* The token file cannot be used (details are logged). */
     CFD_ERR_NET_TOKEN = -306,
+    /* The network layer's protocol cores without I/O (net_*.h), in tens. */
+    /* net_policy.h: a request's Host, Origin or token refused; the token
+     * file unreadable or malformed, or readable by others. */
+    CFD_ERR_NET_POLICY_HOST = -310,
+    CFD_ERR_NET_POLICY_ORIGIN = -311,
+    CFD_ERR_NET_POLICY_TOKEN = -312,
+    CFD_ERR_NET_POLICY_IO = -313,
+    CFD_ERR_NET_POLICY_PERM = -314,
+    /* net_h2.h: the peer broke HTTP/2; no such stream; nghttp2 failed. */
+    CFD_ERR_NET_H2_PROTO = -320,
+    CFD_ERR_NET_H2_STREAM = -321,
+    CFD_ERR_NET_H2_FATAL = -322,
+    /* net_http1.h: not HTTP/1.1; refused by a limit; the connection is
+     * closing. */
+    CFD_ERR_NET_HTTP1_PARSE = -330,
+    CFD_ERR_NET_HTTP1_REJECTED = -331,
+    CFD_ERR_NET_HTTP1_CLOSED = -332,
+    /* net_ws.h: the WebSocket is closed; its queue is full; wslay failed. */
+    CFD_ERR_NET_WS_CLOSED = -340,
+    CFD_ERR_NET_WS_QUEUE_FULL = -341,
+    CFD_ERR_NET_WS_FATAL = -342,
+    /* net_msg.h: a request target that is not origin-form. */
+    CFD_ERR_NET_MSG_TARGET = -350,
 
     /* -400 .. -499: the bridge's application layer (app.h). */
     /* Not JSON ("invalid JSON: ..."). */
@@ -229,6 +255,14 @@ typedef enum cfd_err {
     CFD_ERR_SESS_BUSY = -2104,
     CFD_ERR_SESS_EXIST = -2105,
     CFD_ERR_SESS_UNAVAIL = -2106,
+
+    /* -2200 .. -2299: the bounded JSON pre-scan (jsonscan.h). */
+    CFD_ERR_JSONSCAN_DEPTH = -2200,
+    CFD_ERR_JSONSCAN_VALUES = -2201,
+
+    /* -2300 .. -2399: flags and their environment twins (opts.h; its
+     * outcomes HELP and VERSION are positive, not errors). */
+    CFD_ERR_OPTS_USAGE = -2300,
 } cfd_err;
 
 /* A static string naming err: the component's own wording ("call is
