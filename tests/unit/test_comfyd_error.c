@@ -24,9 +24,17 @@
 #include "graph.h"
 #include "jsonpb.h"
 #include "jsonpb_schema.h"
+#include "jsonscan.h"
 #include "lease.h"
 #include "mcp.h"
+#include "net_buf.h"
+#include "net_h2.h"
+#include "net_http1.h"
+#include "net_msg.h"
+#include "net_policy.h"
+#include "net_ws.h"
 #include "nodeinfo.h"
+#include "opts.h"
 #include "provenance.h"
 #include "provider.h"
 #include "rpcc.h"
@@ -72,6 +80,21 @@ static const code_name codes[] = {
     C(CFD_ERR_NET_EXISTS),
     C(CFD_ERR_NET_LISTEN),
     C(CFD_ERR_NET_TOKEN),
+    C(CFD_ERR_NET_POLICY_HOST),
+    C(CFD_ERR_NET_POLICY_ORIGIN),
+    C(CFD_ERR_NET_POLICY_TOKEN),
+    C(CFD_ERR_NET_POLICY_IO),
+    C(CFD_ERR_NET_POLICY_PERM),
+    C(CFD_ERR_NET_H2_PROTO),
+    C(CFD_ERR_NET_H2_STREAM),
+    C(CFD_ERR_NET_H2_FATAL),
+    C(CFD_ERR_NET_HTTP1_PARSE),
+    C(CFD_ERR_NET_HTTP1_REJECTED),
+    C(CFD_ERR_NET_HTTP1_CLOSED),
+    C(CFD_ERR_NET_WS_CLOSED),
+    C(CFD_ERR_NET_WS_QUEUE_FULL),
+    C(CFD_ERR_NET_WS_FATAL),
+    C(CFD_ERR_NET_MSG_TARGET),
     C(CFD_ERR_APP_JSON),
     C(CFD_ERR_APP_INPUT),
     C(CFD_ERR_APP_TOOBIG),
@@ -147,6 +170,9 @@ static const code_name codes[] = {
     C(CFD_ERR_SESS_BUSY),
     C(CFD_ERR_SESS_EXIST),
     C(CFD_ERR_SESS_UNAVAIL),
+    C(CFD_ERR_JSONSCAN_DEPTH),
+    C(CFD_ERR_JSONSCAN_VALUES),
+    C(CFD_ERR_OPTS_USAGE),
 };
 #define N_CODES (sizeof codes / sizeof codes[0])
 
@@ -325,6 +351,40 @@ static const alias aliases[] = {
     A(APP_E_ARG, CFD_BAND_APP),
     A(APP_E_START, CFD_BAND_APP),
     A(APP_E_NOMEM, CFD_BAND_APP),
+    A(NET_POLICY_OK, CFD_BAND_NET),
+    A(NET_POLICY_E_HOST, CFD_BAND_NET),
+    A(NET_POLICY_E_ORIGIN, CFD_BAND_NET),
+    A(NET_POLICY_E_TOKEN, CFD_BAND_NET),
+    A(NET_POLICY_E_ARG, CFD_BAND_NET),
+    A(NET_POLICY_E_IO, CFD_BAND_NET),
+    A(NET_POLICY_E_PERM, CFD_BAND_NET),
+    A(NET_POLICY_E_NOMEM, CFD_BAND_NET),
+    A(NET_H2_OK, CFD_BAND_NET),
+    A(NET_H2_E_PROTO, CFD_BAND_NET),
+    A(NET_H2_E_STREAM, CFD_BAND_NET),
+    A(NET_H2_E_ARG, CFD_BAND_NET),
+    A(NET_H2_E_FATAL, CFD_BAND_NET),
+    A(NET_H2_E_NOMEM, CFD_BAND_NET),
+    A(NET_HTTP1_E_PARSE, CFD_BAND_NET),
+    A(NET_HTTP1_E_REJECTED, CFD_BAND_NET),
+    A(NET_HTTP1_E_CLOSED, CFD_BAND_NET),
+    A(NET_HTTP1_E_NOMEM, CFD_BAND_NET),
+    A(NET_WS_OK, CFD_BAND_NET),
+    A(NET_WS_E_CLOSED, CFD_BAND_NET),
+    A(NET_WS_E_QUEUE_FULL, CFD_BAND_NET),
+    A(NET_WS_E_ARG, CFD_BAND_NET),
+    A(NET_WS_E_FATAL, CFD_BAND_NET),
+    A(NET_WS_E_NOMEM, CFD_BAND_NET),
+    A(NET_MSG_OK, CFD_BAND_NET),
+    A(NET_MSG_E_TARGET, CFD_BAND_NET),
+    A(NET_MSG_E_NOMEM, CFD_BAND_NET),
+    A(NET_BUF_OK, CFD_BAND_NET),
+    A(NET_BUF_E_NOMEM, CFD_BAND_NET),
+    A(JSONSCAN_OK, CFD_BAND_JSONSCAN),
+    A(JSONSCAN_EINVAL, CFD_BAND_JSONSCAN),
+    A(JSONSCAN_EDEPTH, CFD_BAND_JSONSCAN),
+    A(JSONSCAN_EVALUES, CFD_BAND_JSONSCAN),
+    A(OPTS_EUSAGE, CFD_BAND_OPTS),
 };
 #define N_ALIASES (sizeof aliases / sizeof aliases[0])
 
