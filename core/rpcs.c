@@ -4,11 +4,6 @@
  * rpcs_accept.c (see rpcs_int.h). */
 #include "rpcs_int.h"
 
-const char *rpcs_strerror(int err)
-{
-    return cfd_strerror(err);
-}
-
 /* ---- small helpers ---- */
 
 void rs_cond_init_mono(pthread_cond_t *cv)
