@@ -4,22 +4,27 @@
  * component owns a band of a hundred values (as nghttp2 and wslay number
  * theirs), so a code names its component and means one thing wherever it
  * travels. The meanings every component shares sit in the first band:
- * out of memory is CFD_ERR_NOMEM in every module. One function,
- * cfd_strerror, names any code.
+ * out of memory is CFD_ERR_NOMEM and an invalid argument CFD_ERR_INVALID
+ * in every module. One function, cfd_strerror, names any code. Positive
+ * values are not errors: a few modules return outcomes there (LEASE_HELD,
+ * CFG_HELP, OPTS_VERSION, ...).
  *
  * The bands: common -1, rpcs -100, rpcc -200, net (bnet) -300, app -400,
  * store -500, wfstore -600, canvas -700, runs -800, graph -900, nodeinfo
  * -1000, jsonpb (and jsonpb_schema) -1100, sse -1200, mcp -1300, blobstore
  * -1400, checkpoint -1500, lease -1600, agent -1700, provider -1800, evring
  * -1900, skills -2000, session -2100, jsonscan -2200, opts -2300. The net
- * band also holds the codes of bnet's protocol cores (net_*.h), in tens. Modules whose only errors
- * are shared ones (cfg, tools, provenance) use the common band alone.
+ * band also holds the codes of bnet's protocol cores (net_*.h), in tens.
+ * Modules whose only errors are shared ones (cfg, tools, provenance,
+ * net_buf) use the common band alone. A new band takes the next hundred
+ * and raises CFD_BANDS; tests/unit/test_comfyd_error.c walks them all.
  *
  * The modules keep their own enum names (RPCS_ECLOSED, STORE_NOT_FOUND,
  * CANVAS_EFULL, ...) as aliases of the codes here, so their callers read
  * as before; their *_EINVAL and *_ENOMEM are CFD_ERR_INVALID and
- * CFD_ERR_NOMEM. cfd_strerror names every code; store_strerror, which has
- * many callers, is kept as a thin alias of it.
+ * CFD_ERR_NOMEM. cfd_strerror names every code; store_strerror,
+ * rpcc_strerror and bnet_strerror, which have many callers, are kept as
+ * thin aliases of it, and app_strerror adds the app's positive outcomes.
  *
  * Across the process boundary, a graph error of a failed gRPC call travels
  * as data, not as text: the core sends the GraphErrorCode's name
