@@ -45,6 +45,10 @@
 #define APP_DEADLINE_SLACK_MS 2000
 #define APP_DEFAULT_TAB_TIMEOUT_MS 5000 /* the core's default tab wait */
 #define APP_MAX_TAB_TIMEOUT_MS 60000    /* the core's longest tab wait */
+/* A patch sent as a preview also waits for the user's decision: the core's
+ * CANVAS_DEFAULT_PREVIEW_MS and CANVAS_MAX_PREVIEW_MS. */
+#define APP_DEFAULT_PREVIEW_TIMEOUT_MS 60000
+#define APP_MAX_PREVIEW_TIMEOUT_MS 600000
 /* Every other unary call: the core answers from memory or SQLite. */
 #define APP_UNARY_TIMEOUT_MS 10000
 /* Graceful shutdown waits this long for calls in flight. */
@@ -123,8 +127,8 @@ const char *app_graph_code_name(Comfyd__V1__GraphErrorCode code);
  * "GRAPH_ERROR_CODE_NO_LIVE_CANVAS"; the short "NO_LIVE_CANVAS" too), or
  * UNSPECIFIED (0) for NULL, UNSPECIFIED and names that are no code. */
 Comfyd__V1__GraphErrorCode app_graph_code_named(const char *name);
-/* The deciding (first) graph error of an ExecuteResponse or
- * ExecuteBatchResponse whose ok is false, or NULL (other messages, ok
+/* The deciding (first) graph error of an ExecuteResponse,
+ * ExecuteBatchResponse or LeaseResponse whose ok is false, or NULL (other messages, ok
  * responses, or ok=false without an error). */
 const Comfyd__V1__GraphError *app_first_graph_error(const ProtobufCMessage *resp);
 
@@ -142,6 +146,7 @@ typedef enum {
     APP_OP_CANVASES,
     APP_OP_DIFF,
     APP_OP_WORKFLOWS,
+    APP_OP_LEASE, /* Lease: take, renew, release or list leases on nodes */
     APP_OP__COUNT,
 } app_op;
 
@@ -162,7 +167,7 @@ typedef struct app_graph_req {
 int app_graph_parse_command(const char *json, size_t len, app_graph_req *out, char *err,
                             size_t errlen);
 /* Parses the JSON body of another POST endpoint as the request message of
- * op (APP_OP_BATCH, QUEUE, SAVE, LOAD, STATE). Returns as above. */
+ * op (APP_OP_BATCH, QUEUE, SAVE, LOAD, STATE, LEASE). Returns as above. */
 int app_graph_parse_body(app_op op, const char *json, size_t len, app_graph_req *out, char *err,
                          size_t errlen);
 /* Parses one WS /comfy/graph/ws message: {"request_id": ..., "type": ...,
@@ -190,6 +195,10 @@ int app_graph_set_idempotency_key(app_graph_req *r, const char *key, size_t len,
  * APP_MAX_TAB_TIMEOUT_MS) plus APP_DEADLINE_SLACK_MS, else
  * APP_UNARY_TIMEOUT_MS. */
 int64_t app_graph_deadline_ms(const app_graph_req *r);
+/* The preview part of that deadline: apply_mode PREVIEW or PREVIEW_IF_SHOWN
+ * waits preview_timeout_ms (0: APP_DEFAULT_PREVIEW_TIMEOUT_MS, at most
+ * APP_MAX_PREVIEW_TIMEOUT_MS) for the user; 0 for any other request. */
+int64_t app_graph_preview_ms(const ProtobufCMessage *msg);
 /* The gRPC method name of op ("Execute", ...). */
 const char *app_graph_method(app_op op);
 
@@ -335,6 +344,7 @@ typedef enum {
     APP_ROUTE_ATTACHMENTS,
     APP_ROUTE_SESSIONS,
     APP_ROUTE_AUDIT,
+    APP_ROUTE_LEASE,
     APP_ROUTE__HTTP,
 } app_route;
 
@@ -379,6 +389,7 @@ typedef enum {
     APP_M_REVERT_SESSION,
     APP_M_LIST_CHECKPOINTS,
     APP_M_GET_NODE_HISTORY,
+    APP_M_LEASE,
     APP_M__COUNT,
 } app_method;
 

@@ -49,6 +49,19 @@ int app__admit(app_ctx *a, bnet_req *r, app_route route)
     return 0;
 }
 
+/* 1 when resp is a patch answer whose preview ended without applying it. */
+static int preview_settled(const ProtobufCMessage *resp)
+{
+    const Comfyd__V1__PreviewResult *p = NULL;
+    if (resp && resp->descriptor == &comfyd__v1__execute_response__descriptor)
+        p = ((const Comfyd__V1__ExecuteResponse *)resp)->preview;
+    else if (resp && resp->descriptor == &comfyd__v1__execute_batch_response__descriptor)
+        p = ((const Comfyd__V1__ExecuteBatchResponse *)resp)->preview;
+    return p && (p->outcome == COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_REJECTED ||
+                 p->outcome == COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_TIMED_OUT ||
+                 p->outcome == COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_UNAVAILABLE);
+}
+
 int app__call_outcome(const app_call *c, const char **code, char *msg, size_t msglen)
 {
     if (c->code != GRPC_STATUS_OK) {
@@ -74,6 +87,10 @@ int app__call_outcome(const app_call *c, const char **code, char *msg, size_t ms
     if (!failed && c->resp &&
         c->resp->descriptor == &comfyd__v1__execute_batch_response__descriptor)
         failed = !((const Comfyd__V1__ExecuteBatchResponse *)c->resp)->ok;
+    /* A preview the user rejected, that timed out or that no tab could
+     * show is an answer, not a failure: nothing was applied and the body
+     * says why (docs/concurrent-editing.md). */
+    if (failed && preview_settled(c->resp)) failed = 0;
     if (!failed) {
         *code = NULL;
         msg[0] = '\0';

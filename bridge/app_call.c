@@ -248,8 +248,18 @@ static void http_done(app_call *c)
 void app__call_http(app_ctx *a, bnet_req *r, app_route route, app_method method,
                     const ProtobufCMessage *req, int64_t timeout_ms)
 {
+    app__call_http_as(a, r, route, method, req, timeout_ms, NULL);
+}
+
+void app__call_http_as(app_ctx *a, bnet_req *r, app_route route, app_method method,
+                       const ProtobufCMessage *req, int64_t timeout_ms, const char *caller)
+{
     app_call *c = app__call_new(a, method, http_done);
     c->req_id = bnet_req_id(r);
     c->route = route;
+    if (caller && *caller) {
+        c->caller_key = APP_MD_CALLER;
+        snprintf(c->caller, sizeof c->caller, "%s", caller);
+    }
     app__call_start(c, req, timeout_ms);
 }

@@ -20,12 +20,35 @@ static int input_status(int rc)
     return rc == APP_E_TOOBIG ? 413 : rc == APP_E_NOMEM ? 500 : 400;
 }
 
-/* Starts gr's call for r; gr is cleared. */
-static void http_call(app_ctx *a, bnet_req *r, app_graph_req *gr)
+/* Starts gr's call for r on behalf of caller (may be NULL); gr is cleared. */
+static void http_call(app_ctx *a, bnet_req *r, app_graph_req *gr, const char *caller)
 {
-    app__call_http(a, r, app_graph_op_route(gr->op), app_graph_op_method(gr->op), gr->msg,
-                   app_graph_deadline_ms(gr));
+    app__call_http_as(a, r, app_graph_op_route(gr->op), app_graph_op_method(gr->op), gr->msg,
+                      app_graph_deadline_ms(gr), caller);
     app_graph_req_clear(gr);
+}
+
+/* The comfyd-caller header: who an HTTP caller says it is (the core
+ * records it as the provenance of what the call changes and as the holder
+ * of the leases it takes). 0 with caller filled ("" when absent), -1 when
+ * it is not 1..APP_MAX_CALLER printable ASCII characters (err says so). */
+static int http_caller(bnet_req *r, char caller[APP_MAX_CALLER + 1], char *err, size_t errlen)
+{
+    size_t n = 0;
+    const char *h = bnet_req_header(r, APP_MD_CALLER, &n);
+    caller[0] = 0;
+    if (!h) return 0;
+    int ok = n >= 1 && n <= APP_MAX_CALLER;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = h[i] >= 0x20 && h[i] <= 0x7e;
+    if (!ok) {
+        snprintf(err, errlen, "header %s must be 1..%d printable ASCII characters", APP_MD_CALLER,
+                 APP_MAX_CALLER);
+        return -1;
+    }
+    memcpy(caller, h, n);
+    caller[n] = 0;
+    return 0;
 }
 
 static void http_post(app_ctx *a, bnet_req *r, app_op op)
@@ -41,12 +64,14 @@ static void http_post(app_ctx *a, bnet_req *r, app_op op)
     size_t klen = 0;
     const char *key = bnet_req_header(r, "idempotency-key", &klen);
     if (rc == APP_OK && key) rc = app_graph_set_idempotency_key(&gr, key, klen, err, sizeof err);
+    char caller[APP_MAX_CALLER + 1];
+    if (rc == APP_OK && http_caller(r, caller, err, sizeof err)) rc = APP_E_INPUT;
     if (rc != APP_OK) {
         app__respond_error(a, r, route, input_status(rc), err, NULL);
         app_graph_req_clear(&gr);
         return;
     }
-    http_call(a, r, &gr);
+    http_call(a, r, &gr, caller);
 }
 
 static void h_command(bnet_req *r, void *ud)
@@ -68,6 +93,10 @@ static void h_save(bnet_req *r, void *ud)
 static void h_load(bnet_req *r, void *ud)
 {
     http_post(ud, r, APP_OP_LOAD);
+}
+static void h_lease(bnet_req *r, void *ud)
+{
+    http_post(ud, r, APP_OP_LEASE);
 }
 static void h_state(bnet_req *r, void *ud)
 {
@@ -186,7 +215,7 @@ static void h_node_types(bnet_req *r, void *ud)
         }
     }
     free(names);
-    http_call(a, r, &gr);
+    http_call(a, r, &gr, NULL);
     return;
 out:
     free(names);
@@ -519,6 +548,7 @@ int app__graph_routes(app_ctx *a)
         {"GET", "/comfy/graph/canvases", h_canvases},
         {"GET", "/comfy/graph/diff", h_diff},
         {"GET", "/comfy/graph/audit", h_audit},
+        {"POST", "/comfy/graph/lease", h_lease},
         {"GET", "/comfy/graph/workflows", h_workflows},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)

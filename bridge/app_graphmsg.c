@@ -13,8 +13,9 @@
 #define MOD "comfyd-bridge"
 
 /* Keys that travel beside a seed command and belong to its ExecuteRequest. */
-static const char *const envelope_keys[] = {"canvas_id",       "base_revision", "on_stale",
-                                            "idempotency_key", "validate_only", "timeout_ms"};
+static const char *const envelope_keys[] = {"canvas_id",       "base_revision",     "on_stale",
+                                            "idempotency_key", "validate_only",     "timeout_ms",
+                                            "apply_mode",      "preview_timeout_ms"};
 #define N_ENVELOPE (sizeof envelope_keys / sizeof envelope_keys[0])
 
 static const struct {
@@ -41,6 +42,8 @@ static const struct {
                      APP_ROUTE_DIFF},
     [APP_OP_WORKFLOWS] = {"workflows", APP_M_LIST_WORKFLOWS,
                           &comfyd__v1__list_workflows_request__descriptor, APP_ROUTE_WORKFLOWS},
+    [APP_OP_LEASE] = {"lease", APP_M_LEASE, &comfyd__v1__lease_request__descriptor,
+                      APP_ROUTE_LEASE},
 };
 
 const char *app_graph_method(app_op op)
@@ -266,6 +269,25 @@ int app_graph_set_idempotency_key(app_graph_req *r, const char *key, size_t len,
     return APP_OK;
 }
 
+/* How long a patch sent as a preview may wait for the user's decision on
+ * top of the tab's round trip (0: not a preview). */
+int64_t app_graph_preview_ms(const ProtobufCMessage *msg)
+{
+    const ProtobufCFieldDescriptor *m =
+        protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, "apply_mode");
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, "preview_timeout_ms");
+    if (!m || !f) return 0;
+    int mode = *(const int *)((const char *)msg + m->offset);
+    if (mode != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW &&
+        mode != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW_IF_SHOWN)
+        return 0;
+    uint32_t t = *(const uint32_t *)((const char *)msg + f->offset);
+    if (t == 0) t = APP_DEFAULT_PREVIEW_TIMEOUT_MS;
+    if (t > APP_MAX_PREVIEW_TIMEOUT_MS) t = APP_MAX_PREVIEW_TIMEOUT_MS;
+    return t;
+}
+
 int64_t app_graph_deadline_ms(const app_graph_req *r)
 {
     if (!r->msg || !tab_op(r->op)) return APP_UNARY_TIMEOUT_MS;
@@ -274,7 +296,7 @@ int64_t app_graph_deadline_ms(const app_graph_req *r)
     uint32_t t = f ? *(const uint32_t *)((const char *)r->msg + f->offset) : 0;
     if (t == 0) t = APP_DEFAULT_TAB_TIMEOUT_MS;
     if (t > APP_MAX_TAB_TIMEOUT_MS) t = APP_MAX_TAB_TIMEOUT_MS;
-    return (int64_t)t + APP_DEADLINE_SLACK_MS;
+    return (int64_t)t + app_graph_preview_ms(r->msg) + APP_DEADLINE_SLACK_MS;
 }
 
 /* ---- answers ---- */

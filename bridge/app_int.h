@@ -137,6 +137,9 @@ extern const app_enum_style app__style_session;
 
 /* A caller name passed to the core (the core's PROVN_MAX_NAME). */
 #define APP_MAX_CALLER 128
+/* The HTTP header an HTTP caller names itself with, passed on to the core
+ * as the gRPC metadata of the same name (provenance, leases). */
+#define APP_MD_CALLER "comfyd-caller"
 typedef struct app_call app_call;
 /* Runs on the loop once the call is finished (or failed to start). */
 typedef void (*app_call_done)(app_call *c);
@@ -179,6 +182,10 @@ void app__call_start(app_call *c, const ProtobufCMessage *req, int64_t timeout_m
  * then. */
 void app__call_http(app_ctx *a, bnet_req *r, app_route route, app_method method,
                     const ProtobufCMessage *req, int64_t timeout_ms);
+/* The same on behalf of caller (NULL or "": unnamed), sent to the core as
+ * APP_MD_CALLER metadata. */
+void app__call_http_as(app_ctx *a, bnet_req *r, app_route route, app_method method,
+                       const ProtobufCMessage *req, int64_t timeout_ms, const char *caller);
 /* The service that serves method (app_method.c); NULL when out of range. */
 const ProtobufCServiceDescriptor *app__method_service(app_method m);
 

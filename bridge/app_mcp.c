@@ -265,6 +265,7 @@ static void initialize(mcp_x *x, const mcp_msg *msg)
         return;
     }
     snprintf(s->client, sizeof s->client, "%s", client);
+    s->elicitation = mcp_client_elicits(msg->params) && mcp_version_elicitation(version);
     snprintf(x->session, sizeof x->session, "%s", s->id);
     snprintf(x->version, sizeof x->version, "%s", version);
     x->new_session = 1;
@@ -422,7 +423,9 @@ static void h_post(bnet_req *r, void *ud)
             if (!strcmp(msg.method, "notifications/cancelled"))
                 mx_cancelled(a, x->session, msg.params);
         }
-        /* Responses: the server sends no requests, so none is awaited. */
+        /* Responses: to the server's elicitation/create requests (preview
+         * before apply); anything else is not awaited. */
+        if (msg.kind == MCP_MSG_RESPONSE && !init) mx_elicit_response(a, x->session, msg.id, v);
     }
     /* A lone invalid message is an HTTP error too. */
     if (!batch && invalid && ops[0].answer && x->pending == 1) {
@@ -467,16 +470,21 @@ void app__mcp_tick(app_ctx *a)
     for (wait *w = m->waits, *next; w; w = next) {
         next = w->next;
         if (!w->o) continue;
-        if (w->run && (a->draining || now >= w->deadline)) {
+        if (w->elicit && (a->draining || now >= w->deadline)) {
+            /* Nobody decided in time: a result, timed_out. */
+            mx_elicit_expire(w);
+            continue;
+        }
+        if (w->elicit) {
+            /* Waiting for the client (keep-alives below) or the core. */
+        } else if (w->run && (a->draining || now >= w->deadline)) {
             /* A run still going is a result: timed_out. */
             mx_run_finish(w, 1);
             continue;
-        }
-        if (a->draining) {
+        } else if (a->draining) {
             mx_send_finish(w, "interrupted", "the bridge is shutting down; the turn goes on");
             continue;
-        }
-        if (now >= w->deadline) {
+        } else if (now >= w->deadline) {
             mx_send_finish(w, "timeout",
                            "no end of the turn within wait_ms; it goes on (see list_sessions)");
             continue;

@@ -251,6 +251,7 @@ void mx_wait_free(app_mcp *m, wait *w)
         m->waits = w->next;
     if (w->next) w->next->prev = w->prev;
     if (w->send_req) protobuf_c_message_free_unpacked(w->send_req, NULL);
+    if (w->patch_req) protobuf_c_message_free_unpacked(w->patch_req, NULL);
     for (size_t i = 0; i < w->n_early; i++)
         protobuf_c_message_free_unpacked(w->early[i], NULL);
     free(w->early);

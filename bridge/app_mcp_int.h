@@ -71,6 +71,7 @@ typedef enum {
     T_REVERT_SESSION,
     T_LIST_CHECKPOINTS,
     T_NODE_HISTORY,
+    T_LEASE,
     T__COUNT,
 } tool_id;
 
@@ -134,6 +135,17 @@ struct wait {
     char prompt_id[TOOLSPEC_MAX_RUN_ID + 1];
     Comfyd__V1__Run *last_run;
     char last_line[256];
+    /* elicit: an apply_patch previewed through the client
+     * (app_mcp_elicit.c): the patch (an ExecuteBatchRequest), the id of
+     * the elicitation/create request once asked, when it was asked, and
+     * whether the accepted patch is on its way to the core. */
+    int elicit;
+    ProtobufCMessage *patch_req;
+    char elicit_id[64];
+    uint64_t asked_at;
+    int applying;
+    char canvas[MCP_MAX_CANVAS_ID + 1];
+    uint64_t revision;
 };
 
 typedef struct app_mcp {
@@ -191,6 +203,19 @@ void mx_tool_get_graph(op *o);
 void mx_tool_types(op *o, mcp_session *s);
 void mx_tool_patch(op *o, mcp_session *s);
 void mx_tool_message(op *o, mcp_session *s);
+
+/* -- app_mcp_elicit.c -- */
+/* 1 when o's apply_patch (req) is to be previewed through the MCP client:
+ * apply_mode PREVIEW, a client that declared elicitation on a version that
+ * has it, and an answer that can be an event stream. */
+int mx_elicit_wanted(const op *o, const mcp_session *s, const Comfyd__V1__ExecuteBatchRequest *req);
+/* Checks the patch (validate_only), asks the client, and applies it when
+ * accepted. req is taken. */
+void mx_elicit_start(op *o, Comfyd__V1__ExecuteBatchRequest *req);
+/* A JSON-RPC response the client POSTed (msg: the whole message). */
+void mx_elicit_response(app_ctx *a, const char *session, const char *id_json, yajl_val msg);
+/* The tick of an elicit wait: its deadline passed, or the bridge drains. */
+void mx_elicit_expire(wait *w);
 
 /* -- app_mcp_send.c -- */
 int mx_keep(ProtobufCMessage ***arr, size_t *n, ProtobufCMessage *m, size_t max);

@@ -106,6 +106,7 @@ const tool_info mx_tools[T__COUNT] = {
     [T_VALIDATE] = {NULL, "Validate a patch", NULL, 1, 0, 1, 0, 0, NULL, {0}},
     [T_APPLY] = {NULL, "Apply a patch", NULL, 0, 1, 0, 0, 0, NULL, {0}},
     [T_QUEUE] = {NULL, "Queue the workflow", NULL, 0, 0, 0, 0, 0, NULL, {0}},
+    [T_LEASE] = {NULL, "Lease nodes", NULL, 0, 0, 0, 0, 0, NULL, {0}},
     [T_SAVE] = {"save_workflow",
                 "Save the workflow",
                 "Stores a canvas's workflow under a name in the workflow store and returns the "
@@ -292,6 +293,7 @@ const toolspec_id mx_spec_of[T__COUNT] = {
     [T_REVERT_SESSION] = TOOLSPEC__COUNT,
     [T_LIST_CHECKPOINTS] = TOOLSPEC__COUNT,
     [T_NODE_HISTORY] = TOOLSPEC__COUNT,
+    [T_LEASE] = TOOLSPEC_LEASE,
 };
 
 const char *mx_tool_name(tool_id t)

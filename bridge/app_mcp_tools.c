@@ -320,6 +320,10 @@ void mx_tool_patch(op *o, mcp_session *s)
     req->timeout_ms = 0;
     o->has_base = req->base_revision != NULL;
     o->base = o->has_base ? req->base_revision->value : 0;
+    if (mx_elicit_wanted(o, s, req)) {
+        mx_elicit_start(o, req);
+        return;
+    }
     mx_start(o, APP_M_EXECUTE_BATCH, done_patch, &req->base,
              mx_tab_deadline(APP_OP_BATCH, &req->base));
     protobuf_c_message_free_unpacked(&req->base, NULL);
@@ -334,7 +338,15 @@ static void done_message(app_call *c)
     if (!o) return;
     const char *code;
     char msg[RPCC_MAX_DETAILS_BYTES + 64];
-    if (app__call_outcome(c, &code, msg, sizeof msg) != 200 || !c->resp) {
+    int status = app__call_outcome(c, &code, msg, sizeof msg);
+    if (o->tool == T_LEASE && c->code == GRPC_STATUS_OK && c->resp && status != 200) {
+        /* A refused lease: the answer itself (the lease in the way, its
+         * holder and expiry) with the error's hint, as an error result. */
+        char *res = mx_encode_result(c->resp, 0);
+        mx_op_tool_result(o, res ? res : mx_call_error(c), 1);
+        return;
+    }
+    if (status != 200 || !c->resp) {
         mx_op_tool_error(o, mx_call_error(c));
         return;
     }
@@ -378,6 +390,7 @@ void mx_tool_message(op *o, mcp_session *s)
                                 APP_M_LIST_CHECKPOINTS, -1},
         [T_NODE_HISTORY] = {&comfyd__v1__get_node_history_request__descriptor,
                             APP_M_GET_NODE_HISTORY, -1},
+        [T_LEASE] = {&comfyd__v1__lease_request__descriptor, APP_M_LEASE, -1},
     };
     const tool_info *ti = &mx_tools[o->tool];
     ProtobufCMessage *req = mx_decode_args(o, how[o->tool].d, ti->opts.skip, ti->opts.n_skip);

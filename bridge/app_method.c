@@ -39,6 +39,7 @@ static const struct {
     [APP_M_REVERT_SESSION] = {&comfyd__v1__session_service__descriptor, "RevertSession"},
     [APP_M_LIST_CHECKPOINTS] = {&comfyd__v1__session_service__descriptor, "ListCheckpoints"},
     [APP_M_GET_NODE_HISTORY] = {&comfyd__v1__graph_service__descriptor, "GetNodeHistory"},
+    [APP_M_LEASE] = {&comfyd__v1__graph_service__descriptor, "Lease"},
 };
 
 const char *app_method_name(app_method m)

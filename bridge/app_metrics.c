@@ -14,9 +14,9 @@
 /* ==== metrics ==== */
 
 static const char *const route_names[APP_ROUTE__HTTP] = {
-    "command",    "batch",    "queue",      "save",        "load",     "state",
-    "node_types", "canvases", "diff",       "workflows",   "healthz",  "metrics",
-    "mcp",        "runs",     "run_output", "attachments", "sessions", "audit",
+    "command",    "batch",       "queue",     "save",    "load",    "state", "node_types",
+    "canvases",   "diff",        "workflows", "healthz", "metrics", "mcp",   "runs",
+    "run_output", "attachments", "sessions",  "audit",   "lease",
 };
 static const char *const ws_names[APP_WS__COUNT] = {"graph", "editor", "session"};
 

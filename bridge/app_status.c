@@ -64,6 +64,7 @@ int app_status_for_graph(Comfyd__V1__GraphErrorCode code)
     case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_NO_LIVE_CANVAS:
     case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_AMBIGUOUS_CANVAS:
     case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED:
+    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_LEASED:
         return 409;
     case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_CANVAS_NOT_FOUND:
     case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND:
@@ -143,6 +144,10 @@ const Comfyd__V1__GraphError *app_first_graph_error(const ProtobufCMessage *resp
         if (r->n_errors) return r->errors[0];
         for (size_t i = 0; i < r->n_results; i++)
             if (r->results[i] && r->results[i]->error) return r->results[i]->error;
+    }
+    if (resp->descriptor == &comfyd__v1__lease_response__descriptor) {
+        const Comfyd__V1__LeaseResponse *r = (const Comfyd__V1__LeaseResponse *)resp;
+        return r->ok ? NULL : r->refusal;
     }
     return NULL;
 }

@@ -57,6 +57,11 @@ int mcp_version_annotations(const char *v)
     return v && version_index(v, strlen(v)) >= 1;
 }
 
+int mcp_version_elicitation(const char *v)
+{
+    return mcp_version_structured(v);
+}
+
 int mcp_version_structured(const char *v)
 {
     return v && version_index(v, strlen(v)) >= 2;
@@ -369,6 +374,13 @@ int mcp_initialize_params(yajl_val params, const char **version, char *client, s
     }
     *version = mcp_negotiate(pv->u.string);
     return MCP_OK;
+}
+
+int mcp_client_elicits(yajl_val params)
+{
+    yajl_val caps = YAJL_IS_OBJECT(params) ? get(params, "capabilities") : NULL;
+    yajl_val e = YAJL_IS_OBJECT(caps) ? get(caps, "elicitation") : NULL;
+    return YAJL_IS_OBJECT(e);
 }
 
 int mcp_initialize_result(const char *version, const mcp_server_info *info, char **out, size_t *len)

@@ -109,6 +109,11 @@ const char *mcp_negotiate(const char *requested);
 int mcp_version_batches(const char *v);
 int mcp_version_annotations(const char *v);
 int mcp_version_structured(const char *v);
+/* elicitation/create exists from 2025-06-18 on. */
+int mcp_version_elicitation(const char *v);
+/* 1 when initialize's params declare capabilities.elicitation (an object):
+ * the client can be asked (elicitation/create) instead of the tab. */
+int mcp_client_elicits(yajl_val params);
 
 /* ---- parsing ---- */
 
@@ -269,6 +274,8 @@ typedef struct mcp_session {
     int has_view;
     char canvas[MCP_MAX_CANVAS_ID + 1];
     uint64_t revision;
+    /* The client declared elicitation and speaks a version that has it. */
+    int elicitation;
 } mcp_session;
 
 typedef struct mcp_sessions mcp_sessions;

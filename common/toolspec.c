@@ -524,6 +524,19 @@ static char *patch_json(const Comfyd__V1__ExecuteBatchResponse *r, int validate_
     if (!bad && r->rebased)
         bad = g_str(g, "rebased") || g_bool(g, 1) || g_str(g, "rebased_from") ||
               g_u64(g, r->rebased_from);
+    if (!bad && r->preview && r->preview->outcome) {
+        /* Preview before apply: what the user decided (accepted, rejected,
+         * timed_out, unavailable). */
+        static const char *const outcomes[] = {"", "accepted", "rejected", "timed_out",
+                                               "unavailable"};
+        unsigned o = (unsigned)r->preview->outcome;
+        bad = g_str(g, "preview") || yajl_gen_map_open(g) != yajl_gen_status_ok ||
+              g_kv(g, "outcome", o < sizeof outcomes / sizeof outcomes[0] ? outcomes[o] : "") ||
+              (r->preview->decided_by && *r->preview->decided_by &&
+               g_kv(g, "decided_by", r->preview->decided_by)) ||
+              g_str(g, "waited_ms") || g_u64(g, r->preview->waited_ms) ||
+              yajl_gen_map_close(g) != yajl_gen_status_ok;
+    }
     if (!bad && r->n_refs) {
         bad = g_str(g, "refs") || yajl_gen_map_open(g) != yajl_gen_status_ok;
         for (size_t i = 0; !bad && i < r->n_refs; i++)
@@ -571,6 +584,17 @@ static char *patch_json(const Comfyd__V1__ExecuteBatchResponse *r, int validate_
                     bad = jsonpb_encode_gen(g, &e->conflicts[k]->base, &o, NULL, 0) != 0;
                 bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
             }
+            if (!bad && e->lease) {
+                /* LEASED: the lease in the way (holder, nodes, expires_ms)
+                 * and the node of the command it covers. */
+                static const jsonpb_enum_override lower[] = {
+                    {&comfyd__v1__actor_kind__descriptor, JSONPB_ENUM_LOWER}};
+                jsonpb_opts o = {0};
+                o.enum_overrides = lower;
+                o.n_enum_overrides = 1;
+                bad = g_str(g, "leased_node_id") || g_i64(g, e->leased_node_id) ||
+                      g_str(g, "lease") || jsonpb_encode_gen(g, &e->lease->base, &o, NULL, 0) != 0;
+            }
             bad = bad || yajl_gen_map_close(g) != yajl_gen_status_ok;
         }
         bad = bad || yajl_gen_array_close(g) != yajl_gen_status_ok;
@@ -605,6 +629,10 @@ const char *toolspec_hint(Comfyd__V1__GraphErrorCode code)
     case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_EDITOR_FAILED:
         return "The tab did not confirm the change: call get_graph to see what the canvas holds "
                "now before trying again.";
+    case COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_LEASED:
+        return "Another caller holds a lease on these nodes (the error names it and when it "
+               "expires): work on other nodes, or wait and read the graph again; do not retry "
+               "the same change at once.";
     default:
         return NULL;
     }
@@ -654,6 +682,14 @@ static const jsonpb_field_doc patch_docs[] = {
     {"on_stale",
      "rebase (default): apply a patch whose base_revision is behind when it touches nothing "
      "that changed since; reject: refuse it whenever the canvas moved on."},
+    {"apply_mode",
+     "apply (default): apply at once; preview: show the patch to the user (the canvas's tab, or "
+     "your MCP client when it supports elicitation) and apply it only when accepted, validated "
+     "again against the graph as it is then; preview_if_shown: preview only when a tab that can "
+     "show it is attached. The answer's preview.outcome says accepted, rejected or timed_out "
+     "(nothing was applied unless accepted)."},
+    {"preview_timeout_ms",
+     "How long a preview waits for the user's decision (default 60000, at most 600000)."},
     {"mode",
      "atomic (default): nothing is applied when any command is invalid; partial: the valid ones "
      "are."},
@@ -671,8 +707,10 @@ static const jsonpb_field_doc patch_docs[] = {
     {"commands.arrange.y", "Top edge."},
     {"commands.arrange.spacing", "Gap between columns and nodes (default 60)."},
 };
-/* The core's GRAPH_MAX_BATCH, GRAPH_MAX_NODES and GRAPH_MAX_SPACING. */
+/* The core's GRAPH_MAX_BATCH, GRAPH_MAX_NODES and GRAPH_MAX_SPACING, and
+ * CANVAS_MAX_PREVIEW_MS. */
 static const jsonpb_field_keywords patch_keywords[] = {
+    {"preview_timeout_ms", "\"maximum\":600000"},
     {"commands", "\"minItems\":1,\"maxItems\":1000"},
     {"commands.arrange.node_ids", "\"maxItems\":10000"},
     {"commands.arrange.spacing", "\"minimum\":0,\"maximum\":10000"},
@@ -752,25 +790,48 @@ static toolspec_def defs[TOOLSPEC__COUNT] = {
      "\"type\":\"string\"},\"index\":{\"type\":\"integer\",\"minimum\":0,\"description\":"
      "\"Default 0.\"}},\"required\":[\"prompt_id\",\"node_id\"],\"additionalProperties\":false}",
      1},
+    {"lease",
+     "Takes, renews, releases or lists leases on nodes of the canvas. While you hold a lease, "
+     "other callers' patches that change those nodes (or create a node inside a leased group) "
+     "are refused with LEASED, so concurrent skills and clients can work on separate parts of "
+     "the graph. The user's edits always win: the diff marks a user edit of a leased node with "
+     "lease_id. A skill's leases end with its turn; others expire after ttl_ms unless renewed. "
+     "acquire: node_ids and/or group (a group's title or id) -> the lease with its id and "
+     "expires_ms; renew or release: lease_id (release without one: all of yours); list: every "
+     "lease of the canvas.",
+     "{\"type\":\"object\",\"properties\":{" CANVAS_ID_PROP
+     ",\"action\":{\"type\":\"string\",\"enum\":[\"acquire\",\"renew\",\"release\",\"list\"]},"
+     "\"node_ids\":{\"type\":\"array\",\"items\":{\"type\":\"integer\",\"minimum\":1},"
+     "\"maxItems\":2048},\"group\":{\"type\":\"string\",\"maxLength\":256,\"description\":"
+     "\"A group of the workflow by its title or id: its nodes, and nodes created inside it.\"},"
+     "\"ttl_ms\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":600000,\"description\":"
+     "\"acquire, renew: how long (0 or omitted: 60000; at least 1000).\"},\"lease_id\":{"
+     "\"type\":\"integer\",\"minimum\":0}},\"required\":[\"action\"],"
+     "\"additionalProperties\":false}",
+     0},
 };
 
 /* Argument names of each tool, as its schema lists them. */
 static const char *const keys_get_graph[] = {"canvas_id", "detail", "node_ids"};
 static const char *const keys_search[] = {"query", "category", "limit"};
 static const char *const keys_schema[] = {"node_type"};
-static const char *const keys_patch[] = {"commands", "base_revision", "mode", "canvas_id",
-                                         "on_stale"};
+static const char *const keys_patch[] = {"commands",          "base_revision", "mode",
+                                         "canvas_id",         "on_stale",      "apply_mode",
+                                         "preview_timeout_ms"};
 static const char *const keys_queue[] = {"canvas_id"};
 static const char *const keys_run[] = {"canvas_id", "wait_ms"};
 static const char *const keys_run_id[] = {"prompt_id"};
 static const char *const keys_output[] = {"prompt_id", "node_id", "index"};
+static const char *const keys_lease[] = {"canvas_id", "action", "node_ids",
+                                         "group",     "ttl_ms", "lease_id"};
 
 static const struct {
     const char *const *keys;
     size_t n;
 } arg_keys[TOOLSPEC__COUNT] = {
-    {keys_get_graph, 3}, {keys_search, 3}, {keys_schema, 1}, {keys_patch, 5},  {keys_patch, 5},
-    {keys_queue, 1},     {keys_run, 2},    {keys_run_id, 1}, {keys_run_id, 1}, {keys_output, 3},
+    {keys_get_graph, 3}, {keys_search, 3}, {keys_schema, 1}, {keys_patch, 7},
+    {keys_patch, 7},     {keys_queue, 1},  {keys_run, 2},    {keys_run_id, 1},
+    {keys_run_id, 1},    {keys_output, 3}, {keys_lease, 6},
 };
 
 static pthread_once_t patch_once = PTHREAD_ONCE_INIT;

@@ -22,6 +22,9 @@
  *   validate_patch,
  *   apply_patch        {ok, canvas_id, revision, refs, results, errors:
  *                      [{index, code, message, suggestions}], hint};
+ *   lease              the LeaseResponse (jsonpb): ok, lease, leases,
+ *                      released, or error with LEASED and the lease in
+ *                      the way;
  *   errors             {error, code, hint} with the GraphErrorCode name
  *                      (NO_LIVE_CANVAS, ...) or INVALID_ARGUMENT.
  *
@@ -89,6 +92,8 @@ typedef enum {
     TOOLSPEC_GET_RUN,
     TOOLSPEC_CANCEL_RUN,
     TOOLSPEC_VIEW_OUTPUT,
+    /* Leases on nodes (docs/concurrent-editing.md, "Leases"). */
+    TOOLSPEC_LEASE,
     TOOLSPEC__COUNT,
 } toolspec_id;
 

@@ -294,6 +294,7 @@ static char *run_tool(run *r, const agent_tool *const *offered, size_t n_offered
         .cancel = t->cancel,
         .vision = t->vision != 0,
         .images = images,
+        .preview_policy = t->skill->preview_policy,
     };
     int rc = tool->fn(tool->ud ? tool->ud : t->tools_ud, &ctx, canon, &res);
     int good = rc == AGENT_TOOL_OK;

@@ -75,6 +75,7 @@ typedef struct agent_call_ctx {
     const atomic_int *cancel; /* may be NULL */
     int vision;               /* 1: images attached below reach the model */
     agent_images *images;     /* for agent_call_attach_image; NULL: none taken */
+    int preview_policy;       /* the skill's preview_policy (preview_policy.h; 0: the default) */
 } agent_call_ctx;
 
 /* Shows the model an image with the results of the current reply's calls:
@@ -114,6 +115,9 @@ typedef struct agent_skill {
     char *const *allowed_tools; /* names; none: every tool */
     size_t n_allowed_tools;
     int read_only; /* 1: only tools with read_only set, whatever allowed_tools says */
+    /* Which patches the user sees first (preview_policy.h; 0: the default,
+     * confirm-destructive); handed to the tools in agent_call_ctx. */
+    int preview_policy;
 } agent_skill;
 
 /* Where the loop reports progress; callbacks run on the calling thread.

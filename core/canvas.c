@@ -297,6 +297,7 @@ static void cv_prov_commit(canvas *cv, uint64_t rev, Comfyd__V1__GraphOrigin ori
         removed = ops[i]->command &&
                   ops[i]->command->command_case == COMFYD__V1__COMMAND__COMMAND_REMOVE_NODE;
     if (removed) provn_prune(cv->provn, cv->g);
+    cv_lease_committed(cv, rev, origin, ops, n, removed);
 }
 
 /* Takes the provenance a loaded or attached workflow carries. */
@@ -409,6 +410,7 @@ void cv_unref(canvas *cv)
     if (!cv || atomic_fetch_sub(&cv->refs, 1) != 1) return;
     graph_destroy(cv->g);
     provn_destroy(cv->provn);
+    lgraph_destroy(cv->leases);
     nodeinfo_unref(cv->tab_ni);
     free(cv->id);
     free(cv->title);
@@ -517,6 +519,8 @@ Comfyd__V1__Graph *cv_graph_as(canvas *cv, int head_only)
         g->unchanged = 1;
     } else if (!(g = graph_to_proto(cv->g)) || provn_fill_graph(cv->provn, g)) {
         abort();
+    } else {
+        cv_lease_fill_graph(cv, g);
     }
     g->canvas_id = xstrdup(cv->id);
     g->title = xstrdup(cv->title);

@@ -59,6 +59,18 @@
  * authoritative; a report whose tab_revision is below one already seen
  * from that tab is not committed (a newer state is in).
  *
+ * Previews (docs/concurrent-editing.md). A patch with apply_mode PREVIEW
+ * (or PREVIEW_IF_SHOWN on a tab that attached with can_preview) is
+ * validated as above, then sent as a PreviewRequest instead and stays in
+ * flight until the tab's PreviewDecision or preview_timeout_ms
+ * (CANVAS_DEFAULT_PREVIEW_MS, at most CANVAS_MAX_PREVIEW_MS, within the
+ * caller's limit). Accepted, it is dispatched again from the start
+ * (rebased or refused, validated against the mirror as it is then, sent as
+ * a PatchRequest with a new request_id and its own timeout_ms); rejected
+ * or timed out, it is answered ok=false with preview.outcome and a SKIPPED
+ * error, nothing applied. PREVIEW on a tab without can_preview is
+ * answered UNAVAILABLE; PREVIEW_IF_SHOWN there is applied at once.
+ *
  * How errors reach a caller. Graph-level outcomes of Execute and
  * ExecuteBatch are responses, not failures: ok=false with every error in
  * errors[] and the per-command results[] (a request-level error such as
@@ -149,6 +161,11 @@ struct store; /* store.h */
  * (a tab that needs longer is not applying a patch, it is stuck). */
 #define CANVAS_DEFAULT_TIMEOUT_MS 5000
 #define CANVAS_MAX_TIMEOUT_MS 60000
+/* Preview before apply: the default wait for the user's decision, and the
+ * most a request may ask for (a person reading a patch takes minutes, not
+ * hours; the request holds its canvas's queue meanwhile). */
+#define CANVAS_DEFAULT_PREVIEW_MS 60000
+#define CANVAS_MAX_PREVIEW_MS 600000
 /* Text widget values in commands (the command table's limit). */
 #define CANVAS_MAX_TEXT GRAPH_MAX_TEXT
 /* A tab's error message as passed on to the caller (cut there). */
@@ -412,6 +429,19 @@ int canvas_get_diff(canvas_mgr *m, const Comfyd__V1__GetDiffRequest *req,
  * Errors as GetGraph, CANVAS_EINVAL for a negative node_id. */
 int canvas_node_history(canvas_mgr *m, const Comfyd__V1__GetNodeHistoryRequest *req,
                         Comfyd__V1__GetNodeHistoryResponse **out, canvas_error *err);
+/* Lease (lease_graph.h): takes, renews, releases or lists leases on the
+ * canvas's nodes for who. A refusal is an answer (ok false, error with
+ * LEASED and the lease in the way, NODE_NOT_FOUND, INVALID_COMMAND);
+ * CANVAS_EINVAL for a request that is not one (no action); errors of
+ * GetGraph otherwise. While a lease holds, other callers' patches that
+ * change its nodes (or create one inside its group) and loads over the
+ * canvas are answered LEASED; the user's edits pass and are marked in the
+ * diff (GraphOp.lease_id, lease_holder). */
+int canvas_lease(canvas_mgr *m, const Comfyd__V1__LeaseRequest *req, const provn_actor *who,
+                 Comfyd__V1__LeaseResponse **out, canvas_error *err);
+/* The end of a turn of session session_id: releases the leases its skills
+ * hold on every canvas. Returns how many. */
+unsigned canvas_release_session_leases(canvas_mgr *m, const char *session_id);
 /* ListNodeTypes from the canvas's schema (canvas_id given) or the global
  * one: by names (exact, in the order asked; query and category ignored),
  * or by query and category ranked as nodeinfo_search; limit 0 means all,

@@ -97,6 +97,17 @@ static Comfyd__V1__ExecuteBatchResponse *batch_new(canvas *cv, const job *j)
     r->revision = cv ? graph_revision(cv->g) : 0;
     r->rebased = j->rebased_from != 0;
     r->rebased_from = j->rebased_from;
+    if (j->outcome) {
+        r->preview = xcalloc(1, sizeof *r->preview);
+        comfyd__v1__preview_result__init(r->preview);
+        r->preview->outcome = j->outcome;
+        r->preview->decided_by =
+            xstrdup(j->outcome == COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_ACCEPTED ||
+                            j->outcome == COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_REJECTED
+                        ? "tab"
+                        : "");
+        r->preview->waited_ms = j->waited_ms;
+    }
     return r;
 }
 
@@ -139,6 +150,8 @@ static void patch_end(canvas *cv, job *j, Comfyd__V1__ExecuteBatchResponse *b, j
     e->revision = b->revision;
     e->rebased = b->rebased;
     e->rebased_from = b->rebased_from;
+    e->preview = b->preview;
+    b->preview = NULL;
     if (b->n_results) {
         e->result = b->results[0];
         b->results[0] = NULL;
@@ -503,8 +516,74 @@ int cv_stale_base(canvas *cv, job *j, jlist *fin)
     return 0;
 }
 
-static void dispatch_patch(canvas *cv, job *j, jlist *fin)
+/* ---- leases (lease_graph.h; canvas_lease.c) ---- */
+
+/* LEASED for a patch with a command that changes a node another caller
+ * leases: an error for the patch (index -1) and one on that command, both
+ * with the lease in the way (holder, nodes, expiry) and the node; the
+ * other commands are SKIPPED. Nothing reaches the tab. Returns 0 to go on,
+ * -1 when j was answered. */
+int cv_lease_refused(canvas *cv, job *j, jlist *fin)
 {
+    lgraph_refusal rf = {0};
+    int rc = lgraph_check(cv->leases, cv->g, &j->who, j->cmds, j->n, text_now_ms(), &rf);
+    if (rc == LGRAPH_OK) return 0;
+    if (rc != LGRAPH_ELEASED) {
+        lgraph_refusal_clear(&rf);
+        cv_job_end_err(j, CANVAS_ENOMEM, 0, "out of memory checking the leases", fin);
+        return -1;
+    }
+    char who[PROVN_MAX_ID + 2 * PROVN_MAX_NAME + 16];
+    provn_actor_text(&j->who, who, sizeof who);
+    LOG_I(MOD, "canvas %s: a patch of %s touches leased node #%lld (lease %llu)", LOG_ESC(cv->id),
+          LOG_ESC(who), (long long)rf.node_id, (unsigned long long)(rf.lease ? rf.lease->id : 0));
+    Comfyd__V1__ExecuteBatchResponse *r = batch_new(cv, j);
+    r->n_results = j->n;
+    r->results = xcalloc(j->n, sizeof *r->results);
+    r->errors = xcalloc(2, sizeof *r->errors);
+    Comfyd__V1__GraphError *top = mk_gerr(GE(LEASED), rf.message, -1);
+    top->lease = rf.lease;
+    top->leased_node_id = rf.node_id;
+    rf.lease = NULL;
+    for (size_t i = 0; i < j->n; i++) {
+        r->results[i] = mk_result(i);
+        if (i == rf.index) {
+            Comfyd__V1__GraphError *e = (Comfyd__V1__GraphError *)cv_pb_dup(&top->base);
+            e->index = (int32_t)i;
+            r->results[i]->error = e;
+        } else if (!cv_is_get_graph(j->cmds[i])) {
+            set_result_error(r->results[i], GE(SKIPPED),
+                             "not applied: another command of this patch touches a leased node");
+        }
+    }
+    r->errors[r->n_errors++] = top;
+    r->errors[r->n_errors++] =
+        (Comfyd__V1__GraphError *)cv_pb_dup(&r->results[rf.index]->error->base);
+    r->ok = 0;
+    patch_end(cv, j, r, fin);
+    return -1;
+}
+
+/* A load over the canvas changes every node: refused with LEASED while
+ * another caller holds a lease (the user's loads never come here). */
+static int lease_load_refused(canvas *cv, job *j, jlist *fin)
+{
+    lgraph_refusal rf = {0};
+    int rc = lgraph_check_all(cv->leases, &j->who, text_now_ms(), &rf);
+    if (rc == LGRAPH_ELEASED)
+        cv_job_refuse(cv, j, GE(LEASED), fin, "%s", rf.message);
+    else if (rc != LGRAPH_OK)
+        cv_job_end_err(j, CANVAS_ENOMEM, 0, "out of memory checking the leases", fin);
+    lgraph_refusal_clear(&rf);
+    return rc == LGRAPH_OK ? 0 : -1;
+}
+
+void cv_dispatch_patch(canvas *cv, job *j, jlist *fin)
+{
+    /* Leases first: a patch that would be refused is not shown to the
+     * user; an accepted preview comes back here and is checked again. */
+    if (cv_lease_refused(cv, j, fin)) return;
+    if (cv_preview_gate(cv, j, fin)) return;
     if (cv_stale_base(cv, j, fin)) return;
     if (cv_validate(cv, j, fin)) return;
     if (!j->check.ok && j->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_PARTIAL)
@@ -516,6 +595,11 @@ static void dispatch_patch(canvas *cv, job *j, jlist *fin)
     Comfyd__V1__Command **cmds = xcalloc(j->n_sent, sizeof *cmds);
     for (size_t k = 0; k < j->n_sent; k++)
         cmds[k] = (Comfyd__V1__Command *)j->cmds[j->sent_idx[k]];
+    if (j->apply_mode == COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW && !j->outcome) {
+        cv_preview_send(cv, j, cmds, fin);
+        free(cmds);
+        return;
+    }
     Comfyd__V1__PatchRequest pr = COMFYD__V1__PATCH_REQUEST__INIT;
     pr.request_id = j->request_id;
     pr.commands = cmds;
@@ -550,7 +634,8 @@ static void dispatch(canvas *cv, job *j, jlist *fin)
                              "gave up after %u ms waiting behind earlier requests to canvas \"%s\"",
                              j->timeout_ms, cv->id);
     j->request_id = atomic_fetch_add(&cv->m->next_request_id, 1) + 1;
-    if (j->kind == JOB_PATCH) return dispatch_patch(cv, j, fin);
+    if (j->kind == JOB_PATCH) return cv_dispatch_patch(cv, j, fin);
+    if (j->kind == JOB_LOAD && lease_load_refused(cv, j, fin)) return;
     Comfyd__V1__AttachCanvasResponse msg = COMFYD__V1__ATTACH_CANVAS_RESPONSE__INIT;
     Comfyd__V1__EditorQueueRequest q = COMFYD__V1__EDITOR_QUEUE_REQUEST__INIT;
     Comfyd__V1__EditorLoadRequest l = COMFYD__V1__EDITOR_LOAD_REQUEST__INIT;

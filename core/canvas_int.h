@@ -26,6 +26,7 @@
 
 #include "canvas_idem.h"
 #include "graph_rebase.h"
+#include "lease_graph.h"
 #include "log.h"
 #include "provenance.h"
 #include "store.h"
@@ -128,6 +129,14 @@ struct job {
     size_t json_len;
     char *json_owned;
     int undo_step; /* the tab applies it as one undo step (LoadRequest.undo_step) */
+    /* Preview before apply (patches; canvas_preview.c). */
+    Comfyd__V1__ApplyMode apply_mode;
+    uint32_t preview_ms;                /* the wait for the user's decision */
+    int64_t limit_end;                  /* monotonic ms the caller's limit ends (INT64_MAX: none) */
+    int previewing;                     /* the PreviewRequest is out, no decision yet */
+    int64_t preview_at;                 /* when it went out */
+    Comfyd__V1__PreviewOutcome outcome; /* UNSPECIFIED: not (yet) previewed */
+    uint32_t waited_ms;
     /* Outcome. */
     int err;
     Comfyd__V1__GraphErrorCode code;
@@ -152,6 +161,7 @@ struct canvas {
     void *ud;
     uint64_t tab_id;
     uint64_t tab_revision;
+    int can_preview; /* the tab shows PreviewRequests (AttachCanvasRequest.can_preview) */
     job *inflight;
     job *q_head, *q_tail;
     size_t n_queued;
@@ -161,7 +171,8 @@ struct canvas {
     provn *provn;
     provn_actor sent_who;
     uint64_t sent_rid, report_rid;
-    int closed; /* shut down */
+    lgraph *leases; /* leases on its nodes (lease_graph.h; canvas_lease.c) */
+    int closed;     /* shut down */
     /* Under m->mu (attached and att_id are written with mu held too). */
     int attached;
     uint64_t att_id;
@@ -301,8 +312,44 @@ void cv_end_jobs(canvas *cv, int err, Comfyd__V1__GraphErrorCode inflight_code,
 /* Detaches cv's tab and ends its jobs. Under cv->mu. */
 void cv_detach(canvas *cv, int end_code, const char *end_msg);
 
+/* A patch (or validate_only) of another caller that changes a leased node:
+ * answered LEASED with the lease (-1); 0 to go on. Under cv->mu. */
+int cv_lease_refused(canvas *cv, job *j, jlist *fin);
+
+/* ---- canvas_lease.c ---- */
+/* Sends the canvas's leases to its tab; cv_lease_push_as with if_any only
+ * when there are some (an attach). Under cv->mu. */
+void cv_lease_push(canvas *cv);
+void cv_lease_push_as(canvas *cv, int if_any);
+/* After a commit of rev: marks the user's edits of leased nodes for their
+ * holders; removed nodes leave their leases. Under cv->mu. */
+void cv_lease_committed(canvas *cv, uint64_t rev, Comfyd__V1__GraphOrigin origin,
+                        Comfyd__V1__GraphOp *const *ops, size_t n, int removed);
+/* Graph.leases of the full get_graph. Under cv->mu. */
+void cv_lease_fill_graph(canvas *cv, Comfyd__V1__Graph *g);
+
 /* ---- canvas_worker.c ---- */
 /* The worker thread: deadlines and departed tabs. */
 void *cv_worker_main(void *arg);
+
+/* ---- canvas_preview.c: preview before apply ---- */
+
+/* Sends an ATOMIC or PARTIAL patch that passed its checks to the tab
+ * (dispatch, in canvas_dispatch.c; also for an accepted preview). */
+void cv_dispatch_patch(canvas *cv, job *j, jlist *fin);
+/* CANVAS_EINVAL (err filled) for an unknown apply_mode or a
+ * preview_timeout_ms above CANVAS_MAX_PREVIEW_MS, else 0. */
+int cv_check_apply_mode(Comfyd__V1__ApplyMode v, uint32_t preview_ms, canvas_error *err);
+/* The job's preview settings from its request; limit_ms is the caller's. */
+void cv_job_preview(job *j, Comfyd__V1__ApplyMode mode, uint32_t preview_ms, uint32_t limit_ms);
+/* Before validation: 1 when j was answered (a preview no tab can show). */
+int cv_preview_gate(canvas *cv, job *j, jlist *fin);
+/* Sends the validated commands as a PreviewRequest; j stays in flight. */
+int cv_preview_send(canvas *cv, job *j, Comfyd__V1__Command **cmds, jlist *fin);
+/* The tab's PreviewDecision (cv->mu held). */
+void cv_preview_decided(canvas *cv, const Comfyd__V1__PreviewDecision *d, jlist *fin);
+/* The preview in flight passed its deadline: TIMED_OUT (cv->mu held; j
+ * is no longer in flight). */
+void cv_preview_expired(canvas *cv, job *j, int64_t now, jlist *fin);
 
 #endif

@@ -42,7 +42,9 @@ int canvas_get_diff(canvas_mgr *m, const Comfyd__V1__GetDiffRequest *req,
     int grc = req->since_revision > rev
                   ? GRAPH_ETRUNCATED
                   : graph_diff_since(cv->g, req->since_revision, &r->ops, &r->n_ops);
-    if (grc == GRAPH_OK && provn_fill_ops(cv->provn, r->ops, r->n_ops)) grc = GRAPH_ENOMEM;
+    if (grc == GRAPH_OK && (provn_fill_ops(cv->provn, r->ops, r->n_ops) ||
+                            lgraph_fill_ops(cv->leases, r->ops, r->n_ops)))
+        grc = GRAPH_ENOMEM;
     if (grc == GRAPH_ETRUNCATED) {
         r->truncated = 1;
         r->graph = cv_graph(cv);
@@ -92,7 +94,9 @@ int canvas_node_history(canvas_mgr *m, const Comfyd__V1__GetNodeHistoryRequest *
             r->ops[r->n_ops++] = ops[i];
             ops[i] = NULL;
         }
-        if (provn_fill_ops(cv->provn, r->ops, r->n_ops)) grc = GRAPH_ENOMEM;
+        if (provn_fill_ops(cv->provn, r->ops, r->n_ops) ||
+            lgraph_fill_ops(cv->leases, r->ops, r->n_ops))
+            grc = GRAPH_ENOMEM;
         if (req->node_id) r->provenance = provn_node_provenance(cv->provn, req->node_id);
     }
     pthread_mutex_unlock(&cv->mu);

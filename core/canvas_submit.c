@@ -38,6 +38,7 @@ static job *job_new(canvas_mgr *m, job_kind kind, req_kind rk, const char *canva
     j->done = done;
     j->ud = ud;
     j->timeout_ms = wait_ms(m, req_ms, limit_ms);
+    j->limit_end = limit_ms ? mono() + limit_ms : INT64_MAX;
     j->deadline = mono() + j->timeout_ms;
     j->deadline_wall = text_now_ms() + j->timeout_ms;
     provn_actor_make(&j->who, COMFYD__V1__ACTOR_KIND__ACTOR_KIND_GRPC, NULL, NULL, NULL, NULL, 0);
@@ -95,7 +96,8 @@ static void submit(canvas_mgr *m, job *j, int read_only, int validate_only)
     if (cv->closed) {
         cv_job_end_err(j, CANVAS_ESHUTDOWN, 0, "server shutting down", &fin);
     } else if (read_only) {
-        if (!cv_stale_base(cv, j, &fin) && !cv_validate(cv, j, &fin))
+        if (!cv_stale_base(cv, j, &fin) && !cv_lease_refused(cv, j, &fin) &&
+            !cv_validate(cv, j, &fin))
             cv_patch_from_check(cv, j, validate_only, &fin);
     } else if (!cv->ops) {
         cv_job_refuse(cv, j, GE(NO_LIVE_CANVAS), &fin,
@@ -165,7 +167,9 @@ int canvas_execute_as(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, cons
     if (cv_check_canvas_id(req->canvas_id, 0, err) || cv_check_key(req->idempotency_key, err))
         return CANVAS_EINVAL;
     if (!req->command) return EINVALF(err, "command is required");
-    if (check_on_stale(req->on_stale, err)) return CANVAS_EINVAL;
+    if (check_on_stale(req->on_stale, err) ||
+        cv_check_apply_mode(req->apply_mode, req->preview_timeout_ms, err))
+        return CANVAS_EINVAL;
     const Comfyd__V1__Command *const one[1] = {req->command};
     if (check_cmds(one, 1, err)) {
         /* Name the field as Execute has it. */
@@ -186,6 +190,7 @@ int canvas_execute_as(canvas_mgr *m, const Comfyd__V1__ExecuteRequest *req, cons
     j->base = req->base_revision ? req->base_revision->value : 0;
     j->stale_reject = req->on_stale == COMFYD__V1__ON_STALE__ON_STALE_REJECT;
     j->mode = COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC;
+    cv_job_preview(j, req->apply_mode, req->preview_timeout_ms, limit_ms);
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
     if (req->idempotency_key && *req->idempotency_key) idem_hash_execute(req, hash);
     return submit_patch(m, j, req->idempotency_key, hash, req->validate_only, err);
@@ -203,7 +208,8 @@ int canvas_execute_batch_as(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest
 {
     if (cv_check_canvas_id(req->canvas_id, 0, err) || cv_check_key(req->idempotency_key, err) ||
         check_cmds((const Comfyd__V1__Command *const *)req->commands, req->n_commands, err) ||
-        check_on_stale(req->on_stale, err))
+        check_on_stale(req->on_stale, err) ||
+        cv_check_apply_mode(req->apply_mode, req->preview_timeout_ms, err))
         return CANVAS_EINVAL;
     if (req->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_UNSPECIFIED &&
         req->mode != COMFYD__V1__BATCH_MODE__BATCH_MODE_ATOMIC &&
@@ -217,6 +223,7 @@ int canvas_execute_batch_as(canvas_mgr *m, const Comfyd__V1__ExecuteBatchRequest
     j->base = req->base_revision ? req->base_revision->value : 0;
     j->stale_reject = req->on_stale == COMFYD__V1__ON_STALE__ON_STALE_REJECT;
     j->mode = req->mode;
+    cv_job_preview(j, req->apply_mode, req->preview_timeout_ms, limit_ms);
     uint8_t hash[STORE_IDEM_HASH_LEN] = {0};
     if (req->idempotency_key && *req->idempotency_key) idem_hash_batch(req, hash);
     return submit_patch(m, j, req->idempotency_key, hash, req->validate_only, err);

@@ -17,7 +17,7 @@ static canvas *canvas_new(canvas_mgr *m, const char *id, graph *g)
     cv->id = xstrdup(id);
     cv->title = xstrdup("");
     cv->g = g;
-    if (provn_create(&cv->provn)) abort();
+    if (provn_create(&cv->provn) || lgraph_create(&cv->leases)) abort();
     pthread_mutex_init(&cv->mu, NULL);
     return cv;
 }
@@ -137,6 +137,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     cv->ud = ud;
     cv->tab_id = id;
     cv->tab_revision = req->tab_revision;
+    cv->can_preview = req->can_preview;
     free(cv->title);
     cv->title = xstrdup(req->title);
     pthread_mutex_lock(&m->mu);
@@ -159,6 +160,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     msg.attached = &a;
     if (cv_send_tab(cv, &msg))
         LOG_W(MOD, "canvas %s: the tab's stream took no Attached", LOG_ESC(cv->id));
+    cv_lease_push_as(cv, 1);
     LOG_I(MOD, "canvas %s attached: revision %llu, %zu node(s)%s", LOG_ESC(cv->id),
           (unsigned long long)graph_revision(cv->g), graph_node_count(cv->g),
           tab_ni ? "" : ", global node types");
@@ -367,12 +369,13 @@ int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, 
     case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_LOAD_RESULT:
     case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT:
     case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_FOCUS:
+    case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PREVIEW_DECISION:
         if (!req->patch_result) /* every member of the oneof shares the pointer slot */
             return EINVALF(err, "the report is empty");
         break;
     default:
         return EINVALF(err, "the report is empty: set patch_result, queue_result, load_result, "
-                            "user_edit or focus");
+                            "user_edit, focus or preview_decision");
     }
     canvas *cv = cv_resolve(m, req->canvas_id, &rc, err);
     if (!cv) return rc;
@@ -420,6 +423,9 @@ int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, 
         }
         case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_LOAD_RESULT:
             rc = report_load(cv, req->load_result, &fin, err);
+            break;
+        case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PREVIEW_DECISION:
+            cv_preview_decided(cv, req->preview_decision, &fin);
             break;
         case COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT: {
             const Comfyd__V1__UserEdit *u = req->user_edit;

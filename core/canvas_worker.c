@@ -11,7 +11,10 @@ static int64_t expire(canvas *cv, jlist *fin)
     pthread_mutex_lock(&cv->mu);
     int64_t now = mono();
     job *j = cv->inflight;
-    if (j && now >= j->deadline) {
+    if (j && now >= j->deadline && j->previewing) {
+        cv->inflight = NULL;
+        cv_preview_expired(cv, j, now, fin);
+    } else if (j && now >= j->deadline) {
         cv->inflight = NULL;
         cv_job_refuse(
             cv, j, GE(EDITOR_TIMEOUT), fin,

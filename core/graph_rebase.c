@@ -163,6 +163,23 @@ static void cmd_touches(const graph *g, const Comfyd__V1__Command *c, tlist *l)
     }
 }
 
+int graph_cmd_changes(const graph *g, const Comfyd__V1__Command *c,
+                      void (*fn)(void *arg, int64_t node), void *arg)
+{
+    tlist l = {0};
+    cmd_touches(g, c, &l);
+    if (l.oom) {
+        free(l.v);
+        return GRAPH_ENOMEM;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        if (l.v[i].kind == TK_NEED) continue; /* exists, not changed */
+        fn(arg, l.v[i].kind == TK_ALL || l.v[i].kind == TK_ALLPOS ? 0 : l.v[i].node);
+    }
+    free(l.v);
+    return GRAPH_OK;
+}
+
 /* What a logged change touches. The log writes nodes by id and slots by
  * index (graph.c: op_add, op_remove, op_link, ...). */
 static void op_touches(const Comfyd__V1__GraphOp *op, tlist *l)

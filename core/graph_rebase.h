@@ -66,6 +66,16 @@ void graph_conflicts_clear(graph_conflicts *c);
 int graph_rebase_check(const graph *g, const Comfyd__V1__GraphOp *const *ops, size_t n_ops,
                        const Comfyd__V1__Command *const *cmds, size_t n, graph_conflicts *out);
 
+/* The committed nodes command c changes on g, by the same reading as the
+ * commutation check (what a command touches, above): fn(arg, id) for each
+ * node it removes or changes an input, widget, position or mode of, and
+ * fn(arg, 0) once for a command that changes every node (clear_graph, an
+ * arrange without nodes, a command this check does not know). Nodes it only
+ * needs to exist (a connect's source) and nodes it creates are not passed.
+ * Leases use it (lease_graph.h). Returns GRAPH_OK or GRAPH_ENOMEM. */
+int graph_cmd_changes(const graph *g, const Comfyd__V1__Command *c,
+                      void (*fn)(void *arg, int64_t node), void *arg);
+
 /* A one-line description of conflict c for messages: "command 2 (set_widget)
  * and revision 7 (user: set #3 KSampler.seed to 5) both change #3 widget
  * seed". Writes at most len bytes (always terminated when len > 0); returns

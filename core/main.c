@@ -359,6 +359,7 @@ int main(int argc, char **argv)
         goto out;
     }
     sess_mgr_set_note(sm, tools_note, tl);
+    sess_mgr_set_turn_end(sm, tools_turn_end, tl);
     if (rn) sess_mgr_set_output(sm, fetch_output, rn);
     sess_mgr_start(sm);
     lease_hooks lh = {

@@ -626,6 +626,14 @@ void sess_mgr_set_note(sess_mgr *m, sess_note_fn fn, void *ud)
     pthread_mutex_unlock(&m->mu);
 }
 
+void sess_mgr_set_turn_end(sess_mgr *m, sess_turn_end_fn fn, void *ud)
+{
+    pthread_mutex_lock(&m->mu);
+    m->turn_end = fn;
+    m->turn_end_ud = ud;
+    pthread_mutex_unlock(&m->mu);
+}
+
 /* ---- list ----------------------------------------------------------------- */
 
 /* Page tokens are "<updated_ms>:<id>" of the last session of the previous

@@ -155,6 +155,12 @@ int sess_mgr_set_tools(sess_mgr *m, const agent_tool *tools, size_t n, void *ud)
 typedef char *(*sess_note_fn)(void *ud, const char *session_id);
 /* Sets (fn NULL: removes) the note callback; ud is borrowed like the tools'. */
 void sess_mgr_set_note(sess_mgr *m, sess_note_fn fn, void *ud);
+/* Called once at the end of each turn of session_id, after every skill of
+ * it finished and before its replies are published (the tools give back
+ * the leases the turn's skills took). */
+typedef void (*sess_turn_end_fn)(void *ud, const char *session_id);
+/* Sets (fn NULL: removes) it; ud is borrowed like the tools'. */
+void sess_mgr_set_turn_end(sess_mgr *m, sess_turn_end_fn fn, void *ud);
 
 /* A session's state as a response can show it. Owns its strings. */
 typedef struct sess_info {

@@ -49,7 +49,8 @@ typedef struct skill_run {
     char *instructions;
     char **allowed_tools; /* the skill's allowed-tools, copied */
     size_t n_allowed_tools;
-    text_buf reply; /* reply so far */
+    int preview_policy; /* the skill's preview policy (preview_policy.h) */
+    text_buf reply;     /* reply so far */
     uint32_t deltas;
     int rc; /* agent_err */
     char err[256];
@@ -121,6 +122,8 @@ struct sess_mgr {
     void *tools_ud;
     sess_note_fn note;
     void *note_ud;
+    sess_turn_end_fn turn_end; /* sess_mgr_set_turn_end */
+    void *turn_end_ud;
     blobstore *blobs; /* borrowed; NULL: no attachments */
     sess_output_fn output;
     void *output_ud;

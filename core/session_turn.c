@@ -151,6 +151,7 @@ static void *skill_thread(void *arg)
         .n_allowed_tools = r->n_allowed_tools,
         /* SKILL.md has no read-only key yet: allowed-tools is the bound. */
         .read_only = 0,
+        .preview_policy = r->preview_policy,
     };
     t.skill = &sk;
     t.cancel = &r->t->cancel;
@@ -203,6 +204,8 @@ static void run_turn(session *s, pending *p)
     void *tools_ud = m->tools_ud;
     sess_note_fn note_fn = m->note;
     void *note_ud = m->note_ud;
+    sess_turn_end_fn end_fn = m->turn_end;
+    void *end_ud = m->turn_end_ud;
     pthread_mutex_unlock(&m->mu);
 
     /* Resolve skills and configuration under the lock. */
@@ -226,6 +229,7 @@ static void run_turn(session *s, pending *p)
                 r->allowed_tools[j] = text_dup(sk->allowed_tools[j]);
             r->n_allowed_tools = sk->n_allowed_tools;
         }
+        r->preview_policy = sk ? (int)sk->preview : PREVIEW_POLICY_DEFAULT;
         if (!sk) snprintf(r->err, sizeof r->err, "skill '%s' is no longer loaded", names[i]);
         t->n_runs++;
     }
@@ -396,6 +400,9 @@ static void run_turn(session *s, pending *p)
     }
     for (size_t i = 0; i < t->n_runs; i++)
         if (t->runs[i].thread) pthread_join(t->runs[i].thread, NULL);
+    /* Before the replies are published: a client that sees them finds
+     * what the turn held (its skills' leases) given back. */
+    if (end_fn) end_fn(end_ud, s->meta.id);
 
     if (api_key) {
         memset(api_key, 0, strlen(api_key));

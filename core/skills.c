@@ -218,7 +218,7 @@ static int read_mapping(yaml_document_t *doc, yaml_node_t *root, skill *out, cha
         text_err(err, errlen, 0, "front matter: more than %d keys", SKILLS_MAX_KEYS);
         return SKILLS_EPARSE;
     }
-    yaml_node_t *name = NULL, *desc = NULL, *tools = NULL;
+    yaml_node_t *name = NULL, *desc = NULL, *tools = NULL, *preview = NULL;
     for (size_t i = 0; i < n_pairs; i++) {
         yaml_node_t *k = yaml_document_get_node(doc, start[i].key);
         if (!k || k->type != YAML_SCALAR_NODE) {
@@ -245,6 +245,8 @@ static int read_mapping(yaml_document_t *doc, yaml_node_t *root, skill *out, cha
             desc = v;
         else if (kn == 13 && memcmp(ks, "allowed-tools", 13) == 0)
             tools = v;
+        else if (kn == 7 && memcmp(ks, "preview", 7) == 0)
+            preview = v;
         /* Other keys (license, metadata, model, ...) belong to other tools. */
     }
 
@@ -271,6 +273,20 @@ static int read_mapping(yaml_document_t *doc, yaml_node_t *root, skill *out, cha
         text_err(err, errlen, 0, "front matter: 'description' is longer than %d characters",
                  SKILLS_MAX_DESCRIPTION);
         return SKILLS_EPARSE;
+    }
+
+    out->preview = PREVIEW_POLICY_DEFAULT;
+    if (preview) {
+        size_t pn;
+        const char *ps = scalar_text(preview, "preview", &pn, err, errlen);
+        if (!ps) return SKILLS_EPARSE;
+        char name[PREVIEW_POLICY_MAX_NAME];
+        if (pn >= sizeof name ||
+            (memcpy(name, ps, pn), name[pn] = 0, preview_policy_parse(name, &out->preview) != 0)) {
+            text_err(err, errlen, 0,
+                     "front matter: 'preview' must be auto, preview or confirm-destructive");
+            return SKILLS_EPARSE;
+        }
     }
 
     if (tools) {

@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "preview_policy.h"
+
 /* Named limits (each with its reason). */
 #define SKILLS_MAX_FILE_BYTES (256 * 1024) /* a SKILL.md is prose, not data */
 #define SKILLS_MAX_NAME 64                 /* Claude Code's own limit */
@@ -49,6 +51,9 @@ typedef struct skill {
     skill_source source;
     char **allowed_tools; /* empty: all tools; repeats removed, order kept */
     size_t n_allowed_tools;
+    /* Which of its patches the user sees first (front matter `preview:`
+     * auto, preview or confirm-destructive; preview_policy.h). */
+    preview_policy preview;
 } skill;
 
 /* A folder (or root) that could not be loaded. Owned by the registry. */

@@ -239,6 +239,17 @@ static void h_get_diff(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     answer(call, rc, r, &e);
 }
 
+static void h_lease(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
+{
+    svc_ctx *ctx = ud;
+    canvas_error e = {0};
+    provn_actor who;
+    if (caller_of(call, &who)) return;
+    Comfyd__V1__LeaseResponse *r = NULL;
+    int rc = canvas_lease(ctx->cm, (const Comfyd__V1__LeaseRequest *)msg, &who, &r, &e);
+    answer(call, rc, r, &e);
+}
+
 static void h_node_history(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
 {
     svc_ctx *ctx = ud;
@@ -379,6 +390,7 @@ size_t svc_graph_methods(svc_ctx *ctx, rpcs_method *out, size_t max)
         {d, "Load", RPCS_UNARY, h_load, ctx},
         {d, "ListWorkflows", RPCS_UNARY, h_list_workflows, ctx},
         {d, "GetNodeHistory", RPCS_UNARY, h_node_history, ctx},
+        {d, "Lease", RPCS_UNARY, h_lease, ctx},
         {d, "AttachCanvas", RPCS_SERVER_STREAM, h_attach, ctx},
         {d, "ReportEditor", RPCS_UNARY, h_report, ctx},
     };

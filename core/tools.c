@@ -15,6 +15,7 @@
 #include "jsonpb.h"
 #include "log.h"
 #include "nodeinfo.h"
+#include "preview_policy.h"
 #include "text.h"
 #include "toolspec.h"
 
@@ -466,6 +467,20 @@ static char *outcome_error(const outcome *o)
                           o->msg[0] ? o->msg : cfd_strerror(o->err));
 }
 
+/* The wait for a patch: t->wait_ms, plus the user's decision when it is
+ * previewed (a preview is bounded by its own preview_timeout_ms). */
+static uint32_t patch_limit(const tools *t, const ProtobufCMessage *req)
+{
+    const Comfyd__V1__ExecuteBatchRequest *b = (const Comfyd__V1__ExecuteBatchRequest *)req;
+    if (!t->wait_ms) return 0;
+    if (b->apply_mode != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW &&
+        b->apply_mode != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW_IF_SHOWN)
+        return t->wait_ms;
+    uint32_t p = b->preview_timeout_ms ? b->preview_timeout_ms : CANVAS_DEFAULT_PREVIEW_MS;
+    if (p > CANVAS_MAX_PREVIEW_MS) p = CANVAS_MAX_PREVIEW_MS;
+    return t->wait_ms + p;
+}
+
 /* Submits req (an ExecuteBatchRequest or a QueueRequest, owned from here
  * on) and waits for its outcome. Returns 0 with *o (free o->resp), or -1
  * with the error result in *res. */
@@ -491,7 +506,7 @@ static int submit_wait(tools *t, const agent_call_ctx *ctx, ProtobufCMessage *re
               : is_queue
                   ? canvas_queue(t->cm, (Comfyd__V1__QueueRequest *)req, t->wait_ms, on_done, w, &e)
                   : canvas_execute_batch_as(t->cm, (Comfyd__V1__ExecuteBatchRequest *)req, &who,
-                                            t->wait_ms, on_done, w, &e);
+                                            patch_limit(t, req), on_done, w, &e);
     if (crc != CANVAS_OK) {
         pthread_mutex_lock(w->mu);
         w->refs = 1; /* no completion will come */
@@ -709,6 +724,15 @@ static int tool_patch(tools *t, const agent_call_ctx *ctx, const char *args, int
     set_field_str(&req->idempotency_key, key);
     req->validate_only = validate_only;
     req->timeout_ms = 0;
+    /* The skill's preview policy wins over what the model asks: a skill
+     * that must confirm destructive patches cannot opt out per call. It
+     * asks for a preview only where a tab can show one (preview_policy.h). */
+    Comfyd__V1__ApplyMode pm =
+        preview_policy_mode((preview_policy)ctx->preview_policy,
+                            (const Comfyd__V1__Command *const *)req->commands, req->n_commands);
+    if (pm != COMFYD__V1__APPLY_MODE__APPLY_MODE_APPLY &&
+        req->apply_mode != COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW)
+        req->apply_mode = pm;
     int has_base = req->base_revision != NULL;
     uint64_t base = has_base ? req->base_revision->value : 0;
 
@@ -776,6 +800,50 @@ static int tool_queue(void *ud, const agent_call_ctx *ctx, const char *args, cha
     protobuf_c_message_free_unpacked(o.resp, NULL);
     if (!*res) return fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
     return AGENT_TOOL_OK;
+}
+
+/* ---- leases ---- */
+
+/* A LeaseRequest for the skill (canvas_lease answers at once). A refusal
+ * (ok false: LEASED with the lease in the way) is an error result with the
+ * response and a hint; the skill's leases end with its turn. */
+static int tool_lease(void *ud, const agent_call_ctx *ctx, const char *args, char **res)
+{
+    tools *t = ud;
+    yajl_val v = parse_args(args, TOOLSPEC_LEASE, res);
+    if (!v) return AGENT_TOOL_ERROR;
+    yajl_tree_free(v);
+    Comfyd__V1__LeaseRequest *req =
+        (Comfyd__V1__LeaseRequest *)decode(&comfyd__v1__lease_request__descriptor, args, res);
+    if (!req) return AGENT_TOOL_ERROR;
+    char canvas[CANVAS_MAX_ID + 1];
+    uint64_t rev;
+    if (!req->canvas_id || !*req->canvas_id) {
+        if (!view_of(t, ctx, canvas, &rev)) resolve_default(t, canvas);
+        set_field_str(&req->canvas_id, canvas);
+    }
+    provn_actor who;
+    char e_who[160] = "";
+    if (provn_actor_make(&who, COMFYD__V1__ACTOR_KIND__ACTOR_KIND_SKILL, ctx->session_id,
+                         ctx->skill, NULL, e_who, sizeof e_who)) {
+        protobuf_c_message_free_unpacked(&req->base, NULL);
+        return fail(res, toolspec_error("FAILED_PRECONDITION", NULL,
+                                        "leases are taken by a session's skill: %s", e_who));
+    }
+    canvas_error e = {0};
+    Comfyd__V1__LeaseResponse *r = NULL;
+    int rc = canvas_lease(t->cm, req, &who, &r, &e);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    if (rc != CANVAS_OK)
+        return fail(res, toolspec_error(code_of(&e, rc),
+                                        rc == CANVAS_EGRAPH ? toolspec_hint(e.code) : NULL, "%s",
+                                        e.message));
+    size_t len;
+    if (jsonpb_encode(&r->base, NULL, res, &len, NULL, 0) != JSONPB_OK) *res = NULL;
+    int ok = r->ok;
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    if (!*res) return fail(res, toolspec_error("INTERNAL", NULL, "out of memory"));
+    return ok ? AGENT_TOOL_OK : AGENT_TOOL_ERROR;
 }
 
 /* ---- runs ---- */
@@ -1099,6 +1167,7 @@ static const agent_tool_fn fns[TOOLSPEC__COUNT] = {
     [TOOLSPEC_GET_RUN] = tool_get_run,
     [TOOLSPEC_CANCEL_RUN] = tool_cancel_run,
     [TOOLSPEC_VIEW_OUTPUT] = tool_view_output,
+    [TOOLSPEC_LEASE] = tool_lease,
 };
 static agent_tool table[TOOLSPEC__COUNT];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -1117,6 +1186,12 @@ const agent_tool *tools_table(size_t *n)
     pthread_once(&table_once, table_init);
     if (n) *n = TOOLSPEC__COUNT;
     return table;
+}
+
+void tools_turn_end(void *ud, const char *session_id)
+{
+    tools *t = ud;
+    canvas_release_session_leases(t->cm, session_id);
 }
 
 /* ---- the note ---- */

@@ -130,5 +130,8 @@ const agent_tool *tools_table(size_t *n);
 /* The note callback (sess_note_fn) with ud = the tools object: malloc'd
  * text (at most TOOLS_NOTE_MAX_BYTES) or NULL when out of memory. */
 char *tools_note(void *ud, const char *session_id);
+/* The turn-end callback (sess_turn_end_fn) with ud = the tools object:
+ * releases the leases the session's skills hold (canvas_lease). */
+void tools_turn_end(void *ud, const char *session_id);
 
 #endif

@@ -39,6 +39,10 @@ build fuzz_graph fuzz/fuzz_graph.c "${NODEINFO[@]}" core/nodeindex.c core/graph.
   -lprotobuf-c -lyajl -lpthread
 build fuzz_provenance fuzz/fuzz_provenance.c core/provenance.c "${NODEINFO[@]}" core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/jsontree.c \
   common/text.c common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
+build fuzz_lease_graph fuzz/fuzz_lease_graph.c core/lease_graph.c core/graph_rebase.c core/provenance.c core/nodeinfo.c \
+  core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c \
+  common/jsonscan.c common/jsontree.c common/text.c common/log.c "${PB[@]}" \
+  -lprotobuf-c -lyajl -lpthread -lm
 build fuzz_http1 -DLLHTTP_STRICT_MODE=1 fuzz/fuzz_http1.c bridge/net_http1.c bridge/net_msg.c \
   bridge/net_buf.c bridge/net_policy.c "${LL[@]}" -lcrypto
 build fuzz_ws fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c common/text.c -lwslay -lcrypto

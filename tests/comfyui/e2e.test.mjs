@@ -731,7 +731,16 @@ test("the panel's agent runs, reads the failure, fixes, runs again and looks at 
     const asked = "Make me a 1280×720 picture of an inverted colour and show it to me.";
     await send(asked);
     let seen = null;
+    // Each of the skill's patches starts with clear_graph: workflow-builder's
+    // default policy (confirm-destructive) shows it on the canvas first, and
+    // the user accepts it (docs/concurrent-editing.md).
+    let confirmed = 0;
     const done = await until(async () => {
+      const accept = page.locator(".comfyd-preview-accept");
+      if (await accept.isVisible().catch(() => false)) {
+        await accept.click().catch(() => {});
+        confirmed++;
+      }
       const t = (seen = (await turns()).at(-1));
       const r = t?.user.includes("1280×720") && t.replies.find((x) => x.text.includes("The first run failed") && !x.state.includes("cd-streaming"));
       return r && !(await status()).startsWith("working") ? r : null;
@@ -742,6 +751,7 @@ test("the panel's agent runs, reads the failure, fixes, runs again and looks at 
       throw new Error(`${e.message}\nstatus: ${await status().catch(() => "?")}\nlast turn: ${JSON.stringify(seen)?.slice(0, 1500)}\nmodel requests: ${JSON.stringify(got)}\nsession: ${JSON.stringify(exp.body)?.slice(0, 3000)}`);
     });
     assert.equal(done.skill, "workflow-builder");
+    assert.ok(confirmed >= 2, `the two clearing patches were previewed and accepted (${confirmed})`);
 
     // What the scripted server received: the failure report after the
     // first run, then the image after view_output.

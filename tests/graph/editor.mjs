@@ -27,6 +27,8 @@ import { applyPatch, setWidget } from "../../web/src/executor/commands.js";
 import { graphIds, graphDelta } from "../../web/src/executor/delta.js";
 // The provenance the core hands back, kept in extra.comfyd.provenance.
 import { keepProvenance } from "../../web/src/executor/graphops.js";
+// What a preview shows (ghost nodes, changed widgets, removed nodes).
+import { describePreview } from "../../web/src/executor/preview.js";
 
 // ---------------------------------------------------------------- LiteGraph
 
@@ -341,6 +343,11 @@ export class HeadlessEditor extends EventEmitter {
     this.patches = [];
     this.queued = [];
     this.loads = [];
+    // Preview before apply: opts.preview (absent: the tab cannot show
+    // previews and says so in its attach) is "accept", "reject", "ignore"
+    // (never answers: the core's deadline decides) or "manual" (the test
+    // calls decidePreview). Each preview is kept with what it would show.
+    this.previews = [];
     this.attachedCount = 0;
     this.ws = null;
     this.stopped = false;
@@ -388,6 +395,7 @@ export class HeadlessEditor extends EventEmitter {
             object_info_json: this.opts.objectInfoJson,
             focused: this.opts.focused,
             tab_revision: this.tabRevision,
+            ...(this.opts.preview ? { can_preview: true } : {}),
           }),
         );
       });
@@ -465,6 +473,14 @@ export class HeadlessEditor extends EventEmitter {
       case "resync":
         if (!this.opts.silent) this.answerResync(msg);
         break;
+      case "preview": {
+        const shown = { msg, view: describePreview(this.graph, msg), decided: null };
+        this.previews.push(shown);
+        this.emit("preview", shown);
+        const how = this.opts.preview;
+        if (how === "accept" || how === "reject") this.later(() => this.decidePreview(msg.request_id, how === "accept"));
+        break;
+      }
       case "report_ack":
         this.revision = Number(msg.revision ?? this.revision);
         if (msg.provenance_json) keepProvenance(this.graph, msg.provenance_json);
@@ -587,6 +603,32 @@ export class HeadlessEditor extends EventEmitter {
         resolve(rev);
       };
       this.on("ack", on);
+    });
+  }
+
+  // The user's Accept (true) or Reject (false) of the preview request_id.
+  decidePreview(requestId, accepted) {
+    const shown = this.previews.find((p) => String(p.msg.request_id) === String(requestId));
+    if (shown) shown.decided = accepted;
+    return this.send({ type: "preview_decision", request_id: requestId, accepted });
+  }
+
+  // Resolves with the next preview shown (or one already shown and not
+  // decided).
+  nextPreview(timeoutMs = 10000) {
+    const open = this.previews.find((p) => p.decided === null);
+    if (open) return Promise.resolve(open);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.off("preview", on);
+        reject(new Error(`no preview within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const on = (shown) => {
+        clearTimeout(t);
+        this.off("preview", on);
+        resolve(shown);
+      };
+      this.on("preview", on);
     });
   }
 

@@ -850,6 +850,9 @@ typedef struct e2e {
     esink *sink;
     tools_ud u;
     int notes;
+    int ends;           /* turn-end callbacks */
+    int replies_at_end; /* assistant messages published when it ran */
+    int calls_at_end;   /* tool calls made when it ran */
     char id[40];
 } e2e;
 
@@ -859,6 +862,22 @@ static char *note_fn(void *ud, const char *session_id)
     assert_string_equal(session_id, x->id);
     x->notes++;
     return text_dup("Since your last turn the user deleted node 7.");
+}
+
+/* The turn-end callback (the tools release the turn's leases there): once
+ * per turn, after the skills' tool calls, before any reply is published. */
+static void turn_end_fn(void *ud, const char *session_id)
+{
+    e2e *x = ud;
+    assert_string_equal(session_id, x->id);
+    x->ends++;
+    x->calls_at_end = x->u.calls[0];
+    pthread_mutex_lock(&x->sink->mu);
+    for (size_t i = 0; i < x->sink->n; i++)
+        if (x->sink->ev[i]->kind_case == COMFYD__V1__SESSION_EVENT__KIND_MESSAGE_ADDED &&
+            x->sink->ev[i]->message_added->message->role == COMFYD__V1__ROLE__ROLE_ASSISTANT)
+            x->replies_at_end++;
+    pthread_mutex_unlock(&x->sink->mu);
 }
 
 static e2e *e2e_start_with(const char *model, const char *skill_name, uint32_t idle_ms)
@@ -880,6 +899,7 @@ static e2e *e2e_start_with(const char *model, const char *skill_name, uint32_t i
     x->sink = calloc(1, sizeof *x->sink);
     pthread_mutex_init(&x->sink->mu, NULL);
     pthread_cond_init(&x->sink->cv, NULL);
+    sess_mgr_set_turn_end(x->m, turn_end_fn, x);
 
     Comfyd__V1__CreateSessionRequest req = COMFYD__V1__CREATE_SESSION_REQUEST__INIT;
     Comfyd__V1__SessionConfig c = COMFYD__V1__SESSION_CONFIG__INIT;
@@ -959,6 +979,9 @@ static void session_runs_tools_and_publishes_their_events(void **state)
     assert_string_equal(tr->tool_result->result_json, "{\"revision\":3,\"nodes\":2}");
     assert_int_equal(x->u.calls[0], 1);
     assert_int_equal(x->notes, 1);
+    assert_int_equal(x->ends, 1);
+    assert_int_equal(x->calls_at_end, 1);
+    assert_int_equal(x->replies_at_end, 0);
 
     /* A debug line per call and result, and the turn's usage. */
     int saw_call_log = 0, saw_usage_log = 0;

@@ -276,13 +276,26 @@ static void graph_codes_map_to_http_statuses(void **state)
         const char *name;
         int status;
     } t[] = {
-        {"INVALID_COMMAND", 422},        {"UNKNOWN_NODE_TYPE", 422},  {"NODE_NOT_FOUND", 422},
-        {"SLOT_NOT_FOUND", 422},         {"TYPE_MISMATCH", 422},      {"WIDGET_NOT_FOUND", 422},
-        {"VALUE_INVALID", 422},          {"REF_NOT_FOUND", 422},      {"SKIPPED", 422},
-        {"STALE_REVISION", 409},         {"NO_LIVE_CANVAS", 409},     {"AMBIGUOUS_CANVAS", 409},
-        {"CANVAS_NOT_FOUND", 404},       {"WORKFLOW_NOT_FOUND", 404}, {"INVALID_NAME", 400},
-        {"EDITOR_TIMEOUT", 504},         {"EDITOR_GONE", 502},        {"EDITOR_FAILED", 502},
+        {"INVALID_COMMAND", 422},
+        {"UNKNOWN_NODE_TYPE", 422},
+        {"NODE_NOT_FOUND", 422},
+        {"SLOT_NOT_FOUND", 422},
+        {"TYPE_MISMATCH", 422},
+        {"WIDGET_NOT_FOUND", 422},
+        {"VALUE_INVALID", 422},
+        {"REF_NOT_FOUND", 422},
+        {"SKIPPED", 422},
+        {"STALE_REVISION", 409},
+        {"NO_LIVE_CANVAS", 409},
+        {"AMBIGUOUS_CANVAS", 409},
+        {"CANVAS_NOT_FOUND", 404},
+        {"WORKFLOW_NOT_FOUND", 404},
+        {"INVALID_NAME", 400},
+        {"EDITOR_TIMEOUT", 504},
+        {"EDITOR_GONE", 502},
+        {"EDITOR_FAILED", 502},
         {"IDEMPOTENCY_KEY_REUSED", 409},
+        {"LEASED", 409},
     };
     const ProtobufCEnumDescriptor *d = &comfyd__v1__graph_error_code__descriptor;
     /* Every code of the contract is in the table. */

@@ -270,13 +270,13 @@ static void error_body_carries_the_whole_response_with_short_codes(void **state)
     assert_int_equal(
         app_error_body("TYPE_MISMATCH: MODEL into CLIP", "TYPE_MISMATCH", &r->base, &out, &len),
         APP_OK);
-    assert_string_equal(out,
-                        "{\"error\":\"TYPE_MISMATCH: MODEL into CLIP\",\"code\":"
-                        "\"TYPE_MISMATCH\",\"ok\":false,\"result\":{\"index\":0,\"ok\":false,"
-                        "\"error\":{\"code\":\"TYPE_MISMATCH\",\"message\":\"MODEL into "
-                        "CLIP\",\"index\":0,\"suggestions\":[],\"conflicts\":[]},\"node_id\":0,"
-                        "\"link_id\":0},\"canvas_id\":\"c\",\"revision\":7,\"replayed\":false,"
-                        "\"rebased\":false,\"rebased_from\":0}");
+    assert_string_equal(out, "{\"error\":\"TYPE_MISMATCH: MODEL into CLIP\",\"code\":"
+                             "\"TYPE_MISMATCH\",\"ok\":false,\"result\":{\"index\":0,\"ok\":false,"
+                             "\"error\":{\"code\":\"TYPE_MISMATCH\",\"message\":\"MODEL into "
+                             "CLIP\",\"index\":0,\"suggestions\":[],\"conflicts\":[],\"leased_node_"
+                             "id\":0},\"node_id\":0,"
+                             "\"link_id\":0},\"canvas_id\":\"c\",\"revision\":7,\"replayed\":false,"
+                             "\"rebased\":false,\"rebased_from\":0}");
     free(out);
     r->ok = 1;
     assert_null(app_first_graph_error(&r->base));
@@ -379,13 +379,13 @@ static void graph_responses_flatten_commands(void **state)
     char *out;
     size_t len;
     assert_int_equal(app_graph_response_json(&d.base, &out, &len), APP_OK);
-    assert_string_equal(out,
-                        "{\"canvas_id\":\"\",\"from_revision\":0,\"to_revision\":0,\"ops\":[{"
-                        "\"revision\":4,\"origin\":\"GRAPH_ORIGIN_USER\",\"command\":{\"type\":"
-                        "\"move_node\",\"node_id\":3,\"x\":1,\"y\":2.5},\"summary\":\"user "
-                        "moved #3\",\"time_ms\":0,\"actor\":{\"kind\":\"ACTOR_KIND_USER\","
-                        "\"session_id\":\"\",\"skill\":\"\",\"name\":\"\"},\"node_id\":3,\"link_"
-                        "id\":0,\"from_node_id\":0,\"widget\":\"\"}],\"truncated\":false}");
+    assert_string_equal(
+        out, "{\"canvas_id\":\"\",\"from_revision\":0,\"to_revision\":0,\"ops\":[{"
+             "\"revision\":4,\"origin\":\"GRAPH_ORIGIN_USER\",\"command\":{\"type\":"
+             "\"move_node\",\"node_id\":3,\"x\":1,\"y\":2.5},\"summary\":\"user "
+             "moved #3\",\"time_ms\":0,\"actor\":{\"kind\":\"ACTOR_KIND_USER\","
+             "\"session_id\":\"\",\"skill\":\"\",\"name\":\"\"},\"node_id\":3,\"link_"
+             "id\":0,\"from_node_id\":0,\"widget\":\"\",\"lease_id\":0}],\"truncated\":false}");
     free(out);
 }
 

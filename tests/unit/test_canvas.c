@@ -404,6 +404,14 @@ static Comfyd__V1__Command *c_move(Comfyd__V1__NodeRef *n, double x, double y)
     return wrap(COMFYD__V1__COMMAND__COMMAND_MOVE_NODE, p);
 }
 
+static Comfyd__V1__Command *c_remove(Comfyd__V1__NodeRef *n)
+{
+    Comfyd__V1__RemoveNodeCommand *p = alloc(sizeof *p);
+    comfyd__v1__remove_node_command__init(p);
+    p->node_id = n;
+    return wrap(COMFYD__V1__COMMAND__COMMAND_REMOVE_NODE, p);
+}
+
 static Comfyd__V1__Command *c_get(void)
 {
     Comfyd__V1__GetGraphCommand *p = alloc(sizeof *p);
@@ -1938,6 +1946,186 @@ static void arrange_node_lists_are_bounded(void **state)
     assert_non_null(strstr(e.message, "get_graph, arrange"));
 }
 
+/* ---- preview before apply ---- */
+
+#define PV(x) COMFYD__V1__PREVIEW_OUTCOME__PREVIEW_OUTCOME_##x
+
+static uint64_t attach_previewing(canvas_mgr *m, tab *t, const char *cid, const char *wf)
+{
+    Comfyd__V1__AttachCanvasRequest req = COMFYD__V1__ATTACH_CANVAS_REQUEST__INIT;
+    req.canvas_id = (char *)cid;
+    req.title = "test";
+    req.workflow_json = (char *)wf;
+    req.can_preview = 1;
+    canvas_error e = {0};
+    assert_int_equal(canvas_attach(m, &req, &ops, t, &t->tab_id, &e), CANVAS_OK);
+    Comfyd__V1__AttachCanvasResponse *msg = tab_next(t);
+    assert_int_equal(msg->kind_case, COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_ATTACHED);
+    return msg->attached->revision;
+}
+
+static void decide(canvas_mgr *m, const char *cid, uint64_t request_id, int accepted)
+{
+    Comfyd__V1__PreviewDecision d = COMFYD__V1__PREVIEW_DECISION__INIT;
+    d.request_id = request_id;
+    d.accepted = accepted;
+    Comfyd__V1__ReportEditorRequest req = COMFYD__V1__REPORT_EDITOR_REQUEST__INIT;
+    req.canvas_id = (char *)cid;
+    req.report_case = COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PREVIEW_DECISION;
+    req.preview_decision = &d;
+    canvas_error e = {0};
+    uint64_t r = 0;
+    assert_int_equal(canvas_report(m, &req, &r, &e), CANVAS_OK);
+}
+
+static Comfyd__V1__PreviewRequest *tab_next_preview(tab *t)
+{
+    Comfyd__V1__AttachCanvasResponse *m = tab_next(t);
+    assert_int_equal(m->kind_case, COMFYD__V1__ATTACH_CANVAS_RESPONSE__KIND_PREVIEW);
+    return m->preview;
+}
+
+static void a_preview_waits_for_the_decision_and_applies_only_when_accepted(void **state)
+{
+    canvas_mgr *m = ((fx *)*state)->m;
+    tab *t = tab_new();
+    uint64_t r0 = attach_previewing(m, t, "c1", txt2img);
+    canvas_error e = {0};
+
+    /* Rejected: the tab saw a preview, never a patch; nothing changed. */
+    batch b;
+    batch_init(&b, "c1");
+    add(&b, c_move(nid(3), 100, 100));
+    add(&b, c_remove(nid(9)));
+    b.req.apply_mode = COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW;
+    reply *p = reply_new();
+    assert_int_equal(canvas_execute_batch(m, &b.req, 0, on_done, p, &e), CANVAS_OK);
+    Comfyd__V1__PreviewRequest *pv = tab_next_preview(t);
+    assert_int_equal(pv->n_commands, 2);
+    assert_int_equal(pv->n_destructive, 1);
+    assert_int_equal(pv->destructive[0], 1);
+    assert_true(pv->deadline_ms > 0);
+    assert_non_null(strstr(pv->requested_by, "gRPC"));
+    assert_int_equal(reply_done(p), 0);
+    decide(m, "c1", pv->request_id + 1000, 1); /* another request's: ignored */
+    assert_int_equal(reply_done(p), 0);
+    assert_int_equal(tab_pending(t), 0);
+    decide(m, "c1", pv->request_id, 0);
+    Comfyd__V1__ExecuteBatchResponse *r = batch_resp(p);
+    assert_false(r->ok);
+    assert_non_null(r->preview);
+    assert_int_equal(r->preview->outcome, PV(REJECTED));
+    assert_string_equal(r->preview->decided_by, "tab");
+    assert_int_equal(r->revision, r0);
+    assert_int_equal(r->errors[0]->code, GE(SKIPPED));
+    assert_int_equal(tab_pending(t), 0);
+    assert_int_equal(revision_of(m, "c1"), r0);
+    reply_free(p);
+
+    /* Accepted: an ordinary patch follows, committed as one revision. */
+    batch_clear(&b);
+    add(&b, c_move(nid(3), 100, 100));
+    p = reply_new();
+    assert_int_equal(canvas_execute_batch(m, &b.req, 0, on_done, p, &e), CANVAS_OK);
+    pv = tab_next_preview(t);
+    uint64_t prid = pv->request_id;
+    decide(m, "c1", prid, 1);
+    Comfyd__V1__PatchRequest *pr = tab_next_patch(t);
+    assert_true(pr->request_id != prid);
+    assert_int_equal(pr->n_commands, 1);
+    char *wf = replace_once(txt2img, "[863, 186]", "[100, 100]");
+    uint64_t rev = 0;
+    assert_int_equal(report_patch(m, "c1", pr->request_id, 1, NULL, wf, NULL, 0, &rev), CANVAS_OK);
+    free(wf);
+    r = batch_resp(p);
+    assert_true(r->ok);
+    assert_int_equal(r->preview->outcome, PV(ACCEPTED));
+    assert_int_equal(r->revision, r0 + 1);
+    reply_free(p);
+
+    /* Nobody decides: timed out, nothing sent, the queue moves on. */
+    batch_clear(&b);
+    add(&b, c_move(nid(3), 5, 5));
+    b.req.preview_timeout_ms = 100;
+    p = reply_new();
+    assert_int_equal(canvas_execute_batch(m, &b.req, 0, on_done, p, &e), CANVAS_OK);
+    pv = tab_next_preview(t);
+    prid = pv->request_id;
+    r = batch_resp(p);
+    assert_false(r->ok);
+    assert_int_equal(r->preview->outcome, PV(TIMED_OUT));
+    decide(m, "c1", prid, 1); /* late: ignored */
+    assert_int_equal(tab_pending(t), 0);
+    assert_int_equal(revision_of(m, "c1"), r0 + 1);
+    reply_free(p);
+
+    /* Accepted after the user removed the node: validated again. */
+    b.req.preview_timeout_ms = 0;
+    p = reply_new();
+    assert_int_equal(canvas_execute_batch(m, &b.req, 0, on_done, p, &e), CANVAS_OK);
+    pv = tab_next_preview(t);
+    prid = pv->request_id;
+    Comfyd__V1__GetGraphResponse *g = get_graph(m, "c1");
+    assert_non_null(find_node(g->graph, 3));
+    pb_free(g);
+    /* The user's edit: the workflow without node 3 (a canvas with node 9 only). */
+    uint64_t urev = report_user_edit(
+        m, "c1",
+        "{\"last_node_id\":9,\"last_link_id\":9,\"nodes\":[],\"links\":[],\"version\":0.4}", 0);
+    assert_int_equal(urev, r0 + 2);
+    decide(m, "c1", prid, 1);
+    r = batch_resp(p);
+    assert_false(r->ok);
+    assert_int_equal(r->preview->outcome, PV(ACCEPTED));
+    assert_int_equal(r->errors[0]->code, GE(NODE_NOT_FOUND));
+    assert_int_equal(tab_pending(t), 0);
+    reply_free(p);
+
+    /* Limits. */
+    b.req.preview_timeout_ms = CANVAS_MAX_PREVIEW_MS + 1;
+    assert_int_equal(canvas_execute_batch(m, &b.req, 0, on_done, NULL, &e), CANVAS_EINVAL);
+    assert_non_null(strstr(e.message, "preview_timeout_ms"));
+    b.req.preview_timeout_ms = 0;
+    b.req.apply_mode = 99;
+    assert_int_equal(canvas_execute_batch(m, &b.req, 0, on_done, NULL, &e), CANVAS_EINVAL);
+    batch_clear(&b);
+    canvas_mgr_shutdown(m);
+    tab_free(t);
+}
+
+static void a_tab_without_previews_makes_them_unavailable_or_direct(void **state)
+{
+    canvas_mgr *m = ((fx *)*state)->m;
+    tab *t = tab_new();
+    uint64_t r0 = attach(m, t, "c1", txt2img);
+    canvas_error e = {0};
+    exec x;
+    exec_init(&x, "c1", c_move(nid(3), 100, 100));
+    x.req.apply_mode = COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW;
+    reply *p = reply_new();
+    assert_int_equal(canvas_execute(m, &x.req, 0, on_done, p, &e), CANVAS_OK);
+    Comfyd__V1__ExecuteResponse *r = exec_resp(p);
+    assert_false(r->ok);
+    assert_int_equal(r->preview->outcome, PV(UNAVAILABLE));
+    assert_int_equal(tab_pending(t), 0);
+    reply_free(p);
+    x.req.apply_mode = COMFYD__V1__APPLY_MODE__APPLY_MODE_PREVIEW_IF_SHOWN;
+    p = reply_new();
+    assert_int_equal(canvas_execute(m, &x.req, 0, on_done, p, &e), CANVAS_OK);
+    Comfyd__V1__PatchRequest *pr = tab_next_patch(t);
+    char *wf = replace_once(txt2img, "[863, 186]", "[100, 100]");
+    assert_int_equal(report_patch(m, "c1", pr->request_id, 1, NULL, wf, NULL, 0, NULL), CANVAS_OK);
+    free(wf);
+    r = exec_resp(p);
+    assert_true(r->ok);
+    assert_null(r->preview);
+    assert_int_equal(r->revision, r0 + 1);
+    reply_free(p);
+    exec_clear(&x);
+    canvas_mgr_shutdown(m);
+    tab_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1982,6 +2170,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_dropped_canvas_comes_back_above_its_old_revisions,
                                         each_setup, each_teardown),
         cmocka_unit_test_setup_teardown(arrange_node_lists_are_bounded, each_setup, each_teardown),
+        cmocka_unit_test_setup_teardown(
+            a_preview_waits_for_the_decision_and_applies_only_when_accepted, each_setup,
+            each_teardown),
+        cmocka_unit_test_setup_teardown(a_tab_without_previews_makes_them_unavailable_or_direct,
+                                        each_setup, each_teardown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

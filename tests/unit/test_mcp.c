@@ -215,6 +215,31 @@ static void answers_have_exact_bytes(void **state)
     assert_int_equal(mcp_progress("", 1, 0, NULL, &out, &len), MCP_E_ARG);
 }
 
+static void elicitation_is_a_declared_capability_of_a_version_that_has_it(void **state)
+{
+    (void)state;
+    yajl_val v = parse_ok("{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{"
+                          "\"elicitation\":{}}}");
+    assert_true(mcp_client_elicits(v));
+    yajl_tree_free(v);
+    static const char *const no[] = {
+        "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{}}",
+        "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{\"elicitation\":true}}",
+        "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{\"sampling\":{}}}",
+        "{\"protocolVersion\":\"2025-06-18\"}",
+    };
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        v = parse_ok(no[i]);
+        assert_false(mcp_client_elicits(v));
+        yajl_tree_free(v);
+    }
+    assert_false(mcp_client_elicits(NULL));
+    assert_false(mcp_version_elicitation("2024-11-05"));
+    assert_false(mcp_version_elicitation("2025-03-26"));
+    assert_true(mcp_version_elicitation("2025-06-18"));
+    assert_true(mcp_version_elicitation("2025-11-25"));
+}
+
 static void initialize_params_are_checked_and_the_result_follows_the_version(void **state)
 {
     (void)state;
@@ -607,6 +632,7 @@ int main(void)
         cmocka_unit_test(versions_negotiate_to_the_asked_or_the_newest_and_gate_features),
         cmocka_unit_test(answers_have_exact_bytes),
         cmocka_unit_test(initialize_params_are_checked_and_the_result_follows_the_version),
+        cmocka_unit_test(elicitation_is_a_declared_capability_of_a_version_that_has_it),
         cmocka_unit_test(tools_list_shows_what_each_version_knows),
         cmocka_unit_test(call_params_name_arguments_and_progress_token),
         cmocka_unit_test(tool_results_carry_structured_content_from_2025_06_18),

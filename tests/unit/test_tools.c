@@ -517,9 +517,10 @@ static void table_names_flags_and_schemas_are_what_the_skills_use(void **state)
                                         "run",
                                         "get_run",
                                         "cancel_run",
-                                        "view_output"};
-    static const int ro[] = {1, 1, 1, 1, 0, 0, 0, 1, 0, 1};
-    assert_int_equal(n, 10);
+                                        "view_output",
+                                        "lease"};
+    static const int ro[] = {1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 0};
+    assert_int_equal(n, 11);
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(t[i].name, names[i]);
         assert_int_equal(t[i].read_only, ro[i]);
@@ -1084,6 +1085,61 @@ static void two_skills_that_read_the_same_revision_never_overwrite_each_other(vo
     tab_free(tb);
 }
 
+/* Two skills of one message lease separate parts of the graph: the one
+ * that does not hold node 3 is refused with LEASED naming the holder (no
+ * patch reaches the tab), takes node 6 for itself, and once the turn ends
+ * (the turn-end callback) every lease of the session is given back. */
+static void skills_lease_separate_parts_and_the_turn_end_releases_them(void **state)
+{
+    fx *f = *state;
+    tab *tb = tab_attach(f->m, "c1", txt2img, 1);
+    agent_call_ctx a = ctx_of("s1", 3, "workflow-builder", "call_1", NULL);
+    agent_call_ctx b = ctx_of("s1", 3, "prompt-writer", "call_1", NULL);
+    yajl_val v;
+    assert_int_equal(call(f, &a, "lease", "{\"action\":\"acquire\",\"node_ids\":[3]}", &v, NULL),
+                     AGENT_TOOL_OK);
+    assert_true(get_bool(v, "ok"));
+    long long id = get_int(get(v, "lease"), "id");
+    assert_true(id > 0);
+    yajl_tree_free(v);
+
+    b.call_id = "call_2";
+    assert_int_equal(call(f, &b, "apply_patch", set_steps_30, &v, NULL), AGENT_TOOL_ERROR);
+    yajl_val e0 = get(v, "errors")->u.array.values[0];
+    assert_string_equal(get_str(e0, "code"), "LEASED");
+    assert_int_equal(get_int(e0, "leased_node_id"), 3);
+    assert_string_equal(get_str(get(get(e0, "lease"), "holder"), "skill"), "workflow-builder");
+    assert_int_equal(get_int(get(e0, "lease"), "id"), id);
+    assert_non_null(strstr(get_str(v, "hint"), "lease"));
+    yajl_tree_free(v);
+    assert_int_equal(tab_patches(tb), 0);
+    /* b cannot take node 3, but node 6 is free. */
+    assert_int_equal(call(f, &b, "lease", "{\"action\":\"acquire\",\"node_ids\":[3]}", &v, NULL),
+                     AGENT_TOOL_ERROR);
+    assert_string_equal(get_str(get(v, "refusal"), "code"), "GRAPH_ERROR_CODE_LEASED");
+    yajl_tree_free(v);
+    assert_int_equal(call(f, &b, "lease", "{\"action\":\"acquire\",\"node_ids\":[6]}", &v, NULL),
+                     AGENT_TOOL_OK);
+    yajl_tree_free(v);
+    assert_int_equal(call(f, &b, "lease", "{\"action\":\"bogus\"}", &v, NULL), AGENT_TOOL_ERROR);
+    yajl_tree_free(v);
+
+    /* The turn ends: both leases go. */
+    tools_turn_end(f->t, "s1");
+    assert_int_equal(call(f, &b, "lease", "{\"action\":\"list\"}", &v, NULL), AGENT_TOOL_OK);
+    yajl_val l = get(v, "leases");
+    assert_true(!l || (YAJL_IS_ARRAY(l) && l->u.array.len == 0));
+    yajl_tree_free(v);
+    char *post = replace_once(txt2img, "\"randomize\", 20, 8", "\"randomize\", 30, 8");
+    tab_expect(tb, post, NULL, 0, NULL, 0);
+    b.call_id = "call_3";
+    assert_int_equal(call(f, &b, "apply_patch", set_steps_30, &v, NULL), AGENT_TOOL_OK);
+    yajl_tree_free(v);
+    free(post);
+    canvas_mgr_shutdown(f->m);
+    tab_free(tb);
+}
+
 typedef struct canceller {
     atomic_int *flag;
     int after_ms;
@@ -1295,6 +1351,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             cancel_during_a_wait_for_the_tab_returns_at_once_and_frees_everything, each_setup,
             each_teardown),
+        cmocka_unit_test_setup_teardown(skills_lease_separate_parts_and_the_turn_end_releases_them,
+                                        each_setup, each_teardown),
         cmocka_unit_test_setup_teardown(queue_goes_through_the_tab_once_per_call, each_setup,
                                         each_teardown),
         cmocka_unit_test_setup_teardown(

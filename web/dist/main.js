@@ -1,149 +1,149 @@
 // @__NO_SIDE_EFFECTS__
-function _o(e) {
+function ko(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Fe = {}, Cn = [], Tn = () => {
-}, ra = () => !1, Os = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Ns = (e) => e.startsWith("onUpdate:"), ht = Object.assign, sa = (e, t) => {
+const Fe = {}, Sn = [], Fn = () => {
+}, ua = () => !1, Mr = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Lr = (e) => e.startsWith("onUpdate:"), ht = Object.assign, fa = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Df = Object.prototype.hasOwnProperty, xe = (e, t) => Df.call(e, t), ae = Array.isArray, rn = (e) => zr(e) === "[object Map]", Mn = (e) => zr(e) === "[object Set]", al = (e) => zr(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", Ft = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", ia = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), oa = Object.prototype.toString, zr = (e) => oa.call(e), Tf = (e) => zr(e).slice(8, -1), la = (e) => zr(e) === "[object Object]", yo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, br = /* @__PURE__ */ _o(
+}, Pf = Object.prototype.hasOwnProperty, xe = (e, t) => Pf.call(e, t), ae = Array.isArray, rn = (e) => Us(e) === "[object Map]", Ln = (e) => Us(e) === "[object Set]", hl = (e) => Us(e) === "[object Date]", Ee = (e) => typeof e == "function", Le = (e) => typeof e == "string", It = (e) => typeof e == "symbol", Ie = (e) => e !== null && typeof e == "object", da = (e) => (Ie(e) || Ee(e)) && Ee(e.then) && Ee(e.catch), ha = Object.prototype.toString, Us = (e) => ha.call(e), $f = (e) => Us(e).slice(8, -1), pa = (e) => Us(e) === "[object Object]", xo = (e) => Le(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, ws = /* @__PURE__ */ ko(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), Ms = (e) => {
+), Pr = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Ff = /-\w/g, bt = /* @__PURE__ */ Ms((e) => e.replace(Ff, (t) => t.slice(1).toUpperCase())), If = /\B([A-Z])/g, Ln = /* @__PURE__ */ Ms(
-  (e) => e.replace(If, "-$1").toLowerCase()
-), ca = /* @__PURE__ */ Ms((e) => e.charAt(0).toUpperCase() + e.slice(1)), ai = /* @__PURE__ */ Ms((e) => e ? `on${ca(e)}` : ""), St = (e, t) => !Object.is(e, t), ds = (e, ...t) => {
+}, jf = /-\w/g, wt = /* @__PURE__ */ Pr((e) => e.replace(jf, (t) => t.slice(1).toUpperCase())), Bf = /\B([A-Z])/g, Pn = /* @__PURE__ */ Pr(
+  (e) => e.replace(Bf, "-$1").toLowerCase()
+), ga = /* @__PURE__ */ Pr((e) => e.charAt(0).toUpperCase() + e.slice(1)), fi = /* @__PURE__ */ Pr((e) => e ? `on${ga(e)}` : ""), Dt = (e, t) => !Object.is(e, t), pr = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, aa = (e, t, n, r = !1) => {
+}, ma = (e, t, n, s = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
-    writable: r,
+    writable: s,
     value: n
   });
-}, Ur = (e) => {
+}, Ws = (e) => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let ul;
-const Ls = () => ul || (ul = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Sr(e) {
+let pl;
+const $r = () => pl || (pl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+function Ds(e) {
   if (ae(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const r = e[n], s = Le(r) ? Lf(r) : Sr(r);
-      if (s)
-        for (const i in s)
-          t[i] = s[i];
+      const s = e[n], r = Le(s) ? Jf(s) : Ds(s);
+      if (r)
+        for (const i in r)
+          t[i] = r[i];
     }
     return t;
   } else if (Le(e) || Ie(e))
     return e;
 }
-const Of = /;(?![^(]*\))/g, Nf = /:([^]+)/, Mf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Lf(e) {
+const zf = /;(?![^(]*\))/g, Uf = /:([^]+)/, Wf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Jf(e) {
   const t = {};
-  return e.replace(Mf, (n) => n.startsWith("/*") ? "" : n).split(Of).forEach((n) => {
+  return e.replace(Wf, (n) => n.startsWith("/*") ? "" : n).split(zf).forEach((n) => {
     if (n) {
-      const r = n.split(Nf);
-      r.length > 1 && (t[r[0].trim()] = r[1].trim());
+      const s = n.split(Uf);
+      s.length > 1 && (t[s[0].trim()] = s[1].trim());
     }
   }), t;
 }
-function rt(e) {
+function st(e) {
   let t = "";
   if (Le(e))
     t = e;
   else if (ae(e))
     for (let n = 0; n < e.length; n++) {
-      const r = rt(e[n]);
-      r && (t += r + " ");
+      const s = st(e[n]);
+      s && (t += s + " ");
     }
   else if (Ie(e))
     for (const n in e)
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Pf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", jf = /* @__PURE__ */ _o(Pf);
-function ua(e) {
+const qf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Hf = /* @__PURE__ */ ko(qf);
+function _a(e) {
   return !!e || e === "";
 }
-function $f(e, t, n) {
+function Vf(e, t, n) {
   if (e.length !== t.length) return !1;
-  let r = !0;
-  for (let s = 0; r && s < e.length; s++)
-    r = ln(e[s], t[s], n);
-  return r;
+  let s = !0;
+  for (let r = 0; s && r < e.length; r++)
+    s = cn(e[r], t[r], n);
+  return s;
 }
-function fl(e, t, n) {
+function gl(e, t, n) {
   if (e.size !== t.size) return !1;
-  const r = Array.from(t), s = new Uint8Array(r.length);
+  const s = Array.from(t), r = new Uint8Array(s.length);
   for (const i of e) {
     let o = -1;
-    for (let l = 0; l < r.length; l++)
-      if (!s[l] && ln(i, r[l], n)) {
+    for (let l = 0; l < s.length; l++)
+      if (!r[l] && cn(i, s[l], n)) {
         o = l;
         break;
       }
     if (o < 0) return !1;
-    s[o] = 1;
+    r[o] = 1;
   }
   return !0;
 }
-function Bf(e, t, n) {
-  let r = rn(e), s = rn(t);
-  if (r || s || (r = Mn(e), s = Mn(t), r || s))
-    return r && s ? fl(e, t, n) : !1;
+function Gf(e, t, n) {
+  let s = rn(e), r = rn(t);
+  if (s || r || (s = Ln(e), r = Ln(t), s || r))
+    return s && r ? gl(e, t, n) : !1;
   const i = Object.keys(e).length, o = Object.keys(t).length;
   if (i !== o)
     return !1;
   for (const l in e) {
     const c = e.hasOwnProperty(l), a = t.hasOwnProperty(l);
-    if (c && !a || !c && a || !ln(e[l], t[l], n))
+    if (c && !a || !c && a || !cn(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
 }
-function dl(e, t, n, r) {
+function ml(e, t, n, s) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
-  const [s, i] = n;
-  if (s.has(e) || i.has(t))
-    return s.get(e) === t && i.get(t) === e;
-  s.set(e, t), i.set(t, e);
-  const o = r(e, t, n);
-  return s.delete(e), i.delete(t), o;
+  const [r, i] = n;
+  if (r.has(e) || i.has(t))
+    return r.get(e) === t && i.get(t) === e;
+  r.set(e, t), i.set(t, e);
+  const o = s(e, t, n);
+  return r.delete(e), i.delete(t), o;
 }
-function ln(e, t, n) {
+function cn(e, t, n) {
   if (e === t) return !0;
-  let r = al(e), s = al(t);
-  return r || s ? r && s ? e.getTime() === t.getTime() : !1 : (r = Ft(e), s = Ft(t), r || s ? e === t : (r = ae(e), s = ae(t), r || s ? r && s ? dl(e, t, n, $f) : !1 : (r = Ie(e), s = Ie(t), r || s ? !r || !s ? !1 : dl(e, t, n, Bf) : String(e) === String(t))));
+  let s = hl(e), r = hl(t);
+  return s || r ? s && r ? e.getTime() === t.getTime() : !1 : (s = It(e), r = It(t), s || r ? e === t : (s = ae(e), r = ae(t), s || r ? s && r ? ml(e, t, n, Vf) : !1 : (s = Ie(e), r = Ie(t), s || r ? !s || !r ? !1 : ml(e, t, n, Gf) : String(e) === String(t))));
 }
-function zf(e, t) {
-  return e.findIndex((n) => ln(n, t));
+function Kf(e, t) {
+  return e.findIndex((n) => cn(n, t));
 }
-const fa = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === oa || !Ee(e.toString)) ? fa(e) ? ie(e.value) : JSON.stringify(e, da, 2) : String(e), da = (e, t) => fa(t) ? da(e, t.value) : rn(t) ? {
+const ya = (e) => !!(e && e.__v_isRef === !0), ie = (e) => Le(e) ? e : e == null ? "" : ae(e) || Ie(e) && (e.toString === ha || !Ee(e.toString)) ? ya(e) ? ie(e.value) : JSON.stringify(e, ba, 2) : String(e), ba = (e, t) => ya(t) ? ba(e, t.value) : rn(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [r, s], i) => (n[ui(r, i) + " =>"] = s, n),
+    (n, [s, r], i) => (n[di(s, i) + " =>"] = r, n),
     {}
   )
-} : Mn(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => ui(n))
-} : Ft(t) ? ui(t) : Ie(t) && !ae(t) && !la(t) ? String(t) : t, ui = (e, t = "") => {
+} : Ln(t) ? {
+  [`Set(${t.size})`]: [...t.values()].map((n) => di(n))
+} : It(t) ? di(t) : Ie(t) && !ae(t) && !pa(t) ? String(t) : t, di = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
     // the lib: es2016 check
-    Ft(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
+    It(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
 let He;
-class Uf {
+class Xf {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
     this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && He && (He.active ? (this.parent = He, this.index = (He.scopes || (He.scopes = [])).push(
@@ -158,9 +158,9 @@ class Uf {
       this._isPaused = !0;
       let t, n;
       if (this.scopes) {
-        const r = this.scopes.slice();
-        for (t = 0, n = r.length; t < n; t++)
-          r[t].pause();
+        const s = this.scopes.slice();
+        for (t = 0, n = s.length; t < n; t++)
+          s[t].pause();
       }
       for (t = 0, n = this.effects.length; t < n; t++)
         this.effects[t].pause();
@@ -174,13 +174,13 @@ class Uf {
       this._isPaused = !1;
       let t, n;
       if (this.scopes) {
-        const s = this.scopes.slice();
-        for (t = 0, n = s.length; t < n; t++)
-          s[t].resume();
+        const r = this.scopes.slice();
+        for (t = 0, n = r.length; t < n; t++)
+          r[t].resume();
       }
-      const r = this.effects.slice();
-      for (t = 0, n = r.length; t < n; t++)
-        r[t].resume();
+      const s = this.effects.slice();
+      for (t = 0, n = s.length; t < n; t++)
+        s[t].resume();
     }
   }
   run(t) {
@@ -224,31 +224,31 @@ class Uf {
   stop(t) {
     if (this._active) {
       this._active = !1;
-      let n, r;
-      for (n = 0, r = this.effects.length; n < r; n++)
+      let n, s;
+      for (n = 0, s = this.effects.length; n < s; n++)
         this.effects[n].stop();
-      for (this.effects.length = 0, n = 0, r = this.cleanups.length; n < r; n++)
+      for (this.effects.length = 0, n = 0, s = this.cleanups.length; n < s; n++)
         this.cleanups[n]();
       if (this.cleanups.length = 0, this.scopes) {
-        const s = this.scopes.slice();
-        for (n = 0, r = s.length; n < r; n++)
-          s[n].stop(!0);
+        const r = this.scopes.slice();
+        for (n = 0, s = r.length; n < s; n++)
+          r[n].stop(!0);
         this.scopes.length = 0;
       }
       if (!this.detached && this.parent && !t) {
-        const s = this.parent.scopes.pop();
-        s && s !== this && (this.parent.scopes[this.index] = s, s.index = this.index);
+        const r = this.parent.scopes.pop();
+        r && r !== this && (this.parent.scopes[this.index] = r, r.index = this.index);
       }
       this.parent = void 0;
     }
   }
 }
-function Wf() {
+function Yf() {
   return He;
 }
 let Ce;
-const fi = /* @__PURE__ */ new WeakSet();
-class ha {
+const hi = /* @__PURE__ */ new WeakSet();
+class wa {
   constructor(t) {
     this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, He && (He.active ? He.effects.push(this) : this.flags &= -2);
   }
@@ -256,140 +256,140 @@ class ha {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, fi.has(this) && (fi.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, hi.has(this) && (hi.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || ga(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || xa(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, hl(this), ma(this);
+    this.flags |= 2, _l(this), va(this);
     const t = Ce, n = kt;
     Ce = this, kt = !0;
     try {
       return this.fn();
     } finally {
-      _a(this), Ce = t, kt = n, this.flags &= -3;
+      Aa(this), Ce = t, kt = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        wo(t);
-      this.deps = this.depsTail = void 0, hl(this), this.onStop && this.onStop(), this.flags &= -2;
+        Ro(t);
+      this.deps = this.depsTail = void 0, _l(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? fi.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? hi.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    Ki(this) && this.run();
+    Qi(this) && this.run();
   }
   get dirty() {
-    return Ki(this);
+    return Qi(this);
   }
 }
-let pa = 0, kr, wr;
-function ga(e, t = !1) {
+let ka = 0, ks, xs;
+function xa(e, t = !1) {
   if (e.flags |= 8, t) {
-    e.next = wr, wr = e;
+    e.next = xs, xs = e;
     return;
   }
-  e.next = kr, kr = e;
+  e.next = ks, ks = e;
 }
-function bo() {
-  pa++;
+function vo() {
+  ka++;
 }
-function ko() {
-  if (--pa > 0)
+function Ao() {
+  if (--ka > 0)
     return;
-  if (wr) {
-    let t = wr;
-    for (wr = void 0; t; ) {
+  if (xs) {
+    let t = xs;
+    for (xs = void 0; t; ) {
       const n = t.next;
       t.next = void 0, t.flags &= -9, t = n;
     }
   }
   let e;
-  for (; kr; ) {
-    let t = kr;
-    for (kr = void 0; t; ) {
+  for (; ks; ) {
+    let t = ks;
+    for (ks = void 0; t; ) {
       const n = t.next;
       if (t.next = void 0, t.flags &= -9, t.flags & 1)
         try {
           t.trigger();
-        } catch (r) {
-          e || (e = r);
+        } catch (s) {
+          e || (e = s);
         }
       t = n;
     }
   }
   if (e) throw e;
 }
-function ma(e) {
+function va(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function _a(e) {
-  let t, n = e.depsTail, r = n;
-  for (; r; ) {
-    const s = r.prevDep;
-    r.version === -1 ? (r === n && (n = s), wo(r), Jf(r)) : t = r, r.dep.activeLink = r.prevActiveLink, r.prevActiveLink = void 0, r = s;
+function Aa(e) {
+  let t, n = e.depsTail, s = n;
+  for (; s; ) {
+    const r = s.prevDep;
+    s.version === -1 ? (s === n && (n = r), Ro(s), Zf(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = r;
   }
   e.deps = t, e.depsTail = n;
 }
-function Ki(e) {
+function Qi(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (ya(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (Ra(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function ya(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Dr) || (e.globalVersion = Dr, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Ki(e))))
+function Ra(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Ts) || (e.globalVersion = Ts, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !Qi(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = Ce, r = kt;
+  const t = e.dep, n = Ce, s = kt;
   Ce = e, kt = !0;
   try {
-    ma(e);
-    const s = e.fn(e._value);
-    (t.version === 0 || St(s, e._value)) && (e.flags |= 128, e._value = s, t.version++);
-  } catch (s) {
-    throw t.version++, s;
+    va(e);
+    const r = e.fn(e._value);
+    (t.version === 0 || Dt(r, e._value)) && (e.flags |= 128, e._value = r, t.version++);
+  } catch (r) {
+    throw t.version++, r;
   } finally {
-    Ce = n, kt = r, _a(e), e.flags &= -3;
+    Ce = n, kt = s, Aa(e), e.flags &= -3;
   }
 }
-function wo(e, t = !1) {
-  const { dep: n, prevSub: r, nextSub: s } = e;
-  if (r && (r.nextSub = s, e.prevSub = void 0), s && (s.prevSub = r, e.nextSub = void 0), n.subs === e && (n.subs = r, !r && n.computed)) {
+function Ro(e, t = !1) {
+  const { dep: n, prevSub: s, nextSub: r } = e;
+  if (s && (s.nextSub = r, e.prevSub = void 0), r && (r.prevSub = s, e.nextSub = void 0), n.subs === e && (n.subs = s, !s && n.computed)) {
     n.computed.flags &= -5;
     for (let i = n.computed.deps; i; i = i.nextDep)
-      wo(i, !0);
+      Ro(i, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function Jf(e) {
+function Zf(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
 let kt = !0;
-const ba = [];
-function cn() {
-  ba.push(kt), kt = !1;
-}
+const Ea = [];
 function an() {
-  const e = ba.pop();
+  Ea.push(kt), kt = !1;
+}
+function un() {
+  const e = Ea.pop();
   kt = e === void 0 ? !0 : e;
 }
-function hl(e) {
+function _l(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = Ce;
@@ -401,13 +401,13 @@ function hl(e) {
     }
   }
 }
-let Dr = 0;
-class qf {
+let Ts = 0;
+class Qf {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class xo {
+class Eo {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
@@ -417,212 +417,212 @@ class xo {
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== Ce)
-      n = this.activeLink = new qf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, ka(n);
+      n = this.activeLink = new Qf(Ce, this), Ce.deps ? (n.prevDep = Ce.depsTail, Ce.depsTail.nextDep = n, Ce.depsTail = n) : Ce.deps = Ce.depsTail = n, Ca(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
-      const r = n.nextDep;
-      r.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = r), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = r);
+      const s = n.nextDep;
+      s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = Ce.depsTail, n.nextDep = void 0, Ce.depsTail.nextDep = n, Ce.depsTail = n, Ce.deps === n && (Ce.deps = s);
     }
     return n;
   }
   trigger(t) {
-    this.version++, Dr++, this.notify(t);
+    this.version++, Ts++, this.notify(t);
   }
   notify(t) {
-    bo();
+    vo();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      ko();
+      Ao();
     }
   }
 }
-function ka(e) {
+function Ca(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
-      for (let r = t.deps; r; r = r.nextDep)
-        ka(r);
+      for (let s = t.deps; s; s = s.nextDep)
+        Ca(s);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const Yi = /* @__PURE__ */ new WeakMap(), Fn = /* @__PURE__ */ Symbol(
+const eo = /* @__PURE__ */ new WeakMap(), In = /* @__PURE__ */ Symbol(
   ""
-), Xi = /* @__PURE__ */ Symbol(
+), to = /* @__PURE__ */ Symbol(
   ""
-), Tr = /* @__PURE__ */ Symbol(
+), Fs = /* @__PURE__ */ Symbol(
   ""
 );
-function Xe(e, t, n) {
+function Ye(e, t, n) {
   if (kt && Ce) {
-    let r = Yi.get(e);
-    r || Yi.set(e, r = /* @__PURE__ */ new Map());
-    let s = r.get(n);
-    s || (r.set(n, s = new xo()), s.map = r, s.key = n), s.track();
+    let s = eo.get(e);
+    s || eo.set(e, s = /* @__PURE__ */ new Map());
+    let r = s.get(n);
+    r || (s.set(n, r = new Eo()), r.map = s, r.key = n), r.track();
   }
 }
-function Ut(e, t, n, r, s, i) {
-  const o = Yi.get(e);
+function Wt(e, t, n, s, r, i) {
+  const o = eo.get(e);
   if (!o) {
-    Dr++;
+    Ts++;
     return;
   }
   const l = (c) => {
     c && c.trigger();
   };
-  if (bo(), t === "clear")
+  if (vo(), t === "clear")
     o.forEach(l);
   else {
-    const c = ae(e), a = c && yo(n);
+    const c = ae(e), a = c && xo(n);
     if (c && n === "length") {
-      const u = Number(r);
-      o.forEach((d, m) => {
-        (m === "length" || m === Tr || !Ft(m) && m >= u) && l(d);
+      const u = Number(s);
+      o.forEach((f, m) => {
+        (m === "length" || m === Fs || !It(m) && m >= u) && l(f);
       });
     } else
-      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Tr)), t) {
+      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), a && l(o.get(Fs)), t) {
         case "add":
-          c ? a && l(o.get("length")) : (l(o.get(Fn)), rn(e) && l(o.get(Xi)));
+          c ? a && l(o.get("length")) : (l(o.get(In)), rn(e) && l(o.get(to)));
           break;
         case "delete":
-          c || (l(o.get(Fn)), rn(e) && l(o.get(Xi)));
+          c || (l(o.get(In)), rn(e) && l(o.get(to)));
           break;
         case "set":
-          rn(e) && l(o.get(Fn));
+          rn(e) && l(o.get(In));
           break;
       }
   }
-  ko();
+  Ao();
 }
-function Un(e) {
-  const t = /* @__PURE__ */ ke(e);
-  return t === e || (Xe(t, "iterate", Tr), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e) ? t.map((n) => un(pt(n))) : t.map(un) : t.map(pt);
+function Wn(e) {
+  const t = /* @__PURE__ */ we(e);
+  return t === e || (Ye(t, "iterate", Fs), /* @__PURE__ */ dt(e)) ? t : /* @__PURE__ */ Ot(e) ? /* @__PURE__ */ on(e) ? t.map((n) => fn(pt(n))) : t.map(fn) : t.map(pt);
 }
-function Ps(e) {
-  return Xe(e = /* @__PURE__ */ ke(e), "iterate", Tr), e;
+function jr(e) {
+  return Ye(e = /* @__PURE__ */ we(e), "iterate", Fs), e;
 }
-function Rt(e, t) {
-  return /* @__PURE__ */ It(e) ? un(/* @__PURE__ */ sn(e) ? pt(t) : t) : pt(t);
+function Et(e, t) {
+  return /* @__PURE__ */ Ot(e) ? fn(/* @__PURE__ */ on(e) ? pt(t) : t) : pt(t);
 }
-const Hf = {
+const ed = {
   __proto__: null,
   [Symbol.iterator]() {
-    return di(this, Symbol.iterator, (e) => Rt(this, e));
+    return pi(this, Symbol.iterator, (e) => Et(this, e));
   },
   concat(...e) {
-    return Un(this).concat(
-      ...e.map((t) => ae(t) ? Un(t) : t)
+    return Wn(this).concat(
+      ...e.map((t) => ae(t) ? Wn(t) : t)
     );
   },
   entries() {
-    return di(this, "entries", (e) => (e[1] = Rt(this, e[1]), e));
+    return pi(this, "entries", (e) => (e[1] = Et(this, e[1]), e));
   },
   every(e, t) {
-    return Pt(this, "every", e, t, void 0, arguments);
+    return $t(this, "every", e, t, void 0, arguments);
   },
   filter(e, t) {
-    return Pt(
+    return $t(
       this,
       "filter",
       e,
       t,
-      (n) => n.map((r) => Rt(this, r)),
+      (n) => n.map((s) => Et(this, s)),
       arguments
     );
   },
   find(e, t) {
-    return Pt(
+    return $t(
       this,
       "find",
       e,
       t,
-      (n) => Rt(this, n),
+      (n) => Et(this, n),
       arguments
     );
   },
   findIndex(e, t) {
-    return Pt(this, "findIndex", e, t, void 0, arguments);
+    return $t(this, "findIndex", e, t, void 0, arguments);
   },
   findLast(e, t) {
-    return Pt(
+    return $t(
       this,
       "findLast",
       e,
       t,
-      (n) => Rt(this, n),
+      (n) => Et(this, n),
       arguments
     );
   },
   findLastIndex(e, t) {
-    return Pt(this, "findLastIndex", e, t, void 0, arguments);
+    return $t(this, "findLastIndex", e, t, void 0, arguments);
   },
   // flat, flatMap could benefit from ARRAY_ITERATE but are not straight-forward to implement
   forEach(e, t) {
-    return Pt(this, "forEach", e, t, void 0, arguments);
+    return $t(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return hi(this, "includes", e);
+    return gi(this, "includes", e);
   },
   indexOf(...e) {
-    return hi(this, "indexOf", e);
+    return gi(this, "indexOf", e);
   },
   join(e) {
-    return Un(this).join(e);
+    return Wn(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return hi(this, "lastIndexOf", e);
+    return gi(this, "lastIndexOf", e);
   },
   map(e, t) {
-    return Pt(this, "map", e, t, void 0, arguments);
+    return $t(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return ar(this, "pop");
+    return us(this, "pop");
   },
   push(...e) {
-    return ar(this, "push", e);
+    return us(this, "push", e);
   },
   reduce(e, ...t) {
-    return gl(this, "reduce", e, t);
+    return bl(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return gl(this, "reduceRight", e, t);
+    return bl(this, "reduceRight", e, t);
   },
   shift() {
-    return ar(this, "shift");
+    return us(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
-    return Pt(this, "some", e, t, void 0, arguments);
+    return $t(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return ar(this, "splice", e);
+    return us(this, "splice", e);
   },
   toReversed() {
-    return Un(this).toReversed();
+    return Wn(this).toReversed();
   },
   toSorted(e) {
-    return Un(this).toSorted(e);
+    return Wn(this).toSorted(e);
   },
   toSpliced(...e) {
-    return Un(this).toSpliced(...e);
+    return Wn(this).toSpliced(...e);
   },
   unshift(...e) {
-    return ar(this, "unshift", e);
+    return us(this, "unshift", e);
   },
   values() {
-    return di(this, "values", (e) => Rt(this, e));
+    return pi(this, "values", (e) => Et(this, e));
   }
 };
-function di(e, t, n) {
-  const r = Ps(e), s = r[t], i = s.call(r);
-  if (r !== e && !/* @__PURE__ */ dt(e)) {
+function pi(e, t, n) {
+  const s = jr(e), r = s[t], i = r.call(s);
+  if (s !== e && !/* @__PURE__ */ dt(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
-      return o.next = () => pl(i.next(), n), s !== wa[t] && Object.defineProperties(o, {
+      return o.next = () => yl(i.next(), n), r !== Sa[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = i.return;
@@ -637,83 +637,83 @@ function di(e, t, n) {
         }
       }), o;
     }
-    i._next = i.next, i.next = () => pl(i._next(), n);
+    i._next = i.next, i.next = () => yl(i._next(), n);
   }
   return i;
 }
-function pl(e, t) {
+function yl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const wa = Array.prototype;
-function Pt(e, t, n, r, s, i) {
-  const o = Ps(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
-  if (c !== wa[t]) {
-    const d = c.apply(e, i);
-    return l ? pt(d) : d;
+const Sa = Array.prototype;
+function $t(e, t, n, s, r, i) {
+  const o = jr(e), l = o !== e && !/* @__PURE__ */ dt(e), c = o[t];
+  if (c !== Sa[t]) {
+    const f = c.apply(e, i);
+    return l ? pt(f) : f;
   }
   let a = n;
-  o !== e && (l ? a = function(d, m) {
-    return n.call(this, Rt(e, d), m, e);
-  } : n.length > 2 && (a = function(d, m) {
-    return n.call(this, d, m, e);
+  o !== e && (l ? a = function(f, m) {
+    return n.call(this, Et(e, f), m, e);
+  } : n.length > 2 && (a = function(f, m) {
+    return n.call(this, f, m, e);
   }));
-  const u = c.call(o, a, r);
-  return l && s ? s(u) : u;
+  const u = c.call(o, a, s);
+  return l && r ? r(u) : u;
 }
-function gl(e, t, n, r) {
-  const s = Ps(e), i = s !== e && !/* @__PURE__ */ dt(e);
+function bl(e, t, n, s) {
+  const r = jr(e), i = r !== e && !/* @__PURE__ */ dt(e);
   let o = n, l = !1;
-  s !== e && (i ? (l = r.length === 0, o = function(a, u, d) {
-    return l && (l = !1, a = Rt(e, a)), n.call(this, a, Rt(e, u), d, e);
-  }) : n.length > 3 && (o = function(a, u, d) {
-    return n.call(this, a, u, d, e);
+  r !== e && (i ? (l = s.length === 0, o = function(a, u, f) {
+    return l && (l = !1, a = Et(e, a)), n.call(this, a, Et(e, u), f, e);
+  }) : n.length > 3 && (o = function(a, u, f) {
+    return n.call(this, a, u, f, e);
   }));
-  const c = s[t](o, ...r);
-  return l ? Rt(e, c) : c;
+  const c = r[t](o, ...s);
+  return l ? Et(e, c) : c;
 }
-function hi(e, t, n) {
-  const r = /* @__PURE__ */ ke(e);
-  Xe(r, "iterate", Tr);
-  const s = r[t](...n);
-  return (s === -1 || s === !1) && /* @__PURE__ */ Eo(n[0]) ? (n[0] = /* @__PURE__ */ ke(n[0]), r[t](...n)) : s;
+function gi(e, t, n) {
+  const s = /* @__PURE__ */ we(e);
+  Ye(s, "iterate", Fs);
+  const r = s[t](...n);
+  return (r === -1 || r === !1) && /* @__PURE__ */ To(n[0]) ? (n[0] = /* @__PURE__ */ we(n[0]), s[t](...n)) : r;
 }
-function ar(e, t, n = []) {
-  cn(), bo();
-  const r = (/* @__PURE__ */ ke(e))[t].apply(e, n);
-  return ko(), an(), r;
+function us(e, t, n = []) {
+  an(), vo();
+  const s = (/* @__PURE__ */ we(e))[t].apply(e, n);
+  return Ao(), un(), s;
 }
-const Vf = /* @__PURE__ */ _o("__proto__,__v_isRef,__isVue"), xa = /* @__PURE__ */ new Set(
-  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Ft)
+const td = /* @__PURE__ */ ko("__proto__,__v_isRef,__isVue"), Da = /* @__PURE__ */ new Set(
+  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(It)
 );
-function Gf(e) {
-  Ft(e) || (e = String(e));
-  const t = /* @__PURE__ */ ke(this);
-  return Xe(t, "has", e), t.hasOwnProperty(e);
+function nd(e) {
+  It(e) || (e = String(e));
+  const t = /* @__PURE__ */ we(this);
+  return Ye(t, "has", e), t.hasOwnProperty(e);
 }
-class va {
+class Ta {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
-  get(t, n, r) {
+  get(t, n, s) {
     if (n === "__v_skip") return t.__v_skip;
-    const s = this._isReadonly, i = this._isShallow;
+    const r = this._isReadonly, i = this._isShallow;
     if (n === "__v_isReactive")
-      return !s;
+      return !r;
     if (n === "__v_isReadonly")
-      return s;
+      return r;
     if (n === "__v_isShallow")
       return i;
     if (n === "__v_raw")
-      return r === (s ? i ? sd : Ca : i ? Ea : Ra).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return s === (r ? i ? dd : Na : i ? Oa : Ia).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
-      Object.getPrototypeOf(t) === Object.getPrototypeOf(r) ? t : void 0;
+      Object.getPrototypeOf(t) === Object.getPrototypeOf(s) ? t : void 0;
     const o = ae(t);
-    if (!s) {
+    if (!r) {
       let c;
-      if (o && (c = Hf[n]))
+      if (o && (c = ed[n]))
         return c;
       if (n === "hasOwnProperty")
-        return Gf;
+        return nd;
     }
     const l = Reflect.get(
       t,
@@ -721,56 +721,56 @@ class va {
       // if this is a proxy wrapping a ref, return methods using the raw ref
       // as receiver so that we don't have to call `toRaw` on the ref in all
       // its class methods
-      /* @__PURE__ */ tt(t) ? t : r
+      /* @__PURE__ */ tt(t) ? t : s
     );
-    if ((Ft(n) ? xa.has(n) : Vf(n)) || (s || Xe(t, "get", n), i))
+    if ((It(n) ? Da.has(n) : td(n)) || (r || Ye(t, "get", n), i))
       return l;
     if (/* @__PURE__ */ tt(l)) {
-      const c = o && yo(n) ? l : l.value;
-      return s && Ie(c) ? /* @__PURE__ */ Qi(c) : c;
+      const c = o && xo(n) ? l : l.value;
+      return r && Ie(c) ? /* @__PURE__ */ so(c) : c;
     }
-    return Ie(l) ? s ? /* @__PURE__ */ Qi(l) : /* @__PURE__ */ Ao(l) : l;
+    return Ie(l) ? r ? /* @__PURE__ */ so(l) : /* @__PURE__ */ So(l) : l;
   }
 }
-class Aa extends va {
+class Fa extends Ta {
   constructor(t = !1) {
     super(!1, t);
   }
-  set(t, n, r, s) {
+  set(t, n, s, r) {
     let i = t[n];
-    const o = ae(t) && yo(n);
+    const o = ae(t) && xo(n);
     if (!this._isShallow) {
-      const a = /* @__PURE__ */ It(i);
-      if (!/* @__PURE__ */ dt(r) && !/* @__PURE__ */ It(r) && (i = /* @__PURE__ */ ke(i), r = /* @__PURE__ */ ke(r)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(r))
-        return a || (i.value = r), !0;
+      const a = /* @__PURE__ */ Ot(i);
+      if (!/* @__PURE__ */ dt(s) && !/* @__PURE__ */ Ot(s) && (i = /* @__PURE__ */ we(i), s = /* @__PURE__ */ we(s)), !o && /* @__PURE__ */ tt(i) && !/* @__PURE__ */ tt(s))
+        return a || (i.value = s), !0;
     }
     const l = o ? Number(n) < t.length : xe(t, n), c = Reflect.set(
       t,
       n,
-      r,
-      /* @__PURE__ */ tt(t) ? t : s
+      s,
+      /* @__PURE__ */ tt(t) ? t : r
     );
-    return t === /* @__PURE__ */ ke(s) && c && (l ? St(r, i) && Ut(t, "set", n, r) : Ut(t, "add", n, r)), c;
+    return t === /* @__PURE__ */ we(r) && c && (l ? Dt(s, i) && Wt(t, "set", n, s) : Wt(t, "add", n, s)), c;
   }
   deleteProperty(t, n) {
-    const r = xe(t, n);
+    const s = xe(t, n);
     t[n];
-    const s = Reflect.deleteProperty(t, n);
-    return s && r && Ut(t, "delete", n, void 0), s;
+    const r = Reflect.deleteProperty(t, n);
+    return r && s && Wt(t, "delete", n, void 0), r;
   }
   has(t, n) {
-    const r = Reflect.has(t, n);
-    return (!Ft(n) || !xa.has(n)) && Xe(t, "has", n), r;
+    const s = Reflect.has(t, n);
+    return (!It(n) || !Da.has(n)) && Ye(t, "has", n), s;
   }
   ownKeys(t) {
-    return Xe(
+    return Ye(
       t,
       "iterate",
-      ae(t) ? "length" : Fn
+      ae(t) ? "length" : In
     ), Reflect.ownKeys(t);
   }
 }
-class Kf extends va {
+class sd extends Ta {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,24 +781,24 @@ class Kf extends va {
     return !0;
   }
 }
-const Yf = /* @__PURE__ */ new Aa(), Xf = /* @__PURE__ */ new Kf(), Zf = /* @__PURE__ */ new Aa(!0);
-const Zi = (e) => e, Zr = (e) => Reflect.getPrototypeOf(e);
-function Qf(e, t, n) {
-  return function(...r) {
-    const s = this.__v_raw, i = /* @__PURE__ */ ke(s), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = s[e](...r), u = n ? Zi : t ? un : pt;
-    return !t && Xe(
+const rd = /* @__PURE__ */ new Fa(), id = /* @__PURE__ */ new sd(), od = /* @__PURE__ */ new Fa(!0);
+const no = (e) => e, Qs = (e) => Reflect.getPrototypeOf(e);
+function ld(e, t, n) {
+  return function(...s) {
+    const r = this.__v_raw, i = /* @__PURE__ */ we(r), o = rn(i), l = e === "entries" || e === Symbol.iterator && o, c = e === "keys" && o, a = r[e](...s), u = n ? no : t ? fn : pt;
+    return !t && Ye(
       i,
       "iterate",
-      c ? Xi : Fn
+      c ? to : In
     ), ht(
       // inheriting all iterator properties
       Object.create(a),
       {
         // iterator protocol
         next() {
-          const { value: d, done: m } = a.next();
-          return m ? { value: d, done: m } : {
-            value: l ? [u(d[0]), u(d[1])] : u(d),
+          const { value: f, done: m } = a.next();
+          return m ? { value: f, done: m } : {
+            value: l ? [u(f[0]), u(f[1])] : u(f),
             done: m
           };
         }
@@ -806,67 +806,67 @@ function Qf(e, t, n) {
     );
   };
 }
-function Qr(e) {
+function er(e) {
   return function(...t) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function ed(e, t) {
+function cd(e, t) {
   const n = {
-    get(s) {
-      const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
-      e || (St(s, l) && Xe(o, "get", s), Xe(o, "get", l));
-      const { has: c } = Zr(o), a = t ? Zi : e ? un : pt;
-      if (c.call(o, s))
-        return a(i.get(s));
+    get(r) {
+      const i = this.__v_raw, o = /* @__PURE__ */ we(i), l = /* @__PURE__ */ we(r);
+      e || (Dt(r, l) && Ye(o, "get", r), Ye(o, "get", l));
+      const { has: c } = Qs(o), a = t ? no : e ? fn : pt;
+      if (c.call(o, r))
+        return a(i.get(r));
       if (c.call(o, l))
         return a(i.get(l));
-      i !== o && i.get(s);
+      i !== o && i.get(r);
     },
     get size() {
-      const s = this.__v_raw;
-      return !e && Xe(/* @__PURE__ */ ke(s), "iterate", Fn), s.size;
+      const r = this.__v_raw;
+      return !e && Ye(/* @__PURE__ */ we(r), "iterate", In), r.size;
     },
-    has(s) {
-      const i = this.__v_raw, o = /* @__PURE__ */ ke(i), l = /* @__PURE__ */ ke(s);
-      return e || (St(s, l) && Xe(o, "has", s), Xe(o, "has", l)), s === l ? i.has(s) : i.has(s) || i.has(l);
+    has(r) {
+      const i = this.__v_raw, o = /* @__PURE__ */ we(i), l = /* @__PURE__ */ we(r);
+      return e || (Dt(r, l) && Ye(o, "has", r), Ye(o, "has", l)), r === l ? i.has(r) : i.has(r) || i.has(l);
     },
-    forEach(s, i) {
-      const o = this, l = o.__v_raw, c = /* @__PURE__ */ ke(l), a = t ? Zi : e ? un : pt;
-      return !e && Xe(c, "iterate", Fn), l.forEach((u, d) => s.call(i, a(u), a(d), o));
+    forEach(r, i) {
+      const o = this, l = o.__v_raw, c = /* @__PURE__ */ we(l), a = t ? no : e ? fn : pt;
+      return !e && Ye(c, "iterate", In), l.forEach((u, f) => r.call(i, a(u), a(f), o));
     }
   };
   return ht(
     n,
     e ? {
-      add: Qr("add"),
-      set: Qr("set"),
-      delete: Qr("delete"),
-      clear: Qr("clear")
+      add: er("add"),
+      set: er("set"),
+      delete: er("delete"),
+      clear: er("clear")
     } : {
-      add(s) {
-        const i = /* @__PURE__ */ ke(this), o = Zr(i), l = /* @__PURE__ */ ke(s), c = !t && !/* @__PURE__ */ dt(s) && !/* @__PURE__ */ It(s) ? l : s;
-        return o.has.call(i, c) || St(s, c) && o.has.call(i, s) || St(l, c) && o.has.call(i, l) || (i.add(c), Ut(i, "add", c, c)), this;
+      add(r) {
+        const i = /* @__PURE__ */ we(this), o = Qs(i), l = /* @__PURE__ */ we(r), c = !t && !/* @__PURE__ */ dt(r) && !/* @__PURE__ */ Ot(r) ? l : r;
+        return o.has.call(i, c) || Dt(r, c) && o.has.call(i, r) || Dt(l, c) && o.has.call(i, l) || (i.add(c), Wt(i, "add", c, c)), this;
       },
-      set(s, i) {
-        !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ It(i) && (i = /* @__PURE__ */ ke(i));
-        const o = /* @__PURE__ */ ke(this), { has: l, get: c } = Zr(o);
-        let a = l.call(o, s);
-        a || (s = /* @__PURE__ */ ke(s), a = l.call(o, s));
-        const u = c.call(o, s);
-        return o.set(s, i), a ? St(i, u) && Ut(o, "set", s, i) : Ut(o, "add", s, i), this;
+      set(r, i) {
+        !t && !/* @__PURE__ */ dt(i) && !/* @__PURE__ */ Ot(i) && (i = /* @__PURE__ */ we(i));
+        const o = /* @__PURE__ */ we(this), { has: l, get: c } = Qs(o);
+        let a = l.call(o, r);
+        a || (r = /* @__PURE__ */ we(r), a = l.call(o, r));
+        const u = c.call(o, r);
+        return o.set(r, i), a ? Dt(i, u) && Wt(o, "set", r, i) : Wt(o, "add", r, i), this;
       },
-      delete(s) {
-        const i = /* @__PURE__ */ ke(this), { has: o, get: l } = Zr(i);
-        let c = o.call(i, s);
-        c || (s = /* @__PURE__ */ ke(s), c = o.call(i, s)), l && l.call(i, s);
-        const a = i.delete(s);
-        return c && Ut(i, "delete", s, void 0), a;
+      delete(r) {
+        const i = /* @__PURE__ */ we(this), { has: o, get: l } = Qs(i);
+        let c = o.call(i, r);
+        c || (r = /* @__PURE__ */ we(r), c = o.call(i, r)), l && l.call(i, r);
+        const a = i.delete(r);
+        return c && Wt(i, "delete", r, void 0), a;
       },
       clear() {
-        const s = /* @__PURE__ */ ke(this), i = s.size !== 0, o = s.clear();
-        return i && Ut(
-          s,
+        const r = /* @__PURE__ */ we(this), i = r.size !== 0, o = r.clear();
+        return i && Wt(
+          r,
           "clear",
           void 0,
           void 0
@@ -878,27 +878,27 @@ function ed(e, t) {
     "values",
     "entries",
     Symbol.iterator
-  ].forEach((s) => {
-    n[s] = Qf(s, e, t);
+  ].forEach((r) => {
+    n[r] = ld(r, e, t);
   }), n;
 }
-function vo(e, t) {
-  const n = ed(e, t);
-  return (r, s, i) => s === "__v_isReactive" ? !e : s === "__v_isReadonly" ? e : s === "__v_isShallow" ? t : s === "__v_raw" ? r : Reflect.get(
-    xe(n, s) && s in r ? n : r,
-    s,
+function Co(e, t) {
+  const n = cd(e, t);
+  return (s, r, i) => r === "__v_isReactive" ? !e : r === "__v_isReadonly" ? e : r === "__v_isShallow" ? t : r === "__v_raw" ? s : Reflect.get(
+    xe(n, r) && r in s ? n : s,
+    r,
     i
   );
 }
-const td = {
-  get: /* @__PURE__ */ vo(!1, !1)
-}, nd = {
-  get: /* @__PURE__ */ vo(!1, !0)
-}, rd = {
-  get: /* @__PURE__ */ vo(!0, !1)
+const ad = {
+  get: /* @__PURE__ */ Co(!1, !1)
+}, ud = {
+  get: /* @__PURE__ */ Co(!1, !0)
+}, fd = {
+  get: /* @__PURE__ */ Co(!0, !1)
 };
-const Ra = /* @__PURE__ */ new WeakMap(), Ea = /* @__PURE__ */ new WeakMap(), Ca = /* @__PURE__ */ new WeakMap(), sd = /* @__PURE__ */ new WeakMap();
-function id(e) {
+const Ia = /* @__PURE__ */ new WeakMap(), Oa = /* @__PURE__ */ new WeakMap(), Na = /* @__PURE__ */ new WeakMap(), dd = /* @__PURE__ */ new WeakMap();
+function hd(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,56 +913,56 @@ function id(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function Ao(e) {
-  return /* @__PURE__ */ It(e) ? e : Ro(
+function So(e) {
+  return /* @__PURE__ */ Ot(e) ? e : Do(
     e,
     !1,
-    Yf,
-    td,
-    Ra
+    rd,
+    ad,
+    Ia
   );
 }
 // @__NO_SIDE_EFFECTS__
-function od(e) {
-  return Ro(
+function pd(e) {
+  return Do(
     e,
     !1,
-    Zf,
-    nd,
-    Ea
+    od,
+    ud,
+    Oa
   );
 }
 // @__NO_SIDE_EFFECTS__
-function Qi(e) {
-  return Ro(
+function so(e) {
+  return Do(
     e,
     !0,
-    Xf,
-    rd,
-    Ca
+    id,
+    fd,
+    Na
   );
 }
-function Ro(e, t, n, r, s) {
+function Do(e, t, n, s, r) {
   if (!Ie(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
-  const i = s.get(e);
+  const i = r.get(e);
   if (i)
     return i;
-  const o = id(Tf(e));
+  const o = hd($f(e));
   if (o === 0)
     return e;
   const l = new Proxy(
     e,
-    o === 2 ? r : n
+    o === 2 ? s : n
   );
-  return s.set(e, l), l;
+  return r.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function sn(e) {
-  return /* @__PURE__ */ It(e) ? /* @__PURE__ */ sn(e.__v_raw) : !!(e && e.__v_isReactive);
+function on(e) {
+  return /* @__PURE__ */ Ot(e) ? /* @__PURE__ */ on(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
-function It(e) {
+function Ot(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
@@ -970,57 +970,57 @@ function dt(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function Eo(e) {
+function To(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function ke(e) {
+function we(e) {
   const t = e && e.__v_raw;
-  return t ? /* @__PURE__ */ ke(t) : e;
+  return t ? /* @__PURE__ */ we(t) : e;
 }
-function ld(e) {
-  return !xe(e, "__v_skip") && Object.isExtensible(e) && aa(e, "__v_skip", !0), e;
+function gd(e) {
+  return !xe(e, "__v_skip") && Object.isExtensible(e) && ma(e, "__v_skip", !0), e;
 }
-const pt = (e) => Ie(e) ? /* @__PURE__ */ Ao(e) : e, un = (e) => Ie(e) ? /* @__PURE__ */ Qi(e) : e;
+const pt = (e) => Ie(e) ? /* @__PURE__ */ So(e) : e, fn = (e) => Ie(e) ? /* @__PURE__ */ so(e) : e;
 // @__NO_SIDE_EFFECTS__
 function tt(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function es(e) {
-  return cd(e, !1);
+function tr(e) {
+  return md(e, !1);
 }
-function cd(e, t) {
-  return /* @__PURE__ */ tt(e) ? e : new ad(e, t);
+function md(e, t) {
+  return /* @__PURE__ */ tt(e) ? e : new _d(e, t);
 }
-class ad {
+class _d {
   constructor(t, n) {
-    this.dep = new xo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ke(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
+    this.dep = new Eo(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ we(t), this._value = n ? t : pt(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, r = this.__v_isShallow || /* @__PURE__ */ dt(t) || /* @__PURE__ */ It(t);
-    t = r ? t : /* @__PURE__ */ ke(t), St(t, n) && (this._rawValue = t, this._value = r ? t : pt(t), this.dep.trigger());
+    const n = this._rawValue, s = this.__v_isShallow || /* @__PURE__ */ dt(t) || /* @__PURE__ */ Ot(t);
+    t = s ? t : /* @__PURE__ */ we(t), Dt(t, n) && (this._rawValue = t, this._value = s ? t : pt(t), this.dep.trigger());
   }
 }
 function G(e) {
   return /* @__PURE__ */ tt(e) ? e.value : e;
 }
-const ud = {
+const yd = {
   get: (e, t, n) => t === "__v_raw" ? e : G(Reflect.get(e, t, n)),
-  set: (e, t, n, r) => {
-    const s = e[t];
-    return /* @__PURE__ */ tt(s) && !/* @__PURE__ */ tt(n) ? (s.value = n, !0) : Reflect.set(e, t, n, r);
+  set: (e, t, n, s) => {
+    const r = e[t];
+    return /* @__PURE__ */ tt(r) && !/* @__PURE__ */ tt(n) ? (r.value = n, !0) : Reflect.set(e, t, n, s);
   }
 };
-function Sa(e) {
-  return /* @__PURE__ */ sn(e) ? e : new Proxy(e, ud);
+function Ma(e) {
+  return /* @__PURE__ */ on(e) ? e : new Proxy(e, yd);
 }
-class fd {
-  constructor(t, n, r) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new xo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Dr - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = r;
+class bd {
+  constructor(t, n, s) {
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new Eo(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Ts - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
   }
   /**
    * @internal
@@ -1028,61 +1028,61 @@ class fd {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     Ce !== this)
-      return ga(this, !0), !0;
+      return xa(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return ya(this), t && (t.version = this.dep.version), this._value;
+    return Ra(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function dd(e, t, n = !1) {
-  let r, s;
-  return Ee(e) ? r = e : (r = e.get, s = e.set), new fd(r, s, n);
+function wd(e, t, n = !1) {
+  let s, r;
+  return Ee(e) ? s = e : (s = e.get, r = e.set), new bd(s, r, n);
 }
-const ts = {}, ys = /* @__PURE__ */ new WeakMap();
-let vn;
-function hd(e, t = !1, n = vn) {
+const nr = {}, wr = /* @__PURE__ */ new WeakMap();
+let An;
+function kd(e, t = !1, n = An) {
   if (n) {
-    let r = ys.get(n);
-    r || ys.set(n, r = []), r.push(e);
+    let s = wr.get(n);
+    s || wr.set(n, s = []), s.push(e);
   }
 }
-function pd(e, t, n = Fe) {
-  const { immediate: r, deep: s, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (b) => s ? b : /* @__PURE__ */ dt(b) || s === !1 || s === 0 ? Wt(b, 1) : Wt(b);
-  let u, d, m, g, h = !1, w = !1;
-  if (/* @__PURE__ */ tt(e) ? (d = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ sn(e) ? (d = () => a(e), h = !0) : ae(e) ? (w = !0, h = e.some((b) => /* @__PURE__ */ sn(b) || /* @__PURE__ */ dt(b)), d = () => e.map((b) => {
+function xd(e, t, n = Fe) {
+  const { immediate: s, deep: r, once: i, scheduler: o, augmentJob: l, call: c } = n, a = (b) => r ? b : /* @__PURE__ */ dt(b) || r === !1 || r === 0 ? Jt(b, 1) : Jt(b);
+  let u, f, m, p, h = !1, k = !1;
+  if (/* @__PURE__ */ tt(e) ? (f = () => e.value, h = /* @__PURE__ */ dt(e)) : /* @__PURE__ */ on(e) ? (f = () => a(e), h = !0) : ae(e) ? (k = !0, h = e.some((b) => /* @__PURE__ */ on(b) || /* @__PURE__ */ dt(b)), f = () => e.map((b) => {
     if (/* @__PURE__ */ tt(b))
       return b.value;
-    if (/* @__PURE__ */ sn(b))
+    if (/* @__PURE__ */ on(b))
       return a(b);
     if (Ee(b))
       return c ? c(b, 2) : b();
-  })) : Ee(e) ? t ? d = c ? () => c(e, 2) : e : d = () => {
+  })) : Ee(e) ? t ? f = c ? () => c(e, 2) : e : f = () => {
     if (m) {
-      cn();
+      an();
       try {
         m();
       } finally {
-        an();
+        un();
       }
     }
-    const b = vn;
-    vn = u;
+    const b = An;
+    An = u;
     try {
-      return c ? c(e, 3, [g]) : e(g);
+      return c ? c(e, 3, [p]) : e(p);
     } finally {
-      vn = b;
+      An = b;
     }
-  } : d = Tn, t && s) {
-    const b = d, F = s === !0 ? 1 / 0 : s;
-    d = () => Wt(b(), F);
+  } : f = Fn, t && r) {
+    const b = f, F = r === !0 ? 1 / 0 : r;
+    f = () => Jt(b(), F);
   }
-  const A = Wf(), C = () => {
-    u.stop(), A && A.active && sa(A.effects, u);
+  const A = Yf(), C = () => {
+    u.stop(), A && A.active && fa(A.effects, u);
   };
   if (i && t) {
     const b = t;
@@ -1094,251 +1094,251 @@ function pd(e, t, n = Fe) {
       }
     };
   }
-  let x = w ? new Array(e.length).fill(ts) : ts;
-  const k = (b) => {
+  let x = k ? new Array(e.length).fill(nr) : nr;
+  const w = (b) => {
     if (!(!(u.flags & 1) || !u.dirty && !b))
       if (t) {
         const F = u.run();
-        if (b || s || h || (w ? F.some((B, j) => St(B, x[j])) : St(F, x))) {
-          const B = vn;
-          cn();
+        if (b || r || h || (k ? F.some((B, $) => Dt(B, x[$])) : Dt(F, x))) {
+          const B = An;
+          an();
           try {
-            m && m(), vn = u;
-            const j = [
+            m && m(), An = u;
+            const $ = [
               F,
               // pass undefined as the old value when it's changed for the first time
-              x === ts ? void 0 : w && x[0] === ts ? [] : x,
-              g
+              x === nr ? void 0 : k && x[0] === nr ? [] : x,
+              p
             ];
-            x = F, c ? c(t, 3, j) : (
+            x = F, c ? c(t, 3, $) : (
               // @ts-expect-error
-              t(...j)
+              t(...$)
             );
           } finally {
-            vn = B, an();
+            An = B, un();
           }
         }
       } else
         u.run();
   };
-  return l && l(k), u = new ha(d), u.scheduler = o ? () => o(k, !1) : k, g = (b) => hd(b, !1, u), m = u.onStop = () => {
-    const b = ys.get(u);
+  return l && l(w), u = new wa(f), u.scheduler = o ? () => o(w, !1) : w, p = (b) => kd(b, !1, u), m = u.onStop = () => {
+    const b = wr.get(u);
     if (b) {
       if (c)
         c(b, 4);
       else
         for (const F of b) F();
-      ys.delete(u);
+      wr.delete(u);
     }
-  }, t ? r ? k(!0) : x = u.run() : o ? o(k.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
+  }, t ? s ? w(!0) : x = u.run() : o ? o(w.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
 }
-function Wt(e, t = 1 / 0, n) {
+function Jt(e, t = 1 / 0, n) {
   if (t <= 0 || !Ie(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
   if (n.set(e, t), t--, /* @__PURE__ */ tt(e))
-    Wt(e.value, t, n);
+    Jt(e.value, t, n);
   else if (ae(e))
-    for (let r = 0; r < e.length; r++)
-      Wt(e[r], t, n);
-  else if (Mn(e) || rn(e))
-    e.forEach((r) => {
-      Wt(r, t, n);
+    for (let s = 0; s < e.length; s++)
+      Jt(e[s], t, n);
+  else if (Ln(e) || rn(e))
+    e.forEach((s) => {
+      Jt(s, t, n);
     });
-  else if (la(e)) {
-    for (const r in e)
-      Wt(e[r], t, n);
-    for (const r of Object.getOwnPropertySymbols(e))
-      Object.prototype.propertyIsEnumerable.call(e, r) && Wt(e[r], t, n);
+  else if (pa(e)) {
+    for (const s in e)
+      Jt(e[s], t, n);
+    for (const s of Object.getOwnPropertySymbols(e))
+      Object.prototype.propertyIsEnumerable.call(e, s) && Jt(e[s], t, n);
   }
   return e;
 }
-function Wr(e, t, n, r) {
+function Js(e, t, n, s) {
   try {
-    return r ? e(...r) : e();
-  } catch (s) {
-    js(s, t, n);
+    return s ? e(...s) : e();
+  } catch (r) {
+    Br(r, t, n);
   }
 }
-function Vt(e, t, n, r) {
+function Gt(e, t, n, s) {
   if (Ee(e)) {
-    const s = Wr(e, t, n, r);
-    return s && ia(s) && s.catch((i) => {
-      js(i, t, n, void 0, !0);
-    }), s;
+    const r = Js(e, t, n, s);
+    return r && da(r) && r.catch((i) => {
+      Br(i, t, n, void 0, !0);
+    }), r;
   }
   if (ae(e)) {
-    const s = [];
+    const r = [];
     for (let i = 0; i < e.length; i++)
-      s.push(Vt(e[i], t, n, r));
-    return s;
+      r.push(Gt(e[i], t, n, s));
+    return r;
   }
 }
-function js(e, t, n, r = !0, s = !1) {
+function Br(e, t, n, s = !0, r = !1) {
   const i = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Fe;
   if (t) {
     let c = t.parent;
     const a = t.proxy, u = `https://vuejs.org/error-reference/#runtime-${n}`;
     for (; c; ) {
-      const d = c.ec;
-      if (d && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
+      const f = c.ec;
+      if (f && !c.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
       // are deferred or discarded by Suspense.
-      (!s || c.scope.active)) {
-        for (let m = 0; m < d.length; m++)
-          if (d[m](e, a, u) === !1)
+      (!r || c.scope.active)) {
+        for (let m = 0; m < f.length; m++)
+          if (f[m](e, a, u) === !1)
             return;
       }
       c = c.parent;
     }
     if (o) {
-      cn(), Wr(o, null, 10, [
+      an(), Js(o, null, 10, [
         e,
         a,
         u
-      ]), an();
+      ]), un();
       return;
     }
   }
-  gd(e, n, i, r, l);
+  vd(e, n, i, s, l);
 }
-function gd(e, t, n, r = !0, s = !1) {
-  if (s)
+function vd(e, t, n, s = !0, r = !1) {
+  if (r)
     throw e;
   console.error(e);
 }
 const Ze = [];
-let yt = -1;
-const Et = [];
-let en = null, Vn = 0;
-const Da = /* @__PURE__ */ Promise.resolve();
-let bs = null;
-function xr(e) {
-  const t = bs || Da;
+let bt = -1;
+const Ct = [];
+let tn = null, Gn = 0;
+const La = /* @__PURE__ */ Promise.resolve();
+let kr = null;
+function vs(e) {
+  const t = kr || La;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function md(e) {
-  let t = yt + 1, n = Ze.length;
+function Ad(e) {
+  let t = bt + 1, n = Ze.length;
   for (; t < n; ) {
-    const r = t + n >>> 1, s = Ze[r], i = Fr(s);
-    i < e || i === e && s.flags & 2 ? t = r + 1 : n = r;
+    const s = t + n >>> 1, r = Ze[s], i = Is(r);
+    i < e || i === e && r.flags & 2 ? t = s + 1 : n = s;
   }
   return t;
 }
-function Co(e) {
+function Fo(e) {
   if (!(e.flags & 1)) {
-    const t = Fr(e), n = Ze[Ze.length - 1];
+    const t = Is(e), n = Ze[Ze.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Fr(n) ? Ze.push(e) : Ze.splice(md(t), 0, e), e.flags |= 1, Ta();
+    !(e.flags & 2) && t >= Is(n) ? Ze.push(e) : Ze.splice(Ad(t), 0, e), e.flags |= 1, Pa();
   }
 }
-function Ta() {
-  bs || (bs = Da.then(Oa));
+function Pa() {
+  kr || (kr = La.then(Ba));
 }
-function _d(e) {
+function Rd(e) {
   if (!ae(e))
-    en && e.id === -1 ? en.splice(Vn + 1, 0, e) : e.flags & 1 || (Et.push(e), e.flags |= 1);
+    tn && e.id === -1 ? tn.splice(Gn + 1, 0, e) : e.flags & 1 || (Ct.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Et.push(e[t]);
-  Ta();
+      Ct.push(e[t]);
+  Pa();
 }
-function Fa(e, t, n, r = yt + 1) {
-  for (; r < Ze.length; r++) {
-    const s = Ze[r];
-    if (s && s.flags & 2) {
-      if (e && s.id !== e.uid || t !== void 0 && !(s.id >= t))
+function $a(e, t, n, s = bt + 1) {
+  for (; s < Ze.length; s++) {
+    const r = Ze[s];
+    if (r && r.flags & 2) {
+      if (e && r.id !== e.uid || t !== void 0 && !(r.id >= t))
         continue;
-      Ze.splice(r, 1), r = e ? r - 1 : yt, s.flags & 4 && (s.flags &= -2), s(), s.flags & 4 || (s.flags &= -2);
+      Ze.splice(s, 1), s = e ? s - 1 : bt, r.flags & 4 && (r.flags &= -2), r(), r.flags & 4 || (r.flags &= -2);
     }
   }
 }
-function Ia(e, t, n = 0) {
-  if (Et.length) {
-    let r = Et, s = 0;
+function ja(e, t, n = 0) {
+  if (Ct.length) {
+    let s = Ct, r = 0;
     if (t) {
-      r = [];
-      for (let o = 0; o < Et.length; o++) {
-        const l = Et[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Et[s++] = l : r.push(l);
+      s = [];
+      for (let o = 0; o < Ct.length; o++) {
+        const l = Ct[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Ct[r++] = l : s.push(l);
       }
     }
-    const i = [...new Set(r)].sort((o, l) => Fr(o) - Fr(l));
-    if (Et.length = s, en) {
+    const i = [...new Set(s)].sort((o, l) => Is(o) - Is(l));
+    if (Ct.length = r, tn) {
       for (let o = 0; o < i.length; o++)
-        en.push(i[o]);
+        tn.push(i[o]);
       return;
     }
-    for (en = i, Vn = 0; Vn < en.length; Vn++) {
-      const o = en[Vn];
+    for (tn = i, Gn = 0; Gn < tn.length; Gn++) {
+      const o = tn[Gn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    en = null, Vn = 0;
+    tn = null, Gn = 0;
   }
 }
-let pi = !1;
-function yd(e, t) {
-  if (pi) {
+let mi = !1;
+function Ed(e, t) {
+  if (mi) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Et);
-  e(), pi = !0;
+  const n = t === void 0 ? void 0 : new Set(Ct);
+  e(), mi = !0;
   try {
-    Fa(void 0, t), Ia(void 0, n, t);
+    $a(void 0, t), ja(void 0, n, t);
   } finally {
-    pi = !1;
+    mi = !1;
   }
 }
-const Fr = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Oa(e) {
+const Is = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
+function Ba(e) {
   try {
-    for (yt = 0; yt < Ze.length; yt++) {
-      const t = Ze[yt];
-      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Wr(
+    for (bt = 0; bt < Ze.length; bt++) {
+      const t = Ze[bt];
+      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Js(
         t,
         t.i,
         t.i ? 15 : 14
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; yt < Ze.length; yt++) {
-      const t = Ze[yt];
+    for (; bt < Ze.length; bt++) {
+      const t = Ze[bt];
       t && (t.flags &= -2);
     }
-    yt = -1, Ze.length = 0, Ia(), bs = null, (Ze.length || Et.length) && Oa();
+    bt = -1, Ze.length = 0, ja(), kr = null, (Ze.length || Ct.length) && Ba();
   }
 }
-let ft = null, Na = null;
-function ks(e) {
+let ft = null, za = null;
+function xr(e) {
   const t = ft;
-  return ft = e, Na = e && e.type.__scopeId || null, t;
+  return ft = e, za = e && e.type.__scopeId || null, t;
 }
-function bd(e, t = ft, n) {
+function Cd(e, t = ft, n) {
   if (!t || e._n)
     return e;
-  const r = (...s) => {
-    r._d && Al(-1);
-    const i = ks(t), o = In.length;
+  const s = (...r) => {
+    s._d && Sl(-1);
+    const i = xr(t), o = On.length;
     let l;
     try {
-      l = e(...s);
+      l = e(...r);
     } finally {
-      for (let c = In.length; c > o; c--) Ya();
-      ks(i), r._d && Al(1);
+      for (let c = On.length; c > o; c--) su();
+      xr(i), s._d && Sl(1);
     }
     return l;
   };
-  return r._n = !0, r._c = !0, r._d = !0, r;
+  return s._n = !0, s._c = !0, s._d = !0, s;
 }
-function yn(e, t) {
+function bn(e, t) {
   if (ft === null)
     return e;
-  const n = Us(ft), r = e.dirs || (e.dirs = []);
-  for (let s = 0; s < t.length; s++) {
-    let [i, o, l, c = Fe] = t[s];
+  const n = Jr(ft), s = e.dirs || (e.dirs = []);
+  for (let r = 0; r < t.length; r++) {
+    let [i, o, l, c = Fe] = t[r];
     i && (Ee(i) && (i = {
       mounted: i,
       updated: i
-    }), i.deep && Wt(o), r.push({
+    }), i.deep && Jt(o), s.push({
       dir: i,
       instance: n,
       value: o,
@@ -1349,185 +1349,185 @@ function yn(e, t) {
   }
   return e;
 }
-function bn(e, t, n, r) {
-  let s = e;
-  if (r === "beforeMount")
+function wn(e, t, n, s) {
+  let r = e;
+  if (s === "beforeMount")
     e._mount = e;
-  else if (r === "beforeUpdate") {
+  else if (s === "beforeUpdate") {
     const l = t && t._mount;
     l && (l._latest = e, e._mount = l);
-  } else if (r === "mounted") {
+  } else if (s === "mounted") {
     const l = e._latest;
-    e._mount = e._latest = void 0, l && (s = l, l._mount = void 0);
+    e._mount = e._latest = void 0, l && (r = l, l._mount = void 0);
   }
-  const i = s.dirs, o = t && t.dirs;
+  const i = r.dirs, o = t && t.dirs;
   for (let l = 0; l < i.length; l++) {
     let c = i[l];
-    o ? c.oldValue = o[l].value : r === "mounted" && c.oldValue !== void 0 && (c = ht({}, c, { oldValue: void 0 }));
-    let a = c.dir[r];
-    a && (cn(), Vt(a, n, 8, [
+    o ? c.oldValue = o[l].value : s === "mounted" && c.oldValue !== void 0 && (c = ht({}, c, { oldValue: void 0 }));
+    let a = c.dir[s];
+    a && (an(), Gt(a, n, 8, [
       e.el,
       c,
-      s,
+      r,
       t
-    ]), an());
+    ]), un());
   }
 }
-function kd(e, t, n = !1) {
-  const r = ih();
-  if (r || Yn) {
-    let s = Yn ? Yn._context.provides : r ? r.parent == null || r.ce ? r.vnode.appContext && r.vnode.appContext.provides : r.parent.provides : void 0;
-    if (s && e in s)
-      return s[e];
+function Sd(e, t, n = !1) {
+  const s = hh();
+  if (s || Yn) {
+    let r = Yn ? Yn._context.provides : s ? s.parent == null || s.ce ? s.vnode.appContext && s.vnode.appContext.provides : s.parent.provides : void 0;
+    if (r && e in r)
+      return r[e];
     if (arguments.length > 1)
-      return n && Ee(t) ? t.call(r && r.proxy) : t;
+      return n && Ee(t) ? t.call(s && s.proxy) : t;
   }
 }
-const wd = /* @__PURE__ */ Symbol.for("v-scx"), xd = () => kd(wd);
-function gi(e, t, n) {
-  return vd(e, t, n);
+const Dd = /* @__PURE__ */ Symbol.for("v-scx"), Td = () => Sd(Dd);
+function _i(e, t, n) {
+  return Fd(e, t, n);
 }
-function vd(e, t, n = Fe) {
-  const { immediate: r, deep: s, flush: i, once: o } = n, l = ht({}, n), c = t && r || !t && i !== "post";
+function Fd(e, t, n = Fe) {
+  const { immediate: s, deep: r, flush: i, once: o } = n, l = ht({}, n), c = t && s || !t && i !== "post";
   let a;
-  if (As) {
+  if (Er) {
     if (i === "sync") {
-      const g = xd();
-      a = g.__watcherHandles || (g.__watcherHandles = []);
+      const p = Td();
+      a = p.__watcherHandles || (p.__watcherHandles = []);
     } else if (!c) {
-      const g = () => {
+      const p = () => {
       };
-      return g.stop = Tn, g.resume = Tn, g.pause = Tn, g;
+      return p.stop = Fn, p.resume = Fn, p.pause = Fn, p;
     }
   }
-  const u = tr;
-  l.call = (g, h, w) => Vt(g, u, h, w);
-  let d = !1;
-  i === "post" ? l.scheduler = (g) => {
-    g.i = u, Ke(g, u && u.suspense);
-  } : i !== "sync" && (d = !0, l.scheduler = (g, h) => {
-    h ? g() : Co(g);
-  }), l.augmentJob = (g) => {
-    t && (g.flags |= 4), d && (g.flags |= 2, u && (g.id = u.uid, g.i = u));
+  const u = ns;
+  l.call = (p, h, k) => Gt(p, u, h, k);
+  let f = !1;
+  i === "post" ? l.scheduler = (p) => {
+    p.i = u, Ke(p, u && u.suspense);
+  } : i !== "sync" && (f = !0, l.scheduler = (p, h) => {
+    h ? p() : Fo(p);
+  }), l.augmentJob = (p) => {
+    t && (p.flags |= 4), f && (p.flags |= 2, u && (p.id = u.uid, p.i = u));
   };
-  const m = pd(e, t, l);
-  return As && (a ? a.push(m) : c && m()), m;
+  const m = xd(e, t, l);
+  return Er && (a ? a.push(m) : c && m()), m;
 }
-const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $s = (e) => e.__isTeleport, Rn = (e) => e && (e.disabled || e.disabled === ""), Ad = (e) => e && (e.defer || e.defer === ""), ml = (e) => typeof SVGElement < "u" && e instanceof SVGElement, _l = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, eo = (e, t) => {
+const en = /* @__PURE__ */ new WeakMap(), Ua = /* @__PURE__ */ Symbol("_vte"), zr = (e) => e.__isTeleport, En = (e) => e && (e.disabled || e.disabled === ""), Id = (e) => e && (e.defer || e.defer === ""), wl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, kl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, ro = (e, t) => {
   const n = e && e.to;
   return Le(n) ? t ? t(n) : null : n;
-}, Rd = {
+}, Od = {
   name: "Teleport",
   __isTeleport: !0,
-  process(e, t, n, r, s, i, o, l, c, a) {
+  process(e, t, n, s, r, i, o, l, c, a) {
     const {
       mc: u,
-      pc: d,
+      pc: f,
       pbc: m,
-      o: { insert: g, querySelector: h, createText: w, createComment: A, parentNode: C }
-    } = a, x = Rn(t.props);
-    let { dynamicChildren: k } = t;
-    const b = (j, ee, X) => {
-      j.shapeFlag & 16 && u(
-        j.children,
+      o: { insert: p, querySelector: h, createText: k, createComment: A, parentNode: C }
+    } = a, x = En(t.props);
+    let { dynamicChildren: w } = t;
+    const b = ($, ee, Y) => {
+      $.shapeFlag & 16 && u(
+        $.children,
         ee,
-        X,
-        s,
+        Y,
+        r,
         i,
         o,
         l,
         c
       );
-    }, F = (j = t) => {
-      const ee = Rn(j.props), X = j.target = eo(j.props, h), ue = to(X, j, w, g);
-      X && (o !== "svg" && ml(X) ? o = "svg" : o !== "mathml" && _l(X) && (o = "mathml"), s && s.isCE && (s.ce._teleportTargets || (s.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (b(j, X, ue), mr(j, !1)));
-    }, B = (j) => {
+    }, F = ($ = t) => {
+      const ee = En($.props), Y = $.target = ro($.props, h), ue = io(Y, $, k, p);
+      Y && (o !== "svg" && wl(Y) ? o = "svg" : o !== "mathml" && kl(Y) && (o = "mathml"), r && r.isCE && (r.ce._teleportTargets || (r.ce._teleportTargets = /* @__PURE__ */ new Set())).add(Y), ee || (b($, Y, ue), _s($, !1)));
+    }, B = ($) => {
       const ee = () => {
-        if (Qt.get(j) === ee) {
-          if (Qt.delete(j), Rn(j.props)) {
-            const X = C(j.el) || n;
-            b(j, X, j.anchor), mr(j, !0);
+        if (en.get($) === ee) {
+          if (en.delete($), En($.props)) {
+            const Y = C($.el) || n;
+            b($, Y, $.anchor), _s($, !0);
           }
-          F(j);
+          F($);
         }
       };
-      Qt.set(j, ee), Ke(ee, i);
+      en.set($, ee), Ke(ee, i);
     };
     if (e == null) {
-      const j = t.el = w(""), ee = t.anchor = w("");
-      if (g(j, n, r), g(ee, n, r), Ad(t.props) || i && i.pendingBranch) {
+      const $ = t.el = k(""), ee = t.anchor = k("");
+      if (p($, n, s), p(ee, n, s), Id(t.props) || i && i.pendingBranch) {
         B(t);
         return;
       }
-      x && (b(t, n, ee), mr(t, !0)), F();
+      x && (b(t, n, ee), _s(t, !0)), F();
     } else {
       t.el = e.el;
-      const j = t.anchor = e.anchor, ee = Qt.get(e);
+      const $ = t.anchor = e.anchor, ee = en.get(e);
       if (ee) {
-        ee.flags |= 8, Qt.delete(e), B(t);
+        ee.flags |= 8, en.delete(e), B(t);
         return;
       }
       t.targetStart = e.targetStart;
-      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Rn(e.props), de = ne ? n : X, De = ne ? j : ue;
-      if (o === "svg" || ml(X) ? o = "svg" : (o === "mathml" || _l(X)) && (o = "mathml"), k ? (m(
+      const Y = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = En(e.props), de = ne ? n : Y, De = ne ? $ : ue;
+      if (o === "svg" || wl(Y) ? o = "svg" : (o === "mathml" || kl(Y)) && (o = "mathml"), w ? (m(
         e.dynamicChildren,
-        k,
+        w,
         de,
-        s,
+        r,
         i,
         o,
         l
-      ), To(e, t, !0)) : c || d(
+      ), No(e, t, !0)) : c || f(
         e,
         t,
         de,
         De,
-        s,
+        r,
         i,
         o,
         l,
         !1
       ), x)
-        ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : ns(
+        ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : sr(
           t,
           n,
-          j,
+          $,
           a,
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const we = eo(t.props, h);
-        we && (t.target = we, ns(
+        const ke = ro(t.props, h);
+        ke && (t.target = ke, sr(
           t,
-          we,
+          ke,
           null,
           a,
           0
         ));
-      } else ne && ns(
+      } else ne && sr(
         t,
-        X,
+        Y,
         ue,
         a,
         1
       );
-      mr(t, x);
+      _s(t, x);
     }
   },
-  remove(e, t, n, { um: r, o: { remove: s } }, i) {
+  remove(e, t, n, { um: s, o: { remove: r } }, i) {
     const {
       shapeFlag: o,
       children: l,
       anchor: c,
       targetStart: a,
       targetAnchor: u,
-      target: d,
+      target: f,
       props: m
-    } = e, g = Rn(m), h = i || !g, w = Qt.get(e);
-    if (w && (w.flags |= 8, Qt.delete(e)), d && (s(a), s(u)), i && s(c), !w && (g || d) && o & 16)
+    } = e, p = En(m), h = i || !p, k = en.get(e);
+    if (k && (k.flags |= 8, en.delete(e)), f && (r(a), r(u)), i && r(c), !k && (p || f) && o & 16)
       for (let A = 0; A < l.length; A++) {
         const C = l[A];
-        r(
+        s(
           C,
           t,
           n,
@@ -1536,25 +1536,25 @@ const Qt = /* @__PURE__ */ new WeakMap(), Ma = /* @__PURE__ */ Symbol("_vte"), $
         );
       }
   },
-  move: ns,
-  hydrate: Ed
+  move: sr,
+  hydrate: Nd
 };
-function ns(e, t, n, { o: { insert: r }, m: s }, i = 2) {
-  i === 0 && (e.targetStart && r(e.targetStart, t, n), r(e.targetAnchor, t, n), n = e.targetAnchor);
-  const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, d = i === 2;
-  if (d && r(o, t, n), !Qt.has(e) && (!d || Rn(u)) && c & 16)
+function sr(e, t, n, { o: { insert: s }, m: r }, i = 2) {
+  i === 0 && (e.targetStart && s(e.targetStart, t, n), s(e.targetAnchor, t, n), n = e.targetAnchor);
+  const { el: o, anchor: l, shapeFlag: c, children: a, props: u } = e, f = i === 2;
+  if (f && s(o, t, n), !en.has(e) && (!f || En(u)) && c & 16)
     for (let m = 0; m < a.length; m++)
-      s(
+      r(
         a[m],
         t,
         n,
         2
       );
-  d && r(l, t, n);
+  f && s(l, t, n);
 }
-function Ed(e, t, n, r, s, i, {
+function Nd(e, t, n, s, r, i, {
   o: { nextSibling: o, parentNode: l, querySelector: c, insert: a, createText: u }
-}, d) {
+}, f) {
   function m(A, C) {
     let x = C;
     for (; x; ) {
@@ -1569,24 +1569,24 @@ function Ed(e, t, n, r, s, i, {
       x = o(x);
     }
   }
-  function g(A, C) {
-    C.anchor = d(
+  function p(A, C) {
+    C.anchor = f(
       o(A),
       C,
       l(A),
       n,
-      r,
       s,
+      r,
       i
     );
   }
-  const h = t.target = eo(
+  const h = t.target = ro(
     t.props,
     c
-  ), w = Rn(t.props);
+  ), k = En(t.props);
   if (h) {
     const A = h._lpa || h.firstChild;
-    t.shapeFlag & 16 && (w ? (g(e, t), m(h, A), t.targetAnchor || to(
+    t.shapeFlag & 16 && (k ? (p(e, t), m(h, A), t.targetAnchor || io(
       h,
       t,
       u,
@@ -1594,47 +1594,47 @@ function Ed(e, t, n, r, s, i, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === h ? e : null
-    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || to(h, t, u, a), d(
+    )) : (t.anchor = o(e), m(h, A), t.targetAnchor || io(h, t, u, a), f(
       A && o(A),
       t,
       h,
       n,
-      r,
       s,
+      r,
       i
-    ))), mr(t, w);
-  } else w && t.shapeFlag & 16 && (g(e, t), t.targetStart = e, t.targetAnchor = o(e));
+    ))), _s(t, k);
+  } else k && t.shapeFlag & 16 && (p(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const Cd = Rd;
-function mr(e, t) {
+const Md = Od;
+function _s(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
-    let r, s;
-    for (t ? (r = e.el, s = e.anchor) : (r = e.targetStart, s = e.targetAnchor); r && r !== s; )
-      r.nodeType === 1 && r.setAttribute("data-v-owner", n.uid), r = r.nextSibling;
+    let s, r;
+    for (t ? (s = e.el, r = e.anchor) : (s = e.targetStart, r = e.targetAnchor); s && s !== r; )
+      s.nodeType === 1 && s.setAttribute("data-v-owner", n.uid), s = s.nextSibling;
     n.ut();
   }
 }
-function to(e, t, n, r, s = null) {
+function io(e, t, n, s, r = null) {
   const i = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return i[Ma] = o, e && (r(i, e, s), r(o, e, s)), o;
+  return i[Ua] = o, e && (s(i, e, r), s(o, e, r)), o;
 }
-const mi = /* @__PURE__ */ Symbol("_leaveCb");
-function Sd(e) {
+const yi = /* @__PURE__ */ Symbol("_leaveCb");
+function Ld(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== wt) {
+      if (n.type !== xt) {
         t = n;
         break;
       }
   }
   return t;
 }
-function La(e) {
-  if (!Pa(e))
-    return $s(e.type) && e.children ? Sd(e.children) : e;
+function Wa(e) {
+  if (!Ja(e))
+    return zr(e.type) && e.children ? Ld(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1645,148 +1645,148 @@ function La(e) {
       return n.default();
   }
 }
-function vr(e, t) {
+function As(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    vr(
-      $s(n.type) && La(n) || n,
+    As(
+      zr(n.type) && Wa(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
     const n = e.suspense;
     if (n) {
-      const r = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      r && vr(r, t.clone(r));
+      const s = n.isHydrating ? n.pendingBranch : n.activeBranch;
+      s && As(s, t.clone(s));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === oe && ae(e.children)) {
-    const n = $a(e.children, !1);
-    n && vr(n, t);
+    const n = Ha(e.children, !1);
+    n && As(n, t);
   }
 }
-function no(e) {
+function oo(e) {
   if (e.component)
-    return no(e.component.subTree);
+    return oo(e.component.subTree);
   if (e.type === oe) {
-    const t = ae(e.children) && $a(e.children, !1);
-    return t ? no(t) : void 0;
+    const t = ae(e.children) && Ha(e.children, !1);
+    return t ? oo(t) : void 0;
   }
-  if (e.type !== wt)
+  if (e.type !== xt)
     return e;
 }
-function Dd(e) {
+function Pd(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function yl(e, t) {
+function xl(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const ws = /* @__PURE__ */ new WeakMap();
-function Ar(e, t, n, r, s = !1) {
+const vr = /* @__PURE__ */ new WeakMap();
+function Rs(e, t, n, s, r = !1) {
   if (ae(e)) {
     e.forEach(
-      (w, A) => Ar(
-        w,
+      (k, A) => Rs(
+        k,
         t && (ae(t) ? t[A] : t),
         n,
-        r,
-        s
+        s,
+        r
       )
     );
     return;
   }
-  if (Rr(r) && !s) {
-    r.shapeFlag & 512 && r.type.__asyncResolved && r.component.subTree.component && Ar(e, t, n, r.component.subTree);
+  if (Es(s) && !r) {
+    s.shapeFlag & 512 && s.type.__asyncResolved && s.component.subTree.component && Rs(e, t, n, s.component.subTree);
     return;
   }
-  const i = r.shapeFlag & 4 ? Us(r.component) : r.el, o = s ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, d = l.setupState, m = /* @__PURE__ */ ke(d), g = d === Fe ? ra : (w) => yl(u, w) ? !1 : xe(m, w), h = (w, A) => !(A && yl(u, A));
+  const i = s.shapeFlag & 4 ? Jr(s.component) : s.el, o = r ? null : i, { i: l, r: c } = e, a = t && t.r, u = l.refs === Fe ? l.refs = {} : l.refs, f = l.setupState, m = /* @__PURE__ */ we(f), p = f === Fe ? ua : (k) => xl(u, k) ? !1 : xe(m, k), h = (k, A) => !(A && xl(u, A));
   if (a != null && a !== c) {
-    if (bl(t), Le(a))
-      u[a] = null, g(a) && (d[a] = null);
+    if (vl(t), Le(a))
+      u[a] = null, p(a) && (f[a] = null);
     else if (/* @__PURE__ */ tt(a)) {
-      const w = t;
-      h(a, w.k) && (a.value = null), w.k && (u[w.k] = null);
+      const k = t;
+      h(a, k.k) && (a.value = null), k.k && (u[k.k] = null);
     }
   }
   if (Ee(c))
-    Wr(c, l, 12, [o, u]);
+    Js(c, l, 12, [o, u]);
   else {
-    const w = Le(c), A = /* @__PURE__ */ tt(c);
-    if (w || A) {
+    const k = Le(c), A = /* @__PURE__ */ tt(c);
+    if (k || A) {
       const C = () => {
         if (e.f) {
-          const x = w ? g(c) ? d[c] : u[c] : h() || !e.k ? c.value : u[e.k];
-          if (s)
-            ae(x) && sa(x, i);
+          const x = k ? p(c) ? f[c] : u[c] : h() || !e.k ? c.value : u[e.k];
+          if (r)
+            ae(x) && fa(x, i);
           else if (ae(x))
             x.includes(i) || x.push(i);
-          else if (w)
-            u[c] = [i], g(c) && (d[c] = u[c]);
+          else if (k)
+            u[c] = [i], p(c) && (f[c] = u[c]);
           else {
-            const k = [i];
-            h(c, e.k) && (c.value = k), e.k && (u[e.k] = k);
+            const w = [i];
+            h(c, e.k) && (c.value = w), e.k && (u[e.k] = w);
           }
-        } else w ? (u[c] = o, g(c) && (d[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
+        } else k ? (u[c] = o, p(c) && (f[c] = o)) : A && (h(c, e.k) && (c.value = o), e.k && (u[e.k] = o));
       };
       if (o) {
         const x = () => {
-          C(), ws.delete(e);
+          C(), vr.delete(e);
         };
-        x.id = -1, ws.set(e, x), Ke(x, n);
+        x.id = -1, vr.set(e, x), Ke(x, n);
       } else
-        bl(e), C();
+        vl(e), C();
     }
   }
 }
-function bl(e) {
-  const t = ws.get(e);
-  t && (t.flags |= 8, ws.delete(e));
+function vl(e) {
+  const t = vr.get(e);
+  t && (t.flags |= 8, vr.delete(e));
 }
-Ls().requestIdleCallback;
-Ls().cancelIdleCallback;
-const Rr = (e) => !!e.type.__asyncLoader, Pa = (e) => e.type.__isKeepAlive, Td = /* @__PURE__ */ Symbol.for("v-ndc");
-function Ge(e, t, n, r) {
-  let s;
+$r().requestIdleCallback;
+$r().cancelIdleCallback;
+const Es = (e) => !!e.type.__asyncLoader, Ja = (e) => e.type.__isKeepAlive, $d = /* @__PURE__ */ Symbol.for("v-ndc");
+function Ge(e, t, n, s) {
+  let r;
   const i = n, o = ae(e);
   if (o || Le(e)) {
-    const l = o && /* @__PURE__ */ sn(e);
+    const l = o && /* @__PURE__ */ on(e);
     let c = !1, a = !1;
-    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ It(e), e = Ps(e)), s = new Array(e.length);
-    for (let u = 0, d = e.length; u < d; u++)
-      s[u] = t(
-        c ? a ? un(pt(e[u])) : pt(e[u]) : e[u],
+    l && (c = !/* @__PURE__ */ dt(e), a = /* @__PURE__ */ Ot(e), e = jr(e)), r = new Array(e.length);
+    for (let u = 0, f = e.length; u < f; u++)
+      r[u] = t(
+        c ? a ? fn(pt(e[u])) : pt(e[u]) : e[u],
         u,
         void 0,
         i
       );
   } else if (typeof e == "number")
     if (!Number.isInteger(e) || e < 0)
-      s = [];
+      r = [];
     else {
-      s = new Array(e);
+      r = new Array(e);
       for (let l = 0; l < e; l++)
-        s[l] = t(l + 1, l, void 0, i);
+        r[l] = t(l + 1, l, void 0, i);
     }
   else if (Ie(e))
     if (e[Symbol.iterator])
-      s = Array.from(
+      r = Array.from(
         e,
         (l, c) => t(l, c, void 0, i)
       );
     else {
       const l = Object.keys(e);
-      s = new Array(l.length);
+      r = new Array(l.length);
       for (let c = 0, a = l.length; c < a; c++) {
         const u = l[c];
-        s[c] = t(e[u], u, c, i);
+        r[c] = t(e[u], u, c, i);
       }
     }
   else
-    s = [];
-  return s;
+    r = [];
+  return r;
 }
-const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
+const lo = (e) => e ? cu(e) ? Jr(e) : lo(e.parent) : null, Cs = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
   /* @__PURE__ */ ht(/* @__PURE__ */ Object.create(null), {
@@ -1797,38 +1797,38 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => ro(e.parent),
-    $root: (e) => ro(e.root),
+    $parent: (e) => lo(e.parent),
+    $root: (e) => lo(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Co(e.update);
+      Fo(e.update);
     }),
-    $nextTick: (e) => e.n || (e.n = xr.bind(e.proxy)),
-    $watch: (e) => Tn
+    $nextTick: (e) => e.n || (e.n = vs.bind(e.proxy)),
+    $watch: (e) => Fn
   })
-), _i = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), Fd = {
+), bi = (e, t) => e !== Fe && !e.__isScriptSetup && xe(e, t), jd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
-    const { ctx: n, setupState: r, data: s, props: i, accessCache: o, type: l, appContext: c } = e;
+    const { ctx: n, setupState: s, data: r, props: i, accessCache: o, type: l, appContext: c } = e;
     if (t[0] !== "$") {
       const m = o[t];
       if (m !== void 0)
         switch (m) {
           case 1:
-            return r[t];
-          case 2:
             return s[t];
+          case 2:
+            return r[t];
           case 4:
             return n[t];
           case 3:
             return i[t];
         }
       else {
-        if (_i(r, t))
-          return o[t] = 1, r[t];
+        if (bi(s, t))
+          return o[t] = 1, s[t];
         if (xe(i, t))
           return o[t] = 3, i[t];
         if (n !== Fe && xe(n, t))
@@ -1836,10 +1836,10 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
         o[t] = 0;
       }
     }
-    const a = Er[t];
-    let u, d;
+    const a = Cs[t];
+    let u, f;
     if (a)
-      return t === "$attrs" && Xe(e.attrs, "get", ""), a(e);
+      return t === "$attrs" && Ye(e.attrs, "get", ""), a(e);
     if (
       // css module (injected by vue-loader)
       (u = l.__cssModules) && (u = u[t])
@@ -1849,29 +1849,29 @@ const ro = (e) => e ? tu(e) ? Us(e) : ro(e.parent) : null, Er = (
       return o[t] = 4, n[t];
     if (
       // global properties
-      d = c.config.globalProperties, xe(d, t)
+      f = c.config.globalProperties, xe(f, t)
     )
-      return d[t];
+      return f[t];
   },
   set({ _: e }, t, n) {
-    const { data: r, setupState: s, ctx: i } = e;
-    return _i(s, t) ? (s[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
+    const { data: s, setupState: r, ctx: i } = e;
+    return bi(r, t) ? (r[t] = n, !0) : xe(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
   },
   has({
-    _: { data: e, setupState: t, accessCache: n, ctx: r, appContext: s, props: i, type: o }
+    _: { data: e, setupState: t, accessCache: n, ctx: s, appContext: r, props: i, type: o }
   }, l) {
     let c;
-    return !!(n[l] || _i(t, l) || xe(i, l) || xe(r, l) || xe(Er, l) || xe(s.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
+    return !!(n[l] || bi(t, l) || xe(i, l) || xe(s, l) || xe(Cs, l) || xe(r.config.globalProperties, l) || (c = o.__cssModules) && c[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : xe(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function ja() {
+function qa() {
   return {
     app: null,
     config: {
-      isNativeTag: ra,
+      isNativeTag: ua,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,63 +1888,63 @@ function ja() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Id = 0;
-function Od(e, t) {
-  return function(r, s = null) {
-    Ee(r) || (r = ht({}, r)), s != null && !Ie(s) && (s = null);
-    const i = ja(), o = /* @__PURE__ */ new WeakSet(), l = [];
+let Bd = 0;
+function zd(e, t) {
+  return function(s, r = null) {
+    Ee(s) || (s = ht({}, s)), r != null && !Ie(r) && (r = null);
+    const i = qa(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let c = !1;
     const a = i.app = {
-      _uid: Id++,
-      _component: r,
-      _props: s,
+      _uid: Bd++,
+      _component: s,
+      _props: r,
       _container: null,
       _context: i,
       _instance: null,
-      version: fh,
+      version: bh,
       get config() {
         return i.config;
       },
       set config(u) {
       },
-      use(u, ...d) {
-        return o.has(u) || (u && Ee(u.install) ? (o.add(u), u.install(a, ...d)) : Ee(u) && (o.add(u), u(a, ...d))), a;
+      use(u, ...f) {
+        return o.has(u) || (u && Ee(u.install) ? (o.add(u), u.install(a, ...f)) : Ee(u) && (o.add(u), u(a, ...f))), a;
       },
       mixin(u) {
         return a;
       },
-      component(u, d) {
-        return d ? (i.components[u] = d, a) : i.components[u];
+      component(u, f) {
+        return f ? (i.components[u] = f, a) : i.components[u];
       },
-      directive(u, d) {
-        return d ? (i.directives[u] = d, a) : i.directives[u];
+      directive(u, f) {
+        return f ? (i.directives[u] = f, a) : i.directives[u];
       },
-      mount(u, d, m) {
+      mount(u, f, m) {
         if (!c) {
-          const g = a._ceVNode || qt(r, s);
-          return g.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(g, u, m), c = !0, a._container = u, u.__vue_app__ = a, Us(g.component);
+          const p = a._ceVNode || Ht(s, r);
+          return p.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(p, u, m), c = !0, a._container = u, u.__vue_app__ = a, Jr(p.component);
         }
       },
       onUnmount(u) {
         l.push(u);
       },
       unmount() {
-        c && (Vt(
+        c && (Gt(
           l,
           a._instance,
           16
         ), e(null, a._container), delete a._container.__vue_app__);
       },
-      provide(u, d) {
-        return i.provides[u] = d, a;
+      provide(u, f) {
+        return i.provides[u] = f, a;
       },
       runWithContext(u) {
-        const d = Yn;
+        const f = Yn;
         Yn = a;
         try {
           return u();
         } finally {
-          Yn = d;
+          Yn = f;
         }
       }
     };
@@ -1952,510 +1952,510 @@ function Od(e, t) {
   };
 }
 let Yn = null;
-const Nd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${bt(t)}Modifiers`] || e[`${Ln(t)}Modifiers`];
-function Md(e, t, ...n) {
+const Ud = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${wt(t)}Modifiers`] || e[`${Pn(t)}Modifiers`];
+function Wd(e, t, ...n) {
   if (e.isUnmounted) return;
-  const r = e.vnode.props || Fe;
-  let s = n;
-  const i = t.startsWith("update:"), o = i && Nd(r, t.slice(7));
-  o && (o.trim && (s = n.map((u) => Le(u) ? u.trim() : u)), o.number && (s = s.map(Ur)));
-  let l, c = r[l = ai(t)] || // also try camelCase event handler (#2249)
-  r[l = ai(bt(t))];
-  !c && i && (c = r[l = ai(Ln(t))]), c && Vt(
+  const s = e.vnode.props || Fe;
+  let r = n;
+  const i = t.startsWith("update:"), o = i && Ud(s, t.slice(7));
+  o && (o.trim && (r = n.map((u) => Le(u) ? u.trim() : u)), o.number && (r = r.map(Ws)));
+  let l, c = s[l = fi(t)] || // also try camelCase event handler (#2249)
+  s[l = fi(wt(t))];
+  !c && i && (c = s[l = fi(Pn(t))]), c && Gt(
     c,
     e,
     6,
-    s
+    r
   );
-  const a = r[l + "Once"];
+  const a = s[l + "Once"];
   if (a) {
     if (!e.emitted)
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Vt(
+    e.emitted[l] = !0, Gt(
       a,
       e,
       6,
-      s
+      r
     );
   }
 }
-function Ld(e, t, n = !1) {
-  const r = t.emitsCache, s = r.get(e);
-  if (s !== void 0)
-    return s;
+function Jd(e, t, n = !1) {
+  const s = t.emitsCache, r = s.get(e);
+  if (r !== void 0)
+    return r;
   const i = e.emits;
   let o = {};
-  return i ? (ae(i) ? i.forEach((l) => o[l] = null) : ht(o, i), Ie(e) && r.set(e, o), o) : (Ie(e) && r.set(e, null), null);
+  return i ? (ae(i) ? i.forEach((l) => o[l] = null) : ht(o, i), Ie(e) && s.set(e, o), o) : (Ie(e) && s.set(e, null), null);
 }
-function Bs(e, t) {
-  return !e || !Os(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Ln(t)) || xe(e, t));
+function Ur(e, t) {
+  return !e || !Mr(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), xe(e, t[0].toLowerCase() + t.slice(1)) || xe(e, Pn(t)) || xe(e, t));
 }
-function kl(e) {
+function Al(e) {
   const {
     type: t,
     vnode: n,
-    proxy: r,
-    withProxy: s,
+    proxy: s,
+    withProxy: r,
     propsOptions: [i],
     slots: o,
     attrs: l,
     emit: c,
     render: a,
     renderCache: u,
-    props: d,
+    props: f,
     data: m,
-    setupState: g,
+    setupState: p,
     ctx: h,
-    inheritAttrs: w
-  } = e, A = ks(e);
+    inheritAttrs: k
+  } = e, A = xr(e);
   let C, x;
   try {
     if (n.shapeFlag & 4) {
-      const b = s || r, F = b;
-      C = Ct(
+      const b = r || s, F = b;
+      C = St(
         a.call(
           F,
           b,
           u,
-          d,
-          g,
+          f,
+          p,
           m,
           h
         )
       ), x = l;
     } else {
       const b = t;
-      C = Ct(
+      C = St(
         b.length > 1 ? b(
-          d,
+          f,
           { attrs: l, slots: o, emit: c }
         ) : b(
-          d,
+          f,
           null
         )
-      ), x = t.props ? l : Pd(l);
+      ), x = t.props ? l : qd(l);
     }
   } catch (b) {
-    In.length = 0, js(b, e, 1), C = qt(wt);
+    On.length = 0, Br(b, e, 1), C = Ht(xt);
   }
-  let k = C;
-  if (x && w !== !1) {
-    const b = Object.keys(x), { shapeFlag: F } = k;
-    b.length && F & 7 && (i && b.some(Ns) && (x = jd(
+  let w = C;
+  if (x && k !== !1) {
+    const b = Object.keys(x), { shapeFlag: F } = w;
+    b.length && F & 7 && (i && b.some(Lr) && (x = Hd(
       x,
       i
-    )), k = er(k, x, !1, !0));
+    )), w = ts(w, x, !1, !0));
   }
-  if (n.dirs && (k = er(k, null, !1, !0), k.dirs = k.dirs ? k.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const b = $s(k.type) && La(k) || k;
-    vr(b, n.transition);
+  if (n.dirs && (w = ts(w, null, !1, !0), w.dirs = w.dirs ? w.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const b = zr(w.type) && Wa(w) || w;
+    As(b, n.transition);
   }
-  return C = k, ks(A), C;
+  return C = w, xr(A), C;
 }
-function $a(e, t = !0) {
+function Ha(e, t = !0) {
   let n;
-  for (let r = 0; r < e.length; r++) {
-    const s = e[r];
-    if (Fo(s)) {
-      if (s.type !== wt || s.children === "v-if") {
+  for (let s = 0; s < e.length; s++) {
+    const r = e[s];
+    if (Mo(r)) {
+      if (r.type !== xt || r.children === "v-if") {
         if (n)
           return;
-        n = s;
+        n = r;
       }
     } else
       return;
   }
   return n;
 }
-const Pd = (e) => {
+const qd = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Os(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || Mr(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, jd = (e, t) => {
+}, Hd = (e, t) => {
   const n = {};
-  for (const r in e)
-    (!Ns(r) || !(r.slice(9) in t)) && (n[r] = e[r]);
+  for (const s in e)
+    (!Lr(s) || !(s.slice(9) in t)) && (n[s] = e[s]);
   return n;
 };
-function $d(e, t, n) {
-  const { props: r, children: s, component: i } = e, { props: o, children: l, patchFlag: c } = t, a = i.emitsOptions;
+function Vd(e, t, n) {
+  const { props: s, children: r, component: i } = e, { props: o, children: l, patchFlag: c } = t, a = i.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
   if (n && c >= 0) {
     if (c & 1024)
       return !0;
     if (c & 16)
-      return r ? wl(r, o, a) : !!o;
+      return s ? Rl(s, o, a) : !!o;
     if (c & 8) {
       const u = t.dynamicProps;
-      for (let d = 0; d < u.length; d++) {
-        const m = u[d];
-        if (Ba(o, r, m) && !Bs(a, m))
+      for (let f = 0; f < u.length; f++) {
+        const m = u[f];
+        if (Va(o, s, m) && !Ur(a, m))
           return !0;
       }
     }
   } else
-    return (s || l) && (!l || !l.$stable) ? !0 : r === o ? !1 : r ? o ? wl(r, o, a) : !0 : !!o;
+    return (r || l) && (!l || !l.$stable) ? !0 : s === o ? !1 : s ? o ? Rl(s, o, a) : !0 : !!o;
   return !1;
 }
-function wl(e, t, n) {
-  const r = Object.keys(t);
-  if (r.length !== Object.keys(e).length)
+function Rl(e, t, n) {
+  const s = Object.keys(t);
+  if (s.length !== Object.keys(e).length)
     return !0;
-  for (let s = 0; s < r.length; s++) {
-    const i = r[s];
-    if (!xe(e, i) || Ba(t, e, i) && !Bs(n, i))
+  for (let r = 0; r < s.length; r++) {
+    const i = s[r];
+    if (!xe(e, i) || Va(t, e, i) && !Ur(n, i))
       return !0;
   }
   return !1;
 }
-function Ba(e, t, n) {
-  const r = e[n], s = t[n];
-  return n === "style" && Ie(r) && Ie(s) ? !ln(r, s) : r !== s;
+function Va(e, t, n) {
+  const s = e[n], r = t[n];
+  return n === "style" && Ie(s) && Ie(r) ? !cn(s, r) : s !== r;
 }
-function Bd({ vnode: e, parent: t, suspense: n }, r) {
+function Gd({ vnode: e, parent: t, suspense: n }, s) {
   for (; t; ) {
-    const s = t.subTree;
-    if (s.suspense && s.suspense.activeBranch === e && (s.suspense.vnode.el = s.el = r, e = s), s === e)
-      (e = t.vnode).el = r, t = t.parent;
+    const r = t.subTree;
+    if (r.suspense && r.suspense.activeBranch === e && (r.suspense.vnode.el = r.el = s, e = r), r === e)
+      (e = t.vnode).el = s, t = t.parent;
     else
       break;
   }
-  n && n.activeBranch === e && (n.vnode.el = r);
+  n && n.activeBranch === e && (n.vnode.el = s);
 }
-const za = {}, Ua = () => Object.create(za), Wa = (e) => Object.getPrototypeOf(e) === za;
-function zd(e, t, n, r = !1) {
-  const s = {}, i = Ua();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ja(e, t, s, i);
+const Ga = {}, Ka = () => Object.create(Ga), Xa = (e) => Object.getPrototypeOf(e) === Ga;
+function Kd(e, t, n, s = !1) {
+  const r = {}, i = Ka();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), Ya(e, t, r, i);
   for (const o in e.propsOptions[0])
-    o in s || (s[o] = void 0);
-  n ? e.props = r ? s : /* @__PURE__ */ od(s) : e.type.props ? e.props = s : e.props = i, e.attrs = i;
+    o in r || (r[o] = void 0);
+  n ? e.props = s ? r : /* @__PURE__ */ pd(r) : e.type.props ? e.props = r : e.props = i, e.attrs = i;
 }
-function Ud(e, t, n, r) {
+function Xd(e, t, n, s) {
   const {
-    props: s,
+    props: r,
     attrs: i,
     vnode: { patchFlag: o }
-  } = e, l = /* @__PURE__ */ ke(s), [c] = e.propsOptions;
+  } = e, l = /* @__PURE__ */ we(r), [c] = e.propsOptions;
   let a = !1;
   if (
     // always force full diff in dev
     // - #1942 if hmr is enabled with sfc component
     // - vite#872 non-sfc component used by sfc component
-    (r || o > 0) && !(o & 16)
+    (s || o > 0) && !(o & 16)
   ) {
     if (o & 8) {
       const u = e.vnode.dynamicProps;
-      for (let d = 0; d < u.length; d++) {
-        let m = u[d];
-        if (Bs(e.emitsOptions, m))
+      for (let f = 0; f < u.length; f++) {
+        let m = u[f];
+        if (Ur(e.emitsOptions, m))
           continue;
-        const g = t[m];
+        const p = t[m];
         if (c)
           if (xe(i, m))
-            g !== i[m] && (i[m] = g, a = !0);
+            p !== i[m] && (i[m] = p, a = !0);
           else {
-            const h = bt(m);
-            s[h] = so(
+            const h = wt(m);
+            r[h] = co(
               c,
               l,
               h,
-              g,
+              p,
               e,
               !1
             );
           }
         else
-          g !== i[m] && (i[m] = g, a = !0);
+          p !== i[m] && (i[m] = p, a = !0);
       }
     }
   } else {
-    Ja(e, t, s, i) && (a = !0);
+    Ya(e, t, r, i) && (a = !0);
     let u;
-    for (const d in l)
+    for (const f in l)
       (!t || // for camelCase
-      !xe(t, d) && // it's possible the original props was passed in as kebab-case
+      !xe(t, f) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Ln(d)) === d || !xe(t, u))) && (c ? n && // for camelCase
-      (n[d] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (s[d] = so(
+      ((u = Pn(f)) === f || !xe(t, u))) && (c ? n && // for camelCase
+      (n[f] !== void 0 || // for kebab-case
+      n[u] !== void 0) && (r[f] = co(
         c,
         l,
-        d,
+        f,
         void 0,
         e,
         !0
-      )) : delete s[d]);
+      )) : delete r[f]);
     if (i !== l)
-      for (const d in i)
-        (!t || !xe(t, d)) && (delete i[d], a = !0);
+      for (const f in i)
+        (!t || !xe(t, f)) && (delete i[f], a = !0);
   }
-  a && Ut(e.attrs, "set", "");
+  a && Wt(e.attrs, "set", "");
 }
-function Ja(e, t, n, r) {
-  const [s, i] = e.propsOptions;
+function Ya(e, t, n, s) {
+  const [r, i] = e.propsOptions;
   let o = !1, l;
   if (t)
     for (let c in t) {
-      if (br(c))
+      if (ws(c))
         continue;
       const a = t[c];
       let u;
-      s && xe(s, u = bt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Bs(e.emitsOptions, c) || (!(c in r) || a !== r[c]) && (r[c] = a, o = !0);
+      r && xe(r, u = wt(c)) ? !i || !i.includes(u) ? n[u] = a : (l || (l = {}))[u] = a : Ur(e.emitsOptions, c) || (!(c in s) || a !== s[c]) && (s[c] = a, o = !0);
     }
   if (i) {
-    const c = /* @__PURE__ */ ke(n), a = l || Fe;
+    const c = /* @__PURE__ */ we(n), a = l || Fe;
     for (let u = 0; u < i.length; u++) {
-      const d = i[u];
-      n[d] = so(
-        s,
+      const f = i[u];
+      n[f] = co(
+        r,
         c,
-        d,
-        a[d],
+        f,
+        a[f],
         e,
-        !xe(a, d)
+        !xe(a, f)
       );
     }
   }
   return o;
 }
-function so(e, t, n, r, s, i) {
+function co(e, t, n, s, r, i) {
   const o = e[n];
   if (o != null) {
     const l = xe(o, "default");
-    if (l && r === void 0) {
+    if (l && s === void 0) {
       const c = o.default;
       if (o.type !== Function && !o.skipFactory && Ee(c)) {
-        const { propsDefaults: a } = s;
+        const { propsDefaults: a } = r;
         if (n in a)
-          r = a[n];
+          s = a[n];
         else {
-          const u = eu(s);
-          r = a[n] = c.call(
+          const u = lu(r);
+          s = a[n] = c.call(
             null,
             t
           ), u();
         }
       } else
-        r = c;
-      s.ce && s.ce._setProp(n, r);
+        s = c;
+      r.ce && r.ce._setProp(n, s);
     }
     o[
       0
       /* shouldCast */
-    ] && (i && !l ? r = !1 : o[
+    ] && (i && !l ? s = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (r === "" || r === Ln(n)) && (r = !0));
+    ] && (s === "" || s === Pn(n)) && (s = !0));
   }
-  return r;
+  return s;
 }
-function Wd(e, t, n = !1) {
-  const r = t.propsCache, s = r.get(e);
-  if (s)
-    return s;
+function Yd(e, t, n = !1) {
+  const s = t.propsCache, r = s.get(e);
+  if (r)
+    return r;
   const i = e.props, o = {}, l = [];
   if (!i)
-    return Ie(e) && r.set(e, Cn), Cn;
+    return Ie(e) && s.set(e, Sn), Sn;
   if (ae(i))
     for (let a = 0; a < i.length; a++) {
-      const u = bt(i[a]);
-      xl(u) && (o[u] = Fe);
+      const u = wt(i[a]);
+      El(u) && (o[u] = Fe);
     }
   else if (i)
     for (const a in i) {
-      const u = bt(a);
-      if (xl(u)) {
-        const d = i[a], m = o[u] = ae(d) || Ee(d) ? { type: d } : ht({}, d), g = m.type;
-        let h = !1, w = !0;
-        if (ae(g))
-          for (let A = 0; A < g.length; ++A) {
-            const C = g[A], x = Ee(C) && C.name;
+      const u = wt(a);
+      if (El(u)) {
+        const f = i[a], m = o[u] = ae(f) || Ee(f) ? { type: f } : ht({}, f), p = m.type;
+        let h = !1, k = !0;
+        if (ae(p))
+          for (let A = 0; A < p.length; ++A) {
+            const C = p[A], x = Ee(C) && C.name;
             if (x === "Boolean") {
               h = !0;
               break;
-            } else x === "String" && (w = !1);
+            } else x === "String" && (k = !1);
           }
         else
-          h = Ee(g) && g.name === "Boolean";
+          h = Ee(p) && p.name === "Boolean";
         m[
           0
           /* shouldCast */
         ] = h, m[
           1
           /* shouldCastTrue */
-        ] = w, (h || xe(m, "default")) && l.push(u);
+        ] = k, (h || xe(m, "default")) && l.push(u);
       }
     }
   const c = [o, l];
-  return Ie(e) && r.set(e, c), c;
+  return Ie(e) && s.set(e, c), c;
 }
-function xl(e) {
-  return e[0] !== "$" && !br(e);
+function El(e) {
+  return e[0] !== "$" && !ws(e);
 }
-const So = (e) => e === "_" || e === "_ctx" || e === "$stable", Do = (e) => ae(e) ? e.map(Ct) : [Ct(e)], Jd = (e, t, n) => {
+const Io = (e) => e === "_" || e === "_ctx" || e === "$stable", Oo = (e) => ae(e) ? e.map(St) : [St(e)], Zd = (e, t, n) => {
   if (t._n)
     return t;
-  const r = bd((...s) => Do(t(...s)), n);
-  return r._c = !1, r;
-}, qa = (e, t, n) => {
-  const r = e._ctx;
-  for (const s in e) {
-    if (So(s)) continue;
-    const i = e[s];
+  const s = Cd((...r) => Oo(t(...r)), n);
+  return s._c = !1, s;
+}, Za = (e, t, n) => {
+  const s = e._ctx;
+  for (const r in e) {
+    if (Io(r)) continue;
+    const i = e[r];
     if (Ee(i))
-      t[s] = Jd(s, i, r);
+      t[r] = Zd(r, i, s);
     else if (i != null) {
-      const o = Do(i);
-      t[s] = () => o;
+      const o = Oo(i);
+      t[r] = () => o;
     }
   }
-}, Ha = (e, t) => {
-  const n = Do(t);
+}, Qa = (e, t) => {
+  const n = Oo(t);
   e.slots.default = () => n;
-}, Va = (e, t, n) => {
-  for (const r in t)
-    (n || !So(r)) && (e[r] = t[r]);
-}, qd = (e, t, n) => {
-  const r = e.slots = Ua();
+}, eu = (e, t, n) => {
+  for (const s in t)
+    (n || !Io(s)) && (e[s] = t[s]);
+}, Qd = (e, t, n) => {
+  const s = e.slots = Ka();
   if (e.vnode.shapeFlag & 32) {
-    const s = t._;
-    s ? (Va(r, t, n), n && aa(r, "_", s, !0)) : qa(t, r);
-  } else t && Ha(e, t);
-}, Hd = (e, t, n) => {
-  const { vnode: r, slots: s } = e;
+    const r = t._;
+    r ? (eu(s, t, n), n && ma(s, "_", r, !0)) : Za(t, s);
+  } else t && Qa(e, t);
+}, eh = (e, t, n) => {
+  const { vnode: s, slots: r } = e;
   let i = !0, o = Fe;
-  if (r.shapeFlag & 32) {
+  if (s.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? i = !1 : Va(s, t, n) : (i = !t.$stable, qa(t, s)), o = t;
-  } else t && (Ha(e, t), o = { default: 1 });
+    l ? n && l === 1 ? i = !1 : eu(r, t, n) : (i = !t.$stable, Za(t, r)), o = t;
+  } else t && (Qa(e, t), o = { default: 1 });
   if (i)
-    for (const l in s)
-      !So(l) && o[l] == null && delete s[l];
-}, Ke = Zd;
-function Vd(e) {
-  return Gd(e);
+    for (const l in r)
+      !Io(l) && o[l] == null && delete r[l];
+}, Ke = oh;
+function th(e) {
+  return nh(e);
 }
-function Gd(e, t) {
-  const n = Ls();
+function nh(e, t) {
+  const n = $r();
   n.__VUE__ = !0;
   const {
-    insert: r,
-    remove: s,
+    insert: s,
+    remove: r,
     patchProp: i,
     createElement: o,
     createText: l,
     createComment: c,
     setText: a,
     setElementText: u,
-    parentNode: d,
+    parentNode: f,
     nextSibling: m,
-    setScopeId: g = Tn,
+    setScopeId: p = Fn,
     insertStaticContent: h
-  } = e, w = (p, _, v, P = null, D = null, I = null, M = void 0, $ = null, N = !!_.dynamicChildren) => {
-    if (p === _)
+  } = e, k = (g, _, v, P = null, D = null, I = null, M = void 0, j = null, N = !!_.dynamicChildren) => {
+    if (g === _)
       return;
-    p && !ur(p, _) && (P = Ae(p), R(p, D, I, !0), p = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && p && p.dynamicChildren && p.dynamicChildren.hasOnce && (_.dynamicChildren === Cn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    g && !fs(g, _) && (P = Ae(g), R(g, D, I, !0), g = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && g && g.dynamicChildren && g.dynamicChildren.hasOnce && (_.dynamicChildren === Sn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
     const { type: T, ref: V, shapeFlag: z } = _;
     switch (T) {
-      case zs:
-        A(p, _, v, P);
+      case Wr:
+        A(g, _, v, P);
         break;
-      case wt:
-        C(p, _, v, P);
+      case xt:
+        C(g, _, v, P);
         break;
-      case bi:
-        p == null && x(_, v, P, M);
+      case ki:
+        g == null && x(_, v, P, M);
         break;
       case oe:
         de(
-          p,
+          g,
           _,
           v,
           P,
           D,
           I,
           M,
-          $,
+          j,
           N
         );
         break;
       default:
         z & 1 ? F(
-          p,
+          g,
           _,
           v,
           P,
           D,
           I,
           M,
-          $,
+          j,
           N
         ) : z & 6 ? De(
-          p,
+          g,
           _,
           v,
           P,
           D,
           I,
           M,
-          $,
+          j,
           N
         ) : (z & 64 || z & 128) && T.process(
-          p,
+          g,
           _,
           v,
           P,
           D,
           I,
           M,
-          $,
+          j,
           N,
-          hn
+          pn
         );
     }
-    V != null && D ? Ar(V, p && p.ref, I, _ || p, !_) : V == null && p && p.ref != null && Ar(p.ref, null, I, p, !0);
-  }, A = (p, _, v, P) => {
-    if (p == null)
-      r(
+    V != null && D ? Rs(V, g && g.ref, I, _ || g, !_) : V == null && g && g.ref != null && Rs(g.ref, null, I, g, !0);
+  }, A = (g, _, v, P) => {
+    if (g == null)
+      s(
         _.el = l(_.children),
         v,
         P
       );
     else {
-      const D = _.el = p.el;
-      _.children !== p.children && a(D, _.children);
+      const D = _.el = g.el;
+      _.children !== g.children && a(D, _.children);
     }
-  }, C = (p, _, v, P) => {
-    p == null ? r(
+  }, C = (g, _, v, P) => {
+    g == null ? s(
       _.el = c(_.children || ""),
       v,
       P
-    ) : _.el = p.el;
-  }, x = (p, _, v, P) => {
-    [p.el, p.anchor] = h(
-      p.children,
+    ) : _.el = g.el;
+  }, x = (g, _, v, P) => {
+    [g.el, g.anchor] = h(
+      g.children,
       _,
       v,
       P,
-      p.el,
-      p.anchor
+      g.el,
+      g.anchor
     );
-  }, k = ({ el: p, anchor: _ }, v, P) => {
+  }, w = ({ el: g, anchor: _ }, v, P) => {
     let D;
-    for (; p && p !== _; )
-      D = m(p), r(p, v, P), p = D;
-    r(_, v, P);
-  }, b = ({ el: p, anchor: _ }) => {
+    for (; g && g !== _; )
+      D = m(g), s(g, v, P), g = D;
+    s(_, v, P);
+  }, b = ({ el: g, anchor: _ }) => {
     let v;
-    for (; p && p !== _; )
-      v = m(p), s(p), p = v;
-    s(_);
-  }, F = (p, _, v, P, D, I, M, $, N) => {
-    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), p == null)
+    for (; g && g !== _; )
+      v = m(g), r(g), g = v;
+    r(_);
+  }, F = (g, _, v, P, D, I, M, j, N) => {
+    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), g == null)
       B(
         _,
         v,
@@ -2463,62 +2463,62 @@ function Gd(e, t) {
         D,
         I,
         M,
-        $,
+        j,
         N
       );
     else {
-      const T = p.el && p.el._isVueCE ? p.el : null;
+      const T = g.el && g.el._isVueCE ? g.el : null;
       try {
-        T && T._beginPatch(), X(
-          p,
+        T && T._beginPatch(), Y(
+          g,
           _,
           D,
           I,
           M,
-          $,
+          j,
           N
         );
       } finally {
         T && T._endPatch();
       }
     }
-  }, B = (p, _, v, P, D, I, M, $) => {
+  }, B = (g, _, v, P, D, I, M, j) => {
     let N, T;
-    const { props: V, shapeFlag: z, transition: Z, dirs: te } = p;
-    if (N = p.el = o(
-      p.type,
+    const { props: V, shapeFlag: z, transition: Z, dirs: te } = g;
+    if (N = g.el = o(
+      g.type,
       I,
       V && V.is,
       V
-    ), z & 8 ? u(N, p.children) : z & 16 && ee(
-      p.children,
+    ), z & 8 ? u(N, g.children) : z & 16 && ee(
+      g.children,
       N,
       null,
       P,
       D,
-      yi(p, I),
+      wi(g, I),
       M,
-      $
-    ), te && bn(p, null, P, "created"), j(N, p, p.scopeId, M, P), V) {
+      j
+    ), te && wn(g, null, P, "created"), $(N, g, g.scopeId, M, P), V) {
       for (const _e in V)
-        _e !== "value" && !br(_e) && i(N, _e, null, V[_e], I, P);
-      "value" in V && i(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && At(T, P, p);
+        _e !== "value" && !ws(_e) && i(N, _e, null, V[_e], I, P);
+      "value" in V && i(N, "value", null, V.value, I), (T = V.onVnodeBeforeMount) && Rt(T, P, g);
     }
-    te && bn(p, null, P, "beforeMount");
-    const he = Kd(D, Z);
-    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[Xd] = !0), r(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
-      T && At(T, P, p), he && Z.enter(N), te && bn(p, null, P, "mounted");
+    te && wn(g, null, P, "beforeMount");
+    const he = sh(D, Z);
+    he ? Z.beforeEnter(N) : Z && !Z.persisted && (N[ih] = !0), s(N, _, v), ((T = V && V.onVnodeMounted) || he || te) && Ke(() => {
+      T && Rt(T, P, g), he && Z.enter(N), te && wn(g, null, P, "mounted");
     }, D);
-  }, j = (p, _, v, P, D) => {
-    if (v && g(p, v), P)
+  }, $ = (g, _, v, P, D) => {
+    if (v && p(g, v), P)
       for (let I = 0; I < P.length; I++)
-        g(p, P[I]);
+        p(g, P[I]);
     if (D) {
       let I = D.subTree;
-      if (_ === I || Ka(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+      if (_ === I || nu(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
         const M = D.vnode;
-        j(
-          p,
+        $(
+          g,
           M,
           M.scopeId,
           M.slotScopeIds,
@@ -2526,10 +2526,10 @@ function Gd(e, t) {
         );
       }
     }
-  }, ee = (p, _, v, P, D, I, M, $, N = 0) => {
-    for (let T = N; T < p.length; T++) {
-      const V = p[T] = $ ? zt(p[T]) : Ct(p[T]);
-      w(
+  }, ee = (g, _, v, P, D, I, M, j, N = 0) => {
+    for (let T = N; T < g.length; T++) {
+      const V = g[T] = j ? Ut(g[T]) : St(g[T]);
+      k(
         null,
         V,
         _,
@@ -2538,67 +2538,67 @@ function Gd(e, t) {
         D,
         I,
         M,
-        $
+        j
       );
     }
-  }, X = (p, _, v, P, D, I, M) => {
-    const $ = _.el = p.el;
+  }, Y = (g, _, v, P, D, I, M) => {
+    const j = _.el = g.el;
     let { patchFlag: N, dynamicChildren: T, dirs: V } = _;
-    N |= p.patchFlag & 16;
-    const z = p.props || Fe, Z = _.props || Fe;
+    N |= g.patchFlag & 16;
+    const z = g.props || Fe, Z = _.props || Fe;
     let te;
-    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && At(te, v, _, p), V && bn(_, p, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (v && kn(v, !1), (te = Z.onVnodeBeforeUpdate) && Rt(te, v, _, g), V && wn(_, g, v, "beforeUpdate"), v && kn(v, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    T && (!p.dynamicChildren || p.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u($, ""), T ? ue(
-      p.dynamicChildren,
+    T && (!g.dynamicChildren || g.dynamicChildren.length !== T.length) && (N = 0, M = !1, T = null), (z.innerHTML && Z.innerHTML == null || z.textContent && Z.textContent == null) && u(j, ""), T ? ue(
+      g.dynamicChildren,
       T,
-      $,
+      j,
       v,
       P,
-      yi(_, D),
+      wi(_, D),
       I
-    ) : M || se(
-      p,
+    ) : M || re(
+      g,
       _,
-      $,
+      j,
       null,
       v,
       P,
-      yi(_, D),
+      wi(_, D),
       I,
       !1
     ), N > 0) {
       if (N & 16)
-        ne($, z, Z, v, D);
-      else if (N & 2 && z.class !== Z.class && i($, "class", null, Z.class, D), N & 4 && i($, "style", z.style, Z.style, D), N & 8) {
+        ne(j, z, Z, v, D);
+      else if (N & 2 && z.class !== Z.class && i(j, "class", null, Z.class, D), N & 4 && i(j, "style", z.style, Z.style, D), N & 8) {
         const he = _.dynamicProps;
         for (let _e = 0; _e < he.length; _e++) {
           const ye = he[_e], Te = z[ye], Re = Z[ye];
-          (Re !== Te || ye === "value") && i($, ye, Te, Re, D, v);
+          (Re !== Te || ye === "value") && i(j, ye, Te, Re, D, v);
         }
       }
-      N & 1 && p.children !== _.children && u($, _.children);
-    } else !M && T == null && ne($, z, Z, v, D);
+      N & 1 && g.children !== _.children && u(j, _.children);
+    } else !M && T == null && ne(j, z, Z, v, D);
     ((te = Z.onVnodeUpdated) || V) && Ke(() => {
-      te && At(te, v, _, p), V && bn(_, p, v, "updated");
+      te && Rt(te, v, _, g), V && wn(_, g, v, "updated");
     }, P);
-  }, ue = (p, _, v, P, D, I, M) => {
-    for (let $ = 0; $ < _.length; $++) {
-      const N = p[$], T = _[$], V = N.el || Cr(N), z = (
+  }, ue = (g, _, v, P, D, I, M) => {
+    for (let j = 0; j < _.length; j++) {
+      const N = g[j], T = _[j], V = N.el || Ss(N), z = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
         (N.type === oe || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !ur(N, T) || // - In the case of a component, it could contain anything.
-        N.shapeFlag & 198) ? d(V) : (
+        !fs(N, T) || // - In the case of a component, it could contain anything.
+        N.shapeFlag & 198) ? f(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
           v
         )
       );
-      w(
+      k(
         N,
         T,
         z,
@@ -2610,12 +2610,12 @@ function Gd(e, t) {
         !0
       );
     }
-  }, ne = (p, _, v, P, D) => {
+  }, ne = (g, _, v, P, D) => {
     if (_ !== v) {
       if (_ !== Fe)
         for (const I in _)
-          !br(I) && !(I in v) && i(
-            p,
+          !ws(I) && !(I in v) && i(
+            g,
             I,
             _[I],
             null,
@@ -2623,16 +2623,16 @@ function Gd(e, t) {
             P
           );
       for (const I in v) {
-        if (br(I)) continue;
-        const M = v[I], $ = _[I];
-        M !== $ && I !== "value" && i(p, I, $, M, D, P);
+        if (ws(I)) continue;
+        const M = v[I], j = _[I];
+        M !== j && I !== "value" && i(g, I, j, M, D, P);
       }
-      "value" in v && i(p, "value", _.value, v.value, D);
+      "value" in v && i(g, "value", _.value, v.value, D);
     }
-  }, de = (p, _, v, P, D, I, M, $, N) => {
-    const T = _.el = p ? p.el : l(""), V = _.anchor = p ? p.anchor : l("");
+  }, de = (g, _, v, P, D, I, M, j, N) => {
+    const T = _.el = g ? g.el : l(""), V = _.anchor = g ? g.anchor : l("");
     let { patchFlag: z, dynamicChildren: Z, slotScopeIds: te } = _;
-    te && ($ = $ ? $.concat(te) : te), p == null ? (r(T, v, P), r(V, v, P), ee(
+    te && (j = j ? j.concat(te) : te), g == null ? (s(T, v, P), s(V, v, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
@@ -2643,46 +2643,46 @@ function Gd(e, t) {
       D,
       I,
       M,
-      $,
+      j,
       N
     )) : z > 0 && z & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    p.dynamicChildren && p.dynamicChildren.length === Z.length ? (ue(
-      p.dynamicChildren,
+    g.dynamicChildren && g.dynamicChildren.length === Z.length ? (ue(
+      g.dynamicChildren,
       Z,
       v,
       D,
       I,
       M,
-      $
+      j
     ), // #2080 if the stable fragment has a key, it's a <template v-for> that may
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || D && _ === D.subTree) && To(
-      p,
+    (_.key != null || D && _ === D.subTree) && No(
+      g,
       _,
       !0
       /* shallow */
-    )) : se(
-      p,
+    )) : re(
+      g,
       _,
       v,
       V,
       D,
       I,
       M,
-      $,
+      j,
       N
     );
-  }, De = (p, _, v, P, D, I, M, $, N) => {
-    _.slotScopeIds = $, p == null ? _.shapeFlag & 512 ? D.ctx.activate(
+  }, De = (g, _, v, P, D, I, M, j, N) => {
+    _.slotScopeIds = j, g == null ? _.shapeFlag & 512 ? D.ctx.activate(
       _,
       v,
       P,
       M,
       N
-    ) : we(
+    ) : ke(
       _,
       v,
       P,
@@ -2690,53 +2690,53 @@ function Gd(e, t) {
       I,
       M,
       N
-    ) : ve(p, _, N);
-  }, we = (p, _, v, P, D, I, M) => {
-    const $ = p.component = sh(
-      p,
+    ) : ve(g, _, N);
+  }, ke = (g, _, v, P, D, I, M) => {
+    const j = g.component = dh(
+      g,
       P,
       D
     );
-    if (Pa(p) && ($.ctx.renderer = hn), oh($, !1, M), $.asyncDep) {
+    if (Ja(g) && (j.ctx.renderer = pn), ph(j, !1, M), j.asyncDep) {
       if (D && D.registerDep(
-        $,
+        j,
         ct,
         M,
         I
-      ), !p.el) {
-        const N = $.subTree = qt(wt);
-        C(null, N, _, v), p.placeholder = N.el;
+      ), !g.el) {
+        const N = j.subTree = Ht(xt);
+        C(null, N, _, v), g.placeholder = N.el;
       }
     } else
       ct(
-        $,
-        p,
+        j,
+        g,
         _,
         v,
         D,
         I,
         M
       );
-  }, ve = (p, _, v) => {
-    const P = _.component = p.component;
-    if ($d(p, _, v))
+  }, ve = (g, _, v) => {
+    const P = _.component = g.component;
+    if (Vd(g, _, v))
       if (P.asyncDep && !P.asyncResolved) {
-        _.el = p.el, _.placeholder = p.placeholder, W(P, _, v);
+        _.el = g.el, _.placeholder = g.placeholder, W(P, _, v);
         return;
       } else
         P.next = _, P.update();
     else
-      _.el = p.el, _.placeholder = p.placeholder, P.vnode = _;
-  }, ct = (p, _, v, P, D, I, M) => {
-    const $ = () => {
-      if (p.isMounted) {
-        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = p;
+      _.el = g.el, _.placeholder = g.placeholder, P.vnode = _;
+  }, ct = (g, _, v, P, D, I, M) => {
+    const j = () => {
+      if (g.isMounted) {
+        let { next: z, bu: Z, u: te, parent: he, vnode: _e } = g;
         {
-          const Be = Ga(p);
+          const Be = tu(g);
           if (Be) {
-            z && (z.el = _e.el, W(p, z, M)), Be.asyncDep.then(() => {
+            z && (z.el = _e.el, W(g, z, M)), Be.asyncDep.then(() => {
               const it = () => {
-                p.job.flags & 8 || (D && D.pendingBranch ? Ke(it, D) : T());
+                g.job.flags & 8 || (D && D.pendingBranch ? Ke(it, D) : T());
               };
               it.flags = 48, Ke(it, D);
             });
@@ -2744,66 +2744,66 @@ function Gd(e, t) {
           }
         }
         let ye = z, Te;
-        kn(p, !1), z ? (z.el = _e.el, W(p, z, M)) : z = _e, Z && ds(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && At(Te, he, z, _e), kn(p, !0);
-        const Re = kl(p), je = p.subTree;
-        p.subTree = Re, w(
-          je,
+        kn(g, !1), z ? (z.el = _e.el, W(g, z, M)) : z = _e, Z && pr(Z), (Te = z.props && z.props.onVnodeBeforeUpdate) && Rt(Te, he, z, _e), kn(g, !0);
+        const Re = Al(g), $e = g.subTree;
+        g.subTree = Re, k(
+          $e,
           Re,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
-          d(
-            je.el || Cr(je)
+          f(
+            $e.el || Ss($e)
           ),
           // anchor may have changed if it's in a fragment
-          Ae(je),
-          p,
+          Ae($e),
+          g,
           D,
           I
-        ), z.el = Re.el, ye === null && Bd(p, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
-          () => At(Te, he, z, _e),
+        ), z.el = Re.el, ye === null && Gd(g, Re.el), te && Ke(te, D), (Te = z.props && z.props.onVnodeUpdated) && Ke(
+          () => Rt(Te, he, z, _e),
           D
         );
       } else {
         let z;
-        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = p, je = Rr(_);
-        kn(p, !1), he && ds(he), !je && (z = te && te.onVnodeBeforeMount) && At(z, ye, _), kn(p, !0);
+        const { el: Z, props: te } = _, { bm: he, m: _e, parent: ye, root: Te, type: Re } = g, $e = Es(_);
+        kn(g, !1), he && pr(he), !$e && (z = te && te.onVnodeBeforeMount) && Rt(z, ye, _), kn(g, !0);
         {
           Te.ce && Te.ce._hasShadowRoot() && Te.ce._injectChildStyle(
             Re,
-            p.parent ? p.parent.type : void 0
+            g.parent ? g.parent.type : void 0
           );
-          const Be = p.subTree = kl(p);
-          w(
+          const Be = g.subTree = Al(g);
+          k(
             null,
             Be,
             v,
             P,
-            p,
+            g,
             D,
             I
           ), _.el = Be.el;
         }
-        if (_e && Ke(_e, D), !je && (z = te && te.onVnodeMounted)) {
+        if (_e && Ke(_e, D), !$e && (z = te && te.onVnodeMounted)) {
           const Be = _;
           Ke(
-            () => At(z, ye, Be),
+            () => Rt(z, ye, Be),
             D
           );
         }
-        (_.shapeFlag & 256 || ye && Rr(ye.vnode) && ye.vnode.shapeFlag & 256) && p.a && Ke(p.a, D), p.isMounted = !0, _ = v = P = null;
+        (_.shapeFlag & 256 || ye && Es(ye.vnode) && ye.vnode.shapeFlag & 256) && g.a && Ke(g.a, D), g.isMounted = !0, _ = v = P = null;
       }
     };
-    p.scope.on();
-    const N = p.effect = new ha($);
-    p.scope.off();
-    const T = p.update = N.run.bind(N), V = p.job = N.runIfDirty.bind(N);
-    V.i = p, V.id = p.uid, N.scheduler = () => Co(V), kn(p, !0), T();
-  }, W = (p, _, v) => {
-    _.component = p;
-    const P = p.vnode.props;
-    p.vnode = _, p.next = null, Ud(p, _.props, P, v), Hd(p, _.children, v), cn(), Fa(p), an();
-  }, se = (p, _, v, P, D, I, M, $, N = !1) => {
-    const T = p && p.children, V = p ? p.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
+    g.scope.on();
+    const N = g.effect = new wa(j);
+    g.scope.off();
+    const T = g.update = N.run.bind(N), V = g.job = N.runIfDirty.bind(N);
+    V.i = g, V.id = g.uid, N.scheduler = () => Fo(V), kn(g, !0), T();
+  }, W = (g, _, v) => {
+    _.component = g;
+    const P = g.vnode.props;
+    g.vnode = _, g.next = null, Xd(g, _.props, P, v), eh(g, _.children, v), an(), $a(g), un();
+  }, re = (g, _, v, P, D, I, M, j, N = !1) => {
+    const T = g && g.children, V = g ? g.shapeFlag : 0, z = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
       if (Z & 128) {
         me(
@@ -2814,7 +2814,7 @@ function Gd(e, t) {
           D,
           I,
           M,
-          $,
+          j,
           N
         );
         return;
@@ -2827,13 +2827,13 @@ function Gd(e, t) {
           D,
           I,
           M,
-          $,
+          j,
           N
         );
         return;
       }
     }
-    te & 8 ? (V & 16 && dn(T, D, I), z !== T && u(v, z)) : V & 16 ? te & 16 ? me(
+    te & 8 ? (V & 16 && hn(T, D, I), z !== T && u(v, z)) : V & 16 ? te & 16 ? me(
       T,
       z,
       v,
@@ -2841,38 +2841,38 @@ function Gd(e, t) {
       D,
       I,
       M,
-      $,
+      j,
       N
-    ) : dn(T, D, I, !0) : (V & 8 && u(v, ""), te & 16 && ee(
+    ) : hn(T, D, I, !0) : (V & 8 && u(v, ""), te & 16 && ee(
       z,
       v,
       P,
       D,
       I,
       M,
-      $,
+      j,
       N
     ));
-  }, le = (p, _, v, P, D, I, M, $, N) => {
-    p = p || Cn, _ = _ || Cn;
-    const T = p.length, V = _.length, z = Math.min(T, V);
+  }, le = (g, _, v, P, D, I, M, j, N) => {
+    g = g || Sn, _ = _ || Sn;
+    const T = g.length, V = _.length, z = Math.min(T, V);
     let Z;
     for (Z = 0; Z < z; Z++) {
-      const te = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
-      w(
-        p[Z],
+      const te = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
+      k(
+        g[Z],
         te,
         v,
         null,
         D,
         I,
         M,
-        $,
+        j,
         N
       );
     }
-    T > V ? dn(
-      p,
+    T > V ? hn(
+      g,
       D,
       I,
       !0,
@@ -2885,18 +2885,18 @@ function Gd(e, t) {
       D,
       I,
       M,
-      $,
+      j,
       N,
       z
     );
-  }, me = (p, _, v, P, D, I, M, $, N) => {
+  }, me = (g, _, v, P, D, I, M, j, N) => {
     let T = 0;
     const V = _.length;
-    let z = p.length - 1, Z = V - 1;
+    let z = g.length - 1, Z = V - 1;
     for (; T <= z && T <= Z; ) {
-      const te = p[T], he = _[T] = N ? zt(_[T]) : Ct(_[T]);
-      if (ur(te, he))
-        w(
+      const te = g[T], he = _[T] = N ? Ut(_[T]) : St(_[T]);
+      if (fs(te, he))
+        k(
           te,
           he,
           v,
@@ -2904,7 +2904,7 @@ function Gd(e, t) {
           D,
           I,
           M,
-          $,
+          j,
           N
         );
       else
@@ -2912,9 +2912,9 @@ function Gd(e, t) {
       T++;
     }
     for (; T <= z && T <= Z; ) {
-      const te = p[z], he = _[Z] = N ? zt(_[Z]) : Ct(_[Z]);
-      if (ur(te, he))
-        w(
+      const te = g[z], he = _[Z] = N ? Ut(_[Z]) : St(_[Z]);
+      if (fs(te, he))
+        k(
           te,
           he,
           v,
@@ -2922,7 +2922,7 @@ function Gd(e, t) {
           D,
           I,
           M,
-          $,
+          j,
           N
         );
       else
@@ -2933,34 +2933,34 @@ function Gd(e, t) {
       if (T <= Z) {
         const te = Z + 1, he = te < V ? _[te].el : P;
         for (; T <= Z; )
-          w(
+          k(
             null,
-            _[T] = N ? zt(_[T]) : Ct(_[T]),
+            _[T] = N ? Ut(_[T]) : St(_[T]),
             v,
             he,
             D,
             I,
             M,
-            $,
+            j,
             N
           ), T++;
       }
     } else if (T > Z)
       for (; T <= z; )
-        R(p[T], D, I, !0), T++;
+        R(g[T], D, I, !0), T++;
     else {
       const te = T, he = T, _e = /* @__PURE__ */ new Map();
       for (T = he; T <= Z; T++) {
-        const ze = _[T] = N ? zt(_[T]) : Ct(_[T]);
+        const ze = _[T] = N ? Ut(_[T]) : St(_[T]);
         ze.key != null && _e.set(ze.key, T);
       }
       let ye, Te = 0;
       const Re = Z - he + 1;
-      let je = !1, Be = 0;
+      let $e = !1, Be = 0;
       const it = new Array(Re);
       for (T = 0; T < Re; T++) it[T] = 0;
       for (T = te; T <= z; T++) {
-        const ze = p[T];
+        const ze = g[T];
         if (Te >= Re) {
           R(ze, D, I, !0);
           continue;
@@ -2970,11 +2970,11 @@ function Gd(e, t) {
           nt = _e.get(ze.key);
         else
           for (ye = he; ye <= Z; ye++)
-            if (it[ye - he] === 0 && ur(ze, _[ye])) {
+            if (it[ye - he] === 0 && fs(ze, _[ye])) {
               nt = ye;
               break;
             }
-        nt === void 0 ? R(ze, D, I, !0) : (it[nt - he] = T + 1, nt >= Be ? Be = nt : je = !0, w(
+        nt === void 0 ? R(ze, D, I, !0) : (it[nt - he] = T + 1, nt >= Be ? Be = nt : $e = !0, k(
           ze,
           _[nt],
           v,
@@ -2982,78 +2982,78 @@ function Gd(e, t) {
           D,
           I,
           M,
-          $,
+          j,
           N
         ), Te++);
       }
-      const pn = je ? Yd(it) : Cn;
-      for (ye = pn.length - 1, T = Re - 1; T >= 0; T--) {
-        const ze = he + T, nt = _[ze], Mt = _[ze + 1], gn = ze + 1 < V ? (
+      const gn = $e ? rh(it) : Sn;
+      for (ye = gn.length - 1, T = Re - 1; T >= 0; T--) {
+        const ze = he + T, nt = _[ze], Lt = _[ze + 1], mn = ze + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          Mt.el || Cr(Mt)
+          Lt.el || Ss(Lt)
         ) : P;
-        it[T] === 0 ? w(
+        it[T] === 0 ? k(
           null,
           nt,
           v,
-          gn,
+          mn,
           D,
           I,
           M,
-          $,
+          j,
           N
-        ) : je && (ye < 0 || T !== pn[ye] ? J(nt, v, gn, 2) : ye--);
+        ) : $e && (ye < 0 || T !== gn[ye] ? J(nt, v, mn, 2) : ye--);
       }
     }
-  }, J = (p, _, v, P, D = null) => {
-    const { el: I, type: M, transition: $, children: N, shapeFlag: T } = p;
+  }, J = (g, _, v, P, D = null) => {
+    const { el: I, type: M, transition: j, children: N, shapeFlag: T } = g;
     if (T & 6) {
-      J(p.component.subTree, _, v, P);
+      J(g.component.subTree, _, v, P);
       return;
     }
     if (T & 128) {
-      p.suspense.move(_, v, P);
+      g.suspense.move(_, v, P);
       return;
     }
     if (T & 64) {
-      M.move(p, _, v, hn);
+      M.move(g, _, v, pn);
       return;
     }
     if (M === oe) {
-      r(I, _, v);
+      s(I, _, v);
       for (let z = 0; z < N.length; z++)
         J(N[z], _, v, P);
-      r(p.anchor, _, v);
+      s(g.anchor, _, v);
       return;
     }
-    if (M === bi) {
-      k(p, _, v);
+    if (M === ki) {
+      w(g, _, v);
       return;
     }
-    if (P !== 2 && T & 1 && $)
+    if (P !== 2 && T & 1 && j)
       if (P === 0)
-        $.persisted && !I[mi] ? r(I, _, v) : ($.beforeEnter(I), r(I, _, v), Ke(() => $.enter(I), D));
+        j.persisted && !I[yi] ? s(I, _, v) : (j.beforeEnter(I), s(I, _, v), Ke(() => j.enter(I), D));
       else {
-        const { leave: z, delayLeave: Z, afterLeave: te } = $, he = () => {
-          p.ctx.isUnmounted ? s(I) : r(I, _, v);
+        const { leave: z, delayLeave: Z, afterLeave: te } = j, he = () => {
+          g.ctx.isUnmounted ? r(I) : s(I, _, v);
         }, _e = () => {
-          const ye = I._isLeaving || !!I[mi];
-          I._isLeaving && I[mi](
+          const ye = I._isLeaving || !!I[yi];
+          I._isLeaving && I[yi](
             !0
             /* cancelled */
-          ), $.persisted && !ye ? he() : z(I, () => {
+          ), j.persisted && !ye ? he() : z(I, () => {
             he(), te && te();
           });
         };
         Z ? Z(I, he, _e) : _e();
       }
     else
-      r(I, _, v);
-  }, R = (p, _, v, P = !1, D = !1) => {
+      s(I, _, v);
+  }, R = (g, _, v, P = !1, D = !1) => {
     const {
       type: I,
       props: M,
-      ref: $,
+      ref: j,
       children: N,
       dynamicChildren: T,
       shapeFlag: V,
@@ -3061,23 +3061,23 @@ function Gd(e, t) {
       dirs: Z,
       cacheIndex: te,
       memo: he
-    } = p;
-    if ((z === -2 || T && T.hasOnce) && (D = !1), $ != null && (cn(), Ar($, null, v, p, !0), an()), te != null && (!p.ctx || p.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(p))
+    } = g;
+    if ((z === -2 || T && T.hasOnce) && (D = !1), j != null && (an(), Rs(j, null, v, g, !0), un()), te != null && (!g.ctx || g.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(g))
       return;
-    const _e = V & 1 && Z, ye = !Rr(p);
+    const _e = V & 1 && Z, ye = !Es(g);
     let Te;
-    if (ye && (Te = M && M.onVnodeBeforeUnmount) && At(Te, _, p), V & 6)
-      at(p.component, v, P);
+    if (ye && (Te = M && M.onVnodeBeforeUnmount) && Rt(Te, _, g), V & 6)
+      at(g.component, v, P);
     else {
       if (V & 128) {
-        p.suspense.unmount(v, P);
+        g.suspense.unmount(v, P);
         return;
       }
-      _e && bn(p, null, _, "beforeUnmount"), V & 64 ? p.type.remove(
-        p,
+      _e && wn(g, null, _, "beforeUnmount"), V & 64 ? g.type.remove(
+        g,
         _,
         v,
-        hn,
+        pn,
         P
       ) : T && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
@@ -3085,210 +3085,210 @@ function Gd(e, t) {
       // so that it doesn't take the fast path during unmount - otherwise
       // components nested in v-once are never unmounted.
       !T.hasOnce && // #1153: fast path should not be taken for non-stable (v-for) fragments
-      (I !== oe || z > 0 && z & 64) ? dn(
+      (I !== oe || z > 0 && z & 64) ? hn(
         T,
         _,
         v,
         !1,
         !0
-      ) : (I === oe && z & 384 || !D && V & 16) && dn(N, _, v), P && S(p);
+      ) : (I === oe && z & 384 || !D && V & 16) && hn(N, _, v), P && S(g);
     }
     const Re = he != null && te == null;
     (ye && (Te = M && M.onVnodeUnmounted) || _e || Re) && Ke(() => {
-      Te && At(Te, _, p), _e && bn(p, null, _, "unmounted"), Re && (p.el = null);
+      Te && Rt(Te, _, g), _e && wn(g, null, _, "unmounted"), Re && (g.el = null);
     }, v);
-  }, S = (p) => {
-    const { type: _, el: v, anchor: P, transition: D } = p, I = _ === oe;
+  }, S = (g) => {
+    const { type: _, el: v, anchor: P, transition: D } = g, I = _ === oe;
     if (I && !D) {
-      Y(v, P);
+      X(v, P);
       return;
     }
-    if (_ === bi) {
-      b(p), D && !D.persisted && D.afterLeave && D.afterLeave();
+    if (_ === ki) {
+      b(g), D && !D.persisted && D.afterLeave && D.afterLeave();
       return;
     }
-    const M = I ? no(p) : p, $ = () => {
-      I ? d(v) && Y(v, P) : s(v), D && !D.persisted && D.afterLeave && D.afterLeave();
+    const M = I ? oo(g) : g, j = () => {
+      I ? f(v) && X(v, P) : r(v), D && !D.persisted && D.afterLeave && D.afterLeave();
     };
     if (M && M.shapeFlag & 1 && D && !D.persisted) {
-      const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, $);
-      T ? T(V, $, z) : z();
+      const { leave: N, delayLeave: T } = D, V = M.el, z = () => N(V, j);
+      T ? T(V, j, z) : z();
     } else
-      $();
-  }, Y = (p, _) => {
+      j();
+  }, X = (g, _) => {
     let v;
-    for (; p !== _; )
-      v = m(p), s(p), p = v;
-    s(_);
-  }, at = (p, _, v) => {
-    const { bum: P, scope: D, job: I, subTree: M, um: $, m: N, a: T } = p;
-    vl(N), vl(T), P && ds(P), D.stop(), I ? (I.flags |= 8, R(M, p, _, v)) : M && (M.transition = p.vnode.transition, R(M, p, _, v)), $ && Ke($, _);
+    for (; g !== _; )
+      v = m(g), r(g), g = v;
+    r(_);
+  }, at = (g, _, v) => {
+    const { bum: P, scope: D, job: I, subTree: M, um: j, m: N, a: T } = g;
+    Cl(N), Cl(T), P && pr(P), D.stop(), I ? (I.flags |= 8, R(M, g, _, v)) : M && (M.transition = g.vnode.transition, R(M, g, _, v)), j && Ke(j, _);
     const V = () => {
-      p.isUnmounted = !0;
+      g.isUnmounted = !0;
     };
     V.flags = 16, Ke(V, _);
-  }, dn = (p, _, v, P = !1, D = !1, I = 0) => {
-    for (let M = I; M < p.length; M++)
-      R(p[M], _, v, P, D);
-  }, Ae = (p) => {
-    if (p.shapeFlag & 6)
-      return Ae(p.component.subTree);
-    if (p.shapeFlag & 128)
-      return p.suspense.next();
-    const _ = m(p.anchor || p.el), v = _ && _[Ma];
+  }, hn = (g, _, v, P = !1, D = !1, I = 0) => {
+    for (let M = I; M < g.length; M++)
+      R(g[M], _, v, P, D);
+  }, Ae = (g) => {
+    if (g.shapeFlag & 6)
+      return Ae(g.component.subTree);
+    if (g.shapeFlag & 128)
+      return g.suspense.next();
+    const _ = m(g.anchor || g.el), v = _ && _[Ua];
     return v ? m(v) : _;
-  }, qr = (p, _, v) => {
-    const P = p && _._vnode ? void 0 : p && p.component ? p.component.uid : rh();
-    yd(() => {
-      p == null ? _._vnode && R(_._vnode, null, null, !0) : w(
+  }, Hs = (g, _, v) => {
+    const P = g && _._vnode ? void 0 : g && g.component ? g.component.uid : fh();
+    Ed(() => {
+      g == null ? _._vnode && R(_._vnode, null, null, !0) : k(
         _._vnode || null,
-        p,
+        g,
         _,
         null,
         null,
         null,
         v
-      ), _._vnode = p;
+      ), _._vnode = g;
     }, P);
-  }, hn = {
-    p: w,
+  }, pn = {
+    p: k,
     um: R,
     m: J,
     r: S,
-    mt: we,
+    mt: ke,
     mc: ee,
-    pc: se,
+    pc: re,
     pbc: ue,
     n: Ae,
     o: e
   };
   return {
-    render: qr,
+    render: Hs,
     hydrate: void 0,
-    createApp: Od(qr)
+    createApp: zd(Hs)
   };
 }
-function yi({ type: e, props: t }, n) {
+function wi({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
 function kn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function Kd(e, t) {
+function sh(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function To(e, t, n = !1) {
-  const r = e.children, s = t.children;
-  if (ae(r) && ae(s))
-    for (let i = 0; i < r.length; i++) {
-      const o = r[i];
-      let l = s[i];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = s[i] = zt(s[i]), l.el = o.el), !n && l.patchFlag !== -2 && To(o, l)), l.type === zs && (l.patchFlag === -1 && (l = s[i] = zt(l)), l.el = o.el), l.type === wt && !l.el && (l.el = o.el);
+function No(e, t, n = !1) {
+  const s = e.children, r = t.children;
+  if (ae(s) && ae(r))
+    for (let i = 0; i < s.length; i++) {
+      const o = s[i];
+      let l = r[i];
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = r[i] = Ut(r[i]), l.el = o.el), !n && l.patchFlag !== -2 && No(o, l)), l.type === Wr && (l.patchFlag === -1 && (l = r[i] = Ut(l)), l.el = o.el), l.type === xt && !l.el && (l.el = o.el);
     }
 }
-function Yd(e) {
+function rh(e) {
   const t = e.slice(), n = [0];
-  let r, s, i, o, l;
+  let s, r, i, o, l;
   const c = e.length;
-  for (r = 0; r < c; r++) {
-    const a = e[r];
+  for (s = 0; s < c; s++) {
+    const a = e[s];
     if (a !== 0) {
-      if (s = n[n.length - 1], e[s] < a) {
-        t[r] = s, n.push(r);
+      if (r = n[n.length - 1], e[r] < a) {
+        t[s] = r, n.push(s);
         continue;
       }
       for (i = 0, o = n.length - 1; i < o; )
         l = i + o >> 1, e[n[l]] < a ? i = l + 1 : o = l;
-      a < e[n[i]] && (i > 0 && (t[r] = n[i - 1]), n[i] = r);
+      a < e[n[i]] && (i > 0 && (t[s] = n[i - 1]), n[i] = s);
     }
   }
   for (i = n.length, o = n[i - 1]; i-- > 0; )
     n[i] = o, o = t[o];
   return n;
 }
-function Ga(e) {
+function tu(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : Ga(t);
+    return t.asyncDep && !t.asyncResolved ? t : tu(t);
 }
-function vl(e) {
+function Cl(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
 }
-function Cr(e) {
+function Ss(e) {
   if (e.placeholder)
     return e.placeholder;
   const t = e.component;
   if (t)
-    return Cr(t.subTree);
+    return Ss(t.subTree);
   const n = e.suspense;
-  return n && n.activeBranch ? Cr(n.activeBranch) : null;
+  return n && n.activeBranch ? Ss(n.activeBranch) : null;
 }
-const Ka = (e) => e.__isSuspense, Xd = /* @__PURE__ */ Symbol("_deferredEnter");
-function Zd(e, t) {
-  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : _d(e);
+const nu = (e) => e.__isSuspense, ih = /* @__PURE__ */ Symbol("_deferredEnter");
+function oh(e, t) {
+  t && t.pendingBranch ? ae(e) ? t.effects.push(...e) : t.effects.push(e) : Rd(e);
 }
-const oe = /* @__PURE__ */ Symbol.for("v-fgt"), zs = /* @__PURE__ */ Symbol.for("v-txt"), wt = /* @__PURE__ */ Symbol.for("v-cmt"), bi = /* @__PURE__ */ Symbol.for("v-stc"), In = [];
+const oe = /* @__PURE__ */ Symbol.for("v-fgt"), Wr = /* @__PURE__ */ Symbol.for("v-txt"), xt = /* @__PURE__ */ Symbol.for("v-cmt"), ki = /* @__PURE__ */ Symbol.for("v-stc"), On = [];
 let lt = null;
 function U(e = !1) {
-  In.push(lt = e ? null : []);
+  On.push(lt = e ? null : []);
 }
-function Ya() {
-  In.pop(), lt = In[In.length - 1] || null;
+function su() {
+  On.pop(), lt = On[On.length - 1] || null;
 }
-let Ir = 1;
-function Al(e, t = !1) {
-  Ir += e, e < 0 && lt && t && (lt.hasOnce = !0);
+let Os = 1;
+function Sl(e, t = !1) {
+  Os += e, e < 0 && lt && t && (lt.hasOnce = !0);
 }
-function Xa(e) {
-  return e.dynamicChildren = Ir > 0 ? lt || Cn : null, Ya(), Ir > 0 && lt && lt.push(e), e;
+function ru(e) {
+  return e.dynamicChildren = Os > 0 ? lt || Sn : null, su(), Os > 0 && lt && lt.push(e), e;
 }
-function q(e, t, n, r, s, i) {
-  return Xa(
+function q(e, t, n, s, r, i) {
+  return ru(
     H(
       e,
       t,
       n,
-      r,
       s,
+      r,
       i,
       !0
     )
   );
 }
-function hs(e, t, n, r, s) {
-  return Xa(
-    qt(
+function gr(e, t, n, s, r) {
+  return ru(
+    Ht(
       e,
       t,
       n,
-      r,
       s,
+      r,
       !0
     )
   );
 }
-function Fo(e) {
+function Mo(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function ur(e, t) {
+function fs(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const Za = ({ key: e }) => e ?? null, ps = ({
+const iu = ({ key: e }) => e ?? null, mr = ({
   ref: e,
   ref_key: t,
   ref_for: n
 }) => (typeof e == "number" && (e = "" + e), e != null ? Le(e) || /* @__PURE__ */ tt(e) || Ee(e) ? { i: ft, r: e, k: t, f: !!n } : e : null);
-function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1, l = !1) {
+function H(e, t = null, n = null, s = 0, r = null, i = e === oe ? 0 : 1, o = !1, l = !1) {
   const c = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && Za(t),
-    ref: t && ps(t),
-    scopeId: Na,
+    key: t && iu(t),
+    ref: t && mr(t),
+    scopeId: za,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3304,13 +3304,13 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
     targetAnchor: null,
     staticCount: 0,
     shapeFlag: i,
-    patchFlag: r,
-    dynamicProps: s,
+    patchFlag: s,
+    dynamicProps: r,
     dynamicChildren: null,
     appContext: null,
     ctx: ft
   };
-  return l ? (xs(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Ir > 0 && // avoid a block node from tracking itself
+  return l ? (Ar(c, n), i & 128 && e.normalize(c)) : n && (c.shapeFlag |= Le(n) ? 8 : 16), Os > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
   lt && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
@@ -3320,49 +3320,49 @@ function H(e, t = null, n = null, r = 0, s = null, i = e === oe ? 0 : 1, o = !1,
   // vnode should not be considered dynamic due to handler caching.
   c.patchFlag !== 32 && lt.push(c), c;
 }
-const qt = Qd;
-function Qd(e, t = null, n = null, r = 0, s = null, i = !1) {
-  if ((!e || e === Td) && (e = wt), Fo(e)) {
-    const l = er(
+const Ht = lh;
+function lh(e, t = null, n = null, s = 0, r = null, i = !1) {
+  if ((!e || e === $d) && (e = xt), Mo(e)) {
+    const l = ts(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && xs(l, n), Ir > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
+    return n && Ar(l, n), Os > 0 && !i && lt && (l.shapeFlag & 6 ? lt[lt.indexOf(e)] = l : lt.push(l)), l.patchFlag = -2, l;
   }
-  if (uh(e) && (e = e.__vccOpts), t) {
-    t = eh(t);
+  if (yh(e) && (e = e.__vccOpts), t) {
+    t = ch(t);
     let { class: l, style: c } = t;
-    l && !Le(l) && (t.class = rt(l)), Ie(c) && (/* @__PURE__ */ Eo(c) && !ae(c) && (c = ht({}, c)), t.style = Sr(c));
+    l && !Le(l) && (t.class = st(l)), Ie(c) && (/* @__PURE__ */ To(c) && !ae(c) && (c = ht({}, c)), t.style = Ds(c));
   }
-  const o = Le(e) ? 1 : Ka(e) ? 128 : $s(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
+  const o = Le(e) ? 1 : nu(e) ? 128 : zr(e) ? 64 : Ie(e) ? 4 : Ee(e) ? 2 : 0;
   return H(
     e,
     t,
     n,
-    r,
     s,
+    r,
     o,
     i,
     !0
   );
 }
-function eh(e) {
-  return e ? /* @__PURE__ */ Eo(e) ? ht({}, e) : Wa(e) ? ht({}, e[ru] || e) : e : null;
+function ch(e) {
+  return e ? /* @__PURE__ */ To(e) ? ht({}, e) : Xa(e) ? ht({}, e[uu] || e) : e : null;
 }
-function er(e, t, n = !1, r = !1) {
-  const { props: s, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? th(s || {}, t) : s, u = {
+function ts(e, t, n = !1, s = !1) {
+  const { props: r, ref: i, patchFlag: o, children: l, transition: c } = e, a = t ? ah(r || {}, t) : r, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: a,
-    key: a && Za(a),
+    key: a && iu(a),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && i ? ae(i) ? i.concat(ps(t)) : [i, ps(t)] : ps(t)
+      n && i ? ae(i) ? i.concat(mr(t)) : [i, mr(t)] : mr(t)
     ) : i,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3388,8 +3388,8 @@ function er(e, t, n = !1, r = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && er(e.ssContent),
-    ssFallback: e.ssFallback && er(e.ssFallback),
+    ssContent: e.ssContent && ts(e.ssContent),
+    ssFallback: e.ssFallback && ts(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3397,91 +3397,91 @@ function er(e, t, n = !1, r = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return c && r && vr(
+  return c && s && As(
     u,
     c.clone(u)
   ), u;
 }
 function ge(e = " ", t = 0) {
-  return qt(zs, null, e, t);
+  return Ht(Wr, null, e, t);
 }
 function pe(e = "", t = !1) {
-  return t ? (U(), hs(wt, null, e)) : qt(wt, null, e);
+  return t ? (U(), gr(xt, null, e)) : Ht(xt, null, e);
 }
-function Ct(e) {
-  return e == null || typeof e == "boolean" ? qt(wt) : ae(e) ? qt(
+function St(e) {
+  return e == null || typeof e == "boolean" ? Ht(xt) : ae(e) ? Ht(
     oe,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Fo(e) ? zt(e) : qt(zs, null, String(e));
+  ) : Mo(e) ? Ut(e) : Ht(Wr, null, String(e));
 }
-function zt(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : er(e);
+function Ut(e) {
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : ts(e);
 }
-function xs(e, t) {
+function Ar(e, t) {
   let n = 0;
-  const { shapeFlag: r } = e;
+  const { shapeFlag: s } = e;
   if (t == null)
     t = null;
   else if (ae(t))
     n = 16;
   else if (typeof t == "object")
-    if (r & 65) {
-      const s = t.default;
-      s && (s._c && (s._d = !1), xs(e, s()), s._c && (s._d = !0));
+    if (s & 65) {
+      const r = t.default;
+      r && (r._c && (r._d = !1), Ar(e, r()), r._c && (r._d = !0));
       return;
     } else {
       n = 32;
-      const s = t._;
-      !s && !Wa(t) ? t._ctx = ft : s === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      const r = t._;
+      !r && !Xa(t) ? t._ctx = ft : r === 3 && ft && (ft.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (Ee(t)) {
-    if (r & 65) {
-      xs(e, { default: t });
+    if (s & 65) {
+      Ar(e, { default: t });
       return;
     }
     t = { default: t, _ctx: ft }, n = 32;
   } else
-    t = String(t), r & 64 ? (n = 16, t = [ge(t)]) : n = 8;
+    t = String(t), s & 64 ? (n = 16, t = [ge(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function th(...e) {
+function ah(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
-    const r = e[n];
-    for (const s in r)
-      if (s === "class")
-        t.class !== r.class && (t.class = rt([t.class, r.class]));
-      else if (s === "style")
-        t.style = Sr([t.style, r.style]);
-      else if (Os(s)) {
-        const i = t[s], o = r[s];
-        o && i !== o && !(ae(i) && i.includes(o)) ? t[s] = i ? [].concat(i, o) : o : o == null && i == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
+    const s = e[n];
+    for (const r in s)
+      if (r === "class")
+        t.class !== s.class && (t.class = st([t.class, s.class]));
+      else if (r === "style")
+        t.style = Ds([t.style, s.style]);
+      else if (Mr(r)) {
+        const i = t[r], o = s[r];
+        o && i !== o && !(ae(i) && i.includes(o)) ? t[r] = i ? [].concat(i, o) : o : o == null && i == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Ns(s) && (t[s] = o);
-      } else s !== "" && (t[s] = r[s]);
+        !Lr(r) && (t[r] = o);
+      } else r !== "" && (t[r] = s[r]);
   }
   return t;
 }
-function At(e, t, n, r = null) {
-  Vt(e, t, 7, [
+function Rt(e, t, n, s = null) {
+  Gt(e, t, 7, [
     n,
-    r
+    s
   ]);
 }
-const nh = /* @__PURE__ */ ja();
-let Qa = 0;
-function rh() {
-  return Qa;
+const uh = /* @__PURE__ */ qa();
+let ou = 0;
+function fh() {
+  return ou;
 }
-function sh(e, t, n) {
-  const r = e.type, s = (t ? t.appContext : e.appContext) || nh, i = {
-    uid: Qa++,
+function dh(e, t, n) {
+  const s = e.type, r = (t ? t.appContext : e.appContext) || uh, i = {
+    uid: ou++,
     vnode: e,
-    type: r,
+    type: s,
     parent: t,
-    appContext: s,
+    appContext: r,
     root: null,
     // to be immediately set
     next: null,
@@ -3491,7 +3491,7 @@ function sh(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Uf(
+    scope: new Xf(
       !0
       /* detached */
     ),
@@ -3500,7 +3500,7 @@ function sh(e, t, n) {
     exposed: null,
     exposeProxy: null,
     withProxy: null,
-    provides: t ? t.provides : Object.create(s.provides),
+    provides: t ? t.provides : Object.create(r.provides),
     ids: t ? t.ids : ["", 0, 0],
     accessCache: null,
     renderCache: [],
@@ -3508,8 +3508,8 @@ function sh(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: Wd(r, s),
-    emitsOptions: Ld(r, s),
+    propsOptions: Yd(s, r),
+    emitsOptions: Jd(s, r),
     // emit
     emit: null,
     // to be set immediately
@@ -3517,7 +3517,7 @@ function sh(e, t, n) {
     // props default value
     propsDefaults: Fe,
     // inheritAttrs
-    inheritAttrs: r.inheritAttrs,
+    inheritAttrs: s.inheritAttrs,
     // state
     ctx: Fe,
     data: Fe,
@@ -3552,128 +3552,128 @@ function sh(e, t, n) {
     ec: null,
     sp: null
   };
-  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Md.bind(null, i), e.ce && e.ce(i), i;
+  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Wd.bind(null, i), e.ce && e.ce(i), i;
 }
-let tr = null;
-const ih = () => tr || ft;
-let vs, Or;
+let ns = null;
+const hh = () => ns || ft;
+let Rr, Ns;
 {
-  const e = Ls(), t = (n, r) => {
-    let s;
-    return (s = e[n]) || (s = e[n] = []), s.push(r), (i) => {
-      s.length > 1 ? s.forEach((o) => o(i)) : s[0](i);
+  const e = $r(), t = (n, s) => {
+    let r;
+    return (r = e[n]) || (r = e[n] = []), r.push(s), (i) => {
+      r.length > 1 ? r.forEach((o) => o(i)) : r[0](i);
     };
   };
-  vs = t(
+  Rr = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => tr = n
-  ), Or = t(
+    (n) => ns = n
+  ), Ns = t(
     "__VUE_SSR_SETTERS__",
-    (n) => As = n
+    (n) => Er = n
   );
 }
-const eu = (e) => {
-  const t = tr;
-  return vs(e), e.scope.on(), () => {
-    e.scope.off(), vs(t);
+const lu = (e) => {
+  const t = ns;
+  return Rr(e), e.scope.on(), () => {
+    e.scope.off(), Rr(t);
   };
-}, Rl = () => {
-  tr && tr.scope.off(), vs(null);
+}, Dl = () => {
+  ns && ns.scope.off(), Rr(null);
 };
-function tu(e) {
+function cu(e) {
   return e.vnode.shapeFlag & 4;
 }
-let As = !1;
-function oh(e, t = !1, n = !1) {
-  t && Or(t);
-  const { props: r, children: s } = e.vnode, i = tu(e);
-  zd(e, r, i, t), qd(e, s, n || t);
-  const o = i ? lh(e, t) : void 0;
-  return t && Or(!1), o;
+let Er = !1;
+function ph(e, t = !1, n = !1) {
+  t && Ns(t);
+  const { props: s, children: r } = e.vnode, i = cu(e);
+  Kd(e, s, i, t), Qd(e, r, n || t);
+  const o = i ? gh(e, t) : void 0;
+  return t && Ns(!1), o;
 }
-function lh(e, t) {
+function gh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Fd);
-  const { setup: r } = n;
-  if (r) {
-    cn();
-    const s = e.setupContext = r.length > 1 ? ah(e) : null, i = eu(e), o = Wr(
-      r,
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, jd);
+  const { setup: s } = n;
+  if (s) {
+    an();
+    const r = e.setupContext = s.length > 1 ? _h(e) : null, i = lu(e), o = Js(
+      s,
       e,
       0,
       [
         e.props,
-        s
+        r
       ]
-    ), l = ia(o);
-    if (an(), i(), (l || e.sp) && !Rr(e) && Dd(e), l) {
-      if (o.then(Rl, Rl), t)
+    ), l = da(o);
+    if (un(), i(), (l || e.sp) && !Es(e) && Pd(e), l) {
+      if (o.then(Dl, Dl), t)
         return o.then((c) => {
-          Or(!0);
+          Ns(!0);
           try {
-            El(e, c, t);
+            Tl(e, c, t);
           } finally {
-            Or(!1);
+            Ns(!1);
           }
         }).catch((c) => {
-          js(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
+          Br(c, e, 0, void 0, !0), e.ssrRender = (a, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      El(e, o);
+      Tl(e, o);
   } else
-    nu(e);
+    au(e);
 }
-function El(e, t, n) {
-  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Sa(t)), nu(e);
+function Tl(e, t, n) {
+  Ee(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ie(t) && (e.setupState = Ma(t)), au(e);
 }
-function nu(e, t, n) {
-  const r = e.type;
-  e.render || (e.render = r.render || Tn);
+function au(e, t, n) {
+  const s = e.type;
+  e.render || (e.render = s.render || Fn);
 }
-const ru = /* @__PURE__ */ Symbol(), ch = {
+const uu = /* @__PURE__ */ Symbol(), mh = {
   get(e, t) {
-    return Xe(e, "get", ""), t === ru ? e : e[t];
+    return Ye(e, "get", ""), t === uu ? e : e[t];
   }
 };
-function ah(e) {
+function _h(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, ch),
+    attrs: new Proxy(e.attrs, mh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function Us(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Sa(ld(e.exposed)), {
+function Jr(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Ma(gd(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in Er)
-        return Er[n](e);
+      if (n in Cs)
+        return Cs[n](e);
     },
     has(t, n) {
-      return n in t || n in Er;
+      return n in t || n in Cs;
     }
   })) : e.proxy;
 }
-function uh(e) {
+function yh(e) {
   return Ee(e) && "__vccOpts" in e;
 }
-const Ve = (e, t) => /* @__PURE__ */ dd(e, t, As), fh = "3.5.45";
-let io;
-const Cl = typeof window < "u" && window.trustedTypes;
-if (Cl)
+const Ve = (e, t) => /* @__PURE__ */ wd(e, t, Er), bh = "3.5.45";
+let ao;
+const Fl = typeof window < "u" && window.trustedTypes;
+if (Fl)
   try {
-    io = /* @__PURE__ */ Cl.createPolicy("vue", {
+    ao = /* @__PURE__ */ Fl.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000/svg", hh = "http://www.w3.org/1998/Math/MathML", Bt = typeof document < "u" ? document : null, Sl = Bt && /* @__PURE__ */ Bt.createElement("template"), ph = {
+const fu = ao ? (e) => ao.createHTML(e) : (e) => e, wh = "http://www.w3.org/2000/svg", kh = "http://www.w3.org/1998/Math/MathML", zt = typeof document < "u" ? document : null, Il = zt && /* @__PURE__ */ zt.createElement("template"), xh = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3681,12 +3681,12 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
     const t = e.parentNode;
     t && t.removeChild(e);
   },
-  createElement: (e, t, n, r) => {
-    const s = t === "svg" ? Bt.createElementNS(dh, e) : t === "mathml" ? Bt.createElementNS(hh, e) : n ? Bt.createElement(e, { is: n }) : Bt.createElement(e);
-    return e === "select" && r && r.multiple != null && s.setAttribute("multiple", r.multiple), s;
+  createElement: (e, t, n, s) => {
+    const r = t === "svg" ? zt.createElementNS(wh, e) : t === "mathml" ? zt.createElementNS(kh, e) : n ? zt.createElement(e, { is: n }) : zt.createElement(e);
+    return e === "select" && s && s.multiple != null && r.setAttribute("multiple", s.multiple), r;
   },
-  createText: (e) => Bt.createTextNode(e),
-  createComment: (e) => Bt.createComment(e),
+  createText: (e) => zt.createTextNode(e),
+  createComment: (e) => zt.createComment(e),
   setText: (e, t) => {
     e.nodeValue = t;
   },
@@ -3695,7 +3695,7 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
   },
   parentNode: (e) => e.parentNode,
   nextSibling: (e) => e.nextSibling,
-  querySelector: (e) => Bt.querySelector(e),
+  querySelector: (e) => zt.querySelector(e),
   setScopeId(e, t) {
     e.setAttribute(t, "");
   },
@@ -3703,17 +3703,17 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
   // Reason: innerHTML.
   // Static content here can only come from compiled templates.
   // As long as the user only uses trusted templates, this is safe.
-  insertStaticContent(e, t, n, r, s, i) {
+  insertStaticContent(e, t, n, s, r, i) {
     const o = n ? n.previousSibling : t.lastChild;
-    if (s && (s === i || s.nextSibling))
-      for (; t.insertBefore(s.cloneNode(!0), n), !(s === i || !(s = s.nextSibling)); )
+    if (r && (r === i || r.nextSibling))
+      for (; t.insertBefore(r.cloneNode(!0), n), !(r === i || !(r = r.nextSibling)); )
         ;
     else {
-      Sl.innerHTML = su(
-        r === "svg" ? `<svg>${e}</svg>` : r === "mathml" ? `<math>${e}</math>` : e
+      Il.innerHTML = fu(
+        s === "svg" ? `<svg>${e}</svg>` : s === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Sl.content;
-      if (r === "svg" || r === "mathml") {
+      const l = Il.content;
+      if (s === "svg" || s === "mathml") {
         const c = l.firstChild;
         for (; c.firstChild; )
           l.appendChild(c.firstChild);
@@ -3728,87 +3728,87 @@ const su = io ? (e) => io.createHTML(e) : (e) => e, dh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, gh = /* @__PURE__ */ Symbol("_vtc");
-function mh(e, t, n) {
-  const r = e[gh];
-  r && (t = (t ? [t, ...r] : [...r]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
+}, vh = /* @__PURE__ */ Symbol("_vtc");
+function Ah(e, t, n) {
+  const s = e[vh];
+  s && (t = (t ? [t, ...s] : [...s]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Dl = /* @__PURE__ */ Symbol("_vod"), _h = /* @__PURE__ */ Symbol("_vsh"), yh = /* @__PURE__ */ Symbol(""), bh = /(?:^|;)\s*display\s*:/;
-function kh(e, t, n) {
-  const r = e.style, s = Le(n);
+const Ol = /* @__PURE__ */ Symbol("_vod"), Rh = /* @__PURE__ */ Symbol("_vsh"), Eh = /* @__PURE__ */ Symbol(""), Ch = /(?:^|;)\s*display\s*:/;
+function Sh(e, t, n) {
+  const s = e.style, r = Le(n);
   let i = !1;
-  if (n && !s) {
+  if (n && !r) {
     if (t)
       if (Le(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
-          n[l] == null && _r(r, l, "");
+          n[l] == null && ys(s, l, "");
         }
       else
         for (const o in t)
-          n[o] == null && _r(r, o, "");
+          n[o] == null && ys(s, o, "");
     for (const o in n) {
       o === "display" && (i = !0);
       const l = n[o];
-      l != null ? xh(
+      l != null ? Th(
         e,
         o,
         !Le(t) && t ? t[o] : void 0,
         l
-      ) || _r(r, o, l) : _r(r, o, "");
+      ) || ys(s, o, l) : ys(s, o, "");
     }
-  } else if (s) {
+  } else if (r) {
     if (t !== n) {
-      const o = r[yh];
-      o && (n += ";" + o), r.cssText = n, i = bh.test(n);
+      const o = s[Eh];
+      o && (n += ";" + o), s.cssText = n, i = Ch.test(n);
     }
   } else t && e.removeAttribute("style");
-  Dl in e && ((!s || t !== n) && (e[Dl] = i ? r.display : ""), e[_h] && (r.display = "none"));
+  Ol in e && ((!r || t !== n) && (e[Ol] = i ? s.display : ""), e[Rh] && (s.display = "none"));
 }
-const rs = /\s*!important$/;
-function _r(e, t, n) {
+const rr = /\s*!important$/;
+function ys(e, t, n) {
   if (ae(n))
-    n.forEach((r) => _r(e, t, r));
+    n.forEach((s) => ys(e, t, s));
   else if (n == null && (n = ""), t.startsWith("--"))
-    rs.test(n) ? e.setProperty(t, n.replace(rs, ""), "important") : e.setProperty(t, n);
+    rr.test(n) ? e.setProperty(t, n.replace(rr, ""), "important") : e.setProperty(t, n);
   else {
-    const r = wh(e, t);
-    rs.test(n) ? e.setProperty(
-      Ln(r),
-      n.replace(rs, ""),
+    const s = Dh(e, t);
+    rr.test(n) ? e.setProperty(
+      Pn(s),
+      n.replace(rr, ""),
       "important"
-    ) : e[r] = n;
+    ) : e[s] = n;
   }
 }
-const Tl = ["Webkit", "Moz", "ms"], ki = {};
-function wh(e, t) {
-  const n = ki[t];
+const Nl = ["Webkit", "Moz", "ms"], xi = {};
+function Dh(e, t) {
+  const n = xi[t];
   if (n)
     return n;
-  let r = bt(t);
-  if (r !== "filter" && r in e)
-    return ki[t] = r;
-  r = ca(r);
-  for (let s = 0; s < Tl.length; s++) {
-    const i = Tl[s] + r;
+  let s = wt(t);
+  if (s !== "filter" && s in e)
+    return xi[t] = s;
+  s = ga(s);
+  for (let r = 0; r < Nl.length; r++) {
+    const i = Nl[r] + s;
     if (i in e)
-      return ki[t] = i;
+      return xi[t] = i;
   }
   return t;
 }
-function xh(e, t, n, r) {
-  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(r) && n === r;
+function Th(e, t, n, s) {
+  return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && Le(s) && n === s;
 }
-const Fl = "http://www.w3.org/1999/xlink";
-function Il(e, t, n, r, s, i = jf(t)) {
-  r && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Fl, t.slice(6, t.length)) : e.setAttributeNS(Fl, t, n) : n == null || i && !ua(n) ? e.removeAttribute(t) : e.setAttribute(
+const Ml = "http://www.w3.org/1999/xlink";
+function Ll(e, t, n, s, r, i = Hf(t)) {
+  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Ml, t.slice(6, t.length)) : e.setAttributeNS(Ml, t, n) : n == null || i && !_a(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    i ? "" : Ft(n) ? String(n) : n
+    i ? "" : It(n) ? String(n) : n
   );
 }
-function Ol(e, t, n, r, s) {
+function Pl(e, t, n, s, r) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? su(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? fu(n) : n);
     return;
   }
   const i = e.tagName;
@@ -3825,61 +3825,61 @@ function Ol(e, t, n, r, s) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = ua(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = _a(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
   } catch {
   }
-  o && e.removeAttribute(s || t);
+  o && e.removeAttribute(r || t);
 }
-function En(e, t, n, r) {
-  e.addEventListener(t, n, r);
+function Cn(e, t, n, s) {
+  e.addEventListener(t, n, s);
 }
-function vh(e, t, n, r) {
-  e.removeEventListener(t, n, r);
+function Fh(e, t, n, s) {
+  e.removeEventListener(t, n, s);
 }
-const Nl = /* @__PURE__ */ Symbol("_vei");
-function Ah(e, t, n, r, s = null) {
-  const i = e[Nl] || (e[Nl] = {}), o = i[t];
-  if (r && o)
-    o.value = r;
+const $l = /* @__PURE__ */ Symbol("_vei");
+function Ih(e, t, n, s, r = null) {
+  const i = e[$l] || (e[$l] = {}), o = i[t];
+  if (s && o)
+    o.value = s;
   else {
-    const [l, c] = Ch(t);
-    if (r) {
-      const a = i[t] = Th(
-        r,
-        s
+    const [l, c] = Mh(t);
+    if (s) {
+      const a = i[t] = $h(
+        s,
+        r
       );
-      En(e, l, a, c);
-    } else o && (vh(e, l, o, c), i[t] = void 0);
+      Cn(e, l, a, c);
+    } else o && (Fh(e, l, o, c), i[t] = void 0);
   }
 }
-const Rh = /(Once|Passive|Capture)$/, Eh = /^on:?(?:Once|Passive|Capture)$/;
-function Ch(e) {
+const Oh = /(Once|Passive|Capture)$/, Nh = /^on:?(?:Once|Passive|Capture)$/;
+function Mh(e) {
   let t, n;
-  for (; (n = e.match(Rh)) && !Eh.test(e); )
+  for (; (n = e.match(Oh)) && !Nh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Ln(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : Pn(e.slice(2)), t];
 }
-let wi = 0;
-const Sh = /* @__PURE__ */ Promise.resolve(), Dh = () => wi || (Sh.then(() => wi = 0), wi = Date.now());
-function Th(e, t) {
-  const n = (r) => {
-    if (!r._vts)
-      r._vts = Date.now();
-    else if (r._vts <= n.attached)
+let vi = 0;
+const Lh = /* @__PURE__ */ Promise.resolve(), Ph = () => vi || (Lh.then(() => vi = 0), vi = Date.now());
+function $h(e, t) {
+  const n = (s) => {
+    if (!s._vts)
+      s._vts = Date.now();
+    else if (s._vts <= n.attached)
       return;
-    const s = n.value;
-    if (ae(s)) {
-      const i = r.stopImmediatePropagation;
-      r.stopImmediatePropagation = () => {
-        i.call(r), r._stopped = !0;
+    const r = n.value;
+    if (ae(r)) {
+      const i = s.stopImmediatePropagation;
+      s.stopImmediatePropagation = () => {
+        i.call(s), s._stopped = !0;
       };
-      const o = s.slice(), l = [r];
-      for (let c = 0; c < o.length && !r._stopped; c++) {
+      const o = r.slice(), l = [s];
+      for (let c = 0; c < o.length && !s._stopped; c++) {
         const a = o[c];
-        a && Vt(
+        a && Gt(
           a,
           t,
           5,
@@ -3887,149 +3887,149 @@ function Th(e, t) {
         );
       }
     } else
-      Vt(
-        s,
+      Gt(
+        r,
         t,
         5,
-        [r]
+        [s]
       );
   };
-  return n.value = e, n.attached = Dh(), n;
+  return n.value = e, n.attached = Ph(), n;
 }
-const Ml = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Fh = (e, t, n, r, s, i) => {
-  const o = s === "svg";
-  t === "class" ? mh(e, r, o) : t === "style" ? kh(e, n, r) : Os(t) ? Ns(t) || Ah(e, t, n, r, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Ih(e, t, r, o)) ? (Ol(e, t, r), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Il(e, t, r, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Oh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(r))) ? Ol(e, bt(t), r, i, t) : (t === "true-value" ? e._trueValue = r : t === "false-value" && (e._falseValue = r), Il(e, t, r, o));
+const jl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, jh = (e, t, n, s, r, i) => {
+  const o = r === "svg";
+  t === "class" ? Ah(e, s, o) : t === "style" ? Sh(e, n, s) : Mr(t) ? Lr(t) || Ih(e, t, n, s, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Bh(e, t, s, o)) ? (Pl(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Ll(e, t, s, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (zh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !Le(s))) ? Pl(e, wt(t), s, i, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), Ll(e, t, s, o));
 };
-function Ih(e, t, n, r) {
-  if (r)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && Ml(t) && Ee(n));
+function Bh(e, t, n, s) {
+  if (s)
+    return !!(t === "innerHTML" || t === "textContent" || t in e && jl(t) && Ee(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
-    const s = e.tagName;
-    if (s === "IMG" || s === "VIDEO" || s === "CANVAS" || s === "SOURCE")
+    const r = e.tagName;
+    if (r === "IMG" || r === "VIDEO" || r === "CANVAS" || r === "SOURCE")
       return !1;
   }
-  return Ml(t) && Le(n) ? !1 : t in e;
+  return jl(t) && Le(n) ? !1 : t in e;
 }
-function Oh(e, t) {
+function zh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
   );
   if (!n)
     return !1;
-  const r = bt(t);
-  return Array.isArray(n) ? n.some((s) => bt(s) === r) : Object.keys(n).some((s) => bt(s) === r);
+  const s = wt(t);
+  return Array.isArray(n) ? n.some((r) => wt(r) === s) : Object.keys(n).some((r) => wt(r) === s);
 }
-const Rs = (e) => {
+const Cr = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ae(t) ? (n) => ds(t, n) : t;
+  return ae(t) ? (n) => pr(t, n) : t;
 };
-function Nh(e) {
+function Uh(e) {
   e.target.composing = !0;
 }
-function Ll(e) {
+function Bl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const Sn = /* @__PURE__ */ Symbol("_assign"), ss = /* @__PURE__ */ Symbol("_initialValue");
-function xi(e, t, n) {
-  return t && (e = e.trim()), n && (e = Ur(e)), e;
+const Dn = /* @__PURE__ */ Symbol("_assign"), ir = /* @__PURE__ */ Symbol("_initialValue");
+function Ai(e, t, n) {
+  return t && (e = e.trim()), n && (e = Ws(e)), e;
 }
-const Wn = {
-  created(e, { modifiers: { lazy: t, trim: n, number: r } }, s) {
-    e.parentNode && (e.type === "text" ? e[ss] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ss] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Sn] = Rs(s);
-    const i = r || s.props && s.props.type === "number";
-    En(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Sn](xi(e.value, n, i));
-    }), (n || i) && En(e, "change", () => {
-      e.value = xi(e.value, n, i);
-    }), t || (En(e, "compositionstart", Nh), En(e, "compositionend", Ll), En(e, "change", Ll));
+const Jn = {
+  created(e, { modifiers: { lazy: t, trim: n, number: s } }, r) {
+    e.parentNode && (e.type === "text" ? e[ir] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ir] = e.defaultValue.replace(/\r\n?/g, `
+`))), e[Dn] = Cr(r);
+    const i = s || r.props && r.props.type === "number";
+    Cn(e, t ? "change" : "input", (o) => {
+      o.target.composing || e[Dn](Ai(e.value, n, i));
+    }), (n || i) && Cn(e, "change", () => {
+      e.value = Ai(e.value, n, i);
+    }), t || (Cn(e, "compositionstart", Uh), Cn(e, "compositionend", Bl), Cn(e, "change", Bl));
   },
   // set value on mounted so it's after min/max for type="range"
-  mounted(e, { value: t, modifiers: { trim: n, number: r } }) {
-    const s = t ?? "", i = e[ss];
-    delete e[ss], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Sn](xi(e.value, n, r)) : e.value = s;
+  mounted(e, { value: t, modifiers: { trim: n, number: s } }) {
+    const r = t ?? "", i = e[ir];
+    delete e[ir], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Dn](Ai(e.value, n, s)) : e.value = r;
   },
-  beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: r, trim: s, number: i } }, o) {
-    if (e[Sn] = Rs(o), e.composing) return;
-    const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Ur(e.value) : e.value, c = t ?? "";
+  beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: s, trim: r, number: i } }, o) {
+    if (e[Dn] = Cr(o), e.composing) return;
+    const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Ws(e.value) : e.value, c = t ?? "";
     if (l === c)
       return;
     const a = e.getRootNode();
-    (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (r && t === n || s && e.value.trim() === c) || (e.value = c);
+    (a instanceof Document || a instanceof ShadowRoot) && a.activeElement === e && e.type !== "range" && (s && t === n || r && e.value.trim() === c) || (e.value = c);
   }
-}, Mh = {
+}, Wh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
-  created(e, { value: t, modifiers: { number: n } }, r) {
-    e._modelValue = t, En(e, "change", () => {
-      const s = Array.prototype.filter.call(e.options, (c) => c.selected).map(
-        (c) => n ? Ur(Es(c)) : Es(c)
-      ), i = e.multiple, o = i ? Mn(e._modelValue) ? new Set(s) : s : s[0], l = e._pendingValue = [
+  created(e, { value: t, modifiers: { number: n } }, s) {
+    e._modelValue = t, Cn(e, "change", () => {
+      const r = Array.prototype.filter.call(e.options, (c) => c.selected).map(
+        (c) => n ? Ws(Sr(c)) : Sr(c)
+      ), i = e.multiple, o = i ? Ln(e._modelValue) ? new Set(r) : r : r[0], l = e._pendingValue = [
         i,
-        i ? ae(o) ? s.slice() : s : o
+        i ? ae(o) ? r.slice() : r : o
       ];
       try {
-        e[Sn](o);
+        e[Dn](o);
       } finally {
-        xr(() => {
+        vs(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Sn] = Rs(r);
+    }), e[Dn] = Cr(s);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Pl(e, t, n);
+    zl(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Sn] = Rs(n);
+    e._modelValue = t, e[Dn] = Cr(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
-    const r = e._pendingValue;
-    e._pendingValue = void 0, (!r || r[0] !== e.multiple || !Lh(t, r[1], r[0])) && Pl(e, t, n);
+    const s = e._pendingValue;
+    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Jh(t, s[1], s[0])) && zl(e, t, n);
   }
 };
-function Lh(e, t, n) {
-  if (!n || ae(e)) return ln(e, t);
-  if (Mn(e)) {
+function Jh(e, t, n) {
+  if (!n || ae(e)) return cn(e, t);
+  if (Ln(e)) {
     if (e.size !== t.length) return !1;
-    for (const r of t)
-      if (!e.has(r)) return !1;
+    for (const s of t)
+      if (!e.has(s)) return !1;
     return !0;
   }
   return !1;
 }
-function Pl(e, t, n = !1) {
-  const r = e.multiple, s = ae(t);
-  if (!(r && !s && !Mn(t))) {
+function zl(e, t, n = !1) {
+  const s = e.multiple, r = ae(t);
+  if (!(s && !r && !Ln(t))) {
     for (let i = 0, o = e.options.length; i < o; i++) {
-      const l = e.options[i], c = Es(l);
-      if (r)
-        if (s) {
+      const l = e.options[i], c = Sr(l);
+      if (s)
+        if (r) {
           const a = typeof c;
-          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = zf(t, c) > -1;
+          a === "string" || a === "number" ? l.selected = t.some((u) => String(u) === String(c)) : l.selected = Kf(t, c) > -1;
         } else
-          l.selected = t.has(c) || n && typeof c == "string" && t.has(Ur(c));
-      else if (ln(Es(l), t)) {
+          l.selected = t.has(c) || n && typeof c == "string" && t.has(Ws(c));
+      else if (cn(Sr(l), t)) {
         e.selectedIndex !== i && (e.selectedIndex = i);
         return;
       }
     }
-    !r && e.selectedIndex !== -1 && (e.selectedIndex = -1);
+    !s && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function Es(e) {
+function Sr(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
+const qh = ["ctrl", "shift", "alt", "meta"], Hh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,75 +4040,75 @@ const Ph = ["ctrl", "shift", "alt", "meta"], jh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Ph.some((n) => e[`${n}Key`] && !t.includes(n))
-}, Gn = (e, t) => {
+  exact: (e, t) => qh.some((n) => e[`${n}Key`] && !t.includes(n))
+}, Kn = (e, t) => {
   if (!e) return e;
-  const n = e._withMods || (e._withMods = {}), r = t.join(".");
-  return n[r] || (n[r] = ((s, ...i) => {
+  const n = e._withMods || (e._withMods = {}), s = t.join(".");
+  return n[s] || (n[s] = ((r, ...i) => {
     for (let o = 0; o < t.length; o++) {
-      const l = jh[t[o]];
-      if (l && l(s, t)) return;
+      const l = Hh[t[o]];
+      if (l && l(r, t)) return;
     }
-    return e(s, ...i);
+    return e(r, ...i);
   }));
-}, $h = /* @__PURE__ */ ht({ patchProp: Fh }, ph);
-let jl;
-function Bh() {
-  return jl || (jl = Vd($h));
+}, Vh = /* @__PURE__ */ ht({ patchProp: jh }, xh);
+let Ul;
+function Gh() {
+  return Ul || (Ul = th(Vh));
 }
-const zh = ((...e) => {
-  const t = Bh().createApp(...e), { mount: n } = t;
-  return t.mount = (r) => {
-    const s = Wh(r);
-    if (!s) return;
+const Kh = ((...e) => {
+  const t = Gh().createApp(...e), { mount: n } = t;
+  return t.mount = (s) => {
+    const r = Yh(s);
+    if (!r) return;
     const i = t._component;
-    !Ee(i) && !i.render && !i.template && (i.template = s.innerHTML), s.nodeType === 1 && (s.textContent = "");
-    const o = n(s, !1, Uh(s));
-    return s instanceof Element && (s.removeAttribute("v-cloak"), s.setAttribute("data-v-app", "")), o;
+    !Ee(i) && !i.render && !i.template && (i.template = r.innerHTML), r.nodeType === 1 && (r.textContent = "");
+    const o = n(r, !1, Xh(r));
+    return r instanceof Element && (r.removeAttribute("v-cloak"), r.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Uh(e) {
+function Xh(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function Wh(e) {
+function Yh(e) {
   return Le(e) ? document.querySelector(e) : e;
 }
-const Jh = "/comfyd/connection";
-function qh(e, t) {
+const Zh = "/comfyd/connection";
+function Qh(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
   if (typeof n != "string" || !/^[\x21-\x7e]{1,512}$/.test(n)) throw new Error("no bridge token");
-  let r;
+  let s;
   try {
-    r = new URL(String(e.bridge_url));
+    s = new URL(String(e.bridge_url));
   } catch {
     throw new Error("bad bridge_url");
   }
-  if (r.protocol !== "http:" && r.protocol !== "https:") throw new Error("bad bridge_url scheme");
-  const s = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
-  return t && s.has(r.hostname) && s.has(t.hostname) && (r.hostname = t.hostname), { wsBase: `${r.protocol === "https:" ? "wss:" : "ws:"}//${r.host}`, token: n, bridgeUrl: r.origin };
+  if (s.protocol !== "http:" && s.protocol !== "https:") throw new Error("bad bridge_url scheme");
+  const r = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
+  return t && r.has(s.hostname) && r.has(t.hostname) && (s.hostname = t.hostname), { wsBase: `${s.protocol === "https:" ? "wss:" : "ws:"}//${s.host}`, token: n, bridgeUrl: s.origin };
 }
-const Hh = "comfyd", Vh = "comfyd.token.", Gh = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function iu(e) {
-  return Gh.test(e.token);
+const ep = "comfyd", tp = "comfyd.token.", np = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function du(e) {
+  return np.test(e.token);
 }
-function ou(e, t) {
-  return iu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+function hu(e, t) {
+  return du(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
 }
-function lu(e) {
-  return iu(e) ? [Hh, Vh + e.token] : [];
+function pu(e) {
+  return du(e) ? [ep, tp + e.token] : [];
 }
-class Kh {
+class sp {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(Jh).then(
-      (t) => qh(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(Zh).then(
+      (t) => Qh(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4120,36 +4120,36 @@ class Kh {
     this.pending = null;
   }
 }
-function oo(e, t = Math.random) {
+function uo(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const On = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function Ht(e, t) {
+const Nn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+function Vt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (On(e).find((r) => String(r.id) === String(t)) ?? null);
+  return n || (Nn(e).find((s) => String(s.id) === String(t)) ?? null);
 }
-function Yh(e, t) {
+function rp(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function $l(e, t) {
+function Wl(e, t) {
   const n = e.inputs ?? [];
-  return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
+  return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function Xh(e, t) {
+function ip(e, t) {
   const n = e.outputs ?? [];
-  return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((r) => r?.name === t);
+  return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function Zh(e, t) {
+function op(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function Qh(e) {
+function lp(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function ep(e, t) {
+function cp(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4159,26 +4159,26 @@ function ep(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function Dn(e) {
+function Tn(e) {
   if (!e || typeof e != "object") return "";
-  const { extra: t, nodes: n, ...r } = e;
-  let s = t;
-  if (s && typeof s == "object" && "ds" in s) {
-    const { ds: o, ...l } = s;
-    s = l;
+  const { extra: t, nodes: n, ...s } = e;
+  let r = t;
+  if (r && typeof r == "object" && "ds" in r) {
+    const { ds: o, ...l } = r;
+    r = l;
   }
-  if (s && typeof s == "object" && s.comfyd && typeof s.comfyd == "object" && "provenance" in s.comfyd) {
-    const { provenance: o, ...l } = s.comfyd, { comfyd: c, ...a } = s;
-    s = Object.keys(l).length ? { ...a, comfyd: l } : a;
+  if (r && typeof r == "object" && r.comfyd && typeof r.comfyd == "object" && "provenance" in r.comfyd) {
+    const { provenance: o, ...l } = r.comfyd, { comfyd: c, ...a } = r;
+    r = Object.keys(l).length ? { ...a, comfyd: l } : a;
   }
   const i = Array.isArray(n) ? n.map((o) => {
     if (!o || typeof o != "object") return o;
     const { order: l, ...c } = o;
     return c;
   }) : n;
-  return JSON.stringify({ ...r, nodes: i, extra: s ?? null });
+  return JSON.stringify({ ...s, nodes: i, extra: r ?? null });
 }
-function tp(e, t) {
+function ap(e, t) {
   if (!e || typeof t != "string" || !t) return !1;
   let n;
   try {
@@ -4188,31 +4188,31 @@ function tp(e, t) {
   }
   if (!n || typeof n != "object" || Array.isArray(n)) return !1;
   (!e.extra || typeof e.extra != "object") && (e.extra = {});
-  const r = e.extra.comfyd && typeof e.extra.comfyd == "object" ? e.extra.comfyd : {};
-  return e.extra.comfyd = { ...r, provenance: n }, !0;
+  const s = e.extra.comfyd && typeof e.extra.comfyd == "object" ? e.extra.comfyd : {};
+  return e.extra.comfyd = { ...s, provenance: n }, !0;
 }
-function Kn(e, t, n = 3) {
-  const r = String(e).toLowerCase(), s = [];
+function Xn(e, t, n = 3) {
+  const s = String(e).toLowerCase(), r = [];
   for (const i of t) {
     const o = String(i).toLowerCase();
-    let l = np(r, o);
-    (o.includes(r) || r.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(r.length / 3)) && s.push([l, i]);
+    let l = up(s, o);
+    (o.includes(s) || s.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(s.length / 3)) && r.push([l, i]);
   }
-  return s.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), s.slice(0, n).map((i) => i[1]);
+  return r.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), r.slice(0, n).map((i) => i[1]);
 }
-const Bl = 128;
-function np(e, t) {
-  if (e.length > Bl || t.length > Bl) return 1 / 0;
-  let n = Array.from({ length: t.length + 1 }, (r, s) => s);
-  for (let r = 1; r <= e.length; r++) {
-    const s = [r];
+const Jl = 128;
+function up(e, t) {
+  if (e.length > Jl || t.length > Jl) return 1 / 0;
+  let n = Array.from({ length: t.length + 1 }, (s, r) => r);
+  for (let s = 1; s <= e.length; s++) {
+    const r = [s];
     for (let i = 1; i <= t.length; i++)
-      s[i] = Math.min(n[i] + 1, s[i - 1] + 1, n[i - 1] + (e[r - 1] === t[i - 1] ? 0 : 1));
-    n = s;
+      r[i] = Math.min(n[i] + 1, r[i - 1] + 1, n[i - 1] + (e[s - 1] === t[i - 1] ? 0 : 1));
+    n = r;
   }
   return n[t.length];
 }
-const Gt = Object.freeze({
+const Kt = Object.freeze({
   // Gap between columns and between the nodes of a column.
   spacing: 60,
   // The largest spacing a command may ask for (ArrangeCommand.spacing).
@@ -4224,212 +4224,212 @@ const Gt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Cs = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function cu(e, t, n = {}) {
-  const r = n.x ?? 0, s = n.y ?? 0, i = n.spacing ?? Gt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
-  e.forEach((W, se) => l.set(W.id, se));
+}), Dr = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function gu(e, t, n = {}) {
+  const s = n.x ?? 0, r = n.y ?? 0, i = n.spacing ?? Kt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+  e.forEach((W, re) => l.set(W.id, re));
   const c = Array.from({ length: o }, () => []), a = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
-  for (const [W, se] of t) {
-    const le = l.get(W), me = l.get(se);
+  for (const [W, re] of t) {
+    const le = l.get(W), me = l.get(re);
     if (le === void 0 || me === void 0 || le === me) continue;
     const J = le * o + me;
     u.has(J) || (u.add(J), c[le].push(me), a[me].push(le));
   }
-  const d = new Uint8Array(o), m = /* @__PURE__ */ new Set();
+  const f = new Uint8Array(o), m = /* @__PURE__ */ new Set();
   for (let W = 0; W < o; W++) {
-    if (d[W]) continue;
-    const se = [[W, 0]];
-    for (d[W] = 1; se.length; ) {
-      const le = se[se.length - 1], [me, J] = le;
+    if (f[W]) continue;
+    const re = [[W, 0]];
+    for (f[W] = 1; re.length; ) {
+      const le = re[re.length - 1], [me, J] = le;
       if (J < c[me].length) {
         le[1]++;
         const R = c[me][J];
-        d[R] === 1 ? m.add(me * o + R) : d[R] === 0 && (d[R] = 1, se.push([R, 0]));
+        f[R] === 1 ? m.add(me * o + R) : f[R] === 0 && (f[R] = 1, re.push([R, 0]));
       } else
-        d[me] = 2, se.pop();
+        f[me] = 2, re.pop();
     }
   }
-  const g = (W, se) => !m.has(W * o + se), h = a.map((W, se) => W.filter((le) => g(le, se))), w = c.map((W, se) => W.filter((le) => g(se, le))), A = h.map((W) => W.length), C = [], x = [];
+  const p = (W, re) => !m.has(W * o + re), h = a.map((W, re) => W.filter((le) => p(le, re))), k = c.map((W, re) => W.filter((le) => p(re, le))), A = h.map((W) => W.length), C = [], x = [];
   for (let W = 0; W < o; W++) A[W] || x.push(W);
   for (let W = 0; W < x.length; W++) {
-    const se = x[W];
-    C.push(se);
-    for (const le of w[se]) --A[le] === 0 && x.push(le);
+    const re = x[W];
+    C.push(re);
+    for (const le of k[re]) --A[le] === 0 && x.push(le);
   }
-  const k = new Int32Array(o);
-  for (const W of C) for (const se of w[W]) k[se] = Math.max(k[se], k[W] + 1);
+  const w = new Int32Array(o);
+  for (const W of C) for (const re of k[W]) w[re] = Math.max(w[re], w[W] + 1);
   for (const W of C) {
-    if (h[W].length || !w[W].length) continue;
-    let se = 1 / 0;
-    for (const le of w[W]) se = Math.min(se, k[le]);
-    k[W] = Math.max(0, se - 1);
+    if (h[W].length || !k[W].length) continue;
+    let re = 1 / 0;
+    for (const le of k[W]) re = Math.min(re, w[le]);
+    w[W] = Math.max(0, re - 1);
   }
   let b = 0;
-  for (let W = 0; W < o; W++) b = Math.max(b, k[W] + 1);
+  for (let W = 0; W < o; W++) b = Math.max(b, w[W] + 1);
   const F = Array.from({ length: b }, () => []);
-  for (let W = 0; W < o; W++) F[k[W]].push(W);
-  const B = new Float64Array(o), j = () => {
-    for (const W of F) W.forEach((se, le) => B[se] = W.length > 1 ? le / (W.length - 1) : 0.5);
+  for (let W = 0; W < o; W++) F[w[W]].push(W);
+  const B = new Float64Array(o), $ = () => {
+    for (const W of F) W.forEach((re, le) => B[re] = W.length > 1 ? le / (W.length - 1) : 0.5);
   };
-  j();
-  const ee = (W, se) => {
+  $();
+  const ee = (W, re) => {
     const le = W.map((me, J) => {
-      const R = se[me];
+      const R = re[me];
       let S = B[me];
       if (R.length) {
-        let Y = 0;
-        for (const at of R) Y += B[at];
-        S = Y / R.length;
+        let X = 0;
+        for (const at of R) X += B[at];
+        S = X / R.length;
       }
       return [S, J, me];
     });
-    return le.sort((me, J) => Cs(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
+    return le.sort((me, J) => Dr(me[0], J[0]) || me[1] - J[1]), le.map((me) => me[2]);
   };
-  let X = F.map((W) => W.slice()), ue = zl(F, w, k, o);
-  for (let W = 0; W < Gt.sweeps && ue > 0; W++) {
+  let Y = F.map((W) => W.slice()), ue = ql(F, k, w, o);
+  for (let W = 0; W < Kt.sweeps && ue > 0; W++) {
     for (let le = 1; le < b; le++)
-      F[le] = ee(F[le], h), j();
+      F[le] = ee(F[le], h), $();
     for (let le = b - 2; le >= 0; le--)
-      F[le] = ee(F[le], w), j();
-    const se = zl(F, w, k, o);
-    se < ue && (ue = se, X = F.map((le) => le.slice()));
+      F[le] = ee(F[le], k), $();
+    const re = ql(F, k, w, o);
+    re < ue && (ue = re, Y = F.map((le) => le.slice()));
   }
   const ne = new Float64Array(o), de = new Float64Array(o);
-  let De = r, we = s;
+  let De = s, ke = r;
   for (let W = 0; W < b; W++) {
-    let se = 0, le = s;
-    for (const me of X[W]) {
+    let re = 0, le = r;
+    for (const me of Y[W]) {
       const J = e[me];
       let R = le;
       if (h[me].length) {
         let S = 0;
-        for (const Y of h[me]) S += de[Y] + e[Y].h / 2;
+        for (const X of h[me]) S += de[X] + e[X].h / 2;
         R = Math.max(le, S / h[me].length - J.h / 2);
       }
-      ne[me] = De, de[me] = R, le = R + J.h + i, se = Math.max(se, J.w), we = Math.max(we, R + J.h);
+      ne[me] = De, de[me] = R, le = R + J.h + i, re = Math.max(re, J.w), ke = Math.max(ke, R + J.h);
     }
-    De += se + i;
+    De += re + i;
   }
   const ve = /* @__PURE__ */ new Map(), ct = /* @__PURE__ */ new Map();
   for (let W = 0; W < o; W++)
-    ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, k[W]);
-  return { pos: ve, layer: ct, width: b ? De - i - r : 0, height: we - s };
+    ve.set(e[W].id, [ne[W], de[W]]), ct.set(e[W].id, w[W]);
+  return { pos: ve, layer: ct, width: b ? De - i - s : 0, height: ke - r };
 }
-function zl(e, t, n, r) {
-  const s = new Float64Array(r);
-  for (const l of e) l.forEach((c, a) => s[c] = a);
+function ql(e, t, n, s) {
+  const r = new Float64Array(s);
+  for (const l of e) l.forEach((c, a) => r[c] = a);
   const i = /* @__PURE__ */ new Map();
-  for (let l = 0; l < r; l++)
+  for (let l = 0; l < s; l++)
     for (const c of t[l]) {
       const a = n[l] * 65536 + n[c];
       let u = i.get(a);
-      u || i.set(a, u = []), u.push([s[l], s[c]]);
+      u || i.set(a, u = []), u.push([r[l], r[c]]);
     }
   let o = 0;
   for (const l of i.values())
-    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += lo(l.map((c) => c[1]));
+    l.sort((c, a) => c[0] - a[0] || c[1] - a[1]), o += fo(l.map((c) => c[1]));
   return o;
 }
-function lo(e) {
+function fo(e) {
   if (e.length < 2) return 0;
-  const t = e.length >> 1, n = e.slice(0, t), r = e.slice(t);
-  let s = lo(n) + lo(r), i = 0, o = 0, l = 0;
-  for (; i < n.length && o < r.length; )
-    n[i] <= r[o] ? e[l++] = n[i++] : (e[l++] = r[o++], s += n.length - i);
+  const t = e.length >> 1, n = e.slice(0, t), s = e.slice(t);
+  let r = fo(n) + fo(s), i = 0, o = 0, l = 0;
+  for (; i < n.length && o < s.length; )
+    n[i] <= s[o] ? e[l++] = n[i++] : (e[l++] = s[o++], r += n.length - i);
   for (; i < n.length; ) e[l++] = n[i++];
-  for (; o < r.length; ) e[l++] = r[o++];
-  return s;
+  for (; o < s.length; ) e[l++] = s[o++];
+  return r;
 }
-function rp(e, t, n = 0) {
+function fp(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function au(e, t, n = Gt.spacing) {
-  const r = n / 2, s = t.filter((o) => e.x < o.x + o.w + r && o.x < e.x + e.w + r);
-  s.sort((o, l) => o.y - l.y || o.x - l.x);
+function mu(e, t, n = Kt.spacing) {
+  const s = n / 2, r = t.filter((o) => e.x < o.x + o.w + s && o.x < e.x + e.w + s);
+  r.sort((o, l) => o.y - l.y || o.x - l.x);
   let i = e.y;
-  for (const o of s) i < o.y + o.h + r && o.y < i + e.h + r && (i = o.y + o.h + n);
+  for (const o of r) i < o.y + o.h + s && o.y < i + e.h + s && (i = o.y + o.h + n);
   return i;
 }
-function Io(e) {
+function Lo(e) {
   const t = e?.NODE_TITLE_HEIGHT;
-  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Gt.titleHeight;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Kt.titleHeight;
 }
-function Ss(e, t) {
-  const n = Io(t), r = Number(e.size?.[0]), s = Number(e.size?.[1]), i = !!e.flags?.collapsed;
+function Tr(e, t) {
+  const n = Lo(t), s = Number(e.size?.[0]), r = Number(e.size?.[1]), i = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
     y: (Number(e.pos?.[1]) || 0) - n,
-    w: Number.isFinite(r) && r > 0 ? r : 200,
-    h: i ? n : (Number.isFinite(s) && s > 0 ? s : 100) + n
+    w: Number.isFinite(s) && s > 0 ? s : 200,
+    h: i ? n : (Number.isFinite(r) && r > 0 ? r : 100) + n
   };
 }
-function uu(e) {
+function _u(e) {
   const t = [];
-  for (const n of On(e))
-    for (const r of n.inputs ?? []) {
-      if (r?.link === null || r?.link === void 0) continue;
-      const s = Yh(e, r.link);
-      if (!s) continue;
-      const i = s.origin_id ?? s[1];
-      i != null && t.push([s.id ?? s[0], i, n.id]);
+  for (const n of Nn(e))
+    for (const s of n.inputs ?? []) {
+      if (s?.link === null || s?.link === void 0) continue;
+      const r = rp(e, s.link);
+      if (!r) continue;
+      const i = r.origin_id ?? r[1];
+      i != null && t.push([r.id ?? r[0], i, n.id]);
     }
-  return t.sort((n, r) => Cs(Number(n[0]), Number(r[0]))), t.map(([, n, r]) => [n, r]);
+  return t.sort((n, s) => Dr(Number(n[0]), Number(s[0]))), t.map(([, n, s]) => [n, s]);
 }
-const sp = (e, t) => Cs(Number(e.id), Number(t.id)) || Cs(String(e.id), String(t.id));
-function fu(e, t, n, r) {
-  const s = [Math.round(t), Math.round(n + r)];
-  e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = s[0], e.pos[1] = s[1]) : e.pos = s;
+const dp = (e, t) => Dr(Number(e.id), Number(t.id)) || Dr(String(e.id), String(t.id));
+function yu(e, t, n, s) {
+  const r = [Math.round(t), Math.round(n + s)];
+  e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = r[0], e.pos[1] = r[1]) : e.pos = r;
 }
-function ip(e, t, n = {}) {
-  const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = n.exclude ?? (() => !1);
+function hp(e, t, n = {}) {
+  const s = n.LiteGraph, r = Lo(s), i = n.spacing ?? Kt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
-    const k = new Set(t.map(String));
-    l = On(e).filter((b) => k.has(String(b.id)));
-  } else l = On(e).filter((k) => !o(k));
+    const w = new Set(t.map(String));
+    l = Nn(e).filter((b) => w.has(String(b.id)));
+  } else l = Nn(e).filter((w) => !o(w));
   if (!l.length) return [];
-  const c = new Set(l.map((k) => String(k.id))), a = l.map((k) => Ss(k, r));
-  a.sort((k, b) => k.y - b.y || k.x - b.x || sp(k, b));
-  const u = n.x ?? Math.min(...a.map((k) => k.x)), d = n.y ?? Math.min(...a.map((k) => k.y)), m = uu(e).filter(([k, b]) => c.has(String(k)) && c.has(String(b))), { pos: g, layer: h } = cu(a, m, { x: u, y: d, spacing: i }), w = new Set([...n.ignore ?? []].map(String)), A = On(e).filter((k) => !c.has(String(k.id)) && !w.has(String(k.id))).map((k) => Ss(k, r)), C = a.slice().sort((k, b) => h.get(k.id) - h.get(b.id) || g.get(k.id)[1] - g.get(b.id)[1]), x = [];
-  for (const k of C) {
-    const [b, F] = g.get(k.id), B = { ...k, x: b, y: F };
-    A.length && (B.y = au(B, A.concat(x), i)), x.push(B), fu(Ht(e, k.id), B.x, B.y, s);
+  const c = new Set(l.map((w) => String(w.id))), a = l.map((w) => Tr(w, s));
+  a.sort((w, b) => w.y - b.y || w.x - b.x || dp(w, b));
+  const u = n.x ?? Math.min(...a.map((w) => w.x)), f = n.y ?? Math.min(...a.map((w) => w.y)), m = _u(e).filter(([w, b]) => c.has(String(w)) && c.has(String(b))), { pos: p, layer: h } = gu(a, m, { x: u, y: f, spacing: i }), k = new Set([...n.ignore ?? []].map(String)), A = Nn(e).filter((w) => !c.has(String(w.id)) && !k.has(String(w.id))).map((w) => Tr(w, s)), C = a.slice().sort((w, b) => h.get(w.id) - h.get(b.id) || p.get(w.id)[1] - p.get(b.id)[1]), x = [];
+  for (const w of C) {
+    const [b, F] = p.get(w.id), B = { ...w, x: b, y: F };
+    A.length && (B.y = mu(B, A.concat(x), i)), x.push(B), yu(Vt(e, w.id), B.x, B.y, r);
   }
-  return C.map((k) => k.id);
+  return C.map((w) => w.id);
 }
-function op(e, t, n = {}) {
-  const r = n.LiteGraph, s = Io(r), i = n.spacing ?? Gt.spacing, o = new Set(t.map(String)), l = t.map((x) => Ht(e, x)).filter(Boolean);
+function pp(e, t, n = {}) {
+  const s = n.LiteGraph, r = Lo(s), i = n.spacing ?? Kt.spacing, o = new Set(t.map(String)), l = t.map((x) => Vt(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const c = l.map((x) => Ss(x, r)), a = On(e).filter((x) => !o.has(String(x.id))).map((x) => Ss(x, r)), u = new Map(a.map((x) => [String(x.id), x])), d = uu(e), m = d.filter(([x, k]) => o.has(String(x)) && o.has(String(k))), g = cu(c, m, { x: 0, y: 0, spacing: i });
-  let h = -1 / 0, w = 1 / 0;
-  for (const [x, k] of d) {
+  const c = l.map((x) => Tr(x, s)), a = Nn(e).filter((x) => !o.has(String(x.id))).map((x) => Tr(x, s)), u = new Map(a.map((x) => [String(x.id), x])), f = _u(e), m = f.filter(([x, w]) => o.has(String(x)) && o.has(String(w))), p = gu(c, m, { x: 0, y: 0, spacing: i });
+  let h = -1 / 0, k = 1 / 0;
+  for (const [x, w] of f) {
     const b = u.get(String(x));
-    !b || !o.has(String(k)) || (h = Math.max(h, b.x + b.w + i - g.pos.get(k)[0]), w = Math.min(w, b.y));
+    !b || !o.has(String(w)) || (h = Math.max(h, b.x + b.w + i - p.pos.get(w)[0]), k = Math.min(k, b.y));
   }
   if (h === -1 / 0) {
-    const x = lp(a), k = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const x = gp(a), w = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let b = null;
-    if (k) {
-      b = [k[0] + Math.max(i, (k[2] - g.width) / 2), k[1] + Math.max(i, (k[3] - g.height) / 2)];
-      const F = { x: b[0], y: b[1], w: g.width, h: g.height };
-      a.some((B) => rp(F, B, i / 2)) && (b = null);
+    if (w) {
+      b = [w[0] + Math.max(i, (w[2] - p.width) / 2), w[1] + Math.max(i, (w[3] - p.height) / 2)];
+      const F = { x: b[0], y: b[1], w: p.width, h: p.height };
+      a.some((B) => fp(F, B, i / 2)) && (b = null);
     }
-    b || (b = x ? [x.x + x.w + i, x.y] : k ? [k[0] + k[2] / 4, k[1] + k[3] / 4] : Gt.origin), [h, w] = b;
+    b || (b = x ? [x.x + x.w + i, x.y] : w ? [w[0] + w[2] / 4, w[1] + w[3] / 4] : Kt.origin), [h, k] = b;
   }
-  const A = c.slice().sort((x, k) => g.layer.get(x.id) - g.layer.get(k.id) || g.pos.get(x.id)[1] - g.pos.get(k.id)[1]), C = a.slice();
+  const A = c.slice().sort((x, w) => p.layer.get(x.id) - p.layer.get(w.id) || p.pos.get(x.id)[1] - p.pos.get(w.id)[1]), C = a.slice();
   for (const x of A) {
-    const [k, b] = g.pos.get(x.id), F = { ...x, x: h + k, y: w + b };
-    F.y = au(F, C, i), C.push(F), fu(Ht(e, x.id), F.x, F.y, s);
+    const [w, b] = p.pos.get(x.id), F = { ...x, x: h + w, y: k + b };
+    F.y = mu(F, C, i), C.push(F), yu(Vt(e, x.id), F.x, F.y, r);
   }
   return A.map((x) => x.id);
 }
-function lp(e) {
+function gp(e) {
   if (!e.length) return null;
-  let t = 1 / 0, n = 1 / 0, r = -1 / 0, s = -1 / 0;
+  let t = 1 / 0, n = 1 / 0, s = -1 / 0, r = -1 / 0;
   for (const i of e)
-    t = Math.min(t, i.x), n = Math.min(n, i.y), r = Math.max(r, i.x + i.w), s = Math.max(s, i.y + i.h);
-  return { x: t, y: n, w: r - t, h: s - n };
+    t = Math.min(t, i.x), n = Math.min(n, i.y), s = Math.max(s, i.x + i.w), r = Math.max(r, i.y + i.h);
+  return { x: t, y: n, w: s - t, h: r - n };
 }
 const Qe = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
@@ -4446,206 +4446,206 @@ const Qe = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-}), vi = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class co extends Error {
-  constructor(t, n, r = []) {
-    super(n), this.code = t, this.suggestions = r;
+}), Ri = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+class ho extends Error {
+  constructor(t, n, s = []) {
+    super(n), this.code = t, this.suggestions = s;
   }
 }
 const ce = (e, t, n) => {
-  throw new co(e, t, n);
-}, nr = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Jn(e, t, n = Qe.name, { optional: r = !1 } = {}) {
+  throw new ho(e, t, n);
+}, ss = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function qn(e, t, n = Qe.name, { optional: s = !1 } = {}) {
   if (e == null) {
-    if (r) return "";
+    if (s) return "";
     ce("INVALID_COMMAND", `${t} is required`);
   }
   return typeof e != "string" && ce("INVALID_COMMAND", `${t} must be a string`), e.length > n && ce("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function wn(e, t, { optional: n = !1 } = {}) {
+function xn(e, t, { optional: n = !1 } = {}) {
   return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > Qe.coord) && ce("INVALID_COMMAND", `${t} must be a number within ±${Qe.coord}`), e);
 }
 function Yt(e, t) {
-  return nr(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Qe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
+  return ss(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= Qe.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ce("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function Ai(e, t) {
+function Ei(e, t) {
   if (e == null) return 0;
-  if (nr(e))
+  if (ss(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
   return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= Qe.name ? e : ce("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Ul(e, t) {
-  if (nr(e)) {
-    const n = ["number", "integer", "text", "boolean"].filter((r) => r in e);
+function Hl(e, t) {
+  if (ss(e)) {
+    const n = ["number", "integer", "text", "boolean"].filter((s) => s in e);
     n.length !== 1 && ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
   return typeof e == "number" ? (Number.isFinite(e) || ce("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > Qe.text && ce("VALUE_INVALID", `${t} is longer than ${Qe.text} characters`), e) : ce("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const gs = {
+const _r = {
   create_node(e) {
     const t = {
-      node_type: Jn(e.node_type, "node_type"),
-      x: wn(e.x, "x", { optional: !0 }),
-      y: wn(e.y, "y", { optional: !0 }),
-      ref: Jn(e.ref, "ref", Qe.ref, { optional: !0 }),
-      title: Jn(e.title, "title", Qe.name, { optional: !0 }),
+      node_type: qn(e.node_type, "node_type"),
+      x: xn(e.x, "x", { optional: !0 }),
+      y: xn(e.y, "y", { optional: !0 }),
+      ref: qn(e.ref, "ref", Qe.ref, { optional: !0 }),
+      title: qn(e.title, "title", Qe.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || ce("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      nr(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
+      ss(e.widgets) || ce("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
       n.length > Qe.widgets && ce("INVALID_COMMAND", `more than ${Qe.widgets} widgets`);
-      for (const r of n) t.widgets.push([Jn(r, "widget name"), Ul(e.widgets[r], `widgets.${r}`)]);
+      for (const s of n) t.widgets.push([qn(s, "widget name"), Hl(e.widgets[s], `widgets.${s}`)]);
     }
     return t;
   },
   remove_node: (e) => ({ node_id: Yt(e.node_id, "node_id") }),
   connect: (e) => ({
     from_id: Yt(e.from_id, "from_id"),
-    from_slot: Ai(e.from_slot, "from_slot"),
+    from_slot: Ei(e.from_slot, "from_slot"),
     to_id: Yt(e.to_id, "to_id"),
-    to_slot: Ai(e.to_slot, "to_slot")
+    to_slot: Ei(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: Ai(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: Yt(e.node_id, "node_id"), slot: Ei(e.slot, "slot") }),
   set_widget: (e) => ({
     node_id: Yt(e.node_id, "node_id"),
-    name: Jn(e.name, "name"),
-    value: Ul(e.value, "value")
+    name: qn(e.name, "name"),
+    value: Hl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: wn(e.x, "x"), y: wn(e.y, "y") }),
+  move_node: (e) => ({ node_id: Yt(e.node_id, "node_id"), x: xn(e.x, "x"), y: xn(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
     Array.isArray(t) || ce("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > Qe.nodes && ce("INVALID_COMMAND", `node_ids: more than ${Qe.nodes}`);
-    const n = wn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Gt.maxSpacing) && ce("INVALID_COMMAND", `spacing must be between 0 and ${Gt.maxSpacing}`), {
-      node_ids: t.map((r, s) => Yt(r, `node_ids[${s}]`)),
-      x: wn(e.x, "x", { optional: !0 }),
-      y: wn(e.y, "y", { optional: !0 }),
+    const n = xn(e.spacing, "spacing", { optional: !0 });
+    return n !== null && (n < 0 || n > Kt.maxSpacing) && ce("INVALID_COMMAND", `spacing must be between 0 and ${Kt.maxSpacing}`), {
+      node_ids: t.map((s, r) => Yt(s, `node_ids[${r}]`)),
+      x: xn(e.x, "x", { optional: !0 }),
+      y: xn(e.y, "y", { optional: !0 }),
       spacing: n
     };
   },
   set_node_mode(e) {
-    const t = Jn(e.mode, "mode");
-    return Object.hasOwn(vi, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(vi).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: vi[t] };
+    const t = qn(e.mode, "mode");
+    return Object.hasOwn(Ri, t) || ce("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(Ri).join(", ")}`), { node_id: Yt(e.node_id, "node_id"), mode: Ri[t] };
   }
-}, du = Object.freeze(Object.keys(gs)), Wl = new Set(du.filter((e) => e !== "get_graph"));
-function cp(e) {
-  nr(e) || ce("INVALID_COMMAND", "a command must be an object");
+}, bu = Object.freeze(Object.keys(_r)), Vl = new Set(bu.filter((e) => e !== "get_graph"));
+function wu(e) {
+  ss(e) || ce("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const r = Object.keys(e).filter((s) => Object.hasOwn(gs, s));
-    r.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = r[0], n = nr(e[t]) ? e[t] : {};
+    const s = Object.keys(e).filter((r) => Object.hasOwn(_r, r));
+    s.length !== 1 && ce("INVALID_COMMAND", "missing field: type"), t = s[0], n = ss(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(gs, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${du.join(", ")}`), { type: t, ...gs[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(_r, t)) && ce("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${bu.join(", ")}`), { type: t, ..._r[t](n) };
 }
-const ap = /* @__PURE__ */ new Set(["number", "slider", "knob"]), up = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function fp(e, t, n) {
-  const r = String(e.type ?? ""), s = e.options ?? {};
-  if (r === "combo") {
-    const i = ep(e, t);
-    return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Kn(n, i.filter((o) => typeof o == "string"))), n;
+const mp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), _p = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function yp(e, t, n) {
+  const s = String(e.type ?? ""), r = e.options ?? {};
+  if (s === "combo") {
+    const i = cp(e, t);
+    return i && !i.some((o) => o === n) && ce("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Xn(n, i.filter((o) => typeof o == "string"))), n;
   }
-  return ap.has(r) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), s.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof s.min == "number" && n < s.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${s.min}`), typeof s.max == "number" && n > s.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${s.max}`), n) : r === "toggle" || r === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : up.has(r) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (r === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return mp.has(s) ? (typeof n != "number" && ce("VALUE_INVALID", `${e.name} takes a number`), r.precision === 0 && !Number.isInteger(n) && ce("VALUE_INVALID", `${e.name} takes an integer`), typeof r.min == "number" && n < r.min && ce("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${r.min}`), typeof r.max == "number" && n > r.max && ce("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${r.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && ce("VALUE_INVALID", `${e.name} takes true or false`), n) : _p.has(s) ? (typeof n != "string" && ce("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && ce("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function dp(e) {
+function bp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Jl(e, t, n, r) {
-  const s = Zh(t, n);
-  s || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Kn(n, Qh(t)));
-  const i = fp(s, t, r), o = s.value;
-  s.value = i;
+function Gl(e, t, n, s) {
+  const r = op(t, n);
+  r || ce("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Xn(n, lp(t)));
+  const i = yp(r, t, s), o = r.value;
+  r.value = i;
   try {
-    s.callback?.call(s, s.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(s.name, s.value, o, s);
+    r.callback?.call(r, r.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(r.name, r.value, o, r);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return dp(s);
+  return bp(r);
 }
-function Xt(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return Ht(e.graph, e.refs.get(t.ref));
+function Zt(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return Vt(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const r = Ht(e.graph, t.id);
-    if (r) return r;
+    const s = Vt(e.graph, t.id);
+    if (s) return s;
     ce("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
   return ce("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function hp(e) {
+function wp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function pp(e) {
-  const t = [...e.pending].filter((n) => Ht(e.graph, n));
-  e.pending.clear(), t.length && op(e.graph, t, { LiteGraph: e.LiteGraph, view: hp(e) });
+function kp(e) {
+  const t = [...e.pending].filter((n) => Vt(e.graph, n));
+  e.pending.clear(), t.length && pp(e.graph, t, { LiteGraph: e.LiteGraph, view: wp(e) });
 }
-const gp = {
+const xp = {
   create_node(e, t) {
-    const { graph: n, LiteGraph: r } = e, s = r.createNode(t.node_type);
-    if (!s) {
-      const l = Object.keys(r.registered_node_types ?? {});
-      ce("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Kn(t.node_type, l));
+    const { graph: n, LiteGraph: s } = e, r = s.createNode(t.node_type);
+    if (!r) {
+      const l = Object.keys(s.registered_node_types ?? {});
+      ce("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Xn(t.node_type, l));
     }
-    t.title && (s.title = t.title);
+    t.title && (r.title = t.title);
     const i = t.x === null || t.y === null;
-    s.pos = i ? [0, 0] : [t.x, t.y];
+    r.pos = i ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !Ht(n, o) && (s.id = o), n.add(s), Ht(n, s.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !Vt(n, o) && (r.id = o), n.add(r), Vt(n, r.id) || ce("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, c] of t.widgets) Jl(e, s, l, c);
+      for (const [l, c] of t.widgets) Gl(e, r, l, c);
     } catch (l) {
-      throw n.remove(s), l;
+      throw n.remove(r), l;
     }
-    return t.ref && e.refs.set(t.ref, s.id), i && e.pending.add(s.id), { node_id: s.id };
+    return t.ref && e.refs.set(t.ref, r.id), i && e.pending.add(r.id), { node_id: r.id };
   },
   remove_node(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = n.id;
-    return e.graph.remove(n), Ht(e.graph, r) && ce("EDITOR_FAILED", `node #${r} cannot be removed`), { node_id: r };
+    const n = Zt(e, t.node_id, "node_id"), s = n.id;
+    return e.graph.remove(n), Vt(e.graph, s) && ce("EDITOR_FAILED", `node #${s} cannot be removed`), { node_id: s };
   },
   connect(e, t) {
-    const n = Xt(e, t.from_id, "from_id"), r = Xt(e, t.to_id, "to_id"), s = Xh(n, t.from_slot);
-    s < 0 && ce(
-      "SLOT_NOT_FOUND",
-      `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? Kn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
-    );
-    const i = $l(r, t.to_slot);
-    i < 0 && ce(
-      "SLOT_NOT_FOUND",
-      `node #${r.id} (${r.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? Kn(t.to_slot, (r.inputs ?? []).map((a) => a.name)) : []
-    ), n === r && ce("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
-    const o = n.outputs[s].type, l = r.inputs[i].type;
-    e.LiteGraph.isValidConnection(o, l) || ce("TYPE_MISMATCH", `output ${s} of #${n.id} is ${o}, input ${JSON.stringify(r.inputs[i].name)} of #${r.id} takes ${l}`);
-    const c = n.connect(s, r, i);
-    return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${s} -> #${r.id}:${i}`), { node_id: r.id, link_id: c.id };
-  },
-  disconnect(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = $l(n, t.slot);
+    const n = Zt(e, t.from_id, "from_id"), s = Zt(e, t.to_id, "to_id"), r = ip(n, t.from_slot);
     r < 0 && ce(
       "SLOT_NOT_FOUND",
-      `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? Kn(t.slot, (n.inputs ?? []).map((i) => i.name)) : []
+      `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
+      typeof t.from_slot == "string" ? Xn(t.from_slot, (n.outputs ?? []).map((a) => a.name)) : []
     );
-    const s = n.inputs[r].link;
-    return s == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(r), n.inputs[r].link !== null && n.inputs[r].link !== void 0 && ce("EDITOR_FAILED", `input ${r} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: s });
+    const i = Wl(s, t.to_slot);
+    i < 0 && ce(
+      "SLOT_NOT_FOUND",
+      `node #${s.id} (${s.type}) has no input ${JSON.stringify(t.to_slot)}`,
+      typeof t.to_slot == "string" ? Xn(t.to_slot, (s.inputs ?? []).map((a) => a.name)) : []
+    ), n === s && ce("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
+    const o = n.outputs[r].type, l = s.inputs[i].type;
+    e.LiteGraph.isValidConnection(o, l) || ce("TYPE_MISMATCH", `output ${r} of #${n.id} is ${o}, input ${JSON.stringify(s.inputs[i].name)} of #${s.id} takes ${l}`);
+    const c = n.connect(r, s, i);
+    return c || ce("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${r} -> #${s.id}:${i}`), { node_id: s.id, link_id: c.id };
+  },
+  disconnect(e, t) {
+    const n = Zt(e, t.node_id, "node_id"), s = Wl(n, t.slot);
+    s < 0 && ce(
+      "SLOT_NOT_FOUND",
+      `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
+      typeof t.slot == "string" ? Xn(t.slot, (n.inputs ?? []).map((i) => i.name)) : []
+    );
+    const r = n.inputs[s].link;
+    return r == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(s), n.inputs[s].link !== null && n.inputs[s].link !== void 0 && ce("EDITOR_FAILED", `input ${s} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: r });
   },
   set_widget(e, t) {
-    const n = Xt(e, t.node_id, "node_id"), r = Jl(e, n, t.name, t.value);
-    return r === void 0 ? { node_id: n.id } : { node_id: n.id, value: r };
+    const n = Zt(e, t.node_id, "node_id"), s = Gl(e, n, t.name, t.value);
+    return s === void 0 ? { node_id: n.id } : { node_id: n.id, value: s };
   },
   move_node(e, t) {
-    const n = Xt(e, t.node_id, "node_id");
+    const n = Zt(e, t.node_id, "node_id");
     return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of On(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of Nn(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4653,7 +4653,7 @@ const gp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((s, i) => Xt(e, s, `node_ids[${i}]`).id), r = ip(e.graph, n, {
+    const n = t.node_ids.map((r, i) => Zt(e, r, `node_ids[${i}]`).id), s = hp(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4661,159 +4661,159 @@ const gp = {
       exclude: e.keepOnClear,
       ignore: e.pending
     });
-    for (const s of r) e.pending.delete(s);
+    for (const r of s) e.pending.delete(r);
     return {};
   },
   set_node_mode(e, t) {
-    const n = Xt(e, t.node_id, "node_id");
+    const n = Zt(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ce("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, mp = "BATCH_MODE_PARTIAL";
-function _p(e) {
-  return e === mp || e === 2 || String(e).toLowerCase() === "partial";
+}, vp = "BATCH_MODE_PARTIAL";
+function Ap(e) {
+  return e === vp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function ql(e, t) {
-  const n = t instanceof co ? t.code : "EDITOR_FAILED", r = t instanceof co ? t.message : `command failed: ${t?.message ?? String(t)}`, s = { code: n, message: r.slice(0, 1e3), index: e };
-  return t?.suggestions?.length && (s.suggestions = t.suggestions), { index: e, ok: !1, error: s };
+function Kl(e, t) {
+  const n = t instanceof ho ? t.code : "EDITOR_FAILED", s = t instanceof ho ? t.message : `command failed: ${t?.message ?? String(t)}`, r = { code: n, message: s.slice(0, 1e3), index: e };
+  return t?.suggestions?.length && (r.suggestions = t.suggestions), { index: e, ok: !1, error: r };
 }
-function yp(e, t) {
+function Rp(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
   if (n.length > Qe.commands)
     return { ok: !1, error: `more than ${Qe.commands} commands`, results: [], applied: !1 };
-  const r = e.graph, s = _p(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = r.serialize(), c = new Array(n.length);
-  let a = 0, u = -1, d = !1;
+  const s = e.graph, r = Ap(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, l = s.serialize(), c = new Array(n.length);
+  let a = 0, u = -1, f = !1;
   for (let h = 0; h < n.length; h++) {
-    let w;
+    let k;
     try {
-      w = cp(n[h]);
+      k = wu(n[h]);
     } catch (C) {
-      if (c[h] = ql(h, C), !s) {
+      if (c[h] = Kl(h, C), !r) {
         u = h;
         break;
       }
       continue;
     }
-    o.expectedId = w.type === "create_node" ? i[a++] : void 0;
-    const A = s && Wl.has(w.type) && h > 0 ? r.serialize() : null;
+    o.expectedId = k.type === "create_node" ? i[a++] : void 0;
+    const A = r && Vl.has(k.type) && h > 0 ? s.serialize() : null;
     try {
-      c[h] = { index: h, ok: !0, ...gp[w.type](o, w) }, Wl.has(w.type) && (d = !0);
+      c[h] = { index: h, ok: !0, ...xp[k.type](o, k) }, Vl.has(k.type) && (f = !0);
     } catch (C) {
-      if (c[h] = ql(h, C), !s) {
+      if (c[h] = Kl(h, C), !r) {
         u = h;
         break;
       }
       const x = A ?? l;
-      Dn(r.serialize()) !== Dn(x) && Hl(r, x);
+      Tn(s.serialize()) !== Tn(x) && Xl(s, x);
     }
   }
   if (u >= 0) {
-    Dn(r.serialize()) !== Dn(l) && Hl(r, l);
+    Tn(s.serialize()) !== Tn(l) && Xl(s, l);
     const h = `not applied: command ${u} failed and the patch is atomic (the graph was rolled back)`;
-    for (let w = 0; w < n.length; w++)
-      w !== u && (c[w] = { index: w, ok: !1, error: { code: "SKIPPED", message: h, index: w } });
-    return r.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
+    for (let k = 0; k < n.length; k++)
+      k !== u && (c[k] = { index: k, ok: !1, error: { code: "SKIPPED", message: h, index: k } });
+    return s.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[u].error.message, results: c, applied: !1 };
   }
-  pp(o), r.setDirtyCanvas?.(!0, !0);
-  const m = c.every((h) => h.ok), g = c.find((h) => !h.ok);
+  kp(o), s.setDirtyCanvas?.(!0, !0);
+  const m = c.every((h) => h.ok), p = c.find((h) => !h.ok);
   return {
     ok: m,
-    error: m ? "" : g.error.message,
+    error: m ? "" : p.error.message,
     results: c,
-    applied: d
+    applied: f
   };
 }
-function Hl(e, t) {
+function Xl(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const hu = new Float64Array(1), Vl = new Uint32Array(hu.buffer), Gl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-function Kl(e) {
-  for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, r) => n.id - r.id);
+const ku = new Float64Array(1), Yl = new Uint32Array(ku.buffer), Zl = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+function Ql(e) {
+  for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, s) => n.id - s.id);
   return e;
 }
-function bp(e) {
+function Ep(e) {
   const t = e._links ?? e.links;
-  return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((r) => r && r.id != null) : [];
+  return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((s) => s && s.id != null) : [];
 }
-function kp(e) {
+function Cp(e) {
   let t = -2128831035;
   const n = (l) => {
     t = Math.imul(t ^ l, 16777619);
-  }, r = (l) => {
-    let c = Number(l);
-    (c === 0 || !Number.isFinite(c)) && (c = 0), hu[0] = c, n(Vl[Gl]), n(Vl[1 - Gl]);
   }, s = (l) => {
+    let c = Number(l);
+    (c === 0 || !Number.isFinite(c)) && (c = 0), ku[0] = c, n(Yl[Zl]), n(Yl[1 - Zl]);
+  }, r = (l) => {
     const c = String(l ?? "");
-    r(c.length);
+    s(c.length);
     for (let a = 0; a < c.length; a++) n(c.charCodeAt(a));
-  }, i = Kl(e._nodes ?? e.nodes ?? []);
-  r(i.length);
+  }, i = Ql(e._nodes ?? e.nodes ?? []);
+  s(i.length);
   for (const l of i) {
-    r(l.id), s(l.type), r(l.pos?.[0] ?? 0), r(l.pos?.[1] ?? 0), r(l.mode ?? 0);
+    s(l.id), r(l.type), s(l.pos?.[0] ?? 0), s(l.pos?.[1] ?? 0), s(l.mode ?? 0);
     const c = l.inputs ?? [];
-    r(c.length);
-    for (const u of c) r(u?.link > 0 ? u.link : 0);
+    s(c.length);
+    for (const u of c) s(u?.link > 0 ? u.link : 0);
     const a = l.outputs ?? [];
-    r(a.length);
+    s(a.length);
     for (const u of a) {
-      const d = (u?.links ?? []).filter((m) => m > 0);
-      r(d.length);
-      for (const m of d) r(m);
+      const f = (u?.links ?? []).filter((m) => m > 0);
+      s(f.length);
+      for (const m of f) s(m);
     }
   }
-  const o = Kl(bp(e));
-  r(o.length);
+  const o = Ql(Ep(e));
+  s(o.length);
   for (const l of o)
-    r(l.id), r(l.origin_id), r(l.origin_slot), r(l.target_id), r(l.target_slot);
+    s(l.id), s(l.origin_id), s(l.origin_slot), s(l.target_id), s(l.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function wp(e) {
+function Sp(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function xp(e) {
+function Dp(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function vp(e) {
-  const { nodes: t, links: n, last_node_id: r, last_link_id: s, state: i, ...o } = e;
-  return Dn({ ...o, nodes: [] });
+function Tp(e) {
+  const { nodes: t, links: n, last_node_id: s, last_link_id: r, state: i, ...o } = e;
+  return Tn({ ...o, nodes: [] });
 }
-function pu(e) {
+function xu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const r of e.nodes) r && r.id != null && t.set(r.id, xp(r));
+  for (const s of e.nodes) s && s.id != null && t.set(s.id, Dp(s));
   const n = /* @__PURE__ */ new Map();
-  for (const r of Array.isArray(e.links) ? e.links : []) {
-    const s = wp(r);
-    s && s[0] != null && n.set(s[0], JSON.stringify(s));
+  for (const s of Array.isArray(e.links) ? e.links : []) {
+    const r = Sp(s);
+    r && r[0] != null && n.set(r[0], JSON.stringify(r));
   }
-  return { nodes: t, links: n, rest: vp(e) };
+  return { nodes: t, links: n, rest: Tp(e) };
 }
-function Ap(e, t, n) {
+function Fp(e, t, n) {
   if (!e) return null;
-  const r = pu(t);
-  if (!r || r.rest !== e.rest) return null;
-  const s = [];
+  const s = xu(t);
+  if (!s || s.rest !== e.rest) return null;
+  const r = [];
   for (const c of t.nodes)
-    !c || c.id == null || e.nodes.get(c.id) !== r.nodes.get(c.id) && s.push(JSON.stringify(c));
-  const i = [...e.nodes.keys()].filter((c) => !r.nodes.has(c)), o = [];
-  for (const [c, a] of r.links) {
+    !c || c.id == null || e.nodes.get(c.id) !== s.nodes.get(c.id) && r.push(JSON.stringify(c));
+  const i = [...e.nodes.keys()].filter((c) => !s.nodes.has(c)), o = [];
+  for (const [c, a] of s.links) {
     const u = e.links.get(c);
     if (u === void 0) o.push(a);
     else if (u !== a) return null;
   }
-  const l = [...e.links.keys()].filter((c) => !r.links.has(c));
+  const l = [...e.links.keys()].filter((c) => !s.links.has(c));
   return {
-    nodes_json: s,
+    nodes_json: r,
     removed_node_ids: i,
     links_json: o,
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: kp(n)
+    digest: Cp(n)
   };
 }
-function Rp(e) {
+function Ip(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4822,8 +4822,8 @@ function Rp(e) {
   }, end() {
   } };
 }
-function Yl(e, t) {
-  const n = Rp(e);
+function ec(e, t) {
+  const n = Ip(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4835,48 +4835,48 @@ function Yl(e, t) {
     }
   }
 }
-const Ep = 1e3, Cp = 1500, Sp = 120, Dp = 480 * 1024, Ri = "the tab has switched to another workflow; this canvas is no longer open in it", Tp = 200, Fp = 50, Ip = 1e4, Op = 1e3, Np = 128, Ei = 1024 * 1024 - 1024;
-function Mp(e) {
+const Op = 1e3, Np = 1500, Mp = 120, Lp = 480 * 1024, Ci = "the tab has switched to another workflow; this canvas is no longer open in it", Pp = 200, $p = 50, jp = 1e4, Bp = 1e3, zp = 128, Si = 1024 * 1024 - 1024;
+function Up(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Ci(e, t) {
-  const n = String(t || "workflow"), r = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${r}~${Mp(n)}`.slice(0, Np);
+function Di(e, t) {
+  const n = String(t || "workflow"), s = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
+  return `${e}:${s}~${Up(n)}`.slice(0, zp);
 }
-function Lp(e, t = Dp) {
+function Wp(e, t = Lp) {
   if (!e || typeof e != "object") return "";
-  const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), r = (i) => {
-    if (Array.isArray(i)) return i.map(r);
+  const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), s = (i) => {
+    if (Array.isArray(i)) return i.map(s);
     if (i && typeof i == "object") {
       const o = {};
-      for (const l of Object.keys(i)) n.has(l) || (o[l] = r(i[l]));
+      for (const l of Object.keys(i)) n.has(l) || (o[l] = s(i[l]));
       return o;
     }
     return i;
-  }, s = JSON.stringify(r(e));
-  return new TextEncoder().encode(s).length <= t ? s : "";
+  }, r = JSON.stringify(s(e));
+  return new TextEncoder().encode(r).length <= t ? r : "";
 }
-function Pp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function Jp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
-  let r = null;
+  let s = null;
   try {
-    r = e?.getItem(n);
+    s = e?.getItem(n);
   } catch {
-    r = null;
+    s = null;
   }
-  if (!r || !/^[a-z0-9]{4,16}$/.test(r)) {
-    r = t();
+  if (!s || !/^[a-z0-9]{4,16}$/.test(s)) {
+    s = t();
     try {
-      e?.setItem(n, r);
+      e?.setItem(n, s);
     } catch {
     }
   }
-  return r;
+  return s;
 }
-class jp {
+class qp {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4908,8 +4908,8 @@ class jp {
   untrackProvenance() {
     const t = this.activeWorkflow()?.changeTracker?.activeState, n = this.graph()?.extra?.comfyd?.provenance;
     if (!t || typeof t != "object" || !n) return;
-    const r = t.extra && typeof t.extra == "object" ? t.extra : {}, s = r.comfyd && typeof r.comfyd == "object" ? r.comfyd : {};
-    t.extra = { ...r, comfyd: { ...s, provenance: JSON.parse(JSON.stringify(n)) } };
+    const s = t.extra && typeof t.extra == "object" ? t.extra : {}, r = s.comfyd && typeof s.comfyd == "object" ? s.comfyd : {};
+    t.extra = { ...s, comfyd: { ...r, provenance: JSON.parse(JSON.stringify(n)) } };
   }
   workflowKey() {
     const t = this.activeWorkflow();
@@ -4924,7 +4924,7 @@ class jp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Cp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Np), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -4933,18 +4933,18 @@ class jp {
     this.status = t, this.onStatus?.(t);
   }
   closeSocket(t, n) {
-    const r = this.socket;
-    if (this.socket = null, this.attached = !1, r) {
-      r.onopen = r.onmessage = r.onclose = r.onerror = null;
+    const s = this.socket;
+    if (this.socket = null, this.attached = !1, s) {
+      s.onopen = s.onmessage = s.onclose = s.onerror = null;
       try {
-        r.close(t, n);
+        s.close(t, n);
       } catch {
       }
     }
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = oo(this.attempt++);
+    const t = uo(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -4954,51 +4954,51 @@ class jp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Fp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > $p : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Tp);
+      }, Pp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Lp(await this.d.objectInfo?.());
-      } catch (r) {
-        this.log("warn", `comfyd: cannot read /object_info (${r?.message ?? r})`);
+        this.objectInfoJson = Wp(await this.d.objectInfo?.());
+      } catch (s) {
+        this.log("warn", `comfyd: cannot read /object_info (${s?.message ?? s})`);
       }
     try {
       t = await this.d.connection.get();
-    } catch (r) {
-      this.log("warn", `comfyd: no connection info yet (${r?.message ?? r})`), this.d.connection.invalidate?.(), this.scheduleReconnect();
+    } catch (s) {
+      this.log("warn", `comfyd: no connection info yet (${s?.message ?? s})`), this.d.connection.invalidate?.(), this.scheduleReconnect();
       return;
     }
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(ou(t, "/comfy/editor/ws"), lu(t));
-    } catch (r) {
-      this.log("warn", `comfyd: cannot open the editor socket (${r?.message ?? r})`), this.scheduleReconnect();
+      n = new this.d.WebSocket(hu(t, "/comfy/editor/ws"), pu(t));
+    } catch (s) {
+      this.log("warn", `comfyd: cannot open the editor socket (${s?.message ?? s})`), this.scheduleReconnect();
       return;
     }
-    this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
-    }, n.onclose = (r) => {
+    this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (s) => this.onMessage(s.data), n.onerror = () => {
+    }, n.onclose = (s) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (r?.code === Ep) {
+        if (s?.code === Op) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
-        (r?.code === 1008 || r?.code === 1006) && this.d.connection.invalidate?.(), this.scheduleReconnect();
+        (s?.code === 1008 || s?.code === 1006) && this.d.connection.invalidate?.(), this.scheduleReconnect();
       }
     };
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Ci(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
+    this.canvasId = Di(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -5008,13 +5008,13 @@ class jp {
       focused: this.focused,
       tab_revision: this.tabRevision
     };
-    this.send(n) || (n.object_info_json = "", this.send(n));
+    this.d.preview && (n.can_preview = !0), this.send(n) || (n.object_info_json = "", this.send(n));
   }
   send(t) {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
-    const r = JSON.stringify(t);
-    return r.length > Ei && new TextEncoder().encode(r).length > Ei ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(r), !0);
+    const s = JSON.stringify(t);
+    return s.length > Si && new TextEncoder().encode(s).length > Si ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
   }
   onMessage(t) {
     let n;
@@ -5027,7 +5027,7 @@ class jp {
     if (!(!n || typeof n != "object"))
       switch (n.type) {
         case "attached":
-          this.attached = !0, this.attempt = 0, this.replaced = !1, this.revision = Number(n.revision) || 0, this.setStatus("attached"), this.checkEdits();
+          this.attached = !0, this.attempt = 0, this.replaced = !1, this.revision = Number(n.revision) || 0, this.setStatus("attached"), this.d.onLeases?.({ leases: [] }), this.checkEdits();
           return;
         case "patch":
           return this.enqueue(() => this.handlePatch(n));
@@ -5037,8 +5037,13 @@ class jp {
           return this.enqueue(() => this.handleLoad(n));
         case "resync":
           return this.enqueue(() => this.resync(n));
+        case "preview":
+          return this.handlePreview(n);
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && tp(this.graph(), n.provenance_json) && this.untrackProvenance();
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && ap(this.graph(), n.provenance_json) && this.untrackProvenance();
+          return;
+        case "lease_update":
+          this.d.onLeases?.(n);
           return;
         case "error":
           this.log("warn", `comfyd: ${n.code ?? "error"}: ${n.message ?? ""}`);
@@ -5055,11 +5060,24 @@ class jp {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Ci(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Di(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+  }
+  /** Shows a preview and answers the user's decision (false when the tab
+   * cannot show one, has switched workflows, or the deadline passed). */
+  async handlePreview(t) {
+    const n = this.d.preview;
+    let s = !1;
+    if (n && !this.switchedAway())
+      try {
+        s = await n.show(t);
+      } catch (r) {
+        this.log("error", `comfyd: the preview failed: ${r?.message ?? r}`);
+      }
+    this.send({ type: "preview_decision", request_id: t.request_id, accepted: !!s });
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Ri, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Ci, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -5068,23 +5086,23 @@ class jp {
       view: () => this.view(),
       log: this.log
     };
-    let r;
+    let s;
     this.busy++;
     try {
-      r = Yl(this.d.app, () => yp(n, t));
+      s = ec(this.d.app, () => Rp(n, t));
     } catch (i) {
-      r = { ok: !1, error: `the patch failed: ${i?.message ?? i}`, results: [] };
+      s = { ok: !1, error: `the patch failed: ${i?.message ?? i}`, results: [] };
     } finally {
       this.busy--;
     }
-    const s = this.serialize();
-    this.reported(s), this.tabRevision += 1, this.send({
+    const r = this.serialize();
+    this.reported(r), this.tabRevision += 1, this.send({
       type: "patch_result",
       request_id: t.request_id,
-      ok: !!r.ok,
-      error: r.error ?? "",
-      results: (r.results ?? []).filter(Boolean).map($p),
-      workflow_json: JSON.stringify(s),
+      ok: !!s.ok,
+      error: s.error ?? "",
+      results: (s.results ?? []).filter(Boolean).map(Hp),
+      workflow_json: JSON.stringify(r),
       tab_revision: this.tabRevision
     });
   }
@@ -5092,36 +5110,36 @@ class jp {
    * nodes created without coordinates go when it is free; null when the
    * canvas has no size yet. */
   view() {
-    const t = this.d.app.canvas, n = t?.ds, r = t?.canvas, s = n?.visible_area;
-    if (s && s[2] > 0 && s[3] > 0) return [s[0], s[1], s[2], s[3]].map(Number);
-    if (!n || !r || !n.scale || !r.width || !r.height) return null;
-    const i = globalThis.devicePixelRatio || 1, o = (r.clientWidth || r.width / i) / n.scale, l = (r.clientHeight || r.height / i) / n.scale;
+    const t = this.d.app.canvas, n = t?.ds, s = t?.canvas, r = n?.visible_area;
+    if (r && r[2] > 0 && r[3] > 0) return [r[0], r[1], r[2], r[3]].map(Number);
+    if (!n || !s || !n.scale || !s.width || !s.height) return null;
+    const i = globalThis.devicePixelRatio || 1, o = (s.clientWidth || s.width / i) / n.scale, l = (s.clientHeight || s.height / i) / n.scale;
     return [-n.offset[0], -n.offset[1], o, l];
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Ri, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Ci, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
-    const { app: n, api: r } = this.d, s = [];
+    const { app: n, api: s } = this.d, r = [];
     let i = "";
-    const o = r.queuePrompt;
-    r.queuePrompt = async function(...a) {
+    const o = s.queuePrompt;
+    s.queuePrompt = async function(...a) {
       try {
         const u = await o.apply(this, a);
-        return s.push(u), u;
+        return r.push(u), u;
       } catch (u) {
-        throw i = Zl(u), u;
+        throw i = nc(u), u;
       }
     };
     try {
       const a = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, a);
     } catch (a) {
-      i = i || Zl(a);
+      i = i || nc(a);
     } finally {
-      r.queuePrompt = o;
+      s.queuePrompt = o;
     }
-    const l = s[s.length - 1], c = !!l?.prompt_id && !i;
+    const l = r[r.length - 1], c = !!l?.prompt_id && !i;
     this.send({
       type: "queue_result",
       request_id: t.request_id,
@@ -5137,42 +5155,42 @@ class jp {
    * the workflow. The widgets' beforeQueued/afterQueued callbacks run as
    * around app.queuePrompt (a seed set to "randomize" changes after). */
   async handlePromptOnly(t) {
-    const { app: n } = this.d, r = n.rootGraph ?? n.graph, s = { type: "queue_result", request_id: t.request_id, prompt_id: "", number: 0 };
+    const { app: n } = this.d, s = n.rootGraph ?? n.graph, r = { type: "queue_result", request_id: t.request_id, prompt_id: "", number: 0 };
     if (typeof n.graphToPrompt != "function")
-      return this.send({ ...s, ok: !1, error: "this frontend has no graphToPrompt" });
+      return this.send({ ...r, ok: !1, error: "this frontend has no graphToPrompt" });
     let i;
     try {
-      Xl(r, "beforeQueued");
-      const o = await n.graphToPrompt(r);
+      tc(s, "beforeQueued");
+      const o = await n.graphToPrompt(s);
       if (i = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      Xl(r, "afterQueued");
+      tc(s, "afterQueued");
     } catch (o) {
-      return this.send({ ...s, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
+      return this.send({ ...r, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (i.prompt_json.length + i.workflow_json.length > Ei)
-      return this.send({ ...s, ok: !1, error: "the workflow is too large to hand over" });
-    this.send({ ...s, ok: !0, error: "", ...i });
+    if (i.prompt_json.length + i.workflow_json.length > Si)
+      return this.send({ ...r, ok: !1, error: "the workflow is too large to hand over" });
+    this.send({ ...r, ok: !0, error: "", ...i });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Ri, workflow_json: "", tab_revision: this.tabRevision });
-    let n, r = !1, s = "";
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Ci, workflow_json: "", tab_revision: this.tabRevision });
+    let n, s = !1, r = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
     } catch (o) {
-      s = `cannot load: ${o?.message ?? o}`;
+      r = `cannot load: ${o?.message ?? o}`;
     }
-    if (!s) {
+    if (!r) {
       this.busy++;
       try {
         if (t.undo_step) {
           const o = this.d.app.rootGraph ?? this.d.app.graph;
-          Yl(this.d.app, () => o.configure(n));
+          ec(this.d.app, () => o.configure(n));
         } else
           await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
-        r = !0;
+        s = !0;
       } catch (o) {
-        s = `loading failed: ${o?.message ?? o}`;
+        r = `loading failed: ${o?.message ?? o}`;
       } finally {
         this.busy--;
       }
@@ -5181,9 +5199,9 @@ class jp {
     this.reported(i), this.tabRevision += 1, this.send({
       type: "load_result",
       request_id: t.request_id,
-      ok: r,
-      error: s,
-      workflow_json: r ? JSON.stringify(i) : "",
+      ok: s,
+      error: r,
+      workflow_json: s ? JSON.stringify(i) : "",
       tab_revision: this.tabRevision
     });
   }
@@ -5192,13 +5210,13 @@ class jp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, Sp);
+    }, Mp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Ip || this.d.app.configuringGraph) return;
-    if (Ci(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < jp || this.d.app.configuringGraph) return;
+    if (Di(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5208,20 +5226,20 @@ class jp {
     } catch {
       return;
     }
-    const r = Dn(n);
-    if (r === this.lastSig) return;
-    let s = null;
+    const s = Tn(n);
+    if (s === this.lastSig) return;
+    let r = null;
     try {
-      s = Ap(this.baseline, n, this.graph());
+      r = Fp(this.baseline, n, this.graph());
     } catch {
-      s = null;
+      r = null;
     }
-    this.reported(n, r), this.tabRevision += 1, s && this.send({ type: "user_edit", delta: s, tab_revision: this.tabRevision }) ? this.deltasSent++ : s || this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
+    this.reported(n, s), this.tabRevision += 1, r && this.send({ type: "user_edit", delta: r, tab_revision: this.tabRevision }) ? this.deltasSent++ : r || this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
   }
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
-  reported(t, n = Dn(t)) {
-    this.lastSig = n, this.baseline = pu(t);
+  reported(t, n = Tn(t)) {
+    this.lastSig = n, this.baseline = xu(t);
   }
   /** The core could not use a delta of a user edit: it gets the whole
    * workflow (the tab's patches always carry it). */
@@ -5262,7 +5280,7 @@ class jp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Op)) {
+    if (!(this.focused && t - this.focusSentAt < Bp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5271,35 +5289,286 @@ class jp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function Xl(e, t) {
+function tc(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
-  for (const r of n) for (const s of r.widgets ?? []) s[t]?.();
+  for (const s of n) for (const r of s.widgets ?? []) r[t]?.();
 }
-function Zl(e) {
+function nc(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
-    const n = typeof t.error == "object" ? t.error?.message : t.error, r = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
-    return `${n ?? "prompt refused"}${r.length ? ` (nodes ${r.join(", ")})` : ""}`.slice(0, 1e3);
+    const n = typeof t.error == "object" ? t.error?.message : t.error, s = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
+    return `${n ?? "prompt refused"}${s.length ? ` (nodes ${s.join(", ")})` : ""}`.slice(0, 1e3);
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function $p(e) {
+function Hp(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const Bp = 600, Ql = 64;
-function is(e) {
-  const t = String(e ?? "");
-  return t.length > Ql ? `${t.slice(0, Ql - 1)}…` : t;
+const Vp = 80, Gp = 220, sc = 90, Kp = 12;
+function _t(e) {
+  return e == null ? null : typeof e == "object" ? e.id !== void 0 ? `id:${Number(e.id)}` : e.ref !== void 0 ? `ref:${e.ref}` : null : typeof e == "string" && !/^\d+$/.test(e) ? `ref:${e}` : `id:${Number(e)}`;
 }
-function zp(e) {
+function Xp(e) {
+  let t = 0, n = 1 / 0;
+  for (const s of e?._nodes ?? [])
+    t = Math.max(t, Number(s.pos?.[0] ?? 0) + Number(s.size?.[0] ?? 0)), n = Math.min(n, Number(s.pos?.[1] ?? 0));
+  return { right: t, top: Number.isFinite(n) ? n : 0 };
+}
+function Yp(e, t, n = {}) {
+  const s = { ghosts: [], links: [], widgets: [], removed: [], unlinked: [], moved: [], other: [], lines: [] };
+  s.requested_by = String(t?.requested_by ?? ""), s.deadline_ms = Number(t?.deadline_ms ?? 0), s.destructive = Array.isArray(t?.destructive) && t.destructive.length > 0;
+  const r = (t?.expected_node_ids ?? []).map(Number), i = Xp(e);
+  let o = 0;
+  const l = (a) => a && a.startsWith("id:") ? e?.getNodeById?.(Number(a.slice(3))) : null, c = (a) => {
+    const u = l(a);
+    if (u) return `#${u.id} ${u.title ?? u.type}`;
+    const f = s.ghosts.find((m) => m.key === a || `id:${m.id}` === a);
+    return f ? `new ${f.type}` : String(a);
+  };
+  for (const a of t?.commands ?? []) {
+    let u;
+    try {
+      u = wu(a);
+    } catch {
+      s.other.push(a);
+      continue;
+    }
+    switch (u.type) {
+      case "create_node": {
+        const f = r[o] ?? null, p = Number.isFinite(u.x) && Number.isFinite(u.y) ? [u.x, u.y] : [i.right + Vp, i.top + o * (sc + 40)];
+        s.ghosts.push({ key: u.ref !== void 0 && u.ref !== "" ? `ref:${u.ref}` : `id:${f}`, id: f, type: u.node_type, title: u.title || u.node_type, pos: p, size: [Gp, sc], widgets: u.widgets ?? {} }), s.lines.push(`+ ${u.node_type}${u.title ? ` "${u.title}"` : ""}`), o++;
+        break;
+      }
+      case "connect":
+        s.links.push({ from: _t(u.from_id), from_slot: u.from_slot, to: _t(u.to_id), to_slot: u.to_slot }), s.lines.push(`+ link ${c(_t(u.from_id))} → ${c(_t(u.to_id))}`);
+        break;
+      case "set_widget": {
+        const f = _t(u.node_id), m = l(f), p = s.ghosts.find((k) => k.key === f);
+        if (p) {
+          p.widgets = { ...p.widgets, [u.name]: u.value };
+          break;
+        }
+        const h = m?.widgets?.find((k) => k.name === u.name);
+        s.widgets.push({ node_id: m ? m.id : f, name: u.name, from: h ? h.value : void 0, to: u.value }), s.lines.push(`~ ${c(f)}.${u.name}: ${JSON.stringify(h ? h.value : null)} → ${JSON.stringify(u.value)}`);
+        break;
+      }
+      case "remove_node": {
+        const f = l(_t(u.node_id));
+        f && s.removed.push(f.id), s.lines.push(`− ${c(_t(u.node_id))}`);
+        break;
+      }
+      case "disconnect": {
+        const f = l(_t(u.node_id));
+        s.unlinked.push({ node_id: f ? f.id : null, slot: u.slot }), s.lines.push(`− link into ${c(_t(u.node_id))} (${JSON.stringify(u.slot)})`);
+        break;
+      }
+      case "clear_graph":
+        for (const f of e?._nodes ?? []) n.keepOnClear?.(f) || s.removed.push(f.id);
+        s.lines.push("− every node (clear)");
+        break;
+      case "move_node": {
+        const f = l(_t(u.node_id));
+        f && s.moved.push({ node_id: f.id, pos: [u.x, u.y] }), s.lines.push(`↦ ${c(_t(u.node_id))}`);
+        break;
+      }
+      default:
+        s.other.push(u), s.lines.push(`${u.type}`);
+    }
+  }
+  return s;
+}
+function rc(e, t, n) {
+  const s = typeof t == "number" ? t : Math.max(0, (n ? e.outputs : e.inputs)?.findIndex((i) => i.name === t) ?? 0);
+  return [Number(e.pos[0]) + (n ? Number(e.size[0]) : 0), Number(e.pos[1]) + 14 + s * 20];
+}
+class Zp {
+  constructor(t) {
+    this.d = t, this.t = t.timers ?? globalThis, this.current = null;
+  }
+  get active() {
+    return this.current !== null;
+  }
+  show(t) {
+    this.dismiss(!1);
+    const n = this.d.app?.graph ?? this.d.app?.canvas?.graph, s = Yp(n, t, { keepOnClear: this.d.isPanelNode });
+    return new Promise((r) => {
+      const i = { msg: t, desc: s, resolve: r, el: null, timer: null, prevDraw: null };
+      this.current = i;
+      const o = s.deadline_ms ? s.deadline_ms - Date.now() : 0;
+      o > 0 && (i.timer = this.t.setTimeout(() => this.finish(i, !1), o)), this.hookCanvas(i), i.el = this.bar(i);
+    });
+  }
+  /** Ends the preview on screen (e.g. the tab switched workflows). */
+  dismiss(t = !1) {
+    this.current && this.finish(this.current, t);
+  }
+  decide(t) {
+    this.current && this.finish(this.current, !!t);
+  }
+  finish(t, n) {
+    if (this.current !== t) return;
+    this.current = null, t.timer && this.t.clearTimeout(t.timer), t.el?.remove();
+    const s = this.d.app?.canvas;
+    s && (s.onDrawForeground = t.prevDraw, s.setDirty?.(!0, !0)), t.resolve(n);
+  }
+  hookCanvas(t) {
+    const n = this.d.app?.canvas;
+    if (!n) return;
+    t.prevDraw = n.onDrawForeground ?? null;
+    const s = this;
+    n.onDrawForeground = function(r, i) {
+      t.prevDraw && t.prevDraw.call(this, r, i), s.current === t && Qp(r, n.graph ?? s.d.app.graph, t.desc);
+    }, n.setDirty?.(!0, !0);
+  }
+  bar(t) {
+    const n = this.d.document ?? globalThis.document;
+    if (!n?.createElement) return null;
+    const s = n.createElement("div");
+    s.className = "comfyd-preview", s.setAttribute("role", "dialog"), s.setAttribute("aria-label", "comfyd preview"), s.style.cssText = "position:fixed;left:50%;bottom:24px;transform:translateX(-50%);z-index:10000;max-width:560px;background:#1f2330;color:#e8e8e8;border:1px solid #f0b429;border-radius:8px;padding:10px 14px;font:13px/1.4 sans-serif;box-shadow:0 4px 18px rgba(0,0,0,.5)";
+    const r = n.createElement("div");
+    r.style.cssText = "font-weight:600;margin-bottom:6px", r.textContent = `${t.desc.requested_by || "An agent"} proposes a change${t.desc.destructive ? " that removes work" : ""}`, s.appendChild(r);
+    const i = n.createElement("ul");
+    i.style.cssText = "margin:0 0 8px 16px;padding:0;max-height:180px;overflow:auto";
+    const o = t.desc.lines.slice(0, Kp);
+    t.desc.lines.length > o.length && o.push(`… and ${t.desc.lines.length - o.length} more`);
+    for (const a of o) {
+      const u = n.createElement("li");
+      u.textContent = a, i.appendChild(u);
+    }
+    s.appendChild(i);
+    const l = n.createElement("div");
+    l.style.cssText = "display:flex;gap:8px;justify-content:flex-end";
+    const c = (a, u, f, m) => {
+      const p = n.createElement("button");
+      return p.type = "button", p.className = u, p.textContent = a, p.style.cssText = `background:${m};color:#fff;border:0;border-radius:5px;padding:5px 14px;cursor:pointer`, p.addEventListener("click", () => this.finish(t, f)), l.appendChild(p), p;
+    };
+    return c("Reject", "comfyd-preview-reject", !1, "#8a2c2c"), c("Accept", "comfyd-preview-accept", !0, "#2c7a3f"), s.appendChild(l), (n.body ?? n.documentElement)?.appendChild(s), s;
+  }
+}
+function Qp(e, t, n) {
+  const s = (i) => {
+    if (i?.startsWith?.("id:")) {
+      const l = t?.getNodeById?.(Number(i.slice(3)));
+      if (l) return { node: l };
+    }
+    const o = n.ghosts.find((l) => l.key === i || `id:${l.id}` === i);
+    return o ? { ghost: o } : null;
+  };
+  e.save();
+  for (const i of n.removed) {
+    const o = t?.getNodeById?.(i);
+    if (!o) continue;
+    const [l, c] = o.pos, [a, u] = o.size;
+    e.fillStyle = "rgba(20,20,20,0.6)", e.fillRect(l, c - 30, a, u + 30), e.strokeStyle = "#d9534f", e.lineWidth = 3, e.beginPath(), e.moveTo(l, c - 30), e.lineTo(l + a, c + u), e.stroke();
+  }
+  const r = /* @__PURE__ */ new Map();
+  for (const i of n.widgets) r.set(i.node_id, [...r.get(i.node_id) ?? [], i]);
+  for (const [i, o] of r) {
+    const l = t?.getNodeById?.(Number(i));
+    l && (e.strokeStyle = "#f0b429", e.lineWidth = 3, e.strokeRect(l.pos[0] - 4, l.pos[1] - 34, l.size[0] + 8, l.size[1] + 38), e.fillStyle = "#f0b429", e.font = "12px sans-serif", o.forEach((c, a) => e.fillText(`${c.name} → ${JSON.stringify(c.to)}`, l.pos[0], l.pos[1] - 40 - 14 * a)));
+  }
+  e.setLineDash([8, 6]);
+  for (const i of n.ghosts)
+    e.fillStyle = "rgba(80,160,255,0.15)", e.fillRect(i.pos[0], i.pos[1] - 30, i.size[0], i.size[1] + 30), e.strokeStyle = "#50a0ff", e.lineWidth = 2, e.strokeRect(i.pos[0], i.pos[1] - 30, i.size[0], i.size[1] + 30), e.fillStyle = "#9cc8ff", e.font = "14px sans-serif", e.fillText(`+ ${i.title}`, i.pos[0] + 8, i.pos[1] - 10);
+  e.strokeStyle = "#50a0ff";
+  for (const i of n.links) {
+    const o = s(i.from), l = s(i.to);
+    if (!o || !l) continue;
+    const c = o.node ? rc(o.node, i.from_slot, !0) : [o.ghost.pos[0] + o.ghost.size[0], o.ghost.pos[1] + 14], a = l.node ? rc(l.node, i.to_slot, !1) : [l.ghost.pos[0], l.ghost.pos[1] + 14];
+    e.beginPath(), e.moveTo(c[0], c[1]), e.bezierCurveTo(c[0] + 60, c[1], a[0] - 60, a[1], a[0], a[1]), e.stroke();
+  }
+  e.restore();
+}
+const ic = "rgba(110, 160, 255, 0.8)", oc = 40, eg = 256, or = 6;
+function Ti(e) {
+  const t = String(e ?? "");
+  return t.length > oc ? `${t.slice(0, oc - 1)}…` : t;
+}
+function tg(e) {
+  switch (String(e?.kind ?? "").replace(/^ACTOR_KIND_/, "").toLowerCase()) {
+    case "skill":
+      return `skill ${Ti(e.skill)}`;
+    case "mcp":
+      return e.name ? `MCP ${Ti(e.name)}` : "an MCP client";
+    case "grpc":
+      return e.name ? Ti(e.name) : "a caller";
+    default:
+      return "someone";
+  }
+}
+function ng(e, t, n = 0) {
+  const s = /* @__PURE__ */ new Map();
+  if (!Array.isArray(e)) return s;
+  for (const r of e.slice(0, eg)) {
+    if (!r || typeof r != "object" || !Array.isArray(r.node_ids)) continue;
+    const i = Number(r.expires_ms) - n;
+    if (!Number.isFinite(i) || i <= t) continue;
+    const o = `leased by ${tg(r.holder)}`;
+    for (const l of r.node_ids) {
+      const c = Number(l);
+      Number.isInteger(c) && c > 0 && !s.has(c) && s.set(c, { label: o, expires: i, leaseId: Number(r.id) });
+    }
+  }
+  return s;
+}
+function sg(e, t, n, { titleHeight: s = 30, scale: r = 1 } = {}) {
+  if (!n.size || !t || typeof t.getNodeById != "function") return 0;
+  let i = 0;
+  e.save(), e.strokeStyle = ic, e.fillStyle = ic, e.lineWidth = Math.max(1, 1.5 / (r || 1)), typeof e.setLineDash == "function" && e.setLineDash([6, 4]), e.font = "12px sans-serif";
+  for (const [o, l] of n) {
+    const c = t.getNodeById(o);
+    if (!c || !c.pos || !c.size) continue;
+    const a = !!c.flags?.collapsed, u = Number(a ? c._collapsed_width ?? c.size[0] : c.size[0]), f = a ? 0 : Number(c.size[1]), m = Number(c.pos[0]) - or, p = Number(c.pos[1]) - s - or;
+    e.strokeRect(m, p, u + 2 * or, f + s + 2 * or), e.fillText(l.label, m, p - 4), i++;
+  }
+  return e.restore(), i;
+}
+function rg({ app: e, LiteGraph: t, timers: n = globalThis, now: s = () => Date.now() }) {
+  let r = [], i = 0, o = null, l = null;
+  const c = () => ng(r, s(), i), a = () => e.canvas?.setDirty?.(!0, !0), u = () => {
+    o && n.clearTimeout(o), o = null;
+    let p = 1 / 0;
+    for (const h of c().values()) p = Math.min(p, h.expires);
+    p !== 1 / 0 && (o = n.setTimeout(() => {
+      o = null, a(), u();
+    }, Math.max(0, p - s()) + 50));
+  }, f = (p) => {
+    const h = e.canvas, k = e.rootGraph ?? e.graph;
+    !h || h.graph && h.graph !== k || sg(p, k, c(), { titleHeight: t?.NODE_TITLE_HEIGHT ?? 30, scale: h.ds?.scale ?? 1 });
+  }, m = () => {
+    const p = e.canvas;
+    if (!p || l === p) return;
+    const h = p.onDrawForeground;
+    p.onDrawForeground = function(k, A) {
+      typeof h == "function" && h.call(this, k, A), f(k);
+    }, l = p;
+  };
+  return {
+    update(p) {
+      m(), r = Array.isArray(p?.leases) ? p.leases : [];
+      const h = Number(p?.now_ms);
+      i = Number.isFinite(h) && h > 0 ? h - s() : 0, u(), a();
+    },
+    nodes: c,
+    remove() {
+      o && n.clearTimeout(o), o = null, r = [], a();
+    }
+  };
+}
+const ig = 600, lc = 64;
+function lr(e) {
+  const t = String(e ?? "");
+  return t.length > lc ? `${t.slice(0, lc - 1)}…` : t;
+}
+function og(e) {
   switch (e?.kind) {
     case "skill":
-      return `skill ${is(e.skill)} (session ${is(e.session_id).slice(0, 8)})`;
+      return `skill ${lr(e.skill)} (session ${lr(e.session_id).slice(0, 8)})`;
     case "mcp":
-      return e.name ? `MCP client ${is(e.name)}` : "an MCP client";
+      return e.name ? `MCP client ${lr(e.name)}` : "an MCP client";
     case "grpc":
-      return e.name ? `caller ${is(e.name)}` : "an unnamed caller";
+      return e.name ? `caller ${lr(e.name)}` : "an unnamed caller";
     case "user":
       return "the user";
     case "load":
@@ -5308,20 +5577,20 @@ function zp(e) {
       return "someone unknown";
   }
 }
-function Up(e) {
+function lg(e) {
   const t = Math.max(0, Math.round(Number(e) / 1e3));
   return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
 }
-function Wp(e, t, n = Date.now()) {
+function cg(e, t, n = Date.now()) {
   if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
-  const r = e.nodes[String(t)];
-  if (!r || typeof r != "object") return null;
-  const s = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${zp(s[c.by])}, ${Up(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(r)}`], l = r.created;
-  return l && typeof l == "object" && (l.by !== r.by || l.rev !== r.rev) && o.push(`Created by ${i(l)}`), o;
+  const s = e.nodes[String(t)];
+  if (!s || typeof s != "object") return null;
+  const r = Array.isArray(e.actors) ? e.actors : [], i = (c) => `${og(r[c.by])}, ${lg(n - Number(c.at))} (revision ${c.rev})`, o = [`Last changed by ${i(s)}`], l = s.created;
+  return l && typeof l == "object" && (l.by !== s.by || l.rev !== s.rev) && o.push(`Created by ${i(l)}`), o;
 }
-function Jp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.now() }) {
-  const s = t.createElement("div");
-  s.className = "comfyd-provenance-tip", Object.assign(s.style, {
+function ag({ app: e, document: t, timers: n = globalThis, now: s = () => Date.now() }) {
+  const r = t.createElement("div");
+  r.className = "comfyd-provenance-tip", Object.assign(r.style, {
     position: "fixed",
     zIndex: "10000",
     pointerEvents: "none",
@@ -5334,46 +5603,46 @@ function Jp({ app: e, document: t, timers: n = globalThis, now: r = () => Date.n
     background: "rgba(20, 20, 20, 0.92)",
     color: "#ddd",
     border: "1px solid #555"
-  }), t.body.appendChild(s);
+  }), t.body.appendChild(r);
   let i = null, o = null;
   const l = () => {
-    i && n.clearTimeout(i), i = null, o = null, s.style.display = "none";
-  }, c = (m, g) => {
+    i && n.clearTimeout(i), i = null, o = null, r.style.display = "none";
+  }, c = (m, p) => {
     const h = m.canvas?.getBoundingClientRect?.();
-    return h && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([g.clientX - h.left, g.clientY - h.top]) : m.graph_mouse ?? null;
+    return h && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([p.clientX - h.left, p.clientY - h.top]) : m.graph_mouse ?? null;
   }, a = (m) => {
-    const g = e.canvas, h = e.rootGraph ?? e.graph, w = g?.graph ?? h;
-    if (w !== h) return null;
-    const A = c(g, m);
-    return !w || !A || typeof w.getNodeOnPos != "function" ? null : w.getNodeOnPos(A[0], A[1]) ?? null;
-  }, u = (m, g) => {
-    const h = e.rootGraph ?? e.graph, w = Wp(h?.extra?.comfyd?.provenance, o, r());
-    if (!w) {
-      s.style.display = "none";
+    const p = e.canvas, h = e.rootGraph ?? e.graph, k = p?.graph ?? h;
+    if (k !== h) return null;
+    const A = c(p, m);
+    return !k || !A || typeof k.getNodeOnPos != "function" ? null : k.getNodeOnPos(A[0], A[1]) ?? null;
+  }, u = (m, p) => {
+    const h = e.rootGraph ?? e.graph, k = cg(h?.extra?.comfyd?.provenance, o, s());
+    if (!k) {
+      r.style.display = "none";
       return;
     }
-    s.textContent = w.join(`
-`), s.style.left = `${m + 14}px`, s.style.top = `${g + 14}px`, s.style.display = "block";
-  }, d = (m) => {
+    r.textContent = k.join(`
+`), r.style.left = `${m + 14}px`, r.style.top = `${p + 14}px`, r.style.display = "block";
+  }, f = (m) => {
     if (!e.canvas || m.target !== e.canvas.canvas || m.buttons) return l();
-    const g = a(m);
-    if (!g) return l();
-    if (g.id === o) {
+    const p = a(m);
+    if (!p) return l();
+    if (p.id === o) {
       i || u(m.clientX, m.clientY);
       return;
     }
-    l(), o = g.id;
-    const h = m.clientX, w = m.clientY;
+    l(), o = p.id;
+    const h = m.clientX, k = m.clientY;
     i = n.setTimeout(() => {
-      i = null, u(h, w);
-    }, Bp);
+      i = null, u(h, k);
+    }, ig);
   };
-  return t.addEventListener("pointermove", d, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
-    l(), t.removeEventListener("pointermove", d), t.removeEventListener("pointerdown", l, !0), s.remove();
+  return t.addEventListener("pointermove", f, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
+    l(), t.removeEventListener("pointermove", f), t.removeEventListener("pointerdown", l, !0), r.remove();
   };
 }
-const ao = 200, qp = 16, Hp = 256, Vp = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rr = (e) => Vp.has(e);
-function sr(e) {
+const po = 200, ug = 16, fg = 256, dg = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), rs = (e) => dg.has(e);
+function is(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
@@ -5381,24 +5650,24 @@ const et = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function Gp(e, t) {
+function hg(e, t) {
   if (!e) return !0;
-  const n = et(e.seq), r = et(t.seq);
-  return n && r ? r > n : !(rr(sr(e.status)) && !rr(sr(t.status)));
+  const n = et(e.seq), s = et(t.seq);
+  return n && s ? s > n : !(rs(is(e.status)) && !rs(is(t.status)));
 }
-function Kp(e) {
+function pg(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= ao) return;
-  const n = t.map((r) => e.runs[r]).sort((r, s) => Number(rr(sr(s.status))) - Number(rr(sr(r.status))) || et(r.queued_at_ms) - et(s.queued_at_ms));
-  for (const r of n.slice(0, t.length - ao))
-    delete e.runs[r.prompt_id], delete e.runTurns[r.prompt_id];
+  if (t.length <= po) return;
+  const n = t.map((s) => e.runs[s]).sort((s, r) => Number(rs(is(r.status))) - Number(rs(is(s.status))) || et(s.queued_at_ms) - et(r.queued_at_ms));
+  for (const s of n.slice(0, t.length - po))
+    delete e.runs[s.prompt_id], delete e.runTurns[s.prompt_id];
 }
-function gu(e, t, { workingTurn: n = 0 } = {}) {
+function vu(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
-  const r = t.prompt_id;
-  return Gp(e.runs[r], t) ? (e.runs[r] = t, !e.runTurns[r] && n && !rr(sr(t.status)) && (e.runTurns[r] = n), Kp(e), !0) : !1;
+  const s = t.prompt_id;
+  return hg(e.runs[s], t) ? (e.runs[s] = t, !e.runTurns[s] && n && !rs(is(t.status)) && (e.runTurns[s] = n), pg(e), !0) : !1;
 }
-function Yp(e) {
+function gg(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5406,42 +5675,42 @@ function Yp(e) {
     return "";
   }
   if (!t || typeof t != "object") return "";
-  const n = (r) => typeof r == "string" && r ? r : "";
+  const n = (s) => typeof s == "string" && s ? s : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function Xp(e, t, n) {
-  const r = Yp(n), s = Number(t) || 0;
-  return !r || !s || e.runTurns[r] === s ? !1 : (e.runTurns[r] = s, !0);
+function mg(e, t, n) {
+  const s = gg(n), r = Number(t) || 0;
+  return !s || !r || e.runTurns[s] === r ? !1 : (e.runTurns[s] = r, !0);
 }
-function Zp(e, t) {
+function _g(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
-  const r = et(t.queued_at_ms), s = e.turns.filter((o) => !o.pending);
-  if (!s.length) return 0;
-  if (!r) return s.at(-1).id;
+  const s = et(t.queued_at_ms), r = e.turns.filter((o) => !o.pending);
+  if (!r.length) return 0;
+  if (!s) return r.at(-1).id;
   let i = 0;
-  for (const o of s) {
-    if (!o.createdAt || o.createdAt > r) continue;
+  for (const o of r) {
+    if (!o.createdAt || o.createdAt > s) continue;
     i = o.id;
     const l = o.order.map((a) => o.replies[a]).filter((a) => a.final && a.createdAt);
-    if ((l.length === o.order.length && l.length > 0 ? Math.max(...l.map((a) => a.createdAt)) : 1 / 0) >= r) return o.id;
+    if ((l.length === o.order.length && l.length > 0 ? Math.max(...l.map((a) => a.createdAt)) : 1 / 0) >= s) return o.id;
   }
-  return i || s[0].id;
+  return i || r[0].id;
 }
-function Qp(e) {
-  const t = {}, n = Object.values(e.runs).sort((r, s) => et(r.queued_at_ms) - et(s.queued_at_ms) || et(r.number) - et(s.number));
-  for (const r of n) {
-    const s = Zp(e, r);
-    (t[s] ??= []).push(r);
+function yg(e) {
+  const t = {}, n = Object.values(e.runs).sort((s, r) => et(s.queued_at_ms) - et(r.queued_at_ms) || et(s.number) - et(r.number));
+  for (const s of n) {
+    const r = _g(e, s);
+    (t[r] ??= []).push(s);
   }
   return t;
 }
-function eg(e, t = () => "") {
-  const n = sr(e.status), r = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), s = {
+function bg(e, t = () => "") {
+  const n = is(e.status), s = (a, u) => String(u || t(String(a)) || (a ? `#${a}` : "")), r = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
-    final: rr(n),
+    final: rs(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
     queuePosition: et(e.queue_position),
@@ -5459,44 +5728,44 @@ function eg(e, t = () => "") {
     // [{nodeId, index, filename, kind}]
     seconds: null
   }, i = new Set([...e.executed_nodes ?? [], ...e.cached_nodes ?? []].map(String));
-  if (s.done = i.size, e.executing_node && !s.final) {
+  if (r.done = i.size, e.executing_node && !r.final) {
     const a = String(e.executing_node);
-    s.node = { id: a, title: r(a) };
-    const u = (e.progress ?? []).find((d) => String(d.node_id) === a);
-    u && et(u.max) > 0 && (s.value = et(u.value), s.max = et(u.max), s.percent = Math.max(0, Math.min(100, Math.round(100 * s.value / s.max))));
+    r.node = { id: a, title: s(a) };
+    const u = (e.progress ?? []).find((f) => String(f.node_id) === a);
+    u && et(u.max) > 0 && (r.value = et(u.value), r.max = et(u.max), r.percent = Math.max(0, Math.min(100, Math.round(100 * r.value / r.max))));
   }
   for (const a of e.node_errors ?? [])
-    s.errors.push({
+    r.errors.push({
       nodeId: String(a.node_id ?? ""),
-      title: r(a.node_id, a.title),
+      title: s(a.node_id, a.title),
       input: String(a.input_name ?? ""),
       message: [a.message, a.details].filter(Boolean).join(": ")
     });
   const o = e.execution_error;
-  o && (o.node_id || o.exception_message || o.exception_type) && s.errors.push({
+  o && (o.node_id || o.exception_message || o.exception_type) && r.errors.push({
     nodeId: String(o.node_id ?? ""),
-    title: r(o.node_id, o.title),
+    title: s(o.node_id, o.title),
     input: "",
     message: [o.exception_type, o.exception_message].filter(Boolean).join(": ")
-  }), !s.errors.length && (e.prompt_error || n === "failed" && e.reason) && s.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
+  }), !r.errors.length && (e.prompt_error || n === "failed" && e.reason) && r.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const a of e.outputs ?? [])
-    (a.files ?? []).forEach((u, d) => {
-      s.outputs.length >= qp || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && s.outputs.push({ nodeId: String(a.node_id), index: d, filename: String(u.filename), kind: String(u.kind ?? "images") });
+    (a.files ?? []).forEach((u, f) => {
+      r.outputs.length >= ug || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && r.outputs.push({ nodeId: String(a.node_id), index: f, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
   const l = et(e.started_at_ms), c = et(e.ended_at_ms);
-  return l && c >= l && (s.seconds = (c - l) / 1e3), s;
+  return l && c >= l && (r.seconds = (c - l) / 1e3), r;
 }
-function ec(e, t, n, r = 0) {
-  const s = r ? `?max_side=${r}` : "";
-  return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${s}`;
+function cc(e, t, n, s = 0) {
+  const r = s ? `?max_side=${s}` : "";
+  return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${r}`;
 }
-const tc = 500, nc = 200;
-function on(e, t) {
+const ac = 500, uc = 200;
+function ln(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function mu() {
+function Au() {
   return {
     sessionId: "",
     session: null,
@@ -5525,35 +5794,35 @@ function mu() {
     // [{id, coversTo, content}]: compacted turns (docs/sessions.md)
   };
 }
-function tg(e) {
+function wg(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function _u(e, t = "") {
-  Object.assign(e, mu(), { sessionId: t });
+function Ru(e, t = "") {
+  Object.assign(e, Au(), { sessionId: t });
 }
-function rc(e, t) {
+function fc(e, t) {
   const n = Number(t) || 0;
-  for (let r = e.turns.length - 1; r >= 0; r--) if (e.turns[r].id === n) return e.turns[r];
+  for (let s = e.turns.length - 1; s >= 0; s--) if (e.turns[s].id === n) return e.turns[s];
   return null;
 }
-function Xn(e, t) {
-  let n = rc(e, t);
+function Zn(e, t) {
+  let n = fc(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
-  let r = e.turns.length;
-  for (; r > 0 && e.turns[r - 1].id > n.id; ) r--;
-  return e.turns.splice(r, 0, n), e.turns.length > nc && e.turns.splice(0, e.turns.length - nc), rc(e, n.id) ?? n;
+  let s = e.turns.length;
+  for (; s > 0 && e.turns[s - 1].id > n.id; ) s--;
+  return e.turns.splice(s, 0, n), e.turns.length > uc && e.turns.splice(0, e.turns.length - uc), fc(e, n.id) ?? n;
 }
-function ms(e, t) {
+function yr(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function qn(e, t) {
-  e.logs.push(t), e.logs.length > tc && e.logs.splice(0, e.logs.length - tc);
+function Hn(e, t) {
+  e.logs.push(t), e.logs.length > ac && e.logs.splice(0, e.logs.length - ac);
 }
-function Oo(e) {
+function Po(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5563,147 +5832,147 @@ function Oo(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function sc(e, t) {
+function dc(e, t) {
   if (!t || typeof t != "object") return;
-  const n = on(t.role, "ROLE_"), r = on(t.state, "MESSAGE_STATE_");
-  if (on(t.kind, "MESSAGE_KIND_") === "summary") {
-    const s = Number(t.id) || 0;
-    e.summaries.some((i) => i.id === s) || e.summaries.push({ id: s, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
+  const n = ln(t.role, "ROLE_"), s = ln(t.state, "MESSAGE_STATE_");
+  if (ln(t.kind, "MESSAGE_KIND_") === "summary") {
+    const r = Number(t.id) || 0;
+    e.summaries.some((i) => i.id === r) || e.summaries.push({ id: r, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
     return;
   }
   if (n === "user") {
-    const s = Xn(e, t.id);
-    s.content = String(t.content ?? ""), s.attachments = Oo(t.attachments), s.state = r, s.error = String(t.error ?? ""), s.createdAt = Number(t.created_at_ms) || s.createdAt || 0, s.pending = !1;
+    const r = Zn(e, t.id);
+    r.content = String(t.content ?? ""), r.attachments = Po(t.attachments), r.state = s, r.error = String(t.error ?? ""), r.createdAt = Number(t.created_at_ms) || r.createdAt || 0, r.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const s = Xn(e, t.turn_id), i = ms(s, t.skill);
-    i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = r || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
+    const r = Zn(e, t.turn_id), i = yr(r, t.skill);
+    i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = s || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
   }
 }
-function ic(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = on(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+function hc(e, t) {
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = ln(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function yu(e) {
+function Eu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function ng(e, t) {
+function kg(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, r = t.data && typeof t.data == "object" ? t.data : {}, s = yu(t);
-  if (r.session_id && e.sessionId && r.session_id !== e.sessionId && n !== "created") return !1;
+  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, r = Eu(t);
+  if (s.session_id && e.sessionId && s.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
-    if (s && s < e.lastSeq) return !1;
-    const i = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = r.session?.id ?? e.sessionId;
-    _u(e, c), e.logs = i;
+    if (r && r < e.lastSeq) return !1;
+    const i = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((a) => a.pending), c = s.session?.id ?? e.sessionId;
+    Ru(e, c), e.logs = i;
     for (const [a, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[a] = u, o.runTurns[a] && (e.runTurns[a] = o.runTurns[a]));
-    ic(e, r.session), r.status !== void 0 && (e.status = on(r.status, "SESSION_STATUS_") || e.status);
-    for (const a of Array.isArray(r.history) ? r.history : []) sc(e, a);
-    for (const a of Array.isArray(r.partials) ? r.partials : []) {
-      const u = ms(Xn(e, a.turn_id), a.skill);
+    hc(e, s.session), s.status !== void 0 && (e.status = ln(s.status, "SESSION_STATUS_") || e.status);
+    for (const a of Array.isArray(s.history) ? s.history : []) dc(e, a);
+    for (const a of Array.isArray(s.partials) ? s.partials : []) {
+      const u = yr(Zn(e, a.turn_id), a.skill);
       u.final || (u.content = String(a.content ?? ""), u.next = Number(a.delta_count) || 0, u.state = "streaming");
     }
-    return e.lastSeq = s || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
+    return e.lastSeq = r || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return gu(e, r.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return vu(e, s.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result"].includes(n))
-    return n === "configured" && r.session && ic(e, r.session), !1;
-  if (s) {
-    if (s <= e.lastSeq) return !1;
-    e.lastSeq = s;
+    return n === "configured" && s.session && hc(e, s.session), !1;
+  if (r) {
+    if (r <= e.lastSeq) return !1;
+    e.lastSeq = r;
   }
   switch (n) {
     case "status_update": {
-      if (e.status = on(r.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(r.detail ?? ""), e.queuedTurns = Number(r.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(r.turn_id) || e.workingTurn : 0, e.status === "idle")
+      if (e.status = ln(s.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(s.detail ?? ""), e.queuedTurns = Number(s.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(s.turn_id) || e.workingTurn : 0, e.status === "idle")
         for (const i of e.turns)
           for (const o of i.order) i.replies[o].state === "streaming" && (i.replies[o].state = "done");
       return !0;
     }
     case "stream_delta": {
-      const i = Xn(e, r.turn_id), o = ms(i, r.skill), l = Number(r.index);
+      const i = Zn(e, s.turn_id), o = yr(i, s.skill), l = Number(s.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
         if (l > o.next)
           return e.needsResync = !0, !1;
       }
-      return o.content += String(r.delta ?? ""), o.next += 1, o.state = "streaming", !0;
+      return o.content += String(s.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return sc(e, r.message), !0;
+      return dc(e, s.message), !0;
     case "debug_log":
-      return qn(e, {
-        seq: s,
-        level: on(r.level, "LOG_LEVEL_").toUpperCase() || "INFO",
-        module: String(r.module ?? ""),
-        skill: String(r.skill ?? ""),
-        message: String(r.message ?? "")
+      return Hn(e, {
+        seq: r,
+        level: ln(s.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        module: String(s.module ?? ""),
+        skill: String(s.skill ?? ""),
+        message: String(s.message ?? "")
       }), !0;
     case "error": {
-      if (e.lastError = { code: String(r.code ?? ""), message: String(r.message ?? ""), skill: String(r.skill ?? "") }, r.turn_id) {
-        const i = Xn(e, r.turn_id);
-        if (r.skill) {
-          const o = ms(i, r.skill);
-          o.error = e.lastError.message, o.final || (o.state = r.code === "cancelled" ? "cancelled" : "failed");
+      if (e.lastError = { code: String(s.code ?? ""), message: String(s.message ?? ""), skill: String(s.skill ?? "") }, s.turn_id) {
+        const i = Zn(e, s.turn_id);
+        if (s.skill) {
+          const o = yr(i, s.skill);
+          o.error = e.lastError.message, o.final || (o.state = s.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return qn(e, { seq: s, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return Hn(e, { seq: r, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
-      return r.config && (e.config = r.config), typeof r.title == "string" && (e.title = r.title), !0;
+      return s.config && (e.config = s.config), typeof s.title == "string" && (e.title = s.title), !0;
     case "tool_call":
-      return qn(e, { seq: s, level: "INFO", module: "tool", skill: String(r.skill ?? ""), message: `${r.name ?? "tool"}(${String(r.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return Hn(e, { seq: r, level: "INFO", module: "tool", skill: String(s.skill ?? ""), message: `${s.name ?? "tool"}(${String(s.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return Xp(e, r.turn_id, r.result_json), qn(e, { seq: s, level: r.ok ? "INFO" : "WARN", module: "tool", skill: String(r.skill ?? ""), message: `${r.call_id ?? ""} -> ${String(r.result_json ?? "").slice(0, 300)}` }), !0;
+      return mg(e, s.turn_id, s.result_json), Hn(e, { seq: r, level: s.ok ? "INFO" : "WARN", module: "tool", skill: String(s.skill ?? ""), message: `${s.call_id ?? ""} -> ${String(s.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
-      const i = Number(r.to_message_id) || 0;
+      const i = Number(s.to_message_id) || 0;
       if (!i) return !1;
       e.turns = e.turns.filter((l) => l.pending || l.id <= i);
       for (const l of e.turns)
         for (const c of [...l.order])
           (l.replies[c].id || 0) > i && (delete l.replies[c], l.order.splice(l.order.indexOf(c), 1));
       e.summaries = e.summaries.filter((l) => l.id <= i);
-      const o = Array.isArray(r.restored) ? r.restored.map((l) => l.canvas_id).join(", ") : "";
-      return qn(e, { seq: s, level: "INFO", module: "session", skill: "", message: `reverted to message ${i}: ${Number(r.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
+      const o = Array.isArray(s.restored) ? s.restored.map((l) => l.canvas_id).join(", ") : "";
+      return Hn(e, { seq: r, level: "INFO", module: "session", skill: "", message: `reverted to message ${i}: ${Number(s.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
     }
     case "graph_changed":
-      return qn(e, { seq: s, level: "INFO", module: "graph", skill: "", message: `${r.canvas_id ?? ""} r${r.revision ?? ""}: ${r.summary ?? ""}` }), !0;
+      return Hn(e, { seq: r, level: "INFO", module: "graph", skill: "", message: `${s.canvas_id ?? ""} r${s.revision ?? ""}: ${s.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function rg(e, t, n, r = []) {
-  const s = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Oo(r), state: "sending", error: "", replies: {}, order: [], pending: !0 };
-  return e.turns.push(s), s;
+function xg(e, t, n, s = []) {
+  const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: Po(s), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+  return e.turns.push(r), r;
 }
-function sg(e, t, n) {
-  const r = e.turns.findIndex((o) => o.pending && o.clientId === t), s = r >= 0 ? e.turns.splice(r, 1)[0] : null;
+function vg(e, t, n) {
+  const s = e.turns.findIndex((o) => o.pending && o.clientId === t), r = s >= 0 ? e.turns.splice(s, 1)[0] : null;
   if (!n?.id) return;
-  const i = Xn(e, n.id);
-  i.content || (i.content = String(n.content ?? s?.content ?? "")), i.attachments?.length || (i.attachments = Oo(n.attachments ?? s?.attachments)), i.state || (i.state = on(n.state, "MESSAGE_STATE_"));
+  const i = Zn(e, n.id);
+  i.content || (i.content = String(n.content ?? r?.content ?? "")), i.attachments?.length || (i.attachments = Po(n.attachments ?? r?.attachments)), i.state || (i.state = ln(n.state, "MESSAGE_STATE_"));
 }
-function oc(e, t) {
-  const n = e.turns.find((r) => r.pending && r.clientId === t);
+function pc(e, t) {
+  const n = e.turns.find((s) => s.pending && s.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function ig(e, t, n) {
-  const r = e.turns.find((s) => s.pending && s.clientId === t);
-  r && (r.state = "failed", r.error = String(n ?? "not sent"));
+function Ag(e, t, n) {
+  const s = e.turns.find((r) => r.pending && r.clientId === t);
+  s && (s.state = "failed", s.error = String(n ?? "not sent"));
 }
-function os(e, t = []) {
+function cr(e, t = []) {
   const n = [];
-  for (const r of t) e.replies[r] && n.push(r);
-  for (const r of e.order) n.includes(r) || n.push(r);
-  return n.map((r) => e.replies[r]);
+  for (const s of t) e.replies[s] && n.push(s);
+  for (const s of e.order) n.includes(s) || n.push(s);
+  return n.map((s) => e.replies[s]);
 }
-const og = 15e3, lg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), cg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function _s(e) {
-  return cg.has(String(e?.code ?? ""));
+const Rg = 15e3, Eg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Cg = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function br(e) {
+  return Cg.has(String(e?.code ?? ""));
 }
-function fr(e, t) {
+function ds(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class ag {
+class Sg {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -5717,7 +5986,7 @@ class ag {
     this.stopped && (this.stopped = !1, this.connect());
   }
   stop() {
-    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(fr("panel closed", "CLOSED"));
+    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(ds("panel closed", "CLOSED"));
     const t = this.socket;
     if (this.socket = null, t) {
       t.onopen = t.onmessage = t.onclose = t.onerror = null;
@@ -5737,54 +6006,54 @@ class ag {
     let t;
     try {
       t = await this.d.connection.get();
-    } catch (r) {
-      return this.log("warn", `comfyd: no connection info (${r?.message ?? r})`), this.d.onOffline?.(String(r?.message ?? r)), this.d.connection.invalidate?.(), this.retry();
+    } catch (s) {
+      return this.log("warn", `comfyd: no connection info (${s?.message ?? s})`), this.d.onOffline?.(String(s?.message ?? s)), this.d.connection.invalidate?.(), this.retry();
     }
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(ou(t, "/comfy/session/ws"), lu(t));
+      n = new this.d.WebSocket(hu(t, "/comfy/session/ws"), pu(t));
     } catch {
       return this.retry();
     }
     this.socket = n, n.onopen = () => {
       this.open = !0, this.attempt = 0, this.joined && this.sendJoin(this.joined), this.outage && this.scheduleProbe(0), this.d.onOpen?.();
-    }, n.onmessage = (r) => this.onMessage(r.data), n.onerror = () => {
-    }, n.onclose = (r) => {
-      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(fr("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(r?.code), (r?.code === 1008 || r?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
+    }, n.onmessage = (s) => this.onMessage(s.data), n.onerror = () => {
+    }, n.onclose = (s) => {
+      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(ds("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(s?.code), (s?.code === 1008 || s?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
     };
   }
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, oo(this.attempt++)));
+    }, uo(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
   }
   /** Sends {event, data, request_id}; resolves with the answer's data. */
   request(t, n = {}) {
-    const r = this.nextId++;
-    return new Promise((s, i) => {
-      if (!this.send({ event: t, data: n, request_id: r })) {
-        i(fr("not connected to comfyd", "DISCONNECTED"));
+    const s = this.nextId++;
+    return new Promise((r, i) => {
+      if (!this.send({ event: t, data: n, request_id: s })) {
+        i(ds("not connected to comfyd", "DISCONNECTED"));
         return;
       }
       const o = this.t.setTimeout(() => {
-        this.pending.delete(r);
-        const l = fr(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
+        this.pending.delete(s);
+        const l = ds(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), i(l);
-      }, og);
-      this.pending.set(r, { resolve: s, reject: i, timer: o });
+      }, Rg);
+      this.pending.set(s, { resolve: r, reject: i, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && _u(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && Ru(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
-    const r = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
-    this.joinFailed = !1, this.joinRid = this.nextId++, this.send({ event: "join", data: { session_id: t, last_seq: r }, request_id: this.joinRid }), this.d.onJoin?.(t);
+    const s = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
+    this.joinFailed = !1, this.joinRid = this.nextId++, this.send({ event: "join", data: { session_id: t, last_seq: s }, request_id: this.joinRid }), this.d.onJoin?.(t);
   }
   onMessage(t) {
     let n;
@@ -5794,26 +6063,26 @@ class ag {
       return;
     }
     if (!n || typeof n != "object") return;
-    const r = n.request_id;
-    if (r !== void 0 && r === this.joinRid && n.event === "error") {
-      const s = String(n.data?.code ?? "join_failed"), i = String(n.data?.message ?? "");
-      if (lg.has(s)) {
-        this.state.lastError = { code: s, message: i, skill: "" }, this.d.onChange?.();
+    const s = n.request_id;
+    if (s !== void 0 && s === this.joinRid && n.event === "error") {
+      const r = String(n.data?.code ?? "join_failed"), i = String(n.data?.message ?? "");
+      if (Eg.has(r)) {
+        this.state.lastError = { code: r, message: i, skill: "" }, this.d.onChange?.();
         return;
       }
-      this.joinFailed = !0, this.coreAway(i || s);
+      this.joinFailed = !0, this.coreAway(i || r);
       return;
     }
-    if (r !== void 0 && this.pending.has(r)) {
-      const s = this.pending.get(r);
-      if (this.pending.delete(r), this.t.clearTimeout(s.timer), n.event === "error") {
-        const i = fr(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        _s(i) ? this.coreAway(i.message) : this.coreBack(), s.reject(i);
+    if (s !== void 0 && this.pending.has(s)) {
+      const r = this.pending.get(s);
+      if (this.pending.delete(s), this.t.clearTimeout(r.timer), n.event === "error") {
+        const i = ds(n.data?.message ?? "request failed", n.data?.code ?? "error");
+        br(i) ? this.coreAway(i.message) : this.coreBack(), r.reject(i);
       } else
-        this.coreBack(), s.resolve(n.data ?? {});
+        this.coreBack(), r.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    yu(n) && n.event !== "error" && this.coreBack(), ng(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    Eu(n) && n.event !== "error" && this.coreBack(), kg(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -5821,7 +6090,7 @@ class ag {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? oo(this.probeAttempt++);
+    const n = t ?? uo(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -5838,30 +6107,30 @@ class ag {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const bu = Object.freeze([
+const Cu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), ug = Object.freeze(["echo", "openai"]), Si = "workflow-builder", lc = 64 * 1024, Di = 4096, fg = 64 * 1024, cc = 8, ac = 3 << 20, No = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), dg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function hg(e) {
+]), Dg = Object.freeze(["echo", "openai"]), Fi = "workflow-builder", gc = 64 * 1024, Ii = 4096, Tg = 64 * 1024, mc = 8, _c = 3 << 20, $o = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Fg = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function Ig(e) {
   const t = String(e?.type ?? "").toLowerCase();
-  if (No.includes(t)) return t;
+  if ($o.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return dg[n] ?? t;
+  return Fg[n] ?? t;
 }
-let pg = 0;
-function gg(e) {
+let Og = 0;
+function Ng(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let uc = 0;
-function mg() {
+let yc = 0;
+function Mg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return uc += 1, `panel-${e}-${uc}`;
+  return yc += 1, `panel-${e}-${yc}`;
 }
-function fc(e) {
+function bc(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -5870,10 +6139,10 @@ function fc(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function dc(e, t) {
+function wc(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
-class _g {
+class Lg {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -5883,8 +6152,8 @@ class _g {
    */
   constructor(t) {
     this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
-    const n = t.reactive ?? ((r) => r);
-    this.state = n(mu()), this.ui = n({
+    const n = t.reactive ?? ((s) => s);
+    this.state = n(Au()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -5912,7 +6181,7 @@ class _g {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new ag({
+    }), this.outbox = [], this.client = new Sg({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -5923,14 +6192,14 @@ class _g {
         this.ui.connected = !1;
       },
       onChange: () => this.onChange(),
-      onOffline: (r) => {
-        this.ui.offlineReason = r;
+      onOffline: (s) => {
+        this.ui.offlineReason = s;
       },
-      onOutage: (r) => {
-        this.ui.outage = r;
+      onOutage: (s) => {
+        this.ui.outage = s;
       },
       onRecovered: () => this.onRecovered(),
-      onJoin: (r) => this.refreshRuns(r)
+      onJoin: (s) => this.refreshRuns(s)
     });
   }
   formFromConfig(t) {
@@ -5941,7 +6210,7 @@ class _g {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: gg(n.skills)
+      skills: Ng(n.skills)
     };
   }
   start() {
@@ -5973,18 +6242,18 @@ class _g {
     try {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
-      const r = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && sg(this.state, t.cid, r.message);
+      const s = await this.client.request("user_message", n);
+      t.sid === this.state.sessionId && vg(this.state, t.cid, s.message);
     } catch (n) {
-      _s(n) && !this.client.stopped ? (oc(this.state, t.cid), this.outbox.push(t)) : ig(this.state, t.cid, n.message);
+      br(n) && !this.client.stopped ? (pc(this.state, t.cid), this.outbox.push(t)) : Ag(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = fc(t), r = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, s = this.ui.form;
+    const n = bc(t), s = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, r = this.ui.form;
     for (const [i, o] of Object.entries(n))
-      !(r && !dc(s[i], r[i])) && !dc(s[i], o) && (s[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
+      !(s && !wc(r[i], s[i])) && !wc(r[i], o) && (r[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -5992,30 +6261,30 @@ class _g {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      _s(t) || (this.ui.notice = `skills: ${t.message}`);
+      br(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Si) && (t.skills = [Si], this.d.writeConfig("skills", Si));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Fi) && (t.skills = [Fi], this.d.writeConfig("skills", Fi));
   }
   async refreshSessions() {
     try {
       const t = await this.client.request("list", { page_size: 50 });
       this.ui.sessions = (t.sessions ?? []).map((n) => ({ id: String(n.id), title: String(n.title || n.id) }));
     } catch (t) {
-      _s(t) || (this.ui.notice = `sessions: ${t.message}`);
+      br(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Di),
-      model: t.model.slice(0, Di),
-      base_url: t.base_url.slice(0, Di),
-      system_prompt: t.system_prompt.slice(0, fg)
+      provider: t.provider.slice(0, Ii),
+      model: t.model.slice(0, Ii),
+      base_url: t.base_url.slice(0, Ii),
+      system_prompt: t.system_prompt.slice(0, Tg)
     };
   }
   /** Creates a session and selects it. Settings changed while the core is
@@ -6038,11 +6307,11 @@ class _g {
         config: { ...this.configFields(), active_skills: [...this.ui.form.skills] }
       };
       this.ui.apiKey && (n.api_key = this.ui.apiKey);
-      const r = await this.client.request("create", n);
+      const s = await this.client.request("create", n);
       this.ui.apiKey = "";
-      const s = r.session?.id;
-      if (!s) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(s), values: fc(n.config) }, this.selectSession(String(s)), await this.refreshSessions();
+      const r = s.session?.id;
+      if (!r) throw new Error("the core answered without a session id");
+      this.coreConfig = { sid: String(r), values: bc(n.config) }, this.selectSession(String(r)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -6058,12 +6327,12 @@ class _g {
     }
     try {
       const n = await this.client.request("search", { query: t, limit: 20 });
-      this.ui.searchHits = (n.hits ?? []).map((r) => ({
-        key: `${r.kind}:${r.id}`,
-        sessionId: String(r.session_id ?? ""),
-        title: String(r.session_title || r.session_id || "memory"),
-        kind: String(r.kind ?? ""),
-        snippet: String(r.snippet ?? "")
+      this.ui.searchHits = (n.hits ?? []).map((s) => ({
+        key: `${s.kind}:${s.id}`,
+        sessionId: String(s.session_id ?? ""),
+        title: String(s.session_title || s.session_id || "memory"),
+        kind: String(s.kind ?? ""),
+        snippet: String(s.snippet ?? "")
       }));
     } catch (n) {
       this.ui.searchHits = null, this.ui.notice = `search: ${n.message}`;
@@ -6115,9 +6384,9 @@ class _g {
   }
   toggleSkill(t, n) {
     this.skillsChosen = !0;
-    const r = new Set(this.ui.form.skills);
-    n ? r.add(t) : r.delete(t);
-    const s = this.ui.skills.map((o) => o.name), i = [...s.filter((o) => r.has(o)), ...[...r].filter((o) => !s.includes(o))];
+    const s = new Set(this.ui.form.skills);
+    n ? s.add(t) : s.delete(t);
+    const r = this.ui.skills.map((o) => o.name), i = [...r.filter((o) => s.has(o)), ...[...s].filter((o) => !r.includes(o))];
     return this.ui.form.skills = i, this.d.writeConfig("skills", i.join(",")), this.settingsStep(async () => {
       if (this.ui.form.session_id)
         try {
@@ -6130,44 +6399,44 @@ class _g {
   /** Adds files for the next message: each is checked, then uploaded at
    * once (the core stores it by its hash); its chip says how it went. */
   async addFiles(t) {
-    const n = Array.from(t ?? []), r = [];
-    for (const s of n) {
-      const i = hg(s), o = { key: `att-${++pg}`, name: String(s.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(s.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= cc) {
-        this.ui.notice = `at most ${cc} files per message`;
+    const n = Array.from(t ?? []), s = [];
+    for (const r of n) {
+      const i = Ig(r), o = { key: `att-${++Og}`, name: String(r.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(r.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= mc) {
+        this.ui.notice = `at most ${mc} files per message`;
         break;
       }
-      if (!No.includes(i))
+      if (!$o.includes(i))
         o.state = "failed", o.error = `${i || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > ac)
-        o.state = "failed", o.error = `larger than ${ac >> 20} MiB`;
+      else if (o.size > _c)
+        o.state = "failed", o.error = `larger than ${_c >> 20} MiB`;
       else if (i.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
-          o.preview = URL.createObjectURL(s);
+          o.preview = URL.createObjectURL(r);
         } catch {
           o.preview = "";
         }
-      this.ui.attachments.push(o), o.state === "uploading" && r.push(this.upload(s, o.key));
+      this.ui.attachments.push(o), o.state === "uploading" && s.push(this.upload(r, o.key));
     }
-    await Promise.all(r);
+    await Promise.all(s);
   }
   async upload(t, n) {
-    const r = () => this.ui.attachments.find((s) => s.key === n);
+    const s = () => this.ui.attachments.find((r) => r.key === n);
     try {
       if (!this.d.postBytes) throw new Error("uploads are not available here");
-      const s = r(), o = (await this.d.postBytes(`/comfyd/attachments?name=${encodeURIComponent(s?.name ?? "")}`, t, s?.mime ?? ""))?.attachment ?? {}, l = r();
+      const r = s(), o = (await this.d.postBytes(`/comfyd/attachments?name=${encodeURIComponent(r?.name ?? "")}`, t, r?.mime ?? ""))?.attachment ?? {}, l = s();
       if (!l) return;
       l.sha256 = String(o.sha256 ?? ""), l.mime = String(o.mime_type ?? l.mime), l.state = l.sha256 ? "ready" : "failed", l.sha256 || (l.error = "the upload gave no hash");
-    } catch (s) {
-      const i = r();
-      i && (i.state = "failed", i.error = s.message);
+    } catch (r) {
+      const i = s();
+      i && (i.state = "failed", i.error = r.message);
     }
   }
   removeAttachment(t) {
-    const n = this.ui.attachments.findIndex((s) => s.key === t);
+    const n = this.ui.attachments.findIndex((r) => r.key === t);
     if (n < 0) return;
-    const [r] = this.ui.attachments.splice(n, 1);
-    r.preview && globalThis.URL?.revokeObjectURL && URL.revokeObjectURL(r.preview);
+    const [s] = this.ui.attachments.splice(n, 1);
+    s.preview && globalThis.URL?.revokeObjectURL && URL.revokeObjectURL(s.preview);
   }
   /** Where the panel reads a stored attachment (same origin). */
   attachmentUrl(t) {
@@ -6181,20 +6450,20 @@ class _g {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > lc) {
-      this.ui.notice = `a message is at most ${lc} characters`;
+    if (t.length > gc) {
+      this.ui.notice = `a message is at most ${gc} characters`;
       return;
     }
     await this.settingsStep(() => {
     }), this.ui.form.session_id || await this.createSession();
-    const r = this.ui.form.session_id;
-    if (!r) return;
+    const s = this.ui.form.session_id;
+    if (!s) return;
     this.ui.draft = "";
-    const s = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
+    const r = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const i = { cid: mg(), sid: r, content: t, attachments: s };
-    if (rg(this.state, i.cid, t, s), this.client.outage) {
-      oc(this.state, i.cid), this.outbox.push(i);
+    const i = { cid: Mg(), sid: s, content: t, attachments: r };
+    if (xg(this.state, i.cid, t, r), this.client.outage) {
+      pc(this.state, i.cid), this.outbox.push(i);
       return;
     }
     await this.deliver(i);
@@ -6204,9 +6473,9 @@ class _g {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, ao)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, po)}`);
         if (t !== this.state.sessionId) return;
-        for (const r of Array.isArray(n?.runs) ? n.runs : []) gu(this.state, r);
+        for (const s of Array.isArray(n?.runs) ? n.runs : []) vu(this.state, s);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6220,8 +6489,8 @@ class _g {
   nodeOf(t) {
     const n = this.graph();
     if (!n?.getNodeById || !t) return null;
-    const r = String(t), s = (i) => n.getNodeById(/^\d+$/.test(i) ? Number(i) : i) ?? null;
-    return s(r) ?? (r.includes(":") ? s(r.split(":")[0]) : null);
+    const s = String(t), r = (i) => n.getNodeById(/^\d+$/.test(i) ? Number(i) : i) ?? null;
+    return r(s) ?? (s.includes(":") ? r(s.split(":")[0]) : null);
   }
   titleOf(t) {
     const n = this.nodeOf(t);
@@ -6229,8 +6498,8 @@ class _g {
   }
   /** Selects and centres a node on the canvas (the failing one). */
   focusNode(t) {
-    const n = this.nodeOf(t), r = this.d.app?.canvas;
-    return !n || !r ? (this.ui.notice = `node ${t} is not on this canvas`, !1) : (typeof r.selectNode == "function" ? r.selectNode(n, !1) : typeof r.selectItems == "function" && r.selectItems([n]), typeof r.centerOnNode == "function" && r.centerOnNode(n), r.setDirty?.(!0, !0), this.ui.notice = "", !0);
+    const n = this.nodeOf(t), s = this.d.app?.canvas;
+    return !n || !s ? (this.ui.notice = `node ${t} is not on this canvas`, !1) : (typeof s.selectNode == "function" ? s.selectNode(n, !1) : typeof s.selectItems == "function" && s.selectItems([n]), typeof s.centerOnNode == "function" && s.centerOnNode(n), s.setDirty?.(!0, !0), this.ui.notice = "", !0);
   }
   /** Shows an output full size ("" closes it). */
   showImage(t) {
@@ -6245,11 +6514,11 @@ class _g {
     const n = this.ui.form.session_id;
     if (!(!n || !t))
       try {
-        const r = await this.client.request("fork", { session_id: n, message_id: t }), s = r.session?.id;
-        if (!s) throw new Error("the core answered without a session id");
-        this.selectSession(String(s)), await this.refreshSessions(), this.ui.notice = `forked into "${r.session.title}" (${Number(r.messages_copied) || 0} message(s) copied)`;
-      } catch (r) {
-        this.ui.notice = `fork: ${r.message}`;
+        const s = await this.client.request("fork", { session_id: n, message_id: t }), r = s.session?.id;
+        if (!r) throw new Error("the core answered without a session id");
+        this.selectSession(String(r)), await this.refreshSessions(), this.ui.notice = `forked into "${s.session.title}" (${Number(s.messages_copied) || 0} message(s) copied)`;
+      } catch (s) {
+        this.ui.notice = `fork: ${s.message}`;
       }
   }
   /**
@@ -6258,12 +6527,12 @@ class _g {
    * checkpoint too. A canvas the user changed since is refused with the
    * list of changes (staleRevert) until asked again with force.
    */
-  async revertTo(t, { canvas: n = !1, force: r = !1 } = {}) {
-    const s = this.ui.form.session_id;
-    if (!(!s || !t)) {
+  async revertTo(t, { canvas: n = !1, force: s = !1 } = {}) {
+    const r = this.ui.form.session_id;
+    if (!(!r || !t)) {
       this.ui.staleRevert = null;
       try {
-        const i = await this.client.request("revert", { session_id: s, message_id: t, restore_canvas: n, force: r });
+        const i = await this.client.request("revert", { session_id: r, message_id: t, restore_canvas: n, force: s });
         this.ui.notice = String(i.notice ?? "");
       } catch (i) {
         n && /^STALE_REVISION/.test(i.message) ? this.ui.staleRevert = { messageId: t, message: i.message } : this.ui.notice = `revert: ${i.message}`;
@@ -6279,56 +6548,56 @@ class _g {
       }
   }
 }
-const uo = "ComfydAgentPanel", hc = "comfyd-panel-style", pc = Object.freeze([440, 560]), yg = 320, gc = (e) => e?.comfyClass === uo || e?.type === uo;
-function bg(e, t) {
-  if (e.getElementById(hc)) return;
+const go = "ComfydAgentPanel", kc = "comfyd-panel-style", xc = Object.freeze([440, 560]), Pg = 320, Oi = (e) => e?.comfyClass === go || e?.type === go;
+function $g(e, t) {
+  if (e.getElementById(kc)) return;
   const n = e.createElement("style");
-  n.id = hc, n.textContent = t, e.head.appendChild(n);
+  n.id = kc, n.textContent = t, e.head.appendChild(n);
 }
-function kg(e) {
+function jg(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function wg(e) {
-  for (const [t, n] of bu) {
-    let r = (e.widgets ?? []).find((s) => s.name === t);
-    r || (r = e.addWidget("text", t, n, () => {
-    }, {})), kg(r);
+function Bg(e) {
+  for (const [t, n] of Cu) {
+    let s = (e.widgets ?? []).find((r) => r.name === t);
+    s || (s = e.addWidget("text", t, n, () => {
+    }, {})), jg(s);
   }
 }
-function xg(e) {
+function zg(e) {
   const t = {};
-  for (const [n, r] of bu) {
+  for (const [n, s] of Cu) {
     const i = (e.widgets ?? []).find((o) => o.name === n)?.value;
-    t[n] = typeof i == "string" ? i : r;
+    t[n] = typeof i == "string" ? i : s;
   }
   return t;
 }
-function vg(e, t) {
+function Ug(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
-  const { app: n, document: r } = t;
-  bg(r, t.css), wg(e);
-  const s = (m, g) => {
-    const h = (e.widgets ?? []).find((w) => w.name === m);
-    !h || h.value === g || (h.value = g, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, i = new _g({
+  const { app: n, document: s } = t;
+  $g(s, t.css), Bg(e);
+  const r = (m, p) => {
+    const h = (e.widgets ?? []).find((k) => k.name === m);
+    !h || h.value === p || (h.value = p, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
+  }, i = new Lg({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => xg(e),
-    writeConfig: s,
+    readConfig: () => zg(e),
+    writeConfig: r,
     app: n,
     getJson: t.getJson,
     apiUrl: t.apiUrl,
     postBytes: t.postBytes
-  }), o = r.createElement("div");
+  }), o = s.createElement("div");
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
   const l = t.createApp(t.component, { ctl: i });
   if (l.mount(o), typeof e.addDOMWidget == "function") {
     const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => yg,
+      getMinHeight: () => Pg,
       getValue: () => {
       },
       setValue: () => {
@@ -6338,183 +6607,183 @@ function vg(e, t) {
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const c = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], pc[0]), Math.max(e.size[1], pc[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], xc[0]), Math.max(e.size[1], xc[1])]);
   };
   c();
   let a = !1;
   const u = e.onConfigure;
   e.onConfigure = function(...m) {
     a = !0;
-    const g = u?.apply(this, m);
-    return i.reloadConfig(), g;
+    const p = u?.apply(this, m);
+    return i.reloadConfig(), p;
   };
-  const d = e.onRemoved;
+  const f = e.onRemoved;
   return e.onRemoved = function(...m) {
     i.stop();
     try {
       l.unmount();
     } catch {
     }
-    return e.__comfydPanel = null, d?.apply(this, m);
+    return e.__comfydPanel = null, f?.apply(this, m);
   }, setTimeout(() => {
     e.__comfydPanel && (a || (c(), e.setDirtyCanvas?.(!0, !0)), i.reloadConfig(), i.start());
   }, 0), e.__comfydPanel = i, i;
 }
-function mc(e, t) {
+function vc(e, t) {
   (t == null || t > e.length) && (t = e.length);
-  for (var n = 0, r = Array(t); n < t; n++) r[n] = e[n];
-  return r;
+  for (var n = 0, s = Array(t); n < t; n++) s[n] = e[n];
+  return s;
 }
-function Ag(e) {
+function Wg(e) {
   if (Array.isArray(e)) return e;
 }
-function Rg(e, t) {
+function Jg(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
-    var r, s, i, o, l = [], c = !0, a = !1;
+    var s, r, i, o, l = [], c = !0, a = !1;
     try {
-      if (i = (n = n.call(e)).next, t !== 0) for (; !(c = (r = i.call(n)).done) && (l.push(r.value), l.length !== t); c = !0) ;
+      if (i = (n = n.call(e)).next, t !== 0) for (; !(c = (s = i.call(n)).done) && (l.push(s.value), l.length !== t); c = !0) ;
     } catch (u) {
-      a = !0, s = u;
+      a = !0, r = u;
     } finally {
       try {
         if (!c && n.return != null && (o = n.return(), Object(o) !== o)) return;
       } finally {
-        if (a) throw s;
+        if (a) throw r;
       }
     }
     return l;
   }
 }
-function Eg() {
+function qg() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Cg(e, t) {
-  return Ag(e) || Rg(e, t) || Sg(e, t) || Eg();
+function Hg(e, t) {
+  return Wg(e) || Jg(e, t) || Vg(e, t) || qg();
 }
-function Sg(e, t) {
+function Vg(e, t) {
   if (e) {
-    if (typeof e == "string") return mc(e, t);
+    if (typeof e == "string") return vc(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? mc(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? vc(e, t) : void 0;
   }
 }
-const ku = Object.entries, Dg = Object.keys, _c = Object.setPrototypeOf, Tg = Object.isFrozen, wu = Object.getPrototypeOf, xu = Object.getOwnPropertyDescriptor;
-let Je = Object.freeze, Pe = Object.seal, tn = Object.create, vu = typeof Reflect < "u" && Reflect, Ds = vu.apply, fo = vu.construct;
+const Su = Object.entries, Gg = Object.keys, Ac = Object.setPrototypeOf, Kg = Object.isFrozen, Du = Object.getPrototypeOf, Tu = Object.getOwnPropertyDescriptor;
+let Je = Object.freeze, Pe = Object.seal, nn = Object.create, Fu = typeof Reflect < "u" && Reflect, Fr = Fu.apply, mo = Fu.construct;
 Je || (Je = function(t) {
   return t;
 });
 Pe || (Pe = function(t) {
   return t;
 });
-Ds || (Ds = function(t, n) {
-  for (var r = arguments.length, s = new Array(r > 2 ? r - 2 : 0), i = 2; i < r; i++) s[i - 2] = arguments[i];
-  return t.apply(n, s);
+Fr || (Fr = function(t, n) {
+  for (var s = arguments.length, r = new Array(s > 2 ? s - 2 : 0), i = 2; i < s; i++) r[i - 2] = arguments[i];
+  return t.apply(n, r);
 });
-fo || (fo = function(t) {
-  for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
-  return new t(...r);
+mo || (mo = function(t) {
+  for (var n = arguments.length, s = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) s[r - 1] = arguments[r];
+  return new t(...s);
 });
-const jt = Oe(Array.prototype.forEach), Fg = Oe(Array.prototype.lastIndexOf), yc = Oe(Array.prototype.pop), dr = Oe(Array.prototype.push), Ig = Oe(Array.prototype.slice), Og = Oe(Array.prototype.splice), Zn = Array.isArray, Ti = Au(Set), Fi = Oe(Set.prototype.add), hr = Oe(Set.prototype.has), An = Oe(String.prototype.toLowerCase), Ii = Oe(String.prototype.toString), Ng = Oe(String.prototype.match), ls = Oe(String.prototype.replace), Oi = Oe(String.prototype.indexOf), Mg = Oe(String.prototype.trim), Lg = Oe(Number.prototype.toString), Pg = Oe(Boolean.prototype.toString), bc = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), kc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Ye = Oe(Object.prototype.hasOwnProperty), pr = Oe(Object.prototype.toString), jg = RegExp.prototype.test, Ue = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Ds(jg, t, [n]);
-}, $t = Au(TypeError);
+const jt = Oe(Array.prototype.forEach), Xg = Oe(Array.prototype.lastIndexOf), Rc = Oe(Array.prototype.pop), hs = Oe(Array.prototype.push), Yg = Oe(Array.prototype.slice), Zg = Oe(Array.prototype.splice), Qn = Array.isArray, Ni = Iu(Set), Mi = Oe(Set.prototype.add), ps = Oe(Set.prototype.has), Rn = Oe(String.prototype.toLowerCase), Li = Oe(String.prototype.toString), Qg = Oe(String.prototype.match), ar = Oe(String.prototype.replace), Pi = Oe(String.prototype.indexOf), em = Oe(String.prototype.trim), tm = Oe(Number.prototype.toString), nm = Oe(Boolean.prototype.toString), Ec = typeof BigInt > "u" ? null : Oe(BigInt.prototype.toString), Cc = typeof Symbol > "u" ? null : Oe(Symbol.prototype.toString), Xe = Oe(Object.prototype.hasOwnProperty), gs = Oe(Object.prototype.toString), sm = RegExp.prototype.test, Ue = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Fr(sm, t, [n]);
+}, Bt = Iu(TypeError);
 function Oe(e) {
   return function(t) {
-    for (var n = arguments.length, r = new Array(n > 1 ? n - 1 : 0), s = 1; s < n; s++) r[s - 1] = arguments[s];
-    return Ds(e, t, r);
+    for (var n = arguments.length, s = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) s[r - 1] = arguments[r];
+    return Fr(e, t, s);
   };
 }
-function Au(e) {
+function Iu(e) {
   return function() {
-    for (var t = arguments.length, n = new Array(t), r = 0; r < t; r++) n[r] = arguments[r];
-    return fo(e, n);
+    for (var t = arguments.length, n = new Array(t), s = 0; s < t; s++) n[s] = arguments[s];
+    return mo(e, n);
   };
 }
 function be(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : An;
-  if (_c && _c(e, null), !Zn(t)) return e;
-  let r = t.length;
-  for (; r--; ) {
-    let s = t[r];
-    if (typeof s == "string") {
-      const i = n(s);
-      i !== s && (Tg(t) || (t[r] = i), s = i);
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Rn;
+  if (Ac && Ac(e, null), !Qn(t)) return e;
+  let s = t.length;
+  for (; s--; ) {
+    let r = t[s];
+    if (typeof r == "string") {
+      const i = n(r);
+      i !== r && (Kg(t) || (t[s] = i), r = i);
     }
-    e[s] = !0;
+    e[r] = !0;
   }
   return e;
 }
-function $g(e) {
-  for (let t = 0; t < e.length; t++) Ye(e, t) || (e[t] = null);
+function rm(e) {
+  for (let t = 0; t < e.length; t++) Xe(e, t) || (e[t] = null);
   return e;
 }
-function Ts(e) {
-  const t = tn(null);
-  for (const r of ku(e)) {
-    var n = Cg(r, 2);
-    const s = n[0], i = n[1];
-    Ye(e, s) && (Zn(i) ? t[s] = $g(i) : i && typeof i == "object" && i.constructor === Object ? t[s] = Ts(i) : t[s] = i);
+function Ir(e) {
+  const t = nn(null);
+  for (const s of Su(e)) {
+    var n = Hg(s, 2);
+    const r = n[0], i = n[1];
+    Xe(e, r) && (Qn(i) ? t[r] = rm(i) : i && typeof i == "object" && i.constructor === Object ? t[r] = Ir(i) : t[r] = i);
   }
   return t;
 }
-function yr(e) {
-  const t = tn(null), n = Dg(e);
-  let r = n.length;
-  for (; r--; ) t[n[r]] = e[n[r]];
+function bs(e) {
+  const t = nn(null), n = Gg(e);
+  let s = n.length;
+  for (; s--; ) t[n[s]] = e[n[s]];
   return t;
 }
-function Bg(e) {
+function im(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return Lg(e);
+      return tm(e);
     case "boolean":
-      return Pg(e);
+      return nm(e);
     case "bigint":
-      return bc ? bc(e) : "0";
+      return Ec ? Ec(e) : "0";
     case "symbol":
-      return kc ? kc(e) : "Symbol()";
+      return Cc ? Cc(e) : "Symbol()";
     case "undefined":
-      return pr(e);
+      return gs(e);
     case "function":
     case "object": {
-      if (e === null) return pr(e);
+      if (e === null) return gs(e);
       const t = e, n = ut(t, "toString");
       if (typeof n == "function") {
-        const r = n(t);
-        return typeof r == "string" ? r : pr(r);
+        const s = n(t);
+        return typeof s == "string" ? s : gs(s);
       }
-      return pr(e);
+      return gs(e);
     }
     default:
-      return pr(e);
+      return gs(e);
   }
 }
 function ut(e, t) {
   for (; e !== null; ) {
-    const r = xu(e, t);
-    if (r) {
-      if (r.get) return Oe(r.get);
-      if (typeof r.value == "function") return Oe(r.value);
+    const s = Tu(e, t);
+    if (s) {
+      if (s.get) return Oe(s.get);
+      if (typeof s.value == "function") return Oe(s.value);
     }
-    e = wu(e);
+    e = Du(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function zg(e, t) {
+function om(e, t) {
   for (; e !== null; ) {
-    const n = xu(e, t);
+    const n = Tu(e, t);
     if (n) return n.get ? Oe(n.get) : null;
-    e = wu(e);
+    e = Du(e);
   }
   return null;
 }
-function Ug(e) {
+function lm(e) {
   if (!e) return !1;
   try {
     return Ue(e, ""), !0;
@@ -6522,7 +6791,7 @@ function Ug(e) {
     return !1;
   }
 }
-const wc = Je([
+const Sc = Je([
   "a",
   "abbr",
   "acronym",
@@ -6642,7 +6911,7 @@ const wc = Je([
   "var",
   "video",
   "wbr"
-]), Ni = Je([
+]), $i = Je([
   "svg",
   "a",
   "altglyph",
@@ -6686,7 +6955,7 @@ const wc = Je([
   "tspan",
   "view",
   "vkern"
-]), Mi = Je([
+]), ji = Je([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -6712,7 +6981,7 @@ const wc = Je([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), Wg = Je([
+]), cm = Je([
   "animate",
   "color-profile",
   "cursor",
@@ -6735,7 +7004,7 @@ const wc = Je([
   "solidcolor",
   "unknown",
   "use"
-]), Li = Je([
+]), Bi = Je([
   "math",
   "menclose",
   "merror",
@@ -6766,7 +7035,7 @@ const wc = Je([
   "munder",
   "munderover",
   "mprescripts"
-]), Jg = Je([
+]), am = Je([
   "maction",
   "maligngroup",
   "malignmark",
@@ -6782,7 +7051,7 @@ const wc = Je([
   "annotation-xml",
   "mprescripts",
   "none"
-]), xc = Je(["#text"]), vc = Je([
+]), Dc = Je(["#text"]), Tc = Je([
   "accept",
   "action",
   "align",
@@ -6901,7 +7170,7 @@ const wc = Je([
   "width",
   "wrap",
   "xmlns"
-]), Pi = Je([
+]), zi = Je([
   "accent-height",
   "accumulate",
   "additive",
@@ -7094,7 +7363,7 @@ const wc = Je([
   "y2",
   "z",
   "zoomandpan"
-]), Ac = Je([
+]), Fc = Je([
   "accent",
   "accentunder",
   "align",
@@ -7149,20 +7418,20 @@ const wc = Je([
   "voffset",
   "width",
   "xmlns"
-]), cs = Je([
+]), ur = Je([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), qg = Pe(/{{[\w\W]*|^[\w\W]*}}/g), Hg = Pe(/<%[\w\W]*|^[\w\W]*%>/g), Vg = Pe(/\${[\w\W]*/g), Gg = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Kg = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), Yg = Pe(/^aria-[\-\w]+$/), Rc = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Xg = Pe(/^(?:\w+script|data):/i), Zg = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Qg = Pe(/^html$/i), em = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), ji = Pe(/<[/\w!]/g), Ec = Pe(/<[/\w]/g), tm = Pe(/<\/no(script|embed|frames)/i), Cc = Pe(/\/>/i), nm = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), rm = Pe(/^[\r\n\t ]+/), Me = {
+]), um = Pe(/{{[\w\W]*|^[\w\W]*}}/g), fm = Pe(/<%[\w\W]*|^[\w\W]*%>/g), dm = Pe(/\${[\w\W]*/g), hm = Pe(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), pm = Pe(/^data-[\-\w.\u00B7-\uFFFF]+$/), gm = Pe(/^aria-[\-\w]+$/), Ic = Pe(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), mm = Pe(/^(?:\w+script|data):/i), _m = Pe(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), ym = Pe(/^html$/i), bm = Pe(/^[a-z][.\w]*(-[.\w]+)+$/i), Ui = Pe(/<[/\w!]/g), Oc = Pe(/<[/\w]/g), wm = Pe(/<\/no(script|embed|frames)/i), Nc = Pe(/\/>/i), km = Pe(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), xm = Pe(/^[\r\n\t ]+/), Me = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, sm = Je(be({}, [
+}, vm = Je(be({}, [
   "style",
   "script",
   "xmp",
@@ -7171,14 +7440,14 @@ const wc = Je([
   "noframes",
   "plaintext",
   "noscript"
-])), im = function() {
+])), Am = function() {
   return typeof window > "u" ? null : window;
-}, om = function(t, n) {
+}, Rm = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
-  let r = null;
-  const s = "data-tt-policy-suffix";
-  n && n.hasAttribute(s) && (r = n.getAttribute(s));
-  const i = "dompurify" + (r ? "#" + r : "");
+  let s = null;
+  const r = "data-tt-policy-suffix";
+  n && n.hasAttribute(r) && (s = n.getAttribute(r));
+  const i = "dompurify" + (s ? "#" + s : "");
   try {
     return t.createPolicy(i, {
       createHTML(o) {
@@ -7191,7 +7460,7 @@ const wc = Je([
   } catch {
     return console.warn("TrustedTypes policy " + i + " could not be created."), null;
   }
-}, Sc = function() {
+}, Mc = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7203,71 +7472,71 @@ const wc = Je([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, Zt = function(t, n, r, s) {
-  return Ye(t, n) && Zn(t[n]) ? be(s.base ? yr(s.base) : {}, t[n], s.transform) : r;
-}, $i = function(t, n, r) {
-  const s = Ye(t, n) ? t[n] : void 0;
-  return s && typeof s == "object" ? Ts(s) : r;
+}, Qt = function(t, n, s, r) {
+  return Xe(t, n) && Qn(t[n]) ? be(r.base ? bs(r.base) : {}, t[n], r.transform) : s;
+}, Wi = function(t, n, s) {
+  const r = Xe(t, n) ? t[n] : void 0;
+  return r && typeof r == "object" ? Ir(r) : s;
 };
-function Ru() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : im();
-  const t = (O) => Ru(O);
+function Ou() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Am();
+  const t = (O) => Ou(O);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Me.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const r = n, s = r.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, d = l.prototype, m = ut(d, "cloneNode"), g = ut(d, "remove"), h = ut(d, "removeAttributeNode"), w = ut(d, "nextSibling"), A = ut(d, "childNodes"), C = ut(d, "parentNode"), x = ut(d, "shadowRoot"), k = ut(d, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, j = function(f) {
-    return b ? b(f) : f.nodeType;
-  }, ee = function(f) {
-    return F ? F(f) : f.nodeName;
-  }, X = zg(d, "namespaceURI"), ue = function(f) {
-    return X ? X(f) : f.namespaceURI;
+  const s = n, r = s.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, c = e.NodeFilter, a = e.DOMParser, u = e.trustedTypes, f = l.prototype, m = ut(f, "cloneNode"), p = ut(f, "remove"), h = ut(f, "removeAttributeNode"), k = ut(f, "nextSibling"), A = ut(f, "childNodes"), C = ut(f, "parentNode"), x = ut(f, "shadowRoot"), w = ut(f, "attributes"), b = o && o.prototype ? ut(o.prototype, "nodeType") : null, F = o && o.prototype ? ut(o.prototype, "nodeName") : null, B = o && o.prototype ? ut(o.prototype, "ownerDocument") : null, $ = function(d) {
+    return b ? b(d) : d.nodeType;
+  }, ee = function(d) {
+    return F ? F(d) : d.nodeName;
+  }, Y = om(f, "namespaceURI"), ue = function(d) {
+    return Y ? Y(d) : d.namespaceURI;
   };
   if (typeof i == "function") {
     const O = n.createElement("template");
     O.content && O.content.ownerDocument && (n = O.content.ownerDocument);
   }
-  let ne, de = "", De, we = !1, ve = 0;
+  let ne, de = "", De, ke = !1, ve = 0;
   const ct = function() {
-    if (ve > 0) throw $t('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
-  }, W = function(f) {
+    if (ve > 0) throw Bt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+  }, W = function(d) {
     ct(), ve++;
     try {
-      return ne.createHTML(f);
+      return ne.createHTML(d);
     } finally {
       ve--;
     }
-  }, se = function(f) {
-    return ne && qs ? W(f) : f;
-  }, le = function(f) {
+  }, re = function(d) {
+    return ne && Vr ? W(d) : d;
+  }, le = function(d) {
     ct(), ve++;
     try {
-      return ne.createScriptURL(f);
+      return ne.createScriptURL(d);
     } finally {
       ve--;
     }
   }, me = function() {
-    return we || (De = om(u, s), we = !0), De;
-  }, J = n, R = J.implementation, S = J.createNodeIterator, Y = J.createDocumentFragment, at = J.getElementsByTagName, dn = r.importNode;
-  let Ae = Sc();
-  t.isSupported = typeof ku == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
-  const qr = qg, hn = Hg, Bo = Vg, p = Kg, _ = Yg, v = Xg, P = Zg, D = em;
-  let I = Rc, M = null;
-  const $ = be({}, [
-    ...wc,
-    ...Ni,
-    ...Mi,
-    ...Li,
-    ...xc
+    return ke || (De = Rm(u, r), ke = !0), De;
+  }, J = n, R = J.implementation, S = J.createNodeIterator, X = J.createDocumentFragment, at = J.getElementsByTagName, hn = s.importNode;
+  let Ae = Mc();
+  t.isSupported = typeof Su == "function" && typeof C == "function" && R && R.createHTMLDocument !== void 0;
+  const Hs = um, pn = fm, Jo = dm, g = pm, _ = gm, v = mm, P = _m, D = bm;
+  let I = Ic, M = null;
+  const j = be({}, [
+    ...Sc,
+    ...$i,
+    ...ji,
+    ...Bi,
+    ...Dc
   ]);
   let N = null;
   const T = be({}, [
-    ...vc,
-    ...Pi,
-    ...Ac,
-    ...cs
+    ...Tc,
+    ...zi,
+    ...Fc,
+    ...ur
   ]);
   let V = null, z = null, Z = null;
-  const te = Object.seal(tn(null, {
+  const te = Object.seal(nn(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -7281,10 +7550,10 @@ function Ru() {
       value: null
     }
   }));
-  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, je = !0, Be = !1, it = !1, pn = null, ze = null, nt = !1, Mt = !1, gn = !1, qs = !1, zo = !0, Uo = !1;
-  const Wo = "user-content-";
-  let Hs = !0, Vs = !1, mn = null, Pn = !1, _n = null;
-  const Jo = be({}, [
+  let he = !0, _e = !0, ye = !1, Te = !0, Re = !1, $e = !0, Be = !1, it = !1, gn = null, ze = null, nt = !1, Lt = !1, mn = !1, Vr = !1, qo = !0, Ho = !1;
+  const Vo = "user-content-";
+  let Gr = !0, Kr = !1, _n = null, $n = !1, yn = null;
+  const Go = be({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7312,8 +7581,8 @@ function Ru() {
     "video",
     "xmp"
   ]);
-  let qo = null;
-  const Ho = be({}, [
+  let Ko = null;
+  const Xo = be({}, [
     "audio",
     "video",
     "img",
@@ -7321,8 +7590,8 @@ function Ru() {
     "image",
     "track"
   ]);
-  let Vo = null;
-  const Go = be({}, [
+  let Yo = null;
+  const Zo = be({}, [
     "alt",
     "class",
     "for",
@@ -7337,195 +7606,195 @@ function Ru() {
     "value",
     "style",
     "xmlns"
-  ]), Hr = "http://www.w3.org/1998/Math/MathML", Vr = "http://www.w3.org/2000/svg", xt = "http://www.w3.org/1999/xhtml";
-  let jn = xt, Gs = !1, Ko = null;
-  const rf = be({}, [
-    Hr,
-    Vr,
-    xt
-  ], Ii), sf = Je(be({}, [
+  ]), Vs = "http://www.w3.org/1998/Math/MathML", Gs = "http://www.w3.org/2000/svg", vt = "http://www.w3.org/1999/xhtml";
+  let jn = vt, Xr = !1, Qo = null;
+  const df = be({}, [
+    Vs,
+    Gs,
+    vt
+  ], Li), hf = Je(be({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Ks = null;
-  const of = Je(be({}, ["annotation-xml"]));
-  let Ys = null;
-  const lf = Je(tn(null)), cf = be({}, [
+  let Yr = null;
+  const pf = Je(be({}, ["annotation-xml"]));
+  let Zr = null;
+  const gf = Je(nn(null)), mf = be({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let lr = null;
-  const af = ["application/xhtml+xml", "text/html"], uf = "text/html";
-  let Ne = null, Gr = null;
-  const ff = n.createElement("form"), Yo = function(f) {
-    return f instanceof RegExp || f instanceof Function;
-  }, Xs = function() {
-    let f = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!f || typeof f != "object") && (f = {}), f = Ts(f), lr = af.indexOf(f.PARSER_MEDIA_TYPE) === -1 ? uf : f.PARSER_MEDIA_TYPE, Ne = lr === "application/xhtml+xml" ? Ii : An, M = Zt(f, "ALLOWED_TAGS", $, { transform: Ne }), N = Zt(f, "ALLOWED_ATTR", T, { transform: Ne }), Ko = Zt(f, "ALLOWED_NAMESPACES", rf, { transform: Ii }), Vo = Zt(f, "ADD_URI_SAFE_ATTR", Go, {
+  let cs = null;
+  const _f = ["application/xhtml+xml", "text/html"], yf = "text/html";
+  let Ne = null, Ks = null;
+  const bf = n.createElement("form"), el = function(d) {
+    return d instanceof RegExp || d instanceof Function;
+  }, Qr = function() {
+    let d = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
+    (!d || typeof d != "object") && (d = {}), d = Ir(d), cs = _f.indexOf(d.PARSER_MEDIA_TYPE) === -1 ? yf : d.PARSER_MEDIA_TYPE, Ne = cs === "application/xhtml+xml" ? Li : Rn, M = Qt(d, "ALLOWED_TAGS", j, { transform: Ne }), N = Qt(d, "ALLOWED_ATTR", T, { transform: Ne }), Qo = Qt(d, "ALLOWED_NAMESPACES", df, { transform: Li }), Yo = Qt(d, "ADD_URI_SAFE_ATTR", Zo, {
       transform: Ne,
-      base: Go
-    }), qo = Zt(f, "ADD_DATA_URI_TAGS", Ho, {
+      base: Zo
+    }), Ko = Qt(d, "ADD_DATA_URI_TAGS", Xo, {
       transform: Ne,
-      base: Ho
-    }), _n = Zt(f, "FORBID_CONTENTS", Jo, { transform: Ne }), z = Zt(f, "FORBID_TAGS", tn(null), { transform: Ne }), Z = Zt(f, "FORBID_ATTR", tn(null), { transform: Ne }), Pn = Ye(f, "USE_PROFILES") ? f.USE_PROFILES && typeof f.USE_PROFILES == "object" ? Ts(f.USE_PROFILES) : f.USE_PROFILES : !1, he = f.ALLOW_ARIA_ATTR !== !1, _e = f.ALLOW_DATA_ATTR !== !1, ye = f.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = f.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = f.SAFE_FOR_TEMPLATES || !1, je = f.SAFE_FOR_XML !== !1, Be = f.WHOLE_DOCUMENT || !1, Mt = f.RETURN_DOM || !1, gn = f.RETURN_DOM_FRAGMENT || !1, qs = f.RETURN_TRUSTED_TYPE || !1, nt = f.FORCE_BODY || !1, zo = f.SANITIZE_DOM !== !1, Uo = f.SANITIZE_NAMED_PROPS || !1, Hs = f.KEEP_CONTENT !== !1, Vs = f.IN_PLACE || !1, I = Ug(f.ALLOWED_URI_REGEXP) ? f.ALLOWED_URI_REGEXP : Rc, jn = typeof f.NAMESPACE == "string" ? f.NAMESPACE : xt, Ks = $i(f, "MATHML_TEXT_INTEGRATION_POINTS", sf), Ys = $i(f, "HTML_INTEGRATION_POINTS", of);
-    const y = $i(f, "CUSTOM_ELEMENT_HANDLING", lf);
-    if (V = tn(null), Ye(y, "tagNameCheck") && Yo(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ye(y, "attributeNameCheck") && Yo(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ye(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), gn && (Mt = !0), Pn && ((Ye(f, "ALLOWED_TAGS") || Ye(f, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, xc), N = tn(null), Pn.html === !0 && (be(M, wc), be(N, vc)), Pn.svg === !0 && (be(M, Ni), be(N, Pi), be(N, cs)), Pn.svgFilters === !0 && (be(M, Mi), be(N, Pi), be(N, cs)), Pn.mathMl === !0 && (be(M, Li), be(N, Ac), be(N, cs))), te.tagCheck = null, te.attributeCheck = null, Ye(f, "ADD_TAGS") && (typeof f.ADD_TAGS == "function" ? te.tagCheck = f.ADD_TAGS : Zn(f.ADD_TAGS) && (M === $ && (M = yr(M)), be(M, f.ADD_TAGS, Ne))), Ye(f, "ADD_ATTR") && (typeof f.ADD_ATTR == "function" ? te.attributeCheck = f.ADD_ATTR : Zn(f.ADD_ATTR) && (N === T && (N = yr(N)), be(N, f.ADD_ATTR, Ne))), Ye(f, "ADD_FORBID_CONTENTS") && Zn(f.ADD_FORBID_CONTENTS) && (_n === Jo && (_n = yr(_n)), be(_n, f.ADD_FORBID_CONTENTS, Ne)), Hs && (M["#text"] = !0), Be && be(M, [
+      base: Xo
+    }), yn = Qt(d, "FORBID_CONTENTS", Go, { transform: Ne }), z = Qt(d, "FORBID_TAGS", nn(null), { transform: Ne }), Z = Qt(d, "FORBID_ATTR", nn(null), { transform: Ne }), $n = Xe(d, "USE_PROFILES") ? d.USE_PROFILES && typeof d.USE_PROFILES == "object" ? Ir(d.USE_PROFILES) : d.USE_PROFILES : !1, he = d.ALLOW_ARIA_ATTR !== !1, _e = d.ALLOW_DATA_ATTR !== !1, ye = d.ALLOW_UNKNOWN_PROTOCOLS || !1, Te = d.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Re = d.SAFE_FOR_TEMPLATES || !1, $e = d.SAFE_FOR_XML !== !1, Be = d.WHOLE_DOCUMENT || !1, Lt = d.RETURN_DOM || !1, mn = d.RETURN_DOM_FRAGMENT || !1, Vr = d.RETURN_TRUSTED_TYPE || !1, nt = d.FORCE_BODY || !1, qo = d.SANITIZE_DOM !== !1, Ho = d.SANITIZE_NAMED_PROPS || !1, Gr = d.KEEP_CONTENT !== !1, Kr = d.IN_PLACE || !1, I = lm(d.ALLOWED_URI_REGEXP) ? d.ALLOWED_URI_REGEXP : Ic, jn = typeof d.NAMESPACE == "string" ? d.NAMESPACE : vt, Yr = Wi(d, "MATHML_TEXT_INTEGRATION_POINTS", hf), Zr = Wi(d, "HTML_INTEGRATION_POINTS", pf);
+    const y = Wi(d, "CUSTOM_ELEMENT_HANDLING", gf);
+    if (V = nn(null), Xe(y, "tagNameCheck") && el(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Xe(y, "attributeNameCheck") && el(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Xe(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), Pe(V), Re && (_e = !1), mn && (Lt = !0), $n && ((Xe(d, "ALLOWED_TAGS") || Xe(d, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = be({}, Dc), N = nn(null), $n.html === !0 && (be(M, Sc), be(N, Tc)), $n.svg === !0 && (be(M, $i), be(N, zi), be(N, ur)), $n.svgFilters === !0 && (be(M, ji), be(N, zi), be(N, ur)), $n.mathMl === !0 && (be(M, Bi), be(N, Fc), be(N, ur))), te.tagCheck = null, te.attributeCheck = null, Xe(d, "ADD_TAGS") && (typeof d.ADD_TAGS == "function" ? te.tagCheck = d.ADD_TAGS : Qn(d.ADD_TAGS) && (M === j && (M = bs(M)), be(M, d.ADD_TAGS, Ne))), Xe(d, "ADD_ATTR") && (typeof d.ADD_ATTR == "function" ? te.attributeCheck = d.ADD_ATTR : Qn(d.ADD_ATTR) && (N === T && (N = bs(N)), be(N, d.ADD_ATTR, Ne))), Xe(d, "ADD_FORBID_CONTENTS") && Qn(d.ADD_FORBID_CONTENTS) && (yn === Go && (yn = bs(yn)), be(yn, d.ADD_FORBID_CONTENTS, Ne)), Gr && (M["#text"] = !0), Be && be(M, [
       "html",
       "head",
       "body"
-    ]), M.table && (M.tbody = !0, delete z.tbody), f.TRUSTED_TYPES_POLICY) {
-      if (typeof f.TRUSTED_TYPES_POLICY.createHTML != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof f.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw $t('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+    ]), M.table && (M.tbody = !0, delete z.tbody), d.TRUSTED_TYPES_POLICY) {
+      if (typeof d.TRUSTED_TYPES_POLICY.createHTML != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof d.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Bt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
       const E = ne;
-      ne = f.TRUSTED_TYPES_POLICY;
+      ne = d.TRUSTED_TYPES_POLICY;
       try {
         de = W("");
       } catch (L) {
         throw ne = E, L;
       }
-    } else f.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
-    Gr = Je(f);
-  }, Xo = be({}, [
-    ...Ni,
-    ...Mi,
-    ...Wg
-  ]), Zo = be({}, [...Li, ...Jg]), df = function(f, y, E) {
-    return y === xt ? f === "svg" : y === Hr ? f === "svg" && (E === "annotation-xml" || Ks[E]) : !!Xo[f];
-  }, hf = function(f, y, E) {
-    return y === xt ? f === "math" : y === Vr ? f === "math" && Ys[E] : !!Zo[f];
-  }, pf = function(f, y, E) {
-    return y === Vr && !Ys[E] || y === Hr && !Ks[E] ? !1 : !Zo[f] && (cf[f] || !Xo[f]);
-  }, gf = function(f) {
-    const y = ue(f), E = An(ee(f)), L = C(f);
-    let Q = jn, re = "template";
-    return L && j(L) === Me.element && (Q = ue(L), re = An(ee(L))), Ko[y] ? y === Vr ? df(E, Q, re) : y === Hr ? hf(E, Q, re) : y === xt ? pf(E, Q, re) : lr === "application/xhtml+xml" : !1;
-  }, Kt = function(f) {
-    dr(t.removed, { element: f });
+    } else d.TRUSTED_TYPES_POLICY === null ? (ne = void 0, de = "") : (ne === void 0 && (ne = me()), ne && typeof de == "string" && (de = W("")));
+    Ks = Je(d);
+  }, tl = be({}, [
+    ...$i,
+    ...ji,
+    ...cm
+  ]), nl = be({}, [...Bi, ...am]), wf = function(d, y, E) {
+    return y === vt ? d === "svg" : y === Vs ? d === "svg" && (E === "annotation-xml" || Yr[E]) : !!tl[d];
+  }, kf = function(d, y, E) {
+    return y === vt ? d === "math" : y === Gs ? d === "math" && Zr[E] : !!nl[d];
+  }, xf = function(d, y, E) {
+    return y === Gs && !Zr[E] || y === Vs && !Yr[E] ? !1 : !nl[d] && (mf[d] || !tl[d]);
+  }, vf = function(d) {
+    const y = ue(d), E = Rn(ee(d)), L = C(d);
+    let Q = jn, se = "template";
+    return L && $(L) === Me.element && (Q = ue(L), se = Rn(ee(L))), Qo[y] ? y === Gs ? wf(E, Q, se) : y === Vs ? kf(E, Q, se) : y === vt ? xf(E, Q, se) : cs === "application/xhtml+xml" : !1;
+  }, Xt = function(d) {
+    hs(t.removed, { element: d });
     try {
-      C(f).removeChild(f);
+      C(d).removeChild(d);
     } catch {
-      if (g(f), !C(f)) throw $t("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (p(d), !C(d)) throw Bt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, Qo = function(f, y, E) {
+  }, sl = function(d, y, E) {
     try {
-      h(f, y);
+      h(d, y);
     } catch {
       try {
-        f.removeAttribute(E);
+        d.removeAttribute(E);
       } catch {
       }
     }
-  }, Zs = function(f) {
-    ti(f);
-    const y = A(f);
-    y && jt(Ig(y), (E) => {
+  }, ei = function(d) {
+    si(d);
+    const y = A(d);
+    y && jt(Yg(y), (E) => {
       try {
-        g(E);
+        p(E);
       } catch {
       }
-    }), j(f) === Me.element && Qs(f, !1);
-  }, $n = function(f, y, E) {
+    }), $(d) === Me.element && ti(d, !1);
+  }, Bn = function(d, y, E) {
     if (!E) try {
-      E = y.getAttributeNode(f);
+      E = y.getAttributeNode(d);
     } catch {
       E = null;
     }
-    if (dr(t.removed, {
+    if (hs(t.removed, {
       attribute: E || null,
       from: y
-    }), E) Qo(y, E, f);
+    }), E) sl(y, E, d);
     else try {
-      y.removeAttribute(f);
+      y.removeAttribute(d);
     } catch {
     }
-    if (f === "is")
-      if (Mt || gn) try {
-        Kt(y);
+    if (d === "is")
+      if (Lt || mn) try {
+        Xt(y);
       } catch {
       }
       else try {
-        y.setAttribute(f, "");
+        y.setAttribute(d, "");
       } catch {
       }
-  }, Qs = function(f, y) {
-    const E = k(f);
+  }, ti = function(d, y) {
+    const E = w(d);
     if (E)
       for (let L = E.length - 1; L >= 0; --L) {
-        const Q = E[L], re = Q && Q.name;
-        typeof re == "string" && !(y && N[Ne(re)]) && Qo(f, Q, re);
+        const Q = E[L], se = Q && Q.name;
+        typeof se == "string" && !(y && N[Ne(se)]) && sl(d, Q, se);
       }
-  }, ei = function(f, y) {
+  }, ni = function(d, y) {
     let E = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
-    const L = [f];
+    const L = [d];
     for (; L.length > 0; ) {
       const Q = L.pop();
       if (y(Q) === !1) continue;
-      if (E && j(Q) === Me.element) {
+      if (E && $(Q) === Me.element) {
         const fe = x(Q);
-        Bn(fe) && L.push(fe);
+        zn(fe) && L.push(fe);
       }
-      const re = A(Q);
-      if (re) for (let fe = re.length - 1; fe >= 0; --fe) L.push(re[fe]);
+      const se = A(Q);
+      if (se) for (let fe = se.length - 1; fe >= 0; --fe) L.push(se[fe]);
     }
-  }, ti = function(f) {
-    ei(f, (y) => {
-      j(y) === Me.element && Qs(y, !0);
+  }, si = function(d) {
+    ni(d, (y) => {
+      $(y) === Me.element && ti(y, !0);
     });
-  }, ni = function(f) {
+  }, ri = function(d) {
     const y = [];
-    return ei(f, (E) => {
+    return ni(d, (E) => {
       y.push(E);
     }, !0), y;
-  }, mf = function(f, y) {
-    const E = Ti();
-    jt(ni(f), (L) => {
-      j(L) === Me.element && Fi(E, L);
+  }, Af = function(d, y) {
+    const E = Ni();
+    jt(ri(d), (L) => {
+      $(L) === Me.element && Mi(E, L);
     }), jt(y, (L) => {
-      j(L) === Me.element && !hr(E, L) && Qs(L, !0);
+      $(L) === Me.element && !ps(E, L) && ti(L, !0);
     });
-  }, el = function(f, y) {
+  }, rl = function(d, y) {
     let E = !1;
     return jt(t.removed, (L) => {
-      L.element && (E = E || L.element === f, ti(L.element));
-    }), mf(f, y), E;
-  }, _f = 8, yf = function(f, y) {
-    const E = mn;
+      L.element && (E = E || L.element === d, si(L.element));
+    }), Af(d, y), E;
+  }, Rf = 8, Ef = function(d, y) {
+    const E = _n;
     let L = null;
-    const Q = () => (L || (L = Ti(), jt(y, (re) => {
-      Fi(L, re);
+    const Q = () => (L || (L = Ni(), jt(y, (se) => {
+      Mi(L, se);
     })), L);
-    for (let re = 0; ; re++) {
-      const fe = ni(f), $e = [f];
-      let Lt = !1;
+    for (let se = 0; ; se++) {
+      const fe = ri(d), je = [d];
+      let Pt = !1;
       if (jt(fe, (mt) => {
-        j(mt) === Me.documentFragment ? dr($e, mt) : !Lt && !hr(E, mt) && (Lt = hr(Q(), mt));
-      }), !Lt) return;
-      if (re >= _f) throw $t("the tree kept changing during in-place sanitization; refusing to return it");
-      jt($e, (mt, ot) => {
-        bf(mt, ot > 0, f, Q());
+        $(mt) === Me.documentFragment ? hs(je, mt) : !Pt && !ps(E, mt) && (Pt = ps(Q(), mt));
+      }), !Pt) return;
+      if (se >= Rf) throw Bt("the tree kept changing during in-place sanitization; refusing to return it");
+      jt(je, (mt, ot) => {
+        Cf(mt, ot > 0, d, Q());
       });
     }
-  }, bf = function(f, y, E, L) {
-    const Q = Kr(f);
-    let re;
-    for (; re = Q.nextNode(); )
-      !hr(L, re) || hr(mn, re) || (y && gt(Ae.uponSanitizeShadowNode, re, null), oi(re, E));
-  }, kf = function(f) {
-    mn && Fi(mn, f);
-  }, tl = function(f, y) {
-    return je ? f === "patchsrc" ? !0 : f === "for" && y !== "label" && y !== "output" : !1;
-  }, wf = function(f) {
-    je && ei(f, (y) => {
-      const E = j(y);
-      if (E === Me.processingInstruction || E === Me.comment && Ue(Ec, y.data)) {
+  }, Cf = function(d, y, E, L) {
+    const Q = Xs(d);
+    let se;
+    for (; se = Q.nextNode(); )
+      !ps(L, se) || ps(_n, se) || (y && gt(Ae.uponSanitizeShadowNode, se, null), ci(se, E));
+  }, Sf = function(d) {
+    _n && Mi(_n, d);
+  }, il = function(d, y) {
+    return $e ? d === "patchsrc" ? !0 : d === "for" && y !== "label" && y !== "output" : !1;
+  }, Df = function(d) {
+    $e && ni(d, (y) => {
+      const E = $(y);
+      if (E === Me.processingInstruction || E === Me.comment && Ue(Oc, y.data)) {
         try {
-          g(y);
+          p(y);
         } catch {
         }
         return !1;
@@ -7533,131 +7802,131 @@ function Ru() {
       if (E === Me.element) {
         const L = y, Q = Ne(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && tl("for", Q) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && il("for", Q) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, nl = function(f) {
+  }, ol = function(d) {
     let y = null, E = null;
-    if (nt) f = "<remove></remove>" + f;
+    if (nt) d = "<remove></remove>" + d;
     else {
-      const re = Ng(f, rm);
-      E = re && re[0];
+      const se = Qg(d, xm);
+      E = se && se[0];
     }
-    lr === "application/xhtml+xml" && jn === xt && (f = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + f + "</body></html>");
-    const L = ne ? W(f) : f;
-    if (jn === xt) try {
-      y = new a().parseFromString(L, lr);
+    cs === "application/xhtml+xml" && jn === vt && (d = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + d + "</body></html>");
+    const L = ne ? W(d) : d;
+    if (jn === vt) try {
+      y = new a().parseFromString(L, cs);
     } catch {
     }
     if (!y || !y.documentElement) {
       y = R.createDocument(jn, "template", null);
       try {
-        y.documentElement.innerHTML = Gs ? de : L;
+        y.documentElement.innerHTML = Xr ? de : L;
       } catch {
       }
     }
     const Q = y.body || y.documentElement;
-    return f && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), jn === xt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
-  }, Kr = function(f) {
+    return d && E && Q.insertBefore(n.createTextNode(E), Q.childNodes[0] || null), jn === vt ? at.call(y, Be ? "html" : "body")[0] : Be ? y.documentElement : Q;
+  }, Xs = function(d) {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
-    const E = B ? B(f) : f.ownerDocument;
-    return S.call(E || f, f, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
-  }, ri = function(f) {
-    return f = ls(f, qr, " "), f = ls(f, hn, " "), f = ls(f, Bo, " "), f;
-  }, si = function(f) {
+    const E = B ? B(d) : d.ownerDocument;
+    return S.call(E || d, d, (y ? 0 : c.SHOW_ELEMENT) | c.SHOW_COMMENT | c.SHOW_TEXT | c.SHOW_PROCESSING_INSTRUCTION | c.SHOW_CDATA_SECTION, null);
+  }, ii = function(d) {
+    return d = ar(d, Hs, " "), d = ar(d, pn, " "), d = ar(d, Jo, " "), d;
+  }, oi = function(d) {
     var y;
-    ii(f);
-    const E = (y = f.querySelectorAll) === null || y === void 0 ? void 0 : y.call(f, "template");
+    li(d);
+    const E = (y = d.querySelectorAll) === null || y === void 0 ? void 0 : y.call(d, "template");
     E && jt(E, (L) => {
-      Bn(L.content) && si(L.content);
+      zn(L.content) && oi(L.content);
     });
-  }, ii = function(f) {
-    f.normalize();
-    const y = Kr(f, !0);
+  }, li = function(d) {
+    d.normalize();
+    const y = Xs(d, !0);
     let E = y.nextNode();
     for (; E; )
-      E.data = ri(E.data), E = y.nextNode();
-  }, Yr = function(f) {
-    const y = F ? F(f) : null;
-    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof f.nodeName != "string" || typeof f.textContent != "string" || typeof f.removeChild != "function" || f.attributes !== k(f) || typeof f.removeAttribute != "function" || typeof f.removeAttributeNode != "function" || typeof f.getAttributeNode != "function" || typeof f.setAttribute != "function" || typeof f.namespaceURI != "string" || typeof f.insertBefore != "function" || typeof f.hasChildNodes != "function" || f.nodeType !== b(f) || f.childNodes !== A(f);
-  }, rl = function(f) {
-    if (!b || typeof f != "object" || f === null) return null;
+      E.data = ii(E.data), E = y.nextNode();
+  }, Ys = function(d) {
+    const y = F ? F(d) : null;
+    return typeof y != "string" || Ne(y) !== "form" ? !1 : typeof d.nodeName != "string" || typeof d.textContent != "string" || typeof d.removeChild != "function" || d.attributes !== w(d) || typeof d.removeAttribute != "function" || typeof d.removeAttributeNode != "function" || typeof d.getAttributeNode != "function" || typeof d.setAttribute != "function" || typeof d.namespaceURI != "string" || typeof d.insertBefore != "function" || typeof d.hasChildNodes != "function" || d.nodeType !== b(d) || d.childNodes !== A(d);
+  }, ll = function(d) {
+    if (!b || typeof d != "object" || d === null) return null;
     try {
-      const y = b(f);
+      const y = b(d);
       return typeof y == "number" ? y : null;
     } catch {
       return null;
     }
-  }, Bn = function(f) {
-    return rl(f) === Me.documentFragment;
-  }, cr = function(f) {
-    return rl(f) !== null;
+  }, zn = function(d) {
+    return ll(d) === Me.documentFragment;
+  }, as = function(d) {
+    return ll(d) !== null;
   };
-  function gt(O, f, y) {
+  function gt(O, d, y) {
     O.length !== 0 && jt(O, (E) => {
-      E.call(t, f, y, Gr);
+      E.call(t, d, y, Ks);
     });
   }
-  const xf = function(f, y, E) {
-    return !!(je && E === Me.element && f.hasChildNodes() && !cr(f.firstElementChild) && Ue(ji, f.textContent) && Ue(ji, f.innerHTML) || je && sm[y] && E === Me.element && ue(f) === xt && (cr(f.firstElementChild) || typeof f.textContent == "string" && Ue(ji, f.textContent)) || E === Me.processingInstruction || je && E === Me.comment && Ue(Ec, f.data));
-  }, Xr = function(f, y) {
-    if (f instanceof RegExp) return Ue(f, y);
-    if (f instanceof Function) {
+  const Tf = function(d, y, E) {
+    return !!($e && E === Me.element && d.hasChildNodes() && !as(d.firstElementChild) && Ue(Ui, d.textContent) && Ue(Ui, d.innerHTML) || $e && vm[y] && E === Me.element && ue(d) === vt && (as(d.firstElementChild) || typeof d.textContent == "string" && Ue(Ui, d.textContent)) || E === Me.processingInstruction || $e && E === Me.comment && Ue(Oc, d.data));
+  }, Zs = function(d, y) {
+    if (d instanceof RegExp) return Ue(d, y);
+    if (d instanceof Function) {
       for (var E = arguments.length, L = new Array(E > 2 ? E - 2 : 0), Q = 2; Q < E; Q++) L[Q - 2] = arguments[Q];
-      return !!f(y, ...L);
+      return !!d(y, ...L);
     }
     return !1;
-  }, vf = function(f, y, E) {
-    if (!z[y] && ol(y) && Xr(V.tagNameCheck, y)) return !1;
-    if (Hs && !_n[y] && !_n[An(y)]) {
-      const L = C(f), Q = A(f);
+  }, Ff = function(d, y, E) {
+    if (!z[y] && ul(y) && Zs(V.tagNameCheck, y)) return !1;
+    if (Gr && !yn[y] && !yn[Rn(y)]) {
+      const L = C(d), Q = A(d);
       if (Q && L) {
-        const re = Q.length;
-        for (let fe = re - 1; fe >= 0; --fe) {
-          const $e = f === E ? m(Q[fe], !0) : Q[fe];
-          L.insertBefore($e, w(f));
+        const se = Q.length;
+        for (let fe = se - 1; fe >= 0; --fe) {
+          const je = d === E ? m(Q[fe], !0) : Q[fe];
+          L.insertBefore(je, k(d));
         }
       }
     }
-    return Kt(f), !0;
-  }, sl = function(f, y, E, L) {
-    return f.length === 0 ? y : y === E || y === L ? yr(y) : y;
-  }, zn = function(f, y) {
-    return f === y || C(f) !== null ? !1 : (Vs && ti(f), !0);
-  }, Af = function(f, y) {
-    if (kf(f), gt(Ae.beforeSanitizeElements, f, null), zn(f, y)) return !0;
-    if (Yr(f))
-      return Kt(f), !0;
-    const E = Ne(ee(f)), L = j(f);
-    if (M = sl(Ae.uponSanitizeElement, M, $, pn), gt(Ae.uponSanitizeElement, f, {
+    return Xt(d), !0;
+  }, cl = function(d, y, E, L) {
+    return d.length === 0 ? y : y === E || y === L ? bs(y) : y;
+  }, Un = function(d, y) {
+    return d === y || C(d) !== null ? !1 : (Kr && si(d), !0);
+  }, If = function(d, y) {
+    if (Sf(d), gt(Ae.beforeSanitizeElements, d, null), Un(d, y)) return !0;
+    if (Ys(d))
+      return Xt(d), !0;
+    const E = Ne(ee(d)), L = $(d);
+    if (M = cl(Ae.uponSanitizeElement, M, j, gn), gt(Ae.uponSanitizeElement, d, {
       tagName: E,
       allowedTags: M
-    }), zn(f, y)) return !0;
-    if (xf(f, E, L))
-      return Kt(f), !0;
+    }), Un(d, y)) return !0;
+    if (Tf(d, E, L))
+      return Xt(d), !0;
     if (z[E] || !(te.tagCheck instanceof Function && te.tagCheck(E)) && !M[E]) {
-      const Q = vf(f, E, y);
-      return Q === !1 && (gt(Ae.afterSanitizeElements, f, null), zn(f, y)) ? !0 : Q;
+      const Q = Ff(d, E, y);
+      return Q === !1 && (gt(Ae.afterSanitizeElements, d, null), Un(d, y)) ? !0 : Q;
     }
-    if (L === Me.element && !gf(f) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(tm, f.innerHTML))
-      return Kt(f), !0;
+    if (L === Me.element && !vf(d) || (E === "noscript" || E === "noembed" || E === "noframes") && Ue(wm, d.innerHTML))
+      return Xt(d), !0;
     if (Re && L === Me.text) {
-      const Q = f.textContent, re = ri(Q);
-      Q !== re && (dr(t.removed, { element: f.cloneNode() }), f.textContent = re);
+      const Q = d.textContent, se = ii(Q);
+      Q !== se && (hs(t.removed, { element: d.cloneNode() }), d.textContent = se);
     }
-    return gt(Ae.afterSanitizeElements, f, null), zn(f, y);
-  }, il = function(f, y, E) {
-    if (Z[y] || tl(y, f) || zo && (y === "id" || y === "name") && (E in n || E in ff)) return !1;
-    const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, f);
-    if (_e && Ue(p, y) || he && Ue(_, y)) return !0;
-    if (!L) return ol(f) && Xr(V.tagNameCheck, f) && Xr(V.attributeNameCheck, y, f) || y === "is" && V.allowCustomizedBuiltInElements && Xr(V.tagNameCheck, E);
-    if (Vo[y]) return !0;
-    const Q = ls(E, P, "");
-    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && f !== "script" && Oi(E, "data:") === 0 && qo[f] || ye && !Ue(v, Q) ? !0 : !E;
-  }, Rf = be({}, [
+    return gt(Ae.afterSanitizeElements, d, null), Un(d, y);
+  }, al = function(d, y, E) {
+    if (Z[y] || il(y, d) || qo && (y === "id" || y === "name") && (E in n || E in bf)) return !1;
+    const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, d);
+    if (_e && Ue(g, y) || he && Ue(_, y)) return !0;
+    if (!L) return ul(d) && Zs(V.tagNameCheck, d) && Zs(V.attributeNameCheck, y, d) || y === "is" && V.allowCustomizedBuiltInElements && Zs(V.tagNameCheck, E);
+    if (Yo[y]) return !0;
+    const Q = ar(E, P, "");
+    return Ue(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && d !== "script" && Pi(E, "data:") === 0 && Ko[d] || ye && !Ue(v, Q) ? !0 : !E;
+  }, Of = be({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -7666,29 +7935,29 @@ function Ru() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), ol = function(f) {
-    return !Rf[An(f)] && Ue(D, f);
-  }, Ef = function(f, y, E, L) {
-    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(f, y)) {
+  ]), ul = function(d) {
+    return !Of[Rn(d)] && Ue(D, d);
+  }, Nf = function(d, y, E, L) {
+    if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !E) switch (u.getAttributeType(d, y)) {
       case "TrustedHTML":
         return W(L);
       case "TrustedScriptURL":
         return le(L);
     }
     return L;
-  }, Cf = function(f, y, E, L) {
+  }, Mf = function(d, y, E, L) {
     try {
-      return E ? f.setAttributeNS(E, y, L) : f.setAttribute(y, L), Yr(f) ? (Kt(f), !1) : !0;
+      return E ? d.setAttributeNS(E, y, L) : d.setAttribute(y, L), Ys(d) ? (Xt(d), !1) : !0;
     } catch {
-      return $n(y, f), !1;
+      return Bn(y, d), !1;
     }
-  }, ll = function(f, y) {
-    return je && Ue(nm, y) ? !0 : An(f) === "attributename" && Oi(y, "href") !== -1;
-  }, Sf = function(f, y) {
-    if (gt(Ae.beforeSanitizeAttributes, f, null), zn(f, y)) return;
-    const E = f.attributes;
-    if (!E || Yr(f)) return;
-    N = sl(Ae.uponSanitizeAttribute, N, T, ze);
+  }, fl = function(d, y) {
+    return $e && Ue(km, y) ? !0 : Rn(d) === "attributename" && Pi(y, "href") !== -1;
+  }, Lf = function(d, y) {
+    if (gt(Ae.beforeSanitizeAttributes, d, null), Un(d, y)) return;
+    const E = d.attributes;
+    if (!E || Ys(d)) return;
+    N = cl(Ae.uponSanitizeAttribute, N, T, ze);
     const L = {
       attrName: "",
       attrValue: "",
@@ -7697,71 +7966,71 @@ function Ru() {
       forceKeepAttr: void 0
     };
     let Q = E.length;
-    const re = Ne(ee(f));
+    const se = Ne(ee(d));
     for (; Q--; ) {
-      const fe = E[Q], $e = fe.name, Lt = fe.namespaceURI, mt = fe.value, ot = Ne($e), vt = mt;
-      let qe = $e === "value" ? vt : Mg(vt), cl = !1;
-      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, f, L), qe = L.attrValue, Uo && (ot === "id" || ot === "name") && Oi(qe, Wo) !== 0 && ($n($e, f, fe), qe = Wo + qe, cl = !0), ll($e, qe)) {
-        $n($e, f, fe);
+      const fe = E[Q], je = fe.name, Pt = fe.namespaceURI, mt = fe.value, ot = Ne(je), At = mt;
+      let qe = je === "value" ? At : em(At), dl = !1;
+      if (L.attrName = ot, L.attrValue = qe, L.keepAttr = !0, L.forceKeepAttr = void 0, gt(Ae.uponSanitizeAttribute, d, L), qe = L.attrValue, Ho && (ot === "id" || ot === "name") && Pi(qe, Vo) !== 0 && (Bn(je, d, fe), qe = Vo + qe, dl = !0), fl(je, qe)) {
+        Bn(je, d, fe);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          $n($e, f, fe);
+          Bn(je, d, fe);
           continue;
         }
-        if (!Te && Ue(Cc, qe)) {
-          $n($e, f, fe);
+        if (!Te && Ue(Nc, qe)) {
+          Bn(je, d, fe);
           continue;
         }
-        if (Re && (qe = ri(qe)), !il(re, ot, qe)) {
-          $n($e, f, fe);
+        if (Re && (qe = ii(qe)), !al(se, ot, qe)) {
+          Bn(je, d, fe);
           continue;
         }
-        qe = Ef(re, ot, Lt, qe), qe !== vt && Cf(f, $e, Lt, qe) && cl && yc(t.removed);
+        qe = Nf(se, ot, Pt, qe), qe !== At && Mf(d, je, Pt, qe) && dl && Rc(t.removed);
       }
     }
-    gt(Ae.afterSanitizeAttributes, f, null), zn(f, y);
-  }, oi = function(f, y) {
-    Af(f, y), Sf(f, y), Bn(f.content) && li(f.content);
-  }, li = function(f) {
+    gt(Ae.afterSanitizeAttributes, d, null), Un(d, y);
+  }, ci = function(d, y) {
+    If(d, y), Lf(d, y), zn(d.content) && ai(d.content);
+  }, ai = function(d) {
     let y = null;
-    const E = Kr(f);
-    for (gt(Ae.beforeSanitizeShadowDOM, f, null); y = E.nextNode(); )
-      if (gt(Ae.uponSanitizeShadowNode, y, null), oi(y, f), j(y) === Me.element) {
+    const E = Xs(d);
+    for (gt(Ae.beforeSanitizeShadowDOM, d, null); y = E.nextNode(); )
+      if (gt(Ae.uponSanitizeShadowNode, y, null), ci(y, d), $(y) === Me.element) {
         const L = x(y);
-        Bn(L) && (ci(L), li(L));
+        zn(L) && (ui(L), ai(L));
       }
-    Re && ii(f), gt(Ae.afterSanitizeShadowDOM, f, null);
-  }, ci = function(f) {
+    Re && li(d), gt(Ae.afterSanitizeShadowDOM, d, null);
+  }, ui = function(d) {
     const y = [{
-      node: f,
+      node: d,
       shadow: null
     }];
     for (; y.length > 0; ) {
       const E = y.pop();
       if (E.shadow) {
-        li(E.shadow);
+        ai(E.shadow);
         continue;
       }
-      const L = E.node, Q = j(L) === Me.element, re = A(L);
-      if (re) for (let fe = re.length - 1; fe >= 0; --fe) y.push({
-        node: re[fe],
+      const L = E.node, Q = $(L) === Me.element, se = A(L);
+      if (se) for (let fe = se.length - 1; fe >= 0; --fe) y.push({
+        node: se[fe],
         shadow: null
       });
       if (Q) {
         const fe = F ? F(L) : null;
         if (typeof fe == "string" && Ne(fe) === "template") {
-          const $e = L.content;
-          Bn($e) && y.push({
-            node: $e,
+          const je = L.content;
+          zn(je) && y.push({
+            node: je,
             shadow: null
           });
         }
       }
       if (Q) {
         const fe = x(L);
-        Bn(fe) && y.push({
+        zn(fe) && y.push({
           node: null,
           shadow: fe
         }, {
@@ -7772,198 +8041,198 @@ function Ru() {
     }
   };
   return t.sanitize = function(O) {
-    let f = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
-    if (Gs = !O, Gs && (O = "<!-->"), typeof O != "string" && !cr(O) && (O = Bg(O), typeof O != "string"))
-      throw $t("dirty is not a string, aborting");
+    let d = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, E = null, L = null, Q = null;
+    if (Xr = !O, Xr && (O = "<!-->"), typeof O != "string" && !as(O) && (O = im(O), typeof O != "string"))
+      throw Bt("dirty is not a string, aborting");
     if (!t.isSupported) return O;
-    it ? (M = pn, N = ze) : Xs(f), t.removed = [];
-    const re = Vs && typeof O != "string" && cr(O);
+    it ? (M = gn, N = ze) : Qr(d), t.removed = [];
+    const se = Kr && typeof O != "string" && as(O);
     let fe = [];
-    const $e = mn;
-    if (re) {
-      wf(O);
-      const vt = ee(O);
-      if (typeof vt == "string") {
-        const qe = Ne(vt);
+    const je = _n;
+    if (se) {
+      Df(O);
+      const At = ee(O);
+      if (typeof At == "string") {
+        const qe = Ne(At);
         if (!M[qe] || z[qe])
-          throw Zs(O), $t("root node is forbidden and cannot be sanitized in-place");
+          throw ei(O), Bt("root node is forbidden and cannot be sanitized in-place");
       }
-      if (Yr(O))
-        throw Zs(O), $t("root node is clobbered and cannot be sanitized in-place");
-      fe = ni(O), mn = Ti();
-    } else if (cr(O))
-      y = nl("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ci(y);
+      if (Ys(O))
+        throw ei(O), Bt("root node is clobbered and cannot be sanitized in-place");
+      fe = ri(O), _n = Ni();
+    } else if (as(O))
+      y = ol("<!---->"), E = y.ownerDocument.importNode(O, !0), E.nodeType === Me.element && E.nodeName === "BODY" || E.nodeName === "HTML" ? y = E : y.appendChild(E), ui(y);
     else {
-      if (!Mt && !Re && !Be && O.indexOf("<") === -1) return se(O);
-      if (y = nl(O), !y) return Mt ? null : qs ? de : "";
+      if (!Lt && !Re && !Be && O.indexOf("<") === -1) return re(O);
+      if (y = ol(O), !y) return Lt ? null : Vr ? de : "";
     }
-    y && nt && Kt(y.firstChild);
-    const Lt = re ? O : y;
+    y && nt && Xt(y.firstChild);
+    const Pt = se ? O : y;
     try {
-      re && ci(O);
-      const vt = Kr(Lt);
-      for (; L = vt.nextNode(); ) oi(L, Lt);
-      re && yf(O, fe);
-    } catch (vt) {
-      throw re && (Zs(O), el(O, fe)), vt;
+      se && ui(O);
+      const At = Xs(Pt);
+      for (; L = At.nextNode(); ) ci(L, Pt);
+      se && Ef(O, fe);
+    } catch (At) {
+      throw se && (ei(O), rl(O, fe)), At;
     } finally {
-      mn = $e;
+      _n = je;
     }
-    if (re) {
-      if (el(O, fe)) throw $t("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Re && si(O), O;
+    if (se) {
+      if (rl(O, fe)) throw Bt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Re && oi(O), O;
     }
-    if (Mt) {
-      if (Re && si(y), gn)
-        for (Q = Y.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
+    if (Lt) {
+      if (Re && oi(y), mn)
+        for (Q = X.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
       else Q = y;
-      return (N.shadowroot || N.shadowrootmode) && (Q = dn.call(r, Q, !0)), Q;
+      return (N.shadowroot || N.shadowrootmode) && (Q = hn.call(s, Q, !0)), Q;
     }
     const mt = () => Be ? y.outerHTML : y.innerHTML;
     let ot = mt();
-    return Re && Ue(Gg, ot) && (ii(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(Qg, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
-` + ot), se(ot);
+    return Re && Ue(hm, ot) && (li(y), ot = mt()), Be && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && Ue(ym, y.ownerDocument.doctype.name) && (ot = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+` + ot), re(ot);
   }, t.setConfig = function() {
     let O = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    Xs(O), it = !0, pn = M, ze = N;
+    Qr(O), it = !0, gn = M, ze = N;
   }, t.clearConfig = function() {
-    Gr = null, it = !1, pn = null, ze = null, ne = De, de = "";
-  }, t.isValidAttribute = function(O, f, y) {
-    Gr || Xs({});
-    const E = Ne(O), L = Ne(f);
-    return typeof y == "string" && (ll(f, y) || !Te && Ue(Cc, y)) ? !1 : il(E, L, y);
-  }, t.addHook = function(O, f) {
-    typeof f == "function" && Ye(Ae, O) && dr(Ae[O], f);
-  }, t.removeHook = function(O, f) {
-    if (Ye(Ae, O)) {
-      if (f !== void 0) {
-        const y = Fg(Ae[O], f);
-        return y === -1 ? void 0 : Og(Ae[O], y, 1)[0];
+    Ks = null, it = !1, gn = null, ze = null, ne = De, de = "";
+  }, t.isValidAttribute = function(O, d, y) {
+    Ks || Qr({});
+    const E = Ne(O), L = Ne(d);
+    return typeof y == "string" && (fl(d, y) || !Te && Ue(Nc, y)) ? !1 : al(E, L, y);
+  }, t.addHook = function(O, d) {
+    typeof d == "function" && Xe(Ae, O) && hs(Ae[O], d);
+  }, t.removeHook = function(O, d) {
+    if (Xe(Ae, O)) {
+      if (d !== void 0) {
+        const y = Xg(Ae[O], d);
+        return y === -1 ? void 0 : Zg(Ae[O], y, 1)[0];
       }
-      return yc(Ae[O]);
+      return Rc(Ae[O]);
     }
   }, t.removeHooks = function(O) {
-    Ye(Ae, O) && (Ae[O] = []);
+    Xe(Ae, O) && (Ae[O] = []);
   }, t.removeAllHooks = function() {
-    Ae = Sc();
+    Ae = Mc();
   }, t;
 }
-var lm = Ru();
-const Dc = {};
-function cm(e) {
-  let t = Dc[e];
+var Em = Ou();
+const Lc = {};
+function Cm(e) {
+  let t = Lc[e];
   if (t)
     return t;
-  t = Dc[e] = [];
+  t = Lc[e] = [];
   for (let n = 0; n < 128; n++) {
-    const r = String.fromCharCode(n);
-    t.push(r);
+    const s = String.fromCharCode(n);
+    t.push(s);
   }
   for (let n = 0; n < e.length; n++) {
-    const r = e.charCodeAt(n);
-    t[r] = "%" + ("0" + r.toString(16).toUpperCase()).slice(-2);
+    const s = e.charCodeAt(n);
+    t[s] = "%" + ("0" + s.toString(16).toUpperCase()).slice(-2);
   }
   return t;
 }
-function ir(e, t) {
-  typeof t != "string" && (t = ir.defaultChars);
-  const n = cm(t);
-  return e.replace(/(%[a-f0-9]{2})+/gi, function(r) {
-    let s = "";
-    for (let i = 0, o = r.length; i < o; i += 3) {
-      const l = parseInt(r.slice(i + 1, i + 3), 16);
+function os(e, t) {
+  typeof t != "string" && (t = os.defaultChars);
+  const n = Cm(t);
+  return e.replace(/(%[a-f0-9]{2})+/gi, function(s) {
+    let r = "";
+    for (let i = 0, o = s.length; i < o; i += 3) {
+      const l = parseInt(s.slice(i + 1, i + 3), 16);
       if (l < 128) {
-        s += n[l];
+        r += n[l];
         continue;
       }
       if ((l & 224) === 192 && i + 3 < o) {
-        const c = parseInt(r.slice(i + 4, i + 6), 16);
+        const c = parseInt(s.slice(i + 4, i + 6), 16);
         if ((c & 192) === 128) {
           const a = l << 6 & 1984 | c & 63;
-          a < 128 ? s += "��" : s += String.fromCharCode(a), i += 3;
+          a < 128 ? r += "��" : r += String.fromCharCode(a), i += 3;
           continue;
         }
       }
       if ((l & 240) === 224 && i + 6 < o) {
-        const c = parseInt(r.slice(i + 4, i + 6), 16), a = parseInt(r.slice(i + 7, i + 9), 16);
+        const c = parseInt(s.slice(i + 4, i + 6), 16), a = parseInt(s.slice(i + 7, i + 9), 16);
         if ((c & 192) === 128 && (a & 192) === 128) {
           const u = l << 12 & 61440 | c << 6 & 4032 | a & 63;
-          u < 2048 || u >= 55296 && u <= 57343 ? s += "���" : s += String.fromCharCode(u), i += 6;
+          u < 2048 || u >= 55296 && u <= 57343 ? r += "���" : r += String.fromCharCode(u), i += 6;
           continue;
         }
       }
       if ((l & 248) === 240 && i + 9 < o) {
-        const c = parseInt(r.slice(i + 4, i + 6), 16), a = parseInt(r.slice(i + 7, i + 9), 16), u = parseInt(r.slice(i + 10, i + 12), 16);
+        const c = parseInt(s.slice(i + 4, i + 6), 16), a = parseInt(s.slice(i + 7, i + 9), 16), u = parseInt(s.slice(i + 10, i + 12), 16);
         if ((c & 192) === 128 && (a & 192) === 128 && (u & 192) === 128) {
-          let d = l << 18 & 1835008 | c << 12 & 258048 | a << 6 & 4032 | u & 63;
-          d < 65536 || d > 1114111 ? s += "����" : (d -= 65536, s += String.fromCharCode(55296 + (d >> 10), 56320 + (d & 1023))), i += 9;
+          let f = l << 18 & 1835008 | c << 12 & 258048 | a << 6 & 4032 | u & 63;
+          f < 65536 || f > 1114111 ? r += "����" : (f -= 65536, r += String.fromCharCode(55296 + (f >> 10), 56320 + (f & 1023))), i += 9;
           continue;
         }
       }
-      s += "�";
+      r += "�";
     }
-    return s;
+    return r;
   });
 }
-ir.defaultChars = ";/?:@&=+$,#";
-ir.componentChars = "";
-const Tc = {};
-function am(e) {
-  let t = Tc[e];
+os.defaultChars = ";/?:@&=+$,#";
+os.componentChars = "";
+const Pc = {};
+function Sm(e) {
+  let t = Pc[e];
   if (t)
     return t;
-  t = Tc[e] = [];
+  t = Pc[e] = [];
   for (let n = 0; n < 128; n++) {
-    const r = String.fromCharCode(n);
-    /^[0-9a-z]$/i.test(r) ? t.push(r) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
+    const s = String.fromCharCode(n);
+    /^[0-9a-z]$/i.test(s) ? t.push(s) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
   }
   for (let n = 0; n < e.length; n++)
     t[e.charCodeAt(n)] = e[n];
   return t;
 }
-function Jt(e, t, n) {
-  typeof t != "string" && (n = t, t = Jt.defaultChars), typeof n > "u" && (n = !0);
-  const r = am(t);
-  let s = "";
+function qt(e, t, n) {
+  typeof t != "string" && (n = t, t = qt.defaultChars), typeof n > "u" && (n = !0);
+  const s = Sm(t);
+  let r = "";
   for (let i = 0, o = e.length; i < o; i++) {
     const l = e.charCodeAt(i);
     if (n && l === 37 && i + 2 < o && /^[0-9a-f]{2}$/i.test(e.slice(i + 1, i + 3))) {
-      s += e.slice(i, i + 3), i += 2;
+      r += e.slice(i, i + 3), i += 2;
       continue;
     }
     if (l < 128) {
-      s += r[l];
+      r += s[l];
       continue;
     }
     if (l >= 55296 && l <= 57343) {
       if (l >= 55296 && l <= 56319 && i + 1 < o) {
         const c = e.charCodeAt(i + 1);
         if (c >= 56320 && c <= 57343) {
-          s += encodeURIComponent(e[i] + e[i + 1]), i++;
+          r += encodeURIComponent(e[i] + e[i + 1]), i++;
           continue;
         }
       }
-      s += "%EF%BF%BD";
+      r += "%EF%BF%BD";
       continue;
     }
-    s += encodeURIComponent(e[i]);
+    r += encodeURIComponent(e[i]);
   }
-  return s;
+  return r;
 }
-Jt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
-Jt.componentChars = "-_.!~*'()";
-function ho(e) {
+qt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
+qt.componentChars = "-_.!~*'()";
+function _o(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Fs() {
+function Or() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const um = /^([a-z0-9.+-]+:)/i, fm = /:[0-9]*$/, dm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, hm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], pm = ["{", "}", "|", "\\", "^", "`"].concat(hm), gm = ["'"].concat(pm), Fc = ["%", "/", "?", ";", "#"].concat(gm), Ic = ["/", "?", "#"], mm = 255, Oc = /^[+a-z0-9A-Z_-]{0,63}$/, _m = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Nc = {
+const Dm = /^([a-z0-9.+-]+:)/i, Tm = /:[0-9]*$/, Fm = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Im = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], Om = ["{", "}", "|", "\\", "^", "`"].concat(Im), Nm = ["'"].concat(Om), $c = ["%", "/", "?", ";", "#"].concat(Nm), jc = ["/", "?", "#"], Mm = 255, Bc = /^[+a-z0-9A-Z_-]{0,63}$/, Lm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, zc = {
   javascript: !0,
   "javascript:": !0
-}, Mc = {
+}, Uc = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -7975,73 +8244,73 @@ const um = /^([a-z0-9.+-]+:)/i, fm = /:[0-9]*$/, dm = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function po(e, t) {
-  if (e && e instanceof Fs) return e;
-  const n = new Fs();
+function yo(e, t) {
+  if (e && e instanceof Or) return e;
+  const n = new Or();
   return n.parse(e, t), n;
 }
-Fs.prototype.parse = function(e, t) {
-  let n, r, s, i = e;
+Or.prototype.parse = function(e, t) {
+  let n, s, r, i = e;
   if (i = i.trim(), !t && e.split("#").length === 1) {
-    const a = dm.exec(i);
+    const a = Fm.exec(i);
     if (a)
       return this.pathname = a[1], a[2] && (this.search = a[2]), this;
   }
-  let o = um.exec(i);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (s = i.substr(0, 2) === "//", s && !(o && Nc[o]) && (i = i.substr(2), this.slashes = !0)), !Nc[o] && (s || o && !Mc[o])) {
+  let o = Dm.exec(i);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (r = i.substr(0, 2) === "//", r && !(o && zc[o]) && (i = i.substr(2), this.slashes = !0)), !zc[o] && (r || o && !Uc[o])) {
     let a = -1;
-    for (let h = 0; h < Ic.length; h++)
-      r = i.indexOf(Ic[h]), r !== -1 && (a === -1 || r < a) && (a = r);
-    let u, d;
-    a === -1 ? d = i.lastIndexOf("@") : d = i.lastIndexOf("@", a), d !== -1 && (u = i.slice(0, d), i = i.slice(d + 1), this.auth = u), a = -1;
-    for (let h = 0; h < Fc.length; h++)
-      r = i.indexOf(Fc[h]), r !== -1 && (a === -1 || r < a) && (a = r);
+    for (let h = 0; h < jc.length; h++)
+      s = i.indexOf(jc[h]), s !== -1 && (a === -1 || s < a) && (a = s);
+    let u, f;
+    a === -1 ? f = i.lastIndexOf("@") : f = i.lastIndexOf("@", a), f !== -1 && (u = i.slice(0, f), i = i.slice(f + 1), this.auth = u), a = -1;
+    for (let h = 0; h < $c.length; h++)
+      s = i.indexOf($c[h]), s !== -1 && (a === -1 || s < a) && (a = s);
     a === -1 && (a = i.length), i[a - 1] === ":" && a--;
     const m = i.slice(0, a);
     i = i.slice(a), this.parseHost(m), this.hostname = this.hostname || "";
-    const g = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
-    if (!g) {
+    const p = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
+    if (!p) {
       const h = this.hostname.split(/\./);
-      for (let w = 0, A = h.length; w < A; w++) {
-        const C = h[w];
-        if (C && !C.match(Oc)) {
+      for (let k = 0, A = h.length; k < A; k++) {
+        const C = h[k];
+        if (C && !C.match(Bc)) {
           let x = "";
-          for (let k = 0, b = C.length; k < b; k++)
-            C.charCodeAt(k) > 127 ? x += "x" : x += C[k];
-          if (!x.match(Oc)) {
-            const k = h.slice(0, w), b = h.slice(w + 1), F = C.match(_m);
-            F && (k.push(F[1]), b.unshift(F[2])), b.length && (i = b.join(".") + i), this.hostname = k.join(".");
+          for (let w = 0, b = C.length; w < b; w++)
+            C.charCodeAt(w) > 127 ? x += "x" : x += C[w];
+          if (!x.match(Bc)) {
+            const w = h.slice(0, k), b = h.slice(k + 1), F = C.match(Lm);
+            F && (w.push(F[1]), b.unshift(F[2])), b.length && (i = b.join(".") + i), this.hostname = w.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > mm && (this.hostname = ""), g && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Mm && (this.hostname = ""), p && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = i.indexOf("#");
   l !== -1 && (this.hash = i.substr(l), i = i.slice(0, l));
   const c = i.indexOf("?");
-  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Mc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return c !== -1 && (this.search = i.substr(c), i = i.slice(0, c)), i && (this.pathname = i), Uc[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Fs.prototype.parseHost = function(e) {
-  let t = fm.exec(e);
+Or.prototype.parseHost = function(e) {
+  let t = Tm.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const ym = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Pm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: ir,
-  encode: Jt,
-  format: ho,
-  parse: po
-}, Symbol.toStringTag, { value: "Module" })), Eu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Cu = /[\0-\x1F\x7F-\x9F]/, bm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Mo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Su = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Du = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, km = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  decode: os,
+  encode: qt,
+  format: _o,
+  parse: yo
+}, Symbol.toStringTag, { value: "Module" })), Nu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Mu = /[\0-\x1F\x7F-\x9F]/, $m = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, jo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, Lu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Pu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, jm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Eu,
-  Cc: Cu,
-  Cf: bm,
-  P: Mo,
-  S: Su,
-  Z: Du
-}, Symbol.toStringTag, { value: "Module" })), wm = [
+  Any: Nu,
+  Cc: Mu,
+  Cf: $m,
+  P: jo,
+  S: Lu,
+  Z: Pu
+}, Symbol.toStringTag, { value: "Module" })), Bm = [
   8364,
   0,
   8218,
@@ -8075,273 +8344,273 @@ const ym = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function xm(e) {
+function zm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function vm(e) {
-  return xm(e) ? 65533 : e >= 128 && e <= 159 && wm[e - 128] || e;
+function Um(e) {
+  return zm(e) ? 65533 : e >= 128 && e <= 159 && Bm[e - 128] || e;
 }
-function Am(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(vm(e));
+function Wm(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Um(e));
 }
-const _t = /* @__PURE__ */ (() => {
+const yt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
   let t = 0;
   for (let n = 33; n <= 126; n++)
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Rm(e, t, n, r, s, i) {
+function Jm(e, t, n, s, r, i) {
   const l = e.length, c = i * 90;
   let a = 0;
   const u = () => {
-    const X = _t[e.charCodeAt(a++)];
-    return X < i ? X : X * 91 - c + _t[e.charCodeAt(a++)];
-  }, d = n - r, m = n + s, g = new Int32Array(m);
-  g.fill(-1, r, i), g.fill(-1, i + d, m);
-  const h = new Int32Array(m), w = new Int32Array(m);
-  function A(X, ue) {
+    const Y = yt[e.charCodeAt(a++)];
+    return Y < i ? Y : Y * 91 - c + yt[e.charCodeAt(a++)];
+  }, f = n - s, m = n + r, p = new Int32Array(m);
+  p.fill(-1, s, i), p.fill(-1, i + f, m);
+  const h = new Int32Array(m), k = new Int32Array(m);
+  function A(Y, ue) {
     let ne = 0, de = ue;
-    const De = ue + X;
+    const De = ue + Y;
     for (; de < De; ) {
-      const we = _t[e.charCodeAt(a++)];
-      if (we < 89)
-        ne += we, g[de++] = ne;
-      else if (we === 89) {
-        let ve = _t[e.charCodeAt(a++)] + 2;
+      const ke = yt[e.charCodeAt(a++)];
+      if (ke < 89)
+        ne += ke, p[de++] = ne;
+      else if (ke === 89) {
+        let ve = yt[e.charCodeAt(a++)] + 2;
         for (; ve--; )
-          g[de++] = ++ne;
+          p[de++] = ++ne;
       } else {
-        const ve = _t[e.charCodeAt(a++)];
+        const ve = yt[e.charCodeAt(a++)];
         ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (ve < 90 ? ve * 91 + _t[e.charCodeAt(a++)] : _t[e.charCodeAt(a++)] * 8281 + _t[e.charCodeAt(a++)] * 91 + _t[e.charCodeAt(a++)]), g[de++] = ne;
+        (ve < 90 ? ve * 91 + yt[e.charCodeAt(a++)] : yt[e.charCodeAt(a++)] * 8281 + yt[e.charCodeAt(a++)] * 91 + yt[e.charCodeAt(a++)]), p[de++] = ne;
       }
     }
   }
-  A(r, 0), A(d, i);
-  const C = new Int32Array(s * 2);
-  let x = 0, k = 0;
-  function b(X, ue) {
-    for (let ne = 0; ne < X; ne++) {
-      const de = ue + ne, De = u(), we = u();
-      C[k * 2] = De, C[k * 2 + 1] = we, k += 1, h[de] = x;
-      const ve = (g[De] < 0 ? w[De] : 1) + (g[we] < 0 ? w[we] : 1);
-      w[de] = ve, x += ve;
+  A(s, 0), A(f, i);
+  const C = new Int32Array(r * 2);
+  let x = 0, w = 0;
+  function b(Y, ue) {
+    for (let ne = 0; ne < Y; ne++) {
+      const de = ue + ne, De = u(), ke = u();
+      C[w * 2] = De, C[w * 2 + 1] = ke, w += 1, h[de] = x;
+      const ve = (p[De] < 0 ? k[De] : 1) + (p[ke] < 0 ? k[ke] : 1);
+      k[de] = ve, x += ve;
     }
   }
-  b(s - i + r, i + d), b(i - r, r);
+  b(r - i + s, i + f), b(i - s, s);
   const F = new Uint16Array(x);
   let B = 0;
-  for (let X = 0; X < k; X++)
+  for (let Y = 0; Y < w; Y++)
     for (let ue = 0; ue < 2; ue++) {
-      const ne = C[X * 2 + ue], de = g[ne];
+      const ne = C[Y * 2 + ue], de = p[ne];
       if (de < 0) {
         let De = h[ne];
-        const we = De + w[ne];
-        for (; De < we; )
+        const ke = De + k[ne];
+        for (; De < ke; )
           F[B++] = F[De++];
       } else
         F[B++] = de;
     }
-  const j = new Uint16Array(t);
+  const $ = new Uint16Array(t);
   let ee = 0;
   for (; a < l; ) {
-    let X = _t[e.charCodeAt(a++)];
-    X >= i && (X = X * 91 - c + _t[e.charCodeAt(a++)]);
-    const ue = g[X];
+    let Y = yt[e.charCodeAt(a++)];
+    Y >= i && (Y = Y * 91 - c + yt[e.charCodeAt(a++)]);
+    const ue = p[Y];
     if (ue < 0) {
-      let ne = h[X];
-      const de = ne + w[X];
+      let ne = h[Y];
+      const de = ne + k[Y];
       for (; ne < de; )
-        j[ee++] = F[ne++];
+        $[ee++] = F[ne++];
     } else
-      j[ee++] = ue;
+      $[ee++] = ue;
   }
-  return j;
+  return $;
 }
-const Em = /* @__PURE__ */ Rm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const qm = /* @__PURE__ */ Jm("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var We;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
 })(We || (We = {}));
-var st;
+var rt;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(st || (st = {}));
-const Is = 32, Tu = 21, Cm = 2097151, go = 2047;
-let Fu = 0;
-function Sm(e) {
-  const t = e >>> Tu;
-  return t === go ? Fu : t;
+})(rt || (rt = {}));
+const Nr = 32, $u = 21, Hm = 2097151, bo = 2047;
+let ju = 0;
+function Vm(e) {
+  const t = e >>> $u;
+  return t === bo ? ju : t;
 }
-function Dm(e) {
-  return e - st.ZERO >>> 0 <= 9;
+function Gm(e) {
+  return e - rt.ZERO >>> 0 <= 9;
 }
-function Tm(e) {
-  return (e | Is) - st.LOWER_A >>> 0 <= 5;
+function Km(e) {
+  return (e | Nr) - rt.LOWER_A >>> 0 <= 5;
 }
-function Fm(e) {
-  return (e | Is) - st.LOWER_A >>> 0 <= 25;
+function Xm(e) {
+  return (e | Nr) - rt.LOWER_A >>> 0 <= 25;
 }
-var Lc;
+var Wc;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Lc || (Lc = {}));
-var Pc;
+})(Wc || (Wc = {}));
+var Jc;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Pc || (Pc = {}));
-function Im(e, t, n, r) {
-  const s = (t & We.BRANCH_LENGTH) >> 7, i = t & We.JUMP_TABLE;
+})(Jc || (Jc = {}));
+function Ym(e, t, n, s) {
+  const r = (t & We.BRANCH_LENGTH) >> 7, i = t & We.JUMP_TABLE;
   if (i) {
-    if (s === 0)
-      return r === i ? n : -1;
-    const c = r - i;
-    if (c >>> 0 >= s)
+    if (r === 0)
+      return s === i ? n : -1;
+    const c = s - i;
+    if (c >>> 0 >= r)
       return -1;
     const a = e[n + c];
-    return a === 0 ? -1 : n + s + a - 1 & 65535;
+    return a === 0 ? -1 : n + r + a - 1 & 65535;
   }
-  if (s === 0)
+  if (r === 0)
     return -1;
-  const o = s + 1 >> 1, l = n + o + s;
-  for (let c = 0; c < s; c++) {
+  const o = r + 1 >> 1, l = n + o + r;
+  for (let c = 0; c < r; c++) {
     const u = e[n + (c >> 1)] >> ((c & 1) << 3) & 255;
-    if (u === r) {
-      const d = n + o + c;
-      return l + e[d] & 65535;
+    if (u === s) {
+      const f = n + o + c;
+      return l + e[f] & 65535;
     }
-    if (u > r)
+    if (u > s)
       return -1;
   }
   return -1;
 }
-function jc(e, t, n) {
+function qc(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & We.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function Om(e, t, n) {
-  let r = t + 1, s = 0, i = r;
-  if (r < n && (e.charCodeAt(r) | Is) === st.LOWER_X)
-    for (r += 1, i = r; r < n; ) {
-      const l = e.charCodeAt(r);
-      if (Dm(l))
-        s = s * 16 + (l - st.ZERO);
-      else if (Tm(l))
-        s = s * 16 + ((l | Is) - st.LOWER_A + 10);
+function Zm(e, t, n) {
+  let s = t + 1, r = 0, i = s;
+  if (s < n && (e.charCodeAt(s) | Nr) === rt.LOWER_X)
+    for (s += 1, i = s; s < n; ) {
+      const l = e.charCodeAt(s);
+      if (Gm(l))
+        r = r * 16 + (l - rt.ZERO);
+      else if (Km(l))
+        r = r * 16 + ((l | Nr) - rt.LOWER_A + 10);
       else
         break;
-      r += 1;
+      s += 1;
     }
   else
-    for (; r < n; ) {
-      const l = e.charCodeAt(r) - st.ZERO;
+    for (; s < n; ) {
+      const l = e.charCodeAt(s) - rt.ZERO;
       if (l >>> 0 > 9)
         break;
-      s = s * 10 + l, r += 1;
+      r = r * 10 + l, s += 1;
     }
-  if (r === i)
+  if (s === i)
     return 0;
-  r < n && e.charCodeAt(r) === st.SEMI && (r += 1), s > 1114111 && (s = 1114112);
-  let o = r - t;
-  return o >= go && (Fu = o, o = go), o << Tu | s;
+  s < n && e.charCodeAt(s) === rt.SEMI && (s += 1), r > 1114111 && (r = 1114112);
+  let o = s - t;
+  return o >= bo && (ju = o, o = bo), o << $u | r;
 }
-function Nm(e, t, n) {
-  const r = Em;
-  let s = e.indexOf("&");
-  if (s < 0)
+function Qm(e, t, n) {
+  const s = qm;
+  let r = e.indexOf("&");
+  if (r < 0)
     return e;
   const i = e.length;
   let o = 0, l = "";
-  const c = r[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
+  const c = s[0], a = c & We.JUMP_TABLE, u = (c & We.BRANCH_LENGTH) >> 7;
   do {
-    const d = s + 1, m = e.charCodeAt(d);
-    let g, h;
-    if (m === st.NUM) {
-      const w = Om(e, d, i);
-      g = Sm(w), g > 0 && e.charCodeAt(d + g - 1) !== st.SEMI && (g = 0), h = g === 0 ? "" : Am(w & Cm);
-    } else if (Fm(m)) {
-      g = 0, h = "";
-      const w = m - a;
+    const f = r + 1, m = e.charCodeAt(f);
+    let p, h;
+    if (m === rt.NUM) {
+      const k = Zm(e, f, i);
+      p = Vm(k), p > 0 && e.charCodeAt(f + p - 1) !== rt.SEMI && (p = 0), h = p === 0 ? "" : Wm(k & Hm);
+    } else if (Xm(m)) {
+      p = 0, h = "";
+      const k = m - a;
       let A;
-      if (w >>> 0 < u) {
-        const F = r[1 + w];
+      if (k >>> 0 < u) {
+        const F = s[1 + k];
         A = F === 0 ? -1 : u + F & 65535;
       } else
         A = -1;
-      let C = 0, x = 0, k = A < 0 ? 0 : r[A], b = d + 1;
+      let C = 0, x = 0, w = A < 0 ? 0 : s[A], b = f + 1;
       e: for (; b < i; ) {
         for (
           ;
           // Value-less, non-run node with a nonzero jump offset.
-          (k & (We.VALUE_LENGTH | We.FLAG13)) === 0 && (k & We.JUMP_TABLE) !== 0;
+          (w & (We.VALUE_LENGTH | We.FLAG13)) === 0 && (w & We.JUMP_TABLE) !== 0;
         ) {
-          const ee = k & We.JUMP_TABLE, X = (k & We.BRANCH_LENGTH) >> 7;
-          if (X === 0) {
+          const ee = w & We.JUMP_TABLE, Y = (w & We.BRANCH_LENGTH) >> 7;
+          if (Y === 0) {
             if (e.charCodeAt(b) !== ee)
               break e;
             A += 1;
           } else {
             const ue = e.charCodeAt(b) - ee;
-            if (ue >>> 0 >= X)
+            if (ue >>> 0 >= Y)
               break e;
-            const ne = r[A + 1 + ue];
+            const ne = s[A + 1 + ue];
             if (ne === 0)
               break e;
-            A = A + X + ne & 65535;
+            A = A + Y + ne & 65535;
           }
-          if (k = r[A], b += 1, b >= i)
+          if (w = s[A], b += 1, b >= i)
             break e;
         }
-        if ((k & (We.VALUE_LENGTH | We.FLAG13)) === We.FLAG13) {
-          const ee = (k & We.BRANCH_LENGTH) >> 7;
-          if (e.charCodeAt(b) !== (k & We.JUMP_TABLE))
+        if ((w & (We.VALUE_LENGTH | We.FLAG13)) === We.FLAG13) {
+          const ee = (w & We.BRANCH_LENGTH) >> 7;
+          if (e.charCodeAt(b) !== (w & We.JUMP_TABLE))
             break;
           b += 1;
-          const X = ee - 1;
+          const Y = ee - 1;
           let ue = A + 1, ne = 0;
-          for (; ne + 1 < X; ne += 2) {
-            const de = r[ue];
+          for (; ne + 1 < Y; ne += 2) {
+            const de = s[ue];
             if (e.charCodeAt(b) !== (de & 255) || (b += 1, e.charCodeAt(b) !== (de >> 8 & 255)))
               break e;
             b += 1, ue += 1;
           }
-          if (ne < X) {
-            if (e.charCodeAt(b) !== (r[ue] & 255))
+          if (ne < Y) {
+            if (e.charCodeAt(b) !== (s[ue] & 255))
               break;
             b += 1;
           }
-          A += 1 + (ee >> 1), k = r[A];
+          A += 1 + (ee >> 1), w = s[A];
           continue;
         }
-        const F = k >>> 14, B = e.charCodeAt(b);
+        const F = w >>> 14, B = e.charCodeAt(b);
         if (F !== 0) {
-          if (B === st.SEMI) {
-            g = b - d + 1, h = F === 1 ? String.fromCharCode(k & We.VALUE_MASK) : jc(r, A, F);
+          if (B === rt.SEMI) {
+            p = b - f + 1, h = F === 1 ? String.fromCharCode(w & We.VALUE_MASK) : qc(s, A, F);
             break;
           }
           if (F === 1)
             break;
         }
-        const j = Im(r, k, A + (F || 1), B);
-        if (j < 0)
+        const $ = Ym(s, w, A + (F || 1), B);
+        if ($ < 0)
           break;
-        A = j, k = r[A], b += 1;
+        A = $, w = s[A], b += 1;
       }
-      h === "" && g > 0 && (h = jc(r, C, x));
+      h === "" && p > 0 && (h = qc(s, C, x));
     } else
-      g = 0, h = "";
-    g === 0 || n ? s = d : (o < s && (l += e.slice(o, s)), l += h, s = o = d + g), e.charCodeAt(s) !== st.AMP && (s = e.indexOf("&", s));
-  } while (s >= 0);
+      p = 0, h = "";
+    p === 0 || n ? r = f : (o < r && (l += e.slice(o, r)), l += h, r = o = f + p), e.charCodeAt(r) !== rt.AMP && (r = e.indexOf("&", r));
+  } while (r >= 0);
   return l + e.slice(o);
 }
-function Iu(e) {
-  return Nm(e, !0, !1);
+function Bu(e) {
+  return Qm(e, !0, !1);
 }
-var Mm = class {
-  src_Any = Eu.source;
-  src_Cc = Cu.source;
-  src_Z = Du.source;
-  src_P = Mo.source;
+var e_ = class {
+  src_Any = Nu.source;
+  src_Cc = Mu.source;
+  src_Z = Pu.source;
+  src_P = jo.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8370,9 +8639,9 @@ var Mm = class {
     return e.replace(/[.?*+^$[\]\\(){}|-]/g, "\\$&");
   }
   nestedPairRE(e, t, n = 4) {
-    const r = this.escapeRE(e), s = this.escapeRE(t), i = `(?:(?!${this.src_ZCc}|${r}|${s}).)`;
-    let o = `${r}${i}{0,1000}${s}`;
-    for (let l = 2; l <= n; l++) o = `${r}(?:${i}|${o}){0,1000}${s}`;
+    const s = this.escapeRE(e), r = this.escapeRE(t), i = `(?:(?!${this.src_ZCc}|${s}|${r}).)`;
+    let o = `${s}${i}{0,1000}${r}`;
+    for (let l = 2; l <= n; l++) o = `${s}(?:${i}|${o}){0,1000}${r}`;
     return o;
   }
   get_text_separators() {
@@ -8468,53 +8737,53 @@ var Mm = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Bi = {
+}, Ji = {
   validate: (e, t, n) => {
-    const r = n.re.get_http_validator();
-    r.lastIndex = t;
-    const s = r.exec(e);
-    return s ? s[0].length : 0;
+    const s = n.re.get_http_validator();
+    s.lastIndex = t;
+    const r = s.exec(e);
+    return r ? r[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, Lm = {
-  "http:": Bi,
-  "https:": Bi,
-  "ftp:": Bi,
+}, t_ = {
+  "http:": Ji,
+  "https:": Ji,
+  "ftp:": Ji,
   "//": {
     validate: function(e, t, n) {
-      const r = n.re.get_relative_proto_validator();
-      r.lastIndex = t;
-      const s = r.exec(e);
-      return s ? t >= 3 && e[t - 3] === ":" || t >= 3 && e[t - 3] === "/" ? 0 : s[0].length : 0;
+      const s = n.re.get_relative_proto_validator();
+      s.lastIndex = t;
+      const r = s.exec(e);
+      return r ? t >= 3 && e[t - 3] === ":" || t >= 3 && e[t - 3] === "/" ? 0 : r[0].length : 0;
     },
     normalize: (e, t) => t.normalize(e)
   },
   "mailto:": {
     validate: function(e, t, n) {
-      const r = n.re.get_mailto_validator();
-      r.lastIndex = t;
-      const s = r.exec(e);
-      return s ? s[0].length : 0;
+      const s = n.re.get_mailto_validator();
+      s.lastIndex = t;
+      const r = s.exec(e);
+      return r ? r[0].length : 0;
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, Pm = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", jm = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function $m() {
-  const e = jm.split("|");
-  return Pm.split("|").forEach((t) => {
-    const n = t.indexOf(":"), r = t.slice(0, n);
-    for (const s of t.slice(n + 1)) e.push(r + s);
+}, n_ = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", s_ = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function r_() {
+  const e = s_.split("|");
+  return n_.split("|").forEach((t) => {
+    const n = t.indexOf(":"), s = t.slice(0, n);
+    for (const r of t.slice(n + 1)) e.push(s + r);
   }), e;
 }
-var Bm = {
+var i_ = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: $m(),
+  tlds: r_(),
   urlAuth: !1,
   maxLength: 1e4
-}, $c = class {
+}, Hc = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8527,11 +8796,11 @@ var Bm = {
   text;
   /** Normalized URL of matched string. */
   url;
-  constructor(e, t, n, r) {
-    const s = e.slice(n, r);
-    this.schema = t.toLowerCase(), this.index = n, this.lastIndex = r, this.raw = s, this.text = s, this.url = s;
+  constructor(e, t, n, s) {
+    const r = e.slice(n, s);
+    this.schema = t.toLowerCase(), this.index = n, this.lastIndex = s, this.raw = r, this.text = r, this.url = r;
   }
-}, zm = class {
+}, o_ = class {
   __opts__;
   __schemas__;
   re;
@@ -8566,9 +8835,9 @@ var Bm = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...Bm,
+      ...i_,
       ...n
-    }, this.__schemas__ = { ...Lm }, this.re = t || new Mm(), this.re.set({
+    }, this.__schemas__ = { ...t_ }, this.re = t || new e_(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -8593,7 +8862,7 @@ var Bm = {
     if (!t) delete this.__schemas__[e];
     else {
       const n = {
-        normalize: (r, s) => s.normalize(r),
+        normalize: (s, r) => r.normalize(s),
         ...t
       };
       this.__schemas__[e] = n;
@@ -8629,10 +8898,10 @@ var Bm = {
     if (this.__opts__.fuzzyLink && this.__schemas__["http:"] && (n = this.re.get_fuzzy_link_search(), n.lastIndex = 0, n.exec(e) !== null))
       return !0;
     if (this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && e.indexOf("@") >= 0) {
-      const r = this.re.get_fuzzy_mail_host_search(), s = this.re.get_mail_name_validator();
-      for (r.lastIndex = 0; (t = r.exec(e)) !== null; ) {
+      const s = this.re.get_fuzzy_mail_host_search(), r = this.re.get_mail_name_validator();
+      for (s.lastIndex = 0; (t = s.exec(e)) !== null; ) {
         const i = e.slice(Math.max(0, t.index - 65), t.index);
-        if (s.test(i)) return !0;
+        if (r.test(i)) return !0;
       }
     }
     return !1;
@@ -8656,30 +8925,30 @@ var Bm = {
   */
   match(e) {
     const t = [], n = this.re.get_schema_search();
-    let r, s, i, o, l, c, a = !1, u = !1, d = !1, m = 0;
+    let s, r, i, o, l, c, a = !1, u = !1, f = !1, m = 0;
     if (!e.length) return null;
-    for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (r = this.re.get_fuzzy_link_search(), r.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (s = this.re.get_fuzzy_mail_host_search(), s.lastIndex = 0, i = this.re.get_mail_name_validator()); ; ) {
-      const g = Math.max(m - 1, 0);
-      if (s && i && !d && (!l || l.index < m))
-        for (s.lastIndex < g && (s.lastIndex = g); ; ) {
-          const x = s.exec(e);
+    for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (s = this.re.get_fuzzy_link_search(), s.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (r = this.re.get_fuzzy_mail_host_search(), r.lastIndex = 0, i = this.re.get_mail_name_validator()); ; ) {
+      const p = Math.max(m - 1, 0);
+      if (r && i && !f && (!l || l.index < m))
+        for (r.lastIndex < p && (r.lastIndex = p); ; ) {
+          const x = r.exec(e);
           if (!x) {
-            d = !0, l = void 0;
+            f = !0, l = void 0;
             break;
           }
-          const k = i.exec(e.slice(Math.max(0, x.index - 65), x.index));
-          if (k) {
+          const w = i.exec(e.slice(Math.max(0, x.index - 65), x.index));
+          if (w) {
             if (l = {
               schema: "mailto:",
-              index: x.index - k[1].length,
+              index: x.index - w[1].length,
               lastIndex: x.index + x[0].length
             }, l.index >= m) break;
-            s.lastIndex < g && (s.lastIndex = g);
+            r.lastIndex < p && (r.lastIndex = p);
           }
         }
-      if (r && !u && (!o || o.index < m))
-        for (r.lastIndex < g && (r.lastIndex = g); ; ) {
-          const x = r.exec(e);
+      if (s && !u && (!o || o.index < m))
+        for (s.lastIndex < p && (s.lastIndex = p); ; ) {
+          const x = s.exec(e);
           if (!x) {
             u = !0, o = void 0;
             break;
@@ -8689,14 +8958,14 @@ var Bm = {
             index: x.index + x[1].length,
             lastIndex: x.index + x[0].length
           }, o.index >= m) break;
-          r.lastIndex < g && (r.lastIndex = g);
+          s.lastIndex < p && (s.lastIndex = p);
         }
       let h = l;
       (!h || o && (o.index < h.index || o.index === h.index && o.lastIndex > h.lastIndex)) && (h = o);
-      let w;
+      let k;
       if (!a) for (; ; ) {
         if (!c) {
-          n.lastIndex < g && (n.lastIndex = g);
+          n.lastIndex < p && (n.lastIndex = p);
           const b = n.exec(e);
           if (!b) {
             a = !0;
@@ -8715,20 +8984,20 @@ var Bm = {
         if (h && c.index > h.index) break;
         const x = c;
         c = void 0;
-        const k = this.testSchemaAt(e, x.schema, x.lastIndex);
-        if (k) {
-          w = {
+        const w = this.testSchemaAt(e, x.schema, x.lastIndex);
+        if (w) {
+          k = {
             schema: x.schema,
             index: x.index,
-            lastIndex: x.lastIndex + k
+            lastIndex: x.lastIndex + w
           };
           break;
         }
       }
-      let A = w;
+      let A = k;
       if ((!A || l && (l.index < A.index || l.index === A.index && l.lastIndex > A.lastIndex)) && (A = l), (!A || o && (o.index < A.index || o.index === A.index && o.lastIndex > A.lastIndex)) && (A = o), !A) break;
       A === l ? l = void 0 : A === o && (o = void 0);
-      const C = new $c(e, A.schema, A.index, A.lastIndex);
+      const C = new Hc(e, A.schema, A.index, A.lastIndex);
       C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = A.lastIndex;
     }
     return t.length ? t : null;
@@ -8745,8 +9014,8 @@ var Bm = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const r = new $c(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
-    return this.__schemas__[r.schema].normalize(r, this), r;
+    const s = new Hc(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    return this.__schemas__[s.schema].normalize(s, this), s;
   }
   /**
   * Load (or merge) new TLDs list. Those are used for fuzzy links (without
@@ -8777,114 +9046,114 @@ var Bm = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const Qn = 2147483647, Dt = 36, Lo = 1, Nr = 26, Um = 38, Wm = 700, Ou = 72, Nu = 128, Mu = "-", Jm = /^xn--/, qm = /[^\0-\x7F]/, Hm = /[\x2E\u3002\uFF0E\uFF61]/g, Vm = {
+const es = 2147483647, Tt = 36, Bo = 1, Ms = 26, l_ = 38, c_ = 700, zu = 72, Uu = 128, Wu = "-", a_ = /^xn--/, u_ = /[^\0-\x7F]/, f_ = /[\x2E\u3002\uFF0E\uFF61]/g, d_ = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, zi = Dt - Lo, Tt = Math.floor, Ui = String.fromCharCode;
-function nn(e) {
-  throw new RangeError(Vm[e]);
+}, qi = Tt - Bo, Ft = Math.floor, Hi = String.fromCharCode;
+function sn(e) {
+  throw new RangeError(d_[e]);
 }
-function Gm(e, t) {
+function h_(e, t) {
   const n = [];
-  let r = e.length;
-  for (; r--; )
-    n[r] = t(e[r]);
+  let s = e.length;
+  for (; s--; )
+    n[s] = t(e[s]);
   return n;
 }
-function Lu(e, t) {
+function Ju(e, t) {
   const n = e.split("@");
-  let r = "";
-  n.length > 1 && (r = n[0] + "@", e = n[1]), e = e.replace(Hm, ".");
-  const s = e.split("."), i = Gm(s, t).join(".");
-  return r + i;
+  let s = "";
+  n.length > 1 && (s = n[0] + "@", e = n[1]), e = e.replace(f_, ".");
+  const r = e.split("."), i = h_(r, t).join(".");
+  return s + i;
 }
-function Pu(e) {
+function qu(e) {
   const t = [];
   let n = 0;
-  const r = e.length;
-  for (; n < r; ) {
-    const s = e.charCodeAt(n++);
-    if (s >= 55296 && s <= 56319 && n < r) {
+  const s = e.length;
+  for (; n < s; ) {
+    const r = e.charCodeAt(n++);
+    if (r >= 55296 && r <= 56319 && n < s) {
       const i = e.charCodeAt(n++);
-      (i & 64512) == 56320 ? t.push(((s & 1023) << 10) + (i & 1023) + 65536) : (t.push(s), n--);
+      (i & 64512) == 56320 ? t.push(((r & 1023) << 10) + (i & 1023) + 65536) : (t.push(r), n--);
     } else
-      t.push(s);
+      t.push(r);
   }
   return t;
 }
-const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
-  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Dt;
-}, Bc = function(e, t) {
+const p_ = (e) => String.fromCodePoint(...e), g_ = function(e) {
+  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Tt;
+}, Vc = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, ju = function(e, t, n) {
-  let r = 0;
-  for (e = n ? Tt(e / Wm) : e >> 1, e += Tt(e / t); e > zi * Nr >> 1; r += Dt)
-    e = Tt(e / zi);
-  return Tt(r + (zi + 1) * e / (e + Um));
-}, $u = function(e) {
+}, Hu = function(e, t, n) {
+  let s = 0;
+  for (e = n ? Ft(e / c_) : e >> 1, e += Ft(e / t); e > qi * Ms >> 1; s += Tt)
+    e = Ft(e / qi);
+  return Ft(s + (qi + 1) * e / (e + l_));
+}, Vu = function(e) {
   const t = [], n = e.length;
-  let r = 0, s = Nu, i = Ou, o = e.lastIndexOf(Mu);
+  let s = 0, r = Uu, i = zu, o = e.lastIndexOf(Wu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
-    e.charCodeAt(l) >= 128 && nn("not-basic"), t.push(e.charCodeAt(l));
+    e.charCodeAt(l) >= 128 && sn("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
-    const c = r;
-    for (let u = 1, d = Dt; ; d += Dt) {
-      l >= n && nn("invalid-input");
-      const m = Ym(e.charCodeAt(l++));
-      m >= Dt && nn("invalid-input"), m > Tt((Qn - r) / u) && nn("overflow"), r += m * u;
-      const g = d <= i ? Lo : d >= i + Nr ? Nr : d - i;
-      if (m < g)
+    const c = s;
+    for (let u = 1, f = Tt; ; f += Tt) {
+      l >= n && sn("invalid-input");
+      const m = g_(e.charCodeAt(l++));
+      m >= Tt && sn("invalid-input"), m > Ft((es - s) / u) && sn("overflow"), s += m * u;
+      const p = f <= i ? Bo : f >= i + Ms ? Ms : f - i;
+      if (m < p)
         break;
-      const h = Dt - g;
-      u > Tt(Qn / h) && nn("overflow"), u *= h;
+      const h = Tt - p;
+      u > Ft(es / h) && sn("overflow"), u *= h;
     }
     const a = t.length + 1;
-    i = ju(r - c, a, c == 0), Tt(r / a) > Qn - s && nn("overflow"), s += Tt(r / a), r %= a, t.splice(r++, 0, s);
+    i = Hu(s - c, a, c == 0), Ft(s / a) > es - r && sn("overflow"), r += Ft(s / a), s %= a, t.splice(s++, 0, r);
   }
   return String.fromCodePoint(...t);
-}, Bu = function(e) {
+}, Gu = function(e) {
   const t = [];
-  e = Pu(e);
+  e = qu(e);
   const n = e.length;
-  let r = Nu, s = 0, i = Ou;
+  let s = Uu, r = 0, i = zu;
   for (const c of e)
-    c < 128 && t.push(Ui(c));
+    c < 128 && t.push(Hi(c));
   const o = t.length;
   let l = o;
-  for (o && t.push(Mu); l < n; ) {
-    let c = Qn;
+  for (o && t.push(Wu); l < n; ) {
+    let c = es;
     for (const u of e)
-      u >= r && u < c && (c = u);
+      u >= s && u < c && (c = u);
     const a = l + 1;
-    c - r > Tt((Qn - s) / a) && nn("overflow"), s += (c - r) * a, r = c;
+    c - s > Ft((es - r) / a) && sn("overflow"), r += (c - s) * a, s = c;
     for (const u of e)
-      if (u < r && ++s > Qn && nn("overflow"), u === r) {
-        let d = s;
-        for (let m = Dt; ; m += Dt) {
-          const g = m <= i ? Lo : m >= i + Nr ? Nr : m - i;
-          if (d < g)
+      if (u < s && ++r > es && sn("overflow"), u === s) {
+        let f = r;
+        for (let m = Tt; ; m += Tt) {
+          const p = m <= i ? Bo : m >= i + Ms ? Ms : m - i;
+          if (f < p)
             break;
-          const h = d - g, w = Dt - g;
+          const h = f - p, k = Tt - p;
           t.push(
-            Ui(Bc(g + h % w, 0))
-          ), d = Tt(h / w);
+            Hi(Vc(p + h % k, 0))
+          ), f = Ft(h / k);
         }
-        t.push(Ui(Bc(d, 0))), i = ju(s, a, l === o), s = 0, ++l;
+        t.push(Hi(Vc(f, 0))), i = Hu(r, a, l === o), r = 0, ++l;
       }
-    ++s, ++r;
+    ++r, ++s;
   }
   return t.join("");
-}, Xm = function(e) {
-  return Lu(e, function(t) {
-    return Jm.test(t) ? $u(t.slice(4).toLowerCase()) : t;
+}, m_ = function(e) {
+  return Ju(e, function(t) {
+    return a_.test(t) ? Vu(t.slice(4).toLowerCase()) : t;
   });
-}, Zm = function(e) {
-  return Lu(e, function(t) {
-    return qm.test(t) ? "xn--" + Bu(t) : t;
+}, __ = function(e) {
+  return Ju(e, function(t) {
+    return u_.test(t) ? "xn--" + Gu(t) : t;
   });
-}, zc = {
+}, Gc = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -8899,52 +9168,52 @@ const Km = (e) => String.fromCodePoint(...e), Ym = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Pu,
-    encode: Km
+    decode: qu,
+    encode: p_
   },
-  decode: $u,
-  encode: Bu,
-  toASCII: Zm,
-  toUnicode: Xm
+  decode: Vu,
+  encode: Gu,
+  toASCII: __,
+  toUnicode: m_
 };
-var Uc = Object.defineProperty, zu = (e, t) => {
+var Kc = Object.defineProperty, Ku = (e, t) => {
   let n = {};
-  for (var r in e) Uc(n, r, {
-    get: e[r],
+  for (var s in e) Kc(n, s, {
+    get: e[s],
     enumerable: !0
   });
-  return Uc(n, Symbol.toStringTag, { value: "Module" }), n;
-}, Qm = /* @__PURE__ */ zu({
-  arrayReplaceAt: () => e_,
-  asciiTrim: () => Js,
-  callable: () => Uu,
-  escapeHtml: () => fn,
-  escapeRE: () => u_,
-  fromCodePoint: () => Mr,
-  isMdAsciiPunct: () => jr,
-  isPunctChar: () => Ju,
-  isPunctCharCode: () => Pr,
+  return Kc(n, Symbol.toStringTag, { value: "Module" }), n;
+}, y_ = /* @__PURE__ */ Ku({
+  arrayReplaceAt: () => b_,
+  asciiTrim: () => Hr,
+  callable: () => Xu,
+  escapeHtml: () => dn,
+  escapeRE: () => D_,
+  fromCodePoint: () => Ls,
+  isMdAsciiPunct: () => js,
+  isPunctChar: () => Zu,
+  isPunctCharCode: () => $s,
   isSpace: () => Se,
-  isValidEntityCode: () => Po,
-  isWhiteSpace: () => Lr,
-  lib: () => f_,
-  normalizeReference: () => Ws,
-  unescapeAll: () => or,
-  unescapeMd: () => s_
+  isValidEntityCode: () => zo,
+  isWhiteSpace: () => Ps,
+  lib: () => T_,
+  normalizeReference: () => qr,
+  unescapeAll: () => ls,
+  unescapeMd: () => v_
 });
-function Uu(e) {
+function Xu(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function e_(e, t, n) {
+function b_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Po(e) {
+function zo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function Mr(e) {
+function Ls(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -8952,38 +9221,38 @@ function Mr(e) {
   }
   return String.fromCharCode(e);
 }
-var Wu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, t_ = new RegExp(`${Wu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), n_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function r_(e, t) {
-  if (t.charCodeAt(0) === 35 && n_.test(t)) {
-    const r = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Po(r) ? Mr(r) : e;
+var Yu = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, w_ = new RegExp(`${Yu.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), k_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function x_(e, t) {
+  if (t.charCodeAt(0) === 35 && k_.test(t)) {
+    const s = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
+    return zo(s) ? Ls(s) : e;
   }
-  const n = Iu(e);
+  const n = Bu(e);
   return n !== e ? n : e;
 }
-function s_(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(Wu, "$1");
+function v_(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(Yu, "$1");
 }
-function or(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(t_, function(t, n, r) {
-    return n || r_(t, r);
+function ls(e) {
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(w_, function(t, n, s) {
+    return n || x_(t, s);
   });
 }
-var i_ = /[&<>"]/, o_ = /[&<>"]/g, l_ = {
+var A_ = /[&<>"]/, R_ = /[&<>"]/g, E_ = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function c_(e) {
-  return l_[e];
+function C_(e) {
+  return E_[e];
 }
-function fn(e) {
-  return i_.test(e) ? e.replace(o_, c_) : e;
+function dn(e) {
+  return A_.test(e) ? e.replace(R_, C_) : e;
 }
-var a_ = /[.?*+^$[\]\\(){}|-]/g;
-function u_(e) {
-  return e.replace(a_, "\\$&");
+var S_ = /[.?*+^$[\]\\(){}|-]/g;
+function D_(e) {
+  return e.replace(S_, "\\$&");
 }
 function Se(e) {
   switch (e) {
@@ -8993,7 +9262,7 @@ function Se(e) {
   }
   return !1;
 }
-function Lr(e) {
+function Ps(e) {
   if (e >= 8192 && e <= 8202) return !0;
   switch (e) {
     case 9:
@@ -9011,13 +9280,13 @@ function Lr(e) {
   }
   return !1;
 }
-function Ju(e) {
-  return Mo.test(e) || Su.test(e);
+function Zu(e) {
+  return jo.test(e) || Lu.test(e);
 }
-function Pr(e) {
-  return Ju(Mr(e));
+function $s(e) {
+  return Zu(Ls(e));
 }
-function jr(e) {
+function js(e) {
   switch (e) {
     case 33:
     case 34:
@@ -9056,82 +9325,82 @@ function jr(e) {
       return !1;
   }
 }
-function Ws(e) {
+function qr(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Wc(e) {
+function Xc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function Js(e) {
+function Hr(e) {
   let t = 0;
-  for (; t < e.length && Wc(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && Xc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Wc(e.charCodeAt(n)); n--) ;
+  for (; n >= t && Xc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var f_ = {
-  mdurl: ym,
-  ucmicro: km
+var T_ = {
+  mdurl: Pm,
+  ucmicro: jm
 };
-function d_(e, t, n) {
-  let r, s, i, o;
+function F_(e, t, n) {
+  let s, r, i, o;
   const l = e.posMax, c = e.pos;
-  for (e.pos = t + 1, r = 1; e.pos < l; ) {
-    if (i = e.src.charCodeAt(e.pos), i === 93 && (r--, r === 0)) {
-      s = !0;
+  for (e.pos = t + 1, s = 1; e.pos < l; ) {
+    if (i = e.src.charCodeAt(e.pos), i === 93 && (s--, s === 0)) {
+      r = !0;
       break;
     }
     if (o = e.pos, e.md.inline.skipToken(e), i === 91) {
-      if (o === e.pos - 1) r++;
+      if (o === e.pos - 1) s++;
       else if (n)
         return e.pos = c, -1;
     }
   }
   let a = -1;
-  return s && (a = e.pos), e.pos = c, a;
+  return r && (a = e.pos), e.pos = c, a;
 }
-function h_(e, t, n) {
-  let r, s = t;
+function I_(e, t, n) {
+  let s, r = t;
   const i = {
     ok: !1,
     pos: 0,
     str: ""
   };
-  if (e.charCodeAt(s) === 60) {
-    for (s++; s < n; ) {
-      if (r = e.charCodeAt(s), r === 10 || r === 60) return i;
-      if (r === 62)
-        return i.pos = s + 1, i.str = or(e.slice(t + 1, s)), i.ok = !0, i;
-      if (r === 92 && s + 1 < n) {
-        s += 2;
+  if (e.charCodeAt(r) === 60) {
+    for (r++; r < n; ) {
+      if (s = e.charCodeAt(r), s === 10 || s === 60) return i;
+      if (s === 62)
+        return i.pos = r + 1, i.str = ls(e.slice(t + 1, r)), i.ok = !0, i;
+      if (s === 92 && r + 1 < n) {
+        r += 2;
         continue;
       }
-      s++;
+      r++;
     }
     return i;
   }
   let o = 0;
-  for (; s < n && (r = e.charCodeAt(s), !(r === 32 || r < 32 || r === 127)); ) {
-    if (r === 92 && s + 1 < n) {
-      if (e.charCodeAt(s + 1) === 32) {
-        s++;
+  for (; r < n && (s = e.charCodeAt(r), !(s === 32 || s < 32 || s === 127)); ) {
+    if (s === 92 && r + 1 < n) {
+      if (e.charCodeAt(r + 1) === 32) {
+        r++;
         continue;
       }
-      s += 2;
+      r += 2;
       continue;
     }
-    if (r === 40 && (o++, o > 32))
+    if (s === 40 && (o++, o > 32))
       return i;
-    if (r === 41) {
+    if (s === 41) {
       if (o === 0) break;
       o--;
     }
-    s++;
+    r++;
   }
-  return t === s || o !== 0 || (i.str = or(e.slice(t, s)), i.pos = s, i.ok = !0), i;
+  return t === r || o !== 0 || (i.str = ls(e.slice(t, r)), i.pos = r, i.ok = !0), i;
 }
-function p_(e, t, n, r) {
-  let s, i = t;
+function O_(e, t, n, s) {
+  let r, i = t;
   const o = {
     ok: !1,
     can_continue: !1,
@@ -9139,8 +9408,8 @@ function p_(e, t, n, r) {
     str: "",
     marker: 0
   };
-  if (r)
-    o.str = r.str, o.marker = r.marker;
+  if (s)
+    o.str = s.str, o.marker = s.marker;
   else {
     if (i >= n) return o;
     let l = e.charCodeAt(i);
@@ -9148,49 +9417,49 @@ function p_(e, t, n, r) {
     t++, i++, l === 40 && (l = 41), o.marker = l;
   }
   for (; i < n; ) {
-    if (s = e.charCodeAt(i), s === o.marker)
-      return o.pos = i + 1, o.str += or(e.slice(t, i)), o.ok = !0, o;
-    if (s === 40 && o.marker === 41) return o;
-    s === 92 && i + 1 < n && i++, i++;
+    if (r = e.charCodeAt(i), r === o.marker)
+      return o.pos = i + 1, o.str += ls(e.slice(t, i)), o.ok = !0, o;
+    if (r === 40 && o.marker === 41) return o;
+    r === 92 && i + 1 < n && i++, i++;
   }
-  return o.can_continue = !0, o.str += or(e.slice(t, i)), o;
+  return o.can_continue = !0, o.str += ls(e.slice(t, i)), o;
 }
-var g_ = /* @__PURE__ */ zu({
-  parseLinkDestination: () => h_,
-  parseLinkLabel: () => d_,
-  parseLinkTitle: () => p_
+var N_ = /* @__PURE__ */ Ku({
+  parseLinkDestination: () => I_,
+  parseLinkLabel: () => F_,
+  parseLinkTitle: () => O_
 });
-function $r(e) {
+function Bs(e) {
   "@babel/helpers - typeof";
-  return $r = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return Bs = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, $r(e);
+  }, Bs(e);
 }
-function m_(e, t) {
-  if ($r(e) != "object" || !e) return e;
+function M_(e, t) {
+  if (Bs(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
-    var r = n.call(e, t);
-    if ($r(r) != "object") return r;
+    var s = n.call(e, t);
+    if (Bs(s) != "object") return s;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
-function __(e) {
-  var t = m_(e, "string");
-  return $r(t) == "symbol" ? t : t + "";
+function L_(e) {
+  var t = M_(e, "string");
+  return Bs(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = __(t)) in e ? Object.defineProperty(e, t, {
+  return (t = L_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
     writable: !0
   }) : e[t] = n, e;
 }
-var Nn = class {
+var Mn = class {
   constructor(e, t, n) {
     K(
       this,
@@ -9263,7 +9532,7 @@ var Nn = class {
   attrIndex(e) {
     if (!this.attrs) return -1;
     const t = this.attrs;
-    for (let n = 0, r = t.length; n < r; n++) if (t[n][0] === e) return n;
+    for (let n = 0, s = t.length; n < s; n++) if (t[n][0] === e) return n;
     return -1;
   }
   /**
@@ -9276,8 +9545,8 @@ var Nn = class {
   * Set `name` attribute to `value`. Override old value if exists.
   */
   attrSet(e, t) {
-    const n = this.attrIndex(e), r = [e, t];
-    n < 0 ? this.attrPush(r) : this.attrs[n] = r;
+    const n = this.attrIndex(e), s = [e, t];
+    n < 0 ? this.attrPush(s) : this.attrs[n] = s;
   }
   /**
   * Get the value of attribute `name`, or null if it does not exist.
@@ -9295,7 +9564,7 @@ var Nn = class {
     const n = this.attrIndex(e);
     n < 0 ? this.attrPush([e, t]) : this.attrs[n][1] = `${this.attrs[n][1]} ${t}`;
   }
-}, Br = class {
+}, zs = class {
   constructor() {
     K(
       this,
@@ -9344,9 +9613,9 @@ var Nn = class {
   * ```
   */
   at(e, t, n = {}) {
-    const r = this.__find__(e);
-    if (r === -1) throw new Error(`Parser rule not found: ${e}`);
-    this.__rules__[r].fn = t, this.__rules__[r].alt = n.alt || [], this.__cache__ = null;
+    const s = this.__find__(e);
+    if (s === -1) throw new Error(`Parser rule not found: ${e}`);
+    this.__rules__[s].fn = t, this.__rules__[s].alt = n.alt || [], this.__cache__ = null;
   }
   /**
   * Add new rule to chain before one with given name. See also
@@ -9362,14 +9631,14 @@ var Nn = class {
   * });
   * ```
   */
-  before(e, t, n, r = {}) {
-    const s = this.__find__(e);
-    if (s === -1) throw new Error(`Parser rule not found: ${e}`);
-    this.__rules__.splice(s, 0, {
+  before(e, t, n, s = {}) {
+    const r = this.__find__(e);
+    if (r === -1) throw new Error(`Parser rule not found: ${e}`);
+    this.__rules__.splice(r, 0, {
       name: t,
       enabled: !0,
       fn: n,
-      alt: r.alt || []
+      alt: s.alt || []
     }), this.__cache__ = null;
   }
   /**
@@ -9386,14 +9655,14 @@ var Nn = class {
   * });
   * ```
   */
-  after(e, t, n, r = {}) {
-    const s = this.__find__(e);
-    if (s === -1) throw new Error(`Parser rule not found: ${e}`);
-    this.__rules__.splice(s + 1, 0, {
+  after(e, t, n, s = {}) {
+    const r = this.__find__(e);
+    if (r === -1) throw new Error(`Parser rule not found: ${e}`);
+    this.__rules__.splice(r + 1, 0, {
       name: t,
       enabled: !0,
       fn: n,
-      alt: r.alt || []
+      alt: s.alt || []
     }), this.__cache__ = null;
   }
   /**
@@ -9429,13 +9698,13 @@ var Nn = class {
   enable(e, t = !1) {
     Array.isArray(e) || (e = [e]);
     const n = [];
-    return e.forEach((r) => {
-      const s = this.__find__(r);
-      if (s < 0) {
+    return e.forEach((s) => {
+      const r = this.__find__(s);
+      if (r < 0) {
         if (t) return;
-        throw new Error(`Rules manager: invalid rule name ${r}`);
+        throw new Error(`Rules manager: invalid rule name ${s}`);
       }
-      this.__rules__[s].enabled = !0, n.push(r);
+      this.__rules__[r].enabled = !0, n.push(s);
     }), this.__cache__ = null, n;
   }
   /**
@@ -9460,13 +9729,13 @@ var Nn = class {
   disable(e, t = !1) {
     Array.isArray(e) || (e = [e]);
     const n = [];
-    return e.forEach((r) => {
-      const s = this.__find__(r);
-      if (s < 0) {
+    return e.forEach((s) => {
+      const r = this.__find__(s);
+      if (r < 0) {
         if (t) return;
-        throw new Error(`Rules manager: invalid rule name ${r}`);
+        throw new Error(`Rules manager: invalid rule name ${s}`);
       }
-      this.__rules__[s].enabled = !1, n.push(r);
+      this.__rules__[r].enabled = !1, n.push(s);
     }), this.__cache__ = null, n;
   }
   /**
@@ -9479,61 +9748,61 @@ var Nn = class {
   getRules(e) {
     return this.__cache__ || this.__compile__(), this.__cache__[e] || [];
   }
-}, Ot = {};
-Ot.code_inline = function(e, t, n, r, s) {
+}, Nt = {};
+Nt.code_inline = function(e, t, n, s, r) {
   const i = e[t];
-  return `<code${s.renderAttrs(i)}>${fn(i.content)}</code>`;
+  return `<code${r.renderAttrs(i)}>${dn(i.content)}</code>`;
 };
-Ot.code_block = function(e, t, n, r, s) {
+Nt.code_block = function(e, t, n, s, r) {
   const i = e[t];
-  return `<pre${s.renderAttrs(i)}><code>${fn(e[t].content)}</code></pre>
+  return `<pre${r.renderAttrs(i)}><code>${dn(e[t].content)}</code></pre>
 `;
 };
-Ot.fence = function(e, t, n, r, s) {
-  const i = e[t], o = i.info ? or(i.info).trim() : "";
+Nt.fence = function(e, t, n, s, r) {
+  const i = e[t], o = i.info ? ls(i.info).trim() : "";
   let l = "", c = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], c = u.slice(2).join("");
   }
   let a;
-  if (n.highlight ? a = n.highlight(i.content, l, c) || fn(i.content) : a = fn(i.content), a.indexOf("<pre") === 0) return a + `
+  if (n.highlight ? a = n.highlight(i.content, l, c) || dn(i.content) : a = dn(i.content), a.indexOf("<pre") === 0) return a + `
 `;
   if (o) {
-    const u = i.attrIndex("class"), d = i.attrs ? i.attrs.slice() : [];
-    u < 0 ? d.push(["class", `${n.langPrefix}${l}`]) : (d[u] = [d[u][0], d[u][1]], d[u][1] += ` ${n.langPrefix}${l}`);
-    const m = { attrs: d };
-    return `<pre><code${s.renderAttrs(m)}>${a}</code></pre>
+    const u = i.attrIndex("class"), f = i.attrs ? i.attrs.slice() : [];
+    u < 0 ? f.push(["class", `${n.langPrefix}${l}`]) : (f[u] = [f[u][0], f[u][1]], f[u][1] += ` ${n.langPrefix}${l}`);
+    const m = { attrs: f };
+    return `<pre><code${r.renderAttrs(m)}>${a}</code></pre>
 `;
   }
-  return `<pre><code${s.renderAttrs(i)}>${a}</code></pre>
+  return `<pre><code${r.renderAttrs(i)}>${a}</code></pre>
 `;
 };
-Ot.image = function(e, t, n, r, s) {
+Nt.image = function(e, t, n, s, r) {
   const i = e[t];
-  return i.attrs[i.attrIndex("alt")][1] = s.renderInlineAsText(i.children, n, r), s.renderToken(e, t, n);
+  return i.attrs[i.attrIndex("alt")][1] = r.renderInlineAsText(i.children, n, s), r.renderToken(e, t, n);
 };
-Ot.hardbreak = function(e, t, n) {
+Nt.hardbreak = function(e, t, n) {
   return n.xhtmlOut ? `<br />
 ` : `<br>
 `;
 };
-Ot.softbreak = function(e, t, n) {
+Nt.softbreak = function(e, t, n) {
   return n.breaks ? n.xhtmlOut ? `<br />
 ` : `<br>
 ` : `
 `;
 };
-Ot.text = function(e, t) {
-  return fn(e[t].content);
+Nt.text = function(e, t) {
+  return dn(e[t].content);
 };
-Ot.html_block = function(e, t) {
+Nt.html_block = function(e, t) {
   return e[t].content;
 };
-Ot.html_inline = function(e, t) {
+Nt.html_inline = function(e, t) {
   return e[t].content;
 };
-var qu = class {
+var Qu = class {
   constructor() {
     K(
       this,
@@ -9563,53 +9832,53 @@ var qu = class {
       * ```
       */
       "rules",
-      Object.assign({}, Ot)
+      Object.assign({}, Nt)
     );
   }
   /**
   * Render token attributes to string.
   */
   renderAttrs(e) {
-    let t, n, r;
+    let t, n, s;
     if (!e.attrs) return "";
-    for (r = "", t = 0, n = e.attrs.length; t < n; t++) r += ` ${fn(e.attrs[t][0])}="${fn(String(e.attrs[t][1]))}"`;
-    return r;
+    for (s = "", t = 0, n = e.attrs.length; t < n; t++) s += ` ${dn(e.attrs[t][0])}="${dn(String(e.attrs[t][1]))}"`;
+    return s;
   }
   /**
   * Default token renderer. Can be overriden by custom function
   * in {@link Renderer.rules}.
   */
   renderToken(e, t, n) {
-    const r = e[t];
-    let s = "";
-    if (r.hidden) return "";
+    const s = e[t];
+    let r = "";
+    if (s.hidden) return "";
     let i = t - 1;
     for (; i >= 0 && e[i].hidden && e[i].nesting === 0; ) i--;
-    r.block && r.nesting !== -1 && i >= 0 && e[i].hidden && e[i].nesting === -1 && (s += `
-`), s += (r.nesting === -1 ? "</" : "<") + r.tag, s += this.renderAttrs(r), r.nesting === 0 && n.xhtmlOut && (s += " /");
+    s.block && s.nesting !== -1 && i >= 0 && e[i].hidden && e[i].nesting === -1 && (r += `
+`), r += (s.nesting === -1 ? "</" : "<") + s.tag, r += this.renderAttrs(s), s.nesting === 0 && n.xhtmlOut && (r += " /");
     let o = !1;
-    if (r.block && (o = !0, r.nesting === 1)) {
+    if (s.block && (o = !0, s.nesting === 1)) {
       let l = t + 1;
       for (; l < e.length && e[l].hidden && e[l].nesting === 0; ) l++;
       if (l < e.length) {
         const c = e[l];
-        (c.type === "inline" || c.hidden || c.nesting === -1 && c.tag === r.tag) && (o = !1);
+        (c.type === "inline" || c.hidden || c.nesting === -1 && c.tag === s.tag) && (o = !1);
       }
     }
-    return s += o ? `>
-` : ">", s;
+    return r += o ? `>
+` : ">", r;
   }
   /**
   * The same as {@link Renderer.render}, but for single token of `inline` type.
   */
   renderInline(e, t, n) {
-    let r = "";
-    const s = this.rules;
+    let s = "";
+    const r = this.rules;
     for (let i = 0, o = e.length; i < o; i++) {
       const l = e[i].type;
-      typeof s[l] < "u" ? r += s[l](e, i, t, n, this) : r += this.renderToken(e, i, t);
+      typeof r[l] < "u" ? s += r[l](e, i, t, n, this) : s += this.renderToken(e, i, t);
     }
-    return r;
+    return s;
   }
   /**
   * Special kludge for image `alt` attributes to conform CommonMark spec.
@@ -9617,206 +9886,206 @@ var qu = class {
   * instead of simple escaping.
   */
   renderInlineAsText(e, t, n) {
-    let r = "";
-    for (let s = 0, i = e.length; s < i; s++) switch (e[s].type) {
+    let s = "";
+    for (let r = 0, i = e.length; r < i; r++) switch (e[r].type) {
       case "text":
       case "code_inline":
-        r += e[s].content;
+        s += e[r].content;
         break;
       case "image":
-        r += this.renderInlineAsText(e[s].children, t, n);
+        s += this.renderInlineAsText(e[r].children, t, n);
         break;
       case "html_inline":
       case "html_block":
-        r += e[s].content;
+        s += e[r].content;
         break;
       case "softbreak":
       case "hardbreak":
-        r += `
+        s += `
 `;
     }
-    return r;
+    return s;
   }
   /**
   * Takes token stream and generates HTML. Probably, you will never need to call
   * this method directly.
   */
   render(e, t, n) {
-    let r = "";
-    const s = this.rules;
+    let s = "";
+    const r = this.rules;
     for (let i = 0, o = e.length; i < o; i++) {
       const l = e[i].type;
-      l === "inline" ? r += this.renderInline(e[i].children, t, n) : typeof s[l] < "u" ? r += s[l](e, i, t, n, this) : r += this.renderToken(e, i, t);
+      l === "inline" ? s += this.renderInline(e[i].children, t, n) : typeof r[l] < "u" ? s += r[l](e, i, t, n, this) : s += this.renderToken(e, i, t);
     }
-    return r;
+    return s;
   }
-}, Hu = class {
+}, ef = class {
   constructor(e, t, n) {
-    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t;
+    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t;
   }
-}, y_ = /\r\n?/g, b_ = /\0/g;
-function k_(e) {
+}, P_ = /\r\n?/g, $_ = /\0/g;
+function j_(e) {
   let t;
-  t = e.src.replace(y_, `
-`), t = t.replace(b_, "�"), e.src = t;
+  t = e.src.replace(P_, `
+`), t = t.replace($_, "�"), e.src = t;
 }
-function w_(e) {
+function B_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function x_(e) {
+function z_(e) {
   const t = e.tokens;
   let n = 0;
-  for (let r = 0; r < t.length; r++)
-    t[r].type !== "reference_definition" && (r !== n && (t[n] = t[r]), n++);
+  for (let s = 0; s < t.length; s++)
+    t[s].type !== "reference_definition" && (s !== n && (t[n] = t[s]), n++);
   t.length !== n && (t.length = n);
 }
-function v_(e) {
+function U_(e) {
   const t = e.tokens;
-  for (let n = 0, r = t.length; n < r; n++) {
-    const s = t[n];
-    s.type === "inline" && e.md.inline.parse(s.content, e.md, e.env, s.children);
+  for (let n = 0, s = t.length; n < s; n++) {
+    const r = t[n];
+    r.type === "inline" && e.md.inline.parse(r.content, e.md, e.env, r.children);
   }
 }
-function A_(e) {
+function W_(e) {
   return /^<a[>\s]/i.test(e);
 }
-function R_(e) {
+function J_(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function E_(e) {
+function q_(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
-    for (let n = 0, r = t.length; n < r; n++) {
+    for (let n = 0, s = t.length; n < s; n++) {
       if (t[n].type !== "inline" || !e.md.linkify.test(t[n].content)) continue;
-      const s = t[n].children, i = [];
+      const r = t[n].children, i = [];
       let o = 0;
-      for (let l = s.length - 1; l >= 0; l--) {
-        const c = s[l];
+      for (let l = r.length - 1; l >= 0; l--) {
+        const c = r[l];
         if (c.type === "link_close") {
-          for (l--; s[l].level !== c.level && s[l].type !== "link_open"; ) l--;
+          for (l--; r[l].level !== c.level && r[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (c.type === "html_inline" && (A_(c.content) && o > 0 && o--, R_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
+        if (c.type === "html_inline" && (W_(c.content) && o > 0 && o--, J_(c.content) && o++), !(o > 0) && c.type === "text" && e.md.linkify.test(c.content)) {
           const a = c.content;
           let u = e.md.linkify.match(a);
-          const d = [];
-          let m = c.level, g = 0;
-          u.length > 0 && u[0].index === 0 && l > 0 && s[l - 1].type === "text_special" && (u = u.slice(1));
+          const f = [];
+          let m = c.level, p = 0;
+          u.length > 0 && u[0].index === 0 && l > 0 && r[l - 1].type === "text_special" && (u = u.slice(1));
           for (let h = 0; h < u.length; h++) {
-            const w = u[h].url, A = e.md.normalizeLink(w);
+            const k = u[h].url, A = e.md.normalizeLink(k);
             if (!e.md.validateLink(A)) continue;
             let C = u[h].text;
             u[h].schema ? u[h].schema === "mailto:" && !/^mailto:/i.test(C) ? C = e.md.normalizeLinkText(`mailto:${C}`).replace(/^mailto:/, "") : C = e.md.normalizeLinkText(C) : C = e.md.normalizeLinkText(`http://${C}`).replace(/^http:\/\//, "");
             const x = u[h].index;
-            if (x > g) {
+            if (x > p) {
               const B = new e.Token("text", "", 0);
-              B.content = a.slice(g, x), B.level = m, d.push(B);
+              B.content = a.slice(p, x), B.level = m, f.push(B);
             }
-            const k = new e.Token("link_open", "a", 1);
-            k.attrs = [["href", A]], k.level = m++, k.markup = "linkify", k.info = "auto", d.push(k);
+            const w = new e.Token("link_open", "a", 1);
+            w.attrs = [["href", A]], w.level = m++, w.markup = "linkify", w.info = "auto", f.push(w);
             const b = new e.Token("text", "", 0);
-            b.content = C, b.level = m, d.push(b);
+            b.content = C, b.level = m, f.push(b);
             const F = new e.Token("link_close", "a", -1);
-            F.level = --m, F.markup = "linkify", F.info = "auto", d.push(F), g = u[h].lastIndex;
+            F.level = --m, F.markup = "linkify", F.info = "auto", f.push(F), p = u[h].lastIndex;
           }
-          if (g < a.length) {
+          if (p < a.length) {
             const h = new e.Token("text", "", 0);
-            h.content = a.slice(g), h.level = m, d.push(h);
+            h.content = a.slice(p), h.level = m, f.push(h);
           }
           i.push({
             index: l,
-            nodes: d
+            nodes: f
           });
         }
       }
       if (i.length > 0) {
-        let l = s.length;
-        for (const d of i) l += d.nodes.length - 1;
+        let l = r.length;
+        for (const f of i) l += f.nodes.length - 1;
         const c = new Array(l);
         let a = 0, u = 0;
         i.reverse();
-        for (let d = 0; d < s.length; d++) {
+        for (let f = 0; f < r.length; f++) {
           const m = i[a];
-          if (m?.index === d) {
-            for (const g of m.nodes) c[u++] = g;
+          if (m?.index === f) {
+            for (const p of m.nodes) c[u++] = p;
             a++;
-          } else c[u++] = s[d];
+          } else c[u++] = r[f];
         }
         t[n].children = c;
       }
     }
 }
-var Vu = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, C_ = /\((c|tm|r)\)/i, S_ = /\((c|tm|r)\)/gi, D_ = {
+var tf = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, H_ = /\((c|tm|r)\)/i, V_ = /\((c|tm|r)\)/gi, G_ = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function T_(e, t) {
-  return D_[t.toLowerCase()];
+function K_(e, t) {
+  return G_[t.toLowerCase()];
 }
-function F_(e) {
+function X_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && (r.content = r.content.replace(S_, T_)), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    const s = e[n];
+    s.type === "text" && !t && (s.content = s.content.replace(V_, K_)), s.type === "link_open" && s.info === "auto" && t--, s.type === "link_close" && s.info === "auto" && t++;
   }
 }
-function I_(e) {
+function Y_(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
-    const r = e[n];
-    r.type === "text" && !t && Vu.test(r.content) && (r.content = r.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), r.type === "link_open" && r.info === "auto" && t--, r.type === "link_close" && r.info === "auto" && t++;
+    const s = e[n];
+    s.type === "text" && !t && tf.test(s.content) && (s.content = s.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), s.type === "link_open" && s.info === "auto" && t--, s.type === "link_close" && s.info === "auto" && t++;
   }
 }
-function O_(e) {
+function Z_(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (C_.test(e.tokens[t].content) && F_(e.tokens[t].children), Vu.test(e.tokens[t].content) && I_(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (H_.test(e.tokens[t].content) && X_(e.tokens[t].children), tf.test(e.tokens[t].content) && Y_(e.tokens[t].children));
 }
-var N_ = /['"]/, Jc = /['"]/g, qc = "’", M_ = 1e3;
-function Hc(e, t, n) {
+var Q_ = /['"]/, Yc = /['"]/g, Zc = "’", e0 = 1e3;
+function Qc(e, t, n) {
   for (; e.length > n; ) {
-    const r = e.pop();
-    r.isSingleQuote ? t.single = r.prevSameQuoteIdx : t.double = r.prevSameQuoteIdx;
+    const s = e.pop();
+    s.isSingleQuote ? t.single = s.prevSameQuoteIdx : t.double = s.prevSameQuoteIdx;
   }
 }
-function as(e, t, n, r) {
+function fr(e, t, n, s) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
-    ch: r
+    ch: s
   });
 }
-function L_(e, t) {
-  let n = "", r = 0;
-  t.sort((s, i) => s.pos - i.pos);
-  for (let s = 0; s < t.length; s++) {
-    const i = t[s];
-    n += e.slice(r, i.pos) + i.ch, r = i.pos + 1;
+function t0(e, t) {
+  let n = "", s = 0;
+  t.sort((r, i) => r.pos - i.pos);
+  for (let r = 0; r < t.length; r++) {
+    const i = t[r];
+    n += e.slice(s, i.pos) + i.ch, s = i.pos + 1;
   }
-  return n + e.slice(r);
+  return n + e.slice(s);
 }
-function P_(e, t) {
+function n0(e, t) {
   let n;
-  const r = [], s = {
+  const s = [], r = {
     single: -1,
     double: -1
   }, i = {};
   for (let o = 0; o < e.length; o++) {
     const l = e[o], c = e[o].level;
-    for (n = r.length - 1; n >= 0 && !(r[n].level <= c); n--) ;
-    if (Hc(r, s, n + 1), l.type !== "text") continue;
+    for (n = s.length - 1; n >= 0 && !(s[n].level <= c); n--) ;
+    if (Qc(s, r, n + 1), l.type !== "text") continue;
     const a = l.content;
     let u = 0;
-    const d = a.length;
-    e: for (; u < d; ) {
-      Jc.lastIndex = u;
-      const m = Jc.exec(a);
+    const f = a.length;
+    e: for (; u < f; ) {
+      Yc.lastIndex = u;
+      const m = Yc.exec(a);
       if (!m) break;
-      let g = !0, h = !0;
+      let p = !0, h = !0;
       u = m.index + 1;
-      const w = m[0] === "'";
+      const k = m[0] === "'";
       let A = 32;
       if (m.index - 1 >= 0) A = a.charCodeAt(m.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
@@ -9825,74 +10094,74 @@ function P_(e, t) {
           break;
         }
       let C = 32;
-      if (u < d) C = a.charCodeAt(u);
+      if (u < f) C = a.charCodeAt(u);
       else for (n = o + 1; n < e.length && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n++)
         if (e[n].content) {
           C = e[n].content.charCodeAt(0);
           break;
         }
-      const x = jr(A) || Pr(A), k = jr(C) || Pr(C), b = Lr(A), F = Lr(C);
-      if (F ? g = !1 : k && (b || x || (g = !1)), b ? h = !1 : x && (F || k || (h = !1)), C === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = g = !1), g && h && (g = x, h = k), !g && !h) {
-        w && as(i, o, m.index, qc);
+      const x = js(A) || $s(A), w = js(C) || $s(C), b = Ps(A), F = Ps(C);
+      if (F ? p = !1 : w && (b || x || (p = !1)), b ? h = !1 : x && (F || w || (h = !1)), C === 34 && m[0] === '"' && A >= 48 && A <= 57 && (h = p = !1), p && h && (p = x, h = w), !p && !h) {
+        k && fr(i, o, m.index, Zc);
         continue;
       }
-      if (h && (n = w ? s.single : s.double, n >= 0 && r[n].level === c)) {
-        const B = r[n];
-        let j, ee;
-        w ? (j = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : (j = t.md.options.quotes[0], ee = t.md.options.quotes[1]), as(i, o, m.index, ee), as(i, B.tokenIdx, B.contentPos, j), Hc(r, s, n);
+      if (h && (n = k ? r.single : r.double, n >= 0 && s[n].level === c)) {
+        const B = s[n];
+        let $, ee;
+        k ? ($ = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : ($ = t.md.options.quotes[0], ee = t.md.options.quotes[1]), fr(i, o, m.index, ee), fr(i, B.tokenIdx, B.contentPos, $), Qc(s, r, n);
         continue e;
       }
-      if (g) {
-        if (r.length >= M_) return;
-        r.push({
+      if (p) {
+        if (s.length >= e0) return;
+        s.push({
           tokenIdx: o,
           contentPos: m.index,
-          isSingleQuote: w,
+          isSingleQuote: k,
           level: c,
-          prevSameQuoteIdx: w ? s.single : s.double
-        }), w ? s.single = r.length - 1 : s.double = r.length - 1;
-      } else h && w && as(i, o, m.index, qc);
+          prevSameQuoteIdx: k ? r.single : r.double
+        }), k ? r.single = s.length - 1 : r.double = s.length - 1;
+      } else h && k && fr(i, o, m.index, Zc);
     }
   }
   Object.keys(i).forEach(function(o) {
     const l = Number(o);
-    e[l].content = L_(e[l].content, i[o]);
+    e[l].content = t0(e[l].content, i[o]);
   });
 }
-function j_(e) {
+function s0(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !N_.test(e.tokens[t].content) || P_(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !Q_.test(e.tokens[t].content) || n0(e.tokens[t].children, e);
 }
-function $_(e) {
+function r0(e) {
   let t, n;
-  const r = e.length;
-  for (t = 0; t < r; t++) e[t].type === "text_special" && (e[t].type = "text");
-  for (t = n = 0; t < r; t++) e[t].type === "text" && t + 1 < r && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
+  const s = e.length;
+  for (t = 0; t < s; t++) e[t].type === "text_special" && (e[t].type = "text");
+  for (t = n = 0; t < s; t++) e[t].type === "text" && t + 1 < s && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function B_(e) {
+function i0(e) {
   let t, n;
-  const r = e.tokens, s = r.length;
-  for (let i = 0; i < s; i++) {
-    if (r[i].type !== "inline") continue;
-    const o = r[i].children, l = o.length;
+  const s = e.tokens, r = s.length;
+  for (let i = 0; i < r; i++) {
+    if (s[i].type !== "inline") continue;
+    const o = s[i].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && $_(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && r0(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var Wi = [
-  ["normalize", k_],
-  ["block", w_],
-  ["strip_references", x_],
-  ["inline", v_],
-  ["linkify", E_],
-  ["replacements", O_],
-  ["smartquotes", j_],
-  ["text_join", B_]
-], Gu = class {
+var Vi = [
+  ["normalize", j_],
+  ["block", B_],
+  ["strip_references", z_],
+  ["inline", U_],
+  ["linkify", q_],
+  ["replacements", Z_],
+  ["smartquotes", s0],
+  ["text_join", i0]
+], nf = class {
   constructor() {
     K(
       this,
@@ -9900,35 +10169,35 @@ var Wi = [
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
-      new Br()
-    ), K(this, "State", Hu);
-    for (let e = 0; e < Wi.length; e++) this.ruler.push(Wi[e][0], Wi[e][1]);
+      new zs()
+    ), K(this, "State", ef);
+    for (let e = 0; e < Vi.length; e++) this.ruler.push(Vi[e][0], Vi[e][1]);
   }
   /**
   * Executes core chain rules.
   */
   process(e) {
     const t = this.ruler.getRules("");
-    for (let n = 0, r = t.length; n < r; n++) t[n](e);
+    for (let n = 0, s = t.length; n < s; n++) t[n](e);
   }
-}, Ku = class {
-  constructor(e, t, n, r) {
-    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Nn), this.src = e, this.md = t, this.env = n, this.tokens = r;
-    const s = this.src;
-    for (let i = 0, o = 0, l = 0, c = 0, a = s.length, u = !1; o < a; o++) {
-      const d = s.charCodeAt(o);
+}, sf = class {
+  constructor(e, t, n, s) {
+    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", Mn), this.src = e, this.md = t, this.env = n, this.tokens = s;
+    const r = this.src;
+    for (let i = 0, o = 0, l = 0, c = 0, a = r.length, u = !1; o < a; o++) {
+      const f = r.charCodeAt(o);
       if (!u)
-        if (Se(d)) {
-          l++, d === 9 ? c += 4 - c % 4 : c++;
+        if (Se(f)) {
+          l++, f === 9 ? c += 4 - c % 4 : c++;
           continue;
         } else u = !0;
-      (d === 10 || o === a - 1) && (d !== 10 && o++, this.bMarks.push(i), this.eMarks.push(o), this.tShift.push(l), this.sCount.push(c), this.bsCount.push(0), u = !1, l = 0, c = 0, i = o + 1);
+      (f === 10 || o === a - 1) && (f !== 10 && o++, this.bMarks.push(i), this.eMarks.push(o), this.tShift.push(l), this.sCount.push(c), this.bsCount.push(0), u = !1, l = 0, c = 0, i = o + 1);
     }
-    this.bMarks.push(s.length), this.eMarks.push(s.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
+    this.bMarks.push(r.length), this.eMarks.push(r.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const r = new Nn(e, t, n);
-    return r.block = !0, n < 0 && this.level--, r.level = this.level, n > 0 && this.level++, this.tokens.push(r), r;
+    const s = new Mn(e, t, n);
+    return s.block = !0, n < 0 && this.level--, s.level = this.level, n > 0 && this.level++, this.tokens.push(s), s;
   }
   isEmpty(e) {
     return this.bMarks[e] + this.tShift[e] >= this.eMarks[e];
@@ -9955,53 +10224,53 @@ var Wi = [
     for (; e > n; ) if (t !== this.src.charCodeAt(--e)) return e + 1;
     return e;
   }
-  getLines(e, t, n, r) {
+  getLines(e, t, n, s) {
     if (e >= t) return "";
-    const s = new Array(t - e);
+    const r = new Array(t - e);
     for (let i = 0, o = e; o < t; o++, i++) {
       let l = 0;
       const c = this.bMarks[o];
       let a = c, u;
-      for (o + 1 < t || r ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
-        const d = this.src.charCodeAt(a);
-        if (Se(d))
-          d === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
+      for (o + 1 < t || s ? u = this.eMarks[o] + 1 : u = this.eMarks[o]; a < u && l < n; ) {
+        const f = this.src.charCodeAt(a);
+        if (Se(f))
+          f === 9 ? l += 4 - (l + this.bsCount[o]) % 4 : l++;
         else if (a - c < this.tShift[o]) l++;
         else break;
         a++;
       }
-      l > n ? s[i] = new Array(l - n + 1).join(" ") + this.src.slice(a, u) : s[i] = this.src.slice(a, u);
+      l > n ? r[i] = new Array(l - n + 1).join(" ") + this.src.slice(a, u) : r[i] = this.src.slice(a, u);
     }
-    return s.join("");
+    return r.join("");
   }
-}, z_ = 65536;
-function Ji(e, t) {
-  const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
-  return e.src.slice(n, r);
+}, o0 = 65536;
+function Gi(e, t) {
+  const n = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
+  return e.src.slice(n, s);
 }
-function Vc(e) {
+function ea(e) {
   const t = [], n = e.length;
-  let r = 0, s = e.charCodeAt(r), i = !1, o = 0, l = "";
-  for (; r < n; )
-    s === 124 && (i ? (l += e.substring(o, r - 1), o = r) : (t.push(l + e.substring(o, r)), l = "", o = r + 1)), i = s === 92, r++, s = e.charCodeAt(r);
+  let s = 0, r = e.charCodeAt(s), i = !1, o = 0, l = "";
+  for (; s < n; )
+    r === 124 && (i ? (l += e.substring(o, s - 1), o = s) : (t.push(l + e.substring(o, s)), l = "", o = s + 1)), i = r === 92, s++, r = e.charCodeAt(s);
   return t.push(l + e.substring(o)), t;
 }
-function U_(e, t, n, r) {
+function l0(e, t, n, s) {
   if (t + 2 > n) return !1;
-  let s = t + 1;
-  if (e.sCount[s] < e.blkIndent || e.sCount[s] - e.blkIndent >= 4) return !1;
-  let i = e.bMarks[s] + e.tShift[s];
-  if (i >= e.eMarks[s]) return !1;
+  let r = t + 1;
+  if (e.sCount[r] < e.blkIndent || e.sCount[r] - e.blkIndent >= 4) return !1;
+  let i = e.bMarks[r] + e.tShift[r];
+  if (i >= e.eMarks[r]) return !1;
   const o = e.src.charCodeAt(i++);
-  if (o !== 124 && o !== 45 && o !== 58 || i >= e.eMarks[s]) return !1;
+  if (o !== 124 && o !== 45 && o !== 58 || i >= e.eMarks[r]) return !1;
   const l = e.src.charCodeAt(i++);
   if (l !== 124 && l !== 45 && l !== 58 && !Se(l) || o === 45 && Se(l)) return !1;
-  for (; i < e.eMarks[s]; ) {
+  for (; i < e.eMarks[r]; ) {
     const b = e.src.charCodeAt(i);
     if (b !== 124 && b !== 45 && b !== 58 && !Se(b)) return !1;
     i++;
   }
-  let c = Ji(e, t + 1), a = c.split("|");
+  let c = Gi(e, t + 1), a = c.split("|");
   const u = [];
   for (let b = 0; b < a.length; b++) {
     const F = a[b].trim();
@@ -10012,15 +10281,15 @@ function U_(e, t, n, r) {
     if (!/^:?-+:?$/.test(F)) return !1;
     F.charCodeAt(F.length - 1) === 58 ? u.push(F.charCodeAt(0) === 58 ? "center" : "right") : F.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (c = Ji(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
-  const d = a.length;
-  if (d === 0 || d !== u.length) return !1;
-  if (r) return !0;
+  if (c = Gi(e, t).trim(), c.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  a = ea(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop();
+  const f = a.length;
+  if (f === 0 || f !== u.length) return !1;
+  if (s) return !0;
   const m = e.parentType;
   e.parentType = "table";
-  const g = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), w = [t, 0];
-  h.map = w;
+  const p = e.md.block.ruler.getRules("blockquote"), h = e.push("table_open", "table", 1), k = [t, 0];
+  h.map = k;
   const A = e.push("thead_open", "thead", 1);
   A.map = [t, t + 1];
   const C = e.push("tr_open", "tr", 1);
@@ -10032,100 +10301,100 @@ function U_(e, t, n, r) {
     B.content = a[b].trim(), B.children = [], e.push("th_close", "th", -1);
   }
   e.push("tr_close", "tr", -1), e.push("thead_close", "thead", -1);
-  let x, k = 0;
-  for (s = t + 2; s < n && !(e.sCount[s] < e.blkIndent); s++) {
+  let x, w = 0;
+  for (r = t + 2; r < n && !(e.sCount[r] < e.blkIndent); r++) {
     let b = !1;
-    for (let B = 0, j = g.length; B < j; B++) if (g[B](e, s, n, !0)) {
+    for (let B = 0, $ = p.length; B < $; B++) if (p[B](e, r, n, !0)) {
       b = !0;
       break;
     }
-    if (b || (c = Ji(e, s).trim(), !c) || e.sCount[s] - e.blkIndent >= 4 || (a = Vc(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), k += d - a.length, k > z_)) break;
-    if (s === t + 2) {
+    if (b || (c = Gi(e, r).trim(), !c) || e.sCount[r] - e.blkIndent >= 4 || (a = ea(c), a.length && a[0] === "" && a.shift(), a.length && a[a.length - 1] === "" && a.pop(), w += f - a.length, w > o0)) break;
+    if (r === t + 2) {
       const B = e.push("tbody_open", "tbody", 1);
       B.map = x = [t + 2, 0];
     }
     const F = e.push("tr_open", "tr", 1);
-    F.map = [s, s + 1];
-    for (let B = 0; B < d; B++) {
-      const j = e.push("td_open", "td", 1);
-      u[B] && (j.attrs = [["style", `text-align:${u[B]}`]]);
+    F.map = [r, r + 1];
+    for (let B = 0; B < f; B++) {
+      const $ = e.push("td_open", "td", 1);
+      u[B] && ($.attrs = [["style", `text-align:${u[B]}`]]);
       const ee = e.push("inline", "", 0);
       ee.content = a[B] ? a[B].trim() : "", ee.children = [], e.push("td_close", "td", -1);
     }
     e.push("tr_close", "tr", -1);
   }
-  return x && (e.push("tbody_close", "tbody", -1), x[1] = s), e.push("table_close", "table", -1), w[1] = s, e.parentType = m, e.line = s, !0;
+  return x && (e.push("tbody_close", "tbody", -1), x[1] = r), e.push("table_close", "table", -1), k[1] = r, e.parentType = m, e.line = r, !0;
 }
-function W_(e, t, n) {
+function c0(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
-  let r = t + 1, s = r;
-  for (; r < n; ) {
-    if (e.isEmpty(r)) {
-      r++;
+  let s = t + 1, r = s;
+  for (; s < n; ) {
+    if (e.isEmpty(s)) {
+      s++;
       continue;
     }
-    if (e.sCount[r] - e.blkIndent >= 4) {
-      r++, s = r;
+    if (e.sCount[s] - e.blkIndent >= 4) {
+      s++, r = s;
       continue;
     }
     break;
   }
-  e.line = s;
+  e.line = r;
   const i = e.push("code_block", "code", 0);
-  return i.content = e.getLines(t, s, 4 + e.blkIndent, !1) + `
+  return i.content = e.getLines(t, r, 4 + e.blkIndent, !1) + `
 `, i.map = [t, e.line], !0;
 }
-function J_(e, t, n, r) {
-  let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
-  if (e.sCount[t] - e.blkIndent >= 4 || s + 3 > i) return !1;
-  const o = e.src.charCodeAt(s);
+function a0(e, t, n, s) {
+  let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
+  if (e.sCount[t] - e.blkIndent >= 4 || r + 3 > i) return !1;
+  const o = e.src.charCodeAt(r);
   if (o !== 126 && o !== 96) return !1;
-  let l = s;
-  s = e.skipChars(s, o);
-  let c = s - l;
+  let l = r;
+  r = e.skipChars(r, o);
+  let c = r - l;
   if (c < 3) return !1;
-  const a = e.src.slice(l, s), u = e.src.slice(s, i);
+  const a = e.src.slice(l, r), u = e.src.slice(r, i);
   if (o === 96 && u.indexOf(String.fromCharCode(o)) >= 0)
     return !1;
-  if (r) return !0;
-  let d = t, m = !1;
-  for (; d++, !(d >= n || (s = l = e.bMarks[d] + e.tShift[d], i = e.eMarks[d], s < i && e.sCount[d] < e.blkIndent)); )
-    if (e.src.charCodeAt(s) === o && !(e.sCount[d] - e.blkIndent >= 4) && (s = e.skipChars(s, o), !(s - l < c) && (s = e.skipSpaces(s), !(s < i)))) {
+  if (s) return !0;
+  let f = t, m = !1;
+  for (; f++, !(f >= n || (r = l = e.bMarks[f] + e.tShift[f], i = e.eMarks[f], r < i && e.sCount[f] < e.blkIndent)); )
+    if (e.src.charCodeAt(r) === o && !(e.sCount[f] - e.blkIndent >= 4) && (r = e.skipChars(r, o), !(r - l < c) && (r = e.skipSpaces(r), !(r < i)))) {
       m = !0;
       break;
     }
-  c = e.sCount[t], e.line = d + (m ? 1 : 0);
-  const g = e.push("fence", "code", 0);
-  return g.info = u, g.content = e.getLines(t + 1, d, c, !0), g.markup = a, g.map = [t, e.line], !0;
+  c = e.sCount[t], e.line = f + (m ? 1 : 0);
+  const p = e.push("fence", "code", 0);
+  return p.info = u, p.content = e.getLines(t + 1, f, c, !0), p.markup = a, p.map = [t, e.line], !0;
 }
-function q_(e, t, n, r) {
-  let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
+function u0(e, t, n, s) {
+  let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   const o = e.lineMax;
-  if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(s) !== 62) return !1;
-  if (r) return !0;
-  const l = [], c = [], a = [], u = [], d = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
+  if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(r) !== 62) return !1;
+  if (s) return !0;
+  const l = [], c = [], a = [], u = [], f = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
   e.parentType = "blockquote";
-  let g = !1, h;
+  let p = !1, h;
   for (h = t; h < n; h++) {
-    const k = e.sCount[h] < e.blkIndent;
-    if (s = e.bMarks[h] + e.tShift[h], i = e.eMarks[h], s >= i) break;
-    if (e.src.charCodeAt(s++) === 62 && !k) {
-      let F = e.sCount[h] + 1, B, j;
-      e.src.charCodeAt(s) === 32 ? (s++, F++, j = !1, B = !0) : e.src.charCodeAt(s) === 9 ? (B = !0, (e.bsCount[h] + F) % 4 === 3 ? (s++, F++, j = !1) : j = !0) : B = !1;
+    const w = e.sCount[h] < e.blkIndent;
+    if (r = e.bMarks[h] + e.tShift[h], i = e.eMarks[h], r >= i) break;
+    if (e.src.charCodeAt(r++) === 62 && !w) {
+      let F = e.sCount[h] + 1, B, $;
+      e.src.charCodeAt(r) === 32 ? (r++, F++, $ = !1, B = !0) : e.src.charCodeAt(r) === 9 ? (B = !0, (e.bsCount[h] + F) % 4 === 3 ? (r++, F++, $ = !1) : $ = !0) : B = !1;
       let ee = F;
-      for (l.push(e.bMarks[h]), e.bMarks[h] = s; s < i; ) {
-        const X = e.src.charCodeAt(s);
-        if (Se(X))
-          X === 9 ? ee += 4 - (ee + e.bsCount[h] + (j ? 1 : 0)) % 4 : ee++;
+      for (l.push(e.bMarks[h]), e.bMarks[h] = r; r < i; ) {
+        const Y = e.src.charCodeAt(r);
+        if (Se(Y))
+          Y === 9 ? ee += 4 - (ee + e.bsCount[h] + ($ ? 1 : 0)) % 4 : ee++;
         else break;
-        s++;
+        r++;
       }
-      g = s >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = s - e.bMarks[h];
+      p = r >= i, c.push(e.bsCount[h]), e.bsCount[h] = e.sCount[h] + 1 + (B ? 1 : 0), a.push(e.sCount[h]), e.sCount[h] = ee - F, u.push(e.tShift[h]), e.tShift[h] = r - e.bMarks[h];
       continue;
     }
-    if (g) break;
+    if (p) break;
     let b = !1;
-    for (let F = 0, B = d.length; F < B; F++) if (d[F](e, h, n, !0)) {
+    for (let F = 0, B = f.length; F < B; F++) if (f[F](e, h, n, !0)) {
       b = !0;
       break;
     }
@@ -10135,7 +10404,7 @@ function q_(e, t, n, r) {
     }
     l.push(e.bMarks[h]), c.push(e.bsCount[h]), u.push(e.tShift[h]), a.push(e.sCount[h]), e.sCount[h] = -1;
   }
-  const w = e.blkIndent;
+  const k = e.blkIndent;
   e.blkIndent = 0;
   const A = e.push("blockquote_open", "blockquote", 1);
   A.markup = ">";
@@ -10143,79 +10412,79 @@ function q_(e, t, n, r) {
   A.map = C, e.md.block.tokenize(e, t, h);
   const x = e.push("blockquote_close", "blockquote", -1);
   x.markup = ">", e.lineMax = o, e.parentType = m, C[1] = e.line;
-  for (let k = 0; k < u.length; k++)
-    e.bMarks[k + t] = l[k], e.tShift[k + t] = u[k], e.sCount[k + t] = a[k], e.bsCount[k + t] = c[k];
-  return e.blkIndent = w, !0;
+  for (let w = 0; w < u.length; w++)
+    e.bMarks[w + t] = l[w], e.tShift[w + t] = u[w], e.sCount[w + t] = a[w], e.bsCount[w + t] = c[w];
+  return e.blkIndent = k, !0;
 }
-function H_(e, t, n, r) {
-  const s = e.eMarks[t];
+function f0(e, t, n, s) {
+  const r = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let i = e.bMarks[t] + e.tShift[t];
   const o = e.src.charCodeAt(i++);
   if (o !== 42 && o !== 45 && o !== 95) return !1;
   let l = 1;
-  for (; i < s; ) {
+  for (; i < r; ) {
     const a = e.src.charCodeAt(i++);
     if (a !== o && !Se(a)) return !1;
     a === o && l++;
   }
   if (l < 3) return !1;
-  if (r) return !0;
+  if (s) return !0;
   e.line = t + 1;
   const c = e.push("hr", "hr", 0);
   return c.map = [t, e.line], c.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function Gc(e, t) {
+function ta(e, t) {
   const n = e.eMarks[t];
-  let r = e.bMarks[t] + e.tShift[t];
-  const s = e.src.charCodeAt(r++);
-  return s !== 42 && s !== 45 && s !== 43 || r < n && !Se(e.src.charCodeAt(r)) ? -1 : r;
+  let s = e.bMarks[t] + e.tShift[t];
+  const r = e.src.charCodeAt(s++);
+  return r !== 42 && r !== 45 && r !== 43 || s < n && !Se(e.src.charCodeAt(s)) ? -1 : s;
 }
-function Kc(e, t) {
-  const n = e.bMarks[t] + e.tShift[t], r = e.eMarks[t];
-  let s = n;
-  if (s + 1 >= r) return -1;
-  let i = e.src.charCodeAt(s++);
+function na(e, t) {
+  const n = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
+  let r = n;
+  if (r + 1 >= s) return -1;
+  let i = e.src.charCodeAt(r++);
   if (i < 48 || i > 57) return -1;
   for (; ; ) {
-    if (s >= r) return -1;
-    if (i = e.src.charCodeAt(s++), i >= 48 && i <= 57) {
-      if (s - n >= 10) return -1;
+    if (r >= s) return -1;
+    if (i = e.src.charCodeAt(r++), i >= 48 && i <= 57) {
+      if (r - n >= 10) return -1;
       continue;
     }
     if (i === 41 || i === 46) break;
     return -1;
   }
-  return s < r && (i = e.src.charCodeAt(s), !Se(i)) ? -1 : s;
+  return r < s && (i = e.src.charCodeAt(r), !Se(i)) ? -1 : r;
 }
-function V_(e, t) {
+function d0(e, t) {
   const n = e.level + 2;
-  for (let r = t + 2, s = e.tokens.length - 2; r < s; r++) e.tokens[r].level === n && e.tokens[r].type === "paragraph_open" && (e.tokens[r + 2].hidden = !0, e.tokens[r].hidden = !0, r += 2);
+  for (let s = t + 2, r = e.tokens.length - 2; s < r; s++) e.tokens[s].level === n && e.tokens[s].type === "paragraph_open" && (e.tokens[s + 2].hidden = !0, e.tokens[s].hidden = !0, s += 2);
 }
-function G_(e, t, n, r) {
-  let s, i, o, l, c = t, a = !0;
+function h0(e, t, n, s) {
+  let r, i, o, l, c = t, a = !0;
   if (e.sCount[c] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[c] - e.listIndent >= 4 && e.sCount[c] < e.blkIndent) return !1;
   let u = !1;
-  r && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
-  let d, m, g;
-  if ((g = Kc(e, c)) >= 0) {
-    if (d = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, g - 1)), u && m !== 1) return !1;
-  } else if ((g = Gc(e, c)) >= 0) d = !1;
+  s && e.parentType === "paragraph" && e.sCount[c] >= e.blkIndent && (u = !0);
+  let f, m, p;
+  if ((p = na(e, c)) >= 0) {
+    if (f = !0, o = e.bMarks[c] + e.tShift[c], m = Number(e.src.slice(o, p - 1)), u && m !== 1) return !1;
+  } else if ((p = ta(e, c)) >= 0) f = !1;
   else return !1;
-  if (u && e.skipSpaces(g) >= e.eMarks[c])
+  if (u && e.skipSpaces(p) >= e.eMarks[c])
     return !1;
-  if (r) return !0;
-  const h = e.src.charCodeAt(g - 1), w = e.tokens.length;
-  d ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
+  if (s) return !0;
+  const h = e.src.charCodeAt(p - 1), k = e.tokens.length;
+  f ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
   const A = [c, 0];
   l.map = A, l.markup = String.fromCharCode(h);
   let C = !1;
-  const x = e.md.block.ruler.getRules("list"), k = e.parentType;
+  const x = e.md.block.ruler.getRules("list"), w = e.parentType;
   for (e.parentType = "list"; c < n; ) {
-    i = g, s = e.eMarks[c];
-    const b = e.sCount[c] + g - (e.bMarks[c] + e.tShift[c]);
+    i = p, r = e.eMarks[c];
+    const b = e.sCount[c] + p - (e.bMarks[c] + e.tShift[c]);
     let F = b;
-    for (; i < s; ) {
+    for (; i < r; ) {
       const ve = e.src.charCodeAt(i);
       if (ve === 9) F += 4 - (F + e.bsCount[c]) % 4;
       else if (ve === 32) F++;
@@ -10223,51 +10492,51 @@ function G_(e, t, n, r) {
       i++;
     }
     const B = i;
-    let j;
-    B >= s ? j = 1 : j = F - b, j > 4 && (j = 1);
-    const ee = b + j;
+    let $;
+    B >= r ? $ = 1 : $ = F - b, $ > 4 && ($ = 1);
+    const ee = b + $;
     l = e.push("list_item_open", "li", 1), l.markup = String.fromCharCode(h);
-    const X = [c, 0];
-    l.map = X, d && (l.info = e.src.slice(o, g - 1));
+    const Y = [c, 0];
+    l.map = Y, f && (l.info = e.src.slice(o, p - 1));
     const ue = e.tight, ne = e.tShift[c], de = e.sCount[c], De = e.listIndent;
-    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= s && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, X[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
-    let we = !1;
+    if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[c] = B - e.bMarks[c], e.sCount[c] = F, B >= r && e.isEmpty(c + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, c, n), (!e.tight || C) && (a = !1), C = e.line - c > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = De, e.tShift[c] = ne, e.sCount[c] = de, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(h), c = e.line, Y[1] = c, c >= n || e.sCount[c] < e.blkIndent || e.sCount[c] - e.blkIndent >= 4) break;
+    let ke = !1;
     for (let ve = 0, ct = x.length; ve < ct; ve++) if (x[ve](e, c, n, !0)) {
-      we = !0;
+      ke = !0;
       break;
     }
-    if (we) break;
-    if (d) {
-      if (g = Kc(e, c), g < 0) break;
+    if (ke) break;
+    if (f) {
+      if (p = na(e, c), p < 0) break;
       o = e.bMarks[c] + e.tShift[c];
-    } else if (g = Gc(e, c), g < 0) break;
-    if (h !== e.src.charCodeAt(g - 1)) break;
+    } else if (p = ta(e, c), p < 0) break;
+    if (h !== e.src.charCodeAt(p - 1)) break;
   }
-  return d ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = k, a && V_(e, w), !0;
+  return f ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(h), A[1] = c, e.line = c, e.parentType = w, a && d0(e, k), !0;
 }
-var qi = 999;
-function K_(e) {
+var Ki = 999;
+function p0(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
-    const r = e.charCodeAt(n);
-    if (r < 55296 || r > 56319) continue;
-    const s = e.charCodeAt(n + 1);
-    s >= 56320 && s <= 57343 && (t--, n++);
+    const s = e.charCodeAt(n);
+    if (s < 55296 || s > 56319) continue;
+    const r = e.charCodeAt(n + 1);
+    r >= 56320 && r <= 57343 && (t--, n++);
   }
   return t;
 }
-function gr(e, t) {
+function ms(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function us(e, t) {
+function dr(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
-  let r = !1;
-  if (e.sCount[t] - e.blkIndent > 3 && (r = !0), e.sCount[t] < 0 && (r = !0), !r) {
-    const s = e.md.block.ruler.getRules("reference"), i = e.parentType;
+  let s = !1;
+  if (e.sCount[t] - e.blkIndent > 3 && (s = !0), e.sCount[t] < 0 && (s = !0), !s) {
+    const r = e.md.block.ruler.getRules("reference"), i = e.parentType;
     e.parentType = "reference";
     let o = !1;
-    for (let l = 0, c = s.length; l < c; l++) if (s[l](e, t, n, !0)) {
+    for (let l = 0, c = r.length; l < c; l++) if (r[l](e, t, n, !0)) {
       o = !0;
       break;
     }
@@ -10275,79 +10544,79 @@ function us(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function Y_(e, t, n, r) {
-  const s = e.src;
+function g0(e, t, n, s) {
+  const r = e.src;
   let i = e.bMarks[t] + e.tShift[t], o = t + 1;
-  if (e.sCount[t] - e.blkIndent >= 4 || s.charCodeAt(i) !== 91) return !1;
-  let l = gr(e, t), c = "", a = -1, u = ++i;
+  if (e.sCount[t] - e.blkIndent >= 4 || r.charCodeAt(i) !== 91) return !1;
+  let l = ms(e, t), c = "", a = -1, u = ++i;
   for (; i < l; ) {
-    if (c.length + i - u > qi * 2) return !1;
-    let B = s.charCodeAt(i);
+    if (c.length + i - u > Ki * 2) return !1;
+    let B = r.charCodeAt(i);
     if (B === 91) return !1;
     if (B === 93) {
       a = i;
       break;
     }
-    if (B === 92 && (B = s.charCodeAt(++i)), B === 10 && i < l) {
-      const j = us(e, o);
-      if (j < 0) return !1;
-      c += s.slice(u, l), i = u = j, l = gr(e, o++);
+    if (B === 92 && (B = r.charCodeAt(++i)), B === 10 && i < l) {
+      const $ = dr(e, o);
+      if ($ < 0) return !1;
+      c += r.slice(u, l), i = u = $, l = ms(e, o++);
       continue;
     }
     i++;
   }
-  if (a < 0 || s.charCodeAt(a + 1) !== 58 || (c += s.slice(u, a), c.length > qi && K_(c) > qi)) return !1;
+  if (a < 0 || r.charCodeAt(a + 1) !== 58 || (c += r.slice(u, a), c.length > Ki && p0(c) > Ki)) return !1;
   for (i = a + 2; i < l; ) {
-    const B = s.charCodeAt(i);
+    const B = r.charCodeAt(i);
     if (B === 10) {
-      const j = us(e, o);
-      if (j < 0) break;
-      i = j, l = gr(e, o++);
+      const $ = dr(e, o);
+      if ($ < 0) break;
+      i = $, l = ms(e, o++);
     } else if (Se(B)) i++;
     else break;
   }
-  const d = e.md.helpers.parseLinkDestination(s, i, l);
-  if (!d.ok) return !1;
-  const m = e.md.normalizeLink(d.str);
+  const f = e.md.helpers.parseLinkDestination(r, i, l);
+  if (!f.ok) return !1;
+  const m = e.md.normalizeLink(f.str);
   if (!e.md.validateLink(m)) return !1;
-  i = d.pos;
-  const g = i, h = l, w = o;
+  i = f.pos;
+  const p = i, h = l, k = o;
   for (; i < l; ) {
-    const B = s.charCodeAt(i);
+    const B = r.charCodeAt(i);
     if (B === 10) {
-      const j = us(e, o);
-      if (j < 0) break;
-      i = j, l = gr(e, o++);
+      const $ = dr(e, o);
+      if ($ < 0) break;
+      i = $, l = ms(e, o++);
     } else if (Se(B)) i++;
     else break;
   }
   const A = i;
-  let C = e.md.helpers.parseLinkTitle(s, i, l);
+  let C = e.md.helpers.parseLinkTitle(r, i, l);
   for (; C.can_continue; ) {
-    const B = us(e, o);
+    const B = dr(e, o);
     if (B < 0) break;
-    i = B, l = gr(e, o++), C = e.md.helpers.parseLinkTitle(s, i, l, C);
+    i = B, l = ms(e, o++), C = e.md.helpers.parseLinkTitle(r, i, l, C);
   }
   let x;
-  for (A !== g && C.ok ? (x = C.str, i = C.pos) : (x = "", i = g, l = h, o = w); i < l && Se(s.charCodeAt(i)); )
+  for (A !== p && C.ok ? (x = C.str, i = C.pos) : (x = "", i = p, l = h, o = k); i < l && Se(r.charCodeAt(i)); )
     i++;
-  if (i < l && s.charCodeAt(i) !== 10 && x)
-    for (x = "", i = g, l = h, o = w; i < l && Se(s.charCodeAt(i)); )
+  if (i < l && r.charCodeAt(i) !== 10 && x)
+    for (x = "", i = p, l = h, o = k; i < l && Se(r.charCodeAt(i)); )
       i++;
-  if (i < l && s.charCodeAt(i) !== 10) return !1;
-  const k = Ws(c);
-  if (!k) return !1;
-  if (r) return !0;
-  typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[k] > "u" && (e.env.references[k] = {
+  if (i < l && r.charCodeAt(i) !== 10) return !1;
+  const w = qr(c);
+  if (!w) return !1;
+  if (s) return !0;
+  typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[w] > "u" && (e.env.references[w] = {
     title: x,
     href: m
   });
   const b = e.push("reference_definition", "", 0);
   b.map = [t, o], b.hidden = !0;
   const F = /* @__PURE__ */ Object.create(null);
-  return F.label = k, b.meta = F, e.line = o, !0;
+  return F.label = w, b.meta = F, e.line = o, !0;
 }
-var X_ = [
+var m0 = [
   "address",
   "article",
   "aside",
@@ -10410,7 +10679,7 @@ var X_ = [
   "tr",
   "track",
   "ul"
-], Z_ = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, Q_ = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", Yu = new RegExp(`^(?:${Z_}|${Q_})`), xn = [
+], _0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, y0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", rf = new RegExp(`^(?:${_0}|${y0})`), vn = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10437,28 +10706,28 @@ var X_ = [
     !0
   ],
   [
-    new RegExp(`^</?(${X_.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${m0.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${Yu.source}\\s*$`),
+    new RegExp(`${rf.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function e0(e, t, n, r) {
-  let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
-  if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(s) !== 60) return !1;
-  let o = e.src.slice(s, i), l = 0;
-  for (; l < xn.length && !xn[l][0].test(o); l++) ;
-  if (l === xn.length) return !1;
-  if (r) return xn[l][2];
+function b0(e, t, n, s) {
+  let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
+  if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(r) !== 60) return !1;
+  let o = e.src.slice(r, i), l = 0;
+  for (; l < vn.length && !vn[l][0].test(o); l++) ;
+  if (l === vn.length) return !1;
+  if (s) return vn[l][2];
   let c = t + 1;
-  const a = xn[l][1].test("");
-  if (!xn[l][1].test(o)) {
+  const a = vn[l][1].test("");
+  if (!vn[l][1].test(o)) {
     for (; c < n && !(e.sCount[c] < e.blkIndent && (a || !e.isEmpty(c))); c++)
-      if (s = e.bMarks[c] + e.tShift[c], i = e.eMarks[c], o = e.src.slice(s, i), xn[l][1].test(o)) {
+      if (r = e.bMarks[c] + e.tShift[c], i = e.eMarks[c], o = e.src.slice(r, i), vn[l][1].test(o)) {
         o.length !== 0 && c++;
         break;
       }
@@ -10467,90 +10736,90 @@ function e0(e, t, n, r) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, c], u.content = e.getLines(t, c, e.blkIndent, !0), !0;
 }
-function t0(e, t, n, r) {
-  let s = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
+function w0(e, t, n, s) {
+  let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
-  let o = e.src.charCodeAt(s);
-  if (o !== 35 || s >= i) return !1;
+  let o = e.src.charCodeAt(r);
+  if (o !== 35 || r >= i) return !1;
   let l = 1;
-  for (o = e.src.charCodeAt(++s); o === 35 && s < i && l <= 6; )
-    l++, o = e.src.charCodeAt(++s);
-  if (l > 6 || s < i && !Se(o)) return !1;
-  if (r) return !0;
-  i = e.skipSpacesBack(i, s);
-  const c = e.skipCharsBack(i, 35, s);
-  c > s && Se(e.src.charCodeAt(c - 1)) && (i = c), e.line = t + 1;
+  for (o = e.src.charCodeAt(++r); o === 35 && r < i && l <= 6; )
+    l++, o = e.src.charCodeAt(++r);
+  if (l > 6 || r < i && !Se(o)) return !1;
+  if (s) return !0;
+  i = e.skipSpacesBack(i, r);
+  const c = e.skipCharsBack(i, 35, r);
+  c > r && Se(e.src.charCodeAt(c - 1)) && (i = c), e.line = t + 1;
   const a = e.push("heading_open", `h${l}`, 1);
   a.markup = "########".slice(0, l), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = Js(e.src.slice(s, i)), u.map = [t, e.line], u.children = [];
-  const d = e.push("heading_close", `h${l}`, -1);
-  return d.markup = "########".slice(0, l), !0;
+  u.content = Hr(e.src.slice(r, i)), u.map = [t, e.line], u.children = [];
+  const f = e.push("heading_close", `h${l}`, -1);
+  return f.markup = "########".slice(0, l), !0;
 }
-function n0(e, t, n) {
-  const r = e.md.block.ruler.getRules("paragraph");
+function k0(e, t, n) {
+  const s = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
-  const s = e.parentType;
+  const r = e.parentType;
   e.parentType = "paragraph";
   let i = 0, o, l = t + 1;
   for (; l < n && !e.isEmpty(l); l++) {
     if (e.sCount[l] - e.blkIndent > 3) continue;
     if (e.sCount[l] >= e.blkIndent) {
-      let g = e.bMarks[l] + e.tShift[l];
+      let p = e.bMarks[l] + e.tShift[l];
       const h = e.eMarks[l];
-      if (g < h && (o = e.src.charCodeAt(g), (o === 45 || o === 61) && (g = e.skipChars(g, o), g = e.skipSpaces(g), g >= h))) {
+      if (p < h && (o = e.src.charCodeAt(p), (o === 45 || o === 61) && (p = e.skipChars(p, o), p = e.skipSpaces(p), p >= h))) {
         i = o === 61 ? 1 : 2;
         break;
       }
     }
     if (e.sCount[l] < 0) continue;
     let m = !1;
-    for (let g = 0, h = r.length; g < h; g++) if (r[g](e, l, n, !0)) {
+    for (let p = 0, h = s.length; p < h; p++) if (s[p](e, l, n, !0)) {
       m = !0;
       break;
     }
     if (m) break;
   }
   if (!i)
-    return e.parentType = s, !1;
-  const c = Js(e.getLines(t, l, e.blkIndent, !1));
+    return e.parentType = r, !1;
+  const c = Hr(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const a = e.push("heading_open", `h${i}`, 1);
   a.markup = String.fromCharCode(o), a.map = [t, e.line];
   const u = e.push("inline", "", 0);
   u.content = c, u.map = [t, e.line - 1], u.children = [];
-  const d = e.push("heading_close", `h${i}`, -1);
-  return d.markup = String.fromCharCode(o), e.parentType = s, !0;
+  const f = e.push("heading_close", `h${i}`, -1);
+  return f.markup = String.fromCharCode(o), e.parentType = r, !0;
 }
-function r0(e, t, n) {
-  const r = e.md.block.ruler.getRules("paragraph"), s = e.parentType;
+function x0(e, t, n) {
+  const s = e.md.block.ruler.getRules("paragraph"), r = e.parentType;
   let i = t + 1;
   for (e.parentType = "paragraph"; i < n && !e.isEmpty(i); i++) {
     if (e.sCount[i] - e.blkIndent > 3 || e.sCount[i] < 0) continue;
     let a = !1;
-    for (let u = 0, d = r.length; u < d; u++) if (r[u](e, i, n, !0)) {
+    for (let u = 0, f = s.length; u < f; u++) if (s[u](e, i, n, !0)) {
       a = !0;
       break;
     }
     if (a) break;
   }
-  const o = Js(e.getLines(t, i, e.blkIndent, !1));
+  const o = Hr(e.getLines(t, i, e.blkIndent, !1));
   e.line = i;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const c = e.push("inline", "", 0);
-  return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = s, !0;
+  return c.content = o, c.map = [t, e.line], c.children = [], e.push("paragraph_close", "p", -1), e.parentType = r, !0;
 }
-var fs = [
+var hr = [
   [
     "table",
-    U_,
+    l0,
     ["paragraph", "reference"]
   ],
-  ["code", W_],
+  ["code", c0],
   [
     "fence",
-    J_,
+    a0,
     [
       "paragraph",
       "reference",
@@ -10560,7 +10829,7 @@ var fs = [
   ],
   [
     "blockquote",
-    q_,
+    u0,
     [
       "paragraph",
       "reference",
@@ -10570,7 +10839,7 @@ var fs = [
   ],
   [
     "hr",
-    H_,
+    f0,
     [
       "paragraph",
       "reference",
@@ -10580,17 +10849,17 @@ var fs = [
   ],
   [
     "list",
-    G_,
+    h0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", Y_],
+  ["reference", g0],
   [
     "html_block",
-    e0,
+    b0,
     [
       "paragraph",
       "reference",
@@ -10599,16 +10868,16 @@ var fs = [
   ],
   [
     "heading",
-    t0,
+    w0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", n0],
-  ["paragraph", r0]
-], Xu = class {
+  ["lheading", k0],
+  ["paragraph", x0]
+], of = class {
   constructor() {
     K(
       this,
@@ -10616,12 +10885,12 @@ var fs = [
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
-      new Br()
-    ), K(this, "State", Ku);
-    for (let e = 0; e < fs.length; e++) this.ruler.push(fs[e][0], fs[e][1], { alt: (fs[e][2] || []).slice() });
+      new zs()
+    ), K(this, "State", sf);
+    for (let e = 0; e < hr.length; e++) this.ruler.push(hr[e][0], hr[e][1], { alt: (hr[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
-    const r = this.ruler.getRules(""), s = r.length, i = e.md.options.maxNesting;
+    const s = this.ruler.getRules(""), r = s.length, i = e.md.options.maxNesting;
     let o = t, l = !1;
     for (; o < n && (e.line = o = e.skipEmptyLines(o), !(o >= n || e.sCount[o] < e.blkIndent)); ) {
       if (e.level >= i) {
@@ -10630,8 +10899,8 @@ var fs = [
       }
       const c = e.line;
       let a = !1;
-      for (let u = 0; u < s; u++)
-        if (a = r[u](e, o, n, !1), a) {
+      for (let u = 0; u < r; u++)
+        if (a = s[u](e, o, n, !1), a) {
           if (c >= e.line) throw new Error("block rule didn't increment state.line");
           break;
         }
@@ -10642,52 +10911,52 @@ var fs = [
   /**
   * Process input string and push block tokens into `outTokens`
   */
-  parse(e, t, n, r) {
+  parse(e, t, n, s) {
     if (!e) return;
-    const s = new this.State(e, t, n, r);
-    this.tokenize(s, s.line, s.lineMax);
+    const r = new this.State(e, t, n, s);
+    this.tokenize(r, r.line, r.lineMax);
   }
-}, Zu = class {
-  constructor(e, t, n, r) {
-    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Nn), this.src = e, this.env = n, this.md = t, this.tokens = r, this.tokens_meta = Array(r.length), this.posMax = this.src.length;
+}, lf = class {
+  constructor(e, t, n, s) {
+    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", Mn), this.src = e, this.env = n, this.md = t, this.tokens = s, this.tokens_meta = Array(s.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new Nn("text", "", 0);
+    const e = new Mn("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const r = new Nn(e, t, n);
-    let s;
-    return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), r.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], s = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(r), this.tokens_meta.push(s), r;
+    const s = new Mn(e, t, n);
+    let r;
+    return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), s.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], r = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(s), this.tokens_meta.push(r), s;
   }
   scanDelims(e, t) {
-    const n = this.posMax, r = this.src.charCodeAt(e);
-    let s;
-    if (e === 0) s = 32;
+    const n = this.posMax, s = this.src.charCodeAt(e);
+    let r;
+    if (e === 0) r = 32;
     else if (e === 1)
-      s = this.src.charCodeAt(0), (s & 63488) === 55296 && (s = 65533);
-    else if (s = this.src.charCodeAt(e - 1), (s & 64512) === 56320) {
+      r = this.src.charCodeAt(0), (r & 63488) === 55296 && (r = 65533);
+    else if (r = this.src.charCodeAt(e - 1), (r & 64512) === 56320) {
       const h = this.src.charCodeAt(e - 2);
-      s = (h & 64512) === 55296 ? 65536 + (h - 55296 << 10) + (s - 56320) : 65533;
-    } else (s & 64512) === 55296 && (s = 65533);
+      r = (h & 64512) === 55296 ? 65536 + (h - 55296 << 10) + (r - 56320) : 65533;
+    } else (r & 64512) === 55296 && (r = 65533);
     let i = e;
-    for (; i < n && this.src.charCodeAt(i) === r; ) i++;
+    for (; i < n && this.src.charCodeAt(i) === s; ) i++;
     const o = i - e;
     let l = i < n ? this.src.charCodeAt(i) : 32;
     if ((l & 64512) === 55296) {
       const h = this.src.charCodeAt(i + 1);
       l = (h & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (h - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const c = jr(s) || Pr(s), a = jr(l) || Pr(l), u = Lr(s), d = Lr(l), m = !d && (!a || u || c), g = !u && (!c || d || a);
+    const c = js(r) || $s(r), a = js(l) || $s(l), u = Ps(r), f = Ps(l), m = !f && (!a || u || c), p = !u && (!c || f || a);
     return {
-      can_open: m && (t || !g || c),
-      can_close: g && (t || !m || a),
+      can_open: m && (t || !p || c),
+      can_close: p && (t || !m || a),
       length: o
     };
   }
 };
-function s0(e) {
+function v0(e) {
   switch (e) {
     case 10:
     case 33:
@@ -10717,25 +10986,25 @@ function s0(e) {
       return !1;
   }
 }
-function i0(e, t) {
+function A0(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !s0(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !v0(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function o0(e) {
+function R0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function l0(e) {
+function E0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function c0(e, t) {
+function C0(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
-  const n = e.pos, r = e.posMax;
-  if (n + 3 > r || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
-  const s = n - Math.min(10, e.pending.length, n);
+  const n = e.pos, s = e.posMax;
+  if (n + 3 > s || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
+  const r = n - Math.min(10, e.pending.length, n);
   let i = n;
-  for (; i > s && l0(e.src.charCodeAt(i - 1)); ) i--;
-  if (i === n || !o0(e.src.charCodeAt(i))) return !1;
+  for (; i > r && E0(e.src.charCodeAt(i - 1)); ) i--;
+  if (i === n || !R0(e.src.charCodeAt(i))) return !1;
   const o = n - i, l = e.md.linkify.matchAtStart(e.src.slice(i));
   if (!l) return !1;
   let c = l.url;
@@ -10747,47 +11016,47 @@ function c0(e, t) {
   if (!e.md.validateLink(u)) return !1;
   if (!t) {
     e.pending = e.pending.slice(0, -o);
-    const d = e.push("link_open", "a", 1);
-    d.attrs = [["href", u]], d.markup = "linkify", d.info = "auto";
+    const f = e.push("link_open", "a", 1);
+    f.attrs = [["href", u]], f.markup = "linkify", f.info = "auto";
     const m = e.push("text", "", 0);
     m.content = e.md.normalizeLinkText(c);
-    const g = e.push("link_close", "a", -1);
-    g.markup = "linkify", g.info = "auto";
+    const p = e.push("link_close", "a", -1);
+    p.markup = "linkify", p.info = "auto";
   }
   return e.pos += c.length - o, !0;
 }
-function a0(e, t) {
+function S0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
-  const r = e.pending.length - 1, s = e.posMax;
+  const s = e.pending.length - 1, r = e.posMax;
   if (!t)
-    if (r >= 0 && e.pending.charCodeAt(r) === 32)
-      if (r >= 1 && e.pending.charCodeAt(r - 1) === 32) {
-        let i = r - 1;
+    if (s >= 0 && e.pending.charCodeAt(s) === 32)
+      if (s >= 1 && e.pending.charCodeAt(s - 1) === 32) {
+        let i = s - 1;
         for (; i >= 1 && e.pending.charCodeAt(i - 1) === 32; ) i--;
         e.pending = e.pending.slice(0, i), e.push("hardbreak", "br", 0);
       } else
         e.pending = e.pending.slice(0, -1), e.push("softbreak", "br", 0);
     else e.push("softbreak", "br", 0);
-  for (n++; n < s && Se(e.src.charCodeAt(n)); ) n++;
+  for (n++; n < r && Se(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var jo = [];
-for (let e = 0; e < 256; e++) jo.push(0);
+var Uo = [];
+for (let e = 0; e < 256; e++) Uo.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  jo[e.charCodeAt(0)] = 1;
+  Uo[e.charCodeAt(0)] = 1;
 });
-function u0(e, t) {
+function D0(e, t) {
   let n = e.pos;
-  const r = e.posMax;
-  if (e.src.charCodeAt(n) !== 92 || (n++, n >= r)) return !1;
-  let s = e.src.charCodeAt(n);
-  if (s === 10) {
-    for (t || e.push("hardbreak", "br", 0), n++; n < r && (s = e.src.charCodeAt(n), !!Se(s)); )
+  const s = e.posMax;
+  if (e.src.charCodeAt(n) !== 92 || (n++, n >= s)) return !1;
+  let r = e.src.charCodeAt(n);
+  if (r === 10) {
+    for (t || e.push("hardbreak", "br", 0), n++; n < s && (r = e.src.charCodeAt(n), !!Se(r)); )
       n++;
     return e.pos = n, !0;
   }
-  if (s === 32) {
+  if (r === 32) {
     if (!t) {
       const l = e.push("text_special", "", 0);
       l.content = "\\", l.markup = "\\", l.info = "escape";
@@ -10795,46 +11064,46 @@ function u0(e, t) {
     return e.pos = n, !0;
   }
   let i = e.src[n];
-  if (s >= 55296 && s <= 56319 && n + 1 < r) {
+  if (r >= 55296 && r <= 56319 && n + 1 < s) {
     const l = e.src.charCodeAt(n + 1);
     l >= 56320 && l <= 57343 && (i += e.src[n + 1], n++);
   }
   const o = "\\" + i;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    s < 256 && jo[s] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
+    r < 256 && Uo[r] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function f0(e) {
+function T0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
-    const r = n;
+    const s = n;
     for (; e.charCodeAt(++n) === 96; ) ;
-    t[n - r] = r;
+    t[n - s] = s;
   }
   return t;
 }
-function d0(e, t) {
+function F0(e, t) {
   var n;
-  const r = e.pos;
-  if (e.src.charCodeAt(r) !== 96) return !1;
-  const s = e.posMax;
-  let i = r + 1;
-  for (; i < s && e.src.charCodeAt(i) === 96; ) i++;
-  const o = e.src.slice(r, i), l = o.length;
-  if (e.backticksScanned || (e.backticks = f0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
+  const s = e.pos;
+  if (e.src.charCodeAt(s) !== 96) return !1;
+  const r = e.posMax;
+  let i = s + 1;
+  for (; i < r && e.src.charCodeAt(i) === 96; ) i++;
+  const o = e.src.slice(s, i), l = o.length;
+  if (e.backticksScanned || (e.backticks = T0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
     let c = i, a;
-    for (; (a = e.src.indexOf("`", c)) !== -1 && a < s; ) {
+    for (; (a = e.src.indexOf("`", c)) !== -1 && a < r; ) {
       for (c = a + 1; e.src.charCodeAt(c) === 96; ) c++;
-      if (c > s) break;
+      if (c > r) break;
       if (c - a === l) {
         if (!t) {
           const u = e.push("code_inline", "code", 0);
           u.markup = o;
-          let d = e.src.slice(i, a).replace(/\n/g, " ");
-          d.startsWith(" ") && d.endsWith(" ") && /[^ ]/.test(d) && (d = d.slice(1, -1)), u.content = d;
+          let f = e.src.slice(i, a).replace(/\n/g, " ");
+          f.startsWith(" ") && f.endsWith(" ") && /[^ ]/.test(f) && (f = f.slice(1, -1)), u.content = f;
         }
         return e.pos = c, !0;
       }
@@ -10842,137 +11111,137 @@ function d0(e, t) {
   }
   return t || (e.pending += o), e.pos = i, !0;
 }
-function h0(e, t) {
-  const n = e.pos, r = e.src.charCodeAt(n);
-  if (t || r !== 126) return !1;
-  const s = e.scanDelims(e.pos, !0);
-  let i = s.length;
-  const o = String.fromCharCode(r);
+function I0(e, t) {
+  const n = e.pos, s = e.src.charCodeAt(n);
+  if (t || s !== 126) return !1;
+  const r = e.scanDelims(e.pos, !0);
+  let i = r.length;
+  const o = String.fromCharCode(s);
   if (i < 2) return !1;
   let l;
   i % 2 && (l = e.push("text", "", 0), l.content = o, i--);
   for (let c = 0; c < i; c += 2)
     l = e.push("text", "", 0), l.content = o + o, e.delimiters.push({
-      marker: r,
+      marker: s,
       length: 0,
       token: e.tokens.length - 1,
       end: -1,
-      open: s.can_open,
-      close: s.can_close
+      open: r.can_open,
+      close: r.can_close
     });
-  return e.pos += s.length, !0;
+  return e.pos += r.length, !0;
 }
-function Yc(e, t) {
+function sa(e, t) {
   let n;
-  const r = [], s = t.length;
-  for (let i = 0; i < s; i++) {
+  const s = [], r = t.length;
+  for (let i = 0; i < r; i++) {
     const o = t[i];
     if (o.marker !== 126 || o.end === -1) continue;
     const l = t[o.end];
-    n = e.tokens[o.token], n.type = "s_open", n.tag = "s", n.nesting = 1, n.markup = "~~", n.content = "", n = e.tokens[l.token], n.type = "s_close", n.tag = "s", n.nesting = -1, n.markup = "~~", n.content = "", e.tokens[l.token - 1].type === "text" && e.tokens[l.token - 1].content === "~" && r.push(l.token - 1);
+    n = e.tokens[o.token], n.type = "s_open", n.tag = "s", n.nesting = 1, n.markup = "~~", n.content = "", n = e.tokens[l.token], n.type = "s_close", n.tag = "s", n.nesting = -1, n.markup = "~~", n.content = "", e.tokens[l.token - 1].type === "text" && e.tokens[l.token - 1].content === "~" && s.push(l.token - 1);
   }
-  for (; r.length; ) {
-    const i = r.pop();
+  for (; s.length; ) {
+    const i = s.pop();
     let o = i + 1;
     for (; o < e.tokens.length && e.tokens[o].type === "s_close"; ) o++;
     o--, i !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[i], e.tokens[i] = n);
   }
 }
-function p0(e) {
+function O0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Yc(e, e.delimiters);
-  for (let s = 0; s < n; s++) {
-    var r;
-    const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Yc(e, i);
+  sa(e, e.delimiters);
+  for (let r = 0; r < n; r++) {
+    var s;
+    const i = (s = t[r]) === null || s === void 0 ? void 0 : s.delimiters;
+    i && sa(e, i);
   }
 }
-var Qu = {
-  tokenize: h0,
-  postProcess: p0
+var cf = {
+  tokenize: I0,
+  postProcess: O0
 };
-function g0(e, t) {
-  const n = e.pos, r = e.src.charCodeAt(n);
-  if (t || r !== 95 && r !== 42) return !1;
-  const s = e.scanDelims(e.pos, r === 42);
-  for (let i = 0; i < s.length; i++) {
+function N0(e, t) {
+  const n = e.pos, s = e.src.charCodeAt(n);
+  if (t || s !== 95 && s !== 42) return !1;
+  const r = e.scanDelims(e.pos, s === 42);
+  for (let i = 0; i < r.length; i++) {
     const o = e.push("text", "", 0);
-    o.content = String.fromCharCode(r), e.delimiters.push({
-      marker: r,
-      length: s.length,
+    o.content = String.fromCharCode(s), e.delimiters.push({
+      marker: s,
+      length: r.length,
       token: e.tokens.length - 1,
       end: -1,
-      open: s.can_open,
-      close: s.can_close
+      open: r.can_open,
+      close: r.can_close
     });
   }
-  return e.pos += s.length, !0;
+  return e.pos += r.length, !0;
 }
-function Xc(e, t) {
+function ra(e, t) {
   const n = t.length;
-  for (let r = n - 1; r >= 0; r--) {
-    const s = t[r];
-    if (s.marker !== 95 && s.marker !== 42 || s.end === -1) continue;
-    const i = t[s.end], o = r > 0 && t[r - 1].end === s.end + 1 && t[r - 1].marker === s.marker && t[r - 1].token === s.token - 1 && t[s.end + 1].token === i.token + 1, l = String.fromCharCode(s.marker), c = e.tokens[s.token];
+  for (let s = n - 1; s >= 0; s--) {
+    const r = t[s];
+    if (r.marker !== 95 && r.marker !== 42 || r.end === -1) continue;
+    const i = t[r.end], o = s > 0 && t[s - 1].end === r.end + 1 && t[s - 1].marker === r.marker && t[s - 1].token === r.token - 1 && t[r.end + 1].token === i.token + 1, l = String.fromCharCode(r.marker), c = e.tokens[r.token];
     c.type = o ? "strong_open" : "em_open", c.tag = o ? "strong" : "em", c.nesting = 1, c.markup = o ? l + l : l, c.content = "";
     const a = e.tokens[i.token];
-    a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[r - 1].token].content = "", e.tokens[t[s.end + 1].token].content = "", r--);
+    a.type = o ? "strong_close" : "em_close", a.tag = o ? "strong" : "em", a.nesting = -1, a.markup = o ? l + l : l, a.content = "", o && (e.tokens[t[s - 1].token].content = "", e.tokens[t[r.end + 1].token].content = "", s--);
   }
 }
-function m0(e) {
+function M0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Xc(e, e.delimiters);
-  for (let s = 0; s < n; s++) {
-    var r;
-    const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Xc(e, i);
+  ra(e, e.delimiters);
+  for (let r = 0; r < n; r++) {
+    var s;
+    const i = (s = t[r]) === null || s === void 0 ? void 0 : s.delimiters;
+    i && ra(e, i);
   }
 }
-var ef = {
-  tokenize: g0,
-  postProcess: m0
+var af = {
+  tokenize: N0,
+  postProcess: M0
 };
-function _0(e, t) {
-  let n, r, s, i, o = "", l = "", c = e.pos, a = !0;
+function L0(e, t) {
+  let n, s, r, i, o = "", l = "", c = e.pos, a = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, d = e.posMax, m = e.pos + 1, g = e.md.helpers.parseLinkLabel(e, e.pos, !0);
-  if (g < 0) return !1;
-  let h = g + 1;
-  if (h < d && e.src.charCodeAt(h) === 40) {
-    for (a = !1, h++; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+  const u = e.pos, f = e.posMax, m = e.pos + 1, p = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  if (p < 0) return !1;
+  let h = p + 1;
+  if (h < f && e.src.charCodeAt(h) === 40) {
+    for (a = !1, h++; h < f && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
       ;
-    if (h >= d) return !1;
-    if (c = h, s = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), s.ok) {
-      for (o = e.md.normalizeLink(s.str), e.md.validateLink(o) ? h = s.pos : o = "", c = h; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+    if (h >= f) return !1;
+    if (c = h, r = e.md.helpers.parseLinkDestination(e.src, h, e.posMax), r.ok) {
+      for (o = e.md.normalizeLink(r.str), e.md.validateLink(o) ? h = r.pos : o = "", c = h; h < f && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
         ;
-      if (s = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < d && c !== h && s.ok)
-        for (l = s.str, h = s.pos; h < d && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
+      if (r = e.md.helpers.parseLinkTitle(e.src, h, e.posMax), h < f && c !== h && r.ok)
+        for (l = r.str, h = r.pos; h < f && (n = e.src.charCodeAt(h), !(!Se(n) && n !== 10)); h++)
           ;
     }
-    (h >= d || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
+    (h >= f || e.src.charCodeAt(h) !== 41) && (a = !0), h++;
   }
   if (a) {
     if (typeof e.env.references > "u") return !1;
-    if (h < d && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? r = e.src.slice(c, h++) : h = g + 1) : h = g + 1, r || (r = e.src.slice(m, g)), r = Ws(r), i = e.env.references[r], !i)
+    if (h < f && e.src.charCodeAt(h) === 91 ? (c = h + 1, h = e.md.helpers.parseLinkLabel(e, h), h >= 0 ? s = e.src.slice(c, h++) : h = p + 1) : h = p + 1, s || (s = e.src.slice(m, p)), s = qr(s), i = e.env.references[s], !i)
       return e.pos = u, !1;
     o = i.href, l = i.title;
   }
   if (!t) {
-    e.pos = m, e.posMax = g;
-    const w = e.push("link_open", "a", 1), A = [["href", o]];
-    if (w.attrs = A, l && A.push(["title", l]), r) {
+    e.pos = m, e.posMax = p;
+    const k = e.push("link_open", "a", 1), A = [["href", o]];
+    if (k.attrs = A, l && A.push(["title", l]), s) {
       const C = /* @__PURE__ */ Object.create(null);
-      C.label = r, w.meta = C;
+      C.label = s, k.meta = C;
     }
     e.linkLevel++, e.md.inline.tokenize(e), e.linkLevel--, e.push("link_close", "a", -1);
   }
-  return e.pos = h, e.posMax = d, !0;
+  return e.pos = h, e.posMax = f, !0;
 }
-function y0(e, t) {
-  let n, r, s, i, o, l, c, a, u = "";
-  const d = e.pos, m = e.posMax;
+function P0(e, t) {
+  let n, s, r, i, o, l, c, a, u = "";
+  const f = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
-  const g = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
+  const p = e.pos + 2, h = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (h < 0) return !1;
   if (i = h + 1, i < m && e.src.charCodeAt(i) === 40) {
     for (i++; i < m && (n = e.src.charCodeAt(i), !(!Se(n) && n !== 10)); i++)
@@ -10985,39 +11254,39 @@ function y0(e, t) {
         ;
     else c = "";
     if (i >= m || e.src.charCodeAt(i) !== 41)
-      return e.pos = d, !1;
+      return e.pos = f, !1;
     i++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? s = e.src.slice(a, i++) : i = h + 1) : i = h + 1, s || (s = e.src.slice(g, h)), s = Ws(s), o = e.env.references[s], !o)
-      return e.pos = d, !1;
+    if (i < m && e.src.charCodeAt(i) === 91 ? (a = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? r = e.src.slice(a, i++) : i = h + 1) : i = h + 1, r || (r = e.src.slice(p, h)), r = qr(r), o = e.env.references[r], !o)
+      return e.pos = f, !1;
     u = o.href, c = o.title;
   }
   if (!t) {
-    r = e.src.slice(g, h);
-    const w = [];
-    e.md.inline.parse(r, e.md, e.env, w);
+    s = e.src.slice(p, h);
+    const k = [];
+    e.md.inline.parse(s, e.md, e.env, k);
     const A = e.push("image", "img", 0), C = [["src", u], ["alt", ""]];
-    if (A.attrs = C, A.children = w, A.content = r, c && C.push(["title", c]), s) {
+    if (A.attrs = C, A.children = k, A.content = s, c && C.push(["title", c]), r) {
       const x = /* @__PURE__ */ Object.create(null);
-      x.label = s, A.meta = x;
+      x.label = r, A.meta = x;
     }
   }
   return e.pos = i, e.posMax = m, !0;
 }
-var b0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, k0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function w0(e, t) {
+var $0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, j0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function B0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
-  const r = e.pos, s = e.posMax;
+  const s = e.pos, r = e.posMax;
   for (; ; ) {
-    if (++n >= s) return !1;
+    if (++n >= r) return !1;
     const o = e.src.charCodeAt(n);
     if (o === 60) return !1;
     if (o === 62) break;
   }
-  const i = e.src.slice(r + 1, n);
-  if (k0.test(i)) {
+  const i = e.src.slice(s + 1, n);
+  if (j0.test(i)) {
     const o = e.md.normalizeLink(i);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11030,7 +11299,7 @@ function w0(e, t) {
     }
     return e.pos += i.length + 2, !0;
   }
-  if (b0.test(i)) {
+  if ($0.test(i)) {
     const o = e.md.normalizeLink(`mailto:${i}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11045,88 +11314,88 @@ function w0(e, t) {
   }
   return !1;
 }
-function x0(e) {
+function z0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function v0(e) {
+function U0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function tf(e) {
+function uf(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function A0(e, t) {
+function W0(e, t) {
   const n = e.src;
-  let r, s;
+  let s, r;
   if (n.startsWith("<!--", t)) {
     if (n.startsWith(">", t + 4)) return t + 5;
     if (n.startsWith("->", t + 4)) return t + 6;
-    r = t + 4, s = "-->";
+    s = t + 4, r = "-->";
   } else if (n.startsWith("<![CDATA[", t))
-    r = t + 9, s = "]]>";
+    s = t + 9, r = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
-    r = t + 2, s = "?>";
-  else if (tf(n.charCodeAt(t + 2)))
-    r = t + 3, s = ">";
+    s = t + 2, r = "?>";
+  else if (uf(n.charCodeAt(t + 2)))
+    s = t + 3, r = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
-  const i = n.indexOf(s, r);
-  return i < 0 ? (e.skipHtmlSpecial = !0, -1) : i + s.length;
+  const i = n.indexOf(r, s);
+  return i < 0 ? (e.skipHtmlSpecial = !0, -1) : i + r.length;
 }
-function R0(e, t) {
+function J0(e, t) {
   if (!e.md.options.html) return !1;
-  const n = e.posMax, r = e.pos;
-  if (e.src.charCodeAt(r) !== 60 || r + 2 >= n) return !1;
-  let s;
-  const i = e.src.charCodeAt(r + 1);
-  if (i === 33 || i === 63) s = A0(e, r);
-  else if (i === 47 || tf(i)) {
-    const o = e.src.slice(r).match(Yu);
-    s = o ? r + o[0].length : -1;
+  const n = e.posMax, s = e.pos;
+  if (e.src.charCodeAt(s) !== 60 || s + 2 >= n) return !1;
+  let r;
+  const i = e.src.charCodeAt(s + 1);
+  if (i === 33 || i === 63) r = W0(e, s);
+  else if (i === 47 || uf(i)) {
+    const o = e.src.slice(s).match(rf);
+    r = o ? s + o[0].length : -1;
   } else return !1;
-  if (s < 0) return !1;
+  if (r < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(r, s), x0(o.content) && e.linkLevel++, v0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(s, r), z0(o.content) && e.linkLevel++, U0(o.content) && e.linkLevel--;
   }
-  return e.pos = s, !0;
+  return e.pos = r, !0;
 }
-var E0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, C0 = /^&([a-z][a-z0-9]{1,31});/i;
-function S0(e, t) {
-  const n = e.pos, r = e.posMax;
-  if (e.src.charCodeAt(n) !== 38 || n + 1 >= r) return !1;
+var q0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, H0 = /^&([a-z][a-z0-9]{1,31});/i;
+function V0(e, t) {
+  const n = e.pos, s = e.posMax;
+  if (e.src.charCodeAt(n) !== 38 || n + 1 >= s) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const s = e.src.slice(n).match(E0);
-    if (s) {
+    const r = e.src.slice(n).match(q0);
+    if (r) {
       if (!t) {
-        const i = s[1][0].toLowerCase() === "x" ? parseInt(s[1].slice(1), 16) : parseInt(s[1], 10), o = e.push("text_special", "", 0);
-        o.content = Po(i) ? Mr(i) : Mr(65533), o.markup = s[0], o.info = "entity";
+        const i = r[1][0].toLowerCase() === "x" ? parseInt(r[1].slice(1), 16) : parseInt(r[1], 10), o = e.push("text_special", "", 0);
+        o.content = zo(i) ? Ls(i) : Ls(65533), o.markup = r[0], o.info = "entity";
       }
-      return e.pos += s[0].length, !0;
+      return e.pos += r[0].length, !0;
     }
   } else {
-    const s = e.src.slice(n).match(C0);
-    if (s) {
-      const i = Iu(s[0]);
-      if (i !== s[0]) {
+    const r = e.src.slice(n).match(H0);
+    if (r) {
+      const i = Bu(r[0]);
+      if (i !== r[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
-          o.content = i, o.markup = s[0], o.info = "entity";
+          o.content = i, o.markup = r[0], o.info = "entity";
         }
-        return e.pos += s[0].length, !0;
+        return e.pos += r[0].length, !0;
       }
     }
   }
   return !1;
 }
-function Zc(e) {
+function ia(e) {
   const t = {}, n = e.length;
   if (!n) return;
-  let r = 0, s = -2;
+  let s = 0, r = -2;
   const i = [];
   for (let o = 0; o < n; o++) {
     const l = e[o];
-    if (i.push(0), (e[r].marker !== l.marker || s !== l.token - 1) && (r = o), s = l.token, l.length = l.length || 0, !l.close) continue;
+    if (i.push(0), (e[s].marker !== l.marker || r !== l.token - 1) && (s = o), r = l.token, l.length = l.length || 0, !l.close) continue;
     t.hasOwnProperty(l.marker) || (t[l.marker] = [
       -1,
       -1,
@@ -11136,14 +11405,14 @@ function Zc(e) {
       -1
     ]);
     const c = t[l.marker][(l.open ? 3 : 0) + l.length % 3];
-    let a = r - i[r] - 1, u = a;
+    let a = s - i[s] - 1, u = a;
     for (; a > c; a -= i[a] + 1) {
-      const d = e[a];
-      if (d.marker === l.marker && d.open && d.end < 0) {
+      const f = e[a];
+      if (f.marker === l.marker && f.open && f.end < 0) {
         let m = !1;
-        if ((d.close || l.open) && (d.length + l.length) % 3 === 0 && (d.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
-          const g = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
-          i[o] = o - a + g, i[a] = g, l.open = !1, d.end = o, d.close = !1, u = -1, s = -2;
+        if ((f.close || l.open) && (f.length + l.length) % 3 === 0 && (f.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
+          const p = a > 0 && !e[a - 1].open ? i[a - 1] + 1 : 0;
+          i[o] = o - a + p, i[a] = p, l.open = !1, f.end = o, f.close = !1, u = -1, r = -2;
           break;
         }
       }
@@ -11151,41 +11420,41 @@ function Zc(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function D0(e) {
+function G0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  Zc(e.delimiters);
-  for (let s = 0; s < n; s++) {
-    var r;
-    const i = (r = t[s]) === null || r === void 0 ? void 0 : r.delimiters;
-    i && Zc(i);
+  ia(e.delimiters);
+  for (let r = 0; r < n; r++) {
+    var s;
+    const i = (s = t[r]) === null || s === void 0 ? void 0 : s.delimiters;
+    i && ia(i);
   }
 }
-function T0(e) {
-  let t, n, r = 0;
-  const s = e.tokens, i = e.tokens.length;
+function K0(e) {
+  let t, n, s = 0;
+  const r = e.tokens, i = e.tokens.length;
   for (t = n = 0; t < i; t++)
-    s[t].nesting < 0 && r--, s[t].level = r, s[t].nesting > 0 && r++, s[t].type === "text" && t + 1 < i && s[t + 1].type === "text" ? s[t + 1].content = s[t].content + s[t + 1].content : (t !== n && (s[n] = s[t]), n++);
-  t !== n && (s.length = n);
+    r[t].nesting < 0 && s--, r[t].level = s, r[t].nesting > 0 && s++, r[t].type === "text" && t + 1 < i && r[t + 1].type === "text" ? r[t + 1].content = r[t].content + r[t + 1].content : (t !== n && (r[n] = r[t]), n++);
+  t !== n && (r.length = n);
 }
-var Hi = [
-  ["text", i0],
-  ["linkify", c0],
-  ["newline", a0],
-  ["escape", u0],
-  ["backticks", d0],
-  ["strikethrough", Qu.tokenize],
-  ["emphasis", ef.tokenize],
-  ["link", _0],
-  ["image", y0],
-  ["autolink", w0],
-  ["html_inline", R0],
-  ["entity", S0]
-], Vi = [
-  ["balance_pairs", D0],
-  ["strikethrough", Qu.postProcess],
-  ["emphasis", ef.postProcess],
-  ["fragments_join", T0]
-], nf = class {
+var Xi = [
+  ["text", A0],
+  ["linkify", C0],
+  ["newline", S0],
+  ["escape", D0],
+  ["backticks", F0],
+  ["strikethrough", cf.tokenize],
+  ["emphasis", af.tokenize],
+  ["link", L0],
+  ["image", P0],
+  ["autolink", B0],
+  ["html_inline", J0],
+  ["entity", V0]
+], Yi = [
+  ["balance_pairs", G0],
+  ["strikethrough", cf.postProcess],
+  ["emphasis", af.postProcess],
+  ["fragments_join", K0]
+], ff = class {
   constructor() {
     K(
       this,
@@ -11193,7 +11462,7 @@ var Hi = [
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
-      new Br()
+      new zs()
     ), K(
       this,
       /**
@@ -11201,20 +11470,20 @@ var Hi = [
       * (e.g. in emphasis-like rules).
       */
       "ruler2",
-      new Br()
-    ), K(this, "State", Zu);
-    for (let e = 0; e < Hi.length; e++) this.ruler.push(Hi[e][0], Hi[e][1]);
-    for (let e = 0; e < Vi.length; e++) this.ruler2.push(Vi[e][0], Vi[e][1]);
+      new zs()
+    ), K(this, "State", lf);
+    for (let e = 0; e < Xi.length; e++) this.ruler.push(Xi[e][0], Xi[e][1]);
+    for (let e = 0; e < Yi.length; e++) this.ruler2.push(Yi[e][0], Yi[e][1]);
   }
   skipToken(e) {
-    const t = e.pos, n = this.ruler.getRules(""), r = n.length, s = e.md.options.maxNesting, i = e.cache;
+    const t = e.pos, n = this.ruler.getRules(""), s = n.length, r = e.md.options.maxNesting, i = e.cache;
     if (typeof i[t] < "u") {
       e.pos = i[t];
       return;
     }
     let o = !1;
-    if (e.level < s) {
-      for (let l = 0; l < r; l++)
+    if (e.level < r) {
+      for (let l = 0; l < s; l++)
         if (e.level++, o = n[l](e, !0), e.level--, o) {
           if (t >= e.pos) throw new Error("inline rule didn't increment state.pos");
           break;
@@ -11223,11 +11492,11 @@ var Hi = [
     o || e.pos++, i[t] = e.pos;
   }
   tokenize(e) {
-    const t = this.ruler.getRules(""), n = t.length, r = e.posMax, s = e.md.options.maxNesting;
-    for (; e.pos < r; ) {
+    const t = this.ruler.getRules(""), n = t.length, s = e.posMax, r = e.md.options.maxNesting;
+    for (; e.pos < s; ) {
       const i = e.pos;
       let o = !1;
-      if (e.level < s) {
+      if (e.level < r) {
         for (let l = 0; l < n; l++)
           if (o = t[l](e, !1), o) {
             if (i >= e.pos) throw new Error("inline rule didn't increment state.pos");
@@ -11235,7 +11504,7 @@ var Hi = [
           }
       }
       if (o) {
-        if (e.pos >= r) break;
+        if (e.pos >= s) break;
         continue;
       }
       e.pending += e.src[e.pos++];
@@ -11245,13 +11514,13 @@ var Hi = [
   /**
   * Process input string and push inline tokens into `outTokens`
   */
-  parse(e, t, n, r) {
-    const s = new this.State(e, t, n, r);
-    this.tokenize(s);
+  parse(e, t, n, s) {
+    const r = new this.State(e, t, n, s);
+    this.tokenize(r);
     const i = this.ruler2.getRules(""), o = i.length;
-    for (let l = 0; l < o; l++) i[l](s);
+    for (let l = 0; l < o; l++) i[l](r);
   }
-}, F0 = {
+}, X0 = {
   default: {
     options: {
       html: !1,
@@ -11350,11 +11619,11 @@ var Hi = [
       }
     }
   }
-}, I0 = /^(vbscript|javascript|file|data):/, O0 = /^data:image\/(gif|png|jpeg|webp);/, Qc = [
+}, Y0 = /^(vbscript|javascript|file|data):/, Z0 = /^data:image\/(gif|png|jpeg|webp);/, oa = [
   "http:",
   "https:",
   "mailto:"
-], Nt = class {
+], Mt = class {
   /**
   * Link validation function. CommonMark allows too much in links. By default
   * we disable `javascript:`, `vbscript:`, `file:` schemas, and almost all `data:...` schemas
@@ -11373,32 +11642,32 @@ var Hi = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return I0.test(t) ? O0.test(t) : !0;
+    return Y0.test(t) ? Z0.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = po(e, !0);
-    if (t.hostname && (!t.protocol || Qc.indexOf(t.protocol) >= 0))
+    const t = yo(e, !0);
+    if (t.hostname && (!t.protocol || oa.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = zc.toASCII(t.hostname);
+        t.hostname = Gc.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Jt(t.auth)), t.hostname && (t.hostname = Jt(t.hostname)), t.pathname && (t.pathname = Jt(t.pathname)), t.search && (t.search = Jt(t.search)), t.hash && (t.hash = Jt(t.hash)), ho(t);
+    return t.auth && (t.auth = qt(t.auth)), t.hostname && (t.hostname = qt(t.hostname)), t.pathname && (t.pathname = qt(t.pathname)), t.search && (t.search = qt(t.search)), t.hash && (t.hash = qt(t.hash)), _o(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = po(e, !0);
-    if (t.hostname && (!t.protocol || Qc.indexOf(t.protocol) >= 0))
+    const t = yo(e, !0);
+    if (t.hostname && (!t.protocol || oa.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = zc.toUnicode(t.hostname);
+        t.hostname = Gc.toUnicode(t.hostname);
       } catch {
       }
-    return ir(ho(t), ir.defaultChars + "%");
+    return os(_o(t), os.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11409,7 +11678,7 @@ var Hi = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new nf()
+      new ff()
     ), K(
       this,
       /**
@@ -11418,7 +11687,7 @@ var Hi = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new Xu()
+      new of()
     ), K(
       this,
       /**
@@ -11427,7 +11696,7 @@ var Hi = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new Gu()
+      new nf()
     ), K(
       this,
       /**
@@ -11451,7 +11720,7 @@ var Hi = [
       * ```
       */
       "renderer",
-      new qu()
+      new Qu()
     ), K(
       this,
       /**
@@ -11460,7 +11729,7 @@ var Hi = [
       * rule.
       */
       "linkify",
-      new zm()
+      new o_()
     ), K(
       this,
       /**
@@ -11468,7 +11737,7 @@ var Hi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      Qm
+      y_
     ), K(
       this,
       /**
@@ -11476,7 +11745,7 @@ var Hi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, g_)
+      Object.assign({}, N_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11513,14 +11782,14 @@ var Hi = [
   configure(e) {
     let t;
     if (typeof e == "string") {
-      const s = e;
-      if (t = F0[s], !t) throw new Error(`Wrong 'markdown-it' preset "${s}", check name`);
+      const r = e;
+      if (t = X0[r], !t) throw new Error(`Wrong 'markdown-it' preset "${r}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
     const n = t.components;
     if (n) {
-      var r;
+      var s;
       [
         "core",
         "block",
@@ -11530,8 +11799,8 @@ var Hi = [
         const l = (o = n[i]) === null || o === void 0 ? void 0 : o.rules;
         l && this[i].ruler.enableOnly(l);
       });
-      const s = (r = n.inline) === null || r === void 0 ? void 0 : r.rules2;
-      s && this.inline.ruler2.enableOnly(s);
+      const r = (s = n.inline) === null || s === void 0 ? void 0 : s.rules2;
+      r && this.inline.ruler2.enableOnly(r);
     }
     return this;
   }
@@ -11555,11 +11824,11 @@ var Hi = [
       "core",
       "block",
       "inline"
-    ].forEach((s) => {
-      n = n.concat(this[s].ruler.enable(e, !0));
+    ].forEach((r) => {
+      n = n.concat(this[r].ruler.enable(e, !0));
     }), n = n.concat(this.inline.ruler2.enable(e, !0));
-    const r = e.filter((s) => n.indexOf(s) < 0);
-    if (r.length && !t) throw new Error(`MarkdownIt. Failed to enable unknown rule(s): ${r}`);
+    const s = e.filter((r) => n.indexOf(r) < 0);
+    if (s.length && !t) throw new Error(`MarkdownIt. Failed to enable unknown rule(s): ${s}`);
     return this;
   }
   /**
@@ -11571,11 +11840,11 @@ var Hi = [
       "core",
       "block",
       "inline"
-    ].forEach((s) => {
-      n = n.concat(this[s].ruler.disable(e, !0));
+    ].forEach((r) => {
+      n = n.concat(this[r].ruler.disable(e, !0));
     }), n = n.concat(this.inline.ruler2.disable(e, !0));
-    const r = e.filter((s) => n.indexOf(s) < 0);
-    if (r.length && !t) throw new Error(`MarkdownIt. Failed to disable unknown rule(s): ${r}`);
+    const s = e.filter((r) => n.indexOf(r) < 0);
+    if (s.length && !t) throw new Error(`MarkdownIt. Failed to disable unknown rule(s): ${s}`);
     return this;
   }
   /**
@@ -11639,17 +11908,17 @@ var Hi = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-K(Nt, "Token", Nn);
-K(Nt, "Ruler", Br);
-K(Nt, "Renderer", qu);
-K(Nt, "ParserCore", Gu);
-K(Nt, "StateCore", Hu);
-K(Nt, "ParserBlock", Xu);
-K(Nt, "StateBlock", Ku);
-K(Nt, "ParserInline", nf);
-K(Nt, "StateInline", Zu);
-var N0 = Uu(Nt);
-const M0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, L0 = [
+K(Mt, "Token", Mn);
+K(Mt, "Ruler", zs);
+K(Mt, "Renderer", Qu);
+K(Mt, "ParserCore", nf);
+K(Mt, "StateCore", ef);
+K(Mt, "ParserBlock", of);
+K(Mt, "StateBlock", sf);
+K(Mt, "ParserInline", ff);
+K(Mt, "StateInline", lf);
+var Q0 = Xu(Mt);
+const ey = 200 * 1024, Wo = /^(?:https?:\/\/|mailto:)/i, ty = [
   "a",
   "blockquote",
   "br",
@@ -11676,76 +11945,76 @@ const M0 = 200 * 1024, $o = /^(?:https?:\/\/|mailto:)/i, L0 = [
   "thead",
   "tr",
   "ul"
-], P0 = ["href", "title", "target", "rel", "start", "class"], Jr = new N0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
-Jr.disable(["image"]);
-Jr.validateLink = (e) => $o.test(String(e).trim());
-const j0 = Jr.renderer.rules.link_open ?? ((e, t, n, r, s) => s.renderToken(e, t, n));
-Jr.renderer.rules.link_open = (e, t, n, r, s) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), j0(e, t, n, r, s));
-function $0(e) {
+], ny = ["href", "title", "target", "rel", "start", "class"], qs = new Q0({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+qs.disable(["image"]);
+qs.validateLink = (e) => Wo.test(String(e).trim());
+const sy = qs.renderer.rules.link_open ?? ((e, t, n, s, r) => r.renderToken(e, t, n));
+qs.renderer.rules.link_open = (e, t, n, s, r) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), sy(e, t, n, s, r));
+function ry(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let ea = null;
-function B0(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (ea !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let la = null;
+function iy(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (la !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !$o.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), ea = e), e);
+    n !== null && !Wo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), la = e), e);
 }
-function z0(e, t = lm) {
-  const n = String(e ?? "").slice(0, M0), r = B0(t);
-  if (!r) return `<p>${$0(n)}</p>`;
-  const s = Jr.render(n);
-  return r.sanitize(s, {
-    ALLOWED_TAGS: L0,
-    ALLOWED_ATTR: P0,
-    ALLOWED_URI_REGEXP: $o,
+function oy(e, t = Em) {
+  const n = String(e ?? "").slice(0, ey), s = iy(t);
+  if (!s) return `<p>${ry(n)}</p>`;
+  const r = qs.render(n);
+  return s.sanitize(r, {
+    ALLOWED_TAGS: ty,
+    ALLOWED_ATTR: ny,
+    ALLOWED_URI_REGEXP: Wo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const U0 = 300, Hn = /* @__PURE__ */ new Map();
-function Gi(e) {
+const ly = 300, Vn = /* @__PURE__ */ new Map();
+function Zi(e) {
   const t = String(e ?? "");
-  let n = Hn.get(t);
-  return n !== void 0 ? Hn.delete(t) : (n = z0(t), Hn.size >= U0 && Hn.delete(Hn.keys().next().value)), Hn.set(t, n), n;
+  let n = Vn.get(t);
+  return n !== void 0 ? Vn.delete(t) : (n = oy(t), Vn.size >= ly && Vn.delete(Vn.keys().next().value)), Vn.set(t, n), n;
 }
-const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = { "data-test": "run-status" }, H0 = { class: "cd-hint" }, V0 = ["value"], G0 = {
+const cy = ["data-prompt", "data-status"], ay = { class: "cd-run-head" }, uy = { "data-test": "run-status" }, fy = { class: "cd-hint" }, dy = ["value"], hy = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, K0 = {
+}, py = {
   class: "cd-hint",
   "data-test": "run-node"
-}, Y0 = {
+}, gy = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, X0 = ["data-node", "onClick"], Z0 = { class: "cd-err" }, Q0 = {
+}, my = ["data-node", "onClick"], _y = { class: "cd-err" }, yy = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, ey = ["src", "alt", "title", "onClick"], ta = {
+}, by = ["src", "alt", "title", "onClick"], ca = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, o) => t.ctl.url(ec(i.id, o.nodeId, o.index, Hp)), r = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, s = (i, o) => t.ctl.url(ec(i.id, o.nodeId, o.index));
+    const t = e, n = (i, o) => t.ctl.url(cc(i.id, o.nodeId, o.index, fg)), s = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, r = (i, o) => t.ctl.url(cc(i.id, o.nodeId, o.index));
     return (i, o) => (U(), q("div", {
-      class: rt(["cd-run", "cd-run-" + e.run.status]),
+      class: st(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      H("div", J0, [
+      H("div", ay, [
         o[0] || (o[0] = H("span", { class: "cd-who" }, "run", -1)),
-        H("b", q0, ie(e.run.status), 1),
-        H("span", H0, [
+        H("b", uy, ie(e.run.status), 1),
+        H("span", fy, [
           ge(ie(e.run.short), 1),
           e.run.queuedBy ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(e.run.queuedBy), 1)
           ], 64)) : pe("", !0),
           e.run.seconds !== null ? (U(), q(oe, { key: 1 }, [
-            ge(" · " + ie(r(e.run.seconds)), 1)
+            ge(" · " + ie(s(e.run.seconds)), 1)
           ], 64)) : pe("", !0)
         ])
       ]),
@@ -11756,8 +12025,8 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, V0)) : (U(), q("progress", G0)),
-        H("div", K0, [
+        }, null, 8, dy)) : (U(), q("progress", hy)),
+        H("div", py, [
           e.run.status === "queued" ? (U(), q(oe, { key: 0 }, [
             o[1] || (o[1] = ge("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (U(), q(oe, { key: 0 }, [
@@ -11776,7 +12045,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           ], 64)) : pe("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", Y0, ie(e.run.reason), 1)) : pe("", !0),
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (U(), q("div", gy, ie(e.run.reason), 1)) : pe("", !0),
       (U(!0), q(oe, null, Ge(e.run.errors, (l, c) => (U(), q("div", {
         key: c,
         class: "cd-run-error",
@@ -11787,122 +12056,122 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: Gn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: Kn((a) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
           ge(ie(l.title), 1),
           l.input ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(l.input), 1)
           ], 64)) : pe("", !0)
-        ], 8, X0)) : pe("", !0),
-        H("span", Z0, ie((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, my)) : pe("", !0),
+        H("span", _y, ie((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (U(), q("div", Q0, [
+      e.run.outputs.length ? (U(), q("div", yy, [
         (U(!0), q(oe, null, Ge(e.run.outputs, (l) => (U(), q("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
           alt: l.filename,
           title: l.filename + " (click for full size)",
           loading: "lazy",
-          onClick: (c) => e.ctl.showImage(s(e.run, l)),
+          onClick: (c) => e.ctl.showImage(r(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, ey))), 128))
+        }, null, 8, by))), 128))
       ])) : pe("", !0)
-    ], 10, W0));
+    ], 10, cy));
   }
-}, ty = { class: "cd-bar" }, ny = ["title"], ry = ["value", "disabled"], sy = ["value"], iy = ["disabled"], oy = ["title"], ly = ["disabled"], cy = {
+}, wy = { class: "cd-bar" }, ky = ["title"], xy = ["value", "disabled"], vy = ["value"], Ay = ["disabled"], Ry = ["title"], Ey = ["disabled"], Cy = {
   key: 0,
   class: "cd-hits",
   "data-test": "search-hits"
-}, ay = {
+}, Sy = {
   key: 0,
   class: "cd-hint"
-}, uy = ["onClick", "data-session"], fy = { class: "cd-hint" }, dy = { key: 0 }, hy = {
+}, Dy = ["onClick", "data-session"], Ty = { class: "cd-hint" }, Fy = { key: 0 }, Iy = {
   key: 1,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, py = ["value"], gy = { class: "cd-wide" }, my = { class: "cd-wide" }, _y = { class: "cd-hint" }, yy = { class: "cd-row" }, by = ["disabled"], ky = {
+}, Oy = ["value"], Ny = { class: "cd-wide" }, My = { class: "cd-wide" }, Ly = { class: "cd-hint" }, Py = { class: "cd-row" }, $y = ["disabled"], jy = {
   class: "cd-skills",
   "data-test": "skills"
-}, wy = ["title"], xy = ["checked", "onChange", "data-skill"], vy = {
+}, By = ["title"], zy = ["checked", "onChange", "data-skill"], Uy = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, Ay = { class: "cd-main" }, Ry = {
+}, Wy = { class: "cd-main" }, Jy = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, Ey = { "data-test": "summary" }, Cy = ["innerHTML"], Sy = { class: "cd-user" }, Dy = ["data-skill"], Ty = { class: "cd-skill" }, Fy = ["innerHTML"], Iy = ["data-message"], Oy = ["disabled", "onClick"], Ny = ["disabled", "onClick"], My = ["disabled", "onClick"], Ly = {
+}, qy = { "data-test": "summary" }, Hy = ["innerHTML"], Vy = { class: "cd-user" }, Gy = ["data-skill"], Ky = { class: "cd-skill" }, Xy = ["innerHTML"], Yy = ["data-message"], Zy = ["disabled", "onClick"], Qy = ["disabled", "onClick"], eb = ["disabled", "onClick"], tb = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, Py = ["src", "alt", "title", "onClick"], jy = ["href", "title"], $y = {
+}, nb = ["src", "alt", "title", "onClick"], sb = ["href", "title"], rb = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, By = {
+}, ib = {
   key: 3,
   class: "cd-err"
-}, zy = ["data-skill"], Uy = { class: "cd-skill" }, Wy = {
+}, ob = ["data-skill"], lb = { class: "cd-skill" }, cb = {
   key: 0,
   class: "cd-typing"
-}, Jy = ["data-message"], qy = ["disabled", "onClick"], Hy = ["disabled", "onClick"], Vy = ["innerHTML"], Gy = {
+}, ab = ["data-message"], ub = ["disabled", "onClick"], fb = ["disabled", "onClick"], db = ["innerHTML"], hb = {
   key: 0,
   class: "cd-err"
-}, Ky = {
+}, pb = {
   key: 1,
   class: "cd-empty"
-}, Yy = {
+}, gb = {
   key: 0,
   class: "cd-hint"
-}, Xy = ["src"], Zy = ["href"], Qy = {
+}, mb = ["src"], _b = ["href"], yb = {
   key: 2,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, eb = { class: "cd-row" }, tb = {
+}, bb = { class: "cd-row" }, wb = {
   key: 3,
   class: "cd-notice",
   "data-test": "notice"
-}, nb = {
+}, kb = {
   key: 4,
   class: "cd-chips",
   "data-test": "chips"
-}, rb = ["title", "data-state"], sb = ["src"], ib = ["onClick"], ob = { class: "cd-input" }, lb = ["disabled"], cb = ["accept"], ab = ["disabled"], ub = ["disabled"], fb = {
+}, xb = ["title", "data-state"], vb = ["src"], Ab = ["onClick"], Rb = { class: "cd-input" }, Eb = ["disabled"], Cb = ["accept"], Sb = ["disabled"], Db = ["disabled"], Tb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, r = t.ctl.ui, s = Ve(() => r.connected ? r.outage ? "core unavailable, reconnecting…" : r.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => r.connected && r.outage ? "cd-outage" : "cd-" + s.value.replace(" ", "-")), o = Ve(() => (r.connected ? r.outage : r.offlineReason) || n.statusDetail || s.value), l = Ve(() => r.connected ? r.outage ? `core unavailable, reconnecting… (${r.outage})` : r.notice ? r.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : r.offlineReason ? `comfyd is not reachable: ${r.offlineReason}` : ""), c = Ve(() => r.connected && !r.outage && n.status === "working"), a = Ve(() => r.connected && !r.outage && !!r.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), d = Ve(() => r.form.skills), m = Ve(() => !!n.config?.api_key_set), g = Ve(() => {
-      const J = [...r.sessions];
-      return r.form.session_id && !J.some((R) => R.id === r.form.session_id) && J.unshift({ id: r.form.session_id, title: n.title || r.form.session_id }), J;
-    }), h = Ve(() => tg(n)), w = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
+    const t = e, n = t.ctl.state, s = t.ctl.ui, r = Ve(() => s.connected ? s.outage ? "core unavailable, reconnecting…" : s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Ve(() => s.connected && s.outage ? "cd-outage" : "cd-" + r.value.replace(" ", "-")), o = Ve(() => (s.connected ? s.outage : s.offlineReason) || n.statusDetail || r.value), l = Ve(() => s.connected ? s.outage ? `core unavailable, reconnecting… (${s.outage})` : s.notice ? s.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : s.offlineReason ? `comfyd is not reachable: ${s.offlineReason}` : ""), c = Ve(() => s.connected && !s.outage && n.status === "working"), a = Ve(() => s.connected && !s.outage && !!s.form.session_id), u = Ve(() => a.value && n.status !== "working" && !n.queuedTurns), f = Ve(() => s.form.skills), m = Ve(() => !!n.config?.api_key_set), p = Ve(() => {
+      const J = [...s.sessions];
+      return s.form.session_id && !J.some((R) => R.id === s.form.session_id) && J.unshift({ id: s.form.session_id, title: n.title || s.form.session_id }), J;
+    }), h = Ve(() => wg(n)), k = Ve(() => h.value ? n.turns.filter((J) => !J.pending && J.id <= h.value.coversTo) : []), A = Ve(() => h.value ? n.turns.filter((J) => J.pending || J.id > h.value.coversTo) : n.turns);
     function C(J) {
       return String(J).split(/(\[[^\]]*\])/).filter((R) => R).map((R) => R.startsWith("[") && R.endsWith("]") ? { mark: !0, text: R.slice(1, -1) } : { mark: !1, text: R });
     }
     function x(J) {
-      J.key === "Enter" && t.ctl.search(), J.key === "Escape" && (r.searchQuery = "", r.searchHits = null);
+      J.key === "Enter" && t.ctl.search(), J.key === "Escape" && (s.searchQuery = "", s.searchHits = null);
     }
-    const k = Ve(() => {
+    const w = Ve(() => {
       const J = {};
-      for (const [R, S] of Object.entries(Qp(n))) J[R] = S.map((Y) => eg(Y, (at) => t.ctl.titleOf(at)));
+      for (const [R, S] of Object.entries(yg(n))) J[R] = S.map((X) => bg(X, (at) => t.ctl.titleOf(at)));
       return J;
-    }), b = (J) => k.value[J] ?? [];
+    }), b = (J) => w.value[J] ?? [];
     function F(J) {
       (!J || J.type === "click" || J.key === "Escape") && t.ctl.showImage("");
     }
-    const B = /* @__PURE__ */ es(null);
-    gi(
-      () => r.image,
-      (J) => J && xr(() => B.value?.focus())
+    const B = /* @__PURE__ */ tr(null);
+    _i(
+      () => s.image,
+      (J) => J && vs(() => B.value?.focus())
     );
-    const j = /* @__PURE__ */ es(null), ee = /* @__PURE__ */ es(null), X = (J) => {
+    const $ = /* @__PURE__ */ tr(null), ee = /* @__PURE__ */ tr(null), Y = (J) => {
       J && (J.scrollTop = J.scrollHeight);
     };
-    gi(
+    _i(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => xr(() => X(j.value))
-    ), gi(
+      () => vs(() => Y($.value))
+    ), _i(
       () => n.logs.length,
-      () => xr(() => X(ee.value))
+      () => vs(() => Y(ee.value))
     );
     function ue(J) {
       const R = J.target.value;
@@ -11911,14 +12180,14 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
     function ne(J) {
       J.key === "Enter" && !J.shiftKey && !J.isComposing && (J.preventDefault(), t.ctl.send());
     }
-    const de = /* @__PURE__ */ es(null), De = [...No, ".md", ".json", ".txt"].join(","), we = Ve(() => r.attachments.some((J) => J.state === "ready")), ve = Ve(() => r.connected && (r.draft.trim() || we.value));
+    const de = /* @__PURE__ */ tr(null), De = [...$o, ".md", ".json", ".txt"].join(","), ke = Ve(() => s.attachments.some((J) => J.state === "ready")), ve = Ve(() => s.connected && (s.draft.trim() || ke.value));
     function ct(J) {
       t.ctl.addFiles(J.target.files), J.target.value = "";
     }
     function W(J) {
       J.dataTransfer?.files?.length && t.ctl.addFiles(J.dataTransfer.files);
     }
-    function se(J) {
+    function re(J) {
       const R = Array.from(J.clipboardData?.files ?? []);
       R.length && (J.preventDefault(), t.ctl.addFiles(R));
     }
@@ -11930,23 +12199,23 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
       class: "comfyd-panel",
       onKeydown: me,
       onKeyup: me,
-      onWheel: R[21] || (R[21] = Gn(() => {
+      onWheel: R[21] || (R[21] = Kn(() => {
       }, ["stop"])),
-      onContextmenu: R[22] || (R[22] = Gn(() => {
+      onContextmenu: R[22] || (R[22] = Kn(() => {
       }, ["stop"])),
-      onDragover: R[23] || (R[23] = Gn(() => {
+      onDragover: R[23] || (R[23] = Kn(() => {
       }, ["prevent", "stop"])),
-      onDrop: Gn(W, ["prevent", "stop"])
+      onDrop: Kn(W, ["prevent", "stop"])
     }, [
-      H("div", ty, [
+      H("div", wy, [
         H("span", {
-          class: rt(["cd-dot", i.value]),
+          class: st(["cd-dot", i.value]),
           title: o.value
-        }, null, 10, ny),
+        }, null, 10, ky),
         H("select", {
           class: "cd-session",
-          value: G(r).form.session_id,
-          disabled: !G(r).connected || G(r).busy,
+          value: G(s).form.session_id,
+          disabled: !G(s).connected || G(s).busy,
           onChange: ue,
           "data-test": "session"
         }, [
@@ -11954,204 +12223,204 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (U(!0), q(oe, null, Ge(g.value, (S) => (U(), q("option", {
+          (U(!0), q(oe, null, Ge(p.value, (S) => (U(), q("option", {
             key: S.id,
             value: S.id
-          }, ie(S.title), 9, sy))), 128)),
+          }, ie(S.title), 9, vy))), 128)),
           R[25] || (R[25] = H("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, ry),
-        yn(H("input", {
+        ], 40, xy),
+        bn(H("input", {
           class: "cd-search",
-          "onUpdate:modelValue": R[0] || (R[0] = (S) => G(r).searchQuery = S),
+          "onUpdate:modelValue": R[0] || (R[0] = (S) => G(s).searchQuery = S),
           type: "search",
           placeholder: "search sessions…",
-          disabled: !G(r).connected,
+          disabled: !G(s).connected,
           onKeydown: x,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, iy), [
-          [Wn, G(r).searchQuery]
+        }, null, 40, Ay), [
+          [Jn, G(s).searchQuery]
         ]),
         H("span", {
-          class: rt(["cd-status", { "cd-status-outage": G(r).connected && G(r).outage }]),
+          class: st(["cd-status", { "cd-status-outage": G(s).connected && G(s).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
-          ge(ie(s.value), 1),
+          ge(ie(r.value), 1),
           G(n).queuedTurns ? (U(), q(oe, { key: 0 }, [
             ge(" · " + ie(G(n).queuedTurns) + " queued", 1)
           ], 64)) : pe("", !0)
-        ], 10, oy),
+        ], 10, Ry),
         H("button", {
           class: "cd-btn",
           disabled: !c.value,
           onClick: R[1] || (R[1] = (S) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, ly),
+        }, "■", 8, Ey),
         H("button", {
-          class: rt(["cd-btn", { "cd-on": G(r).showSettings }]),
-          onClick: R[2] || (R[2] = (S) => G(r).showSettings = !G(r).showSettings),
+          class: st(["cd-btn", { "cd-on": G(s).showSettings }]),
+          onClick: R[2] || (R[2] = (S) => G(s).showSettings = !G(s).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
         H("button", {
-          class: rt(["cd-btn", { "cd-on": G(r).showLog }]),
-          onClick: R[3] || (R[3] = (S) => G(r).showLog = !G(r).showLog),
+          class: st(["cd-btn", { "cd-on": G(s).showLog }]),
+          onClick: R[3] || (R[3] = (S) => G(s).showLog = !G(s).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      G(r).searchHits ? (U(), q("div", cy, [
-        G(r).searchHits.length ? pe("", !0) : (U(), q("div", ay, "nothing found")),
-        (U(!0), q(oe, null, Ge(G(r).searchHits, (S) => (U(), q("button", {
+      G(s).searchHits ? (U(), q("div", Cy, [
+        G(s).searchHits.length ? pe("", !0) : (U(), q("div", Sy, "nothing found")),
+        (U(!0), q(oe, null, Ge(G(s).searchHits, (S) => (U(), q("button", {
           key: S.key,
           class: "cd-hit",
-          onClick: (Y) => e.ctl.openHit(S),
+          onClick: (X) => e.ctl.openHit(S),
           "data-session": S.sessionId
         }, [
           H("b", null, ie(S.title), 1),
           R[26] || (R[26] = ge()),
-          H("span", fy, ie(S.kind), 1),
+          H("span", Ty, ie(S.kind), 1),
           R[27] || (R[27] = H("br", null, null, -1)),
-          (U(!0), q(oe, null, Ge(C(S.snippet), (Y, at) => (U(), q(oe, { key: at }, [
-            Y.mark ? (U(), q("mark", dy, ie(Y.text), 1)) : (U(), q(oe, { key: 1 }, [
-              ge(ie(Y.text), 1)
+          (U(!0), q(oe, null, Ge(C(S.snippet), (X, at) => (U(), q(oe, { key: at }, [
+            X.mark ? (U(), q("mark", Fy, ie(X.text), 1)) : (U(), q(oe, { key: 1 }, [
+              ge(ie(X.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, uy))), 128))
+        ], 8, Dy))), 128))
       ])) : pe("", !0),
-      G(r).showSettings ? (U(), q("div", hy, [
+      G(s).showSettings ? (U(), q("div", Iy, [
         H("label", null, [
           R[28] || (R[28] = ge("Provider ", -1)),
-          yn(H("select", {
-            "onUpdate:modelValue": R[4] || (R[4] = (S) => G(r).form.provider = S),
+          bn(H("select", {
+            "onUpdate:modelValue": R[4] || (R[4] = (S) => G(s).form.provider = S),
             onChange: R[5] || (R[5] = (S) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (U(!0), q(oe, null, Ge(G(ug), (S) => (U(), q("option", {
+            (U(!0), q(oe, null, Ge(G(Dg), (S) => (U(), q("option", {
               key: S,
               value: S
-            }, ie(S), 9, py))), 128))
+            }, ie(S), 9, Oy))), 128))
           ], 544), [
-            [Mh, G(r).form.provider]
+            [Wh, G(s).form.provider]
           ])
         ]),
         H("label", null, [
           R[29] || (R[29] = ge("Model ", -1)),
-          yn(H("input", {
-            "onUpdate:modelValue": R[6] || (R[6] = (S) => G(r).form.model = S),
+          bn(H("input", {
+            "onUpdate:modelValue": R[6] || (R[6] = (S) => G(s).form.model = S),
             onChange: R[7] || (R[7] = (S) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [Wn, G(r).form.model]
+            [Jn, G(s).form.model]
           ])
         ]),
         H("label", null, [
           R[30] || (R[30] = ge("Base URL ", -1)),
-          yn(H("input", {
-            "onUpdate:modelValue": R[8] || (R[8] = (S) => G(r).form.base_url = S),
+          bn(H("input", {
+            "onUpdate:modelValue": R[8] || (R[8] = (S) => G(s).form.base_url = S),
             onChange: R[9] || (R[9] = (S) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [Wn, G(r).form.base_url]
+            [Jn, G(s).form.base_url]
           ])
         ]),
-        H("label", gy, [
+        H("label", Ny, [
           R[31] || (R[31] = ge("System prompt ", -1)),
-          yn(H("textarea", {
-            "onUpdate:modelValue": R[10] || (R[10] = (S) => G(r).form.system_prompt = S),
+          bn(H("textarea", {
+            "onUpdate:modelValue": R[10] || (R[10] = (S) => G(s).form.system_prompt = S),
             rows: "2",
             onChange: R[11] || (R[11] = (S) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [Wn, G(r).form.system_prompt]
+            [Jn, G(s).form.system_prompt]
           ])
         ]),
-        H("label", my, [
+        H("label", My, [
           R[32] || (R[32] = ge("API key ", -1)),
-          H("span", _y, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          H("span", yy, [
-            yn(H("input", {
-              "onUpdate:modelValue": R[12] || (R[12] = (S) => G(r).apiKey = S),
+          H("span", Ly, ie(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          H("span", Py, [
+            bn(H("input", {
+              "onUpdate:modelValue": R[12] || (R[12] = (S) => G(s).apiKey = S),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [Wn, G(r).apiKey]
+              [Jn, G(s).apiKey]
             ]),
             H("button", {
               class: "cd-btn",
               onClick: R[13] || (R[13] = (S) => e.ctl.setApiKey()),
-              disabled: !G(r).form.session_id,
+              disabled: !G(s).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, by)
+            }, "set", 8, $y)
           ])
         ])
       ])) : pe("", !0),
-      H("div", ky, [
-        (U(!0), q(oe, null, Ge(G(r).skills, (S) => (U(), q("label", {
+      H("div", jy, [
+        (U(!0), q(oe, null, Ge(G(s).skills, (S) => (U(), q("label", {
           key: S.name,
-          class: rt(["cd-chip", { "cd-on": d.value.includes(S.name) }]),
+          class: st(["cd-chip", { "cd-on": f.value.includes(S.name) }]),
           title: S.description
         }, [
           H("input", {
             type: "checkbox",
-            checked: d.value.includes(S.name),
-            onChange: (Y) => e.ctl.toggleSkill(S.name, Y.target.checked),
+            checked: f.value.includes(S.name),
+            onChange: (X) => e.ctl.toggleSkill(S.name, X.target.checked),
             "data-skill": S.name
-          }, null, 40, xy),
+          }, null, 40, zy),
           ge(" " + ie(S.name), 1)
-        ], 10, wy))), 128)),
-        G(r).skills.length ? pe("", !0) : (U(), q("span", vy, [
-          ge(ie(G(r).connected ? G(r).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
-          !G(r).connected && G(r).offlineReason ? (U(), q(oe, { key: 0 }, [
-            ge(" (" + ie(G(r).offlineReason) + ")", 1)
+        ], 10, By))), 128)),
+        G(s).skills.length ? pe("", !0) : (U(), q("span", Uy, [
+          ge(ie(G(s).connected ? G(s).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
+          !G(s).connected && G(s).offlineReason ? (U(), q(oe, { key: 0 }, [
+            ge(" (" + ie(G(s).offlineReason) + ")", 1)
           ], 64)) : pe("", !0)
         ]))
       ]),
-      H("div", Ay, [
+      H("div", Wy, [
         H("div", {
           ref_key: "chat",
-          ref: j,
+          ref: $,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          h.value ? (U(), q("details", Ry, [
-            H("summary", Ey, [
+          h.value ? (U(), q("details", Jy, [
+            H("summary", qy, [
               R[33] || (R[33] = H("b", null, "Summary", -1)),
-              ge(" of " + ie(w.value.length) + " earlier turn" + ie(w.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
+              ge(" of " + ie(k.value.length) + " earlier turn" + ie(k.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               H("div", {
                 class: "cd-text cd-md",
-                innerHTML: G(Gi)(h.value.content)
-              }, null, 8, Cy)
+                innerHTML: G(Zi)(h.value.content)
+              }, null, 8, Hy)
             ]),
-            (U(!0), q(oe, null, Ge(w.value, (S) => (U(), q("div", {
+            (U(!0), q(oe, null, Ge(k.value, (S) => (U(), q("div", {
               key: S.id,
               class: "cd-turn cd-old"
             }, [
-              H("div", Sy, [
+              H("div", Vy, [
                 R[34] || (R[34] = H("span", { class: "cd-who" }, "you", -1)),
                 ge(ie(S.content), 1)
               ]),
               H("div", {
                 class: "cd-replies",
-                style: Sr({ "--cols": Math.max(1, G(os)(S, d.value).length) })
+                style: Ds({ "--cols": Math.max(1, G(cr)(S, f.value).length) })
               }, [
-                (U(!0), q(oe, null, Ge(G(os)(S, d.value), (Y) => (U(), q("div", {
-                  key: Y.skill,
-                  class: rt(["cd-reply", "cd-" + Y.state]),
-                  "data-skill": Y.skill
+                (U(!0), q(oe, null, Ge(G(cr)(S, f.value), (X) => (U(), q("div", {
+                  key: X.skill,
+                  class: st(["cd-reply", "cd-" + X.state]),
+                  "data-skill": X.skill
                 }, [
-                  H("div", Ty, ie(Y.skill), 1),
+                  H("div", Ky, ie(X.skill), 1),
                   H("div", {
                     class: "cd-text cd-md",
-                    innerHTML: G(Gi)(Y.content)
-                  }, null, 8, Fy)
-                ], 10, Dy))), 128))
+                    innerHTML: G(Zi)(X.content)
+                  }, null, 8, Xy)
+                ], 10, Gy))), 128))
               ], 4)
             ]))), 128))
           ])) : pe("", !0),
@@ -12160,7 +12429,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             class: "cd-turn"
           }, [
             H("div", {
-              class: rt(["cd-user", { "cd-failed": S.state === "failed", "cd-waiting": S.state === "waiting" }])
+              class: st(["cd-user", { "cd-failed": S.state === "failed", "cd-waiting": S.state === "waiting" }])
             }, [
               S.pending ? pe("", !0) : (U(), q("span", {
                 key: 0,
@@ -12171,118 +12440,118 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
                 H("button", {
                   class: "cd-act",
                   disabled: !a.value,
-                  onClick: (Y) => e.ctl.forkFrom(S.id),
+                  onClick: (X) => e.ctl.forkFrom(S.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, Oy),
+                }, "fork", 8, Zy),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(S.id),
+                  onClick: (X) => e.ctl.revertTo(S.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, Ny),
+                }, "revert", 8, Qy),
                 H("button", {
                   class: "cd-act",
                   disabled: !u.value,
-                  onClick: (Y) => e.ctl.revertTo(S.id, { canvas: !0 }),
+                  onClick: (X) => e.ctl.revertTo(S.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, My)
-              ], 8, Iy)),
+                }, "revert + canvas", 8, eb)
+              ], 8, Yy)),
               R[35] || (R[35] = H("span", { class: "cd-who" }, "you", -1)),
               ge(ie(S.content) + " ", 1),
-              S.attachments?.length ? (U(), q("span", Ly, [
-                (U(!0), q(oe, null, Ge(S.attachments, (Y) => (U(), q(oe, {
-                  key: Y.sha256
+              S.attachments?.length ? (U(), q("span", tb, [
+                (U(!0), q(oe, null, Ge(S.attachments, (X) => (U(), q(oe, {
+                  key: X.sha256
                 }, [
-                  le(Y) ? (U(), q("img", {
+                  le(X) ? (U(), q("img", {
                     key: 0,
                     class: "cd-thumb",
-                    src: e.ctl.attachmentUrl(Y.sha256),
-                    alt: Y.name,
-                    title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
-                    onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
+                    src: e.ctl.attachmentUrl(X.sha256),
+                    alt: X.name,
+                    title: X.name + (X.width ? ` · ${X.width}×${X.height}` : ""),
+                    onClick: (at) => e.ctl.showImage(e.ctl.attachmentUrl(X.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, Py)) : (U(), q("a", {
+                  }, null, 8, nb)) : (U(), q("a", {
                     key: 1,
                     class: "cd-file",
-                    href: e.ctl.attachmentUrl(Y.sha256),
+                    href: e.ctl.attachmentUrl(X.sha256),
                     target: "_blank",
                     rel: "noopener",
-                    title: Y.mime,
+                    title: X.mime,
                     "data-test": "attachment"
-                  }, ie(Y.name || Y.mime), 9, jy))
+                  }, ie(X.name || X.mime), 9, sb))
                 ], 64))), 128))
               ])) : pe("", !0),
-              S.state === "waiting" ? (U(), q("span", $y, " — waiting for comfyd, sent when it is back")) : pe("", !0),
-              S.error ? (U(), q("span", By, " — " + ie(S.error), 1)) : pe("", !0)
+              S.state === "waiting" ? (U(), q("span", rb, " — waiting for comfyd, sent when it is back")) : pe("", !0),
+              S.error ? (U(), q("span", ib, " — " + ie(S.error), 1)) : pe("", !0)
             ], 2),
             H("div", {
               class: "cd-replies",
-              style: Sr({ "--cols": Math.max(1, G(os)(S, d.value).length) })
+              style: Ds({ "--cols": Math.max(1, G(cr)(S, f.value).length) })
             }, [
-              (U(!0), q(oe, null, Ge(G(os)(S, d.value), (Y) => (U(), q("div", {
-                key: Y.skill,
-                class: rt(["cd-reply", "cd-" + Y.state]),
-                "data-skill": Y.skill
+              (U(!0), q(oe, null, Ge(G(cr)(S, f.value), (X) => (U(), q("div", {
+                key: X.skill,
+                class: st(["cd-reply", "cd-" + X.state]),
+                "data-skill": X.skill
               }, [
-                H("div", Uy, [
-                  ge(ie(Y.skill), 1),
-                  Y.state === "streaming" ? (U(), q("span", Wy, "…")) : pe("", !0),
-                  Y.id ? (U(), q("span", {
+                H("div", lb, [
+                  ge(ie(X.skill), 1),
+                  X.state === "streaming" ? (U(), q("span", cb, "…")) : pe("", !0),
+                  X.id ? (U(), q("span", {
                     key: 1,
                     class: "cd-acts",
                     "data-test": "reply-actions",
-                    "data-message": Y.id
+                    "data-message": X.id
                   }, [
                     H("button", {
                       class: "cd-act",
                       disabled: !a.value,
-                      onClick: (at) => e.ctl.forkFrom(Y.id),
+                      onClick: (at) => e.ctl.forkFrom(X.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, qy),
+                    }, "fork", 8, ub),
                     H("button", {
                       class: "cd-act",
                       disabled: !u.value,
-                      onClick: (at) => e.ctl.revertTo(Y.id),
+                      onClick: (at) => e.ctl.revertTo(X.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, Hy)
-                  ], 8, Jy)) : pe("", !0)
+                    }, "revert", 8, fb)
+                  ], 8, ab)) : pe("", !0)
                 ]),
                 H("div", {
                   class: "cd-text cd-md",
-                  innerHTML: G(Gi)(Y.content)
-                }, null, 8, Vy),
-                Y.error ? (U(), q("div", Gy, ie(Y.error), 1)) : pe("", !0)
-              ], 10, zy))), 128))
+                  innerHTML: G(Zi)(X.content)
+                }, null, 8, db),
+                X.error ? (U(), q("div", hb, ie(X.error), 1)) : pe("", !0)
+              ], 10, ob))), 128))
             ], 4),
-            (U(!0), q(oe, null, Ge(b(S.id), (Y) => (U(), hs(ta, {
-              key: Y.id,
-              run: Y,
+            (U(!0), q(oe, null, Ge(b(S.id), (X) => (U(), gr(ca, {
+              key: X.id,
+              run: X,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), hs(ta, {
+          (U(!0), q(oe, null, Ge(b(0), (S) => (U(), gr(ca, {
             key: S.id,
             run: S,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          G(n).turns.length ? pe("", !0) : (U(), q("div", Ky, ie(G(r).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          G(n).turns.length ? pe("", !0) : (U(), q("div", pb, ie(G(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
-        G(r).showLog ? (U(), q("div", {
+        G(s).showLog ? (U(), q("div", {
           key: 0,
           ref_key: "logBox",
           ref: ee,
           class: "cd-log",
           "data-test": "log"
         }, [
-          (U(!0), q(oe, null, Ge(G(n).logs, (S, Y) => (U(), q("div", {
-            key: S.seq + ":" + Y,
-            class: rt("cd-l-" + S.level)
+          (U(!0), q(oe, null, Ge(G(n).logs, (S, X) => (U(), q("div", {
+            key: S.seq + ":" + X,
+            class: st("cd-l-" + S.level)
           }, [
             H("b", null, ie(S.level), 1),
             ge(" " + ie(S.module), 1),
@@ -12291,11 +12560,11 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             ], 64)) : pe("", !0),
             ge(": " + ie(S.message), 1)
           ], 2))), 128)),
-          G(n).logs.length ? pe("", !0) : (U(), q("div", Yy, "no debug output yet"))
+          G(n).logs.length ? pe("", !0) : (U(), q("div", gb, "no debug output yet"))
         ], 512)) : pe("", !0)
       ]),
-      (U(), hs(Cd, { to: "body" }, [
-        G(r).image ? (U(), q("div", {
+      (U(), gr(Md, { to: "body" }, [
+        G(s).image ? (U(), q("div", {
           key: 0,
           ref_key: "overlay",
           ref: B,
@@ -12306,43 +12575,43 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           "data-test": "image-overlay"
         }, [
           H("img", {
-            src: G(r).image,
+            src: G(s).image,
             alt: "full size"
-          }, null, 8, Xy),
+          }, null, 8, mb),
           H("a", {
-            href: G(r).image,
+            href: G(s).image,
             target: "_blank",
             rel: "noopener",
-            onClick: R[14] || (R[14] = Gn(() => {
+            onClick: R[14] || (R[14] = Kn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Zy)
+          }, "open in a new tab", 8, _b)
         ], 544)) : pe("", !0)
       ])),
-      G(r).staleRevert ? (U(), q("div", Qy, [
-        ge(ie(G(r).staleRevert.message) + " ", 1),
-        H("span", eb, [
+      G(s).staleRevert ? (U(), q("div", yb, [
+        ge(ie(G(s).staleRevert.message) + " ", 1),
+        H("span", bb, [
           H("button", {
             class: "cd-btn",
-            onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId, { canvas: !0, force: !0 })),
+            onClick: R[15] || (R[15] = (S) => e.ctl.revertTo(G(s).staleRevert.messageId, { canvas: !0, force: !0 })),
             "data-test": "revert-force"
           }, "restore the canvas anyway"),
           H("button", {
             class: "cd-btn",
-            onClick: R[16] || (R[16] = (S) => e.ctl.revertTo(G(r).staleRevert.messageId)),
+            onClick: R[16] || (R[16] = (S) => e.ctl.revertTo(G(s).staleRevert.messageId)),
             "data-test": "revert-keep-canvas"
           }, "revert, keep the canvas"),
           H("button", {
             class: "cd-btn",
-            onClick: R[17] || (R[17] = (S) => G(r).staleRevert = null),
+            onClick: R[17] || (R[17] = (S) => G(s).staleRevert = null),
             "data-test": "revert-dismiss"
           }, "dismiss")
         ])
       ])) : pe("", !0),
-      l.value ? (U(), q("div", tb, ie(l.value), 1)) : pe("", !0),
-      G(r).attachments.length ? (U(), q("div", nb, [
-        (U(!0), q(oe, null, Ge(G(r).attachments, (S) => (U(), q("span", {
+      l.value ? (U(), q("div", wb, ie(l.value), 1)) : pe("", !0),
+      G(s).attachments.length ? (U(), q("div", kb, [
+        (U(!0), q(oe, null, Ge(G(s).attachments, (S) => (U(), q("span", {
           key: S.key,
-          class: rt(["cd-chip cd-att", "cd-att-" + S.state]),
+          class: st(["cd-chip cd-att", "cd-att-" + S.state]),
           title: S.error || S.mime,
           "data-state": S.state
         }, [
@@ -12351,7 +12620,7 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
             class: "cd-chip-thumb",
             src: S.preview,
             alt: ""
-          }, null, 8, sb)) : pe("", !0),
+          }, null, 8, vb)) : pe("", !0),
           ge(" " + ie(S.name), 1),
           S.state === "uploading" ? (U(), q(oe, { key: 1 }, [
             ge(" …")
@@ -12361,19 +12630,19 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           ], 64)) : pe("", !0),
           H("button", {
             class: "cd-x",
-            onClick: (Y) => e.ctl.removeAttachment(S.key),
+            onClick: (X) => e.ctl.removeAttachment(S.key),
             title: "Remove"
-          }, "×", 8, ib)
-        ], 10, rb))), 128))
+          }, "×", 8, Ab)
+        ], 10, xb))), 128))
       ])) : pe("", !0),
-      H("div", ob, [
+      H("div", Rb, [
         H("button", {
           class: "cd-btn",
-          disabled: !G(r).connected,
+          disabled: !G(s).connected,
           onClick: R[18] || (R[18] = (S) => de.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, lb),
+        }, "+", 8, Eb),
         H("input", {
           ref_key: "picker",
           ref: de,
@@ -12383,115 +12652,118 @@ const W0 = ["data-prompt", "data-status"], J0 = { class: "cd-run-head" }, q0 = {
           style: { display: "none" },
           onChange: ct,
           "data-test": "file"
-        }, null, 40, cb),
-        yn(H("textarea", {
-          "onUpdate:modelValue": R[19] || (R[19] = (S) => G(r).draft = S),
+        }, null, 40, Cb),
+        bn(H("textarea", {
+          "onUpdate:modelValue": R[19] || (R[19] = (S) => G(s).draft = S),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
-          disabled: !G(r).connected,
+          disabled: !G(s).connected,
           onKeydown: ne,
-          onPaste: se,
+          onPaste: re,
           "data-test": "input"
-        }, null, 40, ab), [
-          [Wn, G(r).draft]
+        }, null, 40, Sb), [
+          [Jn, G(s).draft]
         ]),
         H("button", {
           class: "cd-btn cd-send",
           disabled: !ve.value,
           onClick: R[20] || (R[20] = (S) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, ub)
+        }, "send", 8, Db)
       ])
     ], 32));
   }
-}, db = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", hb = "comfyd.canvas", pb = 1500;
-function na() {
+}, Fb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}", Ib = "comfyd.canvas", Ob = 1500;
+function aa() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function mo(e, t) {
+function wo(e, t) {
   (console[e] ?? console.log)(t);
 }
-function gb(e) {
-  const t = na();
+function Nb(e) {
+  const t = aa();
   if (t) return e(t, !1);
   let n = 0;
-  const r = setInterval(() => {
-    const s = na();
-    (s || ++n > pb) && (clearInterval(r), s ? e(s, !0) : mo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+  const s = setInterval(() => {
+    const r = aa();
+    (r || ++n > Ob) && (clearInterval(s), r ? e(r, !0) : wo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function mb({ app: e, api: t }, n) {
-  const r = new Kh({
-    fetchJson: async (c) => {
-      const a = await t.fetchApi(c);
-      let u = null;
+function Mb({ app: e, api: t }, n) {
+  const s = new sp({
+    fetchJson: async (a) => {
+      const u = await t.fetchApi(a);
+      let f = null;
       try {
-        u = await a.json();
+        f = await u.json();
       } catch {
-        u = null;
+        f = null;
       }
-      if (!a.ok) throw new Error(u?.error || u?.detail || `${c}: HTTP ${a.status}`);
-      return u;
+      if (!u.ok) throw new Error(f?.error || f?.detail || `${a}: HTTP ${u.status}`);
+      return f;
     },
     location: window.location
-  }), s = new jp({
+  }), r = rg({ app: e, LiteGraph: window.LiteGraph }), i = new qp({
     app: e,
+    onLeases: (a) => r.update(a),
     api: t,
     LiteGraph: window.LiteGraph,
-    connection: r,
+    connection: s,
     WebSocket: window.WebSocket,
-    tabId: Pp(window.sessionStorage),
+    tabId: Jp(window.sessionStorage),
     objectInfo: async () => {
-      const c = await t.fetchApi("/object_info");
-      return c.ok ? c.json() : null;
+      const a = await t.fetchApi("/object_info");
+      return a.ok ? a.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: mo,
-    isPanelNode: gc
-  }), i = {
+    log: wo,
+    isPanelNode: Oi,
+    // Previews of agents' patches with Accept / Reject (preview.js).
+    preview: new Zp({ app: e, document, isPanelNode: Oi })
+  }), o = {
     app: e,
-    connection: r,
+    connection: s,
     WebSocket: window.WebSocket,
-    createApp: zh,
-    reactive: Ao,
-    component: fb,
-    css: db,
+    createApp: Kh,
+    reactive: So,
+    component: Tb,
+    css: Fb,
     document,
-    log: mo,
+    log: wo,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
-    getJson: async (c) => {
-      const a = await t.fetchApi(c, { cache: "no-store" });
-      if (!a.ok) throw new Error(`${c}: HTTP ${a.status}`);
-      return a.json();
+    getJson: async (a) => {
+      const u = await t.fetchApi(a, { cache: "no-store" });
+      if (!u.ok) throw new Error(`${a}: HTTP ${u.status}`);
+      return u.json();
     },
-    apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`,
+    apiUrl: (a) => typeof t.apiURL == "function" ? t.apiURL(a) : `/api${a}`,
     // Attachments are uploaded the same way (the package's POST route).
-    postBytes: async (c, a, u) => {
-      const d = await t.fetchApi(c, { method: "POST", body: a, headers: { "Content-Type": u || "application/octet-stream" }, cache: "no-store" }), m = await d.json().catch(() => ({}));
-      if (!d.ok) throw new Error(m?.error || `HTTP ${d.status}`);
-      return m;
+    postBytes: async (a, u, f) => {
+      const m = await t.fetchApi(a, { method: "POST", body: u, headers: { "Content-Type": f || "application/octet-stream" }, cache: "no-store" }), p = await m.json().catch(() => ({}));
+      if (!m.ok) throw new Error(p?.error || `HTTP ${m.status}`);
+      return p;
     }
   };
-  let o = !1;
-  const l = () => {
-    o || (o = !0, t.addEventListener("graphChanged", () => s.graphChanged()), window.addEventListener("focus", () => s.setFocus(!0)), window.addEventListener("blur", () => s.setFocus(!1)), document.addEventListener("visibilitychange", () => s.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
-      s.touched(), s.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => s.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => s.setPointerDown(!1), !0), window.addEventListener("keydown", () => s.touched(), !0), Jp({ app: e, document }), s.start());
+  let l = !1;
+  const c = () => {
+    l || (l = !0, t.addEventListener("graphChanged", () => i.graphChanged()), window.addEventListener("focus", () => i.setFocus(!0)), window.addEventListener("blur", () => i.setFocus(!1)), document.addEventListener("visibilitychange", () => i.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
+      i.touched(), i.setPointerDown(!0);
+    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), ag({ app: e, document }), i.start());
   };
   e.registerExtension({
-    name: hb,
-    setup: l,
+    name: Ib,
+    setup: c,
     afterConfigureGraph() {
-      s.graphChanged();
+      i.graphChanged();
     },
-    beforeRegisterNodeDef(c, a) {
-      a?.name === uo && (c.prototype.isVirtualNode = !0);
+    beforeRegisterNodeDef(a, u) {
+      u?.name === go && (a.prototype.isVirtualNode = !0);
     },
-    nodeCreated(c) {
-      gc(c) && vg(c, i);
+    nodeCreated(a) {
+      Oi(a) && Ug(a, o);
     }
-  }), n && (e.rootGraph ?? e.graph) && l(), window.comfyd = Object.freeze({ editor: s, version: "0.1.0" });
+  }), n && (e.rootGraph ?? e.graph) && c(), window.comfyd = Object.freeze({ editor: i, leases: r, version: "0.1.0" });
 }
-gb(mb);
+Nb(Mb);

@@ -10,6 +10,8 @@
 import { createApp, reactive } from "vue";
 import { ConnectionProvider } from "./connection.js";
 import { EditorClient, tabId } from "./executor/editor.js";
+import { PreviewOverlay } from "./executor/preview.js";
+import { installLeaseOutline } from "./executor/leaseoutline.js";
 import { installProvenanceHover } from "./executor/provhover.js";
 import { isPanelNode, mountPanel, PANEL_TYPE } from "./panel/mount.js";
 import Panel from "./panel/Panel.vue";
@@ -62,8 +64,11 @@ function register({ app, api }, late) {
     location: window.location,
   });
 
+  // Outlines of leased nodes with their holders (docs/concurrent-editing.md).
+  const leases = installLeaseOutline({ app, LiteGraph: window.LiteGraph });
   const editor = new EditorClient({
     app,
+    onLeases: (m) => leases.update(m),
     api,
     LiteGraph: window.LiteGraph,
     connection,
@@ -76,6 +81,8 @@ function register({ app, api }, late) {
     hasFocus: () => document.hasFocus(),
     log,
     isPanelNode,
+    // Previews of agents' patches with Accept / Reject (preview.js).
+    preview: new PreviewOverlay({ app, document, isPanelNode }),
   });
 
   const panelDeps = {
@@ -145,7 +152,7 @@ function register({ app, api }, late) {
   // Registered after the frontend's own setup (a slow start): run ours now.
   if (late && (app.rootGraph ?? app.graph)) setup();
 
-  window.comfyd = Object.freeze({ editor, version: "0.1.0" });
+  window.comfyd = Object.freeze({ editor, leases, version: "0.1.0" });
 }
 
 whenReady(register);

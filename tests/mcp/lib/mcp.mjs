@@ -21,7 +21,7 @@ export const TOOL_NAMES = [
   "save_workflow", "load_workflow", "list_canvases", "list_sessions", "create_session", "send_message",
   "run", "get_run", "cancel_run", "view_output", "search_sessions", "compact_session", "export_session",
   "fork_session", "revert_session", "list_checkpoints",
-  "node_history",
+  "node_history", "lease",
 ];
 
 export function mcpBinary() {

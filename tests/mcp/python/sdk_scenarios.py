@@ -33,7 +33,7 @@ TOOLS = [
     "save_workflow", "load_workflow", "list_canvases", "list_sessions", "create_session",
     "send_message", "run", "get_run", "cancel_run", "view_output",
     "search_sessions", "compact_session", "export_session",
-    "fork_session", "revert_session", "list_checkpoints", "node_history",
+    "fork_session", "revert_session", "list_checkpoints", "node_history", "lease",
 ]
 
 results = []

@@ -189,6 +189,51 @@ describe("TypeScript SDK over Streamable HTTP", () => {
     assert.match(bad.text, /limit/);
   });
 
+  it("a lease holds the sampler against another client until released", async () => {
+    const ks = built.refs.sampler;
+    const r = await call(client, "lease", { canvas_id: CANVAS, action: "acquire", node_ids: [ks], ttl_ms: 30000 });
+    assert.equal(r.isError, false, r.text);
+    assert.equal(r.data.ok, true);
+    assert.equal(r.data.lease.holder.kind, "ACTOR_KIND_MCP");
+    assert.equal(r.data.lease.holder.name, "comfyd-mcp-tests");
+    const id = Number(r.data.lease.id);
+    const other = await httpClient(h.stack, { name: "second-client" });
+    try {
+      const p = await call(other.client, "apply_patch", {
+        canvas_id: CANVAS, commands: [{ type: "set_widget", node_id: ks, name: "cfg", value: 2 }],
+      });
+      assert.equal(p.isError, true, p.text);
+      const e = p.data.errors[0];
+      assert.equal(e.code, "LEASED");
+      assert.equal(Number(e.leased_node_id), ks);
+      assert.equal(e.lease.holder.name, "comfyd-mcp-tests");
+      assert.equal(Number(e.lease.expires_ms), Number(r.data.lease.expires_ms));
+      assert.match(e.message, /leased by mcp:comfyd-mcp-tests/);
+      assert.match(p.data.hint, /lease/);
+      const t = await call(other.client, "lease", { canvas_id: CANVAS, action: "acquire", node_ids: [ks] });
+      assert.equal(t.isError, true, t.text);
+      assert.equal(t.data.refusal.code, "LEASED");
+      assert.equal(Number(t.data.refusal.lease.id), id);
+      const rel = await call(other.client, "lease", { canvas_id: CANVAS, action: "release", lease_id: id });
+      assert.equal(rel.isError, true, "only the holder releases");
+      // The full get_graph lists it.
+      const full = await call(client, "get_graph", { canvas_id: CANVAS, detail: "full", node_ids: [ks] });
+      assert.equal(Number(full.data.leases[0].id), id, full.text);
+      const mine = await call(client, "lease", { canvas_id: CANVAS, action: "release", lease_id: id });
+      assert.equal(mine.isError, false, mine.text);
+      assert.equal(mine.data.released, 1);
+      const again = await call(other.client, "lease", { canvas_id: CANVAS, action: "acquire", node_ids: [ks], ttl_ms: 5000 });
+      assert.equal(again.isError, false, again.text);
+      const gone = await call(other.client, "lease", { canvas_id: CANVAS, action: "release" });
+      assert.equal(gone.data.released, 1);
+      // Bad arguments are tool errors.
+      const bad = await call(client, "lease", { canvas_id: CANVAS, action: "acquire", node_ids: [ks], ttl_ms: 999999 });
+      assert.equal(bad.isError, true);
+    } finally {
+      await other.client.close();
+    }
+  });
+
   it("arrange in apply_patch lays the workflow out left to right, without overlaps", async () => {
     const r = await call(client, "apply_patch", { canvas_id: CANVAS, commands: [{ type: "arrange", spacing: 40 }] });
     assert.equal(r.isError, false, r.text);

@@ -245,6 +245,51 @@ describe("the canvas executor in the stock frontend", () => {
     expect(wf.extra.comfyd.provenance.nodes[String(id)].rev).toBeGreaterThan(0);
   });
 
+  it("outlines a leased node with its holder's name on the canvas; a release takes it away", async () => {
+    const canvasId = await canvasIdOf(page);
+    const g = await bridge("POST", "/comfy/graph/command", { type: "get_graph", canvas_id: canvasId });
+    const sampler = g.body.graph.nodes.find((n) => n.type === "KSampler");
+    // Record what the LiteGraph canvas writes as text.
+    await page.evaluate(() => {
+      const proto = CanvasRenderingContext2D.prototype;
+      if (proto.__comfydSeen) return;
+      const fill = proto.fillText;
+      proto.__comfydSeen = [];
+      proto.fillText = function (text, ...rest) {
+        if (String(text).startsWith("leased by")) proto.__comfydSeen.push(String(text));
+        return fill.call(this, text, ...rest);
+      };
+    });
+    const drawnLabels = () =>
+      page.evaluate(() => {
+        const proto = CanvasRenderingContext2D.prototype;
+        proto.__comfydSeen.length = 0;
+        window.comfyAPI.app.app.canvas.setDirty(true, true);
+        return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r([...proto.__comfydSeen]))));
+      });
+    const take = await bridge(
+      "POST", "/comfy/graph/lease", { canvas_id: canvasId, action: "acquire", node_ids: [Number(sampler.id)], ttl_ms: 60000 },
+      { "comfyd-caller": "e2e-painter" },
+    );
+    expect(take.status).toBe(200);
+    await until(async () => (await page.evaluate(() => window.comfyd.leases.nodes().size)) === 1 || null, "the tab to learn of the lease");
+    const labels = await until(async () => {
+      const l = await drawnLabels();
+      return l.includes("leased by e2e-painter") ? l : null;
+    }, "the outline's label to be drawn");
+    expect(labels).toContain("leased by e2e-painter");
+    await page.screenshot({ path: join(env().artifacts, "canvas-lease.png") });
+    // Another caller is refused while it holds.
+    const other = await bridge("POST", "/comfy/graph/command",
+      { type: "set_widget", canvas_id: canvasId, node_id: Number(sampler.id), name: "cfg", value: 3 }, { "comfyd-caller": "other" });
+    expect(other.status).toBe(409);
+    expect(other.body.result.error.lease.holder.name).toBe("e2e-painter");
+    const rel = await bridge("POST", "/comfy/graph/lease", { canvas_id: canvasId, action: "release" }, { "comfyd-caller": "e2e-painter" });
+    expect(rel.body.released).toBe(1);
+    await until(async () => (await page.evaluate(() => window.comfyd.leases.nodes().size)) === 0 || null, "the outline to go");
+    expect(await drawnLabels()).toEqual([]);
+  });
+
   it("queues the workflow: the prompt reaches the host", async () => {
     const before = (await (await fetch(`${env().origin}/__test__/prompts`)).json()).length;
     const q = await bridge("POST", "/comfy/graph/queue", { batch_count: 1 });

@@ -54,11 +54,11 @@ export async function waitAttached(p, timeout = 60000) {
 }
 
 /** Calls the bridge's HTTP API as an outside caller (bearer token). */
-export async function bridge(method, path, body) {
+export async function bridge(method, path, body, headers = {}) {
   const e = env();
   const r = await fetch(`${e.bridge}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${e.token}`, "Content-Type": "application/json" },
+    headers: { Authorization: `Bearer ${e.token}`, "Content-Type": "application/json", ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await r.text();

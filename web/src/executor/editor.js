@@ -8,8 +8,10 @@
 //
 // Protocol (docs/bridge-protocol.md):
 //   tab  -> {"type":"attach", canvas_id, title, workflow_json, object_info_json, focused, tab_revision}
-//   core -> attached | patch | queue | load | report_ack | resync | error
-//   tab  -> patch_result | queue_result | load_result | user_edit (a delta when it can) | focus
+//   core -> attached | patch | preview | queue | load | report_ack | resync | lease_update | error
+//   tab  -> patch_result | preview_decision | queue_result | load_result | user_edit (a delta when it can) | focus
+// A tab with deps.preview (a PreviewOverlay, preview.js) attaches with
+// can_preview and shows previews; its decision is one preview_decision.
 
 import { backoffDelay, wsProtocols, wsUrl } from "../connection.js";
 import { applyPatch } from "./commands.js";
@@ -310,6 +312,7 @@ export class EditorClient {
       focused: this.focused,
       tab_revision: this.tabRevision,
     };
+    if (this.d.preview) msg.can_preview = true;
     if (!this.send(msg)) {
       // The workflow with the node types is too big: attach with the core's
       // own schema instead.
@@ -346,6 +349,8 @@ export class EditorClient {
         this.replaced = false;
         this.revision = Number(m.revision) || 0;
         this.setStatus("attached");
+        // The core sends its leases after this when there are any.
+        this.d.onLeases?.({ leases: [] });
         // An edit made while the socket was down is in the attach already;
         // one made between attach and attached is caught here.
         this.checkEdits();
@@ -358,9 +363,17 @@ export class EditorClient {
         return this.enqueue(() => this.handleLoad(m));
       case "resync":
         return this.enqueue(() => this.resync(m));
+      case "preview":
+        // Not queued behind other work: the decision may take minutes, and
+        // the core sends nothing else to this canvas meanwhile.
+        return this.handlePreview(m);
       case "report_ack":
         if (Number.isFinite(Number(m.revision))) this.revision = Number(m.revision);
         if (m.provenance_json && keepProvenance(this.graph(), m.provenance_json)) this.untrackProvenance();
+        return;
+      case "lease_update":
+        // Leases on this canvas's nodes (leaseoutline.js draws them).
+        this.d.onLeases?.(m);
         return;
       case "error":
         this.log("warn", `comfyd: ${m.code ?? "error"}: ${m.message ?? ""}`);
@@ -385,6 +398,21 @@ export class EditorClient {
     if (canvasIdFor(this.d.tabId, this.workflowKey()) === this.canvasId) return false;
     this.enqueue(() => this.reattach());
     return true;
+  }
+
+  /** Shows a preview and answers the user's decision (false when the tab
+   * cannot show one, has switched workflows, or the deadline passed). */
+  async handlePreview(m) {
+    const overlay = this.d.preview;
+    let accepted = false;
+    if (overlay && !this.switchedAway()) {
+      try {
+        accepted = await overlay.show(m);
+      } catch (e) {
+        this.log("error", `comfyd: the preview failed: ${e?.message ?? e}`);
+      }
+    }
+    this.send({ type: "preview_decision", request_id: m.request_id, accepted: !!accepted });
   }
 
   handlePatch(m) {

@@ -54,6 +54,10 @@ const (
 	// The idempotency_key was first used with a different request (another
 	// body, canvas or method); a key names exactly one request.
 	GraphErrorCode_GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED GraphErrorCode = 19
+	// The command touches a node another caller holds a lease on
+	// (GraphError.lease names the holder and the expiry), or a lease request
+	// names a lease or nodes the caller may not take, renew or release.
+	GraphErrorCode_GRAPH_ERROR_CODE_LEASED GraphErrorCode = 40
 )
 
 // Enum value maps for GraphErrorCode.
@@ -79,6 +83,7 @@ var (
 		17: "GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND",
 		18: "GRAPH_ERROR_CODE_INVALID_NAME",
 		19: "GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED",
+		40: "GRAPH_ERROR_CODE_LEASED",
 	}
 	GraphErrorCode_value = map[string]int32{
 		"GRAPH_ERROR_CODE_UNSPECIFIED":            0,
@@ -101,6 +106,7 @@ var (
 		"GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND":     17,
 		"GRAPH_ERROR_CODE_INVALID_NAME":           18,
 		"GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED": 19,
+		"GRAPH_ERROR_CODE_LEASED":                 40,
 	}
 )
 
@@ -302,6 +308,187 @@ func (ActorKind) EnumDescriptor() ([]byte, []int) {
 	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{3}
 }
 
+// LeaseAction says what a LeaseRequest does.
+type LeaseAction int32
+
+const (
+	LeaseAction_LEASE_ACTION_UNSPECIFIED LeaseAction = 0
+	// Take a lease on node_ids and/or group for ttl_ms.
+	LeaseAction_LEASE_ACTION_ACQUIRE LeaseAction = 1
+	// Extend lease_id by ttl_ms from now (holder only).
+	LeaseAction_LEASE_ACTION_RENEW LeaseAction = 2
+	// Release lease_id (holder only); lease_id 0 releases all of the caller's.
+	LeaseAction_LEASE_ACTION_RELEASE LeaseAction = 3
+	// List the canvas's leases.
+	LeaseAction_LEASE_ACTION_LIST LeaseAction = 4
+)
+
+// Enum value maps for LeaseAction.
+var (
+	LeaseAction_name = map[int32]string{
+		0: "LEASE_ACTION_UNSPECIFIED",
+		1: "LEASE_ACTION_ACQUIRE",
+		2: "LEASE_ACTION_RENEW",
+		3: "LEASE_ACTION_RELEASE",
+		4: "LEASE_ACTION_LIST",
+	}
+	LeaseAction_value = map[string]int32{
+		"LEASE_ACTION_UNSPECIFIED": 0,
+		"LEASE_ACTION_ACQUIRE":     1,
+		"LEASE_ACTION_RENEW":       2,
+		"LEASE_ACTION_RELEASE":     3,
+		"LEASE_ACTION_LIST":        4,
+	}
+)
+
+func (x LeaseAction) Enum() *LeaseAction {
+	p := new(LeaseAction)
+	*p = x
+	return p
+}
+
+func (x LeaseAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LeaseAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_graph_proto_enumTypes[4].Descriptor()
+}
+
+func (LeaseAction) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_graph_proto_enumTypes[4]
+}
+
+func (x LeaseAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LeaseAction.Descriptor instead.
+func (LeaseAction) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{4}
+}
+
+// ApplyMode: whether a patch is applied at once or shown as a preview first.
+type ApplyMode int32
+
+const (
+	// APPLY.
+	ApplyMode_APPLY_MODE_UNSPECIFIED ApplyMode = 0
+	ApplyMode_APPLY_MODE_APPLY       ApplyMode = 1
+	// Show the patch to the user (the tab's overlay, or the MCP client's
+	// elicitation) and apply it only when accepted. No tab that can show it:
+	// outcome UNAVAILABLE, nothing applied.
+	ApplyMode_APPLY_MODE_PREVIEW ApplyMode = 2
+	// PREVIEW when a tab that can show a preview is attached, else APPLY (a
+	// skill's policy uses it: nobody is there to ask).
+	ApplyMode_APPLY_MODE_PREVIEW_IF_SHOWN ApplyMode = 3
+)
+
+// Enum value maps for ApplyMode.
+var (
+	ApplyMode_name = map[int32]string{
+		0: "APPLY_MODE_UNSPECIFIED",
+		1: "APPLY_MODE_APPLY",
+		2: "APPLY_MODE_PREVIEW",
+		3: "APPLY_MODE_PREVIEW_IF_SHOWN",
+	}
+	ApplyMode_value = map[string]int32{
+		"APPLY_MODE_UNSPECIFIED":      0,
+		"APPLY_MODE_APPLY":            1,
+		"APPLY_MODE_PREVIEW":          2,
+		"APPLY_MODE_PREVIEW_IF_SHOWN": 3,
+	}
+)
+
+func (x ApplyMode) Enum() *ApplyMode {
+	p := new(ApplyMode)
+	*p = x
+	return p
+}
+
+func (x ApplyMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ApplyMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_graph_proto_enumTypes[5].Descriptor()
+}
+
+func (ApplyMode) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_graph_proto_enumTypes[5]
+}
+
+func (x ApplyMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ApplyMode.Descriptor instead.
+func (ApplyMode) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{5}
+}
+
+// PreviewOutcome is the user's decision on a preview.
+type PreviewOutcome int32
+
+const (
+	PreviewOutcome_PREVIEW_OUTCOME_UNSPECIFIED PreviewOutcome = 0
+	// Accepted: the patch was then validated again against the current graph
+	// and applied like any patch (ok, results and revision say how it went).
+	PreviewOutcome_PREVIEW_OUTCOME_ACCEPTED PreviewOutcome = 1
+	// Rejected: nothing was applied.
+	PreviewOutcome_PREVIEW_OUTCOME_REJECTED PreviewOutcome = 2
+	// Nobody decided within preview_timeout_ms: nothing was applied.
+	PreviewOutcome_PREVIEW_OUTCOME_TIMED_OUT PreviewOutcome = 3
+	// APPLY_MODE_PREVIEW and no tab that can show a preview is attached:
+	// nothing was applied.
+	PreviewOutcome_PREVIEW_OUTCOME_UNAVAILABLE PreviewOutcome = 4
+)
+
+// Enum value maps for PreviewOutcome.
+var (
+	PreviewOutcome_name = map[int32]string{
+		0: "PREVIEW_OUTCOME_UNSPECIFIED",
+		1: "PREVIEW_OUTCOME_ACCEPTED",
+		2: "PREVIEW_OUTCOME_REJECTED",
+		3: "PREVIEW_OUTCOME_TIMED_OUT",
+		4: "PREVIEW_OUTCOME_UNAVAILABLE",
+	}
+	PreviewOutcome_value = map[string]int32{
+		"PREVIEW_OUTCOME_UNSPECIFIED": 0,
+		"PREVIEW_OUTCOME_ACCEPTED":    1,
+		"PREVIEW_OUTCOME_REJECTED":    2,
+		"PREVIEW_OUTCOME_TIMED_OUT":   3,
+		"PREVIEW_OUTCOME_UNAVAILABLE": 4,
+	}
+)
+
+func (x PreviewOutcome) Enum() *PreviewOutcome {
+	p := new(PreviewOutcome)
+	*p = x
+	return p
+}
+
+func (x PreviewOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PreviewOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_comfyd_v1_graph_proto_enumTypes[6].Descriptor()
+}
+
+func (PreviewOutcome) Type() protoreflect.EnumType {
+	return &file_comfyd_v1_graph_proto_enumTypes[6]
+}
+
+func (x PreviewOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PreviewOutcome.Descriptor instead.
+func (PreviewOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{6}
+}
+
 // GraphOrigin says who made a change.
 type GraphOrigin int32
 
@@ -342,11 +529,11 @@ func (x GraphOrigin) String() string {
 }
 
 func (GraphOrigin) Descriptor() protoreflect.EnumDescriptor {
-	return file_comfyd_v1_graph_proto_enumTypes[4].Descriptor()
+	return file_comfyd_v1_graph_proto_enumTypes[7].Descriptor()
 }
 
 func (GraphOrigin) Type() protoreflect.EnumType {
-	return &file_comfyd_v1_graph_proto_enumTypes[4]
+	return &file_comfyd_v1_graph_proto_enumTypes[7]
 }
 
 func (x GraphOrigin) Number() protoreflect.EnumNumber {
@@ -355,7 +542,7 @@ func (x GraphOrigin) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use GraphOrigin.Descriptor instead.
 func (GraphOrigin) EnumDescriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{4}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{7}
 }
 
 // NodeRef names a node: by id on the canvas, or by the ref a create_node
@@ -1522,7 +1709,11 @@ type GraphError struct {
 	Suggestions []string `protobuf:"bytes,4,rep,name=suggestions,proto3" json:"suggestions,omitempty"`
 	// STALE_REVISION of a patch that could not be rebased: what this command
 	// touches that a later revision changed (docs/concurrent-editing.md).
-	Conflicts     []*RevisionConflict `protobuf:"bytes,5,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
+	Conflicts []*RevisionConflict `protobuf:"bytes,5,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
+	// LEASED: the lease in the way (its holder, nodes and expiry) and the
+	// node of this command it covers.
+	Lease         *Lease `protobuf:"bytes,40,opt,name=lease,proto3" json:"lease,omitempty"`
+	LeasedNodeId  int64  `protobuf:"varint,41,opt,name=leased_node_id,json=leasedNodeId,proto3" json:"leased_node_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1590,6 +1781,20 @@ func (x *GraphError) GetConflicts() []*RevisionConflict {
 		return x.Conflicts
 	}
 	return nil
+}
+
+func (x *GraphError) GetLease() *Lease {
+	if x != nil {
+		return x.Lease
+	}
+	return nil
+}
+
+func (x *GraphError) GetLeasedNodeId() int64 {
+	if x != nil {
+		return x.LeasedNodeId
+	}
+	return 0
 }
 
 // RevisionConflict is one reason a stale patch does not commute with a
@@ -2283,6 +2488,318 @@ func (x *Node) GetProvenance() *Provenance {
 	return nil
 }
 
+// Lease is one caller's hold on nodes of a canvas: other callers' patches
+// that touch them are refused with LEASED until it expires or is released;
+// the user's edits in the tab are accepted and marked in the diff
+// (GraphOp.lease_id).
+type Lease struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Holder *Actor                 `protobuf:"bytes,2,opt,name=holder,proto3" json:"holder,omitempty"`
+	// The nodes held (for a group: the nodes inside it when it was taken).
+	NodeIds []int64 `protobuf:"varint,3,rep,packed,name=node_ids,json=nodeIds,proto3" json:"node_ids,omitempty"`
+	// A group lease: the group's title and its bounding box when taken
+	// (nodes created inside the box count as touching the lease).
+	Group     string    `protobuf:"bytes,4,opt,name=group,proto3" json:"group,omitempty"`
+	GroupPos  *Position `protobuf:"bytes,5,opt,name=group_pos,json=groupPos,proto3" json:"group_pos,omitempty"`
+	GroupSize *Position `protobuf:"bytes,6,opt,name=group_size,json=groupSize,proto3" json:"group_size,omitempty"`
+	// When it was taken and when it expires (Unix milliseconds).
+	TakenMs   int64 `protobuf:"varint,7,opt,name=taken_ms,json=takenMs,proto3" json:"taken_ms,omitempty"`
+	ExpiresMs int64 `protobuf:"varint,8,opt,name=expires_ms,json=expiresMs,proto3" json:"expires_ms,omitempty"`
+	// Leased nodes the user edited in the tab while the lease was held, and
+	// the latest revision of such an edit (0: none).
+	UserEditedNodeIds  []int64 `protobuf:"varint,9,rep,packed,name=user_edited_node_ids,json=userEditedNodeIds,proto3" json:"user_edited_node_ids,omitempty"`
+	UserEditedRevision uint64  `protobuf:"varint,10,opt,name=user_edited_revision,json=userEditedRevision,proto3" json:"user_edited_revision,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *Lease) Reset() {
+	*x = Lease{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Lease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Lease) ProtoMessage() {}
+
+func (x *Lease) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Lease.ProtoReflect.Descriptor instead.
+func (*Lease) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Lease) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Lease) GetHolder() *Actor {
+	if x != nil {
+		return x.Holder
+	}
+	return nil
+}
+
+func (x *Lease) GetNodeIds() []int64 {
+	if x != nil {
+		return x.NodeIds
+	}
+	return nil
+}
+
+func (x *Lease) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *Lease) GetGroupPos() *Position {
+	if x != nil {
+		return x.GroupPos
+	}
+	return nil
+}
+
+func (x *Lease) GetGroupSize() *Position {
+	if x != nil {
+		return x.GroupSize
+	}
+	return nil
+}
+
+func (x *Lease) GetTakenMs() int64 {
+	if x != nil {
+		return x.TakenMs
+	}
+	return 0
+}
+
+func (x *Lease) GetExpiresMs() int64 {
+	if x != nil {
+		return x.ExpiresMs
+	}
+	return 0
+}
+
+func (x *Lease) GetUserEditedNodeIds() []int64 {
+	if x != nil {
+		return x.UserEditedNodeIds
+	}
+	return nil
+}
+
+func (x *Lease) GetUserEditedRevision() uint64 {
+	if x != nil {
+		return x.UserEditedRevision
+	}
+	return 0
+}
+
+// LeaseRequest takes, renews, releases or lists leases.
+type LeaseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty: the most recently focused canvas.
+	CanvasId string      `protobuf:"bytes,1,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	Action   LeaseAction `protobuf:"varint,2,opt,name=action,proto3,enum=comfyd.v1.LeaseAction" json:"action,omitempty"`
+	// ACQUIRE: the nodes, and/or a group by its title or its id ("7").
+	NodeIds []int64 `protobuf:"varint,3,rep,packed,name=node_ids,json=nodeIds,proto3" json:"node_ids,omitempty"`
+	Group   string  `protobuf:"bytes,4,opt,name=group,proto3" json:"group,omitempty"`
+	// ACQUIRE, RENEW: how long (0: the default, 60 s; at most 10 minutes).
+	TtlMs uint32 `protobuf:"varint,5,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	// RENEW, RELEASE.
+	LeaseId       uint64 `protobuf:"varint,6,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseRequest) Reset() {
+	*x = LeaseRequest{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseRequest) ProtoMessage() {}
+
+func (x *LeaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseRequest.ProtoReflect.Descriptor instead.
+func (*LeaseRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *LeaseRequest) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *LeaseRequest) GetAction() LeaseAction {
+	if x != nil {
+		return x.Action
+	}
+	return LeaseAction_LEASE_ACTION_UNSPECIFIED
+}
+
+func (x *LeaseRequest) GetNodeIds() []int64 {
+	if x != nil {
+		return x.NodeIds
+	}
+	return nil
+}
+
+func (x *LeaseRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *LeaseRequest) GetTtlMs() uint32 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+func (x *LeaseRequest) GetLeaseId() uint64 {
+	if x != nil {
+		return x.LeaseId
+	}
+	return 0
+}
+
+// LeaseResponse is the lease taken or renewed, or why not.
+type LeaseResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Ok    bool                   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	// Why not (ok false): LEASED with the lease in the way, NODE_NOT_FOUND
+	// (a node or group that is not there, a lease not in force),
+	// INVALID_COMMAND (a bad ttl_ms, an unnamed caller, nothing named).
+	Refusal  *GraphError `protobuf:"bytes,2,opt,name=refusal,proto3" json:"refusal,omitempty"`
+	Lease    *Lease      `protobuf:"bytes,3,opt,name=lease,proto3" json:"lease,omitempty"`
+	CanvasId string      `protobuf:"bytes,4,opt,name=canvas_id,json=canvasId,proto3" json:"canvas_id,omitempty"`
+	Revision uint64      `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	// RELEASE: how many leases were released; LIST: every lease.
+	Released      uint32   `protobuf:"varint,6,opt,name=released,proto3" json:"released,omitempty"`
+	Leases        []*Lease `protobuf:"bytes,7,rep,name=leases,proto3" json:"leases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseResponse) Reset() {
+	*x = LeaseResponse{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseResponse) ProtoMessage() {}
+
+func (x *LeaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseResponse.ProtoReflect.Descriptor instead.
+func (*LeaseResponse) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *LeaseResponse) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *LeaseResponse) GetRefusal() *GraphError {
+	if x != nil {
+		return x.Refusal
+	}
+	return nil
+}
+
+func (x *LeaseResponse) GetLease() *Lease {
+	if x != nil {
+		return x.Lease
+	}
+	return nil
+}
+
+func (x *LeaseResponse) GetCanvasId() string {
+	if x != nil {
+		return x.CanvasId
+	}
+	return ""
+}
+
+func (x *LeaseResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *LeaseResponse) GetReleased() uint32 {
+	if x != nil {
+		return x.Released
+	}
+	return 0
+}
+
+func (x *LeaseResponse) GetLeases() []*Lease {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
 // Link connects an output slot to an input slot.
 type Link struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2300,7 +2817,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2312,7 +2829,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[24]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2325,7 +2842,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{24}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Link) GetId() int64 {
@@ -2389,14 +2906,16 @@ type Graph struct {
 	Title string `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
 	// True when get_graph's known_revision is the canvas's revision: nodes
 	// and links are left out (the caller holds them already).
-	Unchanged     bool `protobuf:"varint,7,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	Unchanged bool `protobuf:"varint,7,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	// The leases in force (full form only).
+	Leases        []*Lease `protobuf:"bytes,40,rep,name=leases,proto3" json:"leases,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Graph) Reset() {
 	*x = Graph{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2408,7 +2927,7 @@ func (x *Graph) String() string {
 func (*Graph) ProtoMessage() {}
 
 func (x *Graph) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[25]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2421,7 +2940,7 @@ func (x *Graph) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Graph.ProtoReflect.Descriptor instead.
 func (*Graph) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{25}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Graph) GetCanvasId() string {
@@ -2473,6 +2992,13 @@ func (x *Graph) GetUnchanged() bool {
 	return false
 }
 
+func (x *Graph) GetLeases() []*Lease {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
 // ExecuteRequest runs one command.
 type ExecuteRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2488,14 +3014,22 @@ type ExecuteRequest struct {
 	// How long to wait for the tab (0 = the service's default).
 	TimeoutMs uint32 `protobuf:"varint,6,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
 	// What a base_revision behind the canvas does (default: rebase).
-	OnStale       OnStale `protobuf:"varint,7,opt,name=on_stale,json=onStale,proto3,enum=comfyd.v1.OnStale" json:"on_stale,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	OnStale OnStale `protobuf:"varint,7,opt,name=on_stale,json=onStale,proto3,enum=comfyd.v1.OnStale" json:"on_stale,omitempty"`
+	// Preview before apply (docs/concurrent-editing.md): APPLY (the default)
+	// applies at once; PREVIEW shows the command to the user first and waits
+	// for Accept or Reject; PREVIEW_IF_SHOWN previews only when a tab that
+	// can show a preview is attached, and applies at once otherwise.
+	ApplyMode ApplyMode `protobuf:"varint,40,opt,name=apply_mode,json=applyMode,proto3,enum=comfyd.v1.ApplyMode" json:"apply_mode,omitempty"`
+	// How long a preview waits for the user's decision (0 = the service's
+	// default); the answer is then preview.outcome TIMED_OUT.
+	PreviewTimeoutMs uint32 `protobuf:"varint,41,opt,name=preview_timeout_ms,json=previewTimeoutMs,proto3" json:"preview_timeout_ms,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ExecuteRequest) Reset() {
 	*x = ExecuteRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2507,7 +3041,7 @@ func (x *ExecuteRequest) String() string {
 func (*ExecuteRequest) ProtoMessage() {}
 
 func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[26]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2520,7 +3054,7 @@ func (x *ExecuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{26}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ExecuteRequest) GetCanvasId() string {
@@ -2572,6 +3106,20 @@ func (x *ExecuteRequest) GetOnStale() OnStale {
 	return OnStale_ON_STALE_UNSPECIFIED
 }
 
+func (x *ExecuteRequest) GetApplyMode() ApplyMode {
+	if x != nil {
+		return x.ApplyMode
+	}
+	return ApplyMode_APPLY_MODE_UNSPECIFIED
+}
+
+func (x *ExecuteRequest) GetPreviewTimeoutMs() uint32 {
+	if x != nil {
+		return x.PreviewTimeoutMs
+	}
+	return 0
+}
+
 // ExecuteResponse is the verified result.
 type ExecuteResponse struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2585,15 +3133,17 @@ type ExecuteResponse struct {
 	Replayed bool `protobuf:"varint,6,opt,name=replayed,proto3" json:"replayed,omitempty"`
 	// True when base_revision was behind and the command was rebased onto
 	// the canvas's revision; rebased_from is that base_revision.
-	Rebased       bool   `protobuf:"varint,7,opt,name=rebased,proto3" json:"rebased,omitempty"`
-	RebasedFrom   uint64 `protobuf:"varint,8,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
+	Rebased     bool   `protobuf:"varint,7,opt,name=rebased,proto3" json:"rebased,omitempty"`
+	RebasedFrom uint64 `protobuf:"varint,8,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
+	// Set when the command was sent as a preview: what the user decided.
+	Preview       *PreviewResult `protobuf:"bytes,40,opt,name=preview,proto3" json:"preview,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2605,7 +3155,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[27]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2618,7 +3168,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{27}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExecuteResponse) GetOk() bool {
@@ -2677,6 +3227,13 @@ func (x *ExecuteResponse) GetRebasedFrom() uint64 {
 	return 0
 }
 
+func (x *ExecuteResponse) GetPreview() *PreviewResult {
+	if x != nil {
+		return x.Preview
+	}
+	return nil
+}
+
 // ExecuteBatchRequest runs a patch.
 type ExecuteBatchRequest struct {
 	state          protoimpl.MessageState  `protogen:"open.v1"`
@@ -2688,14 +3245,17 @@ type ExecuteBatchRequest struct {
 	Mode           BatchMode               `protobuf:"varint,6,opt,name=mode,proto3,enum=comfyd.v1.BatchMode" json:"mode,omitempty"`
 	TimeoutMs      uint32                  `protobuf:"varint,7,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
 	// What a base_revision behind the canvas does (default: rebase).
-	OnStale       OnStale `protobuf:"varint,8,opt,name=on_stale,json=onStale,proto3,enum=comfyd.v1.OnStale" json:"on_stale,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	OnStale OnStale `protobuf:"varint,8,opt,name=on_stale,json=onStale,proto3,enum=comfyd.v1.OnStale" json:"on_stale,omitempty"`
+	// Preview before apply: as ExecuteRequest.apply_mode.
+	ApplyMode        ApplyMode `protobuf:"varint,40,opt,name=apply_mode,json=applyMode,proto3,enum=comfyd.v1.ApplyMode" json:"apply_mode,omitempty"`
+	PreviewTimeoutMs uint32    `protobuf:"varint,41,opt,name=preview_timeout_ms,json=previewTimeoutMs,proto3" json:"preview_timeout_ms,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ExecuteBatchRequest) Reset() {
 	*x = ExecuteBatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2707,7 +3267,7 @@ func (x *ExecuteBatchRequest) String() string {
 func (*ExecuteBatchRequest) ProtoMessage() {}
 
 func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[28]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2720,7 +3280,7 @@ func (x *ExecuteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchRequest.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{28}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ExecuteBatchRequest) GetCanvasId() string {
@@ -2779,6 +3339,20 @@ func (x *ExecuteBatchRequest) GetOnStale() OnStale {
 	return OnStale_ON_STALE_UNSPECIFIED
 }
 
+func (x *ExecuteBatchRequest) GetApplyMode() ApplyMode {
+	if x != nil {
+		return x.ApplyMode
+	}
+	return ApplyMode_APPLY_MODE_UNSPECIFIED
+}
+
+func (x *ExecuteBatchRequest) GetPreviewTimeoutMs() uint32 {
+	if x != nil {
+		return x.PreviewTimeoutMs
+	}
+	return 0
+}
+
 // ExecuteBatchResponse is the verified result of a patch.
 type ExecuteBatchResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2794,15 +3368,17 @@ type ExecuteBatchResponse struct {
 	Refs map[string]int64 `protobuf:"bytes,7,rep,name=refs,proto3" json:"refs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// True when base_revision was behind and the patch was rebased onto the
 	// canvas's revision; rebased_from is that base_revision.
-	Rebased       bool   `protobuf:"varint,8,opt,name=rebased,proto3" json:"rebased,omitempty"`
-	RebasedFrom   uint64 `protobuf:"varint,9,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
+	Rebased     bool   `protobuf:"varint,8,opt,name=rebased,proto3" json:"rebased,omitempty"`
+	RebasedFrom uint64 `protobuf:"varint,9,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
+	// Set when the patch was sent as a preview: what the user decided.
+	Preview       *PreviewResult `protobuf:"bytes,40,opt,name=preview,proto3" json:"preview,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecuteBatchResponse) Reset() {
 	*x = ExecuteBatchResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2814,7 +3390,7 @@ func (x *ExecuteBatchResponse) String() string {
 func (*ExecuteBatchResponse) ProtoMessage() {}
 
 func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[29]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2827,7 +3403,7 @@ func (x *ExecuteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteBatchResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{29}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ExecuteBatchResponse) GetOk() bool {
@@ -2893,6 +3469,76 @@ func (x *ExecuteBatchResponse) GetRebasedFrom() uint64 {
 	return 0
 }
 
+func (x *ExecuteBatchResponse) GetPreview() *PreviewResult {
+	if x != nil {
+		return x.Preview
+	}
+	return nil
+}
+
+// PreviewResult: how a preview ended.
+type PreviewResult struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Outcome PreviewOutcome         `protobuf:"varint,1,opt,name=outcome,proto3,enum=comfyd.v1.PreviewOutcome" json:"outcome,omitempty"`
+	// Who decided: "tab", or "mcp" (an MCP client's elicitation).
+	DecidedBy string `protobuf:"bytes,2,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	// How long the decision took.
+	WaitedMs      uint32 `protobuf:"varint,3,opt,name=waited_ms,json=waitedMs,proto3" json:"waited_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewResult) Reset() {
+	*x = PreviewResult{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewResult) ProtoMessage() {}
+
+func (x *PreviewResult) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewResult.ProtoReflect.Descriptor instead.
+func (*PreviewResult) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *PreviewResult) GetOutcome() PreviewOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return PreviewOutcome_PREVIEW_OUTCOME_UNSPECIFIED
+}
+
+func (x *PreviewResult) GetDecidedBy() string {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return ""
+}
+
+func (x *PreviewResult) GetWaitedMs() uint32 {
+	if x != nil {
+		return x.WaitedMs
+	}
+	return 0
+}
+
 // GetGraphRequest reads a canvas's mirror.
 type GetGraphRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2905,7 +3551,7 @@ type GetGraphRequest struct {
 
 func (x *GetGraphRequest) Reset() {
 	*x = GetGraphRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2917,7 +3563,7 @@ func (x *GetGraphRequest) String() string {
 func (*GetGraphRequest) ProtoMessage() {}
 
 func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[30]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2930,7 +3576,7 @@ func (x *GetGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetGraphRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{30}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetGraphRequest) GetCanvasId() string {
@@ -2958,7 +3604,7 @@ type GetGraphResponse struct {
 
 func (x *GetGraphResponse) Reset() {
 	*x = GetGraphResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2970,7 +3616,7 @@ func (x *GetGraphResponse) String() string {
 func (*GetGraphResponse) ProtoMessage() {}
 
 func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[31]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2983,7 +3629,7 @@ func (x *GetGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetGraphResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{31}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetGraphResponse) GetGraph() *Graph {
@@ -3017,15 +3663,19 @@ type GraphOp struct {
 	NodeId int64 `protobuf:"varint,17,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	LinkId int64 `protobuf:"varint,18,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
 	// For a link: its source node.
-	FromNodeId    int64  `protobuf:"varint,19,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
-	Widget        string `protobuf:"bytes,20,opt,name=widget,proto3" json:"widget,omitempty"`
+	FromNodeId int64  `protobuf:"varint,19,opt,name=from_node_id,json=fromNodeId,proto3" json:"from_node_id,omitempty"`
+	Widget     string `protobuf:"bytes,20,opt,name=widget,proto3" json:"widget,omitempty"`
+	// A user's edit of a leased node: the lease and its holder (the holder
+	// learns from the diff that the user changed what it holds).
+	LeaseId       uint64 `protobuf:"varint,40,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	LeaseHolder   *Actor `protobuf:"bytes,41,opt,name=lease_holder,json=leaseHolder,proto3" json:"lease_holder,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GraphOp) Reset() {
 	*x = GraphOp{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3037,7 +3687,7 @@ func (x *GraphOp) String() string {
 func (*GraphOp) ProtoMessage() {}
 
 func (x *GraphOp) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[32]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3050,7 +3700,7 @@ func (x *GraphOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphOp.ProtoReflect.Descriptor instead.
 func (*GraphOp) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{32}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GraphOp) GetRevision() uint64 {
@@ -3123,6 +3773,20 @@ func (x *GraphOp) GetWidget() string {
 	return ""
 }
 
+func (x *GraphOp) GetLeaseId() uint64 {
+	if x != nil {
+		return x.LeaseId
+	}
+	return 0
+}
+
+func (x *GraphOp) GetLeaseHolder() *Actor {
+	if x != nil {
+		return x.LeaseHolder
+	}
+	return nil
+}
+
 // GetNodeHistoryRequest asks who changed a node, or the whole canvas.
 type GetNodeHistoryRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -3137,7 +3801,7 @@ type GetNodeHistoryRequest struct {
 
 func (x *GetNodeHistoryRequest) Reset() {
 	*x = GetNodeHistoryRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3149,7 +3813,7 @@ func (x *GetNodeHistoryRequest) String() string {
 func (*GetNodeHistoryRequest) ProtoMessage() {}
 
 func (x *GetNodeHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[33]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3162,7 +3826,7 @@ func (x *GetNodeHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{33}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetNodeHistoryRequest) GetCanvasId() string {
@@ -3206,7 +3870,7 @@ type GetNodeHistoryResponse struct {
 
 func (x *GetNodeHistoryResponse) Reset() {
 	*x = GetNodeHistoryResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3218,7 +3882,7 @@ func (x *GetNodeHistoryResponse) String() string {
 func (*GetNodeHistoryResponse) ProtoMessage() {}
 
 func (x *GetNodeHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[34]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3231,7 +3895,7 @@ func (x *GetNodeHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{34}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetNodeHistoryResponse) GetCanvasId() string {
@@ -3287,7 +3951,7 @@ type GetDiffRequest struct {
 
 func (x *GetDiffRequest) Reset() {
 	*x = GetDiffRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3299,7 +3963,7 @@ func (x *GetDiffRequest) String() string {
 func (*GetDiffRequest) ProtoMessage() {}
 
 func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[35]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3312,7 +3976,7 @@ func (x *GetDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetDiffRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{35}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetDiffRequest) GetCanvasId() string {
@@ -3345,7 +4009,7 @@ type GetDiffResponse struct {
 
 func (x *GetDiffResponse) Reset() {
 	*x = GetDiffResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3357,7 +4021,7 @@ func (x *GetDiffResponse) String() string {
 func (*GetDiffResponse) ProtoMessage() {}
 
 func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[36]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3370,7 +4034,7 @@ func (x *GetDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetDiffResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{36}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetDiffResponse) GetCanvasId() string {
@@ -3437,7 +4101,7 @@ type InputSpec struct {
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3449,7 +4113,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[37]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3462,7 +4126,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{37}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *InputSpec) GetName() string {
@@ -3554,7 +4218,7 @@ type OutputSpec struct {
 
 func (x *OutputSpec) Reset() {
 	*x = OutputSpec{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3566,7 +4230,7 @@ func (x *OutputSpec) String() string {
 func (*OutputSpec) ProtoMessage() {}
 
 func (x *OutputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[38]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3579,7 +4243,7 @@ func (x *OutputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputSpec.ProtoReflect.Descriptor instead.
 func (*OutputSpec) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{38}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *OutputSpec) GetName() string {
@@ -3619,7 +4283,7 @@ type NodeType struct {
 
 func (x *NodeType) Reset() {
 	*x = NodeType{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3631,7 +4295,7 @@ func (x *NodeType) String() string {
 func (*NodeType) ProtoMessage() {}
 
 func (x *NodeType) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[39]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3644,7 +4308,7 @@ func (x *NodeType) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeType.ProtoReflect.Descriptor instead.
 func (*NodeType) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{39}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *NodeType) GetName() string {
@@ -3714,7 +4378,7 @@ type ListNodeTypesRequest struct {
 
 func (x *ListNodeTypesRequest) Reset() {
 	*x = ListNodeTypesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3726,7 +4390,7 @@ func (x *ListNodeTypesRequest) String() string {
 func (*ListNodeTypesRequest) ProtoMessage() {}
 
 func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[40]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3739,7 +4403,7 @@ func (x *ListNodeTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{40}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListNodeTypesRequest) GetCanvasId() string {
@@ -3788,7 +4452,7 @@ type ListNodeTypesResponse struct {
 
 func (x *ListNodeTypesResponse) Reset() {
 	*x = ListNodeTypesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3800,7 +4464,7 @@ func (x *ListNodeTypesResponse) String() string {
 func (*ListNodeTypesResponse) ProtoMessage() {}
 
 func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[41]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3813,7 +4477,7 @@ func (x *ListNodeTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodeTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodeTypesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{41}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListNodeTypesResponse) GetNodeTypes() []*NodeType {
@@ -3846,7 +4510,7 @@ type Canvas struct {
 
 func (x *Canvas) Reset() {
 	*x = Canvas{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3858,7 +4522,7 @@ func (x *Canvas) String() string {
 func (*Canvas) ProtoMessage() {}
 
 func (x *Canvas) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[42]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3871,7 +4535,7 @@ func (x *Canvas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Canvas.ProtoReflect.Descriptor instead.
 func (*Canvas) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{42}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Canvas) GetCanvasId() string {
@@ -3932,7 +4596,7 @@ type ListCanvasesRequest struct {
 
 func (x *ListCanvasesRequest) Reset() {
 	*x = ListCanvasesRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3944,7 +4608,7 @@ func (x *ListCanvasesRequest) String() string {
 func (*ListCanvasesRequest) ProtoMessage() {}
 
 func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[43]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3957,7 +4621,7 @@ func (x *ListCanvasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCanvasesRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{43}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
 }
 
 // ListCanvasesResponse lists canvases, most recently focused first.
@@ -3970,7 +4634,7 @@ type ListCanvasesResponse struct {
 
 func (x *ListCanvasesResponse) Reset() {
 	*x = ListCanvasesResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3982,7 +4646,7 @@ func (x *ListCanvasesResponse) String() string {
 func (*ListCanvasesResponse) ProtoMessage() {}
 
 func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[44]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3995,7 +4659,7 @@ func (x *ListCanvasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCanvasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCanvasesResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{44}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListCanvasesResponse) GetCanvases() []*Canvas {
@@ -4025,7 +4689,7 @@ type QueueRequest struct {
 
 func (x *QueueRequest) Reset() {
 	*x = QueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4037,7 +4701,7 @@ func (x *QueueRequest) String() string {
 func (*QueueRequest) ProtoMessage() {}
 
 func (x *QueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[45]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4050,7 +4714,7 @@ func (x *QueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueRequest.ProtoReflect.Descriptor instead.
 func (*QueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{45}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *QueueRequest) GetCanvasId() string {
@@ -4121,7 +4785,7 @@ type QueueResponse struct {
 
 func (x *QueueResponse) Reset() {
 	*x = QueueResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4133,7 +4797,7 @@ func (x *QueueResponse) String() string {
 func (*QueueResponse) ProtoMessage() {}
 
 func (x *QueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[46]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4146,7 +4810,7 @@ func (x *QueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueResponse.ProtoReflect.Descriptor instead.
 func (*QueueResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{46}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *QueueResponse) GetPromptId() string {
@@ -4211,7 +4875,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4223,7 +4887,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[47]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4236,7 +4900,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{47}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *SaveRequest) GetCanvasId() string {
@@ -4272,7 +4936,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4284,7 +4948,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[48]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4297,7 +4961,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{48}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *SaveResponse) GetName() string {
@@ -4340,7 +5004,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4352,7 +5016,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[49]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4365,7 +5029,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{49}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *LoadRequest) GetCanvasId() string {
@@ -4423,7 +5087,7 @@ type LoadResponse struct {
 
 func (x *LoadResponse) Reset() {
 	*x = LoadResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4435,7 +5099,7 @@ func (x *LoadResponse) String() string {
 func (*LoadResponse) ProtoMessage() {}
 
 func (x *LoadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[50]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4448,7 +5112,7 @@ func (x *LoadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadResponse.ProtoReflect.Descriptor instead.
 func (*LoadResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{50}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *LoadResponse) GetCanvasId() string {
@@ -4488,7 +5152,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4500,7 +5164,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[51]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4513,7 +5177,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{51}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
 }
 
 // StoredWorkflow is an entry of the workflow store.
@@ -4528,7 +5192,7 @@ type StoredWorkflow struct {
 
 func (x *StoredWorkflow) Reset() {
 	*x = StoredWorkflow{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4540,7 +5204,7 @@ func (x *StoredWorkflow) String() string {
 func (*StoredWorkflow) ProtoMessage() {}
 
 func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[52]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4553,7 +5217,7 @@ func (x *StoredWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredWorkflow.ProtoReflect.Descriptor instead.
 func (*StoredWorkflow) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{52}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *StoredWorkflow) GetName() string {
@@ -4587,7 +5251,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4599,7 +5263,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[53]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4612,7 +5276,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{53}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListWorkflowsResponse) GetWorkflows() []*StoredWorkflow {
@@ -4635,14 +5299,17 @@ type AttachCanvasRequest struct {
 	ObjectInfoJson string `protobuf:"bytes,4,opt,name=object_info_json,json=objectInfoJson,proto3" json:"object_info_json,omitempty"`
 	Focused        bool   `protobuf:"varint,5,opt,name=focused,proto3" json:"focused,omitempty"`
 	// The tab's own revision counter.
-	TabRevision   uint64 `protobuf:"varint,6,opt,name=tab_revision,json=tabRevision,proto3" json:"tab_revision,omitempty"`
+	TabRevision uint64 `protobuf:"varint,6,opt,name=tab_revision,json=tabRevision,proto3" json:"tab_revision,omitempty"`
+	// The tab can show a preview (PreviewRequest) and answer with a
+	// PreviewDecision.
+	CanPreview    bool `protobuf:"varint,40,opt,name=can_preview,json=canPreview,proto3" json:"can_preview,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AttachCanvasRequest) Reset() {
 	*x = AttachCanvasRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4654,7 +5321,7 @@ func (x *AttachCanvasRequest) String() string {
 func (*AttachCanvasRequest) ProtoMessage() {}
 
 func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[54]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4667,7 +5334,7 @@ func (x *AttachCanvasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasRequest.ProtoReflect.Descriptor instead.
 func (*AttachCanvasRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{54}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *AttachCanvasRequest) GetCanvasId() string {
@@ -4712,6 +5379,13 @@ func (x *AttachCanvasRequest) GetTabRevision() uint64 {
 	return 0
 }
 
+func (x *AttachCanvasRequest) GetCanPreview() bool {
+	if x != nil {
+		return x.CanPreview
+	}
+	return false
+}
+
 // PatchRequest asks the tab to apply validated commands as one undo step.
 type PatchRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -4728,7 +5402,7 @@ type PatchRequest struct {
 
 func (x *PatchRequest) Reset() {
 	*x = PatchRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4740,7 +5414,7 @@ func (x *PatchRequest) String() string {
 func (*PatchRequest) ProtoMessage() {}
 
 func (x *PatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[55]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4753,7 +5427,7 @@ func (x *PatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchRequest.ProtoReflect.Descriptor instead.
 func (*PatchRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{55}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *PatchRequest) GetRequestId() uint64 {
@@ -4807,7 +5481,7 @@ type EditorQueueRequest struct {
 
 func (x *EditorQueueRequest) Reset() {
 	*x = EditorQueueRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4819,7 +5493,7 @@ func (x *EditorQueueRequest) String() string {
 func (*EditorQueueRequest) ProtoMessage() {}
 
 func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[56]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4832,7 +5506,7 @@ func (x *EditorQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueRequest.ProtoReflect.Descriptor instead.
 func (*EditorQueueRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{56}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *EditorQueueRequest) GetRequestId() uint64 {
@@ -4878,7 +5552,7 @@ type EditorLoadRequest struct {
 
 func (x *EditorLoadRequest) Reset() {
 	*x = EditorLoadRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4890,7 +5564,7 @@ func (x *EditorLoadRequest) String() string {
 func (*EditorLoadRequest) ProtoMessage() {}
 
 func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[57]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4903,7 +5577,7 @@ func (x *EditorLoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadRequest.ProtoReflect.Descriptor instead.
 func (*EditorLoadRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{57}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *EditorLoadRequest) GetRequestId() uint64 {
@@ -4945,7 +5619,7 @@ type Attached struct {
 
 func (x *Attached) Reset() {
 	*x = Attached{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4957,7 +5631,7 @@ func (x *Attached) String() string {
 func (*Attached) ProtoMessage() {}
 
 func (x *Attached) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[58]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4970,7 +5644,7 @@ func (x *Attached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attached.ProtoReflect.Descriptor instead.
 func (*Attached) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{58}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *Attached) GetCanvasId() string {
@@ -4997,6 +5671,8 @@ type AttachCanvasResponse struct {
 	//	*AttachCanvasResponse_Queue
 	//	*AttachCanvasResponse_Load
 	//	*AttachCanvasResponse_Resync
+	//	*AttachCanvasResponse_Preview
+	//	*AttachCanvasResponse_LeaseUpdate
 	Kind          isAttachCanvasResponse_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -5004,7 +5680,7 @@ type AttachCanvasResponse struct {
 
 func (x *AttachCanvasResponse) Reset() {
 	*x = AttachCanvasResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5016,7 +5692,7 @@ func (x *AttachCanvasResponse) String() string {
 func (*AttachCanvasResponse) ProtoMessage() {}
 
 func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[59]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5029,7 +5705,7 @@ func (x *AttachCanvasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachCanvasResponse.ProtoReflect.Descriptor instead.
 func (*AttachCanvasResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{59}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *AttachCanvasResponse) GetKind() isAttachCanvasResponse_Kind {
@@ -5084,6 +5760,24 @@ func (x *AttachCanvasResponse) GetResync() *ResyncRequest {
 	return nil
 }
 
+func (x *AttachCanvasResponse) GetPreview() *PreviewRequest {
+	if x != nil {
+		if x, ok := x.Kind.(*AttachCanvasResponse_Preview); ok {
+			return x.Preview
+		}
+	}
+	return nil
+}
+
+func (x *AttachCanvasResponse) GetLeaseUpdate() *LeaseUpdate {
+	if x != nil {
+		if x, ok := x.Kind.(*AttachCanvasResponse_LeaseUpdate); ok {
+			return x.LeaseUpdate
+		}
+	}
+	return nil
+}
+
 type isAttachCanvasResponse_Kind interface {
 	isAttachCanvasResponse_Kind()
 }
@@ -5108,6 +5802,15 @@ type AttachCanvasResponse_Resync struct {
 	Resync *ResyncRequest `protobuf:"bytes,5,opt,name=resync,proto3,oneof"`
 }
 
+type AttachCanvasResponse_Preview struct {
+	Preview *PreviewRequest `protobuf:"bytes,40,opt,name=preview,proto3,oneof"`
+}
+
+type AttachCanvasResponse_LeaseUpdate struct {
+	// The canvas's leases changed: the tab outlines the leased nodes.
+	LeaseUpdate *LeaseUpdate `protobuf:"bytes,41,opt,name=lease_update,json=leaseUpdate,proto3,oneof"`
+}
+
 func (*AttachCanvasResponse_Attached) isAttachCanvasResponse_Kind() {}
 
 func (*AttachCanvasResponse_Patch) isAttachCanvasResponse_Kind() {}
@@ -5117,6 +5820,211 @@ func (*AttachCanvasResponse_Queue) isAttachCanvasResponse_Kind() {}
 func (*AttachCanvasResponse_Load) isAttachCanvasResponse_Kind() {}
 
 func (*AttachCanvasResponse_Resync) isAttachCanvasResponse_Kind() {}
+
+func (*AttachCanvasResponse_Preview) isAttachCanvasResponse_Kind() {}
+
+func (*AttachCanvasResponse_LeaseUpdate) isAttachCanvasResponse_Kind() {}
+
+// PreviewRequest asks the tab to show validated commands as an overlay (not
+// applied) with Accept and Reject, and to answer with a PreviewDecision by
+// deadline_ms; after that it drops the overlay (the core answers TIMED_OUT).
+// An accepted preview comes back as an ordinary PatchRequest.
+type PreviewRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Commands  []*Command             `protobuf:"bytes,2,rep,name=commands,proto3" json:"commands,omitempty"`
+	// As PatchRequest.expected_node_ids: the ids ghost nodes stand for.
+	ExpectedNodeIds []int64 `protobuf:"varint,3,rep,packed,name=expected_node_ids,json=expectedNodeIds,proto3" json:"expected_node_ids,omitempty"`
+	DeadlineMs      int64   `protobuf:"varint,4,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	// Who asks (a skill, an MCP client, a gRPC caller), for the overlay.
+	RequestedBy string `protobuf:"bytes,5,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	// Indexes into commands of the destructive ones (remove, disconnect,
+	// clear).
+	Destructive   []uint32 `protobuf:"varint,6,rep,packed,name=destructive,proto3" json:"destructive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewRequest) Reset() {
+	*x = PreviewRequest{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewRequest) ProtoMessage() {}
+
+func (x *PreviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewRequest.ProtoReflect.Descriptor instead.
+func (*PreviewRequest) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *PreviewRequest) GetRequestId() uint64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
+}
+
+func (x *PreviewRequest) GetCommands() []*Command {
+	if x != nil {
+		return x.Commands
+	}
+	return nil
+}
+
+func (x *PreviewRequest) GetExpectedNodeIds() []int64 {
+	if x != nil {
+		return x.ExpectedNodeIds
+	}
+	return nil
+}
+
+func (x *PreviewRequest) GetDeadlineMs() int64 {
+	if x != nil {
+		return x.DeadlineMs
+	}
+	return 0
+}
+
+func (x *PreviewRequest) GetRequestedBy() string {
+	if x != nil {
+		return x.RequestedBy
+	}
+	return ""
+}
+
+func (x *PreviewRequest) GetDestructive() []uint32 {
+	if x != nil {
+		return x.Destructive
+	}
+	return nil
+}
+
+// PreviewDecision is the tab's answer to a PreviewRequest.
+type PreviewDecision struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Accepted      bool                   `protobuf:"varint,2,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewDecision) Reset() {
+	*x = PreviewDecision{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewDecision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewDecision) ProtoMessage() {}
+
+func (x *PreviewDecision) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewDecision.ProtoReflect.Descriptor instead.
+func (*PreviewDecision) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *PreviewDecision) GetRequestId() uint64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
+}
+
+func (x *PreviewDecision) GetAccepted() bool {
+	if x != nil {
+		return x.Accepted
+	}
+	return false
+}
+
+// LeaseUpdate is every lease of the canvas in force now (an empty list
+// when none), sent to the tab when one is taken, renewed or released and
+// on attach; the tab drops each at its expires_ms by itself.
+type LeaseUpdate struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Leases []*Lease               `protobuf:"bytes,1,rep,name=leases,proto3" json:"leases,omitempty"`
+	// The core's clock (Unix ms) when it was sent, against the tab's skew.
+	NowMs         int64 `protobuf:"varint,2,opt,name=now_ms,json=nowMs,proto3" json:"now_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseUpdate) Reset() {
+	*x = LeaseUpdate{}
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseUpdate) ProtoMessage() {}
+
+func (x *LeaseUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseUpdate.ProtoReflect.Descriptor instead.
+func (*LeaseUpdate) Descriptor() ([]byte, []int) {
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *LeaseUpdate) GetLeases() []*Lease {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
+func (x *LeaseUpdate) GetNowMs() int64 {
+	if x != nil {
+		return x.NowMs
+	}
+	return 0
+}
 
 // ResyncRequest: a delta the tab reported did not give the graph its
 // digest named (docs/graph-delta.md), so the core kept its mirror and asks
@@ -5132,7 +6040,7 @@ type ResyncRequest struct {
 
 func (x *ResyncRequest) Reset() {
 	*x = ResyncRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5144,7 +6052,7 @@ func (x *ResyncRequest) String() string {
 func (*ResyncRequest) ProtoMessage() {}
 
 func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[60]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5157,7 +6065,7 @@ func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncRequest.ProtoReflect.Descriptor instead.
 func (*ResyncRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{60}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ResyncRequest) GetRequestId() uint64 {
@@ -5195,7 +6103,7 @@ type GraphDelta struct {
 
 func (x *GraphDelta) Reset() {
 	*x = GraphDelta{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5207,7 +6115,7 @@ func (x *GraphDelta) String() string {
 func (*GraphDelta) ProtoMessage() {}
 
 func (x *GraphDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[61]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5220,7 +6128,7 @@ func (x *GraphDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphDelta.ProtoReflect.Descriptor instead.
 func (*GraphDelta) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{61}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *GraphDelta) GetNodesJson() []string {
@@ -5290,7 +6198,7 @@ type PatchResult struct {
 
 func (x *PatchResult) Reset() {
 	*x = PatchResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5302,7 +6210,7 @@ func (x *PatchResult) String() string {
 func (*PatchResult) ProtoMessage() {}
 
 func (x *PatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[62]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5315,7 +6223,7 @@ func (x *PatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatchResult.ProtoReflect.Descriptor instead.
 func (*PatchResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{62}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *PatchResult) GetRequestId() uint64 {
@@ -5386,7 +6294,7 @@ type EditorQueueResult struct {
 
 func (x *EditorQueueResult) Reset() {
 	*x = EditorQueueResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5398,7 +6306,7 @@ func (x *EditorQueueResult) String() string {
 func (*EditorQueueResult) ProtoMessage() {}
 
 func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[63]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5411,7 +6319,7 @@ func (x *EditorQueueResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorQueueResult.ProtoReflect.Descriptor instead.
 func (*EditorQueueResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{63}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *EditorQueueResult) GetRequestId() uint64 {
@@ -5477,7 +6385,7 @@ type EditorLoadResult struct {
 
 func (x *EditorLoadResult) Reset() {
 	*x = EditorLoadResult{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5489,7 +6397,7 @@ func (x *EditorLoadResult) String() string {
 func (*EditorLoadResult) ProtoMessage() {}
 
 func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[64]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5502,7 +6410,7 @@ func (x *EditorLoadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EditorLoadResult.ProtoReflect.Descriptor instead.
 func (*EditorLoadResult) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{64}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *EditorLoadResult) GetRequestId() uint64 {
@@ -5553,7 +6461,7 @@ type UserEdit struct {
 
 func (x *UserEdit) Reset() {
 	*x = UserEdit{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5565,7 +6473,7 @@ func (x *UserEdit) String() string {
 func (*UserEdit) ProtoMessage() {}
 
 func (x *UserEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[65]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5578,7 +6486,7 @@ func (x *UserEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEdit.ProtoReflect.Descriptor instead.
 func (*UserEdit) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{65}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *UserEdit) GetWorkflowJson() string {
@@ -5612,7 +6520,7 @@ type Focus struct {
 
 func (x *Focus) Reset() {
 	*x = Focus{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5624,7 +6532,7 @@ func (x *Focus) String() string {
 func (*Focus) ProtoMessage() {}
 
 func (x *Focus) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[66]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5637,7 +6545,7 @@ func (x *Focus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Focus.ProtoReflect.Descriptor instead.
 func (*Focus) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{66}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *Focus) GetFocused() bool {
@@ -5658,6 +6566,7 @@ type ReportEditorRequest struct {
 	//	*ReportEditorRequest_LoadResult
 	//	*ReportEditorRequest_UserEdit
 	//	*ReportEditorRequest_Focus
+	//	*ReportEditorRequest_PreviewDecision
 	Report        isReportEditorRequest_Report `protobuf_oneof:"report"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -5665,7 +6574,7 @@ type ReportEditorRequest struct {
 
 func (x *ReportEditorRequest) Reset() {
 	*x = ReportEditorRequest{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5677,7 +6586,7 @@ func (x *ReportEditorRequest) String() string {
 func (*ReportEditorRequest) ProtoMessage() {}
 
 func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[67]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5690,7 +6599,7 @@ func (x *ReportEditorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorRequest.ProtoReflect.Descriptor instead.
 func (*ReportEditorRequest) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{67}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ReportEditorRequest) GetCanvasId() string {
@@ -5752,6 +6661,15 @@ func (x *ReportEditorRequest) GetFocus() *Focus {
 	return nil
 }
 
+func (x *ReportEditorRequest) GetPreviewDecision() *PreviewDecision {
+	if x != nil {
+		if x, ok := x.Report.(*ReportEditorRequest_PreviewDecision); ok {
+			return x.PreviewDecision
+		}
+	}
+	return nil
+}
+
 type isReportEditorRequest_Report interface {
 	isReportEditorRequest_Report()
 }
@@ -5776,6 +6694,10 @@ type ReportEditorRequest_Focus struct {
 	Focus *Focus `protobuf:"bytes,6,opt,name=focus,proto3,oneof"`
 }
 
+type ReportEditorRequest_PreviewDecision struct {
+	PreviewDecision *PreviewDecision `protobuf:"bytes,40,opt,name=preview_decision,json=previewDecision,proto3,oneof"`
+}
+
 func (*ReportEditorRequest_PatchResult) isReportEditorRequest_Report() {}
 
 func (*ReportEditorRequest_QueueResult) isReportEditorRequest_Report() {}
@@ -5785,6 +6707,8 @@ func (*ReportEditorRequest_LoadResult) isReportEditorRequest_Report() {}
 func (*ReportEditorRequest_UserEdit) isReportEditorRequest_Report() {}
 
 func (*ReportEditorRequest_Focus) isReportEditorRequest_Report() {}
+
+func (*ReportEditorRequest_PreviewDecision) isReportEditorRequest_Report() {}
 
 // ReportEditorResponse tells the tab the canvas's revision.
 type ReportEditorResponse struct {
@@ -5802,7 +6726,7 @@ type ReportEditorResponse struct {
 
 func (x *ReportEditorResponse) Reset() {
 	*x = ReportEditorResponse{}
-	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5814,7 +6738,7 @@ func (x *ReportEditorResponse) String() string {
 func (*ReportEditorResponse) ProtoMessage() {}
 
 func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_comfyd_v1_graph_proto_msgTypes[68]
+	mi := &file_comfyd_v1_graph_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5827,7 +6751,7 @@ func (x *ReportEditorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportEditorResponse.ProtoReflect.Descriptor instead.
 func (*ReportEditorResponse) Descriptor() ([]byte, []int) {
-	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{68}
+	return file_comfyd_v1_graph_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ReportEditorResponse) GetRevision() uint64 {
@@ -5923,14 +6847,16 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\aarrange\x18\t \x01(\v2\x19.comfyd.v1.ArrangeCommandH\x00R\aarrange\x12C\n" +
 	"\rset_node_mode\x18\n" +
 	" \x01(\v2\x1d.comfyd.v1.SetNodeModeCommandH\x00R\vsetNodeModeB\t\n" +
-	"\acommand\"\xc8\x01\n" +
+	"\acommand\"\x96\x02\n" +
 	"\n" +
 	"GraphError\x12-\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x19.comfyd.v1.GraphErrorCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12 \n" +
 	"\vsuggestions\x18\x04 \x03(\tR\vsuggestions\x129\n" +
-	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\"\x8c\x03\n" +
+	"\tconflicts\x18\x05 \x03(\v2\x1b.comfyd.v1.RevisionConflictR\tconflicts\x12&\n" +
+	"\x05lease\x18( \x01(\v2\x10.comfyd.v1.LeaseR\x05lease\x12$\n" +
+	"\x0eleased_node_id\x18) \x01(\x03R\fleasedNodeId\"\x8c\x03\n" +
 	"\x10RevisionConflict\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
@@ -5992,7 +6918,36 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x04mode\x18\t \x01(\x05R\x04mode\x125\n" +
 	"\n" +
 	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
-	"provenance\"\xc5\x01\n" +
+	"provenance\"\xf5\x02\n" +
+	"\x05Lease\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12(\n" +
+	"\x06holder\x18\x02 \x01(\v2\x10.comfyd.v1.ActorR\x06holder\x12\x19\n" +
+	"\bnode_ids\x18\x03 \x03(\x03R\anodeIds\x12\x14\n" +
+	"\x05group\x18\x04 \x01(\tR\x05group\x120\n" +
+	"\tgroup_pos\x18\x05 \x01(\v2\x13.comfyd.v1.PositionR\bgroupPos\x122\n" +
+	"\n" +
+	"group_size\x18\x06 \x01(\v2\x13.comfyd.v1.PositionR\tgroupSize\x12\x19\n" +
+	"\btaken_ms\x18\a \x01(\x03R\atakenMs\x12\x1d\n" +
+	"\n" +
+	"expires_ms\x18\b \x01(\x03R\texpiresMs\x12/\n" +
+	"\x14user_edited_node_ids\x18\t \x03(\x03R\x11userEditedNodeIds\x120\n" +
+	"\x14user_edited_revision\x18\n" +
+	" \x01(\x04R\x12userEditedRevision\"\xbe\x01\n" +
+	"\fLeaseRequest\x12\x1b\n" +
+	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12.\n" +
+	"\x06action\x18\x02 \x01(\x0e2\x16.comfyd.v1.LeaseActionR\x06action\x12\x19\n" +
+	"\bnode_ids\x18\x03 \x03(\x03R\anodeIds\x12\x14\n" +
+	"\x05group\x18\x04 \x01(\tR\x05group\x12\x15\n" +
+	"\x06ttl_ms\x18\x05 \x01(\rR\x05ttlMs\x12\x19\n" +
+	"\blease_id\x18\x06 \x01(\x04R\aleaseId\"\xf7\x01\n" +
+	"\rLeaseResponse\x12\x0e\n" +
+	"\x02ok\x18\x01 \x01(\bR\x02ok\x12/\n" +
+	"\arefusal\x18\x02 \x01(\v2\x15.comfyd.v1.GraphErrorR\arefusal\x12&\n" +
+	"\x05lease\x18\x03 \x01(\v2\x10.comfyd.v1.LeaseR\x05lease\x12\x1b\n" +
+	"\tcanvas_id\x18\x04 \x01(\tR\bcanvasId\x12\x1a\n" +
+	"\brevision\x18\x05 \x01(\x04R\brevision\x12\x1a\n" +
+	"\breleased\x18\x06 \x01(\rR\breleased\x12(\n" +
+	"\x06leases\x18\a \x03(\v2\x10.comfyd.v1.LeaseR\x06leases\"\xc5\x01\n" +
 	"\x04Link\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\afrom_id\x18\x02 \x01(\x03R\x06fromId\x12\x1b\n" +
@@ -6002,7 +6957,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x04type\x18\x06 \x01(\tR\x04type\x125\n" +
 	"\n" +
 	"provenance\x18\x10 \x01(\v2\x15.comfyd.v1.ProvenanceR\n" +
-	"provenance\"\xd8\x01\n" +
+	"provenance\"\x82\x02\n" +
 	"\x05Graph\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x04R\brevision\x12%\n" +
@@ -6010,7 +6965,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05links\x18\x04 \x03(\v2\x0f.comfyd.v1.LinkR\x05links\x12\x14\n" +
 	"\x05stale\x18\x05 \x01(\bR\x05stale\x12\x14\n" +
 	"\x05title\x18\x06 \x01(\tR\x05title\x12\x1c\n" +
-	"\tunchanged\x18\a \x01(\bR\tunchanged\"\xba\x02\n" +
+	"\tunchanged\x18\a \x01(\bR\tunchanged\x12(\n" +
+	"\x06leases\x18( \x03(\v2\x10.comfyd.v1.LeaseR\x06leases\"\x9d\x03\n" +
 	"\x0eExecuteRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12,\n" +
 	"\acommand\x18\x02 \x01(\v2\x12.comfyd.v1.CommandR\acommand\x12A\n" +
@@ -6019,7 +6975,10 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\rvalidate_only\x18\x05 \x01(\bR\fvalidateOnly\x12\x1d\n" +
 	"\n" +
 	"timeout_ms\x18\x06 \x01(\rR\ttimeoutMs\x12-\n" +
-	"\bon_stale\x18\a \x01(\x0e2\x12.comfyd.v1.OnStaleR\aonStale\"\x8d\x02\n" +
+	"\bon_stale\x18\a \x01(\x0e2\x12.comfyd.v1.OnStaleR\aonStale\x123\n" +
+	"\n" +
+	"apply_mode\x18( \x01(\x0e2\x14.comfyd.v1.ApplyModeR\tapplyMode\x12,\n" +
+	"\x12preview_timeout_ms\x18) \x01(\rR\x10previewTimeoutMs\"\xc1\x02\n" +
 	"\x0fExecuteResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x120\n" +
 	"\x06result\x18\x02 \x01(\v2\x18.comfyd.v1.CommandResultR\x06result\x12\x1b\n" +
@@ -6028,7 +6987,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05graph\x18\x05 \x01(\v2\x10.comfyd.v1.GraphR\x05graph\x12\x1a\n" +
 	"\breplayed\x18\x06 \x01(\bR\breplayed\x12\x18\n" +
 	"\arebased\x18\a \x01(\bR\arebased\x12!\n" +
-	"\frebased_from\x18\b \x01(\x04R\vrebasedFrom\"\xeb\x02\n" +
+	"\frebased_from\x18\b \x01(\x04R\vrebasedFrom\x122\n" +
+	"\apreview\x18( \x01(\v2\x18.comfyd.v1.PreviewResultR\apreview\"\xce\x03\n" +
 	"\x13ExecuteBatchRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12.\n" +
 	"\bcommands\x18\x02 \x03(\v2\x12.comfyd.v1.CommandR\bcommands\x12A\n" +
@@ -6038,7 +6998,10 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x04mode\x18\x06 \x01(\x0e2\x14.comfyd.v1.BatchModeR\x04mode\x12\x1d\n" +
 	"\n" +
 	"timeout_ms\x18\a \x01(\rR\ttimeoutMs\x12-\n" +
-	"\bon_stale\x18\b \x01(\x0e2\x12.comfyd.v1.OnStaleR\aonStale\"\x93\x03\n" +
+	"\bon_stale\x18\b \x01(\x0e2\x12.comfyd.v1.OnStaleR\aonStale\x123\n" +
+	"\n" +
+	"apply_mode\x18( \x01(\x0e2\x14.comfyd.v1.ApplyModeR\tapplyMode\x12,\n" +
+	"\x12preview_timeout_ms\x18) \x01(\rR\x10previewTimeoutMs\"\xc7\x03\n" +
 	"\x14ExecuteBatchResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x122\n" +
 	"\aresults\x18\x02 \x03(\v2\x18.comfyd.v1.CommandResultR\aresults\x12-\n" +
@@ -6048,16 +7011,22 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\breplayed\x18\x06 \x01(\bR\breplayed\x12=\n" +
 	"\x04refs\x18\a \x03(\v2).comfyd.v1.ExecuteBatchResponse.RefsEntryR\x04refs\x12\x18\n" +
 	"\arebased\x18\b \x01(\bR\arebased\x12!\n" +
-	"\frebased_from\x18\t \x01(\x04R\vrebasedFrom\x1a7\n" +
+	"\frebased_from\x18\t \x01(\x04R\vrebasedFrom\x122\n" +
+	"\apreview\x18( \x01(\v2\x18.comfyd.v1.PreviewResultR\apreview\x1a7\n" +
 	"\tRefsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"Y\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x80\x01\n" +
+	"\rPreviewResult\x123\n" +
+	"\aoutcome\x18\x01 \x01(\x0e2\x19.comfyd.v1.PreviewOutcomeR\aoutcome\x12\x1d\n" +
+	"\n" +
+	"decided_by\x18\x02 \x01(\tR\tdecidedBy\x12\x1b\n" +
+	"\twaited_ms\x18\x03 \x01(\rR\bwaitedMs\"Y\n" +
 	"\x0fGetGraphRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12)\n" +
 	"\x10include_workflow\x18\x02 \x01(\bR\x0fincludeWorkflow\"_\n" +
 	"\x10GetGraphResponse\x12&\n" +
 	"\x05graph\x18\x01 \x01(\v2\x10.comfyd.v1.GraphR\x05graph\x12#\n" +
-	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\"\xca\x02\n" +
+	"\rworkflow_json\x18\x02 \x01(\tR\fworkflowJson\"\x9a\x03\n" +
 	"\aGraphOp\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x12.\n" +
 	"\x06origin\x18\x02 \x01(\x0e2\x16.comfyd.v1.GraphOriginR\x06origin\x12,\n" +
@@ -6069,7 +7038,9 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\alink_id\x18\x12 \x01(\x03R\x06linkId\x12 \n" +
 	"\ffrom_node_id\x18\x13 \x01(\x03R\n" +
 	"fromNodeId\x12\x16\n" +
-	"\x06widget\x18\x14 \x01(\tR\x06widget\"c\n" +
+	"\x06widget\x18\x14 \x01(\tR\x06widget\x12\x19\n" +
+	"\blease_id\x18( \x01(\x04R\aleaseId\x123\n" +
+	"\flease_holder\x18) \x01(\v2\x10.comfyd.v1.ActorR\vleaseHolder\"c\n" +
 	"\x15GetNodeHistoryRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x03R\x06nodeId\x12\x14\n" +
@@ -6191,14 +7162,16 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\x12$\n" +
 	"\x0emodified_at_ms\x18\x03 \x01(\x03R\fmodifiedAtMs\"P\n" +
 	"\x15ListWorkflowsResponse\x127\n" +
-	"\tworkflows\x18\x01 \x03(\v2\x19.comfyd.v1.StoredWorkflowR\tworkflows\"\xd4\x01\n" +
+	"\tworkflows\x18\x01 \x03(\v2\x19.comfyd.v1.StoredWorkflowR\tworkflows\"\xf5\x01\n" +
 	"\x13AttachCanvasRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12#\n" +
 	"\rworkflow_json\x18\x03 \x01(\tR\fworkflowJson\x12(\n" +
 	"\x10object_info_json\x18\x04 \x01(\tR\x0eobjectInfoJson\x12\x18\n" +
 	"\afocused\x18\x05 \x01(\bR\afocused\x12!\n" +
-	"\ftab_revision\x18\x06 \x01(\x04R\vtabRevision\"\xd4\x01\n" +
+	"\ftab_revision\x18\x06 \x01(\x04R\vtabRevision\x12\x1f\n" +
+	"\vcan_preview\x18( \x01(\bR\n" +
+	"canPreview\"\xd4\x01\n" +
 	"\fPatchRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12.\n" +
@@ -6225,14 +7198,32 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\tundo_step\x18\x04 \x01(\bR\bundoStep\"C\n" +
 	"\bAttached\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x04R\brevision\"\xa1\x02\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\"\x95\x03\n" +
 	"\x14AttachCanvasResponse\x121\n" +
 	"\battached\x18\x01 \x01(\v2\x13.comfyd.v1.AttachedH\x00R\battached\x12/\n" +
 	"\x05patch\x18\x02 \x01(\v2\x17.comfyd.v1.PatchRequestH\x00R\x05patch\x125\n" +
 	"\x05queue\x18\x03 \x01(\v2\x1d.comfyd.v1.EditorQueueRequestH\x00R\x05queue\x122\n" +
 	"\x04load\x18\x04 \x01(\v2\x1c.comfyd.v1.EditorLoadRequestH\x00R\x04load\x122\n" +
-	"\x06resync\x18\x05 \x01(\v2\x18.comfyd.v1.ResyncRequestH\x00R\x06resyncB\x06\n" +
-	"\x04kind\".\n" +
+	"\x06resync\x18\x05 \x01(\v2\x18.comfyd.v1.ResyncRequestH\x00R\x06resync\x125\n" +
+	"\apreview\x18( \x01(\v2\x19.comfyd.v1.PreviewRequestH\x00R\apreview\x12;\n" +
+	"\flease_update\x18) \x01(\v2\x16.comfyd.v1.LeaseUpdateH\x00R\vleaseUpdateB\x06\n" +
+	"\x04kind\"\xf1\x01\n" +
+	"\x0ePreviewRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\x04R\trequestId\x12.\n" +
+	"\bcommands\x18\x02 \x03(\v2\x12.comfyd.v1.CommandR\bcommands\x12*\n" +
+	"\x11expected_node_ids\x18\x03 \x03(\x03R\x0fexpectedNodeIds\x12\x1f\n" +
+	"\vdeadline_ms\x18\x04 \x01(\x03R\n" +
+	"deadlineMs\x12!\n" +
+	"\frequested_by\x18\x05 \x01(\tR\vrequestedBy\x12 \n" +
+	"\vdestructive\x18\x06 \x03(\rR\vdestructive\"L\n" +
+	"\x0fPreviewDecision\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x1a\n" +
+	"\baccepted\x18\x02 \x01(\bR\baccepted\"N\n" +
+	"\vLeaseUpdate\x12(\n" +
+	"\x06leases\x18\x01 \x03(\v2\x10.comfyd.v1.LeaseR\x06leases\x12\x15\n" +
+	"\x06now_ms\x18\x02 \x01(\x03R\x05nowMs\".\n" +
 	"\rResyncRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\"\xfa\x01\n" +
@@ -6280,7 +7271,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\ftab_revision\x18\x02 \x01(\x04R\vtabRevision\x12+\n" +
 	"\x05delta\x18\x03 \x01(\v2\x15.comfyd.v1.GraphDeltaR\x05delta\"!\n" +
 	"\x05Focus\x12\x18\n" +
-	"\afocused\x18\x01 \x01(\bR\afocused\"\xda\x02\n" +
+	"\afocused\x18\x01 \x01(\bR\afocused\"\xa3\x03\n" +
 	"\x13ReportEditorRequest\x12\x1b\n" +
 	"\tcanvas_id\x18\x01 \x01(\tR\bcanvasId\x12;\n" +
 	"\fpatch_result\x18\x02 \x01(\v2\x16.comfyd.v1.PatchResultH\x00R\vpatchResult\x12A\n" +
@@ -6288,11 +7279,12 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\vload_result\x18\x04 \x01(\v2\x1b.comfyd.v1.EditorLoadResultH\x00R\n" +
 	"loadResult\x122\n" +
 	"\tuser_edit\x18\x05 \x01(\v2\x13.comfyd.v1.UserEditH\x00R\buserEdit\x12(\n" +
-	"\x05focus\x18\x06 \x01(\v2\x10.comfyd.v1.FocusH\x00R\x05focusB\b\n" +
+	"\x05focus\x18\x06 \x01(\v2\x10.comfyd.v1.FocusH\x00R\x05focus\x12G\n" +
+	"\x10preview_decision\x18( \x01(\v2\x1a.comfyd.v1.PreviewDecisionH\x00R\x0fpreviewDecisionB\b\n" +
 	"\x06report\"[\n" +
 	"\x14ReportEditorResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x04R\brevision\x12'\n" +
-	"\x0fprovenance_json\x18\x10 \x01(\tR\x0eprovenanceJson*\xf7\x05\n" +
+	"\x0fprovenance_json\x18\x10 \x01(\tR\x0eprovenanceJson*\x94\x06\n" +
 	"\x0eGraphErrorCode\x12 \n" +
 	"\x1cGRAPH_ERROR_CODE_UNSPECIFIED\x10\x00\x12$\n" +
 	" GRAPH_ERROR_CODE_INVALID_COMMAND\x10\x01\x12&\n" +
@@ -6314,7 +7306,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x18GRAPH_ERROR_CODE_SKIPPED\x10\x10\x12'\n" +
 	"#GRAPH_ERROR_CODE_WORKFLOW_NOT_FOUND\x10\x11\x12!\n" +
 	"\x1dGRAPH_ERROR_CODE_INVALID_NAME\x10\x12\x12+\n" +
-	"'GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED\x10\x13*V\n" +
+	"'GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED\x10\x13\x12\x1b\n" +
+	"\x17GRAPH_ERROR_CODE_LEASED\x10(*V\n" +
 	"\tBatchMode\x12\x1a\n" +
 	"\x16BATCH_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11BATCH_MODE_ATOMIC\x10\x01\x12\x16\n" +
@@ -6329,12 +7322,29 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x0eACTOR_KIND_MCP\x10\x02\x12\x13\n" +
 	"\x0fACTOR_KIND_GRPC\x10\x03\x12\x13\n" +
 	"\x0fACTOR_KIND_USER\x10\x04\x12\x13\n" +
-	"\x0fACTOR_KIND_LOAD\x10\x05*q\n" +
+	"\x0fACTOR_KIND_LOAD\x10\x05*\x8e\x01\n" +
+	"\vLeaseAction\x12\x1c\n" +
+	"\x18LEASE_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14LEASE_ACTION_ACQUIRE\x10\x01\x12\x16\n" +
+	"\x12LEASE_ACTION_RENEW\x10\x02\x12\x18\n" +
+	"\x14LEASE_ACTION_RELEASE\x10\x03\x12\x15\n" +
+	"\x11LEASE_ACTION_LIST\x10\x04*v\n" +
+	"\tApplyMode\x12\x1a\n" +
+	"\x16APPLY_MODE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10APPLY_MODE_APPLY\x10\x01\x12\x16\n" +
+	"\x12APPLY_MODE_PREVIEW\x10\x02\x12\x1f\n" +
+	"\x1bAPPLY_MODE_PREVIEW_IF_SHOWN\x10\x03*\xad\x01\n" +
+	"\x0ePreviewOutcome\x12\x1f\n" +
+	"\x1bPREVIEW_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18PREVIEW_OUTCOME_ACCEPTED\x10\x01\x12\x1c\n" +
+	"\x18PREVIEW_OUTCOME_REJECTED\x10\x02\x12\x1d\n" +
+	"\x19PREVIEW_OUTCOME_TIMED_OUT\x10\x03\x12\x1f\n" +
+	"\x1bPREVIEW_OUTCOME_UNAVAILABLE\x10\x04*q\n" +
 	"\vGraphOrigin\x12\x1c\n" +
 	"\x18GRAPH_ORIGIN_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12GRAPH_ORIGIN_AGENT\x10\x01\x12\x15\n" +
 	"\x11GRAPH_ORIGIN_USER\x10\x02\x12\x15\n" +
-	"\x11GRAPH_ORIGIN_LOAD\x10\x032\xca\a\n" +
+	"\x11GRAPH_ORIGIN_LOAD\x10\x032\x86\b\n" +
 	"\fGraphService\x12@\n" +
 	"\aExecute\x12\x19.comfyd.v1.ExecuteRequest\x1a\x1a.comfyd.v1.ExecuteResponse\x12O\n" +
 	"\fExecuteBatch\x12\x1e.comfyd.v1.ExecuteBatchRequest\x1a\x1f.comfyd.v1.ExecuteBatchResponse\x12C\n" +
@@ -6346,7 +7356,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x04Save\x12\x16.comfyd.v1.SaveRequest\x1a\x17.comfyd.v1.SaveResponse\x127\n" +
 	"\x04Load\x12\x16.comfyd.v1.LoadRequest\x1a\x17.comfyd.v1.LoadResponse\x12R\n" +
 	"\rListWorkflows\x12\x1f.comfyd.v1.ListWorkflowsRequest\x1a .comfyd.v1.ListWorkflowsResponse\x12U\n" +
-	"\x0eGetNodeHistory\x12 .comfyd.v1.GetNodeHistoryRequest\x1a!.comfyd.v1.GetNodeHistoryResponse\x12Q\n" +
+	"\x0eGetNodeHistory\x12 .comfyd.v1.GetNodeHistoryRequest\x1a!.comfyd.v1.GetNodeHistoryResponse\x12:\n" +
+	"\x05Lease\x12\x17.comfyd.v1.LeaseRequest\x1a\x18.comfyd.v1.LeaseResponse\x12Q\n" +
 	"\fAttachCanvas\x12\x1e.comfyd.v1.AttachCanvasRequest\x1a\x1f.comfyd.v1.AttachCanvasResponse0\x01\x12O\n" +
 	"\fReportEditor\x12\x1e.comfyd.v1.ReportEditorRequest\x1a\x1f.comfyd.v1.ReportEditorResponseb\x06proto3"
 
@@ -6362,218 +7373,250 @@ func file_comfyd_v1_graph_proto_rawDescGZIP() []byte {
 	return file_comfyd_v1_graph_proto_rawDescData
 }
 
-var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_comfyd_v1_graph_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_comfyd_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 78)
 var file_comfyd_v1_graph_proto_goTypes = []any{
 	(GraphErrorCode)(0),            // 0: comfyd.v1.GraphErrorCode
 	(BatchMode)(0),                 // 1: comfyd.v1.BatchMode
 	(OnStale)(0),                   // 2: comfyd.v1.OnStale
 	(ActorKind)(0),                 // 3: comfyd.v1.ActorKind
-	(GraphOrigin)(0),               // 4: comfyd.v1.GraphOrigin
-	(*NodeRef)(nil),                // 5: comfyd.v1.NodeRef
-	(*SlotRef)(nil),                // 6: comfyd.v1.SlotRef
-	(*Value)(nil),                  // 7: comfyd.v1.Value
-	(*Position)(nil),               // 8: comfyd.v1.Position
-	(*CreateNodeCommand)(nil),      // 9: comfyd.v1.CreateNodeCommand
-	(*RemoveNodeCommand)(nil),      // 10: comfyd.v1.RemoveNodeCommand
-	(*ConnectCommand)(nil),         // 11: comfyd.v1.ConnectCommand
-	(*DisconnectCommand)(nil),      // 12: comfyd.v1.DisconnectCommand
-	(*SetWidgetCommand)(nil),       // 13: comfyd.v1.SetWidgetCommand
-	(*MoveNodeCommand)(nil),        // 14: comfyd.v1.MoveNodeCommand
-	(*ClearGraphCommand)(nil),      // 15: comfyd.v1.ClearGraphCommand
-	(*GetGraphCommand)(nil),        // 16: comfyd.v1.GetGraphCommand
-	(*ArrangeCommand)(nil),         // 17: comfyd.v1.ArrangeCommand
-	(*SetNodeModeCommand)(nil),     // 18: comfyd.v1.SetNodeModeCommand
-	(*Command)(nil),                // 19: comfyd.v1.Command
-	(*GraphError)(nil),             // 20: comfyd.v1.GraphError
-	(*RevisionConflict)(nil),       // 21: comfyd.v1.RevisionConflict
-	(*CommandResult)(nil),          // 22: comfyd.v1.CommandResult
-	(*NodeInput)(nil),              // 23: comfyd.v1.NodeInput
-	(*NodeOutput)(nil),             // 24: comfyd.v1.NodeOutput
-	(*Widget)(nil),                 // 25: comfyd.v1.Widget
-	(*Actor)(nil),                  // 26: comfyd.v1.Actor
-	(*Provenance)(nil),             // 27: comfyd.v1.Provenance
-	(*Node)(nil),                   // 28: comfyd.v1.Node
-	(*Link)(nil),                   // 29: comfyd.v1.Link
-	(*Graph)(nil),                  // 30: comfyd.v1.Graph
-	(*ExecuteRequest)(nil),         // 31: comfyd.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),        // 32: comfyd.v1.ExecuteResponse
-	(*ExecuteBatchRequest)(nil),    // 33: comfyd.v1.ExecuteBatchRequest
-	(*ExecuteBatchResponse)(nil),   // 34: comfyd.v1.ExecuteBatchResponse
-	(*GetGraphRequest)(nil),        // 35: comfyd.v1.GetGraphRequest
-	(*GetGraphResponse)(nil),       // 36: comfyd.v1.GetGraphResponse
-	(*GraphOp)(nil),                // 37: comfyd.v1.GraphOp
-	(*GetNodeHistoryRequest)(nil),  // 38: comfyd.v1.GetNodeHistoryRequest
-	(*GetNodeHistoryResponse)(nil), // 39: comfyd.v1.GetNodeHistoryResponse
-	(*GetDiffRequest)(nil),         // 40: comfyd.v1.GetDiffRequest
-	(*GetDiffResponse)(nil),        // 41: comfyd.v1.GetDiffResponse
-	(*InputSpec)(nil),              // 42: comfyd.v1.InputSpec
-	(*OutputSpec)(nil),             // 43: comfyd.v1.OutputSpec
-	(*NodeType)(nil),               // 44: comfyd.v1.NodeType
-	(*ListNodeTypesRequest)(nil),   // 45: comfyd.v1.ListNodeTypesRequest
-	(*ListNodeTypesResponse)(nil),  // 46: comfyd.v1.ListNodeTypesResponse
-	(*Canvas)(nil),                 // 47: comfyd.v1.Canvas
-	(*ListCanvasesRequest)(nil),    // 48: comfyd.v1.ListCanvasesRequest
-	(*ListCanvasesResponse)(nil),   // 49: comfyd.v1.ListCanvasesResponse
-	(*QueueRequest)(nil),           // 50: comfyd.v1.QueueRequest
-	(*QueueResponse)(nil),          // 51: comfyd.v1.QueueResponse
-	(*SaveRequest)(nil),            // 52: comfyd.v1.SaveRequest
-	(*SaveResponse)(nil),           // 53: comfyd.v1.SaveResponse
-	(*LoadRequest)(nil),            // 54: comfyd.v1.LoadRequest
-	(*LoadResponse)(nil),           // 55: comfyd.v1.LoadResponse
-	(*ListWorkflowsRequest)(nil),   // 56: comfyd.v1.ListWorkflowsRequest
-	(*StoredWorkflow)(nil),         // 57: comfyd.v1.StoredWorkflow
-	(*ListWorkflowsResponse)(nil),  // 58: comfyd.v1.ListWorkflowsResponse
-	(*AttachCanvasRequest)(nil),    // 59: comfyd.v1.AttachCanvasRequest
-	(*PatchRequest)(nil),           // 60: comfyd.v1.PatchRequest
-	(*EditorQueueRequest)(nil),     // 61: comfyd.v1.EditorQueueRequest
-	(*EditorLoadRequest)(nil),      // 62: comfyd.v1.EditorLoadRequest
-	(*Attached)(nil),               // 63: comfyd.v1.Attached
-	(*AttachCanvasResponse)(nil),   // 64: comfyd.v1.AttachCanvasResponse
-	(*ResyncRequest)(nil),          // 65: comfyd.v1.ResyncRequest
-	(*GraphDelta)(nil),             // 66: comfyd.v1.GraphDelta
-	(*PatchResult)(nil),            // 67: comfyd.v1.PatchResult
-	(*EditorQueueResult)(nil),      // 68: comfyd.v1.EditorQueueResult
-	(*EditorLoadResult)(nil),       // 69: comfyd.v1.EditorLoadResult
-	(*UserEdit)(nil),               // 70: comfyd.v1.UserEdit
-	(*Focus)(nil),                  // 71: comfyd.v1.Focus
-	(*ReportEditorRequest)(nil),    // 72: comfyd.v1.ReportEditorRequest
-	(*ReportEditorResponse)(nil),   // 73: comfyd.v1.ReportEditorResponse
-	nil,                            // 74: comfyd.v1.CreateNodeCommand.WidgetsEntry
-	nil,                            // 75: comfyd.v1.ExecuteBatchResponse.RefsEntry
-	(*wrapperspb.DoubleValue)(nil), // 76: google.protobuf.DoubleValue
-	(*wrapperspb.UInt64Value)(nil), // 77: google.protobuf.UInt64Value
-	(RunOrigin)(0),                 // 78: comfyd.v1.RunOrigin
-	(*Run)(nil),                    // 79: comfyd.v1.Run
+	(LeaseAction)(0),               // 4: comfyd.v1.LeaseAction
+	(ApplyMode)(0),                 // 5: comfyd.v1.ApplyMode
+	(PreviewOutcome)(0),            // 6: comfyd.v1.PreviewOutcome
+	(GraphOrigin)(0),               // 7: comfyd.v1.GraphOrigin
+	(*NodeRef)(nil),                // 8: comfyd.v1.NodeRef
+	(*SlotRef)(nil),                // 9: comfyd.v1.SlotRef
+	(*Value)(nil),                  // 10: comfyd.v1.Value
+	(*Position)(nil),               // 11: comfyd.v1.Position
+	(*CreateNodeCommand)(nil),      // 12: comfyd.v1.CreateNodeCommand
+	(*RemoveNodeCommand)(nil),      // 13: comfyd.v1.RemoveNodeCommand
+	(*ConnectCommand)(nil),         // 14: comfyd.v1.ConnectCommand
+	(*DisconnectCommand)(nil),      // 15: comfyd.v1.DisconnectCommand
+	(*SetWidgetCommand)(nil),       // 16: comfyd.v1.SetWidgetCommand
+	(*MoveNodeCommand)(nil),        // 17: comfyd.v1.MoveNodeCommand
+	(*ClearGraphCommand)(nil),      // 18: comfyd.v1.ClearGraphCommand
+	(*GetGraphCommand)(nil),        // 19: comfyd.v1.GetGraphCommand
+	(*ArrangeCommand)(nil),         // 20: comfyd.v1.ArrangeCommand
+	(*SetNodeModeCommand)(nil),     // 21: comfyd.v1.SetNodeModeCommand
+	(*Command)(nil),                // 22: comfyd.v1.Command
+	(*GraphError)(nil),             // 23: comfyd.v1.GraphError
+	(*RevisionConflict)(nil),       // 24: comfyd.v1.RevisionConflict
+	(*CommandResult)(nil),          // 25: comfyd.v1.CommandResult
+	(*NodeInput)(nil),              // 26: comfyd.v1.NodeInput
+	(*NodeOutput)(nil),             // 27: comfyd.v1.NodeOutput
+	(*Widget)(nil),                 // 28: comfyd.v1.Widget
+	(*Actor)(nil),                  // 29: comfyd.v1.Actor
+	(*Provenance)(nil),             // 30: comfyd.v1.Provenance
+	(*Node)(nil),                   // 31: comfyd.v1.Node
+	(*Lease)(nil),                  // 32: comfyd.v1.Lease
+	(*LeaseRequest)(nil),           // 33: comfyd.v1.LeaseRequest
+	(*LeaseResponse)(nil),          // 34: comfyd.v1.LeaseResponse
+	(*Link)(nil),                   // 35: comfyd.v1.Link
+	(*Graph)(nil),                  // 36: comfyd.v1.Graph
+	(*ExecuteRequest)(nil),         // 37: comfyd.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),        // 38: comfyd.v1.ExecuteResponse
+	(*ExecuteBatchRequest)(nil),    // 39: comfyd.v1.ExecuteBatchRequest
+	(*ExecuteBatchResponse)(nil),   // 40: comfyd.v1.ExecuteBatchResponse
+	(*PreviewResult)(nil),          // 41: comfyd.v1.PreviewResult
+	(*GetGraphRequest)(nil),        // 42: comfyd.v1.GetGraphRequest
+	(*GetGraphResponse)(nil),       // 43: comfyd.v1.GetGraphResponse
+	(*GraphOp)(nil),                // 44: comfyd.v1.GraphOp
+	(*GetNodeHistoryRequest)(nil),  // 45: comfyd.v1.GetNodeHistoryRequest
+	(*GetNodeHistoryResponse)(nil), // 46: comfyd.v1.GetNodeHistoryResponse
+	(*GetDiffRequest)(nil),         // 47: comfyd.v1.GetDiffRequest
+	(*GetDiffResponse)(nil),        // 48: comfyd.v1.GetDiffResponse
+	(*InputSpec)(nil),              // 49: comfyd.v1.InputSpec
+	(*OutputSpec)(nil),             // 50: comfyd.v1.OutputSpec
+	(*NodeType)(nil),               // 51: comfyd.v1.NodeType
+	(*ListNodeTypesRequest)(nil),   // 52: comfyd.v1.ListNodeTypesRequest
+	(*ListNodeTypesResponse)(nil),  // 53: comfyd.v1.ListNodeTypesResponse
+	(*Canvas)(nil),                 // 54: comfyd.v1.Canvas
+	(*ListCanvasesRequest)(nil),    // 55: comfyd.v1.ListCanvasesRequest
+	(*ListCanvasesResponse)(nil),   // 56: comfyd.v1.ListCanvasesResponse
+	(*QueueRequest)(nil),           // 57: comfyd.v1.QueueRequest
+	(*QueueResponse)(nil),          // 58: comfyd.v1.QueueResponse
+	(*SaveRequest)(nil),            // 59: comfyd.v1.SaveRequest
+	(*SaveResponse)(nil),           // 60: comfyd.v1.SaveResponse
+	(*LoadRequest)(nil),            // 61: comfyd.v1.LoadRequest
+	(*LoadResponse)(nil),           // 62: comfyd.v1.LoadResponse
+	(*ListWorkflowsRequest)(nil),   // 63: comfyd.v1.ListWorkflowsRequest
+	(*StoredWorkflow)(nil),         // 64: comfyd.v1.StoredWorkflow
+	(*ListWorkflowsResponse)(nil),  // 65: comfyd.v1.ListWorkflowsResponse
+	(*AttachCanvasRequest)(nil),    // 66: comfyd.v1.AttachCanvasRequest
+	(*PatchRequest)(nil),           // 67: comfyd.v1.PatchRequest
+	(*EditorQueueRequest)(nil),     // 68: comfyd.v1.EditorQueueRequest
+	(*EditorLoadRequest)(nil),      // 69: comfyd.v1.EditorLoadRequest
+	(*Attached)(nil),               // 70: comfyd.v1.Attached
+	(*AttachCanvasResponse)(nil),   // 71: comfyd.v1.AttachCanvasResponse
+	(*PreviewRequest)(nil),         // 72: comfyd.v1.PreviewRequest
+	(*PreviewDecision)(nil),        // 73: comfyd.v1.PreviewDecision
+	(*LeaseUpdate)(nil),            // 74: comfyd.v1.LeaseUpdate
+	(*ResyncRequest)(nil),          // 75: comfyd.v1.ResyncRequest
+	(*GraphDelta)(nil),             // 76: comfyd.v1.GraphDelta
+	(*PatchResult)(nil),            // 77: comfyd.v1.PatchResult
+	(*EditorQueueResult)(nil),      // 78: comfyd.v1.EditorQueueResult
+	(*EditorLoadResult)(nil),       // 79: comfyd.v1.EditorLoadResult
+	(*UserEdit)(nil),               // 80: comfyd.v1.UserEdit
+	(*Focus)(nil),                  // 81: comfyd.v1.Focus
+	(*ReportEditorRequest)(nil),    // 82: comfyd.v1.ReportEditorRequest
+	(*ReportEditorResponse)(nil),   // 83: comfyd.v1.ReportEditorResponse
+	nil,                            // 84: comfyd.v1.CreateNodeCommand.WidgetsEntry
+	nil,                            // 85: comfyd.v1.ExecuteBatchResponse.RefsEntry
+	(*wrapperspb.DoubleValue)(nil), // 86: google.protobuf.DoubleValue
+	(*wrapperspb.UInt64Value)(nil), // 87: google.protobuf.UInt64Value
+	(RunOrigin)(0),                 // 88: comfyd.v1.RunOrigin
+	(*Run)(nil),                    // 89: comfyd.v1.Run
 }
 var file_comfyd_v1_graph_proto_depIdxs = []int32{
-	76,  // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
-	76,  // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
-	74,  // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
-	5,   // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	5,   // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
-	6,   // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
-	5,   // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
-	6,   // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
-	5,   // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
-	6,   // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
-	5,   // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
-	7,   // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
-	5,   // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	5,   // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
-	76,  // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
-	76,  // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
-	76,  // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
-	5,   // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
-	9,   // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
-	10,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
-	11,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
-	12,  // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
-	13,  // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
-	14,  // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
-	15,  // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
-	16,  // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
-	17,  // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
-	18,  // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
+	86,  // 0: comfyd.v1.CreateNodeCommand.x:type_name -> google.protobuf.DoubleValue
+	86,  // 1: comfyd.v1.CreateNodeCommand.y:type_name -> google.protobuf.DoubleValue
+	84,  // 2: comfyd.v1.CreateNodeCommand.widgets:type_name -> comfyd.v1.CreateNodeCommand.WidgetsEntry
+	8,   // 3: comfyd.v1.RemoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	8,   // 4: comfyd.v1.ConnectCommand.from_id:type_name -> comfyd.v1.NodeRef
+	9,   // 5: comfyd.v1.ConnectCommand.from_slot:type_name -> comfyd.v1.SlotRef
+	8,   // 6: comfyd.v1.ConnectCommand.to_id:type_name -> comfyd.v1.NodeRef
+	9,   // 7: comfyd.v1.ConnectCommand.to_slot:type_name -> comfyd.v1.SlotRef
+	8,   // 8: comfyd.v1.DisconnectCommand.node_id:type_name -> comfyd.v1.NodeRef
+	9,   // 9: comfyd.v1.DisconnectCommand.slot:type_name -> comfyd.v1.SlotRef
+	8,   // 10: comfyd.v1.SetWidgetCommand.node_id:type_name -> comfyd.v1.NodeRef
+	10,  // 11: comfyd.v1.SetWidgetCommand.value:type_name -> comfyd.v1.Value
+	8,   // 12: comfyd.v1.MoveNodeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	8,   // 13: comfyd.v1.ArrangeCommand.node_ids:type_name -> comfyd.v1.NodeRef
+	86,  // 14: comfyd.v1.ArrangeCommand.x:type_name -> google.protobuf.DoubleValue
+	86,  // 15: comfyd.v1.ArrangeCommand.y:type_name -> google.protobuf.DoubleValue
+	86,  // 16: comfyd.v1.ArrangeCommand.spacing:type_name -> google.protobuf.DoubleValue
+	8,   // 17: comfyd.v1.SetNodeModeCommand.node_id:type_name -> comfyd.v1.NodeRef
+	12,  // 18: comfyd.v1.Command.create_node:type_name -> comfyd.v1.CreateNodeCommand
+	13,  // 19: comfyd.v1.Command.remove_node:type_name -> comfyd.v1.RemoveNodeCommand
+	14,  // 20: comfyd.v1.Command.connect:type_name -> comfyd.v1.ConnectCommand
+	15,  // 21: comfyd.v1.Command.disconnect:type_name -> comfyd.v1.DisconnectCommand
+	16,  // 22: comfyd.v1.Command.set_widget:type_name -> comfyd.v1.SetWidgetCommand
+	17,  // 23: comfyd.v1.Command.move_node:type_name -> comfyd.v1.MoveNodeCommand
+	18,  // 24: comfyd.v1.Command.clear_graph:type_name -> comfyd.v1.ClearGraphCommand
+	19,  // 25: comfyd.v1.Command.get_graph:type_name -> comfyd.v1.GetGraphCommand
+	20,  // 26: comfyd.v1.Command.arrange:type_name -> comfyd.v1.ArrangeCommand
+	21,  // 27: comfyd.v1.Command.set_node_mode:type_name -> comfyd.v1.SetNodeModeCommand
 	0,   // 28: comfyd.v1.GraphError.code:type_name -> comfyd.v1.GraphErrorCode
-	21,  // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
-	4,   // 30: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
-	7,   // 31: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
-	26,  // 32: comfyd.v1.RevisionConflict.actor:type_name -> comfyd.v1.Actor
-	20,  // 33: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
-	7,   // 34: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
-	28,  // 35: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
-	7,   // 36: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
-	27,  // 37: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
-	3,   // 38: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
-	26,  // 39: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
-	8,   // 40: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
-	8,   // 41: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
-	23,  // 42: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
-	24,  // 43: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
-	25,  // 44: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
-	27,  // 45: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
-	27,  // 46: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
-	28,  // 47: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
-	29,  // 48: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
-	19,  // 49: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
-	77,  // 50: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	2,   // 51: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
-	22,  // 52: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
-	30,  // 53: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
-	19,  // 54: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
-	77,  // 55: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
-	1,   // 56: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	2,   // 57: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
-	22,  // 58: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
-	20,  // 59: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
-	75,  // 60: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
-	30,  // 61: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
-	4,   // 62: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
-	19,  // 63: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
-	26,  // 64: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
-	37,  // 65: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
-	27,  // 66: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
-	37,  // 67: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
-	30,  // 68: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
-	7,   // 69: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
-	76,  // 70: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
-	76,  // 71: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
-	76,  // 72: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
-	42,  // 73: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
-	43,  // 74: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
-	44,  // 75: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
-	47,  // 76: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
-	78,  // 77: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
-	79,  // 78: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
-	57,  // 79: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
-	19,  // 80: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
-	1,   // 81: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
-	63,  // 82: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
-	60,  // 83: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
-	61,  // 84: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
-	62,  // 85: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
-	65,  // 86: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
-	22,  // 87: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
-	66,  // 88: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
-	66,  // 89: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
-	67,  // 90: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
-	68,  // 91: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
-	69,  // 92: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
-	70,  // 93: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
-	71,  // 94: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
-	7,   // 95: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
-	31,  // 96: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
-	33,  // 97: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
-	35,  // 98: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
-	40,  // 99: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
-	45,  // 100: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
-	48,  // 101: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
-	50,  // 102: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
-	52,  // 103: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
-	54,  // 104: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
-	56,  // 105: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
-	38,  // 106: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
-	59,  // 107: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
-	72,  // 108: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
-	32,  // 109: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
-	34,  // 110: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
-	36,  // 111: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
-	41,  // 112: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
-	46,  // 113: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
-	49,  // 114: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
-	51,  // 115: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
-	53,  // 116: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
-	55,  // 117: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
-	58,  // 118: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
-	39,  // 119: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
-	64,  // 120: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
-	73,  // 121: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
-	109, // [109:122] is the sub-list for method output_type
-	96,  // [96:109] is the sub-list for method input_type
-	96,  // [96:96] is the sub-list for extension type_name
-	96,  // [96:96] is the sub-list for extension extendee
-	0,   // [0:96] is the sub-list for field type_name
+	24,  // 29: comfyd.v1.GraphError.conflicts:type_name -> comfyd.v1.RevisionConflict
+	32,  // 30: comfyd.v1.GraphError.lease:type_name -> comfyd.v1.Lease
+	7,   // 31: comfyd.v1.RevisionConflict.origin:type_name -> comfyd.v1.GraphOrigin
+	10,  // 32: comfyd.v1.RevisionConflict.current_value:type_name -> comfyd.v1.Value
+	29,  // 33: comfyd.v1.RevisionConflict.actor:type_name -> comfyd.v1.Actor
+	23,  // 34: comfyd.v1.CommandResult.error:type_name -> comfyd.v1.GraphError
+	10,  // 35: comfyd.v1.CommandResult.value:type_name -> comfyd.v1.Value
+	31,  // 36: comfyd.v1.CommandResult.node:type_name -> comfyd.v1.Node
+	10,  // 37: comfyd.v1.Widget.value:type_name -> comfyd.v1.Value
+	30,  // 38: comfyd.v1.Widget.provenance:type_name -> comfyd.v1.Provenance
+	3,   // 39: comfyd.v1.Actor.kind:type_name -> comfyd.v1.ActorKind
+	29,  // 40: comfyd.v1.Provenance.actor:type_name -> comfyd.v1.Actor
+	11,  // 41: comfyd.v1.Node.pos:type_name -> comfyd.v1.Position
+	11,  // 42: comfyd.v1.Node.size:type_name -> comfyd.v1.Position
+	26,  // 43: comfyd.v1.Node.inputs:type_name -> comfyd.v1.NodeInput
+	27,  // 44: comfyd.v1.Node.outputs:type_name -> comfyd.v1.NodeOutput
+	28,  // 45: comfyd.v1.Node.widgets:type_name -> comfyd.v1.Widget
+	30,  // 46: comfyd.v1.Node.provenance:type_name -> comfyd.v1.Provenance
+	29,  // 47: comfyd.v1.Lease.holder:type_name -> comfyd.v1.Actor
+	11,  // 48: comfyd.v1.Lease.group_pos:type_name -> comfyd.v1.Position
+	11,  // 49: comfyd.v1.Lease.group_size:type_name -> comfyd.v1.Position
+	4,   // 50: comfyd.v1.LeaseRequest.action:type_name -> comfyd.v1.LeaseAction
+	23,  // 51: comfyd.v1.LeaseResponse.refusal:type_name -> comfyd.v1.GraphError
+	32,  // 52: comfyd.v1.LeaseResponse.lease:type_name -> comfyd.v1.Lease
+	32,  // 53: comfyd.v1.LeaseResponse.leases:type_name -> comfyd.v1.Lease
+	30,  // 54: comfyd.v1.Link.provenance:type_name -> comfyd.v1.Provenance
+	31,  // 55: comfyd.v1.Graph.nodes:type_name -> comfyd.v1.Node
+	35,  // 56: comfyd.v1.Graph.links:type_name -> comfyd.v1.Link
+	32,  // 57: comfyd.v1.Graph.leases:type_name -> comfyd.v1.Lease
+	22,  // 58: comfyd.v1.ExecuteRequest.command:type_name -> comfyd.v1.Command
+	87,  // 59: comfyd.v1.ExecuteRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	2,   // 60: comfyd.v1.ExecuteRequest.on_stale:type_name -> comfyd.v1.OnStale
+	5,   // 61: comfyd.v1.ExecuteRequest.apply_mode:type_name -> comfyd.v1.ApplyMode
+	25,  // 62: comfyd.v1.ExecuteResponse.result:type_name -> comfyd.v1.CommandResult
+	36,  // 63: comfyd.v1.ExecuteResponse.graph:type_name -> comfyd.v1.Graph
+	41,  // 64: comfyd.v1.ExecuteResponse.preview:type_name -> comfyd.v1.PreviewResult
+	22,  // 65: comfyd.v1.ExecuteBatchRequest.commands:type_name -> comfyd.v1.Command
+	87,  // 66: comfyd.v1.ExecuteBatchRequest.base_revision:type_name -> google.protobuf.UInt64Value
+	1,   // 67: comfyd.v1.ExecuteBatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	2,   // 68: comfyd.v1.ExecuteBatchRequest.on_stale:type_name -> comfyd.v1.OnStale
+	5,   // 69: comfyd.v1.ExecuteBatchRequest.apply_mode:type_name -> comfyd.v1.ApplyMode
+	25,  // 70: comfyd.v1.ExecuteBatchResponse.results:type_name -> comfyd.v1.CommandResult
+	23,  // 71: comfyd.v1.ExecuteBatchResponse.errors:type_name -> comfyd.v1.GraphError
+	85,  // 72: comfyd.v1.ExecuteBatchResponse.refs:type_name -> comfyd.v1.ExecuteBatchResponse.RefsEntry
+	41,  // 73: comfyd.v1.ExecuteBatchResponse.preview:type_name -> comfyd.v1.PreviewResult
+	6,   // 74: comfyd.v1.PreviewResult.outcome:type_name -> comfyd.v1.PreviewOutcome
+	36,  // 75: comfyd.v1.GetGraphResponse.graph:type_name -> comfyd.v1.Graph
+	7,   // 76: comfyd.v1.GraphOp.origin:type_name -> comfyd.v1.GraphOrigin
+	22,  // 77: comfyd.v1.GraphOp.command:type_name -> comfyd.v1.Command
+	29,  // 78: comfyd.v1.GraphOp.actor:type_name -> comfyd.v1.Actor
+	29,  // 79: comfyd.v1.GraphOp.lease_holder:type_name -> comfyd.v1.Actor
+	44,  // 80: comfyd.v1.GetNodeHistoryResponse.ops:type_name -> comfyd.v1.GraphOp
+	30,  // 81: comfyd.v1.GetNodeHistoryResponse.provenance:type_name -> comfyd.v1.Provenance
+	44,  // 82: comfyd.v1.GetDiffResponse.ops:type_name -> comfyd.v1.GraphOp
+	36,  // 83: comfyd.v1.GetDiffResponse.graph:type_name -> comfyd.v1.Graph
+	10,  // 84: comfyd.v1.InputSpec.default_value:type_name -> comfyd.v1.Value
+	86,  // 85: comfyd.v1.InputSpec.min:type_name -> google.protobuf.DoubleValue
+	86,  // 86: comfyd.v1.InputSpec.max:type_name -> google.protobuf.DoubleValue
+	86,  // 87: comfyd.v1.InputSpec.step:type_name -> google.protobuf.DoubleValue
+	49,  // 88: comfyd.v1.NodeType.inputs:type_name -> comfyd.v1.InputSpec
+	50,  // 89: comfyd.v1.NodeType.outputs:type_name -> comfyd.v1.OutputSpec
+	51,  // 90: comfyd.v1.ListNodeTypesResponse.node_types:type_name -> comfyd.v1.NodeType
+	54,  // 91: comfyd.v1.ListCanvasesResponse.canvases:type_name -> comfyd.v1.Canvas
+	88,  // 92: comfyd.v1.QueueRequest.origin:type_name -> comfyd.v1.RunOrigin
+	89,  // 93: comfyd.v1.QueueResponse.run:type_name -> comfyd.v1.Run
+	64,  // 94: comfyd.v1.ListWorkflowsResponse.workflows:type_name -> comfyd.v1.StoredWorkflow
+	22,  // 95: comfyd.v1.PatchRequest.commands:type_name -> comfyd.v1.Command
+	1,   // 96: comfyd.v1.PatchRequest.mode:type_name -> comfyd.v1.BatchMode
+	70,  // 97: comfyd.v1.AttachCanvasResponse.attached:type_name -> comfyd.v1.Attached
+	67,  // 98: comfyd.v1.AttachCanvasResponse.patch:type_name -> comfyd.v1.PatchRequest
+	68,  // 99: comfyd.v1.AttachCanvasResponse.queue:type_name -> comfyd.v1.EditorQueueRequest
+	69,  // 100: comfyd.v1.AttachCanvasResponse.load:type_name -> comfyd.v1.EditorLoadRequest
+	75,  // 101: comfyd.v1.AttachCanvasResponse.resync:type_name -> comfyd.v1.ResyncRequest
+	72,  // 102: comfyd.v1.AttachCanvasResponse.preview:type_name -> comfyd.v1.PreviewRequest
+	74,  // 103: comfyd.v1.AttachCanvasResponse.lease_update:type_name -> comfyd.v1.LeaseUpdate
+	22,  // 104: comfyd.v1.PreviewRequest.commands:type_name -> comfyd.v1.Command
+	32,  // 105: comfyd.v1.LeaseUpdate.leases:type_name -> comfyd.v1.Lease
+	25,  // 106: comfyd.v1.PatchResult.results:type_name -> comfyd.v1.CommandResult
+	76,  // 107: comfyd.v1.PatchResult.delta:type_name -> comfyd.v1.GraphDelta
+	76,  // 108: comfyd.v1.UserEdit.delta:type_name -> comfyd.v1.GraphDelta
+	77,  // 109: comfyd.v1.ReportEditorRequest.patch_result:type_name -> comfyd.v1.PatchResult
+	78,  // 110: comfyd.v1.ReportEditorRequest.queue_result:type_name -> comfyd.v1.EditorQueueResult
+	79,  // 111: comfyd.v1.ReportEditorRequest.load_result:type_name -> comfyd.v1.EditorLoadResult
+	80,  // 112: comfyd.v1.ReportEditorRequest.user_edit:type_name -> comfyd.v1.UserEdit
+	81,  // 113: comfyd.v1.ReportEditorRequest.focus:type_name -> comfyd.v1.Focus
+	73,  // 114: comfyd.v1.ReportEditorRequest.preview_decision:type_name -> comfyd.v1.PreviewDecision
+	10,  // 115: comfyd.v1.CreateNodeCommand.WidgetsEntry.value:type_name -> comfyd.v1.Value
+	37,  // 116: comfyd.v1.GraphService.Execute:input_type -> comfyd.v1.ExecuteRequest
+	39,  // 117: comfyd.v1.GraphService.ExecuteBatch:input_type -> comfyd.v1.ExecuteBatchRequest
+	42,  // 118: comfyd.v1.GraphService.GetGraph:input_type -> comfyd.v1.GetGraphRequest
+	47,  // 119: comfyd.v1.GraphService.GetDiff:input_type -> comfyd.v1.GetDiffRequest
+	52,  // 120: comfyd.v1.GraphService.ListNodeTypes:input_type -> comfyd.v1.ListNodeTypesRequest
+	55,  // 121: comfyd.v1.GraphService.ListCanvases:input_type -> comfyd.v1.ListCanvasesRequest
+	57,  // 122: comfyd.v1.GraphService.Queue:input_type -> comfyd.v1.QueueRequest
+	59,  // 123: comfyd.v1.GraphService.Save:input_type -> comfyd.v1.SaveRequest
+	61,  // 124: comfyd.v1.GraphService.Load:input_type -> comfyd.v1.LoadRequest
+	63,  // 125: comfyd.v1.GraphService.ListWorkflows:input_type -> comfyd.v1.ListWorkflowsRequest
+	45,  // 126: comfyd.v1.GraphService.GetNodeHistory:input_type -> comfyd.v1.GetNodeHistoryRequest
+	33,  // 127: comfyd.v1.GraphService.Lease:input_type -> comfyd.v1.LeaseRequest
+	66,  // 128: comfyd.v1.GraphService.AttachCanvas:input_type -> comfyd.v1.AttachCanvasRequest
+	82,  // 129: comfyd.v1.GraphService.ReportEditor:input_type -> comfyd.v1.ReportEditorRequest
+	38,  // 130: comfyd.v1.GraphService.Execute:output_type -> comfyd.v1.ExecuteResponse
+	40,  // 131: comfyd.v1.GraphService.ExecuteBatch:output_type -> comfyd.v1.ExecuteBatchResponse
+	43,  // 132: comfyd.v1.GraphService.GetGraph:output_type -> comfyd.v1.GetGraphResponse
+	48,  // 133: comfyd.v1.GraphService.GetDiff:output_type -> comfyd.v1.GetDiffResponse
+	53,  // 134: comfyd.v1.GraphService.ListNodeTypes:output_type -> comfyd.v1.ListNodeTypesResponse
+	56,  // 135: comfyd.v1.GraphService.ListCanvases:output_type -> comfyd.v1.ListCanvasesResponse
+	58,  // 136: comfyd.v1.GraphService.Queue:output_type -> comfyd.v1.QueueResponse
+	60,  // 137: comfyd.v1.GraphService.Save:output_type -> comfyd.v1.SaveResponse
+	62,  // 138: comfyd.v1.GraphService.Load:output_type -> comfyd.v1.LoadResponse
+	65,  // 139: comfyd.v1.GraphService.ListWorkflows:output_type -> comfyd.v1.ListWorkflowsResponse
+	46,  // 140: comfyd.v1.GraphService.GetNodeHistory:output_type -> comfyd.v1.GetNodeHistoryResponse
+	34,  // 141: comfyd.v1.GraphService.Lease:output_type -> comfyd.v1.LeaseResponse
+	71,  // 142: comfyd.v1.GraphService.AttachCanvas:output_type -> comfyd.v1.AttachCanvasResponse
+	83,  // 143: comfyd.v1.GraphService.ReportEditor:output_type -> comfyd.v1.ReportEditorResponse
+	130, // [130:144] is the sub-list for method output_type
+	116, // [116:130] is the sub-list for method input_type
+	116, // [116:116] is the sub-list for extension type_name
+	116, // [116:116] is the sub-list for extension extendee
+	0,   // [0:116] is the sub-list for field type_name
 }
 
 func init() { file_comfyd_v1_graph_proto_init() }
@@ -6608,27 +7651,30 @@ func file_comfyd_v1_graph_proto_init() {
 		(*Command_Arrange)(nil),
 		(*Command_SetNodeMode)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[59].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[63].OneofWrappers = []any{
 		(*AttachCanvasResponse_Attached)(nil),
 		(*AttachCanvasResponse_Patch)(nil),
 		(*AttachCanvasResponse_Queue)(nil),
 		(*AttachCanvasResponse_Load)(nil),
 		(*AttachCanvasResponse_Resync)(nil),
+		(*AttachCanvasResponse_Preview)(nil),
+		(*AttachCanvasResponse_LeaseUpdate)(nil),
 	}
-	file_comfyd_v1_graph_proto_msgTypes[67].OneofWrappers = []any{
+	file_comfyd_v1_graph_proto_msgTypes[74].OneofWrappers = []any{
 		(*ReportEditorRequest_PatchResult)(nil),
 		(*ReportEditorRequest_QueueResult)(nil),
 		(*ReportEditorRequest_LoadResult)(nil),
 		(*ReportEditorRequest_UserEdit)(nil),
 		(*ReportEditorRequest_Focus)(nil),
+		(*ReportEditorRequest_PreviewDecision)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_comfyd_v1_graph_proto_rawDesc), len(file_comfyd_v1_graph_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   71,
+			NumEnums:      8,
+			NumMessages:   78,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,6 +36,7 @@ const (
 	GraphService_Load_FullMethodName           = "/comfyd.v1.GraphService/Load"
 	GraphService_ListWorkflows_FullMethodName  = "/comfyd.v1.GraphService/ListWorkflows"
 	GraphService_GetNodeHistory_FullMethodName = "/comfyd.v1.GraphService/GetNodeHistory"
+	GraphService_Lease_FullMethodName          = "/comfyd.v1.GraphService/Lease"
 	GraphService_AttachCanvas_FullMethodName   = "/comfyd.v1.GraphService/AttachCanvas"
 	GraphService_ReportEditor_FullMethodName   = "/comfyd.v1.GraphService/ReportEditor"
 )
@@ -72,6 +73,9 @@ type GraphServiceClient interface {
 	// GetNodeHistory answers who changed a node (or a canvas) in the
 	// revisions still in the operation log (docs/provenance.md).
 	GetNodeHistory(ctx context.Context, in *GetNodeHistoryRequest, opts ...grpc.CallOption) (*GetNodeHistoryResponse, error)
+	// Lease takes, renews or releases a lease on nodes or a group of a canvas
+	// (docs/concurrent-editing.md, "Leases").
+	Lease(ctx context.Context, in *LeaseRequest, opts ...grpc.CallOption) (*LeaseResponse, error)
 	// AttachCanvas is the editor's long-lived stream: the tab sends its
 	// workflow and node types, then receives requests to apply.
 	AttachCanvas(ctx context.Context, in *AttachCanvasRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AttachCanvasResponse], error)
@@ -197,6 +201,16 @@ func (c *graphServiceClient) GetNodeHistory(ctx context.Context, in *GetNodeHist
 	return out, nil
 }
 
+func (c *graphServiceClient) Lease(ctx context.Context, in *LeaseRequest, opts ...grpc.CallOption) (*LeaseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LeaseResponse)
+	err := c.cc.Invoke(ctx, GraphService_Lease_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *graphServiceClient) AttachCanvas(ctx context.Context, in *AttachCanvasRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AttachCanvasResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &GraphService_ServiceDesc.Streams[0], GraphService_AttachCanvas_FullMethodName, cOpts...)
@@ -258,6 +272,9 @@ type GraphServiceServer interface {
 	// GetNodeHistory answers who changed a node (or a canvas) in the
 	// revisions still in the operation log (docs/provenance.md).
 	GetNodeHistory(context.Context, *GetNodeHistoryRequest) (*GetNodeHistoryResponse, error)
+	// Lease takes, renews or releases a lease on nodes or a group of a canvas
+	// (docs/concurrent-editing.md, "Leases").
+	Lease(context.Context, *LeaseRequest) (*LeaseResponse, error)
 	// AttachCanvas is the editor's long-lived stream: the tab sends its
 	// workflow and node types, then receives requests to apply.
 	AttachCanvas(*AttachCanvasRequest, grpc.ServerStreamingServer[AttachCanvasResponse]) error
@@ -305,6 +322,9 @@ func (UnimplementedGraphServiceServer) ListWorkflows(context.Context, *ListWorkf
 }
 func (UnimplementedGraphServiceServer) GetNodeHistory(context.Context, *GetNodeHistoryRequest) (*GetNodeHistoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetNodeHistory not implemented")
+}
+func (UnimplementedGraphServiceServer) Lease(context.Context, *LeaseRequest) (*LeaseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Lease not implemented")
 }
 func (UnimplementedGraphServiceServer) AttachCanvas(*AttachCanvasRequest, grpc.ServerStreamingServer[AttachCanvasResponse]) error {
 	return status.Error(codes.Unimplemented, "method AttachCanvas not implemented")
@@ -531,6 +551,24 @@ func _GraphService_GetNodeHistory_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GraphService_Lease_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LeaseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GraphServiceServer).Lease(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GraphService_Lease_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GraphServiceServer).Lease(ctx, req.(*LeaseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _GraphService_AttachCanvas_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(AttachCanvasRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -610,6 +648,10 @@ var GraphService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetNodeHistory",
 			Handler:    _GraphService_GetNodeHistory_Handler,
+		},
+		{
+			MethodName: "Lease",
+			Handler:    _GraphService_Lease_Handler,
 		},
 		{
 			MethodName: "ReportEditor",

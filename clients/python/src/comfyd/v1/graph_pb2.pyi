@@ -12,6 +12,10 @@ ACTOR_KIND_MCP: ActorKind
 ACTOR_KIND_SKILL: ActorKind
 ACTOR_KIND_UNSPECIFIED: ActorKind
 ACTOR_KIND_USER: ActorKind
+APPLY_MODE_APPLY: ApplyMode
+APPLY_MODE_PREVIEW: ApplyMode
+APPLY_MODE_PREVIEW_IF_SHOWN: ApplyMode
+APPLY_MODE_UNSPECIFIED: ApplyMode
 BATCH_MODE_ATOMIC: BatchMode
 BATCH_MODE_PARTIAL: BatchMode
 BATCH_MODE_UNSPECIFIED: BatchMode
@@ -24,6 +28,7 @@ GRAPH_ERROR_CODE_EDITOR_TIMEOUT: GraphErrorCode
 GRAPH_ERROR_CODE_IDEMPOTENCY_KEY_REUSED: GraphErrorCode
 GRAPH_ERROR_CODE_INVALID_COMMAND: GraphErrorCode
 GRAPH_ERROR_CODE_INVALID_NAME: GraphErrorCode
+GRAPH_ERROR_CODE_LEASED: GraphErrorCode
 GRAPH_ERROR_CODE_NODE_NOT_FOUND: GraphErrorCode
 GRAPH_ERROR_CODE_NO_LIVE_CANVAS: GraphErrorCode
 GRAPH_ERROR_CODE_REF_NOT_FOUND: GraphErrorCode
@@ -40,9 +45,19 @@ GRAPH_ORIGIN_AGENT: GraphOrigin
 GRAPH_ORIGIN_LOAD: GraphOrigin
 GRAPH_ORIGIN_UNSPECIFIED: GraphOrigin
 GRAPH_ORIGIN_USER: GraphOrigin
+LEASE_ACTION_ACQUIRE: LeaseAction
+LEASE_ACTION_LIST: LeaseAction
+LEASE_ACTION_RELEASE: LeaseAction
+LEASE_ACTION_RENEW: LeaseAction
+LEASE_ACTION_UNSPECIFIED: LeaseAction
 ON_STALE_REBASE: OnStale
 ON_STALE_REJECT: OnStale
 ON_STALE_UNSPECIFIED: OnStale
+PREVIEW_OUTCOME_ACCEPTED: PreviewOutcome
+PREVIEW_OUTCOME_REJECTED: PreviewOutcome
+PREVIEW_OUTCOME_TIMED_OUT: PreviewOutcome
+PREVIEW_OUTCOME_UNAVAILABLE: PreviewOutcome
+PREVIEW_OUTCOME_UNSPECIFIED: PreviewOutcome
 
 class Actor(_message.Message):
     __slots__ = ["kind", "name", "session_id", "skill"]
@@ -69,34 +84,40 @@ class ArrangeCommand(_message.Message):
     def __init__(self, node_ids: _Optional[_Iterable[_Union[NodeRef, _Mapping]]] = ..., x: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., y: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., spacing: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ...) -> None: ...
 
 class AttachCanvasRequest(_message.Message):
-    __slots__ = ["canvas_id", "focused", "object_info_json", "tab_revision", "title", "workflow_json"]
+    __slots__ = ["can_preview", "canvas_id", "focused", "object_info_json", "tab_revision", "title", "workflow_json"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    CAN_PREVIEW_FIELD_NUMBER: _ClassVar[int]
     FOCUSED_FIELD_NUMBER: _ClassVar[int]
     OBJECT_INFO_JSON_FIELD_NUMBER: _ClassVar[int]
     TAB_REVISION_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_JSON_FIELD_NUMBER: _ClassVar[int]
+    can_preview: bool
     canvas_id: str
     focused: bool
     object_info_json: str
     tab_revision: int
     title: str
     workflow_json: str
-    def __init__(self, canvas_id: _Optional[str] = ..., title: _Optional[str] = ..., workflow_json: _Optional[str] = ..., object_info_json: _Optional[str] = ..., focused: bool = ..., tab_revision: _Optional[int] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., title: _Optional[str] = ..., workflow_json: _Optional[str] = ..., object_info_json: _Optional[str] = ..., focused: bool = ..., tab_revision: _Optional[int] = ..., can_preview: bool = ...) -> None: ...
 
 class AttachCanvasResponse(_message.Message):
-    __slots__ = ["attached", "load", "patch", "queue", "resync"]
+    __slots__ = ["attached", "lease_update", "load", "patch", "preview", "queue", "resync"]
     ATTACHED_FIELD_NUMBER: _ClassVar[int]
+    LEASE_UPDATE_FIELD_NUMBER: _ClassVar[int]
     LOAD_FIELD_NUMBER: _ClassVar[int]
     PATCH_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     RESYNC_FIELD_NUMBER: _ClassVar[int]
     attached: Attached
+    lease_update: LeaseUpdate
     load: EditorLoadRequest
     patch: PatchRequest
+    preview: PreviewRequest
     queue: EditorQueueRequest
     resync: ResyncRequest
-    def __init__(self, attached: _Optional[_Union[Attached, _Mapping]] = ..., patch: _Optional[_Union[PatchRequest, _Mapping]] = ..., queue: _Optional[_Union[EditorQueueRequest, _Mapping]] = ..., load: _Optional[_Union[EditorLoadRequest, _Mapping]] = ..., resync: _Optional[_Union[ResyncRequest, _Mapping]] = ...) -> None: ...
+    def __init__(self, attached: _Optional[_Union[Attached, _Mapping]] = ..., patch: _Optional[_Union[PatchRequest, _Mapping]] = ..., queue: _Optional[_Union[EditorQueueRequest, _Mapping]] = ..., load: _Optional[_Union[EditorLoadRequest, _Mapping]] = ..., resync: _Optional[_Union[ResyncRequest, _Mapping]] = ..., preview: _Optional[_Union[PreviewRequest, _Mapping]] = ..., lease_update: _Optional[_Union[LeaseUpdate, _Mapping]] = ...) -> None: ...
 
 class Attached(_message.Message):
     __slots__ = ["canvas_id", "revision"]
@@ -270,27 +291,31 @@ class EditorQueueResult(_message.Message):
     def __init__(self, request_id: _Optional[int] = ..., ok: bool = ..., error: _Optional[str] = ..., prompt_id: _Optional[str] = ..., number: _Optional[int] = ..., prompt_json: _Optional[str] = ..., workflow_json: _Optional[str] = ...) -> None: ...
 
 class ExecuteBatchRequest(_message.Message):
-    __slots__ = ["base_revision", "canvas_id", "commands", "idempotency_key", "mode", "on_stale", "timeout_ms", "validate_only"]
+    __slots__ = ["apply_mode", "base_revision", "canvas_id", "commands", "idempotency_key", "mode", "on_stale", "preview_timeout_ms", "timeout_ms", "validate_only"]
+    APPLY_MODE_FIELD_NUMBER: _ClassVar[int]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     COMMANDS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     ON_STALE_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    apply_mode: ApplyMode
     base_revision: _wrappers_pb2.UInt64Value
     canvas_id: str
     commands: _containers.RepeatedCompositeFieldContainer[Command]
     idempotency_key: str
     mode: BatchMode
     on_stale: OnStale
+    preview_timeout_ms: int
     timeout_ms: int
     validate_only: bool
-    def __init__(self, canvas_id: _Optional[str] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., mode: _Optional[_Union[BatchMode, str]] = ..., timeout_ms: _Optional[int] = ..., on_stale: _Optional[_Union[OnStale, str]] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., mode: _Optional[_Union[BatchMode, str]] = ..., timeout_ms: _Optional[int] = ..., on_stale: _Optional[_Union[OnStale, str]] = ..., apply_mode: _Optional[_Union[ApplyMode, str]] = ..., preview_timeout_ms: _Optional[int] = ...) -> None: ...
 
 class ExecuteBatchResponse(_message.Message):
-    __slots__ = ["canvas_id", "errors", "ok", "rebased", "rebased_from", "refs", "replayed", "results", "revision"]
+    __slots__ = ["canvas_id", "errors", "ok", "preview", "rebased", "rebased_from", "refs", "replayed", "results", "revision"]
     class RefsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -301,6 +326,7 @@ class ExecuteBatchResponse(_message.Message):
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
     REBASED_FIELD_NUMBER: _ClassVar[int]
     REBASED_FROM_FIELD_NUMBER: _ClassVar[int]
     REFS_FIELD_NUMBER: _ClassVar[int]
@@ -310,37 +336,43 @@ class ExecuteBatchResponse(_message.Message):
     canvas_id: str
     errors: _containers.RepeatedCompositeFieldContainer[GraphError]
     ok: bool
+    preview: PreviewResult
     rebased: bool
     rebased_from: int
     refs: _containers.ScalarMap[str, int]
     replayed: bool
     results: _containers.RepeatedCompositeFieldContainer[CommandResult]
     revision: int
-    def __init__(self, ok: bool = ..., results: _Optional[_Iterable[_Union[CommandResult, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[GraphError, _Mapping]]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., replayed: bool = ..., refs: _Optional[_Mapping[str, int]] = ..., rebased: bool = ..., rebased_from: _Optional[int] = ...) -> None: ...
+    def __init__(self, ok: bool = ..., results: _Optional[_Iterable[_Union[CommandResult, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[GraphError, _Mapping]]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., replayed: bool = ..., refs: _Optional[_Mapping[str, int]] = ..., rebased: bool = ..., rebased_from: _Optional[int] = ..., preview: _Optional[_Union[PreviewResult, _Mapping]] = ...) -> None: ...
 
 class ExecuteRequest(_message.Message):
-    __slots__ = ["base_revision", "canvas_id", "command", "idempotency_key", "on_stale", "timeout_ms", "validate_only"]
+    __slots__ = ["apply_mode", "base_revision", "canvas_id", "command", "idempotency_key", "on_stale", "preview_timeout_ms", "timeout_ms", "validate_only"]
+    APPLY_MODE_FIELD_NUMBER: _ClassVar[int]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ON_STALE_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    apply_mode: ApplyMode
     base_revision: _wrappers_pb2.UInt64Value
     canvas_id: str
     command: Command
     idempotency_key: str
     on_stale: OnStale
+    preview_timeout_ms: int
     timeout_ms: int
     validate_only: bool
-    def __init__(self, canvas_id: _Optional[str] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., timeout_ms: _Optional[int] = ..., on_stale: _Optional[_Union[OnStale, str]] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., base_revision: _Optional[_Union[_wrappers_pb2.UInt64Value, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., validate_only: bool = ..., timeout_ms: _Optional[int] = ..., on_stale: _Optional[_Union[OnStale, str]] = ..., apply_mode: _Optional[_Union[ApplyMode, str]] = ..., preview_timeout_ms: _Optional[int] = ...) -> None: ...
 
 class ExecuteResponse(_message.Message):
-    __slots__ = ["canvas_id", "graph", "ok", "rebased", "rebased_from", "replayed", "result", "revision"]
+    __slots__ = ["canvas_id", "graph", "ok", "preview", "rebased", "rebased_from", "replayed", "result", "revision"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     GRAPH_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
     REBASED_FIELD_NUMBER: _ClassVar[int]
     REBASED_FROM_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
@@ -349,12 +381,13 @@ class ExecuteResponse(_message.Message):
     canvas_id: str
     graph: Graph
     ok: bool
+    preview: PreviewResult
     rebased: bool
     rebased_from: int
     replayed: bool
     result: CommandResult
     revision: int
-    def __init__(self, ok: bool = ..., result: _Optional[_Union[CommandResult, _Mapping]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., graph: _Optional[_Union[Graph, _Mapping]] = ..., replayed: bool = ..., rebased: bool = ..., rebased_from: _Optional[int] = ...) -> None: ...
+    def __init__(self, ok: bool = ..., result: _Optional[_Union[CommandResult, _Mapping]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., graph: _Optional[_Union[Graph, _Mapping]] = ..., replayed: bool = ..., rebased: bool = ..., rebased_from: _Optional[int] = ..., preview: _Optional[_Union[PreviewResult, _Mapping]] = ...) -> None: ...
 
 class Focus(_message.Message):
     __slots__ = ["focused"]
@@ -435,8 +468,9 @@ class GetNodeHistoryResponse(_message.Message):
     def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., from_revision: _Optional[int] = ..., ops: _Optional[_Iterable[_Union[GraphOp, _Mapping]]] = ..., truncated: bool = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ...) -> None: ...
 
 class Graph(_message.Message):
-    __slots__ = ["canvas_id", "links", "nodes", "revision", "stale", "title", "unchanged"]
+    __slots__ = ["canvas_id", "leases", "links", "nodes", "revision", "stale", "title", "unchanged"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASES_FIELD_NUMBER: _ClassVar[int]
     LINKS_FIELD_NUMBER: _ClassVar[int]
     NODES_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
@@ -444,13 +478,14 @@ class Graph(_message.Message):
     TITLE_FIELD_NUMBER: _ClassVar[int]
     UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     canvas_id: str
+    leases: _containers.RepeatedCompositeFieldContainer[Lease]
     links: _containers.RepeatedCompositeFieldContainer[Link]
     nodes: _containers.RepeatedCompositeFieldContainer[Node]
     revision: int
     stale: bool
     title: str
     unchanged: bool
-    def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., stale: bool = ..., title: _Optional[str] = ..., unchanged: bool = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., stale: bool = ..., title: _Optional[str] = ..., unchanged: bool = ..., leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ...) -> None: ...
 
 class GraphDelta(_message.Message):
     __slots__ = ["digest", "last_link_id", "last_node_id", "links_json", "nodes_json", "removed_link_ids", "removed_node_ids"]
@@ -471,24 +506,30 @@ class GraphDelta(_message.Message):
     def __init__(self, nodes_json: _Optional[_Iterable[str]] = ..., removed_node_ids: _Optional[_Iterable[int]] = ..., links_json: _Optional[_Iterable[str]] = ..., removed_link_ids: _Optional[_Iterable[int]] = ..., last_node_id: _Optional[int] = ..., last_link_id: _Optional[int] = ..., digest: _Optional[str] = ...) -> None: ...
 
 class GraphError(_message.Message):
-    __slots__ = ["code", "conflicts", "index", "message", "suggestions"]
+    __slots__ = ["code", "conflicts", "index", "lease", "leased_node_id", "message", "suggestions"]
     CODE_FIELD_NUMBER: _ClassVar[int]
     CONFLICTS_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
+    LEASED_NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     SUGGESTIONS_FIELD_NUMBER: _ClassVar[int]
     code: GraphErrorCode
     conflicts: _containers.RepeatedCompositeFieldContainer[RevisionConflict]
     index: int
+    lease: Lease
+    leased_node_id: int
     message: str
     suggestions: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, code: _Optional[_Union[GraphErrorCode, str]] = ..., message: _Optional[str] = ..., index: _Optional[int] = ..., suggestions: _Optional[_Iterable[str]] = ..., conflicts: _Optional[_Iterable[_Union[RevisionConflict, _Mapping]]] = ...) -> None: ...
+    def __init__(self, code: _Optional[_Union[GraphErrorCode, str]] = ..., message: _Optional[str] = ..., index: _Optional[int] = ..., suggestions: _Optional[_Iterable[str]] = ..., conflicts: _Optional[_Iterable[_Union[RevisionConflict, _Mapping]]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., leased_node_id: _Optional[int] = ...) -> None: ...
 
 class GraphOp(_message.Message):
-    __slots__ = ["actor", "command", "from_node_id", "link_id", "node_id", "origin", "revision", "summary", "time_ms", "widget"]
+    __slots__ = ["actor", "command", "from_node_id", "lease_holder", "lease_id", "link_id", "node_id", "origin", "revision", "summary", "time_ms", "widget"]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     FROM_NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_HOLDER_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     LINK_ID_FIELD_NUMBER: _ClassVar[int]
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
@@ -499,6 +540,8 @@ class GraphOp(_message.Message):
     actor: Actor
     command: Command
     from_node_id: int
+    lease_holder: Actor
+    lease_id: int
     link_id: int
     node_id: int
     origin: GraphOrigin
@@ -506,7 +549,7 @@ class GraphOp(_message.Message):
     summary: str
     time_ms: int
     widget: str
-    def __init__(self, revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., summary: _Optional[str] = ..., time_ms: _Optional[int] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., node_id: _Optional[int] = ..., link_id: _Optional[int] = ..., from_node_id: _Optional[int] = ..., widget: _Optional[str] = ...) -> None: ...
+    def __init__(self, revision: _Optional[int] = ..., origin: _Optional[_Union[GraphOrigin, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., summary: _Optional[str] = ..., time_ms: _Optional[int] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., node_id: _Optional[int] = ..., link_id: _Optional[int] = ..., from_node_id: _Optional[int] = ..., widget: _Optional[str] = ..., lease_id: _Optional[int] = ..., lease_holder: _Optional[_Union[Actor, _Mapping]] = ...) -> None: ...
 
 class InputSpec(_message.Message):
     __slots__ = ["default_value", "is_widget", "max", "min", "multiline", "name", "options", "required", "step", "tooltip", "type"]
@@ -533,6 +576,72 @@ class InputSpec(_message.Message):
     tooltip: str
     type: str
     def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., required: bool = ..., is_widget: bool = ..., default_value: _Optional[_Union[Value, _Mapping]] = ..., min: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., max: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., step: _Optional[_Union[_wrappers_pb2.DoubleValue, _Mapping]] = ..., options: _Optional[_Iterable[str]] = ..., multiline: bool = ..., tooltip: _Optional[str] = ...) -> None: ...
+
+class Lease(_message.Message):
+    __slots__ = ["expires_ms", "group", "group_pos", "group_size", "holder", "id", "node_ids", "taken_ms", "user_edited_node_ids", "user_edited_revision"]
+    EXPIRES_MS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    GROUP_POS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_MS_FIELD_NUMBER: _ClassVar[int]
+    USER_EDITED_NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    USER_EDITED_REVISION_FIELD_NUMBER: _ClassVar[int]
+    expires_ms: int
+    group: str
+    group_pos: Position
+    group_size: Position
+    holder: Actor
+    id: int
+    node_ids: _containers.RepeatedScalarFieldContainer[int]
+    taken_ms: int
+    user_edited_node_ids: _containers.RepeatedScalarFieldContainer[int]
+    user_edited_revision: int
+    def __init__(self, id: _Optional[int] = ..., holder: _Optional[_Union[Actor, _Mapping]] = ..., node_ids: _Optional[_Iterable[int]] = ..., group: _Optional[str] = ..., group_pos: _Optional[_Union[Position, _Mapping]] = ..., group_size: _Optional[_Union[Position, _Mapping]] = ..., taken_ms: _Optional[int] = ..., expires_ms: _Optional[int] = ..., user_edited_node_ids: _Optional[_Iterable[int]] = ..., user_edited_revision: _Optional[int] = ...) -> None: ...
+
+class LeaseRequest(_message.Message):
+    __slots__ = ["action", "canvas_id", "group", "lease_id", "node_ids", "ttl_ms"]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    TTL_MS_FIELD_NUMBER: _ClassVar[int]
+    action: LeaseAction
+    canvas_id: str
+    group: str
+    lease_id: int
+    node_ids: _containers.RepeatedScalarFieldContainer[int]
+    ttl_ms: int
+    def __init__(self, canvas_id: _Optional[str] = ..., action: _Optional[_Union[LeaseAction, str]] = ..., node_ids: _Optional[_Iterable[int]] = ..., group: _Optional[str] = ..., ttl_ms: _Optional[int] = ..., lease_id: _Optional[int] = ...) -> None: ...
+
+class LeaseResponse(_message.Message):
+    __slots__ = ["canvas_id", "lease", "leases", "ok", "refusal", "released", "revision"]
+    CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASES_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    canvas_id: str
+    lease: Lease
+    leases: _containers.RepeatedCompositeFieldContainer[Lease]
+    ok: bool
+    refusal: GraphError
+    released: int
+    revision: int
+    def __init__(self, ok: bool = ..., refusal: _Optional[_Union[GraphError, _Mapping]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., canvas_id: _Optional[str] = ..., revision: _Optional[int] = ..., released: _Optional[int] = ..., leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ...) -> None: ...
+
+class LeaseUpdate(_message.Message):
+    __slots__ = ["leases", "now_ms"]
+    LEASES_FIELD_NUMBER: _ClassVar[int]
+    NOW_MS_FIELD_NUMBER: _ClassVar[int]
+    leases: _containers.RepeatedCompositeFieldContainer[Lease]
+    now_ms: int
+    def __init__(self, leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ..., now_ms: _Optional[int] = ...) -> None: ...
 
 class Link(_message.Message):
     __slots__ = ["from_id", "from_slot", "id", "provenance", "to_id", "to_slot", "type"]
@@ -754,6 +863,40 @@ class Position(_message.Message):
     y: float
     def __init__(self, x: _Optional[float] = ..., y: _Optional[float] = ...) -> None: ...
 
+class PreviewDecision(_message.Message):
+    __slots__ = ["accepted", "request_id"]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    accepted: bool
+    request_id: int
+    def __init__(self, request_id: _Optional[int] = ..., accepted: bool = ...) -> None: ...
+
+class PreviewRequest(_message.Message):
+    __slots__ = ["commands", "deadline_ms", "destructive", "expected_node_ids", "request_id", "requested_by"]
+    COMMANDS_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_MS_FIELD_NUMBER: _ClassVar[int]
+    DESTRUCTIVE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_NODE_IDS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    commands: _containers.RepeatedCompositeFieldContainer[Command]
+    deadline_ms: int
+    destructive: _containers.RepeatedScalarFieldContainer[int]
+    expected_node_ids: _containers.RepeatedScalarFieldContainer[int]
+    request_id: int
+    requested_by: str
+    def __init__(self, request_id: _Optional[int] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ..., expected_node_ids: _Optional[_Iterable[int]] = ..., deadline_ms: _Optional[int] = ..., requested_by: _Optional[str] = ..., destructive: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class PreviewResult(_message.Message):
+    __slots__ = ["decided_by", "outcome", "waited_ms"]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    WAITED_MS_FIELD_NUMBER: _ClassVar[int]
+    decided_by: str
+    outcome: PreviewOutcome
+    waited_ms: int
+    def __init__(self, outcome: _Optional[_Union[PreviewOutcome, str]] = ..., decided_by: _Optional[str] = ..., waited_ms: _Optional[int] = ...) -> None: ...
+
 class Provenance(_message.Message):
     __slots__ = ["actor", "revision", "time_ms"]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
@@ -807,20 +950,22 @@ class RemoveNodeCommand(_message.Message):
     def __init__(self, node_id: _Optional[_Union[NodeRef, _Mapping]] = ...) -> None: ...
 
 class ReportEditorRequest(_message.Message):
-    __slots__ = ["canvas_id", "focus", "load_result", "patch_result", "queue_result", "user_edit"]
+    __slots__ = ["canvas_id", "focus", "load_result", "patch_result", "preview_decision", "queue_result", "user_edit"]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     FOCUS_FIELD_NUMBER: _ClassVar[int]
     LOAD_RESULT_FIELD_NUMBER: _ClassVar[int]
     PATCH_RESULT_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_DECISION_FIELD_NUMBER: _ClassVar[int]
     QUEUE_RESULT_FIELD_NUMBER: _ClassVar[int]
     USER_EDIT_FIELD_NUMBER: _ClassVar[int]
     canvas_id: str
     focus: Focus
     load_result: EditorLoadResult
     patch_result: PatchResult
+    preview_decision: PreviewDecision
     queue_result: EditorQueueResult
     user_edit: UserEdit
-    def __init__(self, canvas_id: _Optional[str] = ..., patch_result: _Optional[_Union[PatchResult, _Mapping]] = ..., queue_result: _Optional[_Union[EditorQueueResult, _Mapping]] = ..., load_result: _Optional[_Union[EditorLoadResult, _Mapping]] = ..., user_edit: _Optional[_Union[UserEdit, _Mapping]] = ..., focus: _Optional[_Union[Focus, _Mapping]] = ...) -> None: ...
+    def __init__(self, canvas_id: _Optional[str] = ..., patch_result: _Optional[_Union[PatchResult, _Mapping]] = ..., queue_result: _Optional[_Union[EditorQueueResult, _Mapping]] = ..., load_result: _Optional[_Union[EditorLoadResult, _Mapping]] = ..., user_edit: _Optional[_Union[UserEdit, _Mapping]] = ..., focus: _Optional[_Union[Focus, _Mapping]] = ..., preview_decision: _Optional[_Union[PreviewDecision, _Mapping]] = ...) -> None: ...
 
 class ReportEditorResponse(_message.Message):
     __slots__ = ["provenance_json", "revision"]
@@ -962,6 +1107,15 @@ class OnStale(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ActorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class LeaseAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ApplyMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class PreviewOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class GraphOrigin(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

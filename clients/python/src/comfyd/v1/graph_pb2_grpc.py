@@ -73,6 +73,11 @@ class GraphServiceStub(object):
                 request_serializer=comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryRequest.SerializeToString,
                 response_deserializer=comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryResponse.FromString,
                 )
+        self.Lease = channel.unary_unary(
+                '/comfyd.v1.GraphService/Lease',
+                request_serializer=comfyd_dot_v1_dot_graph__pb2.LeaseRequest.SerializeToString,
+                response_deserializer=comfyd_dot_v1_dot_graph__pb2.LeaseResponse.FromString,
+                )
         self.AttachCanvas = channel.unary_stream(
                 '/comfyd.v1.GraphService/AttachCanvas',
                 request_serializer=comfyd_dot_v1_dot_graph__pb2.AttachCanvasRequest.SerializeToString,
@@ -170,6 +175,14 @@ class GraphServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Lease(self, request, context):
+        """Lease takes, renews or releases a lease on nodes or a group of a canvas
+        (docs/concurrent-editing.md, "Leases").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AttachCanvas(self, request, context):
         """AttachCanvas is the editor's long-lived stream: the tab sends its
         workflow and node types, then receives requests to apply.
@@ -242,6 +255,11 @@ def add_GraphServiceServicer_to_server(servicer, server):
                     servicer.GetNodeHistory,
                     request_deserializer=comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryRequest.FromString,
                     response_serializer=comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryResponse.SerializeToString,
+            ),
+            'Lease': grpc.unary_unary_rpc_method_handler(
+                    servicer.Lease,
+                    request_deserializer=comfyd_dot_v1_dot_graph__pb2.LeaseRequest.FromString,
+                    response_serializer=comfyd_dot_v1_dot_graph__pb2.LeaseResponse.SerializeToString,
             ),
             'AttachCanvas': grpc.unary_stream_rpc_method_handler(
                     servicer.AttachCanvas,
@@ -451,6 +469,23 @@ class GraphService(object):
         return grpc.experimental.unary_unary(request, target, '/comfyd.v1.GraphService/GetNodeHistory',
             comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryRequest.SerializeToString,
             comfyd_dot_v1_dot_graph__pb2.GetNodeHistoryResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Lease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/comfyd.v1.GraphService/Lease',
+            comfyd_dot_v1_dot_graph__pb2.LeaseRequest.SerializeToString,
+            comfyd_dot_v1_dot_graph__pb2.LeaseResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
