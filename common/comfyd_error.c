@@ -119,6 +119,9 @@ static const struct {
     {CFD_ERR_JSONSCAN_DEPTH, "JSON nested too deeply"},
     {CFD_ERR_JSONSCAN_VALUES, "too many JSON values"},
     {CFD_ERR_OPTS_USAGE, "bad command line"},
+    {CFD_ERR_LGRAPH_LEASED, "leased by another holder"},
+    {CFD_ERR_LGRAPH_NOTFOUND, "no such node, group or lease"},
+    {CFD_ERR_LGRAPH_FULL, "too many leases"},
 };
 
 const char *cfd_strerror(int err)

@@ -13,7 +13,8 @@
  * store -500, wfstore -600, canvas -700, runs -800, graph -900, nodeinfo
  * -1000, jsonpb (and jsonpb_schema) -1100, sse -1200, mcp -1300, blobstore
  * -1400, checkpoint -1500, lease -1600, agent -1700, provider -1800, evring
- * -1900, skills -2000, session -2100, jsonscan -2200, opts -2300. The net
+ * -1900, skills -2000, session -2100, jsonscan -2200, opts -2300,
+ * lease_graph -2400. The net
  * band also holds the codes of bnet's protocol cores (net_*.h), in tens.
  * Modules whose only errors are shared ones (cfg, tools, provenance,
  * net_buf) use the common band alone. A new band takes the next hundred
@@ -62,9 +63,10 @@
 #define CFD_BAND_SESS -2100
 #define CFD_BAND_JSONSCAN -2200
 #define CFD_BAND_OPTS -2300
+#define CFD_BAND_LGRAPH -2400
 /* The number of bands, CFD_BAND_COMMON's included (the last is
  * -(CFD_BANDS - 1) * CFD_BAND_SIZE). */
-#define CFD_BANDS 24
+#define CFD_BANDS 25
 #define CFD_BAND_SIZE 100
 
 typedef enum cfd_err {
@@ -268,6 +270,12 @@ typedef enum cfd_err {
     /* -2300 .. -2399: flags and their environment twins (opts.h; its
      * outcomes HELP and VERSION are positive, not errors). */
     CFD_ERR_OPTS_USAGE = -2300,
+
+    /* -2400 .. -2499: leases on a canvas's nodes and groups
+     * (lease_graph.h). */
+    CFD_ERR_LGRAPH_LEASED = -2400,
+    CFD_ERR_LGRAPH_NOTFOUND = -2401,
+    CFD_ERR_LGRAPH_FULL = -2402,
 } cfd_err;
 
 /* A static string naming err: the component's own wording ("call is

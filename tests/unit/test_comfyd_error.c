@@ -26,6 +26,7 @@
 #include "jsonpb_schema.h"
 #include "jsonscan.h"
 #include "lease.h"
+#include "lease_graph.h"
 #include "mcp.h"
 #include "net_buf.h"
 #include "net_h2.h"
@@ -173,6 +174,9 @@ static const code_name codes[] = {
     C(CFD_ERR_JSONSCAN_DEPTH),
     C(CFD_ERR_JSONSCAN_VALUES),
     C(CFD_ERR_OPTS_USAGE),
+    C(CFD_ERR_LGRAPH_LEASED),
+    C(CFD_ERR_LGRAPH_NOTFOUND),
+    C(CFD_ERR_LGRAPH_FULL),
 };
 #define N_CODES (sizeof codes / sizeof codes[0])
 
@@ -385,6 +389,12 @@ static const alias aliases[] = {
     A(JSONSCAN_EDEPTH, CFD_BAND_JSONSCAN),
     A(JSONSCAN_EVALUES, CFD_BAND_JSONSCAN),
     A(OPTS_EUSAGE, CFD_BAND_OPTS),
+    A(LGRAPH_OK, CFD_BAND_LGRAPH),
+    A(LGRAPH_EINVAL, CFD_BAND_LGRAPH),
+    A(LGRAPH_ELEASED, CFD_BAND_LGRAPH),
+    A(LGRAPH_ENOTFOUND, CFD_BAND_LGRAPH),
+    A(LGRAPH_EFULL, CFD_BAND_LGRAPH),
+    A(LGRAPH_ENOMEM, CFD_BAND_LGRAPH),
 };
 #define N_ALIASES (sizeof aliases / sizeof aliases[0])
 
