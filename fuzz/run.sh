@@ -32,14 +32,14 @@ build() { # name sources-and-libs...
   "${CC[@]}" -M -Wno-unused-command-line-argument "$@" >"$out/$name.d"
 }
 
-build fuzz_skill fuzz/fuzz_skill.c core/skills.c common/text.c common/log.c -lyaml -lpthread
+build fuzz_skill fuzz/fuzz_skill.c core/skills.c core/preview_policy.c common/text.c common/log.c -lyaml -lpthread
 build fuzz_sse fuzz/fuzz_sse.c common/sse.c common/text.c
 build fuzz_jsonpb fuzz/fuzz_jsonpb.c "${JSONPB[@]}" common/text.c "${PB[@]}" -lprotobuf-c -lyajl
 build fuzz_graph fuzz/fuzz_graph.c "${NODEINFO[@]}" core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/text.c common/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread
 build fuzz_provenance fuzz/fuzz_provenance.c core/provenance.c "${NODEINFO[@]}" core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/jsontree.c \
   common/text.c common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
-build fuzz_lease_graph fuzz/fuzz_lease_graph.c core/lease_graph.c core/graph_rebase.c core/provenance.c core/nodeinfo.c \
+build fuzz_lease_graph fuzz/fuzz_lease_graph.c core/lease_graph.c core/graph_rebase.c core/provenance.c "${NODEINFO[@]}" \
   core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c \
   common/jsonscan.c common/jsontree.c common/text.c common/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread -lm
