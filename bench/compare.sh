@@ -8,7 +8,9 @@
 #   bench/compare.sh [BUILD_DIR] [--reps N] [--requests N] [--conc-seconds S]
 #                    [--lat-turns N] [--big-requests N] [--quick]
 #
-# BUILD_DIR (default: build) holds comfyd and comfyd-bridge; build it with
+# BUILD_DIR (default: build) holds comfyd and comfyd-bridge (EDITOR, default
+# tests/graph/editor.mjs, is the headless tab: an older checkout's can be
+# measured the same way); build it with
 # -DCMAKE_BUILD_TYPE=RelWithDebInfo or Release. The peers are copied from
 # PEERS_SRC (default: ../shared/peers next to the repository) into the
 # git-ignored PEERS_DIR (default: build/peers) and `npm ci` runs there; the
@@ -33,7 +35,8 @@ CONC_SECONDS=5      # the 16-caller closed loop (after 1 s of warm-up)
 LAT_TURNS=300       # user_message turns timed (after 100 warm-up turns)
 BIG_REQUESTS=200    # round trips on the 500-node canvas
 # Idle WebSockets: the memory per connection is the slope between FROM and
-# TO open connections (the bridge serves at most 256 connections).
+# TO open connections (the comfyd range stays under 256, the default limit
+# of earlier bridges, so older builds are measured the same way).
 IDLE_PEER="400 1200"
 IDLE_COMFYD="50 240"
 SUBSCRIBERS=100
@@ -45,7 +48,7 @@ while [ $# -gt 0 ]; do
     --lat-turns) LAT_TURNS=$2; shift 2 ;;
     --big-requests) BIG_REQUESTS=$2; shift 2 ;;
     --quick) REPS=1 REQUESTS=300 WARMUP=100 CONC_SECONDS=2 LAT_TURNS=100 BIG_REQUESTS=50; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
     esac
@@ -55,7 +58,7 @@ PY=/usr/bin/python3
 PEERS_SRC=${PEERS_SRC:-$(cd "$repo/.." && pwd)/shared/peers}
 PEERS_DIR=${PEERS_DIR:-$repo/build/peers}
 OBJECT_INFO=$repo/tests/fixtures/object_info.json
-EDITOR=$repo/tests/graph/editor.mjs
+EDITOR=${EDITOR:-$repo/tests/graph/editor.mjs}
 
 fail() { echo "compare.sh: $*" >&2; exit 1; }
 for b in "$build/core/comfyd" "$build/bridge/comfyd-bridge"; do

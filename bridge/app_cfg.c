@@ -106,6 +106,7 @@ void app_cfg_usage(FILE *f, const char *prog)
             "  --log-level LEVEL      debug, info, warn or error\n"
             "                         [COMFYD_BRIDGE_LOG_LEVEL, default info]\n"
             "  --max-connections N    open connections at most; one more is answered 503\n"
+            "                         (cut to the open files limit, raised to its hard limit)\n"
             "                         [COMFYD_BRIDGE_MAX_CONNECTIONS, default %d]\n"
             "  --max-unauth-connections N\n"
             "                         of those, connections that have not yet sent a valid token;\n"

@@ -14,7 +14,7 @@
 #define APP_MAX_NAMES 32
 /* Connection limits (docs/security.md): bnet's defaults, and the bounds of
  * --max-connections, --max-unauth-connections, --handshake-timeout-ms. */
-#define APP_DEFAULT_MAX_CONNECTIONS 256
+#define APP_DEFAULT_MAX_CONNECTIONS 16384
 #define APP_DEFAULT_MAX_UNAUTH 64
 #define APP_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define APP_MAX_MAX_CONNECTIONS 65536

@@ -2,6 +2,9 @@
  * connections, stopping (bnet.h; the parts are listed in bnet_int.h). */
 #include "bnet_int.h"
 
+#include <stdint.h>
+#include <sys/resource.h>
+
 const char *bnet_strerror(int err)
 {
     return cfd_strerror(err);
@@ -111,6 +114,54 @@ static int start_listening(bnet *s, const bnet_opts *o)
     return BNET_OK;
 }
 
+/* The open files limit: the soft limit raised to the hard one (a server
+ * holding thousands of WebSockets needs more than the usual 1024; nothing
+ * here uses select()), then max_connections cut to what fits under it, so
+ * the connection over the limit is answered 503 instead of failing to be
+ * accepted. Says in the log what the limits are. */
+static void fit_fd_limit(bnet_limits *l)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl)) {
+        LOG_W("bnet", "cannot read the open files limit: %s", strerror(errno));
+        return;
+    }
+    rlim_t was = rl.rlim_cur;
+    if (rl.rlim_cur != rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl.rlim_cur = rl.rlim_max;
+        else
+            LOG_W("bnet", "cannot raise the open files limit from %llu to %llu: %s",
+                  (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+                  strerror(errno));
+    }
+    size_t fit = 0;
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)SIZE_MAX)
+        fit = SIZE_MAX;
+    else if (rl.rlim_cur > BNET_FD_RESERVE)
+        fit = (size_t)rl.rlim_cur - BNET_FD_RESERVE;
+    /* At least one connection, whatever the limit: the bridge still serves. */
+    if (fit < 1) fit = 1;
+    char lim[64];
+    if (rl.rlim_cur == RLIM_INFINITY)
+        snprintf(lim, sizeof lim, "unlimited");
+    else if (was != rl.rlim_cur)
+        snprintf(lim, sizeof lim, "%llu (raised from %llu)", (unsigned long long)rl.rlim_cur,
+                 (unsigned long long)was);
+    else
+        snprintf(lim, sizeof lim, "%llu", (unsigned long long)rl.rlim_cur);
+    if (l->max_connections > fit) {
+        LOG_W("bnet",
+              "connections: at most %zu, not %zu: the open files limit is %s and %d descriptors "
+              "are kept for other uses (raise it with ulimit -n or LimitNOFILE=)",
+              fit, l->max_connections, lim, BNET_FD_RESERVE);
+        l->max_connections = fit;
+    } else {
+        LOG_N("bnet", "connections: at most %zu; open files limit %s", l->max_connections, lim);
+    }
+}
+
 int bnet_create(bnet **out, uv_loop_t *loop, const bnet_opts *o)
 {
     if (!loop || !o || o->port < 0 || o->port > 65535 || !limits_valid(&o->limits))
@@ -119,6 +170,7 @@ int bnet_create(bnet **out, uv_loop_t *loop, const bnet_opts *o)
     if (!s) return BNET_E_NOMEM;
     s->loop = loop;
     s->lim = o->limits;
+    fit_fd_limit(&s->lim);
     if (s->lim.max_unauth_connections > s->lim.max_connections)
         s->lim.max_unauth_connections = s->lim.max_connections;
     pthread_mutex_init(&s->mu, NULL);

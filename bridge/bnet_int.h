@@ -39,10 +39,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Defaults. Browsers open at most 6 connections per origin and agents a
- * few; 256 leaves room without letting a runaway client exhaust fds. */
+/* Defaults. 10,000 idle WebSockets (panels, editors, agents' event
+ * streams) with room to spare: about 1.7 KB each, so the default costs
+ * under 30 MB when full. The process's open files limit caps it further
+ * (bnet_create: a connection over the cap gets a 503, never an accept that
+ * fails for want of a descriptor). */
 #define BNET_DEFAULT_PORT 8189
-#define BNET_DEFAULT_MAX_CONNECTIONS 256
+#define BNET_DEFAULT_MAX_CONNECTIONS 16384
+/* Descriptors kept out of the connection budget: the listener, the event
+ * loop's own, the core's channels, log and data files, and the connections
+ * that are being answered 503 (MAX_REFUSING) while they close. */
+#define BNET_FD_RESERVE (64 + MAX_REFUSING)
 /* Connections without a valid token yet: a browser's few plus agents
  * connecting at once fit; a flood of idle sockets gets no more. */
 #define BNET_DEFAULT_MAX_UNAUTH 64

@@ -172,7 +172,12 @@ struct canvas {
     provn_actor sent_who;
     uint64_t sent_rid, report_rid;
     lgraph *leases; /* leases on its nodes (lease_graph.h; canvas_lease.c) */
-    int closed;     /* shut down */
+    /* The revisions of the last whole provenance and of the last one
+     * handed to the attached tab (0: none since it attached): a tab that
+     * holds one in between gets only what changed after it (prov_reply in
+     * canvas_tab.c). */
+    uint64_t prov_base, prov_sent;
+    int closed; /* shut down */
     /* Under m->mu (attached and att_id are written with mu held too). */
     int attached;
     uint64_t att_id;

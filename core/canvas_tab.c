@@ -138,6 +138,7 @@ int canvas_attach(canvas_mgr *m, const Comfyd__V1__AttachCanvasRequest *req,
     cv->tab_id = id;
     cv->tab_revision = req->tab_revision;
     cv->can_preview = req->can_preview;
+    cv->prov_base = cv->prov_sent = 0;
     free(cv->title);
     cv->title = xstrdup(req->title);
     pthread_mutex_lock(&m->mu);
@@ -356,6 +357,54 @@ int canvas_report(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uin
     return canvas_report_ex(m, req, revision, NULL, err);
 }
 
+/* The provenance for the ack of a report that took the canvas to revision
+ * `now` (cv->mu held), malloc'd, or NULL (too large: the tab then keeps
+ * none, or keeps what it has). On a big canvas the whole provenance on
+ * every ack was most of the core's and the bridge's work per command, so
+ * when the tab holds one the core handed out since the last whole one
+ * (the report says which: PatchResult/UserEdit.provenance_revision), it
+ * gets only the records changed since then; every record made after a
+ * revision carries a later one. Whole: after an attach, for a load (whose
+ * records may come from its workflow, older), for a report without a
+ * delta (the user may have opened another workflow's text in the tab), and
+ * when the tab holds none or another (an undo in the frontend puts the
+ * workflow's older extra back; a change of another acked report overtook
+ * this one). */
+static char *prov_reply(canvas *cv, const Comfyd__V1__ReportEditorRequest *req, uint64_t now)
+{
+    uint64_t held = 0;
+    int delta = 0;
+    if (req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_PATCH_RESULT) {
+        held = req->patch_result->provenance_revision;
+        delta = req->patch_result->delta &&
+                !(req->patch_result->workflow_json && *req->patch_result->workflow_json);
+    } else if (req->report_case == COMFYD__V1__REPORT_EDITOR_REQUEST__REPORT_USER_EDIT) {
+        held = req->user_edit->provenance_revision;
+        delta = req->user_edit->delta &&
+                !(req->user_edit->workflow_json && *req->user_edit->workflow_json);
+    }
+    int changes = delta && cv->prov_base && held >= cv->prov_base && held <= cv->prov_sent;
+    /* Each node and link record takes more than CANVAS_PROV_MIN_RECORD
+     * bytes: a graph that surely gives more than CANVAS_MAX_PROV_REPLY is
+     * not even written whole. */
+    size_t objects = graph_node_count(cv->g) + graph_link_count(cv->g);
+    char *pj = NULL;
+    size_t plen = 0;
+    if (changes)
+        pj = provn_changes_json(cv->provn, cv->g, now, held, &plen, NULL);
+    else if (objects <= CANVAS_MAX_PROV_REPLY / CANVAS_PROV_MIN_RECORD)
+        pj = provn_to_json(cv->provn, cv->g, now, &plen, NULL);
+    if (!pj || plen > CANVAS_MAX_PROV_REPLY) {
+        free(pj);
+        /* A whole one not handed out: the tab's is unknown from now on. */
+        if (!changes) cv->prov_base = cv->prov_sent = 0;
+        return NULL;
+    }
+    if (!changes) cv->prov_base = now;
+    cv->prov_sent = now;
+    return pj;
+}
+
 int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, uint64_t *revision,
                      char **provenance_json, canvas_error *err)
 {
@@ -475,19 +524,8 @@ int canvas_report_ex(canvas_mgr *m, const Comfyd__V1__ReportEditorRequest *req, 
     }
     cv->report_rid = 0;
     *revision = graph_revision(cv->g);
-    /* Each node and link record takes more than CANVAS_PROV_MIN_RECORD
-     * bytes: a graph that surely gives more than CANVAS_MAX_PROV_REPLY is
-     * not even written. */
-    size_t objects = graph_node_count(cv->g) + graph_link_count(cv->g);
-    if (provenance_json && *revision != rev_before &&
-        objects <= CANVAS_MAX_PROV_REPLY / CANVAS_PROV_MIN_RECORD) {
-        size_t plen = 0;
-        char *pj = provn_to_json(cv->provn, cv->g, *revision, &plen, NULL);
-        if (pj && plen <= CANVAS_MAX_PROV_REPLY)
-            *provenance_json = pj;
-        else
-            free(pj);
-    }
+    if (provenance_json && *revision != rev_before)
+        *provenance_json = prov_reply(cv, req, *revision);
     pthread_mutex_unlock(&cv->mu);
     cv_fin_run(m, &fin);
     cv_unref(cv);

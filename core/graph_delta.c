@@ -46,6 +46,17 @@ static uint32_t utf8_next(const unsigned char **p)
 static void dg_str(uint32_t *h, const char *s)
 {
     if (!s) s = "";
+    /* Node types are ASCII: one code unit a byte, no decoding (the
+     * digest runs over every node on each delta). */
+    size_t ascii = 0;
+    while (s[ascii] && !((unsigned char)s[ascii] & 0x80))
+        ascii++;
+    if (!s[ascii]) {
+        dg_num(h, (double)ascii);
+        for (size_t i = 0; i < ascii; i++)
+            dg_word(h, (unsigned char)s[i]);
+        return;
+    }
     uint32_t units = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p;)
         units += utf8_next(&p) > 0xFFFF ? 2 : 1;

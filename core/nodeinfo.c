@@ -264,9 +264,35 @@ static int cmp_seq_type(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static uint64_t name_hash(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return h;
+}
+
+/* Fills ni->by_name from ni->types (names are unique there). */
+static int build_by_name(nodeinfo *ni)
+{
+    size_t cap = 16;
+    while (cap < 2 * ni->n_types)
+        cap *= 2;
+    if (!(ni->by_name = calloc(cap, sizeof *ni->by_name))) return NODEINFO_ENOMEM;
+    ni->cap_by_name = cap;
+    for (size_t i = 0; i < ni->n_types; i++) {
+        size_t k = (size_t)name_hash(ni->types[i].name) & (cap - 1);
+        while (ni->by_name[k])
+            k = (k + 1) & (cap - 1);
+        ni->by_name[k] = (uint32_t)i + 1;
+    }
+    return NODEINFO_OK;
+}
+
 static void nodeinfo_free(nodeinfo *ni)
 {
     if (!ni) return;
+    free(ni->by_name);
     free(ni->types);
     nodeindex_destroy(ni->index);
     free(ni->skip_reason);
@@ -378,6 +404,7 @@ int nodeinfo_create(nodeinfo **out, const char *json, size_t len, unsigned flags
     for (size_t i = 0; i < m; i++)
         ni->types[i] = tmp[i].t;
     ni->n_types = m;
+    if ((rc = build_by_name(ni)) != NODEINFO_OK) goto fail;
     /* Built once here so that each search is one pass, not a parse. */
     if ((rc = nodeindex_create(&ni->index, ni->types, m)) != NODEINFO_OK) goto fail;
     free(tmp);
@@ -417,6 +444,14 @@ const nodeinfo_type *nodeinfo_at(const nodeinfo *ni, size_t i)
 const nodeinfo_type *nodeinfo_find(const nodeinfo *ni, const char *name)
 {
     if (!ni || !name) return NULL;
+    if (ni->by_name) {
+        size_t mask = ni->cap_by_name - 1;
+        for (size_t k = (size_t)name_hash(name) & mask; ni->by_name[k]; k = (k + 1) & mask) {
+            const nodeinfo_type *t = &ni->types[ni->by_name[k] - 1];
+            if (strcmp(t->name, name) == 0) return t;
+        }
+        return NULL;
+    }
     size_t lo = 0, hi = ni->n_types;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -625,8 +625,23 @@ static void j_use(const provn *p, jw *w, const prec *r)
     if (r->actor && !w->map[r->actor - 1]) w->map[r->actor - 1] = (uint32_t)++w->n_out;
 }
 
-char *provn_to_json(const provn *p, const graph *g, uint64_t revision, size_t *len,
-                    size_t *n_records)
+/* A node's record changed after revision `since` (0: every record counts).
+ * Whatever changes a node (created, moved, a widget set) sets its `last`,
+ * so `last` is the newest of its records. */
+static int node_since(const pnode *nd, uint64_t since)
+{
+    return nd && (!since || nd->last.rev > since);
+}
+
+static int link_since(const plink *pl, uint64_t since)
+{
+    return pl && (!since || pl->r.rev > since);
+}
+
+/* provn_to_json (since 0) and provn_changes_json: the records of g's nodes
+ * and links changed after `since`, and the actors those use. */
+static char *to_json(const provn *p, const graph *g, uint64_t revision, uint64_t since, size_t *len,
+                     size_t *n_records)
 {
     jw w = {0};
     size_t recs = 0;
@@ -634,7 +649,7 @@ char *provn_to_json(const provn *p, const graph *g, uint64_t revision, size_t *l
     /* Number the actors in use, in first-use order. */
     for (size_t i = 0; i < graph_node_count(g); i++) {
         const pnode *nd = imap_get(&p->nodes, graph_node_at(g, i)->id);
-        if (!nd) continue;
+        if (!node_since(nd, since)) continue;
         j_use(p, &w, &nd->last);
         j_use(p, &w, &nd->created);
         for (size_t k = 0; k < nd->n_w; k++)
@@ -642,7 +657,7 @@ char *provn_to_json(const provn *p, const graph *g, uint64_t revision, size_t *l
     }
     for (size_t i = 0; i < graph_link_count(g); i++) {
         const plink *pl = imap_get(&p->links, graph_link_at(g, i)->id);
-        if (pl) j_use(p, &w, &pl->r);
+        if (link_since(pl, since)) j_use(p, &w, &pl->r);
     }
     if (!(w.g = yajl_gen_alloc(NULL))) {
         free(w.map);
@@ -653,6 +668,10 @@ char *provn_to_json(const provn *p, const graph *g, uint64_t revision, size_t *l
     j_int(&w, PROVN_JSON_VERSION);
     j_str(&w, "revision");
     j_int(&w, (long long)revision);
+    if (since) {
+        j_str(&w, "since");
+        j_int(&w, (long long)since);
+    }
     j_str(&w, "actors");
     if (!w.bad && yajl_gen_array_open(w.g) != yajl_gen_status_ok) w.bad = 1;
     for (size_t pos = 1; pos <= w.n_out; pos++) {
@@ -674,7 +693,7 @@ char *provn_to_json(const provn *p, const graph *g, uint64_t revision, size_t *l
     j_open(&w);
     for (size_t i = 0; i < graph_node_count(g); i++) {
         const pnode *nd = imap_get(&p->nodes, graph_node_at(g, i)->id);
-        if (!nd || !nd->last.actor) continue;
+        if (!node_since(nd, since) || !nd->last.actor) continue;
         recs++;
         snprintf(key, sizeof key, "%lld", (long long)nd->id);
         j_str(&w, key);
@@ -706,7 +725,7 @@ char *provn_to_json(const provn *p, const graph *g, uint64_t revision, size_t *l
     j_open(&w);
     for (size_t i = 0; i < graph_link_count(g); i++) {
         const plink *pl = imap_get(&p->links, graph_link_at(g, i)->id);
-        if (!pl || !pl->r.actor) continue;
+        if (!link_since(pl, since) || !pl->r.actor) continue;
         recs++;
         snprintf(key, sizeof key, "%lld", (long long)pl->id);
         j_str(&w, key);
@@ -726,6 +745,18 @@ char *provn_to_json(const provn *p, const graph *g, uint64_t revision, size_t *l
     }
     yajl_gen_free(w.g);
     return out;
+}
+
+char *provn_to_json(const provn *p, const graph *g, uint64_t revision, size_t *len,
+                    size_t *n_records)
+{
+    return to_json(p, g, revision, 0, len, n_records);
+}
+
+char *provn_changes_json(const provn *p, const graph *g, uint64_t revision, uint64_t since,
+                         size_t *len, size_t *n_records)
+{
+    return to_json(p, g, revision, since, len, n_records);
 }
 
 /* Parses json[0..len) into a tree within the graph module's limits. */

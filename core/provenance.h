@@ -122,6 +122,13 @@ Comfyd__V1__Provenance *provn_node_provenance(const provn *p, int64_t id);
  * nodes and links have one. NULL on out of memory. */
 char *provn_to_json(const provn *p, const graph *g, uint64_t revision, size_t *len,
                     size_t *n_records);
+/* The same for the records changed after revision `since` only (nodes
+ * whose newest record, links whose record, is newer), with "since": since
+ * in the JSON; the actors are numbered among those records. A tab that
+ * holds the provenance as of `since` merges it (docs/provenance.md);
+ * since 0 is provn_to_json. NULL on out of memory. */
+char *provn_changes_json(const provn *p, const graph *g, uint64_t revision, uint64_t since,
+                         size_t *len, size_t *n_records);
 /* Reads extra.comfyd.provenance from the workflow json[0..len) (a workflow
  * without one is PROVN_OK with nothing changed) and takes its records for
  * the nodes, widgets and links of g that have no record or whose record

@@ -605,8 +605,61 @@ kill -TERM "$SRV_PID"
 wait "$SRV_PID"
 check "third server exits 0" "0" "$?"
 SRV_PID=
-if grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error' "$TMP/err" "$TMP/err2" "$TMP/err3"; then
-    fail "sanitizer report" "$(grep -m3 'ERROR\|runtime error' "$TMP/err" "$TMP/err2" "$TMP/err3")"
+# ---- the open files limit: soft 200, hard 300 ----
+# The server raises the soft limit to the hard one, cuts --max-connections
+# 1000 to what fits under it (300 less 128 kept for other uses: 172), says
+# so in its log, and answers the connection over that 503 (an accept that
+# failed for want of a descriptor would be a reset, or a hang).
+(ulimit -Sn 200 && ulimit -Hn 300 && exec "$SERVER" --port 0 --token-file "$TMP/token" \
+    --max-connections 1000 --max-unauth-connections 16 >"$TMP/out4" 2>"$TMP/err4") &
+SRV_PID=$!
+for _ in $(seq 100); do grep -q '^port ' "$TMP/out4" 2>/dev/null && break; sleep 0.05; done
+PORT4=$(awk '/^port /{print $2}' "$TMP/out4")
+grep -q 'connections: at most 172, not 1000: the open files limit is 300 (raised from 200)' "$TMP/err4" &&
+    ok "open files limit raised to the hard one and connections cut to fit, in the log" ||
+    fail "open files limit log" "$(cat "$TMP/err4")"
+PORT=$PORT4 $PY - <<'EOF'
+import os, socket, sys
+PORT = int(os.environ["PORT"])
+TOK = os.environ["TOK"]
+held = []
+for _ in range(172):
+    h = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+    h.sendall(("GET /hello HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n\r\n"
+               % (PORT, TOK)).encode())
+    got = b""
+    while b"hello" not in got:
+        b = h.recv(4096)
+        if not b:
+            print("FAIL connection %d of 172 closed: %r" % (len(held) + 1, got[:60]))
+            sys.exit(1)
+        got += b
+    held.append(h)
+s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+d = b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        d += b
+except socket.timeout:
+    pass
+ok = d.startswith(b"HTTP/1.1 503") and b"too many connections" in d
+print(("ok   " if ok else "FAIL ") + "172 connections held under the open files limit, the next -> 503" +
+      ("" if ok else ": %r" % d[:80]))
+for h in held:
+    h.close()
+sys.exit(0 if ok else 1)
+EOF
+FAILS=$((FAILS + $?))
+check "fourth server still answers" "200" "$(code -H "$AUTH" http://127.0.0.1:$PORT4/hello)"
+kill -TERM "$SRV_PID"
+wait "$SRV_PID"
+check "fourth server exits 0" "0" "$?"
+SRV_PID=
+if grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error' "$TMP/err" "$TMP/err2" "$TMP/err3" "$TMP/err4"; then
+    fail "sanitizer report" "$(grep -m3 'ERROR\|runtime error' "$TMP/err" "$TMP/err2" "$TMP/err3" "$TMP/err4")"
 fi
 
 echo "bridge_net: $FAILS failure(s)"

@@ -26,7 +26,7 @@ import { applyPatch, setWidget } from "../../web/src/executor/commands.js";
 // What a patch changed, reported instead of the whole workflow.
 import { graphIds, graphDelta } from "../../web/src/executor/delta.js";
 // The provenance the core hands back, kept in extra.comfyd.provenance.
-import { keepProvenance } from "../../web/src/executor/graphops.js";
+import { heldProvenance, keepProvenance } from "../../web/src/executor/graphops.js";
 // What a preview shows (ghost nodes, changed widgets, removed nodes).
 import { describePreview } from "../../web/src/executor/preview.js";
 
@@ -519,6 +519,7 @@ export class HeadlessEditor extends EventEmitter {
       ok: out.ok,
       results: out.results,
       tab_revision: this.tabRevision,
+      provenance_revision: heldProvenance(this.graph),
     };
     if (!out.ok) reply.error = out.error;
     // The last answers, for a resync that asks for one again.
@@ -649,7 +650,7 @@ export class HeadlessEditor extends EventEmitter {
       for (const [id, text] of nodeText()) if (pre.get(id) !== text) touched.add(id);
       const delta = graphDelta(this.graph, ids, touched);
       if (this.opts.corruptDelta) this.opts.corruptDelta(delta);
-      this.send({ type: "user_edit", delta, tab_revision: this.tabRevision });
+      this.send({ type: "user_edit", delta, tab_revision: this.tabRevision, provenance_revision: heldProvenance(this.graph) });
     } else this.send({ type: "user_edit", workflow_json: this.workflowJson(), tab_revision: this.tabRevision });
     return ack;
   }

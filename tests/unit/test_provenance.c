@@ -314,6 +314,50 @@ static void json_round_trip_through_a_workflow(void **state)
     provn_destroy(p);
 }
 
+/* The records changed after a revision only, with the actors they use. */
+static void changes_since_a_revision_only(void **state)
+{
+    (void)state;
+    provn *p = NULL;
+    assert_int_equal(provn_create(&p), PROVN_OK);
+    graph *g = empty_graph();
+    provn_actor bot = actor(COMFYD__V1__ACTOR_KIND__ACTOR_KIND_MCP, NULL, NULL, "bot");
+    provn_actor user = actor(COMFYD__V1__ACTOR_KIND__ACTOR_KIND_USER, NULL, NULL, NULL);
+    commit(p, g, wf_a, 2, &bot);
+    commit(p, g, wf_b, 3, &user); /* node 1 moved, its steps set */
+    size_t len = 0, recs = 0;
+    char *pj = provn_changes_json(p, g, 3, 2, &len, &recs);
+    assert_non_null(pj);
+    assert_int_equal(recs, 1);
+    assert_int_equal(strlen(pj), len);
+    /* Node 1 with all its records (its creation by bot among them); node 2
+     * and the link are as of revision 2, left out. */
+    assert_non_null(strstr(pj, "\"revision\":3,\"since\":2,"));
+    assert_non_null(
+        strstr(pj, "\"actors\":[{\"kind\":\"user\"},{\"kind\":\"mcp\",\"name\":\"bot\"}]"));
+    assert_non_null(strstr(pj, "\"nodes\":{\"1\":{\"by\":0,\"rev\":3,"));
+    assert_non_null(strstr(pj, "\"created\":{\"by\":1,\"rev\":2,"));
+    assert_null(strstr(pj, "\"2\":"));
+    assert_non_null(strstr(pj, "\"links\":{}"));
+    free(pj);
+    /* Nothing changed after 3: no records, no actors. */
+    pj = provn_changes_json(p, g, 3, 3, &len, &recs);
+    assert_non_null(pj);
+    assert_int_equal(recs, 0);
+    assert_string_equal(pj, "{\"v\":1,\"revision\":3,\"since\":3,\"actors\":[],\"nodes\":{},"
+                            "\"links\":{}}");
+    free(pj);
+    /* since 0 is the whole provenance. */
+    char *all = provn_to_json(p, g, 3, &len, &recs);
+    char *all0 = provn_changes_json(p, g, 3, 0, NULL, NULL);
+    assert_int_equal(recs, 3);
+    assert_string_equal(all, all0);
+    free(all);
+    free(all0);
+    graph_destroy(g);
+    provn_destroy(p);
+}
+
 static void malformed_provenance_is_refused_whole(void **state)
 {
     (void)state;
@@ -372,6 +416,7 @@ int main(void)
         cmocka_unit_test(records_follow_the_ops),
         cmocka_unit_test(the_revision_ring_is_bounded),
         cmocka_unit_test(json_round_trip_through_a_workflow),
+        cmocka_unit_test(changes_since_a_revision_only),
         cmocka_unit_test(malformed_provenance_is_refused_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

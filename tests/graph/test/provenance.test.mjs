@@ -181,6 +181,70 @@ describe("provenance of nodes, links and widget values", () => {
     assert.equal(widgetOf(nodeOf(await graphOf(s), ks), "denoise").provenance.actor.kind, "ACTOR_KIND_USER");
   });
 
+  it("acks hand back only the records a change made; the tab's merged copy is the core's whole", async () => {
+    const s = h.stack;
+    const acks = [];
+    const keep = (m) => m.type === "report_ack" && m.provenance_json && acks.push(JSON.parse(m.provenance_json));
+    const older = structuredClone(ed.graph.extra.comfyd.provenance);
+    ed.on("message", keep);
+    try {
+      const ks = Number(refs.sampler);
+      expectGraphOk(await post(s, "/comfy/graph/command", { type: "move_node", canvas_id: CANVAS, node_id: ks, x: 640, y: 480 }));
+      const r = await grpc(s, "ExecuteBatch", { canvas_id: CANVAS, commands: [{ set_widget: { node_id: { id: String(ks) }, name: "seed", value: value(99) } }] }, "other-bot");
+      assert.equal(r.response.ok, true, JSON.stringify(r));
+      await ed.userEdit((graph) => {
+        graph.getNodeById(Number(refs.ckpt)).pos = [5, 6];
+      });
+      await waitFor(() => acks.length >= 3, GUARD_MS, "three acks with provenance");
+    } finally {
+      ed.off("message", keep);
+    }
+    // Each names the one node it changed (with all of that node's records),
+    // as a change since the revision before.
+    const changed = acks.map((a) => Object.keys(a.nodes));
+    assert.deepEqual(changed, [[String(refs.sampler)], [String(refs.sampler)], [String(refs.ckpt)]]);
+    for (const [i, a] of acks.entries()) {
+      assert.equal(a.since, a.revision - 1, JSON.stringify(a));
+      if (i) assert.equal(a.since, acks[i - 1].revision);
+      assert.deepEqual(a.links, {});
+    }
+    const seed = acks[1].nodes[String(refs.sampler)].widgets.seed;
+    assert.deepEqual(acks[1].actors[seed.by], { kind: "grpc", name: "other-bot" });
+    assert.deepEqual(acks[2].actors[acks[2].nodes[String(refs.ckpt)].by], { kind: "user" });
+    // The whole, as Save stores it, is what the tab holds after merging.
+    expectOk(await post(s, "/comfy/graph/save", { canvas_id: CANVAS, name: "prov merged", overwrite: true }));
+    const stored = JSON.parse(readFileSync(path.join(s.data, "workflows", "prov merged.json"), "utf8")).extra.comfyd.provenance;
+    const held = ed.graph.extra.comfyd.provenance;
+    const named = (p) => {
+      const r = (x) => x && { ...x, by: p.actors[x.by] };
+      const node = (n) => ({ ...r(n), created: r(n.created), widgets: n.widgets && Object.fromEntries(Object.entries(n.widgets).map(([k, w]) => [k, r(w)])) });
+      return {
+        revision: p.revision,
+        nodes: Object.fromEntries(Object.entries(p.nodes).map(([k, n]) => [k, node(n)])),
+        links: Object.fromEntries(Object.entries(p.links).map(([k, l]) => [k, r(l)])),
+      };
+    };
+    assert.deepEqual(named(held), named(stored));
+    assert.equal(held.since, undefined);
+
+    // The frontend puts an older provenance back (an undo restores the
+    // workflow's extra): the next ack hands what changed since that one.
+    const olderRev = older.revision;
+    ed.graph.extra.comfyd.provenance = older;
+    ed.on("message", keep);
+    try {
+      expectGraphOk(await post(s, "/comfy/graph/command", { type: "move_node", canvas_id: CANVAS, node_id: Number(refs.ckpt), x: 7, y: 8 }));
+      await waitFor(() => acks.length >= 4, GUARD_MS, "the fourth ack");
+    } finally {
+      ed.off("message", keep);
+    }
+    assert.equal(acks[3].since, olderRev);
+    assert.deepEqual(Object.keys(acks[3].nodes).sort(), [String(refs.ckpt), String(refs.sampler)].sort());
+    expectOk(await post(s, "/comfy/graph/save", { canvas_id: CANVAS, name: "prov merged", overwrite: true }));
+    const stored2 = JSON.parse(readFileSync(path.join(s.data, "workflows", "prov merged.json"), "utf8")).extra.comfyd.provenance;
+    assert.deepEqual(named(ed.graph.extra.comfyd.provenance), named(stored2));
+  });
+
   it("survives a save and a load: the stored workflow carries it where ComfyUI ignores it", async () => {
     const s = h.stack;
     const g0 = await graphOf(s);

@@ -290,6 +290,45 @@ describe("the canvas executor in the stock frontend", () => {
     expect(await drawnLabels()).toEqual([]);
   });
 
+  it("answers patches with deltas; one whose digest disagrees is sent again whole and still answered", async () => {
+    await batch([{ type: "clear_graph" }]);
+    const r = await batch(txt2imgCommands());
+    const id = r.body.refs.sampler;
+    const canvasId = await canvasIdOf(page);
+    const counts = () => page.evaluate(() => ({ deltas: window.comfyd.editor.patchDeltasSent, resyncs: window.comfyd.editor.resyncs }));
+    const before = await counts();
+    expect(before.deltas).toBeGreaterThan(0);
+    // The tab's next patch answer carries a digest that is not its graph's.
+    await page.evaluate(() => {
+      const ed = window.comfyd.editor;
+      const send = ed.send;
+      ed.send = function (m) {
+        if (m.type !== "patch_result" || !m.delta) return send.call(this, m);
+        delete ed.send; // back to the class's own
+        return send.call(this, { ...m, delta: { ...m.delta, digest: m.delta.digest === "00000000" ? "00000001" : "00000000" } });
+      };
+    });
+    const moved = await bridge("POST", "/comfy/graph/command", { type: "move_node", canvas_id: canvasId, node_id: id, x: 321, y: 123 });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body.ok).toBe(true);
+    expect(moved.body.result.node.pos).toEqual({ x: 321, y: 123 });
+    const after = await counts();
+    expect(after.resyncs).toBe(before.resyncs + 1);
+    // The core's mirror is the canvas.
+    const mirror = await bridge("POST", "/comfy/graph/command", { type: "get_graph", canvas_id: canvasId });
+    const wf = await graphOf(page);
+    const pos = (n) => [Number(n.pos.x ?? n.pos[0]), Number(n.pos.y ?? n.pos[1])];
+    expect(mirror.body.graph.nodes.map((n) => [Number(n.id), ...pos(n)]).sort((a, b) => a[0] - b[0])).toEqual(
+      wf.nodes.map((n) => [n.id, ...pos(n)]).sort((a, b) => a[0] - b[0]),
+    );
+    // The next patch goes as a delta again, and is taken.
+    const again = await bridge("POST", "/comfy/graph/command", { type: "move_node", canvas_id: canvasId, node_id: id, x: 400, y: 200 });
+    expect(again.body.ok).toBe(true);
+    const last = await counts();
+    expect(last.deltas).toBe(after.deltas + 1);
+    expect(last.resyncs).toBe(after.resyncs);
+  });
+
   it("queues the workflow: the prompt reaches the host", async () => {
     const before = (await (await fetch(`${env().origin}/__test__/prompts`)).json()).length;
     const q = await bridge("POST", "/comfy/graph/queue", { batch_count: 1 });

@@ -3,7 +3,7 @@ import { LiteGraph, fakeApp, newGraph, objectInfo, txt2imgBatch } from "./harnes
 import { FakeSocket, ManualTimers, fakeConnection, flush } from "./fakes.js";
 import { EditorClient, canvasIdFor, compactObjectInfo, tabId } from "../../../web/src/executor/editor.js";
 import { inUndoStep } from "../../../web/src/executor/transaction.js";
-import { nodesOf, workflowSignature } from "../../../web/src/executor/graphops.js";
+import { mergeProvenance, nodesOf, workflowSignature } from "../../../web/src/executor/graphops.js";
 import { graphDigest } from "../../../web/src/executor/delta.js";
 
 function setup({ graph = newGraph(), info = objectInfo } = {}) {
@@ -33,6 +33,38 @@ function setup({ graph = newGraph(), info = objectInfo } = {}) {
   });
   return { app, client, timers, prompts, logs, graph };
 }
+
+// The core's mirror of the tab, as the tab reported it on socket s up to
+// and including the message `upTo`: the attach's workflow, then each
+// report's whole workflow or delta applied (docs/graph-delta.md).
+function applyDelta(wf, d) {
+  const nodes = new Map((wf.nodes ?? []).map((n) => [n.id, n]));
+  for (const id of d.removed_node_ids) nodes.delete(id);
+  for (const t of d.nodes_json) {
+    const n = JSON.parse(t);
+    nodes.set(n.id, n);
+  }
+  const gone = new Set(d.removed_link_ids);
+  const links = (wf.links ?? []).filter((l) => !gone.has(l[0]));
+  for (const t of d.links_json) links.push(JSON.parse(t));
+  return {
+    ...wf,
+    nodes: [...nodes.values()].sort((a, b) => a.id - b.id),
+    links: links.sort((a, b) => a[0] - b[0]),
+    last_node_id: d.last_node_id,
+    last_link_id: d.last_link_id,
+  };
+}
+function mirrorOf(s, upTo = null) {
+  let wf = null;
+  for (const m of s.sent) {
+    if (m.type === "attach" || m.workflow_json) wf = m.workflow_json ? JSON.parse(m.workflow_json) : wf;
+    else if (m.delta) wf = applyDelta(wf, m.delta);
+    if (m === upTo) break;
+  }
+  return wf;
+}
+const byId = (wf) => [...wf.nodes].map(({ order, ...n }) => n).sort((a, b) => a.id - b.id); // eslint-disable-line no-unused-vars
 
 async function attached(env) {
   env.client.start();
@@ -134,9 +166,15 @@ describe("patches", () => {
     expect(r.results).toHaveLength(16);
     expect(r.results.slice(0, 7).map((x) => x.node_id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(r.results[4]).toEqual({ index: 4, ok: true, node_id: 5 });
-    const wf = JSON.parse(r.workflow_json);
+    // What changed goes as a delta with the digest of the whole graph.
+    expect(r.workflow_json).toBeUndefined();
+    expect(r.delta.nodes_json).toHaveLength(7);
+    expect(r.delta.links_json).toHaveLength(9);
+    expect(r.delta.digest).toBe(graphDigest(env.graph));
+    const wf = mirrorOf(s, r);
     expect(wf.nodes).toHaveLength(7);
     expect(wf.links).toHaveLength(9);
+    expect(byId(wf)).toEqual(byId(env.graph.serialize()));
     // One undo step: the flush pair (no change) and the patch's bracket.
     expect(env.app.tracker.events).toEqual(["before", "after", "before", "after"]);
     expect(env.app.tracker.undoQueue).toHaveLength(1);
@@ -169,7 +207,8 @@ describe("patches", () => {
     expect(r.error).toMatch(/no node #99/);
     expect(r.results[1].error).toEqual({ code: "NODE_NOT_FOUND", message: "node_id: no node #99", index: 1 });
     expect(r.results[0].error.code).toBe("SKIPPED");
-    expect(JSON.parse(r.workflow_json).nodes).toEqual([]);
+    expect(mirrorOf(s, r).nodes).toEqual([]);
+    expect(r.delta.nodes_json).toEqual([]);
     expect(env.app.tracker.undoQueue).toHaveLength(0);
   });
 
@@ -199,12 +238,15 @@ describe("patches", () => {
     expect(r.results[0]).toEqual({ index: 0, ok: true, node_id: 4 });
     expect(r.results[2]).toEqual({ index: 2, ok: true, node_id: 5, value: 5.5 });
     expect(r.results[3]).toEqual({ index: 3, ok: true, node_id: 8 });
-    const wf = JSON.parse(r.workflow_json);
+    // The delta names the nodes the patch changed, no other.
+    expect(r.delta.nodes_json.map((t) => JSON.parse(t).id).sort()).toEqual([4, 5, 8]);
+    const wf = mirrorOf(s, r);
     expect(wf.nodes.find((n) => n.id === 4).pos).toEqual([40, 900]);
     expect(widgetsOf(wf, 5)).toEqual([42, "fixed", 20, 5.5, "euler", "normal", 1]);
     expect(wf.nodes.find((n) => n.id === 8)).toMatchObject({ type: "VAEDecode", pos: [1800, 0] });
     // The report is the tab's state: nothing is left to report as an edit.
-    expect(JSON.stringify(env.graph.serialize())).toBe(r.workflow_json);
+    expect(byId(wf)).toEqual(byId(env.graph.serialize()));
+    expect(r.delta.digest).toBe(graphDigest(env.graph));
     env.timers.advance(5000);
     expect(s.ofType("user_edit")).toHaveLength(0);
     expect(env.app.tracker.undoQueue).toHaveLength(2);
@@ -215,14 +257,15 @@ describe("patches", () => {
     const s = await attached(env);
     s.receive({ type: "patch", request_id: 1, commands: txt2imgBatch() });
     await flush();
-    const before = s.ofType("patch_result")[0].workflow_json;
+    const before = JSON.stringify(mirrorOf(s, s.ofType("patch_result")[0]));
     s.receive({ type: "patch", request_id: 2, commands: oneRefused(), expected_node_ids: [8], mode: "BATCH_MODE_ATOMIC" });
     await flush();
     const r = s.ofType("patch_result")[1];
     expect(r).toMatchObject({ request_id: 2, ok: false });
     expect(r.results[1].error.code).toBe("VALUE_INVALID");
     for (const i of [0, 2, 3]) expect(r.results[i]).toMatchObject({ ok: false, error: { code: "SKIPPED" } });
-    expect(workflowSignature(JSON.parse(r.workflow_json))).toBe(workflowSignature(JSON.parse(before)));
+    expect(r.delta).toMatchObject({ nodes_json: [], removed_node_ids: [], links_json: [], removed_link_ids: [] });
+    expect(workflowSignature(mirrorOf(s, r))).toBe(workflowSignature(JSON.parse(before)));
     expect(workflowSignature(env.graph.serialize())).toBe(workflowSignature(JSON.parse(before)));
     expect(nodesOf(env.graph)).toHaveLength(7);
     env.timers.advance(5000);
@@ -236,6 +279,33 @@ describe("patches", () => {
     s.receive({ type: "patch", request_id: 2, commands: [{ type: "move_node", node_id: 1, x: 7, y: 8 }] });
     await flush();
     expect(s.ofType("patch_result").map((r) => [r.request_id, r.ok, r.tab_revision])).toEqual([[1, true, 2], [2, true, 3]]);
+  });
+
+  it("answers a resync of a patch with that patch's answer again, carrying the whole workflow", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 1, commands: txt2imgBatch() });
+    s.receive({ type: "patch", request_id: 2, commands: [{ type: "move_node", node_id: 4, x: 11, y: 22 }] });
+    await flush();
+    const [, r] = s.ofType("patch_result");
+    expect(r.delta.nodes_json.map((t) => JSON.parse(t).id)).toEqual([4]);
+    // The core's digest disagreed: it names the patch, which is still in
+    // flight there, and gets the same answer with the whole workflow.
+    s.receive({ type: "resync", request_id: 2 });
+    await flush();
+    const again = s.ofType("patch_result")[2];
+    expect(again).toMatchObject({ request_id: 2, ok: true, results: r.results, tab_revision: r.tab_revision });
+    expect(again.delta).toBeUndefined();
+    expect(byId(JSON.parse(again.workflow_json))).toEqual(byId(env.graph.serialize()));
+    expect(env.client.resyncs).toBe(1);
+    // Nothing is left to report as an edit; a resync of a patch this tab
+    // no longer holds is only logged.
+    env.timers.advance(5000);
+    expect(s.ofType("user_edit")).toHaveLength(0);
+    s.receive({ type: "resync", request_id: 99 });
+    await flush();
+    expect(s.sent.filter((m) => m.type === "patch_result")).toHaveLength(3);
+    expect(env.logs.some(([l, t]) => l === "warn" && /request 99/.test(t))).toBe(true);
   });
 
   it("ignores message types outside the protocol", async () => {
@@ -465,7 +535,7 @@ describe("user edits and focus", () => {
     await flush();
     const [pr] = s.ofType("patch_result");
     expect(pr.ok).toBe(true);
-    expect(JSON.parse(pr.workflow_json).nodes).toHaveLength(7); // patches carry the whole workflow
+    expect(mirrorOf(s, pr).nodes).toHaveLength(7);
     const nodes = nodesOf(env.graph);
     const byType = (t) => nodes.find((n) => n.type === t);
     const edits = () => s.ofType("user_edit");
@@ -474,7 +544,7 @@ describe("user edits and focus", () => {
     // (samples, vae, image); the nodes at their other ends changed slots
     // and are listed.
     const vae = byType("VAEDecode");
-    const linksBefore = new Set(JSON.parse(pr.workflow_json).links.map((l) => l[0]));
+    const linksBefore = new Set(mirrorOf(s, pr).links.map((l) => l[0]));
     inUndoStep(env.app, () => env.graph.remove(vae));
     env.timers.advance(1600);
     expect(edits()).toHaveLength(1);
@@ -557,6 +627,69 @@ describe("user edits and focus", () => {
     s.receive({ type: "report_ack", report: "user_edit", revision: 3, provenance_json: "{nope" });
     await flush();
     expect(env.graph.serialize().extra.comfyd.provenance).toEqual(prov);
+  });
+
+  it("merges a report_ack's changed provenance records into what it holds", async () => {
+    const env = setup();
+    const s = await attached(env);
+    s.receive({ type: "patch", request_id: 1, commands: txt2imgBatch() });
+    await flush();
+    const user = { kind: "user" };
+    const mcp = { kind: "mcp", name: "claude-code" };
+    const skill = { kind: "skill", session_id: "s1", skill: "workflow-builder" };
+    const full = {
+      v: 1,
+      revision: 2,
+      actors: [mcp, user],
+      nodes: { 1: { by: 0, rev: 2, at: 5 }, 4: { by: 1, rev: 2, at: 5, widgets: { seed: { by: 0, rev: 2, at: 5 } } }, 7: { by: 0, rev: 2, at: 5 } },
+      links: { 1: { by: 0, rev: 2, at: 5 }, 2: { by: 1, rev: 2, at: 5 } },
+    };
+    s.receive({ type: "report_ack", report: "patch_result", revision: 2, provenance_json: JSON.stringify(full) });
+    await flush();
+    const held = () => env.graph.serialize().extra.comfyd.provenance;
+    expect(held()).toEqual(full);
+    // Node 7 and link 2 are gone; node 4 changed (by a skill), node 5 is new.
+    const seven = nodesOf(env.graph).find((n) => n.id === 7);
+    inUndoStep(env.app, () => env.graph.remove(seven));
+    if (env.graph.links.get?.(2) || env.graph.links[2]) env.graph.removeLink(2);
+    const part = {
+      v: 1,
+      revision: 3,
+      since: 2,
+      actors: [skill, user],
+      nodes: { 4: { by: 0, rev: 3, at: 9, created: { by: 1, rev: 3, at: 9 } }, 5: { by: 1, rev: 3, at: 9 } },
+      links: {},
+    };
+    s.receive({ type: "report_ack", report: "patch_result", revision: 3, provenance_json: JSON.stringify(part) });
+    await flush();
+    expect(held()).toEqual({
+      v: 1,
+      revision: 3,
+      actors: [mcp, user, skill],
+      nodes: { 1: { by: 0, rev: 2, at: 5 }, 4: { by: 2, rev: 3, at: 9, created: { by: 1, rev: 3, at: 9 } }, 5: { by: 1, rev: 3, at: 9 } },
+      links: { 1: { by: 0, rev: 2, at: 5 } },
+    });
+    // Changes that do not follow what it holds (since 7, it holds 3) are
+    // kept out; so is a record naming no actor.
+    s.receive({ type: "report_ack", report: "patch_result", revision: 8, provenance_json: JSON.stringify({ ...part, revision: 8, since: 7 }) });
+    s.receive({ type: "report_ack", report: "patch_result", revision: 4, provenance_json: JSON.stringify({ ...part, revision: 4, since: 3, nodes: { 1: { by: 9, rev: 4, at: 1 } } }) });
+    await flush();
+    expect(held().revision).toBe(3);
+  });
+
+  it("drops the actors no record uses once more than 64 pile up in a merged provenance", () => {
+    const graph = newGraph();
+    const n = LiteGraph.createNode("VAEDecode");
+    graph.add(n);
+    let cur = { v: 1, revision: 1, actors: [{ kind: "user" }], nodes: { [n.id]: { by: 0, rev: 1, at: 1 } }, links: {} };
+    // Seventy callers in turn change the one node: each partial names one.
+    for (let i = 0; i < 70; i++) {
+      const part = { v: 1, revision: i + 2, since: i + 1, actors: [{ kind: "mcp", name: `c${i}` }], nodes: { [n.id]: { by: 0, rev: i + 2, at: 1 } }, links: {} };
+      cur = mergeProvenance(graph, cur, part);
+      expect(cur.actors[cur.nodes[n.id].by]).toEqual({ kind: "mcp", name: `c${i}` });
+    }
+    expect(cur.actors.length).toBeLessThanOrEqual(65);
+    expect(cur.revision).toBe(71);
   });
 
   it("finds edits that raised no event by polling", async () => {

@@ -198,6 +198,11 @@ const PARSERS = {
 
 export const COMMAND_TYPES = Object.freeze(Object.keys(PARSERS));
 const MUTATING = new Set(COMMAND_TYPES.filter((t) => t !== "get_graph"));
+// Commands whose every check comes before the change they make (a widget
+// callback that throws afterwards keeps the value, see setWidget): when one
+// fails the graph is as it was, so a patch of one of them alone needs no
+// pre-state for a rollback.
+const FAILS_CLEAN = new Set(["move_node", "set_widget", "get_graph"]);
 
 /** Checks a command in the flat form ({"type": ..., fields}) or the nested
  * one ({"create_node": {...}}) and returns {type, ...fields}. Throws
@@ -447,8 +452,11 @@ export function applyPatch(ctx, patch) {
   const expected = Array.isArray(patch?.expected_node_ids) ? patch.expected_node_ids.map(Number) : [];
   const run = { ...ctx, refs: new Map(), pending: new Set(), expectedId: undefined };
   // The pre-state for a rollback. Its signature is only needed when
-  // something failed: a patch costs one serialization here, not three.
-  const before = graph.serialize();
+  // something failed: a patch costs one serialization here, not three; a
+  // lone command that fails before it changes anything needs none (on a
+  // 500-node graph the serialization was half of the tab's work on a patch).
+  const lone = commands.length === 1 && FAILS_CLEAN.has(commands[0]?.type);
+  const before = lone ? null : graph.serialize();
   const results = new Array(commands.length);
   let created = 0;
   let failedAt = -1;
@@ -478,12 +486,12 @@ export function applyPatch(ctx, patch) {
         break;
       }
       const base = snapshot ?? before;
-      if (workflowSignature(graph.serialize()) !== workflowSignature(base)) restore(graph, base);
+      if (base && workflowSignature(graph.serialize()) !== workflowSignature(base)) restore(graph, base);
     }
   }
 
   if (failedAt >= 0) {
-    if (workflowSignature(graph.serialize()) !== workflowSignature(before)) restore(graph, before);
+    if (before && workflowSignature(graph.serialize()) !== workflowSignature(before)) restore(graph, before);
     const why = `not applied: command ${failedAt} failed and the patch is atomic (the graph was rolled back)`;
     for (let i = 0; i < commands.length; i++) {
       if (i === failedAt) continue;

@@ -16,7 +16,7 @@
 import { backoffDelay, wsProtocols, wsUrl } from "../connection.js";
 import { applyPatch } from "./commands.js";
 import { workflowBaseline, workflowDelta } from "./delta.js";
-import { keepProvenance, workflowSignature } from "./graphops.js";
+import { heldProvenance, keepProvenance, workflowSignature } from "./graphops.js";
 import { inUndoStep } from "./transaction.js";
 
 /** The bridge closes a replaced attachment with 1000: another attachment of
@@ -41,6 +41,9 @@ export const TOUCH_INTERVAL_MS = 1000;
 const MAX_CANVAS_ID = 128;
 /** Messages larger than the bridge's WebSocket limit are not sent. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024 - 1024;
+// Patch answers kept for a resync: the core holds one patch in flight per
+// canvas, so the last few are plenty.
+const MAX_ANSWERED = 16;
 
 /** FNV-1a of a string, as 8 hex digits. */
 export function fnv1a(s) {
@@ -125,7 +128,9 @@ export class EditorClient {
     this.lastSig = null; // signature of the workflow last reported
     this.baseline = null; // its nodes and links, for the next edit's delta
     this.deltasSent = 0; // user edits reported as deltas
+    this.patchDeltasSent = 0; // patch answers reported as deltas
     this.resyncs = 0; // deltas the core could not use
+    this.answered = new Map(); // the last patch answers by request id, for a resync
     this.work = Promise.resolve(); // requests run one at a time
     this.busy = 0; // >0 while a request changes the graph
     this.attempt = 0;
@@ -436,17 +441,32 @@ export class EditorClient {
       this.busy--;
     }
     const wf = this.serialize();
+    // What the patch changed against what the core last had from this tab,
+    // as a user edit's delta is taken (docs/graph-delta.md): the core checks
+    // it against the digest and asks for the whole workflow when they
+    // disagree. A change a delta cannot carry sends the whole workflow.
+    let delta = null;
+    try {
+      delta = workflowDelta(this.baseline, wf, this.graph());
+    } catch {
+      delta = null;
+    }
     this.reported(wf);
     this.tabRevision += 1;
-    this.send({
+    const reply = {
       type: "patch_result",
       request_id: m.request_id,
       ok: !!out.ok,
       error: out.error ?? "",
       results: (out.results ?? []).filter(Boolean).map(cleanResult),
-      workflow_json: JSON.stringify(wf),
       tab_revision: this.tabRevision,
-    });
+      provenance_revision: heldProvenance(this.graph()),
+    };
+    // Kept for a resync, which asks for this answer with the whole workflow.
+    this.answered.set(String(m.request_id), reply);
+    if (this.answered.size > MAX_ANSWERED) this.answered.delete(this.answered.keys().next().value);
+    if (delta && this.send({ ...reply, delta })) this.patchDeltasSent++;
+    else if (!delta) this.send({ ...reply, workflow_json: JSON.stringify(wf) });
   }
 
   /** The visible part of the canvas in canvas units ([x, y, w, h]), where
@@ -625,7 +645,8 @@ export class EditorClient {
     }
     this.reported(wf, sig);
     this.tabRevision += 1;
-    if (delta && this.send({ type: "user_edit", delta, tab_revision: this.tabRevision })) this.deltasSent++;
+    const held = heldProvenance(this.graph());
+    if (delta && this.send({ type: "user_edit", delta, tab_revision: this.tabRevision, provenance_revision: held })) this.deltasSent++;
     else if (!delta) this.send({ type: "user_edit", workflow_json: JSON.stringify(wf), tab_revision: this.tabRevision });
   }
 
@@ -636,13 +657,16 @@ export class EditorClient {
     this.baseline = workflowBaseline(wf);
   }
 
-  /** The core could not use a delta of a user edit: it gets the whole
-   * workflow (the tab's patches always carry it). */
+  /** The core could not use a delta: it gets the whole workflow, in the
+   * answer to that patch again (request_id names it; the patch is still in
+   * flight there) or, after a user edit (request_id 0), in a user_edit. */
   resync(m) {
     this.resyncs++;
     if (!this.attached) return;
-    if (String(m.request_id ?? 0) !== "0") {
-      this.log("warn", `comfyd: a resync for request ${String(m.request_id).slice(0, 40)}, which carried its workflow`);
+    const rid = String(m.request_id ?? 0);
+    const prev = rid === "0" ? null : this.answered.get(rid);
+    if (rid !== "0" && !prev) {
+      this.log("warn", `comfyd: a resync for request ${rid.slice(0, 40)}, which this tab no longer holds`);
       return;
     }
     let wf;
@@ -652,6 +676,7 @@ export class EditorClient {
       return;
     }
     this.reported(wf);
+    if (prev) return this.send({ ...prev, workflow_json: JSON.stringify(wf), tab_revision: this.tabRevision });
     this.tabRevision += 1;
     this.send({ type: "user_edit", workflow_json: JSON.stringify(wf), tab_revision: this.tabRevision });
   }

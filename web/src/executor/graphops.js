@@ -110,8 +110,104 @@ export function keepProvenance(graph, json) {
   if (!p || typeof p !== "object" || Array.isArray(p)) return false;
   if (!graph.extra || typeof graph.extra !== "object") graph.extra = {};
   const c = graph.extra.comfyd && typeof graph.extra.comfyd === "object" ? graph.extra.comfyd : {};
+  if (p.since !== undefined) {
+    // Only the records changed after revision `since`: merged into the
+    // provenance held as of that revision, else kept out (the core sends
+    // the whole provenance again after an attach or a load).
+    try {
+      p = mergeProvenance(graph, c.provenance, p);
+    } catch {
+      p = null;
+    }
+    if (!p) return false;
+  }
   graph.extra.comfyd = { ...c, provenance: p };
   return true;
+}
+
+/** The revision of the provenance the graph holds (0: none): reports
+ * carry it, so that an ack hands back only what changed when the tab holds
+ * the provenance it follows (the frontend may put an older one back: an
+ * undo restores the workflow's extra with it). */
+export function heldProvenance(graph) {
+  const r = Number(graph?.extra?.comfyd?.provenance?.revision);
+  return Number.isSafeInteger(r) && r > 0 ? r : 0;
+}
+
+function isRecord(r) {
+  return r && typeof r === "object" && !Array.isArray(r);
+}
+
+/** The provenance `cur` (as of revision part.since) with the records of
+ * `part` (changed since) put in, and those of nodes and links the graph no
+ * longer holds left out. Done in place, touching only what part names
+ * (cur's records keep their actor numbers; part's actors are added when
+ * new): on a big canvas a merge is one lookup per node, not a copy of
+ * every record. The actors are renumbered to the ones in use when unused
+ * ones pile up. Returns cur, or null when it is not the provenance part
+ * follows. */
+export function mergeProvenance(graph, cur, part) {
+  if (!isRecord(cur) || !isRecord(part) || cur.v !== part.v || cur.revision !== part.since) return null;
+  if (!Array.isArray(cur.actors) || !Array.isArray(part.actors)) return null;
+  if (!isRecord(part.nodes) || !isRecord(part.links) || !isRecord(cur.nodes) || !isRecord(cur.links)) return null;
+  const index = new Map(cur.actors.map((a, i) => [JSON.stringify(a), i]));
+  const to = part.actors.map((a) => {
+    if (!isRecord(a)) throw new Error("an actor is not an object");
+    const k = JSON.stringify(a);
+    if (!index.has(k)) {
+      index.set(k, cur.actors.length);
+      cur.actors.push(a);
+    }
+    return index.get(k);
+  });
+  const by = (i) => {
+    if (!Number.isInteger(i) || i < 0 || i >= to.length) throw new Error("a record names no actor");
+    return to[i];
+  };
+  const remap = (r) => {
+    if (!isRecord(r)) return r;
+    const out = { ...r, by: by(r.by) };
+    if (isRecord(r.created)) out.created = { ...r.created, by: by(r.created.by) };
+    if (isRecord(r.widgets)) {
+      out.widgets = {};
+      for (const [k, w] of Object.entries(r.widgets)) out.widgets[k] = isRecord(w) ? { ...w, by: by(w.by) } : w;
+    }
+    return out;
+  };
+  // Checked whole before anything changes.
+  const nodes = Object.entries(part.nodes).map(([id, r]) => [id, remap(r)]);
+  const links = Object.entries(part.links).map(([id, r]) => [id, remap(r)]);
+  for (const id of Object.keys(cur.nodes)) if (!graph.getNodeById?.(Number(id))) delete cur.nodes[id];
+  const all = graph._links ?? graph.links;
+  const hasLink = (id) => !!all && (typeof all.get === "function" ? all.get(Number(id)) != null : all[id] != null);
+  for (const id of Object.keys(cur.links)) if (!hasLink(id)) delete cur.links[id];
+  for (const [id, r] of nodes) cur.nodes[id] = r;
+  for (const [id, r] of links) cur.links[id] = r;
+  cur.revision = part.revision;
+  if (cur.actors.length > MAX_LOOSE_ACTORS) compactActors(cur);
+  return cur;
+}
+
+// Actors a merged provenance may hold before the unused ones are dropped.
+const MAX_LOOSE_ACTORS = 64;
+
+function compactActors(p) {
+  const used = new Map();
+  const use = (r) => {
+    if (!isRecord(r)) return;
+    if (!used.has(r.by)) used.set(r.by, used.size);
+    r.by = used.get(r.by);
+  };
+  const each = (r) => {
+    use(r);
+    if (isRecord(r?.created)) use(r.created);
+    if (isRecord(r?.widgets)) for (const w of Object.values(r.widgets)) use(w);
+  };
+  for (const r of Object.values(p.nodes)) each(r);
+  for (const r of Object.values(p.links)) each(r);
+  const actors = new Array(used.size);
+  for (const [old, i] of used) actors[i] = p.actors[old];
+  p.actors = actors;
 }
 
 /** Suggestions for a misspelt name: the closest few by edit distance. */

@@ -6191,9 +6191,14 @@ type PatchResult struct {
 	WorkflowJson string `protobuf:"bytes,5,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
 	TabRevision  uint64 `protobuf:"varint,6,opt,name=tab_revision,json=tabRevision,proto3" json:"tab_revision,omitempty"`
 	// What the patch changed, instead of workflow_json.
-	Delta         *GraphDelta `protobuf:"bytes,7,opt,name=delta,proto3" json:"delta,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Delta *GraphDelta `protobuf:"bytes,7,opt,name=delta,proto3" json:"delta,omitempty"`
+	// The revision of the provenance the tab holds (its
+	// extra.comfyd.provenance.revision; 0: none). When it is the canvas's
+	// revision before this report, the ack's provenance_json carries only the
+	// records changed since (docs/provenance.md).
+	ProvenanceRevision uint64 `protobuf:"varint,8,opt,name=provenance_revision,json=provenanceRevision,proto3" json:"provenance_revision,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *PatchResult) Reset() {
@@ -6273,6 +6278,13 @@ func (x *PatchResult) GetDelta() *GraphDelta {
 		return x.Delta
 	}
 	return nil
+}
+
+func (x *PatchResult) GetProvenanceRevision() uint64 {
+	if x != nil {
+		return x.ProvenanceRevision
+	}
+	return 0
 }
 
 // EditorQueueResult is the tab's answer to an EditorQueueRequest.
@@ -6452,11 +6464,13 @@ func (x *EditorLoadResult) GetTabRevision() uint64 {
 type UserEdit struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The workflow after the edit, or else delta.
-	WorkflowJson  string      `protobuf:"bytes,1,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
-	TabRevision   uint64      `protobuf:"varint,2,opt,name=tab_revision,json=tabRevision,proto3" json:"tab_revision,omitempty"`
-	Delta         *GraphDelta `protobuf:"bytes,3,opt,name=delta,proto3" json:"delta,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	WorkflowJson string      `protobuf:"bytes,1,opt,name=workflow_json,json=workflowJson,proto3" json:"workflow_json,omitempty"`
+	TabRevision  uint64      `protobuf:"varint,2,opt,name=tab_revision,json=tabRevision,proto3" json:"tab_revision,omitempty"`
+	Delta        *GraphDelta `protobuf:"bytes,3,opt,name=delta,proto3" json:"delta,omitempty"`
+	// As PatchResult.provenance_revision.
+	ProvenanceRevision uint64 `protobuf:"varint,4,opt,name=provenance_revision,json=provenanceRevision,proto3" json:"provenance_revision,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *UserEdit) Reset() {
@@ -6508,6 +6522,13 @@ func (x *UserEdit) GetDelta() *GraphDelta {
 		return x.Delta
 	}
 	return nil
+}
+
+func (x *UserEdit) GetProvenanceRevision() uint64 {
+	if x != nil {
+		return x.ProvenanceRevision
+	}
+	return 0
 }
 
 // Focus reports that the tab gained or lost focus.
@@ -7239,7 +7260,7 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"lastNodeId\x12 \n" +
 	"\flast_link_id\x18\x06 \x01(\x03R\n" +
 	"lastLinkId\x12\x16\n" +
-	"\x06digest\x18\a \x01(\tR\x06digest\"\xfb\x01\n" +
+	"\x06digest\x18\a \x01(\tR\x06digest\"\xac\x02\n" +
 	"\vPatchResult\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x0e\n" +
@@ -7248,7 +7269,8 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\aresults\x18\x04 \x03(\v2\x18.comfyd.v1.CommandResultR\aresults\x12#\n" +
 	"\rworkflow_json\x18\x05 \x01(\tR\fworkflowJson\x12!\n" +
 	"\ftab_revision\x18\x06 \x01(\x04R\vtabRevision\x12+\n" +
-	"\x05delta\x18\a \x01(\v2\x15.comfyd.v1.GraphDeltaR\x05delta\"\xd3\x01\n" +
+	"\x05delta\x18\a \x01(\v2\x15.comfyd.v1.GraphDeltaR\x05delta\x12/\n" +
+	"\x13provenance_revision\x18\b \x01(\x04R\x12provenanceRevision\"\xd3\x01\n" +
 	"\x11EditorQueueResult\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x0e\n" +
@@ -7265,11 +7287,12 @@ const file_comfyd_v1_graph_proto_rawDesc = "" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12#\n" +
 	"\rworkflow_json\x18\x04 \x01(\tR\fworkflowJson\x12!\n" +
-	"\ftab_revision\x18\x05 \x01(\x04R\vtabRevision\"\x7f\n" +
+	"\ftab_revision\x18\x05 \x01(\x04R\vtabRevision\"\xb0\x01\n" +
 	"\bUserEdit\x12#\n" +
 	"\rworkflow_json\x18\x01 \x01(\tR\fworkflowJson\x12!\n" +
 	"\ftab_revision\x18\x02 \x01(\x04R\vtabRevision\x12+\n" +
-	"\x05delta\x18\x03 \x01(\v2\x15.comfyd.v1.GraphDeltaR\x05delta\"!\n" +
+	"\x05delta\x18\x03 \x01(\v2\x15.comfyd.v1.GraphDeltaR\x05delta\x12/\n" +
+	"\x13provenance_revision\x18\x04 \x01(\x04R\x12provenanceRevision\"!\n" +
 	"\x05Focus\x12\x18\n" +
 	"\afocused\x18\x01 \x01(\bR\afocused\"\xa3\x03\n" +
 	"\x13ReportEditorRequest\x12\x1b\n" +

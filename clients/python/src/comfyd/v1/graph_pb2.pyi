@@ -838,10 +838,11 @@ class PatchRequest(_message.Message):
     def __init__(self, request_id: _Optional[int] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ..., expected_node_ids: _Optional[_Iterable[int]] = ..., deadline_ms: _Optional[int] = ..., mode: _Optional[_Union[BatchMode, str]] = ...) -> None: ...
 
 class PatchResult(_message.Message):
-    __slots__ = ["delta", "error", "ok", "request_id", "results", "tab_revision", "workflow_json"]
+    __slots__ = ["delta", "error", "ok", "provenance_revision", "request_id", "results", "tab_revision", "workflow_json"]
     DELTA_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_REVISION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     TAB_REVISION_FIELD_NUMBER: _ClassVar[int]
@@ -849,11 +850,12 @@ class PatchResult(_message.Message):
     delta: GraphDelta
     error: str
     ok: bool
+    provenance_revision: int
     request_id: int
     results: _containers.RepeatedCompositeFieldContainer[CommandResult]
     tab_revision: int
     workflow_json: str
-    def __init__(self, request_id: _Optional[int] = ..., ok: bool = ..., error: _Optional[str] = ..., results: _Optional[_Iterable[_Union[CommandResult, _Mapping]]] = ..., workflow_json: _Optional[str] = ..., tab_revision: _Optional[int] = ..., delta: _Optional[_Union[GraphDelta, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[int] = ..., ok: bool = ..., error: _Optional[str] = ..., results: _Optional[_Iterable[_Union[CommandResult, _Mapping]]] = ..., workflow_json: _Optional[str] = ..., tab_revision: _Optional[int] = ..., delta: _Optional[_Union[GraphDelta, _Mapping]] = ..., provenance_revision: _Optional[int] = ...) -> None: ...
 
 class Position(_message.Message):
     __slots__ = ["x", "y"]
@@ -1066,14 +1068,16 @@ class StoredWorkflow(_message.Message):
     def __init__(self, name: _Optional[str] = ..., bytes: _Optional[int] = ..., modified_at_ms: _Optional[int] = ...) -> None: ...
 
 class UserEdit(_message.Message):
-    __slots__ = ["delta", "tab_revision", "workflow_json"]
+    __slots__ = ["delta", "provenance_revision", "tab_revision", "workflow_json"]
     DELTA_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_REVISION_FIELD_NUMBER: _ClassVar[int]
     TAB_REVISION_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_JSON_FIELD_NUMBER: _ClassVar[int]
     delta: GraphDelta
+    provenance_revision: int
     tab_revision: int
     workflow_json: str
-    def __init__(self, workflow_json: _Optional[str] = ..., tab_revision: _Optional[int] = ..., delta: _Optional[_Union[GraphDelta, _Mapping]] = ...) -> None: ...
+    def __init__(self, workflow_json: _Optional[str] = ..., tab_revision: _Optional[int] = ..., delta: _Optional[_Union[GraphDelta, _Mapping]] = ..., provenance_revision: _Optional[int] = ...) -> None: ...
 
 class Value(_message.Message):
     __slots__ = ["boolean", "integer", "number", "text"]
