@@ -16,31 +16,6 @@
 #include "jsonscan.h"
 #include "text.h"
 
-const char *mcp_strerror(int err)
-{
-    switch (err) {
-    case MCP_OK:
-        return "ok";
-    case MCP_E_PARSE:
-        return "parse error";
-    case MCP_E_INVALID:
-        return "invalid request";
-    case MCP_E_TOOBIG:
-        return "message too large";
-    case MCP_E_PARAMS:
-        return "invalid params";
-    case MCP_E_FULL:
-        return "too many sessions";
-    case MCP_E_AGAIN:
-        return "need more input";
-    case MCP_E_ARG:
-        return "invalid argument";
-    case MCP_E_NOMEM:
-        return "out of memory";
-    }
-    return "unknown error";
-}
-
 /* ==== versions ==== */
 
 /* Oldest first; the last is the newest. */

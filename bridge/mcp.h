@@ -31,6 +31,8 @@
 #ifndef COMFYD_MCP_H
 #define COMFYD_MCP_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,22 +73,19 @@
 /* ---- errors ---- */
 
 typedef enum {
-    MCP_OK = 0,
-    /* -100: the peer's input. */
-    MCP_E_PARSE = -100,   /* not JSON (answer -32700) */
-    MCP_E_INVALID = -101, /* JSON that is no valid message (answer -32600) */
-    MCP_E_TOOBIG = -102,  /* over the limits above (HTTP 413, or -32600) */
-    MCP_E_PARAMS = -103,  /* a method's params do not fit (answer -32602) */
-    /* -200: state. */
-    MCP_E_FULL = -200,  /* every session is busy (HTTP 503) */
-    MCP_E_AGAIN = -201, /* the SSE parser needs more input */
-    /* -300: the caller's mistake (a NULL or invalid argument). */
-    MCP_E_ARG = -300,
-    MCP_E_NOMEM = -500,
+    MCP_OK = CFD_OK,
+    /* The peer's input. */
+    MCP_E_PARSE = CFD_ERR_MCP_PARSE,     /* not JSON (answer -32700) */
+    MCP_E_INVALID = CFD_ERR_MCP_INVALID, /* JSON that is no valid message (answer -32600) */
+    MCP_E_TOOBIG = CFD_ERR_MCP_TOOBIG,   /* over the limits above (HTTP 413, or -32600) */
+    MCP_E_PARAMS = CFD_ERR_MCP_PARAMS,   /* a method's params do not fit (answer -32602) */
+    /* State. */
+    MCP_E_FULL = CFD_ERR_MCP_FULL,   /* every session is busy (HTTP 503) */
+    MCP_E_AGAIN = CFD_ERR_MCP_AGAIN, /* the SSE parser needs more input */
+    /* The caller's mistake (a NULL or invalid argument). */
+    MCP_E_ARG = CFD_ERR_INVALID,
+    MCP_E_NOMEM = CFD_ERR_NOMEM,
 } mcp_err;
-
-/* Static English text of an mcp_err. */
-const char *mcp_strerror(int err);
 
 /* JSON-RPC error codes. */
 #define MCP_RPC_PARSE_ERROR -32700

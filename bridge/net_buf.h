@@ -5,6 +5,8 @@
 #ifndef COMFYD_NET_BUF_H
 #define COMFYD_NET_BUF_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,9 +17,9 @@ typedef struct net_buf {
 } net_buf;
 
 typedef enum {
-    NET_BUF_OK = 0,
+    NET_BUF_OK = CFD_OK,
     /* malloc failed or the size would overflow; the buffer is unchanged. */
-    NET_BUF_E_NOMEM = -500,
+    NET_BUF_E_NOMEM = CFD_ERR_NOMEM,
 } net_buf_err;
 
 void net_buf_init(net_buf *b);

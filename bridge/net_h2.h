@@ -13,6 +13,8 @@
 
 #include "net_msg.h"
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,16 +37,16 @@
 typedef struct net_h2 net_h2;
 
 typedef enum {
-    NET_H2_OK = 0,
+    NET_H2_OK = CFD_OK,
     /* The peer broke the protocol; nghttp2 queued GOAWAY. Flush, then close. */
-    NET_H2_E_PROTO = -200,
+    NET_H2_E_PROTO = CFD_ERR_NET_H2_PROTO,
     /* No such open stream, or it already has a response. */
-    NET_H2_E_STREAM = -201,
+    NET_H2_E_STREAM = CFD_ERR_NET_H2_STREAM,
     /* Invalid argument: status out of range, invalid header field. */
-    NET_H2_E_ARG = -300,
+    NET_H2_E_ARG = CFD_ERR_INVALID,
     /* nghttp2 failed for another reason; close the connection. */
-    NET_H2_E_FATAL = -400,
-    NET_H2_E_NOMEM = -500,
+    NET_H2_E_FATAL = CFD_ERR_NET_H2_FATAL,
+    NET_H2_E_NOMEM = CFD_ERR_NOMEM,
 } net_h2_err;
 
 typedef struct net_h2_limits {

@@ -16,6 +16,8 @@
 #include "net_buf.h"
 #include "net_msg.h"
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,12 +58,12 @@ typedef enum {
     NET_HTTP1_REQUEST = 1,
     /* Malformed request; net_http1_error_status() is 400, 414, 431, 501 or
      * 505 (or 413 for a body over the limit). */
-    NET_HTTP1_E_PARSE = -200,
+    NET_HTTP1_E_PARSE = CFD_ERR_NET_HTTP1_PARSE,
     /* on_head returned a status. */
-    NET_HTTP1_E_REJECTED = -201,
+    NET_HTTP1_E_REJECTED = CFD_ERR_NET_HTTP1_REJECTED,
     /* net_http1_feed called again after an error. */
-    NET_HTTP1_E_CLOSED = -300,
-    NET_HTTP1_E_NOMEM = -500,
+    NET_HTTP1_E_CLOSED = CFD_ERR_NET_HTTP1_CLOSED,
+    NET_HTTP1_E_NOMEM = CFD_ERR_NOMEM,
 } net_http1_err;
 
 /* Returns 0 or NET_HTTP1_E_NOMEM. limits may be NULL (defaults); cb and ud

@@ -9,6 +9,8 @@
 #ifndef COMFYD_NET_MSG_H
 #define COMFYD_NET_MSG_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,11 +25,11 @@ typedef struct net_str {
 typedef struct net_msg net_msg;
 
 typedef enum {
-    NET_MSG_OK = 0,
+    NET_MSG_OK = CFD_OK,
     /* The request-target is not in origin form ("/path?query") or holds
      * bytes outside printable ASCII. */
-    NET_MSG_E_TARGET = -200,
-    NET_MSG_E_NOMEM = -500,
+    NET_MSG_E_TARGET = CFD_ERR_NET_MSG_TARGET,
+    NET_MSG_E_NOMEM = CFD_ERR_NOMEM,
 } net_msg_err;
 
 /* Protocol-level facts the cores record for the server loop. */

@@ -34,6 +34,8 @@
 
 #include "net_msg.h"
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 
 /* Hex characters of a generated token (32 random bytes). */
@@ -47,18 +49,18 @@
 typedef struct net_policy net_policy;
 
 typedef enum {
-    NET_POLICY_OK = 0,
-    NET_POLICY_E_HOST = -200,
-    NET_POLICY_E_ORIGIN = -201,
-    NET_POLICY_E_TOKEN = -202,
+    NET_POLICY_OK = CFD_OK,
+    NET_POLICY_E_HOST = CFD_ERR_NET_POLICY_HOST,
+    NET_POLICY_E_ORIGIN = CFD_ERR_NET_POLICY_ORIGIN,
+    NET_POLICY_E_TOKEN = CFD_ERR_NET_POLICY_TOKEN,
     /* Invalid configuration (too many names, bad port, bad token). */
-    NET_POLICY_E_ARG = -300,
+    NET_POLICY_E_ARG = CFD_ERR_INVALID,
     /* Token file: cannot be read, created or is malformed (errno kept). */
-    NET_POLICY_E_IO = -400,
+    NET_POLICY_E_IO = CFD_ERR_NET_POLICY_IO,
     /* Token file readable by group/others, not a regular file, or owned by
      * another user. */
-    NET_POLICY_E_PERM = -401,
-    NET_POLICY_E_NOMEM = -500,
+    NET_POLICY_E_PERM = CFD_ERR_NET_POLICY_PERM,
+    NET_POLICY_E_NOMEM = CFD_ERR_NOMEM,
 } net_policy_err;
 
 typedef struct net_policy_opts {

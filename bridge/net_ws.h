@@ -15,6 +15,8 @@
 #include "net_buf.h"
 #include "net_msg.h"
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,16 +33,16 @@
 typedef struct net_ws net_ws;
 
 typedef enum {
-    NET_WS_OK = 0,
+    NET_WS_OK = CFD_OK,
     /* Close already queued or sent: no more messages can be queued. */
-    NET_WS_E_CLOSED = -200,
+    NET_WS_E_CLOSED = CFD_ERR_NET_WS_CLOSED,
     /* The outbound queue passed max_queue; a 1008 close is now queued. */
-    NET_WS_E_QUEUE_FULL = -201,
+    NET_WS_E_QUEUE_FULL = CFD_ERR_NET_WS_QUEUE_FULL,
     /* Invalid argument: text that is not UTF-8, a bad close code. */
-    NET_WS_E_ARG = -300,
+    NET_WS_E_ARG = CFD_ERR_INVALID,
     /* wslay failed (a callback error); close the connection. */
-    NET_WS_E_FATAL = -400,
-    NET_WS_E_NOMEM = -500,
+    NET_WS_E_FATAL = CFD_ERR_NET_WS_FATAL,
+    NET_WS_E_NOMEM = CFD_ERR_NOMEM,
 } net_ws_err;
 
 typedef struct net_ws_limits {

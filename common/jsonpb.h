@@ -52,6 +52,8 @@
 #ifndef COMFYD_JSONPB_H
 #define COMFYD_JSONPB_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -80,25 +82,26 @@
 /* Key of the member name in flattened oneofs, as in the seeds' commands. */
 #define JSONPB_DEFAULT_TYPE_KEY "type"
 
-/* Error codes: 0 is success, errors are negative, in bands. */
+/* Error codes: jsonpb's band of the one error space (comfyd_error.h). The
+ * input's faults run from JSONPB_ESYNTAX down to JSONPB_ELIMIT. */
 enum jsonpb_error {
-    JSONPB_OK = 0,
-    /* -100: the text is not acceptable JSON. The client must fix its input. */
-    JSONPB_ESYNTAX = -100, /* malformed JSON, trailing garbage, empty */
-    JSONPB_EUTF8 = -101,   /* invalid UTF-8, NUL, lone surrogate escape */
-    /* -200: the JSON does not fit the message. The client must fix its input. */
-    JSONPB_ETYPE = -200,          /* wrong JSON type for the field */
-    JSONPB_ERANGE = -201,         /* number outside the field type's range */
-    JSONPB_EUNKNOWN_FIELD = -202, /* key that names no field */
-    JSONPB_EUNKNOWN_VALUE = -203, /* unknown enum value or flattened type */
-    JSONPB_EMISSING = -204,       /* flattened oneof without its type key */
-    JSONPB_EDUPLICATE = -205,     /* key twice, or two members of one oneof */
-    /* -300: a limit of jsonpb_opts was exceeded (input too large/deep). */
-    JSONPB_ELIMIT = -300,
-    /* -400: the caller's mistake (NULL argument, bad option, generator state). */
-    JSONPB_EINVAL = -400,
-    /* -500: out of memory; the call had no effect. */
-    JSONPB_ENOMEM = -500,
+    JSONPB_OK = CFD_OK,
+    /* The text is not acceptable JSON. The client must fix its input. */
+    JSONPB_ESYNTAX = CFD_ERR_JSONPB_SYNTAX, /* malformed JSON, trailing garbage, empty */
+    JSONPB_EUTF8 = CFD_ERR_JSONPB_UTF8,     /* invalid UTF-8, NUL, lone surrogate escape */
+    /* The JSON does not fit the message. The client must fix its input. */
+    JSONPB_ETYPE = CFD_ERR_JSONPB_TYPE,                   /* wrong JSON type for the field */
+    JSONPB_ERANGE = CFD_ERR_JSONPB_RANGE,                 /* number outside the type's range */
+    JSONPB_EUNKNOWN_FIELD = CFD_ERR_JSONPB_UNKNOWN_FIELD, /* key that names no field */
+    JSONPB_EUNKNOWN_VALUE = CFD_ERR_JSONPB_UNKNOWN_VALUE, /* unknown enum value or type */
+    JSONPB_EMISSING = CFD_ERR_JSONPB_MISSING,             /* flattened oneof without its type key */
+    JSONPB_EDUPLICATE = CFD_ERR_JSONPB_DUPLICATE,         /* key twice, or two members of a oneof */
+    /* A limit of jsonpb_opts was exceeded (input too large/deep). */
+    JSONPB_ELIMIT = CFD_ERR_JSONPB_LIMIT,
+    /* The caller's mistake (NULL argument, bad option, generator state). */
+    JSONPB_EINVAL = CFD_ERR_INVALID,
+    /* Out of memory; the call had no effect. */
+    JSONPB_ENOMEM = CFD_ERR_NOMEM,
 };
 
 /* How encode writes enum values; decode accepts every style. */
@@ -202,8 +205,5 @@ int jsonpb_encode_gen(yajl_gen g, const ProtobufCMessage *m, const jsonpb_opts *
  * union, which have no fields of their own in JSON. */
 int jsonpb_encode_fields_gen(yajl_gen g, const ProtobufCMessage *m, const jsonpb_opts *opts,
                              char *err, size_t errlen);
-
-/* A static English description of code ("unknown field", ...). */
-const char *jsonpb_strerror(int code);
 
 #endif

@@ -28,6 +28,8 @@
 #ifndef COMFYD_JSONPB_SCHEMA_H
 #define COMFYD_JSONPB_SCHEMA_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -36,10 +38,10 @@
 #define JSONPB_SCHEMA_MAX_DEPTH 8
 
 enum jsonpb_schema_error {
-    JSONPB_SCHEMA_OK = 0,
+    JSONPB_SCHEMA_OK = CFD_OK,
     /* d is NULL or not a message descriptor, or it nests too deep. */
-    JSONPB_SCHEMA_EINVAL = -400,
-    JSONPB_SCHEMA_ENOMEM = -500,
+    JSONPB_SCHEMA_EINVAL = CFD_ERR_INVALID,
+    JSONPB_SCHEMA_ENOMEM = CFD_ERR_NOMEM,
 };
 
 /* A description of one field (or message, see above). */

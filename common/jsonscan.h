@@ -10,16 +10,18 @@
 #ifndef COMFYD_JSONSCAN_H
 #define COMFYD_JSONSCAN_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 
 /* Deepest nesting any caller may allow (the scan keeps one bit a level). */
 #define JSONSCAN_MAX_DEPTH 1024
 
 typedef enum {
-    JSONSCAN_OK = 0,
-    JSONSCAN_EINVAL = -1, /* not acceptable JSON; why says what */
-    JSONSCAN_EDEPTH = -2, /* nested deeper than max_depth */
-    JSONSCAN_EVALUES = -3 /* more than max_values values */
+    JSONSCAN_OK = CFD_OK,
+    JSONSCAN_EINVAL = CFD_ERR_INVALID,         /* not acceptable JSON; why says what */
+    JSONSCAN_EDEPTH = CFD_ERR_JSONSCAN_DEPTH,  /* nested deeper than max_depth */
+    JSONSCAN_EVALUES = CFD_ERR_JSONSCAN_VALUES /* more than max_values values */
 } jsonscan_err;
 
 typedef struct jsonscan_limits {

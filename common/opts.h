@@ -5,6 +5,8 @@
 #ifndef COMFYD_OPTS_H
 #define COMFYD_OPTS_H
 
+#include "comfyd_error.h"
+
 #include <getopt.h>
 #include <stddef.h>
 
@@ -15,7 +17,8 @@ typedef enum {
     OPTS_OK = 0,
     OPTS_HELP = 1,    /* -h/--help was given */
     OPTS_VERSION = 2, /* -V/--version was given */
-    OPTS_EUSAGE = -1, /* unknown option, missing value, stray argument: err says which */
+    OPTS_EUSAGE =
+        CFD_ERR_OPTS_USAGE, /* unknown option, missing value, stray argument: err says which */
 } opts_result;
 
 /* An environment variable that stands for an option (its getopt value). */

@@ -176,21 +176,3 @@ int64_t sse_retry_ms(const sse_parser *p)
 {
     return p->retry;
 }
-
-const char *sse_strerror(int err)
-{
-    switch (err) {
-    case SSE_OK:
-        return "ok";
-    case SSE_ENOMEM:
-        return "out of memory";
-    case SSE_ETOOBIG:
-        return "event stream line or event too large";
-    case SSE_ESTOPPED:
-        return "stopped by the consumer";
-    case SSE_EPARTIAL:
-        return "stream ended inside an event";
-    default:
-        return "unknown error";
-    }
-}

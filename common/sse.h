@@ -28,6 +28,8 @@
 #ifndef COMFYD_SSE_H
 #define COMFYD_SSE_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,17 +41,17 @@
 #define SSE_MAX_ID 1024                    /* last event id: an opaque token */
 
 typedef enum {
-    SSE_OK = 0,
-    SSE_ENOMEM = -1,
+    SSE_OK = CFD_OK,
+    SSE_ENOMEM = CFD_ERR_NOMEM,
     /* A line was longer than max_line, or an event's data longer than
      * max_data. The parser stays failed: every later call returns this. */
-    SSE_ETOOBIG = -2,
+    SSE_ETOOBIG = CFD_ERR_SSE_TOOBIG,
     /* The event callback returned non-zero; sse_feed stopped there and the
      * parser stays stopped. */
-    SSE_ESTOPPED = -3,
+    SSE_ESTOPPED = CFD_ERR_SSE_STOPPED,
     /* sse_finish: the stream ended inside an event (or a line), which was
      * discarded as the spec says. Informational; nothing is broken. */
-    SSE_EPARTIAL = -4,
+    SSE_EPARTIAL = CFD_ERR_SSE_PARTIAL,
 } sse_err;
 
 /* One dispatched event. Every pointer is valid only during the callback.
@@ -94,8 +96,5 @@ int sse_finish(sse_parser *p);
 /* The reconnection time from the last valid "retry" field, or -1 when none
  * was seen. */
 int64_t sse_retry_ms(const sse_parser *p);
-
-/* A short English description of an sse_err. */
-const char *sse_strerror(int err);
 
 #endif

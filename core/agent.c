@@ -318,16 +318,12 @@ static char *run_tool(run *r, const agent_tool *const *offered, size_t n_offered
     return out;
 }
 
+/* The turn's end for a provider's failure: AGENT_CANCELLED and
+ * AGENT_ABORTED are the provider's own codes (comfyd_error.h); any other
+ * failure is AGENT_FAILED. */
 static int map_prov(int rc)
 {
-    switch (rc) {
-    case PROV_CANCELLED:
-        return AGENT_CANCELLED;
-    case PROV_ABORTED:
-        return AGENT_ABORTED;
-    default:
-        return AGENT_FAILED;
-    }
+    return rc == PROV_CANCELLED || rc == PROV_ABORTED ? rc : AGENT_FAILED;
 }
 
 int agent_run(const agent_turn *t, const agent_sink *sink, agent_stats *stats, char *err,

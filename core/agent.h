@@ -23,6 +23,8 @@
 #ifndef COMFYD_AGENT_H
 #define COMFYD_AGENT_H
 
+#include "comfyd_error.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,20 +43,20 @@
 #define AGENT_MAX_TURN_IMAGES 6
 
 typedef enum {
-    AGENT_OK = 0,
+    AGENT_OK = CFD_OK,
     /* The cancel flag was seen. */
-    AGENT_CANCELLED = -1,
+    AGENT_CANCELLED = CFD_ERR_PROV_CANCELLED,
     /* The provider failed (err says why). */
-    AGENT_FAILED = -2,
+    AGENT_FAILED = CFD_ERR_PROV_FAILED,
     /* The sink refused a delta (the session is going away). */
-    AGENT_ABORTED = -3,
+    AGENT_ABORTED = CFD_ERR_PROV_ABORTED,
     /* AGENT_MAX_STEPS model calls and still no final answer. */
-    AGENT_ESTEPS = -4,
+    AGENT_ESTEPS = CFD_ERR_AGENT_STEPS,
     /* The model repeated one call AGENT_MAX_REPEATS times. */
-    AGENT_ELOOP = -5,
-    AGENT_ENOMEM = -6,
+    AGENT_ELOOP = CFD_ERR_AGENT_LOOP,
+    AGENT_ENOMEM = CFD_ERR_NOMEM,
     /* The next model call would exceed budget_tokens (err says by how much). */
-    AGENT_ECONTEXT = -7,
+    AGENT_ECONTEXT = CFD_ERR_AGENT_CONTEXT,
 } agent_err;
 
 /* Return values of a tool function. */

@@ -24,6 +24,8 @@
 #ifndef COMFYD_BLOBSTORE_H
 #define COMFYD_BLOBSTORE_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,13 +40,13 @@
 #define BLOB_MIME_MAX 32
 
 typedef enum {
-    BLOB_OK = 0,
-    BLOB_EINVAL = -1,  /* a bad argument (e.g. a malformed hash) */
-    BLOB_ETOOBIG = -2, /* over BLOB_MAX_BYTES or BLOB_MAX_PIXELS */
-    BLOB_ETYPE = -3,   /* not one of the allowed types */
-    BLOB_EIO = -4,     /* disk full, permissions */
-    BLOB_ENOMEM = -5,
-    BLOB_ENOTFOUND = -6, /* no blob with that hash */
+    BLOB_OK = CFD_OK,
+    BLOB_EINVAL = CFD_ERR_INVALID,      /* a bad argument (e.g. a malformed hash) */
+    BLOB_ETOOBIG = CFD_ERR_BLOB_TOOBIG, /* over BLOB_MAX_BYTES or BLOB_MAX_PIXELS */
+    BLOB_ETYPE = CFD_ERR_BLOB_TYPE,     /* not one of the allowed types */
+    BLOB_EIO = CFD_ERR_BLOB_IO,         /* disk full, permissions */
+    BLOB_ENOMEM = CFD_ERR_NOMEM,
+    BLOB_ENOTFOUND = CFD_ERR_BLOB_NOTFOUND, /* no blob with that hash */
 } blob_err;
 
 /* What a blob is. width and height are 0 for text. */

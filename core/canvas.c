@@ -1,32 +1,9 @@
-/* canvas: the canvas manager's common part (canvas.h): its error strings,
- * the checks of request strings, the node-type schemas (configured and
- * sent by tabs), provenance and committing a tab's state, the map of
- * canvases, and the manager's creation and shutdown. The rest is split by
- * concern (see canvas_int.h). */
+/* canvas: the canvas manager's common part (canvas.h): the checks of
+ * request strings, the node-type schemas (configured and sent by tabs),
+ * provenance and committing a tab's state, the map of canvases, and the
+ * manager's creation and shutdown. The rest is split by concern (see
+ * canvas_int.h). */
 #include "canvas_int.h"
-
-const char *canvas_strerror(int err)
-{
-    switch (err) {
-    case CANVAS_OK:
-        return "ok";
-    case CANVAS_EINVAL:
-        return "invalid request";
-    case CANVAS_EFULL:
-        return "limit reached";
-    case CANVAS_ENOMEM:
-        return "out of memory";
-    case CANVAS_ESHUTDOWN:
-        return "server shutting down";
-    case CANVAS_EGRAPH:
-        return "graph error";
-    case CANVAS_EEXIST:
-        return "already exists";
-    case CANVAS_EIO:
-        return "i/o error";
-    }
-    return "unknown error";
-}
 
 const char *canvas_code_name(Comfyd__V1__GraphErrorCode code)
 {

@@ -122,6 +122,8 @@
 #ifndef COMFYD_CANVAS_H
 #define COMFYD_CANVAS_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -200,25 +202,24 @@ struct store; /* store.h */
 #define CANVAS_END_UNAVAILABLE 14
 
 typedef enum {
-    CANVAS_OK = 0,
+    CANVAS_OK = CFD_OK,
     /* A malformed request: a field is missing, too long, not UTF-8, out of
      * range (the message names it). Maps to INVALID_ARGUMENT. */
-    CANVAS_EINVAL = -1,
+    CANVAS_EINVAL = CFD_ERR_INVALID,
     /* A limit: too many canvases, a full queue, the idempotency store full
      * of requests in flight. RESOURCE_EXHAUSTED. */
-    CANVAS_EFULL = -2,
-    CANVAS_ENOMEM = -3,
+    CANVAS_EFULL = CFD_ERR_CANVAS_FULL,
+    CANVAS_ENOMEM = CFD_ERR_NOMEM,
     /* canvas_mgr_shutdown was called. UNAVAILABLE. */
-    CANVAS_ESHUTDOWN = -4,
+    CANVAS_ESHUTDOWN = CFD_ERR_CANVAS_SHUTDOWN,
     /* A graph error with a GraphErrorCode (canvas_error.code). */
-    CANVAS_EGRAPH = -5,
+    CANVAS_EGRAPH = CFD_ERR_CANVAS_GRAPH,
     /* Save: the name is taken and overwrite is false. ALREADY_EXISTS. */
-    CANVAS_EEXIST = -6,
+    CANVAS_EEXIST = CFD_ERR_CANVAS_EXIST,
     /* The workflow store failed. INTERNAL. */
-    CANVAS_EIO = -7,
+    CANVAS_EIO = CFD_ERR_CANVAS_IO,
 } canvas_err;
 
-const char *canvas_strerror(int err);
 /* "NO_LIVE_CANVAS" for COMFYD__V1__GRAPH_ERROR_CODE__GRAPH_ERROR_CODE_NO_LIVE_CANVAS
  * and so on (static). */
 const char *canvas_code_name(Comfyd__V1__GraphErrorCode code);

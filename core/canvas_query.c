@@ -296,8 +296,7 @@ int canvas_list_workflows(canvas_mgr *m, Comfyd__V1__ListWorkflowsResponse **out
     wfstore_entry *v = NULL;
     size_t n = 0;
     int rc = wfstore_list(m->o.store, &v, &n, NULL);
-    if (rc)
-        return fail(err, CANVAS_EIO, 0, "cannot list the workflow store: %s", wfstore_strerror(rc));
+    if (rc) return fail(err, CANVAS_EIO, 0, "cannot list the workflow store: %s", cfd_strerror(rc));
     Comfyd__V1__ListWorkflowsResponse *r = xcalloc(1, sizeof *r);
     comfyd__v1__list_workflows_response__init(r);
     r->workflows = xcalloc(n, sizeof *r->workflows);

@@ -24,6 +24,7 @@
 #ifndef COMFYD_CANVAS_REG_H
 #define COMFYD_CANVAS_REG_H
 
+#include "comfyd_error.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,10 +43,10 @@ typedef enum {
     CREG_OK = 0,
     /* No live row of another core: the canvas is here or nowhere. */
     CREG_NONE = 1,
-    CREG_EINVAL = -1,
+    CREG_EINVAL = CFD_ERR_INVALID,
     /* The database cannot be reached. */
-    CREG_EUNAVAIL = -2,
-    CREG_ENOMEM = -3,
+    CREG_EUNAVAIL = CFD_ERR_CREG_UNAVAIL,
+    CREG_ENOMEM = CFD_ERR_NOMEM,
 } creg_err;
 
 typedef struct creg creg;

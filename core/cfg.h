@@ -4,6 +4,8 @@
 #ifndef COMFYD_CFG_H
 #define COMFYD_CFG_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,12 +36,12 @@
 #define CFG_MAX_COMFYUI_URL 2048
 
 typedef enum {
-    CFG_OK = 0,
+    CFG_OK = CFD_OK,
     /* --help or --version was given: print and exit 0. */
     CFG_HELP = 1,
     CFG_VERSION = 2,
     /* A flag or value is invalid; err says which. */
-    CFG_EINVAL = -1,
+    CFG_EINVAL = CFD_ERR_INVALID,
 } cfg_err;
 
 typedef struct cfg {

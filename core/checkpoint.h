@@ -22,6 +22,8 @@
 #ifndef COMFYD_CHECKPOINT_H
 #define COMFYD_CHECKPOINT_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,14 +43,14 @@
 #define CKPT_ERRLEN 2048
 
 typedef enum {
-    CKPT_OK = 0,
-    CKPT_EINVAL = -1,
-    CKPT_ENOMEM = -2,
+    CKPT_OK = CFD_OK,
+    CKPT_EINVAL = CFD_ERR_INVALID,
+    CKPT_ENOMEM = CFD_ERR_NOMEM,
     /* A canvas changed since the session's last change to it (not forced). */
-    CKPT_ESTALE = -3,
+    CKPT_ESTALE = CFD_ERR_CKPT_STALE,
     /* A canvas could not be read or loaded (gone, no tab, timeout). */
-    CKPT_ECANVAS = -4,
-    CKPT_EIO = -5,
+    CKPT_ECANVAS = CFD_ERR_CKPT_CANVAS,
+    CKPT_EIO = CFD_ERR_CKPT_IO,
 } ckpt_err;
 
 typedef struct ckpt ckpt;

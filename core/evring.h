@@ -17,21 +17,23 @@
 #ifndef COMFYD_EVRING_H
 #define COMFYD_EVRING_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct evring evring;
 
 typedef enum {
-    EVRING_OK = 0,
+    EVRING_OK = CFD_OK,
     /* The events after the requested seq are no longer all in the ring. */
-    EVRING_GAP = -1,
+    EVRING_GAP = CFD_ERR_EVRING_GAP,
     /* seq not greater than the last pushed one, or an event bigger than
      * max_bytes on its own. */
-    EVRING_EINVAL = -2,
-    EVRING_ENOMEM = -3,
+    EVRING_EINVAL = CFD_ERR_INVALID,
+    EVRING_ENOMEM = CFD_ERR_NOMEM,
     /* The replay callback returned non-zero; replay stopped. */
-    EVRING_ABORTED = -4,
+    EVRING_ABORTED = CFD_ERR_EVRING_ABORTED,
 } evring_err;
 
 /* Creates an empty ring. Returns EVRING_OK or EVRING_ENOMEM/EVRING_EINVAL

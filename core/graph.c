@@ -1,6 +1,6 @@
-/* graph: the typed mirror of a canvas's workflow (graph.h): its error
- * strings, memory, lifetime and accessors, and building the protobuf
- * messages of its nodes. The rest is split by concern (see graph_int.h). */
+/* graph: the typed mirror of a canvas's workflow (graph.h): its memory,
+ * lifetime and accessors, and building the protobuf messages of its
+ * nodes. The rest is split by concern (see graph_int.h). */
 #include "graph_int.h"
 
 /* Slot name arrays on the stack are sized for both kinds of node. */
@@ -10,27 +10,6 @@ _Static_assert(NODEINFO_MAX_INPUTS <= GRAPH_MAX_SLOTS && NODEINFO_MAX_OUTPUTS <=
 /* set_node_mode's names and the LiteGraph modes they stand for. */
 const gr_node_mode gr_node_modes[GR_N_NODE_MODES] = {
     {"always", 0}, {"never", 2}, {"mute", 2}, {"bypass", 4}};
-
-const char *graph_strerror(int err)
-{
-    switch (err) {
-    case GRAPH_OK:
-        return "ok";
-    case GRAPH_EINVAL:
-        return "invalid workflow";
-    case GRAPH_ETOOBIG:
-        return "workflow exceeds a limit";
-    case GRAPH_ENOMEM:
-        return "out of memory";
-    case GRAPH_EREVISION:
-        return "revision not above the current one";
-    case GRAPH_ETRUNCATED:
-        return "operation log no longer reaches that revision";
-    case GRAPH_EDIGEST:
-        return "the graph after the delta does not have the tab's digest";
-    }
-    return "unknown error";
-}
 
 /* ---- mirror memory ---- */
 

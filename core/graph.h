@@ -31,6 +31,8 @@
 #ifndef COMFYD_GRAPH_H
 #define COMFYD_GRAPH_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,22 +70,20 @@
 #define GRAPH_OPLOG_MAX 1024
 
 typedef enum {
-    GRAPH_OK = 0,
+    GRAPH_OK = CFD_OK,
     /* Not JSON, not a workflow, or a bad argument (message in err). */
-    GRAPH_EINVAL = -1,
+    GRAPH_EINVAL = CFD_ERR_INVALID,
     /* A GRAPH_MAX_* limit was exceeded. */
-    GRAPH_ETOOBIG = -2,
-    GRAPH_ENOMEM = -3,
+    GRAPH_ETOOBIG = CFD_ERR_GRAPH_TOOBIG,
+    GRAPH_ENOMEM = CFD_ERR_NOMEM,
     /* graph_apply_workflow: the revision is not above the current one. */
-    GRAPH_EREVISION = -4,
+    GRAPH_EREVISION = CFD_ERR_GRAPH_REVISION,
     /* graph_diff_since: the log no longer reaches that revision. */
-    GRAPH_ETRUNCATED = -5,
+    GRAPH_ETRUNCATED = CFD_ERR_GRAPH_TRUNCATED,
     /* graph_apply_delta: the graph after the delta does not have the
      * digest the tab computed (the delta is wrong or incomplete). */
-    GRAPH_EDIGEST = -6,
+    GRAPH_EDIGEST = CFD_ERR_GRAPH_DIGEST,
 } graph_err;
-
-const char *graph_strerror(int err);
 
 /* Read-only views of the mirror. Owned by the graph; valid until the next
  * graph_apply_workflow or graph_destroy. */

@@ -22,6 +22,8 @@
 #ifndef COMFYD_LEASE_H
 #define COMFYD_LEASE_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,17 +38,17 @@
 #define LEASE_MAX_PEERS 64 /* other cores listed by lease_peers */
 
 typedef enum {
-    LEASE_OK = 0,
+    LEASE_OK = CFD_OK,
     /* Another live core holds the session's lease. */
     LEASE_HELD = 1,
     /* The message is no longer QUEUED (another core ran it, or it was
      * cancelled or deleted): do not run it. */
     LEASE_GONE = 2,
-    LEASE_EINVAL = -1,
+    LEASE_EINVAL = CFD_ERR_INVALID,
     /* The database cannot be reached; try again later. */
-    LEASE_EUNAVAIL = -2,
-    LEASE_EIO = -3,
-    LEASE_ENOMEM = -4,
+    LEASE_EUNAVAIL = CFD_ERR_LEASE_UNAVAIL,
+    LEASE_EIO = CFD_ERR_LEASE_IO,
+    LEASE_ENOMEM = CFD_ERR_NOMEM,
 } lease_err;
 
 typedef struct lease lease;

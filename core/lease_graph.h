@@ -20,6 +20,8 @@
 #ifndef COMFYD_LEASE_GRAPH_H
 #define COMFYD_LEASE_GRAPH_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,12 +50,12 @@
 #define LGRAPH_MAX_EDITED 64
 
 typedef enum {
-    LGRAPH_OK = 0,
-    LGRAPH_EINVAL = -1,    /* a bad request: message in err */
-    LGRAPH_ELEASED = -2,   /* another holder's lease is in the way */
-    LGRAPH_ENOTFOUND = -3, /* a node, group or lease that is not there */
-    LGRAPH_EFULL = -4,     /* LGRAPH_MAX_LEASES in force */
-    LGRAPH_ENOMEM = -5,
+    LGRAPH_OK = CFD_OK,
+    LGRAPH_EINVAL = CFD_ERR_INVALID,            /* a bad request: message in err */
+    LGRAPH_ELEASED = CFD_ERR_LGRAPH_LEASED,     /* another holder's lease is in the way */
+    LGRAPH_ENOTFOUND = CFD_ERR_LGRAPH_NOTFOUND, /* a node, group or lease not there */
+    LGRAPH_EFULL = CFD_ERR_LGRAPH_FULL,         /* LGRAPH_MAX_LEASES in force */
+    LGRAPH_ENOMEM = CFD_ERR_NOMEM,
 } lgraph_err;
 
 typedef struct lgraph lgraph;

@@ -446,7 +446,7 @@ int main(int argc, char **argv)
                      * byte budget still bounds memory. */
                     .max_queued = 8192};
     if ((rc = rpcs_create(&server, &ro, methods, nm)) != RPCS_OK) {
-        LOG_E(MOD, "cannot start the gRPC server: %s", rpcs_strerror(rc));
+        LOG_E(MOD, "cannot start the gRPC server: %s", cfd_strerror(rc));
         goto out;
     }
     char where[1024] = "";

@@ -28,6 +28,8 @@
 #ifndef COMFYD_NODEINFO_H
 #define COMFYD_NODEINFO_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,18 +61,15 @@
 #define NODEINFO_MAX_LISTED_OPTIONS 10
 
 typedef enum {
-    NODEINFO_OK = 0,
+    NODEINFO_OK = CFD_OK,
     /* Not JSON, or not the shape of /object_info. */
-    NODEINFO_EINVAL = -1,
+    NODEINFO_EINVAL = CFD_ERR_INVALID,
     /* A NODEINFO_MAX_* limit was exceeded. */
-    NODEINFO_ETOOBIG = -2,
-    NODEINFO_ENOMEM = -3,
+    NODEINFO_ETOOBIG = CFD_ERR_NODEINFO_TOOBIG,
+    NODEINFO_ENOMEM = CFD_ERR_NOMEM,
     /* nodeinfo_check_value: the value is not allowed for the input. */
-    NODEINFO_EVALUE = -4,
+    NODEINFO_EVALUE = CFD_ERR_NODEINFO_VALUE,
 } nodeinfo_err;
-
-/* Static text for an nodeinfo_err code. */
-const char *nodeinfo_strerror(int err);
 
 /* What an input is. Everything but NODEINFO_KIND_LINK is a widget type. */
 typedef enum {

@@ -25,6 +25,8 @@
 #ifndef COMFYD_PROVENANCE_H
 #define COMFYD_PROVENANCE_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,9 +53,9 @@
 #define PROVN_MD_MCP_CLIENT "comfyd-mcp-client"
 
 typedef enum {
-    PROVN_OK = 0,
-    PROVN_EINVAL = -1, /* a bad argument or name; message in err */
-    PROVN_ENOMEM = -2,
+    PROVN_OK = CFD_OK,
+    PROVN_EINVAL = CFD_ERR_INVALID, /* a bad argument or name; message in err */
+    PROVN_ENOMEM = CFD_ERR_NOMEM,
 } provn_err;
 
 /* Who made a change: a value, copied freely. Strings are NUL-terminated

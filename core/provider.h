@@ -16,6 +16,8 @@
 #ifndef COMFYD_PROVIDER_H
 #define COMFYD_PROVIDER_H
 
+#include "comfyd_error.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,13 +34,13 @@
 #define PROV_MAX_IMAGE_BYTES (4u << 20) /* one image's encoded file; base64 adds a third */
 
 typedef enum {
-    PROV_OK = 0,
+    PROV_OK = CFD_OK,
     /* The cancel flag was seen; the reply so far is kept as cancelled. */
-    PROV_CANCELLED = -1,
+    PROV_CANCELLED = CFD_ERR_PROV_CANCELLED,
     /* The provider failed; err holds a message safe to show (no secrets). */
-    PROV_FAILED = -2,
+    PROV_FAILED = CFD_ERR_PROV_FAILED,
     /* The sink refused a delta (the session is going away). */
-    PROV_ABORTED = -3,
+    PROV_ABORTED = CFD_ERR_PROV_ABORTED,
 } prov_err;
 
 typedef enum {

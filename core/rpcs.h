@@ -66,9 +66,6 @@ typedef enum {
     RPCS_EGRPC = CFD_ERR_GRPC,
 } rpcs_err;
 
-/* cfd_strerror(err): kept for rpcs's callers. */
-const char *rpcs_strerror(int err);
-
 typedef enum {
     RPCS_UNARY = 1,
     RPCS_SERVER_STREAM = 2,

@@ -15,6 +15,8 @@
 #ifndef COMFYD_RUNS_H
 #define COMFYD_RUNS_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,14 +48,14 @@
 #define RUNS_PAGE_MAX 100
 
 typedef enum {
-    RUNS_OK = 0,
-    RUNS_EINVAL = -1,    /* INVALID_ARGUMENT */
-    RUNS_ENOTFOUND = -2, /* NOT_FOUND */
-    RUNS_EOVER = -3,     /* FAILED_PRECONDITION: the run is over */
-    RUNS_EUNAVAIL = -4,  /* UNAVAILABLE: ComfyUI cannot be reached */
-    RUNS_EFULL = -5,     /* RESOURCE_EXHAUSTED */
-    RUNS_EIO = -6,       /* INTERNAL */
-    RUNS_ESHUTDOWN = -7, /* UNAVAILABLE */
+    RUNS_OK = CFD_OK,
+    RUNS_EINVAL = CFD_ERR_INVALID,          /* INVALID_ARGUMENT */
+    RUNS_ENOTFOUND = CFD_ERR_RUNS_NOTFOUND, /* NOT_FOUND */
+    RUNS_EOVER = CFD_ERR_RUNS_OVER,         /* FAILED_PRECONDITION: the run is over */
+    RUNS_EUNAVAIL = CFD_ERR_RUNS_UNAVAIL,   /* UNAVAILABLE: ComfyUI cannot be reached */
+    RUNS_EFULL = CFD_ERR_RUNS_FULL,         /* RESOURCE_EXHAUSTED */
+    RUNS_EIO = CFD_ERR_RUNS_IO,             /* INTERNAL */
+    RUNS_ESHUTDOWN = CFD_ERR_RUNS_SHUTDOWN, /* UNAVAILABLE */
 } runs_err;
 
 typedef struct runs runs;
@@ -114,6 +116,5 @@ int runs_watch(runs *r, const char *prompt_id, const char *canvas_id, uint64_t a
 int runs_status_final(Comfyd__V1__RunStatus s);
 /* "queued", "running", ... (static). */
 const char *runs_status_name(Comfyd__V1__RunStatus s);
-const char *runs_strerror(int err);
 
 #endif

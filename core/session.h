@@ -17,6 +17,8 @@
 #ifndef COMFYD_SESSION_H
 #define COMFYD_SESSION_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,26 +60,26 @@
     "workflow-builder) or set active_skills, then send the message again"
 
 typedef enum {
-    SESS_OK = 0,
-    SESS_NOT_FOUND = -1,
+    SESS_OK = CFD_OK,
+    SESS_NOT_FOUND = CFD_ERR_SESS_NOT_FOUND,
     /* A field is invalid; the message names it. */
-    SESS_EINVAL = -2,
+    SESS_EINVAL = CFD_ERR_INVALID,
     /* A bound was hit (queue full, too many subscribers). */
-    SESS_EFULL = -3,
-    SESS_EIO = -4,
+    SESS_EFULL = CFD_ERR_SESS_FULL,
+    SESS_EIO = CFD_ERR_SESS_IO,
     /* The service is shutting down. */
-    SESS_ESHUTDOWN = -5,
+    SESS_ESHUTDOWN = CFD_ERR_SESS_SHUTDOWN,
     /* The session is busy (a turn is running); try again when it is idle. */
-    SESS_EBUSY = -8,
-    SESS_ENOMEM = -6,
+    SESS_EBUSY = CFD_ERR_SESS_BUSY,
+    SESS_ENOMEM = CFD_ERR_NOMEM,
     /* CreateSession with a session_id that is taken. */
-    SESS_EEXIST = -7,
+    SESS_EEXIST = CFD_ERR_SESS_EXIST,
     /* The store's database server is unreachable (PostgreSQL); nothing
      * was stored, retry later. */
-    SESS_EUNAVAIL = -9,
+    SESS_EUNAVAIL = CFD_ERR_SESS_UNAVAIL,
     /* The session is not in a state the call needs (nothing to undo, moved
      * on since); the message says why. */
-    SESS_EPRECOND = -10,
+    SESS_EPRECOND = CFD_ERR_SESS_PRECOND,
 } sess_err;
 
 typedef struct sess_mgr sess_mgr;

@@ -11,6 +11,8 @@
 #ifndef COMFYD_SKILLS_H
 #define COMFYD_SKILLS_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 
 #include "preview_policy.h"
@@ -26,12 +28,12 @@
 #define SKILLS_MAX_DIR_ENTRIES 4096        /* per root; a skills folder is curated by hand */
 
 typedef enum {
-    SKILLS_OK = 0,
-    SKILLS_ENOMEM = -1,
+    SKILLS_OK = CFD_OK,
+    SKILLS_ENOMEM = CFD_ERR_NOMEM,
     /* SKILL.md is malformed: no front matter, bad YAML, missing or invalid
      * name/description, too big, not UTF-8. */
-    SKILLS_EPARSE = -2,
-    SKILLS_EIO = -3,
+    SKILLS_EPARSE = CFD_ERR_SKILLS_PARSE,
+    SKILLS_EIO = CFD_ERR_SKILLS_IO,
 } skills_err;
 
 typedef enum {

@@ -23,6 +23,8 @@
 #ifndef COMFYD_STORE_H
 #define COMFYD_STORE_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,23 +37,23 @@
 #define STORE_VISION_MAX 2         /* store_session.vision: 0 auto, 1 on, 2 off */
 
 typedef enum {
-    STORE_OK = 0,
-    STORE_NOT_FOUND = -1,
+    STORE_OK = CFD_OK,
+    STORE_NOT_FOUND = CFD_ERR_STORE_NOT_FOUND,
     /* A unique key already exists (e.g. a client_message_id). */
-    STORE_CONFLICT = -2,
-    STORE_EIO = -3,
-    STORE_ENOMEM = -4,
+    STORE_CONFLICT = CFD_ERR_STORE_CONFLICT,
+    STORE_EIO = CFD_ERR_STORE_IO,
+    STORE_ENOMEM = CFD_ERR_NOMEM,
     /* The database file is not ours or is from a newer schema. */
-    STORE_ESCHEMA = -5,
-    STORE_EINVAL = -6,
+    STORE_ESCHEMA = CFD_ERR_STORE_SCHEMA,
+    STORE_EINVAL = CFD_ERR_INVALID,
     /* The database server is unreachable (PostgreSQL); retry later. */
-    STORE_EUNAVAIL = -7,
+    STORE_EUNAVAIL = CFD_ERR_STORE_UNAVAIL,
     /* Kept for callers' switches: no engine returns it since several
      * cores may share a PostgreSQL database (lease.h, docs/scale-out.md). */
-    STORE_EBUSY = -8,
+    STORE_EBUSY = CFD_ERR_STORE_BUSY,
 } store_err;
 
-/* A static string naming err ("unknown error" for other values). */
+/* cfd_strerror(err): kept for store's many callers. */
 const char *store_strerror(int err);
 
 /* Values of store_message.role and .state mirror comfyd.v1.Role and

@@ -11,27 +11,7 @@
 
 const char *store_strerror(int err)
 {
-    switch (err) {
-    case STORE_OK:
-        return "ok";
-    case STORE_NOT_FOUND:
-        return "not found";
-    case STORE_CONFLICT:
-        return "already exists";
-    case STORE_EIO:
-        return "storage I/O error";
-    case STORE_ENOMEM:
-        return "out of memory";
-    case STORE_ESCHEMA:
-        return "not a comfyd database or a newer schema";
-    case STORE_EINVAL:
-        return "invalid argument";
-    case STORE_EUNAVAIL:
-        return "the database is unreachable";
-    case STORE_EBUSY:
-        return "another comfyd serves this database";
-    }
-    return "unknown error";
+    return cfd_strerror(err);
 }
 
 int store_open(store **out, const char *spec)

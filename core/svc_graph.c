@@ -88,7 +88,7 @@ static grpc_status_code canvas_status(int rc, Comfyd__V1__GraphErrorCode code)
  * to its answer; the message, for people, starts with the short name. */
 static void fail(rpcs_call *call, int rc, Comfyd__V1__GraphErrorCode code, const char *msg)
 {
-    if (!msg || !*msg) msg = canvas_strerror(rc);
+    if (!msg || !*msg) msg = cfd_strerror(rc);
     if (rc != CANVAS_EGRAPH) {
         rpcs_call_finish(call, canvas_status(rc, code), msg);
         return;

@@ -194,7 +194,7 @@ static void h_watch(rpcs_call *call, const ProtobufCMessage *msg, void *ud)
     int rc = runs_watch(ctx->runs, req->prompt_id, "", req->after_seq, on_watch, on_release, w);
     if (rc != RUNS_OK) {
         rpcs_call_finishf(call, runs_status(rc), "%s%s%s",
-                          rc == RUNS_ENOTFOUND ? "no run with prompt_id \"" : runs_strerror(rc),
+                          rc == RUNS_ENOTFOUND ? "no run with prompt_id \"" : cfd_strerror(rc),
                           rc == RUNS_ENOTFOUND ? req->prompt_id : "",
                           rc == RUNS_ENOTFOUND ? "\"" : "");
         rpcs_call_unref(call);

@@ -464,7 +464,7 @@ static char *outcome_error(const outcome *o)
     canvas_error ce = {.code = o->code};
     return toolspec_error(code_of(&ce, o->err),
                           o->err == CANVAS_EGRAPH ? toolspec_hint(o->code) : NULL, "%s",
-                          o->msg[0] ? o->msg : canvas_strerror(o->err));
+                          o->msg[0] ? o->msg : cfd_strerror(o->err));
 }
 
 /* The wait for a patch: t->wait_ms, plus the user's decision when it is

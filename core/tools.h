@@ -57,6 +57,8 @@
 #ifndef COMFYD_TOOLS_H
 #define COMFYD_TOOLS_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,9 +92,9 @@
 #define TOOLS_NOTE_MAX_BYTES 2048
 
 typedef enum {
-    TOOLS_OK = 0,
-    TOOLS_EINVAL = -1, /* opts or opts->cm missing */
-    TOOLS_ENOMEM = -2,
+    TOOLS_OK = CFD_OK,
+    TOOLS_EINVAL = CFD_ERR_INVALID, /* opts or opts->cm missing */
+    TOOLS_ENOMEM = CFD_ERR_NOMEM,
 } tools_err;
 
 typedef struct tools tools;

@@ -26,27 +26,6 @@ struct wfstore {
 /* Longest random part of a temporary name we recognise: a UUID is 36. */
 #define TMP_TAG_MAX 64
 
-const char *wfstore_strerror(int err)
-{
-    switch (err) {
-    case WFSTORE_OK:
-        return "ok";
-    case WFSTORE_EINVAL:
-        return "invalid workflow name";
-    case WFSTORE_ENOENT:
-        return "no such workflow";
-    case WFSTORE_EEXIST:
-        return "workflow exists";
-    case WFSTORE_ETOOBIG:
-        return "workflow too large";
-    case WFSTORE_EIO:
-        return "i/o error";
-    case WFSTORE_ENOMEM:
-        return "out of memory";
-    }
-    return "unknown error";
-}
-
 /* Is name one of our temporary files, ".<name>.json.<hex and '-'>.tmp"? */
 static int is_tmp_name(const char *name)
 {

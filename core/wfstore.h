@@ -24,6 +24,8 @@
 #ifndef COMFYD_WFSTORE_H
 #define COMFYD_WFSTORE_H
 
+#include "comfyd_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,21 +37,19 @@
 #define WFSTORE_MAX_LIST 10000
 
 typedef enum {
-    WFSTORE_OK = 0,
+    WFSTORE_OK = CFD_OK,
     /* The name breaks the rules above (err says which rule). */
-    WFSTORE_EINVAL = -1,
+    WFSTORE_EINVAL = CFD_ERR_INVALID,
     /* No workflow by that name. */
-    WFSTORE_ENOENT = -2,
+    WFSTORE_ENOENT = CFD_ERR_WFSTORE_NOENT,
     /* The name is taken and overwrite was not asked for. */
-    WFSTORE_EEXIST = -3,
+    WFSTORE_EEXIST = CFD_ERR_WFSTORE_EXIST,
     /* Above WFSTORE_MAX_BYTES. */
-    WFSTORE_ETOOBIG = -4,
+    WFSTORE_ETOOBIG = CFD_ERR_WFSTORE_TOOBIG,
     /* The file system failed (err has strerror). */
-    WFSTORE_EIO = -5,
-    WFSTORE_ENOMEM = -6,
+    WFSTORE_EIO = CFD_ERR_WFSTORE_IO,
+    WFSTORE_ENOMEM = CFD_ERR_NOMEM,
 } wfstore_err;
-
-const char *wfstore_strerror(int err);
 
 typedef struct wfstore wfstore;
 

@@ -6,7 +6,7 @@
  * the generated protobuf-c sources); -max_len=65536 keeps inputs near real
  * workflow sizes. */
 // clang-format off
-/* clang -g -fsanitize=fuzzer,address,undefined -Icommon -Icore -IBUILD/gen fuzz/fuzz_graph.c core/nodeinfo.c core/nodeindex.c core/graph.c BUILD/gen/comfyd/v1/graph.pb-c.c BUILD/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -o fuzz_graph */
+/* clang -g -fsanitize=fuzzer,address,undefined -Icommon -Icore -IBUILD/gen fuzz/fuzz_graph.c core/nodeinfo.c core/nodeinfo_parse.c core/nodeinfo_check.c core/nodeinfo_pb.c core/nodeindex.c core/graph.c BUILD/gen/comfyd/v1/graph.pb-c.c BUILD/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -o fuzz_graph */
 // clang-format on
 #include "graph.h"
 #include "nodeinfo.h"

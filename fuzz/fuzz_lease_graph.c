@@ -7,7 +7,7 @@
  * and bounded.
  * Run from the repository root after configuring a build dir BUILD. */
 // clang-format off
-/* clang -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icommon -Icore -IBUILD/gen fuzz/fuzz_lease_graph.c core/lease_graph.c core/graph_rebase.c core/provenance.c core/nodeinfo.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/jsontree.c common/text.c common/log.c BUILD/gen/comfyd/v1/graph.pb-c.c BUILD/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -lpthread -lm -o fuzz_lease_graph */
+/* clang -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icommon -Icore -IBUILD/gen fuzz/fuzz_lease_graph.c core/lease_graph.c core/graph_rebase.c core/provenance.c core/nodeinfo.c core/nodeinfo_parse.c core/nodeinfo_check.c core/nodeinfo_pb.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/jsontree.c common/text.c common/log.c BUILD/gen/comfyd/v1/graph.pb-c.c BUILD/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -lpthread -lm -o fuzz_lease_graph */
 // clang-format on
 #include "lease_graph.h"
 

@@ -1,5 +1,5 @@
 // clang-format off
-// Build from the repo root (B = a configured build dir): clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ibridge -Icommon -Icore -I$B/gen fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/jsonpb_schema.c common/text.c common/log.c $B/gen/comfyd/v1/*.pb-c.c $B/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -lpthread -o fuzz_mcp
+// Build from the repo root (B = a configured build dir): clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ibridge -Icommon -Icore -I$B/gen fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/jsonpb_tree.c common/jsonpb_decode.c common/jsonpb_encode.c common/jsonpb_schema.c common/text.c common/log.c $B/gen/comfyd/v1/*.pb-c.c $B/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -lpthread -o fuzz_mcp
 // clang-format on
 /* Fuzz target of bridge/mcp.
  *

@@ -5,7 +5,7 @@
  * to it). Malformed input must be refused without harm.
  * Run from the repository root after configuring a build dir BUILD. */
 // clang-format off
-/* clang -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icommon -Icore -IBUILD/gen fuzz/fuzz_provenance.c core/provenance.c core/nodeinfo.c core/nodeindex.c core/graph.c common/jsonscan.c common/jsontree.c common/text.c common/log.c BUILD/gen/comfyd/v1/graph.pb-c.c BUILD/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -lpthread -o fuzz_provenance */
+/* clang -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icommon -Icore -IBUILD/gen fuzz/fuzz_provenance.c core/provenance.c core/nodeinfo.c core/nodeinfo_parse.c core/nodeinfo_check.c core/nodeinfo_pb.c core/nodeindex.c core/graph.c common/jsonscan.c common/jsontree.c common/text.c common/log.c BUILD/gen/comfyd/v1/graph.pb-c.c BUILD/gen/google/protobuf/wrappers.pb-c.c -lprotobuf-c -lyajl -lpthread -o fuzz_provenance */
 // clang-format on
 #include "provenance.h"
 

@@ -1,8 +1,8 @@
 /* libFuzzer target for skill_parse: any bytes in, either a skill that meets
  * every documented guarantee or one short error line out.
  * Run from the repository root; -max_len=4096 keeps inputs near real sizes. */
-/* clang -g -fsanitize=fuzzer,address -Icommon -Icore fuzz/fuzz_skill.c core/skills.c common/text.c
- * -lyaml */
+/* clang -g -fsanitize=fuzzer,address -Icommon -Icore fuzz/fuzz_skill.c core/skills.c
+ * core/preview_policy.c common/text.c -lyaml */
 #include "skills.h"
 #include "text.h"
 

@@ -19,6 +19,10 @@ CC=(clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undef
 PB=("$B"/gen/comfyd/v1/*.pb-c.c "$B"/gen/google/protobuf/wrappers.pb-c.c)
 LL=(/usr/share/llhttp/llhttp.c /usr/share/llhttp/api.c /usr/share/llhttp/http.c)
 
+# Modules split over several files.
+NODEINFO=(core/nodeinfo.c core/nodeinfo_parse.c core/nodeinfo_check.c core/nodeinfo_pb.c)
+JSONPB=(common/jsonpb.c common/jsonpb_tree.c common/jsonpb_decode.c common/jsonpb_encode.c)
+
 build() { # name sources-and-libs...
   local name=$1; shift
   echo "fuzz: building $name"
@@ -28,27 +32,27 @@ build() { # name sources-and-libs...
   "${CC[@]}" -M -Wno-unused-command-line-argument "$@" >"$out/$name.d"
 }
 
-build fuzz_skill fuzz/fuzz_skill.c core/skills.c common/text.c common/log.c -lyaml -lpthread
+build fuzz_skill fuzz/fuzz_skill.c core/skills.c core/preview_policy.c common/text.c common/log.c -lyaml -lpthread
 build fuzz_sse fuzz/fuzz_sse.c common/sse.c common/text.c
-build fuzz_jsonpb fuzz/fuzz_jsonpb.c common/jsonpb.c common/text.c "${PB[@]}" -lprotobuf-c -lyajl
-build fuzz_graph fuzz/fuzz_graph.c core/nodeinfo.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/text.c common/log.c "${PB[@]}" \
+build fuzz_jsonpb fuzz/fuzz_jsonpb.c "${JSONPB[@]}" common/text.c "${PB[@]}" -lprotobuf-c -lyajl
+build fuzz_graph fuzz/fuzz_graph.c "${NODEINFO[@]}" core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/text.c common/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread
-build fuzz_provenance fuzz/fuzz_provenance.c core/provenance.c core/nodeinfo.c core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/jsontree.c \
+build fuzz_provenance fuzz/fuzz_provenance.c core/provenance.c "${NODEINFO[@]}" core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c common/jsonscan.c common/jsontree.c \
   common/text.c common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
-build fuzz_lease_graph fuzz/fuzz_lease_graph.c core/lease_graph.c core/graph_rebase.c core/provenance.c core/nodeinfo.c \
+build fuzz_lease_graph fuzz/fuzz_lease_graph.c core/lease_graph.c core/graph_rebase.c core/provenance.c "${NODEINFO[@]}" \
   core/nodeindex.c core/graph.c core/graph_parse.c core/graph_validate.c core/graph_diff.c core/graph_delta.c core/graph_cmd.c \
   common/jsonscan.c common/jsontree.c common/text.c common/log.c "${PB[@]}" \
   -lprotobuf-c -lyajl -lpthread -lm
 build fuzz_http1 -DLLHTTP_STRICT_MODE=1 fuzz/fuzz_http1.c bridge/net_http1.c bridge/net_msg.c \
   bridge/net_buf.c bridge/net_policy.c "${LL[@]}" -lcrypto
 build fuzz_ws fuzz/fuzz_ws.c bridge/net_ws.c bridge/net_msg.c bridge/net_buf.c common/text.c -lwslay -lcrypto
-build fuzz_comfy_event fuzz/fuzz_comfy_event.c core/comfy_event.c core/nodeinfo.c core/nodeindex.c common/jsonscan.c common/jsontree.c common/text.c \
+build fuzz_comfy_event fuzz/fuzz_comfy_event.c core/comfy_event.c "${NODEINFO[@]}" core/nodeindex.c common/jsonscan.c common/jsontree.c common/text.c \
   common/log.c "${PB[@]}" -lprotobuf-c -lyajl -lpthread
 build fuzz_imgscale fuzz/fuzz_imgscale.c core/imgscale.c -lpng16 -lz
 build fuzz_blob_check fuzz/fuzz_blob_check.c core/blobstore.c core/imgscale.c common/blobspec.c \
   common/text.c common/log.c -lcrypto -lyajl -lpng16 -lz -lpthread
 if [ -f fuzz/fuzz_mcp.c ]; then
-  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c common/jsonpb.c common/jsonpb_schema.c common/text.c common/log.c "${PB[@]}" \
+  build fuzz_mcp fuzz/fuzz_mcp.c bridge/mcp.c common/sse.c common/jsonscan.c common/jsontree.c "${JSONPB[@]}" common/jsonpb_schema.c common/text.c common/log.c "${PB[@]}" \
     -lprotobuf-c -lyajl -lpthread -lcrypto
 fi
 

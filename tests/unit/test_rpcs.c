@@ -1015,8 +1015,8 @@ static void invalid_options_are_rejected(void **state)
     rpcs_method twice[2] = {m, m};
     assert_int_equal(rpcs_create(&s, &o, twice, 2), RPCS_EINVAL);
     assert_null(s);
-    assert_string_equal(rpcs_strerror(RPCS_EFULL), "send queue full");
-    assert_string_equal(rpcs_strerror(12345), "unknown error");
+    assert_string_equal(cfd_strerror(RPCS_EFULL), "send queue full");
+    assert_string_equal(cfd_strerror(12345), "unknown error");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)

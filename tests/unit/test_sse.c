@@ -317,8 +317,8 @@ static void strerror_names_every_code(void **state)
     (void)state;
     int codes[] = {SSE_OK, SSE_ENOMEM, SSE_ETOOBIG, SSE_ESTOPPED, SSE_EPARTIAL};
     for (size_t i = 0; i < 5; i++)
-        assert_string_not_equal(sse_strerror(codes[i]), "unknown error");
-    assert_string_equal(sse_strerror(-99), "unknown error");
+        assert_string_not_equal(cfd_strerror(codes[i]), "unknown error");
+    assert_string_equal(cfd_strerror(-99), "unknown error");
 }
 
 int main(void)
