@@ -63,6 +63,15 @@ int text_utf8_valid(const char *s, size_t len)
     return utf8_valid(s, len, 0);
 }
 
+const char *text_field_problem(const char *s, size_t max)
+{
+    if (!s) return NULL;
+    size_t len = strlen(s);
+    if (len > max) return "is too long";
+    if (!utf8_valid(s, len, 0)) return "is not valid UTF-8";
+    return NULL;
+}
+
 int text_utf8_valid_nul(const char *s, size_t len)
 {
     return utf8_valid(s, len, 1);

@@ -15,6 +15,10 @@
 int text_utf8_valid(const char *s, size_t len);
 /* The same with NUL bytes allowed (WebSocket text, close reasons). */
 int text_utf8_valid_nul(const char *s, size_t len);
+/* What is wrong with a string field from a peer that may hold at most max
+ * bytes of UTF-8: "is too long", "is not valid UTF-8", or NULL when
+ * nothing (s NULL included). Callers name the field around it. */
+const char *text_field_problem(const char *s, size_t max);
 /* Length (1 to 4) of the well-formed UTF-8 character at s[0..n), or 0 when
  * the bytes there are not one. A NUL byte is a character of length 1. */
 size_t text_utf8_seq(const char *s, size_t n);

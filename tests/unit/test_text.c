@@ -275,10 +275,24 @@ static void err_formats_and_returns_the_code(void **state)
     assert_int_equal(text_utf8_seq("\xE2\x82", 2), 0);
 }
 
+/* A peer's string field: NULL and short UTF-8 pass, the limit is inclusive,
+ * the length is checked before the encoding. */
+static void field_problem_names_length_then_encoding(void **state)
+{
+    (void)state;
+    assert_null(text_field_problem(NULL, 0));
+    assert_null(text_field_problem("", 0));
+    assert_null(text_field_problem("caf\xc3\xa9", 5));
+    assert_string_equal(text_field_problem("caf\xc3\xa9", 4), "is too long");
+    assert_string_equal(text_field_problem("a\xc3", 8), "is not valid UTF-8");
+    assert_string_equal(text_field_problem("abc\xc3", 2), "is too long");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8_accepts_empty_and_ascii),
+        cmocka_unit_test(field_problem_names_length_then_encoding),
         cmocka_unit_test(utf8_long_ascii_runs),
         cmocka_unit_test(utf8_accepts_every_sequence_length),
         cmocka_unit_test(utf8_rejects_overlong_forms),
