@@ -132,6 +132,19 @@ int64_t text_mono_ms(void)
     return clock_ms(CLOCK_MONOTONIC);
 }
 
+struct timespec text_realtime_after(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 char *text_dup(const char *s)
 {
     return s ? text_dupn(s, strlen(s)) : NULL;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Length of a UUID text form plus its NUL. */
 #define TEXT_UUID_LEN 37
@@ -39,6 +40,9 @@ int text_err(char *err, size_t errlen, int rc, const char *fmt, ...)
 /* Milliseconds since the epoch (wall clock) and a monotonic clock. */
 int64_t text_now_ms(void);
 int64_t text_mono_ms(void);
+/* The wall-clock time ms from now (ms >= 0), the deadline that
+ * pthread_cond_timedwait takes on a condition with the default clock. */
+struct timespec text_realtime_after(int64_t ms);
 
 /* strdup that accepts NULL (returns NULL) and aborts on out-of-memory:
  * small control-plane strings only, never sizes chosen by a peer. */
