@@ -478,10 +478,12 @@ out:
     if (sm) sess_mgr_shutdown(sm);
     if (cm) canvas_mgr_shutdown(cm);
     /* Forwarded requests in flight end (CANCELLED) before their calls do. */
-    svc_fwd_destroy(ctx.fwd);
+    svc_fwd_shutdown(ctx.fwd);
     /* Ends the WatchRun streams before the server waits for them. */
     runs_shutdown(rn);
     if (server) rpcs_destroy(server);
+    /* GetHealth reads its counters until the last handler returned. */
+    svc_fwd_destroy(ctx.fwd);
     /* After the server: its handlers (GetHealth lists the peers and reads
      * the counters, a turn's events are published) use both until the
      * last call ended. Both threads call into the session manager, so

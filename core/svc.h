@@ -62,7 +62,12 @@ typedef struct svc_fwd_stats {
 
 /* The forwarder over reg (borrowed). Aborts on out-of-memory. */
 svc_fwd *svc_fwd_create(creg *reg);
-/* Ends the channels (calls in flight end with CANCELLED). NULL is a no-op. */
+/* Ends the channels (calls in flight end with CANCELLED); afterwards
+ * nothing is forwarded (peer_for finds no channel) but the counters and
+ * svc_fwd_peer_state stay usable, for the handlers still running until
+ * the server is destroyed. NULL is a no-op. */
+void svc_fwd_shutdown(svc_fwd *f);
+/* svc_fwd_shutdown, then frees f: after the gRPC server is destroyed. */
 void svc_fwd_destroy(svc_fwd *f);
 /* Before serving a GraphService request locally: when its canvas (its
  * canvas_id, or for an empty one the most recently focused canvas) is

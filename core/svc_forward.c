@@ -36,6 +36,7 @@ struct svc_fwd {
     pthread_mutex_t mu;
     peer peers[SVC_FWD_MAX_PEERS];
     size_t n_peers;
+    int closed; /* svc_fwd_shutdown ran: no new channel, nothing forwarded */
     svc_fwd_stats stats;
 };
 
@@ -63,11 +64,26 @@ svc_fwd *svc_fwd_create(creg *reg)
     return f;
 }
 
+void svc_fwd_shutdown(svc_fwd *f)
+{
+    if (!f) return;
+    peer gone[SVC_FWD_MAX_PEERS];
+    pthread_mutex_lock(&f->mu);
+    f->closed = 1;
+    size_t n = f->n_peers;
+    memcpy(gone, f->peers, n * sizeof *gone);
+    f->n_peers = 0;
+    pthread_mutex_unlock(&f->mu);
+    /* Outside the lock: the answers of cancelled calls count themselves
+     * under it. */
+    for (size_t i = 0; i < n; i++)
+        rpcc_destroy(gone[i].client);
+}
+
 void svc_fwd_destroy(svc_fwd *f)
 {
     if (!f) return;
-    for (size_t i = 0; i < f->n_peers; i++)
-        rpcc_destroy(f->peers[i].client);
+    svc_fwd_shutdown(f);
     pthread_mutex_destroy(&f->mu);
     free(f);
 }
@@ -87,9 +103,10 @@ static rpcc *peer_for(svc_fwd *f, const char *addr)
 {
     pthread_mutex_lock(&f->mu);
     rpcc *c = NULL;
-    for (size_t i = 0; i < f->n_peers && !c; i++)
+    for (size_t i = 0; i < f->n_peers && !c && !f->closed; i++)
         if (strcmp(f->peers[i].addr, addr) == 0) c = f->peers[i].client;
-    if (!c && f->n_peers < SVC_FWD_MAX_PEERS && rpcc_create(&c, addr, NULL) == RPCC_OK) {
+    if (!c && !f->closed && f->n_peers < SVC_FWD_MAX_PEERS &&
+        rpcc_create(&c, addr, NULL) == RPCC_OK) {
         peer *p = &f->peers[f->n_peers++];
         snprintf(p->addr, sizeof p->addr, "%s", addr);
         p->client = c;
@@ -183,9 +200,15 @@ int svc_fwd_maybe(svc_ctx *ctx, rpcs_call *call, const char *method, const Proto
     snprintf(fc->canvas_id, sizeof fc->canvas_id, "%s", *id ? id : "(the focused canvas)");
     rpcc *c = peer_for(f, fc->w.addr);
     if (!c) {
-        rpcs_call_finishf(call, GRPC_STATUS_RESOURCE_EXHAUSTED,
-                          "more than %d other cores hold canvases: cannot reach %s",
-                          SVC_FWD_MAX_PEERS, fc->w.owner);
+        pthread_mutex_lock(&f->mu);
+        int closed = f->closed;
+        pthread_mutex_unlock(&f->mu);
+        if (closed)
+            rpcs_call_finish(call, GRPC_STATUS_UNAVAILABLE, "this core is shutting down");
+        else
+            rpcs_call_finishf(call, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                              "more than %d other cores hold canvases: cannot reach %s",
+                              SVC_FWD_MAX_PEERS, fc->w.owner);
         free(fc);
         return 1;
     }
