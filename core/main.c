@@ -476,16 +476,18 @@ out:
     /* No sweep queues a turn while the runners are being joined. */
     lease_stop(ls);
     if (sm) sess_mgr_shutdown(sm);
-    /* The runners are joined: no lease call is left; both threads call
-     * into the session manager, so they stop before it is freed. */
-    lease_close(ls);
-    pgnotify_close(nt);
     if (cm) canvas_mgr_shutdown(cm);
     /* Forwarded requests in flight end (CANCELLED) before their calls do. */
     svc_fwd_destroy(ctx.fwd);
     /* Ends the WatchRun streams before the server waits for them. */
     runs_shutdown(rn);
     if (server) rpcs_destroy(server);
+    /* After the server: its handlers (GetHealth lists the peers and reads
+     * the counters, a turn's events are published) use both until the
+     * last call ended. Both threads call into the session manager, so
+     * they stop before it is freed. */
+    lease_close(ls);
+    pgnotify_close(nt);
     /* No search runs any more; the store outlives it. */
     embedder_destroy(emb);
     creg_close(cr);
