@@ -63,6 +63,15 @@ int text_utf8_valid(const char *s, size_t len)
     return utf8_valid(s, len, 0);
 }
 
+const char *text_field_problem(const char *s, size_t max)
+{
+    if (!s) return NULL;
+    size_t len = strlen(s);
+    if (len > max) return "is too long";
+    if (!utf8_valid(s, len, 0)) return "is not valid UTF-8";
+    return NULL;
+}
+
 int text_utf8_valid_nul(const char *s, size_t len)
 {
     return utf8_valid(s, len, 1);
@@ -121,6 +130,19 @@ int64_t text_now_ms(void)
 int64_t text_mono_ms(void)
 {
     return clock_ms(CLOCK_MONOTONIC);
+}
+
+struct timespec text_realtime_after(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
 }
 
 char *text_dup(const char *s)

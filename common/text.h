@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Length of a UUID text form plus its NUL. */
 #define TEXT_UUID_LEN 37
@@ -15,6 +16,10 @@
 int text_utf8_valid(const char *s, size_t len);
 /* The same with NUL bytes allowed (WebSocket text, close reasons). */
 int text_utf8_valid_nul(const char *s, size_t len);
+/* What is wrong with a string field from a peer that may hold at most max
+ * bytes of UTF-8: "is too long", "is not valid UTF-8", or NULL when
+ * nothing (s NULL included). Callers name the field around it. */
+const char *text_field_problem(const char *s, size_t max);
 /* Length (1 to 4) of the well-formed UTF-8 character at s[0..n), or 0 when
  * the bytes there are not one. A NUL byte is a character of length 1. */
 size_t text_utf8_seq(const char *s, size_t n);
@@ -35,6 +40,9 @@ int text_err(char *err, size_t errlen, int rc, const char *fmt, ...)
 /* Milliseconds since the epoch (wall clock) and a monotonic clock. */
 int64_t text_now_ms(void);
 int64_t text_mono_ms(void);
+/* The wall-clock time ms from now (ms >= 0), the deadline that
+ * pthread_cond_timedwait takes on a condition with the default clock. */
+struct timespec text_realtime_after(int64_t ms);
 
 /* strdup that accepts NULL (returns NULL) and aborts on out-of-memory:
  * small control-plane strings only, never sizes chosen by a peer. */

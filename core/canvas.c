@@ -18,20 +18,14 @@ const char *canvas_code_name(Comfyd__V1__GraphErrorCode code)
 /* A string field from a peer: at most max bytes of UTF-8. */
 int cv_check_str(const char *s, size_t max, canvas_error *err, const char *fmt, ...)
 {
-    if (!s) return CANVAS_OK;
-    size_t len = strlen(s);
-    const char *why = NULL;
-    if (len > max)
-        why = "is too long";
-    else if (!text_utf8_valid(s, len))
-        why = "is not valid UTF-8";
+    const char *why = text_field_problem(s, max);
     if (!why) return CANVAS_OK;
     char field[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(field, sizeof field, fmt, ap);
     va_end(ap);
-    if (len > max) return EINVALF(err, "%s %s (at most %zu bytes)", field, why, max);
+    if (strlen(s) > max) return EINVALF(err, "%s %s (at most %zu bytes)", field, why, max);
     return EINVALF(err, "%s %s", field, why);
 }
 

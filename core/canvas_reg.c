@@ -144,14 +144,7 @@ static void *writer_main(void *arg)
         if (at == r->n_locals || failing) {
             if (r->stop) break;
             if (failing) {
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_sec += CREG_RETRY_MS / 1000;
-                ts.tv_nsec += (long)(CREG_RETRY_MS % 1000) * 1000000L;
-                if (ts.tv_nsec >= 1000000000L) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= 1000000000L;
-                }
+                struct timespec ts = text_realtime_after(CREG_RETRY_MS);
                 pthread_cond_timedwait(&r->cv, &r->mu, &ts);
                 failing = 0;
             } else {

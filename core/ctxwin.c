@@ -1,4 +1,5 @@
 #include "ctxwin.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,37 +88,6 @@ size_t ctx_select_keep(const ctx_item *items, size_t n, uint64_t keep_budget, si
     return best_turn < n ? best_turn : best_any;
 }
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 512;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
 /* Length of s cut to at most max bytes at a UTF-8 boundary. */
 static size_t utf8_cut(const char *s, size_t len, size_t max)
 {
@@ -130,7 +100,7 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
 
 /* Appends up to max bytes of text on one line (whitespace runs become one
  * space), with "…" when cut. */
-static void sb_excerpt(sbuf *b, const char *text, size_t max)
+static void sb_excerpt(text_buf *b, const char *text, size_t max)
 {
     size_t len = strlen(text), out = 0;
     int space = 0;
@@ -151,12 +121,12 @@ static void sb_excerpt(sbuf *b, const char *text, size_t max)
             clen = 2;
         if (i + clen > len) clen = len - i;
         if (out + space + clen > max) {
-            sb_puts(b, "…");
+            text_buf_add(b, "…");
             return;
         }
-        if (space) sb_put(b, " ", 1), out++;
+        if (space) text_buf_addn(b, " ", 1), out++;
         space = 0;
-        sb_put(b, text + i, clen);
+        text_buf_addn(b, text + i, clen);
         out += clen;
         i += clen - 1;
     }
@@ -164,22 +134,22 @@ static void sb_excerpt(sbuf *b, const char *text, size_t max)
 
 char *ctx_echo_summary(const ctx_src *msgs, size_t n, const char *prev_summary, uint64_t max_tokens)
 {
-    sbuf b = {0};
+    text_buf b = {0};
     char head[256];
     uint64_t first = n ? msgs[0].id : 0, last = n ? msgs[n - 1].id : 0;
     snprintf(head, sizeof head,
              "Summary of %zu earlier message%s (#%llu to #%llu), made by comfyd without a model "
              "(echo provider): the start of each message, in order.",
              n, n == 1 ? "" : "s", (unsigned long long)first, (unsigned long long)last);
-    sb_puts(&b, head);
+    text_buf_add(&b, head);
     uint64_t max_bytes =
         max_tokens > SIZE_MAX / CTX_BYTES_PER_TOKEN ? SIZE_MAX : max_tokens * CTX_BYTES_PER_TOKEN;
     /* Room for the "(N more ...)" line at the end. */
     const size_t tail_room = 64;
-    if (prev_summary && *prev_summary && b.len + tail_room < max_bytes) {
-        size_t room = (size_t)(max_bytes - b.len - tail_room) / 3;
+    if (prev_summary && *prev_summary && b.n + tail_room < max_bytes) {
+        size_t room = (size_t)(max_bytes - b.n - tail_room) / 3;
         if (room > 16) {
-            sb_puts(&b, "\nBefore that: ");
+            text_buf_add(&b, "\nBefore that: ");
             sb_excerpt(&b, prev_summary, room);
         }
     }
@@ -190,10 +160,10 @@ char *ctx_echo_summary(const ctx_src *msgs, size_t n, const char *prev_summary, 
         snprintf(label, sizeof label, "\n- %s%s%.64s%s: ", msgs[i].role ? msgs[i].role : "?",
                  skill ? " (" : "", skill ? skill : "", skill ? ")" : "");
         size_t label_len = strlen(label);
-        if (b.len + label_len + 16 + tail_room > max_bytes) break;
-        size_t room = (size_t)(max_bytes - b.len - label_len - tail_room);
+        if (b.n + label_len + 16 + tail_room > max_bytes) break;
+        size_t room = (size_t)(max_bytes - b.n - label_len - tail_room);
         if (room > CTX_SUMMARY_LINE_MAX) room = CTX_SUMMARY_LINE_MAX;
-        sb_puts(&b, label);
+        text_buf_add(&b, label);
         sb_excerpt(&b, msgs[i].content ? msgs[i].content : "", room);
         shown++;
     }
@@ -201,7 +171,7 @@ char *ctx_echo_summary(const ctx_src *msgs, size_t n, const char *prev_summary, 
         char more[64];
         snprintf(more, sizeof more, "\n- (%zu more message%s not shown)", n - shown,
                  n - shown == 1 ? "" : "s");
-        sb_puts(&b, more);
+        text_buf_add(&b, more);
     }
     if (b.oom) {
         free(b.p);

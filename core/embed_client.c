@@ -2,6 +2,7 @@
  * yajl's tree parser (embed_client.h). */
 #include "embed_client.h"
 
+#include "text.h"
 #include "vecrank.h"
 
 #include <curl/curl.h>
@@ -53,9 +54,9 @@ int embed_url_ok(const char *u, char *err, size_t errlen)
     return 1;
 }
 
+/* The answer, bounded by EMBED_RESPONSE_MAX; over when it passed that. */
 typedef struct rbuf {
-    char *data;
-    size_t len, cap;
+    text_buf t;
     int over;
 } rbuf;
 
@@ -63,23 +64,9 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     rbuf *b = ud;
     size_t n = size * nmemb;
-    if (b->len + n > EMBED_RESPONSE_MAX) {
-        b->over = 1;
-        return 0; /* aborts the transfer */
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) return 0;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
+    int rc = text_buf_addn_max(&b->t, ptr, n, EMBED_RESPONSE_MAX);
+    if (rc == TEXT_BUF_ETOOBIG) b->over = 1;
+    return rc ? 0 : n; /* 0 aborts the transfer */
 }
 
 /* Replaces every occurrence of key in s with "***". */
@@ -267,7 +254,7 @@ int embed_call(const embed_cfg *c, const char *const *texts, size_t n, float **o
     if (*status < 200 || *status > 299) {
         /* The server's own message when it sent one ({"error": {"message"}}). */
         char msg[256] = "";
-        yajl_val root = rb.data ? yajl_tree_parse(rb.data, NULL, 0) : NULL;
+        yajl_val root = rb.t.p ? yajl_tree_parse(rb.t.p, NULL, 0) : NULL;
         const char *pm[] = {"error", "message", NULL};
         yajl_val m = root ? yajl_tree_get(root, pm, yajl_t_string) : NULL;
         if (m) snprintf(msg, sizeof msg, ": %s", YAJL_GET_STRING(m));
@@ -275,12 +262,12 @@ int embed_call(const embed_cfg *c, const char *const *texts, size_t n, float **o
         seterr(err, errlen, "HTTP %ld from the embeddings endpoint%s", *status, msg);
         goto done;
     }
-    rc = parse_answer(rb.data ? rb.data : "", n, out, dim, err, errlen);
+    rc = parse_answer(rb.t.p ? rb.t.p : "", n, out, dim, err, errlen);
 done:
     if (err && c->api_key) scrub(err, c->api_key);
     curl_slist_free_all(hdrs);
     if (eh) curl_easy_cleanup(eh);
     free(body);
-    free(rb.data);
+    free(rb.t.p);
     return rc;
 }

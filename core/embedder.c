@@ -46,14 +46,7 @@ static embed_cfg call_cfg(const embedder *e, uint32_t timeout_ms)
 /* Waits up to ms unless stopped; returns whether to stop. */
 static int nap(embedder *e, uint32_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = text_realtime_after(ms);
     pthread_mutex_lock(&e->mu);
     while (!e->stop && pthread_cond_timedwait(&e->cv, &e->mu, &ts) != ETIMEDOUT) {
     }

@@ -42,26 +42,13 @@ static int has_word(const char *s, size_t len)
     return 0;
 }
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-} buf;
+typedef text_buf buf;
 
+/* -1 once out of memory, so each step can stop there. */
 static int put(buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) return -1;
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
+    text_buf_addn(b, s, n);
+    return b->oom ? -1 : 0;
 }
 
 static int put_s(buf *b, const char *s)

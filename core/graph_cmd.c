@@ -20,20 +20,14 @@ static int shape_str(const shape_ctx *x, const char *s, size_t max, const char *
     __attribute__((format(printf, 4, 5)));
 static int shape_str(const shape_ctx *x, const char *s, size_t max, const char *fmt, ...)
 {
-    if (!s) return GRAPH_OK;
-    size_t len = strlen(s);
-    const char *why = NULL;
-    if (len > max)
-        why = "is too long";
-    else if (!text_utf8_valid(s, len))
-        why = "is not valid UTF-8";
+    const char *why = text_field_problem(s, max);
     if (!why) return GRAPH_OK;
     char field[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(field, sizeof field, fmt, ap);
     va_end(ap);
-    if (len > max)
+    if (strlen(s) > max)
         return text_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s (at most %zu bytes)", field, why,
                         max);
     return text_err(x->err, x->errlen, GRAPH_EINVAL, "%s %s", field, why);

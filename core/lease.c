@@ -419,14 +419,7 @@ static void *lease_main(void *arg)
     uint32_t tick = l->ttl_ms / 3;
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += tick / 1000;
-        ts.tv_nsec += (long)(tick % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = text_realtime_after(tick);
         int rc = 0;
         while (!l->stop && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&l->cv, &l->mu, &ts);

@@ -395,14 +395,7 @@ int runs_cancel(runs *r, const char *prompt_id, Comfyd__V1__Run **out, char *err
         while ((e = ru_find(r, prompt_id)) && !runs_status_final(e->run->status) && !r->stop) {
             int64_t left = until - text_mono_ms();
             if (left <= 0) break;
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += left / 1000;
-            ts.tv_nsec += (left % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = text_realtime_after(left);
             pthread_cond_timedwait(&r->cv, &r->mu, &ts);
         }
         pthread_mutex_unlock(&r->mu);

@@ -273,14 +273,7 @@ void *ru_tracker(void *arg)
         sweep_watchers(r);
         pthread_mutex_lock(&r->mu);
         if (!r->stop) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += backoff / 1000;
-            ts.tv_nsec += (long)(backoff % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = text_realtime_after(backoff);
             pthread_cond_timedwait(&r->cv, &r->mu, &ts);
         }
         pthread_mutex_unlock(&r->mu);

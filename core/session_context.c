@@ -79,28 +79,13 @@ const char *sess_role_name(store_role r)
     return r == STORE_ROLE_USER ? "user" : r == STORE_ROLE_ASSISTANT ? "assistant" : "system";
 }
 
-typedef struct collect {
-    char *buf;
-    size_t len, cap;
-} collect;
+/* What a provider streamed (or a prompt being built), at most
+ * PROV_MAX_CONTENT bytes. */
+typedef text_buf collect;
 
 static int collect_delta(void *ud, const char *text, size_t len)
 {
-    collect *c = ud;
-    if (c->len + len > PROV_MAX_CONTENT) return 1;
-    if (c->len + len + 1 > c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 1024;
-        while (cap < c->len + len + 1)
-            cap *= 2;
-        char *nb = realloc(c->buf, cap);
-        if (!nb) return 1;
-        c->buf = nb;
-        c->cap = cap;
-    }
-    memcpy(c->buf + c->len, text, len);
-    c->len += len;
-    c->buf[c->len] = '\0';
-    return 0;
+    return text_buf_addn_max(ud, text, len, PROV_MAX_CONTENT) ? 1 : 0;
 }
 
 #define COMPACT_SYSTEM_PROMPT                                                                      \
@@ -139,12 +124,12 @@ static char *summarise_with_model(const prov_cfg *pc, const char *prev, const st
             snprintf(label, sizeof label, "\n%s%s%.48s%s: ", sess_role_name(r->role),
                      r->skill ? " (" : "", r->skill ? r->skill : "", r->skill ? ")" : "");
             uint64_t cost = ctx_text_tokens(strlen(label) + strlen(r->content));
-            if (taken && ctx_text_tokens(tr.len) + cost > room) break;
+            if (taken && ctx_text_tokens(tr.n) + cost > room) break;
             collect_delta(&tr, label, strlen(label));
-            if (ctx_text_tokens(tr.len) + cost > room) {
+            if (ctx_text_tokens(tr.n) + cost > room) {
                 /* One message larger than a chunk: its start stands for it. */
                 uint64_t left =
-                    room > ctx_text_tokens(tr.len) + 8 ? room - ctx_text_tokens(tr.len) - 8 : 8;
+                    room > ctx_text_tokens(tr.n) + 8 ? room - ctx_text_tokens(tr.n) - 8 : 8;
                 char *cut = ctx_cut(text_dup(r->content), left);
                 collect_delta(&tr, cut, strlen(cut));
                 collect_delta(&tr, " [cut]", 6);
@@ -155,13 +140,13 @@ static char *summarise_with_model(const prov_cfg *pc, const char *prev, const st
             taken++;
             i++;
         }
-        if (!tr.buf) {
+        if (!tr.p) {
             free(summary);
             sess_seterr(err, errlen, "out of memory");
             return NULL;
         }
         prov_msg msgs[2] = {{.role = PROV_ROLE_SYSTEM, .content = sys},
-                            {.role = PROV_ROLE_USER, .content = tr.buf}};
+                            {.role = PROV_ROLE_USER, .content = tr.p}};
         prov_request req = {
             .skill_name = "compaction",
             .messages = msgs,
@@ -178,10 +163,10 @@ static char *summarise_with_model(const prov_cfg *pc, const char *prev, const st
         prov_reply rep = {0};
         char perr[256] = "";
         int prc = pc->prov->run(pc->prov, &req, &sink, &rep, perr, sizeof perr);
-        free(tr.buf);
+        free(tr.p);
         prov_reply_clear(&rep);
-        if (prc != PROV_OK || !out.buf || !*out.buf) {
-            free(out.buf);
+        if (prc != PROV_OK || !out.p || !*out.p) {
+            free(out.p);
             free(summary);
             sess_seterr(err, errlen, "%s",
                         prc != PROV_OK ? (perr[0] ? perr : "the model call failed")
@@ -189,7 +174,7 @@ static char *summarise_with_model(const prov_cfg *pc, const char *prev, const st
             return NULL;
         }
         free(summary);
-        summary = ctx_cut(out.buf, cap);
+        summary = ctx_cut(out.p, cap);
     }
     return summary;
 }

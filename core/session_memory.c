@@ -170,63 +170,21 @@ int sess_remember(sess_mgr *m, const char *session_id, int global, const char *c
     return SESS_OK;
 }
 
-typedef struct xbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} xbuf;
-
-static void xput(xbuf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void xputs(xbuf *b, const char *s)
-{
-    xput(b, s, strlen(s));
-}
-
-static void xprintf(xbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void xprintf(xbuf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0) xput(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
 /* A JSON string: quotes, escapes, control characters as \u00XX. */
-static void xjson(xbuf *b, const char *s)
+static void xjson(text_buf *b, const char *s)
 {
-    xput(b, "\"", 1);
+    text_buf_addn(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
         if (*p == '"' || *p == '\\') {
             char e[2] = {'\\', (char)*p};
-            xput(b, e, 2);
+            text_buf_addn(b, e, 2);
         } else if (*p < 0x20) {
-            xprintf(b, "\\u%04x", *p);
+            text_buf_addf(b, "\\u%04x", *p);
         } else {
-            xput(b, (const char *)p, 1);
+            text_buf_addn(b, (const char *)p, 1);
         }
     }
-    xput(b, "\"", 1);
+    text_buf_addn(b, "\"", 1);
 }
 
 static const char *state_name(store_msg_state st)
@@ -264,77 +222,80 @@ int sess_export(sess_mgr *m, const char *id, int format, char **out, char *err, 
         return sess_from_store(rc);
     }
     const store_session *meta = &info.meta;
-    xbuf b = {0};
+    text_buf b = {0};
     if (format == 2) {
-        xputs(&b, "{\"id\":");
+        text_buf_add(&b, "{\"id\":");
         xjson(&b, meta->id);
-        xputs(&b, ",\"title\":");
+        text_buf_add(&b, ",\"title\":");
         xjson(&b, meta->title);
-        xputs(&b, ",\"provider\":");
+        text_buf_add(&b, ",\"provider\":");
         xjson(&b, meta->provider);
-        xputs(&b, ",\"model\":");
+        text_buf_add(&b, ",\"model\":");
         xjson(&b, meta->model);
-        xprintf(&b, ",\"created_at_ms\":%lld,\"updated_at_ms\":%lld,\"archived\":%s",
-                (long long)meta->created_ms, (long long)meta->updated_ms,
-                meta->archived ? "true" : "false");
-        xputs(&b, ",\"messages\":[");
+        text_buf_addf(&b, ",\"created_at_ms\":%lld,\"updated_at_ms\":%lld,\"archived\":%s",
+                      (long long)meta->created_ms, (long long)meta->updated_ms,
+                      meta->archived ? "true" : "false");
+        text_buf_add(&b, ",\"messages\":[");
         for (size_t i = 0; i < n; i++) {
             const store_message *r = &rows[i];
-            xprintf(&b, "%s{\"id\":%llu,\"role\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\"",
-                    i ? "," : "", (unsigned long long)r->id, sess_role_name(r->role),
-                    r->kind == STORE_KIND_SUMMARY ? "summary" : "message", state_name(r->state));
-            xprintf(&b, ",\"turn_id\":%llu,\"created_at_ms\":%lld", (unsigned long long)r->turn_id,
-                    (long long)r->created_ms);
+            text_buf_addf(&b, "%s{\"id\":%llu,\"role\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\"",
+                          i ? "," : "", (unsigned long long)r->id, sess_role_name(r->role),
+                          r->kind == STORE_KIND_SUMMARY ? "summary" : "message",
+                          state_name(r->state));
+            text_buf_addf(&b, ",\"turn_id\":%llu,\"created_at_ms\":%lld",
+                          (unsigned long long)r->turn_id, (long long)r->created_ms);
             if (r->kind == STORE_KIND_SUMMARY)
-                xprintf(&b, ",\"covers_to\":%llu", (unsigned long long)r->covers_to);
+                text_buf_addf(&b, ",\"covers_to\":%llu", (unsigned long long)r->covers_to);
             if (r->skill) {
-                xputs(&b, ",\"skill\":");
+                text_buf_add(&b, ",\"skill\":");
                 xjson(&b, r->skill);
             }
             if (r->error) {
-                xputs(&b, ",\"error\":");
+                text_buf_add(&b, ",\"error\":");
                 xjson(&b, r->error);
             }
-            xputs(&b, ",\"content\":");
+            text_buf_add(&b, ",\"content\":");
             xjson(&b, r->content);
-            xputs(&b, "}");
+            text_buf_add(&b, "}");
         }
-        xputs(&b, "]}\n");
+        text_buf_add(&b, "]}\n");
     } else {
-        xputs(&b, "# ");
-        xputs(&b, meta->title && *meta->title ? meta->title : "Untitled session");
-        xprintf(&b, "\n\nSession `%s` · provider %s%s%s · %zu messages\n", meta->id, meta->provider,
-                meta->model && *meta->model ? " · model " : "", meta->model ? meta->model : "", n);
+        text_buf_add(&b, "# ");
+        text_buf_add(&b, meta->title && *meta->title ? meta->title : "Untitled session");
+        text_buf_addf(&b, "\n\nSession `%s` · provider %s%s%s · %zu messages\n", meta->id,
+                      meta->provider, meta->model && *meta->model ? " · model " : "",
+                      meta->model ? meta->model : "", n);
         for (size_t i = 0; i < n; i++) {
             const store_message *r = &rows[i];
             if (r->kind == STORE_KIND_SUMMARY) {
-                xprintf(&b, "\n---\n\n> **Summary** (stands for the messages up to #%llu)\n>\n",
-                        (unsigned long long)r->covers_to);
+                text_buf_addf(&b,
+                              "\n---\n\n> **Summary** (stands for the messages up to #%llu)\n>\n",
+                              (unsigned long long)r->covers_to);
                 /* Quote every line of the summary. */
                 const char *p = r->content;
                 while (*p) {
                     const char *nl = strchr(p, '\n');
                     size_t len = nl ? (size_t)(nl - p) : strlen(p);
-                    xputs(&b, "> ");
-                    xput(&b, p, len);
-                    xputs(&b, "\n");
+                    text_buf_add(&b, "> ");
+                    text_buf_addn(&b, p, len);
+                    text_buf_add(&b, "\n");
                     p += len + (nl ? 1 : 0);
                 }
-                xputs(&b, "\n---\n");
+                text_buf_add(&b, "\n---\n");
                 continue;
             }
-            xprintf(&b, "\n## %s", r->role == STORE_ROLE_USER ? "User" : "Assistant");
-            if (r->skill && *r->skill) xprintf(&b, " (%s)", r->skill);
-            xprintf(&b, " · #%llu", (unsigned long long)r->id);
-            if (r->state != STORE_MSG_DONE) xprintf(&b, " · %s", state_name(r->state));
-            xputs(&b, "\n\n");
-            xputs(&b, r->content);
+            text_buf_addf(&b, "\n## %s", r->role == STORE_ROLE_USER ? "User" : "Assistant");
+            if (r->skill && *r->skill) text_buf_addf(&b, " (%s)", r->skill);
+            text_buf_addf(&b, " · #%llu", (unsigned long long)r->id);
+            if (r->state != STORE_MSG_DONE) text_buf_addf(&b, " · %s", state_name(r->state));
+            text_buf_add(&b, "\n\n");
+            text_buf_add(&b, r->content);
             if (r->error && *r->error) {
-                xputs(&b, "\n\n*Error: ");
-                xputs(&b, r->error);
-                xputs(&b, "*");
+                text_buf_add(&b, "\n\n*Error: ");
+                text_buf_add(&b, r->error);
+                text_buf_add(&b, "*");
             }
-            xputs(&b, "\n");
+            text_buf_add(&b, "\n");
         }
     }
     store_messages_free(rows, n);
@@ -373,10 +334,10 @@ static const char *arg_str(yajl_val obj, const char *key)
 
 static char *tool_error(const char *msg)
 {
-    xbuf b = {0};
-    xputs(&b, "{\"error\":");
+    text_buf b = {0};
+    text_buf_add(&b, "{\"error\":");
     xjson(&b, msg);
-    xputs(&b, "}");
+    text_buf_add(&b, "}");
     if (b.oom) {
         free(b.p);
         return NULL;
@@ -413,9 +374,9 @@ static int tool_remember(void *ud, const agent_call_ctx *ctx, const char *args_j
         if (sess_remember(m, ctx->session_id, scope == 1, text, &id, err, sizeof err) != SESS_OK) {
             *result = tool_error(err);
         } else {
-            xbuf b = {0};
-            xprintf(&b, "{\"id\":%llu,\"scope\":\"%s\"}", (unsigned long long)id,
-                    scope == 1 ? "global" : "session");
+            text_buf b = {0};
+            text_buf_addf(&b, "{\"id\":%llu,\"scope\":\"%s\"}", (unsigned long long)id,
+                          scope == 1 ? "global" : "session");
             *result = b.p;
             rc = AGENT_TOOL_OK;
         }
@@ -451,20 +412,20 @@ static int tool_recall(void *ud, const agent_call_ctx *ctx, const char *args_jso
         } else {
             /* Only this session's memories and the global ones, never
              * another session's. */
-            xbuf b = {0};
-            xputs(&b, "{\"memories\":[");
+            text_buf b = {0};
+            text_buf_add(&b, "{\"memories\":[");
             long long k = 0;
             for (size_t i = 0; i < n && k < limit; i++) {
                 int global = hits[i].session_id[0] == '\0';
                 int mine = !global && *sid && !strcmp(hits[i].session_id, sid);
                 if (!(global ? scope != 0 : mine && scope != 1)) continue;
-                xprintf(&b, "%s{\"id\":%llu,\"scope\":\"%s\",\"content\":", k ? "," : "",
-                        (unsigned long long)hits[i].id, global ? "global" : "session");
+                text_buf_addf(&b, "%s{\"id\":%llu,\"scope\":\"%s\",\"content\":", k ? "," : "",
+                              (unsigned long long)hits[i].id, global ? "global" : "session");
                 xjson(&b, hits[i].text ? hits[i].text : hits[i].snippet);
-                xputs(&b, "}");
+                text_buf_add(&b, "}");
                 k++;
             }
-            xputs(&b, "]}");
+            text_buf_add(&b, "]}");
             store_hits_free(hits, n);
             if (b.oom) {
                 free(b.p);

@@ -95,14 +95,7 @@ static long b64_decode(const char *s, size_t n, uint8_t *out)
 
 static int sleep_or_stop(pgnotify *n, uint32_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = text_realtime_after(ms);
     pthread_mutex_lock(&n->mu);
     int rc = 0;
     while (!n->stop && rc != ETIMEDOUT)

@@ -4,25 +4,16 @@
  * One connection, opened with SQLITE_OPEN_NOMUTEX: st->mu serialises every
  * call, which both makes the API thread-safe and keeps multi-statement
  * writes (BEGIN ... COMMIT) from interleaving. Statements are prepared once
- * at open and reset after each use. */
-#include "store_backend.h"
-
-#include "fts_rank.h"
-
-#include "log.h"
-#include "text.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <sqlite3.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define MOD "store"
+ * at open and reset after each use.
+ *
+ * The engine's files: store_sqlite.c the schema and its migrations, the
+ * statements, the shared helpers, open and close, the ops table;
+ * store_sqlite_session.c sessions and messages; store_sqlite_keys.c
+ * counters, idempotency keys and attachments; store_sqlite_memory.c
+ * summaries, memories and search; store_sqlite_fork.c fork, revert and
+ * checkpoints; store_sqlite_embed.c embeddings. Private header
+ * store_sqlite_int.h. */
+#include "store_sqlite_int.h"
 
 /* Bumped by each entry added to migrations[]. */
 #define STORE_SCHEMA_VERSION 7
@@ -197,61 +188,6 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "INSERT INTO embed_queue(entry) SELECT id * 2 + 1 FROM memories;",
 };
 
-#define SESSION_COLS                                                                               \
-    "SELECT id, title, provider, model, base_url, system_prompt, skills, token_delay_ms,"          \
-    " api_key IS NOT NULL, created_ms, updated_ms, seq_reserved, prompt_tokens,"                   \
-    " completion_tokens,"                                                                          \
-    " (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.reverted_ms = 0), vision,"  \
-    " context_window, archived,"                                                                   \
-    " (SELECT coalesce(max(covers_to), 0) FROM messages m WHERE m.session_id = s.id AND kind = 1"  \
-    " AND m.reverted_ms = 0), parent_id, fork_point"                                               \
-    " FROM sessions s "
-#define SESSION_ORDER " ORDER BY updated_ms DESC, id DESC"
-#define MESSAGE_COLS                                                                               \
-    "SELECT id, session_id, role, skill, content, state, error, turn_id, created_ms, client_id,"   \
-    " kind, covers_to, reverted_ms FROM messages "
-#define I64_MAX_SQL "9223372036854775807"
-
-enum {
-    Q_BEGIN,
-    Q_COMMIT,
-    Q_ROLLBACK,
-    Q_S_INSERT,
-    Q_S_UPDATE,
-    Q_S_SET_KEY,
-    Q_S_GET_KEY,
-    Q_S_GET,
-    Q_S_ALL,
-    Q_S_FIRST,
-    Q_S_AFTER,
-    Q_S_DELETE,
-    Q_S_SET_SEQ,
-    Q_S_ADD_USAGE,
-    Q_S_TOUCH,
-    Q_M_INSERT,
-    Q_M_SET_TURN,
-    Q_M_FINISH,
-    Q_M_FIND_CLIENT,
-    Q_M_NEWEST,
-    Q_M_RECOVER,
-    Q_M_QUEUED,
-    Q_C_GET,
-    Q_C_RAISE,
-    Q_I_PUT,
-    Q_I_DELETE,
-    Q_I_PRUNE_AGE,
-    Q_I_PRUNE_COUNT,
-    Q_I_LOAD,
-    Q_S_SET_MEMORY_FIELDS,
-    Q_M_SUMMARY_LATEST,
-    Q_M_AFTER,
-    Q_MEM_INSERT,
-    Q_SEARCH_FLOOR,
-    Q_SEARCH,
-    Q_SEARCH_SNIPPET,
-    Q_COUNT
-};
-
 static const char *const query_sql[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE", /* take the write lock up front: no upgrade deadlock */
     [Q_COMMIT] = "COMMIT",
@@ -333,14 +269,6 @@ static const char *const query_sql[Q_COUNT] = {
         " FROM search_idx WHERE search_idx MATCH ?1 AND rowid = ?2",
 };
 
-typedef struct sq {
-    store base; /* first: the interface's handle is this struct */
-    pthread_mutex_t mu;
-    sqlite3 *db;
-    sqlite3_stmt *q[Q_COUNT];
-    char *path; /* for log lines */
-} sq;
-
 /* ---- errors ------------------------------------------------------------ */
 
 static int map_rc(int rc)
@@ -367,7 +295,7 @@ static int map_rc(int rc)
 
 /* Logs a failed SQLite call and maps it. SQLite's messages name tables and
  * columns, never bound values, so nothing secret reaches the log. */
-static int sql_fail(sq *st, int rc, const char *what)
+int sq_sql_fail(sq *st, int rc, const char *what)
 {
     int err = map_rc(rc);
     if (err == STORE_CONFLICT)
@@ -377,47 +305,47 @@ static int sql_fail(sq *st, int rc, const char *what)
     return err;
 }
 
-static void q_done(sqlite3_stmt *q)
+void sq_q_done(sqlite3_stmt *q)
 {
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
 }
 
 /* Runs a statement that returns no rows. */
-static int q_exec(sq *st, sqlite3_stmt *q, const char *what)
+int sq_q_exec(sq *st, sqlite3_stmt *q, const char *what)
 {
     int rc = sqlite3_step(q);
-    int err = rc == SQLITE_DONE ? STORE_OK : sql_fail(st, rc, what);
-    q_done(q);
+    int err = rc == SQLITE_DONE ? STORE_OK : sq_sql_fail(st, rc, what);
+    sq_q_done(q);
     return err;
 }
 
-/* Like q_exec, and STORE_NOT_FOUND when no row changed. */
-static int q_exec_one(sq *st, sqlite3_stmt *q, const char *what)
+/* Like sq_q_exec, and STORE_NOT_FOUND when no row changed. */
+int sq_q_exec_one(sq *st, sqlite3_stmt *q, const char *what)
 {
-    int err = q_exec(st, q, what);
+    int err = sq_q_exec(st, q, what);
     if (err == STORE_OK && sqlite3_changes(st->db) == 0) err = STORE_NOT_FOUND;
     return err;
 }
 
-static void tx_rollback(sq *st)
+void sq_tx_rollback(sq *st)
 {
     /* A failed COMMIT may already have rolled back (e.g. on an I/O error). */
     if (sqlite3_get_autocommit(st->db)) return;
     int rc = sqlite3_step(st->q[Q_ROLLBACK]);
-    if (rc != SQLITE_DONE) sql_fail(st, rc, "rollback");
-    q_done(st->q[Q_ROLLBACK]);
+    if (rc != SQLITE_DONE) sq_sql_fail(st, rc, "rollback");
+    sq_q_done(st->q[Q_ROLLBACK]);
 }
 
-static int tx_begin(sq *st)
+int sq_tx_begin(sq *st)
 {
-    return q_exec(st, st->q[Q_BEGIN], "begin");
+    return sq_q_exec(st, st->q[Q_BEGIN], "begin");
 }
 
-static int tx_commit(sq *st)
+int sq_tx_commit(sq *st)
 {
-    int err = q_exec(st, st->q[Q_COMMIT], "commit");
-    if (err != STORE_OK) tx_rollback(st);
+    int err = sq_q_exec(st, st->q[Q_COMMIT], "commit");
+    if (err != STORE_OK) sq_tx_rollback(st);
     return err;
 }
 
@@ -427,18 +355,18 @@ static int tx_commit(sq *st)
 
 /* Bound strings use SQLITE_STATIC: every statement is reset before the
  * public call returns, while the caller's strings are still alive. */
-static int bind_text(sqlite3_stmt *q, int i, const char *s)
+int sq_bind_text(sqlite3_stmt *q, int i, const char *s)
 {
     return s ? sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(q, i);
 }
 
-static int bind_text_nn(sqlite3_stmt *q, int i, const char *s)
+int sq_bind_text_nn(sqlite3_stmt *q, int i, const char *s)
 {
     return sqlite3_bind_text(q, i, s ? s : "", -1, SQLITE_STATIC);
 }
 
 /* Copies column i; NULL stays NULL unless nonnull, which gives "". */
-static int col_dup(sqlite3_stmt *q, int i, int nonnull, char **out)
+int sq_col_dup(sqlite3_stmt *q, int i, int nonnull, char **out)
 {
     *out = NULL;
     const unsigned char *t = (const unsigned char *)"";
@@ -470,13 +398,13 @@ static int col_id(sqlite3_stmt *q, int i, char dst[STORE_ID_MAX + 1])
     return STORE_OK;
 }
 
-static int read_session(sqlite3_stmt *q, store_session *s)
+int sq_read_session(sqlite3_stmt *q, store_session *s)
 {
     memset(s, 0, sizeof *s);
     int err = col_id(q, 0, s->id);
     char **fields[] = {&s->title, &s->provider, &s->model, &s->base_url, &s->system_prompt};
     for (int i = 0; err == STORE_OK && i < 5; i++)
-        err = col_dup(q, 1 + i, 1, fields[i]);
+        err = sq_col_dup(q, 1 + i, 1, fields[i]);
     if (err == STORE_OK) {
         const char *sk = (const char *)sqlite3_column_text(q, 6);
         err = store_skills_split(sk ? sk : "", sk ? (size_t)sqlite3_column_bytes(q, 6) : 0,
@@ -512,7 +440,7 @@ static int read_session(sqlite3_stmt *q, store_session *s)
     return STORE_OK;
 }
 
-static int read_message(sqlite3_stmt *q, store_message *m)
+int sq_read_message(sqlite3_stmt *q, store_message *m)
 {
     memset(m, 0, sizeof *m);
     int64_t role = sqlite3_column_int64(q, 2), state = sqlite3_column_int64(q, 5);
@@ -520,10 +448,10 @@ static int read_message(sqlite3_stmt *q, store_message *m)
     if (err == STORE_OK && (role < STORE_ROLE_USER || role > STORE_ROLE_SYSTEM ||
                             state < STORE_MSG_QUEUED || state > STORE_MSG_INTERRUPTED))
         err = STORE_EIO;
-    if (err == STORE_OK) err = col_dup(q, 3, 0, &m->skill);
-    if (err == STORE_OK) err = col_dup(q, 4, 1, &m->content);
-    if (err == STORE_OK) err = col_dup(q, 6, 0, &m->error);
-    if (err == STORE_OK) err = col_dup(q, 9, 0, &m->client_id);
+    if (err == STORE_OK) err = sq_col_dup(q, 3, 0, &m->skill);
+    if (err == STORE_OK) err = sq_col_dup(q, 4, 1, &m->content);
+    if (err == STORE_OK) err = sq_col_dup(q, 6, 0, &m->error);
+    if (err == STORE_OK) err = sq_col_dup(q, 9, 0, &m->client_id);
     if (err != STORE_OK) {
         store_message_clear(m);
         return err;
@@ -541,7 +469,7 @@ static int read_message(sqlite3_stmt *q, store_message *m)
 }
 
 /* Grows *arr (of elem-sized items) so that it holds at least need. */
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+int sq_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return STORE_OK;
     size_t ncap = *cap ? *cap * 2 : 16;
@@ -555,21 +483,20 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 }
 
 /* Steps q to the end, reading every row; q is reset. */
-static int collect_sessions(sq *st, sqlite3_stmt *q, const char *what, store_session **out,
-                            size_t *n)
+int sq_collect_sessions(sq *st, sqlite3_stmt *q, const char *what, store_session **out, size_t *n)
 {
     store_session *list = NULL;
     size_t len = 0, cap = 0;
     int err = STORE_OK, rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        err = grow((void **)&list, &cap, len + 1, sizeof *list);
-        if (err == STORE_OK) err = read_session(q, &list[len]);
+        err = sq_grow((void **)&list, &cap, len + 1, sizeof *list);
+        if (err == STORE_OK) err = sq_read_session(q, &list[len]);
         if (err != STORE_OK) break;
         len++;
     }
-    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, what);
+    if (err == STORE_OK && rc != SQLITE_DONE) err = sq_sql_fail(st, rc, what);
     if (err == STORE_EIO && rc == SQLITE_ROW) LOG_E(MOD, "%s: malformed session row", what);
-    q_done(q);
+    sq_q_done(q);
     if (err != STORE_OK) {
         store_sessions_free(list, len);
         return err;
@@ -583,21 +510,20 @@ static int collect_sessions(sq *st, sqlite3_stmt *q, const char *what, store_ses
     return STORE_OK;
 }
 
-static int collect_messages(sq *st, sqlite3_stmt *q, const char *what, store_message **out,
-                            size_t *n)
+int sq_collect_messages(sq *st, sqlite3_stmt *q, const char *what, store_message **out, size_t *n)
 {
     store_message *list = NULL;
     size_t len = 0, cap = 0;
     int err = STORE_OK, rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        err = grow((void **)&list, &cap, len + 1, sizeof *list);
-        if (err == STORE_OK) err = read_message(q, &list[len]);
+        err = sq_grow((void **)&list, &cap, len + 1, sizeof *list);
+        if (err == STORE_OK) err = sq_read_message(q, &list[len]);
         if (err != STORE_OK) break;
         len++;
     }
-    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, what);
+    if (err == STORE_OK && rc != SQLITE_DONE) err = sq_sql_fail(st, rc, what);
     if (err == STORE_EIO && rc == SQLITE_ROW) LOG_E(MOD, "%s: malformed message row", what);
-    q_done(q);
+    sq_q_done(q);
     if (err != STORE_OK) {
         store_messages_free(list, len);
         return err;
@@ -643,7 +569,7 @@ static int check_identity(sq *st, int64_t *version)
         LOG_E(MOD, "%s is not a SQLite database; refusing to use it", st->path);
         return STORE_ESCHEMA;
     }
-    if (rc != SQLITE_OK) return sql_fail(st, rc, "reading the schema version");
+    if (rc != SQLITE_OK) return sq_sql_fail(st, rc, "reading the schema version");
     if (app != 0 && app != STORE_APP_ID) {
         LOG_E(MOD, "%s belongs to another application (application_id %#llx)", st->path,
               (unsigned long long)app);
@@ -679,7 +605,7 @@ static int set_pragmas(sq *st)
         rc = SQLITE_OK;
     }
     sqlite3_finalize(q);
-    if (rc != SQLITE_OK) return sql_fail(st, rc, "enabling WAL");
+    if (rc != SQLITE_OK) return sq_sql_fail(st, rc, "enabling WAL");
     if (!wal) {
         LOG_E(MOD, "%s: the filesystem does not support WAL mode", st->path);
         return STORE_EIO;
@@ -691,11 +617,11 @@ static int set_pragmas(sq *st)
                       "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                       " PRAGMA secure_delete=ON;",
                       NULL, NULL, NULL);
-    if (rc != SQLITE_OK) return sql_fail(st, rc, "setting pragmas");
+    if (rc != SQLITE_OK) return sq_sql_fail(st, rc, "setting pragmas");
     int64_t fk = 0, sync = 0;
     rc = db_int(st->db, "PRAGMA foreign_keys", &fk);
     if (rc == SQLITE_OK) rc = db_int(st->db, "PRAGMA synchronous", &sync);
-    if (rc != SQLITE_OK) return sql_fail(st, rc, "reading pragmas");
+    if (rc != SQLITE_OK) return sq_sql_fail(st, rc, "reading pragmas");
     if (fk != 1 || sync != 2) {
         LOG_E(MOD, "this SQLite build cannot enforce foreign keys or synchronous=FULL");
         return STORE_EIO;
@@ -706,29 +632,29 @@ static int set_pragmas(sq *st)
 static int migrate(sq *st, int64_t from)
 {
     int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) return sql_fail(st, rc, "begin schema transaction");
+    if (rc != SQLITE_OK) return sq_sql_fail(st, rc, "begin schema transaction");
     /* Another process may have created the schema while we waited. */
     int64_t now = 0;
     rc = db_int(st->db, "PRAGMA user_version", &now);
-    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "reading the schema version");
+    int err = rc == SQLITE_OK ? STORE_OK : sq_sql_fail(st, rc, "reading the schema version");
     if (err == STORE_OK && now != from) {
         LOG_E(MOD, "%s changed schema version while opening; retry", st->path);
         err = STORE_ESCHEMA;
     }
     for (int64_t v = from; err == STORE_OK && v < STORE_SCHEMA_VERSION; v++) {
         rc = sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL);
-        if (rc != SQLITE_OK) err = sql_fail(st, rc, "creating the schema");
+        if (rc != SQLITE_OK) err = sq_sql_fail(st, rc, "creating the schema");
     }
     if (err == STORE_OK) {
         char sql[96];
         snprintf(sql, sizeof sql, "PRAGMA user_version=%d; PRAGMA application_id=%d;",
                  STORE_SCHEMA_VERSION, STORE_APP_ID);
         rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-        if (rc != SQLITE_OK) err = sql_fail(st, rc, "setting the schema version");
+        if (rc != SQLITE_OK) err = sq_sql_fail(st, rc, "setting the schema version");
     }
     if (err == STORE_OK) {
         rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-        if (rc != SQLITE_OK) err = sql_fail(st, rc, "commit schema");
+        if (rc != SQLITE_OK) err = sq_sql_fail(st, rc, "commit schema");
     }
     if (err != STORE_OK && !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -794,7 +720,7 @@ int store_sqlite_open(store **out, const char *path)
     sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
     rc = fts_rank_register(st->db);
     if (rc != SQLITE_OK) {
-        err = sql_fail(st, rc, "registering the search ranking");
+        err = sq_sql_fail(st, rc, "registering the search ranking");
         goto fail;
     }
 
@@ -809,7 +735,7 @@ int store_sqlite_open(store **out, const char *path)
         rc = sqlite3_prepare_v3(st->db, query_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->q[i],
                                 NULL);
         if (rc != SQLITE_OK) {
-            err = sql_fail(st, rc, "preparing statements");
+            err = sq_sql_fail(st, rc, "preparing statements");
             goto fail;
         }
     }
@@ -836,940 +762,6 @@ static void sq_close(store *base)
     free(st->path);
     free(st);
 }
-
-/* ---- sessions ------------------------------------------------------------ */
-
-/* The columns added by schema version 4, written after an insert or an
- * update of the older ones (inside the caller's transaction). */
-static int set_memory_fields(sq *st, const store_session *s)
-{
-    sqlite3_stmt *q = st->q[Q_S_SET_MEMORY_FIELDS];
-    bind_text(q, 1, s->id);
-    sqlite3_bind_int64(q, 2, s->context_window);
-    sqlite3_bind_int(q, 3, s->archived ? 1 : 0);
-    return q_exec_one(st, q, "set context window");
-}
-
-static int sq_session_insert(store *base, const store_session *s, const char *api_key)
-{
-    sq *st = (sq *)base;
-    if (!st || !store_session_fields_ok(s) || !store_text_ok(api_key, STORE_API_KEY_MAX) ||
-        !store_u63_ok(s->seq_reserved) || !store_u63_ok(s->prompt_tokens) ||
-        !store_u63_ok(s->completion_tokens))
-        return STORE_EINVAL;
-    char *skills = NULL;
-    int err = store_skills_join(s, &skills);
-    if (err != STORE_OK) return err;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_S_INSERT];
-    bind_text(q, 1, s->id);
-    bind_text_nn(q, 2, s->title);
-    bind_text_nn(q, 3, s->provider);
-    bind_text_nn(q, 4, s->model);
-    bind_text_nn(q, 5, s->base_url);
-    bind_text_nn(q, 6, s->system_prompt);
-    bind_text(q, 7, skills);
-    sqlite3_bind_int64(q, 8, s->token_delay_ms);
-    bind_text(q, 9, api_key && *api_key ? api_key : NULL);
-    sqlite3_bind_int64(q, 10, s->created_ms);
-    sqlite3_bind_int64(q, 11, s->updated_ms);
-    sqlite3_bind_int64(q, 12, (int64_t)s->seq_reserved);
-    sqlite3_bind_int64(q, 13, (int64_t)s->prompt_tokens);
-    sqlite3_bind_int64(q, 14, (int64_t)s->completion_tokens);
-    sqlite3_bind_int64(q, 15, s->vision);
-    err = tx_begin(st);
-    if (err == STORE_OK)
-        err = q_exec(st, q, "insert session");
-    else
-        q_done(q);
-    if (err == STORE_OK) err = set_memory_fields(st, s);
-    if (err == STORE_OK)
-        err = tx_commit(st);
-    else
-        tx_rollback(st);
-    pthread_mutex_unlock(&st->mu);
-    free(skills);
-    return err;
-}
-
-static int sq_session_update(store *base, const store_session *s)
-{
-    sq *st = (sq *)base;
-    if (!st || !store_session_fields_ok(s)) return STORE_EINVAL;
-    char *skills = NULL;
-    int err = store_skills_join(s, &skills);
-    if (err != STORE_OK) return err;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_S_UPDATE];
-    bind_text(q, 1, s->id);
-    bind_text_nn(q, 2, s->title);
-    bind_text_nn(q, 3, s->provider);
-    bind_text_nn(q, 4, s->model);
-    bind_text_nn(q, 5, s->base_url);
-    bind_text_nn(q, 6, s->system_prompt);
-    bind_text(q, 7, skills);
-    sqlite3_bind_int64(q, 8, s->token_delay_ms);
-    sqlite3_bind_int64(q, 9, s->updated_ms);
-    sqlite3_bind_int64(q, 10, s->vision);
-    err = tx_begin(st);
-    if (err == STORE_OK)
-        err = q_exec_one(st, q, "update session");
-    else
-        q_done(q);
-    if (err == STORE_OK) err = set_memory_fields(st, s);
-    if (err == STORE_OK)
-        err = tx_commit(st);
-    else
-        tx_rollback(st);
-    pthread_mutex_unlock(&st->mu);
-    free(skills);
-    return err;
-}
-
-static int sq_session_set_api_key(store *base, const char *id, const char *api_key)
-{
-    sq *st = (sq *)base;
-    if (!st || !store_id_ok(id) || !store_text_ok(api_key, STORE_API_KEY_MAX)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_S_SET_KEY];
-    bind_text(q, 1, id);
-    bind_text(q, 2, api_key && *api_key ? api_key : NULL);
-    int err = q_exec_one(st, q, "set api key");
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_session_get_api_key(store *base, const char *id, char **out)
-{
-    sq *st = (sq *)base;
-    if (!out) return STORE_EINVAL;
-    *out = NULL;
-    if (!st || !store_id_ok(id)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_S_GET_KEY];
-    bind_text(q, 1, id);
-    int rc = sqlite3_step(q), err;
-    if (rc == SQLITE_ROW)
-        err = col_dup(q, 0, 0, out);
-    else if (rc == SQLITE_DONE)
-        err = STORE_NOT_FOUND;
-    else
-        err = sql_fail(st, rc, "get api key");
-    q_done(q);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_session_get(store *base, const char *id, store_session *out)
-{
-    sq *st = (sq *)base;
-    if (!out) return STORE_EINVAL;
-    memset(out, 0, sizeof *out);
-    if (!st || !store_id_ok(id)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_S_GET];
-    bind_text(q, 1, id);
-    int rc = sqlite3_step(q), err;
-    if (rc == SQLITE_ROW) {
-        err = read_session(q, out);
-        if (err == STORE_EIO) LOG_E(MOD, "session %s: malformed row", id);
-    } else if (rc == SQLITE_DONE) {
-        err = STORE_NOT_FOUND;
-    } else {
-        err = sql_fail(st, rc, "get session");
-    }
-    q_done(q);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_session_list_all(store *base, store_session **out, size_t *n)
-{
-    sq *st = (sq *)base;
-    if (!out || !n) return STORE_EINVAL;
-    *out = NULL;
-    *n = 0;
-    if (!st) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    int err = collect_sessions(st, st->q[Q_S_ALL], "list sessions", out, n);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_session_page(store *base, int64_t after_updated_ms, const char *after_id,
-                           size_t limit, store_session **out, size_t *n)
-{
-    sq *st = (sq *)base;
-    if (!out || !n) return STORE_EINVAL;
-    *out = NULL;
-    *n = 0;
-    if (!st || (after_id && !store_id_ok(after_id))) return STORE_EINVAL;
-    if (limit == 0) return STORE_OK;
-    int64_t lim = limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q;
-    if (after_id) {
-        q = st->q[Q_S_AFTER];
-        sqlite3_bind_int64(q, 1, after_updated_ms);
-        bind_text(q, 2, after_id);
-        sqlite3_bind_int64(q, 3, lim);
-    } else {
-        q = st->q[Q_S_FIRST];
-        sqlite3_bind_int64(q, 1, lim);
-    }
-    int err = collect_sessions(st, q, "page sessions", out, n);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_session_delete(store *base, const char *id)
-{
-    sq *st = (sq *)base;
-    if (!st || !store_id_ok(id)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_S_DELETE];
-    bind_text(q, 1, id);
-    /* One statement: the cascade runs inside its implicit transaction. */
-    int err = q_exec_one(st, q, "delete session");
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_session_set_seq_reserved(store *base, const char *id, uint64_t seq_reserved)
-{
-    sq *st = (sq *)base;
-    if (!st || !store_id_ok(id) || !store_u63_ok(seq_reserved)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_S_SET_SEQ];
-    bind_text(q, 1, id);
-    sqlite3_bind_int64(q, 2, (int64_t)seq_reserved);
-    int err = q_exec_one(st, q, "set seq_reserved");
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int add_usage_locked(sq *st, const char *id, uint64_t prompt, uint64_t completion)
-{
-    sqlite3_stmt *q = st->q[Q_S_ADD_USAGE];
-    bind_text(q, 1, id);
-    sqlite3_bind_int64(q, 2, (int64_t)prompt);
-    sqlite3_bind_int64(q, 3, (int64_t)completion);
-    return q_exec_one(st, q, "add usage");
-}
-
-static int sq_session_add_usage(store *base, const char *id, uint64_t prompt, uint64_t completion)
-{
-    sq *st = (sq *)base;
-    if (!st || !store_id_ok(id) || !store_u63_ok(prompt) || !store_u63_ok(completion))
-        return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    int err = add_usage_locked(st, id, prompt, completion);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-/* ---- messages ------------------------------------------------------------ */
-
-static int sq_message_insert_with(store *base, store_message *m, const store_attachment *atts,
-                                  size_t n_atts);
-
-static int sq_message_insert(store *base, store_message *m)
-{
-    return sq_message_insert_with(base, m, NULL, 0);
-}
-
-static int attachments_ok(const store_attachment *a, size_t n)
-{
-    if (n > STORE_ATTACH_MAX || (n && !a)) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (strlen(a[i].sha256) != 64 || !a[i].mime[0] ||
-            !store_text_ok(a[i].name, STORE_ATTACH_NAME_MAX))
-            return 0;
-    return 1;
-}
-
-static int attachments_insert_locked(sq *st, uint64_t msg_id, const store_attachment *a, size_t n)
-{
-    if (!n) return STORE_OK;
-    sqlite3_stmt *q = NULL;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "INSERT INTO message_attachments(message_id, idx, sha256, mime,"
-                                " name, size, width, height) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-                                -1, &q, NULL);
-    if (rc != SQLITE_OK) return sql_fail(st, rc, "prepare attachment insert");
-    int err = STORE_OK;
-    for (size_t i = 0; err == STORE_OK && i < n; i++) {
-        sqlite3_bind_int64(q, 1, (int64_t)msg_id);
-        sqlite3_bind_int64(q, 2, (int64_t)i);
-        bind_text(q, 3, a[i].sha256);
-        bind_text(q, 4, a[i].mime);
-        bind_text_nn(q, 5, a[i].name);
-        sqlite3_bind_int64(q, 6, a[i].size > INT64_MAX ? INT64_MAX : (int64_t)a[i].size);
-        sqlite3_bind_int64(q, 7, a[i].width);
-        sqlite3_bind_int64(q, 8, a[i].height);
-        err = q_exec(st, q, "insert attachment");
-    }
-    sqlite3_finalize(q);
-    return err;
-}
-
-/* Inserts m and its attachments inside the caller's transaction, with
- * st->mu held; m's id, turn_id and created_ms are written back on success
- * only (the caller commits or rolls back). */
-static int message_insert_locked(sq *st, store_message *m, const store_attachment *atts,
-                                 size_t n_atts)
-{
-    int64_t created = m->created_ms ? m->created_ms : text_now_ms();
-    /* The touch doubles as the existence check: a missing session would
-     * otherwise surface as a foreign-key failure, mapped to CONFLICT. */
-    sqlite3_stmt *q = st->q[Q_S_TOUCH];
-    bind_text(q, 1, m->session_id);
-    sqlite3_bind_int64(q, 2, created);
-    int err = q_exec_one(st, q, "touch session");
-
-    if (err == STORE_OK) {
-        q = st->q[Q_M_INSERT];
-        bind_text(q, 1, m->session_id);
-        sqlite3_bind_int(q, 2, (int)m->role);
-        bind_text(q, 3, m->skill);
-        bind_text(q, 4, m->content);
-        sqlite3_bind_int(q, 5, (int)m->state);
-        bind_text(q, 6, m->error);
-        sqlite3_bind_int64(q, 7, (int64_t)m->turn_id);
-        sqlite3_bind_int64(q, 8, created);
-        bind_text(q, 9, m->client_id);
-        sqlite3_bind_int(q, 10, m->kind == STORE_KIND_SUMMARY ? STORE_KIND_SUMMARY : 0);
-        sqlite3_bind_int64(q, 11, (int64_t)m->covers_to);
-        err = q_exec(st, q, "insert message");
-    }
-    int64_t id = err == STORE_OK ? sqlite3_last_insert_rowid(st->db) : 0;
-    uint64_t turn = m->turn_id;
-    if (err == STORE_OK && m->role == STORE_ROLE_USER && turn == 0) {
-        turn = (uint64_t)id;
-        q = st->q[Q_M_SET_TURN];
-        sqlite3_bind_int64(q, 1, id);
-        sqlite3_bind_int64(q, 2, id);
-        err = q_exec(st, q, "set turn id");
-    }
-    if (err == STORE_OK) err = attachments_insert_locked(st, (uint64_t)id, atts, n_atts);
-    if (err == STORE_OK) {
-        m->id = (uint64_t)id;
-        m->turn_id = turn;
-        m->created_ms = created;
-    }
-    return err;
-}
-
-static int sq_message_insert_with(store *base, store_message *m, const store_attachment *atts,
-                                  size_t n_atts)
-{
-    sq *st = (sq *)base;
-    if (!st || !store_message_ok(m) || !attachments_ok(atts, n_atts)) return STORE_EINVAL;
-    store_message w = *m; /* written back only once committed */
-    pthread_mutex_lock(&st->mu);
-    int err = tx_begin(st);
-    if (err == STORE_OK) {
-        err = message_insert_locked(st, &w, atts, n_atts);
-        if (err == STORE_OK)
-            err = tx_commit(st);
-        else
-            tx_rollback(st);
-    }
-    pthread_mutex_unlock(&st->mu);
-    if (err == STORE_OK) *m = w;
-    return err;
-}
-
-static int finish_locked(sq *st, uint64_t id, store_msg_state state, const char *content,
-                         const char *error)
-{
-    sqlite3_stmt *q = st->q[Q_M_FINISH];
-    sqlite3_bind_int64(q, 1, (int64_t)id);
-    sqlite3_bind_int(q, 2, (int)state);
-    bind_text(q, 3, content);
-    bind_text(q, 4, error);
-    return q_exec_one(st, q, "finish message");
-}
-
-static int sq_turn_end(store *base, const char *session_id, store_message *replies, size_t n,
-                       uint64_t user_id, store_msg_state user_state, uint64_t prompt,
-                       uint64_t completion)
-{
-    sq *st = (sq *)base;
-    if (!st || !store_turn_end_ok(session_id, replies, n, user_id, user_state, prompt, completion))
-        return STORE_EINVAL;
-    store_message *w = calloc(n ? n : 1, sizeof *w); /* written back only once committed */
-    if (!w) return STORE_ENOMEM;
-    if (n) memcpy(w, replies, n * sizeof *w);
-    pthread_mutex_lock(&st->mu);
-    int err = tx_begin(st);
-    if (err == STORE_OK) {
-        for (size_t i = 0; err == STORE_OK && i < n; i++)
-            err = message_insert_locked(st, &w[i], NULL, 0);
-        if (err == STORE_OK && user_state) err = finish_locked(st, user_id, user_state, NULL, NULL);
-        if (err == STORE_OK && (prompt || completion))
-            err = add_usage_locked(st, session_id, prompt, completion);
-        if (err == STORE_OK)
-            err = tx_commit(st);
-        else
-            tx_rollback(st);
-    }
-    pthread_mutex_unlock(&st->mu);
-    if (err == STORE_OK && n) memcpy(replies, w, n * sizeof *w);
-    free(w);
-    return err;
-}
-
-static int sq_message_finish(store *base, uint64_t id, store_msg_state state, const char *content,
-                             const char *error)
-{
-    sq *st = (sq *)base;
-    if (!st || id == 0 || !store_u63_ok(id) || state < STORE_MSG_QUEUED ||
-        state > STORE_MSG_INTERRUPTED || !store_text_ok(content, STORE_TEXT_MAX) ||
-        !store_text_ok(error, STORE_TEXT_MAX))
-        return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    int err = finish_locked(st, id, state, content, error);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_message_find_client_id(store *base, const char *session_id, const char *client_id,
-                                     store_message *out)
-{
-    sq *st = (sq *)base;
-    if (!out) return STORE_EINVAL;
-    memset(out, 0, sizeof *out);
-    if (!st || !store_id_ok(session_id) || !client_id || !store_text_ok(client_id, STORE_TEXT_MAX))
-        return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_M_FIND_CLIENT];
-    bind_text(q, 1, session_id);
-    bind_text(q, 2, client_id);
-    int rc = sqlite3_step(q), err;
-    if (rc == SQLITE_ROW) {
-        err = read_message(q, out);
-        if (err == STORE_EIO) LOG_E(MOD, "session %s: malformed message row", session_id);
-    } else if (rc == SQLITE_DONE) {
-        err = STORE_NOT_FOUND;
-    } else {
-        err = sql_fail(st, rc, "find client id");
-    }
-    q_done(q);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_messages_load(store *base, const char *session_id, size_t limit, store_message **out,
-                            size_t *n, int *truncated)
-{
-    sq *st = (sq *)base;
-    if (!out || !n || !truncated) return STORE_EINVAL;
-    *out = NULL;
-    *n = 0;
-    *truncated = 0;
-    if (!st || !store_id_ok(session_id)) return STORE_EINVAL;
-    /* One row beyond the limit tells whether older messages exist. */
-    int64_t lim = limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit + 1;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_M_NEWEST];
-    bind_text(q, 1, session_id);
-    sqlite3_bind_int64(q, 2, lim);
-    store_message *list = NULL;
-    size_t len = 0;
-    int err = collect_messages(st, q, "load messages", &list, &len);
-    pthread_mutex_unlock(&st->mu);
-    if (err != STORE_OK) return err;
-    store_messages_page(list, len, limit, truncated, out, n);
-    return STORE_OK;
-}
-
-static int sq_recover_interrupted(store *base, const char *error, size_t *changed)
-{
-    sq *st = (sq *)base;
-    if (changed) *changed = 0;
-    if (!st || !changed || !store_text_ok(error, STORE_TEXT_MAX)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_M_RECOVER];
-    bind_text(q, 1, error);
-    int err = q_exec(st, q, "recover interrupted");
-    if (err == STORE_OK) *changed = (size_t)sqlite3_changes64(st->db);
-    pthread_mutex_unlock(&st->mu);
-    if (err == STORE_OK && *changed)
-        LOG_I(MOD, "marked %zu running messages interrupted", *changed);
-    return err;
-}
-
-static int sq_messages_queued(store *base, store_message **out, size_t *n)
-{
-    sq *st = (sq *)base;
-    if (!out || !n) return STORE_EINVAL;
-    *out = NULL;
-    *n = 0;
-    if (!st) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    int err = collect_messages(st, st->q[Q_M_QUEUED], "queued messages", out, n);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-/* ---- counters and idempotency keys (the graph service) ------------------- */
-
-static int sq_counter_get(store *base, const char *name, uint64_t *out)
-{
-    sq *st = (sq *)base;
-    if (!out) return STORE_EINVAL;
-    *out = 0;
-    if (!st || !name || !store_text_ok(name, STORE_ID_MAX)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_C_GET];
-    bind_text(q, 1, name);
-    int rc = sqlite3_step(q), err = STORE_OK;
-    if (rc == SQLITE_ROW) {
-        sqlite3_int64 v = sqlite3_column_int64(q, 0);
-        *out = v > 0 ? (uint64_t)v : 0;
-    } else if (rc != SQLITE_DONE) {
-        err = sql_fail(st, rc, "get counter");
-    }
-    q_done(q);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_counter_raise(store *base, const char *name, uint64_t value)
-{
-    sq *st = (sq *)base;
-    if (!st || !name || !store_text_ok(name, STORE_ID_MAX) || !store_u63_ok(value))
-        return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_C_RAISE];
-    bind_text(q, 1, name);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)value);
-    int err = q_exec(st, q, "raise counter");
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_idem_put(store *base, const store_idem *e)
-{
-    sq *st = (sq *)base;
-    if (!st || !store_idem_ok(e)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_I_PUT];
-    sqlite3_bind_blob(q, 1, e->scope, (int)e->scope_len, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 2, e->req_hash, STORE_IDEM_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_int(q, 3, e->err);
-    sqlite3_bind_int(q, 4, e->code);
-    bind_text(q, 5, e->message);
-    if (e->resp_len)
-        sqlite3_bind_blob(q, 6, e->resp, (int)e->resp_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, 6);
-    sqlite3_bind_int64(q, 7, e->created_ms);
-    int err = q_exec(st, q, "put idempotency key");
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_idem_delete(store *base, const void *scope, size_t len)
-{
-    sq *st = (sq *)base;
-    if (!st || !scope || len < 1 || len > STORE_IDEM_SCOPE_MAX) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_I_DELETE];
-    sqlite3_bind_blob(q, 1, scope, (int)len, SQLITE_STATIC);
-    int err = q_exec(st, q, "delete idempotency key");
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int col_blob(sqlite3_stmt *q, int i, uint8_t **out, size_t *len)
-{
-    *out = NULL;
-    *len = 0;
-    int n = sqlite3_column_bytes(q, i);
-    const void *b = sqlite3_column_blob(q, i);
-    if (n <= 0 || !b) return STORE_OK;
-    *out = malloc((size_t)n);
-    if (!*out) return STORE_ENOMEM;
-    memcpy(*out, b, (size_t)n);
-    *len = (size_t)n;
-    return STORE_OK;
-}
-
-/* One idem_keys row; STORE_EIO for a row we did not write. */
-static int read_idem(sqlite3_stmt *q, store_idem *e)
-{
-    memset(e, 0, sizeof *e);
-    uint8_t *scope = NULL;
-    size_t sl = 0;
-    int err = col_blob(q, 0, &scope, &sl);
-    e->scope = (char *)scope;
-    e->scope_len = sl;
-    if (err == STORE_OK && (sl < 1 || sl > STORE_IDEM_SCOPE_MAX)) err = STORE_EIO;
-    if (err == STORE_OK && sqlite3_column_bytes(q, 1) != STORE_IDEM_HASH_LEN) err = STORE_EIO;
-    if (err == STORE_OK) memcpy(e->req_hash, sqlite3_column_blob(q, 1), STORE_IDEM_HASH_LEN);
-    e->err = sqlite3_column_int(q, 2);
-    e->code = sqlite3_column_int(q, 3);
-    if (err == STORE_OK) err = col_dup(q, 4, 0, &e->message);
-    if (err == STORE_OK) err = col_blob(q, 5, &e->resp, &e->resp_len);
-    e->created_ms = sqlite3_column_int64(q, 6);
-    if (err != STORE_OK) store_idem_clear(e);
-    return err;
-}
-
-static int sq_idem_load(store *base, int64_t min_created_ms, size_t max_keys, store_idem **out,
-                        size_t *n)
-{
-    sq *st = (sq *)base;
-    if (!out || !n) return STORE_EINVAL;
-    *out = NULL;
-    *n = 0;
-    if (!st || max_keys > (size_t)INT32_MAX) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    int err = tx_begin(st);
-    if (err == STORE_OK) {
-        sqlite3_bind_int64(st->q[Q_I_PRUNE_AGE], 1, min_created_ms);
-        err = q_exec(st, st->q[Q_I_PRUNE_AGE], "prune idempotency keys by age");
-    }
-    if (err == STORE_OK) {
-        sqlite3_bind_int64(st->q[Q_I_PRUNE_COUNT], 1, (sqlite3_int64)max_keys);
-        err = q_exec(st, st->q[Q_I_PRUNE_COUNT], "prune idempotency keys by count");
-    }
-    if (err == STORE_OK)
-        err = tx_commit(st);
-    else
-        tx_rollback(st);
-    store_idem *list = NULL;
-    size_t len = 0, cap = 0, bad = 0;
-    sqlite3_stmt *q = st->q[Q_I_LOAD];
-    while (err == STORE_OK) {
-        int rc = sqlite3_step(q);
-        if (rc == SQLITE_DONE) break;
-        if (rc != SQLITE_ROW) {
-            err = sql_fail(st, rc, "load idempotency keys");
-            break;
-        }
-        if (len == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            store_idem *nl = realloc(list, nc * sizeof *nl);
-            if (!nl) {
-                err = STORE_ENOMEM;
-                break;
-            }
-            list = nl;
-            cap = nc;
-        }
-        int e = read_idem(q, &list[len]);
-        if (e == STORE_EIO) {
-            bad++; /* a hand-edited row: skipped, the key is simply unknown */
-            continue;
-        }
-        if (e != STORE_OK) {
-            err = e;
-            break;
-        }
-        len++;
-    }
-    q_done(q);
-    pthread_mutex_unlock(&st->mu);
-    if (bad) LOG_W(MOD, "%zu malformed idempotency key row(s) ignored", bad);
-    if (err != STORE_OK) {
-        store_idems_free(list, len);
-        return err;
-    }
-    *out = list;
-    *n = len;
-    return STORE_OK;
-}
-
-/* ---- attachments ----------------------------------------------------------- */
-
-static int sq_attachments_load(store *base, uint64_t message_id, store_attachment **out, size_t *n)
-{
-    sq *st = (sq *)base;
-    if (!out || !n) return STORE_EINVAL;
-    *out = NULL;
-    *n = 0;
-    if (!st || !store_u63_ok(message_id)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = NULL;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "SELECT sha256, mime, name, size, width, height FROM"
-                                " message_attachments WHERE message_id = ?1 ORDER BY idx",
-                                -1, &q, NULL);
-    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "prepare attachment load");
-    store_attachment *list = NULL;
-    size_t len = 0, cap = 0;
-    if (err == STORE_OK) sqlite3_bind_int64(q, 1, (int64_t)message_id);
-    while (err == STORE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        err = grow((void **)&list, &cap, len + 1, sizeof *list);
-        if (err != STORE_OK) break;
-        store_attachment *a = &list[len];
-        memset(a, 0, sizeof *a);
-        const char *h = (const char *)sqlite3_column_text(q, 0);
-        const char *mi = (const char *)sqlite3_column_text(q, 1);
-        if (!h || strlen(h) != 64 || !mi || strlen(mi) >= sizeof a->mime) {
-            err = STORE_EIO;
-            break;
-        }
-        memcpy(a->sha256, h, 65);
-        snprintf(a->mime, sizeof a->mime, "%s", mi);
-        err = col_dup(q, 2, 1, &a->name);
-        if (err != STORE_OK) break;
-        int64_t sz = sqlite3_column_int64(q, 3);
-        a->size = sz < 0 ? 0 : (uint64_t)sz;
-        a->width = (uint32_t)sqlite3_column_int64(q, 4);
-        a->height = (uint32_t)sqlite3_column_int64(q, 5);
-        len++;
-    }
-    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, "load attachments");
-    if (q) sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->mu);
-    if (err != STORE_OK) {
-        store_attachments_free(list, len);
-        return err;
-    }
-    *out = list;
-    *n = len;
-    return STORE_OK;
-}
-
-static int sq_attachment_hashes(store *base, char ***out, size_t *n)
-{
-    sq *st = (sq *)base;
-    if (!out || !n) return STORE_EINVAL;
-    *out = NULL;
-    *n = 0;
-    if (!st) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = NULL;
-    int rc =
-        sqlite3_prepare_v2(st->db, "SELECT DISTINCT sha256 FROM message_attachments", -1, &q, NULL);
-    int err = rc == SQLITE_OK ? STORE_OK : sql_fail(st, rc, "prepare attachment hashes");
-    char **list = NULL;
-    size_t len = 0, cap = 0;
-    while (err == STORE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        err = grow((void **)&list, &cap, len + 1, sizeof *list);
-        if (err == STORE_OK) err = col_dup(q, 0, 1, &list[len]);
-        if (err == STORE_OK) len++;
-    }
-    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, "attachment hashes");
-    if (q) sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->mu);
-    if (err != STORE_OK) {
-        for (size_t i = 0; i < len; i++)
-            free(list[i]);
-        free(list);
-        return err;
-    }
-    *out = list;
-    *n = len;
-    return STORE_OK;
-}
-
-/* ---- memory: compaction, long-term memories, search ---------------------- */
-
-static int sq_summary_latest(store *base, const char *session_id, store_message *out)
-{
-    sq *st = (sq *)base;
-    if (!out) return STORE_EINVAL;
-    memset(out, 0, sizeof *out);
-    if (!st || !store_id_ok(session_id)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_M_SUMMARY_LATEST];
-    bind_text(q, 1, session_id);
-    int rc = sqlite3_step(q), err;
-    if (rc == SQLITE_ROW)
-        err = read_message(q, out);
-    else if (rc == SQLITE_DONE)
-        err = STORE_NOT_FOUND;
-    else
-        err = sql_fail(st, rc, "latest summary");
-    q_done(q);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-static int sq_messages_after(store *base, const char *session_id, uint64_t after_id, size_t limit,
-                             store_message **out, size_t *n, int *truncated)
-{
-    sq *st = (sq *)base;
-    if (!out || !n || !truncated) return STORE_EINVAL;
-    *out = NULL;
-    *n = 0;
-    *truncated = 0;
-    if (!st || !store_id_ok(session_id) || !store_u63_ok(after_id)) return STORE_EINVAL;
-    int64_t lim = limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit + 1;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_M_AFTER];
-    bind_text(q, 1, session_id);
-    sqlite3_bind_int64(q, 2, (int64_t)after_id);
-    sqlite3_bind_int64(q, 3, lim);
-    store_message *list = NULL;
-    size_t len = 0;
-    int err = collect_messages(st, q, "load messages after", &list, &len);
-    pthread_mutex_unlock(&st->mu);
-    if (err != STORE_OK) return err;
-    store_messages_page(list, len, limit, truncated, out, n);
-    return STORE_OK;
-}
-
-static int sq_memory_add(store *base, const char *session_id, const char *content, uint64_t *id)
-{
-    sq *st = (sq *)base;
-    if (id) *id = 0;
-    if (!st || !store_memory_ok(session_id, content)) return STORE_EINVAL;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_MEM_INSERT];
-    bind_text(q, 1, session_id);
-    bind_text(q, 2, content);
-    sqlite3_bind_int64(q, 3, text_now_ms());
-    int err = q_exec(st, q, "add memory");
-    /* The only constraint is the session's foreign key. */
-    if (err == STORE_CONFLICT) err = STORE_NOT_FOUND;
-    if (err == STORE_OK && id) *id = (uint64_t)sqlite3_last_insert_rowid(st->db);
-    pthread_mutex_unlock(&st->mu);
-    return err;
-}
-
-/* Fills the display fields of a hit (snippet, title, time, role). */
-static int hit_details(sq *st, const char *match, int64_t rowid, store_hit *h)
-{
-    sqlite3_stmt *q = st->q[Q_SEARCH_SNIPPET];
-    bind_text(q, 1, match);
-    sqlite3_bind_int64(q, 2, rowid);
-    int rc = sqlite3_step(q), err = STORE_OK;
-    if (rc == SQLITE_ROW) {
-        err = col_dup(q, 0, 1, &h->snippet);
-        if (err == STORE_OK) err = col_dup(q, 1, 1, &h->session_title);
-        h->created_ms = sqlite3_column_int64(q, 2);
-        h->role = sqlite3_column_int(q, 3);
-        if (err == STORE_OK) err = col_dup(q, 4, 0, &h->text);
-        int kind = sqlite3_column_int(q, 5);
-        const unsigned char *sid = sqlite3_column_text(q, 6);
-        int sl = sqlite3_column_bytes(q, 6);
-        if (err == STORE_OK &&
-            (kind < STORE_HIT_MESSAGE || kind > STORE_HIT_MEMORY || sl > STORE_ID_MAX))
-            err = STORE_EIO;
-        if (err == STORE_OK) {
-            h->kind = (store_hit_kind)kind;
-            h->id = (uint64_t)(rowid / 2);
-            if (sid && sl > 0) memcpy(h->session_id, sid, (size_t)sl);
-            h->session_id[sl > 0 ? sl : 0] = '\0';
-        }
-    } else if (rc != SQLITE_DONE) {
-        err = sql_fail(st, rc, "search snippet");
-    }
-    q_done(q);
-    char **fields[] = {&h->snippet, &h->session_title};
-    for (size_t i = 0; err == STORE_OK && i < 2; i++) {
-        if (*fields[i]) continue;
-        *fields[i] = calloc(1, 1); /* "": the entry went between the two queries */
-        if (!*fields[i]) err = STORE_ENOMEM;
-    }
-    return err;
-}
-
-/* The full MATCH: the user's expression on the body, and the filters on
- * the tags column. *out is malloc'd. */
-static int search_match(const char *match, const char *session_id, unsigned kind_mask, char **out)
-{
-    static const char *const kind_tag[] = {"kindmessage", "kindsummary", "kindmemory"};
-    size_t cap = strlen(match) + 2 * (session_id ? strlen(session_id) : 0) + 128;
-    char *m = malloc(cap);
-    if (!m) return STORE_ENOMEM;
-    size_t len = (size_t)snprintf(m, cap, "{body} : (%s)", match);
-    if (session_id) {
-        len += (size_t)snprintf(m + len, cap - len, " AND tags : \"");
-        for (const char *p = session_id; *p; p++) { /* as the triggers write it */
-            if (*p == '-') continue;
-            if (*p == '"') m[len++] = '"';
-            m[len++] = *p;
-        }
-        len += (size_t)snprintf(m + len, cap - len, "\"");
-    }
-    if ((kind_mask & STORE_HIT_ALL) != STORE_HIT_ALL) {
-        len += (size_t)snprintf(m + len, cap - len, " AND tags : (");
-        int k = 0;
-        for (int i = 0; i < 3; i++)
-            if (kind_mask & (1u << i))
-                len += (size_t)snprintf(m + len, cap - len, "%s%s", k++ ? " OR " : "", kind_tag[i]);
-        len += (size_t)snprintf(m + len, cap - len, ")");
-    }
-    *out = m;
-    return STORE_OK;
-}
-
-static int sq_search(store *base, const char *match, const char *session_id, unsigned kind_mask,
-                     size_t limit, store_hit **out, size_t *n)
-{
-    sq *st = (sq *)base;
-    if (!out || !n) return STORE_EINVAL;
-    *out = NULL;
-    *n = 0;
-    if (!st || !store_search_ok(match, session_id, limit)) return STORE_EINVAL;
-    if (limit == 0 || (kind_mask & STORE_HIT_ALL) == 0) return STORE_OK;
-    char *full = NULL;
-    int err = search_match(match, session_id, kind_mask, &full);
-    if (err != STORE_OK) return err;
-    store_hit *list = calloc(limit, sizeof *list);
-    if (!list) {
-        free(full);
-        return STORE_ENOMEM;
-    }
-    int64_t rowids[STORE_SEARCH_MAX];
-    size_t len = 0;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = st->q[Q_SEARCH_FLOOR];
-    bind_text(q, 1, full);
-    sqlite3_bind_int64(q, 2, STORE_SEARCH_RANK_WINDOW - 1);
-    int rc = sqlite3_step(q);
-    int64_t floor = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0; /* fewer: rank all */
-    q_done(q);
-    q = st->q[Q_SEARCH];
-    bind_text(q, 1, full);
-    sqlite3_bind_int64(q, 2, floor);
-    sqlite3_bind_int64(q, 3, (int64_t)limit);
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = sqlite3_step(q);
-    for (; rc == SQLITE_ROW && len < limit; rc = sqlite3_step(q)) {
-        list[len].score = sqlite3_column_double(q, 1);
-        rowids[len++] = sqlite3_column_int64(q, 0);
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        /* FTS5 reports a malformed expression as a plain SQLITE_ERROR. */
-        err = (rc & 0xff) == SQLITE_ERROR ? STORE_EINVAL : sql_fail(st, rc, "search");
-        if (err == STORE_EINVAL) LOG_D(MOD, "search: %s", sqlite3_errmsg(st->db));
-    }
-    q_done(q);
-    size_t kept = 0;
-    for (size_t i = 0; err == STORE_OK && i < len; i++) {
-        store_hit h = list[i];
-        err = hit_details(st, full, rowids[i], &h);
-        if (err == STORE_EIO) { /* a row we did not write: skipped */
-            free(h.snippet), free(h.session_title), free(h.text);
-            err = STORE_OK;
-            continue;
-        }
-        list[kept++] = h;
-    }
-    pthread_mutex_unlock(&st->mu);
-    free(full);
-    if (err != STORE_OK) {
-        store_hits_free(list, kept);
-        return err;
-    }
-    if (kept == 0) {
-        free(list);
-        list = NULL;
-    }
-    *out = list;
-    *n = kept;
-    return STORE_OK;
-}
-
-#include "store_sqlite_fork.inc"
-#include "store_sqlite_embed.inc"
 
 static const store_ops sqlite_ops = {
     .name = "sqlite",

@@ -183,10 +183,10 @@ int svc_fwd_maybe(svc_ctx *ctx, rpcs_call *call, const char *method, const Proto
     snprintf(fc->canvas_id, sizeof fc->canvas_id, "%s", *id ? id : "(the focused canvas)");
     rpcc *c = peer_for(f, fc->w.addr);
     if (!c) {
-        free(fc);
         rpcs_call_finishf(call, GRPC_STATUS_RESOURCE_EXHAUSTED,
                           "more than %d other cores hold canvases: cannot reach %s",
                           SVC_FWD_MAX_PEERS, fc->w.owner);
+        free(fc);
         return 1;
     }
     /* The caller's name goes along, for the holder's provenance. */

@@ -275,10 +275,41 @@ static void err_formats_and_returns_the_code(void **state)
     assert_int_equal(text_utf8_seq("\xE2\x82", 2), 0);
 }
 
+/* A peer's string field: NULL and short UTF-8 pass, the limit is inclusive,
+ * the length is checked before the encoding. */
+static void field_problem_names_length_then_encoding(void **state)
+{
+    (void)state;
+    assert_null(text_field_problem(NULL, 0));
+    assert_null(text_field_problem("", 0));
+    assert_null(text_field_problem("caf\xc3\xa9", 5));
+    assert_string_equal(text_field_problem("caf\xc3\xa9", 4), "is too long");
+    assert_string_equal(text_field_problem("a\xc3", 8), "is not valid UTF-8");
+    assert_string_equal(text_field_problem("abc\xc3", 2), "is too long");
+}
+
+/* A deadline for pthread_cond_timedwait: ms later on the wall clock, with
+ * the nanoseconds carried into the seconds. */
+static void realtime_after_is_later_and_normalised(void **state)
+{
+    (void)state;
+    int64_t ms[] = {0, 1, 999, 1000, 1999, 86400000};
+    for (size_t i = 0; i < sizeof ms / sizeof *ms; i++) {
+        int64_t before = text_now_ms();
+        struct timespec ts = text_realtime_after(ms[i]);
+        int64_t at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        assert_true(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L);
+        assert_true(at >= before + ms[i]);
+        assert_true(at <= text_now_ms() + ms[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8_accepts_empty_and_ascii),
+        cmocka_unit_test(field_problem_names_length_then_encoding),
+        cmocka_unit_test(realtime_after_is_later_and_normalised),
         cmocka_unit_test(utf8_long_ascii_runs),
         cmocka_unit_test(utf8_accepts_every_sequence_length),
         cmocka_unit_test(utf8_rejects_overlong_forms),

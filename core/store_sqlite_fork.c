@@ -1,21 +1,21 @@
-/* store_sqlite_fork.inc: fork, revert and canvas checkpoints on SQLite
- * (store.h). Included by store_sqlite.c, whose handle, statements and
- * helpers it uses; kept apart so that the engine's file does not grow with
- * a concern of its own. */
+/* store_sqlite_fork: fork, revert and canvas checkpoints on SQLite
+ * (store.h); kept apart so that the engine's file does not grow with a
+ * concern of its own. */
+#include "store_sqlite_int.h"
 
 /* Prepares sql for one call (these statements run rarely: a fork, a
  * revert, a turn's first change to a canvas); finalized by the caller. */
-static int sq_prep(sq *st, const char *sql, sqlite3_stmt **q, const char *what)
+int sq_prep(sq *st, const char *sql, sqlite3_stmt **q, const char *what)
 {
     int rc = sqlite3_prepare_v2(st->db, sql, -1, q, NULL);
     if (rc != SQLITE_OK) {
         *q = NULL;
-        return sql_fail(st, rc, what);
+        return sq_sql_fail(st, rc, what);
     }
     return STORE_OK;
 }
 
-static int sq_message_get(store *base, uint64_t id, store_message *out)
+int sq_message_get(store *base, uint64_t id, store_message *out)
 {
     sq *st = (sq *)base;
     if (!out) return STORE_EINVAL;
@@ -28,9 +28,9 @@ static int sq_message_get(store *base, uint64_t id, store_message *out)
         sqlite3_bind_int64(q, 1, (int64_t)id);
         int rc = sqlite3_step(q);
         if (rc == SQLITE_ROW)
-            err = read_message(q, out);
+            err = sq_read_message(q, out);
         else
-            err = rc == SQLITE_DONE ? STORE_NOT_FOUND : sql_fail(st, rc, "get message");
+            err = rc == SQLITE_DONE ? STORE_NOT_FOUND : sq_sql_fail(st, rc, "get message");
     }
     sqlite3_finalize(q);
     pthread_mutex_unlock(&st->mu);
@@ -47,11 +47,11 @@ static int sq_visible_message(sq *st, const char *sid, uint64_t id)
                       &q, "find message");
     if (err != STORE_OK) return err;
     sqlite3_bind_int64(q, 1, (int64_t)id);
-    bind_text(q, 2, sid);
+    sq_bind_text(q, 2, sid);
     int rc = sqlite3_step(q);
     err = rc == SQLITE_ROW    ? STORE_OK
           : rc == SQLITE_DONE ? STORE_NOT_FOUND
-                              : sql_fail(st, rc, "find message");
+                              : sq_sql_fail(st, rc, "find message");
     sqlite3_finalize(q);
     return err;
 }
@@ -95,11 +95,11 @@ static int sq_map_add(sq_idmap *m, uint64_t old, uint64_t new_id)
     if (m->n == m->cap) {
         size_t cap = m->cap;
         void *a = m->old_id, *b = m->new_id;
-        int err = grow(&a, &cap, m->n + 1, sizeof *m->old_id);
+        int err = sq_grow(&a, &cap, m->n + 1, sizeof *m->old_id);
         m->old_id = a;
         if (err == STORE_OK) {
             cap = m->cap;
-            err = grow(&b, &cap, m->n + 1, sizeof *m->new_id);
+            err = sq_grow(&b, &cap, m->n + 1, sizeof *m->new_id);
             m->new_id = b;
         }
         if (err != STORE_OK) return err;
@@ -139,44 +139,44 @@ static int sq_fork_messages(sq *st, const char *src, uint64_t upto, const char *
     int rc = SQLITE_DONE;
     while (err == STORE_OK && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
         store_message m;
-        err = read_message(sel, &m);
+        err = sq_read_message(sel, &m);
         if (err != STORE_OK) break;
         /* A turn still queued or running belongs to the source session: its
          * copy must not be run again by the fork at the next start. */
         if (m.state == STORE_MSG_QUEUED || m.state == STORE_MSG_RUNNING)
             m.state = STORE_MSG_INTERRUPTED;
         uint64_t turn = m.role == STORE_ROLE_USER ? 0 : sq_map_exact(&map, m.turn_id);
-        bind_text(ins, 1, dst);
+        sq_bind_text(ins, 1, dst);
         sqlite3_bind_int(ins, 2, (int)m.role);
-        bind_text(ins, 3, m.skill);
-        bind_text(ins, 4, m.content);
+        sq_bind_text(ins, 3, m.skill);
+        sq_bind_text(ins, 4, m.content);
         sqlite3_bind_int(ins, 5, (int)m.state);
-        bind_text(ins, 6,
-                  m.state == STORE_MSG_INTERRUPTED && !m.error
-                      ? "the turn was still running when the session was forked"
-                      : m.error);
+        sq_bind_text(ins, 6,
+                     m.state == STORE_MSG_INTERRUPTED && !m.error
+                         ? "the turn was still running when the session was forked"
+                         : m.error);
         sqlite3_bind_int64(ins, 7, (int64_t)turn);
         sqlite3_bind_int64(ins, 8, m.created_ms);
-        bind_text(ins, 9, m.client_id);
+        sq_bind_text(ins, 9, m.client_id);
         sqlite3_bind_int(ins, 10, (int)m.kind);
         sqlite3_bind_int64(ins, 11, (int64_t)sq_map_floor(&map, m.covers_to));
-        err = q_exec(st, ins, "fork: copy message");
+        err = sq_q_exec(st, ins, "fork: copy message");
         uint64_t nid = (uint64_t)sqlite3_last_insert_rowid(st->db);
         if (err == STORE_OK && m.role == STORE_ROLE_USER) {
             sqlite3_stmt *q = st->q[Q_M_SET_TURN];
             sqlite3_bind_int64(q, 1, (int64_t)nid);
             sqlite3_bind_int64(q, 2, (int64_t)nid);
-            err = q_exec(st, q, "fork: set turn id");
+            err = sq_q_exec(st, q, "fork: set turn id");
         }
         if (err == STORE_OK) {
             sqlite3_bind_int64(att, 1, (int64_t)nid);
             sqlite3_bind_int64(att, 2, (int64_t)m.id);
-            err = q_exec(st, att, "fork: copy attachments");
+            err = sq_q_exec(st, att, "fork: copy attachments");
         }
         if (err == STORE_OK) err = sq_map_add(&map, m.id, nid);
         store_message_clear(&m);
     }
-    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, "fork: read messages");
+    if (err == STORE_OK && rc != SQLITE_DONE) err = sq_sql_fail(st, rc, "fork: read messages");
     if (err == STORE_OK) *copied = map.n;
     sqlite3_finalize(sel);
     sqlite3_finalize(ins);
@@ -186,8 +186,8 @@ static int sq_fork_messages(sq *st, const char *src, uint64_t upto, const char *
     return err;
 }
 
-static int sq_session_fork(store *base, const char *src_id, uint64_t upto_id,
-                           const store_session *dst, size_t *copied)
+int sq_session_fork(store *base, const char *src_id, uint64_t upto_id, const store_session *dst,
+                    size_t *copied)
 {
     sq *st = (sq *)base;
     size_t n = 0;
@@ -196,7 +196,7 @@ static int sq_session_fork(store *base, const char *src_id, uint64_t upto_id,
         !store_u63_ok(upto_id) || !store_text_ok(dst->title, STORE_TEXT_MAX))
         return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
-    int err = tx_begin(st);
+    int err = sq_tx_begin(st);
     if (err != STORE_OK) goto out;
     err = sq_visible_message(st, src_id, upto_id);
     sqlite3_stmt *q = NULL;
@@ -210,13 +210,13 @@ static int sq_session_fork(store *base, const char *src_id, uint64_t upto_id,
                       " FROM sessions WHERE id = ?6",
                       &q, "fork: insert session");
     if (err == STORE_OK) {
-        bind_text(q, 1, dst->id);
-        bind_text_nn(q, 2, dst->title);
+        sq_bind_text(q, 1, dst->id);
+        sq_bind_text_nn(q, 2, dst->title);
         sqlite3_bind_int64(q, 3, dst->created_ms);
         sqlite3_bind_int64(q, 4, dst->updated_ms);
         sqlite3_bind_int64(q, 5, (int64_t)upto_id);
-        bind_text(q, 6, src_id);
-        err = q_exec_one(st, q, "fork: insert session");
+        sq_bind_text(q, 6, src_id);
+        err = sq_q_exec_one(st, q, "fork: insert session");
         /* The primary key is the only constraint an existing id breaks. */
         if (err == STORE_NOT_FOUND) err = STORE_EIO;
     }
@@ -230,23 +230,23 @@ static int sq_session_fork(store *base, const char *src_id, uint64_t upto_id,
                       " ORDER BY id",
                       &q, "fork: copy memories");
     if (err == STORE_OK) {
-        bind_text(q, 1, dst->id);
-        bind_text(q, 2, src_id);
-        err = q_exec(st, q, "fork: copy memories");
+        sq_bind_text(q, 1, dst->id);
+        sq_bind_text(q, 2, src_id);
+        err = sq_q_exec(st, q, "fork: copy memories");
     }
     sqlite3_finalize(q);
     if (err == STORE_OK)
-        err = tx_commit(st);
+        err = sq_tx_commit(st);
     else
-        tx_rollback(st);
+        sq_tx_rollback(st);
 out:
     pthread_mutex_unlock(&st->mu);
     if (err == STORE_OK && copied) *copied = n;
     return err;
 }
 
-static int sq_session_revert(store *base, const char *id, uint64_t to_id, uint64_t through_id,
-                             int64_t now_ms, size_t *hidden)
+int sq_session_revert(store *base, const char *id, uint64_t to_id, uint64_t through_id,
+                      int64_t now_ms, size_t *hidden)
 {
     sq *st = (sq *)base;
     if (hidden) *hidden = 0;
@@ -254,7 +254,7 @@ static int sq_session_revert(store *base, const char *id, uint64_t to_id, uint64
         now_ms <= 0)
         return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
-    int err = tx_begin(st);
+    int err = sq_tx_begin(st);
     if (err != STORE_OK) goto out;
     err = sq_visible_message(st, id, to_id);
     /* Hidden messages leave the search index (rowid: message id * 2). */
@@ -269,26 +269,26 @@ static int sq_session_revert(store *base, const char *id, uint64_t to_id, uint64
         sqlite3_stmt *q = NULL;
         err = sq_prep(st, sql[i], &q, "revert");
         if (err == STORE_OK) {
-            bind_text(q, 1, id);
+            sq_bind_text(q, 1, id);
             sqlite3_bind_int64(q, 2, (int64_t)to_id);
             sqlite3_bind_int64(q, 3, now_ms);
             sqlite3_bind_int64(q, 4, (int64_t)through_id);
-            err = q_exec(st, q, "revert");
+            err = sq_q_exec(st, q, "revert");
             if (err == STORE_OK && i == 1) changed = (size_t)sqlite3_changes(st->db);
         }
         sqlite3_finalize(q);
     }
     if (err == STORE_OK)
-        err = tx_commit(st);
+        err = sq_tx_commit(st);
     else
-        tx_rollback(st);
+        sq_tx_rollback(st);
 out:
     pthread_mutex_unlock(&st->mu);
     if (err == STORE_OK && hidden) *hidden = changed;
     return err;
 }
 
-static int sq_checkpoint_put(store *base, const store_checkpoint *c)
+int sq_checkpoint_put(store *base, const store_checkpoint *c)
 {
     sq *st = (sq *)base;
     if (!st || !store_checkpoint_ok(c)) return STORE_EINVAL;
@@ -306,37 +306,37 @@ static int sq_checkpoint_put(store *base, const store_checkpoint *c)
         " FROM canvas_checkpoints WHERE session_id = ?1) WHERE total > ?2)",
     };
     pthread_mutex_lock(&st->mu);
-    int err = tx_begin(st);
+    int err = sq_tx_begin(st);
     for (size_t i = 0; err == STORE_OK && i < 3; i++) {
         sqlite3_stmt *q = NULL;
         err = sq_prep(st, sql[i], &q, "put checkpoint");
         if (err != STORE_OK) break;
-        bind_text(q, 1, c->session_id);
+        sq_bind_text(q, 1, c->session_id);
         if (i == 0) {
             sqlite3_bind_int64(q, 2, (int64_t)c->message_id);
-            bind_text(q, 3, c->canvas_id);
+            sq_bind_text(q, 3, c->canvas_id);
             sqlite3_bind_int64(q, 4, (int64_t)c->rev_before);
             sqlite3_bind_int64(q, 5, (int64_t)c->rev_after);
-            bind_text(q, 6, c->workflow);
+            sq_bind_text(q, 6, c->workflow);
             sqlite3_bind_int64(q, 7, c->created_ms ? c->created_ms : text_now_ms());
         } else {
             sqlite3_bind_int64(q, 2, i == 1 ? STORE_CKPT_MAX : (int64_t)STORE_CKPT_BYTES);
         }
-        err = q_exec(st, q, "put checkpoint");
+        err = sq_q_exec(st, q, "put checkpoint");
         /* The only foreign key is the session's. */
         if (err == STORE_CONFLICT) err = STORE_NOT_FOUND;
         sqlite3_finalize(q);
     }
     if (err == STORE_OK)
-        err = tx_commit(st);
+        err = sq_tx_commit(st);
     else
-        tx_rollback(st);
+        sq_tx_rollback(st);
     pthread_mutex_unlock(&st->mu);
     return err;
 }
 
-static int sq_checkpoints_list(store *base, const char *session_id, int with_workflow,
-                               store_checkpoint **out, size_t *n)
+int sq_checkpoints_list(store *base, const char *session_id, int with_workflow,
+                        store_checkpoint **out, size_t *n)
 {
     sq *st = (sq *)base;
     if (!out || !n) return STORE_EINVAL;
@@ -356,11 +356,11 @@ static int sq_checkpoints_list(store *base, const char *session_id, int with_wor
     size_t len = 0, cap = 0;
     int rc = SQLITE_DONE;
     if (err == STORE_OK) {
-        bind_text(q, 1, session_id);
+        sq_bind_text(q, 1, session_id);
         sqlite3_bind_int(q, 2, with_workflow ? 1 : 0);
     }
     while (err == STORE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        err = grow((void **)&list, &cap, len + 1, sizeof *list);
+        err = sq_grow((void **)&list, &cap, len + 1, sizeof *list);
         if (err != STORE_OK) break;
         store_checkpoint *c = &list[len];
         memset(c, 0, sizeof *c);
@@ -371,11 +371,11 @@ static int sq_checkpoints_list(store *base, const char *session_id, int with_wor
         c->rev_after = (uint64_t)sqlite3_column_int64(q, 4);
         c->bytes = (uint64_t)sqlite3_column_int64(q, 6);
         c->created_ms = sqlite3_column_int64(q, 7);
-        err = col_dup(q, 2, 1, &c->canvas_id);
-        if (err == STORE_OK && with_workflow) err = col_dup(q, 5, 1, &c->workflow);
+        err = sq_col_dup(q, 2, 1, &c->canvas_id);
+        if (err == STORE_OK && with_workflow) err = sq_col_dup(q, 5, 1, &c->workflow);
         len++;
     }
-    if (err == STORE_OK && rc != SQLITE_DONE) err = sql_fail(st, rc, "list checkpoints");
+    if (err == STORE_OK && rc != SQLITE_DONE) err = sq_sql_fail(st, rc, "list checkpoints");
     sqlite3_finalize(q);
     pthread_mutex_unlock(&st->mu);
     if (err != STORE_OK) {
@@ -397,17 +397,16 @@ static int sq_session_int(sq *st, const char *sql, const char *id, int64_t arg, 
     sqlite3_stmt *q = NULL;
     int err = sq_prep(st, sql, &q, "unrevert");
     if (err != STORE_OK) return err;
-    bind_text(q, 1, id);
+    sq_bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, arg);
     int rc = sqlite3_step(q);
     *out = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    err = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sql_fail(st, rc, "unrevert");
+    err = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_sql_fail(st, rc, "unrevert");
     sqlite3_finalize(q);
     return err;
 }
 
-static int sq_session_unrevert(store *base, const char *id, size_t *restored, uint64_t *first_id,
-                               int *why)
+int sq_session_unrevert(store *base, const char *id, size_t *restored, uint64_t *first_id, int *why)
 {
     sq *st = (sq *)base;
     if (restored) *restored = 0;
@@ -415,7 +414,7 @@ static int sq_session_unrevert(store *base, const char *id, size_t *restored, ui
     if (why) *why = 0;
     if (!st || !store_id_ok(id)) return STORE_EINVAL;
     pthread_mutex_lock(&st->mu);
-    int err = tx_begin(st);
+    int err = sq_tx_begin(st);
     if (err != STORE_OK) goto out;
     int64_t when = 0, first = 0, newer = 0;
     err = sq_session_int(st, "SELECT max(reverted_ms) FROM messages WHERE session_id = ?1", id, 0,
@@ -449,17 +448,17 @@ static int sq_session_unrevert(store *base, const char *id, size_t *restored, ui
         sqlite3_stmt *q = NULL;
         err = sq_prep(st, sql[i], &q, "unrevert");
         if (err == STORE_OK) {
-            bind_text(q, 1, id);
+            sq_bind_text(q, 1, id);
             sqlite3_bind_int64(q, 2, when);
-            err = q_exec(st, q, "unrevert");
+            err = sq_q_exec(st, q, "unrevert");
             if (err == STORE_OK && i == 1) changed = (size_t)sqlite3_changes(st->db);
         }
         sqlite3_finalize(q);
     }
     if (err == STORE_OK)
-        err = tx_commit(st);
+        err = sq_tx_commit(st);
     else
-        tx_rollback(st);
+        sq_tx_rollback(st);
 out:
     pthread_mutex_unlock(&st->mu);
     if (err == STORE_OK && restored) *restored = changed;
