@@ -1,11 +1,13 @@
 #!/bin/sh
-# Runs the session suites on PostgreSQL: starts a private server
-# (tests/postgres/cluster.sh), runs tests/integration against comfyd with
-# --store postgres://... (a database per comfyd data directory), with the
-# PostgreSQL-only tests there (test_pg_*.py), and stops the server.
+# Runs the session and live-graph suites on PostgreSQL: starts a private
+# server (tests/postgres/cluster.sh), runs tests/integration against comfyd
+# with --store postgres://... (a database per comfyd data directory), with
+# the PostgreSQL-only tests there (test_pg_*.py), then tests/graph (a
+# database per stack) on the same server, and stops the server.
 #   tests/postgres/run.sh BUILD_DIR [pytest args for tests/integration...]
 # Needs Debian's postgresql package (initdb, pg_ctl, psql) besides what
-# tests/integration/run.sh needs. Exits non-zero on any failure.
+# tests/integration/run.sh and tests/graph/run.sh need. Exits non-zero on
+# any failure.
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -43,4 +45,10 @@ COMFYD_TEST_PG=$(echo "$PG_URI_FMT" | sed 's/{db}/unit_lease/') "$build/tests/te
 # tests/integration/test_pg_*.py (several cores and bridges on one
 # database, a core killed mid-turn, a server restart) run only here; they restart the server through pg_ctl as PG_OWNER.
 export PG_BIN PG_DIR PG_PORT PG_OWNER
-COMFYD_IT_PG=$PG_URI_FMT "$here/../integration/run.sh" "$build" "$@"
+# Both suites run whatever the first gives; the script fails if either does.
+rc=0
+COMFYD_IT_PG=$PG_URI_FMT "$here/../integration/run.sh" "$build" "$@" || rc=$?
+
+# The live-graph suite (comfyd and comfyd-bridge, a database per stack).
+COMFYD_IT_PG=$PG_URI_FMT "$here/../graph/run.sh" "$build" || rc=$?
+exit "$rc"

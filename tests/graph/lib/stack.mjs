@@ -5,8 +5,15 @@
 //
 // Binaries: COMFYD_BIN and COMFYD_BRIDGE_BIN (run.sh sets them from the
 // build dir). COMFYD_IT_WRAPPER prefixes both (e.g. "valgrind -q").
+//
+// Store: SQLite in the data directory, or, when COMFYD_IT_PG is set (a
+// libpq URI with "{db}" where the database goes; tests/postgres/run.sh
+// sets it, as for tests/integration), a fresh PostgreSQL database per
+// stack, named from its data directory and created here with psql; comfyd
+// runs with --store on it, and a core restarted on the same data directory
+// finds the same database.
 
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync, openSync, closeSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -61,6 +68,28 @@ export async function waitFor(fn, guardMs, what) {
     await sleep(25);
   }
   throw new Error(`${what}: not within ${guardMs} ms${last ? ` (last error: ${last.message})` : ""}`);
+}
+
+// The engine the stacks' cores run on ("sqlite" or "postgres"), as the
+// core's /healthz names it.
+export const STORE_ENGINE = process.env.COMFYD_IT_PG ? "postgres" : "sqlite";
+
+// Creates a stack's PostgreSQL database under COMFYD_IT_PG and returns the
+// --store URI for it; null on SQLite. The name comes from the stack's
+// temporary folder (unique while it exists) and this process (folders are
+// reused after removal), so it is quoted to keep its case.
+function createPgStore(root) {
+  const fmt = process.env.COMFYD_IT_PG;
+  if (!fmt) return null;
+  if (!fmt.includes("{db}")) throw new Error(`COMFYD_IT_PG: no {db} in ${fmt}`);
+  const name = `graph_${process.pid}_${path.basename(root).replace(/[^A-Za-z0-9]/g, "_")}`;
+  try {
+    execFileSync("psql", ["-qAt", "-v", "ON_ERROR_STOP=1", fmt.replaceAll("{db}", "postgres"),
+      "-c", `CREATE DATABASE "${name}"`], { stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    throw new Error(`psql: CREATE DATABASE ${name}: ${e.stderr?.toString() ?? e.message}`);
+  }
+  return fmt.replaceAll("{db}", name);
 }
 
 class Proc {
@@ -121,6 +150,7 @@ export class Stack {
     this.children = [];
     this.coreStarts = 0;
     this.exitCodes = [];
+    this.store = null; // the PostgreSQL --store URI, once created
   }
 
   get base() {
@@ -156,6 +186,11 @@ export class Stack {
       "--log-level", this.logLevel,
     ];
     if (this.objectInfo) argv.push("--object-info", this.objectInfo);
+    // A test that chooses the store itself keeps it.
+    if (process.env.COMFYD_IT_PG && !this.coreArgs.some((a) => a === "--store" || a.startsWith("--store="))) {
+      this.store ??= createPgStore(this.root);
+      argv.push("--store", this.store);
+    }
     argv.push(...this.coreArgs);
     this.core = new Proc("comfyd", argv, path.join(this.root, `comfyd.${this.coreStarts}.log`));
     await waitFor(

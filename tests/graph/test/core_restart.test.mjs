@@ -8,7 +8,7 @@ import { describe } from "node:test";
 import { useStack, itWithLogs, expectOk, expectGraphOk } from "../lib/harness.mjs";
 import { post, get, GraphWs } from "../lib/clients.mjs";
 import { txt2imgCommands, assertSameGraph } from "../lib/graph.mjs";
-import { waitFor } from "../lib/stack.mjs";
+import { waitFor, STORE_ENGINE } from "../lib/stack.mjs";
 
 const CANVAS = "tab-restart";
 const GUARD_MS = 30000;
@@ -61,7 +61,8 @@ describe("core restart under a running bridge", () => {
   it("setup: an editor with the txt2img workflow, re-attaching when its socket ends", async () => {
     ed = await h.stack.editor({ canvasId: CANVAS, reconnect: true });
     refs = expectGraphOk(await post(h.stack, "/comfy/graph/batch", { commands: txt2imgCommands() })).refs;
-    // The core's own health (polled every second): its store, no peers on SQLite.
+    // The core's own health (polled every second): its store (the engine the
+    // suite runs on), no peers (one core).
     let hz;
     for (let i = 0; i < 50; i++) {
       hz = expectOk(await get(h.stack, "/healthz"));
@@ -70,7 +71,7 @@ describe("core restart under a running bridge", () => {
     }
     assert.equal(hz.status, "ok");
     assert.equal(hz.core, "ready");
-    assert.deepEqual(hz.store, { engine: "sqlite", reachable: true });
+    assert.deepEqual(hz.store, { engine: STORE_ENGINE, reachable: true });
     assert.deepEqual(hz.peers, { live: 0, reachable: 0 });
     const m = await get(h.stack, "/metrics");
     assert.equal(m.status, 200);
