@@ -144,6 +144,8 @@ describe("the canvas executor in the stock frontend", () => {
       };
     };
     expect(await state()).toEqual({ steps: 33, text: "a red fox" });
+    const canvasId = await canvasIdOf(page);
+    const patched = await revisionOf(canvasId);
     // The rebased patch came last: one Ctrl+Z takes back all of it and
     // nothing of the other; a second one takes back the other.
     await page.mouse.click(700, 860);
@@ -152,6 +154,15 @@ describe("the canvas executor in the stock frontend", () => {
     const afterOne = rebased === "steps" ? { steps: before.steps, text: "a red fox" } : { steps: 33, text: before.text };
     const is = (want) => async () => JSON.stringify(await state()) === JSON.stringify(want) || null;
     await until(is(afterOne), "the rebased patch to be undone");
+    // As a user would, the second Ctrl+Z comes after the tab has reported
+    // the first undo and the core has acknowledged it (docs: the
+    // provenance handed back with that ack is stored outside the undo
+    // history).
+    await until(async () => {
+      const core = await revisionOf(canvasId);
+      const tab = await page.evaluate(() => window.comfyd.editor.revision);
+      return (core > patched && tab === core) || null;
+    }, "the first undo to be reported and acknowledged");
     await page.keyboard.press("Control+z");
     await until(is(before), "the first patch to be undone");
   });
