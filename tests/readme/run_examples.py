@@ -48,7 +48,7 @@ SKIP = [
 # "fails:" as the first regex means the block must exit non-zero.
 EXPECT = [
     ("healthz and node_types", r"/healthz", {
-        "*": [(r'\{"status":"ok","core":"ready"\}', "healthz ok"),
+        "*": [(r'\{"status":"ok","core":"ready","store":\{"engine":"', "healthz ok"),
               (r'"name":"KSampler"', "node_types finds KSampler")]}),
     ("headless editor", r"node tests/graph/editor\.mjs", {
         "*": [(r"editor: attached demo \d+", "the editor attaches as canvas demo")]}),
