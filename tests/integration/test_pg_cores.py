@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -40,6 +41,8 @@ def stop_bridge(br):
     rc = br.stop()
     with open(os.path.join(br.dir, "bridge.log"), "rb") as f:
         log = f.read().decode("utf-8", "replace")
+    # pytest shows it only when the test fails.
+    sys.stderr.write("---- comfyd-bridge log (%s) ----\n%s" % (br.dir, log[-8000:]))
     assert rc == 0, "comfyd-bridge exit code %s on SIGTERM:\n%s" % (rc, log[-4000:])
 
 
