@@ -6,7 +6,7 @@
 # comfyd, by the same drivers through the adapters of peers/comfyd/.
 #
 #   bench/compare.sh [BUILD_DIR] [--reps N] [--requests N] [--conc-seconds S]
-#                    [--lat-turns N] [--big-requests N] [--quick]
+#                    [--lat-turns N] [--big-requests N] [--quick] [--only idle]
 #
 # BUILD_DIR (default: build) holds comfyd and comfyd-bridge (EDITOR, default
 # tests/graph/editor.mjs, is the headless tab: an older checkout's can be
@@ -22,6 +22,11 @@
 # peer and the min–max spread. It is a report: no figure fails it; a
 # process that does not start, a functional check or a driver error does
 # (exit 1). Every process is started here and stopped by its PID.
+#
+# --only idle: the idle-WebSocket row alone (fresh processes for each side,
+# each run). IDLE_COMFYD (default "1000 10000") and IDLE_PEER (default
+# "400 1200") are the FROM and TO of that row's slope; an older bridge with a
+# fixed limit of 256 connections is measured with IDLE_COMFYD="50 240".
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,10 +40,13 @@ CONC_SECONDS=5      # the 16-caller closed loop (after 1 s of warm-up)
 LAT_TURNS=300       # user_message turns timed (after 100 warm-up turns)
 BIG_REQUESTS=200    # round trips on the 500-node canvas
 # Idle WebSockets: the memory per connection is the slope between FROM and
-# TO open connections (the comfyd range stays under 256, the default limit
-# of earlier bridges, so older builds are measured the same way).
-IDLE_PEER="400 1200"
-IDLE_COMFYD="50 240"
+# TO open connections. comfyd's TO is the goal itself, 10,000 connections
+# held by one bridge; the aiohttp peer is measured up to 1200 (its slope is
+# flat by then and it is the slower side to fill). Earlier bridges had a
+# fixed limit of 256: measure them with IDLE_COMFYD="50 240".
+IDLE_PEER=${IDLE_PEER:-400 1200}
+IDLE_COMFYD=${IDLE_COMFYD:-1000 10000}
+ONLY=
 SUBSCRIBERS=100
 while [ $# -gt 0 ]; do
     case $1 in
@@ -48,7 +56,12 @@ while [ $# -gt 0 ]; do
     --lat-turns) LAT_TURNS=$2; shift 2 ;;
     --big-requests) BIG_REQUESTS=$2; shift 2 ;;
     --quick) REPS=1 REQUESTS=300 WARMUP=100 CONC_SECONDS=2 LAT_TURNS=100 BIG_REQUESTS=50; shift ;;
-    -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+    --only)
+        [ "${2:-}" = idle ] || { echo "compare.sh: --only takes 'idle'" >&2; exit 2; }
+        ONLY=$2
+        shift 2
+        ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
     esac
@@ -137,6 +150,32 @@ graph_driver() { # base json protocol [env...] -- [bench_graph args]
         --json "$json" --server-stats '' "$@") | sed 's/^/    /'
 }
 
+# The idle-WebSocket driver holds TO sockets in one node process: its soft
+# open files limit is raised to the hard one (the servers raise their own:
+# the bridge's --max-connections, 16,384 by default, is cut to that limit
+# less 128). TO connections from one address to one port take TO of the
+# ~28,000 ephemeral ports of Linux's default range; each run's servers
+# listen on a fresh port, so the TIME_WAIT sockets of an earlier run do not
+# hold ports for the next one.
+idle_driver() { # url "FROM TO" pids json
+    local range=$2 hard
+    hard=$(ulimit -Hn)
+    if [ "$hard" != unlimited ] && [ "$hard" -lt $((${range#* } + 200)) ]; then
+        fail "idle WebSockets: ${range#* } connections need an open files hard limit over $((${range#* } + 200)), it is $hard (set IDLE_COMFYD / IDLE_PEER lower)"
+    fi
+    # (word splitting of $range is wanted: FROM and TO)
+    # shellcheck disable=SC2086
+    (cd "$PEERS_DIR" && ulimit -Sn "$hard" && node comfyd/idle_ws.mjs "$1" $range "$3" "$4") | sed 's/^/    /'
+}
+
+# Stops a bridge and its core; either exiting non-zero on SIGTERM fails the run.
+stop_comfyd() { # bridge_pid core_pid dir
+    stop_pid "$1"
+    [ "$STOP_RC" = 0 ] || { tail -30 "$3/bridge.log" >&2; fail "comfyd-bridge exited with $STOP_RC"; }
+    stop_pid "$2"
+    [ "$STOP_RC" = 0 ] || { tail -30 "$3/comfyd.log" >&2; fail "comfyd exited with $STOP_RC"; }
+}
+
 run_peer() { # rep
     local d=$OUT/rep$1/peer
     mkdir -p "$d"
@@ -152,7 +191,11 @@ run_peer() { # rep
     # First, on the fresh process: memory freed by earlier load would be
     # reused and hide what the connections cost.
     echo "  idle WebSockets (fresh process)"
-    (cd "$PEERS_DIR" && node comfyd/idle_ws.mjs "ws://127.0.0.1:$gport/comfy/graph/ws" $IDLE_PEER "$sp" "$d/idle.json") | sed 's/^/    /'
+    idle_driver "ws://127.0.0.1:$gport/comfy/graph/ws" "$IDLE_PEER" "$sp" "$d/idle.json"
+    if [ "$ONLY" = idle ]; then
+        stop_pid "$sp"
+        return
+    fi
     if [ "$1" = 1 ]; then
         (cd "$PEERS_DIR" && node check_graph.mjs --base "http://127.0.0.1:$gport" --timeout-s 2) >"$d/check_graph.log" 2>&1 ||
             { cat "$d/check_graph.log" >&2; fail "the aiohttp peer's check failed"; }
@@ -218,8 +261,11 @@ run_comfyd() { # rep
     [ -s "$tok" ] || fail "the bridge wrote no token file"
     wait_http "$base/healthz" 30 -H "Authorization: Bearer $(cat "$tok")"
     echo "  idle WebSockets (fresh processes)"
-    (cd "$PEERS_DIR" && node comfyd/idle_ws.mjs "ws://127.0.0.1:$port/comfy/graph/ws?token=$(cat "$tok")" $IDLE_COMFYD \
-        "$bp,$cp" "$d/idle.json") | sed 's/^/    /'
+    idle_driver "ws://127.0.0.1:$port/comfy/graph/ws?token=$(cat "$tok")" "$IDLE_COMFYD" "$bp,$cp" "$d/idle.json"
+    if [ "$ONLY" = idle ]; then
+        stop_comfyd "$bp" "$cp" "$d"
+        return
+    fi
     local wf=$PEERS_DIR/comfyd/wf.json
     node "$EDITOR" --url "ws://127.0.0.1:$port" --token-file "$tok" --object-info "$OBJECT_INFO" \
         --canvas-id bench:txt2img --workflow "$wf" >"$d/editor.log" 2>&1 &
@@ -263,10 +309,7 @@ run_comfyd() { # rep
     grep -v '^JSON ' "$d/session.log" | sed 's/^/    /'
     sed -n 's/^JSON //p' "$d/session.log" >"$d/session.json"
 
-    stop_pid "$bp"
-    [ "$STOP_RC" = 0 ] || { tail -30 "$d/bridge.log" >&2; fail "comfyd-bridge exited with $STOP_RC"; }
-    stop_pid "$cp"
-    [ "$STOP_RC" = 0 ] || { tail -30 "$d/comfyd.log" >&2; fail "comfyd exited with $STOP_RC"; }
+    stop_comfyd "$bp" "$cp" "$d"
 }
 
 t0=$(date +%s)

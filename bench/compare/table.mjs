@@ -41,12 +41,20 @@ for (const rep of reps) {
       clean(`${rep} comfyd session latency`, s.latency && s.latency.n > 0, JSON.stringify(s.latency));
     }
     const idle = load(rep, side, "idle");
-    if (idle) clean(`${rep} ${side} idle`, idle.open === idle.connections, `${idle.open} of ${idle.connections} open`);
+    if (idle)
+      clean(`${rep} ${side} idle`, idle.open === idle.connections && (idle.pongs ?? idle.open) === idle.connections,
+        `${idle.open} of ${idle.connections} open, ${idle.pongs} answered a ping`);
   }
 }
 
 // [label, unit, lower is better, peer getter, comfyd getter, note]
 const seqP50 = (j) => j?.phases?.seq?.p50;
+// The idle row's slope, FROM→TO connections as the runs measured it
+// (IDLE_PEER / IDLE_COMFYD of compare.sh).
+const idleRange = (side) => {
+  const r = [...new Set(reps.map((rep) => load(rep, side, "idle")).filter(Boolean).map((j) => `${j.from}→${j.connections}`))];
+  return r.length ? r.join(", ") : "–";
+};
 const ROWS = [
   ["graph command round trip, sequential p50 (set_widget/move_node, 7 nodes; comfyd: real headless LiteGraph editor)", "ms", true,
     (r) => seqP50(load(r, "peer", "graph")), (r) => seqP50(load(r, "comfyd", "graph"))],
@@ -62,7 +70,7 @@ const ROWS = [
     (r) => seqP50(load(r, "peer", "big_get")), (r) => seqP50(load(r, "comfyd", "big_get"))],
   ["set_widget/move_node round trip p50, 500-node canvas", "ms", true,
     (r) => seqP50(load(r, "peer", "big_mix")), (r) => seqP50(load(r, "comfyd", "big_mix"))],
-  ["idle WebSocket connection, resident memory each (slope: peer 400→1200, comfyd 50→240 connections)", "KB", true,
+  [`idle WebSocket connection, resident memory each (slope: peer ${idleRange("peer")}, comfyd ${idleRange("comfyd")} connections)`, "KB", true,
     (r) => load(r, "peer", "idle")?.kbPerConn, (r) => load(r, "comfyd", "idle")?.kbPerConn],
 ];
 
@@ -94,6 +102,7 @@ console.log(`|---|---|---:|---:|---:|---:|---:|---|`);
 for (const [label, unit, lower, pg, cg] of ROWS) {
   const pv = reps.map(pg);
   const cv = reps.map(cg);
+  if (!pv.some(Number.isFinite) && !cv.some(Number.isFinite)) continue; // not measured (--only)
   const [pm, ps] = side(pv, unit);
   const [cm, cs] = side(cv, unit);
   const pmed = median(pv.filter(Number.isFinite));
