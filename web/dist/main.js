@@ -4945,7 +4945,7 @@ class Zp {
    */
   constructor(t) {
     this.d = t, this.t = t.timers ?? globalThis, this.log = t.log ?? (() => {
-    }), this.socket = null, this.attached = !1, this.canvasId = null, this.revision = 0, this.tabRevision = 0, this.lastSig = null, this.baseline = null, this.deltasSent = 0, this.patchDeltasSent = 0, this.resyncs = 0, this.answered = /* @__PURE__ */ new Map(), this.work = Promise.resolve(), this.busy = 0, this.attempt = 0, this.stopped = !0, this.replaced = !1, this.reconnectTimer = null, this.pollTimer = null, this.debounceTimer = null, this.focused = !1, this.focusSentAt = -1 / 0, this.waitedSteps = 0, this.pointerDown = !1, this.pointerDownAt = 0, this.objectInfoJson = null, this.listeners = [], this.status = "idle", this.onStatus = null;
+    }), this.socket = null, this.attached = !1, this.canvasId = null, this.revision = 0, this.tabRevision = 0, this.lastSig = null, this.baseline = null, this.deltasSent = 0, this.patchDeltasSent = 0, this.resyncs = 0, this.answered = /* @__PURE__ */ new Map(), this.work = Promise.resolve(), this.busy = 0, this.attempt = 0, this.stopped = !0, this.replaced = !1, this.reconnectTimer = null, this.pollTimer = null, this.debounceTimer = null, this.focused = !1, this.focusSentAt = -1 / 0, this.waitedSteps = 0, this.pointerDown = !1, this.pointerDownAt = 0, this.pendingProvenance = null, this.objectInfoJson = null, this.listeners = [], this.status = "idle", this.onStatus = null;
   }
   // ---- the graph ----
   graph() {
@@ -4963,6 +4963,20 @@ class Zp {
     if (!t || typeof t != "object" || !n) return;
     const s = t.extra && typeof t.extra == "object" ? t.extra : {}, r = s.comfyd && typeof s.comfyd == "object" ? s.comfyd : {};
     t.extra = { ...s, comfyd: { ...r, provenance: JSON.parse(JSON.stringify(n)) } };
+  }
+  /** Stores the provenance of a report_ack (keepProvenance) unless
+   * ComfyUI is restoring an undo or redo step: its change tracker loads the
+   * stored state asynchronously and only then takes it as the current one,
+   * so provenance written in between would be a change it never saw, which
+   * it records as a new undo step, and a quick second Ctrl+Z would undo
+   * that instead of the user's edit. The newest one waits and is stored by
+   * the next edit check after the restore. */
+  storeProvenance(t) {
+    if (this.activeWorkflow()?.changeTracker?._restoringState) {
+      this.pendingProvenance = t;
+      return;
+    }
+    this.pendingProvenance = null, dp(this.graph(), t) && this.untrackProvenance();
   }
   workflowKey() {
     const t = this.activeWorkflow();
@@ -5080,7 +5094,7 @@ class Zp {
     if (!(!n || typeof n != "object"))
       switch (n.type) {
         case "attached":
-          this.attached = !0, this.attempt = 0, this.replaced = !1, this.revision = Number(n.revision) || 0, this.setStatus("attached"), this.d.onLeases?.({ leases: [] }), this.checkEdits();
+          this.attached = !0, this.pendingProvenance = null, this.attempt = 0, this.replaced = !1, this.revision = Number(n.revision) || 0, this.setStatus("attached"), this.d.onLeases?.({ leases: [] }), this.checkEdits();
           return;
         case "patch":
           return this.enqueue(() => this.handlePatch(n));
@@ -5093,7 +5107,7 @@ class Zp {
         case "preview":
           return this.handlePreview(n);
         case "report_ack":
-          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && dp(this.graph(), n.provenance_json) && this.untrackProvenance();
+          Number.isFinite(Number(n.revision)) && (this.revision = Number(n.revision)), n.provenance_json && this.storeProvenance(n.provenance_json);
           return;
         case "lease_update":
           this.d.onLeases?.(n);
@@ -5277,7 +5291,7 @@ class Zp {
    * attaches when the open workflow is another one. */
   checkEdits() {
     if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < qp || this.d.app.configuringGraph) return;
-    if (Ti(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.pendingProvenance && this.storeProvenance(this.pendingProvenance), Ti(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }

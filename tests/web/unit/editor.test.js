@@ -629,6 +629,34 @@ describe("user edits and focus", () => {
     expect(env.graph.serialize().extra.comfyd.provenance).toEqual(prov);
   });
 
+  it("holds a report_ack's provenance back while ComfyUI restores an undo step", async () => {
+    const env = setup();
+    const s = await attached(env);
+    inUndoStep(env.app, () => env.graph.add(LiteGraph.createNode("VAEDecode")));
+    env.timers.advance(1600);
+    expect(s.ofType("user_edit")).toHaveLength(1);
+    // Ctrl+Z: the tracker is loading the previous state (updateState awaits
+    // loadGraphData), and takes it as its activeState only afterwards.
+    const before = JSON.parse(JSON.stringify(env.graph.serialize()));
+    const tracker = { _restoringState: true, activeState: { ...before, extra: {} } };
+    env.app.extensionManager.workflow.activeWorkflow.changeTracker = tracker;
+    const prov = { v: 1, revision: 2, actors: [{ kind: "user" }], nodes: { 1: { by: 0, rev: 2, at: 5 } }, links: {} };
+    s.receive({ type: "report_ack", report: "user_edit", revision: 2, provenance_json: JSON.stringify(prov) });
+    await flush();
+    // Nothing written into the graph the tracker is replacing.
+    expect(env.graph.serialize().extra?.comfyd?.provenance).toBeUndefined();
+    env.timers.advance(1600);
+    expect(env.graph.serialize().extra?.comfyd?.provenance).toBeUndefined();
+    // The restore ends (activeState is the restored state): the next edit
+    // check stores it, in the tracker's snapshot too, so it is no undo step.
+    tracker._restoringState = false;
+    tracker.activeState = JSON.parse(JSON.stringify(env.graph.serialize()));
+    env.timers.advance(1600);
+    expect(env.graph.serialize().extra.comfyd.provenance).toEqual(prov);
+    expect(tracker.activeState.extra.comfyd.provenance).toEqual(prov);
+    expect(s.ofType("user_edit")).toHaveLength(1);
+  });
+
   it("merges a report_ack's changed provenance records into what it holds", async () => {
     const env = setup();
     const s = await attached(env);

@@ -144,6 +144,8 @@ export class EditorClient {
     this.waitedSteps = 0;
     this.pointerDown = false;
     this.pointerDownAt = 0;
+    // A report_ack's provenance held back during an undo (storeProvenance).
+    this.pendingProvenance = null;
     this.objectInfoJson = null;
     this.listeners = [];
     this.status = "idle";
@@ -171,6 +173,22 @@ export class EditorClient {
     const extra = s.extra && typeof s.extra === "object" ? s.extra : {};
     const comfyd = extra.comfyd && typeof extra.comfyd === "object" ? extra.comfyd : {};
     s.extra = { ...extra, comfyd: { ...comfyd, provenance: JSON.parse(JSON.stringify(p)) } };
+  }
+
+  /** Stores the provenance of a report_ack (keepProvenance) unless
+   * ComfyUI is restoring an undo or redo step: its change tracker loads the
+   * stored state asynchronously and only then takes it as the current one,
+   * so provenance written in between would be a change it never saw, which
+   * it records as a new undo step, and a quick second Ctrl+Z would undo
+   * that instead of the user's edit. The newest one waits and is stored by
+   * the next edit check after the restore. */
+  storeProvenance(json) {
+    if (this.activeWorkflow()?.changeTracker?._restoringState) {
+      this.pendingProvenance = json;
+      return;
+    }
+    this.pendingProvenance = null;
+    if (keepProvenance(this.graph(), json)) this.untrackProvenance();
   }
 
   workflowKey() {
@@ -350,6 +368,7 @@ export class EditorClient {
     switch (m.type) {
       case "attached":
         this.attached = true;
+        this.pendingProvenance = null; // the core sends this canvas's own
         this.attempt = 0;
         this.replaced = false;
         this.revision = Number(m.revision) || 0;
@@ -374,7 +393,7 @@ export class EditorClient {
         return this.handlePreview(m);
       case "report_ack":
         if (Number.isFinite(Number(m.revision))) this.revision = Number(m.revision);
-        if (m.provenance_json && keepProvenance(this.graph(), m.provenance_json)) this.untrackProvenance();
+        if (m.provenance_json) this.storeProvenance(m.provenance_json);
         return;
       case "lease_update":
         // Leases on this canvas's nodes (leaseoutline.js draws them).
@@ -621,6 +640,7 @@ export class EditorClient {
     // pointerup somewhere (outside the window), so stop waiting for it.
     if (this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < MAX_DRAG_MS) return;
     if (this.d.app.configuringGraph) return;
+    if (this.pendingProvenance) this.storeProvenance(this.pendingProvenance);
     const id = canvasIdFor(this.d.tabId, this.workflowKey());
     if (id !== this.canvasId) {
       this.enqueue(() => this.reattach());
