@@ -24,7 +24,7 @@
  * recently used entry goes first. */
 #define GCACHE_SLOTS 32
 
-static const char marker[] = "\"nodes\":[],\"links\":[]";
+static const char marker[] = APP_GCACHE_MARKER;
 
 struct app_gcache_ent {
     int refs;
@@ -32,6 +32,9 @@ struct app_gcache_ent {
     uint64_t revision;
     char *members; /* "nodes":[...],"links":[...] */
     size_t len;
+    /* The members are UTF-8 (checked once here): a WebSocket message built
+     * around them need not scan them again for every reader. */
+    int utf8;
 };
 
 struct app_gcache {
@@ -156,6 +159,7 @@ static app_gcache_ent *put(app_gcache *c, const Comfyd__V1__Graph *g)
     e->len = len - c->pre_len - c->post_len;
     memmove(text, text + c->pre_len, e->len);
     text[e->len] = '\0';
+    e->utf8 = text_utf8_valid_nul(text, e->len);
     e->members = text;
     e->canvas_id = text_dup(g->canvas_id);
     e->revision = g->revision;
@@ -212,21 +216,34 @@ static int splice_members(const Comfyd__V1__Graph *g, const app_gcache_ent *e, c
     return 0;
 }
 
-int app_gcache_graph_json(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held,
-                          char **out, size_t *len)
+app_gcache_ent *app_gcache_members(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held)
 {
-    *out = NULL;
-    *len = 0;
-    if (!c || !g->canvas_id || !*g->canvas_id) return 0;
+    if (!c || !g->canvas_id || !*g->canvas_id) return NULL;
     if (g->unchanged) {
         /* The core says the canvas is at the revision the request named:
          * the text held for it is the graph (the entry is immutable, and
          * the request's reference kept it alive). */
         if (!held || held->revision != g->revision || strcmp(held->canvas_id, g->canvas_id) != 0)
-            return 0;
-        return splice_members(g, held, out, len) ? 0 : 1;
+            return NULL;
+        held->refs++;
+        return held;
     }
-    app_gcache_ent *e = put(c, g);
+    return put(c, g);
+}
+
+const char *app_gcache_ent_text(const app_gcache_ent *e, size_t *len, int *utf8)
+{
+    *len = e->len;
+    if (utf8) *utf8 = e->utf8;
+    return e->members;
+}
+
+int app_gcache_graph_json(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held,
+                          char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    app_gcache_ent *e = app_gcache_members(c, g, held);
     if (!e) return 0;
     int ok = splice_members(g, e, out, len) == 0;
     app_gcache_ent_unref(e);
