@@ -346,8 +346,6 @@ int app_graph_ws_ok_members(const char *request_id, const Comfyd__V1__ExecuteRes
     if (!resp->graph) return APP_E_NOMEM;
     yajl_gen g = app__gen();
     if (!g) return APP_E_NOMEM;
-    Comfyd__V1__ExecuteResponse rest = *resp;
-    rest.graph = NULL;
     /* The graph's head, its nodes and links left out: its encoding holds
      * the marker where the cached members go. */
     Comfyd__V1__Graph head = *resp->graph;
@@ -356,19 +354,19 @@ int app_graph_ws_ok_members(const char *request_id, const Comfyd__V1__ExecuteRes
     head.links = NULL;
     head.n_links = 0;
     head.unchanged = 0;
+    Comfyd__V1__ExecuteResponse with_head = *resp;
+    with_head.graph = &head;
     const unsigned char *buf;
-    size_t at_graph = 0, n = 0;
+    size_t at_data = 0, n = 0;
     int bad = ws_head(g, request_id, "ok") || app__gen_cstr(g, "data") ||
-              yajl_gen_map_open(g) != yajl_gen_status_ok ||
-              app__encode(g, &rest.base, app__style_graph, 1) || app__gen_cstr(g, "graph") ||
-              yajl_gen_get_buf(g, &buf, &at_graph) != yajl_gen_status_ok ||
-              app__encode(g, &head.base, app__style_graph, 0) ||
-              yajl_gen_map_close(g) != yajl_gen_status_ok ||
+              yajl_gen_get_buf(g, &buf, &at_data) != yajl_gen_status_ok ||
+              app__encode(g, &with_head.base, app__style_graph, 0) ||
               yajl_gen_map_close(g) != yajl_gen_status_ok ||
               yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok;
-    /* The request's id (raw JSON) and the rest come before the graph's key:
-     * the first match after it is the graph's own. */
-    const char *at = bad ? NULL : memmem(buf + at_graph, n - at_graph, marker, sizeof marker - 1);
+    /* The request's id (raw JSON) comes before the data, and in the
+     * response only a Graph has nodes and links: the first match after
+     * the data's key is the graph's. */
+    const char *at = bad ? NULL : memmem(buf + at_data, n - at_data, marker, sizeof marker - 1);
     char *s = at ? malloc(n - (sizeof marker - 1) + members_len + 1) : NULL;
     if (!s) {
         yajl_gen_free(g);

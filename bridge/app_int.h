@@ -261,7 +261,7 @@ int app__ws_upgrade(const bnet_req *req, void *ud);
 /* -- graph answers (app_graphmsg.c) -- */
 
 /* app_graph_ws_ok for an ExecuteResponse whose graph's nodes and links are
- * already encoded (members, from app_gcache_ent_text): the same text, built
+ * already encoded (members, from app_gcache_ent_text): the same bytes, built
  * in one buffer, the graph's nodes not re-encoded or copied twice.
  * members_utf8 says members is UTF-8; *utf8 is then 1 when the whole
  * message is (the rest checked here), so the send need not scan it again. */
