@@ -10,10 +10,11 @@
  * encoded from the core's answer, so only the nodes and links are reused,
  * and only for the revision they were encoded at.
  *
- * The text is spliced into the head's encoding where the empty
- * "nodes":[],"links":[] members are; the result is byte for byte what
- * encoding the whole Graph gives (tests/unit/test_app_gcache.c). Everything
- * runs on the loop thread. */
+ * The WebSocket answer is built around the text where the encoding of the
+ * response with the graph's head alone has its empty "nodes":[],"links":[]
+ * (app_graph_ws_ok_members); the result is byte for byte what encoding the
+ * whole response gives (tests/unit/test_app_gcache.c). Everything runs on
+ * the loop thread. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,40 +183,6 @@ static app_gcache_ent *put(app_gcache *c, const Comfyd__V1__Graph *g)
     return e;
 }
 
-/* The head of g (no nodes or links, unchanged false) with members spliced
- * in: the text of the whole graph. */
-static int splice_members(const Comfyd__V1__Graph *g, const app_gcache_ent *e, char **out,
-                          size_t *len)
-{
-    Comfyd__V1__Graph head = *g;
-    head.nodes = NULL;
-    head.n_nodes = 0;
-    head.links = NULL;
-    head.n_links = 0;
-    head.unchanged = 0;
-    char *text = NULL;
-    size_t n = 0;
-    if (encode(&head, &text, &n)) return -1;
-    char *at = strstr(text, marker);
-    if (!at) {
-        free(text);
-        return -1;
-    }
-    size_t pre = (size_t)(at - text), post = n - pre - (sizeof marker - 1);
-    char *s = malloc(pre + e->len + post + 1);
-    if (!s) {
-        free(text);
-        return -1;
-    }
-    memcpy(s, text, pre);
-    memcpy(s + pre, e->members, e->len);
-    memcpy(s + pre + e->len, at + sizeof marker - 1, post + 1);
-    free(text);
-    *out = s;
-    *len = pre + e->len + post;
-    return 0;
-}
-
 app_gcache_ent *app_gcache_members(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held)
 {
     if (!c || !g->canvas_id || !*g->canvas_id) return NULL;
@@ -236,16 +203,4 @@ const char *app_gcache_ent_text(const app_gcache_ent *e, size_t *len, int *utf8)
     *len = e->len;
     if (utf8) *utf8 = e->utf8;
     return e->members;
-}
-
-int app_gcache_graph_json(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held,
-                          char **out, size_t *len)
-{
-    *out = NULL;
-    *len = 0;
-    app_gcache_ent *e = app_gcache_members(c, g, held);
-    if (!e) return 0;
-    int ok = splice_members(g, e, out, len) == 0;
-    app_gcache_ent_unref(e);
-    return ok;
 }

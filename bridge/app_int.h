@@ -66,16 +66,11 @@ void app_gcache_destroy(app_gcache *c);
 app_gcache_ent *app_gcache_get(app_gcache *c, const char *canvas_id);
 uint64_t app_gcache_ent_revision(const app_gcache_ent *e);
 void app_gcache_ent_unref(app_gcache_ent *e);
-/* The JSON text of g as app__encode writes it, from the cache: a graph
- * with nodes is encoded once per canvas and revision (and kept); an
- * unchanged one (known_revision matched) is completed from held, the
- * entry the request named. Returns 1 with *out (malloc'd) and *len, or 0
- * when the caller must encode g itself (no canvas id, held does not match,
- * out of memory). */
-int app_gcache_graph_json(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held,
-                          char **out, size_t *len);
 /* The entry whose text is g's nodes and links (a new reference; unref
- * it), from the cache as app_gcache_graph_json finds it, or NULL. */
+ * it), or NULL when the caller must encode g itself (no canvas id, held
+ * does not match, out of memory): a graph with nodes is encoded once per
+ * canvas and revision (and kept); an unchanged one (known_revision
+ * matched) is answered from held, the entry the request named. */
 app_gcache_ent *app_gcache_members(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held);
 /* The entry's text, "nodes":[...],"links":[...] (valid while the reference
  * is held), its length, and in *utf8 (may be NULL) whether it is UTF-8. */

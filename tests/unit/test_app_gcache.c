@@ -1,6 +1,6 @@
 /* Unit tests of the encoded-graph cache (bridge/app_gcache.c): a graph is
- * encoded once per canvas and revision, the text completed from the cache
- * is what encoding the whole Graph gives, and an unchanged answer is only
+ * encoded once per canvas and revision, the WebSocket answer built from the
+ * cache is byte for byte what encoding the whole response gives, and an unchanged answer is only
  * completed from the entry its request named. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,15 +45,44 @@ static Comfyd__V1__Graph *mk_graph(const char *canvas, uint64_t rev, size_t n)
     return g;
 }
 
+/* The WebSocket answer to a get_graph whose response carries g, encoded
+ * whole (request id 1). */
 static char *plain(const Comfyd__V1__Graph *g)
 {
-    yajl_gen gen = app__gen();
-    assert_non_null(gen);
-    assert_int_equal(app__encode(gen, &g->base, app__style_graph, 0), 0);
+    Comfyd__V1__ExecuteResponse r = COMFYD__V1__EXECUTE_RESPONSE__INIT;
+    r.ok = 1;
+    r.canvas_id = g->canvas_id;
+    r.revision = g->revision;
+    r.graph = (Comfyd__V1__Graph *)g;
     char *s = NULL;
     size_t len = 0;
-    assert_int_equal(app__gen_finish(gen, &s, &len), APP_OK);
+    assert_int_equal(app_graph_ws_ok("1", &r.base, &s, &len), APP_OK);
     return s;
+}
+
+/* The same answer built from the cache as the bridge does (held: the entry
+ * the request named); 1 with *out, or 0 when the cache cannot complete it
+ * and the caller must encode the response itself. */
+static int cached(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held, char **out,
+                  size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    app_gcache_ent *e = app_gcache_members(c, g, held);
+    if (!e) return 0;
+    Comfyd__V1__ExecuteResponse r = COMFYD__V1__EXECUTE_RESPONSE__INIT;
+    r.ok = 1;
+    r.canvas_id = g->canvas_id;
+    r.revision = g->revision;
+    r.graph = (Comfyd__V1__Graph *)g;
+    size_t mlen;
+    int mutf8, utf8;
+    const char *m = app_gcache_ent_text(e, &mlen, &mutf8);
+    int rc = app_graph_ws_ok_members("1", &r, m, mlen, mutf8, out, len, &utf8);
+    app_gcache_ent_unref(e);
+    assert_int_equal(rc, APP_OK);
+    assert_int_equal(utf8, 1);
+    return 1;
 }
 
 /* The head the core sends when known_revision matched. */
@@ -73,7 +102,7 @@ static void cached_text_equals_the_whole_encoding(void **state)
     char *want = plain(g);
     char *got = NULL;
     size_t len = 0;
-    assert_int_equal(app_gcache_graph_json(c, g, NULL, &got, &len), 1);
+    assert_int_equal(cached(c, g, NULL, &got, &len), 1);
     assert_string_equal(got, want);
     assert_int_equal(len, strlen(want));
     free(got);
@@ -84,7 +113,7 @@ static void cached_text_equals_the_whole_encoding(void **state)
     assert_non_null(e);
     assert_int_equal(app_gcache_ent_revision(e), 7);
     Comfyd__V1__Graph *h = mk_head("c1", 7);
-    assert_int_equal(app_gcache_graph_json(c, h, e, &got, &len), 1);
+    assert_int_equal(cached(c, h, e, &got, &len), 1);
     assert_string_equal(got, want);
     free(got);
 
@@ -96,7 +125,7 @@ static void cached_text_equals_the_whole_encoding(void **state)
     g->title = strdup("renamed");
     g->stale = 0;
     char *want2 = plain(g);
-    assert_int_equal(app_gcache_graph_json(c, h, e, &got, &len), 1);
+    assert_int_equal(cached(c, h, e, &got, &len), 1);
     assert_string_equal(got, want2);
     free(got);
     free(want2);
@@ -115,24 +144,24 @@ static void unchanged_needs_the_named_entry(void **state)
     Comfyd__V1__Graph *g7 = mk_graph("c1", 7, 3);
     char *got = NULL;
     size_t len = 0;
-    assert_int_equal(app_gcache_graph_json(c, g7, NULL, &got, &len), 1);
+    assert_int_equal(cached(c, g7, NULL, &got, &len), 1);
     free(got);
     app_gcache_ent *e7 = app_gcache_get(c, "c1");
 
     /* Nothing named: an unchanged head cannot be completed. */
     Comfyd__V1__Graph *h7 = mk_head("c1", 7);
-    assert_int_equal(app_gcache_graph_json(c, h7, NULL, &got, &len), 0);
+    assert_int_equal(cached(c, h7, NULL, &got, &len), 0);
     assert_null(got);
 
     /* Revision 8 replaces the slot; the reader that named 7 still holds
      * the text of 7 and is answered from it. */
     Comfyd__V1__Graph *g8 = mk_graph("c1", 8, 4);
-    assert_int_equal(app_gcache_graph_json(c, g8, NULL, &got, &len), 1);
+    assert_int_equal(cached(c, g8, NULL, &got, &len), 1);
     free(got);
     app_gcache_ent *e8 = app_gcache_get(c, "c1");
     assert_int_equal(app_gcache_ent_revision(e8), 8);
     char *want7 = plain(g7);
-    assert_int_equal(app_gcache_graph_json(c, h7, e7, &got, &len), 1);
+    assert_int_equal(cached(c, h7, e7, &got, &len), 1);
     assert_string_equal(got, want7);
     free(got);
     free(want7);
@@ -140,9 +169,9 @@ static void unchanged_needs_the_named_entry(void **state)
     /* An unchanged answer for another revision or canvas than the named
      * entry is never completed from it. */
     Comfyd__V1__Graph *h9 = mk_head("c1", 9);
-    assert_int_equal(app_gcache_graph_json(c, h9, e8, &got, &len), 0);
+    assert_int_equal(cached(c, h9, e8, &got, &len), 0);
     Comfyd__V1__Graph *o8 = mk_head("other", 8);
-    assert_int_equal(app_gcache_graph_json(c, o8, e8, &got, &len), 0);
+    assert_int_equal(cached(c, o8, e8, &got, &len), 0);
     assert_null(app_gcache_get(c, "other"));
     assert_null(app_gcache_get(c, ""));
 
@@ -167,7 +196,7 @@ static void many_canvases_evict_the_least_recently_used(void **state)
         Comfyd__V1__Graph *g = mk_graph(id, (uint64_t)i + 1, 2);
         char *got = NULL;
         size_t len = 0;
-        assert_int_equal(app_gcache_graph_json(c, g, NULL, &got, &len), 1);
+        assert_int_equal(cached(c, g, NULL, &got, &len), 1);
         free(got);
         protobuf_c_message_free_unpacked(&g->base, NULL);
         /* canvas-0 is read every time: it stays. */
