@@ -1,7 +1,7 @@
 /* Unit tests of the encoded-graph cache (bridge/app_gcache.c): a graph is
  * encoded once per canvas and revision, the WebSocket answer built from the
- * cache is byte for byte what encoding the whole response gives, and an unchanged answer is only
- * completed from the entry its request named. */
+ * cache is byte for byte what encoding the whole response gives, and an
+ * unchanged answer is only completed from the entry its request named. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
