@@ -158,13 +158,23 @@ void app__ws_closed(app_ws *w)
     w->ws = NULL;
 }
 
-int app__ws_send(app_ws *w, char *json, size_t len)
+static int ws_send(app_ws *w, int kind, char *json, size_t len)
 {
     if (!json) return BNET_E_NOMEM;
-    int rc = w->ws ? bnet_ws_send(w->ws, 0, json, len) : BNET_E_CLOSED;
+    int rc = w->ws ? bnet_ws_send(w->ws, kind, json, len) : BNET_E_CLOSED;
     if (rc == BNET_OK) w->a->m.ws_out[w->kind]++;
     free(json);
     return rc;
+}
+
+int app__ws_send(app_ws *w, char *json, size_t len)
+{
+    return ws_send(w, BNET_WS_TEXT, json, len);
+}
+
+int app__ws_send_checked(app_ws *w, char *json, size_t len)
+{
+    return ws_send(w, BNET_WS_TEXT_CHECKED, json, len);
 }
 
 int app__ws_close(app_ws *w, uint16_t code, const char *reason)

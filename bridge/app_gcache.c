@@ -10,10 +10,11 @@
  * encoded from the core's answer, so only the nodes and links are reused,
  * and only for the revision they were encoded at.
  *
- * The text is spliced into the head's encoding where the empty
- * "nodes":[],"links":[] members are; the result is byte for byte what
- * encoding the whole Graph gives (tests/unit/test_app_gcache.c). Everything
- * runs on the loop thread. */
+ * The WebSocket answer is built around the text where the encoding of the
+ * response with the graph's head alone has its empty "nodes":[],"links":[]
+ * (app_graph_ws_ok_members); the result is byte for byte what encoding the
+ * whole response gives (tests/unit/test_app_gcache.c). Everything runs on
+ * the loop thread. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@
  * recently used entry goes first. */
 #define GCACHE_SLOTS 32
 
-static const char marker[] = "\"nodes\":[],\"links\":[]";
+static const char marker[] = APP_GCACHE_MARKER;
 
 struct app_gcache_ent {
     int refs;
@@ -32,6 +33,9 @@ struct app_gcache_ent {
     uint64_t revision;
     char *members; /* "nodes":[...],"links":[...] */
     size_t len;
+    /* The members are UTF-8 (checked once here): a WebSocket message built
+     * around them need not scan them again for every reader. */
+    int utf8;
 };
 
 struct app_gcache {
@@ -156,6 +160,7 @@ static app_gcache_ent *put(app_gcache *c, const Comfyd__V1__Graph *g)
     e->len = len - c->pre_len - c->post_len;
     memmove(text, text + c->pre_len, e->len);
     text[e->len] = '\0';
+    e->utf8 = text_utf8_valid_nul(text, e->len);
     e->members = text;
     e->canvas_id = text_dup(g->canvas_id);
     e->revision = g->revision;
@@ -178,57 +183,24 @@ static app_gcache_ent *put(app_gcache *c, const Comfyd__V1__Graph *g)
     return e;
 }
 
-/* The head of g (no nodes or links, unchanged false) with members spliced
- * in: the text of the whole graph. */
-static int splice_members(const Comfyd__V1__Graph *g, const app_gcache_ent *e, char **out,
-                          size_t *len)
+app_gcache_ent *app_gcache_members(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held)
 {
-    Comfyd__V1__Graph head = *g;
-    head.nodes = NULL;
-    head.n_nodes = 0;
-    head.links = NULL;
-    head.n_links = 0;
-    head.unchanged = 0;
-    char *text = NULL;
-    size_t n = 0;
-    if (encode(&head, &text, &n)) return -1;
-    char *at = strstr(text, marker);
-    if (!at) {
-        free(text);
-        return -1;
-    }
-    size_t pre = (size_t)(at - text), post = n - pre - (sizeof marker - 1);
-    char *s = malloc(pre + e->len + post + 1);
-    if (!s) {
-        free(text);
-        return -1;
-    }
-    memcpy(s, text, pre);
-    memcpy(s + pre, e->members, e->len);
-    memcpy(s + pre + e->len, at + sizeof marker - 1, post + 1);
-    free(text);
-    *out = s;
-    *len = pre + e->len + post;
-    return 0;
-}
-
-int app_gcache_graph_json(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held,
-                          char **out, size_t *len)
-{
-    *out = NULL;
-    *len = 0;
-    if (!c || !g->canvas_id || !*g->canvas_id) return 0;
+    if (!c || !g->canvas_id || !*g->canvas_id) return NULL;
     if (g->unchanged) {
         /* The core says the canvas is at the revision the request named:
          * the text held for it is the graph (the entry is immutable, and
          * the request's reference kept it alive). */
         if (!held || held->revision != g->revision || strcmp(held->canvas_id, g->canvas_id) != 0)
-            return 0;
-        return splice_members(g, held, out, len) ? 0 : 1;
+            return NULL;
+        held->refs++;
+        return held;
     }
-    app_gcache_ent *e = put(c, g);
-    if (!e) return 0;
-    int ok = splice_members(g, e, out, len) == 0;
-    app_gcache_ent_unref(e);
-    return ok;
+    return put(c, g);
+}
+
+const char *app_gcache_ent_text(const app_gcache_ent *e, size_t *len, int *utf8)
+{
+    *len = e->len;
+    if (utf8) *utf8 = e->utf8;
+    return e->members;
 }

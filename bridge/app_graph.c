@@ -304,17 +304,25 @@ static void ws_done(app_call *c)
     const char *code;
     char msg[RPCC_MAX_DETAILS_BYTES + 64];
     int status = app__call_outcome(c, &code, msg, sizeof msg);
-    char *json = NULL, *gj = NULL;
-    size_t len = 0, glen = 0;
+    char *json = NULL;
+    size_t len = 0;
     const Comfyd__V1__ExecuteResponse *er =
         status == 200 && c->resp && c->resp->descriptor == &comfyd__v1__execute_response__descriptor
             ? (const Comfyd__V1__ExecuteResponse *)c->resp
             : NULL;
-    if (er && er->graph && app_gcache_graph_json(c->a->gcache, er->graph, c->gc_held, &gj, &glen)) {
-        int grc = app_graph_ws_ok_graph(c->rid, er, gj, glen, &json, &len);
-        free(gj);
+    app_gcache_ent *e =
+        er && er->graph ? app_gcache_members(c->a->gcache, er->graph, c->gc_held) : NULL;
+    if (e) {
+        size_t mlen;
+        int mutf8, utf8;
+        const char *members = app_gcache_ent_text(e, &mlen, &mutf8);
+        int grc = app_graph_ws_ok_members(c->rid, er, members, mlen, mutf8, &json, &len, &utf8);
+        app_gcache_ent_unref(e);
         if (grc == APP_OK) {
-            app__ws_send(&w->base, json, len);
+            if (utf8)
+                app__ws_send_checked(&w->base, json, len);
+            else
+                app__ws_send(&w->base, json, len);
             return;
         }
     }

@@ -9,6 +9,7 @@
 #include "jsonpb.h"
 #include "log.h"
 #include "text.h"
+#include "text.h"
 
 #define MOD "comfyd-bridge"
 
@@ -334,25 +335,55 @@ int app_graph_ws_ok(const char *request_id, const ProtobufCMessage *resp, char *
     return app__gen_finish(g, out, len);
 }
 
-int app_graph_ws_ok_graph(const char *request_id, const Comfyd__V1__ExecuteResponse *resp,
-                          const char *graph_json, size_t graph_len, char **out, size_t *len)
+int app_graph_ws_ok_members(const char *request_id, const Comfyd__V1__ExecuteResponse *resp,
+                            const char *members, size_t members_len, int members_utf8, char **out,
+                            size_t *len, int *utf8)
 {
+    static const char marker[] = APP_GCACHE_MARKER;
+    *out = NULL;
+    *len = 0;
+    *utf8 = 0;
+    if (!resp->graph) return APP_E_NOMEM;
     yajl_gen g = app__gen();
     if (!g) return APP_E_NOMEM;
-    Comfyd__V1__ExecuteResponse rest = *resp;
-    rest.graph = NULL;
-    /* yajl writes a number's text verbatim: the graph's own encoding. */
+    /* The graph's head, its nodes and links left out: its encoding holds
+     * the marker where the cached members go. */
+    Comfyd__V1__Graph head = *resp->graph;
+    head.nodes = NULL;
+    head.n_nodes = 0;
+    head.links = NULL;
+    head.n_links = 0;
+    head.unchanged = 0;
+    Comfyd__V1__ExecuteResponse with_head = *resp;
+    with_head.graph = &head;
+    const unsigned char *buf;
+    size_t at_data = 0, n = 0;
     int bad = ws_head(g, request_id, "ok") || app__gen_cstr(g, "data") ||
-              yajl_gen_map_open(g) != yajl_gen_status_ok ||
-              app__encode(g, &rest.base, app__style_graph, 1) || app__gen_cstr(g, "graph") ||
-              yajl_gen_number(g, graph_json, graph_len) != yajl_gen_status_ok ||
+              yajl_gen_get_buf(g, &buf, &at_data) != yajl_gen_status_ok ||
+              app__encode(g, &with_head.base, app__style_graph, 0) ||
               yajl_gen_map_close(g) != yajl_gen_status_ok ||
-              yajl_gen_map_close(g) != yajl_gen_status_ok;
-    if (bad) {
+              yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok;
+    /* The request's id (raw JSON) comes before the data, and in the
+     * response only a Graph has nodes and links: the first match after
+     * the data's key is the graph's. */
+    const char *at = bad ? NULL : memmem(buf + at_data, n - at_data, marker, sizeof marker - 1);
+    char *s = at ? malloc(n - (sizeof marker - 1) + members_len + 1) : NULL;
+    if (!s) {
         yajl_gen_free(g);
         return APP_E_NOMEM;
     }
-    return app__gen_finish(g, out, len);
+    size_t pre = (size_t)(at - (const char *)buf), post = n - pre - (sizeof marker - 1);
+    memcpy(s, buf, pre);
+    memcpy(s + pre, members, members_len);
+    memcpy(s + pre + members_len, at + sizeof marker - 1, post);
+    s[pre + members_len + post] = '\0';
+    /* UTF-8 pieces joined at ASCII bytes are UTF-8. */
+    *utf8 = members_utf8 && text_utf8_valid_nul((const char *)buf, pre) &&
+            text_utf8_valid_nul(at + sizeof marker - 1, post);
+    yajl_gen_free(g);
+    *out = s;
+    *len = pre + members_len + post;
+    return APP_OK;
 }
 
 int app_graph_ws_error(const char *request_id, const char *code, const char *message,

@@ -66,14 +66,19 @@ void app_gcache_destroy(app_gcache *c);
 app_gcache_ent *app_gcache_get(app_gcache *c, const char *canvas_id);
 uint64_t app_gcache_ent_revision(const app_gcache_ent *e);
 void app_gcache_ent_unref(app_gcache_ent *e);
-/* The JSON text of g as app__encode writes it, from the cache: a graph
- * with nodes is encoded once per canvas and revision (and kept); an
- * unchanged one (known_revision matched) is completed from held, the
- * entry the request named. Returns 1 with *out (malloc'd) and *len, or 0
- * when the caller must encode g itself (no canvas id, held does not match,
- * out of memory). */
-int app_gcache_graph_json(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held,
-                          char **out, size_t *len);
+/* The entry whose text is g's nodes and links (a new reference; unref
+ * it), or NULL when the caller must encode g itself (no canvas id, held
+ * does not match, out of memory): a graph with nodes is encoded once per
+ * canvas and revision (and kept); an unchanged one (known_revision
+ * matched) is answered from held, the entry the request named. */
+app_gcache_ent *app_gcache_members(app_gcache *c, const Comfyd__V1__Graph *g, app_gcache_ent *held);
+/* The entry's text, "nodes":[...],"links":[...] (valid while the reference
+ * is held), its length, and in *utf8 (may be NULL) whether it is UTF-8. */
+const char *app_gcache_ent_text(const app_gcache_ent *e, size_t *len, int *utf8);
+/* What an encoding of a Graph without nodes and links holds where they go:
+ * the cached members replace it. A JSON string cannot hold it (its quotes
+ * would be escaped), so its first match after a Graph's key is the spot. */
+#define APP_GCACHE_MARKER "\"nodes\":[],\"links\":[]"
 
 /* -- JSON helpers (app.c) -- */
 
@@ -237,6 +242,9 @@ int app__admit(app_ctx *a, bnet_req *r, app_route route);
 /* Queues a text message (takes json; freed here) on w and counts it.
  * Returns bnet_ws_send's result. */
 int app__ws_send(app_ws *w, char *json, size_t len);
+/* app__ws_send for a text the caller has checked is UTF-8 (not scanned
+ * again: a 500-node graph is ~400 KB). */
+int app__ws_send_checked(app_ws *w, char *json, size_t len);
 /* bnet_ws_close; the registered codes 1012-1014 fall back to 1001 where
  * the network layer refuses them. Returns bnet_ws_close's result. */
 int app__ws_close(app_ws *w, uint16_t code, const char *reason);
@@ -247,10 +255,14 @@ int app__ws_upgrade(const bnet_req *req, void *ud);
 
 /* -- graph answers (app_graphmsg.c) -- */
 
-/* app_graph_ws_ok for an ExecuteResponse whose graph is already encoded
- * (graph_json, from app_gcache): the same text, the graph not re-encoded. */
-int app_graph_ws_ok_graph(const char *request_id, const Comfyd__V1__ExecuteResponse *resp,
-                          const char *graph_json, size_t graph_len, char **out, size_t *len);
+/* app_graph_ws_ok for an ExecuteResponse whose graph's nodes and links are
+ * already encoded (members, from app_gcache_ent_text): the same bytes, built
+ * in one buffer, the graph's nodes not re-encoded or copied twice.
+ * members_utf8 says members is UTF-8; *utf8 is then 1 when the whole
+ * message is (the rest checked here), so the send need not scan it again. */
+int app_graph_ws_ok_members(const char *request_id, const Comfyd__V1__ExecuteResponse *resp,
+                            const char *members, size_t members_len, int members_utf8, char **out,
+                            size_t *len, int *utf8);
 
 /* -- routes of each endpoint file -- */
 

@@ -288,6 +288,10 @@ int bnet_stream_end(bnet_req *r);
 
 /* ---- WebSockets ---- */
 
+/* What bnet_ws_send's binary says: a text message (checked: not UTF-8 is
+ * BNET_E_ARG), a binary one, or a text the caller has already checked is
+ * UTF-8 (not scanned again). */
+enum { BNET_WS_TEXT = 0, BNET_WS_BINARY = 1, BNET_WS_TEXT_CHECKED = 2 };
 /* Queues a message (copied). Text must be UTF-8. Returns BNET_OK,
  * BNET_E_CLOSED (closing), BNET_E_FULL (queue limit passed: the WebSocket is
  * being closed with 1008 "send queue full"; on_close follows), BNET_E_ARG or

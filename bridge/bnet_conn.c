@@ -1062,7 +1062,10 @@ int bnet_ws_send(bnet_ws *w, int binary, const void *data, size_t len)
     if (!w || (len && !data)) return BNET_E_ARG;
     conn *c = w->c;
     if (c->state != S_OPEN) return BNET_E_CLOSED;
-    int e = net_ws_send(c->ws, binary, data ? data : "", len);
+    int kind = binary == BNET_WS_TEXT_CHECKED ? NET_WS_TEXT_CHECKED
+               : binary                       ? NET_WS_BINARY
+                                              : NET_WS_TEXT;
+    int e = net_ws_send(c->ws, kind, data ? data : "", len);
     bn_schedule(c);
     switch (e) {
     case 0:

@@ -342,7 +342,7 @@ int net_ws_flush(net_ws *w)
 
 int net_ws_send(net_ws *w, int binary, const void *data, size_t len)
 {
-    if (!binary && !net_ws_utf8_valid(data, len)) return NET_WS_E_ARG;
+    if (binary == NET_WS_TEXT && !net_ws_utf8_valid(data, len)) return NET_WS_E_ARG;
     if (net_ws_closing(w)) return NET_WS_E_CLOSED;
     if (ctx_need(w)) return NET_WS_E_NOMEM;
     size_t queued = wslay_event_get_queued_msg_length(w->ctx);
@@ -353,7 +353,8 @@ int net_ws_send(net_ws *w, int binary, const void *data, size_t len)
         wslay_event_shutdown_read(w->ctx);
         return NET_WS_E_QUEUE_FULL;
     }
-    struct wslay_event_msg msg = {binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME, data, len};
+    struct wslay_event_msg msg = {binary == NET_WS_BINARY ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME,
+                                  data, len};
     return map_wslay(wslay_event_queue_msg(w->ctx, &msg));
 }
 

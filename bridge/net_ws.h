@@ -94,6 +94,10 @@ int net_ws_feed(net_ws *w, const uint8_t *data, size_t len);
  * NET_WS_E_FATAL or NET_WS_E_NOMEM. */
 int net_ws_flush(net_ws *w);
 
+/* What net_ws_send's binary says: text (checked here), binary, or text
+ * whose bytes the caller has already checked are UTF-8 (a large cached
+ * answer is not scanned again for every reader). */
+enum { NET_WS_TEXT = 0, NET_WS_BINARY = 1, NET_WS_TEXT_CHECKED = 2 };
 /* Queues one unfragmented message (data is copied). Returns 0,
  * NET_WS_E_CLOSED, NET_WS_E_QUEUE_FULL (the connection is being closed with
  * 1008), NET_WS_E_ARG (text not UTF-8) or NET_WS_E_NOMEM. */

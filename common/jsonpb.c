@@ -9,6 +9,8 @@
  * yajl_gen (jsonpb_encode.c). See jsonpb_int.h. */
 #include "jsonpb_int.h"
 
+#include <pthread.h>
+
 /* ---------------------------------------------------------------------------
  * Options, allocation, errors
  * ------------------------------------------------------------------------- */
@@ -354,6 +356,52 @@ static long flat_oneof(const cfg *c, const ProtobufCMessageDescriptor *d)
     return q;
 }
 
+/* flat_oneof's answers for the life of the process: they depend only on
+ * the descriptor and the type key, and one costs a comparison of every
+ * member's field names with every field name of d (thousands for the graph
+ * Command, once per encode or decode call before: ~5 % of the bridge's CPU
+ * per graph command). Descriptors are static; a full table just stops
+ * remembering. */
+#define FLAT_MEMO 64
+#define FLAT_MEMO_KEY 32
+
+static struct {
+    const ProtobufCMessageDescriptor *d;
+    char key[FLAT_MEMO_KEY];
+    size_t klen;
+    long q;
+} flat_memo[FLAT_MEMO];
+static unsigned flat_memo_n;
+static pthread_mutex_t flat_memo_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int memo_get(const cfg *c, const ProtobufCMessageDescriptor *d, long *q)
+{
+    int hit = 0;
+    pthread_mutex_lock(&flat_memo_mu);
+    for (unsigned i = 0; i < flat_memo_n && !hit; i++)
+        if (flat_memo[i].d == d && flat_memo[i].klen == c->type_key_len &&
+            memcmp(flat_memo[i].key, c->type_key, c->type_key_len) == 0) {
+            *q = flat_memo[i].q;
+            hit = 1;
+        }
+    pthread_mutex_unlock(&flat_memo_mu);
+    return hit;
+}
+
+static void memo_put(const cfg *c, const ProtobufCMessageDescriptor *d, long q)
+{
+    if (c->type_key_len > FLAT_MEMO_KEY) return;
+    pthread_mutex_lock(&flat_memo_mu);
+    if (flat_memo_n < FLAT_MEMO) {
+        flat_memo[flat_memo_n].d = d;
+        memcpy(flat_memo[flat_memo_n].key, c->type_key, c->type_key_len);
+        flat_memo[flat_memo_n].klen = c->type_key_len;
+        flat_memo[flat_memo_n].q = q;
+        flat_memo_n++;
+    }
+    pthread_mutex_unlock(&flat_memo_mu);
+}
+
 long jp_flattened(const cfg *c, const ProtobufCMessageDescriptor *d)
 {
     int on = c->flatten_all;
@@ -363,7 +411,11 @@ long jp_flattened(const cfg *c, const ProtobufCMessageDescriptor *d)
     flat_cache *fc = c->fc;
     for (unsigned i = 0; i < fc->n; i++)
         if (fc->d[i] == d) return fc->q[i];
-    long q = flat_oneof(c, d);
+    long q;
+    if (!memo_get(c, d, &q)) {
+        q = flat_oneof(c, d);
+        memo_put(c, d, q);
+    }
     if (fc->n < FLAT_CACHE) {
         fc->d[fc->n] = d;
         fc->q[fc->n++] = q;

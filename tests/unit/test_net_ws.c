@@ -241,9 +241,11 @@ static void text_message_is_delivered_and_reply_framed_exactly(void **state)
     assert_memory_equal(f->last.data, "hello", 5);
     assert_int_equal(net_ws_send(f->w, 0, "hi", 2), 0);
     assert_int_equal(net_ws_send(f->w, 1, "\x00\x01", 2), 0);
+    /* Text the caller checked goes out as text, not as binary. */
+    assert_int_equal(net_ws_send(f->w, NET_WS_TEXT_CHECKED, "ok", 2), 0);
     assert_int_equal(net_ws_flush(f->w), 0);
-    assert_int_equal(f->out.len, 8);
-    assert_memory_equal(f->out.data, "\x81\x02hi\x82\x02\x00\x01", 8);
+    assert_int_equal(f->out.len, 12);
+    assert_memory_equal(f->out.data, "\x81\x02hi\x82\x02\x00\x01\x81\x02ok", 12);
 }
 
 static void message_fed_byte_by_byte_arrives_once(void **state)

@@ -1,43 +1,43 @@
 // @__NO_SIDE_EFFECTS__
-function xo(e) {
+function Ro(e) {
   const t = /* @__PURE__ */ Object.create(null);
   for (const n of e.split(",")) t[n] = 1;
   return (n) => n in t;
 }
-const Oe = {}, In = [], Nn = () => {
-}, hc = () => !1, Lr = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
-(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), Pr = (e) => e.startsWith("onUpdate:"), gt = Object.assign, pc = (e, t) => {
+const Oe = {}, Fn = [], Mn = () => {
+}, gc = () => !1, $r = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // uppercase letter
+(e.charCodeAt(2) > 122 || e.charCodeAt(2) < 97), jr = (e) => e.startsWith("onUpdate:"), mt = Object.assign, mc = (e, t) => {
   const n = e.indexOf(t);
   n > -1 && e.splice(n, 1);
-}, Bf = Object.prototype.hasOwnProperty, Ae = (e, t) => Bf.call(e, t), ce = Array.isArray, ln = (e) => Ws(e) === "[object Map]", jn = (e) => Ws(e) === "[object Set]", gl = (e) => Ws(e) === "[object Date]", Se = (e) => typeof e == "function", $e = (e) => typeof e == "string", Nt = (e) => typeof e == "symbol", Ne = (e) => e !== null && typeof e == "object", gc = (e) => (Ne(e) || Se(e)) && Se(e.then) && Se(e.catch), mc = Object.prototype.toString, Ws = (e) => mc.call(e), zf = (e) => Ws(e).slice(8, -1), _c = (e) => Ws(e) === "[object Object]", Ao = (e) => $e(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, ks = /* @__PURE__ */ xo(
+}, Uf = Object.prototype.hasOwnProperty, Ae = (e, t) => Uf.call(e, t), ce = Array.isArray, an = (e) => qs(e) === "[object Map]", Bn = (e) => qs(e) === "[object Set]", _l = (e) => qs(e) === "[object Date]", Se = (e) => typeof e == "function", $e = (e) => typeof e == "string", Mt = (e) => typeof e == "symbol", Ne = (e) => e !== null && typeof e == "object", _c = (e) => (Ne(e) || Se(e)) && Se(e.then) && Se(e.catch), yc = Object.prototype.toString, qs = (e) => yc.call(e), Wf = (e) => qs(e).slice(8, -1), bc = (e) => qs(e) === "[object Object]", Eo = (e) => $e(e) && e !== "NaN" && e[0] !== "-" && "" + parseInt(e, 10) === e, xs = /* @__PURE__ */ Ro(
   // the leading comma is intentional so empty string "" is also included
   ",key,ref,ref_for,ref_key,onVnodeBeforeMount,onVnodeMounted,onVnodeBeforeUpdate,onVnodeUpdated,onVnodeBeforeUnmount,onVnodeUnmounted"
-), $r = (e) => {
+), Br = (e) => {
   const t = /* @__PURE__ */ Object.create(null);
   return ((n) => t[n] || (t[n] = e(n)));
-}, Uf = /-\w/g, vt = /* @__PURE__ */ $r((e) => e.replace(Uf, (t) => t.slice(1).toUpperCase())), Wf = /\B([A-Z])/g, Bn = /* @__PURE__ */ $r(
-  (e) => e.replace(Wf, "-$1").toLowerCase()
-), yc = /* @__PURE__ */ $r((e) => e.charAt(0).toUpperCase() + e.slice(1)), di = /* @__PURE__ */ $r((e) => e ? `on${yc(e)}` : ""), It = (e, t) => !Object.is(e, t), gr = (e, ...t) => {
+}, Jf = /-\w/g, xt = /* @__PURE__ */ Br((e) => e.replace(Jf, (t) => t.slice(1).toUpperCase())), qf = /\B([A-Z])/g, zn = /* @__PURE__ */ Br(
+  (e) => e.replace(qf, "-$1").toLowerCase()
+), wc = /* @__PURE__ */ Br((e) => e.charAt(0).toUpperCase() + e.slice(1)), pi = /* @__PURE__ */ Br((e) => e ? `on${wc(e)}` : ""), Ft = (e, t) => !Object.is(e, t), _r = (e, ...t) => {
   for (let n = 0; n < e.length; n++)
     e[n](...t);
-}, bc = (e, t, n, s = !1) => {
+}, kc = (e, t, n, s = !1) => {
   Object.defineProperty(e, t, {
     configurable: !0,
     enumerable: !1,
     writable: s,
     value: n
   });
-}, Js = (e) => {
+}, Hs = (e) => {
   const t = parseFloat(e);
   return isNaN(t) ? e : t;
 };
-let ml;
-const jr = () => ml || (ml = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
-function Ts(e) {
+let yl;
+const zr = () => yl || (yl = typeof globalThis < "u" ? globalThis : typeof self < "u" ? self : typeof window < "u" ? window : typeof global < "u" ? global : {});
+function Fs(e) {
   if (ce(e)) {
     const t = {};
     for (let n = 0; n < e.length; n++) {
-      const s = e[n], r = $e(s) ? Vf(s) : Ts(s);
+      const s = e[n], r = $e(s) ? Kf(s) : Fs(s);
       if (r)
         for (const i in r)
           t[i] = r[i];
@@ -46,23 +46,23 @@ function Ts(e) {
   } else if ($e(e) || Ne(e))
     return e;
 }
-const Jf = /;(?![^(]*\))/g, qf = /:([^]+)/, Hf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
-function Vf(e) {
+const Hf = /;(?![^(]*\))/g, Vf = /:([^]+)/, Gf = /"(?:[^"\\]|\\[^])*"|'(?:[^'\\]|\\[^])*'|\\[^]|\/\*[^]*?\*\//g;
+function Kf(e) {
   const t = {};
-  return e.replace(Hf, (n) => n.startsWith("/*") ? "" : n).split(Jf).forEach((n) => {
+  return e.replace(Gf, (n) => n.startsWith("/*") ? "" : n).split(Hf).forEach((n) => {
     if (n) {
-      const s = n.split(qf);
+      const s = n.split(Vf);
       s.length > 1 && (t[s[0].trim()] = s[1].trim());
     }
   }), t;
 }
-function ot(e) {
+function lt(e) {
   let t = "";
   if ($e(e))
     t = e;
   else if (ce(e))
     for (let n = 0; n < e.length; n++) {
-      const s = ot(e[n]);
+      const s = lt(e[n]);
       s && (t += s + " ");
     }
   else if (Ne(e))
@@ -70,24 +70,24 @@ function ot(e) {
       e[n] && (t += n + " ");
   return t.trim();
 }
-const Gf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Kf = /* @__PURE__ */ xo(Gf);
-function wc(e) {
+const Xf = "itemscope,allowfullscreen,disablepictureinpicture,disableremoteplayback,formnovalidate,ismap,nomodule,novalidate,playsinline,readonly", Yf = /* @__PURE__ */ Ro(Xf);
+function vc(e) {
   return !!e || e === "";
 }
-function Xf(e, t, n) {
+function Zf(e, t, n) {
   if (e.length !== t.length) return !1;
   let s = !0;
   for (let r = 0; s && r < e.length; r++)
-    s = un(e[r], t[r], n);
+    s = fn(e[r], t[r], n);
   return s;
 }
-function _l(e, t, n) {
+function bl(e, t, n) {
   if (e.size !== t.size) return !1;
   const s = Array.from(t), r = new Uint8Array(s.length);
   for (const i of e) {
     let o = -1;
     for (let l = 0; l < s.length; l++)
-      if (!r[l] && un(i, s[l], n)) {
+      if (!r[l] && fn(i, s[l], n)) {
         o = l;
         break;
       }
@@ -96,21 +96,21 @@ function _l(e, t, n) {
   }
   return !0;
 }
-function Yf(e, t, n) {
-  let s = ln(e), r = ln(t);
-  if (s || r || (s = jn(e), r = jn(t), s || r))
-    return s && r ? _l(e, t, n) : !1;
+function Qf(e, t, n) {
+  let s = an(e), r = an(t);
+  if (s || r || (s = Bn(e), r = Bn(t), s || r))
+    return s && r ? bl(e, t, n) : !1;
   const i = Object.keys(e).length, o = Object.keys(t).length;
   if (i !== o)
     return !1;
   for (const l in e) {
     const a = e.hasOwnProperty(l), c = t.hasOwnProperty(l);
-    if (a && !c || !a && c || !un(e[l], t[l], n))
+    if (a && !c || !a && c || !fn(e[l], t[l], n))
       return !1;
   }
   return String(e) === String(t);
 }
-function yl(e, t, n, s) {
+function wl(e, t, n, s) {
   n || (n = [/* @__PURE__ */ new Map(), /* @__PURE__ */ new Map()]);
   const [r, i] = n;
   if (r.has(e) || i.has(t))
@@ -119,34 +119,34 @@ function yl(e, t, n, s) {
   const o = s(e, t, n);
   return r.delete(e), i.delete(t), o;
 }
-function un(e, t, n) {
+function fn(e, t, n) {
   if (e === t) return !0;
-  let s = gl(e), r = gl(t);
-  return s || r ? s && r ? e.getTime() === t.getTime() : !1 : (s = Nt(e), r = Nt(t), s || r ? e === t : (s = ce(e), r = ce(t), s || r ? s && r ? yl(e, t, n, Xf) : !1 : (s = Ne(e), r = Ne(t), s || r ? !s || !r ? !1 : yl(e, t, n, Yf) : String(e) === String(t))));
+  let s = _l(e), r = _l(t);
+  return s || r ? s && r ? e.getTime() === t.getTime() : !1 : (s = Mt(e), r = Mt(t), s || r ? e === t : (s = ce(e), r = ce(t), s || r ? s && r ? wl(e, t, n, Zf) : !1 : (s = Ne(e), r = Ne(t), s || r ? !s || !r ? !1 : wl(e, t, n, Qf) : String(e) === String(t))));
 }
-function Zf(e, t) {
-  return e.findIndex((n) => un(n, t));
+function ed(e, t) {
+  return e.findIndex((n) => fn(n, t));
 }
-const kc = (e) => !!(e && e.__v_isRef === !0), se = (e) => $e(e) ? e : e == null ? "" : ce(e) || Ne(e) && (e.toString === mc || !Se(e.toString)) ? kc(e) ? se(e.value) : JSON.stringify(e, vc, 2) : String(e), vc = (e, t) => kc(t) ? vc(e, t.value) : ln(t) ? {
+const xc = (e) => !!(e && e.__v_isRef === !0), se = (e) => $e(e) ? e : e == null ? "" : ce(e) || Ne(e) && (e.toString === yc || !Se(e.toString)) ? xc(e) ? se(e.value) : JSON.stringify(e, Ac, 2) : String(e), Ac = (e, t) => xc(t) ? Ac(e, t.value) : an(t) ? {
   [`Map(${t.size})`]: [...t.entries()].reduce(
-    (n, [s, r], i) => (n[hi(s, i) + " =>"] = r, n),
+    (n, [s, r], i) => (n[gi(s, i) + " =>"] = r, n),
     {}
   )
-} : jn(t) ? {
-  [`Set(${t.size})`]: [...t.values()].map((n) => hi(n))
-} : Nt(t) ? hi(t) : Ne(t) && !ce(t) && !_c(t) ? String(t) : t, hi = (e, t = "") => {
+} : Bn(t) ? {
+  [`Set(${t.size})`]: [...t.values()].map((n) => gi(n))
+} : Mt(t) ? gi(t) : Ne(t) && !ce(t) && !bc(t) ? String(t) : t, gi = (e, t = "") => {
   var n;
   return (
     // Symbol.description in es2019+ so we need to cast here to pass
     // the lib: es2016 check
-    Nt(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
+    Mt(e) ? `Symbol(${(n = e.description) != null ? n : t})` : e
   );
 };
-let Ke;
-class Qf {
+let Xe;
+class td {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t = !1) {
-    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Ke && (Ke.active ? (this.parent = Ke, this.index = (Ke.scopes || (Ke.scopes = [])).push(
+    this.detached = t, this._active = !0, this._on = 0, this.effects = [], this.cleanups = [], this._isPaused = !1, this._warnOnRun = !0, this.__v_skip = !0, !t && Xe && (Xe.active ? (this.parent = Xe, this.index = (Xe.scopes || (Xe.scopes = [])).push(
       this
     ) - 1) : (this._active = !1, this._warnOnRun = !1));
   }
@@ -185,11 +185,11 @@ class Qf {
   }
   run(t) {
     if (this._active) {
-      const n = Ke;
+      const n = Xe;
       try {
-        return Ke = this, t();
+        return Xe = this, t();
       } finally {
-        Ke = n;
+        Xe = n;
       }
     }
   }
@@ -198,7 +198,7 @@ class Qf {
    * @internal
    */
   on() {
-    ++this._on === 1 && (this.prevScope = Ke, Ke = this);
+    ++this._on === 1 && (this.prevScope = Xe, Xe = this);
   }
   /**
    * This should only be called on non-detached scopes
@@ -206,10 +206,10 @@ class Qf {
    */
   off() {
     if (this._on > 0 && --this._on === 0) {
-      if (Ke === this)
-        Ke = this.prevScope;
+      if (Xe === this)
+        Xe = this.prevScope;
       else {
-        let t = Ke;
+        let t = Xe;
         for (; t; ) {
           if (t.prevScope === this) {
             t.prevScope = this.prevScope;
@@ -243,84 +243,84 @@ class Qf {
     }
   }
 }
-function ed() {
-  return Ke;
+function nd() {
+  return Xe;
 }
 let De;
-const pi = /* @__PURE__ */ new WeakSet();
-class xc {
+const mi = /* @__PURE__ */ new WeakSet();
+class Rc {
   constructor(t) {
-    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Ke && (Ke.active ? Ke.effects.push(this) : this.flags &= -2);
+    this.fn = t, this.deps = void 0, this.depsTail = void 0, this.flags = 5, this.next = void 0, this.cleanup = void 0, this.scheduler = void 0, Xe && (Xe.active ? Xe.effects.push(this) : this.flags &= -2);
   }
   pause() {
     this.flags |= 64;
   }
   resume() {
-    this.flags & 64 && (this.flags &= -65, pi.has(this) && (pi.delete(this), this.trigger()));
+    this.flags & 64 && (this.flags &= -65, mi.has(this) && (mi.delete(this), this.trigger()));
   }
   /**
    * @internal
    */
   notify() {
-    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || Rc(this);
+    this.flags & 2 && !(this.flags & 32) || this.flags & 8 || Cc(this);
   }
   run() {
     if (!(this.flags & 1))
       return this.fn();
-    this.flags |= 2, bl(this), Ec(this);
-    const t = De, n = xt;
-    De = this, xt = !0;
+    this.flags |= 2, kl(this), Sc(this);
+    const t = De, n = At;
+    De = this, At = !0;
     try {
       return this.fn();
     } finally {
-      Cc(this), De = t, xt = n, this.flags &= -3;
+      Dc(this), De = t, At = n, this.flags &= -3;
     }
   }
   stop() {
     if (this.flags & 1) {
       for (let t = this.deps; t; t = t.nextDep)
-        Co(t);
-      this.deps = this.depsTail = void 0, bl(this), this.onStop && this.onStop(), this.flags &= -2;
+        Do(t);
+      this.deps = this.depsTail = void 0, kl(this), this.onStop && this.onStop(), this.flags &= -2;
     }
   }
   trigger() {
-    this.flags & 64 ? pi.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
+    this.flags & 64 ? mi.add(this) : this.scheduler ? this.scheduler() : this.runIfDirty();
   }
   /**
    * @internal
    */
   runIfDirty() {
-    to(this) && this.run();
+    so(this) && this.run();
   }
   get dirty() {
-    return to(this);
+    return so(this);
   }
 }
-let Ac = 0, vs, xs;
-function Rc(e, t = !1) {
+let Ec = 0, As, Rs;
+function Cc(e, t = !1) {
   if (e.flags |= 8, t) {
-    e.next = xs, xs = e;
+    e.next = Rs, Rs = e;
     return;
   }
-  e.next = vs, vs = e;
+  e.next = As, As = e;
 }
-function Ro() {
-  Ac++;
+function Co() {
+  Ec++;
 }
-function Eo() {
-  if (--Ac > 0)
+function So() {
+  if (--Ec > 0)
     return;
-  if (xs) {
-    let t = xs;
-    for (xs = void 0; t; ) {
+  if (Rs) {
+    let t = Rs;
+    for (Rs = void 0; t; ) {
       const n = t.next;
       t.next = void 0, t.flags &= -9, t = n;
     }
   }
   let e;
-  for (; vs; ) {
-    let t = vs;
-    for (vs = void 0; t; ) {
+  for (; As; ) {
+    let t = As;
+    for (As = void 0; t; ) {
       const n = t.next;
       if (t.next = void 0, t.flags &= -9, t.flags & 1)
         try {
@@ -333,63 +333,63 @@ function Eo() {
   }
   if (e) throw e;
 }
-function Ec(e) {
+function Sc(e) {
   for (let t = e.deps; t; t = t.nextDep)
     t.version = -1, t.prevActiveLink = t.dep.activeLink, t.dep.activeLink = t;
 }
-function Cc(e) {
+function Dc(e) {
   let t, n = e.depsTail, s = n;
   for (; s; ) {
     const r = s.prevDep;
-    s.version === -1 ? (s === n && (n = r), Co(s), td(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = r;
+    s.version === -1 ? (s === n && (n = r), Do(s), sd(s)) : t = s, s.dep.activeLink = s.prevActiveLink, s.prevActiveLink = void 0, s = r;
   }
   e.deps = t, e.depsTail = n;
 }
-function to(e) {
+function so(e) {
   for (let t = e.deps; t; t = t.nextDep)
-    if (t.dep.version !== t.version || t.dep.computed && (Sc(t.dep.computed) || t.dep.version !== t.version))
+    if (t.dep.version !== t.version || t.dep.computed && (Tc(t.dep.computed) || t.dep.version !== t.version))
       return !0;
   return !!e._dirty;
 }
-function Sc(e) {
-  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Is) || (e.globalVersion = Is, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !to(e))))
+function Tc(e) {
+  if (e.flags & 4 && !(e.flags & 16) || (e.flags &= -17, e.globalVersion === Os) || (e.globalVersion = Os, !e.isSSR && e.flags & 128 && (!e.deps && !e._dirty || !so(e))))
     return;
   e.flags |= 2;
-  const t = e.dep, n = De, s = xt;
-  De = e, xt = !0;
+  const t = e.dep, n = De, s = At;
+  De = e, At = !0;
   try {
-    Ec(e);
+    Sc(e);
     const r = e.fn(e._value);
-    (t.version === 0 || It(r, e._value)) && (e.flags |= 128, e._value = r, t.version++);
+    (t.version === 0 || Ft(r, e._value)) && (e.flags |= 128, e._value = r, t.version++);
   } catch (r) {
     throw t.version++, r;
   } finally {
-    De = n, xt = s, Cc(e), e.flags &= -3;
+    De = n, At = s, Dc(e), e.flags &= -3;
   }
 }
-function Co(e, t = !1) {
+function Do(e, t = !1) {
   const { dep: n, prevSub: s, nextSub: r } = e;
   if (s && (s.nextSub = r, e.prevSub = void 0), r && (r.prevSub = s, e.nextSub = void 0), n.subs === e && (n.subs = s, !s && n.computed)) {
     n.computed.flags &= -5;
     for (let i = n.computed.deps; i; i = i.nextDep)
-      Co(i, !0);
+      Do(i, !0);
   }
   !t && !--n.sc && n.map && n.map.delete(n.key);
 }
-function td(e) {
+function sd(e) {
   const { prevDep: t, nextDep: n } = e;
   t && (t.nextDep = n, e.prevDep = void 0), n && (n.prevDep = t, e.nextDep = void 0);
 }
-let xt = !0;
-const Dc = [];
-function fn() {
-  Dc.push(xt), xt = !1;
-}
+let At = !0;
+const Ic = [];
 function dn() {
-  const e = Dc.pop();
-  xt = e === void 0 ? !0 : e;
+  Ic.push(At), At = !1;
 }
-function bl(e) {
+function hn() {
+  const e = Ic.pop();
+  At = e === void 0 ? !0 : e;
+}
+function kl(e) {
   const { cleanup: t } = e;
   if (e.cleanup = void 0, t) {
     const n = De;
@@ -401,23 +401,23 @@ function bl(e) {
     }
   }
 }
-let Is = 0;
-class nd {
+let Os = 0;
+class rd {
   constructor(t, n) {
     this.sub = t, this.dep = n, this.version = n.version, this.nextDep = this.prevDep = this.nextSub = this.prevSub = this.prevActiveLink = void 0;
   }
 }
-class So {
+class To {
   // TODO isolatedDeclarations "__v_skip"
   constructor(t) {
     this.computed = t, this.version = 0, this.activeLink = void 0, this.subs = void 0, this.map = void 0, this.key = void 0, this.sc = 0, this.__v_skip = !0;
   }
   track(t) {
-    if (!De || !xt || De === this.computed)
+    if (!De || !At || De === this.computed)
       return;
     let n = this.activeLink;
     if (n === void 0 || n.sub !== De)
-      n = this.activeLink = new nd(De, this), De.deps ? (n.prevDep = De.depsTail, De.depsTail.nextDep = n, De.depsTail = n) : De.deps = De.depsTail = n, Tc(n);
+      n = this.activeLink = new rd(De, this), De.deps ? (n.prevDep = De.depsTail, De.depsTail.nextDep = n, De.depsTail = n) : De.deps = De.depsTail = n, Fc(n);
     else if (n.version === -1 && (n.version = this.version, n.nextDep)) {
       const s = n.nextDep;
       s.prevDep = n.prevDep, n.prevDep && (n.prevDep.nextDep = s), n.prevDep = De.depsTail, n.nextDep = void 0, De.depsTail.nextDep = n, De.depsTail = n, De.deps === n && (De.deps = s);
@@ -425,204 +425,204 @@ class So {
     return n;
   }
   trigger(t) {
-    this.version++, Is++, this.notify(t);
+    this.version++, Os++, this.notify(t);
   }
   notify(t) {
-    Ro();
+    Co();
     try {
       for (let n = this.subs; n; n = n.prevSub)
         n.sub.notify() && n.sub.dep.notify();
     } finally {
-      Eo();
+      So();
     }
   }
 }
-function Tc(e) {
+function Fc(e) {
   if (e.dep.sc++, e.sub.flags & 4) {
     const t = e.dep.computed;
     if (t && !e.dep.subs) {
       t.flags |= 20;
       for (let s = t.deps; s; s = s.nextDep)
-        Tc(s);
+        Fc(s);
     }
     const n = e.dep.subs;
     n !== e && (e.prevSub = n, n && (n.nextSub = e)), e.dep.subs = e;
   }
 }
-const no = /* @__PURE__ */ new WeakMap(), Mn = /* @__PURE__ */ Symbol(
+const ro = /* @__PURE__ */ new WeakMap(), Ln = /* @__PURE__ */ Symbol(
   ""
-), so = /* @__PURE__ */ Symbol(
+), io = /* @__PURE__ */ Symbol(
   ""
-), Fs = /* @__PURE__ */ Symbol(
+), Ns = /* @__PURE__ */ Symbol(
   ""
 );
-function Qe(e, t, n) {
-  if (xt && De) {
-    let s = no.get(e);
-    s || no.set(e, s = /* @__PURE__ */ new Map());
+function et(e, t, n) {
+  if (At && De) {
+    let s = ro.get(e);
+    s || ro.set(e, s = /* @__PURE__ */ new Map());
     let r = s.get(n);
-    r || (s.set(n, r = new So()), r.map = s, r.key = n), r.track();
+    r || (s.set(n, r = new To()), r.map = s, r.key = n), r.track();
   }
 }
-function qt(e, t, n, s, r, i) {
-  const o = no.get(e);
+function Ht(e, t, n, s, r, i) {
+  const o = ro.get(e);
   if (!o) {
-    Is++;
+    Os++;
     return;
   }
   const l = (a) => {
     a && a.trigger();
   };
-  if (Ro(), t === "clear")
+  if (Co(), t === "clear")
     o.forEach(l);
   else {
-    const a = ce(e), c = a && Ao(n);
+    const a = ce(e), c = a && Eo(n);
     if (a && n === "length") {
       const u = Number(s);
-      o.forEach((f, g) => {
-        (g === "length" || g === Fs || !Nt(g) && g >= u) && l(f);
+      o.forEach((f, m) => {
+        (m === "length" || m === Ns || !Mt(m) && m >= u) && l(f);
       });
     } else
-      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), c && l(o.get(Fs)), t) {
+      switch ((n !== void 0 || o.has(void 0)) && l(o.get(n)), c && l(o.get(Ns)), t) {
         case "add":
-          a ? c && l(o.get("length")) : (l(o.get(Mn)), ln(e) && l(o.get(so)));
+          a ? c && l(o.get("length")) : (l(o.get(Ln)), an(e) && l(o.get(io)));
           break;
         case "delete":
-          a || (l(o.get(Mn)), ln(e) && l(o.get(so)));
+          a || (l(o.get(Ln)), an(e) && l(o.get(io)));
           break;
         case "set":
-          ln(e) && l(o.get(Mn));
+          an(e) && l(o.get(Ln));
           break;
       }
   }
-  Eo();
+  So();
 }
-function Hn(e) {
+function Vn(e) {
   const t = /* @__PURE__ */ ve(e);
-  return t === e || (Qe(t, "iterate", Fs), /* @__PURE__ */ pt(e)) ? t : /* @__PURE__ */ Mt(e) ? /* @__PURE__ */ an(e) ? t.map((n) => hn(mt(n))) : t.map(hn) : t.map(mt);
+  return t === e || (et(t, "iterate", Ns), /* @__PURE__ */ gt(e)) ? t : /* @__PURE__ */ Lt(e) ? /* @__PURE__ */ cn(e) ? t.map((n) => pn(_t(n))) : t.map(pn) : t.map(_t);
 }
-function Br(e) {
-  return Qe(e = /* @__PURE__ */ ve(e), "iterate", Fs), e;
+function Ur(e) {
+  return et(e = /* @__PURE__ */ ve(e), "iterate", Ns), e;
 }
-function St(e, t) {
-  return /* @__PURE__ */ Mt(e) ? hn(/* @__PURE__ */ an(e) ? mt(t) : t) : mt(t);
+function Dt(e, t) {
+  return /* @__PURE__ */ Lt(e) ? pn(/* @__PURE__ */ cn(e) ? _t(t) : t) : _t(t);
 }
-const sd = {
+const id = {
   __proto__: null,
   [Symbol.iterator]() {
-    return gi(this, Symbol.iterator, (e) => St(this, e));
+    return _i(this, Symbol.iterator, (e) => Dt(this, e));
   },
   concat(...e) {
-    return Hn(this).concat(
-      ...e.map((t) => ce(t) ? Hn(t) : t)
+    return Vn(this).concat(
+      ...e.map((t) => ce(t) ? Vn(t) : t)
     );
   },
   entries() {
-    return gi(this, "entries", (e) => (e[1] = St(this, e[1]), e));
+    return _i(this, "entries", (e) => (e[1] = Dt(this, e[1]), e));
   },
   every(e, t) {
-    return Bt(this, "every", e, t, void 0, arguments);
+    return zt(this, "every", e, t, void 0, arguments);
   },
   filter(e, t) {
-    return Bt(
+    return zt(
       this,
       "filter",
       e,
       t,
-      (n) => n.map((s) => St(this, s)),
+      (n) => n.map((s) => Dt(this, s)),
       arguments
     );
   },
   find(e, t) {
-    return Bt(
+    return zt(
       this,
       "find",
       e,
       t,
-      (n) => St(this, n),
+      (n) => Dt(this, n),
       arguments
     );
   },
   findIndex(e, t) {
-    return Bt(this, "findIndex", e, t, void 0, arguments);
+    return zt(this, "findIndex", e, t, void 0, arguments);
   },
   findLast(e, t) {
-    return Bt(
+    return zt(
       this,
       "findLast",
       e,
       t,
-      (n) => St(this, n),
+      (n) => Dt(this, n),
       arguments
     );
   },
   findLastIndex(e, t) {
-    return Bt(this, "findLastIndex", e, t, void 0, arguments);
+    return zt(this, "findLastIndex", e, t, void 0, arguments);
   },
   // flat, flatMap could benefit from ARRAY_ITERATE but are not straight-forward to implement
   forEach(e, t) {
-    return Bt(this, "forEach", e, t, void 0, arguments);
+    return zt(this, "forEach", e, t, void 0, arguments);
   },
   includes(...e) {
-    return mi(this, "includes", e);
+    return yi(this, "includes", e);
   },
   indexOf(...e) {
-    return mi(this, "indexOf", e);
+    return yi(this, "indexOf", e);
   },
   join(e) {
-    return Hn(this).join(e);
+    return Vn(this).join(e);
   },
   // keys() iterator only reads `length`, no optimization required
   lastIndexOf(...e) {
-    return mi(this, "lastIndexOf", e);
+    return yi(this, "lastIndexOf", e);
   },
   map(e, t) {
-    return Bt(this, "map", e, t, void 0, arguments);
+    return zt(this, "map", e, t, void 0, arguments);
   },
   pop() {
-    return fs(this, "pop");
+    return ds(this, "pop");
   },
   push(...e) {
-    return fs(this, "push", e);
+    return ds(this, "push", e);
   },
   reduce(e, ...t) {
-    return kl(this, "reduce", e, t);
+    return xl(this, "reduce", e, t);
   },
   reduceRight(e, ...t) {
-    return kl(this, "reduceRight", e, t);
+    return xl(this, "reduceRight", e, t);
   },
   shift() {
-    return fs(this, "shift");
+    return ds(this, "shift");
   },
   // slice could use ARRAY_ITERATE but also seems to beg for range tracking
   some(e, t) {
-    return Bt(this, "some", e, t, void 0, arguments);
+    return zt(this, "some", e, t, void 0, arguments);
   },
   splice(...e) {
-    return fs(this, "splice", e);
+    return ds(this, "splice", e);
   },
   toReversed() {
-    return Hn(this).toReversed();
+    return Vn(this).toReversed();
   },
   toSorted(e) {
-    return Hn(this).toSorted(e);
+    return Vn(this).toSorted(e);
   },
   toSpliced(...e) {
-    return Hn(this).toSpliced(...e);
+    return Vn(this).toSpliced(...e);
   },
   unshift(...e) {
-    return fs(this, "unshift", e);
+    return ds(this, "unshift", e);
   },
   values() {
-    return gi(this, "values", (e) => St(this, e));
+    return _i(this, "values", (e) => Dt(this, e));
   }
 };
-function gi(e, t, n) {
-  const s = Br(e), r = s[t], i = r.call(s);
-  if (s !== e && !/* @__PURE__ */ pt(e)) {
+function _i(e, t, n) {
+  const s = Ur(e), r = s[t], i = r.call(s);
+  if (s !== e && !/* @__PURE__ */ gt(e)) {
     if (i[Symbol.toStringTag] === "Array Iterator") {
       const o = Object.create(Object.getPrototypeOf(i));
-      return o.next = () => wl(i.next(), n), r !== Ic[t] && Object.defineProperties(o, {
+      return o.next = () => vl(i.next(), n), r !== Oc[t] && Object.defineProperties(o, {
         return: {
           get() {
             const l = i.return;
@@ -637,60 +637,60 @@ function gi(e, t, n) {
         }
       }), o;
     }
-    i._next = i.next, i.next = () => wl(i._next(), n);
+    i._next = i.next, i.next = () => vl(i._next(), n);
   }
   return i;
 }
-function wl(e, t) {
+function vl(e, t) {
   return e.done || (e.value = t(e.value)), e;
 }
-const Ic = Array.prototype;
-function Bt(e, t, n, s, r, i) {
-  const o = Br(e), l = o !== e && !/* @__PURE__ */ pt(e), a = o[t];
-  if (a !== Ic[t]) {
+const Oc = Array.prototype;
+function zt(e, t, n, s, r, i) {
+  const o = Ur(e), l = o !== e && !/* @__PURE__ */ gt(e), a = o[t];
+  if (a !== Oc[t]) {
     const f = a.apply(e, i);
-    return l ? mt(f) : f;
+    return l ? _t(f) : f;
   }
   let c = n;
-  o !== e && (l ? c = function(f, g) {
-    return n.call(this, St(e, f), g, e);
-  } : n.length > 2 && (c = function(f, g) {
-    return n.call(this, f, g, e);
+  o !== e && (l ? c = function(f, m) {
+    return n.call(this, Dt(e, f), m, e);
+  } : n.length > 2 && (c = function(f, m) {
+    return n.call(this, f, m, e);
   }));
   const u = a.call(o, c, s);
   return l && r ? r(u) : u;
 }
-function kl(e, t, n, s) {
-  const r = Br(e), i = r !== e && !/* @__PURE__ */ pt(e);
+function xl(e, t, n, s) {
+  const r = Ur(e), i = r !== e && !/* @__PURE__ */ gt(e);
   let o = n, l = !1;
   r !== e && (i ? (l = s.length === 0, o = function(c, u, f) {
-    return l && (l = !1, c = St(e, c)), n.call(this, c, St(e, u), f, e);
+    return l && (l = !1, c = Dt(e, c)), n.call(this, c, Dt(e, u), f, e);
   }) : n.length > 3 && (o = function(c, u, f) {
     return n.call(this, c, u, f, e);
   }));
   const a = r[t](o, ...s);
-  return l ? St(e, a) : a;
+  return l ? Dt(e, a) : a;
 }
-function mi(e, t, n) {
+function yi(e, t, n) {
   const s = /* @__PURE__ */ ve(e);
-  Qe(s, "iterate", Fs);
+  et(s, "iterate", Ns);
   const r = s[t](...n);
-  return (r === -1 || r === !1) && /* @__PURE__ */ Fo(n[0]) ? (n[0] = /* @__PURE__ */ ve(n[0]), s[t](...n)) : r;
+  return (r === -1 || r === !1) && /* @__PURE__ */ No(n[0]) ? (n[0] = /* @__PURE__ */ ve(n[0]), s[t](...n)) : r;
 }
-function fs(e, t, n = []) {
-  fn(), Ro();
+function ds(e, t, n = []) {
+  dn(), Co();
   const s = (/* @__PURE__ */ ve(e))[t].apply(e, n);
-  return Eo(), dn(), s;
+  return So(), hn(), s;
 }
-const rd = /* @__PURE__ */ xo("__proto__,__v_isRef,__isVue"), Fc = /* @__PURE__ */ new Set(
-  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Nt)
+const od = /* @__PURE__ */ Ro("__proto__,__v_isRef,__isVue"), Nc = /* @__PURE__ */ new Set(
+  /* @__PURE__ */ Object.getOwnPropertyNames(Symbol).filter((e) => e !== "arguments" && e !== "caller").map((e) => Symbol[e]).filter(Mt)
 );
-function id(e) {
-  Nt(e) || (e = String(e));
+function ld(e) {
+  Mt(e) || (e = String(e));
   const t = /* @__PURE__ */ ve(this);
-  return Qe(t, "has", e), t.hasOwnProperty(e);
+  return et(t, "has", e), t.hasOwnProperty(e);
 }
-class Oc {
+class Mc {
   constructor(t = !1, n = !1) {
     this._isReadonly = t, this._isShallow = n;
   }
@@ -704,16 +704,16 @@ class Oc {
     if (n === "__v_isShallow")
       return i;
     if (n === "__v_raw")
-      return s === (r ? i ? gd : Pc : i ? Lc : Mc).get(t) || // receiver is not the reactive proxy, but has the same prototype
+      return s === (r ? i ? _d : jc : i ? $c : Pc).get(t) || // receiver is not the reactive proxy, but has the same prototype
       // this means the receiver is a user proxy of the reactive proxy
       Object.getPrototypeOf(t) === Object.getPrototypeOf(s) ? t : void 0;
     const o = ce(t);
     if (!r) {
       let a;
-      if (o && (a = sd[n]))
+      if (o && (a = id[n]))
         return a;
       if (n === "hasOwnProperty")
-        return id;
+        return ld;
     }
     const l = Reflect.get(
       t,
@@ -721,56 +721,56 @@ class Oc {
       // if this is a proxy wrapping a ref, return methods using the raw ref
       // as receiver so that we don't have to call `toRaw` on the ref in all
       // its class methods
-      /* @__PURE__ */ st(t) ? t : s
+      /* @__PURE__ */ rt(t) ? t : s
     );
-    if ((Nt(n) ? Fc.has(n) : rd(n)) || (r || Qe(t, "get", n), i))
+    if ((Mt(n) ? Nc.has(n) : od(n)) || (r || et(t, "get", n), i))
       return l;
-    if (/* @__PURE__ */ st(l)) {
-      const a = o && Ao(n) ? l : l.value;
-      return r && Ne(a) ? /* @__PURE__ */ io(a) : a;
+    if (/* @__PURE__ */ rt(l)) {
+      const a = o && Eo(n) ? l : l.value;
+      return r && Ne(a) ? /* @__PURE__ */ lo(a) : a;
     }
-    return Ne(l) ? r ? /* @__PURE__ */ io(l) : /* @__PURE__ */ To(l) : l;
+    return Ne(l) ? r ? /* @__PURE__ */ lo(l) : /* @__PURE__ */ Fo(l) : l;
   }
 }
-class Nc extends Oc {
+class Lc extends Mc {
   constructor(t = !1) {
     super(!1, t);
   }
   set(t, n, s, r) {
     let i = t[n];
-    const o = ce(t) && Ao(n);
+    const o = ce(t) && Eo(n);
     if (!this._isShallow) {
-      const c = /* @__PURE__ */ Mt(i);
-      if (!/* @__PURE__ */ pt(s) && !/* @__PURE__ */ Mt(s) && (i = /* @__PURE__ */ ve(i), s = /* @__PURE__ */ ve(s)), !o && /* @__PURE__ */ st(i) && !/* @__PURE__ */ st(s))
+      const c = /* @__PURE__ */ Lt(i);
+      if (!/* @__PURE__ */ gt(s) && !/* @__PURE__ */ Lt(s) && (i = /* @__PURE__ */ ve(i), s = /* @__PURE__ */ ve(s)), !o && /* @__PURE__ */ rt(i) && !/* @__PURE__ */ rt(s))
         return c || (i.value = s), !0;
     }
     const l = o ? Number(n) < t.length : Ae(t, n), a = Reflect.set(
       t,
       n,
       s,
-      /* @__PURE__ */ st(t) ? t : r
+      /* @__PURE__ */ rt(t) ? t : r
     );
-    return t === /* @__PURE__ */ ve(r) && a && (l ? It(s, i) && qt(t, "set", n, s) : qt(t, "add", n, s)), a;
+    return t === /* @__PURE__ */ ve(r) && a && (l ? Ft(s, i) && Ht(t, "set", n, s) : Ht(t, "add", n, s)), a;
   }
   deleteProperty(t, n) {
     const s = Ae(t, n);
     t[n];
     const r = Reflect.deleteProperty(t, n);
-    return r && s && qt(t, "delete", n, void 0), r;
+    return r && s && Ht(t, "delete", n, void 0), r;
   }
   has(t, n) {
     const s = Reflect.has(t, n);
-    return (!Nt(n) || !Fc.has(n)) && Qe(t, "has", n), s;
+    return (!Mt(n) || !Nc.has(n)) && et(t, "has", n), s;
   }
   ownKeys(t) {
-    return Qe(
+    return et(
       t,
       "iterate",
-      ce(t) ? "length" : Mn
+      ce(t) ? "length" : Ln
     ), Reflect.ownKeys(t);
   }
 }
-class od extends Oc {
+class ad extends Mc {
   constructor(t = !1) {
     super(!0, t);
   }
@@ -781,42 +781,42 @@ class od extends Oc {
     return !0;
   }
 }
-const ld = /* @__PURE__ */ new Nc(), ad = /* @__PURE__ */ new od(), cd = /* @__PURE__ */ new Nc(!0);
-const ro = (e) => e, er = (e) => Reflect.getPrototypeOf(e);
-function ud(e, t, n) {
+const cd = /* @__PURE__ */ new Lc(), ud = /* @__PURE__ */ new ad(), fd = /* @__PURE__ */ new Lc(!0);
+const oo = (e) => e, nr = (e) => Reflect.getPrototypeOf(e);
+function dd(e, t, n) {
   return function(...s) {
-    const r = this.__v_raw, i = /* @__PURE__ */ ve(r), o = ln(i), l = e === "entries" || e === Symbol.iterator && o, a = e === "keys" && o, c = r[e](...s), u = n ? ro : t ? hn : mt;
-    return !t && Qe(
+    const r = this.__v_raw, i = /* @__PURE__ */ ve(r), o = an(i), l = e === "entries" || e === Symbol.iterator && o, a = e === "keys" && o, c = r[e](...s), u = n ? oo : t ? pn : _t;
+    return !t && et(
       i,
       "iterate",
-      a ? so : Mn
-    ), gt(
+      a ? io : Ln
+    ), mt(
       // inheriting all iterator properties
       Object.create(c),
       {
         // iterator protocol
         next() {
-          const { value: f, done: g } = c.next();
-          return g ? { value: f, done: g } : {
+          const { value: f, done: m } = c.next();
+          return m ? { value: f, done: m } : {
             value: l ? [u(f[0]), u(f[1])] : u(f),
-            done: g
+            done: m
           };
         }
       }
     );
   };
 }
-function tr(e) {
+function sr(e) {
   return function(...t) {
     return e === "delete" ? !1 : e === "clear" ? void 0 : this;
   };
 }
-function fd(e, t) {
+function hd(e, t) {
   const n = {
     get(r) {
       const i = this.__v_raw, o = /* @__PURE__ */ ve(i), l = /* @__PURE__ */ ve(r);
-      e || (It(r, l) && Qe(o, "get", r), Qe(o, "get", l));
-      const { has: a } = er(o), c = t ? ro : e ? hn : mt;
+      e || (Ft(r, l) && et(o, "get", r), et(o, "get", l));
+      const { has: a } = nr(o), c = t ? oo : e ? pn : _t;
       if (a.call(o, r))
         return c(i.get(r));
       if (a.call(o, l))
@@ -825,47 +825,47 @@ function fd(e, t) {
     },
     get size() {
       const r = this.__v_raw;
-      return !e && Qe(/* @__PURE__ */ ve(r), "iterate", Mn), r.size;
+      return !e && et(/* @__PURE__ */ ve(r), "iterate", Ln), r.size;
     },
     has(r) {
       const i = this.__v_raw, o = /* @__PURE__ */ ve(i), l = /* @__PURE__ */ ve(r);
-      return e || (It(r, l) && Qe(o, "has", r), Qe(o, "has", l)), r === l ? i.has(r) : i.has(r) || i.has(l);
+      return e || (Ft(r, l) && et(o, "has", r), et(o, "has", l)), r === l ? i.has(r) : i.has(r) || i.has(l);
     },
     forEach(r, i) {
-      const o = this, l = o.__v_raw, a = /* @__PURE__ */ ve(l), c = t ? ro : e ? hn : mt;
-      return !e && Qe(a, "iterate", Mn), l.forEach((u, f) => r.call(i, c(u), c(f), o));
+      const o = this, l = o.__v_raw, a = /* @__PURE__ */ ve(l), c = t ? oo : e ? pn : _t;
+      return !e && et(a, "iterate", Ln), l.forEach((u, f) => r.call(i, c(u), c(f), o));
     }
   };
-  return gt(
+  return mt(
     n,
     e ? {
-      add: tr("add"),
-      set: tr("set"),
-      delete: tr("delete"),
-      clear: tr("clear")
+      add: sr("add"),
+      set: sr("set"),
+      delete: sr("delete"),
+      clear: sr("clear")
     } : {
       add(r) {
-        const i = /* @__PURE__ */ ve(this), o = er(i), l = /* @__PURE__ */ ve(r), a = !t && !/* @__PURE__ */ pt(r) && !/* @__PURE__ */ Mt(r) ? l : r;
-        return o.has.call(i, a) || It(r, a) && o.has.call(i, r) || It(l, a) && o.has.call(i, l) || (i.add(a), qt(i, "add", a, a)), this;
+        const i = /* @__PURE__ */ ve(this), o = nr(i), l = /* @__PURE__ */ ve(r), a = !t && !/* @__PURE__ */ gt(r) && !/* @__PURE__ */ Lt(r) ? l : r;
+        return o.has.call(i, a) || Ft(r, a) && o.has.call(i, r) || Ft(l, a) && o.has.call(i, l) || (i.add(a), Ht(i, "add", a, a)), this;
       },
       set(r, i) {
-        !t && !/* @__PURE__ */ pt(i) && !/* @__PURE__ */ Mt(i) && (i = /* @__PURE__ */ ve(i));
-        const o = /* @__PURE__ */ ve(this), { has: l, get: a } = er(o);
+        !t && !/* @__PURE__ */ gt(i) && !/* @__PURE__ */ Lt(i) && (i = /* @__PURE__ */ ve(i));
+        const o = /* @__PURE__ */ ve(this), { has: l, get: a } = nr(o);
         let c = l.call(o, r);
         c || (r = /* @__PURE__ */ ve(r), c = l.call(o, r));
         const u = a.call(o, r);
-        return o.set(r, i), c ? It(i, u) && qt(o, "set", r, i) : qt(o, "add", r, i), this;
+        return o.set(r, i), c ? Ft(i, u) && Ht(o, "set", r, i) : Ht(o, "add", r, i), this;
       },
       delete(r) {
-        const i = /* @__PURE__ */ ve(this), { has: o, get: l } = er(i);
+        const i = /* @__PURE__ */ ve(this), { has: o, get: l } = nr(i);
         let a = o.call(i, r);
         a || (r = /* @__PURE__ */ ve(r), a = o.call(i, r)), l && l.call(i, r);
         const c = i.delete(r);
-        return a && qt(i, "delete", r, void 0), c;
+        return a && Ht(i, "delete", r, void 0), c;
       },
       clear() {
         const r = /* @__PURE__ */ ve(this), i = r.size !== 0, o = r.clear();
-        return i && qt(
+        return i && Ht(
           r,
           "clear",
           void 0,
@@ -879,26 +879,26 @@ function fd(e, t) {
     "entries",
     Symbol.iterator
   ].forEach((r) => {
-    n[r] = ud(r, e, t);
+    n[r] = dd(r, e, t);
   }), n;
 }
-function Do(e, t) {
-  const n = fd(e, t);
+function Io(e, t) {
+  const n = hd(e, t);
   return (s, r, i) => r === "__v_isReactive" ? !e : r === "__v_isReadonly" ? e : r === "__v_isShallow" ? t : r === "__v_raw" ? s : Reflect.get(
     Ae(n, r) && r in s ? n : s,
     r,
     i
   );
 }
-const dd = {
-  get: /* @__PURE__ */ Do(!1, !1)
-}, hd = {
-  get: /* @__PURE__ */ Do(!1, !0)
-}, pd = {
-  get: /* @__PURE__ */ Do(!0, !1)
+const pd = {
+  get: /* @__PURE__ */ Io(!1, !1)
+}, gd = {
+  get: /* @__PURE__ */ Io(!1, !0)
+}, md = {
+  get: /* @__PURE__ */ Io(!0, !1)
 };
-const Mc = /* @__PURE__ */ new WeakMap(), Lc = /* @__PURE__ */ new WeakMap(), Pc = /* @__PURE__ */ new WeakMap(), gd = /* @__PURE__ */ new WeakMap();
-function md(e) {
+const Pc = /* @__PURE__ */ new WeakMap(), $c = /* @__PURE__ */ new WeakMap(), jc = /* @__PURE__ */ new WeakMap(), _d = /* @__PURE__ */ new WeakMap();
+function yd(e) {
   switch (e) {
     case "Object":
     case "Array":
@@ -913,42 +913,42 @@ function md(e) {
   }
 }
 // @__NO_SIDE_EFFECTS__
-function To(e) {
-  return /* @__PURE__ */ Mt(e) ? e : Io(
-    e,
-    !1,
-    ld,
-    dd,
-    Mc
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function _d(e) {
-  return Io(
+function Fo(e) {
+  return /* @__PURE__ */ Lt(e) ? e : Oo(
     e,
     !1,
     cd,
-    hd,
-    Lc
-  );
-}
-// @__NO_SIDE_EFFECTS__
-function io(e) {
-  return Io(
-    e,
-    !0,
-    ad,
     pd,
     Pc
   );
 }
-function Io(e, t, n, s, r) {
+// @__NO_SIDE_EFFECTS__
+function bd(e) {
+  return Oo(
+    e,
+    !1,
+    fd,
+    gd,
+    $c
+  );
+}
+// @__NO_SIDE_EFFECTS__
+function lo(e) {
+  return Oo(
+    e,
+    !0,
+    ud,
+    md,
+    jc
+  );
+}
+function Oo(e, t, n, s, r) {
   if (!Ne(e) || e.__v_raw && !(t && e.__v_isReactive) || e.__v_skip || !Object.isExtensible(e))
     return e;
   const i = r.get(e);
   if (i)
     return i;
-  const o = md(zf(e));
+  const o = yd(Wf(e));
   if (o === 0)
     return e;
   const l = new Proxy(
@@ -958,19 +958,19 @@ function Io(e, t, n, s, r) {
   return r.set(e, l), l;
 }
 // @__NO_SIDE_EFFECTS__
-function an(e) {
-  return /* @__PURE__ */ Mt(e) ? /* @__PURE__ */ an(e.__v_raw) : !!(e && e.__v_isReactive);
+function cn(e) {
+  return /* @__PURE__ */ Lt(e) ? /* @__PURE__ */ cn(e.__v_raw) : !!(e && e.__v_isReactive);
 }
 // @__NO_SIDE_EFFECTS__
-function Mt(e) {
+function Lt(e) {
   return !!(e && e.__v_isReadonly);
 }
 // @__NO_SIDE_EFFECTS__
-function pt(e) {
+function gt(e) {
   return !!(e && e.__v_isShallow);
 }
 // @__NO_SIDE_EFFECTS__
-function Fo(e) {
+function No(e) {
   return e ? !!e.__v_raw : !1;
 }
 // @__NO_SIDE_EFFECTS__
@@ -978,49 +978,49 @@ function ve(e) {
   const t = e && e.__v_raw;
   return t ? /* @__PURE__ */ ve(t) : e;
 }
-function yd(e) {
-  return !Ae(e, "__v_skip") && Object.isExtensible(e) && bc(e, "__v_skip", !0), e;
+function wd(e) {
+  return !Ae(e, "__v_skip") && Object.isExtensible(e) && kc(e, "__v_skip", !0), e;
 }
-const mt = (e) => Ne(e) ? /* @__PURE__ */ To(e) : e, hn = (e) => Ne(e) ? /* @__PURE__ */ io(e) : e;
+const _t = (e) => Ne(e) ? /* @__PURE__ */ Fo(e) : e, pn = (e) => Ne(e) ? /* @__PURE__ */ lo(e) : e;
 // @__NO_SIDE_EFFECTS__
-function st(e) {
+function rt(e) {
   return e ? e.__v_isRef === !0 : !1;
 }
 // @__NO_SIDE_EFFECTS__
-function nr(e) {
-  return bd(e, !1);
+function rr(e) {
+  return kd(e, !1);
 }
-function bd(e, t) {
-  return /* @__PURE__ */ st(e) ? e : new wd(e, t);
+function kd(e, t) {
+  return /* @__PURE__ */ rt(e) ? e : new vd(e, t);
 }
-class wd {
+class vd {
   constructor(t, n) {
-    this.dep = new So(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ve(t), this._value = n ? t : mt(t), this.__v_isShallow = n;
+    this.dep = new To(), this.__v_isRef = !0, this.__v_isShallow = !1, this._rawValue = n ? t : /* @__PURE__ */ ve(t), this._value = n ? t : _t(t), this.__v_isShallow = n;
   }
   get value() {
     return this.dep.track(), this._value;
   }
   set value(t) {
-    const n = this._rawValue, s = this.__v_isShallow || /* @__PURE__ */ pt(t) || /* @__PURE__ */ Mt(t);
-    t = s ? t : /* @__PURE__ */ ve(t), It(t, n) && (this._rawValue = t, this._value = s ? t : mt(t), this.dep.trigger());
+    const n = this._rawValue, s = this.__v_isShallow || /* @__PURE__ */ gt(t) || /* @__PURE__ */ Lt(t);
+    t = s ? t : /* @__PURE__ */ ve(t), Ft(t, n) && (this._rawValue = t, this._value = s ? t : _t(t), this.dep.trigger());
   }
 }
 function H(e) {
-  return /* @__PURE__ */ st(e) ? e.value : e;
+  return /* @__PURE__ */ rt(e) ? e.value : e;
 }
-const kd = {
+const xd = {
   get: (e, t, n) => t === "__v_raw" ? e : H(Reflect.get(e, t, n)),
   set: (e, t, n, s) => {
     const r = e[t];
-    return /* @__PURE__ */ st(r) && !/* @__PURE__ */ st(n) ? (r.value = n, !0) : Reflect.set(e, t, n, s);
+    return /* @__PURE__ */ rt(r) && !/* @__PURE__ */ rt(n) ? (r.value = n, !0) : Reflect.set(e, t, n, s);
   }
 };
-function $c(e) {
-  return /* @__PURE__ */ an(e) ? e : new Proxy(e, kd);
+function Bc(e) {
+  return /* @__PURE__ */ cn(e) ? e : new Proxy(e, xd);
 }
-class vd {
+class Ad {
   constructor(t, n, s) {
-    this.fn = t, this.setter = n, this._value = void 0, this.dep = new So(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Is - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
+    this.fn = t, this.setter = n, this._value = void 0, this.dep = new To(this), this.__v_isRef = !0, this.deps = void 0, this.depsTail = void 0, this.flags = 16, this.globalVersion = Os - 1, this.next = void 0, this.effect = this, this.__v_isReadonly = !n, this.isSSR = s;
   }
   /**
    * @internal
@@ -1028,61 +1028,61 @@ class vd {
   notify() {
     if (this.flags |= 16, !(this.flags & 8) && // avoid infinite self recursion
     De !== this)
-      return Rc(this, !0), !0;
+      return Cc(this, !0), !0;
   }
   get value() {
     const t = this.dep.track();
-    return Sc(this), t && (t.version = this.dep.version), this._value;
+    return Tc(this), t && (t.version = this.dep.version), this._value;
   }
   set value(t) {
     this.setter && this.setter(t);
   }
 }
 // @__NO_SIDE_EFFECTS__
-function xd(e, t, n = !1) {
+function Rd(e, t, n = !1) {
   let s, r;
-  return Se(e) ? s = e : (s = e.get, r = e.set), new vd(s, r, n);
+  return Se(e) ? s = e : (s = e.get, r = e.set), new Ad(s, r, n);
 }
-const sr = {}, kr = /* @__PURE__ */ new WeakMap();
-let En;
-function Ad(e, t = !1, n = En) {
+const ir = {}, xr = /* @__PURE__ */ new WeakMap();
+let Cn;
+function Ed(e, t = !1, n = Cn) {
   if (n) {
-    let s = kr.get(n);
-    s || kr.set(n, s = []), s.push(e);
+    let s = xr.get(n);
+    s || xr.set(n, s = []), s.push(e);
   }
 }
-function Rd(e, t, n = Oe) {
-  const { immediate: s, deep: r, once: i, scheduler: o, augmentJob: l, call: a } = n, c = (w) => r ? w : /* @__PURE__ */ pt(w) || r === !1 || r === 0 ? Ht(w, 1) : Ht(w);
-  let u, f, g, h, p = !1, k = !1;
-  if (/* @__PURE__ */ st(e) ? (f = () => e.value, p = /* @__PURE__ */ pt(e)) : /* @__PURE__ */ an(e) ? (f = () => c(e), p = !0) : ce(e) ? (k = !0, p = e.some((w) => /* @__PURE__ */ an(w) || /* @__PURE__ */ pt(w)), f = () => e.map((w) => {
-    if (/* @__PURE__ */ st(w))
+function Cd(e, t, n = Oe) {
+  const { immediate: s, deep: r, once: i, scheduler: o, augmentJob: l, call: a } = n, c = (w) => r ? w : /* @__PURE__ */ gt(w) || r === !1 || r === 0 ? Vt(w, 1) : Vt(w);
+  let u, f, m, h, p = !1, k = !1;
+  if (/* @__PURE__ */ rt(e) ? (f = () => e.value, p = /* @__PURE__ */ gt(e)) : /* @__PURE__ */ cn(e) ? (f = () => c(e), p = !0) : ce(e) ? (k = !0, p = e.some((w) => /* @__PURE__ */ cn(w) || /* @__PURE__ */ gt(w)), f = () => e.map((w) => {
+    if (/* @__PURE__ */ rt(w))
       return w.value;
-    if (/* @__PURE__ */ an(w))
+    if (/* @__PURE__ */ cn(w))
       return c(w);
     if (Se(w))
       return a ? a(w, 2) : w();
   })) : Se(e) ? t ? f = a ? () => a(e, 2) : e : f = () => {
-    if (g) {
-      fn();
+    if (m) {
+      dn();
       try {
-        g();
+        m();
       } finally {
-        dn();
+        hn();
       }
     }
-    const w = En;
-    En = u;
+    const w = Cn;
+    Cn = u;
     try {
       return a ? a(e, 3, [h]) : e(h);
     } finally {
-      En = w;
+      Cn = w;
     }
-  } : f = Nn, t && r) {
+  } : f = Mn, t && r) {
     const w = f, O = r === !0 ? 1 / 0 : r;
-    f = () => Ht(w(), O);
+    f = () => Vt(w(), O);
   }
-  const v = ed(), C = () => {
-    u.stop(), v && v.active && pc(v.effects, u);
+  const v = nd(), C = () => {
+    u.stop(), v && v.active && mc(v.effects, u);
   };
   if (i && t) {
     const w = t;
@@ -1094,20 +1094,20 @@ function Rd(e, t, n = Oe) {
       }
     };
   }
-  let x = k ? new Array(e.length).fill(sr) : sr;
+  let x = k ? new Array(e.length).fill(ir) : ir;
   const b = (w) => {
     if (!(!(u.flags & 1) || !u.dirty && !w))
       if (t) {
         const O = u.run();
-        if (w || r || p || (k ? O.some((z, $) => It(z, x[$])) : It(O, x))) {
-          const z = En;
-          fn();
+        if (w || r || p || (k ? O.some((z, $) => Ft(z, x[$])) : Ft(O, x))) {
+          const z = Cn;
+          dn();
           try {
-            g && g(), En = u;
+            m && m(), Cn = u;
             const $ = [
               O,
               // pass undefined as the old value when it's changed for the first time
-              x === sr ? void 0 : k && x[0] === sr ? [] : x,
+              x === ir ? void 0 : k && x[0] === ir ? [] : x,
               h
             ];
             x = O, a ? a(t, 3, $) : (
@@ -1115,65 +1115,65 @@ function Rd(e, t, n = Oe) {
               t(...$)
             );
           } finally {
-            En = z, dn();
+            Cn = z, hn();
           }
         }
       } else
         u.run();
   };
-  return l && l(b), u = new xc(f), u.scheduler = o ? () => o(b, !1) : b, h = (w) => Ad(w, !1, u), g = u.onStop = () => {
-    const w = kr.get(u);
+  return l && l(b), u = new Rc(f), u.scheduler = o ? () => o(b, !1) : b, h = (w) => Ed(w, !1, u), m = u.onStop = () => {
+    const w = xr.get(u);
     if (w) {
       if (a)
         a(w, 4);
       else
         for (const O of w) O();
-      kr.delete(u);
+      xr.delete(u);
     }
   }, t ? s ? b(!0) : x = u.run() : o ? o(b.bind(null, !0), !0) : u.run(), C.pause = u.pause.bind(u), C.resume = u.resume.bind(u), C.stop = C, C;
 }
-function Ht(e, t = 1 / 0, n) {
+function Vt(e, t = 1 / 0, n) {
   if (t <= 0 || !Ne(e) || e.__v_skip || (n = n || /* @__PURE__ */ new Map(), (n.get(e) || 0) >= t))
     return e;
-  if (n.set(e, t), t--, /* @__PURE__ */ st(e))
-    Ht(e.value, t, n);
+  if (n.set(e, t), t--, /* @__PURE__ */ rt(e))
+    Vt(e.value, t, n);
   else if (ce(e))
     for (let s = 0; s < e.length; s++)
-      Ht(e[s], t, n);
-  else if (jn(e) || ln(e))
+      Vt(e[s], t, n);
+  else if (Bn(e) || an(e))
     e.forEach((s) => {
-      Ht(s, t, n);
+      Vt(s, t, n);
     });
-  else if (_c(e)) {
+  else if (bc(e)) {
     for (const s in e)
-      Ht(e[s], t, n);
+      Vt(e[s], t, n);
     for (const s of Object.getOwnPropertySymbols(e))
-      Object.prototype.propertyIsEnumerable.call(e, s) && Ht(e[s], t, n);
+      Object.prototype.propertyIsEnumerable.call(e, s) && Vt(e[s], t, n);
   }
   return e;
 }
-function qs(e, t, n, s) {
+function Vs(e, t, n, s) {
   try {
     return s ? e(...s) : e();
   } catch (r) {
-    zr(r, t, n);
+    Wr(r, t, n);
   }
 }
-function Xt(e, t, n, s) {
+function Yt(e, t, n, s) {
   if (Se(e)) {
-    const r = qs(e, t, n, s);
-    return r && gc(r) && r.catch((i) => {
-      zr(i, t, n, void 0, !0);
+    const r = Vs(e, t, n, s);
+    return r && _c(r) && r.catch((i) => {
+      Wr(i, t, n, void 0, !0);
     }), r;
   }
   if (ce(e)) {
     const r = [];
     for (let i = 0; i < e.length; i++)
-      r.push(Xt(e[i], t, n, s));
+      r.push(Yt(e[i], t, n, s));
     return r;
   }
 }
-function zr(e, t, n, s = !0, r = !1) {
+function Wr(e, t, n, s = !0, r = !1) {
   const i = t ? t.vnode : null, { errorHandler: o, throwUnhandledErrorInProduction: l } = t && t.appContext.config || Oe;
   if (t) {
     let a = t.parent;
@@ -1183,162 +1183,162 @@ function zr(e, t, n, s = !0, r = !1) {
       if (f && !a.isUnmounted && // Async failures may outlive stopped scopes whose unmount effects
       // are deferred or discarded by Suspense.
       (!r || a.scope.active)) {
-        for (let g = 0; g < f.length; g++)
-          if (f[g](e, c, u) === !1)
+        for (let m = 0; m < f.length; m++)
+          if (f[m](e, c, u) === !1)
             return;
       }
       a = a.parent;
     }
     if (o) {
-      fn(), qs(o, null, 10, [
+      dn(), Vs(o, null, 10, [
         e,
         c,
         u
-      ]), dn();
+      ]), hn();
       return;
     }
   }
-  Ed(e, n, i, s, l);
+  Sd(e, n, i, s, l);
 }
-function Ed(e, t, n, s = !0, r = !1) {
+function Sd(e, t, n, s = !0, r = !1) {
   if (r)
     throw e;
   console.error(e);
 }
-const et = [];
-let kt = -1;
-const Dt = [];
-let sn = null, Xn = 0;
-const jc = /* @__PURE__ */ Promise.resolve();
-let vr = null;
-function As(e) {
-  const t = vr || jc;
+const tt = [];
+let vt = -1;
+const Tt = [];
+let rn = null, Yn = 0;
+const zc = /* @__PURE__ */ Promise.resolve();
+let Ar = null;
+function Es(e) {
+  const t = Ar || zc;
   return e ? t.then(this ? e.bind(this) : e) : t;
 }
-function Cd(e) {
-  let t = kt + 1, n = et.length;
+function Dd(e) {
+  let t = vt + 1, n = tt.length;
   for (; t < n; ) {
-    const s = t + n >>> 1, r = et[s], i = Os(r);
+    const s = t + n >>> 1, r = tt[s], i = Ms(r);
     i < e || i === e && r.flags & 2 ? t = s + 1 : n = s;
   }
   return t;
 }
-function Oo(e) {
+function Mo(e) {
   if (!(e.flags & 1)) {
-    const t = Os(e), n = et[et.length - 1];
+    const t = Ms(e), n = tt[tt.length - 1];
     !n || // fast path when the job id is larger than the tail
-    !(e.flags & 2) && t >= Os(n) ? et.push(e) : et.splice(Cd(t), 0, e), e.flags |= 1, Bc();
+    !(e.flags & 2) && t >= Ms(n) ? tt.push(e) : tt.splice(Dd(t), 0, e), e.flags |= 1, Uc();
   }
 }
-function Bc() {
-  vr || (vr = jc.then(Wc));
+function Uc() {
+  Ar || (Ar = zc.then(qc));
 }
-function Sd(e) {
+function Td(e) {
   if (!ce(e))
-    sn && e.id === -1 ? sn.splice(Xn + 1, 0, e) : e.flags & 1 || (Dt.push(e), e.flags |= 1);
+    rn && e.id === -1 ? rn.splice(Yn + 1, 0, e) : e.flags & 1 || (Tt.push(e), e.flags |= 1);
   else
     for (let t = 0; t < e.length; t++)
-      Dt.push(e[t]);
-  Bc();
+      Tt.push(e[t]);
+  Uc();
 }
-function zc(e, t, n, s = kt + 1) {
-  for (; s < et.length; s++) {
-    const r = et[s];
+function Wc(e, t, n, s = vt + 1) {
+  for (; s < tt.length; s++) {
+    const r = tt[s];
     if (r && r.flags & 2) {
       if (e && r.id !== e.uid || t !== void 0 && !(r.id >= t))
         continue;
-      et.splice(s, 1), s = e ? s - 1 : kt, r.flags & 4 && (r.flags &= -2), r(), r.flags & 4 || (r.flags &= -2);
+      tt.splice(s, 1), s = e ? s - 1 : vt, r.flags & 4 && (r.flags &= -2), r(), r.flags & 4 || (r.flags &= -2);
     }
   }
 }
-function Uc(e, t, n = 0) {
-  if (Dt.length) {
-    let s = Dt, r = 0;
+function Jc(e, t, n = 0) {
+  if (Tt.length) {
+    let s = Tt, r = 0;
     if (t) {
       s = [];
-      for (let o = 0; o < Dt.length; o++) {
-        const l = Dt[o];
-        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Dt[r++] = l : s.push(l);
+      for (let o = 0; o < Tt.length; o++) {
+        const l = Tt[o];
+        (l.i !== void 0 ? !l.i || l.i.uid < n : t.has(l)) ? Tt[r++] = l : s.push(l);
       }
     }
-    const i = [...new Set(s)].sort((o, l) => Os(o) - Os(l));
-    if (Dt.length = r, sn) {
+    const i = [...new Set(s)].sort((o, l) => Ms(o) - Ms(l));
+    if (Tt.length = r, rn) {
       for (let o = 0; o < i.length; o++)
-        sn.push(i[o]);
+        rn.push(i[o]);
       return;
     }
-    for (sn = i, Xn = 0; Xn < sn.length; Xn++) {
-      const o = sn[Xn];
+    for (rn = i, Yn = 0; Yn < rn.length; Yn++) {
+      const o = rn[Yn];
       o.flags & 4 && (o.flags &= -2), o.flags & 8 || o(), o.flags &= -2;
     }
-    sn = null, Xn = 0;
+    rn = null, Yn = 0;
   }
 }
-let _i = !1;
-function Dd(e, t) {
-  if (_i) {
+let bi = !1;
+function Id(e, t) {
+  if (bi) {
     e();
     return;
   }
-  const n = t === void 0 ? void 0 : new Set(Dt);
-  e(), _i = !0;
+  const n = t === void 0 ? void 0 : new Set(Tt);
+  e(), bi = !0;
   try {
-    zc(void 0, t), Uc(void 0, n, t);
+    Wc(void 0, t), Jc(void 0, n, t);
   } finally {
-    _i = !1;
+    bi = !1;
   }
 }
-const Os = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
-function Wc(e) {
+const Ms = (e) => e.id == null ? e.flags & 2 ? -1 : 1 / 0 : e.id;
+function qc(e) {
   try {
-    for (kt = 0; kt < et.length; kt++) {
-      const t = et[kt];
-      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), qs(
+    for (vt = 0; vt < tt.length; vt++) {
+      const t = tt[vt];
+      t && !(t.flags & 8) && (t.flags & 4 && (t.flags &= -2), Vs(
         t,
         t.i,
         t.i ? 15 : 14
       ), t.flags & 4 || (t.flags &= -2));
     }
   } finally {
-    for (; kt < et.length; kt++) {
-      const t = et[kt];
+    for (; vt < tt.length; vt++) {
+      const t = tt[vt];
       t && (t.flags &= -2);
     }
-    kt = -1, et.length = 0, Uc(), vr = null, (et.length || Dt.length) && Wc();
+    vt = -1, tt.length = 0, Jc(), Ar = null, (tt.length || Tt.length) && qc();
   }
 }
-let ht = null, Jc = null;
-function xr(e) {
-  const t = ht;
-  return ht = e, Jc = e && e.type.__scopeId || null, t;
+let pt = null, Hc = null;
+function Rr(e) {
+  const t = pt;
+  return pt = e, Hc = e && e.type.__scopeId || null, t;
 }
-function Td(e, t = ht, n) {
+function Fd(e, t = pt, n) {
   if (!t || e._n)
     return e;
   const s = (...r) => {
-    s._d && Tl(-1);
-    const i = xr(t), o = Ln.length;
+    s._d && Fl(-1);
+    const i = Rr(t), o = Pn.length;
     let l;
     try {
       l = e(...r);
     } finally {
-      for (let a = Ln.length; a > o; a--) ou();
-      xr(i), s._d && Tl(1);
+      for (let a = Pn.length; a > o; a--) au();
+      Rr(i), s._d && Fl(1);
     }
     return l;
   };
   return s._n = !0, s._c = !0, s._d = !0, s;
 }
-function wn(e, t) {
-  if (ht === null)
+function kn(e, t) {
+  if (pt === null)
     return e;
-  const n = qr(ht), s = e.dirs || (e.dirs = []);
+  const n = Vr(pt), s = e.dirs || (e.dirs = []);
   for (let r = 0; r < t.length; r++) {
     let [i, o, l, a = Oe] = t[r];
     i && (Se(i) && (i = {
       mounted: i,
       updated: i
-    }), i.deep && Ht(o), s.push({
+    }), i.deep && Vt(o), s.push({
       dir: i,
       instance: n,
       value: o,
@@ -1349,7 +1349,7 @@ function wn(e, t) {
   }
   return e;
 }
-function kn(e, t, n, s) {
+function vn(e, t, n, s) {
   let r = e;
   if (s === "beforeMount")
     e._mount = e;
@@ -1363,69 +1363,69 @@ function kn(e, t, n, s) {
   const i = r.dirs, o = t && t.dirs;
   for (let l = 0; l < i.length; l++) {
     let a = i[l];
-    o ? a.oldValue = o[l].value : s === "mounted" && a.oldValue !== void 0 && (a = gt({}, a, { oldValue: void 0 }));
+    o ? a.oldValue = o[l].value : s === "mounted" && a.oldValue !== void 0 && (a = mt({}, a, { oldValue: void 0 }));
     let c = a.dir[s];
-    c && (fn(), Xt(c, n, 8, [
+    c && (dn(), Yt(c, n, 8, [
       e.el,
       a,
       r,
       t
-    ]), dn());
+    ]), hn());
   }
 }
-function Id(e, t, n = !1) {
-  const s = mh();
-  if (s || Zn) {
-    let r = Zn ? Zn._context.provides : s ? s.parent == null || s.ce ? s.vnode.appContext && s.vnode.appContext.provides : s.parent.provides : void 0;
+function Od(e, t, n = !1) {
+  const s = yh();
+  if (s || Qn) {
+    let r = Qn ? Qn._context.provides : s ? s.parent == null || s.ce ? s.vnode.appContext && s.vnode.appContext.provides : s.parent.provides : void 0;
     if (r && e in r)
       return r[e];
     if (arguments.length > 1)
       return n && Se(t) ? t.call(s && s.proxy) : t;
   }
 }
-const Fd = /* @__PURE__ */ Symbol.for("v-scx"), Od = () => Id(Fd);
-function yi(e, t, n) {
-  return Nd(e, t, n);
+const Nd = /* @__PURE__ */ Symbol.for("v-scx"), Md = () => Od(Nd);
+function wi(e, t, n) {
+  return Ld(e, t, n);
 }
-function Nd(e, t, n = Oe) {
-  const { immediate: s, deep: r, flush: i, once: o } = n, l = gt({}, n), a = t && s || !t && i !== "post";
+function Ld(e, t, n = Oe) {
+  const { immediate: s, deep: r, flush: i, once: o } = n, l = mt({}, n), a = t && s || !t && i !== "post";
   let c;
-  if (Cr) {
+  if (Dr) {
     if (i === "sync") {
-      const h = Od();
+      const h = Md();
       c = h.__watcherHandles || (h.__watcherHandles = []);
     } else if (!a) {
       const h = () => {
       };
-      return h.stop = Nn, h.resume = Nn, h.pause = Nn, h;
+      return h.stop = Mn, h.resume = Mn, h.pause = Mn, h;
     }
   }
-  const u = ss;
-  l.call = (h, p, k) => Xt(h, u, p, k);
+  const u = rs;
+  l.call = (h, p, k) => Yt(h, u, p, k);
   let f = !1;
   i === "post" ? l.scheduler = (h) => {
-    h.i = u, Ye(h, u && u.suspense);
+    h.i = u, Ze(h, u && u.suspense);
   } : i !== "sync" && (f = !0, l.scheduler = (h, p) => {
-    p ? h() : Oo(h);
+    p ? h() : Mo(h);
   }), l.augmentJob = (h) => {
     t && (h.flags |= 4), f && (h.flags |= 2, u && (h.id = u.uid, h.i = u));
   };
-  const g = Rd(e, t, l);
-  return Cr && (c ? c.push(g) : a && g()), g;
+  const m = Cd(e, t, l);
+  return Dr && (c ? c.push(m) : a && m()), m;
 }
-const nn = /* @__PURE__ */ new WeakMap(), qc = /* @__PURE__ */ Symbol("_vte"), Ur = (e) => e.__isTeleport, Dn = (e) => e && (e.disabled || e.disabled === ""), Md = (e) => e && (e.defer || e.defer === ""), vl = (e) => typeof SVGElement < "u" && e instanceof SVGElement, xl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, oo = (e, t) => {
+const sn = /* @__PURE__ */ new WeakMap(), Vc = /* @__PURE__ */ Symbol("_vte"), Jr = (e) => e.__isTeleport, Tn = (e) => e && (e.disabled || e.disabled === ""), Pd = (e) => e && (e.defer || e.defer === ""), Al = (e) => typeof SVGElement < "u" && e instanceof SVGElement, Rl = (e) => typeof MathMLElement == "function" && e instanceof MathMLElement, ao = (e, t) => {
   const n = e && e.to;
   return $e(n) ? t ? t(n) : null : n;
-}, Ld = {
+}, $d = {
   name: "Teleport",
   __isTeleport: !0,
   process(e, t, n, s, r, i, o, l, a, c) {
     const {
       mc: u,
       pc: f,
-      pbc: g,
+      pbc: m,
       o: { insert: h, querySelector: p, createText: k, createComment: v, parentNode: C }
-    } = c, x = Dn(t.props);
+    } = c, x = Tn(t.props);
     let { dynamicChildren: b } = t;
     const w = ($, ee, X) => {
       $.shapeFlag & 16 && u(
@@ -1439,37 +1439,37 @@ const nn = /* @__PURE__ */ new WeakMap(), qc = /* @__PURE__ */ Symbol("_vte"), U
         a
       );
     }, O = ($ = t) => {
-      const ee = Dn($.props), X = $.target = oo($.props, p), ue = lo(X, $, k, h);
-      X && (o !== "svg" && vl(X) ? o = "svg" : o !== "mathml" && xl(X) && (o = "mathml"), r && r.isCE && (r.ce._teleportTargets || (r.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (w($, X, ue), ys($, !1)));
+      const ee = Tn($.props), X = $.target = ao($.props, p), ue = co(X, $, k, h);
+      X && (o !== "svg" && Al(X) ? o = "svg" : o !== "mathml" && Rl(X) && (o = "mathml"), r && r.isCE && (r.ce._teleportTargets || (r.ce._teleportTargets = /* @__PURE__ */ new Set())).add(X), ee || (w($, X, ue), bs($, !1)));
     }, z = ($) => {
       const ee = () => {
-        if (nn.get($) === ee) {
-          if (nn.delete($), Dn($.props)) {
+        if (sn.get($) === ee) {
+          if (sn.delete($), Tn($.props)) {
             const X = C($.el) || n;
-            w($, X, $.anchor), ys($, !0);
+            w($, X, $.anchor), bs($, !0);
           }
           O($);
         }
       };
-      nn.set($, ee), Ye(ee, i);
+      sn.set($, ee), Ze(ee, i);
     };
     if (e == null) {
       const $ = t.el = k(""), ee = t.anchor = k("");
-      if (h($, n, s), h(ee, n, s), Md(t.props) || i && i.pendingBranch) {
+      if (h($, n, s), h(ee, n, s), Pd(t.props) || i && i.pendingBranch) {
         z(t);
         return;
       }
-      x && (w(t, n, ee), ys(t, !0)), O();
+      x && (w(t, n, ee), bs(t, !0)), O();
     } else {
       t.el = e.el;
-      const $ = t.anchor = e.anchor, ee = nn.get(e);
+      const $ = t.anchor = e.anchor, ee = sn.get(e);
       if (ee) {
-        ee.flags |= 8, nn.delete(e), z(t);
+        ee.flags |= 8, sn.delete(e), z(t);
         return;
       }
       t.targetStart = e.targetStart;
-      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Dn(e.props), pe = ne ? n : X, Ie = ne ? $ : ue;
-      if (o === "svg" || vl(X) ? o = "svg" : (o === "mathml" || xl(X)) && (o = "mathml"), b ? (g(
+      const X = t.target = e.target, ue = t.targetAnchor = e.targetAnchor, ne = Tn(e.props), pe = ne ? n : X, Ie = ne ? $ : ue;
+      if (o === "svg" || Al(X) ? o = "svg" : (o === "mathml" || Rl(X)) && (o = "mathml"), b ? (m(
         e.dynamicChildren,
         b,
         pe,
@@ -1477,7 +1477,7 @@ const nn = /* @__PURE__ */ new WeakMap(), qc = /* @__PURE__ */ Symbol("_vte"), U
         i,
         o,
         l
-      ), Lo(e, t, !0)) : a || f(
+      ), $o(e, t, !0)) : a || f(
         e,
         t,
         pe,
@@ -1488,7 +1488,7 @@ const nn = /* @__PURE__ */ new WeakMap(), qc = /* @__PURE__ */ Symbol("_vte"), U
         l,
         !1
       ), x)
-        ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : rr(
+        ne ? t.props && e.props && t.props.to !== e.props.to && (t.props.to = e.props.to) : or(
           t,
           n,
           $,
@@ -1496,22 +1496,22 @@ const nn = /* @__PURE__ */ new WeakMap(), qc = /* @__PURE__ */ Symbol("_vte"), U
           1
         );
       else if ((t.props && t.props.to) !== (e.props && e.props.to)) {
-        const xe = oo(t.props, p);
-        xe && (t.target = xe, rr(
+        const xe = ao(t.props, p);
+        xe && (t.target = xe, or(
           t,
           xe,
           null,
           c,
           0
         ));
-      } else ne && rr(
+      } else ne && or(
         t,
         X,
         ue,
         c,
         1
       );
-      ys(t, x);
+      bs(t, x);
     }
   },
   remove(e, t, n, { um: s, o: { remove: r } }, i) {
@@ -1522,9 +1522,9 @@ const nn = /* @__PURE__ */ new WeakMap(), qc = /* @__PURE__ */ Symbol("_vte"), U
       targetStart: c,
       targetAnchor: u,
       target: f,
-      props: g
-    } = e, h = Dn(g), p = i || !h, k = nn.get(e);
-    if (k && (k.flags |= 8, nn.delete(e)), f && (r(c), r(u)), i && r(a), !k && (h || f) && o & 16)
+      props: m
+    } = e, h = Tn(m), p = i || !h, k = sn.get(e);
+    if (k && (k.flags |= 8, sn.delete(e)), f && (r(c), r(u)), i && r(a), !k && (h || f) && o & 16)
       for (let v = 0; v < l.length; v++) {
         const C = l[v];
         s(
@@ -1536,26 +1536,26 @@ const nn = /* @__PURE__ */ new WeakMap(), qc = /* @__PURE__ */ Symbol("_vte"), U
         );
       }
   },
-  move: rr,
-  hydrate: Pd
+  move: or,
+  hydrate: jd
 };
-function rr(e, t, n, { o: { insert: s }, m: r }, i = 2) {
+function or(e, t, n, { o: { insert: s }, m: r }, i = 2) {
   i === 0 && (e.targetStart && s(e.targetStart, t, n), s(e.targetAnchor, t, n), n = e.targetAnchor);
   const { el: o, anchor: l, shapeFlag: a, children: c, props: u } = e, f = i === 2;
-  if (f && s(o, t, n), !nn.has(e) && (!f || Dn(u)) && a & 16)
-    for (let g = 0; g < c.length; g++)
+  if (f && s(o, t, n), !sn.has(e) && (!f || Tn(u)) && a & 16)
+    for (let m = 0; m < c.length; m++)
       r(
-        c[g],
+        c[m],
         t,
         n,
         2
       );
   f && s(l, t, n);
 }
-function Pd(e, t, n, s, r, i, {
+function jd(e, t, n, s, r, i, {
   o: { nextSibling: o, parentNode: l, querySelector: a, insert: c, createText: u }
 }, f) {
-  function g(v, C) {
+  function m(v, C) {
     let x = C;
     for (; x; ) {
       if (x && x.nodeType === 8) {
@@ -1580,13 +1580,13 @@ function Pd(e, t, n, s, r, i, {
       i
     );
   }
-  const p = t.target = oo(
+  const p = t.target = ao(
     t.props,
     a
-  ), k = Dn(t.props);
+  ), k = Tn(t.props);
   if (p) {
     const v = p._lpa || p.firstChild;
-    t.shapeFlag & 16 && (k ? (h(e, t), g(p, v), t.targetAnchor || lo(
+    t.shapeFlag & 16 && (k ? (h(e, t), m(p, v), t.targetAnchor || co(
       p,
       t,
       u,
@@ -1594,7 +1594,7 @@ function Pd(e, t, n, s, r, i, {
       // if target is the same as the main view, insert anchors before current node
       // to avoid hydrating mismatch
       l(e) === p ? e : null
-    )) : (t.anchor = o(e), g(p, v), t.targetAnchor || lo(p, t, u, c), f(
+    )) : (t.anchor = o(e), m(p, v), t.targetAnchor || co(p, t, u, c), f(
       v && o(v),
       t,
       p,
@@ -1602,12 +1602,12 @@ function Pd(e, t, n, s, r, i, {
       s,
       r,
       i
-    ))), ys(t, k);
+    ))), bs(t, k);
   } else k && t.shapeFlag & 16 && (h(e, t), t.targetStart = e, t.targetAnchor = o(e));
   return t.anchor && o(t.anchor);
 }
-const $d = Ld;
-function ys(e, t) {
+const Bd = $d;
+function bs(e, t) {
   const n = e.ctx;
   if (n && n.ut) {
     let s, r;
@@ -1616,25 +1616,25 @@ function ys(e, t) {
     n.ut();
   }
 }
-function lo(e, t, n, s, r = null) {
+function co(e, t, n, s, r = null) {
   const i = t.targetStart = n(""), o = t.targetAnchor = n("");
-  return i[qc] = o, e && (s(i, e, r), s(o, e, r)), o;
+  return i[Vc] = o, e && (s(i, e, r), s(o, e, r)), o;
 }
-const bi = /* @__PURE__ */ Symbol("_leaveCb");
-function jd(e) {
+const ki = /* @__PURE__ */ Symbol("_leaveCb");
+function zd(e) {
   let t = e[0];
   if (e.length > 1) {
     for (const n of e)
-      if (n.type !== At) {
+      if (n.type !== Rt) {
         t = n;
         break;
       }
   }
   return t;
 }
-function Hc(e) {
-  if (!Vc(e))
-    return Ur(e.type) && e.children ? jd(e.children) : e;
+function Gc(e) {
+  if (!Kc(e))
+    return Jr(e.type) && e.children ? zd(e.children) : e;
   if (e.component)
     return e.component.subTree;
   const { shapeFlag: t, children: n } = e;
@@ -1645,48 +1645,48 @@ function Hc(e) {
       return n.default();
   }
 }
-function Rs(e, t) {
+function Cs(e, t) {
   if (e.shapeFlag & 6 && e.component) {
     e.transition = t;
     const n = e.component.subTree;
-    Rs(
-      Ur(n.type) && Hc(n) || n,
+    Cs(
+      Jr(n.type) && Gc(n) || n,
       t
     );
   } else if (e.shapeFlag & 128) {
     const n = e.suspense;
     if (n) {
       const s = n.isHydrating ? n.pendingBranch : n.activeBranch;
-      s && Rs(s, t.clone(s));
+      s && Cs(s, t.clone(s));
     } else
       e.ssContent.transition = t.clone(e.ssContent), e.ssFallback.transition = t.clone(e.ssFallback);
   } else if (e.transition = t, e.type === ie && ce(e.children)) {
-    const n = Kc(e.children, !1);
-    n && Rs(n, t);
+    const n = Yc(e.children, !1);
+    n && Cs(n, t);
   }
 }
-function ao(e) {
+function uo(e) {
   if (e.component)
-    return ao(e.component.subTree);
+    return uo(e.component.subTree);
   if (e.type === ie) {
-    const t = ce(e.children) && Kc(e.children, !1);
-    return t ? ao(t) : void 0;
+    const t = ce(e.children) && Yc(e.children, !1);
+    return t ? uo(t) : void 0;
   }
-  if (e.type !== At)
+  if (e.type !== Rt)
     return e;
 }
-function Bd(e) {
+function Ud(e) {
   e.ids = [e.ids[0] + e.ids[2]++ + "-", 0, 0];
 }
-function Al(e, t) {
+function El(e, t) {
   let n;
   return !!((n = Object.getOwnPropertyDescriptor(e, t)) && !n.configurable);
 }
-const Ar = /* @__PURE__ */ new WeakMap();
-function Es(e, t, n, s, r = !1) {
+const Er = /* @__PURE__ */ new WeakMap();
+function Ss(e, t, n, s, r = !1) {
   if (ce(e)) {
     e.forEach(
-      (k, v) => Es(
+      (k, v) => Ss(
         k,
         t && (ce(t) ? t[v] : t),
         n,
@@ -1696,29 +1696,29 @@ function Es(e, t, n, s, r = !1) {
     );
     return;
   }
-  if (Cs(s) && !r) {
-    s.shapeFlag & 512 && s.type.__asyncResolved && s.component.subTree.component && Es(e, t, n, s.component.subTree);
+  if (Ds(s) && !r) {
+    s.shapeFlag & 512 && s.type.__asyncResolved && s.component.subTree.component && Ss(e, t, n, s.component.subTree);
     return;
   }
-  const i = s.shapeFlag & 4 ? qr(s.component) : s.el, o = r ? null : i, { i: l, r: a } = e, c = t && t.r, u = l.refs === Oe ? l.refs = {} : l.refs, f = l.setupState, g = /* @__PURE__ */ ve(f), h = f === Oe ? hc : (k) => Al(u, k) ? !1 : Ae(g, k), p = (k, v) => !(v && Al(u, v));
+  const i = s.shapeFlag & 4 ? Vr(s.component) : s.el, o = r ? null : i, { i: l, r: a } = e, c = t && t.r, u = l.refs === Oe ? l.refs = {} : l.refs, f = l.setupState, m = /* @__PURE__ */ ve(f), h = f === Oe ? gc : (k) => El(u, k) ? !1 : Ae(m, k), p = (k, v) => !(v && El(u, v));
   if (c != null && c !== a) {
-    if (Rl(t), $e(c))
+    if (Cl(t), $e(c))
       u[c] = null, h(c) && (f[c] = null);
-    else if (/* @__PURE__ */ st(c)) {
+    else if (/* @__PURE__ */ rt(c)) {
       const k = t;
       p(c, k.k) && (c.value = null), k.k && (u[k.k] = null);
     }
   }
   if (Se(a))
-    qs(a, l, 12, [o, u]);
+    Vs(a, l, 12, [o, u]);
   else {
-    const k = $e(a), v = /* @__PURE__ */ st(a);
+    const k = $e(a), v = /* @__PURE__ */ rt(a);
     if (k || v) {
       const C = () => {
         if (e.f) {
           const x = k ? h(a) ? f[a] : u[a] : p() || !e.k ? a.value : u[e.k];
           if (r)
-            ce(x) && pc(x, i);
+            ce(x) && mc(x, i);
           else if (ce(x))
             x.includes(i) || x.push(i);
           else if (k)
@@ -1731,31 +1731,31 @@ function Es(e, t, n, s, r = !1) {
       };
       if (o) {
         const x = () => {
-          C(), Ar.delete(e);
+          C(), Er.delete(e);
         };
-        x.id = -1, Ar.set(e, x), Ye(x, n);
+        x.id = -1, Er.set(e, x), Ze(x, n);
       } else
-        Rl(e), C();
+        Cl(e), C();
     }
   }
 }
-function Rl(e) {
-  const t = Ar.get(e);
-  t && (t.flags |= 8, Ar.delete(e));
+function Cl(e) {
+  const t = Er.get(e);
+  t && (t.flags |= 8, Er.delete(e));
 }
-jr().requestIdleCallback;
-jr().cancelIdleCallback;
-const Cs = (e) => !!e.type.__asyncLoader, Vc = (e) => e.type.__isKeepAlive, zd = /* @__PURE__ */ Symbol.for("v-ndc");
-function Xe(e, t, n, s) {
+zr().requestIdleCallback;
+zr().cancelIdleCallback;
+const Ds = (e) => !!e.type.__asyncLoader, Kc = (e) => e.type.__isKeepAlive, Wd = /* @__PURE__ */ Symbol.for("v-ndc");
+function Ye(e, t, n, s) {
   let r;
   const i = n, o = ce(e);
   if (o || $e(e)) {
-    const l = o && /* @__PURE__ */ an(e);
+    const l = o && /* @__PURE__ */ cn(e);
     let a = !1, c = !1;
-    l && (a = !/* @__PURE__ */ pt(e), c = /* @__PURE__ */ Mt(e), e = Br(e)), r = new Array(e.length);
+    l && (a = !/* @__PURE__ */ gt(e), c = /* @__PURE__ */ Lt(e), e = Ur(e)), r = new Array(e.length);
     for (let u = 0, f = e.length; u < f; u++)
       r[u] = t(
-        a ? c ? hn(mt(e[u])) : mt(e[u]) : e[u],
+        a ? c ? pn(_t(e[u])) : _t(e[u]) : e[u],
         u,
         void 0,
         i
@@ -1786,10 +1786,10 @@ function Xe(e, t, n, s) {
     r = [];
   return r;
 }
-const co = (e) => e ? fu(e) ? qr(e) : co(e.parent) : null, Ss = (
+const fo = (e) => e ? hu(e) ? Vr(e) : fo(e.parent) : null, Ts = (
   // Move PURE marker to new line to workaround compiler discarding it
   // due to type annotation
-  /* @__PURE__ */ gt(/* @__PURE__ */ Object.create(null), {
+  /* @__PURE__ */ mt(/* @__PURE__ */ Object.create(null), {
     $: (e) => e,
     $el: (e) => e.vnode.el,
     $data: (e) => e.data,
@@ -1797,26 +1797,26 @@ const co = (e) => e ? fu(e) ? qr(e) : co(e.parent) : null, Ss = (
     $attrs: (e) => e.attrs,
     $slots: (e) => e.slots,
     $refs: (e) => e.refs,
-    $parent: (e) => co(e.parent),
-    $root: (e) => co(e.root),
+    $parent: (e) => fo(e.parent),
+    $root: (e) => fo(e.root),
     $host: (e) => e.ce,
     $emit: (e) => e.emit,
     $options: (e) => e.type,
     $forceUpdate: (e) => e.f || (e.f = () => {
-      Oo(e.update);
+      Mo(e.update);
     }),
-    $nextTick: (e) => e.n || (e.n = As.bind(e.proxy)),
-    $watch: (e) => Nn
+    $nextTick: (e) => e.n || (e.n = Es.bind(e.proxy)),
+    $watch: (e) => Mn
   })
-), wi = (e, t) => e !== Oe && !e.__isScriptSetup && Ae(e, t), Ud = {
+), vi = (e, t) => e !== Oe && !e.__isScriptSetup && Ae(e, t), Jd = {
   get({ _: e }, t) {
     if (t === "__v_skip")
       return !0;
     const { ctx: n, setupState: s, data: r, props: i, accessCache: o, type: l, appContext: a } = e;
     if (t[0] !== "$") {
-      const g = o[t];
-      if (g !== void 0)
-        switch (g) {
+      const m = o[t];
+      if (m !== void 0)
+        switch (m) {
           case 1:
             return s[t];
           case 2:
@@ -1827,7 +1827,7 @@ const co = (e) => e ? fu(e) ? qr(e) : co(e.parent) : null, Ss = (
             return i[t];
         }
       else {
-        if (wi(s, t))
+        if (vi(s, t))
           return o[t] = 1, s[t];
         if (Ae(i, t))
           return o[t] = 3, i[t];
@@ -1836,10 +1836,10 @@ const co = (e) => e ? fu(e) ? qr(e) : co(e.parent) : null, Ss = (
         o[t] = 0;
       }
     }
-    const c = Ss[t];
+    const c = Ts[t];
     let u, f;
     if (c)
-      return t === "$attrs" && Qe(e.attrs, "get", ""), c(e);
+      return t === "$attrs" && et(e.attrs, "get", ""), c(e);
     if (
       // css module (injected by vue-loader)
       (u = l.__cssModules) && (u = u[t])
@@ -1855,23 +1855,23 @@ const co = (e) => e ? fu(e) ? qr(e) : co(e.parent) : null, Ss = (
   },
   set({ _: e }, t, n) {
     const { data: s, setupState: r, ctx: i } = e;
-    return wi(r, t) ? (r[t] = n, !0) : Ae(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
+    return vi(r, t) ? (r[t] = n, !0) : Ae(e.props, t) || t[0] === "$" && t.slice(1) in e ? !1 : (i[t] = n, !0);
   },
   has({
     _: { data: e, setupState: t, accessCache: n, ctx: s, appContext: r, props: i, type: o }
   }, l) {
     let a;
-    return !!(n[l] || wi(t, l) || Ae(i, l) || Ae(s, l) || Ae(Ss, l) || Ae(r.config.globalProperties, l) || (a = o.__cssModules) && a[l]);
+    return !!(n[l] || vi(t, l) || Ae(i, l) || Ae(s, l) || Ae(Ts, l) || Ae(r.config.globalProperties, l) || (a = o.__cssModules) && a[l]);
   },
   defineProperty(e, t, n) {
     return n.get != null ? e._.accessCache[t] = 0 : Ae(n, "value") && this.set(e, t, n.value, null), Reflect.defineProperty(e, t, n);
   }
 };
-function Gc() {
+function Xc() {
   return {
     app: null,
     config: {
-      isNativeTag: hc,
+      isNativeTag: gc,
       performance: !1,
       globalProperties: {},
       optionMergeStrategies: {},
@@ -1888,20 +1888,20 @@ function Gc() {
     emitsCache: /* @__PURE__ */ new WeakMap()
   };
 }
-let Wd = 0;
-function Jd(e, t) {
+let qd = 0;
+function Hd(e, t) {
   return function(s, r = null) {
-    Se(s) || (s = gt({}, s)), r != null && !Ne(r) && (r = null);
-    const i = Gc(), o = /* @__PURE__ */ new WeakSet(), l = [];
+    Se(s) || (s = mt({}, s)), r != null && !Ne(r) && (r = null);
+    const i = Xc(), o = /* @__PURE__ */ new WeakSet(), l = [];
     let a = !1;
     const c = i.app = {
-      _uid: Wd++,
+      _uid: qd++,
       _component: s,
       _props: r,
       _container: null,
       _context: i,
       _instance: null,
-      version: vh,
+      version: Ah,
       get config() {
         return i.config;
       },
@@ -1919,17 +1919,17 @@ function Jd(e, t) {
       directive(u, f) {
         return f ? (i.directives[u] = f, c) : i.directives[u];
       },
-      mount(u, f, g) {
+      mount(u, f, m) {
         if (!a) {
-          const h = c._ceVNode || Gt(s, r);
-          return h.appContext = i, g === !0 ? g = "svg" : g === !1 && (g = void 0), e(h, u, g), a = !0, c._container = u, u.__vue_app__ = c, qr(h.component);
+          const h = c._ceVNode || Kt(s, r);
+          return h.appContext = i, m === !0 ? m = "svg" : m === !1 && (m = void 0), e(h, u, m), a = !0, c._container = u, u.__vue_app__ = c, Vr(h.component);
         }
       },
       onUnmount(u) {
         l.push(u);
       },
       unmount() {
-        a && (Xt(
+        a && (Yt(
           l,
           c._instance,
           16
@@ -1939,29 +1939,29 @@ function Jd(e, t) {
         return i.provides[u] = f, c;
       },
       runWithContext(u) {
-        const f = Zn;
-        Zn = c;
+        const f = Qn;
+        Qn = c;
         try {
           return u();
         } finally {
-          Zn = f;
+          Qn = f;
         }
       }
     };
     return c;
   };
 }
-let Zn = null;
-const qd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${vt(t)}Modifiers`] || e[`${Bn(t)}Modifiers`];
-function Hd(e, t, ...n) {
+let Qn = null;
+const Vd = (e, t) => t === "modelValue" || t === "model-value" ? e.modelModifiers : e[`${t}Modifiers`] || e[`${xt(t)}Modifiers`] || e[`${zn(t)}Modifiers`];
+function Gd(e, t, ...n) {
   if (e.isUnmounted) return;
   const s = e.vnode.props || Oe;
   let r = n;
-  const i = t.startsWith("update:"), o = i && qd(s, t.slice(7));
-  o && (o.trim && (r = n.map((u) => $e(u) ? u.trim() : u)), o.number && (r = r.map(Js)));
-  let l, a = s[l = di(t)] || // also try camelCase event handler (#2249)
-  s[l = di(vt(t))];
-  !a && i && (a = s[l = di(Bn(t))]), a && Xt(
+  const i = t.startsWith("update:"), o = i && Vd(s, t.slice(7));
+  o && (o.trim && (r = n.map((u) => $e(u) ? u.trim() : u)), o.number && (r = r.map(Hs)));
+  let l, a = s[l = pi(t)] || // also try camelCase event handler (#2249)
+  s[l = pi(xt(t))];
+  !a && i && (a = s[l = pi(zn(t))]), a && Yt(
     a,
     e,
     6,
@@ -1973,7 +1973,7 @@ function Hd(e, t, ...n) {
       e.emitted = {};
     else if (e.emitted[l])
       return;
-    e.emitted[l] = !0, Xt(
+    e.emitted[l] = !0, Yt(
       c,
       e,
       6,
@@ -1981,18 +1981,18 @@ function Hd(e, t, ...n) {
     );
   }
 }
-function Vd(e, t, n = !1) {
+function Kd(e, t, n = !1) {
   const s = t.emitsCache, r = s.get(e);
   if (r !== void 0)
     return r;
   const i = e.emits;
   let o = {};
-  return i ? (ce(i) ? i.forEach((l) => o[l] = null) : gt(o, i), Ne(e) && s.set(e, o), o) : (Ne(e) && s.set(e, null), null);
+  return i ? (ce(i) ? i.forEach((l) => o[l] = null) : mt(o, i), Ne(e) && s.set(e, o), o) : (Ne(e) && s.set(e, null), null);
 }
-function Wr(e, t) {
-  return !e || !Lr(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), Ae(e, t[0].toLowerCase() + t.slice(1)) || Ae(e, Bn(t)) || Ae(e, t));
+function qr(e, t) {
+  return !e || !$r(t) ? !1 : (t = t.slice(2), t = t === "Once" ? t : t.replace(/Once$/, ""), Ae(e, t[0].toLowerCase() + t.slice(1)) || Ae(e, zn(t)) || Ae(e, t));
 }
-function El(e) {
+function Sl(e) {
   const {
     type: t,
     vnode: n,
@@ -2005,29 +2005,29 @@ function El(e) {
     render: c,
     renderCache: u,
     props: f,
-    data: g,
+    data: m,
     setupState: h,
     ctx: p,
     inheritAttrs: k
-  } = e, v = xr(e);
+  } = e, v = Rr(e);
   let C, x;
   try {
     if (n.shapeFlag & 4) {
       const w = r || s, O = w;
-      C = Tt(
+      C = It(
         c.call(
           O,
           w,
           u,
           f,
           h,
-          g,
+          m,
           p
         )
       ), x = l;
     } else {
       const w = t;
-      C = Tt(
+      C = It(
         w.length > 1 ? w(
           f,
           { attrs: l, slots: o, emit: a }
@@ -2035,31 +2035,31 @@ function El(e) {
           f,
           null
         )
-      ), x = t.props ? l : Gd(l);
+      ), x = t.props ? l : Xd(l);
     }
   } catch (w) {
-    Ln.length = 0, zr(w, e, 1), C = Gt(At);
+    Pn.length = 0, Wr(w, e, 1), C = Kt(Rt);
   }
   let b = C;
   if (x && k !== !1) {
     const w = Object.keys(x), { shapeFlag: O } = b;
-    w.length && O & 7 && (i && w.some(Pr) && (x = Kd(
+    w.length && O & 7 && (i && w.some(jr) && (x = Yd(
       x,
       i
-    )), b = ns(b, x, !1, !0));
+    )), b = ss(b, x, !1, !0));
   }
-  if (n.dirs && (b = ns(b, null, !1, !0), b.dirs = b.dirs ? b.dirs.concat(n.dirs) : n.dirs), n.transition) {
-    const w = Ur(b.type) && Hc(b) || b;
-    Rs(w, n.transition);
+  if (n.dirs && (b = ss(b, null, !1, !0), b.dirs = b.dirs ? b.dirs.concat(n.dirs) : n.dirs), n.transition) {
+    const w = Jr(b.type) && Gc(b) || b;
+    Cs(w, n.transition);
   }
-  return C = b, xr(v), C;
+  return C = b, Rr(v), C;
 }
-function Kc(e, t = !0) {
+function Yc(e, t = !0) {
   let n;
   for (let s = 0; s < e.length; s++) {
     const r = e[s];
-    if (Po(r)) {
-      if (r.type !== At || r.children === "v-if") {
+    if (jo(r)) {
+      if (r.type !== Rt || r.children === "v-if") {
         if (n)
           return;
         n = r;
@@ -2069,18 +2069,18 @@ function Kc(e, t = !0) {
   }
   return n;
 }
-const Gd = (e) => {
+const Xd = (e) => {
   let t;
   for (const n in e)
-    (n === "class" || n === "style" || Lr(n)) && ((t || (t = {}))[n] = e[n]);
+    (n === "class" || n === "style" || $r(n)) && ((t || (t = {}))[n] = e[n]);
   return t;
-}, Kd = (e, t) => {
+}, Yd = (e, t) => {
   const n = {};
   for (const s in e)
-    (!Pr(s) || !(s.slice(9) in t)) && (n[s] = e[s]);
+    (!jr(s) || !(s.slice(9) in t)) && (n[s] = e[s]);
   return n;
 };
-function Xd(e, t, n) {
+function Zd(e, t, n) {
   const { props: s, children: r, component: i } = e, { props: o, children: l, patchFlag: a } = t, c = i.emitsOptions;
   if (t.dirs || t.transition)
     return !0;
@@ -2088,35 +2088,35 @@ function Xd(e, t, n) {
     if (a & 1024)
       return !0;
     if (a & 16)
-      return s ? Cl(s, o, c) : !!o;
+      return s ? Dl(s, o, c) : !!o;
     if (a & 8) {
       const u = t.dynamicProps;
       for (let f = 0; f < u.length; f++) {
-        const g = u[f];
-        if (Xc(o, s, g) && !Wr(c, g))
+        const m = u[f];
+        if (Zc(o, s, m) && !qr(c, m))
           return !0;
       }
     }
   } else
-    return (r || l) && (!l || !l.$stable) ? !0 : s === o ? !1 : s ? o ? Cl(s, o, c) : !0 : !!o;
+    return (r || l) && (!l || !l.$stable) ? !0 : s === o ? !1 : s ? o ? Dl(s, o, c) : !0 : !!o;
   return !1;
 }
-function Cl(e, t, n) {
+function Dl(e, t, n) {
   const s = Object.keys(t);
   if (s.length !== Object.keys(e).length)
     return !0;
   for (let r = 0; r < s.length; r++) {
     const i = s[r];
-    if (!Ae(e, i) || Xc(t, e, i) && !Wr(n, i))
+    if (!Ae(e, i) || Zc(t, e, i) && !qr(n, i))
       return !0;
   }
   return !1;
 }
-function Xc(e, t, n) {
+function Zc(e, t, n) {
   const s = e[n], r = t[n];
-  return n === "style" && Ne(s) && Ne(r) ? !un(s, r) : s !== r;
+  return n === "style" && Ne(s) && Ne(r) ? !fn(s, r) : s !== r;
 }
-function Yd({ vnode: e, parent: t, suspense: n }, s) {
+function Qd({ vnode: e, parent: t, suspense: n }, s) {
   for (; t; ) {
     const r = t.subTree;
     if (r.suspense && r.suspense.activeBranch === e && (r.suspense.vnode.el = r.el = s, e = r), r === e)
@@ -2126,15 +2126,15 @@ function Yd({ vnode: e, parent: t, suspense: n }, s) {
   }
   n && n.activeBranch === e && (n.vnode.el = s);
 }
-const Yc = {}, Zc = () => Object.create(Yc), Qc = (e) => Object.getPrototypeOf(e) === Yc;
-function Zd(e, t, n, s = !1) {
-  const r = {}, i = Zc();
-  e.propsDefaults = /* @__PURE__ */ Object.create(null), eu(e, t, r, i);
+const Qc = {}, eu = () => Object.create(Qc), tu = (e) => Object.getPrototypeOf(e) === Qc;
+function eh(e, t, n, s = !1) {
+  const r = {}, i = eu();
+  e.propsDefaults = /* @__PURE__ */ Object.create(null), nu(e, t, r, i);
   for (const o in e.propsOptions[0])
     o in r || (r[o] = void 0);
-  n ? e.props = s ? r : /* @__PURE__ */ _d(r) : e.type.props ? e.props = r : e.props = i, e.attrs = i;
+  n ? e.props = s ? r : /* @__PURE__ */ bd(r) : e.type.props ? e.props = r : e.props = i, e.attrs = i;
 }
-function Qd(e, t, n, s) {
+function th(e, t, n, s) {
   const {
     props: r,
     attrs: i,
@@ -2150,16 +2150,16 @@ function Qd(e, t, n, s) {
     if (o & 8) {
       const u = e.vnode.dynamicProps;
       for (let f = 0; f < u.length; f++) {
-        let g = u[f];
-        if (Wr(e.emitsOptions, g))
+        let m = u[f];
+        if (qr(e.emitsOptions, m))
           continue;
-        const h = t[g];
+        const h = t[m];
         if (a)
-          if (Ae(i, g))
-            h !== i[g] && (i[g] = h, c = !0);
+          if (Ae(i, m))
+            h !== i[m] && (i[m] = h, c = !0);
           else {
-            const p = vt(g);
-            r[p] = uo(
+            const p = xt(m);
+            r[p] = ho(
               a,
               l,
               p,
@@ -2169,19 +2169,19 @@ function Qd(e, t, n, s) {
             );
           }
         else
-          h !== i[g] && (i[g] = h, c = !0);
+          h !== i[m] && (i[m] = h, c = !0);
       }
     }
   } else {
-    eu(e, t, r, i) && (c = !0);
+    nu(e, t, r, i) && (c = !0);
     let u;
     for (const f in l)
       (!t || // for camelCase
       !Ae(t, f) && // it's possible the original props was passed in as kebab-case
       // and converted to camelCase (#955)
-      ((u = Bn(f)) === f || !Ae(t, u))) && (a ? n && // for camelCase
+      ((u = zn(f)) === f || !Ae(t, u))) && (a ? n && // for camelCase
       (n[f] !== void 0 || // for kebab-case
-      n[u] !== void 0) && (r[f] = uo(
+      n[u] !== void 0) && (r[f] = ho(
         a,
         l,
         f,
@@ -2193,24 +2193,24 @@ function Qd(e, t, n, s) {
       for (const f in i)
         (!t || !Ae(t, f)) && (delete i[f], c = !0);
   }
-  c && qt(e.attrs, "set", "");
+  c && Ht(e.attrs, "set", "");
 }
-function eu(e, t, n, s) {
+function nu(e, t, n, s) {
   const [r, i] = e.propsOptions;
   let o = !1, l;
   if (t)
     for (let a in t) {
-      if (ks(a))
+      if (xs(a))
         continue;
       const c = t[a];
       let u;
-      r && Ae(r, u = vt(a)) ? !i || !i.includes(u) ? n[u] = c : (l || (l = {}))[u] = c : Wr(e.emitsOptions, a) || (!(a in s) || c !== s[a]) && (s[a] = c, o = !0);
+      r && Ae(r, u = xt(a)) ? !i || !i.includes(u) ? n[u] = c : (l || (l = {}))[u] = c : qr(e.emitsOptions, a) || (!(a in s) || c !== s[a]) && (s[a] = c, o = !0);
     }
   if (i) {
     const a = /* @__PURE__ */ ve(n), c = l || Oe;
     for (let u = 0; u < i.length; u++) {
       const f = i[u];
-      n[f] = uo(
+      n[f] = ho(
         r,
         a,
         f,
@@ -2222,7 +2222,7 @@ function eu(e, t, n, s) {
   }
   return o;
 }
-function uo(e, t, n, s, r, i) {
+function ho(e, t, n, s, r, i) {
   const o = e[n];
   if (o != null) {
     const l = Ae(o, "default");
@@ -2233,7 +2233,7 @@ function uo(e, t, n, s, r, i) {
         if (n in c)
           s = c[n];
         else {
-          const u = uu(r);
+          const u = du(r);
           s = c[n] = a.call(
             null,
             t
@@ -2249,27 +2249,27 @@ function uo(e, t, n, s, r, i) {
     ] && (i && !l ? s = !1 : o[
       1
       /* shouldCastTrue */
-    ] && (s === "" || s === Bn(n)) && (s = !0));
+    ] && (s === "" || s === zn(n)) && (s = !0));
   }
   return s;
 }
-function eh(e, t, n = !1) {
+function nh(e, t, n = !1) {
   const s = t.propsCache, r = s.get(e);
   if (r)
     return r;
   const i = e.props, o = {}, l = [];
   if (!i)
-    return Ne(e) && s.set(e, In), In;
+    return Ne(e) && s.set(e, Fn), Fn;
   if (ce(i))
     for (let c = 0; c < i.length; c++) {
-      const u = vt(i[c]);
-      Sl(u) && (o[u] = Oe);
+      const u = xt(i[c]);
+      Tl(u) && (o[u] = Oe);
     }
   else if (i)
     for (const c in i) {
-      const u = vt(c);
-      if (Sl(u)) {
-        const f = i[c], g = o[u] = ce(f) || Se(f) ? { type: f } : gt({}, f), h = g.type;
+      const u = xt(c);
+      if (Tl(u)) {
+        const f = i[c], m = o[u] = ce(f) || Se(f) ? { type: f } : mt({}, f), h = m.type;
         let p = !1, k = !0;
         if (ce(h))
           for (let v = 0; v < h.length; ++v) {
@@ -2281,66 +2281,66 @@ function eh(e, t, n = !1) {
           }
         else
           p = Se(h) && h.name === "Boolean";
-        g[
+        m[
           0
           /* shouldCast */
-        ] = p, g[
+        ] = p, m[
           1
           /* shouldCastTrue */
-        ] = k, (p || Ae(g, "default")) && l.push(u);
+        ] = k, (p || Ae(m, "default")) && l.push(u);
       }
     }
   const a = [o, l];
   return Ne(e) && s.set(e, a), a;
 }
-function Sl(e) {
-  return e[0] !== "$" && !ks(e);
+function Tl(e) {
+  return e[0] !== "$" && !xs(e);
 }
-const No = (e) => e === "_" || e === "_ctx" || e === "$stable", Mo = (e) => ce(e) ? e.map(Tt) : [Tt(e)], th = (e, t, n) => {
+const Lo = (e) => e === "_" || e === "_ctx" || e === "$stable", Po = (e) => ce(e) ? e.map(It) : [It(e)], sh = (e, t, n) => {
   if (t._n)
     return t;
-  const s = Td((...r) => Mo(t(...r)), n);
+  const s = Fd((...r) => Po(t(...r)), n);
   return s._c = !1, s;
-}, tu = (e, t, n) => {
+}, su = (e, t, n) => {
   const s = e._ctx;
   for (const r in e) {
-    if (No(r)) continue;
+    if (Lo(r)) continue;
     const i = e[r];
     if (Se(i))
-      t[r] = th(r, i, s);
+      t[r] = sh(r, i, s);
     else if (i != null) {
-      const o = Mo(i);
+      const o = Po(i);
       t[r] = () => o;
     }
   }
-}, nu = (e, t) => {
-  const n = Mo(t);
+}, ru = (e, t) => {
+  const n = Po(t);
   e.slots.default = () => n;
-}, su = (e, t, n) => {
+}, iu = (e, t, n) => {
   for (const s in t)
-    (n || !No(s)) && (e[s] = t[s]);
-}, nh = (e, t, n) => {
-  const s = e.slots = Zc();
+    (n || !Lo(s)) && (e[s] = t[s]);
+}, rh = (e, t, n) => {
+  const s = e.slots = eu();
   if (e.vnode.shapeFlag & 32) {
     const r = t._;
-    r ? (su(s, t, n), n && bc(s, "_", r, !0)) : tu(t, s);
-  } else t && nu(e, t);
-}, sh = (e, t, n) => {
+    r ? (iu(s, t, n), n && kc(s, "_", r, !0)) : su(t, s);
+  } else t && ru(e, t);
+}, ih = (e, t, n) => {
   const { vnode: s, slots: r } = e;
   let i = !0, o = Oe;
   if (s.shapeFlag & 32) {
     const l = t._;
-    l ? n && l === 1 ? i = !1 : su(r, t, n) : (i = !t.$stable, tu(t, r)), o = t;
-  } else t && (nu(e, t), o = { default: 1 });
+    l ? n && l === 1 ? i = !1 : iu(r, t, n) : (i = !t.$stable, su(t, r)), o = t;
+  } else t && (ru(e, t), o = { default: 1 });
   if (i)
     for (const l in r)
-      !No(l) && o[l] == null && delete r[l];
-}, Ye = ch;
-function rh(e) {
-  return ih(e);
+      !Lo(l) && o[l] == null && delete r[l];
+}, Ze = fh;
+function oh(e) {
+  return lh(e);
 }
-function ih(e, t) {
-  const n = jr();
+function lh(e, t) {
+  const n = zr();
   n.__VUE__ = !0;
   const {
     insert: s,
@@ -2352,27 +2352,27 @@ function ih(e, t) {
     setText: c,
     setElementText: u,
     parentNode: f,
-    nextSibling: g,
-    setScopeId: h = Nn,
+    nextSibling: m,
+    setScopeId: h = Mn,
     insertStaticContent: p
-  } = e, k = (m, _, A, P = null, S = null, I = null, M = void 0, j = null, N = !!_.dynamicChildren) => {
-    if (m === _)
+  } = e, k = (g, _, A, P = null, S = null, I = null, M = void 0, j = null, N = !!_.dynamicChildren) => {
+    if (g === _)
       return;
-    m && !ds(m, _) && (P = me(m), ye(m, S, I, !0), m = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && m && m.dynamicChildren && m.dynamicChildren.hasOnce && (_.dynamicChildren === In && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
+    g && !hs(g, _) && (P = me(g), ye(g, S, I, !0), g = null), _.patchFlag === -2 && (N = !1, _.dynamicChildren = null), _.dynamicChildren && g && g.dynamicChildren && g.dynamicChildren.hasOnce && (_.dynamicChildren === Fn && (_.dynamicChildren = []), _.dynamicChildren.hasOnce = !0);
     const { type: D, ref: V, shapeFlag: U } = _;
     switch (D) {
-      case Jr:
-        v(m, _, A, P);
+      case Hr:
+        v(g, _, A, P);
         break;
-      case At:
-        C(m, _, A, P);
+      case Rt:
+        C(g, _, A, P);
         break;
-      case vi:
-        m == null && x(_, A, P, M);
+      case Ai:
+        g == null && x(_, A, P, M);
         break;
       case ie:
         pe(
-          m,
+          g,
           _,
           A,
           P,
@@ -2385,7 +2385,7 @@ function ih(e, t) {
         break;
       default:
         U & 1 ? O(
-          m,
+          g,
           _,
           A,
           P,
@@ -2395,7 +2395,7 @@ function ih(e, t) {
           j,
           N
         ) : U & 6 ? Ie(
-          m,
+          g,
           _,
           A,
           P,
@@ -2405,7 +2405,7 @@ function ih(e, t) {
           j,
           N
         ) : (U & 64 || U & 128) && D.process(
-          m,
+          g,
           _,
           A,
           P,
@@ -2414,48 +2414,48 @@ function ih(e, t) {
           M,
           j,
           N,
-          gn
+          mn
         );
     }
-    V != null && S ? Es(V, m && m.ref, I, _ || m, !_) : V == null && m && m.ref != null && Es(m.ref, null, I, m, !0);
-  }, v = (m, _, A, P) => {
-    if (m == null)
+    V != null && S ? Ss(V, g && g.ref, I, _ || g, !_) : V == null && g && g.ref != null && Ss(g.ref, null, I, g, !0);
+  }, v = (g, _, A, P) => {
+    if (g == null)
       s(
         _.el = l(_.children),
         A,
         P
       );
     else {
-      const S = _.el = m.el;
-      _.children !== m.children && c(S, _.children);
+      const S = _.el = g.el;
+      _.children !== g.children && c(S, _.children);
     }
-  }, C = (m, _, A, P) => {
-    m == null ? s(
+  }, C = (g, _, A, P) => {
+    g == null ? s(
       _.el = a(_.children || ""),
       A,
       P
-    ) : _.el = m.el;
-  }, x = (m, _, A, P) => {
-    [m.el, m.anchor] = p(
-      m.children,
+    ) : _.el = g.el;
+  }, x = (g, _, A, P) => {
+    [g.el, g.anchor] = p(
+      g.children,
       _,
       A,
       P,
-      m.el,
-      m.anchor
+      g.el,
+      g.anchor
     );
-  }, b = ({ el: m, anchor: _ }, A, P) => {
+  }, b = ({ el: g, anchor: _ }, A, P) => {
     let S;
-    for (; m && m !== _; )
-      S = g(m), s(m, A, P), m = S;
+    for (; g && g !== _; )
+      S = m(g), s(g, A, P), g = S;
     s(_, A, P);
-  }, w = ({ el: m, anchor: _ }) => {
+  }, w = ({ el: g, anchor: _ }) => {
     let A;
-    for (; m && m !== _; )
-      A = g(m), r(m), m = A;
+    for (; g && g !== _; )
+      A = m(g), r(g), g = A;
     r(_);
-  }, O = (m, _, A, P, S, I, M, j, N) => {
-    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), m == null)
+  }, O = (g, _, A, P, S, I, M, j, N) => {
+    if (_.type === "svg" ? M = "svg" : _.type === "math" && (M = "mathml"), g == null)
       z(
         _,
         A,
@@ -2467,10 +2467,10 @@ function ih(e, t) {
         N
       );
     else {
-      const D = m.el && m.el._isVueCE ? m.el : null;
+      const D = g.el && g.el._isVueCE ? g.el : null;
       try {
         D && D._beginPatch(), X(
-          m,
+          g,
           _,
           S,
           I,
@@ -2482,43 +2482,43 @@ function ih(e, t) {
         D && D._endPatch();
       }
     }
-  }, z = (m, _, A, P, S, I, M, j) => {
+  }, z = (g, _, A, P, S, I, M, j) => {
     let N, D;
-    const { props: V, shapeFlag: U, transition: Z, dirs: te } = m;
-    if (N = m.el = o(
-      m.type,
+    const { props: V, shapeFlag: U, transition: Z, dirs: te } = g;
+    if (N = g.el = o(
+      g.type,
       I,
       V && V.is,
       V
-    ), U & 8 ? u(N, m.children) : U & 16 && ee(
-      m.children,
+    ), U & 8 ? u(N, g.children) : U & 16 && ee(
+      g.children,
       N,
       null,
       P,
       S,
-      ki(m, I),
+      xi(g, I),
       M,
       j
-    ), te && kn(m, null, P, "created"), $(N, m, m.scopeId, M, P), V) {
+    ), te && vn(g, null, P, "created"), $(N, g, g.scopeId, M, P), V) {
       for (const be in V)
-        be !== "value" && !ks(be) && i(N, be, null, V[be], I, P);
-      "value" in V && i(N, "value", null, V.value, I), (D = V.onVnodeBeforeMount) && Ct(D, P, m);
+        be !== "value" && !xs(be) && i(N, be, null, V[be], I, P);
+      "value" in V && i(N, "value", null, V.value, I), (D = V.onVnodeBeforeMount) && St(D, P, g);
     }
-    te && kn(m, null, P, "beforeMount");
-    const ge = oh(S, Z);
-    ge ? Z.beforeEnter(N) : Z && !Z.persisted && (N[ah] = !0), s(N, _, A), ((D = V && V.onVnodeMounted) || ge || te) && Ye(() => {
-      D && Ct(D, P, m), ge && Z.enter(N), te && kn(m, null, P, "mounted");
+    te && vn(g, null, P, "beforeMount");
+    const ge = ah(S, Z);
+    ge ? Z.beforeEnter(N) : Z && !Z.persisted && (N[uh] = !0), s(N, _, A), ((D = V && V.onVnodeMounted) || ge || te) && Ze(() => {
+      D && St(D, P, g), ge && Z.enter(N), te && vn(g, null, P, "mounted");
     }, S);
-  }, $ = (m, _, A, P, S) => {
-    if (A && h(m, A), P)
+  }, $ = (g, _, A, P, S) => {
+    if (A && h(g, A), P)
       for (let I = 0; I < P.length; I++)
-        h(m, P[I]);
+        h(g, P[I]);
     if (S) {
       let I = S.subTree;
-      if (_ === I || iu(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
+      if (_ === I || lu(I.type) && (I.ssContent === _ || I.ssFallback === _)) {
         const M = S.vnode;
         $(
-          m,
+          g,
           M,
           M.scopeId,
           M.slotScopeIds,
@@ -2526,9 +2526,9 @@ function ih(e, t) {
         );
       }
     }
-  }, ee = (m, _, A, P, S, I, M, j, N = 0) => {
-    for (let D = N; D < m.length; D++) {
-      const V = m[D] = j ? Jt(m[D]) : Tt(m[D]);
+  }, ee = (g, _, A, P, S, I, M, j, N = 0) => {
+    for (let D = N; D < g.length; D++) {
+      const V = g[D] = j ? qt(g[D]) : It(g[D]);
       k(
         null,
         V,
@@ -2541,30 +2541,30 @@ function ih(e, t) {
         j
       );
     }
-  }, X = (m, _, A, P, S, I, M) => {
-    const j = _.el = m.el;
+  }, X = (g, _, A, P, S, I, M) => {
+    const j = _.el = g.el;
     let { patchFlag: N, dynamicChildren: D, dirs: V } = _;
-    N |= m.patchFlag & 16;
-    const U = m.props || Oe, Z = _.props || Oe;
+    N |= g.patchFlag & 16;
+    const U = g.props || Oe, Z = _.props || Oe;
     let te;
-    if (A && vn(A, !1), (te = Z.onVnodeBeforeUpdate) && Ct(te, A, _, m), V && kn(_, m, A, "beforeUpdate"), A && vn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
+    if (A && xn(A, !1), (te = Z.onVnodeBeforeUpdate) && St(te, A, _, g), V && vn(_, g, A, "beforeUpdate"), A && xn(A, !0), // #6385 the old vnode may be a user-wrapped non-isomorphic block
     // Force full diff when block metadata is unstable.
-    D && (!m.dynamicChildren || m.dynamicChildren.length !== D.length) && (N = 0, M = !1, D = null), (U.innerHTML && Z.innerHTML == null || U.textContent && Z.textContent == null) && u(j, ""), D ? ue(
-      m.dynamicChildren,
+    D && (!g.dynamicChildren || g.dynamicChildren.length !== D.length) && (N = 0, M = !1, D = null), (U.innerHTML && Z.innerHTML == null || U.textContent && Z.textContent == null) && u(j, ""), D ? ue(
+      g.dynamicChildren,
       D,
       j,
       A,
       P,
-      ki(_, S),
+      xi(_, S),
       I
     ) : M || oe(
-      m,
+      g,
       _,
       j,
       null,
       A,
       P,
-      ki(_, S),
+      xi(_, S),
       I,
       !1
     ), N > 0) {
@@ -2577,21 +2577,21 @@ function ih(e, t) {
           (Ce !== Fe || we === "value") && i(j, we, Fe, Ce, S, A);
         }
       }
-      N & 1 && m.children !== _.children && u(j, _.children);
+      N & 1 && g.children !== _.children && u(j, _.children);
     } else !M && D == null && ne(j, U, Z, A, S);
-    ((te = Z.onVnodeUpdated) || V) && Ye(() => {
-      te && Ct(te, A, _, m), V && kn(_, m, A, "updated");
+    ((te = Z.onVnodeUpdated) || V) && Ze(() => {
+      te && St(te, A, _, g), V && vn(_, g, A, "updated");
     }, P);
-  }, ue = (m, _, A, P, S, I, M) => {
+  }, ue = (g, _, A, P, S, I, M) => {
     for (let j = 0; j < _.length; j++) {
-      const N = m[j], D = _[j], V = N.el || Ds(N), U = (
+      const N = g[j], D = _[j], V = N.el || Is(N), U = (
         // oldVNode may be an errored async setup() component inside Suspense
         // which will not have a mounted element
         V && // - In the case of a Fragment, we need to provide the actual parent
         // of the Fragment itself so it can move its children.
         (N.type === ie || // - In the case of different nodes, there is going to be a replacement
         // which also requires the correct parent container
-        !ds(N, D) || // - In the case of a component, it could contain anything.
+        !hs(N, D) || // - In the case of a component, it could contain anything.
         N.shapeFlag & 198) ? f(V) : (
           // In other cases, the parent container is not actually used so we
           // just pass the block element here to avoid a DOM parentNode call.
@@ -2610,12 +2610,12 @@ function ih(e, t) {
         !0
       );
     }
-  }, ne = (m, _, A, P, S) => {
+  }, ne = (g, _, A, P, S) => {
     if (_ !== A) {
       if (_ !== Oe)
         for (const I in _)
-          !ks(I) && !(I in A) && i(
-            m,
+          !xs(I) && !(I in A) && i(
+            g,
             I,
             _[I],
             null,
@@ -2623,16 +2623,16 @@ function ih(e, t) {
             P
           );
       for (const I in A) {
-        if (ks(I)) continue;
+        if (xs(I)) continue;
         const M = A[I], j = _[I];
-        M !== j && I !== "value" && i(m, I, j, M, S, P);
+        M !== j && I !== "value" && i(g, I, j, M, S, P);
       }
-      "value" in A && i(m, "value", _.value, A.value, S);
+      "value" in A && i(g, "value", _.value, A.value, S);
     }
-  }, pe = (m, _, A, P, S, I, M, j, N) => {
-    const D = _.el = m ? m.el : l(""), V = _.anchor = m ? m.anchor : l("");
+  }, pe = (g, _, A, P, S, I, M, j, N) => {
+    const D = _.el = g ? g.el : l(""), V = _.anchor = g ? g.anchor : l("");
     let { patchFlag: U, dynamicChildren: Z, slotScopeIds: te } = _;
-    te && (j = j ? j.concat(te) : te), m == null ? (s(D, A, P), s(V, A, P), ee(
+    te && (j = j ? j.concat(te) : te), g == null ? (s(D, A, P), s(V, A, P), ee(
       // #10007
       // such fragment like `<></>` will be compiled into
       // a fragment which doesn't have a children.
@@ -2647,8 +2647,8 @@ function ih(e, t) {
       N
     )) : U > 0 && U & 64 && Z && // #2715 the previous fragment could've been a BAILed one as a result
     // of renderSlot() with no valid children
-    m.dynamicChildren && m.dynamicChildren.length === Z.length ? (ue(
-      m.dynamicChildren,
+    g.dynamicChildren && g.dynamicChildren.length === Z.length ? (ue(
+      g.dynamicChildren,
       Z,
       A,
       S,
@@ -2659,13 +2659,13 @@ function ih(e, t) {
     //  get moved around. Make sure all root level vnodes inherit el.
     // #2134 or if it's a component root, it may also get moved around
     // as the component is being moved.
-    (_.key != null || S && _ === S.subTree) && Lo(
-      m,
+    (_.key != null || S && _ === S.subTree) && $o(
+      g,
       _,
       !0
       /* shallow */
     )) : oe(
-      m,
+      g,
       _,
       A,
       V,
@@ -2675,8 +2675,8 @@ function ih(e, t) {
       j,
       N
     );
-  }, Ie = (m, _, A, P, S, I, M, j, N) => {
-    _.slotScopeIds = j, m == null ? _.shapeFlag & 512 ? S.ctx.activate(
+  }, Ie = (g, _, A, P, S, I, M, j, N) => {
+    _.slotScopeIds = j, g == null ? _.shapeFlag & 512 ? S.ctx.activate(
       _,
       A,
       P,
@@ -2690,120 +2690,120 @@ function ih(e, t) {
       I,
       M,
       N
-    ) : Re(m, _, N);
-  }, xe = (m, _, A, P, S, I, M) => {
-    const j = m.component = gh(
-      m,
+    ) : Re(g, _, N);
+  }, xe = (g, _, A, P, S, I, M) => {
+    const j = g.component = _h(
+      g,
       P,
       S
     );
-    if (Vc(m) && (j.ctx.renderer = gn), _h(j, !1, M), j.asyncDep) {
+    if (Kc(g) && (j.ctx.renderer = mn), bh(j, !1, M), j.asyncDep) {
       if (S && S.registerDep(
         j,
-        ft,
+        dt,
         M,
         I
-      ), !m.el) {
-        const N = j.subTree = Gt(At);
-        C(null, N, _, A), m.placeholder = N.el;
+      ), !g.el) {
+        const N = j.subTree = Kt(Rt);
+        C(null, N, _, A), g.placeholder = N.el;
       }
     } else
-      ft(
+      dt(
         j,
-        m,
+        g,
         _,
         A,
         S,
         I,
         M
       );
-  }, Re = (m, _, A) => {
-    const P = _.component = m.component;
-    if (Xd(m, _, A))
+  }, Re = (g, _, A) => {
+    const P = _.component = g.component;
+    if (Zd(g, _, A))
       if (P.asyncDep && !P.asyncResolved) {
-        _.el = m.el, _.placeholder = m.placeholder, J(P, _, A);
+        _.el = g.el, _.placeholder = g.placeholder, J(P, _, A);
         return;
       } else
         P.next = _, P.update();
     else
-      _.el = m.el, _.placeholder = m.placeholder, P.vnode = _;
-  }, ft = (m, _, A, P, S, I, M) => {
+      _.el = g.el, _.placeholder = g.placeholder, P.vnode = _;
+  }, dt = (g, _, A, P, S, I, M) => {
     const j = () => {
-      if (m.isMounted) {
-        let { next: U, bu: Z, u: te, parent: ge, vnode: be } = m;
+      if (g.isMounted) {
+        let { next: U, bu: Z, u: te, parent: ge, vnode: be } = g;
         {
-          const Ue = ru(m);
+          const Ue = ou(g);
           if (Ue) {
-            U && (U.el = be.el, J(m, U, M)), Ue.asyncDep.then(() => {
-              const at = () => {
-                m.job.flags & 8 || (S && S.pendingBranch ? Ye(at, S) : D());
+            U && (U.el = be.el, J(g, U, M)), Ue.asyncDep.then(() => {
+              const ct = () => {
+                g.job.flags & 8 || (S && S.pendingBranch ? Ze(ct, S) : D());
               };
-              at.flags = 48, Ye(at, S);
+              ct.flags = 48, Ze(ct, S);
             });
             return;
           }
         }
         let we = U, Fe;
-        vn(m, !1), U ? (U.el = be.el, J(m, U, M)) : U = be, Z && gr(Z), (Fe = U.props && U.props.onVnodeBeforeUpdate) && Ct(Fe, ge, U, be), vn(m, !0);
-        const Ce = El(m), Be = m.subTree;
-        m.subTree = Ce, k(
+        xn(g, !1), U ? (U.el = be.el, J(g, U, M)) : U = be, Z && _r(Z), (Fe = U.props && U.props.onVnodeBeforeUpdate) && St(Fe, ge, U, be), xn(g, !0);
+        const Ce = Sl(g), Be = g.subTree;
+        g.subTree = Ce, k(
           Be,
           Ce,
           // parent may have changed if it's in a teleport. a root that is a
           // pending async component only has its placeholder comment
           f(
-            Be.el || Ds(Be)
+            Be.el || Is(Be)
           ),
           // anchor may have changed if it's in a fragment
           me(Be),
-          m,
+          g,
           S,
           I
-        ), U.el = Ce.el, we === null && Yd(m, Ce.el), te && Ye(te, S), (Fe = U.props && U.props.onVnodeUpdated) && Ye(
-          () => Ct(Fe, ge, U, be),
+        ), U.el = Ce.el, we === null && Qd(g, Ce.el), te && Ze(te, S), (Fe = U.props && U.props.onVnodeUpdated) && Ze(
+          () => St(Fe, ge, U, be),
           S
         );
       } else {
         let U;
-        const { el: Z, props: te } = _, { bm: ge, m: be, parent: we, root: Fe, type: Ce } = m, Be = Cs(_);
-        vn(m, !1), ge && gr(ge), !Be && (U = te && te.onVnodeBeforeMount) && Ct(U, we, _), vn(m, !0);
+        const { el: Z, props: te } = _, { bm: ge, m: be, parent: we, root: Fe, type: Ce } = g, Be = Ds(_);
+        xn(g, !1), ge && _r(ge), !Be && (U = te && te.onVnodeBeforeMount) && St(U, we, _), xn(g, !0);
         {
           Fe.ce && Fe.ce._hasShadowRoot() && Fe.ce._injectChildStyle(
             Ce,
-            m.parent ? m.parent.type : void 0
+            g.parent ? g.parent.type : void 0
           );
-          const Ue = m.subTree = El(m);
+          const Ue = g.subTree = Sl(g);
           k(
             null,
             Ue,
             A,
             P,
-            m,
+            g,
             S,
             I
           ), _.el = Ue.el;
         }
-        if (be && Ye(be, S), !Be && (U = te && te.onVnodeMounted)) {
+        if (be && Ze(be, S), !Be && (U = te && te.onVnodeMounted)) {
           const Ue = _;
-          Ye(
-            () => Ct(U, we, Ue),
+          Ze(
+            () => St(U, we, Ue),
             S
           );
         }
-        (_.shapeFlag & 256 || we && Cs(we.vnode) && we.vnode.shapeFlag & 256) && m.a && Ye(m.a, S), m.isMounted = !0, _ = A = P = null;
+        (_.shapeFlag & 256 || we && Ds(we.vnode) && we.vnode.shapeFlag & 256) && g.a && Ze(g.a, S), g.isMounted = !0, _ = A = P = null;
       }
     };
-    m.scope.on();
-    const N = m.effect = new xc(j);
-    m.scope.off();
-    const D = m.update = N.run.bind(N), V = m.job = N.runIfDirty.bind(N);
-    V.i = m, V.id = m.uid, N.scheduler = () => Oo(V), vn(m, !0), D();
-  }, J = (m, _, A) => {
-    _.component = m;
-    const P = m.vnode.props;
-    m.vnode = _, m.next = null, Qd(m, _.props, P, A), sh(m, _.children, A), fn(), zc(m), dn();
-  }, oe = (m, _, A, P, S, I, M, j, N = !1) => {
-    const D = m && m.children, V = m ? m.shapeFlag : 0, U = _.children, { patchFlag: Z, shapeFlag: te } = _;
+    g.scope.on();
+    const N = g.effect = new Rc(j);
+    g.scope.off();
+    const D = g.update = N.run.bind(N), V = g.job = N.runIfDirty.bind(N);
+    V.i = g, V.id = g.uid, N.scheduler = () => Mo(V), xn(g, !0), D();
+  }, J = (g, _, A) => {
+    _.component = g;
+    const P = g.vnode.props;
+    g.vnode = _, g.next = null, th(g, _.props, P, A), ih(g, _.children, A), dn(), Wc(g), hn();
+  }, oe = (g, _, A, P, S, I, M, j, N = !1) => {
+    const D = g && g.children, V = g ? g.shapeFlag : 0, U = _.children, { patchFlag: Z, shapeFlag: te } = _;
     if (Z > 0) {
       if (Z & 128) {
         _e(
@@ -2853,14 +2853,14 @@ function ih(e, t) {
       j,
       N
     ));
-  }, le = (m, _, A, P, S, I, M, j, N) => {
-    m = m || In, _ = _ || In;
-    const D = m.length, V = _.length, U = Math.min(D, V);
+  }, le = (g, _, A, P, S, I, M, j, N) => {
+    g = g || Fn, _ = _ || Fn;
+    const D = g.length, V = _.length, U = Math.min(D, V);
     let Z;
     for (Z = 0; Z < U; Z++) {
-      const te = _[Z] = N ? Jt(_[Z]) : Tt(_[Z]);
+      const te = _[Z] = N ? qt(_[Z]) : It(_[Z]);
       k(
-        m[Z],
+        g[Z],
         te,
         A,
         null,
@@ -2872,7 +2872,7 @@ function ih(e, t) {
       );
     }
     D > V ? Y(
-      m,
+      g,
       S,
       I,
       !0,
@@ -2889,13 +2889,13 @@ function ih(e, t) {
       N,
       U
     );
-  }, _e = (m, _, A, P, S, I, M, j, N) => {
+  }, _e = (g, _, A, P, S, I, M, j, N) => {
     let D = 0;
     const V = _.length;
-    let U = m.length - 1, Z = V - 1;
+    let U = g.length - 1, Z = V - 1;
     for (; D <= U && D <= Z; ) {
-      const te = m[D], ge = _[D] = N ? Jt(_[D]) : Tt(_[D]);
-      if (ds(te, ge))
+      const te = g[D], ge = _[D] = N ? qt(_[D]) : It(_[D]);
+      if (hs(te, ge))
         k(
           te,
           ge,
@@ -2912,8 +2912,8 @@ function ih(e, t) {
       D++;
     }
     for (; D <= U && D <= Z; ) {
-      const te = m[U], ge = _[Z] = N ? Jt(_[Z]) : Tt(_[Z]);
-      if (ds(te, ge))
+      const te = g[U], ge = _[Z] = N ? qt(_[Z]) : It(_[Z]);
+      if (hs(te, ge))
         k(
           te,
           ge,
@@ -2935,7 +2935,7 @@ function ih(e, t) {
         for (; D <= Z; )
           k(
             null,
-            _[D] = N ? Jt(_[D]) : Tt(_[D]),
+            _[D] = N ? qt(_[D]) : It(_[D]),
             A,
             ge,
             S,
@@ -2947,36 +2947,36 @@ function ih(e, t) {
       }
     } else if (D > Z)
       for (; D <= U; )
-        ye(m[D], S, I, !0), D++;
+        ye(g[D], S, I, !0), D++;
     else {
       const te = D, ge = D, be = /* @__PURE__ */ new Map();
       for (D = ge; D <= Z; D++) {
-        const We = _[D] = N ? Jt(_[D]) : Tt(_[D]);
+        const We = _[D] = N ? qt(_[D]) : It(_[D]);
         We.key != null && be.set(We.key, D);
       }
       let we, Fe = 0;
       const Ce = Z - ge + 1;
       let Be = !1, Ue = 0;
-      const at = new Array(Ce);
-      for (D = 0; D < Ce; D++) at[D] = 0;
+      const ct = new Array(Ce);
+      for (D = 0; D < Ce; D++) ct[D] = 0;
       for (D = te; D <= U; D++) {
-        const We = m[D];
+        const We = g[D];
         if (Fe >= Ce) {
           ye(We, S, I, !0);
           continue;
         }
-        let rt;
+        let it;
         if (We.key != null)
-          rt = be.get(We.key);
+          it = be.get(We.key);
         else
           for (we = ge; we <= Z; we++)
-            if (at[we - ge] === 0 && ds(We, _[we])) {
-              rt = we;
+            if (ct[we - ge] === 0 && hs(We, _[we])) {
+              it = we;
               break;
             }
-        rt === void 0 ? ye(We, S, I, !0) : (at[rt - ge] = D + 1, rt >= Ue ? Ue = rt : Be = !0, k(
+        it === void 0 ? ye(We, S, I, !0) : (ct[it - ge] = D + 1, it >= Ue ? Ue = it : Be = !0, k(
           We,
-          _[rt],
+          _[it],
           A,
           null,
           S,
@@ -2986,59 +2986,59 @@ function ih(e, t) {
           N
         ), Fe++);
       }
-      const mn = Be ? lh(at) : In;
-      for (we = mn.length - 1, D = Ce - 1; D >= 0; D--) {
-        const We = ge + D, rt = _[We], $t = _[We + 1], _n = We + 1 < V ? (
+      const _n = Be ? ch(ct) : Fn;
+      for (we = _n.length - 1, D = Ce - 1; D >= 0; D--) {
+        const We = ge + D, it = _[We], jt = _[We + 1], yn = We + 1 < V ? (
           // #13559, #14173 fallback to el placeholder for unresolved async component
-          $t.el || Ds($t)
+          jt.el || Is(jt)
         ) : P;
-        at[D] === 0 ? k(
+        ct[D] === 0 ? k(
           null,
-          rt,
+          it,
           A,
-          _n,
+          yn,
           S,
           I,
           M,
           j,
           N
-        ) : Be && (we < 0 || D !== mn[we] ? Ee(rt, A, _n, 2) : we--);
+        ) : Be && (we < 0 || D !== _n[we] ? Ee(it, A, yn, 2) : we--);
       }
     }
-  }, Ee = (m, _, A, P, S = null) => {
-    const { el: I, type: M, transition: j, children: N, shapeFlag: D } = m;
+  }, Ee = (g, _, A, P, S = null) => {
+    const { el: I, type: M, transition: j, children: N, shapeFlag: D } = g;
     if (D & 6) {
-      Ee(m.component.subTree, _, A, P);
+      Ee(g.component.subTree, _, A, P);
       return;
     }
     if (D & 128) {
-      m.suspense.move(_, A, P);
+      g.suspense.move(_, A, P);
       return;
     }
     if (D & 64) {
-      M.move(m, _, A, gn);
+      M.move(g, _, A, mn);
       return;
     }
     if (M === ie) {
       s(I, _, A);
       for (let U = 0; U < N.length; U++)
         Ee(N[U], _, A, P);
-      s(m.anchor, _, A);
+      s(g.anchor, _, A);
       return;
     }
-    if (M === vi) {
-      b(m, _, A);
+    if (M === Ai) {
+      b(g, _, A);
       return;
     }
     if (P !== 2 && D & 1 && j)
       if (P === 0)
-        j.persisted && !I[bi] ? s(I, _, A) : (j.beforeEnter(I), s(I, _, A), Ye(() => j.enter(I), S));
+        j.persisted && !I[ki] ? s(I, _, A) : (j.beforeEnter(I), s(I, _, A), Ze(() => j.enter(I), S));
       else {
         const { leave: U, delayLeave: Z, afterLeave: te } = j, ge = () => {
-          m.ctx.isUnmounted ? r(I) : s(I, _, A);
+          g.ctx.isUnmounted ? r(I) : s(I, _, A);
         }, be = () => {
-          const we = I._isLeaving || !!I[bi];
-          I._isLeaving && I[bi](
+          const we = I._isLeaving || !!I[ki];
+          I._isLeaving && I[ki](
             !0
             /* cancelled */
           ), j.persisted && !we ? ge() : U(I, () => {
@@ -3049,7 +3049,7 @@ function ih(e, t) {
       }
     else
       s(I, _, A);
-  }, ye = (m, _, A, P = !1, S = !1) => {
+  }, ye = (g, _, A, P = !1, S = !1) => {
     const {
       type: I,
       props: M,
@@ -3061,23 +3061,23 @@ function ih(e, t) {
       dirs: Z,
       cacheIndex: te,
       memo: ge
-    } = m;
-    if ((U === -2 || D && D.hasOnce) && (S = !1), j != null && (fn(), Es(j, null, A, m, !0), dn()), te != null && (!m.ctx || m.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(m))
+    } = g;
+    if ((U === -2 || D && D.hasOnce) && (S = !1), j != null && (dn(), Ss(j, null, A, g, !0), hn()), te != null && (!g.ctx || g.ctx === _) && (_.renderCache[te] = void 0), V & 256 && _.ctx.deactivate(g))
       return;
-    const be = V & 1 && Z, we = !Cs(m);
+    const be = V & 1 && Z, we = !Ds(g);
     let Fe;
-    if (we && (Fe = M && M.onVnodeBeforeUnmount) && Ct(Fe, _, m), V & 6)
-      E(m.component, A, P);
+    if (we && (Fe = M && M.onVnodeBeforeUnmount) && St(Fe, _, g), V & 6)
+      E(g.component, A, P);
     else {
       if (V & 128) {
-        m.suspense.unmount(A, P);
+        g.suspense.unmount(A, P);
         return;
       }
-      be && kn(m, null, _, "beforeUnmount"), V & 64 ? m.type.remove(
-        m,
+      be && vn(g, null, _, "beforeUnmount"), V & 64 ? g.type.remove(
+        g,
         _,
         A,
-        gn,
+        mn,
         P
       ) : D && // #5154
       // when v-once is used inside a block, setBlockTracking(-1) marks the
@@ -3091,23 +3091,23 @@ function ih(e, t) {
         A,
         !1,
         !0
-      ) : (I === ie && U & 384 || !S && V & 16) && Y(N, _, A), P && G(m);
+      ) : (I === ie && U & 384 || !S && V & 16) && Y(N, _, A), P && G(g);
     }
     const Ce = ge != null && te == null;
-    (we && (Fe = M && M.onVnodeUnmounted) || be || Ce) && Ye(() => {
-      Fe && Ct(Fe, _, m), be && kn(m, null, _, "unmounted"), Ce && (m.el = null);
+    (we && (Fe = M && M.onVnodeUnmounted) || be || Ce) && Ze(() => {
+      Fe && St(Fe, _, g), be && vn(g, null, _, "unmounted"), Ce && (g.el = null);
     }, A);
-  }, G = (m) => {
-    const { type: _, el: A, anchor: P, transition: S } = m, I = _ === ie;
+  }, G = (g) => {
+    const { type: _, el: A, anchor: P, transition: S } = g, I = _ === ie;
     if (I && !S) {
       T(A, P);
       return;
     }
-    if (_ === vi) {
-      w(m), S && !S.persisted && S.afterLeave && S.afterLeave();
+    if (_ === Ai) {
+      w(g), S && !S.persisted && S.afterLeave && S.afterLeave();
       return;
     }
-    const M = I ? ao(m) : m, j = () => {
+    const M = I ? uo(g) : g, j = () => {
       I ? f(A) && T(A, P) : r(A), S && !S.persisted && S.afterLeave && S.afterLeave();
     };
     if (M && M.shapeFlag & 1 && S && !S.persisted) {
@@ -3115,42 +3115,42 @@ function ih(e, t) {
       D ? D(V, j, U) : U();
     } else
       j();
-  }, T = (m, _) => {
+  }, T = (g, _) => {
     let A;
-    for (; m !== _; )
-      A = g(m), r(m), m = A;
+    for (; g !== _; )
+      A = m(g), r(g), g = A;
     r(_);
-  }, E = (m, _, A) => {
-    const { bum: P, scope: S, job: I, subTree: M, um: j, m: N, a: D } = m;
-    Dl(N), Dl(D), P && gr(P), S.stop(), I ? (I.flags |= 8, ye(M, m, _, A)) : M && (M.transition = m.vnode.transition, ye(M, m, _, A)), j && Ye(j, _);
+  }, E = (g, _, A) => {
+    const { bum: P, scope: S, job: I, subTree: M, um: j, m: N, a: D } = g;
+    Il(N), Il(D), P && _r(P), S.stop(), I ? (I.flags |= 8, ye(M, g, _, A)) : M && (M.transition = g.vnode.transition, ye(M, g, _, A)), j && Ze(j, _);
     const V = () => {
-      m.isUnmounted = !0;
+      g.isUnmounted = !0;
     };
-    V.flags = 16, Ye(V, _);
-  }, Y = (m, _, A, P = !1, S = !1, I = 0) => {
-    for (let M = I; M < m.length; M++)
-      ye(m[M], _, A, P, S);
-  }, me = (m) => {
-    if (m.shapeFlag & 6)
-      return me(m.component.subTree);
-    if (m.shapeFlag & 128)
-      return m.suspense.next();
-    const _ = g(m.anchor || m.el), A = _ && _[qc];
-    return A ? g(A) : _;
-  }, Vs = (m, _, A) => {
-    const P = m && _._vnode ? void 0 : m && m.component ? m.component.uid : ph();
-    Dd(() => {
-      m == null ? _._vnode && ye(_._vnode, null, null, !0) : k(
+    V.flags = 16, Ze(V, _);
+  }, Y = (g, _, A, P = !1, S = !1, I = 0) => {
+    for (let M = I; M < g.length; M++)
+      ye(g[M], _, A, P, S);
+  }, me = (g) => {
+    if (g.shapeFlag & 6)
+      return me(g.component.subTree);
+    if (g.shapeFlag & 128)
+      return g.suspense.next();
+    const _ = m(g.anchor || g.el), A = _ && _[Vc];
+    return A ? m(A) : _;
+  }, Ks = (g, _, A) => {
+    const P = g && _._vnode ? void 0 : g && g.component ? g.component.uid : mh();
+    Id(() => {
+      g == null ? _._vnode && ye(_._vnode, null, null, !0) : k(
         _._vnode || null,
-        m,
+        g,
         _,
         null,
         null,
         null,
         A
-      ), _._vnode = m;
+      ), _._vnode = g;
     }, P);
-  }, gn = {
+  }, mn = {
     p: k,
     um: ye,
     m: Ee,
@@ -3163,30 +3163,30 @@ function ih(e, t) {
     o: e
   };
   return {
-    render: Vs,
+    render: Ks,
     hydrate: void 0,
-    createApp: Jd(Vs)
+    createApp: Hd(Ks)
   };
 }
-function ki({ type: e, props: t }, n) {
+function xi({ type: e, props: t }, n) {
   return n === "svg" && e === "foreignObject" || n === "mathml" && e === "annotation-xml" && t && t.encoding && t.encoding.includes("html") ? void 0 : n;
 }
-function vn({ effect: e, job: t }, n) {
+function xn({ effect: e, job: t }, n) {
   n ? (e.flags |= 32, t.flags |= 4) : (e.flags &= -33, t.flags &= -5);
 }
-function oh(e, t) {
+function ah(e, t) {
   return (!e || e && !e.pendingBranch) && t && !t.persisted;
 }
-function Lo(e, t, n = !1) {
+function $o(e, t, n = !1) {
   const s = e.children, r = t.children;
   if (ce(s) && ce(r))
     for (let i = 0; i < s.length; i++) {
       const o = s[i];
       let l = r[i];
-      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = r[i] = Jt(r[i]), l.el = o.el), !n && l.patchFlag !== -2 && Lo(o, l)), l.type === Jr && (l.patchFlag === -1 && (l = r[i] = Jt(l)), l.el = o.el), l.type === At && !l.el && (l.el = o.el);
+      l.shapeFlag & 1 && !l.dynamicChildren && ((l.patchFlag <= 0 || l.patchFlag === 32) && (l = r[i] = qt(r[i]), l.el = o.el), !n && l.patchFlag !== -2 && $o(o, l)), l.type === Hr && (l.patchFlag === -1 && (l = r[i] = qt(l)), l.el = o.el), l.type === Rt && !l.el && (l.el = o.el);
     }
 }
-function lh(e) {
+function ch(e) {
   const t = e.slice(), n = [0];
   let s, r, i, o, l;
   const a = e.length;
@@ -3206,46 +3206,46 @@ function lh(e) {
     n[i] = o, o = t[o];
   return n;
 }
-function ru(e) {
+function ou(e) {
   const t = e.subTree.component;
   if (t)
-    return t.asyncDep && !t.asyncResolved ? t : ru(t);
+    return t.asyncDep && !t.asyncResolved ? t : ou(t);
 }
-function Dl(e) {
+function Il(e) {
   if (e)
     for (let t = 0; t < e.length; t++)
       e[t].flags |= 8;
 }
-function Ds(e) {
+function Is(e) {
   if (e.placeholder)
     return e.placeholder;
   const t = e.component;
   if (t)
-    return Ds(t.subTree);
+    return Is(t.subTree);
   const n = e.suspense;
-  return n && n.activeBranch ? Ds(n.activeBranch) : null;
+  return n && n.activeBranch ? Is(n.activeBranch) : null;
 }
-const iu = (e) => e.__isSuspense, ah = /* @__PURE__ */ Symbol("_deferredEnter");
-function ch(e, t) {
-  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : Sd(e);
+const lu = (e) => e.__isSuspense, uh = /* @__PURE__ */ Symbol("_deferredEnter");
+function fh(e, t) {
+  t && t.pendingBranch ? ce(e) ? t.effects.push(...e) : t.effects.push(e) : Td(e);
 }
-const ie = /* @__PURE__ */ Symbol.for("v-fgt"), Jr = /* @__PURE__ */ Symbol.for("v-txt"), At = /* @__PURE__ */ Symbol.for("v-cmt"), vi = /* @__PURE__ */ Symbol.for("v-stc"), Ln = [];
-let ut = null;
+const ie = /* @__PURE__ */ Symbol.for("v-fgt"), Hr = /* @__PURE__ */ Symbol.for("v-txt"), Rt = /* @__PURE__ */ Symbol.for("v-cmt"), Ai = /* @__PURE__ */ Symbol.for("v-stc"), Pn = [];
+let ft = null;
 function B(e = !1) {
-  Ln.push(ut = e ? null : []);
+  Pn.push(ft = e ? null : []);
 }
-function ou() {
-  Ln.pop(), ut = Ln[Ln.length - 1] || null;
+function au() {
+  Pn.pop(), ft = Pn[Pn.length - 1] || null;
 }
-let Ns = 1;
-function Tl(e, t = !1) {
-  Ns += e, e < 0 && ut && t && (ut.hasOnce = !0);
+let Ls = 1;
+function Fl(e, t = !1) {
+  Ls += e, e < 0 && ft && t && (ft.hasOnce = !0);
 }
-function lu(e) {
-  return e.dynamicChildren = Ns > 0 ? ut || In : null, ou(), Ns > 0 && ut && ut.push(e), e;
+function cu(e) {
+  return e.dynamicChildren = Ls > 0 ? ft || Fn : null, au(), Ls > 0 && ft && ft.push(e), e;
 }
 function W(e, t, n, s, r, i) {
-  return lu(
+  return cu(
     q(
       e,
       t,
@@ -3257,9 +3257,9 @@ function W(e, t, n, s, r, i) {
     )
   );
 }
-function mr(e, t, n, s, r) {
-  return lu(
-    Gt(
+function yr(e, t, n, s, r) {
+  return cu(
+    Kt(
       e,
       t,
       n,
@@ -3269,26 +3269,26 @@ function mr(e, t, n, s, r) {
     )
   );
 }
-function Po(e) {
+function jo(e) {
   return e ? e.__v_isVNode === !0 : !1;
 }
-function ds(e, t) {
+function hs(e, t) {
   return e.type === t.type && e.key === t.key;
 }
-const au = ({ key: e }) => e ?? null, _r = ({
+const uu = ({ key: e }) => e ?? null, br = ({
   ref: e,
   ref_key: t,
   ref_for: n
-}) => (typeof e == "number" && (e = "" + e), e != null ? $e(e) || /* @__PURE__ */ st(e) || Se(e) ? { i: ht, r: e, k: t, f: !!n } : e : null);
+}) => (typeof e == "number" && (e = "" + e), e != null ? $e(e) || /* @__PURE__ */ rt(e) || Se(e) ? { i: pt, r: e, k: t, f: !!n } : e : null);
 function q(e, t = null, n = null, s = 0, r = null, i = e === ie ? 0 : 1, o = !1, l = !1) {
   const a = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e,
     props: t,
-    key: t && au(t),
-    ref: t && _r(t),
-    scopeId: Jc,
+    key: t && uu(t),
+    ref: t && br(t),
+    scopeId: Hc,
     slotScopeIds: null,
     children: n,
     component: null,
@@ -3308,35 +3308,35 @@ function q(e, t = null, n = null, s = 0, r = null, i = e === ie ? 0 : 1, o = !1,
     dynamicProps: r,
     dynamicChildren: null,
     appContext: null,
-    ctx: ht
+    ctx: pt
   };
-  return l ? (Rr(a, n), i & 128 && e.normalize(a)) : n && (a.shapeFlag |= $e(n) ? 8 : 16), Ns > 0 && // avoid a block node from tracking itself
+  return l ? (Cr(a, n), i & 128 && e.normalize(a)) : n && (a.shapeFlag |= $e(n) ? 8 : 16), Ls > 0 && // avoid a block node from tracking itself
   !o && // has current parent block
-  ut && // presence of a patch flag indicates this node needs patching on updates.
+  ft && // presence of a patch flag indicates this node needs patching on updates.
   // component nodes also should always be patched, because even if the
   // component doesn't need to update, it needs to persist the instance on to
   // the next vnode so that it can be properly unmounted later.
   (a.patchFlag > 0 || i & 6) && // the EVENTS flag is only for hydration and if it is the only flag, the
   // vnode should not be considered dynamic due to handler caching.
-  a.patchFlag !== 32 && ut.push(a), a;
+  a.patchFlag !== 32 && ft.push(a), a;
 }
-const Gt = uh;
-function uh(e, t = null, n = null, s = 0, r = null, i = !1) {
-  if ((!e || e === zd) && (e = At), Po(e)) {
-    const l = ns(
+const Kt = dh;
+function dh(e, t = null, n = null, s = 0, r = null, i = !1) {
+  if ((!e || e === Wd) && (e = Rt), jo(e)) {
+    const l = ss(
       e,
       t,
       !0
       /* mergeRef: true */
     );
-    return n && Rr(l, n), Ns > 0 && !i && ut && (l.shapeFlag & 6 ? ut[ut.indexOf(e)] = l : ut.push(l)), l.patchFlag = -2, l;
+    return n && Cr(l, n), Ls > 0 && !i && ft && (l.shapeFlag & 6 ? ft[ft.indexOf(e)] = l : ft.push(l)), l.patchFlag = -2, l;
   }
-  if (kh(e) && (e = e.__vccOpts), t) {
-    t = fh(t);
+  if (xh(e) && (e = e.__vccOpts), t) {
+    t = hh(t);
     let { class: l, style: a } = t;
-    l && !$e(l) && (t.class = ot(l)), Ne(a) && (/* @__PURE__ */ Fo(a) && !ce(a) && (a = gt({}, a)), t.style = Ts(a));
+    l && !$e(l) && (t.class = lt(l)), Ne(a) && (/* @__PURE__ */ No(a) && !ce(a) && (a = mt({}, a)), t.style = Fs(a));
   }
-  const o = $e(e) ? 1 : iu(e) ? 128 : Ur(e) ? 64 : Ne(e) ? 4 : Se(e) ? 2 : 0;
+  const o = $e(e) ? 1 : lu(e) ? 128 : Jr(e) ? 64 : Ne(e) ? 4 : Se(e) ? 2 : 0;
   return q(
     e,
     t,
@@ -3348,21 +3348,21 @@ function uh(e, t = null, n = null, s = 0, r = null, i = !1) {
     !0
   );
 }
-function fh(e) {
-  return e ? /* @__PURE__ */ Fo(e) ? gt({}, e) : Qc(e) ? gt({}, e[hu] || e) : e : null;
+function hh(e) {
+  return e ? /* @__PURE__ */ No(e) ? mt({}, e) : tu(e) ? mt({}, e[gu] || e) : e : null;
 }
-function ns(e, t, n = !1, s = !1) {
-  const { props: r, ref: i, patchFlag: o, children: l, transition: a } = e, c = t ? dh(r || {}, t) : r, u = {
+function ss(e, t, n = !1, s = !1) {
+  const { props: r, ref: i, patchFlag: o, children: l, transition: a } = e, c = t ? ph(r || {}, t) : r, u = {
     __v_isVNode: !0,
     __v_skip: !0,
     type: e.type,
     props: c,
-    key: c && au(c),
+    key: c && uu(c),
     ref: t && t.ref ? (
       // #2078 in the case of <component :is="vnode" ref="extra"/>
       // if the vnode itself already has a ref, cloneVNode will need to merge
       // the refs so the single vnode can be set on multiple refs
-      n && i ? ce(i) ? i.concat(_r(t)) : [i, _r(t)] : _r(t)
+      n && i ? ce(i) ? i.concat(br(t)) : [i, br(t)] : br(t)
     ) : i,
     scopeId: e.scopeId,
     slotScopeIds: e.slotScopeIds,
@@ -3388,8 +3388,8 @@ function ns(e, t, n = !1, s = !1) {
     // they will simply be overwritten.
     component: e.component,
     suspense: e.suspense,
-    ssContent: e.ssContent && ns(e.ssContent),
-    ssFallback: e.ssFallback && ns(e.ssFallback),
+    ssContent: e.ssContent && ss(e.ssContent),
+    ssFallback: e.ssFallback && ss(e.ssFallback),
     placeholder: e.placeholder,
     el: e.el,
     anchor: e.anchor,
@@ -3397,29 +3397,29 @@ function ns(e, t, n = !1, s = !1) {
     ce: e.ce,
     cacheIndex: e.cacheIndex
   };
-  return a && s && Rs(
+  return a && s && Cs(
     u,
     a.clone(u)
   ), u;
 }
 function he(e = " ", t = 0) {
-  return Gt(Jr, null, e, t);
+  return Kt(Hr, null, e, t);
 }
 function de(e = "", t = !1) {
-  return t ? (B(), mr(At, null, e)) : Gt(At, null, e);
+  return t ? (B(), yr(Rt, null, e)) : Kt(Rt, null, e);
 }
-function Tt(e) {
-  return e == null || typeof e == "boolean" ? Gt(At) : ce(e) ? Gt(
+function It(e) {
+  return e == null || typeof e == "boolean" ? Kt(Rt) : ce(e) ? Kt(
     ie,
     null,
     // #3666, avoid reference pollution when reusing vnode
     e.slice()
-  ) : Po(e) ? Jt(e) : Gt(Jr, null, String(e));
+  ) : jo(e) ? qt(e) : Kt(Hr, null, String(e));
 }
-function Jt(e) {
-  return e.el === null && e.patchFlag !== -1 || e.memo ? e : ns(e);
+function qt(e) {
+  return e.el === null && e.patchFlag !== -1 || e.memo ? e : ss(e);
 }
-function Rr(e, t) {
+function Cr(e, t) {
   let n = 0;
   const { shapeFlag: s } = e;
   if (t == null)
@@ -3429,55 +3429,55 @@ function Rr(e, t) {
   else if (typeof t == "object")
     if (s & 65) {
       const r = t.default;
-      r && (r._c && (r._d = !1), Rr(e, r()), r._c && (r._d = !0));
+      r && (r._c && (r._d = !1), Cr(e, r()), r._c && (r._d = !0));
       return;
     } else {
       n = 32;
       const r = t._;
-      !r && !Qc(t) ? t._ctx = ht : r === 3 && ht && (ht.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
+      !r && !tu(t) ? t._ctx = pt : r === 3 && pt && (pt.slots._ === 1 ? t._ = 1 : (t._ = 2, e.patchFlag |= 1024));
     }
   else if (Se(t)) {
     if (s & 65) {
-      Rr(e, { default: t });
+      Cr(e, { default: t });
       return;
     }
-    t = { default: t, _ctx: ht }, n = 32;
+    t = { default: t, _ctx: pt }, n = 32;
   } else
     t = String(t), s & 64 ? (n = 16, t = [he(t)]) : n = 8;
   e.children = t, e.shapeFlag |= n;
 }
-function dh(...e) {
+function ph(...e) {
   const t = {};
   for (let n = 0; n < e.length; n++) {
     const s = e[n];
     for (const r in s)
       if (r === "class")
-        t.class !== s.class && (t.class = ot([t.class, s.class]));
+        t.class !== s.class && (t.class = lt([t.class, s.class]));
       else if (r === "style")
-        t.style = Ts([t.style, s.style]);
-      else if (Lr(r)) {
+        t.style = Fs([t.style, s.style]);
+      else if ($r(r)) {
         const i = t[r], o = s[r];
         o && i !== o && !(ce(i) && i.includes(o)) ? t[r] = i ? [].concat(i, o) : o : o == null && i == null && // mergeProps({ 'onUpdate:modelValue': undefined }) should not retain
         // the model listener.
-        !Pr(r) && (t[r] = o);
+        !jr(r) && (t[r] = o);
       } else r !== "" && (t[r] = s[r]);
   }
   return t;
 }
-function Ct(e, t, n, s = null) {
-  Xt(e, t, 7, [
+function St(e, t, n, s = null) {
+  Yt(e, t, 7, [
     n,
     s
   ]);
 }
-const hh = /* @__PURE__ */ Gc();
-let cu = 0;
-function ph() {
-  return cu;
+const gh = /* @__PURE__ */ Xc();
+let fu = 0;
+function mh() {
+  return fu;
 }
-function gh(e, t, n) {
-  const s = e.type, r = (t ? t.appContext : e.appContext) || hh, i = {
-    uid: cu++,
+function _h(e, t, n) {
+  const s = e.type, r = (t ? t.appContext : e.appContext) || gh, i = {
+    uid: fu++,
     vnode: e,
     type: s,
     parent: t,
@@ -3491,7 +3491,7 @@ function gh(e, t, n) {
     update: null,
     // will be set synchronously right after creation
     job: null,
-    scope: new Qf(
+    scope: new td(
       !0
       /* detached */
     ),
@@ -3508,8 +3508,8 @@ function gh(e, t, n) {
     components: null,
     directives: null,
     // resolved props and emits options
-    propsOptions: eh(s, r),
-    emitsOptions: Vd(s, r),
+    propsOptions: nh(s, r),
+    emitsOptions: Kd(s, r),
     // emit
     emit: null,
     // to be set immediately
@@ -3552,52 +3552,52 @@ function gh(e, t, n) {
     ec: null,
     sp: null
   };
-  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Hd.bind(null, i), e.ce && e.ce(i), i;
+  return i.ctx = { _: i }, i.root = t ? t.root : i, i.emit = Gd.bind(null, i), e.ce && e.ce(i), i;
 }
-let ss = null;
-const mh = () => ss || ht;
-let Er, Ms;
+let rs = null;
+const yh = () => rs || pt;
+let Sr, Ps;
 {
-  const e = jr(), t = (n, s) => {
+  const e = zr(), t = (n, s) => {
     let r;
     return (r = e[n]) || (r = e[n] = []), r.push(s), (i) => {
       r.length > 1 ? r.forEach((o) => o(i)) : r[0](i);
     };
   };
-  Er = t(
+  Sr = t(
     "__VUE_INSTANCE_SETTERS__",
-    (n) => ss = n
-  ), Ms = t(
+    (n) => rs = n
+  ), Ps = t(
     "__VUE_SSR_SETTERS__",
-    (n) => Cr = n
+    (n) => Dr = n
   );
 }
-const uu = (e) => {
-  const t = ss;
-  return Er(e), e.scope.on(), () => {
-    e.scope.off(), Er(t);
+const du = (e) => {
+  const t = rs;
+  return Sr(e), e.scope.on(), () => {
+    e.scope.off(), Sr(t);
   };
-}, Il = () => {
-  ss && ss.scope.off(), Er(null);
+}, Ol = () => {
+  rs && rs.scope.off(), Sr(null);
 };
-function fu(e) {
+function hu(e) {
   return e.vnode.shapeFlag & 4;
 }
-let Cr = !1;
-function _h(e, t = !1, n = !1) {
-  t && Ms(t);
-  const { props: s, children: r } = e.vnode, i = fu(e);
-  Zd(e, s, i, t), nh(e, r, n || t);
-  const o = i ? yh(e, t) : void 0;
-  return t && Ms(!1), o;
+let Dr = !1;
+function bh(e, t = !1, n = !1) {
+  t && Ps(t);
+  const { props: s, children: r } = e.vnode, i = hu(e);
+  eh(e, s, i, t), rh(e, r, n || t);
+  const o = i ? wh(e, t) : void 0;
+  return t && Ps(!1), o;
 }
-function yh(e, t) {
+function wh(e, t) {
   const n = e.type;
-  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Ud);
+  e.accessCache = /* @__PURE__ */ Object.create(null), e.proxy = new Proxy(e.ctx, Jd);
   const { setup: s } = n;
   if (s) {
-    fn();
-    const r = e.setupContext = s.length > 1 ? wh(e) : null, i = uu(e), o = qs(
+    dn();
+    const r = e.setupContext = s.length > 1 ? vh(e) : null, i = du(e), o = Vs(
       s,
       e,
       0,
@@ -3605,75 +3605,75 @@ function yh(e, t) {
         e.props,
         r
       ]
-    ), l = gc(o);
-    if (dn(), i(), (l || e.sp) && !Cs(e) && Bd(e), l) {
-      if (o.then(Il, Il), t)
+    ), l = _c(o);
+    if (hn(), i(), (l || e.sp) && !Ds(e) && Ud(e), l) {
+      if (o.then(Ol, Ol), t)
         return o.then((a) => {
-          Ms(!0);
+          Ps(!0);
           try {
-            Fl(e, a, t);
+            Nl(e, a, t);
           } finally {
-            Ms(!1);
+            Ps(!1);
           }
         }).catch((a) => {
-          zr(a, e, 0, void 0, !0), e.ssrRender = (c, u) => u("<!---->");
+          Wr(a, e, 0, void 0, !0), e.ssrRender = (c, u) => u("<!---->");
         });
       e.asyncDep = o;
     } else
-      Fl(e, o);
+      Nl(e, o);
   } else
-    du(e);
+    pu(e);
 }
-function Fl(e, t, n) {
-  Se(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ne(t) && (e.setupState = $c(t)), du(e);
+function Nl(e, t, n) {
+  Se(t) ? e.type.__ssrInlineRender ? e.ssrRender = t : e.render = t : Ne(t) && (e.setupState = Bc(t)), pu(e);
 }
-function du(e, t, n) {
+function pu(e, t, n) {
   const s = e.type;
-  e.render || (e.render = s.render || Nn);
+  e.render || (e.render = s.render || Mn);
 }
-const hu = /* @__PURE__ */ Symbol(), bh = {
+const gu = /* @__PURE__ */ Symbol(), kh = {
   get(e, t) {
-    return Qe(e, "get", ""), t === hu ? e : e[t];
+    return et(e, "get", ""), t === gu ? e : e[t];
   }
 };
-function wh(e) {
+function vh(e) {
   const t = (n) => {
     e.exposed = n || {};
   };
   return {
-    attrs: new Proxy(e.attrs, bh),
+    attrs: new Proxy(e.attrs, kh),
     slots: e.slots,
     emit: e.emit,
     expose: t
   };
 }
-function qr(e) {
-  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy($c(yd(e.exposed)), {
+function Vr(e) {
+  return e.exposed ? e.exposeProxy || (e.exposeProxy = new Proxy(Bc(wd(e.exposed)), {
     get(t, n) {
       if (n in t)
         return t[n];
-      if (n in Ss)
-        return Ss[n](e);
+      if (n in Ts)
+        return Ts[n](e);
     },
     has(t, n) {
-      return n in t || n in Ss;
+      return n in t || n in Ts;
     }
   })) : e.proxy;
 }
-function kh(e) {
+function xh(e) {
   return Se(e) && "__vccOpts" in e;
 }
-const Je = (e, t) => /* @__PURE__ */ xd(e, t, Cr), vh = "3.5.45";
-let fo;
-const Ol = typeof window < "u" && window.trustedTypes;
-if (Ol)
+const Je = (e, t) => /* @__PURE__ */ Rd(e, t, Dr), Ah = "3.5.45";
+let po;
+const Ml = typeof window < "u" && window.trustedTypes;
+if (Ml)
   try {
-    fo = /* @__PURE__ */ Ol.createPolicy("vue", {
+    po = /* @__PURE__ */ Ml.createPolicy("vue", {
       createHTML: (e) => e
     });
   } catch {
   }
-const pu = fo ? (e) => fo.createHTML(e) : (e) => e, xh = "http://www.w3.org/2000/svg", Ah = "http://www.w3.org/1998/Math/MathML", Wt = typeof document < "u" ? document : null, Nl = Wt && /* @__PURE__ */ Wt.createElement("template"), Rh = {
+const mu = po ? (e) => po.createHTML(e) : (e) => e, Rh = "http://www.w3.org/2000/svg", Eh = "http://www.w3.org/1998/Math/MathML", Jt = typeof document < "u" ? document : null, Ll = Jt && /* @__PURE__ */ Jt.createElement("template"), Ch = {
   insert: (e, t, n) => {
     t.insertBefore(e, n || null);
   },
@@ -3682,11 +3682,11 @@ const pu = fo ? (e) => fo.createHTML(e) : (e) => e, xh = "http://www.w3.org/2000
     t && t.removeChild(e);
   },
   createElement: (e, t, n, s) => {
-    const r = t === "svg" ? Wt.createElementNS(xh, e) : t === "mathml" ? Wt.createElementNS(Ah, e) : n ? Wt.createElement(e, { is: n }) : Wt.createElement(e);
+    const r = t === "svg" ? Jt.createElementNS(Rh, e) : t === "mathml" ? Jt.createElementNS(Eh, e) : n ? Jt.createElement(e, { is: n }) : Jt.createElement(e);
     return e === "select" && s && s.multiple != null && r.setAttribute("multiple", s.multiple), r;
   },
-  createText: (e) => Wt.createTextNode(e),
-  createComment: (e) => Wt.createComment(e),
+  createText: (e) => Jt.createTextNode(e),
+  createComment: (e) => Jt.createComment(e),
   setText: (e, t) => {
     e.nodeValue = t;
   },
@@ -3695,7 +3695,7 @@ const pu = fo ? (e) => fo.createHTML(e) : (e) => e, xh = "http://www.w3.org/2000
   },
   parentNode: (e) => e.parentNode,
   nextSibling: (e) => e.nextSibling,
-  querySelector: (e) => Wt.querySelector(e),
+  querySelector: (e) => Jt.querySelector(e),
   setScopeId(e, t) {
     e.setAttribute(t, "");
   },
@@ -3709,10 +3709,10 @@ const pu = fo ? (e) => fo.createHTML(e) : (e) => e, xh = "http://www.w3.org/2000
       for (; t.insertBefore(r.cloneNode(!0), n), !(r === i || !(r = r.nextSibling)); )
         ;
     else {
-      Nl.innerHTML = pu(
+      Ll.innerHTML = mu(
         s === "svg" ? `<svg>${e}</svg>` : s === "mathml" ? `<math>${e}</math>` : e
       );
-      const l = Nl.content;
+      const l = Ll.content;
       if (s === "svg" || s === "mathml") {
         const a = l.firstChild;
         for (; a.firstChild; )
@@ -3728,13 +3728,13 @@ const pu = fo ? (e) => fo.createHTML(e) : (e) => e, xh = "http://www.w3.org/2000
       n ? n.previousSibling : t.lastChild
     ];
   }
-}, Eh = /* @__PURE__ */ Symbol("_vtc");
-function Ch(e, t, n) {
-  const s = e[Eh];
+}, Sh = /* @__PURE__ */ Symbol("_vtc");
+function Dh(e, t, n) {
+  const s = e[Sh];
   s && (t = (t ? [t, ...s] : [...s]).join(" ")), t == null ? e.removeAttribute("class") : n ? e.setAttribute("class", t) : e.className = t;
 }
-const Ml = /* @__PURE__ */ Symbol("_vod"), Sh = /* @__PURE__ */ Symbol("_vsh"), Dh = /* @__PURE__ */ Symbol(""), Th = /(?:^|;)\s*display\s*:/;
-function Ih(e, t, n) {
+const Pl = /* @__PURE__ */ Symbol("_vod"), Th = /* @__PURE__ */ Symbol("_vsh"), Ih = /* @__PURE__ */ Symbol(""), Fh = /(?:^|;)\s*display\s*:/;
+function Oh(e, t, n) {
   const s = e.style, r = $e(n);
   let i = !1;
   if (n && !r) {
@@ -3742,73 +3742,73 @@ function Ih(e, t, n) {
       if ($e(t))
         for (const o of t.split(";")) {
           const l = o.slice(0, o.indexOf(":")).trim();
-          n[l] == null && bs(s, l, "");
+          n[l] == null && ws(s, l, "");
         }
       else
         for (const o in t)
-          n[o] == null && bs(s, o, "");
+          n[o] == null && ws(s, o, "");
     for (const o in n) {
       o === "display" && (i = !0);
       const l = n[o];
-      l != null ? Oh(
+      l != null ? Mh(
         e,
         o,
         !$e(t) && t ? t[o] : void 0,
         l
-      ) || bs(s, o, l) : bs(s, o, "");
+      ) || ws(s, o, l) : ws(s, o, "");
     }
   } else if (r) {
     if (t !== n) {
-      const o = s[Dh];
-      o && (n += ";" + o), s.cssText = n, i = Th.test(n);
+      const o = s[Ih];
+      o && (n += ";" + o), s.cssText = n, i = Fh.test(n);
     }
   } else t && e.removeAttribute("style");
-  Ml in e && ((!r || t !== n) && (e[Ml] = i ? s.display : ""), e[Sh] && (s.display = "none"));
+  Pl in e && ((!r || t !== n) && (e[Pl] = i ? s.display : ""), e[Th] && (s.display = "none"));
 }
-const ir = /\s*!important$/;
-function bs(e, t, n) {
+const lr = /\s*!important$/;
+function ws(e, t, n) {
   if (ce(n))
-    n.forEach((s) => bs(e, t, s));
+    n.forEach((s) => ws(e, t, s));
   else if (n == null && (n = ""), t.startsWith("--"))
-    ir.test(n) ? e.setProperty(t, n.replace(ir, ""), "important") : e.setProperty(t, n);
+    lr.test(n) ? e.setProperty(t, n.replace(lr, ""), "important") : e.setProperty(t, n);
   else {
-    const s = Fh(e, t);
-    ir.test(n) ? e.setProperty(
-      Bn(s),
-      n.replace(ir, ""),
+    const s = Nh(e, t);
+    lr.test(n) ? e.setProperty(
+      zn(s),
+      n.replace(lr, ""),
       "important"
     ) : e[s] = n;
   }
 }
-const Ll = ["Webkit", "Moz", "ms"], xi = {};
-function Fh(e, t) {
-  const n = xi[t];
+const $l = ["Webkit", "Moz", "ms"], Ri = {};
+function Nh(e, t) {
+  const n = Ri[t];
   if (n)
     return n;
-  let s = vt(t);
+  let s = xt(t);
   if (s !== "filter" && s in e)
-    return xi[t] = s;
-  s = yc(s);
-  for (let r = 0; r < Ll.length; r++) {
-    const i = Ll[r] + s;
+    return Ri[t] = s;
+  s = wc(s);
+  for (let r = 0; r < $l.length; r++) {
+    const i = $l[r] + s;
     if (i in e)
-      return xi[t] = i;
+      return Ri[t] = i;
   }
   return t;
 }
-function Oh(e, t, n, s) {
+function Mh(e, t, n, s) {
   return e.tagName === "TEXTAREA" && (t === "width" || t === "height") && $e(s) && n === s;
 }
-const Pl = "http://www.w3.org/1999/xlink";
-function $l(e, t, n, s, r, i = Kf(t)) {
-  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(Pl, t.slice(6, t.length)) : e.setAttributeNS(Pl, t, n) : n == null || i && !wc(n) ? e.removeAttribute(t) : e.setAttribute(
+const jl = "http://www.w3.org/1999/xlink";
+function Bl(e, t, n, s, r, i = Yf(t)) {
+  s && t.startsWith("xlink:") ? n == null ? e.removeAttributeNS(jl, t.slice(6, t.length)) : e.setAttributeNS(jl, t, n) : n == null || i && !vc(n) ? e.removeAttribute(t) : e.setAttribute(
     t,
-    i ? "" : Nt(n) ? String(n) : n
+    i ? "" : Mt(n) ? String(n) : n
   );
 }
-function jl(e, t, n, s, r) {
+function zl(e, t, n, s, r) {
   if (t === "innerHTML" || t === "textContent") {
-    n != null && (e[t] = t === "innerHTML" ? pu(n) : n);
+    n != null && (e[t] = t === "innerHTML" ? mu(n) : n);
     return;
   }
   const i = e.tagName;
@@ -3825,7 +3825,7 @@ function jl(e, t, n, s, r) {
   let o = !1;
   if (n === "" || n == null) {
     const l = typeof e[t];
-    l === "boolean" ? n = wc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
+    l === "boolean" ? n = vc(n) : n == null && l === "string" ? (n = "", o = !0) : l === "number" && (n = 0, o = !0);
   }
   try {
     e[t] = n;
@@ -3833,38 +3833,38 @@ function jl(e, t, n, s, r) {
   }
   o && e.removeAttribute(r || t);
 }
-function Tn(e, t, n, s) {
+function In(e, t, n, s) {
   e.addEventListener(t, n, s);
 }
-function Nh(e, t, n, s) {
+function Lh(e, t, n, s) {
   e.removeEventListener(t, n, s);
 }
-const Bl = /* @__PURE__ */ Symbol("_vei");
-function Mh(e, t, n, s, r = null) {
-  const i = e[Bl] || (e[Bl] = {}), o = i[t];
+const Ul = /* @__PURE__ */ Symbol("_vei");
+function Ph(e, t, n, s, r = null) {
+  const i = e[Ul] || (e[Ul] = {}), o = i[t];
   if (s && o)
     o.value = s;
   else {
-    const [l, a] = $h(t);
+    const [l, a] = Bh(t);
     if (s) {
-      const c = i[t] = zh(
+      const c = i[t] = Wh(
         s,
         r
       );
-      Tn(e, l, c, a);
-    } else o && (Nh(e, l, o, a), i[t] = void 0);
+      In(e, l, c, a);
+    } else o && (Lh(e, l, o, a), i[t] = void 0);
   }
 }
-const Lh = /(Once|Passive|Capture)$/, Ph = /^on:?(?:Once|Passive|Capture)$/;
-function $h(e) {
+const $h = /(Once|Passive|Capture)$/, jh = /^on:?(?:Once|Passive|Capture)$/;
+function Bh(e) {
   let t, n;
-  for (; (n = e.match(Lh)) && !Ph.test(e); )
+  for (; (n = e.match($h)) && !jh.test(e); )
     t || (t = {}), e = e.slice(0, e.length - n[1].length), t[n[1].toLowerCase()] = !0;
-  return [e[2] === ":" ? e.slice(3) : Bn(e.slice(2)), t];
+  return [e[2] === ":" ? e.slice(3) : zn(e.slice(2)), t];
 }
-let Ai = 0;
-const jh = /* @__PURE__ */ Promise.resolve(), Bh = () => Ai || (jh.then(() => Ai = 0), Ai = Date.now());
-function zh(e, t) {
+let Ei = 0;
+const zh = /* @__PURE__ */ Promise.resolve(), Uh = () => Ei || (zh.then(() => Ei = 0), Ei = Date.now());
+function Wh(e, t) {
   const n = (s) => {
     if (!s._vts)
       s._vts = Date.now();
@@ -3879,7 +3879,7 @@ function zh(e, t) {
       const o = r.slice(), l = [s];
       for (let a = 0; a < o.length && !s._stopped; a++) {
         const c = o[a];
-        c && Xt(
+        c && Yt(
           c,
           t,
           5,
@@ -3887,25 +3887,25 @@ function zh(e, t) {
         );
       }
     } else
-      Xt(
+      Yt(
         r,
         t,
         5,
         [s]
       );
   };
-  return n.value = e, n.attached = Bh(), n;
+  return n.value = e, n.attached = Uh(), n;
 }
-const zl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
-e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Uh = (e, t, n, s, r, i) => {
+const Wl = (e) => e.charCodeAt(0) === 111 && e.charCodeAt(1) === 110 && // lowercase letter
+e.charCodeAt(2) > 96 && e.charCodeAt(2) < 123, Jh = (e, t, n, s, r, i) => {
   const o = r === "svg";
-  t === "class" ? Ch(e, s, o) : t === "style" ? Ih(e, n, s) : Lr(t) ? Pr(t) || Mh(e, t, n, s, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : Wh(e, t, s, o)) ? (jl(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && $l(e, t, s, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
-  (Jh(e, t) || // @ts-expect-error _def is private
-  e._def.__asyncLoader && (/[A-Z]/.test(t) || !$e(s))) ? jl(e, vt(t), s, i, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), $l(e, t, s, o));
+  t === "class" ? Dh(e, s, o) : t === "style" ? Oh(e, n, s) : $r(t) ? jr(t) || Ph(e, t, n, s, i) : (t[0] === "." ? (t = t.slice(1), !0) : t[0] === "^" ? (t = t.slice(1), !1) : qh(e, t, s, o)) ? (zl(e, t, s), !e.tagName.includes("-") && (t === "value" || t === "checked" || t === "selected") && Bl(e, t, s, o, i, t !== "value")) : /* #11081 force set props for possible async custom element */ e._isVueCE && // #12408 check if it's declared prop or it's async custom element
+  (Hh(e, t) || // @ts-expect-error _def is private
+  e._def.__asyncLoader && (/[A-Z]/.test(t) || !$e(s))) ? zl(e, xt(t), s, i, t) : (t === "true-value" ? e._trueValue = s : t === "false-value" && (e._falseValue = s), Bl(e, t, s, o));
 };
-function Wh(e, t, n, s) {
+function qh(e, t, n, s) {
   if (s)
-    return !!(t === "innerHTML" || t === "textContent" || t in e && zl(t) && Se(n));
+    return !!(t === "innerHTML" || t === "textContent" || t in e && Wl(t) && Se(n));
   if (t === "spellcheck" || t === "draggable" || t === "translate" || t === "autocorrect" || t === "sandbox" && e.tagName === "IFRAME" || t === "form" || t === "list" && e.tagName === "INPUT" || t === "type" && e.tagName === "TEXTAREA")
     return !1;
   if (t === "width" || t === "height") {
@@ -3913,93 +3913,93 @@ function Wh(e, t, n, s) {
     if (r === "IMG" || r === "VIDEO" || r === "CANVAS" || r === "SOURCE")
       return !1;
   }
-  return zl(t) && $e(n) ? !1 : t in e;
+  return Wl(t) && $e(n) ? !1 : t in e;
 }
-function Jh(e, t) {
+function Hh(e, t) {
   const n = (
     // @ts-expect-error _def is private
     e._def.props
   );
   if (!n)
     return !1;
-  const s = vt(t);
-  return Array.isArray(n) ? n.some((r) => vt(r) === s) : Object.keys(n).some((r) => vt(r) === s);
+  const s = xt(t);
+  return Array.isArray(n) ? n.some((r) => xt(r) === s) : Object.keys(n).some((r) => xt(r) === s);
 }
-const Sr = (e) => {
+const Tr = (e) => {
   const t = e.props["onUpdate:modelValue"] || !1;
-  return ce(t) ? (n) => gr(t, n) : t;
+  return ce(t) ? (n) => _r(t, n) : t;
 };
-function qh(e) {
+function Vh(e) {
   e.target.composing = !0;
 }
-function Ul(e) {
+function Jl(e) {
   const t = e.target;
   t.composing && (t.composing = !1, t.dispatchEvent(new Event("input")));
 }
-const Fn = /* @__PURE__ */ Symbol("_assign"), or = /* @__PURE__ */ Symbol("_initialValue");
-function Ri(e, t, n) {
-  return t && (e = e.trim()), n && (e = Js(e)), e;
+const On = /* @__PURE__ */ Symbol("_assign"), ar = /* @__PURE__ */ Symbol("_initialValue");
+function Ci(e, t, n) {
+  return t && (e = e.trim()), n && (e = Hs(e)), e;
 }
-const Vn = {
+const Gn = {
   created(e, { modifiers: { lazy: t, trim: n, number: s } }, r) {
-    e.parentNode && (e.type === "text" ? e[or] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[or] = e.defaultValue.replace(/\r\n?/g, `
-`))), e[Fn] = Sr(r);
+    e.parentNode && (e.type === "text" ? e[ar] = e.defaultValue.replace(/[\r\n]/g, "") : e.type === "textarea" && (e[ar] = e.defaultValue.replace(/\r\n?/g, `
+`))), e[On] = Tr(r);
     const i = s || r.props && r.props.type === "number";
-    Tn(e, t ? "change" : "input", (o) => {
-      o.target.composing || e[Fn](Ri(e.value, n, i));
-    }), (n || i) && Tn(e, "change", () => {
-      e.value = Ri(e.value, n, i);
-    }), t || (Tn(e, "compositionstart", qh), Tn(e, "compositionend", Ul), Tn(e, "change", Ul));
+    In(e, t ? "change" : "input", (o) => {
+      o.target.composing || e[On](Ci(e.value, n, i));
+    }), (n || i) && In(e, "change", () => {
+      e.value = Ci(e.value, n, i);
+    }), t || (In(e, "compositionstart", Vh), In(e, "compositionend", Jl), In(e, "change", Jl));
   },
   // set value on mounted so it's after min/max for type="range"
   mounted(e, { value: t, modifiers: { trim: n, number: s } }) {
-    const r = t ?? "", i = e[or];
-    delete e[or], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[Fn](Ri(e.value, n, s)) : e.value = r;
+    const r = t ?? "", i = e[ar];
+    delete e[ar], i !== void 0 && (e.type === "text" || e.type === "textarea") && e.value !== i ? e[On](Ci(e.value, n, s)) : e.value = r;
   },
   beforeUpdate(e, { value: t, oldValue: n, modifiers: { lazy: s, trim: r, number: i } }, o) {
-    if (e[Fn] = Sr(o), e.composing) return;
-    const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Js(e.value) : e.value, a = t ?? "";
+    if (e[On] = Tr(o), e.composing) return;
+    const l = (i || e.type === "number") && !/^0\d/.test(e.value) ? Hs(e.value) : e.value, a = t ?? "";
     if (l === a)
       return;
     const c = e.getRootNode();
     (c instanceof Document || c instanceof ShadowRoot) && c.activeElement === e && e.type !== "range" && (s && t === n || r && e.value.trim() === a) || (e.value = a);
   }
-}, Hh = {
+}, Gh = {
   // <select multiple> value need to be deep traversed
   deep: !0,
   created(e, { value: t, modifiers: { number: n } }, s) {
-    e._modelValue = t, Tn(e, "change", () => {
+    e._modelValue = t, In(e, "change", () => {
       const r = Array.prototype.filter.call(e.options, (a) => a.selected).map(
-        (a) => n ? Js(Dr(a)) : Dr(a)
-      ), i = e.multiple, o = i ? jn(e._modelValue) ? new Set(r) : r : r[0], l = e._pendingValue = [
+        (a) => n ? Hs(Ir(a)) : Ir(a)
+      ), i = e.multiple, o = i ? Bn(e._modelValue) ? new Set(r) : r : r[0], l = e._pendingValue = [
         i,
         i ? ce(o) ? r.slice() : r : o
       ];
       try {
-        e[Fn](o);
+        e[On](o);
       } finally {
-        As(() => {
+        Es(() => {
           e._pendingValue === l && (e._pendingValue = void 0);
         });
       }
-    }), e[Fn] = Sr(s);
+    }), e[On] = Tr(s);
   },
   // set value in mounted & updated because <select> relies on its children
   // <option>s.
   mounted(e, { value: t, modifiers: { number: n } }) {
-    Wl(e, t, n);
+    ql(e, t, n);
   },
   beforeUpdate(e, { value: t }, n) {
-    e._modelValue = t, e[Fn] = Sr(n);
+    e._modelValue = t, e[On] = Tr(n);
   },
   updated(e, { value: t, modifiers: { number: n } }) {
     const s = e._pendingValue;
-    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Vh(t, s[1], s[0])) && Wl(e, t, n);
+    e._pendingValue = void 0, (!s || s[0] !== e.multiple || !Kh(t, s[1], s[0])) && ql(e, t, n);
   }
 };
-function Vh(e, t, n) {
-  if (!n || ce(e)) return un(e, t);
-  if (jn(e)) {
+function Kh(e, t, n) {
+  if (!n || ce(e)) return fn(e, t);
+  if (Bn(e)) {
     if (e.size !== t.length) return !1;
     for (const s of t)
       if (!e.has(s)) return !1;
@@ -4007,18 +4007,18 @@ function Vh(e, t, n) {
   }
   return !1;
 }
-function Wl(e, t, n = !1) {
+function ql(e, t, n = !1) {
   const s = e.multiple, r = ce(t);
-  if (!(s && !r && !jn(t))) {
+  if (!(s && !r && !Bn(t))) {
     for (let i = 0, o = e.options.length; i < o; i++) {
-      const l = e.options[i], a = Dr(l);
+      const l = e.options[i], a = Ir(l);
       if (s)
         if (r) {
           const c = typeof a;
-          c === "string" || c === "number" ? l.selected = t.some((u) => String(u) === String(a)) : l.selected = Zf(t, a) > -1;
+          c === "string" || c === "number" ? l.selected = t.some((u) => String(u) === String(a)) : l.selected = ed(t, a) > -1;
         } else
-          l.selected = t.has(a) || n && typeof a == "string" && t.has(Js(a));
-      else if (un(Dr(l), t)) {
+          l.selected = t.has(a) || n && typeof a == "string" && t.has(Hs(a));
+      else if (fn(Ir(l), t)) {
         e.selectedIndex !== i && (e.selectedIndex = i);
         return;
       }
@@ -4026,10 +4026,10 @@ function Wl(e, t, n = !1) {
     !s && e.selectedIndex !== -1 && (e.selectedIndex = -1);
   }
 }
-function Dr(e) {
+function Ir(e) {
   return "_value" in e ? e._value : e.value;
 }
-const Gh = ["ctrl", "shift", "alt", "meta"], Kh = {
+const Xh = ["ctrl", "shift", "alt", "meta"], Yh = {
   stop: (e) => e.stopPropagation(),
   prevent: (e) => e.preventDefault(),
   self: (e) => e.target !== e.currentTarget,
@@ -4040,44 +4040,44 @@ const Gh = ["ctrl", "shift", "alt", "meta"], Kh = {
   left: (e) => "button" in e && e.button !== 0,
   middle: (e) => "button" in e && e.button !== 1,
   right: (e) => "button" in e && e.button !== 2,
-  exact: (e, t) => Gh.some((n) => e[`${n}Key`] && !t.includes(n))
-}, Cn = (e, t) => {
+  exact: (e, t) => Xh.some((n) => e[`${n}Key`] && !t.includes(n))
+}, Sn = (e, t) => {
   if (!e) return e;
   const n = e._withMods || (e._withMods = {}), s = t.join(".");
   return n[s] || (n[s] = ((r, ...i) => {
     for (let o = 0; o < t.length; o++) {
-      const l = Kh[t[o]];
+      const l = Yh[t[o]];
       if (l && l(r, t)) return;
     }
     return e(r, ...i);
   }));
-}, Xh = /* @__PURE__ */ gt({ patchProp: Uh }, Rh);
-let Jl;
-function Yh() {
-  return Jl || (Jl = rh(Xh));
+}, Zh = /* @__PURE__ */ mt({ patchProp: Jh }, Ch);
+let Hl;
+function Qh() {
+  return Hl || (Hl = oh(Zh));
 }
-const Zh = ((...e) => {
-  const t = Yh().createApp(...e), { mount: n } = t;
+const ep = ((...e) => {
+  const t = Qh().createApp(...e), { mount: n } = t;
   return t.mount = (s) => {
-    const r = ep(s);
+    const r = np(s);
     if (!r) return;
     const i = t._component;
     !Se(i) && !i.render && !i.template && (i.template = r.innerHTML), r.nodeType === 1 && (r.textContent = "");
-    const o = n(r, !1, Qh(r));
+    const o = n(r, !1, tp(r));
     return r instanceof Element && (r.removeAttribute("v-cloak"), r.setAttribute("data-v-app", "")), o;
   }, t;
 });
-function Qh(e) {
+function tp(e) {
   if (e instanceof SVGElement)
     return "svg";
   if (typeof MathMLElement == "function" && e instanceof MathMLElement)
     return "mathml";
 }
-function ep(e) {
+function np(e) {
   return $e(e) ? document.querySelector(e) : e;
 }
-const tp = "/comfyd/connection";
-function np(e, t) {
+const sp = "/comfyd/connection";
+function rp(e, t) {
   if (!e || typeof e != "object") throw new Error("no connection info");
   if (e.status && e.status !== "ready") throw new Error(e.error || `comfyd is ${e.status}`);
   const n = e.token;
@@ -4092,23 +4092,23 @@ function np(e, t) {
   const r = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
   return t && r.has(s.hostname) && r.has(t.hostname) && (s.hostname = t.hostname), { wsBase: `${s.protocol === "https:" ? "wss:" : "ws:"}//${s.host}`, token: n, bridgeUrl: s.origin };
 }
-const sp = "comfyd", rp = "comfyd.token.", ip = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-function gu(e) {
-  return ip.test(e.token);
-}
-function mu(e, t) {
-  return gu(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
-}
+const ip = "comfyd", op = "comfyd.token.", lp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function _u(e) {
-  return gu(e) ? [sp, rp + e.token] : [];
+  return lp.test(e.token);
 }
-class op {
+function yu(e, t) {
+  return _u(e) ? `${e.wsBase}${t}` : `${e.wsBase}${t}?token=${encodeURIComponent(e.token)}`;
+}
+function bu(e) {
+  return _u(e) ? [ip, op + e.token] : [];
+}
+class ap {
   constructor({ fetchJson: t, location: n }) {
     this.fetchJson = t, this.location = n, this.pending = null;
   }
   get() {
-    return this.pending || (this.pending = this.fetchJson(tp).then(
-      (t) => np(t, this.location),
+    return this.pending || (this.pending = this.fetchJson(sp).then(
+      (t) => rp(t, this.location),
       (t) => {
         throw this.pending = null, t;
       }
@@ -4120,36 +4120,36 @@ class op {
     this.pending = null;
   }
 }
-function ho(e, t = Math.random) {
+function go(e, t = Math.random) {
   const n = Math.min(1e4, 500 * 2 ** Math.min(e, 5));
   return Math.round(n * (0.75 + 0.5 * t()));
 }
-const Pn = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
-function Kt(e, t) {
+const $n = (e) => Array.from(e?.nodes ?? e?._nodes ?? []);
+function Xt(e, t) {
   if (t == null) return null;
   const n = e.getNodeById?.(t);
-  return n || (Pn(e).find((s) => String(s.id) === String(t)) ?? null);
+  return n || ($n(e).find((s) => String(s.id) === String(t)) ?? null);
 }
-function lp(e, t) {
+function cp(e, t) {
   if (t == null) return null;
   const n = e.links ?? e._links;
   return n ? typeof n.get == "function" ? n.get(t) ?? null : n[t] ?? null : null;
 }
-function ql(e, t) {
+function Vl(e, t) {
   const n = e.inputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function ap(e, t) {
+function up(e, t) {
   const n = e.outputs ?? [];
   return typeof t == "number" ? Number.isInteger(t) && t >= 0 && t < n.length ? t : -1 : n.findIndex((s) => s?.name === t);
 }
-function cp(e, t) {
+function fp(e, t) {
   return (e.widgets ?? []).find((n) => n?.name === t) ?? null;
 }
-function up(e) {
+function dp(e) {
   return (e.widgets ?? []).map((t) => t?.name).filter((t) => typeof t == "string");
 }
-function fp(e, t) {
+function hp(e, t) {
   let n = e.options?.values;
   if (typeof n == "function")
     try {
@@ -4159,7 +4159,7 @@ function fp(e, t) {
     }
   return Array.isArray(n) ? n : n && typeof n == "object" ? Object.keys(n) : null;
 }
-function On(e) {
+function Nn(e) {
   if (!e || typeof e != "object") return "";
   const { extra: t, nodes: n, ...s } = e;
   let r = t;
@@ -4178,7 +4178,7 @@ function On(e) {
   }) : n;
   return JSON.stringify({ ...s, nodes: i, extra: r ?? null });
 }
-function dp(e, t) {
+function pp(e, t) {
   if (!e || typeof t != "string" || !t) return !1;
   let n;
   try {
@@ -4191,7 +4191,7 @@ function dp(e, t) {
   const s = e.extra.comfyd && typeof e.extra.comfyd == "object" ? e.extra.comfyd : {};
   if (n.since !== void 0) {
     try {
-      n = hp(e, s.provenance, n);
+      n = gp(e, s.provenance, n);
     } catch {
       n = null;
     }
@@ -4199,44 +4199,44 @@ function dp(e, t) {
   }
   return e.extra.comfyd = { ...s, provenance: n }, !0;
 }
-function Hl(e) {
+function Gl(e) {
   const t = Number(e?.extra?.comfyd?.provenance?.revision);
   return Number.isSafeInteger(t) && t > 0 ? t : 0;
 }
-function it(e) {
+function ot(e) {
   return e && typeof e == "object" && !Array.isArray(e);
 }
-function hp(e, t, n) {
-  if (!it(t) || !it(n) || t.v !== n.v || t.revision !== n.since || !Array.isArray(t.actors) || !Array.isArray(n.actors) || !it(n.nodes) || !it(n.links) || !it(t.nodes) || !it(t.links)) return null;
-  const s = new Map(t.actors.map((f, g) => [JSON.stringify(f), g])), r = n.actors.map((f) => {
-    if (!it(f)) throw new Error("an actor is not an object");
-    const g = JSON.stringify(f);
-    return s.has(g) || (s.set(g, t.actors.length), t.actors.push(f)), s.get(g);
+function gp(e, t, n) {
+  if (!ot(t) || !ot(n) || t.v !== n.v || t.revision !== n.since || !Array.isArray(t.actors) || !Array.isArray(n.actors) || !ot(n.nodes) || !ot(n.links) || !ot(t.nodes) || !ot(t.links)) return null;
+  const s = new Map(t.actors.map((f, m) => [JSON.stringify(f), m])), r = n.actors.map((f) => {
+    if (!ot(f)) throw new Error("an actor is not an object");
+    const m = JSON.stringify(f);
+    return s.has(m) || (s.set(m, t.actors.length), t.actors.push(f)), s.get(m);
   }), i = (f) => {
     if (!Number.isInteger(f) || f < 0 || f >= r.length) throw new Error("a record names no actor");
     return r[f];
   }, o = (f) => {
-    if (!it(f)) return f;
-    const g = { ...f, by: i(f.by) };
-    if (it(f.created) && (g.created = { ...f.created, by: i(f.created.by) }), it(f.widgets)) {
-      g.widgets = {};
-      for (const [h, p] of Object.entries(f.widgets)) g.widgets[h] = it(p) ? { ...p, by: i(p.by) } : p;
+    if (!ot(f)) return f;
+    const m = { ...f, by: i(f.by) };
+    if (ot(f.created) && (m.created = { ...f.created, by: i(f.created.by) }), ot(f.widgets)) {
+      m.widgets = {};
+      for (const [h, p] of Object.entries(f.widgets)) m.widgets[h] = ot(p) ? { ...p, by: i(p.by) } : p;
     }
-    return g;
-  }, l = Object.entries(n.nodes).map(([f, g]) => [f, o(g)]), a = Object.entries(n.links).map(([f, g]) => [f, o(g)]);
+    return m;
+  }, l = Object.entries(n.nodes).map(([f, m]) => [f, o(m)]), a = Object.entries(n.links).map(([f, m]) => [f, o(m)]);
   for (const f of Object.keys(t.nodes)) e.getNodeById?.(Number(f)) || delete t.nodes[f];
   const c = e._links ?? e.links, u = (f) => !!c && (typeof c.get == "function" ? c.get(Number(f)) != null : c[f] != null);
   for (const f of Object.keys(t.links)) u(f) || delete t.links[f];
-  for (const [f, g] of l) t.nodes[f] = g;
-  for (const [f, g] of a) t.links[f] = g;
-  return t.revision = n.revision, t.actors.length > pp && gp(t), t;
+  for (const [f, m] of l) t.nodes[f] = m;
+  for (const [f, m] of a) t.links[f] = m;
+  return t.revision = n.revision, t.actors.length > mp && _p(t), t;
 }
-const pp = 64;
-function gp(e) {
+const mp = 64;
+function _p(e) {
   const t = /* @__PURE__ */ new Map(), n = (i) => {
-    it(i) && (t.has(i.by) || t.set(i.by, t.size), i.by = t.get(i.by));
+    ot(i) && (t.has(i.by) || t.set(i.by, t.size), i.by = t.get(i.by));
   }, s = (i) => {
-    if (n(i), it(i?.created) && n(i.created), it(i?.widgets)) for (const o of Object.values(i.widgets)) n(o);
+    if (n(i), ot(i?.created) && n(i.created), ot(i?.widgets)) for (const o of Object.values(i.widgets)) n(o);
   };
   for (const i of Object.values(e.nodes)) s(i);
   for (const i of Object.values(e.links)) s(i);
@@ -4244,18 +4244,18 @@ function gp(e) {
   for (const [i, o] of t) r[o] = e.actors[i];
   e.actors = r;
 }
-function Yn(e, t, n = 3) {
+function Zn(e, t, n = 3) {
   const s = String(e).toLowerCase(), r = [];
   for (const i of t) {
     const o = String(i).toLowerCase();
-    let l = mp(s, o);
+    let l = yp(s, o);
     (o.includes(s) || s.includes(o)) && (l = Math.min(l, 1)), l <= Math.max(2, Math.floor(s.length / 3)) && r.push([l, i]);
   }
   return r.sort((i, o) => i[0] - o[0] || String(i[1]).localeCompare(String(o[1]))), r.slice(0, n).map((i) => i[1]);
 }
-const Vl = 128;
-function mp(e, t) {
-  if (e.length > Vl || t.length > Vl) return 1 / 0;
+const Kl = 128;
+function yp(e, t) {
+  if (e.length > Kl || t.length > Kl) return 1 / 0;
   let n = Array.from({ length: t.length + 1 }, (s, r) => r);
   for (let s = 1; s <= e.length; s++) {
     const r = [s];
@@ -4265,7 +4265,7 @@ function mp(e, t) {
   }
   return n[t.length];
 }
-const Yt = Object.freeze({
+const Zt = Object.freeze({
   // Gap between columns and between the nodes of a column.
   spacing: 60,
   // The largest spacing a command may ask for (ArrangeCommand.spacing).
@@ -4277,9 +4277,9 @@ const Yt = Object.freeze({
   sweeps: 4,
   // Where a node goes on an empty canvas without a view.
   origin: [100, 100]
-}), Tr = (e, t) => e < t ? -1 : e > t ? 1 : 0;
-function yu(e, t, n = {}) {
-  const s = n.x ?? 0, r = n.y ?? 0, i = n.spacing ?? Yt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
+}), Fr = (e, t) => e < t ? -1 : e > t ? 1 : 0;
+function wu(e, t, n = {}) {
+  const s = n.x ?? 0, r = n.y ?? 0, i = n.spacing ?? Zt.spacing, o = e.length, l = /* @__PURE__ */ new Map();
   e.forEach((J, oe) => l.set(J.id, oe));
   const a = Array.from({ length: o }, () => []), c = Array.from({ length: o }, () => []), u = /* @__PURE__ */ new Set();
   for (const [J, oe] of t) {
@@ -4288,7 +4288,7 @@ function yu(e, t, n = {}) {
     const Ee = le * o + _e;
     u.has(Ee) || (u.add(Ee), a[le].push(_e), c[_e].push(le));
   }
-  const f = new Uint8Array(o), g = /* @__PURE__ */ new Set();
+  const f = new Uint8Array(o), m = /* @__PURE__ */ new Set();
   for (let J = 0; J < o; J++) {
     if (f[J]) continue;
     const oe = [[J, 0]];
@@ -4297,12 +4297,12 @@ function yu(e, t, n = {}) {
       if (Ee < a[_e].length) {
         le[1]++;
         const ye = a[_e][Ee];
-        f[ye] === 1 ? g.add(_e * o + ye) : f[ye] === 0 && (f[ye] = 1, oe.push([ye, 0]));
+        f[ye] === 1 ? m.add(_e * o + ye) : f[ye] === 0 && (f[ye] = 1, oe.push([ye, 0]));
       } else
         f[_e] = 2, oe.pop();
     }
   }
-  const h = (J, oe) => !g.has(J * o + oe), p = c.map((J, oe) => J.filter((le) => h(le, oe))), k = a.map((J, oe) => J.filter((le) => h(oe, le))), v = p.map((J) => J.length), C = [], x = [];
+  const h = (J, oe) => !m.has(J * o + oe), p = c.map((J, oe) => J.filter((le) => h(le, oe))), k = a.map((J, oe) => J.filter((le) => h(oe, le))), v = p.map((J) => J.length), C = [], x = [];
   for (let J = 0; J < o; J++) v[J] || x.push(J);
   for (let J = 0; J < x.length; J++) {
     const oe = x[J];
@@ -4336,15 +4336,15 @@ function yu(e, t, n = {}) {
       }
       return [G, Ee, _e];
     });
-    return le.sort((_e, Ee) => Tr(_e[0], Ee[0]) || _e[1] - Ee[1]), le.map((_e) => _e[2]);
+    return le.sort((_e, Ee) => Fr(_e[0], Ee[0]) || _e[1] - Ee[1]), le.map((_e) => _e[2]);
   };
-  let X = O.map((J) => J.slice()), ue = Gl(O, k, b, o);
-  for (let J = 0; J < Yt.sweeps && ue > 0; J++) {
+  let X = O.map((J) => J.slice()), ue = Xl(O, k, b, o);
+  for (let J = 0; J < Zt.sweeps && ue > 0; J++) {
     for (let le = 1; le < w; le++)
       O[le] = ee(O[le], p), $();
     for (let le = w - 2; le >= 0; le--)
       O[le] = ee(O[le], k), $();
-    const oe = Gl(O, k, b, o);
+    const oe = Xl(O, k, b, o);
     oe < ue && (ue = oe, X = O.map((le) => le.slice()));
   }
   const ne = new Float64Array(o), pe = new Float64Array(o);
@@ -4363,12 +4363,12 @@ function yu(e, t, n = {}) {
     }
     Ie += oe + i;
   }
-  const Re = /* @__PURE__ */ new Map(), ft = /* @__PURE__ */ new Map();
+  const Re = /* @__PURE__ */ new Map(), dt = /* @__PURE__ */ new Map();
   for (let J = 0; J < o; J++)
-    Re.set(e[J].id, [ne[J], pe[J]]), ft.set(e[J].id, b[J]);
-  return { pos: Re, layer: ft, width: w ? Ie - i - s : 0, height: xe - r };
+    Re.set(e[J].id, [ne[J], pe[J]]), dt.set(e[J].id, b[J]);
+  return { pos: Re, layer: dt, width: w ? Ie - i - s : 0, height: xe - r };
 }
-function Gl(e, t, n, s) {
+function Xl(e, t, n, s) {
   const r = new Float64Array(s);
   for (const l of e) l.forEach((a, c) => r[a] = c);
   const i = /* @__PURE__ */ new Map();
@@ -4380,35 +4380,35 @@ function Gl(e, t, n, s) {
     }
   let o = 0;
   for (const l of i.values())
-    l.sort((a, c) => a[0] - c[0] || a[1] - c[1]), o += po(l.map((a) => a[1]));
+    l.sort((a, c) => a[0] - c[0] || a[1] - c[1]), o += mo(l.map((a) => a[1]));
   return o;
 }
-function po(e) {
+function mo(e) {
   if (e.length < 2) return 0;
   const t = e.length >> 1, n = e.slice(0, t), s = e.slice(t);
-  let r = po(n) + po(s), i = 0, o = 0, l = 0;
+  let r = mo(n) + mo(s), i = 0, o = 0, l = 0;
   for (; i < n.length && o < s.length; )
     n[i] <= s[o] ? e[l++] = n[i++] : (e[l++] = s[o++], r += n.length - i);
   for (; i < n.length; ) e[l++] = n[i++];
   for (; o < s.length; ) e[l++] = s[o++];
   return r;
 }
-function _p(e, t, n = 0) {
+function bp(e, t, n = 0) {
   return e.x < t.x + t.w + n && t.x < e.x + e.w + n && e.y < t.y + t.h + n && t.y < e.y + e.h + n;
 }
-function bu(e, t, n = Yt.spacing) {
+function ku(e, t, n = Zt.spacing) {
   const s = n / 2, r = t.filter((o) => e.x < o.x + o.w + s && o.x < e.x + e.w + s);
   r.sort((o, l) => o.y - l.y || o.x - l.x);
   let i = e.y;
   for (const o of r) i < o.y + o.h + s && o.y < i + e.h + s && (i = o.y + o.h + n);
   return i;
 }
-function $o(e) {
+function Bo(e) {
   const t = e?.NODE_TITLE_HEIGHT;
-  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Yt.titleHeight;
+  return typeof t == "number" && Number.isFinite(t) && t >= 0 ? t : Zt.titleHeight;
 }
-function Ir(e, t) {
-  const n = $o(t), s = Number(e.size?.[0]), r = Number(e.size?.[1]), i = !!e.flags?.collapsed;
+function Or(e, t) {
+  const n = Bo(t), s = Number(e.size?.[0]), r = Number(e.size?.[1]), i = !!e.flags?.collapsed;
   return {
     id: e.id,
     x: Number(e.pos?.[0]) || 0,
@@ -4417,74 +4417,74 @@ function Ir(e, t) {
     h: i ? n : (Number.isFinite(r) && r > 0 ? r : 100) + n
   };
 }
-function wu(e) {
+function vu(e) {
   const t = [];
-  for (const n of Pn(e))
+  for (const n of $n(e))
     for (const s of n.inputs ?? []) {
       if (s?.link === null || s?.link === void 0) continue;
-      const r = lp(e, s.link);
+      const r = cp(e, s.link);
       if (!r) continue;
       const i = r.origin_id ?? r[1];
       i != null && t.push([r.id ?? r[0], i, n.id]);
     }
-  return t.sort((n, s) => Tr(Number(n[0]), Number(s[0]))), t.map(([, n, s]) => [n, s]);
+  return t.sort((n, s) => Fr(Number(n[0]), Number(s[0]))), t.map(([, n, s]) => [n, s]);
 }
-const yp = (e, t) => Tr(Number(e.id), Number(t.id)) || Tr(String(e.id), String(t.id));
-function ku(e, t, n, s) {
+const wp = (e, t) => Fr(Number(e.id), Number(t.id)) || Fr(String(e.id), String(t.id));
+function xu(e, t, n, s) {
   const r = [Math.round(t), Math.round(n + s)];
   e.pos && typeof e.pos.length == "number" && e.pos.length >= 2 ? (e.pos[0] = r[0], e.pos[1] = r[1]) : e.pos = r;
 }
-function bp(e, t, n = {}) {
-  const s = n.LiteGraph, r = $o(s), i = n.spacing ?? Yt.spacing, o = n.exclude ?? (() => !1);
+function kp(e, t, n = {}) {
+  const s = n.LiteGraph, r = Bo(s), i = n.spacing ?? Zt.spacing, o = n.exclude ?? (() => !1);
   let l;
   if (t && t.length) {
     const b = new Set(t.map(String));
-    l = Pn(e).filter((w) => b.has(String(w.id)));
-  } else l = Pn(e).filter((b) => !o(b));
+    l = $n(e).filter((w) => b.has(String(w.id)));
+  } else l = $n(e).filter((b) => !o(b));
   if (!l.length) return [];
-  const a = new Set(l.map((b) => String(b.id))), c = l.map((b) => Ir(b, s));
-  c.sort((b, w) => b.y - w.y || b.x - w.x || yp(b, w));
-  const u = n.x ?? Math.min(...c.map((b) => b.x)), f = n.y ?? Math.min(...c.map((b) => b.y)), g = wu(e).filter(([b, w]) => a.has(String(b)) && a.has(String(w))), { pos: h, layer: p } = yu(c, g, { x: u, y: f, spacing: i }), k = new Set([...n.ignore ?? []].map(String)), v = Pn(e).filter((b) => !a.has(String(b.id)) && !k.has(String(b.id))).map((b) => Ir(b, s)), C = c.slice().sort((b, w) => p.get(b.id) - p.get(w.id) || h.get(b.id)[1] - h.get(w.id)[1]), x = [];
+  const a = new Set(l.map((b) => String(b.id))), c = l.map((b) => Or(b, s));
+  c.sort((b, w) => b.y - w.y || b.x - w.x || wp(b, w));
+  const u = n.x ?? Math.min(...c.map((b) => b.x)), f = n.y ?? Math.min(...c.map((b) => b.y)), m = vu(e).filter(([b, w]) => a.has(String(b)) && a.has(String(w))), { pos: h, layer: p } = wu(c, m, { x: u, y: f, spacing: i }), k = new Set([...n.ignore ?? []].map(String)), v = $n(e).filter((b) => !a.has(String(b.id)) && !k.has(String(b.id))).map((b) => Or(b, s)), C = c.slice().sort((b, w) => p.get(b.id) - p.get(w.id) || h.get(b.id)[1] - h.get(w.id)[1]), x = [];
   for (const b of C) {
     const [w, O] = h.get(b.id), z = { ...b, x: w, y: O };
-    v.length && (z.y = bu(z, v.concat(x), i)), x.push(z), ku(Kt(e, b.id), z.x, z.y, r);
+    v.length && (z.y = ku(z, v.concat(x), i)), x.push(z), xu(Xt(e, b.id), z.x, z.y, r);
   }
   return C.map((b) => b.id);
 }
-function wp(e, t, n = {}) {
-  const s = n.LiteGraph, r = $o(s), i = n.spacing ?? Yt.spacing, o = new Set(t.map(String)), l = t.map((x) => Kt(e, x)).filter(Boolean);
+function vp(e, t, n = {}) {
+  const s = n.LiteGraph, r = Bo(s), i = n.spacing ?? Zt.spacing, o = new Set(t.map(String)), l = t.map((x) => Xt(e, x)).filter(Boolean);
   if (!l.length) return [];
-  const a = l.map((x) => Ir(x, s)), c = Pn(e).filter((x) => !o.has(String(x.id))).map((x) => Ir(x, s)), u = new Map(c.map((x) => [String(x.id), x])), f = wu(e), g = f.filter(([x, b]) => o.has(String(x)) && o.has(String(b))), h = yu(a, g, { x: 0, y: 0, spacing: i });
+  const a = l.map((x) => Or(x, s)), c = $n(e).filter((x) => !o.has(String(x.id))).map((x) => Or(x, s)), u = new Map(c.map((x) => [String(x.id), x])), f = vu(e), m = f.filter(([x, b]) => o.has(String(x)) && o.has(String(b))), h = wu(a, m, { x: 0, y: 0, spacing: i });
   let p = -1 / 0, k = 1 / 0;
   for (const [x, b] of f) {
     const w = u.get(String(x));
     !w || !o.has(String(b)) || (p = Math.max(p, w.x + w.w + i - h.pos.get(b)[0]), k = Math.min(k, w.y));
   }
   if (p === -1 / 0) {
-    const x = kp(c), b = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
+    const x = xp(c), b = Array.isArray(n.view) && n.view.length === 4 && n.view.every(Number.isFinite) ? n.view : null;
     let w = null;
     if (b) {
       w = [b[0] + Math.max(i, (b[2] - h.width) / 2), b[1] + Math.max(i, (b[3] - h.height) / 2)];
       const O = { x: w[0], y: w[1], w: h.width, h: h.height };
-      c.some((z) => _p(O, z, i / 2)) && (w = null);
+      c.some((z) => bp(O, z, i / 2)) && (w = null);
     }
-    w || (w = x ? [x.x + x.w + i, x.y] : b ? [b[0] + b[2] / 4, b[1] + b[3] / 4] : Yt.origin), [p, k] = w;
+    w || (w = x ? [x.x + x.w + i, x.y] : b ? [b[0] + b[2] / 4, b[1] + b[3] / 4] : Zt.origin), [p, k] = w;
   }
   const v = a.slice().sort((x, b) => h.layer.get(x.id) - h.layer.get(b.id) || h.pos.get(x.id)[1] - h.pos.get(b.id)[1]), C = c.slice();
   for (const x of v) {
     const [b, w] = h.pos.get(x.id), O = { ...x, x: p + b, y: k + w };
-    O.y = bu(O, C, i), C.push(O), ku(Kt(e, x.id), O.x, O.y, r);
+    O.y = ku(O, C, i), C.push(O), xu(Xt(e, x.id), O.x, O.y, r);
   }
   return v.map((x) => x.id);
 }
-function kp(e) {
+function xp(e) {
   if (!e.length) return null;
   let t = 1 / 0, n = 1 / 0, s = -1 / 0, r = -1 / 0;
   for (const i of e)
     t = Math.min(t, i.x), n = Math.min(n, i.y), s = Math.max(s, i.x + i.w), r = Math.max(r, i.y + i.h);
   return { x: t, y: n, w: s - t, h: r - n };
 }
-const tt = Object.freeze({
+const nt = Object.freeze({
   // GRAPH_MAX_BATCH of the core.
   commands: 1e3,
   // GRAPH_MAX_NAME: type, slot, widget names and titles.
@@ -4499,179 +4499,179 @@ const tt = Object.freeze({
   ref: 128,
   // GRAPH_MAX_NODES: node_ids of one arrange.
   nodes: 1e4
-}), Ei = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
-class go extends Error {
+}), Si = Object.freeze({ always: 0, never: 2, mute: 2, bypass: 4 });
+class _o extends Error {
   constructor(t, n, s = []) {
     super(n), this.code = t, this.suggestions = s;
   }
 }
 const ae = (e, t, n) => {
-  throw new go(e, t, n);
-}, rs = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
-function Gn(e, t, n = tt.name, { optional: s = !1 } = {}) {
+  throw new _o(e, t, n);
+}, is = (e) => e !== null && typeof e == "object" && !Array.isArray(e);
+function Kn(e, t, n = nt.name, { optional: s = !1 } = {}) {
   if (e == null) {
     if (s) return "";
     ae("INVALID_COMMAND", `${t} is required`);
   }
   return typeof e != "string" && ae("INVALID_COMMAND", `${t} must be a string`), e.length > n && ae("INVALID_COMMAND", `${t} is longer than ${n} characters`), e;
 }
-function xn(e, t, { optional: n = !1 } = {}) {
-  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > tt.coord) && ae("INVALID_COMMAND", `${t} must be a number within ±${tt.coord}`), e);
+function An(e, t, { optional: n = !1 } = {}) {
+  return e == null ? n ? null : 0 : ((typeof e != "number" || !Number.isFinite(e) || Math.abs(e) > nt.coord) && ae("INVALID_COMMAND", `${t} must be a number within ±${nt.coord}`), e);
 }
-function Qt(e, t) {
-  return rs(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= tt.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ae("INVALID_COMMAND", `${t} must be a node id or a ref`);
+function en(e, t) {
+  return is(e) && ("id" in e ? e = e.id : "ref" in e && (e = e.ref)), typeof e == "number" && Number.isSafeInteger(e) ? { id: e } : typeof e == "string" && e.length > 0 && e.length <= nt.ref ? /^-?\d+$/.test(e) && Number.isSafeInteger(Number(e)) ? { id: Number(e), ref: e } : { ref: e } : ae("INVALID_COMMAND", `${t} must be a node id or a ref`);
 }
-function Ci(e, t) {
+function Di(e, t) {
   if (e == null) return 0;
-  if (rs(e))
+  if (is(e))
     if ("index" in e) e = e.index;
     else if ("name" in e) e = e.name;
     else return 0;
-  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= tt.name ? e : ae("INVALID_COMMAND", `${t} must be a slot index or name`);
+  return typeof e == "number" && Number.isInteger(e) && e >= 0 && e < 65536 || typeof e == "string" && e.length > 0 && e.length <= nt.name ? e : ae("INVALID_COMMAND", `${t} must be a slot index or name`);
 }
-function Kl(e, t) {
-  if (rs(e)) {
+function Yl(e, t) {
+  if (is(e)) {
     const n = ["number", "integer", "text", "boolean"].filter((s) => s in e);
     n.length !== 1 && ae("INVALID_COMMAND", `${t} must be a number, a string or a boolean`), e = e[n[0]];
   }
-  return typeof e == "number" ? (Number.isFinite(e) || ae("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > tt.text && ae("VALUE_INVALID", `${t} is longer than ${tt.text} characters`), e) : ae("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
+  return typeof e == "number" ? (Number.isFinite(e) || ae("VALUE_INVALID", `${t} must be a finite number`), e) : typeof e == "boolean" ? e : typeof e == "string" ? (e.length > nt.text && ae("VALUE_INVALID", `${t} is longer than ${nt.text} characters`), e) : ae("INVALID_COMMAND", `${t} must be a number, a string or a boolean`);
 }
-const yr = {
+const wr = {
   create_node(e) {
     const t = {
-      node_type: Gn(e.node_type, "node_type"),
-      x: xn(e.x, "x", { optional: !0 }),
-      y: xn(e.y, "y", { optional: !0 }),
-      ref: Gn(e.ref, "ref", tt.ref, { optional: !0 }),
-      title: Gn(e.title, "title", tt.name, { optional: !0 }),
+      node_type: Kn(e.node_type, "node_type"),
+      x: An(e.x, "x", { optional: !0 }),
+      y: An(e.y, "y", { optional: !0 }),
+      ref: Kn(e.ref, "ref", nt.ref, { optional: !0 }),
+      title: Kn(e.title, "title", nt.name, { optional: !0 }),
       widgets: []
     };
     if (t.node_type || ae("INVALID_COMMAND", "node_type is required"), e.widgets !== void 0 && e.widgets !== null) {
-      rs(e.widgets) || ae("INVALID_COMMAND", "widgets must be an object of name: value");
+      is(e.widgets) || ae("INVALID_COMMAND", "widgets must be an object of name: value");
       const n = Object.keys(e.widgets);
-      n.length > tt.widgets && ae("INVALID_COMMAND", `more than ${tt.widgets} widgets`);
-      for (const s of n) t.widgets.push([Gn(s, "widget name"), Kl(e.widgets[s], `widgets.${s}`)]);
+      n.length > nt.widgets && ae("INVALID_COMMAND", `more than ${nt.widgets} widgets`);
+      for (const s of n) t.widgets.push([Kn(s, "widget name"), Yl(e.widgets[s], `widgets.${s}`)]);
     }
     return t;
   },
-  remove_node: (e) => ({ node_id: Qt(e.node_id, "node_id") }),
+  remove_node: (e) => ({ node_id: en(e.node_id, "node_id") }),
   connect: (e) => ({
-    from_id: Qt(e.from_id, "from_id"),
-    from_slot: Ci(e.from_slot, "from_slot"),
-    to_id: Qt(e.to_id, "to_id"),
-    to_slot: Ci(e.to_slot, "to_slot")
+    from_id: en(e.from_id, "from_id"),
+    from_slot: Di(e.from_slot, "from_slot"),
+    to_id: en(e.to_id, "to_id"),
+    to_slot: Di(e.to_slot, "to_slot")
   }),
-  disconnect: (e) => ({ node_id: Qt(e.node_id, "node_id"), slot: Ci(e.slot, "slot") }),
+  disconnect: (e) => ({ node_id: en(e.node_id, "node_id"), slot: Di(e.slot, "slot") }),
   set_widget: (e) => ({
-    node_id: Qt(e.node_id, "node_id"),
-    name: Gn(e.name, "name"),
-    value: Kl(e.value, "value")
+    node_id: en(e.node_id, "node_id"),
+    name: Kn(e.name, "name"),
+    value: Yl(e.value, "value")
   }),
-  move_node: (e) => ({ node_id: Qt(e.node_id, "node_id"), x: xn(e.x, "x"), y: xn(e.y, "y") }),
+  move_node: (e) => ({ node_id: en(e.node_id, "node_id"), x: An(e.x, "x"), y: An(e.y, "y") }),
   clear_graph: () => ({}),
   get_graph: () => ({}),
   arrange(e) {
     const t = e.node_ids ?? [];
-    Array.isArray(t) || ae("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > tt.nodes && ae("INVALID_COMMAND", `node_ids: more than ${tt.nodes}`);
-    const n = xn(e.spacing, "spacing", { optional: !0 });
-    return n !== null && (n < 0 || n > Yt.maxSpacing) && ae("INVALID_COMMAND", `spacing must be between 0 and ${Yt.maxSpacing}`), {
-      node_ids: t.map((s, r) => Qt(s, `node_ids[${r}]`)),
-      x: xn(e.x, "x", { optional: !0 }),
-      y: xn(e.y, "y", { optional: !0 }),
+    Array.isArray(t) || ae("INVALID_COMMAND", "node_ids must be an array of node ids or refs"), t.length > nt.nodes && ae("INVALID_COMMAND", `node_ids: more than ${nt.nodes}`);
+    const n = An(e.spacing, "spacing", { optional: !0 });
+    return n !== null && (n < 0 || n > Zt.maxSpacing) && ae("INVALID_COMMAND", `spacing must be between 0 and ${Zt.maxSpacing}`), {
+      node_ids: t.map((s, r) => en(s, `node_ids[${r}]`)),
+      x: An(e.x, "x", { optional: !0 }),
+      y: An(e.y, "y", { optional: !0 }),
       spacing: n
     };
   },
   set_node_mode(e) {
-    const t = Gn(e.mode, "mode");
-    return Object.hasOwn(Ei, t) || ae("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(Ei).join(", ")}`), { node_id: Qt(e.node_id, "node_id"), mode: Ei[t] };
+    const t = Kn(e.mode, "mode");
+    return Object.hasOwn(Si, t) || ae("INVALID_COMMAND", `mode "${t.slice(0, 40)}" is not one of ${Object.keys(Si).join(", ")}`), { node_id: en(e.node_id, "node_id"), mode: Si[t] };
   }
-}, vu = Object.freeze(Object.keys(yr)), Xl = new Set(vu.filter((e) => e !== "get_graph")), vp = /* @__PURE__ */ new Set(["move_node", "set_widget", "get_graph"]);
-function xu(e) {
-  rs(e) || ae("INVALID_COMMAND", "a command must be an object");
+}, Au = Object.freeze(Object.keys(wr)), Zl = new Set(Au.filter((e) => e !== "get_graph")), Ap = /* @__PURE__ */ new Set(["move_node", "set_widget", "get_graph"]);
+function Ru(e) {
+  is(e) || ae("INVALID_COMMAND", "a command must be an object");
   let t = e.type, n = e;
   if (t === void 0) {
-    const s = Object.keys(e).filter((r) => Object.hasOwn(yr, r));
-    s.length !== 1 && ae("INVALID_COMMAND", "missing field: type"), t = s[0], n = rs(e[t]) ? e[t] : {};
+    const s = Object.keys(e).filter((r) => Object.hasOwn(wr, r));
+    s.length !== 1 && ae("INVALID_COMMAND", "missing field: type"), t = s[0], n = is(e[t]) ? e[t] : {};
   }
-  return (typeof t != "string" || !Object.hasOwn(yr, t)) && ae("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${vu.join(", ")}`), { type: t, ...yr[t](n) };
+  return (typeof t != "string" || !Object.hasOwn(wr, t)) && ae("INVALID_COMMAND", `unknown type '${String(t).slice(0, 64)}'; expected one of ${Au.join(", ")}`), { type: t, ...wr[t](n) };
 }
-const xp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Ap = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
-function Rp(e, t, n) {
+const Rp = /* @__PURE__ */ new Set(["number", "slider", "knob"]), Ep = /* @__PURE__ */ new Set(["text", "string", "customtext", "textarea", "markdown"]);
+function Cp(e, t, n) {
   const s = String(e.type ?? ""), r = e.options ?? {};
   if (s === "combo") {
-    const i = fp(e, t);
-    return i && !i.some((o) => o === n) && ae("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Yn(n, i.filter((o) => typeof o == "string"))), n;
+    const i = hp(e, t);
+    return i && !i.some((o) => o === n) && ae("VALUE_INVALID", `${JSON.stringify(n)} is not one of the ${i.length} options of ${e.name}`, Zn(n, i.filter((o) => typeof o == "string"))), n;
   }
-  return xp.has(s) ? (typeof n != "number" && ae("VALUE_INVALID", `${e.name} takes a number`), r.precision === 0 && !Number.isInteger(n) && ae("VALUE_INVALID", `${e.name} takes an integer`), typeof r.min == "number" && n < r.min && ae("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${r.min}`), typeof r.max == "number" && n > r.max && ae("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${r.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && ae("VALUE_INVALID", `${e.name} takes true or false`), n) : Ap.has(s) ? (typeof n != "string" && ae("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && ae("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
+  return Rp.has(s) ? (typeof n != "number" && ae("VALUE_INVALID", `${e.name} takes a number`), r.precision === 0 && !Number.isInteger(n) && ae("VALUE_INVALID", `${e.name} takes an integer`), typeof r.min == "number" && n < r.min && ae("VALUE_INVALID", `${e.name}: ${n} is below the minimum ${r.min}`), typeof r.max == "number" && n > r.max && ae("VALUE_INVALID", `${e.name}: ${n} is above the maximum ${r.max}`), n) : s === "toggle" || s === "boolean" ? (typeof n != "boolean" && ae("VALUE_INVALID", `${e.name} takes true or false`), n) : Ep.has(s) ? (typeof n != "string" && ae("VALUE_INVALID", `${e.name} takes a string`), n) : (s === "button" && ae("VALUE_INVALID", `${e.name} is a button, it has no value`), n);
 }
-function Ep(e) {
+function Sp(e) {
   const t = e.value;
   if (typeof t == "number" && Number.isFinite(t) || typeof t == "string" || typeof t == "boolean") return t;
 }
-function Yl(e, t, n, s) {
-  const r = cp(t, n);
-  r || ae("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Yn(n, up(t)));
-  const i = Rp(r, t, s), o = r.value;
+function Ql(e, t, n, s) {
+  const r = fp(t, n);
+  r || ae("WIDGET_NOT_FOUND", `node #${t.id} (${t.type}) has no widget "${n}"`, Zn(n, dp(t)));
+  const i = Cp(r, t, s), o = r.value;
   r.value = i;
   try {
     r.callback?.call(r, r.value, e.canvas ?? null, t, void 0, void 0), t.onWidgetChanged?.(r.name, r.value, o, r);
   } catch (l) {
     e.log?.("warn", `widget callback of ${n} failed: ${l?.message ?? l}`);
   }
-  return Ep(r);
+  return Sp(r);
 }
-function en(e, t, n) {
-  if (t.ref !== void 0 && e.refs.has(t.ref)) return Kt(e.graph, e.refs.get(t.ref));
+function tn(e, t, n) {
+  if (t.ref !== void 0 && e.refs.has(t.ref)) return Xt(e.graph, e.refs.get(t.ref));
   if (t.id !== void 0) {
-    const s = Kt(e.graph, t.id);
+    const s = Xt(e.graph, t.id);
     if (s) return s;
     ae("NODE_NOT_FOUND", `${n}: no node #${t.id}`);
   }
   return ae("REF_NOT_FOUND", `${n}: no node was created with ref "${t.ref}" earlier in this patch`);
 }
-function Cp(e) {
+function Dp(e) {
   const t = typeof e.view == "function" ? e.view() : null;
   return Array.isArray(t) && t.length === 4 && t.every(Number.isFinite) ? t : null;
 }
-function Sp(e) {
-  const t = [...e.pending].filter((n) => Kt(e.graph, n));
-  e.pending.clear(), t.length && wp(e.graph, t, { LiteGraph: e.LiteGraph, view: Cp(e) });
+function Tp(e) {
+  const t = [...e.pending].filter((n) => Xt(e.graph, n));
+  e.pending.clear(), t.length && vp(e.graph, t, { LiteGraph: e.LiteGraph, view: Dp(e) });
 }
-const Dp = {
+const Ip = {
   create_node(e, t) {
     const { graph: n, LiteGraph: s } = e, r = s.createNode(t.node_type);
     if (!r) {
       const l = Object.keys(s.registered_node_types ?? {});
-      ae("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Yn(t.node_type, l));
+      ae("UNKNOWN_NODE_TYPE", `unknown node type "${t.node_type}"`, Zn(t.node_type, l));
     }
     t.title && (r.title = t.title);
     const i = t.x === null || t.y === null;
     r.pos = i ? [0, 0] : [t.x, t.y];
     const o = e.expectedId;
-    Number.isSafeInteger(o) && o > 0 && !Kt(n, o) && (r.id = o), n.add(r), Kt(n, r.id) || ae("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
+    Number.isSafeInteger(o) && o > 0 && !Xt(n, o) && (r.id = o), n.add(r), Xt(n, r.id) || ae("EDITOR_FAILED", `the graph did not accept the ${t.node_type} node`);
     try {
-      for (const [l, a] of t.widgets) Yl(e, r, l, a);
+      for (const [l, a] of t.widgets) Ql(e, r, l, a);
     } catch (l) {
       throw n.remove(r), l;
     }
     return t.ref && e.refs.set(t.ref, r.id), i && e.pending.add(r.id), { node_id: r.id };
   },
   remove_node(e, t) {
-    const n = en(e, t.node_id, "node_id"), s = n.id;
-    return e.graph.remove(n), Kt(e.graph, s) && ae("EDITOR_FAILED", `node #${s} cannot be removed`), { node_id: s };
+    const n = tn(e, t.node_id, "node_id"), s = n.id;
+    return e.graph.remove(n), Xt(e.graph, s) && ae("EDITOR_FAILED", `node #${s} cannot be removed`), { node_id: s };
   },
   connect(e, t) {
-    const n = en(e, t.from_id, "from_id"), s = en(e, t.to_id, "to_id"), r = ap(n, t.from_slot);
+    const n = tn(e, t.from_id, "from_id"), s = tn(e, t.to_id, "to_id"), r = up(n, t.from_slot);
     r < 0 && ae(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no output ${JSON.stringify(t.from_slot)}`,
-      typeof t.from_slot == "string" ? Yn(t.from_slot, (n.outputs ?? []).map((c) => c.name)) : []
+      typeof t.from_slot == "string" ? Zn(t.from_slot, (n.outputs ?? []).map((c) => c.name)) : []
     );
-    const i = ql(s, t.to_slot);
+    const i = Vl(s, t.to_slot);
     i < 0 && ae(
       "SLOT_NOT_FOUND",
       `node #${s.id} (${s.type}) has no input ${JSON.stringify(t.to_slot)}`,
-      typeof t.to_slot == "string" ? Yn(t.to_slot, (s.inputs ?? []).map((c) => c.name)) : []
+      typeof t.to_slot == "string" ? Zn(t.to_slot, (s.inputs ?? []).map((c) => c.name)) : []
     ), n === s && ae("INVALID_COMMAND", `node #${n.id} cannot be linked to itself`);
     const o = n.outputs[r].type, l = s.inputs[i].type;
     e.LiteGraph.isValidConnection(o, l) || ae("TYPE_MISMATCH", `output ${r} of #${n.id} is ${o}, input ${JSON.stringify(s.inputs[i].name)} of #${s.id} takes ${l}`);
@@ -4679,26 +4679,26 @@ const Dp = {
     return a || ae("EDITOR_FAILED", `LiteGraph refused the link #${n.id}:${r} -> #${s.id}:${i}`), { node_id: s.id, link_id: a.id };
   },
   disconnect(e, t) {
-    const n = en(e, t.node_id, "node_id"), s = ql(n, t.slot);
+    const n = tn(e, t.node_id, "node_id"), s = Vl(n, t.slot);
     s < 0 && ae(
       "SLOT_NOT_FOUND",
       `node #${n.id} (${n.type}) has no input ${JSON.stringify(t.slot)}`,
-      typeof t.slot == "string" ? Yn(t.slot, (n.inputs ?? []).map((i) => i.name)) : []
+      typeof t.slot == "string" ? Zn(t.slot, (n.inputs ?? []).map((i) => i.name)) : []
     );
     const r = n.inputs[s].link;
     return r == null ? { node_id: n.id, link_id: 0 } : (n.disconnectInput(s), n.inputs[s].link !== null && n.inputs[s].link !== void 0 && ae("EDITOR_FAILED", `input ${s} of #${n.id} could not be disconnected`), { node_id: n.id, link_id: r });
   },
   set_widget(e, t) {
-    const n = en(e, t.node_id, "node_id"), s = Yl(e, n, t.name, t.value);
+    const n = tn(e, t.node_id, "node_id"), s = Ql(e, n, t.name, t.value);
     return s === void 0 ? { node_id: n.id } : { node_id: n.id, value: s };
   },
   move_node(e, t) {
-    const n = en(e, t.node_id, "node_id");
+    const n = tn(e, t.node_id, "node_id");
     return n.pos = [t.x, t.y], e.pending.delete(n.id), { node_id: n.id };
   },
   clear_graph(e) {
     const t = e.keepOnClear ?? (() => !1);
-    for (const n of Pn(e.graph)) t(n) || e.graph.remove(n);
+    for (const n of $n(e.graph)) t(n) || e.graph.remove(n);
     for (const n of Array.from(e.graph._groups ?? e.graph.groups ?? [])) e.graph.remove(n);
     return {};
   },
@@ -4706,7 +4706,7 @@ const Dp = {
     return {};
   },
   arrange(e, t) {
-    const n = t.node_ids.map((r, i) => en(e, r, `node_ids[${i}]`).id), s = bp(e.graph, n, {
+    const n = t.node_ids.map((r, i) => tn(e, r, `node_ids[${i}]`).id), s = kp(e.graph, n, {
       LiteGraph: e.LiteGraph,
       x: t.x ?? void 0,
       y: t.y ?? void 0,
@@ -4718,133 +4718,146 @@ const Dp = {
     return {};
   },
   set_node_mode(e, t) {
-    const n = en(e, t.node_id, "node_id");
+    const n = tn(e, t.node_id, "node_id");
     return n.mode = t.mode, n.mode !== t.mode && ae("EDITOR_FAILED", `node #${n.id} kept mode ${n.mode}`), { node_id: n.id };
   }
-}, Tp = "BATCH_MODE_PARTIAL";
-function Ip(e) {
-  return e === Tp || e === 2 || String(e).toLowerCase() === "partial";
+}, Fp = "BATCH_MODE_PARTIAL";
+function Op(e) {
+  return e === Fp || e === 2 || String(e).toLowerCase() === "partial";
 }
-function Zl(e, t) {
-  const n = t instanceof go ? t.code : "EDITOR_FAILED", s = t instanceof go ? t.message : `command failed: ${t?.message ?? String(t)}`, r = { code: n, message: s.slice(0, 1e3), index: e };
+function ea(e, t) {
+  const n = t instanceof _o ? t.code : "EDITOR_FAILED", s = t instanceof _o ? t.message : `command failed: ${t?.message ?? String(t)}`, r = { code: n, message: s.slice(0, 1e3), index: e };
   return t?.suggestions?.length && (r.suggestions = t.suggestions), { index: e, ok: !1, error: r };
 }
-function Fp(e, t) {
+function Np(e, t) {
   const n = Array.isArray(t?.commands) ? t.commands : [];
-  if (n.length > tt.commands)
-    return { ok: !1, error: `more than ${tt.commands} commands`, results: [], applied: !1 };
-  const s = e.graph, r = Ip(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, a = n.length === 1 && vp.has(n[0]?.type) ? null : s.serialize(), c = new Array(n.length);
-  let u = 0, f = -1, g = !1;
+  if (n.length > nt.commands)
+    return { ok: !1, error: `more than ${nt.commands} commands`, results: [], applied: !1 };
+  const s = e.graph, r = Op(t?.mode), i = Array.isArray(t?.expected_node_ids) ? t.expected_node_ids.map(Number) : [], o = { ...e, refs: /* @__PURE__ */ new Map(), pending: /* @__PURE__ */ new Set(), expectedId: void 0 }, a = n.length === 1 && Ap.has(n[0]?.type) ? null : s.serialize(), c = new Array(n.length);
+  let u = 0, f = -1, m = !1;
   for (let k = 0; k < n.length; k++) {
     let v;
     try {
-      v = xu(n[k]);
+      v = Ru(n[k]);
     } catch (x) {
-      if (c[k] = Zl(k, x), !r) {
+      if (c[k] = ea(k, x), !r) {
         f = k;
         break;
       }
       continue;
     }
     o.expectedId = v.type === "create_node" ? i[u++] : void 0;
-    const C = r && Xl.has(v.type) && k > 0 ? s.serialize() : null;
+    const C = r && Zl.has(v.type) && k > 0 ? s.serialize() : null;
     try {
-      c[k] = { index: k, ok: !0, ...Dp[v.type](o, v) }, Xl.has(v.type) && (g = !0);
+      c[k] = { index: k, ok: !0, ...Ip[v.type](o, v) }, Zl.has(v.type) && (m = !0);
     } catch (x) {
-      if (c[k] = Zl(k, x), !r) {
+      if (c[k] = ea(k, x), !r) {
         f = k;
         break;
       }
       const b = C ?? a;
-      b && On(s.serialize()) !== On(b) && Ql(s, b);
+      b && Nn(s.serialize()) !== Nn(b) && ta(s, b);
     }
   }
   if (f >= 0) {
-    a && On(s.serialize()) !== On(a) && Ql(s, a);
+    a && Nn(s.serialize()) !== Nn(a) && ta(s, a);
     const k = `not applied: command ${f} failed and the patch is atomic (the graph was rolled back)`;
     for (let v = 0; v < n.length; v++)
       v !== f && (c[v] = { index: v, ok: !1, error: { code: "SKIPPED", message: k, index: v } });
     return s.setDirtyCanvas?.(!0, !0), { ok: !1, error: c[f].error.message, results: c, applied: !1 };
   }
-  Sp(o), s.setDirtyCanvas?.(!0, !0);
+  Tp(o), s.setDirtyCanvas?.(!0, !0);
   const h = c.every((k) => k.ok), p = c.find((k) => !k.ok);
   return {
     ok: h,
     error: h ? "" : p.error.message,
     results: c,
-    applied: g
+    applied: m
   };
 }
-function Ql(e, t) {
+function ta(e, t) {
   e.configure(structuredClone(t)), e.setDirtyCanvas?.(!0, !0);
 }
-const Au = new Float64Array(1), ea = new Uint32Array(Au.buffer), ta = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-function na(e) {
+const Eu = new Float64Array(1), na = new Uint32Array(Eu.buffer), sa = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+function ra(e) {
   for (let t = 1; t < e.length; t++) if (e[t - 1].id > e[t].id) return [...e].sort((n, s) => n.id - s.id);
   return e;
 }
-function Op(e) {
+function Mp(e) {
   const t = e._links ?? e.links;
   return t ? [...typeof t.values == "function" && !Array.isArray(t) ? t.values() : Object.values(t)].filter((s) => s && s.id != null) : [];
 }
-function Np(e) {
+const ks = 16777619;
+function Lp(e) {
+  const t = e < 0 ? -e : e, n = 31 - Math.clz32(t);
+  return (e < 0 ? 2147483648 : 0) | 1023 + n << 20 | t - (1 << n) << 20 - n;
+}
+function Ke(e, t) {
+  let n = typeof t == "number" ? t : Number(t);
+  return n === (n | 0) && n > -2097152 && n < 2097152 ? (e = Math.imul(e, ks), Math.imul(e ^ (n === 0 ? 0 : Lp(n)), ks)) : ((n === 0 || !Number.isFinite(n)) && (n = 0), Eu[0] = n, e = Math.imul(e ^ na[sa], ks), Math.imul(e ^ na[1 - sa], ks));
+}
+function Pp(e, t) {
+  const n = typeof t == "string" ? t : String(t ?? "");
+  e = Ke(e, n.length);
+  for (let s = 0; s < n.length; s++) e = Math.imul(e ^ n.charCodeAt(s), ks);
+  return e;
+}
+function $p(e) {
   let t = -2128831035;
-  const n = (l) => {
-    t = Math.imul(t ^ l, 16777619);
-  }, s = (l) => {
-    let a = Number(l);
-    (a === 0 || !Number.isFinite(a)) && (a = 0), Au[0] = a, n(ea[ta]), n(ea[1 - ta]);
-  }, r = (l) => {
-    const a = String(l ?? "");
-    s(a.length);
-    for (let c = 0; c < a.length; c++) n(a.charCodeAt(c));
-  }, i = na(e._nodes ?? e.nodes ?? []);
-  s(i.length);
-  for (const l of i) {
-    s(l.id), r(l.type), s(l.pos?.[0] ?? 0), s(l.pos?.[1] ?? 0), s(l.mode ?? 0);
-    const a = l.inputs ?? [];
-    s(a.length);
-    for (const u of a) s(u?.link > 0 ? u.link : 0);
-    const c = l.outputs ?? [];
-    s(c.length);
-    for (const u of c) {
-      const f = (u?.links ?? []).filter((g) => g > 0);
-      s(f.length);
-      for (const g of f) s(g);
+  const n = ra(e._nodes ?? e.nodes ?? []);
+  t = Ke(t, n.length);
+  for (const r of n) {
+    t = Ke(t, r.id), t = Pp(t, r.type);
+    const i = r.pos;
+    t = Ke(t, i?.[0] ?? 0), t = Ke(t, i?.[1] ?? 0), t = Ke(t, r.mode ?? 0);
+    const o = r.inputs ?? [];
+    t = Ke(t, o.length);
+    for (let a = 0; a < o.length; a++) {
+      const c = o[a]?.link;
+      t = Ke(t, c > 0 ? c : 0);
+    }
+    const l = r.outputs ?? [];
+    t = Ke(t, l.length);
+    for (let a = 0; a < l.length; a++) {
+      const c = l[a]?.links ?? [];
+      let u = 0;
+      for (let f = 0; f < c.length; f++) c[f] > 0 && u++;
+      t = Ke(t, u);
+      for (let f = 0; f < c.length; f++) c[f] > 0 && (t = Ke(t, c[f]));
     }
   }
-  const o = na(Op(e));
-  s(o.length);
-  for (const l of o)
-    s(l.id), s(l.origin_id), s(l.origin_slot), s(l.target_id), s(l.target_slot);
+  const s = ra(Mp(e));
+  t = Ke(t, s.length);
+  for (const r of s)
+    t = Ke(t, r.id), t = Ke(t, r.origin_id), t = Ke(t, r.origin_slot), t = Ke(t, r.target_id), t = Ke(t, r.target_slot);
   return (t >>> 0).toString(16).padStart(8, "0");
 }
-function Mp(e) {
+function jp(e) {
   return Array.isArray(e) ? e : e && typeof e == "object" ? [e.id, e.origin_id, e.origin_slot, e.target_id, e.target_slot, e.type] : null;
 }
-function Lp(e) {
+function Bp(e) {
   if (!e || typeof e != "object") return JSON.stringify(e);
   const { order: t, ...n } = e;
   return JSON.stringify(n);
 }
-function Pp(e) {
+function zp(e) {
   const { nodes: t, links: n, last_node_id: s, last_link_id: r, state: i, ...o } = e;
-  return On({ ...o, nodes: [] });
+  return Nn({ ...o, nodes: [] });
 }
-function Ru(e) {
+function Cu(e) {
   if (!e || typeof e != "object" || !Array.isArray(e.nodes)) return null;
   const t = /* @__PURE__ */ new Map();
-  for (const s of e.nodes) s && s.id != null && t.set(s.id, Lp(s));
+  for (const s of e.nodes) s && s.id != null && t.set(s.id, Bp(s));
   const n = /* @__PURE__ */ new Map();
   for (const s of Array.isArray(e.links) ? e.links : []) {
-    const r = Mp(s);
+    const r = jp(s);
     r && r[0] != null && n.set(r[0], JSON.stringify(r));
   }
-  return { nodes: t, links: n, rest: Pp(e) };
+  return { nodes: t, links: n, rest: zp(e) };
 }
-function sa(e, t, n) {
+function ia(e, t, n) {
   if (!e) return null;
-  const s = Ru(t);
+  const s = Cu(t);
   if (!s || s.rest !== e.rest) return null;
   const r = [];
   for (const a of t.nodes)
@@ -4863,10 +4876,10 @@ function sa(e, t, n) {
     removed_link_ids: l,
     last_node_id: Number(n.state?.lastNodeId ?? n.last_node_id ?? t.last_node_id ?? 0),
     last_link_id: Number(n.state?.lastLinkId ?? n.last_link_id ?? t.last_link_id ?? 0),
-    digest: Np(n)
+    digest: $p(n)
   };
 }
-function $p(e) {
+function Up(e) {
   const t = e?.canvas;
   if (t && typeof t.emitBeforeChange == "function" && typeof t.emitAfterChange == "function")
     return { begin: () => t.emitBeforeChange(), end: () => t.emitAfterChange() };
@@ -4875,8 +4888,8 @@ function $p(e) {
   }, end() {
   } };
 }
-function ra(e, t) {
-  const n = $p(e);
+function oa(e, t) {
+  const n = Up(e);
   n.begin(), n.end(), n.begin();
   try {
     return t();
@@ -4888,18 +4901,18 @@ function ra(e, t) {
     }
   }
 }
-const jp = 1e3, Bp = 1500, zp = 120, Up = 480 * 1024, Si = "the tab has switched to another workflow; this canvas is no longer open in it", Wp = 200, Jp = 50, qp = 1e4, Hp = 1e3, Vp = 128, Di = 1024 * 1024 - 1024, Gp = 16;
-function Kp(e) {
+const Wp = 1e3, Jp = 1500, qp = 120, Hp = 480 * 1024, Ti = "the tab has switched to another workflow; this canvas is no longer open in it", Vp = 200, Gp = 50, Kp = 1e4, Xp = 1e3, Yp = 128, Ii = 1024 * 1024 - 1024, Zp = 16;
+function Qp(e) {
   let t = 2166136261;
   for (let n = 0; n < e.length; n++)
     t ^= e.charCodeAt(n), t = Math.imul(t, 16777619) >>> 0;
   return t.toString(16).padStart(8, "0");
 }
-function Ti(e, t) {
+function Fi(e, t) {
   const n = String(t || "workflow"), s = n.split("/").pop().replace(/[^\w .()-]/g, "_").slice(0, 48);
-  return `${e}:${s}~${Kp(n)}`.slice(0, Vp);
+  return `${e}:${s}~${Qp(n)}`.slice(0, Yp);
 }
-function Xp(e, t = Up) {
+function eg(e, t = Hp) {
   if (!e || typeof e != "object") return "";
   const n = /* @__PURE__ */ new Set(["tooltip", "description", "output_tooltips", "search_aliases", "python_module"]), s = (i) => {
     if (Array.isArray(i)) return i.map(s);
@@ -4912,7 +4925,7 @@ function Xp(e, t = Up) {
   }, r = JSON.stringify(s(e));
   return new TextEncoder().encode(r).length <= t ? r : "";
 }
-function Yp(e, t = () => Math.random().toString(36).slice(2, 10)) {
+function tg(e, t = () => Math.random().toString(36).slice(2, 10)) {
   const n = "comfyd.tabId";
   let s = null;
   try {
@@ -4929,7 +4942,7 @@ function Yp(e, t = () => Math.random().toString(36).slice(2, 10)) {
   }
   return s;
 }
-class Zp {
+class ng {
   /**
    * deps: {
    *   app, api, LiteGraph,          the frontend's objects
@@ -4976,7 +4989,7 @@ class Zp {
       this.pendingProvenance = t;
       return;
     }
-    this.pendingProvenance = null, dp(this.graph(), t) && this.untrackProvenance();
+    this.pendingProvenance = null, pp(this.graph(), t) && this.untrackProvenance();
   }
   workflowKey() {
     const t = this.activeWorkflow();
@@ -4991,7 +5004,7 @@ class Zp {
   }
   // ---- lifecycle ----
   start() {
-    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Bp), this.connect());
+    this.stopped && (this.stopped = !1, this.focused = !!this.d.hasFocus?.(), this.pollTimer = this.t.setInterval(() => this.checkEdits(), Jp), this.connect());
   }
   stop() {
     this.stopped = !0, this.t.clearInterval(this.pollTimer), this.t.clearTimeout(this.reconnectTimer), this.t.clearTimeout(this.debounceTimer), this.closeSocket(1e3, "tab closed");
@@ -5011,7 +5024,7 @@ class Zp {
   }
   scheduleReconnect() {
     if (this.stopped || this.reconnectTimer) return;
-    const t = ho(this.attempt++);
+    const t = go(this.attempt++);
     this.setStatus("reconnecting"), this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
     }, t);
@@ -5021,20 +5034,20 @@ class Zp {
    * id names that workflow and does not change right away. */
   workflowReady() {
     const t = this.d.app.extensionManager?.workflow;
-    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Jp : !1;
+    return this.d.app.rootGraph ?? this.d.app.graph ? !t || !!t.activeWorkflow || ++this.waitedSteps > Gp : !1;
   }
   async connect() {
     if (this.stopped) return;
     if (this.closeSocket(1e3, "reconnecting"), this.setStatus("connecting"), !this.workflowReady()) {
       this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = this.t.setTimeout(() => {
         this.reconnectTimer = null, this.connect();
-      }, Wp);
+      }, Vp);
       return;
     }
     let t;
     if (this.objectInfoJson === null)
       try {
-        this.objectInfoJson = Xp(await this.d.objectInfo?.());
+        this.objectInfoJson = eg(await this.d.objectInfo?.());
       } catch (s) {
         this.log("warn", `comfyd: cannot read /object_info (${s?.message ?? s})`);
       }
@@ -5047,7 +5060,7 @@ class Zp {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(mu(t, "/comfy/editor/ws"), _u(t));
+      n = new this.d.WebSocket(yu(t, "/comfy/editor/ws"), bu(t));
     } catch (s) {
       this.log("warn", `comfyd: cannot open the editor socket (${s?.message ?? s})`), this.scheduleReconnect();
       return;
@@ -5055,7 +5068,7 @@ class Zp {
     this.socket = n, n.onopen = () => this.sendAttach(), n.onmessage = (s) => this.onMessage(s.data), n.onerror = () => {
     }, n.onclose = (s) => {
       if (this.socket === n && (this.socket = null, this.attached = !1, !this.stopped)) {
-        if (s?.code === jp) {
+        if (s?.code === Wp) {
           this.replaced = !0, this.setStatus("replaced");
           return;
         }
@@ -5065,7 +5078,7 @@ class Zp {
   }
   sendAttach() {
     const t = this.serialize();
-    this.canvasId = Ti(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
+    this.canvasId = Fi(this.d.tabId, this.workflowKey()), this.reported(t), this.tabRevision += 1;
     const n = {
       type: "attach",
       canvas_id: this.canvasId,
@@ -5081,7 +5094,7 @@ class Zp {
     const n = this.socket;
     if (!n || n.readyState !== 1) return !1;
     const s = JSON.stringify(t);
-    return s.length > Di && new TextEncoder().encode(s).length > Di ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
+    return s.length > Ii && new TextEncoder().encode(s).length > Ii ? (this.log("error", `comfyd: a ${t.type} message is larger than the bridge accepts`), !1) : (n.send(s), !0);
   }
   onMessage(t) {
     let n;
@@ -5127,7 +5140,7 @@ class Zp {
    * switched to another workflow since, refuse it (it would edit the wrong
    * workflow) and attach the one that is open now. */
   switchedAway() {
-    return Ti(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
+    return Fi(this.d.tabId, this.workflowKey()) === this.canvasId ? !1 : (this.enqueue(() => this.reattach()), !0);
   }
   /** Shows a preview and answers the user's decision (false when the tab
    * cannot show one, has switched workflows, or the deadline passed). */
@@ -5144,7 +5157,7 @@ class Zp {
   }
   handlePatch(t) {
     if (this.switchedAway())
-      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Si, results: [], workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "patch_result", request_id: t.request_id, ok: !1, error: Ti, results: [], workflow_json: "", tab_revision: this.tabRevision });
     const n = {
       graph: this.graph(),
       LiteGraph: this.d.LiteGraph,
@@ -5156,7 +5169,7 @@ class Zp {
     let s;
     this.busy++;
     try {
-      s = ra(this.d.app, () => Fp(n, t));
+      s = oa(this.d.app, () => Np(n, t));
     } catch (l) {
       s = { ok: !1, error: `the patch failed: ${l?.message ?? l}`, results: [] };
     } finally {
@@ -5165,7 +5178,7 @@ class Zp {
     const r = this.serialize();
     let i = null;
     try {
-      i = sa(this.baseline, r, this.graph());
+      i = ia(this.baseline, r, this.graph());
     } catch {
       i = null;
     }
@@ -5175,11 +5188,11 @@ class Zp {
       request_id: t.request_id,
       ok: !!s.ok,
       error: s.error ?? "",
-      results: (s.results ?? []).filter(Boolean).map(Qp),
+      results: (s.results ?? []).filter(Boolean).map(sg),
       tab_revision: this.tabRevision,
-      provenance_revision: Hl(this.graph())
+      provenance_revision: Gl(this.graph())
     };
-    this.answered.set(String(t.request_id), o), this.answered.size > Gp && this.answered.delete(this.answered.keys().next().value), i && this.send({ ...o, delta: i }) ? this.patchDeltasSent++ : i || this.send({ ...o, workflow_json: JSON.stringify(r) });
+    this.answered.set(String(t.request_id), o), this.answered.size > Zp && this.answered.delete(this.answered.keys().next().value), i && this.send({ ...o, delta: i }) ? this.patchDeltasSent++ : i || this.send({ ...o, workflow_json: JSON.stringify(r) });
   }
   /** The visible part of the canvas in canvas units ([x, y, w, h]), where
    * nodes created without coordinates go when it is free; null when the
@@ -5193,7 +5206,7 @@ class Zp {
   }
   async handleQueue(t) {
     if (this.switchedAway())
-      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Si, prompt_id: "", number: 0 });
+      return this.send({ type: "queue_result", request_id: t.request_id, ok: !1, error: Ti, prompt_id: "", number: 0 });
     if (t.prompt_only) return this.handlePromptOnly(t);
     const { app: n, api: s } = this.d, r = [];
     let i = "";
@@ -5203,14 +5216,14 @@ class Zp {
         const u = await o.apply(this, c);
         return r.push(u), u;
       } catch (u) {
-        throw i = oa(u), u;
+        throw i = aa(u), u;
       }
     };
     try {
       const c = Math.max(1, Math.min(100, Number(t.batch_count) || 1));
       await n.queuePrompt(0, c);
     } catch (c) {
-      i = i || oa(c);
+      i = i || aa(c);
     } finally {
       s.queuePrompt = o;
     }
@@ -5235,20 +5248,20 @@ class Zp {
       return this.send({ ...r, ok: !1, error: "this frontend has no graphToPrompt" });
     let i;
     try {
-      ia(s, "beforeQueued");
+      la(s, "beforeQueued");
       const o = await n.graphToPrompt(s);
       if (i = { prompt_json: JSON.stringify(o?.output ?? null), workflow_json: JSON.stringify(o?.workflow ?? null) }, !o?.output || typeof o.output != "object") throw new Error("graphToPrompt returned no prompt");
-      ia(s, "afterQueued");
+      la(s, "afterQueued");
     } catch (o) {
       return this.send({ ...r, ok: !1, error: `cannot convert the workflow: ${String(o?.message ?? o).slice(0, 1e3)}` });
     }
-    if (i.prompt_json.length + i.workflow_json.length > Di)
+    if (i.prompt_json.length + i.workflow_json.length > Ii)
       return this.send({ ...r, ok: !1, error: "the workflow is too large to hand over" });
     this.send({ ...r, ok: !0, error: "", ...i });
   }
   async handleLoad(t) {
     if (this.switchedAway())
-      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Si, workflow_json: "", tab_revision: this.tabRevision });
+      return this.send({ type: "load_result", request_id: t.request_id, ok: !1, error: Ti, workflow_json: "", tab_revision: this.tabRevision });
     let n, s = !1, r = "";
     try {
       if (n = JSON.parse(t.workflow_json), !n || typeof n != "object" || !Array.isArray(n.nodes)) throw new Error("not a workflow");
@@ -5260,7 +5273,7 @@ class Zp {
       try {
         if (t.undo_step) {
           const o = this.d.app.rootGraph ?? this.d.app.graph;
-          ra(this.d.app, () => o.configure(n));
+          oa(this.d.app, () => o.configure(n));
         } else
           await this.d.app.loadGraphData(n, !0, !0, this.activeWorkflow() ?? void 0);
         s = !0;
@@ -5285,13 +5298,13 @@ class Zp {
   graphChanged() {
     this.t.clearTimeout(this.debounceTimer), this.debounceTimer = this.t.setTimeout(() => {
       this.debounceTimer = null, this.checkEdits();
-    }, zp);
+    }, qp);
   }
   /** Reports the graph when it differs from what was last reported; re-
    * attaches when the open workflow is another one. */
   checkEdits() {
-    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < qp || this.d.app.configuringGraph) return;
-    if (this.pendingProvenance && this.storeProvenance(this.pendingProvenance), Ti(this.d.tabId, this.workflowKey()) !== this.canvasId) {
+    if (this.stopped || !this.attached || this.busy || this.pointerDown && (this.t.now?.() ?? Date.now()) - this.pointerDownAt < Kp || this.d.app.configuringGraph) return;
+    if (this.pendingProvenance && this.storeProvenance(this.pendingProvenance), Fi(this.d.tabId, this.workflowKey()) !== this.canvasId) {
       this.enqueue(() => this.reattach());
       return;
     }
@@ -5301,22 +5314,22 @@ class Zp {
     } catch {
       return;
     }
-    const s = On(n);
+    const s = Nn(n);
     if (s === this.lastSig) return;
     let r = null;
     try {
-      r = sa(this.baseline, n, this.graph());
+      r = ia(this.baseline, n, this.graph());
     } catch {
       r = null;
     }
     this.reported(n, s), this.tabRevision += 1;
-    const i = Hl(this.graph());
+    const i = Gl(this.graph());
     r && this.send({ type: "user_edit", delta: r, tab_revision: this.tabRevision, provenance_revision: i }) ? this.deltasSent++ : r || this.send({ type: "user_edit", workflow_json: JSON.stringify(n), tab_revision: this.tabRevision });
   }
   /** The workflow the core now has from this tab: edits are found, and
    * their deltas taken, against it. */
-  reported(t, n = On(t)) {
-    this.lastSig = n, this.baseline = Ru(t);
+  reported(t, n = Nn(t)) {
+    this.lastSig = n, this.baseline = Cu(t);
   }
   /** The core could not use a delta: it gets the whole workflow, in the
    * answer to that patch again (request_id names it; the patch is still in
@@ -5360,7 +5373,7 @@ class Zp {
    * same browser, a headless one). Announced at most once a second. */
   touched() {
     const t = this.t.now?.() ?? Date.now();
-    if (!(this.focused && t - this.focusSentAt < Hp)) {
+    if (!(this.focused && t - this.focusSentAt < Xp)) {
       if (!this.focused) return this.setFocus(!0);
       this.attached && this.sendFocus();
     }
@@ -5369,11 +5382,11 @@ class Zp {
     this.focusSentAt = this.t.now?.() ?? Date.now(), this.send({ type: "focus", focused: this.focused });
   }
 }
-function ia(e, t) {
+function la(e, t) {
   const n = e?._nodes ?? e?.nodes ?? [];
   for (const s of n) for (const r of s.widgets ?? []) r[t]?.();
 }
-function oa(e) {
+function aa(e) {
   const t = e?.response;
   if (t && typeof t == "object") {
     const n = typeof t.error == "object" ? t.error?.message : t.error, s = t.node_errors && typeof t.node_errors == "object" ? Object.keys(t.node_errors) : [];
@@ -5381,66 +5394,66 @@ function oa(e) {
   }
   return String(e?.message ?? e).slice(0, 1e3);
 }
-function Qp(e) {
+function sg(e) {
   const t = { index: e.index, ok: !!e.ok };
   return Number.isSafeInteger(Number(e.node_id)) && e.node_id !== void 0 && (t.node_id = Number(e.node_id)), Number.isSafeInteger(Number(e.link_id)) && e.link_id !== void 0 && (t.link_id = Number(e.link_id)), e.value !== void 0 && (t.value = e.value), e.error && (t.error = { code: e.error.code, message: e.error.message, index: e.error.index ?? e.index }, e.error.suggestions?.length && (t.error.suggestions = e.error.suggestions.map(String))), t;
 }
-const eg = 80, tg = 220, la = 90, ng = 12;
-function bt(e) {
+const rg = 80, ig = 220, ca = 90, og = 12;
+function wt(e) {
   return e == null ? null : typeof e == "object" ? e.id !== void 0 ? `id:${Number(e.id)}` : e.ref !== void 0 ? `ref:${e.ref}` : null : typeof e == "string" && !/^\d+$/.test(e) ? `ref:${e}` : `id:${Number(e)}`;
 }
-function sg(e) {
+function lg(e) {
   let t = 0, n = 1 / 0;
   for (const s of e?._nodes ?? [])
     t = Math.max(t, Number(s.pos?.[0] ?? 0) + Number(s.size?.[0] ?? 0)), n = Math.min(n, Number(s.pos?.[1] ?? 0));
   return { right: t, top: Number.isFinite(n) ? n : 0 };
 }
-function rg(e, t, n = {}) {
+function ag(e, t, n = {}) {
   const s = { ghosts: [], links: [], widgets: [], removed: [], unlinked: [], moved: [], other: [], lines: [] };
   s.requested_by = String(t?.requested_by ?? ""), s.deadline_ms = Number(t?.deadline_ms ?? 0), s.destructive = Array.isArray(t?.destructive) && t.destructive.length > 0;
-  const r = (t?.expected_node_ids ?? []).map(Number), i = sg(e);
+  const r = (t?.expected_node_ids ?? []).map(Number), i = lg(e);
   let o = 0;
   const l = (c) => c && c.startsWith("id:") ? e?.getNodeById?.(Number(c.slice(3))) : null, a = (c) => {
     const u = l(c);
     if (u) return `#${u.id} ${u.title ?? u.type}`;
-    const f = s.ghosts.find((g) => g.key === c || `id:${g.id}` === c);
+    const f = s.ghosts.find((m) => m.key === c || `id:${m.id}` === c);
     return f ? `new ${f.type}` : String(c);
   };
   for (const c of t?.commands ?? []) {
     let u;
     try {
-      u = xu(c);
+      u = Ru(c);
     } catch {
       s.other.push(c);
       continue;
     }
     switch (u.type) {
       case "create_node": {
-        const f = r[o] ?? null, h = Number.isFinite(u.x) && Number.isFinite(u.y) ? [u.x, u.y] : [i.right + eg, i.top + o * (la + 40)];
-        s.ghosts.push({ key: u.ref !== void 0 && u.ref !== "" ? `ref:${u.ref}` : `id:${f}`, id: f, type: u.node_type, title: u.title || u.node_type, pos: h, size: [tg, la], widgets: u.widgets ?? {} }), s.lines.push(`+ ${u.node_type}${u.title ? ` "${u.title}"` : ""}`), o++;
+        const f = r[o] ?? null, h = Number.isFinite(u.x) && Number.isFinite(u.y) ? [u.x, u.y] : [i.right + rg, i.top + o * (ca + 40)];
+        s.ghosts.push({ key: u.ref !== void 0 && u.ref !== "" ? `ref:${u.ref}` : `id:${f}`, id: f, type: u.node_type, title: u.title || u.node_type, pos: h, size: [ig, ca], widgets: u.widgets ?? {} }), s.lines.push(`+ ${u.node_type}${u.title ? ` "${u.title}"` : ""}`), o++;
         break;
       }
       case "connect":
-        s.links.push({ from: bt(u.from_id), from_slot: u.from_slot, to: bt(u.to_id), to_slot: u.to_slot }), s.lines.push(`+ link ${a(bt(u.from_id))} → ${a(bt(u.to_id))}`);
+        s.links.push({ from: wt(u.from_id), from_slot: u.from_slot, to: wt(u.to_id), to_slot: u.to_slot }), s.lines.push(`+ link ${a(wt(u.from_id))} → ${a(wt(u.to_id))}`);
         break;
       case "set_widget": {
-        const f = bt(u.node_id), g = l(f), h = s.ghosts.find((k) => k.key === f);
+        const f = wt(u.node_id), m = l(f), h = s.ghosts.find((k) => k.key === f);
         if (h) {
           h.widgets = { ...h.widgets, [u.name]: u.value };
           break;
         }
-        const p = g?.widgets?.find((k) => k.name === u.name);
-        s.widgets.push({ node_id: g ? g.id : f, name: u.name, from: p ? p.value : void 0, to: u.value }), s.lines.push(`~ ${a(f)}.${u.name}: ${JSON.stringify(p ? p.value : null)} → ${JSON.stringify(u.value)}`);
+        const p = m?.widgets?.find((k) => k.name === u.name);
+        s.widgets.push({ node_id: m ? m.id : f, name: u.name, from: p ? p.value : void 0, to: u.value }), s.lines.push(`~ ${a(f)}.${u.name}: ${JSON.stringify(p ? p.value : null)} → ${JSON.stringify(u.value)}`);
         break;
       }
       case "remove_node": {
-        const f = l(bt(u.node_id));
-        f && s.removed.push(f.id), s.lines.push(`− ${a(bt(u.node_id))}`);
+        const f = l(wt(u.node_id));
+        f && s.removed.push(f.id), s.lines.push(`− ${a(wt(u.node_id))}`);
         break;
       }
       case "disconnect": {
-        const f = l(bt(u.node_id));
-        s.unlinked.push({ node_id: f ? f.id : null, slot: u.slot }), s.lines.push(`− link into ${a(bt(u.node_id))} (${JSON.stringify(u.slot)})`);
+        const f = l(wt(u.node_id));
+        s.unlinked.push({ node_id: f ? f.id : null, slot: u.slot }), s.lines.push(`− link into ${a(wt(u.node_id))} (${JSON.stringify(u.slot)})`);
         break;
       }
       case "clear_graph":
@@ -5448,8 +5461,8 @@ function rg(e, t, n = {}) {
         s.lines.push("− every node (clear)");
         break;
       case "move_node": {
-        const f = l(bt(u.node_id));
-        f && s.moved.push({ node_id: f.id, pos: [u.x, u.y] }), s.lines.push(`↦ ${a(bt(u.node_id))}`);
+        const f = l(wt(u.node_id));
+        f && s.moved.push({ node_id: f.id, pos: [u.x, u.y] }), s.lines.push(`↦ ${a(wt(u.node_id))}`);
         break;
       }
       default:
@@ -5458,11 +5471,11 @@ function rg(e, t, n = {}) {
   }
   return s;
 }
-function aa(e, t, n) {
+function ua(e, t, n) {
   const s = typeof t == "number" ? t : Math.max(0, (n ? e.outputs : e.inputs)?.findIndex((i) => i.name === t) ?? 0);
   return [Number(e.pos[0]) + (n ? Number(e.size[0]) : 0), Number(e.pos[1]) + 14 + s * 20];
 }
-class ig {
+class cg {
   constructor(t) {
     this.d = t, this.t = t.timers ?? globalThis, this.current = null;
   }
@@ -5471,7 +5484,7 @@ class ig {
   }
   show(t) {
     this.dismiss(!1);
-    const n = this.d.app?.graph ?? this.d.app?.canvas?.graph, s = rg(n, t, { keepOnClear: this.d.isPanelNode });
+    const n = this.d.app?.graph ?? this.d.app?.canvas?.graph, s = ag(n, t, { keepOnClear: this.d.isPanelNode });
     return new Promise((r) => {
       const i = { msg: t, desc: s, resolve: r, el: null, timer: null, prevDraw: null };
       this.current = i;
@@ -5498,7 +5511,7 @@ class ig {
     t.prevDraw = n.onDrawForeground ?? null;
     const s = this;
     n.onDrawForeground = function(r, i) {
-      t.prevDraw && t.prevDraw.call(this, r, i), s.current === t && og(r, n.graph ?? s.d.app.graph, t.desc);
+      t.prevDraw && t.prevDraw.call(this, r, i), s.current === t && ug(r, n.graph ?? s.d.app.graph, t.desc);
     }, n.setDirty?.(!0, !0);
   }
   bar(t) {
@@ -5510,7 +5523,7 @@ class ig {
     r.style.cssText = "font-weight:600;margin-bottom:6px", r.textContent = `${t.desc.requested_by || "An agent"} proposes a change${t.desc.destructive ? " that removes work" : ""}`, s.appendChild(r);
     const i = n.createElement("ul");
     i.style.cssText = "margin:0 0 8px 16px;padding:0;max-height:180px;overflow:auto";
-    const o = t.desc.lines.slice(0, ng);
+    const o = t.desc.lines.slice(0, og);
     t.desc.lines.length > o.length && o.push(`… and ${t.desc.lines.length - o.length} more`);
     for (const c of o) {
       const u = n.createElement("li");
@@ -5519,14 +5532,14 @@ class ig {
     s.appendChild(i);
     const l = n.createElement("div");
     l.style.cssText = "display:flex;gap:8px;justify-content:flex-end";
-    const a = (c, u, f, g) => {
+    const a = (c, u, f, m) => {
       const h = n.createElement("button");
-      return h.type = "button", h.className = u, h.textContent = c, h.style.cssText = `background:${g};color:#fff;border:0;border-radius:5px;padding:5px 14px;cursor:pointer`, h.addEventListener("click", () => this.finish(t, f)), l.appendChild(h), h;
+      return h.type = "button", h.className = u, h.textContent = c, h.style.cssText = `background:${m};color:#fff;border:0;border-radius:5px;padding:5px 14px;cursor:pointer`, h.addEventListener("click", () => this.finish(t, f)), l.appendChild(h), h;
     };
     return a("Reject", "comfyd-preview-reject", !1, "#8a2c2c"), a("Accept", "comfyd-preview-accept", !0, "#2c7a3f"), s.appendChild(l), (n.body ?? n.documentElement)?.appendChild(s), s;
   }
 }
-function og(e, t, n) {
+function ug(e, t, n) {
   const s = (i) => {
     if (i?.startsWith?.("id:")) {
       const l = t?.getNodeById?.(Number(i.slice(3)));
@@ -5555,36 +5568,36 @@ function og(e, t, n) {
   for (const i of n.links) {
     const o = s(i.from), l = s(i.to);
     if (!o || !l) continue;
-    const a = o.node ? aa(o.node, i.from_slot, !0) : [o.ghost.pos[0] + o.ghost.size[0], o.ghost.pos[1] + 14], c = l.node ? aa(l.node, i.to_slot, !1) : [l.ghost.pos[0], l.ghost.pos[1] + 14];
+    const a = o.node ? ua(o.node, i.from_slot, !0) : [o.ghost.pos[0] + o.ghost.size[0], o.ghost.pos[1] + 14], c = l.node ? ua(l.node, i.to_slot, !1) : [l.ghost.pos[0], l.ghost.pos[1] + 14];
     e.beginPath(), e.moveTo(a[0], a[1]), e.bezierCurveTo(a[0] + 60, a[1], c[0] - 60, c[1], c[0], c[1]), e.stroke();
   }
   e.restore();
 }
-const ca = "rgba(110, 160, 255, 0.8)", ua = 40, lg = 256, lr = 6;
-function Ii(e) {
+const fa = "rgba(110, 160, 255, 0.8)", da = 40, fg = 256, cr = 6;
+function Oi(e) {
   const t = String(e ?? "");
-  return t.length > ua ? `${t.slice(0, ua - 1)}…` : t;
+  return t.length > da ? `${t.slice(0, da - 1)}…` : t;
 }
-function ag(e) {
+function dg(e) {
   switch (String(e?.kind ?? "").replace(/^ACTOR_KIND_/, "").toLowerCase()) {
     case "skill":
-      return `skill ${Ii(e.skill)}`;
+      return `skill ${Oi(e.skill)}`;
     case "mcp":
-      return e.name ? `MCP ${Ii(e.name)}` : "an MCP client";
+      return e.name ? `MCP ${Oi(e.name)}` : "an MCP client";
     case "grpc":
-      return e.name ? Ii(e.name) : "a caller";
+      return e.name ? Oi(e.name) : "a caller";
     default:
       return "someone";
   }
 }
-function cg(e, t, n = 0) {
+function hg(e, t, n = 0) {
   const s = /* @__PURE__ */ new Map();
   if (!Array.isArray(e)) return s;
-  for (const r of e.slice(0, lg)) {
+  for (const r of e.slice(0, fg)) {
     if (!r || typeof r != "object" || !Array.isArray(r.node_ids)) continue;
     const i = Number(r.expires_ms) - n;
     if (!Number.isFinite(i) || i <= t) continue;
-    const o = `leased by ${ag(r.holder)}`;
+    const o = `leased by ${dg(r.holder)}`;
     for (const l of r.node_ids) {
       const a = Number(l);
       Number.isInteger(a) && a > 0 && !s.has(a) && s.set(a, { label: o, expires: i, leaseId: Number(r.id) });
@@ -5592,21 +5605,21 @@ function cg(e, t, n = 0) {
   }
   return s;
 }
-function ug(e, t, n, { titleHeight: s = 30, scale: r = 1 } = {}) {
+function pg(e, t, n, { titleHeight: s = 30, scale: r = 1 } = {}) {
   if (!n.size || !t || typeof t.getNodeById != "function") return 0;
   let i = 0;
-  e.save(), e.strokeStyle = ca, e.fillStyle = ca, e.lineWidth = Math.max(1, 1.5 / (r || 1)), typeof e.setLineDash == "function" && e.setLineDash([6, 4]), e.font = "12px sans-serif";
+  e.save(), e.strokeStyle = fa, e.fillStyle = fa, e.lineWidth = Math.max(1, 1.5 / (r || 1)), typeof e.setLineDash == "function" && e.setLineDash([6, 4]), e.font = "12px sans-serif";
   for (const [o, l] of n) {
     const a = t.getNodeById(o);
     if (!a || !a.pos || !a.size) continue;
-    const c = !!a.flags?.collapsed, u = Number(c ? a._collapsed_width ?? a.size[0] : a.size[0]), f = c ? 0 : Number(a.size[1]), g = Number(a.pos[0]) - lr, h = Number(a.pos[1]) - s - lr;
-    e.strokeRect(g, h, u + 2 * lr, f + s + 2 * lr), e.fillText(l.label, g, h - 4), i++;
+    const c = !!a.flags?.collapsed, u = Number(c ? a._collapsed_width ?? a.size[0] : a.size[0]), f = c ? 0 : Number(a.size[1]), m = Number(a.pos[0]) - cr, h = Number(a.pos[1]) - s - cr;
+    e.strokeRect(m, h, u + 2 * cr, f + s + 2 * cr), e.fillText(l.label, m, h - 4), i++;
   }
   return e.restore(), i;
 }
-function fg({ app: e, LiteGraph: t, timers: n = globalThis, now: s = () => Date.now() }) {
+function gg({ app: e, LiteGraph: t, timers: n = globalThis, now: s = () => Date.now() }) {
   let r = [], i = 0, o = null, l = null;
-  const a = () => cg(r, s(), i), c = () => e.canvas?.setDirty?.(!0, !0), u = () => {
+  const a = () => hg(r, s(), i), c = () => e.canvas?.setDirty?.(!0, !0), u = () => {
     o && n.clearTimeout(o), o = null;
     let h = 1 / 0;
     for (const p of a().values()) h = Math.min(h, p.expires);
@@ -5615,8 +5628,8 @@ function fg({ app: e, LiteGraph: t, timers: n = globalThis, now: s = () => Date.
     }, Math.max(0, h - s()) + 50));
   }, f = (h) => {
     const p = e.canvas, k = e.rootGraph ?? e.graph;
-    !p || p.graph && p.graph !== k || ug(h, k, a(), { titleHeight: t?.NODE_TITLE_HEIGHT ?? 30, scale: p.ds?.scale ?? 1 });
-  }, g = () => {
+    !p || p.graph && p.graph !== k || pg(h, k, a(), { titleHeight: t?.NODE_TITLE_HEIGHT ?? 30, scale: p.ds?.scale ?? 1 });
+  }, m = () => {
     const h = e.canvas;
     if (!h || l === h) return;
     const p = h.onDrawForeground;
@@ -5626,7 +5639,7 @@ function fg({ app: e, LiteGraph: t, timers: n = globalThis, now: s = () => Date.
   };
   return {
     update(h) {
-      g(), r = Array.isArray(h?.leases) ? h.leases : [];
+      m(), r = Array.isArray(h?.leases) ? h.leases : [];
       const p = Number(h?.now_ms);
       i = Number.isFinite(p) && p > 0 ? p - s() : 0, u(), c();
     },
@@ -5636,19 +5649,19 @@ function fg({ app: e, LiteGraph: t, timers: n = globalThis, now: s = () => Date.
     }
   };
 }
-const dg = 600, fa = 64;
-function ar(e) {
+const mg = 600, ha = 64;
+function ur(e) {
   const t = String(e ?? "");
-  return t.length > fa ? `${t.slice(0, fa - 1)}…` : t;
+  return t.length > ha ? `${t.slice(0, ha - 1)}…` : t;
 }
-function hg(e) {
+function _g(e) {
   switch (e?.kind) {
     case "skill":
-      return `skill ${ar(e.skill)} (session ${ar(e.session_id).slice(0, 8)})`;
+      return `skill ${ur(e.skill)} (session ${ur(e.session_id).slice(0, 8)})`;
     case "mcp":
-      return e.name ? `MCP client ${ar(e.name)}` : "an MCP client";
+      return e.name ? `MCP client ${ur(e.name)}` : "an MCP client";
     case "grpc":
-      return e.name ? `caller ${ar(e.name)}` : "an unnamed caller";
+      return e.name ? `caller ${ur(e.name)}` : "an unnamed caller";
     case "user":
       return "the user";
     case "load":
@@ -5657,18 +5670,18 @@ function hg(e) {
       return "someone unknown";
   }
 }
-function pg(e) {
+function yg(e) {
   const t = Math.max(0, Math.round(Number(e) / 1e3));
   return !Number.isFinite(t) || t < 45 ? "just now" : t < 3600 ? `${Math.round(t / 60)} min ago` : t < 86400 ? `${Math.round(t / 3600)} h ago` : `${Math.round(t / 86400)} d ago`;
 }
-function gg(e, t, n = Date.now()) {
+function bg(e, t, n = Date.now()) {
   if (!e || typeof e != "object" || !e.nodes || typeof e.nodes != "object") return null;
   const s = e.nodes[String(t)];
   if (!s || typeof s != "object") return null;
-  const r = Array.isArray(e.actors) ? e.actors : [], i = (a) => `${hg(r[a.by])}, ${pg(n - Number(a.at))} (revision ${a.rev})`, o = [`Last changed by ${i(s)}`], l = s.created;
+  const r = Array.isArray(e.actors) ? e.actors : [], i = (a) => `${_g(r[a.by])}, ${yg(n - Number(a.at))} (revision ${a.rev})`, o = [`Last changed by ${i(s)}`], l = s.created;
   return l && typeof l == "object" && (l.by !== s.by || l.rev !== s.rev) && o.push(`Created by ${i(l)}`), o;
 }
-function mg({ app: e, document: t, timers: n = globalThis, now: s = () => Date.now() }) {
+function wg({ app: e, document: t, timers: n = globalThis, now: s = () => Date.now() }) {
   const r = t.createElement("div");
   r.className = "comfyd-provenance-tip", Object.assign(r.style, {
     position: "fixed",
@@ -5687,67 +5700,67 @@ function mg({ app: e, document: t, timers: n = globalThis, now: s = () => Date.n
   let i = null, o = null;
   const l = () => {
     i && n.clearTimeout(i), i = null, o = null, r.style.display = "none";
-  }, a = (g, h) => {
-    const p = g.canvas?.getBoundingClientRect?.();
-    return p && typeof g.ds?.convertCanvasToOffset == "function" ? g.ds.convertCanvasToOffset([h.clientX - p.left, h.clientY - p.top]) : g.graph_mouse ?? null;
-  }, c = (g) => {
+  }, a = (m, h) => {
+    const p = m.canvas?.getBoundingClientRect?.();
+    return p && typeof m.ds?.convertCanvasToOffset == "function" ? m.ds.convertCanvasToOffset([h.clientX - p.left, h.clientY - p.top]) : m.graph_mouse ?? null;
+  }, c = (m) => {
     const h = e.canvas, p = e.rootGraph ?? e.graph, k = h?.graph ?? p;
     if (k !== p) return null;
-    const v = a(h, g);
+    const v = a(h, m);
     return !k || !v || typeof k.getNodeOnPos != "function" ? null : k.getNodeOnPos(v[0], v[1]) ?? null;
-  }, u = (g, h) => {
-    const p = e.rootGraph ?? e.graph, k = gg(p?.extra?.comfyd?.provenance, o, s());
+  }, u = (m, h) => {
+    const p = e.rootGraph ?? e.graph, k = bg(p?.extra?.comfyd?.provenance, o, s());
     if (!k) {
       r.style.display = "none";
       return;
     }
     r.textContent = k.join(`
-`), r.style.left = `${g + 14}px`, r.style.top = `${h + 14}px`, r.style.display = "block";
-  }, f = (g) => {
-    if (!e.canvas || g.target !== e.canvas.canvas || g.buttons) return l();
-    const h = c(g);
+`), r.style.left = `${m + 14}px`, r.style.top = `${h + 14}px`, r.style.display = "block";
+  }, f = (m) => {
+    if (!e.canvas || m.target !== e.canvas.canvas || m.buttons) return l();
+    const h = c(m);
     if (!h) return l();
     if (h.id === o) {
-      i || u(g.clientX, g.clientY);
+      i || u(m.clientX, m.clientY);
       return;
     }
     l(), o = h.id;
-    const p = g.clientX, k = g.clientY;
+    const p = m.clientX, k = m.clientY;
     i = n.setTimeout(() => {
       i = null, u(p, k);
-    }, dg);
+    }, mg);
   };
   return t.addEventListener("pointermove", f, { passive: !0 }), t.addEventListener("pointerdown", l, !0), () => {
     l(), t.removeEventListener("pointermove", f), t.removeEventListener("pointerdown", l, !0), r.remove();
   };
 }
-const mo = 200, _g = 16, yg = 256, bg = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), is = (e) => bg.has(e);
-function os(e) {
+const yo = 200, kg = 16, vg = 256, xg = /* @__PURE__ */ new Set(["succeeded", "failed", "interrupted", "cancelled", "unknown"]), os = (e) => xg.has(e);
+function ls(e) {
   let t = String(e ?? "").toLowerCase();
   return t.startsWith("run_status_") && (t = t.slice(11)), t || "unspecified";
 }
-const nt = (e) => {
+const st = (e) => {
   const t = Number(e);
   return Number.isFinite(t) ? t : 0;
 };
-function wg(e, t) {
+function Ag(e, t) {
   if (!e) return !0;
-  const n = nt(e.seq), s = nt(t.seq);
-  return n && s ? s > n : !(is(os(e.status)) && !is(os(t.status)));
+  const n = st(e.seq), s = st(t.seq);
+  return n && s ? s > n : !(os(ls(e.status)) && !os(ls(t.status)));
 }
-function kg(e) {
+function Rg(e) {
   const t = Object.keys(e.runs);
-  if (t.length <= mo) return;
-  const n = t.map((s) => e.runs[s]).sort((s, r) => Number(is(os(r.status))) - Number(is(os(s.status))) || nt(s.queued_at_ms) - nt(r.queued_at_ms));
-  for (const s of n.slice(0, t.length - mo))
+  if (t.length <= yo) return;
+  const n = t.map((s) => e.runs[s]).sort((s, r) => Number(os(ls(r.status))) - Number(os(ls(s.status))) || st(s.queued_at_ms) - st(r.queued_at_ms));
+  for (const s of n.slice(0, t.length - yo))
     delete e.runs[s.prompt_id], delete e.runTurns[s.prompt_id];
 }
-function Eu(e, t, { workingTurn: n = 0 } = {}) {
+function Su(e, t, { workingTurn: n = 0 } = {}) {
   if (!t || typeof t != "object" || typeof t.prompt_id != "string" || !t.prompt_id || t.session_id && e.sessionId && t.session_id !== e.sessionId) return !1;
   const s = t.prompt_id;
-  return wg(e.runs[s], t) ? (e.runs[s] = t, !e.runTurns[s] && n && !is(os(t.status)) && (e.runTurns[s] = n), kg(e), !0) : !1;
+  return Ag(e.runs[s], t) ? (e.runs[s] = t, !e.runTurns[s] && n && !os(ls(t.status)) && (e.runTurns[s] = n), Rg(e), !0) : !1;
 }
-function vg(e) {
+function Eg(e) {
   let t;
   try {
     t = typeof e == "string" ? JSON.parse(e) : e;
@@ -5758,14 +5771,14 @@ function vg(e) {
   const n = (s) => typeof s == "string" && s ? s : "";
   return n(t.run?.prompt_id) || n(t.prompt_id) || (Array.isArray(t.prompt_ids) ? n(t.prompt_ids.at(-1)) : "");
 }
-function xg(e, t, n) {
-  const s = vg(n), r = Number(t) || 0;
+function Cg(e, t, n) {
+  const s = Eg(n), r = Number(t) || 0;
   return !s || !r || e.runTurns[s] === r ? !1 : (e.runTurns[s] = r, !0);
 }
-function Ag(e, t) {
+function Sg(e, t) {
   const n = e.runTurns[t.prompt_id];
   if (n && e.turns.some((o) => o.id === n)) return n;
-  const s = nt(t.queued_at_ms), r = e.turns.filter((o) => !o.pending);
+  const s = st(t.queued_at_ms), r = e.turns.filter((o) => !o.pending);
   if (!r.length) return 0;
   if (!s) return r.at(-1).id;
   let i = 0;
@@ -5777,23 +5790,23 @@ function Ag(e, t) {
   }
   return i || r[0].id;
 }
-function Rg(e) {
-  const t = {}, n = Object.values(e.runs).sort((s, r) => nt(s.queued_at_ms) - nt(r.queued_at_ms) || nt(s.number) - nt(r.number));
+function Dg(e) {
+  const t = {}, n = Object.values(e.runs).sort((s, r) => st(s.queued_at_ms) - st(r.queued_at_ms) || st(s.number) - st(r.number));
   for (const s of n) {
-    const r = Ag(e, s);
+    const r = Sg(e, s);
     (t[r] ??= []).push(s);
   }
   return t;
 }
-function Eg(e, t = () => "") {
-  const n = os(e.status), s = (c, u) => String(u || t(String(c)) || (c ? `#${c}` : "")), r = {
+function Tg(e, t = () => "") {
+  const n = ls(e.status), s = (c, u) => String(u || t(String(c)) || (c ? `#${c}` : "")), r = {
     id: e.prompt_id,
     short: String(e.prompt_id).slice(0, 8),
     status: n,
-    final: is(n),
+    final: os(n),
     queuedBy: String(e.queued_by ?? ""),
     reason: String(e.reason ?? ""),
-    queuePosition: nt(e.queue_position),
+    queuePosition: st(e.queue_position),
     node: null,
     // {id, title} running now
     value: 0,
@@ -5812,7 +5825,7 @@ function Eg(e, t = () => "") {
     const c = String(e.executing_node);
     r.node = { id: c, title: s(c) };
     const u = (e.progress ?? []).find((f) => String(f.node_id) === c);
-    u && nt(u.max) > 0 && (r.value = nt(u.value), r.max = nt(u.max), r.percent = Math.max(0, Math.min(100, Math.round(100 * r.value / r.max))));
+    u && st(u.max) > 0 && (r.value = st(u.value), r.max = st(u.max), r.percent = Math.max(0, Math.min(100, Math.round(100 * r.value / r.max))));
   }
   for (const c of e.node_errors ?? [])
     r.errors.push({
@@ -5830,22 +5843,22 @@ function Eg(e, t = () => "") {
   }), !r.errors.length && (e.prompt_error || n === "failed" && e.reason) && r.errors.push({ nodeId: "", title: "", input: "", message: String(e.prompt_error || e.reason) });
   for (const c of e.outputs ?? [])
     (c.files ?? []).forEach((u, f) => {
-      r.outputs.length >= _g || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && r.outputs.push({ nodeId: String(c.node_id), index: f, filename: String(u.filename), kind: String(u.kind ?? "images") });
+      r.outputs.length >= kg || u.kind && u.kind !== "images" || /\.(png|jpe?g|webp|gif)$/i.test(String(u.filename ?? "")) && r.outputs.push({ nodeId: String(c.node_id), index: f, filename: String(u.filename), kind: String(u.kind ?? "images") });
     });
-  const l = nt(e.started_at_ms), a = nt(e.ended_at_ms);
+  const l = st(e.started_at_ms), a = st(e.ended_at_ms);
   return l && a >= l && (r.seconds = (a - l) / 1e3), r;
 }
-function da(e, t, n, s = 0) {
+function pa(e, t, n, s = 0) {
   const r = s ? `?max_side=${s}` : "";
   return `/comfyd/runs/${encodeURIComponent(e)}/outputs/${encodeURIComponent(t)}/${n}${r}`;
 }
-const ha = 500, pa = 200;
-function cn(e, t) {
+const ga = 500, ma = 200;
+function un(e, t) {
   if (e == null) return "";
   let n = String(e);
   return t && n.toUpperCase().startsWith(t) && (n = n.slice(t.length)), n.toLowerCase();
 }
-function Cu() {
+function Du() {
   return {
     sessionId: "",
     session: null,
@@ -5876,35 +5889,35 @@ function Cu() {
     // {to, hidden}: the revert seen last, until undone or the session moves on
   };
 }
-function Cg(e) {
+function Ig(e) {
   let t = null;
   for (const n of e.summaries) (!t || n.coversTo > t.coversTo) && (t = n);
   return t;
 }
-function Su(e, t = "") {
-  Object.assign(e, Cu(), { sessionId: t });
+function Tu(e, t = "") {
+  Object.assign(e, Du(), { sessionId: t });
 }
-function ga(e, t) {
+function _a(e, t) {
   const n = Number(t) || 0;
   for (let s = e.turns.length - 1; s >= 0; s--) if (e.turns[s].id === n) return e.turns[s];
   return null;
 }
-function Qn(e, t) {
-  let n = ga(e, t);
+function es(e, t) {
+  let n = _a(e, t);
   if (n) return n;
   n = { id: Number(t) || 0, content: "", state: "", error: "", replies: {}, order: [] };
   let s = e.turns.length;
   for (; s > 0 && e.turns[s - 1].id > n.id; ) s--;
-  return e.turns.splice(s, 0, n), e.turns.length > pa && e.turns.splice(0, e.turns.length - pa), ga(e, n.id) ?? n;
+  return e.turns.splice(s, 0, n), e.turns.length > ma && e.turns.splice(0, e.turns.length - ma), _a(e, n.id) ?? n;
 }
-function br(e, t) {
+function kr(e, t) {
   const n = t || "comfyd";
   return e.replies[n] || (e.replies[n] = { skill: n, content: "", next: 0, state: "streaming", error: "" }, e.order.push(n)), e.replies[n];
 }
-function An(e, t) {
-  e.logs.push(t), e.logs.length > ha && e.logs.splice(0, e.logs.length - ha);
+function Rn(e, t) {
+  e.logs.push(t), e.logs.length > ga && e.logs.splice(0, e.logs.length - ga);
 }
-function jo(e) {
+function zo(e) {
   return Array.isArray(e) ? e.filter((t) => t && typeof t == "object" && /^[0-9a-f]{64}$/.test(String(t.sha256 ?? ""))).map((t) => ({
     sha256: String(t.sha256),
     name: String(t.name ?? ""),
@@ -5914,63 +5927,63 @@ function jo(e) {
     height: Number(t.height) || 0
   })) : [];
 }
-function Fi(e, t) {
+function Ni(e, t) {
   if (!t || typeof t != "object") return;
-  const n = cn(t.role, "ROLE_"), s = cn(t.state, "MESSAGE_STATE_");
-  if (cn(t.kind, "MESSAGE_KIND_") === "summary") {
+  const n = un(t.role, "ROLE_"), s = un(t.state, "MESSAGE_STATE_");
+  if (un(t.kind, "MESSAGE_KIND_") === "summary") {
     const r = Number(t.id) || 0;
     e.summaries.some((i) => i.id === r) || e.summaries.push({ id: r, coversTo: Number(t.covers_to) || 0, content: String(t.content ?? "") });
     return;
   }
   if (n === "user") {
-    const r = Qn(e, t.id);
-    r.content = String(t.content ?? ""), r.attachments = jo(t.attachments), r.state = s, r.error = String(t.error ?? ""), r.createdAt = Number(t.created_at_ms) || r.createdAt || 0, r.pending = !1;
+    const r = es(e, t.id);
+    r.content = String(t.content ?? ""), r.attachments = zo(t.attachments), r.state = s, r.error = String(t.error ?? ""), r.createdAt = Number(t.created_at_ms) || r.createdAt || 0, r.pending = !1;
   } else if (n === "assistant" || n === "tool") {
-    const r = Qn(e, t.turn_id), i = br(r, t.skill);
+    const r = es(e, t.turn_id), i = kr(r, t.skill);
     i.id = Number(t.id) || i.id || 0, i.content = String(t.content ?? ""), i.state = s || "done", i.error = String(t.error ?? ""), i.createdAt = Number(t.created_at_ms) || i.createdAt || 0, i.final = !0;
   }
 }
-function ma(e, t) {
-  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = cn(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
+function ya(e, t) {
+  !t || typeof t != "object" || (e.session = t, t.id && (e.sessionId = t.id), t.config && (e.config = t.config), typeof t.title == "string" && (e.title = t.title), t.status !== void 0 && (e.status = un(t.status, "SESSION_STATUS_") || e.status), t.queued_turns !== void 0 && (e.queuedTurns = Number(t.queued_turns) || 0));
 }
-function Du(e) {
+function Iu(e) {
   const t = e?.seq ?? e?.data?.seq, n = Number(t);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
-function Sg(e, t) {
+function Fg(e, t) {
   if (!t || typeof t != "object") return !1;
-  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, r = Du(t);
+  const n = t.event, s = t.data && typeof t.data == "object" ? t.data : {}, r = Iu(t);
   if (s.session_id && e.sessionId && s.session_id !== e.sessionId && n !== "created") return !1;
   if (n === "sync_state") {
     if (r && r < e.lastSeq) return !1;
     const i = e.logs, o = { runs: e.runs, runTurns: e.runTurns }, l = e.turns.filter((c) => c.pending), a = s.session?.id ?? e.sessionId;
-    Su(e, a), e.logs = i;
+    Tu(e, a), e.logs = i;
     for (const [c, u] of Object.entries(o.runs))
       (!u.session_id || u.session_id === e.sessionId) && (e.runs[c] = u, o.runTurns[c] && (e.runTurns[c] = o.runTurns[c]));
-    ma(e, s.session), s.status !== void 0 && (e.status = cn(s.status, "SESSION_STATUS_") || e.status);
-    for (const c of Array.isArray(s.history) ? s.history : []) Fi(e, c);
+    ya(e, s.session), s.status !== void 0 && (e.status = un(s.status, "SESSION_STATUS_") || e.status);
+    for (const c of Array.isArray(s.history) ? s.history : []) Ni(e, c);
     for (const c of Array.isArray(s.partials) ? s.partials : []) {
-      const u = br(Qn(e, c.turn_id), c.skill);
+      const u = kr(es(e, c.turn_id), c.skill);
       u.final || (u.content = String(c.content ?? ""), u.next = Number(c.delta_count) || 0, u.state = "streaming");
     }
     return e.lastSeq = r || e.lastSeq, e.needsResync = !1, e.turns.push(...l), !0;
   }
-  if (n === "run_update") return Eu(e, s.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
+  if (n === "run_update") return Su(e, s.run, { workingTurn: e.status === "working" ? e.workingTurn : 0 });
   if (["created", "configured", "sessions", "skills", "ack", "cancelled", "forked", "revert_result", "unrevert_result"].includes(n))
-    return n === "configured" && s.session && ma(e, s.session), !1;
+    return n === "configured" && s.session && ya(e, s.session), !1;
   if (r) {
     if (r <= e.lastSeq) return !1;
     e.lastSeq = r;
   }
   switch (n) {
     case "status_update": {
-      if (e.status = cn(s.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(s.detail ?? ""), e.queuedTurns = Number(s.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(s.turn_id) || e.workingTurn : 0, e.status === "idle")
+      if (e.status = un(s.status, "SESSION_STATUS_") || e.status, e.statusDetail = String(s.detail ?? ""), e.queuedTurns = Number(s.queued_turns) || 0, e.workingTurn = e.status === "working" ? Number(s.turn_id) || e.workingTurn : 0, e.status === "idle")
         for (const i of e.turns)
           for (const o of i.order) i.replies[o].state === "streaming" && (i.replies[o].state = "done");
       return !0;
     }
     case "stream_delta": {
-      const i = Qn(e, s.turn_id), o = br(i, s.skill), l = Number(s.index);
+      const i = es(e, s.turn_id), o = kr(i, s.skill), l = Number(s.index);
       if (o.final) return !1;
       if (Number.isInteger(l) && l >= 0) {
         if (l < o.next) return !1;
@@ -5980,31 +5993,31 @@ function Sg(e, t) {
       return o.content += String(s.delta ?? ""), o.next += 1, o.state = "streaming", !0;
     }
     case "message_added":
-      return Fi(e, s.message), e.lastRevert && (Number(s.message?.id) || 0) > e.lastRevert.to && (e.lastRevert = null), !0;
+      return Ni(e, s.message), e.lastRevert && (Number(s.message?.id) || 0) > e.lastRevert.to && (e.lastRevert = null), !0;
     case "debug_log":
-      return An(e, {
+      return Rn(e, {
         seq: r,
-        level: cn(s.level, "LOG_LEVEL_").toUpperCase() || "INFO",
+        level: un(s.level, "LOG_LEVEL_").toUpperCase() || "INFO",
         module: String(s.module ?? ""),
         skill: String(s.skill ?? ""),
         message: String(s.message ?? "")
       }), !0;
     case "error": {
       if (e.lastError = { code: String(s.code ?? ""), message: String(s.message ?? ""), skill: String(s.skill ?? "") }, s.turn_id) {
-        const i = Qn(e, s.turn_id);
+        const i = es(e, s.turn_id);
         if (s.skill) {
-          const o = br(i, s.skill);
+          const o = kr(i, s.skill);
           o.error = e.lastError.message, o.final || (o.state = s.code === "cancelled" ? "cancelled" : "failed");
         }
       }
-      return An(e, { seq: r, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
+      return Rn(e, { seq: r, level: "ERROR", module: "session", skill: e.lastError.skill, message: `${e.lastError.code}: ${e.lastError.message}` }), !0;
     }
     case "config_updated":
       return s.config && (e.config = s.config), typeof s.title == "string" && (e.title = s.title), !0;
     case "tool_call":
-      return An(e, { seq: r, level: "INFO", module: "tool", skill: String(s.skill ?? ""), message: `${s.name ?? "tool"}(${String(s.arguments_json ?? "").slice(0, 300)})` }), !0;
+      return Rn(e, { seq: r, level: "INFO", module: "tool", skill: String(s.skill ?? ""), message: `${s.name ?? "tool"}(${String(s.arguments_json ?? "").slice(0, 300)})` }), !0;
     case "tool_result":
-      return xg(e, s.turn_id, s.result_json), An(e, { seq: r, level: s.ok ? "INFO" : "WARN", module: "tool", skill: String(s.skill ?? ""), message: `${s.call_id ?? ""} -> ${String(s.result_json ?? "").slice(0, 300)}` }), !0;
+      return Cg(e, s.turn_id, s.result_json), Rn(e, { seq: r, level: s.ok ? "INFO" : "WARN", module: "tool", skill: String(s.skill ?? ""), message: `${s.call_id ?? ""} -> ${String(s.result_json ?? "").slice(0, 300)}` }), !0;
     case "reverted": {
       const i = Number(s.to_message_id) || 0;
       if (!i) return !1;
@@ -6014,53 +6027,53 @@ function Sg(e, t) {
           (l.replies[a].id || 0) > i && (delete l.replies[a], l.order.splice(l.order.indexOf(a), 1));
       e.summaries = e.summaries.filter((l) => l.id <= i), e.lastRevert = { to: i, hidden: Number(s.messages_hidden) || 0 };
       const o = Array.isArray(s.restored) ? s.restored.map((l) => l.canvas_id).join(", ") : "";
-      return An(e, { seq: r, level: "INFO", module: "session", skill: "", message: `reverted to message ${i}: ${Number(s.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
+      return Rn(e, { seq: r, level: "INFO", module: "session", skill: "", message: `reverted to message ${i}: ${Number(s.messages_hidden) || 0} later message(s) hidden${o ? `; canvas ${o} restored` : ""}` }), !0;
     }
     case "unreverted": {
       const i = Array.isArray(s.messages) ? s.messages : [];
-      for (const l of i) Fi(e, l);
+      for (const l of i) Ni(e, l);
       const o = e.turns.filter((l) => l.pending);
-      return e.turns = e.turns.filter((l) => !l.pending).sort((l, a) => l.id - a.id).concat(o), e.summaries.sort((l, a) => l.id - a.id), e.lastRevert = null, An(e, { seq: r, level: "INFO", module: "session", skill: "", message: `revert undone: ${i.length} message(s) back` }), !0;
+      return e.turns = e.turns.filter((l) => !l.pending).sort((l, a) => l.id - a.id).concat(o), e.summaries.sort((l, a) => l.id - a.id), e.lastRevert = null, Rn(e, { seq: r, level: "INFO", module: "session", skill: "", message: `revert undone: ${i.length} message(s) back` }), !0;
     }
     case "graph_changed":
-      return An(e, { seq: r, level: "INFO", module: "graph", skill: "", message: `${s.canvas_id ?? ""} r${s.revision ?? ""}: ${s.summary ?? ""}` }), !0;
+      return Rn(e, { seq: r, level: "INFO", module: "graph", skill: "", message: `${s.canvas_id ?? ""} r${s.revision ?? ""}: ${s.summary ?? ""}` }), !0;
     default:
       return !1;
   }
 }
-function Dg(e, t, n, s = []) {
-  const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: jo(s), state: "sending", error: "", replies: {}, order: [], pending: !0 };
+function Og(e, t, n, s = []) {
+  const r = { id: Number.MAX_SAFE_INTEGER, clientId: t, content: n, attachments: zo(s), state: "sending", error: "", replies: {}, order: [], pending: !0 };
   return e.turns.push(r), r;
 }
-function Tg(e, t, n) {
+function Ng(e, t, n) {
   const s = e.turns.findIndex((o) => o.pending && o.clientId === t), r = s >= 0 ? e.turns.splice(s, 1)[0] : null;
   if (!n?.id) return;
-  const i = Qn(e, n.id);
-  i.content || (i.content = String(n.content ?? r?.content ?? "")), i.attachments?.length || (i.attachments = jo(n.attachments ?? r?.attachments)), i.state || (i.state = cn(n.state, "MESSAGE_STATE_"));
+  const i = es(e, n.id);
+  i.content || (i.content = String(n.content ?? r?.content ?? "")), i.attachments?.length || (i.attachments = zo(n.attachments ?? r?.attachments)), i.state || (i.state = un(n.state, "MESSAGE_STATE_"));
 }
-function _a(e, t) {
+function ba(e, t) {
   const n = e.turns.find((s) => s.pending && s.clientId === t);
   n && (n.state = "waiting", n.error = "");
 }
-function Ig(e, t, n) {
+function Mg(e, t, n) {
   const s = e.turns.find((r) => r.pending && r.clientId === t);
   s && (s.state = "failed", s.error = String(n ?? "not sent"));
 }
-function cr(e, t = []) {
+function fr(e, t = []) {
   const n = [];
   for (const s of t) e.replies[s] && n.push(s);
   for (const s of e.order) n.includes(s) || n.push(s);
   return n.map((s) => e.replies[s]);
 }
-const Fg = 15e3, Og = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), Ng = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
-function wr(e) {
-  return Ng.has(String(e?.code ?? ""));
+const Lg = 15e3, Pg = /* @__PURE__ */ new Set(["NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_PRECONDITION"]), $g = /* @__PURE__ */ new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "DISCONNECTED"]);
+function vr(e) {
+  return $g.has(String(e?.code ?? ""));
 }
-function hs(e, t) {
+function ps(e, t) {
   const n = new Error(e);
   return n.code = t, n;
 }
-class Mg {
+class jg {
   /**
    * deps: {connection, WebSocket, timers?, log?, state (session store),
    *        onOpen?(), onClose?(), onChange?(), onOffline?(reason),
@@ -6074,7 +6087,7 @@ class Mg {
     this.stopped && (this.stopped = !1, this.connect());
   }
   stop() {
-    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(hs("panel closed", "CLOSED"));
+    this.stopped = !0, this.t.clearTimeout(this.reconnectTimer), this.reconnectTimer = null, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.drop(ps("panel closed", "CLOSED"));
     const t = this.socket;
     if (this.socket = null, t) {
       t.onopen = t.onmessage = t.onclose = t.onerror = null;
@@ -6100,7 +6113,7 @@ class Mg {
     if (this.stopped) return;
     let n;
     try {
-      n = new this.d.WebSocket(mu(t, "/comfy/session/ws"), _u(t));
+      n = new this.d.WebSocket(yu(t, "/comfy/session/ws"), bu(t));
     } catch {
       return this.retry();
     }
@@ -6108,13 +6121,13 @@ class Mg {
       this.open = !0, this.attempt = 0, this.joined && this.sendJoin(this.joined), this.outage && this.scheduleProbe(0), this.d.onOpen?.();
     }, n.onmessage = (s) => this.onMessage(s.data), n.onerror = () => {
     }, n.onclose = (s) => {
-      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(hs("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(s?.code), (s?.code === 1008 || s?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
+      this.socket === n && (this.open || this.d.onOffline?.(`comfyd-bridge does not answer at ${t.bridgeUrl ?? t.wsBase}`), this.socket = null, this.open = !1, this.drop(ps("connection lost", "DISCONNECTED")), this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.d.onClose?.(s?.code), (s?.code === 1008 || s?.code === 1006) && this.d.connection.invalidate?.(), this.retry());
     };
   }
   retry() {
     this.stopped || this.reconnectTimer || (this.reconnectTimer = this.t.setTimeout(() => {
       this.reconnectTimer = null, this.connect();
-    }, ho(this.attempt++)));
+    }, go(this.attempt++)));
   }
   send(t) {
     return !this.socket || !this.open ? !1 : (this.socket.send(JSON.stringify(t)), !0);
@@ -6124,20 +6137,20 @@ class Mg {
     const s = this.nextId++;
     return new Promise((r, i) => {
       if (!this.send({ event: t, data: n, request_id: s })) {
-        i(hs("not connected to comfyd", "DISCONNECTED"));
+        i(ps("not connected to comfyd", "DISCONNECTED"));
         return;
       }
       const o = this.t.setTimeout(() => {
         this.pending.delete(s);
-        const l = hs(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
+        const l = ps(`${t}: no answer from comfyd`, "DEADLINE_EXCEEDED");
         this.coreAway(l.message), i(l);
-      }, Fg);
+      }, Lg);
       this.pending.set(s, { resolve: r, reject: i, timer: o });
     });
   }
   /** Follows a session: its events from last_seq on (0: a fresh snapshot). */
   join(t) {
-    t !== this.state.sessionId && Su(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
+    t !== this.state.sessionId && Tu(this.state, t), this.joined = t, t && this.open && this.sendJoin(t);
   }
   sendJoin(t, n = !1) {
     const s = n || this.state.sessionId !== t ? 0 : this.state.lastSeq;
@@ -6154,7 +6167,7 @@ class Mg {
     const s = n.request_id;
     if (s !== void 0 && s === this.joinRid && n.event === "error") {
       const r = String(n.data?.code ?? "join_failed"), i = String(n.data?.message ?? "");
-      if (Og.has(r)) {
+      if (Pg.has(r)) {
         this.state.lastError = { code: r, message: i, skill: "" }, this.d.onChange?.();
         return;
       }
@@ -6164,13 +6177,13 @@ class Mg {
     if (s !== void 0 && this.pending.has(s)) {
       const r = this.pending.get(s);
       if (this.pending.delete(s), this.t.clearTimeout(r.timer), n.event === "error") {
-        const i = hs(n.data?.message ?? "request failed", n.data?.code ?? "error");
-        wr(i) ? this.coreAway(i.message) : this.coreBack(), r.reject(i);
+        const i = ps(n.data?.message ?? "request failed", n.data?.code ?? "error");
+        vr(i) ? this.coreAway(i.message) : this.coreBack(), r.reject(i);
       } else
         this.coreBack(), r.resolve(n.data ?? {});
       if (n.event !== "configured") return;
     }
-    Du(n) && n.event !== "error" && this.coreBack(), Sg(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
+    Iu(n) && n.event !== "error" && this.coreBack(), Fg(this.state, n) && this.d.onChange?.(), this.state.needsResync && this.joined && (this.state.needsResync = !1, this.sendJoin(this.joined, !0));
   }
   /** The core is away: say so once, and probe it with backoff. */
   coreAway(t) {
@@ -6178,7 +6191,7 @@ class Mg {
   }
   scheduleProbe(t) {
     if (this.stopped || this.probeTimer || !this.open) return;
-    const n = t ?? ho(this.probeAttempt++);
+    const n = t ?? go(this.probeAttempt++);
     this.probeTimer = this.t.setTimeout(() => {
       this.probeTimer = null, this.probe();
     }, n);
@@ -6195,30 +6208,30 @@ class Mg {
     this.outage && (this.outage = "", this.probeAttempt = 0, this.t.clearTimeout(this.probeTimer), this.probeTimer = null, this.log("info", "comfyd: core available again"), this.joined && this.joinFailed && this.open && this.sendJoin(this.joined), this.d.onRecovered?.());
   }
 }
-const Tu = Object.freeze([
+const Fu = Object.freeze([
   ["session_id", ""],
   ["provider", "echo"],
   ["model", ""],
   ["base_url", ""],
   ["system_prompt", ""],
   ["skills", ""]
-]), Lg = Object.freeze(["echo", "openai"]), Oi = "workflow-builder", ya = 64 * 1024, Ni = 4096, Pg = 64 * 1024, ba = 8, wa = 3 << 20, Bo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), $g = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
-function jg(e) {
+]), Bg = Object.freeze(["echo", "openai"]), Mi = "workflow-builder", wa = 64 * 1024, Li = 4096, zg = 64 * 1024, ka = 8, va = 3 << 20, Uo = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/markdown", "application/json"]), Ug = { md: "text/markdown", markdown: "text/markdown", json: "application/json", txt: "text/plain", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+function Wg(e) {
   const t = String(e?.type ?? "").toLowerCase();
-  if (Bo.includes(t)) return t;
+  if (Uo.includes(t)) return t;
   const n = String(e?.name ?? "").toLowerCase().split(".").pop();
-  return $g[n] ?? t;
+  return Ug[n] ?? t;
 }
-let Bg = 0;
-function zg(e) {
+let Jg = 0;
+function qg(e) {
   return Array.isArray(e) ? e.map(String).filter(Boolean) : String(e ?? "").split(",").map((t) => t.trim()).filter(Boolean);
 }
-let ka = 0;
-function Ug() {
+let xa = 0;
+function Hg() {
   const e = globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return ka += 1, `panel-${e}-${ka}`;
+  return xa += 1, `panel-${e}-${xa}`;
 }
-function va(e) {
+function Aa(e) {
   const t = {
     provider: String(e.provider || "echo"),
     model: String(e.model ?? ""),
@@ -6227,10 +6240,10 @@ function va(e) {
   };
   return Array.isArray(e.active_skills) && (t.skills = e.active_skills.map(String)), t;
 }
-function xa(e, t) {
+function Ra(e, t) {
   return Array.isArray(e) || Array.isArray(t) ? JSON.stringify(e) === JSON.stringify(t) : e === t;
 }
-class Wg {
+class Vg {
   /**
    * deps: {connection, WebSocket, reactive, timers?, log?,
    *        readConfig(): {name: value}, writeConfig(name, value),
@@ -6241,7 +6254,7 @@ class Wg {
   constructor(t) {
     this.d = t, this.creatingSession = null, this.settingsQueue = Promise.resolve();
     const n = t.reactive ?? ((s) => s);
-    this.state = n(Cu()), this.ui = n({
+    this.state = n(Du()), this.ui = n({
       connected: !1,
       sessions: [],
       searchQuery: "",
@@ -6269,7 +6282,7 @@ class Wg {
       // Files picked, dropped or pasted for the next message:
       // [{key, name, mime, size, state: "uploading"|"ready"|"failed", error, sha256, preview}]
       attachments: []
-    }), this.outbox = [], this.client = new Mg({
+    }), this.outbox = [], this.client = new jg({
       connection: t.connection,
       WebSocket: t.WebSocket,
       timers: t.timers,
@@ -6298,7 +6311,7 @@ class Wg {
       model: String(n.model ?? ""),
       base_url: String(n.base_url ?? ""),
       system_prompt: String(n.system_prompt ?? ""),
-      skills: zg(n.skills)
+      skills: qg(n.skills)
     };
   }
   start() {
@@ -6331,17 +6344,17 @@ class Wg {
       const n = { session_id: t.sid, content: t.content, client_message_id: t.cid };
       t.attachments?.length && (n.attachments = t.attachments);
       const s = await this.client.request("user_message", n);
-      t.sid === this.state.sessionId && Tg(this.state, t.cid, s.message);
+      t.sid === this.state.sessionId && Ng(this.state, t.cid, s.message);
     } catch (n) {
-      wr(n) && !this.client.stopped ? (_a(this.state, t.cid), this.outbox.push(t)) : Ig(this.state, t.cid, n.message);
+      vr(n) && !this.client.stopped ? (ba(this.state, t.cid), this.outbox.push(t)) : Mg(this.state, t.cid, n.message);
     }
   }
   onChange() {
     const t = this.state.config;
     if (!t) return;
-    const n = va(t), s = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, r = this.ui.form;
+    const n = Aa(t), s = this.coreConfig?.sid === this.state.sessionId ? this.coreConfig.values : null, r = this.ui.form;
     for (const [i, o] of Object.entries(n))
-      !(s && !xa(r[i], s[i])) && !xa(r[i], o) && (r[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
+      !(s && !Ra(r[i], s[i])) && !Ra(r[i], o) && (r[i] = o, this.d.writeConfig(i, i === "skills" ? o.join(",") : o));
     this.coreConfig = { sid: this.state.sessionId, values: n };
   }
   async refreshSkills() {
@@ -6349,14 +6362,14 @@ class Wg {
       const t = await this.client.request("list_skills", {});
       this.ui.skills = (t.skills ?? []).map((n) => ({ name: String(n.name), description: String(n.description ?? "") })), this.ui.skillErrors = (t.errors ?? []).map((n) => `${n.path}: ${n.message}`), this.tickDefaultSkill();
     } catch (t) {
-      wr(t) || (this.ui.notice = `skills: ${t.message}`);
+      vr(t) || (this.ui.notice = `skills: ${t.message}`);
     }
   }
   /** A panel without a session and without a chosen skill starts with the
    * default skill ticked (when the core has it). */
   tickDefaultSkill() {
     const t = this.ui.form;
-    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Oi) && (t.skills = [Oi], this.d.writeConfig("skills", Oi));
+    t.session_id || t.skills.length || this.skillsChosen || this.ui.skills.some((n) => n.name === Mi) && (t.skills = [Mi], this.d.writeConfig("skills", Mi));
   }
   async refreshSessions() {
     try {
@@ -6368,16 +6381,16 @@ class Wg {
         forkPoint: Number(n.fork_point) || 0
       }));
     } catch (t) {
-      wr(t) || (this.ui.notice = `sessions: ${t.message}`);
+      vr(t) || (this.ui.notice = `sessions: ${t.message}`);
     }
   }
   configFields() {
     const t = this.ui.form;
     return {
-      provider: t.provider.slice(0, Ni),
-      model: t.model.slice(0, Ni),
-      base_url: t.base_url.slice(0, Ni),
-      system_prompt: t.system_prompt.slice(0, Pg)
+      provider: t.provider.slice(0, Li),
+      model: t.model.slice(0, Li),
+      base_url: t.base_url.slice(0, Li),
+      system_prompt: t.system_prompt.slice(0, zg)
     };
   }
   /** Creates a session and selects it. Settings changed while the core is
@@ -6404,7 +6417,7 @@ class Wg {
       this.ui.apiKey = "";
       const r = s.session?.id;
       if (!r) throw new Error("the core answered without a session id");
-      this.coreConfig = { sid: String(r), values: va(n.config) }, this.selectSession(String(r)), await this.refreshSessions();
+      this.coreConfig = { sid: String(r), values: Aa(n.config) }, this.selectSession(String(r)), await this.refreshSessions();
     } catch (n) {
       this.ui.notice = `create: ${n.message}`;
     } finally {
@@ -6516,15 +6529,15 @@ class Wg {
   async addFiles(t) {
     const n = Array.from(t ?? []), s = [];
     for (const r of n) {
-      const i = jg(r), o = { key: `att-${++Bg}`, name: String(r.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(r.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
-      if (this.ui.attachments.length >= ba) {
-        this.ui.notice = `at most ${ba} files per message`;
+      const i = Wg(r), o = { key: `att-${++Jg}`, name: String(r.name || (i.startsWith("image/") ? "pasted image" : "file")), mime: i, size: Number(r.size) || 0, state: "uploading", error: "", sha256: "", preview: "" };
+      if (this.ui.attachments.length >= ka) {
+        this.ui.notice = `at most ${ka} files per message`;
         break;
       }
-      if (!Bo.includes(i))
+      if (!Uo.includes(i))
         o.state = "failed", o.error = `${i || "this type"} is not accepted (PNG, JPEG, WebP, GIF, text, Markdown, JSON)`;
-      else if (o.size > wa)
-        o.state = "failed", o.error = `larger than ${wa >> 20} MiB`;
+      else if (o.size > va)
+        o.state = "failed", o.error = `larger than ${va >> 20} MiB`;
       else if (i.startsWith("image/") && globalThis.URL?.createObjectURL)
         try {
           o.preview = URL.createObjectURL(r);
@@ -6565,8 +6578,8 @@ class Wg {
     }
     const n = this.ui.attachments.filter((o) => o.state === "ready");
     if (!t && !n.length) return;
-    if (t.length > ya) {
-      this.ui.notice = `a message is at most ${ya} characters`;
+    if (t.length > wa) {
+      this.ui.notice = `a message is at most ${wa} characters`;
       return;
     }
     await this.settingsStep(() => {
@@ -6576,9 +6589,9 @@ class Wg {
     this.ui.draft = "";
     const r = n.map((o) => ({ sha256: o.sha256, name: o.name, mime_type: o.mime }));
     for (const o of [...this.ui.attachments]) this.removeAttachment(o.key);
-    const i = { cid: Ug(), sid: s, content: t, attachments: r };
-    if (Dg(this.state, i.cid, t, r), this.client.outage) {
-      _a(this.state, i.cid), this.outbox.push(i);
+    const i = { cid: Hg(), sid: s, content: t, attachments: r };
+    if (Og(this.state, i.cid, t, r), this.client.outage) {
+      ba(this.state, i.cid), this.outbox.push(i);
       return;
     }
     await this.deliver(i);
@@ -6588,9 +6601,9 @@ class Wg {
   async refreshRuns(t) {
     if (!(!this.d.getJson || !t))
       try {
-        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, mo)}`);
+        const n = await this.d.getJson(`/comfyd/runs?session_id=${encodeURIComponent(t)}&page_size=${Math.min(100, yo)}`);
         if (t !== this.state.sessionId) return;
-        for (const s of Array.isArray(n?.runs) ? n.runs : []) Eu(this.state, s);
+        for (const s of Array.isArray(n?.runs) ? n.runs : []) Su(this.state, s);
       } catch (n) {
         this.d.log?.("debug", `comfyd: runs of ${t}: ${n.message}`);
       }
@@ -6678,43 +6691,43 @@ class Wg {
       }
   }
 }
-const _o = "ComfydAgentPanel", Aa = "comfyd-panel-style", Ra = Object.freeze([440, 560]), Jg = 320, Mi = (e) => e?.comfyClass === _o || e?.type === _o;
-function qg(e, t) {
-  if (e.getElementById(Aa)) return;
+const bo = "ComfydAgentPanel", Ea = "comfyd-panel-style", Ca = Object.freeze([440, 560]), Gg = 320, Pi = (e) => e?.comfyClass === bo || e?.type === bo;
+function Kg(e, t) {
+  if (e.getElementById(Ea)) return;
   const n = e.createElement("style");
-  n.id = Aa, n.textContent = t, e.head.appendChild(n);
+  n.id = Ea, n.textContent = t, e.head.appendChild(n);
 }
-function Hg(e) {
+function Xg(e) {
   e.hidden = !0, e.options = e.options ?? {}, e.options.hidden = !0, e.computeSize = () => [0, -4];
 }
-function Vg(e) {
-  for (const [t, n] of Tu) {
+function Yg(e) {
+  for (const [t, n] of Fu) {
     let s = (e.widgets ?? []).find((r) => r.name === t);
     s || (s = e.addWidget("text", t, n, () => {
-    }, {})), Hg(s);
+    }, {})), Xg(s);
   }
 }
-function Gg(e) {
+function Zg(e) {
   const t = {};
-  for (const [n, s] of Tu) {
+  for (const [n, s] of Fu) {
     const i = (e.widgets ?? []).find((o) => o.name === n)?.value;
     t[n] = typeof i == "string" ? i : s;
   }
   return t;
 }
-function Kg(e, t) {
+function Qg(e, t) {
   if (e.__comfydPanel) return e.__comfydPanel;
   const { app: n, document: s } = t;
-  qg(s, t.css), Vg(e);
-  const r = (g, h) => {
-    const p = (e.widgets ?? []).find((k) => k.name === g);
+  Kg(s, t.css), Yg(e);
+  const r = (m, h) => {
+    const p = (e.widgets ?? []).find((k) => k.name === m);
     !p || p.value === h || (p.value = h, e.setDirtyCanvas?.(!0, !0), n?.extensionManager?.workflow?.activeWorkflow?.changeTracker?.captureCanvasState?.());
-  }, i = new Wg({
+  }, i = new Vg({
     connection: t.connection,
     WebSocket: t.WebSocket,
     reactive: t.reactive,
     log: t.log,
-    readConfig: () => Gg(e),
+    readConfig: () => Zg(e),
     writeConfig: r,
     app: n,
     getJson: t.getJson,
@@ -6724,50 +6737,50 @@ function Kg(e, t) {
   o.className = "comfyd-panel-host", o.style.cssText = "width:100%;height:100%;min-height:0;display:flex;";
   const l = t.createApp(t.component, { ctl: i });
   if (l.mount(o), typeof e.addDOMWidget == "function") {
-    const g = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
+    const m = e.addDOMWidget("comfyd_panel", "comfyd_panel", o, {
       serialize: !1,
       hideOnZoom: !1,
-      getMinHeight: () => Jg,
+      getMinHeight: () => Gg,
       getValue: () => {
       },
       setValue: () => {
       }
     });
-    g.serialize = !1;
+    m.serialize = !1;
   } else
     t.log?.("error", "comfyd: this frontend has no addDOMWidget; the panel cannot be shown");
   const a = () => {
-    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], Ra[0]), Math.max(e.size[1], Ra[1])]);
+    (Array.isArray(e.size) || ArrayBuffer.isView(e.size)) && e.setSize?.([Math.max(e.size[0], Ca[0]), Math.max(e.size[1], Ca[1])]);
   };
   a();
   let c = !1;
   const u = e.onConfigure;
-  e.onConfigure = function(...g) {
+  e.onConfigure = function(...m) {
     c = !0;
-    const h = u?.apply(this, g);
+    const h = u?.apply(this, m);
     return i.reloadConfig(), h;
   };
   const f = e.onRemoved;
-  return e.onRemoved = function(...g) {
+  return e.onRemoved = function(...m) {
     i.stop();
     try {
       l.unmount();
     } catch {
     }
-    return e.__comfydPanel = null, f?.apply(this, g);
+    return e.__comfydPanel = null, f?.apply(this, m);
   }, setTimeout(() => {
     e.__comfydPanel && (c || (a(), e.setDirtyCanvas?.(!0, !0)), i.reloadConfig(), i.start());
   }, 0), e.__comfydPanel = i, i;
 }
-function Ea(e, t) {
+function Sa(e, t) {
   (t == null || t > e.length) && (t = e.length);
   for (var n = 0, s = Array(t); n < t; n++) s[n] = e[n];
   return s;
 }
-function Xg(e) {
+function em(e) {
   if (Array.isArray(e)) return e;
 }
-function Yg(e, t) {
+function tm(e, t) {
   var n = e == null ? null : typeof Symbol < "u" && e[Symbol.iterator] || e["@@iterator"];
   if (n != null) {
     var s, r, i, o, l = [], a = !0, c = !1;
@@ -6785,135 +6798,135 @@ function Yg(e, t) {
     return l;
   }
 }
-function Zg() {
+function nm() {
   throw new TypeError(`Invalid attempt to destructure non-iterable instance.
 In order to be iterable, non-array objects must have a [Symbol.iterator]() method.`);
 }
-function Qg(e, t) {
-  return Xg(e) || Yg(e, t) || em(e, t) || Zg();
+function sm(e, t) {
+  return em(e) || tm(e, t) || rm(e, t) || nm();
 }
-function em(e, t) {
+function rm(e, t) {
   if (e) {
-    if (typeof e == "string") return Ea(e, t);
+    if (typeof e == "string") return Sa(e, t);
     var n = {}.toString.call(e).slice(8, -1);
-    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? Ea(e, t) : void 0;
+    return n === "Object" && e.constructor && (n = e.constructor.name), n === "Map" || n === "Set" ? Array.from(e) : n === "Arguments" || /^(?:Ui|I)nt(?:8|16|32)(?:Clamped)?Array$/.test(n) ? Sa(e, t) : void 0;
   }
 }
-const Iu = Object.entries, tm = Object.keys, Ca = Object.setPrototypeOf, nm = Object.isFrozen, Fu = Object.getPrototypeOf, Ou = Object.getOwnPropertyDescriptor;
-let Ve = Object.freeze, je = Object.seal, rn = Object.create, Nu = typeof Reflect < "u" && Reflect, Fr = Nu.apply, yo = Nu.construct;
+const Ou = Object.entries, im = Object.keys, Da = Object.setPrototypeOf, om = Object.isFrozen, Nu = Object.getPrototypeOf, Mu = Object.getOwnPropertyDescriptor;
+let Ve = Object.freeze, je = Object.seal, on = Object.create, Lu = typeof Reflect < "u" && Reflect, Nr = Lu.apply, wo = Lu.construct;
 Ve || (Ve = function(t) {
   return t;
 });
 je || (je = function(t) {
   return t;
 });
-Fr || (Fr = function(t, n) {
+Nr || (Nr = function(t, n) {
   for (var s = arguments.length, r = new Array(s > 2 ? s - 2 : 0), i = 2; i < s; i++) r[i - 2] = arguments[i];
   return t.apply(n, r);
 });
-yo || (yo = function(t) {
+wo || (wo = function(t) {
   for (var n = arguments.length, s = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) s[r - 1] = arguments[r];
   return new t(...s);
 });
-const zt = Me(Array.prototype.forEach), sm = Me(Array.prototype.lastIndexOf), Sa = Me(Array.prototype.pop), ps = Me(Array.prototype.push), rm = Me(Array.prototype.slice), im = Me(Array.prototype.splice), es = Array.isArray, Li = Mu(Set), Pi = Me(Set.prototype.add), gs = Me(Set.prototype.has), Sn = Me(String.prototype.toLowerCase), $i = Me(String.prototype.toString), om = Me(String.prototype.match), ur = Me(String.prototype.replace), ji = Me(String.prototype.indexOf), lm = Me(String.prototype.trim), am = Me(Number.prototype.toString), cm = Me(Boolean.prototype.toString), Da = typeof BigInt > "u" ? null : Me(BigInt.prototype.toString), Ta = typeof Symbol > "u" ? null : Me(Symbol.prototype.toString), Ze = Me(Object.prototype.hasOwnProperty), ms = Me(Object.prototype.toString), um = RegExp.prototype.test, qe = function(t, n) {
-  return t instanceof RegExp && (t.lastIndex = 0), Fr(um, t, [n]);
-}, Ut = Mu(TypeError);
+const Ut = Me(Array.prototype.forEach), lm = Me(Array.prototype.lastIndexOf), Ta = Me(Array.prototype.pop), gs = Me(Array.prototype.push), am = Me(Array.prototype.slice), cm = Me(Array.prototype.splice), ts = Array.isArray, $i = Pu(Set), ji = Me(Set.prototype.add), ms = Me(Set.prototype.has), Dn = Me(String.prototype.toLowerCase), Bi = Me(String.prototype.toString), um = Me(String.prototype.match), dr = Me(String.prototype.replace), zi = Me(String.prototype.indexOf), fm = Me(String.prototype.trim), dm = Me(Number.prototype.toString), hm = Me(Boolean.prototype.toString), Ia = typeof BigInt > "u" ? null : Me(BigInt.prototype.toString), Fa = typeof Symbol > "u" ? null : Me(Symbol.prototype.toString), Qe = Me(Object.prototype.hasOwnProperty), _s = Me(Object.prototype.toString), pm = RegExp.prototype.test, qe = function(t, n) {
+  return t instanceof RegExp && (t.lastIndex = 0), Nr(pm, t, [n]);
+}, Wt = Pu(TypeError);
 function Me(e) {
   return function(t) {
     for (var n = arguments.length, s = new Array(n > 1 ? n - 1 : 0), r = 1; r < n; r++) s[r - 1] = arguments[r];
-    return Fr(e, t, s);
+    return Nr(e, t, s);
   };
 }
-function Mu(e) {
+function Pu(e) {
   return function() {
     for (var t = arguments.length, n = new Array(t), s = 0; s < t; s++) n[s] = arguments[s];
-    return yo(e, n);
+    return wo(e, n);
   };
 }
 function ke(e, t) {
-  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Sn;
-  if (Ca && Ca(e, null), !es(t)) return e;
+  let n = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : Dn;
+  if (Da && Da(e, null), !ts(t)) return e;
   let s = t.length;
   for (; s--; ) {
     let r = t[s];
     if (typeof r == "string") {
       const i = n(r);
-      i !== r && (nm(t) || (t[s] = i), r = i);
+      i !== r && (om(t) || (t[s] = i), r = i);
     }
     e[r] = !0;
   }
   return e;
 }
-function fm(e) {
-  for (let t = 0; t < e.length; t++) Ze(e, t) || (e[t] = null);
+function gm(e) {
+  for (let t = 0; t < e.length; t++) Qe(e, t) || (e[t] = null);
   return e;
 }
-function Or(e) {
-  const t = rn(null);
-  for (const s of Iu(e)) {
-    var n = Qg(s, 2);
+function Mr(e) {
+  const t = on(null);
+  for (const s of Ou(e)) {
+    var n = sm(s, 2);
     const r = n[0], i = n[1];
-    Ze(e, r) && (es(i) ? t[r] = fm(i) : i && typeof i == "object" && i.constructor === Object ? t[r] = Or(i) : t[r] = i);
+    Qe(e, r) && (ts(i) ? t[r] = gm(i) : i && typeof i == "object" && i.constructor === Object ? t[r] = Mr(i) : t[r] = i);
   }
   return t;
 }
-function ws(e) {
-  const t = rn(null), n = tm(e);
+function vs(e) {
+  const t = on(null), n = im(e);
   let s = n.length;
   for (; s--; ) t[n[s]] = e[n[s]];
   return t;
 }
-function dm(e) {
+function mm(e) {
   switch (typeof e) {
     case "string":
       return e;
     case "number":
-      return am(e);
+      return dm(e);
     case "boolean":
-      return cm(e);
+      return hm(e);
     case "bigint":
-      return Da ? Da(e) : "0";
+      return Ia ? Ia(e) : "0";
     case "symbol":
-      return Ta ? Ta(e) : "Symbol()";
+      return Fa ? Fa(e) : "Symbol()";
     case "undefined":
-      return ms(e);
+      return _s(e);
     case "function":
     case "object": {
-      if (e === null) return ms(e);
-      const t = e, n = dt(t, "toString");
+      if (e === null) return _s(e);
+      const t = e, n = ht(t, "toString");
       if (typeof n == "function") {
         const s = n(t);
-        return typeof s == "string" ? s : ms(s);
+        return typeof s == "string" ? s : _s(s);
       }
-      return ms(e);
+      return _s(e);
     }
     default:
-      return ms(e);
+      return _s(e);
   }
 }
-function dt(e, t) {
+function ht(e, t) {
   for (; e !== null; ) {
-    const s = Ou(e, t);
+    const s = Mu(e, t);
     if (s) {
       if (s.get) return Me(s.get);
       if (typeof s.value == "function") return Me(s.value);
     }
-    e = Fu(e);
+    e = Nu(e);
   }
   function n() {
     return null;
   }
   return n;
 }
-function hm(e, t) {
+function _m(e, t) {
   for (; e !== null; ) {
-    const n = Ou(e, t);
+    const n = Mu(e, t);
     if (n) return n.get ? Me(n.get) : null;
-    e = Fu(e);
+    e = Nu(e);
   }
   return null;
 }
-function pm(e) {
+function ym(e) {
   if (!e) return !1;
   try {
     return qe(e, ""), !0;
@@ -6921,7 +6934,7 @@ function pm(e) {
     return !1;
   }
 }
-const Ia = Ve([
+const Oa = Ve([
   "a",
   "abbr",
   "acronym",
@@ -7041,7 +7054,7 @@ const Ia = Ve([
   "var",
   "video",
   "wbr"
-]), Bi = Ve([
+]), Ui = Ve([
   "svg",
   "a",
   "altglyph",
@@ -7085,7 +7098,7 @@ const Ia = Ve([
   "tspan",
   "view",
   "vkern"
-]), zi = Ve([
+]), Wi = Ve([
   "feBlend",
   "feColorMatrix",
   "feComponentTransfer",
@@ -7111,7 +7124,7 @@ const Ia = Ve([
   "feSpotLight",
   "feTile",
   "feTurbulence"
-]), gm = Ve([
+]), bm = Ve([
   "animate",
   "color-profile",
   "cursor",
@@ -7134,7 +7147,7 @@ const Ia = Ve([
   "solidcolor",
   "unknown",
   "use"
-]), Ui = Ve([
+]), Ji = Ve([
   "math",
   "menclose",
   "merror",
@@ -7165,7 +7178,7 @@ const Ia = Ve([
   "munder",
   "munderover",
   "mprescripts"
-]), mm = Ve([
+]), wm = Ve([
   "maction",
   "maligngroup",
   "malignmark",
@@ -7181,7 +7194,7 @@ const Ia = Ve([
   "annotation-xml",
   "mprescripts",
   "none"
-]), Fa = Ve(["#text"]), Oa = Ve([
+]), Na = Ve(["#text"]), Ma = Ve([
   "accept",
   "action",
   "align",
@@ -7300,7 +7313,7 @@ const Ia = Ve([
   "width",
   "wrap",
   "xmlns"
-]), Wi = Ve([
+]), qi = Ve([
   "accent-height",
   "accumulate",
   "additive",
@@ -7493,7 +7506,7 @@ const Ia = Ve([
   "y2",
   "z",
   "zoomandpan"
-]), Na = Ve([
+]), La = Ve([
   "accent",
   "accentunder",
   "align",
@@ -7548,20 +7561,20 @@ const Ia = Ve([
   "voffset",
   "width",
   "xmlns"
-]), fr = Ve([
+]), hr = Ve([
   "xlink:href",
   "xml:id",
   "xlink:title",
   "xml:space",
   "xmlns:xlink"
-]), _m = je(/{{[\w\W]*|^[\w\W]*}}/g), ym = je(/<%[\w\W]*|^[\w\W]*%>/g), bm = je(/\${[\w\W]*/g), wm = je(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), km = je(/^data-[\-\w.\u00B7-\uFFFF]+$/), vm = je(/^aria-[\-\w]+$/), Ma = je(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), xm = je(/^(?:\w+script|data):/i), Am = je(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Rm = je(/^html$/i), Em = je(/^[a-z][.\w]*(-[.\w]+)+$/i), Ji = je(/<[/\w!]/g), La = je(/<[/\w]/g), Cm = je(/<\/no(script|embed|frames)/i), Pa = je(/\/>/i), Sm = je(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Dm = je(/^[\r\n\t ]+/), Pe = {
+]), km = je(/{{[\w\W]*|^[\w\W]*}}/g), vm = je(/<%[\w\W]*|^[\w\W]*%>/g), xm = je(/\${[\w\W]*/g), Am = je(/{{|}}|\${|<%|%>|&lt;%|%&gt;/), Rm = je(/^data-[\-\w.\u00B7-\uFFFF]+$/), Em = je(/^aria-[\-\w]+$/), Pa = je(/^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i), Cm = je(/^(?:\w+script|data):/i), Sm = je(/[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g), Dm = je(/^html$/i), Tm = je(/^[a-z][.\w]*(-[.\w]+)+$/i), Hi = je(/<[/\w!]/g), $a = je(/<[/\w]/g), Im = je(/<\/no(script|embed|frames)/i), ja = je(/\/>/i), Fm = je(/((--!?|])>)|<\/(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)/i), Om = je(/^[\r\n\t ]+/), Pe = {
   element: 1,
   text: 3,
   processingInstruction: 7,
   comment: 8,
   document: 9,
   documentFragment: 11
-}, Tm = Ve(ke({}, [
+}, Nm = Ve(ke({}, [
   "style",
   "script",
   "xmp",
@@ -7570,9 +7583,9 @@ const Ia = Ve([
   "noframes",
   "plaintext",
   "noscript"
-])), Im = function() {
+])), Mm = function() {
   return typeof window > "u" ? null : window;
-}, Fm = function(t, n) {
+}, Lm = function(t, n) {
   if (typeof t != "object" || typeof t.createPolicy != "function") return null;
   let s = null;
   const r = "data-tt-policy-suffix";
@@ -7590,7 +7603,7 @@ const Ia = Ve([
   } catch {
     return console.warn("TrustedTypes policy " + i + " could not be created."), null;
   }
-}, $a = function() {
+}, Ba = function() {
   return {
     afterSanitizeAttributes: [],
     afterSanitizeElements: [],
@@ -7602,23 +7615,23 @@ const Ia = Ve([
     uponSanitizeElement: [],
     uponSanitizeShadowNode: []
   };
-}, tn = function(t, n, s, r) {
-  return Ze(t, n) && es(t[n]) ? ke(r.base ? ws(r.base) : {}, t[n], r.transform) : s;
-}, qi = function(t, n, s) {
-  const r = Ze(t, n) ? t[n] : void 0;
-  return r && typeof r == "object" ? Or(r) : s;
+}, nn = function(t, n, s, r) {
+  return Qe(t, n) && ts(t[n]) ? ke(r.base ? vs(r.base) : {}, t[n], r.transform) : s;
+}, Vi = function(t, n, s) {
+  const r = Qe(t, n) ? t[n] : void 0;
+  return r && typeof r == "object" ? Mr(r) : s;
 };
-function Lu() {
-  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Im();
-  const t = (F) => Lu(F);
+function $u() {
+  let e = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : Mm();
+  const t = (F) => $u(F);
   if (t.version = "3.4.18", t.removed = [], !e || !e.document || e.document.nodeType !== Pe.document || !e.Element)
     return t.isSupported = !1, t;
   let n = e.document;
-  const s = n, r = s.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, a = e.NodeFilter, c = e.DOMParser, u = e.trustedTypes, f = l.prototype, g = dt(f, "cloneNode"), h = dt(f, "remove"), p = dt(f, "removeAttributeNode"), k = dt(f, "nextSibling"), v = dt(f, "childNodes"), C = dt(f, "parentNode"), x = dt(f, "shadowRoot"), b = dt(f, "attributes"), w = o && o.prototype ? dt(o.prototype, "nodeType") : null, O = o && o.prototype ? dt(o.prototype, "nodeName") : null, z = o && o.prototype ? dt(o.prototype, "ownerDocument") : null, $ = function(d) {
+  const s = n, r = s.currentScript, i = e.HTMLTemplateElement, o = e.Node, l = e.Element, a = e.NodeFilter, c = e.DOMParser, u = e.trustedTypes, f = l.prototype, m = ht(f, "cloneNode"), h = ht(f, "remove"), p = ht(f, "removeAttributeNode"), k = ht(f, "nextSibling"), v = ht(f, "childNodes"), C = ht(f, "parentNode"), x = ht(f, "shadowRoot"), b = ht(f, "attributes"), w = o && o.prototype ? ht(o.prototype, "nodeType") : null, O = o && o.prototype ? ht(o.prototype, "nodeName") : null, z = o && o.prototype ? ht(o.prototype, "ownerDocument") : null, $ = function(d) {
     return w ? w(d) : d.nodeType;
   }, ee = function(d) {
     return O ? O(d) : d.nodeName;
-  }, X = hm(f, "namespaceURI"), ue = function(d) {
+  }, X = _m(f, "namespaceURI"), ue = function(d) {
     return X ? X(d) : d.namespaceURI;
   };
   if (typeof i == "function") {
@@ -7626,47 +7639,47 @@ function Lu() {
     F.content && F.content.ownerDocument && (n = F.content.ownerDocument);
   }
   let ne, pe = "", Ie, xe = !1, Re = 0;
-  const ft = function() {
-    if (Re > 0) throw Ut('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
+  const dt = function() {
+    if (Re > 0) throw Wt('A configured TRUSTED_TYPES_POLICY callback (createHTML or createScriptURL) must not call DOMPurify.sanitize, as that causes infinite recursion. Do not pass a policy whose callbacks wrap DOMPurify as TRUSTED_TYPES_POLICY; see the "DOMPurify and Trusted Types" section of the README.');
   }, J = function(d) {
-    ft(), Re++;
+    dt(), Re++;
     try {
       return ne.createHTML(d);
     } finally {
       Re--;
     }
   }, oe = function(d) {
-    return ne && Gr ? J(d) : d;
+    return ne && Xr ? J(d) : d;
   }, le = function(d) {
-    ft(), Re++;
+    dt(), Re++;
     try {
       return ne.createScriptURL(d);
     } finally {
       Re--;
     }
   }, _e = function() {
-    return xe || (Ie = Fm(u, r), xe = !0), Ie;
+    return xe || (Ie = Lm(u, r), xe = !0), Ie;
   }, Ee = n, ye = Ee.implementation, G = Ee.createNodeIterator, T = Ee.createDocumentFragment, E = Ee.getElementsByTagName, Y = s.importNode;
-  let me = $a();
-  t.isSupported = typeof Iu == "function" && typeof C == "function" && ye && ye.createHTMLDocument !== void 0;
-  const Vs = _m, gn = ym, Ho = bm, m = km, _ = vm, A = xm, P = Am, S = Em;
-  let I = Ma, M = null;
+  let me = Ba();
+  t.isSupported = typeof Ou == "function" && typeof C == "function" && ye && ye.createHTMLDocument !== void 0;
+  const Ks = km, mn = vm, Go = xm, g = Rm, _ = Em, A = Cm, P = Sm, S = Tm;
+  let I = Pa, M = null;
   const j = ke({}, [
-    ...Ia,
-    ...Bi,
-    ...zi,
+    ...Oa,
     ...Ui,
-    ...Fa
+    ...Wi,
+    ...Ji,
+    ...Na
   ]);
   let N = null;
   const D = ke({}, [
-    ...Oa,
-    ...Wi,
-    ...Na,
-    ...fr
+    ...Ma,
+    ...qi,
+    ...La,
+    ...hr
   ]);
   let V = null, U = null, Z = null;
-  const te = Object.seal(rn(null, {
+  const te = Object.seal(on(null, {
     tagCheck: {
       writable: !0,
       configurable: !1,
@@ -7680,10 +7693,10 @@ function Lu() {
       value: null
     }
   }));
-  let ge = !0, be = !0, we = !1, Fe = !0, Ce = !1, Be = !0, Ue = !1, at = !1, mn = null, We = null, rt = !1, $t = !1, _n = !1, Gr = !1, Vo = !0, Go = !1;
-  const Ko = "user-content-";
-  let Kr = !0, Xr = !1, yn = null, zn = !1, bn = null;
-  const Xo = ke({}, [
+  let ge = !0, be = !0, we = !1, Fe = !0, Ce = !1, Be = !0, Ue = !1, ct = !1, _n = null, We = null, it = !1, jt = !1, yn = !1, Xr = !1, Ko = !0, Xo = !1;
+  const Yo = "user-content-";
+  let Yr = !0, Zr = !1, bn = null, Un = !1, wn = null;
+  const Zo = ke({}, [
     "annotation-xml",
     "audio",
     "colgroup",
@@ -7711,8 +7724,8 @@ function Lu() {
     "video",
     "xmp"
   ]);
-  let Yo = null;
-  const Zo = ke({}, [
+  let Qo = null;
+  const el = ke({}, [
     "audio",
     "video",
     "img",
@@ -7720,8 +7733,8 @@ function Lu() {
     "image",
     "track"
   ]);
-  let Qo = null;
-  const el = ke({}, [
+  let tl = null;
+  const nl = ke({}, [
     "alt",
     "class",
     "for",
@@ -7736,51 +7749,51 @@ function Lu() {
     "value",
     "style",
     "xmlns"
-  ]), Gs = "http://www.w3.org/1998/Math/MathML", Ks = "http://www.w3.org/2000/svg", Rt = "http://www.w3.org/1999/xhtml";
-  let Un = Rt, Yr = !1, tl = null;
-  const gf = ke({}, [
-    Gs,
-    Ks,
-    Rt
-  ], $i), mf = Ve(ke({}, [
+  ]), Xs = "http://www.w3.org/1998/Math/MathML", Ys = "http://www.w3.org/2000/svg", Et = "http://www.w3.org/1999/xhtml";
+  let Wn = Et, Qr = !1, sl = null;
+  const _f = ke({}, [
+    Xs,
+    Ys,
+    Et
+  ], Bi), yf = Ve(ke({}, [
     "mi",
     "mo",
     "mn",
     "ms",
     "mtext"
   ]));
-  let Zr = null;
-  const _f = Ve(ke({}, ["annotation-xml"]));
-  let Qr = null;
-  const yf = Ve(rn(null)), bf = ke({}, [
+  let ei = null;
+  const bf = Ve(ke({}, ["annotation-xml"]));
+  let ti = null;
+  const wf = Ve(on(null)), kf = ke({}, [
     "title",
     "style",
     "font",
     "a",
     "script"
   ]);
-  let cs = null;
-  const wf = ["application/xhtml+xml", "text/html"], kf = "text/html";
-  let Le = null, Xs = null;
-  const vf = n.createElement("form"), nl = function(d) {
+  let us = null;
+  const vf = ["application/xhtml+xml", "text/html"], xf = "text/html";
+  let Le = null, Zs = null;
+  const Af = n.createElement("form"), rl = function(d) {
     return d instanceof RegExp || d instanceof Function;
-  }, ei = function() {
+  }, ni = function() {
     let d = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    (!d || typeof d != "object") && (d = {}), d = Or(d), cs = wf.indexOf(d.PARSER_MEDIA_TYPE) === -1 ? kf : d.PARSER_MEDIA_TYPE, Le = cs === "application/xhtml+xml" ? $i : Sn, M = tn(d, "ALLOWED_TAGS", j, { transform: Le }), N = tn(d, "ALLOWED_ATTR", D, { transform: Le }), tl = tn(d, "ALLOWED_NAMESPACES", gf, { transform: $i }), Qo = tn(d, "ADD_URI_SAFE_ATTR", el, {
+    (!d || typeof d != "object") && (d = {}), d = Mr(d), us = vf.indexOf(d.PARSER_MEDIA_TYPE) === -1 ? xf : d.PARSER_MEDIA_TYPE, Le = us === "application/xhtml+xml" ? Bi : Dn, M = nn(d, "ALLOWED_TAGS", j, { transform: Le }), N = nn(d, "ALLOWED_ATTR", D, { transform: Le }), sl = nn(d, "ALLOWED_NAMESPACES", _f, { transform: Bi }), tl = nn(d, "ADD_URI_SAFE_ATTR", nl, {
+      transform: Le,
+      base: nl
+    }), Qo = nn(d, "ADD_DATA_URI_TAGS", el, {
       transform: Le,
       base: el
-    }), Yo = tn(d, "ADD_DATA_URI_TAGS", Zo, {
-      transform: Le,
-      base: Zo
-    }), bn = tn(d, "FORBID_CONTENTS", Xo, { transform: Le }), U = tn(d, "FORBID_TAGS", rn(null), { transform: Le }), Z = tn(d, "FORBID_ATTR", rn(null), { transform: Le }), zn = Ze(d, "USE_PROFILES") ? d.USE_PROFILES && typeof d.USE_PROFILES == "object" ? Or(d.USE_PROFILES) : d.USE_PROFILES : !1, ge = d.ALLOW_ARIA_ATTR !== !1, be = d.ALLOW_DATA_ATTR !== !1, we = d.ALLOW_UNKNOWN_PROTOCOLS || !1, Fe = d.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ce = d.SAFE_FOR_TEMPLATES || !1, Be = d.SAFE_FOR_XML !== !1, Ue = d.WHOLE_DOCUMENT || !1, $t = d.RETURN_DOM || !1, _n = d.RETURN_DOM_FRAGMENT || !1, Gr = d.RETURN_TRUSTED_TYPE || !1, rt = d.FORCE_BODY || !1, Vo = d.SANITIZE_DOM !== !1, Go = d.SANITIZE_NAMED_PROPS || !1, Kr = d.KEEP_CONTENT !== !1, Xr = d.IN_PLACE || !1, I = pm(d.ALLOWED_URI_REGEXP) ? d.ALLOWED_URI_REGEXP : Ma, Un = typeof d.NAMESPACE == "string" ? d.NAMESPACE : Rt, Zr = qi(d, "MATHML_TEXT_INTEGRATION_POINTS", mf), Qr = qi(d, "HTML_INTEGRATION_POINTS", _f);
-    const y = qi(d, "CUSTOM_ELEMENT_HANDLING", yf);
-    if (V = rn(null), Ze(y, "tagNameCheck") && nl(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Ze(y, "attributeNameCheck") && nl(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Ze(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), je(V), Ce && (be = !1), _n && ($t = !0), zn && ((Ze(d, "ALLOWED_TAGS") || Ze(d, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = ke({}, Fa), N = rn(null), zn.html === !0 && (ke(M, Ia), ke(N, Oa)), zn.svg === !0 && (ke(M, Bi), ke(N, Wi), ke(N, fr)), zn.svgFilters === !0 && (ke(M, zi), ke(N, Wi), ke(N, fr)), zn.mathMl === !0 && (ke(M, Ui), ke(N, Na), ke(N, fr))), te.tagCheck = null, te.attributeCheck = null, Ze(d, "ADD_TAGS") && (typeof d.ADD_TAGS == "function" ? te.tagCheck = d.ADD_TAGS : es(d.ADD_TAGS) && (M === j && (M = ws(M)), ke(M, d.ADD_TAGS, Le))), Ze(d, "ADD_ATTR") && (typeof d.ADD_ATTR == "function" ? te.attributeCheck = d.ADD_ATTR : es(d.ADD_ATTR) && (N === D && (N = ws(N)), ke(N, d.ADD_ATTR, Le))), Ze(d, "ADD_FORBID_CONTENTS") && es(d.ADD_FORBID_CONTENTS) && (bn === Xo && (bn = ws(bn)), ke(bn, d.ADD_FORBID_CONTENTS, Le)), Kr && (M["#text"] = !0), Ue && ke(M, [
+    }), wn = nn(d, "FORBID_CONTENTS", Zo, { transform: Le }), U = nn(d, "FORBID_TAGS", on(null), { transform: Le }), Z = nn(d, "FORBID_ATTR", on(null), { transform: Le }), Un = Qe(d, "USE_PROFILES") ? d.USE_PROFILES && typeof d.USE_PROFILES == "object" ? Mr(d.USE_PROFILES) : d.USE_PROFILES : !1, ge = d.ALLOW_ARIA_ATTR !== !1, be = d.ALLOW_DATA_ATTR !== !1, we = d.ALLOW_UNKNOWN_PROTOCOLS || !1, Fe = d.ALLOW_SELF_CLOSE_IN_ATTR !== !1, Ce = d.SAFE_FOR_TEMPLATES || !1, Be = d.SAFE_FOR_XML !== !1, Ue = d.WHOLE_DOCUMENT || !1, jt = d.RETURN_DOM || !1, yn = d.RETURN_DOM_FRAGMENT || !1, Xr = d.RETURN_TRUSTED_TYPE || !1, it = d.FORCE_BODY || !1, Ko = d.SANITIZE_DOM !== !1, Xo = d.SANITIZE_NAMED_PROPS || !1, Yr = d.KEEP_CONTENT !== !1, Zr = d.IN_PLACE || !1, I = ym(d.ALLOWED_URI_REGEXP) ? d.ALLOWED_URI_REGEXP : Pa, Wn = typeof d.NAMESPACE == "string" ? d.NAMESPACE : Et, ei = Vi(d, "MATHML_TEXT_INTEGRATION_POINTS", yf), ti = Vi(d, "HTML_INTEGRATION_POINTS", bf);
+    const y = Vi(d, "CUSTOM_ELEMENT_HANDLING", wf);
+    if (V = on(null), Qe(y, "tagNameCheck") && rl(y.tagNameCheck) && (V.tagNameCheck = y.tagNameCheck), Qe(y, "attributeNameCheck") && rl(y.attributeNameCheck) && (V.attributeNameCheck = y.attributeNameCheck), Qe(y, "allowCustomizedBuiltInElements") && typeof y.allowCustomizedBuiltInElements == "boolean" && (V.allowCustomizedBuiltInElements = y.allowCustomizedBuiltInElements), je(V), Ce && (be = !1), yn && (jt = !0), Un && ((Qe(d, "ALLOWED_TAGS") || Qe(d, "ALLOWED_ATTR")) && typeof console < "u" && typeof console.warn == "function" && console.warn("DOMPurify: USE_PROFILES overrides ALLOWED_TAGS and ALLOWED_ATTR. Do not use these options together."), M = ke({}, Na), N = on(null), Un.html === !0 && (ke(M, Oa), ke(N, Ma)), Un.svg === !0 && (ke(M, Ui), ke(N, qi), ke(N, hr)), Un.svgFilters === !0 && (ke(M, Wi), ke(N, qi), ke(N, hr)), Un.mathMl === !0 && (ke(M, Ji), ke(N, La), ke(N, hr))), te.tagCheck = null, te.attributeCheck = null, Qe(d, "ADD_TAGS") && (typeof d.ADD_TAGS == "function" ? te.tagCheck = d.ADD_TAGS : ts(d.ADD_TAGS) && (M === j && (M = vs(M)), ke(M, d.ADD_TAGS, Le))), Qe(d, "ADD_ATTR") && (typeof d.ADD_ATTR == "function" ? te.attributeCheck = d.ADD_ATTR : ts(d.ADD_ATTR) && (N === D && (N = vs(N)), ke(N, d.ADD_ATTR, Le))), Qe(d, "ADD_FORBID_CONTENTS") && ts(d.ADD_FORBID_CONTENTS) && (wn === Zo && (wn = vs(wn)), ke(wn, d.ADD_FORBID_CONTENTS, Le)), Yr && (M["#text"] = !0), Ue && ke(M, [
       "html",
       "head",
       "body"
     ]), M.table && (M.tbody = !0, delete U.tbody), d.TRUSTED_TYPES_POLICY) {
-      if (typeof d.TRUSTED_TYPES_POLICY.createHTML != "function") throw Ut('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
-      if (typeof d.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Ut('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
+      if (typeof d.TRUSTED_TYPES_POLICY.createHTML != "function") throw Wt('TRUSTED_TYPES_POLICY configuration option must provide a "createHTML" hook.');
+      if (typeof d.TRUSTED_TYPES_POLICY.createScriptURL != "function") throw Wt('TRUSTED_TYPES_POLICY configuration option must provide a "createScriptURL" hook.');
       const R = ne;
       ne = d.TRUSTED_TYPES_POLICY;
       try {
@@ -7789,29 +7802,29 @@ function Lu() {
         throw ne = R, L;
       }
     } else d.TRUSTED_TYPES_POLICY === null ? (ne = void 0, pe = "") : (ne === void 0 && (ne = _e()), ne && typeof pe == "string" && (pe = J("")));
-    Xs = Ve(d);
-  }, sl = ke({}, [
-    ...Bi,
-    ...zi,
-    ...gm
-  ]), rl = ke({}, [...Ui, ...mm]), xf = function(d, y, R) {
-    return y === Rt ? d === "svg" : y === Gs ? d === "svg" && (R === "annotation-xml" || Zr[R]) : !!sl[d];
-  }, Af = function(d, y, R) {
-    return y === Rt ? d === "math" : y === Ks ? d === "math" && Qr[R] : !!rl[d];
-  }, Rf = function(d, y, R) {
-    return y === Ks && !Qr[R] || y === Gs && !Zr[R] ? !1 : !rl[d] && (bf[d] || !sl[d]);
-  }, Ef = function(d) {
-    const y = ue(d), R = Sn(ee(d)), L = C(d);
-    let Q = Un, re = "template";
-    return L && $(L) === Pe.element && (Q = ue(L), re = Sn(ee(L))), tl[y] ? y === Ks ? xf(R, Q, re) : y === Gs ? Af(R, Q, re) : y === Rt ? Rf(R, Q, re) : cs === "application/xhtml+xml" : !1;
-  }, Zt = function(d) {
-    ps(t.removed, { element: d });
+    Zs = Ve(d);
+  }, il = ke({}, [
+    ...Ui,
+    ...Wi,
+    ...bm
+  ]), ol = ke({}, [...Ji, ...wm]), Rf = function(d, y, R) {
+    return y === Et ? d === "svg" : y === Xs ? d === "svg" && (R === "annotation-xml" || ei[R]) : !!il[d];
+  }, Ef = function(d, y, R) {
+    return y === Et ? d === "math" : y === Ys ? d === "math" && ti[R] : !!ol[d];
+  }, Cf = function(d, y, R) {
+    return y === Ys && !ti[R] || y === Xs && !ei[R] ? !1 : !ol[d] && (kf[d] || !il[d]);
+  }, Sf = function(d) {
+    const y = ue(d), R = Dn(ee(d)), L = C(d);
+    let Q = Wn, re = "template";
+    return L && $(L) === Pe.element && (Q = ue(L), re = Dn(ee(L))), sl[y] ? y === Ys ? Rf(R, Q, re) : y === Xs ? Ef(R, Q, re) : y === Et ? Cf(R, Q, re) : us === "application/xhtml+xml" : !1;
+  }, Qt = function(d) {
+    gs(t.removed, { element: d });
     try {
       C(d).removeChild(d);
     } catch {
-      if (h(d), !C(d)) throw Ut("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
+      if (h(d), !C(d)) throw Wt("a node selected for removal could not be detached from its tree and cannot be safely returned; refusing to sanitize in place");
     }
-  }, il = function(d, y, R) {
+  }, ll = function(d, y, R) {
     try {
       p(d, y);
     } catch {
@@ -7820,46 +7833,46 @@ function Lu() {
       } catch {
       }
     }
-  }, ti = function(d) {
-    ri(d);
+  }, si = function(d) {
+    oi(d);
     const y = v(d);
-    y && zt(rm(y), (R) => {
+    y && Ut(am(y), (R) => {
       try {
         h(R);
       } catch {
       }
-    }), $(d) === Pe.element && ni(d, !1);
-  }, Wn = function(d, y, R) {
+    }), $(d) === Pe.element && ri(d, !1);
+  }, Jn = function(d, y, R) {
     if (!R) try {
       R = y.getAttributeNode(d);
     } catch {
       R = null;
     }
-    if (ps(t.removed, {
+    if (gs(t.removed, {
       attribute: R || null,
       from: y
-    }), R) il(y, R, d);
+    }), R) ll(y, R, d);
     else try {
       y.removeAttribute(d);
     } catch {
     }
     if (d === "is")
-      if ($t || _n) try {
-        Zt(y);
+      if (jt || yn) try {
+        Qt(y);
       } catch {
       }
       else try {
         y.setAttribute(d, "");
       } catch {
       }
-  }, ni = function(d, y) {
+  }, ri = function(d, y) {
     const R = b(d);
     if (R)
       for (let L = R.length - 1; L >= 0; --L) {
         const Q = R[L], re = Q && Q.name;
-        typeof re == "string" && !(y && N[Le(re)]) && il(d, Q, re);
+        typeof re == "string" && !(y && N[Le(re)]) && ll(d, Q, re);
       }
-  }, si = function(d, y) {
+  }, ii = function(d, y) {
     let R = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : !1;
     const L = [d];
     for (; L.length > 0; ) {
@@ -7867,62 +7880,62 @@ function Lu() {
       if (y(Q) === !1) continue;
       if (R && $(Q) === Pe.element) {
         const fe = x(Q);
-        Jn(fe) && L.push(fe);
+        qn(fe) && L.push(fe);
       }
       const re = v(Q);
       if (re) for (let fe = re.length - 1; fe >= 0; --fe) L.push(re[fe]);
     }
-  }, ri = function(d) {
-    si(d, (y) => {
-      $(y) === Pe.element && ni(y, !0);
+  }, oi = function(d) {
+    ii(d, (y) => {
+      $(y) === Pe.element && ri(y, !0);
     });
-  }, ii = function(d) {
+  }, li = function(d) {
     const y = [];
-    return si(d, (R) => {
+    return ii(d, (R) => {
       y.push(R);
     }, !0), y;
-  }, Cf = function(d, y) {
-    const R = Li();
-    zt(ii(d), (L) => {
-      $(L) === Pe.element && Pi(R, L);
-    }), zt(y, (L) => {
-      $(L) === Pe.element && !gs(R, L) && ni(L, !0);
+  }, Df = function(d, y) {
+    const R = $i();
+    Ut(li(d), (L) => {
+      $(L) === Pe.element && ji(R, L);
+    }), Ut(y, (L) => {
+      $(L) === Pe.element && !ms(R, L) && ri(L, !0);
     });
-  }, ol = function(d, y) {
+  }, al = function(d, y) {
     let R = !1;
-    return zt(t.removed, (L) => {
-      L.element && (R = R || L.element === d, ri(L.element));
-    }), Cf(d, y), R;
-  }, Sf = 8, Df = function(d, y) {
-    const R = yn;
+    return Ut(t.removed, (L) => {
+      L.element && (R = R || L.element === d, oi(L.element));
+    }), Df(d, y), R;
+  }, Tf = 8, If = function(d, y) {
+    const R = bn;
     let L = null;
-    const Q = () => (L || (L = Li(), zt(y, (re) => {
-      Pi(L, re);
+    const Q = () => (L || (L = $i(), Ut(y, (re) => {
+      ji(L, re);
     })), L);
     for (let re = 0; ; re++) {
-      const fe = ii(d), ze = [d];
-      let jt = !1;
-      if (zt(fe, (yt) => {
-        $(yt) === Pe.documentFragment ? ps(ze, yt) : !jt && !gs(R, yt) && (jt = gs(Q(), yt));
-      }), !jt) return;
-      if (re >= Sf) throw Ut("the tree kept changing during in-place sanitization; refusing to return it");
-      zt(ze, (yt, ct) => {
-        Tf(yt, ct > 0, d, Q());
+      const fe = li(d), ze = [d];
+      let Bt = !1;
+      if (Ut(fe, (bt) => {
+        $(bt) === Pe.documentFragment ? gs(ze, bt) : !Bt && !ms(R, bt) && (Bt = ms(Q(), bt));
+      }), !Bt) return;
+      if (re >= Tf) throw Wt("the tree kept changing during in-place sanitization; refusing to return it");
+      Ut(ze, (bt, ut) => {
+        Ff(bt, ut > 0, d, Q());
       });
     }
-  }, Tf = function(d, y, R, L) {
-    const Q = Ys(d);
+  }, Ff = function(d, y, R, L) {
+    const Q = Qs(d);
     let re;
     for (; re = Q.nextNode(); )
-      !gs(L, re) || gs(yn, re) || (y && _t(me.uponSanitizeShadowNode, re, null), ci(re, R));
-  }, If = function(d) {
-    yn && Pi(yn, d);
-  }, ll = function(d, y) {
+      !ms(L, re) || ms(bn, re) || (y && yt(me.uponSanitizeShadowNode, re, null), fi(re, R));
+  }, Of = function(d) {
+    bn && ji(bn, d);
+  }, cl = function(d, y) {
     return Be ? d === "patchsrc" ? !0 : d === "for" && y !== "label" && y !== "output" : !1;
-  }, Ff = function(d) {
-    Be && si(d, (y) => {
+  }, Nf = function(d) {
+    Be && ii(d, (y) => {
       const R = $(y);
-      if (R === Pe.processingInstruction || R === Pe.comment && qe(La, y.data)) {
+      if (R === Pe.processingInstruction || R === Pe.comment && qe($a, y.data)) {
         try {
           h(y);
         } catch {
@@ -7932,57 +7945,57 @@ function Lu() {
       if (R === Pe.element) {
         const L = y, Q = Le(ee(y));
         try {
-          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && ll("for", Q) && L.removeAttribute("for");
+          L.hasAttribute && L.hasAttribute("patchsrc") && L.removeAttribute("patchsrc"), L.hasAttribute && L.hasAttribute("for") && cl("for", Q) && L.removeAttribute("for");
         } catch {
         }
       }
       return !0;
     });
-  }, al = function(d) {
+  }, ul = function(d) {
     let y = null, R = null;
-    if (rt) d = "<remove></remove>" + d;
+    if (it) d = "<remove></remove>" + d;
     else {
-      const re = om(d, Dm);
+      const re = um(d, Om);
       R = re && re[0];
     }
-    cs === "application/xhtml+xml" && Un === Rt && (d = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + d + "</body></html>");
+    us === "application/xhtml+xml" && Wn === Et && (d = '<html xmlns="http://www.w3.org/1999/xhtml"><head></head><body>' + d + "</body></html>");
     const L = ne ? J(d) : d;
-    if (Un === Rt) try {
-      y = new c().parseFromString(L, cs);
+    if (Wn === Et) try {
+      y = new c().parseFromString(L, us);
     } catch {
     }
     if (!y || !y.documentElement) {
-      y = ye.createDocument(Un, "template", null);
+      y = ye.createDocument(Wn, "template", null);
       try {
-        y.documentElement.innerHTML = Yr ? pe : L;
+        y.documentElement.innerHTML = Qr ? pe : L;
       } catch {
       }
     }
     const Q = y.body || y.documentElement;
-    return d && R && Q.insertBefore(n.createTextNode(R), Q.childNodes[0] || null), Un === Rt ? E.call(y, Ue ? "html" : "body")[0] : Ue ? y.documentElement : Q;
-  }, Ys = function(d) {
+    return d && R && Q.insertBefore(n.createTextNode(R), Q.childNodes[0] || null), Wn === Et ? E.call(y, Ue ? "html" : "body")[0] : Ue ? y.documentElement : Q;
+  }, Qs = function(d) {
     let y = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : !1;
     const R = z ? z(d) : d.ownerDocument;
     return G.call(R || d, d, (y ? 0 : a.SHOW_ELEMENT) | a.SHOW_COMMENT | a.SHOW_TEXT | a.SHOW_PROCESSING_INSTRUCTION | a.SHOW_CDATA_SECTION, null);
-  }, oi = function(d) {
-    return d = ur(d, Vs, " "), d = ur(d, gn, " "), d = ur(d, Ho, " "), d;
-  }, li = function(d) {
-    var y;
-    ai(d);
-    const R = (y = d.querySelectorAll) === null || y === void 0 ? void 0 : y.call(d, "template");
-    R && zt(R, (L) => {
-      Jn(L.content) && li(L.content);
-    });
   }, ai = function(d) {
+    return d = dr(d, Ks, " "), d = dr(d, mn, " "), d = dr(d, Go, " "), d;
+  }, ci = function(d) {
+    var y;
+    ui(d);
+    const R = (y = d.querySelectorAll) === null || y === void 0 ? void 0 : y.call(d, "template");
+    R && Ut(R, (L) => {
+      qn(L.content) && ci(L.content);
+    });
+  }, ui = function(d) {
     d.normalize();
-    const y = Ys(d, !0);
+    const y = Qs(d, !0);
     let R = y.nextNode();
     for (; R; )
-      R.data = oi(R.data), R = y.nextNode();
-  }, Zs = function(d) {
+      R.data = ai(R.data), R = y.nextNode();
+  }, er = function(d) {
     const y = O ? O(d) : null;
     return typeof y != "string" || Le(y) !== "form" ? !1 : typeof d.nodeName != "string" || typeof d.textContent != "string" || typeof d.removeChild != "function" || d.attributes !== b(d) || typeof d.removeAttribute != "function" || typeof d.removeAttributeNode != "function" || typeof d.getAttributeNode != "function" || typeof d.setAttribute != "function" || typeof d.namespaceURI != "string" || typeof d.insertBefore != "function" || typeof d.hasChildNodes != "function" || d.nodeType !== w(d) || d.childNodes !== v(d);
-  }, cl = function(d) {
+  }, fl = function(d) {
     if (!w || typeof d != "object" || d === null) return null;
     try {
       const y = w(d);
@@ -7990,73 +8003,73 @@ function Lu() {
     } catch {
       return null;
     }
-  }, Jn = function(d) {
-    return cl(d) === Pe.documentFragment;
-  }, us = function(d) {
-    return cl(d) !== null;
+  }, qn = function(d) {
+    return fl(d) === Pe.documentFragment;
+  }, fs = function(d) {
+    return fl(d) !== null;
   };
-  function _t(F, d, y) {
-    F.length !== 0 && zt(F, (R) => {
-      R.call(t, d, y, Xs);
+  function yt(F, d, y) {
+    F.length !== 0 && Ut(F, (R) => {
+      R.call(t, d, y, Zs);
     });
   }
-  const Of = function(d, y, R) {
-    return !!(Be && R === Pe.element && d.hasChildNodes() && !us(d.firstElementChild) && qe(Ji, d.textContent) && qe(Ji, d.innerHTML) || Be && Tm[y] && R === Pe.element && ue(d) === Rt && (us(d.firstElementChild) || typeof d.textContent == "string" && qe(Ji, d.textContent)) || R === Pe.processingInstruction || Be && R === Pe.comment && qe(La, d.data));
-  }, Qs = function(d, y) {
+  const Mf = function(d, y, R) {
+    return !!(Be && R === Pe.element && d.hasChildNodes() && !fs(d.firstElementChild) && qe(Hi, d.textContent) && qe(Hi, d.innerHTML) || Be && Nm[y] && R === Pe.element && ue(d) === Et && (fs(d.firstElementChild) || typeof d.textContent == "string" && qe(Hi, d.textContent)) || R === Pe.processingInstruction || Be && R === Pe.comment && qe($a, d.data));
+  }, tr = function(d, y) {
     if (d instanceof RegExp) return qe(d, y);
     if (d instanceof Function) {
       for (var R = arguments.length, L = new Array(R > 2 ? R - 2 : 0), Q = 2; Q < R; Q++) L[Q - 2] = arguments[Q];
       return !!d(y, ...L);
     }
     return !1;
-  }, Nf = function(d, y, R) {
-    if (!U[y] && dl(y) && Qs(V.tagNameCheck, y)) return !1;
-    if (Kr && !bn[y] && !bn[Sn(y)]) {
+  }, Lf = function(d, y, R) {
+    if (!U[y] && pl(y) && tr(V.tagNameCheck, y)) return !1;
+    if (Yr && !wn[y] && !wn[Dn(y)]) {
       const L = C(d), Q = v(d);
       if (Q && L) {
         const re = Q.length;
         for (let fe = re - 1; fe >= 0; --fe) {
-          const ze = d === R ? g(Q[fe], !0) : Q[fe];
+          const ze = d === R ? m(Q[fe], !0) : Q[fe];
           L.insertBefore(ze, k(d));
         }
       }
     }
-    return Zt(d), !0;
-  }, ul = function(d, y, R, L) {
-    return d.length === 0 ? y : y === R || y === L ? ws(y) : y;
-  }, qn = function(d, y) {
-    return d === y || C(d) !== null ? !1 : (Xr && ri(d), !0);
-  }, Mf = function(d, y) {
-    if (If(d), _t(me.beforeSanitizeElements, d, null), qn(d, y)) return !0;
-    if (Zs(d))
-      return Zt(d), !0;
+    return Qt(d), !0;
+  }, dl = function(d, y, R, L) {
+    return d.length === 0 ? y : y === R || y === L ? vs(y) : y;
+  }, Hn = function(d, y) {
+    return d === y || C(d) !== null ? !1 : (Zr && oi(d), !0);
+  }, Pf = function(d, y) {
+    if (Of(d), yt(me.beforeSanitizeElements, d, null), Hn(d, y)) return !0;
+    if (er(d))
+      return Qt(d), !0;
     const R = Le(ee(d)), L = $(d);
-    if (M = ul(me.uponSanitizeElement, M, j, mn), _t(me.uponSanitizeElement, d, {
+    if (M = dl(me.uponSanitizeElement, M, j, _n), yt(me.uponSanitizeElement, d, {
       tagName: R,
       allowedTags: M
-    }), qn(d, y)) return !0;
-    if (Of(d, R, L))
-      return Zt(d), !0;
+    }), Hn(d, y)) return !0;
+    if (Mf(d, R, L))
+      return Qt(d), !0;
     if (U[R] || !(te.tagCheck instanceof Function && te.tagCheck(R)) && !M[R]) {
-      const Q = Nf(d, R, y);
-      return Q === !1 && (_t(me.afterSanitizeElements, d, null), qn(d, y)) ? !0 : Q;
+      const Q = Lf(d, R, y);
+      return Q === !1 && (yt(me.afterSanitizeElements, d, null), Hn(d, y)) ? !0 : Q;
     }
-    if (L === Pe.element && !Ef(d) || (R === "noscript" || R === "noembed" || R === "noframes") && qe(Cm, d.innerHTML))
-      return Zt(d), !0;
+    if (L === Pe.element && !Sf(d) || (R === "noscript" || R === "noembed" || R === "noframes") && qe(Im, d.innerHTML))
+      return Qt(d), !0;
     if (Ce && L === Pe.text) {
-      const Q = d.textContent, re = oi(Q);
-      Q !== re && (ps(t.removed, { element: d.cloneNode() }), d.textContent = re);
+      const Q = d.textContent, re = ai(Q);
+      Q !== re && (gs(t.removed, { element: d.cloneNode() }), d.textContent = re);
     }
-    return _t(me.afterSanitizeElements, d, null), qn(d, y);
-  }, fl = function(d, y, R) {
-    if (Z[y] || ll(y, d) || Vo && (y === "id" || y === "name") && (R in n || R in vf)) return !1;
+    return yt(me.afterSanitizeElements, d, null), Hn(d, y);
+  }, hl = function(d, y, R) {
+    if (Z[y] || cl(y, d) || Ko && (y === "id" || y === "name") && (R in n || R in Af)) return !1;
     const L = N[y] || te.attributeCheck instanceof Function && te.attributeCheck(y, d);
-    if (be && qe(m, y) || ge && qe(_, y)) return !0;
-    if (!L) return dl(d) && Qs(V.tagNameCheck, d) && Qs(V.attributeNameCheck, y, d) || y === "is" && V.allowCustomizedBuiltInElements && Qs(V.tagNameCheck, R);
-    if (Qo[y]) return !0;
-    const Q = ur(R, P, "");
-    return qe(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && d !== "script" && ji(R, "data:") === 0 && Yo[d] || we && !qe(A, Q) ? !0 : !R;
-  }, Lf = ke({}, [
+    if (be && qe(g, y) || ge && qe(_, y)) return !0;
+    if (!L) return pl(d) && tr(V.tagNameCheck, d) && tr(V.attributeNameCheck, y, d) || y === "is" && V.allowCustomizedBuiltInElements && tr(V.tagNameCheck, R);
+    if (tl[y]) return !0;
+    const Q = dr(R, P, "");
+    return qe(I, Q) || (y === "src" || y === "xlink:href" || y === "href") && d !== "script" && zi(R, "data:") === 0 && Qo[d] || we && !qe(A, Q) ? !0 : !R;
+  }, $f = ke({}, [
     "annotation-xml",
     "color-profile",
     "font-face",
@@ -8065,9 +8078,9 @@ function Lu() {
     "font-face-src",
     "font-face-uri",
     "missing-glyph"
-  ]), dl = function(d) {
-    return !Lf[Sn(d)] && qe(S, d);
-  }, Pf = function(d, y, R, L) {
+  ]), pl = function(d) {
+    return !$f[Dn(d)] && qe(S, d);
+  }, jf = function(d, y, R, L) {
     if (ne && typeof u == "object" && typeof u.getAttributeType == "function" && !R) switch (u.getAttributeType(d, y)) {
       case "TrustedHTML":
         return J(L);
@@ -8075,19 +8088,19 @@ function Lu() {
         return le(L);
     }
     return L;
-  }, $f = function(d, y, R, L) {
+  }, Bf = function(d, y, R, L) {
     try {
-      return R ? d.setAttributeNS(R, y, L) : d.setAttribute(y, L), Zs(d) ? (Zt(d), !1) : !0;
+      return R ? d.setAttributeNS(R, y, L) : d.setAttribute(y, L), er(d) ? (Qt(d), !1) : !0;
     } catch {
-      return Wn(y, d), !1;
+      return Jn(y, d), !1;
     }
-  }, hl = function(d, y) {
-    return Be && qe(Sm, y) ? !0 : Sn(d) === "attributename" && ji(y, "href") !== -1;
-  }, jf = function(d, y) {
-    if (_t(me.beforeSanitizeAttributes, d, null), qn(d, y)) return;
+  }, gl = function(d, y) {
+    return Be && qe(Fm, y) ? !0 : Dn(d) === "attributename" && zi(y, "href") !== -1;
+  }, zf = function(d, y) {
+    if (yt(me.beforeSanitizeAttributes, d, null), Hn(d, y)) return;
     const R = d.attributes;
-    if (!R || Zs(d)) return;
-    N = ul(me.uponSanitizeAttribute, N, D, We);
+    if (!R || er(d)) return;
+    N = dl(me.uponSanitizeAttribute, N, D, We);
     const L = {
       attrName: "",
       attrValue: "",
@@ -8098,41 +8111,41 @@ function Lu() {
     let Q = R.length;
     const re = Le(ee(d));
     for (; Q--; ) {
-      const fe = R[Q], ze = fe.name, jt = fe.namespaceURI, yt = fe.value, ct = Le(ze), Et = yt;
-      let Ge = ze === "value" ? Et : lm(Et), pl = !1;
-      if (L.attrName = ct, L.attrValue = Ge, L.keepAttr = !0, L.forceKeepAttr = void 0, _t(me.uponSanitizeAttribute, d, L), Ge = L.attrValue, Go && (ct === "id" || ct === "name") && ji(Ge, Ko) !== 0 && (Wn(ze, d, fe), Ge = Ko + Ge, pl = !0), hl(ze, Ge)) {
-        Wn(ze, d, fe);
+      const fe = R[Q], ze = fe.name, Bt = fe.namespaceURI, bt = fe.value, ut = Le(ze), Ct = bt;
+      let Ge = ze === "value" ? Ct : fm(Ct), ml = !1;
+      if (L.attrName = ut, L.attrValue = Ge, L.keepAttr = !0, L.forceKeepAttr = void 0, yt(me.uponSanitizeAttribute, d, L), Ge = L.attrValue, Xo && (ut === "id" || ut === "name") && zi(Ge, Yo) !== 0 && (Jn(ze, d, fe), Ge = Yo + Ge, ml = !0), gl(ze, Ge)) {
+        Jn(ze, d, fe);
         continue;
       }
       if (!L.forceKeepAttr) {
         if (!L.keepAttr) {
-          Wn(ze, d, fe);
+          Jn(ze, d, fe);
           continue;
         }
-        if (!Fe && qe(Pa, Ge)) {
-          Wn(ze, d, fe);
+        if (!Fe && qe(ja, Ge)) {
+          Jn(ze, d, fe);
           continue;
         }
-        if (Ce && (Ge = oi(Ge)), !fl(re, ct, Ge)) {
-          Wn(ze, d, fe);
+        if (Ce && (Ge = ai(Ge)), !hl(re, ut, Ge)) {
+          Jn(ze, d, fe);
           continue;
         }
-        Ge = Pf(re, ct, jt, Ge), Ge !== Et && $f(d, ze, jt, Ge) && pl && Sa(t.removed);
+        Ge = jf(re, ut, Bt, Ge), Ge !== Ct && Bf(d, ze, Bt, Ge) && ml && Ta(t.removed);
       }
     }
-    _t(me.afterSanitizeAttributes, d, null), qn(d, y);
-  }, ci = function(d, y) {
-    Mf(d, y), jf(d, y), Jn(d.content) && ui(d.content);
-  }, ui = function(d) {
+    yt(me.afterSanitizeAttributes, d, null), Hn(d, y);
+  }, fi = function(d, y) {
+    Pf(d, y), zf(d, y), qn(d.content) && di(d.content);
+  }, di = function(d) {
     let y = null;
-    const R = Ys(d);
-    for (_t(me.beforeSanitizeShadowDOM, d, null); y = R.nextNode(); )
-      if (_t(me.uponSanitizeShadowNode, y, null), ci(y, d), $(y) === Pe.element) {
+    const R = Qs(d);
+    for (yt(me.beforeSanitizeShadowDOM, d, null); y = R.nextNode(); )
+      if (yt(me.uponSanitizeShadowNode, y, null), fi(y, d), $(y) === Pe.element) {
         const L = x(y);
-        Jn(L) && (fi(L), ui(L));
+        qn(L) && (hi(L), di(L));
       }
-    Ce && ai(d), _t(me.afterSanitizeShadowDOM, d, null);
-  }, fi = function(d) {
+    Ce && ui(d), yt(me.afterSanitizeShadowDOM, d, null);
+  }, hi = function(d) {
     const y = [{
       node: d,
       shadow: null
@@ -8140,7 +8153,7 @@ function Lu() {
     for (; y.length > 0; ) {
       const R = y.pop();
       if (R.shadow) {
-        ui(R.shadow);
+        di(R.shadow);
         continue;
       }
       const L = R.node, Q = $(L) === Pe.element, re = v(L);
@@ -8152,7 +8165,7 @@ function Lu() {
         const fe = O ? O(L) : null;
         if (typeof fe == "string" && Le(fe) === "template") {
           const ze = L.content;
-          Jn(ze) && y.push({
+          qn(ze) && y.push({
             node: ze,
             shadow: null
           });
@@ -8160,7 +8173,7 @@ function Lu() {
       }
       if (Q) {
         const fe = x(L);
-        Jn(fe) && y.push({
+        qn(fe) && y.push({
           node: null,
           shadow: fe
         }, {
@@ -8172,88 +8185,88 @@ function Lu() {
   };
   return t.sanitize = function(F) {
     let d = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, y = null, R = null, L = null, Q = null;
-    if (Yr = !F, Yr && (F = "<!-->"), typeof F != "string" && !us(F) && (F = dm(F), typeof F != "string"))
-      throw Ut("dirty is not a string, aborting");
+    if (Qr = !F, Qr && (F = "<!-->"), typeof F != "string" && !fs(F) && (F = mm(F), typeof F != "string"))
+      throw Wt("dirty is not a string, aborting");
     if (!t.isSupported) return F;
-    at ? (M = mn, N = We) : ei(d), t.removed = [];
-    const re = Xr && typeof F != "string" && us(F);
+    ct ? (M = _n, N = We) : ni(d), t.removed = [];
+    const re = Zr && typeof F != "string" && fs(F);
     let fe = [];
-    const ze = yn;
+    const ze = bn;
     if (re) {
-      Ff(F);
-      const Et = ee(F);
-      if (typeof Et == "string") {
-        const Ge = Le(Et);
+      Nf(F);
+      const Ct = ee(F);
+      if (typeof Ct == "string") {
+        const Ge = Le(Ct);
         if (!M[Ge] || U[Ge])
-          throw ti(F), Ut("root node is forbidden and cannot be sanitized in-place");
+          throw si(F), Wt("root node is forbidden and cannot be sanitized in-place");
       }
-      if (Zs(F))
-        throw ti(F), Ut("root node is clobbered and cannot be sanitized in-place");
-      fe = ii(F), yn = Li();
-    } else if (us(F))
-      y = al("<!---->"), R = y.ownerDocument.importNode(F, !0), R.nodeType === Pe.element && R.nodeName === "BODY" || R.nodeName === "HTML" ? y = R : y.appendChild(R), fi(y);
+      if (er(F))
+        throw si(F), Wt("root node is clobbered and cannot be sanitized in-place");
+      fe = li(F), bn = $i();
+    } else if (fs(F))
+      y = ul("<!---->"), R = y.ownerDocument.importNode(F, !0), R.nodeType === Pe.element && R.nodeName === "BODY" || R.nodeName === "HTML" ? y = R : y.appendChild(R), hi(y);
     else {
-      if (!$t && !Ce && !Ue && F.indexOf("<") === -1) return oe(F);
-      if (y = al(F), !y) return $t ? null : Gr ? pe : "";
+      if (!jt && !Ce && !Ue && F.indexOf("<") === -1) return oe(F);
+      if (y = ul(F), !y) return jt ? null : Xr ? pe : "";
     }
-    y && rt && Zt(y.firstChild);
-    const jt = re ? F : y;
+    y && it && Qt(y.firstChild);
+    const Bt = re ? F : y;
     try {
-      re && fi(F);
-      const Et = Ys(jt);
-      for (; L = Et.nextNode(); ) ci(L, jt);
-      re && Df(F, fe);
-    } catch (Et) {
-      throw re && (ti(F), ol(F, fe)), Et;
+      re && hi(F);
+      const Ct = Qs(Bt);
+      for (; L = Ct.nextNode(); ) fi(L, Bt);
+      re && If(F, fe);
+    } catch (Ct) {
+      throw re && (si(F), al(F, fe)), Ct;
     } finally {
-      yn = ze;
+      bn = ze;
     }
     if (re) {
-      if (ol(F, fe)) throw Ut("a node selected for removal could not be safely returned; refusing to sanitize in place");
-      return Ce && li(F), F;
+      if (al(F, fe)) throw Wt("a node selected for removal could not be safely returned; refusing to sanitize in place");
+      return Ce && ci(F), F;
     }
-    if ($t) {
-      if (Ce && li(y), _n)
+    if (jt) {
+      if (Ce && ci(y), yn)
         for (Q = T.call(y.ownerDocument); y.firstChild; ) Q.appendChild(y.firstChild);
       else Q = y;
       return (N.shadowroot || N.shadowrootmode) && (Q = Y.call(s, Q, !0)), Q;
     }
-    const yt = () => Ue ? y.outerHTML : y.innerHTML;
-    let ct = yt();
-    return Ce && qe(wm, ct) && (ai(y), ct = yt()), Ue && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && qe(Rm, y.ownerDocument.doctype.name) && (ct = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
-` + ct), oe(ct);
+    const bt = () => Ue ? y.outerHTML : y.innerHTML;
+    let ut = bt();
+    return Ce && qe(Am, ut) && (ui(y), ut = bt()), Ue && M["!doctype"] && y.ownerDocument && y.ownerDocument.doctype && y.ownerDocument.doctype.name && qe(Dm, y.ownerDocument.doctype.name) && (ut = "<!DOCTYPE " + y.ownerDocument.doctype.name + `>
+` + ut), oe(ut);
   }, t.setConfig = function() {
     let F = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : {};
-    ei(F), at = !0, mn = M, We = N;
+    ni(F), ct = !0, _n = M, We = N;
   }, t.clearConfig = function() {
-    Xs = null, at = !1, mn = null, We = null, ne = Ie, pe = "";
+    Zs = null, ct = !1, _n = null, We = null, ne = Ie, pe = "";
   }, t.isValidAttribute = function(F, d, y) {
-    Xs || ei({});
+    Zs || ni({});
     const R = Le(F), L = Le(d);
-    return typeof y == "string" && (hl(d, y) || !Fe && qe(Pa, y)) ? !1 : fl(R, L, y);
+    return typeof y == "string" && (gl(d, y) || !Fe && qe(ja, y)) ? !1 : hl(R, L, y);
   }, t.addHook = function(F, d) {
-    typeof d == "function" && Ze(me, F) && ps(me[F], d);
+    typeof d == "function" && Qe(me, F) && gs(me[F], d);
   }, t.removeHook = function(F, d) {
-    if (Ze(me, F)) {
+    if (Qe(me, F)) {
       if (d !== void 0) {
-        const y = sm(me[F], d);
-        return y === -1 ? void 0 : im(me[F], y, 1)[0];
+        const y = lm(me[F], d);
+        return y === -1 ? void 0 : cm(me[F], y, 1)[0];
       }
-      return Sa(me[F]);
+      return Ta(me[F]);
     }
   }, t.removeHooks = function(F) {
-    Ze(me, F) && (me[F] = []);
+    Qe(me, F) && (me[F] = []);
   }, t.removeAllHooks = function() {
-    me = $a();
+    me = Ba();
   }, t;
 }
-var Om = Lu();
-const ja = {};
-function Nm(e) {
-  let t = ja[e];
+var Pm = $u();
+const za = {};
+function $m(e) {
+  let t = za[e];
   if (t)
     return t;
-  t = ja[e] = [];
+  t = za[e] = [];
   for (let n = 0; n < 128; n++) {
     const s = String.fromCharCode(n);
     t.push(s);
@@ -8264,9 +8277,9 @@ function Nm(e) {
   }
   return t;
 }
-function ls(e, t) {
-  typeof t != "string" && (t = ls.defaultChars);
-  const n = Nm(t);
+function as(e, t) {
+  typeof t != "string" && (t = as.defaultChars);
+  const n = $m(t);
   return e.replace(/(%[a-f0-9]{2})+/gi, function(s) {
     let r = "";
     for (let i = 0, o = s.length; i < o; i += 3) {
@@ -8304,14 +8317,14 @@ function ls(e, t) {
     return r;
   });
 }
-ls.defaultChars = ";/?:@&=+$,#";
-ls.componentChars = "";
-const Ba = {};
-function Mm(e) {
-  let t = Ba[e];
+as.defaultChars = ";/?:@&=+$,#";
+as.componentChars = "";
+const Ua = {};
+function jm(e) {
+  let t = Ua[e];
   if (t)
     return t;
-  t = Ba[e] = [];
+  t = Ua[e] = [];
   for (let n = 0; n < 128; n++) {
     const s = String.fromCharCode(n);
     /^[0-9a-z]$/i.test(s) ? t.push(s) : t.push("%" + ("0" + n.toString(16).toUpperCase()).slice(-2));
@@ -8320,9 +8333,9 @@ function Mm(e) {
     t[e.charCodeAt(n)] = e[n];
   return t;
 }
-function Vt(e, t, n) {
-  typeof t != "string" && (n = t, t = Vt.defaultChars), typeof n > "u" && (n = !0);
-  const s = Mm(t);
+function Gt(e, t, n) {
+  typeof t != "string" && (n = t, t = Gt.defaultChars), typeof n > "u" && (n = !0);
+  const s = jm(t);
   let r = "";
   for (let i = 0, o = e.length; i < o; i++) {
     const l = e.charCodeAt(i);
@@ -8349,20 +8362,20 @@ function Vt(e, t, n) {
   }
   return r;
 }
-Vt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
-Vt.componentChars = "-_.!~*'()";
-function bo(e) {
+Gt.defaultChars = ";/?:@&=+$,-_.!~*'()#";
+Gt.componentChars = "-_.!~*'()";
+function ko(e) {
   let t = "";
   return t += e.protocol || "", t += e.slashes ? "//" : "", t += e.auth ? e.auth + "@" : "", e.hostname && e.hostname.indexOf(":") !== -1 ? t += "[" + e.hostname + "]" : t += e.hostname || "", t += e.port ? ":" + e.port : "", t += e.pathname || "", t += e.search || "", t += e.hash || "", t;
 }
-function Nr() {
+function Lr() {
   this.protocol = null, this.slashes = null, this.auth = null, this.port = null, this.hostname = null, this.hash = null, this.search = null, this.pathname = null;
 }
-const Lm = /^([a-z0-9.+-]+:)/i, Pm = /:[0-9]*$/, $m = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, jm = ["<", ">", '"', "`", " ", "\r", `
-`, "	"], Bm = ["{", "}", "|", "\\", "^", "`"].concat(jm), zm = ["'"].concat(Bm), za = ["%", "/", "?", ";", "#"].concat(zm), Ua = ["/", "?", "#"], Um = 255, Wa = /^[+a-z0-9A-Z_-]{0,63}$/, Wm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Ja = {
+const Bm = /^([a-z0-9.+-]+:)/i, zm = /:[0-9]*$/, Um = /^(\/\/?(?!\/)[^\?\s]*)(\?[^\s]*)?$/, Wm = ["<", ">", '"', "`", " ", "\r", `
+`, "	"], Jm = ["{", "}", "|", "\\", "^", "`"].concat(Wm), qm = ["'"].concat(Jm), Wa = ["%", "/", "?", ";", "#"].concat(qm), Ja = ["/", "?", "#"], Hm = 255, qa = /^[+a-z0-9A-Z_-]{0,63}$/, Vm = /^([+a-z0-9A-Z_-]{0,63})(.*)$/, Ha = {
   javascript: !0,
   "javascript:": !0
-}, qa = {
+}, Va = {
   http: !0,
   https: !0,
   ftp: !0,
@@ -8374,73 +8387,73 @@ const Lm = /^([a-z0-9.+-]+:)/i, Pm = /:[0-9]*$/, $m = /^(\/\/?(?!\/)[^\?\s]*)(\?
   "gopher:": !0,
   "file:": !0
 };
-function wo(e, t) {
-  if (e && e instanceof Nr) return e;
-  const n = new Nr();
+function vo(e, t) {
+  if (e && e instanceof Lr) return e;
+  const n = new Lr();
   return n.parse(e, t), n;
 }
-Nr.prototype.parse = function(e, t) {
+Lr.prototype.parse = function(e, t) {
   let n, s, r, i = e;
   if (i = i.trim(), !t && e.split("#").length === 1) {
-    const c = $m.exec(i);
+    const c = Um.exec(i);
     if (c)
       return this.pathname = c[1], c[2] && (this.search = c[2]), this;
   }
-  let o = Lm.exec(i);
-  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (r = i.substr(0, 2) === "//", r && !(o && Ja[o]) && (i = i.substr(2), this.slashes = !0)), !Ja[o] && (r || o && !qa[o])) {
+  let o = Bm.exec(i);
+  if (o && (o = o[0], n = o.toLowerCase(), this.protocol = o, i = i.substr(o.length)), (t || o || i.match(/^\/\/[^@\/]+@[^@\/]+/)) && (r = i.substr(0, 2) === "//", r && !(o && Ha[o]) && (i = i.substr(2), this.slashes = !0)), !Ha[o] && (r || o && !Va[o])) {
     let c = -1;
-    for (let p = 0; p < Ua.length; p++)
-      s = i.indexOf(Ua[p]), s !== -1 && (c === -1 || s < c) && (c = s);
+    for (let p = 0; p < Ja.length; p++)
+      s = i.indexOf(Ja[p]), s !== -1 && (c === -1 || s < c) && (c = s);
     let u, f;
     c === -1 ? f = i.lastIndexOf("@") : f = i.lastIndexOf("@", c), f !== -1 && (u = i.slice(0, f), i = i.slice(f + 1), this.auth = u), c = -1;
-    for (let p = 0; p < za.length; p++)
-      s = i.indexOf(za[p]), s !== -1 && (c === -1 || s < c) && (c = s);
+    for (let p = 0; p < Wa.length; p++)
+      s = i.indexOf(Wa[p]), s !== -1 && (c === -1 || s < c) && (c = s);
     c === -1 && (c = i.length), i[c - 1] === ":" && c--;
-    const g = i.slice(0, c);
-    i = i.slice(c), this.parseHost(g), this.hostname = this.hostname || "";
+    const m = i.slice(0, c);
+    i = i.slice(c), this.parseHost(m), this.hostname = this.hostname || "";
     const h = this.hostname[0] === "[" && this.hostname[this.hostname.length - 1] === "]";
     if (!h) {
       const p = this.hostname.split(/\./);
       for (let k = 0, v = p.length; k < v; k++) {
         const C = p[k];
-        if (C && !C.match(Wa)) {
+        if (C && !C.match(qa)) {
           let x = "";
           for (let b = 0, w = C.length; b < w; b++)
             C.charCodeAt(b) > 127 ? x += "x" : x += C[b];
-          if (!x.match(Wa)) {
-            const b = p.slice(0, k), w = p.slice(k + 1), O = C.match(Wm);
+          if (!x.match(qa)) {
+            const b = p.slice(0, k), w = p.slice(k + 1), O = C.match(Vm);
             O && (b.push(O[1]), w.unshift(O[2])), w.length && (i = w.join(".") + i), this.hostname = b.join(".");
             break;
           }
         }
       }
     }
-    this.hostname.length > Um && (this.hostname = ""), h && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
+    this.hostname.length > Hm && (this.hostname = ""), h && (this.hostname = this.hostname.substr(1, this.hostname.length - 2));
   }
   const l = i.indexOf("#");
   l !== -1 && (this.hash = i.substr(l), i = i.slice(0, l));
   const a = i.indexOf("?");
-  return a !== -1 && (this.search = i.substr(a), i = i.slice(0, a)), i && (this.pathname = i), qa[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
+  return a !== -1 && (this.search = i.substr(a), i = i.slice(0, a)), i && (this.pathname = i), Va[n] && this.hostname && !this.pathname && (this.pathname = ""), this;
 };
-Nr.prototype.parseHost = function(e) {
-  let t = Pm.exec(e);
+Lr.prototype.parseHost = function(e) {
+  let t = zm.exec(e);
   t && (t = t[0], t !== ":" && (this.port = t.substr(1)), e = e.substr(0, e.length - t.length)), e && (this.hostname = e);
 };
-const Jm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+const Gm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  decode: ls,
-  encode: Vt,
-  format: bo,
-  parse: wo
-}, Symbol.toStringTag, { value: "Module" })), Pu = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, $u = /[\0-\x1F\x7F-\x9F]/, qm = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, zo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, ju = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Bu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Hm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
+  decode: as,
+  encode: Gt,
+  format: ko,
+  parse: vo
+}, Symbol.toStringTag, { value: "Module" })), ju = /[\0-\uD7FF\uE000-\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/, Bu = /[\0-\x1F\x7F-\x9F]/, Km = /[\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uD804[\uDCBD\uDCCD]|\uD80D[\uDC30-\uDC3F]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]|\uDB40[\uDC01\uDC20-\uDC7F]/, Wo = /[!-#%-\*,-\/:;\?@\[-\]_\{\}\xA1\xA7\xAB\xB6\xB7\xBB\xBF\u037E\u0387\u055A-\u055F\u0589\u058A\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0609\u060A\u060C\u060D\u061B\u061D-\u061F\u066A-\u066D\u06D4\u0700-\u070D\u07F7-\u07F9\u0830-\u083E\u085E\u0964\u0965\u0970\u09FD\u0A76\u0AF0\u0C77\u0C84\u0DF4\u0E4F\u0E5A\u0E5B\u0F04-\u0F12\u0F14\u0F3A-\u0F3D\u0F85\u0FD0-\u0FD4\u0FD9\u0FDA\u104A-\u104F\u10FB\u1360-\u1368\u1400\u166E\u169B\u169C\u16EB-\u16ED\u1735\u1736\u17D4-\u17D6\u17D8-\u17DA\u1800-\u180A\u1944\u1945\u1A1E\u1A1F\u1AA0-\u1AA6\u1AA8-\u1AAD\u1B4E\u1B4F\u1B5A-\u1B60\u1B7D-\u1B7F\u1BFC-\u1BFF\u1C3B-\u1C3F\u1C7E\u1C7F\u1CC0-\u1CC7\u1CD3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205E\u207D\u207E\u208D\u208E\u2308-\u230B\u2329\u232A\u2768-\u2775\u27C5\u27C6\u27E6-\u27EF\u2983-\u2998\u29D8-\u29DB\u29FC\u29FD\u2CF9-\u2CFC\u2CFE\u2CFF\u2D70\u2E00-\u2E2E\u2E30-\u2E4F\u2E52-\u2E5D\u3001-\u3003\u3008-\u3011\u3014-\u301F\u3030\u303D\u30A0\u30FB\uA4FE\uA4FF\uA60D-\uA60F\uA673\uA67E\uA6F2-\uA6F7\uA874-\uA877\uA8CE\uA8CF\uA8F8-\uA8FA\uA8FC\uA92E\uA92F\uA95F\uA9C1-\uA9CD\uA9DE\uA9DF\uAA5C-\uAA5F\uAADE\uAADF\uAAF0\uAAF1\uABEB\uFD3E\uFD3F\uFE10-\uFE19\uFE30-\uFE52\uFE54-\uFE61\uFE63\uFE68\uFE6A\uFE6B\uFF01-\uFF03\uFF05-\uFF0A\uFF0C-\uFF0F\uFF1A\uFF1B\uFF1F\uFF20\uFF3B-\uFF3D\uFF3F\uFF5B\uFF5D\uFF5F-\uFF65]|\uD800[\uDD00-\uDD02\uDF9F\uDFD0]|\uD801\uDD6F|\uD802[\uDC57\uDD1F\uDD3F\uDE50-\uDE58\uDE7F\uDEF0-\uDEF6\uDF39-\uDF3F\uDF99-\uDF9C]|\uD803[\uDD6E\uDEAD\uDED0\uDF55-\uDF59\uDF86-\uDF89]|\uD804[\uDC47-\uDC4D\uDCBB\uDCBC\uDCBE-\uDCC1\uDD40-\uDD43\uDD74\uDD75\uDDC5-\uDDC8\uDDCD\uDDDB\uDDDD-\uDDDF\uDE38-\uDE3D\uDEA9\uDFD4\uDFD5\uDFD7\uDFD8]|\uD805[\uDC4B-\uDC4F\uDC5A\uDC5B\uDC5D\uDCC6\uDDC1-\uDDD7\uDE41-\uDE43\uDE60-\uDE6C\uDEB9\uDF3C-\uDF3E]|\uD806[\uDC3B\uDD44-\uDD46\uDDE2\uDE3F-\uDE46\uDE9A-\uDE9C\uDE9E-\uDEA2\uDF00-\uDF09\uDFE1]|\uD807[\uDC41-\uDC45\uDC70\uDC71\uDEF7\uDEF8\uDF43-\uDF4F\uDFFF]|\uD809[\uDC70-\uDC74]|\uD80B[\uDFF1\uDFF2]|\uD81A[\uDE6E\uDE6F\uDEF5\uDF37-\uDF3B\uDF44]|\uD81B[\uDD6D-\uDD6F\uDE97-\uDE9A\uDFE2]|\uD82F\uDC9F|\uD836[\uDE87-\uDE8B]|\uD839\uDDFF|\uD83A[\uDD5E\uDD5F]/, zu = /[\$\+<->\^`\|~\xA2-\xA6\xA8\xA9\xAC\xAE-\xB1\xB4\xB8\xD7\xF7\u02C2-\u02C5\u02D2-\u02DF\u02E5-\u02EB\u02ED\u02EF-\u02FF\u0375\u0384\u0385\u03F6\u0482\u058D-\u058F\u0606-\u0608\u060B\u060E\u060F\u06DE\u06E9\u06FD\u06FE\u07F6\u07FE\u07FF\u0888\u09F2\u09F3\u09FA\u09FB\u0AF1\u0B70\u0BF3-\u0BFA\u0C7F\u0D4F\u0D79\u0E3F\u0F01-\u0F03\u0F13\u0F15-\u0F17\u0F1A-\u0F1F\u0F34\u0F36\u0F38\u0FBE-\u0FC5\u0FC7-\u0FCC\u0FCE\u0FCF\u0FD5-\u0FD8\u109E\u109F\u1390-\u1399\u166D\u17DB\u1940\u19DE-\u19FF\u1B61-\u1B6A\u1B74-\u1B7C\u1FBD\u1FBF-\u1FC1\u1FCD-\u1FCF\u1FDD-\u1FDF\u1FED-\u1FEF\u1FFD\u1FFE\u2044\u2052\u207A-\u207C\u208A-\u208C\u20A0-\u20C1\u2100\u2101\u2103-\u2106\u2108\u2109\u2114\u2116-\u2118\u211E-\u2123\u2125\u2127\u2129\u212E\u213A\u213B\u2140-\u2144\u214A-\u214D\u214F\u218A\u218B\u2190-\u2307\u230C-\u2328\u232B-\u2429\u2440-\u244A\u249C-\u24E9\u2500-\u2767\u2794-\u27C4\u27C7-\u27E5\u27F0-\u2982\u2999-\u29D7\u29DC-\u29FB\u29FE-\u2B73\u2B76-\u2BFF\u2CE5-\u2CEA\u2E50\u2E51\u2E80-\u2E99\u2E9B-\u2EF3\u2F00-\u2FD5\u2FF0-\u2FFF\u3004\u3012\u3013\u3020\u3036\u3037\u303E\u303F\u309B\u309C\u3190\u3191\u3196-\u319F\u31C0-\u31E5\u31EF\u3200-\u321E\u322A-\u3247\u3250\u3260-\u327F\u328A-\u32B0\u32C0-\u33FF\u4DC0-\u4DFF\uA490-\uA4C6\uA700-\uA716\uA720\uA721\uA789\uA78A\uA828-\uA82B\uA836-\uA839\uAA77-\uAA79\uAB5B\uAB6A\uAB6B\uFB29\uFBB2-\uFBD2\uFD40-\uFD4F\uFD90\uFD91\uFDC8-\uFDCF\uFDFC-\uFDFF\uFE62\uFE64-\uFE66\uFE69\uFF04\uFF0B\uFF1C-\uFF1E\uFF3E\uFF40\uFF5C\uFF5E\uFFE0-\uFFE6\uFFE8-\uFFEE\uFFFC\uFFFD]|\uD800[\uDD37-\uDD3F\uDD79-\uDD89\uDD8C-\uDD8E\uDD90-\uDD9C\uDDA0\uDDD0-\uDDFC]|\uD802[\uDC77\uDC78\uDEC8]|\uD803[\uDD8E\uDD8F\uDED1-\uDED8]|\uD805\uDF3F|\uD807[\uDFD5-\uDFF1]|\uD81A[\uDF3C-\uDF3F\uDF45]|\uD82F\uDC9C|\uD833[\uDC00-\uDCEF\uDCFA-\uDCFC\uDD00-\uDEB3\uDEBA-\uDED0\uDEE0-\uDEF0\uDF50-\uDFC3]|\uD834[\uDC00-\uDCF5\uDD00-\uDD26\uDD29-\uDD64\uDD6A-\uDD6C\uDD83\uDD84\uDD8C-\uDDA9\uDDAE-\uDDEA\uDE00-\uDE41\uDE45\uDF00-\uDF56]|\uD835[\uDEC1\uDEDB\uDEFB\uDF15\uDF35\uDF4F\uDF6F\uDF89\uDFA9\uDFC3]|\uD836[\uDC00-\uDDFF\uDE37-\uDE3A\uDE6D-\uDE74\uDE76-\uDE83\uDE85\uDE86]|\uD838[\uDD4F\uDEFF]|\uD83B[\uDCAC\uDCB0\uDD2E\uDEF0\uDEF1]|\uD83C[\uDC00-\uDC2B\uDC30-\uDC93\uDCA0-\uDCAE\uDCB1-\uDCBF\uDCC1-\uDCCF\uDCD1-\uDCF5\uDD0D-\uDDAD\uDDE6-\uDE02\uDE10-\uDE3B\uDE40-\uDE48\uDE50\uDE51\uDE60-\uDE65\uDF00-\uDFFF]|\uD83D[\uDC00-\uDED8\uDEDC-\uDEEC\uDEF0-\uDEFC\uDF00-\uDFD9\uDFE0-\uDFEB\uDFF0]|\uD83E[\uDC00-\uDC0B\uDC10-\uDC47\uDC50-\uDC59\uDC60-\uDC87\uDC90-\uDCAD\uDCB0-\uDCBB\uDCC0\uDCC1\uDCD0-\uDCD8\uDD00-\uDE57\uDE60-\uDE6D\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF-\uDEF8\uDF00-\uDF92\uDF94-\uDFEF\uDFFA]/, Uu = /[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/, Xm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   __proto__: null,
-  Any: Pu,
-  Cc: $u,
-  Cf: qm,
-  P: zo,
-  S: ju,
-  Z: Bu
-}, Symbol.toStringTag, { value: "Module" })), Vm = [
+  Any: ju,
+  Cc: Bu,
+  Cf: Km,
+  P: Wo,
+  S: zu,
+  Z: Uu
+}, Symbol.toStringTag, { value: "Module" })), Ym = [
   8364,
   0,
   8218,
@@ -8474,46 +8487,46 @@ const Jm = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.defineProperty({
   382,
   376
 ];
-function Gm(e) {
+function Zm(e) {
   return e === 0 || e >= 55296 && e <= 57343 || e > 1114111;
 }
-function Km(e) {
-  return Gm(e) ? 65533 : e >= 128 && e <= 159 && Vm[e - 128] || e;
+function Qm(e) {
+  return Zm(e) ? 65533 : e >= 128 && e <= 159 && Ym[e - 128] || e;
 }
-function Xm(e) {
-  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Km(e));
+function e_(e) {
+  return e - 1 >>> 0 < 127 || e - 160 >>> 0 < 55136 ? String.fromCharCode(e) : String.fromCodePoint(Qm(e));
 }
-const wt = /* @__PURE__ */ (() => {
+const kt = /* @__PURE__ */ (() => {
   const e = new Uint8Array(127);
   let t = 0;
   for (let n = 33; n <= 126; n++)
     n !== 34 && n !== 36 && n !== 92 && (e[n] = t++);
   return e;
 })();
-function Ym(e, t, n, s, r, i) {
+function t_(e, t, n, s, r, i) {
   const l = e.length, a = i * 90;
   let c = 0;
   const u = () => {
-    const X = wt[e.charCodeAt(c++)];
-    return X < i ? X : X * 91 - a + wt[e.charCodeAt(c++)];
-  }, f = n - s, g = n + r, h = new Int32Array(g);
-  h.fill(-1, s, i), h.fill(-1, i + f, g);
-  const p = new Int32Array(g), k = new Int32Array(g);
+    const X = kt[e.charCodeAt(c++)];
+    return X < i ? X : X * 91 - a + kt[e.charCodeAt(c++)];
+  }, f = n - s, m = n + r, h = new Int32Array(m);
+  h.fill(-1, s, i), h.fill(-1, i + f, m);
+  const p = new Int32Array(m), k = new Int32Array(m);
   function v(X, ue) {
     let ne = 0, pe = ue;
     const Ie = ue + X;
     for (; pe < Ie; ) {
-      const xe = wt[e.charCodeAt(c++)];
+      const xe = kt[e.charCodeAt(c++)];
       if (xe < 89)
         ne += xe, h[pe++] = ne;
       else if (xe === 89) {
-        let Re = wt[e.charCodeAt(c++)] + 2;
+        let Re = kt[e.charCodeAt(c++)] + 2;
         for (; Re--; )
           h[pe++] = ++ne;
       } else {
-        const Re = wt[e.charCodeAt(c++)];
+        const Re = kt[e.charCodeAt(c++)];
         ne += 89 + // eslint-disable-next-line unicorn/prefer-minimal-ternary -- branches read a different number of side-effecting input bytes
-        (Re < 90 ? Re * 91 + wt[e.charCodeAt(c++)] : wt[e.charCodeAt(c++)] * 8281 + wt[e.charCodeAt(c++)] * 91 + wt[e.charCodeAt(c++)]), h[pe++] = ne;
+        (Re < 90 ? Re * 91 + kt[e.charCodeAt(c++)] : kt[e.charCodeAt(c++)] * 8281 + kt[e.charCodeAt(c++)] * 91 + kt[e.charCodeAt(c++)]), h[pe++] = ne;
       }
     }
   }
@@ -8545,8 +8558,8 @@ function Ym(e, t, n, s, r, i) {
   const $ = new Uint16Array(t);
   let ee = 0;
   for (; c < l; ) {
-    let X = wt[e.charCodeAt(c++)];
-    X >= i && (X = X * 91 - a + wt[e.charCodeAt(c++)]);
+    let X = kt[e.charCodeAt(c++)];
+    X >= i && (X = X * 91 - a + kt[e.charCodeAt(c++)]);
     const ue = h[X];
     if (ue < 0) {
       let ne = p[X];
@@ -8558,39 +8571,39 @@ function Ym(e, t, n, s, r, i) {
   }
   return $;
 }
-const Zm = /* @__PURE__ */ Ym("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
+const n_ = /* @__PURE__ */ t_("!}.&u%}'&}*'~!6*)%&,~!J~!J~%L~y<~!R,~~%Lu~~#GD~~#|)1#%}^%}2%+#.##%##%}&%##%'#%##&%#%#'%#&#%#&#'#%%#&#%##%#)%''%&%#%#'%#%%#%%}%%%#%#&(23#%%#&-%0%('1#(##%#'##+%'*.:1}#%#6-+(%'%%#%%%}#L'2351&('%}&/N'(0(/*-%(%%}#'+&T%7.2}#&%&#%#36/5##%&%%#&#%%#))2%%##%&&'0~!#*+&'%1~!%).'3q?&%'1~!.##%6(~!+%%%(Gw'rT~!E#<nA%#jZ~!H%(~!42##~!*31&~!G%U~#)5~#`3~!J~!Z~%]~%Y~%C~!q~!u~#kz~%#~!6'~!D~!U~!?~#T~!c%~!G#'~%7|~!G~!J~!G&~#pb~(Df}#%}*&}#%##%##%##&#-}&'#'&%#.++}%mI,#,@&(}*%}*'%&##&#%##%}&0}#.},U},%}+%}&%}#%##&}B%(}(%}+%)})%##%#&}&%##%&}<%}>%#%&}*%}(%}9%}/%})%}*%}*%}?&}&%}3%}&*#%})%#%#)}#&#-#+*%E%%'%'#%}#*V##&##I}#&&##%&%#&&Qf%%))w/0+&%#(#.%-''''++++7}>%4'',##1,#%#&%##&#'##&#*#9)%&%}#*}%,#+P(%A&%#'&##wSD',9E00#y#@}(+}&%&>~!#~!X}#*}(&&}(&}(,%}%&#+&}#&}I%#%}%)#(},'%#*}4%%#%}(''}#/##(##),%-##%%)#&}(.}&%#&}%%}*&#%},&&}&%}#%*'#%})%}D&}&%}-&}6&#&}-,%}#%})-(~+`~,=?~I9'9%~!,#%})%})%}@%}?%}(~!?~#<~#pP~#BG~#=1#%K+~#?#~%;)~#A~#mF1~#A'~'X%'~#lR~#N~'N~#r~#m#-~#i'?%#'%~#B%##%,%#~#_%#0%~#]732~,w~2+#:&#%&'0%&>%}#>##F+)#%&&#(+_}4&}-%}(&}@&}O7Fdf0@+/v4}&WU##&/0#&'('B#%}.%}'+#%}#%%&#&%#%##+#&#)#6#'#.},%}c%},%#%##%&#&%#&~#>'*-.%##%##%}#%%}%'~#)D1}#%*&~#_%%'(~#S2%'.}#~#=##*'*-%}&'%'##&&~'E%.#&~#M4}%%##&'%#~#O1##%&#'+~#<B%##%%'%+~#;#@%}#&%#&&%#(~#H1}'%'##&&~#?A}&'~#D#%32}'&&&&~#[}'(#%}'~#;C})&}%%#%~#=&%,3}%'(#%%~#^'#&&)#%'~#Y%-~#d-%'~#^%%&#&&&}#~#b~2t*&'~&(~&@~0%~e~3}%*''0})&}+~!9##-}#%-hD*)1fC#%/&/fB#40~!+#)*4~!+~!K'&:~!/*7~!.#~!H~!L':~%x&~!H#~!*~%1~!I#~!+A~#p'~!F~~#-#~,,(~.Z~!V~%;'B'mq-W~!N~%I%#&&#&}#%},%%}'%}+X#%}#&}(%}'%}<%}#%}%%'}'%}:~![)9@~%>~#UA%-%##&~!C%~!-.9:~!1~!-^2/:a~!y,D*J#-5)/4~%23,~#G~!L1~!0X3`~!2+~!!0-~&E~!W~!o,>Y&]~%cZx_&~#O*9#A#'#+I'%#)~!0B*-5A+-((F&*M#)(-7-5+'-3a5Vi~!Y~!?+[)%3),ERHm~!+:D,VG.+)?fB%%*(%)'(#&80%1'8`K8?`+'Z#&O&'H5#*9)A%%5&3))0%39+.*7#()&&*=4@**L)<'_&*+..;(#*+)./&0#3)%')-8(4ixD(&.}%,('aI:,)%,k2231T)I'#/-W7,/'Q#.'Y24+h')37</31&83##&0#),H(?'&?/1##%#&&#%''-%&&&#(&''&#.-'%#%%(,')*'&#&#'##%(%(#%('#&##%%%%('%#%#%%#%#&%##h>w+v<ayvyvcg.uuhKr}g/v|g>u9i[~>g5uI~=RvdwEg;v/g;uk!!TTSx]@RT!U!#!@VBRUU!'UTe-d0c`e&gSdicedFcrdTaqb.kYcAohdYd@a3e+d}dMdtd.aJ#bqcK`dle/e.e'dwdPdodddjbEb}ogd^ofdpduc6j?l%d{drdqc)d7bacOdQ%T#Y)X.sR[yH>6Vyv3[xwLu>vo'!*.[yBacahoj>6Rew3[xqdZa#!a&#^(X-[yG>6Vyu3[xvg3sEr|g.u/Ri9db0T#^(Xa)!-[y;>6Vylg4wKs{JwNZt3@3r=c4Z([xlg;wKt!cpq's@v7A'*a(a+!-a#[y<3Dt?3Dt'>6Vym3[xmg9rxsNJwLZt4~?r?db1T#`-!(Xa,!0[yS>6Vz%NuQs.g4wKtnJwNZtS@3r>c4Z([y%g;wKtrdga8!a(!#&T*Y-Xa#!a0<or[yc3Dtq>6Vz43[y3JwNZtf@3s!Ju}!%Dti:pm3c_%X#tjB5pkd6q!r]u?voC'*-a.a2!0a&a+[yI3DtI3Ds~3DtH>6Vyw3[xx;:s#~<5pKJwNZtE@3r~d`a)!a2T#a.(!+U.X1[yT3Dt`3Dtv>6Vz&3[y&g9rxwzcxstPu.<rAJwLZtT~?r@dZa%!a.&^*Za(/Reu[ya>6Vz23[y1g3sEr}wkg{NuQRg{ci(U#5@b`~,cg#U(2WnH5wugcRh7dX#T(Y,a'Ta!!a,[yZ<]mj>6Vz,3[y+Pv#5ReZKu+=,%!H}7ABwkaS?Rh:BcW(X#<]mrj:ubv/ARekdg%!(!a.*Ta(Y.X1!#sP>Rl*Dt6[y>>6Vyo3Wf*jOvuumvuRgRJuq*!:9<B@bX~3jVv&v@s@5Re[d/rQt{uAvo&a&a*)a2!,0Wf!3Dt0=Bs'>6Re}3[xy~<5s%JwJZt1~Gs)c;&!#2sJkNuXvzq7rxu,Re8dka4!a8(aEZ+a@Y.X1Xa)[yd=Bs(3DtP>6Vz53[y4cX#X&Re:avRe9~<5s&JwJZtQ~Gs*i^rzvdRg+Jv{%!2sbB@bX}kdga,!Za?&^*T1/!a'Dt+[y6>6Vyf3Wf%g/u;s4hGu6?Rh-JvZ,!c%#&RoX54Rivj7uyvf8RgTKvZB%*!2sGh<vu5Rgq<=C::9bb~#dZ#T&Ta6Y.X*Dt>[y93Wf)coZ(T,6VyifluvRgC@95@B@bX~/hFu34cC#T,k/unq8w8Q5RkUklwQuzunq8w8Q5Rk8d/rJu?v8w9)-&!a0a;a&aIWejg3sEr/h1s<DtDJvyZqY5aws3Jvy!&Wei~Hr1:au5@Bag>23E~5c:Z&bX};kKv?w&unuVu5Rjc;>bs)#~@:Rh.=ay<a]C;b`}Vd6s/t{uAvoaxa()!a,a7%-a#a2Dt,[yF2Wo[>6Vyt3[xuNuPRi&NuPwpi#RoWh?vf8Ri%Jv]!%Ri:KvxD!.'2WeAjZu`q9rxu,Re7woeAg-unLq(qA_/*2Wg_g3u5q^9:4E}/jTrxrzv=Wkkd~0UX#^^Xa-a1a5T&a=U1a'*aEa]!a*aPaA-adok[y54Rn>;:p3~Dp5g9rpsFNvZqjg3uJp4~<5p0Pw;5qlJwNZt*@3p1Pw:5p/Ou!5p2JvG'!6Vye=<qnJvh_[xhg3v,Rh3kOwOw-sDuev/Re^dha[a%!%!a+#Ta7)-5TaCaO!aka!a)sf[yb2>Rl!9ARiq5E}Qg=ucRkBE|oJrJ_@Wk~@Wk{JrJ_@Wk|@WkyJrJ_@Wk}@WkzJvO_[y2g-vMRmiKuYC!)&>Ri;>Ri<@3RkNc](X#@9Rk=g5vuRmhKvDB!+'=]meg3u4Rmgd)#Y'Vz3CARmfd`a+!%T'!+#Ta1Ta6TaM-sTDt9[yA9sYd'%Y#s[[xpj:ueunaXRgEjRq,v-vuqdd2'`#6Rev<32@5>:2<E}5xIo9a*X#Y(;5RePJvD_g>vyRgNj8w)v8<wggs:RgXiZt|vjx,hSq3ah!-(~@:Ro/Ou!5RhWj^v(pyw8unRhUdx-UY#^Ua.a3a70!)%UX1TaDa)'omRiRRhE[y:3Dsz=Br,>6Vyj3[xkg6ruwjcqsrPw;5r*Ku]D'Zt-@3r(~?r.i[vwv]dU1a--U#`a4(g/vsRhPOu!5RhLj:rmu9Wo!~@:wdh@g/vsRiTjXuvvNr}:RhBj^v(pyw8unRn]dz1UYa'a+^Y(!aETZalaRY.Ta?a4[yDJw1!#qLsW>6Vyrfzq-pLflpwRe|Js>%!Dt@3Dt&Jvy_[xs~HrnjMuwpsw'RecKu+D#'!t<~Grl~?rjg5u-x,gwp{ah!-(~@:Rg~Ou!5Rh'jXuvvNr}:Rh#cW#X/c;&!#2sLi[v7u7RgpJv)(!iLrxu,Re6j7v@s@5Se[e7d`aW!Za(a`T.a#!a3!&aDa-!9)Dt_=6s+3[x~~DR|h~DS6avhGun5RkZj3w)v-]mkKunB!&*]kb97R|i<ARk<c:Z(6Vy}Juh'!wziMRoS:F|vkLuauJv5vtvQRh1d='T+Y#VyO~DR|jcF#T'7R|g97R|kJv3'!ay<Rj,Jvh&!:ReXcsa6*a+#a#_aIRf9aLRf?c,Z&Rf5Rf7c.Z&Rf;Rf>cQ#%T'p-Rf8Rf=ct#%'(*!,p,Rf4p+Rf6Rf:Rf<d~'Ua%U*^UYa(!a,-!#a4YaTalaEX0a8a<Weo3Dt/3Dsx=Br93Wen~Dr;~<5p<JwNZt2@3p=Pw:5p;Ou!5r3c7&!#:p>3Ds}KvGB)_6Vyk2sM=<r7x'eovA(!hFu1ARf}cV#X&@r5j6rvwQa^Rf3c=Za'wkghJv__g;unRggA53B9=b^}%j6uduo5Jq;!(hIv%2Re`Ou4ARe_e%a#^^^Xa&!a*a2!&a6YaP!*ad!#a:aE/5Rn?[y@>6Vyp;:pE~DrY~<5pBJwNZt8@3pCh=rt3rWPw:5pAJup_[xoNuPpF9c!#'45pD5ARn)d8#X'X*3@rU72s]h>v<<sSjJpqvewOJq/(!hNw'5ReBk0s2u3w/w'5ReE5@Jq.!a+JQ!&WeU23d(#Y&RjG5]jBk!u7w&u0udARjEe#+^^^Ub#!a2/a`Z(agT1!a-a;|@TaG!aS[yV=Re~fow'RguNuPRe?bz#'>RoUWeL>:Cbb|?JwPZtVg6ruRmzJvD'!6Vz(g/vmRh~Jvy_[y(g9voRgyx*cy(#2>Ri2B9b]~9kIw9u7rluJu3Rg]dI#a%UY'@=p%CAx.gQZ&RhwwygtRm{x5g_Z'+ABqR9Woa=Bp&dV#^*Xa'!&@o{g4v]Rk;Jv{!%Rk[wkkiA5RkiwwfUB=x,fUuqC&*!>RfTg8v0RfV~ARfSd;rJsAuAv9wR'ae+/aO!a@aza/a#[yQ@Wg!2Wemg3sEr0JvB_g>uvReWg2v+Re=KupB_+[y!2AbY~-~Hr2AJwD!(h<~El>h<~El?Kun@+_:9b`}Kg-v/Ri3g;vtwyk_9]k_d=&T#*U.6qh@Ab`|K9:H|CJv[!&3Dtex'fDwC%!Rf[9WlMd[(^X,!a%Z06Vz!@WgBg=v~Rgvg,QRe@awd,#Y+jTv|Q~EfWj]uNr|~FRfXdy#Y&^Ua%!aO.!(a)Ua;=!a@aKap!a-,a!Ta]a[rSa]p?[y82sK=Bq~;:p:~<5p8Pw:5p7d'#Y'Wf(;RnRi[u4w&RgJJvG'!6Vyh=<r#ijuuv/sIKuYD'ZtG@3p9~Gr&d2#`(g<vtRgFj`u5w&rqpxRf2CJuY!+:wfnTOu!5Rg}jNs1ucv&RfwJvA!&3@q|BDcC#T,k/unq8w8Q5RkTklwQuzunq8w8Q5Rk9dga#!a'!a=#a0!:+Tb*b@aO.a4!aba8aFJv^}?!VyR~Dr<g;u%Rn.~<5p[x'e`wNZtR@3p]Pw:5pZhNvjBp.woe_g5u-r4JwF!%DtO3:ooc7&!#:p^3DtpLuGw(!+%)Dtk6Vz#2sd=<r8d'#Y([y#<x3gJt`w@!)%}MRiowzikRij=]ilxAf3,U(#B2Rf#g0v-Rm[ck{`U#]giKv3>)!&6Ri154s,KuGB_%@r68r:dJ|t`#X(9<E|u2@H|rx3gJu?w'!+'1Nu7Reg4=H~+9<wxgY95Rm]xLggZ-`(X}U2:Ri4h<uOawRmsJv__5@bb{jbV~3dka#a'a]!,#a+U=a>b6a3b%!/aKa/)!arwve^VyJ;:pR~DpTg3uJpS~<5pOPw;5qmPw:5pNOu!5pQJvG'!6Vyx=<qoJvA!{~Jup!%@qk7Rn/KvyD!}''[xz;>wkh'?Rh,x8gyt`w5D!&),(SgyccRgztJ@3pPB5p#d'(Y#<]mmifubw&RgoJvE&!82s^JvF&!8Rf,ADb]~;x=h'rNu]vK!,%'*0RnORh)4Rh*AqQg-vaRnNg;wHwkh'ba~4cE#Ta*x3gctyw@'!+%RnFRnD<4Rn@hFvK5RnCxWg[#`&a0Ua()`1Rm75Rg[c]%X#qi8Rg^NvdRj>BwzgZauwji7Rm6A4wgg]d1#&(*,.0a#Rm;Rm<Rm=Rm>Rm?Rm@RmARmBe%#^^^Xaea?aC/b+(,!a+a#!a/!>a&Ta<aKbD!2wphBRnk[yPw}hE|.=Br-3Dtm>6Vy~g6urRf.x,hPrNav!%'RnqRo%Ro#Nu;q[Pw;5r+JwNZtM@3r)d'#Y'Weh;xChL#`&RnmRnoKu}>%(!Rne~Bs-;2wjcussJv+'!aYSO}6@B<5?ba~8LrNvj!.%*ROwungw~ng~:9;Ri^>wtnig;wHRnixDh@|(UZ.x1h@|)!#:2<H|*xHn]#-UX'3Ro)z=iT}6ARns=Bwsn_wpnaRncw]aR(#UXa&Ua*a/=]iPd'#Y&Ro'WnXf{QRm2hNvj]nZd`'T~&1`{|`#9b]{}c:'!#Wl{>@=be}]?cl{{U#:5Abb}Jds#^YaF!a*b4a#a3aPa>&Tb!bH!*a_!Eau?/a&RjY<]gj>6Vz*;:pe~DrZg,QRj1JwNZtX@wihspcJvZ&!VyX9WmOJu|!|N2WmHJvh&!]ht~Bpbcn&T(!#RmQ<s7Nu;padH#X'`+WmJ@>RmKCARhnKup=!)&Wf+:RhqNuPpf9c!#'45pd5AwghpARn(Ls@w!%,)!RmP@Wfe<E|IJva!&WmNg8vsRmLd`*.`#Y'Xa!axRn*]hrA8Rhug5s@rXg8u!RmMd8#X'X*3@rV72smdI*#UY&RmICARho~GsgxVgd)Ta'U-Y&Xa!T#RnEWnA@Wffg1uDRi0hFvK5RnBxGnG&#`%owp)@wsf+bX}Ze-*1!a*^^^Ua|!#a.aq&Ya2!a>.a6!a:aO`aJDtL[y`@Wg#>6Vz12@wzoYRoZNuPRi!NuPRhzg=ucRi,@=b`{Yg=ucRi-ACJvB!&Sh[ebSh]ebi`wUuFRm4Jw2_[y0JvB!.<Ju(!&SoG}6Shd}6<Ju(!&SoH}6She}6Kur@._g5vHRieJvx!{L2G{Kx6gd'T#?Rh82Wi5cZ#X(g1w)Rm5dW-Y(Ta#!a)!#aYa=wnfE=su2>>bU{0j9udv:<svj8uQv-7RgHdE%#^'sq9sp=>Bb_{TJv`!&g/r|snj6v(us5d,#Y(56H}[978H}]Jw5!&g1rushJvB!+j;v{u5?zDhd}6}bj;v{u5?zDhe}6}ce*#`(^^^a[aea!=!a6a*aoXb1a.!aAbL!b>,b'aL!aV@Wf|2Wlg3[y/JwNZt^@3piPw:5pgJunZou3@rsJva&!Vy_g<v~Rm#JvG'!6Vz0=<r{Ju{%!:pj@WfsiXuJu3Rm:JvZ&!WfA~Bph@c4Z&Dtwax5rubx(#:awRk1@d,#Y&RfjRfid1#,Y(@Wfp2Wlrg5s@ryKu[@!,'=]ig9wlk?Rk>g5u-rqJvy'!@9RkQcH(T#=>Ri~@<wkj(Wj(KuZB*!&<7rw@9RkRcH(T#=>Ri}@<wkj)Wj)dg(Ta2Xa9X#`-!a*CARhg@@=I}d9x;c~#X%so=<sj>2@@=aybb}XjWv0Q~EfEj3vLv;<d,#Y(56H}`978H}_dgaPaFa'a/!#a3Y0a_a;a|!1(a7-[yE3[xt;:pJNvZrrg3uJrvJwNZt=@3pIh=rt3rxPw:5pGOu!5rpJvG'!6Vys=<rz@c4Z&Dt(ax5rtJvZ!&~BpH@wsfNg-vaRlNci*U#=<wei<F}a5@Jq.!a*JQ!%@qZ23d(#Y&RjH5]jCk!u7w&u0udARjFd/prq=tyvpaEa(a:.!a1aZ(@@=I}:9wpd%=<sX55w_h}@@=I{t=ay<aU@@=I}T=ay<2@@=I})?C9:9au@9Cb]}DP~=x-fAZ(2Wl1=ay<aU@@=I}>5@d##Y+jTv|vV~EfFj]uNpn~FRfGdgaK!Z2&!a8a-Tb({E!acTbM*!a(DtY[yYd'%Y#sl[y*hHvh>Re5x2c{Z}.j4uCvcawRiMd+#X+_x&d!},<5RkX;2Hzw@x,gavfB-!{CcF&T#Roe;RodwWbBg5urRgaKvHC*_6Vz+<4opieuew&Rmq@d]&Y)X,T#X0Rh}<BqP=4qS9:ReMg/ujReNJw0!/<Jui%!bd{kawwnemRelAxUa?a3#*.&UX(Ya+a/RhvRnQ<o}9Wmtd-#Y&RgSRmw9;Rmxay=Rmyg-vaRmuxEhSrNu,v-voC!%(aR.a(a7+1Ro1>Ro5CE{A9b]{@;5x#eO{:g;urRi+KrNA!%(Ro3>Ro79;Ri_Ku@>{;&!x%gX|{KunA_+g5QRj/g3u5Rj#g>uERj%wio/xRhS&!,!#^1U}wba{8>>@=be}qC@:D5ba{7Ku+A&!}x?ba}t>>@=be}se(aA^^^Uat!b0#{pa+awUazbGa#aLb9bgaWac'a5TbS=Br!d1#`%scp_Jvl!#rT>Re0JvX&!VyN=H{Fcm#U&:pY=ReaJv2&!]h0=]nUJvG'!6Vy|=<r%JrM_=]h2@Wlud'#)U'Wf'b]{i=]h/Jvh!&~BpWg=v]RnMx+ny#'Nu;pVwjnu=]nwxJnx,T#`&Reqwjnt=]nvieu9vrRjLLuYwP(#+!th@wih5pX~Gr'g5v/Rh4KunA'!-CARnP@wwiN:Rm_9x'cvw>!|l=<saKvAA!0&3@q}>w^e1bp#&Re2Re3BDx7gH#T|f5H|eKuZ>!%(:qNAH{]Jv6!+3B2B9=b^{X<5<B92:E{ZLvhwA(a;a%!igQuyRmad+#Y}m@3Rh5d8#X'X*:AqUAHzmaxwbh<aXRnVcF}RT#Nw&cj#U(BWnug/vsRntdka)(a3+.Zb7aYYan1!bVa@Xa}[y^@b[{G=H{+hFu73Rj&Pv#5ReQcK%T#sig1v{Rj'Ku+D#'!t]~Grm~?rkKuMB!01d5#`'Vy.ta3Dtu~Hroc8#'{^45s85AwZbP&!#Rn!wghxWn#KvEA!)&2RlA2RlBx:h|#(T,=]j09Wobz>x]z/@awRoTd+#Y(az]hFhCrm4d,#Y+jTv|Q~EfMj]uNr|~FRfOdCa!Xa9_X#@<plJvf!%b`{(9;Rgwc;.!#2x7cw#T|UDb]|T5Ju={(!=@E{&Jv)&!Ab`{'awJvf!~*>>@=be{#KuY>!+&4Ezyi[ugv&RjIdea+T)#UXa&T-T&a!Rh9auRmW=]kLg5vuRn+g3u4Rn-Ow6ARn,hHus5xNk?#UX(U~)/g8v0RkD~AwkkF?Ri.OuNBwkkA?Ri/d|a2`a*^UYa.!aBTZaTa'Xa;!(!2!-a#b2[yC>6Vyq3[xr2Wi?g1rusVh%s?DtF~<5rbJs;%!DtBfswKtCj[uvuSsEu3RgVx3o:u+wN'*Zt;@3rd~Grh~?rfg8w)Lq)qE&-a%!>bI|`jWv0vV~EfCjTv|vV~Ef@j]uNpn~FRfBcK#T']gWNu7x,k7q4ai(0!hHv8<RhmkMu9vrsBuev/RhlCJvB!,g<v{wchh~@:Rhji[vrv{wchi~@:RhkdS&a5UY#Ta!RgPwwiI5BwciI~@:Rh`x'iJvj'!5]iJPu8Bwch]~@:Rhach)U#h3rp]gLh@t|Ax,hTq3ah!-(~@:Ro0Ou!5RhXj^v(pyw8unRhVd|)`,^UYas!a?/a2Z'a^Ta{Tb7Ta(a#!a,Wf&9sZ3DtAadamov=Bqt3[xig8vsRm~>waiL2b`{QJv*_Ouv2qgj<v]v2BqfdR'X*X#Y-@3qr~Gqv~?p6hHv-]glPup5Lq+q?_%*b_{qF{n9b^{rOu4ARhpKvCD!+&~Bqp:5Dbb}nwoiKl&unuTuBv]v+ueunaXRf0=Jvh!0nKufu8v1w&w7q%w&uHrz:Rgnj5w,uxDJq/(!hNw'5ReCk0s2u3w/w'5ReFd>Za&!*UaA=<wkgsRnSJv^!%Refifw3vyRgOKu_B'!,<]gkiiu:w&Rh<=C@a^<B57@2F{[<B5@aW:=3away9A5aW=<B=C@a^<B57@2F{Ie-#`(^^^bCara.b8aza6!/bZ,!adTbnTbOb+aFaS!aAT9@Wf~2Wli3Dtl2@d,#Y&RfnRfmJwJZtN~GqyJva&!VyMg<v~Rm%iXuJu3Rm9Jv[_=]ih9wlkDRkCd1#`(@Wg>2Wls3cH#T(@<Rj*=>Ri|b~'#23s9h<~El.d'#Y&Dtxi^rzvdRl#d*#U%(o|B2s`hJwSaxRmDKv4B&!1:Rmdd5#`'Vx}to~Hq{x'f1v3(!BA5ba|bJv_&!Wfug1v]ReIdO+U/Y#&G}-8wze=Rh{g1v]ReHg/uQRf/by#)ibQwERl/cH#T(@<Rj+=>Ri{cNu+vlax-!(#a0qa9<Rii2;;bU{H;x<i=&X#Rk`<4wwi=C9H~8xAI(Y#<azRi@45wXI<B9;5bb~7dL(X#Xa(+!aL6Vy{g5QqOau:5au2@ay547EzbxOcU(UX-T#Ta#:Cbb|A?wjh/b_|SOw6ARgtihr}u7Rhy<d1#T)X1@@=I|~=ay<2@@=aybb}Sj3vLv;<d,#Y(56H}A978H}@dGpvs@uAu`vcw9*!aFa+ai%(b!aXa8.a?a[ozWey=sU2@G}Nch&U#Rf_WexKu+D#'!t:~Gr`~?r^j]uNr|~FRg*j^psurwJt|RmcKv)@&!)7Rkv~Br[@wxfO:Rl3co#U'6Rezj_q#vIuavjRltwzeyh@vr5JqD0!>aY?C9:9au@9Cb]}9cl#U*5;5<H||jbuus1ucv&Rfvg1v~d/pppzqFr^a--a~!aMat1(hFv;Wiz@@=Izoj5uuv-7Rix~Cw`fk2WlVcZ#X,k)u3vWs@u2]ktg;wEx'fBq(_2Wg/jTv|vV~EfoJv]!15x'hzqG!(P~EfU~CRl_j6v(us5x4i-#T(2WmZ?C2F|d>Kq<aj1!*jTqIsBv=Wl`~Cw`fi2WlWj`v0u*~>RlR=c>Z,k#u3vWs@u2]kr<c1Z+jTqIsBv=Wla~Cw`fm2WlXdmb3!a{(arZa`bkTa%TbQTa-a9+c'!aM!/[yL=Bqug.w'RifhFvyDRj.g>vgwyk^9]k^Jv3_@WfbAARkhJw2_[x|JvB_wkoIRoKwkoJRoLd'(Y#<]gm=<9<H|yd'%_X#skDtb3awwqkgNulRkgdB#^',9:p'hJwSaxRmEBwVb8@4=H|qLu+w50&!)@3qs~?pU>Awwn;;Rn=c:Z'ARn<=<qwKvC@!/&~BqqJv6!&]eVb^z^xRge'/a%+^`#Sge}6<4Rn3=]n0Pw2>Rn8Jw0!&>Rn:>Rn6cY#a7+!a&=<wkaNw~h3z_c5Z{=wjh#=]nLKv^D!&)Vyz=bW|swYb<WetcG#T(2wxa@qVx@gD#Y&b^|V5JwG&!5bb|pg/w&RgD@x=kHs=uAvn!a%%/'+RmSRh694Ro`g-vaRmRhHv-]mlxCcS#`&ba~.5cD#Ta)P~=d,#Y(56H{>978H{Dd_#{2^Y%_+qbbb{6g3sERhsbU{?dfa.,`a(Xa<!aiX#(55RiG54RiHcI#T'WiU3RiVNvdwtfcRlKNvdd,#Y&RlHRlExQgf.1*^T'X#Sgf}6Wn4=]hfPrk>Rn7Jw0!&>Rn5>Rn9Lunw?&a2!,5<oq@@wqfdRlJj5Q~=d,#Y(~ARfcOuN]fdDKw;ay(}i!547E}j?cI#T(@5bV}iCbV}hdv(^^Tb?a40,b##Tbo!a*bR!a<b|a/!aKai!aU[yK=]o^g:v>ReGJwPZtK<7Rh+h<~El,Pv#5ReR@awwxjCg,ulRjDJv6&!]j!z?aQeeg>w=Sh<eeJw;!&axEzOg,Qosc!#*:wkeJ]eJ>x'h-u(!%Ro.w~h.zPdNZ(X,Ya![x{;9ReY;wkgxRiF:x?ap#Y&RmUg<s2Rkod]+UY0TZ'!a&A9sw<=bczLNvuw{gqzNhJwSaxRmCKuLay!#&s_Rf-55b^{uJvZa!!c%#(55Ri654wmiu5RiuawLu,vp!+}^%b_}Y9;wkgxba}o>A9:=b^}zKuh=a''!3awRk3c*'!#aHRk6c+Z&Rk5Rk4Jv)&!awRjSawd9*`#0?C2@EzMj8u<uJ5RmbjQrquJu3x,k>uq@_+=ayb^|W~ARkEOuN]k@7dhzV^X/X&a-#zRzSb`zXcJzTT#2WkVKvDBzW!%FzY9;5bbzWjQrquJu3Jw3%!b`zU=ayb^zQd:#X(T-a!6Vyywxh}=b]{Jg=u1RiAdGp~qHtzv!w(wA+a+a;<!aJaYai'anasb(=azRmV:Cbb{MLq2vb!%')RjuRjrRjtRjqx3jnqCw3!%')Rk(Rk+Rk&Rk)Lq2vb!%')Rj{RjxRjzRjwLq2vb!%')RjsRjpRjfRjex3jcqCw3!%')Rk'Rk*RjkRjl9<CbbzfOu4ARhxLq2vb!%')RjyRjvRjhRjgx=joq*uKvb!%')+-Rk.Rk%Rj~Rk-Rk#Rj}x=jdq*uKvb!%')+-Rk,Rk!Rj|RjmRjjRjidAq&qKs@uAv8Aa.'*-a@a&0!aM@a5[y73Dsy3Ds|3Dt):wxgI2sHJwJZt.~Gqxwsf0ikrzt}Rl0Jvy_[xj~HqzKv_A|D!&WfP8axRoVcf,U#k(v]v+ueunaXRf1Ju}'!g8u#Ri=jQw!sCunLprq>!,')~<5qeGzq9F{W=c##%s5au:5aU3CBE|;d4#X(D!a&6Vygx(b;#(=]ed?C2F{N<capoq2r[a&!aPa9,'Pw;5s:@@=I|,55w_h|@@=IzcP~=x'fCqB_2Wl2>aU@@=I|1OuNBc1Z+jTqIsBv=Wlc~Cw`fl2WlZ~AcTa%!Z+jTqIsBv=Wlb~Cw`fh2WlYk+uNqJsBv=WlSg,u3dca3#UXaMYa)TaB-=cM|7T#<bI}l5@B932:aV2G{BOuNBJq:|M!5Ezt=<B=C@a^<B57@2F{v>cB{/T#=ay<bI{3Jv6!a.6BKq0ah&+!5E}HP~Ef{978BaU@@=Iza<7d#.Y#978BaU@@=IzH~AJq0!(@@=IzG978BaU@@=IzFe,aU*Y&^^^bvJb,b:bFad!a,c2Ta>aL.bo6!a#CbTa'T#Re{2Wlh2@G{yg6t~Ro_NvdRfticuRQRllJv3&!x&c|zs@Jw3!%RflwpfkRlpKuL;%(!Re<@G|C2GzdhIvuBwgjAg-u0RjAKQB%!(GzZ@G|5NuuRl7d='T+Y#Vy[g<v~Rm!==G|>JvA!)@wma=]m1ifuaw&RmnLs@vT'!|/+[y,g:v>ReTJw1!#qX=x!eC{bLu+wT&)ZtZauq_~Graci&U#F|89:r_Lupvq!.)&2RlG8RfaC=x!eF{_h?rpWlmd&'!#X|&]k::xJey#`'T|+<E|&2@H|%dE#(^,g;u.RiEg6vjRiC9xCkA{O|zY#g=ucRmXKs0@!&*@G|m@awRknJuh!,3d(}gY}eJvj!%Rm):Jw3!%Rm+Rm-Ls0w(&!a(a#@b[|6cZ#X'7RkxWgAOu4ARn'dH'U#Y*Vz-Wm'CARm}d]*#a%^a*T'aK!a<9bV{PC=p*Jw4!&SgxcbB5r]idw(wBRmF7xFkt#&`(Rm/Rm8E|!JuY_9:Rl5=wrgr2:bbxd@xXfB(a*#T+!.X0X1Ta/a'T&RlDRfL>RlyARl9b[z[>RfZ:RlL:RfRwlg/ARl;9;RlxKv,A/!%7s69<74=BA5ba{-8Bde#`a<XaKYa1,a'P~=wxfB2bZ}}?C972@@=I}r8@55B9;5bb}G978B2@@=aybb}3j3vLv;<Jw3&!>Rfk=ayb^}4~Ad1#`*@@=aybb{w2@>==<bbz]dx+UY#^UaF!a9!bB'Ya1.!ajXa#%olRhD[y=3Dt#Ov5BrHKuMB%!(Rf^Wep~HrJwkiQjKr|~FRg)Ku+D#'!t5~GrF~?rDdV)UY,Z/_7RkuG{<~BrBg,rlsO:235B@bX}|d?a1!#`(6Vyn5@d##Y+jTv|vV~EfIj]uNpn~FRfH7Lq2vb1!a9-978BaU@@=Iz9978BbU}#~AJq0!(@@=Iz8978BaU@@=Iz7~AJQ|}!978BbU}!JvkaK!AdUa21-U#`a+(g/vsRn~Ou!5RPj:rmu9WhOjXuvvNr}:RhAj^v(pyw8unRn[kPr}p|u7vwv]RiSBd;pppzq@qHQa?(b.!a.a`@.|xa(hFv;Wiyj5uuv-7Riw~Cw`fg2WlU978BbU|wOuNBJqG!(P~EfD~CRlQcZ#X,k)u3vWs@u2]ksg;wEx'f@q1_2Wg.j]uNpn~FRfqJv]!15x'h{qG!(@@=IzK~CRl^j6v(us5x4i,#T(2WmY?C2F{1>Kq<aj1!*jTqIsBv=Wld~Cw`fj2Wl[j`v0u*~>RlT=c>Z,k#u3vWs@u2]kq<c1Z+jTqIsBv=Wle~Cw`fn2Wl]dn1#c(a(b^a2!b/bAT(bj!aDa7bu,a_a{c0!2T0g:v>ReD2@G{42@G{5~DpM~<5rc=Bx6i>{RT#RnI@zCx]y]z:2Jv[!zr5Awyk]9]k]dD(Y+X#6Vz.g=wKtgwhaCwgmTWj2Lu,w%_+/[y-B;b^xeg3u3Rj-2@bX{*KrJ<!+'@Wg(g?QRlC@Jv`!%b[zIwsfII}8JQ_@w|kW|=Jv(%!AqcOuNBJvEzh!bYzjLs@wP#(0!oy@>RkdJwMZtc3Dtd@BcG#T'9bWxg2@2Fznd*#Y+;2x'c}w<zizixNgwa#Z'U+!/!a'!a+w~g~z6wcn{Rn}wcnzRn|5Rh%=]nJg5vuRmvNvdRlvcprJu}w*az*a#!%.a.'Bot9qT]kj@Wg'ay2Gzv@Jv`!%b[zEwsfHI}1;ck#Ux`<Cbbx_Lu+w!a&0*!wko*wwo,So,}6Juqxf!E}PigQuyRm`d3(`#8>Rn%:A5B;bZ~%KvhCa!a2!x>k7#Uxb@b{#xaRk7Jw0!)>wwhlShl}6>wwhmShm}6CJvB!.x'hhvj{!!5Bwkhhbaz}x'hivjz~!5Bwkhibaz|xEhTrNu,v-vpD!a%&/)a3a.,%Ro2t[CE{)@3re9b]{%wjo09:rgc:Z&Ro6=<riifuaw&RmoKrNA!%(Ro4>Ro89;Ri`dSaL'UYzxZb)7Rka3xRhT&!,!#^1U}vbaz{>>@=be}yC@:D5bazzKu+A&!}{?ba}y>>@=be}wxBh[t`u~vJvr!%a!a()a,a0a4RoC=]o;Ju(!%RoGRhdwjh`=]oAg>w#Ro?g5vuRo=NvdRl|Ku]C.!&;RoEJvB!%RoORoMBx'h[v+_?w~h`}~5?w~hd~!xKh]oiptu-utv.vp!#%&a30a@a'a+(a/aOp(o~p!RoDJu(!%RoHRhewjha=]oBNvdRl}g>w#Ro@g5vuRo>c[#X']o<CauRoRAd-#Y':RkpauRoQKu]C.!&;RoFJvB!%RoNRoPBx'h]v+_?w~ha}t5?w~he}ue!/UbhYacXaW^Tc&a;b:a-c/#b&aja1(!cL+!bKbt!bmcRc9aIc?8[yW3Dtt94Rg`Jv}!&SiRMzBhEebShEMNuPRe>x7gL#TzuwjirRipc<Z&>on;>z=h-MSh.Mwqczx'a7vj&!>Re4@=ResJt__NuPRi*NuPRi)j]uNr|~FRfzKrJ>_+@Wfy@Wf]2WocKrJ<!+'@Wg%g/QRl@@Jv`!&awRl<wsfFIzgLu(w*!.*&ShBMwvhIRhI9;RhNx1hK'!#Sn]Mx1hK~0!#:2<H~7cNu+w7D*'1ZtW>Rn1~?rOc:Z&Rn2=<rQ<7wjh&=BSnLMc]#X(6Vz)w[b=a!U#9wzgMc3#&(RgMRitRis<x,gKt`ax!&+SioM=BSilMc3#&(RgKRinRimKurB,!&SiQMzBhDebShDM6BJQ!(P~Efx978B2@@=I}WLrJw!!,a*&@G}O@9wkibRid@@x'fKwC!&SlDMSfLMjUv~Q~EfKKv3@a+!(hFv-]mpx/hYZ(C5RiWz<o/MwkhY?So/M@x,gbvfB*&!SgEM:SoeeehFu3:Rgbda(,^TZa)X/7Sg[eb:2RgI~BrMC@wgkc:wwkcRerx3h(uUvK!&*,SnOM4Sh*MArRg;wHRh(x=h;rJvPwI!a4',a'0@Wg&=BSh/Mg>w=Rh=g3w*wwgGRgGcW(X#;Sg}M2Gzk@Jv`!&awRl=wsfGIz`dKZ*T'Y-:RhR7RhQg5u-p`j6v(us5d,#Y+~Awkia?RicOuNBwkibba}Ld6p~tyu_vbAa'a+!a/'a3aEa8a!>Sh,ebJv{!&Sh@ebSaReb9;SgwebNuPRi(NvdRl)NuPRi'hHu^<Rm^Jvv_@Wl(g;u1Si/ebKu'B&!*Sh?eb@Wl'z@aPeb95Si.ebcpputyvjB)!,&a+0a%ShAMWeK@G}C@WfJ9;RhMwvhH9w{ia}ix,hJvRA1(!zAn[MRhHx1hJ~*!#hFv(BSn[MBJQ!(@@=I~'978B2@@=I}2db.Ua<'X}+T#a0XaG2G}E;wkg|wuh!Rh!x,hZu,@)!&So0MVy)C5RiXACJvB!&5RiY5RiZg8w)cG}*T#2@bU}=KsA>(!a.3wkhZba~(x,h^u(A!&(SoCMRhb5Bz=h[eb?w~hb~6x,h_u(A!&(SoDMRhc5Bz=h]eb?w~hc~6e)aA1T#T,^^^c-bMb&blcPaP(a/!0!bA=b5c@a(!bfbrc#2afwmhARnjwchORnp2Wlf3DtsNvdRl-2@wpa<]m0bx(#:awRk2@Jw3!%RfhwpfgRlnKQB%!(G{V@G|'NuuRl6d='T+Y#VyUg<v~Rl~==G|<Jv+'!aYShC}6@B<5?ba~8@Jw3'!g2QRljhLrpWlOd+#Y'g.w'rIg>w*wgj@g-u0Rj@Lu+wT&)ZtUauq]~GrGci&U#F|39:rELrNvj!.%*RhCwunfw~nf~:9;Ri]>wtnhg;wHRnhx3hDs@v~!/+'@Wfr@9RkSNu&Rlo=@<5GzoKs0@_+@Wl+@awRkmJuh!-3d(}pY#qWJvj!%Rm(:Jw3!%Rm,Rm*de&!1U-U#`)Re;@G|.@9Ri82@wjfvRlq=@<5GzpLvOvr!).&2RlF8Rf`C=x!eE{.Jw3_g2QRlkhLrpWlPde(!#U{s,UXa*Ta'[y'g:v>ReS;x0PZ&RnlRnn~HrKJw1}f!=x!eB|2w]aP(#Xa&a*Ta.Ua2a7=]iOd'#Y&Ro&WnWg;u.RiDg6vjRiBNvdRlzhNvj]nYJuW_2Wm3x)kFze{9d])!a.!,Y01!#&aC!a3RndC=ox~BrC@2b^{pg,rlse7x'ksuq!%Rm.E{xidw(wBRmGx9o+)X#wwo-So-}69:Rl4@xSf@a#XZ'X)X,Ta(/ARl8b[xc>RfY:RlI:RfQwlg.ARl:9;Rlwdn'#^XafaQa1X1TaHTa)@b[{zcZ#X'7RkwWg@Ou4ARn&x)kG#{,g7u/RkGdH'U#Y*Vz'Wm&CARm|bx#(A]gUbUzJj9Q~=d,#Y(56H}l978H{U7d,0#U*2>ABb_xZ978BbU{e~AJQ{g!978BbU{hxMh?ad{oUYZ.x1h?{l!#:2<H{mx3n[t{vl!,&a%3Ro(z=iS}6ARnr=Bwsn^wvn`Rnbd`*T}B0!#^X'BG{c9b]{a>>@=be}F?JvS!&BG{d7BG}(Bde#`a1X,Ya@!a'P~=wxf@2bZ}I56B2@@=aybb}08@55B9;5bb}<j3vLv;<Jw3&!>Rfg=ayb^}&OuNBKuLA!)a!P~=x#fD{f2@>==<bbzl?C972@@=Ix^d6rSu,v7w*C(0a)a6#B+a%!sQ[y?3Dt%3[xn~<5rLOu!5p@Ku+D#'!t7~GrP~?rNKvlaya7'!h+v-5qMg=t|cd,U#5AAaa5Abb{S@52B5@a[@52B5Gx[iXueu;d<#`a(!/549C;ag>23ExY5@Dah89b^~689Jv)!~2b[~1Lv'w(%*!a#bX|aPrmawRe]keu7uhv-q6rxu,q`xTo]/a5aU!bNaDXbi!b-!ao!b<bwA!#5@B932:aV2G|:d-)Y#hJrL>RhG<7@C5<H|_=Cau:5aj5@B932:bJ|ng>vIbs)#?C2F|9jPv0w.vISh-MKvUaz(.!9ABbb|[5;5<H|Eg>unwfh;9:4E|YjQsBt|vjx'hYq3!(?C2F|J:2<BaY?C2F|GOu!5x,g|p{ah!-(?C2F|c9:4E|OjXuvvNr}:Rh&i[w*t|cd+U#jJvsu)vsSn~Mkfrmu9p}u7vwv]So!McW#Xa!ax5@A5aY:5;5<H|>kJv~vYrquJu3x4ib#T)2@SmZM?C2F|Bj:rmu9@xPhI(a*a#U#`a3-5Abb|L~@:RhK9:4E|0@52B5G|#C::aY?C2F|-:2<BaY?C2F|.5Jvk!a)javYrquJu3x4ia#T)2@SmYM?C2F|HAxPhH(!a#U#`a*-5Abb|4~@:RhJ9:4E|R@52B5G|F:2<BaY?C2F|Sc^#Xa2j=Qq5CJvB!-g<v{z;hhM?C2F|Zi[vrv{z;hiM?C2F|XKsA>!a)-g<v{z;h[eb?C2F|]i[vrv{z;h]eb?C2F|^iZu.vix,hZq3ah!.(?C2F|QOu!5ShXM:2<BaY?C2F|P", 13494, 2713, 49, 25, 61);
 var He;
 (function(e) {
   e[e.VALUE_LENGTH = 49152] = "VALUE_LENGTH", e[e.FLAG13 = 8192] = "FLAG13", e[e.BRANCH_LENGTH = 8064] = "BRANCH_LENGTH", e[e.JUMP_TABLE = 127] = "JUMP_TABLE", e[e.VALUE_MASK = 8191] = "VALUE_MASK";
 })(He || (He = {}));
-var lt;
+var at;
 (function(e) {
   e[e.AMP = 38] = "AMP", e[e.NUM = 35] = "NUM", e[e.SEMI = 59] = "SEMI", e[e.EQUALS = 61] = "EQUALS", e[e.ZERO = 48] = "ZERO", e[e.NINE = 57] = "NINE", e[e.LOWER_A = 97] = "LOWER_A", e[e.LOWER_X = 120] = "LOWER_X";
-})(lt || (lt = {}));
-const Mr = 32, zu = 21, Qm = 2097151, ko = 2047;
-let Uu = 0;
-function e_(e) {
-  const t = e >>> zu;
-  return t === ko ? Uu : t;
+})(at || (at = {}));
+const Pr = 32, Wu = 21, s_ = 2097151, xo = 2047;
+let Ju = 0;
+function r_(e) {
+  const t = e >>> Wu;
+  return t === xo ? Ju : t;
 }
-function t_(e) {
-  return e - lt.ZERO >>> 0 <= 9;
+function i_(e) {
+  return e - at.ZERO >>> 0 <= 9;
 }
-function n_(e) {
-  return (e | Mr) - lt.LOWER_A >>> 0 <= 5;
+function o_(e) {
+  return (e | Pr) - at.LOWER_A >>> 0 <= 5;
 }
-function s_(e) {
-  return (e | Mr) - lt.LOWER_A >>> 0 <= 25;
+function l_(e) {
+  return (e | Pr) - at.LOWER_A >>> 0 <= 25;
 }
-var Ha;
+var Ga;
 (function(e) {
   e[e.EntityStart = 0] = "EntityStart", e[e.NumericStart = 1] = "NumericStart", e[e.NumericDecimal = 2] = "NumericDecimal", e[e.NumericHex = 3] = "NumericHex", e[e.NamedEntity = 4] = "NamedEntity";
-})(Ha || (Ha = {}));
-var Va;
+})(Ga || (Ga = {}));
+var Ka;
 (function(e) {
   e[e.Legacy = 0] = "Legacy", e[e.Strict = 1] = "Strict", e[e.Attribute = 2] = "Attribute";
-})(Va || (Va = {}));
-function r_(e, t, n, s) {
+})(Ka || (Ka = {}));
+function a_(e, t, n, s) {
   const r = (t & He.BRANCH_LENGTH) >> 7, i = t & He.JUMP_TABLE;
   if (i) {
     if (r === 0)
@@ -8615,37 +8628,37 @@ function r_(e, t, n, s) {
   }
   return -1;
 }
-function Ga(e, t, n) {
+function Xa(e, t, n) {
   return n === 1 ? String.fromCharCode(e[t] & He.VALUE_MASK) : n === 2 ? String.fromCharCode(e[t + 1]) : String.fromCharCode(e[t + 1], e[t + 2]);
 }
-function i_(e, t, n) {
+function c_(e, t, n) {
   let s = t + 1, r = 0, i = s;
-  if (s < n && (e.charCodeAt(s) | Mr) === lt.LOWER_X)
+  if (s < n && (e.charCodeAt(s) | Pr) === at.LOWER_X)
     for (s += 1, i = s; s < n; ) {
       const l = e.charCodeAt(s);
-      if (t_(l))
-        r = r * 16 + (l - lt.ZERO);
-      else if (n_(l))
-        r = r * 16 + ((l | Mr) - lt.LOWER_A + 10);
+      if (i_(l))
+        r = r * 16 + (l - at.ZERO);
+      else if (o_(l))
+        r = r * 16 + ((l | Pr) - at.LOWER_A + 10);
       else
         break;
       s += 1;
     }
   else
     for (; s < n; ) {
-      const l = e.charCodeAt(s) - lt.ZERO;
+      const l = e.charCodeAt(s) - at.ZERO;
       if (l >>> 0 > 9)
         break;
       r = r * 10 + l, s += 1;
     }
   if (s === i)
     return 0;
-  s < n && e.charCodeAt(s) === lt.SEMI && (s += 1), r > 1114111 && (r = 1114112);
+  s < n && e.charCodeAt(s) === at.SEMI && (s += 1), r > 1114111 && (r = 1114112);
   let o = s - t;
-  return o >= ko && (Uu = o, o = ko), o << zu | r;
+  return o >= xo && (Ju = o, o = xo), o << Wu | r;
 }
-function o_(e, t, n) {
-  const s = Zm;
+function u_(e, t, n) {
+  const s = n_;
   let r = e.indexOf("&");
   if (r < 0)
     return e;
@@ -8653,14 +8666,14 @@ function o_(e, t, n) {
   let o = 0, l = "";
   const a = s[0], c = a & He.JUMP_TABLE, u = (a & He.BRANCH_LENGTH) >> 7;
   do {
-    const f = r + 1, g = e.charCodeAt(f);
+    const f = r + 1, m = e.charCodeAt(f);
     let h, p;
-    if (g === lt.NUM) {
-      const k = i_(e, f, i);
-      h = e_(k), h > 0 && e.charCodeAt(f + h - 1) !== lt.SEMI && (h = 0), p = h === 0 ? "" : Xm(k & Qm);
-    } else if (s_(g)) {
+    if (m === at.NUM) {
+      const k = c_(e, f, i);
+      h = r_(k), h > 0 && e.charCodeAt(f + h - 1) !== at.SEMI && (h = 0), p = h === 0 ? "" : e_(k & s_);
+    } else if (l_(m)) {
       h = 0, p = "";
-      const k = g - c;
+      const k = m - c;
       let v;
       if (k >>> 0 < u) {
         const O = s[1 + k];
@@ -8714,33 +8727,33 @@ function o_(e, t, n) {
         }
         const O = b >>> 14, z = e.charCodeAt(w);
         if (O !== 0) {
-          if (z === lt.SEMI) {
-            h = w - f + 1, p = O === 1 ? String.fromCharCode(b & He.VALUE_MASK) : Ga(s, v, O);
+          if (z === at.SEMI) {
+            h = w - f + 1, p = O === 1 ? String.fromCharCode(b & He.VALUE_MASK) : Xa(s, v, O);
             break;
           }
           if (O === 1)
             break;
         }
-        const $ = r_(s, b, v + (O || 1), z);
+        const $ = a_(s, b, v + (O || 1), z);
         if ($ < 0)
           break;
         v = $, b = s[v], w += 1;
       }
-      p === "" && h > 0 && (p = Ga(s, C, x));
+      p === "" && h > 0 && (p = Xa(s, C, x));
     } else
       h = 0, p = "";
-    h === 0 || n ? r = f : (o < r && (l += e.slice(o, r)), l += p, r = o = f + h), e.charCodeAt(r) !== lt.AMP && (r = e.indexOf("&", r));
+    h === 0 || n ? r = f : (o < r && (l += e.slice(o, r)), l += p, r = o = f + h), e.charCodeAt(r) !== at.AMP && (r = e.indexOf("&", r));
   } while (r >= 0);
   return l + e.slice(o);
 }
-function Wu(e) {
-  return o_(e, !0, !1);
+function qu(e) {
+  return u_(e, !0, !1);
 }
-var l_ = class {
-  src_Any = Pu.source;
-  src_Cc = $u.source;
-  src_Z = Bu.source;
-  src_P = zo.source;
+var f_ = class {
+  src_Any = ju.source;
+  src_Cc = Bu.source;
+  src_Z = Uu.source;
+  src_P = Wo.source;
   src_ZPCc = [
     this.src_Z,
     this.src_P,
@@ -8867,7 +8880,7 @@ var l_ = class {
   get_schema_at_start() {
     return this.cache.schema_at_start ??= new RegExp(`^${this.get_schema_search().source}`, "i");
   }
-}, Hi = {
+}, Gi = {
   validate: (e, t, n) => {
     const s = n.re.get_http_validator();
     s.lastIndex = t;
@@ -8875,10 +8888,10 @@ var l_ = class {
     return r ? r[0].length : 0;
   },
   normalize: (e, t) => t.normalize(e)
-}, a_ = {
-  "http:": Hi,
-  "https:": Hi,
-  "ftp:": Hi,
+}, d_ = {
+  "http:": Gi,
+  "https:": Gi,
+  "ftp:": Gi,
   "//": {
     validate: function(e, t, n) {
       const s = n.re.get_relative_proto_validator();
@@ -8897,23 +8910,23 @@ var l_ = class {
     },
     normalize: (e, t) => t.normalize(e)
   }
-}, c_ = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", u_ = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
-function f_() {
-  const e = u_.split("|");
-  return c_.split("|").forEach((t) => {
+}, h_ = "a:cdefgilmnoqrstuwxz|b:abdefghijmnorstvwyz|c:acdfghiklmnoruvwxyz|d:ejkmoz|e:cegrstu|f:ijkmor|g:abdefghilmnpqrstuwy|h:kmnrtu|i:delmnoqrst|j:emop|k:eghimnprwyz|l:abcikrstuvy|m:acdeghklmnopqrstuvwxyz|n:acefgilopruz|o:m|p:aefghklmnrstwy|q:a|r:eosuw|s:abcdeghijklmnortuvxyz|t:cdfghjklmnortvwz|u:agksyz|v:aceginu|w:fs|y:et|z:amw", p_ = "biz|com|edu|gov|net|org|pro|web|xxx|aero|asia|coop|info|museum|name|shop|рф";
+function g_() {
+  const e = p_.split("|");
+  return h_.split("|").forEach((t) => {
     const n = t.indexOf(":"), s = t.slice(0, n);
     for (const r of t.slice(n + 1)) e.push(s + r);
   }), e;
 }
-var d_ = {
+var m_ = {
   fuzzyLink: !1,
   fuzzyEmail: !0,
   fuzzyIP: !1,
   "---": !1,
-  tlds: f_(),
+  tlds: g_(),
   urlAuth: !1,
   maxLength: 1e4
-}, Ka = class {
+}, Ya = class {
   /** Prefix (protocol) for matched string. Empty for fuzzy links. */
   schema;
   /** First position of matched string. */
@@ -8930,7 +8943,7 @@ var d_ = {
     const r = e.slice(n, s);
     this.schema = t.toLowerCase(), this.index = n, this.lastIndex = s, this.raw = r, this.text = r, this.url = r;
   }
-}, h_ = class {
+}, __ = class {
   __opts__;
   __schemas__;
   re;
@@ -8965,9 +8978,9 @@ var d_ = {
   constructor(e = {}) {
     const { rebuilder: t, ...n } = e;
     this.__opts__ = {
-      ...d_,
+      ...m_,
       ...n
-    }, this.__schemas__ = { ...a_ }, this.re = t || new l_(), this.re.set({
+    }, this.__schemas__ = { ...d_ }, this.re = t || new f_(), this.re.set({
       ...this.__opts__,
       schema_names: Object.keys(this.__schemas__)
     });
@@ -9055,11 +9068,11 @@ var d_ = {
   */
   match(e) {
     const t = [], n = this.re.get_schema_search();
-    let s, r, i, o, l, a, c = !1, u = !1, f = !1, g = 0;
+    let s, r, i, o, l, a, c = !1, u = !1, f = !1, m = 0;
     if (!e.length) return null;
     for (n.lastIndex = 0, this.__opts__.fuzzyLink && this.__schemas__["http:"] && (s = this.re.get_fuzzy_link_search(), s.lastIndex = 0), this.__opts__.fuzzyEmail && this.__schemas__["mailto:"] && (r = this.re.get_fuzzy_mail_host_search(), r.lastIndex = 0, i = this.re.get_mail_name_validator()); ; ) {
-      const h = Math.max(g - 1, 0);
-      if (r && i && !f && (!l || l.index < g))
+      const h = Math.max(m - 1, 0);
+      if (r && i && !f && (!l || l.index < m))
         for (r.lastIndex < h && (r.lastIndex = h); ; ) {
           const x = r.exec(e);
           if (!x) {
@@ -9072,11 +9085,11 @@ var d_ = {
               schema: "mailto:",
               index: x.index - b[1].length,
               lastIndex: x.index + x[0].length
-            }, l.index >= g) break;
+            }, l.index >= m) break;
             r.lastIndex < h && (r.lastIndex = h);
           }
         }
-      if (s && !u && (!o || o.index < g))
+      if (s && !u && (!o || o.index < m))
         for (s.lastIndex < h && (s.lastIndex = h); ; ) {
           const x = s.exec(e);
           if (!x) {
@@ -9087,7 +9100,7 @@ var d_ = {
             schema: "",
             index: x.index + x[1].length,
             lastIndex: x.index + x[0].length
-          }, o.index >= g) break;
+          }, o.index >= m) break;
           s.lastIndex < h && (s.lastIndex = h);
         }
       let p = l;
@@ -9107,7 +9120,7 @@ var d_ = {
             lastIndex: w.index + w[0].length
           };
         }
-        if (a.index < g) {
+        if (a.index < m) {
           a = void 0;
           continue;
         }
@@ -9127,8 +9140,8 @@ var d_ = {
       let v = k;
       if ((!v || l && (l.index < v.index || l.index === v.index && l.lastIndex > v.lastIndex)) && (v = l), (!v || o && (o.index < v.index || o.index === v.index && o.lastIndex > v.lastIndex)) && (v = o), !v) break;
       v === l ? l = void 0 : v === o && (o = void 0);
-      const C = new Ka(e, v.schema, v.index, v.lastIndex);
-      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), g = v.lastIndex;
+      const C = new Ya(e, v.schema, v.index, v.lastIndex);
+      C.schema ? this.__schemas__[C.schema].normalize(C, this) : this.normalize(C), t.push(C), m = v.lastIndex;
     }
     return t.length ? t : null;
   }
@@ -9144,7 +9157,7 @@ var d_ = {
     if (!t) return null;
     const n = this.testSchemaAt(e, t[2], t[0].length);
     if (!n) return null;
-    const s = new Ka(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
+    const s = new Ya(e, t[2], t.index + t[1].length, t.index + t[0].length + n);
     return this.__schemas__[s.schema].normalize(s, this), s;
   }
   /**
@@ -9176,29 +9189,29 @@ var d_ = {
     e.schema || (e.url = `http://${e.url}`), e.schema === "mailto:" && !/^mailto:/i.test(e.url) && (e.url = `mailto:${e.url}`);
   }
 };
-const ts = 2147483647, Ft = 36, Uo = 1, Ls = 26, p_ = 38, g_ = 700, Ju = 72, qu = 128, Hu = "-", m_ = /^xn--/, __ = /[^\0-\x7F]/, y_ = /[\x2E\u3002\uFF0E\uFF61]/g, b_ = {
+const ns = 2147483647, Ot = 36, Jo = 1, $s = 26, y_ = 38, b_ = 700, Hu = 72, Vu = 128, Gu = "-", w_ = /^xn--/, k_ = /[^\0-\x7F]/, v_ = /[\x2E\u3002\uFF0E\uFF61]/g, x_ = {
   overflow: "Overflow: input needs wider integers to process",
   "not-basic": "Illegal input >= 0x80 (not a basic code point)",
   "invalid-input": "Invalid input"
-}, Vi = Ft - Uo, Ot = Math.floor, Gi = String.fromCharCode;
-function on(e) {
-  throw new RangeError(b_[e]);
+}, Ki = Ot - Jo, Nt = Math.floor, Xi = String.fromCharCode;
+function ln(e) {
+  throw new RangeError(x_[e]);
 }
-function w_(e, t) {
+function A_(e, t) {
   const n = [];
   let s = e.length;
   for (; s--; )
     n[s] = t(e[s]);
   return n;
 }
-function Vu(e, t) {
+function Ku(e, t) {
   const n = e.split("@");
   let s = "";
-  n.length > 1 && (s = n[0] + "@", e = n[1]), e = e.replace(y_, ".");
-  const r = e.split("."), i = w_(r, t).join(".");
+  n.length > 1 && (s = n[0] + "@", e = n[1]), e = e.replace(v_, ".");
+  const r = e.split("."), i = A_(r, t).join(".");
   return s + i;
 }
-function Gu(e) {
+function Xu(e) {
   const t = [];
   let n = 0;
   const s = e.length;
@@ -9212,78 +9225,78 @@ function Gu(e) {
   }
   return t;
 }
-const k_ = (e) => String.fromCodePoint(...e), v_ = function(e) {
-  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Ft;
-}, Xa = function(e, t) {
+const R_ = (e) => String.fromCodePoint(...e), E_ = function(e) {
+  return e >= 48 && e < 58 ? 26 + (e - 48) : e >= 65 && e < 91 ? e - 65 : e >= 97 && e < 123 ? e - 97 : Ot;
+}, Za = function(e, t) {
   return e + 22 + 75 * (e < 26) - ((t != 0) << 5);
-}, Ku = function(e, t, n) {
+}, Yu = function(e, t, n) {
   let s = 0;
-  for (e = n ? Ot(e / g_) : e >> 1, e += Ot(e / t); e > Vi * Ls >> 1; s += Ft)
-    e = Ot(e / Vi);
-  return Ot(s + (Vi + 1) * e / (e + p_));
-}, Xu = function(e) {
+  for (e = n ? Nt(e / b_) : e >> 1, e += Nt(e / t); e > Ki * $s >> 1; s += Ot)
+    e = Nt(e / Ki);
+  return Nt(s + (Ki + 1) * e / (e + y_));
+}, Zu = function(e) {
   const t = [], n = e.length;
-  let s = 0, r = qu, i = Ju, o = e.lastIndexOf(Hu);
+  let s = 0, r = Vu, i = Hu, o = e.lastIndexOf(Gu);
   o < 0 && (o = 0);
   for (let l = 0; l < o; ++l)
-    e.charCodeAt(l) >= 128 && on("not-basic"), t.push(e.charCodeAt(l));
+    e.charCodeAt(l) >= 128 && ln("not-basic"), t.push(e.charCodeAt(l));
   for (let l = o > 0 ? o + 1 : 0; l < n; ) {
     const a = s;
-    for (let u = 1, f = Ft; ; f += Ft) {
-      l >= n && on("invalid-input");
-      const g = v_(e.charCodeAt(l++));
-      g >= Ft && on("invalid-input"), g > Ot((ts - s) / u) && on("overflow"), s += g * u;
-      const h = f <= i ? Uo : f >= i + Ls ? Ls : f - i;
-      if (g < h)
+    for (let u = 1, f = Ot; ; f += Ot) {
+      l >= n && ln("invalid-input");
+      const m = E_(e.charCodeAt(l++));
+      m >= Ot && ln("invalid-input"), m > Nt((ns - s) / u) && ln("overflow"), s += m * u;
+      const h = f <= i ? Jo : f >= i + $s ? $s : f - i;
+      if (m < h)
         break;
-      const p = Ft - h;
-      u > Ot(ts / p) && on("overflow"), u *= p;
+      const p = Ot - h;
+      u > Nt(ns / p) && ln("overflow"), u *= p;
     }
     const c = t.length + 1;
-    i = Ku(s - a, c, a == 0), Ot(s / c) > ts - r && on("overflow"), r += Ot(s / c), s %= c, t.splice(s++, 0, r);
+    i = Yu(s - a, c, a == 0), Nt(s / c) > ns - r && ln("overflow"), r += Nt(s / c), s %= c, t.splice(s++, 0, r);
   }
   return String.fromCodePoint(...t);
-}, Yu = function(e) {
+}, Qu = function(e) {
   const t = [];
-  e = Gu(e);
+  e = Xu(e);
   const n = e.length;
-  let s = qu, r = 0, i = Ju;
+  let s = Vu, r = 0, i = Hu;
   for (const a of e)
-    a < 128 && t.push(Gi(a));
+    a < 128 && t.push(Xi(a));
   const o = t.length;
   let l = o;
-  for (o && t.push(Hu); l < n; ) {
-    let a = ts;
+  for (o && t.push(Gu); l < n; ) {
+    let a = ns;
     for (const u of e)
       u >= s && u < a && (a = u);
     const c = l + 1;
-    a - s > Ot((ts - r) / c) && on("overflow"), r += (a - s) * c, s = a;
+    a - s > Nt((ns - r) / c) && ln("overflow"), r += (a - s) * c, s = a;
     for (const u of e)
-      if (u < s && ++r > ts && on("overflow"), u === s) {
+      if (u < s && ++r > ns && ln("overflow"), u === s) {
         let f = r;
-        for (let g = Ft; ; g += Ft) {
-          const h = g <= i ? Uo : g >= i + Ls ? Ls : g - i;
+        for (let m = Ot; ; m += Ot) {
+          const h = m <= i ? Jo : m >= i + $s ? $s : m - i;
           if (f < h)
             break;
-          const p = f - h, k = Ft - h;
+          const p = f - h, k = Ot - h;
           t.push(
-            Gi(Xa(h + p % k, 0))
-          ), f = Ot(p / k);
+            Xi(Za(h + p % k, 0))
+          ), f = Nt(p / k);
         }
-        t.push(Gi(Xa(f, 0))), i = Ku(r, c, l === o), r = 0, ++l;
+        t.push(Xi(Za(f, 0))), i = Yu(r, c, l === o), r = 0, ++l;
       }
     ++r, ++s;
   }
   return t.join("");
-}, x_ = function(e) {
-  return Vu(e, function(t) {
-    return m_.test(t) ? Xu(t.slice(4).toLowerCase()) : t;
+}, C_ = function(e) {
+  return Ku(e, function(t) {
+    return w_.test(t) ? Zu(t.slice(4).toLowerCase()) : t;
   });
-}, A_ = function(e) {
-  return Vu(e, function(t) {
-    return __.test(t) ? "xn--" + Yu(t) : t;
+}, S_ = function(e) {
+  return Ku(e, function(t) {
+    return k_.test(t) ? "xn--" + Qu(t) : t;
   });
-}, Ya = {
+}, Qa = {
   /**
    * A string representing the current Punycode.js version number.
    * @memberOf punycode
@@ -9298,52 +9311,52 @@ const k_ = (e) => String.fromCodePoint(...e), v_ = function(e) {
    * @type Object
    */
   ucs2: {
-    decode: Gu,
-    encode: k_
+    decode: Xu,
+    encode: R_
   },
-  decode: Xu,
-  encode: Yu,
-  toASCII: A_,
-  toUnicode: x_
+  decode: Zu,
+  encode: Qu,
+  toASCII: S_,
+  toUnicode: C_
 };
-var Za = Object.defineProperty, Zu = (e, t) => {
+var ec = Object.defineProperty, ef = (e, t) => {
   let n = {};
-  for (var s in e) Za(n, s, {
+  for (var s in e) ec(n, s, {
     get: e[s],
     enumerable: !0
   });
-  return Za(n, Symbol.toStringTag, { value: "Module" }), n;
-}, R_ = /* @__PURE__ */ Zu({
-  arrayReplaceAt: () => E_,
-  asciiTrim: () => Vr,
-  callable: () => Qu,
-  escapeHtml: () => pn,
-  escapeRE: () => L_,
-  fromCodePoint: () => Ps,
-  isMdAsciiPunct: () => Bs,
-  isPunctChar: () => tf,
-  isPunctCharCode: () => js,
+  return ec(n, Symbol.toStringTag, { value: "Module" }), n;
+}, D_ = /* @__PURE__ */ ef({
+  arrayReplaceAt: () => T_,
+  asciiTrim: () => Kr,
+  callable: () => tf,
+  escapeHtml: () => gn,
+  escapeRE: () => B_,
+  fromCodePoint: () => js,
+  isMdAsciiPunct: () => Us,
+  isPunctChar: () => sf,
+  isPunctCharCode: () => zs,
   isSpace: () => Te,
-  isValidEntityCode: () => Wo,
-  isWhiteSpace: () => $s,
-  lib: () => P_,
-  normalizeReference: () => Hr,
-  unescapeAll: () => as,
-  unescapeMd: () => T_
+  isValidEntityCode: () => qo,
+  isWhiteSpace: () => Bs,
+  lib: () => z_,
+  normalizeReference: () => Gr,
+  unescapeAll: () => cs,
+  unescapeMd: () => N_
 });
-function Qu(e) {
+function tf(e) {
   const t = function(...n) {
     return Reflect.construct(e, n, new.target && new.target !== t ? new.target : e);
   };
   return Object.defineProperty(t, "name", { value: e.name }), Object.setPrototypeOf(t, e), t.prototype = e.prototype, t;
 }
-function E_(e, t, n) {
+function T_(e, t, n) {
   return [].concat(e.slice(0, t), n, e.slice(t + 1));
 }
-function Wo(e) {
+function qo(e) {
   return !(e >= 55296 && e <= 57343 || e >= 64976 && e <= 65007 || (e & 65535) === 65535 || (e & 65535) === 65534 || e >= 0 && e <= 8 || e === 11 || e >= 14 && e <= 31 || e >= 127 && e <= 159 || e > 1114111);
 }
-function Ps(e) {
+function js(e) {
   if (e > 65535) {
     e -= 65536;
     const t = 55296 + (e >> 10), n = 56320 + (e & 1023);
@@ -9351,38 +9364,38 @@ function Ps(e) {
   }
   return String.fromCharCode(e);
 }
-var ef = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, C_ = new RegExp(`${ef.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), S_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
-function D_(e, t) {
-  if (t.charCodeAt(0) === 35 && S_.test(t)) {
+var nf = /\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, I_ = new RegExp(`${nf.source}|${/&([a-z#][a-z0-9]{1,31});/gi.source}`, "gi"), F_ = /^#((?:x[a-f0-9]{1,8}|[0-9]{1,8}))$/i;
+function O_(e, t) {
+  if (t.charCodeAt(0) === 35 && F_.test(t)) {
     const s = t[1].toLowerCase() === "x" ? parseInt(t.slice(2), 16) : parseInt(t.slice(1), 10);
-    return Wo(s) ? Ps(s) : e;
+    return qo(s) ? js(s) : e;
   }
-  const n = Wu(e);
+  const n = qu(e);
   return n !== e ? n : e;
 }
-function T_(e) {
-  return e.indexOf("\\") < 0 ? e : e.replace(ef, "$1");
+function N_(e) {
+  return e.indexOf("\\") < 0 ? e : e.replace(nf, "$1");
 }
-function as(e) {
-  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(C_, function(t, n, s) {
-    return n || D_(t, s);
+function cs(e) {
+  return e.indexOf("\\") < 0 && e.indexOf("&") < 0 ? e : e.replace(I_, function(t, n, s) {
+    return n || O_(t, s);
   });
 }
-var I_ = /[&<>"]/, F_ = /[&<>"]/g, O_ = {
+var M_ = /[&<>"]/, L_ = /[&<>"]/g, P_ = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;"
 };
-function N_(e) {
-  return O_[e];
+function $_(e) {
+  return P_[e];
 }
-function pn(e) {
-  return I_.test(e) ? e.replace(F_, N_) : e;
+function gn(e) {
+  return M_.test(e) ? e.replace(L_, $_) : e;
 }
-var M_ = /[.?*+^$[\]\\(){}|-]/g;
-function L_(e) {
-  return e.replace(M_, "\\$&");
+var j_ = /[.?*+^$[\]\\(){}|-]/g;
+function B_(e) {
+  return e.replace(j_, "\\$&");
 }
 function Te(e) {
   switch (e) {
@@ -9392,7 +9405,7 @@ function Te(e) {
   }
   return !1;
 }
-function $s(e) {
+function Bs(e) {
   if (e >= 8192 && e <= 8202) return !0;
   switch (e) {
     case 9:
@@ -9410,13 +9423,13 @@ function $s(e) {
   }
   return !1;
 }
-function tf(e) {
-  return zo.test(e) || ju.test(e);
+function sf(e) {
+  return Wo.test(e) || zu.test(e);
 }
-function js(e) {
-  return tf(Ps(e));
+function zs(e) {
+  return sf(js(e));
 }
-function Bs(e) {
+function Us(e) {
   switch (e) {
     case 33:
     case 34:
@@ -9455,24 +9468,24 @@ function Bs(e) {
       return !1;
   }
 }
-function Hr(e) {
+function Gr(e) {
   return e = e.trim().replace(/\s+/g, " "), e.toLowerCase().toUpperCase();
 }
-function Qa(e) {
+function tc(e) {
   return e === 32 || e === 9 || e === 10 || e === 13;
 }
-function Vr(e) {
+function Kr(e) {
   let t = 0;
-  for (; t < e.length && Qa(e.charCodeAt(t)); t++) ;
+  for (; t < e.length && tc(e.charCodeAt(t)); t++) ;
   let n = e.length - 1;
-  for (; n >= t && Qa(e.charCodeAt(n)); n--) ;
+  for (; n >= t && tc(e.charCodeAt(n)); n--) ;
   return e.slice(t, n + 1);
 }
-var P_ = {
-  mdurl: Jm,
-  ucmicro: Hm
+var z_ = {
+  mdurl: Gm,
+  ucmicro: Xm
 };
-function $_(e, t, n) {
+function U_(e, t, n) {
   let s, r, i, o;
   const l = e.posMax, a = e.pos;
   for (e.pos = t + 1, s = 1; e.pos < l; ) {
@@ -9489,7 +9502,7 @@ function $_(e, t, n) {
   let c = -1;
   return r && (c = e.pos), e.pos = a, c;
 }
-function j_(e, t, n) {
+function W_(e, t, n) {
   let s, r = t;
   const i = {
     ok: !1,
@@ -9500,7 +9513,7 @@ function j_(e, t, n) {
     for (r++; r < n; ) {
       if (s = e.charCodeAt(r), s === 10 || s === 60) return i;
       if (s === 62)
-        return i.pos = r + 1, i.str = as(e.slice(t + 1, r)), i.ok = !0, i;
+        return i.pos = r + 1, i.str = cs(e.slice(t + 1, r)), i.ok = !0, i;
       if (s === 92 && r + 1 < n) {
         r += 2;
         continue;
@@ -9527,9 +9540,9 @@ function j_(e, t, n) {
     }
     r++;
   }
-  return t === r || o !== 0 || (i.str = as(e.slice(t, r)), i.pos = r, i.ok = !0), i;
+  return t === r || o !== 0 || (i.str = cs(e.slice(t, r)), i.pos = r, i.ok = !0), i;
 }
-function B_(e, t, n, s) {
+function J_(e, t, n, s) {
   let r, i = t;
   const o = {
     ok: !1,
@@ -9548,48 +9561,48 @@ function B_(e, t, n, s) {
   }
   for (; i < n; ) {
     if (r = e.charCodeAt(i), r === o.marker)
-      return o.pos = i + 1, o.str += as(e.slice(t, i)), o.ok = !0, o;
+      return o.pos = i + 1, o.str += cs(e.slice(t, i)), o.ok = !0, o;
     if (r === 40 && o.marker === 41) return o;
     r === 92 && i + 1 < n && i++, i++;
   }
-  return o.can_continue = !0, o.str += as(e.slice(t, i)), o;
+  return o.can_continue = !0, o.str += cs(e.slice(t, i)), o;
 }
-var z_ = /* @__PURE__ */ Zu({
-  parseLinkDestination: () => j_,
-  parseLinkLabel: () => $_,
-  parseLinkTitle: () => B_
+var q_ = /* @__PURE__ */ ef({
+  parseLinkDestination: () => W_,
+  parseLinkLabel: () => U_,
+  parseLinkTitle: () => J_
 });
-function zs(e) {
+function Ws(e) {
   "@babel/helpers - typeof";
-  return zs = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
+  return Ws = typeof Symbol == "function" && typeof Symbol.iterator == "symbol" ? function(t) {
     return typeof t;
   } : function(t) {
     return t && typeof Symbol == "function" && t.constructor === Symbol && t !== Symbol.prototype ? "symbol" : typeof t;
-  }, zs(e);
+  }, Ws(e);
 }
-function U_(e, t) {
-  if (zs(e) != "object" || !e) return e;
+function H_(e, t) {
+  if (Ws(e) != "object" || !e) return e;
   var n = e[Symbol.toPrimitive];
   if (n !== void 0) {
     var s = n.call(e, t);
-    if (zs(s) != "object") return s;
+    if (Ws(s) != "object") return s;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return (t === "string" ? String : Number)(e);
 }
-function W_(e) {
-  var t = U_(e, "string");
-  return zs(t) == "symbol" ? t : t + "";
+function V_(e) {
+  var t = H_(e, "string");
+  return Ws(t) == "symbol" ? t : t + "";
 }
 function K(e, t, n) {
-  return (t = W_(t)) in e ? Object.defineProperty(e, t, {
+  return (t = V_(t)) in e ? Object.defineProperty(e, t, {
     value: n,
     enumerable: !0,
     configurable: !0,
     writable: !0
   }) : e[t] = n, e;
 }
-var $n = class {
+var jn = class {
   constructor(e, t, n) {
     K(
       this,
@@ -9694,7 +9707,7 @@ var $n = class {
     const n = this.attrIndex(e);
     n < 0 ? this.attrPush([e, t]) : this.attrs[n][1] = `${this.attrs[n][1]} ${t}`;
   }
-}, Us = class {
+}, Js = class {
   constructor() {
     K(
       this,
@@ -9878,61 +9891,61 @@ var $n = class {
   getRules(e) {
     return this.__cache__ || this.__compile__(), this.__cache__[e] || [];
   }
-}, Lt = {};
-Lt.code_inline = function(e, t, n, s, r) {
+}, Pt = {};
+Pt.code_inline = function(e, t, n, s, r) {
   const i = e[t];
-  return `<code${r.renderAttrs(i)}>${pn(i.content)}</code>`;
+  return `<code${r.renderAttrs(i)}>${gn(i.content)}</code>`;
 };
-Lt.code_block = function(e, t, n, s, r) {
+Pt.code_block = function(e, t, n, s, r) {
   const i = e[t];
-  return `<pre${r.renderAttrs(i)}><code>${pn(e[t].content)}</code></pre>
+  return `<pre${r.renderAttrs(i)}><code>${gn(e[t].content)}</code></pre>
 `;
 };
-Lt.fence = function(e, t, n, s, r) {
-  const i = e[t], o = i.info ? as(i.info).trim() : "";
+Pt.fence = function(e, t, n, s, r) {
+  const i = e[t], o = i.info ? cs(i.info).trim() : "";
   let l = "", a = "";
   if (o) {
     const u = o.split(/(\s+)/g);
     l = u[0], a = u.slice(2).join("");
   }
   let c;
-  if (n.highlight ? c = n.highlight(i.content, l, a) || pn(i.content) : c = pn(i.content), c.indexOf("<pre") === 0) return c + `
+  if (n.highlight ? c = n.highlight(i.content, l, a) || gn(i.content) : c = gn(i.content), c.indexOf("<pre") === 0) return c + `
 `;
   if (o) {
     const u = i.attrIndex("class"), f = i.attrs ? i.attrs.slice() : [];
     u < 0 ? f.push(["class", `${n.langPrefix}${l}`]) : (f[u] = [f[u][0], f[u][1]], f[u][1] += ` ${n.langPrefix}${l}`);
-    const g = { attrs: f };
-    return `<pre><code${r.renderAttrs(g)}>${c}</code></pre>
+    const m = { attrs: f };
+    return `<pre><code${r.renderAttrs(m)}>${c}</code></pre>
 `;
   }
   return `<pre><code${r.renderAttrs(i)}>${c}</code></pre>
 `;
 };
-Lt.image = function(e, t, n, s, r) {
+Pt.image = function(e, t, n, s, r) {
   const i = e[t];
   return i.attrs[i.attrIndex("alt")][1] = r.renderInlineAsText(i.children, n, s), r.renderToken(e, t, n);
 };
-Lt.hardbreak = function(e, t, n) {
+Pt.hardbreak = function(e, t, n) {
   return n.xhtmlOut ? `<br />
 ` : `<br>
 `;
 };
-Lt.softbreak = function(e, t, n) {
+Pt.softbreak = function(e, t, n) {
   return n.breaks ? n.xhtmlOut ? `<br />
 ` : `<br>
 ` : `
 `;
 };
-Lt.text = function(e, t) {
-  return pn(e[t].content);
+Pt.text = function(e, t) {
+  return gn(e[t].content);
 };
-Lt.html_block = function(e, t) {
+Pt.html_block = function(e, t) {
   return e[t].content;
 };
-Lt.html_inline = function(e, t) {
+Pt.html_inline = function(e, t) {
   return e[t].content;
 };
-var nf = class {
+var rf = class {
   constructor() {
     K(
       this,
@@ -9962,7 +9975,7 @@ var nf = class {
       * ```
       */
       "rules",
-      Object.assign({}, Lt)
+      Object.assign({}, Pt)
     );
   }
   /**
@@ -9971,7 +9984,7 @@ var nf = class {
   renderAttrs(e) {
     let t, n, s;
     if (!e.attrs) return "";
-    for (s = "", t = 0, n = e.attrs.length; t < n; t++) s += ` ${pn(e.attrs[t][0])}="${pn(String(e.attrs[t][1]))}"`;
+    for (s = "", t = 0, n = e.attrs.length; t < n; t++) s += ` ${gn(e.attrs[t][0])}="${gn(String(e.attrs[t][1]))}"`;
     return s;
   }
   /**
@@ -10049,41 +10062,41 @@ var nf = class {
     }
     return s;
   }
-}, sf = class {
+}, of = class {
   constructor(e, t, n) {
-    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", $n), this.src = e, this.env = n, this.md = t;
+    K(this, "tokens", []), K(this, "inlineMode", !1), K(this, "Token", jn), this.src = e, this.env = n, this.md = t;
   }
-}, J_ = /\r\n?/g, q_ = /\0/g;
-function H_(e) {
+}, G_ = /\r\n?/g, K_ = /\0/g;
+function X_(e) {
   let t;
-  t = e.src.replace(J_, `
-`), t = t.replace(q_, "�"), e.src = t;
+  t = e.src.replace(G_, `
+`), t = t.replace(K_, "�"), e.src = t;
 }
-function V_(e) {
+function Y_(e) {
   let t;
   e.inlineMode ? (t = new e.Token("inline", "", 0), t.content = e.src, t.map = [0, 1], t.children = [], e.tokens.push(t)) : e.md.block.parse(e.src, e.md, e.env, e.tokens);
 }
-function G_(e) {
+function Z_(e) {
   const t = e.tokens;
   let n = 0;
   for (let s = 0; s < t.length; s++)
     t[s].type !== "reference_definition" && (s !== n && (t[n] = t[s]), n++);
   t.length !== n && (t.length = n);
 }
-function K_(e) {
+function Q_(e) {
   const t = e.tokens;
   for (let n = 0, s = t.length; n < s; n++) {
     const r = t[n];
     r.type === "inline" && e.md.inline.parse(r.content, e.md, e.env, r.children);
   }
 }
-function X_(e) {
+function e0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function Y_(e) {
+function t0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function Z_(e) {
+function n0(e) {
   const t = e.tokens;
   if (e.md.options.linkify)
     for (let n = 0, s = t.length; n < s; n++) {
@@ -10096,11 +10109,11 @@ function Z_(e) {
           for (l--; r[l].level !== a.level && r[l].type !== "link_open"; ) l--;
           continue;
         }
-        if (a.type === "html_inline" && (X_(a.content) && o > 0 && o--, Y_(a.content) && o++), !(o > 0) && a.type === "text" && e.md.linkify.test(a.content)) {
+        if (a.type === "html_inline" && (e0(a.content) && o > 0 && o--, t0(a.content) && o++), !(o > 0) && a.type === "text" && e.md.linkify.test(a.content)) {
           const c = a.content;
           let u = e.md.linkify.match(c);
           const f = [];
-          let g = a.level, h = 0;
+          let m = a.level, h = 0;
           u.length > 0 && u[0].index === 0 && l > 0 && r[l - 1].type === "text_special" && (u = u.slice(1));
           for (let p = 0; p < u.length; p++) {
             const k = u[p].url, v = e.md.normalizeLink(k);
@@ -10110,18 +10123,18 @@ function Z_(e) {
             const x = u[p].index;
             if (x > h) {
               const z = new e.Token("text", "", 0);
-              z.content = c.slice(h, x), z.level = g, f.push(z);
+              z.content = c.slice(h, x), z.level = m, f.push(z);
             }
             const b = new e.Token("link_open", "a", 1);
-            b.attrs = [["href", v]], b.level = g++, b.markup = "linkify", b.info = "auto", f.push(b);
+            b.attrs = [["href", v]], b.level = m++, b.markup = "linkify", b.info = "auto", f.push(b);
             const w = new e.Token("text", "", 0);
-            w.content = C, w.level = g, f.push(w);
+            w.content = C, w.level = m, f.push(w);
             const O = new e.Token("link_close", "a", -1);
-            O.level = --g, O.markup = "linkify", O.info = "auto", f.push(O), h = u[p].lastIndex;
+            O.level = --m, O.markup = "linkify", O.info = "auto", f.push(O), h = u[p].lastIndex;
           }
           if (h < c.length) {
             const p = new e.Token("text", "", 0);
-            p.content = c.slice(h), p.level = g, f.push(p);
+            p.content = c.slice(h), p.level = m, f.push(p);
           }
           i.push({
             index: l,
@@ -10136,9 +10149,9 @@ function Z_(e) {
         let c = 0, u = 0;
         i.reverse();
         for (let f = 0; f < r.length; f++) {
-          const g = i[c];
-          if (g?.index === f) {
-            for (const h of g.nodes) a[u++] = h;
+          const m = i[c];
+          if (m?.index === f) {
+            for (const h of m.nodes) a[u++] = h;
             c++;
           } else a[u++] = r[f];
         }
@@ -10146,48 +10159,48 @@ function Z_(e) {
       }
     }
 }
-var rf = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, Q_ = /\((c|tm|r)\)/i, e0 = /\((c|tm|r)\)/gi, t0 = {
+var lf = /\+-|\.\.|\?\?\?\?|!!!!|,,|--/, s0 = /\((c|tm|r)\)/i, r0 = /\((c|tm|r)\)/gi, i0 = {
   c: "©",
   r: "®",
   tm: "™"
 };
-function n0(e, t) {
-  return t0[t.toLowerCase()];
+function o0(e, t) {
+  return i0[t.toLowerCase()];
 }
-function s0(e) {
+function l0(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const s = e[n];
-    s.type === "text" && !t && (s.content = s.content.replace(e0, n0)), s.type === "link_open" && s.info === "auto" && t--, s.type === "link_close" && s.info === "auto" && t++;
+    s.type === "text" && !t && (s.content = s.content.replace(r0, o0)), s.type === "link_open" && s.info === "auto" && t--, s.type === "link_close" && s.info === "auto" && t++;
   }
 }
-function r0(e) {
+function a0(e) {
   let t = 0;
   for (let n = e.length - 1; n >= 0; n--) {
     const s = e[n];
-    s.type === "text" && !t && rf.test(s.content) && (s.content = s.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), s.type === "link_open" && s.info === "auto" && t--, s.type === "link_close" && s.info === "auto" && t++;
+    s.type === "text" && !t && lf.test(s.content) && (s.content = s.content.replace(/\+-/g, "±").replace(/\.{2,}/g, "…").replace(/([?!])…/g, "$1..").replace(/([?!]){4,}/g, "$1$1$1").replace(/,{2,}/g, ",").replace(/(^|[^-])---(?=[^-]|$)/gm, "$1—").replace(/(^|\s)--(?=\s|$)/gm, "$1–").replace(/(^|[^-\s])--(?=[^-\s]|$)/gm, "$1–")), s.type === "link_open" && s.info === "auto" && t--, s.type === "link_close" && s.info === "auto" && t++;
   }
 }
-function i0(e) {
+function c0(e) {
   let t;
   if (e.md.options.typographer)
     for (t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type === "inline" && (Q_.test(e.tokens[t].content) && s0(e.tokens[t].children), rf.test(e.tokens[t].content) && r0(e.tokens[t].children));
+      e.tokens[t].type === "inline" && (s0.test(e.tokens[t].content) && l0(e.tokens[t].children), lf.test(e.tokens[t].content) && a0(e.tokens[t].children));
 }
-var o0 = /['"]/, ec = /['"]/g, tc = "’", l0 = 1e3;
-function nc(e, t, n) {
+var u0 = /['"]/, nc = /['"]/g, sc = "’", f0 = 1e3;
+function rc(e, t, n) {
   for (; e.length > n; ) {
     const s = e.pop();
     s.isSingleQuote ? t.single = s.prevSameQuoteIdx : t.double = s.prevSameQuoteIdx;
   }
 }
-function dr(e, t, n, s) {
+function pr(e, t, n, s) {
   e[t] || (e[t] = []), e[t].push({
     pos: n,
     ch: s
   });
 }
-function a0(e, t) {
+function d0(e, t) {
   let n = "", s = 0;
   t.sort((r, i) => r.pos - i.pos);
   for (let r = 0; r < t.length; r++) {
@@ -10196,7 +10209,7 @@ function a0(e, t) {
   }
   return n + e.slice(s);
 }
-function c0(e, t) {
+function h0(e, t) {
   let n;
   const s = [], r = {
     single: -1,
@@ -10205,19 +10218,19 @@ function c0(e, t) {
   for (let o = 0; o < e.length; o++) {
     const l = e[o], a = e[o].level;
     for (n = s.length - 1; n >= 0 && !(s[n].level <= a); n--) ;
-    if (nc(s, r, n + 1), l.type !== "text") continue;
+    if (rc(s, r, n + 1), l.type !== "text") continue;
     const c = l.content;
     let u = 0;
     const f = c.length;
     e: for (; u < f; ) {
-      ec.lastIndex = u;
-      const g = ec.exec(c);
-      if (!g) break;
+      nc.lastIndex = u;
+      const m = nc.exec(c);
+      if (!m) break;
       let h = !0, p = !0;
-      u = g.index + 1;
-      const k = g[0] === "'";
+      u = m.index + 1;
+      const k = m[0] === "'";
       let v = 32;
-      if (g.index - 1 >= 0) v = c.charCodeAt(g.index - 1);
+      if (m.index - 1 >= 0) v = c.charCodeAt(m.index - 1);
       else for (n = o - 1; n >= 0 && !(e[n].type === "softbreak" || e[n].type === "hardbreak"); n--)
         if (e[n].content) {
           v = e[n].content.charCodeAt(e[n].content.length - 1);
@@ -10230,68 +10243,68 @@ function c0(e, t) {
           C = e[n].content.charCodeAt(0);
           break;
         }
-      const x = Bs(v) || js(v), b = Bs(C) || js(C), w = $s(v), O = $s(C);
-      if (O ? h = !1 : b && (w || x || (h = !1)), w ? p = !1 : x && (O || b || (p = !1)), C === 34 && g[0] === '"' && v >= 48 && v <= 57 && (p = h = !1), h && p && (h = x, p = b), !h && !p) {
-        k && dr(i, o, g.index, tc);
+      const x = Us(v) || zs(v), b = Us(C) || zs(C), w = Bs(v), O = Bs(C);
+      if (O ? h = !1 : b && (w || x || (h = !1)), w ? p = !1 : x && (O || b || (p = !1)), C === 34 && m[0] === '"' && v >= 48 && v <= 57 && (p = h = !1), h && p && (h = x, p = b), !h && !p) {
+        k && pr(i, o, m.index, sc);
         continue;
       }
       if (p && (n = k ? r.single : r.double, n >= 0 && s[n].level === a)) {
         const z = s[n];
         let $, ee;
-        k ? ($ = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : ($ = t.md.options.quotes[0], ee = t.md.options.quotes[1]), dr(i, o, g.index, ee), dr(i, z.tokenIdx, z.contentPos, $), nc(s, r, n);
+        k ? ($ = t.md.options.quotes[2], ee = t.md.options.quotes[3]) : ($ = t.md.options.quotes[0], ee = t.md.options.quotes[1]), pr(i, o, m.index, ee), pr(i, z.tokenIdx, z.contentPos, $), rc(s, r, n);
         continue e;
       }
       if (h) {
-        if (s.length >= l0) return;
+        if (s.length >= f0) return;
         s.push({
           tokenIdx: o,
-          contentPos: g.index,
+          contentPos: m.index,
           isSingleQuote: k,
           level: a,
           prevSameQuoteIdx: k ? r.single : r.double
         }), k ? r.single = s.length - 1 : r.double = s.length - 1;
-      } else p && k && dr(i, o, g.index, tc);
+      } else p && k && pr(i, o, m.index, sc);
     }
   }
   Object.keys(i).forEach(function(o) {
     const l = Number(o);
-    e[l].content = a0(e[l].content, i[o]);
+    e[l].content = d0(e[l].content, i[o]);
   });
 }
-function u0(e) {
+function p0(e) {
   if (e.md.options.typographer)
     for (let t = e.tokens.length - 1; t >= 0; t--)
-      e.tokens[t].type !== "inline" || !o0.test(e.tokens[t].content) || c0(e.tokens[t].children, e);
+      e.tokens[t].type !== "inline" || !u0.test(e.tokens[t].content) || h0(e.tokens[t].children, e);
 }
-function f0(e) {
+function g0(e) {
   let t, n;
   const s = e.length;
   for (t = 0; t < s; t++) e[t].type === "text_special" && (e[t].type = "text");
   for (t = n = 0; t < s; t++) e[t].type === "text" && t + 1 < s && e[t + 1].type === "text" ? e[t + 1].content = e[t].content + e[t + 1].content : (t !== n && (e[n] = e[t]), n++);
   t !== n && (e.length = n);
 }
-function d0(e) {
+function m0(e) {
   let t, n;
   const s = e.tokens, r = s.length;
   for (let i = 0; i < r; i++) {
     if (s[i].type !== "inline") continue;
     const o = s[i].children, l = o.length;
     for (t = 0; t < l; t++)
-      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && f0(o[t].children);
+      o[t].type === "text_special" && (o[t].type = "text"), o[t].children && g0(o[t].children);
     for (t = n = 0; t < l; t++) o[t].type === "text" && t + 1 < l && o[t + 1].type === "text" ? o[t + 1].content = o[t].content + o[t + 1].content : (t !== n && (o[n] = o[t]), n++);
     t !== n && (o.length = n);
   }
 }
-var Ki = [
-  ["normalize", H_],
-  ["block", V_],
-  ["strip_references", G_],
-  ["inline", K_],
-  ["linkify", Z_],
-  ["replacements", i0],
-  ["smartquotes", u0],
-  ["text_join", d0]
-], of = class {
+var Yi = [
+  ["normalize", X_],
+  ["block", Y_],
+  ["strip_references", Z_],
+  ["inline", Q_],
+  ["linkify", n0],
+  ["replacements", c0],
+  ["smartquotes", p0],
+  ["text_join", m0]
+], af = class {
   constructor() {
     K(
       this,
@@ -10299,9 +10312,9 @@ var Ki = [
       * {@link Ruler} instance. Keep configuration of core rules.
       */
       "ruler",
-      new Us()
-    ), K(this, "State", sf);
-    for (let e = 0; e < Ki.length; e++) this.ruler.push(Ki[e][0], Ki[e][1]);
+      new Js()
+    ), K(this, "State", of);
+    for (let e = 0; e < Yi.length; e++) this.ruler.push(Yi[e][0], Yi[e][1]);
   }
   /**
   * Executes core chain rules.
@@ -10310,9 +10323,9 @@ var Ki = [
     const t = this.ruler.getRules("");
     for (let n = 0, s = t.length; n < s; n++) t[n](e);
   }
-}, lf = class {
+}, cf = class {
   constructor(e, t, n, s) {
-    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", $n), this.src = e, this.md = t, this.env = n, this.tokens = s;
+    K(this, "bMarks", []), K(this, "eMarks", []), K(this, "tShift", []), K(this, "sCount", []), K(this, "bsCount", []), K(this, "blkIndent", 0), K(this, "line", 0), K(this, "lineMax", 0), K(this, "tight", !1), K(this, "listIndent", -1), K(this, "parentType", "root"), K(this, "level", 0), K(this, "Token", jn), this.src = e, this.md = t, this.env = n, this.tokens = s;
     const r = this.src;
     for (let i = 0, o = 0, l = 0, a = 0, c = r.length, u = !1; o < c; o++) {
       const f = r.charCodeAt(o);
@@ -10326,7 +10339,7 @@ var Ki = [
     this.bMarks.push(r.length), this.eMarks.push(r.length), this.tShift.push(0), this.sCount.push(0), this.bsCount.push(0), this.lineMax = this.bMarks.length - 1;
   }
   push(e, t, n) {
-    const s = new $n(e, t, n);
+    const s = new jn(e, t, n);
     return s.block = !0, n < 0 && this.level--, s.level = this.level, n > 0 && this.level++, this.tokens.push(s), s;
   }
   isEmpty(e) {
@@ -10373,19 +10386,19 @@ var Ki = [
     }
     return r.join("");
   }
-}, h0 = 65536;
-function Xi(e, t) {
+}, _0 = 65536;
+function Zi(e, t) {
   const n = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   return e.src.slice(n, s);
 }
-function sc(e) {
+function ic(e) {
   const t = [], n = e.length;
   let s = 0, r = e.charCodeAt(s), i = !1, o = 0, l = "";
   for (; s < n; )
     r === 124 && (i ? (l += e.substring(o, s - 1), o = s) : (t.push(l + e.substring(o, s)), l = "", o = s + 1)), i = r === 92, s++, r = e.charCodeAt(s);
   return t.push(l + e.substring(o)), t;
 }
-function p0(e, t, n, s) {
+function y0(e, t, n, s) {
   if (t + 2 > n) return !1;
   let r = t + 1;
   if (e.sCount[r] < e.blkIndent || e.sCount[r] - e.blkIndent >= 4) return !1;
@@ -10400,7 +10413,7 @@ function p0(e, t, n, s) {
     if (w !== 124 && w !== 45 && w !== 58 && !Te(w)) return !1;
     i++;
   }
-  let a = Xi(e, t + 1), c = a.split("|");
+  let a = Zi(e, t + 1), c = a.split("|");
   const u = [];
   for (let w = 0; w < c.length; w++) {
     const O = c[w].trim();
@@ -10411,12 +10424,12 @@ function p0(e, t, n, s) {
     if (!/^:?-+:?$/.test(O)) return !1;
     O.charCodeAt(O.length - 1) === 58 ? u.push(O.charCodeAt(0) === 58 ? "center" : "right") : O.charCodeAt(0) === 58 ? u.push("left") : u.push("");
   }
-  if (a = Xi(e, t).trim(), a.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
-  c = sc(a), c.length && c[0] === "" && c.shift(), c.length && c[c.length - 1] === "" && c.pop();
+  if (a = Zi(e, t).trim(), a.indexOf("|") === -1 || e.sCount[t] - e.blkIndent >= 4) return !1;
+  c = ic(a), c.length && c[0] === "" && c.shift(), c.length && c[c.length - 1] === "" && c.pop();
   const f = c.length;
   if (f === 0 || f !== u.length) return !1;
   if (s) return !0;
-  const g = e.parentType;
+  const m = e.parentType;
   e.parentType = "table";
   const h = e.md.block.ruler.getRules("blockquote"), p = e.push("table_open", "table", 1), k = [t, 0];
   p.map = k;
@@ -10438,7 +10451,7 @@ function p0(e, t, n, s) {
       w = !0;
       break;
     }
-    if (w || (a = Xi(e, r).trim(), !a) || e.sCount[r] - e.blkIndent >= 4 || (c = sc(a), c.length && c[0] === "" && c.shift(), c.length && c[c.length - 1] === "" && c.pop(), b += f - c.length, b > h0)) break;
+    if (w || (a = Zi(e, r).trim(), !a) || e.sCount[r] - e.blkIndent >= 4 || (c = ic(a), c.length && c[0] === "" && c.shift(), c.length && c[c.length - 1] === "" && c.pop(), b += f - c.length, b > _0)) break;
     if (r === t + 2) {
       const z = e.push("tbody_open", "tbody", 1);
       z.map = x = [t + 2, 0];
@@ -10453,9 +10466,9 @@ function p0(e, t, n, s) {
     }
     e.push("tr_close", "tr", -1);
   }
-  return x && (e.push("tbody_close", "tbody", -1), x[1] = r), e.push("table_close", "table", -1), k[1] = r, e.parentType = g, e.line = r, !0;
+  return x && (e.push("tbody_close", "tbody", -1), x[1] = r), e.push("table_close", "table", -1), k[1] = r, e.parentType = m, e.line = r, !0;
 }
-function g0(e, t, n) {
+function b0(e, t, n) {
   if (e.sCount[t] - e.blkIndent < 4) return !1;
   let s = t + 1, r = s;
   for (; s < n; ) {
@@ -10474,7 +10487,7 @@ function g0(e, t, n) {
   return i.content = e.getLines(t, r, 4 + e.blkIndent, !1) + `
 `, i.map = [t, e.line], !0;
 }
-function m0(e, t, n, s) {
+function w0(e, t, n, s) {
   let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || r + 3 > i) return !1;
   const o = e.src.charCodeAt(r);
@@ -10487,22 +10500,22 @@ function m0(e, t, n, s) {
   if (o === 96 && u.indexOf(String.fromCharCode(o)) >= 0)
     return !1;
   if (s) return !0;
-  let f = t, g = !1;
+  let f = t, m = !1;
   for (; f++, !(f >= n || (r = l = e.bMarks[f] + e.tShift[f], i = e.eMarks[f], r < i && e.sCount[f] < e.blkIndent)); )
     if (e.src.charCodeAt(r) === o && !(e.sCount[f] - e.blkIndent >= 4) && (r = e.skipChars(r, o), !(r - l < a) && (r = e.skipSpaces(r), !(r < i)))) {
-      g = !0;
+      m = !0;
       break;
     }
-  a = e.sCount[t], e.line = f + (g ? 1 : 0);
+  a = e.sCount[t], e.line = f + (m ? 1 : 0);
   const h = e.push("fence", "code", 0);
   return h.info = u, h.content = e.getLines(t + 1, f, a, !0), h.markup = c, h.map = [t, e.line], !0;
 }
-function _0(e, t, n, s) {
+function k0(e, t, n, s) {
   let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   const o = e.lineMax;
   if (e.sCount[t] - e.blkIndent >= 4 || e.src.charCodeAt(r) !== 62) return !1;
   if (s) return !0;
-  const l = [], a = [], c = [], u = [], f = e.md.block.ruler.getRules("blockquote"), g = e.parentType;
+  const l = [], a = [], c = [], u = [], f = e.md.block.ruler.getRules("blockquote"), m = e.parentType;
   e.parentType = "blockquote";
   let h = !1, p;
   for (p = t; p < n; p++) {
@@ -10541,12 +10554,12 @@ function _0(e, t, n, s) {
   const C = [t, 0];
   v.map = C, e.md.block.tokenize(e, t, p);
   const x = e.push("blockquote_close", "blockquote", -1);
-  x.markup = ">", e.lineMax = o, e.parentType = g, C[1] = e.line;
+  x.markup = ">", e.lineMax = o, e.parentType = m, C[1] = e.line;
   for (let b = 0; b < u.length; b++)
     e.bMarks[b + t] = l[b], e.tShift[b + t] = u[b], e.sCount[b + t] = c[b], e.bsCount[b + t] = a[b];
   return e.blkIndent = k, !0;
 }
-function y0(e, t, n, s) {
+function v0(e, t, n, s) {
   const r = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let i = e.bMarks[t] + e.tShift[t];
@@ -10564,13 +10577,13 @@ function y0(e, t, n, s) {
   const a = e.push("hr", "hr", 0);
   return a.map = [t, e.line], a.markup = Array(l + 1).join(String.fromCharCode(o)), !0;
 }
-function rc(e, t) {
+function oc(e, t) {
   const n = e.eMarks[t];
   let s = e.bMarks[t] + e.tShift[t];
   const r = e.src.charCodeAt(s++);
   return r !== 42 && r !== 45 && r !== 43 || s < n && !Te(e.src.charCodeAt(s)) ? -1 : s;
 }
-function ic(e, t) {
+function lc(e, t) {
   const n = e.bMarks[t] + e.tShift[t], s = e.eMarks[t];
   let r = n;
   if (r + 1 >= s) return -1;
@@ -10587,25 +10600,25 @@ function ic(e, t) {
   }
   return r < s && (i = e.src.charCodeAt(r), !Te(i)) ? -1 : r;
 }
-function b0(e, t) {
+function x0(e, t) {
   const n = e.level + 2;
   for (let s = t + 2, r = e.tokens.length - 2; s < r; s++) e.tokens[s].level === n && e.tokens[s].type === "paragraph_open" && (e.tokens[s + 2].hidden = !0, e.tokens[s].hidden = !0, s += 2);
 }
-function w0(e, t, n, s) {
+function A0(e, t, n, s) {
   let r, i, o, l, a = t, c = !0;
   if (e.sCount[a] - e.blkIndent >= 4 || e.listIndent >= 0 && e.sCount[a] - e.listIndent >= 4 && e.sCount[a] < e.blkIndent) return !1;
   let u = !1;
   s && e.parentType === "paragraph" && e.sCount[a] >= e.blkIndent && (u = !0);
-  let f, g, h;
-  if ((h = ic(e, a)) >= 0) {
-    if (f = !0, o = e.bMarks[a] + e.tShift[a], g = Number(e.src.slice(o, h - 1)), u && g !== 1) return !1;
-  } else if ((h = rc(e, a)) >= 0) f = !1;
+  let f, m, h;
+  if ((h = lc(e, a)) >= 0) {
+    if (f = !0, o = e.bMarks[a] + e.tShift[a], m = Number(e.src.slice(o, h - 1)), u && m !== 1) return !1;
+  } else if ((h = oc(e, a)) >= 0) f = !1;
   else return !1;
   if (u && e.skipSpaces(h) >= e.eMarks[a])
     return !1;
   if (s) return !0;
   const p = e.src.charCodeAt(h - 1), k = e.tokens.length;
-  f ? (l = e.push("ordered_list_open", "ol", 1), g !== 1 && (l.attrs = [["start", g]])) : l = e.push("bullet_list_open", "ul", 1);
+  f ? (l = e.push("ordered_list_open", "ol", 1), m !== 1 && (l.attrs = [["start", m]])) : l = e.push("bullet_list_open", "ul", 1);
   const v = [a, 0];
   l.map = v, l.markup = String.fromCharCode(p);
   let C = !1;
@@ -10631,21 +10644,21 @@ function w0(e, t, n, s) {
     const ue = e.tight, ne = e.tShift[a], pe = e.sCount[a], Ie = e.listIndent;
     if (e.listIndent = e.blkIndent, e.blkIndent = ee, e.tight = !0, e.tShift[a] = z - e.bMarks[a], e.sCount[a] = O, z >= r && e.isEmpty(a + 1) ? e.line = Math.min(e.line + 2, n) : e.md.block.tokenize(e, a, n), (!e.tight || C) && (c = !1), C = e.line - a > 1 && e.isEmpty(e.line - 1), e.blkIndent = e.listIndent, e.listIndent = Ie, e.tShift[a] = ne, e.sCount[a] = pe, e.tight = ue, l = e.push("list_item_close", "li", -1), l.markup = String.fromCharCode(p), a = e.line, X[1] = a, a >= n || e.sCount[a] < e.blkIndent || e.sCount[a] - e.blkIndent >= 4) break;
     let xe = !1;
-    for (let Re = 0, ft = x.length; Re < ft; Re++) if (x[Re](e, a, n, !0)) {
+    for (let Re = 0, dt = x.length; Re < dt; Re++) if (x[Re](e, a, n, !0)) {
       xe = !0;
       break;
     }
     if (xe) break;
     if (f) {
-      if (h = ic(e, a), h < 0) break;
+      if (h = lc(e, a), h < 0) break;
       o = e.bMarks[a] + e.tShift[a];
-    } else if (h = rc(e, a), h < 0) break;
+    } else if (h = oc(e, a), h < 0) break;
     if (p !== e.src.charCodeAt(h - 1)) break;
   }
-  return f ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = a, e.line = a, e.parentType = b, c && b0(e, k), !0;
+  return f ? l = e.push("ordered_list_close", "ol", -1) : l = e.push("bullet_list_close", "ul", -1), l.markup = String.fromCharCode(p), v[1] = a, e.line = a, e.parentType = b, c && x0(e, k), !0;
 }
-var Yi = 999;
-function k0(e) {
+var Qi = 999;
+function R0(e) {
   let t = e.length;
   for (let n = 0; n < e.length - 1; n++) {
     const s = e.charCodeAt(n);
@@ -10655,10 +10668,10 @@ function k0(e) {
   }
   return t;
 }
-function _s(e, t) {
+function ys(e, t) {
   return Math.min(e.eMarks[t] + 1, e.src.length);
 }
-function hr(e, t) {
+function gr(e, t) {
   const n = e.lineMax;
   if (t >= n || e.isEmpty(t)) return -1;
   let s = !1;
@@ -10674,13 +10687,13 @@ function hr(e, t) {
   }
   return e.bMarks[t] + e.tShift[t];
 }
-function v0(e, t, n, s) {
+function E0(e, t, n, s) {
   const r = e.src;
   let i = e.bMarks[t] + e.tShift[t], o = t + 1;
   if (e.sCount[t] - e.blkIndent >= 4 || r.charCodeAt(i) !== 91) return !1;
-  let l = _s(e, t), a = "", c = -1, u = ++i;
+  let l = ys(e, t), a = "", c = -1, u = ++i;
   for (; i < l; ) {
-    if (a.length + i - u > Yi * 2) return !1;
+    if (a.length + i - u > Qi * 2) return !1;
     let z = r.charCodeAt(i);
     if (z === 91) return !1;
     if (z === 93) {
@@ -10688,44 +10701,44 @@ function v0(e, t, n, s) {
       break;
     }
     if (z === 92 && (z = r.charCodeAt(++i)), z === 10 && i < l) {
-      const $ = hr(e, o);
+      const $ = gr(e, o);
       if ($ < 0) return !1;
-      a += r.slice(u, l), i = u = $, l = _s(e, o++);
+      a += r.slice(u, l), i = u = $, l = ys(e, o++);
       continue;
     }
     i++;
   }
-  if (c < 0 || r.charCodeAt(c + 1) !== 58 || (a += r.slice(u, c), a.length > Yi && k0(a) > Yi)) return !1;
+  if (c < 0 || r.charCodeAt(c + 1) !== 58 || (a += r.slice(u, c), a.length > Qi && R0(a) > Qi)) return !1;
   for (i = c + 2; i < l; ) {
     const z = r.charCodeAt(i);
     if (z === 10) {
-      const $ = hr(e, o);
+      const $ = gr(e, o);
       if ($ < 0) break;
-      i = $, l = _s(e, o++);
+      i = $, l = ys(e, o++);
     } else if (Te(z)) i++;
     else break;
   }
   const f = e.md.helpers.parseLinkDestination(r, i, l);
   if (!f.ok) return !1;
-  const g = e.md.normalizeLink(f.str);
-  if (!e.md.validateLink(g)) return !1;
+  const m = e.md.normalizeLink(f.str);
+  if (!e.md.validateLink(m)) return !1;
   i = f.pos;
   const h = i, p = l, k = o;
   for (; i < l; ) {
     const z = r.charCodeAt(i);
     if (z === 10) {
-      const $ = hr(e, o);
+      const $ = gr(e, o);
       if ($ < 0) break;
-      i = $, l = _s(e, o++);
+      i = $, l = ys(e, o++);
     } else if (Te(z)) i++;
     else break;
   }
   const v = i;
   let C = e.md.helpers.parseLinkTitle(r, i, l);
   for (; C.can_continue; ) {
-    const z = hr(e, o);
+    const z = gr(e, o);
     if (z < 0) break;
-    i = z, l = _s(e, o++), C = e.md.helpers.parseLinkTitle(r, i, l, C);
+    i = z, l = ys(e, o++), C = e.md.helpers.parseLinkTitle(r, i, l, C);
   }
   let x;
   for (v !== h && C.ok ? (x = C.str, i = C.pos) : (x = "", i = h, l = p, o = k); i < l && Te(r.charCodeAt(i)); )
@@ -10734,19 +10747,19 @@ function v0(e, t, n, s) {
     for (x = "", i = h, l = p, o = k; i < l && Te(r.charCodeAt(i)); )
       i++;
   if (i < l && r.charCodeAt(i) !== 10) return !1;
-  const b = Hr(a);
+  const b = Gr(a);
   if (!b) return !1;
   if (s) return !0;
   typeof e.env.references > "u" && (e.env.references = {}), typeof e.env.references[b] > "u" && (e.env.references[b] = {
     title: x,
-    href: g
+    href: m
   });
   const w = e.push("reference_definition", "", 0);
   w.map = [t, o], w.hidden = !0;
   const O = /* @__PURE__ */ Object.create(null);
   return O.label = b, w.meta = O, e.line = o, !0;
 }
-var x0 = [
+var C0 = [
   "address",
   "article",
   "aside",
@@ -10809,7 +10822,7 @@ var x0 = [
   "tr",
   "track",
   "ul"
-], A0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, R0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", af = new RegExp(`^(?:${A0}|${R0})`), Rn = [
+], S0 = `<[A-Za-z][A-Za-z0-9\\-]*(?:\\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\\s*=\\s*(?:[^"'=<>\`\\x00-\\x20]+|'[^']*'|"[^"]*"))?)*\\s*\\/?>`, D0 = "<\\/[A-Za-z][A-Za-z0-9\\-]*\\s*>", uf = new RegExp(`^(?:${S0}|${D0})`), En = [
   [
     /^<(script|pre|style|textarea)(?=(\s|>|$))/i,
     /<\/(script|pre|style|textarea)>/i,
@@ -10836,28 +10849,28 @@ var x0 = [
     !0
   ],
   [
-    new RegExp(`^</?(${x0.join("|")})(?=(\\s|/?>|$))`, "i"),
+    new RegExp(`^</?(${C0.join("|")})(?=(\\s|/?>|$))`, "i"),
     /^$/,
     !0
   ],
   [
-    new RegExp(`${af.source}\\s*$`),
+    new RegExp(`${uf.source}\\s*$`),
     /^$/,
     !1
   ]
 ];
-function E0(e, t, n, s) {
+function T0(e, t, n, s) {
   let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4 || !e.md.options.html || e.src.charCodeAt(r) !== 60) return !1;
   let o = e.src.slice(r, i), l = 0;
-  for (; l < Rn.length && !Rn[l][0].test(o); l++) ;
-  if (l === Rn.length) return !1;
-  if (s) return Rn[l][2];
+  for (; l < En.length && !En[l][0].test(o); l++) ;
+  if (l === En.length) return !1;
+  if (s) return En[l][2];
   let a = t + 1;
-  const c = Rn[l][1].test("");
-  if (!Rn[l][1].test(o)) {
+  const c = En[l][1].test("");
+  if (!En[l][1].test(o)) {
     for (; a < n && !(e.sCount[a] < e.blkIndent && (c || !e.isEmpty(a))); a++)
-      if (r = e.bMarks[a] + e.tShift[a], i = e.eMarks[a], o = e.src.slice(r, i), Rn[l][1].test(o)) {
+      if (r = e.bMarks[a] + e.tShift[a], i = e.eMarks[a], o = e.src.slice(r, i), En[l][1].test(o)) {
         o.length !== 0 && a++;
         break;
       }
@@ -10866,7 +10879,7 @@ function E0(e, t, n, s) {
   const u = e.push("html_block", "", 0);
   return u.map = [t, a], u.content = e.getLines(t, a, e.blkIndent, !0), !0;
 }
-function C0(e, t, n, s) {
+function I0(e, t, n, s) {
   let r = e.bMarks[t] + e.tShift[t], i = e.eMarks[t];
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   let o = e.src.charCodeAt(r);
@@ -10882,11 +10895,11 @@ function C0(e, t, n, s) {
   const c = e.push("heading_open", `h${l}`, 1);
   c.markup = "########".slice(0, l), c.map = [t, e.line];
   const u = e.push("inline", "", 0);
-  u.content = Vr(e.src.slice(r, i)), u.map = [t, e.line], u.children = [];
+  u.content = Kr(e.src.slice(r, i)), u.map = [t, e.line], u.children = [];
   const f = e.push("heading_close", `h${l}`, -1);
   return f.markup = "########".slice(0, l), !0;
 }
-function S0(e, t, n) {
+function F0(e, t, n) {
   const s = e.md.block.ruler.getRules("paragraph");
   if (e.sCount[t] - e.blkIndent >= 4) return !1;
   const r = e.parentType;
@@ -10903,16 +10916,16 @@ function S0(e, t, n) {
       }
     }
     if (e.sCount[l] < 0) continue;
-    let g = !1;
+    let m = !1;
     for (let h = 0, p = s.length; h < p; h++) if (s[h](e, l, n, !0)) {
-      g = !0;
+      m = !0;
       break;
     }
-    if (g) break;
+    if (m) break;
   }
   if (!i)
     return e.parentType = r, !1;
-  const a = Vr(e.getLines(t, l, e.blkIndent, !1));
+  const a = Kr(e.getLines(t, l, e.blkIndent, !1));
   e.line = l + 1;
   const c = e.push("heading_open", `h${i}`, 1);
   c.markup = String.fromCharCode(o), c.map = [t, e.line];
@@ -10921,7 +10934,7 @@ function S0(e, t, n) {
   const f = e.push("heading_close", `h${i}`, -1);
   return f.markup = String.fromCharCode(o), e.parentType = r, !0;
 }
-function D0(e, t, n) {
+function O0(e, t, n) {
   const s = e.md.block.ruler.getRules("paragraph"), r = e.parentType;
   let i = t + 1;
   for (e.parentType = "paragraph"; i < n && !e.isEmpty(i); i++) {
@@ -10933,23 +10946,23 @@ function D0(e, t, n) {
     }
     if (c) break;
   }
-  const o = Vr(e.getLines(t, i, e.blkIndent, !1));
+  const o = Kr(e.getLines(t, i, e.blkIndent, !1));
   e.line = i;
   const l = e.push("paragraph_open", "p", 1);
   l.map = [t, e.line];
   const a = e.push("inline", "", 0);
   return a.content = o, a.map = [t, e.line], a.children = [], e.push("paragraph_close", "p", -1), e.parentType = r, !0;
 }
-var pr = [
+var mr = [
   [
     "table",
-    p0,
+    y0,
     ["paragraph", "reference"]
   ],
-  ["code", g0],
+  ["code", b0],
   [
     "fence",
-    m0,
+    w0,
     [
       "paragraph",
       "reference",
@@ -10959,7 +10972,7 @@ var pr = [
   ],
   [
     "blockquote",
-    _0,
+    k0,
     [
       "paragraph",
       "reference",
@@ -10969,7 +10982,7 @@ var pr = [
   ],
   [
     "hr",
-    y0,
+    v0,
     [
       "paragraph",
       "reference",
@@ -10979,17 +10992,17 @@ var pr = [
   ],
   [
     "list",
-    w0,
+    A0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["reference", v0],
+  ["reference", E0],
   [
     "html_block",
-    E0,
+    T0,
     [
       "paragraph",
       "reference",
@@ -10998,16 +11011,16 @@ var pr = [
   ],
   [
     "heading",
-    C0,
+    I0,
     [
       "paragraph",
       "reference",
       "blockquote"
     ]
   ],
-  ["lheading", S0],
-  ["paragraph", D0]
-], cf = class {
+  ["lheading", F0],
+  ["paragraph", O0]
+], ff = class {
   constructor() {
     K(
       this,
@@ -11015,9 +11028,9 @@ var pr = [
       * {@link Ruler} instance. Keep configuration of block rules.
       */
       "ruler",
-      new Us()
-    ), K(this, "State", lf);
-    for (let e = 0; e < pr.length; e++) this.ruler.push(pr[e][0], pr[e][1], { alt: (pr[e][2] || []).slice() });
+      new Js()
+    ), K(this, "State", cf);
+    for (let e = 0; e < mr.length; e++) this.ruler.push(mr[e][0], mr[e][1], { alt: (mr[e][2] || []).slice() });
   }
   tokenize(e, t, n) {
     const s = this.ruler.getRules(""), r = s.length, i = e.md.options.maxNesting;
@@ -11046,17 +11059,17 @@ var pr = [
     const r = new this.State(e, t, n, s);
     this.tokenize(r, r.line, r.lineMax);
   }
-}, uf = class {
+}, df = class {
   constructor(e, t, n, s) {
-    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", $n), this.src = e, this.env = n, this.md = t, this.tokens = s, this.tokens_meta = Array(s.length), this.posMax = this.src.length;
+    K(this, "pos", 0), K(this, "level", 0), K(this, "pending", ""), K(this, "pendingLevel", 0), K(this, "cache", {}), K(this, "backticks", {}), K(this, "backticksScanned", !1), K(this, "skipHtmlSpecial", !1), K(this, "linkLevel", 0), K(this, "delimiters", []), K(this, "_prev_delimiters", []), K(this, "Token", jn), this.src = e, this.env = n, this.md = t, this.tokens = s, this.tokens_meta = Array(s.length), this.posMax = this.src.length;
   }
   pushPending() {
-    const e = new $n("text", "", 0);
+    const e = new jn("text", "", 0);
     return e.content = this.pending, e.level = this.pendingLevel, this.tokens.push(e), this.pending = "", e;
   }
   push(e, t, n) {
     this.pending && this.pushPending();
-    const s = new $n(e, t, n);
+    const s = new jn(e, t, n);
     let r;
     return n < 0 && (this.level--, this.delimiters = this._prev_delimiters.pop()), s.level = this.level, n > 0 && (this.level++, this._prev_delimiters.push(this.delimiters), this.delimiters = [], r = { delimiters: this.delimiters }), this.pendingLevel = this.level, this.tokens.push(s), this.tokens_meta.push(r), s;
   }
@@ -11078,15 +11091,15 @@ var pr = [
       const p = this.src.charCodeAt(i + 1);
       l = (p & 64512) === 56320 ? 65536 + (l - 55296 << 10) + (p - 56320) : 65533;
     } else (l & 64512) === 56320 && (l = 65533);
-    const a = Bs(r) || js(r), c = Bs(l) || js(l), u = $s(r), f = $s(l), g = !f && (!c || u || a), h = !u && (!a || f || c);
+    const a = Us(r) || zs(r), c = Us(l) || zs(l), u = Bs(r), f = Bs(l), m = !f && (!c || u || a), h = !u && (!a || f || c);
     return {
-      can_open: g && (t || !h || a),
-      can_close: h && (t || !g || c),
+      can_open: m && (t || !h || a),
+      can_close: h && (t || !m || c),
       length: o
     };
   }
 };
-function T0(e) {
+function N0(e) {
   switch (e) {
     case 10:
     case 33:
@@ -11116,25 +11129,25 @@ function T0(e) {
       return !1;
   }
 }
-function I0(e, t) {
+function M0(e, t) {
   let n = e.pos;
-  for (; n < e.posMax && !T0(e.src.charCodeAt(n)); ) n++;
+  for (; n < e.posMax && !N0(e.src.charCodeAt(n)); ) n++;
   return n === e.pos ? !1 : (t || (e.pending += e.src.slice(e.pos, n)), e.pos = n, !0);
 }
-function F0(e) {
+function L0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122;
 }
-function O0(e) {
+function P0(e) {
   return e >= 65 && e <= 90 || e >= 97 && e <= 122 || e >= 48 && e <= 57 || e === 43 || e === 45 || e === 46;
 }
-function N0(e, t) {
+function $0(e, t) {
   if (!e.md.options.linkify || e.linkLevel > 0) return !1;
   const n = e.pos, s = e.posMax;
   if (n + 3 > s || e.src.charCodeAt(n) !== 58 || e.src.charCodeAt(n + 1) !== 47 || e.src.charCodeAt(n + 2) !== 47) return !1;
   const r = n - Math.min(10, e.pending.length, n);
   let i = n;
-  for (; i > r && O0(e.src.charCodeAt(i - 1)); ) i--;
-  if (i === n || !F0(e.src.charCodeAt(i))) return !1;
+  for (; i > r && P0(e.src.charCodeAt(i - 1)); ) i--;
+  if (i === n || !L0(e.src.charCodeAt(i))) return !1;
   const o = n - i, l = e.md.linkify.matchAtStart(e.src.slice(i));
   if (!l) return !1;
   let a = l.url;
@@ -11148,14 +11161,14 @@ function N0(e, t) {
     e.pending = e.pending.slice(0, -o);
     const f = e.push("link_open", "a", 1);
     f.attrs = [["href", u]], f.markup = "linkify", f.info = "auto";
-    const g = e.push("text", "", 0);
-    g.content = e.md.normalizeLinkText(a);
+    const m = e.push("text", "", 0);
+    m.content = e.md.normalizeLinkText(a);
     const h = e.push("link_close", "a", -1);
     h.markup = "linkify", h.info = "auto";
   }
   return e.pos += a.length - o, !0;
 }
-function M0(e, t) {
+function j0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 10) return !1;
   const s = e.pending.length - 1, r = e.posMax;
@@ -11171,12 +11184,12 @@ function M0(e, t) {
   for (n++; n < r && Te(e.src.charCodeAt(n)); ) n++;
   return e.pos = n, !0;
 }
-var Jo = [];
-for (let e = 0; e < 256; e++) Jo.push(0);
+var Ho = [];
+for (let e = 0; e < 256; e++) Ho.push(0);
 "\\!\"#$%&'()*+,./:;<=>?@[]^_`{|}~-".split("").forEach(function(e) {
-  Jo[e.charCodeAt(0)] = 1;
+  Ho[e.charCodeAt(0)] = 1;
 });
-function L0(e, t) {
+function B0(e, t) {
   let n = e.pos;
   const s = e.posMax;
   if (e.src.charCodeAt(n) !== 92 || (n++, n >= s)) return !1;
@@ -11201,11 +11214,11 @@ function L0(e, t) {
   const o = "\\" + i;
   if (!t) {
     const l = e.push("text_special", "", 0);
-    r < 256 && Jo[r] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
+    r < 256 && Ho[r] !== 0 ? l.content = i : l.content = o, l.markup = o, l.info = "escape";
   }
   return e.pos = n + 1, !0;
 }
-function P0(e) {
+function z0(e) {
   const t = {};
   let n = 0;
   for (; (n = e.indexOf("`", n)) !== -1; ) {
@@ -11215,7 +11228,7 @@ function P0(e) {
   }
   return t;
 }
-function $0(e, t) {
+function U0(e, t) {
   var n;
   const s = e.pos;
   if (e.src.charCodeAt(s) !== 96) return !1;
@@ -11223,7 +11236,7 @@ function $0(e, t) {
   let i = s + 1;
   for (; i < r && e.src.charCodeAt(i) === 96; ) i++;
   const o = e.src.slice(s, i), l = o.length;
-  if (e.backticksScanned || (e.backticks = P0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
+  if (e.backticksScanned || (e.backticks = z0(e.src), e.backticksScanned = !0), ((n = e.backticks[l]) !== null && n !== void 0 ? n : -1) >= i) {
     let a = i, c;
     for (; (c = e.src.indexOf("`", a)) !== -1 && c < r; ) {
       for (a = c + 1; e.src.charCodeAt(a) === 96; ) a++;
@@ -11241,7 +11254,7 @@ function $0(e, t) {
   }
   return t || (e.pending += o), e.pos = i, !0;
 }
-function j0(e, t) {
+function W0(e, t) {
   const n = e.pos, s = e.src.charCodeAt(n);
   if (t || s !== 126) return !1;
   const r = e.scanDelims(e.pos, !0);
@@ -11261,7 +11274,7 @@ function j0(e, t) {
     });
   return e.pos += r.length, !0;
 }
-function oc(e, t) {
+function ac(e, t) {
   let n;
   const s = [], r = t.length;
   for (let i = 0; i < r; i++) {
@@ -11277,20 +11290,20 @@ function oc(e, t) {
     o--, i !== o && (n = e.tokens[o], e.tokens[o] = e.tokens[i], e.tokens[i] = n);
   }
 }
-function B0(e) {
+function J0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  oc(e, e.delimiters);
+  ac(e, e.delimiters);
   for (let r = 0; r < n; r++) {
     var s;
     const i = (s = t[r]) === null || s === void 0 ? void 0 : s.delimiters;
-    i && oc(e, i);
+    i && ac(e, i);
   }
 }
-var ff = {
-  tokenize: j0,
-  postProcess: B0
+var hf = {
+  tokenize: W0,
+  postProcess: J0
 };
-function z0(e, t) {
+function q0(e, t) {
   const n = e.pos, s = e.src.charCodeAt(n);
   if (t || s !== 95 && s !== 42) return !1;
   const r = e.scanDelims(e.pos, s === 42);
@@ -11307,7 +11320,7 @@ function z0(e, t) {
   }
   return e.pos += r.length, !0;
 }
-function lc(e, t) {
+function cc(e, t) {
   const n = t.length;
   for (let s = n - 1; s >= 0; s--) {
     const r = t[s];
@@ -11318,23 +11331,23 @@ function lc(e, t) {
     c.type = o ? "strong_close" : "em_close", c.tag = o ? "strong" : "em", c.nesting = -1, c.markup = o ? l + l : l, c.content = "", o && (e.tokens[t[s - 1].token].content = "", e.tokens[t[r.end + 1].token].content = "", s--);
   }
 }
-function U0(e) {
+function H0(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  lc(e, e.delimiters);
+  cc(e, e.delimiters);
   for (let r = 0; r < n; r++) {
     var s;
     const i = (s = t[r]) === null || s === void 0 ? void 0 : s.delimiters;
-    i && lc(e, i);
+    i && cc(e, i);
   }
 }
-var df = {
-  tokenize: z0,
-  postProcess: U0
+var pf = {
+  tokenize: q0,
+  postProcess: H0
 };
-function W0(e, t) {
+function V0(e, t) {
   let n, s, r, i, o = "", l = "", a = e.pos, c = !0;
   if (e.src.charCodeAt(e.pos) !== 91) return !1;
-  const u = e.pos, f = e.posMax, g = e.pos + 1, h = e.md.helpers.parseLinkLabel(e, e.pos, !0);
+  const u = e.pos, f = e.posMax, m = e.pos + 1, h = e.md.helpers.parseLinkLabel(e, e.pos, !0);
   if (h < 0) return !1;
   let p = h + 1;
   if (p < f && e.src.charCodeAt(p) === 40) {
@@ -11352,12 +11365,12 @@ function W0(e, t) {
   }
   if (c) {
     if (typeof e.env.references > "u") return !1;
-    if (p < f && e.src.charCodeAt(p) === 91 ? (a = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? s = e.src.slice(a, p++) : p = h + 1) : p = h + 1, s || (s = e.src.slice(g, h)), s = Hr(s), i = e.env.references[s], !i)
+    if (p < f && e.src.charCodeAt(p) === 91 ? (a = p + 1, p = e.md.helpers.parseLinkLabel(e, p), p >= 0 ? s = e.src.slice(a, p++) : p = h + 1) : p = h + 1, s || (s = e.src.slice(m, h)), s = Gr(s), i = e.env.references[s], !i)
       return e.pos = u, !1;
     o = i.href, l = i.title;
   }
   if (!t) {
-    e.pos = g, e.posMax = h;
+    e.pos = m, e.posMax = h;
     const k = e.push("link_open", "a", 1), v = [["href", o]];
     if (k.attrs = v, l && v.push(["title", l]), s) {
       const C = /* @__PURE__ */ Object.create(null);
@@ -11367,28 +11380,28 @@ function W0(e, t) {
   }
   return e.pos = p, e.posMax = f, !0;
 }
-function J0(e, t) {
+function G0(e, t) {
   let n, s, r, i, o, l, a, c, u = "";
-  const f = e.pos, g = e.posMax;
+  const f = e.pos, m = e.posMax;
   if (e.src.charCodeAt(e.pos) !== 33 || e.src.charCodeAt(e.pos + 1) !== 91) return !1;
   const h = e.pos + 2, p = e.md.helpers.parseLinkLabel(e, e.pos + 1, !1);
   if (p < 0) return !1;
-  if (i = p + 1, i < g && e.src.charCodeAt(i) === 40) {
-    for (i++; i < g && (n = e.src.charCodeAt(i), !(!Te(n) && n !== 10)); i++)
+  if (i = p + 1, i < m && e.src.charCodeAt(i) === 40) {
+    for (i++; i < m && (n = e.src.charCodeAt(i), !(!Te(n) && n !== 10)); i++)
       ;
-    if (i >= g) return !1;
-    for (c = i, l = e.md.helpers.parseLinkDestination(e.src, i, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? i = l.pos : u = ""), c = i; i < g && (n = e.src.charCodeAt(i), !(!Te(n) && n !== 10)); i++)
+    if (i >= m) return !1;
+    for (c = i, l = e.md.helpers.parseLinkDestination(e.src, i, e.posMax), l.ok && (u = e.md.normalizeLink(l.str), e.md.validateLink(u) ? i = l.pos : u = ""), c = i; i < m && (n = e.src.charCodeAt(i), !(!Te(n) && n !== 10)); i++)
       ;
-    if (l = e.md.helpers.parseLinkTitle(e.src, i, e.posMax), i < g && c !== i && l.ok)
-      for (a = l.str, i = l.pos; i < g && (n = e.src.charCodeAt(i), !(!Te(n) && n !== 10)); i++)
+    if (l = e.md.helpers.parseLinkTitle(e.src, i, e.posMax), i < m && c !== i && l.ok)
+      for (a = l.str, i = l.pos; i < m && (n = e.src.charCodeAt(i), !(!Te(n) && n !== 10)); i++)
         ;
     else a = "";
-    if (i >= g || e.src.charCodeAt(i) !== 41)
+    if (i >= m || e.src.charCodeAt(i) !== 41)
       return e.pos = f, !1;
     i++;
   } else {
     if (typeof e.env.references > "u") return !1;
-    if (i < g && e.src.charCodeAt(i) === 91 ? (c = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? r = e.src.slice(c, i++) : i = p + 1) : i = p + 1, r || (r = e.src.slice(h, p)), r = Hr(r), o = e.env.references[r], !o)
+    if (i < m && e.src.charCodeAt(i) === 91 ? (c = i + 1, i = e.md.helpers.parseLinkLabel(e, i), i >= 0 ? r = e.src.slice(c, i++) : i = p + 1) : i = p + 1, r || (r = e.src.slice(h, p)), r = Gr(r), o = e.env.references[r], !o)
       return e.pos = f, !1;
     u = o.href, a = o.title;
   }
@@ -11402,10 +11415,10 @@ function J0(e, t) {
       x.label = r, v.meta = x;
     }
   }
-  return e.pos = i, e.posMax = g, !0;
+  return e.pos = i, e.posMax = m, !0;
 }
-var q0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, H0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
-function V0(e, t) {
+var K0 = /^([a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/, X0 = /^([a-zA-Z][a-zA-Z0-9+.-]{1,31}):([^<>\x00-\x20]*)$/;
+function Y0(e, t) {
   let n = e.pos;
   if (e.src.charCodeAt(n) !== 60) return !1;
   const s = e.pos, r = e.posMax;
@@ -11416,7 +11429,7 @@ function V0(e, t) {
     if (o === 62) break;
   }
   const i = e.src.slice(s + 1, n);
-  if (H0.test(i)) {
+  if (X0.test(i)) {
     const o = e.md.normalizeLink(i);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11429,7 +11442,7 @@ function V0(e, t) {
     }
     return e.pos += i.length + 2, !0;
   }
-  if (q0.test(i)) {
+  if (K0.test(i)) {
     const o = e.md.normalizeLink(`mailto:${i}`);
     if (!e.md.validateLink(o)) return !1;
     if (!t) {
@@ -11444,17 +11457,17 @@ function V0(e, t) {
   }
   return !1;
 }
-function G0(e) {
+function Z0(e) {
   return /^<a[>\s]/i.test(e);
 }
-function K0(e) {
+function Q0(e) {
   return /^<\/a\s*>/i.test(e);
 }
-function hf(e) {
+function gf(e) {
   const t = e | 32;
   return t >= 97 && t <= 122;
 }
-function X0(e, t) {
+function ey(e, t) {
   const n = e.src;
   let s, r;
   if (n.startsWith("<!--", t)) {
@@ -11465,48 +11478,48 @@ function X0(e, t) {
     s = t + 9, r = "]]>";
   else if (n.charCodeAt(t + 1) === 63)
     s = t + 2, r = "?>";
-  else if (hf(n.charCodeAt(t + 2)))
+  else if (gf(n.charCodeAt(t + 2)))
     s = t + 3, r = ">";
   else return -1;
   if (e.skipHtmlSpecial) return -1;
   const i = n.indexOf(r, s);
   return i < 0 ? (e.skipHtmlSpecial = !0, -1) : i + r.length;
 }
-function Y0(e, t) {
+function ty(e, t) {
   if (!e.md.options.html) return !1;
   const n = e.posMax, s = e.pos;
   if (e.src.charCodeAt(s) !== 60 || s + 2 >= n) return !1;
   let r;
   const i = e.src.charCodeAt(s + 1);
-  if (i === 33 || i === 63) r = X0(e, s);
-  else if (i === 47 || hf(i)) {
-    const o = e.src.slice(s).match(af);
+  if (i === 33 || i === 63) r = ey(e, s);
+  else if (i === 47 || gf(i)) {
+    const o = e.src.slice(s).match(uf);
     r = o ? s + o[0].length : -1;
   } else return !1;
   if (r < 0) return !1;
   if (!t) {
     const o = e.push("html_inline", "", 0);
-    o.content = e.src.slice(s, r), G0(o.content) && e.linkLevel++, K0(o.content) && e.linkLevel--;
+    o.content = e.src.slice(s, r), Z0(o.content) && e.linkLevel++, Q0(o.content) && e.linkLevel--;
   }
   return e.pos = r, !0;
 }
-var Z0 = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, Q0 = /^&([a-z][a-z0-9]{1,31});/i;
-function ey(e, t) {
+var ny = /^&#((?:x[a-f0-9]{1,6}|[0-9]{1,7}));/i, sy = /^&([a-z][a-z0-9]{1,31});/i;
+function ry(e, t) {
   const n = e.pos, s = e.posMax;
   if (e.src.charCodeAt(n) !== 38 || n + 1 >= s) return !1;
   if (e.src.charCodeAt(n + 1) === 35) {
-    const r = e.src.slice(n).match(Z0);
+    const r = e.src.slice(n).match(ny);
     if (r) {
       if (!t) {
         const i = r[1][0].toLowerCase() === "x" ? parseInt(r[1].slice(1), 16) : parseInt(r[1], 10), o = e.push("text_special", "", 0);
-        o.content = Wo(i) ? Ps(i) : Ps(65533), o.markup = r[0], o.info = "entity";
+        o.content = qo(i) ? js(i) : js(65533), o.markup = r[0], o.info = "entity";
       }
       return e.pos += r[0].length, !0;
     }
   } else {
-    const r = e.src.slice(n).match(Q0);
+    const r = e.src.slice(n).match(sy);
     if (r) {
-      const i = Wu(r[0]);
+      const i = qu(r[0]);
       if (i !== r[0]) {
         if (!t) {
           const o = e.push("text_special", "", 0);
@@ -11518,7 +11531,7 @@ function ey(e, t) {
   }
   return !1;
 }
-function ac(e) {
+function uc(e) {
   const t = {}, n = e.length;
   if (!n) return;
   let s = 0, r = -2;
@@ -11539,8 +11552,8 @@ function ac(e) {
     for (; c > a; c -= i[c] + 1) {
       const f = e[c];
       if (f.marker === l.marker && f.open && f.end < 0) {
-        let g = !1;
-        if ((f.close || l.open) && (f.length + l.length) % 3 === 0 && (f.length % 3 !== 0 || l.length % 3 !== 0) && (g = !0), !g) {
+        let m = !1;
+        if ((f.close || l.open) && (f.length + l.length) % 3 === 0 && (f.length % 3 !== 0 || l.length % 3 !== 0) && (m = !0), !m) {
           const h = c > 0 && !e[c - 1].open ? i[c - 1] + 1 : 0;
           i[o] = o - c + h, i[c] = h, l.open = !1, f.end = o, f.close = !1, u = -1, r = -2;
           break;
@@ -11550,41 +11563,41 @@ function ac(e) {
     u !== -1 && (t[l.marker][(l.open ? 3 : 0) + (l.length || 0) % 3] = u);
   }
 }
-function ty(e) {
+function iy(e) {
   const t = e.tokens_meta, n = e.tokens_meta.length;
-  ac(e.delimiters);
+  uc(e.delimiters);
   for (let r = 0; r < n; r++) {
     var s;
     const i = (s = t[r]) === null || s === void 0 ? void 0 : s.delimiters;
-    i && ac(i);
+    i && uc(i);
   }
 }
-function ny(e) {
+function oy(e) {
   let t, n, s = 0;
   const r = e.tokens, i = e.tokens.length;
   for (t = n = 0; t < i; t++)
     r[t].nesting < 0 && s--, r[t].level = s, r[t].nesting > 0 && s++, r[t].type === "text" && t + 1 < i && r[t + 1].type === "text" ? r[t + 1].content = r[t].content + r[t + 1].content : (t !== n && (r[n] = r[t]), n++);
   t !== n && (r.length = n);
 }
-var Zi = [
-  ["text", I0],
-  ["linkify", N0],
-  ["newline", M0],
-  ["escape", L0],
-  ["backticks", $0],
-  ["strikethrough", ff.tokenize],
-  ["emphasis", df.tokenize],
-  ["link", W0],
-  ["image", J0],
-  ["autolink", V0],
-  ["html_inline", Y0],
-  ["entity", ey]
-], Qi = [
-  ["balance_pairs", ty],
-  ["strikethrough", ff.postProcess],
-  ["emphasis", df.postProcess],
-  ["fragments_join", ny]
-], pf = class {
+var eo = [
+  ["text", M0],
+  ["linkify", $0],
+  ["newline", j0],
+  ["escape", B0],
+  ["backticks", U0],
+  ["strikethrough", hf.tokenize],
+  ["emphasis", pf.tokenize],
+  ["link", V0],
+  ["image", G0],
+  ["autolink", Y0],
+  ["html_inline", ty],
+  ["entity", ry]
+], to = [
+  ["balance_pairs", iy],
+  ["strikethrough", hf.postProcess],
+  ["emphasis", pf.postProcess],
+  ["fragments_join", oy]
+], mf = class {
   constructor() {
     K(
       this,
@@ -11592,7 +11605,7 @@ var Zi = [
       * {@link Ruler} instance. Keep configuration of inline rules.
       */
       "ruler",
-      new Us()
+      new Js()
     ), K(
       this,
       /**
@@ -11600,10 +11613,10 @@ var Zi = [
       * (e.g. in emphasis-like rules).
       */
       "ruler2",
-      new Us()
-    ), K(this, "State", uf);
-    for (let e = 0; e < Zi.length; e++) this.ruler.push(Zi[e][0], Zi[e][1]);
-    for (let e = 0; e < Qi.length; e++) this.ruler2.push(Qi[e][0], Qi[e][1]);
+      new Js()
+    ), K(this, "State", df);
+    for (let e = 0; e < eo.length; e++) this.ruler.push(eo[e][0], eo[e][1]);
+    for (let e = 0; e < to.length; e++) this.ruler2.push(to[e][0], to[e][1]);
   }
   skipToken(e) {
     const t = e.pos, n = this.ruler.getRules(""), s = n.length, r = e.md.options.maxNesting, i = e.cache;
@@ -11650,7 +11663,7 @@ var Zi = [
     const i = this.ruler2.getRules(""), o = i.length;
     for (let l = 0; l < o; l++) i[l](r);
   }
-}, sy = {
+}, ly = {
   default: {
     options: {
       html: !1,
@@ -11749,11 +11762,11 @@ var Zi = [
       }
     }
   }
-}, ry = /^(vbscript|javascript|file|data):/, iy = /^data:image\/(gif|png|jpeg|webp);/, cc = [
+}, ay = /^(vbscript|javascript|file|data):/, cy = /^data:image\/(gif|png|jpeg|webp);/, fc = [
   "http:",
   "https:",
   "mailto:"
-], Pt = class {
+], $t = class {
   /**
   * Link validation function. CommonMark allows too much in links. By default
   * we disable `javascript:`, `vbscript:`, `file:` schemas, and almost all `data:...` schemas
@@ -11772,32 +11785,32 @@ var Zi = [
   */
   validateLink(e) {
     const t = e.trim().toLowerCase();
-    return ry.test(t) ? iy.test(t) : !0;
+    return ay.test(t) ? cy.test(t) : !0;
   }
   /**
   * Function used to encode link url to a machine-readable format,
   * which includes url-encoding, punycode, etc.
   */
   normalizeLink(e) {
-    const t = wo(e, !0);
-    if (t.hostname && (!t.protocol || cc.indexOf(t.protocol) >= 0))
+    const t = vo(e, !0);
+    if (t.hostname && (!t.protocol || fc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Ya.toASCII(t.hostname);
+        t.hostname = Qa.toASCII(t.hostname);
       } catch {
       }
-    return t.auth && (t.auth = Vt(t.auth)), t.hostname && (t.hostname = Vt(t.hostname)), t.pathname && (t.pathname = Vt(t.pathname)), t.search && (t.search = Vt(t.search)), t.hash && (t.hash = Vt(t.hash)), bo(t);
+    return t.auth && (t.auth = Gt(t.auth)), t.hostname && (t.hostname = Gt(t.hostname)), t.pathname && (t.pathname = Gt(t.pathname)), t.search && (t.search = Gt(t.search)), t.hash && (t.hash = Gt(t.hash)), ko(t);
   }
   /**
   * Function used to decode link url to a human-readable format`
   */
   normalizeLinkText(e) {
-    const t = wo(e, !0);
-    if (t.hostname && (!t.protocol || cc.indexOf(t.protocol) >= 0))
+    const t = vo(e, !0);
+    if (t.hostname && (!t.protocol || fc.indexOf(t.protocol) >= 0))
       try {
-        t.hostname = Ya.toUnicode(t.hostname);
+        t.hostname = Qa.toUnicode(t.hostname);
       } catch {
       }
-    return ls(bo(t), ls.defaultChars + "%");
+    return as(ko(t), as.defaultChars + "%");
   }
   constructor(...e) {
     K(
@@ -11808,7 +11821,7 @@ var Zi = [
       * and {@link MarkdownIt.enable}.
       */
       "inline",
-      new pf()
+      new mf()
     ), K(
       this,
       /**
@@ -11817,7 +11830,7 @@ var Zi = [
       * and {@link MarkdownIt.enable}.
       */
       "block",
-      new cf()
+      new ff()
     ), K(
       this,
       /**
@@ -11826,7 +11839,7 @@ var Zi = [
       * {@link MarkdownIt.disable} and {@link MarkdownIt.enable}.
       */
       "core",
-      new of()
+      new af()
     ), K(
       this,
       /**
@@ -11850,7 +11863,7 @@ var Zi = [
       * ```
       */
       "renderer",
-      new nf()
+      new rf()
     ), K(
       this,
       /**
@@ -11859,7 +11872,7 @@ var Zi = [
       * rule.
       */
       "linkify",
-      new h_()
+      new __()
     ), K(
       this,
       /**
@@ -11867,7 +11880,7 @@ var Zi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/common/utils.ts).
       */
       "utils",
-      R_
+      D_
     ), K(
       this,
       /**
@@ -11875,7 +11888,7 @@ var Zi = [
       * [here](https://github.com/markdown-it/markdown-it/blob/master/src/helpers).
       */
       "helpers",
-      Object.assign({}, z_)
+      Object.assign({}, q_)
     );
     const [t, n] = e;
     typeof t == "string" ? (this.configure(t), n && this.set(n)) : (this.configure("default"), this.set(t || {}));
@@ -11913,7 +11926,7 @@ var Zi = [
     let t;
     if (typeof e == "string") {
       const r = e;
-      if (t = sy[r], !t) throw new Error(`Wrong 'markdown-it' preset "${r}", check name`);
+      if (t = ly[r], !t) throw new Error(`Wrong 'markdown-it' preset "${r}", check name`);
     } else t = e;
     if (!t) throw new Error("Wrong `markdown-it` preset, can't be empty");
     t.options && (this.options = { ...t.options });
@@ -12038,17 +12051,17 @@ var Zi = [
     return this.renderer.render(this.parseInline(e, t), this.options, t);
   }
 };
-K(Pt, "Token", $n);
-K(Pt, "Ruler", Us);
-K(Pt, "Renderer", nf);
-K(Pt, "ParserCore", of);
-K(Pt, "StateCore", sf);
-K(Pt, "ParserBlock", cf);
-K(Pt, "StateBlock", lf);
-K(Pt, "ParserInline", pf);
-K(Pt, "StateInline", uf);
-var oy = Qu(Pt);
-const ly = 200 * 1024, qo = /^(?:https?:\/\/|mailto:)/i, ay = [
+K($t, "Token", jn);
+K($t, "Ruler", Js);
+K($t, "Renderer", rf);
+K($t, "ParserCore", af);
+K($t, "StateCore", of);
+K($t, "ParserBlock", ff);
+K($t, "StateBlock", cf);
+K($t, "ParserInline", mf);
+K($t, "StateInline", df);
+var uy = tf($t);
+const fy = 200 * 1024, Vo = /^(?:https?:\/\/|mailto:)/i, dy = [
   "a",
   "blockquote",
   "br",
@@ -12075,70 +12088,70 @@ const ly = 200 * 1024, qo = /^(?:https?:\/\/|mailto:)/i, ay = [
   "thead",
   "tr",
   "ul"
-], cy = ["href", "title", "target", "rel", "start", "class"], Hs = new oy({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
-Hs.disable(["image"]);
-Hs.validateLink = (e) => qo.test(String(e).trim());
-const uy = Hs.renderer.rules.link_open ?? ((e, t, n, s, r) => r.renderToken(e, t, n));
-Hs.renderer.rules.link_open = (e, t, n, s, r) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), uy(e, t, n, s, r));
-function fy(e) {
+], hy = ["href", "title", "target", "rel", "start", "class"], Gs = new uy({ html: !1, linkify: !0, breaks: !0, typographer: !1 });
+Gs.disable(["image"]);
+Gs.validateLink = (e) => Vo.test(String(e).trim());
+const py = Gs.renderer.rules.link_open ?? ((e, t, n, s, r) => r.renderToken(e, t, n));
+Gs.renderer.rules.link_open = (e, t, n, s, r) => (e[t].attrSet("target", "_blank"), e[t].attrSet("rel", "noopener noreferrer nofollow"), py(e, t, n, s, r));
+function gy(e) {
   return String(e).replace(/[&<>"']/g, (t) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[t]);
 }
-let uc = null;
-function dy(e) {
-  return !e?.isSupported || typeof e.sanitize != "function" ? null : (uc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
+let dc = null;
+function my(e) {
+  return !e?.isSupported || typeof e.sanitize != "function" ? null : (dc !== e && (e.addHook("afterSanitizeAttributes", (t) => {
     if (t.nodeName !== "A") return;
     const n = t.getAttribute("href");
-    n !== null && !qo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
-  }), uc = e), e);
+    n !== null && !Vo.test(n.trim()) && t.removeAttribute("href"), t.hasAttribute("href") ? (t.setAttribute("target", "_blank"), t.setAttribute("rel", "noopener noreferrer nofollow")) : (t.removeAttribute("target"), t.removeAttribute("rel"));
+  }), dc = e), e);
 }
-function hy(e, t = Om) {
-  const n = String(e ?? "").slice(0, ly), s = dy(t);
-  if (!s) return `<p>${fy(n)}</p>`;
-  const r = Hs.render(n);
+function _y(e, t = Pm) {
+  const n = String(e ?? "").slice(0, fy), s = my(t);
+  if (!s) return `<p>${gy(n)}</p>`;
+  const r = Gs.render(n);
   return s.sanitize(r, {
-    ALLOWED_TAGS: ay,
-    ALLOWED_ATTR: cy,
-    ALLOWED_URI_REGEXP: qo,
+    ALLOWED_TAGS: dy,
+    ALLOWED_ATTR: hy,
+    ALLOWED_URI_REGEXP: Vo,
     ALLOW_DATA_ATTR: !1,
     ALLOW_ARIA_ATTR: !1
   });
 }
-const py = 300, Kn = /* @__PURE__ */ new Map();
-function eo(e) {
+const yy = 300, Xn = /* @__PURE__ */ new Map();
+function no(e) {
   const t = String(e ?? "");
-  let n = Kn.get(t);
-  return n !== void 0 ? Kn.delete(t) : (n = hy(t), Kn.size >= py && Kn.delete(Kn.keys().next().value)), Kn.set(t, n), n;
+  let n = Xn.get(t);
+  return n !== void 0 ? Xn.delete(t) : (n = _y(t), Xn.size >= yy && Xn.delete(Xn.keys().next().value)), Xn.set(t, n), n;
 }
-const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = { "data-test": "run-status" }, yy = { class: "cd-hint" }, by = ["value"], wy = {
+const by = ["data-prompt", "data-status"], wy = { class: "cd-run-head" }, ky = { "data-test": "run-status" }, vy = { class: "cd-hint" }, xy = ["value"], Ay = {
   key: 1,
   class: "cd-progress",
   "data-test": "run-progress"
-}, ky = {
+}, Ry = {
   class: "cd-hint",
   "data-test": "run-node"
-}, vy = {
+}, Ey = {
   key: 1,
   class: "cd-err",
   "data-test": "run-reason"
-}, xy = ["data-node", "onClick"], Ay = { class: "cd-err" }, Ry = {
+}, Cy = ["data-node", "onClick"], Sy = { class: "cd-err" }, Dy = {
   key: 2,
   class: "cd-thumbs",
   "data-test": "run-outputs"
-}, Ey = ["src", "alt", "title", "onClick"], fc = {
+}, Ty = ["src", "alt", "title", "onClick"], hc = {
   __name: "RunCard",
   props: { run: { type: Object, required: !0 }, ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = (i, o) => t.ctl.url(da(i.id, o.nodeId, o.index, yg)), s = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, r = (i, o) => t.ctl.url(da(i.id, o.nodeId, o.index));
+    const t = e, n = (i, o) => t.ctl.url(pa(i.id, o.nodeId, o.index, vg)), s = (i) => i < 1 ? `${Math.round(i * 1e3)} ms` : `${i.toFixed(1)} s`, r = (i, o) => t.ctl.url(pa(i.id, o.nodeId, o.index));
     return (i, o) => (B(), W("div", {
-      class: ot(["cd-run", "cd-run-" + e.run.status]),
+      class: lt(["cd-run", "cd-run-" + e.run.status]),
       "data-test": "run",
       "data-prompt": e.run.id,
       "data-status": e.run.status
     }, [
-      q("div", my, [
+      q("div", wy, [
         o[0] || (o[0] = q("span", { class: "cd-who" }, "run", -1)),
-        q("b", _y, se(e.run.status), 1),
-        q("span", yy, [
+        q("b", ky, se(e.run.status), 1),
+        q("span", vy, [
           he(se(e.run.short), 1),
           e.run.queuedBy ? (B(), W(ie, { key: 0 }, [
             he(" · " + se(e.run.queuedBy), 1)
@@ -12155,8 +12168,8 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           value: e.run.percent,
           max: "100",
           "data-test": "run-progress"
-        }, null, 8, by)) : (B(), W("progress", wy)),
-        q("div", ky, [
+        }, null, 8, xy)) : (B(), W("progress", Ay)),
+        q("div", Ry, [
           e.run.status === "queued" ? (B(), W(ie, { key: 0 }, [
             o[1] || (o[1] = he("waiting in ComfyUI's queue", -1)),
             e.run.queuePosition ? (B(), W(ie, { key: 0 }, [
@@ -12175,8 +12188,8 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           ], 64)) : de("", !0)
         ])
       ], 64)),
-      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (B(), W("div", vy, se(e.run.reason), 1)) : de("", !0),
-      (B(!0), W(ie, null, Xe(e.run.errors, (l, a) => (B(), W("div", {
+      e.run.final && e.run.status !== "succeeded" && e.run.reason && !e.run.errors.length ? (B(), W("div", Ey, se(e.run.reason), 1)) : de("", !0),
+      (B(!0), W(ie, null, Ye(e.run.errors, (l, a) => (B(), W("div", {
         key: a,
         class: "cd-run-error",
         "data-test": "run-error"
@@ -12186,18 +12199,18 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           class: "cd-link",
           "data-node": l.nodeId,
           title: "Select this node on the canvas",
-          onClick: Cn((c) => e.ctl.focusNode(l.nodeId), ["stop"]),
+          onClick: Sn((c) => e.ctl.focusNode(l.nodeId), ["stop"]),
           "data-test": "run-error-node"
         }, [
           he(se(l.title), 1),
           l.input ? (B(), W(ie, { key: 0 }, [
             he(" · " + se(l.input), 1)
           ], 64)) : de("", !0)
-        ], 8, xy)) : de("", !0),
-        q("span", Ay, se((l.nodeId ? ": " : "") + l.message), 1)
+        ], 8, Cy)) : de("", !0),
+        q("span", Sy, se((l.nodeId ? ": " : "") + l.message), 1)
       ]))), 128)),
-      e.run.outputs.length ? (B(), W("div", Ry, [
-        (B(!0), W(ie, null, Xe(e.run.outputs, (l) => (B(), W("img", {
+      e.run.outputs.length ? (B(), W("div", Dy, [
+        (B(!0), W(ie, null, Ye(e.run.outputs, (l) => (B(), W("img", {
           key: l.nodeId + "/" + l.index,
           src: n(e.run, l),
           alt: l.filename,
@@ -12205,83 +12218,83 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           loading: "lazy",
           onClick: (a) => e.ctl.showImage(r(e.run, l)),
           "data-test": "run-thumb"
-        }, null, 8, Ey))), 128))
+        }, null, 8, Ty))), 128))
       ])) : de("", !0)
-    ], 10, gy));
+    ], 10, by));
   }
-}, Cy = { class: "cd-bar" }, Sy = ["title"], Dy = ["value", "disabled"], Ty = ["value", "title"], Iy = ["disabled"], Fy = ["title"], Oy = ["disabled"], Ny = {
+}, Iy = { class: "cd-bar" }, Fy = ["title"], Oy = ["value", "disabled"], Ny = ["value", "title"], My = ["disabled"], Ly = ["title"], Py = ["disabled"], $y = {
   key: 0,
   class: "cd-forkof",
   "data-test": "fork-of"
-}, My = ["title"], Ly = {
+}, jy = ["title"], By = {
   key: 1,
   class: "cd-hits",
   "data-test": "search-hits"
-}, Py = {
+}, zy = {
   key: 0,
   class: "cd-hint"
-}, $y = ["onClick", "data-session"], jy = { class: "cd-hint" }, By = { key: 0 }, zy = {
+}, Uy = ["onClick", "data-session"], Wy = { class: "cd-hint" }, Jy = { key: 0 }, qy = {
   key: 2,
   class: "cd-settings",
   "data-test": "settings-pane"
-}, Uy = ["value"], Wy = { class: "cd-wide" }, Jy = { class: "cd-wide" }, qy = { class: "cd-hint" }, Hy = { class: "cd-row" }, Vy = ["disabled"], Gy = {
+}, Hy = ["value"], Vy = { class: "cd-wide" }, Gy = { class: "cd-wide" }, Ky = { class: "cd-hint" }, Xy = { class: "cd-row" }, Yy = ["disabled"], Zy = {
   class: "cd-skills",
   "data-test": "skills"
-}, Ky = ["title"], Xy = ["checked", "onChange", "data-skill"], Yy = {
+}, Qy = ["title"], eb = ["checked", "onChange", "data-skill"], tb = {
   key: 0,
   class: "cd-hint",
   "data-test": "skills-hint"
-}, Zy = { class: "cd-main" }, Qy = {
+}, nb = { class: "cd-main" }, sb = {
   key: 0,
   class: "cd-compacted",
   "data-test": "compacted"
-}, eb = { "data-test": "summary" }, tb = ["innerHTML"], nb = { class: "cd-user" }, sb = ["data-skill"], rb = { class: "cd-skill" }, ib = ["innerHTML"], ob = ["data-message"], lb = ["disabled", "onClick"], ab = ["disabled", "onClick"], cb = ["disabled", "onClick"], ub = {
+}, rb = { "data-test": "summary" }, ib = ["innerHTML"], ob = { class: "cd-user" }, lb = ["data-skill"], ab = { class: "cd-skill" }, cb = ["innerHTML"], ub = ["data-message"], fb = ["disabled", "onClick"], db = ["disabled", "onClick"], hb = ["disabled", "onClick"], pb = {
   key: 1,
   class: "cd-atts",
   "data-test": "attachments"
-}, fb = ["src", "alt", "title", "onClick"], db = ["href", "title"], hb = {
+}, gb = ["src", "alt", "title", "onClick"], mb = ["href", "title"], _b = {
   key: 2,
   class: "cd-hint",
   "data-test": "waiting"
-}, pb = {
+}, yb = {
   key: 3,
   class: "cd-err"
-}, gb = ["data-skill"], mb = { class: "cd-skill" }, _b = {
+}, bb = ["data-skill"], wb = { class: "cd-skill" }, kb = {
   key: 0,
   class: "cd-typing"
-}, yb = ["data-message"], bb = ["disabled", "onClick"], wb = ["disabled", "onClick"], kb = ["innerHTML"], vb = {
+}, vb = ["data-message"], xb = ["disabled", "onClick"], Ab = ["disabled", "onClick"], Rb = ["innerHTML"], Eb = {
   key: 0,
   class: "cd-err"
-}, xb = {
+}, Cb = {
   key: 1,
   class: "cd-empty"
-}, Ab = {
+}, Sb = {
   key: 0,
   class: "cd-hint"
-}, Rb = ["src"], Eb = ["href"], Cb = {
+}, Db = ["src"], Tb = ["href"], Ib = {
   key: 3,
   class: "cd-notice cd-stale",
   "data-test": "stale-revert"
-}, Sb = { class: "cd-row" }, Db = {
+}, Fb = { class: "cd-row" }, Ob = {
   key: 4,
   class: "cd-notice",
   "data-test": "reverted"
-}, Tb = ["disabled"], Ib = {
+}, Nb = ["disabled"], Mb = {
   key: 5,
   class: "cd-notice",
   "data-test": "notice"
-}, Fb = {
+}, Lb = {
   key: 6,
   class: "cd-chips",
   "data-test": "chips"
-}, Ob = ["title", "data-state"], Nb = ["src"], Mb = ["onClick"], Lb = { class: "cd-input" }, Pb = ["disabled"], $b = ["accept"], jb = ["disabled"], Bb = ["disabled"], zb = {
+}, Pb = ["title", "data-state"], $b = ["src"], jb = ["onClick"], Bb = { class: "cd-input" }, zb = ["disabled"], Ub = ["accept"], Wb = ["disabled"], Jb = ["disabled"], qb = {
   __name: "Panel",
   props: { ctl: { type: Object, required: !0 } },
   setup(e) {
-    const t = e, n = t.ctl.state, s = t.ctl.ui, r = Je(() => s.connected ? s.outage ? "core unavailable, reconnecting…" : s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Je(() => s.connected && s.outage ? "cd-outage" : "cd-" + r.value.replace(" ", "-")), o = Je(() => (s.connected ? s.outage : s.offlineReason) || n.statusDetail || r.value), l = Je(() => s.connected ? s.outage ? `core unavailable, reconnecting… (${s.outage})` : s.notice ? s.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : s.offlineReason ? `comfyd is not reachable: ${s.offlineReason}` : ""), a = Je(() => s.connected && !s.outage && n.status === "working"), c = Je(() => s.connected && !s.outage && !!s.form.session_id), u = Je(() => c.value && n.status !== "working" && !n.queuedTurns), f = Je(() => s.form.skills), g = Je(() => !!n.config?.api_key_set), h = Je(() => t.ctl.forkOf()), p = Je(() => Object.fromEntries(s.sessions.map((G) => [G.id, G.title]))), k = Je(() => {
+    const t = e, n = t.ctl.state, s = t.ctl.ui, r = Je(() => s.connected ? s.outage ? "core unavailable, reconnecting…" : s.form.session_id ? n.status === "unknown" ? "joining" : n.status : "no session" : "offline"), i = Je(() => s.connected && s.outage ? "cd-outage" : "cd-" + r.value.replace(" ", "-")), o = Je(() => (s.connected ? s.outage : s.offlineReason) || n.statusDetail || r.value), l = Je(() => s.connected ? s.outage ? `core unavailable, reconnecting… (${s.outage})` : s.notice ? s.notice : n.lastError ? `${n.lastError.code}: ${n.lastError.message}` : "" : s.offlineReason ? `comfyd is not reachable: ${s.offlineReason}` : ""), a = Je(() => s.connected && !s.outage && n.status === "working"), c = Je(() => s.connected && !s.outage && !!s.form.session_id), u = Je(() => c.value && n.status !== "working" && !n.queuedTurns), f = Je(() => s.form.skills), m = Je(() => !!n.config?.api_key_set), h = Je(() => t.ctl.forkOf()), p = Je(() => Object.fromEntries(s.sessions.map((G) => [G.id, G.title]))), k = Je(() => {
       const G = [...s.sessions];
       return s.form.session_id && !G.some((T) => T.id === s.form.session_id) && G.unshift({ id: s.form.session_id, title: n.title || s.form.session_id }), G;
-    }), v = Je(() => Cg(n)), C = Je(() => v.value ? n.turns.filter((G) => !G.pending && G.id <= v.value.coversTo) : []), x = Je(() => v.value ? n.turns.filter((G) => G.pending || G.id > v.value.coversTo) : n.turns);
+    }), v = Je(() => Ig(n)), C = Je(() => v.value ? n.turns.filter((G) => !G.pending && G.id <= v.value.coversTo) : []), x = Je(() => v.value ? n.turns.filter((G) => G.pending || G.id > v.value.coversTo) : n.turns);
     function b(G) {
       return String(G).split(/(\[[^\]]*\])/).filter((T) => T).map((T) => T.startsWith("[") && T.endsWith("]") ? { mark: !0, text: T.slice(1, -1) } : { mark: !1, text: T });
     }
@@ -12290,26 +12303,26 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
     }
     const O = Je(() => {
       const G = {};
-      for (const [T, E] of Object.entries(Rg(n))) G[T] = E.map((Y) => Eg(Y, (me) => t.ctl.titleOf(me)));
+      for (const [T, E] of Object.entries(Dg(n))) G[T] = E.map((Y) => Tg(Y, (me) => t.ctl.titleOf(me)));
       return G;
     }), z = (G) => O.value[G] ?? [];
     function $(G) {
       (!G || G.type === "click" || G.key === "Escape") && t.ctl.showImage("");
     }
-    const ee = /* @__PURE__ */ nr(null);
-    yi(
+    const ee = /* @__PURE__ */ rr(null);
+    wi(
       () => s.image,
-      (G) => G && As(() => ee.value?.focus())
+      (G) => G && Es(() => ee.value?.focus())
     );
-    const X = /* @__PURE__ */ nr(null), ue = /* @__PURE__ */ nr(null), ne = (G) => {
+    const X = /* @__PURE__ */ rr(null), ue = /* @__PURE__ */ rr(null), ne = (G) => {
       G && (G.scrollTop = G.scrollHeight);
     };
-    yi(
+    wi(
       () => [n.turns.length, n.lastSeq, Object.keys(n.runs).length],
-      () => As(() => ne(X.value))
-    ), yi(
+      () => Es(() => ne(X.value))
+    ), wi(
       () => n.logs.length,
-      () => As(() => ne(ue.value))
+      () => Es(() => ne(ue.value))
     );
     function pe(G) {
       const T = G.target.value;
@@ -12318,7 +12331,7 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
     function Ie(G) {
       G.key === "Enter" && !G.shiftKey && !G.isComposing && (G.preventDefault(), t.ctl.send());
     }
-    const xe = /* @__PURE__ */ nr(null), Re = [...Bo, ".md", ".json", ".txt"].join(","), ft = Je(() => s.attachments.some((G) => G.state === "ready")), J = Je(() => s.connected && (s.draft.trim() || ft.value));
+    const xe = /* @__PURE__ */ rr(null), Re = [...Uo, ".md", ".json", ".txt"].join(","), dt = Je(() => s.attachments.some((G) => G.state === "ready")), J = Je(() => s.connected && (s.draft.trim() || dt.value));
     function oe(G) {
       t.ctl.addFiles(G.target.files), G.target.value = "";
     }
@@ -12337,19 +12350,19 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
       class: "comfyd-panel",
       onKeydown: ye,
       onKeyup: ye,
-      onWheel: T[23] || (T[23] = Cn(() => {
+      onWheel: T[23] || (T[23] = Sn(() => {
       }, ["stop"])),
-      onContextmenu: T[24] || (T[24] = Cn(() => {
+      onContextmenu: T[24] || (T[24] = Sn(() => {
       }, ["stop"])),
-      onDragover: T[25] || (T[25] = Cn(() => {
+      onDragover: T[25] || (T[25] = Sn(() => {
       }, ["prevent", "stop"])),
-      onDrop: Cn(le, ["prevent", "stop"])
+      onDrop: Sn(le, ["prevent", "stop"])
     }, [
-      q("div", Cy, [
+      q("div", Iy, [
         q("span", {
-          class: ot(["cd-dot", i.value]),
+          class: lt(["cd-dot", i.value]),
           title: o.value
-        }, null, 10, Sy),
+        }, null, 10, Fy),
         q("select", {
           class: "cd-session",
           value: H(s).form.session_id,
@@ -12361,14 +12374,14 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
             value: "",
             disabled: ""
           }, "choose a session…", -1)),
-          (B(!0), W(ie, null, Xe(k.value, (E) => (B(), W("option", {
+          (B(!0), W(ie, null, Ye(k.value, (E) => (B(), W("option", {
             key: E.id,
             value: E.id,
             title: E.parentId ? "fork of " + (p.value[E.parentId] ?? E.parentId) : ""
-          }, se(E.parentId ? "↳ " : "") + se(E.title), 9, Ty))), 128)),
+          }, se(E.parentId ? "↳ " : "") + se(E.title), 9, Ny))), 128)),
           T[27] || (T[27] = q("option", { value: "__new__" }, "+ new session", -1))
-        ], 40, Dy),
-        wn(q("input", {
+        ], 40, Oy),
+        kn(q("input", {
           class: "cd-search",
           "onUpdate:modelValue": T[0] || (T[0] = (E) => H(s).searchQuery = E),
           type: "search",
@@ -12377,11 +12390,11 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           onKeydown: w,
           "data-test": "session-search",
           title: 'Words, "a phrase", prefix*, a OR b, -excluded; Enter searches'
-        }, null, 40, Iy), [
-          [Vn, H(s).searchQuery]
+        }, null, 40, My), [
+          [Gn, H(s).searchQuery]
         ]),
         q("span", {
-          class: ot(["cd-status", { "cd-status-outage": H(s).connected && H(s).outage }]),
+          class: lt(["cd-status", { "cd-status-outage": H(s).connected && H(s).outage }]),
           title: o.value,
           "data-test": "status"
         }, [
@@ -12389,42 +12402,42 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           H(n).queuedTurns ? (B(), W(ie, { key: 0 }, [
             he(" · " + se(H(n).queuedTurns) + " queued", 1)
           ], 64)) : de("", !0)
-        ], 10, Fy),
+        ], 10, Ly),
         q("button", {
           class: "cd-btn",
           disabled: !a.value,
           onClick: T[1] || (T[1] = (E) => e.ctl.cancel()),
           "data-test": "cancel",
           title: "Stop the running turn"
-        }, "■", 8, Oy),
+        }, "■", 8, Py),
         q("button", {
-          class: ot(["cd-btn", { "cd-on": H(s).showSettings }]),
+          class: lt(["cd-btn", { "cd-on": H(s).showSettings }]),
           onClick: T[2] || (T[2] = (E) => H(s).showSettings = !H(s).showSettings),
           "data-test": "settings",
           title: "Provider, model, skills"
         }, "⚙", 2),
         q("button", {
-          class: ot(["cd-btn", { "cd-on": H(s).showLog }]),
+          class: lt(["cd-btn", { "cd-on": H(s).showLog }]),
           onClick: T[3] || (T[3] = (E) => H(s).showLog = !H(s).showLog),
           "data-test": "log-toggle",
           title: "Debug log"
         }, "≡", 2)
       ]),
-      h.value ? (B(), W("div", Ny, [
+      h.value ? (B(), W("div", $y, [
         T[28] || (T[28] = he(" fork of ", -1)),
         q("a", {
           href: "#",
-          onClick: T[4] || (T[4] = Cn((E) => e.ctl.openParent(), ["prevent"])),
+          onClick: T[4] || (T[4] = Sn((E) => e.ctl.openParent(), ["prevent"])),
           "data-test": "fork-parent",
           title: "Switch to " + h.value.title
-        }, se(h.value.title), 9, My),
+        }, se(h.value.title), 9, jy),
         h.value.point ? (B(), W(ie, { key: 0 }, [
           he(" at message " + se(h.value.point), 1)
         ], 64)) : de("", !0)
       ])) : de("", !0),
-      H(s).searchHits ? (B(), W("div", Ly, [
-        H(s).searchHits.length ? de("", !0) : (B(), W("div", Py, "nothing found")),
-        (B(!0), W(ie, null, Xe(H(s).searchHits, (E) => (B(), W("button", {
+      H(s).searchHits ? (B(), W("div", By, [
+        H(s).searchHits.length ? de("", !0) : (B(), W("div", zy, "nothing found")),
+        (B(!0), W(ie, null, Ye(H(s).searchHits, (E) => (B(), W("button", {
           key: E.key,
           class: "cd-hit",
           onClick: (Y) => e.ctl.openHit(E),
@@ -12432,90 +12445,90 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
         }, [
           q("b", null, se(E.title), 1),
           T[29] || (T[29] = he()),
-          q("span", jy, se(E.kind), 1),
+          q("span", Wy, se(E.kind), 1),
           T[30] || (T[30] = q("br", null, null, -1)),
-          (B(!0), W(ie, null, Xe(b(E.snippet), (Y, me) => (B(), W(ie, { key: me }, [
-            Y.mark ? (B(), W("mark", By, se(Y.text), 1)) : (B(), W(ie, { key: 1 }, [
+          (B(!0), W(ie, null, Ye(b(E.snippet), (Y, me) => (B(), W(ie, { key: me }, [
+            Y.mark ? (B(), W("mark", Jy, se(Y.text), 1)) : (B(), W(ie, { key: 1 }, [
               he(se(Y.text), 1)
             ], 64))
           ], 64))), 128))
-        ], 8, $y))), 128))
+        ], 8, Uy))), 128))
       ])) : de("", !0),
-      H(s).showSettings ? (B(), W("div", zy, [
+      H(s).showSettings ? (B(), W("div", qy, [
         q("label", null, [
           T[31] || (T[31] = he("Provider ", -1)),
-          wn(q("select", {
+          kn(q("select", {
             "onUpdate:modelValue": T[5] || (T[5] = (E) => H(s).form.provider = E),
             onChange: T[6] || (T[6] = (E) => e.ctl.saveConfig()),
             "data-test": "provider"
           }, [
-            (B(!0), W(ie, null, Xe(H(Lg), (E) => (B(), W("option", {
+            (B(!0), W(ie, null, Ye(H(Bg), (E) => (B(), W("option", {
               key: E,
               value: E
-            }, se(E), 9, Uy))), 128))
+            }, se(E), 9, Hy))), 128))
           ], 544), [
-            [Hh, H(s).form.provider]
+            [Gh, H(s).form.provider]
           ])
         ]),
         q("label", null, [
           T[32] || (T[32] = he("Model ", -1)),
-          wn(q("input", {
+          kn(q("input", {
             "onUpdate:modelValue": T[7] || (T[7] = (E) => H(s).form.model = E),
             onChange: T[8] || (T[8] = (E) => e.ctl.saveConfig()),
             placeholder: "e.g. gpt-4o-mini",
             "data-test": "model"
           }, null, 544), [
-            [Vn, H(s).form.model]
+            [Gn, H(s).form.model]
           ])
         ]),
         q("label", null, [
           T[33] || (T[33] = he("Base URL ", -1)),
-          wn(q("input", {
+          kn(q("input", {
             "onUpdate:modelValue": T[9] || (T[9] = (E) => H(s).form.base_url = E),
             onChange: T[10] || (T[10] = (E) => e.ctl.saveConfig()),
             placeholder: "http://127.0.0.1:11434/v1",
             "data-test": "base-url"
           }, null, 544), [
-            [Vn, H(s).form.base_url]
+            [Gn, H(s).form.base_url]
           ])
         ]),
-        q("label", Wy, [
+        q("label", Vy, [
           T[34] || (T[34] = he("System prompt ", -1)),
-          wn(q("textarea", {
+          kn(q("textarea", {
             "onUpdate:modelValue": T[11] || (T[11] = (E) => H(s).form.system_prompt = E),
             rows: "2",
             onChange: T[12] || (T[12] = (E) => e.ctl.saveConfig()),
             "data-test": "system-prompt"
           }, null, 544), [
-            [Vn, H(s).form.system_prompt]
+            [Gn, H(s).form.system_prompt]
           ])
         ]),
-        q("label", Jy, [
+        q("label", Gy, [
           T[35] || (T[35] = he("API key ", -1)),
-          q("span", qy, se(g.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
-          q("span", Hy, [
-            wn(q("input", {
+          q("span", Ky, se(m.value ? "stored in comfyd" : "none stored") + " · sent to comfyd only, never saved in the workflow", 1),
+          q("span", Xy, [
+            kn(q("input", {
               "onUpdate:modelValue": T[13] || (T[13] = (E) => H(s).apiKey = E),
               type: "password",
               autocomplete: "off",
               placeholder: "sk-…",
               "data-test": "api-key"
             }, null, 512), [
-              [Vn, H(s).apiKey]
+              [Gn, H(s).apiKey]
             ]),
             q("button", {
               class: "cd-btn",
               onClick: T[14] || (T[14] = (E) => e.ctl.setApiKey()),
               disabled: !H(s).form.session_id,
               "data-test": "api-key-set"
-            }, "set", 8, Vy)
+            }, "set", 8, Yy)
           ])
         ])
       ])) : de("", !0),
-      q("div", Gy, [
-        (B(!0), W(ie, null, Xe(H(s).skills, (E) => (B(), W("label", {
+      q("div", Zy, [
+        (B(!0), W(ie, null, Ye(H(s).skills, (E) => (B(), W("label", {
           key: E.name,
-          class: ot(["cd-chip", { "cd-on": f.value.includes(E.name) }]),
+          class: lt(["cd-chip", { "cd-on": f.value.includes(E.name) }]),
           title: E.description
         }, [
           q("input", {
@@ -12523,64 +12536,64 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
             checked: f.value.includes(E.name),
             onChange: (Y) => e.ctl.toggleSkill(E.name, Y.target.checked),
             "data-skill": E.name
-          }, null, 40, Xy),
+          }, null, 40, eb),
           he(" " + se(E.name), 1)
-        ], 10, Ky))), 128)),
-        H(s).skills.length ? de("", !0) : (B(), W("span", Yy, [
+        ], 10, Qy))), 128)),
+        H(s).skills.length ? de("", !0) : (B(), W("span", tb, [
           he(se(H(s).connected ? H(s).outage ? "waiting for the core…" : "no skills loaded" : "connecting to comfyd…"), 1),
           !H(s).connected && H(s).offlineReason ? (B(), W(ie, { key: 0 }, [
             he(" (" + se(H(s).offlineReason) + ")", 1)
           ], 64)) : de("", !0)
         ]))
       ]),
-      q("div", Zy, [
+      q("div", nb, [
         q("div", {
           ref_key: "chat",
           ref: X,
           class: "cd-chat",
           "data-test": "chat"
         }, [
-          v.value ? (B(), W("details", Qy, [
-            q("summary", eb, [
+          v.value ? (B(), W("details", sb, [
+            q("summary", rb, [
               T[36] || (T[36] = q("b", null, "Summary", -1)),
               he(" of " + se(C.value.length) + " earlier turn" + se(C.value.length === 1 ? "" : "s") + " (what the model sees now; the originals below) ", 1),
               q("div", {
                 class: "cd-text cd-md",
-                innerHTML: H(eo)(v.value.content)
-              }, null, 8, tb)
+                innerHTML: H(no)(v.value.content)
+              }, null, 8, ib)
             ]),
-            (B(!0), W(ie, null, Xe(C.value, (E) => (B(), W("div", {
+            (B(!0), W(ie, null, Ye(C.value, (E) => (B(), W("div", {
               key: E.id,
               class: "cd-turn cd-old"
             }, [
-              q("div", nb, [
+              q("div", ob, [
                 T[37] || (T[37] = q("span", { class: "cd-who" }, "you", -1)),
                 he(se(E.content), 1)
               ]),
               q("div", {
                 class: "cd-replies",
-                style: Ts({ "--cols": Math.max(1, H(cr)(E, f.value).length) })
+                style: Fs({ "--cols": Math.max(1, H(fr)(E, f.value).length) })
               }, [
-                (B(!0), W(ie, null, Xe(H(cr)(E, f.value), (Y) => (B(), W("div", {
+                (B(!0), W(ie, null, Ye(H(fr)(E, f.value), (Y) => (B(), W("div", {
                   key: Y.skill,
-                  class: ot(["cd-reply", "cd-" + Y.state]),
+                  class: lt(["cd-reply", "cd-" + Y.state]),
                   "data-skill": Y.skill
                 }, [
-                  q("div", rb, se(Y.skill), 1),
+                  q("div", ab, se(Y.skill), 1),
                   q("div", {
                     class: "cd-text cd-md",
-                    innerHTML: H(eo)(Y.content)
-                  }, null, 8, ib)
-                ], 10, sb))), 128))
+                    innerHTML: H(no)(Y.content)
+                  }, null, 8, cb)
+                ], 10, lb))), 128))
               ], 4)
             ]))), 128))
           ])) : de("", !0),
-          (B(!0), W(ie, null, Xe(x.value, (E) => (B(), W("div", {
+          (B(!0), W(ie, null, Ye(x.value, (E) => (B(), W("div", {
             key: E.pending ? E.clientId : E.id,
             class: "cd-turn"
           }, [
             q("div", {
-              class: ot(["cd-user", { "cd-failed": E.state === "failed", "cd-waiting": E.state === "waiting" }])
+              class: lt(["cd-user", { "cd-failed": E.state === "failed", "cd-waiting": E.state === "waiting" }])
             }, [
               E.pending ? de("", !0) : (B(), W("span", {
                 key: 0,
@@ -12594,26 +12607,26 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
                   onClick: (Y) => e.ctl.forkFrom(E.id),
                   "data-test": "fork",
                   title: "Fork from here: a new session with the history up to this message"
-                }, "fork", 8, lb),
+                }, "fork", 8, fb),
                 q("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(E.id),
                   "data-test": "revert",
                   title: "Revert to here: hide the later messages (kept in comfyd)"
-                }, "revert", 8, ab),
+                }, "revert", 8, db),
                 q("button", {
                   class: "cd-act",
                   disabled: !u.value,
                   onClick: (Y) => e.ctl.revertTo(E.id, { canvas: !0 }),
                   "data-test": "revert-canvas",
                   title: "Revert to here and put the canvas back as it was before this turn's changes"
-                }, "revert + canvas", 8, cb)
-              ], 8, ob)),
+                }, "revert + canvas", 8, hb)
+              ], 8, ub)),
               T[38] || (T[38] = q("span", { class: "cd-who" }, "you", -1)),
               he(se(E.content) + " ", 1),
-              E.attachments?.length ? (B(), W("span", ub, [
-                (B(!0), W(ie, null, Xe(E.attachments, (Y) => (B(), W(ie, {
+              E.attachments?.length ? (B(), W("span", pb, [
+                (B(!0), W(ie, null, Ye(E.attachments, (Y) => (B(), W(ie, {
                   key: Y.sha256
                 }, [
                   Ee(Y) ? (B(), W("img", {
@@ -12624,7 +12637,7 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
                     title: Y.name + (Y.width ? ` · ${Y.width}×${Y.height}` : ""),
                     onClick: (me) => e.ctl.showImage(e.ctl.attachmentUrl(Y.sha256)),
                     "data-test": "attachment"
-                  }, null, 8, fb)) : (B(), W("a", {
+                  }, null, 8, gb)) : (B(), W("a", {
                     key: 1,
                     class: "cd-file",
                     href: e.ctl.attachmentUrl(Y.sha256),
@@ -12632,24 +12645,24 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
                     rel: "noopener",
                     title: Y.mime,
                     "data-test": "attachment"
-                  }, se(Y.name || Y.mime), 9, db))
+                  }, se(Y.name || Y.mime), 9, mb))
                 ], 64))), 128))
               ])) : de("", !0),
-              E.state === "waiting" ? (B(), W("span", hb, " — waiting for comfyd, sent when it is back")) : de("", !0),
-              E.error ? (B(), W("span", pb, " — " + se(E.error), 1)) : de("", !0)
+              E.state === "waiting" ? (B(), W("span", _b, " — waiting for comfyd, sent when it is back")) : de("", !0),
+              E.error ? (B(), W("span", yb, " — " + se(E.error), 1)) : de("", !0)
             ], 2),
             q("div", {
               class: "cd-replies",
-              style: Ts({ "--cols": Math.max(1, H(cr)(E, f.value).length) })
+              style: Fs({ "--cols": Math.max(1, H(fr)(E, f.value).length) })
             }, [
-              (B(!0), W(ie, null, Xe(H(cr)(E, f.value), (Y) => (B(), W("div", {
+              (B(!0), W(ie, null, Ye(H(fr)(E, f.value), (Y) => (B(), W("div", {
                 key: Y.skill,
-                class: ot(["cd-reply", "cd-" + Y.state]),
+                class: lt(["cd-reply", "cd-" + Y.state]),
                 "data-skill": Y.skill
               }, [
-                q("div", mb, [
+                q("div", wb, [
                   he(se(Y.skill), 1),
-                  Y.state === "streaming" ? (B(), W("span", _b, "…")) : de("", !0),
+                  Y.state === "streaming" ? (B(), W("span", kb, "…")) : de("", !0),
                   Y.id ? (B(), W("span", {
                     key: 1,
                     class: "cd-acts",
@@ -12662,36 +12675,36 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
                       onClick: (me) => e.ctl.forkFrom(Y.id),
                       "data-test": "fork",
                       title: "Fork from here: a new session with the history up to this reply"
-                    }, "fork", 8, bb),
+                    }, "fork", 8, xb),
                     q("button", {
                       class: "cd-act",
                       disabled: !u.value,
                       onClick: (me) => e.ctl.revertTo(Y.id),
                       "data-test": "revert",
                       title: "Revert to here: hide the later messages (kept in comfyd)"
-                    }, "revert", 8, wb)
-                  ], 8, yb)) : de("", !0)
+                    }, "revert", 8, Ab)
+                  ], 8, vb)) : de("", !0)
                 ]),
                 q("div", {
                   class: "cd-text cd-md",
-                  innerHTML: H(eo)(Y.content)
-                }, null, 8, kb),
-                Y.error ? (B(), W("div", vb, se(Y.error), 1)) : de("", !0)
-              ], 10, gb))), 128))
+                  innerHTML: H(no)(Y.content)
+                }, null, 8, Rb),
+                Y.error ? (B(), W("div", Eb, se(Y.error), 1)) : de("", !0)
+              ], 10, bb))), 128))
             ], 4),
-            (B(!0), W(ie, null, Xe(z(E.id), (Y) => (B(), mr(fc, {
+            (B(!0), W(ie, null, Ye(z(E.id), (Y) => (B(), yr(hc, {
               key: Y.id,
               run: Y,
               ctl: e.ctl
             }, null, 8, ["run", "ctl"]))), 128))
           ]))), 128)),
-          (B(!0), W(ie, null, Xe(z(0), (E) => (B(), mr(fc, {
+          (B(!0), W(ie, null, Ye(z(0), (E) => (B(), yr(hc, {
             key: E.id,
             run: E,
             ctl: e.ctl,
             class: "cd-run-loose"
           }, null, 8, ["run", "ctl"]))), 128)),
-          H(n).turns.length ? de("", !0) : (B(), W("div", xb, se(H(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
+          H(n).turns.length ? de("", !0) : (B(), W("div", Cb, se(H(s).form.session_id ? "No messages yet." : "Choose or create a session, pick skills, then write below."), 1))
         ], 512),
         H(s).showLog ? (B(), W("div", {
           key: 0,
@@ -12700,9 +12713,9 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           class: "cd-log",
           "data-test": "log"
         }, [
-          (B(!0), W(ie, null, Xe(H(n).logs, (E, Y) => (B(), W("div", {
+          (B(!0), W(ie, null, Ye(H(n).logs, (E, Y) => (B(), W("div", {
             key: E.seq + ":" + Y,
-            class: ot("cd-l-" + E.level)
+            class: lt("cd-l-" + E.level)
           }, [
             q("b", null, se(E.level), 1),
             he(" " + se(E.module), 1),
@@ -12711,10 +12724,10 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
             ], 64)) : de("", !0),
             he(": " + se(E.message), 1)
           ], 2))), 128)),
-          H(n).logs.length ? de("", !0) : (B(), W("div", Ab, "no debug output yet"))
+          H(n).logs.length ? de("", !0) : (B(), W("div", Sb, "no debug output yet"))
         ], 512)) : de("", !0)
       ]),
-      (B(), mr($d, { to: "body" }, [
+      (B(), yr(Bd, { to: "body" }, [
         H(s).image ? (B(), W("div", {
           key: 0,
           ref_key: "overlay",
@@ -12728,19 +12741,19 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           q("img", {
             src: H(s).image,
             alt: "full size"
-          }, null, 8, Rb),
+          }, null, 8, Db),
           q("a", {
             href: H(s).image,
             target: "_blank",
             rel: "noopener",
-            onClick: T[15] || (T[15] = Cn(() => {
+            onClick: T[15] || (T[15] = Sn(() => {
             }, ["stop"]))
-          }, "open in a new tab", 8, Eb)
+          }, "open in a new tab", 8, Tb)
         ], 544)) : de("", !0)
       ])),
-      H(s).staleRevert ? (B(), W("div", Cb, [
+      H(s).staleRevert ? (B(), W("div", Ib, [
         he(se(H(s).staleRevert.message) + " ", 1),
-        q("span", Sb, [
+        q("span", Fb, [
           q("button", {
             class: "cd-btn",
             onClick: T[16] || (T[16] = (E) => e.ctl.revertTo(H(s).staleRevert.messageId, { canvas: !0, force: !0 })),
@@ -12758,7 +12771,7 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           }, "dismiss")
         ])
       ])) : de("", !0),
-      H(n).lastRevert && !H(s).staleRevert ? (B(), W("div", Db, [
+      H(n).lastRevert && !H(s).staleRevert ? (B(), W("div", Ob, [
         he(se(H(n).lastRevert.hidden) + " later message(s) hidden by a revert ", 1),
         q("button", {
           class: "cd-btn",
@@ -12766,13 +12779,13 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           onClick: T[19] || (T[19] = (E) => e.ctl.unrevert()),
           "data-test": "unrevert",
           title: "Bring the hidden messages back (the canvas stays as it is: Ctrl+Z in the tab undoes a restore)"
-        }, "undo revert", 8, Tb)
+        }, "undo revert", 8, Nb)
       ])) : de("", !0),
-      l.value ? (B(), W("div", Ib, se(l.value), 1)) : de("", !0),
-      H(s).attachments.length ? (B(), W("div", Fb, [
-        (B(!0), W(ie, null, Xe(H(s).attachments, (E) => (B(), W("span", {
+      l.value ? (B(), W("div", Mb, se(l.value), 1)) : de("", !0),
+      H(s).attachments.length ? (B(), W("div", Lb, [
+        (B(!0), W(ie, null, Ye(H(s).attachments, (E) => (B(), W("span", {
           key: E.key,
-          class: ot(["cd-chip cd-att", "cd-att-" + E.state]),
+          class: lt(["cd-chip cd-att", "cd-att-" + E.state]),
           title: E.error || E.mime,
           "data-state": E.state
         }, [
@@ -12781,7 +12794,7 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
             class: "cd-chip-thumb",
             src: E.preview,
             alt: ""
-          }, null, 8, Nb)) : de("", !0),
+          }, null, 8, $b)) : de("", !0),
           he(" " + se(E.name), 1),
           E.state === "uploading" ? (B(), W(ie, { key: 1 }, [
             he(" …")
@@ -12793,17 +12806,17 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
             class: "cd-x",
             onClick: (Y) => e.ctl.removeAttachment(E.key),
             title: "Remove"
-          }, "×", 8, Mb)
-        ], 10, Ob))), 128))
+          }, "×", 8, jb)
+        ], 10, Pb))), 128))
       ])) : de("", !0),
-      q("div", Lb, [
+      q("div", Bb, [
         q("button", {
           class: "cd-btn",
           disabled: !H(s).connected,
           onClick: T[20] || (T[20] = (E) => xe.value?.click()),
           title: "Attach images or text files (or drop, or paste)",
           "data-test": "attach"
-        }, "+", 8, Pb),
+        }, "+", 8, zb),
         q("input", {
           ref_key: "picker",
           ref: xe,
@@ -12813,8 +12826,8 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           style: { display: "none" },
           onChange: oe,
           "data-test": "file"
-        }, null, 40, $b),
-        wn(q("textarea", {
+        }, null, 40, Ub),
+        kn(q("textarea", {
           "onUpdate:modelValue": T[21] || (T[21] = (E) => H(s).draft = E),
           rows: "2",
           placeholder: "Message the active skills (Enter sends, Shift+Enter newline)",
@@ -12822,37 +12835,37 @@ const gy = ["data-prompt", "data-status"], my = { class: "cd-run-head" }, _y = {
           onKeydown: Ie,
           onPaste: _e,
           "data-test": "input"
-        }, null, 40, jb), [
-          [Vn, H(s).draft]
+        }, null, 40, Wb), [
+          [Gn, H(s).draft]
         ]),
         q("button", {
           class: "cd-btn cd-send",
           disabled: !J.value,
           onClick: T[22] || (T[22] = (E) => e.ctl.send()),
           "data-test": "send"
-        }, "send", 8, Bb)
+        }, "send", 8, Jb)
       ])
     ], 32));
   }
-}, Ub = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}.comfyd-panel .cd-forkof{padding:2px 8px;font-size:11px;color:var(--cd-dim)}.comfyd-panel .cd-forkof a{color:inherit;text-decoration:underline;cursor:pointer}", Wb = "comfyd.canvas", Jb = 1500;
-function dc() {
+}, Hb = ".comfyd-panel{--cd-bg: var(--comfy-menu-bg, #202020);--cd-bg2: var(--comfy-input-bg, #222);--cd-fg: var(--input-text, #ddd);--cd-dim: var(--descrip-text, #999);--cd-border: var(--border-color, #4e4e4e);--cd-accent: #4a90d9;box-sizing:border-box;display:flex;flex-direction:column;gap:4px;width:100%;height:100%;min-height:0;padding:4px;font:12px/1.35 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--cd-fg);background:var(--cd-bg);border:1px solid var(--cd-border);border-radius:6px;overflow:hidden}.comfyd-panel *{box-sizing:border-box}.comfyd-panel button,.comfyd-panel select,.comfyd-panel input,.comfyd-panel textarea{font:inherit;color:var(--cd-fg);background:var(--cd-bg2);border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel textarea{resize:none}.comfyd-panel .cd-bar{display:flex;align-items:center;gap:4px}.comfyd-panel .cd-session{flex:1;min-width:0;height:22px}.comfyd-panel .cd-status{color:var(--cd-dim);white-space:nowrap;font-size:11px}.comfyd-panel .cd-dot{width:8px;height:8px;border-radius:50%;background:#777;flex:none}.comfyd-panel .cd-idle{background:#3c9a5f}.comfyd-panel .cd-working,.comfyd-panel .cd-joining{background:#d9a23c}.comfyd-panel .cd-error,.comfyd-panel .cd-offline,.comfyd-panel .cd-outage{background:#c84a4a}.comfyd-panel .cd-status.cd-status-outage{color:#e0a050;white-space:normal}.comfyd-panel .cd-btn{height:22px;min-width:22px;padding:0 6px;cursor:pointer}.comfyd-panel .cd-btn:disabled{opacity:.45;cursor:default}.comfyd-panel .cd-btn.cd-on{border-color:var(--cd-accent);color:#fff}.comfyd-panel .cd-settings{display:grid;grid-template-columns:1fr 1fr 1fr;gap:4px 6px;padding:4px;border:1px solid var(--cd-border);border-radius:4px}.comfyd-panel .cd-settings label{display:flex;flex-direction:column;gap:2px;color:var(--cd-dim);min-width:0}.comfyd-panel .cd-settings .cd-wide{grid-column:1 / -1}.comfyd-panel .cd-settings input,.comfyd-panel .cd-settings select{height:22px;padding:0 4px}.comfyd-panel .cd-row{display:flex;gap:4px}.comfyd-panel .cd-row input{flex:1}.comfyd-panel .cd-hint{color:var(--cd-dim);font-size:11px}.comfyd-panel .cd-skills{display:flex;flex-wrap:wrap;gap:4px}.comfyd-panel .cd-chip{display:inline-flex;align-items:center;gap:3px;padding:1px 6px;border:1px solid var(--cd-border);border-radius:10px;cursor:pointer;color:var(--cd-dim);user-select:none}.comfyd-panel .cd-chip input{margin:0}.comfyd-panel .cd-chip.cd-on{border-color:var(--cd-accent);color:var(--cd-fg)}.comfyd-panel .cd-main{flex:1;min-height:0;display:flex;gap:4px}.comfyd-panel .cd-chat{flex:1;min-width:0;overflow-y:auto;display:flex;flex-direction:column;gap:6px}.comfyd-panel .cd-log{width:40%;overflow-y:auto;padding:4px;font:11px/1.3 ui-monospace,DejaVu Sans Mono,monospace;border:1px solid var(--cd-border);border-radius:4px;background:var(--cd-bg2);white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-l-WARN{color:#d9a23c}.comfyd-panel .cd-l-ERROR{color:#e06666}.comfyd-panel .cd-l-DEBUG{color:var(--cd-dim)}.comfyd-panel .cd-turn{display:flex;flex-direction:column}.comfyd-panel .cd-user{align-self:flex-end;max-width:85%;padding:3px 8px;background:#2d4a6b;border-radius:8px 8px 2px;white-space:pre-wrap;word-break:break-word}.comfyd-panel .cd-who{display:none}.comfyd-panel .cd-replies{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:4px;margin-top:3px}.comfyd-panel .cd-reply{padding:3px 6px;border:1px solid var(--cd-border);border-radius:6px;background:var(--cd-bg2);min-width:0}.comfyd-panel .cd-skill{font-size:10px;text-transform:uppercase;letter-spacing:.04em;color:var(--cd-accent)}.comfyd-panel .cd-typing{margin-left:3px;color:var(--cd-dim)}.comfyd-panel .cd-text{word-break:break-word}.comfyd-panel .cd-waiting{opacity:.75}.comfyd-panel .cd-md>:first-child{margin-top:0}.comfyd-panel .cd-md>:last-child{margin-bottom:0}.comfyd-panel .cd-md p,.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol,.comfyd-panel .cd-md pre,.comfyd-panel .cd-md blockquote,.comfyd-panel .cd-md table{margin:0 0 6px}.comfyd-panel .cd-md ul,.comfyd-panel .cd-md ol{padding-left:18px}.comfyd-panel .cd-md h1,.comfyd-panel .cd-md h2,.comfyd-panel .cd-md h3,.comfyd-panel .cd-md h4,.comfyd-panel .cd-md h5,.comfyd-panel .cd-md h6{font-size:13px;margin:6px 0 4px}.comfyd-panel .cd-md code{font:11px/1.35 ui-monospace,DejaVu Sans Mono,monospace;background:#7f7f7f2e;border-radius:3px;padding:0 3px}.comfyd-panel .cd-md pre{padding:4px 6px;overflow-x:auto;background:#00000047;border-radius:4px}.comfyd-panel .cd-md pre code{background:none;padding:0;white-space:pre}.comfyd-panel .cd-md a{color:var(--cd-accent)}.comfyd-panel .cd-md blockquote{border-left:3px solid var(--cd-border);padding-left:6px;color:var(--cd-dim)}.comfyd-panel .cd-md table{border-collapse:collapse}.comfyd-panel .cd-md th,.comfyd-panel .cd-md td{border:1px solid var(--cd-border);padding:1px 4px}.comfyd-panel .cd-failed .cd-text,.comfyd-panel .cd-err{color:#e06666}.comfyd-panel .cd-cancelled{opacity:.7}.comfyd-panel .cd-empty{margin:auto;color:var(--cd-dim);text-align:center;padding:8px}.comfyd-panel .cd-notice{color:#e0a050;font-size:11px}.comfyd-panel .cd-input{display:flex;gap:4px}.comfyd-panel .cd-input textarea{flex:1;padding:3px 5px}.comfyd-panel .cd-send{height:auto}.comfyd-panel .cd-run{margin:4px 0 2px;padding:4px 6px;border:1px solid var(--border-color, #444);border-left-width:3px;border-radius:4px;font-size:12px}.comfyd-panel .cd-run-head{display:flex;gap:4px;align-items:baseline;flex-wrap:wrap}.comfyd-panel .cd-run-queued,.comfyd-panel .cd-run-running{border-left-color:#4a90d9}.comfyd-panel .cd-run-succeeded{border-left-color:#3c9a5f}.comfyd-panel .cd-run-failed,.comfyd-panel .cd-run-unknown{border-left-color:#c0392b}.comfyd-panel .cd-run-interrupted,.comfyd-panel .cd-run-cancelled{border-left-color:#b08a2e}.comfyd-panel .cd-progress{width:100%;height:8px;margin:3px 0 1px}.comfyd-panel .cd-run-error{margin-top:2px}.comfyd-panel .cd-link{background:none;border:none;padding:0;color:#6fa8ff;text-decoration:underline;cursor:pointer;font:inherit}.comfyd-panel .cd-thumbs{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumbs img{max-width:96px;max-height:96px;border-radius:3px;cursor:zoom-in;background:#222}.comfyd-image-overlay{position:fixed;inset:0;z-index:10000;background:#000000d9;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:8px;cursor:zoom-out}.comfyd-image-overlay img{max-width:95vw;max-height:90vh;object-fit:contain}.comfyd-image-overlay a{color:#ddd;font-size:13px}.comfyd-panel .cd-chips{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:4px}.comfyd-panel .cd-att{display:inline-flex;align-items:center;gap:4px;max-width:100%}.comfyd-panel .cd-att-failed{border-color:#c44;color:#e88}.comfyd-panel .cd-att-uploading{opacity:.7}.comfyd-panel .cd-chip-thumb{width:20px;height:20px;object-fit:cover;border-radius:2px}.comfyd-panel .cd-x{background:none;border:0;color:inherit;cursor:pointer;padding:0 2px}.comfyd-panel .cd-atts{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}.comfyd-panel .cd-thumb{max-width:96px;max-height:72px;border-radius:3px;cursor:zoom-in;border:1px solid var(--cd-border, #444)}.comfyd-panel .cd-file{font-size:.9em;padding:1px 5px;border:1px solid var(--cd-border, #444);border-radius:3px}.comfyd-panel .cd-search{flex:0 1 9em;min-width:5em}.comfyd-panel .cd-hits{display:flex;flex-direction:column;gap:2px;max-height:12em;overflow-y:auto;padding:4px;border-bottom:1px solid var(--border-color, #444)}.comfyd-panel .cd-hit{text-align:left;background:none;border:1px solid transparent;color:inherit;padding:3px 4px;cursor:pointer;font:inherit}.comfyd-panel .cd-hit:hover{border-color:var(--border-color, #555)}.comfyd-panel .cd-hit mark{background:#6a5d1e;color:inherit}.comfyd-panel .cd-compacted{margin:4px 0 8px;padding:4px 6px;border:1px dashed var(--border-color, #555);border-radius:4px}.comfyd-panel .cd-compacted>summary{cursor:pointer}.comfyd-panel .cd-old{opacity:.75}.comfyd-panel .cd-acts{float:right;visibility:hidden;margin-left:6px}.comfyd-panel .cd-user:hover .cd-acts,.comfyd-panel .cd-reply:hover .cd-acts,.comfyd-panel .cd-acts:focus-within{visibility:visible}.comfyd-panel .cd-act{background:none;border:1px solid #555;border-radius:3px;color:inherit;cursor:pointer;font-size:10px;line-height:14px;margin-left:2px;padding:0 3px}.comfyd-panel .cd-act:disabled{cursor:default;opacity:.4}.comfyd-panel .cd-stale{white-space:pre-wrap}.comfyd-panel .cd-stale .cd-row{display:flex;gap:4px;margin-top:4px}.comfyd-panel .cd-forkof{padding:2px 8px;font-size:11px;color:var(--cd-dim)}.comfyd-panel .cd-forkof a{color:inherit;text-decoration:underline;cursor:pointer}", Vb = "comfyd.canvas", Gb = 1500;
+function pc() {
   const e = window.comfyAPI, t = e?.app?.app, n = e?.api?.api;
   return t && n ? { app: t, api: n } : null;
 }
-function vo(e, t) {
+function Ao(e, t) {
   (console[e] ?? console.log)(t);
 }
-function qb(e) {
-  const t = dc();
+function Kb(e) {
+  const t = pc();
   if (t) return e(t, !1);
   let n = 0;
   const s = setInterval(() => {
-    const r = dc();
-    (r || ++n > Jb) && (clearInterval(s), r ? e(r, !0) : vo("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
+    const r = pc();
+    (r || ++n > Gb) && (clearInterval(s), r ? e(r, !0) : Ao("error", "comfyd: the ComfyUI frontend API never appeared; the extension is not active"));
   }, 20);
 }
-function Hb({ app: e, api: t }, n) {
-  const s = new op({
+function Xb({ app: e, api: t }, n) {
+  const s = new ap({
     fetchJson: async (c) => {
       const u = await t.fetchApi(c);
       let f = null;
@@ -12865,33 +12878,33 @@ function Hb({ app: e, api: t }, n) {
       return f;
     },
     location: window.location
-  }), r = fg({ app: e, LiteGraph: window.LiteGraph }), i = new Zp({
+  }), r = gg({ app: e, LiteGraph: window.LiteGraph }), i = new ng({
     app: e,
     onLeases: (c) => r.update(c),
     api: t,
     LiteGraph: window.LiteGraph,
     connection: s,
     WebSocket: window.WebSocket,
-    tabId: Yp(window.sessionStorage),
+    tabId: tg(window.sessionStorage),
     objectInfo: async () => {
       const c = await t.fetchApi("/object_info");
       return c.ok ? c.json() : null;
     },
     hasFocus: () => document.hasFocus(),
-    log: vo,
-    isPanelNode: Mi,
+    log: Ao,
+    isPanelNode: Pi,
     // Previews of agents' patches with Accept / Reject (preview.js).
-    preview: new ig({ app: e, document, isPanelNode: Mi })
+    preview: new cg({ app: e, document, isPanelNode: Pi })
   }), o = {
     app: e,
     connection: s,
     WebSocket: window.WebSocket,
-    createApp: Zh,
-    reactive: To,
-    component: zb,
-    css: Ub,
+    createApp: ep,
+    reactive: Fo,
+    component: qb,
+    css: Hb,
     document,
-    log: vo,
+    log: Ao,
     // Runs and their outputs come through the package's routes on
     // ComfyUI's own server (same origin; it adds the bridge's token).
     getJson: async (c) => {
@@ -12902,8 +12915,8 @@ function Hb({ app: e, api: t }, n) {
     apiUrl: (c) => typeof t.apiURL == "function" ? t.apiURL(c) : `/api${c}`,
     // Attachments are uploaded the same way (the package's POST route).
     postBytes: async (c, u, f) => {
-      const g = await t.fetchApi(c, { method: "POST", body: u, headers: { "Content-Type": f || "application/octet-stream" }, cache: "no-store" }), h = await g.json().catch(() => ({}));
-      if (!g.ok) throw new Error(h?.error || `HTTP ${g.status}`);
+      const m = await t.fetchApi(c, { method: "POST", body: u, headers: { "Content-Type": f || "application/octet-stream" }, cache: "no-store" }), h = await m.json().catch(() => ({}));
+      if (!m.ok) throw new Error(h?.error || `HTTP ${m.status}`);
       return h;
     }
   };
@@ -12911,20 +12924,20 @@ function Hb({ app: e, api: t }, n) {
   const a = () => {
     l || (l = !0, t.addEventListener("graphChanged", () => i.graphChanged()), window.addEventListener("focus", () => i.setFocus(!0)), window.addEventListener("blur", () => i.setFocus(!1)), document.addEventListener("visibilitychange", () => i.setFocus(document.visibilityState === "visible" && document.hasFocus())), window.addEventListener("pointerdown", () => {
       i.touched(), i.setPointerDown(!0);
-    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), mg({ app: e, document }), i.start());
+    }, !0), window.addEventListener("pointerup", () => i.setPointerDown(!1), !0), window.addEventListener("pointercancel", () => i.setPointerDown(!1), !0), window.addEventListener("keydown", () => i.touched(), !0), wg({ app: e, document }), i.start());
   };
   e.registerExtension({
-    name: Wb,
+    name: Vb,
     setup: a,
     afterConfigureGraph() {
       i.graphChanged();
     },
     beforeRegisterNodeDef(c, u) {
-      u?.name === _o && (c.prototype.isVirtualNode = !0);
+      u?.name === bo && (c.prototype.isVirtualNode = !0);
     },
     nodeCreated(c) {
-      Mi(c) && Kg(c, o);
+      Pi(c) && Qg(c, o);
     }
   }), n && (e.rootGraph ?? e.graph) && a(), window.comfyd = Object.freeze({ editor: i, leases: r, version: "0.1.0" });
 }
-qb(Hb);
+Kb(Xb);

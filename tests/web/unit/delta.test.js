@@ -95,3 +95,67 @@ describe("graph digest and deltas", () => {
     expect(graphDigest(plainGraph(applyDelta(before, d)))).toBe(d.digest);
   });
 });
+
+// The digest's definition written the plain way (every number through a
+// Float64Array), against which the fast path for small integers is held.
+function referenceDigest(graph) {
+  const f = new Float64Array(1);
+  const u = new Uint32Array(f.buffer);
+  const lo = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+  let h = 0x811c9dc5 | 0;
+  const word = (w) => (h = Math.imul(h ^ w, 0x01000193));
+  const num = (x) => {
+    let v = Number(x);
+    if (v === 0 || !Number.isFinite(v)) v = 0;
+    f[0] = v;
+    word(u[lo]);
+    word(u[1 - lo]);
+  };
+  const str = (s) => {
+    const t = String(s ?? "");
+    num(t.length);
+    for (let i = 0; i < t.length; i++) word(t.charCodeAt(i));
+  };
+  const nodes = [...graph._nodes].sort((a, b) => a.id - b.id);
+  num(nodes.length);
+  for (const n of nodes) {
+    num(n.id);
+    str(n.type);
+    num(n.pos?.[0] ?? 0);
+    num(n.pos?.[1] ?? 0);
+    num(n.mode ?? 0);
+    num((n.inputs ?? []).length);
+    for (const i of n.inputs ?? []) num(i?.link > 0 ? i.link : 0);
+    num((n.outputs ?? []).length);
+    for (const o of n.outputs ?? []) {
+      const ls = (o?.links ?? []).filter((x) => x > 0);
+      num(ls.length);
+      for (const l of ls) num(l);
+    }
+  }
+  const links = [...graph._links.values()].sort((a, b) => a.id - b.id);
+  num(links.length);
+  for (const l of links) for (const k of ["id", "origin_id", "origin_slot", "target_id", "target_slot"]) num(l[k]);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+describe("graphDigest's numbers", () => {
+  it("small integers, their edges, negatives, -0, fractions and odd values hash as their binary64 bits", () => {
+    const odd = [0, -0, 1, 2, 3, 1023, 1024, 0x1fffff, 0x200000, 0x200001, -1, -7, -0x1fffff, -0x200000, 2 ** 31, -(2 ** 31), 2 ** 53, 0.5, -2.25, 1e300, NaN, Infinity, "12", null, true];
+    const nodes = odd.map((v, i) => ({
+      id: i + 1,
+      type: i % 2 ? "KSampler" : "é漢😀",
+      pos: [v, -v],
+      mode: v,
+      inputs: [{ link: v }, null],
+      outputs: [{ links: [v, 5, -3] }, null, { links: null }],
+    }));
+    const links = new Map(odd.map((v, i) => [i + 1, { id: i + 1, origin_id: v, origin_slot: i, target_id: -i, target_slot: v }]));
+    const g = { _nodes: nodes, _links: links };
+    expect(graphDigest(g)).toBe(referenceDigest(g));
+    for (let i = 0; i < odd.length; i++) {
+      const one = { _nodes: [nodes[i]], _links: new Map([[i + 1, links.get(i + 1)]]) };
+      expect(graphDigest(one), `value ${String(odd[i])}`).toBe(referenceDigest(one));
+    }
+  });
+});

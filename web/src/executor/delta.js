@@ -32,50 +32,77 @@ function linkList(graph) {
 // count; per link in id order its id and ends. Numbers are their IEEE-754
 // binary64 bits (low word first, -0 as 0), strings their length and UTF-16
 // code units. core/graph.c computes the same from its mirror.
+//
+// It runs over the whole graph after every patch (a 500-node canvas), so
+// the loop keeps the hash in a local and takes the bits of a small integer
+// (ids, slots, counts: most of the words) by arithmetic, without the
+// typed-array round trip and without allocating.
+const FNV = 0x01000193;
+
+// The high word of a small integer's binary64 bits (its low word is 0):
+// |k| < 2^21, k != 0.
+function intHi(k) {
+  const a = k < 0 ? -k : k;
+  const e = 31 - Math.clz32(a);
+  return (k < 0 ? 0x80000000 : 0) | ((1023 + e) << 20) | ((a - (1 << e)) << (20 - e));
+}
+
+// The hash after one number.
+function hashNum(h, x) {
+  let v = typeof x === "number" ? x : Number(x);
+  if (v === (v | 0) && v > -0x200000 && v < 0x200000) {
+    // A small integer (or 0, -0): low word 0.
+    h = Math.imul(h, FNV); // h ^ 0
+    return Math.imul(h ^ (v === 0 ? 0 : intHi(v)), FNV);
+  }
+  if (v === 0 || !Number.isFinite(v)) v = 0;
+  F64[0] = v;
+  h = Math.imul(h ^ U32[LO], FNV);
+  return Math.imul(h ^ U32[1 - LO], FNV);
+}
+
+function hashStr(h, s) {
+  const t = typeof s === "string" ? s : String(s ?? "");
+  h = hashNum(h, t.length);
+  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), FNV);
+  return h;
+}
+
 export function graphDigest(graph) {
   let h = 0x811c9dc5 | 0;
-  const word = (w) => {
-    h = Math.imul(h ^ w, 0x01000193);
-  };
-  const num = (x) => {
-    let v = Number(x);
-    if (v === 0 || !Number.isFinite(v)) v = 0;
-    F64[0] = v;
-    word(U32[LO]);
-    word(U32[1 - LO]);
-  };
-  const str = (s) => {
-    const t = String(s ?? "");
-    num(t.length);
-    for (let i = 0; i < t.length; i++) word(t.charCodeAt(i));
-  };
   const nodes = byId(graph._nodes ?? graph.nodes ?? []);
-  num(nodes.length);
+  h = hashNum(h, nodes.length);
   for (const n of nodes) {
-    num(n.id);
-    str(n.type);
-    num(n.pos?.[0] ?? 0);
-    num(n.pos?.[1] ?? 0);
-    num(n.mode ?? 0);
+    h = hashNum(h, n.id);
+    h = hashStr(h, n.type);
+    const pos = n.pos;
+    h = hashNum(h, pos?.[0] ?? 0);
+    h = hashNum(h, pos?.[1] ?? 0);
+    h = hashNum(h, n.mode ?? 0);
     const ins = n.inputs ?? [];
-    num(ins.length);
-    for (const i of ins) num(i?.link > 0 ? i.link : 0);
+    h = hashNum(h, ins.length);
+    for (let i = 0; i < ins.length; i++) {
+      const l = ins[i]?.link;
+      h = hashNum(h, l > 0 ? l : 0);
+    }
     const outs = n.outputs ?? [];
-    num(outs.length);
-    for (const o of outs) {
-      const ls = (o?.links ?? []).filter((x) => x > 0);
-      num(ls.length);
-      for (const l of ls) num(l);
+    h = hashNum(h, outs.length);
+    for (let i = 0; i < outs.length; i++) {
+      const ls = outs[i]?.links ?? [];
+      let k = 0;
+      for (let j = 0; j < ls.length; j++) if (ls[j] > 0) k++;
+      h = hashNum(h, k);
+      for (let j = 0; j < ls.length; j++) if (ls[j] > 0) h = hashNum(h, ls[j]);
     }
   }
   const links = byId(linkList(graph));
-  num(links.length);
+  h = hashNum(h, links.length);
   for (const l of links) {
-    num(l.id);
-    num(l.origin_id);
-    num(l.origin_slot);
-    num(l.target_id);
-    num(l.target_slot);
+    h = hashNum(h, l.id);
+    h = hashNum(h, l.origin_id);
+    h = hashNum(h, l.origin_slot);
+    h = hashNum(h, l.target_id);
+    h = hashNum(h, l.target_slot);
   }
   return (h >>> 0).toString(16).padStart(8, "0");
 }
@@ -100,17 +127,29 @@ function serializeLink(l) {
 export function graphDelta(graph, before, touched) {
   const nodes = new Set();
   for (const id of touched) nodes.add(id);
-  const now = graphIds(graph);
-  const removedNodes = [...before.nodes].filter((id) => !now.nodes.has(id));
-  const removedLinks = [...before.links.keys()].filter((id) => !now.links.has(id));
-  const linkById = new Map(linkList(graph).map((l) => [l.id, l]));
-  const newLinks = [...now.links.keys()].filter((id) => !before.links.has(id)).map((id) => linkById.get(id));
+  // One pass over the nodes and one over the links (the graph may have
+  // hundreds): what is new, and what of before is gone.
+  const nowNodes = new Set();
+  const added = [];
+  for (const n of graph._nodes ?? []) {
+    nowNodes.add(n.id);
+    if (!before.nodes.has(n.id)) added.push(n.id);
+  }
+  const removedNodes = [...before.nodes].filter((id) => !nowNodes.has(id));
+  const nowLinks = new Set();
+  const newLinks = [];
+  for (const l of linkList(graph)) {
+    if (nowLinks.has(l.id)) continue;
+    nowLinks.add(l.id);
+    if (!before.links.has(l.id)) newLinks.push(l);
+  }
+  const removedLinks = [...before.links.keys()].filter((id) => !nowLinks.has(id));
   for (const l of newLinks) {
     nodes.add(l.origin_id);
     nodes.add(l.target_id);
   }
   for (const id of removedLinks) for (const end of before.links.get(id)) nodes.add(end);
-  for (const id of now.nodes) if (!before.nodes.has(id)) nodes.add(id);
+  for (const id of added) nodes.add(id);
   const nodesJson = [];
   for (const id of nodes) {
     const n = graph.getNodeById(id);
