@@ -230,6 +230,9 @@ def bridge_on(cores, monkeypatch):
         args = list(args)
         k = args.index("--core")
         args[k:k + 2] = [x for c in cores for x in ("--core", c.unix_target)]
+        # How gRPC moves between the cores goes into the bridge's log
+        # (printed when the test fails).
+        kw["env"] = dict(os.environ, GRPC_VERBOSITY="debug", GRPC_TRACE="pick_first,subchannel")
         return real_popen(args, **kw)
 
     monkeypatch.setattr(subprocess, "Popen", popen)

@@ -26,11 +26,19 @@ def pg_ctl(*args):
     cmd += list(args)
     if os.getuid() == 0:
         cmd = ["runuser", "-u", os.environ["PG_OWNER"], "--"] + cmd
-    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    r = subprocess.run(cmd, capture_output=True, timeout=300)
+    if r.returncode:
+        with open(os.path.join(os.environ["PG_DIR"], "server.log"), "rb") as f:
+            log = f.read().decode("utf-8", "replace")
+        raise AssertionError("pg_ctl %s: exit %d: %s\n---- server.log ----\n%s" %
+                             (" ".join(args), r.returncode, r.stderr.decode("utf-8", "replace"), log[-6000:]))
 
 
 def pg_stop():
-    pg_ctl("-m", "fast", "stop")
+    # The shutdown checkpoint writes out what the suite's earlier tests
+    # left dirty (a database each): on a loaded machine that takes more
+    # than pg_ctl's default minute.
+    pg_ctl("-t", "240", "-m", "fast", "stop")
 
 
 def pg_start():
