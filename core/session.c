@@ -411,6 +411,7 @@ int sess_mgr_create(sess_mgr **out, const sess_mgr_opts *opts)
     if (!m) return SESS_ENOMEM;
     m->st = opts->st;
     pthread_mutex_init(&m->mu, NULL);
+    pthread_cond_init(&m->runners_cv, NULL);
     m->skills = opts->skills;
     skills_ref(m->skills);
     m->default_delay_ms = opts->default_delay_ms;
@@ -577,6 +578,12 @@ void sess_mgr_shutdown(sess_mgr *m)
         sess_unref(s);
     }
     free(list);
+    /* The runners of sessions deleted meanwhile were not in the list; they
+     * were cancelled when deleted and use m until they end. */
+    pthread_mutex_lock(&m->mu);
+    while (m->runners > 0)
+        pthread_cond_wait(&m->runners_cv, &m->mu);
+    pthread_mutex_unlock(&m->mu);
 }
 
 void sess_mgr_destroy(sess_mgr *m)
@@ -596,6 +603,7 @@ void sess_mgr_destroy(sess_mgr *m)
     free(m->buckets);
     skills_unref(m->skills);
     free(m->tools);
+    pthread_cond_destroy(&m->runners_cv);
     pthread_mutex_destroy(&m->mu);
     free(m);
 }

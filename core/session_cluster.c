@@ -76,6 +76,7 @@ static void forget_locally(sess_mgr *m, session *s)
     pthread_mutex_lock(&s->mu);
     s->deleted = 1;
     if (s->cur) atomic_store(&s->cur->cancel, 1);
+    sess_detach_runner_locked(s);
     while (s->subs) {
         sub *u = s->subs;
         s->subs = u->next;

@@ -136,6 +136,11 @@ struct sess_mgr {
     sess_cancel_fanout_fn cancel_fanout;
     void *fanout_ud;
     sess_offer_fn offer; /* a turn waiting for another core's lease: offered to it */
+    /* Runner threads alive (guarded by mu): a deleted session's runner is
+     * detached and finishes on its own, so the shutdown waits for this count
+     * rather than joining only the runners of the sessions it still maps. */
+    size_t runners;
+    pthread_cond_t runners_cv;
 };
 
 /* The provider settings a compaction runs with (copied, owned). */
@@ -276,6 +281,9 @@ void sess_turn_attachments(sess_mgr *m, uint64_t msg_id, const char *user_text, 
 
 /* Starts the session's runner when it has work and none runs; s->mu held. */
 void sess_start_runner_locked(session *s);
+/* A session leaving the map (deleted): its runner, if any, ends by itself
+ * and is not joined. Called with s->mu held. */
+void sess_detach_runner_locked(session *s);
 
 /* ---- session_request.c ---- */
 

@@ -306,6 +306,7 @@ int sess_delete(sess_mgr *m, const char *id, char *err, size_t errlen)
     pthread_mutex_lock(&s->mu);
     s->deleted = 1;
     if (s->cur) atomic_store(&s->cur->cancel, 1);
+    sess_detach_runner_locked(s);
     while (s->subs) {
         sub *u = s->subs;
         s->subs = u->next;

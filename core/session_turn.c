@@ -568,7 +568,8 @@ static void run_turn(session *s, pending *p)
 static void *runner_main(void *arg)
 {
     session *s = arg;
-    int held = 0; /* this runner holds the session's lease (several cores) */
+    sess_mgr *m = s->m; /* outlives s: the shutdown waits for m->runners */
+    int held = 0;       /* this runner holds the session's lease (several cores) */
     for (;;) {
         pthread_mutex_lock(&s->mu);
         pthread_mutex_lock(&s->m->mu);
@@ -609,6 +610,9 @@ static void *runner_main(void *arg)
         pthread_mutex_unlock(&s->mu);
     }
     sess_unref(s);
+    pthread_mutex_lock(&m->mu);
+    if (--m->runners == 0) pthread_cond_broadcast(&m->runners_cv);
+    pthread_mutex_unlock(&m->mu);
     return NULL;
 }
 
@@ -624,11 +628,24 @@ void sess_start_runner_locked(session *s)
     }
     sess_ref(s);
     s->runner_active = 1;
+    pthread_mutex_lock(&s->m->mu);
+    s->m->runners++;
+    pthread_mutex_unlock(&s->m->mu);
     if (pthread_create(&s->runner, NULL, runner_main, s) != 0) {
         LOG_E(MOD, "session %s: cannot start the runner thread", s->meta.id);
         s->runner_active = 0;
         atomic_fetch_sub(&s->refs, 1);
+        pthread_mutex_lock(&s->m->mu);
+        if (--s->m->runners == 0) pthread_cond_broadcast(&s->m->runners_cv);
+        pthread_mutex_unlock(&s->m->mu);
         return;
     }
     s->runner_joinable = 1;
+}
+
+void sess_detach_runner_locked(session *s)
+{
+    if (!s->runner_joinable) return;
+    pthread_detach(s->runner);
+    s->runner_joinable = 0;
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -626,6 +627,41 @@ static void delete_ends_subscribers_and_forgets_the_session(void **state)
     assert_int_equal(sess_delete(f->m, id, err, sizeof err), SESS_NOT_FOUND);
 }
 
+/* Threads of this process now (/proc/self/task). */
+static int thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* A session deleted while its turn runs leaves the map, and with it the
+ * list of runners the shutdown joins: the stop must still wait for that
+ * runner, which uses the manager until it ends (it once locked the freed
+ * manager's mutex after the stop, an abort at SIGTERM). */
+static void stop_waits_for_the_runner_of_a_deleted_session(void **state)
+{
+    fixture *f = *state;
+    int before = thread_count();
+    char id[40];
+    make_session(f, two_skills, 2, 200, id);
+    sink *s = sink_new();
+    char err[256];
+    assert_int_equal(sess_subscribe(f->m, id, 0, &ops, s, err, sizeof err), SESS_OK);
+    send_text(f, id, "one two three four five six seven eight nine ten", NULL);
+    int kind = COMFYD__V1__SESSION_EVENT__KIND_STREAM_DELTA;
+    assert_true(sink_wait(s, 1, is_kind, &kind, 5000) > 0);
+    assert_true(thread_count() > before); /* the runner and the skills' threads */
+    assert_int_equal(sess_delete(f->m, id, err, sizeof err), SESS_OK);
+    fx_stop(f);
+    assert_int_equal(thread_count(), before);
+    fx_start(f); /* the teardown stops it */
+}
+
 /* Seed 000's handshake: the client makes up the id and joins with it. */
 static void a_client_chosen_id_creates_that_session_once(void **state)
 {
@@ -777,6 +813,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_client_chosen_id_creates_that_session_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(list_pages_cover_every_session_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(stop_waits_for_the_runner_of_a_deleted_session, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(queued_turns_survive_a_stop_and_run_after_start, setup,
                                         teardown),
     };
