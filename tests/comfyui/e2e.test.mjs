@@ -72,10 +72,10 @@ async function connection() {
 }
 
 /** The bridge's HTTP API, as an outside caller: bearer token, no Origin. */
-async function bridge(method, path, body) {
+async function bridge(method, path, body, headers = {}) {
   const r = await fetch(`${conn.bridge_url}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${conn.token}`, "Content-Type": "application/json" },
+    headers: { Authorization: `Bearer ${conn.token}`, "Content-Type": "application/json", ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await r.text();
@@ -895,5 +895,182 @@ test("screenshots of the real ComfyUI (docs/images with --screenshots)", async (
     copyFileSync(canvasShot, join(E.docs, "canvas.png"));
     copyFileSync(panelShot, join(E.docs, "panel.png"));
   }
+  assert.deepEqual(pageErrors, []);
+});
+
+/** The txt2img workflow of the test above on the page: type -> node id. */
+const workflowIds = () =>
+  page.evaluate(() => Object.fromEntries(window.comfyAPI.app.app.graph.nodes.map((n) => [n.type === "CLIPTextEncode" ? `${n.type}:${n.widgets[0].value.slice(0, 4)}` : n.type, n.id])));
+
+/** Shows graph point (x, y) at canvas point at (its top left when not
+ * given) at scale sc, the panel moved out of the way (below the workflow). */
+const focus = (x, y, sc, at = [0, 0]) =>
+  page.evaluate(
+    ([gx, gy, s, [ax, ay]]) => {
+      const app = window.comfyAPI.app.app;
+      const p = app.graph.nodes.find((n) => n.type === "ComfydAgentPanel");
+      if (p) p.pos = [0, 1600];
+      app.canvas.ds.scale = s;
+      app.canvas.ds.offset = [ax / s - gx, ay / s - gy];
+      app.canvas.deselectAll?.();
+      app.canvas.setDirty(true, true);
+    },
+    [x, y, sc, at],
+  );
+
+/** The canvas's top left on the page (the menu bar is above it). */
+const canvasBox = () => page.locator("canvas#graph-canvas, canvas.graph-canvas-container, #graph-canvas").first().boundingBox();
+
+test("a lease by a named caller is outlined on the page with its holder, other callers are refused (docs/images/lease.png)", async () => {
+  const ids = await workflowIds();
+  const pos = ids["CLIPTextEncode:a ca"];
+  const neg = ids["CLIPTextEncode:text"];
+  assert.ok(pos > 0 && neg > 0 && ids.KSampler > 0, JSON.stringify(ids));
+  // Every text drawn on the canvas from now on.
+  await page.evaluate(() => {
+    window.__drawnText = new Set();
+    const orig = CanvasRenderingContext2D.prototype.fillText;
+    window.__origFillText = orig;
+    CanvasRenderingContext2D.prototype.fillText = function (t, ...rest) {
+      if (window.__drawnText.size < 5000) window.__drawnText.add(String(t));
+      return orig.call(this, t, ...rest);
+    };
+  });
+  const bot = { "comfyd-caller": "layout-bot" };
+  let leaseId = 0;
+  try {
+    const r = await bridge("POST", "/comfy/graph/lease", { action: "acquire", node_ids: [pos, neg], ttl_ms: 120000 }, bot);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.ok, true, JSON.stringify(r.body));
+    leaseId = Number(r.body.lease.id);
+    assert.ok(leaseId > 0);
+    assert.deepEqual(r.body.lease.node_ids.map(Number).sort((a, b) => a - b), [pos, neg].sort((a, b) => a - b));
+    // The tab learns of it and outlines both nodes with the holder's name.
+    await until(
+      () =>
+        page.evaluate(
+          ([a, b]) => {
+            const m = window.comfyd.leases.nodes();
+            return m.get(a)?.label === "leased by layout-bot" && m.get(b)?.label === "leased by layout-bot" && m.size === 2;
+          },
+          [pos, neg],
+        ),
+      "the tab to hold the lease",
+    );
+    // Below the workflow tabs at the canvas's top.
+    await focus(-10, 60, 0.9, [0, 44]);
+    await page.mouse.move(5, 880);
+    await until(() => page.evaluate(() => window.__drawnText.has("leased by layout-bot")), "the outline's label to be drawn on the canvas");
+    // Another caller's edit of a leased node is refused, naming the holder;
+    // the holder's own goes through (and is undone after).
+    const other = await bridge("POST", "/comfy/graph/batch", { commands: [{ type: "set_widget", node_id: pos, name: "text", value: "a dog" }] }, { "comfyd-caller": "someone-else" });
+    assert.equal(other.status, 409, JSON.stringify(other.body));
+    assert.match(JSON.stringify(other.body), /LEASED/);
+    assert.match(JSON.stringify(other.body), /layout-bot/);
+    const own = await bridge("POST", "/comfy/graph/batch", { commands: [{ type: "move_node", node_id: neg, x: 420, y: 450 }] }, bot);
+    assert.equal(own.body.ok, true, JSON.stringify(own.body));
+
+    await page.waitForTimeout(400);
+    const c = await canvasBox();
+    const leaseShot = await shot("lease.png", { x: c.x, y: c.y + 40, width: Math.min(1120, c.width), height: Math.min(600, c.height - 40) });
+    if (E.screenshots) {
+      mkdirSync(E.docs, { recursive: true });
+      copyFileSync(leaseShot, join(E.docs, "lease.png"));
+    }
+    // Released: the outline goes.
+    const rel = await bridge("POST", "/comfy/graph/lease", { action: "release", lease_id: leaseId }, bot);
+    assert.equal(rel.status, 200, JSON.stringify(rel.body));
+    assert.equal(Number(rel.body.released), 1, JSON.stringify(rel.body));
+    leaseId = 0;
+    await until(() => page.evaluate(() => window.comfyd.leases.nodes().size === 0), "the outline to go after the release");
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    if (leaseId) await bridge("POST", "/comfy/graph/lease", { action: "release", lease_id: leaseId }, bot).catch(() => {});
+    await page.evaluate(() => {
+      if (window.__origFillText) CanvasRenderingContext2D.prototype.fillText = window.__origFillText;
+    });
+  }
+});
+
+test("a patch sent for preview is drawn over the page with Accept / Reject; rejected, nothing changes (docs/images/preview.png)", async () => {
+  const ids = await workflowIds();
+  assert.ok(ids.KSampler > 0 && ids.SaveImage > 0 && ids.VAEDecode > 0, JSON.stringify(ids));
+  const widgetsOf = (id) => page.evaluate((n) => Object.fromEntries(window.comfyAPI.app.app.graph.getNodeById(n).widgets.map((w) => [w.name, w.value])), id);
+  const graphNow = async () => {
+    const g = await bridge("POST", "/comfy/graph/command", { type: "get_graph" });
+    assert.equal(g.status, 200, JSON.stringify(g.body));
+    return g.body.graph;
+  };
+  const before = await graphNow();
+  const pageBefore = await page.evaluate(() => window.comfyAPI.app.app.graph.nodes.length);
+  // Preview only, do not save: the SaveImage goes, a PreviewImage takes its
+  // place, and the sampler gets more steps and a lower cfg.
+  const pending = bridge(
+    "POST",
+    "/comfy/graph/batch",
+    {
+      apply_mode: "preview",
+      preview_timeout_ms: 120000,
+      commands: [
+        { type: "remove_node", node_id: ids.SaveImage },
+        { type: "create_node", node_type: "PreviewImage", ref: "prev", x: 1480, y: 420 },
+        { type: "connect", from_id: ids.VAEDecode, from_slot: 0, to_id: "prev", to_slot: "images" },
+        { type: "set_widget", node_id: ids.KSampler, name: "steps", value: 30 },
+        { type: "set_widget", node_id: ids.KSampler, name: "cfg", value: 5 },
+      ],
+    },
+    { "comfyd-caller": "layout-bot" },
+  );
+  let settled = false;
+  pending.finally(() => (settled = true));
+  const bar = page.locator(".comfyd-preview");
+  try {
+    await bar.waitFor({ state: "visible", timeout: 20000 });
+    const text = await bar.innerText();
+    assert.match(text, /layout-bot/, text);
+    assert.match(text, /proposes a change that removes work/, text);
+    assert.match(text, /steps/, text);
+    assert.match(text, /PreviewImage|Preview Image/, text);
+    assert.equal(await page.locator(".comfyd-preview-accept").isVisible(), true);
+    assert.equal(await page.locator(".comfyd-preview-reject").isVisible(), true);
+    // Nothing is applied while it waits: the page and the core as before.
+    assert.equal(settled, false, "the caller waits for the decision");
+    const during = await graphNow();
+    assert.equal(Number(during.revision), Number(before.revision));
+    assert.equal(await page.evaluate(() => window.comfyAPI.app.app.graph.nodes.length), pageBefore);
+    assert.equal(Number((await widgetsOf(ids.KSampler)).steps), 25);
+    // The picture: the sampler, the decoder, the removed SaveImage and the
+    // ghost PreviewImage above the bar (which sits at the bottom centre of
+    // the window), between the frontend's corner controls.
+    const c = await canvasBox();
+    const b = await bar.boundingBox();
+    const clip = { x: b.x - 200, y: c.y + 40, width: b.width + 400, height: b.y + b.height + 12 - (c.y + 40) };
+    await focus(890, 20, 0.85, [clip.x - c.x, 44]);
+    await page.mouse.move(5, 880);
+    await page.waitForTimeout(500);
+    const previewShot = await shot("preview.png", clip);
+    if (E.screenshots) {
+      mkdirSync(E.docs, { recursive: true });
+      copyFileSync(previewShot, join(E.docs, "preview.png"));
+    }
+    await page.locator(".comfyd-preview-reject").click();
+  } finally {
+    if (!settled && (await bar.isVisible().catch(() => false))) await page.locator(".comfyd-preview-reject").click().catch(() => {});
+  }
+  const res = await pending;
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.body.ok, false, JSON.stringify(res.body));
+  assert.match(String(res.body.preview?.outcome), /REJECTED/i, JSON.stringify(res.body));
+  await until(async () => !(await bar.isVisible()), "the bar to go");
+  // Rejected: the graph is as it was, in the core and on the page.
+  const after = await graphNow();
+  assert.equal(Number(after.revision), Number(before.revision));
+  assert.deepEqual(after.nodes.map((n) => [Number(n.id), n.type]).sort(), before.nodes.map((n) => [Number(n.id), n.type]).sort());
+  const pageAfter = await page.evaluate(() => window.comfyAPI.app.app.graph.nodes.map((n) => n.type).sort());
+  assert.ok(pageAfter.includes("SaveImage") && !pageAfter.includes("PreviewImage"), pageAfter.join(","));
+  assert.equal(pageAfter.length, pageBefore);
+  const w = await widgetsOf(ids.KSampler);
+  assert.equal(Number(w.steps), 25);
+  assert.equal(Number(w.cfg), 6.5);
   assert.deepEqual(pageErrors, []);
 });
