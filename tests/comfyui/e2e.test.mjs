@@ -697,6 +697,15 @@ test("the panel's agent runs, reads the failure, fixes, runs again and looks at 
     });
   await frame();
   await page.waitForTimeout(300);
+  // The core has the panel where frame() put it before the agent reads the
+  // graph: reported later (a loaded machine), the move is a user change
+  // since the agent's read, and its clear_graph is rightly refused as a
+  // conflict instead of being previewed.
+  await until(async () => {
+    const g = await bridge("POST", "/comfy/graph/command", { type: "get_graph" });
+    const p = g.body?.graph?.nodes?.find((n) => n.type === "ComfydAgentPanel");
+    return p && Math.round(p.pos?.x) === 960 && Math.round(p.pos?.y) === 10;
+  }, "the panel's new place to reach the core");
   try {
     // As a quick user does: a new session, and at once (while the core is
     // still creating it) the settings: an OpenAI-compatible endpoint and a
