@@ -735,6 +735,14 @@ test("the panel's agent runs, reads the failure, fixes, runs again and looks at 
       const e = await bridge("GET", `/comfy/sessions/${sid}/export?format=json`);
       return e.body.provider === "openai" && e.body.model === "agent-loop-gpt-4o";
     }, "the settings to reach the new session");
+    // The panel keeps them in its node's widgets too: the core has them
+    // before the agent reads the graph, else they are user changes since
+    // its read, and its clear_graph is refused as conflicting with them.
+    await until(async () => {
+      const g = await bridge("POST", "/comfy/graph/command", { type: "get_graph" });
+      const p = JSON.stringify(g.body?.graph?.nodes?.find((n) => n.type === "ComfydAgentPanel") ?? null);
+      return p.includes("agent-loop-gpt-4o") && p.includes(llm.baseUrl);
+    }, "the panel's settings to reach the core's graph");
     if (await panel().locator("input[data-skill=prompt-writer]").isChecked()) await panel().locator("input[data-skill=prompt-writer]").uncheck();
     assert.equal(await panel().locator("input[data-skill=workflow-builder]").isChecked(), true);
     const asked = "Make me a 1280×720 picture of an inverted colour and show it to me.";
